@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * The environment contract of smsq (see README "Configuration"). This is the only module that
+ * reads `process.env`; everything else receives a typed {@link Config}.
+ */
+export interface Config {
+  /** Redis to use. Default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** `sandbox` runs against the built-in emulator; `live` talks to Alibaba Cloud. Default `sandbox`. */
+  mode: 'sandbox' | 'live';
+  /**
+   * Dysmsapi `host[:port]`. Overrides the mode's endpoint. Live default `dysmsapi.aliyuncs.com`;
+   * in sandbox mode, unset means "start an emulator in this process".
+   */
+  endpoint: string | undefined;
+  /** `https` or `http`. Default `https` in live mode, `http` in sandbox mode. */
+  protocol: 'https' | 'http';
+  /** Account-wide cap on Dysmsapi calls per second, all workers together. Default 4500, max 5000. */
+  qps: number;
+  /** Per-call read timeout in milliseconds. Default 3000. */
+  readTimeoutMs: number;
+  /** pino level. Default `info`. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * An AccessKey pair from `ALIBABA_CLOUD_ACCESS_KEY_ID` / `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, when both
+   * are set. Live mode never uses this directly (the SDK's default credential chain reads the same
+   * variables); the emulator and sandbox mode use it so one environment drives both sides.
+   */
+  accessKey: { accessKeyId: string; accessKeySecret: string } | undefined;
+}
+
+/** The AccessKey pair the emulator and sandbox clients use when the environment names none. */
+export const SANDBOX_ACCESS_KEY = Object.freeze({
+  accessKeyId: 'smsq-sandbox-key',
+  accessKeySecret: 'smsq-sandbox-secret',
+});
+
+export const LIVE_ENDPOINT = 'dysmsapi.aliyuncs.com';
+export const ACCOUNT_QPS_CAP = 5000;
+
+/** Thrown when the environment is invalid; `lines` holds one message per bad variable. */
+export class ConfigError extends Error {
+  readonly code = 'SMSQ_CONFIG_INVALID';
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const intFrom = (name: string, min: number, max: number, fix: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: `must be a whole number. Fix: ${fix}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}. Fix: ${fix}` })
+        .max(max, { message: `must be at most ${max}${name === 'SMS_QPS' ? ' (the account cap)' : ''}. Fix: ${fix}` }),
+    );
+
+const envSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://. Fix: e.g. REDIS_URL=redis://127.0.0.1:6379' })
+    .refine((v) => URL.canParse(v), { message: 'is not a URL. Fix: e.g. REDIS_URL=redis://user:pass@host:6379/0' })
+    .default('redis://127.0.0.1:6379'),
+  SMS_MODE: z
+    .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
+    .default('sandbox'),
+  SMS_ENDPOINT: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, {
+      message: 'must be host[:port] without a scheme or path. Fix: e.g. SMS_ENDPOINT=dysmsapi.aliyuncs.com or 127.0.0.1:8081',
+    })
+    .optional(),
+  SMS_PROTOCOL: z
+    .enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https' })
+    .optional(),
+  SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500),
+  SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent. Fix: LOG_LEVEL=info',
+    })
+    .default('info'),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
+});
+
+/** Values that are empty strings count as unset, as in most twelve-factor tools. */
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+function describeValue(env: Record<string, string>, name: string): string {
+  const v = env[name];
+  if (v === undefined) return `${name}`;
+  return /SECRET|TOKEN/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
+}
+
+/**
+ * Parses and validates the environment. Throws {@link ConfigError} naming every bad variable, the
+ * problem with its value and the fix.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const clean = withoutEmpty(env);
+  const parsed = envSchema.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      return `${describeValue(clean, name)} ${issue.message}`;
+    });
+    throw new ConfigError(lines);
+  }
+  const e = parsed.data;
+  const hasId = e.ALIBABA_CLOUD_ACCESS_KEY_ID !== undefined;
+  const hasSecret = e.ALIBABA_CLOUD_ACCESS_KEY_SECRET !== undefined;
+  if (hasId !== hasSecret) {
+    throw new ConfigError([
+      `${hasId ? 'ALIBABA_CLOUD_ACCESS_KEY_SECRET' : 'ALIBABA_CLOUD_ACCESS_KEY_ID'} is missing while its partner is set. Fix: set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither`,
+    ]);
+  }
+  const mode = e.SMS_MODE;
+  return {
+    redisUrl: e.REDIS_URL,
+    mode,
+    endpoint: e.SMS_ENDPOINT ?? (mode === 'live' ? LIVE_ENDPOINT : undefined),
+    protocol: e.SMS_PROTOCOL ?? (mode === 'live' ? 'https' : 'http'),
+    qps: e.SMS_QPS,
+    readTimeoutMs: e.SMS_READ_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    accessKey:
+      e.ALIBABA_CLOUD_ACCESS_KEY_ID && e.ALIBABA_CLOUD_ACCESS_KEY_SECRET
+        ? { accessKeyId: e.ALIBABA_CLOUD_ACCESS_KEY_ID, accessKeySecret: e.ALIBABA_CLOUD_ACCESS_KEY_SECRET }
+        : undefined,
+  };
+}

@@ -1,0 +1,79 @@
+import { pino, type Logger, type DestinationStream, type LoggerOptions } from 'pino';
+import { maskPhoneValue, maskPhonesInText } from './sms/phone-mask.js';
+
+export type { Logger } from 'pino';
+
+/** Keys whose values are phone numbers (any casing the SDK, the API or smsq uses). */
+const PHONE_KEYS = [
+  'phone',
+  'phones',
+  'phoneNumber',
+  'phoneNumbers',
+  'phoneNumberJson',
+  'PhoneNumber',
+  'PhoneNumbers',
+  'PhoneNumberJson',
+  'PhoneNum',
+  'phone_number',
+  'number',
+  'numbers',
+];
+
+/** Keys whose values are secrets and never appear in logs at all. */
+const SECRET_KEYS = [
+  'accessKeyId',
+  'accessKeySecret',
+  'securityToken',
+  'AccessKeyId',
+  'AccessKeySecret',
+  'SecurityToken',
+  'authorization',
+  'Authorization',
+  'x-acs-security-token',
+  'password',
+  'token',
+  'secret',
+];
+
+function paths(keys: string[]): string[] {
+  // pino's redaction matches exact paths; cover the top level and two levels of nesting.
+  return keys.flatMap((k) => {
+    const key = /^[A-Za-z_$][\w$]*$/.test(k) ? k : `["${k}"]`;
+    const sep = key.startsWith('[') ? '' : '.';
+    return [key, `*${sep}${key}`, `*.*${sep}${key}`];
+  });
+}
+
+const PHONE_KEY_SET = new Set(PHONE_KEYS);
+
+export interface LoggerFactoryOptions {
+  /** pino level. Default `info`. */
+  level?: LoggerOptions['level'];
+  /** Base bindings added to every line. */
+  base?: Record<string, unknown>;
+}
+
+/**
+ * Creates the smsq logger. Secrets are replaced by `[REDACTED]`; phone numbers are masked
+ * (`138****8000`) under known keys and inside message strings.
+ */
+export function createLogger(opts: LoggerFactoryOptions = {}, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: opts.level ?? 'info',
+    base: { service: 'smsq', ...(opts.base ?? {}) },
+    redact: {
+      paths: [...paths(PHONE_KEYS), ...paths(SECRET_KEYS)],
+      censor: (value, path) => {
+        const last = path[path.length - 1] ?? '';
+        return PHONE_KEY_SET.has(last) ? maskPhoneValue(value) : '[REDACTED]';
+      },
+    },
+    hooks: {
+      logMethod(args, method) {
+        const masked = args.map((a) => (typeof a === 'string' ? maskPhonesInText(a) : a));
+        return method.apply(this, masked as Parameters<typeof method>);
+      },
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,25 @@
+/**
+ * Masks a phone number for logs: the first three and last four digits stay, the middle becomes
+ * `****` (`13800138000` → `138****8000`). Short values are masked whole.
+ */
+export function maskPhone(phone: string): string {
+  const s = String(phone);
+  if (s.length < 8) return '****';
+  return `${s.slice(0, 3)}****${s.slice(-4)}`;
+}
+
+// Runs of 7–15 digits, optionally with a leading +; phone-like tokens inside free text.
+const PHONE_IN_TEXT = /(?<![\w^])\+?\d{7,15}(?!\w)/g;
+
+/** Masks every phone-looking digit run inside a free-text string (log messages). */
+export function maskPhonesInText(text: string): string {
+  return text.replace(PHONE_IN_TEXT, (m) => maskPhone(m));
+}
+
+/** Masks a value found under a phone-carrying key: a number, a comma list, a JSON array or an array. */
+export function maskPhoneValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => maskPhoneValue(v));
+  if (typeof value === 'number') return maskPhone(String(value));
+  if (typeof value !== 'string') return value;
+  return maskPhonesInText(value);
+}

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+
+/** URL of the Redis the suite runs against (a private one started by global-setup). */
+export function testRedisUrl(): string {
+  return inject('redisUrl');
+}
+
+/** A key prefix unique to one test, hash-tagged like production prefixes. */
+export function uniquePrefix(label = 't'): string {
+  return `{smsq-${label}-${randomBytes(4).toString('hex')}}`;
+}
+
+/** A connection suitable for BullMQ workers (maxRetriesPerRequest: null). */
+export function createTestConnection(): Redis {
+  return new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+}
+
+/** Deletes every key under a prefix; call in afterEach/afterAll. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}

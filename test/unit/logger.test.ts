@@ -1,0 +1,39 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('logger', () => {
+  it('masks phone numbers under phone keys, nested, in arrays and in messages', () => {
+    const { lines, stream } = capture();
+    const log = createLogger({ level: 'info' }, stream);
+    log.info({ phone: '13800138000', req: { PhoneNumbers: '13800138000,13900139000' }, phones: ['8613800138000'] }, 'sent to 13800138000');
+    const line = lines[0]!;
+    expect(line.phone).toBe('138****8000');
+    expect((line.req as Record<string, unknown>).PhoneNumbers).toBe('138****8000,139****9000');
+    expect(line.phones).toEqual(['861****8000']);
+    expect(line.msg).toBe('sent to 138****8000');
+    expect(JSON.stringify(line)).not.toContain('13800138000');
+  });
+
+  it('redacts secrets and authorization headers', () => {
+    const { lines, stream } = capture();
+    const log = createLogger({}, stream);
+    log.info({ accessKeySecret: 'sk', headers: { authorization: 'ACS3-HMAC-SHA256 Credential=ak', 'x-acs-security-token': 'st' }, cfg: { securityToken: 'st' } });
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain('"sk"');
+    expect(text).not.toContain('Credential=ak');
+    expect(text).not.toContain('"st"');
+    expect((lines[0]!.headers as Record<string, unknown>).authorization).toBe('[REDACTED]');
+  });
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Integration files share one private Redis; each test uses its own key prefix.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
