@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import {
+  approvalWord,
+  auditWord,
+  cleanCell,
+  displayWidth,
+  renderFields,
+  renderTable,
+  sendStatusWord,
+  templateTypeWord,
+  templateVariables,
+  truncate,
+} from '../../src/cli/format.js';
+
+describe('cli format', () => {
+  it('renders status numbers and audit states as words', () => {
+    expect([0, 1, 2, 10].map(approvalWord)).toEqual(['reviewing', 'approved', 'rejected', 'cancelled']);
+    expect(approvalWord(7)).toBe('unknown (7)');
+    expect(['AUDIT_STATE_INIT', 'AUDIT_STATE_PASS', 'AUDIT_STATE_NOT_PASS', 'AUDIT_STATE_CANCEL', 'AUDIT_SATE_CANCEL'].map(auditWord)).toEqual([
+      'reviewing',
+      'approved',
+      'rejected',
+      'cancelled',
+      'cancelled',
+    ]);
+    expect([1, 2, 3].map(sendStatusWord)).toEqual(['waiting', 'failed', 'delivered']);
+    expect(templateTypeWord(0)).toBe('verification');
+    expect(templateTypeWord(9)).toBe('type 9');
+  });
+
+  it('finds ${var} placeholders once each, in order', () => {
+    expect(templateVariables('您的验证码为${code}，${min}分钟内有效，${code}')).toEqual(['code', 'min']);
+    expect(templateVariables('no variables')).toEqual([]);
+  });
+
+  it('aligns columns by terminal width, Chinese characters counting two', () => {
+    expect(displayWidth('验证码')).toBe(6);
+    const out = renderTable(
+      [{ header: 'name' }, { header: 'n', align: 'right' }],
+      [
+        ['验证码', 1],
+        ['ab', 10],
+      ],
+    ).split('\n');
+    expect(out).toEqual(['name     n', '验证码   1', 'ab      10']);
+  });
+
+  it('cuts long cells and strips control characters', () => {
+    expect(truncate('abcdefghij', 5)).toBe('abcd…');
+    expect(truncate('验证码验证码', 5)).toBe('验证…');
+    expect(cleanCell('a\nb\u001b[31mc')).toBe('a b [31mc');
+    expect(renderTable([{ header: 'x', maxWidth: 4 }], [['abcdefgh']])).toBe('x\nabc…');
+  });
+
+  it('aligns field labels', () => {
+    expect(renderFields([
+      ['code', 'SMS_1'],
+      ['variables', '${code}'],
+    ])).toBe('code       SMS_1\nvariables  ${code}');
+  });
+});
