@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { MESSAGE_KINDS } from '../src/queue/kinds.js';
+
+const stringParams = z.record(
+  z.string(),
+  z.string({ message: 'template parameter values must be strings. Fix: quote the value, e.g. {"code":"123456"}' }),
+  { message: 'must be an object of string values, e.g. {"code":"123456"}' },
+);
+
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(128, { message: 'must be at most 128 characters' })
+  .regex(/^[A-Za-z0-9._~-]+$/, { message: 'may contain only letters, digits and . _ ~ -' });
+
+const signName = z.string().trim().min(1, { message: 'is required: the approved signature to send with' }).max(100);
+const templateCode = z
+  .string()
+  .trim()
+  .regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789 (see `smsq templates`)' });
+const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
+
+/** One signature + template + params to any number of numbers. */
+export const SendRequest = z.object({
+  phones: z
+    .array(z.string().max(32, { message: 'is too long to be a phone number' }), { message: 'must be a list of phone numbers' })
+    .min(1, { message: 'needs at least one phone number' }),
+  signName,
+  templateCode,
+  templateParam: stringParams.optional(),
+  smsUpExtendCode: z.string().regex(/^\d{1,12}$/, { message: 'must be 1-12 digits' }).optional(),
+  kind: kind.default('notification'),
+  idempotencyKey: IdempotencyKey.optional(),
+  name: z.string().max(200).optional(),
+});
+export type SendRequest = z.input<typeof SendRequest>;
+
+/** Personalised messages: each number with its own signature and params, one template. */
+export const SendBatchRequest = z.object({
+  templateCode,
+  messages: z
+    .array(
+      z.object({
+        phone: z.string().max(32, { message: 'is too long to be a phone number' }),
+        signName,
+        templateParam: stringParams.optional(),
+      }),
+      { message: 'must be a list of {phone, signName, templateParam}' },
+    )
+    .min(1, { message: 'needs at least one message' }),
+  kind: kind.default('notification'),
+  idempotencyKey: IdempotencyKey.optional(),
+  name: z.string().max(200).optional(),
+});
+export type SendBatchRequest = z.input<typeof SendBatchRequest>;
+
+/** A campaign's shared settings; recipients are streamed separately. */
+export const CampaignRequest = z.object({
+  signName,
+  templateCode,
+  /** Shared params; per-recipient params override them. */
+  templateParam: stringParams.optional(),
+  kind: kind.default('marketing'),
+  name: z.string().max(200).optional(),
+  idempotencyKey: IdempotencyKey.optional(),
+});
+export type CampaignRequest = z.input<typeof CampaignRequest>;
+
+/** One recipient of a campaign. */
+export interface CampaignRecipient {
+  phone: string;
+  params?: Record<string, string>;
+  /** Set when the row could not be read; the row is counted as rejected with this reason. */
+  error?: string;
+}

@@ -1,0 +1,39 @@
+/**
+ * smsq's own errors, each with a stable `code` that scripts and tests match on. SMS API errors are
+ * `SmsError` (src/sms/errors.ts); configuration errors are `ConfigError` (src/config.ts).
+ */
+
+/** One problem with one field of a request. */
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `phones[3]` or `templateParam.code`. */
+  field: string;
+  /** What is wrong and how to fix it. */
+  message: string;
+}
+
+/** A request refused at the door; nothing was enqueued. */
+export class ValidationError extends Error {
+  readonly code = 'SMSQ_INVALID_REQUEST';
+  constructor(readonly issues: FieldIssue[]) {
+    super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+    this.name = 'ValidationError';
+  }
+}
+
+/** A send id that does not exist (or has expired). */
+export class NotFoundError extends Error {
+  readonly code = 'SMSQ_NOT_FOUND';
+  constructor(what: string) {
+    super(`${what} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** Converts zod issues into field issues with readable paths. */
+export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[], root = ''): FieldIssue[] {
+  return issues.map((i) => {
+    let field = root;
+    for (const p of i.path) field += typeof p === 'number' ? `[${p}]` : field ? `.${String(p)}` : String(p);
+    return { field: field || '(request)', message: i.message };
+  });
+}

@@ -1,0 +1,27 @@
+/** What a message is for; it decides chunking, priority and (later) quiet hours and suppression. */
+export const MESSAGE_KINDS = ['verification', 'notification', 'marketing'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+/**
+ * BullMQ priorities (1 is served first). Every job gets one: BullMQ serves its plain wait list
+ * before prioritised jobs, so a job without a priority would jump the queue.
+ * Reconcile jobs take the priority of the send they resolve.
+ */
+export const PRIORITY: Readonly<Record<MessageKind, number>> = Object.freeze({
+  verification: 1,
+  notification: 2,
+  marketing: 3,
+});
+
+/** Receipt look-ups come after every send (issue: receipts spend the cap left over by sends). */
+export const RECEIPT_PRIORITY = 4;
+
+/** Maximum numbers per API call for each chunk shape. */
+export const CHUNK_LIMITS = Object.freeze({
+  /** SendSms shares one signature and params across up to 1000 numbers. */
+  sendSms: 1000,
+  /** SendBatchSms takes up to 100 personalised messages. */
+  sendBatchSms: 100,
+  /** Verification codes always go one number per SendSms, never batched. */
+  verification: 1,
+});

@@ -1,0 +1,41 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readRecipientsCsv, splitCsvLine } from '../../producers/csv-recipients.js';
+import { ValidationError } from '../../src/errors.js';
+
+async function all(text: string) {
+  const out = [];
+  for await (const r of readRecipientsCsv(Readable.from([text]))) out.push(r);
+  return out;
+}
+
+describe('CSV recipients', () => {
+  it('splits quoted fields with escaped quotes and commas', () => {
+    expect(splitCsvLine('a,"b,c","d ""e"""')).toEqual(['a', 'b,c', 'd "e"']);
+    expect(splitCsvLine('a,"b')).toBeUndefined();
+  });
+
+  it('reads a header with a phone column and per-recipient params', async () => {
+    const rows = await all('\uFEFFname,Phone,code\r\nAda,13800138000,1\nBob,13900139000,"2,3"\n');
+    expect(rows).toEqual([
+      { phone: '13800138000', params: { name: 'Ada', code: '1' } },
+      { phone: '13900139000', params: { name: 'Bob', code: '2,3' } },
+    ]);
+  });
+
+  it('reads a plain list of numbers without a header', async () => {
+    expect(await all('13800138000\n\n+8613900139000\n')).toEqual([{ phone: '13800138000' }, { phone: '+8613900139000' }]);
+  });
+
+  it('yields unreadable rows with a reason instead of dropping them', async () => {
+    const rows = await all('phone,code\n13800138000\n13900139000,1\n');
+    expect(rows[0]).toEqual({ phone: '13800138000', error: 'line 2: expected 2 fields, found 1' });
+    expect(rows[1]).toEqual({ phone: '13900139000', params: { code: '1' } });
+  });
+
+  it('refuses a header without a phone column, naming the fix', async () => {
+    await expect(all('name,code\nAda,1\n')).rejects.toSatisfy(
+      (e: unknown) => e instanceof ValidationError && e.code === 'SMSQ_INVALID_REQUEST' && /name the number column/.test(e.message),
+    );
+  });
+});
