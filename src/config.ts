@@ -28,6 +28,16 @@ export interface Config {
    * variables); the emulator and sandbox mode use it so one environment drives both sides.
    */
   accessKey: { accessKeyId: string; accessKeySecret: string } | undefined;
+  /** Redis key prefix with a hash tag, shared by producers and workers. Default `{smsq}`. */
+  prefix: string;
+  /** Calls in flight per worker process. Default 64. */
+  concurrency: number;
+  /** How long after an attempt "not found" proves it was not accepted (ms). Default 60000. */
+  reconcileSettleMs: number;
+  /** Auto-resume after an account block (ms); 0 = only `smsq resume`. Default 300000. */
+  accountRecheckMs: number;
+  /** How long send records are kept (days). Default 30, as QuerySendDetails. */
+  retentionDays: number;
 }
 
 /** The AccessKey pair the emulator and sandbox clients use when the environment names none. */
@@ -88,6 +98,21 @@ const envSchema = z.object({
       message: 'must be one of fatal, error, warn, info, debug, trace, silent. Fix: LOG_LEVEL=info',
     })
     .default('info'),
+  SMSQ_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^\{[A-Za-z0-9_.-]+\}$/, {
+      message: 'must be a Redis hash tag like {smsq} so every key lands on one Cluster slot. Fix: SMSQ_PREFIX={smsq-staging}',
+    })
+    .default('{smsq}'),
+  SMSQ_CONCURRENCY: intFrom('SMSQ_CONCURRENCY', 1, 1000, 'SMSQ_CONCURRENCY=64 (1..1000)').default(64),
+  SMSQ_RECONCILE_SETTLE_MS: intFrom('SMSQ_RECONCILE_SETTLE_MS', 1000, 3_600_000, 'SMSQ_RECONCILE_SETTLE_MS=60000 (1000..3600000)').default(
+    60_000,
+  ),
+  SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
+    300_000,
+  ),
+  SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30),
   ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
 });
@@ -140,5 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.ALIBABA_CLOUD_ACCESS_KEY_ID && e.ALIBABA_CLOUD_ACCESS_KEY_SECRET
         ? { accessKeyId: e.ALIBABA_CLOUD_ACCESS_KEY_ID, accessKeySecret: e.ALIBABA_CLOUD_ACCESS_KEY_SECRET }
         : undefined,
+    prefix: e.SMSQ_PREFIX,
+    concurrency: e.SMSQ_CONCURRENCY,
+    reconcileSettleMs: e.SMSQ_RECONCILE_SETTLE_MS,
+    accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
+    retentionDays: e.SMSQ_RETENTION_DAYS,
   };
 }

@@ -23,6 +23,11 @@ describe('loadConfig', () => {
       readTimeoutMs: 3000,
       logLevel: 'info',
       accessKey: undefined,
+      prefix: '{smsq}',
+      concurrency: 64,
+      reconcileSettleMs: 60_000,
+      accountRecheckMs: 300_000,
+      retentionDays: 30,
     });
   });
 
@@ -46,6 +51,11 @@ describe('loadConfig', () => {
     const err = errorOf({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'topsecret' });
     expect(err.message).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID is missing/);
     expect(err.message).not.toContain('topsecret');
+  });
+
+  it('requires a hash-tagged prefix', () => {
+    expect(errorOf({ SMSQ_PREFIX: 'smsq' }).message).toMatch(/SMSQ_PREFIX="smsq" must be a Redis hash tag/);
+    expect(loadConfig({ SMSQ_PREFIX: '{smsq-staging}' }).prefix).toBe('{smsq-staging}');
   });
 
   it('treats empty strings as unset', () => {
