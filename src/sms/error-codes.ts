@@ -1,0 +1,450 @@
+/**
+ * Every Dysmsapi answer code smsq knows, with the class that says what a worker does next, what the
+ * code means and what a person should do about it. The CLI (`smsq` error output) and README
+ * "Error classes" render {@link ERROR_CODES} and {@link CLASSIFICATION_DEFAULTS}; the client
+ * (`client.ts`) classifies every failed call through {@link classifyCode}.
+ *
+ * Sources: docs/dysmsapi.md's error table, the seed's tables (including its squashed spellings such as
+ * `isv.MOBILENUMBERILLEGAL`, kept as aliases), the SDK's own client-side codes, a few gateway codes from
+ * Alibaba Cloud's public error-code pages, and smsq's transport codes (`RequestTimeout`, ...).
+ */
+// `ErrorClass` is repeated here rather than imported from types.ts: types.ts refers to errors.ts, which imports
+// this file, and madge counts type-only imports as a cycle. test/unit/sms-error-codes.test.ts checks the two agree.
+/** What the worker must do with an outcome; the same union as `ErrorClass` in types.ts. */
+export type ErrorClass = 'accepted' | 'permanent' | 'sign_template' | 'account' | 'flow_control' | 'throttled' | 'unknown';
+
+/** Where a table entry comes from; lets the README say which codes were observed and which are ours. */
+export type CodeSource = 'dysmsapi.md' | 'seed' | 'alibaba-docs' | 'sdk' | 'smsq';
+
+export interface ErrorCodeInfo {
+  errorClass: ErrorClass;
+  /** What the code means, one sentence. */
+  meaning: string;
+  /** What a person (or the worker) should do, like the seed's "Suggested action". */
+  action: string;
+  /** Other spellings seen in the wild (the seed squashes some underscores away). */
+  aliases?: readonly string[];
+  source: CodeSource;
+}
+
+/** The result of classifying a code: the entry's fields, plus whether the code was in the table. */
+export interface Classification {
+  errorClass: ErrorClass;
+  meaning: string;
+  action: string;
+  /** True when the code (or one of its aliases) is in {@link ERROR_CODES}; false when a default rule applied. */
+  known: boolean;
+}
+
+const FIX_RECIPIENT = 'Fail these recipients with the code; never retry the same request.';
+const FIX_CONSOLE = 'Fail the whole send now; fix the signature or template in the SMS console, then send again.';
+const FIX_ACCOUNT = 'Nothing was sent: stop sending, keep every job, alert the operator; resume after the fix.';
+const FIX_THROTTLED = 'Nothing was accepted: slow the whole account down and retry later.';
+const FIX_UNKNOWN =
+  'Outcome unknown, the message may have been accepted: never resend blindly; look the attempt up (QuerySendDetails by phone + SendDate, match OutId) and resend only what provably was not accepted.';
+
+/**
+ * The table, keyed by Alibaba's canonical spelling. Transport codes (`source: 'smsq'`) are smsq's own
+ * names for failures that carry no Alibaba code.
+ */
+export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freeze({
+  // accepted
+  OK: { errorClass: 'accepted', meaning: 'The request was accepted.', action: 'Record the BizId; receipts follow.', source: 'dysmsapi.md' },
+
+  // permanent for these recipients
+  'isv.MOBILE_NUMBER_ILLEGAL': {
+    errorClass: 'permanent',
+    meaning: 'A phone number is malformed or not a mobile number.',
+    action: `Check the number format (mainland: 11 digits; international: country code + number). ${FIX_RECIPIENT}`,
+    aliases: ['isv.MOBILENUMBERILLEGAL'],
+    source: 'dysmsapi.md',
+  },
+  'isv.MOBILE_COUNT_OVER_LIMIT': {
+    errorClass: 'permanent',
+    meaning: 'Too many numbers in one request (SendSms ≤ 1000, SendBatchSms ≤ 100).',
+    action: `Split the recipients into smaller chunks. ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.TEMPLATE_MISSING_PARAMETERS': {
+    errorClass: 'permanent',
+    meaning: 'TemplateParam lacks a variable the template uses.',
+    action: `Give every \${var} of the template a string value in TemplateParam. ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.TEMPLATE_PARAMS_ILLEGAL': {
+    errorClass: 'permanent',
+    meaning: 'A template variable value is not allowed (characters or length).',
+    action: `Fix the variable values (plain text, within the length limit). ${FIX_RECIPIENT}`,
+    source: 'alibaba-docs',
+  },
+  'isv.INVALID_JSON_PARAM': {
+    errorClass: 'permanent',
+    meaning: 'A JSON parameter (TemplateParam, PhoneNumberJson, ...) is not valid JSON or not the expected shape.',
+    action: `Send a JSON object of string values (TemplateParam) or arrays of equal length (batch). ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.INVALID_PARAMETERS': {
+    errorClass: 'permanent',
+    meaning: 'A request parameter is invalid.',
+    action: `Check the request against the API limits (OutId < 256 characters, page sizes 1–50, dates yyyyMMdd). ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.PARAM_LENGTH_LIMIT': {
+    errorClass: 'permanent',
+    meaning: 'A parameter value is too long.',
+    action: `Shorten the variable values. ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.PARAM_NOT_SUPPORT_URL': {
+    errorClass: 'permanent',
+    meaning: 'Template variables may not carry links.',
+    action: `Remove URLs from the variable values (put links in an approved template instead). ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.SMS_CONTENT_ILLEGAL': {
+    errorClass: 'permanent',
+    meaning: 'The message content is prohibited.',
+    action: `Change the content or variables. ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.BLACK_KEY_CONTROL_LIMIT': {
+    errorClass: 'permanent',
+    meaning: 'The content contains a blocked keyword.',
+    action: `Remove the blocked words from the variables. ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.DOMESTIC_NUMBER_NOT_SUPPORTED': {
+    errorClass: 'permanent',
+    meaning: 'An international template or signature was used for a mainland number.',
+    action: `Use a mainland signature and template for +86 numbers. ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.EXTEND_CODE_ERROR': {
+    errorClass: 'permanent',
+    meaning: 'SmsUpExtendCode is invalid.',
+    action: `Send only digits the account may use as extension code, or omit it. ${FIX_RECIPIENT}`,
+    source: 'dysmsapi.md',
+  },
+
+  // signature or template unusable
+  'isv.SMS_SIGNATURE_ILLEGAL': {
+    errorClass: 'sign_template',
+    meaning: 'The signature does not exist or is not approved.',
+    action: `Verify the signature has been approved (smsq sign NAME). ${FIX_CONSOLE}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.SMS_SIGN_ILLEGAL': {
+    errorClass: 'sign_template',
+    meaning: 'The signature cannot be used.',
+    action: `Verify the signature has been approved (smsq sign NAME). ${FIX_CONSOLE}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.SMS_SIGN_NAME_ILLEGAL': {
+    errorClass: 'sign_template',
+    meaning: 'The signature is missing or not approved.',
+    action: `Verify the signature has been approved; list existing ones with smsq signs. ${FIX_CONSOLE}`,
+    aliases: ['isv.SMSSIGNNAME_ILLEGAL', 'isv.SMSSIGNNAMEILLEGAL'],
+    source: 'seed',
+  },
+  'isv.SIGN_STATE_ILLEGAL': {
+    errorClass: 'sign_template',
+    meaning: 'The signature is not in an approved state.',
+    action: `Wait for approval or fix the signature. ${FIX_CONSOLE}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.SMS_TEMPLATE_ILLEGAL': {
+    errorClass: 'sign_template',
+    meaning: 'The template is missing or not approved.',
+    action: `Verify the template has been approved (smsq template CODE); list existing ones with smsq templates. ${FIX_CONSOLE}`,
+    aliases: ['isv.SMSTEMPLATEILLEGAL', 'isv.SMSTEMPLATE_ILLEGAL'],
+    source: 'dysmsapi.md',
+  },
+  'isv.SMS_SIGNATURE_SCENE_ILLEGAL': {
+    errorClass: 'sign_template',
+    meaning: "The signature's scene does not match the template's (e.g. a verification signature on a marketing template).",
+    action: `Make sure the signature and template scenes align. ${FIX_CONSOLE}`,
+    aliases: ['isv.SMSSIGNATURESCENE_ILLEGAL', 'isv.SMSSIGNATURESCENEILLEGAL'],
+    source: 'dysmsapi.md',
+  },
+  SignatureNotFound: {
+    errorClass: 'sign_template',
+    meaning: 'The signature was not found.',
+    action: `Create the signature in the console. ${FIX_CONSOLE}`,
+    source: 'seed',
+  },
+  TemplateNotFound: {
+    errorClass: 'sign_template',
+    meaning: 'The template was not found.',
+    action: `Create the template in the console. ${FIX_CONSOLE}`,
+    source: 'seed',
+  },
+
+  // account or configuration
+  'InvalidAccessKeyId.NotFound': {
+    errorClass: 'account',
+    meaning: 'The AccessKey ID does not exist.',
+    action: `Check the AccessKey ID (ALIBABA_CLOUD_ACCESS_KEY_ID or the credential chain). ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'InvalidAccessKeyId.Inactive': {
+    errorClass: 'account',
+    meaning: 'The AccessKey is disabled.',
+    action: `Enable the AccessKey in the RAM console or use another one. ${FIX_ACCOUNT}`,
+    source: 'alibaba-docs',
+  },
+  SignatureDoesNotMatch: {
+    errorClass: 'account',
+    meaning: 'The request signature is wrong: the AccessKey secret does not match the ID.',
+    action: `Check the AccessKey secret. ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'InvalidTimeStamp.Expired': {
+    errorClass: 'account',
+    meaning: "The request timestamp is too far from the server's time.",
+    action: `Fix this machine's clock (NTP). ${FIX_ACCOUNT}`,
+    source: 'alibaba-docs',
+  },
+  'InvalidSecurityToken.Expired': {
+    errorClass: 'account',
+    meaning: 'The STS security token has expired.',
+    action: `Refresh the STS credentials (the default chain does so for RAM roles). ${FIX_ACCOUNT}`,
+    source: 'alibaba-docs',
+  },
+  'Forbidden.RAM': {
+    errorClass: 'account',
+    meaning: 'The RAM user or role lacks permission for this operation.',
+    action: `Grant the RAM identity the SMS permissions (AliyunDysmsFullAccess or a custom policy). ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'isp.RAM_PERMISSION_DENY': {
+    errorClass: 'account',
+    meaning: 'The RAM identity is not allowed to call this operation.',
+    action: `Grant the RAM identity the SMS permissions. ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.PRODUCT_UN_SUBSCRIPT': {
+    errorClass: 'account',
+    meaning: 'The account has not activated the SMS service.',
+    action: `Activate Short Message Service for the account. ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.ACCOUNT_NOT_EXISTS': {
+    errorClass: 'account',
+    meaning: 'The account does not exist.',
+    action: `Check the credentials point at the right account. ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.ACCOUNT_ABNORMAL': {
+    errorClass: 'account',
+    meaning: 'The account is in an abnormal state.',
+    action: `Contact Alibaba Cloud support about the account state. ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.OUT_OF_SERVICE': {
+    errorClass: 'account',
+    meaning: 'The service is suspended for the account (usually an overdue payment).',
+    action: `Settle the account and resume the service. ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.AMOUNT_NOT_ENOUGH': {
+    errorClass: 'account',
+    meaning: 'The account balance is insufficient.',
+    action: `Top up the SMS quota. ${FIX_ACCOUNT}`,
+    aliases: ['isv.AMOUNTNOTENOUGH'],
+    source: 'dysmsapi.md',
+  },
+  'isv.DAY_LIMIT_CONTROL': {
+    errorClass: 'account',
+    meaning: "The account's daily sending limit is reached.",
+    action: `Raise the daily limit in the console or wait for the next day (UTC+8). ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  'isv.MONTH_LIMIT_CONTROL': {
+    errorClass: 'account',
+    meaning: "The account's monthly sending limit is reached.",
+    action: `Raise the monthly limit in the console or wait for the next month. ${FIX_ACCOUNT}`,
+    source: 'dysmsapi.md',
+  },
+  InvalidCredentials: {
+    errorClass: 'account',
+    meaning: 'No usable credentials: the SDK found none, or the default credential chain failed to resolve them.',
+    action: `Set ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, a profile, or a RAM role. ${FIX_ACCOUNT}`,
+    source: 'sdk',
+  },
+  TlsError: {
+    errorClass: 'account',
+    meaning: "The TLS handshake failed (certificate or protocol); no request was written.",
+    action: `Check SMS_ENDPOINT / SMS_PROTOCOL and the machine's CA store. ${FIX_ACCOUNT}`,
+    source: 'smsq',
+  },
+
+  // per-number flow control
+  'isv.BUSINESS_LIMIT_CONTROL': {
+    errorClass: 'flow_control',
+    meaning:
+      "Per-number flow control: too many messages to this number (verification codes 1/min, 5/hour, 10/day per signature; notifications 50/day per signature+template).",
+    action: 'Not sent to that number now: retry only after the window (clock-aligned, UTC+8), or fail that recipient.',
+    aliases: ['isv.BUSINESSLIMITCONTROL'],
+    source: 'dysmsapi.md',
+  },
+
+  // throttled, not accepted
+  Throttling: {
+    errorClass: 'throttled',
+    meaning: 'The request was throttled.',
+    action: FIX_THROTTLED,
+    source: 'dysmsapi.md',
+  },
+  'Throttling.User': {
+    errorClass: 'throttled',
+    meaning: "The account's request rate exceeds its cap (5000/s across all operations).",
+    action: `${FIX_THROTTLED} Lower SMS_QPS if it happens often.`,
+    source: 'dysmsapi.md',
+  },
+  'Throttling.Api': {
+    errorClass: 'throttled',
+    meaning: "The operation's global rate cap was hit.",
+    action: FIX_THROTTLED,
+    source: 'dysmsapi.md',
+  },
+  ConnectionRefused: {
+    errorClass: 'throttled',
+    meaning: 'The endpoint refused the TCP connection; no byte of the request was written, so nothing was sent.',
+    action:
+      'Safe to retry later (back off like throttling). If it persists, check SMS_ENDPOINT and that the endpoint (or sandbox emulator) is running.',
+    source: 'smsq',
+  },
+  HostNotFound: {
+    errorClass: 'throttled',
+    meaning: "The endpoint's name did not resolve (DNS); no connection was made, so nothing was sent.",
+    action: 'Safe to retry later (back off like throttling). If it persists, check SMS_ENDPOINT and DNS.',
+    source: 'smsq',
+  },
+
+  // outcome unknown
+  'isp.SYSTEM_ERROR': {
+    errorClass: 'unknown',
+    meaning: 'Alibaba reported an internal error; the message may or may not have been accepted.',
+    action: FIX_UNKNOWN,
+    source: 'dysmsapi.md',
+  },
+  RequestTimeout: {
+    errorClass: 'unknown',
+    meaning: 'No answer within the timeout (read timeout, or the socket sat idle for connectTimeoutMs); the request may have been processed.',
+    action: FIX_UNKNOWN,
+    source: 'smsq',
+  },
+  ConnectionReset: {
+    errorClass: 'unknown',
+    meaning: 'The connection was reset or hung up before the answer was complete; the request may have been processed.',
+    action: FIX_UNKNOWN,
+    source: 'smsq',
+  },
+  NetworkError: {
+    errorClass: 'unknown',
+    meaning: 'A transport error other than timeout, reset, refusal or DNS; the request may have been written.',
+    action: FIX_UNKNOWN,
+    source: 'smsq',
+  },
+  InvalidResponse: {
+    errorClass: 'unknown',
+    meaning: 'An answer arrived but could not be read (not JSON, or no Code); it may have been an acceptance.',
+    action: FIX_UNKNOWN,
+    source: 'smsq',
+  },
+  UnexpectedError: {
+    errorClass: 'unknown',
+    meaning: 'The SDK call failed in a way smsq does not recognise; the request may have been written.',
+    action: `${FIX_UNKNOWN} Report it: smsq should learn this failure.`,
+    source: 'smsq',
+  },
+} satisfies Record<string, ErrorCodeInfo>);
+
+/**
+ * The rules {@link classifyCode} applies, in order, described for the CLI and README. Every rule errs
+ * towards "unknown" where a send could have been accepted, and towards a safe class otherwise.
+ */
+export const CLASSIFICATION_DEFAULTS: readonly { rule: string; errorClass: ErrorClass | 'from the table'; why: string }[] = Object.freeze([
+  { rule: 'code contains "Throttling"', errorClass: 'throttled', why: "the gateway refused the call before the API ran (the SDK's own ThrottlingError rule)" },
+  { rule: 'HTTP status 5xx', errorClass: 'unknown', why: 'a server or gateway failure may happen after the send was accepted' },
+  { rule: 'code in the table (exact, alias, or ignoring case, "_" and ".")', errorClass: 'from the table', why: 'the entry says what the code means' },
+  { rule: 'code starts with "isp."', errorClass: 'unknown', why: 'isp.* are platform-side failures' },
+  { rule: 'code starts with "isv."', errorClass: 'permanent', why: 'a business answer: the API answered and accepted nothing' },
+  {
+    rule: 'code starts with InvalidAccessKeyId, InvalidSecurityToken, InvalidTimeStamp, IncompleteSignature, Forbidden or NoPermission',
+    errorClass: 'account',
+    why: 'credentials, permissions or clock: nothing is sent until an operator fixes it',
+  },
+  { rule: 'HTTP 429', errorClass: 'throttled', why: 'too many requests, nothing accepted' },
+  { rule: 'HTTP 401, 403, 404', errorClass: 'account', why: 'authentication, permission, or a wrong endpoint/API version' },
+  { rule: 'any other code (HTTP 200 with Code != OK, or another 4xx)', errorClass: 'permanent', why: 'the API answered with a refusal: nothing was accepted' },
+]);
+
+const ACCOUNT_PREFIXES = ['InvalidAccessKeyId', 'InvalidSecurityToken', 'InvalidTimeStamp', 'IncompleteSignature', 'Forbidden', 'NoPermission'];
+
+/** `isv.SMS_SIGN_NAME_ILLEGAL` and `isv.SMSSIGNNAME_ILLEGAL` both become `ISVSMSSIGNNAMEILLEGAL`. */
+function squash(code: string): string {
+  return code.replace(/[._]/g, '').toUpperCase();
+}
+
+interface Indexed {
+  canonical: string;
+  info: ErrorCodeInfo;
+}
+
+const EXACT = new Map<string, Indexed>();
+const SQUASHED = new Map<string, Indexed>();
+for (const [canonical, info] of Object.entries(ERROR_CODES)) {
+  const entry = { canonical, info };
+  for (const spelling of [canonical, ...(info.aliases ?? [])]) {
+    EXACT.set(spelling, entry);
+    SQUASHED.set(squash(spelling), entry);
+  }
+}
+
+/** The table entry for a code in any known spelling, with its canonical name; undefined when not in the table. */
+export function lookupCode(code: string): { code: string; info: ErrorCodeInfo } | undefined {
+  const hit = EXACT.get(code) ?? SQUASHED.get(squash(code));
+  return hit ? { code: hit.canonical, info: hit.info } : undefined;
+}
+
+function rule(errorClass: ErrorClass, meaning: string, action: string): Classification {
+  return { errorClass, meaning, action, known: false };
+}
+
+/**
+ * Classifies an Alibaba code (or a smsq transport code). `httpStatus` is the HTTP status of the answer
+ * when there was one (200 for business errors in the body). See {@link CLASSIFICATION_DEFAULTS}.
+ */
+export function classifyCode(code: string, httpStatus?: number): Classification {
+  if (code.includes('Throttling')) {
+    const hit = lookupCode(code);
+    return hit ? { ...pick(hit.info), known: true } : rule('throttled', 'The request was throttled.', FIX_THROTTLED);
+  }
+  if (httpStatus !== undefined && httpStatus >= 500) {
+    const hit = lookupCode(code);
+    const meaning = hit ? `${hit.info.meaning} (HTTP ${httpStatus})` : `The server failed with HTTP ${httpStatus}.`;
+    return { errorClass: 'unknown', meaning, action: FIX_UNKNOWN, known: hit !== undefined && hit.info.errorClass === 'unknown' };
+  }
+  const hit = lookupCode(code);
+  if (hit) return { ...pick(hit.info), known: true };
+  if (code.startsWith('isp.')) return rule('unknown', 'An unrecognised platform-side (isp.*) failure.', FIX_UNKNOWN);
+  if (code.startsWith('isv.')) {
+    return rule('permanent', 'An unrecognised business error: the API refused the request and accepted nothing.', FIX_RECIPIENT);
+  }
+  if (ACCOUNT_PREFIXES.some((p) => code.startsWith(p))) {
+    return rule('account', 'Credentials, permissions or the clock are wrong.', FIX_ACCOUNT);
+  }
+  if (httpStatus === 429) return rule('throttled', 'Too many requests (HTTP 429).', FIX_THROTTLED);
+  if (httpStatus === 401 || httpStatus === 403) {
+    return rule('account', `Authentication or permission refused (HTTP ${httpStatus}).`, FIX_ACCOUNT);
+  }
+  if (httpStatus === 404) {
+    return rule('account', 'The endpoint does not know this operation (HTTP 404): wrong endpoint or API version.', `Check SMS_ENDPOINT. ${FIX_ACCOUNT}`);
+  }
+  return rule('permanent', 'An unrecognised error answer: the API refused the request and accepted nothing.', FIX_RECIPIENT);
+}
+
+function pick(info: ErrorCodeInfo): Omit<Classification, 'known'> {
+  return { errorClass: info.errorClass, meaning: info.meaning, action: info.action };
+}

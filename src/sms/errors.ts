@@ -1,0 +1,216 @@
+/**
+ * `SmsError`: the one error type every failed Dysmsapi call becomes, and the translation of whatever the
+ * SDK threw (or answered) into it. Workers act on `errorClass`; scripts and tests match on `code`.
+ */
+import { classifyCode, lookupCode, type ErrorClass } from './error-codes.js';
+
+/**
+ * The init of an {@link SmsError}: `SmsErrorInit` of types.ts plus `meaning` and `action`, which default
+ * to the code's classification. Repeated rather than imported so errors.ts does not import types.ts
+ * (types.ts refers to this file; madge counts that as a cycle). The unit tests check it still fits.
+ */
+export interface SmsErrorOptions {
+  /** Alibaba's code (`isv.MOBILE_NUMBER_ILLEGAL`, `Throttling.User`, ...) or a transport code (`RequestTimeout`, ...). */
+  code: string;
+  message: string;
+  errorClass: Exclude<ErrorClass, 'accepted'>;
+  requestId?: string;
+  /** HTTP status when there was an answer. */
+  httpStatus?: number;
+  /** Seconds, from `x-acs-retry-after` on throttling. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+  meaning?: string;
+  action?: string;
+}
+
+/** A failed Dysmsapi call: Alibaba's code (or a smsq transport code) and what to do next. */
+export class SmsError extends Error {
+  /** Alibaba's code (`isv.MOBILE_NUMBER_ILLEGAL`, `Throttling.User`, ...) or a transport code (`RequestTimeout`, `ConnectionReset`, ...). */
+  readonly code: string;
+  /** What the worker must do; see `ErrorClass` in types.ts. */
+  readonly errorClass: Exclude<ErrorClass, 'accepted'>;
+  readonly requestId: string | undefined;
+  /** HTTP status when there was an answer. */
+  readonly httpStatus: number | undefined;
+  /** Seconds to wait, when the server said (`x-acs-retry-after`, converted from milliseconds). */
+  readonly retryAfterSeconds: number | undefined;
+  /** What the code means. */
+  readonly meaning: string;
+  /** What to do about it. */
+  readonly action: string;
+
+  constructor(init: SmsErrorOptions) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'SmsError';
+    this.code = init.code;
+    this.errorClass = init.errorClass;
+    this.requestId = init.requestId;
+    this.httpStatus = init.httpStatus;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+    const info = init.meaning === undefined || init.action === undefined ? classifyCode(init.code, init.httpStatus) : undefined;
+    this.meaning = init.meaning ?? info?.meaning ?? '';
+    this.action = init.action ?? info?.action ?? '';
+  }
+
+  /** Machine-readable form for `--json` and logs; the SDK error (`cause`) stays out. */
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      errorClass: this.errorClass,
+      message: this.message,
+      requestId: this.requestId,
+      httpStatus: this.httpStatus,
+      retryAfterSeconds: this.retryAfterSeconds,
+      meaning: this.meaning,
+      action: this.action,
+    };
+  }
+}
+
+export function isSmsError(e: unknown): e is SmsError {
+  return e instanceof SmsError;
+}
+
+/**
+ * An `SmsError` for an answer that carries a code (HTTP 200 with `Code != OK`, or an error body).
+ * Returns undefined for `OK`, which is not an error.
+ */
+export function smsErrorFromCode(
+  code: string,
+  details: { message?: string; requestId?: string; httpStatus?: number; retryAfterSeconds?: number; cause?: unknown } = {},
+): SmsError {
+  const c = classifyCode(code, details.httpStatus);
+  // An `accepted` class only comes from `OK`, which callers never turn into an error; be safe anyway.
+  const errorClass = c.errorClass === 'accepted' ? 'unknown' : c.errorClass;
+  return new SmsError({
+    code,
+    message: details.message || c.meaning,
+    errorClass,
+    requestId: details.requestId,
+    httpStatus: details.httpStatus,
+    retryAfterSeconds: details.retryAfterSeconds,
+    meaning: c.meaning,
+    action: c.action,
+    cause: details.cause,
+  });
+}
+
+/** Thrown by smsq's default-chain credential wrapper when no credential could be resolved (before any request). */
+export class CredentialResolutionError extends Error {
+  readonly code = 'InvalidCredentials';
+  constructor(cause: unknown) {
+    super(`no credentials: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'CredentialResolutionError';
+  }
+}
+
+// Node errno codes raised before a single byte of the request could be written.
+const REFUSED = new Set(['ECONNREFUSED']);
+const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
+// Resets and hang-ups: the request may already have been written and processed.
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+// Certificate and handshake failures happen before the request is written.
+const TLS = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_|ERR_SSL_WRONG_VERSION_NUMBER|HOSTNAME_MISMATCH)/;
+
+interface Fields {
+  name?: unknown;
+  code?: unknown;
+  statusCode?: unknown;
+  requestId?: unknown;
+  retryAfter?: unknown;
+  data?: unknown;
+  message?: unknown;
+}
+
+function str(v: unknown): string | undefined {
+  // The SDK stringifies missing values: `${undefined}` → "undefined".
+  return typeof v === 'string' && v !== '' && v !== 'undefined' && v !== 'null' ? v : undefined;
+}
+
+/** The URL in transport error messages carries the query string (phone numbers, params); keep it out. */
+function redactUrls(text: string): string {
+  return text.replace(/(https?:\/\/[^\s?]*)\?\S*/g, '$1?<query redacted>');
+}
+
+function scrubCause(e: unknown): void {
+  if (!(e instanceof Error)) return;
+  try {
+    e.message = redactUrls(e.message);
+    if (typeof e.stack === 'string') e.stack = redactUrls(e.stack);
+  } catch {
+    // Frozen or exotic errors: leave them as they are.
+  }
+}
+
+function transport(code: string, message: string, cause: unknown): SmsError {
+  const hit = lookupCode(code);
+  const info = hit?.info ?? classifyCode(code);
+  scrubCause(cause);
+  return new SmsError({
+    code,
+    message,
+    errorClass: info.errorClass === 'accepted' ? 'unknown' : info.errorClass,
+    meaning: info.meaning,
+    action: info.action,
+    cause,
+  });
+}
+
+/**
+ * Translates anything a Dysmsapi SDK call threw into an `SmsError`:
+ * - `ThrottlingError` / `ClientError` / `ServerError` (an HTTP answer ≥ 400) → classified by code and status;
+ * - `RequestTimeoutError` (read timeout, or the socket idle for `connectTimeout`) → `RequestTimeout`, unknown;
+ * - resets and hang-ups → `ConnectionReset`, unknown (the request may have been written);
+ * - `ECONNREFUSED` → `ConnectionRefused`, throttled (nothing was written: TCP never connected);
+ * - DNS failures → `HostNotFound`, throttled (no connection was ever made);
+ * - certificate / TLS handshake failures → `TlsError`, account;
+ * - an unreadable answer (`SyntaxError` from JSON parsing) → `InvalidResponse`, unknown;
+ * - credential resolution failures → `InvalidCredentials`, account;
+ * - anything else → `NetworkError` (with an errno) or `UnexpectedError`, unknown.
+ */
+export function smsErrorFromThrown(e: unknown, readTimeoutMs?: number): SmsError {
+  if (e instanceof SmsError) return e;
+  if (e instanceof CredentialResolutionError) {
+    return new SmsError({ code: 'InvalidCredentials', message: e.message, errorClass: 'account', cause: e });
+  }
+  const f: Fields = typeof e === 'object' && e !== null ? (e as Fields) : {};
+  const name = typeof f.name === 'string' ? f.name : '';
+  const errno = typeof f.code === 'string' ? f.code : undefined;
+
+  // AlibabaCloudError and subclasses: an answer with a code, or an SDK-side refusal (InvalidCredentials, ...).
+  if (name === 'ThrottlingError' || name === 'ClientError' || name === 'ServerError' || name === 'AlibabaCloudError') {
+    const status = typeof f.statusCode === 'number' ? f.statusCode : undefined;
+    const data = typeof f.data === 'object' && f.data !== null ? (f.data as Record<string, unknown>) : {};
+    const apiMessage = str(data.Message) ?? str(data.message);
+    const code = str(f.code) ?? 'HttpError';
+    const retryAfterMs = typeof f.retryAfter === 'number' && Number.isFinite(f.retryAfter) ? f.retryAfter : undefined;
+    return smsErrorFromCode(code, {
+      message: apiMessage ?? (typeof f.message === 'string' ? f.message : undefined),
+      requestId: str(f.requestId) ?? str(data.RequestId),
+      httpStatus: status,
+      // x-acs-retry-after is milliseconds: the SDK's retry policy sleeps that many ms (darabonba retry.ts).
+      retryAfterSeconds: retryAfterMs === undefined ? undefined : retryAfterMs / 1000,
+      cause: e,
+    });
+  }
+  if (name === 'RequestTimeoutError' || (errno !== undefined && TIMEOUT.has(errno))) {
+    const which = typeof f.message === 'string' && f.message.startsWith('ConnectTimeout') ? 'socket idle/connect timeout' : 'read timeout';
+    const after = readTimeoutMs === undefined ? '' : ` (readTimeoutMs ${readTimeoutMs})`;
+    return transport('RequestTimeout', `no answer: ${which}${after}`, e);
+  }
+  if (errno !== undefined) {
+    if (REFUSED.has(errno)) return transport('ConnectionRefused', `connection refused (${errno})`, e);
+    if (DNS.has(errno)) return transport('HostNotFound', `endpoint name did not resolve (${errno})`, e);
+    if (RESET.has(errno)) return transport('ConnectionReset', `connection reset or hung up (${errno})`, e);
+    if (TLS.test(errno)) return transport('TlsError', `TLS handshake failed (${errno})`, e);
+    return transport('NetworkError', `transport error (${errno})`, e);
+  }
+  if (e instanceof SyntaxError) return transport('InvalidResponse', 'the answer was not valid JSON', e);
+  if (typeof f.message === 'string' && /socket hang up|aborted/i.test(f.message)) {
+    return transport('ConnectionReset', 'connection hung up', e);
+  }
+  const what = e instanceof Error ? `${e.name}: ${redactUrls(e.message)}` : String(e);
+  return transport('UnexpectedError', `unexpected SDK failure (${what})`, e);
+}

@@ -1,0 +1,198 @@
+import { ClientError, ServerError, ThrottlingError } from '@alicloud/openapi-core';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { CLASSIFICATION_DEFAULTS, ERROR_CODES, classifyCode, lookupCode, type ErrorClass as TableErrorClass } from '../../src/sms/error-codes.js';
+import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown, type SmsErrorOptions } from '../../src/sms/errors.js';
+import type { ErrorClass, SmsErrorInit } from '../../src/sms/types.js';
+
+// Every code in docs/dysmsapi.md's table and the seed's tables (with the seed's own spellings).
+const EXPECTED: Record<string, ErrorClass> = {
+  OK: 'accepted',
+  'isv.MOBILE_NUMBER_ILLEGAL': 'permanent',
+  'isv.MOBILE_COUNT_OVER_LIMIT': 'permanent',
+  'isv.TEMPLATE_MISSING_PARAMETERS': 'permanent',
+  'isv.INVALID_JSON_PARAM': 'permanent',
+  'isv.INVALID_PARAMETERS': 'permanent',
+  'isv.PARAM_LENGTH_LIMIT': 'permanent',
+  'isv.PARAM_NOT_SUPPORT_URL': 'permanent',
+  'isv.SMS_CONTENT_ILLEGAL': 'permanent',
+  'isv.BLACK_KEY_CONTROL_LIMIT': 'permanent',
+  'isv.DOMESTIC_NUMBER_NOT_SUPPORTED': 'permanent',
+  'isv.EXTEND_CODE_ERROR': 'permanent',
+  'isv.SMS_SIGNATURE_ILLEGAL': 'sign_template',
+  'isv.SMS_SIGN_ILLEGAL': 'sign_template',
+  'isv.SIGN_STATE_ILLEGAL': 'sign_template',
+  'isv.SMS_TEMPLATE_ILLEGAL': 'sign_template',
+  'isv.SMS_SIGNATURE_SCENE_ILLEGAL': 'sign_template',
+  'isv.SMS_SIGN_NAME_ILLEGAL': 'sign_template',
+  SignatureNotFound: 'sign_template',
+  TemplateNotFound: 'sign_template',
+  'InvalidAccessKeyId.NotFound': 'account',
+  SignatureDoesNotMatch: 'account',
+  'Forbidden.RAM': 'account',
+  'isp.RAM_PERMISSION_DENY': 'account',
+  'isv.PRODUCT_UN_SUBSCRIPT': 'account',
+  'isv.ACCOUNT_NOT_EXISTS': 'account',
+  'isv.ACCOUNT_ABNORMAL': 'account',
+  'isv.OUT_OF_SERVICE': 'account',
+  'isv.AMOUNT_NOT_ENOUGH': 'account',
+  'isv.DAY_LIMIT_CONTROL': 'account',
+  'isv.MONTH_LIMIT_CONTROL': 'account',
+  InvalidCredentials: 'account',
+  'isv.BUSINESS_LIMIT_CONTROL': 'flow_control',
+  'Throttling.User': 'throttled',
+  'isp.SYSTEM_ERROR': 'unknown',
+  // The seed's spellings.
+  'isv.SMSSIGNATURESCENE_ILLEGAL': 'sign_template',
+  'isv.SMSTEMPLATEILLEGAL': 'sign_template',
+  'isv.SMSSIGNNAME_ILLEGAL': 'sign_template',
+  'isv.MOBILENUMBERILLEGAL': 'permanent',
+  'isv.AMOUNTNOTENOUGH': 'account',
+  'isv.BUSINESSLIMITCONTROL': 'flow_control',
+};
+
+describe('ERROR_CODES / classifyCode', () => {
+  it.each(Object.entries(EXPECTED))('%s is %s and in the table', (code, cls) => {
+    const c = classifyCode(code, 200);
+    expect(c.errorClass).toBe(cls);
+    expect(c.known).toBe(true);
+    expect(c.meaning.length).toBeGreaterThan(0);
+    expect(c.action.length).toBeGreaterThan(0);
+  });
+
+  it('maps aliases to their canonical code', () => {
+    expect(lookupCode('isv.MOBILENUMBERILLEGAL')?.code).toBe('isv.MOBILE_NUMBER_ILLEGAL');
+    expect(lookupCode('isv.SMSSIGNNAME_ILLEGAL')?.code).toBe('isv.SMS_SIGN_NAME_ILLEGAL');
+    expect(lookupCode('isv.business_limit_control')?.code).toBe('isv.BUSINESS_LIMIT_CONTROL');
+    expect(lookupCode('isv.NOT_A_CODE')).toBeUndefined();
+  });
+
+  it('has no two entries that collide once case, "_" and "." are ignored', () => {
+    const seen = new Map<string, string>();
+    for (const [code, info] of Object.entries(ERROR_CODES)) {
+      for (const s of [code, ...(info.aliases ?? [])]) {
+        const key = s.replace(/[._]/g, '').toUpperCase();
+        const prev = seen.get(key);
+        expect(prev === undefined || prev === code, `${s} collides with ${prev}`).toBe(true);
+        seen.set(key, code);
+      }
+    }
+  });
+
+  it('applies the documented defaults to codes not in the table', () => {
+    expect(classifyCode('Throttling.Tenant', 400)).toMatchObject({ errorClass: 'throttled', known: false });
+    expect(classifyCode('Throttling.User', 503).errorClass).toBe('throttled');
+    expect(classifyCode('isv.SMS_SIGN_ILLEGAL', 500).errorClass).toBe('unknown');
+    expect(classifyCode('InternalError', 500)).toMatchObject({ errorClass: 'unknown' });
+    expect(classifyCode('isp.SOMETHING_NEW', 200)).toMatchObject({ errorClass: 'unknown', known: false });
+    expect(classifyCode('isv.SOMETHING_NEW', 200)).toMatchObject({ errorClass: 'permanent', known: false });
+    expect(classifyCode('InvalidAccessKeyId.Whatever', 400).errorClass).toBe('account');
+    expect(classifyCode('Forbidden.NoPermission', 403).errorClass).toBe('account');
+    expect(classifyCode('HttpError', 429).errorClass).toBe('throttled');
+    expect(classifyCode('HttpError', 401).errorClass).toBe('account');
+    expect(classifyCode('InvalidAction.NotFound', 404).errorClass).toBe('account');
+    expect(classifyCode('MissingPhoneNumbers', 400).errorClass).toBe('permanent');
+    expect(classifyCode('SomethingNew', 200).errorClass).toBe('permanent');
+    expect(classifyCode('SomethingNew').errorClass).toBe('permanent');
+  });
+
+  it('describes its defaults for the CLI and README', () => {
+    expect(CLASSIFICATION_DEFAULTS.length).toBeGreaterThan(5);
+  });
+
+  it('keeps its ErrorClass and SmsErrorOptions in step with types.ts', () => {
+    expectTypeOf<TableErrorClass>().toEqualTypeOf<ErrorClass>();
+    expectTypeOf<SmsErrorInit>().toExtend<SmsErrorOptions>();
+    for (const info of Object.values(ERROR_CODES)) {
+      expect(['accepted', 'permanent', 'sign_template', 'account', 'flow_control', 'throttled', 'unknown']).toContain(info.errorClass);
+    }
+  });
+});
+
+describe('smsErrorFromCode', () => {
+  it('builds a classified SmsError with meaning and action', () => {
+    const e = smsErrorFromCode('isv.BUSINESS_LIMIT_CONTROL', { message: 'limit', requestId: 'r1', httpStatus: 200 });
+    expect(e).toBeInstanceOf(SmsError);
+    expect(e).toMatchObject({ code: 'isv.BUSINESS_LIMIT_CONTROL', errorClass: 'flow_control', requestId: 'r1', httpStatus: 200 });
+    expect(e.action).toMatch(/window/);
+    expect(e.toJSON()).toMatchObject({ code: 'isv.BUSINESS_LIMIT_CONTROL', errorClass: 'flow_control' });
+    expect(e.toJSON()).not.toHaveProperty('cause');
+  });
+});
+
+function errnoError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('smsErrorFromThrown', () => {
+  it('classifies ClientError by code, keeping status, request id and cause', () => {
+    const sdkErr = new ClientError({
+      statusCode: 400,
+      code: 'SignatureDoesNotMatch',
+      message: 'code: 400, Specified signature is not matched request id: R1',
+      data: { Code: 'SignatureDoesNotMatch', Message: 'Specified signature is not matched', RequestId: 'R1' },
+      requestId: 'R1',
+    });
+    const e = smsErrorFromThrown(sdkErr);
+    expect(e).toMatchObject({ code: 'SignatureDoesNotMatch', errorClass: 'account', httpStatus: 400, requestId: 'R1' });
+    expect(e.cause).toBe(sdkErr);
+  });
+
+  it('reads ThrottlingError.retryAfter as milliseconds', () => {
+    const e = smsErrorFromThrown(new ThrottlingError({ statusCode: 400, code: 'Throttling.User', retryAfter: 1500, requestId: 'R2', data: {} }));
+    expect(e).toMatchObject({ code: 'Throttling.User', errorClass: 'throttled', retryAfterSeconds: 1.5 });
+  });
+
+  it('makes every 5xx unknown, and names a missing code HttpError', () => {
+    expect(smsErrorFromThrown(new ServerError({ statusCode: 503, code: 'ServiceUnavailable', requestId: 'R3', data: {} }))).toMatchObject({
+      code: 'ServiceUnavailable',
+      errorClass: 'unknown',
+      httpStatus: 503,
+    });
+    // The SDK writes `${undefined}` when the body has no Code.
+    expect(smsErrorFromThrown(new ServerError({ statusCode: 502, code: 'undefined', requestId: 'undefined', data: {} }))).toMatchObject({
+      code: 'HttpError',
+      errorClass: 'unknown',
+      requestId: undefined,
+    });
+  });
+
+  it('makes timeouts, resets and hang-ups unknown', () => {
+    const timeout = Object.assign(new Error('ReadTimeout(3000). POST http://h/?PhoneNumbers=13800138000 failed.'), { name: 'RequestTimeoutError' });
+    expect(smsErrorFromThrown(timeout, 3000)).toMatchObject({ code: 'RequestTimeout', errorClass: 'unknown' });
+    const idle = Object.assign(new Error('ConnectTimeout: Connect http://h/ failed.'), { name: 'RequestTimeoutError' });
+    expect(smsErrorFromThrown(idle)).toMatchObject({ code: 'RequestTimeout', errorClass: 'unknown' });
+    expect(smsErrorFromThrown(errnoError('ECONNRESET', 'socket hang up'))).toMatchObject({ code: 'ConnectionReset', errorClass: 'unknown' });
+    expect(smsErrorFromThrown(errnoError('EPIPE', 'write EPIPE'))).toMatchObject({ code: 'ConnectionReset', errorClass: 'unknown' });
+    expect(smsErrorFromThrown(errnoError('ETIMEDOUT', 'read ETIMEDOUT'))).toMatchObject({ code: 'RequestTimeout', errorClass: 'unknown' });
+    expect(smsErrorFromThrown(errnoError('EHOSTUNREACH', 'x'))).toMatchObject({ code: 'NetworkError', errorClass: 'unknown' });
+    expect(smsErrorFromThrown(new Error('aborted'))).toMatchObject({ code: 'ConnectionReset', errorClass: 'unknown' });
+  });
+
+  it('treats failures before any byte was written as safe', () => {
+    expect(smsErrorFromThrown(errnoError('ECONNREFUSED', 'connect ECONNREFUSED'))).toMatchObject({ code: 'ConnectionRefused', errorClass: 'throttled' });
+    expect(smsErrorFromThrown(errnoError('ENOTFOUND', 'getaddrinfo ENOTFOUND'))).toMatchObject({ code: 'HostNotFound', errorClass: 'throttled' });
+    expect(smsErrorFromThrown(errnoError('CERT_HAS_EXPIRED', 'certificate has expired'))).toMatchObject({ code: 'TlsError', errorClass: 'account' });
+    expect(smsErrorFromThrown(new CredentialResolutionError(new Error('unable to get credentials')))).toMatchObject({
+      code: 'InvalidCredentials',
+      errorClass: 'account',
+    });
+    expect(smsErrorFromThrown(new ClientError({ code: 'InvalidCredentials', message: 'Please set up the credentials' }))).toMatchObject({
+      code: 'InvalidCredentials',
+      errorClass: 'account',
+    });
+  });
+
+  it('makes unreadable answers and unrecognised failures unknown', () => {
+    expect(smsErrorFromThrown(new SyntaxError('Unexpected token <'))).toMatchObject({ code: 'InvalidResponse', errorClass: 'unknown' });
+    expect(smsErrorFromThrown(new TypeError('boom'))).toMatchObject({ code: 'UnexpectedError', errorClass: 'unknown' });
+    expect(smsErrorFromThrown('a string')).toMatchObject({ code: 'UnexpectedError', errorClass: 'unknown' });
+  });
+
+  it('keeps phone numbers of the request URL out of the cause', () => {
+    const raw = errnoError('ECONNRESET', 'socket hang upPOST http://127.0.0.1:9/?PhoneNumbers=13800138000&SignName=x failed.');
+    const e = smsErrorFromThrown(raw);
+    expect(String((e.cause as Error).message)).not.toContain('13800138000');
+    expect(String((e.cause as Error).stack)).not.toContain('13800138000');
+    expect(e.message).not.toContain('13800138000');
+  });
+});
