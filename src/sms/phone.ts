@@ -1,0 +1,130 @@
+/**
+ * Phone number rules for Dysmsapi. Mainland China numbers are sent as the bare 11 digits
+ * (`13800138000`); international and Hong Kong / Macao / Taiwan numbers as country code + number without
+ * `+` (`85291234567`).
+ *
+ * A bare 11-digit number starting with `1` and a second digit 3–9 is read as mainland, even though
+ * the same digits could be a US/Canada number with its country code: write those as `+1...` or
+ * `001...`, which always mean international.
+ */
+
+export type PhoneRegion = 'mainland' | 'international';
+
+export type NormalizedPhone =
+  | { ok: true; phone: string; region: PhoneRegion }
+  | { ok: false; input: string; reason: string };
+
+export interface NormalizedPhoneList {
+  /** Normalised numbers, duplicates removed, in first-seen order. */
+  valid: string[];
+  invalid: { input: string; reason: string }[];
+  /** How many entries were dropped as repeats of an earlier valid number (after normalisation). */
+  duplicates: number;
+}
+
+const MAINLAND = /^1[3-9]\d{9}$/;
+// Spaces, dashes, dots and parentheses people use to group digits.
+const SEPARATORS = /[\s\-().\u00a0\u3000]/g;
+const MIN_E164 = 8;
+const MAX_E164 = 15;
+
+function fail(input: string, reason: string): NormalizedPhone {
+  return { ok: false, input, reason };
+}
+
+function mainlandFrom(input: string, national: string, prefix: string): NormalizedPhone {
+  if (MAINLAND.test(national)) return { ok: true, phone: national, region: 'mainland' };
+  if (!/^1/.test(national)) {
+    return fail(input, `a mainland number after ${prefix} must start with 1 (mobile numbers only), got "${national}"`);
+  }
+  if (national.length !== 11) {
+    return fail(input, `a mainland number after ${prefix} must have 11 digits, got ${national.length}`);
+  }
+  const hint = prefix === 'the start' ? ' (a US/Canada number needs its +1 written out)' : '';
+  return fail(input, `a mainland mobile number's second digit must be 3–9, got "${national.slice(0, 2)}..."${hint}`);
+}
+
+/**
+ * Normalises one phone number to what Dysmsapi expects, or says what is wrong with it.
+ *
+ * Accepted: `13800138000`, `+86 138-0013-8000`, `008613800138000`, `8613800138000` (mainland);
+ * `+852 9123 4567`, `0085291234567`, `85291234567` (international, country code + number).
+ */
+export function normalizePhone(raw: string): NormalizedPhone {
+  const input = String(raw);
+  const s = input.trim().replace(SEPARATORS, '');
+  if (s === '') return fail(input, 'is empty: give a mobile number, e.g. 13800138000 or +85291234567');
+
+  let digits: string;
+  let explicitInternational: boolean;
+  if (s.startsWith('+')) {
+    digits = s.slice(1);
+    explicitInternational = true;
+  } else if (s.startsWith('00')) {
+    digits = s.slice(2);
+    explicitInternational = true;
+  } else {
+    digits = s;
+    explicitInternational = false;
+  }
+
+  const bad = /[^\d]/.exec(digits);
+  if (bad) {
+    return fail(input, `contains "${bad[0]}": use digits only, with an optional leading + or 00 for the country code`);
+  }
+  if (digits === '') return fail(input, 'has no digits after the + or 00');
+
+  if (explicitInternational) {
+    if (digits.startsWith('0')) return fail(input, 'country codes never start with 0: remove the extra 0 after + or 00');
+    if (digits.startsWith('86')) return mainlandFrom(input, digits.slice(2), '+86');
+    if (digits.startsWith('1') && digits.length !== 11) {
+      return fail(input, `a +1 (US/Canada) number has 10 digits after the 1, got ${digits.length - 1}`);
+    }
+    return international(input, digits);
+  }
+
+  // No + or 00: a bare mainland number, 86 + a mainland number, or country code + number.
+  if (digits.startsWith('0')) {
+    return fail(input, 'starts with 0: drop the trunk prefix 0, or write the country code with + or 00 (e.g. +85291234567)');
+  }
+  if (digits.length === 11 && digits.startsWith('1')) return mainlandFrom(input, digits, 'the start');
+  if (digits.length === 13 && digits.startsWith('86')) return mainlandFrom(input, digits.slice(2), '86');
+  if (digits.startsWith('1')) {
+    // Country codes starting with 1 are all +1 (11 digits in all), so any other length is a mistyped mainland number.
+    return fail(input, `a mainland mobile number has 11 digits, got ${digits.length}`);
+  }
+  if (digits.startsWith('86')) {
+    return fail(input, `86 + a mainland mobile number has 13 digits, got ${digits.length}: check the number`);
+  }
+  return international(input, digits);
+}
+
+function international(input: string, digits: string): NormalizedPhone {
+  if (digits.length < MIN_E164) {
+    return fail(input, `too short for an international number (${digits.length} digits; country code + number is ${MIN_E164}–${MAX_E164})`);
+  }
+  if (digits.length > MAX_E164) {
+    return fail(input, `too long (${digits.length} digits; country code + number is at most ${MAX_E164})`);
+  }
+  return { ok: true, phone: digits, region: 'international' };
+}
+
+/** Normalises a list: valid numbers deduplicated in first-seen order, invalid ones with their reasons. */
+export function normalizePhones(list: readonly string[]): NormalizedPhoneList {
+  const seen = new Set<string>();
+  const valid: string[] = [];
+  const invalid: { input: string; reason: string }[] = [];
+  let duplicates = 0;
+  for (const raw of list) {
+    const r = normalizePhone(raw);
+    if (!r.ok) {
+      invalid.push({ input: r.input, reason: r.reason });
+    } else if (seen.has(r.phone)) {
+      duplicates++;
+    } else {
+      seen.add(r.phone);
+      valid.push(r.phone);
+    }
+  }
+  return { valid, invalid, duplicates };
+}

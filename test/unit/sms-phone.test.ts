@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { normalizePhone, normalizePhones } from '../../src/sms/phone.js';
+
+describe('normalizePhone', () => {
+  it.each([
+    ['13800138000', '13800138000'],
+    ['+8613800138000', '13800138000'],
+    ['+86 138-0013-8000', '13800138000'],
+    ['008613800138000', '13800138000'],
+    ['8613800138000', '13800138000'],
+    [' 138 0013 8000 ', '13800138000'],
+    ['19912345678', '19912345678'],
+  ])('mainland %s → %s', (raw, phone) => {
+    expect(normalizePhone(raw)).toEqual({ ok: true, phone, region: 'mainland' });
+  });
+
+  it.each([
+    ['+852 9123 4567', '85291234567'],
+    ['0085291234567', '85291234567'],
+    ['85291234567', '85291234567'],
+    ['+853 6612 3456', '85366123456'],
+    ['+886 912 345 678', '886912345678'],
+    ['+1 (202) 555-0123', '12025550123'],
+    ['+44 7911 123456', '447911123456'],
+    ['6591234567', '6591234567'],
+  ])('international %s → %s', (raw, phone) => {
+    expect(normalizePhone(raw)).toEqual({ ok: true, phone, region: 'international' });
+  });
+
+  it.each([
+    ['', /empty/],
+    ['   ', /empty/],
+    ['1380013800a', /contains "a"/],
+    ['+', /no digits/],
+    ['12345678901', /second digit must be 3–9.*\+1/],
+    ['1380013800', /11 digits, got 10/],
+    ['138001380001', /11 digits, got 12/],
+    ['+86 2012345678', /must start with 1/],
+    ['+86 1380013800', /11 digits, got 10/],
+    ['+8612012345678', /second digit/],
+    ['013800138000', /starts with 0/],
+    ['+0123456789', /never start with 0/],
+    ['+852123', /too short/],
+    ['+1234567890123456', /a \+1 .*10 digits|too long/],
+    ['+4412345678901234', /too long/],
+    ['86138001380', /13 digits/],
+    ['+1 202 555 012', /10 digits after the 1/],
+  ])('rejects %j with a reason', (raw, reason) => {
+    const r = normalizePhone(raw);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.input).toBe(raw);
+      expect(r.reason).toMatch(reason);
+    }
+  });
+});
+
+describe('normalizePhones', () => {
+  it('deduplicates after normalisation, keeps order, collects invalid ones', () => {
+    const r = normalizePhones(['13900139000', '+86 138 0013 8000', 'oops', '13800138000', '008613900139000', '85291234567', '']);
+    expect(r.valid).toEqual(['13900139000', '13800138000', '85291234567']);
+    expect(r.duplicates).toBe(2);
+    expect(r.invalid.map((i) => i.input)).toEqual(['oops', '']);
+    expect(r.invalid.every((i) => i.reason.length > 0)).toBe(true);
+  });
+
+  it('handles an empty list', () => {
+    expect(normalizePhones([])).toEqual({ valid: [], invalid: [], duplicates: 0 });
+  });
+});
