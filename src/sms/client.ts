@@ -1,0 +1,491 @@
+/**
+ * The Dysmsapi client: {@link SmsClient} over the official SDK (`@alicloud/dysmsapi20170525`).
+ *
+ * - Every call resolves to an {@link SmsOutcome}; API and transport failures become an `SmsError` with a
+ *   class that says what to do next (errors.ts, error-codes.ts). Only programming errors reject.
+ * - The SDK's own retries stay off (no `retryOptions`): SendSms is not idempotent, so retrying belongs
+ *   to the worker once the outcome is known.
+ * - The hot path builds the SDK client and the `RuntimeOptions` once; a call allocates the SDK request
+ *   model and the result, nothing else of ours.
+ */
+import CredentialModule from '@alicloud/credentials';
+import DysmsapiModule, * as $Dysmsapi from '@alicloud/dysmsapi20170525';
+import { $OpenApiUtil } from '@alicloud/openapi-core';
+// The SDK's RuntimeOptions class (a dependency of the SDK packages, not listed in package.json yet).
+import { RuntimeOptions } from '@darabonba/typescript';
+import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY, type Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
+import type {
+  ApprovalStatus,
+  ListResponse,
+  PageRequest,
+  QualificationQuery,
+  QualificationRecord,
+  QuerySendDetailsRequest,
+  QuerySendDetailsResponse,
+  QuerySendStatisticsRequest,
+  QuerySendStatisticsResponse,
+  SendBatchSmsRequest,
+  SendDetail,
+  SendResponse,
+  SendSmsRequest,
+  SendStatisticsRow,
+  SendStatus,
+  SignDetail,
+  SignSummary,
+  SmsClient,
+  SmsOutcome,
+  TemplateDetail,
+  TemplateSummary,
+} from './types.js';
+
+/**
+ * The SDK packages are CommonJS with `exports.default = Class`. Node's ESM loader hands us
+ * `module.exports` (class under `.default`); bundler-style interop (vitest, tsx in some modes) hands us
+ * the class itself. Accept both.
+ */
+function cjsDefault<T>(mod: { default: T }): T {
+  const d = (mod as { default?: unknown }).default;
+  return (typeof d === 'function' ? d : mod) as T;
+}
+const Dysmsapi = cjsDefault(DysmsapiModule);
+const Credential = cjsDefault(CredentialModule);
+type SdkClient = InstanceType<typeof Dysmsapi>;
+
+/** Which credentials the client signs with. */
+export type SmsCredential =
+  /** The default chain of `@alicloud/credentials` (environment, OIDC, profiles, ECS RAM role, URI): live mode. */
+  | { kind: 'default-chain' }
+  /** A fixed AccessKey pair, with an STS token when it is temporary: sandbox mode and tests. */
+  | { kind: 'access-key'; accessKeyId: string; accessKeySecret: string; securityToken?: string };
+
+/** Options of {@link createSmsClient}. Defaults live in {@link SMS_CLIENT_DEFAULTS}. */
+export interface SmsClientOptions {
+  /** Dysmsapi `host[:port]`, no scheme. Default `dysmsapi.aliyuncs.com`. */
+  endpoint?: string;
+  /** Default `https`. The sandbox emulator speaks `http`. */
+  protocol?: 'https' | 'http';
+  /**
+   * Milliseconds to wait for the answer after the connection is up. Default 3000. A call that times
+   * out has an unknown outcome (`RequestTimeout`): keep it short, but not shorter than Alibaba's answer time.
+   */
+  readTimeoutMs?: number;
+  /**
+   * Milliseconds for the TCP connect. Default: `readTimeoutMs`. The SDK also uses it as the socket idle
+   * timeout for the whole call, so the effective wait for an answer is the smaller of the two.
+   */
+  connectTimeoutMs?: number;
+  /** How requests are signed. */
+  credential: SmsCredential;
+  /** Appended to the SDK's User-Agent so Alibaba (and the emulator) can tell smsq's calls apart. Default `smsq/0.1.0`. */
+  userAgent?: string;
+  /** Failed calls are logged at `debug` (codes and request ids only; never numbers or secrets). Default: no logging. */
+  logger?: Logger;
+}
+
+/** The defaults of {@link SmsClientOptions}, in one place. */
+export const SMS_CLIENT_DEFAULTS = Object.freeze({
+  endpoint: LIVE_ENDPOINT,
+  protocol: 'https' as const,
+  readTimeoutMs: 3000,
+  userAgent: 'smsq/0.1.0',
+});
+
+/** Options after defaults are applied. */
+export interface ResolvedSmsClientOptions {
+  endpoint: string;
+  protocol: 'https' | 'http';
+  readTimeoutMs: number;
+  connectTimeoutMs: number;
+  credential: SmsCredential;
+  userAgent: string;
+}
+
+/** Thrown synchronously for options that cannot work; the message names the option and the fix. */
+export class SmsClientOptionsError extends Error {
+  readonly code = 'SMSQ_SMS_CLIENT_OPTIONS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SmsClientOptionsError';
+  }
+}
+
+/** Applies {@link SMS_CLIENT_DEFAULTS} and checks the options. */
+export function resolveClientOptions(opts: SmsClientOptions): ResolvedSmsClientOptions {
+  const endpoint = opts.endpoint ?? SMS_CLIENT_DEFAULTS.endpoint;
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(endpoint) && !/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(endpoint)) {
+    throw new SmsClientOptionsError(`endpoint must be host[:port] without scheme or path, got "${endpoint}"`);
+  }
+  const protocol = opts.protocol ?? SMS_CLIENT_DEFAULTS.protocol;
+  if (protocol !== 'https' && protocol !== 'http') throw new SmsClientOptionsError(`protocol must be "https" or "http", got "${String(protocol)}"`);
+  const readTimeoutMs = opts.readTimeoutMs ?? SMS_CLIENT_DEFAULTS.readTimeoutMs;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? readTimeoutMs;
+  for (const [name, v] of [
+    ['readTimeoutMs', readTimeoutMs],
+    ['connectTimeoutMs', connectTimeoutMs],
+  ] as const) {
+    if (!Number.isInteger(v) || v <= 0) throw new SmsClientOptionsError(`${name} must be a positive whole number of milliseconds, got ${String(v)}`);
+  }
+  const c = opts.credential;
+  if (c?.kind === 'access-key') {
+    if (!c.accessKeyId || !c.accessKeySecret) throw new SmsClientOptionsError('credential: access-key needs both accessKeyId and accessKeySecret');
+  } else if (c?.kind !== 'default-chain') {
+    throw new SmsClientOptionsError('credential must be { kind: "default-chain" } or { kind: "access-key", accessKeyId, accessKeySecret }');
+  }
+  return { endpoint, protocol, readTimeoutMs, connectTimeoutMs, credential: c, userAgent: opts.userAgent ?? SMS_CLIENT_DEFAULTS.userAgent };
+}
+
+/**
+ * Client options from the environment's {@link Config}. Live mode signs with the default credential
+ * chain. Sandbox mode signs with `config.accessKey` or {@link SANDBOX_ACCESS_KEY} and needs an
+ * endpoint: when `config.endpoint` is unset the caller starts an emulator and passes its endpoint.
+ */
+export function clientOptionsFromConfig(config: Config, extra: Pick<SmsClientOptions, 'logger' | 'userAgent'> = {}): SmsClientOptions {
+  const base = { protocol: config.protocol, readTimeoutMs: config.readTimeoutMs, ...extra };
+  if (config.mode === 'live') {
+    return { ...base, endpoint: config.endpoint ?? LIVE_ENDPOINT, credential: { kind: 'default-chain' } };
+  }
+  if (config.endpoint === undefined) {
+    throw new SmsClientOptionsError(
+      'sandbox mode has no endpoint: start the emulator (createEmulator().listen()) and pass its endpoint as config.endpoint, or set SMS_ENDPOINT=host:port',
+    );
+  }
+  const key = config.accessKey ?? SANDBOX_ACCESS_KEY;
+  return {
+    ...base,
+    endpoint: config.endpoint,
+    credential: { kind: 'access-key', accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret },
+  };
+}
+
+/**
+ * The default chain, with its failures marked: the chain throws a plain `Error` before any request is
+ * written, which must not look like an unknown transport failure.
+ */
+class DefaultChainCredential extends Credential {
+  override async getCredential(): ReturnType<InstanceType<typeof Credential>['getCredential']> {
+    try {
+      return await super.getCredential();
+    } catch (e) {
+      throw new CredentialResolutionError(e);
+    }
+  }
+}
+
+/** The SDK config for resolved options; exported for the benchmark's bare-SDK baseline. */
+export function sdkConfig(o: ResolvedSmsClientOptions): $OpenApiUtil.Config {
+  const config = new $OpenApiUtil.Config({
+    endpoint: o.endpoint,
+    protocol: o.protocol,
+    readTimeout: o.readTimeoutMs,
+    connectTimeout: o.connectTimeoutMs,
+    userAgent: o.userAgent,
+    // No retryOptions: the SDK then makes exactly one attempt per call.
+  });
+  if (o.credential.kind === 'access-key') {
+    config.accessKeyId = o.credential.accessKeyId;
+    config.accessKeySecret = o.credential.accessKeySecret;
+    if (o.credential.securityToken) config.securityToken = o.credential.securityToken;
+  } else {
+    config.credential = new DefaultChainCredential();
+  }
+  return config;
+}
+
+/** The SDK's runtime options for resolved options: no automatic retries, our timeouts. */
+export function sdkRuntime(o: ResolvedSmsClientOptions): RuntimeOptions {
+  // `autoretry`/`maxAttempts` are ignored by this SDK generation; set anyway so a future SDK that reads them stays off.
+  // Never set `keepAlive` here: the SDK would build a new http.Agent per call. Its default agent keeps connections alive.
+  return new RuntimeOptions({ autoretry: false, maxAttempts: 1, readTimeout: o.readTimeoutMs, connectTimeout: o.connectTimeoutMs });
+}
+
+interface Body {
+  code?: string;
+  message?: string;
+  requestId?: string;
+}
+
+function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : 0;
+  }
+  return 0;
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+
+/** SDK models → plain camelCase objects (qualification records keep the SDK's field names). */
+function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) out[k] = plain(x);
+    return out;
+  }
+  return v;
+}
+
+// Response mappers: module-level functions, so a call allocates no closures.
+const toSend = (b: $Dysmsapi.SendSmsResponseBody | $Dysmsapi.SendBatchSmsResponseBody): SendResponse => ({ bizId: b.bizId ?? '' });
+
+const toDetail = (d: $Dysmsapi.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDTO): SendDetail => ({
+  phoneNum: text(d.phoneNum),
+  sendStatus: num(d.sendStatus) as SendStatus,
+  errCode: text(d.errCode),
+  templateCode: text(d.templateCode),
+  content: text(d.content),
+  sendDate: text(d.sendDate),
+  receiveDate: text(d.receiveDate),
+  outId: text(d.outId),
+});
+const toDetails = (b: $Dysmsapi.QuerySendDetailsResponseBody): QuerySendDetailsResponse => ({
+  totalCount: num(b.totalCount),
+  details: (b.smsSendDetailDTOs?.smsSendDetailDTO ?? []).map(toDetail),
+});
+
+const toStatRow = (r: $Dysmsapi.QuerySendStatisticsResponseBodyDataTargetList): SendStatisticsRow => ({
+  sendDate: text(r.sendDate),
+  totalCount: num(r.totalCount),
+  respondedSuccessCount: num(r.respondedSuccessCount),
+  respondedFailCount: num(r.respondedFailCount),
+  noRespondedCount: num(r.noRespondedCount),
+});
+const toStats = (b: $Dysmsapi.QuerySendStatisticsResponseBody): QuerySendStatisticsResponse => ({
+  totalSize: num(b.data?.totalSize),
+  rows: (b.data?.targetList ?? []).map(toStatRow),
+});
+
+const toSignSummary = (s: $Dysmsapi.QuerySmsSignListResponseBodySmsSignList): SignSummary => ({
+  signName: text(s.signName),
+  auditStatus: text(s.auditStatus),
+  businessType: text(s.businessType),
+  createDate: text(s.createDate),
+  reason: text(s.reason?.rejectInfo),
+});
+const toSignList = (b: $Dysmsapi.QuerySmsSignListResponseBody): ListResponse<SignSummary> => ({
+  totalCount: num(b.totalCount),
+  items: (b.smsSignList ?? []).map(toSignSummary),
+});
+
+const toTemplateSummary = (t: $Dysmsapi.QuerySmsTemplateListResponseBodySmsTemplateList): TemplateSummary => ({
+  templateCode: text(t.templateCode),
+  templateName: text(t.templateName),
+  templateContent: text(t.templateContent),
+  templateType: num(t.templateType),
+  auditStatus: text(t.auditStatus),
+  createDate: text(t.createDate),
+  reason: text(t.reason?.rejectInfo),
+});
+const toTemplateList = (b: $Dysmsapi.QuerySmsTemplateListResponseBody): ListResponse<TemplateSummary> => ({
+  totalCount: num(b.totalCount),
+  items: (b.smsTemplateList ?? []).map(toTemplateSummary),
+});
+
+const toSign = (b: $Dysmsapi.GetSmsSignResponseBody): SignDetail => ({
+  signName: text(b.signName),
+  signStatus: num(b.signStatus) as ApprovalStatus,
+  reason: text(b.auditInfo?.rejectInfo),
+  createDate: text(b.createDate),
+});
+
+const toTemplate = (b: $Dysmsapi.GetSmsTemplateResponseBody): TemplateDetail => ({
+  templateCode: text(b.templateCode),
+  templateName: text(b.templateName),
+  templateContent: text(b.templateContent),
+  templateType: num(b.templateType),
+  templateStatus: num(b.templateStatus) as ApprovalStatus,
+  reason: text(b.auditInfo?.rejectInfo),
+  createDate: text(b.createDate),
+});
+
+const toQualificationList = (b: $Dysmsapi.QuerySmsQualificationRecordResponseBody): ListResponse<QualificationRecord> => ({
+  totalCount: num(b.data?.total),
+  items: (b.data?.list ?? []).map((r) => plain(r) as QualificationRecord),
+});
+const toQualification = (b: $Dysmsapi.QuerySingleSmsQualificationResponseBody): QualificationRecord =>
+  (plain(b.data) as QualificationRecord | undefined) ?? {};
+
+/**
+ * Creates the client. Builds the SDK client once; throws {@link SmsClientOptionsError} for unusable
+ * options. The client holds no resources of its own (the SDK shares one keep-alive agent per process).
+ */
+export function createSmsClient(opts: SmsClientOptions): SmsClient {
+  const o = resolveClientOptions(opts);
+  const sdk: SdkClient = new Dysmsapi(sdkConfig(o));
+  const runtime = sdkRuntime(o);
+  const logger = opts.logger;
+
+  function answer<B extends Body, T>(op: string, status: number | undefined, body: B | undefined, map: (b: B) => T): SmsOutcome<T> {
+    const code = body?.code;
+    if (code === 'OK') return { ok: true, requestId: body?.requestId ?? '', data: map(body as B) };
+    const error =
+      typeof code === 'string' && code !== ''
+        ? smsErrorFromCode(code, { message: body?.message, requestId: body?.requestId, httpStatus: status })
+        : new SmsError({
+            code: 'InvalidResponse',
+            message: `${op}: the answer (HTTP ${String(status)}) has no Code`,
+            errorClass: 'unknown',
+            requestId: body?.requestId,
+            httpStatus: status,
+          });
+    return failed(op, error);
+  }
+
+  function failed(op: string, error: SmsError): { ok: false; error: SmsError } {
+    logger?.debug(
+      { op, code: error.code, errorClass: error.errorClass, requestId: error.requestId, httpStatus: error.httpStatus, retryAfterSeconds: error.retryAfterSeconds },
+      'dysmsapi call failed',
+    );
+    return { ok: false, error };
+  }
+
+  function thrown(op: string, e: unknown): { ok: false; error: SmsError } {
+    return failed(op, smsErrorFromThrown(e, o.readTimeoutMs));
+  }
+
+  return {
+    async sendSms(req: SendSmsRequest): Promise<SmsOutcome<SendResponse>> {
+      const r = new $Dysmsapi.SendSmsRequest();
+      r.phoneNumbers = req.phoneNumbers.join(',');
+      r.signName = req.signName;
+      r.templateCode = req.templateCode;
+      if (req.templateParam !== undefined) r.templateParam = JSON.stringify(req.templateParam);
+      if (req.smsUpExtendCode !== undefined) r.smsUpExtendCode = req.smsUpExtendCode;
+      if (req.outId !== undefined) r.outId = req.outId;
+      try {
+        const res = await sdk.sendSmsWithOptions(r, runtime);
+        return answer('SendSms', res.statusCode, res.body, toSend);
+      } catch (e) {
+        return thrown('SendSms', e);
+      }
+    },
+
+    async sendBatchSms(req: SendBatchSmsRequest): Promise<SmsOutcome<SendResponse>> {
+      const r = new $Dysmsapi.SendBatchSmsRequest();
+      r.phoneNumberJson = JSON.stringify(req.phoneNumbers);
+      r.signNameJson = JSON.stringify(req.signNames);
+      r.templateCode = req.templateCode;
+      if (req.templateParams !== undefined) r.templateParamJson = JSON.stringify(req.templateParams);
+      if (req.smsUpExtendCodes !== undefined) r.smsUpExtendCodeJson = JSON.stringify(req.smsUpExtendCodes);
+      if (req.outId !== undefined) r.outId = req.outId;
+      try {
+        const res = await sdk.sendBatchSmsWithOptions(r, runtime);
+        return answer('SendBatchSms', res.statusCode, res.body, toSend);
+      } catch (e) {
+        return thrown('SendBatchSms', e);
+      }
+    },
+
+    async querySendDetails(req: QuerySendDetailsRequest): Promise<SmsOutcome<QuerySendDetailsResponse>> {
+      const r = new $Dysmsapi.QuerySendDetailsRequest();
+      r.phoneNumber = req.phoneNumber;
+      r.sendDate = req.sendDate;
+      r.pageSize = req.pageSize;
+      r.currentPage = req.currentPage;
+      if (req.bizId !== undefined) r.bizId = req.bizId;
+      try {
+        const res = await sdk.querySendDetailsWithOptions(r, runtime);
+        return answer('QuerySendDetails', res.statusCode, res.body, toDetails);
+      } catch (e) {
+        return thrown('QuerySendDetails', e);
+      }
+    },
+
+    async querySendStatistics(req: QuerySendStatisticsRequest): Promise<SmsOutcome<QuerySendStatisticsResponse>> {
+      const r = new $Dysmsapi.QuerySendStatisticsRequest();
+      r.isGlobe = req.isGlobe;
+      r.startDate = req.startDate;
+      r.endDate = req.endDate;
+      r.pageIndex = req.pageIndex;
+      r.pageSize = req.pageSize;
+      if (req.signName !== undefined) r.signName = req.signName;
+      if (req.templateType !== undefined) r.templateType = req.templateType;
+      try {
+        const res = await sdk.querySendStatisticsWithOptions(r, runtime);
+        return answer('QuerySendStatistics', res.statusCode, res.body, toStats);
+      } catch (e) {
+        return thrown('QuerySendStatistics', e);
+      }
+    },
+
+    async querySmsSignList(req: PageRequest): Promise<SmsOutcome<ListResponse<SignSummary>>> {
+      const r = new $Dysmsapi.QuerySmsSignListRequest();
+      r.pageIndex = req.pageIndex;
+      r.pageSize = req.pageSize;
+      try {
+        const res = await sdk.querySmsSignListWithOptions(r, runtime);
+        return answer('QuerySmsSignList', res.statusCode, res.body, toSignList);
+      } catch (e) {
+        return thrown('QuerySmsSignList', e);
+      }
+    },
+
+    async querySmsTemplateList(req: PageRequest): Promise<SmsOutcome<ListResponse<TemplateSummary>>> {
+      const r = new $Dysmsapi.QuerySmsTemplateListRequest();
+      r.pageIndex = req.pageIndex;
+      r.pageSize = req.pageSize;
+      try {
+        const res = await sdk.querySmsTemplateListWithOptions(r, runtime);
+        return answer('QuerySmsTemplateList', res.statusCode, res.body, toTemplateList);
+      } catch (e) {
+        return thrown('QuerySmsTemplateList', e);
+      }
+    },
+
+    async getSmsSign(signName: string): Promise<SmsOutcome<SignDetail>> {
+      const r = new $Dysmsapi.GetSmsSignRequest();
+      r.signName = signName;
+      try {
+        const res = await sdk.getSmsSignWithOptions(r, runtime);
+        return answer('GetSmsSign', res.statusCode, res.body, toSign);
+      } catch (e) {
+        return thrown('GetSmsSign', e);
+      }
+    },
+
+    async getSmsTemplate(templateCode: string): Promise<SmsOutcome<TemplateDetail>> {
+      const r = new $Dysmsapi.GetSmsTemplateRequest();
+      r.templateCode = templateCode;
+      try {
+        const res = await sdk.getSmsTemplateWithOptions(r, runtime);
+        return answer('GetSmsTemplate', res.statusCode, res.body, toTemplate);
+      } catch (e) {
+        return thrown('GetSmsTemplate', e);
+      }
+    },
+
+    async querySmsQualificationRecord(req: QualificationQuery): Promise<SmsOutcome<ListResponse<QualificationRecord>>> {
+      const r = new $Dysmsapi.QuerySmsQualificationRecordRequest();
+      r.pageNo = req.pageNo;
+      r.pageSize = req.pageSize;
+      if (req.qualificationGroupName !== undefined) r.qualificationGroupName = req.qualificationGroupName;
+      if (req.companyName !== undefined) r.companyName = req.companyName;
+      if (req.legalPersonName !== undefined) r.legalPersonName = req.legalPersonName;
+      if (req.state !== undefined) r.state = req.state;
+      if (req.useBySelf !== undefined) r.useBySelf = req.useBySelf;
+      if (req.workOrderId !== undefined) r.workOrderId = req.workOrderId;
+      try {
+        const res = await sdk.querySmsQualificationRecordWithOptions(r, runtime);
+        return answer('QuerySmsQualificationRecord', res.statusCode, res.body, toQualificationList);
+      } catch (e) {
+        return thrown('QuerySmsQualificationRecord', e);
+      }
+    },
+
+    async querySingleSmsQualification(qualificationGroupId: number): Promise<SmsOutcome<QualificationRecord>> {
+      const r = new $Dysmsapi.QuerySingleSmsQualificationRequest();
+      r.qualificationGroupId = qualificationGroupId;
+      try {
+        const res = await sdk.querySingleSmsQualificationWithOptions(r, runtime);
+        return answer('QuerySingleSmsQualification', res.statusCode, res.body, toQualification);
+      } catch (e) {
+        return thrown('QuerySingleSmsQualification', e);
+      }
+    },
+  };
+}
