@@ -1,0 +1,75 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ChunkPayload } from '../src/queue/chunk-payload.js';
+import { chunkIdOf, type ChunkStore } from '../src/queue/chunk-store.js';
+import { JOB, jobIds, type SendJobData } from '../src/queue/job-schemas.js';
+import { PRIORITY, type MessageKind } from '../src/queue/kinds.js';
+import type { SendRecord, SendStore } from '../src/queue/send-store.js';
+
+export interface EnqueuerDeps {
+  redis: Redis;
+  queue: Queue;
+  chunks: ChunkStore;
+  sends: SendStore;
+  /** Lifetime of send and chunk records. */
+  retentionSeconds: number;
+}
+
+/**
+ * Writes a send's records and jobs. Every step is idempotent for a given send id (chunk ids are
+ * `sendId.index`, job ids are derived from chunk ids), so an enqueue interrupted half-way can be
+ * run again with the same send id and the same chunks without sending anything twice.
+ */
+export interface Enqueuer {
+  createSend(record: SendRecord): Promise<void>;
+  /** Writes chunks `firstIndex..` and their jobs; chunk records before jobs, so no job is orphaned. */
+  addChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
+  finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
+}
+
+export function createEnqueuer({ redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
+  return {
+    async createSend(record) {
+      const p = redis.pipeline();
+      sends.create(p, record, retentionSeconds);
+      await execOrThrow(p.exec());
+    },
+
+    async addChunks(sendId, kind, firstIndex, payloads) {
+      if (payloads.length === 0) return;
+      const p = redis.pipeline();
+      payloads.forEach((payload, i) => chunks.create(p, { sendId, index: String(firstIndex + i), kind, payload }, retentionSeconds));
+      await execOrThrow(p.exec());
+      await queue.addBulk(
+        payloads.map((_, i) => {
+          const chunkId = chunkIdOf(sendId, String(firstIndex + i));
+          const data: SendJobData = { sendId, chunkId };
+          return { name: JOB.send, data, opts: { jobId: jobIds.send(chunkId, 1), priority: PRIORITY[kind] } };
+        }),
+      );
+    },
+
+    async finish(sendId, totals) {
+      await sends.markEnqueued(sendId, totals);
+    },
+  };
+}
+
+async function execOrThrow(result: Promise<[Error | null, unknown][] | null>): Promise<void> {
+  const rows = await result;
+  const failed = rows?.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+}
+
+/** An enqueuer that writes nothing and counts the calls it would plan (dry runs, confirmations). */
+export function createCountingEnqueuer(): Enqueuer & { calls: Record<ChunkPayload['api'], number> } {
+  const calls: Record<ChunkPayload['api'], number> = { SendSms: 0, SendBatchSms: 0 };
+  return {
+    calls,
+    async createSend() {},
+    async addChunks(_sendId, _kind, _first, payloads) {
+      for (const p of payloads) calls[p.api]++;
+    },
+    async finish() {},
+  };
+}

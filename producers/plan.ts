@@ -1,0 +1,126 @@
+import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/errors.js';
+import type { ChunkPayload } from '../src/queue/chunk-payload.js';
+import type { MessageKind } from '../src/queue/kinds.js';
+import { normalizePhone, normalizePhones } from '../src/sms/phone.js';
+import { checkTemplateParams } from '../src/sms/template.js';
+import { chunkBatch, chunkSms } from './chunking.js';
+import { SendBatchRequest, SendRequest } from './schemas.js';
+
+/** A number refused at the door, with the reason. */
+export interface RejectedNumber {
+  input: string;
+  reason: string;
+}
+
+/** What a request will do, before anything is enqueued. */
+export interface SendPlan {
+  kind: MessageKind;
+  api: 'SendSms' | 'SendBatchSms';
+  signName: string;
+  templateCode: string;
+  templateParam?: Record<string, string>;
+  name?: string;
+  idempotencyKey?: string;
+  /** Valid, deduplicated recipients. */
+  recipients: number;
+  rejected: RejectedNumber[];
+  duplicates: number;
+  chunks: ChunkPayload[];
+  /** One API call per chunk. */
+  apiCalls: number;
+}
+
+/** Template content by code, when the caller knows it (enables param checks against `${var}`s). */
+export type TemplateContentLookup = (templateCode: string) => Promise<string | undefined>;
+
+function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues));
+  return r.data;
+}
+
+function paramIssues(content: string | undefined, params: Record<string, string> | undefined, field: string): FieldIssue[] {
+  if (content === undefined) return [];
+  return checkTemplateParams(content, params, field)
+    .filter((p) => p.severity === 'error')
+    .map((p) => ({ field: p.field, message: p.message }));
+}
+
+/**
+ * Validates and plans a `send`: numbers normalised, duplicates dropped, invalid numbers listed
+ * (the send goes ahead without them), params checked against the template when known.
+ * Throws ValidationError when nothing could be sent or the request is malformed.
+ */
+export function planSend(input: unknown, templateContent?: string): SendPlan {
+  const req = parseOrThrow(SendRequest, input);
+  const issues = paramIssues(templateContent, req.templateParam, 'templateParam');
+  if (issues.length) throw new ValidationError(issues);
+  const { valid, invalid: rejected, duplicates } = normalizePhones(req.phones);
+  if (valid.length === 0) {
+    throw new ValidationError([
+      { field: 'phones', message: `no valid phone number among ${req.phones.length} (${rejected.map((r) => `${r.input}: ${r.reason}`).join('; ')})` },
+    ]);
+  }
+  const chunks = chunkSms(
+    valid,
+    {
+      signName: req.signName,
+      templateCode: req.templateCode,
+      ...(req.templateParam ? { templateParam: req.templateParam } : {}),
+      ...(req.smsUpExtendCode ? { smsUpExtendCode: req.smsUpExtendCode } : {}),
+    },
+    req.kind,
+  );
+  return {
+    kind: req.kind,
+    api: 'SendSms',
+    signName: req.signName,
+    templateCode: req.templateCode,
+    templateParam: req.templateParam,
+    name: req.name,
+    idempotencyKey: req.idempotencyKey,
+    recipients: valid.length,
+    rejected,
+    duplicates,
+    chunks,
+    apiCalls: chunks.length,
+  };
+}
+
+/** Validates and plans a `sendBatch` (personalised messages → SendBatchSms chunks of ≤ 100). */
+export function planSendBatch(input: unknown, templateContent?: string): SendPlan {
+  const req = parseOrThrow(SendBatchRequest, input);
+  const issues = req.messages.flatMap((m, i) => paramIssues(templateContent, m.templateParam, `messages[${i}].templateParam`));
+  if (issues.length) throw new ValidationError(issues.slice(0, 20));
+  const seen = new Set<string>();
+  const valid: { phone: string; signName: string; templateParam?: Record<string, string> }[] = [];
+  const rejected: RejectedNumber[] = [];
+  let duplicates = 0;
+  for (const m of req.messages) {
+    const n = normalizePhone(m.phone);
+    if (!n.ok) rejected.push({ input: m.phone, reason: n.reason });
+    else if (seen.has(n.phone)) duplicates++;
+    else {
+      seen.add(n.phone);
+      valid.push({ phone: n.phone, signName: m.signName, ...(m.templateParam ? { templateParam: m.templateParam } : {}) });
+    }
+  }
+  if (valid.length === 0) {
+    throw new ValidationError([{ field: 'messages', message: `no valid phone number among ${req.messages.length}` }]);
+  }
+  const chunks = chunkBatch(valid, req.templateCode, req.kind);
+  const signs = [...new Set(valid.map((m) => m.signName))];
+  return {
+    kind: req.kind,
+    api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms',
+    signName: signs.join(','),
+    templateCode: req.templateCode,
+    name: req.name,
+    idempotencyKey: req.idempotencyKey,
+    recipients: valid.length,
+    rejected,
+    duplicates,
+    chunks,
+    apiCalls: chunks.length,
+  };
+}

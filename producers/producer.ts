@@ -1,0 +1,219 @@
+import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../src/clock.js';
+import { NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
+import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createChunkStore } from '../src/queue/chunk-store.js';
+import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
+import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
+import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
+import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
+import { planSend, planSendBatch, type RejectedNumber, type SendPlan, type TemplateContentLookup } from './plan.js';
+import { CampaignRequest, type CampaignRecipient } from './schemas.js';
+import { newSendId } from './send-id.js';
+
+export interface ProducerOptions {
+  /** Redis connection; the producer does not close it. */
+  redis: Redis;
+  /** Key prefix with a hash tag; must match the workers'. Default `{smsq}`. */
+  prefix?: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Template content by code, to check params against `${var}`s before enqueueing. Optional. */
+  templateContent?: TemplateContentLookup;
+  /** How long send records live. Default 30 days (as QuerySendDetails). */
+  retentionSeconds?: number;
+  /** How long an idempotency key returns its first send id. Default 24 h. */
+  idempotencyTtlSeconds?: number;
+}
+
+/** What every enqueue call returns. */
+export interface EnqueueResult {
+  sendId: string;
+  /** True when an idempotency key matched an earlier request; nothing new was enqueued. */
+  duplicate: boolean;
+  /** Recipients queued. */
+  recipients: number;
+  /** Numbers refused at the door, with reasons (campaigns keep the first 1000). */
+  rejected: RejectedNumber[];
+  rejectedCount: number;
+  duplicates: number;
+  chunks: number;
+  /** API calls planned: one per chunk. */
+  apiCalls: number;
+}
+
+export interface Producer {
+  /** One message to many numbers (SendSms chunks of ≤ 1000; verification codes one by one). */
+  send(request: unknown): Promise<EnqueueResult>;
+  /** Personalised messages (SendBatchSms chunks of ≤ 100). */
+  sendBatch(request: unknown): Promise<EnqueueResult>;
+  /** A large recipient list streamed in bounded memory. */
+  campaign(
+    recipients: AsyncIterable<CampaignRecipient>,
+    request: unknown,
+    opts?: { onProgress?: (p: CampaignProgress) => void },
+  ): Promise<EnqueueResult>;
+  /** Reads a campaign's recipients and reports what it would enqueue, writing nothing. */
+  planCampaign(recipients: AsyncIterable<CampaignRecipient>, request: unknown): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
+  /** The plan of a send without enqueueing anything (dry run / confirmation). */
+  planSend(request: unknown): Promise<SendPlan>;
+  planSendBatch(request: unknown): Promise<SendPlan>;
+  getStatus(sendId: string): Promise<SendStatus>;
+  close(): Promise<void>;
+}
+
+const DAY = 86_400;
+
+export function createProducer(opts: ProducerOptions): Producer {
+  const clock = opts.clock ?? systemClock;
+  const prefix = opts.prefix ?? DEFAULT_PREFIX;
+  const retentionSeconds = opts.retentionSeconds ?? 30 * DAY;
+  const idempotencyTtlSeconds = opts.idempotencyTtlSeconds ?? DAY;
+  const keys = createKeys(prefix);
+  const queue = createCallsQueue({ connection: opts.redis, prefix });
+  const sends = createSendStore({ redis: opts.redis, keys });
+  const chunks = createChunkStore({ redis: opts.redis, keys, clock });
+  const enqueuer: Enqueuer = createEnqueuer({ redis: opts.redis, queue, chunks, sends, retentionSeconds });
+  const log = opts.logger?.child({ component: 'producer' });
+
+  async function templateFor(code: unknown): Promise<string | undefined> {
+    if (!opts.templateContent || typeof code !== 'string') return undefined;
+    return opts.templateContent(code);
+  }
+
+  /** Resolves the send id: a new one, or the holder of the idempotency key. */
+  async function resolveSendId(idempotencyKey: string | undefined): Promise<{ sendId: string; duplicate: boolean }> {
+    const fresh = newSendId(clock.now());
+    if (!idempotencyKey) return { sendId: fresh, duplicate: false };
+    const holder = await sends.reserveIdempotencyKey(idempotencyKey, fresh, idempotencyTtlSeconds);
+    return { sendId: holder, duplicate: holder !== fresh };
+  }
+
+  function resultOf(sendId: string, plan: SendPlan, duplicate: boolean): EnqueueResult {
+    return {
+      sendId,
+      duplicate,
+      recipients: plan.recipients,
+      rejected: plan.rejected,
+      rejectedCount: plan.rejected.length,
+      duplicates: plan.duplicates,
+      chunks: plan.chunks.length,
+      apiCalls: plan.apiCalls,
+    };
+  }
+
+  async function enqueuePlan(plan: SendPlan): Promise<EnqueueResult> {
+    const { sendId, duplicate } = await resolveSendId(plan.idempotencyKey);
+    if (duplicate) {
+      const existing = await sends.status(sendId);
+      // An earlier request that completed: return it, enqueue nothing.
+      if (existing && existing.send.state !== 'enqueuing') return resultOf(sendId, plan, true);
+      // An earlier request that died half-way (or is still running): finish it under the same
+      // send id. Every write below is idempotent, so nothing is sent twice.
+      log?.warn({ sendId }, 'idempotency key held by an unfinished enqueue; completing it');
+    }
+    const record: SendRecord = {
+      sendId,
+      kind: plan.kind,
+      api: plan.api,
+      templateCode: plan.templateCode,
+      signName: plan.signName,
+      name: plan.name,
+      idempotencyKey: plan.idempotencyKey,
+      recipients: plan.recipients,
+      rejected: plan.rejected.length,
+      duplicates: plan.duplicates,
+      chunks: plan.chunks.length,
+      createdAt: clock.now(),
+    };
+    await enqueuer.createSend(record);
+    for (let i = 0; i < plan.chunks.length; i += 500) {
+      await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + 500));
+    }
+    await enqueuer.finish(sendId);
+    log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
+    return resultOf(sendId, plan, duplicate);
+  }
+
+  return {
+    async planSend(request) {
+      return planSend(request, await templateFor((request as { templateCode?: unknown })?.templateCode));
+    },
+    async planSendBatch(request) {
+      return planSendBatch(request, await templateFor((request as { templateCode?: unknown })?.templateCode));
+    },
+    async send(request) {
+      return enqueuePlan(await this.planSend(request));
+    },
+    async sendBatch(request) {
+      return enqueuePlan(await this.planSendBatch(request));
+    },
+
+    async campaign(recipients, request, campaignOpts) {
+      const parsed = CampaignRequest.safeParse(request);
+      if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
+      const req = parsed.data;
+      const templateContent = await templateFor(req.templateCode);
+      const { sendId, duplicate } = await resolveSendId(req.idempotencyKey);
+      if (duplicate) {
+        const existing = await sends.status(sendId);
+        if (existing && existing.send.state !== 'enqueuing') {
+          return {
+            sendId,
+            duplicate: true,
+            recipients: existing.send.recipients,
+            rejected: [],
+            rejectedCount: existing.send.rejected,
+            duplicates: existing.send.duplicates,
+            chunks: existing.send.chunks,
+            apiCalls: existing.send.chunks,
+          };
+        }
+      }
+      const result: CampaignResult = await streamCampaign({
+        sendId,
+        request: req,
+        recipients,
+        templateContent,
+        enqueuer,
+        now: () => clock.now(),
+        onProgress: campaignOpts?.onProgress,
+      });
+      log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
+      return { sendId, duplicate, ...result, apiCalls: result.chunks };
+    },
+
+    async planCampaign(recipients, request) {
+      const parsed = CampaignRequest.safeParse(request);
+      if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
+      const counting = createCountingEnqueuer();
+      const result = await streamCampaign({
+        sendId: 'dry-run',
+        request: parsed.data,
+        recipients,
+        templateContent: await templateFor(parsed.data.templateCode),
+        enqueuer: counting,
+        now: () => clock.now(),
+      });
+      return {
+        sendId: 'dry-run',
+        duplicate: false,
+        ...result,
+        apiCalls: result.chunks,
+        sendSmsCalls: counting.calls.SendSms,
+        sendBatchSmsCalls: counting.calls.SendBatchSms,
+      };
+    },
+
+    async getStatus(sendId) {
+      const status = await sends.status(sendId);
+      if (!status) throw new NotFoundError(`send ${sendId}`);
+      return status;
+    },
+
+    async close() {
+      await queue.close();
+    },
+  };
+}

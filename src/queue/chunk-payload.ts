@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+const params = z.record(z.string(), z.string());
+
+/** One SendSms call: numbers that share signature, template and params. */
+export const SmsChunkPayload = z.object({
+  api: z.literal('SendSms'),
+  phones: z.array(z.string()).min(1).max(1000),
+  signName: z.string().min(1),
+  templateCode: z.string().min(1),
+  templateParam: params.optional(),
+  smsUpExtendCode: z.string().optional(),
+});
+
+/** One SendBatchSms call: personalised messages, matched by position. */
+export const BatchChunkPayload = z
+  .object({
+    api: z.literal('SendBatchSms'),
+    phones: z.array(z.string()).min(1).max(100),
+    signNames: z.array(z.string().min(1)),
+    templateCode: z.string().min(1),
+    templateParams: z.array(params).optional(),
+  })
+  .refine((p) => p.signNames.length === p.phones.length, { message: 'signNames must match phones one to one' })
+  .refine((p) => !p.templateParams || p.templateParams.length === p.phones.length, {
+    message: 'templateParams must match phones one to one',
+  });
+
+/** What a chunk sends; stored once in the chunk hash (jobs carry only the chunk id). */
+export const ChunkPayload = z.union([SmsChunkPayload, BatchChunkPayload]);
+export type ChunkPayload = z.infer<typeof ChunkPayload>;
+export type SmsChunkPayload = z.infer<typeof SmsChunkPayload>;
+export type BatchChunkPayload = z.infer<typeof BatchChunkPayload>;

@@ -1,0 +1,184 @@
+import type { Redis, ChainableCommander } from 'ioredis';
+import type { Clock } from '../clock.js';
+import { ChunkPayload } from './chunk-payload.js';
+import { CLAIM_SCRIPT, SPLIT_SCRIPT, TRANSITION_SCRIPT } from './chunk-scripts.js';
+import type { Keys } from './keys.js';
+import type { MessageKind } from './kinds.js';
+
+export const CHUNK_STATES = ['queued', 'sending', 'unknown', 'accepted', 'failed', 'expired', 'split'] as const;
+export type ChunkState = (typeof CHUNK_STATES)[number];
+
+export interface NewChunk {
+  sendId: string;
+  /** Position in the send; split chunks use `<parent>-<i>`. */
+  index: string;
+  kind: MessageKind;
+  payload: ChunkPayload;
+}
+
+export interface ChunkRecord {
+  chunkId: string;
+  sendId: string;
+  index: string;
+  kind: MessageKind;
+  n: number;
+  state: ChunkState;
+  attempt: number;
+  outId: string | undefined;
+  sentAt: number | undefined;
+  bizId: string | undefined;
+  code: string | undefined;
+  resolvedBy: string | undefined;
+  flowRetries: number;
+  payload: ChunkPayload;
+}
+
+export type ClaimResult =
+  | { type: 'send'; attempt: number; outId: string; payload: ChunkPayload; kind: MessageKind; n: number; index: string }
+  | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
+  | { type: 'send-failed'; code: string }
+  | { type: 'done'; state: ChunkState }
+  | { type: 'missing' };
+
+export interface TransitionRequest {
+  /** Only apply if the chunk's current OutId is this one. */
+  outId?: string;
+  from: readonly ChunkState[];
+  to: ChunkState;
+  fields?: Record<string, string | number>;
+}
+
+export type TransitionResult = { applied: true; from: ChunkState } | { applied: false; state: string; outId: string };
+
+export function chunkIdOf(sendId: string, index: string): string {
+  return `${sendId}.${index}`;
+}
+
+interface ScriptedRedis extends Redis {
+  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, now: number): Promise<string[]>;
+  smsqTransition(chunkKey: string, countsKey: string, ...argv: (string | number)[]): Promise<[number, string, string?]>;
+}
+
+const CREATE_SCRIPT = `
+-- KEYS[1] chunk hash, KEYS[2] send counts; ARGV: n, now, then field/value pairs. Idempotent.
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'queued', 'attempt', 0, 'n', ARGV[1], 'createdAt', ARGV[2], 'updatedAt', ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HINCRBY', KEYS[2], 'queued', tonumber(ARGV[1]))
+return 1
+`;
+
+export interface ChunkStoreOptions {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+}
+
+/** The chunk state machine (see chunk-scripts.ts). */
+export interface ChunkStore {
+  /** Adds chunk creation to a pipeline; existing chunks are left untouched (idempotent enqueue). */
+  create(pipeline: ChainableCommander, chunk: NewChunk, ttlSeconds: number): void;
+  claim(chunkId: string, sendId: string): Promise<ClaimResult>;
+  transition(chunkId: string, sendId: string, req: TransitionRequest): Promise<TransitionResult>;
+  get(chunkId: string): Promise<ChunkRecord | undefined>;
+  /**
+   * Replaces a chunk at attempt `outId` by single-recipient children (their recipients are
+   * counted as queued again, the parent's state becomes `split`). False if the parent moved on.
+   */
+  split(chunkId: string, sendId: string, outId: string, children: readonly NewChunk[], ttlSeconds: number): Promise<boolean>;
+}
+
+function ensureScripts(redis: Redis): ScriptedRedis {
+  const r = redis as ScriptedRedis & { smsqCreate?: unknown };
+  if (typeof r.smsqClaim !== 'function') {
+    redis.defineCommand('smsqClaim', { numberOfKeys: 3, lua: CLAIM_SCRIPT });
+    redis.defineCommand('smsqTransition', { numberOfKeys: 2, lua: TRANSITION_SCRIPT });
+    redis.defineCommand('smsqCreateChunk', { numberOfKeys: 2, lua: CREATE_SCRIPT });
+  }
+  return r;
+}
+
+export function createChunkStore({ redis, keys, clock }: ChunkStoreOptions): ChunkStore {
+  const r = ensureScripts(redis);
+  return {
+    create(pipeline, chunk, ttlSeconds) {
+      const key = keys.chunk(chunkIdOf(chunk.sendId, chunk.index));
+      (pipeline as unknown as { smsqCreateChunk(...a: (string | number)[]): void }).smsqCreateChunk(
+        key,
+        keys.sendCounts(chunk.sendId),
+        chunk.payload.phones.length,
+        clock.now(),
+        'sendId',
+        chunk.sendId,
+        'index',
+        chunk.index,
+        'kind',
+        chunk.kind,
+        'payload',
+        JSON.stringify(chunk.payload),
+      );
+      pipeline.expire(key, ttlSeconds);
+    },
+
+    async claim(chunkId, sendId) {
+      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), clock.now());
+      switch (res[0]) {
+        case 'send':
+          return {
+            type: 'send',
+            attempt: Number(res[1]),
+            outId: String(res[2]),
+            payload: ChunkPayload.parse(JSON.parse(String(res[3]))),
+            kind: res[4] as MessageKind,
+            n: Number(res[5]),
+            index: String(res[6]),
+          };
+        case 'unknown':
+          return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };
+        case 'send-failed':
+          return { type: 'send-failed', code: String(res[1]) };
+        case 'done':
+          return { type: 'done', state: res[1] as ChunkState };
+        default:
+          return { type: 'missing' };
+      }
+    },
+
+    async transition(chunkId, sendId, req) {
+      const argv: (string | number)[] = [req.outId ?? '', req.from.join(','), req.to, clock.now()];
+      for (const [k, v] of Object.entries(req.fields ?? {})) argv.push(k, v);
+      const [applied, state, outId] = await r.smsqTransition(keys.chunk(chunkId), keys.sendCounts(sendId), ...argv);
+      return applied === 1 ? { applied: true, from: state as ChunkState } : { applied: false, state, outId: outId ?? '' };
+    },
+
+    async split(chunkId, sendId, outId, children, ttlSeconds) {
+      const first = children[0];
+      const childKeys = children.map((c) => keys.chunk(chunkIdOf(c.sendId, c.index)));
+      const argv: (string | number)[] = [outId, clock.now(), ttlSeconds, sendId, first?.kind ?? 'notification'];
+      for (const c of children) argv.push(c.index, JSON.stringify(c.payload));
+      const res = await redis.eval(SPLIT_SCRIPT, 2 + childKeys.length, keys.chunk(chunkId), keys.sendCounts(sendId), ...childKeys, ...argv);
+      return res === 1;
+    },
+
+    async get(chunkId) {
+      const h = await redis.hgetall(keys.chunk(chunkId));
+      if (!h.state) return undefined;
+      return {
+        chunkId,
+        sendId: h.sendId ?? '',
+        index: h.index ?? '',
+        kind: h.kind as MessageKind,
+        n: Number(h.n ?? 0),
+        state: h.state as ChunkState,
+        attempt: Number(h.attempt ?? 0),
+        outId: h.outId || undefined,
+        sentAt: h.sentAt ? Number(h.sentAt) : undefined,
+        bizId: h.bizId || undefined,
+        code: h.code || undefined,
+        resolvedBy: h.resolvedBy || undefined,
+        flowRetries: Number(h.flowRetries ?? 0),
+        payload: ChunkPayload.parse(JSON.parse(h.payload ?? '{}')),
+      };
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import type { MessageKind } from './kinds.js';
+import { CHUNK_STATES, type ChunkState } from './chunk-store.js';
+
+/** What a send was, as recorded when it was enqueued. */
+export interface SendRecord {
+  sendId: string;
+  kind: MessageKind;
+  api: 'SendSms' | 'SendBatchSms';
+  templateCode: string;
+  /** SendSms: the signature; SendBatchSms: the distinct signatures, comma-separated. */
+  signName: string;
+  name?: string;
+  idempotencyKey?: string;
+  /** Recipients queued (valid, deduplicated). */
+  recipients: number;
+  /** Numbers refused at the door. */
+  rejected: number;
+  duplicates: number;
+  chunks: number;
+  createdAt: number;
+}
+
+export interface SendStatus {
+  send: SendRecord & { state: 'enqueuing' | 'active' | 'failed'; code?: string; reason?: string };
+  /** Recipients per chunk state. */
+  counts: Record<ChunkState, number>;
+}
+
+export interface SendStoreOptions {
+  redis: Redis;
+  keys: Keys;
+}
+
+export interface SendStore {
+  create(pipeline: ChainableCommander, rec: SendRecord, ttlSeconds: number): void;
+  /** Marks the enqueue complete, recording totals known only at the end (campaigns). */
+  markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
+  /** The whole send fails (sign/template unusable); queued chunks fail when claimed. Idempotent. */
+  fail(sendId: string, code: string, reason: string): Promise<boolean>;
+  status(sendId: string): Promise<SendStatus | undefined>;
+  /** Reserves an idempotency key for a send id; returns the send id that holds it. */
+  reserveIdempotencyKey(key: string, sendId: string, ttlSeconds: number): Promise<string>;
+}
+
+export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
+  return {
+    create(pipeline, rec, ttlSeconds) {
+      const key = keys.send(rec.sendId);
+      const fields: Record<string, string> = { state: 'enqueuing' };
+      for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
+      // Only the first enqueue of a send id writes its record; a retried enqueue keeps it.
+      pipeline.eval(
+        `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+         for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+         redis.call('EXPIRE', KEYS[1], ARGV[1])
+         return 1`,
+        1,
+        key,
+        ttlSeconds,
+        ...Object.entries(fields).flat(),
+      );
+      pipeline.hsetnx(keys.sendCounts(rec.sendId), 'queued', 0);
+      pipeline.expire(keys.sendCounts(rec.sendId), ttlSeconds);
+    },
+
+    async markEnqueued(sendId, totals) {
+      const fields: Record<string, string> = { state: 'active' };
+      for (const [k, v] of Object.entries(totals ?? {})) if (v !== undefined) fields[k] = String(v);
+      // A send that failed as a whole while enqueuing keeps its failed state.
+      await redis.eval(
+        `if redis.call('HGET', KEYS[1], 'state') == 'failed' then ARGV[2] = 'failed' end
+         for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+         return 1`,
+        1,
+        keys.send(sendId),
+        ...Object.entries(fields).flat(),
+      );
+    },
+
+    async fail(sendId, code, reason) {
+      const res = await redis.eval(
+        `if redis.call('HGET', KEYS[1], 'state') == 'failed' then return 0 end
+         redis.call('HSET', KEYS[1], 'state', 'failed', 'code', ARGV[1], 'reason', ARGV[2])
+         return 1`,
+        1,
+        keys.send(sendId),
+        code,
+        reason,
+      );
+      return res === 1;
+    },
+
+    async status(sendId) {
+      const [h, c] = await Promise.all([redis.hgetall(keys.send(sendId)), redis.hgetall(keys.sendCounts(sendId))]);
+      if (!h.sendId) return undefined;
+      const counts = Object.fromEntries(CHUNK_STATES.map((s) => [s, Number(c[s] ?? 0)])) as Record<ChunkState, number>;
+      return {
+        send: {
+          sendId: h.sendId,
+          kind: h.kind as MessageKind,
+          api: h.api as SendRecord['api'],
+          templateCode: h.templateCode ?? '',
+          signName: h.signName ?? '',
+          name: h.name,
+          idempotencyKey: h.idempotencyKey,
+          recipients: Number(h.recipients ?? 0),
+          rejected: Number(h.rejected ?? 0),
+          duplicates: Number(h.duplicates ?? 0),
+          chunks: Number(h.chunks ?? 0),
+          createdAt: Number(h.createdAt ?? 0),
+          state: (h.state as SendStatus['send']['state']) ?? 'active',
+          code: h.code,
+          reason: h.reason,
+        },
+        counts,
+      };
+    },
+
+    async reserveIdempotencyKey(key, sendId, ttlSeconds) {
+      const k = keys.idempotency(key);
+      const set = await redis.set(k, sendId, 'EX', ttlSeconds, 'NX');
+      if (set === 'OK') return sendId;
+      return (await redis.get(k)) ?? sendId;
+    },
+  };
+}

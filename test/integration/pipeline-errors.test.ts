@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../../src/clock.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createChunkStore, type ChunkRecord } from '../../src/queue/chunk-store.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '424242' }, kind: 'verification' as const };
+
+async function chunk(harness: Harness, sendId: string, index = '0'): Promise<ChunkRecord | undefined> {
+  return createChunkStore({ redis: harness.redis, keys: createKeys(harness.prefix), clock: systemClock }).get(`${sendId}.${index}`);
+}
+
+function acceptedFor(harness: Harness, phone: string): number {
+  return harness.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
+}
+
+async function settled(harness: Harness, sendId: string, total: number) {
+  return waitFor(async () => {
+    const s = await harness.producer.getStatus(sendId);
+    const c = s.counts;
+    return c.accepted + c.failed + c.expired === total ? s : undefined;
+  }, `send ${sendId} to settle`);
+}
+
+describe('outcome unknown: looked up before anything is resent', () => {
+  it('lost answer: accepted, answered after the read timeout → delivered once, decided by reconcile', async () => {
+    h = await createHarness({ label: 'lost', readTimeoutMs: 300 });
+    h.emulator.setFaults([{ kind: 'lost-answer', delayMs: 2000 }]);
+    const res = await h.producer.send({ ...CODE, phones: ['13800000001'] });
+    await h.startWorker();
+    await settled(h, res.sendId, 1);
+    const c = await chunk(h, res.sendId);
+    expect(c).toMatchObject({ state: 'accepted', attempt: 1, resolvedBy: 'reconcile' });
+    expect(acceptedFor(h, '13800000001')).toBe(1);
+    // The reconcile step made a QuerySendDetails call for it.
+    expect(h.emulator.calls().some((x) => x.action === 'QuerySendDetails')).toBe(true);
+  });
+
+  it.each(['server-error', 'reset'] as const)('%s before accepting → not found after settling → resent once with a new OutId', async (kind) => {
+    h = await createHarness({ label: kind, readTimeoutMs: 300 });
+    h.emulator.setFaults([{ kind }]);
+    const res = await h.producer.send({ ...CODE, phones: ['13800000002'] });
+    await h.startWorker();
+    await settled(h, res.sendId, 1);
+    const c = await chunk(h, res.sendId);
+    expect(c).toMatchObject({ state: 'accepted', attempt: 2 });
+    expect(c?.outId).toBe(`${res.sendId}.0.2`);
+    expect(acceptedFor(h, '13800000002')).toBe(1);
+  });
+});
+
+describe('error classes drive what happens', () => {
+  it('throttled: every worker slows down, then the chunk is sent once', async () => {
+    h = await createHarness({ label: 'throttle' });
+    h.emulator.setFaults([{ kind: 'throttle', times: 2 }]);
+    const res = await h.producer.send({ ...CODE, phones: ['13800000003'] });
+    await h.startWorker();
+    await settled(h, res.sendId, 1);
+    expect(await chunk(h, res.sendId)).toMatchObject({ state: 'accepted' });
+    expect(acceptedFor(h, '13800000003')).toBe(1);
+    expect(h.emulator.calls().filter((x) => x.code === 'Throttling.User')).toHaveLength(2);
+  });
+
+  it('permanent: the recipients fail with the code and are not retried', async () => {
+    h = await createHarness({ label: 'permanent' });
+    // No params for a template with ${name} and ${order}: isv.TEMPLATE_MISSING_PARAMETERS.
+    const res = await h.producer.send({ phones: ['13800000004'], signName: N.sign, templateCode: N.notificationTemplate });
+    await h.startWorker();
+    await settled(h, res.sendId, 1);
+    expect(await chunk(h, res.sendId)).toMatchObject({ state: 'failed', code: 'isv.TEMPLATE_MISSING_PARAMETERS' });
+    expect(h.emulator.calls().filter((x) => x.action === 'SendSms')).toHaveLength(1);
+  });
+
+  it('sign unusable: the whole send fails early; later chunks fail without a call', async () => {
+    h = await createHarness({ label: 'sign' });
+    const phones = Array.from({ length: 1500 }, (_, i) => String(13800100000 + i));
+    const res = await h.producer.send({ phones, signName: N.rejectedSign, templateCode: N.plainTemplate });
+    await h.startWorker({ concurrency: 1 });
+    const s = await settled(h, res.sendId, 1500);
+    expect(s.send.state).toBe('failed');
+    expect(s.send.code).toMatch(/SIGN|SIGNATURE/);
+    expect(s.counts.failed).toBe(1500);
+    expect(h.emulator.calls().filter((x) => x.action === 'SendSms')).toHaveLength(1);
+  });
+
+  it('account/configuration: sending stops, every job is kept, and resumes after the fix', async () => {
+    h = await createHarness({ label: 'account' });
+    const res = await h.producer.send({ ...CODE, phones: ['13800000005', '13800000006'] });
+    const broken = await h.startWorker({ client: h.clientWith({ accessKeySecret: 'wrong-secret' }), accountRecheckMs: 0 });
+    const harness = h;
+    const block = await waitFor(() => broken.guard.current(), 'the account to be blocked');
+    expect(block.code).toBe('SignatureDoesNotMatch');
+    const status = await h.producer.getStatus(res.sendId);
+    expect(status.counts.queued).toBe(2);
+    expect(h.emulator.accepted()).toHaveLength(0);
+    await broken.close();
+    // The operator fixes the key and resumes.
+    const fixed = await h.startWorker();
+    await fixed.guard.resume('operator');
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === 2, 'both accepted after resume');
+    expect(acceptedFor(h, '13800000005')).toBe(1);
+    expect(acceptedFor(h, '13800000006')).toBe(1);
+  });
+
+  it('per-number flow control: a code is retried at the next minute window, not hammered', async () => {
+    // A clock 2.5 s before a China-time minute boundary, shared by worker and emulator.
+    const real = Date.now();
+    const toBoundary = 60_000 - ((real + 8 * 3600_000) % 60_000);
+    const offset = toBoundary - 2500;
+    const clock: Clock = { now: () => Date.now() + offset };
+    h = await createHarness({ label: 'flow', emulator: { clock } });
+    const first = await h.producer.send({ ...CODE, phones: ['13800000007'] });
+    const worker = await h.startWorker({ clock, flowControlSpreadMs: 0 });
+    await settled(h, first.sendId, 1);
+    const second = await h.producer.send({ ...CODE, templateParam: { code: '2' }, phones: ['13800000007'] });
+    await settled(h, second.sendId, 1);
+    const c = await chunk(h, second.sendId);
+    expect(c).toMatchObject({ state: 'accepted', flowRetries: 1 });
+    expect(acceptedFor(h, '13800000007')).toBe(2);
+    expect(h.emulator.calls().filter((x) => x.code === 'isv.BUSINESS_LIMIT_CONTROL')).toHaveLength(1);
+    expect(worker.window.max).toBeGreaterThan(0);
+  });
+
+  it('per-number flow control inside a 3-number chunk: split, the limited number fails, the others go', async () => {
+    h = await createHarness({ label: 'split' });
+    const limited = '13800000008';
+    // Marketing with one sign + template: 50 a day per number. Use them up directly.
+    for (let i = 0; i < 50; i++) {
+      const r = await h.client.sendSms({ phoneNumbers: [limited], signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'x' } });
+      expect(r.ok).toBe(true);
+    }
+    const res = await h.producer.send({
+      phones: [limited, '13800000009', '13800000010'],
+      signName: N.sign,
+      templateCode: N.marketingTemplate,
+      templateParam: { name: 'y' },
+      kind: 'marketing',
+    });
+    await h.startWorker();
+    const s = await settled(h, res.sendId, 3);
+    expect(s.counts).toMatchObject({ accepted: 2, failed: 1, queued: 0, sending: 0, unknown: 0 });
+    expect(await chunk(h, res.sendId)).toMatchObject({ state: 'split' });
+    expect(await chunk(h, res.sendId, '0-0')).toMatchObject({ state: 'failed', code: 'isv.BUSINESS_LIMIT_CONTROL' });
+    expect(acceptedFor(h, '13800000009')).toBe(1);
+    expect(acceptedFor(h, limited)).toBe(50);
+  });
+});

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { maxInSlidingWindow } from '../../src/queue/rate-window.js';
+import { createHarness, FAST_TIMING, type Harness } from '../support/pipeline.js';
+import { testRedisUrl } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+import type { WorkerProcessConfig } from '../support/worker-process.js';
+
+let h: Harness | undefined;
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+  await h?.close();
+  h = undefined;
+});
+
+async function startChild(harness: Harness, over: Partial<WorkerProcessConfig> = {}): Promise<ChildProcess> {
+  const cfg: WorkerProcessConfig = {
+    redisUrl: testRedisUrl(),
+    prefix: harness.prefix,
+    endpoint: harness.endpoint,
+    accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
+    accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret,
+    qps: 500,
+    concurrency: 4,
+    readTimeoutMs: 1000,
+    ...FAST_TIMING,
+    ...over,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts', JSON.stringify(cfg)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('ready') || child.exitCode !== null, 'the worker process to start', 20_000);
+  if (child.exitCode !== null) throw new Error(`worker process exited with ${child.exitCode}`);
+  return child;
+}
+
+function perPhone(harness: Harness): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const a of harness.emulator.accepted()) for (const p of a.phoneNumbers) m.set(p, (m.get(p) ?? 0) + 1);
+  return m;
+}
+
+describe('worker processes', () => {
+  it('SIGKILL mid-send, several times: every recipient accepted exactly once, none lost', async () => {
+    // Answers take 120 ms, so a kill almost always lands while calls are in flight.
+    h = await createHarness({ label: 'kill', emulator: { latencyMs: 120 } });
+    const phones = Array.from({ length: 80 }, (_, i) => String(13810000000 + i));
+    const res = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' });
+    const harness = h;
+    for (let round = 0; round < 4; round++) {
+      const child = await startChild(h);
+      const before = h.emulator.accepted().length;
+      await waitFor(() => harness.emulator.accepted().length >= before + 3, 'some sends in this round', 20_000);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    const killedMidCall = (await h.producer.getStatus(res.sendId)).counts;
+    expect(killedMidCall.sending + killedMidCall.unknown).toBeGreaterThan(0);
+    await startChild(h);
+    const status = await waitFor(async () => {
+      const s = await harness.producer.getStatus(res.sendId);
+      return s.counts.accepted === phones.length ? s : undefined;
+    }, 'every recipient accepted', 60_000);
+    expect(status.counts.failed).toBe(0);
+    const per = perPhone(h);
+    expect(per.size).toBe(phones.length);
+    expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  }, 120_000);
+
+  it('two worker processes against an emulator capped at 40 QPS: never throttled', async () => {
+    h = await createHarness({ label: 'cap', emulator: { qps: 40 } });
+    const phones = Array.from({ length: 120 }, (_, i) => String(13820000000 + i));
+    const res = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' });
+    await Promise.all([startChild(h, { qps: 40, concurrency: 8 }), startChild(h, { qps: 40, concurrency: 8 })]);
+    const harness = h;
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === phones.length, 'all accepted', 60_000);
+    const calls = h.emulator.calls();
+    expect(calls.filter((c) => c.code.startsWith('Throttling'))).toEqual([]);
+    expect(maxInSlidingWindow(calls.map((c) => c.at), 1000)).toBeLessThanOrEqual(40);
+    expect([...perPhone(h).values()].every((n) => n === 1)).toBe(true);
+  }, 90_000);
+});

@@ -1,0 +1,90 @@
+import type { Redis } from 'ioredis';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import type { SmsClient } from '../../src/sms/types.js';
+import { createProducer, type Producer } from '../../producers/producer.js';
+import { createSmsWorker, type SmsWorker, type SmsWorkerOptions } from '../../workers/sms-worker.js';
+import { createTestConnection, deleteKeys, uniquePrefix } from './redis.js';
+
+export interface Harness {
+  emulator: Emulator;
+  endpoint: string;
+  client: SmsClient;
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  producer: Producer;
+  /** Starts a worker in this process; it is closed by `close()`. */
+  startWorker(opts?: Partial<SmsWorkerOptions>): Promise<SmsWorker>;
+  clientWith(opts: { accessKeySecret?: string; readTimeoutMs?: number }): SmsClient;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  emulator?: EmulatorOptions;
+  readTimeoutMs?: number;
+  label?: string;
+}
+
+/** Test timing: reconcile looks and stall detection in hundreds of ms instead of minutes. */
+export const FAST_TIMING = Object.freeze({
+  reconcile: { firstLookAfterMs: 50, settleMs: 600, lookIntervalMs: 150 },
+  stalledIntervalMs: 500,
+  lockDurationMs: 1000,
+});
+
+export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 }, ...opts.emulator });
+  const { endpoint } = await emulator.listen();
+  const readTimeoutMs = opts.readTimeoutMs ?? 1000;
+  const clientWith = (o: { accessKeySecret?: string; readTimeoutMs?: number }) =>
+    createSmsClient({
+      endpoint,
+      protocol: 'http',
+      readTimeoutMs: o.readTimeoutMs ?? readTimeoutMs,
+      credential: { kind: 'access-key', accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId, accessKeySecret: o.accessKeySecret ?? SANDBOX_ACCESS_KEY.accessKeySecret },
+    });
+  const client = clientWith({});
+  const redis = createTestConnection();
+  const prefix = uniquePrefix(opts.label ?? 'p');
+  const logger = createLogger({ level: 'silent' });
+  const producer = createProducer({ redis, prefix, logger });
+  const workers: SmsWorker[] = [];
+  return {
+    emulator,
+    endpoint,
+    client,
+    redis,
+    prefix,
+    logger,
+    producer,
+    clientWith,
+    async startWorker(w = {}) {
+      const worker = createSmsWorker({
+        connection: redis,
+        client,
+        logger,
+        prefix,
+        qps: 500,
+        readTimeoutMs,
+        concurrency: 8,
+        ...FAST_TIMING,
+        ...w,
+      });
+      workers.push(worker);
+      await worker.start();
+      return worker;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      const running = workers.filter((w) => w.worker.isRunning());
+      await producer.close();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+      await emulator.close();
+      if (running.length) throw new Error(`${running.length} worker(s) still running after close`);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { smsErrorFromCode } from '../../src/sms/errors.js';
+import { decideSend } from '../../workers/send-decision.js';
+
+const failed = (code: string, extra: { httpStatus?: number; retryAfterSeconds?: number } = {}) =>
+  decideSend({ ok: false, error: smsErrorFromCode(code, extra) });
+
+describe('decideSend: the error class decides what the worker does', () => {
+  it('records the BizId of an accepted send', () => {
+    expect(decideSend({ ok: true, requestId: 'r', data: { bizId: '1^0' } })).toEqual({ type: 'accepted', bizId: '1^0', requestId: 'r' });
+  });
+
+  it.each([
+    ['isv.MOBILE_NUMBER_ILLEGAL', 'fail-recipients'],
+    ['isv.TEMPLATE_MISSING_PARAMETERS', 'fail-recipients'],
+    ['isv.SMS_TEMPLATE_ILLEGAL', 'fail-send'],
+    ['SignatureNotFound', 'fail-send'],
+    ['isv.AMOUNT_NOT_ENOUGH', 'block-account'],
+    ['SignatureDoesNotMatch', 'block-account'],
+    ['isv.BUSINESS_LIMIT_CONTROL', 'flow-control'],
+    ['isp.SYSTEM_ERROR', 'unknown'],
+  ])('%s → %s', (code, type) => {
+    expect(failed(code).type).toBe(type);
+  });
+
+  it('throttling slows down for the time the server asked, within bounds', () => {
+    expect(failed('Throttling.User', { retryAfterSeconds: 2 })).toMatchObject({ type: 'throttle', retryAfterMs: 2000 });
+    expect(failed('Throttling.User')).toMatchObject({ type: 'throttle', retryAfterMs: 1000 });
+    expect(failed('Throttling.User', { retryAfterSeconds: 3600 })).toMatchObject({ retryAfterMs: 60_000 });
+  });
+});

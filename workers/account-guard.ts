@@ -1,0 +1,88 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import type { Keys } from '../src/queue/keys.js';
+
+export interface AccountBlock {
+  code: string;
+  message: string;
+  since: number;
+}
+
+export interface AccountGuardOptions {
+  redis: Redis;
+  keys: Keys;
+  queue: Queue;
+  clock: Clock;
+  logger: Logger;
+  /**
+   * After this long blocked, resume by itself and let the next call be the check (an account
+   * error answers before anything is sent, so the check costs nothing but one refused call per
+   * worker slot). 0 = only `smsq resume` resumes. Default 5 minutes.
+   */
+  recheckMs: number;
+}
+
+/**
+ * Stops all sending, across every worker, when the account itself is unusable (bad key, no
+ * balance, product not subscribed...): the calls queue is paused and every job is kept.
+ */
+export interface AccountGuard {
+  block(code: string, message: string): Promise<void>;
+  resume(by: 'operator' | 'auto'): Promise<AccountBlock | undefined>;
+  current(): Promise<AccountBlock | undefined>;
+  /** Starts the periodic automatic re-check; returns a stop function. */
+  startAutoResume(): () => void;
+}
+
+export function createAccountGuard(o: AccountGuardOptions): AccountGuard {
+  const key = o.keys.account();
+  const log = o.logger.child({ component: 'account-guard' });
+
+  async function current(): Promise<AccountBlock | undefined> {
+    const h = await o.redis.hgetall(key);
+    if (!h.code) return undefined;
+    return { code: h.code, message: h.message ?? '', since: Number(h.since ?? 0) };
+  }
+
+  return {
+    async block(code, message) {
+      const first = await o.redis.hsetnx(key, 'code', code);
+      if (first === 1) await o.redis.hset(key, 'message', message, 'since', o.clock.now());
+      await o.queue.pause();
+      if (first === 1) {
+        log.error(
+          { code, message },
+          `ACCOUNT BLOCKED (${code}): all sending is paused and every job is kept. Fix the account, then run \`smsq resume\`` +
+            (o.recheckMs > 0 ? ` (or wait: smsq retries by itself every ${Math.round(o.recheckMs / 1000)} s)` : ''),
+        );
+      }
+    },
+
+    async resume(by) {
+      const block = await current();
+      await o.redis.del(key);
+      await o.queue.resume();
+      if (block) log.warn({ code: block.code, by }, 'account unblocked: sending resumes');
+      return block;
+    },
+
+    current,
+
+    startAutoResume() {
+      if (o.recheckMs <= 0) return () => {};
+      const timer = setInterval(
+        () => {
+          void (async () => {
+            const block = await current();
+            if (block && o.clock.now() - block.since >= o.recheckMs) await this.resume('auto');
+          })().catch((err: unknown) => log.warn({ err }, 'account re-check failed'));
+        },
+        Math.min(o.recheckMs, 5000),
+      );
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+  };
+}

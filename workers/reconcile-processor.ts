@@ -1,0 +1,120 @@
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import type { ChunkStore } from '../src/queue/chunk-store.js';
+import { ReconcileJobData } from '../src/queue/job-schemas.js';
+import { sendDatesAround } from '../src/sms/dates.js';
+import type { SmsClient } from '../src/sms/types.js';
+import type { AccountGuard } from './account-guard.js';
+import type { FollowUps, ReconcileTiming } from './follow-ups.js';
+import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
+
+export interface ReconcileProcessorDeps {
+  client: SmsClient;
+  chunks: ChunkStore;
+  queue: Queue;
+  followUps: FollowUps;
+  guard: AccountGuard;
+  clock: Clock;
+  logger: Logger;
+  timing: ReconcileTiming;
+}
+
+export type ReconcileJobResult =
+  | { outcome: 'found'; attempt: number }
+  | { outcome: 'not-accepted'; attempt: number; resendAttempt: number }
+  | { outcome: 'next-page' | 'look-again'; at: number }
+  | { outcome: 'obsolete'; state: string };
+
+/** Records around midnight may carry either date; look this far either side of the attempt. */
+const MIDNIGHT_MARGIN_MS = 10 * 60_000;
+const PAGE_SIZE = 50;
+
+/**
+ * Resolves an attempt whose outcome is unknown: QuerySendDetails for the chunk's first number on
+ * the attempt's SendDate(s) (UTC+8), matching the attempt's OutId. One SendSms/SendBatchSms is
+ * accepted or refused as a whole, so one number answers for the chunk. Found → accepted. Not
+ * found once the settling window has passed → provably not accepted → resent with a new attempt.
+ * Each job makes one call; more pages or the second date are follow-up jobs.
+ */
+export function createReconcileProcessor(d: ReconcileProcessorDeps) {
+  const baseLog = d.logger.child({ component: 'reconcile' });
+
+  return async function processReconcile(job: Job, token?: string): Promise<ReconcileJobResult> {
+    const parsed = ReconcileJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`reconcile job ${job.id} has invalid data: ${parsed.error.message}`);
+    const data = parsed.data;
+    const { sendId, chunkId, attempt } = data;
+    const log = baseLog.child({ sendId, chunkId, attempt, look: data.look });
+
+    const chunk = await d.chunks.get(chunkId);
+    if (!chunk) return { outcome: 'obsolete', state: 'missing' };
+    if (chunk.attempt !== attempt) return { outcome: 'obsolete', state: `attempt ${chunk.attempt}` };
+    if (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED') {
+      // A re-run after a crash between "not accepted" and scheduling the resend.
+      await d.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
+      return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
+    }
+    if (chunk.state !== 'unknown' || !chunk.outId || chunk.sentAt === undefined) return { outcome: 'obsolete', state: chunk.state };
+
+    const dates = sendDatesAround(chunk.sentAt, MIDNIGHT_MARGIN_MS);
+    const sendDate = dates[data.dateIndex];
+    const phone = chunk.payload.phones[0] as string;
+    if (sendDate === undefined) throw new UnrecoverableError(`no SendDate #${data.dateIndex} for this attempt`);
+
+    const res = await d.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
+    if (!res.ok) {
+      const e = res.error;
+      if (e.errorClass === 'throttled') {
+        await d.queue.rateLimit(e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+        throw Worker.RateLimitError();
+      }
+      if (e.errorClass === 'account') {
+        await d.guard.block(e.code, e.message);
+        await job.moveToDelayed(Date.now() + 1000, token);
+        throw new DelayedError();
+      }
+      // Transport trouble or an odd answer: the job retries with back-off (attempts on the job).
+      log.warn({ code: e.code, errorClass: e.errorClass }, 'look-up failed; retrying');
+      throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
+    }
+
+    const found = res.data.details.some((r) => r.outId === chunk.outId);
+    if (found) {
+      const t = await d.chunks.transition(chunkId, sendId, {
+        outId: chunk.outId,
+        from: ['unknown'],
+        to: 'accepted',
+        fields: { code: 'OK', resolvedBy: 'reconcile' },
+      });
+      log.info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
+      return { outcome: 'found', attempt };
+    }
+    const now = d.clock.now();
+    if (data.page * PAGE_SIZE < res.data.totalCount) {
+      await d.followUps.reconcile({ ...data, page: data.page + 1 }, chunk.kind, now);
+      return { outcome: 'next-page', at: now };
+    }
+    if (data.dateIndex + 1 < dates.length) {
+      await d.followUps.reconcile({ ...data, dateIndex: data.dateIndex + 1, page: 1 }, chunk.kind, now);
+      return { outcome: 'next-page', at: now };
+    }
+    const settledAt = chunk.sentAt + d.timing.settleMs;
+    if (now < settledAt) {
+      const at = Math.min(now + d.timing.lookIntervalMs, settledAt);
+      await d.followUps.reconcile({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }, chunk.kind, at);
+      return { outcome: 'look-again', at };
+    }
+    const t = await d.chunks.transition(chunkId, sendId, {
+      outId: chunk.outId,
+      from: ['unknown'],
+      to: 'queued',
+      fields: { code: 'SMSQ_NOT_ACCEPTED', resolvedBy: 'reconcile' },
+    });
+    if (t.applied) {
+      await d.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
+      log.warn('unknown attempt not found after the settling window: resending with a new OutId');
+    }
+    return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
+  };
+}

@@ -1,0 +1,33 @@
+import type { ErrorClass, SendResponse, SmsOutcome } from '../src/sms/types.js';
+
+/** What the send processor does with the answer to one send call. */
+export type SendDecision =
+  | { type: 'accepted'; bizId: string; requestId: string }
+  | { type: 'fail-recipients'; code: string; message: string }
+  | { type: 'fail-send'; code: string; message: string }
+  | { type: 'block-account'; code: string; message: string }
+  | { type: 'flow-control'; code: string; message: string }
+  | { type: 'throttle'; code: string; retryAfterMs: number }
+  | { type: 'unknown'; code: string; message: string };
+
+/** Default pause when a throttle answer does not say how long to wait. */
+export const DEFAULT_THROTTLE_BACKOFF_MS = 1000;
+
+const BY_CLASS: Record<Exclude<ErrorClass, 'accepted' | 'throttled'>, SendDecision['type']> = {
+  permanent: 'fail-recipients',
+  sign_template: 'fail-send',
+  account: 'block-account',
+  flow_control: 'flow-control',
+  unknown: 'unknown',
+};
+
+/** Maps an outcome to the action the error classes of docs/dysmsapi.md prescribe. */
+export function decideSend(outcome: SmsOutcome<SendResponse>): SendDecision {
+  if (outcome.ok) return { type: 'accepted', bizId: outcome.data.bizId, requestId: outcome.requestId };
+  const e = outcome.error;
+  if (e.errorClass === 'throttled') {
+    const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
+    return { type: 'throttle', code: e.code, retryAfterMs: Math.min(Math.max(ms, 50), 60_000) };
+  }
+  return { type: BY_CLASS[e.errorClass], code: e.code, message: e.message } as SendDecision;
+}

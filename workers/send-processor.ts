@@ -1,0 +1,197 @@
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import type { ChunkPayload } from '../src/queue/chunk-payload.js';
+import { chunkIdOf, type ChunkStore, type NewChunk } from '../src/queue/chunk-store.js';
+import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
+import { SendJobData } from '../src/queue/job-schemas.js';
+import type { MessageKind } from '../src/queue/kinds.js';
+import type { SendStore } from '../src/queue/send-store.js';
+import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
+import type { AccountGuard } from './account-guard.js';
+import type { FollowUps, ReconcileTiming } from './follow-ups.js';
+import { decideSend } from './send-decision.js';
+
+export interface SendProcessorDeps {
+  client: SmsClient;
+  chunks: ChunkStore;
+  sends: SendStore;
+  queue: Queue;
+  followUps: FollowUps;
+  guard: AccountGuard;
+  clock: Clock;
+  logger: Logger;
+  timing: ReconcileTiming;
+  flowPolicy: FlowControlPolicy;
+  /** Flow-control retries are spread over this many ms after the window opens. */
+  flowSpreadMs: number;
+  /** Lifetime of chunk records created here (split children). */
+  retentionSeconds: number;
+}
+
+/** What a send job returns (visible in Bull Board). */
+export type SendJobResult =
+  | { outcome: 'accepted'; bizId: string; attempt: number }
+  | { outcome: 'failed'; code: string }
+  | { outcome: 'unknown'; code: string; attempt: number }
+  | { outcome: 'split'; children: number }
+  | { outcome: 'skipped'; state: string };
+
+function call(client: SmsClient, payload: ChunkPayload, outId: string): Promise<SmsOutcome<SendResponse>> {
+  if (payload.api === 'SendSms') {
+    return client.sendSms({
+      phoneNumbers: payload.phones,
+      signName: payload.signName,
+      templateCode: payload.templateCode,
+      templateParam: payload.templateParam,
+      smsUpExtendCode: payload.smsUpExtendCode,
+      outId,
+    });
+  }
+  return client.sendBatchSms({
+    phoneNumbers: payload.phones,
+    signNames: payload.signNames,
+    templateCode: payload.templateCode,
+    templateParams: payload.templateParams,
+    outId,
+  });
+}
+
+/** One number per chunk, to learn which numbers a flow-control refusal was about. */
+function splitPayload(payload: ChunkPayload): ChunkPayload[] {
+  return payload.phones.map((phone, i) =>
+    payload.api === 'SendSms'
+      ? { ...payload, phones: [phone] }
+      : {
+          api: 'SendBatchSms' as const,
+          phones: [phone],
+          signNames: [payload.signNames[i] as string],
+          templateCode: payload.templateCode,
+          ...(payload.templateParams ? { templateParams: [payload.templateParams[i] ?? {}] } : {}),
+        },
+  );
+}
+
+/**
+ * Processes one send job: exactly one Dysmsapi call. The attempt (with its OutId) is recorded
+ * before the call and its outcome after; a job that finds its chunk mid-call (its worker died)
+ * hands it to reconcile instead of calling again.
+ */
+export function createSendProcessor(d: SendProcessorDeps) {
+  const baseLog = d.logger.child({ component: 'send' });
+
+  async function splitChunk(sendId: string, chunkId: string, kind: MessageKind, index: string, payload: ChunkPayload, outId: string) {
+    const children: NewChunk[] = splitPayload(payload).map((p, i) => ({ sendId, index: `${index}-${i}`, kind, payload: p }));
+    const ok = await d.chunks.split(chunkId, sendId, outId, children, d.retentionSeconds);
+    if (ok) await Promise.all(children.map((c) => d.followUps.send(sendId, chunkIdOf(sendId, c.index), kind, 1)));
+    return children.length;
+  }
+
+  return async function processSend(job: Job, token?: string): Promise<SendJobResult> {
+    const parsed = SendJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`send job ${job.id} has invalid data: ${parsed.error.message}`);
+    const { sendId, chunkId } = parsed.data;
+    const log = baseLog.child({ sendId, chunkId, jobId: job.id });
+
+    const claim = await d.chunks.claim(chunkId, sendId);
+    switch (claim.type) {
+      case 'missing':
+        throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
+      case 'send-failed':
+        return { outcome: 'failed', code: claim.code };
+      case 'done': {
+        if (claim.state === 'split') {
+          // A re-run after a crash between the split and its jobs: make sure the children run.
+          const chunk = await d.chunks.get(chunkId);
+          if (chunk) {
+            const n = chunk.payload.phones.length;
+            await Promise.all(
+              Array.from({ length: n }, (_, i) => d.followUps.send(sendId, chunkIdOf(sendId, `${chunk.index}-${i}`), chunk.kind, 1)),
+            );
+          }
+        }
+        return { outcome: 'skipped', state: claim.state };
+      }
+      case 'unknown': {
+        // The previous holder of this job died mid-call, or this is a re-run after a crash
+        // between marking the chunk unknown and scheduling its look-up.
+        const chunk = await d.chunks.get(chunkId);
+        log.warn({ attempt: claim.attempt }, 'attempt outcome unknown (worker lost mid-call): looking it up before any resend');
+        await d.followUps.reconcile(
+          { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },
+          chunk?.kind ?? 'notification',
+          claim.sentAt + d.timing.firstLookAfterMs,
+        );
+        return { outcome: 'unknown', code: 'SMSQ_WORKER_LOST', attempt: claim.attempt };
+      }
+      case 'send':
+        break;
+    }
+
+    const { attempt, outId, payload, kind } = claim;
+    const sentAt = d.clock.now();
+    const outcome = await call(d.client, payload, outId);
+    const decision = decideSend(outcome);
+    const settle = (to: 'accepted' | 'failed' | 'queued' | 'unknown', fields: Record<string, string | number>) =>
+      d.chunks.transition(chunkId, sendId, { outId, from: ['sending', 'unknown'], to, fields });
+
+    switch (decision.type) {
+      case 'accepted': {
+        const t = await settle('accepted', { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer' });
+        if (!t.applied) log.error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
+        log.debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
+        return { outcome: 'accepted', bizId: decision.bizId, attempt };
+      }
+      case 'fail-recipients':
+        await settle('failed', { code: decision.code });
+        log.warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
+        return { outcome: 'failed', code: decision.code };
+      case 'fail-send':
+        await d.sends.fail(sendId, decision.code, decision.message);
+        await settle('failed', { code: decision.code });
+        log.error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
+        return { outcome: 'failed', code: decision.code };
+      case 'block-account':
+        // Nothing was sent: put the chunk back and keep the job until the account is fixed.
+        await settle('queued', { code: decision.code });
+        await d.guard.block(decision.code, decision.message);
+        await job.moveToDelayed(Date.now() + 1000, token);
+        throw new DelayedError();
+      case 'throttle':
+        // Not accepted: slow every worker down, then this job runs again.
+        await settle('queued', { code: decision.code });
+        await d.queue.rateLimit(decision.retryAfterMs);
+        log.warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
+        throw Worker.RateLimitError();
+      case 'flow-control': {
+        if (payload.phones.length > 1) {
+          const children = await splitChunk(sendId, chunkId, kind, claim.index, payload, outId);
+          log.warn({ code: decision.code, children }, 'flow control on a multi-number chunk: split to find the limited numbers');
+          return { outcome: 'split', children };
+        }
+        const chunk = await d.chunks.get(chunkId);
+        const retries = chunk?.flowRetries ?? 0;
+        const at = flowControlRetryAt(d.flowPolicy, kind, retries, d.clock.now(), Math.floor(Math.random() * d.flowSpreadMs));
+        if (at === undefined) {
+          await settle('failed', { code: decision.code });
+          return { outcome: 'failed', code: decision.code };
+        }
+        await settle('queued', { code: decision.code, flowRetries: retries + 1 });
+        log.info({ retryAt: new Date(at).toISOString() }, 'per-number flow control: retrying after the window');
+        // BullMQ schedules in wall-clock time; convert from our clock.
+        await job.moveToDelayed(Date.now() + Math.max(0, at - d.clock.now()), token);
+        throw new DelayedError();
+      }
+      case 'unknown': {
+        await settle('unknown', { code: decision.code });
+        log.warn({ code: decision.code, attempt }, 'send outcome unknown: looking it up before any resend');
+        await d.followUps.reconcile(
+          { sendId, chunkId, attempt, look: 1, dateIndex: 0, page: 1 },
+          kind,
+          sentAt + d.timing.firstLookAfterMs,
+        );
+        return { outcome: 'unknown', code: decision.code, attempt };
+      }
+    }
+  };
+}

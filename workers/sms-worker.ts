@@ -1,0 +1,196 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createChunkStore } from '../src/queue/chunk-store.js';
+import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
+import { JOB, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
+import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
+import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
+import { createSendStore } from '../src/queue/send-store.js';
+import type { SmsClient } from '../src/sms/types.js';
+import { createAccountGuard, type AccountGuard } from './account-guard.js';
+import { createFollowUps, type ReconcileTiming } from './follow-ups.js';
+import { createReconcileProcessor } from './reconcile-processor.js';
+import { createSendProcessor } from './send-processor.js';
+
+export interface SmsWorkerOptions {
+  /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
+  connection: Redis;
+  client: SmsClient;
+  logger: Logger;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Key prefix with a hash tag; must match the producers'. Default `{smsq}`. */
+  prefix?: string;
+  /** Account-wide cap on Dysmsapi calls per second, all workers together (SMS_QPS). */
+  qps: number;
+  /** Jobs in flight in this process (each one HTTP call). Default 64. */
+  concurrency?: number;
+  /** The client's read timeout; the first reconcile look waits for it. */
+  readTimeoutMs: number;
+  /** Reconcile timing; defaults from readTimeoutMs (see ReconcileTiming). */
+  reconcile?: Partial<ReconcileTiming>;
+  /** Per kind, the windows to wait for after per-number flow control. */
+  flowControlPolicy?: FlowControlPolicy;
+  /** Retries after a flow-control window are spread over this many ms. Default 5000. */
+  flowControlSpreadMs?: number;
+  /** Auto-resume after an account block (0 = only `smsq resume`). Default 5 min. */
+  accountRecheckMs?: number;
+  /** Lifetime of chunk records created by workers (split chunks). Default 30 days. */
+  retentionSeconds?: number;
+  /** How often BullMQ looks for jobs of dead workers (ms). Default 30000. */
+  stalledIntervalMs?: number;
+  /** Lock on an active job; a worker silent this long is presumed dead (ms). Default 30000. */
+  lockDurationMs?: number;
+  /** Shown in Bull Board as the job's processor. */
+  name?: string;
+}
+
+export interface SmsWorker {
+  readonly window: RateWindow;
+  readonly guard: AccountGuard;
+  readonly worker: Worker;
+  /** Applies the account-wide rate limit and starts taking jobs. */
+  start(): Promise<void>;
+  /** Stops taking jobs, waits for calls in flight and records their outcome. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the worker of the calls queue: one job is one Dysmsapi call, so BullMQ's global rate
+ * limit (shared through Redis by every worker process) counts every call of the account.
+ */
+export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
+  const clock = o.clock ?? systemClock;
+  const prefix = o.prefix ?? DEFAULT_PREFIX;
+  const keys = createKeys(prefix);
+  const log = o.logger.child({ component: 'worker' });
+  const queue = createCallsQueue({ connection: o.connection, prefix });
+  const chunks = createChunkStore({ redis: o.connection, keys, clock });
+  const sends = createSendStore({ redis: o.connection, keys });
+  const followUps = createFollowUps(queue, clock);
+  const guard = createAccountGuard({
+    redis: o.connection,
+    keys,
+    queue,
+    clock,
+    logger: o.logger,
+    recheckMs: o.accountRecheckMs ?? 300_000,
+  });
+  const timing: ReconcileTiming = {
+    firstLookAfterMs: o.reconcile?.firstLookAfterMs ?? o.readTimeoutMs + 2000,
+    settleMs: o.reconcile?.settleMs ?? 60_000,
+    lookIntervalMs: o.reconcile?.lookIntervalMs ?? 5000,
+  };
+  const window = planRateWindow(o.qps);
+  const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
+
+  const processSend = createSendProcessor({
+    client: o.client,
+    chunks,
+    sends,
+    queue,
+    followUps,
+    guard,
+    clock,
+    logger: o.logger,
+    timing,
+    flowPolicy: o.flowControlPolicy ?? DEFAULT_FLOW_CONTROL_POLICY,
+    flowSpreadMs: o.flowControlSpreadMs ?? 5000,
+    retentionSeconds,
+  });
+  const processReconcile = createReconcileProcessor({ client: o.client, chunks, queue, followUps, guard, clock, logger: o.logger, timing });
+
+  const worker = new Worker(
+    CALLS_QUEUE,
+    async (job: Job, token?: string) => {
+      if (job.name === JOB.send) return processSend(job, token);
+      if (job.name === JOB.reconcile) return processReconcile(job, token);
+      throw new UnrecoverableError(`unknown job name "${job.name}"`);
+    },
+    {
+      connection: o.connection,
+      prefix,
+      autorun: false,
+      concurrency: o.concurrency ?? 64,
+      name: o.name,
+      // A stall (a dead worker) is safe to recover any number of times: the chunk state, not the
+      // job, decides whether a call may be made.
+      maxStalledCount: 1_000_000,
+      stalledInterval: o.stalledIntervalMs ?? 30_000,
+      lockDuration: o.lockDurationMs ?? 30_000,
+      // Guards against a job re-queued forever by throttling or an account block.
+      maxStartedAttempts: 200,
+      maximumRateLimitDelay: 60_000,
+      // Seconds a worker blocks waiting for a job. After a throttle moves a job back to wait, the
+      // default 5 s would hold every worker idle that long; 1 s costs one idle poll a second.
+      drainDelay: 1,
+    },
+  );
+
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    void onJobFailed(job, err).catch((e: unknown) => log.error({ err: e, jobId: job.id }, 'could not record a failed job'));
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+
+  /** A job that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
+  async function onJobFailed(job: Job, err: Error): Promise<void> {
+    if (job.name === JOB.send) {
+      const data = SendJobData.safeParse(job.data);
+      if (!data.success) return void log.error({ jobId: job.id, err }, 'send job with invalid data failed');
+      const { sendId, chunkId } = data.data;
+      const chunk = await chunks.get(chunkId);
+      if (!chunk) return;
+      if (chunk.state === 'sending' || chunk.state === 'unknown') {
+        // It may have been accepted: only a look-up may decide.
+        const claim = await chunks.claim(chunkId, sendId);
+        if (claim.type === 'unknown') {
+          await followUps.reconcile(
+            { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },
+            chunk.kind,
+            claim.sentAt + timing.firstLookAfterMs,
+          );
+        }
+      } else if (chunk.state === 'queued') {
+        await chunks.transition(chunkId, sendId, { from: ['queued'], to: 'failed', fields: { code: 'SMSQ_GAVE_UP', reason: err.message } });
+        log.error({ sendId, chunkId, err: err.message }, 'send job given up: its recipients are failed with SMSQ_GAVE_UP');
+      }
+      return;
+    }
+    if (job.name === JOB.reconcile && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      const data = ReconcileJobData.safeParse(job.data);
+      if (!data.success) return;
+      const chunk = await chunks.get(data.data.chunkId);
+      if (chunk?.state === 'unknown' && chunk.attempt === data.data.attempt) {
+        await chunks.transition(data.data.chunkId, data.data.sendId, {
+          outId: chunk.outId,
+          from: ['unknown'],
+          to: 'expired',
+          fields: { code: 'SMSQ_OUTCOME_UNKNOWN', reason: err.message },
+        });
+        log.error({ sendId: data.data.sendId, chunkId: data.data.chunkId }, 'outcome could not be looked up: recipients expired as unknown, not resent');
+      }
+    }
+  }
+
+  let stopAutoResume: () => void = () => {};
+  return {
+    window,
+    guard,
+    worker,
+    async start() {
+      await queue.setGlobalRateLimit(window.max, window.duration);
+      stopAutoResume = guard.startAutoResume();
+      void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
+      log.info({ qps: o.qps, window, concurrency: o.concurrency ?? 64 }, 'worker started');
+    },
+    async close() {
+      stopAutoResume();
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
