@@ -1,0 +1,93 @@
+/** `smsq campaign --file recipients.csv`: stream a large recipient list into the queue, with progress. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { readRecipientsCsv } from '../../../producers/csv-recipients.js';
+import { MESSAGE_KINDS } from '../../queue/kinds.js';
+import type { CliContext } from '../context.js';
+import { switchFlag, textFlag } from '../flags.js';
+import { renderFields, renderTable } from '../format.js';
+import { confirmOrRefuse, openProducer, renderEnqueued } from '../pipeline.js';
+import { jsonParamsFlag } from '../send-flags.js';
+
+const schema = z.object({
+  file: textFlag('--file recipients.csv (header with a phone column; other columns are per-recipient params)', 4096),
+  sign: textFlag('--sign <approved signature>', 100),
+  template: textFlag('--template SMS_123456789', 50),
+  param: jsonParamsFlag('--param \'{"name":"friend"}\'').optional(),
+  name: textFlag('--name spring-sale', 200).optional(),
+  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional().default('marketing'),
+  idempotencyKey: textFlag('--idempotency-key spring-sale-2026', 128).optional(),
+  yes: switchFlag,
+  dryRun: switchFlag,
+  json: switchFlag,
+});
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('campaign')
+    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress')
+    .option('--file <path>', 'CSV: a header naming the phone column (phone, mobile, ...); other columns are per-recipient params')
+    .option('--sign <name>', 'approved signature')
+    .option('--template <code>', 'approved template code')
+    .option('--param <json>', 'params shared by every recipient (per-recipient columns override them)')
+    .option('--name <name>', 'a name for the campaign')
+    .option('--kind <kind>', 'verification | notification | marketing (default: marketing)')
+    .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
+    .option('--yes', 'do not ask for confirmation (skips the counting pass)')
+    .option('--dry-run', 'read the file, print the plan, enqueue nothing')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const { producer, templateContent } = openProducer(ctx);
+        const request = {
+          signName: flags.sign,
+          templateCode: flags.template,
+          templateParam: flags.param,
+          name: flags.name,
+          kind: flags.kind,
+          idempotencyKey: flags.idempotencyKey,
+        };
+        const content = await templateContent(flags.template);
+        if (flags.dryRun || !flags.yes) {
+          // A counting pass: the same validation and chunking as the real run, nothing written.
+          const plan = await producer.planCampaign(readRecipientsCsv(flags.file), request);
+          const summary = renderFields([
+            ['file', flags.file],
+            ['signature / template', `${flags.sign} / ${flags.template}`],
+            ['content', content ?? '(unknown)'],
+            ['recipients', plan.recipients],
+            ['rejected rows', plan.rejectedCount],
+            ['duplicates dropped', plan.duplicates],
+            ['API calls', `${plan.apiCalls} (${plan.sendSmsCalls} SendSms, ${plan.sendBatchSmsCalls} SendBatchSms)`],
+          ]);
+          const rejected = plan.rejected.length
+            ? renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))
+            : '';
+          if (flags.dryRun) {
+            if (flags.json) ctx.printJson({ dryRun: true, plan });
+            else ctx.print([summary, rejected].filter(Boolean).join('\n'));
+            return;
+          }
+          ctx.note([summary, rejected].filter(Boolean).join('\n'));
+          if (!(await confirmOrRefuse(ctx, flags.yes, `Enqueue ${plan.recipients} recipients in ${plan.apiCalls} API calls?`))) {
+            ctx.note('cancelled: nothing was enqueued');
+            return 1;
+          }
+        }
+        let lastShown = 0;
+        const res = await producer.campaign(readRecipientsCsv(flags.file), request, {
+          onProgress: (p) => {
+            const now = Date.now();
+            if (now - lastShown < 500) return;
+            lastShown = now;
+            const text = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
+            if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
+            else ctx.note(text);
+          },
+        });
+        if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
+        if (flags.json) ctx.printJson(res);
+        else ctx.print(renderEnqueued(res));
+      }),
+    );
+}

@@ -1,0 +1,76 @@
+/** `smsq send`: one message to many numbers (SendSms chunks of ≤ 1000; verification codes one by one). */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { MESSAGE_KINDS } from '../../queue/kinds.js';
+import type { CliContext } from '../context.js';
+import { switchFlag, textFlag } from '../flags.js';
+import { confirmOrRefuse, openProducer, renderEnqueued, renderPlan } from '../pipeline.js';
+import { jsonParamsFlag, waitForSend } from '../send-flags.js';
+
+const schema = z.object({
+  phones: textFlag('--phones 13800138000,13900139000', 100_000).transform((s) =>
+    s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  ),
+  sign: textFlag('--sign <approved signature> (see `smsq signs`)', 100),
+  template: textFlag('--template SMS_123456789 (see `smsq templates`)', 50),
+  param: jsonParamsFlag('--param \'{"code":"123456"}\'').optional(),
+  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional().default('notification'),
+  idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
+  yes: switchFlag,
+  wait: switchFlag,
+  dryRun: switchFlag,
+  json: switchFlag,
+});
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('send')
+    .description('enqueue one message to many numbers; prints the send id')
+    .option('--phones <list>', 'comma-separated numbers (mainland bare, +86/0086/86, or international with country code)')
+    .option('--sign <name>', 'approved signature')
+    .option('--template <code>', 'approved template code, e.g. SMS_123456789')
+    .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
+    .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
+    .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--wait', 'wait until every recipient has an outcome')
+    .option('--dry-run', 'print the plan and enqueue nothing')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const { producer, templateContent } = openProducer(ctx);
+        const request = {
+          phones: flags.phones,
+          signName: flags.sign,
+          templateCode: flags.template,
+          templateParam: flags.param,
+          kind: flags.kind,
+          idempotencyKey: flags.idempotencyKey,
+        };
+        const plan = await producer.planSend(request);
+        const content = await templateContent(flags.template);
+        if (flags.dryRun) {
+          if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
+          else ctx.print(renderPlan(plan, content));
+          return;
+        }
+        if (!flags.yes) {
+          ctx.note(renderPlan(plan, content));
+          if (!(await confirmOrRefuse(ctx, flags.yes, `Send ${plan.recipients} message(s) in ${plan.apiCalls} API call(s)?`))) {
+            ctx.note('cancelled: nothing was enqueued');
+            return 1;
+          }
+        }
+        const res = await producer.send(request);
+        const final = flags.wait ? await waitForSend(ctx, producer, res.sendId, flags.json) : undefined;
+        if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
+        else {
+          ctx.print(renderEnqueued(res));
+          if (final) ctx.print(`final: ${JSON.stringify(final.counts)}`);
+        }
+      }),
+    );
+}

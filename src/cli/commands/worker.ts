@@ -1,0 +1,44 @@
+/** `smsq worker`: run the workers until SIGTERM/SIGINT, then stop gracefully. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createSmsWorker } from '../../../workers/sms-worker.js';
+import type { CliContext } from '../context.js';
+import { intFlag } from '../flags.js';
+import { openRedis } from '../pipeline.js';
+
+const schema = z.object({ concurrency: intFlag(1, 1000, '--concurrency 64').optional() });
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('worker')
+    .description('run the workers until SIGTERM/SIGINT (any number of processes on any number of machines)')
+    .option('--concurrency <n>', 'calls in flight in this process (default: SMSQ_CONCURRENCY or 64)')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const config = ctx.config;
+        const { client, endpoint, sandbox } = await ctx.sms();
+        const connection = openRedis(ctx);
+        const worker = createSmsWorker({
+          connection,
+          client,
+          logger: ctx.logger,
+          prefix: config.prefix,
+          qps: config.qps,
+          concurrency: flags.concurrency ?? config.concurrency,
+          readTimeoutMs: config.readTimeoutMs,
+          reconcile: { settleMs: config.reconcileSettleMs },
+          accountRecheckMs: config.accountRecheckMs,
+          retentionSeconds: config.retentionDays * 86_400,
+        });
+        await worker.start();
+        ctx.logger.info(
+          { endpoint, sandbox, qps: config.qps, limiter: `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
+          'smsq worker running; SIGTERM or SIGINT stops it gracefully',
+        );
+        const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
+        ctx.logger.info({ signal }, 'stopping: no new jobs; waiting for calls in flight and recording their outcome');
+        await worker.close();
+        ctx.logger.info('worker stopped');
+      }),
+    );
+}

@@ -1,0 +1,112 @@
+/**
+ * What the pipeline commands (send, send-batch, campaign, status, resume, worker) share: a Redis
+ * connection, a producer, a template lookup for param checks, and the plan restatement that a
+ * send shows before it asks for confirmation.
+ */
+import type { Redis } from 'ioredis';
+import { createProducer, type EnqueueResult, type Producer } from '../../producers/producer.js';
+import type { SendPlan } from '../../producers/plan.js';
+import { createRedisConnection } from '../queue/connection.js';
+import { countSegments, renderContent } from '../sms/segments.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+import { renderFields, renderTable } from './format.js';
+
+/** A Redis connection closed when the command ends. */
+export function openRedis(ctx: CliContext): Redis {
+  const redis = createRedisConnection(ctx.config.redisUrl);
+  redis.on('error', () => {}); // surfaced by the first command that fails
+  ctx.onClose(() => void redis.disconnect());
+  return redis;
+}
+
+/**
+ * A producer whose param checks use the template's content from GetSmsTemplate (one API call per
+ * template per command): a template that does not exist or is not approved fails here, before
+ * anything is enqueued.
+ */
+export function openProducer(ctx: CliContext): { producer: Producer; templateContent(code: string): Promise<string | undefined> } {
+  const redis = openRedis(ctx);
+  const cache = new Map<string, Promise<string | undefined>>();
+  const templateContent = (code: string) => {
+    let hit = cache.get(code);
+    if (!hit) {
+      hit = (async () => {
+        const { client } = await ctx.sms();
+        const { data } = ctx.unwrap(await client.getSmsTemplate(code));
+        return data.templateContent;
+      })();
+      cache.set(code, hit);
+    }
+    return hit;
+  };
+  const producer = createProducer({
+    redis,
+    prefix: ctx.config.prefix,
+    logger: ctx.logger,
+    templateContent,
+    retentionSeconds: ctx.config.retentionDays * 86_400,
+  });
+  ctx.onClose(() => producer.close());
+  return { producer, templateContent };
+}
+
+/** Segment counts for the plan, when the template's content is known. */
+export function segmentsOf(plan: SendPlan, content: string | undefined): { perMessage: number; total: number; chars: number } | undefined {
+  if (content === undefined) return undefined;
+  const sign = plan.signName.split(',')[0] ?? '';
+  const first = plan.chunks[0];
+  const params = first?.api === 'SendSms' ? first.templateParam : first?.templateParams?.[0];
+  const seg = countSegments(renderContent(sign, content, params ?? {}));
+  return { perMessage: seg.segments, total: seg.segments * plan.recipients, chars: seg.chars };
+}
+
+/** The plan, restated for a human before confirmation (and for `--dry-run`). */
+export function renderPlan(plan: SendPlan, content: string | undefined): string {
+  const seg = segmentsOf(plan, content);
+  const phones = plan.chunks.flatMap((c) => c.phones);
+  const shown = phones.slice(0, 5).join(', ') + (phones.length > 5 ? `, … (${phones.length - 5} more)` : '');
+  const lines = [
+    renderFields([
+      ['kind', plan.kind],
+      ['numbers', `${plan.recipients} (${shown})`],
+      ['signature', plan.signName],
+      ['template', plan.templateCode],
+      ['params', plan.templateParam ? JSON.stringify(plan.templateParam) : plan.api === 'SendBatchSms' ? 'per recipient' : '(none)'],
+      ['content', content ?? '(template content unknown)'],
+      ['chunks / API calls', `${plan.chunks.length} ${plan.api} call${plan.chunks.length === 1 ? '' : 's'}`],
+      ['SMS segments', seg ? `${seg.perMessage} per message (${seg.chars} chars), ${seg.total} in total` : 'unknown'],
+      ['duplicates dropped', plan.duplicates],
+      ['rejected numbers', plan.rejected.length],
+    ]),
+  ];
+  if (plan.rejected.length) {
+    lines.push(renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason])));
+    if (plan.rejected.length > 20) lines.push(`… and ${plan.rejected.length - 20} more`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Asks for confirmation on a terminal. Without `--yes` and without a terminal it refuses rather
+ * than guess (exit 2, nothing enqueued).
+ */
+export async function confirmOrRefuse(ctx: CliContext, yes: boolean, question: string): Promise<boolean> {
+  if (yes) return true;
+  if (!ctx.deps.confirm) {
+    throw new UsageError('refusing to send without confirmation: no terminal to ask on. Fix: review the plan above (or use --dry-run) and add --yes');
+  }
+  return ctx.deps.confirm(question);
+}
+
+/** The result of an enqueue, for humans. */
+export function renderEnqueued(res: EnqueueResult): string {
+  return renderFields([
+    ['send id', res.sendId],
+    ['queued recipients', res.recipients],
+    ['rejected', res.rejectedCount],
+    ['duplicates dropped', res.duplicates],
+    ['chunks / API calls', res.apiCalls],
+    ...(res.duplicate ? ([['note', 'idempotency key seen before: this is the first request\'s send, nothing new was enqueued']] as const) : []),
+  ]);
+}

@@ -1,0 +1,40 @@
+/** Flags and helpers shared by the send commands. */
+import { z } from 'zod';
+import type { Producer } from '../../producers/producer.js';
+import type { SendStatus } from '../queue/send-store.js';
+import type { CliContext } from './context.js';
+
+/** A JSON object of string values, given as one flag. */
+export function jsonParamsFlag(fix: string) {
+  return z.string().transform((s, zctx) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(s);
+    } catch {
+      zctx.addIssue({ code: 'custom', message: `is not valid JSON. Fix: ${fix}` });
+      return z.NEVER;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+      zctx.addIssue({ code: 'custom', message: `must be a JSON object whose values are strings. Fix: ${fix}` });
+      return z.NEVER;
+    }
+    return v as Record<string, string>;
+  });
+}
+
+/** States in which a recipient still waits for an outcome. */
+const PENDING = ['queued', 'sending', 'unknown'] as const;
+
+/** Polls a send's status (every 250 ms) until no recipient is pending; shows progress on stderr. */
+export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean): Promise<SendStatus> {
+  let last = '';
+  for (;;) {
+    const s = await producer.getStatus(sendId);
+    const pending = PENDING.reduce((n, k) => n + s.counts[k], 0);
+    const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending`;
+    if (!quiet && line !== last) ctx.note(line);
+    last = line;
+    if (pending === 0 && s.send.state !== 'enqueuing') return s;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
