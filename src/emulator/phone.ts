@@ -12,7 +12,9 @@ export interface ParsedPhone {
 }
 
 const MAINLAND = /^(?:\+86|0086|86)?(1\d{10})$/;
-const INTERNATIONAL = /^[1-9]\d{6,14}$/;
+// Country code + number, 7..15 digits. Country code 1 (North America) numbers are 11 digits starting
+// with 1, which Dysmsapi reads as mainland; 86 is mainland only: neither starts an international number.
+const INTERNATIONAL = /^(?!86)[2-9]\d{6,14}$/;
 
 /** Classifies a number; `undefined` when Dysmsapi would answer `isv.MOBILE_NUMBER_ILLEGAL`. */
 export function parsePhone(raw: string): ParsedPhone | undefined {
