@@ -1,0 +1,75 @@
+/**
+ * Opens the Dysmsapi side of smsq for any process that needs it (CLI, workers, producers): a
+ * client pointed where the configuration says, and in sandbox mode an in-process emulator when no
+ * standalone one is configured. Free of CLI concerns on purpose.
+ */
+import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY, type Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { clientOptionsFromConfig, createSmsClient } from '../sms/client.js';
+import type { SmsClient } from '../sms/types.js';
+import { createEmulator } from '../emulator/index.js';
+
+export interface SmsRuntimeOptions {
+  /** Validated configuration: mode, endpoint, protocol, timeouts and the sandbox AccessKey. */
+  config: Config;
+  /** Receives the sandbox warning (and the in-process emulator's lines). */
+  logger: Logger;
+}
+
+export interface SmsRuntime {
+  /** The client every Dysmsapi call goes through. */
+  client: SmsClient;
+  /** `host:port` the client calls. */
+  endpoint: string;
+  /** True in sandbox mode: nothing reaches Alibaba Cloud. */
+  sandbox: boolean;
+  /** Stops the in-process emulator, if one was started. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * - `live`: a client for `config.endpoint` (default `dysmsapi.aliyuncs.com`) using the SDK's
+ *   default credential chain.
+ * - `sandbox` with `config.endpoint`: a client for that standalone emulator (e.g. docker-compose).
+ * - `sandbox` without an endpoint: starts an emulator in this process on a free loopback port,
+ *   accepting `config.accessKey` or {@link SANDBOX_ACCESS_KEY}, and points the client at it.
+ *
+ * Sandbox mode always logs a warning saying so.
+ */
+export async function openSmsRuntime({ config, logger }: SmsRuntimeOptions): Promise<SmsRuntime> {
+  if (config.mode === 'live') {
+    const endpoint = config.endpoint ?? LIVE_ENDPOINT;
+    logger.debug({ endpoint, protocol: config.protocol }, 'live mode: calls go to Alibaba Cloud Dysmsapi');
+    return { client: createSmsClient(clientOptionsFromConfig(config, { logger })), endpoint, sandbox: false, close: async () => {} };
+  }
+
+  if (config.endpoint !== undefined) {
+    warnSandbox(logger, config.endpoint, 'a standalone emulator');
+    return { client: createSmsClient(clientOptionsFromConfig(config, { logger })), endpoint: config.endpoint, sandbox: true, close: async () => {} };
+  }
+
+  const accessKey = config.accessKey ?? SANDBOX_ACCESS_KEY;
+  const emulator = createEmulator({ accessKey, logger: logger.child({ component: 'emulator' }) });
+  const { endpoint } = await emulator.listen({ port: 0, host: '127.0.0.1' });
+  warnSandbox(logger, endpoint, 'an emulator inside this process');
+  let closed: Promise<void> | undefined;
+  try {
+    const client = createSmsClient(clientOptionsFromConfig({ ...config, endpoint, protocol: 'http', accessKey }, { logger }));
+    return {
+      client,
+      endpoint,
+      sandbox: true,
+      close: () => (closed ??= emulator.close()),
+    };
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
+}
+
+function warnSandbox(logger: Logger, endpoint: string, where: string): void {
+  logger.warn(
+    { mode: 'sandbox', endpoint },
+    `SANDBOX MODE: no SMS leaves this machine; calls go to the smsq emulator at ${endpoint} (${where}). Set SMS_MODE=live to send for real.`,
+  );
+}
