@@ -47,16 +47,6 @@ export function templateTypeWord(type: number): string {
   return TEMPLATE_TYPE_WORDS[type] ?? `type ${type}`;
 }
 
-/** The `${var}` placeholder names of a template, in order of first appearance. */
-export function templateVariables(content: string): string[] {
-  const names: string[] = [];
-  for (const m of content.matchAll(/\$\{([^}]+)\}/g)) {
-    const name = (m[1] ?? '').trim();
-    if (name && !names.includes(name)) names.push(name);
-  }
-  return names;
-}
-
 // East Asian wide and full-width ranges, and emoji: two terminal columns each.
 const WIDE =
   /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;

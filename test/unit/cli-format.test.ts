@@ -8,7 +8,6 @@ import {
   renderTable,
   sendStatusWord,
   templateTypeWord,
-  templateVariables,
   truncate,
 } from '../../src/cli/format.js';
 
@@ -26,11 +25,6 @@ describe('cli format', () => {
     expect([1, 2, 3].map(sendStatusWord)).toEqual(['waiting', 'failed', 'delivered']);
     expect(templateTypeWord(0)).toBe('verification');
     expect(templateTypeWord(9)).toBe('type 9');
-  });
-
-  it('finds ${var} placeholders once each, in order', () => {
-    expect(templateVariables('您的验证码为${code}，${min}分钟内有效，${code}')).toEqual(['code', 'min']);
-    expect(templateVariables('no variables')).toEqual([]);
   });
 
   it('aligns columns by terminal width, Chinese characters counting two', () => {

@@ -1,0 +1,68 @@
+/** `smsq details --phone P --date yyyyMMdd` (QuerySendDetails). */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { CliContext } from '../context.js';
+import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js';
+import { renderTable, sendStatusWord } from '../format.js';
+
+const schema = z.object({
+  phone: phoneFlag('--phone 13800138000'),
+  date: dateFlag('--date 20260326 (the China Standard Time day it was sent, within the last 30 days)'),
+  bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
+  page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
+  pageSize: intFlag(1, 50, '--page-size 10').optional().default(10),
+  json: switchFlag,
+});
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('details')
+    .description('delivery details of the messages sent to one number on one day (QuerySendDetails)')
+    .option('--phone <number>', 'the recipient, e.g. 13800138000 or +8613800138000')
+    .option('--date <yyyyMMdd>', 'day of sending in China Standard Time (UTC+8), within the last 30 days')
+    .option('--biz-id <id>', 'only the send with this BizId')
+    .option('--page <n>', 'page to show, from 1 (default: 1)')
+    .option('--page-size <n>', 'records per page, 1-50 (default: 10)')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const { client } = await ctx.sms();
+        const { data, requestId } = ctx.unwrap(
+          await client.querySendDetails({
+            phoneNumber: flags.phone,
+            sendDate: flags.date,
+            bizId: flags.bizId,
+            pageSize: flags.pageSize,
+            currentPage: flags.page,
+          }),
+        );
+        const details = data.details.map((d) => ({ ...d, status: sendStatusWord(d.sendStatus) }));
+        if (flags.json) {
+          ctx.printJson({ totalCount: data.totalCount, page: flags.page, pageSize: flags.pageSize, details, requestId });
+          return;
+        }
+        if (details.length === 0) {
+          ctx.print(`No messages to ${flags.phone} on ${flags.date}${flags.bizId ? ` with BizId ${flags.bizId}` : ''} (dates are China Standard Time).`);
+          return;
+        }
+        ctx.print(
+          renderTable(
+            [
+              { header: 'phone' },
+              { header: 'status' },
+              { header: 'code' },
+              { header: 'template' },
+              { header: 'sent' },
+              { header: 'received' },
+              { header: 'out id', maxWidth: 24 },
+              { header: 'content', maxWidth: 50 },
+            ],
+            details.map((d) => [d.phoneNum, d.status, d.errCode, d.templateCode, d.sendDate, d.receiveDate || '-', d.outId || '-', d.content]),
+          ),
+        );
+        const pages = Math.max(1, Math.ceil(data.totalCount / flags.pageSize));
+        const more = flags.page < pages ? ` Next: --page ${flags.page + 1}.` : '';
+        ctx.print(`Page ${flags.page} of ${pages}: ${details.length} of ${data.totalCount} records.${more}`);
+      }),
+    );
+}

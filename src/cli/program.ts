@@ -1,0 +1,71 @@
+/**
+ * Builds the `smsq` command line. Everything outside (writers, environment, signals) comes in as
+ * {@link CliDeps}, so tests run it in-process; `main.ts` is the only part that touches `process`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands/index.js';
+import { CliContext, type CliDeps } from './context.js';
+import { EXIT_OK, EXIT_USAGE } from './errors.js';
+
+export type { CliDeps, CommandModule, Writer } from './context.js';
+export { CliContext } from './context.js';
+
+/** The version in the nearest package.json named smsq (works from src/ and from dist/src/). */
+function readVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'smsq' && pkg.version) return pkg.version;
+    } catch {
+      // not here; look one level up
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+
+/**
+ * The `smsq` program with every command of {@link COMMANDS} registered. Commander never exits the
+ * process: its errors surface as {@link CommanderError} from `parseAsync` (see {@link runCli}).
+ */
+export function createProgram(deps: CliDeps, context: CliContext = new CliContext(deps)): Command {
+  const program = new Command('smsq')
+    .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue. Exit codes: 0 ok, 1 the API refused, 2 bad flags or environment.')
+    .version(readVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => deps.stdout.write(s),
+      writeErr: (s) => deps.stderr.write(s),
+    })
+    .showSuggestionAfterError(true)
+    .helpCommand(true);
+  for (const command of COMMANDS) command.register(program, context);
+  return program;
+}
+
+/**
+ * Runs `smsq` with `argv` (the arguments after the program name) and resolves with the exit code:
+ * 0 success, 1 an API error, 2 bad flags, a bad environment or an unknown command.
+ */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const context = new CliContext(deps);
+  const program = createProgram(deps, context);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return context.exitCode;
+  } catch (err) {
+    if (!(err instanceof CommanderError)) return context.report(err, argv.includes('--json'));
+    // --help and --version end "successfully"; commander's own usage errors are bad flags.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+    if (argv.includes('--json')) {
+      deps.stdout.write(
+        `${JSON.stringify({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: err.message.replace(/^error: /, ''), action: 'see smsq <command> --help' } }, null, 2)}\n`,
+      );
+    }
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The CLI run in-process (`runCli` with captured writers) against a real emulator on loopback:
+ * flag validation, output formats, error reporting and exit codes. No Redis.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../src/clock.js';
+import { runCli } from '../../src/cli/program.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, DEFAULT_FIXTURES, type Emulator } from '../../src/emulator/index.js';
+import { createSmsClient } from '../../src/sms/client.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function collector() {
+  let text = '';
+  return { write: (s: string) => void (text += s), get text() { return text; } };
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv, extra: { waitForShutdown?: () => Promise<string> } = {}): Promise<Run> {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runCli(argv, { stdout, stderr, env, ...extra });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+// 2026-03-26 10:00 in China Standard Time.
+const NOW = Date.UTC(2026, 2, 26, 2, 0, 0);
+const DAY = '20260326';
+const PHONE = '13800138000';
+
+describe('smsq in-process', () => {
+  const clock = createManualClock(NOW);
+  let emulator: Emulator;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    emulator = createEmulator({ clock, delivery: { delayMs: 1000 } });
+    const { endpoint } = await emulator.listen();
+    env = { SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn' };
+    const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const sent = await client.sendSms({ phoneNumbers: [PHONE, '13900139000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, outId: 'cli-test-1' });
+    expect(sent.ok).toBe(true);
+    clock.advance(2000);
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  let callsBefore = 0;
+  beforeEach(() => {
+    callsBefore = emulator.calls().length;
+  });
+  const callsMade = () => emulator.calls().length - callsBefore;
+
+  describe('usage', () => {
+    it('prints help with every command and exits 0', async () => {
+      const r = await run(['--help'], env);
+      expect(r.code).toBe(0);
+      for (const cmd of ['signs', 'templates', 'sign', 'template', 'details', 'stats', 'qualifications', 'qualification', 'emulator']) {
+        expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+      }
+    });
+
+    it('refuses a bad flag with one line naming it and the fix, exit 2, nothing called', async () => {
+      const r = await run(['templates', '--page-size', '60'], env);
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'error: --page-size "60" must be a whole number from 1 to 50. Fix: --page-size 20\n',
+      });
+      expect(callsMade()).toBe(0);
+    });
+
+    it('checks flags before the environment', async () => {
+      const r = await run(['details', '--phone', PHONE, '--date', '2026-03-26'], { SMS_MODE: 'nonsense' });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('error: --date "2026-03-26" must be a real date written yyyyMMdd. Fix: --date 20260326 (the China Standard Time day it was sent, within the last 30 days)\n');
+    });
+
+    it('reports bad flags as JSON on stdout with --json', async () => {
+      const r = await run(['stats', '--start', '20260326', '--end', '20260301', '--json'], env);
+      expect(r.code).toBe(2);
+      const body = JSON.parse(r.stdout) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ code: 'SMSQ_BAD_FLAG', errorClass: 'usage' });
+      expect(body.error.meaning).toMatch(/^--end "20260301" must not be before --start/);
+      expect(callsMade()).toBe(0);
+    });
+
+    it('names positional arguments in capitals', async () => {
+      const r = await run(['qualification', 'abc'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: GROUP_ID "abc" must be a whole number/);
+    });
+
+    it('exits 2 for unknown commands, unknown options and a missing command', async () => {
+      expect((await run(['nope'], env)).code).toBe(2);
+      const unknown = await run(['signs', '--pagesize', '3', '--json'], env);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/unknown option '--pagesize'/);
+      expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG' } });
+      expect((await run([], env)).code).toBe(2);
+    });
+
+    it('prints a config error as one line per variable, exit 2', async () => {
+      const r = await run(['signs'], { SMS_MODE: 'lve' });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: SMS_MODE="lve" must be "sandbox" or "live"/)]);
+    });
+  });
+
+  describe('signatures and templates', () => {
+    it('lists signatures as a table with words for states and approved ones marked', async () => {
+      const r = await run(['signs'], env);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^#\s+name\s+status\s+business type\s+created\s+reason$/);
+      expect(lines).toHaveLength(1 + DEFAULT_FIXTURES.signs.length + 1);
+      expect(r.stdout).toMatch(new RegExp(`1  ${N.sign}\\s+approved ✓`));
+      expect(r.stdout).toMatch(new RegExp(`${N.reviewingSign}\\s+reviewing\\s`));
+      expect(r.stdout).toMatch(new RegExp(`${N.rejectedSign}\\s+rejected\\s.*签名来源证明材料不完整`));
+      expect(lines.at(-1)).toBe('4 signatures in all. 2 shown approved (✓ = usable for sending).');
+      // The sandbox says so on stderr, never on stdout.
+      expect(r.stderr).toContain('SANDBOX MODE: no SMS leaves this machine');
+      expect(r.stdout).not.toContain('SANDBOX');
+    });
+
+    it('lists signatures as JSON', async () => {
+      const r = await run(['signs', '--json'], env);
+      expect(r.code).toBe(0);
+      const body = JSON.parse(r.stdout) as { totalCount: number; items: { signName: string; status: string; approved: boolean }[] };
+      expect(body.totalCount).toBe(4);
+      expect(body.items.find((s) => s.signName === N.rejectedSign)).toMatchObject({ status: 'rejected', approved: false, auditStatus: 'AUDIT_STATE_NOT_PASS' });
+      expect(body.items.filter((s) => s.approved).map((s) => s.signName)).toEqual([N.sign, N.aliyunTestSign]);
+    });
+
+    it('pages templates, and --all walks every page', async () => {
+      const page = await run(['templates', '--page-size', '3', '--page', '2'], env);
+      expect(page.code).toBe(0);
+      expect(page.stdout).toContain('Page 2 of 3: 3 of 8 templates. Next: --page 3, or --all.');
+      expect(page.stdout).toMatch(/^\s*4\s+SMS_900000004/m);
+
+      const before = emulator.calls().length;
+      const all = await run(['templates', '--page-size', '3', '--all', '--json'], env);
+      expect(all.code).toBe(0);
+      expect(emulator.calls().length - before).toBe(3);
+      const body = JSON.parse(all.stdout) as { all: boolean; items: { templateCode: string; variables: string[]; status: string }[] };
+      expect(body.all).toBe(true);
+      expect(body.items.map((t) => t.templateCode)).toEqual(DEFAULT_FIXTURES.templates.map((t) => t.templateCode));
+      expect(body.items.find((t) => t.templateCode === N.notificationTemplate)).toMatchObject({ variables: ['name', 'order'], status: 'approved' });
+    });
+
+    it('shows templates as the seed does: index, code, name, content, status', async () => {
+      const r = await run(['templates'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')[0]).toMatch(/^#\s+code\s+name\s+type\s+status\s+content$/);
+      expect(r.stdout).toMatch(/SMS_900000001\s+登录验证码\s+verification\s+approved ✓\s+您的验证码为\$\{code\}/);
+      expect(r.stdout).toMatch(/SMS_900000007\s+被驳回模板\s+marketing\s+rejected\s/);
+      expect(r.stdout).toContain('8 templates in all. 6 shown approved');
+    });
+
+    it('shows one template with its placeholders', async () => {
+      const r = await run(['template', N.notificationTemplate], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^status\s+approved \(1\)$/m);
+      expect(r.stdout).toMatch(/^variables\s+\$\{name\} \$\{order\}$/m);
+      expect(r.stdout).toMatch(/^params\s+--param '\{"name":"...","order":"..."\}'$/m);
+
+      const json = JSON.parse((await run(['template', N.reviewingTemplate, '--json'], env)).stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ templateCode: N.reviewingTemplate, templateStatus: 0, status: 'reviewing', approved: false, variables: ['time'] });
+      expect(typeof json.requestId).toBe('string');
+    });
+
+    it('shows one signature, its state in words', async () => {
+      const r = await run(['sign', N.rejectedSign], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^status\s+rejected \(2\)$/m);
+      expect(r.stdout).toMatch(/^usable\s+no: only approved signatures can send$/m);
+    });
+
+    it('reports an unknown template with meaning, action and the recovery command, exit 1', async () => {
+      const r = await run(['template', 'SMS_000000000'], env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n');
+      const error = lines.find((l) => l.startsWith('error '));
+      expect(error).toMatch(/^error \S+: \S/);
+      expect(lines.some((l) => /^what to do: \S/.test(l))).toBe(true);
+      expect(lines).toContain('see what the account has: smsq templates');
+      expect(lines.some((l) => /^request id: \S+/.test(l))).toBe(true);
+
+      const json = await run(['template', 'SMS_000000000', '--json'], env);
+      expect(json.code).toBe(1);
+      const body = JSON.parse(json.stdout) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ errorClass: 'sign_template', suggest: ['smsq templates'] });
+      for (const key of ['code', 'meaning', 'action', 'requestId']) expect(typeof body.error[key]).toBe('string');
+    });
+  });
+
+  describe('send details and statistics', () => {
+    it('shows the delivery details of a number on a day, the number normalised', async () => {
+      const r = await run(['details', '--phone', '+86 138 0013 8000', '--date', DAY], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')[0]).toMatch(/^phone\s+status\s+code\s+template\s+sent\s+received\s+out id\s+content$/);
+      expect(r.stdout).toMatch(new RegExp(`^${PHONE}\\s+delivered\\s+DELIVERED\\s+${N.verificationTemplate}\\s+2026-03-26 10:00:00\\s+2026-03-26 10:00:01\\s+cli-test-1\\s+【${N.sign}】您的验证码为1234`, 'm'));
+      expect(r.stdout).toContain('Page 1 of 1: 1 of 1 records.');
+
+      const json = JSON.parse((await run(['details', '--phone', PHONE, '--date', DAY, '--json'], env)).stdout) as { totalCount: number; details: Record<string, unknown>[] };
+      expect(json.totalCount).toBe(1);
+      expect(json.details[0]).toMatchObject({ phoneNum: PHONE, sendStatus: 3, status: 'delivered', errCode: 'DELIVERED', outId: 'cli-test-1' });
+    });
+
+    it('says so when a number got nothing that day', async () => {
+      const r = await run(['details', '--phone', '13700137000', '--date', DAY], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`No messages to 13700137000 on ${DAY} (dates are China Standard Time).\n`);
+    });
+
+    it('refuses a number that cannot be one', async () => {
+      const r = await run(['details', '--phone', '1380013800', '--date', DAY], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: --phone "1380013800" is not a usable number: .*Fix: --phone 13800138000\n$/);
+      expect(callsMade()).toBe(0);
+    });
+
+    it('shows statistics per day with totals, and as JSON', async () => {
+      const r = await run(['stats', '--start', '20260320', '--end', DAY], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')[0]).toMatch(/^date\s+total\s+delivered\s+failed\s+no receipt$/);
+      expect(r.stdout).toMatch(/^20260326\s+2\s+2\s+0\s+0$/m);
+      expect(r.stdout).toMatch(/^total\s+2\s+2\s+0\s+0$/m);
+
+      const json = JSON.parse((await run(['stats', '--start', DAY, '--end', DAY, '--globe', '1', '--json'], env)).stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ totalSize: 1, rows: [{ sendDate: DAY, totalCount: 2 }], totals: { totalCount: 2, respondedSuccessCount: 2 } });
+    });
+
+    it('validates --globe and --template-type choices', async () => {
+      const globe = await run(['stats', '--start', DAY, '--end', DAY, '--globe', '3'], env);
+      expect(globe.code).toBe(2);
+      expect(globe.stderr).toMatch(/^error: --globe "3" must be one of 1, 2\. Fix:/);
+      const type = await run(['stats', '--start', DAY, '--end', DAY, '--template-type', '5'], env);
+      expect(type.stderr).toMatch(/^error: --template-type "5" must be one of 0, 1, 2, 3, 7\. Fix:/);
+    });
+  });
+
+  describe('qualifications', () => {
+    it('lists records as a table and as JSON', async () => {
+      const r = await run(['qualifications'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')[0]).toMatch(/^group id\s+name\s+company\s+legal person\s+state\s+own use\s+work order\s+created$/);
+      expect(r.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s+smsq沙箱科技有限公司张三`, 'm'));
+
+      const json = JSON.parse((await run(['qualifications', '--json', '--page-size', '1'], env)).stdout) as { items: unknown[]; totalCount: number };
+      expect(json.items).toHaveLength(1);
+      expect(json.totalCount).toBe(DEFAULT_FIXTURES.qualifications.length);
+    });
+
+    it('shows one record', async () => {
+      const r = await run(['qualification', String(N.approvedQualification)], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/companyName\s+smsq沙箱科技有限公司/);
+    });
+  });
+
+  describe('sandbox without an endpoint', () => {
+    it('starts an emulator inside the process and says so loudly', async () => {
+      const r = await run(['sign', N.sign, '--json'], { LOG_LEVEL: 'warn' });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ signName: N.sign, status: 'approved' });
+      const warn = JSON.parse(r.stderr.trim().split('\n')[0]!) as Record<string, unknown>;
+      expect(warn).toMatchObject({ level: 40, mode: 'sandbox' });
+      expect(warn.msg).toMatch(/^SANDBOX MODE: no SMS leaves this machine; calls go to the smsq emulator at 127\.0\.0\.1:\d+/);
+    });
+  });
+
+  describe('emulator command', () => {
+    it('serves the API until shut down, printing the key id it accepts and never the secret', async () => {
+      let stop!: (signal: string) => void;
+      const stopped = new Promise<string>((resolve) => (stop = resolve));
+      const stdout = collector();
+      const stderr = collector();
+      const done = runCli(['emulator', '--port', '0', '--json'], {
+        stdout,
+        stderr,
+        env: { LOG_LEVEL: 'warn', ALIBABA_CLOUD_ACCESS_KEY_ID: 'cli-key', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'cli-secret' },
+        waitForShutdown: () => stopped,
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        const poll = setInterval(() => {
+          if (stdout.text.includes('\n')) {
+            clearInterval(poll);
+            resolve(stdout.text.split('\n')[0]!);
+          }
+        }, 5);
+        void done.then((code) => {
+          clearInterval(poll);
+          reject(new Error(`emulator command ended early with ${code}: ${stderr.text}`));
+        });
+      });
+      const info = JSON.parse(line) as { endpoint: string; accessKeyId: string };
+      expect(info.accessKeyId).toBe('cli-key');
+      expect(stdout.text + stderr.text).not.toContain('cli-secret');
+      const client = createSmsClient({ endpoint: info.endpoint, protocol: 'http', credential: { kind: 'access-key', accessKeyId: 'cli-key', accessKeySecret: 'cli-secret' } });
+      const signs = await client.querySmsSignList({ pageIndex: 1, pageSize: 10 });
+      expect(signs.ok).toBe(true);
+      stop('SIGTERM');
+      expect(await done).toBe(0);
+      expect(stderr.text).toContain('SIGTERM: stopping the emulator');
+      const after = await client.querySmsSignList({ pageIndex: 1, pageSize: 10 });
+      expect(after.ok).toBe(false);
+    });
+
+    it('refuses a port out of range', async () => {
+      const r = await run(['emulator', '--port', '70000'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: --port "70000" must be a whole number from 0 to 65535/);
+    });
+  });
+});
