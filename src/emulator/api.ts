@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { IssuedBizId } from './biz-id.js';
 import type { Catalog } from './catalog.js';
 import {
   getSmsSign,
@@ -67,7 +68,7 @@ export interface ApiState {
   accepted: RingBuffer<AcceptedSend>;
   calls: RingBuffer<CallRecord>;
   pusher: ReportPusher;
-  nextBizId: () => string;
+  nextBizId: () => IssuedBizId;
 }
 
 export interface ApiRequest {
@@ -194,7 +195,8 @@ function acceptSend(state: ApiState, plan: SendPlan, at: number): QueryResult {
     if (v) return { ok: false, error: businessError('isv.BUSINESS_LIMIT_CONTROL', v.message) };
     state.flow.commit(plan.recipients, template, at);
   }
-  const bizId = state.nextBizId();
+  const { bizId, seq } = state.nextBizId();
+  const sendKey = String(seq);
   const { delivery, reportUrl } = state.settings;
   const dueAt = at + delivery.delayMs;
   for (const r of plan.recipients) {
@@ -210,7 +212,7 @@ function acceptSend(state: ApiState, plan: SendPlan, at: number): QueryResult {
       smsSize: r.smsSize,
       acceptedAt: at,
       dueAt,
-      finalCode: decideOutcome(bizId, r.phone, delivery),
+      finalCode: decideOutcome(sendKey, r.phone, delivery),
       dropped: false,
     };
     state.store.add(record);

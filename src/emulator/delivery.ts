@@ -1,8 +1,9 @@
 /**
  * The receipt model. Each accepted recipient waits (SendStatus 1, empty ErrCode) until
  * `acceptedAt + delayMs` on the clock, then is delivered (3, `DELIVERED`) or failed (2, a carrier
- * code). Which one is decided at acceptance from a hash of BizId and number, so a run repeats
- * exactly; state is computed when read, so queries need no timers.
+ * code). Which one is decided at acceptance from a hash of the send's sequence number in this
+ * emulator and the number (the BizId without its random prefix), so a test run repeats exactly;
+ * state is computed when read, so queries need no timers.
  */
 
 export interface DeliverySettings {
@@ -33,23 +34,34 @@ export const DEFAULT_DELIVERY: Readonly<DeliverySettings> = Object.freeze({
   failureCodes: DEFAULT_FAILURE_CODES,
 });
 
-/** 32-bit FNV-1a; cheap and stable across runs and platforms. */
-export function fnv1a(text: string, seed = 0x811c9dc5): number {
+/**
+ * 32-bit FNV-1a followed by murmur3's finalizer: cheap, stable across runs and platforms, and well
+ * spread even for keys that differ only in their last digits (phone numbers in sequence).
+ */
+export function stableHash(text: string, seed = 0x811c9dc5): number {
   let h = seed >>> 0;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
-/** The final ErrCode of a recipient: `DELIVERED`, or a failure code for `failureRatio` of them. */
-export function decideOutcome(bizId: string, phone: string, settings: DeliverySettings): string {
+/**
+ * The final ErrCode of a recipient: `DELIVERED`, or a failure code for `failureRatio` of them.
+ * `sendKey` identifies the send reproducibly (its sequence number in the emulator).
+ */
+export function decideOutcome(sendKey: string, phone: string, settings: DeliverySettings): string {
   if (settings.failureRatio <= 0 || settings.failureCodes.length === 0) return DELIVERED;
-  const key = `${bizId}|${phone}`;
-  const u = fnv1a(key) / 0x1_0000_0000;
+  const key = `${sendKey}|${phone}`;
+  const u = stableHash(key) / 0x1_0000_0000;
   if (u >= settings.failureRatio) return DELIVERED;
-  return settings.failureCodes[fnv1a(key, 0x9e3779b9) % settings.failureCodes.length] as string;
+  return settings.failureCodes[stableHash(key, 0x9e3779b9) % settings.failureCodes.length] as string;
 }
 
 export interface ReceiptState {

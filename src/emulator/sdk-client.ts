@@ -7,8 +7,12 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { SANDBOX_ACCESS_KEY } from '../config.js';
 import type { EmulatorAccessKey } from './types.js';
 
-/** The SDK's client class (the CommonJS module's `default` export). */
-export const DysmsapiClient = DysmsapiModule.default;
+/**
+ * The SDK's client class: the CommonJS module's `default` export. Node's ESM loader hands over
+ * `module.exports` (class under `.default`), bundler-style interop (vitest) the class itself.
+ */
+const moduleDefault = (DysmsapiModule as { default?: unknown }).default;
+export const DysmsapiClient = (typeof moduleDefault === 'function' ? moduleDefault : DysmsapiModule) as typeof DysmsapiModule.default;
 export type DysmsapiClient = InstanceType<typeof DysmsapiModule.default>;
 
 export interface EmulatorSdkClientOptions {

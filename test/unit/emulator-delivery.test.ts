@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FAILURE_CODES, decideOutcome, errorMessageFor, fnv1a, receiptAt } from '../../src/emulator/delivery.js';
+import { DEFAULT_FAILURE_CODES, decideOutcome, errorMessageFor, receiptAt, stableHash } from '../../src/emulator/delivery.js';
 
 const settings = (failureRatio: number, failureCodes = DEFAULT_FAILURE_CODES) => ({ delayMs: 1000, failureRatio, failureCodes });
 
@@ -8,7 +8,8 @@ describe('emulator receipt model', () => {
     const a = Array.from({ length: 200 }, (_, i) => decideOutcome('123^0', String(13800000000 + i), settings(0.5)));
     const b = Array.from({ length: 200 }, (_, i) => decideOutcome('123^0', String(13800000000 + i), settings(0.5)));
     expect(a).toEqual(b);
-    expect(fnv1a('hello')).toBe(0x4f9f2cab);
+    expect(stableHash('hello')).toBe(stableHash('hello'));
+    expect(stableHash('hello')).not.toBe(stableHash('hellp'));
   });
 
   it('fails about failureRatio of recipients, with codes from the list', () => {
@@ -18,6 +19,13 @@ describe('emulator receipt model', () => {
     expect(failed.length / n).toBeGreaterThan(0.27);
     expect(failed.length / n).toBeLessThan(0.33);
     expect(new Set(failed)).toEqual(new Set(DEFAULT_FAILURE_CODES));
+  });
+
+  it('spreads sequential numbers of one send evenly', () => {
+    const phones = Array.from({ length: 1000 }, (_, i) => String(13800000000 + i));
+    const failed = phones.filter((p) => decideOutcome('1', p, settings(0.5)) !== 'DELIVERED').length;
+    expect(failed).toBeGreaterThan(450);
+    expect(failed).toBeLessThan(550);
   });
 
   it('ratio 0 delivers everything, ratio 1 fails everything', () => {
