@@ -38,7 +38,33 @@ export interface Config {
   accountRecheckMs: number;
   /** How long send records are kept (days). Default 30, as QuerySendDetails. */
   retentionDays: number;
+  /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
+  server: ServerConfig;
 }
+
+/** Settings of `smsq server` (the `SMSQ_SERVER_*`, `SMSQ_API_TOKEN` and `SMSQ_DASHBOARD_*` variables). */
+export interface ServerConfig {
+  /** Interface to listen on. Default `127.0.0.1` (local only; `0.0.0.0` for every interface). */
+  host: string;
+  /** TCP port. Default 8080; 0 picks a free port. */
+  port: number;
+  /** Bearer token every `/v1` request must carry. Unset: `/v1` refuses to start without `--insecure`. */
+  apiToken: string | undefined;
+  dashboard: {
+    /** HTTP basic auth for people, from `SMSQ_DASHBOARD_USER` + `SMSQ_DASHBOARD_PASSWORD`. */
+    basicAuth: { user: string; password: string } | undefined;
+    /** Bearer token for scripts and proxies, from `SMSQ_DASHBOARD_TOKEN`. */
+    token: string | undefined;
+    /** Bull Board's read-only mode: no retry, clean, promote, pause or empty. Default true. */
+    readOnly: boolean;
+  };
+  /** Largest JSON request body in bytes. Default 1 MiB. */
+  bodyLimit: number;
+  /** Largest CSV upload (`POST /v1/campaigns`, `text/csv`) in bytes. Default 64 MiB. */
+  csvBodyLimit: number;
+}
+
+export const DEFAULT_SERVER_PORT = 8080;
 
 /** The AccessKey pair the emulator and sandbox clients use when the environment names none. */
 export const SANDBOX_ACCESS_KEY = Object.freeze({
@@ -70,6 +96,34 @@ const intFrom = (name: string, min: number, max: number, fix: string) =>
         .min(min, { message: `must be at least ${min}. Fix: ${fix}` })
         .max(max, { message: `must be at most ${max}${name === 'SMS_QPS' ? ' (the account cap)' : ''}. Fix: ${fix}` }),
     );
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A size in bytes: `1048576`, `512KiB`, `4MiB`, `1GiB` (K/M/G are powers of 1024). */
+const sizeFrom = (min: number, max: number, fix: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+\s*([kmg]i?b?|b)?$/i, { message: `must be a size like 4MiB, 512KiB or a number of bytes. Fix: ${fix}` })
+    .transform((v) => {
+      const m = /^(\d+)\s*([a-z]*)$/i.exec(v) as RegExpExecArray;
+      return Number(m[1]) * (SIZE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1);
+    })
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min} bytes. Fix: ${fix}` })
+        .max(max, { message: `must be at most ${max} bytes. Fix: ${fix}` }),
+    );
+
+const secretFrom = (minLength: number, fix: string) =>
+  z
+    .string()
+    .trim()
+    .min(minLength, { message: `must be at least ${minLength} characters. Fix: ${fix}` })
+    .regex(/^\S+$/, { message: `must not contain spaces. Fix: ${fix}` });
+
+const TOKEN_FIX = (name: string) => `${name}=$(openssl rand -hex 32)`;
 
 const envSchema = z.object({
   REDIS_URL: z
@@ -113,6 +167,26 @@ const envSchema = z.object({
     300_000,
   ),
   SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30),
+  SMSQ_SERVER_HOST: z
+    .string()
+    .trim()
+    .regex(/^([A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/, { message: 'must be a host name or IP address. Fix: SMSQ_SERVER_HOST=127.0.0.1 (or 0.0.0.0 for every interface)' })
+    .default('127.0.0.1'),
+  SMSQ_SERVER_PORT: intFrom('SMSQ_SERVER_PORT', 0, 65_535, `SMSQ_SERVER_PORT=${DEFAULT_SERVER_PORT} (0..65535)`).default(DEFAULT_SERVER_PORT),
+  SMSQ_API_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_API_TOKEN')).optional(),
+  SMSQ_DASHBOARD_USER: z
+    .string()
+    .trim()
+    .regex(/^[^:\s]+$/, { message: 'must not contain ":" or spaces (basic auth). Fix: SMSQ_DASHBOARD_USER=ops' })
+    .optional(),
+  SMSQ_DASHBOARD_PASSWORD: secretFrom(12, 'SMSQ_DASHBOARD_PASSWORD=$(openssl rand -base64 18)').optional(),
+  SMSQ_DASHBOARD_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_DASHBOARD_TOKEN')).optional(),
+  SMSQ_DASHBOARD_READ_ONLY: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false. Fix: SMSQ_DASHBOARD_READ_ONLY=true' })
+    .transform((v) => v === 'true' || v === '1')
+    .default(true),
+  SMSQ_SERVER_BODY_LIMIT: sizeFrom(1024, 64 * 1024 ** 2, 'SMSQ_SERVER_BODY_LIMIT=1MiB (1KiB..64MiB)').default(1024 ** 2),
+  SMSQ_SERVER_CSV_LIMIT: sizeFrom(1024, 1024 ** 3, 'SMSQ_SERVER_CSV_LIMIT=64MiB (1KiB..1GiB)').default(64 * 1024 ** 2),
   ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
 });
@@ -127,7 +201,7 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 function describeValue(env: Record<string, string>, name: string): string {
   const v = env[name];
   if (v === undefined) return `${name}`;
-  return /SECRET|TOKEN/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
+  return /SECRET|TOKEN|PASSWORD/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
 }
 
 /**
@@ -145,13 +219,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(lines);
   }
   const e = parsed.data;
-  const hasId = e.ALIBABA_CLOUD_ACCESS_KEY_ID !== undefined;
-  const hasSecret = e.ALIBABA_CLOUD_ACCESS_KEY_SECRET !== undefined;
-  if (hasId !== hasSecret) {
-    throw new ConfigError([
-      `${hasId ? 'ALIBABA_CLOUD_ACCESS_KEY_SECRET' : 'ALIBABA_CLOUD_ACCESS_KEY_ID'} is missing while its partner is set. Fix: set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither`,
-    ]);
-  }
+  const pairLines: string[] = [];
+  const pair = (a: string, b: string, fix: string) => {
+    const hasA = clean[a] !== undefined;
+    if (hasA !== (clean[b] !== undefined)) pairLines.push(`${hasA ? b : a} is missing while its partner is set. Fix: ${fix}`);
+  };
+  pair(
+    'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    'set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither',
+  );
+  pair('SMSQ_DASHBOARD_USER', 'SMSQ_DASHBOARD_PASSWORD', 'set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither');
+  if (pairLines.length > 0) throw new ConfigError(pairLines);
   const mode = e.SMS_MODE;
   return {
     redisUrl: e.REDIS_URL,
@@ -170,5 +249,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileSettleMs: e.SMSQ_RECONCILE_SETTLE_MS,
     accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
     retentionDays: e.SMSQ_RETENTION_DAYS,
+    server: {
+      host: e.SMSQ_SERVER_HOST,
+      port: e.SMSQ_SERVER_PORT,
+      apiToken: e.SMSQ_API_TOKEN,
+      dashboard: {
+        basicAuth:
+          e.SMSQ_DASHBOARD_USER && e.SMSQ_DASHBOARD_PASSWORD ? { user: e.SMSQ_DASHBOARD_USER, password: e.SMSQ_DASHBOARD_PASSWORD } : undefined,
+        token: e.SMSQ_DASHBOARD_TOKEN,
+        readOnly: e.SMSQ_DASHBOARD_READ_ONLY,
+      },
+      bodyLimit: e.SMSQ_SERVER_BODY_LIMIT,
+      csvBodyLimit: e.SMSQ_SERVER_CSV_LIMIT,
+    },
   };
 }

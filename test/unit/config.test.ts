@@ -61,4 +61,72 @@ describe('loadConfig', () => {
   it('treats empty strings as unset', () => {
     expect(loadConfig({ SMS_QPS: '', REDIS_URL: '' }).qps).toBe(4500);
   });
+
+  describe('server settings', () => {
+    it('defaults to a local, read-only, unauthenticated server that `smsq server` will refuse to start', () => {
+      expect(loadConfig({}).server).toEqual({
+        host: '127.0.0.1',
+        port: 8080,
+        apiToken: undefined,
+        dashboard: { basicAuth: undefined, token: undefined, readOnly: true },
+        bodyLimit: 1024 * 1024,
+        csvBodyLimit: 64 * 1024 * 1024,
+      });
+    });
+
+    it('reads host, port, tokens, basic auth, read-only mode and sizes', () => {
+      const c = loadConfig({
+        SMSQ_SERVER_HOST: '0.0.0.0',
+        SMSQ_SERVER_PORT: '9090',
+        SMSQ_API_TOKEN: 'a'.repeat(32),
+        SMSQ_DASHBOARD_USER: 'ops',
+        SMSQ_DASHBOARD_PASSWORD: 'correct-horse-battery',
+        SMSQ_DASHBOARD_TOKEN: 'b'.repeat(16),
+        SMSQ_DASHBOARD_READ_ONLY: 'false',
+        SMSQ_SERVER_BODY_LIMIT: '512KiB',
+        SMSQ_SERVER_CSV_LIMIT: '2mb',
+      }).server;
+      expect(c).toEqual({
+        host: '0.0.0.0',
+        port: 9090,
+        apiToken: 'a'.repeat(32),
+        dashboard: { basicAuth: { user: 'ops', password: 'correct-horse-battery' }, token: 'b'.repeat(16), readOnly: false },
+        bodyLimit: 512 * 1024,
+        csvBodyLimit: 2 * 1024 * 1024,
+      });
+      expect(loadConfig({ SMSQ_SERVER_BODY_LIMIT: '4096', SMSQ_DASHBOARD_READ_ONLY: '1' }).server).toMatchObject({ bodyLimit: 4096, dashboard: { readOnly: true } });
+    });
+
+    it('names each bad server variable with its fix, and never prints tokens or passwords', () => {
+      const err = errorOf({
+        SMSQ_SERVER_PORT: '70000',
+        SMSQ_SERVER_HOST: 'http://x',
+        SMSQ_API_TOKEN: 'short-secret',
+        SMSQ_DASHBOARD_TOKEN: 'has a space in it!',
+        SMSQ_DASHBOARD_READ_ONLY: 'yes',
+        SMSQ_SERVER_BODY_LIMIT: 'lots',
+        SMSQ_SERVER_CSV_LIMIT: '10',
+      });
+      expect(err.lines).toHaveLength(7);
+      expect(err.message).toMatch(/SMSQ_SERVER_PORT="70000" must be at most 65535\. Fix: SMSQ_SERVER_PORT=8080/);
+      expect(err.message).toMatch(/SMSQ_SERVER_HOST="http:\/\/x" must be a host name or IP address/);
+      expect(err.message).toMatch(/SMSQ_API_TOKEN=<redacted> must be at least 16 characters\. Fix: SMSQ_API_TOKEN=\$\(openssl rand -hex 32\)/);
+      expect(err.message).toMatch(/SMSQ_DASHBOARD_TOKEN=<redacted> must not contain spaces/);
+      expect(err.message).toMatch(/SMSQ_DASHBOARD_READ_ONLY="yes" must be true or false/);
+      expect(err.message).toMatch(/SMSQ_SERVER_BODY_LIMIT="lots" must be a size like 4MiB/);
+      expect(err.message).toMatch(/SMSQ_SERVER_CSV_LIMIT="10" must be at least 1024 bytes/);
+      expect(err.message).not.toContain('short-secret');
+      expect(err.message).not.toContain('has a space');
+    });
+
+    it('refuses half a dashboard login and never prints the password', () => {
+      const err = errorOf({ SMSQ_DASHBOARD_PASSWORD: 'correct-horse-battery' });
+      expect(err.lines).toEqual([
+        'SMSQ_DASHBOARD_USER is missing while its partner is set. Fix: set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither',
+      ]);
+      expect(errorOf({ SMSQ_DASHBOARD_USER: 'ops', SMSQ_DASHBOARD_PASSWORD: 'short' }).message).toMatch(
+        /SMSQ_DASHBOARD_PASSWORD=<redacted> must be at least 12 characters/,
+      );
+    });
+  });
 });
