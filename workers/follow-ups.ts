@@ -1,7 +1,16 @@
 import type { Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
-import { JOB, jobIds, type ReconcileJobData, type SendJobData } from '../src/queue/job-schemas.js';
-import { PRIORITY, type MessageKind } from '../src/queue/kinds.js';
+import {
+  JOB,
+  jobIds,
+  type CallbackJobData,
+  type ExpireJobData,
+  type ReceiptJobData,
+  type ReconcileJobData,
+  type SendJobData,
+} from '../src/queue/job-schemas.js';
+import { PRIORITY, RECEIPT_PRIORITY, type MessageKind } from '../src/queue/kinds.js';
+import { lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/receipts/receipt-policy.js';
 
 /** When reconcile looks happen, relative to the start of the attempt being looked up. */
 export interface ReconcileTiming {
@@ -13,8 +22,8 @@ export interface ReconcileTiming {
   lookIntervalMs: number;
 }
 
-/** Retries of a reconcile look that could not be made (transport trouble), with back-off. */
-const RECONCILE_ATTEMPTS = 12;
+/** Retries of a look-up that could not be made (transport trouble), with back-off. */
+const LOOKUP_ATTEMPTS = 12;
 
 /**
  * Adds follow-up jobs. Job ids are derived from chunk, attempt and look, so adding the same
@@ -23,26 +32,75 @@ const RECONCILE_ATTEMPTS = 12;
 export interface FollowUps {
   send(sendId: string, chunkId: string, kind: MessageKind, attempt: number, at?: number): Promise<void>;
   reconcile(data: ReconcileJobData, kind: MessageKind, at: number): Promise<void>;
+  receipt(data: ReceiptJobData, at: number): Promise<void>;
+  /** What follows an accepted chunk: its first receipt look (per policy) and its window's end. */
+  afterAccepted(sendId: string, chunkId: string, kind: MessageKind, acceptedAt: number): Promise<void>;
+  callback(sendId: string): Promise<void>;
 }
 
-export function createFollowUps(queue: Queue, clock: Clock): FollowUps {
-  return {
+export interface FollowUpsOptions {
+  calls: Queue;
+  housekeeping: Queue;
+  clock: Clock;
+  receiptPolicies: ReceiptPolicies;
+  receiptSchedule: ReceiptSchedule;
+}
+
+export function createFollowUps(o: FollowUpsOptions): FollowUps {
+  const delayUntil = (at: number) => Math.max(0, at - o.clock.now());
+  const followUps: FollowUps = {
     async send(sendId, chunkId, kind, attempt, at) {
       const data: SendJobData = { sendId, chunkId };
-      await queue.add(JOB.send, data, {
+      await o.calls.add(JOB.send, data, {
         jobId: jobIds.send(chunkId, attempt),
         priority: PRIORITY[kind],
-        delay: at === undefined ? 0 : Math.max(0, at - clock.now()),
+        delay: at === undefined ? 0 : delayUntil(at),
       });
     },
+
     async reconcile(data, kind, at) {
-      await queue.add(JOB.reconcile, data, {
+      await o.calls.add(JOB.reconcile, data, {
         jobId: `${jobIds.reconcile(data.chunkId, data.attempt, data.look)}.d${data.dateIndex}.p${data.page}`,
         priority: PRIORITY[kind],
-        delay: Math.max(0, at - clock.now()),
-        attempts: RECONCILE_ATTEMPTS,
+        delay: delayUntil(at),
+        attempts: LOOKUP_ATTEMPTS,
         backoff: { type: 'exponential', delay: 1000 },
       });
     },
+
+    async receipt(data, at) {
+      // Lowest priority: receipts spend what sends leave of the account cap.
+      await o.calls.add(JOB.receipt, data, {
+        jobId: jobIds.receipt(data),
+        priority: RECEIPT_PRIORITY,
+        delay: delayUntil(at),
+        attempts: LOOKUP_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+      });
+    },
+
+    async afterAccepted(sendId, chunkId, kind, acceptedAt) {
+      const expire: ExpireJobData = { sendId, chunkId };
+      await o.housekeeping.add(JOB.expire, expire, {
+        jobId: jobIds.expire(chunkId),
+        delay: delayUntil(acceptedAt + o.receiptSchedule.windowMs),
+        attempts: LOOKUP_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+      });
+      if (o.receiptPolicies[kind].mode === 'none') return;
+      const first = lookAt(o.receiptSchedule, acceptedAt, 1);
+      if (first === undefined) return;
+      await followUps.receipt({ sendId, chunkId, look: 1, cursor: 0, dateIndex: 0, page: 1, waiting: 0 }, first);
+    },
+
+    async callback(sendId) {
+      const data: CallbackJobData = { sendId };
+      await o.housekeeping.add(JOB.callback, data, {
+        jobId: jobIds.callback(sendId),
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 2000 },
+      });
+    },
   };
+  return followUps;
 }

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from '
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkStore } from '../src/queue/chunk-store.js';
+import type { Completion } from '../src/receipts/completion.js';
 import { ReconcileJobData } from '../src/queue/job-schemas.js';
 import { sendDatesAround } from '../src/sms/dates.js';
 import type { SmsClient } from '../src/sms/types.js';
@@ -18,6 +19,7 @@ export interface ReconcileProcessorDeps {
   clock: Clock;
   logger: Logger;
   timing: ReconcileTiming;
+  completion: Completion;
 }
 
 export type ReconcileJobResult =
@@ -81,12 +83,14 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
 
     const found = res.data.details.some((r) => r.outId === chunk.outId);
     if (found) {
+      const acceptedAt = chunk.sentAt;
       const t = await d.chunks.transition(chunkId, sendId, {
         outId: chunk.outId,
         from: ['unknown'],
         to: 'accepted',
-        fields: { code: 'OK', resolvedBy: 'reconcile' },
+        fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt },
       });
+      if (t.applied) await d.followUps.afterAccepted(sendId, chunkId, chunk.kind, acceptedAt);
       log.info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
       return { outcome: 'found', attempt };
     }

@@ -7,6 +7,7 @@ import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-co
 import { SendJobData } from '../src/queue/job-schemas.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import type { SendStore } from '../src/queue/send-store.js';
+import type { Completion } from '../src/receipts/completion.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
 import type { FollowUps, ReconcileTiming } from './follow-ups.js';
@@ -27,6 +28,7 @@ export interface SendProcessorDeps {
   flowSpreadMs: number;
   /** Lifetime of chunk records created here (split children). */
   retentionSeconds: number;
+  completion: Completion;
 }
 
 /** What a send job returns (visible in Bull Board). */
@@ -98,8 +100,14 @@ export function createSendProcessor(d: SendProcessorDeps) {
       case 'missing':
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
       case 'send-failed':
+        await d.completion.check(sendId);
         return { outcome: 'failed', code: claim.code };
       case 'done': {
+        if (claim.state === 'accepted') {
+          // A re-run after a crash between acceptance and scheduling its receipts.
+          const chunk = await d.chunks.get(chunkId);
+          if (chunk) await d.followUps.afterAccepted(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? d.clock.now());
+        }
         if (claim.state === 'split') {
           // A re-run after a crash between the split and its jobs: make sure the children run.
           const chunk = await d.chunks.get(chunkId);
@@ -137,18 +145,23 @@ export function createSendProcessor(d: SendProcessorDeps) {
 
     switch (decision.type) {
       case 'accepted': {
-        const t = await settle('accepted', { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer' });
-        if (!t.applied) log.error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
+        const acceptedAt = d.clock.now();
+        const t = await settle('accepted', { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt });
+        if (t.applied) await d.followUps.afterAccepted(sendId, chunkId, kind, acceptedAt);
+        else if (t.state === 'accepted' && t.outId === outId) await d.chunks.setBizId(chunkId, decision.bizId);
+        else log.error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
         log.debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
         return { outcome: 'accepted', bizId: decision.bizId, attempt };
       }
       case 'fail-recipients':
         await settle('failed', { code: decision.code });
+        await d.completion.check(sendId);
         log.warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
         return { outcome: 'failed', code: decision.code };
       case 'fail-send':
         await d.sends.fail(sendId, decision.code, decision.message);
         await settle('failed', { code: decision.code });
+        await d.completion.check(sendId);
         log.error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
         return { outcome: 'failed', code: decision.code };
       case 'block-account':
@@ -174,6 +187,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
         const at = flowControlRetryAt(d.flowPolicy, kind, retries, d.clock.now(), Math.floor(Math.random() * d.flowSpreadMs));
         if (at === undefined) {
           await settle('failed', { code: decision.code });
+          await d.completion.check(sendId);
           return { outcome: 'failed', code: decision.code };
         }
         await settle('queued', { code: decision.code, flowRetries: retries + 1 });

@@ -2,16 +2,26 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { JOB, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
-import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
+import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
 import { createSendStore } from '../src/queue/send-store.js';
+import { createCompletion } from '../src/receipts/completion.js';
+import {
+  DEFAULT_RECEIPT_POLICIES,
+  DEFAULT_RECEIPT_SCHEDULE,
+  type ReceiptPolicies,
+  type ReceiptSchedule,
+} from '../src/receipts/receipt-policy.js';
+import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import type { SmsClient } from '../src/sms/types.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { createFollowUps, type ReconcileTiming } from './follow-ups.js';
+import { createHousekeepingProcessor } from './housekeeping-processor.js';
+import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
 
@@ -44,6 +54,14 @@ export interface SmsWorkerOptions {
   stalledIntervalMs?: number;
   /** Lock on an active job; a worker silent this long is presumed dead (ms). Default 30000. */
   lockDurationMs?: number;
+  /** Per kind: look every recipient up, a sample, or none (pushed reports). */
+  receiptPolicies?: ReceiptPolicies;
+  /** When receipt look-ups happen and when the receipt window ends. */
+  receiptSchedule?: ReceiptSchedule;
+  /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
+  callbackSecret?: string;
+  /** Housekeeping jobs (expiry, callbacks) in flight. Default 4. */
+  housekeepingConcurrency?: number;
   /** Shown in Bull Board as the job's processor. */
   name?: string;
 }
@@ -52,6 +70,7 @@ export interface SmsWorker {
   readonly window: RateWindow;
   readonly guard: AccountGuard;
   readonly worker: Worker;
+  readonly housekeepingWorker: Worker;
   /** Applies the account-wide rate limit and starts taking jobs. */
   start(): Promise<void>;
   /** Stops taking jobs, waits for calls in flight and records their outcome. */
@@ -68,9 +87,15 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const keys = createKeys(prefix);
   const log = o.logger.child({ component: 'worker' });
   const queue = createCallsQueue({ connection: o.connection, prefix });
+  const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix });
   const chunks = createChunkStore({ redis: o.connection, keys, clock });
   const sends = createSendStore({ redis: o.connection, keys });
-  const followUps = createFollowUps(queue, clock);
+  const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
+  const recipients = createRecipientStore({ redis: o.connection, keys, clock, retentionSeconds });
+  const receiptPolicies = o.receiptPolicies ?? DEFAULT_RECEIPT_POLICIES;
+  const receiptSchedule = o.receiptSchedule ?? DEFAULT_RECEIPT_SCHEDULE;
+  const followUps = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
+  const completion = createCompletion({ redis: o.connection, keys, onComplete: (sendId) => followUps.callback(sendId) });
   const guard = createAccountGuard({
     redis: o.connection,
     keys,
@@ -85,7 +110,6 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     lookIntervalMs: o.reconcile?.lookIntervalMs ?? 5000,
   };
   const window = planRateWindow(o.qps);
-  const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
 
   const processSend = createSendProcessor({
     client: o.client,
@@ -100,14 +124,38 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     flowPolicy: o.flowControlPolicy ?? DEFAULT_FLOW_CONTROL_POLICY,
     flowSpreadMs: o.flowControlSpreadMs ?? 5000,
     retentionSeconds,
+    completion,
   });
-  const processReconcile = createReconcileProcessor({ client: o.client, chunks, queue, followUps, guard, clock, logger: o.logger, timing });
+  const processReconcile = createReconcileProcessor({ client: o.client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion });
+  const processReceipt = createReceiptProcessor({
+    client: o.client,
+    chunks,
+    recipients,
+    completion,
+    queue,
+    followUps,
+    guard,
+    clock,
+    logger: o.logger,
+    policies: receiptPolicies,
+    schedule: receiptSchedule,
+  });
+  const processHousekeeping = createHousekeepingProcessor({
+    chunks,
+    sends,
+    recipients,
+    completion,
+    clock,
+    logger: o.logger,
+    callbackSecret: o.callbackSecret,
+  });
 
   const worker = new Worker(
     CALLS_QUEUE,
     async (job: Job, token?: string) => {
       if (job.name === JOB.send) return processSend(job, token);
       if (job.name === JOB.reconcile) return processReconcile(job, token);
+      if (job.name === JOB.receipt) return processReceipt(job, token);
       throw new UnrecoverableError(`unknown job name "${job.name}"`);
     },
     {
@@ -129,6 +177,21 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       drainDelay: 1,
     },
   );
+
+  // No Dysmsapi calls here, so no limiter: expiry and callbacks never wait behind sends.
+  const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, processHousekeeping, {
+    connection: o.connection,
+    prefix,
+    autorun: false,
+    concurrency: o.housekeepingConcurrency ?? 4,
+    name: o.name,
+    maxStalledCount: 1_000_000,
+    stalledInterval: o.stalledIntervalMs ?? 30_000,
+    lockDuration: o.lockDurationMs ?? 30_000,
+    drainDelay: 5,
+  });
+  housekeepingWorker.on('error', (err) => log.error({ err }, 'housekeeping worker error'));
+  housekeepingWorker.on('failed', (job, err) => log.warn({ jobId: job?.id, name: job?.name, err: err.message }, 'housekeeping job failed'));
 
   worker.on('failed', (job, err) => {
     if (!job) return;
@@ -157,6 +220,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       } else if (chunk.state === 'queued') {
         await chunks.transition(chunkId, sendId, { from: ['queued'], to: 'failed', fields: { code: 'SMSQ_GAVE_UP', reason: err.message } });
         log.error({ sendId, chunkId, err: err.message }, 'send job given up: its recipients are failed with SMSQ_GAVE_UP');
+        await completion.check(sendId);
       }
       return;
     }
@@ -172,6 +236,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
           fields: { code: 'SMSQ_OUTCOME_UNKNOWN', reason: err.message },
         });
         log.error({ sendId: data.data.sendId, chunkId: data.data.chunkId }, 'outcome could not be looked up: recipients expired as unknown, not resent');
+        await completion.check(data.data.sendId);
       }
     }
   }
@@ -181,16 +246,18 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     window,
     guard,
     worker,
+    housekeepingWorker,
     async start() {
       await queue.setGlobalRateLimit(window.max, window.duration);
       stopAutoResume = guard.startAutoResume();
       void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
+      void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
       log.info({ qps: o.qps, window, concurrency: o.concurrency ?? 64 }, 'worker started');
     },
     async close() {
       stopAutoResume();
-      await worker.close();
-      await queue.close();
+      await Promise.all([worker.close(), housekeepingWorker.close()]);
+      await Promise.all([queue.close(), housekeeping.close()]);
     },
   };
 }

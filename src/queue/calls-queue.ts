@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { CALLS_QUEUE } from './keys.js';
+import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from './keys.js';
 
 export interface CallsQueueOptions {
   connection: ConnectionOptions;
@@ -16,4 +16,9 @@ export const JOB_RETENTION = Object.freeze({
 /** The queue every Dysmsapi call goes through (sends, reconcile and receipt look-ups). */
 export function createCallsQueue({ connection, prefix }: CallsQueueOptions): Queue {
   return new Queue(CALLS_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION } });
+}
+
+/** The queue of work that makes no Dysmsapi call (receipt-window expiry, callbacks). */
+export function createHousekeepingQueue({ connection, prefix }: CallsQueueOptions): Queue {
+  return new Queue(HOUSEKEEPING_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION } });
 }

@@ -1,19 +1,30 @@
 /**
- * Lua scripts of the chunk state machine. Each transition of a chunk and the per-send counts move
- * together in one script, so a worker killed between two Redis calls cannot leave them apart.
- * Time always comes in ARGV (never Redis TIME), so tests control it with a clock.
+ * Lua scripts of the chunk state machine. Each transition of a chunk, the per-send counts and the
+ * event that announces it move together in one script, so a worker killed between two Redis calls
+ * cannot leave them apart. Time always comes in ARGV (never Redis TIME), so tests control it.
  *
  * Chunk hash fields: sendId, index, kind, n (recipients), state, attempt, outId, sentAt, bizId,
- * code, payload (JSON), flowRetries, resolvedBy, createdAt, updatedAt.
+ * code, payload (JSON), flowRetries, resolvedBy, children, createdAt, updatedAt.
  * States: queued → sending → accepted | failed | queued (not accepted: throttled, flow control,
  * account) | unknown → (reconcile) accepted | queued | expired. `split` ends a chunk whose
- * recipients moved to smaller chunks.
+ * recipients moved to single-recipient children.
+ *
+ * Events (XADD to the events stream, approximately trimmed to ARGV maxlen):
+ *   type=chunk sendId chunkId from state n code at
  */
+
+/** Shared Lua: publish one chunk event. */
+const EMIT = `
+local function emit(stream, maxlen, sendId, chunkId, from, to, n, code, at)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'type', 'chunk', 'sendId', sendId, 'chunkId', chunkId,
+    'from', from, 'state', to, 'n', n, 'code', code or '', 'at', at)
+end
+`;
 
 /**
  * claim: start an attempt, or tell the caller why not.
- * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] send hash
- * ARGV[1] now (ms)
+ * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] send hash, KEYS[4] events stream
+ * ARGV[1] now (ms), ARGV[2] events maxlen
  * Returns one of:
  *   {'send', attempt, outId, payload, kind, n, index}  state was queued; now sending with a fresh OutId
  *   {'unknown', attempt, outId, sentAt}             state was sending (a worker died mid-call) or unknown
@@ -21,29 +32,34 @@
  *   {'done', state}                                 nothing to do (accepted, failed, split, expired)
  *   {'missing'}                                     no such chunk
  */
-export const CLAIM_SCRIPT = `
+export const CLAIM_SCRIPT = `${EMIT}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'payload', 'kind', 'n', 'sendId', 'index')
 local state, attempt, n = f[1], tonumber(f[2] or '0'), tonumber(f[7] or '0')
+local chunkId = f[8] .. '.' .. f[9]
 if state == 'queued' then
   local sendState = redis.call('HMGET', KEYS[3], 'state', 'code')
   if sendState[1] == 'failed' then
-    redis.call('HSET', KEYS[1], 'state', 'failed', 'code', sendState[2] or 'SMSQ_SEND_FAILED', 'updatedAt', ARGV[1])
+    local code = sendState[2] or 'SMSQ_SEND_FAILED'
+    redis.call('HSET', KEYS[1], 'state', 'failed', 'code', code, 'updatedAt', ARGV[1])
     redis.call('HINCRBY', KEYS[2], 'queued', -n)
     redis.call('HINCRBY', KEYS[2], 'failed', n)
-    return {'send-failed', sendState[2] or 'SMSQ_SEND_FAILED'}
+    emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', 'failed', n, code, ARGV[1])
+    return {'send-failed', code}
   end
   attempt = attempt + 1
-  local outId = f[8] .. '.' .. f[9] .. '.' .. attempt
+  local outId = chunkId .. '.' .. attempt
   redis.call('HSET', KEYS[1], 'state', 'sending', 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
   redis.call('HINCRBY', KEYS[2], 'queued', -n)
   redis.call('HINCRBY', KEYS[2], 'sending', n)
+  emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', 'sending', n, '', ARGV[1])
   return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9]}
 end
 if state == 'sending' then
   redis.call('HSET', KEYS[1], 'state', 'unknown', 'code', 'SMSQ_WORKER_LOST', 'updatedAt', ARGV[1])
   redis.call('HINCRBY', KEYS[2], 'sending', -n)
   redis.call('HINCRBY', KEYS[2], 'unknown', n)
+  emit(KEYS[4], ARGV[2], f[8], chunkId, 'sending', 'unknown', n, 'SMSQ_WORKER_LOST', ARGV[1])
   return {'unknown', tostring(attempt), f[3], f[4]}
 end
 if state == 'unknown' then
@@ -55,13 +71,13 @@ return {'done', state}
 /**
  * transition: move a chunk from one of the expected states to a new one, only if its current
  * OutId is the caller's (an answer for an older attempt never overwrites a newer one).
- * KEYS[1] chunk hash, KEYS[2] send counts hash
+ * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] events stream
  * ARGV[1] expected outId ('' = any), ARGV[2] allowed from-states (comma-separated), ARGV[3] to-state,
- * ARGV[4] now (ms), ARGV[5..] field/value pairs to set as well
+ * ARGV[4] now (ms), ARGV[5] events maxlen, ARGV[6..] field/value pairs to set as well
  * Returns {1, from-state} when applied, {0, current-state, current-outId} otherwise.
  */
-export const TRANSITION_SCRIPT = `
-local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n')
+export const TRANSITION_SCRIPT = `${EMIT}
+local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index')
 local state, outId, n = f[1], f[2] or '', tonumber(f[3] or '0')
 if not state then return {0, 'missing', ''} end
 if ARGV[1] ~= '' and ARGV[1] ~= outId then return {0, state, outId} end
@@ -69,10 +85,15 @@ local allowed = false
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == state then allowed = true end end
 if not allowed then return {0, state, outId} end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updatedAt', ARGV[4])
-for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local code = ''
+for i = 6, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if ARGV[i] == 'code' then code = ARGV[i + 1] end
+end
 if state ~= ARGV[3] then
   redis.call('HINCRBY', KEYS[2], state, -n)
   redis.call('HINCRBY', KEYS[2], ARGV[3], n)
+  emit(KEYS[3], ARGV[5], f[4], f[4] .. '.' .. f[5], state, ARGV[3], n, code, ARGV[4])
 end
 return {1, state}
 `;
@@ -80,25 +101,27 @@ return {1, state}
 /**
  * split: replace a chunk by single-number children, atomically (children exist iff the parent is
  * split), only if the parent is still at the caller's attempt.
- * KEYS[1] parent chunk, KEYS[2] send counts, KEYS[3..] child chunk hashes
+ * KEYS[1] parent chunk, KEYS[2] send counts, KEYS[3] events stream, KEYS[4..] child chunk hashes
  * ARGV[1] parent outId, ARGV[2] now, ARGV[3] ttl seconds, ARGV[4] sendId, ARGV[5] kind,
- * then per child: index, payload (JSON); each child holds one recipient.
+ * ARGV[6] events maxlen, then per child: index, payload (JSON); each child holds one recipient.
  * Returns 1 when split, 0 when the parent moved on.
  */
-export const SPLIT_SCRIPT = `
-local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n')
+export const SPLIT_SCRIPT = `${EMIT}
+local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'index')
 if (f[1] ~= 'sending' and f[1] ~= 'unknown') or f[2] ~= ARGV[1] then return 0 end
 local n = tonumber(f[3] or '0')
-for i = 3, #KEYS do
-  local a = 6 + (i - 3) * 2
+local children = #KEYS - 3
+for i = 4, #KEYS do
+  local a = 7 + (i - 4) * 2
   if redis.call('EXISTS', KEYS[i]) == 0 then
     redis.call('HSET', KEYS[i], 'state', 'queued', 'attempt', 0, 'n', 1, 'createdAt', ARGV[2], 'updatedAt', ARGV[2],
       'sendId', ARGV[4], 'kind', ARGV[5], 'index', ARGV[a], 'payload', ARGV[a + 1])
     redis.call('EXPIRE', KEYS[i], ARGV[3])
   end
 end
-redis.call('HSET', KEYS[1], 'state', 'split', 'children', #KEYS - 2, 'updatedAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', 'split', 'children', children, 'updatedAt', ARGV[2])
 redis.call('HINCRBY', KEYS[2], f[1], -n)
-redis.call('HINCRBY', KEYS[2], 'queued', #KEYS - 2)
+redis.call('HINCRBY', KEYS[2], 'queued', children)
+emit(KEYS[3], ARGV[6], ARGV[4], ARGV[4] .. '.' .. f[4], f[1], 'split', n, '', ARGV[2])
 return 1
 `;

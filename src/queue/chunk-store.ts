@@ -30,6 +30,8 @@ export interface ChunkRecord {
   code: string | undefined;
   resolvedBy: string | undefined;
   flowRetries: number;
+  /** When the chunk was accepted (answer, reconcile or pushed report). */
+  acceptedAt: number | undefined;
   payload: ChunkPayload;
 }
 
@@ -55,9 +57,12 @@ export function chunkIdOf(sendId: string, index: string): string {
 }
 
 interface ScriptedRedis extends Redis {
-  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, now: number): Promise<string[]>;
-  smsqTransition(chunkKey: string, countsKey: string, ...argv: (string | number)[]): Promise<[number, string, string?]>;
+  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, eventsKey: string, now: number, maxlen: number): Promise<string[]>;
+  smsqTransition(chunkKey: string, countsKey: string, eventsKey: string, ...argv: (string | number)[]): Promise<[number, string, string?]>;
 }
+
+/** Events kept in the stream by default (approximate trimming); consumers must keep up. */
+export const DEFAULT_EVENTS_MAXLEN = 100_000;
 
 const CREATE_SCRIPT = `
 -- KEYS[1] chunk hash, KEYS[2] send counts; ARGV: n, now, then field/value pairs. Idempotent.
@@ -72,6 +77,8 @@ export interface ChunkStoreOptions {
   redis: Redis;
   keys: Keys;
   clock: Clock;
+  /** Approximate length the events stream is trimmed to. Default {@link DEFAULT_EVENTS_MAXLEN}. */
+  eventsMaxLen?: number;
 }
 
 /** The chunk state machine (see chunk-scripts.ts). */
@@ -81,6 +88,8 @@ export interface ChunkStore {
   claim(chunkId: string, sendId: string): Promise<ClaimResult>;
   transition(chunkId: string, sendId: string, req: TransitionRequest): Promise<TransitionResult>;
   get(chunkId: string): Promise<ChunkRecord | undefined>;
+  /** Records the BizId of an accepted chunk (when acceptance was learned before the answer). */
+  setBizId(chunkId: string, bizId: string): Promise<void>;
   /**
    * Replaces a chunk at attempt `outId` by single-recipient children (their recipients are
    * counted as queued again, the parent's state becomes `split`). False if the parent moved on.
@@ -91,14 +100,14 @@ export interface ChunkStore {
 function ensureScripts(redis: Redis): ScriptedRedis {
   const r = redis as ScriptedRedis & { smsqCreate?: unknown };
   if (typeof r.smsqClaim !== 'function') {
-    redis.defineCommand('smsqClaim', { numberOfKeys: 3, lua: CLAIM_SCRIPT });
-    redis.defineCommand('smsqTransition', { numberOfKeys: 2, lua: TRANSITION_SCRIPT });
+    redis.defineCommand('smsqClaim', { numberOfKeys: 4, lua: CLAIM_SCRIPT });
+    redis.defineCommand('smsqTransition', { numberOfKeys: 3, lua: TRANSITION_SCRIPT });
     redis.defineCommand('smsqCreateChunk', { numberOfKeys: 2, lua: CREATE_SCRIPT });
   }
   return r;
 }
 
-export function createChunkStore({ redis, keys, clock }: ChunkStoreOptions): ChunkStore {
+export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: ChunkStoreOptions): ChunkStore {
   const r = ensureScripts(redis);
   return {
     create(pipeline, chunk, ttlSeconds) {
@@ -121,7 +130,7 @@ export function createChunkStore({ redis, keys, clock }: ChunkStoreOptions): Chu
     },
 
     async claim(chunkId, sendId) {
-      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), clock.now());
+      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), clock.now(), eventsMaxLen);
       switch (res[0]) {
         case 'send':
           return {
@@ -145,19 +154,31 @@ export function createChunkStore({ redis, keys, clock }: ChunkStoreOptions): Chu
     },
 
     async transition(chunkId, sendId, req) {
-      const argv: (string | number)[] = [req.outId ?? '', req.from.join(','), req.to, clock.now()];
+      const argv: (string | number)[] = [req.outId ?? '', req.from.join(','), req.to, clock.now(), eventsMaxLen];
       for (const [k, v] of Object.entries(req.fields ?? {})) argv.push(k, v);
-      const [applied, state, outId] = await r.smsqTransition(keys.chunk(chunkId), keys.sendCounts(sendId), ...argv);
+      const [applied, state, outId] = await r.smsqTransition(keys.chunk(chunkId), keys.sendCounts(sendId), keys.events(), ...argv);
       return applied === 1 ? { applied: true, from: state as ChunkState } : { applied: false, state, outId: outId ?? '' };
     },
 
     async split(chunkId, sendId, outId, children, ttlSeconds) {
       const first = children[0];
       const childKeys = children.map((c) => keys.chunk(chunkIdOf(c.sendId, c.index)));
-      const argv: (string | number)[] = [outId, clock.now(), ttlSeconds, sendId, first?.kind ?? 'notification'];
+      const argv: (string | number)[] = [outId, clock.now(), ttlSeconds, sendId, first?.kind ?? 'notification', eventsMaxLen];
       for (const c of children) argv.push(c.index, JSON.stringify(c.payload));
-      const res = await redis.eval(SPLIT_SCRIPT, 2 + childKeys.length, keys.chunk(chunkId), keys.sendCounts(sendId), ...childKeys, ...argv);
+      const res = await redis.eval(
+        SPLIT_SCRIPT,
+        3 + childKeys.length,
+        keys.chunk(chunkId),
+        keys.sendCounts(sendId),
+        keys.events(),
+        ...childKeys,
+        ...argv,
+      );
       return res === 1;
+    },
+
+    async setBizId(chunkId, bizId) {
+      await redis.hset(keys.chunk(chunkId), 'bizId', bizId);
     },
 
     async get(chunkId) {
@@ -177,6 +198,7 @@ export function createChunkStore({ redis, keys, clock }: ChunkStoreOptions): Chu
         code: h.code || undefined,
         resolvedBy: h.resolvedBy || undefined,
         flowRetries: Number(h.flowRetries ?? 0),
+        acceptedAt: h.acceptedAt ? Number(h.acceptedAt) : undefined,
         payload: ChunkPayload.parse(JSON.parse(h.payload ?? '{}')),
       };
     },

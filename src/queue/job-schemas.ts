@@ -4,6 +4,9 @@ import { z } from 'zod';
 export const JOB = Object.freeze({
   send: 'send',
   reconcile: 'reconcile',
+  receipt: 'receipt',
+  expire: 'receipt-expire',
+  callback: 'callback',
 } as const);
 
 const id = z.string().min(1).max(200);
@@ -31,4 +34,31 @@ export type ReconcileJobData = z.infer<typeof ReconcileJobData>;
 export const jobIds = Object.freeze({
   send: (chunkId: string, attempt: number) => `s.${chunkId}.a${attempt}`,
   reconcile: (chunkId: string, attempt: number, look: number) => `r.${chunkId}.a${attempt}.l${look}`,
+  receipt: (d: { chunkId: string; look: number; cursor: number; dateIndex: number; page: number }) =>
+    `q.${d.chunkId}.l${d.look}.c${d.cursor}.d${d.dateIndex}.p${d.page}`,
+  expire: (chunkId: string) => `x.${chunkId}`,
+  callback: (sendId: string) => `cb.${sendId}`,
 });
+
+/** A receipt look-up: one QuerySendDetails for the next recipient of a chunk still without a receipt. */
+export const ReceiptJobData = z.object({
+  sendId: id,
+  chunkId: id,
+  /** 1-based look at the chunk; each look walks its recipients once. */
+  look: z.number().int().positive(),
+  /** Index of the recipient in the chunk to start from. */
+  cursor: z.number().int().min(0),
+  dateIndex: z.number().int().min(0).max(1),
+  page: z.number().int().positive(),
+  /** Recipients found still waiting during this look (another look follows when > 0). */
+  waiting: z.number().int().min(0),
+});
+export type ReceiptJobData = z.infer<typeof ReceiptJobData>;
+
+/** Housekeeping: recipients of an accepted chunk still without a receipt when the window ends. */
+export const ExpireJobData = z.object({ sendId: id, chunkId: id });
+export type ExpireJobData = z.infer<typeof ExpireJobData>;
+
+/** Housekeeping: tell a send's callback URL its final state. */
+export const CallbackJobData = z.object({ sendId: id });
+export type CallbackJobData = z.infer<typeof CallbackJobData>;

@@ -8,14 +8,23 @@ export const DEFAULT_PREFIX = '{smsq}';
 /** The one queue through which every Dysmsapi call passes, so its limiter counts all of them. */
 export const CALLS_QUEUE = 'calls';
 
+/** Work that makes no Dysmsapi call (receipt-window expiry, callbacks): outside the limiter. */
+export const HOUSEKEEPING_QUEUE = 'housekeeping';
+
 export interface Keys {
   prefix: string;
   send(sendId: string): string;
   sendCounts(sendId: string): string;
   sendChunks(sendId: string): string;
   chunk(chunkId: string): string;
+  /** Receipt states per recipient (only recipients whose state differs from their chunk's). */
+  recipients(sendId: string): string;
   idempotency(key: string): string;
   account(): string;
+  /** Stream of state changes, for consumers with a consumer group. */
+  events(): string;
+  /** Numbers that opted out of marketing (SmsUp replies TD / T / 退订). */
+  suppressed(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -25,7 +34,10 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     sendCounts: (id) => `${prefix}:send:${id}:counts`,
     sendChunks: (id) => `${prefix}:send:${id}:chunks`,
     chunk: (id) => `${prefix}:chunk:${id}`,
+    recipients: (id) => `${prefix}:send:${id}:rcpt`,
     idempotency: (key) => `${prefix}:idem:${key}`,
     account: () => `${prefix}:account`,
+    events: () => `${prefix}:events`,
+    suppressed: () => `${prefix}:suppressed`,
   };
 }

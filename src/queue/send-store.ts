@@ -1,7 +1,12 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
-import { CHUNK_STATES, type ChunkState } from './chunk-store.js';
+/**
+ * What per-send counts are kept for: chunk states (a chunk's recipients all share them) and the
+ * final receipt states of single recipients.
+ */
+export const COUNTED_STATES = ['queued', 'sending', 'unknown', 'accepted', 'delivered', 'failed', 'expired', 'suppressed'] as const;
+export type CountedState = (typeof COUNTED_STATES)[number];
 
 /** What a send was, as recorded when it was enqueued. */
 export interface SendRecord {
@@ -13,6 +18,8 @@ export interface SendRecord {
   signName: string;
   name?: string;
   idempotencyKey?: string;
+  /** Receives the final state of the send, signed (HMAC-SHA256). */
+  callbackUrl?: string;
   /** Recipients queued (valid, deduplicated). */
   recipients: number;
   /** Numbers refused at the door. */
@@ -24,8 +31,8 @@ export interface SendRecord {
 
 export interface SendStatus {
   send: SendRecord & { state: 'enqueuing' | 'active' | 'failed'; code?: string; reason?: string };
-  /** Recipients per chunk state. */
-  counts: Record<ChunkState, number>;
+  /** Recipients per state; `rejected` are the numbers refused at the door. */
+  counts: Record<CountedState | 'rejected', number>;
 }
 
 export interface SendStoreOptions {
@@ -95,7 +102,8 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
     async status(sendId) {
       const [h, c] = await Promise.all([redis.hgetall(keys.send(sendId)), redis.hgetall(keys.sendCounts(sendId))]);
       if (!h.sendId) return undefined;
-      const counts = Object.fromEntries(CHUNK_STATES.map((s) => [s, Number(c[s] ?? 0)])) as Record<ChunkState, number>;
+      const counts = Object.fromEntries(COUNTED_STATES.map((s) => [s, Number(c[s] ?? 0)])) as SendStatus['counts'];
+      counts.rejected = Number(h.rejected ?? 0);
       return {
         send: {
           sendId: h.sendId,
@@ -105,6 +113,7 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
           signName: h.signName ?? '',
           name: h.name,
           idempotencyKey: h.idempotencyKey,
+          callbackUrl: h.callbackUrl,
           recipients: Number(h.recipients ?? 0),
           rejected: Number(h.rejected ?? 0),
           duplicates: Number(h.duplicates ?? 0),

@@ -1,0 +1,31 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../queue/keys.js';
+
+/** Recipient states that still wait for an outcome. */
+export const PENDING_STATES = ['queued', 'sending', 'unknown', 'accepted'] as const;
+
+/**
+ * Notices when a send has no recipient left without an outcome, so its callback (if it has one)
+ * can be sent. Called after any change to a final state.
+ */
+export interface Completion {
+  /** `pending` when the caller already knows it (from the apply script). */
+  check(sendId: string, pending?: number): Promise<boolean>;
+}
+
+export function createCompletion(o: { redis: Redis; keys: Keys; onComplete: (sendId: string) => Promise<void> }): Completion {
+  return {
+    async check(sendId, pending) {
+      let left = pending;
+      if (left === undefined) {
+        const counts = await o.redis.hmget(o.keys.sendCounts(sendId), ...PENDING_STATES);
+        left = counts.reduce((n, v) => n + Number(v ?? 0), 0);
+      }
+      if (left > 0) return false;
+      const [state, callbackUrl] = await o.redis.hmget(o.keys.send(sendId), 'state', 'callbackUrl');
+      if (state === 'enqueuing' || !callbackUrl) return false;
+      await o.onComplete(sendId);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import { createHmac } from 'node:crypto';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import type { ChunkStore } from '../src/queue/chunk-store.js';
+import { CallbackJobData, ExpireJobData, JOB } from '../src/queue/job-schemas.js';
+import type { SendStore } from '../src/queue/send-store.js';
+import type { Completion } from '../src/receipts/completion.js';
+import type { RecipientStore } from '../src/receipts/recipient-store.js';
+
+export interface HousekeepingDeps {
+  chunks: ChunkStore;
+  sends: SendStore;
+  recipients: RecipientStore;
+  completion: Completion;
+  clock: Clock;
+  logger: Logger;
+  /** Signs callback bodies (HMAC-SHA256); callbacks are refused at the door without it. */
+  callbackSecret: string | undefined;
+  /** Per-request timeout of a callback POST. Default 10 s. */
+  callbackTimeoutMs?: number;
+}
+
+/** The header carrying `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. */
+export const SIGNATURE_HEADER = 'x-smsq-signature';
+export const TIMESTAMP_HEADER = 'x-smsq-timestamp';
+
+/** Signs a callback body the way receivers verify it (see README "Callbacks"). */
+export function signCallback(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Jobs that make no Dysmsapi call, on their own queue outside the account limiter:
+ * - receipt-expire: recipients of an accepted chunk still without a final receipt when the window
+ *   ends become `expired` (SMSQ_RECEIPT_WINDOW);
+ * - callback: POST a finished send's final state to its callback URL, signed, retried with back-off.
+ */
+export function createHousekeepingProcessor(d: HousekeepingDeps) {
+  const log = d.logger.child({ component: 'housekeeping' });
+
+  async function expire(job: Job) {
+    const parsed = ExpireJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`expire job ${job.id} has invalid data`);
+    const { sendId, chunkId } = parsed.data;
+    const chunk = await d.chunks.get(chunkId);
+    if (!chunk || chunk.state !== 'accepted') return { expired: 0 };
+    const phones = chunk.payload.phones;
+    const receipts = await d.recipients.getMany(sendId, phones);
+    let expired = 0;
+    let pending: number | undefined;
+    for (let i = 0; i < phones.length; i++) {
+      if (receipts[i]) continue;
+      const r = await d.recipients.apply(sendId, chunkId, phones[i] as string, {
+        state: 'expired',
+        code: 'SMSQ_RECEIPT_WINDOW',
+        receivedAt: undefined,
+        source: 'window',
+      });
+      if (r.status === 'applied') {
+        expired++;
+        pending = r.pending;
+      }
+    }
+    if (expired) {
+      log.info({ sendId, chunkId, expired }, 'receipt window ended: recipients without a receipt are expired');
+      await d.completion.check(sendId, pending);
+    }
+    return { expired };
+  }
+
+  async function callback(job: Job) {
+    const parsed = CallbackJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`callback job ${job.id} has invalid data`);
+    const status = await d.sends.status(parsed.data.sendId);
+    const url = status?.send.callbackUrl;
+    if (!status || !url) return { sent: false };
+    if (!d.callbackSecret) throw new UnrecoverableError('SMSQ_CALLBACK_SECRET is not set on this worker: callbacks cannot be signed');
+    const timestamp = String(d.clock.now());
+    const body = JSON.stringify({ event: 'send.completed', sendId: status.send.sendId, kind: status.send.kind, counts: status.counts, at: Number(timestamp) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signCallback(d.callbackSecret, timestamp, body),
+        [TIMESTAMP_HEADER]: timestamp,
+        'user-agent': 'smsq-callback',
+      },
+      body,
+      signal: AbortSignal.timeout(d.callbackTimeoutMs ?? 10_000),
+    });
+    if (res.status < 200 || res.status >= 300) throw new Error(`callback answered HTTP ${res.status}; retrying with back-off`);
+    log.info({ sendId: status.send.sendId, status: res.status }, 'callback delivered');
+    return { sent: true, status: res.status };
+  }
+
+  return async function processHousekeeping(job: Job) {
+    if (job.name === JOB.expire) return expire(job);
+    if (job.name === JOB.callback) return callback(job);
+    throw new UnrecoverableError(`unknown housekeeping job "${job.name}"`);
+  };
+}

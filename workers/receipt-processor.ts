@@ -1,0 +1,139 @@
+import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import type { ChunkStore } from '../src/queue/chunk-store.js';
+import { ReceiptJobData } from '../src/queue/job-schemas.js';
+import type { Completion } from '../src/receipts/completion.js';
+import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/receipts/receipt-policy.js';
+import type { RecipientStore } from '../src/receipts/recipient-store.js';
+import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
+import type { SmsClient } from '../src/sms/types.js';
+import type { AccountGuard } from './account-guard.js';
+import type { FollowUps } from './follow-ups.js';
+import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
+
+export interface ReceiptProcessorDeps {
+  client: SmsClient;
+  chunks: ChunkStore;
+  recipients: RecipientStore;
+  completion: Completion;
+  queue: Queue;
+  followUps: FollowUps;
+  guard: AccountGuard;
+  clock: Clock;
+  logger: Logger;
+  policies: ReceiptPolicies;
+  schedule: ReceiptSchedule;
+}
+
+export type ReceiptJobResult =
+  | { outcome: 'looked-up'; phoneIndex: number; status: 'delivered' | 'failed' | 'waiting' | 'not-visible' | 'known' }
+  | { outcome: 'look-done'; nextLookAt: number | undefined; waiting: number }
+  | { outcome: 'obsolete'; state: string };
+
+const MIDNIGHT_MARGIN_MS = 10 * 60_000;
+const PAGE_SIZE = 50;
+/** Receipts read from Redis per round trip while skipping recipients that need no look-up. */
+const SCAN_BATCH = 200;
+
+/**
+ * One receipt look-up: QuerySendDetails (phone + SendDate in UTC+8 + BizId) for the next recipient
+ * of an accepted chunk that the policy looks up and that has no final receipt yet (a pushed
+ * report makes the query unnecessary). Then the job for the next recipient follows; after the last
+ * one, if any recipient was still waiting, the next look is scheduled on the back-off schedule.
+ * Only one job per chunk exists at a time, so look-ups in flight are bounded by chunks, not
+ * recipients.
+ */
+export function createReceiptProcessor(d: ReceiptProcessorDeps) {
+  const baseLog = d.logger.child({ component: 'receipts' });
+
+  return async function processReceipt(job: Job, token?: string): Promise<ReceiptJobResult> {
+    const parsed = ReceiptJobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`receipt job ${job.id} has invalid data: ${parsed.error.message}`);
+    const data = parsed.data;
+    const chunk = await d.chunks.get(data.chunkId);
+    if (!chunk || chunk.state !== 'accepted') return { outcome: 'obsolete', state: chunk?.state ?? 'missing' };
+    const policy = d.policies[chunk.kind];
+    const phones = chunk.payload.phones;
+
+    // Find the next recipient that needs a look-up.
+    let i = data.cursor;
+    let next: number | undefined;
+    while (next === undefined && i < phones.length) {
+      const slice = phones.slice(i, i + SCAN_BATCH);
+      const receipts = await d.recipients.getMany(data.sendId, slice);
+      for (let k = 0; k < slice.length; k++) {
+        if (!receipts[k] && isLookedUp(policy, data.sendId, slice[k] as string)) {
+          next = i + k;
+          break;
+        }
+      }
+      i += slice.length;
+    }
+    const acceptedAt = chunk.acceptedAt ?? chunk.sentAt ?? d.clock.now();
+    if (next === undefined) {
+      const nextLookAt = data.waiting > 0 ? lookAt(d.schedule, acceptedAt, data.look + 1) : undefined;
+      if (nextLookAt !== undefined) {
+        await d.followUps.receipt({ ...data, look: data.look + 1, cursor: 0, dateIndex: 0, page: 1, waiting: 0 }, nextLookAt);
+      }
+      return { outcome: 'look-done', nextLookAt, waiting: data.waiting };
+    }
+
+    const phone = phones[next] as string;
+    const dates = sendDatesAround(chunk.sentAt ?? acceptedAt, MIDNIGHT_MARGIN_MS);
+    const sendDate = dates[data.dateIndex] ?? (dates[0] as string);
+    const res = await d.client.querySendDetails({
+      phoneNumber: phone,
+      sendDate,
+      ...(chunk.bizId ? { bizId: chunk.bizId } : {}),
+      pageSize: PAGE_SIZE,
+      currentPage: data.page,
+    });
+    if (!res.ok) {
+      const e = res.error;
+      if (e.errorClass === 'throttled') {
+        await d.queue.rateLimit(e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+        throw Worker.RateLimitError();
+      }
+      if (e.errorClass === 'account') {
+        await d.guard.block(e.code, e.message);
+        await job.moveToDelayed(Date.now() + 1000, token);
+        throw new DelayedError();
+      }
+      throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
+    }
+    const record = res.data.details.find((r) => r.outId === chunk.outId) ?? (chunk.bizId && !chunk.outId ? res.data.details[0] : undefined);
+    const after = { ...data, cursor: next + 1, dateIndex: 0, page: 1 };
+    if (!record) {
+      if (data.page * PAGE_SIZE < res.data.totalCount) {
+        await d.followUps.receipt({ ...data, cursor: next, page: data.page + 1 }, d.clock.now());
+      } else if (data.dateIndex + 1 < dates.length) {
+        await d.followUps.receipt({ ...data, cursor: next, dateIndex: data.dateIndex + 1, page: 1 }, d.clock.now());
+      } else {
+        // Not visible yet: count it as waiting so that another look follows.
+        await d.followUps.receipt({ ...after, waiting: data.waiting + 1 }, d.clock.now());
+        return { outcome: 'looked-up', phoneIndex: next, status: 'not-visible' };
+      }
+      return { outcome: 'looked-up', phoneIndex: next, status: 'not-visible' };
+    }
+    if (record.sendStatus === 1) {
+      await d.followUps.receipt({ ...after, waiting: data.waiting + 1 }, d.clock.now());
+      return { outcome: 'looked-up', phoneIndex: next, status: 'waiting' };
+    }
+    const state = record.sendStatus === 3 ? 'delivered' : 'failed';
+    const receivedAt = record.receiveDate ? safeParse(record.receiveDate) : undefined;
+    const applied = await d.recipients.apply(data.sendId, data.chunkId, phone, { state, code: record.errCode, receivedAt, source: 'query' });
+    if (applied.status === 'applied') await d.completion.check(data.sendId, applied.pending);
+    baseLog.debug({ sendId: data.sendId, chunkId: data.chunkId, phone, state, code: record.errCode }, 'receipt');
+    await d.followUps.receipt(after, d.clock.now());
+    return { outcome: 'looked-up', phoneIndex: next, status: applied.status === 'applied' ? state : 'known' };
+  };
+}
+
+function safeParse(s: string): number | undefined {
+  try {
+    return parseCstDateTime(s);
+  } catch {
+    return undefined;
+  }
+}
