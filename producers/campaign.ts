@@ -13,6 +13,8 @@ export interface CampaignProgress {
   queued: number;
   rejected: number;
   duplicates: number;
+  /** Opted-out numbers skipped (marketing). */
+  suppressed: number;
   chunks: number;
 }
 
@@ -22,6 +24,7 @@ export interface CampaignResult {
   rejected: RejectedNumber[];
   rejectedCount: number;
   duplicates: number;
+  suppressed: number;
   chunks: number;
 }
 
@@ -45,7 +48,13 @@ export interface StreamCampaignOptions {
   enqueuer: Enqueuer;
   now: () => number;
   onProgress?: (p: CampaignProgress) => void;
+  /** Opt-out look-up for a batch of numbers (one round trip); marketing only. */
+  checkSuppressed?: (phones: readonly string[]) => Promise<boolean[]>;
+  callbackUrl?: string;
 }
+
+/** Numbers checked against the opt-out list per round trip. */
+const SUPPRESSION_BATCH = 1000;
 
 /**
  * Streams recipients into chunks: rows with their own params become SendBatchSms messages (≤ 100
@@ -57,7 +66,9 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   const shared = req.templateParam;
   const seen = new Set<number | string>();
   const rejected: RejectedNumber[] = [];
-  const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, chunks: 0 };
+  const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
+  let candidates: { phone: string; params: Record<string, string> | undefined; own: boolean }[] = [];
+  const checkSuppressed = req.kind === 'marketing' ? o.checkSuppressed : undefined;
   let plain: string[] = [];
   let personal: { phone: string; params: Record<string, string> }[] = [];
   let pending: ChunkPayload[] = [];
@@ -72,6 +83,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     signName: req.signName,
     name: req.name,
     idempotencyKey: req.idempotencyKey,
+    callbackUrl: o.callbackUrl,
     recipients: 0,
     rejected: 0,
     duplicates: 0,
@@ -122,6 +134,32 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     personal = [];
   };
 
+  const route = async () => {
+    const batch = candidates;
+    candidates = [];
+    const flags = checkSuppressed ? await checkSuppressed(batch.map((c) => c.phone)) : [];
+    const suppressed: string[] = [];
+    for (let k = 0; k < batch.length; k++) {
+      const c = batch[k] as (typeof batch)[number];
+      if (flags[k]) {
+        suppressed.push(c.phone);
+        continue;
+      }
+      progress.queued++;
+      if (c.own) {
+        personal.push({ phone: c.phone, params: c.params ?? {} });
+        if (personal.length >= batchSize) cutPersonal();
+      } else {
+        plain.push(c.phone);
+        if (plain.length >= smsSize) cutPlain();
+      }
+    }
+    if (suppressed.length) {
+      progress.suppressed += suppressed.length;
+      await enqueuer.recordSuppressed(sendId, suppressed);
+    }
+  };
+
   for await (const row of o.recipients) {
     progress.read++;
     if (row.error !== undefined) {
@@ -148,16 +186,11 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       }
     }
     seen.add(dedupeKey);
-    progress.queued++;
-    if (hasOwn) {
-      personal.push({ phone: n.phone, params: params ?? {} });
-      if (personal.length >= batchSize) cutPersonal();
-    } else {
-      plain.push(n.phone);
-      if (plain.length >= smsSize) cutPlain();
-    }
+    candidates.push({ phone: n.phone, params, own: hasOwn });
+    if (candidates.length >= SUPPRESSION_BATCH) await route();
     if (pending.length >= CHUNKS_PER_FLUSH) await flush(false);
   }
+  if (candidates.length) await route();
   if (plain.length) cutPlain();
   if (personal.length) cutPersonal();
   await flush(true);
@@ -172,6 +205,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     rejected,
     rejectedCount: progress.rejected,
     duplicates: progress.duplicates,
+    suppressed: progress.suppressed,
     chunks: progress.chunks,
   };
 }

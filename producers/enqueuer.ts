@@ -4,9 +4,11 @@ import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import { chunkIdOf, type ChunkStore } from '../src/queue/chunk-store.js';
 import { JOB, jobIds, type SendJobData } from '../src/queue/job-schemas.js';
 import { PRIORITY, type MessageKind } from '../src/queue/kinds.js';
+import type { Keys } from '../src/queue/keys.js';
 import type { SendRecord, SendStore } from '../src/queue/send-store.js';
 
 export interface EnqueuerDeps {
+  keys: Keys;
   redis: Redis;
   queue: Queue;
   chunks: ChunkStore;
@@ -25,10 +27,26 @@ export interface Enqueuer {
   /** Writes chunks `firstIndex..` and their jobs; chunk records before jobs, so no job is orphaned. */
   addChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
   finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
+  /** Records opted-out numbers as `suppressed` recipients of the send (idempotent). */
+  recordSuppressed(sendId: string, phones: readonly string[]): Promise<void>;
 }
 
-export function createEnqueuer({ redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
+/** KEYS[1] recipients hash, KEYS[2] counts; ARGV[1] ttl, ARGV[2] encoded receipt, ARGV[3..] phones. */
+const RECORD_SUPPRESSED = `
+local n = 0
+for i = 3, #ARGV do n = n + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[2]) end
+redis.call('HINCRBY', KEYS[2], 'suppressed', n)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return n
+`;
+
+export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
   return {
+    async recordSuppressed(sendId, phones) {
+      if (phones.length === 0) return;
+      await redis.eval(RECORD_SUPPRESSED, 2, keys.recipients(sendId), keys.sendCounts(sendId), retentionSeconds, 'suppressed|SMSQ_OPTED_OUT||suppression', ...phones);
+    },
+
     async createSend(record) {
       const p = redis.pipeline();
       sends.create(p, record, retentionSeconds);
@@ -71,5 +89,6 @@ export function createCountingEnqueuer(): Enqueuer & { calls: Record<ChunkPayloa
       for (const p of payloads) calls[p.api]++;
     },
     async finish() {},
+    async recordSuppressed() {},
   };
 }

@@ -21,10 +21,13 @@ export interface SendPlan {
   templateParam?: Record<string, string>;
   name?: string;
   idempotencyKey?: string;
+  callbackUrl?: string;
   /** Valid, deduplicated recipients. */
   recipients: number;
   rejected: RejectedNumber[];
   duplicates: number;
+  /** Numbers on the opt-out list, skipped (marketing only). */
+  suppressed: string[];
   chunks: ChunkPayload[];
   /** One API call per chunk. */
   apiCalls: number;
@@ -51,11 +54,16 @@ function paramIssues(content: string | undefined, params: Record<string, string>
  * (the send goes ahead without them), params checked against the template when known.
  * Throws ValidationError when nothing could be sent or the request is malformed.
  */
-export function planSend(input: unknown, templateContent?: string): SendPlan {
+export function planSend(input: unknown, templateContent?: string, isSuppressed?: (phone: string) => boolean): SendPlan {
   const req = parseOrThrow(SendRequest, input);
   const issues = paramIssues(templateContent, req.templateParam, 'templateParam');
   if (issues.length) throw new ValidationError(issues);
-  const { valid, invalid: rejected, duplicates } = normalizePhones(req.phones);
+  const normalized = normalizePhones(req.phones);
+  const { invalid: rejected, duplicates } = normalized;
+  const { valid, suppressed } = splitSuppressed(normalized.valid, req.kind, isSuppressed);
+  if (valid.length === 0 && suppressed.length > 0) {
+    throw new ValidationError([{ field: 'phones', message: `every valid number (${suppressed.length}) opted out of marketing; nothing to send` }]);
+  }
   if (valid.length === 0) {
     throw new ValidationError([
       { field: 'phones', message: `no valid phone number among ${req.phones.length} (${rejected.map((r) => `${r.input}: ${r.reason}`).join('; ')})` },
@@ -79,16 +87,27 @@ export function planSend(input: unknown, templateContent?: string): SendPlan {
     templateParam: req.templateParam,
     name: req.name,
     idempotencyKey: req.idempotencyKey,
+    callbackUrl: req.callbackUrl,
     recipients: valid.length,
     rejected,
     duplicates,
+    suppressed,
     chunks,
     apiCalls: chunks.length,
   };
 }
 
+/** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */
+function splitSuppressed(phones: string[], kind: MessageKind, isSuppressed?: (phone: string) => boolean): { valid: string[]; suppressed: string[] } {
+  if (kind !== 'marketing' || !isSuppressed) return { valid: phones, suppressed: [] };
+  const valid: string[] = [];
+  const suppressed: string[] = [];
+  for (const p of phones) (isSuppressed(p) ? suppressed : valid).push(p);
+  return { valid, suppressed };
+}
+
 /** Validates and plans a `sendBatch` (personalised messages → SendBatchSms chunks of ≤ 100). */
-export function planSendBatch(input: unknown, templateContent?: string): SendPlan {
+export function planSendBatch(input: unknown, templateContent?: string, isSuppressed?: (phone: string) => boolean): SendPlan {
   const req = parseOrThrow(SendBatchRequest, input);
   const issues = req.messages.flatMap((m, i) => paramIssues(templateContent, m.templateParam, `messages[${i}].templateParam`));
   if (issues.length) throw new ValidationError(issues.slice(0, 20));
@@ -96,11 +115,15 @@ export function planSendBatch(input: unknown, templateContent?: string): SendPla
   const valid: { phone: string; signName: string; templateParam?: Record<string, string> }[] = [];
   const rejected: RejectedNumber[] = [];
   let duplicates = 0;
+  const suppressed: string[] = [];
   for (const m of req.messages) {
     const n = normalizePhone(m.phone);
     if (!n.ok) rejected.push({ input: m.phone, reason: n.reason });
     else if (seen.has(n.phone)) duplicates++;
-    else {
+    else if (req.kind === 'marketing' && isSuppressed?.(n.phone)) {
+      seen.add(n.phone);
+      suppressed.push(n.phone);
+    } else {
       seen.add(n.phone);
       valid.push({ phone: n.phone, signName: m.signName, ...(m.templateParam ? { templateParam: m.templateParam } : {}) });
     }
@@ -117,9 +140,11 @@ export function planSendBatch(input: unknown, templateContent?: string): SendPla
     templateCode: req.templateCode,
     name: req.name,
     idempotencyKey: req.idempotencyKey,
+    callbackUrl: req.callbackUrl,
     recipients: valid.length,
     rejected,
     duplicates,
+    suppressed,
     chunks,
     apiCalls: chunks.length,
   };

@@ -11,6 +11,11 @@ import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueue
 import { planSend, planSendBatch, type RejectedNumber, type SendPlan, type TemplateContentLookup } from './plan.js';
 import { CampaignRequest, type CampaignRecipient } from './schemas.js';
 import { newSendId } from './send-id.js';
+import { normalizePhones } from '../src/sms/phone.js';
+import { createSuppressionList } from '../src/receipts/suppression.js';
+import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
+import { createRecipientStore } from '../src/receipts/recipient-store.js';
+import { sendRecipients, type RecipientState } from '../src/queue/send-recipients.js';
 
 export interface ProducerOptions {
   /** Redis connection; the producer does not close it. */
@@ -25,6 +30,11 @@ export interface ProducerOptions {
   retentionSeconds?: number;
   /** How long an idempotency key returns its first send id. Default 24 h. */
   idempotencyTtlSeconds?: number;
+  /**
+   * Whether sends may carry a `callbackUrl` (the workers must have SMSQ_CALLBACK_SECRET to sign
+   * them). Default false: a callbackUrl is refused at the door.
+   */
+  callbacks?: boolean;
 }
 
 /** What every enqueue call returns. */
@@ -38,6 +48,8 @@ export interface EnqueueResult {
   rejected: RejectedNumber[];
   rejectedCount: number;
   duplicates: number;
+  /** Opted-out numbers skipped (marketing only). */
+  suppressed: number;
   chunks: number;
   /** API calls planned: one per chunk. */
   apiCalls: number;
@@ -60,6 +72,10 @@ export interface Producer {
   planSend(request: unknown): Promise<SendPlan>;
   planSendBatch(request: unknown): Promise<SendPlan>;
   getStatus(sendId: string): Promise<SendStatus>;
+  /** Every recipient of a send with its state, code, BizId, times and attempts (streamed). */
+  recipients(sendId: string): AsyncGenerator<RecipientState>;
+  /** A consumer of the events stream (every change of state) in a consumer group. */
+  events(opts: { group: string; consumer: string; startAt?: '$' | '0' }): Promise<EventConsumer>;
   close(): Promise<void>;
 }
 
@@ -74,7 +90,24 @@ export function createProducer(opts: ProducerOptions): Producer {
   const queue = createCallsQueue({ connection: opts.redis, prefix });
   const sends = createSendStore({ redis: opts.redis, keys });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
-  const enqueuer: Enqueuer = createEnqueuer({ redis: opts.redis, queue, chunks, sends, retentionSeconds });
+  const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds });
+  const suppression = createSuppressionList({ redis: opts.redis, keys });
+
+  /** Refuses a callbackUrl when this deployment cannot sign callbacks. */
+  function checkCallback(request: unknown): void {
+    const url = (request as { callbackUrl?: unknown } | null)?.callbackUrl;
+    if (url !== undefined && !opts.callbacks) {
+      throw new ValidationError([{ field: 'callbackUrl', message: 'callbacks are not enabled here. Fix: set SMSQ_CALLBACK_SECRET on the workers and the producer, or drop callbackUrl' }]);
+    }
+  }
+
+  /** The opted-out numbers among a marketing request's numbers (one round trip). */
+  async function suppressedAmong(kind: unknown, raw: unknown[]): Promise<Set<string>> {
+    if (kind !== 'marketing') return new Set();
+    const phones = normalizePhones(raw.filter((p): p is string => typeof p === 'string')).valid;
+    const flags = await suppression.check(phones);
+    return new Set(phones.filter((_, i) => flags[i]));
+  }
   const log = opts.logger?.child({ component: 'producer' });
 
   async function templateFor(code: unknown): Promise<string | undefined> {
@@ -98,6 +131,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       rejected: plan.rejected,
       rejectedCount: plan.rejected.length,
       duplicates: plan.duplicates,
+      suppressed: plan.suppressed.length,
       chunks: plan.chunks.length,
       apiCalls: plan.apiCalls,
     };
@@ -121,6 +155,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       signName: plan.signName,
       name: plan.name,
       idempotencyKey: plan.idempotencyKey,
+      callbackUrl: plan.callbackUrl,
       recipients: plan.recipients,
       rejected: plan.rejected.length,
       duplicates: plan.duplicates,
@@ -128,6 +163,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       createdAt: clock.now(),
     };
     await enqueuer.createSend(record);
+    await enqueuer.recordSuppressed(sendId, plan.suppressed);
     for (let i = 0; i < plan.chunks.length; i += 500) {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + 500));
     }
@@ -138,10 +174,17 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   return {
     async planSend(request) {
-      return planSend(request, await templateFor((request as { templateCode?: unknown })?.templateCode));
+      checkCallback(request);
+      const r = (request ?? {}) as { templateCode?: unknown; kind?: unknown; phones?: unknown };
+      const suppressed = await suppressedAmong(r.kind, Array.isArray(r.phones) ? r.phones : []);
+      return planSend(request, await templateFor(r.templateCode), (p) => suppressed.has(p));
     },
     async planSendBatch(request) {
-      return planSendBatch(request, await templateFor((request as { templateCode?: unknown })?.templateCode));
+      checkCallback(request);
+      const r = (request ?? {}) as { templateCode?: unknown; kind?: unknown; messages?: unknown };
+      const phones = Array.isArray(r.messages) ? r.messages.map((m: { phone?: unknown } | null) => m?.phone) : [];
+      const suppressed = await suppressedAmong(r.kind, phones);
+      return planSendBatch(request, await templateFor(r.templateCode), (p) => suppressed.has(p));
     },
     async send(request) {
       return enqueuePlan(await this.planSend(request));
@@ -151,6 +194,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async campaign(recipients, request, campaignOpts) {
+      checkCallback(request);
       const parsed = CampaignRequest.safeParse(request);
       if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
       const req = parsed.data;
@@ -166,6 +210,7 @@ export function createProducer(opts: ProducerOptions): Producer {
             rejected: [],
             rejectedCount: existing.send.rejected,
             duplicates: existing.send.duplicates,
+            suppressed: existing.counts.suppressed,
             chunks: existing.send.chunks,
             apiCalls: existing.send.chunks,
           };
@@ -179,6 +224,8 @@ export function createProducer(opts: ProducerOptions): Producer {
         enqueuer,
         now: () => clock.now(),
         onProgress: campaignOpts?.onProgress,
+        checkSuppressed: (phones) => suppression.check(phones),
+        callbackUrl: req.callbackUrl,
       });
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate, ...result, apiCalls: result.chunks };
@@ -195,6 +242,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         templateContent: await templateFor(parsed.data.templateCode),
         enqueuer: counting,
         now: () => clock.now(),
+        checkSuppressed: (phones) => suppression.check(phones),
       });
       return {
         sendId: 'dry-run',
@@ -210,6 +258,17 @@ export function createProducer(opts: ProducerOptions): Producer {
       const status = await sends.status(sendId);
       if (!status) throw new NotFoundError(`send ${sendId}`);
       return status;
+    },
+
+    async *recipients(sendId) {
+      const status = await sends.status(sendId);
+      if (!status) throw new NotFoundError(`send ${sendId}`);
+      const recipientStore = createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds });
+      yield* sendRecipients({ redis: opts.redis, keys, chunks, recipients: recipientStore }, sendId, status.send.chunks);
+    },
+
+    events({ group, consumer, startAt }) {
+      return createEventConsumer({ redis: opts.redis, keys, group, consumer, startAt });
     },
 
     async close() {

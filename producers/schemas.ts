@@ -19,6 +19,9 @@ const templateCode = z
   .trim()
   .regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789 (see `smsq templates`)' });
 const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
+const callbackUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
+  .max(2048);
 
 /** One signature + template + params to any number of numbers. */
 export const SendRequest = z.object({
@@ -32,6 +35,7 @@ export const SendRequest = z.object({
   kind: kind.default('notification'),
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),
+  callbackUrl: callbackUrl.optional(),
 });
 export type SendRequest = z.input<typeof SendRequest>;
 
@@ -51,6 +55,7 @@ export const SendBatchRequest = z.object({
   kind: kind.default('notification'),
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),
+  callbackUrl: callbackUrl.optional(),
 });
 export type SendBatchRequest = z.input<typeof SendBatchRequest>;
 
@@ -63,6 +68,7 @@ export const CampaignRequest = z.object({
   kind: kind.default('marketing'),
   name: z.string().max(200).optional(),
   idempotencyKey: IdempotencyKey.optional(),
+  callbackUrl: callbackUrl.optional(),
 });
 export type CampaignRequest = z.input<typeof CampaignRequest>;
 

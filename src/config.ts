@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { MessageKind } from './queue/kinds.js';
+import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies, type ReceiptPolicy } from './receipts/receipt-policy.js';
 
 /**
  * The environment contract of smsq (see README "Configuration"). This is the only module that
@@ -38,6 +40,14 @@ export interface Config {
   accountRecheckMs: number;
   /** How long send records are kept (days). Default 30, as QuerySendDetails. */
   retentionDays: number;
+  /** Receipts: per kind, look every recipient up (`all`), a share (`sample:0.05`) or none (`none`: pushed reports only). */
+  receiptLookups: ReceiptPolicies;
+  /** After this long without a final receipt a recipient is `expired` (hours). Default 72. */
+  receiptWindowHours: number;
+  /** Signs send callbacks (HMAC-SHA256); callbacks are refused without it. */
+  callbackSecret: string | undefined;
+  /** Token that Alibaba's pushed reports must carry (URL path or header). Push endpoints are off without it. */
+  reportToken: string | undefined;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
 }
@@ -73,6 +83,9 @@ export const SANDBOX_ACCESS_KEY = Object.freeze({
 });
 
 export const LIVE_ENDPOINT = 'dysmsapi.aliyuncs.com';
+
+/** Receipt look-ups per kind unless SMSQ_RECEIPT_LOOKUPS says otherwise. */
+const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICIES;
 export const ACCOUNT_QPS_CAP = 5000;
 
 /** Thrown when the environment is invalid; `lines` holds one message per bad variable. */
@@ -167,6 +180,35 @@ const envSchema = z.object({
     300_000,
   ),
   SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30),
+  SMSQ_RECEIPT_LOOKUPS: z
+    .string()
+    .trim()
+    .transform((v, zctx) => {
+      const out: Record<MessageKind, ReceiptPolicy> = { ...DEFAULT_RECEIPT_LOOKUPS };
+      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^(verification|notification|marketing)=(all|none|sample:(0(\.\d+)?|1(\.0+)?))$/.exec(part);
+        if (!m) {
+          zctx.addIssue({
+            code: 'custom',
+            message: `has "${part}", which is not kind=all|none|sample:RATE. Fix: SMSQ_RECEIPT_LOOKUPS=verification=all,notification=all,marketing=sample:0.05`,
+          });
+          return z.NEVER;
+        }
+        const mode = (m[2] as string).startsWith('sample') ? 'sample' : (m[2] as 'all' | 'none');
+        out[m[1] as MessageKind] = { mode, sampleRate: mode === 'sample' ? Number(m[3]) : mode === 'all' ? 1 : 0 };
+      }
+      return out;
+    })
+    .optional(),
+  SMSQ_RECEIPT_WINDOW_HOURS: intFrom('SMSQ_RECEIPT_WINDOW_HOURS', 1, 720, 'SMSQ_RECEIPT_WINDOW_HOURS=72 (1..720)').default(72),
+  SMSQ_CALLBACK_SECRET: z
+    .string()
+    .min(16, { message: 'must be at least 16 characters. Fix: SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32)' })
+    .optional(),
+  SMSQ_REPORT_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
+    .optional(),
   SMSQ_SERVER_HOST: z
     .string()
     .trim()
@@ -249,6 +291,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileSettleMs: e.SMSQ_RECONCILE_SETTLE_MS,
     accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
     retentionDays: e.SMSQ_RETENTION_DAYS,
+    receiptLookups: e.SMSQ_RECEIPT_LOOKUPS ?? { ...DEFAULT_RECEIPT_LOOKUPS },
+    receiptWindowHours: e.SMSQ_RECEIPT_WINDOW_HOURS,
+    callbackSecret: e.SMSQ_CALLBACK_SECRET,
+    reportToken: e.SMSQ_REPORT_TOKEN,
     server: {
       host: e.SMSQ_SERVER_HOST,
       port: e.SMSQ_SERVER_PORT,

@@ -9,7 +9,7 @@ import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
 import type { SmsClient } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
-import type { FollowUps } from './follow-ups.js';
+import type { FollowUps } from '../src/queue/follow-ups.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
 
 export interface ReceiptProcessorDeps {

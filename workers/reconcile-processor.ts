@@ -7,7 +7,7 @@ import { ReconcileJobData } from '../src/queue/job-schemas.js';
 import { sendDatesAround } from '../src/sms/dates.js';
 import type { SmsClient } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
-import type { FollowUps, ReconcileTiming } from './follow-ups.js';
+import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
 
 export interface ReconcileProcessorDeps {

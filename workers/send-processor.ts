@@ -10,7 +10,7 @@ import type { SendStore } from '../src/queue/send-store.js';
 import type { Completion } from '../src/receipts/completion.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
-import type { FollowUps, ReconcileTiming } from './follow-ups.js';
+import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
 import { decideSend } from './send-decision.js';
 
 export interface SendProcessorDeps {

@@ -19,7 +19,7 @@ import {
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import type { SmsClient } from '../src/sms/types.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
-import { createFollowUps, type ReconcileTiming } from './follow-ups.js';
+import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { createHousekeepingProcessor } from './housekeeping-processor.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';

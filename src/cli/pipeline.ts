@@ -46,6 +46,7 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     logger: ctx.logger,
     templateContent,
     retentionSeconds: ctx.config.retentionDays * 86_400,
+    callbacks: ctx.config.callbackSecret !== undefined,
   });
   ctx.onClose(() => producer.close());
   return { producer, templateContent };

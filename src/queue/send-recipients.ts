@@ -1,34 +1,82 @@
+import type { Redis } from 'ioredis';
+import { decodeReceipt, type RecipientStore } from '../receipts/recipient-store.js';
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from './chunk-store.js';
+import type { Keys } from './keys.js';
 
-/** One recipient's state, as recorded on its chunk. */
+/** Recipient states as users see them (chunk states mapped, receipts applied). */
+export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'suppressed';
+
+/** One recipient's state: from its chunk, overridden by its own receipt when there is one. */
 export interface RecipientState {
   phone: string;
-  state: string;
+  state: RecipientStateName;
   code: string | undefined;
   bizId: string | undefined;
+  /** Send attempts of its chunk. */
   attempts: number;
-  chunkId: string;
+  /** When the current attempt was sent (ms). */
+  sentAt: number | undefined;
+  /** When the handset received it (ms), from the receipt. */
+  receivedAt: number | undefined;
+  chunkId: string | undefined;
+}
+
+const FROM_CHUNK: Record<string, RecipientStateName> = {
+  queued: 'queued',
+  sending: 'sending',
+  unknown: 'sending',
+  accepted: 'accepted',
+  failed: 'failed',
+  expired: 'expired',
+};
+
+export interface SendRecipientsDeps {
+  redis: Redis;
+  keys: Keys;
+  chunks: ChunkStore;
+  recipients: RecipientStore;
 }
 
 /**
- * Walks a send's chunks (and the children of split chunks) and yields every recipient with the
- * state of the chunk that carries it. Reads one chunk at a time: bounded memory for any size.
+ * Walks a send's chunks (and the children of split chunks) and yields every recipient with its
+ * state, then the numbers skipped as opted out. Reads one chunk at a time: bounded memory.
  */
-export async function* sendRecipients(chunks: ChunkStore, sendId: string, chunkCount: number): AsyncGenerator<RecipientState> {
+export async function* sendRecipients(d: SendRecipientsDeps, sendId: string, chunkCount: number): AsyncGenerator<RecipientState> {
   async function* walk(c: ChunkRecord): AsyncGenerator<RecipientState> {
     if (c.state === 'split') {
       for (let i = 0; i < c.payload.phones.length; i++) {
-        const child = await chunks.get(chunkIdOf(sendId, `${c.index}-${i}`));
+        const child = await d.chunks.get(chunkIdOf(sendId, `${c.index}-${i}`));
         if (child) yield* walk(child);
       }
       return;
     }
-    for (const phone of c.payload.phones) {
-      yield { phone, state: c.state, code: c.code, bizId: c.bizId, attempts: c.attempt, chunkId: c.chunkId };
+    const receipts = c.state === 'accepted' ? await d.recipients.getMany(sendId, c.payload.phones) : [];
+    for (let i = 0; i < c.payload.phones.length; i++) {
+      const r = receipts[i];
+      yield {
+        phone: c.payload.phones[i] as string,
+        state: r ? r.state : (FROM_CHUNK[c.state] ?? 'queued'),
+        code: r ? r.code : c.code,
+        bizId: c.bizId,
+        attempts: c.attempt,
+        sentAt: c.sentAt,
+        receivedAt: r?.receivedAt,
+        chunkId: c.chunkId,
+      };
     }
   }
   for (let i = 0; i < chunkCount; i++) {
-    const c = await chunks.get(chunkIdOf(sendId, String(i)));
+    const c = await d.chunks.get(chunkIdOf(sendId, String(i)));
     if (c) yield* walk(c);
   }
+  let cursor = '0';
+  do {
+    const [next, flat] = await d.redis.hscan(d.keys.recipients(sendId), cursor, 'COUNT', 1000);
+    cursor = next;
+    for (let i = 0; i < flat.length; i += 2) {
+      const r = decodeReceipt(flat[i + 1]);
+      if (r?.state !== 'suppressed') continue;
+      yield { phone: flat[i] as string, state: 'suppressed', code: r.code, bizId: undefined, attempts: 0, sentAt: undefined, receivedAt: undefined, chunkId: undefined };
+    }
+  } while (cursor !== '0');
 }

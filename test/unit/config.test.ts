@@ -58,6 +58,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ SMSQ_PREFIX: '{smsq-staging}' }).prefix).toBe('{smsq-staging}');
   });
 
+  it('reads receipt look-up policies per kind and names a bad one', () => {
+    const c = loadConfig({ SMSQ_RECEIPT_LOOKUPS: 'marketing=none, notification=sample:0.25' });
+    expect(c.receiptLookups.marketing).toEqual({ mode: 'none', sampleRate: 0 });
+    expect(c.receiptLookups.notification).toEqual({ mode: 'sample', sampleRate: 0.25 });
+    expect(c.receiptLookups.verification).toEqual({ mode: 'all', sampleRate: 1 });
+    expect(errorOf({ SMSQ_RECEIPT_LOOKUPS: 'marketing=some' }).message).toMatch(/SMSQ_RECEIPT_LOOKUPS=.*"marketing=some", which is not kind=all\|none\|sample:RATE/);
+  });
+
+  it('never prints the callback secret', () => {
+    const err = errorOf({ SMSQ_CALLBACK_SECRET: 'short' });
+    expect(err.message).toMatch(/SMSQ_CALLBACK_SECRET=<redacted> must be at least 16 characters/);
+    expect(err.message).not.toContain('short');
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ SMS_QPS: '', REDIS_URL: '' }).qps).toBe(4500);
   });

@@ -1,64 +1,79 @@
-/** `smsq status SEND_ID [--recipients]`: counts by state, and per-recipient states. */
+/** `smsq status SEND_ID [--recipients] [--watch]`: counts by state, and per-recipient states. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { systemClock } from '../../clock.js';
-import { NotFoundError } from '../../errors.js';
-import { createChunkStore } from '../../queue/chunk-store.js';
-import { createKeys } from '../../queue/keys.js';
-import { createSendStore } from '../../queue/send-store.js';
-import { sendRecipients } from '../../queue/send-recipients.js';
+import type { SendStatus } from '../../queue/send-store.js';
+import type { RecipientState } from '../../queue/send-recipients.js';
+import { PENDING_STATES } from '../../receipts/completion.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
-import { openRedis } from '../pipeline.js';
+import { openProducer } from '../pipeline.js';
 
 const schema = z.object({
   sendId: textFlag('smsq status s1a2b3c4d5e6f', 100),
   recipients: switchFlag,
+  watch: switchFlag,
   json: switchFlag,
 });
+
+const time = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : '-');
+
+function renderStatus(status: SendStatus): string {
+  const s = status.send;
+  return renderFields([
+    ['send id', s.sendId],
+    ['state', s.state + (s.code ? ` (${s.code}${s.reason ? `: ${s.reason}` : ''})` : '')],
+    ['kind', s.kind],
+    ['signature / template', `${s.signName} / ${s.templateCode}`],
+    ['recipients', `${s.recipients} queued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`],
+    ['created', time(s.createdAt)],
+    ...Object.entries(status.counts)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => [k, v] as const),
+  ]);
+}
+
+const pendingOf = (s: SendStatus) => PENDING_STATES.reduce((n, k) => n + s.counts[k], 0);
 
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('status')
-    .description('counts by state for a send, and per-recipient states with --recipients')
+    .description('counts by state for a send; every recipient with --recipients; follow it with --watch')
     .argument('<send-id>', 'the id printed by send, send-batch or campaign')
-    .option('--recipients', 'list every recipient with its state')
-    .option('--json', 'print JSON on stdout')
+    .option('--recipients', 'list every recipient: state, code, BizId, sent and received times, attempts')
+    .option('--watch', 'refresh every second until no recipient is waiting for an outcome')
+    .option('--json', 'print JSON on stdout (with --watch: one JSON line per change)')
     .action(
       ctx.action(schema, async (flags) => {
-        const redis = openRedis(ctx);
-        const keys = createKeys(ctx.config.prefix);
-        const status = await createSendStore({ redis, keys }).status(flags.sendId);
-        if (!status) throw new NotFoundError(`send ${flags.sendId}`);
-        const recipients = [];
-        if (flags.recipients) {
-          const chunks = createChunkStore({ redis, keys, clock: systemClock });
-          for await (const r of sendRecipients(chunks, flags.sendId, status.send.chunks)) recipients.push(r);
+        const { producer } = openProducer(ctx);
+        let status = await producer.getStatus(flags.sendId);
+        if (flags.watch) {
+          let last = '';
+          for (;;) {
+            const line = JSON.stringify(status.counts);
+            if (line !== last) {
+              if (flags.json) ctx.deps.stdout.write(`${JSON.stringify({ at: Date.now(), sendId: flags.sendId, state: status.send.state, counts: status.counts })}\n`);
+              else ctx.print(`${new Date().toISOString()}  ${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+              last = line;
+            }
+            if (pendingOf(status) === 0 && status.send.state !== 'enqueuing') break;
+            await new Promise((r) => setTimeout(r, 1000));
+            status = await producer.getStatus(flags.sendId);
+          }
+          if (flags.json) return;
         }
+        const recipients: RecipientState[] = [];
+        if (flags.recipients) for await (const r of producer.recipients(flags.sendId)) recipients.push(r);
         if (flags.json) {
           ctx.printJson({ ...status, ...(flags.recipients ? { recipients } : {}) });
           return;
         }
-        const s = status.send;
-        ctx.print(
-          renderFields([
-            ['send id', s.sendId],
-            ['state', s.state + (s.code ? ` (${s.code}${s.reason ? `: ${s.reason}` : ''})` : '')],
-            ['kind', s.kind],
-            ['signature / template', `${s.signName} / ${s.templateCode}`],
-            ['recipients', `${s.recipients} queued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`],
-            ['created', new Date(s.createdAt).toISOString()],
-            ...Object.entries(status.counts)
-              .filter(([k, v]) => v > 0 && k !== 'split')
-              .map(([k, v]) => [k, v] as const),
-          ]),
-        );
+        ctx.print(renderStatus(status));
         if (flags.recipients) {
           ctx.print(
             renderTable(
-              [{ header: 'phone' }, { header: 'state' }, { header: 'code' }, { header: 'biz id' }, { header: 'attempts' }],
-              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', r.attempts]),
+              [{ header: 'phone' }, { header: 'state' }, { header: 'code' }, { header: 'biz id' }, { header: 'sent' }, { header: 'received' }, { header: 'attempts' }],
+              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', time(r.sentAt), time(r.receivedAt), r.attempts]),
             ),
           );
         }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createSmsWorker } from '../../../workers/sms-worker.js';
+import { DEFAULT_RECEIPT_SCHEDULE } from '../../receipts/receipt-policy.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
 import { openRedis } from '../pipeline.js';
@@ -29,6 +30,9 @@ export function register(program: Command, ctx: CliContext): void {
           reconcile: { settleMs: config.reconcileSettleMs },
           accountRecheckMs: config.accountRecheckMs,
           retentionSeconds: config.retentionDays * 86_400,
+          receiptPolicies: config.receiptLookups,
+          receiptSchedule: { ...DEFAULT_RECEIPT_SCHEDULE, windowMs: config.receiptWindowHours * 3_600_000 },
+          callbackSecret: config.callbackSecret,
         });
         await worker.start();
         ctx.logger.info(

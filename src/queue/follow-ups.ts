@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Clock } from '../src/clock.js';
+import type { Clock } from '../clock.js';
 import {
   JOB,
   jobIds,
@@ -8,9 +8,9 @@ import {
   type ReceiptJobData,
   type ReconcileJobData,
   type SendJobData,
-} from '../src/queue/job-schemas.js';
-import { PRIORITY, RECEIPT_PRIORITY, type MessageKind } from '../src/queue/kinds.js';
-import { lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/receipts/receipt-policy.js';
+} from './job-schemas.js';
+import { PRIORITY, RECEIPT_PRIORITY, type MessageKind } from './kinds.js';
+import { lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../receipts/receipt-policy.js';
 
 /** When reconcile looks happen, relative to the start of the attempt being looked up. */
 export interface ReconcileTiming {

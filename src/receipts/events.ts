@@ -1,0 +1,83 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../queue/keys.js';
+
+/** A change of state, as published on the events stream. */
+export interface SmsqEvent {
+  /** Stream entry id; acknowledge it once handled. */
+  id: string;
+  /** `chunk`: every recipient of the chunk (`n` of them) changed; `recipient`: one number. */
+  type: 'chunk' | 'recipient';
+  sendId: string;
+  chunkId: string;
+  phone?: string;
+  state: string;
+  from?: string;
+  n?: number;
+  code?: string;
+  at: number;
+}
+
+export interface EventConsumerOptions {
+  redis: Redis;
+  keys: Keys;
+  /** Consumer group: each event is delivered to one consumer of the group. */
+  group: string;
+  /** This consumer's name within the group. */
+  consumer: string;
+  /** Where a new group starts: `$` (only new events, default) or `0` (everything still in the stream). */
+  startAt?: '$' | '0';
+}
+
+export interface EventConsumer {
+  /** Events not yet delivered to this group, waiting up to `blockMs` for some. */
+  read(opts?: { count?: number; blockMs?: number }): Promise<SmsqEvent[]>;
+  /** Events delivered to this consumer but not acknowledged (after a crash), oldest first. */
+  pending(opts?: { count?: number }): Promise<SmsqEvent[]>;
+  ack(ids: readonly string[]): Promise<number>;
+}
+
+function toEvent(id: string, flat: string[]): SmsqEvent {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
+  return {
+    id,
+    type: f.type === 'recipient' ? 'recipient' : 'chunk',
+    sendId: f.sendId ?? '',
+    chunkId: f.chunkId ?? '',
+    ...(f.phone ? { phone: f.phone } : {}),
+    state: f.state ?? '',
+    ...(f.from ? { from: f.from } : {}),
+    ...(f.n ? { n: Number(f.n) } : {}),
+    ...(f.code ? { code: f.code } : {}),
+    at: Number(f.at ?? 0),
+  };
+}
+
+type StreamReply = [string, [string, string[]][]][] | null;
+
+/**
+ * Reads smsq's events stream with a Redis consumer group, so several producer instances share
+ * the events and none is lost across a restart (unacknowledged events stay pending).
+ */
+export async function createEventConsumer(o: EventConsumerOptions): Promise<EventConsumer> {
+  const stream = o.keys.events();
+  try {
+    await o.redis.xgroup('CREATE', stream, o.group, o.startAt ?? '$', 'MKSTREAM');
+  } catch (err) {
+    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+  }
+  const readFrom = async (from: '>' | '0', count: number, blockMs?: number) => {
+    const args: (string | number)[] = ['GROUP', o.group, o.consumer, 'COUNT', count];
+    if (blockMs !== undefined) args.push('BLOCK', blockMs);
+    args.push('STREAMS', stream, from);
+    const res = (await o.redis.call('XREADGROUP', ...args)) as StreamReply;
+    return (res?.[0]?.[1] ?? []).map(([id, flat]) => toEvent(id, flat));
+  };
+  return {
+    read: (opts = {}) => readFrom('>', opts.count ?? 100, opts.blockMs),
+    pending: (opts = {}) => readFrom('0', opts.count ?? 100),
+    async ack(ids) {
+      return ids.length ? o.redis.xack(stream, o.group, ...ids) : 0;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { fieldIssuesFromZod, ValidationError } from '../errors.js';
+
+/**
+ * Alibaba's pushed SmsReport: a JSON array; times `yyyy-MM-dd HH:mm:ss` in UTC+8. Fields beyond
+ * these are ignored (Alibaba adds some over time).
+ */
+export const SmsReport = z.object({
+  phone_number: z.string().min(1),
+  send_time: z.string().optional(),
+  report_time: z.string().optional(),
+  success: z.boolean(),
+  err_code: z.string().optional().default(''),
+  err_msg: z.string().optional(),
+  sms_size: z.union([z.string(), z.number()]).optional(),
+  biz_id: z.string().optional(),
+  out_id: z.string().optional(),
+});
+export type SmsReport = z.infer<typeof SmsReport>;
+
+/** A pushed SmsUp (a reply from a handset). */
+export const SmsUp = z.object({
+  phone_number: z.string().min(1),
+  content: z.string(),
+  send_time: z.string().optional(),
+  dest_code: z.string().optional(),
+  sequence_id: z.union([z.string(), z.number()]).optional(),
+  sign_name: z.string().optional(),
+});
+export type SmsUp = z.infer<typeof SmsUp>;
+
+function parseArray<T>(schema: z.ZodType<T>, body: unknown, what: string): T[] {
+  const r = z.array(schema, { message: `must be a JSON array of ${what}` }).max(10_000).safeParse(body);
+  if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues, 'body'));
+  return r.data;
+}
+
+/** Validates a whole push before anything is applied: a malformed body changes nothing. */
+export function parseSmsReports(body: unknown): SmsReport[] {
+  return parseArray(SmsReport, body, 'SmsReport objects');
+}
+
+export function parseSmsUps(body: unknown): SmsUp[] {
+  return parseArray(SmsUp, body, 'SmsUp objects');
+}
+
+/** Replies that opt a number out of marketing (compared trimmed and case-insensitive). */
+export const DEFAULT_OPT_OUT_KEYWORDS = ['TD', 'T', '退订'] as const;
+
+export function isOptOut(content: string, keywords: readonly string[] = DEFAULT_OPT_OUT_KEYWORDS): boolean {
+  const c = content.trim().toUpperCase();
+  return keywords.some((k) => k.toUpperCase() === c);
+}
+
+/** Our OutId is `<sendId>.<chunk index>.<attempt>`; anything else is not ours. */
+export function parseOutId(outId: string | undefined): { sendId: string; index: string; attempt: number } | undefined {
+  if (!outId) return undefined;
+  const m = /^(s[0-9a-z]+)\.([0-9]+(?:-[0-9]+)*)\.([0-9]+)$/.exec(outId);
+  if (!m) return undefined;
+  return { sendId: m[1] as string, index: m[2] as string, attempt: Number(m[3]) };
+}

@@ -1,0 +1,121 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { ChunkStore } from '../queue/chunk-store.js';
+import type { FollowUps } from '../queue/follow-ups.js';
+import { parseCstDateTime } from '../sms/dates.js';
+import { normalizePhone } from '../sms/phone.js';
+import type { Completion } from './completion.js';
+import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
+import type { RecipientStore } from './recipient-store.js';
+import type { SuppressionList } from './suppression.js';
+
+export interface ReportIngestDeps {
+  chunks: ChunkStore;
+  recipients: RecipientStore;
+  completion: Completion;
+  followUps: FollowUps;
+  suppression: SuppressionList;
+  clock: Clock;
+  logger: Logger;
+  optOutKeywords?: readonly string[];
+}
+
+export interface ReportIngestResult {
+  /** Reports that set a recipient's final state. */
+  applied: number;
+  /** Repeats (Alibaba re-pushes) and reports after a final state: nothing changed. */
+  duplicates: number;
+  /** Reports that are not about a smsq send (no or foreign OutId, expired send). */
+  ignored: number;
+  /** Chunks whose unknown outcome a report resolved as accepted. */
+  resolved: number;
+}
+
+export interface ReplyIngestResult {
+  replies: number;
+  optedOut: number;
+}
+
+export interface ReportIngest {
+  /** Applies a pushed SmsReport array. Throws ValidationError (nothing applied) if malformed. */
+  applyReports(body: unknown): Promise<ReportIngestResult>;
+  /** Applies a pushed SmsUp array: opt-out replies join the suppression list. */
+  applyReplies(body: unknown): Promise<ReplyIngestResult>;
+}
+
+function time(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  try {
+    return parseCstDateTime(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pushed receipts. Each report names our OutId (`sendId.index.attempt`), which leads to the chunk.
+ * A report about an attempt whose outcome is unknown proves it was accepted, so it resolves the
+ * chunk without waiting for reconcile (and nothing is resent).
+ */
+export function createReportIngest(d: ReportIngestDeps): ReportIngest {
+  const log = d.logger.child({ component: 'report-ingest' });
+  return {
+    async applyReports(body) {
+      const reports = parseSmsReports(body);
+      const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, resolved: 0 };
+      for (const r of reports) {
+        const out = parseOutId(r.out_id);
+        const phone = normalizePhone(r.phone_number);
+        if (!out || !phone.ok) {
+          result.ignored++;
+          continue;
+        }
+        const chunkId = `${out.sendId}.${out.index}`;
+        const chunk = await d.chunks.get(chunkId);
+        if (!chunk) {
+          result.ignored++;
+          continue;
+        }
+        if ((chunk.state === 'unknown' || chunk.state === 'sending') && chunk.outId === r.out_id) {
+          const acceptedAt = chunk.sentAt ?? d.clock.now();
+          const t = await d.chunks.transition(chunkId, out.sendId, {
+            outId: r.out_id,
+            from: ['unknown', 'sending'],
+            to: 'accepted',
+            fields: { code: 'OK', resolvedBy: 'report', acceptedAt, ...(r.biz_id ? { bizId: r.biz_id } : {}) },
+          });
+          if (t.applied) {
+            result.resolved++;
+            await d.followUps.afterAccepted(out.sendId, chunkId, chunk.kind, acceptedAt);
+            log.info({ sendId: out.sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
+          }
+        } else if (chunk.outId !== r.out_id) {
+          log.error({ sendId: out.sendId, chunkId, outId: r.out_id, current: chunk.outId }, 'report for another attempt of this chunk: check for a duplicate');
+        }
+        const applied = await d.recipients.apply(out.sendId, chunkId, phone.phone, {
+          state: r.success ? 'delivered' : 'failed',
+          code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'),
+          receivedAt: time(r.report_time),
+          source: 'report',
+        });
+        if (applied.status === 'applied') {
+          result.applied++;
+          await d.completion.check(out.sendId, applied.pending);
+        } else if (applied.status === 'duplicate') result.duplicates++;
+        else result.ignored++;
+      }
+      return result;
+    },
+
+    async applyReplies(body) {
+      const replies = parseSmsUps(body);
+      const optOuts = replies
+        .filter((r) => isOptOut(r.content, d.optOutKeywords))
+        .map((r) => normalizePhone(r.phone_number))
+        .flatMap((p) => (p.ok ? [p.phone] : []));
+      const added = await d.suppression.add(optOuts);
+      if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
+      return { replies: replies.length, optedOut: optOuts.length };
+    },
+  };
+}

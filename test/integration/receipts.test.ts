@@ -1,0 +1,247 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import type { ReceiptPolicies } from '../../src/receipts/receipt-policy.js';
+import type { RecipientState } from '../../src/queue/send-recipients.js';
+import { ingestFor, startReceiver } from '../support/ingest.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+let h: Harness | undefined;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+  await h?.close();
+  h = undefined;
+});
+
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+const ALL: ReceiptPolicies = {
+  verification: { mode: 'all', sampleRate: 1 },
+  notification: { mode: 'all', sampleRate: 1 },
+  marketing: { mode: 'all', sampleRate: 1 },
+};
+const NONE: ReceiptPolicies = {
+  verification: { mode: 'none', sampleRate: 0 },
+  notification: { mode: 'none', sampleRate: 0 },
+  marketing: { mode: 'none', sampleRate: 0 },
+};
+const fast = (lookDelaysMs: number[] = [200, 500, 900], windowMs = 2500) => ({ receiptSchedule: { lookDelaysMs, windowMs } });
+const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => String(base + i));
+
+async function recipientsOf(harness: Harness, sendId: string): Promise<RecipientState[]> {
+  const out: RecipientState[] = [];
+  for await (const r of harness.producer.recipients(sendId)) out.push(r);
+  return out;
+}
+
+const queries = (harness: Harness) => harness.emulator.calls().filter((c) => c.action === 'QuerySendDetails');
+
+async function untilCounts(harness: Harness, sendId: string, want: Record<string, number>, timeoutMs = 15_000) {
+  return waitFor(async () => {
+    const s = await harness.producer.getStatus(sendId);
+    return Object.entries(want).every(([k, v]) => s.counts[k as keyof typeof s.counts] === v) ? s : undefined;
+  }, `counts ${JSON.stringify(want)}`, timeoutMs);
+}
+
+describe('receipts by QuerySendDetails', () => {
+  it('delivered: one look-up per recipient once receipts are final', async () => {
+    h = await createHarness({ label: 'rc-deliv', emulator: { delivery: { delayMs: 50, failureRatio: 0 } } });
+    const res = await h.producer.send({ ...NOTE, phones: phones(20, 13830000000) });
+    await h.startWorker({ receiptPolicies: ALL, ...fast() });
+    await untilCounts(h, res.sendId, { delivered: 20, accepted: 0 });
+    const rs = await recipientsOf(h, res.sendId);
+    expect(rs.every((r) => r.state === 'delivered' && r.code === 'DELIVERED' && r.receivedAt && r.sentAt && r.bizId)).toBe(true);
+    expect(queries(h).length / 20).toBeLessThanOrEqual(1.2);
+  });
+
+  it('failed: the carrier code is kept', async () => {
+    h = await createHarness({ label: 'rc-fail', emulator: { delivery: { delayMs: 20, failureRatio: 1 } } });
+    const res = await h.producer.send({ ...NOTE, phones: phones(5, 13831000000) });
+    await h.startWorker({ receiptPolicies: ALL, ...fast() });
+    await untilCounts(h, res.sendId, { failed: 5, accepted: 0 });
+    const rs = await recipientsOf(h, res.sendId);
+    expect(rs.every((r) => r.state === 'failed' && r.code && r.code !== 'DELIVERED')).toBe(true);
+  });
+
+  it('waiting, then final: looks again on the back-off schedule', async () => {
+    h = await createHarness({ label: 'rc-wait', emulator: { delivery: { delayMs: 700, failureRatio: 0 } } });
+    const res = await h.producer.send({ ...NOTE, phones: phones(3, 13832000000) });
+    await h.startWorker({ receiptPolicies: ALL, ...fast([150, 400, 1000], 5000) });
+    await untilCounts(h, res.sendId, { delivered: 3 });
+    // Looks at 150 ms and 400 ms found them waiting; the one at 1 s found them delivered.
+    expect(queries(h).length).toBe(9);
+  });
+
+  it('receipt window: recipients without a final receipt expire with the reason', async () => {
+    h = await createHarness({ label: 'rc-expire', emulator: { delivery: { delayMs: 60_000, failureRatio: 0 } } });
+    const res = await h.producer.send({ ...NOTE, phones: phones(4, 13833000000) });
+    await h.startWorker({ receiptPolicies: ALL, ...fast([200], 1200) });
+    await untilCounts(h, res.sendId, { expired: 4, accepted: 0 });
+    const rs = await recipientsOf(h, res.sendId);
+    expect(rs.every((r) => r.state === 'expired' && r.code === 'SMSQ_RECEIPT_WINDOW')).toBe(true);
+  });
+
+  it('samples a share of marketing recipients when configured', async () => {
+    h = await createHarness({ label: 'rc-sample', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const res = await h.producer.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'x' }, kind: 'marketing', phones: phones(400, 13834000000) });
+    await h.startWorker({ receiptPolicies: { ...ALL, marketing: { mode: 'sample', sampleRate: 0.1 } }, ...fast([200], 60_000) });
+    const s = await waitFor(async () => {
+      const st = await h!.producer.getStatus(res.sendId);
+      return st.counts.delivered > 0 && queries(h!).length === st.counts.delivered ? st : undefined;
+    }, 'sampled receipts');
+    expect(s.counts.delivered).toBeGreaterThan(15);
+    expect(s.counts.delivered).toBeLessThan(80);
+    expect(s.counts.accepted).toBe(400 - s.counts.delivered);
+  });
+});
+
+describe('pushed reports', () => {
+  it('push mode: receipts arrive by SmsReport push with no look-up at all', async () => {
+    h = await createHarness({ label: 'rc-push', emulator: { delivery: { delayMs: 50, failureRatio: 0 } } });
+    const { ingest, close } = ingestFor(h);
+    closers.push(close);
+    const receiver = await startReceiver(async (body) => (await ingest.applyReports(body), 200));
+    closers.push(receiver.close);
+    h.emulator.configure({ reportUrl: receiver.url });
+    const res = await h.producer.send({ ...NOTE, phones: phones(10, 13835000000) });
+    await h.startWorker({ receiptPolicies: NONE, ...fast() });
+    await untilCounts(h, res.sendId, { delivered: 10, accepted: 0 });
+    expect(queries(h)).toHaveLength(0);
+  });
+
+  it('a report before the look-up makes it unnecessary; one after it changes nothing', async () => {
+    h = await createHarness({ label: 'rc-before', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const { ingest, close } = ingestFor(h);
+    closers.push(close);
+    const [a, b] = ['13836000001', '13836000002'];
+    const res = await h.producer.send({ ...NOTE, phones: [a, b] });
+    await h.startWorker({ receiptPolicies: ALL, ...fast([800], 5000) });
+    await untilCounts(h, res.sendId, { accepted: 2 });
+    const outId = h.emulator.accepted()[0]!.outId;
+    const report = (phone: string, success: boolean, code: string) => ({
+      phone_number: phone,
+      send_time: '2026-11-24 10:00:00',
+      report_time: '2026-11-24 10:00:05',
+      success,
+      err_code: code,
+      err_msg: code,
+      sms_size: '1',
+      biz_id: 'x',
+      out_id: outId,
+    });
+    // Before the look-up (at 800 ms): a is final by push.
+    expect(await ingest.applyReports([report(a, true, 'DELIVERED')])).toMatchObject({ applied: 1 });
+    await untilCounts(h, res.sendId, { delivered: 2 });
+    expect(queries(h).map((q) => q.phones).flat()).toEqual([b]);
+    // After the look-up resolved b as delivered, a late failure report for b changes nothing.
+    expect(await ingest.applyReports([report(b, false, 'MK:0001')])).toMatchObject({ applied: 0, duplicates: 1 });
+    const rs = await recipientsOf(h, res.sendId);
+    expect(rs.find((r) => r.phone === b)).toMatchObject({ state: 'delivered' });
+  });
+
+  it('duplicate and out-of-order pushes are idempotent; a final state never goes back', async () => {
+    h = await createHarness({ label: 'rc-dup' });
+    const { ingest, close } = ingestFor(h);
+    closers.push(close);
+    const phone = '13837000001';
+    const res = await h.producer.send({ ...NOTE, phones: [phone] });
+    await h.startWorker({ receiptPolicies: NONE, ...fast() });
+    await untilCounts(h, res.sendId, { accepted: 1 });
+    const outId = h.emulator.accepted()[0]!.outId;
+    const r = (success: boolean, code: string) => ({ phone_number: phone, success, err_code: code, out_id: outId, report_time: '2026-11-24 10:00:05' });
+    const first = await ingest.applyReports([r(false, 'IC:0055'), r(false, 'IC:0055')]);
+    expect(first).toMatchObject({ applied: 1, duplicates: 1 });
+    expect(await ingest.applyReports([r(true, 'DELIVERED')])).toMatchObject({ applied: 0, duplicates: 1 });
+    const s = await h.producer.getStatus(res.sendId);
+    expect(s.counts).toMatchObject({ failed: 1, delivered: 0, accepted: 0 });
+    // Reports about other senders' messages are ignored; malformed bodies change nothing.
+    expect(await ingest.applyReports([{ phone_number: phone, success: true, out_id: 'not-ours' }])).toMatchObject({ ignored: 1 });
+    await expect(ingest.applyReports({ phone_number: phone })).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
+    await expect(ingest.applyReports([{ phone_number: phone, success: 'yes', out_id: outId }])).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
+    expect((await h.producer.getStatus(res.sendId)).counts.failed).toBe(1);
+  });
+
+  it('a report resolves a lost answer as accepted: nothing is resent', async () => {
+    h = await createHarness({ label: 'rc-lost', readTimeoutMs: 300, emulator: { delivery: { delayMs: 30, failureRatio: 0 } } });
+    const { ingest, close } = ingestFor(h);
+    closers.push(close);
+    const receiver = await startReceiver(async (body) => (await ingest.applyReports(body), 200));
+    closers.push(receiver.close);
+    h.emulator.configure({ reportUrl: receiver.url });
+    h.emulator.setFaults([{ kind: 'lost-answer', delayMs: 3000 }]);
+    const res = await h.producer.send({ ...NOTE, phones: ['13838000001'] });
+    // A long first look-up delay: the push must be what resolves it.
+    await h.startWorker({ receiptPolicies: NONE, ...fast(), reconcile: { firstLookAfterMs: 5000, settleMs: 10_000, lookIntervalMs: 1000 } });
+    await untilCounts(h, res.sendId, { delivered: 1 });
+    expect(h.emulator.accepted()).toHaveLength(1);
+    expect(h.emulator.calls().filter((c) => c.action === 'QuerySendDetails')).toHaveLength(0);
+  });
+});
+
+describe('opt-out replies', () => {
+  it('TD / T / 退订 suppress marketing, not notifications', async () => {
+    h = await createHarness({ label: 'rc-optout' });
+    const { ingest, close } = ingestFor(h);
+    closers.push(close);
+    const [x, y, z] = ['13839000001', '13839000002', '13839000003'];
+    expect(await ingest.applyReplies([
+      { phone_number: x, content: ' td ', send_time: '2026-11-24 10:00:00', dest_code: '1', sequence_id: 1 },
+      { phone_number: y, content: '退订' },
+      { phone_number: z, content: 'thanks' },
+    ])).toEqual({ replies: 3, optedOut: 2 });
+    const mkt = await h.producer.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing', phones: [x, y, z] });
+    expect(mkt).toMatchObject({ recipients: 1, suppressed: 2 });
+    const note = await h.producer.send({ ...NOTE, phones: [x, y, z] });
+    expect(note).toMatchObject({ recipients: 3, suppressed: 0 });
+    async function* rows() {
+      for (const p of [x, y, z, '13839000004']) yield { phone: p };
+    }
+    const camp = await h.producer.campaign(rows(), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' } });
+    expect(camp).toMatchObject({ recipients: 2, suppressed: 2 });
+    await h.startWorker({ receiptPolicies: NONE });
+    await untilCounts(h, mkt.sendId, { accepted: 1, suppressed: 2 });
+    const rs = await recipientsOf(h, mkt.sendId);
+    expect(rs.filter((r) => r.state === 'suppressed').map((r) => r.phone).sort()).toEqual([x, y]);
+    expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(x))).toHaveLength(1); // the notification only
+  });
+});
+
+describe('events and callbacks', () => {
+  it('publishes every change on a stream that a consumer group reads', async () => {
+    h = await createHarness({ label: 'rc-events', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const consumer = await h.producer.events({ group: 'orders', consumer: 'c1' });
+    const res = await h.producer.send({ ...NOTE, phones: ['13840000001'] });
+    await h.startWorker({ receiptPolicies: ALL, ...fast() });
+    await untilCounts(h, res.sendId, { delivered: 1 });
+    const events = await consumer.read({ count: 100, blockMs: 100 });
+    const mine = events.filter((e) => e.sendId === res.sendId);
+    expect(mine.map((e) => `${e.type}:${e.state}`)).toEqual(['chunk:sending', 'chunk:accepted', 'recipient:delivered']);
+    expect(mine[2]).toMatchObject({ phone: '13840000001', code: 'DELIVERED' });
+    expect(await consumer.ack(mine.map((e) => e.id))).toBe(3);
+    expect(await consumer.pending()).toEqual([]);
+  });
+
+  it("calls the send's callback URL with the final state, signed, retrying after a failure", async () => {
+    h = await createHarness({ label: 'rc-callback', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const secret = 'a-very-secret-callback-key';
+    const got: { body: unknown; ok: boolean }[] = [];
+    const receiver = await startReceiver((body, headers, raw) => {
+      const ts = String(headers['x-smsq-timestamp']);
+      const expected = `sha256=${createHmac('sha256', secret).update(`${ts}.${raw}`).digest('hex')}`;
+      got.push({ body, ok: headers['x-smsq-signature'] === expected });
+      return got.length === 1 ? 503 : 200; // the first try fails
+    });
+    closers.push(receiver.close);
+    const { createProducer } = await import('../../producers/producer.js');
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    closers.push(() => producer.close());
+    const res = await producer.send({ ...NOTE, phones: ['13841000001', '13841000002'], callbackUrl: receiver.url });
+    await h.startWorker({ receiptPolicies: ALL, ...fast(), callbackSecret: secret });
+    await waitFor(() => got.length >= 2, 'the callback to be retried and delivered', 20_000);
+    expect(got.every((g) => g.ok)).toBe(true);
+    expect(got[1]!.body).toMatchObject({ event: 'send.completed', sendId: res.sendId, counts: { delivered: 2, accepted: 0 } });
+    // Without callbacks enabled, a callbackUrl is refused at the door.
+    await expect(h.producer.send({ ...NOTE, phones: ['13841000003'], callbackUrl: receiver.url })).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
+  });
+});

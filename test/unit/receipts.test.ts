@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { isOptOut, parseOutId, parseSmsReports } from '../../src/receipts/pushed-reports.js';
+import { isLookedUp, lookAt } from '../../src/receipts/receipt-policy.js';
+import { decodeReceipt } from '../../src/receipts/recipient-store.js';
+
+describe('receipt schedule', () => {
+  const schedule = { lookDelaysMs: [1000, 5000, 20_000], windowMs: 60_000 };
+  it('uses the listed delays from acceptance, then repeats the last gap, until the window ends', () => {
+    expect([1, 2, 3, 4, 5].map((l) => lookAt(schedule, 100, l))).toEqual([1100, 5100, 20_100, 35_100, 50_100]);
+    expect(lookAt(schedule, 100, 6)).toBeUndefined(); // 65 s is past the 60 s window
+    expect(lookAt({ lookDelaysMs: [], windowMs: 1000 }, 0, 1)).toBeUndefined();
+  });
+});
+
+describe('receipt policy', () => {
+  it('looks up all, none, or a stable sample', () => {
+    expect(isLookedUp({ mode: 'all', sampleRate: 1 }, 's1', '13800000000')).toBe(true);
+    expect(isLookedUp({ mode: 'none', sampleRate: 1 }, 's1', '13800000000')).toBe(false);
+    const sample = { mode: 'sample' as const, sampleRate: 0.1 };
+    const picked = Array.from({ length: 10_000 }, (_, i) => isLookedUp(sample, 's1', String(13800000000 + i))).filter(Boolean).length;
+    expect(picked).toBeGreaterThan(850);
+    expect(picked).toBeLessThan(1150);
+    expect(isLookedUp(sample, 's1', '13800000042')).toBe(isLookedUp(sample, 's1', '13800000042'));
+  });
+});
+
+describe('pushed reports', () => {
+  it('recognises opt-out replies, trimmed and case-insensitive', () => {
+    expect(['TD', ' td ', 't', '退订'].every((c) => isOptOut(c))).toBe(true);
+    expect(['TDX', 'please stop', ''].some((c) => isOptOut(c))).toBe(false);
+  });
+
+  it('reads our OutIds and nothing else', () => {
+    expect(parseOutId('sabc123.7.2')).toEqual({ sendId: 'sabc123', index: '7', attempt: 2 });
+    expect(parseOutId('sabc123.7-3.1')).toEqual({ sendId: 'sabc123', index: '7-3', attempt: 1 });
+    expect(parseOutId('order-42')).toBeUndefined();
+    expect(parseOutId(undefined)).toBeUndefined();
+  });
+
+  it('refuses a malformed push as a whole, naming the field', () => {
+    expect(() => parseSmsReports([{ phone_number: '1', success: true }, { phone_number: '2' }])).toThrow(/body\[1\]\.success/);
+    expect(parseSmsReports([{ phone_number: '1', success: false }])[0]).toMatchObject({ err_code: '' });
+  });
+
+  it('decodes stored receipts', () => {
+    expect(decodeReceipt('delivered|DELIVERED|1700000000000|query')).toEqual({ state: 'delivered', code: 'DELIVERED', receivedAt: 1_700_000_000_000, source: 'query' });
+    expect(decodeReceipt('expired|SMSQ_RECEIPT_WINDOW||window')?.receivedAt).toBeUndefined();
+    expect(decodeReceipt(null)).toBeUndefined();
+  });
+});
