@@ -183,7 +183,10 @@ export class CliContext {
       const e = err.smsError;
       const suggest = recoveryCommands(e);
       this.note(`error ${e.code}: ${e.meaning}`);
-      if (e.message && e.message !== e.meaning && e.message !== e.code) this.note(`server said: ${e.message}`);
+      if (e.message && e.message !== e.meaning && e.message !== e.code) {
+        // With an HTTP status the text is Alibaba's Message; without, it is what went wrong locally.
+        this.note(`${e.httpStatus === undefined ? 'detail' : 'server said'}: ${e.message}`);
+      }
       this.note(`what to do: ${e.action}`);
       for (const cmd of suggest) this.note(`see what the account has: ${cmd}`);
       if (e.requestId) this.note(`request id: ${e.requestId}`);

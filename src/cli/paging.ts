@@ -25,7 +25,7 @@ export async function fetchPages<T>(
 ): Promise<PagedResult<T>> {
   if (!opts.all) {
     const { data, requestId } = ctx.unwrap(await fetch(opts.page, opts.pageSize));
-    return { ...data, page: opts.page, pageSize: opts.pageSize, all: false, requestId };
+    return { page: opts.page, pageSize: opts.pageSize, all: false, totalCount: data.totalCount, requestId, items: data.items };
   }
   const items: T[] = [];
   let totalCount = 0;
@@ -37,13 +37,14 @@ export async function fetchPages<T>(
     requestId = answer.requestId;
     if (answer.data.items.length < opts.pageSize || items.length >= totalCount) break;
   }
-  return { totalCount: Math.max(totalCount, items.length), items, page: 1, pageSize: opts.pageSize, all: true, requestId };
+  return { page: 1, pageSize: opts.pageSize, all: true, totalCount: Math.max(totalCount, items.length), requestId, items };
 }
 
 /** The footer under a list: what was shown and how to see more. */
-export function pagingFooter(r: PagedResult<unknown>, noun: string): string {
-  if (r.all || r.totalCount <= r.items.length) return `${r.items.length} ${noun} in all.`;
+export function pagingFooter(r: PagedResult<unknown>, singular: string, plural = `${singular}s`): string {
+  const noun = (n: number) => (n === 1 ? singular : plural);
+  if (r.all || r.totalCount <= r.items.length) return `${r.items.length} ${noun(r.items.length)} in all.`;
   const pages = Math.max(1, Math.ceil(r.totalCount / r.pageSize));
   const hint = r.page < pages ? ` Next: --page ${r.page + 1}, or --all.` : '';
-  return `Page ${r.page} of ${pages}: ${r.items.length} of ${r.totalCount} ${noun}.${hint}`;
+  return `Page ${r.page} of ${pages}: ${r.items.length} of ${r.totalCount} ${noun(r.totalCount)}.${hint}`;
 }

@@ -38,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         const details = data.details.map((d) => ({ ...d, status: sendStatusWord(d.sendStatus) }));
         if (flags.json) {
-          ctx.printJson({ totalCount: data.totalCount, page: flags.page, pageSize: flags.pageSize, details, requestId });
+          ctx.printJson({ page: flags.page, pageSize: flags.pageSize, totalCount: data.totalCount, requestId, details });
           return;
         }
         if (details.length === 0) {
@@ -62,7 +62,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         const pages = Math.max(1, Math.ceil(data.totalCount / flags.pageSize));
         const more = flags.page < pages ? ` Next: --page ${flags.page + 1}.` : '';
-        ctx.print(`Page ${flags.page} of ${pages}: ${details.length} of ${data.totalCount} records.${more}`);
+        ctx.print(`Page ${flags.page} of ${pages}: ${details.length} of ${data.totalCount} record${data.totalCount === 1 ? '' : 's'}.${more}`);
       }),
     );
 }

@@ -91,7 +91,7 @@ export function register(program: Command, ctx: CliContext): void {
             }),
           ),
         );
-        ctx.print(`${pagingFooter(result, 'records')} Details: smsq qualification GROUP_ID`);
+        ctx.print(`${pagingFooter(result, 'record')} Details: smsq qualification GROUP_ID`);
       }),
     );
 

@@ -38,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
           ),
         );
         const approved = items.filter((s) => s.approved).length;
-        ctx.print(`${pagingFooter(result, 'signatures')} ${approved} shown approved (✓ = usable for sending).`);
+        ctx.print(`${pagingFooter(result, 'signature')} ${approved} shown approved (✓ = usable for sending).`);
       }),
     );
 

@@ -62,7 +62,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         if (flags.json) {
           const { items, totalCount, ...rest } = result;
-          ctx.printJson({ ...rest, totalSize: totalCount, rows: items, totals });
+          ctx.printJson({ ...rest, totalSize: totalCount, totals, rows: items });
           return;
         }
         if (result.items.length === 0) {
@@ -79,7 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
             ],
           ),
         );
-        ctx.print(pagingFooter(result, 'days'));
+        ctx.print(pagingFooter(result, 'day'));
       }),
     );
 }

@@ -51,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
           ),
         );
         const approved = items.filter((t) => t.approved).length;
-        ctx.print(`${pagingFooter(result, 'templates')} ${approved} shown approved (✓ = usable for sending). Details: smsq template CODE`);
+        ctx.print(`${pagingFooter(result, 'template')} ${approved} shown approved (✓ = usable for sending). Details: smsq template CODE`);
       }),
     );
 
