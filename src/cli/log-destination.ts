@@ -4,7 +4,6 @@
  * files, CI) they stay JSON. Redaction has already happened in the logger by then.
  */
 import type { DestinationStream } from 'pino';
-import type { Writer } from './context.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'service']);
@@ -23,7 +22,7 @@ function readable(line: string): string {
   return `${level.padEnd(5)} ${String(entry.msg ?? '')}${extras.length ? `  ${extras.join(' ')}` : ''}\n`;
 }
 
-export function createCliLogDestination(stderr: Writer, pretty: boolean): DestinationStream {
+export function createCliLogDestination(stderr: { write(chunk: string): unknown }, pretty: boolean): DestinationStream {
   return {
     write(chunk: string) {
       if (!pretty) {
