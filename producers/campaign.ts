@@ -42,6 +42,7 @@ export interface StreamCampaignOptions {
     kind: MessageKind;
     name?: string;
     idempotencyKey?: string;
+    deadline?: number;
   };
   recipients: AsyncIterable<CampaignRecipient>;
   templateContent: string | undefined;
@@ -84,6 +85,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     name: req.name,
     idempotencyKey: req.idempotencyKey,
     callbackUrl: o.callbackUrl,
+    deadline: req.deadline,
     recipients: 0,
     rejected: 0,
     duplicates: 0,

@@ -22,6 +22,8 @@ export interface SendPlan {
   name?: string;
   idempotencyKey?: string;
   callbackUrl?: string;
+  /** Epoch ms; chunks not sent by then expire. */
+  deadline?: number;
   /** Valid, deduplicated recipients. */
   recipients: number;
   rejected: RejectedNumber[];
@@ -88,6 +90,7 @@ export function planSend(input: unknown, templateContent?: string, isSuppressed?
     name: req.name,
     idempotencyKey: req.idempotencyKey,
     callbackUrl: req.callbackUrl,
+    deadline: req.deadline,
     recipients: valid.length,
     rejected,
     duplicates,
@@ -141,6 +144,7 @@ export function planSendBatch(input: unknown, templateContent?: string, isSuppre
     name: req.name,
     idempotencyKey: req.idempotencyKey,
     callbackUrl: req.callbackUrl,
+    deadline: req.deadline,
     recipients: valid.length,
     rejected,
     duplicates,

@@ -1,3 +1,4 @@
+import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../src/clock.js';
 import { NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
@@ -72,6 +73,12 @@ export interface Producer {
   planSend(request: unknown): Promise<SendPlan>;
   planSendBatch(request: unknown): Promise<SendPlan>;
   getStatus(sendId: string): Promise<SendStatus>;
+  /** Stops new chunks of a send within a second; other traffic flows. Returns the new status. */
+  pause(sendId: string, reason?: string): Promise<SendStatus>;
+  /** Continues a paused send where it stopped; no recipient is sent twice. */
+  resume(sendId: string): Promise<SendStatus>;
+  /** Ends a send: its queued recipients become `cancelled`; chunks in flight finish. */
+  cancel(sendId: string, reason?: string): Promise<SendStatus>;
   /** Every recipient of a send with its state, code, BizId, times and attempts (streamed). */
   recipients(sendId: string): AsyncGenerator<RecipientState>;
   /** A consumer of the events stream (every change of state) in a consumer group. */
@@ -99,6 +106,17 @@ export function createProducer(opts: ProducerOptions): Producer {
     if (url !== undefined && !opts.callbacks) {
       throw new ValidationError([{ field: 'callbackUrl', message: 'callbacks are not enabled here. Fix: set SMSQ_CALLBACK_SECRET on the workers and the producer, or drop callbackUrl' }]);
     }
+  }
+
+  /** Wakes the jobs parked while a send was paused (they re-check its control at once). */
+  async function wakeParked(sendId: string): Promise<void> {
+    const parkedKey = keys.sendParked(sendId);
+    const ids = await opts.redis.smembers(parkedKey);
+    for (const id of ids) {
+      const job = await Job.fromId(queue, id);
+      await job?.promote().catch(() => undefined); // no longer delayed: it already ran again
+    }
+    if (ids.length) await opts.redis.srem(parkedKey, ...ids);
   }
 
   /** The opted-out numbers among a marketing request's numbers (one round trip). */
@@ -156,6 +174,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       name: plan.name,
       idempotencyKey: plan.idempotencyKey,
       callbackUrl: plan.callbackUrl,
+      deadline: plan.deadline,
       recipients: plan.recipients,
       rejected: plan.rejected.length,
       duplicates: plan.duplicates,
@@ -258,6 +277,35 @@ export function createProducer(opts: ProducerOptions): Producer {
       const status = await sends.status(sendId);
       if (!status) throw new NotFoundError(`send ${sendId}`);
       return status;
+    },
+
+    async pause(sendId, reason = 'paused by an operator') {
+      if ((await sends.setControl(sendId, 'paused', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+      log?.warn({ sendId, reason }, 'send paused');
+      return this.getStatus(sendId);
+    },
+
+    async resume(sendId) {
+      const prev = await sends.setControl(sendId, 'active', 'resumed by an operator');
+      if (prev === undefined) throw new NotFoundError(`send ${sendId}`);
+      if (prev === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
+      // Forget the failures that caused an auto-pause, so it does not trip again at once.
+      await opts.redis.del(keys.sendOutcomes(sendId));
+      await wakeParked(sendId);
+      log?.info({ sendId }, 'send resumed');
+      return this.getStatus(sendId);
+    },
+
+    async cancel(sendId, reason = 'cancelled by an operator') {
+      if ((await sends.setControl(sendId, 'cancelled', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+      // Mark what is still queued now rather than when each job comes up.
+      const status = await this.getStatus(sendId);
+      for (let i = 0; i < status.send.chunks; i++) {
+        await chunks.transition(`${sendId}.${i}`, sendId, { from: ['queued'], to: 'cancelled', fields: { code: 'SMSQ_CANCELLED' } });
+      }
+      await wakeParked(sendId);
+      log?.warn({ sendId, reason }, 'send cancelled');
+      return this.getStatus(sendId);
     },
 
     async *recipients(sendId) {

@@ -19,6 +19,12 @@ const templateCode = z
   .trim()
   .regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789 (see `smsq templates`)' });
 const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
+/** An ISO 8601 time with a zone (or epoch ms): chunks not sent by then are `expired`, not sent late. */
+const deadline = z
+  .union([z.iso.datetime({ offset: true }), z.number().int().positive()], {
+    message: 'must be an ISO 8601 time with a zone (2026-11-25T20:00:00+08:00) or epoch milliseconds',
+  })
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 const callbackUrl = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
   .max(2048);
@@ -36,6 +42,7 @@ export const SendRequest = z.object({
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),
   callbackUrl: callbackUrl.optional(),
+  deadline: deadline.optional(),
 });
 export type SendRequest = z.input<typeof SendRequest>;
 
@@ -56,6 +63,7 @@ export const SendBatchRequest = z.object({
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),
   callbackUrl: callbackUrl.optional(),
+  deadline: deadline.optional(),
 });
 export type SendBatchRequest = z.input<typeof SendBatchRequest>;
 
@@ -69,6 +77,7 @@ export const CampaignRequest = z.object({
   name: z.string().max(200).optional(),
   idempotencyKey: IdempotencyKey.optional(),
   callbackUrl: callbackUrl.optional(),
+  deadline: deadline.optional(),
 });
 export type CampaignRequest = z.input<typeof CampaignRequest>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies, type ReceiptPolicy } from './receipts/receipt-policy.js';
+import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 
 /**
  * The environment contract of smsq (see README "Configuration"). This is the only module that
@@ -48,6 +49,10 @@ export interface Config {
   callbackSecret: string | undefined;
   /** Token that Alibaba's pushed reports must carry (URL path or header). Push endpoints are off without it. */
   reportToken: string | undefined;
+  /** No marketing SMS inside this daily window (China time). Default 21:00–08:00; `off` → undefined. */
+  quietHours: QuietHours | undefined;
+  /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; undefined = off. */
+  autoPause: { window: number; failureRatio: number } | undefined;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
 }
@@ -205,6 +210,31 @@ const envSchema = z.object({
     .string()
     .min(16, { message: 'must be at least 16 characters. Fix: SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32)' })
     .optional(),
+  SMSQ_QUIET_HOURS: z
+    .string()
+    .trim()
+    .transform((v, zctx) => {
+      try {
+        return parseQuietHours(v);
+      } catch (err) {
+        zctx.addIssue({ code: 'custom', message: `${(err as Error).message}. Fix: SMSQ_QUIET_HOURS=21:00-08:00 (China time) or off` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  SMSQ_AUTOPAUSE: z
+    .string()
+    .trim()
+    .transform((v, zctx) => {
+      if (v === 'off') return undefined;
+      const m = /^(\d{1,4}):(0(\.\d+)?|1(\.0+)?)$/.exec(v);
+      if (!m || Number(m[1]) < 1) {
+        zctx.addIssue({ code: 'custom', message: 'must be CHUNKS:RATIO or off. Fix: SMSQ_AUTOPAUSE=20:0.5 (pause when over half of the last 20 chunks failed)' });
+        return z.NEVER;
+      }
+      return { window: Number(m[1]), failureRatio: Number(m[2]) };
+    })
+    .optional(),
   SMSQ_REPORT_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
@@ -295,6 +325,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     receiptWindowHours: e.SMSQ_RECEIPT_WINDOW_HOURS,
     callbackSecret: e.SMSQ_CALLBACK_SECRET,
     reportToken: e.SMSQ_REPORT_TOKEN,
+    quietHours: 'SMSQ_QUIET_HOURS' in clean ? e.SMSQ_QUIET_HOURS : DEFAULT_QUIET_HOURS,
+    autoPause: 'SMSQ_AUTOPAUSE' in clean ? e.SMSQ_AUTOPAUSE : { window: 20, failureRatio: 0.5 },
     server: {
       host: e.SMSQ_SERVER_HOST,
       port: e.SMSQ_SERVER_PORT,

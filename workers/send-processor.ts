@@ -1,5 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Clock } from '../src/clock.js';
+import type { Keys } from '../src/queue/keys.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import { chunkIdOf, type ChunkStore, type NewChunk } from '../src/queue/chunk-store.js';
@@ -8,6 +10,7 @@ import { SendJobData } from '../src/queue/job-schemas.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import type { SendStore } from '../src/queue/send-store.js';
 import type { Completion } from '../src/receipts/completion.js';
+import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
 import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
@@ -24,17 +27,33 @@ export interface SendProcessorDeps {
   logger: Logger;
   timing: ReconcileTiming;
   flowPolicy: FlowControlPolicy;
+  redis: Redis;
+  keys: Keys;
   /** Flow-control retries are spread over this many ms after the window opens. */
   flowSpreadMs: number;
   /** Lifetime of chunk records created here (split children). */
   retentionSeconds: number;
   completion: Completion;
+  /** Campaign controls: quiet hours, parking of paused sends, auto-pause. */
+  controls: SendControls;
+}
+
+/** How paused sends, quiet hours and auto-pause behave (see README "Campaign controls"). */
+export interface SendControls {
+  /** Marketing quiet window (China time); undefined = none. */
+  quietHours: QuietHours | undefined;
+  /** A job of a paused send re-checks at least this often (ms); `resume` wakes them at once. */
+  parkMs: number;
+  /** A marketing job inside quiet hours re-checks at least this often (ms). */
+  quietRecheckMs: number;
+  /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed. */
+  autoPause: { window: number; failureRatio: number } | undefined;
 }
 
 /** What a send job returns (visible in Bull Board). */
 export type SendJobResult =
   | { outcome: 'accepted'; bizId: string; attempt: number }
-  | { outcome: 'failed'; code: string }
+  | { outcome: 'failed' | 'cancelled' | 'expired'; code: string }
   | { outcome: 'unknown'; code: string; attempt: number }
   | { outcome: 'split'; children: number }
   | { outcome: 'skipped'; state: string };
@@ -95,13 +114,27 @@ export function createSendProcessor(d: SendProcessorDeps) {
     const { sendId, chunkId } = parsed.data;
     const log = baseLog.child({ sendId, chunkId, jobId: job.id });
 
-    const claim = await d.chunks.claim(chunkId, sendId);
+    const claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours));
     switch (claim.type) {
       case 'missing':
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
-      case 'send-failed':
+      case 'ended':
         await d.completion.check(sendId);
-        return { outcome: 'failed', code: claim.code };
+        return { outcome: claim.state === 'failed' ? 'failed' : claim.state, code: claim.code };
+      case 'paused': {
+        // Parked until `resume` promotes it (or the next re-check); nothing was sent.
+        await d.redis.sadd(d.keys.sendParked(sendId), job.id as string);
+        await job.moveToDelayed(Date.now() + d.controls.parkMs, token);
+        // A resume between our claim and the park must not leave this job asleep.
+        const status = await d.sends.status(sendId);
+        if (status?.send.control !== 'paused') await job.promote().catch(() => undefined);
+        throw new DelayedError();
+      }
+      case 'quiet': {
+        const wait = Math.min(Math.max(0, claim.until - d.clock.now()), d.controls.quietRecheckMs);
+        await job.moveToDelayed(Date.now() + wait, token);
+        throw new DelayedError();
+      }
       case 'done': {
         if (claim.state === 'accepted') {
           // A re-run after a crash between acceptance and scheduling its receipts.
@@ -142,12 +175,21 @@ export function createSendProcessor(d: SendProcessorDeps) {
     const decision = decideSend(outcome);
     const settle = (to: 'accepted' | 'failed' | 'queued' | 'unknown', fields: Record<string, string | number>) =>
       d.chunks.transition(chunkId, sendId, { outId, from: ['sending', 'unknown'], to, fields });
+    const recordOutcome = async (ok: boolean) => {
+      const ap = d.controls.autoPause;
+      if (!ap) return;
+      const reason = await d.sends.recordOutcome(sendId, ok, ap.window, ap.failureRatio, d.retentionSeconds);
+      if (reason) log.error({ reason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+    };
 
     switch (decision.type) {
       case 'accepted': {
         const acceptedAt = d.clock.now();
         const t = await settle('accepted', { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt });
-        if (t.applied) await d.followUps.afterAccepted(sendId, chunkId, kind, acceptedAt);
+        if (t.applied) {
+          await d.followUps.afterAccepted(sendId, chunkId, kind, acceptedAt);
+          await recordOutcome(true);
+        }
         else if (t.state === 'accepted' && t.outId === outId) await d.chunks.setBizId(chunkId, decision.bizId);
         else log.error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
         log.debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
@@ -156,6 +198,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
       case 'fail-recipients':
         await settle('failed', { code: decision.code });
         await d.completion.check(sendId);
+        await recordOutcome(false);
         log.warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
         return { outcome: 'failed', code: decision.code };
       case 'fail-send':

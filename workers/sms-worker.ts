@@ -7,6 +7,7 @@ import { createChunkStore } from '../src/queue/chunk-store.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { JOB, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
+import type { QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
 import { createSendStore } from '../src/queue/send-store.js';
 import { createCompletion } from '../src/receipts/completion.js';
@@ -60,6 +61,15 @@ export interface SmsWorkerOptions {
   receiptSchedule?: ReceiptSchedule;
   /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
   callbackSecret?: string;
+  /**
+   * Marketing quiet hours (China time). Default: none here; the product default (21:00–08:00)
+   * comes from SMSQ_QUIET_HOURS in config, which `smsq worker` passes in.
+   */
+  quietHours?: QuietHours;
+  /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; `null` = off. Default 20 chunks, 0.5. */
+  autoPause?: { window: number; failureRatio: number } | null;
+  /** How often a parked (paused) or quiet-hours job re-checks, at most (ms). Default 60000. */
+  recheckMs?: number;
   /** Housekeeping jobs (expiry, callbacks) in flight. Default 4. */
   housekeepingConcurrency?: number;
   /** Shown in Bull Board as the job's processor. */
@@ -125,6 +135,14 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     flowSpreadMs: o.flowControlSpreadMs ?? 5000,
     retentionSeconds,
     completion,
+    redis: o.connection,
+    keys,
+    controls: {
+      quietHours: o.quietHours,
+      parkMs: o.recheckMs ?? 60_000,
+      quietRecheckMs: o.recheckMs ?? 60_000,
+      autoPause: o.autoPause === null ? undefined : (o.autoPause ?? { window: 20, failureRatio: 0.5 }),
+    },
   });
   const processReconcile = createReconcileProcessor({ client: o.client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion });
   const processReceipt = createReceiptProcessor({

@@ -78,7 +78,9 @@ export function renderPlan(plan: SendPlan, content: string | undefined): string 
       ['chunks / API calls', `${plan.chunks.length} ${plan.api} call${plan.chunks.length === 1 ? '' : 's'}`],
       ['SMS segments', seg ? `${seg.perMessage} per message (${seg.chars} chars), ${seg.total} in total` : 'unknown'],
       ['duplicates dropped', plan.duplicates],
+      ['opted out (skipped)', plan.suppressed.length],
       ['rejected numbers', plan.rejected.length],
+      ...(plan.deadline ? ([['deadline', new Date(plan.deadline).toISOString()]] as const) : []),
     ]),
   ];
   if (plan.rejected.length) {
@@ -107,6 +109,7 @@ export function renderEnqueued(res: EnqueueResult): string {
     ['queued recipients', res.recipients],
     ['rejected', res.rejectedCount],
     ['duplicates dropped', res.duplicates],
+    ['opted out (skipped)', res.suppressed],
     ['chunks / API calls', res.apiCalls],
     ...(res.duplicate ? ([['note', 'idempotency key seen before: this is the first request\'s send, nothing new was enqueued']] as const) : []),
   ]);

@@ -24,12 +24,15 @@ end
 /**
  * claim: start an attempt, or tell the caller why not.
  * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] send hash, KEYS[4] events stream
- * ARGV[1] now (ms), ARGV[2] events maxlen
+ * ARGV[1] now (ms), ARGV[2] events maxlen, ARGV[3] end of the current marketing quiet window (ms, 0 = not quiet)
  * Returns one of:
  *   {'send', attempt, outId, payload, kind, n, index}  state was queued; now sending with a fresh OutId
  *   {'unknown', attempt, outId, sentAt}             state was sending (a worker died mid-call) or unknown
- *   {'send-failed', code}                           the send failed as a whole; the chunk is now failed
- *   {'done', state}                                 nothing to do (accepted, failed, split, expired)
+ *   {'ended', state, code}                          the send failed as a whole, was cancelled or passed its
+ *                                                   deadline: the chunk is now failed / cancelled / expired
+ *   {'paused'}                                      the send is paused; the chunk stays queued
+ *   {'quiet', until}                                a marketing chunk inside quiet hours; stays queued
+ *   {'done', state}                                 nothing to do (accepted, failed, split, expired, cancelled)
  *   {'missing'}                                     no such chunk
  */
 export const CLAIM_SCRIPT = `${EMIT}
@@ -38,15 +41,21 @@ local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'p
 local state, attempt, n = f[1], tonumber(f[2] or '0'), tonumber(f[7] or '0')
 local chunkId = f[8] .. '.' .. f[9]
 if state == 'queued' then
-  local sendState = redis.call('HMGET', KEYS[3], 'state', 'code')
-  if sendState[1] == 'failed' then
-    local code = sendState[2] or 'SMSQ_SEND_FAILED'
-    redis.call('HSET', KEYS[1], 'state', 'failed', 'code', code, 'updatedAt', ARGV[1])
-    redis.call('HINCRBY', KEYS[2], 'queued', -n)
-    redis.call('HINCRBY', KEYS[2], 'failed', n)
-    emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', 'failed', n, code, ARGV[1])
-    return {'send-failed', code}
+  local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
+  local to, code = nil, nil
+  if send[1] == 'failed' then to, code = 'failed', send[2] or 'SMSQ_SEND_FAILED'
+  elseif send[3] == 'cancelled' then to, code = 'cancelled', 'SMSQ_CANCELLED'
+  elseif send[4] and tonumber(send[4]) < tonumber(ARGV[1]) then to, code = 'expired', 'SMSQ_DEADLINE'
   end
+  if to then
+    redis.call('HSET', KEYS[1], 'state', to, 'code', code, 'updatedAt', ARGV[1])
+    redis.call('HINCRBY', KEYS[2], 'queued', -n)
+    redis.call('HINCRBY', KEYS[2], to, n)
+    emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', to, n, code, ARGV[1])
+    return {'ended', to, code}
+  end
+  if send[3] == 'paused' then return {'paused'} end
+  if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
   attempt = attempt + 1
   local outId = chunkId .. '.' .. attempt
   redis.call('HSET', KEYS[1], 'state', 'sending', 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])

@@ -5,7 +5,7 @@ import { CLAIM_SCRIPT, SPLIT_SCRIPT, TRANSITION_SCRIPT } from './chunk-scripts.j
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 
-export const CHUNK_STATES = ['queued', 'sending', 'unknown', 'accepted', 'failed', 'expired', 'split'] as const;
+export const CHUNK_STATES = ['queued', 'sending', 'unknown', 'accepted', 'failed', 'expired', 'cancelled', 'split'] as const;
 export type ChunkState = (typeof CHUNK_STATES)[number];
 
 export interface NewChunk {
@@ -38,7 +38,9 @@ export interface ChunkRecord {
 export type ClaimResult =
   | { type: 'send'; attempt: number; outId: string; payload: ChunkPayload; kind: MessageKind; n: number; index: string }
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
-  | { type: 'send-failed'; code: string }
+  | { type: 'ended'; state: 'failed' | 'cancelled' | 'expired'; code: string }
+  | { type: 'paused' }
+  | { type: 'quiet'; until: number }
   | { type: 'done'; state: ChunkState }
   | { type: 'missing' };
 
@@ -57,7 +59,7 @@ export function chunkIdOf(sendId: string, index: string): string {
 }
 
 interface ScriptedRedis extends Redis {
-  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, eventsKey: string, now: number, maxlen: number): Promise<string[]>;
+  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, eventsKey: string, now: number, maxlen: number, quietUntil: number): Promise<string[]>;
   smsqTransition(chunkKey: string, countsKey: string, eventsKey: string, ...argv: (string | number)[]): Promise<[number, string, string?]>;
 }
 
@@ -85,7 +87,8 @@ export interface ChunkStoreOptions {
 export interface ChunkStore {
   /** Adds chunk creation to a pipeline; existing chunks are left untouched (idempotent enqueue). */
   create(pipeline: ChainableCommander, chunk: NewChunk, ttlSeconds: number): void;
-  claim(chunkId: string, sendId: string): Promise<ClaimResult>;
+  /** `quietUntil`: end of the current marketing quiet window, or 0 outside it. */
+  claim(chunkId: string, sendId: string, quietUntil?: number): Promise<ClaimResult>;
   transition(chunkId: string, sendId: string, req: TransitionRequest): Promise<TransitionResult>;
   get(chunkId: string): Promise<ChunkRecord | undefined>;
   /** Records the BizId of an accepted chunk (when acceptance was learned before the answer). */
@@ -129,8 +132,8 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       pipeline.expire(key, ttlSeconds);
     },
 
-    async claim(chunkId, sendId) {
-      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), clock.now(), eventsMaxLen);
+    async claim(chunkId, sendId, quietUntil = 0) {
+      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), clock.now(), eventsMaxLen, quietUntil);
       switch (res[0]) {
         case 'send':
           return {
@@ -144,8 +147,12 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
           };
         case 'unknown':
           return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };
-        case 'send-failed':
-          return { type: 'send-failed', code: String(res[1]) };
+        case 'ended':
+          return { type: 'ended', state: res[1] as 'failed' | 'cancelled' | 'expired', code: String(res[2]) };
+        case 'paused':
+          return { type: 'paused' };
+        case 'quiet':
+          return { type: 'quiet', until: Number(res[1]) };
         case 'done':
           return { type: 'done', state: res[1] as ChunkState };
         default:

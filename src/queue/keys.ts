@@ -17,6 +17,10 @@ export interface Keys {
   sendCounts(sendId: string): string;
   sendChunks(sendId: string): string;
   chunk(chunkId: string): string;
+  /** Jobs of a paused send waiting for `resume`. */
+  sendParked(sendId: string): string;
+  /** The last chunk outcomes of a send (1 ok, 0 failed), for auto-pause. */
+  sendOutcomes(sendId: string): string;
   /** Receipt states per recipient (only recipients whose state differs from their chunk's). */
   recipients(sendId: string): string;
   idempotency(key: string): string;
@@ -35,6 +39,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     sendChunks: (id) => `${prefix}:send:${id}:chunks`,
     chunk: (id) => `${prefix}:chunk:${id}`,
     recipients: (id) => `${prefix}:send:${id}:rcpt`,
+    sendParked: (id) => `${prefix}:send:${id}:parked`,
+    sendOutcomes: (id) => `${prefix}:send:${id}:outcomes`,
     idempotency: (key) => `${prefix}:idem:${key}`,
     account: () => `${prefix}:account`,
     events: () => `${prefix}:events`,

@@ -5,7 +5,7 @@ import type { MessageKind } from './kinds.js';
  * What per-send counts are kept for: chunk states (a chunk's recipients all share them) and the
  * final receipt states of single recipients.
  */
-export const COUNTED_STATES = ['queued', 'sending', 'unknown', 'accepted', 'delivered', 'failed', 'expired', 'suppressed'] as const;
+export const COUNTED_STATES = ['queued', 'sending', 'unknown', 'accepted', 'delivered', 'failed', 'expired', 'cancelled', 'suppressed'] as const;
 export type CountedState = (typeof COUNTED_STATES)[number];
 
 /** What a send was, as recorded when it was enqueued. */
@@ -20,6 +20,8 @@ export interface SendRecord {
   idempotencyKey?: string;
   /** Receives the final state of the send, signed (HMAC-SHA256). */
   callbackUrl?: string;
+  /** Epoch ms: chunks not sent by then are expired (SMSQ_DEADLINE). */
+  deadline?: number;
   /** Recipients queued (valid, deduplicated). */
   recipients: number;
   /** Numbers refused at the door. */
@@ -29,8 +31,18 @@ export interface SendRecord {
   createdAt: number;
 }
 
+/** Operator control of a send: `paused` stops new chunks; `cancelled` ends the rest. */
+export type SendControl = 'active' | 'paused' | 'cancelled';
+
 export interface SendStatus {
-  send: SendRecord & { state: 'enqueuing' | 'active' | 'failed'; code?: string; reason?: string };
+  send: SendRecord & {
+    state: 'enqueuing' | 'active' | 'failed';
+    code?: string;
+    reason?: string;
+    control: SendControl;
+    /** Why it was paused (an operator, or auto-pause with the failure ratio). */
+    controlReason?: string;
+  };
   /** Recipients per state; `rejected` are the numbers refused at the door. */
   counts: Record<CountedState | 'rejected', number>;
 }
@@ -47,6 +59,13 @@ export interface SendStore {
   /** The whole send fails (sign/template unusable); queued chunks fail when claimed. Idempotent. */
   fail(sendId: string, code: string, reason: string): Promise<boolean>;
   status(sendId: string): Promise<SendStatus | undefined>;
+  /** Sets the control of a send; refuses to leave `cancelled`. Returns the previous control. */
+  setControl(sendId: string, control: SendControl, reason: string): Promise<SendControl | undefined>;
+  /**
+   * Records a chunk outcome; when the last `window` chunks failed more than `maxFailureRatio`,
+   * pauses the send and returns the reason.
+   */
+  recordOutcome(sendId: string, ok: boolean, window: number, maxFailureRatio: number, ttlSeconds: number): Promise<string | undefined>;
   /** Reserves an idempotency key for a send id; returns the send id that holds it. */
   reserveIdempotencyKey(key: string, sendId: string, ttlSeconds: number): Promise<string>;
 }
@@ -114,6 +133,7 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
           name: h.name,
           idempotencyKey: h.idempotencyKey,
           callbackUrl: h.callbackUrl,
+          deadline: h.deadline ? Number(h.deadline) : undefined,
           recipients: Number(h.recipients ?? 0),
           rejected: Number(h.rejected ?? 0),
           duplicates: Number(h.duplicates ?? 0),
@@ -122,9 +142,51 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
           state: (h.state as SendStatus['send']['state']) ?? 'active',
           code: h.code,
           reason: h.reason,
+          control: (h.control as SendControl | undefined) ?? 'active',
+          controlReason: h.controlReason,
         },
         counts,
       };
+    },
+
+    async setControl(sendId, control, reason) {
+      const res = await redis.eval(
+        `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+         local prev = redis.call('HGET', KEYS[1], 'control') or 'active'
+         if prev == 'cancelled' then return prev end
+         redis.call('HSET', KEYS[1], 'control', ARGV[1], 'controlReason', ARGV[2])
+         return prev`,
+        1,
+        keys.send(sendId),
+        control,
+        reason,
+      );
+      return (res as SendControl | null) ?? undefined;
+    },
+
+    async recordOutcome(sendId, ok, window, maxFailureRatio, ttlSeconds) {
+      const res = await redis.eval(
+        `redis.call('LPUSH', KEYS[1], ARGV[1])
+         redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+         redis.call('EXPIRE', KEYS[1], ARGV[4])
+         local list = redis.call('LRANGE', KEYS[1], 0, -1)
+         if #list < tonumber(ARGV[2]) then return false end
+         local failed = 0
+         for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
+         if failed / #list <= tonumber(ARGV[3]) then return false end
+         if (redis.call('HGET', KEYS[2], 'control') or 'active') ~= 'active' then return false end
+         local reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
+         redis.call('HSET', KEYS[2], 'control', 'paused', 'controlReason', reason)
+         return reason`,
+        2,
+        keys.sendOutcomes(sendId),
+        keys.send(sendId),
+        ok ? '1' : '0',
+        window,
+        maxFailureRatio,
+        ttlSeconds,
+      );
+      return typeof res === 'string' ? res : undefined;
     },
 
     async reserveIdempotencyKey(key, sendId, ttlSeconds) {

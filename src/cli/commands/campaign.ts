@@ -6,13 +6,17 @@ import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
+import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, renderEnqueued } from '../pipeline.js';
 import { jsonParamsFlag } from '../send-flags.js';
 
 const schema = z.object({
-  file: textFlag('--file recipients.csv (header with a phone column; other columns are per-recipient params)', 4096),
-  sign: textFlag('--sign <approved signature>', 100),
-  template: textFlag('--template SMS_123456789', 50),
+  action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
+  sendId: textFlag('smsq campaign pause s1a2b3c4d5e6f', 100).optional(),
+  file: textFlag('--file recipients.csv (header with a phone column; other columns are per-recipient params)', 4096).optional(),
+  sign: textFlag('--sign <approved signature>', 100).optional(),
+  template: textFlag('--template SMS_123456789', 50).optional(),
+  deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
   param: jsonParamsFlag('--param \'{"name":"friend"}\'').optional(),
   name: textFlag('--name spring-sale', 200).optional(),
   kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional().default('marketing'),
@@ -25,7 +29,9 @@ const schema = z.object({
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('campaign')
-    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress')
+    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress; or pause / resume / cancel one')
+    .argument('[action]', 'pause | resume | cancel an existing send (omit to enqueue a campaign)')
+    .argument('[send-id]', 'the send to pause, resume or cancel')
     .option('--file <path>', 'CSV: a header naming the phone column (phone, mobile, ...); other columns are per-recipient params')
     .option('--sign <name>', 'approved signature')
     .option('--template <code>', 'approved template code')
@@ -33,31 +39,44 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'a name for the campaign')
     .option('--kind <kind>', 'verification | notification | marketing (default: marketing)')
     .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
+    .option('--deadline <time>', 'ISO time with zone; chunks not sent by then are expired, not sent late')
     .option('--yes', 'do not ask for confirmation (skips the counting pass)')
     .option('--dry-run', 'read the file, print the plan, enqueue nothing')
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(schema, async (flags) => {
         const { producer, templateContent } = openProducer(ctx);
+        if (flags.action) {
+          if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
+          const status = await producer[flags.action](flags.sendId);
+          if (flags.json) ctx.printJson(status);
+          else ctx.print(`${flags.sendId}: ${status.send.control}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+          return;
+        }
+        const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);
+        if (missing.length) throw new UsageError(missing.map((k) => `--${k} is required to enqueue a campaign`).join('\n'));
+        const file = flags.file as string;
         const request = {
           signName: flags.sign,
           templateCode: flags.template,
+          deadline: flags.deadline,
           templateParam: flags.param,
           name: flags.name,
           kind: flags.kind,
           idempotencyKey: flags.idempotencyKey,
         };
-        const content = await templateContent(flags.template);
+        const content = await templateContent(flags.template as string);
         if (flags.dryRun || !flags.yes) {
           // A counting pass: the same validation and chunking as the real run, nothing written.
-          const plan = await producer.planCampaign(readRecipientsCsv(flags.file), request);
+          const plan = await producer.planCampaign(readRecipientsCsv(file), request);
           const summary = renderFields([
-            ['file', flags.file],
+            ['file', file],
             ['signature / template', `${flags.sign} / ${flags.template}`],
             ['content', content ?? '(unknown)'],
             ['recipients', plan.recipients],
             ['rejected rows', plan.rejectedCount],
             ['duplicates dropped', plan.duplicates],
+            ['opted out (skipped)', plan.suppressed],
             ['API calls', `${plan.apiCalls} (${plan.sendSmsCalls} SendSms, ${plan.sendBatchSmsCalls} SendBatchSms)`],
           ]);
           const rejected = plan.rejected.length
@@ -75,7 +94,7 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         let lastShown = 0;
-        const res = await producer.campaign(readRecipientsCsv(flags.file), request, {
+        const res = await producer.campaign(readRecipientsCsv(file), request, {
           onProgress: (p) => {
             const now = Date.now();
             if (now - lastShown < 500) return;

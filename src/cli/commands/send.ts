@@ -19,6 +19,7 @@ const schema = z.object({
   param: jsonParamsFlag('--param \'{"code":"123456"}\'').optional(),
   kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional().default('notification'),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
+  deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
   yes: switchFlag,
   wait: switchFlag,
   dryRun: switchFlag,
@@ -35,6 +36,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
     .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
     .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
+    .option('--deadline <time>', 'ISO time with zone; recipients not sent by then are expired, not sent late')
     .option('--yes', 'do not ask for confirmation')
     .option('--wait', 'wait until every recipient has an outcome')
     .option('--dry-run', 'print the plan and enqueue nothing')
@@ -49,6 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
           templateParam: flags.param,
           kind: flags.kind,
           idempotencyKey: flags.idempotencyKey,
+          deadline: flags.deadline,
         };
         const plan = await producer.planSend(request);
         const content = await templateContent(flags.template);

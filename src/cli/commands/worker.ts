@@ -33,6 +33,8 @@ export function register(program: Command, ctx: CliContext): void {
           receiptPolicies: config.receiptLookups,
           receiptSchedule: { ...DEFAULT_RECEIPT_SCHEDULE, windowMs: config.receiptWindowHours * 3_600_000 },
           callbackSecret: config.callbackSecret,
+          quietHours: config.quietHours,
+          autoPause: config.autoPause ?? null,
         });
         await worker.start();
         ctx.logger.info(

@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { DEFAULT_QUIET_HOURS } from '../../src/queue/quiet-hours.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const MKT = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing' as const };
+const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' as const };
+const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => String(base + i));
+
+/** A clock that real time moves, set to a chosen China-time instant and movable by tests. */
+function controllableClock(cstIso: string): Clock & { jumpTo(cstIso: string): void } {
+  let offset = Date.parse(`${cstIso}+08:00`) - Date.now();
+  return {
+    now: () => Date.now() + offset,
+    jumpTo: (iso) => {
+      offset = Date.parse(`${iso}+08:00`) - Date.now();
+    },
+  };
+}
+
+function marketingCalls(harness: Harness, base: number): number {
+  return harness.emulator.accepted().filter((a) => a.phoneNumbers.some((p) => Number(p) >= base && Number(p) < base + 1_000_000)).length;
+}
+
+describe('campaign controls', () => {
+  it('pause stops new chunks within a second while other traffic flows; resume finishes with nobody sent twice', async () => {
+    h = await createHarness({ label: 'ctl-pause' });
+    const base = 13850000000;
+    const res = await h.producer.send({ ...MKT, phones: phones(15_000, base) });
+    await h.startWorker({ qps: 8, concurrency: 2, recheckMs: 60_000 });
+    const harness = h;
+    await waitFor(() => marketingCalls(harness, base) >= 2, 'a few chunks sent');
+    await h.producer.pause(res.sendId);
+    const pausedAt = Date.now();
+    // In-flight calls may finish; nothing new starts after that.
+    await new Promise((r) => setTimeout(r, 1000));
+    const afterPause = marketingCalls(h, base);
+    const code = await h.producer.send({ ...CODE, phones: ['13759000001'] });
+    await waitFor(async () => (await harness.producer.getStatus(code.sendId)).counts.accepted === 1, 'a verification code during the pause');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(marketingCalls(h, base)).toBe(afterPause);
+    expect(Date.now() - pausedAt).toBeGreaterThan(1000);
+    const paused = await h.producer.getStatus(res.sendId);
+    expect(paused.send.control).toBe('paused');
+    expect(paused.counts.queued).toBeGreaterThan(0);
+    await h.producer.resume(res.sendId);
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === 15_000, 'the rest after resume', 20_000);
+    const per = new Map<string, number>();
+    for (const a of h.emulator.accepted()) for (const p of a.phoneNumbers) per.set(p, (per.get(p) ?? 0) + 1);
+    expect([...per.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('cancel marks the rest cancelled and sends nothing more', async () => {
+    h = await createHarness({ label: 'ctl-cancel' });
+    const base = 13860000000;
+    const res = await h.producer.send({ ...MKT, phones: phones(10_000, base) });
+    await h.startWorker({ qps: 6, concurrency: 1 });
+    const harness = h;
+    await waitFor(() => marketingCalls(harness, base) >= 1, 'one chunk sent');
+    const status = await h.producer.cancel(res.sendId);
+    expect(status.send.control).toBe('cancelled');
+    const settled = await waitFor(async () => {
+      const s = await harness.producer.getStatus(res.sendId);
+      return s.counts.queued + s.counts.sending === 0 ? s : undefined;
+    }, 'nothing queued or in flight');
+    expect(settled.counts.cancelled + settled.counts.accepted).toBe(10_000);
+    expect(settled.counts.cancelled).toBeGreaterThanOrEqual(7000);
+    const calls = marketingCalls(h, base);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(marketingCalls(h, base)).toBe(calls);
+    await expect(h.producer.resume(res.sendId)).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
+  });
+
+  it('quiet hours hold marketing (not codes) until the window opens', async () => {
+    const clock = controllableClock('2026-11-24T22:30:00');
+    h = await createHarness({ label: 'ctl-quiet', emulator: { clock } });
+    const mkt = await h.producer.send({ ...MKT, phones: ['13870000001'] });
+    const code = await h.producer.send({ ...CODE, phones: ['13870000002'] });
+    await h.startWorker({ clock, quietHours: DEFAULT_QUIET_HOURS, recheckMs: 200 });
+    const harness = h;
+    await waitFor(async () => (await harness.producer.getStatus(code.sendId)).counts.accepted === 1, 'the code at night');
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await h.producer.getStatus(mkt.sendId)).counts.queued).toBe(1);
+    clock.jumpTo('2026-11-25T08:00:01');
+    await waitFor(async () => (await harness.producer.getStatus(mkt.sendId)).counts.accepted === 1, 'marketing once the window opens');
+  });
+
+  it('a deadline expires chunks that were not sent in time instead of sending them late', async () => {
+    const clock = controllableClock('2026-11-24T10:00:00');
+    h = await createHarness({ label: 'ctl-deadline', emulator: { clock } });
+    const res = await h.producer.send({ ...MKT, phones: phones(2500, 13880000000), deadline: '2026-11-24T10:05:00+08:00' });
+    clock.jumpTo('2026-11-24T10:06:00');
+    await h.startWorker({ clock });
+    const harness = h;
+    const s = await waitFor(async () => {
+      const st = await harness.producer.getStatus(res.sendId);
+      return st.counts.expired === 2500 ? st : undefined;
+    }, 'every chunk expired');
+    expect(s.counts.accepted).toBe(0);
+    expect(h.emulator.accepted()).toHaveLength(0);
+  });
+
+  it('auto-pauses a send whose recent chunks keep failing, with the reason', async () => {
+    h = await createHarness({ label: 'ctl-auto' });
+    // The notification template needs ${name} and ${order}: every chunk fails permanently.
+    const res = await h.producer.send({ signName: N.sign, templateCode: N.notificationTemplate, phones: phones(10_000, 13890000000), kind: 'marketing' });
+    await h.startWorker({ concurrency: 1, autoPause: { window: 3, failureRatio: 0.5 } });
+    const harness = h;
+    const s = await waitFor(async () => {
+      const st = await harness.producer.getStatus(res.sendId);
+      return st.send.control === 'paused' ? st : undefined;
+    }, 'auto-pause');
+    expect(s.send.controlReason).toMatch(/auto-pause: 3 of the last 3 chunks failed/);
+    await new Promise((r) => setTimeout(r, 400));
+    const later = await h.producer.getStatus(res.sendId);
+    expect(later.counts.failed).toBeLessThanOrEqual(4000);
+    expect(later.counts.queued).toBeGreaterThanOrEqual(6000);
+  });
+});
