@@ -1,0 +1,153 @@
+/**
+ * The sending commands of `smsq` run in-process (`runCli`) against the private Redis and the
+ * emulator: dry runs, confirmation, enqueue, the worker command, status, campaign controls.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+
+function collector() {
+  let text = '';
+  return { write: (s: string) => void (text += s), get text() { return text; } };
+}
+
+interface Extra {
+  waitForShutdown?: () => Promise<string>;
+  confirm?: (q: string) => Promise<boolean>;
+}
+
+let env: NodeJS.ProcessEnv;
+async function run(argv: string[], extra: Extra = {}) {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runCli(argv, { stdout, stderr, env, ...extra });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'smsq-cli-'));
+let emulator: Emulator;
+const prefix = uniquePrefix('cli');
+const redis = createTestConnection();
+let stopWorker: (signal: string) => void = () => {};
+let workerDone: Promise<{ code: number }> | undefined;
+
+beforeAll(async () => {
+  emulator = createEmulator({ delivery: { delayMs: 20 } });
+  const { endpoint } = await emulator.listen();
+  env = {
+    REDIS_URL: testRedisUrl(),
+    SMSQ_PREFIX: prefix,
+    SMS_MODE: 'sandbox',
+    SMS_ENDPOINT: endpoint,
+    LOG_LEVEL: 'warn',
+    SMSQ_QUIET_HOURS: 'off',
+    SMSQ_RECEIPT_LOOKUPS: 'verification=none,notification=none,marketing=none',
+  };
+});
+
+afterAll(async () => {
+  stopWorker('SIGTERM');
+  await workerDone;
+  await deleteKeys(redis, prefix);
+  redis.disconnect();
+  await emulator.close();
+});
+
+describe('smsq send', () => {
+  it('--dry-run restates the plan and enqueues nothing', async () => {
+    const r = await run(['send', '--phones', '13800138000,+8613800138000,12345', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--kind', 'verification', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/numbers\s+1 \(13800138000\)/);
+    expect(r.stdout).toMatch(/chunks \/ API calls\s+1 SendSms call/);
+    expect(r.stdout).toMatch(/SMS segments\s+1 per message/);
+    expect(r.stdout).toMatch(/duplicates dropped\s+1/);
+    expect(r.stdout).toMatch(/12345/);
+    expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
+  });
+
+  it('refuses without --yes when there is no terminal to ask, and enqueues nothing', async () => {
+    const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1"}']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing to send without confirmation.*add --yes/);
+    expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
+  });
+
+  it('asks on a terminal; "no" enqueues nothing', async () => {
+    let asked = '';
+    const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1"}'], {
+      confirm: async (q) => ((asked = q), false),
+    });
+    expect(asked).toMatch(/Send 1 message\(s\) in 1 API call\(s\)\?/);
+    expect(r.code).toBe(1);
+    expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
+  });
+
+  it('names a bad flag and the fix', async () => {
+    const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":1}', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--param .*must be a JSON object whose values are strings/);
+  });
+
+  it('enqueues with --yes, and the worker command sends it; status shows it', async () => {
+    let stop!: (s: string) => void;
+    const shutdown = new Promise<string>((resolve) => (stop = resolve));
+    stopWorker = stop;
+    workerDone = run(['worker', '--concurrency', '4'], { waitForShutdown: () => shutdown });
+    const r = await run(['send', '--phones', '13800138001,13800138002', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { sendId: string; recipients: number };
+    expect(res.recipients).toBe(2);
+    await waitFor(async () => {
+      const s = await run(['status', res.sendId, '--json']);
+      return (JSON.parse(s.stdout) as { counts: { accepted: number } }).counts.accepted === 2;
+    }, 'the worker command to send it');
+    const table = await run(['status', res.sendId, '--recipients']);
+    expect(table.stdout).toMatch(/13800138001\s+accepted/);
+    expect(table.stdout).toMatch(/accepted\s+2/);
+    expect((await run(['status', 'snope'])).code).toBe(1);
+  });
+
+  it('send-batch reads a JSON file of personalised messages', async () => {
+    const file = join(dir, 'batch.json');
+    writeFileSync(file, JSON.stringify([
+      { phone: '13800138010', signName: N.sign, templateParam: { name: 'A', order: '1' } },
+      { phone: '13800138011', signName: N.sign, templateParam: { name: 'B', order: '2' } },
+    ]));
+    const r = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { sendId: string; chunks: number };
+    expect(res.chunks).toBe(1);
+    await waitFor(() => emulator.accepted().some((a) => a.action === 'SendBatchSms' && a.phoneNumbers.includes('13800138011')), 'the batch call');
+  });
+
+  it('campaign: counts the file, enqueues it, and pauses / resumes / cancels it', async () => {
+    const file = join(dir, 'list.csv');
+    writeFileSync(file, ['phone,name', ...Array.from({ length: 2500 }, (_, i) => `${13810000000 + i},n${i}`), 'bad,x'].join('\n'));
+    const dry = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout).plan).toMatchObject({ recipients: 2500, rejectedCount: 1, apiCalls: 25, sendBatchSmsCalls: 25 });
+    const r = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const { sendId } = JSON.parse(r.stdout) as { sendId: string };
+    const paused = await run(['campaign', 'pause', sendId, '--json']);
+    expect(JSON.parse(paused.stdout).send.control).toBe('paused');
+    const resumed = await run(['campaign', 'resume', sendId]);
+    expect(resumed.stdout).toMatch(/active/);
+    await waitFor(async () => JSON.parse((await run(['status', sendId, '--json'])).stdout).counts.accepted === 2500, 'the campaign sent');
+    const cancelled = await run(['campaign', 'cancel', sendId]);
+    expect(cancelled.stdout).toMatch(/cancelled/);
+    expect((await run(['campaign', 'resume', sendId])).code).not.toBe(0);
+    expect((await run(['campaign', 'stop', sendId])).stderr).toMatch(/must be pause, resume or cancel/);
+  });
+
+  it('resume says whether sending was blocked', async () => {
+    const r = await run(['resume']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/not blocked/);
+  });
+});
