@@ -1,0 +1,105 @@
+/**
+ * In-memory totals of Dysmsapi calls, limiter waits and latencies between two flushes to Redis.
+ * Pure: no I/O, no timers; `call-metrics.ts` drains it every second.
+ */
+import { FIELD_SEP } from './metric-keys.js';
+
+/** Upper bounds (seconds) of the call-latency histogram buckets; `+Inf` is implied. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10]);
+
+/** One finished API call. */
+export interface CallRecord {
+  /** Dysmsapi action, e.g. `SendSms`, `QuerySendDetails`. */
+  operation: string;
+  /** `accepted` (a send that was accepted), `ok` (any other call that succeeded), or the error class. */
+  outcome: string;
+  /** Wall time of the call in seconds. */
+  seconds: number;
+  /** Numbers the call addressed (sends only). */
+  recipients?: number;
+}
+
+/** Field increments per hash, ready for HINCRBY (integers) and HINCRBYFLOAT (`sum`, `seconds`). */
+export interface CallDeltas {
+  calls: Map<string, number>;
+  latency: Map<string, number>;
+  waits: Map<string, number>;
+}
+
+export interface CallAggregate {
+  recordCall(call: CallRecord): void;
+  /** Time spent held back by a limiter (`reason` is a short snake_case word, e.g. `throttled`). */
+  recordWait(reason: string, seconds: number): void;
+  /** Whether anything was recorded since the last drain. */
+  readonly empty: boolean;
+  /** Returns the increments recorded since the last drain and starts again from zero. */
+  drain(): CallDeltas;
+  /** Adds increments back (a flush that failed), so that they go out with the next one. */
+  restore(deltas: CallDeltas): void;
+}
+
+/** Label values go into Redis hash fields: keep them to a safe alphabet. */
+export function labelValue(v: string): string {
+  const clean = v.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+  return clean === '' ? 'unknown' : clean;
+}
+
+/** The histogram bucket a latency falls in, as its `le=` field suffix. */
+export function bucketOf(seconds: number, bounds: readonly number[] = LATENCY_BUCKETS_SECONDS): string {
+  for (const b of bounds) if (seconds <= b) return `le=${b}`;
+  return 'le=+Inf';
+}
+
+function add(map: Map<string, number>, field: string, n: number): void {
+  map.set(field, (map.get(field) ?? 0) + n);
+}
+
+function emptyDeltas(): CallDeltas {
+  return { calls: new Map(), latency: new Map(), waits: new Map() };
+}
+
+export function createCallAggregate(bounds: readonly number[] = LATENCY_BUCKETS_SECONDS): CallAggregate {
+  let d = emptyDeltas();
+  let count = 0;
+  return {
+    recordCall({ operation, outcome, seconds, recipients }) {
+      const op = labelValue(operation);
+      const oc = labelValue(outcome);
+      const s = Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+      add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}calls`, 1);
+      if (recipients !== undefined && recipients > 0) add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}recipients`, recipients);
+      add(d.latency, `${op}${FIELD_SEP}${bucketOf(s, bounds)}`, 1);
+      add(d.latency, `${op}${FIELD_SEP}sum`, s);
+      add(d.latency, `${op}${FIELD_SEP}count`, 1);
+      count++;
+    },
+    recordWait(reason, seconds) {
+      const r = labelValue(reason);
+      add(d.waits, `${r}${FIELD_SEP}count`, 1);
+      add(d.waits, `${r}${FIELD_SEP}seconds`, Number.isFinite(seconds) && seconds > 0 ? seconds : 0);
+      count++;
+    },
+    get empty() {
+      return count === 0;
+    },
+    drain() {
+      const out = d;
+      d = emptyDeltas();
+      count = 0;
+      return out;
+    },
+    restore(deltas) {
+      for (const key of ['calls', 'latency', 'waits'] as const) {
+        for (const [f, n] of deltas[key]) {
+          add(d[key], f, n);
+          count++;
+        }
+      }
+    },
+  };
+}
+
+/** Fields whose values are fractional (HINCRBYFLOAT); every other field is an integer count. */
+export function isFloatField(field: string): boolean {
+  return field.endsWith(`${FIELD_SEP}sum`) || field.endsWith(`${FIELD_SEP}seconds`);
+}

@@ -1,0 +1,160 @@
+/**
+ * Per-call metrics of worker processes. `instrumentSmsClient` wraps an {@link SmsClient} so every
+ * call is counted by operation and outcome class and timed; the recorder aggregates in memory and
+ * adds its totals to Redis hashes once a second, where `smsq server`'s `/metrics` reads the sum of
+ * every worker. Metrics never slow a call down or make it fail: a flush that fails is retried
+ * with the next one.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { SmsClient, SmsOutcome } from '../sms/types.js';
+import { createCallAggregate, isFloatField, LATENCY_BUCKETS_SECONDS, type CallRecord } from './call-aggregate.js';
+import { metricKeys } from './metric-keys.js';
+
+export interface CallMetricsRecorderOptions {
+  /** Redis to flush to (a worker's connection is fine); the recorder does not close it. */
+  redis: Redis;
+  /** Key prefix with a hash tag; must match the server's. */
+  prefix: string;
+  /** How often totals are added to Redis (ms). Default 1000. */
+  flushIntervalMs?: number;
+  /** Milliseconds since the epoch, for the writer heartbeat. Default `Date.now`. */
+  now?: () => number;
+  logger?: Logger;
+  /** Names this process in the writers set. Default `host:pid:random`. */
+  writerId?: string;
+  /** Histogram bucket bounds in seconds. Default {@link LATENCY_BUCKETS_SECONDS}. */
+  buckets?: readonly number[];
+}
+
+export interface CallMetricsRecorder {
+  recordCall(call: CallRecord): void;
+  /**
+   * Time the process was held back by a limiter: `throttled` (Dysmsapi said slow down; every
+   * worker pauses), `account` (account blocked), `queue` (a job's wait between ready and start).
+   */
+  recordLimiterWait(reason: string, seconds: number): void;
+  /** Adds what was recorded since the last flush to Redis now. */
+  flush(): Promise<void>;
+  /** Stops the timer and flushes one last time. */
+  close(): Promise<void>;
+}
+
+/** How long a writer that stopped flushing still counts as present (ms). */
+export const WRITER_TTL_MS = 60_000;
+
+export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMetricsRecorder {
+  const keys = metricKeys(o.prefix);
+  const now = o.now ?? Date.now;
+  const aggregate = createCallAggregate(o.buckets ?? LATENCY_BUCKETS_SECONDS);
+  const writerId = o.writerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const log = o.logger?.child({ component: 'call-metrics' });
+  let inFlight: Promise<void> | undefined;
+  let closed = false;
+  let failures = 0;
+
+  async function flushOnce(): Promise<void> {
+    const deltas = aggregate.drain();
+    const t = now();
+    // One MULTI: all increments of a flush land together or not at all.
+    const multi = o.redis.multi();
+    for (const [key, map] of [
+      [keys.calls, deltas.calls],
+      [keys.latency, deltas.latency],
+      [keys.waits, deltas.waits],
+    ] as const) {
+      for (const [field, n] of map) {
+        if (isFloatField(field)) multi.hincrbyfloat(key, field, n);
+        else multi.hincrby(key, field, n);
+      }
+    }
+    // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
+    multi.zadd(keys.writers, t, writerId);
+    multi.zremrangebyscore(keys.writers, '-inf', t - 24 * 3600_000);
+    try {
+      const res = await multi.exec();
+      const err = res?.find(([e]) => e)?.[0];
+      if (err) throw err;
+      failures = 0;
+    } catch (err) {
+      aggregate.restore(deltas);
+      if (failures++ % 60 === 0) log?.warn({ err }, 'could not flush call metrics to Redis; keeping them for the next flush');
+    }
+  }
+
+  function flush(): Promise<void> {
+    // Never two flushes at once: the second would drain what the first restores on failure.
+    inFlight ??= flushOnce().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
+  const timer = setInterval(() => {
+    if (!closed) void flush();
+  }, o.flushIntervalMs ?? 1000);
+  timer.unref();
+
+  return {
+    recordCall: (call) => aggregate.recordCall(call),
+    recordLimiterWait: (reason, seconds) => aggregate.recordWait(reason, seconds),
+    flush,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      await inFlight;
+      await flush();
+      await o.redis.zrem(keys.writers, writerId).catch(() => {});
+    },
+  };
+}
+
+/** SmsClient method → Dysmsapi action name (the `operation` label). Exhaustive by type. */
+const OPERATIONS = {
+  sendSms: 'SendSms',
+  sendBatchSms: 'SendBatchSms',
+  querySendDetails: 'QuerySendDetails',
+  querySendStatistics: 'QuerySendStatistics',
+  querySmsSignList: 'QuerySmsSignList',
+  querySmsTemplateList: 'QuerySmsTemplateList',
+  getSmsSign: 'GetSmsSign',
+  getSmsTemplate: 'GetSmsTemplate',
+  querySmsQualificationRecord: 'QuerySmsQualificationRecord',
+  querySingleSmsQualification: 'QuerySingleSmsQualification',
+} as const satisfies Record<keyof SmsClient, string>;
+
+/** What an outcome counts as: `accepted` for a send that went through, `ok` for other calls, else the error class. */
+export function outcomeClass(operation: string, outcome: SmsOutcome<unknown>): string {
+  if (outcome.ok) return operation === 'SendSms' || operation === 'SendBatchSms' ? 'accepted' : 'ok';
+  return outcome.error.errorClass;
+}
+
+/**
+ * Wraps every method of `client` to record its operation, outcome class, latency and (for sends)
+ * the number of recipients. Calls are passed through unchanged; a call that throws (the client's
+ * contract says it never does) is recorded as `exception` and rethrown.
+ */
+export function instrumentSmsClient(client: SmsClient, recorder: Pick<CallMetricsRecorder, 'recordCall'>, clock: () => number = () => performance.now()): SmsClient {
+  const wrapped: Partial<Record<keyof SmsClient, unknown>> = {};
+  for (const method of Object.keys(OPERATIONS) as (keyof SmsClient)[]) {
+    const operation = OPERATIONS[method];
+    const original = client[method] as (arg: unknown) => Promise<SmsOutcome<unknown>>;
+    wrapped[method] = async (arg: unknown) => {
+      const started = clock();
+      const recipients =
+        method === 'sendSms' || method === 'sendBatchSms' ? (arg as { phoneNumbers?: unknown[] } | undefined)?.phoneNumbers?.length : undefined;
+      try {
+        const outcome = await original.call(client, arg);
+        recorder.recordCall({ operation, outcome: outcomeClass(operation, outcome), seconds: (clock() - started) / 1000, recipients });
+        return outcome;
+      } catch (err) {
+        recorder.recordCall({ operation, outcome: 'exception', seconds: (clock() - started) / 1000, recipients });
+        throw err;
+      }
+    };
+  }
+  return wrapped as SmsClient;
+}

@@ -1,0 +1,32 @@
+/**
+ * Redis keys of the metrics that worker processes write and `smsq server` reads. They share the
+ * deployment's hash-tagged prefix, so they live on the same Cluster slot as the queue.
+ *
+ * Hash fields (written with HINCRBY / HINCRBYFLOAT, never reset; Prometheus handles restarts):
+ * - `calls`:   `<Operation>|<outcome>|calls`, `<Operation>|<outcome>|recipients`
+ * - `latency`: `<Operation>|le=<seconds>` (NOT cumulative: calls whose latency fell in that
+ *              bucket only; `le=+Inf` for the rest), `<Operation>|sum` (seconds), `<Operation>|count`
+ * - `waits`:   `<reason>|count`, `<reason>|seconds`
+ * Sorted set `writers`: one member per recording process, scored with its last flush (ms).
+ * Hash `recipients`: recipients per chunk state across every send (see README "Metrics").
+ */
+export interface MetricKeys {
+  calls: string;
+  latency: string;
+  waits: string;
+  writers: string;
+  recipients: string;
+}
+
+export function metricKeys(prefix: string): MetricKeys {
+  return {
+    calls: `${prefix}:metrics:calls`,
+    latency: `${prefix}:metrics:latency`,
+    waits: `${prefix}:metrics:waits`,
+    writers: `${prefix}:metrics:writers`,
+    recipients: `${prefix}:recipients`,
+  };
+}
+
+/** Separates the parts of a hash field; never part of an operation, outcome or reason. */
+export const FIELD_SEP = '|';

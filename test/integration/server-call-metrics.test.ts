@@ -1,0 +1,78 @@
+/**
+ * The workers' call metrics: instrumentSmsClient over the real SDK client and the emulator, and
+ * recorders in "several processes" adding up in Redis, read back as the server reads them.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createCallMetricsRecorder, instrumentSmsClient, type CallMetricsRecorder } from '../../src/metrics/call-metrics.js';
+import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+let h: Harness | undefined;
+const recorders: CallMetricsRecorder[] = [];
+afterEach(async () => {
+  await Promise.all(recorders.splice(0).map((r) => r.close()));
+  await h?.close();
+  h = undefined;
+});
+
+describe('call metrics', () => {
+  it('records every SmsClient method by operation, outcome class and latency, passing outcomes through', async () => {
+    h = await createHarness({ label: 'cm-client' });
+    const recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'w1' });
+    recorders.push(recorder);
+    const client = instrumentSmsClient(h.client, recorder);
+    const sent = await client.sendSms({ phoneNumbers: ['13800138000', '13800138001'], signName: N.sign, templateCode: N.plainTemplate });
+    expect(sent.ok).toBe(true);
+    const missing = await client.getSmsTemplate('SMS_404404404');
+    expect(missing.ok).toBe(false);
+    const template = await client.getSmsTemplate(N.plainTemplate);
+    expect(template.ok && template.data.templateCode).toBe(N.plainTemplate);
+    const failedClass = !missing.ok ? missing.error.errorClass : 'none';
+
+    await recorder.flush();
+    const snap = await readCallMetrics(h.redis, h.prefix, Date.now());
+    expect(snap.calls).toEqual(
+      expect.arrayContaining([
+        { operation: 'SendSms', outcome: 'accepted', calls: 1, recipients: 2 },
+        { operation: 'GetSmsTemplate', outcome: 'ok', calls: 1, recipients: 0 },
+        { operation: 'GetSmsTemplate', outcome: failedClass, calls: 1, recipients: 0 },
+      ]),
+    );
+    const send = snap.latency.find((l) => l.operation === 'SendSms')!;
+    expect(send.count).toBe(1);
+    expect(send.buckets.at(-1)).toEqual({ le: Infinity, count: 1 });
+    expect(send.sum).toBeGreaterThan(0);
+    expect(snap.writers).toBe(1);
+  });
+
+  it('adds up what several processes flush, on their own timers, and forgets a writer that closed', async () => {
+    h = await createHarness({ label: 'cm-sum' });
+    const a = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'a', flushIntervalMs: 20 });
+    const b = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'b', flushIntervalMs: 20 });
+    recorders.push(a, b);
+    for (let i = 0; i < 5; i++) a.recordCall({ operation: 'SendSms', outcome: 'accepted', seconds: 0.02, recipients: 100 });
+    for (let i = 0; i < 3; i++) b.recordCall({ operation: 'SendSms', outcome: 'accepted', seconds: 0.2, recipients: 1 });
+    b.recordCall({ operation: 'SendSms', outcome: 'unknown', seconds: 3.5, recipients: 1 });
+    b.recordLimiterWait('throttled', 2);
+    const harness = h;
+    const snap = await waitFor(async () => {
+      const s = await readCallMetrics(harness.redis, harness.prefix, Date.now());
+      return s.calls.find((c) => c.outcome === 'accepted')?.calls === 8 && s.waits.length === 1 && s.calls.length === 2 ? s : undefined;
+    }, 'both recorders flushed');
+    expect(snap.calls.find((c) => c.outcome === 'accepted')).toMatchObject({ calls: 8, recipients: 503 });
+    expect(snap.waits).toEqual([{ reason: 'throttled', count: 1, seconds: 2 }]);
+    const lat = snap.latency[0]!;
+    expect(lat.count).toBe(9);
+    expect(lat.buckets.find((x) => x.le === 0.025)?.count).toBe(5);
+    expect(lat.buckets.find((x) => x.le === 0.25)?.count).toBe(8);
+    expect(lat.buckets.find((x) => x.le === 5)?.count).toBe(9);
+    expect(lat.sum).toBeCloseTo(5 * 0.02 + 3 * 0.2 + 3.5, 6);
+    expect(snap.writers).toBe(2);
+
+    await a.close();
+    expect(await h.redis.zrange(metricKeys(h.prefix).writers, 0, -1)).toEqual(['b']);
+  });
+});
