@@ -1,0 +1,48 @@
+/**
+ * Bull Board at `/admin/queues`, showing every smsq queue. Protected by basic auth (people) and/or
+ * a bearer token (scripts, proxies); read-only unless configured otherwise, because removing or
+ * emptying jobs from the dashboard can strand recipients that a producer was told were queued.
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { createAuthHook } from '../auth.js';
+
+export const DASHBOARD_PATH = '/admin/queues';
+
+export interface DashboardOptions {
+  queues: readonly Queue[];
+  /** Basic-auth login for people. */
+  basicAuth?: { user: string; password: string };
+  /** Bearer token for scripts and proxies. */
+  token?: string;
+  /** Bull Board's read-only mode. */
+  readOnly: boolean;
+  /** Where the board is mounted. Default `/admin/queues`. */
+  basePath?: string;
+}
+
+/** What each smsq queue is for, shown under its name. */
+const DESCRIPTIONS: Record<string, string> = {
+  calls: 'One job is one Dysmsapi call (sends, reconcile and receipt look-ups), under the account-wide rate limit',
+  housekeeping: 'Work without Dysmsapi calls (receipt-window expiry, callbacks)',
+};
+
+export async function dashboardPlugin(app: FastifyInstance, o: DashboardOptions): Promise<void> {
+  const basePath = o.basePath ?? DASHBOARD_PATH;
+  if (o.basicAuth || o.token !== undefined) {
+    app.addHook('onRequest', createAuthHook({ basic: o.basicAuth, token: o.token, realm: 'smsq dashboard' }));
+  }
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(basePath);
+  createBullBoard({
+    queues: o.queues.map(
+      (q) => new BullMQAdapter(q, { readOnlyMode: o.readOnly, allowRetries: !o.readOnly, description: DESCRIPTIONS[q.name] ?? '' }),
+    ),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'smsq', hideDocsLink: true } },
+  });
+  await app.register(serverAdapter.registerPlugin(), { prefix: basePath });
+}

@@ -1,0 +1,417 @@
+/**
+ * `buildServer` against real Redis, the real producer, real workers and the emulator, through
+ * fastify's inject(): authentication, validation, idempotency, status after delivery, CSV
+ * campaigns, body limits, the error shape, OpenAPI, metrics, health and the dashboard's API.
+ */
+import type { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createCallMetricsRecorder, instrumentSmsClient } from '../../src/metrics/call-metrics.js';
+import { createCallsQueue } from '../../src/queue/calls-queue.js';
+import { buildServer, type ServerDeps, type SmsqServer } from '../../src/server/build-server.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const TOKEN = 'test-api-token-0123456789';
+const LOGIN = { user: 'ops', password: 'dashboard-password-1' };
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const BASIC = { authorization: `Basic ${Buffer.from(`${LOGIN.user}:${LOGIN.password}`).toString('base64')}` };
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+
+let h: Harness | undefined;
+const apps: SmsqServer[] = [];
+const queues: Queue[] = [];
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+  await Promise.all(queues.splice(0).map((q) => q.close()));
+  await h?.close();
+  h = undefined;
+});
+
+async function harness(label: string): Promise<Harness> {
+  h = await createHarness({ label });
+  return h;
+}
+
+async function serverFor(harness: Harness, over: Partial<ServerDeps> = {}): Promise<SmsqServer> {
+  const app = await buildServer({
+    redis: harness.redis,
+    prefix: harness.prefix,
+    producer: harness.producer,
+    logger: harness.logger,
+    apiToken: TOKEN,
+    dashboard: { basicAuth: LOGIN },
+    ...over,
+  });
+  apps.push(app);
+  return app;
+}
+
+/** Jobs in the calls queue, in any state. */
+async function jobsIn(harness: Harness): Promise<number> {
+  const q = createCallsQueue({ connection: harness.redis, prefix: harness.prefix });
+  queues.push(q);
+  return q.getJobCountByTypes('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+}
+
+function expectErrorShape(body: unknown, code: string): { code: string; message: string; issues?: { field: string; message: string }[] } {
+  expect(body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+  const error = (body as { error: { code: string; message: string; issues?: { field: string; message: string }[] } }).error;
+  expect(Object.keys(error).every((k) => ['code', 'message', 'issues'].includes(k))).toBe(true);
+  return error;
+}
+
+describe('smsq server: authentication', () => {
+  it('refuses every /v1 request without the bearer token, or with a wrong one, in the error shape', async () => {
+    const app = await serverFor(await harness('srv-auth'));
+    const requests = [
+      { method: 'POST' as const, url: '/v1/messages', payload: { phones: ['13800138000'], ...NOTE } },
+      { method: 'POST' as const, url: '/v1/batches', payload: {} },
+      { method: 'POST' as const, url: '/v1/campaigns', payload: {} },
+      { method: 'GET' as const, url: '/v1/sends/s123' },
+      { method: 'GET' as const, url: '/v1/no-such-route' },
+    ];
+    for (const r of requests) {
+      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, { authorization: TOKEN }]) {
+        const res = await app.inject({ ...r, headers });
+        expect(res.statusCode, `${r.method} ${r.url} ${JSON.stringify(headers)}`).toBe(401);
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer realm=/);
+        expectErrorShape(res.json(), 'SMSQ_UNAUTHORIZED');
+      }
+    }
+    expect(await jobsIn(h!)).toBe(0);
+    // The right token gets through (to a 404 here: no such send).
+    const ok = await app.inject({ method: 'GET', url: '/v1/sends/s123', headers: AUTH });
+    expect(ok.statusCode).toBe(404);
+    expect(expectErrorShape(ok.json(), 'SMSQ_NOT_FOUND').message).toMatch(/s123 not found/);
+  });
+
+  it('will not build without an API token or a dashboard login unless insecure, and says how to fix it', async () => {
+    const hh = await harness('srv-insecure');
+    const base = { redis: hh.redis, prefix: hh.prefix, producer: hh.producer, logger: hh.logger };
+    const err = await buildServer(base).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).lines).toHaveLength(2);
+    expect((err as ConfigError).lines[0]).toMatch(/^SMSQ_API_TOKEN is not set.*Fix: SMSQ_API_TOKEN=\$\(openssl rand -hex 32\), or --insecure/);
+    expect((err as ConfigError).lines[1]).toMatch(/SMSQ_DASHBOARD_USER\/SMSQ_DASHBOARD_PASSWORD nor SMSQ_DASHBOARD_TOKEN is set/);
+    await expect(buildServer({ ...base, apiToken: TOKEN })).rejects.toThrow(/dashboard would be open/);
+
+    const open = await buildServer({ ...base, insecure: true });
+    apps.push(open);
+    const res = await open.inject({ method: 'POST', url: '/v1/messages', payload: { phones: ['13800138000'], ...NOTE } });
+    expect(res.statusCode).toBe(202);
+    expect((await open.inject({ method: 'GET', url: '/admin/queues/api/queues' })).statusCode).toBe(200);
+  });
+});
+
+describe('smsq server: ingestion', () => {
+  it('answers 400 naming each bad field, unknown fields included, and enqueues nothing', async () => {
+    const app = await serverFor(await harness('srv-valid'));
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: AUTH,
+      payload: { phones: [], signName: '', templateCode: 'T1', kind: 'spam', phone: '13800138000', idempotencyKey: 'k' },
+    });
+    expect(res.statusCode).toBe(400);
+    const error = expectErrorShape(res.json(), 'SMSQ_INVALID_REQUEST');
+    const fields = error.issues!.map((i) => i.field).sort();
+    expect(fields).toEqual(['idempotencyKey', 'kind', 'phone', 'phones', 'signName', 'templateCode']);
+    expect(error.issues!.find((i) => i.field === 'idempotencyKey')!.message).toMatch(/Idempotency-Key header/);
+    expect(error.issues!.find((i) => i.field === 'templateCode')!.message).toMatch(/SMS_123456789/);
+
+    // The producer's own checks (invalid numbers only) come back in the same shape.
+    const bad = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: ['12'], ...NOTE } });
+    expect(bad.statusCode).toBe(400);
+    expect(expectErrorShape(bad.json(), 'SMSQ_INVALID_REQUEST').issues?.length).toBeGreaterThan(0);
+
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: AUTH,
+      payload: { templateCode: N.notificationTemplate, messages: [{ phone: '13800138000', signName: N.sign, templateParam: { name: 1 } }] },
+    });
+    expect(batch.statusCode).toBe(400);
+    expect(expectErrorShape(batch.json(), 'SMSQ_INVALID_REQUEST').issues!.map((i) => i.field)).toEqual(['messages[0].templateParam.name']);
+
+    const badKey = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'idempotency-key': 'has spaces' }, payload: { phones: ['13800138000'], ...NOTE } });
+    expect(expectErrorShape(badKey.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('Idempotency-Key');
+
+    const notJson = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'application/json' }, payload: '{"phones": [' });
+    expect(notJson.statusCode).toBe(400);
+    expect(expectErrorShape(notJson.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('(body)');
+
+    const wrongType = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(wrongType.statusCode).toBe(415);
+    expectErrorShape(wrongType.json(), 'SMSQ_UNSUPPORTED_MEDIA_TYPE');
+    const csvToMessages = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n' });
+    expect(csvToMessages.statusCode).toBe(415);
+
+    expect(await jobsIn(h!)).toBe(0);
+  });
+
+  it('takes the Idempotency-Key header: a repeat returns the same send id and enqueues nothing new', async () => {
+    const app = await serverFor(await harness('srv-idem'));
+    const send = () =>
+      app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'idempotency-key': 'order-42-shipped' }, payload: { phones: ['13800138000', '13800138001'], ...NOTE } });
+    const first = await send();
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toMatchObject({ duplicate: false, recipients: 2, chunks: 1, apiCalls: 1, rejectedCount: 0 });
+    const jobs = await jobsIn(h!);
+    expect(jobs).toBe(1);
+    const second = await send();
+    expect(second.statusCode).toBe(202);
+    expect(second.json()).toMatchObject({ sendId: first.json().sendId, duplicate: true });
+    expect(await jobsIn(h!)).toBe(jobs);
+
+    const batchBody = { templateCode: N.notificationTemplate, messages: [{ phone: '13900139000', signName: N.sign, templateParam: { name: 'Bo', order: 'B2' } }] };
+    const b1 = await app.inject({ method: 'POST', url: '/v1/batches', headers: { ...AUTH, 'idempotency-key': 'batch-1' }, payload: batchBody });
+    const b2 = await app.inject({ method: 'POST', url: '/v1/batches', headers: { ...AUTH, 'idempotency-key': 'batch-1' }, payload: batchBody });
+    expect(b1.statusCode).toBe(202);
+    expect(b2.json()).toMatchObject({ sendId: b1.json().sendId, duplicate: true });
+    expect(await jobsIn(h!)).toBe(jobs + 1);
+  });
+
+  it('reports a send that a real worker delivered through the emulator; 404 for an unknown one', async () => {
+    const hh = await harness('srv-status');
+    const app = await serverFor(hh);
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: ['13800138000', '+86 138 0013 8001', '13800138000'], ...NOTE } });
+    expect(res.statusCode).toBe(202);
+    const { sendId, recipients, duplicates } = res.json() as { sendId: string; recipients: number; duplicates: number };
+    expect({ recipients, duplicates }).toEqual({ recipients: 2, duplicates: 1 });
+    await hh.startWorker();
+    const status = await waitFor(async () => {
+      const r = await app.inject({ method: 'GET', url: `/v1/sends/${sendId}`, headers: AUTH });
+      const body = r.json() as { counts: Record<string, number> };
+      return r.statusCode === 200 && body.counts.accepted === 2 ? body : undefined;
+    }, 'the send to be accepted');
+    expect(status).toMatchObject({ send: { sendId, api: 'SendSms', templateCode: N.notificationTemplate, recipients: 2, state: 'active' }, counts: { accepted: 2, queued: 0 } });
+    expect(hh.emulator.accepted().flatMap((a) => a.phoneNumbers).sort()).toEqual(['13800138000', '13800138001']);
+
+    const missing = await app.inject({ method: 'GET', url: '/v1/sends/s0000nosuchsend', headers: AUTH });
+    expect(missing.statusCode).toBe(404);
+    expectErrorShape(missing.json(), 'SMSQ_NOT_FOUND');
+    const badId = await app.inject({ method: 'GET', url: '/v1/sends/a%20b', headers: AUTH });
+    expect(badId.statusCode).toBe(400);
+    expect(expectErrorShape(badId.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('id');
+  });
+
+  it('enqueues a CSV campaign upload with its settings in the query string, and a JSON one', async () => {
+    const hh = await harness('srv-csv');
+    const app = await serverFor(hh);
+    const csv = ['phone,name', '13800138000,Li', '13800138001,Wang', 'not-a-phone,Zhao', '13800138000,Li'].join('\n');
+    const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, name: 'spring' });
+    const res = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv; charset=utf-8', 'idempotency-key': 'spring-1' }, payload: csv });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ duplicate: false, recipients: 2, rejectedCount: 1, duplicates: 1 });
+    const { sendId } = res.json() as { sendId: string };
+    const status = await hh.producer.getStatus(sendId);
+    expect(status.send).toMatchObject({ kind: 'marketing', name: 'spring', recipients: 2 });
+    const again = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv', 'idempotency-key': 'spring-1' }, payload: csv });
+    expect(again.json()).toMatchObject({ sendId, duplicate: true });
+
+    const json = await app.inject({
+      method: 'POST',
+      url: '/v1/campaigns',
+      headers: AUTH,
+      payload: { signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing', recipients: [{ phone: '13900139000', params: { name: 'Zhou' } }, { phone: '13900139001', params: { name: 'Wu' } }] },
+    });
+    expect(json.statusCode).toBe(202);
+    expect(json.json()).toMatchObject({ recipients: 2, rejectedCount: 0 });
+    const jobs = await jobsIn(hh);
+
+    // Refused whole, before anything is enqueued: a bad header, an empty file, bad or unknown settings.
+    const badHeader = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'name,city\nLi,Beijing\n' });
+    expect(badHeader.statusCode).toBe(400);
+    expect(expectErrorShape(badHeader.json(), 'SMSQ_INVALID_REQUEST').issues![0]).toMatchObject({ field: 'file:1', message: expect.stringMatching(/no phone column/) });
+    const empty = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: '\n' });
+    expect(empty.statusCode).toBe(400);
+    const badQuery = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?signName=${encodeURIComponent(N.sign)}&templateCode=SMS_1&templateParam=%7Bnope&colour=red`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: csv,
+    });
+    expect(badQuery.statusCode).toBe(400);
+    expect(expectErrorShape(badQuery.json(), 'SMSQ_INVALID_REQUEST').issues!.map((i) => i.field).sort()).toEqual(['colour', 'templateParam']);
+    const noRecipients = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { signName: N.sign, templateCode: N.marketingTemplate, recipients: [] } });
+    expect(expectErrorShape(noRecipients.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('recipients');
+    expect(await jobsIn(hh)).toBe(jobs);
+  });
+
+  it('refuses bodies over the limits with 413, CSV uploads having a larger limit, and enqueues nothing', async () => {
+    const hh = await harness('srv-limits');
+    const app = await serverFor(hh, { bodyLimit: 2048, csvBodyLimit: 8192 });
+    const many = Array.from({ length: 300 }, (_, i) => String(13800000000 + i));
+    const big = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: many, ...NOTE } });
+    expect(big.statusCode).toBe(413);
+    expect(expectErrorShape(big.json(), 'SMSQ_BODY_TOO_LARGE').message).toMatch(/2 KiB.*SMSQ_SERVER_BODY_LIMIT.*8 KiB.*SMSQ_SERVER_CSV_LIMIT/);
+
+    const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate });
+    const csv = (n: number) => ['phone', ...many.slice(0, n)].join('\n');
+    expect(Buffer.byteLength(csv(300))).toBeGreaterThan(2048);
+    const fits = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: csv(300) });
+    expect(fits.statusCode).toBe(202);
+    expect(fits.json()).toMatchObject({ recipients: 300 });
+    const jobs = await jobsIn(hh);
+    const huge = ['phone', ...Array.from({ length: 1000 }, (_, i) => String(13900000000 + i))].join('\n');
+    const tooBig = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: huge });
+    expect(tooBig.statusCode).toBe(413);
+    expectErrorShape(tooBig.json(), 'SMSQ_BODY_TOO_LARGE');
+    expect(await jobsIn(hh)).toBe(jobs);
+  });
+
+  it('answers 500 without internals when Redis is gone, and logs the cause under the request id', async () => {
+    const hh = await harness('srv-500');
+    const { createProducer } = await import('../../producers/producer.js');
+    const { createTestConnection } = await import('../support/redis.js');
+    const dead = createTestConnection();
+    await dead.ping();
+    dead.disconnect();
+    const producer = createProducer({ redis: dead, prefix: hh.prefix, logger: hh.logger });
+    const app = await serverFor(hh, { producer });
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: ['13800138000'], ...NOTE } });
+    expect(res.statusCode).toBe(500);
+    const error = expectErrorShape(res.json(), 'SMSQ_INTERNAL');
+    expect(error.message).toMatch(/request id \S+/);
+    expect(error.message).not.toMatch(/Connection|closed|redis/i);
+    await producer.close().catch(() => {});
+  });
+});
+
+describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
+  it('serves an OpenAPI 3.1 document with the routes, the bearer scheme and the error shape', async () => {
+    const app = await serverFor(await harness('srv-openapi'));
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = JSON.parse(res.body) as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown; requestBody?: { content: Record<string, unknown> } }>>;
+      components: { securitySchemes: Record<string, { scheme: string }>; schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/messages', '/v1/batches', '/v1/campaigns', '/v1/sends/{id}', '/healthz', '/readyz', '/metrics']));
+    expect(doc.components.securitySchemes.bearerAuth!.scheme).toBe('bearer');
+    expect(doc.paths['/v1/messages']!.post!.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(doc.paths['/v1/campaigns']!.post!.requestBody!.content).sort()).toEqual(['application/json', 'text/csv']);
+    expect(doc.components.schemas.SendRequest!.required).toEqual(expect.arrayContaining(['phones', 'signName', 'templateCode']));
+    expect(doc.components.schemas.SendRequest!.required).not.toContain('kind');
+    expect(Object.keys(doc.components.schemas.Error!.properties!)).toEqual(['error']);
+    expect(res.body).not.toContain('$schema');
+  });
+
+  it('exposes queue depths, worker call metrics from Redis, limiter waits and the process in Prometheus text', async () => {
+    const hh = await harness('srv-metrics');
+    const app = await serverFor(hh);
+    const recorder = createCallMetricsRecorder({ redis: hh.redis, prefix: hh.prefix, flushIntervalMs: 50 });
+    try {
+      const queued = await hh.producer.send({ phones: ['13800138000', '13800138001', '13800138002'], ...NOTE });
+      const before = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(before.statusCode).toBe(200);
+      expect(before.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(before.body).toMatch(/^smsq_queue_jobs\{queue="calls",state="prioritized"\} 1$/m);
+      expect(before.body).toMatch(/^smsq_queue_paused\{queue="calls"\} 0$/m);
+
+      await hh.startWorker({ client: instrumentSmsClient(hh.client, recorder) });
+      await waitFor(async () => (await hh.producer.getStatus(queued.sendId)).counts.accepted === 3, 'accepted');
+      recorder.recordLimiterWait('throttled', 1.5);
+      await recorder.flush();
+      const after = await app.inject({ method: 'GET', url: '/metrics' });
+      const text = after.body;
+      for (const name of [
+        'smsq_queue_jobs',
+        'smsq_queue_paused',
+        'smsq_queue_rate_limited_seconds',
+        'smsq_queue_workers',
+        'smsq_recipients',
+        'smsq_api_calls_total',
+        'smsq_api_call_recipients_total',
+        'smsq_api_call_duration_seconds',
+        'smsq_limiter_waits_total',
+        'smsq_limiter_wait_seconds_total',
+        'smsq_metrics_writers',
+        'smsq_server_process_cpu_seconds_total',
+      ]) {
+        expect(text, name).toContain(`# TYPE ${name} `);
+      }
+      expect(text).toMatch(/^smsq_api_calls_total\{operation="SendSms",outcome="accepted"\} 1$/m);
+      expect(text).toMatch(/^smsq_api_call_recipients_total\{operation="SendSms",outcome="accepted"\} 3$/m);
+      expect(text).toMatch(/^smsq_api_call_duration_seconds_bucket\{operation="SendSms",le="\+Inf"\} 1$/m);
+      expect(text).toMatch(/^smsq_api_call_duration_seconds_count\{operation="SendSms"\} 1$/m);
+      expect(text).toMatch(/^smsq_limiter_wait_seconds_total\{reason="throttled"\} 1\.5$/m);
+      expect(text).toMatch(/^smsq_queue_workers\{queue="calls"\} [1-9]/m);
+      expect(text).toMatch(/^smsq_metrics_writers 1$/m);
+      expect(text).toMatch(/^smsq_queue_jobs\{queue="calls",state="completed"\} 1$/m);
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it('is healthy without dependencies, ready only with Redis and a worker (503 naming what is missing)', async () => {
+    const hh = await harness('srv-health');
+    const app = await serverFor(hh);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const notReady = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(notReady.statusCode).toBe(503);
+    expect(expectErrorShape(notReady.json(), 'SMSQ_NOT_READY').issues).toEqual([{ field: 'workers', message: expect.stringMatching(/no worker serves the calls queue.*smsq worker/) }]);
+    await hh.startWorker();
+    const ready = await waitFor(async () => {
+      const r = await app.inject({ method: 'GET', url: '/readyz' });
+      return r.statusCode === 200 ? r.json() : undefined;
+    }, 'ready');
+    expect(ready).toEqual({ status: 'ready', workers: expect.any(Number) });
+  });
+
+  it('reports Redis as the reason when it is unreachable', async () => {
+    const hh = await harness('srv-noredis');
+    const { createTestConnection } = await import('../support/redis.js');
+    const dead = createTestConnection();
+    await dead.ping();
+    dead.disconnect();
+    const app = await serverFor(hh, { redis: dead });
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(expectErrorShape(res.json(), 'SMSQ_NOT_READY').issues![0]!.field).toBe('redis');
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(503);
+  });
+
+  it('protects the dashboard with a login or a token, lists every smsq queue, read-only by default', async () => {
+    const hh = await harness('srv-board');
+    const app = await serverFor(hh, { queueNames: ['calls', 'housekeeping'], dashboard: { basicAuth: LOGIN, token: 'dashboard-token-0123456789' } });
+    for (const url of ['/admin/queues', '/admin/queues/api/queues']) {
+      const anon = await app.inject({ method: 'GET', url });
+      expect(anon.statusCode).toBe(401);
+      expect(anon.headers['www-authenticate']).toMatch(/^Basic realm="smsq dashboard"/);
+      expectErrorShape(anon.json(), 'SMSQ_UNAUTHORIZED');
+      const wrong = await app.inject({ method: 'GET', url, headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
+      expect(wrong.statusCode).toBe(401);
+      // The API token is not a dashboard credential.
+      expect((await app.inject({ method: 'GET', url, headers: AUTH })).statusCode).toBe(401);
+    }
+    const page = await app.inject({ method: 'GET', url: '/admin/queues', headers: BASIC });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>smsq</title>');
+    const api = await app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: 'Bearer dashboard-token-0123456789' } });
+    expect(api.statusCode).toBe(200);
+    const queuesJson = (api.json() as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
+    expect(queuesJson.map((q) => q.name).sort()).toEqual(['calls', 'housekeeping']);
+    expect(queuesJson.every((q) => q.readOnlyMode)).toBe(true);
+    // Read-only: actions are refused and queued work stays.
+    await hh.producer.send({ phones: ['13800138000'], ...NOTE });
+    const empty = await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/calls/empty', headers: BASIC });
+    expect(empty.statusCode).toBe(405);
+    expect(await jobsIn(hh)).toBe(1);
+
+    // Writable when configured so.
+    const writable = await serverFor(hh, { dashboard: { basicAuth: LOGIN, readOnly: false } });
+    const pause = await writable.inject({ method: 'PUT', url: '/admin/queues/api/queues/calls/pause', headers: BASIC });
+    expect(pause.statusCode).toBe(200);
+    const q = createCallsQueue({ connection: hh.redis, prefix: hh.prefix });
+    queues.push(q);
+    expect(await q.isPaused()).toBe(true);
+  });
+});
