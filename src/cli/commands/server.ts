@@ -1,0 +1,90 @@
+/** `smsq server`: HTTP ingestion, Bull Board, metrics and health until SIGTERM/SIGINT. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createProducer } from '../../../producers/producer.js';
+import { ConfigError } from '../../config.js';
+import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from '../../queue/keys.js';
+import { buildServer, missingAuth } from '../../server/build-server.js';
+import { createTemplateLookup } from '../../server/template-lookup.js';
+import type { CliContext } from '../context.js';
+import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { openRedis } from '../pipeline.js';
+
+/** The queues the server shows and measures. */
+export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
+
+const schema = z.object({
+  port: intFlag(0, 65_535, '--port 8080 (0 picks a free port)').optional(),
+  host: textFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)', 255).optional(),
+  insecure: switchFlag,
+  json: switchFlag,
+});
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('server')
+    .description('serve the REST API (/v1), the Bull Board dashboard, /metrics, /healthz and /readyz until SIGTERM/SIGINT')
+    .option('--port <port>', 'port to listen on (default: SMSQ_SERVER_PORT or 8080; 0 = any free port)')
+    .option('--host <host>', 'address to listen on (default: SMSQ_SERVER_HOST or 127.0.0.1)')
+    .option('--insecure', 'serve /v1 and the dashboard WITHOUT authentication when no token or login is configured (trusted networks only)')
+    .option('--json', 'print the listening address as one JSON line on stdout')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const config = ctx.config;
+        const s = config.server;
+        const auth = { apiToken: s.apiToken, dashboard: { basicAuth: s.dashboard.basicAuth, token: s.dashboard.token } };
+        const missing = missingAuth(auth);
+        // Refuse before opening anything.
+        if (missing.length > 0 && !flags.insecure) throw new ConfigError(missing);
+
+        const redis = openRedis(ctx);
+        const producer = createProducer({
+          redis,
+          prefix: config.prefix,
+          logger: ctx.logger,
+          retentionSeconds: config.retentionDays * 86_400,
+          templateContent: createTemplateLookup({ client: async () => (await ctx.sms()).client, logger: ctx.logger }),
+        });
+        ctx.onClose(() => producer.close());
+        const app = await buildServer({
+          redis,
+          prefix: config.prefix,
+          producer,
+          logger: ctx.logger,
+          queueNames: SERVER_QUEUES,
+          apiToken: s.apiToken,
+          dashboard: { ...auth.dashboard, readOnly: s.dashboard.readOnly },
+          insecure: flags.insecure,
+          bodyLimit: s.bodyLimit,
+          csvBodyLimit: s.csvBodyLimit,
+        });
+        // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
+        ctx.onClose(() => app.close());
+        const url = await app.listen({ host: flags.host ?? s.host, port: flags.port ?? s.port });
+        const info = {
+          url,
+          api: `${url}/v1`,
+          dashboard: `${url}/admin/queues`,
+          metrics: `${url}/metrics`,
+          openapi: `${url}/openapi.json`,
+          readOnlyDashboard: s.dashboard.readOnly,
+          insecure: missing.length > 0,
+        };
+        ctx.logger.info({ ...info, prefix: config.prefix }, 'smsq server listening; SIGTERM or SIGINT stops it gracefully');
+        if (flags.json) ctx.deps.stdout.write(`${JSON.stringify(info)}\n`);
+        else
+          ctx.print(
+            [
+              `smsq server listening on ${url}`,
+              `  REST API:   ${info.api}  (${s.apiToken ? 'Authorization: Bearer $SMSQ_API_TOKEN' : 'NO AUTHENTICATION (--insecure)'})`,
+              `  dashboard:  ${info.dashboard}  (${s.dashboard.basicAuth || s.dashboard.token ? 'login required' : 'NO AUTHENTICATION (--insecure)'}${s.dashboard.readOnly ? ', read-only' : ''})`,
+              `  metrics:    ${info.metrics}`,
+              `  health:     ${url}/healthz  ${url}/readyz`,
+              `  OpenAPI:    ${info.openapi}`,
+            ].join('\n'),
+          );
+        const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
+        ctx.logger.info({ signal }, 'stopping: no new connections; finishing requests in flight');
+      }),
+    );
+}
