@@ -8,9 +8,9 @@ import * as details from './details.js';
 import * as emulator from './emulator.js';
 import * as qualifications from './qualifications.js';
 import * as resume from './resume.js';
+import * as sandbox from './sandbox.js';
 import * as send from './send.js';
 import * as sendBatch from './send-batch.js';
-import * as server from './server.js';
 import * as signs from './signs.js';
 import * as stats from './stats.js';
 import * as status from './status.js';
@@ -24,9 +24,9 @@ export const COMMANDS: readonly CommandModule[] = [
   campaign,
   status,
   // Running smsq.
+  sandbox,
   worker,
   resume,
-  server,
   emulator,
   // The account: signatures, templates, details, statistics, qualifications.
   signs,
