@@ -11,6 +11,7 @@ import * as resume from './resume.js';
 import * as sandbox from './sandbox.js';
 import * as send from './send.js';
 import * as sendBatch from './send-batch.js';
+import * as server from './server.js';
 import * as signs from './signs.js';
 import * as stats from './stats.js';
 import * as status from './status.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandModule[] = [
   sandbox,
   worker,
   resume,
+  server,
   emulator,
   // The account: signatures, templates, details, statistics, qualifications.
   signs,
