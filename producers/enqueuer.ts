@@ -5,6 +5,7 @@ import { chunkIdOf, type ChunkStore } from '../src/queue/chunk-store.js';
 import { JOB, jobIds, type SendJobData } from '../src/queue/job-schemas.js';
 import { PRIORITY, type MessageKind } from '../src/queue/kinds.js';
 import type { Keys } from '../src/queue/keys.js';
+import { encodeReceipt } from '../src/receipts/recipient-store.js';
 import type { SendRecord, SendStore } from '../src/queue/send-store.js';
 
 export interface EnqueuerDeps {
@@ -44,7 +45,8 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
   return {
     async recordSuppressed(sendId, phones) {
       if (phones.length === 0) return;
-      await redis.eval(RECORD_SUPPRESSED, 2, keys.recipients(sendId), keys.sendCounts(sendId), retentionSeconds, 'suppressed|SMSQ_OPTED_OUT||suppression', ...phones);
+      const value = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
+      await redis.eval(RECORD_SUPPRESSED, 2, keys.recipients(sendId), keys.sendCounts(sendId), retentionSeconds, value, ...phones);
     },
 
     async createSend(record) {

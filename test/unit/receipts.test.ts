@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isOptOut, parseOutId, parseSmsReports } from '../../src/receipts/pushed-reports.js';
 import { isLookedUp, lookAt } from '../../src/receipts/receipt-policy.js';
-import { decodeReceipt } from '../../src/receipts/recipient-store.js';
+import { decodeReceipt, encodeReceipt } from '../../src/receipts/recipient-store.js';
 
 describe('receipt schedule', () => {
   const schedule = { lookDelaysMs: [1000, 5000, 20_000], windowMs: 60_000 };
@@ -42,9 +42,15 @@ describe('pushed reports', () => {
     expect(parseSmsReports([{ phone_number: '1', success: false }])[0]).toMatchObject({ err_code: '' });
   });
 
-  it('decodes stored receipts', () => {
-    expect(decodeReceipt('delivered|DELIVERED|1700000000000|query')).toEqual({ state: 'delivered', code: 'DELIVERED', receivedAt: 1_700_000_000_000, source: 'query' });
-    expect(decodeReceipt('expired|SMSQ_RECEIPT_WINDOW||window')?.receivedAt).toBeUndefined();
+  it('stores receipts compactly and reads them back (to the second)', () => {
+    const delivered = { state: 'delivered', code: 'DELIVERED', receivedAt: 1_700_000_000_000, source: 'query' } as const;
+    expect(encodeReceipt(delivered).length).toBeLessThanOrEqual(12);
+    expect(decodeReceipt(encodeReceipt(delivered))).toEqual(delivered);
+    const failed = { state: 'failed', code: 'MK:0001', receivedAt: 1_700_000_000_999, source: 'report' } as const;
+    expect(decodeReceipt(encodeReceipt(failed))).toEqual({ ...failed, receivedAt: 1_700_000_000_000 });
+    const expired = { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' } as const;
+    expect(decodeReceipt(encodeReceipt(expired))).toEqual(expired);
     expect(decodeReceipt(null)).toBeUndefined();
+    expect(decodeReceipt('x|y')).toBeUndefined();
   });
 });
