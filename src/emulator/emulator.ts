@@ -10,6 +10,7 @@ import { createBizIdGenerator } from './biz-id.js';
 import { buildCatalog } from './catalog.js';
 import { createControlHandler } from './control.js';
 import { DEFAULT_DELIVERY, receiptAt, type DeliverySettings } from './delivery.js';
+import { gatewayErrors } from './errors.js';
 import { FaultSet } from './faults.js';
 import { DEFAULT_FIXTURES } from './fixtures.js';
 import { DEFAULT_FLOW_LIMITS, FlowControl } from './flow-control.js';
@@ -97,7 +98,8 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const apiServer = createTrackedServer((req, res) => {
     readBody(req, (body) => {
       if (body === undefined) {
-        sendJson(res, 413, JSON.stringify({ Code: 'InvalidParameter', Message: 'Request body too large.' }));
+        const e = gatewayErrors.bodyTooLarge();
+        sendJson(res, e.httpStatus, JSON.stringify({ Code: e.code, Message: e.message }));
         return;
       }
       const decision = handleApiRequest(state, { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
