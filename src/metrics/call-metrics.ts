@@ -32,8 +32,9 @@ export interface CallMetricsRecorderOptions {
 export interface CallMetricsRecorder {
   recordCall(call: CallRecord): void;
   /**
-   * Time the process was held back by a limiter: `throttled` (Dysmsapi said slow down; every
-   * worker pauses), `account` (account blocked), `queue` (a job's wait between ready and start).
+   * A pause a limiter imposed: `throttled` (Dysmsapi said slow down: the queue's rate limit holds
+   * every worker for `seconds`), `account` (the account is blocked: sending paused until resumed;
+   * `seconds` 0 when unknown). Pauses requested by several workers at once may overlap.
    */
   recordLimiterWait(reason: string, seconds: number): void;
   /** Adds what was recorded since the last flush to Redis now. */

@@ -83,7 +83,7 @@ export async function renderPrometheus({ queues, calls, processRegistry }: Rende
 
   const recipients = new Gauge({
     name: N.recipients,
-    help: 'Recipients per state across every send: queued, sending and unknown are in flight; accepted, failed and expired only grow.',
+    help: 'Recipients per state across every send: in-flight states (queued, sending, unknown, accepted) are current; final states only grow.',
     labelNames: ['state'],
     registers,
   });
@@ -108,11 +108,11 @@ export async function renderPrometheus({ queues, calls, processRegistry }: Rende
 
   const waits = new Counter({
     name: N.limiterWaits,
-    help: 'Times workers were held back by a limiter, by reason (throttled, account, queue).',
+    help: 'Pauses imposed on all workers by a limiter, by reason (throttled: Dysmsapi asked to slow down; account: account blocked).',
     labelNames: ['reason'],
     registers,
   });
-  const waitSeconds = new Counter({ name: N.limiterWaitSeconds, help: 'Seconds workers were held back by a limiter, by reason.', labelNames: ['reason'], registers });
+  const waitSeconds = new Counter({ name: N.limiterWaitSeconds, help: 'Seconds of the pauses imposed by a limiter, by reason (overlapping pauses add up).', labelNames: ['reason'], registers });
   for (const w of calls.waits) {
     waits.inc({ reason: w.reason }, w.count);
     waitSeconds.inc({ reason: w.reason }, w.seconds);

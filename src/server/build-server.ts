@@ -101,7 +101,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.setErrorHandler(createErrorHandler({ bodyLimit, csvBodyLimit }));
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onResponse', async (request, reply) => {
-    const fields = { reqId: request.id, method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const fields = { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (QUIET.test(request.url) && reply.statusCode < 500) request.log.debug(fields, 'request');
     else request.log.info(fields, 'request');
   });

@@ -49,14 +49,14 @@ const SendStatus = z.object({
       duplicates: z.number().int(),
       chunks: z.number().int(),
       createdAt: z.number().int().meta({ description: 'Milliseconds since the Unix epoch' }),
-      state: z.enum(['enqueuing', 'active', 'failed']),
+      state: z.string().meta({ description: 'enqueuing, active or failed' }),
       code: z.string().optional().meta({ description: 'Why the whole send failed (e.g. an unusable signature)' }),
       reason: z.string().optional(),
     })
     .loose(),
   counts: z
     .record(z.string(), z.number().int())
-    .meta({ description: 'Recipients per state: queued, sending, unknown, accepted, failed, expired, split' }),
+    .meta({ description: 'Recipients per state: queued, sending, unknown, accepted (awaiting a receipt), then delivered, failed, expired, ...' }),
 });
 
 type JsonSchema = Record<string, unknown>;

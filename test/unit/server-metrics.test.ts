@@ -108,7 +108,7 @@ describe('Prometheus text', () => {
       calls: {
         calls: [{ operation: 'SendSms', outcome: 'accepted', calls: 2, recipients: 20 }],
         latency: [],
-        waits: [{ reason: 'queue', count: 5, seconds: 0.25 }],
+        waits: [{ reason: 'account', count: 5, seconds: 0.25 }],
         writers: 1,
         recipients: { accepted: 20 },
       },
@@ -119,7 +119,7 @@ describe('Prometheus text', () => {
     expect(text).not.toMatch(/^smsq_queue_workers\{/m);
     expect(text).toMatch(/^smsq_recipients\{state="accepted"\} 20$/m);
     expect(text).toContain('# TYPE smsq_api_calls_total counter\nsmsq_api_calls_total{operation="SendSms",outcome="accepted"} 2');
-    expect(text).toMatch(/^smsq_limiter_waits_total\{reason="queue"\} 5$/m);
+    expect(text).toMatch(/^smsq_limiter_waits_total\{reason="account"\} 5$/m);
     expect(text).toContain('# TYPE smsq_api_call_duration_seconds histogram');
     expect(text.endsWith('\n')).toBe(true);
   });
