@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkStore } from '../src/queue/chunk-store.js';
@@ -10,7 +10,7 @@ import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
 import type { SmsClient } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
 import type { FollowUps } from '../src/queue/follow-ups.js';
-import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
+import { failLookup } from './lookup-failure.js';
 
 export interface ReceiptProcessorDeps {
   client: SmsClient;
@@ -89,19 +89,7 @@ export function createReceiptProcessor(d: ReceiptProcessorDeps) {
       pageSize: PAGE_SIZE,
       currentPage: data.page,
     });
-    if (!res.ok) {
-      const e = res.error;
-      if (e.errorClass === 'throttled') {
-        await d.queue.rateLimit(e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
-        throw Worker.RateLimitError();
-      }
-      if (e.errorClass === 'account') {
-        await d.guard.block(e.code, e.message);
-        await job.moveToDelayed(Date.now() + 1000, token);
-        throw new DelayedError();
-      }
-      throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
-    }
+    if (!res.ok) return failLookup(res.error, job, token, d);
     const record = res.data.details.find((r) => r.outId === chunk.outId) ?? (chunk.bizId && !chunk.outId ? res.data.details[0] : undefined);
     const after = { ...data, cursor: next + 1, dateIndex: 0, page: 1 };
     if (!record) {
@@ -112,7 +100,6 @@ export function createReceiptProcessor(d: ReceiptProcessorDeps) {
       } else {
         // Not visible yet: count it as waiting so that another look follows.
         await d.followUps.receipt({ ...after, waiting: data.waiting + 1 }, d.clock.now());
-        return { outcome: 'looked-up', phoneIndex: next, status: 'not-visible' };
       }
       return { outcome: 'looked-up', phoneIndex: next, status: 'not-visible' };
     }

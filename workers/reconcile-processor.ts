@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkStore } from '../src/queue/chunk-store.js';
@@ -8,7 +8,7 @@ import { sendDatesAround } from '../src/sms/dates.js';
 import type { SmsClient } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
 import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
-import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
+import { failLookup } from './lookup-failure.js';
 
 export interface ReconcileProcessorDeps {
   client: SmsClient;
@@ -66,19 +66,8 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
 
     const res = await d.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
     if (!res.ok) {
-      const e = res.error;
-      if (e.errorClass === 'throttled') {
-        await d.queue.rateLimit(e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
-        throw Worker.RateLimitError();
-      }
-      if (e.errorClass === 'account') {
-        await d.guard.block(e.code, e.message);
-        await job.moveToDelayed(Date.now() + 1000, token);
-        throw new DelayedError();
-      }
-      // Transport trouble or an odd answer: the job retries with back-off (attempts on the job).
-      log.warn({ code: e.code, errorClass: e.errorClass }, 'look-up failed; retrying');
-      throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
+      log.warn({ code: res.error.code, errorClass: res.error.errorClass }, 'look-up failed');
+      return failLookup(res.error, job, token, d);
     }
 
     const found = res.data.details.some((r) => r.outId === chunk.outId);

@@ -11,6 +11,7 @@ import { countSegments, renderContent } from '../sms/segments.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { renderFields, renderTable } from './format.js';
+import { waitForSend } from './send-flags.js';
 
 /** A Redis connection closed when the command ends. */
 export function openRedis(ctx: CliContext): Redis {
@@ -113,4 +114,44 @@ export function renderEnqueued(res: EnqueueResult): string {
     ['chunks / API calls', res.apiCalls],
     ...(res.duplicate ? ([['note', 'idempotency key seen before: this is the first request\'s send, nothing new was enqueued']] as const) : []),
   ]);
+}
+
+/** The flags every send command shares. */
+export interface SendCommandFlags {
+  yes: boolean;
+  wait: boolean;
+  dryRun: boolean;
+  json: boolean;
+}
+
+/**
+ * The flow of `send` and `send-batch`: plan, then print it (`--dry-run`), or restate it and ask
+ * (unless `--yes`), enqueue, and optionally wait for every outcome. Returns the exit code.
+ */
+export async function runSendCommand(
+  ctx: CliContext,
+  flags: SendCommandFlags,
+  o: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string },
+): Promise<number> {
+  const { plan, content } = o;
+  if (flags.dryRun) {
+    if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
+    else ctx.print(renderPlan(plan, content));
+    return 0;
+  }
+  if (!flags.yes) {
+    ctx.note(renderPlan(plan, content));
+    if (!(await confirmOrRefuse(ctx, flags.yes, o.question))) {
+      ctx.note('cancelled: nothing was enqueued');
+      return 1;
+    }
+  }
+  const res = await o.enqueue();
+  const final = flags.wait ? await waitForSend(ctx, o.producer, res.sendId, flags.json) : undefined;
+  if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
+  else {
+    ctx.print(renderEnqueued(res));
+    if (final) ctx.print(`final: ${Object.entries(final.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  return 0;
 }

@@ -8,8 +8,7 @@ import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { switchFlag, textFlag } from '../flags.js';
-import { confirmOrRefuse, openProducer, renderEnqueued, renderPlan } from '../pipeline.js';
-import { waitForSend } from '../send-flags.js';
+import { openProducer, runSendCommand } from '../pipeline.js';
 
 const schema = z.object({
   file: textFlag('--file messages.json (or .csv with columns phone,sign,<params...>)', 4096),
@@ -79,23 +78,13 @@ export function register(program: Command, ctx: CliContext): void {
         const { producer, templateContent } = openProducer(ctx);
         const request = { templateCode, messages: file.messages, kind: flags.kind, idempotencyKey: flags.idempotencyKey };
         const plan = await producer.planSendBatch(request);
-        const content = await templateContent(templateCode);
-        if (flags.dryRun) {
-          if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
-          else ctx.print(renderPlan(plan, content));
-          return;
-        }
-        if (!flags.yes) {
-          ctx.note(renderPlan(plan, content));
-          if (!(await confirmOrRefuse(ctx, flags.yes, `Send ${plan.recipients} personalised message(s) in ${plan.apiCalls} API call(s)?`))) {
-            ctx.note('cancelled: nothing was enqueued');
-            return 1;
-          }
-        }
-        const res = await producer.sendBatch(request);
-        const final = flags.wait ? await waitForSend(ctx, producer, res.sendId, flags.json) : undefined;
-        if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
-        else ctx.print(renderEnqueued(res));
+        return runSendCommand(ctx, flags, {
+          producer,
+          plan,
+          content: await templateContent(templateCode),
+          enqueue: () => producer.sendBatch(request),
+          question: `Send ${plan.recipients} personalised message(s) in ${plan.apiCalls} API call(s)?`,
+        });
       }),
     );
 }

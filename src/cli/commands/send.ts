@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
-import { confirmOrRefuse, openProducer, renderEnqueued, renderPlan } from '../pipeline.js';
-import { jsonParamsFlag, waitForSend } from '../send-flags.js';
+import { openProducer, runSendCommand } from '../pipeline.js';
+import { jsonParamsFlag } from '../send-flags.js';
 
 const schema = z.object({
   phones: textFlag('--phones 13800138000,13900139000', 100_000).transform((s) =>
@@ -54,26 +54,13 @@ export function register(program: Command, ctx: CliContext): void {
           deadline: flags.deadline,
         };
         const plan = await producer.planSend(request);
-        const content = await templateContent(flags.template);
-        if (flags.dryRun) {
-          if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
-          else ctx.print(renderPlan(plan, content));
-          return;
-        }
-        if (!flags.yes) {
-          ctx.note(renderPlan(plan, content));
-          if (!(await confirmOrRefuse(ctx, flags.yes, `Send ${plan.recipients} message(s) in ${plan.apiCalls} API call(s)?`))) {
-            ctx.note('cancelled: nothing was enqueued');
-            return 1;
-          }
-        }
-        const res = await producer.send(request);
-        const final = flags.wait ? await waitForSend(ctx, producer, res.sendId, flags.json) : undefined;
-        if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
-        else {
-          ctx.print(renderEnqueued(res));
-          if (final) ctx.print(`final: ${JSON.stringify(final.counts)}`);
-        }
+        return runSendCommand(ctx, flags, {
+          producer,
+          plan,
+          content: await templateContent(flags.template),
+          enqueue: () => producer.send(request),
+          question: `Send ${plan.recipients} message(s) in ${plan.apiCalls} API call(s)?`,
+        });
       }),
     );
 }

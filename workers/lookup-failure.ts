@@ -1,0 +1,23 @@
+import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
+import type { SmsError } from '../src/sms/errors.js';
+import type { AccountGuard } from './account-guard.js';
+import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
+
+/**
+ * What a look-up job (reconcile, receipt) does when QuerySendDetails fails. It always throws:
+ * throttled → every worker slows down and the job runs again (RateLimitError); account → sending
+ * stops for every worker and the job is kept (DelayedError); anything else → an ordinary failure,
+ * retried with the job's back-off. A look-up is read-only, so retrying it is always safe.
+ */
+export async function failLookup(e: SmsError, job: Job, token: string | undefined, d: { queue: Queue; guard: AccountGuard }): Promise<never> {
+  if (e.errorClass === 'throttled') {
+    await d.queue.rateLimit(e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+    throw Worker.RateLimitError();
+  }
+  if (e.errorClass === 'account') {
+    await d.guard.block(e.code, e.message);
+    await job.moveToDelayed(Date.now() + 1000, token);
+    throw new DelayedError();
+  }
+  throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
+}
