@@ -56,7 +56,10 @@ describe.skipIf(!haveChromium && !inCi)('dashboard in a real browser', () => {
     // Some finished work, then some waiting: the board shows both.
     const done = await h.producer.send({ phones: ['13800138000', '13800138001'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' });
     const worker = await h.startWorker();
-    await waitFor(async () => (await h.producer.getStatus(done.sendId)).counts.accepted === 2, 'first send accepted');
+    await waitFor(async () => {
+      const { counts } = await h.producer.getStatus(done.sendId);
+      return (counts.accepted ?? 0) + (counts.delivered ?? 0) === 2;
+    }, 'first send accepted');
     await worker.close();
     await h.producer.send({ phones: ['13900139000', '13900139001', '13900139002'], signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Li' }, kind: 'marketing' });
     profile = mkdtempSync(join(tmpdir(), 'smsq-chromium-'));
