@@ -1,13 +1,17 @@
+import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { ChunkStore } from '../queue/chunk-store.js';
-import type { FollowUps } from '../queue/follow-ups.js';
+import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
+import { createChunkStore, type ChunkStore } from '../queue/chunk-store.js';
+import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
+import { createKeys } from '../queue/keys.js';
 import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
-import type { Completion } from './completion.js';
+import { createCompletion, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
-import type { RecipientStore } from './recipient-store.js';
-import type { SuppressionList } from './suppression.js';
+import type { ReceiptPolicies, ReceiptSchedule } from './receipt-policy.js';
+import { createRecipientStore, type RecipientStore } from './recipient-store.js';
+import { createSuppressionList, type SuppressionList } from './suppression.js';
 
 export interface ReportIngestDeps {
   chunks: ChunkStore;
@@ -118,4 +122,35 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
       return { replies: replies.length, optedOut: optOuts.length };
     },
   };
+}
+
+export interface OpenReportIngestOptions {
+  redis: Redis;
+  prefix: string;
+  clock: Clock;
+  logger: Logger;
+  retentionSeconds: number;
+  receiptPolicies: ReceiptPolicies;
+  receiptSchedule: ReceiptSchedule;
+}
+
+/**
+ * The ingest wired to Redis the way workers are, for a process that receives pushes (the server):
+ * its follow-ups (receipts and expiry of chunks a report resolved) go to the same queues.
+ */
+export function openReportIngest(o: OpenReportIngestOptions): { ingest: ReportIngest; close(): Promise<void> } {
+  const keys = createKeys(o.prefix);
+  const calls = createCallsQueue({ connection: o.redis, prefix: o.prefix });
+  const housekeeping = createHousekeepingQueue({ connection: o.redis, prefix: o.prefix });
+  const followUps = createFollowUps({ calls, housekeeping, clock: o.clock, receiptPolicies: o.receiptPolicies, receiptSchedule: o.receiptSchedule });
+  const ingest = createReportIngest({
+    chunks: createChunkStore({ redis: o.redis, keys, clock: o.clock }),
+    recipients: createRecipientStore({ redis: o.redis, keys, clock: o.clock, retentionSeconds: o.retentionSeconds }),
+    completion: createCompletion({ redis: o.redis, keys, onComplete: (id) => followUps.callback(id) }),
+    followUps,
+    suppression: createSuppressionList({ redis: o.redis, keys }),
+    clock: o.clock,
+    logger: o.logger,
+  });
+  return { ingest, close: async () => void (await Promise.all([calls.close(), housekeeping.close()])) };
 }

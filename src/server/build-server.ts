@@ -18,6 +18,9 @@ import { healthPlugin } from './plugins/health.js';
 import { ingestionPlugin } from './plugins/ingestion.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { controlsPlugin } from './plugins/controls.js';
+import { reportsPlugin } from './plugins/reports.js';
+import type { ReportIngest } from '../receipts/report-ingest.js';
 
 export interface ServerDeps {
   /** BullMQ-ready Redis connection (`maxRetriesPerRequest: null`); the server does not close it. */
@@ -47,6 +50,11 @@ export interface ServerDeps {
   bodyLimit?: number;
   /** Largest CSV upload in bytes. Default 64 MiB. */
   csvBodyLimit?: number;
+  /**
+   * Alibaba's pushed SmsReport / SmsUp: applied by `ingest`, accepted only with `token`
+   * (SMSQ_REPORT_TOKEN). Without it the push endpoints are not served.
+   */
+  reports?: { ingest: ReportIngest; token: string };
 }
 
 /** The server `buildServer` returns. */
@@ -110,6 +118,8 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock });
   await app.register(openApiPlugin);
   await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit });
+  await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });
+  if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports });
   await app.register(dashboardPlugin, {
     queues,
     basicAuth: deps.dashboard?.basicAuth,

@@ -1,39 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../src/clock.js';
-import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
-import { createChunkStore } from '../../src/queue/chunk-store.js';
-import { createFollowUps } from '../../src/queue/follow-ups.js';
-import { createKeys } from '../../src/queue/keys.js';
-import { createCompletion } from '../../src/receipts/completion.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
-import { createRecipientStore } from '../../src/receipts/recipient-store.js';
-import { createReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
-import { createSuppressionList } from '../../src/receipts/suppression.js';
+import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
 import type { Harness } from './pipeline.js';
-
 /** The pushed-report ingest wired to a harness's Redis, as the server wires it. */
 export function ingestFor(h: Harness): { ingest: ReportIngest; close(): Promise<void> } {
-  const keys = createKeys(h.prefix);
-  const clock = systemClock;
-  const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
-  const housekeeping = createHousekeepingQueue({ connection: h.redis, prefix: h.prefix });
-  const followUps = createFollowUps({ calls, housekeeping, clock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
-  const ingest = createReportIngest({
-    chunks: createChunkStore({ redis: h.redis, keys, clock }),
-    recipients: createRecipientStore({ redis: h.redis, keys, clock, retentionSeconds: 86_400 }),
-    completion: createCompletion({ redis: h.redis, keys, onComplete: (id) => followUps.callback(id) }),
-    followUps,
-    suppression: createSuppressionList({ redis: h.redis, keys }),
-    clock,
+  return openReportIngest({
+    redis: h.redis,
+    prefix: h.prefix,
+    clock: systemClock,
     logger: h.logger,
+    retentionSeconds: 86_400,
+    receiptPolicies: DEFAULT_RECEIPT_POLICIES,
+    receiptSchedule: DEFAULT_RECEIPT_SCHEDULE,
   });
-  return {
-    ingest,
-    close: async () => {
-      await Promise.all([calls.close(), housekeeping.close()]);
-    },
-  };
 }
 
 /** A local HTTP receiver; `handler` gets each parsed JSON body and returns the status to answer. */

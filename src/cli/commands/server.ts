@@ -5,6 +5,9 @@ import { createProducer } from '../../../producers/producer.js';
 import { ConfigError } from '../../config.js';
 import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from '../../queue/keys.js';
 import { buildServer, missingAuth } from '../../server/build-server.js';
+import { systemClock } from '../../clock.js';
+import { DEFAULT_RECEIPT_SCHEDULE } from '../../receipts/receipt-policy.js';
+import { openReportIngest } from '../../receipts/report-ingest.js';
 import { createTemplateLookup } from '../../server/template-lookup.js';
 import type { CliContext } from '../context.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';
@@ -44,8 +47,22 @@ export function register(program: Command, ctx: CliContext): void {
           logger: ctx.logger,
           retentionSeconds: config.retentionDays * 86_400,
           templateContent: createTemplateLookup({ client: async () => (await ctx.sms()).client, logger: ctx.logger }),
+          callbacks: config.callbackSecret !== undefined,
         });
         ctx.onClose(() => producer.close());
+        const reports = config.reportToken
+          ? openReportIngest({
+              redis,
+              prefix: config.prefix,
+              clock: systemClock,
+              logger: ctx.logger,
+              retentionSeconds: config.retentionDays * 86_400,
+              receiptPolicies: config.receiptLookups,
+              receiptSchedule: { ...DEFAULT_RECEIPT_SCHEDULE, windowMs: config.receiptWindowHours * 3_600_000 },
+            })
+          : undefined;
+        if (reports) ctx.onClose(() => reports.close());
+        else ctx.logger.warn('SMSQ_REPORT_TOKEN is not set: pushed SmsReport / SmsUp endpoints are off');
         const app = await buildServer({
           redis,
           prefix: config.prefix,
@@ -57,6 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
           insecure: flags.insecure,
           bodyLimit: s.bodyLimit,
           csvBodyLimit: s.csvBodyLimit,
+          ...(reports && config.reportToken ? { reports: { ingest: reports.ingest, token: config.reportToken } } : {}),
         });
         // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
         ctx.onClose(() => app.close());

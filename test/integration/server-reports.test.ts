@@ -1,0 +1,109 @@
+/**
+ * The server's pushed-report endpoints (SmsReport, SmsUp) and campaign controls, through
+ * fastify's inject() against real Redis, a real worker and the emulator.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
+import { ingestFor } from '../support/ingest.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const TOKEN = 'test-api-token-0123456789';
+const REPORT_TOKEN = 'report-token-abcdef0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+const NONE = { mode: 'none', sampleRate: 0 } as const;
+
+let h: Harness | undefined;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+  await h?.close();
+  h = undefined;
+});
+
+async function setup(label: string): Promise<{ harness: Harness; app: SmsqServer }> {
+  h = await createHarness({ label });
+  const { ingest, close } = ingestFor(h);
+  closers.push(close);
+  const app = await buildServer({
+    redis: h.redis,
+    prefix: h.prefix,
+    producer: h.producer,
+    logger: h.logger,
+    apiToken: TOKEN,
+    dashboard: { token: 'dashboard-token-0123456789' },
+    reports: { ingest, token: REPORT_TOKEN },
+  });
+  closers.push(() => app.close());
+  return { harness: h, app };
+}
+
+describe('pushed reports over HTTP', () => {
+  it('applies an SmsReport array with the token in the path, answers as Alibaba expects, and is idempotent', async () => {
+    const { harness, app } = await setup('srv-report');
+    const res = await harness.producer.send({ ...NOTE, phones: ['13842000001', '13842000002'] });
+    await harness.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === 2, 'accepted');
+    const outId = harness.emulator.accepted()[0]!.outId;
+    const body = [
+      { phone_number: '13842000001', send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: 'b', out_id: outId },
+      { phone_number: '13842000002', send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:04', success: false, err_code: 'MK:0001', err_msg: 'x', sms_size: '1', biz_id: 'b', out_id: outId },
+    ];
+    const first = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, payload: body });
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ code: 0, msg: '接收成功' });
+    // Alibaba re-pushes: the same reports again change nothing.
+    const again = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: body });
+    expect(again.statusCode).toBe(200);
+    const s = await harness.producer.getStatus(res.sendId);
+    expect(s.counts).toMatchObject({ delivered: 1, failed: 1, accepted: 0 });
+  });
+
+  it('refuses a push without the token or with a malformed body, and changes nothing', async () => {
+    const { harness, app } = await setup('srv-report-bad');
+    const wrong = await app.inject({ method: 'POST', url: '/v1/reports/not-the-token-0000000/sms-report', payload: [] });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().error.code).toBe('SMSQ_UNAUTHORIZED');
+    const none = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', payload: [] });
+    expect(none.statusCode).toBe(401);
+    // The API token is not a report token.
+    expect((await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: AUTH, payload: [] })).statusCode).toBe(401);
+    const malformed = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, payload: { phone_number: '1' } });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.code).toBe('SMSQ_INVALID_REQUEST');
+    const notJson = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, headers: { 'content-type': 'application/json' }, payload: '[{"phone_number":' });
+    expect(notJson.statusCode).toBe(400);
+    expect(await harness.redis.scard(`${harness.prefix}:suppressed`)).toBe(0);
+  });
+
+  it('SmsUp opt-outs suppress later marketing sends', async () => {
+    const { harness, app } = await setup('srv-smsup');
+    const up = await app.inject({
+      method: 'POST',
+      url: `/v1/reports/${REPORT_TOKEN}/sms-up`,
+      payload: [{ phone_number: '13843000001', content: '退订', send_time: '2026-11-24 10:00:00', dest_code: '1', sequence_id: 7 }],
+    });
+    expect(up.statusCode).toBe(200);
+    const res = await harness.producer.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing', phones: ['13843000001', '13843000002'] });
+    expect(res).toMatchObject({ recipients: 1, suppressed: 1 });
+  });
+});
+
+describe('campaign controls over HTTP', () => {
+  it('pauses, resumes and cancels a send, behind the API token', async () => {
+    const { harness, app } = await setup('srv-controls');
+    const res = await harness.producer.send({ ...NOTE, phones: ['13844000001'] });
+    expect((await app.inject({ method: 'POST', url: `/v1/sends/${res.sendId}/pause` })).statusCode).toBe(401);
+    const paused = await app.inject({ method: 'POST', url: `/v1/sends/${res.sendId}/pause`, headers: AUTH });
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json().send.control).toBe('paused');
+    expect((await app.inject({ method: 'POST', url: `/v1/sends/${res.sendId}/resume`, headers: AUTH })).json().send.control).toBe('active');
+    const cancelled = await app.inject({ method: 'POST', url: `/v1/sends/${res.sendId}/cancel`, headers: AUTH });
+    expect(cancelled.json()).toMatchObject({ send: { control: 'cancelled' }, counts: { cancelled: 1, queued: 0 } });
+    const missing = await app.inject({ method: 'POST', url: '/v1/sends/snope/pause', headers: AUTH });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('SMSQ_NOT_FOUND');
+  });
+});
