@@ -32,11 +32,12 @@ export interface Enqueuer {
   recordSuppressed(sendId: string, phones: readonly string[]): Promise<void>;
 }
 
-/** KEYS[1] recipients hash, KEYS[2] counts; ARGV[1] ttl, ARGV[2] encoded receipt, ARGV[3..] phones. */
+/** KEYS[1] recipients hash, KEYS[2] counts, KEYS[3] totals; ARGV[1] ttl, ARGV[2] encoded receipt, ARGV[3..] phones. */
 const RECORD_SUPPRESSED = `
 local n = 0
 for i = 3, #ARGV do n = n + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[2]) end
 redis.call('HINCRBY', KEYS[2], 'suppressed', n)
+redis.call('HINCRBY', KEYS[3], 'suppressed', n)
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return n
 `;
@@ -46,7 +47,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
     async recordSuppressed(sendId, phones) {
       if (phones.length === 0) return;
       const value = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
-      await redis.eval(RECORD_SUPPRESSED, 2, keys.recipients(sendId), keys.sendCounts(sendId), retentionSeconds, value, ...phones);
+      await redis.eval(RECORD_SUPPRESSED, 3, keys.recipients(sendId), keys.sendCounts(sendId), keys.recipientTotals(), retentionSeconds, value, ...phones);
     },
 
     async createSend(record) {

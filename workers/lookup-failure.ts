@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
+import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import type { SmsError } from '../src/sms/errors.js';
 import type { AccountGuard } from './account-guard.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
@@ -9,13 +10,21 @@ import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
  * stops for every worker and the job is kept (DelayedError); anything else → an ordinary failure,
  * retried with the job's back-off. A look-up is read-only, so retrying it is always safe.
  */
-export async function failLookup(e: SmsError, job: Job, token: string | undefined, d: { queue: Queue; guard: AccountGuard }): Promise<never> {
+export async function failLookup(
+  e: SmsError,
+  job: Job,
+  token: string | undefined,
+  d: { queue: Queue; guard: AccountGuard; metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait'> },
+): Promise<never> {
   if (e.errorClass === 'throttled') {
-    await d.queue.rateLimit(e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+    const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
+    await d.queue.rateLimit(ms);
+    d.metrics?.recordLimiterWait('throttled', ms / 1000);
     throw Worker.RateLimitError();
   }
   if (e.errorClass === 'account') {
     await d.guard.block(e.code, e.message);
+    d.metrics?.recordLimiterWait('account', 0);
     await job.moveToDelayed(Date.now() + 1000, token);
     throw new DelayedError();
   }

@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
+import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkStore } from '../src/queue/chunk-store.js';
 import { ReceiptJobData } from '../src/queue/job-schemas.js';
@@ -22,6 +23,8 @@ export interface ReceiptProcessorDeps {
   guard: AccountGuard;
   clock: Clock;
   logger: Logger;
+  /** Limiter waits (and, for receipts, receipt latency) for /metrics. Optional. */
+  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt'>;
   policies: ReceiptPolicies;
   schedule: ReceiptSchedule;
 }
@@ -110,7 +113,10 @@ export function createReceiptProcessor(d: ReceiptProcessorDeps) {
     const state = record.sendStatus === 3 ? 'delivered' : 'failed';
     const receivedAt = record.receiveDate ? safeParse(record.receiveDate) : undefined;
     const applied = await d.recipients.apply(data.sendId, data.chunkId, phone, { state, code: record.errCode, receivedAt, source: 'query' });
-    if (applied.status === 'applied') await d.completion.check(data.sendId, applied.pending);
+    if (applied.status === 'applied') {
+      await d.completion.check(data.sendId, applied.pending);
+      if (receivedAt !== undefined) d.metrics?.recordReceipt('query', Math.max(0, receivedAt - acceptedAt) / 1000);
+    }
     baseLog.debug({ sendId: data.sendId, chunkId: data.chunkId, phone, state, code: record.errCode }, 'receipt');
     await d.followUps.receipt(after, d.clock.now());
     return { outcome: 'looked-up', phoneIndex: next, status: applied.status === 'applied' ? state : 'known' };

@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
+import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkStore } from '../src/queue/chunk-store.js';
 import type { Completion } from '../src/receipts/completion.js';
@@ -18,6 +19,8 @@ export interface ReconcileProcessorDeps {
   guard: AccountGuard;
   clock: Clock;
   logger: Logger;
+  /** Limiter waits (and, for receipts, receipt latency) for /metrics. Optional. */
+  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt'>;
   timing: ReconcileTiming;
   completion: Completion;
 }

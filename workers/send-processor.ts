@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../src/clock.js';
+import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import type { Keys } from '../src/queue/keys.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
@@ -25,6 +26,8 @@ export interface SendProcessorDeps {
   guard: AccountGuard;
   clock: Clock;
   logger: Logger;
+  /** Limiter waits (and, for receipts, receipt latency) for /metrics. Optional. */
+  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt'>;
   timing: ReconcileTiming;
   flowPolicy: FlowControlPolicy;
   redis: Redis;
@@ -211,12 +214,14 @@ export function createSendProcessor(d: SendProcessorDeps) {
         // Nothing was sent: put the chunk back and keep the job until the account is fixed.
         await settle('queued', { code: decision.code });
         await d.guard.block(decision.code, decision.message);
+        d.metrics?.recordLimiterWait('account', 0);
         await job.moveToDelayed(Date.now() + 1000, token);
         throw new DelayedError();
       case 'throttle':
         // Not accepted: slow every worker down, then this job runs again.
         await settle('queued', { code: decision.code });
         await d.queue.rateLimit(decision.retryAfterMs);
+        d.metrics?.recordLimiterWait('throttled', decision.retryAfterMs / 1000);
         log.warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
         throw Worker.RateLimitError();
       case 'flow-control': {

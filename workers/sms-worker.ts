@@ -19,6 +19,7 @@ import {
 } from '../src/receipts/receipt-policy.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import type { SmsClient } from '../src/sms/types.js';
+import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { createHousekeepingProcessor } from './housekeeping-processor.js';
@@ -72,6 +73,8 @@ export interface SmsWorkerOptions {
   recheckMs?: number;
   /** Housekeeping jobs (expiry, callbacks) in flight. Default 4. */
   housekeepingConcurrency?: number;
+  /** Records every Dysmsapi call, throttle pause and receipt for the server's /metrics. Optional. */
+  metrics?: CallMetricsRecorder;
   /** Shown in Bull Board as the job's processor. */
   name?: string;
 }
@@ -93,6 +96,7 @@ export interface SmsWorker {
  */
 export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const clock = o.clock ?? systemClock;
+  const client = o.metrics ? instrumentSmsClient(o.client, o.metrics) : o.client;
   const prefix = o.prefix ?? DEFAULT_PREFIX;
   const keys = createKeys(prefix);
   const log = o.logger.child({ component: 'worker' });
@@ -122,7 +126,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const window = planRateWindow(o.qps);
 
   const processSend = createSendProcessor({
-    client: o.client,
+    client,
     chunks,
     sends,
     queue,
@@ -137,6 +141,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     completion,
     redis: o.connection,
     keys,
+    metrics: o.metrics,
     controls: {
       quietHours: o.quietHours,
       parkMs: o.recheckMs ?? 60_000,
@@ -144,9 +149,9 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       autoPause: o.autoPause === null ? undefined : (o.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
   });
-  const processReconcile = createReconcileProcessor({ client: o.client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion });
+  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion });
   const processReceipt = createReceiptProcessor({
-    client: o.client,
+    client,
     chunks,
     recipients,
     completion,
@@ -157,6 +162,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     logger: o.logger,
     policies: receiptPolicies,
     schedule: receiptSchedule,
+    metrics: o.metrics,
   });
   const processHousekeeping = createHousekeepingProcessor({
     chunks,

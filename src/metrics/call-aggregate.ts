@@ -7,6 +7,12 @@ import { FIELD_SEP } from './metric-keys.js';
 /** Upper bounds (seconds) of the call-latency histogram buckets; `+Inf` is implied. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10]);
 
+/** Upper bounds (seconds) of the receipt-latency histogram: acceptance to final receipt. */
+export const RECEIPT_BUCKETS_SECONDS: readonly number[] = Object.freeze([1, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400]);
+
+/** Receipt latencies share the latency hash under this operation prefix (`receipt.query`, `receipt.report`). */
+export const RECEIPT_OPERATION_PREFIX = 'receipt.';
+
 /** One finished API call. */
 export interface CallRecord {
   /** Dysmsapi action, e.g. `SendSms`, `QuerySendDetails`. */
@@ -30,6 +36,8 @@ export interface CallAggregate {
   recordCall(call: CallRecord): void;
   /** Time spent held back by a limiter (`reason` is a short snake_case word, e.g. `throttled`). */
   recordWait(reason: string, seconds: number): void;
+  /** Time from acceptance to a final receipt, by where the receipt came from (`query`, `report`). */
+  recordReceipt(source: string, seconds: number): void;
   /** Whether anything was recorded since the last drain. */
   readonly empty: boolean;
   /** Returns the increments recorded since the last drain and starts again from zero. */
@@ -69,6 +77,14 @@ export function createCallAggregate(bounds: readonly number[] = LATENCY_BUCKETS_
       add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}calls`, 1);
       if (recipients !== undefined && recipients > 0) add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}recipients`, recipients);
       add(d.latency, `${op}${FIELD_SEP}${bucketOf(s, bounds)}`, 1);
+      add(d.latency, `${op}${FIELD_SEP}sum`, s);
+      add(d.latency, `${op}${FIELD_SEP}count`, 1);
+      count++;
+    },
+    recordReceipt(source, seconds) {
+      const op = `${RECEIPT_OPERATION_PREFIX}${labelValue(source)}`;
+      const s = Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+      add(d.latency, `${op}${FIELD_SEP}${bucketOf(s, RECEIPT_BUCKETS_SECONDS)}`, 1);
       add(d.latency, `${op}${FIELD_SEP}sum`, s);
       add(d.latency, `${op}${FIELD_SEP}count`, 1);
       count++;

@@ -27,6 +27,11 @@ export interface CallMetricsRecorderOptions {
   writerId?: string;
   /** Histogram bucket bounds in seconds. Default {@link LATENCY_BUCKETS_SECONDS}. */
   buckets?: readonly number[];
+  /**
+   * Whether this process announces itself in the writers set, which `/readyz` reads as "a worker
+   * is alive". Default true; the server, which records only receipts, sets false.
+   */
+  heartbeat?: boolean;
 }
 
 export interface CallMetricsRecorder {
@@ -37,6 +42,8 @@ export interface CallMetricsRecorder {
    * `seconds` 0 when unknown). Pauses requested by several workers at once may overlap.
    */
   recordLimiterWait(reason: string, seconds: number): void;
+  /** A final receipt, `seconds` after acceptance; `source` is `query` (look-up) or `report` (pushed). */
+  recordReceipt(source: string, seconds: number): void;
   /** Adds what was recorded since the last flush to Redis now. */
   flush(): Promise<void>;
   /** Stops the timer and flushes one last time. */
@@ -72,8 +79,10 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
       }
     }
     // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
-    multi.zadd(keys.writers, t, writerId);
-    multi.zremrangebyscore(keys.writers, '-inf', t - 24 * 3600_000);
+    if (o.heartbeat !== false) {
+      multi.zadd(keys.writers, t, writerId);
+      multi.zremrangebyscore(keys.writers, '-inf', t - 24 * 3600_000);
+    }
     try {
       const res = await multi.exec();
       const err = res?.find(([e]) => e)?.[0];
@@ -101,6 +110,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
   return {
     recordCall: (call) => aggregate.recordCall(call),
     recordLimiterWait: (reason, seconds) => aggregate.recordWait(reason, seconds),
+    recordReceipt: (source, seconds) => aggregate.recordReceipt(source, seconds),
     flush,
     async close() {
       if (closed) return;

@@ -1,3 +1,5 @@
+import { createKeys } from '../queue/keys.js';
+
 /**
  * Redis keys of the metrics that worker processes write and `smsq server` reads. They share the
  * deployment's hash-tagged prefix, so they live on the same Cluster slot as the queue.
@@ -24,7 +26,7 @@ export function metricKeys(prefix: string): MetricKeys {
     latency: `${prefix}:metrics:latency`,
     waits: `${prefix}:metrics:waits`,
     writers: `${prefix}:metrics:writers`,
-    recipients: `${prefix}:recipients`,
+    recipients: createKeys(prefix).recipientTotals(),
   };
 }
 

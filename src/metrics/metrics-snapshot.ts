@@ -3,6 +3,7 @@
  * the raw hashes into series. `parseCallMetrics` is pure, for unit tests.
  */
 import type { Redis } from 'ioredis';
+import { RECEIPT_OPERATION_PREFIX } from './call-aggregate.js';
 import { WRITER_TTL_MS } from './call-metrics.js';
 import { FIELD_SEP, metricKeys } from './metric-keys.js';
 
@@ -30,6 +31,8 @@ export interface WaitSeries {
 export interface CallMetricsSnapshot {
   calls: CallSeries[];
   latency: LatencySeries[];
+  /** Acceptance-to-receipt latency; `operation` holds the source (`query`, `report`). */
+  receipts: LatencySeries[];
   waits: WaitSeries[];
   /** Processes that flushed call metrics within the last minute. */
   writers: number;
@@ -100,7 +103,11 @@ export function parseCallMetrics(raw: RawCallMetrics): CallMetricsSnapshot {
   const byName = <T>(a: T[], key: (t: T) => string) => a.sort((x, y) => key(x).localeCompare(key(y)));
   return {
     calls: byName([...calls.values()], (s) => `${s.operation}|${s.outcome}`),
-    latency: byName(latency, (s) => s.operation),
+    latency: byName(latency.filter((s) => !s.operation.startsWith(RECEIPT_OPERATION_PREFIX)), (s) => s.operation),
+    receipts: byName(
+      latency.filter((s) => s.operation.startsWith(RECEIPT_OPERATION_PREFIX)).map((s) => ({ ...s, operation: s.operation.slice(RECEIPT_OPERATION_PREFIX.length) })),
+      (s) => s.operation,
+    ),
     waits: byName([...waits.values()], (s) => s.reason),
     writers: raw.writers,
     recipients,

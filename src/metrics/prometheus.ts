@@ -31,6 +31,7 @@ export const METRIC_NAMES = Object.freeze({
   apiCalls: 'smsq_api_calls_total',
   apiCallRecipients: 'smsq_api_call_recipients_total',
   apiCallDuration: 'smsq_api_call_duration_seconds',
+  receiptLatency: 'smsq_receipt_latency_seconds',
   limiterWaits: 'smsq_limiter_waits_total',
   limiterWaitSeconds: 'smsq_limiter_wait_seconds_total',
   metricsWriters: 'smsq_metrics_writers',
@@ -43,10 +44,10 @@ const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
  * a histogram's bucket counts (only `observe`), so this one family is written by hand, in the
  * same text format.
  */
-export function renderHistogram(name: string, help: string, series: LatencySeries[]): string {
+export function renderHistogram(name: string, help: string, series: LatencySeries[], label = 'operation'): string {
   const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
   for (const s of series) {
-    const op = `operation="${escapeLabel(s.operation)}"`;
+    const op = `${label}="${escapeLabel(s.operation)}"`;
     for (const b of s.buckets) lines.push(`${name}_bucket{${op},le="${b.le === Infinity ? '+Inf' : String(b.le)}"} ${b.count}`);
     lines.push(`${name}_sum{${op}} ${s.sum}`, `${name}_count{${op}} ${s.count}`);
   }
@@ -125,6 +126,7 @@ export async function renderPrometheus({ queues, calls, processRegistry }: Rende
   return (
     text +
     '\n' +
-    renderHistogram(N.apiCallDuration, 'Latency of Dysmsapi calls made by all workers, by operation.', calls.latency)
+    renderHistogram(N.apiCallDuration, 'Latency of Dysmsapi calls made by all workers, by operation.', calls.latency) +
+    renderHistogram(N.receiptLatency, 'Time from acceptance to a final receipt (delivered or failed), by where the receipt came from (query, report).', calls.receipts, 'source')
   );
 }

@@ -13,8 +13,12 @@
  *   type=chunk sendId chunkId from state n code at
  */
 
-/** Shared Lua: publish one chunk event. */
+/** Shared Lua: publish one chunk event; move n recipients between states in a send's counts and the totals. */
 const EMIT = `
+local function move(counts, totals, from, to, n)
+  if from then redis.call('HINCRBY', counts, from, -n); redis.call('HINCRBY', totals, from, -n) end
+  if to then redis.call('HINCRBY', counts, to, n); redis.call('HINCRBY', totals, to, n) end
+end
 local function emit(stream, maxlen, sendId, chunkId, from, to, n, code, at)
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'type', 'chunk', 'sendId', sendId, 'chunkId', chunkId,
     'from', from, 'state', to, 'n', n, 'code', code or '', 'at', at)
@@ -23,7 +27,8 @@ end
 
 /**
  * claim: start an attempt, or tell the caller why not.
- * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] send hash, KEYS[4] events stream
+ * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] send hash, KEYS[4] events stream,
+ * KEYS[5] recipient totals across sends
  * ARGV[1] now (ms), ARGV[2] events maxlen, ARGV[3] end of the current marketing quiet window (ms, 0 = not quiet)
  * Returns one of:
  *   {'send', attempt, outId, payload, kind, n, index}  state was queued; now sending with a fresh OutId
@@ -49,8 +54,7 @@ if state == 'queued' then
   end
   if to then
     redis.call('HSET', KEYS[1], 'state', to, 'code', code, 'updatedAt', ARGV[1])
-    redis.call('HINCRBY', KEYS[2], 'queued', -n)
-    redis.call('HINCRBY', KEYS[2], to, n)
+    move(KEYS[2], KEYS[5], 'queued', to, n)
     emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', to, n, code, ARGV[1])
     return {'ended', to, code}
   end
@@ -59,15 +63,13 @@ if state == 'queued' then
   attempt = attempt + 1
   local outId = chunkId .. '.' .. attempt
   redis.call('HSET', KEYS[1], 'state', 'sending', 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
-  redis.call('HINCRBY', KEYS[2], 'queued', -n)
-  redis.call('HINCRBY', KEYS[2], 'sending', n)
+  move(KEYS[2], KEYS[5], 'queued', 'sending', n)
   emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', 'sending', n, '', ARGV[1])
   return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9]}
 end
 if state == 'sending' then
   redis.call('HSET', KEYS[1], 'state', 'unknown', 'code', 'SMSQ_WORKER_LOST', 'updatedAt', ARGV[1])
-  redis.call('HINCRBY', KEYS[2], 'sending', -n)
-  redis.call('HINCRBY', KEYS[2], 'unknown', n)
+  move(KEYS[2], KEYS[5], 'sending', 'unknown', n)
   emit(KEYS[4], ARGV[2], f[8], chunkId, 'sending', 'unknown', n, 'SMSQ_WORKER_LOST', ARGV[1])
   return {'unknown', tostring(attempt), f[3], f[4]}
 end
@@ -80,7 +82,7 @@ return {'done', state}
 /**
  * transition: move a chunk from one of the expected states to a new one, only if its current
  * OutId is the caller's (an answer for an older attempt never overwrites a newer one).
- * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] events stream
+ * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] events stream, KEYS[4] recipient totals
  * ARGV[1] expected outId ('' = any), ARGV[2] allowed from-states (comma-separated), ARGV[3] to-state,
  * ARGV[4] now (ms), ARGV[5] events maxlen, ARGV[6..] field/value pairs to set as well
  * Returns {1, from-state} when applied, {0, current-state, current-outId} otherwise.
@@ -100,8 +102,7 @@ for i = 6, #ARGV, 2 do
   if ARGV[i] == 'code' then code = ARGV[i + 1] end
 end
 if state ~= ARGV[3] then
-  redis.call('HINCRBY', KEYS[2], state, -n)
-  redis.call('HINCRBY', KEYS[2], ARGV[3], n)
+  move(KEYS[2], KEYS[4], state, ARGV[3], n)
   emit(KEYS[3], ARGV[5], f[4], f[4] .. '.' .. f[5], state, ARGV[3], n, code, ARGV[4])
 end
 return {1, state}
@@ -110,7 +111,8 @@ return {1, state}
 /**
  * split: replace a chunk by single-number children, atomically (children exist iff the parent is
  * split), only if the parent is still at the caller's attempt.
- * KEYS[1] parent chunk, KEYS[2] send counts, KEYS[3] events stream, KEYS[4..] child chunk hashes
+ * KEYS[1] parent chunk, KEYS[2] send counts, KEYS[3] events stream, KEYS[4] recipient totals,
+ * KEYS[5..] child chunk hashes
  * ARGV[1] parent outId, ARGV[2] now, ARGV[3] ttl seconds, ARGV[4] sendId, ARGV[5] kind,
  * ARGV[6] events maxlen, then per child: index, payload (JSON); each child holds one recipient.
  * Returns 1 when split, 0 when the parent moved on.
@@ -119,9 +121,9 @@ export const SPLIT_SCRIPT = `${EMIT}
 local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'index')
 if (f[1] ~= 'sending' and f[1] ~= 'unknown') or f[2] ~= ARGV[1] then return 0 end
 local n = tonumber(f[3] or '0')
-local children = #KEYS - 3
-for i = 4, #KEYS do
-  local a = 7 + (i - 4) * 2
+local children = #KEYS - 4
+for i = 5, #KEYS do
+  local a = 7 + (i - 5) * 2
   if redis.call('EXISTS', KEYS[i]) == 0 then
     redis.call('HSET', KEYS[i], 'state', 'queued', 'attempt', 0, 'n', 1, 'createdAt', ARGV[2], 'updatedAt', ARGV[2],
       'sendId', ARGV[4], 'kind', ARGV[5], 'index', ARGV[a], 'payload', ARGV[a + 1])
@@ -129,8 +131,8 @@ for i = 4, #KEYS do
   end
 end
 redis.call('HSET', KEYS[1], 'state', 'split', 'children', children, 'updatedAt', ARGV[2])
-redis.call('HINCRBY', KEYS[2], f[1], -n)
-redis.call('HINCRBY', KEYS[2], 'queued', children)
+move(KEYS[2], KEYS[4], f[1], nil, n)
+move(KEYS[2], KEYS[4], nil, 'queued', children)
 emit(KEYS[3], ARGV[6], ARGV[4], ARGV[4] .. '.' .. f[4], f[1], 'split', n, '', ARGV[2])
 return 1
 `;

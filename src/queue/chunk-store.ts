@@ -59,19 +59,20 @@ export function chunkIdOf(sendId: string, index: string): string {
 }
 
 interface ScriptedRedis extends Redis {
-  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, eventsKey: string, now: number, maxlen: number, quietUntil: number): Promise<string[]>;
-  smsqTransition(chunkKey: string, countsKey: string, eventsKey: string, ...argv: (string | number)[]): Promise<[number, string, string?]>;
+  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, eventsKey: string, totalsKey: string, now: number, maxlen: number, quietUntil: number): Promise<string[]>;
+  smsqTransition(chunkKey: string, countsKey: string, eventsKey: string, totalsKey: string, ...argv: (string | number)[]): Promise<[number, string, string?]>;
 }
 
 /** Events kept in the stream by default (approximate trimming); consumers must keep up. */
 export const DEFAULT_EVENTS_MAXLEN = 100_000;
 
 const CREATE_SCRIPT = `
--- KEYS[1] chunk hash, KEYS[2] send counts; ARGV: n, now, then field/value pairs. Idempotent.
+-- KEYS[1] chunk hash, KEYS[2] send counts, KEYS[3] recipient totals; ARGV: n, now, then field/value pairs. Idempotent.
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'attempt', 0, 'n', ARGV[1], 'createdAt', ARGV[2], 'updatedAt', ARGV[2])
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HINCRBY', KEYS[2], 'queued', tonumber(ARGV[1]))
+redis.call('HINCRBY', KEYS[3], 'queued', tonumber(ARGV[1]))
 return 1
 `;
 
@@ -103,9 +104,9 @@ export interface ChunkStore {
 function ensureScripts(redis: Redis): ScriptedRedis {
   const r = redis as ScriptedRedis & { smsqCreate?: unknown };
   if (typeof r.smsqClaim !== 'function') {
-    redis.defineCommand('smsqClaim', { numberOfKeys: 4, lua: CLAIM_SCRIPT });
-    redis.defineCommand('smsqTransition', { numberOfKeys: 3, lua: TRANSITION_SCRIPT });
-    redis.defineCommand('smsqCreateChunk', { numberOfKeys: 2, lua: CREATE_SCRIPT });
+    redis.defineCommand('smsqClaim', { numberOfKeys: 5, lua: CLAIM_SCRIPT });
+    redis.defineCommand('smsqTransition', { numberOfKeys: 4, lua: TRANSITION_SCRIPT });
+    redis.defineCommand('smsqCreateChunk', { numberOfKeys: 3, lua: CREATE_SCRIPT });
   }
   return r;
 }
@@ -118,6 +119,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       (pipeline as unknown as { smsqCreateChunk(...a: (string | number)[]): void }).smsqCreateChunk(
         key,
         keys.sendCounts(chunk.sendId),
+        keys.recipientTotals(),
         chunk.payload.phones.length,
         clock.now(),
         'sendId',
@@ -133,7 +135,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async claim(chunkId, sendId, quietUntil = 0) {
-      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), clock.now(), eventsMaxLen, quietUntil);
+      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), keys.recipientTotals(), clock.now(), eventsMaxLen, quietUntil);
       switch (res[0]) {
         case 'send':
           return {
@@ -163,7 +165,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     async transition(chunkId, sendId, req) {
       const argv: (string | number)[] = [req.outId ?? '', req.from.join(','), req.to, clock.now(), eventsMaxLen];
       for (const [k, v] of Object.entries(req.fields ?? {})) argv.push(k, v);
-      const [applied, state, outId] = await r.smsqTransition(keys.chunk(chunkId), keys.sendCounts(sendId), keys.events(), ...argv);
+      const [applied, state, outId] = await r.smsqTransition(keys.chunk(chunkId), keys.sendCounts(sendId), keys.events(), keys.recipientTotals(), ...argv);
       return applied === 1 ? { applied: true, from: state as ChunkState } : { applied: false, state, outId: outId ?? '' };
     },
 
@@ -174,10 +176,11 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       for (const c of children) argv.push(c.index, JSON.stringify(c.payload));
       const res = await redis.eval(
         SPLIT_SCRIPT,
-        3 + childKeys.length,
+        4 + childKeys.length,
         keys.chunk(chunkId),
         keys.sendCounts(sendId),
         keys.events(),
+        keys.recipientTotals(),
         ...childKeys,
         ...argv,
       );

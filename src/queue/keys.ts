@@ -29,6 +29,8 @@ export interface Keys {
   events(): string;
   /** Numbers that opted out of marketing (SmsUp replies TD / T / 退订). */
   suppressed(): string;
+  /** Recipients per state across every send (the /metrics gauge); moved by the same scripts as per-send counts. */
+  recipientTotals(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -45,5 +47,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     account: () => `${prefix}:account`,
     events: () => `${prefix}:events`,
     suppressed: () => `${prefix}:suppressed`,
+    recipientTotals: () => `${prefix}:recipients`,
   };
 }

@@ -51,7 +51,7 @@ export function decodeReceipt(v: string | null | undefined): RecipientReceipt | 
  * apply: record a final receipt for one recipient of an accepted chunk. Idempotent (a repeat or an
  * out-of-order report changes nothing: a final state never goes back) and atomic with the per-send
  * counts and the event.
- * KEYS[1] recipients hash, KEYS[2] send counts, KEYS[3] chunk hash, KEYS[4] events stream
+ * KEYS[1] recipients hash, KEYS[2] send counts, KEYS[3] chunk hash, KEYS[4] events stream, KEYS[5] recipient totals
  * ARGV[1] phone, ARGV[2] encoded receipt, ARGV[3] state, ARGV[4] code, ARGV[5] now, ARGV[6] maxlen,
  * ARGV[7] ttl seconds
  * Returns {'applied', pending} | {'duplicate', existing} | {'not-accepted', chunkState}
@@ -66,6 +66,8 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[7]) end
 redis.call('HINCRBY', KEYS[2], 'accepted', -1)
 redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+redis.call('HINCRBY', KEYS[5], 'accepted', -1)
+redis.call('HINCRBY', KEYS[5], ARGV[3], 1)
 local f = redis.call('HMGET', KEYS[3], 'sendId', 'index')
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], '*', 'type', 'recipient', 'sendId', f[1], 'chunkId', f[1] .. '.' .. f[2],
   'phone', ARGV[1], 'state', ARGV[3], 'code', ARGV[4], 'at', ARGV[5])
@@ -100,11 +102,12 @@ export function createRecipientStore(o: RecipientStoreOptions): RecipientStore {
     async apply(sendId, chunkId, phone, receipt) {
       const res = (await o.redis.eval(
         APPLY_SCRIPT,
-        4,
+        5,
         o.keys.recipients(sendId),
         o.keys.sendCounts(sendId),
         o.keys.chunk(chunkId),
         o.keys.events(),
+        o.keys.recipientTotals(),
         phone,
         encodeReceipt(receipt),
         receipt.state,

@@ -22,6 +22,8 @@ export interface ReportIngestDeps {
   clock: Clock;
   logger: Logger;
   optOutKeywords?: readonly string[];
+  /** Receipt latency for /metrics. Optional. */
+  metrics?: { recordReceipt(source: string, seconds: number): void };
 }
 
 export interface ReportIngestResult {
@@ -105,6 +107,9 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
         if (applied.status === 'applied') {
           result.applied++;
           await d.completion.check(out.sendId, applied.pending);
+          const receivedAt = time(r.report_time);
+          const acceptedAt = chunk.acceptedAt ?? chunk.sentAt;
+          if (receivedAt !== undefined && acceptedAt !== undefined) d.metrics?.recordReceipt('report', Math.max(0, receivedAt - acceptedAt) / 1000);
         } else if (applied.status === 'duplicate') result.duplicates++;
         else result.ignored++;
       }
@@ -132,6 +137,7 @@ export interface OpenReportIngestOptions {
   retentionSeconds: number;
   receiptPolicies: ReceiptPolicies;
   receiptSchedule: ReceiptSchedule;
+  metrics?: ReportIngestDeps['metrics'];
 }
 
 /**
@@ -151,6 +157,7 @@ export function openReportIngest(o: OpenReportIngestOptions): { ingest: ReportIn
     suppression: createSuppressionList({ redis: o.redis, keys }),
     clock: o.clock,
     logger: o.logger,
+    metrics: o.metrics,
   });
   return { ingest, close: async () => void (await Promise.all([calls.close(), housekeeping.close()])) };
 }

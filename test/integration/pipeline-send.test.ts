@@ -39,6 +39,8 @@ describe('producers → workers → emulator', () => {
     // Each attempt carries its own OutId (sendId.index.attempt) for reconcile to match.
     expect(new Set(calls.map((c) => c.outId)).size).toBe(3);
     expect(calls.every((c) => c.outId.startsWith(`${res.sendId}.`) && c.outId.endsWith('.1'))).toBe(true);
+    // The totals across sends (the /metrics gauge) move with the per-send counts.
+    expect(await h.redis.hgetall(`${h.prefix}:recipients`)).toMatchObject({ queued: '0', sending: '0', accepted: '2500' });
   });
 
   it('sends verification codes one number per call and personalised messages 100 per SendBatchSms', async () => {

@@ -53,6 +53,7 @@ describe('receipts by QuerySendDetails', () => {
     const rs = await recipientsOf(h, res.sendId);
     expect(rs.every((r) => r.state === 'delivered' && r.code === 'DELIVERED' && r.receivedAt && r.sentAt && r.bizId)).toBe(true);
     expect(queries(h).length / 20).toBeLessThanOrEqual(1.2);
+    expect(await h.redis.hgetall(`${h.prefix}:recipients`)).toMatchObject({ accepted: '0', delivered: '20' });
   });
 
   it('failed: the carrier code is kept', async () => {

@@ -108,11 +108,14 @@ describe('Prometheus text', () => {
       calls: {
         calls: [{ operation: 'SendSms', outcome: 'accepted', calls: 2, recipients: 20 }],
         latency: [],
+        receipts: [{ operation: 'report', buckets: [{ le: 5, count: 3 }, { le: Infinity, count: 4 }], sum: 30, count: 4 }],
         waits: [{ reason: 'account', count: 5, seconds: 0.25 }],
         writers: 1,
         recipients: { accepted: 20 },
       },
     });
+    expect(text).toMatch(/^smsq_receipt_latency_seconds_bucket\{source="report",le="5"\} 3$/m);
+    expect(text).toMatch(/^smsq_receipt_latency_seconds_count\{source="report"\} 4$/m);
     expect(text).toContain('# TYPE smsq_queue_jobs gauge\nsmsq_queue_jobs{queue="calls",state="waiting"} 4\nsmsq_queue_jobs{queue="calls",state="active"} 1');
     expect(text).toMatch(/^smsq_queue_paused\{queue="calls"\} 1$/m);
     expect(text).toMatch(/^smsq_queue_rate_limited_seconds\{queue="calls"\} 1\.5$/m);
@@ -122,5 +125,24 @@ describe('Prometheus text', () => {
     expect(text).toMatch(/^smsq_limiter_waits_total\{reason="account"\} 5$/m);
     expect(text).toContain('# TYPE smsq_api_call_duration_seconds histogram');
     expect(text.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('receipt latency', () => {
+  it('is aggregated with its own buckets and read back as its own series', async () => {
+    const { createCallAggregate } = await import('../../src/metrics/call-aggregate.js');
+    const { parseCallMetrics } = await import('../../src/metrics/metrics-snapshot.js');
+    const agg = createCallAggregate();
+    agg.recordReceipt('query', 4);
+    agg.recordReceipt('query', 400);
+    agg.recordCall({ operation: 'SendSms', outcome: 'accepted', seconds: 0.02 });
+    const d = agg.drain();
+    const latency = Object.fromEntries([...d.latency].map(([k, v]) => [k, String(v)]));
+    const snap = parseCallMetrics({ calls: {}, latency, waits: {}, recipients: {}, writers: 1 });
+    expect(snap.latency.map((s) => s.operation)).toEqual(['SendSms']);
+    expect(snap.receipts).toHaveLength(1);
+    expect(snap.receipts[0]).toMatchObject({ operation: 'query', count: 2, sum: 404 });
+    expect(snap.receipts[0]!.buckets.find((b) => b.le === 5)?.count).toBe(1);
+    expect(snap.receipts[0]!.buckets.find((b) => b.le === 900)?.count).toBe(2);
   });
 });

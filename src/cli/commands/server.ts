@@ -8,6 +8,7 @@ import { buildServer, missingAuth } from '../../server/build-server.js';
 import { systemClock } from '../../clock.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../../receipts/receipt-policy.js';
 import { openReportIngest } from '../../receipts/report-ingest.js';
+import { createCallMetricsRecorder } from '../../metrics/call-metrics.js';
 import { createTemplateLookup } from '../../server/template-lookup.js';
 import type { CliContext } from '../context.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';
@@ -50,8 +51,11 @@ export function register(program: Command, ctx: CliContext): void {
           callbacks: config.callbackSecret !== undefined,
         });
         ctx.onClose(() => producer.close());
+        const receiptMetrics = config.reportToken ? createCallMetricsRecorder({ redis, prefix: config.prefix, logger: ctx.logger, heartbeat: false }) : undefined;
+        if (receiptMetrics) ctx.onClose(() => receiptMetrics.close());
         const reports = config.reportToken
           ? openReportIngest({
+              metrics: receiptMetrics,
               redis,
               prefix: config.prefix,
               clock: systemClock,

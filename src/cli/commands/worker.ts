@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { createSmsWorker } from '../../../workers/sms-worker.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../../receipts/receipt-policy.js';
+import { createCallMetricsRecorder } from '../../metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
 import { openRedis } from '../pipeline.js';
@@ -19,6 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
         const config = ctx.config;
         const { client, endpoint, sandbox } = await ctx.sms();
         const connection = openRedis(ctx);
+        const metrics = createCallMetricsRecorder({ redis: connection, prefix: config.prefix, logger: ctx.logger });
         const worker = createSmsWorker({
           connection,
           client,
@@ -35,6 +37,7 @@ export function register(program: Command, ctx: CliContext): void {
           callbackSecret: config.callbackSecret,
           quietHours: config.quietHours,
           autoPause: config.autoPause ?? null,
+          metrics,
         });
         await worker.start();
         ctx.logger.info(
@@ -44,6 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
         const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
         ctx.logger.info({ signal }, 'stopping: no new jobs; waiting for calls in flight and recording their outcome');
         await worker.close();
+        await metrics.close(); // the last flush, once the calls in flight are recorded
         ctx.logger.info('worker stopped');
       }),
     );
