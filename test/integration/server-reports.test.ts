@@ -107,3 +107,13 @@ describe('campaign controls over HTTP', () => {
     expect(missing.json().error.code).toBe('SMSQ_NOT_FOUND');
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the control and push routes', async () => {
+    const { app } = await setup('srv-openapi');
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+    for (const path of ['/v1/sends/{id}/pause', '/v1/sends/{id}/resume', '/v1/sends/{id}/cancel', '/v1/reports/{token}/sms-report', '/v1/reports/{token}/sms-up']) {
+      expect(doc.paths[path]).toBeDefined();
+    }
+  });
+});
