@@ -196,6 +196,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   if (plain.length) cutPlain();
   if (personal.length) cutPersonal();
   await flush(true);
+  await enqueuer.recordRejected(sendId, rejected.map((r) => r.input));
   await enqueuer.finish(sendId, {
     recipients: progress.queued,
     rejected: progress.rejected,

@@ -30,6 +30,11 @@ export interface Enqueuer {
   finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
   /** Records opted-out numbers as `suppressed` recipients of the send (idempotent). */
   recordSuppressed(sendId: string, phones: readonly string[]): Promise<void>;
+  /**
+   * Lists numbers refused at the door as `rejected` recipients (for `status --recipients`). Their
+   * count is in the send record already, so the counts do not move.
+   */
+  recordRejected(sendId: string, inputs: readonly string[]): Promise<void>;
 }
 
 /** KEYS[1] recipients hash, KEYS[2] counts, KEYS[3] totals; ARGV[1] ttl, ARGV[2] encoded receipt, ARGV[3..] phones. */
@@ -44,6 +49,14 @@ return n
 
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
   return {
+    async recordRejected(sendId, inputs) {
+      if (inputs.length === 0) return;
+      const value = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
+      const p = redis.pipeline();
+      for (const input of inputs) p.hsetnx(keys.recipients(sendId), input.slice(0, 64), value);
+      p.expire(keys.recipients(sendId), retentionSeconds);
+      await execOrThrow(p.exec());
+    },
     async recordSuppressed(sendId, phones) {
       if (phones.length === 0) return;
       const value = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
@@ -93,5 +106,6 @@ export function createCountingEnqueuer(): Enqueuer & { calls: Record<ChunkPayloa
     },
     async finish() {},
     async recordSuppressed() {},
+    async recordRejected() {},
   };
 }

@@ -183,6 +183,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     };
     await enqueuer.createSend(record);
     await enqueuer.recordSuppressed(sendId, plan.suppressed);
+    await enqueuer.recordRejected(sendId, plan.rejected.map((r) => r.input));
     for (let i = 0; i < plan.chunks.length; i += 500) {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + 500));
     }

@@ -4,7 +4,7 @@ import { chunkIdOf, type ChunkRecord, type ChunkStore } from './chunk-store.js';
 import type { Keys } from './keys.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
-export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'suppressed';
+export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
 
 /** One recipient's state: from its chunk, overridden by its own receipt when there is one. */
 export interface RecipientState {
@@ -28,6 +28,7 @@ const FROM_CHUNK: Record<string, RecipientStateName> = {
   accepted: 'accepted',
   failed: 'failed',
   expired: 'expired',
+  cancelled: 'cancelled',
 };
 
 export interface SendRecipientsDeps {
@@ -39,7 +40,8 @@ export interface SendRecipientsDeps {
 
 /**
  * Walks a send's chunks (and the children of split chunks) and yields every recipient with its
- * state, then the numbers skipped as opted out. Reads one chunk at a time: bounded memory.
+ * state, then the numbers skipped as opted out and those refused at the door (the first 1000 of a
+ * campaign). Reads one chunk at a time: bounded memory.
  */
 export async function* sendRecipients(d: SendRecipientsDeps, sendId: string, chunkCount: number): AsyncGenerator<RecipientState> {
   async function* walk(c: ChunkRecord): AsyncGenerator<RecipientState> {
@@ -75,8 +77,8 @@ export async function* sendRecipients(d: SendRecipientsDeps, sendId: string, chu
     cursor = next;
     for (let i = 0; i < flat.length; i += 2) {
       const r = decodeReceipt(flat[i + 1]);
-      if (r?.state !== 'suppressed') continue;
-      yield { phone: flat[i] as string, state: 'suppressed', code: r.code, bizId: undefined, attempts: 0, sentAt: undefined, receivedAt: undefined, chunkId: undefined };
+      if (r?.state !== 'suppressed' && r?.state !== 'rejected') continue;
+      yield { phone: flat[i] as string, state: r.state, code: r.code, bizId: undefined, attempts: 0, sentAt: undefined, receivedAt: undefined, chunkId: undefined };
     }
   } while (cursor !== '0');
 }

@@ -4,7 +4,7 @@ import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 
 /** Receipt states of one recipient, beyond its chunk's state. All are final. */
-export const FINAL_RECIPIENT_STATES = ['delivered', 'failed', 'expired', 'suppressed'] as const;
+export const FINAL_RECIPIENT_STATES = ['delivered', 'failed', 'expired', 'suppressed', 'rejected'] as const;
 export type FinalRecipientState = (typeof FINAL_RECIPIENT_STATES)[number];
 
 /** A recipient's receipt, as stored in the send's recipients hash. */
@@ -15,11 +15,11 @@ export interface RecipientReceipt {
   /** When the handset received it (ms), if known. */
   receivedAt: number | undefined;
   /** Where the receipt came from. */
-  source: 'query' | 'report' | 'window' | 'suppression';
+  source: 'query' | 'report' | 'window' | 'suppression' | 'door';
 }
 
-const STATE_CODE: Record<FinalRecipientState, string> = { delivered: 'd', failed: 'f', expired: 'e', suppressed: 's' };
-const SOURCE_CODE: Record<RecipientReceipt['source'], string> = { query: 'q', report: 'r', window: 'w', suppression: 'u' };
+const STATE_CODE: Record<FinalRecipientState, string> = { delivered: 'd', failed: 'f', expired: 'e', suppressed: 's', rejected: 'x' };
+const SOURCE_CODE: Record<RecipientReceipt['source'], string> = { query: 'q', report: 'r', window: 'w', suppression: 'u', door: 'i' };
 const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([k, v]) => [v, k])) as Record<string, FinalRecipientState>;
 const SOURCE_OF = Object.fromEntries(Object.entries(SOURCE_CODE).map(([k, v]) => [v, k])) as Record<string, RecipientReceipt['source']>;
 

@@ -164,8 +164,15 @@ export function openApiDocument(): JsonSchema {
       '/v1/sends/{id}': {
         get: {
           summary: 'A send: what was enqueued and its recipients per state',
+          description:
+            'With ?recipients=true, also a page of recipients (phone, state, code, bizId, sentAt, receivedAt, attempts) in send order, `limit` (default 1000, at most 10000) from `offset`, and `next` (the offset of the next page, or null).',
           security: [{ bearerAuth: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            query('recipients', 'true to list recipients', false, { type: 'string', enum: ['true', 'false'] }),
+            query('limit', 'recipients per page (1..10000, default 1000)', false, { type: 'integer' }),
+            query('offset', 'first recipient of the page (default 0)', false, { type: 'integer' }),
+          ],
           responses: {
             '200': { description: 'The send', content: { 'application/json': { schema: ref('SendStatus') } } },
             '400': WRITE_ERRORS['400'],

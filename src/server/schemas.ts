@@ -51,6 +51,13 @@ export const CampaignQuery = z.strictObject({
   templateParam: jsonObject.pipe(campaignSettings.templateParam).optional(),
 });
 
+/** `GET /v1/sends/:id?recipients=true&limit=1000&offset=0`: per-recipient states, a page at a time. */
+export const SendStatusQuery = z.strictObject({
+  recipients: z.enum(['true', 'false'], { message: 'must be true or false' }).optional().transform((v) => v === 'true'),
+  limit: z.coerce.number().int().min(1, { message: 'must be 1 or more' }).max(10_000, { message: 'must be at most 10000' }).default(1000),
+  offset: z.coerce.number().int().min(0, { message: 'must be 0 or more' }).default(0),
+});
+
 export const SendIdParams = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'is not a send id (letters, digits, . _ - only)' }),
 });

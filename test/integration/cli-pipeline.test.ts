@@ -130,7 +130,10 @@ describe('smsq send', () => {
     writeFileSync(file, ['phone,name', ...Array.from({ length: 2500 }, (_, i) => `${13810000000 + i},n${i}`), 'bad,x'].join('\n'));
     const dry = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--dry-run', '--json']);
     expect(dry.code).toBe(0);
-    expect(JSON.parse(dry.stdout).plan).toMatchObject({ recipients: 2500, rejectedCount: 1, apiCalls: 25, sendBatchSmsCalls: 25 });
+    expect(JSON.parse(dry.stdout).plan).toMatchObject({ recipients: 2500, rejectedCount: 1, apiCalls: 25, sendBatchSmsCalls: 25, segmentsPerMessage: 1 });
+    const text = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--dry-run']);
+    expect(text.stdout).toMatch(/SMS segments\s+1 per message .*~2500 in total/);
+    expect(text.stdout).toMatch(/bad\s+a mainland|bad\s+\S+/);
     const r = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--yes', '--json']);
     expect(r.code).toBe(0);
     const { sendId } = JSON.parse(r.stdout) as { sendId: string };

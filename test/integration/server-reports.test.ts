@@ -117,3 +117,21 @@ describe('the OpenAPI document', () => {
     }
   });
 });
+
+describe('GET /v1/sends/:id?recipients=true', () => {
+  it('lists recipients a page at a time, including numbers rejected at the door', async () => {
+    const { harness, app } = await setup('srv-rcpts');
+    const res = await harness.producer.send({ ...NOTE, phones: ['13845000001', '13845000002', '13845000003', '123'] });
+    const page1 = (await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}?recipients=true&limit=2`, headers: AUTH })).json();
+    expect(page1.recipients.map((r: { phone: string; state: string }) => `${r.phone}:${r.state}`)).toEqual(['13845000001:queued', '13845000002:queued']);
+    expect(page1.next).toBe(2);
+    const page2 = (await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}?recipients=true&limit=2&offset=2`, headers: AUTH })).json();
+    expect(page2.recipients).toEqual([
+      expect.objectContaining({ phone: '13845000003', state: 'queued' }),
+      expect.objectContaining({ phone: '123', state: 'rejected', code: 'SMSQ_INVALID_NUMBER' }),
+    ]);
+    const bad = await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}?recipients=yes`, headers: AUTH });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.issues[0].field).toBe('query.recipients');
+  });
+});

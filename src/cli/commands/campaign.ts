@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../../producers/csv-recipients.js';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
+import { countSegments, renderContent } from '../../sms/segments.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
@@ -69,6 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (flags.dryRun || !flags.yes) {
           // A counting pass: the same validation and chunking as the real run, nothing written.
           const plan = await producer.planCampaign(readRecipientsCsv(file), request);
+          const segments = content === undefined ? undefined : countSegments(renderContent(flags.sign as string, content, flags.param ?? {}));
           const summary = renderFields([
             ['file', file],
             ['signature / template', `${flags.sign} / ${flags.template}`],
@@ -78,12 +80,13 @@ export function register(program: Command, ctx: CliContext): void {
             ['duplicates dropped', plan.duplicates],
             ['opted out (skipped)', plan.suppressed],
             ['API calls', `${plan.apiCalls} (${plan.sendSmsCalls} SendSms, ${plan.sendBatchSmsCalls} SendBatchSms)`],
+            ['SMS segments', segments ? `${segments.segments} per message (${segments.chars} chars with the shared params; per-recipient values may change it), ~${segments.segments * plan.recipients} in total` : 'unknown'],
           ]);
           const rejected = plan.rejected.length
             ? renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))
             : '';
           if (flags.dryRun) {
-            if (flags.json) ctx.printJson({ dryRun: true, plan });
+            if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, segmentsPerMessage: segments?.segments ?? null } });
             else ctx.print([summary, rejected].filter(Boolean).join('\n'));
             return;
           }

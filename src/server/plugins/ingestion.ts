@@ -11,7 +11,7 @@ import type { CampaignRecipient } from '../../../producers/schemas.js';
 import { ValidationError } from '../../errors.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { CampaignBody, CampaignQuery, idempotencyKeyOf, parseOrThrow, SendBatchBody, SendBody, SendIdParams } from '../schemas.js';
+import { CampaignBody, CampaignQuery, idempotencyKeyOf, parseOrThrow, SendBatchBody, SendBody, SendIdParams, SendStatusQuery } from '../schemas.js';
 
 export interface IngestionOptions {
   producer: Producer;
@@ -98,6 +98,18 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
 
   app.get('/sends/:id', async (request) => {
     const { id } = parseOrThrow(SendIdParams, request.params);
-    return o.producer.getStatus(id);
+    const q = parseOrThrow(SendStatusQuery, request.query, 'query');
+    const status = await o.producer.getStatus(id);
+    if (!q.recipients) return status;
+    // Recipients in send order from `offset`; a page at most `limit` long, with the next offset.
+    const recipients = [];
+    let index = 0;
+    for await (const r of o.producer.recipients(id)) {
+      if (index++ < q.offset) continue;
+      if (recipients.length === q.limit) break;
+      recipients.push(r);
+    }
+    const next = recipients.length === q.limit ? q.offset + q.limit : null;
+    return { ...status, recipients, next };
   });
 }
