@@ -1,0 +1,82 @@
+/**
+ * The producer of the campaign bench, alone in its process so `process.resourceUsage().maxRSS` is
+ * the producer's peak. Request `run` {file, request} → reads the CSV with `readRecipientsCsv` and
+ * enqueues it with `producer.campaign()`; answers the time, the result and the memory figures.
+ */
+import { Redis } from 'ioredis';
+import { readRecipientsCsv } from '../../producers/csv-recipients.js';
+import { createProducer } from '../../producers/producer.js';
+import { childConfig, serveChild } from './children.js';
+
+export interface CampaignChildConfig {
+  redisUrl: string;
+  prefix: string;
+}
+
+export interface CampaignRun {
+  file: string;
+  request: Record<string, unknown>;
+}
+
+export interface CampaignChildResult {
+  ms: number;
+  recipients: number;
+  rejectedCount: number;
+  duplicates: number;
+  chunks: number;
+  /** Peak resident set of this process (MB, 1e6 bytes), from `process.resourceUsage().maxRSS`. */
+  maxRssMB: number;
+  /** Resident set when the process was ready (modules loaded, connected), MB. */
+  readyRssMB: number;
+  /** Peaks of `process.memoryUsage()` sampled every 20 ms during the campaign, MB. */
+  sampledPeakMB: { heapUsed: number; heapTotal: number; external: number; rss: number };
+}
+
+const cfg = childConfig<CampaignChildConfig>();
+const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+await redis.ping();
+const producer = createProducer({ redis, prefix: cfg.prefix });
+const readyRssMB = process.memoryUsage.rss() / 1e6;
+
+serveChild(
+  {
+    async run(args) {
+      const { file, request } = args as CampaignRun;
+      const peak = { heapUsed: 0, heapTotal: 0, external: 0, rss: 0 };
+      const sample = () => {
+        const m = process.memoryUsage();
+        peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+        peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+        peak.external = Math.max(peak.external, m.external);
+        peak.rss = Math.max(peak.rss, m.rss);
+      };
+      const sampler = setInterval(sample, 20);
+      const t0 = performance.now();
+      const r = await producer.campaign(readRecipientsCsv(file), request);
+      const ms = performance.now() - t0;
+      clearInterval(sampler);
+      sample();
+      const result: CampaignChildResult = {
+        ms,
+        recipients: r.recipients,
+        rejectedCount: r.rejectedCount,
+        duplicates: r.duplicates,
+        chunks: r.chunks,
+        maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,
+        readyRssMB,
+        sampledPeakMB: {
+          heapUsed: peak.heapUsed / 1e6,
+          heapTotal: peak.heapTotal / 1e6,
+          external: peak.external / 1e6,
+          rss: peak.rss / 1e6,
+        },
+      };
+      return result;
+    },
+  },
+  { pid: process.pid },
+  async () => {
+    await producer.close();
+    redis.disconnect();
+  },
+);
