@@ -1,0 +1,174 @@
+/**
+ * Limiter precision: worker processes drain a backlog under SMS_QPS = Q while the emulator (cap
+ * off) records every call. `npx tsx bench/pipeline-limiter.ts [--json] [--qps Q] [--workers W]
+ * [--concurrency C] [--seconds S]`.
+ *
+ * - The backlog is Q × S verification codes (one number per SendSms, the producer's own path),
+ *   written before any worker starts; the workers (children, as `smsq worker` builds them) start
+ *   together.
+ * - Figures: the largest number of SendSms calls the emulator saw in any sliding second ÷ Q (target
+ *   ≤ 1.00, `maxInSlidingWindow` on the emulator's timestamps), and the average rate over the drain
+ *   (calls − 1 over first-to-last call) ÷ Q (target ≥ 0.95).
+ * - The CPU share of each side (workers, redis-server, the bench process that hosts the emulator)
+ *   shows whether the machine, rather than the limiter, set the pace.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { createProducer } from '../producers/producer.js';
+import { maxInSlidingWindow } from '../src/queue/rate-window.js';
+import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
+import {
+  BENCH_PREFIX,
+  bounded,
+  machineBusySeconds,
+  N,
+  parseFlags,
+  phones,
+  rateOf,
+  round,
+  startBenchEmulator,
+  startWorkerChild,
+  waitFor,
+  type WorkerChildReady,
+} from './support/pipeline.js';
+import { startPrivateRedis } from './support/redis.js';
+
+export interface LimiterOptions {
+  qps: number;
+  workers: number;
+  concurrency: number;
+  /** Backlog = qps × seconds calls. */
+  seconds: number;
+  /** Wall-clock delay the emulator adds to every answer (Alibaba's answer time is tens of ms). */
+  latencyMs: number;
+}
+
+export const LIMITER_DEFAULTS: LimiterOptions = { qps: 3000, workers: 2, concurrency: 64, seconds: 12, latencyMs: 0 };
+
+export interface LimiterResult {
+  benchmark: 'limiter-precision';
+  qps: number;
+  workers: number;
+  concurrencyPerWorker: number;
+  window: WorkerChildReady['window'];
+  calls: number;
+  /** Calls other than SendSms (receipt or reconcile look-ups); they count against the cap too. */
+  otherCalls: number;
+  nonOk: Record<string, number>;
+  drainSeconds: number;
+  maxSlidingSecond: number;
+  maxSlidingRatio: number;
+  maxSlidingTarget: '<= 1.00';
+  averagePerSecond: number;
+  averageRatio: number;
+  averageTarget: '>= 0.95';
+  /** Average over the drain without its first and last second (ramp-up and tail). */
+  steadyPerSecond: number;
+  /** CPU seconds per wall second over the drain (1.0 = one core). */
+  cpu: { workers: number[]; redis: number; benchProcess: number; total: number; otherProcesses: number | null };
+  pass: { maxSliding: boolean; average: boolean };
+}
+
+export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<LimiterResult> {
+  const o = { ...LIMITER_DEFAULTS, ...opts };
+  const total = Math.round(o.qps * o.seconds);
+  const redis = await startPrivateRedis();
+  const { emulator, endpoint } = await startBenchEmulator({ qps: 0, keep: total + 10_000, latencyMs: o.latencyMs });
+  const workers: BenchChild<WorkerChildReady>[] = [];
+  try {
+    const conn = redis.connect();
+    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
+    for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency }));
+    const res = await producer.send({
+      phones: phones(13000000000, total),
+      signName: N.sign,
+      templateCode: N.verificationTemplate,
+      templateParam: { code: '123456' },
+      kind: 'verification',
+    });
+    if (res.chunks !== total) throw new Error(`expected ${total} chunks, got ${res.chunks}`);
+
+    const cpu0 = { workers: await Promise.all(workers.map((w) => w.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+    const t0 = Date.now();
+    await Promise.all(workers.map((w) => w.request('start')));
+    const drainMs = o.seconds * 4000 + 30_000;
+    try {
+      // Drained when the emulator has answered a SendSms for every chunk (a chunk whose answer was
+      // lost is reconciled later, which is not what this bench measures).
+      await waitFor(() => emulator.calls().reduce((n, c) => n + (c.action === 'SendSms' ? 1 : 0), 0) >= total, 'the backlog to drain', drainMs, 100);
+    } catch (err) {
+      const s = await producer.getStatus(res.sendId).catch(() => undefined);
+      throw new Error(`${(err as Error).message}; recipients by state ${JSON.stringify(s?.counts)}, emulator saw ${emulator.calls().length} calls`);
+    }
+    const wall = (Date.now() - t0) / 1000;
+    const cpu1 = { workers: await Promise.all(workers.map((w) => w.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+
+    // The cap counts every call of the account (sends and any look-ups); the drain rate counts sends.
+    const allCalls = emulator.calls();
+    const calls = allCalls.filter((c) => c.action === 'SendSms');
+    // BENCH_DUMP_CALLS=file writes the call timestamps, to look at the window pattern.
+    if (process.env.BENCH_DUMP_CALLS) writeFileSync(process.env.BENCH_DUMP_CALLS, JSON.stringify(calls.map((c) => c.at)));
+    const times = calls.map((c) => c.at);
+    const nonOk: Record<string, number> = {};
+    for (const c of calls) if (c.code !== 'OK') nonOk[c.code] = (nonOk[c.code] ?? 0) + 1;
+    const first = times.reduce((a, b) => Math.min(a, b), Infinity);
+    const last = times.reduce((a, b) => Math.max(a, b), -Infinity);
+    const steady = times.filter((t) => t >= first + 1000 && t <= last - 1000);
+    const maxSliding = maxInSlidingWindow(
+      allCalls.map((c) => c.at),
+      1000,
+    );
+    const avg = rateOf(times);
+    const workerCpu = cpu1.workers.map((c, i) => round((c - (cpu0.workers[i] as number)) / wall, 2));
+    const redisCpu = round((cpu1.redis - cpu0.redis) / wall, 2);
+    const selfCpu = round((cpu1.self - cpu0.self) / wall, 2);
+    const ours = workerCpu.reduce((a, b) => a + b, 0) + redisCpu + selfCpu;
+    const machine = cpu0.machine !== undefined && cpu1.machine !== undefined ? (cpu1.machine - cpu0.machine) / wall : undefined;
+    await producer.close();
+    return {
+      benchmark: 'limiter-precision',
+      qps: o.qps,
+      workers: o.workers,
+      concurrencyPerWorker: o.concurrency,
+      window: (workers[0] as BenchChild<WorkerChildReady>).ready.window,
+      calls: calls.length,
+      otherCalls: allCalls.length - calls.length,
+      nonOk,
+      drainSeconds: round((last - first) / 1000, 2),
+      maxSlidingSecond: maxSliding,
+      maxSlidingRatio: round(maxSliding / o.qps),
+      maxSlidingTarget: '<= 1.00',
+      averagePerSecond: Math.round(avg),
+      averageRatio: round(avg / o.qps),
+      averageTarget: '>= 0.95',
+      steadyPerSecond: Math.round(rateOf(steady)),
+      cpu: { workers: workerCpu, redis: redisCpu, benchProcess: selfCpu, total: round(ours, 2), otherProcesses: machine === undefined ? null : round(Math.max(0, machine - ours), 2) },
+      pass: { maxSliding: maxSliding <= o.qps, average: avg >= 0.95 * o.qps },
+    };
+  } finally {
+    await stopAll(workers);
+    await emulator.close();
+    await redis.stop();
+  }
+}
+
+export function formatLimiter(r: LimiterResult): string {
+  const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  return [
+    `Limiter precision: ${r.workers} worker processes × concurrency ${r.concurrencyPerWorker}, SMS_QPS Q = ${r.qps} (window ${r.window.max} per ${r.window.duration} ms), ${r.calls} calls in ${r.drainSeconds} s`,
+    `  max calls in a sliding second / Q   ${r.maxSlidingRatio.toFixed(3)}  (${r.maxSlidingSecond}/${r.qps})   target <= 1.00  ${mark(r.pass.maxSliding)}`,
+    `  average rate over the drain / Q     ${r.averageRatio.toFixed(3)}  (${r.averagePerSecond}/s; steady part ${r.steadyPerSecond}/s)   target >= 0.95  ${mark(r.pass.average)}`,
+    `  CPU (cores): workers ${r.cpu.workers.join(' + ')}, redis ${r.cpu.redis}, emulator/bench ${r.cpu.benchProcess}; total ${r.cpu.total} of ${cpus().length}; other processes ${r.cpu.otherProcesses ?? '?'}` +
+      (Object.keys(r.nonOk).length ? `; non-OK answers ${JSON.stringify(r.nonOk)}` : ''),
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { json, values } = parseFlags(process.argv.slice(2), ['qps', 'workers', 'concurrency', 'seconds', 'latencyMs']);
+  bounded(runLimiter(values as Partial<LimiterOptions>), 300_000, 'the limiter bench')
+    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatLimiter(r)))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    });
+}
