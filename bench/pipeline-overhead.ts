@@ -1,0 +1,208 @@
+/**
+ * Worker overhead: end-to-end calls/s of ONE worker process over calls/s of a bare SDK SendSms
+ * loop, against the same emulator. `npx tsx bench/pipeline-overhead.ts [--json] [--concurrency C]
+ * [--count K] [--pairs P] [--qps Q]`.
+ *
+ * - A: a child process running C loops of the official SDK's `sendSmsWithOptions` (configured as
+ *   smsq's client configures it), one number per SendSms, K calls per round.
+ * - B: a child process running `createSmsWorker` with concurrency C and SMS_QPS = Q (default 5000,
+ *   the highest the config allows: a limiter ceiling of `window.sustainedPerSecond`), receipt
+ *   look-ups off (this measures the send path). Per round the queue is paused, K verification
+ *   codes (one number per SendSms, the producer's own path) are enqueued, then the queue is resumed
+ *   and the round lasts until every one of them is accepted (read from the send's status).
+ * - Same emulator (in this process; cap and flow control off), same payload shape, same
+ *   concurrency. One warm-up round of each is not measured, then A B A B ...; the ratio is the
+ *   median of B's rounds over the median of A's (target ≥ 0.9), with per-pair ratios beside it.
+ * - Each round's CPU shares (the child, redis-server, this process = the emulator) show which side
+ *   set the pace.
+ */
+import { cpus } from 'node:os';
+import { SANDBOX_ACCESS_KEY } from '../src/config.js';
+import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createProducer } from '../producers/producer.js';
+import { cpuSeconds, spawnChild, stopAll, type BenchChild } from './support/children.js';
+import {
+  BENCH_PREFIX,
+  bounded,
+  machineBusySeconds,
+  median,
+  N,
+  parseFlags,
+  phones,
+  round,
+  startBenchEmulator,
+  startWorkerChild,
+  waitFor,
+  type WorkerChildReady,
+} from './support/pipeline.js';
+import { startPrivateRedis } from './support/redis.js';
+import type { SdkLoopConfig, SdkLoopResult, SdkLoopRun } from './support/sdk-loop-child.js';
+
+export interface OverheadOptions {
+  concurrency: number;
+  /** Calls per round. */
+  count: number;
+  /** Measured A/B pairs (after one warm-up round of each). */
+  pairs: number;
+  /** SMS_QPS of the worker: its limiter stays well above what one process reaches. */
+  qps: number;
+}
+
+export const OVERHEAD_DEFAULTS: OverheadOptions = { concurrency: 64, count: 6000, pairs: 4, qps: 5000 };
+
+interface Round {
+  variant: 'A' | 'B';
+  callsPerSec: number;
+  ms: number;
+  failed: number;
+  /** CPU cores used during the round. */
+  cpu: { child: number; redis: number; emulator: number; others: number | null };
+}
+
+export interface OverheadResult {
+  benchmark: 'worker-overhead';
+  concurrency: number;
+  countPerRound: number;
+  pairs: number;
+  workerQps: number;
+  limiterCeilingPerSecond: number;
+  order: string;
+  bareSdkCallsPerSec: number;
+  workerCallsPerSec: number;
+  ratio: number;
+  target: '>= 0.9';
+  pass: boolean;
+  pairRatios: number[];
+  rounds: Round[];
+}
+
+const SHAPE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' } };
+
+export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<OverheadResult> {
+  const o = { ...OVERHEAD_DEFAULTS, ...opts };
+  const redis = await startPrivateRedis();
+  const { emulator, endpoint } = await startBenchEmulator({ qps: 0, keep: o.count * 2 });
+  let worker: BenchChild<WorkerChildReady> | undefined;
+  let sdk: BenchChild | undefined;
+  try {
+    const conn = redis.connect();
+    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
+    const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
+    await queue.pause();
+    worker = await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, receiptLookups: 'none' });
+    await worker.request('start');
+    const sdkCfg: SdkLoopConfig = { endpoint, ...SANDBOX_ACCESS_KEY, ...SHAPE, readTimeoutMs: 3000 };
+    sdk = await spawnChild('bench/support/sdk-loop-child.ts', sdkCfg);
+
+    let phoneBase = 13000000000;
+    const nextNumbers = () => {
+      const base = phoneBase;
+      phoneBase += o.count;
+      return base;
+    };
+    const measure = async <T>(child: BenchChild, body: () => Promise<T>) => {
+      const c0 = { child: await child.request<number>('cpu'), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+      const t0 = performance.now();
+      const value = await body();
+      const wall = (performance.now() - t0) / 1000;
+      const c1 = { child: await child.request<number>('cpu'), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+      const ours = (c1.child - c0.child) + (c1.redis - c0.redis) + (c1.self - c0.self);
+      const cpu = {
+        child: round((c1.child - c0.child) / wall, 2),
+        redis: round((c1.redis - c0.redis) / wall, 2),
+        emulator: round((c1.self - c0.self) / wall, 2),
+        others: c0.machine !== undefined && c1.machine !== undefined ? round(Math.max(0, (c1.machine - c0.machine - ours) / wall), 2) : null,
+      };
+      return { value, cpu };
+    };
+
+    const roundA = async (): Promise<Round> => {
+      const run: SdkLoopRun = { count: o.count, concurrency: o.concurrency, phoneBase: nextNumbers() };
+      const { value, cpu } = await measure(sdk as BenchChild, () => (sdk as BenchChild).request<SdkLoopResult>('run', run));
+      return { variant: 'A', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu };
+    };
+    const roundB = async (): Promise<Round> => {
+      // Enqueue while paused, so the producer's work is not part of the round.
+      const res = await producer.send({ phones: phones(nextNumbers(), o.count), kind: 'verification', ...SHAPE });
+      const { value, cpu } = await measure(worker as BenchChild, async () => {
+        const t0 = performance.now();
+        await queue.resume();
+        const status = await waitFor(
+          async () => {
+            const s = await producer.getStatus(res.sendId);
+            return s.counts.accepted + s.counts.failed >= o.count ? s : undefined;
+          },
+          'a worker round',
+          o.count * 10 + 30_000,
+          5,
+        );
+        const ms = performance.now() - t0;
+        await queue.pause();
+        return { ms, failed: status.counts.failed };
+      });
+      return { variant: 'B', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu };
+    };
+
+    // Warm-up: JIT, keep-alive sockets, Redis scripts loaded; not measured.
+    await roundA();
+    await roundB();
+    const rounds: Round[] = [];
+    for (let p = 0; p < o.pairs; p++) {
+      rounds.push(await roundA());
+      rounds.push(await roundB());
+    }
+    await producer.close();
+    await queue.close();
+
+    const med = (v: 'A' | 'B') => median(rounds.filter((r) => r.variant === v).map((r) => r.callsPerSec));
+    const a = med('A');
+    const b = med('B');
+    const pairRatios: number[] = [];
+    for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[2 * p + 1] as Round).callsPerSec / (rounds[2 * p] as Round).callsPerSec));
+    return {
+      benchmark: 'worker-overhead',
+      concurrency: o.concurrency,
+      countPerRound: o.count,
+      pairs: o.pairs,
+      workerQps: o.qps,
+      limiterCeilingPerSecond: Math.round(worker.ready.window.sustainedPerSecond),
+      order: rounds.map((r) => r.variant).join(''),
+      bareSdkCallsPerSec: Math.round(a),
+      workerCallsPerSec: Math.round(b),
+      ratio: round(b / a),
+      target: '>= 0.9',
+      pass: b / a >= 0.9,
+      pairRatios,
+      rounds: rounds.map((r) => ({ ...r, callsPerSec: Math.round(r.callsPerSec), ms: Math.round(r.ms) })),
+    };
+  } finally {
+    await stopAll([worker, sdk]);
+    await emulator.close();
+    await redis.stop();
+  }
+}
+
+export function formatOverhead(r: OverheadResult): string {
+  const lines = [
+    `Worker overhead: one worker process vs a bare SDK loop, concurrency ${r.concurrency}, ${r.countPerRound} single-number SendSms per round, order ${r.order} (after one warm-up of each)`,
+    '  round  variant              calls/s  child CPU  redis CPU  emulator CPU  other processes',
+    ...r.rounds.map(
+      (x, i) =>
+        `  ${String(i + 1).padStart(5)}  ${(x.variant === 'A' ? 'A bare SDK' : 'B smsq worker').padEnd(18)}  ${String(x.callsPerSec).padStart(7)}` +
+        `  ${x.cpu.child.toFixed(2).padStart(9)}  ${x.cpu.redis.toFixed(2).padStart(9)}  ${x.cpu.emulator.toFixed(2).padStart(12)}  ${(x.cpu.others ?? NaN).toFixed(2).padStart(15)}`,
+    ),
+    `  worker / bare SDK (medians ${r.workerCallsPerSec}/${r.bareSdkCallsPerSec} calls/s)   ${r.ratio.toFixed(3)}   target >= 0.9  ${r.pass ? 'ok' : 'MISSED'}`,
+    `    per pair ${r.pairRatios.join(', ')}; worker limiter ceiling ${r.limiterCeilingPerSecond}/s (SMS_QPS ${r.workerQps}); ${cpus().length} cores`,
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { json, values } = parseFlags(process.argv.slice(2), ['concurrency', 'count', 'pairs', 'qps']);
+  bounded(runOverhead(values as Partial<OverheadOptions>), 600_000, 'the overhead bench')
+    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatOverhead(r)))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    });
+}
