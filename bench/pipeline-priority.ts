@@ -1,0 +1,179 @@
+/**
+ * Priority latency: verification codes enqueued while a marketing backlog drains at the cap.
+ * `npx tsx bench/pipeline-priority.ts [--json] [--qps Q] [--codes N] [--workers W] [--concurrency C]`.
+ *
+ * - The emulator runs in this process with its account cap at Q (as Alibaba's would be), so the
+ *   enqueue time and the emulator's `acceptedAt` are read from the same clock.
+ * - Backlog: single-number marketing sends (priority 3), enough to outlast the measurement; then W
+ *   worker processes start with SMS_QPS = Q.
+ * - After a 2 s settling period, one verification code (producer.send, kind verification) is
+ *   enqueued every 50–100 ms (uniform), N of them, each to its own number. Latency = the emulator's
+ *   acceptedAt for that number − the time just before `send()` was called.
+ * - Figures: p50 and p99 latency (target p99 ≤ 100 ms), the marketing rate while the codes were
+ *   enqueued (÷ Q), and the marketing backlog left at the end (must be > 0 for the figure to count).
+ */
+import { cpus } from 'node:os';
+import { createProducer } from '../producers/producer.js';
+import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
+import {
+  BENCH_PREFIX,
+  bounded,
+  enqueueSingles,
+  machineBusySeconds,
+  N,
+  parseFlags,
+  percentile,
+  phones,
+  round,
+  sleep,
+  startBenchEmulator,
+  startWorkerChild,
+  waitFor,
+  type WorkerChildReady,
+} from './support/pipeline.js';
+import { startPrivateRedis } from './support/redis.js';
+
+export interface PriorityOptions {
+  qps: number;
+  codes: number;
+  workers: number;
+  concurrency: number;
+}
+
+export const PRIORITY_DEFAULTS: PriorityOptions = { qps: 2000, codes: 300, workers: 2, concurrency: 64 };
+
+export interface PriorityResult {
+  benchmark: 'priority-latency';
+  qps: number;
+  workers: number;
+  concurrencyPerWorker: number;
+  codes: number;
+  codesAccepted: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  p99Target: '<= 100';
+  /** Time spent inside producer.send() (the enqueue itself). */
+  enqueueMs: { p50: number; p99: number };
+  marketingBacklog: number;
+  marketingLeftAtEnd: number;
+  marketingPerSecondDuringCodes: number;
+  marketingRatio: number;
+  throttledCalls: number;
+  cpu: { workers: number[]; redis: number; benchProcess: number; otherProcesses: number | null };
+  valid: boolean;
+  pass: boolean;
+}
+
+export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<PriorityResult> {
+  const o = { ...PRIORITY_DEFAULTS, ...opts };
+  // Long enough for the settling period, the codes (~75 ms apart) and a margin, at the full cap.
+  const measureSeconds = 2 + (o.codes * 75) / 1000;
+  const backlog = Math.round(o.qps * (measureSeconds + 6));
+  const redis = await startPrivateRedis();
+  const { emulator, endpoint } = await startBenchEmulator({ qps: o.qps, keep: backlog + o.codes + 10_000 });
+  const workers: BenchChild<WorkerChildReady>[] = [];
+  try {
+    const conn = redis.connect();
+    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
+    const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
+    await enqueueSingles(producer, 'marketing', phones(13100000000, backlog), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' } });
+    for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency }));
+    await Promise.all(workers.map((w) => w.request('start')));
+    await sleep(2000);
+
+    const cpu0 = { workers: await Promise.all(workers.map((w) => w.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+    const codePhones = phones(13900000000, o.codes);
+    const enqueuedAt = new Map<string, number>();
+    const enqueueMs: number[] = [];
+    const sends: Promise<unknown>[] = [];
+    const tStart = Date.now();
+    for (const phone of codePhones) {
+      await sleep(50 + Math.random() * 50);
+      const t = Date.now();
+      enqueuedAt.set(phone, t);
+      sends.push(
+        producer
+          .send({ phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '246810' }, kind: 'verification' })
+          .then(() => enqueueMs.push(Date.now() - t)),
+      );
+    }
+    await Promise.all(sends);
+    const tEnd = Date.now();
+    const left = await queue.getJobCountByTypes('prioritized', 'waiting');
+    const acceptedAt = new Map<string, number>();
+    await waitFor(
+      () => {
+        for (const a of emulator.accepted()) {
+          const p = a.phoneNumbers[0] as string;
+          if (enqueuedAt.has(p) && !acceptedAt.has(p)) acceptedAt.set(p, a.acceptedAt);
+        }
+        return acceptedAt.size === o.codes;
+      },
+      'every code to be accepted',
+      20_000,
+      200,
+    ).catch(() => undefined);
+    const wall = (Date.now() - tStart) / 1000;
+    const cpu1 = { workers: await Promise.all(workers.map((w) => w.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+
+    const latencies = [...acceptedAt.entries()].map(([p, at]) => at - (enqueuedAt.get(p) as number));
+    const calls = emulator.calls();
+    const marketingDuring = calls.filter((c) => c.action === 'SendSms' && c.code === 'OK' && c.at >= tStart && c.at < tEnd && !enqueuedAt.has(c.phones[0] as string)).length;
+    const marketingRate = marketingDuring / ((tEnd - tStart) / 1000);
+    const workerCpu = cpu1.workers.map((c, i) => round((c - (cpu0.workers[i] as number)) / wall, 2));
+    const redisCpu = round((cpu1.redis - cpu0.redis) / wall, 2);
+    const selfCpu = round((cpu1.self - cpu0.self) / wall, 2);
+    const ours = workerCpu.reduce((a, b) => a + b, 0) + redisCpu + selfCpu;
+    const p99 = percentile(latencies, 99);
+    await queue.close();
+    await producer.close();
+    const valid = left > 0 && acceptedAt.size === o.codes;
+    return {
+      benchmark: 'priority-latency',
+      qps: o.qps,
+      workers: o.workers,
+      concurrencyPerWorker: o.concurrency,
+      codes: o.codes,
+      codesAccepted: acceptedAt.size,
+      latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99, max: latencies.reduce((a, b) => Math.max(a, b), 0) },
+      p99Target: '<= 100',
+      enqueueMs: { p50: percentile(enqueueMs, 50), p99: percentile(enqueueMs, 99) },
+      marketingBacklog: backlog,
+      marketingLeftAtEnd: left,
+      marketingPerSecondDuringCodes: Math.round(marketingRate),
+      marketingRatio: round(marketingRate / o.qps),
+      throttledCalls: calls.filter((c) => c.code.startsWith('Throttling')).length,
+      cpu: {
+        workers: workerCpu,
+        redis: redisCpu,
+        benchProcess: selfCpu,
+        otherProcesses: cpu0.machine !== undefined && cpu1.machine !== undefined ? round(Math.max(0, (cpu1.machine - cpu0.machine) / wall - ours), 2) : null,
+      },
+      valid,
+      pass: valid && p99 <= 100,
+    };
+  } finally {
+    await stopAll(workers);
+    await emulator.close();
+    await redis.stop();
+  }
+}
+
+export function formatPriority(r: PriorityResult): string {
+  return [
+    `Priority latency: ${r.codes} verification codes, one every 50-100 ms, while ${r.workers} workers × concurrency ${r.concurrencyPerWorker} drain a marketing backlog at SMS_QPS Q = ${r.qps} (emulator cap = Q)`,
+    `  enqueue → accepted p50 / p99 (ms)   ${r.latencyMs.p50} / ${r.latencyMs.p99}   (p90 ${r.latencyMs.p90}, max ${r.latencyMs.max}; send() itself p50 ${r.enqueueMs.p50}, p99 ${r.enqueueMs.p99})   target p99 <= 100  ${r.pass ? 'ok' : r.valid ? 'MISSED' : 'INVALID'}`,
+    `  marketing meanwhile                 ${r.marketingPerSecondDuringCodes}/s = ${r.marketingRatio.toFixed(3)} × Q; backlog ${r.marketingBacklog}, ${r.marketingLeftAtEnd} still queued at the end; ${r.codesAccepted}/${r.codes} codes accepted; throttled calls ${r.throttledCalls}`,
+    `  CPU (cores): workers ${r.cpu.workers.join(' + ')}, redis ${r.cpu.redis}, emulator/bench ${r.cpu.benchProcess}; other processes ${r.cpu.otherProcesses ?? '?'} (${cpus().length} cores)`,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { json, values } = parseFlags(process.argv.slice(2), ['qps', 'codes', 'workers', 'concurrency']);
+  bounded(runPriority(values as Partial<PriorityOptions>), 300_000, 'the priority bench')
+    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatPriority(r)))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    });
+}
