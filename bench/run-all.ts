@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: the pipeline benches against the emulator, one after another, each with its own
+ * private Redis, all on loopback. Prints figures with their targets (not pass/fail assertions);
+ * `--json` prints one JSON document instead. `--quick` skips the limiter sweep.
+ *
+ * 1. Limiter precision at SMS_QPS = Q (2 worker processes), plus a short sweep over Q.
+ * 2. Worker overhead: one worker process vs a bare SDK loop, interleaved A B A B.
+ * 3. A 1,000,000-recipient campaign from CSV: time, producer peak RSS, Redis bytes per recipient.
+ * 4. Priority latency: verification codes while a marketing backlog drains at Q.
+ *
+ * Q defaults to 2000: the highest of the tried values (2000, 3000, 4500) at which this 2-core machine
+ * (redis-server, the emulator and the workers together) keeps CPU headroom; see the sweep lines for
+ * what the others do. `--qps Q` overrides it.
+ */
+import { cpus, loadavg } from 'node:os';
+import { formatCampaign, runCampaign, type CampaignBenchResult } from './pipeline-campaign.js';
+import { formatLimiter, runLimiter, type LimiterResult } from './pipeline-limiter.js';
+import { formatOverhead, runOverhead, type OverheadResult } from './pipeline-overhead.js';
+import { formatPriority, runPriority, type PriorityResult } from './pipeline-priority.js';
+import { bounded } from './support/pipeline.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const qpsAt = args.indexOf('--qps');
+const Q = qpsAt >= 0 ? Number(args[qpsAt + 1]) : 2000;
+for (const [i, a] of args.entries()) {
+  if (a === '--json' || a === '--quick' || a === '--qps' || (qpsAt >= 0 && i === qpsAt + 1)) continue;
+  throw new Error(`unknown argument ${a}; usage: npm run bench -- [--json] [--quick] [--qps Q]`);
+}
+if (!Number.isInteger(Q) || Q < 1) throw new Error('--qps needs a positive whole number');
+const SWEEP = [2000, 3000, 4500];
+
+interface Section<T> {
+  name: string;
+  result?: T;
+  error?: string;
+  seconds: number;
+}
+
+const log = (s: string) => {
+  if (!json) console.log(s);
+};
+
+async function section<T>(name: string, limitMs: number, run: () => Promise<T>, format: (r: T) => string, compact = false): Promise<Section<T>> {
+  const t0 = Date.now();
+  try {
+    const result = await bounded(run(), limitMs, name);
+    const s = { name, result, seconds: Math.round((Date.now() - t0) / 1000) };
+    log(compact ? `${format(result)} [${s.seconds} s]` : `${format(result)}\n  (${s.seconds} s)\n`);
+    return s;
+  } catch (err) {
+    const s = { name, error: err instanceof Error ? err.message : String(err), seconds: Math.round((Date.now() - t0) / 1000) };
+    log(`${name}: FAILED TO RUN: ${s.error}\n`);
+    return s;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`smsq pipeline benches: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}, SMS_QPS Q = ${Q}\n`);
+  const limiter = await section<LimiterResult>('limiter', 120_000, () => runLimiter({ qps: Q, workers: 2, concurrency: 64, seconds: 10 }), formatLimiter);
+  const sweep: Section<LimiterResult>[] = [];
+  if (!quick) {
+    log('Limiter sweep (2 workers × 64, 4 s of backlog each):');
+    for (const q of SWEEP) {
+      sweep.push(
+        await section<LimiterResult>(`limiter sweep Q=${q}`, 90_000, () => runLimiter({ qps: q, workers: 2, concurrency: 64, seconds: 4 }), (r) =>
+          `  Q ${String(r.qps).padStart(5)}: max sliding second / Q ${r.maxSlidingRatio.toFixed(3)}, average / Q ${r.averageRatio.toFixed(3)} (${r.averagePerSecond}/s), CPU ${r.cpu.total} of ${cpus().length} cores (+ ${r.cpu.otherProcesses ?? '?'} other processes)`,
+          true,
+        ),
+      );
+    }
+    log('');
+  }
+  const overhead = await section<OverheadResult>('overhead', 240_000, () => runOverhead(), formatOverhead);
+  const campaign = await section<CampaignBenchResult>('campaign', 180_000, () => runCampaign(), formatCampaign);
+  const priority = await section<PriorityResult>('priority', 180_000, () => runPriority({ qps: Q }), formatPriority);
+
+  const rows: [string, string, string][] = [];
+  const add = (label: string, value: string | undefined, target: string) => rows.push([label, value ?? 'did not run', target]);
+  const l = limiter.result;
+  add('limiter: max sliding second / Q', l && `${l.maxSlidingRatio.toFixed(3)}`, '<= 1.00');
+  add('limiter: average over the drain / Q', l && `${l.averageRatio.toFixed(3)}`, '>= 0.95');
+  const ov = overhead.result;
+  add('worker / bare SDK calls/s', ov && `${ov.ratio.toFixed(3)} (${ov.workerCallsPerSec}/${ov.bareSdkCallsPerSec})`, '>= 0.9');
+  const c = campaign.result;
+  add('1M campaign seconds', c && c.seconds.toFixed(2), '<= 5');
+  add('1M campaign producer peak RSS MB', c && c.producerPeakRssMB.toFixed(1), '<= 150');
+  add('1M campaign Redis bytes/recipient', c && c.redisBytesPerRecipient.toFixed(1), '<= 150');
+  const p = priority.result;
+  add('verification p50 / p99 ms', p && `${p.latencyMs.p50} / ${p.latencyMs.p99}${p.valid ? '' : ' (invalid: backlog ran out)'}`, 'p99 <= 100');
+  const total = Math.round((Date.now() - started) / 1000);
+
+  if (json) {
+    console.log(
+      JSON.stringify(
+        {
+          machine: { cores: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtStart: loadavg() },
+          qps: Q,
+          limiter,
+          sweep,
+          overhead,
+          campaign,
+          priority,
+          summary: rows.map(([figure, value, target]) => ({ figure, value, target })),
+          seconds: total,
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    console.log(`Summary (Q = ${Q}, ${total} s):`);
+    for (const [a, b, t] of rows) console.log(`  ${a.padEnd(38)} ${b.padStart(22)}   target ${t}`);
+  }
+  if ([limiter, overhead, campaign, priority, ...sweep].some((s) => s.error)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
