@@ -41,7 +41,7 @@ export interface PriorityOptions {
   concurrency: number;
 }
 
-export const PRIORITY_DEFAULTS: PriorityOptions = { qps: 2000, codes: 300, workers: 2, concurrency: 64 };
+export const PRIORITY_DEFAULTS: PriorityOptions = { qps: 3000, codes: 300, workers: 2, concurrency: 64 };
 
 export interface PriorityResult {
   benchmark: 'priority-latency';
