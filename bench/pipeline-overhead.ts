@@ -1,7 +1,7 @@
 /**
  * Worker overhead: end-to-end calls/s of ONE worker process over calls/s of a bare SDK SendSms
  * loop, against the same emulator. `npx tsx bench/pipeline-overhead.ts [--json] [--concurrency C]
- * [--count K] [--pairs P] [--qps Q]`.
+ * [--count K] [--pairs P] [--qps Q] [--latencyMs L]`.
  *
  * - A: a child process running C loops of the official SDK's `sendSmsWithOptions` (configured as
  *   smsq's client configures it), one number per SendSms, K calls per round.
@@ -46,9 +46,11 @@ export interface OverheadOptions {
   pairs: number;
   /** SMS_QPS of the worker: its limiter stays well above what one process reaches. */
   qps: number;
+  /** Wall-clock delay the emulator adds to every answer (0: CPU-bound on both sides). */
+  latencyMs: number;
 }
 
-export const OVERHEAD_DEFAULTS: OverheadOptions = { concurrency: 64, count: 6000, pairs: 4, qps: 5000 };
+export const OVERHEAD_DEFAULTS: OverheadOptions = { concurrency: 64, count: 6000, pairs: 4, qps: 5000, latencyMs: 0 };
 
 interface Round {
   variant: 'A' | 'B';
@@ -65,6 +67,7 @@ export interface OverheadResult {
   countPerRound: number;
   pairs: number;
   workerQps: number;
+  emulatorLatencyMs: number;
   limiterCeilingPerSecond: number;
   order: string;
   bareSdkCallsPerSec: number;
@@ -81,7 +84,7 @@ const SHAPE = { signName: N.sign, templateCode: N.verificationTemplate, template
 export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<OverheadResult> {
   const o = { ...OVERHEAD_DEFAULTS, ...opts };
   const redis = await startPrivateRedis();
-  const { emulator, endpoint } = await startBenchEmulator({ qps: 0, keep: o.count * 2 });
+  const { emulator, endpoint } = await startBenchEmulator({ qps: 0, keep: o.count * 2, latencyMs: o.latencyMs });
   let worker: BenchChild<WorkerChildReady> | undefined;
   let sdk: BenchChild | undefined;
   try {
@@ -165,6 +168,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       countPerRound: o.count,
       pairs: o.pairs,
       workerQps: o.qps,
+      emulatorLatencyMs: o.latencyMs,
       limiterCeilingPerSecond: Math.round(worker.ready.window.sustainedPerSecond),
       order: rounds.map((r) => r.variant).join(''),
       bareSdkCallsPerSec: Math.round(a),
@@ -184,7 +188,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
 
 export function formatOverhead(r: OverheadResult): string {
   const lines = [
-    `Worker overhead: one worker process vs a bare SDK loop, concurrency ${r.concurrency}, ${r.countPerRound} single-number SendSms per round, order ${r.order} (after one warm-up of each)`,
+    `Worker overhead: one worker process vs a bare SDK loop, concurrency ${r.concurrency}, ${r.countPerRound} single-number SendSms per round, order ${r.order} (after one warm-up of each)${r.emulatorLatencyMs ? `, emulator answers after ${r.emulatorLatencyMs} ms` : ''}`,
     '  round  variant              calls/s  child CPU  redis CPU  emulator CPU  other processes',
     ...r.rounds.map(
       (x, i) =>
@@ -198,7 +202,7 @@ export function formatOverhead(r: OverheadResult): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { json, values } = parseFlags(process.argv.slice(2), ['concurrency', 'count', 'pairs', 'qps']);
+  const { json, values } = parseFlags(process.argv.slice(2), ['concurrency', 'count', 'pairs', 'qps', 'latencyMs']);
   bounded(runOverhead(values as Partial<OverheadOptions>), 600_000, 'the overhead bench')
     .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatOverhead(r)))
     .catch((err: unknown) => {
