@@ -13,7 +13,7 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, spawnChild, stopAll, type BenchChild } from './support/children.js';
+import { cpuSeconds, onExitRemove, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, parseFlags, round } from './support/pipeline.js';
 import { startPrivateRedis } from './support/redis.js';
 import type { CampaignChildConfig, CampaignChildResult, CampaignRun } from './support/campaign-child.js';
@@ -66,6 +66,7 @@ async function writeCsv(file: string, count: number): Promise<void> {
 export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<CampaignBenchResult> {
   const o = { ...CAMPAIGN_DEFAULTS, ...opts };
   const dir = mkdtempSync(join(tmpdir(), 'smsq-bench-csv-'));
+  const unhookDir = onExitRemove(dir);
   const file = join(dir, 'recipients.csv');
   const redis = await startPrivateRedis();
   let child: BenchChild | undefined;
@@ -116,6 +117,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
     await stopAll([child]);
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
+    unhookDir();
   }
 }
 

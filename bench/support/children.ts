@@ -5,6 +5,7 @@
  * exit, on SIGINT/SIGTERM and in each bench's `finally`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
 let hooked = false;
 
 function hookExit(): void {
@@ -19,6 +21,7 @@ function hookExit(): void {
   hooked = true;
   process.on('exit', () => {
     for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -26,6 +29,13 @@ function hookExit(): void {
       process.exit(130);
     });
   }
+}
+
+/** Removes `dir` (a temp dir) if this process exits before `unhook` is called. */
+export function onExitRemove(dir: string): () => void {
+  hookExit();
+  dirs.add(dir);
+  return () => dirs.delete(dir);
 }
 
 /** Kills `child` with SIGKILL if this process exits first. Returns the unhook. */

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { onExitKill } from './children.js';
+import { onExitKill, onExitRemove } from './children.js';
 
 export interface PrivateRedis {
   url: string;
@@ -74,6 +74,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child.once('error', (err) => reject(new Error(`could not start redis-server (${err.message}); install it (apt-get install redis-server)`)));
   });
   const unhook = onExitKill(child);
+  const unhookDir = onExitRemove(dir);
   const connections: Redis[] = [];
   const stop = async () => {
     for (const c of connections) c.disconnect();
@@ -86,6 +87,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     }
     unhook();
     rmSync(dir, { recursive: true, force: true });
+    unhookDir();
   };
   try {
     await spawned;
