@@ -137,19 +137,21 @@ export async function benchReceipts(opts: { recipients?: number } = {}): Promise
   }
 }
 
-export function printReceipts(f: ReceiptsFigures): void {
-  console.log(`Receipts (${f.recipients} recipients, emulator receipts after 300 ms, 2% failed)`);
-  console.log(`  QuerySendDetails calls per recipient, query mode: ${f.queryMode.queriesPerRecipient}  (target ${f.queryMode.target}; ${f.queryMode.seconds} s to every receipt)`);
-  console.log(`  QuerySendDetails calls per recipient, push mode:  ${f.pushMode.queriesPerRecipient}  (target ${f.pushMode.target}; ${f.pushMode.seconds} s to every receipt)`);
-  console.log(`  Redis memory per in-flight recipient: ${f.redisBytesPerInFlightRecipient} bytes (chunk payload, jobs, counts; used_memory delta)`);
-  console.log(`  + its receipt entry once final: ${f.redisBytesPerReceiptEntry} bytes (MEMORY USAGE of the receipts hash / recipients)`);
-  console.log(`  events stream: ${(f.eventsStreamBytes / 1e6).toFixed(1)} MB for ${f.recipients} recipients' events (capped at 100,000 events ≈ 12 MB)`);
+export function formatReceipts(f: ReceiptsFigures): string {
+  return [
+    `Receipts (${f.recipients} recipients, emulator receipts after 300 ms, 2% failed)`,
+    `  QuerySendDetails calls per recipient, query mode: ${f.queryMode.queriesPerRecipient}  (target ${f.queryMode.target}; ${f.queryMode.seconds} s to every receipt)`,
+    `  QuerySendDetails calls per recipient, push mode:  ${f.pushMode.queriesPerRecipient}  (target ${f.pushMode.target}; ${f.pushMode.seconds} s to every receipt)`,
+    `  Redis memory per in-flight recipient: ${f.redisBytesPerInFlightRecipient} bytes (chunk payload, jobs, counts; used_memory delta)`,
+    `  + its receipt entry once final: ${f.redisBytesPerReceiptEntry} bytes (MEMORY USAGE of the receipts hash / recipients)`,
+    `  events stream: ${(f.eventsStreamBytes / 1e6).toFixed(1)} MB for ${f.recipients} recipients' events (capped at 100,000 events ≈ 12 MB)`,
+  ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { json, values } = parseFlags(process.argv.slice(2), ['recipients']);
   const f = await benchReceipts({ recipients: values.recipients });
   if (json) console.log(JSON.stringify(f, null, 2));
-  else printReceipts(f);
+  else console.log(formatReceipts(f));
   process.exit(0);
 }

@@ -20,6 +20,7 @@ import { formatCampaign, runCampaign, type CampaignBenchResult } from './pipelin
 import { formatLimiter, runLimiter, type LimiterResult } from './pipeline-limiter.js';
 import { formatOverhead, runOverhead, type OverheadResult } from './pipeline-overhead.js';
 import { formatPriority, runPriority, type PriorityResult } from './pipeline-priority.js';
+import { benchReceipts, formatReceipts, type ReceiptsFigures } from './receipts.js';
 import { bounded } from './support/pipeline.js';
 
 const args = process.argv.slice(2);
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     : await section<OverheadResult>('overhead at 30 ms', 180_000, () => runOverhead({ latencyMs: 30, pairs: 2, count: 4000 }), formatOverhead);
   const campaign = await section<CampaignBenchResult>('campaign', 180_000, () => runCampaign(), formatCampaign);
   const priority = await section<PriorityResult>('priority', 180_000, () => runPriority({ qps: Q }), formatPriority);
+  const receipts = await section<ReceiptsFigures>('receipts', 300_000, () => benchReceipts({ recipients: 20_000 }), formatReceipts);
 
   const rows: [string, string, string][] = [];
   const add = (label: string, value: string | undefined, target: string) => rows.push([label, value ?? 'did not run', target]);
@@ -101,6 +103,10 @@ async function main(): Promise<void> {
   add('1M campaign Redis bytes/recipient', c && c.redisBytesPerRecipient.toFixed(1), '<= 150');
   const p = priority.result;
   add('verification p50 / p99 ms', p && `${p.latencyMs.p50} / ${p.latencyMs.p99}${p.valid ? '' : ' (invalid: backlog ran out)'}`, 'p99 <= 100');
+  const rc = receipts.result;
+  add('receipts: QuerySendDetails per recipient, query mode', rc && `${rc.queryMode.queriesPerRecipient}`, '<= 1.2');
+  add('receipts: QuerySendDetails per recipient, push mode', rc && `${rc.pushMode.queriesPerRecipient}`, '0');
+  add('receipts: Redis bytes per in-flight recipient', rc && `${rc.redisBytesPerInFlightRecipient} (+${rc.redisBytesPerReceiptEntry} once final)`, '(measure)');
   const total = Math.round((Date.now() - started) / 1000);
 
   if (json) {
@@ -115,6 +121,7 @@ async function main(): Promise<void> {
           overheadLatency,
           campaign,
           priority,
+          receipts,
           summary: rows.map(([figure, value, target]) => ({ figure, value, target })),
           seconds: total,
         },
@@ -124,9 +131,9 @@ async function main(): Promise<void> {
     );
   } else {
     console.log(`Summary (Q = ${Q}, ${total} s):`);
-    for (const [a, b, t] of rows) console.log(`  ${a.padEnd(38)} ${b.padStart(22)}   target ${t}`);
+    for (const [a, b, t] of rows) console.log(`  ${a.padEnd(52)} ${b.padStart(22)}   target ${t}`);
   }
-  if ([limiter, overhead, overheadLatency, campaign, priority, ...sweep].some((s) => s?.error)) process.exitCode = 1;
+  if ([limiter, overhead, overheadLatency, campaign, priority, receipts, ...sweep].some((s) => s?.error)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
