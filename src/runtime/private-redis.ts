@@ -9,6 +9,10 @@ import { Redis } from 'ioredis';
 export interface PrivateRedis {
   url: string;
   port: number;
+  /** The redis-server process (for callers that must kill it if they die first). */
+  process: ChildProcess;
+  /** Its temporary data directory, removed by `stop()`. */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -69,10 +73,15 @@ export async function startPrivateRedis(opts: { binary?: string; timeoutMs?: num
   return {
     url,
     port,
+    process: child,
+    dir,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
       }
       rmSync(dir, { recursive: true, force: true });
     },

@@ -93,6 +93,40 @@ const query = (name: string, description: string, required = false, schema: Json
 let cached: JsonSchema | undefined;
 
 /** The OpenAPI document (built once). */
+
+/** `POST /v1/sends/{id}/<action>`: a campaign control answering with the send's status. */
+const sendControl = (summary: string) => ({
+  post: {
+    summary,
+    security: [{ bearerAuth: [] }],
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: {
+      '200': { description: 'The send after the change', content: { 'application/json': { schema: ref('SendStatus') } } },
+      '400': WRITE_ERRORS['400'],
+      '401': WRITE_ERRORS['401'],
+      '404': errorResponse('No such send, or it expired (SMSQ_NOT_FOUND)'),
+    },
+  },
+});
+
+/** `POST /v1/reports/{token}/<path>`: one of Alibaba's HTTP pushes. */
+const pushedReports = (path: string, summary: string) => ({
+  post: {
+    summary,
+    description: `For Alibaba's HTTP push. The token is SMSQ_REPORT_TOKEN (or send it in the x-smsq-report-token header to /v1/reports/${path}). Applying a push is idempotent; a final state never goes back.`,
+    parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
+    responses: {
+      '200': {
+        description: 'Applied; Alibaba will not push it again',
+        content: { 'application/json': { schema: { type: 'object', properties: { code: { const: 0 }, msg: { type: 'string' } } } } },
+      },
+      '400': errorResponse('Malformed body (SMSQ_INVALID_REQUEST); nothing was applied'),
+      '401': errorResponse('Missing or wrong report token (SMSQ_UNAUTHORIZED)'),
+    },
+  },
+});
+
 export function openApiDocument(): JsonSchema {
   cached ??= {
     openapi: '3.1.0',
@@ -181,71 +215,11 @@ export function openApiDocument(): JsonSchema {
           },
         },
       },
-      '/v1/sends/{id}/pause': {
-        post: {
-          summary: 'Pause a send: no new chunk starts (within a second); other traffic flows',
-          security: [{ bearerAuth: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            '200': { description: 'The send after the change', content: { 'application/json': { schema: ref('SendStatus') } } },
-            '400': WRITE_ERRORS['400'],
-            '401': WRITE_ERRORS['401'],
-            '404': errorResponse('No such send, or it expired (SMSQ_NOT_FOUND)'),
-          },
-        },
-      },
-      '/v1/sends/{id}/resume': {
-        post: {
-          summary: 'Resume a paused send where it stopped; nobody is sent twice',
-          security: [{ bearerAuth: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            '200': { description: 'The send after the change', content: { 'application/json': { schema: ref('SendStatus') } } },
-            '400': WRITE_ERRORS['400'],
-            '401': WRITE_ERRORS['401'],
-            '404': errorResponse('No such send, or it expired (SMSQ_NOT_FOUND)'),
-          },
-        },
-      },
-      '/v1/sends/{id}/cancel': {
-        post: {
-          summary: 'Cancel a send: its queued recipients become cancelled',
-          security: [{ bearerAuth: [] }],
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            '200': { description: 'The send after the change', content: { 'application/json': { schema: ref('SendStatus') } } },
-            '400': WRITE_ERRORS['400'],
-            '401': WRITE_ERRORS['401'],
-            '404': errorResponse('No such send, or it expired (SMSQ_NOT_FOUND)'),
-          },
-        },
-      },
-      '/v1/reports/{token}/sms-report': {
-        post: {
-          summary: 'Pushed delivery reports (SmsReport JSON array)',
-          description: 'For Alibaba\'s HTTP push. The token is SMSQ_REPORT_TOKEN (or send it in the x-smsq-report-token header to /v1/reports/sms-report). Applying a push is idempotent; a final state never goes back.',
-          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
-          responses: {
-            '200': { description: 'Applied; Alibaba will not push it again', content: { 'application/json': { schema: { type: 'object', properties: { code: { const: 0 }, msg: { type: 'string' } } } } } },
-            '400': errorResponse('Malformed body (SMSQ_INVALID_REQUEST); nothing was applied'),
-            '401': errorResponse('Missing or wrong report token (SMSQ_UNAUTHORIZED)'),
-          },
-        },
-      },
-      '/v1/reports/{token}/sms-up': {
-        post: {
-          summary: 'Pushed replies (SmsUp JSON array); TD / T / 退订 opt a number out of marketing',
-          description: 'For Alibaba\'s HTTP push. The token is SMSQ_REPORT_TOKEN (or send it in the x-smsq-report-token header to /v1/reports/sms-up). Applying a push is idempotent; a final state never goes back.',
-          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
-          responses: {
-            '200': { description: 'Applied; Alibaba will not push it again', content: { 'application/json': { schema: { type: 'object', properties: { code: { const: 0 }, msg: { type: 'string' } } } } } },
-            '400': errorResponse('Malformed body (SMSQ_INVALID_REQUEST); nothing was applied'),
-            '401': errorResponse('Missing or wrong report token (SMSQ_UNAUTHORIZED)'),
-          },
-        },
-      },
+      '/v1/sends/{id}/pause': sendControl('Pause a send: no new chunk starts (within a second); other traffic flows'),
+      '/v1/sends/{id}/resume': sendControl('Resume a paused send where it stopped; nobody is sent twice'),
+      '/v1/sends/{id}/cancel': sendControl('Cancel a send: its queued recipients become cancelled'),
+      '/v1/reports/{token}/sms-report': pushedReports('sms-report', 'Pushed delivery reports (SmsReport JSON array)'),
+      '/v1/reports/{token}/sms-up': pushedReports('sms-up', 'Pushed replies (SmsUp JSON array); TD / T / 退订 opt a number out of marketing'),
       '/healthz': {
         get: {
           summary: 'The process is up (checks no dependency)',
