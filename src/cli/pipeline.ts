@@ -84,6 +84,10 @@ export function renderPlan(plan: SendPlan, content: string | undefined): string 
       ...(plan.deadline ? ([['deadline', new Date(plan.deadline).toISOString()]] as const) : []),
     ]),
   ];
+  if (plan.suppressed.length) {
+    const shown = plan.suppressed.slice(0, 20).join(', ');
+    lines.push(`opted out, skipped: ${shown}${plan.suppressed.length > 20 ? `, … (${plan.suppressed.length - 20} more)` : ''}`);
+  }
   if (plan.rejected.length) {
     lines.push(renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason])));
     if (plan.rejected.length > 20) lines.push(`… and ${plan.rejected.length - 20} more`);

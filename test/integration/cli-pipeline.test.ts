@@ -70,6 +70,15 @@ describe('smsq send', () => {
     expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
   });
 
+  it('--dry-run lists numbers that opted out of marketing', async () => {
+    await redis.sadd(`${prefix}:suppressed`, '13800138099');
+    const r = await run(['send', '--phones', '13800138098,13800138099', '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"n"}', '--kind', 'marketing', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/opted out \(skipped\)\s+1/);
+    expect(r.stdout).toMatch(/opted out, skipped: 13800138099/);
+    await redis.srem(`${prefix}:suppressed`, '13800138099');
+  });
+
   it('refuses without --yes when there is no terminal to ask, and enqueues nothing', async () => {
     const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1"}']);
     expect(r.code).toBe(2);
