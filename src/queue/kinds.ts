@@ -13,8 +13,12 @@ export const PRIORITY: Readonly<Record<MessageKind, number>> = Object.freeze({
   marketing: 3,
 });
 
-/** Receipt look-ups come after every send (issue: receipts spend the cap left over by sends). */
-export const RECEIPT_PRIORITY = 4;
+/**
+ * Receipt look-ups come after transactional sends (codes and notifications always go first) and
+ * level with marketing: BullMQ serves one priority first-in first-out, so a long campaign does not
+ * starve look-ups and look-ups do not stall the campaign.
+ */
+export const RECEIPT_PRIORITY = PRIORITY.marketing;
 
 /** Maximum numbers per API call for each chunk shape. */
 export const CHUNK_LIMITS = Object.freeze({
