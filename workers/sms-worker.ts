@@ -9,6 +9,7 @@ import { JOB, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js'
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
 import type { QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
+import { createCallPacer, pacedSmsClient } from '../src/queue/call-pacer.js';
 import { createSendStore } from '../src/queue/send-store.js';
 import { createCompletion } from '../src/receipts/completion.js';
 import {
@@ -38,6 +39,12 @@ export interface SmsWorkerOptions {
   prefix?: string;
   /** Account-wide cap on Dysmsapi calls per second, all workers together (SMS_QPS). */
   qps: number;
+  /**
+   * How the cap is kept. `pacer` (default): every call takes a slot from one Redis clock right
+   * before it is made, and BullMQ's global limit (2 × qps a second) only keeps job starts and the
+   * throttle pause in hand. `window`: BullMQ's fixed window alone (see rate-window.ts).
+   */
+  rateLimiting?: 'pacer' | 'window';
   /** Jobs in flight in this process (each one HTTP call). Default 64. */
   concurrency?: number;
   /** The client's read timeout; the first reconcile look waits for it. */
@@ -80,7 +87,10 @@ export interface SmsWorkerOptions {
 }
 
 export interface SmsWorker {
+  /** BullMQ's global rate limit as set by this worker (the main limiter in `window` mode, a backstop with the pacer). */
   readonly window: RateWindow;
+  /** The call pacer's slot spacing (µs), when pacing. */
+  readonly pacerIntervalMicros: number | undefined;
   readonly guard: AccountGuard;
   readonly worker: Worker;
   readonly housekeepingWorker: Worker;
@@ -96,7 +106,11 @@ export interface SmsWorker {
  */
 export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const clock = o.clock ?? systemClock;
-  const client = o.metrics ? instrumentSmsClient(o.client, o.metrics) : o.client;
+  const instrumented = o.metrics ? instrumentSmsClient(o.client, o.metrics) : o.client;
+  const pacing = (o.rateLimiting ?? 'pacer') === 'pacer';
+  const pacer = pacing ? createCallPacer({ redis: o.connection, key: createKeys(o.prefix ?? DEFAULT_PREFIX).pacer(), qps: o.qps }) : undefined;
+  // The pacer waits outside the instrumented client, so call latency is the API's alone.
+  const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const prefix = o.prefix ?? DEFAULT_PREFIX;
   const keys = createKeys(prefix);
   const log = o.logger.child({ component: 'worker' });
@@ -123,7 +137,9 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     settleMs: o.reconcile?.settleMs ?? 60_000,
     lookIntervalMs: o.reconcile?.lookIntervalMs ?? 5000,
   };
-  const window = planRateWindow(o.qps);
+  const window: RateWindow = pacing
+    ? { max: 2 * o.qps, duration: 1000, worstSlidingSecond: 2 * o.qps, sustainedPerSecond: 2 * o.qps }
+    : planRateWindow(o.qps);
 
   const processSend = createSendProcessor({
     client,
@@ -268,6 +284,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   let stopAutoResume: () => void = () => {};
   return {
     window,
+    pacerIntervalMicros: pacer?.intervalMicros,
     guard,
     worker,
     housekeepingWorker,
@@ -276,7 +293,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       stopAutoResume = guard.startAutoResume();
       void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
-      log.info({ qps: o.qps, window, concurrency: o.concurrency ?? 64 }, 'worker started');
+      log.info({ qps: o.qps, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: o.concurrency ?? 64 }, 'worker started');
     },
     async close() {
       stopAutoResume();

@@ -31,6 +31,8 @@ export interface Keys {
   suppressed(): string;
   /** Recipients per state across every send (the /metrics gauge); moved by the same scripts as per-send counts. */
   recipientTotals(): string;
+  /** The next free call slot of the account-wide pacer (µs, Redis clock). */
+  pacer(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -48,5 +50,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     events: () => `${prefix}:events`,
     suppressed: () => `${prefix}:suppressed`,
     recipientTotals: () => `${prefix}:recipients`,
+    pacer: () => `${prefix}:pacer`,
   };
 }

@@ -71,7 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
           } while (cursor !== '0');
         });
         await worker.start();
-        ctx.note(`sandbox: emulator at ${endpoint}, Redis at ${redisUrl}, limiter ${worker.window.max} calls / ${worker.window.duration} ms`);
+        ctx.note(`sandbox: emulator at ${endpoint}, Redis at ${redisUrl}, calls paced ${worker.pacerIntervalMicros ?? '?'} µs apart`);
 
         const started = Date.now();
         const code = await producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '246810' }, kind: 'verification' });

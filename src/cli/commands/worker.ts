@@ -41,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
         });
         await worker.start();
         ctx.logger.info(
-          { endpoint, sandbox, qps: config.qps, limiter: `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
+          { endpoint, sandbox, qps: config.qps, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
           'smsq worker running; SIGTERM or SIGINT stops it gracefully',
         );
         const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
