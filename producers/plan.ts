@@ -81,20 +81,32 @@ export function planSend(input: unknown, templateContent?: string, isSuppressed?
     },
     req.kind,
   );
+  return planOf(
+    req,
+    { api: 'SendSms', signName: req.signName, templateParam: req.templateParam },
+    { recipients: valid.length, rejected, duplicates, suppressed },
+    chunks,
+  );
+}
+
+type PlannedRequest = { kind: MessageKind; templateCode: string; name?: string; idempotencyKey?: string; callbackUrl?: string; deadline?: number };
+
+/** The plan's fields every request shape shares. */
+function planOf(
+  req: PlannedRequest,
+  shape: Pick<SendPlan, 'api' | 'signName' | 'templateParam'>,
+  counts: { recipients: number; rejected: RejectedNumber[]; duplicates: number; suppressed: string[] },
+  chunks: ChunkPayload[],
+): SendPlan {
   return {
     kind: req.kind,
-    api: 'SendSms',
-    signName: req.signName,
+    ...shape,
     templateCode: req.templateCode,
-    templateParam: req.templateParam,
     name: req.name,
     idempotencyKey: req.idempotencyKey,
     callbackUrl: req.callbackUrl,
     deadline: req.deadline,
-    recipients: valid.length,
-    rejected,
-    duplicates,
-    suppressed,
+    ...counts,
     chunks,
     apiCalls: chunks.length,
   };
@@ -136,20 +148,10 @@ export function planSendBatch(input: unknown, templateContent?: string, isSuppre
   }
   const chunks = chunkBatch(valid, req.templateCode, req.kind);
   const signs = [...new Set(valid.map((m) => m.signName))];
-  return {
-    kind: req.kind,
-    api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms',
-    signName: signs.join(','),
-    templateCode: req.templateCode,
-    name: req.name,
-    idempotencyKey: req.idempotencyKey,
-    callbackUrl: req.callbackUrl,
-    deadline: req.deadline,
-    recipients: valid.length,
-    rejected,
-    duplicates,
-    suppressed,
+  return planOf(
+    req,
+    { api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms', signName: signs.join(','), templateParam: undefined },
+    { recipients: valid.length, rejected, duplicates, suppressed },
     chunks,
-    apiCalls: chunks.length,
-  };
+  );
 }

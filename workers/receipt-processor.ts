@@ -11,7 +11,7 @@ import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
 import type { SmsClient } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
 import type { FollowUps } from '../src/queue/follow-ups.js';
-import { failLookup } from './lookup-failure.js';
+import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
 
 export interface ReceiptProcessorDeps {
   client: SmsClient;
@@ -34,8 +34,6 @@ export type ReceiptJobResult =
   | { outcome: 'look-done'; nextLookAt: number | undefined; waiting: number }
   | { outcome: 'obsolete'; state: string };
 
-const MIDNIGHT_MARGIN_MS = 10 * 60_000;
-const PAGE_SIZE = 50;
 /** Receipts read from Redis per round trip while skipping recipients that need no look-up. */
 const SCAN_BATCH = 200;
 

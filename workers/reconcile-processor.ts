@@ -9,7 +9,7 @@ import { sendDatesAround } from '../src/sms/dates.js';
 import type { SmsClient } from '../src/sms/types.js';
 import type { AccountGuard } from './account-guard.js';
 import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
-import { failLookup } from './lookup-failure.js';
+import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
 
 export interface ReconcileProcessorDeps {
   client: SmsClient;
@@ -31,9 +31,6 @@ export type ReconcileJobResult =
   | { outcome: 'next-page' | 'look-again'; at: number }
   | { outcome: 'obsolete'; state: string };
 
-/** Records around midnight may carry either date; look this far either side of the attempt. */
-const MIDNIGHT_MARGIN_MS = 10 * 60_000;
-const PAGE_SIZE = 50;
 
 /**
  * Resolves an attempt whose outcome is unknown: QuerySendDetails for the chunk's first number on

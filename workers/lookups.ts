@@ -4,6 +4,11 @@ import type { SmsError } from '../src/sms/errors.js';
 import type { AccountGuard } from './account-guard.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
 
+/** QuerySendDetails records near midnight may carry either date: look this far either side. */
+export const MIDNIGHT_MARGIN_MS = 10 * 60_000;
+/** QuerySendDetails page size (its maximum). */
+export const LOOKUP_PAGE_SIZE = 50;
+
 /**
  * What a look-up job (reconcile, receipt) does when QuerySendDetails fails. It always throws:
  * throttled → every worker slows down and the job runs again (RateLimitError); account → sending
