@@ -53,8 +53,17 @@ export interface CallPacer {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Calls a second the pacer hands out for a cap of `qps`: the relative margin, and one whole call
+ * less, because evenly spaced calls can put one more call than their rate into a sliding second
+ * (at 40/s a 2.5% margin alone leaves no room at all). Never below half the cap.
+ */
+export function pacedRate(qps: number, margin = 0.975): number {
+  return Math.max(qps * margin - 1, qps / 2);
+}
+
 export function createCallPacer(o: CallPacerOptions): CallPacer {
-  const intervalMicros = Math.ceil(1e6 / (o.qps * (o.margin ?? 0.975)));
+  const intervalMicros = Math.ceil(1e6 / pacedRate(o.qps, o.margin));
   const maxAhead = (o.maxAheadMs ?? 2000) * 1000;
   const maxLate = o.maxLateMs ?? 10;
   return {

@@ -54,3 +54,19 @@ describe('call pacer', () => {
     expect(span).toBeGreaterThanOrEqual((799 * pacer.intervalMicros) / 1000 - 1);
   });
 });
+
+describe('pacedRate', () => {
+  it('leaves a whole call of room at low caps and the relative margin at high ones', async () => {
+    const { pacedRate } = await import('../../src/queue/call-pacer.js');
+    expect(pacedRate(40)).toBe(38);
+    expect(pacedRate(3000)).toBe(2924);
+    expect(pacedRate(1)).toBe(0.5);
+    expect(pacedRate(2)).toBe(1);
+    // Evenly spaced calls: ceil(1000 ms / spacing) calls fit in a sliding second; that stays under
+    // the cap with 25 ms of lateness to spare at every cap.
+    for (const qps of [1, 2, 3, 10, 40, 100, 1000, 3000, 4500, 5000]) {
+      const spacingMs = 1000 / pacedRate(qps);
+      expect(Math.ceil((1000 + 25) / spacingMs)).toBeLessThanOrEqual(qps);
+    }
+  });
+});
