@@ -1,30 +1,13 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
-import type { Clock } from '../src/clock.js';
-import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
-import type { Logger } from '../src/logger.js';
-import type { ChunkStore } from '../src/queue/chunk-store.js';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { CallJobDeps } from './call-job-deps.js';
 import { ReceiptJobData } from '../src/queue/job-schemas.js';
-import type { Completion } from '../src/receipts/completion.js';
 import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/receipts/receipt-policy.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
-import type { SmsClient } from '../src/sms/types.js';
-import type { AccountGuard } from './account-guard.js';
-import type { FollowUps } from '../src/queue/follow-ups.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
 
-export interface ReceiptProcessorDeps {
-  client: SmsClient;
-  chunks: ChunkStore;
+export interface ReceiptProcessorDeps extends CallJobDeps {
   recipients: RecipientStore;
-  completion: Completion;
-  queue: Queue;
-  followUps: FollowUps;
-  guard: AccountGuard;
-  clock: Clock;
-  logger: Logger;
-  /** Limiter waits (and, for receipts, receipt latency) for /metrics. Optional. */
-  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt'>;
   policies: ReceiptPolicies;
   schedule: ReceiptSchedule;
 }

@@ -1,28 +1,12 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
-import type { Clock } from '../src/clock.js';
-import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
-import type { Logger } from '../src/logger.js';
-import type { ChunkStore } from '../src/queue/chunk-store.js';
-import type { Completion } from '../src/receipts/completion.js';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { CallJobDeps } from './call-job-deps.js';
 import { ReconcileJobData } from '../src/queue/job-schemas.js';
 import { sendDatesAround } from '../src/sms/dates.js';
-import type { SmsClient } from '../src/sms/types.js';
-import type { AccountGuard } from './account-guard.js';
-import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
+import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
 
-export interface ReconcileProcessorDeps {
-  client: SmsClient;
-  chunks: ChunkStore;
-  queue: Queue;
-  followUps: FollowUps;
-  guard: AccountGuard;
-  clock: Clock;
-  logger: Logger;
-  /** Limiter waits (and, for receipts, receipt latency) for /metrics. Optional. */
-  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt'>;
+export interface ReconcileProcessorDeps extends CallJobDeps {
   timing: ReconcileTiming;
-  completion: Completion;
 }
 
 export type ReconcileJobResult =

@@ -1,33 +1,20 @@
-import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { CallJobDeps } from './call-job-deps.js';
 import type { Redis } from 'ioredis';
-import type { Clock } from '../src/clock.js';
-import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import type { Keys } from '../src/queue/keys.js';
-import type { Logger } from '../src/logger.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
-import { chunkIdOf, type ChunkStore, type NewChunk } from '../src/queue/chunk-store.js';
+import { chunkIdOf, type NewChunk } from '../src/queue/chunk-store.js';
 import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { SendJobData } from '../src/queue/job-schemas.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import type { SendStore } from '../src/queue/send-store.js';
-import type { Completion } from '../src/receipts/completion.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
-import type { AccountGuard } from './account-guard.js';
-import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
+import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { decideSend } from './send-decision.js';
 
-export interface SendProcessorDeps {
-  client: SmsClient;
-  chunks: ChunkStore;
+export interface SendProcessorDeps extends CallJobDeps {
   sends: SendStore;
-  queue: Queue;
-  followUps: FollowUps;
-  guard: AccountGuard;
-  clock: Clock;
-  logger: Logger;
-  /** Limiter waits (and, for receipts, receipt latency) for /metrics. Optional. */
-  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt'>;
   timing: ReconcileTiming;
   flowPolicy: FlowControlPolicy;
   redis: Redis;
@@ -36,7 +23,6 @@ export interface SendProcessorDeps {
   flowSpreadMs: number;
   /** Lifetime of chunk records created here (split children). */
   retentionSeconds: number;
-  completion: Completion;
   /** Campaign controls: quiet hours, parking of paused sends, auto-pause. */
   controls: SendControls;
 }

@@ -190,6 +190,18 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     callbackSecret: o.callbackSecret,
   });
 
+  /** What both workers of this process share. */
+  const common = {
+    connection: o.connection,
+    prefix,
+    autorun: false,
+    name: o.name,
+    // A stall (a dead worker) is safe to recover any number of times: the chunk state, not the
+    // job, decides whether a call may be made.
+    maxStalledCount: 1_000_000,
+    stalledInterval: o.stalledIntervalMs ?? 30_000,
+    lockDuration: o.lockDurationMs ?? 30_000,
+  };
   const worker = new Worker(
     CALLS_QUEUE,
     async (job: Job, token?: string) => {
@@ -199,16 +211,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       throw new UnrecoverableError(`unknown job name "${job.name}"`);
     },
     {
-      connection: o.connection,
-      prefix,
-      autorun: false,
+      ...common,
       concurrency: o.concurrency ?? 64,
-      name: o.name,
-      // A stall (a dead worker) is safe to recover any number of times: the chunk state, not the
-      // job, decides whether a call may be made.
-      maxStalledCount: 1_000_000,
-      stalledInterval: o.stalledIntervalMs ?? 30_000,
-      lockDuration: o.lockDurationMs ?? 30_000,
       // Guards against a job re-queued forever by throttling or an account block.
       maxStartedAttempts: 200,
       maximumRateLimitDelay: 60_000,
@@ -220,14 +224,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
 
   // No Dysmsapi calls here, so no limiter: expiry and callbacks never wait behind sends.
   const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, processHousekeeping, {
-    connection: o.connection,
-    prefix,
-    autorun: false,
+    ...common,
     concurrency: o.housekeepingConcurrency ?? 4,
-    name: o.name,
-    maxStalledCount: 1_000_000,
-    stalledInterval: o.stalledIntervalMs ?? 30_000,
-    lockDuration: o.lockDurationMs ?? 30_000,
     drainDelay: 5,
   });
   housekeepingWorker.on('error', (err) => log.error({ err }, 'housekeeping worker error'));

@@ -8,10 +8,22 @@
  * `isv.MOBILENUMBERILLEGAL`, kept as aliases), the SDK's own client-side codes, a few gateway codes from
  * Alibaba Cloud's public error-code pages, and smsq's transport codes (`RequestTimeout`, ...).
  */
-// `ErrorClass` is repeated here rather than imported from types.ts: types.ts refers to errors.ts, which imports
-// this file, and madge counts type-only imports as a cycle. test/unit/sms-error-codes.test.ts checks the two agree.
-/** What the worker must do with an outcome; the same union as `ErrorClass` in types.ts. */
-export type ErrorClass = 'accepted' | 'permanent' | 'sign_template' | 'account' | 'flow_control' | 'throttled' | 'unknown';
+/** What the worker must do with an outcome; the table in docs/dysmsapi.md and README "Error classes". */
+export type ErrorClass =
+  /** `OK`: record the BizId; receipts follow. */
+  | 'accepted'
+  /** Permanent for these recipients: fail with the code, never retry. */
+  | 'permanent'
+  /** Signature or template unusable: fail the whole send early; the operator fixes the console. */
+  | 'sign_template'
+  /** Account or configuration: nothing was sent; stop sending, keep every job, alert. */
+  | 'account'
+  /** Per-number flow control: not sent to that number now; retry after the window or fail. */
+  | 'flow_control'
+  /** Throttled, not accepted: slow the whole account down, retry later. */
+  | 'throttled'
+  /** Outcome unknown: never resend blindly, look the attempt up first. */
+  | 'unknown';
 
 /** Where a table entry comes from; lets the README say which codes were observed and which are ours. */
 export type CodeSource = 'dysmsapi.md' | 'seed' | 'alibaba-docs' | 'sdk' | 'smsq';

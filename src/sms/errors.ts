@@ -5,9 +5,8 @@
 import { classifyCode, lookupCode, type ErrorClass } from './error-codes.js';
 
 /**
- * The init of an {@link SmsError}: `SmsErrorInit` of types.ts plus `meaning` and `action`, which default
- * to the code's classification. Repeated rather than imported so errors.ts does not import types.ts
- * (types.ts refers to this file; madge counts that as a cycle). The unit tests check it still fits.
+ * The init of an {@link SmsError}; `meaning` and `action` default to the code's classification.
+ * types.ts derives `SmsErrorInit` from it.
  */
 export interface SmsErrorOptions {
   /** Alibaba's code (`isv.MOBILE_NUMBER_ILLEGAL`, `Throttling.User`, ...) or a transport code (`RequestTimeout`, ...). */
@@ -28,7 +27,7 @@ export interface SmsErrorOptions {
 export class SmsError extends Error {
   /** Alibaba's code (`isv.MOBILE_NUMBER_ILLEGAL`, `Throttling.User`, ...) or a transport code (`RequestTimeout`, `ConnectionReset`, ...). */
   readonly code: string;
-  /** What the worker must do; see `ErrorClass` in types.ts. */
+  /** What the worker must do; see `ErrorClass` in error-codes.ts. */
   readonly errorClass: Exclude<ErrorClass, 'accepted'>;
   readonly requestId: string | undefined;
   /** HTTP status when there was an answer. */

@@ -3,22 +3,8 @@
  * over the official SDK; everything else in smsq (workers, CLI, receipts) depends only on this file.
  */
 
-/** What the worker must do with an outcome; the table in docs/dysmsapi.md and README "Error classes". */
-export type ErrorClass =
-  /** `OK`: record the BizId; receipts follow. */
-  | 'accepted'
-  /** Permanent for these recipients: fail with the code, never retry. */
-  | 'permanent'
-  /** Signature or template unusable: fail the whole send early; the operator fixes the console. */
-  | 'sign_template'
-  /** Account or configuration: nothing was sent; stop sending, keep every job, alert. */
-  | 'account'
-  /** Per-number flow control: not sent to that number now; retry after the window or fail. */
-  | 'flow_control'
-  /** Throttled, not accepted: slow the whole account down, retry later. */
-  | 'throttled'
-  /** Outcome unknown: never resend blindly, look the attempt up first. */
-  | 'unknown';
+/** What the worker must do with an outcome (defined with the code table in error-codes.ts). */
+export type { ErrorClass } from './error-codes.js';
 
 export interface SendSmsRequest {
   /** Normalised numbers, 1..1000. Sent comma-joined as `PhoneNumbers`. */
@@ -174,18 +160,10 @@ export interface QualificationQuery {
 /** Qualification records keep the SDK's field names (camelCase), they vary by account type. */
 export type QualificationRecord = Record<string, unknown>;
 
-export interface SmsErrorInit {
-  /** Alibaba's code (`isv.MOBILE_NUMBER_ILLEGAL`, `Throttling.User`, ...) or `RequestTimeout` / `NetworkError`. */
-  code: string;
-  message: string;
-  errorClass: Exclude<ErrorClass, 'accepted'>;
-  requestId?: string;
-  /** HTTP status when there was an answer. */
-  httpStatus?: number;
-  /** Seconds, from `x-acs-retry-after` on throttling. */
-  retryAfterSeconds?: number;
-  cause?: unknown;
-}
+/** What an SmsError is made of (its `meaning` and `action` default from the code table). */
+// An `import type` statement would make errors.ts ↔ types.ts a cycle for madge; the inline form is not one.
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports
+export type SmsErrorInit = Omit<import('./errors.js').SmsErrorOptions, 'meaning' | 'action'>;
 
 /** A successful call. */
 export interface SmsOk<T> {
