@@ -5,6 +5,7 @@ import { chunkIdOf, type ChunkStore } from '../src/queue/chunk-store.js';
 import { JOB, jobIds, type SendJobData } from '../src/queue/job-schemas.js';
 import { PRIORITY, type MessageKind } from '../src/queue/kinds.js';
 import type { Keys } from '../src/queue/keys.js';
+import { luaScript } from '../src/queue/lua.js';
 import { encodeReceipt } from '../src/receipts/recipient-store.js';
 import type { SendRecord, SendStore } from '../src/queue/send-store.js';
 
@@ -48,6 +49,7 @@ return n
 `;
 
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
+  const recordSuppressed = luaScript(redis, 'smsqRecordSuppressed', RECORD_SUPPRESSED, 3);
   return {
     async recordRejected(sendId, inputs) {
       if (inputs.length === 0) return;
@@ -60,7 +62,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
     async recordSuppressed(sendId, phones) {
       if (phones.length === 0) return;
       const value = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
-      await redis.eval(RECORD_SUPPRESSED, 3, keys.recipients(sendId), keys.sendCounts(sendId), keys.recipientTotals(), retentionSeconds, value, ...phones);
+      await recordSuppressed(keys.recipients(sendId), keys.sendCounts(sendId), keys.recipientTotals(), retentionSeconds, value, ...phones);
     },
 
     async createSend(record) {

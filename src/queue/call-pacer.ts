@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { SmsClient } from '../sms/types.js';
+import { luaScript } from './lua.js';
 
 /**
  * Paces Dysmsapi calls across every process: before each call, a Lua script reserves the next free
@@ -66,12 +67,13 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
   const intervalMicros = Math.ceil(1e6 / pacedRate(o.qps, o.margin));
   const maxAhead = (o.maxAheadMs ?? 2000) * 1000;
   const maxLate = o.maxLateMs ?? 10;
+  const reserve = luaScript(o.redis, 'smsqPacerReserve', RESERVE_SCRIPT, 1);
   return {
     intervalMicros,
     async acquire() {
       for (;;) {
         const asked = performance.now();
-        const wait = Number(await o.redis.eval(RESERVE_SCRIPT, 1, o.key, intervalMicros, maxAhead));
+        const wait = Number(await reserve(o.key, intervalMicros, maxAhead));
         if (wait < 0) {
           await sleep(maxAhead / 2000);
           continue;

@@ -2,6 +2,7 @@ import type { Redis, ChainableCommander } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { ChunkPayload } from './chunk-payload.js';
 import { CLAIM_SCRIPT, SPLIT_SCRIPT, TRANSITION_SCRIPT } from './chunk-scripts.js';
+import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 
@@ -58,11 +59,6 @@ export function chunkIdOf(sendId: string, index: string): string {
   return `${sendId}.${index}`;
 }
 
-interface ScriptedRedis extends Redis {
-  smsqClaim(chunkKey: string, countsKey: string, sendKey: string, eventsKey: string, totalsKey: string, now: number, maxlen: number, quietUntil: number): Promise<string[]>;
-  smsqTransition(chunkKey: string, countsKey: string, eventsKey: string, totalsKey: string, ...argv: (string | number)[]): Promise<[number, string, string?]>;
-}
-
 /** Events kept in the stream by default (approximate trimming); consumers must keep up. */
 export const DEFAULT_EVENTS_MAXLEN = 100_000;
 
@@ -101,18 +97,13 @@ export interface ChunkStore {
   split(chunkId: string, sendId: string, outId: string, children: readonly NewChunk[], ttlSeconds: number): Promise<boolean>;
 }
 
-function ensureScripts(redis: Redis): ScriptedRedis {
-  const r = redis as ScriptedRedis & { smsqCreate?: unknown };
-  if (typeof r.smsqClaim !== 'function') {
-    redis.defineCommand('smsqClaim', { numberOfKeys: 5, lua: CLAIM_SCRIPT });
-    redis.defineCommand('smsqTransition', { numberOfKeys: 4, lua: TRANSITION_SCRIPT });
-    redis.defineCommand('smsqCreateChunk', { numberOfKeys: 3, lua: CREATE_SCRIPT });
-  }
-  return r;
-}
 
 export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: ChunkStoreOptions): ChunkStore {
-  const r = ensureScripts(redis);
+  const claimScript = luaScript(redis, 'smsqClaim', CLAIM_SCRIPT, 5);
+  const transitionScript = luaScript(redis, 'smsqTransition', TRANSITION_SCRIPT, 4);
+  const splitScript = luaScript(redis, 'smsqSplit', SPLIT_SCRIPT);
+  // Defined here to be callable on pipelines of this connection (enqueue writes chunks in bulk).
+  luaScript(redis, 'smsqCreateChunk', CREATE_SCRIPT, 3);
   return {
     create(pipeline, chunk, ttlSeconds) {
       const key = keys.chunk(chunkIdOf(chunk.sendId, chunk.index));
@@ -135,7 +126,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async claim(chunkId, sendId, quietUntil = 0) {
-      const res = await r.smsqClaim(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), keys.recipientTotals(), clock.now(), eventsMaxLen, quietUntil);
+      const res = (await claimScript(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), keys.recipientTotals(), clock.now(), eventsMaxLen, quietUntil)) as string[];
       switch (res[0]) {
         case 'send':
           return {
@@ -165,7 +156,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     async transition(chunkId, sendId, req) {
       const argv: (string | number)[] = [req.outId ?? '', req.from.join(','), req.to, clock.now(), eventsMaxLen];
       for (const [k, v] of Object.entries(req.fields ?? {})) argv.push(k, v);
-      const [applied, state, outId] = await r.smsqTransition(keys.chunk(chunkId), keys.sendCounts(sendId), keys.events(), keys.recipientTotals(), ...argv);
+      const [applied, state, outId] = (await transitionScript(keys.chunk(chunkId), keys.sendCounts(sendId), keys.events(), keys.recipientTotals(), ...argv)) as [number, string, string?];
       return applied === 1 ? { applied: true, from: state as ChunkState } : { applied: false, state, outId: outId ?? '' };
     },
 
@@ -174,8 +165,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       const childKeys = children.map((c) => keys.chunk(chunkIdOf(c.sendId, c.index)));
       const argv: (string | number)[] = [outId, clock.now(), ttlSeconds, sendId, first?.kind ?? 'notification', eventsMaxLen];
       for (const c of children) argv.push(c.index, JSON.stringify(c.payload));
-      const res = await redis.eval(
-        SPLIT_SCRIPT,
+      const res = await splitScript(
         4 + childKeys.length,
         keys.chunk(chunkId),
         keys.sendCounts(sendId),

@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import { luaScript } from './lua.js';
 import type { MessageKind } from './kinds.js';
 /**
  * What per-send counts are kept for: chunk states (a chunk's recipients all share them) and the
@@ -70,7 +71,52 @@ export interface SendStore {
   reserveIdempotencyKey(key: string, sendId: string, ttlSeconds: number): Promise<string>;
 }
 
+/** Marks a send enqueued (KEYS[1] send hash; ARGV field/value pairs); a failed send stays failed. */
+const MARK_ENQUEUED = `
+if redis.call('HGET', KEYS[1], 'state') == 'failed' then ARGV[2] = 'failed' end
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1`;
+
+/** Fails a send once (KEYS[1] send hash; ARGV code, reason). Returns 1 when it changed. */
+const FAIL = `
+if redis.call('HGET', KEYS[1], 'state') == 'failed' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'failed', 'code', ARGV[1], 'reason', ARGV[2])
+return 1`;
+
+/** Sets a send's control (KEYS[1] send hash; ARGV control, reason); `cancelled` is final. Returns the previous one. */
+const SET_CONTROL = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local prev = redis.call('HGET', KEYS[1], 'control') or 'active'
+if prev == 'cancelled' then return prev end
+redis.call('HSET', KEYS[1], 'control', ARGV[1], 'controlReason', ARGV[2])
+return prev`;
+
+/**
+ * Records a chunk outcome for auto-pause. KEYS[1] last outcomes (list), KEYS[2] send hash;
+ * ARGV[1] '1' ok / '0' failed, ARGV[2] window, ARGV[3] max failure ratio, ARGV[4] ttl seconds.
+ * Returns the pause reason when it paused the send.
+ */
+const RECORD_OUTCOME = `
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+local list = redis.call('LRANGE', KEYS[1], 0, -1)
+if #list < tonumber(ARGV[2]) then return false end
+local failed = 0
+for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
+if failed / #list <= tonumber(ARGV[3]) then return false end
+if (redis.call('HGET', KEYS[2], 'control') or 'active') ~= 'active' then return false end
+local reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
+redis.call('HSET', KEYS[2], 'control', 'paused', 'controlReason', reason)
+return reason`;
+
 export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
+  const scripts = {
+    markEnqueued: luaScript(redis, 'smsqMarkEnqueued', MARK_ENQUEUED, 1),
+    fail: luaScript(redis, 'smsqFailSend', FAIL, 1),
+    setControl: luaScript(redis, 'smsqSetControl', SET_CONTROL, 1),
+    recordOutcome: luaScript(redis, 'smsqRecordOutcome', RECORD_OUTCOME, 2),
+  };
   return {
     create(pipeline, rec, ttlSeconds) {
       const key = keys.send(rec.sendId);
@@ -95,27 +141,11 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
       const fields: Record<string, string> = { state: 'active' };
       for (const [k, v] of Object.entries(totals ?? {})) if (v !== undefined) fields[k] = String(v);
       // A send that failed as a whole while enqueuing keeps its failed state.
-      await redis.eval(
-        `if redis.call('HGET', KEYS[1], 'state') == 'failed' then ARGV[2] = 'failed' end
-         for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-         return 1`,
-        1,
-        keys.send(sendId),
-        ...Object.entries(fields).flat(),
-      );
+      await scripts.markEnqueued(keys.send(sendId), ...Object.entries(fields).flat());
     },
 
     async fail(sendId, code, reason) {
-      const res = await redis.eval(
-        `if redis.call('HGET', KEYS[1], 'state') == 'failed' then return 0 end
-         redis.call('HSET', KEYS[1], 'state', 'failed', 'code', ARGV[1], 'reason', ARGV[2])
-         return 1`,
-        1,
-        keys.send(sendId),
-        code,
-        reason,
-      );
-      return res === 1;
+      return (await scripts.fail(keys.send(sendId), code, reason)) === 1;
     },
 
     async status(sendId) {
@@ -150,42 +180,11 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
     },
 
     async setControl(sendId, control, reason) {
-      const res = await redis.eval(
-        `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-         local prev = redis.call('HGET', KEYS[1], 'control') or 'active'
-         if prev == 'cancelled' then return prev end
-         redis.call('HSET', KEYS[1], 'control', ARGV[1], 'controlReason', ARGV[2])
-         return prev`,
-        1,
-        keys.send(sendId),
-        control,
-        reason,
-      );
-      return (res as SendControl | null) ?? undefined;
+      return ((await scripts.setControl(keys.send(sendId), control, reason)) as SendControl | null) ?? undefined;
     },
 
     async recordOutcome(sendId, ok, window, maxFailureRatio, ttlSeconds) {
-      const res = await redis.eval(
-        `redis.call('LPUSH', KEYS[1], ARGV[1])
-         redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-         redis.call('EXPIRE', KEYS[1], ARGV[4])
-         local list = redis.call('LRANGE', KEYS[1], 0, -1)
-         if #list < tonumber(ARGV[2]) then return false end
-         local failed = 0
-         for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
-         if failed / #list <= tonumber(ARGV[3]) then return false end
-         if (redis.call('HGET', KEYS[2], 'control') or 'active') ~= 'active' then return false end
-         local reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
-         redis.call('HSET', KEYS[2], 'control', 'paused', 'controlReason', reason)
-         return reason`,
-        2,
-        keys.sendOutcomes(sendId),
-        keys.send(sendId),
-        ok ? '1' : '0',
-        window,
-        maxFailureRatio,
-        ttlSeconds,
-      );
+      const res = await scripts.recordOutcome(keys.sendOutcomes(sendId), keys.send(sendId), ok ? '1' : '0', window, maxFailureRatio, ttlSeconds);
       return typeof res === 'string' ? res : undefined;
     },
 

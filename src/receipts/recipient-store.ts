@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
+import { luaScript } from '../queue/lua.js';
 
 /** Receipt states of one recipient, beyond its chunk's state. All are final. */
 export const FINAL_RECIPIENT_STATES = ['delivered', 'failed', 'expired', 'suppressed', 'rejected'] as const;
@@ -98,11 +99,10 @@ export interface RecipientStore {
 
 export function createRecipientStore(o: RecipientStoreOptions): RecipientStore {
   const maxlen = o.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN;
+  const applyScript = luaScript(o.redis, 'smsqApplyReceipt', APPLY_SCRIPT, 5);
   return {
     async apply(sendId, chunkId, phone, receipt) {
-      const res = (await o.redis.eval(
-        APPLY_SCRIPT,
-        5,
+      const res = (await applyScript(
         o.keys.recipients(sendId),
         o.keys.sendCounts(sendId),
         o.keys.chunk(chunkId),
