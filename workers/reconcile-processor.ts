@@ -1,3 +1,4 @@
+import type { Logger } from '../src/logger.js';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import { ReconcileJobData } from '../src/queue/job-schemas.js';
@@ -31,7 +32,9 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
     if (!parsed.success) throw new UnrecoverableError(`reconcile job ${job.id} has invalid data: ${parsed.error.message}`);
     const data = parsed.data;
     const { sendId, chunkId, attempt } = data;
-    const log = baseLog.child({ sendId, chunkId, attempt, look: data.look });
+    // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
+    let jobLog: Logger | undefined;
+    const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, attempt, look: data.look }));
 
     const chunk = await d.chunks.get(chunkId);
     if (!chunk) return { outcome: 'obsolete', state: 'missing' };
@@ -50,7 +53,7 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
 
     const res = await d.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
     if (!res.ok) {
-      log.warn({ code: res.error.code, errorClass: res.error.errorClass }, 'look-up failed');
+      log().warn({ code: res.error.code, errorClass: res.error.errorClass }, 'look-up failed');
       return failLookup(res.error, job, token, d);
     }
 
@@ -64,7 +67,7 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
         fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt },
       });
       if (t.applied) await d.followUps.afterAccepted(sendId, chunkId, chunk.kind, acceptedAt);
-      log.info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
+      log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
       return { outcome: 'found', attempt };
     }
     const now = d.clock.now();
@@ -90,7 +93,7 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
     });
     if (t.applied) {
       await d.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
-      log.warn('unknown attempt not found after the settling window: resending with a new OutId');
+      log().warn('unknown attempt not found after the settling window: resending with a new OutId');
     }
     return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
   };

@@ -1,3 +1,4 @@
+import type { Logger } from '../src/logger.js';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import type { Redis } from 'ioredis';
@@ -101,7 +102,9 @@ export function createSendProcessor(d: SendProcessorDeps) {
     const parsed = SendJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`send job ${job.id} has invalid data: ${parsed.error.message}`);
     const { sendId, chunkId } = parsed.data;
-    const log = baseLog.child({ sendId, chunkId, jobId: job.id });
+    // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
+    let jobLog: Logger | undefined;
+    const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
     const claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours));
     switch (claim.type) {
@@ -146,7 +149,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
         // The previous holder of this job died mid-call, or this is a re-run after a crash
         // between marking the chunk unknown and scheduling its look-up.
         const chunk = await d.chunks.get(chunkId);
-        log.warn({ attempt: claim.attempt }, 'attempt outcome unknown (worker lost mid-call): looking it up before any resend');
+        log().warn({ attempt: claim.attempt }, 'attempt outcome unknown (worker lost mid-call): looking it up before any resend');
         await d.followUps.reconcile(
           { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },
           chunk?.kind ?? 'notification',
@@ -168,7 +171,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
       const ap = d.controls.autoPause;
       if (!ap) return;
       const reason = await d.sends.recordOutcome(sendId, ok, ap.window, ap.failureRatio, d.retentionSeconds);
-      if (reason) log.error({ reason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+      if (reason) log().error({ reason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
     };
 
     switch (decision.type) {
@@ -180,21 +183,21 @@ export function createSendProcessor(d: SendProcessorDeps) {
           await recordOutcome(true);
         }
         else if (t.state === 'accepted' && t.outId === outId) await d.chunks.setBizId(chunkId, decision.bizId);
-        else log.error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
-        log.debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
+        else log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
+        if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
         return { outcome: 'accepted', bizId: decision.bizId, attempt };
       }
       case 'fail-recipients':
         await settle('failed', { code: decision.code });
         await d.completion.check(sendId);
         await recordOutcome(false);
-        log.warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
+        log().warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
         return { outcome: 'failed', code: decision.code };
       case 'fail-send':
         await d.sends.fail(sendId, decision.code, decision.message);
         await settle('failed', { code: decision.code });
         await d.completion.check(sendId);
-        log.error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
+        log().error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
         return { outcome: 'failed', code: decision.code };
       case 'block-account':
         // Nothing was sent: put the chunk back and keep the job until the account is fixed.
@@ -208,12 +211,12 @@ export function createSendProcessor(d: SendProcessorDeps) {
         await settle('queued', { code: decision.code });
         await d.queue.rateLimit(decision.retryAfterMs);
         d.metrics?.recordLimiterWait('throttled', decision.retryAfterMs / 1000);
-        log.warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
+        log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
         throw Worker.RateLimitError();
       case 'flow-control': {
         if (payload.phones.length > 1) {
           const children = await splitChunk(sendId, chunkId, kind, claim.index, payload, outId);
-          log.warn({ code: decision.code, children }, 'flow control on a multi-number chunk: split to find the limited numbers');
+          log().warn({ code: decision.code, children }, 'flow control on a multi-number chunk: split to find the limited numbers');
           return { outcome: 'split', children };
         }
         const chunk = await d.chunks.get(chunkId);
@@ -225,14 +228,14 @@ export function createSendProcessor(d: SendProcessorDeps) {
           return { outcome: 'failed', code: decision.code };
         }
         await settle('queued', { code: decision.code, flowRetries: retries + 1 });
-        log.info({ retryAt: new Date(at).toISOString() }, 'per-number flow control: retrying after the window');
+        log().info({ retryAt: new Date(at).toISOString() }, 'per-number flow control: retrying after the window');
         // BullMQ schedules in wall-clock time; convert from our clock.
         await job.moveToDelayed(Date.now() + Math.max(0, at - d.clock.now()), token);
         throw new DelayedError();
       }
       case 'unknown': {
         await settle('unknown', { code: decision.code });
-        log.warn({ code: decision.code, attempt }, 'send outcome unknown: looking it up before any resend');
+        log().warn({ code: decision.code, attempt }, 'send outcome unknown: looking it up before any resend');
         await d.followUps.reconcile(
           { sendId, chunkId, attempt, look: 1, dateIndex: 0, page: 1 },
           kind,
