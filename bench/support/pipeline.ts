@@ -7,6 +7,7 @@ import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import type { MessageKind } from '../../src/queue/kinds.js';
 import type { Producer } from '../../producers/producer.js';
+import type { WorkerConfigBase } from '../../test/support/worker-from-config.js';
 import { spawnChild, type BenchChild } from './children.js';
 
 export const N = DEFAULT_FIXTURE_NAMES;
@@ -29,15 +30,7 @@ export async function startBenchEmulator(o: { qps: number; keep?: number } & Pic
   return { emulator, endpoint };
 }
 
-export interface WorkerChildConfig {
-  redisUrl: string;
-  prefix: string;
-  endpoint: string;
-  accessKeyId: string;
-  accessKeySecret: string;
-  qps: number;
-  concurrency: number;
-  readTimeoutMs: number;
+export interface WorkerChildConfig extends WorkerConfigBase {
   /** `default`: the product's receipt look-up policy; `none`: no look-ups (send path alone). */
   receiptLookups: 'default' | 'none';
 }

@@ -5,36 +5,16 @@
  * `stop` (graceful close).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
-import { createLogger } from '../../src/logger.js';
 import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies } from '../../src/receipts/receipt-policy.js';
-import { createSmsClient } from '../../src/sms/client.js';
-import { createSmsWorker } from '../../workers/sms-worker.js';
+import { workerFromConfig } from '../../test/support/worker-from-config.js';
 import { childConfig, cpuSeconds, serveChild } from './children.js';
 import type { WorkerChildConfig } from './pipeline.js';
 
 const cfg = childConfig<WorkerChildConfig>();
-const connection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
-const client = createSmsClient({
-  endpoint: cfg.endpoint,
-  protocol: 'http',
-  readTimeoutMs: cfg.readTimeoutMs,
-  credential: { kind: 'access-key', accessKeyId: cfg.accessKeyId, accessKeySecret: cfg.accessKeySecret },
-});
 const none = { mode: 'none', sampleRate: 0 } as const;
 const receiptPolicies: ReceiptPolicies =
   cfg.receiptLookups === 'none' ? { verification: none, notification: none, marketing: none } : DEFAULT_RECEIPT_POLICIES;
-const worker = createSmsWorker({
-  connection,
-  client,
-  logger: createLogger({ level: 'silent' }),
-  prefix: cfg.prefix,
-  qps: cfg.qps,
-  concurrency: cfg.concurrency,
-  readTimeoutMs: cfg.readTimeoutMs,
-  receiptPolicies,
-  name: `bench-${process.pid}`,
-});
+const { worker, connection } = workerFromConfig(cfg, { receiptPolicies, name: `bench-${process.pid}` });
 await connection.ping();
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
