@@ -20,11 +20,13 @@ export interface CampaignProgress {
 }
 
 export interface CampaignResult {
+  /** Recipients queued. */
   recipients: number;
-  /** The first {@link MAX_REJECTED_LISTED} rejected rows with reasons; `rejectedCount` has them all. */
+  /** Numbers refused at the door, with reasons (campaigns keep the first {@link MAX_REJECTED_LISTED}); `rejectedCount` has them all. */
   rejected: RejectedNumber[];
   rejectedCount: number;
   duplicates: number;
+  /** Opted-out numbers skipped (marketing only). */
   suppressed: number;
   chunks: number;
 }

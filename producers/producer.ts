@@ -9,7 +9,7 @@ import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
-import { planSend, planSendBatch, type RejectedNumber, type SendPlan, type TemplateContentLookup } from './plan.js';
+import { planSend, planSendBatch, type SendPlan, type TemplateContentLookup } from './plan.js';
 import { CampaignRequest, type CampaignRecipient } from './schemas.js';
 import { newSendId } from './send-id.js';
 import { normalizePhones } from '../src/sms/phone.js';
@@ -38,20 +38,11 @@ export interface ProducerOptions {
   callbacks?: boolean;
 }
 
-/** What every enqueue call returns. */
-export interface EnqueueResult {
+/** What every enqueue call returns: the campaign counts (for every kind of send), and the send. */
+export interface EnqueueResult extends CampaignResult {
   sendId: string;
   /** True when an idempotency key matched an earlier request; nothing new was enqueued. */
   duplicate: boolean;
-  /** Recipients queued. */
-  recipients: number;
-  /** Numbers refused at the door, with reasons (campaigns keep the first 1000). */
-  rejected: RejectedNumber[];
-  rejectedCount: number;
-  duplicates: number;
-  /** Opted-out numbers skipped (marketing only). */
-  suppressed: number;
-  chunks: number;
   /** API calls planned: one per chunk. */
   apiCalls: number;
 }

@@ -3,6 +3,7 @@
  * connection, a producer, a template lookup for param checks, and the plan restatement that a
  * send shows before it asks for confirmation.
  */
+import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { createProducer, type EnqueueResult, type Producer } from '../../producers/producer.js';
 import type { SendPlan } from '../../producers/plan.js';
@@ -10,6 +11,7 @@ import { createRedisConnection } from '../queue/connection.js';
 import { countSegments, renderContent } from '../sms/segments.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { switchFlag } from './flags.js';
 import { renderFields, renderTable } from './format.js';
 import { waitForSend } from './send-flags.js';
 
@@ -118,6 +120,18 @@ export function renderEnqueued(res: EnqueueResult): string {
     ['chunks / API calls', res.apiCalls],
     ...(res.duplicate ? ([['note', 'idempotency key seen before: this is the first request\'s send, nothing new was enqueued']] as const) : []),
   ]);
+}
+
+/** The zod fields of the flags every send command shares (spread into its schema). */
+export const SEND_COMMAND_FLAGS = { yes: switchFlag, wait: switchFlag, dryRun: switchFlag, json: switchFlag };
+
+/** Declares the flags every send command shares. */
+export function withSendOptions(command: Command): Command {
+  return command
+    .option('--yes', 'do not ask for confirmation')
+    .option('--wait', 'wait until every recipient has an outcome')
+    .option('--dry-run', 'print the plan and enqueue nothing')
+    .option('--json', 'print JSON on stdout');
 }
 
 /** The flags every send command shares. */

@@ -7,18 +7,15 @@ import { ValidationError } from '../../errors.js';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { switchFlag, textFlag } from '../flags.js';
-import { openProducer, runSendCommand } from '../pipeline.js';
+import { textFlag } from '../flags.js';
+import { openProducer, runSendCommand, SEND_COMMAND_FLAGS, withSendOptions } from '../pipeline.js';
 
 const schema = z.object({
   file: textFlag('--file messages.json (or .csv with columns phone,sign,<params...>)', 4096),
   template: textFlag('--template SMS_123456789', 50).optional(),
   kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind notification` }).optional().default('notification'),
   idempotencyKey: textFlag('--idempotency-key batch-7', 128).optional(),
-  yes: switchFlag,
-  wait: switchFlag,
-  dryRun: switchFlag,
-  json: switchFlag,
+  ...SEND_COMMAND_FLAGS,
 });
 
 const SIGN_COLUMNS = ['sign', 'signname', 'sign_name'];
@@ -59,18 +56,15 @@ async function readMessagesFile(path: string): Promise<{ templateCode?: unknown;
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('send-batch')
-    .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
-    .option('--file <path>', 'JSON: [{"phone","signName","templateParam"}] or {"templateCode","messages"}; or CSV: phone,sign,<param columns>')
-    .option('--template <code>', 'template code (required unless the JSON file names templateCode)')
-    .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
-    .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
-    .option('--yes', 'do not ask for confirmation')
-    .option('--wait', 'wait until every recipient has an outcome')
-    .option('--dry-run', 'print the plan and enqueue nothing')
-    .option('--json', 'print JSON on stdout')
-    .action(
+  withSendOptions(
+    program
+      .command('send-batch')
+      .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
+      .option('--file <path>', 'JSON: [{"phone","signName","templateParam"}] or {"templateCode","messages"}; or CSV: phone,sign,<param columns>')
+      .option('--template <code>', 'template code (required unless the JSON file names templateCode)')
+      .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
+      .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h'),
+  ).action(
       ctx.action(schema, async (flags) => {
         const file = await readMessagesFile(flags.file);
         const templateCode = flags.template ?? file.templateCode;

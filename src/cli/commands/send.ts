@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
-import { switchFlag, textFlag } from '../flags.js';
-import { openProducer, runSendCommand } from '../pipeline.js';
+import { textFlag } from '../flags.js';
+import { openProducer, runSendCommand, SEND_COMMAND_FLAGS, withSendOptions } from '../pipeline.js';
 import { jsonParamsFlag } from '../send-flags.js';
 
 const schema = z.object({
@@ -20,28 +20,22 @@ const schema = z.object({
   kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional().default('notification'),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
   deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
-  yes: switchFlag,
-  wait: switchFlag,
-  dryRun: switchFlag,
-  json: switchFlag,
+  ...SEND_COMMAND_FLAGS,
 });
 
 export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('send')
-    .description('enqueue one message to many numbers; prints the send id')
-    .option('--phones <list>', 'comma-separated numbers (mainland bare, +86/0086/86, or international with country code)')
-    .option('--sign <name>', 'approved signature')
-    .option('--template <code>', 'approved template code, e.g. SMS_123456789')
-    .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
-    .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
-    .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
-    .option('--deadline <time>', 'ISO time with zone; recipients not sent by then are expired, not sent late')
-    .option('--yes', 'do not ask for confirmation')
-    .option('--wait', 'wait until every recipient has an outcome')
-    .option('--dry-run', 'print the plan and enqueue nothing')
-    .option('--json', 'print JSON on stdout')
-    .action(
+  withSendOptions(
+    program
+      .command('send')
+      .description('enqueue one message to many numbers; prints the send id')
+      .option('--phones <list>', 'comma-separated numbers (mainland bare, +86/0086/86, or international with country code)')
+      .option('--sign <name>', 'approved signature')
+      .option('--template <code>', 'approved template code, e.g. SMS_123456789')
+      .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
+      .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
+      .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
+      .option('--deadline <time>', 'ISO time with zone; recipients not sent by then are expired, not sent late'),
+  ).action(
       ctx.action(schema, async (flags) => {
         const { producer, templateContent } = openProducer(ctx);
         const request = {
