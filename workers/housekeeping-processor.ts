@@ -2,17 +2,14 @@ import { createHmac } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import type { ChunkStore } from '../src/queue/chunk-store.js';
 import { CallbackJobData, ExpireJobData, JOB } from '../src/queue/job-schemas.js';
 import type { SendStore } from '../src/queue/send-store.js';
-import type { Completion } from '../src/receipts/completion.js';
-import type { RecipientStore } from '../src/receipts/recipient-store.js';
+import type { ExpireChunk } from '../src/receipts/window-expiry.js';
 
 export interface HousekeepingDeps {
-  chunks: ChunkStore;
   sends: SendStore;
-  recipients: RecipientStore;
-  completion: Completion;
+  /** Ends a chunk's receipt window (the sweep's work; also done for receipt-expire jobs). */
+  expireChunk: ExpireChunk;
   clock: Clock;
   logger: Logger;
   /** Signs callback bodies (HMAC-SHA256); callbacks are refused at the door without it. */
@@ -33,7 +30,8 @@ export function signCallback(secret: string, timestamp: string, body: string): s
 /**
  * Jobs that make no Dysmsapi call, on their own queue outside the account limiter:
  * - receipt-expire: recipients of an accepted chunk still without a final receipt when the window
- *   ends become `expired` (SMSQ_RECEIPT_WINDOW);
+ *   ends become `expired` (SMSQ_RECEIPT_WINDOW). Windows now end by the workers' sweep
+ *   (src/receipts/window-sweep.ts); this job only serves jobs queued by earlier versions;
  * - callback: POST a finished send's final state to its callback URL, signed, retried with back-off.
  */
 export function createHousekeepingProcessor(d: HousekeepingDeps) {
@@ -42,31 +40,7 @@ export function createHousekeepingProcessor(d: HousekeepingDeps) {
   async function expire(job: Job) {
     const parsed = ExpireJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`expire job ${job.id} has invalid data`);
-    const { sendId, chunkId } = parsed.data;
-    const chunk = await d.chunks.get(chunkId);
-    if (!chunk || chunk.state !== 'accepted') return { expired: 0 };
-    const phones = chunk.payload.phones;
-    const receipts = await d.recipients.getMany(sendId, phones);
-    let expired = 0;
-    let pending: number | undefined;
-    for (let i = 0; i < phones.length; i++) {
-      if (receipts[i]) continue;
-      const r = await d.recipients.apply(sendId, chunkId, phones[i] as string, {
-        state: 'expired',
-        code: 'SMSQ_RECEIPT_WINDOW',
-        receivedAt: undefined,
-        source: 'window',
-      });
-      if (r.status === 'applied') {
-        expired++;
-        pending = r.pending;
-      }
-    }
-    if (expired) {
-      log.info({ sendId, chunkId, expired }, 'receipt window ended: recipients without a receipt are expired');
-      await d.completion.check(sendId, pending);
-    }
-    return { expired };
+    return { expired: await d.expireChunk(parsed.data.chunkId) };
   }
 
   async function callback(job: Job) {

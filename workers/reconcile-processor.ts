@@ -65,8 +65,9 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
         from: ['unknown'],
         to: 'accepted',
         fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt },
+        windowEndsAt: d.followUps.windowEndsAt(acceptedAt),
       });
-      if (t.applied) await d.followUps.afterAccepted(sendId, chunkId, chunk.kind, acceptedAt);
+      if (t.applied) await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
       log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
       return { outcome: 'found', attempt };
     }

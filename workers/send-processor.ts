@@ -131,7 +131,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
         if (claim.state === 'accepted') {
           // A re-run after a crash between acceptance and scheduling its receipts.
           const chunk = await d.chunks.get(chunkId);
-          if (chunk) await d.followUps.afterAccepted(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? d.clock.now());
+          if (chunk) await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? d.clock.now());
         }
         if (claim.state === 'split') {
           // A re-run after a crash between the split and its jobs: make sure the children run.
@@ -165,32 +165,35 @@ export function createSendProcessor(d: SendProcessorDeps) {
     const sentAt = d.clock.now();
     const outcome = await call(d.client, payload, outId);
     const decision = decideSend(outcome);
-    const settle = (to: 'accepted' | 'failed' | 'queued' | 'unknown', fields: Record<string, string | number>) =>
-      d.chunks.transition(chunkId, sendId, { outId, from: ['sending', 'unknown'], to, fields });
-    const recordOutcome = async (ok: boolean) => {
-      const ap = d.controls.autoPause;
-      if (!ap) return;
-      const reason = await d.sends.recordOutcome(sendId, ok, ap.window, ap.failureRatio, d.retentionSeconds);
-      if (reason) log().error({ reason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+    const ap = d.controls.autoPause;
+    const settle = async (
+      to: 'accepted' | 'failed' | 'queued' | 'unknown',
+      fields: Record<string, string | number>,
+      extra: { windowEndsAt?: number; ok?: boolean } = {},
+    ) => {
+      const outcome = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: d.retentionSeconds } : undefined;
+      const t = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending', 'unknown'], to, fields, windowEndsAt: extra.windowEndsAt, outcome });
+      if (t.applied && t.pauseReason) log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+      return t;
     };
 
     switch (decision.type) {
       case 'accepted': {
         const acceptedAt = d.clock.now();
-        const t = await settle('accepted', { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt });
-        if (t.applied) {
-          await d.followUps.afterAccepted(sendId, chunkId, kind, acceptedAt);
-          await recordOutcome(true);
-        }
+        const t = await settle(
+          'accepted',
+          { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt },
+          { windowEndsAt: d.followUps.windowEndsAt(acceptedAt), ok: true },
+        );
+        if (t.applied) await d.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
         else if (t.state === 'accepted' && t.outId === outId) await d.chunks.setBizId(chunkId, decision.bizId);
         else log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
         if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
         return { outcome: 'accepted', bizId: decision.bizId, attempt };
       }
       case 'fail-recipients':
-        await settle('failed', { code: decision.code });
+        await settle('failed', { code: decision.code }, { ok: false });
         await d.completion.check(sendId);
-        await recordOutcome(false);
         log().warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
         return { outcome: 'failed', code: decision.code };
       case 'fail-send':

@@ -15,10 +15,13 @@ import { createCompletion } from '../src/receipts/completion.js';
 import {
   DEFAULT_RECEIPT_POLICIES,
   DEFAULT_RECEIPT_SCHEDULE,
+  windowSweepMs,
   type ReceiptPolicies,
   type ReceiptSchedule,
 } from '../src/receipts/receipt-policy.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
+import { createWindowExpiry } from '../src/receipts/window-expiry.js';
+import { createWindowSweep } from '../src/receipts/window-sweep.js';
 import type { SmsClient } from '../src/sms/types.js';
 import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
@@ -180,11 +183,18 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     schedule: receiptSchedule,
     metrics: o.metrics,
   });
+  const expireChunk = createWindowExpiry({ chunks, recipients, completion, logger: o.logger });
+  const windowSweep = createWindowSweep({
+    redis: o.connection,
+    keys,
+    clock,
+    logger: o.logger,
+    expireChunk,
+    intervalMs: windowSweepMs(receiptSchedule),
+  });
   const processHousekeeping = createHousekeepingProcessor({
-    chunks,
     sends,
-    recipients,
-    completion,
+    expireChunk,
     clock,
     logger: o.logger,
     callbackSecret: o.callbackSecret,
@@ -289,13 +299,14 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     async start() {
       await queue.setGlobalRateLimit(window.max, window.duration);
       stopAutoResume = guard.startAutoResume();
+      windowSweep.start();
       void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
       log.info({ qps: o.qps, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: o.concurrency ?? 64 }, 'worker started');
     },
     async close() {
       stopAutoResume();
-      await Promise.all([worker.close(), housekeepingWorker.close()]);
+      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop()]);
       await Promise.all([queue.close(), housekeeping.close()]);
     },
   };

@@ -81,11 +81,18 @@ return {'done', state}
 
 /**
  * transition: move a chunk from one of the expected states to a new one, only if its current
- * OutId is the caller's (an answer for an older attempt never overwrites a newer one).
- * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] events stream, KEYS[4] recipient totals
+ * OutId is the caller's (an answer for an older attempt never overwrites a newer one). On the send
+ * path the same script also does what would otherwise cost a round trip each: schedules the end of
+ * the chunk's receipt window, and records the outcome for auto-pause.
+ * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] events stream, KEYS[4] recipient totals,
+ * KEYS[5] receipt-window set (chunk ids scored by when their window ends), KEYS[6] the send's last
+ * outcomes (list), KEYS[7] send hash
  * ARGV[1] expected outId ('' = any), ARGV[2] allowed from-states (comma-separated), ARGV[3] to-state,
- * ARGV[4] now (ms), ARGV[5] events maxlen, ARGV[6..] field/value pairs to set as well
- * Returns {1, from-state} when applied, {0, current-state, current-outId} otherwise.
+ * ARGV[4] now (ms), ARGV[5] events maxlen, ARGV[6] end of the receipt window ('' = none; only
+ * when the chunk becomes accepted), ARGV[7] outcome for auto-pause ('' = none, '1' ok, '0' failed),
+ * ARGV[8] auto-pause window (chunks), ARGV[9] max failure ratio, ARGV[10] outcomes list ttl (s),
+ * ARGV[11..] field/value pairs to set as well
+ * Returns {1, from-state, auto-pause reason or ''} when applied, {0, current-state, current-outId} otherwise.
  */
 export const TRANSITION_SCRIPT = `${EMIT}
 local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index')
@@ -95,17 +102,37 @@ if ARGV[1] ~= '' and ARGV[1] ~= outId then return {0, state, outId} end
 local allowed = false
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == state then allowed = true end end
 if not allowed then return {0, state, outId} end
-redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updatedAt', ARGV[4])
+local chunkId = f[4] .. '.' .. f[5]
+local set = {'state', ARGV[3], 'updatedAt', ARGV[4]}
 local code = ''
-for i = 6, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+for i = 11, #ARGV, 2 do
+  set[#set + 1] = ARGV[i]
+  set[#set + 1] = ARGV[i + 1]
   if ARGV[i] == 'code' then code = ARGV[i + 1] end
 end
+redis.call('HSET', KEYS[1], unpack(set))
 if state ~= ARGV[3] then
   move(KEYS[2], KEYS[4], state, ARGV[3], n)
-  emit(KEYS[3], ARGV[5], f[4], f[4] .. '.' .. f[5], state, ARGV[3], n, code, ARGV[4])
+  emit(KEYS[3], ARGV[5], f[4], chunkId, state, ARGV[3], n, code, ARGV[4])
 end
-return {1, state}
+if ARGV[3] == 'accepted' and ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV[6], chunkId) end
+local reason = ''
+if ARGV[7] ~= '' then
+  local window = tonumber(ARGV[8])
+  redis.call('LPUSH', KEYS[6], ARGV[7])
+  redis.call('LTRIM', KEYS[6], 0, window - 1)
+  redis.call('EXPIRE', KEYS[6], ARGV[10])
+  if ARGV[7] == '0' then
+    local list = redis.call('LRANGE', KEYS[6], 0, -1)
+    local failed = 0
+    for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
+    if #list >= window and failed / #list > tonumber(ARGV[9]) and (redis.call('HGET', KEYS[7], 'control') or 'active') == 'active' then
+      reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
+      redis.call('HSET', KEYS[7], 'control', 'paused', 'controlReason', reason)
+    end
+  end
+end
+return {1, state, reason}
 `;
 
 /**

@@ -51,9 +51,25 @@ export interface TransitionRequest {
   from: readonly ChunkState[];
   to: ChunkState;
   fields?: Record<string, string | number>;
+  /** When the chunk becomes `accepted`: when its receipt window ends (the window sweep expires it then). */
+  windowEndsAt?: number;
+  /** The send path's outcome for auto-pause, recorded with the transition when it applies. */
+  outcome?: AutoPauseOutcome;
 }
 
-export type TransitionResult = { applied: true; from: ChunkState } | { applied: false; state: string; outId: string };
+/** A chunk outcome counted towards a send's auto-pause (see README "Campaign controls"). */
+export interface AutoPauseOutcome {
+  ok: boolean;
+  /** Pause when more than `maxFailureRatio` of the last `window` chunks failed. */
+  window: number;
+  maxFailureRatio: number;
+  /** Lifetime of the outcomes list. */
+  ttlSeconds: number;
+}
+
+export type TransitionResult =
+  | { applied: true; from: ChunkState; /** Set when this outcome auto-paused the send. */ pauseReason?: string }
+  | { applied: false; state: string; outId: string };
 
 export function chunkIdOf(sendId: string, index: string): string {
   return `${sendId}.${index}`;
@@ -100,7 +116,7 @@ export interface ChunkStore {
 
 export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: ChunkStoreOptions): ChunkStore {
   const claimScript = luaScript(redis, 'smsqClaim', CLAIM_SCRIPT, 5);
-  const transitionScript = luaScript(redis, 'smsqTransition', TRANSITION_SCRIPT, 4);
+  const transitionScript = luaScript(redis, 'smsqTransition', TRANSITION_SCRIPT, 7);
   const splitScript = luaScript(redis, 'smsqSplit', SPLIT_SCRIPT);
   // Defined here to be callable on pipelines of this connection (enqueue writes chunks in bulk).
   luaScript(redis, 'smsqCreateChunk', CREATE_SCRIPT, 3);
@@ -154,10 +170,33 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async transition(chunkId, sendId, req) {
-      const argv: (string | number)[] = [req.outId ?? '', req.from.join(','), req.to, clock.now(), eventsMaxLen];
+      const o = req.outcome;
+      const argv: (string | number)[] = [
+        req.outId ?? '',
+        req.from.join(','),
+        req.to,
+        clock.now(),
+        eventsMaxLen,
+        req.windowEndsAt ?? '',
+        o ? (o.ok ? '1' : '0') : '',
+        o?.window ?? 0,
+        o?.maxFailureRatio ?? 0,
+        o?.ttlSeconds ?? 0,
+      ];
       for (const [k, v] of Object.entries(req.fields ?? {})) argv.push(k, v);
-      const [applied, state, outId] = (await transitionScript(keys.chunk(chunkId), keys.sendCounts(sendId), keys.events(), keys.recipientTotals(), ...argv)) as [number, string, string?];
-      return applied === 1 ? { applied: true, from: state as ChunkState } : { applied: false, state, outId: outId ?? '' };
+      const res = (await transitionScript(
+        keys.chunk(chunkId),
+        keys.sendCounts(sendId),
+        keys.events(),
+        keys.recipientTotals(),
+        keys.receiptWindow(),
+        keys.sendOutcomes(sendId),
+        keys.send(sendId),
+        ...argv,
+      )) as [number, string, string?];
+      const [applied, state, third] = res;
+      if (applied !== 1) return { applied: false, state, outId: third ?? '' };
+      return third ? { applied: true, from: state as ChunkState, pauseReason: third } : { applied: true, from: state as ChunkState };
     },
 
     async split(chunkId, sendId, outId, children, ttlSeconds) {

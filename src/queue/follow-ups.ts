@@ -4,7 +4,6 @@ import {
   JOB,
   jobIds,
   type CallbackJobData,
-  type ExpireJobData,
   type ReceiptJobData,
   type ReconcileJobData,
   type SendJobData,
@@ -33,8 +32,13 @@ export interface FollowUps {
   send(sendId: string, chunkId: string, kind: MessageKind, attempt: number, at?: number): Promise<void>;
   reconcile(data: ReconcileJobData, kind: MessageKind, at: number): Promise<void>;
   receipt(data: ReceiptJobData, at: number): Promise<void>;
-  /** What follows an accepted chunk: its first receipt look (per policy) and its window's end. */
-  afterAccepted(sendId: string, chunkId: string, kind: MessageKind, acceptedAt: number): Promise<void>;
+  /**
+   * An accepted chunk's first receipt look, per its kind's policy (nothing for `none`). The end of
+   * its receipt window is not a job: the accepting transition records it (see {@link windowEndsAt}).
+   */
+  firstReceiptLook(sendId: string, chunkId: string, kind: MessageKind, acceptedAt: number): Promise<void>;
+  /** When the receipt window of a chunk accepted at `acceptedAt` ends (pass to the accepting transition). */
+  windowEndsAt(acceptedAt: number): number;
   callback(sendId: string): Promise<void>;
 }
 
@@ -79,14 +83,11 @@ export function createFollowUps(o: FollowUpsOptions): FollowUps {
       });
     },
 
-    async afterAccepted(sendId, chunkId, kind, acceptedAt) {
-      const expire: ExpireJobData = { sendId, chunkId };
-      await o.housekeeping.add(JOB.expire, expire, {
-        jobId: jobIds.expire(chunkId),
-        delay: delayUntil(acceptedAt + o.receiptSchedule.windowMs),
-        attempts: LOOKUP_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 1000 },
-      });
+    windowEndsAt(acceptedAt) {
+      return acceptedAt + o.receiptSchedule.windowMs;
+    },
+
+    async firstReceiptLook(sendId, chunkId, kind, acceptedAt) {
       if (o.receiptPolicies[kind].mode === 'none') return;
       const first = lookAt(o.receiptSchedule, acceptedAt, 1);
       if (first === undefined) return;

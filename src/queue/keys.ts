@@ -33,6 +33,8 @@ export interface Keys {
   recipientTotals(): string;
   /** The next free call slot of the account-wide pacer (µs, Redis clock). */
   pacer(): string;
+  /** Accepted chunks scored by when their receipt window ends (ms); the window sweep expires them. */
+  receiptWindow(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -51,5 +53,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     suppressed: () => `${prefix}:suppressed`,
     recipientTotals: () => `${prefix}:recipients`,
     pacer: () => `${prefix}:pacer`,
+    receiptWindow: () => `${prefix}:receipt-window`,
   };
 }

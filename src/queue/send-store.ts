@@ -62,11 +62,6 @@ export interface SendStore {
   status(sendId: string): Promise<SendStatus | undefined>;
   /** Sets the control of a send; refuses to leave `cancelled`. Returns the previous control. */
   setControl(sendId: string, control: SendControl, reason: string): Promise<SendControl | undefined>;
-  /**
-   * Records a chunk outcome; when the last `window` chunks failed more than `maxFailureRatio`,
-   * pauses the send and returns the reason.
-   */
-  recordOutcome(sendId: string, ok: boolean, window: number, maxFailureRatio: number, ttlSeconds: number): Promise<string | undefined>;
   /** Reserves an idempotency key for a send id; returns the send id that holds it. */
   reserveIdempotencyKey(key: string, sendId: string, ttlSeconds: number): Promise<string>;
 }
@@ -91,31 +86,11 @@ if prev == 'cancelled' then return prev end
 redis.call('HSET', KEYS[1], 'control', ARGV[1], 'controlReason', ARGV[2])
 return prev`;
 
-/**
- * Records a chunk outcome for auto-pause. KEYS[1] last outcomes (list), KEYS[2] send hash;
- * ARGV[1] '1' ok / '0' failed, ARGV[2] window, ARGV[3] max failure ratio, ARGV[4] ttl seconds.
- * Returns the pause reason when it paused the send.
- */
-const RECORD_OUTCOME = `
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-local list = redis.call('LRANGE', KEYS[1], 0, -1)
-if #list < tonumber(ARGV[2]) then return false end
-local failed = 0
-for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
-if failed / #list <= tonumber(ARGV[3]) then return false end
-if (redis.call('HGET', KEYS[2], 'control') or 'active') ~= 'active' then return false end
-local reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
-redis.call('HSET', KEYS[2], 'control', 'paused', 'controlReason', reason)
-return reason`;
-
 export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
   const scripts = {
     markEnqueued: luaScript(redis, 'smsqMarkEnqueued', MARK_ENQUEUED, 1),
     fail: luaScript(redis, 'smsqFailSend', FAIL, 1),
     setControl: luaScript(redis, 'smsqSetControl', SET_CONTROL, 1),
-    recordOutcome: luaScript(redis, 'smsqRecordOutcome', RECORD_OUTCOME, 2),
   };
   return {
     create(pipeline, rec, ttlSeconds) {
@@ -181,11 +156,6 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
 
     async setControl(sendId, control, reason) {
       return ((await scripts.setControl(keys.send(sendId), control, reason)) as SendControl | null) ?? undefined;
-    },
-
-    async recordOutcome(sendId, ok, window, maxFailureRatio, ttlSeconds) {
-      const res = await scripts.recordOutcome(keys.sendOutcomes(sendId), keys.send(sendId), ok ? '1' : '0', window, maxFailureRatio, ttlSeconds);
-      return typeof res === 'string' ? res : undefined;
     },
 
     async reserveIdempotencyKey(key, sendId, ttlSeconds) {

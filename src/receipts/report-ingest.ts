@@ -89,10 +89,11 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
             from: ['unknown', 'sending'],
             to: 'accepted',
             fields: { code: 'OK', resolvedBy: 'report', acceptedAt, ...(r.biz_id ? { bizId: r.biz_id } : {}) },
+            windowEndsAt: d.followUps.windowEndsAt(acceptedAt),
           });
           if (t.applied) {
             result.resolved++;
-            await d.followUps.afterAccepted(out.sendId, chunkId, chunk.kind, acceptedAt);
+            await d.followUps.firstReceiptLook(out.sendId, chunkId, chunk.kind, acceptedAt);
             log.info({ sendId: out.sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
           }
         } else if (chunk.outId !== r.out_id) {

@@ -1,0 +1,50 @@
+import type { Logger } from '../logger.js';
+import type { ChunkStore } from '../queue/chunk-store.js';
+import type { Completion } from './completion.js';
+import type { RecipientStore } from './recipient-store.js';
+
+export interface WindowExpiryDeps {
+  chunks: ChunkStore;
+  recipients: RecipientStore;
+  completion: Completion;
+  logger: Logger;
+}
+
+/**
+ * Ends the receipt window of one accepted chunk: its recipients still without a final receipt
+ * become `expired` with SMSQ_RECEIPT_WINDOW. Idempotent (a recipient with a receipt is left alone),
+ * so running it twice for a chunk (a sweep retried after a crash) changes nothing the second time.
+ * Returns how many recipients it expired.
+ */
+export type ExpireChunk = (chunkId: string) => Promise<number>;
+
+export function createWindowExpiry(d: WindowExpiryDeps): ExpireChunk {
+  const log = d.logger.child({ component: 'receipt-window' });
+  return async function expireChunk(chunkId) {
+    const chunk = await d.chunks.get(chunkId);
+    if (!chunk || chunk.state !== 'accepted') return 0;
+    const { sendId } = chunk;
+    const phones = chunk.payload.phones;
+    const receipts = await d.recipients.getMany(sendId, phones);
+    let expired = 0;
+    let pending: number | undefined;
+    for (let i = 0; i < phones.length; i++) {
+      if (receipts[i]) continue;
+      const r = await d.recipients.apply(sendId, chunkId, phones[i] as string, {
+        state: 'expired',
+        code: 'SMSQ_RECEIPT_WINDOW',
+        receivedAt: undefined,
+        source: 'window',
+      });
+      if (r.status === 'applied') {
+        expired++;
+        pending = r.pending;
+      }
+    }
+    if (expired) {
+      log.info({ sendId, chunkId, expired }, 'receipt window ended: recipients without a receipt are expired');
+      await d.completion.check(sendId, pending);
+    }
+    return expired;
+  };
+}

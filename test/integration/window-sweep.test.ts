@@ -1,0 +1,157 @@
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createManualClock, type ManualClock } from '../../src/clock.js';
+import { createLogger } from '../../src/logger.js';
+import { chunkIdOf, createChunkStore, type ChunkStore } from '../../src/queue/chunk-store.js';
+import { createKeys, type Keys } from '../../src/queue/keys.js';
+import { createCompletion } from '../../src/receipts/completion.js';
+import { createRecipientStore, type RecipientStore } from '../../src/receipts/recipient-store.js';
+import { createWindowExpiry } from '../../src/receipts/window-expiry.js';
+import { createWindowSweep } from '../../src/receipts/window-sweep.js';
+import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
+
+const HOUR = 3_600_000;
+const WINDOW = 72 * HOUR;
+const logger = createLogger({ level: 'silent' });
+
+let redis: Redis;
+let keys: Keys;
+let clock: ManualClock;
+let chunks: ChunkStore;
+let recipients: RecipientStore;
+let completed: string[];
+
+beforeEach(() => {
+  redis = createTestConnection();
+  keys = createKeys(uniquePrefix('sweep'));
+  clock = createManualClock();
+  chunks = createChunkStore({ redis, keys, clock });
+  recipients = createRecipientStore({ redis, keys, clock, retentionSeconds: 3600 });
+  completed = [];
+});
+
+afterEach(async () => {
+  await deleteKeys(redis, keys.prefix);
+  redis.disconnect();
+});
+
+/** Writes a chunk of `phones` and takes it to `accepted` the way the send path does. */
+async function acceptChunk(sendId: string, index: string, phones: string[]): Promise<string> {
+  const p = redis.pipeline();
+  chunks.create(p, { sendId, index, kind: 'notification', payload: { api: 'SendSms', phones, signName: 's', templateCode: 'T' } }, 3600);
+  await p.exec();
+  const chunkId = chunkIdOf(sendId, index);
+  const claim = await chunks.claim(chunkId, sendId);
+  if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+  const t = await chunks.transition(chunkId, sendId, {
+    outId: claim.outId,
+    from: ['sending'],
+    to: 'accepted',
+    fields: { code: 'OK', acceptedAt: clock.now() },
+    windowEndsAt: clock.now() + WINDOW,
+  });
+  expect(t.applied).toBe(true);
+  return chunkId;
+}
+
+/** A sweeper; `handled` lists every chunk id it expired (to catch two sweepers taking one chunk). */
+function sweeper(batch = 200, leaseMs = 300_000, handled: string[] = []) {
+  const completion = createCompletion({ redis, keys, onComplete: async (id) => void completed.push(id) });
+  const expire = createWindowExpiry({ chunks, recipients, completion, logger });
+  const expireChunk = (chunkId: string) => {
+    handled.push(chunkId);
+    return expire(chunkId);
+  };
+  return createWindowSweep({ redis, keys, clock, logger, expireChunk, intervalMs: 50, batch, leaseMs });
+}
+
+const counts = async (sendId: string) => redis.hgetall(keys.sendCounts(sendId));
+
+describe('receipt window sweep', () => {
+  it('expires recipients without a final receipt only once the window has ended, then forgets the chunk', async () => {
+    await redis.hset(keys.send('s1'), 'sendId', 's1', 'state', 'active', 'callbackUrl', 'https://example.test/done');
+    const chunkId = await acceptChunk('s1', '0', ['13800000001', '13800000002']);
+    await recipients.apply('s1', chunkId, '13800000001', { state: 'delivered', code: 'DELIVERED', receivedAt: clock.now(), source: 'query' });
+    expect(await redis.zscore(keys.receiptWindow(), chunkId)).toBe(String(clock.now() + WINDOW));
+
+    const sweep = sweeper();
+    clock.advance(WINDOW - 1);
+    expect(await sweep.sweep()).toBe(0);
+    expect((await recipients.getMany('s1', ['13800000002']))[0]).toBeUndefined();
+
+    clock.advance(1);
+    expect(await sweep.sweep()).toBe(1);
+    const [delivered, expired] = await recipients.getMany('s1', ['13800000001', '13800000002']);
+    expect(delivered?.state).toBe('delivered');
+    expect(expired).toMatchObject({ state: 'expired', code: 'SMSQ_RECEIPT_WINDOW' });
+    expect(await counts('s1')).toMatchObject({ delivered: '1', expired: '1', accepted: '0' });
+    // The last pending recipient reached a final state: the send's callback is due.
+    expect(completed).toEqual(['s1']);
+    expect(await redis.zcard(keys.receiptWindow())).toBe(0);
+    expect(await sweep.sweep()).toBe(0);
+  });
+
+  it('takes due chunks in batches, and two sweepers never take the same chunk', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) ids.push(await acceptChunk('s2', String(i), [String(13900000000 + i)]));
+    clock.advance(WINDOW);
+    const handled: string[] = [];
+    const [a, b] = [sweeper(4, 300_000, handled), sweeper(4, 300_000, handled)];
+    const [na, nb] = await Promise.all([a.sweep(), b.sweep()]);
+    expect(na + nb).toBe(25);
+    expect(na).toBeGreaterThan(0);
+    expect(nb).toBeGreaterThan(0);
+    expect(handled.sort()).toEqual([...ids].sort());
+    expect(await counts('s2')).toMatchObject({ expired: '25', accepted: '0' });
+  });
+
+  it('a chunk taken by a sweeper that died comes back when its lease runs out', async () => {
+    const chunkId = await acceptChunk('s3', '0', ['13700000001']);
+    clock.advance(WINDOW);
+    // A sweeper that takes the chunk and dies before expiring it: its lease moved the score.
+    const dying = createWindowSweep({ redis, keys, clock, logger, expireChunk: () => new Promise(() => {}), intervalMs: 50, leaseMs: 60_000 });
+    void dying.sweep();
+    await expect.poll(async () => Number(await redis.zscore(keys.receiptWindow(), chunkId))).toBe(clock.now() + 60_000);
+
+    const sweep = sweeper();
+    expect(await sweep.sweep()).toBe(0);
+    clock.advance(60_000);
+    expect(await sweep.sweep()).toBe(1);
+    expect(await counts('s3')).toMatchObject({ expired: '1' });
+  });
+
+  it('runs on its interval until stopped', async () => {
+    await acceptChunk('s4', '0', ['13600000001']);
+    clock.advance(WINDOW);
+    const sweep = sweeper();
+    sweep.start();
+    await expect.poll(async () => (await counts('s4')).expired, { timeout: 5000 }).toBe('1');
+    await sweep.stop();
+  });
+});
+
+describe('accepting transition', () => {
+  it('records auto-pause outcomes with the transition and pauses past the failure ratio', async () => {
+    await redis.hset(keys.send('s5'), 'sendId', 's5', 'control', 'active');
+    const outcome = (ok: boolean) => ({ ok, window: 3, maxFailureRatio: 0.5, ttlSeconds: 60 });
+    const settle = async (index: string, to: 'accepted' | 'failed', ok: boolean) => {
+      const p = redis.pipeline();
+      chunks.create(p, { sendId: 's5', index, kind: 'marketing', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }, 3600);
+      await p.exec();
+      const claim = await chunks.claim(chunkIdOf('s5', index), 's5');
+      if (claim.type !== 'send') throw new Error(claim.type);
+      return chunks.transition(chunkIdOf('s5', index), 's5', { outId: claim.outId, from: ['sending'], to, fields: { code: ok ? 'OK' : 'isv.X' }, outcome: outcome(ok) });
+    };
+    expect(await settle('0', 'failed', false)).toEqual({ applied: true, from: 'sending' });
+    expect(await settle('1', 'accepted', true)).toEqual({ applied: true, from: 'sending' });
+    // 1 of 3 failed after the next one: not yet past 0.5.
+    expect(await settle('2', 'failed', false)).toEqual({ applied: true, from: 'sending', pauseReason: 'auto-pause: 2 of the last 3 chunks failed' });
+    expect(await redis.hget(keys.send('s5'), 'control')).toBe('paused');
+    // A failed chunk that does not apply (another attempt owns the chunk) is not counted.
+    const stale = await chunks.transition(chunkIdOf('s5', '2'), 's5', { outId: 'other', from: ['sending'], to: 'failed', outcome: outcome(false) });
+    expect(stale.applied).toBe(false);
+    expect(await redis.llen(keys.sendOutcomes('s5'))).toBe(3);
+    // No window entry without an accepting transition that asks for one.
+    expect(await redis.zcard(keys.receiptWindow())).toBe(0);
+  });
+});
