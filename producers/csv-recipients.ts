@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
+import { LineSplitter } from './csv-lines.js';
 import type { CampaignRecipient } from './schemas.js';
 
 /** Header names accepted for the number column (case-insensitive). */
@@ -40,62 +40,95 @@ export function splitCsvLine(line: string): string[] | undefined {
 }
 
 /**
+ * Turns CSV lines into recipients, one line at a time: the first non-blank line is the header
+ * (or, when it is a number, the first row of a header-less list).
+ */
+class CsvRows {
+  private header: string[] | undefined;
+  private phoneAt = 0;
+  private lineNo = 0;
+
+  /** The recipient on `raw`, or undefined for the header and blank lines. Throws on a bad header. */
+  row(raw: string): CampaignRecipient | undefined {
+    this.lineNo++;
+    const line = this.lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (line.trim() === '') return undefined;
+    let header = this.header;
+    if (header === undefined) {
+      header = this.readHeader(line);
+      if (header !== undefined) return undefined;
+      header = this.header = ['phone'];
+    }
+    const cells = splitCsvLine(line);
+    if (!cells) return { phone: line.slice(0, 32), error: `line ${this.lineNo}: unterminated or misplaced quote` };
+    if (cells.length !== header.length) {
+      return { phone: (cells[this.phoneAt] ?? line).slice(0, 32), error: `line ${this.lineNo}: expected ${header.length} fields, found ${cells.length}` };
+    }
+    const phone = (cells[this.phoneAt] as string).trim();
+    if (header.length === 1) return { phone };
+    const params: Record<string, string> = {};
+    for (let i = 0; i < header.length; i++) if (i !== this.phoneAt) params[header[i] as string] = cells[i] as string;
+    return { phone, params };
+  }
+
+  /** Reads a header line; undefined when the line is a number instead (a list without a header). */
+  private readHeader(line: string): string[] | undefined {
+    const cells = splitCsvLine(line)?.map((c) => c.trim());
+    if (!cells) throw new ValidationError([{ field: 'file:1', message: 'the header line has an unterminated quote' }]);
+    const lower = cells.map((c) => c.toLowerCase());
+    const idx = lower.findIndex((c) => PHONE_COLUMNS.includes(c));
+    if (idx >= 0) {
+      const dup = cells.find((c, i) => cells.indexOf(c) !== i);
+      if (dup) throw new ValidationError([{ field: 'file:1', message: `column "${dup}" appears twice in the header` }]);
+      this.header = cells;
+      this.phoneAt = idx;
+      return cells;
+    }
+    if (cells.length === 1 && /^[+\d][\d\s()-]*$/.test(cells[0] ?? '')) return undefined;
+    throw new ValidationError([
+      {
+        field: 'file:1',
+        message: `no phone column in the header (${cells.join(',')}). Fix: name the number column one of ${PHONE_COLUMNS.join(', ')}, or give one number per line without a header`,
+      },
+    ]);
+  }
+}
+
+/**
  * Reads campaign recipients from CSV, one row at a time. The first line is a header naming the
  * number column (`phone`, `mobile`, ...) and, optionally, per-recipient template params (each
  * other column is a `${var}`). A file without a header is a plain list of numbers, one per line.
  * Rows that cannot be read are yielded with `error` (they are counted as rejected, not dropped).
  * Throws ValidationError before yielding anything if the header is unusable.
+ *
+ * Memory: the file is read 64 KiB at a time and each line is decoded only when its row is asked
+ * for ({@link LineSplitter}), so nothing piles up ahead of the consumer.
  */
 export async function* readRecipientsCsv(source: string | Readable): AsyncGenerator<CampaignRecipient> {
-  const input = typeof source === 'string' ? createReadStream(source, { encoding: 'utf8', highWaterMark: 1 << 20 }) : source;
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let header: string[] | undefined;
-  let phoneAt = 0;
-  let lineNo = 0;
-  for await (const raw of lines) {
-    lineNo++;
-    const line = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-    if (line.trim() === '') continue;
-    if (header === undefined) {
-      const cells = splitCsvLine(line)?.map((c) => c.trim());
-      if (!cells) throw new ValidationError([{ field: 'file:1', message: 'the header line has an unterminated quote' }]);
-      const lower = cells.map((c) => c.toLowerCase());
-      const idx = lower.findIndex((c) => PHONE_COLUMNS.includes(c));
-      if (idx >= 0) {
-        header = cells;
-        phoneAt = idx;
-        const dup = cells.find((c, i) => cells.indexOf(c) !== i);
-        if (dup) throw new ValidationError([{ field: 'file:1', message: `column "${dup}" appears twice in the header` }]);
-        continue;
+  const input: AsyncIterable<Buffer | string> = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 16 }) : source;
+  const chunks = input[Symbol.asyncIterator]();
+  const lines = new LineSplitter();
+  const rows = new CsvRows();
+  let ended = false;
+  try {
+    for (;;) {
+      let line = lines.next();
+      if (line === undefined) {
+        if (ended) return;
+        const chunk = await chunks.next();
+        if (!chunk.done) {
+          lines.push(chunk.value);
+          continue;
+        }
+        ended = true;
+        line = lines.end();
+        if (line === undefined) return;
       }
-      if (cells.length === 1 && /^[+\d][\d\s()-]*$/.test(cells[0] ?? '')) {
-        header = ['phone'];
-        phoneAt = 0;
-      } else {
-        throw new ValidationError([
-          {
-            field: 'file:1',
-            message: `no phone column in the header (${cells.join(',')}). Fix: name the number column one of ${PHONE_COLUMNS.join(', ')}, or give one number per line without a header`,
-          },
-        ]);
-      }
+      const row = rows.row(line);
+      if (row !== undefined) yield row;
     }
-    const cells = splitCsvLine(line);
-    if (!cells) {
-      yield { phone: line.slice(0, 32), error: `line ${lineNo}: unterminated or misplaced quote` };
-      continue;
-    }
-    if (cells.length !== header.length) {
-      yield { phone: (cells[phoneAt] ?? line).slice(0, 32), error: `line ${lineNo}: expected ${header.length} fields, found ${cells.length}` };
-      continue;
-    }
-    const phone = (cells[phoneAt] as string).trim();
-    if (header.length === 1) {
-      yield { phone };
-      continue;
-    }
-    const params: Record<string, string> = {};
-    for (let i = 0; i < header.length; i++) if (i !== phoneAt) params[header[i] as string] = cells[i] as string;
-    yield { phone, params };
+  } finally {
+    // Closes the file when the reader stops early (the consumer broke off, or a bad header).
+    if (!ended) await chunks.return?.();
   }
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readRecipientsCsv, splitCsvLine } from '../../producers/csv-recipients.js';
@@ -37,5 +40,50 @@ describe('CSV recipients', () => {
     await expect(all('name,code\nAda,1\n')).rejects.toSatisfy(
       (e: unknown) => e instanceof ValidationError && e.code === 'SMSQ_INVALID_REQUEST' && /name the number column/.test(e.message),
     );
+  });
+
+  it('reads a file: BOM, CRLF, quotes, multi-byte params, no line end after the last row', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smsq-csv-'));
+    try {
+      const file = join(dir, 'r.csv');
+      writeFileSync(file, '\uFEFFphone,name\r\n13800138000,"会员, 张三"\r\n"13900139000","""李四"""');
+      const rows = [];
+      for await (const r of readRecipientsCsv(file)) rows.push(r);
+      expect(rows).toEqual([
+        { phone: '13800138000', params: { name: '会员, 张三' } },
+        { phone: '13900139000', params: { name: '"李四"' } },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads rows whose bytes are split across chunks anywhere', async () => {
+    const bytes = Buffer.from('\uFEFFphone,name\r\n13800138000,会员\r\n13900139000,"a,b"\n', 'utf8');
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const rows = [];
+      for await (const r of readRecipientsCsv(Readable.from([bytes.subarray(0, cut), bytes.subarray(cut)]))) rows.push(r);
+      expect(rows).toEqual([
+        { phone: '13800138000', params: { name: '会员' } },
+        { phone: '13900139000', params: { name: 'a,b' } },
+      ]);
+    }
+  });
+
+  it('counts lines, blank ones included, in the reasons of unreadable rows', async () => {
+    expect(await all('phone\r\n\r\n"138\r\n')).toEqual([{ phone: '"138', error: 'line 3: unterminated or misplaced quote' }]);
+  });
+
+  it('closes the file when the reader stops early', async () => {
+    let closed = false;
+    const source = new Readable({ read() {} });
+    source.push('phone\n13800138000\n13900139000\n');
+    source.on('close', () => (closed = true));
+    for await (const r of readRecipientsCsv(source)) {
+      expect(r.phone).toBe('13800138000');
+      break;
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(true);
   });
 });
