@@ -14,9 +14,14 @@
  *   concurrency. One warm-up round of each is not measured, then A B A B ...; the ratio is the
  *   median of B's rounds over the median of A's (target ≥ 0.9), with per-pair ratios beside it.
  * - Each round's CPU shares (the child, redis-server, this process = the emulator) show which side
- *   set the pace.
+ *   set the pace; CPU per call of each side (µs) is the figure that changes with the code, not with
+ *   how busy the machine is. B rounds also count Redis scripts and commands per call (`INFO
+ *   commandstats`, inner commands of scripts included).
+ * - BENCH_REDIS_PROFILE=1 adds, per B round, Redis time per script and command from the slow log
+ *   (threshold 0; it slows Redis, so figures of that run are not comparable).
  */
 import { cpus } from 'node:os';
+import type { Redis } from 'ioredis';
 import { SANDBOX_ACCESS_KEY } from '../src/config.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { createProducer } from '../producers/producer.js';
@@ -59,6 +64,10 @@ interface Round {
   failed: number;
   /** CPU cores used during the round. */
   cpu: { child: number; redis: number; emulator: number; others: number | null };
+  /** CPU µs per call: the child (SDK loop or worker) and redis-server. */
+  microsPerCall: { child: number; redis: number };
+  /** B rounds: scripts (EVALSHA) and commands Redis ran per call, scripts' inner commands included. */
+  redisPerCall?: { scripts: number; commands: number };
 }
 
 export interface OverheadResult {
@@ -76,6 +85,8 @@ export interface OverheadResult {
   target: '>= 0.9';
   pass: boolean;
   pairRatios: number[];
+  /** Medians over the measured rounds of CPU µs per call. */
+  microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number };
   rounds: Round[];
 }
 
@@ -116,18 +127,21 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         emulator: round((c1.self - c0.self) / wall, 2),
         others: c0.machine !== undefined && c1.machine !== undefined ? round(Math.max(0, (c1.machine - c0.machine - ours) / wall), 2) : null,
       };
-      return { value, cpu };
+      const microsPerCall = { child: round(((c1.child - c0.child) * 1e6) / o.count, 1), redis: round(((c1.redis - c0.redis) * 1e6) / o.count, 1) };
+      return { value, cpu, microsPerCall };
     };
 
     const roundA = async (): Promise<Round> => {
       const run: SdkLoopRun = { count: o.count, concurrency: o.concurrency, phoneBase: nextNumbers() };
-      const { value, cpu } = await measure(sdk as BenchChild, () => (sdk as BenchChild).request<SdkLoopResult>('run', run));
-      return { variant: 'A', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu };
+      const { value, cpu, microsPerCall } = await measure(sdk as BenchChild, () => (sdk as BenchChild).request<SdkLoopResult>('run', run));
+      return { variant: 'A', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall };
     };
     const roundB = async (): Promise<Round> => {
       // Enqueue while paused, so the producer's work is not part of the round.
       const res = await producer.send({ phones: phones(nextNumbers(), o.count), kind: 'verification', ...SHAPE });
-      const { value, cpu } = await measure(worker as BenchChild, async () => {
+      await conn.config('RESETSTAT');
+      if (profileRedis) await startRedisProfile(conn);
+      const { value, cpu, microsPerCall } = await measure(worker as BenchChild, async () => {
         const t0 = performance.now();
         await queue.resume();
         const status = await waitFor(
@@ -143,7 +157,20 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         await queue.pause();
         return { ms, failed: status.counts.failed };
       });
-      return { variant: 'B', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu };
+      const stats = commandStats(await conn.info('commandstats'));
+      if (profileRedis) console.error(await stopRedisProfile(conn, o.count));
+      const scripts = stats.find((r) => r.cmd === 'evalsha')?.calls ?? 0;
+      // Status polls of this bench (getStatus: two HGETALLs each) are not the worker's.
+      const commands = stats.filter((r) => !['hgetall', 'config|resetstat', 'info'].includes(r.cmd)).reduce((n, r) => n + r.calls, 0);
+      return {
+        variant: 'B',
+        callsPerSec: (o.count * 1000) / value.ms,
+        ms: value.ms,
+        failed: value.failed,
+        cpu,
+        microsPerCall,
+        redisPerCall: { scripts: round(scripts / o.count, 2), commands: round(commands / o.count, 1) },
+      };
     };
 
     // Warm-up: JIT, keep-alive sockets, Redis scripts loaded; not measured.
@@ -160,6 +187,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
     const med = (v: 'A' | 'B') => median(rounds.filter((r) => r.variant === v).map((r) => r.callsPerSec));
     const a = med('A');
     const b = med('B');
+    const medMicros = (v: 'A' | 'B', side: 'child' | 'redis') => round(median(rounds.filter((r) => r.variant === v).map((r) => r.microsPerCall[side])), 1);
     const pairRatios: number[] = [];
     for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[2 * p + 1] as Round).callsPerSec / (rounds[2 * p] as Round).callsPerSec));
     return {
@@ -177,6 +205,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       target: '>= 0.9',
       pass: b / a >= 0.9,
       pairRatios,
+      microsPerCall: { bareSdk: medMicros('A', 'child'), worker: medMicros('B', 'child'), redisWithWorker: medMicros('B', 'redis') },
       rounds: rounds.map((r) => ({ ...r, callsPerSec: Math.round(r.callsPerSec), ms: Math.round(r.ms) })),
     };
   } finally {
@@ -186,17 +215,54 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
   }
 }
 
+/** `INFO commandstats` rows. */
+function commandStats(info: string): { cmd: string; calls: number; usec: number }[] {
+  return [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map((m) => ({ cmd: m[1] as string, calls: Number(m[2]), usec: Number(m[3]) }));
+}
+
+const profileRedis = Boolean(process.env.BENCH_REDIS_PROFILE);
+
+async function startRedisProfile(conn: Redis): Promise<void> {
+  await conn.config('SET', 'slowlog-log-slower-than', '0');
+  await conn.config('SET', 'slowlog-max-len', '1000000');
+  await conn.slowlog('RESET');
+}
+
+/** Redis time per script (by SHA and key count) and command per SMS call, from the slow log. */
+async function stopRedisProfile(conn: Redis, calls: number): Promise<string> {
+  const entries = (await conn.slowlog('GET', -1)) as [number, number, number, string[]][];
+  await conn.config('SET', 'slowlog-log-slower-than', '10000');
+  const by = new Map<string, { n: number; us: number; sample: string }>();
+  for (const [, , us, args] of entries) {
+    const k = args[0]?.toLowerCase() === 'evalsha' ? `evalsha ${String(args[1]).slice(0, 8)} (${args[2]} keys)` : String(args[0]).toLowerCase();
+    const e = by.get(k) ?? { n: 0, us: 0, sample: args.slice(3, 5).join(' ').slice(0, 70) };
+    e.n++;
+    e.us += us;
+    by.set(k, e);
+  }
+  return [
+    `  Redis time per SMS call (slow log, ${entries.length} entries):`,
+    ...[...by]
+      .sort((a, b) => b[1].us - a[1].us)
+      .slice(0, 16)
+      .map(([k, e]) => `    ${k.padEnd(30)} ${(e.n / calls).toFixed(2).padStart(5)}/call  ${(e.us / e.n).toFixed(1).padStart(6)} µs each  ${e.sample}`),
+  ].join('\n');
+}
+
 export function formatOverhead(r: OverheadResult): string {
   const lines = [
     `Worker overhead: one worker process vs a bare SDK loop, concurrency ${r.concurrency}, ${r.countPerRound} single-number SendSms per round, order ${r.order} (after one warm-up of each)${r.emulatorLatencyMs ? `, emulator answers after ${r.emulatorLatencyMs} ms` : ''}`,
-    '  round  variant              calls/s  child CPU  redis CPU  emulator CPU  other processes',
+    '  round  variant              calls/s  child CPU  redis CPU  emulator CPU  other processes   child µs/call  redis µs/call  redis scripts/commands per call',
     ...r.rounds.map(
       (x, i) =>
         `  ${String(i + 1).padStart(5)}  ${(x.variant === 'A' ? 'A bare SDK' : 'B smsq worker').padEnd(18)}  ${String(x.callsPerSec).padStart(7)}` +
-        `  ${x.cpu.child.toFixed(2).padStart(9)}  ${x.cpu.redis.toFixed(2).padStart(9)}  ${x.cpu.emulator.toFixed(2).padStart(12)}  ${(x.cpu.others ?? NaN).toFixed(2).padStart(15)}`,
+        `  ${x.cpu.child.toFixed(2).padStart(9)}  ${x.cpu.redis.toFixed(2).padStart(9)}  ${x.cpu.emulator.toFixed(2).padStart(12)}  ${(x.cpu.others ?? NaN).toFixed(2).padStart(15)}` +
+        `   ${x.microsPerCall.child.toFixed(0).padStart(13)}  ${x.microsPerCall.redis.toFixed(0).padStart(13)}  ${x.redisPerCall ? `${x.redisPerCall.scripts} / ${x.redisPerCall.commands}` : ''}`,
     ),
     `  worker / bare SDK (medians ${r.workerCallsPerSec}/${r.bareSdkCallsPerSec} calls/s)   ${r.ratio.toFixed(3)}   target >= 0.9  ${r.pass ? 'ok' : 'MISSED'}`,
     `    per pair ${r.pairRatios.join(', ')}; worker limiter ceiling ${r.limiterCeilingPerSecond}/s (SMS_QPS ${r.workerQps}); ${cpus().length} cores`,
+    `  CPU per call (medians): bare SDK loop ${r.microsPerCall.bareSdk} µs; worker ${r.microsPerCall.worker} µs + redis-server ${r.microsPerCall.redisWithWorker} µs` +
+      ` (one Redis core serves at most ~${Math.round(1e6 / r.microsPerCall.redisWithWorker).toLocaleString('en')} calls/s)`,
   ];
   return lines.join('\n');
 }
