@@ -13,8 +13,14 @@ import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { decideSend } from './send-decision.js';
+import type { CallPacer } from '../src/queue/call-pacer.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
+  /**
+   * The account-wide pacer, when the cap is kept by pacing: the claim reserves the call's slot in
+   * its own round trip, and `client` must then be unpaced (the slot is awaited here).
+   */
+  pacer?: CallPacer;
   sends: SendStore;
   timing: ReconcileTiming;
   flowPolicy: FlowControlPolicy;
@@ -106,7 +112,8 @@ export function createSendProcessor(d: SendProcessorDeps) {
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
-    const claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours));
+    const askedAt = performance.now();
+    const claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours), d.pacer?.slotArgs);
     switch (claim.type) {
       case 'missing':
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
@@ -162,6 +169,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
     }
 
     const { attempt, outId, payload, kind } = claim;
+    if (d.pacer) await (claim.slotWaitMicros === undefined ? d.pacer.acquire() : d.pacer.awaitReserved(askedAt, claim.slotWaitMicros));
     const sentAt = d.clock.now();
     const outcome = await call(d.client, payload, outId);
     const decision = decideSend(outcome);

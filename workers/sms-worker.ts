@@ -145,7 +145,9 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     : planRateWindow(o.qps);
 
   const processSend = createSendProcessor({
-    client,
+    // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
+    client: instrumented,
+    pacer,
     chunks,
     sends,
     queue,

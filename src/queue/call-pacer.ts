@@ -9,23 +9,37 @@ import { luaScript } from './lua.js';
  * is what keeps every sliding second under the cap whatever happens between a job's start and its
  * request. Measured (bench/pipeline-limiter.ts) busiest second and average: see README.
  *
- * KEYS[1] the next free slot (µs since the epoch, Redis clock)
- * ARGV[1] slot spacing (µs), ARGV[2] farthest reservation allowed ahead (µs)
- * Returns the wait in µs before the reserved slot, or -1 when the queue of slots is too long (the
- * caller retries a little later without holding a slot).
+ * `reserveSlot(key, spacing µs, farthest reservation allowed ahead µs)` returns the wait in µs
+ * before the reserved slot, or -1 when the queue of slots is too long (the caller retries a little
+ * later without holding a slot). A Lua function, so that the send path's claim script can reserve
+ * the slot of its call in the same round trip (chunk-scripts.ts).
  */
-const RESERVE_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
-if slot < now then slot = now end
-local wait = slot - now
-if wait > tonumber(ARGV[2]) then return -1 end
--- %.0f, not tostring: Lua 5.1 prints numbers with 14 significant digits, which would round a
--- 16-digit µs timestamp to 100 µs and shrink the spacing.
-redis.call('SET', KEYS[1], string.format('%.0f', slot + tonumber(ARGV[1])), 'PX', 60000)
-return wait
+export const RESERVE_SLOT_LUA = `
+local function reserveSlot(key, spacing, maxAhead)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local slot = tonumber(redis.call('GET', key) or '0')
+  if slot < now then slot = now end
+  local wait = slot - now
+  if wait > maxAhead then return -1 end
+  -- %.0f, not tostring: Lua 5.1 prints numbers with 14 significant digits, which would round a
+  -- 16-digit µs timestamp to 100 µs and shrink the spacing.
+  redis.call('SET', key, string.format('%.0f', slot + spacing), 'PX', 60000)
+  return wait
+end
 `;
+
+/** KEYS[1] the next free slot (µs since the epoch, Redis clock); ARGV[1] spacing (µs), ARGV[2] farthest ahead (µs). */
+const RESERVE_SCRIPT = `${RESERVE_SLOT_LUA}
+return reserveSlot(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+`;
+
+/** What a script needs to reserve a slot itself with {@link RESERVE_SLOT_LUA}. */
+export interface PacerSlotArgs {
+  key: string;
+  intervalMicros: number;
+  maxAheadMicros: number;
+}
 
 export interface CallPacerOptions {
   redis: Redis;
@@ -50,6 +64,14 @@ export interface CallPacer {
   acquire(): Promise<void>;
   /** Slot spacing in microseconds. */
   readonly intervalMicros: number;
+  /** For a script that reserves the slot along with other work (the send path's claim). */
+  readonly slotArgs: PacerSlotArgs;
+  /**
+   * Waits for a slot such a script reserved: `askedAt` is `performance.now()` from before the
+   * script was sent, `waitMicros` what `reserveSlot` returned. Takes a new slot (like `acquire`)
+   * when the reservation was refused or this caller woke too late for it.
+   */
+  awaitReserved(askedAt: number, waitMicros: number): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -68,21 +90,29 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
   const maxAhead = (o.maxAheadMs ?? 2000) * 1000;
   const maxLate = o.maxLateMs ?? 10;
   const reserve = luaScript(o.redis, 'smsqPacerReserve', RESERVE_SCRIPT, 1);
+  /** Sleeps until the reserved slot; false when there is none (refused) or it was missed. */
+  const untilSlot = async (askedAt: number, wait: number): Promise<boolean> => {
+    if (wait < 0) {
+      await sleep(maxAhead / 2000);
+      return false;
+    }
+    // The slot, on this process's clock: no earlier than when we asked plus the wait.
+    const slot = askedAt + wait / 1000;
+    if (wait >= 1000) await sleep(Math.ceil(wait / 1000));
+    return performance.now() - slot <= maxLate;
+  };
+  const acquire = async () => {
+    for (;;) {
+      const asked = performance.now();
+      if (await untilSlot(asked, Number(await reserve(o.key, intervalMicros, maxAhead)))) return;
+    }
+  };
   return {
     intervalMicros,
-    async acquire() {
-      for (;;) {
-        const asked = performance.now();
-        const wait = Number(await reserve(o.key, intervalMicros, maxAhead));
-        if (wait < 0) {
-          await sleep(maxAhead / 2000);
-          continue;
-        }
-        // The slot, on this process's clock: no earlier than when we asked plus the wait.
-        const slot = asked + wait / 1000;
-        if (wait >= 1000) await sleep(Math.ceil(wait / 1000));
-        if (performance.now() - slot <= maxLate) return;
-      }
+    slotArgs: { key: o.key, intervalMicros, maxAheadMicros: maxAhead },
+    acquire,
+    async awaitReserved(askedAt, waitMicros) {
+      if (!(await untilSlot(askedAt, waitMicros))) await acquire();
     },
   };
 }

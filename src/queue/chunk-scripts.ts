@@ -1,3 +1,5 @@
+import { RESERVE_SLOT_LUA } from './call-pacer.js';
+
 /**
  * Lua scripts of the chunk state machine. Each transition of a chunk, the per-send counts and the
  * event that announces it move together in one script, so a worker killed between two Redis calls
@@ -26,12 +28,16 @@ end
 `;
 
 /**
- * claim: start an attempt, or tell the caller why not.
+ * claim: start an attempt, or tell the caller why not. When it starts one, it also reserves the
+ * call's slot from the account-wide pacer (call-pacer.ts), saving the call a round trip.
  * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] send hash, KEYS[4] events stream,
- * KEYS[5] recipient totals across sends
- * ARGV[1] now (ms), ARGV[2] events maxlen, ARGV[3] end of the current marketing quiet window (ms, 0 = not quiet)
+ * KEYS[5] recipient totals across sends, KEYS[6] the pacer's next free slot
+ * ARGV[1] now (ms), ARGV[2] events maxlen, ARGV[3] end of the current marketing quiet window (ms, 0 = not quiet),
+ * ARGV[4] pacer slot spacing (µs; '' = reserve no slot), ARGV[5] pacer's farthest reservation ahead (µs)
  * Returns one of:
- *   {'send', attempt, outId, payload, kind, n, index}  state was queued; now sending with a fresh OutId
+ *   {'send', attempt, outId, payload, kind, n, index, wait}  state was queued; now sending with a fresh
+ *                                                   OutId; wait = µs until the reserved slot (-1 refused,
+ *                                                   '' none asked)
  *   {'unknown', attempt, outId, sentAt}             state was sending (a worker died mid-call) or unknown
  *   {'ended', state, code}                          the send failed as a whole, was cancelled or passed its
  *                                                   deadline: the chunk is now failed / cancelled / expired
@@ -40,7 +46,7 @@ end
  *   {'done', state}                                 nothing to do (accepted, failed, split, expired, cancelled)
  *   {'missing'}                                     no such chunk
  */
-export const CLAIM_SCRIPT = `${EMIT}
+export const CLAIM_SCRIPT = `${EMIT}${RESERVE_SLOT_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'payload', 'kind', 'n', 'sendId', 'index')
 local state, attempt, n = f[1], tonumber(f[2] or '0'), tonumber(f[7] or '0')
@@ -65,7 +71,9 @@ if state == 'queued' then
   redis.call('HSET', KEYS[1], 'state', 'sending', 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
   move(KEYS[2], KEYS[5], 'queued', 'sending', n)
   emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', 'sending', n, '', ARGV[1])
-  return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9]}
+  local wait = ''
+  if ARGV[4] ~= '' then wait = string.format('%.0f', reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]))) end
+  return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9], wait}
 end
 if state == 'sending' then
   redis.call('HSET', KEYS[1], 'state', 'unknown', 'code', 'SMSQ_WORKER_LOST', 'updatedAt', ARGV[1])

@@ -1,6 +1,7 @@
 import type { Redis, ChainableCommander } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { ChunkPayload } from './chunk-payload.js';
+import type { PacerSlotArgs } from './call-pacer.js';
 import { CLAIM_SCRIPT, SPLIT_SCRIPT, TRANSITION_SCRIPT } from './chunk-scripts.js';
 import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
@@ -37,7 +38,17 @@ export interface ChunkRecord {
 }
 
 export type ClaimResult =
-  | { type: 'send'; attempt: number; outId: string; payload: ChunkPayload; kind: MessageKind; n: number; index: string }
+  | {
+      type: 'send';
+      attempt: number;
+      outId: string;
+      payload: ChunkPayload;
+      kind: MessageKind;
+      n: number;
+      index: string;
+      /** µs until the pacer slot reserved with the claim (-1: refused); undefined when none was asked. */
+      slotWaitMicros: number | undefined;
+    }
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
   | { type: 'ended'; state: 'failed' | 'cancelled' | 'expired'; code: string }
   | { type: 'paused' }
@@ -100,8 +111,11 @@ export interface ChunkStoreOptions {
 export interface ChunkStore {
   /** Adds chunk creation to a pipeline; existing chunks are left untouched (idempotent enqueue). */
   create(pipeline: ChainableCommander, chunk: NewChunk, ttlSeconds: number): void;
-  /** `quietUntil`: end of the current marketing quiet window, or 0 outside it. */
-  claim(chunkId: string, sendId: string, quietUntil?: number): Promise<ClaimResult>;
+  /**
+   * `quietUntil`: end of the current marketing quiet window, or 0 outside it. `slot`: reserve the
+   * call's pacer slot with the claim (the send path); see `CallPacer.awaitReserved`.
+   */
+  claim(chunkId: string, sendId: string, quietUntil?: number, slot?: PacerSlotArgs): Promise<ClaimResult>;
   transition(chunkId: string, sendId: string, req: TransitionRequest): Promise<TransitionResult>;
   get(chunkId: string): Promise<ChunkRecord | undefined>;
   /** Records the BizId of an accepted chunk (when acceptance was learned before the answer). */
@@ -115,7 +129,7 @@ export interface ChunkStore {
 
 
 export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: ChunkStoreOptions): ChunkStore {
-  const claimScript = luaScript(redis, 'smsqClaim', CLAIM_SCRIPT, 5);
+  const claimScript = luaScript(redis, 'smsqClaim', CLAIM_SCRIPT, 6);
   const transitionScript = luaScript(redis, 'smsqTransition', TRANSITION_SCRIPT, 7);
   const splitScript = luaScript(redis, 'smsqSplit', SPLIT_SCRIPT);
   // Defined here to be callable on pipelines of this connection (enqueue writes chunks in bulk).
@@ -141,8 +155,20 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       pipeline.expire(key, ttlSeconds);
     },
 
-    async claim(chunkId, sendId, quietUntil = 0) {
-      const res = (await claimScript(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), keys.recipientTotals(), clock.now(), eventsMaxLen, quietUntil)) as string[];
+    async claim(chunkId, sendId, quietUntil = 0, slot) {
+      const res = (await claimScript(
+        keys.chunk(chunkId),
+        keys.sendCounts(sendId),
+        keys.send(sendId),
+        keys.events(),
+        keys.recipientTotals(),
+        slot?.key ?? keys.pacer(),
+        clock.now(),
+        eventsMaxLen,
+        quietUntil,
+        slot?.intervalMicros ?? '',
+        slot?.maxAheadMicros ?? 0,
+      )) as string[];
       switch (res[0]) {
         case 'send':
           return {
@@ -153,6 +179,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
             kind: res[4] as MessageKind,
             n: Number(res[5]),
             index: String(res[6]),
+            slotWaitMicros: res[7] ? Number(res[7]) : undefined,
           };
         case 'unknown':
           return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };

@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../src/clock.js';
 import { createCallPacer } from '../../src/queue/call-pacer.js';
+import { chunkIdOf, createChunkStore } from '../../src/queue/chunk-store.js';
+import { createKeys } from '../../src/queue/keys.js';
 import { maxInSlidingWindow } from '../../src/queue/rate-window.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
@@ -52,6 +55,54 @@ describe('call pacer', () => {
     // 800 calls one slot apart each: never faster than the spacing allows (1 ms of timer slack).
     const span = Math.max(...times) - Math.min(...times);
     expect(span).toBeGreaterThanOrEqual((799 * pacer.intervalMicros) / 1000 - 1);
+  });
+});
+
+describe('slots reserved by the claim script', () => {
+  it('share one clock with acquire(): claims and look-ups together stay under the cap', async () => {
+    const qps = 200;
+    const keys = createKeys(prefix);
+    const clock = createManualClock();
+    const chunks = createChunkStore({ redis: a, keys, clock });
+    const pacer = createCallPacer({ redis: b, key: keys.pacer(), qps });
+    // 200 single-number chunks claimed with a slot (the send path) while 100 look-ups acquire
+    // theirs the other way (reconcile and receipts), 64 + 16 callers at once.
+    const p = a.pipeline();
+    for (let i = 0; i < 200; i++) chunks.create(p, { sendId: 'sp', index: String(i), kind: 'verification', payload: { api: 'SendSms', phones: ['13800000000'], signName: 's', templateCode: 'T' } }, 600);
+    await p.exec();
+    const times: number[] = [];
+    let next = 0;
+    let looks = 100;
+    await Promise.all([
+      ...Array.from({ length: 64 }, async () => {
+        while (next < 200) {
+          const id = chunkIdOf('sp', String(next++));
+          const asked = performance.now();
+          const claim = await chunks.claim(id, 'sp', 0, pacer.slotArgs);
+          if (claim.type !== 'send' || claim.slotWaitMicros === undefined) throw new Error(`claim ${id}: ${claim.type}`);
+          await pacer.awaitReserved(asked, claim.slotWaitMicros);
+          times.push(performance.now());
+        }
+      }),
+      ...Array.from({ length: 16 }, async () => {
+        while (looks-- > 0) {
+          await pacer.acquire();
+          times.push(performance.now());
+        }
+      }),
+    ]);
+    expect(times).toHaveLength(300);
+    expect(maxInSlidingWindow(times, 1000)).toBeLessThanOrEqual(qps);
+    const span = Math.max(...times) - Math.min(...times);
+    expect(span).toBeGreaterThanOrEqual((299 * pacer.intervalMicros) / 1000 - 1);
+    // A claim without slot arguments reserves nothing.
+    const p2 = a.pipeline();
+    chunks.create(p2, { sendId: 'sp', index: 'x', kind: 'verification', payload: { api: 'SendSms', phones: ['13800000000'], signName: 's', templateCode: 'T' } }, 600);
+    await p2.exec();
+    const before = await a.get(keys.pacer());
+    const plain = await chunks.claim(chunkIdOf('sp', 'x'), 'sp');
+    expect(plain).toMatchObject({ type: 'send', slotWaitMicros: undefined });
+    expect(await a.get(keys.pacer())).toBe(before);
   });
 });
 
