@@ -10,8 +10,11 @@
  *   look-ups off (this measures the send path). Per round the queue is paused, K verification
  *   codes (one number per SendSms, the producer's own path) are enqueued, then the queue is resumed
  *   and the round lasts until every one of them is accepted (read from the send's status).
+ * - C, the BullMQ floor (bench/support/bullmq-floor-child.ts): a plain BullMQ Worker configured as
+ *   smsq's, whose processor only makes the SDK call, K jobs per round. C over A is what one BullMQ
+ *   job per call costs by itself; B over C is smsq's own share (pacer, state machine, records).
  * - Same emulator (in this process; cap and flow control off), same payload shape, same
- *   concurrency. One warm-up round of each is not measured, then A B A B ...; the ratio is the
+ *   concurrency. One warm-up round of each is not measured, then A B C A B C ...; the ratio is the
  *   median of B's rounds over the median of A's (target ≥ 0.9), with per-pair ratios beside it.
  * - Each round's CPU shares (the child, redis-server, this process = the emulator) show which side
  *   set the pace; CPU per call of each side (µs) is the figure that changes with the code, not with
@@ -21,9 +24,11 @@
  *   (threshold 0; it slows Redis, so figures of that run are not comparable).
  */
 import { cpus } from 'node:os';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SANDBOX_ACCESS_KEY } from '../src/config.js';
-import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createCallsQueue, JOB_RETENTION } from '../src/queue/calls-queue.js';
+import { PRIORITY } from '../src/queue/kinds.js';
 import { createProducer } from '../producers/producer.js';
 import { cpuSeconds, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import {
@@ -42,6 +47,7 @@ import {
 } from './support/pipeline.js';
 import { startPrivateRedis } from './support/redis.js';
 import type { SdkLoopConfig, SdkLoopResult, SdkLoopRun } from './support/sdk-loop-child.js';
+import type { BullmqFloorConfig, FloorJobData } from './support/bullmq-floor-child.js';
 
 export interface OverheadOptions {
   concurrency: number;
@@ -58,7 +64,7 @@ export interface OverheadOptions {
 export const OVERHEAD_DEFAULTS: OverheadOptions = { concurrency: 64, count: 6000, pairs: 4, qps: 5000, latencyMs: 0 };
 
 interface Round {
-  variant: 'A' | 'B';
+  variant: 'A' | 'B' | 'C';
   callsPerSec: number;
   ms: number;
   failed: number;
@@ -84,9 +90,13 @@ export interface OverheadResult {
   ratio: number;
   target: '>= 0.9';
   pass: boolean;
+  /** C: a plain BullMQ worker making the same SDK calls (median calls/s), and its ratios. */
+  bullmqFloorCallsPerSec: number;
+  floorOverBareSdk: number;
+  workerOverFloor: number;
   pairRatios: number[];
   /** Medians over the measured rounds of CPU µs per call. */
-  microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number };
+  microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number; bullmqFloor: number; redisWithFloor: number };
   rounds: Round[];
 }
 
@@ -98,6 +108,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
   const { emulator, endpoint } = await startBenchEmulator({ qps: 0, keep: o.count * 2, latencyMs: o.latencyMs });
   let worker: BenchChild<WorkerChildReady> | undefined;
   let sdk: BenchChild | undefined;
+  let floor: BenchChild | undefined;
   try {
     const conn = redis.connect();
     const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
@@ -107,6 +118,11 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
     await worker.request('start');
     const sdkCfg: SdkLoopConfig = { endpoint, ...SANDBOX_ACCESS_KEY, ...SHAPE, readTimeoutMs: 3000 };
     sdk = await spawnChild('bench/support/sdk-loop-child.ts', sdkCfg);
+    const floorCfg: BullmqFloorConfig = { ...sdkCfg, redisUrl: redis.url, prefix: BENCH_PREFIX, queue: FLOOR_QUEUE, concurrency: o.concurrency, qps: o.qps };
+    floor = await spawnChild('bench/support/bullmq-floor-child.ts', floorCfg);
+    const floorQueue = new Queue(FLOOR_QUEUE, { connection: conn, prefix: BENCH_PREFIX, defaultJobOptions: { ...JOB_RETENTION } });
+    await floorQueue.pause();
+    await floor.request('start');
 
     let phoneBase = 13000000000;
     const nextNumbers = () => {
@@ -173,23 +189,53 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       };
     };
 
+    const roundC = async (): Promise<Round> => {
+      const base = nextNumbers();
+      await floorQueue.addBulk(
+        Array.from({ length: o.count }, (_, i) => ({ name: 'send', data: { phone: String(base + i) } satisfies FloorJobData, opts: { priority: PRIORITY.verification } })),
+      );
+      const { value, cpu, microsPerCall } = await measure(floor as BenchChild, async () => {
+        const t0 = performance.now();
+        await floorQueue.resume();
+        const counts = await waitFor(
+          async () => {
+            const c = await floorQueue.getJobCounts('completed', 'failed');
+            return (c.completed ?? 0) + (c.failed ?? 0) >= o.count ? c : undefined;
+          },
+          'a BullMQ floor round',
+          o.count * 10 + 30_000,
+          5,
+        );
+        const ms = performance.now() - t0;
+        await floorQueue.pause();
+        return { ms, failed: counts.failed ?? 0 };
+      });
+      await floorQueue.clean(0, 0, 'completed');
+      await floorQueue.clean(0, 0, 'failed');
+      return { variant: 'C', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall };
+    };
+
     // Warm-up: JIT, keep-alive sockets, Redis scripts loaded; not measured.
     await roundA();
     await roundB();
+    await roundC();
     const rounds: Round[] = [];
     for (let p = 0; p < o.pairs; p++) {
       rounds.push(await roundA());
       rounds.push(await roundB());
+      rounds.push(await roundC());
     }
     await producer.close();
     await queue.close();
+    await floorQueue.close();
 
-    const med = (v: 'A' | 'B') => median(rounds.filter((r) => r.variant === v).map((r) => r.callsPerSec));
+    const med = (v: Round['variant']) => median(rounds.filter((r) => r.variant === v).map((r) => r.callsPerSec));
     const a = med('A');
     const b = med('B');
-    const medMicros = (v: 'A' | 'B', side: 'child' | 'redis') => round(median(rounds.filter((r) => r.variant === v).map((r) => r.microsPerCall[side])), 1);
+    const medMicros = (v: Round['variant'], side: 'child' | 'redis') => round(median(rounds.filter((r) => r.variant === v).map((r) => r.microsPerCall[side])), 1);
     const pairRatios: number[] = [];
-    for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[2 * p + 1] as Round).callsPerSec / (rounds[2 * p] as Round).callsPerSec));
+    for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[3 * p + 1] as Round).callsPerSec / (rounds[3 * p] as Round).callsPerSec));
+    const c = med('C');
     return {
       benchmark: 'worker-overhead',
       concurrency: o.concurrency,
@@ -204,16 +250,28 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       ratio: round(b / a),
       target: '>= 0.9',
       pass: b / a >= 0.9,
+      bullmqFloorCallsPerSec: Math.round(c),
+      floorOverBareSdk: round(c / a),
+      workerOverFloor: round(b / c),
       pairRatios,
-      microsPerCall: { bareSdk: medMicros('A', 'child'), worker: medMicros('B', 'child'), redisWithWorker: medMicros('B', 'redis') },
+      microsPerCall: {
+        bareSdk: medMicros('A', 'child'),
+        worker: medMicros('B', 'child'),
+        redisWithWorker: medMicros('B', 'redis'),
+        bullmqFloor: medMicros('C', 'child'),
+        redisWithFloor: medMicros('C', 'redis'),
+      },
       rounds: rounds.map((r) => ({ ...r, callsPerSec: Math.round(r.callsPerSec), ms: Math.round(r.ms) })),
     };
   } finally {
-    await stopAll([worker, sdk]);
+    await stopAll([worker, sdk, floor]);
     await emulator.close();
     await redis.stop();
   }
 }
+
+const FLOOR_QUEUE = 'bench-floor';
+const VARIANT_NAMES: Record<Round['variant'], string> = { A: 'A bare SDK', B: 'B smsq worker', C: 'C BullMQ floor' };
 
 /** `INFO commandstats` rows. */
 function commandStats(info: string): { cmd: string; calls: number; usec: number }[] {
@@ -255,14 +313,15 @@ export function formatOverhead(r: OverheadResult): string {
     '  round  variant              calls/s  child CPU  redis CPU  emulator CPU  other processes   child µs/call  redis µs/call  redis scripts/commands per call',
     ...r.rounds.map(
       (x, i) =>
-        `  ${String(i + 1).padStart(5)}  ${(x.variant === 'A' ? 'A bare SDK' : 'B smsq worker').padEnd(18)}  ${String(x.callsPerSec).padStart(7)}` +
+        `  ${String(i + 1).padStart(5)}  ${VARIANT_NAMES[x.variant].padEnd(18)}  ${String(x.callsPerSec).padStart(7)}` +
         `  ${x.cpu.child.toFixed(2).padStart(9)}  ${x.cpu.redis.toFixed(2).padStart(9)}  ${x.cpu.emulator.toFixed(2).padStart(12)}  ${(x.cpu.others ?? NaN).toFixed(2).padStart(15)}` +
         `   ${x.microsPerCall.child.toFixed(0).padStart(13)}  ${x.microsPerCall.redis.toFixed(0).padStart(13)}  ${x.redisPerCall ? `${x.redisPerCall.scripts} / ${x.redisPerCall.commands}` : ''}`,
     ),
     `  worker / bare SDK (medians ${r.workerCallsPerSec}/${r.bareSdkCallsPerSec} calls/s)   ${r.ratio.toFixed(3)}   target >= 0.9  ${r.pass ? 'ok' : 'MISSED'}`,
     `    per pair ${r.pairRatios.join(', ')}; worker limiter ceiling ${r.limiterCeilingPerSecond}/s (SMS_QPS ${r.workerQps}); ${cpus().length} cores`,
-    `  CPU per call (medians): bare SDK loop ${r.microsPerCall.bareSdk} µs; worker ${r.microsPerCall.worker} µs + redis-server ${r.microsPerCall.redisWithWorker} µs` +
-      ` (one Redis core serves at most ~${Math.round(1e6 / r.microsPerCall.redisWithWorker).toLocaleString('en')} calls/s)`,
+    `  BullMQ floor / bare SDK (median ${r.bullmqFloorCallsPerSec} calls/s)   ${r.floorOverBareSdk.toFixed(3)}   (one plain BullMQ job per SDK call, nothing else); smsq worker / floor ${r.workerOverFloor.toFixed(3)}`,
+    `  CPU per call (medians): bare SDK loop ${r.microsPerCall.bareSdk} µs; BullMQ floor ${r.microsPerCall.bullmqFloor} µs + redis-server ${r.microsPerCall.redisWithFloor} µs;` +
+      ` smsq worker ${r.microsPerCall.worker} µs + redis-server ${r.microsPerCall.redisWithWorker} µs (one Redis core serves at most ~${Math.round(1e6 / r.microsPerCall.redisWithWorker).toLocaleString('en')} smsq calls/s)`,
   ];
   return lines.join('\n');
 }
