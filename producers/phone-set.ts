@@ -1,65 +1,139 @@
 /**
- * A set of phone numbers in a third of a `Set`'s memory: normalised numbers have at most 15 digits,
- * so each fits a float64 exactly and lives in an open-addressing table (8 bytes a slot, half full
- * at most) instead of a heap number plus a hash-table entry (~40 bytes). Used to drop duplicates
- * from campaigns of millions of recipients.
+ * A set of phone numbers in 10–20 bytes a number, that never reallocates what it holds. Normalised
+ * numbers have at most 15 digits, so each fits a float64 exactly. They live in pages of 4096 slots
+ * (32 KiB, open addressing, at most 80% full) found through a directory by the top bits of a hash
+ * (extendible hashing): a full page splits in two by one more bit of the hash, and only the
+ * directory (a few thousand references for millions of numbers) is ever copied to grow.
+ *
+ * A single table doubling as it fills would cost more: its old tables stay allocated until a full
+ * garbage collection (the table and its predecessors, up to twice its size), and the table itself
+ * is 16–32 bytes a number at 25–50% load. Here pages are 40–80% full; as the hash spreads numbers
+ * evenly, they fill and split at about the same time. Used to drop duplicates from campaigns of millions of
+ * recipients.
  */
+
+const PAGE_BITS = 12;
+const PAGE_SLOTS = 1 << PAGE_BITS;
+const SLOT_MASK = PAGE_SLOTS - 1;
+/** Entries in a page before it splits: 80% load keeps linear probes short. */
+const PAGE_LIMIT = Math.floor(PAGE_SLOTS * 0.8);
+/** Directory bits: the top bits of the hash, disjoint from the slot bits at the bottom. */
+const MAX_DEPTH = 32 - PAGE_BITS;
+const TWO_32 = 0x1_0000_0000;
+
+class Page {
+  readonly slots = new Float64Array(PAGE_SLOTS);
+  count = 0;
+  constructor(public depth: number) {}
+}
+
+/** A 32-bit hash of an integer below 2^53 (murmur3's finaliser over both halves). */
+function hashOf(v: number): number {
+  const lo = v % TWO_32;
+  let h = lo ^ Math.imul((v - lo) / TWO_32, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The value of 1–15 decimal digits without a leading zero, else 0 (such strings are kept apart). */
+function valueOf(phone: string): number {
+  const n = phone.length;
+  if (n === 0 || n > 15 || phone.charCodeAt(0) === 48) return 0;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = phone.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return 0;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 export class PhoneSet {
-  private table = new Float64Array(1 << 16);
-  private mask = (1 << 16) - 1;
+  /** 2^depth entries; a page of local depth L is referenced by 2^(depth − L) consecutive ones. */
+  private directory: Page[] = [new Page(0)];
+  private depth = 0;
   private count = 0;
-  /** Numbers that do not fit 15 digits (none, in practice) fall back to a plain Set. */
-  private readonly long = new Set<string>();
+  private pages = 1;
+  /** Where a page's entries wait while it splits. */
+  private readonly scratch = new Float64Array(PAGE_SLOTS);
+  /**
+   * Strings that are not 1–15 digits without a leading zero (none, in practice), and numbers whose
+   * page is full and cannot split (only if thousands of numbers share one 32-bit hash).
+   */
+  private readonly others = new Set<string>();
 
   get size(): number {
-    return this.count + this.long.size;
+    return this.count + this.others.size;
+  }
+
+  /** Memory held by the pages and the directory, in bytes. */
+  get bytes(): number {
+    return this.pages * PAGE_SLOTS * 8 + this.directory.length * 8;
   }
 
   /** Adds a normalised number; returns false when it was already there. */
   add(phone: string): boolean {
-    if (phone.length > 15 || !/^\d+$/.test(phone)) {
-      if (this.long.has(phone)) return false;
-      this.long.add(phone);
-      return true;
-    }
-    const v = Number(phone);
-    if (v === 0) return this.addLong(phone);
-    if ((this.count + 1) * 2 > this.table.length) this.grow();
-    return this.insert(v);
-  }
-
-  private addLong(phone: string): boolean {
-    if (this.long.has(phone)) return false;
-    this.long.add(phone);
-    return true;
-  }
-
-  private slotOf(v: number): number {
-    // Mix the low and high 32 bits; numbers in a campaign are often consecutive.
-    const lo = v % 0x1_0000_0000;
-    const hi = Math.floor(v / 0x1_0000_0000);
-    return (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) & this.mask;
-  }
-
-  private insert(v: number): boolean {
-    let i = this.slotOf(v);
+    const v = valueOf(phone);
+    if (v === 0) return this.addOther(phone);
+    const h = hashOf(v);
     for (;;) {
-      const cur = this.table[i] as number;
-      if (cur === 0) {
-        this.table[i] = v;
+      const page = this.directory[this.depth === 0 ? 0 : h >>> (32 - this.depth)] as Page;
+      const slots = page.slots;
+      let i = h & SLOT_MASK;
+      let cur = slots[i] as number;
+      while (cur !== 0) {
+        if (cur === v) return false;
+        i = (i + 1) & SLOT_MASK;
+        cur = slots[i] as number;
+      }
+      if (page.count < PAGE_LIMIT) {
+        slots[i] = v;
+        page.count++;
         this.count++;
         return true;
       }
-      if (cur === v) return false;
-      i = (i + 1) & this.mask;
+      if (page.depth === MAX_DEPTH) return this.addOther(phone);
+      this.split(page, h);
     }
   }
 
-  private grow(): void {
-    const old = this.table;
-    this.table = new Float64Array(old.length * 2);
-    this.mask = this.table.length - 1;
-    this.count = 0;
-    for (const v of old) if (v !== 0) this.insert(v);
+  private addOther(phone: string): boolean {
+    if (this.others.has(phone)) return false;
+    this.others.add(phone);
+    return true;
+  }
+
+  /** Splits `page` (which `h` hashes to) by the next bit of the hash. */
+  private split(page: Page, h: number): void {
+    if (page.depth === this.depth) {
+      const doubled: Page[] = new Array<Page>(this.directory.length * 2);
+      for (let i = 0; i < doubled.length; i++) doubled[i] = this.directory[i >> 1] as Page;
+      this.directory = doubled;
+      this.depth++;
+    }
+    const bit = 31 - page.depth;
+    page.depth++;
+    const upper = new Page(page.depth);
+    this.pages++;
+    // The directory entries of `page` are one run; its upper half now refers to the new page.
+    const run = 1 << (this.depth - page.depth + 1);
+    const first = ((h >>> (32 - this.depth)) & ~(run - 1)) + run / 2;
+    for (let i = first; i < first + run / 2; i++) this.directory[i] = upper;
+
+    const scratch = this.scratch;
+    scratch.set(page.slots);
+    page.slots.fill(0);
+    page.count = 0;
+    for (let k = 0; k < PAGE_SLOTS; k++) {
+      const v = scratch[k] as number;
+      if (v === 0) continue;
+      const hv = hashOf(v);
+      const to = (hv >>> bit) & 1 ? upper : page;
+      let i = hv & SLOT_MASK;
+      while (to.slots[i] !== 0) i = (i + 1) & SLOT_MASK;
+      to.slots[i] = v;
+      to.count++;
+    }
   }
 }

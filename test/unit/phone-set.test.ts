@@ -4,18 +4,67 @@ import { PhoneSet } from '../../producers/phone-set.js';
 describe('PhoneSet', () => {
   it('keeps each number once across growth', () => {
     const s = new PhoneSet();
-    for (let i = 0; i < 200_000; i++) expect(s.add(String(13800000000 + i))).toBe(true);
+    let added = 0;
+    for (let i = 0; i < 200_000; i++) if (s.add(String(13800000000 + i))) added++;
+    expect(added).toBe(200_000);
     expect(s.size).toBe(200_000);
-    for (let i = 0; i < 200_000; i += 997) expect(s.add(String(13800000000 + i))).toBe(false);
+    for (let i = 0; i < 200_000; i += 997) if (s.add(String(13800000000 + i))) added++;
+    expect(added).toBe(200_000);
     expect(s.add('85291234567')).toBe(true);
     expect(s.add('85291234567')).toBe(false);
     expect(s.size).toBe(200_001);
   });
 
-  it('falls back for numbers longer than 15 digits', () => {
+  it('agrees with a Set on mixed lengths, spread-out numbers and repeats', () => {
+    const s = new PhoneSet();
+    const ref = new Set<string>();
+    let x = 12345;
+    let disagreements = 0;
+    for (let i = 0; i < 300_000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const len = 8 + (x % 8); // 8..15 digits
+      const phone = String(1 + (x % 9)) + String(x % 100_000).padStart(14, '7').slice(0, len - 1);
+      if (s.add(phone) === ref.has(phone)) disagreements++;
+      ref.add(phone);
+      if (i % 3 === 0 && s.add(phone)) disagreements++;
+    }
+    expect(disagreements).toBe(0);
+    expect(ref.size).toBeLessThan(300_000); // repeats did occur
+    expect(s.size).toBe(ref.size);
+  });
+
+  it('holds numbers in 10-20 bytes each (pages 40-80% full)', () => {
+    const s = new PhoneSet();
+    for (let i = 0; i < 3_000_000; i++) {
+      s.add(String(13500000000 + (i % 5) * 100000000 + Math.floor(i / 5)));
+      if (i === 999_999 || i === 2_999_999) {
+        expect(s.bytes / s.size).toBeGreaterThan(10);
+        expect(s.bytes / s.size).toBeLessThan(20.5);
+      }
+    }
+    expect(s.size).toBe(3_000_000);
+  });
+
+  it('keeps apart strings that are not 1-15 digits without a leading zero', () => {
     const s = new PhoneSet();
     expect(s.add('1234567890123456')).toBe(true);
     expect(s.add('1234567890123456')).toBe(false);
-    expect(s.size).toBe(1);
+    expect(s.add('0123')).toBe(true);
+    expect(s.add('123')).toBe(true);
+    expect(s.add('0123')).toBe(false);
+    expect(s.add('12a')).toBe(true);
+    expect(s.add('')).toBe(true);
+    expect(s.add('')).toBe(false);
+    expect(s.size).toBe(5);
+  });
+
+  it('still works when thousands of numbers share one hash (a page that cannot split)', () => {
+    // lo ^ imul(hi, 0x9e3779b1) is the same for every k: one 32-bit hash for all of them.
+    const phones: string[] = [];
+    for (let k = 1; k <= 4000; k++) phones.push(String(k * 0x1_0000_0000 + ((0x5555 ^ Math.imul(k, 0x9e3779b1)) >>> 0)));
+    const s = new PhoneSet();
+    expect(phones.filter((p) => s.add(p)).length).toBe(4000);
+    expect(phones.filter((p) => s.add(p)).length).toBe(0);
+    expect(s.size).toBe(4000);
   });
 });
