@@ -135,6 +135,8 @@ export function createSendProcessor(d: SendProcessorDeps) {
         throw new DelayedError();
       }
       case 'done': {
+        // Chunks cancelled by `cancel()` end here: the last of them may be what completes the send.
+        if (claim.state === 'cancelled') await d.completion.check(sendId);
         if (claim.state === 'accepted') {
           // A re-run after a crash between acceptance and scheduling its receipts.
           const chunk = await d.chunks.get(chunkId);

@@ -247,4 +247,43 @@ describe('events and callbacks', () => {
     // Without callbacks enabled, a callbackUrl is refused at the door.
     await expect(h.producer.send({ ...NOTE, phones: ['13841000003'], callbackUrl: receiver.url })).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
   });
+
+  it('a cancelled send completes too: its callback reports the cancelled recipients', async () => {
+    h = await createHarness({ label: 'rc-cancel-cb', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const got: unknown[] = [];
+    const receiver = await startReceiver((body) => (got.push(body), 200));
+    closers.push(receiver.close);
+    const { createProducer } = await import('../../producers/producer.js');
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    closers.push(() => producer.close());
+    // 30 single-number verification chunks at 5 calls a second: most are still queued at the cancel.
+    const res = await producer.send({
+      signName: N.sign,
+      templateCode: N.verificationTemplate,
+      templateParam: { code: '123456' },
+      kind: 'verification',
+      phones: phones(30, 13842000000),
+      callbackUrl: receiver.url,
+    });
+    await h.startWorker({ qps: 5, concurrency: 1, receiptPolicies: ALL, ...fast(), callbackSecret: 'another-secret-callback-key' });
+    const harness = h;
+    const counts = async () => (await harness.producer.getStatus(res.sendId)).counts;
+    await waitFor(async () => (await counts()).accepted >= 2, 'two codes sent');
+    // Pause, and let what was sent reach its final state (delivered, or expired with the short
+    // window): then only the cancel can complete the send.
+    await producer.pause(res.sendId);
+    await waitFor(async () => {
+      const c = await counts();
+      return c.sending + c.unknown + c.accepted === 0;
+    }, 'the codes sent to be final', 20_000);
+    expect(got).toEqual([]);
+    await producer.cancel(res.sendId);
+    await waitFor(() => got.length >= 1, 'the callback of the cancelled send', 20_000);
+    const body = got[0] as { event: string; sendId: string; counts: Record<string, number> };
+    expect(body).toMatchObject({ event: 'send.completed', sendId: res.sendId });
+    expect(body.counts.cancelled).toBeGreaterThan(0);
+    // Everyone is in a final state: the few sent delivered (or expired), the rest cancelled.
+    expect(body.counts.cancelled + body.counts.delivered + body.counts.expired).toBe(30);
+    expect(body.counts.cancelled).toBeGreaterThanOrEqual(20);
+  });
 });
