@@ -118,6 +118,14 @@ describe('smsq send', () => {
     const table = await run(['status', res.sendId, '--recipients']);
     expect(table.stdout).toMatch(/13800138001\s+accepted/);
     expect(table.stdout).toMatch(/accepted\s+2/);
+    // Receipts are minutes away (the worker's default schedule): --until sent stops at the hand-off.
+    const watched = await run(['status', res.sendId, '--watch', '--until', 'sent', '--json']);
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { counts: Record<string, number> });
+    expect(lines.at(-1)?.counts).toMatchObject({ accepted: 2, queued: 0, sending: 0 });
+    const bad = await run(['status', res.sendId, '--watch', '--until', 'delivered']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--until .*must be sent or final/);
     expect((await run(['status', 'snope'])).code).toBe(1);
   });
 

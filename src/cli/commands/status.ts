@@ -1,4 +1,4 @@
-/** `smsq status SEND_ID [--recipients] [--watch]`: counts by state, and per-recipient states. */
+/** `smsq status SEND_ID [--recipients] [--watch [--until sent|final]]`: counts by state, and per-recipient states. */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../queue/send-store.js';
@@ -13,6 +13,7 @@ const schema = z.object({
   sendId: textFlag('smsq status s1a2b3c4d5e6f', 100),
   recipients: switchFlag,
   watch: switchFlag,
+  until: z.enum(['sent', 'final'], { message: 'must be sent or final. Fix: --until sent' }).optional().default('final'),
   json: switchFlag,
 });
 
@@ -34,6 +35,8 @@ function renderStatus(status: SendStatus): string {
 }
 
 const pendingOf = (s: SendStatus) => PENDING_STATES.reduce((n, k) => n + s.counts[k], 0);
+/** Recipients not yet handed to Dysmsapi or whose hand-off is not settled (`accepted` ones wait for receipts only). */
+const unsentOf = (s: SendStatus) => s.counts.queued + s.counts.sending + s.counts.unknown;
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -42,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<send-id>', 'the id printed by send, send-batch or campaign')
     .option('--recipients', 'list every recipient: state, code, BizId, sent and received times, attempts')
     .option('--watch', 'refresh every second until no recipient is waiting for an outcome')
+    .option('--until <sent|final>', 'with --watch: stop once every recipient is sent (accepted or final), or only when every one is final (receipts included; up to SMSQ_RECEIPT_WINDOW_HOURS)', 'final')
     .option('--json', 'print JSON on stdout (with --watch: one JSON line per change)')
     .action(
       ctx.action(schema, async (flags) => {
@@ -56,7 +60,8 @@ export function register(program: Command, ctx: CliContext): void {
               else ctx.print(`${new Date().toISOString()}  ${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
               last = line;
             }
-            if (pendingOf(status) === 0 && status.send.state !== 'enqueuing') break;
+            const left = flags.until === 'sent' ? unsentOf(status) : pendingOf(status);
+            if (left === 0 && status.send.state !== 'enqueuing') break;
             await new Promise((r) => setTimeout(r, 1000));
             status = await producer.getStatus(flags.sendId);
           }
