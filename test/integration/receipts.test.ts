@@ -279,7 +279,7 @@ describe('events and callbacks', () => {
     expect(got).toEqual([]);
     await producer.cancel(res.sendId);
     await waitFor(() => got.length >= 1, 'the callback of the cancelled send', 20_000);
-    const body = got[0] as { event: string; sendId: string; counts: Record<string, number> };
+    const body = got[0] as { event: string; sendId: string; counts: { cancelled: number; delivered: number; expired: number } };
     expect(body).toMatchObject({ event: 'send.completed', sendId: res.sendId });
     expect(body.counts.cancelled).toBeGreaterThan(0);
     // Everyone is in a final state: the few sent delivered (or expired), the rest cancelled.
