@@ -1,11 +1,12 @@
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { normalizePhone } from '../src/sms/phone.js';
-import { checkTemplateParams } from '../src/sms/template.js';
+import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
 import type { Enqueuer } from './enqueuer.js';
 import type { RejectedNumber } from './plan.js';
+import { recipientChunksOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 
 export interface CampaignProgress {
@@ -65,9 +66,15 @@ export interface StreamCampaignOptions {
 const SUPPRESSION_BATCH = 1000;
 
 /**
+ * A bare mainland mobile number: normalizePhone returns such a string unchanged, so the common row
+ * skips it (and the objects it allocates); anything else goes through normalizePhone.
+ */
+export const BARE_MAINLAND = /^1[3-9]\d{9}$/;
+
+/**
  * Streams recipients into chunks: rows with their own params become SendBatchSms messages (≤ 100
  * a call), the others share one SendSms per 1000 numbers. Memory stays bounded by the chunk
- * buffers plus the de-duplication set (one number per unique recipient, ~16 bytes each).
+ * buffers plus the de-duplication set (one number per unique recipient, 10-20 bytes each).
  */
 export async function streamCampaign(o: StreamCampaignOptions): Promise<CampaignResult> {
   const { request: req, enqueuer, sendId } = o;
@@ -75,13 +82,29 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
   const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
-  let candidates: { phone: string; params: Record<string, string> | undefined; own: boolean }[] = [];
+  // Numbers waiting for the opt-out check, with their own params (merged over the shared ones) or
+  // undefined when they use the shared ones. Reused from batch to batch (arrays grown by push
+  // cost ~50 bytes a recipient).
+  const candidatePhones = new Array<string>(SUPPRESSION_BATCH);
+  const candidateParams = new Array<Record<string, string> | undefined>(SUPPRESSION_BATCH);
+  let candidates = 0;
+  // Template checks: the vars extracted once; the shared params checked once.
+  const vars = o.templateContent === undefined ? undefined : extractTemplateVars(o.templateContent);
+  const paramProblem = (params: Record<string, string> | undefined): string | undefined => {
+    if (vars === undefined) return undefined;
+    const problems = checkTemplateParams(vars, params).filter((p) => p.severity === 'error');
+    return problems.length ? problems.map((p) => p.message).join('; ') : undefined;
+  };
+  let sharedChecked: { problem: string | undefined } | undefined;
+  const sharedProblem = () => (sharedChecked ??= { problem: paramProblem(shared) }).problem;
   const checkSuppressed = req.kind === 'marketing' ? o.checkSuppressed : undefined;
-  let plain: string[] = [];
-  let personal: { phone: string; params: Record<string, string> }[] = [];
-  let pending: ChunkPayload[] = [];
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
+  // The numbers of the SendSms chunk being filled (allocated at its full size, for the same reason).
+  let plain = new Array<string>(smsSize);
+  let plainCount = 0;
+  let personal: { phone: string; params: Record<string, string> }[] = [];
+  let pending: ChunkPayload[] = [];
 
   await enqueuer.createSend({
     sendId,
@@ -116,6 +139,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   };
 
   const cutPlain = () => {
+    plain.length = plainCount;
     pending.push({
       api: 'SendSms',
       phones: plain,
@@ -123,7 +147,8 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       templateCode: req.templateCode,
       ...(shared ? { templateParam: shared } : {}),
     });
-    plain = [];
+    plain = new Array<string>(smsSize);
+    plainCount = 0;
   };
 
   const cutPersonal = () => {
@@ -144,61 +169,78 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   };
 
   const route = async () => {
-    const batch = candidates;
-    candidates = [];
-    const flags = checkSuppressed ? await checkSuppressed(batch.map((c) => c.phone)) : [];
+    const n = candidates;
+    const flags = checkSuppressed ? await checkSuppressed(n === SUPPRESSION_BATCH ? candidatePhones : candidatePhones.slice(0, n)) : [];
     const suppressed: string[] = [];
-    for (let k = 0; k < batch.length; k++) {
-      const c = batch[k] as (typeof batch)[number];
+    for (let k = 0; k < n; k++) {
+      const phone = candidatePhones[k] as string;
       if (flags[k]) {
-        suppressed.push(c.phone);
+        suppressed.push(phone);
         continue;
       }
       progress.queued++;
-      if (c.own) {
-        personal.push({ phone: c.phone, params: c.params ?? {} });
+      const own = candidateParams[k];
+      if (own !== undefined) {
+        personal.push({ phone, params: own });
         if (personal.length >= batchSize) cutPersonal();
       } else {
-        plain.push(c.phone);
-        if (plain.length >= smsSize) cutPlain();
+        plain[plainCount++] = phone;
+        if (plainCount >= smsSize) cutPlain();
       }
     }
+    candidates = 0;
+    candidatePhones.fill('');
+    candidateParams.fill(undefined);
     if (suppressed.length) {
       progress.suppressed += suppressed.length;
       await enqueuer.recordSuppressed(sendId, suppressed);
     }
   };
 
-  for await (const row of o.recipients) {
+  /** Takes one row (no I/O); true when a batch of candidates waits for the opt-out check. */
+  const take = (row: CampaignRecipient): boolean => {
     progress.read++;
     if (row.error !== undefined) {
       reject(row.phone, row.error);
-      continue;
+      return false;
     }
-    const n = normalizePhone(row.phone);
-    if (!n.ok) {
-      reject(row.phone, n.reason);
-      continue;
-    }
-    const hasOwn = row.params !== undefined && Object.keys(row.params).length > 0;
-    const params = hasOwn ? { ...(shared ?? {}), ...row.params } : shared;
-    if (o.templateContent !== undefined) {
-      const problems = checkTemplateParams(o.templateContent, params).filter((p) => p.severity === 'error');
-      if (problems.length) {
-        reject(row.phone, problems.map((p) => p.message).join('; '));
-        continue;
+    let phone = row.phone;
+    if (!BARE_MAINLAND.test(phone)) {
+      const n = normalizePhone(phone);
+      if (!n.ok) {
+        reject(row.phone, n.reason);
+        return false;
       }
+      phone = n.phone;
     }
-    if (!seen.add(n.phone)) {
+    const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
+    const problem = own === undefined ? sharedProblem() : paramProblem(own);
+    if (problem !== undefined) {
+      reject(row.phone, problem);
+      return false;
+    }
+    if (!seen.add(phone)) {
       progress.duplicates++;
-      continue;
+      return false;
     }
-    candidates.push({ phone: n.phone, params, own: hasOwn });
-    if (candidates.length >= SUPPRESSION_BATCH) await route();
-    if (pending.length >= CHUNKS_PER_FLUSH) await flush(false);
+    candidatePhones[candidates] = phone;
+    candidateParams[candidates] = own;
+    candidates++;
+    return candidates >= SUPPRESSION_BATCH;
+  };
+  const drain = async () => {
+    await route();
+    await flush(false);
+  };
+
+  const chunks = recipientChunksOf(o.recipients);
+  if (chunks) {
+    for await (const rows of chunks) for (const row of rows) if (take(row)) await drain();
+  } else {
+    for await (const row of o.recipients) if (take(row)) await drain();
   }
-  if (candidates.length) await route();
-  if (plain.length) cutPlain();
+  if (candidates) await route();
+  if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
   await flush(true);
   await enqueuer.recordRejected(sendId, rejected.map((r) => r.input));

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
 import { LineSplitter } from './csv-lines.js';
+import { RECIPIENT_CHUNKS, type ChunkedRecipients } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 
 /** Header names accepted for the number column (case-insensitive). */
@@ -59,6 +60,8 @@ class CsvRows {
       if (header !== undefined) return undefined;
       header = this.header = ['phone'];
     }
+    // A list of numbers alone, the common case: no need to split the line.
+    if (header.length === 1 && !line.includes(',') && !line.includes('"')) return { phone: line.trim() };
     const cells = splitCsvLine(line);
     if (!cells) return { phone: line.slice(0, 32), error: `line ${this.lineNo}: unterminated or misplaced quote` };
     if (cells.length !== header.length) {
@@ -94,6 +97,9 @@ class CsvRows {
   }
 }
 
+/** The recipients a CSV reader yields; it also hands them over chunk by chunk ({@link RECIPIENT_CHUNKS}). */
+export type CsvRecipients = AsyncGenerator<CampaignRecipient> & ChunkedRecipients;
+
 /**
  * Reads campaign recipients from CSV, one row at a time. The first line is a header naming the
  * number column (`phone`, `mobile`, ...) and, optionally, per-recipient template params (each
@@ -104,31 +110,31 @@ class CsvRows {
  * Memory: the file is read 64 KiB at a time and each line is decoded only when its row is asked
  * for ({@link LineSplitter}), so nothing piles up ahead of the consumer.
  */
-export async function* readRecipientsCsv(source: string | Readable): AsyncGenerator<CampaignRecipient> {
+export function readRecipientsCsv(source: string | Readable): CsvRecipients {
+  const chunks = csvRowChunks(source);
+  async function* rows(): AsyncGenerator<CampaignRecipient> {
+    for await (const chunk of chunks) yield* chunk;
+  }
+  return Object.assign(rows(), { [RECIPIENT_CHUNKS]: () => chunks });
+}
+
+/** The rows of each chunk read from `source`, parsed as they are iterated. */
+async function* csvRowChunks(source: string | Readable): AsyncGenerator<Iterable<CampaignRecipient>> {
   const input: AsyncIterable<Buffer | string> = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 16 }) : source;
-  const chunks = input[Symbol.asyncIterator]();
   const lines = new LineSplitter();
   const rows = new CsvRows();
-  let ended = false;
-  try {
-    for (;;) {
-      let line = lines.next();
-      if (line === undefined) {
-        if (ended) return;
-        const chunk = await chunks.next();
-        if (!chunk.done) {
-          lines.push(chunk.value);
-          continue;
-        }
-        ended = true;
-        line = lines.end();
-        if (line === undefined) return;
-      }
-      const row = rows.row(line);
-      if (row !== undefined) yield row;
-    }
-  } finally {
-    // Closes the file when the reader stops early (the consumer broke off, or a bad header).
-    if (!ended) await chunks.return?.();
+  for await (const chunk of input) {
+    lines.push(chunk);
+    yield rowsOf(lines, rows);
+  }
+  const last = lines.end();
+  const row = last === undefined ? undefined : rows.row(last);
+  if (row !== undefined) yield [row];
+}
+
+function* rowsOf(lines: LineSplitter, rows: CsvRows): Generator<CampaignRecipient> {
+  for (let line = lines.next(); line !== undefined; line = lines.next()) {
+    const row = rows.row(line);
+    if (row !== undefined) yield row;
   }
 }

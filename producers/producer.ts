@@ -11,6 +11,7 @@ import { streamCampaign, type CampaignProgress, type CampaignResult } from './ca
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { planSend, planSendBatch, type SendPlan, type TemplateContentLookup } from './plan.js';
 import { CampaignRequest, type CampaignRecipient } from './schemas.js';
+import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
 import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
@@ -90,6 +91,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
   const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds });
   const suppression = createSuppressionList({ redis: opts.redis, keys });
+  const optOutCheck = createOptOutCheck(opts.redis, keys);
 
   /** Refuses a callbackUrl when this deployment cannot sign callbacks. */
   function checkCallback(request: unknown): void {
@@ -235,7 +237,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         enqueuer,
         now: () => clock.now(),
         onProgress: campaignOpts?.onProgress,
-        checkSuppressed: (phones) => suppression.check(phones),
+        checkSuppressed: optOutCheck,
         callbackUrl: req.callbackUrl,
       });
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
@@ -253,7 +255,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         templateContent: await templateFor(parsed.data.templateCode),
         enqueuer: counting,
         now: () => clock.now(),
-        checkSuppressed: (phones) => suppression.check(phones),
+        checkSuppressed: optOutCheck,
       });
       return {
         sendId: 'dry-run',

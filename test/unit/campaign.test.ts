@@ -1,0 +1,133 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { BARE_MAINLAND, streamCampaign, type StreamCampaignOptions } from '../../producers/campaign.js';
+import { readRecipientsCsv } from '../../producers/csv-recipients.js';
+import type { Enqueuer } from '../../producers/enqueuer.js';
+import { recipientChunksOf } from '../../producers/recipient-source.js';
+import type { CampaignRecipient } from '../../producers/schemas.js';
+import type { ChunkPayload } from '../../src/queue/chunk-payload.js';
+import { normalizePhone } from '../../src/sms/phone.js';
+
+/** An enqueuer that records what it is given. */
+function recorder() {
+  const chunks: ChunkPayload[] = [];
+  const suppressed: string[] = [];
+  const rejected: string[] = [];
+  let totals: unknown;
+  const enqueuer: Enqueuer = {
+    async createSend() {},
+    async addChunks(_sendId, _kind, first, payloads) {
+      expect(first).toBe(chunks.length);
+      // Copies: the campaign hands the payloads over and keeps no reference to them.
+      chunks.push(...payloads.map((p) => structuredClone(p)));
+    },
+    async finish(_sendId, t) {
+      totals = t;
+    },
+    async recordSuppressed(_sendId, phones) {
+      suppressed.push(...phones);
+    },
+    async recordRejected(_sendId, inputs) {
+      rejected.push(...inputs);
+    },
+  };
+  return { enqueuer, chunks, suppressed, rejected, totals: () => totals };
+}
+
+async function run(recipients: AsyncIterable<CampaignRecipient>, o: Partial<StreamCampaignOptions> = {}) {
+  const r = recorder();
+  const result = await streamCampaign({
+    sendId: 's1',
+    request: { signName: 'S', templateCode: 'SMS_1', templateParam: { name: '会员' }, kind: 'marketing' },
+    recipients,
+    templateContent: undefined,
+    enqueuer: r.enqueuer,
+    now: () => 0,
+    ...o,
+  });
+  return { result, ...r, totals: r.totals() };
+}
+
+/** The same rows through the plain async-iterator path (no chunked form). */
+async function* oneByOne(source: AsyncIterable<CampaignRecipient>): AsyncGenerator<CampaignRecipient> {
+  yield* source;
+}
+
+function csv(): string {
+  const lines = ['phone'];
+  for (let i = 0; i < 2100; i++) lines.push(i % 7 === 0 ? `"${13600000000 + i}"` : `${13600000000 + i}`);
+  lines.push('+86 136-0000-0000'); // a duplicate once normalised
+  lines.push('+852 9123 4567');
+  lines.push('not-a-number');
+  lines.push('"13700000000');
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+describe('streamCampaign', () => {
+  it('reads a CSV chunk by chunk and row by row to the same chunks and counts', async () => {
+    const text = csv();
+    const bytes = Buffer.from(text);
+    const pieces = [bytes.subarray(0, 5000), bytes.subarray(5000, 5001), bytes.subarray(5001)];
+    expect(recipientChunksOf(readRecipientsCsv(Readable.from(pieces)))).toBeDefined();
+    const chunked = await run(readRecipientsCsv(Readable.from(pieces)));
+    const rows = await run(oneByOne(readRecipientsCsv(Readable.from(pieces))));
+    expect(chunked.result).toEqual(rows.result);
+    expect(chunked.chunks).toEqual(rows.chunks);
+    expect(chunked.result).toMatchObject({ recipients: 2101, duplicates: 1, rejectedCount: 2, chunks: 3 });
+    expect(chunked.result.rejected.map((r) => r.input)).toEqual(['not-a-number', '"13700000000']);
+    expect(chunked.totals).toEqual({ recipients: 2101, rejected: 2, duplicates: 1, chunks: 3 });
+    expect(chunked.chunks.map((c) => [c.api, c.phones.length])).toEqual([['SendSms', 1000], ['SendSms', 1000], ['SendSms', 101]]);
+    expect(chunked.chunks[0]).toEqual({ api: 'SendSms', phones: Array.from({ length: 1000 }, (_, i) => String(13600000000 + i)), signName: 'S', templateCode: 'SMS_1', templateParam: { name: '会员' } });
+    expect(chunked.chunks[2]?.phones.at(-1)).toBe('85291234567');
+  });
+
+  it('sends rows with their own params as SendBatchSms of at most 100, the others as SendSms', async () => {
+    async function* rows() {
+      for (let i = 0; i < 1100; i++) yield { phone: String(13600000000 + i) };
+      for (let i = 0; i < 150; i++) yield { phone: String(13500000000 + i), params: { order: `p${i}` } };
+    }
+    const out = await run(rows());
+    expect(out.chunks.map((c) => [c.api, c.phones.length])).toEqual([['SendSms', 1000], ['SendBatchSms', 100], ['SendSms', 100], ['SendBatchSms', 50]]);
+    const batch = out.chunks[3];
+    expect(batch?.api === 'SendBatchSms' && batch.templateParams?.[0]).toEqual({ name: '会员', order: 'p100' });
+    expect(batch?.api === 'SendBatchSms' && batch.signNames).toEqual(Array(50).fill('S'));
+  });
+
+  it('skips opted-out numbers (checked a thousand at a time) and records them', async () => {
+    const seen: number[] = [];
+    async function* rows() {
+      for (let i = 0; i < 2500; i++) yield { phone: String(13800000000 + i) };
+    }
+    const out = await run(rows(), {
+      checkSuppressed: async (phones) => {
+        seen.push(phones.length);
+        return phones.map((p) => p.endsWith('7'));
+      },
+    });
+    expect(seen).toEqual([1000, 1000, 500]);
+    expect(out.result).toMatchObject({ recipients: 2250, suppressed: 250, chunks: 3 });
+    expect(out.suppressed).toHaveLength(250);
+    expect(out.chunks.flatMap((c) => c.phones).some((p) => p.endsWith('7'))).toBe(false);
+  });
+
+  it('checks params against the template: the shared ones once, each row of its own', async () => {
+    async function* rows() {
+      yield { phone: '13800000001' }; // shared params lack ${order}
+      yield { phone: '13800000002', params: { order: 'A1' } };
+      yield { phone: '13800000003' };
+    }
+    const out = await run(rows(), { templateContent: '${name}: order ${order} shipped' });
+    expect(out.result).toMatchObject({ recipients: 1, rejectedCount: 2 });
+    expect(out.result.rejected[0]?.reason).toMatch(/order/);
+    expect(out.chunks).toEqual([{ api: 'SendBatchSms', phones: ['13800000002'], signNames: ['S'], templateCode: 'SMS_1', templateParams: [{ name: '会员', order: 'A1' }] }]);
+  });
+
+  it('takes bare mainland numbers as normalizePhone would', () => {
+    const samples = ['13800138000', '19912345678', '13000000000', '12800138000', '1380013800', '138001380001', '+8613800138000', ' 13800138000', '1380013800a'];
+    for (const s of samples) {
+      const n = normalizePhone(s);
+      if (BARE_MAINLAND.test(s)) expect(n).toEqual({ ok: true, phone: s, region: 'mainland' });
+    }
+    expect(samples.filter((s) => BARE_MAINLAND.test(s))).toEqual(['13800138000', '19912345678', '13000000000']);
+  });
+});
