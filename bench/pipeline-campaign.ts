@@ -1,28 +1,40 @@
 /**
  * A 1,000,000-recipient campaign from CSV: `npx tsx bench/pipeline-campaign.ts [--json]
- * [--recipients N]`.
+ * [--recipients N] [--compare 0]`.
  *
  * - Writes a CSV of N distinct mainland numbers (header `phone`) in a temp dir.
  * - A fresh private Redis; no worker runs. A child process (bench/support/campaign-child.ts) runs
  *   `producer.campaign(readRecipientsCsv(file), {marketing template, shared params})`.
+ * - The child runs as a service that imports smsq runs it: compiled by tsc with the settings of
+ *   `npm run build` (into .bench/campaign-build/, incrementally) and started with plain `node`,
+ *   default V8 settings. Those are the headline figures.
+ * - For comparison (skipped with `--compare 0`), on the same file and a flushed Redis:
+ *   - the same child under tsx (`node --import tsx`, as the other benches run): tsx's loader runs
+ *     in a second V8 isolate, ~35 MB that no user process carries;
+ *   - `smsq campaign --file ... --yes` (the compiled CLI, against an in-process emulator for its
+ *     template look-up): the CLI loads every command's modules (the SDK, fastify, Bull Board) before
+ *     it runs one. Its peak RSS is reported by a one-line preload (`process.resourceUsage()` at exit).
  * - Figures: seconds for `campaign()` (target ≤ 5), the producer process's peak RSS
  *   (`process.resourceUsage().maxRSS`, target ≤ 150 MB), and Redis memory per recipient
  *   (`INFO memory` used_memory after − before, ÷ N; target ≤ 150 bytes).
  */
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, onExitRemove, spawnChild, stopAll, type BenchChild } from './support/children.js';
-import { BENCH_PREFIX, bounded, machineBusySeconds, N, parseFlags, round } from './support/pipeline.js';
-import { startPrivateRedis } from './support/redis.js';
+import { cpuSeconds, onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
+import { BENCH_PREFIX, bounded, machineBusySeconds, N, parseFlags, round, startBenchEmulator } from './support/pipeline.js';
+import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
 import type { CampaignChildConfig, CampaignChildResult, CampaignRun } from './support/campaign-child.js';
 
 export interface CampaignOptions {
   recipients: number;
+  /** 1: also run the child under tsx and the compiled CLI on the same file; 0: only the headline run. */
+  compare: number;
 }
 
-export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000 };
+export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1 };
 
 export interface CampaignBenchResult {
   benchmark: 'campaign-1m';
@@ -30,6 +42,8 @@ export interface CampaignBenchResult {
   csvBytes: number;
   chunks: number;
   rejected: number;
+  /** How the producer of the headline figures ran. */
+  producerRuntime: 'compiled (tsc, plain node, default V8 settings)';
   seconds: number;
   secondsTarget: '<= 5';
   recipientsPerSecond: number;
@@ -46,6 +60,10 @@ export interface CampaignBenchResult {
   /** CPU cores used during the campaign: redis-server, and everything else on the machine. */
   cpu: { redis: number; machine: number | null };
   pass: { seconds: boolean; rss: boolean; redis: boolean };
+  /** The same child under tsx (null with --compare 0). */
+  tsx: { seconds: number; producerPeakRssMB: number; producerReadyRssMB: number } | null;
+  /** `smsq campaign --yes`, compiled CLI (null with --compare 0). */
+  cli: { seconds: number; peakRssMB: number } | null;
 }
 
 /** Writes `count` distinct mainland numbers under a `phone` header; resolves when flushed. */
@@ -63,31 +81,137 @@ async function writeCsv(file: string, count: number): Promise<void> {
   await once(out, 'finish');
 }
 
+const BUILD_DIR = join(REPO_ROOT, '.bench', 'campaign-build');
+
+/**
+ * Compiles the campaign child and the CLI with tsc and the compiler options of `npm run build`
+ * (tsconfig.build.json) into .bench/campaign-build/out (git-ignored; incremental after the first
+ * run). Inside the repository, so the compiled files resolve node_modules as dist/ does.
+ */
+function compile(withCli: boolean): { child: string; cli: string } {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const config = {
+    extends: '../../tsconfig.build.json',
+    compilerOptions: { outDir: 'out', rootDir: '../..', declaration: false, incremental: true, tsBuildInfoFile: 'out/tsconfig.tsbuildinfo' },
+    include: ['../../bench/support/campaign-child.ts', ...(withCli ? ['../../src/cli/main.ts'] : [])],
+  };
+  writeFileSync(join(BUILD_DIR, 'tsconfig.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc failed compiling the campaign child:\n${tsc.stdout}${tsc.stderr}`);
+  return { child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'), cli: join(BUILD_DIR, 'out/src/cli/main.js') };
+}
+
+/**
+ * Starts a compiled child with plain node and the IPC protocol of children.ts (ready, then
+ * request/reply), runs one `run` request, and stops it.
+ */
+async function runCompiledChild(entry: string, cfg: CampaignChildConfig, run: CampaignRun, beforeRun: () => Promise<void>): Promise<CampaignChildResult> {
+  const child = spawn(process.execPath, [entry, JSON.stringify(cfg)], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  onExitKill(child);
+  const exited = once(child, 'exit');
+  try {
+    const next = (type: string) =>
+      new Promise<{ value?: unknown; error?: string }>((resolve, reject) => {
+        const onMessage = (m: unknown) => {
+          const msg = m as { type?: string; value?: unknown; error?: string };
+          if (msg?.type !== type) return;
+          child.off('message', onMessage);
+          resolve(msg);
+        };
+        child.on('message', onMessage);
+        child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${signal ?? code}) before its ${type}`)));
+      });
+    await bounded(next('ready'), 30_000, 'the compiled campaign child to be ready');
+    await beforeRun();
+    const reply = next('reply');
+    child.send({ type: 'request', id: 1, cmd: 'run', args: run });
+    const r = await bounded(reply, 120_000, 'the compiled campaign child');
+    if (r.error !== undefined) throw new Error(`${entry}: ${r.error}`);
+    return r.value as CampaignChildResult;
+  } finally {
+    if (child.connected) child.disconnect();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(kill);
+  }
+}
+
+/** `smsq campaign --file ... --yes` with the compiled CLI; its peak RSS from a preload that reports at exit. */
+async function runCli(cli: string, file: string, redis: PrivateRedis, recipients: number): Promise<{ seconds: number; peakRssMB: number }> {
+  const { emulator, endpoint } = await startBenchEmulator({ qps: 1000, keep: 1000 });
+  const preload = join(BUILD_DIR, 'report-max-rss.mjs');
+  writeFileSync(preload, "import { writeSync } from 'node:fs';\nprocess.on('exit', () => writeSync(3, `${process.resourceUsage().maxRSS}\\n`));\n");
+  try {
+    const args = ['--import', preload, cli, 'campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--param', JSON.stringify({ name: '会员' }), '--name', 'bench 1M (CLI)', '--yes', '--json'];
+    const env = { ...process.env, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, REDIS_URL: redis.url, SMSQ_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn' };
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    onExitKill(child);
+    let out = '';
+    let err = '';
+    let rss = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString())); // progress lines and logs, shown on failure
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (rss += d.toString()));
+    const [code] = (await bounded(once(child, 'close'), 120_000, 'smsq campaign')) as [number | null];
+    const seconds = (performance.now() - t0) / 1000;
+    if (code !== 0) throw new Error(`smsq campaign exited with ${code}:\n${err}${out}`);
+    const queued = (JSON.parse(out) as { recipients: number }).recipients;
+    if (queued !== recipients) throw new Error(`smsq campaign queued ${queued} recipients, expected ${recipients}`);
+    return { seconds: round(seconds, 2), peakRssMB: round((Number(rss.trim()) * 1024) / 1e6, 1) };
+  } finally {
+    await emulator.close();
+  }
+}
+
 export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<CampaignBenchResult> {
   const o = { ...CAMPAIGN_DEFAULTS, ...opts };
+  const compare = o.compare !== 0;
+  const built = compile(compare);
   const dir = mkdtempSync(join(tmpdir(), 'smsq-bench-csv-'));
   const unhookDir = onExitRemove(dir);
   const file = join(dir, 'recipients.csv');
   const redis = await startPrivateRedis();
-  let child: BenchChild | undefined;
+  let tsxChild: BenchChild | undefined;
   try {
     await writeCsv(file, o.recipients);
     const admin = redis.connect();
     const cfg: CampaignChildConfig = { redisUrl: redis.url, prefix: BENCH_PREFIX };
-    child = await spawnChild('bench/support/campaign-child.ts', cfg);
-    const before = await redis.usedMemory();
     const run: CampaignRun = {
       file,
       request: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' }, kind: 'marketing', name: 'bench 1M' },
     };
-    const c0 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds(), self: cpuSeconds() };
-    const t0 = performance.now();
-    const r = await child.request<CampaignChildResult>('run', run, 120_000);
+    let before = 0;
+    let c0 = { redis: 0, machine: machineBusySeconds(), self: cpuSeconds() };
+    let t0 = 0;
+    const r = await runCompiledChild(built.child, cfg, run, async () => {
+      before = await redis.usedMemory();
+      c0 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds(), self: cpuSeconds() };
+      t0 = performance.now();
+    });
     const wall = (performance.now() - t0) / 1000;
     const c1 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds(), self: cpuSeconds() };
     const after = await redis.usedMemory();
     const keys = await admin.dbsize();
-    if (r.recipients !== o.recipients) throw new Error(`expected ${o.recipients} recipients queued, got ${r.recipients} (rejected ${r.rejectedCount}, duplicates ${r.duplicates})`);
+    const check = (x: CampaignChildResult) => {
+      if (x.recipients !== o.recipients) throw new Error(`expected ${o.recipients} recipients queued, got ${x.recipients} (rejected ${x.rejectedCount}, duplicates ${x.duplicates})`);
+    };
+    check(r);
+
+    let tsx: CampaignBenchResult['tsx'] = null;
+    let cli: CampaignBenchResult['cli'] = null;
+    if (compare) {
+      await admin.flushall();
+      tsxChild = await spawnChild('bench/support/campaign-child.ts', cfg);
+      const t = await tsxChild.request<CampaignChildResult>('run', run, 120_000);
+      check(t);
+      await stopAll([tsxChild]);
+      tsxChild = undefined;
+      tsx = { seconds: round(t.ms / 1000, 2), producerPeakRssMB: round(t.maxRssMB, 1), producerReadyRssMB: round(t.readyRssMB, 1) };
+      await admin.flushall();
+      cli = await runCli(built.cli, file, redis, o.recipients);
+    }
+
     const perRecipient = (after - before) / o.recipients;
     const seconds = r.ms / 1000;
     return {
@@ -96,6 +220,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       csvBytes: statSync(file).size,
       chunks: r.chunks,
       rejected: r.rejectedCount,
+      producerRuntime: 'compiled (tsc, plain node, default V8 settings)',
       seconds: round(seconds, 2),
       secondsTarget: '<= 5',
       recipientsPerSecond: Math.round(r.recipients / seconds),
@@ -112,9 +237,11 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
         machine: c0.machine !== undefined && c1.machine !== undefined ? round((c1.machine - c0.machine) / wall, 2) : null,
       },
       pass: { seconds: seconds <= 5, rss: r.maxRssMB <= 150, redis: perRecipient <= 150 },
+      tsx,
+      cli,
     };
   } finally {
-    await stopAll([child]);
+    await stopAll([tsxChild]);
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
     unhookDir();
@@ -124,16 +251,20 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
 export function formatCampaign(r: CampaignBenchResult): string {
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   return [
-    `Campaign from CSV: ${r.recipients.toLocaleString('en')} recipients (${(r.csvBytes / 1e6).toFixed(1)} MB CSV) → ${r.chunks} SendSms chunks, no worker running`,
+    `Campaign from CSV: ${r.recipients.toLocaleString('en')} recipients (${(r.csvBytes / 1e6).toFixed(1)} MB CSV) → ${r.chunks} SendSms chunks, no worker running; producer ${r.producerRuntime}`,
     `  campaign() seconds                  ${r.seconds.toFixed(2).padStart(6)}   (${r.recipientsPerSecond.toLocaleString('en')} recipients/s)   target <= 5  ${mark(r.pass.seconds)}`,
     `  producer peak RSS (MB)              ${r.producerPeakRssMB.toFixed(1).padStart(6)}   (${r.producerReadyRssMB.toFixed(1)} MB when ready; heap peak ${r.producerHeapPeakMB.used} used / ${r.producerHeapPeakMB.total} MB total)   target <= 150  ${mark(r.pass.rss)}`,
     `  Redis bytes per recipient           ${r.redisBytesPerRecipient.toFixed(1).padStart(6)}   (used_memory +${r.redisUsedMemoryDeltaMB} MB, ${r.redisKeys} keys)   target <= 150  ${mark(r.pass.redis)}`,
     `  CPU (cores) during the campaign: redis ${r.cpu.redis}; whole machine ${r.cpu.machine ?? '?'}`,
+    ...(r.tsx
+      ? [`  same child under tsx:               peak RSS ${r.tsx.producerPeakRssMB.toFixed(1)} MB (${r.tsx.producerReadyRssMB.toFixed(1)} MB when ready), ${r.tsx.seconds.toFixed(2)} s`]
+      : []),
+    ...(r.cli ? [`  smsq campaign --yes (compiled CLI): peak RSS ${r.cli.peakRssMB.toFixed(1)} MB, ${r.cli.seconds.toFixed(2)} s for the whole command`] : []),
   ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { json, values } = parseFlags(process.argv.slice(2), ['recipients']);
+  const { json, values } = parseFlags(process.argv.slice(2), ['recipients', 'compare']);
   bounded(runCampaign(values as Partial<CampaignOptions>), 300_000, 'the campaign bench')
     .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatCampaign(r)))
     .catch((err: unknown) => {

@@ -2,6 +2,8 @@
  * The producer of the campaign bench, alone in its process so `process.resourceUsage().maxRSS` is
  * the producer's peak. Request `run` {file, request} → reads the CSV with `readRecipientsCsv` and
  * enqueues it with `producer.campaign()`; answers the time, the result and the memory figures.
+ * The bench runs it compiled with plain node (as a service runs smsq's producer) and, for
+ * comparison, under tsx like the other bench children.
  */
 import { Redis } from 'ioredis';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
