@@ -6,8 +6,8 @@
  * - A fresh private Redis; no worker runs. A child process (bench/support/campaign-child.ts) runs
  *   `producer.campaign(readRecipientsCsv(file), {marketing template, shared params})`.
  * - The child runs as a service that imports smsq runs it: compiled by tsc with the settings of
- *   `npm run build` (into .bench/campaign-build/, incrementally) and started with plain `node`,
- *   default V8 settings. Those are the headline figures.
+ *   `npm run build` (into node_modules/.cache/smsq-bench-campaign/, incrementally) and started with
+ *   plain `node`, default V8 settings. Those are the headline figures.
  * - For comparison (skipped with `--compare 0`), on the same file and a flushed Redis:
  *   - the same child under tsx (`node --import tsx`, as the other benches run): tsx's loader runs
  *     in a second V8 isolate, ~35 MB that no user process carries;
@@ -22,7 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { cpuSeconds, onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, parseFlags, round, startBenchEmulator } from './support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
@@ -81,19 +81,21 @@ async function writeCsv(file: string, count: number): Promise<void> {
   await once(out, 'finish');
 }
 
-const BUILD_DIR = join(REPO_ROOT, '.bench', 'campaign-build');
+const BUILD_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'smsq-bench-campaign');
 
 /**
  * Compiles the campaign child and the CLI with tsc and the compiler options of `npm run build`
- * (tsconfig.build.json) into .bench/campaign-build/out (git-ignored; incremental after the first
- * run). Inside the repository, so the compiled files resolve node_modules as dist/ does.
+ * (tsconfig.build.json) into node_modules/.cache/smsq-bench-campaign/out (out of git, lint and
+ * the package; incremental after the first run). Under the repository, so the compiled files
+ * resolve node_modules as dist/ does.
  */
 function compile(withCli: boolean): { child: string; cli: string } {
   mkdirSync(BUILD_DIR, { recursive: true });
+  const fromBuild = (path: string) => relative(BUILD_DIR, join(REPO_ROOT, path));
   const config = {
-    extends: '../../tsconfig.build.json',
-    compilerOptions: { outDir: 'out', rootDir: '../..', declaration: false, incremental: true, tsBuildInfoFile: 'out/tsconfig.tsbuildinfo' },
-    include: ['../../bench/support/campaign-child.ts', ...(withCli ? ['../../src/cli/main.ts'] : [])],
+    extends: fromBuild('tsconfig.build.json'),
+    compilerOptions: { outDir: 'out', rootDir: fromBuild('.'), declaration: false, incremental: true, tsBuildInfoFile: 'out/tsconfig.tsbuildinfo' },
+    include: [fromBuild('bench/support/campaign-child.ts'), ...(withCli ? [fromBuild('src/cli/main.ts')] : [])],
   };
   writeFileSync(join(BUILD_DIR, 'tsconfig.json'), `${JSON.stringify(config, null, 2)}\n`);
   const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { cwd: REPO_ROOT, encoding: 'utf8' });
