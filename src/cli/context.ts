@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { z } from 'zod';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { openSmsRuntime, type SmsRuntime } from '../runtime/sms-runtime.js';
+import type { SmsRuntime } from '../runtime/sms-runtime.js';
 import type { SmsOutcome } from '../sms/types.js';
 import type { SmsError } from '../sms/errors.js';
 import { ApiCallError, EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
@@ -93,7 +93,9 @@ export class CliContext {
   /** The SMS runtime, opened on first use and closed when the command ends. */
   sms(): Promise<SmsRuntime> {
     if (!this.runtime) {
-      const opening = openSmsRuntime({ config: this.config, logger: this.logger });
+      const { config, logger } = this; // a bad environment throws here, before anything is opened
+      // Loaded here, not at the top: the SDK is ~45 MB that commands without API calls never need.
+      const opening = import('../runtime/sms-runtime.js').then(({ openSmsRuntime }) => openSmsRuntime({ config, logger }));
       this.runtime = opening;
       this.onClose(async () => (await opening).close());
     }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import { loadCommands } from './commands/index.js';
 import { CliContext, type CliDeps } from './context.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
 
@@ -29,10 +29,11 @@ function readVersion(): string {
 }
 
 /**
- * The `smsq` program with every command of {@link COMMANDS} registered. Commander never exits the
- * process: its errors surface as {@link CommanderError} from `parseAsync` (see {@link runCli}).
+ * The `smsq` program with `commands` registered (default: those `argv` needs, see
+ * {@link loadCommands}). Commander never exits the process: its errors surface as
+ * {@link CommanderError} from `parseAsync` (see {@link runCli}).
  */
-export function createProgram(deps: CliDeps, context: CliContext = new CliContext(deps)): Command {
+export async function createProgram(deps: CliDeps, context: CliContext = new CliContext(deps), argv: readonly string[] = []): Promise<Command> {
   const program = new Command('smsq')
     .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue. Exit codes: 0 ok, 1 the API refused, 2 bad flags or environment.')
     .version(readVersion(), '-V, --version')
@@ -43,7 +44,7 @@ export function createProgram(deps: CliDeps, context: CliContext = new CliContex
     })
     .showSuggestionAfterError(true)
     .helpCommand(true);
-  for (const command of COMMANDS) command.register(program, context);
+  for (const command of await loadCommands(argv)) command.register(program, context);
   return program;
 }
 
@@ -53,7 +54,7 @@ export function createProgram(deps: CliDeps, context: CliContext = new CliContex
  */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const context = new CliContext(deps);
-  const program = createProgram(deps, context);
+  const program = await createProgram(deps, context, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return context.exitCode;

@@ -1,39 +1,43 @@
 /**
  * Every `smsq` command. Adding one: write `src/cli/commands/<name>.ts` exporting
- * `register(program, ctx)` (see signs.ts), import it here and add it to the list.
+ * `register(program, ctx)` (see signs.ts) and add it to the list with the command names it
+ * registers.
+ *
+ * Modules are loaded when needed: a run of one command loads that command's module only (its
+ * dependencies: the SDK, fastify, Bull Board, the worker are heavy, ~130 MB of RSS for all of
+ * them together); help, and a name that is no command, load them all.
  */
 import type { CommandModule } from '../context.js';
-import * as campaign from './campaign.js';
-import * as details from './details.js';
-import * as emulator from './emulator.js';
-import * as qualifications from './qualifications.js';
-import * as resume from './resume.js';
-import * as sandbox from './sandbox.js';
-import * as send from './send.js';
-import * as sendBatch from './send-batch.js';
-import * as server from './server.js';
-import * as signs from './signs.js';
-import * as stats from './stats.js';
-import * as status from './status.js';
-import * as templates from './templates.js';
-import * as worker from './worker.js';
 
-export const COMMANDS: readonly CommandModule[] = [
+export interface CommandEntry {
+  /** The command names the module registers. */
+  names: readonly string[];
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
   // Sending and following sends.
-  send,
-  sendBatch,
-  campaign,
-  status,
+  { names: ['send'], load: () => import('./send.js') },
+  { names: ['send-batch'], load: () => import('./send-batch.js') },
+  { names: ['campaign'], load: () => import('./campaign.js') },
+  { names: ['status'], load: () => import('./status.js') },
   // Running smsq.
-  sandbox,
-  worker,
-  resume,
-  server,
-  emulator,
+  { names: ['sandbox'], load: () => import('./sandbox.js') },
+  { names: ['worker'], load: () => import('./worker.js') },
+  { names: ['resume'], load: () => import('./resume.js') },
+  { names: ['server'], load: () => import('./server.js') },
+  { names: ['emulator'], load: () => import('./emulator.js') },
   // The account: signatures, templates, details, statistics, qualifications.
-  signs,
-  templates,
-  details,
-  stats,
-  qualifications,
+  { names: ['signs', 'sign'], load: () => import('./signs.js') },
+  { names: ['templates', 'template'], load: () => import('./templates.js') },
+  { names: ['details'], load: () => import('./details.js') },
+  { names: ['stats'], load: () => import('./stats.js') },
+  { names: ['qualifications', 'qualification'], load: () => import('./qualifications.js') },
 ];
+
+/** The modules a run with `argv` needs: the named command's, or all of them. */
+export async function loadCommands(argv: readonly string[]): Promise<CommandModule[]> {
+  const first = argv[0];
+  const named = COMMANDS.find((c) => first !== undefined && c.names.includes(first));
+  return Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
+}
