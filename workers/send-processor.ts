@@ -13,7 +13,7 @@ import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { decideSend } from './send-decision.js';
-import type { CallPacer } from '../src/queue/call-pacer.js';
+import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
   /**
@@ -112,8 +112,17 @@ export function createSendProcessor(d: SendProcessorDeps) {
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
-    const askedAt = performance.now();
-    const claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours), d.pacer?.slotArgs);
+    // The claim reserves the call's slot; the job's priority decides how long it may have to wait
+    // to be let reserve (verification codes never wait behind marketing's slots).
+    const ticket = d.pacer ? await d.pacer.enter(laneOfPriority(job.opts.priority)) : undefined;
+    let claim: Awaited<ReturnType<typeof d.chunks.claim>>;
+    try {
+      claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours), ticket && d.pacer?.slotArgs);
+    } catch (err) {
+      if (ticket) d.pacer?.release(ticket);
+      throw err;
+    }
+    if (ticket && (claim.type !== 'send' || claim.slotWaitMicros === undefined)) d.pacer?.release(ticket);
     switch (claim.type) {
       case 'missing':
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
@@ -171,7 +180,9 @@ export function createSendProcessor(d: SendProcessorDeps) {
     }
 
     const { attempt, outId, payload, kind } = claim;
-    if (d.pacer) await (claim.slotWaitMicros === undefined ? d.pacer.acquire() : d.pacer.awaitReserved(askedAt, claim.slotWaitMicros));
+    if (d.pacer && ticket) {
+      await (claim.slotWaitMicros === undefined ? d.pacer.acquire(ticket.lane) : d.pacer.awaitReserved(ticket, claim.slotWaitMicros));
+    }
     const sentAt = d.clock.now();
     const outcome = await call(d.client, payload, outId);
     const decision = decideSend(outcome);

@@ -59,21 +59,56 @@ export interface CallPacerOptions {
    * average 0.82 × Q with 10 ms, 0.88–0.92 with 20 ms, busiest second 0.95 → 0.98).
    */
   maxLateMs?: number;
+  /** Depth per lane, overriding {@link LANE_DEPTH_MS}. */
+  laneDepthMs?: Partial<Record<PacerLane, number>>;
+}
+
+/**
+ * How far ahead a caller may hold a slot. Slots are handed out first come first served, and every
+ * caller waiting for its slot holds one, so without a bound a verification code would wait behind
+ * the slots of every in-flight marketing job: (processes × concurrency) ÷ Q, 64 ms at 2000/s
+ * (bench/pipeline-priority.ts). A process lets a `bulk` or `normal` caller reserve only while its
+ * own reservations end within the lane's depth; `urgent` callers reserve at once, behind at most
+ * that much (times the number of processes).
+ */
+export type PacerLane = 'urgent' | 'normal' | 'bulk';
+
+/** Default depth per lane (ms): how far ahead of now this process's reservations may reach. */
+export const LANE_DEPTH_MS: Readonly<Record<PacerLane, number>> = Object.freeze({ urgent: Infinity, normal: 100, bulk: 20 });
+
+/** The lane of a calls-queue job from its BullMQ priority (1 verification, 2 notification, 3 the rest). */
+export function laneOfPriority(priority: number | undefined): PacerLane {
+  if (priority === 1) return 'urgent';
+  if (priority === 2) return 'normal';
+  return 'bulk';
+}
+
+/** A caller admitted to reserve a slot with a script of its own (see {@link CallPacer.enter}). */
+export interface SlotTicket {
+  readonly lane: PacerLane;
+  /** `performance.now()` when it was admitted, just before its script is sent. */
+  readonly askedAt: number;
 }
 
 export interface CallPacer {
-  /** Resolves when this caller may make one call. */
-  acquire(): Promise<void>;
+  /** Resolves when this caller may make one call. Default lane `bulk` (look-ups). */
+  acquire(lane?: PacerLane): Promise<void>;
   /** Slot spacing in microseconds. */
   readonly intervalMicros: number;
   /** For a script that reserves the slot along with other work (the send path's claim). */
   readonly slotArgs: PacerSlotArgs;
   /**
-   * Waits for a slot such a script reserved: `askedAt` is `performance.now()` from before the
-   * script was sent, `waitMicros` what `reserveSlot` returned. Takes a new slot (like `acquire`)
-   * when the reservation was refused or this caller woke too late for it.
+   * Waits until this caller may reserve in `lane`, for a script that reserves the slot itself.
+   * Every ticket must end with {@link awaitReserved} or {@link release}.
    */
-  awaitReserved(askedAt: number, waitMicros: number): Promise<void>;
+  enter(lane: PacerLane): Promise<SlotTicket>;
+  /**
+   * Waits for a slot such a script reserved (`waitMicros`: what `reserveSlot` returned). Takes a
+   * new slot (like `acquire`) when the reservation was refused or this caller woke too late for it.
+   */
+  awaitReserved(ticket: SlotTicket, waitMicros: number): Promise<void>;
+  /** Ends a ticket whose script reserved no slot (the chunk was not sent). */
+  release(ticket: SlotTicket): void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -89,9 +124,32 @@ export function pacedRate(qps: number, margin = 0.975): number {
 
 export function createCallPacer(o: CallPacerOptions): CallPacer {
   const intervalMicros = Math.ceil(1e6 / pacedRate(o.qps, o.margin));
+  const spacingMs = intervalMicros / 1000;
   const maxAhead = (o.maxAheadMs ?? 2000) * 1000;
   const maxLate = o.maxLateMs ?? 20;
+  const depth = { ...LANE_DEPTH_MS, ...o.laneDepthMs };
   const reserve = luaScript(o.redis, 'smsqPacerReserve', RESERVE_SCRIPT, 1);
+
+  // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
+  // the reservations it has sent and not heard back from (each will end at least one spacing later).
+  let horizon = 0;
+  let pending = 0;
+  const queueEnd = () => Math.max(horizon, performance.now()) + pending * spacingMs;
+
+  const enter = async (lane: PacerLane): Promise<SlotTicket> => {
+    const limit = depth[lane];
+    // Timers of waiters that fire together run one after another, and each admitted one counts in
+    // `pending` at once, so a crowd of waiters does not overshoot the depth.
+    for (let over = queueEnd() - performance.now() - limit; over > 0; over = queueEnd() - performance.now() - limit) {
+      await sleep(Math.max(1, Math.ceil(over)));
+    }
+    pending++;
+    return { lane, askedAt: performance.now() };
+  };
+  const settle = (ticket: SlotTicket, wait: number | undefined) => {
+    pending--;
+    if (wait !== undefined && wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
+  };
   /** Sleeps until the reserved slot; false when there is none (refused) or it was missed. */
   const untilSlot = async (askedAt: number, wait: number): Promise<boolean> => {
     if (wait < 0) {
@@ -103,18 +161,31 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
     if (wait >= 1000) await sleep(Math.ceil(wait / 1000));
     return performance.now() - slot <= maxLate;
   };
-  const acquire = async () => {
+  const acquire = async (lane: PacerLane = 'bulk') => {
     for (;;) {
-      const asked = performance.now();
-      if (await untilSlot(asked, Number(await reserve(o.key, intervalMicros, maxAhead)))) return;
+      const ticket = await enter(lane);
+      let wait: number;
+      try {
+        wait = Number(await reserve(o.key, intervalMicros, maxAhead));
+      } catch (err) {
+        settle(ticket, undefined);
+        throw err;
+      }
+      settle(ticket, wait);
+      if (await untilSlot(ticket.askedAt, wait)) return;
     }
   };
   return {
     intervalMicros,
     slotArgs: { key: o.key, intervalMicros, maxAheadMicros: maxAhead },
     acquire,
-    async awaitReserved(askedAt, waitMicros) {
-      if (!(await untilSlot(askedAt, waitMicros))) await acquire();
+    enter,
+    async awaitReserved(ticket, waitMicros) {
+      settle(ticket, waitMicros);
+      if (!(await untilSlot(ticket.askedAt, waitMicros))) await acquire(ticket.lane);
+    },
+    release(ticket) {
+      settle(ticket, undefined);
     },
   };
 }
@@ -125,7 +196,8 @@ export function pacedSmsClient(client: SmsClient, pacer: CallPacer): SmsClient {
   for (const name of Object.keys(METHODS) as (keyof SmsClient)[]) {
     const method = client[name] as (...args: unknown[]) => Promise<unknown>;
     paced[name] = async (...args: unknown[]) => {
-      await pacer.acquire();
+      // Look-ups and account calls: the bulk lane, never ahead of a verification code's slot.
+      await pacer.acquire('bulk');
       return method.apply(client, args);
     };
   }

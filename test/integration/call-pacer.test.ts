@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.js';
-import { createCallPacer } from '../../src/queue/call-pacer.js';
+import { createCallPacer, LANE_DEPTH_MS } from '../../src/queue/call-pacer.js';
 import { chunkIdOf, createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { maxInSlidingWindow } from '../../src/queue/rate-window.js';
@@ -81,10 +81,10 @@ describe('slots reserved by the claim script', () => {
       ...Array.from({ length: 64 }, async () => {
         while (next < 200) {
           const id = chunkIdOf('sp', String(next++));
-          const asked = performance.now();
+          const ticket = await pacer.enter('urgent');
           const claim = await chunks.claim(id, 'sp', 0, pacer.slotArgs);
           if (claim.type !== 'send' || claim.slotWaitMicros === undefined) throw new Error(`claim ${id}: ${claim.type}`);
-          await pacer.awaitReserved(asked, claim.slotWaitMicros);
+          await pacer.awaitReserved(ticket, claim.slotWaitMicros);
           times.push(performance.now());
         }
       }),
@@ -108,6 +108,28 @@ describe('slots reserved by the claim script', () => {
     const plain = await chunks.claim(chunkIdOf('sp', 'x'), 'sp');
     expect(plain).toMatchObject({ type: 'send', slotWaitMicros: undefined });
     expect(await a.get(keys.pacer())).toBe(before);
+  });
+});
+
+describe('lanes', () => {
+  it('a verification code waits behind at most the bulk lane depth, not behind every bulk caller', async () => {
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:lanes`, qps: 100 });
+    const spacingMs = pacer.intervalMicros / 1000; // ~10.4 ms
+    let bulkDone = 0;
+    // 40 look-ups at once: first come first served, they would hold ~400 ms of slots.
+    const bulk = Array.from({ length: 40 }, async () => {
+      await pacer.acquire('bulk');
+      bulkDone++;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    await pacer.acquire('urgent');
+    const waited = performance.now() - t0;
+    expect(bulkDone).toBeLessThan(25); // the look-ups were still waiting
+    // Behind the bulk lane's 20 ms of reservations, not behind ~30 look-ups (~300 ms).
+    expect(waited).toBeLessThan(LANE_DEPTH_MS.bulk + 3 * spacingMs + 15);
+    await Promise.all(bulk);
+    expect(bulkDone).toBe(40);
   });
 });
 
