@@ -6,10 +6,10 @@
  * share of the overhead apart from the queue's.
  * Config: {redisUrl, queue, concurrency, qps, ...SDK config}. Requests: `start`, `cpu`.
  */
-import DysmsapiModule, * as $Dysmsapi from '@alicloud/dysmsapi20170525';
+import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { resolveClientOptions, sdkConfig, sdkRuntime } from '../../src/sms/client.js';
+import { createBareSdk } from './bare-sdk.js';
 import { JOB_RETENTION } from '../../src/queue/calls-queue.js';
 import { childConfig, cpuSeconds, serveChild } from './children.js';
 import type { SdkLoopConfig } from './sdk-loop-child.js';
@@ -28,15 +28,7 @@ export interface FloorJobData {
 }
 
 const cfg = childConfig<BullmqFloorConfig>();
-const resolved = resolveClientOptions({
-  endpoint: cfg.endpoint,
-  protocol: 'http',
-  readTimeoutMs: cfg.readTimeoutMs,
-  credential: { kind: 'access-key', accessKeyId: cfg.accessKeyId, accessKeySecret: cfg.accessKeySecret },
-});
-const Dysmsapi = (typeof DysmsapiModule.default === 'function' ? DysmsapiModule.default : DysmsapiModule) as typeof DysmsapiModule.default;
-const sdk = new Dysmsapi(sdkConfig(resolved));
-const runtime = sdkRuntime(resolved);
+const { sdk, runtime } = createBareSdk(cfg);
 
 const connection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
 const queue = new Queue(cfg.queue, { connection, prefix: cfg.prefix, defaultJobOptions: { ...JOB_RETENTION } });

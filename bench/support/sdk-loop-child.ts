@@ -4,8 +4,8 @@
  * client configures the SDK (same endpoint, timeouts, User-Agent, no retries).
  * Requests: `run` {count, concurrency, phoneBase} → {ms, ok, failed, cpuSeconds}.
  */
-import DysmsapiModule, * as $Dysmsapi from '@alicloud/dysmsapi20170525';
-import { resolveClientOptions, sdkConfig, sdkRuntime } from '../../src/sms/client.js';
+import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
+import { createBareSdk } from './bare-sdk.js';
 import { childConfig, cpuSeconds, serveChild } from './children.js';
 
 export interface SdkLoopConfig {
@@ -33,15 +33,7 @@ export interface SdkLoopResult {
 }
 
 const cfg = childConfig<SdkLoopConfig>();
-const resolved = resolveClientOptions({
-  endpoint: cfg.endpoint,
-  protocol: 'http',
-  readTimeoutMs: cfg.readTimeoutMs,
-  credential: { kind: 'access-key', accessKeyId: cfg.accessKeyId, accessKeySecret: cfg.accessKeySecret },
-});
-const Dysmsapi = (typeof DysmsapiModule.default === 'function' ? DysmsapiModule.default : DysmsapiModule) as typeof DysmsapiModule.default;
-const sdk = new Dysmsapi(sdkConfig(resolved));
-const runtime = sdkRuntime(resolved);
+const { sdk, runtime } = createBareSdk(cfg);
 
 async function run({ count, concurrency, phoneBase }: SdkLoopRun): Promise<SdkLoopResult> {
   let next = 0;
