@@ -111,7 +111,14 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const clock = o.clock ?? systemClock;
   const instrumented = o.metrics ? instrumentSmsClient(o.client, o.metrics) : o.client;
   const pacing = (o.rateLimiting ?? 'pacer') === 'pacer';
-  const pacer = pacing ? createCallPacer({ redis: o.connection, key: createKeys(o.prefix ?? DEFAULT_PREFIX).pacer(), qps: o.qps }) : undefined;
+  const pacer = pacing
+    ? createCallPacer({
+        redis: o.connection,
+        key: createKeys(o.prefix ?? DEFAULT_PREFIX).pacer(),
+        qps: o.qps,
+        onWait: o.metrics ? (lane, seconds) => o.metrics?.recordLimiterWait(`pacer-${lane}`, seconds) : undefined,
+      })
+    : undefined;
   // The pacer waits outside the instrumented client, so call latency is the API's alone.
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const prefix = o.prefix ?? DEFAULT_PREFIX;

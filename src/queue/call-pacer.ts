@@ -61,6 +61,8 @@ export interface CallPacerOptions {
   maxLateMs?: number;
   /** Depth per lane, overriding {@link LANE_DEPTH_MS}. */
   laneDepthMs?: Partial<Record<PacerLane, number>>;
+  /** Told, for every call, how long its caller waited in all (lane and slot), in seconds. */
+  onWait?: (lane: PacerLane, seconds: number) => void;
 }
 
 /**
@@ -86,6 +88,8 @@ export function laneOfPriority(priority: number | undefined): PacerLane {
 /** A caller admitted to reserve a slot with a script of its own (see {@link CallPacer.enter}). */
 export interface SlotTicket {
   readonly lane: PacerLane;
+  /** `performance.now()` when the caller asked to enter its lane. */
+  readonly enteredAt: number;
   /** `performance.now()` when it was admitted, just before its script is sent. */
   readonly askedAt: number;
 }
@@ -136,7 +140,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
   let pending = 0;
   const queueEnd = () => Math.max(horizon, performance.now()) + pending * spacingMs;
 
-  const enter = async (lane: PacerLane): Promise<SlotTicket> => {
+  const enter = async (lane: PacerLane, enteredAt = performance.now()): Promise<SlotTicket> => {
     const limit = depth[lane];
     // Timers of waiters that fire together run one after another, and each admitted one counts in
     // `pending` at once, so a crowd of waiters does not overshoot the depth.
@@ -144,8 +148,9 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
       await sleep(Math.max(1, Math.ceil(over)));
     }
     pending++;
-    return { lane, askedAt: performance.now() };
+    return { lane, enteredAt, askedAt: performance.now() };
   };
+  const waited = (ticket: SlotTicket) => o.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
   const settle = (ticket: SlotTicket, wait: number | undefined) => {
     pending--;
     if (wait !== undefined && wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
@@ -161,9 +166,9 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
     if (wait >= 1000) await sleep(Math.ceil(wait / 1000));
     return performance.now() - slot <= maxLate;
   };
-  const acquire = async (lane: PacerLane = 'bulk') => {
+  const acquire = async (lane: PacerLane = 'bulk', enteredAt = performance.now()) => {
     for (;;) {
-      const ticket = await enter(lane);
+      const ticket = await enter(lane, enteredAt);
       let wait: number;
       try {
         wait = Number(await reserve(o.key, intervalMicros, maxAhead));
@@ -172,17 +177,18 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
         throw err;
       }
       settle(ticket, wait);
-      if (await untilSlot(ticket.askedAt, wait)) return;
+      if (await untilSlot(ticket.askedAt, wait)) return waited(ticket);
     }
   };
   return {
     intervalMicros,
     slotArgs: { key: o.key, intervalMicros, maxAheadMicros: maxAhead },
-    acquire,
-    enter,
+    acquire: (lane) => acquire(lane),
+    enter: (lane) => enter(lane),
     async awaitReserved(ticket, waitMicros) {
       settle(ticket, waitMicros);
-      if (!(await untilSlot(ticket.askedAt, waitMicros))) await acquire(ticket.lane);
+      if (await untilSlot(ticket.askedAt, waitMicros)) waited(ticket);
+      else await acquire(ticket.lane, ticket.enteredAt);
     },
     release(ticket) {
       settle(ticket, undefined);

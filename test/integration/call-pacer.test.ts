@@ -113,7 +113,8 @@ describe('slots reserved by the claim script', () => {
 
 describe('lanes', () => {
   it('a verification code waits behind at most the bulk lane depth, not behind every bulk caller', async () => {
-    const pacer = createCallPacer({ redis: a, key: `${prefix}:lanes`, qps: 100 });
+    const waits: { lane: string; seconds: number }[] = [];
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:lanes`, qps: 100, onWait: (lane, seconds) => waits.push({ lane, seconds }) });
     const spacingMs = pacer.intervalMicros / 1000; // ~10.4 ms
     let bulkDone = 0;
     // 40 look-ups at once: first come first served, they would hold ~400 ms of slots.
@@ -130,6 +131,12 @@ describe('lanes', () => {
     expect(waited).toBeLessThan(LANE_DEPTH_MS.bulk + 3 * spacingMs + 15);
     await Promise.all(bulk);
     expect(bulkDone).toBe(40);
+    // Every call reports its whole wait (lane and slot), for /metrics.
+    expect(waits.filter((w) => w.lane === 'bulk')).toHaveLength(40);
+    const urgent = waits.filter((w) => w.lane === 'urgent');
+    expect(urgent).toHaveLength(1);
+    expect(urgent[0]!.seconds * 1000).toBeCloseTo(waited, -1);
+    expect(Math.max(...waits.map((w) => w.seconds))).toBeGreaterThan(0.3); // the last look-up waited for ~40 slots
   });
 });
 
