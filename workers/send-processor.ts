@@ -192,8 +192,9 @@ export function createSendProcessor(d: SendProcessorDeps) {
       fields: Record<string, string | number>,
       extra: { windowEndsAt?: number; ok?: boolean } = {},
     ) => {
-      const outcome = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: d.retentionSeconds } : undefined;
-      const t = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending', 'unknown'], to, fields, windowEndsAt: extra.windowEndsAt, outcome });
+      // Counted towards auto-pause by the same script that settles the chunk.
+      const counted = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: d.retentionSeconds } : undefined;
+      const t = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending', 'unknown'], to, fields, windowEndsAt: extra.windowEndsAt, outcome: counted });
       if (t.applied && t.pauseReason) log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
       return t;
     };
