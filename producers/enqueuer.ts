@@ -73,9 +73,10 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
 
     async addChunks(sendId, kind, firstIndex, payloads) {
       if (payloads.length === 0) return;
-      const p = redis.pipeline();
-      payloads.forEach((payload, i) => chunks.create(p, { sendId, index: String(firstIndex + i), kind, payload }, retentionSeconds));
-      await execOrThrow(p.exec());
+      await chunks.create(
+        payloads.map((payload, i) => ({ sendId, index: String(firstIndex + i), kind, payload })),
+        retentionSeconds,
+      );
       await queue.addBulk(
         payloads.map((_, i) => {
           const chunkId = chunkIdOf(sendId, String(firstIndex + i));

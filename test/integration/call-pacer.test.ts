@@ -71,9 +71,10 @@ describe('slots reserved by the claim script', () => {
     const pacer = createCallPacer({ redis: b, key: keys.pacer(), qps });
     // 200 single-number chunks claimed with a slot (the send path) while 100 look-ups acquire
     // theirs the other way (reconcile and receipts), 64 + 16 callers at once.
-    const p = a.pipeline();
-    for (let i = 0; i < 200; i++) chunks.create(p, { sendId: 'sp', index: String(i), kind: 'verification', payload: { api: 'SendSms', phones: ['13800000000'], signName: 's', templateCode: 'T' } }, 600);
-    await p.exec();
+    await chunks.create(
+      Array.from({ length: 200 }, (_, i) => ({ sendId: 'sp', index: String(i), kind: 'verification' as const, payload: { api: 'SendSms' as const, phones: ['13800000000'], signName: 's', templateCode: 'T' } })),
+      600,
+    );
     const times: number[] = [];
     let next = 0;
     let looks = 100;
@@ -101,9 +102,7 @@ describe('slots reserved by the claim script', () => {
     const span = Math.max(...times) - Math.min(...times);
     expect(span).toBeGreaterThanOrEqual((299 * pacer.intervalMicros) / 1000 - SLACK_MS);
     // A claim without slot arguments reserves nothing.
-    const p2 = a.pipeline();
-    chunks.create(p2, { sendId: 'sp', index: 'x', kind: 'verification', payload: { api: 'SendSms', phones: ['13800000000'], signName: 's', templateCode: 'T' } }, 600);
-    await p2.exec();
+    await chunks.create([{ sendId: 'sp', index: 'x', kind: 'verification', payload: { api: 'SendSms', phones: ['13800000000'], signName: 's', templateCode: 'T' } }], 600);
     const before = await a.get(keys.pacer());
     const plain = await chunks.claim(chunkIdOf('sp', 'x'), 'sp');
     expect(plain).toMatchObject({ type: 'send', slotWaitMicros: undefined });

@@ -37,9 +37,7 @@ afterEach(async () => {
 
 /** Writes a chunk of `phones` and takes it to `accepted` the way the send path does. */
 async function acceptChunk(sendId: string, index: string, phones: string[]): Promise<string> {
-  const p = redis.pipeline();
-  chunks.create(p, { sendId, index, kind: 'notification', payload: { api: 'SendSms', phones, signName: 's', templateCode: 'T' } }, 3600);
-  await p.exec();
+  await chunks.create([{ sendId, index, kind: 'notification', payload: { api: 'SendSms', phones, signName: 's', templateCode: 'T' } }], 3600);
   const chunkId = chunkIdOf(sendId, index);
   const claim = await chunks.claim(chunkId, sendId);
   if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
@@ -135,9 +133,7 @@ describe('accepting transition', () => {
     await redis.hset(keys.send('s5'), 'sendId', 's5', 'control', 'active');
     const outcome = (ok: boolean) => ({ ok, window: 3, maxFailureRatio: 0.5, ttlSeconds: 60 });
     const settle = async (index: string, to: 'accepted' | 'failed', ok: boolean) => {
-      const p = redis.pipeline();
-      chunks.create(p, { sendId: 's5', index, kind: 'marketing', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }, 3600);
-      await p.exec();
+      await chunks.create([{ sendId: 's5', index, kind: 'marketing', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }], 3600);
       const claim = await chunks.claim(chunkIdOf('s5', index), 's5');
       if (claim.type !== 'send') throw new Error(claim.type);
       return chunks.transition(chunkIdOf('s5', index), 's5', { outId: claim.outId, from: ['sending'], to, fields: { code: ok ? 'OK' : 'isv.X' }, outcome: outcome(ok) });
