@@ -23,9 +23,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import DysmsapiModule, * as $Dysmsapi from '@alicloud/dysmsapi20170525';
+import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { SANDBOX_ACCESS_KEY } from '../src/config.js';
-import { createSmsClient, resolveClientOptions, sdkConfig, sdkRuntime, type SmsClientOptions } from '../src/sms/client.js';
+import { createSdk, createSmsClient, resolveClientOptions, type SmsClientOptions } from '../src/sms/client.js';
 
 const CHILD_FLAG = '--emulator-child';
 
@@ -137,10 +137,7 @@ async function main(): Promise<void> {
     const templateParam = { code: '123456' };
 
     // A: the bare SDK, configured exactly as the wrapper configures it.
-    const resolved = resolveClientOptions(options);
-    const Dysmsapi = (typeof DysmsapiModule.default === 'function' ? DysmsapiModule.default : DysmsapiModule) as typeof DysmsapiModule.default;
-    const sdk = new Dysmsapi(sdkConfig(resolved));
-    const runtime = sdkRuntime(resolved);
+    const { sdk, runtime } = createSdk(resolveClientOptions(options));
     const phonesJoined = phoneNumbers.join(',');
     const paramJson = JSON.stringify(templateParam);
     const bare: Call = async (i) => {

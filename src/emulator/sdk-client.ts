@@ -2,18 +2,14 @@
  * The official SDK pointed at an emulator: what the integration tests and benchmarks use to talk to
  * it exactly as production code talks to Alibaba.
  */
-import DysmsapiModule from '@alicloud/dysmsapi20170525';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { SANDBOX_ACCESS_KEY } from '../config.js';
+import { DysmsapiSdk } from '../sms/client.js';
 import type { EmulatorAccessKey } from './types.js';
 
-/**
- * The SDK's client class: the CommonJS module's `default` export. Node's ESM loader hands over
- * `module.exports` (class under `.default`), bundler-style interop (vitest) the class itself.
- */
-const moduleDefault = (DysmsapiModule as { default?: unknown }).default;
-export const DysmsapiClient = (typeof moduleDefault === 'function' ? moduleDefault : DysmsapiModule) as typeof DysmsapiModule.default;
-export type DysmsapiClient = InstanceType<typeof DysmsapiModule.default>;
+/** The SDK's client class (resolved once, in src/sms/client.ts). */
+export const DysmsapiClient = DysmsapiSdk;
+export type DysmsapiClient = InstanceType<typeof DysmsapiSdk>;
 
 export interface EmulatorSdkClientOptions {
   /** Default `SANDBOX_ACCESS_KEY`. */

@@ -49,9 +49,10 @@ function cjsDefault<T>(mod: { default: T }): T {
   const d = (mod as { default?: unknown }).default;
   return (typeof d === 'function' ? d : mod) as T;
 }
-const Dysmsapi = cjsDefault(DysmsapiModule);
+/** The SDK's client class, whatever the module interop (also for the emulator's test client). */
+export const DysmsapiSdk = cjsDefault(DysmsapiModule);
 const Credential = cjsDefault(CredentialModule);
-type SdkClient = InstanceType<typeof Dysmsapi>;
+type SdkClient = InstanceType<typeof DysmsapiSdk>;
 
 /** Which credentials the client signs with. */
 export type SmsCredential =
@@ -173,7 +174,7 @@ class DefaultChainCredential extends Credential {
   }
 }
 
-/** The SDK config for resolved options; exported for the benchmark's bare-SDK baseline. */
+/** The SDK config for resolved options. */
 export function sdkConfig(o: ResolvedSmsClientOptions): $OpenApiUtil.Config {
   const config = new $OpenApiUtil.Config({
     endpoint: o.endpoint,
@@ -191,6 +192,14 @@ export function sdkConfig(o: ResolvedSmsClientOptions): $OpenApiUtil.Config {
     config.credential = new DefaultChainCredential();
   }
   return config;
+}
+
+/**
+ * The official SDK client and its runtime options exactly as {@link createSmsClient} uses them: for
+ * the benchmarks' bare-SDK baselines, which must differ from smsq only by smsq's own code.
+ */
+export function createSdk(o: ResolvedSmsClientOptions): { sdk: SdkClient; runtime: RuntimeOptions } {
+  return { sdk: new DysmsapiSdk(sdkConfig(o)), runtime: sdkRuntime(o) };
 }
 
 /** The SDK's runtime options for resolved options: no automatic retries, our timeouts. */
@@ -316,8 +325,7 @@ const toQualification = (b: $Dysmsapi.QuerySingleSmsQualificationResponseBody): 
  */
 export function createSmsClient(opts: SmsClientOptions): SmsClient {
   const o = resolveClientOptions(opts);
-  const sdk: SdkClient = new Dysmsapi(sdkConfig(o));
-  const runtime = sdkRuntime(o);
+  const { sdk, runtime } = createSdk(o);
   const logger = opts.logger;
 
   function answer<B extends Body, T>(op: string, status: number | undefined, body: B | undefined, map: (b: B) => T): SmsOutcome<T> {
