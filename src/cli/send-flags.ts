@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Producer } from '../../producers/producer.js';
 import type { SendStatus } from '../queue/send-store.js';
+import { countIn, UNSENT_STATES } from '../receipts/completion.js';
 import type { CliContext } from './context.js';
 
 /** A JSON object of string values, given as one flag. */
@@ -22,15 +23,12 @@ export function jsonParamsFlag(fix: string) {
   });
 }
 
-/** States in which a recipient still waits for an outcome. */
-const PENDING = ['queued', 'sending', 'unknown'] as const;
-
 /** Polls a send's status (every 250 ms) until no recipient is pending; shows progress on stderr. */
 export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean): Promise<SendStatus> {
   let last = '';
   for (;;) {
     const s = await producer.getStatus(sendId);
-    const pending = PENDING.reduce((n, k) => n + s.counts[k], 0);
+    const pending = countIn(s.counts, UNSENT_STATES);
     const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending`;
     if (!quiet && line !== last) ctx.note(line);
     last = line;

@@ -1,8 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../queue/keys.js';
 
-/** Recipient states that still wait for an outcome. */
-export const PENDING_STATES = ['queued', 'sending', 'unknown', 'accepted'] as const;
+/** Recipient states not yet handed to Dysmsapi for good (an `unknown` attempt may still be resent). */
+export const UNSENT_STATES = ['queued', 'sending', 'unknown'] as const;
+
+/** Recipient states that still wait for an outcome: the unsent, and the accepted awaiting a receipt. */
+export const PENDING_STATES = [...UNSENT_STATES, 'accepted'] as const;
+
+/** How many recipients of `counts` are in one of `states`. */
+export function countIn(counts: Readonly<Record<(typeof PENDING_STATES)[number], number>>, states: readonly (typeof PENDING_STATES)[number][]): number {
+  return states.reduce((n, k) => n + counts[k], 0);
+}
 
 /**
  * Notices when a send has no recipient left without an outcome, so its callback (if it has one)

@@ -10,7 +10,7 @@ import { createSmsWorker } from '../../../workers/sms-worker.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../emulator/index.js';
 import { createRedisConnection } from '../../queue/connection.js';
 import type { SendStatus } from '../../queue/send-store.js';
-import { PENDING_STATES } from '../../receipts/completion.js';
+import { countIn, PENDING_STATES } from '../../receipts/completion.js';
 import { redisAnswers, startPrivateRedis } from '../../runtime/private-redis.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -93,7 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
         for (;;) {
           statuses.length = 0;
           for (const s of sends) statuses.push(await producer.getStatus(s.id));
-          const pending = statuses.reduce((n, st) => n + PENDING_STATES.reduce((m, k) => m + st.counts[k], 0), 0);
+          const pending = statuses.reduce((n, st) => n + countIn(st.counts, PENDING_STATES), 0);
           ctx.note(`${((Date.now() - started) / 1000).toFixed(1)} s: ${statuses.map((st, i) => `${sends[i]!.name}: ${st.counts.delivered} delivered, ${st.counts.failed} failed`).join(' | ')}${pending ? ` | ${pending} waiting` : ''}`);
           if (pending === 0) break;
           await new Promise((r) => setTimeout(r, 1000));

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../queue/send-store.js';
 import type { RecipientState } from '../../queue/send-recipients.js';
-import { PENDING_STATES } from '../../receipts/completion.js';
+import { countIn, PENDING_STATES, UNSENT_STATES } from '../../receipts/completion.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
@@ -34,9 +34,6 @@ function renderStatus(status: SendStatus): string {
   ]);
 }
 
-const pendingOf = (s: SendStatus) => PENDING_STATES.reduce((n, k) => n + s.counts[k], 0);
-/** Recipients not yet handed to Dysmsapi or whose hand-off is not settled (`accepted` ones wait for receipts only). */
-const unsentOf = (s: SendStatus) => s.counts.queued + s.counts.sending + s.counts.unknown;
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -60,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
               else ctx.print(`${new Date().toISOString()}  ${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
               last = line;
             }
-            const left = flags.until === 'sent' ? unsentOf(status) : pendingOf(status);
+            const left = countIn(status.counts, flags.until === 'sent' ? UNSENT_STATES : PENDING_STATES);
             if (left === 0 && status.send.state !== 'enqueuing') break;
             await new Promise((r) => setTimeout(r, 1000));
             status = await producer.getStatus(flags.sendId);
