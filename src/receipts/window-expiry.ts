@@ -26,21 +26,16 @@ export function createWindowExpiry(d: WindowExpiryDeps): ExpireChunk {
     const { sendId } = chunk;
     const phones = chunk.payload.phones;
     const receipts = await d.recipients.getMany(sendId, phones);
-    let expired = 0;
-    let pending: number | undefined;
-    for (let i = 0; i < phones.length; i++) {
-      if (receipts[i]) continue;
-      const r = await d.recipients.apply(sendId, chunkId, phones[i] as string, {
-        state: 'expired',
-        code: 'SMSQ_RECEIPT_WINDOW',
-        receivedAt: undefined,
-        source: 'window',
-      });
-      if (r.status === 'applied') {
-        expired++;
-        pending = r.pending;
-      }
-    }
+    // All at once (ioredis writes them together): one round trip for a chunk, not one per number.
+    const results = await Promise.all(
+      phones
+        .filter((_, i) => !receipts[i])
+        .map((phone) => d.recipients.apply(sendId, chunkId, phone, { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' })),
+    );
+    // Each apply answers the pending count after it; the last one Redis ran saw the fewest.
+    const pendings = results.flatMap((r) => (r.status === 'applied' ? [r.pending] : []));
+    const expired = pendings.length;
+    const pending = expired ? Math.min(...pendings) : undefined;
     if (expired) {
       log.info({ sendId, chunkId, expired }, 'receipt window ended: recipients without a receipt are expired');
       await d.completion.check(sendId, pending);
