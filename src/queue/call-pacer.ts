@@ -59,8 +59,6 @@ export interface CallPacerOptions {
    * average 0.82 × Q with 10 ms, 0.88–0.92 with 20 ms, busiest second 0.95 → 0.98).
    */
   maxLateMs?: number;
-  /** Depth per lane, overriding {@link LANE_DEPTH_MS}. */
-  laneDepthMs?: Partial<Record<PacerLane, number>>;
   /** Told, for every call, how long its caller waited in all (lane and slot), in seconds. */
   onWait?: (lane: PacerLane, seconds: number) => void;
 }
@@ -131,7 +129,6 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
   const spacingMs = intervalMicros / 1000;
   const maxAhead = (o.maxAheadMs ?? 2000) * 1000;
   const maxLate = o.maxLateMs ?? 20;
-  const depth = { ...LANE_DEPTH_MS, ...o.laneDepthMs };
   const reserve = luaScript(o.redis, 'smsqPacerReserve', RESERVE_SCRIPT, 1);
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
@@ -141,7 +138,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
   const queueEnd = () => Math.max(horizon, performance.now()) + pending * spacingMs;
 
   const enter = async (lane: PacerLane, enteredAt = performance.now()): Promise<SlotTicket> => {
-    const limit = depth[lane];
+    const limit = LANE_DEPTH_MS[lane];
     // Timers of waiters that fire together run one after another, and each admitted one counts in
     // `pending` at once, so a crowd of waiters does not overshoot the depth.
     for (let over = queueEnd() - performance.now() - limit; over > 0; over = queueEnd() - performance.now() - limit) {

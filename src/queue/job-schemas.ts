@@ -36,7 +36,6 @@ export const jobIds = Object.freeze({
   reconcile: (chunkId: string, attempt: number, look: number) => `r.${chunkId}.a${attempt}.l${look}`,
   receipt: (d: { chunkId: string; look: number; cursor: number; dateIndex: number; page: number }) =>
     `q.${d.chunkId}.l${d.look}.c${d.cursor}.d${d.dateIndex}.p${d.page}`,
-  expire: (chunkId: string) => `x.${chunkId}`,
   callback: (sendId: string) => `cb.${sendId}`,
 });
 
