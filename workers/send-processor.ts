@@ -4,7 +4,7 @@ import type { CallJobDeps } from './call-job-deps.js';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../src/queue/keys.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
-import { chunkIdOf, type NewChunk } from '../src/queue/chunk-store.js';
+import { chunkIdOf, type ClaimResult, type NewChunk } from '../src/queue/chunk-store.js';
 import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { SendJobData } from '../src/queue/job-schemas.js';
 import type { MessageKind } from '../src/queue/kinds.js';
@@ -115,7 +115,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
     // to be let reserve (verification codes never wait behind marketing's slots).
     const ticket = d.pacer ? await d.pacer.enter(laneOfPriority(job.opts.priority)) : undefined;
-    let claim: Awaited<ReturnType<typeof d.chunks.claim>>;
+    let claim: ClaimResult;
     try {
       claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours), ticket && d.pacer?.slotArgs);
     } catch (err) {
