@@ -28,6 +28,13 @@ export interface Enqueuer {
   createSend(record: SendRecord): Promise<void>;
   /** Writes chunks `firstIndex..` and their jobs; chunk records before jobs, so no job is orphaned. */
   addChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
+  /**
+   * `addChunks` in two steps, for a caller that sends the chunk records together with other writes
+   * of the same send: the jobs of chunks `firstIndex..firstIndex + count - 1` may be added only
+   * once `writeChunks` of those chunks has resolved.
+   */
+  writeChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
+  addJobs(sendId: string, kind: MessageKind, firstIndex: number, count: number): Promise<void>;
   finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
   /** Records opted-out numbers as `suppressed` recipients of the send (idempotent). */
   recordSuppressed(sendId: string, phones: readonly string[]): Promise<void>;
@@ -72,13 +79,22 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
     },
 
     async addChunks(sendId, kind, firstIndex, payloads) {
+      await this.writeChunks(sendId, kind, firstIndex, payloads);
+      await this.addJobs(sendId, kind, firstIndex, payloads.length);
+    },
+
+    async writeChunks(sendId, kind, firstIndex, payloads) {
       if (payloads.length === 0) return;
       await chunks.create(
         payloads.map((payload, i) => ({ sendId, index: String(firstIndex + i), kind, payload })),
         retentionSeconds,
       );
+    },
+
+    async addJobs(sendId, kind, firstIndex, count) {
+      if (count === 0) return;
       await queue.addBulk(
-        payloads.map((_, i) => {
+        Array.from({ length: count }, (_, i) => {
           const chunkId = chunkIdOf(sendId, String(firstIndex + i));
           const data: SendJobData = { sendId, chunkId };
           return { name: JOB.send, data, opts: { jobId: jobIds.send(chunkId, 1), priority: PRIORITY[kind] } };
@@ -104,9 +120,13 @@ export function createCountingEnqueuer(): Enqueuer & { calls: Record<ChunkPayloa
   return {
     calls,
     async createSend() {},
-    async addChunks(_sendId, _kind, _first, payloads) {
+    async addChunks(sendId, kind, first, payloads) {
+      await this.writeChunks(sendId, kind, first, payloads);
+    },
+    async writeChunks(_sendId, _kind, _first, payloads) {
       for (const p of payloads) calls[p.api]++;
     },
+    async addJobs() {},
     async finish() {},
     async recordSuppressed() {},
     async recordRejected() {},

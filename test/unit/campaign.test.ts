@@ -16,11 +16,15 @@ function recorder() {
   let totals: unknown;
   const enqueuer: Enqueuer = {
     async createSend() {},
-    async addChunks(_sendId, _kind, first, payloads) {
+    async addChunks(sendId, kind, first, payloads) {
+      await this.writeChunks(sendId, kind, first, payloads);
+    },
+    async writeChunks(_sendId, _kind, first, payloads) {
       expect(first).toBe(chunks.length);
       // Copies: the campaign hands the payloads over and keeps no reference to them.
       chunks.push(...payloads.map((p) => structuredClone(p)));
     },
+    async addJobs() {},
     async finish(_sendId, t) {
       totals = t;
     },
