@@ -9,6 +9,8 @@
  *    context).
  * 3. A 1,000,000-recipient campaign from CSV: time, producer peak RSS, Redis bytes per recipient.
  * 4. Priority latency: verification codes while a marketing backlog drains at Q.
+ * 5. Receipts: look-ups per recipient (query and push modes), Redis memory per recipient in flight.
+ * 6. Redis memory per single-number send, with Redis's defaults and with hash-max-listpack-value 256.
  *
  * Q defaults to 2000. The limiter figures measure the limiter only while the machine has CPU to
  * spare at the cap; once the workers, redis-server and the emulator saturate the cores, the average
@@ -24,6 +26,7 @@ import { formatLimiter, runLimiter, type LimiterResult } from './pipeline-limite
 import { formatOverhead, runOverhead, type OverheadResult } from './pipeline-overhead.js';
 import { formatPriority, runPriority, type PriorityResult } from './pipeline-priority.js';
 import { benchReceipts, formatReceipts, type ReceiptsFigures } from './receipts.js';
+import { formatSendMemory, runSendMemory, type SendMemoryResult } from './send-memory.js';
 import { bounded } from './support/pipeline.js';
 
 const args = process.argv.slice(2);
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
   const campaign = await section<CampaignBenchResult>('campaign', 180_000, () => runCampaign(), formatCampaign);
   const priority = await section<PriorityResult>('priority', 180_000, () => runPriority({ qps: Q }), formatPriority);
   const receipts = await section<ReceiptsFigures>('receipts', 300_000, () => benchReceipts({ recipients: 20_000 }), formatReceipts);
+  const sendMemory = await section<SendMemoryResult>('send memory', 120_000, () => runSendMemory(), formatSendMemory);
 
   const rows: [string, string, string][] = [];
   const add = (label: string, value: string | undefined, target: string) => rows.push([label, value ?? 'did not run', target]);
@@ -112,6 +116,8 @@ async function main(): Promise<void> {
   add('receipts: QuerySendDetails per recipient, query mode', rc && `${rc.queryMode.queriesPerRecipient}`, '<= 1.2');
   add('receipts: QuerySendDetails per recipient, push mode', rc && `${rc.pushMode.queriesPerRecipient}`, '0');
   add('receipts: Redis bytes per in-flight recipient', rc && `${rc.redisBytesPerInFlightRecipient} (+${rc.redisBytesPerReceiptEntry} once final)`, '(measure)');
+  const sm = sendMemory.result;
+  add('Redis bytes per single-number send (with listpack 256)', sm && sm.runs.map((r) => r.bytesPerSend).join(' (') + ')', '(measure)');
   const total = Math.round((Date.now() - started) / 1000);
 
   if (json) {
@@ -127,6 +133,7 @@ async function main(): Promise<void> {
           campaign,
           priority,
           receipts,
+          sendMemory,
           summary: rows.map(([figure, value, target]) => ({ figure, value, target })),
           seconds: total,
         },
