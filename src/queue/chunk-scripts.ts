@@ -125,8 +125,16 @@ if state ~= ARGV[3] then
 end
 if ARGV[3] == 'accepted' and ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV[6], chunkId) end
 local reason = ''
-if ARGV[7] ~= '' then
-  local window = tonumber(ARGV[8])
+local window = tonumber(ARGV[8])
+local judged = ARGV[7] ~= ''
+if judged then
+  -- A send known to have fewer chunks than the window is never judged (a verification code is a
+  -- one-chunk send): keep no list for it. While a campaign is enqueuing its count is not known yet.
+  local s = redis.call('HMGET', KEYS[7], 'state', 'chunks')
+  local chunks = tonumber(s[2] or '')
+  if s[1] and s[1] ~= 'enqueuing' and chunks and chunks < window then judged = false end
+end
+if judged then
   redis.call('LPUSH', KEYS[6], ARGV[7])
   redis.call('LTRIM', KEYS[6], 0, window - 1)
   redis.call('EXPIRE', KEYS[6], ARGV[10])

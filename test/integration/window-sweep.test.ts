@@ -150,4 +150,26 @@ describe('accepting transition', () => {
     // No window entry without an accepting transition that asks for one.
     expect(await redis.zcard(keys.receiptWindow())).toBe(0);
   });
+
+  it('keeps no outcomes for a send known to have fewer chunks than the window, and keeps them while a send is enqueuing', async () => {
+    const outcome = { ok: false, window: 3, maxFailureRatio: 0.5, ttlSeconds: 60 };
+    const settle = async (sendId: string) => {
+      await chunks.create([{ sendId, index: '0', kind: 'verification', payload: { api: 'SendSms', phones: ['13500000001'], signName: 's', templateCode: 'T' } }], 3600);
+      const claim = await chunks.claim(chunkIdOf(sendId, '0'), sendId);
+      if (claim.type !== 'send') throw new Error(claim.type);
+      return chunks.transition(chunkIdOf(sendId, '0'), sendId, { outId: claim.outId, from: ['sending'], to: 'failed', fields: { code: 'isv.X' }, outcome });
+    };
+    // A one-chunk send (a verification code): never judged, so no list.
+    await redis.hset(keys.send('one'), 'sendId', 'one', 'state', 'active', 'chunks', '1');
+    expect(await settle('one')).toEqual({ applied: true, from: 'sending' });
+    expect(await redis.exists(keys.sendOutcomes('one'))).toBe(0);
+    // A campaign still enqueuing says chunks 0 so far: counted.
+    await redis.hset(keys.send('streaming'), 'sendId', 'streaming', 'state', 'enqueuing', 'chunks', '0');
+    await settle('streaming');
+    expect(await redis.lrange(keys.sendOutcomes('streaming'), 0, -1)).toEqual(['0']);
+    // As many chunks as the window: counted.
+    await redis.hset(keys.send('three'), 'sendId', 'three', 'state', 'active', 'chunks', '3');
+    await settle('three');
+    expect(await redis.llen(keys.sendOutcomes('three'))).toBe(1);
+  });
 });
