@@ -1,19 +1,13 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { isLookedUp, type ReceiptPolicies } from '../../src/receipts/receipt-policy.js';
 import type { RecipientState } from '../../src/queue/send-recipients.js';
 import { ingestFor, startReceiver } from '../support/ingest.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
-let h: Harness | undefined;
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-  await h?.close();
-  h = undefined;
-});
+const harnesses = harnessPerTest();
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const ALL: ReceiptPolicies = {
@@ -46,7 +40,7 @@ async function untilCounts(harness: Harness, sendId: string, want: Record<string
 
 describe('receipts by QuerySendDetails', () => {
   it('delivered: one look-up per recipient once receipts are final', async () => {
-    h = await createHarness({ label: 'rc-deliv', emulator: { delivery: { delayMs: 50, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-deliv', emulator: { delivery: { delayMs: 50, failureRatio: 0 } } });
     const res = await h.producer.send({ ...NOTE, phones: phones(20, 13830000000) });
     await h.startWorker({ receiptPolicies: ALL, ...fast() });
     await untilCounts(h, res.sendId, { delivered: 20, accepted: 0 });
@@ -57,7 +51,7 @@ describe('receipts by QuerySendDetails', () => {
   });
 
   it('failed: the carrier code is kept', async () => {
-    h = await createHarness({ label: 'rc-fail', emulator: { delivery: { delayMs: 20, failureRatio: 1 } } });
+    const h = await harnesses.create({ label: 'rc-fail', emulator: { delivery: { delayMs: 20, failureRatio: 1 } } });
     const res = await h.producer.send({ ...NOTE, phones: phones(5, 13831000000) });
     await h.startWorker({ receiptPolicies: ALL, ...fast() });
     await untilCounts(h, res.sendId, { failed: 5, accepted: 0 });
@@ -66,7 +60,7 @@ describe('receipts by QuerySendDetails', () => {
   });
 
   it('waiting, then final: looks again on the back-off schedule', async () => {
-    h = await createHarness({ label: 'rc-wait', emulator: { delivery: { delayMs: 700, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-wait', emulator: { delivery: { delayMs: 700, failureRatio: 0 } } });
     const res = await h.producer.send({ ...NOTE, phones: phones(3, 13832000000) });
     await h.startWorker({ receiptPolicies: ALL, ...fast([150, 400, 1000], 5000) });
     await untilCounts(h, res.sendId, { delivered: 3 });
@@ -75,7 +69,7 @@ describe('receipts by QuerySendDetails', () => {
   });
 
   it('receipt window: recipients without a final receipt expire with the reason', async () => {
-    h = await createHarness({ label: 'rc-expire', emulator: { delivery: { delayMs: 60_000, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-expire', emulator: { delivery: { delayMs: 60_000, failureRatio: 0 } } });
     const res = await h.producer.send({ ...NOTE, phones: phones(4, 13833000000) });
     await h.startWorker({ receiptPolicies: ALL, ...fast([200], 1200) });
     await untilCounts(h, res.sendId, { expired: 4, accepted: 0 });
@@ -84,7 +78,7 @@ describe('receipts by QuerySendDetails', () => {
   });
 
   it('samples a share of marketing recipients when configured', async () => {
-    h = await createHarness({ label: 'rc-sample', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-sample', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
     const list = phones(400, 13834000000);
     const policy = { mode: 'sample' as const, sampleRate: 0.1 };
     const res = await h.producer.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'x' }, kind: 'marketing', phones: list });
@@ -101,11 +95,11 @@ describe('receipts by QuerySendDetails', () => {
 
 describe('pushed reports', () => {
   it('push mode: receipts arrive by SmsReport push with no look-up at all', async () => {
-    h = await createHarness({ label: 'rc-push', emulator: { delivery: { delayMs: 50, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-push', emulator: { delivery: { delayMs: 50, failureRatio: 0 } } });
     const { ingest, close } = ingestFor(h);
-    closers.push(close);
+    harnesses.defer(close);
     const receiver = await startReceiver(async (body) => (await ingest.applyReports(body), 200));
-    closers.push(receiver.close);
+    harnesses.defer(receiver.close);
     h.emulator.configure({ reportUrl: receiver.url });
     const res = await h.producer.send({ ...NOTE, phones: phones(10, 13835000000) });
     await h.startWorker({ receiptPolicies: NONE, ...fast() });
@@ -114,9 +108,9 @@ describe('pushed reports', () => {
   });
 
   it('a report before the look-up makes it unnecessary; one after it changes nothing', async () => {
-    h = await createHarness({ label: 'rc-before', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-before', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
     const { ingest, close } = ingestFor(h);
-    closers.push(close);
+    harnesses.defer(close);
     const [a, b] = ['13836000001', '13836000002'];
     const res = await h.producer.send({ ...NOTE, phones: [a, b] });
     await h.startWorker({ receiptPolicies: ALL, ...fast([800], 5000) });
@@ -144,9 +138,9 @@ describe('pushed reports', () => {
   });
 
   it('duplicate and out-of-order pushes are idempotent; a final state never goes back', async () => {
-    h = await createHarness({ label: 'rc-dup' });
+    const h = await harnesses.create({ label: 'rc-dup' });
     const { ingest, close } = ingestFor(h);
-    closers.push(close);
+    harnesses.defer(close);
     const phone = '13837000001';
     const res = await h.producer.send({ ...NOTE, phones: [phone] });
     await h.startWorker({ receiptPolicies: NONE, ...fast() });
@@ -166,11 +160,11 @@ describe('pushed reports', () => {
   });
 
   it('a report resolves a lost answer as accepted: nothing is resent', async () => {
-    h = await createHarness({ label: 'rc-lost', readTimeoutMs: 300, emulator: { delivery: { delayMs: 30, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-lost', readTimeoutMs: 300, emulator: { delivery: { delayMs: 30, failureRatio: 0 } } });
     const { ingest, close } = ingestFor(h);
-    closers.push(close);
+    harnesses.defer(close);
     const receiver = await startReceiver(async (body) => (await ingest.applyReports(body), 200));
-    closers.push(receiver.close);
+    harnesses.defer(receiver.close);
     h.emulator.configure({ reportUrl: receiver.url });
     h.emulator.setFaults([{ kind: 'lost-answer', delayMs: 3000 }]);
     const res = await h.producer.send({ ...NOTE, phones: ['13838000001'] });
@@ -184,9 +178,9 @@ describe('pushed reports', () => {
 
 describe('opt-out replies', () => {
   it('TD / T / 退订 suppress marketing, not notifications', async () => {
-    h = await createHarness({ label: 'rc-optout' });
+    const h = await harnesses.create({ label: 'rc-optout' });
     const { ingest, close } = ingestFor(h);
-    closers.push(close);
+    harnesses.defer(close);
     const [x, y, z] = ['13839000001', '13839000002', '13839000003'];
     expect(await ingest.applyReplies([
       { phone_number: x, content: ' td ', send_time: '2026-11-24 10:00:00', dest_code: '1', sequence_id: 1 },
@@ -212,7 +206,7 @@ describe('opt-out replies', () => {
 
 describe('events and callbacks', () => {
   it('publishes every change on a stream that a consumer group reads', async () => {
-    h = await createHarness({ label: 'rc-events', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-events', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
     const consumer = await h.producer.events({ group: 'orders', consumer: 'c1' });
     const res = await h.producer.send({ ...NOTE, phones: ['13840000001'] });
     await h.startWorker({ receiptPolicies: ALL, ...fast() });
@@ -226,7 +220,7 @@ describe('events and callbacks', () => {
   });
 
   it("calls the send's callback URL with the final state, signed, retrying after a failure", async () => {
-    h = await createHarness({ label: 'rc-callback', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-callback', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
     const secret = 'a-very-secret-callback-key';
     const got: { body: unknown; ok: boolean }[] = [];
     const receiver = await startReceiver((body, headers, raw) => {
@@ -235,10 +229,10 @@ describe('events and callbacks', () => {
       got.push({ body, ok: headers['x-smsq-signature'] === expected });
       return got.length === 1 ? 503 : 200; // the first try fails
     });
-    closers.push(receiver.close);
+    harnesses.defer(receiver.close);
     const { createProducer } = await import('../../producers/producer.js');
     const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
-    closers.push(() => producer.close());
+    harnesses.defer(() => producer.close());
     const res = await producer.send({ ...NOTE, phones: ['13841000001', '13841000002'], callbackUrl: receiver.url });
     await h.startWorker({ receiptPolicies: ALL, ...fast(), callbackSecret: secret });
     await waitFor(() => got.length >= 2, 'the callback to be retried and delivered', 20_000);
@@ -249,13 +243,13 @@ describe('events and callbacks', () => {
   });
 
   it('a cancelled send completes too: its callback reports the cancelled recipients', async () => {
-    h = await createHarness({ label: 'rc-cancel-cb', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const h = await harnesses.create({ label: 'rc-cancel-cb', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
     const got: unknown[] = [];
     const receiver = await startReceiver((body) => (got.push(body), 200));
-    closers.push(receiver.close);
+    harnesses.defer(receiver.close);
     const { createProducer } = await import('../../producers/producer.js');
     const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
-    closers.push(() => producer.close());
+    harnesses.defer(() => producer.close());
     // 30 single-number verification chunks at 5 calls a second: most are still queued at the cancel.
     const res = await producer.send({
       signName: N.sign,

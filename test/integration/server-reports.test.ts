@@ -2,11 +2,11 @@
  * The server's pushed-report endpoints (SmsReport, SmsUp) and campaign controls, through
  * fastify's inject() against real Redis, a real worker and the emulator.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
 import { ingestFor } from '../support/ingest.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
 const TOKEN = 'test-api-token-0123456789';
@@ -15,18 +15,12 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const NONE = { mode: 'none', sampleRate: 0 } as const;
 
-let h: Harness | undefined;
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-  await h?.close();
-  h = undefined;
-});
+const harnesses = harnessPerTest();
 
 async function setup(label: string): Promise<{ harness: Harness; app: SmsqServer }> {
-  h = await createHarness({ label });
+  const h = await harnesses.create({ label });
   const { ingest, close } = ingestFor(h);
-  closers.push(close);
+  harnesses.defer(close);
   const app = await buildServer({
     redis: h.redis,
     prefix: h.prefix,
@@ -36,7 +30,7 @@ async function setup(label: string): Promise<{ harness: Harness; app: SmsqServer
     dashboard: { token: 'dashboard-token-0123456789' },
     reports: { ingest, token: REPORT_TOKEN },
   });
-  closers.push(() => app.close());
+  harnesses.defer(() => app.close());
   return { harness: h, app };
 }
 

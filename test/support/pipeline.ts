@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { afterEach } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
@@ -85,6 +86,30 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       redis.disconnect();
       await emulator.close();
       if (running.length) throw new Error(`${running.length} worker(s) still running after close`);
+    },
+  };
+}
+
+/**
+ * One harness per test of a file: `create` starts it, `defer` hands over what the test started
+ * beside it (receivers, ingest servers, producers). After each test those close first, in order,
+ * then the harness.
+ */
+export function harnessPerTest(): { create(opts?: HarnessOptions): Promise<Harness>; defer(close: () => Promise<void>): void } {
+  let current: Harness | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) await c();
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    async create(opts) {
+      current = await createHarness(opts);
+      return current;
+    },
+    defer(close) {
+      closers.push(close);
     },
   };
 }
