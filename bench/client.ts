@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { SANDBOX_ACCESS_KEY } from '../src/config.js';
 import { createSdk, createSmsClient, resolveClientOptions, type SmsClientOptions } from '../src/sms/client.js';
+import { runLanes } from './support/lanes.js';
+import { median } from './support/pipeline.js';
 
 const CHILD_FLAG = '--emulator-child';
 
@@ -99,28 +101,17 @@ function childCpuMicros(child: ChildProcess): Promise<number> {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 type Call = (i: number) => Promise<boolean>;
 
 async function round(call: Call, count: number, concurrency: number): Promise<{ ms: number; ok: number; failed: number; cpuShare: number }> {
-  let next = 0;
   let ok = 0;
   let failed = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      if (await call(i)) ok++;
-      else failed++;
-    }
-  };
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await runLanes(count, concurrency, async (i) => {
+    if (await call(i)) ok++;
+    else failed++;
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = process.cpuUsage(cpu0);
   return { ms, ok, failed, cpuShare: (cpu.user + cpu.system) / 1000 / ms };

@@ -5,7 +5,7 @@
  * - Writes a CSV of N distinct mainland numbers (header `phone`) in a temp dir.
  * - A fresh private Redis; no worker runs. A child process (bench/support/campaign-child.ts) runs
  *   `producer.campaign(readRecipientsCsv(file), {marketing template, shared params})`.
- * - The child runs as a service that imports smsq runs it: compiled by tsc with the settings of
+ * - The child runs as a service that imports smsq would run it: compiled by tsc with the settings of
  *   `npm run build` (into node_modules/.cache/smsq-bench-campaign/, incrementally) and started with
  *   plain `node`, default V8 settings. Those are the headline figures.
  * - For comparison (skipped with `--compare 0`), on the same file and a flushed Redis:
@@ -23,7 +23,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileS
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { cpuSeconds, onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
+import { onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, parseFlags, round, startBenchEmulator } from './support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
 import type { CampaignChildConfig, CampaignChildResult, CampaignRun } from './support/campaign-child.js';
@@ -184,15 +184,15 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       request: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' }, kind: 'marketing', name: 'bench 1M' },
     };
     let before = 0;
-    let c0 = { redis: 0, machine: machineBusySeconds(), self: cpuSeconds() };
+    let c0: { redis: number; machine: number | undefined } = { redis: 0, machine: undefined };
     let t0 = 0;
     const r = await runCompiledChild(built.child, cfg, run, async () => {
       before = await redis.usedMemory();
-      c0 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds(), self: cpuSeconds() };
+      c0 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds() };
       t0 = performance.now();
     });
     const wall = (performance.now() - t0) / 1000;
-    const c1 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds(), self: cpuSeconds() };
+    const c1 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds() };
     const after = await redis.usedMemory();
     const keys = await admin.dbsize();
     const check = (x: CampaignChildResult) => {

@@ -53,7 +53,7 @@ export interface OverheadOptions {
   concurrency: number;
   /** Calls per round. */
   count: number;
-  /** Measured A/B pairs (after one warm-up round of each). */
+  /** Measured rounds of each variant, interleaved A B C (after one warm-up round of each). */
   pairs: number;
   /** SMS_QPS of the worker: its limiter stays well above what one process reaches. */
   qps: number;

@@ -101,7 +101,15 @@ async function runMode(redis: PrivateRedis, mode: 'query' | 'push', recipients: 
   const worker = createSmsWorker({ connection, client, logger, prefix, qps: 4500, concurrency: 32, readTimeoutMs: 3000, receiptPolicies, receiptSchedule });
   await worker.start();
   // In flight: every recipient accepted, no receipt recorded yet.
-  await waitFor(async () => (await producer.getStatus(res.sendId)).counts.queued + (await producer.getStatus(res.sendId)).counts.sending === 0 || undefined, 'all accepted', 60_000, 20);
+  await waitFor(
+    async () => {
+      const { counts } = await producer.getStatus(res.sendId);
+      return counts.queued + counts.sending === 0 || undefined;
+    },
+    'all accepted',
+    60_000,
+    20,
+  );
   const inFlightBytes = (await redis.usedMemory()) - before;
   await waitFor(async () => {
     const s = await producer.getStatus(res.sendId);

@@ -4,12 +4,11 @@
  * backstop, finished-job retention), whose processor only makes the SDK call: no pacer, no chunk
  * state machine, no follow-ups. What one BullMQ job per call costs on its own, to put smsq's own
  * share of the overhead apart from the queue's.
- * Config: {redisUrl, queue, concurrency, qps, ...SDK config}. Requests: `start`, `cpu`.
+ * Config: {redisUrl, prefix, queue, concurrency, qps, ...SDK config}. Requests: `start`, `cpu`.
  */
-import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createBareSdk } from './bare-sdk.js';
+import { bareSendRequest, createBareSdk } from './bare-sdk.js';
 import { JOB_RETENTION } from '../../src/queue/calls-queue.js';
 import { childConfig, cpuSeconds, serveChild } from './children.js';
 import type { SdkLoopConfig } from './sdk-loop-child.js';
@@ -35,14 +34,7 @@ const queue = new Queue(cfg.queue, { connection, prefix: cfg.prefix, defaultJobO
 const worker = new Worker(
   cfg.queue,
   async (job: Job<FloorJobData>) => {
-    const r = new $Dysmsapi.SendSmsRequest({
-      phoneNumbers: job.data.phone,
-      signName: cfg.signName,
-      templateCode: cfg.templateCode,
-      templateParam: JSON.stringify(cfg.templateParam),
-      outId: `floor-${job.id}`,
-    });
-    const res = await sdk.sendSmsWithOptions(r, runtime);
+    const res = await sdk.sendSmsWithOptions(bareSendRequest(cfg, job.data.phone, `floor-${job.id}`), runtime);
     if (res.body?.code !== 'OK') throw new Error(`SendSms answered ${res.body?.code}`);
     return { bizId: res.body.bizId };
   },

@@ -9,6 +9,7 @@ import type { MessageKind } from '../../src/queue/kinds.js';
 import type { Producer } from '../../producers/producer.js';
 import type { WorkerConfigBase } from '../../test/support/worker-from-config.js';
 import { spawnChild, type BenchChild } from './children.js';
+import { runLanes } from './lanes.js';
 
 export const N = DEFAULT_FIXTURE_NAMES;
 export const BENCH_PREFIX = '{smsq}';
@@ -83,15 +84,9 @@ export async function enqueueSingles(
   inFlight = 64,
 ): Promise<string[]> {
   const ids: string[] = new Array<string>(numbers.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < numbers.length) {
-      const i = next++;
-      const r = await producer.send({ phones: [numbers[i] as string], kind, ...shape });
-      ids[i] = r.sendId;
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, lane));
+  await runLanes(numbers.length, inFlight, async (i) => {
+    ids[i] = (await producer.send({ phones: [numbers[i] as string], kind, ...shape })).sendId;
+  });
   return ids;
 }
 

@@ -1,10 +1,8 @@
 /**
  * A bench worker process: `createSmsWorker` over `createSmsClient`, with a silent logger. Started
  * by `startWorkerChild` (pipeline.ts); takes jobs after the `start` request.
- * Requests: `start`, `cpu` (CPU seconds so far), `loop` (event-loop delay since the last `loop`),
- * `stop` (graceful close).
+ * Requests: `start`, `cpu` (CPU seconds so far).
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies } from '../../src/receipts/receipt-policy.js';
 import { workerFromConfig } from '../../test/support/worker-from-config.js';
 import { childConfig, cpuSeconds, serveChild } from './children.js';
@@ -17,8 +15,6 @@ const receiptPolicies: ReceiptPolicies =
 const { worker, connection } = workerFromConfig(cfg, { receiptPolicies, name: `bench-${process.pid}` });
 await connection.ping();
 
-const loopDelay = monitorEventLoopDelay({ resolution: 5 });
-loopDelay.enable();
 let started = false;
 serveChild(
   {
@@ -27,19 +23,9 @@ serveChild(
         started = true;
         await worker.start();
       }
-      loopDelay.reset();
-      return { window: worker.window };
-    },
-    cpu: () => cpuSeconds(),
-    loop() {
-      const r = { meanMs: loopDelay.mean / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
-      loopDelay.reset();
-      return r;
-    },
-    async stop() {
-      await worker.close();
       return true;
     },
+    cpu: () => cpuSeconds(),
   },
   { pid: process.pid, window: worker.window },
   async () => {
