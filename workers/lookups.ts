@@ -1,7 +1,6 @@
-import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
-import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
+import type { Job } from 'bullmq';
 import type { SmsError } from '../src/sms/errors.js';
-import type { AccountGuard } from './account-guard.js';
+import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
 
 /** QuerySendDetails records near midnight may carry either date: look this far either side. */
@@ -19,19 +18,9 @@ export async function failLookup(
   e: SmsError,
   job: Job,
   token: string | undefined,
-  d: { queue: Queue; guard: AccountGuard; metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait'> },
+  d: PauseDeps,
 ): Promise<never> {
-  if (e.errorClass === 'throttled') {
-    const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
-    await d.queue.rateLimit(ms);
-    d.metrics?.recordLimiterWait('throttled', ms / 1000);
-    throw Worker.RateLimitError();
-  }
-  if (e.errorClass === 'account') {
-    await d.guard.block(e.code, e.message);
-    d.metrics?.recordLimiterWait('account', 0);
-    await job.moveToDelayed(Date.now() + 1000, token);
-    throw new DelayedError();
-  }
+  if (e.errorClass === 'throttled') return pauseEveryWorker(d, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+  if (e.errorClass === 'account') return blockAccount(d, job, token, e.code, e.message);
   throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
 }

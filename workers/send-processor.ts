@@ -1,5 +1,5 @@
 import type { Logger } from '../src/logger.js';
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../src/queue/keys.js';
@@ -12,6 +12,7 @@ import type { SendStore } from '../src/queue/send-store.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
+import { blockAccount, pauseEveryWorker } from './account-pauses.js';
 import { decideSend } from './send-decision.js';
 import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
 
@@ -114,15 +115,16 @@ export function createSendProcessor(d: SendProcessorDeps) {
 
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
     // to be let reserve (verification codes never wait behind marketing's slots).
-    const ticket = d.pacer ? await d.pacer.enter(laneOfPriority(job.opts.priority)) : undefined;
+    const held = d.pacer ? { pacer: d.pacer, ticket: await d.pacer.enter(laneOfPriority(job.opts.priority)) } : undefined;
     let claim: ClaimResult;
     try {
-      claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours), ticket && d.pacer?.slotArgs);
+      claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours), held?.pacer.slotArgs);
     } catch (err) {
-      if (ticket) d.pacer?.release(ticket);
+      held?.pacer.release(held.ticket);
       throw err;
     }
-    if (ticket && (claim.type !== 'send' || claim.slotWaitMicros === undefined)) d.pacer?.release(ticket);
+    // Only a claim that sends reserved a slot (the script reserves it with the attempt).
+    if (held && claim.type !== 'send') held.pacer.release(held.ticket);
     switch (claim.type) {
       case 'missing':
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
@@ -180,9 +182,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
     }
 
     const { attempt, outId, payload, kind } = claim;
-    if (d.pacer && ticket) {
-      await (claim.slotWaitMicros === undefined ? d.pacer.acquire(ticket.lane) : d.pacer.awaitReserved(ticket, claim.slotWaitMicros));
-    }
+    if (held) await held.pacer.awaitReserved(held.ticket, claim.slotWaitMicros);
     const sentAt = d.clock.now();
     const outcome = await call(d.client, payload, outId);
     const decision = decideSend(outcome);
@@ -227,17 +227,12 @@ export function createSendProcessor(d: SendProcessorDeps) {
       case 'block-account':
         // Nothing was sent: put the chunk back and keep the job until the account is fixed.
         await settle('queued', { code: decision.code });
-        await d.guard.block(decision.code, decision.message);
-        d.metrics?.recordLimiterWait('account', 0);
-        await job.moveToDelayed(Date.now() + 1000, token);
-        throw new DelayedError();
+        return blockAccount(d, job, token, decision.code, decision.message);
       case 'throttle':
         // Not accepted: slow every worker down, then this job runs again.
         await settle('queued', { code: decision.code });
-        await d.queue.rateLimit(decision.retryAfterMs);
-        d.metrics?.recordLimiterWait('throttled', decision.retryAfterMs / 1000);
         log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
-        throw Worker.RateLimitError();
+        return pauseEveryWorker(d, decision.retryAfterMs);
       case 'flow-control': {
         if (payload.phones.length > 1) {
           const children = await splitChunk(sendId, chunkId, kind, claim.index, payload, outId);

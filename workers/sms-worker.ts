@@ -81,7 +81,7 @@ export interface SmsWorkerOptions {
   autoPause?: { window: number; failureRatio: number } | null;
   /** How often a parked (paused) or quiet-hours job re-checks, at most (ms). Default 60000. */
   recheckMs?: number;
-  /** Housekeeping jobs (expiry, callbacks) in flight. Default 4. */
+  /** Housekeeping jobs (callbacks; receipt-window expiry jobs queued by earlier versions) in flight. Default 4. */
   housekeepingConcurrency?: number;
   /** Records every Dysmsapi call, throttle pause and receipt for the server's /metrics. Optional. */
   metrics?: CallMetricsRecorder;
@@ -104,25 +104,26 @@ export interface SmsWorker {
 }
 
 /**
- * Builds the worker of the calls queue: one job is one Dysmsapi call, so BullMQ's global rate
- * limit (shared through Redis by every worker process) counts every call of the account.
+ * Builds the worker of the calls queue: one job is one Dysmsapi call, so one limiter shared
+ * through Redis by every worker process (the call pacer, or BullMQ's global rate limit in
+ * `window` mode) counts every call of the account.
  */
 export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const clock = o.clock ?? systemClock;
+  const prefix = o.prefix ?? DEFAULT_PREFIX;
+  const keys = createKeys(prefix);
   const instrumented = o.metrics ? instrumentSmsClient(o.client, o.metrics) : o.client;
   const pacing = (o.rateLimiting ?? 'pacer') === 'pacer';
   const pacer = pacing
     ? createCallPacer({
         redis: o.connection,
-        key: createKeys(o.prefix ?? DEFAULT_PREFIX).pacer(),
+        key: keys.pacer(),
         qps: o.qps,
         onWait: o.metrics ? (lane, seconds) => o.metrics?.recordLimiterWait(`pacer-${lane}`, seconds) : undefined,
       })
     : undefined;
   // The pacer waits outside the instrumented client, so call latency is the API's alone.
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
-  const prefix = o.prefix ?? DEFAULT_PREFIX;
-  const keys = createKeys(prefix);
   const log = o.logger.child({ component: 'worker' });
   const queue = createCallsQueue({ connection: o.connection, prefix });
   const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix });
@@ -241,7 +242,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     },
   );
 
-  // No Dysmsapi calls here, so no limiter: expiry and callbacks never wait behind sends.
+  // No Dysmsapi calls here, so no limiter: callbacks never wait behind sends.
   const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, processHousekeeping, {
     ...common,
     concurrency: o.housekeepingConcurrency ?? 4,

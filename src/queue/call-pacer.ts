@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
+import { SMS_CLIENT_METHODS } from '../sms/actions.js';
 import type { SmsClient } from '../sms/types.js';
+import { PRIORITY } from './kinds.js';
 import { luaScript } from './lua.js';
 
 /**
  * Paces Dysmsapi calls across every process: before each call, a Lua script reserves the next free
- * slot on one Redis clock (`TIME`), slots `1 / (margin × qps)` seconds apart; the caller sleeps
+ * slot on one Redis clock (`TIME`), slots `1 / pacedRate(qps, margin)` seconds apart; the caller sleeps
  * until its slot and calls. Spacing the calls themselves (not job starts, as BullMQ's window does)
  * is what keeps every sliding second under the cap whatever happens between a job's start and its
  * request. Measured (bench/pipeline-limiter.ts) busiest second and average: see README.
@@ -76,10 +78,10 @@ export type PacerLane = 'urgent' | 'normal' | 'bulk';
 /** Default depth per lane (ms): how far ahead of now this process's reservations may reach. */
 export const LANE_DEPTH_MS: Readonly<Record<PacerLane, number>> = Object.freeze({ urgent: Infinity, normal: 100, bulk: 20 });
 
-/** The lane of a calls-queue job from its BullMQ priority (1 verification, 2 notification, 3 the rest). */
+/** The lane of a calls-queue job from its BullMQ priority (verification, notification, the rest). */
 export function laneOfPriority(priority: number | undefined): PacerLane {
-  if (priority === 1) return 'urgent';
-  if (priority === 2) return 'normal';
+  if (priority === PRIORITY.verification) return 'urgent';
+  if (priority === PRIORITY.notification) return 'normal';
   return 'bulk';
 }
 
@@ -105,10 +107,11 @@ export interface CallPacer {
    */
   enter(lane: PacerLane): Promise<SlotTicket>;
   /**
-   * Waits for a slot such a script reserved (`waitMicros`: what `reserveSlot` returned). Takes a
-   * new slot (like `acquire`) when the reservation was refused or this caller woke too late for it.
+   * Waits for a slot such a script reserved (`waitMicros`: what `reserveSlot` returned; undefined
+   * when it reserved none). Takes a new slot (like `acquire`) when there is none, the reservation
+   * was refused, or this caller woke too late for it.
    */
-  awaitReserved(ticket: SlotTicket, waitMicros: number): Promise<void>;
+  awaitReserved(ticket: SlotTicket, waitMicros: number | undefined): Promise<void>;
   /** Ends a ticket whose script reserved no slot (the chunk was not sent). */
   release(ticket: SlotTicket): void;
 }
@@ -184,7 +187,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
     enter: (lane) => enter(lane),
     async awaitReserved(ticket, waitMicros) {
       settle(ticket, waitMicros);
-      if (await untilSlot(ticket.askedAt, waitMicros)) waited(ticket);
+      if (waitMicros !== undefined && (await untilSlot(ticket.askedAt, waitMicros))) waited(ticket);
       else await acquire(ticket.lane, ticket.enteredAt);
     },
     release(ticket) {
@@ -196,7 +199,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
 /** An SmsClient whose every call first waits for its slot. */
 export function pacedSmsClient(client: SmsClient, pacer: CallPacer): SmsClient {
   const paced = {} as Record<keyof SmsClient, unknown>;
-  for (const name of Object.keys(METHODS) as (keyof SmsClient)[]) {
+  for (const name of SMS_CLIENT_METHODS) {
     const method = client[name] as (...args: unknown[]) => Promise<unknown>;
     paced[name] = async (...args: unknown[]) => {
       // Look-ups and account calls: the bulk lane, never ahead of a verification code's slot.
@@ -206,17 +209,3 @@ export function pacedSmsClient(client: SmsClient, pacer: CallPacer): SmsClient {
   }
   return paced as SmsClient;
 }
-
-/** Every SmsClient method (exhaustive by type), so a new one cannot bypass the pacer. */
-const METHODS = {
-  sendSms: 1,
-  sendBatchSms: 1,
-  querySendDetails: 1,
-  querySendStatistics: 1,
-  querySmsSignList: 1,
-  querySmsTemplateList: 1,
-  getSmsSign: 1,
-  getSmsTemplate: 1,
-  querySmsQualificationRecord: 1,
-  querySingleSmsQualification: 1,
-} as const satisfies Record<keyof SmsClient, 1>;

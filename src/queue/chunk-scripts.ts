@@ -3,7 +3,8 @@ import { RESERVE_SLOT_LUA } from './call-pacer.js';
 /**
  * Lua scripts of the chunk state machine. Each transition of a chunk, the per-send counts and the
  * event that announces it move together in one script, so a worker killed between two Redis calls
- * cannot leave them apart. Time always comes in ARGV (never Redis TIME), so tests control it.
+ * cannot leave them apart. The chunk's time always comes in ARGV, so tests control it; only the
+ * pacer slot the claim reserves reads Redis TIME (one clock for every process).
  *
  * Chunk hash fields: sendId, index, kind, n (recipients), state, attempt, outId, sentAt, bizId,
  * code, payload (JSON), flowRetries, resolvedBy, children, createdAt, updatedAt.
@@ -127,12 +128,13 @@ if ARGV[3] == 'accepted' and ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV
 local reason = ''
 local window = tonumber(ARGV[8])
 local judged = ARGV[7] ~= ''
+local send = {}
 if judged then
   -- A send known to have fewer chunks than the window is never judged (a verification code is a
   -- one-chunk send): keep no list for it. While a campaign is enqueuing its count is not known yet.
-  local s = redis.call('HMGET', KEYS[7], 'state', 'chunks')
-  local chunks = tonumber(s[2] or '')
-  if s[1] and s[1] ~= 'enqueuing' and chunks and chunks < window then judged = false end
+  send = redis.call('HMGET', KEYS[7], 'state', 'chunks', 'control')
+  local chunks = tonumber(send[2] or '')
+  if send[1] and send[1] ~= 'enqueuing' and chunks and chunks < window then judged = false end
 end
 if judged then
   redis.call('LPUSH', KEYS[6], ARGV[7])
@@ -142,7 +144,7 @@ if judged then
     local list = redis.call('LRANGE', KEYS[6], 0, -1)
     local failed = 0
     for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
-    if #list >= window and failed / #list > tonumber(ARGV[9]) and (redis.call('HGET', KEYS[7], 'control') or 'active') == 'active' then
+    if #list >= window and failed / #list > tonumber(ARGV[9]) and (send[3] or 'active') == 'active' then
       reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
       redis.call('HSET', KEYS[7], 'control', 'paused', 'controlReason', reason)
     end

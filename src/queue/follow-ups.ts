@@ -73,7 +73,7 @@ export function createFollowUps(o: FollowUpsOptions): FollowUps {
     },
 
     async receipt(data, at) {
-      // Lowest priority: receipts spend what sends leave of the account cap.
+      // Marketing's priority: receipts wait behind codes and notifications, and share the bulk pacer lane.
       await o.calls.add(JOB.receipt, data, {
         jobId: jobIds.receipt(data),
         priority: RECEIPT_PRIORITY,

@@ -1,0 +1,33 @@
+import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
+import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
+import type { AccountGuard } from './account-guard.js';
+
+/** What pausing every worker needs. */
+export interface PauseDeps {
+  /** The calls queue, whose rate limit every worker obeys. */
+  queue: Queue;
+  guard: AccountGuard;
+  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait'>;
+}
+
+/**
+ * Dysmsapi throttled the account: every worker pauses for `ms` (BullMQ's queue-wide rate limit),
+ * then the job runs again. Always throws BullMQ's RateLimitError, which the processor must let out.
+ */
+export async function pauseEveryWorker(d: PauseDeps, ms: number): Promise<never> {
+  await d.queue.rateLimit(ms);
+  d.metrics?.recordLimiterWait('throttled', ms / 1000);
+  throw Worker.RateLimitError();
+}
+
+/**
+ * An account or configuration error: sending stops for every worker until the account guard
+ * resumes it, and the job is kept (delayed a second, then parked by the paused queue). Always throws
+ * DelayedError, which the processor must let out.
+ */
+export async function blockAccount(d: PauseDeps, job: Job, token: string | undefined, code: string, message: string): Promise<never> {
+  await d.guard.block(code, message);
+  d.metrics?.recordLimiterWait('account', 0);
+  await job.moveToDelayed(Date.now() + 1000, token);
+  throw new DelayedError();
+}
