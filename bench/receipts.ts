@@ -24,6 +24,7 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicie
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { createReportIngest } from '../src/receipts/report-ingest.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
+import { PUSH_ACCEPTED } from '../src/server/plugins/reports.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
 import { bounded, parseFlags, round, waitFor } from './support/pipeline.js';
@@ -77,7 +78,7 @@ async function runMode(redis: PrivateRedis, mode: 'query' | 'push', recipients: 
       req.on('data', (c: Buffer) => (raw += c.toString()));
       req.on('end', () => {
         ingest.applyReports(JSON.parse(raw)).then(
-          () => res.writeHead(200).end('{"code":0,"msg":"接收成功"}'),
+          () => res.writeHead(200).end(JSON.stringify(PUSH_ACCEPTED)),
           () => res.writeHead(400).end('{}'),
         );
       });

@@ -7,8 +7,6 @@ import { Redis } from 'ioredis';
 import { startPrivateRedis as startBase } from '../../src/runtime/private-redis.js';
 import { onExitKill, onExitRemove } from './children.js';
 
-export { freePort } from '../../src/runtime/private-redis.js';
-
 export interface PrivateRedis {
   url: string;
   port: number;

@@ -1,5 +1,6 @@
 /**
- * In-memory totals of Dysmsapi calls, limiter waits and latencies between two flushes to Redis.
+ * In-memory totals of Dysmsapi calls, limiter waits and call and receipt latencies between two
+ * flushes to Redis.
  * Pure: no I/O, no timers; `call-metrics.ts` drains it every second.
  */
 import { FIELD_SEP } from './metric-keys.js';
@@ -12,6 +13,14 @@ export const RECEIPT_BUCKETS_SECONDS: readonly number[] = Object.freeze([1, 5, 1
 
 /** Receipt latencies share the latency hash under this operation prefix (`receipt.query`, `receipt.report`). */
 export const RECEIPT_OPERATION_PREFIX = 'receipt.';
+
+/**
+ * Seconds from acceptance to a final receipt, for `recordReceipt`; `undefined` (nothing to record)
+ * when either time is unknown. A receipt stamped before acceptance (clock skew) counts as 0.
+ */
+export function receiptLatencySeconds(acceptedAt: number | undefined, receivedAt: number | undefined): number | undefined {
+  return acceptedAt === undefined || receivedAt === undefined ? undefined : Math.max(0, receivedAt - acceptedAt) / 1000;
+}
 
 /** One finished API call. */
 export interface CallRecord {
@@ -66,33 +75,37 @@ function emptyDeltas(): CallDeltas {
   return { calls: new Map(), latency: new Map(), waits: new Map() };
 }
 
+/** A duration as recorded: a negative, NaN or infinite one counts as 0. */
+function clampSeconds(seconds: number): number {
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+}
+
 export function createCallAggregate(bounds: readonly number[] = LATENCY_BUCKETS_SECONDS): CallAggregate {
   let d = emptyDeltas();
   let count = 0;
+  /** One latency-histogram observation of `op` (bucket, sum, count). */
+  const observe = (op: string, seconds: number, histogramBounds: readonly number[]) => {
+    const s = clampSeconds(seconds);
+    add(d.latency, `${op}${FIELD_SEP}${bucketOf(s, histogramBounds)}`, 1);
+    add(d.latency, `${op}${FIELD_SEP}sum`, s);
+    add(d.latency, `${op}${FIELD_SEP}count`, 1);
+    count++;
+  };
   return {
     recordCall({ operation, outcome, seconds, recipients }) {
       const op = labelValue(operation);
       const oc = labelValue(outcome);
-      const s = Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
       add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}calls`, 1);
       if (recipients !== undefined && recipients > 0) add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}recipients`, recipients);
-      add(d.latency, `${op}${FIELD_SEP}${bucketOf(s, bounds)}`, 1);
-      add(d.latency, `${op}${FIELD_SEP}sum`, s);
-      add(d.latency, `${op}${FIELD_SEP}count`, 1);
-      count++;
+      observe(op, seconds, bounds);
     },
     recordReceipt(source, seconds) {
-      const op = `${RECEIPT_OPERATION_PREFIX}${labelValue(source)}`;
-      const s = Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
-      add(d.latency, `${op}${FIELD_SEP}${bucketOf(s, RECEIPT_BUCKETS_SECONDS)}`, 1);
-      add(d.latency, `${op}${FIELD_SEP}sum`, s);
-      add(d.latency, `${op}${FIELD_SEP}count`, 1);
-      count++;
+      observe(`${RECEIPT_OPERATION_PREFIX}${labelValue(source)}`, seconds, RECEIPT_BUCKETS_SECONDS);
     },
     recordWait(reason, seconds) {
       const r = labelValue(reason);
       add(d.waits, `${r}${FIELD_SEP}count`, 1);
-      add(d.waits, `${r}${FIELD_SEP}seconds`, Number.isFinite(seconds) && seconds > 0 ? seconds : 0);
+      add(d.waits, `${r}${FIELD_SEP}seconds`, clampSeconds(seconds));
       count++;
     },
     get empty() {

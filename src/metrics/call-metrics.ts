@@ -1,8 +1,9 @@
 /**
- * Per-call metrics of worker processes. `instrumentSmsClient` wraps an {@link SmsClient} so every
- * call is counted by operation and outcome class and timed; the recorder aggregates in memory and
- * adds its totals to Redis hashes once a second, where `smsq server`'s `/metrics` reads the sum of
- * every worker. Metrics never slow a call down or make it fail: a flush that fails is retried
+ * Per-call metrics, recorded by worker processes (calls, limiter waits, looked-up receipts) and by
+ * `smsq server` (pushed receipts). `instrumentSmsClient` wraps an {@link SmsClient} so every call
+ * is counted by operation and outcome class and timed; the recorder aggregates in memory and adds
+ * its totals to Redis hashes once a second, where `smsq server`'s `/metrics` reads the sum of
+ * every process. Metrics never slow a call down or make it fail: a flush that fails is retried
  * with the next one.
  */
 import { randomBytes } from 'node:crypto';
@@ -39,7 +40,9 @@ export interface CallMetricsRecorder {
   /**
    * A pause a limiter imposed: `throttled` (Dysmsapi said slow down: the queue's rate limit holds
    * every worker for `seconds`), `account` (the account is blocked: sending paused until resumed;
-   * `seconds` 0 when unknown). Pauses requested by several workers at once may overlap.
+   * `seconds` 0 when unknown). Pauses requested by several workers at once may overlap. Also every
+   * call's wait for its pacer slot, lane included: `pacer-urgent` (verification codes),
+   * `pacer-normal` (notifications), `pacer-bulk` (marketing, look-ups).
    */
   recordLimiterWait(reason: string, seconds: number): void;
   /** A final receipt, `seconds` after acceptance; `source` is `query` (look-up) or `report` (pushed). */
@@ -118,7 +121,8 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
       clearInterval(timer);
       await inFlight;
       await flush();
-      await o.redis.zrem(keys.writers, writerId).catch(() => {});
+      // Only a heartbeat ever added this process to the writers set.
+      if (o.heartbeat !== false) await o.redis.zrem(keys.writers, writerId).catch(() => {});
     },
   };
 }

@@ -1,15 +1,19 @@
 import { createKeys } from '../queue/keys.js';
 
 /**
- * Redis keys of the metrics that worker processes write and `smsq server` reads. They share the
- * deployment's hash-tagged prefix, so they live on the same Cluster slot as the queue.
+ * Redis keys of the metrics that worker processes (and, for pushed receipts, `smsq server`) write
+ * and `smsq server` reads. They share the deployment's hash-tagged prefix, so they live on the same
+ * Cluster slot as the queue.
  *
  * Hash fields (written with HINCRBY / HINCRBYFLOAT, never reset; Prometheus handles restarts):
  * - `calls`:   `<Operation>|<outcome>|calls`, `<Operation>|<outcome>|recipients`
  * - `latency`: `<Operation>|le=<seconds>` (NOT cumulative: calls whose latency fell in that
- *              bucket only; `le=+Inf` for the rest), `<Operation>|sum` (seconds), `<Operation>|count`
+ *              bucket only; `le=+Inf` for the rest), `<Operation>|sum` (seconds), `<Operation>|count`;
+ *              receipt latency by source the same way, with `receipt.<source>` as the operation
+ *              (`receipt.query|le=60`, `receipt.report|sum`, ...; receipt bucket bounds)
  * - `waits`:   `<reason>|count`, `<reason>|seconds`
- * Sorted set `writers`: one member per recording process, scored with its last flush (ms).
+ * Sorted set `writers`: one member per recorder with a heartbeat (worker processes; not the
+ * server's), scored with its last flush (ms).
  * Hash `recipients`: recipients per chunk state across every send (see README "Metrics").
  */
 export interface MetricKeys {

@@ -1,5 +1,5 @@
 /**
- * Reads what every worker's call-metrics recorder added to Redis, in one round trip, and turns
+ * Reads what every process's call-metrics recorder added to Redis, in one round trip, and turns
  * the raw hashes into series. `parseCallMetrics` is pure, for unit tests.
  */
 import type { Redis } from 'ioredis';
@@ -34,7 +34,7 @@ export interface CallMetricsSnapshot {
   /** Acceptance-to-receipt latency; `operation` holds the source (`query`, `report`). */
   receipts: LatencySeries[];
   waits: WaitSeries[];
-  /** Processes that flushed call metrics within the last minute. */
+  /** Worker processes (recorders with a heartbeat, not the server's) that flushed within the last minute. */
   writers: number;
   /** Recipients per state across every send, when the chunk scripts maintain the totals hash. */
   recipients: Record<string, number> | undefined;

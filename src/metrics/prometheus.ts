@@ -109,11 +109,11 @@ export async function renderPrometheus({ queues, calls, processRegistry }: Rende
 
   const waits = new Counter({
     name: N.limiterWaits,
-    help: 'Pauses imposed on all workers by a limiter, by reason (throttled: Dysmsapi asked to slow down; account: account blocked).',
+    help: 'Pauses imposed on all workers by a limiter, by reason (throttled: Dysmsapi asked to slow down; account: account blocked), and the wait of every call for its pacer slot, by lane (pacer-urgent: verification codes; pacer-normal: notifications; pacer-bulk: marketing, look-ups).',
     labelNames: ['reason'],
     registers,
   });
-  const waitSeconds = new Counter({ name: N.limiterWaitSeconds, help: 'Seconds of the pauses imposed by a limiter, by reason (overlapping pauses add up).', labelNames: ['reason'], registers });
+  const waitSeconds = new Counter({ name: N.limiterWaitSeconds, help: 'Seconds of the pauses imposed by a limiter and of the waits for a pacer slot, by reason (overlapping pauses add up; seconds / waits is the mean wait of a pacer lane).', labelNames: ['reason'], registers });
   for (const w of calls.waits) {
     waits.inc({ reason: w.reason }, w.count);
     waitSeconds.inc({ reason: w.reason }, w.seconds);

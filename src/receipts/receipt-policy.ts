@@ -42,16 +42,14 @@ export interface ReceiptSchedule {
   lookDelaysMs: readonly number[];
   /** After this long without a final receipt, a recipient is `expired`. */
   windowMs: number;
-  /** How often workers look for chunks whose window ended. Default {@link windowSweepMs}. */
-  sweepMs?: number;
 }
 
 /**
- * Between sweeps for ended receipt windows: a twentieth of the window, between 200 ms and one
- * minute (a 72 h window ends at most a minute late).
+ * How often workers look for chunks whose window ended: a twentieth of the window, between 200 ms
+ * and one minute (a 72 h window ends at most a minute late).
  */
 export function windowSweepMs(schedule: ReceiptSchedule): number {
-  return schedule.sweepMs ?? Math.min(60_000, Math.max(200, Math.round(schedule.windowMs / 20)));
+  return Math.min(60_000, Math.max(200, Math.round(schedule.windowMs / 20)));
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
+import type { CallMetricsRecorder } from '../metrics/call-metrics.js';
 import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
 import { createChunkStore, type ChunkStore } from '../queue/chunk-store.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
@@ -23,7 +25,7 @@ export interface ReportIngestDeps {
   logger: Logger;
   optOutKeywords?: readonly string[];
   /** Receipt latency for /metrics. Optional. */
-  metrics?: { recordReceipt(source: string, seconds: number): void };
+  metrics?: Pick<CallMetricsRecorder, 'recordReceipt'>;
 }
 
 export interface ReportIngestResult {
@@ -99,18 +101,18 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
         } else if (chunk.outId !== r.out_id) {
           log.error({ sendId: out.sendId, chunkId, outId: r.out_id, current: chunk.outId }, 'report for another attempt of this chunk: check for a duplicate');
         }
+        const receivedAt = time(r.report_time);
         const applied = await d.recipients.apply(out.sendId, chunkId, phone.phone, {
           state: r.success ? 'delivered' : 'failed',
           code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'),
-          receivedAt: time(r.report_time),
+          receivedAt,
           source: 'report',
         });
         if (applied.status === 'applied') {
           result.applied++;
           await d.completion.check(out.sendId, applied.pending);
-          const receivedAt = time(r.report_time);
-          const acceptedAt = chunk.acceptedAt ?? chunk.sentAt;
-          if (receivedAt !== undefined && acceptedAt !== undefined) d.metrics?.recordReceipt('report', Math.max(0, receivedAt - acceptedAt) / 1000);
+          const latency = receiptLatencySeconds(chunk.acceptedAt ?? chunk.sentAt, receivedAt);
+          if (latency !== undefined) d.metrics?.recordReceipt('report', latency);
         } else if (applied.status === 'duplicate') result.duplicates++;
         else result.ignored++;
       }
@@ -143,7 +145,8 @@ export interface OpenReportIngestOptions {
 
 /**
  * The ingest wired to Redis the way workers are, for a process that receives pushes (the server):
- * its follow-ups (receipts and expiry of chunks a report resolved) go to the same queues.
+ * its follow-ups (receipt look-ups of chunks a report resolved, send callbacks) go to the same
+ * queues. Windows of the chunks it resolves end by the workers' window sweep.
  */
 export function openReportIngest(o: OpenReportIngestOptions): { ingest: ReportIngest; close(): Promise<void> } {
   const keys = createKeys(o.prefix);

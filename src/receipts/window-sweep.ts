@@ -53,7 +53,9 @@ export function createWindowSweep(o: WindowSweepOptions): WindowSweep {
   const log = o.logger.child({ component: 'receipt-window' });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
+  /** Between start() and stop(): ticks reschedule themselves. */
   let started = false;
+  /** While stop() waits: a sweep in progress ends after its batch (a direct sweep() call too). */
   let closing = false;
 
   async function sweep(): Promise<number> {
@@ -61,10 +63,10 @@ export function createWindowSweep(o: WindowSweepOptions): WindowSweep {
     for (;;) {
       const now = o.clock.now();
       const due = (await takeDue(o.keys.receiptWindow(), now, batch, now + leaseMs)) as string[];
-      for (const chunkId of due) {
-        await o.expireChunk(chunkId);
-        await o.redis.zrem(o.keys.receiptWindow(), chunkId);
-      }
+      for (const chunkId of due) await o.expireChunk(chunkId);
+      // One ZREM for the batch: if this sweeper fails before it, the ids come back when their lease
+      // runs out, and expiring a chunk again changes nothing (see ExpireChunk).
+      if (due.length > 0) await o.redis.zrem(o.keys.receiptWindow(), ...due);
       handled += due.length;
       if (due.length < batch || closing) return handled;
     }
@@ -75,7 +77,7 @@ export function createWindowSweep(o: WindowSweepOptions): WindowSweep {
       .catch((err: unknown) => log.error({ err }, 'receipt window sweep failed; retrying at the next interval'))
       .finally(() => {
         running = undefined;
-        if (started && !closing) timer = setTimeout(tick, o.intervalMs);
+        if (started) timer = setTimeout(tick, o.intervalMs);
       });
   };
 

@@ -16,7 +16,7 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -46,17 +46,17 @@ export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boole
  * Starts `redis-server` (from PATH) on a free port with nothing persisted. Throws with the fix
  * when the binary is missing.
  */
-export async function startPrivateRedis(opts: { binary?: string; timeoutMs?: number } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'smsq-redis-'));
   const child: ChildProcess = spawn(
-    opts.binary ?? 'redis-server',
+    'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
     { stdio: 'ignore' },
   );
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  const deadline = Date.now() + 10_000;
   for (;;) {
     const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
     if (failed) {

@@ -90,10 +90,6 @@ const accepted = { description: 'Enqueued', content: { 'application/json': { sch
 
 const query = (name: string, description: string, required = false, schema: JsonSchema = { type: 'string' }) => ({ name, in: 'query', required, description, schema });
 
-let cached: JsonSchema | undefined;
-
-/** The OpenAPI document (built once). */
-
 /** `POST /v1/sends/{id}/<action>`: a campaign control answering with the send's status. */
 const sendControl = (summary: string) => ({
   post: {
@@ -127,6 +123,9 @@ const pushedReports = (path: string, summary: string) => ({
   },
 });
 
+let cached: JsonSchema | undefined;
+
+/** The OpenAPI document (built once). */
 export function openApiDocument(): JsonSchema {
   cached ??= {
     openapi: '3.1.0',

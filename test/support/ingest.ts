@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../src/clock.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
+import { PUSH_ACCEPTED } from '../../src/server/plugins/reports.js';
 import type { Harness } from './pipeline.js';
 /** The pushed-report ingest wired to a harness's Redis, as the server wires it. */
 export function ingestFor(h: Harness): { ingest: ReportIngest; close(): Promise<void> } {
@@ -32,7 +33,7 @@ export async function startReceiver(handler: (body: unknown, headers: Record<str
           status = 500;
         }
         res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(status === 200 ? JSON.stringify({ code: 0, msg: '接收成功' }) : '{}');
+        res.end(status === 200 ? JSON.stringify(PUSH_ACCEPTED) : '{}');
       })();
     });
   });

@@ -106,8 +106,8 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
     let index = 0;
     for await (const r of o.producer.recipients(id)) {
       if (index++ < q.offset) continue;
-      if (recipients.length === q.limit) break;
       recipients.push(r);
+      if (recipients.length === q.limit) break;
     }
     const next = recipients.length === q.limit ? q.offset + q.limit : null;
     return { ...status, recipients, next };
