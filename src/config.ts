@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MessageKind } from './queue/kinds.js';
-import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies, type ReceiptPolicy } from './receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './receipts/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 
 /**
@@ -274,6 +274,16 @@ function describeValue(env: Record<string, string>, name: string): string {
   const v = env[name];
   if (v === undefined) return `${name}`;
   return /SECRET|TOKEN|PASSWORD/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
+}
+
+/** The lifetime of send, chunk and recipient records, in seconds (`retentionDays`). */
+export function retentionSecondsOf(config: Pick<Config, 'retentionDays'>): number {
+  return config.retentionDays * 86_400;
+}
+
+/** The default receipt schedule with the configured receipt window (`receiptWindowHours`). */
+export function receiptScheduleOf(config: Pick<Config, 'receiptWindowHours'>): ReceiptSchedule {
+  return { ...DEFAULT_RECEIPT_SCHEDULE, windowMs: config.receiptWindowHours * 3_600_000 };
 }
 
 /**

@@ -125,3 +125,11 @@ export function renderFields(pairs: readonly (readonly [string, unknown])[]): st
   const width = Math.max(0, ...pairs.map(([k]) => displayWidth(k)));
   return pairs.map(([k, v]) => `${pad(`${k}`, width, 'left')}  ${cleanCell(v)}`.trimEnd()).join('\n');
 }
+
+/** The non-zero counts of a send as `state n, state n, …`, in the order given. */
+export function formatCounts(counts: Readonly<Record<string, number>>): string {
+  return Object.entries(counts)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}

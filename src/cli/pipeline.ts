@@ -3,17 +3,16 @@
  * connection, a producer, a template lookup for param checks, and the plan restatement that a
  * send shows before it asks for confirmation.
  */
-import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { createProducer, type EnqueueResult, type Producer } from '../../producers/producer.js';
 import type { SendPlan } from '../../producers/plan.js';
+import { retentionSecondsOf } from '../config.js';
 import { createRedisConnection } from '../queue/connection.js';
-import { countSegments, renderContent } from '../sms/segments.js';
+import { countSegments, renderContent, type SegmentCount } from '../sms/segments.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
-import { switchFlag } from './flags.js';
-import { renderFields, renderTable } from './format.js';
-import { waitForSend } from './send-flags.js';
+import { formatCounts, renderFields, renderTable } from './format.js';
+import { waitForSend, type SendCommandFlags } from './send-flags.js';
 
 /** A Redis connection closed when the command ends. */
 export function openRedis(ctx: CliContext): Redis {
@@ -48,32 +47,42 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     prefix: ctx.config.prefix,
     logger: ctx.logger,
     templateContent,
-    retentionSeconds: ctx.config.retentionDays * 86_400,
+    retentionSeconds: retentionSecondsOf(ctx.config),
     callbacks: ctx.config.callbackSecret !== undefined,
   });
   ctx.onClose(() => producer.close());
   return { producer, templateContent };
 }
 
+/** Segments of one message: the content rendered with the signature and params, when the content is known. */
+export function segmentsFor(sign: string, content: string | undefined, params: Record<string, string> | undefined): SegmentCount | undefined {
+  if (content === undefined) return undefined;
+  return countSegments(renderContent(sign, content, params ?? {}));
+}
+
 /** Segment counts for the plan, when the template's content is known. */
 export function segmentsOf(plan: SendPlan, content: string | undefined): { perMessage: number; total: number; chars: number } | undefined {
-  if (content === undefined) return undefined;
   const sign = plan.signName.split(',')[0] ?? '';
   const first = plan.chunks[0];
   const params = first?.api === 'SendSms' ? first.templateParam : first?.templateParams?.[0];
-  const seg = countSegments(renderContent(sign, content, params ?? {}));
+  const seg = segmentsFor(sign, content, params);
+  if (seg === undefined) return undefined;
   return { perMessage: seg.segments, total: seg.segments * plan.recipients, chars: seg.chars };
+}
+
+/** The first `n` items comma-separated, then `, … (M more)` when there are more. */
+function firstOf(items: readonly string[], n: number): string {
+  return items.slice(0, n).join(', ') + (items.length > n ? `, … (${items.length - n} more)` : '');
 }
 
 /** The plan, restated for a human before confirmation (and for `--dry-run`). */
 export function renderPlan(plan: SendPlan, content: string | undefined): string {
   const seg = segmentsOf(plan, content);
   const phones = plan.chunks.flatMap((c) => c.phones);
-  const shown = phones.slice(0, 5).join(', ') + (phones.length > 5 ? `, … (${phones.length - 5} more)` : '');
   const lines = [
     renderFields([
       ['kind', plan.kind],
-      ['numbers', `${plan.recipients} (${shown})`],
+      ['numbers', `${plan.recipients} (${firstOf(phones, 5)})`],
       ['signature', plan.signName],
       ['template', plan.templateCode],
       ['params', plan.templateParam ? JSON.stringify(plan.templateParam) : plan.api === 'SendBatchSms' ? 'per recipient' : '(none)'],
@@ -86,10 +95,7 @@ export function renderPlan(plan: SendPlan, content: string | undefined): string 
       ...(plan.deadline ? ([['deadline', new Date(plan.deadline).toISOString()]] as const) : []),
     ]),
   ];
-  if (plan.suppressed.length) {
-    const shown = plan.suppressed.slice(0, 20).join(', ');
-    lines.push(`opted out, skipped: ${shown}${plan.suppressed.length > 20 ? `, … (${plan.suppressed.length - 20} more)` : ''}`);
-  }
+  if (plan.suppressed.length) lines.push(`opted out, skipped: ${firstOf(plan.suppressed, 20)}`);
   if (plan.rejected.length) {
     lines.push(renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason])));
     if (plan.rejected.length > 20) lines.push(`… and ${plan.rejected.length - 20} more`);
@@ -98,11 +104,10 @@ export function renderPlan(plan: SendPlan, content: string | undefined): string 
 }
 
 /**
- * Asks for confirmation on a terminal. Without `--yes` and without a terminal it refuses rather
- * than guess (exit 2, nothing enqueued).
+ * Asks for confirmation on a terminal (callers skip it under `--yes`). Without a terminal it
+ * refuses rather than guess (exit 2, nothing enqueued).
  */
-export async function confirmOrRefuse(ctx: CliContext, yes: boolean, question: string): Promise<boolean> {
-  if (yes) return true;
+export async function confirmOrRefuse(ctx: CliContext, question: string): Promise<boolean> {
   if (!ctx.deps.confirm) {
     throw new UsageError('refusing to send without confirmation: no terminal to ask on. Fix: review the plan above (or use --dry-run) and add --yes');
   }
@@ -122,26 +127,6 @@ export function renderEnqueued(res: EnqueueResult): string {
   ]);
 }
 
-/** The zod fields of the flags every send command shares (spread into its schema). */
-export const SEND_COMMAND_FLAGS = { yes: switchFlag, wait: switchFlag, dryRun: switchFlag, json: switchFlag };
-
-/** Declares the flags every send command shares. */
-export function withSendOptions(command: Command): Command {
-  return command
-    .option('--yes', 'do not ask for confirmation')
-    .option('--wait', 'wait until every recipient has an outcome')
-    .option('--dry-run', 'print the plan and enqueue nothing')
-    .option('--json', 'print JSON on stdout');
-}
-
-/** The flags every send command shares. */
-export interface SendCommandFlags {
-  yes: boolean;
-  wait: boolean;
-  dryRun: boolean;
-  json: boolean;
-}
-
 /**
  * The flow of `send` and `send-batch`: plan, then print it (`--dry-run`), or restate it and ask
  * (unless `--yes`), enqueue, and optionally wait for every outcome. Returns the exit code.
@@ -159,7 +144,7 @@ export async function runSendCommand(
   }
   if (!flags.yes) {
     ctx.note(renderPlan(plan, content));
-    if (!(await confirmOrRefuse(ctx, flags.yes, o.question))) {
+    if (!(await confirmOrRefuse(ctx, o.question))) {
       ctx.note('cancelled: nothing was enqueued');
       return 1;
     }
@@ -169,7 +154,7 @@ export async function runSendCommand(
   if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
   else {
     ctx.print(renderEnqueued(res));
-    if (final) ctx.print(`final: ${Object.entries(final.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    if (final) ctx.print(`final: ${formatCounts(final.counts)}`);
   }
   return 0;
 }

@@ -29,11 +29,11 @@ function readVersion(): string {
 }
 
 /**
- * The `smsq` program with `commands` registered (default: those `argv` needs, see
- * {@link loadCommands}). Commander never exits the process: its errors surface as
- * {@link CommanderError} from `parseAsync` (see {@link runCli}).
+ * The `smsq` program with the commands `argv` needs registered (see {@link loadCommands}).
+ * Commander never exits the process: its errors surface as {@link CommanderError} from
+ * `parseAsync` (see {@link runCli}).
  */
-export async function createProgram(deps: CliDeps, context: CliContext = new CliContext(deps), argv: readonly string[] = []): Promise<Command> {
+async function createProgram(deps: CliDeps, context: CliContext, argv: readonly string[]): Promise<Command> {
   const program = new Command('smsq')
     .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue. Exit codes: 0 ok, 1 the API refused, 2 bad flags or environment.')
     .version(readVersion(), '-V, --version')

@@ -18,11 +18,4 @@ export function createTestConnection(): Redis {
 }
 
 /** Deletes every key under a prefix; call in afterEach/afterAll. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
+export { deleteKeys } from '../../src/queue/connection.js';

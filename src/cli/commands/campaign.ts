@@ -3,12 +3,11 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../../producers/csv-recipients.js';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
-import { countSegments, renderContent } from '../../sms/segments.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
-import { renderFields, renderTable } from '../format.js';
+import { formatCounts, renderFields, renderTable } from '../format.js';
 import { UsageError } from '../errors.js';
-import { confirmOrRefuse, openProducer, renderEnqueued } from '../pipeline.js';
+import { confirmOrRefuse, openProducer, renderEnqueued, segmentsFor } from '../pipeline.js';
 import { jsonParamsFlag } from '../send-flags.js';
 
 const schema = z.object({
@@ -51,7 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
           const status = await producer[flags.action](flags.sendId);
           if (flags.json) ctx.printJson(status);
-          else ctx.print(`${flags.sendId}: ${status.send.control}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+          else ctx.print(`${flags.sendId}: ${status.send.control}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
           return;
         }
         const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);
@@ -70,7 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (flags.dryRun || !flags.yes) {
           // A counting pass: the same validation and chunking as the real run, nothing written.
           const plan = await producer.planCampaign(readRecipientsCsv(file), request);
-          const segments = content === undefined ? undefined : countSegments(renderContent(flags.sign as string, content, flags.param ?? {}));
+          const segments = segmentsFor(flags.sign as string, content, flags.param);
           const summary = renderFields([
             ['file', file],
             ['signature / template', `${flags.sign} / ${flags.template}`],
@@ -91,7 +90,7 @@ export function register(program: Command, ctx: CliContext): void {
             return;
           }
           ctx.note([summary, rejected].filter(Boolean).join('\n'));
-          if (!(await confirmOrRefuse(ctx, flags.yes, `Enqueue ${plan.recipients} recipients in ${plan.apiCalls} API calls?`))) {
+          if (!(await confirmOrRefuse(ctx, `Enqueue ${plan.recipients} recipients in ${plan.apiCalls} API calls?`))) {
             ctx.note('cancelled: nothing was enqueued');
             return 1;
           }

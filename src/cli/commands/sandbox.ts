@@ -8,9 +8,10 @@ import { z } from 'zod';
 import { createProducer } from '../../../producers/producer.js';
 import { createSmsWorker } from '../../../workers/sms-worker.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../emulator/index.js';
-import { createRedisConnection } from '../../queue/connection.js';
+import { createRedisConnection, deleteKeys } from '../../queue/connection.js';
 import type { SendStatus } from '../../queue/send-store.js';
 import { countIn, PENDING_STATES } from '../../receipts/completion.js';
+import { FINAL_RECIPIENT_STATES } from '../../receipts/recipient-store.js';
 import { redisAnswers, startPrivateRedis } from '../../runtime/private-redis.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -63,12 +64,7 @@ export function register(program: Command, ctx: CliContext): void {
           await producer.close();
           await worker.close();
           // The demo's keys are its own: leave nothing behind in the configured Redis.
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length) await redis.unlink(...keys);
-          } while (cursor !== '0');
+          await deleteKeys(redis, prefix);
         });
         await worker.start();
         ctx.note(`sandbox: emulator at ${endpoint}, Redis at ${redisUrl}, calls paced ${worker.pacerIntervalMicros ?? '?'} µs apart`);
@@ -102,7 +98,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.printJson({ sends: statuses });
           return;
         }
-        const states = ['delivered', 'failed', 'expired', 'suppressed', 'rejected'] as const;
+        const states = FINAL_RECIPIENT_STATES;
         ctx.print(
           renderTable(
             [{ header: 'send' }, { header: 'id' }, ...states.map((s) => ({ header: s }))],

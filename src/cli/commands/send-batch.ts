@@ -8,7 +8,8 @@ import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { textFlag } from '../flags.js';
-import { openProducer, runSendCommand, SEND_COMMAND_FLAGS, withSendOptions } from '../pipeline.js';
+import { openProducer, runSendCommand } from '../pipeline.js';
+import { SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
   file: textFlag('--file messages.json (or .csv with columns phone,sign,<params...>)', 4096),

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { textFlag } from '../flags.js';
-import { openProducer, runSendCommand, SEND_COMMAND_FLAGS, withSendOptions } from '../pipeline.js';
-import { jsonParamsFlag } from '../send-flags.js';
+import { openProducer, runSendCommand } from '../pipeline.js';
+import { jsonParamsFlag, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
   phones: textFlag('--phones 13800138000,13900139000', 100_000).transform((s) =>

@@ -2,12 +2,11 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createProducer } from '../../../producers/producer.js';
-import { ConfigError } from '../../config.js';
+import { ConfigError, receiptScheduleOf, retentionSecondsOf } from '../../config.js';
 import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from '../../queue/keys.js';
 import { buildServer, missingAuth } from '../../server/build-server.js';
 import { systemClock } from '../../clock.js';
-import { DEFAULT_RECEIPT_SCHEDULE } from '../../receipts/receipt-policy.js';
-import { openReportIngest } from '../../receipts/report-ingest.js';
+import { openReportIngest, type ReportIngest } from '../../receipts/report-ingest.js';
 import { createCallMetricsRecorder } from '../../metrics/call-metrics.js';
 import { createTemplateLookup } from '../../server/template-lookup.js';
 import type { CliContext } from '../context.js';
@@ -46,27 +45,29 @@ export function register(program: Command, ctx: CliContext): void {
           redis,
           prefix: config.prefix,
           logger: ctx.logger,
-          retentionSeconds: config.retentionDays * 86_400,
+          retentionSeconds: retentionSecondsOf(config),
           templateContent: createTemplateLookup({ client: async () => (await ctx.sms()).client, logger: ctx.logger }),
           callbacks: config.callbackSecret !== undefined,
         });
         ctx.onClose(() => producer.close());
-        const receiptMetrics = config.reportToken ? createCallMetricsRecorder({ redis, prefix: config.prefix, logger: ctx.logger, heartbeat: false }) : undefined;
-        if (receiptMetrics) ctx.onClose(() => receiptMetrics.close());
-        const reports = config.reportToken
-          ? openReportIngest({
-              metrics: receiptMetrics,
-              redis,
-              prefix: config.prefix,
-              clock: systemClock,
-              logger: ctx.logger,
-              retentionSeconds: config.retentionDays * 86_400,
-              receiptPolicies: config.receiptLookups,
-              receiptSchedule: { ...DEFAULT_RECEIPT_SCHEDULE, windowMs: config.receiptWindowHours * 3_600_000 },
-            })
-          : undefined;
-        if (reports) ctx.onClose(() => reports.close());
-        else ctx.logger.warn('SMSQ_REPORT_TOKEN is not set: pushed SmsReport / SmsUp endpoints are off');
+        const token = config.reportToken;
+        let reports: { ingest: ReportIngest; token: string } | undefined;
+        if (token) {
+          const receiptMetrics = createCallMetricsRecorder({ redis, prefix: config.prefix, logger: ctx.logger, heartbeat: false });
+          ctx.onClose(() => receiptMetrics.close());
+          const ingest = openReportIngest({
+            metrics: receiptMetrics,
+            redis,
+            prefix: config.prefix,
+            clock: systemClock,
+            logger: ctx.logger,
+            retentionSeconds: retentionSecondsOf(config),
+            receiptPolicies: config.receiptLookups,
+            receiptSchedule: receiptScheduleOf(config),
+          });
+          ctx.onClose(() => ingest.close());
+          reports = { ingest: ingest.ingest, token };
+        } else ctx.logger.warn('SMSQ_REPORT_TOKEN is not set: pushed SmsReport / SmsUp endpoints are off');
         const app = await buildServer({
           redis,
           prefix: config.prefix,
@@ -78,7 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
           insecure: flags.insecure,
           bodyLimit: s.bodyLimit,
           csvBodyLimit: s.csvBodyLimit,
-          ...(reports && config.reportToken ? { reports: { ingest: reports.ingest, token: config.reportToken } } : {}),
+          ...(reports ? { reports } : {}),
         });
         // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
         ctx.onClose(() => app.close());

@@ -6,7 +6,7 @@ import type { RecipientState } from '../../queue/send-recipients.js';
 import { countIn, PENDING_STATES, UNSENT_STATES } from '../../receipts/completion.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
-import { renderFields, renderTable } from '../format.js';
+import { formatCounts, renderFields, renderTable } from '../format.js';
 import { openProducer } from '../pipeline.js';
 
 const schema = z.object({
@@ -34,14 +34,13 @@ function renderStatus(status: SendStatus): string {
   ]);
 }
 
-
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('status')
     .description('counts by state for a send; every recipient with --recipients; follow it with --watch')
     .argument('<send-id>', 'the id printed by send, send-batch or campaign')
     .option('--recipients', 'list every recipient: state, code, BizId, sent and received times, attempts')
-    .option('--watch', 'refresh every second until no recipient is waiting for an outcome')
+    .option('--watch', 'refresh every second until every recipient is final (or sent, with --until sent)')
     .option('--until <sent|final>', 'with --watch: stop once every recipient is sent (accepted or final), or only when every one is final (receipts included; up to SMSQ_RECEIPT_WINDOW_HOURS)', 'final')
     .option('--json', 'print JSON on stdout (with --watch: one JSON line per change)')
     .action(
@@ -54,7 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
             const line = JSON.stringify(status.counts);
             if (line !== last) {
               if (flags.json) ctx.deps.stdout.write(`${JSON.stringify({ at: Date.now(), sendId: flags.sendId, state: status.send.state, counts: status.counts })}\n`);
-              else ctx.print(`${new Date().toISOString()}  ${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+              else ctx.print(`${new Date().toISOString()}  ${formatCounts(status.counts)}`);
               last = line;
             }
             const left = countIn(status.counts, flags.until === 'sent' ? UNSENT_STATES : PENDING_STATES);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createSmsWorker } from '../../../workers/sms-worker.js';
-import { DEFAULT_RECEIPT_SCHEDULE } from '../../receipts/receipt-policy.js';
+import { receiptScheduleOf, retentionSecondsOf } from '../../config.js';
 import { createCallMetricsRecorder } from '../../metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
@@ -31,9 +31,9 @@ export function register(program: Command, ctx: CliContext): void {
           readTimeoutMs: config.readTimeoutMs,
           reconcile: { settleMs: config.reconcileSettleMs },
           accountRecheckMs: config.accountRecheckMs,
-          retentionSeconds: config.retentionDays * 86_400,
+          retentionSeconds: retentionSecondsOf(config),
           receiptPolicies: config.receiptLookups,
-          receiptSchedule: { ...DEFAULT_RECEIPT_SCHEDULE, windowMs: config.receiptWindowHours * 3_600_000 },
+          receiptSchedule: receiptScheduleOf(config),
           callbackSecret: config.callbackSecret,
           quietHours: config.quietHours,
           autoPause: config.autoPause ?? null,
