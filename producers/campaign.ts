@@ -1,10 +1,11 @@
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
-import { normalizePhone } from '../src/sms/phone.js';
+import { MAINLAND, normalizePhone } from '../src/sms/phone.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
 import type { Enqueuer } from './enqueuer.js';
+import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
 import type { RejectedNumber } from './plan.js';
 import { recipientChunksOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
@@ -35,9 +36,12 @@ export interface CampaignResult {
 /** Rejected rows kept with their reasons; the rest are only counted (bounded memory). */
 export const MAX_REJECTED_LISTED = 1000;
 /**
- * Chunks written per Redis round trip; the stream waits for each flush (back-pressure). Small, so
- * that little is in flight at once: 8 chunks is 8,000 recipients (measured: peak RSS of a 1M
- * campaign 227 → 190 MB together with PhoneSet, time 1.6 → 1.9 s).
+ * Chunks that must be waiting before they are written, in one Redis round trip; the stream waits
+ * for each flush (back-pressure). The count is checked after each batch of 1,000 candidates, so a
+ * flush writes 8 chunks or more, whatever the batches added: about 8,000 recipients with
+ * 1,000-number SendSms chunks, 1,000 with 100-message SendBatchSms chunks (10 chunks), 1,000 with
+ * verification codes (one a chunk). Small, so that little is in flight at once (measured: peak RSS
+ * of a 1M campaign 227 → 190 MB together with PhoneSet, time 1.6 → 1.9 s).
  */
 const CHUNKS_PER_FLUSH = 8;
 
@@ -62,14 +66,14 @@ export interface StreamCampaignOptions {
   callbackUrl?: string;
 }
 
-/** Numbers checked against the opt-out list per round trip. */
-const SUPPRESSION_BATCH = 1000;
+/** Numbers checked against the opt-out list per round trip: as many as one opt-out check takes. */
+const SUPPRESSION_BATCH = OPT_OUT_CHECK_MAX;
 
 /**
  * A bare mainland mobile number: normalizePhone returns such a string unchanged, so the common row
  * skips it (and the objects it allocates); anything else goes through normalizePhone.
  */
-export const BARE_MAINLAND = /^1[3-9]\d{9}$/;
+export const BARE_MAINLAND = MAINLAND;
 
 /**
  * Streams recipients into chunks: rows with their own params become SendBatchSms messages (≤ 100
@@ -95,8 +99,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     const problems = checkTemplateParams(vars, params).filter((p) => p.severity === 'error');
     return problems.length ? problems.map((p) => p.message).join('; ') : undefined;
   };
-  let sharedChecked: { problem: string | undefined } | undefined;
-  const sharedProblem = () => (sharedChecked ??= { problem: paramProblem(shared) }).problem;
+  const sharedProblem = paramProblem(shared);
   const checkSuppressed = req.kind === 'marketing' ? o.checkSuppressed : undefined;
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
@@ -214,7 +217,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       phone = n.phone;
     }
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
-    const problem = own === undefined ? sharedProblem() : paramProblem(own);
+    const problem = own === undefined ? sharedProblem : paramProblem(own);
     if (problem !== undefined) {
       reject(row.phone, problem);
       return false;

@@ -55,21 +55,24 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return n
 `;
 
+/** The stored receipts of numbers refused at the door and of opted-out numbers (constant). */
+const REJECTED_AT_DOOR = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
+const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
+
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
   const recordSuppressed = luaScript(redis, 'smsqRecordSuppressed', RECORD_SUPPRESSED, 3);
   return {
     async recordRejected(sendId, inputs) {
       if (inputs.length === 0) return;
-      const value = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
+      const key = keys.recipients(sendId);
       const p = redis.pipeline();
-      for (const input of inputs) p.hsetnx(keys.recipients(sendId), input.slice(0, 64), value);
-      p.expire(keys.recipients(sendId), retentionSeconds);
+      for (const input of inputs) p.hsetnx(key, input.slice(0, 64), REJECTED_AT_DOOR);
+      p.expire(key, retentionSeconds);
       await execOrThrow(p.exec());
     },
     async recordSuppressed(sendId, phones) {
       if (phones.length === 0) return;
-      const value = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
-      await recordSuppressed(keys.recipients(sendId), keys.sendCounts(sendId), keys.recipientTotals(), retentionSeconds, value, ...phones);
+      await recordSuppressed(keys.recipients(sendId), keys.sendCounts(sendId), keys.recipientTotals(), retentionSeconds, OPTED_OUT, ...phones);
     },
 
     async createSend(record) {

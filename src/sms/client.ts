@@ -175,7 +175,7 @@ class DefaultChainCredential extends Credential {
 }
 
 /** The SDK config for resolved options. */
-export function sdkConfig(o: ResolvedSmsClientOptions): $OpenApiUtil.Config {
+function sdkConfig(o: ResolvedSmsClientOptions): $OpenApiUtil.Config {
   const config = new $OpenApiUtil.Config({
     endpoint: o.endpoint,
     protocol: o.protocol,
@@ -203,7 +203,7 @@ export function createSdk(o: ResolvedSmsClientOptions): { sdk: SdkClient; runtim
 }
 
 /** The SDK's runtime options for resolved options: no automatic retries, our timeouts. */
-export function sdkRuntime(o: ResolvedSmsClientOptions): RuntimeOptions {
+function sdkRuntime(o: ResolvedSmsClientOptions): RuntimeOptions {
   // `autoretry`/`maxAttempts` are ignored by this SDK generation; set anyway so a future SDK that reads them stays off.
   // Never set `keepAlive` here: the SDK would build a new http.Agent per call. Its default agent keeps connections alive.
   return new RuntimeOptions({ autoretry: false, maxAttempts: 1, readTimeout: o.readTimeoutMs, connectTimeout: o.connectTimeoutMs });

@@ -3,6 +3,8 @@
  * over the official SDK; everything else in smsq (workers, CLI, receipts) depends only on this file.
  */
 
+import type { SmsError, SmsErrorOptions } from './errors.js';
+
 /** What the worker must do with an outcome (defined with the code table in error-codes.ts). */
 export type { ErrorClass } from './error-codes.js';
 
@@ -161,9 +163,7 @@ export interface QualificationQuery {
 export type QualificationRecord = Record<string, unknown>;
 
 /** What an SmsError is made of (its `meaning` and `action` default from the code table). */
-// An `import type` statement would make errors.ts ↔ types.ts a cycle for madge; the inline form is not one.
-// eslint-disable-next-line @typescript-eslint/consistent-type-imports
-export type SmsErrorInit = Omit<import('./errors.js').SmsErrorOptions, 'meaning' | 'action'>;
+export type SmsErrorInit = Omit<SmsErrorOptions, 'meaning' | 'action'>;
 
 /** A successful call. */
 export interface SmsOk<T> {
@@ -175,9 +175,7 @@ export interface SmsOk<T> {
 /** A failed call: `error` is an `SmsError` (see errors.ts) with the class that says what to do next. */
 export interface SmsFailed {
   ok: false;
-  // An `import type` statement would make errors.ts ↔ types.ts a cycle for madge; the inline form is not one.
-  // eslint-disable-next-line @typescript-eslint/consistent-type-imports
-  error: import('./errors.js').SmsError;
+  error: SmsError;
 }
 
 /** Every call's outcome, in one shape. Calls never throw for API or transport problems. */
