@@ -5,6 +5,7 @@ import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
+import { receiptLatencySeconds } from '../src/metrics/call-aggregate.js';
 
 export interface ReceiptProcessorDeps extends CallJobDeps {
   recipients: RecipientStore;
@@ -96,7 +97,8 @@ export function createReceiptProcessor(d: ReceiptProcessorDeps) {
     const applied = await d.recipients.apply(data.sendId, data.chunkId, phone, { state, code: record.errCode, receivedAt, source: 'query' });
     if (applied.status === 'applied') {
       await d.completion.check(data.sendId, applied.pending);
-      if (receivedAt !== undefined) d.metrics?.recordReceipt('query', Math.max(0, receivedAt - acceptedAt) / 1000);
+      const latency = receiptLatencySeconds(acceptedAt, receivedAt);
+      if (latency !== undefined) d.metrics?.recordReceipt('query', latency);
     }
     baseLog.debug({ sendId: data.sendId, chunkId: data.chunkId, phone, state, code: record.errCode }, 'receipt');
     await d.followUps.receipt(after, d.clock.now());

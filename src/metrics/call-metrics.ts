@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { SmsClient, SmsOutcome } from '../sms/types.js';
 import { createCallAggregate, isFloatField, LATENCY_BUCKETS_SECONDS, type CallRecord } from './call-aggregate.js';
 import { metricKeys } from './metric-keys.js';
+import { SMS_CLIENT_ACTIONS, SMS_CLIENT_METHODS } from '../sms/actions.js';
 
 export interface CallMetricsRecorderOptions {
   /** Redis to flush to (a worker's connection is fine); the recorder does not close it. */
@@ -127,20 +128,6 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
   };
 }
 
-/** SmsClient method → Dysmsapi action name (the `operation` label). Exhaustive by type. */
-const OPERATIONS = {
-  sendSms: 'SendSms',
-  sendBatchSms: 'SendBatchSms',
-  querySendDetails: 'QuerySendDetails',
-  querySendStatistics: 'QuerySendStatistics',
-  querySmsSignList: 'QuerySmsSignList',
-  querySmsTemplateList: 'QuerySmsTemplateList',
-  getSmsSign: 'GetSmsSign',
-  getSmsTemplate: 'GetSmsTemplate',
-  querySmsQualificationRecord: 'QuerySmsQualificationRecord',
-  querySingleSmsQualification: 'QuerySingleSmsQualification',
-} as const satisfies Record<keyof SmsClient, string>;
-
 /** What an outcome counts as: `accepted` for a send that went through, `ok` for other calls, else the error class. */
 export function outcomeClass(operation: string, outcome: SmsOutcome<unknown>): string {
   if (outcome.ok) return operation === 'SendSms' || operation === 'SendBatchSms' ? 'accepted' : 'ok';
@@ -154,8 +141,9 @@ export function outcomeClass(operation: string, outcome: SmsOutcome<unknown>): s
  */
 export function instrumentSmsClient(client: SmsClient, recorder: Pick<CallMetricsRecorder, 'recordCall'>, clock: () => number = () => performance.now()): SmsClient {
   const wrapped: Partial<Record<keyof SmsClient, unknown>> = {};
-  for (const method of Object.keys(OPERATIONS) as (keyof SmsClient)[]) {
-    const operation = OPERATIONS[method];
+  // The `operation` label is the Dysmsapi action.
+  for (const method of SMS_CLIENT_METHODS) {
+    const operation = SMS_CLIENT_ACTIONS[method];
     const original = client[method] as (arg: unknown) => Promise<SmsOutcome<unknown>>;
     wrapped[method] = async (arg: unknown) => {
       const started = clock();
