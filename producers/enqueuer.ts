@@ -76,9 +76,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
     },
 
     async createSend(record) {
-      const p = redis.pipeline();
-      sends.create(p, record, retentionSeconds);
-      await execOrThrow(p.exec());
+      await sends.create(record, retentionSeconds);
     },
 
     async addChunks(sendId, kind, firstIndex, payloads) {

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua.js';
 import type { MessageKind } from './kinds.js';
@@ -54,7 +54,7 @@ export interface SendStoreOptions {
 }
 
 export interface SendStore {
-  create(pipeline: ChainableCommander, rec: SendRecord, ttlSeconds: number): void;
+  create(rec: SendRecord, ttlSeconds: number): Promise<void>;
   /** Marks the enqueue complete, recording totals known only at the end (campaigns). */
   markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
   /** The whole send fails (sign/template unusable); queued chunks fail when claimed. Idempotent. */
@@ -65,6 +65,18 @@ export interface SendStore {
   /** Reserves an idempotency key for a send id; returns the send id that holds it. */
   reserveIdempotencyKey(key: string, sendId: string, ttlSeconds: number): Promise<string>;
 }
+
+/**
+ * Writes a send's record (KEYS[1] send hash, KEYS[2] its counts; ARGV[1] ttl (s), then field/value
+ * pairs). Only the first enqueue of a send id writes the record; a retried enqueue keeps it.
+ */
+const CREATE = `
+redis.call('HSETNX', KEYS[2], 'queued', 0)
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1`;
 
 /** Marks a send enqueued (KEYS[1] send hash; ARGV field/value pairs); a failed send stays failed. */
 const MARK_ENQUEUED = `
@@ -88,28 +100,16 @@ return prev`;
 
 export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
   const scripts = {
+    create: luaScript(redis, 'smsqCreateSend', CREATE, 2),
     markEnqueued: luaScript(redis, 'smsqMarkEnqueued', MARK_ENQUEUED, 1),
     fail: luaScript(redis, 'smsqFailSend', FAIL, 1),
     setControl: luaScript(redis, 'smsqSetControl', SET_CONTROL, 1),
   };
   return {
-    create(pipeline, rec, ttlSeconds) {
-      const key = keys.send(rec.sendId);
+    async create(rec, ttlSeconds) {
       const fields: Record<string, string> = { state: 'enqueuing' };
       for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
-      // Only the first enqueue of a send id writes its record; a retried enqueue keeps it.
-      pipeline.eval(
-        `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-         for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-         redis.call('EXPIRE', KEYS[1], ARGV[1])
-         return 1`,
-        1,
-        key,
-        ttlSeconds,
-        ...Object.entries(fields).flat(),
-      );
-      pipeline.hsetnx(keys.sendCounts(rec.sendId), 'queued', 0);
-      pipeline.expire(keys.sendCounts(rec.sendId), ttlSeconds);
+      await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), ttlSeconds, ...Object.entries(fields).flat());
     },
 
     async markEnqueued(sendId, totals) {
