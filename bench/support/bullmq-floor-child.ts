@@ -10,7 +10,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bareSendRequest, createBareSdk } from './bare-sdk.js';
 import { JOB_RETENTION } from '../../src/queue/calls-queue.js';
-import { childConfig, cpuSeconds, serveChild } from './children.js';
+import { childConfig, serveStartable } from './children.js';
 import type { SdkLoopConfig } from './sdk-loop-child.js';
 
 export interface BullmqFloorConfig extends SdkLoopConfig {
@@ -42,18 +42,10 @@ const worker = new Worker(
 );
 await connection.ping();
 
-let started = false;
-serveChild(
-  {
-    async start() {
-      if (!started) {
-        started = true;
-        await queue.setGlobalRateLimit(2 * cfg.qps, 1000);
-        void worker.run();
-      }
-      return true;
-    },
-    cpu: () => cpuSeconds(),
+serveStartable(
+  async () => {
+    await queue.setGlobalRateLimit(2 * cfg.qps, 1000);
+    void worker.run();
   },
   { pid: process.pid },
   async () => {

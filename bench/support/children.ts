@@ -210,3 +210,22 @@ export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
+
+/**
+ * {@link serveChild} for a child whose work begins with its first `start` request (later ones
+ * wait for that start and do nothing else); it also answers `cpu` with its CPU seconds so far.
+ */
+export function serveStartable(start: () => Promise<void>, value: unknown, onClose: () => Promise<void> | void): void {
+  let started: Promise<void> | undefined;
+  serveChild(
+    {
+      async start() {
+        await (started ??= start());
+        return true;
+      },
+      cpu: () => cpuSeconds(),
+    },
+    value,
+    onClose,
+  );
+}

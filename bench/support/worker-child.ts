@@ -5,7 +5,7 @@
  */
 import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies } from '../../src/receipts/receipt-policy.js';
 import { workerFromConfig } from '../../test/support/worker-from-config.js';
-import { childConfig, cpuSeconds, serveChild } from './children.js';
+import { childConfig, serveStartable } from './children.js';
 import type { WorkerChildConfig } from './pipeline.js';
 
 const cfg = childConfig<WorkerChildConfig>();
@@ -15,18 +15,8 @@ const receiptPolicies: ReceiptPolicies =
 const { worker, connection } = workerFromConfig(cfg, { receiptPolicies, name: `bench-${process.pid}` });
 await connection.ping();
 
-let started = false;
-serveChild(
-  {
-    async start() {
-      if (!started) {
-        started = true;
-        await worker.start();
-      }
-      return true;
-    },
-    cpu: () => cpuSeconds(),
-  },
+serveStartable(
+  () => worker.start(),
   { pid: process.pid, window: worker.window },
   async () => {
     await worker.close();
