@@ -103,38 +103,14 @@ function compile(withCli: boolean): { child: string; cli: string } {
   return { child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'), cli: join(BUILD_DIR, 'out/src/cli/main.js') };
 }
 
-/**
- * Starts a compiled child with plain node and the IPC protocol of children.ts (ready, then
- * request/reply), runs one `run` request, and stops it.
- */
+/** Runs the compiled child (plain node): one `run` request, `beforeRun` just before it, then stops it. */
 async function runCompiledChild(entry: string, cfg: CampaignChildConfig, run: CampaignRun, beforeRun: () => Promise<void>): Promise<CampaignChildResult> {
-  const child = spawn(process.execPath, [entry, JSON.stringify(cfg)], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  onExitKill(child);
-  const exited = once(child, 'exit');
+  const child = await spawnChild(entry, cfg, { compiled: true });
   try {
-    const next = (type: string) =>
-      new Promise<{ value?: unknown; error?: string }>((resolve, reject) => {
-        const onMessage = (m: unknown) => {
-          const msg = m as { type?: string; value?: unknown; error?: string };
-          if (msg?.type !== type) return;
-          child.off('message', onMessage);
-          resolve(msg);
-        };
-        child.on('message', onMessage);
-        child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${signal ?? code}) before its ${type}`)));
-      });
-    await bounded(next('ready'), 30_000, 'the compiled campaign child to be ready');
     await beforeRun();
-    const reply = next('reply');
-    child.send({ type: 'request', id: 1, cmd: 'run', args: run });
-    const r = await bounded(reply, 120_000, 'the compiled campaign child');
-    if (r.error !== undefined) throw new Error(`${entry}: ${r.error}`);
-    return r.value as CampaignChildResult;
+    return await child.request<CampaignChildResult>('run', run, 120_000);
   } finally {
-    if (child.connected) child.disconnect();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(kill);
+    await stopAll([child]);
   }
 }
 

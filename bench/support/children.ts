@@ -65,13 +65,15 @@ export interface BenchChild<Ready = unknown> {
 }
 
 /**
- * Starts `script` (path from the repository root) with `config` as its JSON argv and waits for its
- * `ready` message.
+ * Starts `script` (path from the repository root, or absolute) with `config` as its JSON argv and
+ * waits for its `ready` message. TypeScript runs under tsx; `compiled: true` runs JavaScript with
+ * plain node (no loader in the process).
  */
-export async function spawnChild<Ready = unknown>(script: string, config: unknown, o: { readyTimeoutMs?: number } = {}): Promise<BenchChild<Ready>> {
+export async function spawnChild<Ready = unknown>(script: string, config: unknown, o: { readyTimeoutMs?: number; compiled?: boolean } = {}): Promise<BenchChild<Ready>> {
   // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children.
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script, JSON.stringify(config)], {
+  const loader = o.compiled ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...extra, ...loader, script, JSON.stringify(config)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
