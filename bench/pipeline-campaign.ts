@@ -24,7 +24,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
-import { BENCH_PREFIX, bounded, machineBusySeconds, N, parseFlags, round, startBenchEmulator } from './support/pipeline.js';
+import { BENCH_PREFIX, bounded, machineBusySeconds, N, runIfMain, round, startBenchEmulator } from './support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
 import type { CampaignChildConfig, CampaignChildResult, CampaignRun } from './support/campaign-child.js';
 
@@ -241,12 +241,10 @@ export function formatCampaign(r: CampaignBenchResult): string {
   ].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { json, values } = parseFlags(process.argv.slice(2), ['recipients', 'compare']);
-  bounded(runCampaign(values as Partial<CampaignOptions>), 300_000, 'the campaign bench')
-    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatCampaign(r)))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    });
-}
+runIfMain(import.meta, {
+  flags: ['recipients', 'compare'],
+  limitMs: 300_000,
+  what: 'the campaign bench',
+  run: (values) => runCampaign(values as Partial<CampaignOptions>),
+  format: formatCampaign,
+});

@@ -22,10 +22,9 @@ import { maxInSlidingWindow } from '../src/queue/rate-window.js';
 import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
 import {
   BENCH_PREFIX,
-  bounded,
   machineBusySeconds,
   N,
-  parseFlags,
+  runIfMain,
   phones,
   rateOf,
   round,
@@ -189,12 +188,10 @@ export function formatLimiter(r: LimiterResult): string {
   ].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { json, values } = parseFlags(process.argv.slice(2), ['qps', 'workers', 'concurrency', 'seconds', 'latencyMs', 'warmupSeconds']);
-  bounded(runLimiter(values as Partial<LimiterOptions>), 300_000, 'the limiter bench')
-    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatLimiter(r)))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    });
-}
+runIfMain(import.meta, {
+  flags: ['qps', 'workers', 'concurrency', 'seconds', 'latencyMs', 'warmupSeconds'],
+  limitMs: 300_000,
+  what: 'the limiter bench',
+  run: (values) => runLimiter(values as Partial<LimiterOptions>),
+  format: formatLimiter,
+});

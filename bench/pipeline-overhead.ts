@@ -33,11 +33,10 @@ import { createProducer } from '../producers/producer.js';
 import { cpuSeconds, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import {
   BENCH_PREFIX,
-  bounded,
   machineBusySeconds,
   median,
   N,
-  parseFlags,
+  runIfMain,
   phones,
   round,
   startBenchEmulator,
@@ -326,12 +325,10 @@ export function formatOverhead(r: OverheadResult): string {
   return lines.join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { json, values } = parseFlags(process.argv.slice(2), ['concurrency', 'count', 'pairs', 'qps', 'latencyMs']);
-  bounded(runOverhead(values as Partial<OverheadOptions>), 600_000, 'the overhead bench')
-    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatOverhead(r)))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    });
-}
+runIfMain(import.meta, {
+  flags: ['concurrency', 'count', 'pairs', 'qps', 'latencyMs'],
+  limitMs: 600_000,
+  what: 'the overhead bench',
+  run: (values) => runOverhead(values as Partial<OverheadOptions>),
+  format: formatOverhead,
+});

@@ -18,11 +18,10 @@ import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
 import {
   BENCH_PREFIX,
-  bounded,
   enqueueSingles,
   machineBusySeconds,
   N,
-  parseFlags,
+  runIfMain,
   percentile,
   phones,
   round,
@@ -168,12 +167,10 @@ export function formatPriority(r: PriorityResult): string {
   ].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { json, values } = parseFlags(process.argv.slice(2), ['qps', 'codes', 'workers', 'concurrency']);
-  bounded(runPriority(values as Partial<PriorityOptions>), 300_000, 'the priority bench')
-    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatPriority(r)))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    });
-}
+runIfMain(import.meta, {
+  flags: ['qps', 'codes', 'workers', 'concurrency'],
+  limitMs: 300_000,
+  what: 'the priority bench',
+  run: (values) => runPriority(values as Partial<PriorityOptions>),
+  format: formatPriority,
+});

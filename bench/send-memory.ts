@@ -19,7 +19,7 @@ import { SANDBOX_ACCESS_KEY } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
-import { BENCH_PREFIX, bounded, N, parseFlags, startBenchEmulator, waitFor } from './support/pipeline.js';
+import { BENCH_PREFIX, N, runIfMain, startBenchEmulator, waitFor } from './support/pipeline.js';
 import { startPrivateRedis } from './support/redis.js';
 
 export interface SendMemoryOptions {
@@ -130,12 +130,10 @@ export function formatSendMemory(r: SendMemoryResult): string {
   return lines.join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { json, values } = parseFlags(process.argv.slice(2), ['sends']);
-  bounded(runSendMemory(values as Partial<SendMemoryOptions>), 300_000, 'the send-memory bench')
-    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : formatSendMemory(r)))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    });
-}
+runIfMain(import.meta, {
+  flags: ['sends'],
+  limitMs: 300_000,
+  what: 'the send-memory bench',
+  run: (values) => runSendMemory(values as Partial<SendMemoryOptions>),
+  format: formatSendMemory,
+});

@@ -138,6 +138,25 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
   }
 }
 
+/**
+ * A bench file run by itself (`npx tsx bench/X.ts [--json] [--flag N]`): parses its numeric flags,
+ * runs it within its own time bound, prints JSON or the formatted figures, and exits 1 on failure.
+ * Does nothing when the file is imported (by run-all.ts).
+ */
+export function runIfMain<R>(
+  meta: ImportMeta,
+  o: { flags: readonly string[]; limitMs: number; what: string; run: (values: Record<string, number>) => Promise<R>; format: (r: R) => string },
+): void {
+  if (meta.url !== `file://${process.argv[1]}`) return;
+  const { json, values } = parseFlags(process.argv.slice(2), o.flags);
+  bounded(o.run(values), o.limitMs, o.what)
+    .then((r) => console.log(json ? JSON.stringify(r, null, 2) : o.format(r)))
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    });
+}
+
 /** Rejects if `p` takes longer than `ms` (the bench's own time bound). */
 export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
