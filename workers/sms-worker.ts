@@ -178,7 +178,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       autoPause: o.autoPause === null ? undefined : (o.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
   });
-  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion });
+  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion, metrics: o.metrics });
   const processReceipt = createReceiptProcessor({
     client,
     chunks,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createChunkStore, type ChunkRecord } from '../../src/queue/chunk-store.js';
+import type { CallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
@@ -42,6 +43,28 @@ describe('outcome unknown: looked up before anything is resent', () => {
     expect(acceptedFor(h, '13800000001')).toBe(1);
     // The reconcile step made a QuerySendDetails call for it.
     expect(h.emulator.calls().some((x) => x.action === 'QuerySendDetails')).toBe(true);
+  });
+
+  it('a throttled look-up during reconcile pauses every worker and is counted like any throttle', async () => {
+    h = await createHarness({ label: 'lost-throttled', readTimeoutMs: 300 });
+    h.emulator.setFaults([
+      { kind: 'lost-answer', delayMs: 2000 },
+      { kind: 'throttle', actions: ['QuerySendDetails'] },
+    ]);
+    const waits: string[] = [];
+    const metrics: CallMetricsRecorder = {
+      recordCall() {},
+      recordLimiterWait: (reason) => void waits.push(reason),
+      recordReceipt() {},
+      flush: async () => {},
+      close: async () => {},
+    };
+    const res = await h.producer.send({ ...CODE, phones: ['13800000011'] });
+    await h.startWorker({ metrics });
+    await settled(h, res.sendId, 1);
+    expect(await chunk(h, res.sendId)).toMatchObject({ state: 'accepted', attempt: 1, resolvedBy: 'reconcile' });
+    expect(h.emulator.calls().filter((x) => x.action === 'QuerySendDetails' && x.code === 'Throttling.User')).toHaveLength(1);
+    expect(waits).toContain('throttled');
   });
 
   it.each(['server-error', 'reset'] as const)('%s before accepting → not found after settling → resent once with a new OutId', async (kind) => {
