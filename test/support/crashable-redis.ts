@@ -1,0 +1,143 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { redisAnswers } from '../../src/runtime/private-redis.js';
+
+/**
+ * A real redis-server with an append-only file that a test can crash the way a host crash does:
+ * SIGKILL, then every AOF cut back to what Redis had fsynced (recorded by the LD_PRELOAD shim in
+ * native/fsync-tracker.c), or to an earlier mark, then started again on the same port.
+ */
+export interface CrashableRedis {
+  url: string;
+  port: number;
+  dir: string;
+  /** The AOF's size now, to cut back to later ("the last second of an everysec file"). */
+  mark(): AofMark;
+  /**
+   * SIGKILLs Redis and cuts the AOF back: `fsynced` to what Redis had fsynced (a power cut),
+   * or to a mark (a host crash losing everything written after it). Does not restart.
+   */
+  crash(cutTo: 'fsynced' | AofMark): Promise<CrashReport>;
+  /** Starts Redis again on the same port and data directory; resolves when it answers. */
+  start(): Promise<void>;
+  /** SIGKILLs a running Redis without touching its files (a process crash). */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AofMark {
+  file: string;
+  size: number;
+}
+
+export interface CrashReport {
+  /** Bytes of the AOF's tail that the crash threw away. */
+  bytesLost: number;
+}
+
+export interface CrashableRedisOptions {
+  appendfsync: 'always' | 'everysec' | 'no';
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Compiles the fsync shim once per process (cc is on every machine that runs the suite; .ci/run installs it). */
+function fsyncTracker(): string {
+  const out = join(tmpdir(), `smsq-fsync-tracker-${process.pid}.so`);
+  if (!existsSync(out)) execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', out, join(here, 'native', 'fsync-tracker.c'), '-ldl']);
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<CrashableRedis> {
+  const shim = fsyncTracker();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'smsq-crash-redis-'));
+  mkdirSync(dir, { recursive: true });
+  const url = `redis://127.0.0.1:${port}`;
+  const aofDir = join(dir, 'appendonlydir');
+  let child: ChildProcess | undefined;
+
+  const incrFiles = () => (existsSync(aofDir) ? readdirSync(aofDir).filter((f) => f.endsWith('.incr.aof')).map((f) => join(aofDir, f)) : []);
+
+  async function start(): Promise<void> {
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+        '--appendonly', 'yes', '--appendfsync', opts.appendfsync,
+        // One incr file for the whole test: a rewrite would start another.
+        '--auto-aof-rewrite-percentage', '0', '--aof-load-truncated', 'yes',
+        '--maxmemory-policy', 'noeviction',
+      ],
+      { stdio: 'ignore', env: { ...process.env, LD_PRELOAD: shim } },
+    );
+    child = proc;
+    const deadline = Date.now() + 15_000;
+    while (!(await redisAnswers(url, 500))) {
+      if (proc.exitCode !== null) throw new Error(`redis-server exited with code ${proc.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function kill(): Promise<void> {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await exited;
+  }
+
+  await start();
+  return {
+    url,
+    port,
+    dir,
+    start,
+    kill,
+    mark() {
+      const [file] = incrFiles();
+      if (!file) throw new Error('no AOF file yet');
+      return { file, size: statSync(file).size };
+    },
+    async crash(cutTo) {
+      await kill();
+      let bytesLost = 0;
+      for (const file of incrFiles()) {
+        const size = statSync(file).size;
+        let keep: number;
+        if (cutTo === 'fsynced') {
+          const synced = `${file}.synced`;
+          keep = existsSync(synced) ? Number(readFileSync(synced, 'utf8').trim()) : 0;
+        } else {
+          keep = file === cutTo.file ? cutTo.size : size;
+        }
+        if (keep < size) {
+          truncateSync(file, keep);
+          bytesLost += size - keep;
+        }
+      }
+      return { bytesLost };
+    },
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
