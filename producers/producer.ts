@@ -18,6 +18,9 @@ import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { sendRecipients, type RecipientState } from '../src/queue/send-recipients.js';
+import { createDurabilityBarrier } from '../src/durability/barrier.js';
+import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
+import { checkRedisDurability } from '../src/durability/startup-check.js';
 
 export interface ProducerOptions {
   /** Redis connection; the producer does not close it. */
@@ -37,6 +40,12 @@ export interface ProducerOptions {
    * them). Default false: a callbackUrl is refused at the door.
    */
   callbacks?: boolean;
+  /**
+   * How an enqueue is made durable before it is acknowledged (SMSQ_DURABILITY). Default `fsync`:
+   * the first enqueue checks that Redis runs `appendfsync always` and refuses otherwise
+   * (RedisNotDurableError), writing nothing.
+   */
+  durability?: DurabilityOptions;
 }
 
 /** What every enqueue call returns: the campaign counts (for every kind of send), and the send. */
@@ -94,6 +103,18 @@ export function createProducer(opts: ProducerOptions): Producer {
   const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds });
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
+  const durability = opts.durability ?? DEFAULT_DURABILITY;
+  const barrier = createDurabilityBarrier(opts.redis, durability);
+  let durabilityChecked: Promise<unknown> | undefined;
+
+  /** The start-up check, on the first write (a producer is built synchronously). */
+  function ensureDurableRedis(): Promise<unknown> {
+    durabilityChecked ??= checkRedisDurability(opts.redis, durability, opts.logger).catch((err: unknown) => {
+      durabilityChecked = undefined; // checked again next time: the operator may fix Redis meanwhile
+      throw err;
+    });
+    return durabilityChecked;
+  }
 
   /** Refuses a callbackUrl when this deployment cannot sign callbacks. */
   function checkCallback(request: unknown): void {
@@ -151,6 +172,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
 
   async function enqueuePlan(plan: SendPlan): Promise<EnqueueResult> {
+    await ensureDurableRedis();
     const { sendId, duplicate } = await resolveSendId(plan.idempotencyKey);
     if (duplicate) {
       const existing = await sends.status(sendId);
@@ -190,6 +212,8 @@ export function createProducer(opts: ProducerOptions): Producer {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + ENQUEUE_BATCH));
     }
     await enqueuer.finish(sendId);
+    // Acknowledged only once it would outlive a crash of Redis (design invariant 8).
+    await barrier.confirm(`send ${sendId}`);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
     return resultOf(sendId, plan, duplicate);
   }
@@ -221,6 +245,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
       const req = parsed.data;
       const templateContent = await templateFor(req.templateCode);
+      await ensureDurableRedis();
       const { sendId, duplicate } = await resolveSendId(req.idempotencyKey);
       if (duplicate) {
         const existing = await sends.status(sendId);
@@ -249,6 +274,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         checkSuppressed: optOutCheck,
         callbackUrl: req.callbackUrl,
       });
+      await barrier.confirm(`campaign ${sendId}`);
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate, ...result, apiCalls: result.chunks };
     },

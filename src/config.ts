@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './receipts/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
+import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 
 /**
  * The environment contract of smsq (see README "Configuration"). This is the only module that
@@ -53,6 +54,11 @@ export interface Config {
   quietHours: QuietHours | undefined;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; undefined = off. */
   autoPause: { window: number; failureRatio: number } | undefined;
+  /**
+   * What makes an attempt durable before its API call and an enqueue before it is acknowledged
+   * (SMSQ_DURABILITY, SMSQ_DURABILITY_REPLICAS, SMSQ_DURABILITY_TIMEOUT_MS). Default `fsync`.
+   */
+  durability: DurabilityOptions;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
 }
@@ -184,6 +190,13 @@ const envSchema = z.object({
   SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
     300_000,
   ),
+  SMSQ_DURABILITY: z
+    .enum(DURABILITY_MODES, {
+      message: `must be one of ${DURABILITY_MODES.join(', ')}. Fix: SMSQ_DURABILITY=fsync (Redis with appendfsync always) or replicas (WAIT for a replica)`,
+    })
+    .default(DEFAULT_DURABILITY.mode),
+  SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas),
+  SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs),
   SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30),
   SMSQ_RECEIPT_LOOKUPS: z
     .string()
@@ -312,6 +325,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     'set both ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or neither',
   );
   pair('SMSQ_DASHBOARD_USER', 'SMSQ_DASHBOARD_PASSWORD', 'set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither');
+  if ((e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas') && e.SMSQ_DURABILITY_REPLICAS < 1) {
+    pairLines.push(`SMSQ_DURABILITY_REPLICAS=0 leaves SMSQ_DURABILITY=${e.SMSQ_DURABILITY} nothing to wait for. Fix: SMSQ_DURABILITY_REPLICAS=1, or SMSQ_DURABILITY=fsync`);
+  }
   if (pairLines.length > 0) throw new ConfigError(pairLines);
   const mode = e.SMS_MODE;
   return {
@@ -331,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileSettleMs: e.SMSQ_RECONCILE_SETTLE_MS,
     accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
     retentionDays: e.SMSQ_RETENTION_DAYS,
+    durability: { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS },
     receiptLookups: e.SMSQ_RECEIPT_LOOKUPS ?? { ...DEFAULT_RECEIPT_LOOKUPS },
     receiptWindowHours: e.SMSQ_RECEIPT_WINDOW_HOURS,
     callbackSecret: e.SMSQ_CALLBACK_SECRET,

@@ -37,3 +37,21 @@ export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey
     return { field: field || '(request)', message: i.message };
   });
 }
+
+/** A write smsq relies on could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it. */
+export class NotDurableError extends Error {
+  readonly code = 'SMSQ_NOT_DURABLE';
+  constructor(what: string, detail: string) {
+    super(`${what} could not be made durable: ${detail}. Fix: check the replicas (INFO replication), or raise SMSQ_DURABILITY_TIMEOUT_MS`);
+    this.name = 'NotDurableError';
+  }
+}
+
+/** Redis cannot keep the configured durability mode (SMSQ_DURABILITY); smsq refuses to start on it. */
+export class RedisNotDurableError extends Error {
+  readonly code = 'SMSQ_REDIS_NOT_DURABLE';
+  constructor(mode: string, problems: string) {
+    super(`Redis cannot keep SMSQ_DURABILITY=${mode}:\n${problems}`);
+    this.name = 'RedisNotDurableError';
+  }
+}

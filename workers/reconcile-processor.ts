@@ -1,7 +1,9 @@
 import type { Logger } from '../src/logger.js';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
+import type { ChunkRecord, ChunkState } from '../src/queue/chunk-store.js';
 import { ReconcileJobData } from '../src/queue/job-schemas.js';
+import { isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
@@ -11,18 +13,31 @@ export interface ReconcileProcessorDeps extends CallJobDeps {
 }
 
 export type ReconcileJobResult =
-  | { outcome: 'found'; attempt: number }
+  | { outcome: 'found'; attempt: number; adopted?: number }
   | { outcome: 'not-accepted'; attempt: number; resendAttempt: number }
   | { outcome: 'next-page' | 'look-again'; at: number }
   | { outcome: 'obsolete'; state: string };
 
+const IN_DOUBT: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
+
+/**
+ * Whether this job's attempt is still in doubt, and how the record stands to it. `behind`: the
+ * record is at an older attempt than the job (Redis lost the claim, or more): the job's attempt
+ * was made all the same, and only a look-up can say whether it was accepted.
+ */
+function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behind' | undefined {
+  if (chunk.attempt === job.attempt) return chunk.state === 'unknown' || chunk.state === 'sending' ? 'current' : undefined;
+  if (chunk.attempt < job.attempt && IN_DOUBT.includes(chunk.state) && job.outId) return 'behind';
+  return undefined;
+}
 
 /**
  * Resolves an attempt whose outcome is unknown: QuerySendDetails for the chunk's first number on
- * the attempt's SendDate(s) (UTC+8), matching the attempt's OutId. One SendSms/SendBatchSms is
- * accepted or refused as a whole, so one number answers for the chunk. Found → accepted. Not
- * found once the settling window has passed → provably not accepted → resent with a new attempt.
- * Each job makes one call; more pages or the second date are follow-up jobs.
+ * the attempt's SendDate(s) (UTC+8). One SendSms/SendBatchSms is accepted or refused as a whole,
+ * so one number answers for the chunk. ANY attempt of this chunk found at Alibaba means the chunk
+ * was accepted (the record may have lost that attempt to a Redis rollback): it is adopted, never
+ * resent. Not found once the settling window has passed → provably not accepted → resent with a
+ * new attempt. Each job makes one call; more pages or the second date are follow-up jobs.
  */
 export function createReconcileProcessor(d: ReconcileProcessorDeps) {
   const baseLog = d.logger.child({ component: 'reconcile' });
@@ -38,15 +53,18 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
 
     const chunk = await d.chunks.get(chunkId);
     if (!chunk) return { outcome: 'obsolete', state: 'missing' };
-    if (chunk.attempt !== attempt) return { outcome: 'obsolete', state: `attempt ${chunk.attempt}` };
-    if (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED') {
+    if (chunk.attempt === attempt && chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED') {
       // A re-run after a crash between "not accepted" and scheduling the resend.
       await d.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
       return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
     }
-    if (chunk.state !== 'unknown' || !chunk.outId || chunk.sentAt === undefined) return { outcome: 'obsolete', state: chunk.state };
+    const stand = standing(chunk, data);
+    if (!stand) return { outcome: 'obsolete', state: chunk.attempt === attempt ? chunk.state : `attempt ${chunk.attempt}` };
+    const sentAt = (stand === 'current' ? chunk.sentAt : undefined) ?? data.sentAt ?? job.timestamp;
+    // The OutId this job resolves: the record's, or (behind) the lost attempt's from the job.
+    const outId = stand === 'current' ? (chunk.outId ?? data.outId ?? '') : (data.outId as string);
 
-    const dates = sendDatesAround(chunk.sentAt, MIDNIGHT_MARGIN_MS);
+    const dates = sendDatesAround(sentAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex];
     const phone = chunk.payload.phones[0] as string;
     if (sendDate === undefined) throw new UnrecoverableError(`no SendDate #${data.dateIndex} for this attempt`);
@@ -57,19 +75,23 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
       return failLookup(res.error, job, token, d);
     }
 
-    const found = res.data.details.some((r) => r.outId === chunk.outId);
+    const found = res.data.details.find((r) => isOutIdOf(r.outId, chunkId));
     if (found) {
-      const acceptedAt = chunk.sentAt;
+      const foundAttempt = parseOutId(found.outId)?.attempt ?? 0;
+      // A newer attempt than the record's is adopted by the transition (attempt, OutId); an older
+      // or equal one is recorded as the accepted OutId, which the receipt look-ups match.
+      const adopt = foundAttempt > chunk.attempt;
       const t = await d.chunks.transition(chunkId, sendId, {
-        outId: chunk.outId,
-        from: ['unknown'],
+        outId: adopt ? found.outId : (chunk.outId ?? ''),
+        from: adopt ? IN_DOUBT : ['unknown', 'sending'],
         to: 'accepted',
-        fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt },
-        windowEndsAt: d.followUps.windowEndsAt(acceptedAt),
+        fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt: sentAt, ...(adopt || found.outId === chunk.outId ? {} : { outId: found.outId }) },
+        windowEndsAt: d.followUps.windowEndsAt(sentAt),
       });
-      if (t.applied) await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
-      log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
-      return { outcome: 'found', attempt };
+      if (t.applied) await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, sentAt);
+      if (found.outId !== outId) log().warn({ found: found.outId, lookedFor: outId }, 'another attempt of this chunk was found accepted: adopted it, nothing resent');
+      else log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
+      return { outcome: 'found', attempt, ...(t.applied && t.adoptedAttempt !== undefined ? { adopted: t.adoptedAttempt } : {}) };
     }
     const now = d.clock.now();
     if (data.page * PAGE_SIZE < res.data.totalCount) {
@@ -80,15 +102,17 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
       await d.followUps.reconcile({ ...data, dateIndex: data.dateIndex + 1, page: 1 }, chunk.kind, now);
       return { outcome: 'next-page', at: now };
     }
-    const settledAt = chunk.sentAt + d.timing.settleMs;
+    const settledAt = sentAt + d.timing.settleMs;
     if (now < settledAt) {
       const at = Math.min(now + d.timing.lookIntervalMs, settledAt);
       await d.followUps.reconcile({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }, chunk.kind, at);
       return { outcome: 'look-again', at };
     }
+    // Not accepted: back to queued at this attempt (a record that was behind adopts it), so the
+    // resend makes the next attempt with a new OutId.
     const t = await d.chunks.transition(chunkId, sendId, {
-      outId: chunk.outId,
-      from: ['unknown'],
+      outId,
+      from: stand === 'current' ? ['unknown', 'sending'] : IN_DOUBT,
       to: 'queued',
       fields: { code: 'SMSQ_NOT_ACCEPTED', resolvedBy: 'reconcile' },
     });

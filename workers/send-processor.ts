@@ -15,6 +15,9 @@ import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { blockAccount, pauseEveryWorker } from './account-pauses.js';
 import { decideSend } from './send-decision.js';
 import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
+import type { DurabilityBarrier } from '../src/durability/barrier.js';
+import { NotDurableError } from '../src/errors.js';
+import type { ClaimJournal } from './claim-journal.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
   /**
@@ -33,6 +36,10 @@ export interface SendProcessorDeps extends CallJobDeps {
   retentionSeconds: number;
   /** Campaign controls: quiet hours, parking of paused sends, auto-pause. */
   controls: SendControls;
+  /** Confirms the claim is durable before the call (SMSQ_DURABILITY). */
+  durability: DurabilityBarrier;
+  /** Remembers recent claims, to look them up if Redis comes back without them. */
+  journal?: ClaimJournal;
 }
 
 /** How paused sends, quiet hours and auto-pause behave (see README "Campaign controls"). */
@@ -182,8 +189,20 @@ export function createSendProcessor(d: SendProcessorDeps) {
     }
 
     const { attempt, outId, payload, kind } = claim;
+    try {
+      // The attempt must outlive a crash of Redis before anyone can receive it (design invariant 8).
+      await d.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`);
+    } catch (err) {
+      held?.pacer.release(held.ticket);
+      if (!(err instanceof NotDurableError)) throw err; // still `sending`: the next run looks it up
+      await d.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code: err.code } });
+      log().warn({ attempt, err: err.message }, 'claim not confirmed durable: not sent; retrying in a second');
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
     if (held) await held.pacer.awaitReserved(held.ticket, claim.slotWaitMicros);
     const sentAt = d.clock.now();
+    d.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     const outcome = await call(d.client, payload, outId);
     const decision = decideSend(outcome);
     const ap = d.controls.autoPause;
@@ -194,7 +213,17 @@ export function createSendProcessor(d: SendProcessorDeps) {
     ) => {
       // Counted towards auto-pause by the same script that settles the chunk.
       const counted = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: d.retentionSeconds } : undefined;
-      const t = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending', 'unknown'], to, fields, windowEndsAt: extra.windowEndsAt, outcome: counted });
+      const t = await d.chunks.transition(chunkId, sendId, {
+        outId,
+        from: ['sending', 'unknown'],
+        to,
+        fields,
+        windowEndsAt: extra.windowEndsAt,
+        outcome: counted,
+      });
+      if (t.applied && t.adoptedAttempt !== undefined) {
+        log().warn({ attempt, to }, 'the chunk record had lost this attempt (Redis lost writes): adopted it with its outcome');
+      }
       if (t.applied && t.pauseReason) log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
       return t;
     };
@@ -257,7 +286,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
         await settle('unknown', { code: decision.code });
         log().warn({ code: decision.code, attempt }, 'send outcome unknown: looking it up before any resend');
         await d.followUps.reconcile(
-          { sendId, chunkId, attempt, look: 1, dateIndex: 0, page: 1 },
+          { sendId, chunkId, attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId },
           kind,
           sentAt + d.timing.firstLookAfterMs,
         );

@@ -30,6 +30,11 @@ import { createHousekeepingProcessor } from './housekeeping-processor.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
+import { createDurabilityBarrier } from '../src/durability/barrier.js';
+import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
+import { checkRedisDurability } from '../src/durability/startup-check.js';
+import { createClaimJournal } from './claim-journal.js';
+import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -87,6 +92,16 @@ export interface SmsWorkerOptions {
   metrics?: CallMetricsRecorder;
   /** Shown in Bull Board as the job's processor. */
   name?: string;
+  /**
+   * How a claim is made durable before its call (SMSQ_DURABILITY). Default `fsync`: `start()`
+   * refuses a Redis without `appendfsync always` (see src/durability/mode.ts).
+   */
+  durability?: DurabilityOptions;
+  /**
+   * How far back this process remembers its claims, to look them up when Redis comes back without
+   * them (rollback-recovery.ts). Default 10000 ms: a host crash with `everysec` loses up to ~2 s.
+   */
+  rollbackHorizonMs?: number;
 }
 
 export interface SmsWorker {
@@ -97,7 +112,11 @@ export interface SmsWorker {
   readonly guard: AccountGuard;
   readonly worker: Worker;
   readonly housekeepingWorker: Worker;
-  /** Applies the account-wide rate limit and starts taking jobs. */
+  readonly rollbackRecovery: RollbackRecovery;
+  /**
+   * Checks that Redis can keep the durability mode (throws RedisNotDurableError otherwise),
+   * applies the account-wide rate limit and starts taking jobs.
+   */
   start(): Promise<void>;
   /** Stops taking jobs, waits for calls in flight and records their outcome. */
   close(): Promise<void>;
@@ -152,6 +171,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     ? { max: 2 * o.qps, duration: 1000, worstSlidingSecond: 2 * o.qps, sustainedPerSecond: 2 * o.qps }
     : planRateWindow(o.qps);
 
+  const durability = o.durability ?? DEFAULT_DURABILITY;
+  const journal = createClaimJournal({ clock, horizonMs: o.rollbackHorizonMs ?? 10_000 });
   const processSend = createSendProcessor({
     // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
     client: instrumented,
@@ -177,6 +198,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       quietRecheckMs: o.recheckMs ?? 60_000,
       autoPause: o.autoPause === null ? undefined : (o.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
+    durability: createDurabilityBarrier(o.connection, durability),
+    journal,
   });
   const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion, metrics: o.metrics });
   const processReceipt = createReceiptProcessor({
@@ -299,6 +322,18 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     }
   }
 
+  const rollbackRecovery = createRollbackRecovery({
+    redis: o.connection,
+    chunks,
+    followUps,
+    journal,
+    timing,
+    clock,
+    logger: o.logger,
+    pauseIntake: () => worker.pause(true),
+    resumeIntake: () => worker.resume(),
+  });
+
   let stopAutoResume: () => void = () => {};
   return {
     window,
@@ -306,16 +341,20 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     guard,
     worker,
     housekeepingWorker,
+    rollbackRecovery,
     async start() {
+      await checkRedisDurability(o.connection, durability, log);
+      await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
       stopAutoResume = guard.startAutoResume();
       windowSweep.start();
       void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
-      log.info({ qps: o.qps, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: o.concurrency ?? 64 }, 'worker started');
+      log.info({ qps: o.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: o.concurrency ?? 64 }, 'worker started');
     },
     async close() {
       stopAutoResume();
+      rollbackRecovery.stop();
       await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop()]);
       await Promise.all([queue.close(), housekeeping.close()]);
     },

@@ -49,6 +49,7 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     templateContent,
     retentionSeconds: retentionSecondsOf(ctx.config),
     callbacks: ctx.config.callbackSecret !== undefined,
+    durability: ctx.config.durability,
   });
   ctx.onClose(() => producer.close());
   return { producer, templateContent };

@@ -34,7 +34,8 @@ end
  * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] send hash, KEYS[4] events stream,
  * KEYS[5] recipient totals across sends, KEYS[6] the pacer's next free slot
  * ARGV[1] now (ms), ARGV[2] events maxlen, ARGV[3] end of the current marketing quiet window (ms, 0 = not quiet),
- * ARGV[4] pacer slot spacing (µs; '' = reserve no slot), ARGV[5] pacer's farthest reservation ahead (µs)
+ * ARGV[4] pacer slot spacing (µs; '' = reserve no slot), ARGV[5] pacer's farthest reservation ahead (µs),
+ * ARGV[6] a fresh nonce for the OutId (out-id.ts: unique even if a rolled-back Redis repeats the attempt)
  * Returns one of:
  *   {'send', attempt, outId, payload, kind, n, index, wait}  state was queued; now sending with a fresh
  *                                                   OutId; wait = µs until the reserved slot (-1 refused,
@@ -68,7 +69,7 @@ if state == 'queued' then
   if send[3] == 'paused' then return {'paused'} end
   if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
   attempt = attempt + 1
-  local outId = chunkId .. '.' .. attempt
+  local outId = chunkId .. '.' .. attempt .. '-' .. ARGV[6]
   redis.call('HSET', KEYS[1], 'state', 'sending', 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
   move(KEYS[2], KEYS[5], 'queued', 'sending', n)
   emit(KEYS[4], ARGV[2], f[8], chunkId, 'queued', 'sending', n, '', ARGV[1])
@@ -90,7 +91,10 @@ return {'done', state}
 
 /**
  * transition: move a chunk from one of the expected states to a new one, only if its current
- * OutId is the caller's (an answer for an older attempt never overwrites a newer one). On the send
+ * OutId is the caller's (an answer for an older attempt never overwrites a newer one). An outcome
+ * for a NEWER attempt than the record's, while the record is still queued, sending or unknown,
+ * proves the record lost writes (a Redis that forgot its last second): that attempt was made, so
+ * the record adopts it (attempt and OutId) and the transition applies. On the send
  * path the same script also does what would otherwise cost a round trip each: schedules the end of
  * the chunk's receipt window, and records the outcome for auto-pause.
  * KEYS[1] chunk hash, KEYS[2] send counts hash, KEYS[3] events stream, KEYS[4] recipient totals,
@@ -101,18 +105,34 @@ return {'done', state}
  * when the chunk becomes accepted), ARGV[7] outcome for auto-pause ('' = none, '1' ok, '0' failed),
  * ARGV[8] auto-pause window (chunks), ARGV[9] max failure ratio, ARGV[10] outcomes list ttl (s),
  * ARGV[11..] field/value pairs to set as well
- * Returns {1, from-state, auto-pause reason or ''} when applied, {0, current-state, current-outId} otherwise.
+ * Returns {1, from-state, auto-pause reason or '', adopted attempt or ''} when applied,
+ * {0, current-state, current-outId} otherwise.
  */
 export const TRANSITION_SCRIPT = `${EMIT}
-local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index')
+local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index', 'attempt')
 local state, outId, n = f[1], f[2] or '', tonumber(f[3] or '0')
 if not state then return {0, 'missing', ''} end
-if ARGV[1] ~= '' and ARGV[1] ~= outId then return {0, state, outId} end
+local adopted = ''
 local allowed = false
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == state then allowed = true end end
+if ARGV[1] ~= '' and ARGV[1] ~= outId then
+  local theirs = tonumber(string.match(ARGV[1], '%.(%d+)[-%w]*$') or '')
+  local inDoubt = state == 'queued' or state == 'sending' or state == 'unknown'
+  local fromAttempt = string.find(',' .. ARGV[2] .. ',', ',sending,', 1, true) or string.find(',' .. ARGV[2] .. ',', ',unknown,', 1, true)
+  if not (theirs and theirs > tonumber(f[6] or '0') and inDoubt and fromAttempt) then return {0, state, outId} end
+  adopted = tostring(theirs)
+  allowed = true
+end
 if not allowed then return {0, state, outId} end
 local chunkId = f[4] .. '.' .. f[5]
 local set = {'state', ARGV[3], 'updatedAt', ARGV[4]}
+if adopted ~= '' then
+  set[#set + 1] = 'attempt'; set[#set + 1] = adopted
+  set[#set + 1] = 'outId'; set[#set + 1] = ARGV[1]
+  set[#set + 1] = 'adoptedAt'; set[#set + 1] = ARGV[4]
+  -- The claim's time is lost with it; the outcome's time dates the look-ups closely enough.
+  set[#set + 1] = 'sentAt'; set[#set + 1] = ARGV[4]
+end
 local code = ''
 for i = 11, #ARGV, 2 do
   set[#set + 1] = ARGV[i]
@@ -150,7 +170,7 @@ if judged then
     end
   end
 end
-return {1, state, reason}
+return {1, state, reason, adopted}
 `;
 
 /**

@@ -6,6 +6,7 @@ import { CLAIM_SCRIPT, SPLIT_SCRIPT, TRANSITION_SCRIPT } from './chunk-scripts.j
 import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
+import { newOutIdNonce } from './out-id.js';
 
 export const CHUNK_STATES = ['queued', 'sending', 'unknown', 'accepted', 'failed', 'expired', 'cancelled', 'split'] as const;
 export type ChunkState = (typeof CHUNK_STATES)[number];
@@ -79,7 +80,14 @@ export interface AutoPauseOutcome {
 }
 
 export type TransitionResult =
-  | { applied: true; from: ChunkState; /** Set when this outcome auto-paused the send. */ pauseReason?: string }
+  | {
+      applied: true;
+      from: ChunkState;
+      /** Set when this outcome auto-paused the send. */
+      pauseReason?: string;
+      /** Set when the record was behind (it lost writes) and adopted the caller's newer attempt. */
+      adoptedAttempt?: number;
+    }
   | { applied: false; state: string; outId: string };
 
 export function chunkIdOf(sendId: string, index: string): string {
@@ -176,6 +184,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         quietUntil,
         slot?.intervalMicros ?? '',
         slot?.maxAheadMicros ?? 0,
+        newOutIdNonce(),
       )) as string[];
       switch (res[0]) {
         case 'send':
@@ -228,10 +237,15 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.sendOutcomes(sendId),
         keys.send(sendId),
         ...argv,
-      )) as [number, string, string?];
-      const [applied, state, third] = res;
+      )) as [number, string, string?, string?];
+      const [applied, state, third, adopted] = res;
       if (applied !== 1) return { applied: false, state, outId: third ?? '' };
-      return third ? { applied: true, from: state as ChunkState, pauseReason: third } : { applied: true, from: state as ChunkState };
+      return {
+        applied: true,
+        from: state as ChunkState,
+        ...(third ? { pauseReason: third } : {}),
+        ...(adopted ? { adoptedAttempt: Number(adopted) } : {}),
+      };
     },
 
     async split(chunkId, sendId, outId, children, ttlSeconds) {

@@ -27,6 +27,13 @@ export const ReconcileJobData = z.object({
   dateIndex: z.number().int().min(0).max(1),
   /** QuerySendDetails page; each page is its own job so that one job stays one API call. */
   page: z.number().int().positive(),
+  /**
+   * When the attempt was made (ms). The chunk's record has it too, unless Redis lost the claim:
+   * then this is what dates the look-up. Absent in jobs of earlier versions.
+   */
+  sentAt: z.number().int().positive().optional(),
+  /** The attempt's OutId, for the same reason. Absent in jobs of earlier versions. */
+  outId: z.string().min(1).max(255).optional(),
 });
 export type ReconcileJobData = z.infer<typeof ReconcileJobData>;
 

@@ -52,10 +52,5 @@ export function isOptOut(content: string, keywords: readonly string[] = DEFAULT_
   return keywords.some((k) => k.toUpperCase() === c);
 }
 
-/** Our OutId is `<sendId>.<chunk index>.<attempt>`; anything else is not ours. */
-export function parseOutId(outId: string | undefined): { sendId: string; index: string; attempt: number } | undefined {
-  if (!outId) return undefined;
-  const m = /^(s[0-9a-z]+)\.([0-9]+(?:-[0-9]+)*)\.([0-9]+)$/.exec(outId);
-  if (!m) return undefined;
-  return { sendId: m[1] as string, index: m[2] as string, attempt: Number(m[3]) };
-}
+/** OutIds are parsed in one place (src/queue/out-id.ts). */
+export { parseOutId } from '../queue/out-id.js';

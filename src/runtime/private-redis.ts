@@ -42,16 +42,27 @@ export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boole
   }
 }
 
+export interface PrivateRedisOptions {
+  /**
+   * `always` (default): an append-only file fsynced before every reply, in the temp dir, so smsq's
+   * default durability mode (`fsync`) holds on it. `everysec`: the AOF most deployments run.
+   * `off`: nothing persisted (only with SMSQ_DURABILITY=none or a replicas mode).
+   */
+  appendfsync?: 'always' | 'everysec' | 'off';
+}
+
 /**
- * Starts `redis-server` (from PATH) on a free port with nothing persisted. Throws with the fix
- * when the binary is missing.
+ * Starts `redis-server` (from PATH) on a free port, its data in a temp dir removed by `stop()`.
+ * Throws with the fix when the binary is missing.
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'smsq-redis-'));
+  const appendfsync = opts.appendfsync ?? 'always';
+  const persistence = appendfsync === 'off' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', appendfsync];
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
     { stdio: 'ignore' },
   );
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));

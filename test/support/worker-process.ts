@@ -3,12 +3,14 @@
  * Usage: node --import tsx test/support/worker-process.ts '<json WorkerProcessConfig>'
  * Prints "ready" on stdout once it takes jobs; closes gracefully on SIGTERM.
  */
+import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { workerFromConfig, type WorkerConfigBase } from './worker-from-config.js';
 
 export interface WorkerProcessConfig extends WorkerConfigBase {
   reconcile: { firstLookAfterMs: number; settleMs: number; lookIntervalMs: number };
   stalledIntervalMs: number;
   lockDurationMs: number;
+  durability?: DurabilityOptions;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
@@ -16,6 +18,7 @@ const { worker, connection } = workerFromConfig(cfg, {
   reconcile: cfg.reconcile,
   stalledIntervalMs: cfg.stalledIntervalMs,
   lockDurationMs: cfg.lockDurationMs,
+  ...(cfg.durability ? { durability: cfg.durability } : {}),
 });
 await worker.start();
 process.stdout.write('ready\n');

@@ -31,8 +31,9 @@ describe('pushed reports', () => {
   });
 
   it('reads our OutIds and nothing else', () => {
-    expect(parseOutId('sabc123.7.2')).toEqual({ sendId: 'sabc123', index: '7', attempt: 2 });
-    expect(parseOutId('sabc123.7-3.1')).toEqual({ sendId: 'sabc123', index: '7-3', attempt: 1 });
+    expect(parseOutId('sabc123.7.2')).toEqual({ sendId: 'sabc123', index: '7', chunkId: 'sabc123.7', attempt: 2 });
+    expect(parseOutId('sabc123.7-3.1')).toEqual({ sendId: 'sabc123', index: '7-3', chunkId: 'sabc123.7-3', attempt: 1 });
+    expect(parseOutId('sabc123.7-3.12-0af39c2e1b')).toEqual({ sendId: 'sabc123', index: '7-3', chunkId: 'sabc123.7-3', attempt: 12 });
     expect(parseOutId('order-42')).toBeUndefined();
     expect(parseOutId(undefined)).toBeUndefined();
   });

@@ -13,6 +13,9 @@ import type { SendStatus } from '../../queue/send-store.js';
 import { countIn, PENDING_STATES } from '../../receipts/completion.js';
 import { FINAL_RECIPIENT_STATES } from '../../receipts/recipient-store.js';
 import { redisAnswers, startPrivateRedis } from '../../runtime/private-redis.js';
+import { Redis } from 'ioredis';
+import { judgeDurability, type DurabilityOptions } from '../../durability/mode.js';
+import { probeRedisDurability } from '../../durability/probe.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { intFlag, switchFlag } from '../flags.js';
@@ -25,6 +28,20 @@ const schema = z.object({
 
 const ALL = { mode: 'all', sampleRate: 1 } as const;
 
+/** Why the demo cannot use the Redis at `url` (none answers, or it cannot keep the durability mode), if it cannot. */
+async function whyUnfit(url: string, durability: DurabilityOptions): Promise<string | undefined> {
+  if (!(await redisAnswers(url))) return `no Redis answers at ${url}`;
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    const refused = judgeDurability(durability, await probeRedisDurability(probe)).filter((p) => p.severity === 'refuse');
+    return refused.length ? `the Redis at ${url} cannot keep SMSQ_DURABILITY=${durability.mode} (${refused[0]?.what})` : undefined;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('sandbox')
@@ -36,9 +53,10 @@ export function register(program: Command, ctx: CliContext): void {
         const config = ctx.config;
         if (config.mode !== 'sandbox') throw new UsageError('smsq sandbox runs only in sandbox mode. Fix: unset SMS_MODE (or SMS_MODE=sandbox)');
         let redisUrl = config.redisUrl;
-        if (!(await redisAnswers(redisUrl))) {
-          ctx.note(`no Redis answers at ${redisUrl}: starting a private redis-server for this run`);
-          const priv = await startPrivateRedis();
+        const unfit = await whyUnfit(redisUrl, config.durability);
+        if (unfit) {
+          ctx.note(`${unfit}: starting a private redis-server for this run`);
+          const priv = await startPrivateRedis({ appendfsync: 'always' });
           ctx.onClose(() => priv.stop());
           redisUrl = priv.url;
         }
@@ -58,8 +76,9 @@ export function register(program: Command, ctx: CliContext): void {
           receiptPolicies: { verification: ALL, notification: ALL, marketing: ALL },
           receiptSchedule: { lookDelaysMs: [2000, 4000], windowMs: 30_000 },
           autoPause: null,
+          durability: config.durability,
         });
-        const producer = createProducer({ redis, prefix, logger: ctx.logger });
+        const producer = createProducer({ redis, prefix, logger: ctx.logger, durability: config.durability });
         ctx.onClose(async () => {
           await producer.close();
           await worker.close();

@@ -48,6 +48,7 @@ export function register(program: Command, ctx: CliContext): void {
           retentionSeconds: retentionSecondsOf(config),
           templateContent: createTemplateLookup({ client: async () => (await ctx.sms()).client, logger: ctx.logger }),
           callbacks: config.callbackSecret !== undefined,
+          durability: config.durability,
         });
         ctx.onClose(() => producer.close());
         const token = config.reportToken;

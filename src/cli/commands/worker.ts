@@ -38,10 +38,11 @@ export function register(program: Command, ctx: CliContext): void {
           quietHours: config.quietHours,
           autoPause: config.autoPause ?? null,
           metrics,
+          durability: config.durability,
         });
         await worker.start();
         ctx.logger.info(
-          { endpoint, sandbox, qps: config.qps, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
+          { endpoint, sandbox, qps: config.qps, durability: config.durability.mode, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
           'smsq worker running; SIGTERM or SIGINT stops it gracefully',
         );
         const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});

@@ -1,0 +1,123 @@
+/**
+ * What "durable" means for a deployment (SMSQ_DURABILITY), and whether a Redis can keep it. Pure:
+ * the facts come from probe.ts, the writes are confirmed by barrier.ts.
+ *
+ * Two writes carry smsq's guarantees (design invariant 8): the claim of an attempt, before its API
+ * call (lose it and the chunk is sent again under the same attempt), and an enqueue, before the
+ * producer acknowledges it (lose it and the caller was told "queued" for nothing).
+ */
+
+/**
+ * - `fsync`: a single Redis with `appendonly yes` and `appendfsync always`: Redis fsyncs before it
+ *   replies, so every reply smsq acts on is on disk. The default.
+ * - `replicas`: `WAIT n timeout` after each of the two writes: n replicas hold them, so a promoted
+ *   replica has them (Sentinel failover). The primary's own AOF may be `everysec`.
+ * - `fsync+replicas`: both.
+ * - `waitaof`: `WAITAOF 1 n timeout` (Redis ≥ 7.2): fsynced locally and on n replicas.
+ * - `none`: no confirmation; a host crash or a failover may lose the last second of writes: a
+ *   recipient may get an SMS twice and an acknowledged send may vanish. Opt-in, warned at start-up.
+ */
+export const DURABILITY_MODES = ['fsync', 'replicas', 'fsync+replicas', 'waitaof', 'none'] as const;
+export type DurabilityMode = (typeof DURABILITY_MODES)[number];
+
+export interface DurabilityOptions {
+  /** Default `fsync`. */
+  mode: DurabilityMode;
+  /** Replicas that must confirm a write in the `replicas`, `fsync+replicas` and `waitaof` modes. Default 1. */
+  replicas: number;
+  /** How long a confirmation may take before the write counts as not durable (ms). Default 1000. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_DURABILITY: DurabilityOptions = Object.freeze({ mode: 'fsync', replicas: 1, timeoutMs: 1000 });
+
+/** What a Redis says about itself (INFO, and CONFIG GET where it is allowed). */
+export interface RedisDurabilityFacts {
+  version: string;
+  runId: string;
+  role: string;
+  aofEnabled: boolean;
+  /** `undefined` when CONFIG is refused (managed Redis often renames or forbids it). */
+  appendfsync: string | undefined;
+  connectedReplicas: number;
+  maxmemoryPolicy: string;
+}
+
+export interface DurabilityProblem {
+  /** `refuse`: the mode cannot be kept, smsq does not start. `warn`: it starts and says so loudly. */
+  severity: 'refuse' | 'warn';
+  what: string;
+  fix: string;
+}
+
+function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+const usesFsync = (mode: DurabilityMode) => mode === 'fsync' || mode === 'fsync+replicas';
+const usesWait = (mode: DurabilityMode) => mode === 'replicas' || mode === 'fsync+replicas' || mode === 'waitaof';
+
+/** The problems that keep `opts` from holding on a Redis with these facts (empty: it holds). */
+export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityFacts): DurabilityProblem[] {
+  const problems: DurabilityProblem[] = [];
+  const strict = opts.mode !== 'none';
+  if (facts.role !== 'master') {
+    problems.push({ severity: 'refuse', what: `this Redis is a ${facts.role}, not a primary: smsq's writes would be refused`, fix: 'point REDIS_URL at the primary (or use Sentinel so smsq follows it)' });
+  }
+  if (facts.maxmemoryPolicy !== 'noeviction') {
+    problems.push({
+      severity: strict ? 'refuse' : 'warn',
+      what: `maxmemory-policy is ${facts.maxmemoryPolicy}: under memory pressure Redis deletes keys, and with them queued jobs and send records`,
+      fix: 'CONFIG SET maxmemory-policy noeviction (and in redis.conf); size maxmemory for the working set',
+    });
+  }
+  if (opts.mode === 'none') {
+    problems.push({
+      severity: 'warn',
+      what: 'SMSQ_DURABILITY=none: a host crash or a failover may lose the last writes; a recipient may then get an SMS twice and an acknowledged send may vanish',
+      fix: 'use SMSQ_DURABILITY=fsync (appendfsync always) or replicas (WAIT) in production',
+    });
+    return problems;
+  }
+  if (usesFsync(opts.mode) || opts.mode === 'waitaof') {
+    if (!facts.aofEnabled) {
+      problems.push({
+        severity: 'refuse',
+        what: `appendonly is off: a restart of Redis loses every queued send (SMSQ_DURABILITY=${opts.mode})`,
+        fix: 'CONFIG SET appendonly yes and CONFIG SET appendfsync always (and both in redis.conf)',
+      });
+    }
+  }
+  if (usesFsync(opts.mode) && facts.aofEnabled) {
+    if (facts.appendfsync === undefined) {
+      problems.push({
+        severity: 'warn',
+        what: 'CONFIG GET appendfsync is refused here, so smsq cannot check that Redis fsyncs every write',
+        fix: 'make sure your provider runs appendfsync always, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
+      });
+    } else if (facts.appendfsync !== 'always') {
+      problems.push({
+        severity: 'refuse',
+        what: `appendfsync is ${facts.appendfsync}: a host crash loses up to a second of acknowledged writes (SMSQ_DURABILITY=${opts.mode} needs always)`,
+        fix: 'CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas, or accept the risk with SMSQ_DURABILITY=none',
+      });
+    }
+  }
+  if (opts.mode === 'waitaof' && !versionAtLeast(facts.version, 7, 2)) {
+    problems.push({ severity: 'refuse', what: `WAITAOF needs Redis 7.2 or later; this one is ${facts.version}`, fix: 'use SMSQ_DURABILITY=fsync (appendfsync always) or replicas, or upgrade Redis' });
+  }
+  if (usesWait(opts.mode) && facts.connectedReplicas < opts.replicas) {
+    problems.push({
+      severity: 'refuse',
+      what: `${facts.connectedReplicas} replica(s) connected, but SMSQ_DURABILITY=${opts.mode} waits for ${opts.replicas}: every write would time out`,
+      fix: `connect ${opts.replicas} replica(s), or lower SMSQ_DURABILITY_REPLICAS`,
+    });
+  }
+  return problems;
+}
+
+/** One line per problem, for the start-up refusal or warning. */
+export function describeProblems(problems: readonly DurabilityProblem[]): string {
+  return problems.map((p) => `${p.what}. Fix: ${p.fix}`).join('\n');
+}

@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import type { RedisDurabilityFacts } from './mode.js';
+
+/** `field:value` lines of an INFO reply. */
+export function parseInfo(info: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of info.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) fields.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return fields;
+}
+
+/** Reads what a Redis offers for durability: INFO always, CONFIG GET appendfsync where allowed. */
+export async function probeRedisDurability(redis: Redis): Promise<RedisDurabilityFacts> {
+  const info = parseInfo(await redis.info());
+  let appendfsync: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'appendfsync')) as string[];
+    appendfsync = reply[1];
+  } catch {
+    appendfsync = undefined; // managed Redis: CONFIG renamed or forbidden
+  }
+  return {
+    version: info.get('redis_version') ?? '0',
+    runId: info.get('run_id') ?? '',
+    role: info.get('role') ?? 'master',
+    aofEnabled: info.get('aof_enabled') === '1',
+    appendfsync,
+    connectedReplicas: Number(info.get('connected_slaves') ?? 0),
+    maxmemoryPolicy: info.get('maxmemory_policy') ?? 'noeviction',
+  };
+}
+
+/** The server's run_id: it changes whenever Redis restarts (or another node becomes primary). */
+export async function redisRunId(redis: Redis): Promise<string> {
+  return parseInfo(await redis.info('server')).get('run_id') ?? '';
+}

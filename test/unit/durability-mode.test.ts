@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DURABILITY, judgeDurability, type DurabilityOptions, type RedisDurabilityFacts } from '../../src/durability/mode.js';
+import { parseInfo } from '../../src/durability/probe.js';
+import { createClaimJournal } from '../../workers/claim-journal.js';
+import { isOutIdOf, parseOutId } from '../../src/queue/out-id.js';
+
+const SOUND: RedisDurabilityFacts = {
+  version: '7.0.15',
+  runId: 'r1',
+  role: 'master',
+  aofEnabled: true,
+  appendfsync: 'always',
+  connectedReplicas: 0,
+  maxmemoryPolicy: 'noeviction',
+};
+const mode = (m: DurabilityOptions['mode'], replicas = 1): DurabilityOptions => ({ ...DEFAULT_DURABILITY, mode: m, replicas });
+const refused = (opts: DurabilityOptions, facts: Partial<RedisDurabilityFacts>) =>
+  judgeDurability(opts, { ...SOUND, ...facts }).filter((p) => p.severity === 'refuse').map((p) => p.what);
+
+describe('durability modes against what Redis offers', () => {
+  it('fsync (the default) holds on AOF with appendfsync always and noeviction, and only there', () => {
+    expect(DEFAULT_DURABILITY.mode).toBe('fsync');
+    expect(judgeDurability(DEFAULT_DURABILITY, SOUND)).toEqual([]);
+    expect(refused(DEFAULT_DURABILITY, { appendfsync: 'everysec' })).toEqual([expect.stringContaining('appendfsync is everysec')]);
+    expect(refused(DEFAULT_DURABILITY, { aofEnabled: false })).toEqual([expect.stringContaining('appendonly is off')]);
+    expect(refused(DEFAULT_DURABILITY, { maxmemoryPolicy: 'allkeys-lru' })).toEqual([expect.stringContaining('maxmemory-policy is allkeys-lru')]);
+    expect(refused(DEFAULT_DURABILITY, { role: 'slave' })).toEqual([expect.stringContaining('not a primary')]);
+  });
+
+  it('a Redis that refuses CONFIG (managed) is warned about, not refused', () => {
+    const problems = judgeDurability(DEFAULT_DURABILITY, { ...SOUND, appendfsync: undefined });
+    expect(problems).toEqual([expect.objectContaining({ severity: 'warn', what: expect.stringContaining('CONFIG GET appendfsync is refused') })]);
+  });
+
+  it('replicas needs connected replicas, not appendfsync always', () => {
+    expect(refused(mode('replicas'), { appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([]);
+    expect(refused(mode('replicas', 2), { connectedReplicas: 1 })).toEqual([expect.stringContaining('1 replica(s) connected')]);
+    expect(refused(mode('fsync+replicas'), { appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([expect.stringContaining('appendfsync is everysec')]);
+  });
+
+  it('waitaof needs Redis 7.2 and AOF', () => {
+    expect(refused(mode('waitaof', 0), {})).toEqual([expect.stringContaining('WAITAOF needs Redis 7.2')]);
+    expect(refused(mode('waitaof', 0), { version: '7.2.4' })).toEqual([]);
+    expect(refused(mode('waitaof', 0), { version: '7.2.4', aofEnabled: false })).toEqual([expect.stringContaining('appendonly is off')]);
+  });
+
+  it('none starts anywhere but says loudly what it risks', () => {
+    const problems = judgeDurability(mode('none'), { ...SOUND, aofEnabled: false, appendfsync: 'everysec', maxmemoryPolicy: 'allkeys-lru' });
+    expect(problems.every((p) => p.severity === 'warn')).toBe(true);
+    expect(problems.map((p) => p.what).join('\n')).toMatch(/SMS twice/);
+  });
+
+  it('parses INFO', () => {
+    const info = parseInfo('# Server\r\nredis_version:7.0.15\r\nrun_id:abc\r\n# Persistence\r\naof_enabled:1\r\n');
+    expect(info.get('redis_version')).toBe('7.0.15');
+    expect(info.get('aof_enabled')).toBe('1');
+  });
+});
+
+describe('OutIds', () => {
+  it('carry a nonce, and parse with or without it', () => {
+    expect(parseOutId('s1x.4-2.3-0af39c2e1b')).toEqual({ sendId: 's1x', index: '4-2', chunkId: 's1x.4-2', attempt: 3 });
+    expect(parseOutId('s1x.4.3')).toEqual({ sendId: 's1x', index: '4', chunkId: 's1x.4', attempt: 3 });
+    expect(isOutIdOf('s1x.4.3-ab', 's1x.4')).toBe(true);
+    expect(isOutIdOf('s1x.40.3-ab', 's1x.4')).toBe(false);
+    expect(isOutIdOf('order-7', 's1x.4')).toBe(false);
+  });
+});
+
+describe('claim journal', () => {
+  it('keeps the claims of the last horizon only', () => {
+    let now = 1000;
+    const journal = createClaimJournal({ clock: { now: () => now }, horizonMs: 100 });
+    const claim = (chunkId: string) => ({ sendId: 's1', chunkId, kind: 'notification' as const, attempt: 1, outId: `${chunkId}.1-a`, sentAt: now });
+    journal.record(claim('s1.0'));
+    now += 60;
+    journal.record(claim('s1.1'));
+    now += 60;
+    expect(journal.recent().map((c) => c.chunkId)).toEqual(['s1.1']);
+  });
+});

@@ -1,0 +1,121 @@
+import type { Redis } from 'ioredis';
+import type { Clock } from '../src/clock.js';
+import { redisRunId } from '../src/durability/probe.js';
+import type { Logger } from '../src/logger.js';
+import type { ChunkStore } from '../src/queue/chunk-store.js';
+import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
+import type { ClaimJournal } from './claim-journal.js';
+
+export interface RollbackRecoveryOptions {
+  redis: Redis;
+  chunks: ChunkStore;
+  followUps: FollowUps;
+  journal: ClaimJournal;
+  timing: ReconcileTiming;
+  clock: Clock;
+  logger: Logger;
+  /** Stops and restarts this process's job intake around a recovery. */
+  pauseIntake(): Promise<void>;
+  resumeIntake(): void;
+}
+
+export interface RecoveryReport {
+  /** Claims that Redis had lost: written back as `unknown` and looked up before any resend. */
+  restored: number;
+  /** Claims Redis still had (nothing to do). */
+  intact: number;
+  /** Chunks Redis no longer has at all (left to the orphan sweep). */
+  missing: number;
+  /** Claims whose attempt number Redis had already handed out again: the chunk may go out twice. */
+  reused: number;
+}
+
+export interface RollbackRecovery {
+  /** Reads the run_id to compare against; then watches every reconnect. */
+  start(): Promise<void>;
+  stop(): void;
+  /** Restores this process's recent claims that Redis lost (exposed for tests and `start`). */
+  recover(): Promise<RecoveryReport>;
+}
+
+/**
+ * When Redis comes back as another server (its run_id changed: a restart, a failover), it may
+ * have lost its last writes, and with them claims this process made and sent. Each recent claim
+ * (claim-journal.ts) that Redis no longer has is written back as `unknown` at its attempt and
+ * looked up before anything is resent. Job intake is paused meanwhile, so this process does not
+ * re-claim those chunks first. In the `fsync` and `replicas` durability modes a claim is durable
+ * before its call and this finds nothing; it is what narrows the risk in `none`.
+ */
+export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackRecovery {
+  const log = o.logger.child({ component: 'rollback-recovery' });
+  let runId: string | undefined;
+  let running: Promise<void> | undefined;
+
+  async function recover(): Promise<RecoveryReport> {
+    const report: RecoveryReport = { restored: 0, intact: 0, missing: 0, reused: 0 };
+    for (const claim of o.journal.recent()) {
+      const chunk = await o.chunks.get(claim.chunkId);
+      if (!chunk) {
+        report.missing++;
+        continue;
+      }
+      if (chunk.attempt > claim.attempt || chunk.outId === claim.outId) {
+        report.intact++;
+        continue;
+      }
+      const t = await o.chunks.transition(claim.chunkId, claim.sendId, {
+        outId: claim.outId,
+        from: ['queued', 'sending', 'unknown'],
+        to: 'unknown',
+        fields: { code: 'SMSQ_REDIS_ROLLBACK' },
+      });
+      if (!t.applied) {
+        // Same attempt number, another OutId: a claim made after the rollback already reused it.
+        report.reused++;
+        log.error({ chunkId: claim.chunkId, attempt: claim.attempt }, 'a lost claim was made again after the rollback: its recipients may get the SMS twice');
+        continue;
+      }
+      report.restored++;
+      await o.followUps.reconcile(
+        { sendId: claim.sendId, chunkId: claim.chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1, sentAt: claim.sentAt, outId: claim.outId },
+        claim.kind,
+        claim.sentAt + o.timing.firstLookAfterMs,
+      );
+    }
+    return report;
+  }
+
+  async function onReady(): Promise<void> {
+    const now = await redisRunId(o.redis);
+    if (runId === undefined || now === runId) {
+      runId = now;
+      return;
+    }
+    log.warn({ previous: runId, current: now }, 'Redis came back as another server (restart or failover): looking up recent claims it may have lost before any resend');
+    runId = now;
+    await o.pauseIntake();
+    try {
+      const report = await recover();
+      (report.restored || report.reused || report.missing ? log.error.bind(log) : log.info.bind(log))(report, 'rollback recovery done');
+    } finally {
+      o.resumeIntake();
+    }
+  }
+
+  const listener = () => {
+    running = (running ?? Promise.resolve())
+      .then(onReady)
+      .catch((err: unknown) => log.error({ err }, 'rollback recovery failed; the orphan sweep will find what it missed'));
+  };
+
+  return {
+    async start() {
+      runId = await redisRunId(o.redis);
+      o.redis.on('ready', listener);
+    },
+    stop() {
+      o.redis.off('ready', listener);
+    },
+    recover,
+  };
+}
