@@ -1,7 +1,7 @@
 import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../src/clock.js';
-import { NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
+import { NotDurableError, NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
@@ -157,6 +157,32 @@ export function createProducer(opts: ProducerOptions): Producer {
     return { sendId: holder, duplicate: holder !== fresh };
   }
 
+  /**
+   * An enqueue is acknowledged only once it would outlive a crash of Redis (design invariant 8).
+   * One that cannot be confirmed is cancelled before the error is thrown, so that a caller who
+   * retries does not send it twice (a worker cannot claim it meanwhile: its claim needs the same
+   * confirmation).
+   */
+  async function confirmOrWithdraw(sendId: string): Promise<void> {
+    try {
+      await barrier.confirm(`send ${sendId}`);
+    } catch (err) {
+      if (!(err instanceof NotDurableError)) throw err;
+      await cancelSend(sendId, 'not confirmed durable at enqueue').catch(() => undefined);
+      throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, nothing of it will be sent, a retry is safe`);
+    }
+  }
+
+  async function cancelSend(sendId: string, reason: string): Promise<void> {
+    if ((await sends.setControl(sendId, 'cancelled', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+    // Mark what is still queued now rather than when each job comes up.
+    const status = await sends.status(sendId);
+    for (let i = 0; i < (status?.send.chunks ?? 0); i++) {
+      await chunks.transition(`${sendId}.${i}`, sendId, { from: ['queued'], to: 'cancelled', fields: { code: 'SMSQ_CANCELLED' } });
+    }
+    await wakeParked(sendId);
+  }
+
   function resultOf(sendId: string, plan: SendPlan, duplicate: boolean): EnqueueResult {
     return {
       sendId,
@@ -212,8 +238,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + ENQUEUE_BATCH));
     }
     await enqueuer.finish(sendId);
-    // Acknowledged only once it would outlive a crash of Redis (design invariant 8).
-    await barrier.confirm(`send ${sendId}`);
+    await confirmOrWithdraw(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
     return resultOf(sendId, plan, duplicate);
   }
@@ -274,7 +299,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         checkSuppressed: optOutCheck,
         callbackUrl: req.callbackUrl,
       });
-      await barrier.confirm(`campaign ${sendId}`);
+      await confirmOrWithdraw(sendId);
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate, ...result, apiCalls: result.chunks };
     },
@@ -326,13 +351,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async cancel(sendId, reason = 'cancelled by an operator') {
-      if ((await sends.setControl(sendId, 'cancelled', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
-      // Mark what is still queued now rather than when each job comes up.
-      const status = await this.getStatus(sendId);
-      for (let i = 0; i < status.send.chunks; i++) {
-        await chunks.transition(`${sendId}.${i}`, sendId, { from: ['queued'], to: 'cancelled', fields: { code: 'SMSQ_CANCELLED' } });
-      }
-      await wakeParked(sendId);
+      await cancelSend(sendId, reason);
       log?.warn({ sendId, reason }, 'send cancelled');
       return this.getStatus(sendId);
     },

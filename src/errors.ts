@@ -41,8 +41,12 @@ export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey
 /** A write smsq relies on could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it. */
 export class NotDurableError extends Error {
   readonly code = 'SMSQ_NOT_DURABLE';
-  constructor(what: string, detail: string) {
-    super(`${what} could not be made durable: ${detail}. Fix: check the replicas (INFO replication), or raise SMSQ_DURABILITY_TIMEOUT_MS`);
+  constructor(
+    what: string,
+    /** What the confirmation said (WAIT's count), for a caller that rewraps it. */
+    readonly detail: string,
+  ) {
+    super(`${what} could not be made durable: ${detail}. Fix: check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS, then retry`);
     this.name = 'NotDurableError';
   }
 }

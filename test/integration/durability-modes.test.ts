@@ -1,0 +1,121 @@
+/**
+ * SMSQ_DURABILITY against real redis-servers: what each mode refuses at start-up, and the replicas
+ * mode's WAIT with a real replica that stops answering.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import { createProducer } from '../../producers/producer.js';
+import { createSmsWorker } from '../../workers/sms-worker.js';
+import { FAST_TIMING } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const logger = createLogger({ level: 'silent' });
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function privateRedis(appendfsync: 'always' | 'everysec' | 'off'): Promise<{ server: PrivateRedis; redis: Redis }> {
+  const server = await startPrivateRedis({ appendfsync });
+  closers.push(() => server.stop());
+  const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  closers.push(() => void redis.disconnect());
+  return { server, redis };
+}
+
+async function emulatorClient() {
+  const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
+  const { endpoint } = await emulator.listen();
+  closers.push(() => emulator.close());
+  const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  return { emulator, client };
+}
+
+const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
+
+describe('durability checks at start-up', () => {
+  it('the default mode refuses a Redis with appendfsync everysec, in the producer and the worker, writing nothing', async () => {
+    const { redis } = await privateRedis('everysec');
+    const producer = createProducer({ redis, prefix: '{smsq-d}', logger });
+    closers.push(() => producer.close());
+    const refusal = await producer.send(request('13900000011')).catch((e: unknown) => e);
+    expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+    expect(String((refusal as Error).message)).toMatch(/appendfsync is everysec.*Fix: CONFIG SET appendfsync always/);
+    // Nothing but BullMQ's own queue metadata, written when a queue object is built.
+    expect((await redis.keys('*')).filter((k) => !k.endsWith(':meta'))).toEqual([]);
+
+    const { client } = await emulatorClient();
+    const worker = createSmsWorker({ connection: redis, client, logger, prefix: '{smsq-d}', qps: 50, readTimeoutMs: 1000 });
+    closers.push(() => worker.close());
+    await expect(worker.start()).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+  });
+
+  it('the default mode refuses a Redis without an AOF; none starts on it', async () => {
+    const { redis } = await privateRedis('off');
+    const strict = createProducer({ redis, prefix: '{smsq-d}', logger });
+    closers.push(() => strict.close());
+    await expect(strict.send(request('13900000012'))).rejects.toThrow(/appendonly is off/);
+    const warnings: string[] = [];
+    const relaxedLogger = createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const relaxed = createProducer({ redis, prefix: '{smsq-d}', logger: relaxedLogger, durability: { ...DEFAULT_DURABILITY, mode: 'none' } });
+    closers.push(() => relaxed.close());
+    await expect(relaxed.send(request('13900000012'))).resolves.toMatchObject({ recipients: 1 });
+    expect(warnings.join('')).toMatch(/SMSQ_DURABILITY=none.*SMS twice/);
+  });
+
+  it('the replicas mode refuses a primary without the replicas it waits for', async () => {
+    const { redis } = await privateRedis('off');
+    const producer = createProducer({ redis, prefix: '{smsq-d}', logger, durability: { ...DEFAULT_DURABILITY, mode: 'replicas' } });
+    closers.push(() => producer.close());
+    await expect(producer.send(request('13900000013'))).rejects.toThrow(/0 replica\(s\) connected/);
+  });
+});
+
+describe('the replicas mode (WAIT) with a real replica', () => {
+  it('a replica that stops answering stops enqueues and calls; once it is back, every recipient goes out once', async () => {
+    const primary = await privateRedis('off');
+    const replica = await privateRedis('off');
+    await replica.redis.replicaof('127.0.0.1', primary.server.port);
+    await waitFor(async () => /master_link_status:up/.test(await replica.redis.info('replication')), 'the replica to sync');
+    const replicaProcess: ChildProcess = replica.server.process;
+    closers.push(() => void replicaProcess.kill('SIGCONT'));
+
+    const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
+    const prefix = '{smsq-wait}';
+    const producer = createProducer({ redis: primary.redis, prefix, logger, durability });
+    closers.push(() => producer.close());
+    const { emulator, client } = await emulatorClient();
+    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING });
+    closers.push(() => worker.close());
+    await worker.start();
+
+    const first = await producer.send(request('13900000021'));
+    await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
+
+    // The replica stops: an enqueue is not acknowledged, and a claim is never followed by a call.
+    replicaProcess.kill('SIGSTOP');
+    const refused = await producer.send(request('13900000022')).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'SMSQ_NOT_DURABLE' });
+    expect(String((refused as Error).message)).toMatch(/cancelled, nothing of it will be sent, a retry is safe/);
+    const callsBefore = emulator.calls().length;
+    // An enqueue written while the replica was away (relaxed producer): the worker must not send it yet.
+    const relaxedProducer = createProducer({ redis: primary.redis, prefix, logger, durability: { ...durability, mode: 'none' } });
+    closers.push(() => relaxedProducer.close());
+    const held = await relaxedProducer.send(request('13900000023'));
+    await waitFor(async () => (await primary.redis.hget(`${prefix}:chunk:${held.sendId}.0`, 'code')) === 'SMSQ_NOT_DURABLE', 'a claim refused for want of the replica');
+    expect(emulator.calls().length).toBe(callsBefore);
+
+    replicaProcess.kill('SIGCONT');
+    await waitFor(async () => (await producer.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once the replica is back', 20_000);
+    const accepted = emulator.accepted().flatMap((a) => a.phoneNumbers);
+    expect(accepted.filter((p) => p === '13900000023')).toHaveLength(1);
+    expect(accepted).not.toContain('13900000022'); // refused and withdrawn: a retry cannot make it twice
+  }, 40_000);
+});

@@ -1,0 +1,205 @@
+/**
+ * What a Redis that forgets its last writes (a host crash with appendfsync everysec, a failover to
+ * a lagging replica) does to a send, produced for real: a redis-server with an AOF is SIGKILLed and
+ * its AOF cut back to an earlier mark, then started again (test/support/crashable-redis.ts).
+ */
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
+import { createChunkStore, type ChunkStore } from '../../src/queue/chunk-store.js';
+import { createFollowUps } from '../../src/queue/follow-ups.js';
+import { JOB } from '../../src/queue/job-schemas.js';
+import { createKeys, type Keys } from '../../src/queue/keys.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import type { SmsClient } from '../../src/sms/types.js';
+import { createProducer, type Producer } from '../../producers/producer.js';
+import { createClaimJournal } from '../../workers/claim-journal.js';
+import { createRollbackRecovery } from '../../workers/rollback-recovery.js';
+import { createSmsWorker, type SmsWorker } from '../../workers/sms-worker.js';
+import { startCrashableRedis, type CrashableRedis } from '../support/crashable-redis.js';
+import { FAST_TIMING } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const NONE: DurabilityOptions = { ...DEFAULT_DURABILITY, mode: 'none' };
+const logger = createLogger({ level: 'silent' });
+
+interface World {
+  redisServer: CrashableRedis;
+  redis: Redis;
+  emulator: Emulator;
+  client: SmsClient;
+  keys: Keys;
+  prefix: string;
+  chunks: ChunkStore;
+  producer: Producer;
+  startWorker(): Promise<SmsWorker>;
+}
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function world(appendfsync: 'always' | 'everysec', durability: DurabilityOptions): Promise<World> {
+  const redisServer = await startCrashableRedis({ appendfsync });
+  closers.push(() => redisServer.stop());
+  const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
+  const { endpoint } = await emulator.listen();
+  closers.push(() => emulator.close());
+  const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  redis.on('error', () => {}); // the test kills Redis on purpose
+  closers.push(() => void redis.disconnect());
+  const prefix = '{smsq-rollback}';
+  const keys = createKeys(prefix);
+  const producer = createProducer({ redis, prefix, logger, durability });
+  closers.push(() => producer.close());
+  return {
+    redisServer,
+    redis,
+    emulator,
+    client,
+    keys,
+    prefix,
+    chunks: createChunkStore({ redis, keys, clock: systemClock }),
+    producer,
+    async startWorker() {
+      const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 200, readTimeoutMs: 1000, concurrency: 4, durability, ...FAST_TIMING });
+      closers.push(() => worker.close());
+      await worker.start();
+      return worker;
+    },
+  };
+}
+
+/** Crash Redis back to `mark` and start it again; resolves once the connection works again. */
+async function rollBack(w: World, mark: ReturnType<CrashableRedis['mark']>): Promise<void> {
+  const { bytesLost } = await w.redisServer.crash(mark);
+  expect(bytesLost).toBeGreaterThan(0);
+  await w.redisServer.start();
+  await waitFor(async () => (await w.redis.ping()) === 'PONG', 'the connection to come back');
+}
+
+function acceptedFor(emulator: Emulator, phone: string): number {
+  return emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
+}
+
+describe('a Redis that lost its last writes', () => {
+  it('an attempt made again after a rollback gets a new OutId, never the lost one', async () => {
+    const w = await world('everysec', NONE);
+    const res = await w.producer.send({ phones: ['13900000001'], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+    const chunkId = `${res.sendId}.0`;
+    const mark = w.redisServer.mark();
+    const first = await w.chunks.claim(chunkId, res.sendId);
+    await rollBack(w, mark);
+    expect(await w.chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 0 });
+    const second = await w.chunks.claim(chunkId, res.sendId);
+    expect(first).toMatchObject({ type: 'send', attempt: 1 });
+    expect(second).toMatchObject({ type: 'send', attempt: 1 });
+    if (first.type !== 'send' || second.type !== 'send') throw new Error('unreachable');
+    expect(second.outId).not.toBe(first.outId);
+  }, 30_000);
+
+  it('an answer for an attempt the record lost is adopted (accepted at that attempt), not dropped as obsolete', async () => {
+    const w = await world('everysec', NONE);
+    const res = await w.producer.send({ phones: ['13900000002', '13900000003'], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+    const chunkId = `${res.sendId}.0`;
+    const mark = w.redisServer.mark();
+    const claim = await w.chunks.claim(chunkId, res.sendId);
+    if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+    await rollBack(w, mark);
+    const t = await w.chunks.transition(chunkId, res.sendId, {
+      outId: claim.outId,
+      from: ['sending', 'unknown'],
+      to: 'accepted',
+      fields: { bizId: 'b-1', code: 'OK', resolvedBy: 'answer' },
+    });
+    expect(t).toMatchObject({ applied: true, from: 'queued', adoptedAttempt: 1 });
+    expect(await w.chunks.get(chunkId)).toMatchObject({ state: 'accepted', attempt: 1, outId: claim.outId, bizId: 'b-1' });
+    // The counts moved with it: nothing is left queued, nothing counted twice.
+    const status = await w.producer.getStatus(res.sendId);
+    expect(status.counts).toMatchObject({ queued: 0, accepted: 2 });
+    // A stale answer for an OLDER attempt still changes nothing.
+    const stale = await w.chunks.transition(chunkId, res.sendId, { outId: `${chunkId}.0-aa`, from: ['sending', 'unknown'], to: 'failed' });
+    expect(stale.applied).toBe(false);
+  }, 30_000);
+
+  it('a look-up for an attempt the record lost finds it at Alibaba and adopts it: accepted once, nothing resent', async () => {
+    const w = await world('everysec', NONE);
+    const phone = '13900000004';
+    const res = await w.producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+    const chunkId = `${res.sendId}.0`;
+    // A worker that claimed and called, then Redis lost the claim and the job's completion.
+    const mark = w.redisServer.mark();
+    const claim = await w.chunks.claim(chunkId, res.sendId);
+    if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+    const sentAt = Date.now();
+    const answer = await w.client.sendSms({ phoneNumbers: [phone], signName: N.sign, templateCode: N.plainTemplate, outId: claim.outId });
+    expect(answer.ok).toBe(true);
+    await rollBack(w, mark);
+    // The look-up that the lost answer would have scheduled (the job outlived the rollback in this story).
+    const queue = createCallsQueue({ connection: w.redis, prefix: w.prefix });
+    closers.push(() => queue.close());
+    // The send job, written before the mark, is back in the wait list; drop it so that only the
+    // look-up decides here (the worker's own recovery, tested below, covers a re-run of it).
+    await queue.drain(true);
+    await queue.add(JOB.reconcile, { sendId: res.sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: claim.outId });
+    await w.startWorker();
+    const chunk = await waitFor(async () => {
+      const c = await w.chunks.get(chunkId);
+      return c?.state === 'accepted' ? c : undefined;
+    }, 'the chunk to be accepted by the look-up');
+    expect(chunk).toMatchObject({ attempt: 1, outId: claim.outId, resolvedBy: 'reconcile' });
+    expect(acceptedFor(w.emulator, phone)).toBe(1);
+  }, 30_000);
+
+  it('a worker that sees Redis come back without its recent claims writes them back as unknown and looks them up first', async () => {
+    const w = await world('everysec', NONE);
+    const res = await w.producer.send({ phones: ['13900000005'], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+    const chunkId = `${res.sendId}.0`;
+    const calls = createCallsQueue({ connection: w.redis, prefix: w.prefix });
+    const housekeeping = createHousekeepingQueue({ connection: w.redis, prefix: w.prefix });
+    closers.push(async () => {
+      await calls.close();
+      await housekeeping.close();
+    });
+    const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
+    const journal = createClaimJournal({ clock: systemClock, horizonMs: 10_000 });
+    let paused = 0;
+    const recovery = createRollbackRecovery({
+      redis: w.redis,
+      chunks: w.chunks,
+      followUps,
+      journal,
+      timing: FAST_TIMING.reconcile,
+      clock: systemClock,
+      logger,
+      pauseIntake: async () => void paused++,
+      resumeIntake: () => {},
+    });
+    await recovery.start();
+    closers.push(() => recovery.stop());
+    const mark = w.redisServer.mark();
+    const claim = await w.chunks.claim(chunkId, res.sendId);
+    if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+    journal.record({ sendId: res.sendId, chunkId, kind: 'notification', attempt: claim.attempt, outId: claim.outId, sentAt: Date.now() });
+    await rollBack(w, mark);
+    // The reconnect (a new run_id) triggers the recovery by itself.
+    const chunk = await waitFor(async () => {
+      const c = await w.chunks.get(chunkId);
+      return c?.state === 'unknown' ? c : undefined;
+    }, 'the lost claim to be written back as unknown');
+    expect(chunk).toMatchObject({ attempt: 1, outId: claim.outId, code: 'SMSQ_REDIS_ROLLBACK' });
+    expect(paused).toBe(1);
+    const jobs = await calls.getJobs(['delayed', 'wait', 'prioritized']);
+    expect(jobs.filter((j) => j.name === JOB.reconcile).map((j) => j.data)).toEqual([expect.objectContaining({ chunkId, attempt: 1, outId: claim.outId })]);
+    // And a second look finds nothing more to do.
+    expect(await recovery.recover()).toMatchObject({ restored: 0, intact: 1 });
+  }, 30_000);
+});
