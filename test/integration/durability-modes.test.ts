@@ -2,7 +2,7 @@
  * SMSQ_DURABILITY against real redis-servers: what each mode refuses at start-up, and the replicas
  * mode's WAIT with a real replica that stops answering.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,8 +48,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Compiles the fsync shim once per process (cc is on every machine that runs the suite; .ci/run installs it). */
 function fsyncTracker(): string {
-  const out = join(tmpdir(), `smsq-fsync-tracker-${process.pid}.so`);
-  if (!existsSync(out)) execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', out, join(here, 'native', 'fsync-tracker.c'), '-ldl']);
+  const source = join(here, 'native', 'fsync-tracker.c');
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+  const out = join(tmpdir(), `smsq-fsync-tracker-${hash}-${process.pid}.so`);
+  if (!existsSync(out)) execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl']);
   return out;
 }
 
@@ -82,7 +85,7 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
         '--appendonly', 'yes', '--appendfsync', opts.appendfsync,
         // One incr file for the whole test: a rewrite would start another.
         '--auto-aof-rewrite-percentage', '0', '--aof-load-truncated', 'yes',
-        '--maxmemory-policy', 'noeviction',
+        '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log'),
       ],
       { stdio: 'ignore', env: { ...process.env, LD_PRELOAD: shim } },
     );
@@ -125,6 +128,7 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
         if (cutTo === 'fsynced') {
           const synced = `${file}.synced`;
           keep = existsSync(synced) ? Number(readFileSync(synced, 'utf8').trim()) : 0;
+          if (!Number.isInteger(keep)) throw new Error(`unreadable ${synced}`);
         } else {
           keep = file === cutTo.file ? cutTo.size : size;
         }

@@ -22,10 +22,12 @@ static void record(int fd, off_t synced) {
   size_t len = strlen(path);
   if (len < 4 || strcmp(path + len - 4, ".aof") != 0) return;
   snprintf(out, sizeof out, "%s.synced", path);
-  int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  /* One fixed-width pwrite, never a truncate-then-write: a SIGKILL between the two would leave an
+     empty file, read as "nothing was synced". */
+  int o = open(out, O_WRONLY | O_CREAT, 0644);
   if (o < 0) return;
-  int w = snprintf(buf, sizeof buf, "%lld\n", (long long)synced);
-  if (write(o, buf, (size_t)w) < 0) { /* best effort: the test then sees an older size */ }
+  int w = snprintf(buf, sizeof buf, "%020lld\n", (long long)synced);
+  if (pwrite(o, buf, (size_t)w, 0) < 0) { /* best effort: the test then sees an older size */ }
   close(o);
 }
 

@@ -1,0 +1,152 @@
+/**
+ * Host crashes of Redis during a run, produced for real: two worker processes and a producer
+ * against a redis-server whose AOF is cut back, after a SIGKILL, to what Redis had fsynced (a power
+ * cut; test/support/crashable-redis.ts), with lost answers and 5xx injected at the emulator.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createProducer, type Producer } from '../../producers/producer.js';
+import { startCrashableRedis, type CrashableRedis } from '../support/crashable-redis.js';
+import { FAST_TIMING } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+import type { WorkerProcessConfig } from '../support/worker-process.js';
+
+const logger = createLogger({ level: 'silent' });
+const closers: (() => Promise<void> | void)[] = [];
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function startWorkerProcess(cfg: WorkerProcessConfig): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.add(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('ready') || child.exitCode !== null, 'the worker process to start', 20_000);
+  if (child.exitCode !== null) throw new Error(`worker process exited with ${child.exitCode}`);
+  return child;
+}
+
+interface Run {
+  redisServer: CrashableRedis;
+  emulator: Emulator;
+  producer: Producer;
+  prefix: string;
+}
+
+async function setUp(appendfsync: 'always' | 'everysec', durability: DurabilityOptions, workers: number): Promise<Run> {
+  const redisServer = await startCrashableRedis({ appendfsync });
+  closers.push(() => redisServer.stop());
+  // Answers take 40 ms, so crashes land while calls are in flight.
+  const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 }, latencyMs: 40 });
+  const { endpoint } = await emulator.listen();
+  closers.push(() => emulator.close());
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  closers.push(() => void redis.disconnect());
+  const prefix = '{smsq-crash}';
+  const producer = createProducer({ redis, prefix, logger, durability });
+  closers.push(() => producer.close());
+  for (let i = 0; i < workers; i++) {
+    await startWorkerProcess({
+      redisUrl: redisServer.url,
+      prefix,
+      endpoint,
+      accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
+      accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret,
+      qps: 400,
+      concurrency: 8,
+      readTimeoutMs: 1000,
+      durability,
+      ...FAST_TIMING,
+    });
+  }
+  return { redisServer, emulator, producer, prefix };
+}
+
+let nextPhone = 13700000000;
+const phones = (n: number) => Array.from({ length: n }, () => String(nextPhone++));
+
+/** One round of traffic: a one-chunk notification, a two-chunk batch, verification codes. Resolves to the acknowledged sends. */
+async function round(producer: Producer): Promise<{ sendId: string; phones: string[] }[]> {
+  const notification = phones(300);
+  const batch = phones(150);
+  const codes = phones(4);
+  const requests: [string[], () => Promise<{ sendId: string }>][] = [
+    [notification, () => producer.send({ phones: notification, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' })],
+    [batch, () => producer.sendBatch({ templateCode: N.notificationTemplate, kind: 'notification', messages: batch.map((phone, i) => ({ phone, signName: N.sign, templateParam: { name: `n${i}`, order: String(i) } })) })],
+    ...codes.map((p): [string[], () => Promise<{ sendId: string }>] => [[p], () => producer.send({ phones: [p], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification' })]),
+  ];
+  const settled = await Promise.allSettled(requests.map(([, send]) => send()));
+  return settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ sendId: s.value.sendId, phones: requests[i]?.[0] ?? [] }] : []));
+}
+
+function acceptedPerPhone(emulator: Emulator): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const a of emulator.accepted()) for (const p of a.phoneNumbers) m.set(p, (m.get(p) ?? 0) + 1);
+  return m;
+}
+
+describe('Redis host crashes during a run', () => {
+  it('durable mode (appendfsync always): every acknowledged send present and final, every recipient accepted exactly once', async () => {
+    const run = await setUp('always', DEFAULT_DURABILITY, 2);
+    // Faults on the first numbers of some rounds: lost answers (accepted, answer too late) and 5xx.
+    run.emulator.setFaults([
+      { kind: 'lost-answer', delayMs: 1500, times: 3 },
+      { kind: 'server-error', times: 3 },
+    ]);
+    const acked: { sendId: string; phones: string[] }[] = [];
+    let crashes = 0;
+    for (let r = 0; r < 6; r++) {
+      const traffic = round(run.producer);
+      if (r % 2 === 1) {
+        // Crash while this round's enqueues and the previous rounds' calls are in flight.
+        await new Promise((resolve) => setTimeout(resolve, 30 + 20 * r));
+        await run.redisServer.crash('fsynced');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await run.redisServer.start();
+        crashes++;
+      }
+      const got = await traffic;
+      acked.push(...got);
+    }
+    expect(crashes).toBe(3);
+    expect(acked.length).toBeGreaterThan(20);
+    for (const send of acked) {
+      await waitFor(async () => {
+        const c = (await run.producer.getStatus(send.sendId)).counts;
+        return c.queued + c.sending + c.unknown === 0;
+      }, `send ${send.sendId} to be past the API`, 60_000);
+    }
+    const per = acceptedPerPhone(run.emulator);
+    const ackedPhones = acked.flatMap((s) => s.phones);
+    expect(ackedPhones.filter((p) => per.get(p) !== 1)).toEqual([]);
+    expect([...per.entries()].filter(([, n]) => n > 1)).toEqual([]);
+    for (const send of acked) expect((await run.producer.getStatus(send.sendId)).counts.failed).toBe(0);
+  }, 180_000);
+
+  it('relaxed mode (none, appendfsync everysec): what the docs say it risks, an acknowledged send that vanishes', async () => {
+    const run = await setUp('everysec', { ...DEFAULT_DURABILITY, mode: 'none' }, 0);
+    await round(run.producer);
+    // "The last second of an everysec file": everything written after this mark is lost.
+    const mark = run.redisServer.mark();
+    const ackedAfterMark = await round(run.producer);
+    expect(ackedAfterMark.length).toBeGreaterThan(0);
+    await run.redisServer.crash(mark);
+    await run.redisServer.start();
+    const lost = [];
+    for (const send of ackedAfterMark) {
+      const found = await run.producer.getStatus(send.sendId).catch((e: { code?: string }) => e.code);
+      if (found === 'SMSQ_NOT_FOUND') lost.push(send.sendId);
+    }
+    expect(lost).toEqual(ackedAfterMark.map((s) => s.sendId));
+  }, 60_000);
+});
