@@ -1,0 +1,147 @@
+/**
+ * What each durability mode (SMSQ_DURABILITY, docs/durability.md) costs, side by side in one run:
+ * `npx tsx bench/durability.ts [--json] [--rate N] [--seconds S]`.
+ *
+ * For each mode, on a fresh private Redis set up as the mode needs (none: no AOF; fsync: AOF with
+ * appendfsync always; replicas: no AOF on the primary plus one replica, WAIT 1), a worker in this
+ * process sends verification codes that a producer enqueues at a steady `rate` a second for
+ * `seconds`. Figures: calls/s accepted, Redis CPU µs per call (the primary, plus the replica's in
+ * the replicas mode), and enqueue → accepted p50/p99 (from the start of `send()` to the emulator's
+ * acceptance), each also as a ratio to `none`.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { createProducer } from '../producers/producer.js';
+import { SANDBOX_ACCESS_KEY } from '../src/config.js';
+import { DEFAULT_DURABILITY, type DurabilityMode } from '../src/durability/mode.js';
+import { createLogger } from '../src/logger.js';
+import { startPrivateRedis, type PrivateRedis } from '../src/runtime/private-redis.js';
+import { createSmsClient } from '../src/sms/client.js';
+import { createSmsWorker } from '../workers/sms-worker.js';
+import { onExitKill } from './support/children.js';
+import { BENCH_PREFIX, N, percentile, phones, round, runIfMain, sleep, startBenchEmulator, waitFor } from './support/pipeline.js';
+
+export interface DurabilityBenchOptions {
+  rate: number;
+  seconds: number;
+}
+
+export const DURABILITY_DEFAULTS: DurabilityBenchOptions = { rate: 600, seconds: 4 };
+
+export interface DurabilityModeRun {
+  mode: DurabilityMode;
+  callsPerSecond: number;
+  redisCpuMicrosPerCall: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface DurabilityBenchResult {
+  benchmark: 'durability';
+  rate: number;
+  seconds: number;
+  runs: DurabilityModeRun[];
+}
+
+const MODES: DurabilityMode[] = ['none', 'fsync', 'replicas'];
+
+async function cpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return field('used_cpu_sys') + field('used_cpu_user');
+}
+
+async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base: number): Promise<DurabilityModeRun> {
+  const servers: PrivateRedis[] = [];
+  const start = async (appendfsync: 'always' | 'off') => {
+    const s = await startPrivateRedis({ appendfsync });
+    onExitKill(s.process as ChildProcess);
+    servers.push(s);
+    return s;
+  };
+  const primary = await start(mode === 'fsync' ? 'always' : 'off');
+  const connections: Redis[] = [];
+  const connect = (url: string) => {
+    const c = new Redis(url, { maxRetriesPerRequest: null });
+    connections.push(c);
+    return c;
+  };
+  const redis = connect(primary.url);
+  const measured = [redis];
+  if (mode === 'replicas') {
+    const replicaServer = await start('off');
+    const replica = connect(replicaServer.url);
+    await replica.replicaof('127.0.0.1', primary.port);
+    await waitFor(async () => /master_link_status:up/.test(await replica.info('replication')), 'the replica to sync', 10_000);
+    measured.push(replica);
+  }
+  const { emulator, endpoint } = await startBenchEmulator({ qps: 5000 });
+  const logger = createLogger({ level: 'silent' });
+  const durability = { ...DEFAULT_DURABILITY, mode };
+  const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 3000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  const worker = createSmsWorker({ connection: redis, client, logger, prefix: BENCH_PREFIX, qps: 5000, readTimeoutMs: 3000, concurrency: 64, durability });
+  const producer = createProducer({ redis: connect(primary.url), prefix: BENCH_PREFIX, logger, durability });
+  try {
+    await worker.start();
+    const numbers = phones(base, opts.rate * opts.seconds);
+    const startedAt = new Map<string, number>();
+    const cpuBefore = (await Promise.all(measured.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const t0 = Date.now();
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < numbers.length; i++) {
+      const due = t0 + (i * 1000) / opts.rate;
+      const wait = due - Date.now();
+      if (wait > 1) await sleep(wait);
+      const phone = numbers[i] as string;
+      startedAt.set(phone, Date.now());
+      pending.push(producer.send({ phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification' }));
+    }
+    await Promise.all(pending);
+    await waitFor(() => emulator.accepted().length >= numbers.length || undefined, 'every code accepted', 60_000);
+    const cpuAfter = (await Promise.all(measured.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const accepted = emulator.accepted();
+    const latencies = accepted.map((a) => a.acceptedAt - (startedAt.get(a.phoneNumbers[0] as string) ?? a.acceptedAt));
+    const span = Math.max(...accepted.map((a) => a.acceptedAt)) - t0;
+    return {
+      mode,
+      callsPerSecond: round((accepted.length * 1000) / span, 1),
+      redisCpuMicrosPerCall: round(((cpuAfter - cpuBefore) * 1e6) / accepted.length, 1),
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
+  } finally {
+    await producer.close();
+    await worker.close();
+    for (const c of connections) c.disconnect();
+    await emulator.close();
+    for (const s of servers.reverse()) await s.stop();
+  }
+}
+
+export async function benchDurability(opts: DurabilityBenchOptions = DURABILITY_DEFAULTS): Promise<DurabilityBenchResult> {
+  const runs: DurabilityModeRun[] = [];
+  for (const [i, mode] of MODES.entries()) runs.push(await runMode(mode, opts, 13600000000 + i * 1_000_000));
+  return { benchmark: 'durability', rate: opts.rate, seconds: opts.seconds, runs };
+}
+
+export function formatDurability(r: DurabilityBenchResult): string {
+  const none = r.runs.find((x) => x.mode === 'none');
+  const ratio = (a: number, b: number | undefined) => (b ? ` (${round(a / b, 2)}×)` : '');
+  return [
+    `durability modes: verification codes enqueued at ${r.rate}/s for ${r.seconds} s, one worker (concurrency 64)`,
+    ...r.runs.map(
+      (x) =>
+        `  ${x.mode.padEnd(9)} ${x.callsPerSecond} calls/s${ratio(x.callsPerSecond, none?.callsPerSecond)}, ` +
+        `Redis ${x.redisCpuMicrosPerCall} µs/call${ratio(x.redisCpuMicrosPerCall, none?.redisCpuMicrosPerCall)}, ` +
+        `enqueue → accepted p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms${ratio(x.p99Ms, none?.p99Ms)}`,
+    ),
+  ].join('\n');
+}
+
+runIfMain(import.meta, {
+  flags: ['rate', 'seconds'],
+  limitMs: 180_000,
+  what: 'the durability bench',
+  run: (values) => benchDurability({ ...DURABILITY_DEFAULTS, ...values }),
+  format: formatDurability,
+});
