@@ -1,7 +1,8 @@
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
-import { MAINLAND, normalizePhone } from '../src/sms/phone.js';
+import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
+import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
 import type { Enqueuer } from './enqueuer.js';
@@ -57,7 +58,8 @@ export interface StreamCampaignOptions {
     deadline?: number;
   };
   recipients: AsyncIterable<CampaignRecipient>;
-  templateContent: string | undefined;
+  /** The template as the account has it; without it params and regions are not checked. */
+  rules: TemplateRules | undefined;
   enqueuer: Enqueuer;
   now: () => number;
   onProgress?: (p: CampaignProgress) => void;
@@ -93,11 +95,13 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   const candidateParams = new Array<Record<string, string> | undefined>(SUPPRESSION_BATCH);
   let candidates = 0;
   // Template checks: the vars extracted once; the shared params checked once.
-  const vars = o.templateContent === undefined ? undefined : extractTemplateVars(o.templateContent);
+  const rules = o.rules;
+  const vars = rules === undefined ? undefined : extractTemplateVars(rules.content);
   const paramProblem = (params: Record<string, string> | undefined): string | undefined => {
-    if (vars === undefined) return undefined;
-    const problems = checkTemplateParams(vars, params).filter((p) => p.severity === 'error');
-    return problems.length ? problems.map((p) => p.message).join('; ') : undefined;
+    if (rules === undefined || vars === undefined) return undefined;
+    const shape = checkTemplateParams(vars, params).filter((p) => p.severity === 'error');
+    const problems = shape.length ? shape : checkParamValues(rules, vars, params, req.signName);
+    return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
   };
   const sharedProblem = paramProblem(shared);
   const checkSuppressed = req.kind === 'marketing' ? o.checkSuppressed : undefined;
@@ -208,6 +212,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       return false;
     }
     let phone = row.phone;
+    let region: PhoneRegion = 'mainland';
     if (!BARE_MAINLAND.test(phone)) {
       const n = normalizePhone(phone);
       if (!n.ok) {
@@ -215,6 +220,12 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
         return false;
       }
       phone = n.phone;
+      region = n.region;
+    }
+    const mismatch = rules === undefined ? undefined : regionMismatch(rules, region);
+    if (mismatch !== undefined) {
+      reject(row.phone, mismatch);
+      return false;
     }
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
     const problem = own === undefined ? sharedProblem : paramProblem(own);

@@ -2,9 +2,10 @@ import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/err
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { normalizePhone, normalizePhones } from '../src/sms/phone.js';
-import { checkTemplateParams } from '../src/sms/template.js';
+import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
+import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
 import { chunkBatch, chunkSms } from './chunking.js';
-import { SendBatchRequest, SendRequest } from './schemas.js';
+import { DEADLINE_FORMATS, SendBatchRequest, SendRequest } from './schemas.js';
 
 /** A number refused at the door, with the reason. */
 export interface RejectedNumber {
@@ -35,8 +36,27 @@ export interface SendPlan {
   apiCalls: number;
 }
 
-/** Template content by code, when the caller knows it (enables param checks against `${var}`s). */
-export type TemplateContentLookup = (templateCode: string) => Promise<string | undefined>;
+/** What a plan is checked against besides the request itself. */
+export interface PlanContext {
+  /** The template as the account has it (after the account check); without it params and regions are not checked. */
+  rules?: TemplateRules;
+  /** Marketing numbers on the opt-out list. */
+  isSuppressed?: (phone: string) => boolean;
+  /** Now, in epoch ms: a deadline must be after it. */
+  now: number;
+}
+
+
+/** Refuses a deadline that has already passed: every recipient would expire unsent. */
+export function checkDeadline(deadline: number | undefined, now: number): void {
+  if (deadline === undefined || deadline > now) return;
+  throw new ValidationError([
+    {
+      field: 'deadline',
+      message: `${new Date(deadline).toISOString()} is in the past (now ${new Date(now).toISOString()}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
+    },
+  ]);
+}
 
 function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, input: unknown): T {
   const r = schema.safeParse(input);
@@ -44,11 +64,26 @@ function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data:
   return r.data;
 }
 
-function paramIssues(content: string | undefined, params: Record<string, string> | undefined, field: string): FieldIssue[] {
-  if (content === undefined) return [];
-  return checkTemplateParams(content, params, field)
+/** Params against the template: every variable given, no other key, and values the API accepts. */
+export function paramIssues(rules: TemplateRules | undefined, params: Record<string, string> | undefined, signName: string, field: string): FieldIssue[] {
+  if (rules === undefined) return [];
+  const vars = extractTemplateVars(rules.content);
+  const shape = checkTemplateParams(vars, params, field)
     .filter((p) => p.severity === 'error')
     .map((p) => ({ field: p.field, message: p.message }));
+  if (shape.length) return shape;
+  return checkParamValues(rules, vars, params, signName, field).map((p) => ({ field: p.field, message: p.message }));
+}
+
+/**
+ * A campaign's shared params: rows may bring the variables these lack, but a key the template does
+ * not use, a non-string or a value the API would refuse is wrong for every row.
+ */
+export function sharedParamIssues(rules: TemplateRules, params: Record<string, string>, signName: string): FieldIssue[] {
+  const vars = extractTemplateVars(rules.content);
+  const shape = checkTemplateParams(vars, params).filter((p) => p.severity === 'error' && p.kind !== 'missing');
+  const values = checkParamValues(rules, vars, params, signName);
+  return [...shape, ...values].map((p) => ({ field: p.field, message: p.message }));
 }
 
 /**
@@ -56,13 +91,15 @@ function paramIssues(content: string | undefined, params: Record<string, string>
  * (the send goes ahead without them), params checked against the template when known.
  * Throws ValidationError when nothing could be sent or the request is malformed.
  */
-export function planSend(input: unknown, templateContent?: string, isSuppressed?: (phone: string) => boolean): SendPlan {
+export function planSend(input: unknown, ctx: PlanContext): SendPlan {
   const req = parseOrThrow(SendRequest, input);
-  const issues = paramIssues(templateContent, req.templateParam, 'templateParam');
+  checkDeadline(req.deadline, ctx.now);
+  const issues = paramIssues(ctx.rules, req.templateParam, req.signName, 'templateParam');
   if (issues.length) throw new ValidationError(issues);
   const normalized = normalizePhones(req.phones);
   const { invalid: rejected, duplicates } = normalized;
-  const { valid, suppressed } = splitSuppressed(normalized.valid, req.kind, isSuppressed);
+  const inRegion = ctx.rules ? keepRegion(req.phones, normalized.valid, ctx.rules, rejected) : normalized.valid;
+  const { valid, suppressed } = splitSuppressed(inRegion, req.kind, ctx.isSuppressed);
   if (valid.length === 0 && suppressed.length > 0) {
     throw new ValidationError([{ field: 'phones', message: `every valid number (${suppressed.length}) opted out of marketing; nothing to send` }]);
   }
@@ -112,6 +149,23 @@ function planOf(
   };
 }
 
+/**
+ * The valid numbers whose region the template sends to; the others are added to `rejected` with
+ * the reason, under the number as the caller wrote it.
+ */
+function keepRegion(inputs: readonly string[], valid: string[], rules: TemplateRules, rejected: RejectedNumber[]): string[] {
+  const outside = new Set<string>();
+  for (const input of inputs) {
+    const n = normalizePhone(input);
+    if (!n.ok || outside.has(n.phone)) continue;
+    const reason = regionMismatch(rules, n.region);
+    if (reason === undefined) continue;
+    outside.add(n.phone);
+    rejected.push({ input, reason });
+  }
+  return outside.size ? valid.filter((phone) => !outside.has(phone)) : valid;
+}
+
 /** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */
 function splitSuppressed(phones: string[], kind: MessageKind, isSuppressed?: (phone: string) => boolean): { valid: string[]; suppressed: string[] } {
   if (kind !== 'marketing' || !isSuppressed) return { valid: phones, suppressed: [] };
@@ -122,10 +176,12 @@ function splitSuppressed(phones: string[], kind: MessageKind, isSuppressed?: (ph
 }
 
 /** Validates and plans a `sendBatch` (personalised messages → SendBatchSms chunks of ≤ 100). */
-export function planSendBatch(input: unknown, templateContent?: string, isSuppressed?: (phone: string) => boolean): SendPlan {
+export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   const req = parseOrThrow(SendBatchRequest, input);
-  const issues = req.messages.flatMap((m, i) => paramIssues(templateContent, m.templateParam, `messages[${i}].templateParam`));
+  checkDeadline(req.deadline, ctx.now);
+  const issues = req.messages.flatMap((m, i) => paramIssues(ctx.rules, m.templateParam, m.signName, `messages[${i}].templateParam`));
   if (issues.length) throw new ValidationError(issues.slice(0, 20));
+  const isSuppressed = ctx.isSuppressed;
   const seen = new Set<string>();
   const valid: { phone: string; signName: string; templateParam?: Record<string, string> }[] = [];
   const rejected: RejectedNumber[] = [];
@@ -133,7 +189,9 @@ export function planSendBatch(input: unknown, templateContent?: string, isSuppre
   const suppressed: string[] = [];
   for (const m of req.messages) {
     const n = normalizePhone(m.phone);
+    const mismatch = n.ok && ctx.rules ? regionMismatch(ctx.rules, n.region) : undefined;
     if (!n.ok) rejected.push({ input: m.phone, reason: n.reason });
+    else if (mismatch) rejected.push({ input: m.phone, reason: mismatch });
     else if (seen.has(n.phone)) duplicates++;
     else if (req.kind === 'marketing' && isSuppressed?.(n.phone)) {
       seen.add(n.phone);
@@ -144,7 +202,9 @@ export function planSendBatch(input: unknown, templateContent?: string, isSuppre
     }
   }
   if (valid.length === 0) {
-    throw new ValidationError([{ field: 'messages', message: `no valid phone number among ${req.messages.length}` }]);
+    throw new ValidationError([
+      { field: 'messages', message: `no valid phone number among ${req.messages.length} (${rejected.slice(0, 5).map((r) => `${r.input}: ${r.reason}`).join('; ')})` },
+    ]);
   }
   const chunks = chunkBatch(valid, req.templateCode, req.kind);
   const signs = [...new Set(valid.map((m) => m.signName))];

@@ -9,8 +9,11 @@ import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
-import { planSend, planSendBatch, type SendPlan, type TemplateContentLookup } from './plan.js';
-import { CampaignRequest, type CampaignRecipient } from './schemas.js';
+import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
+import { CampaignRequest, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
+import { checkAccount, type NamedSign } from './account-check.js';
+import type { CatalogLookup } from '../src/sms/catalog-lookup.js';
+import type { TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
 import { normalizePhones } from '../src/sms/phone.js';
@@ -29,8 +32,13 @@ export interface ProducerOptions {
   prefix?: string;
   clock?: Clock;
   logger?: Logger;
-  /** Template content by code, to check params against `${var}`s before enqueueing. Optional. */
-  templateContent?: TemplateContentLookup;
+  /**
+   * The account's signatures and templates (createCatalogLookup: paced, cached GetSmsSign /
+   * GetSmsTemplate). With it every request is checked against the account before anything is
+   * written: approved signature and template, numbers in the template's region, params by the
+   * template's variable rules. Without it only the request's own shape is checked.
+   */
+  catalog?: CatalogLookup;
   /** How long send records live. Default 30 days (as QuerySendDetails). */
   retentionSeconds?: number;
   /** How long an idempotency key returns its first send id. Default 24 h. */
@@ -144,9 +152,28 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
   const log = opts.logger?.child({ component: 'producer' });
 
-  async function templateFor(code: unknown): Promise<string | undefined> {
-    if (!opts.templateContent || typeof code !== 'string') return undefined;
-    return opts.templateContent(code);
+  /** The account check (when there is a catalog): throws for a signature or template that cannot send. */
+  async function rulesFor(signs: NamedSign[], templateCode: string): Promise<TemplateRules | undefined> {
+    if (!opts.catalog) return undefined;
+    return checkAccount(opts.catalog, signs, templateCode, log);
+  }
+
+  function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, request: unknown): T {
+    const r = schema.safeParse(request);
+    if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues));
+    return r.data;
+  }
+
+  /** A campaign's settings against the account: deadline, signature and template, the shared params' names and values. */
+  async function campaignRules(req: CampaignRequest & { signName: string; templateCode: string; deadline?: number }): Promise<TemplateRules | undefined> {
+    checkDeadline(req.deadline, clock.now());
+    const rules = await rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode);
+    if (rules && req.templateParam) {
+      // Rows may bring the variables the shared params lack; anything else wrong with them is wrong for every row.
+      const issues = sharedParamIssues(rules, req.templateParam, req.signName);
+      if (issues.length) throw new ValidationError(issues);
+    }
+    return rules;
   }
 
   /** Resolves the send id: a new one, or the holder of the idempotency key. */
@@ -246,16 +273,24 @@ export function createProducer(opts: ProducerOptions): Producer {
   return {
     async planSend(request) {
       checkCallback(request);
-      const r = (request ?? {}) as { templateCode?: unknown; kind?: unknown; phones?: unknown };
-      const suppressed = await suppressedAmong(r.kind, Array.isArray(r.phones) ? r.phones : []);
-      return planSend(request, await templateFor(r.templateCode), (p) => suppressed.has(p));
+      const req = parsed(SendRequest, request);
+      checkDeadline(req.deadline, clock.now());
+      const [rules, suppressed] = await Promise.all([
+        rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode),
+        suppressedAmong(req.kind, req.phones),
+      ]);
+      return planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now() });
     },
     async planSendBatch(request) {
       checkCallback(request);
-      const r = (request ?? {}) as { templateCode?: unknown; kind?: unknown; messages?: unknown };
-      const phones = Array.isArray(r.messages) ? r.messages.map((m: { phone?: unknown } | null) => m?.phone) : [];
-      const suppressed = await suppressedAmong(r.kind, phones);
-      return planSendBatch(request, await templateFor(r.templateCode), (p) => suppressed.has(p));
+      const req = parsed(SendBatchRequest, request);
+      checkDeadline(req.deadline, clock.now());
+      const signs = req.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
+      const [rules, suppressed] = await Promise.all([
+        rulesFor(signs, req.templateCode),
+        suppressedAmong(req.kind, req.messages.map((m) => m.phone)),
+      ]);
+      return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now() });
     },
     async send(request) {
       return enqueuePlan(await this.planSend(request));
@@ -269,7 +304,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const parsed = CampaignRequest.safeParse(request);
       if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
       const req = parsed.data;
-      const templateContent = await templateFor(req.templateCode);
+      const rules = await campaignRules(req);
       await ensureDurableRedis();
       const { sendId, duplicate } = await resolveSendId(req.idempotencyKey);
       if (duplicate) {
@@ -292,7 +327,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         sendId,
         request: req,
         recipients,
-        templateContent,
+        rules,
         enqueuer,
         now: () => clock.now(),
         onProgress: campaignOpts?.onProgress,
@@ -312,7 +347,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         sendId: 'dry-run',
         request: parsed.data,
         recipients,
-        templateContent: await templateFor(parsed.data.templateCode),
+        rules: await campaignRules(parsed.data),
         enqueuer: counting,
         now: () => clock.now(),
         checkSuppressed: optOutCheck,

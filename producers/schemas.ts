@@ -19,12 +19,19 @@ const templateCode = z
   .trim()
   .regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789 (see `smsq templates`)' });
 const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
-/** An ISO 8601 time with a zone (or epoch ms): chunks not sent by then are `expired`, not sent late. */
-const deadline = z
-  .union([z.iso.datetime({ offset: true }), z.number().int().positive()], {
-    message: 'must be an ISO 8601 time with a zone (2026-11-25T20:00:00+08:00) or epoch milliseconds',
-  })
-  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+/** The formats a deadline may take, for refusals. */
+export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (2026-11-25T20:00:00+08:00 or 2026-11-25T12:00:00Z) or epoch milliseconds';
+const isoWithZone = z.iso.datetime({ offset: true });
+/**
+ * An ISO 8601 time with a zone (or epoch ms): chunks not sent by then are `expired`, not sent late.
+ * Parsed to epoch ms; one message with the accepted formats for anything else (a time without a
+ * zone would be read in whichever zone the server runs in, so it is refused).
+ */
+const deadline = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  if (typeof v === 'number' ? Number.isSafeInteger(v) && v > 0 : isoWithZone.safeParse(v).success) return typeof v === 'number' ? v : Date.parse(v);
+  ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}` });
+  return z.NEVER;
+});
 const callbackUrl = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
   .max(2048);

@@ -42,6 +42,8 @@ export interface Config {
   accountRecheckMs: number;
   /** How long send records are kept (days). Default 30, as QuerySendDetails. */
   retentionDays: number;
+  /** How long an approved signature or template is reused by the door check (ms); 0 = ask every time. Default 300000. */
+  catalogCacheMs: number;
   /** Receipts: per kind, look every recipient up (`all`), a share (`sample:0.05`) or none (`none`: pushed reports only). */
   receiptLookups: ReceiptPolicies;
   /** After this long without a final receipt a recipient is `expired` (hours). Default 72. */
@@ -198,6 +200,7 @@ const envSchema = z.object({
   SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas),
   SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs),
   SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30),
+  SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000),
   SMSQ_RECEIPT_LOOKUPS: z
     .string()
     .trim()
@@ -348,6 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
     retentionDays: e.SMSQ_RETENTION_DAYS,
     durability: { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS },
+    catalogCacheMs: e.SMSQ_CATALOG_CACHE_MS,
     receiptLookups: e.SMSQ_RECEIPT_LOOKUPS ?? { ...DEFAULT_RECEIPT_LOOKUPS },
     receiptWindowHours: e.SMSQ_RECEIPT_WINDOW_HOURS,
     callbackSecret: e.SMSQ_CALLBACK_SECRET,

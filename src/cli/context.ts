@@ -9,7 +9,8 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { SmsRuntime } from '../runtime/sms-runtime.js';
 import type { SmsOutcome } from '../sms/types.js';
-import type { SmsError } from '../sms/errors.js';
+import { SmsError } from '../sms/errors.js';
+import { ValidationError } from '../errors.js';
 import { ApiCallError, EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
 import { createCliLogDestination } from './log-destination.js';
@@ -168,6 +169,14 @@ export class CliContext {
 
   /** Prints a failure (stderr; and as `{ "error": ... }` on stdout with `--json`); returns the exit code. */
   report(err: unknown, json: boolean): number {
+    // A look-up the producer made (the door's account check) failed for the whole account.
+    if (err instanceof SmsError) err = new ApiCallError(err);
+    if (err instanceof ValidationError) {
+      // Refused at the door: nothing was sent or enqueued.
+      for (const issue of err.issues) this.note(`error: ${issue.field}: ${issue.message}`);
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues: err.issues } });
+      return EXIT_USAGE;
+    }
     if (err instanceof UsageError) {
       for (const line of err.message.split('\n')) this.note(`error: ${line}`);
       if (json) this.printJson({ error: { code: err.code, errorClass: 'usage', meaning: err.message, action: 'fix the flag as shown' } });

@@ -8,6 +8,7 @@ import { createProducer, type EnqueueResult, type Producer } from '../../produce
 import type { SendPlan } from '../../producers/plan.js';
 import { retentionSecondsOf } from '../config.js';
 import { createRedisConnection } from '../queue/connection.js';
+import { createCatalogLookup, type CatalogLookup } from '../sms/catalog-lookup.js';
 import { countSegments, renderContent, type SegmentCount } from '../sms/segments.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -23,30 +24,38 @@ export function openRedis(ctx: CliContext): Redis {
 }
 
 /**
- * A producer whose param checks use the template's content from GetSmsTemplate (one API call per
- * template per command): a template that does not exist or is not approved fails here, before
- * anything is enqueued.
+ * The account's signatures and templates for the door check: GetSmsSign / GetSmsTemplate through
+ * the account-wide pacer, approved answers cached in this process and in Redis for
+ * SMSQ_CATALOG_CACHE_MS (so a script that runs `smsq send` per code pays the look-ups once).
+ */
+export function openCatalog(ctx: CliContext, redis: Redis): CatalogLookup {
+  return createCatalogLookup({
+    client: async () => (await ctx.sms()).client,
+    redis,
+    prefix: ctx.config.prefix,
+    qps: ctx.config.qps,
+    ttlMs: ctx.config.catalogCacheMs,
+    logger: ctx.logger,
+  });
+}
+
+/**
+ * A producer that checks every request against the account before anything is enqueued (see
+ * producers/account-check.ts), and the template's content for the plan restatement (from the same
+ * cached look-up).
  */
 export function openProducer(ctx: CliContext): { producer: Producer; templateContent(code: string): Promise<string | undefined> } {
   const redis = openRedis(ctx);
-  const cache = new Map<string, Promise<string | undefined>>();
-  const templateContent = (code: string) => {
-    let hit = cache.get(code);
-    if (!hit) {
-      hit = (async () => {
-        const { client } = await ctx.sms();
-        const { data } = ctx.unwrap(await client.getSmsTemplate(code));
-        return data.templateContent;
-      })();
-      cache.set(code, hit);
-    }
-    return hit;
+  const catalog = openCatalog(ctx, redis);
+  const templateContent = async (code: string) => {
+    const entry = await catalog.template(code);
+    return entry.state === 'found' ? entry.detail.templateContent : undefined;
   };
   const producer = createProducer({
     redis,
     prefix: ctx.config.prefix,
     logger: ctx.logger,
-    templateContent,
+    catalog,
     retentionSeconds: retentionSecondsOf(ctx.config),
     callbacks: ctx.config.callbackSecret !== undefined,
     durability: ctx.config.durability,

@@ -35,6 +35,8 @@ export interface Keys {
   pacer(): string;
   /** Accepted chunks scored by when their receipt window ends (ms); the window sweep expires them. */
   receiptWindow(): string;
+  /** An approved signature or template as GetSmsSign / GetSmsTemplate answered (the door's cache). */
+  catalog(kind: 'sign' | 'template', name: string): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -54,5 +56,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     recipientTotals: () => `${prefix}:recipients`,
     pacer: () => `${prefix}:pacer`,
     receiptWindow: () => `${prefix}:receipt-window`,
+    catalog: (kind, name) => `${prefix}:catalog:${kind}:${name}`,
   };
 }

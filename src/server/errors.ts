@@ -9,6 +9,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { SmsError } from '../sms/errors.js';
 
 export const HTTP_ERROR_CODES = Object.freeze({
   400: 'SMSQ_INVALID_REQUEST',
@@ -58,6 +59,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof HttpError) return err;
   if (err instanceof ValidationError) return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', err.issues);
   if (err instanceof NotFoundError) return new HttpError(404, HTTP_ERROR_CODES[404], err.message);
+  // The door's account check could not run for the whole account (AccessKey, permission, service).
+  if (err instanceof SmsError) {
+    return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; nothing was enqueued. Fix: ${err.action}`);
+  }
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

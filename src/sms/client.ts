@@ -310,7 +310,22 @@ const toTemplate = (b: $Dysmsapi.GetSmsTemplateResponseBody): TemplateDetail => 
   templateStatus: num(b.templateStatus) as ApprovalStatus,
   reason: text(b.auditInfo?.rejectInfo),
   createDate: text(b.createDate),
+  variableAttributes: attributesOf(b.variableAttribute),
 });
+
+/** `VariableAttribute` is a JSON object in a string (`{"code":"numberCaptcha"}`); anything else means unknown. */
+function attributesOf(v: unknown): Record<string, string> {
+  if (typeof v !== 'string' || v === '') return {};
+  try {
+    const parsed = JSON.parse(v) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    const out: Record<string, string> = {};
+    for (const [name, attribute] of Object.entries(parsed)) if (typeof attribute === 'string') out[name] = attribute;
+    return out;
+  } catch {
+    return {};
+  }
+}
 
 const toQualificationList = (b: $Dysmsapi.QuerySmsQualificationRecordResponseBody): ListResponse<QualificationRecord> => ({
   totalCount: num(b.data?.total),

@@ -31,8 +31,11 @@ function describe(v: unknown): string {
 
 /**
  * Checks template params against a template (its content, or its variable names). Returns every
- * problem: missing variables and non-string values are errors, keys the template does not use are
- * warnings (Alibaba ignores them, but they usually mean a typo). An empty list means the params fit.
+ * problem: missing variables, non-string values and keys the template does not use are errors. A key
+ * the template does not use is refused rather than passed on (Alibaba ignores it) because it is
+ * nearly always a misspelt or stale variable, and a warning has no channel on REST or in a script's
+ * `--json` output; the HTTP API refuses unknown fields by name for the same reason. An empty list
+ * means the params fit.
  */
 export function checkTemplateParams(varsOrContent: string | readonly string[], params: unknown, field = 'templateParam'): TemplateIssue[] {
   const vars = typeof varsOrContent === 'string' ? extractTemplateVars(varsOrContent) : [...varsOrContent];
@@ -71,7 +74,7 @@ export function checkTemplateParams(varsOrContent: string | readonly string[], p
   for (const k of Object.keys(obj)) {
     if (!known.has(k)) {
       const expected = vars.length ? `it uses ${vars.map((v) => `\${${v}}`).join(', ')}` : 'it has no variables';
-      issues.push({ field: `${field}.${k}`, severity: 'warning', kind: 'extra', message: `not used by the template (${expected}): remove it or check the spelling` });
+      issues.push({ field: `${field}.${k}`, severity: 'error', kind: 'extra', message: `is not a variable of the template (${expected}). Fix: remove it or check the spelling (see \`smsq template CODE\`)` });
     }
   }
   return issues;

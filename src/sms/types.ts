@@ -146,6 +146,8 @@ export interface TemplateDetail {
   templateStatus: ApprovalStatus;
   reason: string;
   createDate: string;
+  /** Variable name → attribute (`numberCaptcha`, `phone_number2`, ...) from `VariableAttribute`; empty when the account does not say. */
+  variableAttributes: Record<string, string>;
 }
 
 export interface QualificationQuery {

@@ -95,7 +95,7 @@ describe('campaign controls', () => {
 
   it('a deadline expires chunks that were not sent in time instead of sending them late', async () => {
     const clock = controllableClock('2026-11-24T10:00:00');
-    h = await createHarness({ label: 'ctl-deadline', emulator: { clock } });
+    h = await createHarness({ label: 'ctl-deadline', emulator: { clock }, clock });
     const res = await h.producer.send({ ...MKT, phones: phones(2500, 13880000000), deadline: '2026-11-24T10:05:00+08:00' });
     clock.jumpTo('2026-11-24T10:06:00');
     await h.startWorker({ clock });

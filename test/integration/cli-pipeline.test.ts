@@ -80,7 +80,7 @@ describe('smsq send', () => {
   });
 
   it('refuses without --yes when there is no terminal to ask, and enqueues nothing', async () => {
-    const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1"}']);
+    const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to send without confirmation.*add --yes/);
     expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
@@ -88,7 +88,7 @@ describe('smsq send', () => {
 
   it('asks on a terminal; "no" enqueues nothing', async () => {
     let asked = '';
-    const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1"}'], {
+    const r = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}'], {
       confirm: async (q) => ((asked = q), false),
     });
     expect(asked).toMatch(/Send 1 message\(s\) in 1 API call\(s\)\?/);

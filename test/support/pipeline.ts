@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Clock } from '../../src/clock.js';
 import { afterEach } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -27,6 +28,8 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   readTimeoutMs?: number;
   label?: string;
+  /** The producer's clock (deadlines are checked against it). Default the system clock. */
+  clock?: Clock;
 }
 
 /** Test timing: reconcile looks and stall detection in hundreds of ms instead of minutes. */
@@ -51,7 +54,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const redis = createTestConnection();
   const prefix = uniquePrefix(opts.label ?? 'p');
   const logger = createLogger({ level: 'silent' });
-  const producer = createProducer({ redis, prefix, logger });
+  const producer = createProducer({ redis, prefix, logger, clock: opts.clock });
   const workers: SmsWorker[] = [];
   return {
     emulator,

@@ -44,7 +44,7 @@ async function run(recipients: AsyncIterable<CampaignRecipient>, o: Partial<Stre
     sendId: 's1',
     request: { signName: 'S', templateCode: 'SMS_1', templateParam: { name: '会员' }, kind: 'marketing' },
     recipients,
-    templateContent: undefined,
+    rules: undefined,
     enqueuer: r.enqueuer,
     now: () => 0,
     ...o,
@@ -120,7 +120,7 @@ describe('streamCampaign', () => {
       yield { phone: '13800000002', params: { order: 'A1' } };
       yield { phone: '13800000003' };
     }
-    const out = await run(rows(), { templateContent: '${name}: order ${order} shipped' });
+    const out = await run(rows(), { rules: { templateCode: 'SMS_1', templateType: 1, content: '${name}: order ${order} shipped', variableAttributes: {} } });
     expect(out.result).toMatchObject({ recipients: 1, rejectedCount: 2 });
     expect(out.result.rejected[0]?.reason).toMatch(/order/);
     expect(out.chunks).toEqual([{ api: 'SendBatchSms', phones: ['13800000002'], signNames: ['S'], templateCode: 'SMS_1', templateParams: [{ name: '会员', order: 'A1' }] }]);

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       reconcileSettleMs: 60_000,
       accountRecheckMs: 300_000,
       retentionDays: 30,
+      catalogCacheMs: 300_000,
     });
   });
 

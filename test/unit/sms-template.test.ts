@@ -33,9 +33,9 @@ describe('checkTemplateParams', () => {
     expect(checkTemplateParams(['a'], { a: { x: 1 } })[0]?.kind).toBe('not_string');
   });
 
-  it('warns about keys the template does not use', () => {
+  it('refuses keys the template does not use', () => {
     const issues = checkTemplateParams(['code'], { code: '1', cdoe: '2' });
-    expect(issues).toEqual([expect.objectContaining({ field: 'templateParam.cdoe', severity: 'warning', kind: 'extra' })]);
+    expect(issues).toEqual([expect.objectContaining({ field: 'templateParam.cdoe', severity: 'error', kind: 'extra' })]);
   });
 
   it('refuses params that are not an object', () => {

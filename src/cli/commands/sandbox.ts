@@ -9,6 +9,7 @@ import { createProducer } from '../../../producers/producer.js';
 import { createSmsWorker } from '../../../workers/sms-worker.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../emulator/index.js';
 import { createRedisConnection, deleteKeys } from '../../queue/connection.js';
+import { createCatalogLookup } from '../../sms/catalog-lookup.js';
 import type { SendStatus } from '../../queue/send-store.js';
 import { countIn, PENDING_STATES } from '../../receipts/completion.js';
 import { FINAL_RECIPIENT_STATES } from '../../receipts/recipient-store.js';
@@ -78,7 +79,13 @@ export function register(program: Command, ctx: CliContext): void {
           autoPause: null,
           durability: config.durability,
         });
-        const producer = createProducer({ redis, prefix, logger: ctx.logger, durability: config.durability });
+        const producer = createProducer({
+          redis,
+          prefix,
+          logger: ctx.logger,
+          durability: config.durability,
+          catalog: createCatalogLookup({ client, redis, prefix, qps: config.qps }),
+        });
         ctx.onClose(async () => {
           await producer.close();
           await worker.close();

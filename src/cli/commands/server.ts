@@ -8,10 +8,9 @@ import { buildServer, missingAuth } from '../../server/build-server.js';
 import { systemClock } from '../../clock.js';
 import { openReportIngest, type ReportIngest } from '../../receipts/report-ingest.js';
 import { createCallMetricsRecorder } from '../../metrics/call-metrics.js';
-import { createTemplateLookup } from '../../server/template-lookup.js';
 import type { CliContext } from '../context.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';
-import { openRedis } from '../pipeline.js';
+import { openCatalog, openRedis } from '../pipeline.js';
 
 /** The queues the server shows and measures. */
 export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
@@ -46,7 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
           prefix: config.prefix,
           logger: ctx.logger,
           retentionSeconds: retentionSecondsOf(config),
-          templateContent: createTemplateLookup({ client: async () => (await ctx.sms()).client, logger: ctx.logger }),
+          catalog: openCatalog(ctx, redis),
           callbacks: config.callbackSecret !== undefined,
           durability: config.durability,
         });

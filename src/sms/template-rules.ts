@@ -1,0 +1,136 @@
+/**
+ * What Dysmsapi accepts in a template's variables and numbers, checked before anything is enqueued
+ * so that a request the API would refuse is refused at the door instead of failing in the worker.
+ * Alibaba's published rules (help.aliyun.com: "申请短信模板", "TemplateRule&TemplateContent参数填写示例",
+ * the verification / notification template specifications):
+ *
+ * - every variable value is 1–35 characters (`isv.PARAM_LENGTH_LIMIT`);
+ * - a verification-code variable (`numberCaptcha`: digits only; `characterWithNumber2`: letters and
+ *   digits) is 4–6 characters;
+ * - a phone-number variable (`phone_number2`) is a mainland mobile (11 digits, first 1) or a fixed
+ *   line of digits and dashes, at most 15 characters;
+ * - links are not allowed inside variables, only fixed in the template (`isv.PARAM_NOT_SUPPORT_URL`);
+ * - the whole message, signature and variables included, is at most 500 characters;
+ * - a number outside the Chinese mainland needs an international / HK-Macao-Taiwan template
+ *   (TemplateType 3), a mainland number a domestic one (0 verification, 1 notification, 2 marketing).
+ *
+ * Variable attributes come from GetSmsTemplate's `VariableAttribute` when the account returns it;
+ * without it, a verification template's only variable is taken to be the code.
+ */
+import type { PhoneRegion } from './phone.js';
+import { countSegments, MAX_CHARS, renderContent } from './segments.js';
+
+/** Longest value of one variable (characters). */
+export const MAX_VARIABLE_CHARS = 35;
+
+/** The facts about a template that its params and numbers are checked against. */
+export interface TemplateRules {
+  templateCode: string;
+  /** 0 verification, 1 notification, 2 marketing, 3 international / HK-Macao-Taiwan, 7 digital. */
+  templateType: number;
+  content: string;
+  /** Variable name → attribute (`numberCaptcha`, `characterWithNumber2`, `phone_number2`, `money`, ...). */
+  variableAttributes: Readonly<Record<string, string>>;
+}
+
+/** One value the API would refuse; `field` names the variable (`templateParam.code`). */
+export interface ParamValueIssue {
+  field: string;
+  /** The Dysmsapi code the API would answer. */
+  apiCode: 'isv.PARAM_LENGTH_LIMIT' | 'isv.PARAM_NOT_SUPPORT_URL' | 'isv.INVALID_PARAMETERS';
+  message: string;
+}
+
+// A scheme, `www.`, or a host with a common top-level domain followed by a path or the end.
+const LINK = /https?:\/\/|www\.|\b[a-z0-9-]+\.(?:com|cn|net|org|top|xyz|cc|vip|io|me|info|link|shop|site)(?:[/?#:]|$)/i;
+const NUMBER_CAPTCHA = /^\d{4,6}$/;
+const CHARACTER_CAPTCHA = /^[A-Za-z0-9]{4,6}$/;
+const PHONE_VALUE = /^(?:1\d{10}|[\d-]{5,15})$/;
+
+const TEMPLATE_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  0: 'verification',
+  1: 'notification',
+  2: 'marketing',
+  3: 'international / HK-Macao-Taiwan',
+  7: 'digital',
+});
+
+export function templateTypeName(type: number): string {
+  return `${TEMPLATE_TYPE_NAMES[type] ?? 'unknown'} (type ${type})`;
+}
+
+/** The attribute a variable is checked as: the account's, or the code of a one-variable verification template. */
+function attributeOf(rules: TemplateRules, name: string, vars: readonly string[]): string | undefined {
+  const declared = rules.variableAttributes[name];
+  if (declared) return declared;
+  if (rules.templateType === 0 && vars.length === 1) return 'characterWithNumber2';
+  return undefined;
+}
+
+function isCaptcha(attribute: string | undefined): 'digits' | 'alnum' | undefined {
+  if (attribute === undefined) return undefined;
+  if (/^numberCaptcha/i.test(attribute)) return 'digits';
+  if (/^characterWithNumber/i.test(attribute)) return 'alnum';
+  return undefined;
+}
+
+/**
+ * Checks param values against the template's variable rules and the 500-character limit of the
+ * whole message (with `signName`). Missing or non-string params are {@link checkTemplateParams}'s
+ * business; this looks only at string values of the template's own variables.
+ */
+export function checkParamValues(
+  rules: TemplateRules,
+  vars: readonly string[],
+  params: Readonly<Record<string, unknown>> | undefined,
+  signName: string,
+  field = 'templateParam',
+): ParamValueIssue[] {
+  if (!params) return [];
+  const issues: ParamValueIssue[] = [];
+  for (const name of vars) {
+    const value = params[name];
+    if (typeof value !== 'string') continue;
+    const at = `${field}.${name}`;
+    const chars = [...value].length;
+    if (LINK.test(value)) {
+      issues.push({
+        field: at,
+        apiCode: 'isv.PARAM_NOT_SUPPORT_URL',
+        message: `contains a link; Dysmsapi refuses links inside variables (isv.PARAM_NOT_SUPPORT_URL). Fix: put the link in the template's fixed text and apply for that template (see \`smsq templates\`)`,
+      });
+      continue;
+    }
+    const attribute = attributeOf(rules, name, vars);
+    const captcha = isCaptcha(attribute);
+    if (captcha === 'digits' && !NUMBER_CAPTCHA.test(value)) {
+      issues.push({ field: at, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `must be a verification code of 4-6 digits (the template's ${name} is numberCaptcha), got ${chars} character(s). Fix: e.g. "${name}":"123456"` });
+    } else if (captcha === 'alnum' && !CHARACTER_CAPTCHA.test(value)) {
+      issues.push({ field: at, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `must be a verification code of 4-6 letters or digits, got ${chars} character(s). Fix: e.g. "${name}":"123456"` });
+    } else if (/^phone/i.test(attribute ?? '') && !PHONE_VALUE.test(value)) {
+      issues.push({ field: at, apiCode: 'isv.INVALID_PARAMETERS', message: `must be a phone number (a mainland mobile, or digits and dashes, at most 15 characters), got ${chars} character(s). Fix: e.g. "${name}":"400-123-1234"` });
+    } else if (chars > MAX_VARIABLE_CHARS) {
+      issues.push({ field: at, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `is ${chars} characters; a variable holds at most ${MAX_VARIABLE_CHARS} (isv.PARAM_LENGTH_LIMIT). Fix: shorten it, or move the fixed part into the template` });
+    }
+  }
+  if (issues.length === 0) {
+    const text = renderContent(signName, rules.content, params as Record<string, string>);
+    const { chars } = countSegments(text);
+    if (chars > MAX_CHARS) {
+      issues.push({ field, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `makes a message of ${chars} characters with the signature; Dysmsapi accepts at most ${MAX_CHARS}. Fix: shorten the values` });
+    }
+  }
+  return issues;
+}
+
+/** Why a number cannot be sent with this template, or undefined when its region fits. */
+export function regionMismatch(rules: Pick<TemplateRules, 'templateCode' | 'templateType'>, region: PhoneRegion): string | undefined {
+  const international = rules.templateType === 3;
+  if (region === 'mainland' && international) {
+    return `a Chinese mainland number needs a domestic template; ${rules.templateCode} is ${templateTypeName(3)}. Fix: send mainland numbers with a verification, notification or marketing template (see \`smsq templates\`)`;
+  }
+  if (region === 'international' && !international && rules.templateType !== 7) {
+    return `a number outside the Chinese mainland needs an international / HK-Macao-Taiwan template (type 3); ${rules.templateCode} is ${templateTypeName(rules.templateType)}. Fix: send it with a type 3 template (see \`smsq templates\`)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,292 @@
+/**
+ * Issue 12, "checked against the account before anything is written": a catalogue of requests the
+ * account or Dysmsapi would refuse, each run through the producer API (send, sendBatch, campaign),
+ * the CLI (`smsq send`, `smsq campaign`) and REST (POST /v1/messages, /v1/batches, /v1/campaigns),
+ * asserting the field and the fix, the exit code or HTTP status, and that Redis holds no new key
+ * (send, chunk, job, idempotency key) afterwards. Then: numbers outside the template's region are
+ * rejected one by one, and look-ups are cached and paced.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer, type Producer } from '../../producers/producer.js';
+import { EXIT_USAGE } from '../../src/cli/errors.js';
+import { runCli } from '../../src/cli/program.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { ValidationError, type FieldIssue } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
+import { createCatalogLookup } from '../../src/sms/catalog-lookup.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import type { SmsClient } from '../../src/sms/types.js';
+import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+
+const TOKEN = 'door-test-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const dir = mkdtempSync(join(tmpdir(), 'smsq-door-'));
+const redis = createTestConnection();
+const prefix = uniquePrefix('door');
+const logger = createLogger({ level: 'silent' });
+let emulator: Emulator;
+let client: SmsClient;
+let producer: Producer;
+let app: SmsqServer;
+let env: NodeJS.ProcessEnv;
+
+/** The producer as every front end builds it: with the account's (paced, cached) catalog. */
+function doorProducer(p: string): Producer {
+  return createProducer({ redis, prefix: p, logger, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500 }) });
+}
+
+beforeAll(async () => {
+  emulator = createEmulator({ delivery: { delayMs: 20 } });
+  const { endpoint } = await emulator.listen();
+  client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  producer = doorProducer(prefix);
+  app = await buildServer({ redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'door-dashboard-token-0123456789' } });
+  env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
+});
+
+afterAll(async () => {
+  await app.close();
+  await producer.close();
+  await deleteKeys(redis, prefix);
+  redis.disconnect();
+  await emulator.close();
+});
+
+/** Keys a refused request may leave: the pacer's slot, the cache of approved signatures/templates, BullMQ's queue meta. */
+const HARMLESS = /:(pacer|catalog:.*|calls:meta)$/;
+async function keysOf(p: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${p}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of batch) if (!HARMLESS.test(k)) found.add(k);
+  } while (cursor !== '0');
+  return found;
+}
+
+async function expectNothingWritten(before: Set<string>): Promise<void> {
+  const after = await keysOf(prefix);
+  expect([...after].filter((k) => !before.has(k))).toEqual([]);
+}
+
+interface Case {
+  name: string;
+  sign: string;
+  template: string;
+  phones: string[];
+  param?: Record<string, string>;
+  kind?: 'verification' | 'notification' | 'marketing';
+  deadline?: string;
+  /** The field named, as `send` names it (`signName`, `templateParam.code`, `phones`, ...). */
+  field: string;
+  message: RegExp;
+  /** Per-number problems: a campaign rejects such rows one by one (tested below), so it is not in the whole-request catalogue. */
+  perNumber?: boolean;
+}
+
+const PHONE = '13800138000';
+const CODE = { code: '123456' };
+const NOTE = { name: 'Ada', order: 'A1' };
+
+const CASES: Case[] = [
+  { name: 'unknown signature', sign: 'no-such-sign', template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'verification', field: 'signName', message: /"no-such-sign" is not in this account.*smsq signs/ },
+  { name: 'signature under review', sign: N.reviewingSign, template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'verification', field: 'signName', message: /under review \(status 0\).*smsq signs/ },
+  { name: 'signature rejected, with the reason', sign: N.rejectedSign, template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'verification', field: 'signName', message: /rejected \(status 2\): 签名来源证明材料不完整.*smsq signs/ },
+  { name: 'unknown template', sign: N.sign, template: 'SMS_999999999', phones: [PHONE], param: CODE, field: 'templateCode', message: /SMS_999999999 is not in this account.*smsq templates/ },
+  { name: 'template under review', sign: N.sign, template: N.reviewingTemplate, phones: [PHONE], param: { time: '10:00' }, field: 'templateCode', message: /under review \(status 0\).*smsq templates/ },
+  { name: 'template rejected, with the reason', sign: N.sign, template: N.rejectedTemplate, phones: [PHONE], param: { name: 'Ada' }, kind: 'marketing', field: 'templateCode', message: /rejected \(status 2\): 模板内容涉嫌诱导.*smsq templates/ },
+  { name: 'mainland number, international template', sign: N.sign, template: N.internationalTemplate, phones: [PHONE], param: CODE, field: 'phones', message: /mainland number needs a domestic template.*smsq templates/, perNumber: true },
+  { name: 'international number, domestic template', sign: N.sign, template: N.notificationTemplate, phones: ['+85291234567'], param: NOTE, field: 'phones', message: /outside the Chinese mainland needs an international.*type 3.*smsq templates/, perNumber: true },
+  { name: 'verification code of 7 characters', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { code: '1234567' }, kind: 'verification', field: 'templateParam.code', message: /4-6 letters or digits.*Fix/ },
+  { name: 'a link inside a variable', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'see http://evil.example/x', order: 'A1' }, field: 'templateParam.name', message: /link.*PARAM_NOT_SUPPORT_URL.*Fix/ },
+  { name: 'a variable over 35 characters', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'Ada', order: 'A'.repeat(36) }, field: 'templateParam.order', message: /36 characters.*at most 35.*Fix/ },
+  { name: 'a param the template does not use', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { code: '123456', minutes: '5' }, kind: 'verification', field: 'templateParam.minutes', message: /not a variable of the template.*Fix/ },
+  { name: 'a deadline in the past', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: '2020-01-01T08:00:00+08:00', field: 'deadline', message: /in the past.*ISO 8601/ },
+  { name: 'a deadline that does not parse', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: 'tomorrow 8pm', field: 'deadline', message: /ISO 8601.*epoch milliseconds/ },
+];
+
+const sendRequest = (c: Case) => ({ phones: c.phones, signName: c.sign, templateCode: c.template, templateParam: c.param, kind: c.kind, deadline: c.deadline });
+const batchRequest = (c: Case) => ({
+  templateCode: c.template,
+  kind: c.kind,
+  deadline: c.deadline,
+  messages: c.phones.map((phone) => ({ phone, signName: c.sign, templateParam: c.param })),
+});
+const campaignSettings = (c: Case) => ({ signName: c.sign, templateCode: c.template, templateParam: c.param, kind: c.kind ?? 'notification', deadline: c.deadline });
+
+/** The field as sendBatch names it. */
+function batchField(c: Case): string {
+  if (c.field === 'signName') return 'messages[0].signName';
+  if (c.field.startsWith('templateParam')) return `messages[0].${c.field}`;
+  if (c.field === 'phones') return 'messages';
+  return c.field;
+}
+
+function expectIssue(issues: FieldIssue[] | undefined, field: string, message: RegExp): void {
+  expect(issues, 'issues').toBeDefined();
+  expect(issues).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.stringMatching(message) })]));
+}
+
+async function refusal(run: Promise<unknown>): Promise<ValidationError> {
+  const err = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'the request was refused').toBeInstanceOf(ValidationError);
+  return err as ValidationError;
+}
+
+function collector() {
+  let text = '';
+  return { write: (s: string) => void (text += s), get text() { return text; } };
+}
+async function cli(argv: string[]) {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runCli(argv, { stdout, stderr, env });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+function cliFlags(c: Case): string[] {
+  return [
+    '--sign', c.sign,
+    '--template', c.template,
+    ...(c.param ? ['--param', JSON.stringify(c.param)] : []),
+    ...(c.kind ? ['--kind', c.kind] : []),
+    ...(c.deadline ? ['--deadline', c.deadline] : []),
+    '--yes',
+  ];
+}
+
+describe('the door: requests the account or Dysmsapi would refuse are refused whole, nothing written', () => {
+  describe.each(CASES)('$name', (c) => {
+    it('producer API: send, sendBatch and campaign throw ValidationError naming the field and the fix', async () => {
+      const before = await keysOf(prefix);
+      expectIssue((await refusal(producer.send(sendRequest(c)))).issues, c.field, c.message);
+      expectIssue((await refusal(producer.sendBatch(batchRequest(c)))).issues, batchField(c), c.message);
+      if (!c.perNumber) {
+        async function* rows() {
+          for (const phone of c.phones) yield { phone };
+        }
+        expectIssue((await refusal(producer.campaign(rows(), campaignSettings(c)))).issues, c.field, c.message);
+      }
+      await expectNothingWritten(before);
+    });
+
+    it('CLI: smsq send and smsq campaign exit with the refusal code and print the field and the fix', async () => {
+      const before = await keysOf(prefix);
+      const send = await cli(['send', '--phones', c.phones.join(','), ...cliFlags(c), '--json']);
+      expect(send.code, send.stderr).toBe(EXIT_USAGE);
+      expect(send.stderr).toContain(`${c.field}: `);
+      expect(send.stderr).toMatch(c.message);
+      expect(JSON.parse(send.stdout).error.code).toBe('SMSQ_INVALID_REQUEST');
+      if (!c.perNumber) {
+        const file = join(dir, `${c.name.replace(/\W+/g, '-')}.csv`);
+        writeFileSync(file, ['phone', ...c.phones].join('\n'));
+        const kind = c.kind ? [] : ['--kind', 'notification'];
+        const campaign = await cli(['campaign', '--file', file, ...cliFlags(c), ...kind]);
+        expect(campaign.code, campaign.stderr).toBe(EXIT_USAGE);
+        expect(campaign.stderr).toContain(`${c.field}: `);
+        expect(campaign.stderr).toMatch(c.message);
+      }
+      await expectNothingWritten(before);
+    });
+
+    it('REST: POST /v1/messages, /v1/batches and /v1/campaigns answer 400 with the field and the fix', async () => {
+      const before = await keysOf(prefix);
+      const strip = <T extends object>(body: T) => JSON.parse(JSON.stringify(body)) as T; // no undefined fields
+      const messages = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: strip(sendRequest(c)) });
+      expect(messages.statusCode, messages.body).toBe(400);
+      expectIssue(messages.json().error.issues, c.field, c.message);
+      const batches = await app.inject({ method: 'POST', url: '/v1/batches', headers: AUTH, payload: strip(batchRequest(c)) });
+      expect(batches.statusCode, batches.body).toBe(400);
+      expectIssue(batches.json().error.issues, batchField(c), c.message);
+      if (!c.perNumber) {
+        const campaigns = await app.inject({
+          method: 'POST',
+          url: '/v1/campaigns',
+          headers: AUTH,
+          payload: strip({ ...campaignSettings(c), recipients: c.phones.map((phone) => ({ phone })) }),
+        });
+        expect(campaigns.statusCode, campaigns.body).toBe(400);
+        expectIssue(campaigns.json().error.issues, c.field, c.message);
+      }
+      await expectNothingWritten(before);
+    });
+  });
+});
+
+describe('numbers against the template region', () => {
+  it('rejects each number outside the region with the reason and sends the rest (send, sendBatch, campaign, REST)', async () => {
+    const mixed = [PHONE, '+85291234567'];
+    const send = await producer.send({ phones: mixed, signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE });
+    expect(send.recipients).toBe(1);
+    expect(send.rejected).toEqual([{ input: '+85291234567', reason: expect.stringMatching(/needs an international .* template \(type 3\)/) }]);
+
+    const batch = await producer.sendBatch({
+      templateCode: N.internationalTemplate,
+      messages: mixed.map((phone) => ({ phone, signName: N.sign, templateParam: CODE })),
+    });
+    expect(batch.recipients).toBe(1);
+    expect(batch.rejected).toEqual([{ input: PHONE, reason: expect.stringMatching(/mainland number needs a domestic template/) }]);
+
+    async function* rows() {
+      yield { phone: PHONE };
+      yield { phone: '85291234567' };
+    }
+    const campaign = await producer.campaign(rows(), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' } });
+    expect(campaign.recipients).toBe(1);
+    expect(campaign.rejected).toEqual([{ input: '85291234567', reason: expect.stringMatching(/type 3/) }]);
+
+    const rest = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: mixed, signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE } });
+    expect(rest.statusCode).toBe(202);
+    expect(rest.json().rejected).toEqual([{ input: '+85291234567', reason: expect.stringMatching(/type 3/) }]);
+  });
+});
+
+describe('signature and template look-ups', () => {
+  const lookups = (since: number) => {
+    const calls = emulator.calls().slice(since);
+    return { sign: calls.filter((r) => r.action === 'GetSmsSign').length, template: calls.filter((r) => r.action === 'GetSmsTemplate').length };
+  };
+
+  it('N verification codes cost one GetSmsSign and one GetSmsTemplate within the cache period, across processes, paced', async () => {
+    const p = uniquePrefix('door-cache');
+    const first = doorProducer(p);
+    const second = doorProducer(p); // another process of the deployment: its own memory, the same Redis
+    try {
+      const since = emulator.calls().length;
+      for (let i = 0; i < 10; i++) {
+        await first.send({ phones: [String(13900000000 + i)], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: String(100000 + i) }, kind: 'verification' });
+      }
+      await Promise.all(Array.from({ length: 5 }, (_, i) => second.send({ phones: [String(13910000000 + i)], signName: N.sign, templateCode: N.verificationTemplate, templateParam: CODE, kind: 'verification' })));
+      expect(lookups(since)).toEqual({ sign: 1, template: 1 });
+      // The look-ups took their slots on the account-wide pacer.
+      expect(await redis.exists(`${p}:pacer`)).toBe(1);
+    } finally {
+      await first.close();
+      await second.close();
+      await deleteKeys(redis, p);
+    }
+  });
+
+  it('a refused look-up is not cached: each request with an unapproved template asks again', async () => {
+    const p = uniquePrefix('door-nocache');
+    const door = doorProducer(p);
+    try {
+      const since = emulator.calls().length;
+      for (let i = 0; i < 2; i++) {
+        await refusal(door.send({ phones: [PHONE], signName: N.sign, templateCode: N.reviewingTemplate, templateParam: { time: '10:00' } }));
+      }
+      expect(lookups(since).template).toBe(2);
+    } finally {
+      await door.close();
+      await deleteKeys(redis, p);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { checkParamValues, regionMismatch, type TemplateRules } from '../../src/sms/template-rules.js';
+
+const rules = (over: Partial<TemplateRules>): TemplateRules => ({ templateCode: 'SMS_1', templateType: 1, content: '${a}', variableAttributes: {}, ...over });
+const codes = (r: TemplateRules, params: Record<string, string>) => checkParamValues(r, Object.keys(params), params, 'S').map((i) => [i.field, i.apiCode]);
+
+describe('checkParamValues', () => {
+  it('takes the only variable of a verification template as a 4-6 character code', () => {
+    const r = rules({ templateType: 0, content: '验证码${code}' });
+    expect(codes(r, { code: 'a1B2c3' })).toEqual([]);
+    expect(codes(r, { code: '123' })).toEqual([['templateParam.code', 'isv.PARAM_LENGTH_LIMIT']]);
+    expect(codes(r, { code: '1234567' })).toEqual([['templateParam.code', 'isv.PARAM_LENGTH_LIMIT']]);
+  });
+
+  it('follows the variable attributes GetSmsTemplate returns', () => {
+    const r = rules({ content: '${code} ${tel}', variableAttributes: { code: 'numberCaptcha', tel: 'phone_number2' } });
+    expect(codes(r, { code: '12ab' })).toEqual([['templateParam.code', 'isv.PARAM_LENGTH_LIMIT']]);
+    expect(codes(r, { code: '1234', tel: '400-123-1234' })).toEqual([]);
+    expect(codes(r, { tel: '13800138000' })).toEqual([]);
+    expect(codes(r, { tel: 'call me' })).toEqual([['templateParam.tel', 'isv.INVALID_PARAMETERS']]);
+  });
+
+  it('refuses links inside variables and values over 35 characters', () => {
+    const r = rules({ content: '${a}' });
+    for (const link of ['http://a.b', 'HTTPS://x', 'www.example', 'go to t.cn/abc', 'example.com']) {
+      expect(codes(r, { a: link }), link).toEqual([['templateParam.a', 'isv.PARAM_NOT_SUPPORT_URL']]);
+    }
+    expect(codes(r, { a: 'Dr. Li' })).toEqual([]);
+    expect(codes(r, { a: '字'.repeat(35) })).toEqual([]);
+    expect(codes(r, { a: '字'.repeat(36) })).toEqual([['templateParam.a', 'isv.PARAM_LENGTH_LIMIT']]);
+  });
+
+  it('refuses a message over 500 characters with the signature', () => {
+    const r = rules({ content: `${'x'.repeat(450)}\${a}` });
+    expect(codes(r, { a: 'y'.repeat(30) })).toEqual([]);
+    const [issue] = checkParamValues(r, ['a'], { a: 'y'.repeat(35) }, '签名签名签名签名签名签名签名');
+    expect(issue).toMatchObject({ field: 'templateParam', apiCode: 'isv.PARAM_LENGTH_LIMIT' });
+  });
+});
+
+describe('regionMismatch', () => {
+  it('wants type 3 for numbers outside the mainland and a domestic type for mainland numbers', () => {
+    expect(regionMismatch(rules({ templateType: 3 }), 'international')).toBeUndefined();
+    expect(regionMismatch(rules({ templateType: 3 }), 'mainland')).toMatch(/domestic template/);
+    for (const t of [0, 1, 2]) {
+      expect(regionMismatch(rules({ templateType: t }), 'mainland')).toBeUndefined();
+      expect(regionMismatch(rules({ templateType: t }), 'international')).toMatch(/type 3/);
+    }
+    expect(regionMismatch(rules({ templateType: 7 }), 'international')).toBeUndefined();
+  });
+});
