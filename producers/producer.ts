@@ -1,5 +1,5 @@
 import { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { NotDurableError, NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -24,7 +24,7 @@ import { checkRedisDurability } from '../src/durability/startup-check.js';
 
 export interface ProducerOptions {
   /** Redis connection; the producer does not close it. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Key prefix with a hash tag; must match the workers'. Default `{smsq}`. */
   prefix?: string;
   clock?: Clock;
@@ -104,12 +104,14 @@ export function createProducer(opts: ProducerOptions): Producer {
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
   const durability = opts.durability ?? DEFAULT_DURABILITY;
-  const barrier = createDurabilityBarrier(opts.redis, durability);
+  // The server holding this deployment's keys: durability checks and WAIT go to it.
+  const server = createNodeResolver(opts.redis, prefix);
+  const barrier = createDurabilityBarrier(server, durability);
   let durabilityChecked: Promise<unknown> | undefined;
 
   /** The start-up check, on the first write (a producer is built synchronously). */
   function ensureDurableRedis(): Promise<unknown> {
-    durabilityChecked ??= checkRedisDurability(opts.redis, durability, opts.logger).catch((err: unknown) => {
+    durabilityChecked ??= server().then((node) => checkRedisDurability(node, durability, opts.logger)).catch((err: unknown) => {
       durabilityChecked = undefined; // checked again next time: the operator may fix Redis meanwhile
       throw err;
     });

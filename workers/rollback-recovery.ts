@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/connection.js';
 import type { Clock } from '../src/clock.js';
 import { redisRunId } from '../src/durability/probe.js';
 import type { Logger } from '../src/logger.js';
@@ -7,7 +8,10 @@ import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
 import type { ClaimJournal } from './claim-journal.js';
 
 export interface RollbackRecoveryOptions {
-  redis: Redis;
+  /** The connection whose reconnects (`ready`) are watched. */
+  redis: RedisConnection;
+  /** The server whose run_id is compared: the connection itself, or a Cluster's master for the deployment's slot. */
+  server(): Promise<Redis>;
   chunks: ChunkStore;
   followUps: FollowUps;
   journal: ClaimJournal;
@@ -86,7 +90,7 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
   }
 
   async function onReady(): Promise<void> {
-    const now = await redisRunId(o.redis);
+    const now = await redisRunId(await o.server());
     if (runId === undefined || now === runId) {
       runId = now;
       return;
@@ -110,7 +114,7 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
 
   return {
     async start() {
-      runId = await redisRunId(o.redis);
+      runId = await redisRunId(await o.server());
       o.redis.on('ready', listener);
     },
     stop() {
