@@ -145,6 +145,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     return new Set(phones.filter((_, i) => flags[i]));
   }
   const log = opts.logger?.child({ component: 'producer' });
+  // Without a listener BullMQ prints every reconnect error (a Redis restart, a failover) to stderr.
+  queue.on('error', (err) => log?.warn({ err, queue: queue.name }, 'queue connection error; BullMQ reconnects'));
 
   async function templateFor(code: unknown): Promise<string | undefined> {
     if (!opts.templateContent || typeof code !== 'string') return undefined;

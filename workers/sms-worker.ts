@@ -146,6 +146,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const log = o.logger.child({ component: 'worker' });
   const queue = createCallsQueue({ connection: o.connection, prefix });
   const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix });
+  // Without a listener BullMQ prints every reconnect error (a Redis restart, a failover) to stderr.
+  for (const q of [queue, housekeeping]) q.on('error', (err) => log.warn({ err, queue: q.name }, 'queue connection error; BullMQ reconnects'));
   const chunks = createChunkStore({ redis: o.connection, keys, clock });
   const sends = createSendStore({ redis: o.connection, keys });
   const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
