@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisConnection } from '../src/queue/connection.js';
+import { isCluster, type RedisConnection } from '../src/queue/connection.js';
 import type { Clock } from '../src/clock.js';
 import { redisRunId } from '../src/durability/probe.js';
 import type { Logger } from '../src/logger.js';
@@ -10,8 +10,11 @@ import type { ClaimJournal } from './claim-journal.js';
 export interface RollbackRecoveryOptions {
   /** The connection whose reconnects (`ready`) are watched. */
   redis: RedisConnection;
-  /** The server whose run_id is compared: the connection itself, or a Cluster's master for the deployment's slot. */
-  server(): Promise<Redis>;
+  /**
+   * The server whose run_id is compared: a Cluster's master for the deployment's slot
+   * (connection.ts createNodeResolver). Default: the connection itself, which must then be one Redis.
+   */
+  server?: () => Promise<Redis>;
   chunks: ChunkStore;
   followUps: FollowUps;
   journal: ClaimJournal;
@@ -53,6 +56,9 @@ export interface RollbackRecovery {
 export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackRecovery {
   const log = o.logger.child({ component: 'rollback-recovery' });
   let runId: string | undefined;
+  const redis = o.redis;
+  if (!o.server && isCluster(redis)) throw new Error('rollback recovery on a Cluster needs `server`: the master of the deployment\'s slot');
+  const server = o.server ?? (async () => redis as Redis);
   let running: Promise<void> | undefined;
 
   async function recover(): Promise<RecoveryReport> {
@@ -90,7 +96,7 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
   }
 
   async function onReady(): Promise<void> {
-    const now = await redisRunId(await o.server());
+    const now = await redisRunId(await server());
     if (runId === undefined || now === runId) {
       runId = now;
       return;
@@ -114,7 +120,7 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
 
   return {
     async start() {
-      runId = await redisRunId(await o.server());
+      runId = await redisRunId(await server());
       o.redis.on('ready', listener);
     },
     stop() {

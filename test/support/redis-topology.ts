@@ -6,7 +6,7 @@
  * the test process exits), and every wait is bounded.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,8 +100,11 @@ async function withAdmin<T>(port: number, use: (client: Redis) => Promise<T>): P
 }
 
 /** Starts `redis-server` with a config file in `dir` and waits until it answers PING. */
-async function startNode(dir: string, port: number, config: string[], extraArgs: string[] = []): Promise<RedisNode> {
-  const confFile = join(dir, `redis-${port}.conf`);
+async function startNode(baseDir: string, port: number, config: string[], extraArgs: string[] = []): Promise<RedisNode> {
+  // A directory per node: AOF, RDB and nodes.conf files would otherwise collide.
+  const dir = join(baseDir, String(port));
+  mkdirSync(dir);
+  const confFile = join(dir, 'redis.conf');
   writeFileSync(confFile, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
   const child = spawn('redis-server', [confFile, ...extraArgs], { stdio: 'ignore' });
   live.add(child);
@@ -128,14 +131,21 @@ async function startNode(dir: string, port: number, config: string[], extraArgs:
   };
 }
 
-/** Data-node settings: nothing persisted, and a replica's full sync starts at once. */
-const DATA_NODE = ['save ""', 'appendonly no', 'maxmemory-policy noeviction', 'repl-diskless-sync yes', 'repl-diskless-sync-delay 0'];
+/**
+ * Data-node settings: AOF as smsq's default durability mode (SMSQ_DURABILITY=fsync) wants it
+ * unless told otherwise, no RDB snapshots, and a replica's full sync starts at once.
+ */
+function dataNode(appendfsync: 'always' | 'everysec' = 'always'): string[] {
+  return ['save ""', 'appendonly yes', `appendfsync ${appendfsync}`, 'maxmemory-policy noeviction', 'repl-diskless-sync yes', 'repl-diskless-sync-delay 0'];
+}
 
 export interface SentinelOptions {
   /** `sentinel down-after-milliseconds`. Default 1000. */
   downAfterMs?: number;
   /** `sentinel failover-timeout`. Default 3000. */
   failoverTimeoutMs?: number;
+  /** The data nodes' appendfsync. Default `always`. */
+  appendfsync?: 'always' | 'everysec';
 }
 
 /**
@@ -148,9 +158,9 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
   const nodes: RedisNode[] = [];
   const masterName = 'smsq-primary';
   try {
-    const primary = await startNode(dir, await freePort(), DATA_NODE);
+    const primary = await startNode(dir, await freePort(), dataNode(opts.appendfsync));
     nodes.push(primary);
-    const replica = await startNode(dir, await freePort(), [...DATA_NODE, `replicaof 127.0.0.1 ${primary.port}`]);
+    const replica = await startNode(dir, await freePort(), [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primary.port}`]);
     nodes.push(replica);
     await until('the replica to sync', 15_000, () =>
       withAdmin(replica.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
@@ -220,9 +230,9 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
       const busPort = await freePort();
       masters.push(
         await startNode(dir, port, [
-          ...DATA_NODE,
+          ...dataNode(),
           'cluster-enabled yes',
-          `cluster-config-file nodes-${port}.conf`,
+          'cluster-config-file nodes.conf',
           `cluster-port ${busPort}`,
           'cluster-node-timeout 2000',
         ]),
