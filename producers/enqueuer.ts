@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/connection.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import { chunkIdOf, type ChunkStore } from '../src/queue/chunk-store.js';
 import { JOB, jobIds, type SendJobData } from '../src/queue/job-schemas.js';
@@ -11,7 +11,7 @@ import type { SendRecord, SendStore } from '../src/queue/send-store.js';
 
 export interface EnqueuerDeps {
   keys: Keys;
-  redis: Redis;
+  redis: RedisConnection;
   queue: Queue;
   chunks: ChunkStore;
   sends: SendStore;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/connection.js';
 import type { Keys } from '../src/queue/keys.js';
 import { luaScript } from '../src/queue/lua.js';
 
@@ -21,7 +21,7 @@ export const OPT_OUT_CHECK_MAX = 1000;
  * command of a thousand arguments cost ioredis ~140 bytes of short-lived strings a number, and its
  * reply a thousand integers: the largest share of a campaign's allocation per recipient.
  */
-export function createOptOutCheck(redis: Redis, keys: Keys): (phones: readonly string[]) => Promise<boolean[]> {
+export function createOptOutCheck(redis: RedisConnection, keys: Keys): (phones: readonly string[]) => Promise<boolean[]> {
   const check = luaScript(redis, 'smsqCheckOptOutsPacked', CHECK_PACKED, 1);
   const key = keys.suppressed();
   return async (phones) => {

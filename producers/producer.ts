@@ -1,5 +1,5 @@
 import { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { NotDurableError, NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
@@ -27,7 +27,7 @@ import { checkRedisDurability } from '../src/durability/startup-check.js';
 
 export interface ProducerOptions {
   /** Redis connection; the producer does not close it. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Key prefix with a hash tag; must match the workers'. Default `{smsq}`. */
   prefix?: string;
   clock?: Clock;
@@ -112,12 +112,14 @@ export function createProducer(opts: ProducerOptions): Producer {
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
   const durability = opts.durability ?? DEFAULT_DURABILITY;
-  const barrier = createDurabilityBarrier(opts.redis, durability);
+  // The server holding this deployment's keys: durability checks and WAIT go to it.
+  const server = createNodeResolver(opts.redis, prefix);
+  const barrier = createDurabilityBarrier(server, durability);
   let durabilityChecked: Promise<unknown> | undefined;
 
   /** The start-up check, on the first write (a producer is built synchronously). */
   function ensureDurableRedis(): Promise<unknown> {
-    durabilityChecked ??= checkRedisDurability(opts.redis, durability, opts.logger).catch((err: unknown) => {
+    durabilityChecked ??= server().then((node) => checkRedisDurability(node, durability, opts.logger)).catch((err: unknown) => {
       durabilityChecked = undefined; // checked again next time: the operator may fix Redis meanwhile
       throw err;
     });
@@ -151,6 +153,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     return new Set(phones.filter((_, i) => flags[i]));
   }
   const log = opts.logger?.child({ component: 'producer' });
+  // Without a listener BullMQ prints every reconnect error (a Redis restart, a failover) to stderr.
+  queue.on('error', (err) => log?.warn({ err, queue: queue.name }, 'queue connection error; BullMQ reconnects'));
 
   /** The account check (when there is a catalog): throws for a signature or template that cannot send. */
   async function rulesFor(signs: NamedSign[], templateCode: string): Promise<TemplateRules | undefined> {

@@ -3,13 +3,17 @@ import type { MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './receipts/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
+import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 
 /**
  * The environment contract of smsq (see README "Configuration"). This is the only module that
  * reads `process.env`; everything else receives a typed {@link Config}.
  */
 export interface Config {
-  /** Redis to use. Default `redis://127.0.0.1:6379`. */
+  /**
+   * Redis to use: `redis://` or `rediss://` for one Redis, `redis+sentinel://` for a Sentinel
+   * deployment, `redis+cluster://` for a Cluster (src/queue/redis-url.ts). Default `redis://127.0.0.1:6379`.
+   */
   redisUrl: string;
   /** `sandbox` runs against the built-in emulator; `live` talks to Alibaba Cloud. Default `sandbox`. */
   mode: 'sandbox' | 'live';
@@ -155,8 +159,14 @@ const envSchema = z.object({
   REDIS_URL: z
     .string()
     .trim()
-    .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://. Fix: e.g. REDIS_URL=redis://127.0.0.1:6379' })
-    .refine((v) => URL.canParse(v), { message: 'is not a URL. Fix: e.g. REDIS_URL=redis://user:pass@host:6379/0' })
+    .superRefine((v, zctx) => {
+      try {
+        parseRedisUrl(v);
+      } catch (err) {
+        if (!(err instanceof RedisUrlError)) throw err;
+        zctx.addIssue({ code: 'custom', message: err.message });
+      }
+    })
     .default('redis://127.0.0.1:6379'),
   SMS_MODE: z
     .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
@@ -289,6 +299,7 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 function describeValue(env: Record<string, string>, name: string): string {
   const v = env[name];
   if (v === undefined) return `${name}`;
+  if (name === 'REDIS_URL') return `${name}=${JSON.stringify(redactRedisUrl(v))}`;
   return /SECRET|TOKEN|PASSWORD/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
 }
 

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/connection.js';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { Keys } from '../src/queue/keys.js';
@@ -11,7 +11,7 @@ export interface AccountBlock {
 }
 
 export interface AccountGuardOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   queue: Queue;
   clock: Clock;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isCluster, type RedisConnection } from '../src/queue/connection.js';
 import type { Clock } from '../src/clock.js';
 import { redisRunId } from '../src/durability/probe.js';
 import type { Logger } from '../src/logger.js';
@@ -7,7 +8,13 @@ import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
 import type { ClaimJournal } from './claim-journal.js';
 
 export interface RollbackRecoveryOptions {
-  redis: Redis;
+  /** The connection whose reconnects (`ready`) are watched. */
+  redis: RedisConnection;
+  /**
+   * The server whose run_id is compared: a Cluster's master for the deployment's slot
+   * (connection.ts createNodeResolver). Default: the connection itself, which must then be one Redis.
+   */
+  server?: () => Promise<Redis>;
   chunks: ChunkStore;
   followUps: FollowUps;
   journal: ClaimJournal;
@@ -49,6 +56,9 @@ export interface RollbackRecovery {
 export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackRecovery {
   const log = o.logger.child({ component: 'rollback-recovery' });
   let runId: string | undefined;
+  const redis = o.redis;
+  if (!o.server && isCluster(redis)) throw new Error('rollback recovery on a Cluster needs `server`: the master of the deployment\'s slot');
+  const server = o.server ?? (async () => redis as Redis);
   let running: Promise<void> | undefined;
 
   async function recover(): Promise<RecoveryReport> {
@@ -86,7 +96,7 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
   }
 
   async function onReady(): Promise<void> {
-    const now = await redisRunId(o.redis);
+    const now = await redisRunId(await server());
     if (runId === undefined || now === runId) {
       runId = now;
       return;
@@ -110,7 +120,7 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
 
   return {
     async start() {
-      runId = await redisRunId(o.redis);
+      runId = await redisRunId(await server());
       o.redis.on('ready', listener);
     },
     stop() {

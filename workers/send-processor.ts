@@ -1,7 +1,7 @@
 import type { Logger } from '../src/logger.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/connection.js';
 import type { Keys } from '../src/queue/keys.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import { chunkIdOf, type ClaimResult, type NewChunk } from '../src/queue/chunk-store.js';
@@ -28,7 +28,7 @@ export interface SendProcessorDeps extends CallJobDeps {
   sends: SendStore;
   timing: ReconcileTiming;
   flowPolicy: FlowControlPolicy;
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   /** Flow-control retries are spread over this many ms after the window opens. */
   flowSpreadMs: number;

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
@@ -38,7 +38,7 @@ import { createRollbackRecovery, type RollbackRecovery } from './rollback-recove
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
-  connection: Redis;
+  connection: RedisConnection;
   client: SmsClient;
   logger: Logger;
   /** Default: the system clock. */
@@ -146,6 +146,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const log = o.logger.child({ component: 'worker' });
   const queue = createCallsQueue({ connection: o.connection, prefix });
   const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix });
+  // Without a listener BullMQ prints every reconnect error (a Redis restart, a failover) to stderr.
+  for (const q of [queue, housekeeping]) q.on('error', (err) => log.warn({ err, queue: q.name }, 'queue connection error; BullMQ reconnects'));
   const chunks = createChunkStore({ redis: o.connection, keys, clock });
   const sends = createSendStore({ redis: o.connection, keys });
   const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
@@ -172,6 +174,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     : planRateWindow(o.qps);
 
   const durability = o.durability ?? DEFAULT_DURABILITY;
+  // The server holding this deployment's keys: durability checks, WAIT and run_id go to it.
+  const server = createNodeResolver(o.connection, keys.prefix);
   const journal = createClaimJournal({ clock, horizonMs: o.rollbackHorizonMs ?? 10_000 });
   const processSend = createSendProcessor({
     // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
@@ -198,7 +202,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       quietRecheckMs: o.recheckMs ?? 60_000,
       autoPause: o.autoPause === null ? undefined : (o.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
-    durability: createDurabilityBarrier(o.connection, durability),
+    durability: createDurabilityBarrier(server, durability),
     journal,
   });
   const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion, metrics: o.metrics });
@@ -324,6 +328,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
 
   const rollbackRecovery = createRollbackRecovery({
     redis: o.connection,
+    server,
     chunks,
     followUps,
     journal,
@@ -343,7 +348,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     housekeepingWorker,
     rollbackRecovery,
     async start() {
-      await checkRedisDurability(o.connection, durability, log);
+      await checkRedisDurability(await server(), durability, log);
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
       stopAutoResume = guard.startAutoResume();

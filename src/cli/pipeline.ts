@@ -3,7 +3,7 @@
  * connection, a producer, a template lookup for param checks, and the plan restatement that a
  * send shows before it asks for confirmation.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { createProducer, type EnqueueResult, type Producer } from '../../producers/producer.js';
 import type { SendPlan } from '../../producers/plan.js';
 import { retentionSecondsOf } from '../config.js';
@@ -16,7 +16,7 @@ import { formatCounts, renderFields, renderTable } from './format.js';
 import { waitForSend, type SendCommandFlags } from './send-flags.js';
 
 /** A Redis connection closed when the command ends. */
-export function openRedis(ctx: CliContext): Redis {
+export function openRedis(ctx: CliContext): RedisConnection {
   const redis = createRedisConnection(ctx.config.redisUrl);
   redis.on('error', () => {}); // surfaced by the first command that fails
   ctx.onClose(() => void redis.disconnect());
@@ -28,7 +28,7 @@ export function openRedis(ctx: CliContext): Redis {
  * the account-wide pacer, approved answers cached in this process and in Redis for
  * SMSQ_CATALOG_CACHE_MS (so a script that runs `smsq send` per code pays the look-ups once).
  */
-export function openCatalog(ctx: CliContext, redis: Redis): CatalogLookup {
+export function openCatalog(ctx: CliContext, redis: RedisConnection): CatalogLookup {
   return createCatalogLookup({
     client: async () => (await ctx.sms()).client,
     redis,

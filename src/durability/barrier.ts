@@ -15,12 +15,17 @@ export interface DurabilityBarrier {
   confirm(what: string): Promise<void>;
 }
 
-export function createDurabilityBarrier(redis: Redis, opts: DurabilityOptions): DurabilityBarrier {
+/**
+ * `server` names the Redis that holds the writes (on a Cluster, the master serving the
+ * deployment's slot: connection.ts createNodeResolver); WAIT must go to it.
+ */
+export function createDurabilityBarrier(server: () => Promise<Redis>, opts: DurabilityOptions): DurabilityBarrier {
   const { mode, replicas, timeoutMs } = opts;
   if (mode === 'fsync' || mode === 'none') return { waits: false, async confirm() {} };
   return {
     waits: true,
     async confirm(what) {
+      const redis = await server();
       if (mode === 'waitaof') {
         const [local, remote] = (await redis.call('WAITAOF', 1, replicas, timeoutMs)) as [number, number];
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import type { SmsClient, SmsOutcome } from '../sms/types.js';
 import { createCallAggregate, isFloatField, LATENCY_BUCKETS_SECONDS, type CallRecord } from './call-aggregate.js';
@@ -17,7 +17,7 @@ import { SMS_CLIENT_ACTIONS, SMS_CLIENT_METHODS } from '../sms/actions.js';
 
 export interface CallMetricsRecorderOptions {
   /** Redis to flush to (a worker's connection is fine); the recorder does not close it. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Key prefix with a hash tag; must match the server's. */
   prefix: string;
   /** How often totals are added to Redis (ms). Default 1000. */

@@ -2,7 +2,7 @@
  * Reads what every process's call-metrics recorder added to Redis, in one round trip, and turns
  * the raw hashes into series. `parseCallMetrics` is pure, for unit tests.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { RECEIPT_OPERATION_PREFIX } from './call-aggregate.js';
 import { WRITER_TTL_MS } from './call-metrics.js';
 import { FIELD_SEP, metricKeys } from './metric-keys.js';
@@ -115,7 +115,7 @@ export function parseCallMetrics(raw: RawCallMetrics): CallMetricsSnapshot {
 }
 
 /** Reads the call-metrics hashes, the recipient totals and the live-writer count in one pipeline. */
-export async function readCallMetrics(redis: Redis, prefix: string, nowMs: number): Promise<CallMetricsSnapshot> {
+export async function readCallMetrics(redis: RedisConnection, prefix: string, nowMs: number): Promise<CallMetricsSnapshot> {
   const keys = metricKeys(prefix);
   const res = await redis
     .pipeline()

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import { SMS_CLIENT_METHODS } from '../sms/actions.js';
 import type { SmsClient } from '../sms/types.js';
 import { PRIORITY } from './kinds.js';
@@ -44,7 +44,7 @@ export interface PacerSlotArgs {
 }
 
 export interface CallPacerOptions {
-  redis: Redis;
+  redis: RedisConnection;
   /** The shared slot key (hash-tagged like every smsq key). */
   key: string;
   /** The account cap in calls per second (SMS_QPS). */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import type { Clock } from '../clock.js';
 import { ChunkPayload } from './chunk-payload.js';
 import type { PacerSlotArgs } from './call-pacer.js';
@@ -110,7 +110,7 @@ return 1
 `;
 
 export interface ChunkStoreOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   clock: Clock;
   /** Approximate length the events stream is trimmed to. Default {@link DEFAULT_EVENTS_MAXLEN}. */

@@ -1,19 +1,108 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 
 /**
- * A Redis connection for BullMQ and smsq's own keys. `maxRetriesPerRequest: null` is what BullMQ
- * workers require (blocking commands must wait through reconnects rather than fail).
+ * A connection to smsq's Redis, whatever its topology: one Redis (possibly found through
+ * Sentinel) or a Cluster. BullMQ accepts either; smsq's keys of one deployment share a hash-tagged
+ * prefix, so on a Cluster every multi-key script and pipeline stays on one slot.
  */
-export function createRedisConnection(url: string, opts: { lazyConnect?: boolean } = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: opts.lazyConnect ?? false });
+export type RedisConnection = Redis | Cluster;
+
+export interface RedisConnectionOptions {
+  /** Do not connect until the first command (or `connect()`). Default false. */
+  lazyConnect?: boolean;
 }
 
-/** Deletes every key under a prefix (SCAN and UNLINK, a thousand keys a round). */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+/**
+ * A Redis connection for BullMQ and smsq's own keys, from `REDIS_URL` (see src/queue/redis-url.ts).
+ * `maxRetriesPerRequest: null` is what BullMQ workers require (blocking commands must wait
+ * through reconnects rather than fail), and it is what lets a command issued during a failover
+ * wait for the promoted replica instead of failing.
+ */
+export function createRedisConnection(url: string, opts: RedisConnectionOptions = {}): RedisConnection {
+  return connectTo(parseRedisUrl(url), opts);
+}
+
+/** The ioredis client for a parsed target. */
+export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}): RedisConnection {
+  const common: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: opts.lazyConnect ?? false };
+  switch (target.kind) {
+    case 'standalone':
+      return new Redis(target.url, common);
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: target.sentinels,
+        name: target.masterName,
+        role: 'master',
+        db: target.db,
+        username: target.username,
+        password: target.password,
+        sentinelUsername: target.sentinelUsername,
+        sentinelPassword: target.sentinelPassword,
+        // Sentinels announce +switch-master: reconnect to the promoted replica at once rather
+        // than when the dead primary's socket finally errors.
+        failoverDetector: true,
+        // A demoted primary that comes back answers writes with READONLY: find the new primary
+        // and resend (the write was refused, so it did not happen).
+        reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+      });
+    case 'cluster': {
+      const cluster: ClusterOptions = {
+        enableReadyCheck: true,
+        lazyConnect: opts.lazyConnect ?? false,
+        redisOptions: { maxRetriesPerRequest: null, username: target.username, password: target.password },
+        // While a failed master's slots move to its replica, retry rather than fail the command.
+        retryDelayOnClusterDown: 200,
+        retryDelayOnFailover: 200,
+      };
+      return new Cluster(target.nodes, cluster);
+    }
+  }
+}
+
+/** True for a Cluster connection (which has no single keyspace to SCAN). */
+export function isCluster(redis: RedisConnection): redis is Cluster {
+  return redis instanceof Cluster;
+}
+
+/**
+ * The one server that holds the keys of `key`'s slot, for commands that are about a server rather
+ * than a key (WAIT, INFO, run_id): on one Redis the connection itself; on a Cluster the master
+ * serving the slot, found again on each call since a failover moves the slot to another node.
+ * `WAIT` sent there covers the writes the Cluster client sent to that node, on the same socket.
+ */
+export function createNodeResolver(redis: RedisConnection, key: string): () => Promise<Redis> {
+  if (!isCluster(redis)) return async () => redis;
+  let slot: number | undefined;
+  return async () => {
+    slot ??= Number(await redis.call('CLUSTER', 'KEYSLOT', key));
+    const owner = redis.slots[slot]?.[0];
+    const node = redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+    if (!node) throw new Error(`no Cluster master serves slot ${slot} (of ${key}) yet`);
+    return node;
+  };
+}
+
+/**
+ * Deletes every key under a prefix (SCAN and UNLINK, a thousand keys a round). On a Cluster, each
+ * master is scanned; keys are unlinked one command each, since keys of one node may hash to
+ * different slots unless the prefix is a hash tag.
+ */
+export async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
+  if (!isCluster(redis)) return deleteKeysOfNode(redis, prefix, (keys) => redis.unlink(...keys));
+  for (const node of redis.nodes('master')) {
+    await deleteKeysOfNode(node, prefix, async (keys) => {
+      await node.pipeline(keys.map((key) => ['unlink', key])).exec();
+    });
+  }
+}
+
+async function deleteKeysOfNode(node: Redis, prefix: string, unlink: (keys: string[]) => Promise<unknown>): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
+    if (keys.length > 0) await unlink(keys);
   } while (cursor !== '0');
 }

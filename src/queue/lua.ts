@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 
 type Arg = string | number;
 
@@ -8,7 +8,7 @@ type Arg = string | number;
  * once per call or per receipt. Defined once per connection under `name`. Without
  * `numberOfKeys`, the first argument of each call is the number of keys.
  */
-export function luaScript(redis: Redis, name: string, lua: string, numberOfKeys?: number): (...args: Arg[]) => Promise<unknown> {
+export function luaScript(redis: RedisConnection, name: string, lua: string, numberOfKeys?: number): (...args: Arg[]) => Promise<unknown> {
   const commands = redis as unknown as Record<string, (...args: Arg[]) => Promise<unknown>>;
   if (typeof commands[name] !== 'function') redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
   return (...args) => (commands[name] as (...a: Arg[]) => Promise<unknown>).call(redis, ...args);

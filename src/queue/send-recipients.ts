@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import { decodeReceipt, type RecipientStore } from '../receipts/recipient-store.js';
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from './chunk-store.js';
 import type { Keys } from './keys.js';
@@ -32,7 +32,7 @@ const FROM_CHUNK: Record<string, RecipientStateName> = {
 };
 
 export interface SendRecipientsDeps {
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   chunks: ChunkStore;
   recipients: RecipientStore;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua.js';
 import type { MessageKind } from './kinds.js';
@@ -49,7 +49,7 @@ export interface SendStatus {
 }
 
 export interface SendStoreOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
 }
 

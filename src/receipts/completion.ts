@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 
 /** Recipient states not yet handed to Dysmsapi for good (an `unknown` attempt may still be resent). */
@@ -21,7 +21,7 @@ export interface Completion {
   check(sendId: string, pending?: number): Promise<boolean>;
 }
 
-export function createCompletion(o: { redis: Redis; keys: Keys; onComplete: (sendId: string) => Promise<void> }): Completion {
+export function createCompletion(o: { redis: RedisConnection; keys: Keys; onComplete: (sendId: string) => Promise<void> }): Completion {
   return {
     async check(sendId, pending) {
       let left = pending;

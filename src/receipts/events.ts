@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 
 /** A change of state, as published on the events stream. */
@@ -18,7 +18,7 @@ export interface SmsqEvent {
 }
 
 export interface EventConsumerOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   /** Consumer group: each event is delivered to one consumer of the group. */
   group: string;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
@@ -84,7 +84,7 @@ export type ApplyResult =
   | { status: 'not-accepted'; chunkState: string };
 
 export interface RecipientStoreOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   clock: Clock;
   retentionSeconds: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
@@ -133,7 +133,7 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
 }
 
 export interface OpenReportIngestOptions {
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   clock: Clock;
   logger: Logger;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 
 /**
@@ -14,7 +14,7 @@ export interface SuppressionList {
   size(): Promise<number>;
 }
 
-export function createSuppressionList({ redis, keys }: { redis: Redis; keys: Keys }): SuppressionList {
+export function createSuppressionList({ redis, keys }: { redis: RedisConnection; keys: Keys }): SuppressionList {
   const key = keys.suppressed();
   return {
     async add(phones) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../queue/keys.js';
@@ -18,7 +18,7 @@ return due
 `;
 
 export interface WindowSweepOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   clock: Clock;
   logger: Logger;

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { connectTo } from '../queue/connection.js';
+import { parseRedisUrl } from '../queue/redis-url.js';
 
 /** A throw-away redis-server on a free loopback port (tests, benchmarks, the sandbox demo). */
 export interface PrivateRedis {
@@ -28,16 +30,26 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** True when a Redis answers PING at `url` within `timeoutMs`. */
+/** True when a Redis answers PING at `url` (any REDIS_URL form) within `timeoutMs`. */
 export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const target = parseRedisUrl(url);
+  const client =
+    target.kind === 'standalone'
+      ? new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs })
+      : connectTo(target, { lazyConnect: true });
   client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
   try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
+    const answered = (async () => {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    })().catch(() => false);
+    return await Promise.race([answered, timeout]);
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import type { Producer } from '../../producers/producer.js';
 import { systemClock, type Clock } from '../clock.js';
 import { ConfigError } from '../config.js';
@@ -24,7 +24,7 @@ import type { ReportIngest } from '../receipts/report-ingest.js';
 
 export interface ServerDeps {
   /** BullMQ-ready Redis connection (`maxRetriesPerRequest: null`); the server does not close it. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Key prefix with a hash tag; must match the workers'. */
   prefix: string;
   /** Enqueues for `/v1`; the server does not close it. */

@@ -13,7 +13,7 @@
  * template withdrawn inside the TTL is still caught by the worker (the API answers
  * `isv.SMS_SIGNATURE_ILLEGAL` / `isv.SMS_TEMPLATE_ILLEGAL`, and the send fails early).
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { createCallPacer, pacedSmsClient } from '../queue/call-pacer.js';
@@ -36,7 +36,7 @@ export interface CatalogLookupOptions {
   /** The SMS client (unpaced: the look-up paces it), or a function that opens it on first use. */
   client: SmsClient | (() => Promise<SmsClient>);
   /** Redis for the pacer's slot and the shared cache. */
-  redis: Redis;
+  redis: RedisConnection;
   /** The deployment's key prefix (as the workers'). Default `{smsq}`. */
   prefix?: string;
   /** The account cap (SMS_QPS) the pacer spaces calls for. */

@@ -4,6 +4,7 @@ import { afterEach } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
@@ -14,7 +15,7 @@ export interface Harness {
   emulator: Emulator;
   endpoint: string;
   client: SmsClient;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   logger: Logger;
   producer: Producer;
@@ -30,6 +31,10 @@ export interface HarnessOptions {
   label?: string;
   /** The producer's clock (deadlines are checked against it). Default the system clock. */
   clock?: Clock;
+  /** REDIS_URL of the Redis to use (Sentinel and Cluster forms too). Default: the suite's private Redis. */
+  redisUrl?: string;
+  /** Key prefix (a hash tag). Default: a unique one from `label`. */
+  prefix?: string;
 }
 
 /** Test timing: reconcile looks and stall detection in hundreds of ms instead of minutes. */
@@ -51,8 +56,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       credential: { kind: 'access-key', accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId, accessKeySecret: o.accessKeySecret ?? SANDBOX_ACCESS_KEY.accessKeySecret },
     });
   const client = clientWith({});
-  const redis = createTestConnection();
-  const prefix = uniquePrefix(opts.label ?? 'p');
+  const redis = opts.redisUrl === undefined ? createTestConnection() : createRedisConnection(opts.redisUrl);
+  const prefix = opts.prefix ?? uniquePrefix(opts.label ?? 'p');
   const logger = createLogger({ level: 'silent' });
   const producer = createProducer({ redis, prefix, logger, clock: opts.clock });
   const workers: SmsWorker[] = [];

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { createLogger } from '../../src/logger.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { createSmsWorker, type SmsWorker, type SmsWorkerOptions } from '../../workers/sms-worker.js';
@@ -16,8 +16,8 @@ export interface WorkerConfigBase {
 }
 
 /** Builds the worker of a child process: its own connection, an SMS client for the emulator, a silent logger. */
-export function workerFromConfig(cfg: WorkerConfigBase, extra: Partial<SmsWorkerOptions> = {}): { worker: SmsWorker; connection: Redis } {
-  const connection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+export function workerFromConfig(cfg: WorkerConfigBase, extra: Partial<SmsWorkerOptions> = {}): { worker: SmsWorker; connection: RedisConnection } {
+  const connection = createRedisConnection(cfg.redisUrl);
   const client = createSmsClient({
     endpoint: cfg.endpoint,
     protocol: 'http',

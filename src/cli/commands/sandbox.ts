@@ -8,13 +8,14 @@ import { z } from 'zod';
 import { createProducer } from '../../../producers/producer.js';
 import { createSmsWorker } from '../../../workers/sms-worker.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../emulator/index.js';
-import { createRedisConnection, deleteKeys } from '../../queue/connection.js';
+
 import { createCatalogLookup } from '../../sms/catalog-lookup.js';
+import { createNodeResolver, createRedisConnection, deleteKeys } from '../../queue/connection.js';
+import { redactRedisUrl } from '../../queue/redis-url.js';
 import type { SendStatus } from '../../queue/send-store.js';
 import { countIn, PENDING_STATES } from '../../receipts/completion.js';
 import { FINAL_RECIPIENT_STATES } from '../../receipts/recipient-store.js';
 import { redisAnswers, startPrivateRedis } from '../../runtime/private-redis.js';
-import { Redis } from 'ioredis';
 import { judgeDurability, type DurabilityOptions } from '../../durability/mode.js';
 import { probeRedisDurability } from '../../durability/probe.js';
 import type { CliContext } from '../context.js';
@@ -30,14 +31,15 @@ const schema = z.object({
 const ALL = { mode: 'all', sampleRate: 1 } as const;
 
 /** Why the demo cannot use the Redis at `url` (none answers, or it cannot keep the durability mode), if it cannot. */
-async function whyUnfit(url: string, durability: DurabilityOptions): Promise<string | undefined> {
-  if (!(await redisAnswers(url))) return `no Redis answers at ${url}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function whyUnfit(url: string, durability: DurabilityOptions, prefix: string): Promise<string | undefined> {
+  if (!(await redisAnswers(url))) return `no Redis answers at ${redactRedisUrl(url)}`;
+  const probe = createRedisConnection(url, { lazyConnect: true });
   probe.on('error', () => {});
   try {
     await probe.connect();
-    const refused = judgeDurability(durability, await probeRedisDurability(probe)).filter((p) => p.severity === 'refuse');
-    return refused.length ? `the Redis at ${url} cannot keep SMSQ_DURABILITY=${durability.mode} (${refused[0]?.what})` : undefined;
+    const server = await createNodeResolver(probe, prefix)();
+    const refused = judgeDurability(durability, await probeRedisDurability(server)).filter((p) => p.severity === 'refuse');
+    return refused.length ? `the Redis at ${redactRedisUrl(url)} cannot keep SMSQ_DURABILITY=${durability.mode} (${refused[0]?.what})` : undefined;
   } finally {
     probe.disconnect();
   }
@@ -54,7 +56,8 @@ export function register(program: Command, ctx: CliContext): void {
         const config = ctx.config;
         if (config.mode !== 'sandbox') throw new UsageError('smsq sandbox runs only in sandbox mode. Fix: unset SMS_MODE (or SMS_MODE=sandbox)');
         let redisUrl = config.redisUrl;
-        const unfit = await whyUnfit(redisUrl, config.durability);
+        const prefix = `{smsq-sandbox-${Date.now().toString(36)}}`;
+        const unfit = await whyUnfit(redisUrl, config.durability, prefix);
         if (unfit) {
           ctx.note(`${unfit}: starting a private redis-server for this run`);
           const priv = await startPrivateRedis({ appendfsync: 'always' });
@@ -64,7 +67,6 @@ export function register(program: Command, ctx: CliContext): void {
         const redis = createRedisConnection(redisUrl);
         ctx.onClose(() => void redis.disconnect());
         const { client, endpoint } = await ctx.sms();
-        const prefix = `{smsq-sandbox-${Date.now().toString(36)}}`;
         const worker = createSmsWorker({
           connection: redis,
           client,
@@ -93,7 +95,7 @@ export function register(program: Command, ctx: CliContext): void {
           await deleteKeys(redis, prefix);
         });
         await worker.start();
-        ctx.note(`sandbox: emulator at ${endpoint}, Redis at ${redisUrl}, calls paced ${worker.pacerIntervalMicros ?? '?'} µs apart`);
+        ctx.note(`sandbox: emulator at ${endpoint}, Redis at ${redactRedisUrl(redisUrl)}, calls paced ${worker.pacerIntervalMicros ?? '?'} µs apart`);
 
         const started = Date.now();
         const code = await producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '246810' }, kind: 'verification' });

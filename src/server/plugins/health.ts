@@ -6,7 +6,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../queue/connection.js';
 import type { Clock } from '../../clock.js';
 import type { FieldIssue } from '../../errors.js';
 import { WRITER_TTL_MS } from '../../metrics/call-metrics.js';
@@ -15,7 +15,7 @@ import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { withTimeout, workersOf } from '../queue-stats.js';
 
 export interface HealthOptions {
-  redis: Redis;
+  redis: RedisConnection;
   /** Redis key prefix (not `prefix`: fastify reserves that name for a route prefix). */
   keyPrefix: string;
   /** The queue whose workers make the service ready (the calls queue). */

@@ -1,7 +1,7 @@
 /** `/metrics`: Prometheus text, read fresh from Redis at each scrape (see src/metrics/). */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../queue/connection.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Clock } from '../../clock.js';
 import { readCallMetrics } from '../../metrics/metrics-snapshot.js';
@@ -10,7 +10,7 @@ import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { queueStats, withTimeout } from '../queue-stats.js';
 
 export interface MetricsOptions {
-  redis: Redis;
+  redis: RedisConnection;
   /** Redis key prefix (not `prefix`: fastify reserves that name for a route prefix). */
   keyPrefix: string;
   queues: readonly Queue[];

@@ -1,0 +1,138 @@
+/**
+ * What `REDIS_URL` names: one Redis (`redis://`, `rediss://`), a Sentinel deployment
+ * (`redis+sentinel://`) or a Cluster (`redis+cluster://`). Pure parsing, so config validation and
+ * every process that connects agree on one reading of the URL.
+ */
+
+/** A host and port of a sentinel or a cluster seed node. */
+export interface RedisHostPort {
+  host: string;
+  port: number;
+}
+
+/** Credentials of the data nodes (the primary and its replicas, or every cluster node). */
+export interface RedisAuth {
+  /** ACL user; undefined means the default user. */
+  username: string | undefined;
+  password: string | undefined;
+}
+
+export type RedisTarget =
+  | { kind: 'standalone'; url: string }
+  | (RedisAuth & {
+      kind: 'sentinel';
+      sentinels: RedisHostPort[];
+      /** The master group name the sentinels monitor (`sentinel monitor <name> ...`). */
+      masterName: string;
+      db: number;
+      /** Credentials of the sentinels themselves, when they require auth (`?sentinelPassword=`). */
+      sentinelUsername: string | undefined;
+      sentinelPassword: string | undefined;
+    })
+  | (RedisAuth & { kind: 'cluster'; nodes: RedisHostPort[] });
+
+/** `REDIS_URL` cannot be read; `problem` completes "REDIS_URL=... <problem>", `fix` is an example. */
+export class RedisUrlError extends Error {
+  readonly code = 'SMSQ_CONFIG_INVALID';
+  constructor(
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`${problem}. Fix: ${fix}`);
+    this.name = 'RedisUrlError';
+  }
+}
+
+const DEFAULT_PORT = { sentinel: 26379, cluster: 6379 } as const;
+const EXAMPLE = {
+  sentinel: 'REDIS_URL=redis+sentinel://:password@10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster',
+  cluster: 'REDIS_URL=redis+cluster://:password@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000',
+  standalone: 'REDIS_URL=redis://user:pass@host:6379/0',
+} as const;
+const SCHEMES = 'redis://, rediss://, redis+sentinel:// or redis+cluster://';
+
+// scheme :// [user[:password]@] hosts [/path] [?query]; hosts may hold commas, so URL() cannot read them.
+const MULTI_HOST = /^(redis|rediss)\+(sentinel|cluster):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/;
+
+/** Reads `REDIS_URL`; throws {@link RedisUrlError} naming the problem and an example that works. */
+export function parseRedisUrl(url: string): RedisTarget {
+  if (/^rediss?:\/\//.test(url)) {
+    if (!URL.canParse(url)) throw new RedisUrlError('is not a URL', EXAMPLE.standalone);
+    return { kind: 'standalone', url };
+  }
+  const m = MULTI_HOST.exec(url);
+  if (!m) {
+    const kind = /^[a-z+]*sentinel/i.test(url) ? 'sentinel' : /^[a-z+]*cluster/i.test(url) ? 'cluster' : 'standalone';
+    throw new RedisUrlError(`must start with ${SCHEMES} and have no #fragment`, EXAMPLE[kind]);
+  }
+  const [, scheme, kindText, userInfo, hostList, path, query] = m;
+  const kind = kindText as 'sentinel' | 'cluster';
+  if (scheme === 'rediss') {
+    throw new RedisUrlError(`uses ${scheme}+${kind}://, but TLS to a ${kind === 'sentinel' ? 'Sentinel deployment' : 'Cluster'} is not supported yet`, `${EXAMPLE[kind]} (plain TCP inside a private network), or rediss:// to one Redis`);
+  }
+  const auth = authOf(userInfo, kind);
+  const hosts = hostsOf(hostList ?? '', kind);
+  const params = new URLSearchParams(query ?? '');
+  if (kind === 'cluster') {
+    if (path !== undefined && path !== '' && path !== '/') {
+      throw new RedisUrlError(`has the path "${path}", but a Cluster has no master name and only database 0`, EXAMPLE.cluster);
+    }
+    const extra = [...params.keys()];
+    if (extra.length > 0) throw new RedisUrlError(`has the option "${extra[0]}", which redis+cluster:// does not know`, EXAMPLE.cluster);
+    return { kind, nodes: hosts, ...auth };
+  }
+  const segments = (path ?? '').split('/').filter(Boolean).map(decodeURIComponent);
+  const [masterName, dbText, ...rest] = segments;
+  if (masterName === undefined) throw new RedisUrlError('must name the master group after the sentinels (the name in "sentinel monitor <name> ...")', EXAMPLE.sentinel);
+  if (rest.length > 0 || (dbText !== undefined && !/^\d{1,2}$/.test(dbText))) {
+    throw new RedisUrlError(`has the path "${path}", which is not /<masterName> or /<masterName>/<db>`, `${EXAMPLE.sentinel}/0`);
+  }
+  for (const key of params.keys()) {
+    if (key !== 'sentinelPassword' && key !== 'sentinelUsername') {
+      throw new RedisUrlError(`has the option "${key}"; redis+sentinel:// knows sentinelPassword and sentinelUsername`, `${EXAMPLE.sentinel}?sentinelPassword=secret`);
+    }
+  }
+  return {
+    kind,
+    sentinels: hosts,
+    masterName,
+    db: dbText === undefined ? 0 : Number(dbText),
+    ...auth,
+    sentinelUsername: params.get('sentinelUsername') ?? undefined,
+    sentinelPassword: params.get('sentinelPassword') ?? undefined,
+  };
+}
+
+function authOf(userInfo: string | undefined, kind: 'sentinel' | 'cluster'): RedisAuth {
+  if (userInfo === undefined) return { username: undefined, password: undefined };
+  const colon = userInfo.indexOf(':');
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new RedisUrlError('has a user or password that is not URL-encoded (a bare % must be %25)', EXAMPLE[kind]);
+    }
+  };
+  const username = decode(colon < 0 ? userInfo : userInfo.slice(0, colon));
+  const password = colon < 0 ? undefined : decode(userInfo.slice(colon + 1));
+  return { username: username || undefined, password: password || undefined };
+}
+
+function hostsOf(list: string, kind: 'sentinel' | 'cluster'): RedisHostPort[] {
+  const parts = list.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) {
+    throw new RedisUrlError(`must list the ${kind === 'sentinel' ? 'sentinels' : 'cluster nodes'} as host:port, separated by commas`, EXAMPLE[kind]);
+  }
+  return parts.map((part) => {
+    // host, host:port, [v6], [v6]:port
+    const hp = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/.exec(part);
+    const port = hp?.[2] === undefined ? DEFAULT_PORT[kind] : Number(hp[2]);
+    if (!hp || port < 1 || port > 65_535) throw new RedisUrlError(`has "${part}", which is not host:port`, EXAMPLE[kind]);
+    return { host: (hp[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
+  });
+}
+
+/** The URL with its password (and `sentinelPassword`) replaced, for logs and error messages. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1<redacted>@').replace(/([?&]sentinelPassword=)[^&#]*/g, '$1<redacted>');
+}

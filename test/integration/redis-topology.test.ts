@@ -1,0 +1,254 @@
+/**
+ * smsq on Redis as users run it: a Sentinel deployment (primary, replica, three sentinels) and a
+ * three-master Cluster, real redis-server processes started here. The pipeline is the real one:
+ * the producer enqueues, workers deliver through the emulator via the real SDK.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { buildServer } from '../../src/server/build-server.js';
+import { createHarness, FAST_TIMING, type Harness } from '../support/pipeline.js';
+import { deleteKeys, uniquePrefix } from '../support/redis.js';
+import { startClusterDeployment, startSentinelDeployment, type ClusterDeployment, type SentinelDeployment } from '../support/redis-topology.js';
+import { waitFor } from '../support/wait.js';
+import type { WorkerProcessConfig } from '../support/worker-process.js';
+
+const harnesses: Harness[] = [];
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+  for (const h of harnesses.splice(0)) await h.close();
+});
+
+function phonesFrom(first: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => String(first + i));
+}
+
+/** How many times the emulator accepted each number. */
+function acceptedPerPhone(h: Harness): Map<string, number> {
+  const per = new Map<string, number>();
+  for (const send of h.emulator.accepted()) for (const phone of send.phoneNumbers) per.set(phone, (per.get(phone) ?? 0) + 1);
+  return per;
+}
+
+async function allAccepted(h: Harness, sendIds: string[], recipients: number): Promise<void> {
+  await waitFor(
+    async () => {
+      let accepted = 0;
+      for (const id of sendIds) accepted += (await h.producer.getStatus(id)).counts.accepted;
+      return accepted === recipients;
+    },
+    `${recipients} recipients accepted`,
+    40_000,
+  );
+}
+
+async function startWorkerProcess(h: Harness, redisUrl: string): Promise<ChildProcess> {
+  const cfg: WorkerProcessConfig = {
+    redisUrl,
+    prefix: h.prefix,
+    endpoint: h.endpoint,
+    accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
+    accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret,
+    qps: 500,
+    concurrency: 4,
+    readTimeoutMs: 1000,
+    ...FAST_TIMING,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('ready') || child.exitCode !== null, 'the worker process to start', 20_000);
+  if (child.exitCode !== null) throw new Error(`worker process exited with ${child.exitCode}`);
+  return child;
+}
+
+describe('Redis Sentinel', () => {
+  let deployment: SentinelDeployment;
+  beforeAll(async () => {
+    deployment = await startSentinelDeployment({ downAfterMs: 1000, failoverTimeoutMs: 3000 });
+  }, 45_000);
+  afterAll(async () => {
+    await deployment?.stop();
+  });
+
+  it('the pipeline delivers through the primary the sentinels name', async () => {
+    const h = await createHarness({ label: 'sentinel', redisUrl: deployment.url });
+    harnesses.push(h);
+    await h.startWorker();
+    const phones = phonesFrom(13830000000, 30);
+    const res = await h.producer.send({ phones, signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A-1' } });
+    await allAccepted(h, [res.sendId], phones.length);
+    const per = acceptedPerPhone(h);
+    expect(per.size).toBe(phones.length);
+    expect([...per.values()].every((n) => n === 1)).toBe(true);
+    // The keys are on the primary and replicated: the deployment really carried the send.
+    const onPrimary = deployment.primary.admin();
+    expect(await onPrimary.keys(`${h.prefix}*`)).not.toHaveLength(0);
+    onPrimary.disconnect();
+  }, 60_000);
+});
+
+/**
+ * Sends batch after batch until `stop()`, as an application would, and remembers what was
+ * acknowledged (the producer returned a send id). A send that throws is kept too: the test wants none.
+ */
+function keepSending(h: Harness, firstPhone: number, batch: number): { acknowledged: { sendId: string; phones: string[] }[]; refused: unknown[]; stop(): Promise<void> } {
+  const acknowledged: { sendId: string; phones: string[] }[] = [];
+  const refused: unknown[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    for (let next = firstPhone; !stopped; next += batch) {
+      const phones = phonesFrom(next, batch);
+      try {
+        const res = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification' });
+        acknowledged.push({ sendId: res.sendId, phones });
+      } catch (err) {
+        refused.push(err);
+      }
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  })();
+  return {
+    acknowledged,
+    refused,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+describe('Redis Sentinel failover', () => {
+  let deployment: SentinelDeployment;
+  beforeAll(async () => {
+    deployment = await startSentinelDeployment({ downAfterMs: 1000, failoverTimeoutMs: 3000 });
+  }, 45_000);
+  afterAll(async () => {
+    await deployment?.stop();
+  });
+
+  it('the primary is SIGKILLed mid-run: workers and producers follow the promoted replica, every recipient accepted exactly once', async () => {
+    // Answers take 80 ms, so calls are in flight when the primary dies.
+    const h = await createHarness({ label: 'failover', redisUrl: deployment.url, emulator: { latencyMs: 80 } });
+    harnesses.push(h);
+    await startWorkerProcess(h, deployment.url);
+    await startWorkerProcess(h, deployment.url);
+    const sender = keepSending(h, 13850000000, 5);
+    await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the failover', 20_000);
+
+    // The replica is in sync when the primary dies (writes paused until it has caught up): this
+    // test is about following the failover; losing the last writes is the durability tests' part.
+    const oldPort = deployment.primary.port;
+    const primary = deployment.primary.admin();
+    await primary.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+    const offsetOf = async (node: typeof deployment.primary, field: string) => {
+      const admin = node.admin();
+      try {
+        return Number(new RegExp(`${field}:(\\d+)`).exec(await admin.info('replication'))?.[1]);
+      } finally {
+        admin.disconnect();
+      }
+    };
+    const primaryOffset = await offsetOf(deployment.primary, 'master_repl_offset');
+    await waitFor(async () => (await offsetOf(deployment.replica, 'master_repl_offset')) >= primaryOffset, 'the replica to catch up', 10_000);
+    primary.disconnect();
+    await deployment.primary.kill();
+    const acceptedAtKill = h.emulator.accepted().length;
+
+    expect(await deployment.waitForPromotion(oldPort)).toBe(deployment.replica.port);
+    // Sends go on after the promotion, through the same producer connection.
+    const acknowledgedAtPromotion = sender.acknowledged.length;
+    await waitFor(() => sender.acknowledged.length >= acknowledgedAtPromotion + 5, 'sends acknowledged by the new primary', 20_000);
+    await waitFor(() => h.emulator.accepted().length > acceptedAtKill + 10, 'calls accepted after the failover', 20_000);
+    await sender.stop();
+
+    expect(sender.refused).toEqual([]);
+    const phones = sender.acknowledged.flatMap((s) => s.phones);
+    await allAccepted(h, sender.acknowledged.map((s) => s.sendId), phones.length);
+    const per = acceptedPerPhone(h);
+    expect(per.size).toBe(phones.length);
+    expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  }, 60_000);
+});
+
+describe('Redis Cluster', () => {
+  let cluster: ClusterDeployment;
+  beforeAll(async () => {
+    cluster = await startClusterDeployment();
+  }, 45_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('two deployments with their own hash tags land on different shards and both deliver', async () => {
+    const first = uniquePrefix('a');
+    const firstPort = await cluster.portServing(first);
+    let second = uniquePrefix('b');
+    for (let tries = 0; (await cluster.portServing(second)) === firstPort; tries++) {
+      if (tries > 50) throw new Error('no prefix on another shard in 50 tries');
+      second = uniquePrefix('b');
+    }
+    const deployments = [
+      await createHarness({ label: 'cluster-a', redisUrl: cluster.url, prefix: first }),
+      await createHarness({ label: 'cluster-b', redisUrl: cluster.url, prefix: second }),
+    ];
+    harnesses.push(...deployments);
+    const sends = await Promise.all(
+      deployments.map(async (h, i) => {
+        await h.startWorker();
+        const phones = phonesFrom(13840000000 + i * 1000, 25);
+        const res = await h.producer.campaign(
+          (async function* () {
+            for (const phone of phones) yield { phone, params: { name: `friend ${phone}` } };
+          })(),
+          { signName: N.sign, templateCode: N.marketingTemplate, name: `cluster ${i}` },
+        );
+        return { h, res, phones };
+      }),
+    );
+    for (const { h, res, phones } of sends) {
+      await allAccepted(h, [res.sendId], phones.length);
+      const per = acceptedPerPhone(h);
+      expect(per.size).toBe(phones.length);
+      expect([...per.values()].every((n) => n === 1)).toBe(true);
+    }
+    // Each deployment's keys sit on the master its hash tag names, and on no other.
+    for (const [h, port] of [
+      [deployments[0]!, firstPort],
+      [deployments[1]!, await cluster.portServing(second)],
+    ] as const) {
+      for (const master of cluster.masters) {
+        const admin = master.admin();
+        const keys = await admin.keys(`${h.prefix}*`);
+        admin.disconnect();
+        if (master.port === port) expect(keys.length).toBeGreaterThan(0);
+        else expect(keys).toEqual([]);
+      }
+    }
+
+    // The server reads health and metrics over the Cluster connection.
+    const app = await buildServer({ redis: deployments[0]!.redis, prefix: first, producer: deployments[0]!.producer, logger: deployments[0]!.logger, insecure: true });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready', workers: expect.any(Number) });
+      const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toMatch(/smsq_/);
+    } finally {
+      await app.close();
+    }
+
+    // deleteKeys finds a deployment's keys on whichever master holds them.
+    await deleteKeys(deployments[1]!.redis, second);
+    for (const master of cluster.masters) {
+      const admin = master.admin();
+      expect(await admin.keys(`${second}*`)).toEqual([]);
+      admin.disconnect();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,272 @@
+/**
+ * Real Redis deployments as users run them, started from Debian's redis-server binary on free
+ * loopback ports: a primary with one replica watched by three sentinels (`redis-server <conf>
+ * --sentinel`, the binary the redis-sentinel package links to), and a three-master Cluster.
+ * Every process is SIGKILLed and every directory removed by `stop()` (and the processes also when
+ * the test process exits), and every wait is bounded.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+
+const run = promisify(execFile);
+
+/** One redis-server process (data node or sentinel). */
+export interface RedisNode {
+  port: number;
+  /** SIGKILLs the process (a crashed host); resolves when it has exited. */
+  kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the process stops answering without closing its sockets. */
+  freeze(): void;
+  thaw(): void;
+  /** A short-lived admin client for this node (closed by the caller). */
+  admin(): Redis;
+}
+
+export interface SentinelDeployment {
+  /** REDIS_URL for smsq: `redis+sentinel://127.0.0.1:<s1>,.../<masterName>`. */
+  url: string;
+  masterName: string;
+  /** The primary and the replica as started; after a failover the roles are swapped. */
+  primary: RedisNode;
+  replica: RedisNode;
+  sentinels: RedisNode[];
+  /** The port of the primary the sentinels name now. */
+  primaryPort(): Promise<number>;
+  /** Waits until the sentinels name a primary other than `oldPort` and it answers as master. */
+  waitForPromotion(oldPort: number, timeoutMs?: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterDeployment {
+  /** REDIS_URL for smsq: `redis+cluster://127.0.0.1:<p1>,...`. */
+  url: string;
+  masters: RedisNode[];
+  /** The port of the master that serves `key`'s slot. */
+  portServing(key: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** Polls `check` every 50 ms until it returns a value, or throws naming `what` after `timeoutMs`. */
+async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function adminClient(port: number): Redis {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  client.on('error', () => {});
+  return client;
+}
+
+async function withAdmin<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
+  const client = adminClient(port);
+  try {
+    await client.connect();
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Starts `redis-server` with a config file in `dir` and waits until it answers PING. */
+async function startNode(baseDir: string, port: number, config: string[], extraArgs: string[] = []): Promise<RedisNode> {
+  // A directory per node: AOF, RDB and nodes.conf files would otherwise collide.
+  const dir = join(baseDir, String(port));
+  mkdirSync(dir);
+  const confFile = join(dir, 'redis.conf');
+  writeFileSync(confFile, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
+  const child = spawn('redis-server', [confFile, ...extraArgs], { stdio: 'ignore' });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  await until(`redis-server on port ${port}`, 10_000, async () => {
+    const failed = await Promise.race([spawnError, Promise.resolve(undefined)]);
+    if (failed) throw new Error(`could not start redis-server (${failed.message}). Fix: apt-get install redis-server redis-tools`);
+    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}`);
+    return (await withAdmin(port, (c) => c.ping())) === 'PONG' ? true : undefined;
+  });
+  return {
+    port,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+      await exited;
+    },
+    freeze: () => child.kill('SIGSTOP'),
+    thaw: () => child.kill('SIGCONT'),
+    admin: () => adminClient(port),
+  };
+}
+
+/**
+ * Data-node settings: AOF as smsq's default durability mode (SMSQ_DURABILITY=fsync) wants it
+ * unless told otherwise, no RDB snapshots, and a replica's full sync starts at once.
+ */
+function dataNode(appendfsync: 'always' | 'everysec' = 'always'): string[] {
+  return ['save ""', 'appendonly yes', `appendfsync ${appendfsync}`, 'maxmemory-policy noeviction', 'repl-diskless-sync yes', 'repl-diskless-sync-delay 0'];
+}
+
+export interface SentinelOptions {
+  /** `sentinel down-after-milliseconds`. Default 1000. */
+  downAfterMs?: number;
+  /** `sentinel failover-timeout`. Default 3000. */
+  failoverTimeoutMs?: number;
+  /** The data nodes' appendfsync. Default `always`. */
+  appendfsync?: 'always' | 'everysec';
+}
+
+/**
+ * A primary, one replica and three sentinels (quorum 2) on loopback. Resolves once the replica is
+ * in sync and every sentinel knows the replica and the two other sentinels, so a failover can
+ * happen as soon as the primary dies.
+ */
+export async function startSentinelDeployment(opts: SentinelOptions = {}): Promise<SentinelDeployment> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsq-sentinel-'));
+  const nodes: RedisNode[] = [];
+  const masterName = 'smsq-primary';
+  try {
+    const primary = await startNode(dir, await freePort(), dataNode(opts.appendfsync));
+    nodes.push(primary);
+    const replica = await startNode(dir, await freePort(), [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primary.port}`]);
+    nodes.push(replica);
+    await until('the replica to sync', 15_000, () =>
+      withAdmin(replica.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
+    );
+    const sentinels: RedisNode[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sentinel = await startNode(
+        dir,
+        await freePort(),
+        [
+          `sentinel monitor ${masterName} 127.0.0.1 ${primary.port} 2`,
+          `sentinel down-after-milliseconds ${masterName} ${opts.downAfterMs ?? 1000}`,
+          `sentinel failover-timeout ${masterName} ${opts.failoverTimeoutMs ?? 3000}`,
+          `sentinel parallel-syncs ${masterName} 1`,
+        ],
+        ['--sentinel'],
+      );
+      sentinels.push(sentinel);
+      nodes.push(sentinel);
+    }
+    // Sentinels find the replica and each other through the primary (hello messages every 2 s).
+    for (const sentinel of sentinels) {
+      await until('sentinels to discover the replica and each other', 20_000, () =>
+        withAdmin(sentinel.port, async (c) => {
+          const fields = (await c.call('SENTINEL', 'MASTER', masterName)) as string[];
+          const info = new Map<string, string>();
+          for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i] as string, fields[i + 1] as string);
+          return info.get('num-slaves') === '1' && info.get('num-other-sentinels') === '2' ? true : undefined;
+        }),
+      );
+    }
+    const primaryPort = () =>
+      withAdmin(sentinels[0]!.port, async (c) => {
+        const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
+        return Number(port);
+      });
+    return {
+      url: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${masterName}`,
+      masterName,
+      primary,
+      replica,
+      sentinels,
+      primaryPort,
+      waitForPromotion: (oldPort, timeoutMs = 20_000) =>
+        until('the sentinels to promote the replica', timeoutMs, async () => {
+          const port = await primaryPort();
+          if (port === oldPort) return undefined;
+          const role = await withAdmin(port, async (c) => ((await c.call('ROLE')) as [string])[0]);
+          return role === 'master' ? port : undefined;
+        }),
+      stop: () => stopAll(nodes, dir),
+    };
+  } catch (err) {
+    await stopAll(nodes, dir);
+    throw err;
+  }
+}
+
+/** Three masters (no replicas) sharing the 16384 slots, created with `redis-cli --cluster create`. */
+export async function startClusterDeployment(): Promise<ClusterDeployment> {
+  const dir = mkdtempSync(join(tmpdir(), 'smsq-cluster-'));
+  const masters: RedisNode[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
+      const busPort = await freePort();
+      masters.push(
+        await startNode(dir, port, [
+          ...dataNode(),
+          'cluster-enabled yes',
+          'cluster-config-file nodes.conf',
+          `cluster-port ${busPort}`,
+          'cluster-node-timeout 2000',
+        ]),
+      );
+    }
+    await run('redis-cli', ['--cluster', 'create', ...masters.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: 20_000,
+    }).catch((err: Error & { code?: string }) => {
+      throw new Error(err.code === 'ENOENT' ? 'redis-cli is missing. Fix: apt-get install redis-tools' : `redis-cli --cluster create failed: ${err.message}`);
+    });
+    for (const master of masters) {
+      await until(`cluster_state:ok on port ${master.port}`, 20_000, () =>
+        withAdmin(master.port, async (c) => ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok') ? true : undefined),
+      );
+    }
+    return {
+      url: `redis+cluster://${masters.map((m) => `127.0.0.1:${m.port}`).join(',')}`,
+      masters,
+      async portServing(key) {
+        const slot = await withAdmin(masters[0]!.port, async (c) => Number(await c.call('CLUSTER', 'KEYSLOT', key)));
+        const ranges = await withAdmin(masters[0]!.port, async (c) => (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]);
+        const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
+        if (!owner) throw new Error(`no master serves slot ${slot}`);
+        return owner[2][1];
+      },
+      stop: () => stopAll(masters, dir),
+    };
+  } catch (err) {
+    await stopAll(masters, dir);
+    throw err;
+  }
+}
+
+async function stopAll(nodes: RedisNode[], dir: string): Promise<void> {
+  await Promise.all(nodes.map((n) => n.kill()));
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '../../src/queue/redis-url.js';
+
+function problemOf(url: string): RedisUrlError {
+  try {
+    parseRedisUrl(url);
+  } catch (err) {
+    if (err instanceof RedisUrlError) return err;
+    throw err;
+  }
+  throw new Error(`expected ${url} to be refused`);
+}
+
+describe('parseRedisUrl', () => {
+  it('keeps redis:// and rediss:// as one Redis', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379')).toEqual({ kind: 'standalone', url: 'redis://127.0.0.1:6379' });
+    expect(parseRedisUrl('rediss://u:p@host:6380/2')).toEqual({ kind: 'standalone', url: 'rediss://u:p@host:6380/2' });
+  });
+
+  it('reads sentinels, the master name, the db and both sets of credentials', () => {
+    expect(parseRedisUrl('redis+sentinel://app:p%40ss@h1:26379,10.0.0.2,[::1]:26380/mymaster/3?sentinelPassword=s3&sentinelUsername=sen')).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 'h1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      masterName: 'mymaster',
+      db: 3,
+      username: 'app',
+      password: 'p@ss',
+      sentinelUsername: 'sen',
+      sentinelPassword: 's3',
+    });
+    expect(parseRedisUrl('redis+sentinel://:pw@h1:26379/m')).toMatchObject({ username: undefined, password: 'pw', db: 0, sentinelPassword: undefined });
+  });
+
+  it('reads cluster seed nodes, with 6379 as the default port', () => {
+    expect(parseRedisUrl('redis+cluster://h1:7000,h2')).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'h1', port: 7000 },
+        { host: 'h2', port: 6379 },
+      ],
+      username: undefined,
+      password: undefined,
+    });
+    expect(parseRedisUrl('redis+cluster://:pw@h1:7000/')).toMatchObject({ kind: 'cluster', password: 'pw' });
+  });
+
+  it('refuses what it cannot read, with a fix', () => {
+    expect(problemOf('redis+sentinel://h1:26379').message).toMatch(/must name the master group.*Fix: REDIS_URL=redis\+sentinel:\/\//);
+    expect(problemOf('redis+sentinel://h1:26379,,h2/m').message).toMatch(/must list the sentinels as host:port/);
+    expect(problemOf('redis+sentinel://h1:99999/m').message).toMatch(/"h1:99999", which is not host:port/);
+    expect(problemOf('redis+sentinel://h1/m/x').message).toMatch(/not \/<masterName> or \/<masterName>\/<db>/);
+    expect(problemOf('redis+sentinel://h1/m?password=x').message).toMatch(/option "password"/);
+    expect(problemOf('redis+cluster://h1:7000/0').message).toMatch(/a Cluster has no master name and only database 0/);
+    expect(problemOf('redis+cluster://').message).toMatch(/must list the cluster nodes/);
+    expect(problemOf('rediss+cluster://h1:7000').message).toMatch(/TLS .* not supported/);
+    expect(problemOf('http://h1').message).toMatch(/must start with redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/ or redis\+cluster:\/\//);
+    expect(problemOf('redis://exa mple').code).toBe('SMSQ_CONFIG_INVALID');
+  });
+
+  it('redacts passwords for logs', () => {
+    expect(redactRedisUrl('redis+sentinel://app:secret@h1/m?sentinelPassword=s3')).toBe('redis+sentinel://app:<redacted>@h1/m?sentinelPassword=<redacted>');
+    expect(redactRedisUrl('redis://h1:6379')).toBe('redis://h1:6379');
+  });
+});
+
+describe('REDIS_URL in loadConfig', () => {
+  it('accepts the Sentinel and Cluster forms', () => {
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://h1:7000,h2:7001' }).redisUrl).toBe('redis+cluster://h1:7000,h2:7001');
+    expect(loadConfig({ REDIS_URL: 'redis+sentinel://h1:26379/mymaster' }).redisUrl).toBe('redis+sentinel://h1:26379/mymaster');
+  });
+
+  it('names REDIS_URL, the problem and the fix, without the password', () => {
+    let err: unknown;
+    try {
+      loadConfig({ REDIS_URL: 'redis+sentinel://:hunter22@h1:26379' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as ConfigError).message;
+    expect(message).toMatch(/^REDIS_URL="redis\+sentinel:\/\/:<redacted>@h1:26379" must name the master group .*\. Fix: /);
+    expect(message).not.toContain('hunter22');
+  });
+});
