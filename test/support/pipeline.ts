@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../../src/clock.js';
 import { afterEach } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
