@@ -80,8 +80,8 @@ async function world(appendfsync: 'always' | 'everysec', durability: DurabilityO
 
 /** Crash Redis back to `mark` and start it again; resolves once the connection works again. */
 async function rollBack(w: World, mark: ReturnType<CrashableRedis['mark']>): Promise<void> {
-  const { bytesLost } = await w.redisServer.crash(mark);
-  expect(bytesLost).toBeGreaterThan(0);
+  // What Redis had not yet written to the file is lost with the process, the rest is cut back.
+  await w.redisServer.crash(mark);
   await w.redisServer.start();
   await waitFor(async () => (await w.redis.ping()) === 'PONG', 'the connection to come back');
 }
