@@ -77,14 +77,16 @@ async function openText(source: string | Buffer | Readable, named: FileEncoding 
   if (typeof source === 'string') {
     const file: Rereadable = () => createReadStream(source, { highWaterMark: READ_SIZE });
     try {
-      return { input: file(), encoding: await settleEncoding(file, named, field) };
+      const encoding = await settleEncoding(file, named, field);
+      return { input: file(), encoding };
     } catch (err) {
       throw readError(err, source, field);
     }
   }
   if (Buffer.isBuffer(source)) {
     const whole: Rereadable = () => pieces(source);
-    return { input: whole(), encoding: await settleEncoding(whole, named, field) };
+    const encoding = await settleEncoding(whole, named, field);
+    return { input: whole(), encoding };
   }
   // A stream is read once: its encoding is judged from its first chunk (and more, until a BOM can
   // be seen), without waiting for more that may be slow to come.
