@@ -13,8 +13,6 @@ const INPUT_SHOWN = 32;
 export class RecipientRows {
   private header: RecipientHeader | undefined;
   private headerRead = false;
-  /** Rows with a recipient (valid or not) so far. */
-  rows = 0;
 
   /**
    * @param field how messages name the file (`file`, `(body)`).
@@ -34,7 +32,6 @@ export class RecipientRows {
       this.header = readRecipientHeader(cells, `${this.field}:${line}`);
       if (this.header !== undefined) return undefined;
     }
-    this.rows++;
     const header = this.header;
     if (header === undefined) {
       // A list of numbers alone, the common case.
