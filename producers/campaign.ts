@@ -1,6 +1,8 @@
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js';
+import { ValidationError } from '../src/errors.js';
+import { countSegments, MAX_CHARS, renderContent } from '../src/sms/segments.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
@@ -10,6 +12,7 @@ import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
 import type { RejectedNumber } from './plan.js';
 import { recipientChunksOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
+import { ENCODING_FIX } from './text-encoding.js';
 
 export interface CampaignProgress {
   /** Rows read from the source so far. */
@@ -47,7 +50,14 @@ export const MAX_REJECTED_LISTED = 1000;
 const CHUNKS_PER_FLUSH = 8;
 
 export interface StreamCampaignOptions {
-  sendId: string;
+  /**
+   * Called once, when the first valid recipient has been read and before anything is written:
+   * the send id to write under, or undefined to stop without writing (an idempotency key whose
+   * send is already complete). A source without a valid recipient never calls it.
+   */
+  open: () => Promise<string | undefined>;
+  /** How messages name the recipients' source: `recipients` (default), `file`, `(body)`. */
+  sourceField?: string;
   request: {
     signName: string;
     templateCode: string;
@@ -77,13 +87,22 @@ const SUPPRESSION_BATCH = OPT_OUT_CHECK_MAX;
  */
 export const BARE_MAINLAND = MAINLAND;
 
+/** Rejected rows named in the refusal of a source without a valid recipient. */
+const REFUSAL_SHOWN = 5;
+
 /**
  * Streams recipients into chunks: rows with their own params become SendBatchSms messages (≤ 100
  * a call), the others share one SendSms per 1000 numbers. Memory stays bounded by the chunk
  * buffers plus the de-duplication set (one number per unique recipient, 10-20 bytes each).
+ *
+ * Nothing is written until the first valid recipient has been read (rows are read ahead until
+ * then): a source that is empty, holds only a header, or no valid recipient is refused with a
+ * ValidationError and leaves nothing behind. Returns undefined when `open` said to stop.
  */
-export async function streamCampaign(o: StreamCampaignOptions): Promise<CampaignResult> {
-  const { request: req, enqueuer, sendId } = o;
+export async function streamCampaign(o: StreamCampaignOptions): Promise<CampaignResult | undefined> {
+  const { request: req, enqueuer } = o;
+  let sendId = '';
+  let opened = false;
   const shared = req.templateParam;
   const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
@@ -113,8 +132,14 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   let personal: { phone: string; params: Record<string, string> }[] = [];
   let pending: ChunkPayload[] = [];
 
-  await enqueuer.createSend({
-    sendId,
+  /** Creates the send, once the first valid recipient is in hand; false when `open` said to stop. */
+  const start = async (): Promise<boolean> => {
+    opened = true;
+    const id = await o.open();
+    if (id === undefined) return false;
+    sendId = id;
+    await enqueuer.createSend({
+      sendId,
     kind: req.kind,
     api: 'SendSms',
     templateCode: req.templateCode,
@@ -128,11 +153,25 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     duplicates: 0,
     chunks: 0,
     createdAt: o.now(),
-  });
+    });
+    return true;
+  };
 
-  const reject = (input: string, reason: string) => {
+  const reject = (row: CampaignRecipient, reason: string) => {
     progress.rejected++;
-    if (rejected.length < MAX_REJECTED_LISTED) rejected.push({ input, reason });
+    if (rejected.length >= MAX_REJECTED_LISTED) return;
+    const line = row.line;
+    rejected.push(line === undefined ? { input: row.phone, reason } : { input: row.phone, reason: `line ${line}: ${reason}`, line });
+  };
+  const rowProblem = (own: Record<string, string>): string | undefined => {
+    for (const [name, value] of Object.entries(own)) {
+      if (value.includes('\uFFFD')) return `${name} holds U+FFFD, the mark of bytes that were not valid text in the file's encoding. Fix: ${ENCODING_FIX}`;
+      if (value.length > MAX_CHARS) return `${name} is ${value.length} characters; a whole message is at most ${MAX_CHARS}. Fix: shorten it`;
+    }
+    if (rules === undefined) return undefined;
+    const length = countSegments(renderContent(req.signName, rules.content, own));
+    if (!length.tooLong) return undefined;
+    return `the message would be ${length.chars} characters with this row's values; the API takes at most ${MAX_CHARS}, signature included. Fix: shorten the values of this row`;
   };
 
   const flush = async (force: boolean) => {
@@ -208,7 +247,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   const take = (row: CampaignRecipient): boolean => {
     progress.read++;
     if (row.error !== undefined) {
-      reject(row.phone, row.error);
+      reject(row, row.error);
       return false;
     }
     let phone = row.phone;
@@ -216,7 +255,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     if (!BARE_MAINLAND.test(phone)) {
       const n = normalizePhone(phone);
       if (!n.ok) {
-        reject(row.phone, n.reason);
+        reject(row, n.reason);
         return false;
       }
       phone = n.phone;
@@ -224,13 +263,13 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     }
     const mismatch = rules === undefined ? undefined : regionMismatch(rules, region);
     if (mismatch !== undefined) {
-      reject(row.phone, mismatch);
+      reject(row, mismatch);
       return false;
     }
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
-    const problem = own === undefined ? sharedProblem : paramProblem(own);
+    const problem = own === undefined ? sharedProblem : (paramProblem(own) ?? rowProblem(own));
     if (problem !== undefined) {
-      reject(row.phone, problem);
+      reject(row, problem);
       return false;
     }
     if (!seen.add(phone)) {
@@ -240,19 +279,38 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     candidatePhones[candidates] = phone;
     candidateParams[candidates] = own;
     candidates++;
-    return candidates >= SUPPRESSION_BATCH;
+    return candidates >= SUPPRESSION_BATCH || !opened;
   };
-  const drain = async () => {
+  /** After `take` said so: opens the send at the first valid recipient, routes a full batch. False: stop. */
+  const drain = async (): Promise<boolean> => {
+    if (!opened && !(await start())) return false;
+    if (candidates < SUPPRESSION_BATCH) return true;
     await route();
     await flush(false);
+    return true;
   };
 
+  let stopped = false;
   const chunks = recipientChunksOf(o.recipients);
   if (chunks) {
-    for await (const rows of chunks) for (const row of rows) if (take(row)) await drain();
+    reading: for await (const rows of chunks) {
+      for (const row of rows) {
+        if (take(row) && !(await drain())) {
+          stopped = true;
+          break reading;
+        }
+      }
+    }
   } else {
-    for await (const row of o.recipients) if (take(row)) await drain();
+    for await (const row of o.recipients) {
+      if (take(row) && !(await drain())) {
+        stopped = true;
+        break;
+      }
+    }
   }
+  if (stopped) return undefined;
+  if (!opened) throw noRecipientError(o.sourceField ?? 'recipients', progress.read, rejected);
   if (candidates) await route();
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
@@ -272,4 +330,18 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     suppressed: progress.suppressed,
     chunks: progress.chunks,
   };
+}
+
+/** The refusal of a source that yielded no valid recipient (nothing was written). */
+function noRecipientError(field: string, read: number, rejected: readonly RejectedNumber[]): ValidationError {
+  if (read === 0) {
+    return new ValidationError([
+      { field, message: 'holds no recipient: it is empty or has only a header (nothing was enqueued). Fix: one row per recipient under a header naming the phone column (phone, mobile, 手机号, ...)' },
+    ]);
+  }
+  const shown = rejected.slice(0, REFUSAL_SHOWN).map((r) => `${r.input || '(empty)'}: ${r.reason}`);
+  const more = read > shown.length ? `; ${read - shown.length} more` : '';
+  return new ValidationError([
+    { field, message: `holds no valid recipient: all ${read} rows were rejected (nothing was enqueued): ${shown.join('; ')}${more}. Fix: correct the rows and send the file again` },
+  ]);
 }

@@ -11,6 +11,8 @@ import { DEADLINE_FORMATS, SendBatchRequest, SendRequest } from './schemas.js';
 export interface RejectedNumber {
   input: string;
   reason: string;
+  /** The line (CSV) or row (workbook) of a campaign file it came from. */
+  line?: number;
 }
 
 /** What a request will do, before anything is enqueued. */

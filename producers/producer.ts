@@ -65,6 +65,12 @@ export interface EnqueueResult extends CampaignResult {
   apiCalls: number;
 }
 
+export interface CampaignCallOptions {
+  onProgress?: (p: CampaignProgress) => void;
+  /** How refusals name the recipients' source: `recipients` (default), `file`, `(body)`. */
+  sourceField?: string;
+}
+
 export interface Producer {
   /** One message to many numbers (SendSms chunks of ≤ 1000; verification codes one by one). */
   send(request: unknown): Promise<EnqueueResult>;
@@ -74,10 +80,10 @@ export interface Producer {
   campaign(
     recipients: AsyncIterable<CampaignRecipient>,
     request: unknown,
-    opts?: { onProgress?: (p: CampaignProgress) => void },
+    opts?: CampaignCallOptions,
   ): Promise<EnqueueResult>;
   /** Reads a campaign's recipients and reports what it would enqueue, writing nothing. */
-  planCampaign(recipients: AsyncIterable<CampaignRecipient>, request: unknown): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
+  planCampaign(recipients: AsyncIterable<CampaignRecipient>, request: unknown, opts?: Pick<CampaignCallOptions, 'sourceField'>): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
   /** The plan of a send without enqueueing anything (dry run / confirmation). */
   planSend(request: unknown): Promise<SendPlan>;
   planSendBatch(request: unknown): Promise<SendPlan>;
@@ -310,25 +316,32 @@ export function createProducer(opts: ProducerOptions): Producer {
       const req = parsed.data;
       const rules = await campaignRules(req);
       await ensureDurableRedis();
-      const { sendId, duplicate } = await resolveSendId(req.idempotencyKey);
-      if (duplicate) {
+      let sendId = '';
+      let duplicate = false;
+      let earlier: EnqueueResult | undefined;
+      // The send id (and idempotency key) is taken only once the source has yielded a valid
+      // recipient: a source without one is refused with nothing written.
+      const open = async (): Promise<string | undefined> => {
+        ({ sendId, duplicate } = await resolveSendId(req.idempotencyKey));
+        if (!duplicate) return sendId;
         const existing = await sends.status(sendId);
-        if (existing && existing.send.state !== 'enqueuing') {
-          return {
-            sendId,
-            duplicate: true,
-            recipients: existing.send.recipients,
-            rejected: [],
-            rejectedCount: existing.send.rejected,
-            duplicates: existing.send.duplicates,
-            suppressed: existing.counts.suppressed,
-            chunks: existing.send.chunks,
-            apiCalls: existing.send.chunks,
-          };
-        }
-      }
-      const result: CampaignResult = await streamCampaign({
-        sendId,
+        if (!existing || existing.send.state === 'enqueuing') return sendId; // finish it under the same id
+        earlier = {
+          sendId,
+          duplicate: true,
+          recipients: existing.send.recipients,
+          rejected: [],
+          rejectedCount: existing.send.rejected,
+          duplicates: existing.send.duplicates,
+          suppressed: existing.counts.suppressed,
+          chunks: existing.send.chunks,
+          apiCalls: existing.send.chunks,
+        };
+        return undefined;
+      };
+      const result = await streamCampaign({
+        open,
+        sourceField: campaignOpts?.sourceField,
         request: req,
         recipients,
         rules,
@@ -338,17 +351,19 @@ export function createProducer(opts: ProducerOptions): Producer {
         checkSuppressed: optOutCheck,
         callbackUrl: req.callbackUrl,
       });
+      if (result === undefined) return earlier as EnqueueResult;
       await confirmOrWithdraw(sendId);
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate, ...result, apiCalls: result.chunks };
     },
 
-    async planCampaign(recipients, request) {
+    async planCampaign(recipients, request, planOpts) {
       const parsed = CampaignRequest.safeParse(request);
       if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
       const counting = createCountingEnqueuer();
       const result = await streamCampaign({
-        sendId: 'dry-run',
+        open: async () => 'dry-run',
+        sourceField: planOpts?.sourceField,
         request: parsed.data,
         recipients,
         rules: await campaignRules(parsed.data),
@@ -356,6 +371,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         now: () => clock.now(),
         checkSuppressed: optOutCheck,
       });
+      if (result === undefined) throw new Error('a dry run always opens its send');
       return {
         sendId: 'dry-run',
         duplicate: false,

@@ -92,6 +92,8 @@ export type CampaignRequest = z.input<typeof CampaignRequest>;
 export interface CampaignRecipient {
   phone: string;
   params?: Record<string, string>;
+  /** The line (CSV) or row (workbook) it was read from, named in the reason when it is rejected. */
+  line?: number;
   /** Set when the row could not be read; the row is counted as rejected with this reason. */
   error?: string;
 }

@@ -174,7 +174,7 @@ export function openApiDocument(): JsonSchema {
         post: {
           summary: 'A recipient list: a CSV upload (settings in the query string) or a JSON body',
           description:
-            'CSV: the first line names the number column (phone, mobile, ...) and optional per-recipient template variables; without a header, one number per line. Nothing is fetched from URLs. A body over the CSV limit is refused whole before anything is enqueued.',
+            'CSV (UTF-8, UTF-16 with a BOM or GB18030/GBK) or an .xlsx workbook: the first row names the number column (phone, mobile, 手机号, ...) and optional per-recipient template variables; without a header, one number per line. Nothing is fetched from URLs. A body over the CSV limit is refused whole before anything is enqueued.',
           security: [{ bearerAuth: [] }],
           parameters: [
             IDEMPOTENCY_HEADER,
@@ -183,11 +183,14 @@ export function openApiDocument(): JsonSchema {
             query('templateParam', 'CSV uploads only: shared template params as a URL-encoded JSON object; CSV columns override them'),
             query('kind', 'CSV uploads only: verification, notification or marketing (default marketing)', false, { type: 'string', enum: [...MESSAGE_KINDS] }),
             query('name', 'CSV uploads only: a name for the campaign'),
+            query('encoding', 'CSV uploads only: utf-8, utf-16le, utf-16be, gb18030 or gbk (default: recognised from the bytes)'),
+            query('sheet', '.xlsx uploads only: the sheet to read (default: the first)'),
           ],
           requestBody: {
             required: true,
             content: {
               'text/csv': { schema: { type: 'string' }, example: 'phone,name\n13800138000,Li\n13900139000,Wang\n' },
+              'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', format: 'binary' } },
               'application/json': { schema: ref('CampaignRequest') },
             },
           },

@@ -5,6 +5,7 @@
  * other than what was meant. The idempotency key travels in the `Idempotency-Key` header.
  */
 import { z } from 'zod';
+import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../../producers/text-encoding.js';
 import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest } from '../../producers/schemas.js';
 import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../errors.js';
 
@@ -49,6 +50,17 @@ const jsonObject = z.string().transform((v, ctx) => {
 export const CampaignQuery = z.strictObject({
   ...campaignSettings,
   templateParam: jsonObject.pipe(campaignSettings.templateParam).optional(),
+  /** The CSV's encoding; default: recognised from its bytes. */
+  encoding: z
+    .string()
+    .transform((name, ctx) => {
+      const encoding = FILE_ENCODING_NAMES[name.trim().toLowerCase()];
+      if (encoding === undefined) ctx.addIssue({ code: 'custom', message: `unknown encoding "${name}". Fix: one of ${ENCODING_CHOICES}` });
+      return encoding ?? z.NEVER;
+    })
+    .optional(),
+  /** An .xlsx upload's sheet; default the first. */
+  sheet: z.string().min(1).max(200).optional(),
 });
 
 /** `GET /v1/sends/:id?recipients=true&limit=1000&offset=0`: per-recipient states, a page at a time. */

@@ -226,7 +226,7 @@ describe('smsq server: ingestion', () => {
     // Refused whole, before anything is enqueued: a bad header, an empty file, bad or unknown settings.
     const badHeader = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'name,city\nLi,Beijing\n' });
     expect(badHeader.statusCode).toBe(400);
-    expect(expectErrorShape(badHeader.json(), 'SMSQ_INVALID_REQUEST').issues![0]).toMatchObject({ field: 'file:1', message: expect.stringMatching(/no phone column/) });
+    expect(expectErrorShape(badHeader.json(), 'SMSQ_INVALID_REQUEST').issues![0]).toMatchObject({ field: '(body):1', message: expect.stringMatching(/no phone column/) });
     const empty = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: '\n' });
     expect(empty.statusCode).toBe(400);
     const badQuery = await app.inject({
@@ -296,7 +296,7 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/messages', '/v1/batches', '/v1/campaigns', '/v1/sends/{id}', '/healthz', '/readyz', '/metrics']));
     expect(doc.components.securitySchemes.bearerAuth!.scheme).toBe('bearer');
     expect(doc.paths['/v1/messages']!.post!.security).toEqual([{ bearerAuth: [] }]);
-    expect(Object.keys(doc.paths['/v1/campaigns']!.post!.requestBody!.content).sort()).toEqual(['application/json', 'text/csv']);
+    expect(Object.keys(doc.paths['/v1/campaigns']!.post!.requestBody!.content).sort()).toEqual(['application/json', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv']);
     expect(doc.components.schemas.SendRequest!.required).toEqual(expect.arrayContaining(['phones', 'signName', 'templateCode']));
     expect(doc.components.schemas.SendRequest!.required).not.toContain('kind');
     expect(Object.keys(doc.components.schemas.Error!.properties!)).toEqual(['error']);

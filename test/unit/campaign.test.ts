@@ -41,7 +41,7 @@ function recorder() {
 async function run(recipients: AsyncIterable<CampaignRecipient>, o: Partial<StreamCampaignOptions> = {}) {
   const r = recorder();
   const result = await streamCampaign({
-    sendId: 's1',
+    open: async () => 's1',
     request: { signName: 'S', templateCode: 'SMS_1', templateParam: { name: '会员' }, kind: 'marketing' },
     recipients,
     rules: undefined,
@@ -49,6 +49,7 @@ async function run(recipients: AsyncIterable<CampaignRecipient>, o: Partial<Stre
     now: () => 0,
     ...o,
   });
+  if (result === undefined) throw new Error('the campaign did not open');
   return { result, ...r, totals: r.totals() };
 }
 
@@ -78,7 +79,7 @@ describe('streamCampaign', () => {
     expect(chunked.result).toEqual(rows.result);
     expect(chunked.chunks).toEqual(rows.chunks);
     expect(chunked.result).toMatchObject({ recipients: 2101, duplicates: 1, rejectedCount: 2, chunks: 3 });
-    expect(chunked.result.rejected.map((r) => r.input)).toEqual(['not-a-number', '"13700000000']);
+    expect(chunked.result.rejected.map((r) => r.input)).toEqual(['not-a-number', '(line 2105)']);
     expect(chunked.totals).toEqual({ recipients: 2101, rejected: 2, duplicates: 1, chunks: 3 });
     expect(chunked.chunks.map((c) => [c.api, c.phones.length])).toEqual([['SendSms', 1000], ['SendSms', 1000], ['SendSms', 101]]);
     expect(chunked.chunks[0]).toEqual({ api: 'SendSms', phones: Array.from({ length: 1000 }, (_, i) => String(13600000000 + i)), signName: 'S', templateCode: 'SMS_1', templateParam: { name: '会员' } });

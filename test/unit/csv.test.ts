@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readRecipientsCsv, splitCsvLine } from '../../producers/csv-recipients.js';
+import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { ValidationError } from '../../src/errors.js';
 
 async function all(text: string) {
@@ -13,27 +13,32 @@ async function all(text: string) {
 }
 
 describe('CSV recipients', () => {
-  it('splits quoted fields with escaped quotes and commas', () => {
-    expect(splitCsvLine('a,"b,c","d ""e"""')).toEqual(['a', 'b,c', 'd "e"']);
-    expect(splitCsvLine('a,"b')).toBeUndefined();
+  it('reads quoted fields with escaped quotes, commas and line breaks', async () => {
+    expect(await all('phone,a,b,c\n13800138000,"b,c","d ""e""","line 1\r\nline 2"\n13900139000,x,y,z\n')).toEqual([
+      { phone: '13800138000', params: { a: 'b,c', b: 'd "e"', c: 'line 1\r\nline 2' }, line: 2 },
+      { phone: '13900139000', params: { a: 'x', b: 'y', c: 'z' }, line: 4 },
+    ]);
   });
 
   it('reads a header with a phone column and per-recipient params', async () => {
     const rows = await all('\uFEFFname,Phone,code\r\nAda,13800138000,1\nBob,13900139000,"2,3"\n');
     expect(rows).toEqual([
-      { phone: '13800138000', params: { name: 'Ada', code: '1' } },
-      { phone: '13900139000', params: { name: 'Bob', code: '2,3' } },
+      { phone: '13800138000', params: { name: 'Ada', code: '1' }, line: 2 },
+      { phone: '13900139000', params: { name: 'Bob', code: '2,3' }, line: 3 },
     ]);
   });
 
   it('reads a plain list of numbers without a header', async () => {
-    expect(await all('13800138000\n\n+8613900139000\n')).toEqual([{ phone: '13800138000' }, { phone: '+8613900139000' }]);
+    expect(await all('13800138000\n\n+8613900139000\n')).toEqual([
+      { phone: '13800138000', line: 1 },
+      { phone: '+8613900139000', line: 3 },
+    ]);
   });
 
   it('yields unreadable rows with a reason instead of dropping them', async () => {
     const rows = await all('phone,code\n13800138000\n13900139000,1\n');
-    expect(rows[0]).toEqual({ phone: '13800138000', error: 'line 2: expected 2 fields, found 1' });
-    expect(rows[1]).toEqual({ phone: '13900139000', params: { code: '1' } });
+    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \(phone,code\), found 1/) });
+    expect(rows[1]).toEqual({ phone: '13900139000', params: { code: '1' }, line: 3 });
   });
 
   it('refuses a header without a phone column, naming the fix', async () => {
@@ -50,8 +55,8 @@ describe('CSV recipients', () => {
       const rows = [];
       for await (const r of readRecipientsCsv(file)) rows.push(r);
       expect(rows).toEqual([
-        { phone: '13800138000', params: { name: '会员, 张三' } },
-        { phone: '13900139000', params: { name: '"李四"' } },
+        { phone: '13800138000', params: { name: '会员, 张三' }, line: 2 },
+        { phone: '13900139000', params: { name: '"李四"' }, line: 3 },
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -64,14 +69,17 @@ describe('CSV recipients', () => {
       const rows = [];
       for await (const r of readRecipientsCsv(Readable.from([bytes.subarray(0, cut), bytes.subarray(cut)]))) rows.push(r);
       expect(rows).toEqual([
-        { phone: '13800138000', params: { name: '会员' } },
-        { phone: '13900139000', params: { name: 'a,b' } },
+        { phone: '13800138000', params: { name: '会员' }, line: 2 },
+        { phone: '13900139000', params: { name: 'a,b' }, line: 3 },
       ]);
     }
   });
 
-  it('counts lines, blank ones included, in the reasons of unreadable rows', async () => {
-    expect(await all('phone\r\n\r\n"138\r\n')).toEqual([{ phone: '"138', error: 'line 3: unterminated or misplaced quote' }]);
+  it('counts lines, blank ones included, in the reasons of unreadable rows; a quote never closed ends the file', async () => {
+    const rows = await all('phone\r\n\r\n13800138000\r\n"138\r\n13900139000\r\n');
+    expect(rows[0]).toEqual({ phone: '13800138000', line: 3 });
+    expect(rows[1]).toMatchObject({ phone: '(line 4)', line: 4, error: expect.stringMatching(/starts on line 4 is never closed/) });
+    expect(rows).toHaveLength(2);
   });
 
   it('closes the file when the reader stops early', async () => {

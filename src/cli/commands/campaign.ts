@@ -1,7 +1,8 @@
 /** `smsq campaign --file recipients.csv`: stream a large recipient list into the queue, with progress. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { readRecipientsCsv } from '../../../producers/csv-recipients.js';
+import { readRecipientsFile } from '../../../producers/recipient-file.js';
+import { ENCODING_CHOICES, parseEncodingName } from '../../../producers/text-encoding.js';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
@@ -13,7 +14,9 @@ import { jsonParamsFlag } from '../send-flags.js';
 const schema = z.object({
   action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
   sendId: textFlag('smsq campaign pause s1a2b3c4d5e6f', 100).optional(),
-  file: textFlag('--file recipients.csv (header with a phone column; other columns are per-recipient params)', 4096).optional(),
+  file: textFlag('--file recipients.csv (or .xlsx; a header with a phone column, other columns are per-recipient params)', 4096).optional(),
+  encoding: textFlag(`--encoding gbk (one of ${ENCODING_CHOICES})`, 32).optional(),
+  sheet: textFlag('--sheet Sheet1', 200).optional(),
   sign: textFlag('--sign <approved signature>', 100).optional(),
   template: textFlag('--template SMS_123456789', 50).optional(),
   deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
@@ -32,7 +35,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress; or pause / resume / cancel one')
     .argument('[action]', 'pause | resume | cancel an existing send (omit to enqueue a campaign)')
     .argument('[send-id]', 'the send to pause, resume or cancel')
-    .option('--file <path>', 'CSV: a header naming the phone column (phone, mobile, ...); other columns are per-recipient params')
+    .option('--file <path>', 'CSV or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params')
+    .option('--encoding <name>', `the CSV's encoding: ${ENCODING_CHOICES} (default: recognised from the file)`)
+    .option('--sheet <name>', 'the sheet of an .xlsx workbook to read (default: the first)')
     .option('--sign <name>', 'approved signature')
     .option('--template <code>', 'approved template code')
     .option('--param <json>', 'params shared by every recipient (per-recipient columns override them)')
@@ -56,6 +61,8 @@ export function register(program: Command, ctx: CliContext): void {
         const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);
         if (missing.length) throw new UsageError(missing.map((k) => `--${k} is required to enqueue a campaign`).join('\n'));
         const file = flags.file as string;
+        const encoding = flags.encoding === undefined ? undefined : parseEncodingName(flags.encoding, '--encoding');
+        const recipients = () => readRecipientsFile(file, { encoding, sheet: flags.sheet });
         const request = {
           signName: flags.sign,
           templateCode: flags.template,
@@ -68,7 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
         const content = await templateContent(flags.template as string);
         if (flags.dryRun || !flags.yes) {
           // A counting pass: the same validation and chunking as the real run, nothing written.
-          const plan = await producer.planCampaign(readRecipientsCsv(file), request);
+          const plan = await producer.planCampaign(recipients(), request, { sourceField: 'file' });
           const segments = segmentsFor(flags.sign as string, content, flags.param);
           const summary = renderFields([
             ['file', file],
@@ -96,7 +103,8 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         let lastShown = 0;
-        const res = await producer.campaign(readRecipientsCsv(file), request, {
+        const res = await producer.campaign(recipients(), request, {
+          sourceField: 'file',
           onProgress: (p) => {
             const now = Date.now();
             if (now - lastShown < 500) return;

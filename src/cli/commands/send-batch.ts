@@ -29,7 +29,7 @@ async function readMessagesFile(path: string): Promise<{ templateCode?: unknown;
   if (path.toLowerCase().endsWith('.csv')) {
     const messages = [];
     for await (const row of readRecipientsCsv(path)) {
-      if (row.error) throw new ValidationError([{ field: `file ${row.error.split(':')[0]}`, message: row.error }]);
+      if (row.error) throw new ValidationError([{ field: `file:${row.line ?? 1}`, message: `line ${row.line ?? 1}: ${row.error}` }]);
       const params = { ...(row.params ?? {}) };
       const signKey = Object.keys(params).find((k) => SIGN_COLUMNS.includes(k.toLowerCase()));
       if (!signKey) throw new ValidationError([{ field: 'file:1', message: 'no sign column. Fix: add a column named sign with the signature of each message' }]);

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Producer } from '../../../producers/producer.js';
 import { readRecipientsCsv } from '../../../producers/csv-recipients.js';
-import type { CampaignRecipient } from '../../../producers/schemas.js';
+import { readRecipientsXlsx } from '../../../producers/xlsx-recipients.js';
 import { ValidationError } from '../../errors.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
@@ -34,16 +34,8 @@ function requireMediaType(request: FastifyRequest, reply: FastifyReply, allowed:
   return false;
 }
 
-/** Reads the first row now (a bad header or an empty file fails before anything is enqueued). */
-async function csvRecipients(body: Buffer): Promise<AsyncIterable<CampaignRecipient>> {
-  const rows = readRecipientsCsv(Readable.from([body]));
-  const first = await rows.next();
-  if (first.done) throw new ValidationError([{ field: '(body)', message: 'the CSV has no recipients. Fix: a header line (phone,...) and one row per recipient' }]);
-  return (async function* () {
-    yield first.value;
-    yield* rows;
-  })();
-}
+/** The media type of an .xlsx workbook upload. */
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
@@ -57,6 +49,7 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: o.csvBodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(XLSX_TYPE, { parseAs: 'buffer', bodyLimit: o.csvBodyLimit }, (_req, body, done) => done(null, body));
 
   // Unknown /v1 paths answer 401 to strangers too (the auth hook runs first), 404 otherwise.
   app.setNotFoundHandler((request, reply) =>
@@ -80,12 +73,19 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
   });
 
   app.post('/campaigns', async (request, reply) => {
-    if (!requireMediaType(request, reply, [...JSON_ONLY, 'text/csv'])) return reply;
+    if (!requireMediaType(request, reply, [...JSON_ONLY, 'text/csv', XLSX_TYPE])) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     if (Buffer.isBuffer(request.body)) {
-      const settings = parseOrThrow(CampaignQuery, request.query);
-      const recipients = await csvRecipients(request.body);
-      const result = await o.producer.campaign(recipients, { ...settings, idempotencyKey });
+      // A file upload: the whole body is in hand, so its encoding is checked before the first
+      // row, and nothing is written before the first valid recipient has been read.
+      const { encoding, sheet, ...settings } = parseOrThrow(CampaignQuery, request.query);
+      const workbook = (request.headers['content-type'] ?? '').toLowerCase().startsWith(XLSX_TYPE);
+      if (workbook && encoding !== undefined) throw new ValidationError([{ field: 'encoding', message: 'applies to CSV uploads only. Fix: drop ?encoding=' }]);
+      if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
+      const recipients = workbook
+        ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)' })
+        : readRecipientsCsv(request.body, { encoding, field: '(body)' });
+      const result = await o.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
       return reply.code(202).send(result);
     }
     if (Object.keys((request.query as Record<string, unknown> | undefined) ?? {}).length > 0) {

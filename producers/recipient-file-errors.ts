@@ -1,0 +1,22 @@
+import { ValidationError } from '../src/errors.js';
+
+const WHY: Record<string, string> = {
+  ENOENT: 'there is no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+/**
+ * A file-system error while opening or reading a recipient file, as the refusal it is (the field,
+ * what happened, the fix); any other error is returned as it is.
+ */
+export function readError(err: unknown, path: string | undefined, field: string): unknown {
+  if (err instanceof ValidationError || path === undefined) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('E')) return err;
+  return new ValidationError([
+    { field, message: `${path} cannot be read (${code}: ${WHY[code] ?? 'read error'}; nothing was enqueued). Fix: give the path of a readable .csv or .xlsx file` },
+  ]);
+}

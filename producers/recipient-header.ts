@@ -1,0 +1,77 @@
+/**
+ * The header row of a recipient file (CSV or workbook): which column holds the numbers, under the
+ * names people give it, Chinese included; every other column is a per-recipient template param.
+ */
+import { ValidationError } from '../src/errors.js';
+
+/**
+ * Header names accepted for the number column. Matched without regard to case, spaces, `_` and
+ * `-` (so `Phone Number`, `phone_number` and `PHONE-NUMBER` are one name).
+ */
+export const PHONE_COLUMNS = [
+  'phone',
+  'phone_number',
+  'phonenumber',
+  'mobile',
+  'mobile_number',
+  'mobile_phone',
+  'cellphone',
+  'cell',
+  'tel',
+  'telephone',
+  'number',
+  'msisdn',
+  '手机',
+  '手机号',
+  '手机号码',
+  '电话',
+  '电话号码',
+  '联系电话',
+  '联系方式',
+  '移动电话',
+  '号码',
+];
+
+function canonical(name: string): string {
+  return name.trim().toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+const PHONE_KEYS = new Set(PHONE_COLUMNS.map(canonical));
+
+/** A header read from a file: where the numbers are and the param names of the other columns. */
+export interface RecipientHeader {
+  phoneAt: number;
+  /** One per column; the number column's entry is unused. */
+  names: string[];
+}
+
+/** A line that is a phone number, not a header (a list without a header). */
+const NUMBER_LIKE = /^[+\d][\d\s()-]*$/;
+
+/**
+ * Reads the header row (cells already split). Returns undefined when the row is a phone number
+ * instead: the file is a list of numbers without a header. Throws ValidationError naming the
+ * accepted names when no column holds numbers, or a name appears twice.
+ * `where` names the row in messages (`file:1`, `sheet Sheet1 row 1`).
+ */
+export function readRecipientHeader(cells: readonly string[], field: string): RecipientHeader | undefined {
+  const names = cells.map((c) => c.trim());
+  const phoneAt = names.findIndex((c) => PHONE_KEYS.has(canonical(c)));
+  if (phoneAt < 0) {
+    if (names.length === 1 && NUMBER_LIKE.test(names[0] as string)) return undefined;
+    const shown = names.map((n) => JSON.stringify(n)).join(', ');
+    throw new ValidationError([
+      {
+        field,
+        message: `the header (${shown}) names no phone column. Fix: name the number column one of ${PHONE_COLUMNS.join(', ')} (other columns are template params), or give one number per line without a header`,
+      },
+    ]);
+  }
+  const empty = names.findIndex((n, i) => n === '' && i !== phoneAt);
+  if (empty >= 0) {
+    throw new ValidationError([{ field, message: `column ${empty + 1} of the header has no name. Fix: name it after the template variable it fills, or delete the column` }]);
+  }
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new ValidationError([{ field, message: `column "${dup}" appears twice in the header. Fix: rename or delete one of them` }]);
+  return { phoneAt, names };
+}

@@ -1,0 +1,68 @@
+/**
+ * Rows of a recipient file (cells already split, by the CSV parser or the workbook reader) into
+ * recipients: the first non-blank row is the header ({@link readRecipientHeader}), blank rows are
+ * skipped, and a row that cannot be read becomes a recipient with `error`, so it is rejected with
+ * its line and reason while the rest goes ahead.
+ */
+import { readRecipientHeader, type RecipientHeader } from './recipient-header.js';
+import type { CampaignRecipient } from './schemas.js';
+
+/** Longest cell kept as the `input` of a rejected row. */
+const INPUT_SHOWN = 32;
+
+export class RecipientRows {
+  private header: RecipientHeader | undefined;
+  private headerRead = false;
+
+  /**
+   * @param field how messages name the file (`file`, `(body)`).
+   * @param opts.padShortRows a row with fewer cells than the header has empty ones at its end (a
+   *   workbook does not store empty cells); in CSV a short row is a mistake.
+   */
+  constructor(
+    private readonly field: string,
+    private readonly opts: { padShortRows?: boolean } = {},
+  ) {}
+
+  /** The recipient on `cells` (read from line `line`), or undefined for the header and blank rows. */
+  row(cells: readonly string[], line: number): CampaignRecipient | undefined {
+    if (isBlank(cells)) return undefined;
+    if (!this.headerRead) {
+      this.headerRead = true;
+      this.header = readRecipientHeader(cells, `${this.field}:${line}`);
+      if (this.header !== undefined) return undefined;
+    }
+    const header = this.header;
+    if (header === undefined) {
+      // A list of numbers alone, the common case.
+      if (cells.length === 1) return { phone: (cells[0] as string).trim(), line };
+      return { phone: shown(cells[0]), line, error: `expected 1 field (a list without a header), found ${cells.length}. Fix: one number per line, or a header naming the columns` };
+    }
+    if (this.opts.padShortRows && cells.length < header.names.length) {
+      const padded = [...cells];
+      while (padded.length < header.names.length) padded.push('');
+      cells = padded;
+    }
+    if (cells.length !== header.names.length) {
+      return {
+        phone: shown(cells[header.phoneAt] ?? cells[0]),
+        line,
+        error: `expected ${header.names.length} fields (${header.names.join(',')}), found ${cells.length}. Fix: quote values that hold a comma ("a,b")`,
+      };
+    }
+    const phone = (cells[header.phoneAt] as string).trim();
+    if (cells.length === 1) return { phone, line };
+    const params: Record<string, string> = {};
+    for (let i = 0; i < cells.length; i++) if (i !== header.phoneAt) params[header.names[i] as string] = cells[i] as string;
+    return { phone, params, line };
+  }
+}
+
+function isBlank(cells: readonly string[]): boolean {
+  for (const c of cells) if (c.trim() !== '') return false;
+  return true;
+}
+
+function shown(cell: string | undefined): string {
+  return (cell ?? '').trim().slice(0, INPUT_SHOWN);
+}

@@ -1,0 +1,215 @@
+/**
+ * The text encodings a recipient file may come in, how one is recognised, and how its bytes are
+ * turned into UTF-8 for the CSV parser. A CSV saved by Excel in China is GBK (code page 936) unless
+ * the user picked "CSV UTF-8"; Excel's "Unicode text" is UTF-16 LE with a BOM. Decoding such a file
+ * as UTF-8 turns every Chinese param into U+FFFD, which is what handsets then show: so a file's
+ * encoding is recognised (or named) before its first row is read, and bytes that are not valid in
+ * it are refused rather than stored.
+ */
+import { isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
+import { ValidationError } from '../src/errors.js';
+
+/** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
+export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
+export type FileEncoding = (typeof FILE_ENCODINGS)[number];
+
+/** Names people use for them (lower case, as accepted by `--encoding` and `?encoding=`). */
+export const FILE_ENCODING_NAMES: Readonly<Record<string, FileEncoding>> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'utf-8-sig': 'utf-8',
+  'utf-16le': 'utf-16le',
+  utf16le: 'utf-16le',
+  'utf-16': 'utf-16le',
+  'utf-16be': 'utf-16be',
+  utf16be: 'utf-16be',
+  gb18030: 'gb18030',
+  gbk: 'gb18030',
+  gb2312: 'gb18030',
+  cp936: 'gb18030',
+};
+
+/** The names accepted for an encoding, for messages. */
+export const ENCODING_CHOICES = 'utf-8, utf-16le, utf-16be, gb18030 (or gbk)';
+
+/** The fix named when a file's bytes do not fit: how to say what the file really is. */
+export const ENCODING_FIX = `save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8), or name its encoding with --encoding (REST: ?encoding=), one of ${ENCODING_CHOICES}`;
+
+/** The encoding named `name`; throws ValidationError on `field` for an unknown name. */
+export function parseEncodingName(name: string, field: string): FileEncoding {
+  const encoding = FILE_ENCODING_NAMES[name.trim().toLowerCase()];
+  if (encoding === undefined) throw new ValidationError([{ field, message: `unknown encoding "${name}". Fix: one of ${ENCODING_CHOICES}` }]);
+  return encoding;
+}
+
+const BOMS: { bytes: number[]; encoding: FileEncoding }[] = [
+  { bytes: [0xef, 0xbb, 0xbf], encoding: 'utf-8' },
+  { bytes: [0xff, 0xfe], encoding: 'utf-16le' },
+  { bytes: [0xfe, 0xff], encoding: 'utf-16be' },
+];
+
+/** The encoding a byte-order mark at the start of `head` declares, with the mark's length. */
+export function bomOf(head: Uint8Array): { encoding: FileEncoding; length: number } | undefined {
+  for (const bom of BOMS) if (bom.bytes.every((b, i) => head[i] === b)) return { encoding: bom.encoding, length: bom.bytes.length };
+  return undefined;
+}
+
+/**
+ * Checks that bytes are valid in `encoding`, chunk by chunk (a character may be split across two
+ * chunks), then {@link end}. U+FFFD in the text counts as invalid too: it is what an earlier wrong
+ * conversion leaves behind, and sending it would send mojibake. With `countLines` it also knows
+ * the 1-based line of the first bad byte; without, it only tells whether there is one (the fast
+ * path: a native UTF-8 check of each chunk, no decoding).
+ */
+export class EncodingCheck {
+  private readonly decoder;
+  private line = 1;
+  private bad: number | undefined;
+  private bytes = 0;
+  /** UTF-8 bytes of a character begun at the end of the previous chunk. */
+  private carry: Buffer | undefined;
+
+  constructor(
+    readonly encoding: FileEncoding,
+    private readonly countLines: boolean,
+  ) {
+    this.decoder = encoding === 'utf-8' ? undefined : iconv.getDecoder(encoding, { stripBOM: true });
+  }
+
+  /** The line of the first bad byte so far (1 when not counting lines), or undefined. */
+  get badLine(): number | undefined {
+    return this.bad;
+  }
+
+  /** Takes the next chunk; false once a bad byte was found. */
+  write(chunk: Buffer): boolean {
+    if (this.bad !== undefined) return false;
+    this.bytes += chunk.length;
+    if (this.decoder) {
+      this.checkText(this.decoder.write(chunk));
+      return this.bad === undefined;
+    }
+    let bytes = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const whole = completeUtf8Length(bytes);
+    this.carry = whole < bytes.length ? Buffer.from(bytes.subarray(whole)) : undefined;
+    bytes = bytes.subarray(0, whole);
+    if (!this.countLines) {
+      if (!isUtf8(bytes) || bytes.includes(REPLACEMENT_UTF8)) this.bad = 1;
+    } else if (isUtf8(bytes) && !bytes.includes(REPLACEMENT_UTF8)) this.line += countByte(bytes, 0x0a);
+    else this.checkText(bytes.toString('utf8'));
+    return this.bad === undefined;
+  }
+
+  /** Call at the end of the input; returns the line of the first bad byte, if any. */
+  end(): number | undefined {
+    if (this.bad !== undefined) return this.bad;
+    if (this.decoder) this.checkText(this.decoder.end() ?? '');
+    else if (this.carry) this.bad = this.line; // a character cut off by the end of the file
+    if ((this.encoding === 'utf-16le' || this.encoding === 'utf-16be') && this.bytes % 2 === 1) this.bad ??= this.line;
+    return this.bad;
+  }
+
+  private checkText(text: string): void {
+    const at = text.indexOf('\uFFFD');
+    if (at >= 0) this.bad = this.countLines ? this.line + countChar(text, '\n', at) : 1;
+    else if (this.countLines) this.line += countChar(text, '\n', text.length);
+  }
+}
+
+/** A source that can be read more than once (a file, a buffer). */
+export type Rereadable = () => AsyncIterable<Buffer>;
+
+/**
+ * Whether every byte of `source` is valid in `encoding` (one pass, no line counting). `partial`:
+ * the source is the head of a stream, so a character cut off at its end is not a fault.
+ */
+export async function fitsEncoding(source: Rereadable, encoding: FileEncoding, partial = false): Promise<boolean> {
+  const check = new EncodingCheck(encoding, false);
+  for await (const chunk of source()) if (!check.write(chunk)) return false;
+  return partial ? check.badLine === undefined : check.end() === undefined;
+}
+
+/** The line of the first byte of `source` not valid in `encoding` (a second, slower pass). */
+export async function lineOfBadBytes(source: Rereadable, encoding: FileEncoding, partial = false): Promise<number> {
+  const check = new EncodingCheck(encoding, true);
+  for await (const chunk of source()) if (!check.write(chunk)) break;
+  return (partial ? check.badLine : check.end()) ?? 1;
+}
+
+const REPLACEMENT_UTF8 = Buffer.from('\uFFFD', 'utf8');
+
+/** The length of `bytes` without a UTF-8 character cut off at its end. */
+function completeUtf8Length(bytes: Buffer): number {
+  const len = bytes.length;
+  for (let back = 1; back <= 3 && back <= len; back++) {
+    const b = bytes[len - back] as number;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: keep looking for the lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? len - back : len;
+  }
+  return len;
+}
+
+function countByte(bytes: Buffer, byte: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(byte); i >= 0; i = bytes.indexOf(byte, i + 1)) n++;
+  return n;
+}
+
+function countChar(text: string, ch: string, before: number): number {
+  let n = 0;
+  for (let i = text.indexOf(ch); i >= 0 && i < before; i = text.indexOf(ch, i + 1)) n++;
+  return n;
+}
+
+/**
+ * The encoding of `source`: the one its byte-order mark declares, else the one named, else
+ * recognised from its bytes: UTF-8 when they are all valid UTF-8, else GB18030 when they are all
+ * valid GB18030 (GBK text, as Excel saves it in China, is valid GB18030). NUL bytes without a BOM
+ * mean UTF-16 that cannot be told apart reliably, so the user is asked to name it. Throws a
+ * ValidationError naming the line of the first bad byte and the fix when the bytes fit none.
+ */
+export async function settleEncoding(source: Rereadable, named: FileEncoding | undefined, field: string, partial = false): Promise<FileEncoding> {
+  let head: Buffer | undefined;
+  for await (const chunk of source()) {
+    head = chunk;
+    break;
+  }
+  if (head === undefined || head.length === 0) return named ?? 'utf-8';
+  const declared = bomOf(head)?.encoding ?? named;
+  if (declared !== undefined) {
+    if (!(await fitsEncoding(source, declared, partial))) throw invalidBytesError(field, declared, await lineOfBadBytes(source, declared, partial));
+    return declared;
+  }
+  if (head.subarray(0, 4096).includes(0)) {
+    throw new ValidationError([
+      {
+        field,
+        message: 'holds NUL bytes: it looks like UTF-16 without a byte-order mark. Fix: name it with --encoding utf-16le (REST: ?encoding=utf-16le), or save the file as "CSV UTF-8"',
+      },
+    ]);
+  }
+  if (await fitsEncoding(source, 'utf-8', partial)) return 'utf-8';
+  if (await fitsEncoding(source, 'gb18030', partial)) return 'gb18030';
+  const line = await lineOfBadBytes(source, 'utf-8', partial);
+  throw new ValidationError([{ field: `${field}:${line}`, message: `line ${line} holds bytes that are neither UTF-8 nor GBK/GB18030 (nothing was enqueued). Fix: ${ENCODING_FIX}` }]);
+}
+
+/** The refusal of a file whose bytes are not valid in `encoding`. */
+export function invalidBytesError(field: string, encoding: FileEncoding, line: number): ValidationError {
+  return new ValidationError([
+    { field: `${field}:${line}`, message: `line ${line} holds bytes that are not valid ${encoding.toUpperCase()} (nothing was enqueued). Fix: ${ENCODING_FIX}` },
+  ]);
+}
+
+/**
+ * Turns chunks of `encoding` into chunks the CSV parser reads (UTF-8 bytes pass through as they
+ * are; the parser decodes them field by field). Invalid bytes become U+FFFD, which the row reader
+ * refuses row by row: that only happens to a stream whose encoding was judged from its head.
+ */
+export function createTextDecoder(encoding: FileEncoding): { write(chunk: Buffer): Buffer | string; end(): string } {
+  if (encoding === 'utf-8') return { write: (chunk) => chunk, end: () => '' };
+  const decoder = iconv.getDecoder(encoding, { stripBOM: true });
+  return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() ?? '' };
+}

@@ -1,0 +1,119 @@
+/**
+ * Campaign recipients from an Excel workbook (.xlsx), read streaming with exceljs's
+ * WorkbookReader: the zip is unpacked and the sheet's XML parsed as it is read, so rows are not
+ * held in memory. What is held is the workbook's shared-strings table (Excel stores each distinct
+ * text cell there once, and a sheet's cells point into it): a million distinct numbers stored as
+ * text cost about that many strings; stored as numbers, nothing.
+ */
+import type { Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { ValidationError } from '../src/errors.js';
+import { readError } from './recipient-file-errors.js';
+import { RECIPIENT_CHUNKS } from './recipient-source.js';
+import { RecipientRows } from './recipient-rows.js';
+import type { CsvRecipients } from './csv-recipients.js';
+import type { CampaignRecipient } from './schemas.js';
+
+export interface WorkbookOptions {
+  /** The sheet to read; default the first. */
+  sheet?: string;
+  /** How messages name the file: `file` (default), `(body)`. */
+  field?: string;
+}
+
+/** One cell as text, whatever Excel stored in it. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') {
+    const v = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; error?: unknown };
+    if (Array.isArray(v.richText)) return v.richText.map((r) => r.text).join('');
+    if ('result' in v) return cellText(v.result); // a formula: its last computed value
+    if (v.text !== undefined) return cellText(v.text); // a hyperlink
+    if (v.error !== undefined) return String(v.error);
+  }
+  return String(value);
+}
+
+/** Cells 1.. of an exceljs row's `values` (index 0 is unused), without the empty ones at the end. */
+function cellsOf(values: unknown): string[] {
+  const list = Array.isArray(values) ? values : [];
+  let last = list.length - 1;
+  while (last >= 1 && cellText(list[last]).trim() === '') last--;
+  const cells = new Array<string>(Math.max(0, last));
+  for (let i = 1; i <= last; i++) cells[i - 1] = cellText(list[i]);
+  return cells;
+}
+
+interface SheetReader {
+  name: string;
+  parse(): AsyncIterable<{ eventType: string; value: unknown }[]>;
+}
+
+/**
+ * Reads campaign recipients from the first sheet of an .xlsx workbook (or `sheet`), with the same
+ * header rules as CSV. A row's line is its row number in Excel. Throws ValidationError, before
+ * yielding anything, for a file that is not a workbook, a sheet that is not there, or a header
+ * that names no number column.
+ */
+export function readRecipientsXlsx(source: string | Readable, opts: WorkbookOptions = {}): CsvRecipients {
+  const chunks = xlsxRowChunks(source, opts);
+  async function* rows(): AsyncGenerator<CampaignRecipient> {
+    for await (const chunk of chunks) yield* chunk;
+  }
+  return Object.assign(rows(), { [RECIPIENT_CHUNKS]: () => chunks });
+}
+
+async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions): AsyncGenerator<Iterable<CampaignRecipient>> {
+  const field = opts.field ?? 'file';
+  const path = typeof source === 'string' ? source : undefined;
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'cache', // dates are told from numbers by their number format
+    worksheets: 'emit',
+    entries: 'ignore',
+  });
+  const rows = new RecipientRows(field, { padShortRows: true });
+  const seen: string[] = [];
+  let found = false;
+  try {
+    for await (const sheet of reader as AsyncIterable<unknown> as AsyncIterable<SheetReader>) {
+      const wanted = !found && (opts.sheet === undefined || sheet.name === opts.sheet);
+      seen.push(sheet.name);
+      // A sheet that is not read is still parsed through: the zip is one stream.
+      for await (const events of sheet.parse()) {
+        if (!wanted) continue;
+        yield rowsOf(events, rows);
+      }
+      if (wanted) found = true;
+    }
+  } catch (err) {
+    const read = readError(err, path, field);
+    if (read !== err || err instanceof ValidationError) throw read;
+    throw new ValidationError([
+      {
+        field,
+        message: `${path ?? 'the upload'} could not be read as an .xlsx workbook (${(err as Error).message}). Fix: save it from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"`,
+      },
+    ]);
+  }
+  if (!found) {
+    const message = seen.length
+      ? `has no sheet named "${opts.sheet}" (its sheets: ${seen.join(', ')}). Fix: --sheet with one of those names`
+      : 'holds no worksheet. Fix: save the list from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"';
+    throw new ValidationError([{ field: opts.sheet === undefined ? field : '--sheet', message }]);
+  }
+}
+
+function* rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows): Generator<CampaignRecipient> {
+  for (const event of events) {
+    if (event.eventType !== 'row') continue;
+    const row = event.value as { number: number; values: unknown };
+    const recipient = rows.row(cellsOf(row.values), row.number);
+    if (recipient !== undefined) yield recipient;
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Campaign lists as people have them, through the three front ends (the producer API, `smsq
+ * campaign --file`, `POST /v1/campaigns`) against the private Redis and the emulator: real GBK,
+ * UTF-16 and .xlsx files built here (iconv-lite, exceljs). A refused file names the field and the
+ * fix and leaves Redis as it was (no send, chunk, job or idempotency key); a good one stores its
+ * Chinese params intact and rejects its bad rows one by one, with their lines.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRecipientsFile } from '../../producers/recipient-file.js';
+import { runCli } from '../../src/cli/program.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { ValidationError } from '../../src/errors.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { systemClock } from '../../src/clock.js';
+import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { testRedisUrl } from '../support/redis.js';
+
+const TOKEN = 'test-api-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const SETTINGS = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' } };
+
+const dir = mkdtempSync(join(tmpdir(), 'smsq-files-'));
+let h: Harness;
+let app: SmsqServer;
+
+beforeAll(async () => {
+  h = await createHarness({ label: 'files' });
+  app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: { user: 'ops', password: 'dashboard-password-1' } } });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await h.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Every key of this test's prefix: a refusal must leave the set as it was. BullMQ writes its
+ * queue's meta key when the producer's queue first connects, whatever is enqueued: not a send.
+ */
+async function keys(): Promise<string[]> {
+  return (await h.redis.keys(`${h.prefix}*`)).filter((k) => !k.endsWith(':calls:meta')).sort();
+}
+
+function fileOf(name: string, bytes: Buffer | string): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+async function workbook(name: string, sheets: { name: string; rows: unknown[][] }[]): Promise<string> {
+  const book = new ExcelJS.Workbook();
+  for (const sheet of sheets) {
+    const ws = book.addWorksheet(sheet.name);
+    for (const row of sheet.rows) ws.addRow(row);
+  }
+  const path = join(dir, name);
+  await book.xlsx.writeFile(path);
+  return path;
+}
+
+function collector() {
+  let text = '';
+  return { write: (s: string) => void (text += s), get text() { return text; } };
+}
+
+async function cli(argv: string[]) {
+  const stdout = collector();
+  const stderr = collector();
+  const env = {
+    REDIS_URL: testRedisUrl(),
+    SMSQ_PREFIX: h.prefix,
+    SMS_MODE: 'sandbox',
+    SMS_ENDPOINT: h.endpoint,
+    LOG_LEVEL: 'warn',
+    SMSQ_QUIET_HOURS: 'off',
+  };
+  const code = await runCli(argv, { stdout, stderr, env });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const CLI_SEND = ['--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes', '--json'];
+
+/** A bad file, how it is made, and what its refusal must say. */
+interface RefusedFile {
+  name: string;
+  /** The file's bytes, or a path builder (workbooks); undefined for a file that is not there. */
+  make: () => Promise<string>;
+  /** REST: the body's media type and extra query (undefined: not a REST case). */
+  rest?: { type: string; query?: Record<string, string> };
+  /** Extra CLI flags and producer-API reader options. */
+  flags?: string[];
+  options?: Parameters<typeof readRecipientsFile>[1];
+  /** The field of the first issue (`file` or `file:LINE`; REST says `(body)` instead of `file`). */
+  field: string;
+  /** What the message must say (the fault and the fix). */
+  message: RegExp;
+}
+
+const gbk = (text: string) => iconv.encode(text, 'gbk');
+
+const REFUSED: RefusedFile[] = [
+  { name: 'an empty file', make: async () => fileOf('empty.csv', ''), rest: { type: 'text/csv' }, field: 'file', message: /holds no recipient: it is empty or has only a header.*Fix: one row per recipient/ },
+  { name: 'a header-only file', make: async () => fileOf('header.csv', 'phone,name\r\n'), rest: { type: 'text/csv' }, field: 'file', message: /holds no recipient.*Fix:/ },
+  { name: 'blank lines only', make: async () => fileOf('blank.csv', '\n\n  \n'), rest: { type: 'text/csv' }, field: 'file', message: /holds no recipient/ },
+  {
+    name: 'a file with no valid recipient',
+    make: async () => fileOf('invalid.csv', 'phone,name\n12345,Li\nnot-a-number,Wang\n'),
+    rest: { type: 'text/csv' },
+    field: 'file',
+    message: /holds no valid recipient: all 2 rows were rejected.*line 2: .*line 3: .*Fix: correct the rows/,
+  },
+  {
+    name: 'a header naming no phone column',
+    make: async () => fileOf('unknown-header.csv', 'name,city\nLi,Beijing\n'),
+    rest: { type: 'text/csv' },
+    field: 'file:1',
+    message: /names no phone column.*Fix: name the number column one of phone, .*手机号.*电话/,
+  },
+  {
+    name: 'bytes that are neither UTF-8 nor GBK',
+    make: async () => fileOf('garbled.csv', Buffer.concat([Buffer.from('phone,name\n13800138000,Li\n13800138001,'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:3',
+    message: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030.*Fix: save the file as "CSV UTF-8".*--encoding/,
+  },
+  {
+    name: 'a GBK file named UTF-8',
+    make: async () => fileOf('gbk-as-utf8.csv', gbk('phone,name\n13800138000,张三\n')),
+    rest: { type: 'text/csv', query: { encoding: 'utf-8' } },
+    flags: ['--encoding', 'utf-8'],
+    options: { encoding: 'utf-8' },
+    field: 'file:2',
+    message: /line 2 holds bytes that are not valid UTF-8.*Fix:.*--encoding/,
+  },
+  {
+    name: 'UTF-16 without a byte-order mark',
+    make: async () => fileOf('utf16-nobom.csv', Buffer.from('phone\n13800138000\n', 'utf16le')),
+    rest: { type: 'text/csv' },
+    field: 'file',
+    message: /UTF-16 without a byte-order mark.*Fix: name it with --encoding utf-16le/,
+  },
+  { name: 'a missing file', make: async () => join(dir, 'no-such-file.csv'), field: 'file', message: /cannot be read \(ENOENT: there is no such file.*Fix: give the path of a readable \.csv or \.xlsx file/ },
+  { name: 'a directory', make: async () => dir + '/', field: 'file', message: /cannot be read \(EISDIR/ },
+  {
+    name: 'a workbook without the sheet asked for',
+    make: () => workbook('sheets.xlsx', [{ name: '名单', rows: [['手机号'], [13800138000]] }]),
+    rest: { type: XLSX_TYPE, query: { sheet: 'Sheet9' } },
+    flags: ['--sheet', 'Sheet9'],
+    options: { sheet: 'Sheet9' },
+    field: '--sheet',
+    message: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: --sheet/,
+  },
+  {
+    name: 'a workbook with a header only',
+    make: () => workbook('header.xlsx', [{ name: 'Sheet1', rows: [['手机号码', 'name']] }]),
+    rest: { type: XLSX_TYPE },
+    field: 'file',
+    message: /holds no recipient/,
+  },
+  {
+    name: 'a .xlsx that is not a workbook',
+    make: async () => fileOf('not-a-workbook.xlsx', 'phone\n13800138000\n'),
+    rest: { type: XLSX_TYPE },
+    field: 'file',
+    message: /could not be read as an \.xlsx workbook.*Fix: save it from Excel/,
+  },
+];
+
+describe('campaign files refused whole, with nothing written', () => {
+  it.each(REFUSED)('producer API: $name', async (c) => {
+    const before = await keys();
+    const path = await c.make();
+    const err = await h.producer.campaign(readRecipientsFile(path, c.options), SETTINGS, { sourceField: 'file' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ValidationError);
+    const issue = (err as ValidationError).issues[0];
+    expect(issue?.field).toBe(c.field);
+    expect(issue?.message).toMatch(c.message);
+    expect(await keys()).toEqual(before);
+  });
+
+  it.each(REFUSED)('smsq campaign --file: $name', async (c) => {
+    const before = await keys();
+    const path = await c.make();
+    const r = await cli(['campaign', '--file', path, ...(c.flags ?? []), ...CLI_SEND]);
+    // Refused input: not 0 (the single "refused" exit code is being unified elsewhere).
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`${c.field}: `);
+    expect(r.stderr.replace(/\n/g, ' ')).toMatch(c.message);
+    expect(await keys()).toEqual(before);
+  });
+
+  it.each(REFUSED.filter((c) => c.rest !== undefined))('POST /v1/campaigns: $name', async (c) => {
+    const before = await keys();
+    const { readFileSync } = await import('node:fs');
+    const body = readFileSync(await c.make());
+    const query = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"会员"}', ...c.rest?.query });
+    const res = await app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': c.rest!.type, 'idempotency-key': `refused-${before.length}` }, payload: body });
+    expect(res.statusCode).toBe(400);
+    const error = (res.json() as { error: { code: string; issues: { field: string; message: string }[] } }).error;
+    expect(error.code).toBe('SMSQ_INVALID_REQUEST');
+    expect(error.issues[0]?.field).toBe(c.field.replace(/^file/, '(body)'));
+    expect(error.issues[0]?.message).toMatch(c.message);
+    expect(await keys()).toEqual(before);
+  });
+});
+
+/** The params stored for each number of a send (from its chunk records). */
+async function storedParams(sendId: string): Promise<Map<string, Record<string, string> | undefined>> {
+  const chunks = createChunkStore({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock });
+  const status = await h.producer.getStatus(sendId);
+  const out = new Map<string, Record<string, string> | undefined>();
+  for (let i = 0; i < status.send.chunks; i++) {
+    const chunk = await chunks.get(`${sendId}.${i}`);
+    const payload = chunk?.payload;
+    if (!payload) continue;
+    payload.phones.forEach((phone, k) => out.set(phone, payload.api === 'SendBatchSms' ? payload.templateParams?.[k] : payload.templateParam));
+  }
+  return out;
+}
+
+const CHINESE = 'phone,name\r\n13800138000,张三\r\n13800138001,"李四, 会员"\r\n';
+
+describe('campaign files read as their people wrote them', () => {
+  it('a GBK file (Excel in China) keeps its Chinese params, through all three front ends', async () => {
+    const path = fileOf('gbk.csv', gbk(CHINESE));
+    const api = await h.producer.campaign(readRecipientsFile(path), SETTINGS);
+    const cliRun = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(cliRun.code).toBe(0);
+    const rest = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate })}`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: gbk(CHINESE),
+    });
+    expect(rest.statusCode).toBe(202);
+    for (const sendId of [api.sendId, (JSON.parse(cliRun.stdout) as { sendId: string }).sendId, (rest.json() as { sendId: string }).sendId]) {
+      const params = await storedParams(sendId);
+      expect(params.get('13800138000')).toEqual({ name: '张三' });
+      expect(params.get('13800138001')).toEqual({ name: '李四, 会员' });
+    }
+  });
+
+  it.each([
+    ['UTF-16 LE with a BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(CHINESE, 'utf16le')])],
+    ['UTF-16 BE with a BOM', iconv.encode(CHINESE, 'utf-16be', { addBOM: true })],
+    ['UTF-8 with a BOM', Buffer.from(`\uFEFF${CHINESE}`, 'utf8')],
+    ['GB18030 named with --encoding', iconv.encode(CHINESE, 'gb18030')],
+  ])('%s', async (label, bytes) => {
+    const path = fileOf(`${label.replace(/\W+/g, '-')}.csv`, bytes);
+    const options = label.includes('--encoding') ? { encoding: 'gb18030' as const } : {};
+    const res = await h.producer.campaign(readRecipientsFile(path, options), SETTINGS);
+    expect(res).toMatchObject({ recipients: 2, rejectedCount: 0 });
+    const params = await storedParams(res.sendId);
+    expect(params.get('13800138000')).toEqual({ name: '张三' });
+    expect(params.get('13800138001')).toEqual({ name: '李四, 会员' });
+  });
+
+  it('an .xlsx workbook: the first sheet or --sheet, Chinese headers, numbers stored as numbers or text', async () => {
+    const path = await workbook('list.xlsx', [
+      { name: '说明', rows: [['这一页不是名单']] },
+      { name: '名单', rows: [['手机号码', 'name'], [13800138000, '张三'], ['13800138001', '李四'], [], ['12345', '王五']] },
+    ]);
+    const first = await h.producer.campaign(readRecipientsFile(path), SETTINGS, { sourceField: 'file' }).catch((e: unknown) => e);
+    expect((first as ValidationError).issues[0]?.message).toMatch(/names no phone column/);
+    const r = await cli(['campaign', '--file', path, '--sheet', '名单', ...CLI_SEND]);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { sendId: string; recipients: number; rejected: { input: string; reason: string; line: number }[] };
+    expect(res.recipients).toBe(2);
+    expect(res.rejected).toEqual([{ input: '12345', line: 5, reason: expect.stringMatching(/^line 5: /) }]);
+    const params = await storedParams(res.sendId);
+    expect(params.get('13800138000')).toEqual({ name: '张三' });
+    expect(params.get('13800138001')).toEqual({ name: '李四' });
+  });
+
+  it('rejects a bad row with its line and reason, and the other rows of its chunk go ahead', async () => {
+    const long = '长'.repeat(501);
+    const rows = [
+      '手机号,name',
+      '13800138000,"多行\n备注"', // a quoted value over two lines (lines 2-3)
+      '13800138001,Li',
+      '13800138002,Wang,extra', // line 5: one field too many
+      `13800138003,${long}`, // line 6: longer than any message the API takes
+      '13800138004,Zhao',
+    ];
+    const path = fileOf('rows.csv', `${rows.join('\r\n')}\r\n`);
+    const res = await h.producer.campaign(readRecipientsFile(path), SETTINGS);
+    expect(res).toMatchObject({ recipients: 3, rejectedCount: 2, chunks: 1 });
+    expect(res.rejected).toEqual([
+      { input: '13800138002', line: 5, reason: expect.stringMatching(/^line 5: expected 2 fields \(手机号,name\), found 3/) },
+      { input: '13800138003', line: 6, reason: expect.stringMatching(/^line 6: name is 501 characters; a whole message is at most 500/) },
+    ]);
+    const params = await storedParams(res.sendId);
+    expect([...params.keys()].sort()).toEqual(['13800138000', '13800138001', '13800138004']);
+    expect(params.get('13800138000')).toEqual({ name: '多行\n备注' });
+  });
+});
