@@ -33,6 +33,10 @@ export interface Keys {
   recipientTotals(): string;
   /** The next free call slot of the account-wide pacer (µs, Redis clock). */
   pacer(): string;
+  /** Pushed receipts set aside (another attempt, another BizId, not a recipient), counted by reason. */
+  refusedReceipts(): string;
+  /** Numbers smsq was asked to send to, bucketed (see receipts/sent-numbers.ts): an opt-out must name one. */
+  sentNumbers(bucket: number): string;
   /** Accepted chunks scored by when their receipt window ends (ms); the window sweep expires them. */
   receiptWindow(): string;
 }
@@ -54,5 +58,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     recipientTotals: () => `${prefix}:recipients`,
     pacer: () => `${prefix}:pacer`,
     receiptWindow: () => `${prefix}:receipt-window`,
+    refusedReceipts: () => `${prefix}:receipts-refused`,
+    sentNumbers: (bucket) => `${prefix}:sent-to:${bucket}`,
   };
 }
