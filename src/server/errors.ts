@@ -9,6 +9,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { redactUrl } from './redact-url.js';
 
 export const HTTP_ERROR_CODES = Object.freeze({
   400: 'SMSQ_INVALID_REQUEST',
@@ -97,5 +98,5 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${request.url.split('?')[0]}`));
+  return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${redactUrl(request.url)}`));
 }

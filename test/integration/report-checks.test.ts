@@ -22,7 +22,7 @@ const NO_LOOKUPS = { receiptPolicies: { verification: NONE, notification: NONE, 
 
 const harnesses = harnessPerTest();
 
-async function setup(label: string): Promise<{ h: Harness; app: SmsqServer; push(body: unknown): Promise<void> }> {
+async function setup(label: string): Promise<{ h: Harness; app: SmsqServer; push(body: object): Promise<void> }> {
   const h = await harnesses.create({ label });
   const { ingest, close } = ingestFor(h);
   harnesses.defer(close);
@@ -36,7 +36,7 @@ async function setup(label: string): Promise<{ h: Harness; app: SmsqServer; push
     reports: { ingest, token: REPORT_TOKEN },
   });
   harnesses.defer(() => app.close());
-  const push = async (body: unknown) => {
+  const push = async (body: object) => {
     const res = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: body });
     expect(res.statusCode).toBe(200);
   };
