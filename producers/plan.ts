@@ -2,6 +2,7 @@ import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/err
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { normalizePhone, normalizePhones } from '../src/sms/phone.js';
+import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { checkTemplateParams } from '../src/sms/template.js';
 import { chunkBatch, chunkSms } from './chunking.js';
 import { SendBatchRequest, SendRequest } from './schemas.js';
@@ -68,7 +69,7 @@ export function planSend(input: unknown, templateContent?: string, isSuppressed?
   }
   if (valid.length === 0) {
     throw new ValidationError([
-      { field: 'phones', message: `no valid phone number among ${req.phones.length} (${rejected.map((r) => `${r.input}: ${r.reason}`).join('; ')})` },
+      { field: 'phones', message: noValidNumberMessage(req.phones.length, rejected) },
     ]);
   }
   const chunks = chunkSms(
@@ -110,6 +111,17 @@ function planOf(
     chunks,
     apiCalls: chunks.length,
   };
+}
+
+/**
+ * Why a request had no number to send to, without the numbers in clear: the first few masked
+ * with their reasons, the rest counted, and the way to send a long list.
+ */
+function noValidNumberMessage(total: number, rejected: readonly RejectedNumber[]): string {
+  const shown = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS).map((r) => `${describeNumbers([r.input])}: ${r.reason}`);
+  const more = rejected.length - shown.length;
+  const list = shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
+  return `no valid phone number among ${total.toLocaleString('en-US')} (${list})${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}`;
 }
 
 /** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */

@@ -3,6 +3,8 @@
  * `SmsError` (src/sms/errors.ts); configuration errors are `ConfigError` (src/config.ts).
  */
 
+import { maskPhonesInText } from './sms/phone-mask.js';
+
 /** One problem with one field of a request. */
 export interface FieldIssue {
   /** Dotted path of the field, e.g. `phones[3]` or `templateParam.code`. */
@@ -11,11 +13,17 @@ export interface FieldIssue {
   message: string;
 }
 
-/** A request refused at the door; nothing was enqueued. */
+/**
+ * A request refused at the door; nothing was enqueued. Phone-looking digit runs in the issues are
+ * masked (`138****8000`) here, whoever wrote them: errors travel to logs and to other people.
+ */
 export class ValidationError extends Error {
   readonly code = 'SMSQ_INVALID_REQUEST';
-  constructor(readonly issues: FieldIssue[]) {
-    super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  readonly issues: FieldIssue[];
+  constructor(issues: FieldIssue[]) {
+    const masked = issues.map((i) => ({ field: maskPhonesInText(i.field), message: maskPhonesInText(i.message) }));
+    super(masked.map((i) => `${i.field}: ${i.message}`).join('; '));
+    this.issues = masked;
     this.name = 'ValidationError';
   }
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { normalizePhone } from '../sms/phone.js';
+import { quoteForError } from '../sms/phone-list.js';
 import { UsageError } from './errors.js';
 
 const required = (fix: string) => (iss: { input?: unknown }) =>
@@ -98,7 +99,8 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
     seen.add(key);
     const name = key ? displayName(key, argNames) : 'the command line';
     const value = raw[key];
-    const shown = typeof value === 'string' ? ` ${JSON.stringify(value)}` : '';
+    // Quoted masked and cut short: a flag may carry phone numbers, thousands of them.
+    const shown = typeof value === 'string' ? ` ${quoteForError(value)}` : '';
     lines.push(`${name}${shown} ${issue.message}`);
   }
   throw new UsageError(lines.join('\n'));

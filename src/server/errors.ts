@@ -9,6 +9,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { maskPhonesInText } from '../sms/phone-mask.js';
 import { redactUrl } from './redact-url.js';
 
 export const HTTP_ERROR_CODES = Object.freeze({
@@ -76,14 +77,14 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', [
-        { field: '(body)', message: `is not valid JSON (${fe.message ?? 'parse error'})` },
+        { field: '(body)', message: `is not valid JSON (${maskPhonesInText(fe.message ?? 'parse error')})` },
       ]);
     default:
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Other client errors fastify detects (bad JSON, aborted bodies, ...): no internals in them.
     const code = (HTTP_ERROR_CODES as Record<number, string>)[fe.statusCode] ?? HTTP_ERROR_CODES[400];
-    return new HttpError(fe.statusCode, code, fe instanceof SyntaxError ? `the body is not valid JSON: ${fe.message}` : (fe.message ?? 'bad request'));
+    return new HttpError(fe.statusCode, code, fe instanceof SyntaxError ? `the body is not valid JSON: ${maskPhonesInText(fe.message)}` : (fe.message ?? 'bad request'));
   }
   return new HttpError(500, HTTP_ERROR_CODES[500], `internal error; the server log has the details under request id ${requestId}`);
 }
