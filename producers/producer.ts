@@ -13,6 +13,8 @@ import { planSend, planSendBatch, type SendPlan, type TemplateContentLookup } fr
 import { CampaignRequest, type CampaignRecipient } from './schemas.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
+import { createIdempotency } from './idempotency.js';
+import { requestFingerprint } from './request-fingerprint.js';
 import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
@@ -36,6 +38,11 @@ export interface ProducerOptions {
   /** How long an idempotency key returns its first send id. Default 24 h. */
   idempotencyTtlSeconds?: number;
   /**
+   * How long a request waits for a twin (same idempotency key and body) that is still enqueuing,
+   * before it is refused with SMSQ_IDEMPOTENCY_IN_PROGRESS. Default 10000 ms.
+   */
+  idempotencyWaitMs?: number;
+  /**
    * Whether sends may carry a `callbackUrl` (the workers must have SMSQ_CALLBACK_SECRET to sign
    * them). Default false: a callbackUrl is refused at the door.
    */
@@ -51,7 +58,10 @@ export interface ProducerOptions {
 /** What every enqueue call returns: the campaign counts (for every kind of send), and the send. */
 export interface EnqueueResult extends CampaignResult {
   sendId: string;
-  /** True when an idempotency key matched an earlier request; nothing new was enqueued. */
+  /**
+   * True when an idempotency key matched an earlier request with the same body; nothing new was
+   * enqueued. (The same key with another body throws IdempotencyKeyReusedError.)
+   */
   duplicate: boolean;
   /** API calls planned: one per chunk. */
   apiCalls: number;
@@ -115,6 +125,11 @@ export function createProducer(opts: ProducerOptions): Producer {
     });
     return durabilityChecked;
   }
+  const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
+  const isEnqueued = async (sendId: string) => {
+    const state = (await sends.status(sendId))?.send.state;
+    return state !== undefined && state !== 'enqueuing';
+  };
 
   /** Refuses a callbackUrl when this deployment cannot sign callbacks. */
   function checkCallback(request: unknown): void {
@@ -149,12 +164,23 @@ export function createProducer(opts: ProducerOptions): Producer {
     return opts.templateContent(code);
   }
 
-  /** Resolves the send id: a new one, or the holder of the idempotency key. */
-  async function resolveSendId(idempotencyKey: string | undefined): Promise<{ sendId: string; duplicate: boolean }> {
+  /**
+   * Resolves the send id: a new one, or the one the idempotency key stands for. `owner` when this
+   * call must enqueue it (then `release` once done, whatever happens); a key that stands for
+   * another request body throws.
+   */
+  async function resolveSendId(
+    idempotencyKey: string | undefined,
+    fingerprint: () => string,
+  ): Promise<{ sendId: string; duplicate: boolean; owner: boolean; release: () => Promise<void> }> {
     const fresh = newSendId(clock.now());
-    if (!idempotencyKey) return { sendId: fresh, duplicate: false };
-    const holder = await sends.reserveIdempotencyKey(idempotencyKey, fresh, idempotencyTtlSeconds);
-    return { sendId: holder, duplicate: holder !== fresh };
+    const nothing = async () => {};
+    if (!idempotencyKey) return { sendId: fresh, duplicate: false, owner: true, release: nothing };
+    const claim = await idempotency.claim(idempotencyKey, fingerprint(), fresh, isEnqueued);
+    if (claim.role === 'done') return { sendId: claim.sendId, duplicate: true, owner: false, release: nothing };
+    // Taken over: an earlier request with this key and body died half-way; finish its send.
+    if (claim.takenOver) log?.warn({ sendId: claim.sendId }, 'idempotency key held by an unfinished enqueue; completing it');
+    return { sendId: claim.sendId, duplicate: claim.takenOver, owner: true, release: () => claim.release() };
   }
 
   /**
@@ -197,17 +223,20 @@ export function createProducer(opts: ProducerOptions): Producer {
     };
   }
 
-  async function enqueuePlan(plan: SendPlan): Promise<EnqueueResult> {
+  async function enqueuePlan(plan: SendPlan, fingerprint: () => string): Promise<EnqueueResult> {
     await ensureDurableRedis();
-    const { sendId, duplicate } = await resolveSendId(plan.idempotencyKey);
-    if (duplicate) {
-      const existing = await sends.status(sendId);
-      // An earlier request that completed: return it, enqueue nothing.
-      if (existing && existing.send.state !== 'enqueuing') return resultOf(sendId, plan, true);
-      // An earlier request that died half-way (or is still running): finish it under the same
-      // send id. Every write below is idempotent, so nothing is sent twice.
-      log?.warn({ sendId }, 'idempotency key held by an unfinished enqueue; completing it');
+    const { sendId, duplicate, owner, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
+    // An earlier request with the same key and body, enqueued: return it, enqueue nothing.
+    if (!owner) return resultOf(sendId, plan, true);
+    try {
+      return await writePlan(sendId, plan, duplicate);
+    } finally {
+      await release();
     }
+  }
+
+  /** Writes a planned send under `sendId`. Every write is idempotent, so a retry completes it. */
+  async function writePlan(sendId: string, plan: SendPlan, duplicate: boolean): Promise<EnqueueResult> {
     const record: SendRecord = {
       sendId,
       kind: plan.kind,
@@ -258,10 +287,10 @@ export function createProducer(opts: ProducerOptions): Producer {
       return planSendBatch(request, await templateFor(r.templateCode), (p) => suppressed.has(p));
     },
     async send(request) {
-      return enqueuePlan(await this.planSend(request));
+      return enqueuePlan(await this.planSend(request), () => requestFingerprint('send', request));
     },
     async sendBatch(request) {
-      return enqueuePlan(await this.planSendBatch(request));
+      return enqueuePlan(await this.planSendBatch(request), () => requestFingerprint('sendBatch', request));
     },
 
     async campaign(recipients, request, campaignOpts) {
@@ -271,10 +300,10 @@ export function createProducer(opts: ProducerOptions): Producer {
       const req = parsed.data;
       const templateContent = await templateFor(req.templateCode);
       await ensureDurableRedis();
-      const { sendId, duplicate } = await resolveSendId(req.idempotencyKey);
-      if (duplicate) {
+      const { sendId, duplicate, owner, release } = await resolveSendId(req.idempotencyKey, () => requestFingerprint('campaign', request));
+      if (!owner) {
         const existing = await sends.status(sendId);
-        if (existing && existing.send.state !== 'enqueuing') {
+        if (existing) {
           return {
             sendId,
             duplicate: true,
@@ -288,18 +317,23 @@ export function createProducer(opts: ProducerOptions): Producer {
           };
         }
       }
-      const result: CampaignResult = await streamCampaign({
-        sendId,
-        request: req,
-        recipients,
-        templateContent,
-        enqueuer,
-        now: () => clock.now(),
-        onProgress: campaignOpts?.onProgress,
-        checkSuppressed: optOutCheck,
-        callbackUrl: req.callbackUrl,
-      });
-      await confirmOrWithdraw(sendId);
+      let result: CampaignResult;
+      try {
+        result = await streamCampaign({
+          sendId,
+          request: req,
+          recipients,
+          templateContent,
+          enqueuer,
+          now: () => clock.now(),
+          onProgress: campaignOpts?.onProgress,
+          checkSuppressed: optOutCheck,
+          callbackUrl: req.callbackUrl,
+        });
+        await confirmOrWithdraw(sendId);
+      } finally {
+        await release();
+      }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate, ...result, apiCalls: result.chunks };
     },

@@ -67,3 +67,30 @@ export class RedisNotDurableError extends Error {
     this.name = 'RedisNotDurableError';
   }
 }
+
+/**
+ * An Idempotency-Key already stands for a different request (another body). Nothing was enqueued;
+ * HTTP 422. Fix: a new key for a new request, or the same body to repeat the first.
+ */
+export class IdempotencyKeyReusedError extends Error {
+  readonly code = 'SMSQ_IDEMPOTENCY_KEY_REUSED';
+  constructor(readonly idempotencyKey: string) {
+    super(`the idempotency key "${idempotencyKey}" was used for a different request; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`);
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/**
+ * The request with this Idempotency-Key is still being enqueued by another caller, past the wait.
+ * Nothing was enqueued by this call; HTTP 409. Retry later: the same key then returns that send.
+ */
+export class IdempotencyInProgressError extends Error {
+  readonly code = 'SMSQ_IDEMPOTENCY_IN_PROGRESS';
+  constructor(
+    readonly idempotencyKey: string,
+    readonly sendId: string,
+  ) {
+    super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry in a few seconds; the same key then returns that send`);
+    this.name = 'IdempotencyInProgressError';
+  }
+}

@@ -8,7 +8,7 @@
  * request id that the answer names.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { maskPhonesInText } from '../sms/phone-mask.js';
 import { redactUrl } from './redact-url.js';
 
@@ -60,6 +60,9 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof HttpError) return err;
   if (err instanceof ValidationError) return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', err.issues);
   if (err instanceof NotFoundError) return new HttpError(404, HTTP_ERROR_CODES[404], err.message);
+  // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
+  if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: 'was used for a different request body' }]);
+  if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': '2' });
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
