@@ -15,11 +15,12 @@ export function describeNumbers(inputs: readonly string[], shown = NUMBERS_SHOWN
 }
 
 /**
- * A value the user typed, as an error may quote it: phone-looking runs masked, and cut to
- * `maxChars` with the full length said (a `--phones` list of 10,000 numbers is 120 KB).
+ * A value the user typed, as an error may quote it: phone-looking runs masked when it carries
+ * numbers (`phones`), and cut to `maxChars` with the full length said (a `--phones` list of 10,000
+ * numbers is 120 KB).
  */
-export function quoteForError(value: string, maxChars = 60): string {
-  const masked = maskPhonesInText(value);
+export function quoteForError(value: string, { phones = false, maxChars = 60 }: { phones?: boolean; maxChars?: number } = {}): string {
+  const masked = phones ? maskPhonesInText(value) : value;
   if (masked.length <= maxChars) return JSON.stringify(masked);
   return `${JSON.stringify(`${masked.slice(0, maxChars)}…`)} (${value.length.toLocaleString('en-US')} characters)`;
 }
