@@ -23,6 +23,7 @@ import { createCompletion } from '../src/receipts/completion.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies } from '../src/receipts/receipt-policy.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { createReportIngest } from '../src/receipts/report-ingest.js';
+import { createSentNumbers } from '../src/receipts/sent-numbers.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
 import { PUSH_ACCEPTED } from '../src/server/plugins/reports.js';
 import { createSmsClient } from '../src/sms/client.js';
@@ -70,6 +71,7 @@ async function runMode(redis: PrivateRedis, mode: 'query' | 'push', recipients: 
       completion: createCompletion({ redis: connection, keys, onComplete: async () => {} }),
       followUps,
       suppression: createSuppressionList({ redis: connection, keys }),
+      sentNumbers: createSentNumbers({ redis: connection, keys, retentionSeconds: 86_400 }),
       clock: systemClock,
       logger,
     });

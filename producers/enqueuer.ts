@@ -8,6 +8,7 @@ import type { Keys } from '../src/queue/keys.js';
 import { luaScript } from '../src/queue/lua.js';
 import { encodeReceipt } from '../src/receipts/recipient-store.js';
 import type { SendRecord, SendStore } from '../src/queue/send-store.js';
+import { createSentNumbers } from '../src/receipts/sent-numbers.js';
 
 export interface EnqueuerDeps {
   keys: Keys;
@@ -61,6 +62,7 @@ const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', r
 
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
   const recordSuppressed = luaScript(redis, 'smsqRecordSuppressed', RECORD_SUPPRESSED, 3);
+  const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds });
   return {
     async recordRejected(sendId, inputs) {
       if (inputs.length === 0) return;
@@ -86,10 +88,14 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
 
     async writeChunks(sendId, kind, firstIndex, payloads) {
       if (payloads.length === 0) return;
-      await chunks.create(
-        payloads.map((payload, i) => ({ sendId, index: String(firstIndex + i), kind, payload })),
-        retentionSeconds,
-      );
+      // The numbers are remembered with their chunks, so that an SmsUp reply from one of them is believed.
+      await Promise.all([
+        chunks.create(
+          payloads.map((payload, i) => ({ sendId, index: String(firstIndex + i), kind, payload })),
+          retentionSeconds,
+        ),
+        ...payloads.map((p) => sentNumbers.record(p.phones)),
+      ]);
     },
 
     async addJobs(sendId, kind, firstIndex, count) {

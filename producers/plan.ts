@@ -4,6 +4,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { normalizePhone, normalizePhones } from '../src/sms/phone.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
+import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { chunkBatch, chunkSms } from './chunking.js';
 import { DEADLINE_FORMATS, SendBatchRequest, SendRequest } from './schemas.js';
 
@@ -107,7 +108,7 @@ export function planSend(input: unknown, ctx: PlanContext): SendPlan {
   }
   if (valid.length === 0) {
     throw new ValidationError([
-      { field: 'phones', message: `no valid phone number among ${req.phones.length} (${rejected.map((r) => `${r.input}: ${r.reason}`).join('; ')})` },
+      { field: 'phones', message: noValidNumberMessage(req.phones.length, rejected) },
     ]);
   }
   const chunks = chunkSms(
@@ -166,6 +167,17 @@ function keepRegion(inputs: readonly string[], valid: string[], rules: TemplateR
     rejected.push({ input, reason });
   }
   return outside.size ? valid.filter((phone) => !outside.has(phone)) : valid;
+}
+
+/**
+ * Why a request had no number to send to, without the numbers in clear: the first few masked
+ * with their reasons, the rest counted, and the way to send a long list.
+ */
+function noValidNumberMessage(total: number, rejected: readonly RejectedNumber[]): string {
+  const shown = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS).map((r) => `${describeNumbers([r.input])}: ${r.reason}`);
+  const more = rejected.length - shown.length;
+  const list = shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
+  return `no valid phone number among ${total.toLocaleString('en-US')} (${list})${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}`;
 }
 
 /** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */

@@ -16,6 +16,8 @@ import type { CatalogLookup } from '../src/sms/catalog-lookup.js';
 import type { TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
+import { createIdempotency } from './idempotency.js';
+import { requestFingerprint } from './request-fingerprint.js';
 import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
@@ -44,6 +46,11 @@ export interface ProducerOptions {
   /** How long an idempotency key returns its first send id. Default 24 h. */
   idempotencyTtlSeconds?: number;
   /**
+   * How long a request waits for a twin (same idempotency key and body) that is still enqueuing,
+   * before it is refused with SMSQ_IDEMPOTENCY_IN_PROGRESS. Default 10000 ms.
+   */
+  idempotencyWaitMs?: number;
+  /**
    * Whether sends may carry a `callbackUrl` (the workers must have SMSQ_CALLBACK_SECRET to sign
    * them). Default false: a callbackUrl is refused at the door.
    */
@@ -59,7 +66,10 @@ export interface ProducerOptions {
 /** What every enqueue call returns: the campaign counts (for every kind of send), and the send. */
 export interface EnqueueResult extends CampaignResult {
   sendId: string;
-  /** True when an idempotency key matched an earlier request; nothing new was enqueued. */
+  /**
+   * True when an idempotency key matched an earlier request with the same body; nothing new was
+   * enqueued. (The same key with another body throws IdempotencyKeyReusedError.)
+   */
   duplicate: boolean;
   /** API calls planned: one per chunk. */
   apiCalls: number;
@@ -131,6 +141,11 @@ export function createProducer(opts: ProducerOptions): Producer {
     });
     return durabilityChecked;
   }
+  const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
+  const isEnqueued = async (sendId: string) => {
+    const state = (await sends.status(sendId))?.send.state;
+    return state !== undefined && state !== 'enqueuing';
+  };
 
   /** Refuses a callbackUrl when this deployment cannot sign callbacks. */
   function checkCallback(request: unknown): void {
@@ -186,12 +201,23 @@ export function createProducer(opts: ProducerOptions): Producer {
     return rules;
   }
 
-  /** Resolves the send id: a new one, or the holder of the idempotency key. */
-  async function resolveSendId(idempotencyKey: string | undefined): Promise<{ sendId: string; duplicate: boolean }> {
+  /**
+   * Resolves the send id: a new one, or the one the idempotency key stands for. `owner` when this
+   * call must enqueue it (then `release` once done, whatever happens); a key that stands for
+   * another request body throws.
+   */
+  async function resolveSendId(
+    idempotencyKey: string | undefined,
+    fingerprint: () => string,
+  ): Promise<{ sendId: string; duplicate: boolean; owner: boolean; release: () => Promise<void> }> {
     const fresh = newSendId(clock.now());
-    if (!idempotencyKey) return { sendId: fresh, duplicate: false };
-    const holder = await sends.reserveIdempotencyKey(idempotencyKey, fresh, idempotencyTtlSeconds);
-    return { sendId: holder, duplicate: holder !== fresh };
+    const nothing = async () => {};
+    if (!idempotencyKey) return { sendId: fresh, duplicate: false, owner: true, release: nothing };
+    const claim = await idempotency.claim(idempotencyKey, fingerprint(), fresh, isEnqueued);
+    if (claim.role === 'done') return { sendId: claim.sendId, duplicate: true, owner: false, release: nothing };
+    // Taken over: an earlier request with this key and body died half-way; finish its send.
+    if (claim.takenOver) log?.warn({ sendId: claim.sendId }, 'idempotency key held by an unfinished enqueue; completing it');
+    return { sendId: claim.sendId, duplicate: claim.takenOver, owner: true, release: () => claim.release() };
   }
 
   /**
@@ -234,17 +260,20 @@ export function createProducer(opts: ProducerOptions): Producer {
     };
   }
 
-  async function enqueuePlan(plan: SendPlan): Promise<EnqueueResult> {
+  async function enqueuePlan(plan: SendPlan, fingerprint: () => string): Promise<EnqueueResult> {
     await ensureDurableRedis();
-    const { sendId, duplicate } = await resolveSendId(plan.idempotencyKey);
-    if (duplicate) {
-      const existing = await sends.status(sendId);
-      // An earlier request that completed: return it, enqueue nothing.
-      if (existing && existing.send.state !== 'enqueuing') return resultOf(sendId, plan, true);
-      // An earlier request that died half-way (or is still running): finish it under the same
-      // send id. Every write below is idempotent, so nothing is sent twice.
-      log?.warn({ sendId }, 'idempotency key held by an unfinished enqueue; completing it');
+    const { sendId, duplicate, owner, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
+    // An earlier request with the same key and body, enqueued: return it, enqueue nothing.
+    if (!owner) return resultOf(sendId, plan, true);
+    try {
+      return await writePlan(sendId, plan, duplicate);
+    } finally {
+      await release();
     }
+  }
+
+  /** Writes a planned send under `sendId`. Every write is idempotent, so a retry completes it. */
+  async function writePlan(sendId: string, plan: SendPlan, duplicate: boolean): Promise<EnqueueResult> {
     const record: SendRecord = {
       sendId,
       kind: plan.kind,
@@ -303,10 +332,10 @@ export function createProducer(opts: ProducerOptions): Producer {
       return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now() });
     },
     async send(request) {
-      return enqueuePlan(await this.planSend(request));
+      return enqueuePlan(await this.planSend(request), () => requestFingerprint('send', request));
     },
     async sendBatch(request) {
-      return enqueuePlan(await this.planSendBatch(request));
+      return enqueuePlan(await this.planSendBatch(request), () => requestFingerprint('sendBatch', request));
     },
 
     async campaign(recipients, request, campaignOpts) {
@@ -319,13 +348,16 @@ export function createProducer(opts: ProducerOptions): Producer {
       let sendId = '';
       let duplicate = false;
       let earlier: EnqueueResult | undefined;
+      let release: () => Promise<void> = async () => {};
       // The send id (and idempotency key) is taken only once the source has yielded a valid
       // recipient: a source without one is refused with nothing written.
       const open = async (): Promise<string | undefined> => {
-        ({ sendId, duplicate } = await resolveSendId(req.idempotencyKey));
-        if (!duplicate) return sendId;
+        const held = await resolveSendId(req.idempotencyKey, () => requestFingerprint('campaign', request));
+        ({ sendId, duplicate } = held);
+        release = held.release;
+        if (held.owner) return sendId;
         const existing = await sends.status(sendId);
-        if (!existing || existing.send.state === 'enqueuing') return sendId; // finish it under the same id
+        if (!existing) return sendId;
         earlier = {
           sendId,
           duplicate: true,
@@ -339,20 +371,25 @@ export function createProducer(opts: ProducerOptions): Producer {
         };
         return undefined;
       };
-      const result = await streamCampaign({
-        open,
-        sourceField: campaignOpts?.sourceField,
-        request: req,
-        recipients,
-        rules,
-        enqueuer,
-        now: () => clock.now(),
-        onProgress: campaignOpts?.onProgress,
-        checkSuppressed: optOutCheck,
-        callbackUrl: req.callbackUrl,
-      });
+      let result: CampaignResult | undefined;
+      try {
+        result = await streamCampaign({
+          open,
+          sourceField: campaignOpts?.sourceField,
+          request: req,
+          recipients,
+          rules,
+          enqueuer,
+          now: () => clock.now(),
+          onProgress: campaignOpts?.onProgress,
+          checkSuppressed: optOutCheck,
+          callbackUrl: req.callbackUrl,
+        });
+        if (result !== undefined) await confirmOrWithdraw(sendId);
+      } finally {
+        await release();
+      }
       if (result === undefined) return earlier as EnqueueResult;
-      await confirmOrWithdraw(sendId);
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate, ...result, apiCalls: result.chunks };
     },

@@ -40,6 +40,11 @@ export interface SendProcessorDeps extends CallJobDeps {
   durability: DurabilityBarrier;
   /** Remembers recent claims, to look them up if Redis comes back without them. */
   journal?: ClaimJournal;
+  /**
+   * True once the worker is shutting down: a job it had already fetched makes no call any more;
+   * its chunk goes back to `queued` and the job back to the queue, for another worker.
+   */
+  isClosing?: () => boolean;
 }
 
 /** How paused sends, quiet hours and auto-pause behave (see README "Campaign controls"). */
@@ -112,10 +117,17 @@ export function createSendProcessor(d: SendProcessorDeps) {
     return children.length;
   }
 
+  /** Hands a job back to the queue untouched (the worker is shutting down); another worker runs it. */
+  async function handBack(job: Job, token: string | undefined): Promise<never> {
+    await job.moveToDelayed(Date.now(), token);
+    throw new DelayedError();
+  }
+
   return async function processSend(job: Job, token?: string): Promise<SendJobResult> {
     const parsed = SendJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`send job ${job.id} has invalid data: ${parsed.error.message}`);
     const { sendId, chunkId } = parsed.data;
+    if (d.isClosing?.()) return handBack(job, token);
     // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
@@ -200,7 +212,17 @@ export function createSendProcessor(d: SendProcessorDeps) {
       await job.moveToDelayed(Date.now() + 1000, token);
       throw new DelayedError();
     }
-    if (held) await held.pacer.awaitReserved(held.ticket, claim.slotWaitMicros);
+    if (held) {
+      if (d.isClosing?.()) held.pacer.release(held.ticket);
+      else await held.pacer.awaitReserved(held.ticket, claim.slotWaitMicros);
+    }
+    if (d.isClosing?.()) {
+      // Shutting down between the claim and the call: nothing was sent, so the attempt is undone
+      // (the next claim starts a new one with a new OutId) and the job goes back to the queue.
+      const t = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code: 'SMSQ_SHUTDOWN' } });
+      log().info({ attempt, handedBack: t.applied }, 'worker shutting down: chunk not sent, handed back to the queue');
+      return handBack(job, token);
+    }
     const sentAt = d.clock.now();
     d.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     const outcome = await call(d.client, payload, outId);

@@ -118,7 +118,10 @@ export interface SmsWorker {
    * applies the account-wide rate limit and starts taking jobs.
    */
   start(): Promise<void>;
-  /** Stops taking jobs, waits for calls in flight and records their outcome. */
+  /**
+   * Stops taking jobs, waits for calls in flight and records their outcome. Send jobs fetched but
+   * not yet calling make no call: their chunks go back to the queue for another worker.
+   */
   close(): Promise<void>;
 }
 
@@ -177,7 +180,10 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   // The server holding this deployment's keys: durability checks, WAIT and run_id go to it.
   const server = createNodeResolver(o.connection, keys.prefix);
   const journal = createClaimJournal({ clock, horizonMs: o.rollbackHorizonMs ?? 10_000 });
+  // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
+  let closing = false;
   const processSend = createSendProcessor({
+    isClosing: () => closing,
     // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
     client: instrumented,
     pacer,
@@ -358,6 +364,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       log.info({ qps: o.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: o.concurrency ?? 64 }, 'worker started');
     },
     async close() {
+      closing = true;
       stopAutoResume();
       rollbackRecovery.stop();
       await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop()]);

@@ -6,7 +6,11 @@
  */
 import { z } from 'zod';
 import { normalizePhone } from '../sms/phone.js';
+import { quoteForError } from '../sms/phone-list.js';
 import { UsageError } from './errors.js';
+
+/** Flags whose values are phone numbers: quoted masked in errors. */
+const PHONE_FLAGS = new Set(['phone', 'phones']);
 
 const required = (fix: string) => (iss: { input?: unknown }) =>
   iss.input === undefined ? `is required. Fix: ${fix}` : `must be text. Fix: ${fix}`;
@@ -98,7 +102,8 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
     seen.add(key);
     const name = key ? displayName(key, argNames) : 'the command line';
     const value = raw[key];
-    const shown = typeof value === 'string' ? ` ${JSON.stringify(value)}` : '';
+    // Quoted cut short, numbers masked: a flag may carry phone numbers, thousands of them.
+    const shown = typeof value === 'string' ? ` ${quoteForError(value, { phones: PHONE_FLAGS.has(key) })}` : '';
     lines.push(`${name}${shown} ${issue.message}`);
   }
   throw new UsageError(lines.join('\n'));

@@ -33,6 +33,10 @@ export interface Keys {
   recipientTotals(): string;
   /** The next free call slot of the account-wide pacer (µs, Redis clock). */
   pacer(): string;
+  /** Pushed receipts set aside (another attempt, another BizId, not a recipient), counted by reason. */
+  refusedReceipts(): string;
+  /** Numbers smsq was asked to send to, bucketed (see receipts/sent-numbers.ts): an opt-out must name one. */
+  sentNumbers(bucket: number): string;
   /** Accepted chunks scored by when their receipt window ends (ms); the window sweep expires them. */
   receiptWindow(): string;
   /** An approved signature or template as GetSmsSign / GetSmsTemplate answered (the door's cache). */
@@ -57,5 +61,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     pacer: () => `${prefix}:pacer`,
     receiptWindow: () => `${prefix}:receipt-window`,
     catalog: (kind, name) => `${prefix}:catalog:${kind}:${name}`,
+    refusedReceipts: () => `${prefix}:receipts-refused`,
+    sentNumbers: (bucket) => `${prefix}:sent-to:${bucket}`,
   };
 }

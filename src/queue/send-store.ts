@@ -62,8 +62,6 @@ export interface SendStore {
   status(sendId: string): Promise<SendStatus | undefined>;
   /** Sets the control of a send; refuses to leave `cancelled`. Returns the previous control. */
   setControl(sendId: string, control: SendControl, reason: string): Promise<SendControl | undefined>;
-  /** Reserves an idempotency key for a send id; returns the send id that holds it. */
-  reserveIdempotencyKey(key: string, sendId: string, ttlSeconds: number): Promise<string>;
 }
 
 /**
@@ -156,13 +154,6 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
 
     async setControl(sendId, control, reason) {
       return ((await scripts.setControl(keys.send(sendId), control, reason)) as SendControl | null) ?? undefined;
-    },
-
-    async reserveIdempotencyKey(key, sendId, ttlSeconds) {
-      const k = keys.idempotency(key);
-      const set = await redis.set(k, sendId, 'EX', ttlSeconds, 'NX');
-      if (set === 'OK') return sendId;
-      return (await redis.get(k)) ?? sendId;
     },
   };
 }

@@ -13,6 +13,7 @@ import { createCompletion, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
 import type { ReceiptPolicies, ReceiptSchedule } from './receipt-policy.js';
 import { createRecipientStore, type RecipientStore } from './recipient-store.js';
+import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
 import { createSuppressionList, type SuppressionList } from './suppression.js';
 
 export interface ReportIngestDeps {
@@ -21,6 +22,8 @@ export interface ReportIngestDeps {
   completion: Completion;
   followUps: FollowUps;
   suppression: SuppressionList;
+  /** Numbers smsq was asked to send to: an opt-out must name one. */
+  sentNumbers: SentNumbers;
   clock: Clock;
   logger: Logger;
   optOutKeywords?: readonly string[];
@@ -35,13 +38,21 @@ export interface ReportIngestResult {
   duplicates: number;
   /** Reports that are not about a smsq send (no or foreign OutId, expired send). */
   ignored: number;
+  /**
+   * Reports that name one of our chunks but do not match it: another attempt, another BizId, a
+   * number that is not a recipient. Set aside and counted (see `refusedCounts`); nothing changed.
+   */
+  refused: number;
   /** Chunks whose unknown outcome a report resolved as accepted. */
   resolved: number;
 }
 
 export interface ReplyIngestResult {
   replies: number;
+  /** Opt-out replies from numbers smsq sent to: they joined the suppression list. */
   optedOut: number;
+  /** Opt-out replies from numbers smsq was never asked to send to: set aside, nothing changed. */
+  refused: number;
 }
 
 export interface ReportIngest {
@@ -61,32 +72,37 @@ function time(s: string | undefined): number | undefined {
 }
 
 /**
- * Pushed receipts. Each report names our OutId (`sendId.index.attempt`), which leads to the chunk.
- * A report about an attempt whose outcome is unknown proves it was accepted, so it resolves the
- * chunk without waiting for reconcile (and nothing is resent).
+ * Pushed receipts. Each report names our OutId, which leads to the chunk and its attempt. A report
+ * is applied only to a recipient of that chunk at that attempt, with the attempt's BizId once it
+ * is known (the apply script checks, see recipient-store.ts); anything else is set aside and
+ * counted. A report about a recipient of an attempt whose outcome is unknown proves it was
+ * accepted, so it resolves the chunk without waiting for reconcile (and nothing is resent).
  */
 export function createReportIngest(d: ReportIngestDeps): ReportIngest {
   const log = d.logger.child({ component: 'report-ingest' });
   return {
     async applyReports(body) {
       const reports = parseSmsReports(body);
-      const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, resolved: 0 };
+      const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0 };
+      const refusedWhy: Record<string, number> = {};
       for (const r of reports) {
         const out = parseOutId(r.out_id);
         const phone = normalizePhone(r.phone_number);
-        if (!out || !phone.ok) {
+        if (!out || !phone.ok || r.out_id === undefined) {
           result.ignored++;
           continue;
         }
-        const chunkId = `${out.sendId}.${out.index}`;
+        const { sendId, chunkId } = out;
         const chunk = await d.chunks.get(chunkId);
         if (!chunk) {
           result.ignored++;
           continue;
         }
-        if ((chunk.state === 'unknown' || chunk.state === 'sending') && chunk.outId === r.out_id) {
+        const origin = { outId: r.out_id, bizId: r.biz_id ?? '' };
+        if ((chunk.state === 'unknown' || chunk.state === 'sending') && chunk.outId === r.out_id && chunk.payload.phones.includes(phone.phone)) {
+          // A report about a recipient of this very attempt proves it was accepted.
           const acceptedAt = chunk.sentAt ?? d.clock.now();
-          const t = await d.chunks.transition(chunkId, out.sendId, {
+          const t = await d.chunks.transition(chunkId, sendId, {
             outId: r.out_id,
             from: ['unknown', 'sending'],
             to: 'accepted',
@@ -95,26 +111,34 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
           });
           if (t.applied) {
             result.resolved++;
-            await d.followUps.firstReceiptLook(out.sendId, chunkId, chunk.kind, acceptedAt);
-            log.info({ sendId: out.sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
+            await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
+            log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
           }
-        } else if (chunk.outId !== r.out_id) {
-          log.error({ sendId: out.sendId, chunkId, outId: r.out_id, current: chunk.outId }, 'report for another attempt of this chunk: check for a duplicate');
         }
         const receivedAt = time(r.report_time);
-        const applied = await d.recipients.apply(out.sendId, chunkId, phone.phone, {
-          state: r.success ? 'delivered' : 'failed',
-          code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'),
-          receivedAt,
-          source: 'report',
-        });
+        const applied = await d.recipients.apply(
+          sendId,
+          chunkId,
+          phone.phone,
+          { state: r.success ? 'delivered' : 'failed', code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'), receivedAt, source: 'report' },
+          origin,
+        );
         if (applied.status === 'applied') {
           result.applied++;
-          await d.completion.check(out.sendId, applied.pending);
+          await d.completion.check(sendId, applied.pending);
           const latency = receiptLatencySeconds(chunk.acceptedAt ?? chunk.sentAt, receivedAt);
           if (latency !== undefined) d.metrics?.recordReceipt('report', latency);
         } else if (applied.status === 'duplicate') result.duplicates++;
-        else result.ignored++;
+        else if (applied.status === 'refused') {
+          result.refused++;
+          refusedWhy[applied.reason] = (refusedWhy[applied.reason] ?? 0) + 1;
+          // Another attempt of a chunk that was accepted may mean a duplicate send: worth a look.
+          if (applied.reason === 'other-attempt') log.error({ sendId, chunkId, outId: r.out_id, current: chunk.outId }, 'report for another attempt of this chunk: not applied; check for a duplicate');
+        } else result.ignored++;
+      }
+      if (result.refused > 0) {
+        // Counts only: the numbers and ids of a forged push are not worth a log line each.
+        log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
       }
       return result;
     },
@@ -125,9 +149,13 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
         .filter((r) => isOptOut(r.content, d.optOutKeywords))
         .map((r) => normalizePhone(r.phone_number))
         .flatMap((p) => (p.ok ? [p.phone] : []));
-      const added = await d.suppression.add(optOuts);
+      const sentTo = await d.sentNumbers.check(optOuts);
+      const believed = optOuts.filter((_, i) => sentTo[i]);
+      const refused = optOuts.length - believed.length;
+      if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
+      const added = await d.suppression.add(believed);
       if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
-      return { replies: replies.length, optedOut: optOuts.length };
+      return { replies: replies.length, optedOut: believed.length, refused };
     },
   };
 }
@@ -159,6 +187,7 @@ export function openReportIngest(o: OpenReportIngestOptions): { ingest: ReportIn
     completion: createCompletion({ redis: o.redis, keys, onComplete: (id) => followUps.callback(id) }),
     followUps,
     suppression: createSuppressionList({ redis: o.redis, keys }),
+    sentNumbers: createSentNumbers({ redis: o.redis, keys, retentionSeconds: o.retentionSeconds }),
     clock: o.clock,
     logger: o.logger,
     metrics: o.metrics,

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { createCallsQueue } from '../queue/calls-queue.js';
 import { CALLS_QUEUE } from '../queue/keys.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
+import { redactUrl } from './redact-url.js';
 import { dashboardPlugin, DASHBOARD_PATH } from './plugins/dashboard.js';
 import { healthPlugin } from './plugins/health.js';
 import { ingestionPlugin } from './plugins/ingestion.js';
@@ -84,7 +85,12 @@ export function missingAuth(deps: Pick<ServerDeps, 'apiToken' | 'dashboard' | 'i
 export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   const missing = missingAuth(deps);
   if (missing.length > 0 && !deps.insecure) throw new ConfigError(missing);
-  const log = deps.logger.child({ component: 'server' });
+  // Fastify's own request lines (and anything that logs a request) print the URL through this
+  // serializer: a report token in the push path never reaches a log line.
+  const log = deps.logger.child(
+    { component: 'server' },
+    { serializers: { req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url ?? ''), id: req.id }) } },
+  );
   for (const line of missing) log.warn(`INSECURE (--insecure): ${line.split(': Fix')[0] ?? line}`);
 
   const clock = deps.clock ?? systemClock;
@@ -109,7 +115,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.setErrorHandler(createErrorHandler({ bodyLimit, csvBodyLimit }));
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onResponse', async (request, reply) => {
-    const fields = { method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const fields = { method: request.method, path: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (QUIET.test(request.url) && reply.statusCode < 500) request.log.debug(fields, 'request');
     else request.log.info(fields, 'request');
   });

@@ -8,8 +8,10 @@
  * request id that the answer names.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { SmsError } from '../sms/errors.js';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { maskPhonesInText } from '../sms/phone-mask.js';
+import { redactUrl } from './redact-url.js';
 
 export const HTTP_ERROR_CODES = Object.freeze({
   400: 'SMSQ_INVALID_REQUEST',
@@ -63,6 +65,9 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof SmsError) {
     return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; nothing was enqueued. Fix: ${err.action}`);
   }
+  // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
+  if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: 'was used for a different request body' }]);
+  if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': '2' });
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -80,14 +85,14 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', [
-        { field: '(body)', message: `is not valid JSON (${fe.message ?? 'parse error'})` },
+        { field: '(body)', message: `is not valid JSON (${maskPhonesInText(fe.message ?? 'parse error')})` },
       ]);
     default:
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Other client errors fastify detects (bad JSON, aborted bodies, ...): no internals in them.
     const code = (HTTP_ERROR_CODES as Record<number, string>)[fe.statusCode] ?? HTTP_ERROR_CODES[400];
-    return new HttpError(fe.statusCode, code, fe instanceof SyntaxError ? `the body is not valid JSON: ${fe.message}` : (fe.message ?? 'bad request'));
+    return new HttpError(fe.statusCode, code, fe instanceof SyntaxError ? `the body is not valid JSON: ${maskPhonesInText(fe.message)}` : (fe.message ?? 'bad request'));
   }
   return new HttpError(500, HTTP_ERROR_CODES[500], `internal error; the server log has the details under request id ${requestId}`);
 }
@@ -102,5 +107,5 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${request.url.split('?')[0]}`));
+  return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${redactUrl(request.url)}`));
 }

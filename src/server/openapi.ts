@@ -109,7 +109,7 @@ const sendControl = (summary: string) => ({
 const pushedReports = (path: string, summary: string) => ({
   post: {
     summary,
-    description: `For Alibaba's HTTP push. The token is SMSQ_REPORT_TOKEN (or send it in the x-smsq-report-token header to /v1/reports/${path}). Applying a push is idempotent; a final state never goes back.`,
+    description: `For Alibaba's HTTP push. Send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/${path} (preferred), or in the path where the push URL can carry nothing else (logged as [REDACTED]). Only a recipient of the chunk and attempt named by out_id, with its BizId, is moved; anything else is set aside and counted. Applying a push is idempotent; a final state never goes back.`,
     parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
     requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
     responses: {

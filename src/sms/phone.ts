@@ -1,3 +1,4 @@
+import { maskPhone } from './phone-mask.js';
 /**
  * Phone number rules for Dysmsapi. Mainland China numbers are sent as the bare 11 digits
  * (`13800138000`); international and Hong Kong / Macao / Taiwan numbers as country code + number without
@@ -36,7 +37,7 @@ function fail(input: string, reason: string): NormalizedPhone {
 function mainlandFrom(input: string, national: string, prefix: string): NormalizedPhone {
   if (MAINLAND.test(national)) return { ok: true, phone: national, region: 'mainland' };
   if (!/^1/.test(national)) {
-    return fail(input, `a mainland number after ${prefix} must start with 1 (mobile numbers only), got "${national}"`);
+    return fail(input, `a mainland number after ${prefix} must start with 1 (mobile numbers only), got "${maskPhone(national)}"`);
   }
   if (national.length !== 11) {
     return fail(input, `a mainland number after ${prefix} must have 11 digits, got ${national.length}`);

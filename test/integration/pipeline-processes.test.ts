@@ -87,4 +87,27 @@ describe('worker processes', () => {
     expect(maxInSlidingWindow(calls.map((c) => c.at), 1000)).toBeLessThanOrEqual(40);
     expect([...perPhone(h).values()].every((n) => n === 1)).toBe(true);
   }, 90_000);
+
+  it('SIGTERM: jobs the worker already fetched make no call; their chunks go back and another worker sends each exactly once', async () => {
+    h = await createHarness({ label: 'term' });
+    const phones = Array.from({ length: 40 }, (_, i) => String(13830000000 + i));
+    const res = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' });
+    // At 4 calls a second, 16 fetched jobs wait seconds for their pacer slots.
+    const child = await startChild(h, { qps: 4, concurrency: 16 });
+    const harness = h;
+    await waitFor(() => harness.emulator.accepted().length >= 1, 'the first call');
+    child.kill('SIGTERM');
+    const atSignal = h.emulator.accepted().length;
+    await once(child, 'exit');
+    expect(child.exitCode).toBe(0);
+    // At most the call in flight when the signal came; before, every fetched job still called.
+    expect(h.emulator.accepted().length - atSignal).toBeLessThanOrEqual(1);
+    const afterExit = (await h.producer.getStatus(res.sendId)).counts;
+    expect(afterExit.sending + afterExit.unknown).toBe(0);
+    await h.startWorker();
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === phones.length, 'every recipient accepted', 30_000);
+    const per = perPhone(h);
+    expect(per.size).toBe(phones.length);
+    expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  }, 60_000);
 });

@@ -115,7 +115,7 @@ describe('pushed reports', () => {
     const res = await h.producer.send({ ...NOTE, phones: [a, b] });
     await h.startWorker({ receiptPolicies: ALL, ...fast([800], 5000) });
     await untilCounts(h, res.sendId, { accepted: 2 });
-    const outId = h.emulator.accepted()[0]!.outId;
+    const { outId, bizId } = h.emulator.accepted()[0]!;
     const report = (phone: string, success: boolean, code: string) => ({
       phone_number: phone,
       send_time: '2026-11-24 10:00:00',
@@ -124,7 +124,7 @@ describe('pushed reports', () => {
       err_code: code,
       err_msg: code,
       sms_size: '1',
-      biz_id: 'x',
+      biz_id: bizId,
       out_id: outId,
     });
     // Before the look-up (at 800 ms): a is final by push.
@@ -145,8 +145,8 @@ describe('pushed reports', () => {
     const res = await h.producer.send({ ...NOTE, phones: [phone] });
     await h.startWorker({ receiptPolicies: NONE, ...fast() });
     await untilCounts(h, res.sendId, { accepted: 1 });
-    const outId = h.emulator.accepted()[0]!.outId;
-    const r = (success: boolean, code: string) => ({ phone_number: phone, success, err_code: code, out_id: outId, report_time: '2026-11-24 10:00:05' });
+    const { outId, bizId } = h.emulator.accepted()[0]!;
+    const r = (success: boolean, code: string) => ({ phone_number: phone, success, err_code: code, biz_id: bizId, out_id: outId, report_time: '2026-11-24 10:00:05' });
     const first = await ingest.applyReports([r(false, 'IC:0055'), r(false, 'IC:0055')]);
     expect(first).toMatchObject({ applied: 1, duplicates: 1 });
     expect(await ingest.applyReports([r(true, 'DELIVERED')])).toMatchObject({ applied: 0, duplicates: 1 });
@@ -182,15 +182,16 @@ describe('opt-out replies', () => {
     const { ingest, close } = ingestFor(h);
     harnesses.defer(close);
     const [x, y, z] = ['13839000001', '13839000002', '13839000003'];
+    // Replies come from numbers that were sent to.
+    const note = await h.producer.send({ ...NOTE, phones: [x, y, z] });
+    expect(note).toMatchObject({ recipients: 3, suppressed: 0 });
     expect(await ingest.applyReplies([
       { phone_number: x, content: ' td ', send_time: '2026-11-24 10:00:00', dest_code: '1', sequence_id: 1 },
       { phone_number: y, content: '退订' },
       { phone_number: z, content: 'thanks' },
-    ])).toEqual({ replies: 3, optedOut: 2 });
+    ])).toEqual({ replies: 3, optedOut: 2, refused: 0 });
     const mkt = await h.producer.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing', phones: [x, y, z] });
     expect(mkt).toMatchObject({ recipients: 1, suppressed: 2 });
-    const note = await h.producer.send({ ...NOTE, phones: [x, y, z] });
-    expect(note).toMatchObject({ recipients: 3, suppressed: 0 });
     async function* rows() {
       for (const p of [x, y, z, '13839000004']) yield { phone: p };
     }

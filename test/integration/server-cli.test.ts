@@ -98,4 +98,25 @@ describe('smsq server', () => {
     s.stop('SIGINT');
     expect(await s.done).toBe(0);
   });
+
+  it('keeps the report token out of every log line, even at LOG_LEVEL=debug, when reports are pushed to the path form', async () => {
+    const REPORT_TOKEN = 'cli-report-token-0123456789abcdef';
+    const s = await start({ SMSQ_API_TOKEN: TOKEN, SMSQ_DASHBOARD_TOKEN: 'cli-dashboard-token-0123456789', SMSQ_REPORT_TOKEN: REPORT_TOKEN, LOG_LEVEL: 'debug' }, ['--host', '127.0.0.1']);
+    const push = (path: string, body: string) =>
+      fetch(`${s.info.url}/v1/reports/${REPORT_TOKEN}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const report = { phone_number: '13800138000', success: true, err_code: 'DELIVERED', biz_id: '1^0', out_id: 'sabc.0.1', report_time: '2026-11-24 10:00:05' };
+    expect((await push('sms-report', JSON.stringify([report]))).status).toBe(200);
+    expect((await push('sms-up', JSON.stringify([{ phone_number: '13800138000', content: 'TD' }]))).status).toBe(200);
+    expect((await push('sms-report', '[{"phone_number":')).status).toBe(400);
+    expect((await push('sms-report', JSON.stringify({ not: 'an array' }))).status).toBe(400);
+    const unknownRoute = await push('no-such-route', '[]');
+    expect(unknownRoute.status).toBeGreaterThanOrEqual(400);
+    expect(await unknownRoute.text()).not.toContain(REPORT_TOKEN);
+    expect((await fetch(`${s.info.url}/v1/reports/${REPORT_TOKEN}/sms-report?x=${REPORT_TOKEN}`, { method: 'GET' })).status).toBeGreaterThanOrEqual(400);
+    s.stop('SIGTERM');
+    expect(await s.done).toBe(0);
+    // Debug level did log the requests: the test looks at real lines.
+    expect(s.stderr.text).toMatch(/"path":"\/v1\/reports\/\[REDACTED\]\/sms-report"/);
+    expect(s.stderr.text).not.toContain(REPORT_TOKEN);
+  });
 });

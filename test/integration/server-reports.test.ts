@@ -40,10 +40,10 @@ describe('pushed reports over HTTP', () => {
     const res = await harness.producer.send({ ...NOTE, phones: ['13842000001', '13842000002'] });
     await harness.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
     await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === 2, 'accepted');
-    const outId = harness.emulator.accepted()[0]!.outId;
+    const { outId, bizId } = harness.emulator.accepted()[0]!;
     const body = [
-      { phone_number: '13842000001', send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: 'b', out_id: outId },
-      { phone_number: '13842000002', send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:04', success: false, err_code: 'MK:0001', err_msg: 'x', sms_size: '1', biz_id: 'b', out_id: outId },
+      { phone_number: '13842000001', send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId },
+      { phone_number: '13842000002', send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:04', success: false, err_code: 'MK:0001', err_msg: 'x', sms_size: '1', biz_id: bizId, out_id: outId },
     ];
     const first = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, payload: body });
     expect(first.statusCode).toBe(200);
@@ -74,6 +74,8 @@ describe('pushed reports over HTTP', () => {
 
   it('SmsUp opt-outs suppress later marketing sends', async () => {
     const { harness, app } = await setup('srv-smsup');
+    // A reply comes from a number that was sent to.
+    await harness.producer.send({ ...NOTE, phones: ['13843000001'] });
     const up = await app.inject({
       method: 'POST',
       url: `/v1/reports/${REPORT_TOKEN}/sms-up`,

@@ -419,4 +419,24 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
     queues.push(q);
     expect(await q.isPaused()).toBe(true);
   });
+
+  it('read-only dashboard: queue-wide pause and resume are refused like every other write action, and change nothing', async () => {
+    const hh = await harness('srv-board-ro');
+    const app = await serverFor(hh, { queueNames: ['calls', 'housekeeping'], dashboard: { basicAuth: LOGIN } });
+    const q = createCallsQueue({ connection: hh.redis, prefix: hh.prefix });
+    queues.push(q);
+    for (const url of ['/admin/queues/api/queues/pause', '/admin/queues/api/queues/resume', '/admin/queues/api/queues/calls/pause', '/admin/queues/api/queues/calls/clean/completed']) {
+      const res = await app.inject({ method: 'PUT', url, headers: BASIC });
+      expect(res.statusCode, url).toBe(405);
+      expect(expectErrorShape(res.json(), 'SMSQ_METHOD_NOT_ALLOWED').message).toMatch(/read-only/);
+    }
+    expect(await q.isPaused()).toBe(false);
+    // A paused queue (an account block) is not resumed from a read-only board either.
+    await q.pause();
+    expect((await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/resume', headers: BASIC })).statusCode).toBe(405);
+    expect(await q.isPaused()).toBe(true);
+    // Strangers still get 401 first, and reads still work.
+    expect((await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/pause' })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: BASIC })).statusCode).toBe(200);
+  });
 });

@@ -1,6 +1,7 @@
 /** `smsq send-batch --file F`: personalised messages (each number with its own signature and params). */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { maskPhonesInText } from '../../sms/phone-mask.js';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../../producers/csv-recipients.js';
 import { ValidationError } from '../../errors.js';
@@ -49,7 +50,7 @@ async function readMessagesFile(path: string): Promise<{ templateCode?: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new ValidationError([{ field: 'file', message: `is not valid JSON (${(err as Error).message}). Fix: an array of {"phone","signName","templateParam"}` }]);
+    throw new ValidationError([{ field: 'file', message: `is not valid JSON (${maskPhonesInText((err as Error).message)}). Fix: an array of {"phone","signName","templateParam"}` }]);
   }
   if (Array.isArray(data)) return { messages: data };
   if (typeof data === 'object' && data !== null) return data as { templateCode?: unknown; messages: unknown };

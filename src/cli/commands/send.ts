@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { textFlag } from '../flags.js';
+import { LONG_LIST_HINT } from '../../sms/phone-list.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { jsonParamsFlag, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
-  phones: textFlag('--phones 13800138000,13900139000', 100_000).transform((s) =>
+  phones: textFlag(`--phones 13800138000,13900139000; ${LONG_LIST_HINT}`, 100_000).transform((s) =>
     s
       .split(',')
       .map((p) => p.trim())

@@ -9,6 +9,9 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { createAuthHook } from '../auth.js';
+import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const DASHBOARD_PATH = '/admin/queues';
 
@@ -34,6 +37,19 @@ export async function dashboardPlugin(app: FastifyInstance, o: DashboardOptions)
   const basePath = o.basePath ?? DASHBOARD_PATH;
   if (o.basicAuth || o.token !== undefined) {
     app.addHook('onRequest', createAuthHook({ basic: o.basicAuth, token: o.token, realm: 'smsq dashboard' }));
+  }
+  if (o.readOnly) {
+    // Bull Board refuses per-queue actions in read-only mode, but its queue-wide pause and resume
+    // answer 200 having done nothing (they skip read-only queues). Refuse every write here, in
+    // the API's error shape, after authentication: a read-only board changes nothing.
+    const api = `${basePath}/api/`;
+    app.addHook('onRequest', async (request, reply) => {
+      if (READ_METHODS.has(request.method) || !request.url.startsWith(api)) return;
+      return sendError(
+        reply,
+        new HttpError(405, HTTP_ERROR_CODES[405], 'the dashboard is read-only: it changes no queue or job. Fix: use `smsq resume` / the REST controls, or set SMSQ_DASHBOARD_READ_ONLY=false for a writable dashboard'),
+      );
+    });
   }
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(basePath);

@@ -11,6 +11,7 @@ import { readRecipientsXlsx } from '../../../producers/xlsx-recipients.js';
 import { ValidationError } from '../../errors.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { redactUrl } from '../redact-url.js';
 import { CampaignBody, CampaignQuery, idempotencyKeyOf, parseOrThrow, SendBatchBody, SendBody, SendIdParams, SendStatusQuery } from '../schemas.js';
 
 export interface IngestionOptions {
@@ -53,7 +54,7 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
 
   // Unknown /v1 paths answer 401 to strangers too (the auth hook runs first), 404 otherwise.
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${request.url.split('?')[0]}`)),
+    sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${redactUrl(request.url)}`)),
   );
 
   app.post('/messages', async (request, reply) => {

@@ -1,8 +1,9 @@
 /**
  * Alibaba's pushed receipts: SmsReport (delivery reports) and SmsUp (replies). Alibaba signs
- * nothing, so the endpoints require the report token, in the URL path
- * (`/v1/reports/<token>/sms-report`, what the console's push URL can carry) or in the
- * `x-smsq-report-token` header (`/v1/reports/sms-report`). Bodies are JSON arrays; a malformed one
+ * nothing, so the endpoints require the report token, in the `x-smsq-report-token` header
+ * (`/v1/reports/sms-report`, preferred) or in the URL path (`/v1/reports/<token>/sms-report`, for a
+ * push URL that can carry nothing else; every log line and error shows that path redacted, see
+ * redact-url.ts). The token is compared in constant time (digests of equal length). Bodies are JSON arrays; a malformed one
  * is answered 400 and changes nothing. Success is answered `{"code":0,"msg":"接收成功"}`: anything
  * else makes Alibaba push the same reports again after 1, 5 and 10 minutes.
  */
@@ -32,7 +33,10 @@ export async function reportsPlugin(app: FastifyInstance, o: ReportsOptions): Pr
     return given !== undefined && safeEqual(given, o.token);
   };
   const refuse = (reply: FastifyReply) =>
-    sendError(reply, new HttpError(401, HTTP_ERROR_CODES[401], 'the report token is missing or wrong. Fix: push to /v1/reports/<SMSQ_REPORT_TOKEN>/sms-report'));
+    sendError(
+      reply,
+      new HttpError(401, HTTP_ERROR_CODES[401], 'the report token is missing or wrong. Fix: send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/sms-report (or, where only a URL can be set, in the path: /v1/reports/<token>/sms-report)'),
+    );
 
   const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     if (!authorized(request)) return refuse(reply);

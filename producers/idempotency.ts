@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import type { RedisConnection } from '../src/queue/connection.js';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../src/errors.js';
+import type { Keys } from '../src/queue/keys.js';
+import { luaScript } from '../src/queue/lua.js';
+
+/**
+ * An Idempotency-Key stands for one request: the first request's send id and the fingerprint of
+ * its body are stored under the key. The same key with another fingerprint is refused
+ * ({@link IdempotencyKeyReusedError}); the same key and body while the first request is still
+ * enqueuing waits for it (bounded), then answers its send, or {@link IdempotencyInProgressError}.
+ *
+ * Whoever enqueues holds a lease (a key with a short expiry, renewed while it works). A request
+ * whose twin died half-way finds the lease gone, takes it over and completes the same send (every
+ * enqueue step is idempotent for a send id), so a retry after a crash still ends in one whole send.
+ */
+export interface IdempotencyOptions {
+  redis: RedisConnection;
+  keys: Keys;
+  /** How long a key returns its first send id. */
+  ttlSeconds: number;
+  /** Lease of the caller that enqueues; renewed every third of it. Default 15000 ms. */
+  leaseMs?: number;
+  /** How long a twin waits for the first request to finish before answering 409. Default 10000 ms. */
+  waitMs?: number;
+  /** How often a waiting twin looks again. Default 50 ms. */
+  pollMs?: number;
+}
+
+/** The caller enqueues the send (new, or taking over a half-made one) and must `release` after. */
+export interface OwnedKey {
+  role: 'owner';
+  sendId: string;
+  /** True when an earlier request with this key reserved the send id (it died half-way). */
+  takenOver: boolean;
+  release(): Promise<void>;
+}
+
+/** The key's request is enqueued already: answer its send, enqueue nothing. */
+export interface DoneKey {
+  role: 'done';
+  sendId: string;
+}
+
+export interface Idempotency {
+  /**
+   * Claims `key` for a request with `fingerprint`, offering `freshSendId`. `isEnqueued` tells
+   * whether a send id's enqueue has finished.
+   */
+  claim(key: string, fingerprint: string, freshSendId: string, isEnqueued: (sendId: string) => Promise<boolean>): Promise<OwnedKey | DoneKey>;
+}
+
+/**
+ * KEYS[1] the key's record (`<sendId> <fingerprint>`), KEYS[2] its lease
+ * ARGV[1] fresh send id, ARGV[2] fingerprint, ARGV[3] record ttl (s), ARGV[4] lease (ms), ARGV[5] lease token
+ * Returns {'new', sendId} (record and lease written), {'mismatch', sendId}, {'lease', sendId} (no
+ * live holder: the lease is now ours) or {'busy', sendId} (another caller holds the lease).
+ * A record from before fingerprints (a send id alone) matches any body.
+ */
+const CLAIM = `
+local record = redis.call('GET', KEYS[1])
+if not record then
+  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
+  redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
+  return {'new', ARGV[1]}
+end
+local space = string.find(record, ' ', 1, true)
+local sendId = space and string.sub(record, 1, space - 1) or record
+if space and string.sub(record, space + 1) ~= ARGV[2] then return {'mismatch', sendId} end
+if redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'lease', sendId} end
+return {'busy', sendId}
+`;
+
+/** KEYS[1] lease; ARGV[1] token, ARGV[2] lease (ms; '' = release). Acts only on our own lease. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`;
+
+export function createIdempotency(o: IdempotencyOptions): Idempotency {
+  const leaseMs = o.leaseMs ?? 15_000;
+  const waitMs = o.waitMs ?? 10_000;
+  const pollMs = o.pollMs ?? 50;
+  const claimScript = luaScript(o.redis, 'smsqClaimIdempotencyKey', CLAIM, 2);
+  const renewScript = luaScript(o.redis, 'smsqRenewIdempotencyLease', RENEW, 1);
+
+  function hold(leaseKey: string, token: string, sendId: string, takenOver: boolean): OwnedKey {
+    // Renewed while this process enqueues (a campaign may take minutes); a dead process stops
+    // renewing, and its twin takes over once the lease expires.
+    const timer = setInterval(() => void renewScript(leaseKey, token, leaseMs).catch(() => undefined), Math.max(1, Math.floor(leaseMs / 3)));
+    timer.unref();
+    return {
+      role: 'owner',
+      sendId,
+      takenOver,
+      async release() {
+        clearInterval(timer);
+        await renewScript(leaseKey, token, '');
+      },
+    };
+  }
+
+  return {
+    async claim(key, fingerprint, freshSendId, isEnqueued) {
+      const recordKey = o.keys.idempotency(key);
+      const leaseKey = `${recordKey}:lease`;
+      const token = randomBytes(12).toString('hex');
+      // Counted in polls, not read from the clock: a test's frozen clock must not make this endless.
+      for (let polls = Math.ceil(waitMs / pollMs); ; polls--) {
+        const [outcome, sendId] = (await claimScript(recordKey, leaseKey, freshSendId, fingerprint, o.ttlSeconds, leaseMs, token)) as [string, string];
+        if (outcome === 'new') return hold(leaseKey, token, sendId, false);
+        if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key);
+        if (outcome === 'lease') {
+          if (!(await isEnqueued(sendId))) return hold(leaseKey, token, sendId, true);
+          await renewScript(leaseKey, token, '');
+          return { role: 'done', sendId };
+        }
+        // Busy: the first request is still enqueuing (or has just finished and not let go yet).
+        if (await isEnqueued(sendId)) return { role: 'done', sendId };
+        if (polls <= 0) throw new IdempotencyInProgressError(key, sendId);
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+  };
+}

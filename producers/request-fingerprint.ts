@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { normalizePhone } from '../src/sms/phone.js';
+import { CampaignRequest, SendBatchRequest, SendRequest } from './schemas.js';
+
+/** Which producer call a request is for: the same body means different things to each. */
+export type FingerprintedCall = 'send' | 'sendBatch' | 'campaign';
+
+/** JSON with object keys sorted and undefined left out, so equal requests print equal. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const normalised = (phone: string) => {
+  const n = normalizePhone(phone);
+  return n.ok ? n.phone : phone.trim();
+};
+
+/**
+ * The SHA-256 (hex) of a request as smsq understands it: parsed with its schema (defaults applied,
+ * text trimmed, deadlines in ms), numbers normalised (`+86 138-0013-8000` is `13800138000`), the
+ * idempotency key itself left out. Two requests with one fingerprint enqueue the same send. A
+ * campaign's fingerprint covers its settings: its recipients are a stream, read after the key is
+ * claimed. Call only with a request that its schema accepts (the plan checked it first).
+ */
+export function requestFingerprint(call: FingerprintedCall, request: unknown): string {
+  let body: unknown;
+  if (call === 'send') {
+    const r = SendRequest.parse(request);
+    body = { ...r, idempotencyKey: undefined, phones: r.phones.map(normalised) };
+  } else if (call === 'sendBatch') {
+    const r = SendBatchRequest.parse(request);
+    body = { ...r, idempotencyKey: undefined, messages: r.messages.map((m) => ({ ...m, phone: normalised(m.phone) })) };
+  } else {
+    body = { ...CampaignRequest.parse(request), idempotencyKey: undefined };
+  }
+  return createHash('sha256').update(canonicalJson({ call, body })).digest('hex');
+}

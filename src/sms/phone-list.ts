@@ -1,0 +1,29 @@
+import { maskPhone, maskPhonesInText } from './phone-mask.js';
+
+/** How many numbers an error message shows (masked) before it counts the rest instead. */
+export const NUMBERS_SHOWN_IN_ERRORS = 3;
+
+/**
+ * A short, masked description of numbers for an error message: the first few masked, the rest
+ * counted (`138****8000, 139****0139 and 9,998 more`). An error with ten thousand numbers in it
+ * helps nobody and puts every number in whatever log keeps the error.
+ */
+export function describeNumbers(inputs: readonly string[], shown = NUMBERS_SHOWN_IN_ERRORS): string {
+  const head = inputs.slice(0, shown).map((p) => maskPhone(String(p).trim()));
+  const rest = inputs.length - head.length;
+  return rest > 0 ? `${head.join(', ')} and ${rest.toLocaleString('en-US')} more` : head.join(', ');
+}
+
+/**
+ * A value the user typed, as an error may quote it: phone-looking runs masked when it carries
+ * numbers (`phones`), and cut to `maxChars` with the full length said (a `--phones` list of 10,000
+ * numbers is 120 KB).
+ */
+export function quoteForError(value: string, { phones = false, maxChars = 60 }: { phones?: boolean; maxChars?: number } = {}): string {
+  const masked = phones ? maskPhonesInText(value) : value;
+  if (masked.length <= maxChars) return JSON.stringify(masked);
+  return `${JSON.stringify(`${masked.slice(0, maxChars)}…`)} (${value.length.toLocaleString('en-US')} characters)`;
+}
+
+/** The way to send to more numbers than one request should carry. */
+export const LONG_LIST_HINT = 'for long lists use a campaign: `smsq campaign --file recipients.csv` (or POST /v1/campaigns with text/csv)';

@@ -1,0 +1,117 @@
+/**
+ * An Idempotency-Key stands for one request body (issue 11): the same key with another body is
+ * refused (typed error, HTTP 422), a twin with the same body waits for the first or gets 409, and
+ * no caller is ever told of a send that does not hold its numbers. Concurrent requests through the
+ * producer API and REST (inject), against real Redis, a real worker and the emulator.
+ */
+import { describe, expect, it } from 'vitest';
+import { createProducer } from '../../producers/producer.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { buildServer } from '../../src/server/build-server.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+const harnesses = harnessPerTest();
+
+async function phonesOf(h: Harness, sendId: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const r of h.producer.recipients(sendId)) out.push(r.phone);
+  return out.sort();
+}
+
+describe('idempotency keys stand for one request', () => {
+  it('producer API: concurrent requests with one key and different bodies never make a mixed send', async () => {
+    const h = await harnesses.create({ label: 'idem-mixed' });
+    // Two producers, as two processes would be.
+    const other = createProducer({ redis: h.redis, prefix: h.prefix });
+    harnesses.defer(() => other.close());
+    const TRIALS = 10;
+    for (let t = 0; t < TRIALS; t++) {
+      const key = `order-${t}`;
+      const a = [String(13860000000 + t * 10), String(13860000001 + t * 10)];
+      const b = [String(13861000000 + t * 10), String(13861000001 + t * 10)];
+      const results = await Promise.allSettled([h.producer.send({ ...NOTE, phones: a, idempotencyKey: key }), other.send({ ...NOTE, phones: b, idempotencyKey: key })]);
+      const told = results.flatMap((r, i) => (r.status === 'fulfilled' ? [{ result: r.value, phones: i === 0 ? a : b }] : []));
+      // Whoever was told "queued" (duplicate or not) has a send that holds exactly its numbers.
+      for (const { result, phones } of told) {
+        expect(await phonesOf(h, result.sendId), `trial ${t}`).toEqual([...phones].sort());
+        expect((await h.producer.getStatus(result.sendId)).send.state, `trial ${t}`).not.toBe('enqueuing');
+      }
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as { code?: string }] : []));
+      expect(told.length, `trial ${t}`).toBe(1);
+      expect(refused.map((e) => e.code)).toEqual(['SMSQ_IDEMPOTENCY_KEY_REUSED']);
+    }
+    await h.startWorker();
+    await waitFor(() => h.emulator.accepted().length === TRIALS, 'every send accepted');
+    expect(h.emulator.accepted().flatMap((x) => x.phoneNumbers)).toHaveLength(TRIALS * 2);
+  });
+
+  it('producer API: the same key and body, concurrently, is one whole send; a number written differently is the same body', async () => {
+    const h = await harnesses.create({ label: 'idem-twins' });
+    const other = createProducer({ redis: h.redis, prefix: h.prefix });
+    harnesses.defer(() => other.close());
+    const [first, second] = await Promise.all([
+      h.producer.send({ ...NOTE, phones: ['13862000001', '13862000002'], idempotencyKey: 'twins' }),
+      other.send({ ...NOTE, phones: ['+86 138-6200-0001', '13862000002'], idempotencyKey: 'twins' }),
+    ]);
+    expect(second.sendId).toBe(first.sendId);
+    expect([first.duplicate, second.duplicate].sort()).toEqual([false, true]);
+    // Neither answer came before the send was whole.
+    expect((await h.producer.getStatus(first.sendId)).send.state).toBe('active');
+    expect(await phonesOf(h, first.sendId)).toEqual(['13862000001', '13862000002']);
+    // Later, another body under the key is refused, typed; nothing is enqueued.
+    await expect(h.producer.send({ ...NOTE, phones: ['13862000003'], idempotencyKey: 'twins' })).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_REUSED' });
+    await expect(h.producer.send({ ...NOTE, templateParam: { name: 'Bob', order: 'A1' }, phones: ['13862000001', '13862000002'], idempotencyKey: 'twins' })).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_REUSED' });
+    expect(await h.redis.keys(`${h.prefix}:send:*:counts`)).toHaveLength(1);
+  });
+
+  it('a twin whose first request is still enqueuing past the wait gets SMSQ_IDEMPOTENCY_IN_PROGRESS; after it, the same send', async () => {
+    const h = await harnesses.create({ label: 'idem-busy' });
+    const impatient = createProducer({ redis: h.redis, prefix: h.prefix, idempotencyWaitMs: 0 });
+    harnesses.defer(() => impatient.close());
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((r) => (letGo = r));
+    let started: () => void = () => {};
+    const reading = new Promise<void>((r) => (started = r));
+    async function* slowRows() {
+      yield { phone: '13863000001' };
+      started();
+      await held;
+      yield { phone: '13863000002' };
+    }
+    async function* rows() {
+      yield { phone: '13863000001' };
+      yield { phone: '13863000002' };
+    }
+    const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, idempotencyKey: 'spring' };
+    const first = h.producer.campaign(slowRows(), settings);
+    await reading;
+    await expect(impatient.campaign(rows(), settings)).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_IN_PROGRESS' });
+    await expect(impatient.campaign(rows(), { ...settings, name: 'another' })).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_REUSED' });
+    letGo();
+    const done = await first;
+    const again = await impatient.campaign(rows(), settings);
+    expect(again).toMatchObject({ sendId: done.sendId, duplicate: true, recipients: 2 });
+  });
+
+  it('REST: concurrent POSTs with one Idempotency-Key and different bodies: one 202, one 422, one whole send', async () => {
+    const h = await harnesses.create({ label: 'idem-rest' });
+    const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
+    harnesses.defer(() => app.close());
+    for (let t = 0; t < 5; t++) {
+      const headers = { authorization: 'Bearer test-api-token-0123456789', 'idempotency-key': `rest-${t}` };
+      const bodies = [
+        { ...NOTE, phones: [String(13864000000 + t * 10), String(13864000001 + t * 10)] },
+        { ...NOTE, phones: [String(13865000000 + t * 10), String(13865000001 + t * 10)] },
+      ];
+      const answers = await Promise.all(bodies.map((payload) => app.inject({ method: 'POST', url: '/v1/messages', headers, payload })));
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 422]);
+      const i = answers.findIndex((a) => a.statusCode === 202);
+      const refused = answers[1 - i]!.json() as { error: { code: string } };
+      expect(refused.error.code).toBe('SMSQ_IDEMPOTENCY_KEY_REUSED');
+      const sendId = (answers[i]!.json() as { sendId: string }).sendId;
+      expect(await phonesOf(h, sendId)).toEqual([...bodies[i]!.phones].sort());
+    }
+  });
+});
