@@ -35,6 +35,8 @@ export interface Keys {
   pacer(): string;
   /** Accepted chunks scored by when their receipt window ends (ms); the window sweep expires them. */
   receiptWindow(): string;
+  /** The repair sweep's leader lease: one sweeper at a time across every worker and `smsq repair`. */
+  repairLease(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -54,5 +56,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     recipientTotals: () => `${prefix}:recipients`,
     pacer: () => `${prefix}:pacer`,
     receiptWindow: () => `${prefix}:receipt-window`,
+    repairLease: () => `${prefix}:repair:lease`,
   };
 }
