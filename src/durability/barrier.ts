@@ -26,13 +26,37 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
     waits: true,
     async confirm(what) {
       const redis = await server();
+      // WAIT counts the replicas holding what *this connection* wrote. If the connection drops
+      // while WAIT waits (a primary dying during a failover), ioredis resends WAIT on a new
+      // connection that wrote nothing, and any replica "confirms" it: count that as not confirmed.
+      const closesBefore = closesOf(redis);
+      if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was down before the writes could be confirmed');
+      const connectionLost = () => {
+        if (closesOf(redis) !== closesBefore) throw new NotDurableError(what, 'the connection to Redis was lost while waiting for the confirmation');
+      };
       if (mode === 'waitaof') {
         const [local, remote] = (await redis.call('WAITAOF', 1, replicas, timeoutMs)) as [number, number];
+        connectionLost();
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);
         return;
       }
       const acked = (await redis.call('WAIT', replicas, timeoutMs)) as number;
+      connectionLost();
       if (acked < replicas) throw new NotDurableError(what, `WAIT: ${acked} of ${replicas} replica(s) confirmed within ${timeoutMs} ms`);
     },
   };
+}
+
+const closeCounts = new WeakMap<Redis, { closes: number }>();
+
+/** How many times `redis` lost its connection since the first call for it. */
+function closesOf(redis: Redis): number {
+  let entry = closeCounts.get(redis);
+  if (!entry) {
+    const counter = { closes: 0 };
+    redis.on('close', () => counter.closes++);
+    closeCounts.set(redis, counter);
+    entry = counter;
+  }
+  return entry.closes;
 }

@@ -40,9 +40,10 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
         password: target.password,
         sentinelUsername: target.sentinelUsername,
         sentinelPassword: target.sentinelPassword,
-        // Sentinels announce +switch-master: reconnect to the promoted replica at once rather
-        // than when the dead primary's socket finally errors.
-        failoverDetector: true,
+        // Not `failoverDetector`: in ioredis 5.11 its +switch-master disconnect, arriving while a
+        // reconnect is asking the sentinels, ends the client for good ("Connection is closed.",
+        // status `end`; seen in test/integration/redis-topology.test.ts). A dead primary closes the
+        // socket, and a demoted one answers READONLY (below): both send the client to the sentinels.
         // A demoted primary that comes back answers writes with READONLY: find the new primary
         // and resend (the write was refused, so it did not happen).
         reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),

@@ -3,6 +3,7 @@ import { afterEach } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   redisUrl?: string;
   /** Key prefix (a hash tag). Default: a unique one from `label`. */
   prefix?: string;
+  /** SMSQ_DURABILITY of the producer and of workers started by `startWorker`. Default: the default mode. */
+  durability?: DurabilityOptions;
 }
 
 /** Test timing: reconcile looks and stall detection in hundreds of ms instead of minutes. */
@@ -58,7 +61,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const redis = opts.redisUrl === undefined ? createTestConnection() : createRedisConnection(opts.redisUrl);
   const prefix = opts.prefix ?? uniquePrefix(opts.label ?? 'p');
   const logger = createLogger({ level: 'silent' });
-  const producer = createProducer({ redis, prefix, logger, clock: opts.clock });
+  const producer = createProducer({ redis, prefix, logger, clock: opts.clock, ...(opts.durability ? { durability: opts.durability } : {}) });
   const workers: SmsWorker[] = [];
   return {
     emulator,
@@ -79,6 +82,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         readTimeoutMs,
         concurrency: 8,
         ...FAST_TIMING,
+        ...(opts.durability ? { durability: opts.durability } : {}),
         ...w,
       });
       workers.push(worker);

@@ -37,6 +37,8 @@ export interface SentinelDeployment {
   sentinels: RedisNode[];
   /** The port of the primary the sentinels name now. */
   primaryPort(): Promise<number>;
+  /** Starts another replica of the current primary and waits until it is in sync (a replacement host). */
+  addReplica(): Promise<RedisNode>;
   /** Waits until the sentinels name a primary other than `oldPort` and it answers as master. */
   waitForPromotion(oldPort: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
@@ -106,27 +108,35 @@ async function startNode(baseDir: string, port: number, config: string[], extraA
   mkdirSync(dir);
   const confFile = join(dir, 'redis.conf');
   writeFileSync(confFile, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
-  const child = spawn('redis-server', [confFile, ...extraArgs], { stdio: 'ignore' });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  await until(`redis-server on port ${port}`, 10_000, async () => {
-    const failed = await Promise.race([spawnError, Promise.resolve(undefined)]);
-    if (failed) throw new Error(`could not start redis-server (${failed.message}). Fix: apt-get install redis-server redis-tools`);
-    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}`);
-    return (await withAdmin(port, (c) => c.ping())) === 'PONG' ? true : undefined;
-  });
+  let child: ChildProcess;
+
+  async function spawnNode(): Promise<void> {
+    const proc = spawn('redis-server', [confFile, ...extraArgs], { stdio: 'ignore' });
+    child = proc;
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
+    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    await until(`redis-server on port ${port}`, 10_000, async () => {
+      const failed = await Promise.race([spawnError, Promise.resolve(undefined)]);
+      if (failed) throw new Error(`could not start redis-server (${failed.message}). Fix: apt-get install redis-server redis-tools`);
+      if (proc.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${proc.exitCode}`);
+      return (await withAdmin(port, (c) => c.ping())) === 'PONG' ? true : undefined;
+    });
+  }
+
+  await spawnNode();
   return {
     port,
     async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGCONT');
-      child.kill('SIGKILL');
+      const proc = child;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGCONT');
+      proc.kill('SIGKILL');
       await exited;
     },
-    freeze: () => child.kill('SIGSTOP'),
-    thaw: () => child.kill('SIGCONT'),
+    freeze: () => void child.kill('SIGSTOP'),
+    thaw: () => void child.kill('SIGCONT'),
     admin: () => adminClient(port),
   };
 }
@@ -160,11 +170,15 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
   try {
     const primary = await startNode(dir, await freePort(), dataNode(opts.appendfsync));
     nodes.push(primary);
-    const replica = await startNode(dir, await freePort(), [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primary.port}`]);
-    nodes.push(replica);
-    await until('the replica to sync', 15_000, () =>
-      withAdmin(replica.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
-    );
+    const startReplica = async (primaryPort: number) => {
+      const node = await startNode(dir, await freePort(), [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`]);
+      nodes.push(node);
+      await until('the replica to sync', 15_000, () =>
+        withAdmin(node.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
+      );
+      return node;
+    };
+    const replica = await startReplica(primary.port);
     const sentinels: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
       const sentinel = await startNode(
@@ -211,6 +225,7 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
           const role = await withAdmin(port, async (c) => ((await c.call('ROLE')) as [string])[0]);
           return role === 'master' ? port : undefined;
         }),
+      addReplica: async () => startReplica(await primaryPort()),
       stop: () => stopAll(nodes, dir),
     };
   } catch (err) {
