@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
-import type { RedisConnection } from '../queue/connection.js';
+import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ChunkState, ChunkStore } from '../queue/chunk-store.js';
@@ -285,9 +285,11 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
         }
       }
 
+      // On a Cluster SCAN runs on one node: the master serving the prefix's hash-tag slot holds every key.
+      const holder = await createNodeResolver(o.redis, head)();
       let cursor = '0';
       do {
-        const [next, batch] = await o.redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', scanCount);
+        const [next, batch] = await holder.scan(cursor, 'MATCH', `${head}*`, 'COUNT', scanCount);
         cursor = next;
         report.scanned.keys += batch.length;
         const chunkIds: string[] = [];
