@@ -65,8 +65,18 @@ export interface Config {
    * (SMSQ_DURABILITY, SMSQ_DURABILITY_REPLICAS, SMSQ_DURABILITY_TIMEOUT_MS). Default `fsync`.
    */
   durability: DurabilityOptions;
+  /** The repair sweep run by workers (see README "Repair sweep"). */
+  repair: RepairConfig;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
+}
+
+/** Settings of the repair sweep (`SMSQ_REPAIR_*`). */
+export interface RepairConfig {
+  /** Between sweeps in each worker (ms; one worker at a time sweeps); undefined = off. Default 300000. */
+  intervalMs: number | undefined;
+  /** A send still `enqueuing` with nothing written for this long has lost its producer (ms). Default 600000. */
+  enqueueGraceMs: number;
 }
 
 /** Settings of `smsq server` (the `SMSQ_SERVER_*`, `SMSQ_API_TOKEN` and `SMSQ_DASHBOARD_*` variables). */
@@ -261,6 +271,12 @@ const envSchema = z.object({
       return { window: Number(m[1]), failureRatio: Number(m[2]) };
     })
     .optional(),
+  SMSQ_REPAIR_INTERVAL_MS: intFrom('SMSQ_REPAIR_INTERVAL_MS', 0, 86_400_000, 'SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)')
+    .refine((v) => v === 0 || v >= 10_000, { message: 'must be 0 (off) or at least 10000. Fix: SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)' })
+    .default(300_000),
+  SMSQ_REPAIR_ENQUEUE_GRACE_MS: intFrom('SMSQ_REPAIR_ENQUEUE_GRACE_MS', 60_000, 86_400_000, 'SMSQ_REPAIR_ENQUEUE_GRACE_MS=600000 (60000..86400000)').default(
+    600_000,
+  ),
   SMSQ_REPORT_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
@@ -369,6 +385,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reportToken: e.SMSQ_REPORT_TOKEN,
     quietHours: 'SMSQ_QUIET_HOURS' in clean ? e.SMSQ_QUIET_HOURS : DEFAULT_QUIET_HOURS,
     autoPause: 'SMSQ_AUTOPAUSE' in clean ? e.SMSQ_AUTOPAUSE : { window: 20, failureRatio: 0.5 },
+    repair: {
+      intervalMs: e.SMSQ_REPAIR_INTERVAL_MS === 0 ? undefined : e.SMSQ_REPAIR_INTERVAL_MS,
+      enqueueGraceMs: e.SMSQ_REPAIR_ENQUEUE_GRACE_MS,
+    },
     server: {
       host: e.SMSQ_SERVER_HOST,
       port: e.SMSQ_SERVER_PORT,

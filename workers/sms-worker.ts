@@ -35,6 +35,9 @@ import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mo
 import { checkRedisDurability } from '../src/durability/startup-check.js';
 import { createClaimJournal } from './claim-journal.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
+import { createLeaderLease } from '../src/repair/leader-lease.js';
+import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
+import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-schedule.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -102,6 +105,22 @@ export interface SmsWorkerOptions {
    * them (rollback-recovery.ts). Default 10000 ms: a host crash with `everysec` loses up to ~2 s.
    */
   rollbackHorizonMs?: number;
+  /**
+   * The repair sweep (src/repair): every `intervalMs` one worker (leader lease) finds orphaned
+   * chunks, jobs and sends and resolves them. `null` = off. Default every 5 min, enqueue grace 10 min.
+   */
+  repair?: RepairOptions | null;
+}
+
+export interface RepairOptions {
+  /** Between sweeps (ms). */
+  intervalMs: number;
+  /** A send still `enqueuing` with nothing written for this long has lost its producer (ms). Default 10 min. */
+  enqueueGraceMs?: number;
+  /** A chunk changed more recently than this is not judged (ms). Default 60 s. */
+  minAgeMs?: number;
+  /** The first sweep after start (ms). Default `intervalMs`. */
+  firstAfterMs?: number;
 }
 
 export interface SmsWorker {
@@ -113,6 +132,8 @@ export interface SmsWorker {
   readonly worker: Worker;
   readonly housekeepingWorker: Worker;
   readonly rollbackRecovery: RollbackRecovery;
+  /** The periodic repair sweep, when on (`runOnce()` sweeps now if this worker gets the lease). */
+  readonly repair: RepairSchedule | undefined;
   /**
    * Checks that Redis can keep the durability mode (throws RedisNotDurableError otherwise),
    * applies the account-wide rate limit and starts taking jobs.
@@ -235,6 +256,29 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     expireChunk,
     intervalMs: windowSweepMs(receiptSchedule),
   });
+  const repairOptions = o.repair === undefined ? { intervalMs: 300_000 } : o.repair;
+  const repair = repairOptions
+    ? createRepairSchedule({
+        sweep: createOrphanSweep({
+          redis: o.connection,
+          keys,
+          calls: queue,
+          chunks,
+          sends,
+          followUps,
+          completion,
+          clock,
+          logger: o.logger,
+          firstLookAfterMs: timing.firstLookAfterMs,
+          minAgeMs: repairOptions.minAgeMs,
+          enqueueGraceMs: repairOptions.enqueueGraceMs,
+        }),
+        lease: createLeaderLease({ redis: o.connection, key: keys.repairLease(), ttlMs: 60_000 }),
+        logger: o.logger,
+        intervalMs: repairOptions.intervalMs,
+        firstAfterMs: repairOptions.firstAfterMs,
+      })
+    : undefined;
   const processHousekeeping = createHousekeepingProcessor({
     sends,
     expireChunk,
@@ -353,12 +397,14 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     worker,
     housekeepingWorker,
     rollbackRecovery,
+    repair,
     async start() {
       await checkRedisDurability(await server(), durability, log);
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
       stopAutoResume = guard.startAutoResume();
       windowSweep.start();
+      repair?.start();
       void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
       log.info({ qps: o.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: o.concurrency ?? 64 }, 'worker started');
@@ -367,7 +413,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       closing = true;
       stopAutoResume();
       rollbackRecovery.stop();
-      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop()]);
+      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop()]);
       await Promise.all([queue.close(), housekeeping.close()]);
     },
   };

@@ -64,7 +64,7 @@ export function createFollowUps(o: FollowUpsOptions): FollowUps {
 
     async reconcile(data, kind, at) {
       await o.calls.add(JOB.reconcile, data, {
-        jobId: `${jobIds.reconcile(data.chunkId, data.attempt, data.look)}.d${data.dateIndex}.p${data.page}`,
+        jobId: jobIds.reconcilePage(data),
         priority: PRIORITY[kind],
         delay: delayUntil(at),
         attempts: LOOKUP_ATTEMPTS,

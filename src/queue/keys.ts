@@ -41,6 +41,8 @@ export interface Keys {
   receiptWindow(): string;
   /** An approved signature or template as GetSmsSign / GetSmsTemplate answered (the door's cache). */
   catalog(kind: 'sign' | 'template', name: string): string;
+  /** The repair sweep's leader lease: one sweeper at a time across every worker and `smsq repair`. */
+  repairLease(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -63,5 +65,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     catalog: (kind, name) => `${prefix}:catalog:${kind}:${name}`,
     refusedReceipts: () => `${prefix}:receipts-refused`,
     sentNumbers: (bucket) => `${prefix}:sent-to:${bucket}`,
+    repairLease: () => `${prefix}:repair:lease`,
   };
 }

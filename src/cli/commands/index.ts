@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['sandbox'], load: () => import('./sandbox.js') },
   { names: ['worker'], load: () => import('./worker.js') },
   { names: ['resume'], load: () => import('./resume.js') },
+  { names: ['repair'], load: () => import('./repair.js') },
   { names: ['server'], load: () => import('./server.js') },
   { names: ['emulator'], load: () => import('./emulator.js') },
   // The account: signatures, templates, details, statistics, qualifications.

@@ -37,6 +37,7 @@ export function register(program: Command, ctx: CliContext): void {
           callbackSecret: config.callbackSecret,
           quietHours: config.quietHours,
           autoPause: config.autoPause ?? null,
+          repair: config.repair.intervalMs === undefined ? null : { intervalMs: config.repair.intervalMs, enqueueGraceMs: config.repair.enqueueGraceMs },
           metrics,
           durability: config.durability,
         });

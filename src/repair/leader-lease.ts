@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { luaScript } from '../queue/lua.js';
+
+/** Extends the lease only for its holder. KEYS[1] lease key; ARGV[1] owner, ARGV[2] ttl (ms). Returns 1 if held. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** Gives the lease up only for its holder. KEYS[1] lease key; ARGV[1] owner. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export interface LeaderLeaseOptions {
+  redis: Redis;
+  key: string;
+  /** How long the lease lasts without renewal (ms); a holder that died frees it after this. */
+  ttlMs: number;
+  /** Who holds it (shown by `holder()`); default a random id. */
+  owner?: string;
+}
+
+/**
+ * One holder at a time across every process (SET NX PX): a worker that takes it sweeps, the
+ * others skip this round. Renewed while the holder works; lost when a holder stops renewing.
+ */
+export interface LeaderLease {
+  readonly owner: string;
+  /** True when this process now holds the lease (it was free, or already ours). */
+  acquire(): Promise<boolean>;
+  /** Extends the lease; false when it is no longer ours (expired and taken by another). */
+  renew(): Promise<boolean>;
+  release(): Promise<void>;
+  /** The current holder, if any. */
+  holder(): Promise<string | undefined>;
+}
+
+export function createLeaderLease(o: LeaderLeaseOptions): LeaderLease {
+  const owner = o.owner ?? `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const renew = luaScript(o.redis, 'smsqLeaseRenew', RENEW, 1);
+  const release = luaScript(o.redis, 'smsqLeaseRelease', RELEASE, 1);
+  return {
+    owner,
+    async acquire() {
+      if ((await o.redis.set(o.key, owner, 'PX', o.ttlMs, 'NX')) === 'OK') return true;
+      return (await renew(o.key, owner, o.ttlMs)) === 1;
+    },
+    async renew() {
+      return (await renew(o.key, owner, o.ttlMs)) === 1;
+    },
+    async release() {
+      await release(o.key, owner);
+    },
+    async holder() {
+      return (await o.redis.get(o.key)) ?? undefined;
+    },
+  };
+}

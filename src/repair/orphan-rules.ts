@@ -1,0 +1,197 @@
+/**
+ * What the repair sweep does with one chunk or one send it found, as pure functions of what it
+ * read: the sweep (orphan-sweep.ts) reads, these decide, the sweep acts. See README "Repair sweep".
+ *
+ * The rule every decision keeps (design invariant 1): a chunk that may have been handed to
+ * Dysmsapi is never given a plain send job; it is looked up first (the reconcile path), and only
+ * a look-up that finds nothing after the settling window resends it, with a new attempt.
+ */
+import { jobIds } from '../queue/job-schemas.js';
+import type { ChunkState } from '../queue/chunk-store.js';
+
+/** Chunk states that still wait for work (a send job, or a look-up). */
+export const UNFINISHED_CHUNK_STATES: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
+
+/** The code an orphaned `queued` or `sending` chunk gets when the sweep hands it to a look-up. */
+export const ORPHANED_CODE = 'SMSQ_ORPHANED';
+/** The code of a send failed by the sweep because its producer died before finishing the enqueue. */
+export const ENQUEUE_ABANDONED_CODE = 'SMSQ_ENQUEUE_ABANDONED';
+/** The code of a chunk ended because its send record is gone (expired or evicted). */
+export const SEND_MISSING_CODE = 'SMSQ_SEND_MISSING';
+
+/** How far back the sweep looks for the jobs a chunk may have (a cost bound, not a safety one). */
+export interface JobSearchBounds {
+  /** Send job ids `s.<chunk>.a1 .. a<attempt+1>`, at most this many (the newest). Default 32. */
+  maxSendJobs: number;
+  /** Reconcile looks 1..maxLooks of an attempt. Default 16. */
+  maxLooks: number;
+  /** QuerySendDetails pages per look and date. Default 2. */
+  maxPages: number;
+}
+
+export const DEFAULT_JOB_SEARCH: JobSearchBounds = Object.freeze({ maxSendJobs: 32, maxLooks: 16, maxPages: 2 });
+
+/**
+ * The ids a send job of this chunk may have. The first job is `a1`; a resend after a look-up
+ * found nothing is `a<attempt+1>`; a throttled or flow-controlled job keeps its id while the
+ * attempt grows, so any id up to `a<attempt+1>` may be the one still holding the chunk.
+ */
+export function sendJobCandidates(chunkId: string, attempt: number, bounds: JobSearchBounds): string[] {
+  const last = attempt + 1;
+  const first = Math.max(1, last - bounds.maxSendJobs + 1);
+  const ids: string[] = [];
+  if (first > 1) ids.push(jobIds.send(chunkId, 1));
+  for (let a = first; a <= last; a++) ids.push(jobIds.send(chunkId, a));
+  return ids;
+}
+
+/** A reconcile job id of an attempt, with the look it belongs to. */
+export interface ReconcileCandidate {
+  id: string;
+  look: number;
+}
+
+/** The ids the reconcile jobs of one attempt may have (each look, date and page is its own job). */
+export function reconcileJobCandidates(chunkId: string, attempt: number, bounds: JobSearchBounds): ReconcileCandidate[] {
+  const out: ReconcileCandidate[] = [];
+  if (attempt < 1) return out;
+  for (let look = 1; look <= bounds.maxLooks; look++) {
+    for (let dateIndex = 0; dateIndex <= 1; dateIndex++) {
+      for (let page = 1; page <= bounds.maxPages; page++) out.push({ id: jobIds.reconcilePage({ chunkId, attempt, look, dateIndex, page }), look });
+    }
+  }
+  return out;
+}
+
+/** What the sweep read about one chunk. */
+export interface ChunkSnapshot {
+  chunkId: string;
+  sendId: string;
+  state: ChunkState;
+  attempt: number;
+  outId: string | undefined;
+  sentAt: number | undefined;
+  code: string | undefined;
+  /** When the chunk last changed (ms). */
+  updatedAt: number;
+}
+
+/** What the sweep learned around one chunk. */
+export interface ChunkSurroundings {
+  /** The send record exists. */
+  sendExists: boolean;
+  /** A job that will still act on the chunk exists (waiting, delayed, active or retrying). */
+  hasLiveJob: boolean;
+  /** The highest look of a reconcile job (live or finished) that exists for the attempt looked up. */
+  highestLook: number;
+}
+
+export interface ChunkRuleOptions {
+  now: number;
+  /** A chunk changed more recently than this is left alone (its follow-up job may be on its way). */
+  minAgeMs: number;
+  /** The first look of an attempt waits this long after it started (the call is surely over). */
+  firstLookAfterMs: number;
+}
+
+/** The look-up the sweep schedules: the reconcile job of `attempt`, at a look no job has used. */
+export interface LookUp {
+  attempt: number;
+  look: number;
+  /** When the look happens (ms). */
+  at: number;
+}
+
+export type ChunkVerdict =
+  | { action: 'none' }
+  /** `unknown` without a job: schedule its look-up. */
+  | { action: 'look-up-unknown'; lookUp: LookUp }
+  /** `sending` without a job (its worker's job is gone): mark it unknown, then look it up. */
+  | { action: 'look-up-sending'; outId: string; lookUp: LookUp }
+  /**
+   * `queued` without a job: an attempt may have been claimed and sent before a rollback erased
+   * the claim. Mark it unknown at the next attempt (the one a lost claim would have made) with
+   * that attempt's OutId and look it up; found → accepted, not found after settling → resent.
+   */
+  | { action: 'look-up-queued'; expectOutId: string | undefined; attempt: number; outId: string; lookUp: LookUp }
+  /** The send record is gone: end the chunk without another call (`queued` → cancelled, else expired). */
+  | { action: 'end-send-missing'; to: 'cancelled' | 'expired' };
+
+/**
+ * The OutId the sweep records for the attempt a lost claim of a `queued` chunk would have made.
+ * It is the form a claim writes (`<chunkId>.<attempt>`), so a look-up that matches OutIds finds a
+ * lost attempt that was accepted.
+ */
+export function orphanOutId(chunkId: string, attempt: number): string {
+  return `${chunkId}.${attempt}`;
+}
+
+/** Which attempt a chunk's look-up concerns: its own, or for a `queued` chunk the next one. */
+export function lookedUpAttempt(chunk: Pick<ChunkSnapshot, 'state' | 'attempt'>): number {
+  return chunk.state === 'queued' ? chunk.attempt + 1 : chunk.attempt;
+}
+
+export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, o: ChunkRuleOptions): ChunkVerdict {
+  if (!UNFINISHED_CHUNK_STATES.includes(chunk.state)) return { action: 'none' };
+  if (o.now - chunk.updatedAt < o.minAgeMs) return { action: 'none' };
+  if (around.hasLiveJob) return { action: 'none' };
+  if (!around.sendExists) return { action: 'end-send-missing', to: chunk.state === 'queued' ? 'cancelled' : 'expired' };
+  const look = around.highestLook + 1;
+  switch (chunk.state) {
+    case 'unknown': {
+      if (!chunk.outId || chunk.sentAt === undefined || chunk.attempt < 1) break;
+      return { action: 'look-up-unknown', lookUp: { attempt: chunk.attempt, look, at: Math.max(o.now, chunk.sentAt + o.firstLookAfterMs) } };
+    }
+    case 'sending': {
+      if (!chunk.outId || chunk.sentAt === undefined || chunk.attempt < 1) break;
+      return {
+        action: 'look-up-sending',
+        outId: chunk.outId,
+        lookUp: { attempt: chunk.attempt, look, at: Math.max(o.now, chunk.sentAt + o.firstLookAfterMs) },
+      };
+    }
+    default:
+      break;
+  }
+  // `queued`, or a half-written `sending`/`unknown` (no OutId or time): the look-up is for the
+  // attempt a lost claim would have made, timed from now (any lost attempt started before now).
+  const attempt = chunk.state === 'queued' ? chunk.attempt + 1 : Math.max(1, chunk.attempt);
+  return {
+    action: 'look-up-queued',
+    expectOutId: chunk.outId,
+    attempt,
+    outId: orphanOutId(chunk.chunkId, attempt),
+    lookUp: { attempt, look, at: o.now + o.firstLookAfterMs },
+  };
+}
+
+/** What the sweep read about a send still `enqueuing`. */
+export interface EnqueuingSnapshot {
+  sendId: string;
+  /** When the producer created the record (ms). */
+  createdAt: number;
+  /** The chunk count the record was created with (0 for a campaign, known only at the end). */
+  chunks: number;
+  /** How many chunks `0..n-1` exist (they are written in order, so the ones that exist are a prefix). */
+  chunksWritten: number;
+  /** When the last written chunk was created (ms); undefined when none was. */
+  lastChunkAt: number | undefined;
+}
+
+export type EnqueuingVerdict =
+  | { action: 'none' }
+  /** Every chunk the record names exists: nothing was lost, finish the enqueue. */
+  | { action: 'finish' }
+  /** The producer died part-way: fail the send so the chunks not sent yet are never sent. */
+  | { action: 'abandon'; reason: string };
+
+export function decideEnqueuing(send: EnqueuingSnapshot, o: { now: number; graceMs: number }): EnqueuingVerdict {
+  const lastActivity = Math.max(send.createdAt, send.lastChunkAt ?? 0);
+  if (o.now - lastActivity < o.graceMs) return { action: 'none' };
+  if (send.chunks > 0 && send.chunksWritten >= send.chunks) return { action: 'finish' };
+  const idleMinutes = Math.round((o.now - lastActivity) / 60_000);
+  return {
+    action: 'abandon',
+    reason: `enqueue abandoned: ${send.chunksWritten} chunk(s) written${send.chunks > 0 ? ` of ${send.chunks}` : ''}, nothing written for ${idleMinutes} min (its producer died before acknowledging it)`,
+  };
+}

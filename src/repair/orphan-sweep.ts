@@ -1,0 +1,321 @@
+import type { Queue } from 'bullmq';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { ChunkState, ChunkStore } from '../queue/chunk-store.js';
+import type { FollowUps } from '../queue/follow-ups.js';
+import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
+import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
+import type { SendStore } from '../queue/send-store.js';
+import type { Completion } from '../receipts/completion.js';
+import {
+  DEFAULT_JOB_SEARCH,
+  ENQUEUE_ABANDONED_CODE,
+  ORPHANED_CODE,
+  SEND_MISSING_CODE,
+  UNFINISHED_CHUNK_STATES,
+  decideChunk,
+  decideEnqueuing,
+  lookedUpAttempt,
+  reconcileJobCandidates,
+  sendJobCandidates,
+  type ChunkSnapshot,
+  type ChunkVerdict,
+  type JobSearchBounds,
+} from './orphan-rules.js';
+import { emptyRepairReport, totalFound, type RepairCategory, type RepairProgress, type RepairReport } from './repair-report.js';
+
+export interface OrphanSweepOptions {
+  redis: Redis;
+  keys: Keys;
+  /** The calls queue: orphaned jobs are removed through it, so BullMQ's own lists stay right. */
+  calls: Queue;
+  chunks: ChunkStore;
+  sends: SendStore;
+  followUps: FollowUps;
+  completion: Completion;
+  clock: Clock;
+  logger: Logger;
+  /** The first reconcile look of an attempt waits this long after it started (ReconcileTiming.firstLookAfterMs). */
+  firstLookAfterMs: number;
+  /** A chunk changed more recently than this is left alone: its follow-up job may be on its way. Default 60 s. */
+  minAgeMs?: number;
+  /** A send `enqueuing` with nothing written for this long has lost its producer. Default 10 min. */
+  enqueueGraceMs?: number;
+  /** Keys per SCAN round trip. Default 500. */
+  scanCount?: number;
+  /** Ids kept per category in the report. Default 5. */
+  maxSamples?: number;
+  jobSearch?: JobSearchBounds;
+}
+
+export interface SweepRunOptions {
+  /** Report only; write nothing. */
+  dryRun?: boolean;
+  /** Called after each scanned batch. */
+  onProgress?: (progress: RepairProgress) => void;
+  /** Asked between batches; false stops the sweep there (its lease was lost, the worker stops). */
+  shouldContinue?: () => Promise<boolean> | boolean;
+}
+
+export interface OrphanSweep {
+  run(opts?: SweepRunOptions): Promise<RepairReport>;
+}
+
+const CHUNK_FIELDS = ['state', 'attempt', 'outId', 'sentAt', 'sendId', 'code', 'updatedAt', 'kind'] as const;
+
+async function execRows(pipeline: ChainableCommander): Promise<unknown[]> {
+  const rows = (await pipeline.exec()) ?? [];
+  return rows.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
+const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as readonly string[]).includes(v ?? '') ? (v as MessageKind) : 'notification';
+
+/**
+ * Finds what a Redis that lost writes (a host crash, a failover) or a dead producer leaves
+ * behind, and resolves it: chunks `queued`, `sending` or `unknown` with no job that will act on
+ * them, jobs whose chunk or send is gone, sends stuck `enqueuing`. One SCAN over the deployment's
+ * keys in batches (bounded memory, no blocking command); each batch is read with pipelines, the
+ * decisions are orphan-rules.ts's, and every write goes through the chunk store's transition (so
+ * counts and events move with it) or the follow-ups API (deterministic job ids).
+ */
+export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
+  const minAgeMs = o.minAgeMs ?? 60_000;
+  const enqueueGraceMs = o.enqueueGraceMs ?? 600_000;
+  const scanCount = o.scanCount ?? 500;
+  const maxSamples = o.maxSamples ?? 5;
+  const bounds = o.jobSearch ?? DEFAULT_JOB_SEARCH;
+  const head = `${o.keys.prefix}:`;
+  const jobKey = (jobId: string) => `${o.keys.prefix}:${CALLS_QUEUE}:${jobId}`;
+  const log = o.logger.child({ component: 'repair' });
+
+  return {
+    async run(opts = {}) {
+      const dryRun = opts.dryRun === true;
+      const report = emptyRepairReport(dryRun, o.clock.now());
+      const note = (category: RepairCategory, id: string) => {
+        report.found[category]++;
+        if (report.samples[category].length < maxSamples) report.samples[category].push(id);
+      };
+
+      /** Per candidate job id: exists, and will still act (not finished). */
+      async function jobStates(ids: readonly string[]): Promise<{ exists: boolean; live: boolean }[]> {
+        if (ids.length === 0) return [];
+        const p = o.redis.pipeline();
+        for (const id of ids) p.hmget(jobKey(id), 'name', 'finishedOn');
+        return (await execRows(p)).map((row) => {
+          const [name, finishedOn] = row as (string | null)[];
+          return { exists: name != null, live: name != null && finishedOn == null };
+        });
+      }
+
+      async function hasLiveJob(chunk: ChunkSnapshot): Promise<boolean> {
+        const ids = sendJobCandidates(chunk.chunkId, chunk.attempt, bounds);
+        // A look-up still acts on an unknown chunk, and on a queued one it found "not accepted"
+        // (a re-run schedules the resend).
+        if (chunk.state === 'unknown' || (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED')) {
+          for (const c of reconcileJobCandidates(chunk.chunkId, chunk.attempt, bounds)) ids.push(c.id);
+        }
+        return (await jobStates(ids)).some((s) => s.live);
+      }
+
+      /** The highest look any reconcile job of `attempt` used: a new look must not reuse a finished job's id. */
+      async function highestLook(chunkId: string, attempt: number): Promise<number> {
+        const candidates = reconcileJobCandidates(chunkId, attempt, bounds);
+        const states = await jobStates(candidates.map((c) => c.id));
+        return states.reduce((max, s, i) => (s.exists ? Math.max(max, (candidates[i] as { look: number }).look) : max), 0);
+      }
+
+      async function act(chunk: ChunkSnapshot, kind: MessageKind, verdict: Exclude<ChunkVerdict, { action: 'none' }>): Promise<boolean> {
+        const { chunkId, sendId } = chunk;
+        const lookUp = async (l: { attempt: number; look: number; at: number }) =>
+          o.followUps.reconcile({ sendId, chunkId, attempt: l.attempt, look: l.look, dateIndex: 0, page: 1 }, kind, l.at);
+        switch (verdict.action) {
+          case 'look-up-unknown':
+            await lookUp(verdict.lookUp);
+            return true;
+          case 'look-up-sending': {
+            const t = await o.chunks.transition(chunkId, sendId, { outId: verdict.outId, from: ['sending'], to: 'unknown', fields: { code: ORPHANED_CODE } });
+            if (t.applied) await lookUp(verdict.lookUp);
+            return t.applied;
+          }
+          case 'look-up-queued': {
+            const t = await o.chunks.transition(chunkId, sendId, {
+              outId: verdict.expectOutId,
+              from: [chunk.state],
+              to: 'unknown',
+              fields: { attempt: verdict.attempt, outId: verdict.outId, sentAt: o.clock.now(), code: ORPHANED_CODE },
+            });
+            if (t.applied) await lookUp(verdict.lookUp);
+            return t.applied;
+          }
+          case 'end-send-missing': {
+            const t = await o.chunks.transition(chunkId, sendId, { from: [chunk.state], to: verdict.to, fields: { code: SEND_MISSING_CODE } });
+            // The transition counted the move in the send's counts, which went with the send: do
+            // not leave a counts hash without a lifetime behind.
+            if ((await o.redis.exists(o.keys.send(sendId))) === 0) await o.redis.unlink(o.keys.sendCounts(sendId));
+            return t.applied;
+          }
+        }
+      }
+
+      async function sweepChunks(chunkIds: readonly string[]): Promise<void> {
+        if (chunkIds.length === 0) return;
+        report.scanned.chunks += chunkIds.length;
+        const p = o.redis.pipeline();
+        for (const id of chunkIds) p.hmget(o.keys.chunk(id), ...CHUNK_FIELDS);
+        const rows = (await execRows(p)) as (string | null)[][];
+        const now = o.clock.now();
+        const candidates: { chunk: ChunkSnapshot; kind: MessageKind }[] = [];
+        rows.forEach((row, i) => {
+          const [state, attempt, outId, sentAt, sendId, code, updatedAt, kind] = row;
+          if (!state || !sendId || !UNFINISHED_CHUNK_STATES.includes(state as ChunkState)) return;
+          const chunk: ChunkSnapshot = {
+            chunkId: chunkIds[i] as string,
+            sendId,
+            state: state as ChunkState,
+            attempt: Number(attempt ?? 0),
+            outId: outId || undefined,
+            sentAt: sentAt ? Number(sentAt) : undefined,
+            code: code || undefined,
+            updatedAt: Number(updatedAt ?? 0),
+          };
+          if (now - chunk.updatedAt >= minAgeMs) candidates.push({ chunk, kind: kindOf(kind) });
+        });
+        if (candidates.length === 0) return;
+        const sendsPipeline = o.redis.pipeline();
+        for (const c of candidates) sendsPipeline.exists(o.keys.send(c.chunk.sendId));
+        const sendExists = (await execRows(sendsPipeline)).map((n) => n === 1);
+        for (const [i, { chunk, kind }] of candidates.entries()) {
+          if (await hasLiveJob(chunk)) continue;
+          const exists = sendExists[i] === true;
+          const look = exists ? await highestLook(chunk.chunkId, lookedUpAttempt(chunk)) : 0;
+          const verdict = decideChunk(chunk, { sendExists: exists, hasLiveJob: false, highestLook: look }, { now: o.clock.now(), minAgeMs, firstLookAfterMs: o.firstLookAfterMs });
+          if (verdict.action === 'none') continue;
+          const category: RepairCategory =
+            verdict.action === 'end-send-missing' ? 'chunksOfMissingSend' : chunk.state === 'queued' ? 'queuedWithoutJob' : chunk.state === 'sending' ? 'sendingWithoutJob' : 'unknownWithoutJob';
+          if (dryRun || (await act(chunk, kind, verdict))) note(category, chunk.chunkId);
+          else report.movedOn++;
+        }
+      }
+
+      /** How many chunks `0..n-1` of a send exist: they are written in order, so a search over the prefix finds it. */
+      async function chunksWritten(sendId: string): Promise<number> {
+        const exists = async (i: number) => (await o.redis.exists(o.keys.chunk(`${sendId}.${i}`))) === 1;
+        if (!(await exists(0))) return 0;
+        let low = 0; // exists
+        let high = 1;
+        while (await exists(high)) {
+          low = high;
+          high *= 2;
+        }
+        // low exists, high does not
+        while (high - low > 1) {
+          const mid = Math.floor((low + high) / 2);
+          if (await exists(mid)) low = mid;
+          else high = mid;
+        }
+        return low + 1;
+      }
+
+      async function sweepSends(sendIds: readonly string[]): Promise<void> {
+        if (sendIds.length === 0) return;
+        report.scanned.sends += sendIds.length;
+        const p = o.redis.pipeline();
+        for (const id of sendIds) p.hmget(o.keys.send(id), 'state', 'createdAt', 'chunks');
+        const rows = (await execRows(p)) as (string | null)[][];
+        for (const [i, [state, createdAt, chunks]] of rows.entries()) {
+          if (state !== 'enqueuing') continue;
+          const sendId = sendIds[i] as string;
+          const written = await chunksWritten(sendId);
+          const lastChunkAt = written > 0 ? Number((await o.redis.hget(o.keys.chunk(`${sendId}.${written - 1}`), 'createdAt')) ?? 0) : undefined;
+          const verdict = decideEnqueuing(
+            { sendId, createdAt: Number(createdAt ?? 0), chunks: Number(chunks ?? 0), chunksWritten: written, lastChunkAt },
+            { now: o.clock.now(), graceMs: enqueueGraceMs },
+          );
+          if (verdict.action === 'none') continue;
+          if (verdict.action === 'finish') {
+            if (!dryRun) {
+              await o.sends.markEnqueued(sendId);
+              await o.completion.check(sendId);
+            }
+            note('enqueuingFinished', sendId);
+          } else {
+            if (!dryRun) await o.sends.fail(sendId, ENQUEUE_ABANDONED_CODE, verdict.reason);
+            note('enqueuingAbandoned', sendId);
+          }
+        }
+      }
+
+      async function sweepJobs(ids: readonly string[]): Promise<void> {
+        if (ids.length === 0) return;
+        report.scanned.jobs += ids.length;
+        const p = o.redis.pipeline();
+        for (const id of ids) p.hmget(jobKey(id), 'data', 'finishedOn');
+        const rows = (await execRows(p)) as (string | null)[][];
+        const live: { jobId: string; sendId: string; chunkId: string }[] = [];
+        rows.forEach(([data, finishedOn], i) => {
+          if (data == null || finishedOn != null) return;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(data);
+          } catch {
+            return; // not ours to judge: the processor fails a job with bad data
+          }
+          const { sendId, chunkId } = (parsed ?? {}) as { sendId?: unknown; chunkId?: unknown };
+          if (typeof sendId === 'string' && typeof chunkId === 'string') live.push({ jobId: ids[i] as string, sendId, chunkId });
+        });
+        if (live.length === 0) return;
+        const q = o.redis.pipeline();
+        for (const j of live) q.exists(o.keys.chunk(j.chunkId), o.keys.send(j.sendId));
+        const present = await execRows(q);
+        for (const [i, j] of live.entries()) {
+          if (present[i] === 2) continue;
+          if (dryRun) {
+            note('jobsWithoutChunkOrSend', j.jobId);
+            continue;
+          }
+          // BullMQ refuses to remove a job a worker holds (locked): that one ends by itself.
+          if ((await o.calls.remove(j.jobId)) === 1) note('jobsWithoutChunkOrSend', j.jobId);
+          else report.movedOn++;
+        }
+      }
+
+      let cursor = '0';
+      do {
+        const [next, batch] = await o.redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', scanCount);
+        cursor = next;
+        report.scanned.keys += batch.length;
+        const chunkIds: string[] = [];
+        const sendIds: string[] = [];
+        const jobIds: string[] = [];
+        for (const key of batch) {
+          const rest = key.slice(head.length);
+          const colon = rest.indexOf(':');
+          if (colon < 0) continue;
+          const type = rest.slice(0, colon);
+          const id = rest.slice(colon + 1);
+          if (id.length === 0 || id.includes(':')) continue;
+          if (type === 'chunk') chunkIds.push(id);
+          else if (type === 'send') sendIds.push(id);
+          else if (type === CALLS_QUEUE && /^[srq]\./.test(id)) jobIds.push(id);
+        }
+        // Jobs first: a chunk whose job was just removed (its send is gone) is ended in the same pass.
+        await sweepJobs(jobIds);
+        await sweepSends(sendIds);
+        await sweepChunks(chunkIds);
+        opts.onProgress?.({ scannedKeys: report.scanned.keys, found: totalFound(report) });
+        if (cursor !== '0' && opts.shouldContinue && !(await opts.shouldContinue())) {
+          report.complete = false;
+          break;
+        }
+      } while (cursor !== '0');
+      report.durationMs = o.clock.now() - report.startedAt;
+      if (totalFound(report) > 0) log.debug({ found: report.found }, 'repair sweep done');
+      return report;
+    },
+  };
+}

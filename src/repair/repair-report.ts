@@ -1,0 +1,77 @@
+/** What one run of the repair sweep found and did (CLI output, the periodic log line). */
+
+export const REPAIR_CATEGORIES = [
+  'queuedWithoutJob',
+  'sendingWithoutJob',
+  'unknownWithoutJob',
+  'chunksOfMissingSend',
+  'jobsWithoutChunkOrSend',
+  'enqueuingFinished',
+  'enqueuingAbandoned',
+] as const;
+export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
+
+/** What each category means and what the sweep does about it (dry runs only report). */
+export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.freeze({
+  queuedWithoutJob: 'chunk queued with no job: marked unknown (SMSQ_ORPHANED) and looked up before any resend',
+  sendingWithoutJob: 'chunk sending with no job: marked unknown (SMSQ_ORPHANED) and looked up',
+  unknownWithoutJob: 'chunk unknown with no look-up: look-up scheduled',
+  chunksOfMissingSend: 'chunk whose send record is gone: ended without another call (SMSQ_SEND_MISSING)',
+  jobsWithoutChunkOrSend: 'job whose chunk or send is gone: removed',
+  enqueuingFinished: 'send stuck enqueuing with every chunk written: enqueue finished',
+  enqueuingAbandoned: 'send stuck enqueuing, its producer gone: failed (SMSQ_ENQUEUE_ABANDONED), unsent chunks never sent',
+});
+
+export interface RepairReport {
+  dryRun: boolean;
+  startedAt: number;
+  durationMs: number;
+  /** False when the sweep stopped before the end of the scan (lease lost, stop requested). */
+  complete: boolean;
+  scanned: { keys: number; chunks: number; sends: number; jobs: number };
+  /** Per category: found (and, unless a dry run, resolved). */
+  found: Record<RepairCategory, number>;
+  /** Per category: the first few chunk, send or job ids. */
+  samples: Record<RepairCategory, string[]>;
+  /** Found, but the record moved on before the sweep acted (someone else resolved it): nothing done. */
+  movedOn: number;
+}
+
+export interface RepairProgress {
+  scannedKeys: number;
+  found: number;
+}
+
+export function emptyRepairReport(dryRun: boolean, startedAt: number): RepairReport {
+  const zero = () => Object.fromEntries(REPAIR_CATEGORIES.map((c) => [c, 0])) as Record<RepairCategory, number>;
+  return {
+    dryRun,
+    startedAt,
+    durationMs: 0,
+    complete: true,
+    scanned: { keys: 0, chunks: 0, sends: 0, jobs: 0 },
+    found: zero(),
+    samples: Object.fromEntries(REPAIR_CATEGORIES.map((c) => [c, [] as string[]])) as Record<RepairCategory, string[]>,
+    movedOn: 0,
+  };
+}
+
+export function totalFound(report: Pick<RepairReport, 'found'>): number {
+  return REPAIR_CATEGORIES.reduce((n, c) => n + report.found[c], 0);
+}
+
+/** The report for a person: one line per category that found something. */
+export function renderRepairReport(report: RepairReport): string {
+  const lines = [
+    `${report.dryRun ? 'Dry run (nothing written): ' : ''}scanned ${report.scanned.keys} keys (${report.scanned.chunks} chunks, ${report.scanned.sends} sends, ${report.scanned.jobs} jobs) in ${report.durationMs} ms${report.complete ? '' : ', stopped early'}.`,
+  ];
+  const total = totalFound(report);
+  if (total === 0) lines.push('Nothing orphaned.');
+  for (const c of REPAIR_CATEGORIES) {
+    if (report.found[c] === 0) continue;
+    const sample = report.samples[c].join(', ');
+    lines.push(`  ${c}: ${report.found[c]}  (${REPAIR_ACTIONS[c]}${report.dryRun ? ' — would be done' : ''})${sample ? `  e.g. ${sample}` : ''}`);
+  }
+  if (report.movedOn > 0) lines.push(`  ${report.movedOn} record(s) moved on while the sweep looked at them: left alone.`);
+  return lines.join('\n');
+}
