@@ -303,7 +303,7 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
           else if (type === 'send') sendIds.push(id);
           else if (type === CALLS_QUEUE && /^[srq]\./.test(id)) jobIds.push(id);
         }
-        // Jobs first: a chunk whose job was just removed (its send is gone) is ended in the same pass.
+        // Jobs first: a chunk of a gone send whose job is removed here is ended when the scan reaches it (this batch or the next sweep).
         await sweepJobs(jobIds);
         await sweepSends(sendIds);
         await sweepChunks(chunkIds);

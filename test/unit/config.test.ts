@@ -32,6 +32,17 @@ describe('loadConfig', () => {
     });
   });
 
+  it('repair sweep: every 5 min with a 10 min enqueue grace by default; 0 turns it off; bad values named with the fix', () => {
+    expect(loadConfig({}).repair).toEqual({ intervalMs: 300_000, enqueueGraceMs: 600_000 });
+    expect(loadConfig({ SMSQ_REPAIR_INTERVAL_MS: '0' }).repair.intervalMs).toBeUndefined();
+    expect(loadConfig({ SMSQ_REPAIR_INTERVAL_MS: '60000', SMSQ_REPAIR_ENQUEUE_GRACE_MS: '120000' }).repair).toEqual({ intervalMs: 60_000, enqueueGraceMs: 120_000 });
+    const err = errorOf({ SMSQ_REPAIR_INTERVAL_MS: '500', SMSQ_REPAIR_ENQUEUE_GRACE_MS: 'soon' });
+    expect(err.lines).toEqual([
+      expect.stringMatching(/^SMSQ_REPAIR_INTERVAL_MS="500" must be 0 \(off\) or at least 10000\. Fix: /),
+      expect.stringMatching(/^SMSQ_REPAIR_ENQUEUE_GRACE_MS="soon" must be a whole number\. Fix: /),
+    ]);
+  });
+
   it('uses the live endpoint over https in live mode', () => {
     const c = loadConfig({ SMS_MODE: 'live' });
     expect(c.endpoint).toBe('dysmsapi.aliyuncs.com');

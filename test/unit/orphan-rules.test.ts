@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_JOB_SEARCH,
+  decideChunk,
+  decideEnqueuing,
+  reconcileJobCandidates,
+  sendJobCandidates,
+  type ChunkSnapshot,
+} from '../../src/repair/orphan-rules.js';
+
+const NOW = 1_800_000_000_000;
+const rules = { now: NOW, minAgeMs: 60_000, firstLookAfterMs: 5000 };
+const orphanAround = { sendExists: true, hasLiveJob: false, highestLook: 0 };
+const chunk = (over: Partial<ChunkSnapshot>): ChunkSnapshot => ({
+  chunkId: 's1.0',
+  sendId: 's1',
+  state: 'queued',
+  attempt: 0,
+  outId: undefined,
+  sentAt: undefined,
+  code: undefined,
+  updatedAt: NOW - 120_000,
+  ...over,
+});
+
+describe('which jobs the sweep looks for', () => {
+  it('every send job id up to the next attempt (throttled jobs keep their id), newest first bounded', () => {
+    expect(sendJobCandidates('s1.0', 0, DEFAULT_JOB_SEARCH)).toEqual(['s.s1.0.a1']);
+    expect(sendJobCandidates('s1.0', 2, DEFAULT_JOB_SEARCH)).toEqual(['s.s1.0.a1', 's.s1.0.a2', 's.s1.0.a3']);
+    const bounded = sendJobCandidates('s1.0', 100, { ...DEFAULT_JOB_SEARCH, maxSendJobs: 3 });
+    expect(bounded).toEqual(['s.s1.0.a1', 's.s1.0.a99', 's.s1.0.a100', 's.s1.0.a101']);
+  });
+
+  it('every look, date and page of an attempt’s look-up, in the form follow-ups adds them', () => {
+    const ids = reconcileJobCandidates('s1.0', 2, { maxSendJobs: 1, maxLooks: 2, maxPages: 1 });
+    expect(ids).toEqual([
+      { id: 'r.s1.0.a2.l1.d0.p1', look: 1 },
+      { id: 'r.s1.0.a2.l1.d1.p1', look: 1 },
+      { id: 'r.s1.0.a2.l2.d0.p1', look: 2 },
+      { id: 'r.s1.0.a2.l2.d1.p1', look: 2 },
+    ]);
+    expect(reconcileJobCandidates('s1.0', 0, DEFAULT_JOB_SEARCH)).toEqual([]);
+  });
+});
+
+describe('decideChunk', () => {
+  it('leaves final chunks, chunks with a live job and chunks changed within min-age alone', () => {
+    expect(decideChunk(chunk({ state: 'accepted' }), orphanAround, rules)).toEqual({ action: 'none' });
+    expect(decideChunk(chunk({}), { ...orphanAround, hasLiveJob: true }, rules)).toEqual({ action: 'none' });
+    expect(decideChunk(chunk({ updatedAt: NOW - 1000 }), orphanAround, rules)).toEqual({ action: 'none' });
+  });
+
+  it('queued without a job: looks up the attempt a lost claim would have made, never a plain resend', () => {
+    expect(decideChunk(chunk({ attempt: 0 }), { ...orphanAround, highestLook: 0 }, rules)).toEqual({
+      action: 'look-up-queued',
+      expectOutId: undefined,
+      attempt: 1,
+      outId: 's1.0.1',
+      lookUp: { attempt: 1, look: 1, at: NOW + 5000 },
+    });
+    // After a throttled attempt 2: the next one is 3, and only if the chunk is still at attempt 2's OutId.
+    expect(decideChunk(chunk({ attempt: 2, outId: 's1.0.2', code: 'Throttling.User' }), { ...orphanAround, highestLook: 3 }, rules)).toMatchObject({
+      action: 'look-up-queued',
+      expectOutId: 's1.0.2',
+      attempt: 3,
+      lookUp: { attempt: 3, look: 4 },
+    });
+  });
+
+  it('sending without a job: marked unknown at its own OutId and looked up once its call is surely over', () => {
+    const sentAt = NOW - 70_000;
+    expect(decideChunk(chunk({ state: 'sending', attempt: 1, outId: 's1.0.1', sentAt, updatedAt: sentAt }), orphanAround, rules)).toEqual({
+      action: 'look-up-sending',
+      outId: 's1.0.1',
+      lookUp: { attempt: 1, look: 1, at: NOW },
+    });
+  });
+
+  it('unknown without a job: a look-up at a look no finished job used', () => {
+    expect(decideChunk(chunk({ state: 'unknown', attempt: 2, outId: 's1.0.2', sentAt: NOW - 90_000 }), { ...orphanAround, highestLook: 5 }, rules)).toEqual({
+      action: 'look-up-unknown',
+      lookUp: { attempt: 2, look: 6, at: NOW },
+    });
+  });
+
+  it('send record gone: ends the chunk without a call (queued → cancelled, maybe sent → expired)', () => {
+    const gone = { ...orphanAround, sendExists: false };
+    expect(decideChunk(chunk({}), gone, rules)).toEqual({ action: 'end-send-missing', to: 'cancelled' });
+    expect(decideChunk(chunk({ state: 'unknown', attempt: 1, outId: 's1.0.1', sentAt: NOW - 90_000 }), gone, rules)).toEqual({ action: 'end-send-missing', to: 'expired' });
+  });
+});
+
+describe('decideEnqueuing', () => {
+  const send = { sendId: 's1', createdAt: NOW - 3_600_000, chunks: 3, chunksWritten: 3, lastChunkAt: NOW - 3_000_000 };
+  it('waits for a producer that wrote something within the grace period', () => {
+    expect(decideEnqueuing({ ...send, lastChunkAt: NOW - 1000 }, { now: NOW, graceMs: 600_000 })).toEqual({ action: 'none' });
+  });
+  it('finishes an enqueue whose every chunk is written', () => {
+    expect(decideEnqueuing(send, { now: NOW, graceMs: 600_000 })).toEqual({ action: 'finish' });
+  });
+  it('abandons one with chunks missing, or a campaign (count unknown) that stopped', () => {
+    expect(decideEnqueuing({ ...send, chunksWritten: 2 }, { now: NOW, graceMs: 600_000 })).toMatchObject({ action: 'abandon', reason: expect.stringMatching(/2 chunk\(s\) written of 3/) });
+    expect(decideEnqueuing({ ...send, chunks: 0 }, { now: NOW, graceMs: 600_000 })).toMatchObject({ action: 'abandon' });
+  });
+});
