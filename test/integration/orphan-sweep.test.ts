@@ -142,22 +142,24 @@ describe('repair sweep: chunks', () => {
     const phone = '13800000004';
     const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
     const chunkId = chunkIdOf(sendId, '0');
-    const claim = await s.chunks.claim(chunkId, sendId);
-    if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
     await s.calls.remove(jobIds.send(chunkId, 1));
-    // The look-up of attempt 1 ran while the chunk still read `sending` and completed as obsolete.
+    // A look-up of attempt 1 that ran while the record was still at attempt 0 (a rolled-back
+    // claim) and completed as obsolete: its job id is taken for good.
     const followUps = createFollowUps({ calls: s.calls, housekeeping: s.calls, clock: systemClock, receiptPolicies: NO_RECEIPTS, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
     await followUps.reconcile({ sendId, chunkId, attempt: 1, look: 1, dateIndex: 0, page: 1 }, 'verification', 0);
     const worker = await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
-    const look1 = `${jobIds.reconcile(chunkId, 1, 1)}.d0.p1`;
+    const look1 = jobIds.reconcilePage({ chunkId, attempt: 1, look: 1, dateIndex: 0, page: 1 });
     await waitFor(async () => (await s.calls.getJob(look1))?.finishedOn, 'the first look to finish');
-    expect((await s.calls.getJob(look1))?.returnvalue).toEqual({ outcome: 'obsolete', state: 'sending' });
+    expect((await s.calls.getJob(look1))?.returnvalue).toMatchObject({ outcome: 'obsolete' });
     await worker.close();
+    // Then the chunk reads unknown at attempt 1 with no job (its worker died mid-call, its job is gone).
+    const claim = await s.chunks.claim(chunkId, sendId);
+    if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
     const t = await s.chunks.transition(chunkId, sendId, { outId: claim.outId, from: ['sending'], to: 'unknown', fields: { code: 'SMSQ_WORKER_LOST' } });
     expect(t.applied).toBe(true);
 
     expect(onlyFound(await sweepUntilQuiet(s.sweep()))).toEqual({ unknownWithoutJob: 1 });
-    expect(await s.calls.getJob(`${jobIds.reconcile(chunkId, 1, 2)}.d0.p1`)).toBeDefined();
+    expect(await s.calls.getJob(jobIds.reconcilePage({ chunkId, attempt: 1, look: 2, dateIndex: 0, page: 1 }))).toBeDefined();
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
     // Never sent, so the look-up finds nothing, waits out the settling window and resends once.
     await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the chunk to be resent and accepted');
