@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.js';
 import { luaScript } from '../queue/lua.js';
 
 /** Extends the lease only for its holder. KEYS[1] lease key; ARGV[1] owner, ARGV[2] ttl (ms). Returns 1 if held. */
@@ -14,7 +14,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 export interface LeaderLeaseOptions {
-  redis: Redis;
+  redis: RedisConnection;
   key: string;
   /** How long the lease lasts without renewal (ms); a holder that died frees it after this. */
   ttlMs: number;
