@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
-import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ChunkState, ChunkStore } from '../queue/chunk-store.js';
+import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
 import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
@@ -27,6 +27,7 @@ import {
 import { emptyRepairReport, totalFound, type RepairCategory, type RepairProgress, type RepairReport } from './repair-report.js';
 
 export interface OrphanSweepOptions {
+  /** On a Cluster, the scan runs on the master serving the deployment's slot (its keys share one hash tag). */
   redis: RedisConnection;
   keys: Keys;
   /** The calls queue: orphaned jobs are removed through it, so BullMQ's own lists stay right. */
@@ -92,6 +93,8 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
   const head = `${o.keys.prefix}:`;
   const jobKey = (jobId: string) => `${o.keys.prefix}:${CALLS_QUEUE}:${jobId}`;
   const log = o.logger.child({ component: 'repair' });
+  // Every key of a deployment carries its hash tag, so one node holds them all.
+  const scanNode = createNodeResolver(o.redis, o.keys.repairLease());
 
   return {
     async run(opts = {}) {
@@ -285,11 +288,9 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
         }
       }
 
-      // On a Cluster SCAN runs on one node: the master serving the prefix's hash-tag slot holds every key.
-      const holder = await createNodeResolver(o.redis, head)();
       let cursor = '0';
       do {
-        const [next, batch] = await holder.scan(cursor, 'MATCH', `${head}*`, 'COUNT', scanCount);
+        const [next, batch] = await (await scanNode()).scan(cursor, 'MATCH', `${head}*`, 'COUNT', scanCount);
         cursor = next;
         report.scanned.keys += batch.length;
         const chunkIds: string[] = [];
