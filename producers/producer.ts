@@ -222,9 +222,10 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   /**
    * An enqueue is acknowledged only once it would outlive a crash of Redis (design invariant 8).
-   * One that cannot be confirmed is cancelled before the error is thrown, so that a caller who
-   * retries does not send it twice (a worker cannot claim it meanwhile: its claim needs the same
-   * confirmation).
+   * One that cannot be confirmed is cancelled before the error is thrown (a worker cannot claim it
+   * meanwhile: its claim needs the same confirmation). "Not confirmed" is not "not replicated": a
+   * replica may hold the send but not the cancel and be promoted, so the outcome is unknown, like
+   * a SendSms that timed out, and only a retry under the same idempotency key is safe.
    */
   async function confirmOrWithdraw(sendId: string): Promise<void> {
     try {
@@ -232,7 +233,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     } catch (err) {
       if (!(err instanceof NotDurableError)) throw err;
       await cancelSend(sendId, 'not confirmed durable at enqueue').catch(() => undefined);
-      throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, nothing of it will be sent, a retry is safe`);
+      throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, but a replica may have it without the cancel and be promoted, so retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)`);
     }
   }
 

@@ -222,8 +222,9 @@ describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=replic
     const per = acceptedPerPhone(h);
     expect(phones.filter((p) => per.get(p) !== 1)).toEqual([]);
     // Nobody got an SMS twice, and nothing went out that was not asked for. A refused send is not
-    // asserted "never sent": a chunk a worker had claimed while the enqueue waited for WAIT is not
-    // cancelled with it (cancel only marks `queued` chunks) and may go out once the replica is back.
+    // asserted "never sent": a replica frozen with SIGSTOP can still take the primary's last writes into its socket
+    // buffer (the send, not always its cancel) and is then promoted. The refusal says so and tells
+    // the caller to retry under the same idempotency key (docs/durability.md).
     expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     const asked = new Set([...phones, ...sender.refused.flatMap((r) => r.phones)]);
     expect([...per.keys()].filter((p) => !asked.has(p))).toEqual([]);
