@@ -11,6 +11,13 @@ import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './
 export interface Config {
   /** Redis to use. Default `redis://127.0.0.1:6379`. */
   redisUrl: string;
+  /**
+   * How long a command or producer call waits for Redis to answer before it fails with
+   * SMSQ_REDIS_UNAVAILABLE (ms). Default 5000.
+   */
+  redisConnectTimeoutMs: number;
+  /** How long `smsq worker` may take to stop after SIGTERM/SIGINT before it leaves calls unrecorded (ms). Default 25000. */
+  shutdownGraceMs: number;
   /** `sandbox` runs against the built-in emulator; `live` talks to Alibaba Cloud. Default `sandbox`. */
   mode: 'sandbox' | 'live';
   /**
@@ -156,6 +163,8 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://. Fix: e.g. REDIS_URL=redis://127.0.0.1:6379' })
     .refine((v) => URL.canParse(v), { message: 'is not a URL. Fix: e.g. REDIS_URL=redis://user:pass@host:6379/0' })
     .default('redis://127.0.0.1:6379'),
+  SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000),
+  SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000),
   SMS_MODE: z
     .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
     .default('sandbox'),
@@ -332,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mode = e.SMS_MODE;
   return {
     redisUrl: e.REDIS_URL,
+    redisConnectTimeoutMs: e.SMSQ_REDIS_CONNECT_TIMEOUT_MS,
+    shutdownGraceMs: e.SMSQ_SHUTDOWN_GRACE_MS,
     mode,
     endpoint: e.SMS_ENDPOINT ?? (mode === 'live' ? LIVE_ENDPOINT : undefined),
     protocol: e.SMS_PROTOCOL ?? (mode === 'live' ? 'https' : 'http'),

@@ -8,8 +8,10 @@
  * request id that the answer names.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { httpStatusOf, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../errors.js';
+import { isRedisConnectionError } from '../queue/redis-errors.js';
 
+/** The code each HTTP status answers with when nothing more specific applies (statuses: src/errors.ts). */
 export const HTTP_ERROR_CODES = Object.freeze({
   400: 'SMSQ_INVALID_REQUEST',
   401: 'SMSQ_UNAUTHORIZED',
@@ -19,7 +21,7 @@ export const HTTP_ERROR_CODES = Object.freeze({
   415: 'SMSQ_UNSUPPORTED_MEDIA_TYPE',
   500: 'SMSQ_INTERNAL',
   503: 'SMSQ_NOT_READY',
-});
+} satisfies Record<number, SmsqCode>);
 
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[keyof typeof HTTP_ERROR_CODES];
 
@@ -53,11 +55,18 @@ export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
 const MiB = 1024 * 1024;
 const size = (bytes: number) => (bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
 
+/** Redis outages are usually short: a client may try again after a few seconds. */
+const RETRY_LATER = Object.freeze({ 'retry-after': '5' });
+
 /** Turns anything thrown while handling a request into an {@link HttpError}. */
 export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLimit: number }, requestId: string): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof ValidationError) return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', err.issues);
-  if (err instanceof NotFoundError) return new HttpError(404, HTTP_ERROR_CODES[404], err.message);
+  if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, 'the request is invalid; nothing was enqueued', err.issues);
+  if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
+  if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);
+  if (isRedisConnectionError(err)) {
+    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', 'Redis does not answer; nothing was enqueued. Fix: retry later (the server log names REDIS_URL)', undefined, RETRY_LATER);
+  }
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -91,7 +100,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
 export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const http = toHttpError(err, limits, request.id);
-    if (http.statusCode >= 500) request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
+    // A Redis outage is said once by the Redis watch, not once per request.
+    if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);
   };
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../../producers/csv-recipients.js';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
+import { EXIT } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields, renderTable } from '../format.js';
@@ -92,7 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.note([summary, rejected].filter(Boolean).join('\n'));
           if (!(await confirmOrRefuse(ctx, `Enqueue ${plan.recipients} recipients in ${plan.apiCalls} API calls?`))) {
             ctx.note('cancelled: nothing was enqueued');
-            return 1;
+            return EXIT.refused;
           }
         }
         let lastShown = 0;
