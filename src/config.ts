@@ -285,6 +285,9 @@ const envSchema = z.object({
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
 });
 
+/** Every environment variable smsq reads (for docs and the check that SMSQ_* error codes are not mistaken for them). */
+export const ENV_VARS: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 /** Values that are empty strings count as unset, as in most twelve-factor tools. */
 function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

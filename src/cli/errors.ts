@@ -32,10 +32,11 @@ export class ApiCallError extends Error {
 }
 
 /**
- * A Dysmsapi answer about what the caller asked for (a bad number or param, an unusable
- * signature or template) is a refusal: asking again unchanged fails again. Everything else (the
- * account, throttling, flow control, a timeout or a dropped connection) is the dependency failing.
+ * A Dysmsapi answer that a person must act on (a bad number or param, an unusable signature or
+ * template, the account's credentials, permissions, balance or endpoint) is a refusal: asking
+ * again unchanged fails again. Throttling, flow control, a timeout, a 5xx or a dropped connection
+ * is the dependency failing: asking again later may succeed.
  */
 export function exitCodeOfSmsError(error: Pick<SmsError, 'errorClass'>): ExitCode {
-  return error.errorClass === 'permanent' || error.errorClass === 'sign_template' ? EXIT.refused : EXIT.dependency;
+  return error.errorClass === 'permanent' || error.errorClass === 'sign_template' || error.errorClass === 'account' ? EXIT.refused : EXIT.dependency;
 }
