@@ -48,6 +48,8 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type is not one the route takes', 415, EXIT.refused),
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued', 503, EXIT.dependency),
+  SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
+  SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for; smsq refuses to start on it', 500, EXIT.refused),
   SMSQ_NOT_READY: answered('the server is not ready: Redis does not answer or no worker serves the queue', 503, EXIT.dependency),
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
   // Outcomes recorded on chunks and recipients (read back with `smsq status --recipients`).
@@ -60,6 +62,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_WORKER_LOST: recorded('a worker died during the call: the outcome is looked up before anything is resent'),
   SMSQ_NOT_ACCEPTED: recorded('a look-up proved the attempt was not accepted; the chunk is sent again'),
   SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),
+  SMSQ_REDIS_ROLLBACK: recorded('Redis came back without this attempt\'s claim (a rollback): the outcome is looked up before anything is resent'),
   SMSQ_RECEIPT_WINDOW: recorded('no final receipt arrived within the receipt window (SMSQ_RECEIPT_WINDOW_HOURS)'),
 } satisfies Record<string, SmsqCodeInfo>);
 

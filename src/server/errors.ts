@@ -8,7 +8,7 @@
  * request id that the answer names.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { httpStatusOf, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../errors.js';
+import { EXIT, httpStatusOf, SMSQ_CODES, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../errors.js';
 import { isRedisConnectionError } from '../queue/redis-errors.js';
 
 /** The code each HTTP status answers with when nothing more specific applies (statuses: src/errors.ts). */
@@ -64,6 +64,11 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, 'the request is invalid; nothing was enqueued', err.issues);
   if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
   if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code in SMSQ_CODES && SMSQ_CODES[code as SmsqCode].exitCode !== EXIT.internal && err instanceof Error) {
+    // Any other smsq error that the one list gives a status: its own message is meant for callers.
+    return new HttpError(httpStatusOf(code as SmsqCode), code, err.message, undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
+  }
   if (isRedisConnectionError(err)) {
     return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', 'Redis does not answer; nothing was enqueued. Fix: retry later (the server log names REDIS_URL)', undefined, RETRY_LATER);
   }
