@@ -2,6 +2,8 @@ import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { NotDurableError, NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
+import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
+import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
@@ -28,8 +30,19 @@ import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mo
 import { checkRedisDurability } from '../src/durability/startup-check.js';
 
 export interface ProducerOptions {
-  /** Redis connection; the producer does not close it. */
+  /**
+   * Redis connection; the producer does not close it. Best made with
+   * `createRedisConnection(url, { role: 'client' })`: while Redis is down, calls then fail at once
+   * instead of waiting to run later.
+   */
   redis: RedisConnection;
+  /**
+   * Longest a call waits for a connection still being made before it fails with
+   * SMSQ_REDIS_UNAVAILABLE (ms). Default 5000 (SMSQ_REDIS_CONNECT_TIMEOUT_MS).
+   */
+  connectTimeoutMs?: number;
+  /** REDIS_URL with the password redacted, named in SMSQ_REDIS_UNAVAILABLE. Default: derived from the connection. */
+  redactedRedisUrl?: string;
   /** Key prefix with a hash tag; must match the workers'. Default `{smsq}`. */
   prefix?: string;
   clock?: Clock;
@@ -121,7 +134,10 @@ export function createProducer(opts: ProducerOptions): Producer {
   const retentionSeconds = opts.retentionSeconds ?? 30 * DAY;
   const idempotencyTtlSeconds = opts.idempotencyTtlSeconds ?? DAY;
   const keys = createKeys(prefix);
-  const queue = createCallsQueue({ connection: opts.redis, prefix });
+  const gate = createRedisGate({ redis: opts.redis, timeoutMs: opts.connectTimeoutMs, redactedUrl: opts.redactedRedisUrl });
+  // Connection errors reach callers as SMSQ_REDIS_UNAVAILABLE; anything else is logged once a minute.
+  const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
+  const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {} });
   const sends = createSendStore({ redis: opts.redis, keys });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
   const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds });
@@ -310,7 +326,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     return resultOf(sendId, plan, duplicate);
   }
 
-  return {
+  const api: Producer = {
     async planSend(request) {
       checkCallback(request);
       const req = parsed(SendRequest, request);
@@ -463,5 +479,37 @@ export function createProducer(opts: ProducerOptions): Producer {
     async close() {
       await queue.close();
     },
+  };
+  return guarded(api, gate);
+}
+
+/**
+ * Every call of `api` behind the Redis gate: it fails within the connect timeout with
+ * SMSQ_REDIS_UNAVAILABLE when Redis does not answer. Methods call each other through `this`,
+ * which stays `api`, so a call passes the gate once.
+ */
+function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Producer {
+  const run = <T>(fn: () => Promise<T>) => gate.run(fn);
+  return {
+    planSend: (request) => run(() => api.planSend(request)),
+    planSendBatch: (request) => run(() => api.planSendBatch(request)),
+    send: (request) => run(() => api.send(request)),
+    sendBatch: (request) => run(() => api.sendBatch(request)),
+    campaign: (recipients, request, campaignOpts) => run(() => api.campaign(recipients, request, campaignOpts)),
+    planCampaign: (recipients, request) => run(() => api.planCampaign(recipients, request)),
+    getStatus: (sendId) => run(() => api.getStatus(sendId)),
+    pause: (sendId, reason) => run(() => api.pause(sendId, reason)),
+    resume: (sendId) => run(() => api.resume(sendId)),
+    cancel: (sendId, reason) => run(() => api.cancel(sendId, reason)),
+    async *recipients(sendId) {
+      await gate.ready();
+      try {
+        yield* api.recipients(sendId);
+      } catch (err) {
+        throw gate.translate(err);
+      }
+    },
+    events: (eventOpts) => run(() => api.events(eventOpts)),
+    close: () => api.close(),
   };
 }

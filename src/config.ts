@@ -15,6 +15,13 @@ export interface Config {
    * deployment, `redis+cluster://` for a Cluster (src/queue/redis-url.ts). Default `redis://127.0.0.1:6379`.
    */
   redisUrl: string;
+  /**
+   * How long a command or producer call waits for Redis to answer before it fails with
+   * SMSQ_REDIS_UNAVAILABLE (ms). Default 5000.
+   */
+  redisConnectTimeoutMs: number;
+  /** How long `smsq worker` may take to stop after SIGTERM/SIGINT before it leaves calls unrecorded (ms). Default 25000. */
+  shutdownGraceMs: number;
   /** `sandbox` runs against the built-in emulator; `live` talks to Alibaba Cloud. Default `sandbox`. */
   mode: 'sandbox' | 'live';
   /**
@@ -178,6 +185,8 @@ const envSchema = z.object({
       }
     })
     .default('redis://127.0.0.1:6379'),
+  SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000),
+  SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000),
   SMS_MODE: z
     .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
     .default('sandbox'),
@@ -305,6 +314,9 @@ const envSchema = z.object({
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
 });
 
+/** Every environment variable smsq reads (for docs and the check that SMSQ_* error codes are not mistaken for them). */
+export const ENV_VARS: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 /** Values that are empty strings count as unset, as in most twelve-factor tools. */
 function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
@@ -362,6 +374,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mode = e.SMS_MODE;
   return {
     redisUrl: e.REDIS_URL,
+    redisConnectTimeoutMs: e.SMSQ_REDIS_CONNECT_TIMEOUT_MS,
+    shutdownGraceMs: e.SMSQ_SHUTDOWN_GRACE_MS,
     mode,
     endpoint: e.SMS_ENDPOINT ?? (mode === 'live' ? LIVE_ENDPOINT : undefined),
     protocol: e.SMS_PROTOCOL ?? (mode === 'live' ? 'https' : 'http'),

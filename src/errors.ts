@@ -1,9 +1,90 @@
 /**
- * smsq's own errors, each with a stable `code` that scripts and tests match on. SMS API errors are
- * `SmsError` (src/sms/errors.ts); configuration errors are `ConfigError` (src/config.ts).
+ * smsq's own errors and codes: ONE list ({@link SMSQ_CODES}) of every `SMSQ_*` code with its
+ * meaning, HTTP status and CLI exit code, which the CLI error printer, the REST error handler and
+ * the producer API all draw on. SMS API errors are `SmsError` (src/sms/errors.ts).
  */
 
 import { maskPhonesInText } from './sms/phone-mask.js';
+/**
+ * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
+ * so it stays "unexpected" and a script can tell a crash from a deliberate answer; 2 is the
+ * customary code for a usage error (and what bad flags already exited with).
+ */
+export const EXIT = Object.freeze({
+  /** Done. */
+  ok: 0,
+  /** An unexpected internal error (a bug): report it. */
+  internal: 1,
+  /** Refused: bad input, flags or environment. Nothing was sent or enqueued; fix and run again. */
+  refused: 2,
+  /** A dependency (Dysmsapi, Redis, the network) failed; running again later may succeed. */
+  dependency: 3,
+});
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What a code is: an error answered to a caller, or an outcome recorded on a recipient or chunk. */
+export interface SmsqCodeInfo {
+  /** One sentence: what happened. */
+  meaning: string;
+  /** HTTP status when the REST API answers with it; undefined for recorded outcomes. */
+  httpStatus: number | undefined;
+  /** CLI exit code when a command ends with it; undefined for recorded outcomes. */
+  exitCode: ExitCode | undefined;
+}
+
+const answered = (meaning: string, httpStatus: number, exitCode: ExitCode): SmsqCodeInfo => ({ meaning, httpStatus, exitCode });
+const recorded = (meaning: string): SmsqCodeInfo => ({ meaning, httpStatus: undefined, exitCode: undefined });
+
+/** Every `SMSQ_*` code smsq uses. A unit test checks the sources use no other. */
+export const SMSQ_CODES = Object.freeze({
+  // Answers to a caller (CLI, REST, producer API).
+  SMSQ_INVALID_REQUEST: answered('the request is invalid (the issues name each field and the fix); nothing was enqueued', 400, EXIT.refused),
+  SMSQ_BAD_FLAG: answered('a command-line flag or argument is wrong; nothing was called', 400, EXIT.refused),
+  SMSQ_CONFIG_INVALID: answered('an environment variable is wrong (each line names it and the fix); nothing was called', 500, EXIT.refused),
+  SMSQ_NOT_FOUND: answered('the send (or route) does not exist or has expired', 404, EXIT.refused),
+  SMSQ_UNAUTHORIZED: answered('a missing or wrong bearer token, login or report token', 401, EXIT.refused),
+  SMSQ_METHOD_NOT_ALLOWED: answered('the route does not take this HTTP method', 405, EXIT.refused),
+  SMSQ_BODY_TOO_LARGE: answered('the request body is over SMSQ_SERVER_BODY_LIMIT / SMSQ_SERVER_CSV_LIMIT', 413, EXIT.refused),
+  SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type is not one the route takes', 415, EXIT.refused),
+  SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, credentials)', 500, EXIT.refused),
+  SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued', 503, EXIT.dependency),
+  SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
+  SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for; smsq refuses to start on it', 500, EXIT.refused),
+  SMSQ_NOT_READY: answered('the server is not ready: Redis does not answer or no worker serves the queue', 503, EXIT.dependency),
+  SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
+  SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
+  SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
+  SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
+  // Outcomes recorded on chunks and recipients (read back with `smsq status --recipients`).
+  SMSQ_INVALID_NUMBER: recorded('the number was rejected at the door (not a valid mobile number)'),
+  SMSQ_OPTED_OUT: recorded('the number opted out of marketing; it was skipped'),
+  SMSQ_CANCELLED: recorded('the send was cancelled before this chunk went out'),
+  SMSQ_DEADLINE: recorded('the send\'s deadline passed before this chunk went out'),
+  SMSQ_SEND_FAILED: recorded('the send failed as a whole (signature or template unusable) before this chunk went out'),
+  SMSQ_GAVE_UP: recorded('the queue gave up on the chunk (too many starts or look-ups) before it was sent'),
+  SMSQ_WORKER_LOST: recorded('a worker died during the call: the outcome is looked up before anything is resent'),
+  SMSQ_NOT_ACCEPTED: recorded('a look-up proved the attempt was not accepted; the chunk is sent again'),
+  SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),
+  SMSQ_REDIS_ROLLBACK: recorded('Redis came back without this attempt\'s claim (a rollback): the outcome is looked up before anything is resent'),
+  SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call and the job handed back'),
+  SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
+  SMSQ_ENQUEUE_ABANDONED: recorded('the producer died before acknowledging the send: it was failed, nothing of it is sent'),
+  SMSQ_SEND_MISSING: recorded('the send record is gone (Redis lost it): the chunk was ended without a call'),
+  SMSQ_RECEIPT_WINDOW: recorded('no final receipt arrived within the receipt window (SMSQ_RECEIPT_WINDOW_HOURS)'),
+} satisfies Record<string, SmsqCodeInfo>);
+
+export type SmsqCode = keyof typeof SMSQ_CODES;
+
+/** The HTTP status of an answered code (500 for a recorded outcome, which is never an answer). */
+export function httpStatusOf(code: SmsqCode): number {
+  return SMSQ_CODES[code].httpStatus ?? 500;
+}
+
+/** The exit code of an answered code (internal for a recorded outcome, which is never an answer). */
+export function exitCodeOf(code: SmsqCode): ExitCode {
+  return SMSQ_CODES[code].exitCode ?? EXIT.internal;
+}
 
 /** One problem with one field of a request. */
 export interface FieldIssue {
@@ -34,6 +115,27 @@ export class NotFoundError extends Error {
   constructor(what: string) {
     super(`${what} not found`);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * Redis did not answer: the connect timed out or was refused, or the connection is down. The
+ * message is one line naming `REDIS_URL` (password redacted), what happened and the fix.
+ */
+export class RedisUnavailableError extends Error {
+  readonly code = 'SMSQ_REDIS_UNAVAILABLE';
+  constructor(
+    /** REDIS_URL with any password replaced by `***`. */
+    readonly redactedUrl: string,
+    /** What happened, e.g. `connect ECONNREFUSED 127.0.0.1:6379`. */
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); nothing was enqueued. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.name = 'RedisUnavailableError';
   }
 }
 

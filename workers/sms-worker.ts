@@ -38,6 +38,7 @@ import { createRollbackRecovery, type RollbackRecovery } from './rollback-recove
 import { createLeaderLease } from '../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
 import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-schedule.js';
+import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -106,6 +107,11 @@ export interface SmsWorkerOptions {
    */
   rollbackHorizonMs?: number;
   /**
+   * 'error' listener of the workers and queues. Default: one JSON log line per distinct error a
+   * minute, connection errors left to the Redis watch (see emitter-errors.ts).
+   */
+  errorLog?: EmitterErrorLog;
+  /**
    * The repair sweep (src/repair): every `intervalMs` one worker (leader lease) finds orphaned
    * chunks, jobs and sends and resolves them. `null` = off. Default every 5 min, enqueue grace 10 min.
    */
@@ -144,6 +150,11 @@ export interface SmsWorker {
    * not yet calling make no call: their chunks go back to the queue for another worker.
    */
   close(): Promise<void>;
+  /**
+   * {@link close}, giving up after `graceMs` (Redis down: outcomes cannot be recorded; the chunks
+   * stay `sending` and are looked up before anything is resent). Resolves false if it gave up.
+   */
+  closeWithin(graceMs: number): Promise<boolean>;
 }
 
 /**
@@ -168,10 +179,9 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   // The pacer waits outside the instrumented client, so call latency is the API's alone.
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const log = o.logger.child({ component: 'worker' });
-  const queue = createCallsQueue({ connection: o.connection, prefix });
-  const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix });
-  // Without a listener BullMQ prints every reconnect error (a Redis restart, a failover) to stderr.
-  for (const q of [queue, housekeeping]) q.on('error', (err) => log.warn({ err, queue: q.name }, 'queue connection error; BullMQ reconnects'));
+  const errorLog = o.errorLog ?? createEmitterErrorLog({ logger: log, clock });
+  const queue = createCallsQueue({ connection: o.connection, prefix, onError: errorLog('calls queue') });
+  const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix, onError: errorLog('housekeeping queue') });
   const chunks = createChunkStore({ redis: o.connection, keys, clock });
   const sends = createSendStore({ redis: o.connection, keys });
   const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
@@ -325,14 +335,14 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     concurrency: o.housekeepingConcurrency ?? 4,
     drainDelay: 5,
   });
-  housekeepingWorker.on('error', (err) => log.error({ err }, 'housekeeping worker error'));
+  housekeepingWorker.on('error', errorLog('housekeeping worker'));
   housekeepingWorker.on('failed', (job, err) => log.warn({ jobId: job?.id, name: job?.name, err: err.message }, 'housekeeping job failed'));
 
   worker.on('failed', (job, err) => {
     if (!job) return;
     void onJobFailed(job, err).catch((e: unknown) => log.error({ err: e, jobId: job.id }, 'could not record a failed job'));
   });
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('error', errorLog('calls worker'));
 
   /** A job that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
   async function onJobFailed(job: Job, err: Error): Promise<void> {
@@ -415,6 +425,18 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       rollbackRecovery.stop();
       await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop()]);
       await Promise.all([queue.close(), housekeeping.close()]);
+    },
+    async closeWithin(graceMs) {
+      const graceful = this.close().then(() => true);
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([graceful, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+      clearTimeout(timer);
+      if (!inTime) {
+        log.warn({ graceMs }, 'grace period over: stopping without recording the calls in flight (their chunks are looked up before anything is resent)');
+        // Not awaited: with Redis down even a forced close waits for it; the caller drops the connection.
+        void Promise.all([worker.close(true), housekeepingWorker.close(true)]).catch(() => {});
+      }
+      return inTime;
     },
   };
 }

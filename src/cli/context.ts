@@ -10,8 +10,10 @@ import { createLogger, type Logger } from '../logger.js';
 import type { SmsRuntime } from '../runtime/sms-runtime.js';
 import type { SmsOutcome } from '../sms/types.js';
 import { SmsError } from '../sms/errors.js';
-import { ValidationError } from '../errors.js';
-import { ApiCallError, EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../errors.js';
+import { redactRedisUrl } from '../queue/connection.js';
+import { connectionReason, isRedisConnectionError } from '../queue/redis-errors.js';
+import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
 import { createCliLogDestination } from './log-destination.js';
 
@@ -68,7 +70,7 @@ export function recoveryCommands(error: Pick<SmsError, 'code' | 'errorClass'>): 
 
 export class CliContext {
   /** The exit code of the last command run. */
-  exitCode = EXIT_OK;
+  exitCode: number = EXIT_OK;
   private configValue: Config | undefined;
   private loggerValue: Logger | undefined;
   private runtime: Promise<SmsRuntime> | undefined;
@@ -136,7 +138,7 @@ export class CliContext {
     this.deps.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** The payload of a successful call; a failed one ends the command with exit 1. */
+  /** The payload of a successful call; a failed one ends the command (exit 2 or 3, see {@link exitCodeOfSmsError}). */
   unwrap<T>(outcome: SmsOutcome<T>): Answer<T> {
     if (!outcome.ok) throw new ApiCallError(outcome.error);
     return { data: outcome.data, requestId: outcome.requestId };
@@ -167,7 +169,10 @@ export class CliContext {
     };
   }
 
-  /** Prints a failure (stderr; and as `{ "error": ... }` on stdout with `--json`); returns the exit code. */
+  /**
+   * Prints a failure (stderr; and as `{ "error": ... }` on stdout with `--json`); returns the exit
+   * code, from the one list of codes in src/errors.ts.
+   */
   report(err: unknown, json: boolean): number {
     // A look-up the producer made (the door's account check) failed for the whole account.
     if (err instanceof SmsError) err = new ApiCallError(err);
@@ -175,12 +180,12 @@ export class CliContext {
       // Refused at the door: nothing was sent or enqueued.
       for (const issue of err.issues) this.note(`error: ${issue.field}: ${issue.message}`);
       if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues: err.issues } });
-      return EXIT_USAGE;
+      return exitCodeOf(err.code);
     }
     if (err instanceof UsageError) {
       for (const line of err.message.split('\n')) this.note(`error: ${line}`);
       if (json) this.printJson({ error: { code: err.code, errorClass: 'usage', meaning: err.message, action: 'fix the flag as shown' } });
-      return EXIT_USAGE;
+      return exitCodeOf(err.code);
     }
     if (err instanceof ConfigError) {
       for (const line of err.lines) this.note(`error: ${line}`);
@@ -188,7 +193,23 @@ export class CliContext {
         this.printJson({
           error: { code: err.code, errorClass: 'config', meaning: err.lines.join('\n'), action: 'fix the environment variables named' },
         });
-      return EXIT_USAGE;
+      return exitCodeOf(err.code);
+    }
+    if (err instanceof ValidationError) {
+      this.note(`error ${err.code}: ${SMSQ_CODES[err.code].meaning}`);
+      for (const issue of err.issues) this.note(`  ${issue.field}: ${issue.message}`);
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'refused', meaning: SMSQ_CODES[err.code].meaning, action: 'fix the fields named', issues: err.issues } });
+      return exitCodeOf(err.code);
+    }
+    const unavailable = this.asRedisUnavailable(err);
+    if (unavailable || err instanceof NotFoundError) {
+      const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
+      this.note(`error ${known.code}: ${known.message}`);
+      if (json)
+        this.printJson({
+          error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: known.message, action: unavailable ? 'start Redis or fix REDIS_URL, then run again' : 'check the id' },
+        });
+      return exitCodeOf(known.code);
     }
     if (err instanceof ApiCallError) {
       const e = err.smsError;
@@ -214,11 +235,24 @@ export class CliContext {
             ...(suggest.length ? { suggest } : {}),
           },
         });
-      return EXIT_API_ERROR;
+      return exitCodeOfSmsError(e);
     }
     const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code in SMSQ_CODES) {
+      this.note(`error ${code}: ${message}`);
+      if (json) this.printJson({ error: { code, errorClass: 'smsq', meaning: message, action: SMSQ_CODES[code as SmsqCode].meaning } });
+      return exitCodeOf(code as SmsqCode);
+    }
     this.note(`error: ${message}`);
     if (json) this.printJson({ error: { code: 'SMSQ_INTERNAL', errorClass: 'internal', meaning: message, action: 'report this with the command line used' } });
-    return EXIT_API_ERROR;
+    return EXIT.internal;
+  }
+
+  /** `err` as SMSQ_REDIS_UNAVAILABLE when it says Redis could not be reached (whoever threw it). */
+  private asRedisUnavailable(err: unknown): RedisUnavailableError | undefined {
+    if (err instanceof RedisUnavailableError) return err;
+    if (!isRedisConnectionError(err)) return undefined;
+    return new RedisUnavailableError(redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379'), connectionReason(err), err);
   }
 }

@@ -7,7 +7,9 @@ import type { RedisConnection } from '../queue/connection.js';
 import { createProducer, type EnqueueResult, type Producer } from '../../producers/producer.js';
 import type { SendPlan } from '../../producers/plan.js';
 import { retentionSecondsOf } from '../config.js';
-import { createRedisConnection } from '../queue/connection.js';
+import { EXIT } from '../errors.js';
+import { createRedisConnection, redactRedisUrl, type RedisRole } from '../queue/connection.js';
+import { createRedisGate } from '../queue/redis-gate.js';
 import { createCatalogLookup, type CatalogLookup } from '../sms/catalog-lookup.js';
 import { countSegments, renderContent, type SegmentCount } from '../sms/segments.js';
 import type { CliContext } from './context.js';
@@ -15,11 +17,22 @@ import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
 import { waitForSend, type SendCommandFlags } from './send-flags.js';
 
-/** A Redis connection closed when the command ends. */
-export function openRedis(ctx: CliContext): RedisConnection {
-  const redis = createRedisConnection(ctx.config.redisUrl);
-  redis.on('error', () => {}); // surfaced by the first command that fails
+/**
+ * A Redis connection closed when the command ends. `client` (default): commands fail at once
+ * while Redis is down (one-shot commands, the server); `worker`: they wait through an outage.
+ */
+export function openRedis(ctx: CliContext, role: RedisRole = 'client'): RedisConnection {
+  const redis = createRedisConnection(ctx.config.redisUrl, { role, connectTimeoutMs: ctx.config.redisConnectTimeoutMs });
+  // Connection errors surface once: as SMSQ_REDIS_UNAVAILABLE from the gate, or the Redis watch's line.
+  redis.on('error', () => {});
   ctx.onClose(() => void redis.disconnect());
+  return redis;
+}
+
+/** A `client` connection that answers, or SMSQ_REDIS_UNAVAILABLE within SMSQ_REDIS_CONNECT_TIMEOUT_MS. */
+export async function openReadyRedis(ctx: CliContext): Promise<RedisConnection> {
+  const redis = openRedis(ctx);
+  await createRedisGate({ redis, timeoutMs: ctx.config.redisConnectTimeoutMs, redactedUrl: redactRedisUrl(ctx.config.redisUrl) }).ready();
   return redis;
 }
 
@@ -59,6 +72,8 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     retentionSeconds: retentionSecondsOf(ctx.config),
     callbacks: ctx.config.callbackSecret !== undefined,
     durability: ctx.config.durability,
+    connectTimeoutMs: ctx.config.redisConnectTimeoutMs,
+    redactedRedisUrl: redactRedisUrl(ctx.config.redisUrl),
   });
   ctx.onClose(() => producer.close());
   return { producer, templateContent };
@@ -156,7 +171,7 @@ export async function runSendCommand(
     ctx.note(renderPlan(plan, content));
     if (!(await confirmOrRefuse(ctx, o.question))) {
       ctx.note('cancelled: nothing was enqueued');
-      return 1;
+      return EXIT.refused;
     }
   }
   const res = await o.enqueue();

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { loadCommands } from './commands/index.js';
 import { CliContext, type CliDeps } from './context.js';
+import { EXIT } from '../errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
 
 export type { CliDeps, CommandModule, Writer } from './context.js';
@@ -28,6 +29,15 @@ function readVersion(): string {
   return '0.0.0';
 }
 
+/** The exit codes, the same for every command (the one list is src/errors.ts). */
+export const EXIT_CODES_HELP = `
+Exit codes (every command):
+  ${EXIT.ok}  done
+  ${EXIT.refused}  refused: bad input, flags or environment; nothing was sent or enqueued (fix and run again)
+  ${EXIT.dependency}  a dependency failed: Dysmsapi, Redis or the network (running again later may succeed)
+  ${EXIT.internal}  unexpected internal error (a bug; please report it)
+`;
+
 /**
  * The `smsq` program with the commands `argv` needs registered (see {@link loadCommands}).
  * Commander never exits the process: its errors surface as {@link CommanderError} from
@@ -35,7 +45,8 @@ function readVersion(): string {
  */
 async function createProgram(deps: CliDeps, context: CliContext, argv: readonly string[]): Promise<Command> {
   const program = new Command('smsq')
-    .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue. Exit codes: 0 ok, 1 the API refused, 2 bad flags or environment.')
+    .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue.')
+    .addHelpText('after', EXIT_CODES_HELP)
     .version(readVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({
@@ -50,7 +61,7 @@ async function createProgram(deps: CliDeps, context: CliContext, argv: readonly 
 
 /**
  * Runs `smsq` with `argv` (the arguments after the program name) and resolves with the exit code:
- * 0 success, 1 an API error, 2 bad flags, a bad environment or an unknown command.
+ * see {@link EXIT_CODES_HELP}.
  */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const context = new CliContext(deps);

@@ -5,6 +5,8 @@ export interface CallsQueueOptions {
   connection: ConnectionOptions;
   /** Key prefix with a hash tag. Default `{smsq}`. */
   prefix: string;
+  /** The queue's 'error' listener (see emitter-errors.ts); without one, errors are only the queue's own affair. */
+  onError?: (err: Error) => void;
 }
 
 /** How long finished jobs stay visible in Bull Board. Send state itself lives in chunk hashes. */
@@ -14,11 +16,16 @@ export const JOB_RETENTION = Object.freeze({
 });
 
 /** The queue every Dysmsapi call goes through (sends, reconcile and receipt look-ups). */
-export function createCallsQueue({ connection, prefix }: CallsQueueOptions): Queue {
-  return new Queue(CALLS_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION } });
+export function createCallsQueue({ connection, prefix, onError }: CallsQueueOptions): Queue {
+  return listened(new Queue(CALLS_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION } }), onError);
 }
 
 /** The queue of work that makes no Dysmsapi call (receipt-window expiry, callbacks). */
-export function createHousekeepingQueue({ connection, prefix }: CallsQueueOptions): Queue {
-  return new Queue(HOUSEKEEPING_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION } });
+export function createHousekeepingQueue({ connection, prefix, onError }: CallsQueueOptions): Queue {
+  return listened(new Queue(HOUSEKEEPING_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION } }), onError);
+}
+
+function listened(queue: Queue, onError: ((err: Error) => void) | undefined): Queue {
+  if (onError) queue.on('error', onError);
+  return queue;
 }

@@ -1,5 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
+
+export { redactRedisUrl };
 
 /**
  * A connection to smsq's Redis, whatever its topology: one Redis (possibly found through
@@ -8,16 +10,52 @@ import { parseRedisUrl, type RedisTarget } from './redis-url.js';
  */
 export type RedisConnection = Redis | Cluster;
 
+/** How a connection behaves while Redis does not answer. */
+export type RedisRole =
+  /**
+   * BullMQ workers: commands wait through an outage (and a failover) and run once Redis is back
+   * (blocking commands need `maxRetriesPerRequest: null`), so a worker resumes unaided.
+   */
+  | 'worker'
+  /**
+   * Producers, the server and one-shot commands: while Redis is down a command fails at once
+   * instead of waiting in a queue to run later (an enqueue the caller was told had failed must not
+   * happen behind its back), and a command on the wire when the link drops fails after one retry.
+   */
+  | 'client';
+
 export interface RedisConnectionOptions {
   /** Do not connect until the first command (or `connect()`). Default false. */
   lazyConnect?: boolean;
+  /** Longest a TCP connect (and the ready check) may take (ms). Default 5000 (SMSQ_REDIS_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  /** Default `worker`. */
+  role?: RedisRole;
+}
+
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 5000;
+
+/** Reconnect delays: 100 ms, doubling, at most 3 s, for ever (an outage ends when Redis is back). */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(0, attempt - 1), 3000);
+}
+
+/** The ioredis options of a connection of `role` (for a Redis, or a Cluster's `redisOptions`). */
+export function redisConnectionOptions(opts: RedisConnectionOptions = {}): RedisOptions {
+  const client = (opts.role ?? 'worker') === 'client';
+  return {
+    maxRetriesPerRequest: client ? 1 : null,
+    enableOfflineQueue: !client,
+    enableReadyCheck: true,
+    lazyConnect: opts.lazyConnect ?? false,
+    connectTimeout: opts.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectDelayMs,
+  };
 }
 
 /**
- * A Redis connection for BullMQ and smsq's own keys, from `REDIS_URL` (see src/queue/redis-url.ts).
- * `maxRetriesPerRequest: null` is what BullMQ workers require (blocking commands must wait
- * through reconnects rather than fail), and it is what lets a command issued during a failover
- * wait for the promoted replica instead of failing.
+ * A Redis connection for BullMQ and smsq's own keys, from `REDIS_URL` (see src/queue/redis-url.ts),
+ * behaving during an outage as its role says (see {@link RedisRole}).
  */
 export function createRedisConnection(url: string, opts: RedisConnectionOptions = {}): RedisConnection {
   return connectTo(parseRedisUrl(url), opts);
@@ -25,7 +63,7 @@ export function createRedisConnection(url: string, opts: RedisConnectionOptions 
 
 /** The ioredis client for a parsed target. */
 export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}): RedisConnection {
-  const common: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: opts.lazyConnect ?? false };
+  const common = redisConnectionOptions(opts);
   switch (target.kind) {
     case 'standalone':
       return new Redis(target.url, common);
@@ -49,10 +87,13 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
         reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
       });
     case 'cluster': {
+      const { lazyConnect, enableOfflineQueue, ...redisOptions } = common;
       const cluster: ClusterOptions = {
         enableReadyCheck: true,
-        lazyConnect: opts.lazyConnect ?? false,
-        redisOptions: { maxRetriesPerRequest: null, username: target.username, password: target.password },
+        lazyConnect,
+        enableOfflineQueue,
+        redisOptions: { ...redisOptions, username: target.username, password: target.password },
+        clusterRetryStrategy: reconnectDelayMs,
         // While a failed master's slots move to its replica, retry rather than fail the command.
         retryDelayOnClusterDown: 200,
         retryDelayOnFailover: 200,
@@ -60,6 +101,15 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
       return new Cluster(target.nodes, cluster);
     }
   }
+}
+
+/** The address a connection was made to, password redacted (for messages when only the client is at hand). */
+export function describeRedis(redis: RedisConnection): string {
+  if (redis instanceof Cluster) return `redis+cluster://${redis.nodes().map((n) => `${n.options.host ?? ''}:${n.options.port ?? ''}`).join(',')}`;
+  const o = redis.options;
+  const auth = o.password ? `${o.username ?? ''}:<redacted>@` : o.username ? `${o.username}@` : '';
+  const scheme = o.tls ? 'rediss' : 'redis';
+  return `${scheme}://${auth}${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${o.db ? `/${o.db}` : ''}`;
 }
 
 /** True for a Cluster connection (which has no single keyspace to SCAN). */

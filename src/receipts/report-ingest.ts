@@ -6,6 +6,7 @@ import type { CallMetricsRecorder } from '../metrics/call-metrics.js';
 import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
 import { createChunkStore, type ChunkStore } from '../queue/chunk-store.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
+import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
 import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
@@ -169,6 +170,8 @@ export interface OpenReportIngestOptions {
   receiptPolicies: ReceiptPolicies;
   receiptSchedule: ReceiptSchedule;
   metrics?: ReportIngestDeps['metrics'];
+  /** 'error' listener of its queues (see emitter-errors.ts). Default: one log line per distinct error a minute. */
+  errorLog?: EmitterErrorLog;
 }
 
 /**
@@ -178,8 +181,9 @@ export interface OpenReportIngestOptions {
  */
 export function openReportIngest(o: OpenReportIngestOptions): { ingest: ReportIngest; close(): Promise<void> } {
   const keys = createKeys(o.prefix);
-  const calls = createCallsQueue({ connection: o.redis, prefix: o.prefix });
-  const housekeeping = createHousekeepingQueue({ connection: o.redis, prefix: o.prefix });
+  const errorLog = o.errorLog ?? createEmitterErrorLog({ logger: o.logger.child({ component: 'report-ingest' }), clock: o.clock });
+  const calls = createCallsQueue({ connection: o.redis, prefix: o.prefix, onError: errorLog('report ingest calls queue') });
+  const housekeeping = createHousekeepingQueue({ connection: o.redis, prefix: o.prefix, onError: errorLog('report ingest housekeeping queue') });
   const followUps = createFollowUps({ calls, housekeeping, clock: o.clock, receiptPolicies: o.receiptPolicies, receiptSchedule: o.receiptSchedule });
   const ingest = createReportIngest({
     chunks: createChunkStore({ redis: o.redis, keys, clock: o.clock }),

@@ -61,14 +61,16 @@ export interface PrivateRedisOptions {
    * `off`: nothing persisted (only with SMSQ_DURABILITY=none or a replicas mode).
    */
   appendfsync?: 'always' | 'everysec' | 'off';
+  /** Port to listen on. Default: a free one. */
+  port?: number;
 }
 
 /**
- * Starts `redis-server` (from PATH) on a free port, its data in a temp dir removed by `stop()`.
- * Throws with the fix when the binary is missing.
+ * Starts `redis-server` (from PATH) on a free port (or on `port`, to bring one back where it was),
+ * its data in a temp dir removed by `stop()`. Throws with the fix when the binary is missing.
  */
 export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'smsq-redis-'));
   const appendfsync = opts.appendfsync ?? 'always';
   const persistence = appendfsync === 'off' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', appendfsync];

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createCallsQueue } from '../queue/calls-queue.js';
+import { createEmitterErrorLog } from '../queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../queue/keys.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
 import { redactUrl } from './redact-url.js';
@@ -101,7 +102,8 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     name === CALLS_QUEUE ? createCallsQueue({ connection: deps.redis, prefix: deps.prefix }) : new Queue(name, { connection: deps.redis, prefix: deps.prefix }),
   );
 
-  for (const q of queues) q.on('error', (err) => log.warn({ err, queue: q.name }, 'queue connection error'));
+  const errorLog = createEmitterErrorLog({ logger: log, clock });
+  for (const q of queues) q.on('error', errorLog(`${q.name} queue`));
 
   const app = fastify({
     loggerInstance: log as FastifyBaseLogger,

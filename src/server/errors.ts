@@ -9,10 +9,12 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../sms/errors.js';
-import { IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../errors.js';
 import { maskPhonesInText } from '../sms/phone-mask.js';
 import { redactUrl } from './redact-url.js';
+import { isRedisConnectionError } from '../queue/redis-errors.js';
 
+/** The code each HTTP status answers with when nothing more specific applies (statuses: src/errors.ts). */
 export const HTTP_ERROR_CODES = Object.freeze({
   400: 'SMSQ_INVALID_REQUEST',
   401: 'SMSQ_UNAUTHORIZED',
@@ -22,7 +24,7 @@ export const HTTP_ERROR_CODES = Object.freeze({
   415: 'SMSQ_UNSUPPORTED_MEDIA_TYPE',
   500: 'SMSQ_INTERNAL',
   503: 'SMSQ_NOT_READY',
-});
+} satisfies Record<number, SmsqCode>);
 
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[keyof typeof HTTP_ERROR_CODES];
 
@@ -56,18 +58,30 @@ export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
 const MiB = 1024 * 1024;
 const size = (bytes: number) => (bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
 
+/** Redis outages are usually short: a client may try again after a few seconds. */
+const RETRY_LATER = Object.freeze({ 'retry-after': '5' });
+
 /** Turns anything thrown while handling a request into an {@link HttpError}. */
 export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLimit: number }, requestId: string): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof ValidationError) return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', err.issues);
-  if (err instanceof NotFoundError) return new HttpError(404, HTTP_ERROR_CODES[404], err.message);
-  // The door's account check could not run for the whole account (AccessKey, permission, service).
-  if (err instanceof SmsError) {
-    return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; nothing was enqueued. Fix: ${err.action}`);
-  }
+  if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, 'the request is invalid; nothing was enqueued', err.issues);
+  if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
+  if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
   if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: 'was used for a different request body' }]);
   if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': '2' });
+  // The door's account check could not run for the whole account (AccessKey, permission, service).
+  if (err instanceof SmsError) {
+    return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; nothing was enqueued. Fix: ${err.action}`, undefined, RETRY_LATER);
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code in SMSQ_CODES && SMSQ_CODES[code as SmsqCode].exitCode !== EXIT.internal && err instanceof Error) {
+    // Any other smsq error that the one list gives a status: its own message is meant for callers.
+    return new HttpError(httpStatusOf(code as SmsqCode), code, err.message, undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
+  }
+  if (isRedisConnectionError(err)) {
+    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', 'Redis does not answer; nothing was enqueued. Fix: retry later (the server log names REDIS_URL)', undefined, RETRY_LATER);
+  }
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -101,7 +115,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
 export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const http = toHttpError(err, limits, request.id);
-    if (http.statusCode >= 500) request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
+    // A Redis outage is said once by the Redis watch, not once per request.
+    if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);
   };
 }

@@ -92,7 +92,7 @@ describe('smsq send', () => {
       confirm: async (q) => ((asked = q), false),
     });
     expect(asked).toMatch(/Send 1 message\(s\) in 1 API call\(s\)\?/);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // refused: nothing was enqueued
     expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
   });
 
@@ -126,7 +126,7 @@ describe('smsq send', () => {
     const bad = await run(['status', res.sendId, '--watch', '--until', 'delivered']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--until .*must be sent or final/);
-    expect((await run(['status', 'snope'])).code).toBe(1);
+    expect((await run(['status', 'snope'])).code).toBe(2);
   });
 
   it('send-batch reads a JSON file of personalised messages', async () => {

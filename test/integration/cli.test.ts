@@ -110,16 +110,16 @@ describe('smsq as a child process, live mode against a Dysmsapi-compatible serve
     expect(r.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s+smsq沙箱科技有限公司张三`, 'm'));
   });
 
-  it.concurrent('a wrong secret: SignatureDoesNotMatch with meaning and action, exit 1; --json too', async () => {
+  it.concurrent('a wrong secret: SignatureDoesNotMatch with meaning and action, exit 2 (refused: fix the environment); --json too', async () => {
     const wrong = { ...live, ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'not-the-secret' };
     const [text, json] = await Promise.all([smsq(['signs'], wrong), smsq(['signs', '--json'], wrong)]);
-    expect(text.code).toBe(1);
+    expect(text.code).toBe(2);
     expect(text.stdout).toBe('');
     expect(text.stderr).toMatch(/^error SignatureDoesNotMatch: \S.*$/m);
     expect(text.stderr).toMatch(/^what to do: \S.*$/m);
     expect(text.stderr).toMatch(/^request id: \S+$/m);
     expect(text.stderr).not.toContain('not-the-secret');
-    expect(json.code).toBe(1);
+    expect(json.code).toBe(2);
     const body = JSON.parse(json.stdout) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ code: 'SignatureDoesNotMatch', errorClass: 'account', httpStatus: 400 });
     expect(body.error.meaning).toEqual(expect.any(String));

@@ -4,6 +4,7 @@
  * job gone, a claim with no job, a chunk or send record gone); test/integration/orphan-sweep-crash
  * makes them with a real rollback.
  */
+import { exitCodeOf } from '../../src/errors.js';
 import type { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -277,7 +278,7 @@ describe('repair sweep: dry run, lease, CLI', () => {
     expect(await scheduleB.runOnce()).toBeUndefined();
     const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: s.h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: s.h.endpoint, LOG_LEVEL: 'warn' };
     const busy = await cli(['repair', '--json'], env);
-    expect(busy.code).toBe(1);
+    expect(busy.code).toBe(exitCodeOf('SMSQ_REPAIR_BUSY')); // 2: refused, nothing was written
     expect(JSON.parse(busy.stdout)).toMatchObject({ error: { code: 'SMSQ_REPAIR_BUSY' } });
     await leaseA.release();
     expect(await scheduleB.runOnce()).toMatchObject({ complete: true });

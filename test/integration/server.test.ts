@@ -264,7 +264,7 @@ describe('smsq server: ingestion', () => {
     expect(await jobsIn(hh)).toBe(jobs);
   });
 
-  it('answers 500 without internals when Redis is gone, and logs the cause under the request id', async () => {
+  it('answers 503 SMSQ_REDIS_UNAVAILABLE (REDIS_URL and the fix, no internals) when Redis is gone', async () => {
     const hh = await harness('srv-500');
     const { createProducer } = await import('../../producers/producer.js');
     const { createTestConnection } = await import('../support/redis.js');
@@ -274,10 +274,11 @@ describe('smsq server: ingestion', () => {
     const producer = createProducer({ redis: dead, prefix: hh.prefix, logger: hh.logger });
     const app = await serverFor(hh, { producer });
     const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: ['13800138000'], ...NOTE } });
-    expect(res.statusCode).toBe(500);
-    const error = expectErrorShape(res.json(), 'SMSQ_INTERNAL');
-    expect(error.message).toMatch(/request id \S+/);
-    expect(error.message).not.toMatch(/Connection|closed|redis/i);
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    const error = expectErrorShape(res.json(), 'SMSQ_REDIS_UNAVAILABLE');
+    expect(error.message).toMatch(/REDIS_URL=redis:\/\/127\.0\.0\.1:\d+ does not answer .*Fix: /);
+    expect(error.message).not.toMatch(/\n\s+at /);
     await producer.close().catch(() => {});
   });
 });

@@ -183,9 +183,9 @@ describe('smsq in-process', () => {
       expect(r.stdout).toMatch(/^usable\s+no: only approved signatures can send$/m);
     });
 
-    it('reports an unknown template with meaning, action and the recovery command, exit 1', async () => {
+    it('reports an unknown template with meaning, action and the recovery command, exit 2 (refused)', async () => {
       const r = await run(['template', 'SMS_000000000'], env);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n');
       const error = lines.find((l) => l.startsWith('error '));
@@ -195,7 +195,7 @@ describe('smsq in-process', () => {
       expect(lines.some((l) => /^request id: \S+/.test(l))).toBe(true);
 
       const json = await run(['template', 'SMS_000000000', '--json'], env);
-      expect(json.code).toBe(1);
+      expect(json.code).toBe(2);
       const body = JSON.parse(json.stdout) as { error: Record<string, unknown> };
       expect(body.error).toMatchObject({ errorClass: 'sign_template', suggest: ['smsq templates'] });
       for (const key of ['code', 'meaning', 'action', 'requestId']) expect(typeof body.error[key]).toBe('string');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { readRecipientsFile } from '../../../producers/recipient-file.js';
 import { ENCODING_CHOICES, parseEncodingName } from '../../../producers/text-encoding.js';
 import { MESSAGE_KINDS } from '../../queue/kinds.js';
+import { EXIT } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields, renderTable } from '../format.js';
@@ -99,7 +100,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.note([summary, rejected].filter(Boolean).join('\n'));
           if (!(await confirmOrRefuse(ctx, `Enqueue ${plan.recipients} recipients in ${plan.apiCalls} API calls?`))) {
             ctx.note('cancelled: nothing was enqueued');
-            return 1;
+            return EXIT.refused;
           }
         }
         let lastShown = 0;

@@ -13,7 +13,7 @@ import { createLeaderLease } from '../../repair/leader-lease.js';
 import { createOrphanSweep } from '../../repair/orphan-sweep.js';
 import { renderRepairReport } from '../../repair/repair-report.js';
 import type { CliContext } from '../context.js';
-import { EXIT_API_ERROR } from '../errors.js';
+import { exitCodeOf } from '../../errors.js';
 import { intFlag, switchFlag } from '../flags.js';
 import { openRedis } from '../pipeline.js';
 
@@ -67,7 +67,7 @@ export function register(program: Command, ctx: CliContext): void {
           const meaning = `another repair sweep is running (lease held by ${holder ?? 'someone'})`;
           ctx.note(`error SMSQ_REPAIR_BUSY: ${meaning}\nwhat to do: run it again in a minute, or use --dry-run to look without writing`);
           if (flags.json) ctx.printJson({ error: { code: 'SMSQ_REPAIR_BUSY', errorClass: 'busy', meaning, action: 'run it again in a minute' } });
-          return EXIT_API_ERROR;
+          return exitCodeOf('SMSQ_REPAIR_BUSY');
         }
         if (!flags.dryRun) ctx.onClose(() => lease.release());
         let lastProgress = Date.now();

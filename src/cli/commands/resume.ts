@@ -7,7 +7,8 @@ import { createKeys } from '../../queue/keys.js';
 import { systemClock } from '../../clock.js';
 import type { CliContext } from '../context.js';
 import { switchFlag } from '../flags.js';
-import { openRedis } from '../pipeline.js';
+import { openReadyRedis } from '../pipeline.js';
+import { createEmitterErrorLog } from '../../queue/emitter-errors.js';
 
 const schema = z.object({ json: switchFlag });
 
@@ -18,8 +19,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(schema, async (flags) => {
-        const redis = openRedis(ctx);
-        const queue = createCallsQueue({ connection: redis, prefix: ctx.config.prefix });
+        const redis = await openReadyRedis(ctx);
+        const queue = createCallsQueue({ connection: redis, prefix: ctx.config.prefix, onError: createEmitterErrorLog({ logger: ctx.logger })('calls queue') });
         ctx.onClose(() => queue.close());
         const guard = createAccountGuard({ redis, keys: createKeys(ctx.config.prefix), queue, clock: systemClock, logger: ctx.logger, recheckMs: 0 });
         const block = await guard.resume('operator');

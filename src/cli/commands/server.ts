@@ -11,6 +11,8 @@ import { createCallMetricsRecorder } from '../../metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';
 import { openCatalog, openRedis } from '../pipeline.js';
+import { redactRedisUrl } from '../../queue/connection.js';
+import { watchRedis } from '../../queue/redis-watch.js';
 
 /** The queues the server shows and measures. */
 export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
@@ -39,8 +41,14 @@ export function register(program: Command, ctx: CliContext): void {
         // Refuse before opening anything.
         if (missing.length > 0 && !flags.insecure) throw new ConfigError(missing);
 
+        // `client` connection: while Redis is down, /v1 answers 503 at once instead of waiting.
         const redis = openRedis(ctx);
+        const redactedUrl = redactRedisUrl(config.redisUrl);
+        const watch = watchRedis({ redis, logger: ctx.logger, redactedUrl });
+        ctx.onClose(() => watch.stop());
         const producer = createProducer({
+          connectTimeoutMs: config.redisConnectTimeoutMs,
+          redactedRedisUrl: redactedUrl,
           redis,
           prefix: config.prefix,
           logger: ctx.logger,
@@ -108,6 +116,7 @@ export function register(program: Command, ctx: CliContext): void {
           );
         const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
         ctx.logger.info({ signal }, 'stopping: no new connections; finishing requests in flight');
+        watch.stop();
       }),
     );
 }

@@ -7,6 +7,9 @@ import { createCallMetricsRecorder } from '../../metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
 import { openRedis } from '../pipeline.js';
+import { EXIT } from '../../errors.js';
+import { redactRedisUrl } from '../../queue/connection.js';
+import { watchRedis } from '../../queue/redis-watch.js';
 
 const schema = z.object({ concurrency: intFlag(1, 1000, '--concurrency 64').optional() });
 
@@ -18,8 +21,13 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(schema, async (flags) => {
         const config = ctx.config;
+        // Listening from the start: a signal while Redis is down (and the start waits for it) still stops the worker.
+        const shutdown = ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {});
         const { client, endpoint, sandbox } = await ctx.sms();
-        const connection = openRedis(ctx);
+        const connection = openRedis(ctx, 'worker');
+        // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
+        const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
+        ctx.onClose(() => watch.stop());
         const metrics = createCallMetricsRecorder({ redis: connection, prefix: config.prefix, logger: ctx.logger });
         const worker = createSmsWorker({
           connection,
@@ -41,16 +49,24 @@ export function register(program: Command, ctx: CliContext): void {
           metrics,
           durability: config.durability,
         });
-        await worker.start();
-        ctx.logger.info(
-          { endpoint, sandbox, qps: config.qps, durability: config.durability.mode, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
-          'smsq worker running; SIGTERM or SIGINT stops it gracefully',
-        );
-        const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
-        ctx.logger.info({ signal }, 'stopping: no new jobs; waiting for calls in flight and recording their outcome');
-        await worker.close();
+        const started = await Promise.race([worker.start().then(() => true), shutdown.then(() => false)]);
+        if (started) {
+          ctx.logger.info(
+            { endpoint, sandbox, qps: config.qps, durability: config.durability.mode, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
+            'smsq worker running; SIGTERM or SIGINT stops it gracefully',
+          );
+        }
+        const signal = await shutdown;
+        ctx.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: no new jobs; waiting for calls in flight and recording their outcome');
+        watch.stop();
+        const inTime = await worker.closeWithin(config.shutdownGraceMs);
+        if (!inTime) {
+          connection.disconnect(); // what still waits for Redis fails now instead of holding the exit
+          return EXIT.dependency;
+        }
         await metrics.close(); // the last flush, once the calls in flight are recorded
         ctx.logger.info('worker stopped');
+        return EXIT.ok;
       }),
     );
 }

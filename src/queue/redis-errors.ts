@@ -1,0 +1,33 @@
+/**
+ * Telling "Redis is not there" apart from every other failure: what ioredis and BullMQ throw or
+ * emit when a connection is refused, times out, drops, or is down with commands refused.
+ */
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
+
+const CONNECTION_MESSAGES = [
+  /Connection is closed/i,
+  /Stream isn't writeable/i,
+  /Reached the max retries per request limit/i,
+  /connect ETIMEDOUT/i,
+  /Command timed out/i,
+  /Socket closed unexpectedly/i,
+  /None of startup nodes is available/i,
+  /Failed to refresh slots cache/i,
+];
+
+/** True when `err` says Redis could not be reached (as opposed to a command Redis refused). */
+export function isRedisConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  return CONNECTION_MESSAGES.some((re) => re.test(err.message));
+}
+
+/** One line for "what happened", from whatever ioredis reported (never a stack). */
+export function connectionReason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const firstLine = err.message.split('\n')[0] ?? err.name;
+  return firstLine || err.name;
+}

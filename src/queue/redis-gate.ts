@@ -1,0 +1,87 @@
+/**
+ * The bounded wait in front of every producer call and one-shot command: Redis answers, or the
+ * call fails within the connect timeout with {@link RedisUnavailableError} (one line naming
+ * REDIS_URL and the fix) instead of hanging or printing one error per reconnect attempt.
+ */
+import type { RedisConnection } from './connection.js';
+import { RedisUnavailableError } from '../errors.js';
+import { describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
+import { connectionReason, isRedisConnectionError } from './redis-errors.js';
+
+export interface RedisGateOptions {
+  redis: RedisConnection;
+  /** REDIS_URL, password redacted, for the message. Default: derived from the connection. */
+  redactedUrl?: string;
+  /** Longest wait for a connection that is still being made (ms). Default 5000. */
+  timeoutMs?: number;
+}
+
+export interface RedisGate {
+  /** Resolves when Redis is ready; rejects with {@link RedisUnavailableError} once it is known not to be. */
+  ready(): Promise<void>;
+  /** Runs `fn` once Redis is ready; a connection failure inside it becomes {@link RedisUnavailableError}. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** `err` as a {@link RedisUnavailableError} when it (or the connection's state) says Redis is gone; else `err`. */
+  translate(err: unknown): unknown;
+}
+
+/** Statuses in which the first connect is still under way (ioredis `Redis#status`). */
+const CONNECTING = new Set(['wait', 'connecting', 'connect']);
+
+export function createRedisGate(o: RedisGateOptions): RedisGate {
+  const { redis } = o;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
+  const url = () => o.redactedUrl ?? describeRedis(redis);
+  let lastError: unknown;
+  // Also keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
+  redis.on('error', (err: unknown) => {
+    lastError = err;
+  });
+
+  const unavailable = (reason: string, cause?: unknown) => new RedisUnavailableError(url(), reason, cause);
+  const reasonNow = () => (lastError ? connectionReason(lastError) : `connection ${redis.status}`);
+
+  function ready(): Promise<void> {
+    if (redis.status === 'ready') return Promise.resolve();
+    // Reconnecting (or closed) means a connect already failed: fail now rather than make every
+    // caller wait out the back-off while Redis is down.
+    if (!CONNECTING.has(redis.status)) return Promise.reject(unavailable(reasonNow(), lastError));
+    if (redis.status === 'wait') redis.connect().catch(() => {}); // lazyConnect: the gate starts it
+    return new Promise<void>((resolve, reject) => {
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('reconnecting', onDown);
+        redis.off('end', onDown);
+        fn();
+      };
+      const onReady = () => done(resolve);
+      const onDown = () => done(() => reject(unavailable(reasonNow(), lastError)));
+      const timer = setTimeout(() => done(() => reject(unavailable(`no answer within ${timeoutMs} ms`, lastError))), timeoutMs);
+      redis.on('ready', onReady);
+      redis.on('reconnecting', onDown);
+      redis.on('end', onDown);
+    });
+  }
+
+  function translate(err: unknown): unknown {
+    if (err instanceof RedisUnavailableError) return err;
+    const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');
+    if (ours) return err;
+    if (isRedisConnectionError(err)) return unavailable(connectionReason(err), err);
+    return err;
+  }
+
+  return {
+    ready,
+    async run(fn) {
+      await ready();
+      try {
+        return await fn();
+      } catch (err) {
+        throw translate(err);
+      }
+    },
+    translate,
+  };
+}

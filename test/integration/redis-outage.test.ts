@@ -1,0 +1,131 @@
+/**
+ * A Redis outage under a running `smsq worker` and `smsq server` (real processes, a private
+ * redis-server stopped and started again on the same port): each says one line when Redis goes
+ * away and one when it is back, /readyz and /v1 answer 503 meanwhile, both resume unaided and a
+ * send made after the restart is sent; a worker told to stop while Redis is down exits
+ * within its grace period.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
+import { uniquePrefix } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+
+const GRACE_MS = 3000;
+let redis: PrivateRedis;
+let emulator: Emulator;
+let env: NodeJS.ProcessEnv;
+const children: CliProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  emulator = createEmulator({ delivery: { delayMs: 0 } });
+  const { endpoint } = await emulator.listen();
+  env = {
+    REDIS_URL: redis.url,
+    SMSQ_PREFIX: uniquePrefix('outage'),
+    SMS_MODE: 'sandbox',
+    SMS_ENDPOINT: endpoint,
+    LOG_LEVEL: 'info',
+    SMSQ_QUIET_HOURS: 'off',
+    SMSQ_SHUTDOWN_GRACE_MS: String(GRACE_MS),
+  };
+});
+
+afterAll(async () => {
+  for (const c of children) c.child.kill('SIGKILL');
+  await redis?.stop();
+  await emulator?.close();
+});
+
+function spawn(args: string[]): CliProcess {
+  const p = spawnSmsq(args, env);
+  children.push(p);
+  return p;
+}
+
+/** stderr as JSON log lines; throws on any line that is not one (a raw stack, a warning). */
+function logLines(p: CliProcess): { level: number; msg: string; component?: string }[] {
+  return p.stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as { level: number; msg: string; component?: string };
+      } catch {
+        throw new Error(`not a JSON log line: ${l}`);
+      }
+    });
+}
+const count = (p: CliProcess, re: RegExp) => logLines(p).filter((l) => re.test(l.msg)).length;
+const WENT_AWAY = /does not answer; retrying with back-off/;
+const BACK = /answers again; resuming/;
+
+describe('a Redis outage under a running worker and server', () => {
+  it('one line each way, 503 meanwhile, resumes unaided, sends what is enqueued after the restart; SIGTERM during an outage exits within the grace period', async () => {
+    const worker = spawn(['worker', '--concurrency', '4']);
+    const server = spawn(['server', '--port', '0', '--json', '--insecure']);
+    await waitFor(() => logLines(worker).some((l) => /smsq worker running/.test(l.msg)), 'the worker to run', 30_000);
+    const { url } = await waitFor(() => (server.stdout.includes('\n') ? (JSON.parse(server.stdout.split('\n')[0]!) as { url: string }) : undefined), 'the server address', 30_000);
+    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz 200 before the outage', 30_000);
+    const post = () =>
+      fetch(`${url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ phones: ['13800138000'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } }),
+      });
+
+    // Outage.
+    const port = redis.port;
+    await redis.stop();
+    await waitFor(() => count(worker, WENT_AWAY) === 1 && count(server, WENT_AWAY) === 1, 'both to say Redis went away', 30_000);
+    // Through many reconnect attempts: every answer meanwhile is a 503 in the error shape.
+    for (let i = 0; i < 15; i++) {
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { error: { code: string } }).error.code).toBe('SMSQ_NOT_READY');
+      const refused = await post();
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('SMSQ_REDIS_UNAVAILABLE');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    // Back on the same port: both resume without being touched.
+    redis = await startPrivateRedis({ port });
+    await waitFor(() => count(worker, BACK) === 1 && count(server, BACK) === 1, 'both to say Redis is back', 30_000);
+    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, '/readyz 200 after the outage', 60_000);
+    const accepted = await post();
+    expect(accepted.status).toBe(202);
+    const { sendId } = (await accepted.json()) as { sendId: string };
+    // Accepted by Dysmsapi (the emulator) means sent; its receipt follows on the receipt schedule.
+    await waitFor(
+      async () => {
+        const { counts } = (await (await fetch(`${url}/v1/sends/${sendId}`)).json()) as { counts: { accepted: number; delivered: number } };
+        return counts.accepted + counts.delivered === 1;
+      },
+      'the send made after the restart to be sent',
+      30_000,
+    );
+
+    // One line each way, whatever the number of attempts; nothing else above warn, no raw stacks.
+    for (const p of [worker, server]) {
+      expect(count(p, WENT_AWAY)).toBe(1);
+      expect(count(p, BACK)).toBe(1);
+      expect(logLines(p).filter((l) => l.level >= 50)).toEqual([]);
+    }
+
+    // A second outage, and SIGTERM while Redis is down: out within the grace period, one signal.
+    await redis.stop();
+    await waitFor(() => count(worker, WENT_AWAY) === 2, 'the worker to say Redis went away again', 30_000);
+    const signalledAt = Date.now();
+    worker.child.kill('SIGTERM');
+    const code = await worker.exited;
+    expect(Date.now() - signalledAt).toBeLessThan(GRACE_MS + 5000);
+    expect(code).toBe(3); // the grace period ran out: a dependency failed
+    expect(logLines(worker).some((l) => /grace period over/.test(l.msg))).toBe(true);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    redis = await startPrivateRedis({ port }); // for afterAll's stop
+  }, 180_000);
+});

@@ -1,0 +1,67 @@
+/** Pure parts of the Redis outage handling: URL redaction, back-off, which errors are "Redis is gone", and the deduplicated error log. */
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../../src/clock.js';
+import { createLogger } from '../../src/logger.js';
+import { reconnectDelayMs, redactRedisUrl, redisConnectionOptions } from '../../src/queue/connection.js';
+import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
+import { isRedisConnectionError } from '../../src/queue/redis-errors.js';
+
+function captured() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ level: 'info' }, stream) };
+}
+
+const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+
+describe('redactRedisUrl', () => {
+  it('hides the password and keeps the rest', () => {
+    expect(redactRedisUrl('redis://:s3cret@10.0.0.5:6380/2')).toBe('redis://:<redacted>@10.0.0.5:6380/2');
+    expect(redactRedisUrl('rediss://app:s3cret@cache.example:6379')).toBe('rediss://app:<redacted>@cache.example:6379');
+    expect(redactRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+});
+
+describe('reconnect back-off', () => {
+  it('doubles from 100 ms and stays at 3 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map(reconnectDelayMs)).toEqual([100, 200, 400, 800, 1600, 3000, 3000, 3000]);
+  });
+
+  it('client connections fail fast while down; worker connections wait (BullMQ needs maxRetriesPerRequest null)', () => {
+    expect(redisConnectionOptions({ role: 'client' })).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    expect(redisConnectionOptions({ role: 'worker', connectTimeoutMs: 750 })).toMatchObject({ enableOfflineQueue: true, maxRetriesPerRequest: null, connectTimeout: 750 });
+  });
+});
+
+describe('isRedisConnectionError', () => {
+  it('knows refused, dropped and closed connections, and nothing else', () => {
+    expect(isRedisConnectionError(refused())).toBe(true);
+    expect(isRedisConnectionError(new Error('Connection is closed.'))).toBe(true);
+    expect(isRedisConnectionError(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(true);
+    expect(isRedisConnectionError(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
+    expect(isRedisConnectionError(new Error('ERR unknown command'))).toBe(false);
+    expect(isRedisConnectionError('ECONNREFUSED')).toBe(false);
+  });
+});
+
+describe('createEmitterErrorLog', () => {
+  it('logs each distinct error once per quiet period, with the repeats, and leaves connection errors to the Redis watch', () => {
+    const { lines, logger } = captured();
+    const clock = createManualClock();
+    const onError = createEmitterErrorLog({ logger, clock, quietMs: 60_000 })('calls queue');
+    for (let i = 0; i < 50; i++) onError(refused());
+    for (let i = 0; i < 5; i++) onError(new Error('NOSCRIPT No matching script\n    at parseError (x.js:1:1)'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, source: 'calls queue', err: 'NOSCRIPT No matching script', msg: 'calls queue error' });
+    clock.advance(60_000);
+    onError(new Error('NOSCRIPT No matching script'));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ repeatsSinceLast: 4 });
+  });
+});
