@@ -506,7 +506,7 @@ function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Produ
       try {
         yield* api.recipients(sendId);
       } catch (err) {
-        throw gate.translate(err);
+        throw gate.translate(err, true);
       }
     },
     events: (eventOpts) => run(() => api.events(eventOpts)),

@@ -130,9 +130,15 @@ export class RedisUnavailableError extends Error {
     /** What happened, e.g. `connect ECONNREFUSED 127.0.0.1:6379`. */
     readonly reason: string,
     cause?: unknown,
+    /**
+     * True when Redis went away in the middle of a call, after it may have written: an enqueue may
+     * then be partly made (and its chunks sent), so the caller must retry under the same
+     * idempotency key rather than assume nothing happened.
+     */
+    readonly midCall = false,
   ) {
     super(
-      `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); nothing was enqueued. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+      `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); ${midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';

@@ -42,7 +42,7 @@ export async function openReadyRedis(ctx: CliContext): Promise<RedisConnection> 
  * SMSQ_CATALOG_CACHE_MS (so a script that runs `smsq send` per code pays the look-ups once).
  */
 export function openCatalog(ctx: CliContext, redis: RedisConnection): CatalogLookup {
-  return createCatalogLookup({
+  const catalog = createCatalogLookup({
     client: async () => (await ctx.sms()).client,
     redis,
     prefix: ctx.config.prefix,
@@ -50,6 +50,13 @@ export function openCatalog(ctx: CliContext, redis: RedisConnection): CatalogLoo
     ttlMs: ctx.config.catalogCacheMs,
     logger: ctx.logger,
   });
+  // A `client` connection refuses commands until it is connected: look-ups wait behind the same
+  // bounded gate as the producer's calls (SMSQ_REDIS_UNAVAILABLE when Redis does not answer).
+  const gate = createRedisGate({ redis, timeoutMs: ctx.config.redisConnectTimeoutMs, redactedUrl: redactRedisUrl(ctx.config.redisUrl) });
+  return {
+    sign: (signName) => gate.run(() => catalog.sign(signName)),
+    template: (templateCode) => gate.run(() => catalog.template(templateCode)),
+  };
 }
 
 /**

@@ -21,8 +21,8 @@ export interface RedisGate {
   ready(): Promise<void>;
   /** Runs `fn` once Redis is ready; a connection failure inside it becomes {@link RedisUnavailableError}. */
   run<T>(fn: () => Promise<T>): Promise<T>;
-  /** `err` as a {@link RedisUnavailableError} when it (or the connection's state) says Redis is gone; else `err`. */
-  translate(err: unknown): unknown;
+  /** `err` as a {@link RedisUnavailableError} when it (or the connection's state) says Redis is gone; else `err`. `midCall`: Redis went away during the call. */
+  translate(err: unknown, midCall?: boolean): unknown;
 }
 
 /** Statuses in which the first connect is still under way (ioredis `Redis#status`). */
@@ -64,11 +64,11 @@ export function createRedisGate(o: RedisGateOptions): RedisGate {
     });
   }
 
-  function translate(err: unknown): unknown {
+  function translate(err: unknown, midCall = false): unknown {
     if (err instanceof RedisUnavailableError) return err;
     const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');
     if (ours) return err;
-    if (isRedisConnectionError(err)) return unavailable(connectionReason(err), err);
+    if (isRedisConnectionError(err)) return new RedisUnavailableError(url(), connectionReason(err), err, midCall);
     return err;
   }
 
@@ -79,7 +79,8 @@ export function createRedisGate(o: RedisGateOptions): RedisGate {
       try {
         return await fn();
       } catch (err) {
-        throw translate(err);
+        // Redis answered at first: whatever `fn` had written may have landed.
+        throw translate(err, true);
       }
     },
     translate,

@@ -67,7 +67,7 @@ describe('CLI commands when nothing listens on REDIS_URL', () => {
     const lines = plainLines(stderr.text);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/SMSQ_REDIS_UNAVAILABLE/);
-    expect(lines[0]).toContain('REDIS_URL=redis://:***@127.0.0.1:');
+    expect(lines[0]).toContain('REDIS_URL=redis://:<redacted>@127.0.0.1:');
     expect(lines[0]).toMatch(/Fix: /);
     expect(stderr.text).not.toContain('hunter2-secret');
     expect(stderr.text).not.toMatch(/\n\s+at /);
@@ -86,7 +86,7 @@ describe('CLI commands when nothing listens on REDIS_URL', () => {
     expect(await cli.exited).toBe(EXIT.dependency);
     const lines = plainLines(cli.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/SMSQ_REDIS_UNAVAILABLE.*REDIS_URL=redis:\/\/:\*\*\*@127\.0\.0\.1:\d+.*Fix: /);
+    expect(lines[0]).toMatch(/SMSQ_REDIS_UNAVAILABLE.*REDIS_URL=redis:\/\/:<redacted>@127\.0\.0\.1:\d+.*Fix: /);
     expect(cli.stderr).not.toMatch(/ECONNREFUSED\n|\n\s+at /);
   });
 

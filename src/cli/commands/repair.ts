@@ -15,7 +15,7 @@ import { renderRepairReport } from '../../repair/repair-report.js';
 import type { CliContext } from '../context.js';
 import { exitCodeOf } from '../../errors.js';
 import { intFlag, switchFlag } from '../flags.js';
-import { openRedis } from '../pipeline.js';
+import { openReadyRedis } from '../pipeline.js';
 
 const schema = z.object({
   dryRun: switchFlag,
@@ -36,7 +36,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(schema, async (flags) => {
         const config = ctx.config;
-        const redis = openRedis(ctx);
+        const redis = await openReadyRedis(ctx);
         const keys = createKeys(config.prefix);
         const clock = systemClock;
         const calls = createCallsQueue({ connection: redis, prefix: config.prefix });
