@@ -13,6 +13,7 @@ import { intFlag, switchFlag, textFlag } from '../flags.js';
 import { openCatalog, openRedis } from '../pipeline.js';
 import { redactRedisUrl } from '../../queue/connection.js';
 import { watchRedis } from '../../queue/redis-watch.js';
+import { createRedisGate } from '../../queue/redis-gate.js';
 
 /** The queues the server shows and measures. */
 export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
@@ -46,6 +47,11 @@ export function register(program: Command, ctx: CliContext): void {
         const redactedUrl = redactRedisUrl(config.redisUrl);
         const watch = watchRedis({ redis, logger: ctx.logger, redactedUrl });
         ctx.onClose(() => watch.stop());
+        // Listen once the first connect is made (bounded), so the first requests do not meet a
+        // connection still connecting; a Redis that is down does not stop the server (503s meanwhile).
+        await createRedisGate({ redis, timeoutMs: config.redisConnectTimeoutMs, redactedUrl })
+          .ready()
+          .catch(() => undefined);
         const producer = createProducer({
           connectTimeoutMs: config.redisConnectTimeoutMs,
           redactedRedisUrl: redactedUrl,
