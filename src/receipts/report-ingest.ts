@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
 import type { CallMetricsRecorder } from '../metrics/call-metrics.js';
 import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
-import { createChunkStore, type ChunkStore } from '../queue/chunk-store.js';
+import { createChunkStore, type ChunkState, type ChunkStore } from '../queue/chunk-store.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
@@ -46,6 +46,8 @@ export interface ReportIngestResult {
   refused: number;
   /** Chunks whose unknown outcome a report resolved as accepted. */
   resolved: number;
+  /** Reports naming an attempt the chunk's record had lost: adopted as unknown and looked up. */
+  adopted: number;
 }
 
 export interface ReplyIngestResult {
@@ -62,6 +64,9 @@ export interface ReportIngest {
   /** Applies a pushed SmsUp array: opt-out replies join the suppression list. */
   applyReplies(body: unknown): Promise<ReplyIngestResult>;
 }
+
+/** States in which the record may be behind an attempt that was in fact made. */
+const IN_DOUBT: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
 
 function time(s: string | undefined): number | undefined {
   if (!s) return undefined;
@@ -84,7 +89,7 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
   return {
     async applyReports(body) {
       const reports = parseSmsReports(body);
-      const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0 };
+      const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
       const refusedWhy: Record<string, number> = {};
       for (const r of reports) {
         const out = parseOutId(r.out_id);
@@ -114,6 +119,25 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
             result.resolved++;
             await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
             log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
+          }
+        }
+        if (out.attempt > chunk.attempt && IN_DOUBT.includes(chunk.state) && chunk.payload.phones.includes(phone.phone)) {
+          // A report for an attempt newer than the record: the record lost writes (a Redis that
+          // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
+          // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
+          // and the chunk is sent as it would have been), rather than trust the push alone.
+          const sentAt = time(r.send_time) ?? d.clock.now();
+          const t = await d.chunks.transition(chunkId, sendId, {
+            outId: r.out_id,
+            from: IN_DOUBT,
+            to: 'unknown',
+            fields: { code: 'SMSQ_REDIS_ROLLBACK', resolvedBy: 'report' },
+          });
+          if (t.applied && t.adoptedAttempt !== undefined) {
+            await d.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, d.clock.now());
+            log.warn({ sendId, chunkId, attempt: out.attempt }, 'a pushed report names an attempt the record had lost: adopted as unknown, looked up before anything is resent');
+            result.adopted++;
+            continue;
           }
         }
         const receivedAt = time(r.report_time);

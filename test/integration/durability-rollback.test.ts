@@ -16,6 +16,7 @@ import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { openReportIngest } from '../../src/receipts/report-ingest.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
@@ -156,6 +157,39 @@ describe('a Redis that lost its last writes', () => {
       return c?.state === 'accepted' ? c : undefined;
     }, 'the chunk to be accepted by the look-up');
     expect(chunk).toMatchObject({ attempt: 1, outId: claim.outId, resolvedBy: 'reconcile' });
+    expect(acceptedFor(w.emulator, phone)).toBe(1);
+  }, 30_000);
+
+  it('a pushed report for an attempt the record lost adopts it as unknown and looks it up: accepted once, nothing resent', async () => {
+    const w = await world('everysec', NONE);
+    const phone = '13900000006';
+    const res = await w.producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+    const chunkId = `${res.sendId}.0`;
+    const mark = w.redisServer.mark();
+    const claim = await w.chunks.claim(chunkId, res.sendId);
+    if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+    const answer = await w.client.sendSms({ phoneNumbers: [phone], signName: N.sign, templateCode: N.plainTemplate, outId: claim.outId });
+    if (!answer.ok) throw new Error('send refused');
+    await rollBack(w, mark);
+    expect(await w.chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 0 });
+    const { ingest, close } = openReportIngest({
+      redis: w.redis,
+      prefix: w.prefix,
+      clock: systemClock,
+      logger,
+      retentionSeconds: 86_400,
+      receiptPolicies: DEFAULT_RECEIPT_POLICIES,
+      receiptSchedule: DEFAULT_RECEIPT_SCHEDULE,
+    });
+    closers.push(close);
+    const result = await ingest.applyReports([
+      { phone_number: phone, send_time: '2026-12-04 12:00:00', report_time: '2026-12-04 12:00:05', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: answer.data.bizId, out_id: claim.outId },
+    ]);
+    expect(result).toMatchObject({ adopted: 1 });
+    expect(await w.chunks.get(chunkId)).toMatchObject({ state: 'unknown', attempt: 1, outId: claim.outId });
+    // The worker runs the look-up (and the restored send job finds the chunk unknown: no call).
+    await w.startWorker();
+    await waitFor(async () => (await w.chunks.get(chunkId))?.state === 'accepted', 'the look-up to accept the adopted attempt');
     expect(acceptedFor(w.emulator, phone)).toBe(1);
   }, 30_000);
 
