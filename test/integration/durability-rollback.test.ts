@@ -152,13 +152,18 @@ describe('a Redis that lost its last writes', () => {
     await queue.drain(true);
     await queue.add(JOB.reconcile, { sendId: res.sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: claim.outId });
     await w.startWorker();
+    // Generous: under a loaded CI a look-up that times out is retried with back-off (1 s, 2 s, ...).
     const chunk = await waitFor(async () => {
       const c = await w.chunks.get(chunkId);
       return c?.state === 'accepted' ? c : undefined;
-    }, 'the chunk to be accepted by the look-up');
+    }, 'the chunk to be accepted by the look-up', 40_000).catch(async (err: unknown) => {
+      const jobs = await queue.getJobs(['wait', 'prioritized', 'delayed', 'active', 'completed', 'failed']);
+      const seen = jobs.map((j) => `${j.name} ${JSON.stringify(j.returnvalue)} ${j.failedReason ?? ''} tries=${j.attemptsMade}`);
+      throw new Error(`${String(err)}; chunk ${JSON.stringify(await w.chunks.get(chunkId))}; jobs ${seen.join(' | ')}`);
+    });
     expect(chunk).toMatchObject({ attempt: 1, outId: claim.outId, resolvedBy: 'reconcile' });
     expect(acceptedFor(w.emulator, phone)).toBe(1);
-  }, 30_000);
+  }, 60_000);
 
   it('a pushed report for an attempt the record lost adopts it as unknown and looks it up: accepted once, nothing resent', async () => {
     const w = await world('everysec', NONE);
