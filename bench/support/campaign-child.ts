@@ -8,6 +8,7 @@
 import { Redis } from 'ioredis';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { createProducer } from '../../producers/producer.js';
+import { DEFAULT_DURABILITY } from '../../src/durability/mode.js';
 import { childConfig, serveChild } from './children.js';
 
 export interface CampaignChildConfig {
@@ -37,7 +38,9 @@ export interface CampaignChildResult {
 const cfg = childConfig<CampaignChildConfig>();
 const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
 await redis.ping();
-const producer = createProducer({ redis, prefix: cfg.prefix });
+// BENCH_APPENDFSYNC=off|everysec (bench/support/redis.ts) runs Redis without the default mode's fsync.
+const relaxed = process.env.BENCH_APPENDFSYNC === 'off' || process.env.BENCH_APPENDFSYNC === 'everysec';
+const producer = createProducer({ redis, prefix: cfg.prefix, ...(relaxed ? { durability: { ...DEFAULT_DURABILITY, mode: 'none' as const } } : {}) });
 const readyRssMB = process.memoryUsage.rss() / 1e6;
 
 serveChild(

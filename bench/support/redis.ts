@@ -26,9 +26,14 @@ function infoField(info: string, field: string): number {
   return Number(m[1]);
 }
 
-/** Starts redis-server on 127.0.0.1 and a free port; needs `redis-server` on PATH. */
+/**
+ * Starts redis-server on 127.0.0.1 and a free port; needs `redis-server` on PATH. Its AOF runs
+ * `appendfsync always` (what smsq's default durability mode needs) unless BENCH_APPENDFSYNC says
+ * `everysec` or `off` (then also run the bench with SMSQ_DURABILITY=none), to compare.
+ */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const base = await startBase();
+  const mode = process.env.BENCH_APPENDFSYNC;
+  const base = await startBase(mode === 'off' || mode === 'everysec' ? { appendfsync: mode } : {});
   const unhook = onExitKill(base.process);
   const unhookDir = onExitRemove(base.dir);
   const connections: Redis[] = [];
