@@ -18,15 +18,17 @@ import { createLogger } from '../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/runtime/private-redis.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
-import { onExitKill } from './support/children.js';
-import { BENCH_PREFIX, N, percentile, phones, round, runIfMain, sleep, startBenchEmulator, waitFor } from './support/pipeline.js';
+import { onExitKill, stopAll } from './support/children.js';
+import { BENCH_PREFIX, N, percentile, phones, round, runIfMain, sleep, startBenchEmulator, startWorkerChild, waitFor } from './support/pipeline.js';
 
 export interface DurabilityBenchOptions {
   rate: number;
   seconds: number;
+  /** 0: one worker in the bench process; N: N worker processes (bench/support/worker-child.ts). */
+  workers: number;
 }
 
-export const DURABILITY_DEFAULTS: DurabilityBenchOptions = { rate: 600, seconds: 4 };
+export const DURABILITY_DEFAULTS: DurabilityBenchOptions = { rate: 600, seconds: 4, workers: 0 };
 
 export interface DurabilityModeRun {
   mode: DurabilityMode;
@@ -40,6 +42,7 @@ export interface DurabilityBenchResult {
   benchmark: 'durability';
   rate: number;
   seconds: number;
+  workers: number;
   runs: DurabilityModeRun[];
 }
 
@@ -79,10 +82,14 @@ async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base:
   const logger = createLogger({ level: 'silent' });
   const durability = { ...DEFAULT_DURABILITY, mode };
   const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 3000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-  const worker = createSmsWorker({ connection: redis, client, logger, prefix: BENCH_PREFIX, qps: 5000, readTimeoutMs: 3000, concurrency: 64, durability });
+  const worker = opts.workers === 0 ? createSmsWorker({ connection: redis, client, logger, prefix: BENCH_PREFIX, qps: 5000, readTimeoutMs: 3000, concurrency: 64, durability }) : undefined;
+  const children = await Promise.all(
+    Array.from({ length: opts.workers }, () => startWorkerChild({ redisUrl: primary.url, endpoint, qps: 5000, concurrency: 64, receiptLookups: 'none', durability })),
+  );
   const producer = createProducer({ redis: connect(primary.url), prefix: BENCH_PREFIX, logger, durability });
   try {
-    await worker.start();
+    await worker?.start();
+    await Promise.all(children.map((c) => c.request('start')));
     const numbers = phones(base, opts.rate * opts.seconds);
     const startedAt = new Map<string, number>();
     const cpuBefore = (await Promise.all(measured.map(cpuSeconds))).reduce((a, b) => a + b, 0);
@@ -111,7 +118,8 @@ async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base:
     };
   } finally {
     await producer.close();
-    await worker.close();
+    await worker?.close();
+    await stopAll(children);
     for (const c of connections) c.disconnect();
     await emulator.close();
     for (const s of servers.reverse()) await s.stop();
@@ -120,17 +128,17 @@ async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base:
 
 export async function benchDurability(opts: DurabilityBenchOptions = DURABILITY_DEFAULTS): Promise<DurabilityBenchResult> {
   // A short warm-up first, so the mode measured first does not pay the JIT and connection set-up.
-  await runMode('none', { rate: opts.rate, seconds: 1 }, 13500000000);
+  await runMode('none', { ...opts, seconds: 1 }, 13500000000);
   const runs: DurabilityModeRun[] = [];
   for (const [i, mode] of MODES.entries()) runs.push(await runMode(mode, opts, 13600000000 + i * 1_000_000));
-  return { benchmark: 'durability', rate: opts.rate, seconds: opts.seconds, runs };
+  return { benchmark: 'durability', rate: opts.rate, seconds: opts.seconds, workers: opts.workers, runs };
 }
 
 export function formatDurability(r: DurabilityBenchResult): string {
   const none = r.runs.find((x) => x.mode === 'none');
   const ratio = (a: number, b: number | undefined) => (b ? ` (${round(a / b, 2)}×)` : '');
   return [
-    `durability modes: verification codes enqueued at ${r.rate}/s for ${r.seconds} s, one worker (concurrency 64)`,
+    `durability modes: verification codes enqueued at ${r.rate}/s for ${r.seconds} s, ${r.workers ? `${r.workers} worker processes` : 'one worker in the bench process'} (concurrency 64 each)`,
     ...r.runs.map(
       (x) =>
         `  ${x.mode.padEnd(9)} ${x.callsPerSecond} calls/s${ratio(x.callsPerSecond, none?.callsPerSecond)}, ` +
@@ -141,7 +149,7 @@ export function formatDurability(r: DurabilityBenchResult): string {
 }
 
 runIfMain(import.meta, {
-  flags: ['rate', 'seconds'],
+  flags: ['rate', 'seconds', 'workers'],
   limitMs: 180_000,
   what: 'the durability bench',
   run: (values) => benchDurability({ ...DURABILITY_DEFAULTS, ...values }),

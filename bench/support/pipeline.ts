@@ -2,6 +2,7 @@
  * Shared pieces of the pipeline benches: the emulator they run in-process, worker children,
  * backlogs of single-number SendSms jobs, and small statistics and time-bound helpers.
  */
+import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { readFileSync } from 'node:fs';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
@@ -34,6 +35,8 @@ export async function startBenchEmulator(o: { qps: number; keep?: number } & Pic
 export interface WorkerChildConfig extends WorkerConfigBase {
   /** `default`: the product's receipt look-up policy; `none`: no look-ups (send path alone). */
   receiptLookups: 'default' | 'none';
+  /** SMSQ_DURABILITY of the worker; default the product's (`fsync`). */
+  durability?: DurabilityOptions;
 }
 
 export interface WorkerChildReady {
@@ -48,6 +51,7 @@ export function startWorkerChild(o: {
   qps: number;
   concurrency: number;
   receiptLookups?: WorkerChildConfig['receiptLookups'];
+  durability?: DurabilityOptions;
   /** Another entry point with the same protocol (for experiments). */
   script?: string;
 }): Promise<BenchChild<WorkerChildReady>> {
@@ -61,6 +65,7 @@ export function startWorkerChild(o: {
     concurrency: o.concurrency,
     readTimeoutMs: 3000,
     receiptLookups: o.receiptLookups ?? 'default',
+    ...(o.durability ? { durability: o.durability } : {}),
   };
   return spawnChild<WorkerChildReady>(o.script ?? process.env.BENCH_WORKER_SCRIPT ?? 'bench/support/worker-child.ts', cfg);
 }
