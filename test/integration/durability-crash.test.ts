@@ -3,37 +3,24 @@
  * against a redis-server whose AOF is cut back, after a SIGKILL, to what Redis had fsynced (a power
  * cut; test/support/crashable-redis.ts), with lost answers and 5xx injected at the emulator.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { startCrashableRedis, type CrashableRedis } from '../support/crashable-redis.js';
-import { FAST_TIMING } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
-import type { WorkerProcessConfig } from '../support/worker-process.js';
+import { workerProcesses } from '../support/worker-processes.js';
 
 const logger = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
-const children = new Set<ChildProcess>();
+const processes = workerProcesses();
 afterEach(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children.clear();
+  processes.killAll();
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function startWorkerProcess(cfg: WorkerProcessConfig): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'ignore'] });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => out.includes('ready') || child.exitCode !== null, 'the worker process to start', 20_000);
-  if (child.exitCode !== null) throw new Error(`worker process exited with ${child.exitCode}`);
-  return child;
-}
 
 interface Run {
   redisServer: CrashableRedis;
@@ -56,18 +43,7 @@ async function setUp(appendfsync: 'always' | 'everysec', durability: DurabilityO
   const producer = createProducer({ redis, prefix, logger, durability });
   closers.push(() => producer.close());
   for (let i = 0; i < workers; i++) {
-    await startWorkerProcess({
-      redisUrl: redisServer.url,
-      prefix,
-      endpoint,
-      accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
-      accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret,
-      qps: 400,
-      concurrency: 8,
-      readTimeoutMs: 1000,
-      durability,
-      ...FAST_TIMING,
-    });
+    await processes.start({ redisUrl: redisServer.url, prefix, endpoint }, { qps: 400, concurrency: 8, durability });
   }
   return { redisServer, emulator, producer, prefix };
 }

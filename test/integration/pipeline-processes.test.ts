@@ -1,46 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { maxInSlidingWindow } from '../../src/queue/rate-window.js';
-import { createHarness, FAST_TIMING, type Harness } from '../support/pipeline.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { workerProcesses } from '../support/worker-processes.js';
 import type { WorkerProcessConfig } from '../support/worker-process.js';
 
 let h: Harness | undefined;
-const children = new Set<ChildProcess>();
+const processes = workerProcesses();
 afterEach(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children.clear();
+  processes.killAll();
   await h?.close();
   h = undefined;
 });
 
-async function startChild(harness: Harness, over: Partial<WorkerProcessConfig> = {}): Promise<ChildProcess> {
-  const cfg: WorkerProcessConfig = {
-    redisUrl: testRedisUrl(),
-    prefix: harness.prefix,
-    endpoint: harness.endpoint,
-    accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
-    accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret,
-    qps: 500,
-    concurrency: 4,
-    readTimeoutMs: 1000,
-    ...FAST_TIMING,
-    ...over,
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts', JSON.stringify(cfg)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => out.includes('ready') || child.exitCode !== null, 'the worker process to start', 20_000);
-  if (child.exitCode !== null) throw new Error(`worker process exited with ${child.exitCode}`);
-  return child;
-}
+
+const startChild = (harness: Harness, over: Partial<WorkerProcessConfig> = {}) =>
+  processes.start({ redisUrl: testRedisUrl(), prefix: harness.prefix, endpoint: harness.endpoint }, over);
 
 function perPhone(harness: Harness): Map<string, number> {
   const m = new Map<string, number>();

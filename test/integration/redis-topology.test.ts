@@ -3,23 +3,20 @@
  * three-master Cluster, real redis-server processes started here. The pipeline is the real one:
  * the producer enqueues, workers deliver through the emulator via the real SDK.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { buildServer } from '../../src/server/build-server.js';
-import { createHarness, FAST_TIMING, type Harness } from '../support/pipeline.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';
 import { startClusterDeployment, startSentinelDeployment, type ClusterDeployment, type SentinelDeployment } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
-import type { WorkerProcessConfig } from '../support/worker-process.js';
+import { workerProcesses } from '../support/worker-processes.js';
 
 const harnesses: Harness[] = [];
-const children = new Set<ChildProcess>();
+const processes = workerProcesses();
 afterEach(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children.clear();
+  processes.killAll();
   for (const h of harnesses.splice(0)) await h.close();
 });
 
@@ -46,27 +43,9 @@ async function allAccepted(h: Harness, sendIds: string[], recipients: number): P
   );
 }
 
-async function startWorkerProcess(h: Harness, redisUrl: string, durability?: DurabilityOptions): Promise<ChildProcess> {
-  const cfg: WorkerProcessConfig = {
-    redisUrl,
-    prefix: h.prefix,
-    endpoint: h.endpoint,
-    accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
-    accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret,
-    qps: 500,
-    concurrency: 4,
-    readTimeoutMs: 1000,
-    ...FAST_TIMING,
-    ...(durability ? { durability } : {}),
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => out.includes('ready') || child.exitCode !== null, 'the worker process to start', 20_000);
-  if (child.exitCode !== null) throw new Error(`worker process exited with ${child.exitCode}`);
-  return child;
-}
+
+const startWorkerProcess = (h: Harness, redisUrl: string, durability?: DurabilityOptions) =>
+  processes.start({ redisUrl, prefix: h.prefix, endpoint: h.endpoint }, durability ? { durability } : {});
 
 describe('Redis Sentinel', () => {
   let deployment: SentinelDeployment;

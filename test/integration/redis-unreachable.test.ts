@@ -3,25 +3,14 @@
  * one line naming REDIS_URL (password redacted), what happened and the fix, exit 3 ("a dependency
  * failed"), no stack trace; the server keeps running and answers 503 in the error shape.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { EXIT } from '../../src/errors.js';
 import { spawnSmsq } from '../support/cli-process.js';
 import { waitFor } from '../support/wait.js';
+import { freePort } from '../../src/runtime/private-redis.js';
 
-/** A loopback port nobody listens on (bound, then released). */
-async function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function collector() {
   let text = '';
@@ -43,7 +32,7 @@ let redisUrl: string;
 beforeAll(async () => {
   emulator = createEmulator({ delivery: { delayMs: 0 } });
   const { endpoint } = await emulator.listen();
-  redisUrl = `redis://:hunter2-secret@127.0.0.1:${await deadPort()}`;
+  redisUrl = `redis://:hunter2-secret@127.0.0.1:${await freePort()}`;
   env = { REDIS_URL: redisUrl, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '1500' };
 });
 

@@ -1,11 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { redisAnswers } from '../../src/runtime/private-redis.js';
+import { freePort, redisAnswers } from '../../src/runtime/private-redis.js';
 
 /**
  * A real redis-server with an append-only file that a test can crash the way a host crash does:
@@ -55,16 +54,6 @@ function fsyncTracker(): string {
   return out;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<CrashableRedis> {
   const shim = fsyncTracker();

@@ -5,9 +5,9 @@
  * Every process is SIGKILLed and every directory removed by `stop()` (and the processes also when
  * the test process exits), and every wait is bounded.
  */
+import { freePort } from '../../src/runtime/private-redis.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,16 +58,6 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** Polls `check` every 50 ms until it returns a value, or throws naming `what` after `timeoutMs`. */
 async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
