@@ -190,8 +190,6 @@ export function createProducer(opts: ProducerOptions): Producer {
     return new Set(phones.filter((_, i) => flags[i]));
   }
   const log = opts.logger?.child({ component: 'producer' });
-  // Without a listener BullMQ prints every reconnect error (a Redis restart, a failover) to stderr.
-  queue.on('error', (err) => log?.warn({ err, queue: queue.name }, 'queue connection error; BullMQ reconnects'));
 
   /** The account check (when there is a catalog): throws for a signature or template that cannot send. */
   async function rulesFor(signs: NamedSign[], templateCode: string): Promise<TemplateRules | undefined> {

@@ -39,7 +39,7 @@ async function whyUnfit(url: string, durability: DurabilityOptions, prefix: stri
     await probe.connect();
     const server = await createNodeResolver(probe, prefix)();
     const refused = judgeDurability(durability, await probeRedisDurability(server)).filter((p) => p.severity === 'refuse');
-    return refused.length ? `the Redis at ${redactRedisUrl(url)} cannot keep SMSQ_DURABILITY=${durability.mode} (${refused[0]?.what})` : undefined;
+    return refused.length ? `the Redis at ${redactRedisUrl(url)} cannot keep SMSQ_DURABILITY=${durability.mode} (${refused[0]?.what.replace(/ \(SMSQ_DURABILITY=[^)]*\)/, '')})` : undefined;
   } finally {
     probe.disconnect();
   }
