@@ -1,7 +1,7 @@
 import type { Logger } from '../src/logger.js';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
-import type { ChunkRecord, ChunkState } from '../src/queue/chunk-store.js';
+import { UNSENT_CHUNK_STATES, type ChunkRecord } from '../src/queue/chunk-store.js';
 import { ReconcileJobData } from '../src/queue/job-schemas.js';
 import { isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
@@ -18,7 +18,6 @@ export type ReconcileJobResult =
   | { outcome: 'next-page' | 'look-again'; at: number }
   | { outcome: 'obsolete'; state: string };
 
-const IN_DOUBT: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
 
 /**
  * Whether this job's attempt is still in doubt, and how the record stands to it. `behind`: the
@@ -27,7 +26,7 @@ const IN_DOUBT: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
  */
 function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behind' | undefined {
   if (chunk.attempt === job.attempt) return chunk.state === 'unknown' || chunk.state === 'sending' ? 'current' : undefined;
-  if (chunk.attempt < job.attempt && IN_DOUBT.includes(chunk.state) && job.outId) return 'behind';
+  if (chunk.attempt < job.attempt && UNSENT_CHUNK_STATES.includes(chunk.state) && job.outId) return 'behind';
   return undefined;
 }
 
@@ -83,7 +82,7 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
       const adopt = foundAttempt > chunk.attempt;
       const t = await d.chunks.transition(chunkId, sendId, {
         outId: adopt ? found.outId : (chunk.outId ?? ''),
-        from: adopt ? IN_DOUBT : ['unknown', 'sending'],
+        from: adopt ? UNSENT_CHUNK_STATES : ['unknown', 'sending'],
         to: 'accepted',
         fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt: sentAt, ...(adopt || found.outId === chunk.outId ? {} : { outId: found.outId }) },
         windowEndsAt: d.followUps.windowEndsAt(sentAt),
@@ -112,7 +111,7 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
     // resend makes the next attempt with a new OutId.
     const t = await d.chunks.transition(chunkId, sendId, {
       outId,
-      from: stand === 'current' ? ['unknown', 'sending'] : IN_DOUBT,
+      from: stand === 'current' ? ['unknown', 'sending'] : UNSENT_CHUNK_STATES,
       to: 'queued',
       fields: { code: 'SMSQ_NOT_ACCEPTED', resolvedBy: 'reconcile' },
     });

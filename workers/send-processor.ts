@@ -201,27 +201,32 @@ export function createSendProcessor(d: SendProcessorDeps) {
     }
 
     const { attempt, outId, payload, kind } = claim;
+    /**
+     * Nothing was sent on this attempt: undo it (the next claim starts a new one, with a new
+     * OutId) and put the job back, to run again after `delayMs`.
+     */
+    const undoAttempt = async (code: string, delayMs: number): Promise<never> => {
+      await d.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code } });
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    };
     try {
       // The attempt must outlive a crash of Redis before anyone can receive it (design invariant 8).
       await d.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`);
     } catch (err) {
       held?.pacer.release(held.ticket);
       if (!(err instanceof NotDurableError)) throw err; // still `sending`: the next run looks it up
-      await d.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code: err.code } });
       log().warn({ attempt, err: err.message }, 'claim not confirmed durable: not sent; retrying in a second');
-      await job.moveToDelayed(Date.now() + 1000, token);
-      throw new DelayedError();
+      return undoAttempt(err.code, 1000);
     }
     if (held) {
       if (d.isClosing?.()) held.pacer.release(held.ticket);
       else await held.pacer.awaitReserved(held.ticket, claim.slotWaitMicros);
     }
     if (d.isClosing?.()) {
-      // Shutting down between the claim and the call: nothing was sent, so the attempt is undone
-      // (the next claim starts a new one with a new OutId) and the job goes back to the queue.
-      const t = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code: 'SMSQ_SHUTDOWN' } });
-      log().info({ attempt, handedBack: t.applied }, 'worker shutting down: chunk not sent, handed back to the queue');
-      return handBack(job, token);
+      // Shutting down between the claim and the call: handed back for another worker.
+      log().info({ attempt }, 'worker shutting down: chunk not sent, handed back to the queue');
+      return undoAttempt('SMSQ_SHUTDOWN', 0);
     }
     const sentAt = d.clock.now();
     d.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });

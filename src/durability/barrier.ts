@@ -9,8 +9,6 @@ import type { DurabilityOptions } from './mode.js';
  * connection sent before it.
  */
 export interface DurabilityBarrier {
-  /** False when `confirm()` is free (no round trip). */
-  readonly waits: boolean;
   /** Throws NotDurableError when the confirmation did not come in time. */
   confirm(what: string): Promise<void>;
 }
@@ -21,9 +19,8 @@ export interface DurabilityBarrier {
  */
 export function createDurabilityBarrier(server: () => Promise<Redis>, opts: DurabilityOptions): DurabilityBarrier {
   const { mode, replicas, timeoutMs } = opts;
-  if (mode === 'fsync' || mode === 'none') return { waits: false, async confirm() {} };
+  if (mode === 'fsync' || mode === 'none') return { async confirm() {} };
   return {
-    waits: true,
     async confirm(what) {
       const redis = await server();
       // WAIT counts the replicas holding what *this connection* wrote. If the connection drops

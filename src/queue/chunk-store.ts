@@ -11,6 +11,12 @@ import { newOutIdNonce } from './out-id.js';
 export const CHUNK_STATES = ['queued', 'sending', 'unknown', 'accepted', 'failed', 'expired', 'cancelled', 'split'] as const;
 export type ChunkState = (typeof CHUNK_STATES)[number];
 
+/**
+ * Not past the API as far as the record knows. A record in one of these may be behind an attempt
+ * that was made (a Redis that lost writes): such a chunk is looked up, never assumed unsent.
+ */
+export const UNSENT_CHUNK_STATES: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
+
 export interface NewChunk {
   sendId: string;
   /** Position in the send; split chunks use `<parent>-<i>`. */

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
 import type { CallMetricsRecorder } from '../metrics/call-metrics.js';
 import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
-import { createChunkStore, type ChunkState, type ChunkStore } from '../queue/chunk-store.js';
+import { createChunkStore, UNSENT_CHUNK_STATES, type ChunkStore } from '../queue/chunk-store.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
@@ -65,9 +65,6 @@ export interface ReportIngest {
   applyReplies(body: unknown): Promise<ReplyIngestResult>;
 }
 
-/** States in which the record may be behind an attempt that was in fact made. */
-const IN_DOUBT: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
-
 function time(s: string | undefined): number | undefined {
   if (!s) return undefined;
   try {
@@ -121,7 +118,7 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
             log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
           }
         }
-        if (out.attempt > chunk.attempt && IN_DOUBT.includes(chunk.state) && chunk.payload.phones.includes(phone.phone)) {
+        if (out.attempt > chunk.attempt && UNSENT_CHUNK_STATES.includes(chunk.state) && chunk.payload.phones.includes(phone.phone)) {
           // A report for an attempt newer than the record: the record lost writes (a Redis that
           // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
           // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
@@ -129,7 +126,7 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
           const sentAt = time(r.send_time) ?? d.clock.now();
           const t = await d.chunks.transition(chunkId, sendId, {
             outId: r.out_id,
-            from: IN_DOUBT,
+            from: UNSENT_CHUNK_STATES,
             to: 'unknown',
             fields: { code: 'SMSQ_REDIS_ROLLBACK', resolvedBy: 'report' },
           });

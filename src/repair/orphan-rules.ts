@@ -7,10 +7,7 @@
  * a look-up that finds nothing after the settling window resends it, with a new attempt.
  */
 import { jobIds } from '../queue/job-schemas.js';
-import type { ChunkState } from '../queue/chunk-store.js';
-
-/** Chunk states that still wait for work (a send job, or a look-up). */
-export const UNFINISHED_CHUNK_STATES: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
+import { UNSENT_CHUNK_STATES, type ChunkState } from '../queue/chunk-store.js';
 
 /** The code an orphaned `queued` or `sending` chunk gets when the sweep hands it to a look-up. */
 export const ORPHANED_CODE = 'SMSQ_ORPHANED';
@@ -132,7 +129,7 @@ export function lookedUpAttempt(chunk: Pick<ChunkSnapshot, 'state' | 'attempt'>)
 }
 
 export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, o: ChunkRuleOptions): ChunkVerdict {
-  if (!UNFINISHED_CHUNK_STATES.includes(chunk.state)) return { action: 'none' };
+  if (!UNSENT_CHUNK_STATES.includes(chunk.state)) return { action: 'none' };
   if (o.now - chunk.updatedAt < o.minAgeMs) return { action: 'none' };
   if (around.hasLiveJob) return { action: 'none' };
   if (!around.sendExists) return { action: 'end-send-missing', to: chunk.state === 'queued' ? 'cancelled' : 'expired' };
