@@ -22,6 +22,7 @@ import { systemClock } from '../../src/clock.js';
 import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
+import { collector } from '../support/text-collector.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -71,10 +72,6 @@ async function workbook(name: string, sheets: { name: string; rows: unknown[][] 
   return path;
 }
 
-function collector() {
-  let text = '';
-  return { write: (s: string) => void (text += s), get text() { return text; } };
-}
 
 async function cli(argv: string[]) {
   const stdout = collector();

@@ -10,11 +10,8 @@ import { runCli } from '../../src/cli/program.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { collector } from '../support/text-collector.js';
 
-function collector() {
-  let text = '';
-  return { write: (s: string) => void (text += s), get text() { return text; } };
-}
 
 interface Extra {
   waitForShutdown?: () => Promise<string>;

@@ -22,6 +22,7 @@ import { createCatalogLookup } from '../../src/sms/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { collector } from '../support/text-collector.js';
 
 const TOKEN = 'door-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -142,10 +143,6 @@ async function refusal(run: Promise<unknown>): Promise<ValidationError> {
   return err as ValidationError;
 }
 
-function collector() {
-  let text = '';
-  return { write: (s: string) => void (text += s), get text() { return text; } };
-}
 async function cli(argv: string[]) {
   const stdout = collector();
   const stderr = collector();

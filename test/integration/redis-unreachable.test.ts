@@ -10,17 +10,9 @@ import { EXIT } from '../../src/errors.js';
 import { spawnSmsq } from '../support/cli-process.js';
 import { waitFor } from '../support/wait.js';
 import { freePort } from '../../src/runtime/private-redis.js';
+import { collector } from '../support/text-collector.js';
 
 
-function collector() {
-  let text = '';
-  return {
-    write: (s: string) => void (text += s),
-    get text() {
-      return text;
-    },
-  };
-}
 
 /** stderr lines that are not JSON log lines (what a person reads). */
 const plainLines = (stderr: string) => stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));

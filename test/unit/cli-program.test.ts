@@ -8,6 +8,7 @@ import { runCli } from '../../src/cli/program.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, DEFAULT_FIXTURES, type Emulator } from '../../src/emulator/index.js';
 import { createSmsClient } from '../../src/sms/client.js';
+import { collector } from '../support/text-collector.js';
 
 interface Run {
   code: number;
@@ -15,10 +16,6 @@ interface Run {
   stderr: string;
 }
 
-function collector() {
-  let text = '';
-  return { write: (s: string) => void (text += s), get text() { return text; } };
-}
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, extra: { waitForShutdown?: () => Promise<string> } = {}): Promise<Run> {
   const stdout = collector();
