@@ -33,7 +33,7 @@ import {
   waitFor,
   type WorkerChildReady,
 } from './support/pipeline.js';
-import { startPrivateRedis } from './support/redis.js';
+import { benchDurability, startPrivateRedis } from './support/redis.js';
 
 export interface LimiterOptions {
   qps: number;
@@ -87,7 +87,7 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
   const sendCalls = () => emulator.calls().reduce((n, c) => n + (c.action === 'SendSms' ? 1 : 0), 0);
   try {
     const conn = redis.connect();
-    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
+    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     const codes = (base: number, n: number) =>
       producer.send({ phones: phones(base, n), signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' });

@@ -44,7 +44,7 @@ import {
   waitFor,
   type WorkerChildReady,
 } from './support/pipeline.js';
-import { startPrivateRedis } from './support/redis.js';
+import { benchDurability, startPrivateRedis } from './support/redis.js';
 import type { SdkLoopConfig, SdkLoopResult, SdkLoopRun } from './support/sdk-loop-child.js';
 import type { BullmqFloorConfig, FloorJobData } from './support/bullmq-floor-child.js';
 
@@ -110,7 +110,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
   let floor: BenchChild | undefined;
   try {
     const conn = redis.connect();
-    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
+    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     await queue.pause();
     worker = await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, receiptLookups: 'none' });

@@ -31,7 +31,7 @@ import {
   waitFor,
   type WorkerChildReady,
 } from './support/pipeline.js';
-import { startPrivateRedis } from './support/redis.js';
+import { benchDurability, startPrivateRedis } from './support/redis.js';
 
 export interface PriorityOptions {
   qps: number;
@@ -73,7 +73,7 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
   const workers: BenchChild<WorkerChildReady>[] = [];
   try {
     const conn = redis.connect();
-    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
+    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     await enqueueSingles(producer, 'marketing', phones(13100000000, backlog), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' } });
     for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency }));

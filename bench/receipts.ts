@@ -29,7 +29,7 @@ import { PUSH_ACCEPTED } from '../src/server/plugins/reports.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
 import { bounded, parseFlags, round, waitFor } from './support/pipeline.js';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
+import { benchDurability, startPrivateRedis, type PrivateRedis } from './support/redis.js';
 
 const policy = (mode: 'all' | 'none'): ReceiptPolicies => ({
   verification: { mode, sampleRate: mode === 'all' ? 1 : 0 },
@@ -94,14 +94,14 @@ async function runMode(redis: PrivateRedis, mode: 'query' | 'push', recipients: 
     };
   }
 
-  const producer = createProducer({ redis: connection, prefix, logger });
+  const producer = createProducer({ redis: connection, prefix, logger, durability: benchDurability() });
   const before = await redis.usedMemory();
   async function* rows() {
     for (let i = 0; i < recipients; i++) yield { phone: String(13600000000 + i) };
   }
   const started = Date.now();
   const res = await producer.campaign(rows(), { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'n', order: 'o' }, kind: 'notification' });
-  const worker = createSmsWorker({ connection, client, logger, prefix, qps: 4500, concurrency: 32, readTimeoutMs: 3000, receiptPolicies, receiptSchedule });
+  const worker = createSmsWorker({ connection, client, logger, prefix, qps: 4500, concurrency: 32, readTimeoutMs: 3000, receiptPolicies, receiptSchedule, durability: benchDurability() });
   await worker.start();
   // In flight: every recipient accepted, no receipt recorded yet.
   await waitFor(

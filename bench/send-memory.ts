@@ -20,7 +20,7 @@ import { createLogger } from '../src/logger.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
 import { BENCH_PREFIX, N, runIfMain, startBenchEmulator, waitFor } from './support/pipeline.js';
-import { startPrivateRedis } from './support/redis.js';
+import { benchDurability, startPrivateRedis } from './support/redis.js';
 
 export interface SendMemoryOptions {
   sends: number;
@@ -77,9 +77,9 @@ async function measure(sends: number, settings: Record<string, string>): Promise
   const { emulator, endpoint } = await startBenchEmulator({ qps: 0 });
   const conn = redis.connect();
   for (const [k, v] of Object.entries(settings)) await conn.config('SET', k, v);
-  const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX });
+  const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
   const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-  const worker = createSmsWorker({ connection: redis.connect(), client, logger: createLogger({ level: 'silent' }), prefix: BENCH_PREFIX, qps: 5000, readTimeoutMs: 3000 });
+  const worker = createSmsWorker({ connection: redis.connect(), client, logger: createLogger({ level: 'silent' }), prefix: BENCH_PREFIX, qps: 5000, readTimeoutMs: 3000, durability: benchDurability() });
   try {
     await worker.start();
     const code = (i: number) =>

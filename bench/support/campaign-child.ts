@@ -8,7 +8,7 @@
 import { Redis } from 'ioredis';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { createProducer } from '../../producers/producer.js';
-import { DEFAULT_DURABILITY } from '../../src/durability/mode.js';
+import { benchDurability } from './redis.js';
 import { childConfig, serveChild } from './children.js';
 
 export interface CampaignChildConfig {
@@ -38,9 +38,7 @@ export interface CampaignChildResult {
 const cfg = childConfig<CampaignChildConfig>();
 const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
 await redis.ping();
-// BENCH_APPENDFSYNC=off|everysec (bench/support/redis.ts) runs Redis without the default mode's fsync.
-const relaxed = process.env.BENCH_APPENDFSYNC === 'off' || process.env.BENCH_APPENDFSYNC === 'everysec';
-const producer = createProducer({ redis, prefix: cfg.prefix, ...(relaxed ? { durability: { ...DEFAULT_DURABILITY, mode: 'none' as const } } : {}) });
+const producer = createProducer({ redis, prefix: cfg.prefix, durability: benchDurability() });
 const readyRssMB = process.memoryUsage.rss() / 1e6;
 
 serveChild(

@@ -3,6 +3,7 @@
  * backlogs of single-number SendSms jobs, and small statistics and time-bound helpers.
  */
 import type { DurabilityOptions } from '../../src/durability/mode.js';
+import { benchDurability } from './redis.js';
 import { readFileSync } from 'node:fs';
 import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
@@ -65,7 +66,7 @@ export function startWorkerChild(o: {
     concurrency: o.concurrency,
     readTimeoutMs: 3000,
     receiptLookups: o.receiptLookups ?? 'default',
-    ...(o.durability ? { durability: o.durability } : {}),
+    durability: o.durability ?? benchDurability(),
   };
   return spawnChild<WorkerChildReady>(o.script ?? process.env.BENCH_WORKER_SCRIPT ?? 'bench/support/worker-child.ts', cfg);
 }

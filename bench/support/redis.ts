@@ -4,6 +4,7 @@
  * temp dir.
  */
 import { Redis } from 'ioredis';
+import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
 import { startPrivateRedis as startBase } from '../../src/runtime/private-redis.js';
 import { onExitKill, onExitRemove } from './children.js';
 
@@ -24,6 +25,15 @@ function infoField(info: string, field: string): number {
   const m = new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info);
   if (!m) throw new Error(`INFO has no ${field}`);
   return Number(m[1]);
+}
+
+/**
+ * The durability mode the bench's producers and workers run in: the product's default, or `none`
+ * when BENCH_APPENDFSYNC runs Redis without the fsync that default needs.
+ */
+export function benchDurability(): DurabilityOptions {
+  const mode = process.env.BENCH_APPENDFSYNC;
+  return mode === 'off' || mode === 'everysec' ? { ...DEFAULT_DURABILITY, mode: 'none' } : DEFAULT_DURABILITY;
 }
 
 /**
