@@ -7,6 +7,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
 COPY producers ./producers
+COPY cli ./cli
+COPY server ./server
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim
@@ -16,5 +18,5 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["worker"]

@@ -95,12 +95,12 @@ function compile(withCli: boolean): { child: string; cli: string } {
   const config = {
     extends: fromBuild('tsconfig.build.json'),
     compilerOptions: { outDir: 'out', rootDir: fromBuild('.'), declaration: false, incremental: true, tsBuildInfoFile: 'out/tsconfig.tsbuildinfo' },
-    include: [fromBuild('bench/support/campaign-child.ts'), ...(withCli ? [fromBuild('src/cli/main.ts')] : [])],
+    include: [fromBuild('bench/support/campaign-child.ts'), ...(withCli ? [fromBuild('cli/main.ts')] : [])],
   };
   writeFileSync(join(BUILD_DIR, 'tsconfig.json'), `${JSON.stringify(config, null, 2)}\n`);
   const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`tsc failed compiling the campaign child:\n${tsc.stdout}${tsc.stderr}`);
-  return { child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'), cli: join(BUILD_DIR, 'out/src/cli/main.js') };
+  return { child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'), cli: join(BUILD_DIR, 'out/cli/main.js') };
 }
 
 /** Runs the compiled child (plain node): one `run` request, `beforeRun` just before it, then stops it. */

@@ -25,7 +25,7 @@ import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { createReportIngest } from '../src/receipts/report-ingest.js';
 import { createSentNumbers } from '../src/receipts/sent-numbers.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
-import { PUSH_ACCEPTED } from '../src/server/plugins/reports.js';
+import { PUSH_ACCEPTED } from '../server/plugins/reports.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
 import { bounded, parseFlags, round, waitFor } from './support/pipeline.js';

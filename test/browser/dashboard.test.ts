@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 

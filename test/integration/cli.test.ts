@@ -1,5 +1,5 @@
 /**
- * `smsq` as a child process (`node --import tsx src/cli/main.ts`), in live mode, against an emulator
+ * `smsq` as a child process (`node --import tsx cli/main.ts`), in live mode, against an emulator
  * started in this test process: the CLI talks to any Dysmsapi-compatible server named by
  * SMS_ENDPOINT, signing with the credentials from the environment. Spawns run concurrently; each
  * child is killed if it outlives its test.
@@ -27,7 +27,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
     cwd: ROOT,
     env: { ...baseEnv(), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { buildServer } from '../../src/server/build-server.js';
+import { buildServer } from '../../server/build-server.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 

@@ -4,9 +4,9 @@
  * producer API, the CLI (in-process `runCli` against the private Redis) and REST (inject).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { buildServer } from '../../src/server/build-server.js';
+import { buildServer } from '../../server/build-server.js';
 import { harnessPerTest } from '../support/pipeline.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 

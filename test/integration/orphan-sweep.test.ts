@@ -21,7 +21,7 @@ import { createLeaderLease } from '../../src/repair/leader-lease.js';
 import { createOrphanSweep, type OrphanSweep, type OrphanSweepOptions } from '../../src/repair/orphan-sweep.js';
 import { createRepairSchedule } from '../../src/repair/repair-schedule.js';
 import { REPAIR_CATEGORIES, type RepairCategory, type RepairReport } from '../../src/repair/repair-report.js';
-import { runCli } from '../../src/cli/program.js';
+import { runCli } from '../../cli/program.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
-import { buildServer } from '../../src/server/build-server.js';
+import { buildServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';
 import { startClusterDeployment, startSentinelDeployment, type ClusterDeployment, type SentinelDeployment } from '../support/redis-topology.js';

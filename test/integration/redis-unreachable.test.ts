@@ -4,7 +4,7 @@
  * failed"), no stack trace; the server keeps running and answers 503 in the error shape.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { runCli } from '../../cli/program.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { EXIT } from '../../src/errors.js';
 import { spawnSmsq } from '../support/cli-process.js';

@@ -10,7 +10,7 @@ import { COUNTED_STATES } from '../../src/queue/send-store.js';
 import { createRecipientStore } from '../../src/receipts/recipient-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { systemClock } from '../../src/clock.js';
-import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { ingestFor } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';

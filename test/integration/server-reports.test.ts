@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { buildServer, type SmsqServer } from '../../src/server/build-server.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { ingestFor } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';

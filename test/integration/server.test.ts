@@ -9,7 +9,7 @@ import { ConfigError } from '../../src/config.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallMetricsRecorder, instrumentSmsClient } from '../../src/metrics/call-metrics.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
-import { buildServer, type ServerDeps, type SmsqServer } from '../../src/server/build-server.js';
+import { buildServer, type ServerDeps, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 

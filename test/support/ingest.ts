@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../src/clock.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
-import { PUSH_ACCEPTED } from '../../src/server/plugins/reports.js';
+import { PUSH_ACCEPTED } from '../../server/plugins/reports.js';
 import type { Harness } from './pipeline.js';
 /** The pushed-report ingest wired to a harness's Redis, as the server wires it. */
 export function ingestFor(h: Harness): { ingest: ReportIngest; close(): Promise<void> } {

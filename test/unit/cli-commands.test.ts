@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, loadCommands } from '../../src/cli/commands/index.js';
-import { CliContext } from '../../src/cli/context.js';
+import { COMMANDS, loadCommands } from '../../cli/commands/index.js';
+import { CliContext } from '../../cli/context.js';
 
 const names = (modules: Awaited<ReturnType<typeof loadCommands>>) => {
   const program = new Command('smsq');

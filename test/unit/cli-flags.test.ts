@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { UsageError } from '../../src/cli/errors.js';
-import { choiceIntFlag, dateFlag, displayName, intFlag, isCalendarDate, pagingFlags, parseFlags, phoneFlag, switchFlag } from '../../src/cli/flags.js';
+import { UsageError } from '../../cli/errors.js';
+import { choiceIntFlag, dateFlag, displayName, intFlag, isCalendarDate, pagingFlags, parseFlags, phoneFlag, switchFlag } from '../../cli/flags.js';
 
 function usageLines(fn: () => unknown): string[] {
   try {

@@ -9,7 +9,7 @@ import {
   sendStatusWord,
   templateTypeWord,
   truncate,
-} from '../../src/cli/format.js';
+} from '../../cli/format.js';
 
 describe('cli format', () => {
   it('renders status numbers and audit states as words', () => {

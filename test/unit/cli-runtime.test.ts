@@ -1,7 +1,7 @@
 /** openSmsRuntime in each mode, and the CLI's log destination. No Redis. */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCliLogDestination } from '../../src/cli/log-destination.js';
+import { createCliLogDestination } from '../../cli/log-destination.js';
 import { loadConfig } from '../../src/config.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';

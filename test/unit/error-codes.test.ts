@@ -20,7 +20,7 @@ function sourceFiles(dir: string): string[] {
 function codesUsed(): Map<string, string> {
   const env = new Set(ENV_VARS);
   const used = new Map<string, string>();
-  for (const file of ['src', 'producers', 'workers'].flatMap((d) => sourceFiles(join(ROOT, d)))) {
+  for (const file of ['src', 'producers', 'workers', 'cli', 'server'].flatMap((dir) => sourceFiles(join(ROOT, dir)))) {
     for (const [, word] of readFileSync(file, 'utf8').matchAll(/['"`](SMSQ_[A-Z0-9_]+)['"`]/g)) {
       if (word === undefined) continue;
       if (!env.has(word) && !used.has(word)) used.set(word, file.slice(ROOT.length + 1));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../../src/server/redact-url.js';
+import { redactUrl } from '../../server/redact-url.js';
 
 describe('redactUrl', () => {
   it('hides a report token in the push path and drops query strings', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
-import { basicCredentials, bearerToken, isAuthorized, safeEqual } from '../../src/server/auth.js';
-import { toHttpError } from '../../src/server/errors.js';
-import { CampaignQuery, issuesFromZod, SendBody } from '../../src/server/schemas.js';
+import { basicCredentials, bearerToken, isAuthorized, safeEqual } from '../../server/auth.js';
+import { toHttpError } from '../../server/errors.js';
+import { CampaignQuery, issuesFromZod, SendBody } from '../../server/schemas.js';
 
 const limits = { bodyLimit: 1024 * 1024, csvBodyLimit: 64 * 1024 * 1024 };
 const b64 = (s: string) => Buffer.from(s).toString('base64');

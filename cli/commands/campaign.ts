@@ -1,0 +1,123 @@
+/** `smsq campaign --file recipients.csv`: stream a large recipient list into the queue, with progress. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { readRecipientsFile } from '../../producers/recipient-file.js';
+import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encoding.js';
+import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
+import { EXIT } from '../../src/errors.js';
+import type { CliContext } from '../context.js';
+import { switchFlag, textFlag } from '../flags.js';
+import { formatCounts, renderFields, renderTable } from '../format.js';
+import { UsageError } from '../errors.js';
+import { confirmOrRefuse, openProducer, renderEnqueued, segmentsFor } from '../pipeline.js';
+import { jsonParamsFlag } from '../send-flags.js';
+
+const schema = z.object({
+  action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
+  sendId: textFlag('smsq campaign pause s1a2b3c4d5e6f', 100).optional(),
+  file: textFlag('--file recipients.csv (or .xlsx; a header with a phone column, other columns are per-recipient params)', 4096).optional(),
+  encoding: textFlag(`--encoding gbk (one of ${ENCODING_CHOICES})`, 32).optional(),
+  sheet: textFlag('--sheet Sheet1', 200).optional(),
+  sign: textFlag('--sign <approved signature>', 100).optional(),
+  template: textFlag('--template SMS_123456789', 50).optional(),
+  deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
+  param: jsonParamsFlag('--param \'{"name":"friend"}\'').optional(),
+  name: textFlag('--name spring-sale', 200).optional(),
+  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional().default('marketing'),
+  idempotencyKey: textFlag('--idempotency-key spring-sale-2026', 128).optional(),
+  yes: switchFlag,
+  dryRun: switchFlag,
+  json: switchFlag,
+});
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('campaign')
+    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress; or pause / resume / cancel one')
+    .argument('[action]', 'pause | resume | cancel an existing send (omit to enqueue a campaign)')
+    .argument('[send-id]', 'the send to pause, resume or cancel')
+    .option('--file <path>', 'CSV or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params')
+    .option('--encoding <name>', `the CSV's encoding: ${ENCODING_CHOICES} (default: recognised from the file)`)
+    .option('--sheet <name>', 'the sheet of an .xlsx workbook to read (default: the first)')
+    .option('--sign <name>', 'approved signature')
+    .option('--template <code>', 'approved template code')
+    .option('--param <json>', 'params shared by every recipient (per-recipient columns override them)')
+    .option('--name <name>', 'a name for the campaign')
+    .option('--kind <kind>', 'verification | notification | marketing (default: marketing)')
+    .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
+    .option('--deadline <time>', 'ISO time with zone; chunks not sent by then are expired, not sent late')
+    .option('--yes', 'do not ask for confirmation (skips the counting pass)')
+    .option('--dry-run', 'read the file, print the plan, enqueue nothing')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const { producer, templateContent } = openProducer(ctx);
+        if (flags.action) {
+          if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
+          const status = await producer[flags.action](flags.sendId);
+          if (flags.json) ctx.printJson(status);
+          else ctx.print(`${flags.sendId}: ${status.send.control}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
+          return;
+        }
+        const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);
+        if (missing.length) throw new UsageError(missing.map((k) => `--${k} is required to enqueue a campaign`).join('\n'));
+        const file = flags.file as string;
+        const encoding = flags.encoding === undefined ? undefined : parseEncodingName(flags.encoding, '--encoding');
+        const recipients = () => readRecipientsFile(file, { encoding, sheet: flags.sheet });
+        const request = {
+          signName: flags.sign,
+          templateCode: flags.template,
+          deadline: flags.deadline,
+          templateParam: flags.param,
+          name: flags.name,
+          kind: flags.kind,
+          idempotencyKey: flags.idempotencyKey,
+        };
+        const content = await templateContent(flags.template as string);
+        if (flags.dryRun || !flags.yes) {
+          // A counting pass: the same validation and chunking as the real run, nothing written.
+          const plan = await producer.planCampaign(recipients(), request, { sourceField: 'file' });
+          const segments = segmentsFor(flags.sign as string, content, flags.param);
+          const summary = renderFields([
+            ['file', file],
+            ['signature / template', `${flags.sign} / ${flags.template}`],
+            ['content', content ?? '(unknown)'],
+            ['recipients', plan.recipients],
+            ['rejected rows', plan.rejectedCount],
+            ['duplicates dropped', plan.duplicates],
+            ['opted out (skipped)', plan.suppressed],
+            ['API calls', `${plan.apiCalls} (${plan.sendSmsCalls} SendSms, ${plan.sendBatchSmsCalls} SendBatchSms)`],
+            ['SMS segments', segments ? `${segments.segments} per message (${segments.chars} chars with the shared params; per-recipient values may change it), ~${segments.segments * plan.recipients} in total` : 'unknown'],
+          ]);
+          const rejected = plan.rejected.length
+            ? renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))
+            : '';
+          if (flags.dryRun) {
+            if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, segmentsPerMessage: segments?.segments ?? null } });
+            else ctx.print([summary, rejected].filter(Boolean).join('\n'));
+            return;
+          }
+          ctx.note([summary, rejected].filter(Boolean).join('\n'));
+          if (!(await confirmOrRefuse(ctx, `Enqueue ${plan.recipients} recipients in ${plan.apiCalls} API calls?`))) {
+            ctx.note('cancelled: nothing was enqueued');
+            return EXIT.refused;
+          }
+        }
+        let lastShown = 0;
+        const res = await producer.campaign(recipients(), request, {
+          sourceField: 'file',
+          onProgress: (p) => {
+            const now = Date.now();
+            if (now - lastShown < 500) return;
+            lastShown = now;
+            const text = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
+            if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
+            else ctx.note(text);
+          },
+        });
+        if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
+        if (flags.json) ctx.printJson(res);
+        else ctx.print(renderEnqueued(res));
+      }),
+    );
+}

@@ -1,0 +1,115 @@
+/** `smsq qualifications` (QuerySmsQualificationRecord) and `smsq qualification GROUP_ID` (QuerySingleSmsQualification). */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { QualificationRecord } from '../../src/sms/types.js';
+import type { CliContext } from '../context.js';
+import { intFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
+import { renderFields, renderTable } from '../format.js';
+import { fetchPages, pagingFooter } from '../paging.js';
+
+const listSchema = z.object({
+  ...pagingFlags(20),
+  name: textFlag('--name "qualification group name"', 100).optional(),
+  company: textFlag('--company "company name"', 200).optional(),
+  legalPerson: textFlag('--legal-person "name"', 100).optional(),
+  state: textFlag('--state PASS', 50).optional(),
+  workOrderId: intFlag(1, Number.MAX_SAFE_INTEGER, '--work-order-id 20001234').optional(),
+  all: switchFlag,
+  json: switchFlag,
+});
+
+const oneSchema = z.object({
+  groupId: intFlag(1, Number.MAX_SAFE_INTEGER, 'smsq qualification 10000123 (the group id from smsq qualifications)'),
+  json: switchFlag,
+});
+
+/** The first of `keys` that the record has; qualification records name things differently per API. */
+function pick(record: QualificationRecord, ...keys: string[]): unknown {
+  for (const k of keys) if (record[k] !== undefined && record[k] !== null) return record[k];
+  return '';
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('qualifications')
+    .description("list the account's qualification records (QuerySmsQualificationRecord)")
+    .option('--page <n>', 'page to show, from 1 (default: 1)')
+    .option('--page-size <n>', 'records per page, 1-50 (default: 20)')
+    .option('--name <name>', 'qualification group name')
+    .option('--company <name>', 'company name')
+    .option('--legal-person <name>', 'legal person name')
+    .option('--state <state>', 'review state, e.g. INIT, PASS, NOT_PASS')
+    .option('--work-order-id <id>', 'work order id')
+    .option('--all', 'walk every page')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(listSchema, async (flags) => {
+        const { client } = await ctx.sms();
+        const result = await fetchPages(ctx, flags, (pageNo, pageSize) =>
+          client.querySmsQualificationRecord({
+            pageNo,
+            pageSize,
+            qualificationGroupName: flags.name,
+            companyName: flags.company,
+            legalPersonName: flags.legalPerson,
+            state: flags.state,
+            workOrderId: flags.workOrderId,
+          }),
+        );
+        if (flags.json) {
+          ctx.printJson(result);
+          return;
+        }
+        if (result.items.length === 0) {
+          ctx.print('No qualification records match.');
+          return;
+        }
+        ctx.print(
+          renderTable(
+            [
+              { header: 'group id', align: 'right' },
+              { header: 'name', maxWidth: 30 },
+              { header: 'company', maxWidth: 30 },
+              { header: 'legal person' },
+              { header: 'state' },
+              { header: 'own use' },
+              { header: 'work order' },
+              { header: 'created' },
+            ],
+            result.items.map((r) => {
+              const own = pick(r, 'useBySelf');
+              return [
+                pick(r, 'groupId', 'qualificationGroupId'),
+                pick(r, 'qualificationGroupName', 'qualificationName'),
+                pick(r, 'companyName'),
+                pick(r, 'legalPersonName'),
+                pick(r, 'stateName', 'state'),
+                own === true || own === 'true' ? 'yes' : own === false || own === 'false' ? 'no' : own,
+                pick(r, 'workOrderId'),
+                pick(r, 'createDate'),
+              ];
+            }),
+          ),
+        );
+        ctx.print(`${pagingFooter(result, 'record')} Details: smsq qualification GROUP_ID`);
+      }),
+    );
+
+  program
+    .command('qualification')
+    .description('show one qualification record (QuerySingleSmsQualification)')
+    .argument('<group-id>', 'qualification group id, from smsq qualifications')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(oneSchema, async (flags) => {
+        const { client } = await ctx.sms();
+        const { data, requestId } = ctx.unwrap(await client.querySingleSmsQualification(flags.groupId));
+        if (flags.json) {
+          ctx.printJson({ ...data, requestId });
+          return;
+        }
+        const entries = Object.entries(data).filter(([, v]) => v !== undefined && v !== null && v !== '');
+        ctx.print(entries.length ? renderFields(entries) : `Qualification group ${flags.groupId} has no fields.`);
+      }),
+    );
+}

@@ -1,0 +1,139 @@
+/**
+ * `smsq sandbox`: the main job end to end without an account. An emulator in this process stands
+ * in for Alibaba Cloud; Redis is the configured one, or a private redis-server when none answers.
+ * A worker sends a verification code, a notification and a campaign, then receipts arrive.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createProducer } from '../../producers/producer.js';
+import { createSmsWorker } from '../../workers/sms-worker.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+
+import { createCatalogLookup } from '../../src/sms/catalog-lookup.js';
+import { createNodeResolver, createRedisConnection, deleteKeys } from '../../src/queue/connection.js';
+import { redactRedisUrl } from '../../src/queue/redis-url.js';
+import type { SendStatus } from '../../src/queue/send-store.js';
+import { countIn, PENDING_STATES } from '../../src/receipts/completion.js';
+import { FINAL_RECIPIENT_STATES } from '../../src/receipts/recipient-store.js';
+import { redisAnswers, startPrivateRedis } from '../../src/runtime/private-redis.js';
+import { judgeDurability, type DurabilityOptions } from '../../src/durability/mode.js';
+import { probeRedisDurability } from '../../src/durability/probe.js';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { intFlag, switchFlag } from '../flags.js';
+import { renderTable } from '../format.js';
+
+const schema = z.object({
+  recipients: intFlag(1, 1_000_000, '--recipients 2000').optional().default(2000),
+  json: switchFlag,
+});
+
+const ALL = { mode: 'all', sampleRate: 1 } as const;
+
+/** Why the demo cannot use the Redis at `url` (none answers, or it cannot keep the durability mode), if it cannot. */
+async function whyUnfit(url: string, durability: DurabilityOptions, prefix: string): Promise<string | undefined> {
+  if (!(await redisAnswers(url))) return `no Redis answers at ${redactRedisUrl(url)}`;
+  const probe = createRedisConnection(url, { lazyConnect: true });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    const server = await createNodeResolver(probe, prefix)();
+    const refused = judgeDurability(durability, await probeRedisDurability(server)).filter((p) => p.severity === 'refuse');
+    return refused.length ? `the Redis at ${redactRedisUrl(url)} cannot keep SMSQ_DURABILITY=${durability.mode} (${refused[0]?.what.replace(/ \(SMSQ_DURABILITY=[^)]*\)/, '')})` : undefined;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('sandbox')
+    .description('run the whole job in sandbox mode: a code, a notification and a campaign sent to the emulator, through to receipts')
+    .option('--recipients <n>', 'campaign size (default: 2000)')
+    .option('--json', 'print the final status of each send as JSON')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const config = ctx.config;
+        if (config.mode !== 'sandbox') throw new UsageError('smsq sandbox runs only in sandbox mode. Fix: unset SMS_MODE (or SMS_MODE=sandbox)');
+        let redisUrl = config.redisUrl;
+        const prefix = `{smsq-sandbox-${Date.now().toString(36)}}`;
+        const unfit = await whyUnfit(redisUrl, config.durability, prefix);
+        if (unfit) {
+          ctx.note(`${unfit}: starting a private redis-server for this run`);
+          const priv = await startPrivateRedis({ appendfsync: 'always' });
+          ctx.onClose(() => priv.stop());
+          redisUrl = priv.url;
+        }
+        const redis = createRedisConnection(redisUrl);
+        ctx.onClose(() => void redis.disconnect());
+        const { client, endpoint } = await ctx.sms();
+        const worker = createSmsWorker({
+          connection: redis,
+          client,
+          logger: ctx.logger,
+          prefix,
+          qps: config.qps,
+          concurrency: config.concurrency,
+          readTimeoutMs: config.readTimeoutMs,
+          // Receipts looked up for every kind, two seconds after acceptance, so the run ends soon.
+          receiptPolicies: { verification: ALL, notification: ALL, marketing: ALL },
+          receiptSchedule: { lookDelaysMs: [2000, 4000], windowMs: 30_000 },
+          autoPause: null,
+          durability: config.durability,
+        });
+        const producer = createProducer({
+          redis,
+          prefix,
+          logger: ctx.logger,
+          durability: config.durability,
+          catalog: createCatalogLookup({ client, redis, prefix, qps: config.qps }),
+        });
+        ctx.onClose(async () => {
+          await producer.close();
+          await worker.close();
+          // The demo's keys are its own: leave nothing behind in the configured Redis.
+          await deleteKeys(redis, prefix);
+        });
+        await worker.start();
+        ctx.note(`sandbox: emulator at ${endpoint}, Redis at ${redactRedisUrl(redisUrl)}, calls paced ${worker.pacerIntervalMicros ?? '?'} µs apart`);
+
+        const started = Date.now();
+        const code = await producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '246810' }, kind: 'verification' });
+        const note = await producer.send({ phones: ['13900139000', '+86 139 0013 9001', '12345'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A-1001' } });
+        async function* recipients() {
+          for (let i = 0; i < flags.recipients; i++) yield { phone: String(13700000000 + i), params: { name: `friend ${i}` } };
+        }
+        const campaign = await producer.campaign(recipients(), { signName: N.sign, templateCode: N.marketingTemplate, name: 'sandbox campaign' }, {
+          onProgress: (p) => ctx.note(`campaign: ${p.queued} queued in ${p.chunks} chunks`),
+        });
+        const sends = [
+          { name: 'verification code', id: code.sendId },
+          { name: 'notification', id: note.sendId },
+          { name: `campaign (${flags.recipients})`, id: campaign.sendId },
+        ];
+        ctx.note(`enqueued: ${sends.map((s) => `${s.name} ${s.id}`).join(', ')}; invalid numbers refused: ${note.rejected.map((r) => `${r.input} (${r.reason})`).join(', ')}`);
+
+        const statuses: SendStatus[] = [];
+        for (;;) {
+          statuses.length = 0;
+          for (const s of sends) statuses.push(await producer.getStatus(s.id));
+          const pending = statuses.reduce((n, st) => n + countIn(st.counts, PENDING_STATES), 0);
+          ctx.note(`${((Date.now() - started) / 1000).toFixed(1)} s: ${statuses.map((st, i) => `${sends[i]!.name}: ${st.counts.delivered} delivered, ${st.counts.failed} failed`).join(' | ')}${pending ? ` | ${pending} waiting` : ''}`);
+          if (pending === 0) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        if (flags.json) {
+          ctx.printJson({ sends: statuses });
+          return;
+        }
+        const states = FINAL_RECIPIENT_STATES;
+        ctx.print(
+          renderTable(
+            [{ header: 'send' }, { header: 'id' }, ...states.map((s) => ({ header: s }))],
+            statuses.map((st, i) => [sends[i]!.name, st.send.sendId, ...states.map((s) => st.counts[s])]),
+          ),
+        );
+        ctx.print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Nothing left this machine. Next: README "Quick start" to run workers and the server yourself.`);
+      }),
+    );
+}

@@ -1,0 +1,128 @@
+/** `smsq server`: HTTP ingestion, Bull Board, metrics and health until SIGTERM/SIGINT. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createProducer } from '../../producers/producer.js';
+import { ConfigError, receiptScheduleOf, retentionSecondsOf } from '../../src/config.js';
+import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
+import { buildServer, missingAuth } from '../../server/build-server.js';
+import { systemClock } from '../../src/clock.js';
+import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
+import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
+import type { CliContext } from '../context.js';
+import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { openCatalog, openRedis } from '../pipeline.js';
+import { redactRedisUrl } from '../../src/queue/connection.js';
+import { watchRedis } from '../../src/queue/redis-watch.js';
+import { createRedisGate } from '../../src/queue/redis-gate.js';
+
+/** The queues the server shows and measures. */
+export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
+
+const schema = z.object({
+  port: intFlag(0, 65_535, '--port 8080 (0 picks a free port)').optional(),
+  host: textFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)', 255).optional(),
+  insecure: switchFlag,
+  json: switchFlag,
+});
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('server')
+    .description('serve the REST API (/v1), the Bull Board dashboard, /metrics, /healthz and /readyz until SIGTERM/SIGINT')
+    .option('--port <port>', 'port to listen on (default: SMSQ_SERVER_PORT or 8080; 0 = any free port)')
+    .option('--host <host>', 'address to listen on (default: SMSQ_SERVER_HOST or 127.0.0.1)')
+    .option('--insecure', 'serve /v1 and the dashboard WITHOUT authentication when no token or login is configured (trusted networks only)')
+    .option('--json', 'print the listening address as one JSON line on stdout')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const config = ctx.config;
+        const s = config.server;
+        const auth = { apiToken: s.apiToken, dashboard: { basicAuth: s.dashboard.basicAuth, token: s.dashboard.token } };
+        const missing = missingAuth(auth);
+        // Refuse before opening anything.
+        if (missing.length > 0 && !flags.insecure) throw new ConfigError(missing);
+
+        // `client` connection: while Redis is down, /v1 answers 503 at once instead of waiting.
+        const redis = openRedis(ctx);
+        const redactedUrl = redactRedisUrl(config.redisUrl);
+        const watch = watchRedis({ redis, logger: ctx.logger, redactedUrl });
+        ctx.onClose(() => watch.stop());
+        // Listen once the first connect is made (bounded), so the first requests do not meet a
+        // connection still connecting; a Redis that is down does not stop the server (503s meanwhile).
+        await createRedisGate({ redis, timeoutMs: config.redisConnectTimeoutMs, redactedUrl })
+          .ready()
+          .catch(() => undefined);
+        const producer = createProducer({
+          connectTimeoutMs: config.redisConnectTimeoutMs,
+          redactedRedisUrl: redactedUrl,
+          redis,
+          prefix: config.prefix,
+          logger: ctx.logger,
+          retentionSeconds: retentionSecondsOf(config),
+          catalog: openCatalog(ctx, redis),
+          callbacks: config.callbackSecret !== undefined,
+          durability: config.durability,
+        });
+        ctx.onClose(() => producer.close());
+        const token = config.reportToken;
+        let reports: { ingest: ReportIngest; token: string } | undefined;
+        if (token) {
+          const receiptMetrics = createCallMetricsRecorder({ redis, prefix: config.prefix, logger: ctx.logger, heartbeat: false });
+          ctx.onClose(() => receiptMetrics.close());
+          const ingest = openReportIngest({
+            metrics: receiptMetrics,
+            redis,
+            prefix: config.prefix,
+            clock: systemClock,
+            logger: ctx.logger,
+            retentionSeconds: retentionSecondsOf(config),
+            receiptPolicies: config.receiptLookups,
+            receiptSchedule: receiptScheduleOf(config),
+          });
+          ctx.onClose(() => ingest.close());
+          reports = { ingest: ingest.ingest, token };
+        } else ctx.logger.warn('SMSQ_REPORT_TOKEN is not set: pushed SmsReport / SmsUp endpoints are off');
+        const app = await buildServer({
+          redis,
+          prefix: config.prefix,
+          producer,
+          logger: ctx.logger,
+          queueNames: SERVER_QUEUES,
+          apiToken: s.apiToken,
+          dashboard: { ...auth.dashboard, readOnly: s.dashboard.readOnly },
+          insecure: flags.insecure,
+          bodyLimit: s.bodyLimit,
+          csvBodyLimit: s.csvBodyLimit,
+          ...(reports ? { reports } : {}),
+        });
+        // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
+        ctx.onClose(() => app.close());
+        const url = await app.listen({ host: flags.host ?? s.host, port: flags.port ?? s.port });
+        const info = {
+          url,
+          api: `${url}/v1`,
+          dashboard: `${url}/admin/queues`,
+          metrics: `${url}/metrics`,
+          openapi: `${url}/openapi.json`,
+          readOnlyDashboard: s.dashboard.readOnly,
+          insecure: missing.length > 0,
+        };
+        ctx.logger.info({ ...info, prefix: config.prefix }, 'smsq server listening; SIGTERM or SIGINT stops it gracefully');
+        if (flags.json) ctx.deps.stdout.write(`${JSON.stringify(info)}\n`);
+        else
+          ctx.print(
+            [
+              `smsq server listening on ${url}`,
+              `  REST API:   ${info.api}  (${s.apiToken ? 'Authorization: Bearer $SMSQ_API_TOKEN' : 'NO AUTHENTICATION (--insecure)'})`,
+              `  dashboard:  ${info.dashboard}  (${s.dashboard.basicAuth || s.dashboard.token ? 'login required' : 'NO AUTHENTICATION (--insecure)'}${s.dashboard.readOnly ? ', read-only' : ''})`,
+              `  metrics:    ${info.metrics}`,
+              `  health:     ${url}/healthz  ${url}/readyz`,
+              `  OpenAPI:    ${info.openapi}`,
+            ].join('\n'),
+          );
+        const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
+        ctx.logger.info({ signal }, 'stopping: no new connections; finishing requests in flight');
+        watch.stop();
+      }),
+    );
+}

@@ -1,0 +1,85 @@
+/** `smsq stats --start yyyyMMdd --end yyyyMMdd` (QuerySendStatistics). */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { SendStatisticsRow } from '../../src/sms/types.js';
+import type { CliContext } from '../context.js';
+import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
+import { renderTable } from '../format.js';
+import { fetchPages, pagingFooter } from '../paging.js';
+
+const schema = z
+  .object({
+    start: dateFlag('--start 20260301'),
+    end: dateFlag('--end 20260326'),
+    globe: choiceIntFlag([1, 2] as const, '--globe 1 (domestic) or --globe 2 (international / HK, Macao, Taiwan)').optional().default(1),
+    signName: textFlag('--sign-name "Your Sign"', 100).optional(),
+    templateType: choiceIntFlag(
+      [0, 1, 2, 3, 7] as const,
+      '--template-type 0 (verification), 1 (notification), 2 (marketing), 3 (international) or 7 (digital)',
+    ).optional(),
+    ...pagingFlags(20),
+    all: switchFlag,
+    json: switchFlag,
+  })
+  .refine((f) => f.end >= f.start, { path: ['end'], message: 'must not be before --start. Fix: swap --start and --end' });
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('stats')
+    .description('sending statistics per day (QuerySendStatistics)')
+    .option('--start <yyyyMMdd>', 'first day, China Standard Time')
+    .option('--end <yyyyMMdd>', 'last day, China Standard Time')
+    .option('--globe <1|2>', '1 domestic, 2 international / HK, Macao, Taiwan (default: 1)')
+    .option('--sign-name <name>', 'only this signature')
+    .option('--template-type <n>', '0 verification, 1 notification, 2 marketing, 3 international, 7 digital')
+    .option('--page <n>', 'page to show, from 1 (default: 1)')
+    .option('--page-size <n>', 'days per page, 1-50 (default: 20)')
+    .option('--all', 'walk every page')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const { client } = await ctx.sms();
+        const result = await fetchPages<SendStatisticsRow>(ctx, flags, async (pageIndex, pageSize) => {
+          const outcome = await client.querySendStatistics({
+            isGlobe: flags.globe,
+            startDate: flags.start,
+            endDate: flags.end,
+            pageIndex,
+            pageSize,
+            signName: flags.signName,
+            templateType: flags.templateType,
+          });
+          return outcome.ok ? { ...outcome, data: { totalCount: outcome.data.totalSize, items: outcome.data.rows } } : outcome;
+        });
+        const totals = result.items.reduce(
+          (t, r) => ({
+            totalCount: t.totalCount + r.totalCount,
+            respondedSuccessCount: t.respondedSuccessCount + r.respondedSuccessCount,
+            respondedFailCount: t.respondedFailCount + r.respondedFailCount,
+            noRespondedCount: t.noRespondedCount + r.noRespondedCount,
+          }),
+          { totalCount: 0, respondedSuccessCount: 0, respondedFailCount: 0, noRespondedCount: 0 },
+        );
+        if (flags.json) {
+          const { items, totalCount, ...rest } = result;
+          ctx.printJson({ ...rest, totalSize: totalCount, totals, rows: items });
+          return;
+        }
+        if (result.items.length === 0) {
+          ctx.print(`Nothing sent from ${flags.start} to ${flags.end} (${flags.globe === 1 ? 'domestic' : 'international'}).`);
+          return;
+        }
+        const num = { align: 'right' } as const;
+        ctx.print(
+          renderTable(
+            [{ header: 'date' }, { header: 'total', ...num }, { header: 'delivered', ...num }, { header: 'failed', ...num }, { header: 'no receipt', ...num }],
+            [
+              ...result.items.map((r) => [r.sendDate, r.totalCount, r.respondedSuccessCount, r.respondedFailCount, r.noRespondedCount]),
+              [result.items.length < result.totalCount ? 'page total' : 'total', totals.totalCount, totals.respondedSuccessCount, totals.respondedFailCount, totals.noRespondedCount],
+            ],
+          ),
+        );
+        ctx.print(pagingFooter(result, 'day'));
+      }),
+    );
+}

@@ -1,0 +1,90 @@
+/** `smsq templates` (QuerySmsTemplateList) and `smsq template CODE` (GetSmsTemplate). */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { CliContext } from '../context.js';
+import { pagingFlags, switchFlag, textFlag } from '../flags.js';
+import { approvalWord, auditWord, renderFields, renderTable, templateTypeWord } from '../format.js';
+import { extractTemplateVars } from '../../src/sms/template.js';
+import { fetchPages, pagingFooter } from '../paging.js';
+
+const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
+const oneSchema = z.object({ code: textFlag('smsq template SMS_123456789', 100), json: switchFlag });
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('templates')
+    .description("list the account's templates and their approval states (QuerySmsTemplateList)")
+    .option('--page <n>', 'page to show, from 1 (default: 1)')
+    .option('--page-size <n>', 'templates per page, 1-50 (default: 20)')
+    .option('--all', 'walk every page')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(listSchema, async (flags) => {
+        const { client } = await ctx.sms();
+        const result = await fetchPages(ctx, flags, (pageIndex, pageSize) => client.querySmsTemplateList({ pageIndex, pageSize }));
+        const items = result.items.map((t) => ({
+          ...t,
+          status: auditWord(t.auditStatus),
+          approved: auditWord(t.auditStatus) === 'approved',
+          variables: extractTemplateVars(t.templateContent),
+        }));
+        if (flags.json) {
+          ctx.printJson({ ...result, items });
+          return;
+        }
+        if (items.length === 0) {
+          ctx.print('No templates. Create one in the Alibaba Cloud SMS console.');
+          return;
+        }
+        const first = (result.page - 1) * result.pageSize;
+        ctx.print(
+          renderTable(
+            [{ header: '#', align: 'right' }, { header: 'code' }, { header: 'name', maxWidth: 24 }, { header: 'type' }, { header: 'status' }, { header: 'content', maxWidth: 60 }],
+            items.map((t, i) => [
+              first + i + 1,
+              t.templateCode,
+              t.templateName,
+              templateTypeWord(t.templateType),
+              t.approved ? `${t.status} ✓` : t.status,
+              t.templateContent,
+            ]),
+          ),
+        );
+        const approved = items.filter((t) => t.approved).length;
+        ctx.print(`${pagingFooter(result, 'template')} ${approved} shown approved (✓ = usable for sending). Details: smsq template CODE`);
+      }),
+    );
+
+  program
+    .command('template')
+    .description('show one template, its approval state and its ${var} placeholders (GetSmsTemplate)')
+    .argument('<code>', 'template code, e.g. SMS_123456789')
+    .option('--json', 'print JSON on stdout')
+    .action(
+      ctx.action(oneSchema, async (flags) => {
+        const { client } = await ctx.sms();
+        const { data, requestId } = ctx.unwrap(await client.getSmsTemplate(flags.code));
+        const status = approvalWord(data.templateStatus);
+        const variables = extractTemplateVars(data.templateContent);
+        if (flags.json) {
+          ctx.printJson({ ...data, status, approved: data.templateStatus === 1, variables, requestId });
+          return;
+        }
+        const example = JSON.stringify(Object.fromEntries(variables.map((v) => [v, '...'])));
+        ctx.print(
+          renderFields([
+            ['code', data.templateCode],
+            ['name', data.templateName],
+            ['type', `${templateTypeWord(data.templateType)} (${data.templateType})`],
+            ['status', `${status} (${data.templateStatus})`],
+            ['usable', data.templateStatus === 1 ? 'yes' : 'no: only approved templates can send'],
+            ['created', data.createDate],
+            ...(data.reason ? ([['reason', data.reason]] as const) : []),
+            ['content', data.templateContent],
+            ['variables', variables.length ? variables.map((v) => `\${${v}}`).join(' ') : '(none)'],
+            ...(variables.length ? ([['params', `--param '${example}'`]] as const) : []),
+          ]),
+        );
+      }),
+    );
+}

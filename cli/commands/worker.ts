@@ -1,0 +1,72 @@
+/** `smsq worker`: run the workers until SIGTERM/SIGINT, then stop gracefully. */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { createSmsWorker } from '../../workers/sms-worker.js';
+import { receiptScheduleOf, retentionSecondsOf } from '../../src/config.js';
+import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
+import type { CliContext } from '../context.js';
+import { intFlag } from '../flags.js';
+import { openRedis } from '../pipeline.js';
+import { EXIT } from '../../src/errors.js';
+import { redactRedisUrl } from '../../src/queue/connection.js';
+import { watchRedis } from '../../src/queue/redis-watch.js';
+
+const schema = z.object({ concurrency: intFlag(1, 1000, '--concurrency 64').optional() });
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('worker')
+    .description('run the workers until SIGTERM/SIGINT (any number of processes on any number of machines)')
+    .option('--concurrency <n>', 'calls in flight in this process (default: SMSQ_CONCURRENCY or 64)')
+    .action(
+      ctx.action(schema, async (flags) => {
+        const config = ctx.config;
+        // Listening from the start: a signal while Redis is down (and the start waits for it) still stops the worker.
+        const shutdown = ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {});
+        const { client, endpoint, sandbox } = await ctx.sms();
+        const connection = openRedis(ctx, 'worker');
+        // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
+        const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
+        ctx.onClose(() => watch.stop());
+        const metrics = createCallMetricsRecorder({ redis: connection, prefix: config.prefix, logger: ctx.logger });
+        const worker = createSmsWorker({
+          connection,
+          client,
+          logger: ctx.logger,
+          prefix: config.prefix,
+          qps: config.qps,
+          concurrency: flags.concurrency ?? config.concurrency,
+          readTimeoutMs: config.readTimeoutMs,
+          reconcile: { settleMs: config.reconcileSettleMs },
+          accountRecheckMs: config.accountRecheckMs,
+          retentionSeconds: retentionSecondsOf(config),
+          receiptPolicies: config.receiptLookups,
+          receiptSchedule: receiptScheduleOf(config),
+          callbackSecret: config.callbackSecret,
+          quietHours: config.quietHours,
+          autoPause: config.autoPause ?? null,
+          repair: config.repair.intervalMs === undefined ? null : { intervalMs: config.repair.intervalMs, enqueueGraceMs: config.repair.enqueueGraceMs },
+          metrics,
+          durability: config.durability,
+        });
+        const started = await Promise.race([worker.start().then(() => true), shutdown.then(() => false)]);
+        if (started) {
+          ctx.logger.info(
+            { endpoint, sandbox, qps: config.qps, durability: config.durability.mode, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
+            'smsq worker running; SIGTERM or SIGINT stops it gracefully',
+          );
+        }
+        const signal = await shutdown;
+        ctx.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: no new jobs; waiting for calls in flight and recording their outcome');
+        watch.stop();
+        const inTime = await worker.closeWithin(config.shutdownGraceMs);
+        if (!inTime) {
+          connection.disconnect(); // what still waits for Redis fails now instead of holding the exit
+          return EXIT.dependency;
+        }
+        await metrics.close(); // the last flush, once the calls in flight are recorded
+        ctx.logger.info('worker stopped');
+        return EXIT.ok;
+      }),
+    );
+}

@@ -1,0 +1,258 @@
+/**
+ * The context every command shares: the output writers, the configuration (loaded once), the
+ * logger (on stderr), the SMS runtime (opened on first use, closed after the command), and the one
+ * place that turns failures into messages and exit codes.
+ */
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import { ConfigError, loadConfig, type Config } from '../src/config.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
+import type { SmsOutcome } from '../src/sms/types.js';
+import { SmsError } from '../src/sms/errors.js';
+import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
+import { redactRedisUrl } from '../src/queue/connection.js';
+import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
+import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
+import { parseFlags } from './flags.js';
+import { createCliLogDestination } from './log-destination.js';
+
+/** Anything strings can be written to: `process.stdout`, or a test's collector. */
+export interface Writer {
+  write(chunk: string): unknown;
+}
+
+/** What the CLI needs from the outside world; tests pass their own. */
+export interface CliDeps {
+  /** Command output (tables, JSON). Nothing else is ever written here. */
+  stdout: Writer;
+  /** Logs, errors, hints. */
+  stderr: Writer;
+  /** Environment to load the configuration from. Default: the process environment. */
+  env?: NodeJS.ProcessEnv;
+  /** stdout is a terminal. Default false. */
+  isTTY?: boolean;
+  /** stderr is a terminal: log lines are printed readable instead of JSON. Default false. */
+  stderrIsTTY?: boolean;
+  /**
+   * Resolves (with the signal's name) when the process is asked to stop. Long-running commands
+   * (`emulator`, `worker`) wait on it. Default: never resolves.
+   */
+  waitForShutdown?: () => Promise<string>;
+  /**
+   * Asks a yes/no question on the terminal and resolves true for yes. Absent when there is no
+   * terminal to ask on (stdin or stderr not a TTY): commands that need confirmation then refuse.
+   */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+/** A command module: `cli/commands/<name>.ts` exports one and `commands/index.ts` lists it. */
+export interface CommandModule {
+  register(program: Command, ctx: CliContext): void;
+}
+
+/** A successful call's payload and request id. */
+export interface Answer<T> {
+  data: T;
+  requestId: string;
+}
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** Suggested commands for errors about signatures or templates, as the seed's quick recovery does. */
+export function recoveryCommands(error: Pick<SmsError, 'code' | 'errorClass'>): string[] {
+  if (error.errorClass !== 'sign_template') return [];
+  const code = error.code.toUpperCase();
+  const template = code.includes('TEMPLATE');
+  const sign = code.includes('SIGN') || !template;
+  return [...(sign ? ['smsq signs'] : []), ...(template ? ['smsq templates'] : [])];
+}
+
+export class CliContext {
+  /** The exit code of the last command run. */
+  exitCode: number = EXIT_OK;
+  private configValue: Config | undefined;
+  private loggerValue: Logger | undefined;
+  private runtime: Promise<SmsRuntime> | undefined;
+  private readonly closers: (() => Promise<void> | void)[] = [];
+
+  constructor(readonly deps: CliDeps) {}
+
+  /** The configuration, loaded from the environment on first use. Throws {@link ConfigError}. */
+  get config(): Config {
+    this.configValue ??= loadConfig(this.deps.env);
+    return this.configValue;
+  }
+
+  /** The logger; writes to stderr only. */
+  get logger(): Logger {
+    this.loggerValue ??= createLogger(
+      { level: this.config.logLevel, base: { component: 'cli' } },
+      createCliLogDestination(this.deps.stderr, this.deps.stderrIsTTY === true),
+    );
+    return this.loggerValue;
+  }
+
+  /** The SMS runtime, opened on first use and closed when the command ends. */
+  sms(): Promise<SmsRuntime> {
+    if (!this.runtime) {
+      const { config, logger } = this; // a bad environment throws here, before anything is opened
+      // Loaded here, not at the top: the SDK is ~45 MB that commands without API calls never need.
+      const opening = import('../src/runtime/sms-runtime.js').then(({ openSmsRuntime }) => openSmsRuntime({ config, logger }));
+      this.runtime = opening;
+      this.onClose(async () => (await opening).close());
+    }
+    return this.runtime;
+  }
+
+  /** Registers clean-up to run after the command, last registered first. */
+  onClose(fn: () => Promise<void> | void): void {
+    this.closers.push(fn);
+  }
+
+  /** Runs and forgets every registered clean-up. */
+  async close(): Promise<void> {
+    while (this.closers.length > 0) {
+      const fn = this.closers.pop()!;
+      try {
+        await fn();
+      } catch (err) {
+        this.deps.stderr.write(`warning: clean-up failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+    }
+    this.runtime = undefined;
+  }
+
+  /** Writes lines of readable output to stdout. */
+  print(text: string): void {
+    this.deps.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Writes one JSON document to stdout. */
+  printJson(value: unknown): void {
+    this.deps.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Writes a hint or notice to stderr (never mixed into the output). */
+  note(text: string): void {
+    this.deps.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** The payload of a successful call; a failed one ends the command (exit 2 or 3, see {@link exitCodeOfSmsError}). */
+  unwrap<T>(outcome: SmsOutcome<T>): Answer<T> {
+    if (!outcome.ok) throw new ApiCallError(outcome.error);
+    return { data: outcome.data, requestId: outcome.requestId };
+  }
+
+  /**
+   * Builds a commander action: collects the command's options and positional arguments, parses
+   * them with `schema` (bad flags: one line each, exit 2, nothing called), runs `run`, reports any
+   * failure, and closes what the command opened. `run` may return an exit code.
+   */
+  action<S extends z.ZodType>(schema: S, run: (flags: z.output<S>, command: Command) => Promise<number | void>) {
+    return async (...actionArgs: unknown[]): Promise<void> => {
+      const command = actionArgs[actionArgs.length - 1] as Command;
+      const argNames = command.registeredArguments.map((a) => camel(a.name()));
+      const raw: Record<string, unknown> = { ...command.opts() };
+      argNames.forEach((name, i) => {
+        raw[name] = command.processedArgs[i];
+      });
+      const json = raw.json === true;
+      try {
+        const flags = parseFlags(schema, raw, argNames);
+        this.exitCode = (await run(flags, command)) ?? EXIT_OK;
+      } catch (err) {
+        this.exitCode = this.report(err, json);
+      } finally {
+        await this.close();
+      }
+    };
+  }
+
+  /**
+   * Prints a failure (stderr; and as `{ "error": ... }` on stdout with `--json`); returns the exit
+   * code, from the one list of codes in src/errors.ts.
+   */
+  report(err: unknown, json: boolean): number {
+    // A look-up the producer made (the door's account check) failed for the whole account.
+    if (err instanceof SmsError) err = new ApiCallError(err);
+    if (err instanceof ValidationError) {
+      // Refused at the door: nothing was sent or enqueued.
+      for (const issue of err.issues) this.note(`error: ${issue.field}: ${issue.message}`);
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues: err.issues } });
+      return exitCodeOf(err.code);
+    }
+    if (err instanceof UsageError) {
+      for (const line of err.message.split('\n')) this.note(`error: ${line}`);
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'usage', meaning: err.message, action: 'fix the flag as shown' } });
+      return exitCodeOf(err.code);
+    }
+    if (err instanceof ConfigError) {
+      for (const line of err.lines) this.note(`error: ${line}`);
+      if (json)
+        this.printJson({
+          error: { code: err.code, errorClass: 'config', meaning: err.lines.join('\n'), action: 'fix the environment variables named' },
+        });
+      return exitCodeOf(err.code);
+    }
+    if (err instanceof ValidationError) {
+      this.note(`error ${err.code}: ${SMSQ_CODES[err.code].meaning}`);
+      for (const issue of err.issues) this.note(`  ${issue.field}: ${issue.message}`);
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'refused', meaning: SMSQ_CODES[err.code].meaning, action: 'fix the fields named', issues: err.issues } });
+      return exitCodeOf(err.code);
+    }
+    const unavailable = this.asRedisUnavailable(err);
+    if (unavailable || err instanceof NotFoundError) {
+      const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
+      this.note(`error ${known.code}: ${known.message}`);
+      if (json)
+        this.printJson({
+          error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: known.message, action: unavailable ? 'start Redis or fix REDIS_URL, then run again' : 'check the id' },
+        });
+      return exitCodeOf(known.code);
+    }
+    if (err instanceof ApiCallError) {
+      const e = err.smsError;
+      const suggest = recoveryCommands(e);
+      this.note(`error ${e.code}: ${e.meaning}`);
+      if (e.message && e.message !== e.meaning && e.message !== e.code) {
+        // With an HTTP status the text is Alibaba's Message; without, it is what went wrong locally.
+        this.note(`${e.httpStatus === undefined ? 'detail' : 'server said'}: ${e.message}`);
+      }
+      this.note(`what to do: ${e.action}`);
+      for (const cmd of suggest) this.note(`see what the account has: ${cmd}`);
+      if (e.requestId) this.note(`request id: ${e.requestId}`);
+      if (json)
+        this.printJson({
+          error: {
+            code: e.code,
+            errorClass: e.errorClass,
+            meaning: e.meaning,
+            action: e.action,
+            message: e.message,
+            requestId: e.requestId ?? null,
+            httpStatus: e.httpStatus ?? null,
+            ...(suggest.length ? { suggest } : {}),
+          },
+        });
+      return exitCodeOfSmsError(e);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code in SMSQ_CODES) {
+      this.note(`error ${code}: ${message}`);
+      if (json) this.printJson({ error: { code, errorClass: 'smsq', meaning: message, action: SMSQ_CODES[code as SmsqCode].meaning } });
+      return exitCodeOf(code as SmsqCode);
+    }
+    this.note(`error: ${message}`);
+    if (json) this.printJson({ error: { code: 'SMSQ_INTERNAL', errorClass: 'internal', meaning: message, action: 'report this with the command line used' } });
+    return EXIT.internal;
+  }
+
+  /** `err` as SMSQ_REDIS_UNAVAILABLE when it says Redis could not be reached (whoever threw it). */
+  private asRedisUnavailable(err: unknown): RedisUnavailableError | undefined {
+    if (err instanceof RedisUnavailableError) return err;
+    if (!isRedisConnectionError(err)) return undefined;
+    return new RedisUnavailableError(redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379'), connectionReason(err), err);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * What can end a CLI command early. Exit codes come from the one list in src/errors.ts
+ * ({@link EXIT}): 0 done, 1 unexpected internal error, 2 refused (bad input, flags or
+ * environment; nothing sent or enqueued), 3 a dependency (Dysmsapi, Redis, the network) failed.
+ */
+import { EXIT, type ExitCode } from '../src/errors.js';
+import type { SmsError } from '../src/sms/errors.js';
+
+export const EXIT_OK = EXIT.ok;
+/** @deprecated the exit code depends on the error; see {@link exitCodeOfSmsError}. */
+export const EXIT_API_ERROR = EXIT.dependency;
+export const EXIT_USAGE = EXIT.refused;
+
+/** A flag, an argument or the environment is wrong; nothing was called. Exit 2. */
+export class UsageError extends Error {
+  readonly code = 'SMSQ_BAD_FLAG';
+  constructor(
+    /** One line naming the flag and the fix. */
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A Dysmsapi call failed; carries the client's {@link SmsError}. Exit: {@link exitCodeOfSmsError}. */
+export class ApiCallError extends Error {
+  constructor(readonly smsError: SmsError) {
+    super(`${smsError.code}: ${smsError.message}`);
+    this.name = 'ApiCallError';
+  }
+}
+
+/**
+ * A Dysmsapi answer that a person must act on (a bad number or param, an unusable signature or
+ * template, the account's credentials, permissions, balance or endpoint) is a refusal: asking
+ * again unchanged fails again. Throttling, flow control, a timeout, a 5xx or a dropped connection
+ * is the dependency failing: asking again later may succeed.
+ */
+export function exitCodeOfSmsError(error: Pick<SmsError, 'errorClass'>): ExitCode {
+  return error.errorClass === 'permanent' || error.errorClass === 'sign_template' || error.errorClass === 'account' ? EXIT.refused : EXIT.dependency;
+}

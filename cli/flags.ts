@@ -1,0 +1,125 @@
+/**
+ * zod building blocks for CLI flags. Commander hands every value over as a string (or `true` for a
+ * bare switch, `undefined` when absent); these schemas turn them into typed values, and
+ * {@link parseFlags} turns the first problem with each flag into one line that names the flag and
+ * the fix.
+ */
+import { z } from 'zod';
+import { normalizePhone } from '../src/sms/phone.js';
+import { quoteForError } from '../src/sms/phone-list.js';
+import { UsageError } from './errors.js';
+
+/** Flags whose values are phone numbers: quoted masked in errors. */
+const PHONE_FLAGS = new Set(['phone', 'phones']);
+
+const required = (fix: string) => (iss: { input?: unknown }) =>
+  iss.input === undefined ? `is required. Fix: ${fix}` : `must be text. Fix: ${fix}`;
+
+/** A whole number in `[min, max]`, given as a decimal string. */
+export function intFlag(min: number, max: number, fix: string) {
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}. Fix: ${fix}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be a whole number from ${min} to ${max}. Fix: ${fix}` })
+        .max(max, { message: `must be a whole number from ${min} to ${max}. Fix: ${fix}` }),
+    );
+}
+
+/** True when `yyyyMMdd` names a real calendar day. */
+export function isCalendarDate(s: string): boolean {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+/** A `yyyyMMdd` date (China Standard Time on the API side; only the shape is checked here). */
+export function dateFlag(fix: string) {
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .refine(isCalendarDate, { message: `must be a real date written yyyyMMdd. Fix: ${fix}` });
+}
+
+/** Non-empty text, at most `max` characters. */
+export function textFlag(fix: string, max = 200) {
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .min(1, { message: `must not be empty. Fix: ${fix}` })
+    .max(max, { message: `must be at most ${max} characters. Fix: ${fix}` });
+}
+
+/** One of a fixed set of numbers, given as a string. */
+export function choiceIntFlag<const T extends readonly number[]>(values: T, fix: string) {
+  const allowed = values.join(', ');
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .refine((s) => /^\d+$/.test(s) && values.includes(Number(s)), { message: `must be one of ${allowed}. Fix: ${fix}` })
+    .transform((s) => Number(s) as T[number]);
+}
+
+/** `--json` and other bare switches. */
+export const switchFlag = z.boolean().optional().default(false);
+
+/** Options every list command shares: `--page`, `--page-size` (1–50), `--all`. */
+export function pagingFlags(defaultPageSize = 20) {
+  return {
+    page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
+    pageSize: intFlag(1, 50, `--page-size ${defaultPageSize}`).optional().default(defaultPageSize),
+  };
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * How a key of the parsed object is shown to the user: options as `--page-size`, positional
+ * arguments (listed in `argNames`) as `NAME`.
+ */
+export function displayName(key: string, argNames: readonly string[] = []): string {
+  return argNames.includes(key) ? kebab(key).replace(/-/g, '_').toUpperCase() : `--${kebab(key)}`;
+}
+
+/**
+ * Parses raw flag values with `schema`. Throws a {@link UsageError} whose message has one line per
+ * bad flag: `--page-size "60" must be a whole number from 1 to 50. Fix: --page-size 50`.
+ */
+export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, argNames: readonly string[] = []): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const issue of parsed.error.issues) {
+    const key = String(issue.path[0] ?? '');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const name = key ? displayName(key, argNames) : 'the command line';
+    const value = raw[key];
+    // Quoted cut short, numbers masked: a flag may carry phone numbers, thousands of them.
+    const shown = typeof value === 'string' ? ` ${quoteForError(value, { phones: PHONE_FLAGS.has(key) })}` : '';
+    lines.push(`${name}${shown} ${issue.message}`);
+  }
+  throw new UsageError(lines.join('\n'));
+}
+
+/** One phone number, normalised by the shared rules of `src/sms/phone.ts`; the reason when it is not one. */
+export function phoneFlag(fix: string) {
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .transform((s, ctx) => {
+      const r = normalizePhone(s);
+      if (!r.ok) {
+        ctx.addIssue({ code: 'custom', message: `is not a usable number: ${r.reason}. Fix: ${fix}` });
+        return z.NEVER;
+      }
+      return r.phone;
+    });
+}

@@ -1,0 +1,50 @@
+import type { ListResponse, SmsOutcome } from '../src/sms/types.js';
+import type { CliContext } from './context.js';
+
+/** Hard stop for `--all`, so an API that keeps answering full pages cannot loop forever. */
+export const MAX_PAGES = 10_000;
+
+export interface PagedResult<T> extends ListResponse<T> {
+  /** First page shown (1 with `--all`). */
+  page: number;
+  pageSize: number;
+  /** Every page was walked. */
+  all: boolean;
+  /** Request id of the last call. */
+  requestId: string;
+}
+
+/**
+ * Fetches one page, or with `all` every page from the first until the reported total is reached or
+ * a page comes back short. A failed call ends the command (exit 1).
+ */
+export async function fetchPages<T>(
+  ctx: CliContext,
+  opts: { page: number; pageSize: number; all: boolean },
+  fetch: (page: number, pageSize: number) => Promise<SmsOutcome<ListResponse<T>>>,
+): Promise<PagedResult<T>> {
+  if (!opts.all) {
+    const { data, requestId } = ctx.unwrap(await fetch(opts.page, opts.pageSize));
+    return { page: opts.page, pageSize: opts.pageSize, all: false, totalCount: data.totalCount, requestId, items: data.items };
+  }
+  const items: T[] = [];
+  let totalCount = 0;
+  let requestId = '';
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const answer = ctx.unwrap(await fetch(page, opts.pageSize));
+    items.push(...answer.data.items);
+    totalCount = answer.data.totalCount;
+    requestId = answer.requestId;
+    if (answer.data.items.length < opts.pageSize || items.length >= totalCount) break;
+  }
+  return { page: 1, pageSize: opts.pageSize, all: true, totalCount: Math.max(totalCount, items.length), requestId, items };
+}
+
+/** The footer under a list: what was shown and how to see more. */
+export function pagingFooter(r: PagedResult<unknown>, singular: string, plural = `${singular}s`): string {
+  const noun = (n: number) => (n === 1 ? singular : plural);
+  if (r.all || r.totalCount <= r.items.length) return `${r.items.length} ${noun(r.items.length)} in all.`;
+  const pages = Math.max(1, Math.ceil(r.totalCount / r.pageSize));
+  const hint = r.page < pages ? ` Next: --page ${r.page + 1}, or --all.` : '';
+  return `Page ${r.page} of ${pages}: ${r.items.length} of ${r.totalCount} ${noun(r.totalCount)}.${hint}`;
+}

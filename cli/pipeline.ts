@@ -1,0 +1,192 @@
+/**
+ * What the pipeline commands (send, send-batch, campaign, status, resume, worker) share: a Redis
+ * connection, a producer, a template lookup for param checks, and the plan restatement that a
+ * send shows before it asks for confirmation.
+ */
+import type { RedisConnection } from '../src/queue/connection.js';
+import { createProducer, type EnqueueResult, type Producer } from '../producers/producer.js';
+import type { SendPlan } from '../producers/plan.js';
+import { retentionSecondsOf } from '../src/config.js';
+import { EXIT } from '../src/errors.js';
+import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
+import { createRedisGate } from '../src/queue/redis-gate.js';
+import { createCatalogLookup, type CatalogLookup } from '../src/sms/catalog-lookup.js';
+import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+import { formatCounts, renderFields, renderTable } from './format.js';
+import { waitForSend, type SendCommandFlags } from './send-flags.js';
+
+/**
+ * A Redis connection closed when the command ends. `client` (default): commands fail at once
+ * while Redis is down (one-shot commands, the server); `worker`: they wait through an outage.
+ */
+export function openRedis(ctx: CliContext, role: RedisRole = 'client'): RedisConnection {
+  const redis = createRedisConnection(ctx.config.redisUrl, { role, connectTimeoutMs: ctx.config.redisConnectTimeoutMs });
+  // Connection errors surface once: as SMSQ_REDIS_UNAVAILABLE from the gate, or the Redis watch's line.
+  redis.on('error', () => {});
+  ctx.onClose(() => void redis.disconnect());
+  return redis;
+}
+
+/** A `client` connection that answers, or SMSQ_REDIS_UNAVAILABLE within SMSQ_REDIS_CONNECT_TIMEOUT_MS. */
+export async function openReadyRedis(ctx: CliContext): Promise<RedisConnection> {
+  const redis = openRedis(ctx);
+  await createRedisGate({ redis, timeoutMs: ctx.config.redisConnectTimeoutMs, redactedUrl: redactRedisUrl(ctx.config.redisUrl) }).ready();
+  return redis;
+}
+
+/**
+ * The account's signatures and templates for the door check: GetSmsSign / GetSmsTemplate through
+ * the account-wide pacer, approved answers cached in this process and in Redis for
+ * SMSQ_CATALOG_CACHE_MS (so a script that runs `smsq send` per code pays the look-ups once).
+ */
+export function openCatalog(ctx: CliContext, redis: RedisConnection): CatalogLookup {
+  const catalog = createCatalogLookup({
+    client: async () => (await ctx.sms()).client,
+    redis,
+    prefix: ctx.config.prefix,
+    qps: ctx.config.qps,
+    ttlMs: ctx.config.catalogCacheMs,
+    logger: ctx.logger,
+  });
+  // A `client` connection refuses commands until it is connected: look-ups wait behind the same
+  // bounded gate as the producer's calls (SMSQ_REDIS_UNAVAILABLE when Redis does not answer).
+  const gate = createRedisGate({ redis, timeoutMs: ctx.config.redisConnectTimeoutMs, redactedUrl: redactRedisUrl(ctx.config.redisUrl) });
+  return {
+    sign: (signName) => gate.run(() => catalog.sign(signName)),
+    template: (templateCode) => gate.run(() => catalog.template(templateCode)),
+  };
+}
+
+/**
+ * A producer that checks every request against the account before anything is enqueued (see
+ * producers/account-check.ts), and the template's content for the plan restatement (from the same
+ * cached look-up).
+ */
+export function openProducer(ctx: CliContext): { producer: Producer; templateContent(code: string): Promise<string | undefined> } {
+  const redis = openRedis(ctx);
+  const catalog = openCatalog(ctx, redis);
+  const templateContent = async (code: string) => {
+    const entry = await catalog.template(code);
+    return entry.state === 'found' ? entry.detail.templateContent : undefined;
+  };
+  const producer = createProducer({
+    redis,
+    prefix: ctx.config.prefix,
+    logger: ctx.logger,
+    catalog,
+    retentionSeconds: retentionSecondsOf(ctx.config),
+    callbacks: ctx.config.callbackSecret !== undefined,
+    durability: ctx.config.durability,
+    connectTimeoutMs: ctx.config.redisConnectTimeoutMs,
+    redactedRedisUrl: redactRedisUrl(ctx.config.redisUrl),
+  });
+  ctx.onClose(() => producer.close());
+  return { producer, templateContent };
+}
+
+/** Segments of one message: the content rendered with the signature and params, when the content is known. */
+export function segmentsFor(sign: string, content: string | undefined, params: Record<string, string> | undefined): SegmentCount | undefined {
+  if (content === undefined) return undefined;
+  return countSegments(renderContent(sign, content, params ?? {}));
+}
+
+/** Segment counts for the plan, when the template's content is known. */
+export function segmentsOf(plan: SendPlan, content: string | undefined): { perMessage: number; total: number; chars: number } | undefined {
+  const sign = plan.signName.split(',')[0] ?? '';
+  const first = plan.chunks[0];
+  const params = first?.api === 'SendSms' ? first.templateParam : first?.templateParams?.[0];
+  const seg = segmentsFor(sign, content, params);
+  if (seg === undefined) return undefined;
+  return { perMessage: seg.segments, total: seg.segments * plan.recipients, chars: seg.chars };
+}
+
+/** The first `n` items comma-separated, then `, … (M more)` when there are more. */
+function firstOf(items: readonly string[], n: number): string {
+  return items.slice(0, n).join(', ') + (items.length > n ? `, … (${items.length - n} more)` : '');
+}
+
+/** The plan, restated for a human before confirmation (and for `--dry-run`). */
+export function renderPlan(plan: SendPlan, content: string | undefined): string {
+  const seg = segmentsOf(plan, content);
+  const phones = plan.chunks.flatMap((c) => c.phones);
+  const lines = [
+    renderFields([
+      ['kind', plan.kind],
+      ['numbers', `${plan.recipients} (${firstOf(phones, 5)})`],
+      ['signature', plan.signName],
+      ['template', plan.templateCode],
+      ['params', plan.templateParam ? JSON.stringify(plan.templateParam) : plan.api === 'SendBatchSms' ? 'per recipient' : '(none)'],
+      ['content', content ?? '(template content unknown)'],
+      ['chunks / API calls', `${plan.chunks.length} ${plan.api} call${plan.chunks.length === 1 ? '' : 's'}`],
+      ['SMS segments', seg ? `${seg.perMessage} per message (${seg.chars} chars), ${seg.total} in total` : 'unknown'],
+      ['duplicates dropped', plan.duplicates],
+      ['opted out (skipped)', plan.suppressed.length],
+      ['rejected numbers', plan.rejected.length],
+      ...(plan.deadline ? ([['deadline', new Date(plan.deadline).toISOString()]] as const) : []),
+    ]),
+  ];
+  if (plan.suppressed.length) lines.push(`opted out, skipped: ${firstOf(plan.suppressed, 20)}`);
+  if (plan.rejected.length) {
+    lines.push(renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason])));
+    if (plan.rejected.length > 20) lines.push(`… and ${plan.rejected.length - 20} more`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Asks for confirmation on a terminal (callers skip it under `--yes`). Without a terminal it
+ * refuses rather than guess (exit 2, nothing enqueued).
+ */
+export async function confirmOrRefuse(ctx: CliContext, question: string): Promise<boolean> {
+  if (!ctx.deps.confirm) {
+    throw new UsageError('refusing to send without confirmation: no terminal to ask on. Fix: review the plan above (or use --dry-run) and add --yes');
+  }
+  return ctx.deps.confirm(question);
+}
+
+/** The result of an enqueue, for humans. */
+export function renderEnqueued(res: EnqueueResult): string {
+  return renderFields([
+    ['send id', res.sendId],
+    ['queued recipients', res.recipients],
+    ['rejected', res.rejectedCount],
+    ['duplicates dropped', res.duplicates],
+    ['opted out (skipped)', res.suppressed],
+    ['chunks / API calls', res.apiCalls],
+    ...(res.duplicate ? ([['note', 'idempotency key seen before: this is the first request\'s send, nothing new was enqueued']] as const) : []),
+  ]);
+}
+
+/**
+ * The flow of `send` and `send-batch`: plan, then print it (`--dry-run`), or restate it and ask
+ * (unless `--yes`), enqueue, and optionally wait for every outcome. Returns the exit code.
+ */
+export async function runSendCommand(
+  ctx: CliContext,
+  flags: SendCommandFlags,
+  o: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string },
+): Promise<number> {
+  const { plan, content } = o;
+  if (flags.dryRun) {
+    if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
+    else ctx.print(renderPlan(plan, content));
+    return 0;
+  }
+  if (!flags.yes) {
+    ctx.note(renderPlan(plan, content));
+    if (!(await confirmOrRefuse(ctx, o.question))) {
+      ctx.note('cancelled: nothing was enqueued');
+      return EXIT.refused;
+    }
+  }
+  const res = await o.enqueue();
+  const final = flags.wait ? await waitForSend(ctx, o.producer, res.sendId, flags.json) : undefined;
+  if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
+  else {
+    ctx.print(renderEnqueued(res));
+    if (final) ctx.print(`final: ${formatCounts(final.counts)}`);
+  }
+  return 0;
+}

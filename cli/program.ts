@@ -1,0 +1,83 @@
+/**
+ * Builds the `smsq` command line. Everything outside (writers, environment, signals) comes in as
+ * {@link CliDeps}, so tests run it in-process; `main.ts` is the only part that touches `process`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { loadCommands } from './commands/index.js';
+import { CliContext, type CliDeps } from './context.js';
+import { EXIT } from '../src/errors.js';
+import { EXIT_OK, EXIT_USAGE } from './errors.js';
+
+export type { CliDeps, CommandModule, Writer } from './context.js';
+export { CliContext } from './context.js';
+
+/** The version in the nearest package.json named smsq (works from cli/ and from dist/cli/). */
+function readVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'smsq' && pkg.version) return pkg.version;
+    } catch {
+      // not here; look one level up
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+}
+
+/** The exit codes, the same for every command (the one list is src/errors.ts). */
+export const EXIT_CODES_HELP = `
+Exit codes (every command):
+  ${EXIT.ok}  done
+  ${EXIT.refused}  refused: bad input, flags or environment; nothing was sent or enqueued (fix and run again)
+  ${EXIT.dependency}  a dependency failed: Dysmsapi, Redis or the network (running again later may succeed)
+  ${EXIT.internal}  unexpected internal error (a bug; please report it)
+`;
+
+/**
+ * The `smsq` program with the commands `argv` needs registered (see {@link loadCommands}).
+ * Commander never exits the process: its errors surface as {@link CommanderError} from
+ * `parseAsync` (see {@link runCli}).
+ */
+async function createProgram(deps: CliDeps, context: CliContext, argv: readonly string[]): Promise<Command> {
+  const program = new Command('smsq')
+    .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue.')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .version(readVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => deps.stdout.write(s),
+      writeErr: (s) => deps.stderr.write(s),
+    })
+    .showSuggestionAfterError(true)
+    .helpCommand(true);
+  for (const command of await loadCommands(argv)) command.register(program, context);
+  return program;
+}
+
+/**
+ * Runs `smsq` with `argv` (the arguments after the program name) and resolves with the exit code:
+ * see {@link EXIT_CODES_HELP}.
+ */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const context = new CliContext(deps);
+  const program = await createProgram(deps, context, argv);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return context.exitCode;
+  } catch (err) {
+    if (!(err instanceof CommanderError)) return context.report(err, argv.includes('--json'));
+    // --help and --version end "successfully"; commander's own usage errors are bad flags.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+    if (argv.includes('--json')) {
+      deps.stdout.write(
+        `${JSON.stringify({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: err.message.replace(/^error: /, ''), action: 'see smsq <command> --help' } }, null, 2)}\n`,
+      );
+    }
+    return EXIT_USAGE;
+  }
+}

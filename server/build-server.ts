@@ -1,0 +1,139 @@
+/**
+ * The HTTP server of smsq, built by a factory from its dependencies and made of isolated plugins:
+ * health, metrics, the OpenAPI document, REST ingestion (`/v1`) and the Bull Board dashboard.
+ * Only the entry point (`smsq server`) listens; tests use `inject()` or a real port.
+ */
+import { Queue } from 'bullmq';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { RedisConnection } from '../src/queue/connection.js';
+import type { Producer } from '../producers/producer.js';
+import { systemClock, type Clock } from '../src/clock.js';
+import { ConfigError } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
+import { CALLS_QUEUE } from '../src/queue/keys.js';
+import { createErrorHandler, notFoundHandler } from './errors.js';
+import { redactUrl } from './redact-url.js';
+import { dashboardPlugin, DASHBOARD_PATH } from './plugins/dashboard.js';
+import { healthPlugin } from './plugins/health.js';
+import { ingestionPlugin } from './plugins/ingestion.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { openApiPlugin } from './plugins/openapi.js';
+import { controlsPlugin } from './plugins/controls.js';
+import { reportsPlugin } from './plugins/reports.js';
+import type { ReportIngest } from '../src/receipts/report-ingest.js';
+
+export interface ServerDeps {
+  /** BullMQ-ready Redis connection (`maxRetriesPerRequest: null`); the server does not close it. */
+  redis: RedisConnection;
+  /** Key prefix with a hash tag; must match the workers'. */
+  prefix: string;
+  /** Enqueues for `/v1`; the server does not close it. */
+  producer: Producer;
+  logger: Logger;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** The smsq queues shown in the dashboard and metrics. Default `['calls']`. The first is the one whose workers make `/readyz` ready. */
+  queueNames?: readonly string[];
+  /** Bearer token for `/v1` (SMSQ_API_TOKEN). Required unless `insecure`. */
+  apiToken?: string;
+  dashboard?: {
+    /** Basic-auth login (SMSQ_DASHBOARD_USER / SMSQ_DASHBOARD_PASSWORD). */
+    basicAuth?: { user: string; password: string };
+    /** Bearer token (SMSQ_DASHBOARD_TOKEN). */
+    token?: string;
+    /** Bull Board's read-only mode. Default true. */
+    readOnly?: boolean;
+  };
+  /** Serve `/v1` and the dashboard without authentication when no credentials are configured. Default false: refuse. */
+  insecure?: boolean;
+  /** Largest JSON body in bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** Largest CSV upload in bytes. Default 64 MiB. */
+  csvBodyLimit?: number;
+  /**
+   * Alibaba's pushed SmsReport / SmsUp: applied by `ingest`, accepted only with `token`
+   * (SMSQ_REPORT_TOKEN). Without it the push endpoints are not served.
+   */
+  reports?: { ingest: ReportIngest; token: string };
+}
+
+/** The server `buildServer` returns. */
+export type SmsqServer = FastifyInstance;
+
+/** Paths probed often: logged at debug level only. */
+const QUIET = /^\/(healthz|readyz|metrics)(\?|$)|^\/admin\/queues\/(api|static)\//;
+
+/**
+ * The missing credentials, as configuration errors (one line each, with the fix). Empty when the
+ * server may start.
+ */
+export function missingAuth(deps: Pick<ServerDeps, 'apiToken' | 'dashboard' | 'insecure'>): string[] {
+  const lines: string[] = [];
+  if (deps.apiToken === undefined) {
+    lines.push('SMSQ_API_TOKEN is not set: /v1 would enqueue messages for anyone who can reach the server. Fix: SMSQ_API_TOKEN=$(openssl rand -hex 32), or --insecure on a trusted network only');
+  }
+  if (!deps.dashboard?.basicAuth && deps.dashboard?.token === undefined) {
+    lines.push(
+      'neither SMSQ_DASHBOARD_USER/SMSQ_DASHBOARD_PASSWORD nor SMSQ_DASHBOARD_TOKEN is set: the dashboard would be open to anyone. Fix: set a login (or a token), or --insecure on a trusted network only',
+    );
+  }
+  return lines;
+}
+
+/** Builds (does not start) the server. Throws {@link ConfigError} when authentication is missing and `insecure` is not set. */
+export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
+  const missing = missingAuth(deps);
+  if (missing.length > 0 && !deps.insecure) throw new ConfigError(missing);
+  // Fastify's own request lines (and anything that logs a request) print the URL through this
+  // serializer: a report token in the push path never reaches a log line.
+  const log = deps.logger.child(
+    { component: 'server' },
+    { serializers: { req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url ?? ''), id: req.id }) } },
+  );
+  for (const line of missing) log.warn(`INSECURE (--insecure): ${line.split(': Fix')[0] ?? line}`);
+
+  const clock = deps.clock ?? systemClock;
+  const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
+  const csvBodyLimit = deps.csvBodyLimit ?? 64 * 1024 * 1024;
+  const queueNames = deps.queueNames?.length ? deps.queueNames : [CALLS_QUEUE];
+  const queues = queueNames.map((name) =>
+    name === CALLS_QUEUE ? createCallsQueue({ connection: deps.redis, prefix: deps.prefix }) : new Queue(name, { connection: deps.redis, prefix: deps.prefix }),
+  );
+
+  const errorLog = createEmitterErrorLog({ logger: log, clock });
+  for (const q of queues) q.on('error', errorLog(`${q.name} queue`));
+
+  const app = fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    return503OnClosing: true,
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all(queues.map((q) => q.close()));
+  });
+  app.setErrorHandler(createErrorHandler({ bodyLimit, csvBodyLimit }));
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onResponse', async (request, reply) => {
+    const fields = { method: request.method, path: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (QUIET.test(request.url) && reply.statusCode < 500) request.log.debug(fields, 'request');
+    else request.log.info(fields, 'request');
+  });
+
+  await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock });
+  await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock });
+  await app.register(openApiPlugin);
+  await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit });
+  await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });
+  if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports });
+  await app.register(dashboardPlugin, {
+    queues,
+    basicAuth: deps.dashboard?.basicAuth,
+    token: deps.dashboard?.token,
+    readOnly: deps.dashboard?.readOnly ?? true,
+    basePath: DASHBOARD_PATH,
+  });
+  return app;
+}

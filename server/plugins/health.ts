@@ -1,0 +1,56 @@
+/**
+ * `/healthz`: the process is up (no dependency is checked, so a Redis outage does not get the
+ * server restarted). `/readyz`: Redis answers and at least one worker serves the calls queue
+ * (BullMQ's CLIENT LIST; where Redis refuses CLIENT LIST, a worker's call-metrics heartbeat
+ * within the last minute counts). 503 in the API's error shape names what is missing.
+ */
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { RedisConnection } from '../../src/queue/connection.js';
+import type { Clock } from '../../src/clock.js';
+import type { FieldIssue } from '../../src/errors.js';
+import { WRITER_TTL_MS } from '../../src/metrics/call-metrics.js';
+import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { withTimeout, workersOf } from '../queue-stats.js';
+
+export interface HealthOptions {
+  redis: RedisConnection;
+  /** Redis key prefix (not `prefix`: fastify reserves that name for a route prefix). */
+  keyPrefix: string;
+  /** The queue whose workers make the service ready (the calls queue). */
+  workQueue: Queue;
+  clock: Clock;
+  /** Longest a readiness check waits for Redis (ms). Default 2000. */
+  timeoutMs?: number;
+}
+
+export async function healthPlugin(app: FastifyInstance, o: HealthOptions): Promise<void> {
+  const timeoutMs = o.timeoutMs ?? 2000;
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const issues: FieldIssue[] = [];
+    let workers = 0;
+    try {
+      await withTimeout(o.redis.ping(), timeoutMs, 'Redis');
+      const connected = await withTimeout(workersOf(o.workQueue), timeoutMs, 'Redis');
+      const heartbeats = await withTimeout(
+        o.redis.zcount(metricKeys(o.keyPrefix).writers, o.clock.now() - WRITER_TTL_MS, '+inf'),
+        timeoutMs,
+        'Redis',
+      );
+      workers = Math.max(connected ?? 0, heartbeats);
+      if (workers === 0) {
+        issues.push({ field: 'workers', message: `no worker serves the ${o.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
+      }
+    } catch (err) {
+      issues.push({ field: 'redis', message: `unreachable: ${err instanceof Error ? err.message : String(err)}` });
+    }
+    if (issues.length > 0) {
+      return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, issues));
+    }
+    return { status: 'ready', workers };
+  });
+}

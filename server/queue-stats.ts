@@ -1,0 +1,33 @@
+/** What `/metrics` and `/readyz` read about the queues and Redis, each bounded in time. */
+import type { Queue } from 'bullmq';
+import type { QueueStats } from '../src/metrics/prometheus.js';
+
+/** Rejects with `what timed out` if `p` takes longer than `ms` (Redis down: commands wait forever). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'completed', 'failed'] as const;
+
+/** Worker connections of a queue, or undefined when Redis refuses CLIENT LIST (some managed Redis). */
+export async function workersOf(queue: Queue): Promise<number | undefined> {
+  try {
+    return await queue.getWorkersCount();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function queueStats(queue: Queue): Promise<QueueStats> {
+  const [counts, paused, ttl, workers] = await Promise.all([
+    queue.getJobCounts(...JOB_STATES),
+    queue.isPaused(),
+    queue.getRateLimitTtl(),
+    workersOf(queue),
+  ]);
+  return { queue: queue.name, counts, paused, rateLimitedMs: ttl > 0 ? ttl : 0, workers };
+}
