@@ -71,7 +71,7 @@ async function runMode(redis: PrivateRedis, mode: 'query' | 'push', recipients: 
       completion: createCompletion({ redis: connection, keys, onComplete: async () => {} }),
       followUps,
       suppression: createSuppressionList({ redis: connection, keys }),
-      sentNumbers: createSentNumbers({ redis: connection, keys, retentionSeconds: 86_400 }),
+      sentNumbers: createSentNumbers({ redis: connection, keys, retentionSeconds: 86_400, clock: systemClock }),
       clock: systemClock,
       logger,
     });

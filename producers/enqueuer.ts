@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { systemClock, type Clock } from '../src/clock.js';
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import { chunkIdOf, type ChunkStore } from '../src/queue/chunk-store.js';
@@ -18,6 +19,8 @@ export interface EnqueuerDeps {
   sends: SendStore;
   /** Lifetime of send and chunk records. */
   retentionSeconds: number;
+  /** Dates the log of sent numbers. Default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -60,9 +63,9 @@ return n
 const REJECTED_AT_DOOR = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
 const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
 
-export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds }: EnqueuerDeps): Enqueuer {
+export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds, clock = systemClock }: EnqueuerDeps): Enqueuer {
   const recordSuppressed = luaScript(redis, 'smsqRecordSuppressed', RECORD_SUPPRESSED, 3);
-  const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds });
+  const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds, clock });
   return {
     async recordRejected(sendId, inputs) {
       if (inputs.length === 0) return;
@@ -94,7 +97,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
           payloads.map((payload, i) => ({ sendId, index: String(firstIndex + i), kind, payload })),
           retentionSeconds,
         ),
-        ...payloads.map((p) => sentNumbers.record(p.phones)),
+        sentNumbers.record(payloads.map((p) => p.phones)),
       ]);
     },
 

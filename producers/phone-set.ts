@@ -12,6 +12,8 @@
  * recipients.
  */
 
+import { phoneValue } from '../src/sms/phone-value.js';
+
 const PAGE_BITS = 12;
 const PAGE_SLOTS = 1 << PAGE_BITS;
 const SLOT_MASK = PAGE_SLOTS - 1;
@@ -34,19 +36,6 @@ function hashOf(v: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** The value of 1–15 decimal digits without a leading zero, else 0 (such strings are kept apart). */
-function valueOf(phone: string): number {
-  const n = phone.length;
-  if (n === 0 || n > 15 || phone.charCodeAt(0) === 48) return 0;
-  let v = 0;
-  for (let i = 0; i < n; i++) {
-    const d = phone.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return 0;
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 export class PhoneSet {
@@ -74,7 +63,7 @@ export class PhoneSet {
 
   /** Adds a normalised number; returns false when it was already there. */
   add(phone: string): boolean {
-    const v = valueOf(phone);
+    const v = phoneValue(phone);
     if (v === 0) return this.addOther(phone);
     const h = hashOf(v);
     for (;;) {

@@ -140,7 +140,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {} });
   const sends = createSendStore({ redis: opts.redis, keys });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
-  const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds });
+  const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds, clock });
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
   const durability = opts.durability ?? DEFAULT_DURABILITY;

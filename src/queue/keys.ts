@@ -35,8 +35,15 @@ export interface Keys {
   pacer(): string;
   /** Pushed receipts set aside (another attempt, another BizId, not a recipient), counted by reason. */
   refusedReceipts(): string;
-  /** Numbers smsq was asked to send to, bucketed (see receipts/sent-numbers.ts): an opt-out must name one. */
-  sentNumbers(bucket: number): string;
+  /**
+   * Numbers smsq was asked to send to, logged per day and bucket (see receipts/sent-numbers.ts):
+   * an opt-out must name one. `day`: days since the epoch (UTC).
+   */
+  sentNumberLog(day: number, bucket: number): string;
+  /** What every {@link sentNumberLog} key starts with (`<this><day>:<bucket>`), for the scripts that name them. */
+  sentNumberLogPrefix(): string;
+  /** What the sets of sent numbers written before the log start with (`<this><bucket>`); read, no longer written. */
+  legacySentNumberPrefix(): string;
   /** Accepted chunks scored by when their receipt window ends (ms); the window sweep expires them. */
   receiptWindow(): string;
   /** An approved signature or template as GetSmsSign / GetSmsTemplate answered (the door's cache). */
@@ -64,7 +71,9 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     receiptWindow: () => `${prefix}:receipt-window`,
     catalog: (kind, name) => `${prefix}:catalog:${kind}:${name}`,
     refusedReceipts: () => `${prefix}:receipts-refused`,
-    sentNumbers: (bucket) => `${prefix}:sent-to:${bucket}`,
+    sentNumberLog: (day, bucket) => `${prefix}:sent-numbers:${day}:${bucket}`,
+    sentNumberLogPrefix: () => `${prefix}:sent-numbers:`,
+    legacySentNumberPrefix: () => `${prefix}:sent-to:`,
     repairLease: () => `${prefix}:repair:lease`,
   };
 }

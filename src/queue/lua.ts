@@ -1,6 +1,6 @@
 import type { RedisConnection } from './connection.js';
 
-type Arg = string | number;
+type Arg = string | number | Buffer;
 
 /**
  * A Lua script run by its SHA (ioredis `defineCommand`: EVALSHA, loading the script on first use

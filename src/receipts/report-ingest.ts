@@ -212,7 +212,7 @@ export function openReportIngest(o: OpenReportIngestOptions): { ingest: ReportIn
     completion: createCompletion({ redis: o.redis, keys, onComplete: (id) => followUps.callback(id) }),
     followUps,
     suppression: createSuppressionList({ redis: o.redis, keys }),
-    sentNumbers: createSentNumbers({ redis: o.redis, keys, retentionSeconds: o.retentionSeconds }),
+    sentNumbers: createSentNumbers({ redis: o.redis, keys, retentionSeconds: o.retentionSeconds, clock: o.clock }),
     clock: o.clock,
     logger: o.logger,
     metrics: o.metrics,
