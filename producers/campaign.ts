@@ -40,14 +40,10 @@ export interface CampaignResult {
 /** Rejected rows kept with their reasons; the rest are only counted (bounded memory). */
 export const MAX_REJECTED_LISTED = 1000;
 /**
- * Chunks that must be waiting before they are written, in one Redis round trip; the stream waits
- * for each flush (back-pressure). The count is checked after each batch of 1,000 candidates, so a
- * flush writes 8 chunks or more, whatever the batches added: about 8,000 recipients with
- * 1,000-number SendSms chunks, 1,000 with 100-message SendBatchSms chunks (10 chunks), 1,000 with
- * verification codes (one a chunk). Small, so that little is in flight at once (measured: peak RSS
- * of a 1M campaign 227 → 190 MB together with PhoneSet, time 1.6 → 1.9 s).
+ * Chunks written in one round trip at most (their jobs in one more): bounds the MULTI of
+ * `addBulk` when a batch of candidates makes many small chunks (verification codes, one a chunk).
  */
-const CHUNKS_PER_FLUSH = 8;
+const MAX_CHUNKS_PER_WRITE = 1000;
 
 export interface StreamCampaignOptions {
   /**
@@ -78,8 +74,27 @@ export interface StreamCampaignOptions {
   callbackUrl?: string;
 }
 
-/** Numbers checked against the opt-out list per round trip: as many as one opt-out check takes. */
-const SUPPRESSION_BATCH = OPT_OUT_CHECK_MAX;
+/**
+ * Candidates (rows that passed the door and de-duplication) handed on together: one opt-out check
+ * (one round trip), then the chunks they fill are written. As many as one check takes: eight
+ * 1,000-number SendSms chunks, 80 SendBatchSms chunks.
+ */
+const CANDIDATE_BATCH = OPT_OUT_CHECK_MAX;
+
+/**
+ * Candidates waiting to be checked and routed into chunks: their numbers and their own params
+ * (merged over the shared ones), or undefined when they use the shared ones. Allocated at their
+ * full size and reused (arrays grown by push cost ~50 bytes a recipient).
+ */
+interface CandidateBatch {
+  phones: string[];
+  params: (Record<string, string> | undefined)[];
+  count: number;
+}
+
+function candidateBatch(): CandidateBatch {
+  return { phones: new Array<string>(CANDIDATE_BATCH).fill(''), params: new Array<Record<string, string> | undefined>(CANDIDATE_BATCH).fill(undefined), count: 0 };
+}
 
 /**
  * A bare mainland mobile number: normalizePhone returns such a string unchanged, so the common row
@@ -95,6 +110,12 @@ const REFUSAL_SHOWN = 5;
  * a call), the others share one SendSms per 1000 numbers. Memory stays bounded by the chunk
  * buffers plus the de-duplication set (one number per unique recipient, 10-20 bytes each).
  *
+ * Reading and writing overlap: while one batch of candidates is checked against the opt-out list
+ * and its chunks are written (Redis round trips, each write waiting for its fsync in the default
+ * durability mode), the rows of the next batch are read. At most one batch is in flight; the
+ * reader waits for it before it hands on the next one (back-pressure), and a batch's chunks and
+ * jobs are written in the order they were cut.
+ *
  * Nothing is written until the first valid recipient has been read (rows are read ahead until
  * then): a source that is empty, holds only a header, or no valid recipient is refused with a
  * ValidationError and leaves nothing behind. Returns undefined when `open` said to stop.
@@ -107,12 +128,10 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
   const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
-  // Numbers waiting for the opt-out check, with their own params (merged over the shared ones) or
-  // undefined when they use the shared ones. Reused from batch to batch (arrays grown by push
-  // cost ~50 bytes a recipient).
-  const candidatePhones = new Array<string>(SUPPRESSION_BATCH);
-  const candidateParams = new Array<Record<string, string> | undefined>(SUPPRESSION_BATCH);
-  let candidates = 0;
+  // The batch being filled by the reader, and the other one (in flight, or free once it is done).
+  let filling = candidateBatch();
+  let other = candidateBatch();
+  let inFlight: Promise<void> | undefined;
   // Template checks: the vars extracted once; the shared params checked once.
   const rules = o.rules;
   const vars = rules === undefined ? undefined : extractTemplateVars(rules.content);
@@ -174,14 +193,15 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     return `the message would be ${length.chars} characters with this row's values; the API takes at most ${MAX_CHARS}, signature included. Fix: shorten the values of this row`;
   };
 
-  const flush = async (force: boolean) => {
-    if (!force && pending.length < CHUNKS_PER_FLUSH) return;
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    await enqueuer.addChunks(sendId, req.kind, progress.chunks, batch);
-    progress.chunks += batch.length;
-    o.onProgress?.({ ...progress });
+  /** Writes the chunks cut so far (records, then jobs), in order. */
+  const writePending = async () => {
+    while (pending.length > 0) {
+      const group = pending.length <= MAX_CHUNKS_PER_WRITE ? pending : pending.slice(0, MAX_CHUNKS_PER_WRITE);
+      pending = group === pending ? [] : pending.slice(MAX_CHUNKS_PER_WRITE);
+      await enqueuer.addChunks(sendId, req.kind, progress.chunks, group);
+      progress.chunks += group.length;
+      o.onProgress?.({ ...progress });
+    }
   };
 
   const cutPlain = () => {
@@ -214,18 +234,19 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     personal = [];
   };
 
-  const route = async () => {
-    const n = candidates;
-    const flags = checkSuppressed ? await checkSuppressed(n === SUPPRESSION_BATCH ? candidatePhones : candidatePhones.slice(0, n)) : [];
+  /** Checks a batch against the opt-out list, routes it into chunks and writes the chunks it filled; then the batch is free. */
+  const route = async (batch: CandidateBatch) => {
+    const n = batch.count;
+    const flags = checkSuppressed ? await checkSuppressed(n === CANDIDATE_BATCH ? batch.phones : batch.phones.slice(0, n)) : [];
     const suppressed: string[] = [];
     for (let k = 0; k < n; k++) {
-      const phone = candidatePhones[k] as string;
+      const phone = batch.phones[k] as string;
       if (flags[k]) {
         suppressed.push(phone);
         continue;
       }
       progress.queued++;
-      const own = candidateParams[k];
+      const own = batch.params[k];
       if (own !== undefined) {
         personal.push({ phone, params: own });
         if (personal.length >= batchSize) cutPersonal();
@@ -234,13 +255,21 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
         if (plainCount >= smsSize) cutPlain();
       }
     }
-    candidates = 0;
-    candidatePhones.fill('');
-    candidateParams.fill(undefined);
-    if (suppressed.length) {
-      progress.suppressed += suppressed.length;
-      await enqueuer.recordSuppressed(sendId, suppressed);
-    }
+    batch.count = 0;
+    batch.phones.fill('');
+    batch.params.fill(undefined);
+    if (suppressed.length) progress.suppressed += suppressed.length;
+    await Promise.all([suppressed.length ? enqueuer.recordSuppressed(sendId, suppressed) : undefined, writePending()]);
+  };
+
+  /** Hands the filled batch on once the one in flight is done (its error, if any, surfaces here). */
+  const handOn = async () => {
+    if (inFlight) await inFlight;
+    const batch = filling;
+    filling = other;
+    other = batch;
+    inFlight = route(batch);
+    inFlight.catch(() => {}); // awaited by the next handOn or at the end; not unhandled meanwhile
   };
 
   /** Takes one row (no I/O); true when a batch of candidates waits for the opt-out check. */
@@ -276,45 +305,50 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       progress.duplicates++;
       return false;
     }
-    candidatePhones[candidates] = phone;
-    candidateParams[candidates] = own;
-    candidates++;
-    return candidates >= SUPPRESSION_BATCH || !opened;
+    const at = filling.count++;
+    filling.phones[at] = phone;
+    filling.params[at] = own;
+    return filling.count >= CANDIDATE_BATCH || !opened;
   };
-  /** After `take` said so: opens the send at the first valid recipient, routes a full batch. False: stop. */
+  /** After `take` said so: opens the send at the first valid recipient, hands a full batch on. False: stop. */
   const drain = async (): Promise<boolean> => {
     if (!opened && !(await start())) return false;
-    if (candidates < SUPPRESSION_BATCH) return true;
-    await route();
-    await flush(false);
+    if (filling.count >= CANDIDATE_BATCH) await handOn();
     return true;
   };
 
   let stopped = false;
   const chunks = recipientChunksOf(o.recipients);
-  if (chunks) {
-    reading: for await (const rows of chunks) {
-      for (const row of rows) {
+  try {
+    if (chunks) {
+      reading: for await (const rows of chunks) {
+        for (const row of rows) {
+          if (take(row) && !(await drain())) {
+            stopped = true;
+            break reading;
+          }
+        }
+      }
+    } else {
+      for await (const row of o.recipients) {
         if (take(row) && !(await drain())) {
           stopped = true;
-          break reading;
+          break;
         }
       }
     }
-  } else {
-    for await (const row of o.recipients) {
-      if (take(row) && !(await drain())) {
-        stopped = true;
-        break;
-      }
-    }
+    if (!stopped && filling.count) await handOn();
+    if (inFlight) await inFlight;
+  } catch (err) {
+    // Nothing may still be writing once the call has returned.
+    await inFlight?.catch(() => {});
+    throw err;
   }
   if (stopped) return undefined;
   if (!opened) throw noRecipientError(o.sourceField ?? 'recipients', progress.read, rejected);
-  if (candidates) await route();
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
-  await flush(true);
+  await writePending();
   await enqueuer.recordRejected(sendId, rejected.map((r) => r.input));
   await enqueuer.finish(sendId, {
     recipients: progress.queued,

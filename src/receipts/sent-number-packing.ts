@@ -26,25 +26,30 @@ export interface PackedNumbers {
 /** The bucket of a number and the bytes it is stored as there. */
 export function packNumber(phone: string): { bucket: number; bytes: Buffer } {
   const value = valueOrThrow(phone);
+  const stored = Math.floor(value / SENT_NUMBER_BUCKETS);
   const bytes = Buffer.alloc(PACKED_WIDTH);
-  const bucket = value % SENT_NUMBER_BUCKETS;
-  writeStored(bytes, 0, (value - bucket) / SENT_NUMBER_BUCKETS);
-  return { bucket, bytes };
+  writeStored(bytes, 0, stored);
+  return { bucket: value - stored * SENT_NUMBER_BUCKETS, bytes };
 }
 
 /** The numbers of one or more lists (a chunk's numbers each), grouped by bucket; a counting sort, two passes. */
 export function packByBucket(lists: readonly (readonly string[])[]): PackedNumbers {
   let count = 0;
   for (const list of lists) count += list.length;
-  const values = new Float64Array(count);
+  // Division by a power of two and Math.floor are exact on these integers, and cheaper than `%` on doubles.
+  const stored = new Float64Array(count);
+  const bucketOf = new Uint16Array(count);
   const perBucket = new Uint32Array(SENT_NUMBER_BUCKETS);
   let k = 0;
   for (const list of lists) {
     for (const phone of list) {
       const value = valueOrThrow(phone);
-      values[k++] = value;
-      const bucket = value % SENT_NUMBER_BUCKETS;
+      const quotient = Math.floor(value / SENT_NUMBER_BUCKETS);
+      const bucket = value - quotient * SENT_NUMBER_BUCKETS;
+      stored[k] = quotient;
+      bucketOf[k] = bucket;
       perBucket[bucket] = (perBucket[bucket] as number) + 1;
+      k++;
     }
   }
   let used = 0;
@@ -65,11 +70,10 @@ export function packByBucket(lists: readonly (readonly string[])[]): PackedNumbe
   }
   const numbers = Buffer.allocUnsafe(count * PACKED_WIDTH);
   for (let i = 0; i < count; i++) {
-    const value = values[i] as number;
-    const bucket = value % SENT_NUMBER_BUCKETS;
+    const bucket = bucketOf[i] as number;
     const slot = at[bucket] as number;
     at[bucket] = slot + 1;
-    writeStored(numbers, slot * PACKED_WIDTH, (value - bucket) / SENT_NUMBER_BUCKETS);
+    writeStored(numbers, slot * PACKED_WIDTH, stored[i] as number);
   }
   return { table, numbers, count };
 }
@@ -81,13 +85,15 @@ export function unpackBucket(bucket: number, log: Buffer): string[] {
   return out;
 }
 
+/** Writes a stored part (below 2^40) in PACKED_WIDTH bytes, low byte first. */
 function writeStored(into: Buffer, at: number, stored: number): void {
-  const low = stored % 0x1_0000_0000;
+  const high = Math.floor(stored / 0x1_0000_0000);
+  const low = stored - high * 0x1_0000_0000;
   into[at] = low & 0xff;
   into[at + 1] = (low >>> 8) & 0xff;
   into[at + 2] = (low >>> 16) & 0xff;
   into[at + 3] = low >>> 24;
-  into[at + 4] = (stored - low) / 0x1_0000_0000;
+  into[at + 4] = high;
 }
 
 function valueOrThrow(phone: string): number {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BARE_MAINLAND, streamCampaign, type StreamCampaignOptions } from '../../producers/campaign.js';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import type { Enqueuer } from '../../producers/enqueuer.js';
+import { OPT_OUT_CHECK_MAX } from '../../producers/opt-out-check.js';
 import { recipientChunksOf } from '../../producers/recipient-source.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import type { ChunkPayload } from '../../src/queue/chunk-payload.js';
@@ -98,10 +99,11 @@ describe('streamCampaign', () => {
     expect(batch?.api === 'SendBatchSms' && batch.signNames).toEqual(Array(50).fill('S'));
   });
 
-  it('skips opted-out numbers (checked a thousand at a time) and records them', async () => {
+  it('skips opted-out numbers (checked as many at a time as one check takes) and records them', async () => {
     const seen: number[] = [];
+    const total = OPT_OUT_CHECK_MAX * 2.5;
     async function* rows() {
-      for (let i = 0; i < 2500; i++) yield { phone: String(13800000000 + i) };
+      for (let i = 0; i < total; i++) yield { phone: String(13800000000 + i) };
     }
     const out = await run(rows(), {
       checkSuppressed: async (phones) => {
@@ -109,9 +111,9 @@ describe('streamCampaign', () => {
         return phones.map((p) => p.endsWith('7'));
       },
     });
-    expect(seen).toEqual([1000, 1000, 500]);
-    expect(out.result).toMatchObject({ recipients: 2250, suppressed: 250, chunks: 3 });
-    expect(out.suppressed).toHaveLength(250);
+    expect(seen).toEqual([OPT_OUT_CHECK_MAX, OPT_OUT_CHECK_MAX, OPT_OUT_CHECK_MAX / 2]);
+    expect(out.result).toMatchObject({ recipients: total * 0.9, suppressed: total / 10, chunks: Math.ceil((total * 0.9) / 1000) });
+    expect(out.suppressed).toHaveLength(total / 10);
     expect(out.chunks.flatMap((c) => c.phones).some((p) => p.endsWith('7'))).toBe(false);
   });
 
@@ -125,6 +127,98 @@ describe('streamCampaign', () => {
     expect(out.result).toMatchObject({ recipients: 1, rejectedCount: 2 });
     expect(out.result.rejected[0]?.reason).toMatch(/order/);
     expect(out.chunks).toEqual([{ api: 'SendBatchSms', phones: ['13800000002'], signNames: ['S'], templateCode: 'SMS_1', templateParams: [{ name: '会员', order: 'A1' }] }]);
+  });
+
+  it('reads the next batch while one is written, never hands on two at once, and writes chunks in order', async () => {
+    let yielded = 0;
+    async function* rows() {
+      for (; yielded < OPT_OUT_CHECK_MAX * 4; ) yield { phone: String(13800000000 + yielded++) };
+    }
+    const r = recorder();
+    let checking = 0;
+    let writing = 0;
+    let most = 0;
+    const yieldedWhenWritten: number[] = [];
+    const enqueuer: Enqueuer = {
+      ...r.enqueuer,
+      async addChunks(sendId, kind, first, payloads) {
+        writing++;
+        most = Math.max(most, writing + checking);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        yieldedWhenWritten.push(yielded);
+        await r.enqueuer.writeChunks(sendId, kind, first, payloads);
+        writing--;
+      },
+    };
+    const result = await streamCampaign({
+      open: async () => 's1',
+      request: { signName: 'S', templateCode: 'SMS_1', kind: 'marketing' },
+      recipients: rows(),
+      rules: undefined,
+      enqueuer,
+      now: () => 0,
+      checkSuppressed: async (phones) => {
+        checking++;
+        most = Math.max(most, writing + checking);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        checking--;
+        return phones.map(() => false);
+      },
+    });
+    expect(result).toMatchObject({ recipients: OPT_OUT_CHECK_MAX * 4, chunks: (OPT_OUT_CHECK_MAX * 4) / 1000 });
+    expect(r.chunks.flatMap((c) => c.phones)).toEqual(Array.from({ length: OPT_OUT_CHECK_MAX * 4 }, (_, i) => String(13800000000 + i)));
+    expect(most).toBe(1);
+    // The first batch's chunks were written while the reader went on with the next batch.
+    expect(yieldedWhenWritten[0]).toBeGreaterThan(OPT_OUT_CHECK_MAX);
+  });
+
+  it('ends with the error of a failed write, once nothing is in flight any more', async () => {
+    async function* rows() {
+      for (let i = 0; i < OPT_OUT_CHECK_MAX * 4; i++) yield { phone: String(13800000000 + i) };
+    }
+    const r = recorder();
+    let calls = 0;
+    const enqueuer: Enqueuer = {
+      ...r.enqueuer,
+      async addChunks() {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (calls === 2) throw new Error('Redis went away');
+      },
+    };
+    const run = streamCampaign({
+      open: async () => 's1',
+      request: { signName: 'S', templateCode: 'SMS_1', kind: 'notification' },
+      recipients: rows(),
+      rules: undefined,
+      enqueuer,
+      now: () => 0,
+    });
+    await expect(run).rejects.toThrow('Redis went away');
+    const after = calls;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toBe(after);
+    expect(calls).toBe(2);
+  });
+
+  it('ends with the error of a source that fails, once the batch in flight is written', async () => {
+    async function* rows() {
+      for (let i = 0; i < OPT_OUT_CHECK_MAX * 1.5; i++) yield { phone: String(13800000000 + i) };
+      throw new Error('the disk went away');
+    }
+    let writing = 0;
+    const r = recorder();
+    const enqueuer: Enqueuer = {
+      ...r.enqueuer,
+      async addChunks() {
+        writing++;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        writing--;
+      },
+    };
+    const run = streamCampaign({ open: async () => 's1', request: { signName: 'S', templateCode: 'SMS_1', kind: 'notification' }, recipients: rows(), rules: undefined, enqueuer, now: () => 0 });
+    await expect(run).rejects.toThrow('the disk went away');
+    expect(writing).toBe(0);
   });
 
   it('takes bare mainland numbers as normalizePhone would', () => {
