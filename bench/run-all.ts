@@ -108,8 +108,8 @@ async function main(): Promise<void> {
   const ol = overheadLatency?.result;
   if (overheadLatency) add('  same, emulator answering in 30 ms', ol && `${ol.ratio.toFixed(3)} (${ol.workerCallsPerSec}/${ol.bareSdkCallsPerSec})`, '(context)');
   const c = campaign.result;
-  add('1M campaign seconds', c && c.seconds.toFixed(2), '<= 5');
-  add('1M campaign producer peak RSS MB', c && c.producerPeakRssMB.toFixed(1), '<= 150');
+  add('1M campaign seconds', c && c.seconds.toFixed(2), '<= 2');
+  add('1M campaign producer peak RSS MB', c && c.producerPeakRssMB.toFixed(1), '<= 120');
   add('1M campaign Redis bytes/recipient', c && c.redisBytesPerRecipient.toFixed(1), '<= 150');
   const p = priority.result;
   add('verification p50 / p99 ms', p && `${p.latencyMs.p50} / ${p.latencyMs.p99}${p.valid ? '' : ' (invalid: backlog ran out)'}`, 'p99 <= 100');

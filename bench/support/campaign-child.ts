@@ -27,6 +27,8 @@ export interface CampaignChildResult {
   rejectedCount: number;
   duplicates: number;
   chunks: number;
+  /** CPU seconds (user + system) this process spent in the campaign call. */
+  cpuSeconds: number;
   /** Peak resident set of this process (MB, 1e6 bytes), from `process.resourceUsage().maxRSS`. */
   maxRssMB: number;
   /** Resident set when the process was ready (modules loaded, connected), MB. */
@@ -54,13 +56,16 @@ serveChild(
         peak.rss = Math.max(peak.rss, m.rss);
       };
       const sampler = setInterval(sample, 20);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await producer.campaign(readRecipientsCsv(file), request);
       const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       clearInterval(sampler);
       sample();
       const result: CampaignChildResult = {
         ms,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
         recipients: r.recipients,
         rejectedCount: r.rejectedCount,
         duplicates: r.duplicates,
