@@ -14,6 +14,7 @@ import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { ingestFor } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { seeded } from '../support/seeded.js';
 
 const REPORT_TOKEN = 'report-token-abcdef0123456789';
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
@@ -180,14 +181,3 @@ describe('SmsUp replies are checked', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -5,6 +5,7 @@ import { createKeys } from '../../src/queue/keys.js';
 import { PACKED_WIDTH, packNumber, SENT_NUMBER_BUCKETS, unpackBucket } from '../../src/receipts/sent-number-packing.js';
 import { createSentNumbers, LEGACY_SENT_NUMBER_BUCKETS } from '../../src/receipts/sent-numbers.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
+import { seeded } from '../support/seeded.js';
 
 const DAY = 86_400_000;
 const RETENTION_S = 30 * 86_400;
@@ -27,18 +28,6 @@ function setup(label: string) {
   const clock = createManualClock(Date.now());
   const sent = createSentNumbers({ redis, keys, retentionSeconds: RETENTION_S, clock });
   return { keys, clock, sent };
-}
-
-/** mulberry32, so a failing draw can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('the log of sent numbers', () => {
