@@ -1,8 +1,11 @@
 /**
  * A 1,000,000-recipient campaign from CSV: `npx tsx bench/pipeline-campaign.ts [--json]
- * [--recipients N] [--compare 0] [--recording 1]`.
+ * [--recipients N] [--compare 0] [--recording 1] [--opted-out N]`.
  *
  * - Writes a CSV of N distinct mainland numbers (header `phone`) in a temp dir.
+ * - With `--opted-out N`, the opt-out list holds N numbers (none of the campaign's) before each
+ *   run, as a deployment that receives SmsUp replies has; by default it is empty, as in the
+ *   figures of earlier sessions (the opt-out check then skips the numbers in Redis).
  * - A fresh private Redis; no worker runs. A child process (bench/support/campaign-child.ts) runs
  *   `producer.campaign(readRecipientsCsv(file), {marketing template, shared params})`.
  * - The child runs as a service that imports smsq would run it: compiled by tsc with the settings of
@@ -45,9 +48,19 @@ export interface CampaignOptions {
   compare: number;
   /** 1: also record the numbers for opt-outs the old and the new way, side by side. */
   recording: number;
+  /** Numbers on the opt-out list (none of the campaign's) before each run. */
+  optedOut: number;
 }
 
-export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0 };
+export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0, optedOut: 0 };
+
+/** Puts `count` numbers that are not in the campaign on the opt-out list. */
+async function seedOptOuts(admin: Redis, count: number): Promise<void> {
+  const key = createKeys(BENCH_PREFIX).suppressed();
+  for (let first = 0; first < count; first += 10_000) {
+    await admin.sadd(key, ...Array.from({ length: Math.min(10_000, count - first) }, (_, i) => String(18600000000 + first + i)));
+  }
+}
 
 /** One way of recording the campaign's numbers, in one order. */
 export interface RecordingFigures {
@@ -66,6 +79,8 @@ export interface RecordingComparison {
 export interface CampaignBenchResult {
   benchmark: 'campaign-1m';
   recipients: number;
+  /** Numbers on the opt-out list during the runs. */
+  optedOut: number;
   csvBytes: number;
   chunks: number;
   rejected: number;
@@ -237,6 +252,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
     let before = 0;
     let c0: { redis: number; machine: number | undefined } = { redis: 0, machine: undefined };
     let t0 = 0;
+    await seedOptOuts(admin, o.optedOut);
     const r = await runCompiledChild(built.child, cfg, run, async () => {
       before = await redis.usedMemory();
       c0 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds() };
@@ -256,6 +272,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
     let recording: RecordingComparison | null = null;
     if (compare) {
       await admin.flushall();
+      await seedOptOuts(admin, o.optedOut);
       tsxChild = await spawnChild('bench/support/campaign-child.ts', cfg);
       const t = await tsxChild.request<CampaignChildResult>('run', run, 120_000);
       check(t);
@@ -263,6 +280,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       tsxChild = undefined;
       tsx = { seconds: round(t.ms / 1000, 2), producerPeakRssMB: round(t.maxRssMB, 1), producerReadyRssMB: round(t.readyRssMB, 1) };
       await admin.flushall();
+      await seedOptOuts(admin, o.optedOut);
       cli = await runCli(built.cli, file, redis, o.recipients);
     }
     if (o.recording !== 0) {
@@ -275,6 +293,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
     return {
       benchmark: 'campaign-1m',
       recipients: r.recipients,
+      optedOut: o.optedOut,
       csvBytes: statSync(file).size,
       chunks: r.chunks,
       rejected: r.rejectedCount,
@@ -311,7 +330,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
 export function formatCampaign(r: CampaignBenchResult): string {
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   return [
-    `Campaign from CSV: ${r.recipients.toLocaleString('en')} recipients (${(r.csvBytes / 1e6).toFixed(1)} MB CSV) → ${r.chunks} SendSms chunks, no worker running; producer ${r.producerRuntime}`,
+    `Campaign from CSV: ${r.recipients.toLocaleString('en')} recipients (${(r.csvBytes / 1e6).toFixed(1)} MB CSV) → ${r.chunks} SendSms chunks, ${r.optedOut.toLocaleString('en')} numbers on the opt-out list, no worker running; producer ${r.producerRuntime}`,
     `  campaign() seconds                  ${r.seconds.toFixed(2).padStart(6)}   (${r.recipientsPerSecond.toLocaleString('en')} recipients/s)   target <= 2  ${mark(r.pass.seconds)}`,
     `  CPU seconds in the call             producer ${r.cpuSeconds.producer.toFixed(2)}, redis-server ${r.cpuSeconds.redis.toFixed(2)}`,
     `  producer peak RSS (MB)              ${r.producerPeakRssMB.toFixed(1).padStart(6)}   (${r.producerReadyRssMB.toFixed(1)} MB when ready; heap peak ${r.producerHeapPeakMB.used} used / ${r.producerHeapPeakMB.total} MB total)   target <= 120  ${mark(r.pass.rss)}`,
@@ -341,9 +360,9 @@ function formatRecording(c: RecordingComparison): string[] {
 }
 
 runIfMain(import.meta, {
-  flags: ['recipients', 'compare', 'recording'],
+  flags: ['recipients', 'compare', 'recording', 'opted-out'],
   limitMs: 300_000,
   what: 'the campaign bench',
-  run: (values) => runCampaign(values as Partial<CampaignOptions>),
+  run: ({ 'opted-out': optedOut, ...values }) => runCampaign({ ...values, ...(optedOut === undefined ? {} : { optedOut }) } as Partial<CampaignOptions>),
   format: formatCampaign,
 });
