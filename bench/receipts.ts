@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createProducer } from '../producers/producer.js';
 import { systemClock } from '../src/clock.js';
-import { SANDBOX_ACCESS_KEY } from '../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../src/emulator/index.js';
 import { createLogger } from '../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';

@@ -4,6 +4,7 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicie
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
+import { LIVE_ENDPOINT } from './sms/defaults.js';
 
 /**
  * The environment contract of smsq (see README "Configuration"). This is the only module that
@@ -109,14 +110,6 @@ export interface ServerConfig {
 }
 
 export const DEFAULT_SERVER_PORT = 8080;
-
-/** The AccessKey pair the emulator and sandbox clients use when the environment names none. */
-export const SANDBOX_ACCESS_KEY = Object.freeze({
-  accessKeyId: 'smsq-sandbox-key',
-  accessKeySecret: 'smsq-sandbox-secret',
-});
-
-export const LIVE_ENDPOINT = 'dysmsapi.aliyuncs.com';
 
 /** Receipt look-ups per kind unless SMSQ_RECEIPT_LOOKUPS says otherwise. */
 const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICIES;

@@ -2,7 +2,7 @@
  * `createEmulator()`: a local Dysmsapi 2017-05-25 endpoint the official SDK cannot tell from
  * Alibaba's, plus an in-process and HTTP control surface for tests and sandbox mode.
  */
-import { SANDBOX_ACCESS_KEY } from '../config.js';
+import { SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import { systemClock } from '../clock.js';
 import { createLogger } from '../logger.js';
 import { handleApiRequest, type ApiSettings, type ApiState } from './api.js';

@@ -3,9 +3,11 @@
  * client pointed where the configuration says, and in sandbox mode an in-process emulator when no
  * standalone one is configured. Free of CLI concerns on purpose.
  */
-import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import type { Logger } from '../logger.js';
-import { clientOptionsFromConfig, createSmsClient } from '../sms/client.js';
+import { createSmsClient } from '../sms/client.js';
+import { clientOptionsFromConfig } from './sms-client-options.js';
 import type { SmsClient } from '../sms/types.js';
 import { createEmulator } from '../emulator/index.js';
 

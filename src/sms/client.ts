@@ -13,7 +13,7 @@ import DysmsapiModule, * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 // The SDK's RuntimeOptions class (a dependency of the SDK packages, not listed in package.json yet).
 import { RuntimeOptions } from '@darabonba/typescript';
-import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY, type Config } from '../config.js';
+import { LIVE_ENDPOINT } from './defaults.js';
 import type { Logger } from '../logger.js';
 import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
 import type {
@@ -135,29 +135,6 @@ export function resolveClientOptions(opts: SmsClientOptions): ResolvedSmsClientO
     throw new SmsClientOptionsError('credential must be { kind: "default-chain" } or { kind: "access-key", accessKeyId, accessKeySecret }');
   }
   return { endpoint, protocol, readTimeoutMs, connectTimeoutMs, credential: c, userAgent: opts.userAgent ?? SMS_CLIENT_DEFAULTS.userAgent };
-}
-
-/**
- * Client options from the environment's {@link Config}. Live mode signs with the default credential
- * chain. Sandbox mode signs with `config.accessKey` or {@link SANDBOX_ACCESS_KEY} and needs an
- * endpoint: when `config.endpoint` is unset the caller starts an emulator and passes its endpoint.
- */
-export function clientOptionsFromConfig(config: Config, extra: Pick<SmsClientOptions, 'logger' | 'userAgent'> = {}): SmsClientOptions {
-  const base = { protocol: config.protocol, readTimeoutMs: config.readTimeoutMs, ...extra };
-  if (config.mode === 'live') {
-    return { ...base, endpoint: config.endpoint ?? LIVE_ENDPOINT, credential: { kind: 'default-chain' } };
-  }
-  if (config.endpoint === undefined) {
-    throw new SmsClientOptionsError(
-      'sandbox mode has no endpoint: start the emulator (createEmulator().listen()) and pass its endpoint as config.endpoint, or set SMS_ENDPOINT=host:port',
-    );
-  }
-  const key = config.accessKey ?? SANDBOX_ACCESS_KEY;
-  return {
-    ...base,
-    endpoint: config.endpoint,
-    credential: { kind: 'access-key', accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret },
-  };
 }
 
 /**

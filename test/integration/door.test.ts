@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { EXIT_USAGE } from '../../cli/errors.js';
 import { runCli } from '../../cli/program.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { ValidationError, type FieldIssue } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEnqueuer } from '../../producers/enqueuer.js';
 import { createProducer } from '../../producers/producer.js';
 import { systemClock } from '../../src/clock.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
