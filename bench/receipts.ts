@@ -20,7 +20,7 @@ import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createFollowUps } from '../src/queue/follow-ups.js';
 import { createKeys } from '../src/queue/keys.js';
 import { createCompletion } from '../src/receipts/completion.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies } from '../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies } from '../src/queue/receipt-policy.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { createReportIngest } from '../src/receipts/report-ingest.js';
 import { createSentNumbers } from '../src/receipts/sent-numbers.js';

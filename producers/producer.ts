@@ -24,7 +24,7 @@ import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
-import { sendRecipients, type RecipientState } from '../src/queue/send-recipients.js';
+import { sendRecipients, type RecipientState } from '../src/receipts/send-recipients.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';

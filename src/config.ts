@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MessageKind } from './queue/kinds.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';

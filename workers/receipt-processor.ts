@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import { ReceiptJobData } from '../src/queue/job-schemas.js';
-import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/receipts/receipt-policy.js';
+import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';

@@ -18,7 +18,7 @@ import {
   windowSweepMs,
   type ReceiptPolicies,
   type ReceiptSchedule,
-} from '../src/receipts/receipt-policy.js';
+} from '../src/queue/receipt-policy.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { createWindowExpiry } from '../src/receipts/window-expiry.js';
 import { createWindowSweep } from '../src/receipts/window-sweep.js';

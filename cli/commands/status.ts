@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../src/queue/send-store.js';
-import type { RecipientState } from '../../src/queue/send-recipients.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { countIn, PENDING_STATES, UNSENT_STATES } from '../../src/receipts/completion.js';
 import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';

@@ -9,7 +9,7 @@ import {
   type SendJobData,
 } from './job-schemas.js';
 import { PRIORITY, RECEIPT_PRIORITY, type MessageKind } from './kinds.js';
-import { lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../receipts/receipt-policy.js';
+import { lookAt, type ReceiptPolicies, type ReceiptSchedule } from './receipt-policy.js';
 
 /** When reconcile looks happen, relative to the start of the attempt being looked up. */
 export interface ReconcileTiming {

@@ -12,7 +12,7 @@ import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
 import { createCompletion, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
-import type { ReceiptPolicies, ReceiptSchedule } from './receipt-policy.js';
+import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
 import { createRecipientStore, type RecipientStore } from './recipient-store.js';
 import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
 import { createSuppressionList, type SuppressionList } from './suppression.js';

@@ -15,7 +15,7 @@ import { createChunkStore, type ChunkStore } from '../../src/queue/chunk-store.j
 import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { openReportIngest } from '../../src/receipts/report-ingest.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';

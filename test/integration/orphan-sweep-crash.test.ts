@@ -22,7 +22,7 @@ import { createKeys } from '../../src/queue/keys.js';
 import { parseOutId } from '../../src/queue/out-id.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
-import { DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';

@@ -1,7 +1,7 @@
-import type { RedisConnection } from './connection.js';
-import { decodeReceipt, type RecipientStore } from '../receipts/recipient-store.js';
-import { chunkIdOf, type ChunkRecord, type ChunkStore } from './chunk-store.js';
-import type { Keys } from './keys.js';
+import type { RedisConnection } from '../queue/connection.js';
+import { decodeReceipt, type RecipientStore } from './recipient-store.js';
+import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
+import type { Keys } from '../queue/keys.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MessageKind } from '../queue/kinds.js';
+import type { MessageKind } from './kinds.js';
 
 /**
  * How receipts are learned for a kind of message:
