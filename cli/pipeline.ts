@@ -10,7 +10,7 @@ import { retentionSecondsOf } from '../src/config.js';
 import { EXIT } from '../src/errors.js';
 import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
-import { createCatalogLookup, type CatalogLookup } from '../src/sms/catalog-lookup.js';
+import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
 import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';

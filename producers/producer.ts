@@ -14,7 +14,7 @@ import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueue
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
 import { CampaignRequest, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
 import { checkAccount, type NamedSign } from './account-check.js';
-import type { CatalogLookup } from '../src/sms/catalog-lookup.js';
+import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
 import type { TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';

@@ -18,7 +18,7 @@ import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../..
 import { ValidationError, type FieldIssue } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
-import { createCatalogLookup } from '../../src/sms/catalog-lookup.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';

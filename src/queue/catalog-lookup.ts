@@ -13,13 +13,13 @@
  * template withdrawn inside the TTL is still caught by the worker (the API answers
  * `isv.SMS_SIGNATURE_ILLEGAL` / `isv.SMS_TEMPLATE_ILLEGAL`, and the send fails early).
  */
-import type { RedisConnection } from '../queue/connection.js';
+import type { RedisConnection } from './connection.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { createCallPacer, pacedSmsClient } from '../queue/call-pacer.js';
-import { createKeys, DEFAULT_PREFIX } from '../queue/keys.js';
-import type { SmsError } from './errors.js';
-import type { SignDetail, SmsClient, SmsOutcome, TemplateDetail } from './types.js';
+import { createCallPacer, pacedSmsClient } from './call-pacer.js';
+import { createKeys, DEFAULT_PREFIX } from './keys.js';
+import type { SmsError } from '../sms/errors.js';
+import type { SignDetail, SmsClient, SmsOutcome, TemplateDetail } from '../sms/types.js';
 
 /** What a look-up found: the detail, "the account has no such thing", or no answer to go by. */
 export type CatalogEntry<T> =
