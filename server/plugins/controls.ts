@@ -12,12 +12,12 @@ export interface ControlsOptions {
   apiToken: string | undefined;
 }
 
-export async function controlsPlugin(app: FastifyInstance, o: ControlsOptions): Promise<void> {
-  if (o.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: o.apiToken, realm: 'smsq API' }));
+export async function controlsPlugin(app: FastifyInstance, options: ControlsOptions): Promise<void> {
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
   for (const action of ['pause', 'resume', 'cancel'] as const) {
     app.post(`/sends/:id/${action}`, async (request) => {
       const { id } = parseOrThrow(SendIdParams, request.params, 'params');
-      return o.producer[action](id);
+      return options.producer[action](id);
     });
   }
 }

@@ -25,8 +25,8 @@ export interface HealthOptions {
   timeoutMs?: number;
 }
 
-export async function healthPlugin(app: FastifyInstance, o: HealthOptions): Promise<void> {
-  const timeoutMs = o.timeoutMs ?? 2000;
+export async function healthPlugin(app: FastifyInstance, options: HealthOptions): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 2000;
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -34,16 +34,16 @@ export async function healthPlugin(app: FastifyInstance, o: HealthOptions): Prom
     const issues: FieldIssue[] = [];
     let workers = 0;
     try {
-      await withTimeout(o.redis.ping(), timeoutMs, 'Redis');
-      const connected = await withTimeout(workersOf(o.workQueue), timeoutMs, 'Redis');
+      await withTimeout(options.redis.ping(), timeoutMs, 'Redis');
+      const connected = await withTimeout(workersOf(options.workQueue), timeoutMs, 'Redis');
       const heartbeats = await withTimeout(
-        o.redis.zcount(metricKeys(o.keyPrefix).writers, o.clock.now() - WRITER_TTL_MS, '+inf'),
+        options.redis.zcount(metricKeys(options.keyPrefix).writers, options.clock.now() - WRITER_TTL_MS, '+inf'),
         timeoutMs,
         'Redis',
       );
       workers = Math.max(connected ?? 0, heartbeats);
       if (workers === 0) {
-        issues.push({ field: 'workers', message: `no worker serves the ${o.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
+        issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       }
     } catch (err) {
       issues.push({ field: 'redis', message: `unreachable: ${err instanceof Error ? err.message : String(err)}` });

@@ -42,15 +42,15 @@ async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
 }
 
-export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions): Promise<void> {
-  if (o.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: o.apiToken, realm: 'smsq API' }));
+export async function ingestionPlugin(app: FastifyInstance, options: IngestionOptions): Promise<void> {
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
 
   // Only JSON, plus CSV for campaigns (a buffered body: a campaign that is too large is refused
   // whole before any recipient is enqueued).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
-  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: o.csvBodyLimit }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser(XLSX_TYPE, { parseAs: 'buffer', bodyLimit: o.csvBodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(XLSX_TYPE, { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
 
   // Unknown /v1 paths answer 401 to strangers too (the auth hook runs first), 404 otherwise.
   app.setNotFoundHandler((request, reply) =>
@@ -61,7 +61,7 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     const body = parseOrThrow(SendBody, request.body);
-    const result = await o.producer.send({ ...body, idempotencyKey });
+    const result = await options.producer.send({ ...body, idempotencyKey });
     return reply.code(202).send(result);
   });
 
@@ -69,7 +69,7 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     const body = parseOrThrow(SendBatchBody, request.body);
-    const result = await o.producer.sendBatch({ ...body, idempotencyKey });
+    const result = await options.producer.sendBatch({ ...body, idempotencyKey });
     return reply.code(202).send(result);
   });
 
@@ -86,26 +86,26 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
       const recipients = workbook
         ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)' })
         : readRecipientsCsv(request.body, { encoding, field: '(body)' });
-      const result = await o.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
+      const result = await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
       return reply.code(202).send(result);
     }
     if (Object.keys((request.query as Record<string, unknown> | undefined) ?? {}).length > 0) {
       throw new ValidationError([{ field: '(query)', message: 'campaign settings go in the JSON body; the query string is only for CSV uploads' }]);
     }
     const { recipients, ...settings } = parseOrThrow(CampaignBody, request.body);
-    const result = await o.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
+    const result = await options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
     return reply.code(202).send(result);
   });
 
   app.get('/sends/:id', async (request) => {
     const { id } = parseOrThrow(SendIdParams, request.params);
     const q = parseOrThrow(SendStatusQuery, request.query, 'query');
-    const status = await o.producer.getStatus(id);
+    const status = await options.producer.getStatus(id);
     if (!q.recipients) return status;
     // Recipients in send order from `offset`; a page at most `limit` long, with the next offset.
     const recipients = [];
     let index = 0;
-    for await (const r of o.producer.recipients(id)) {
+    for await (const r of options.producer.recipients(id)) {
       if (index++ < q.offset) continue;
       recipients.push(r);
       if (recipients.length === q.limit) break;

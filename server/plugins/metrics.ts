@@ -19,7 +19,7 @@ export interface MetricsOptions {
   timeoutMs?: number;
 }
 
-export async function metricsPlugin(app: FastifyInstance, o: MetricsOptions): Promise<void> {
+export async function metricsPlugin(app: FastifyInstance, options: MetricsOptions): Promise<void> {
   // This server's own process metrics (CPU, memory, event loop lag), in a registry of its own.
   const processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry, prefix: 'smsq_server_' });
@@ -28,8 +28,8 @@ export async function metricsPlugin(app: FastifyInstance, o: MetricsOptions): Pr
     let text: string;
     try {
       const [queues, calls] = await withTimeout(
-        Promise.all([Promise.all(o.queues.map(queueStats)), readCallMetrics(o.redis, o.keyPrefix, o.clock.now())]),
-        o.timeoutMs ?? 5000,
+        Promise.all([Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, options.clock.now())]),
+        options.timeoutMs ?? 5000,
         'Redis',
       );
       text = await renderPrometheus({ queues, calls, processRegistry });

@@ -21,7 +21,7 @@ export interface ReportsOptions {
 /** The answer Alibaba expects for a push it should not repeat. */
 export const PUSH_ACCEPTED = Object.freeze({ code: 0, msg: '接收成功' });
 
-export async function reportsPlugin(app: FastifyInstance, o: ReportsOptions): Promise<void> {
+export async function reportsPlugin(app: FastifyInstance, options: ReportsOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   // Alibaba posts JSON (some accounts send it as text/plain); parse both, strictly.
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
@@ -30,7 +30,7 @@ export async function reportsPlugin(app: FastifyInstance, o: ReportsOptions): Pr
     const fromPath = (request.params as { token?: string }).token;
     const fromHeader = request.headers['x-smsq-report-token'];
     const given = fromPath ?? (typeof fromHeader === 'string' ? fromHeader : undefined);
-    return given !== undefined && safeEqual(given, o.token);
+    return given !== undefined && safeEqual(given, options.token);
   };
   const refuse = (reply: FastifyReply) =>
     sendError(
@@ -44,8 +44,8 @@ export async function reportsPlugin(app: FastifyInstance, o: ReportsOptions): Pr
     request.log.info({ result }, 'pushed receipts applied');
     return reply.code(200).send(PUSH_ACCEPTED);
   };
-  const reports = handle((b) => o.ingest.applyReports(b));
-  const replies = handle((b) => o.ingest.applyReplies(b));
+  const reports = handle((b) => options.ingest.applyReports(b));
+  const replies = handle((b) => options.ingest.applyReplies(b));
   app.post('/:token/sms-report', reports);
   app.post('/:token/sms-up', replies);
   app.post('/sms-report', reports);

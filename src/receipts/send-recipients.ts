@@ -43,16 +43,16 @@ export interface SendRecipientsDeps {
  * state, then the numbers skipped as opted out and those refused at the door (the first 1000 of a
  * campaign). Reads one chunk at a time: bounded memory.
  */
-export async function* sendRecipients(d: SendRecipientsDeps, sendId: string, chunkCount: number): AsyncGenerator<RecipientState> {
+export async function* sendRecipients(deps: SendRecipientsDeps, sendId: string, chunkCount: number): AsyncGenerator<RecipientState> {
   async function* walk(c: ChunkRecord): AsyncGenerator<RecipientState> {
     if (c.state === 'split') {
       for (let i = 0; i < c.payload.phones.length; i++) {
-        const child = await d.chunks.get(chunkIdOf(sendId, `${c.index}-${i}`));
+        const child = await deps.chunks.get(chunkIdOf(sendId, `${c.index}-${i}`));
         if (child) yield* walk(child);
       }
       return;
     }
-    const receipts = c.state === 'accepted' ? await d.recipients.getMany(sendId, c.payload.phones) : [];
+    const receipts = c.state === 'accepted' ? await deps.recipients.getMany(sendId, c.payload.phones) : [];
     for (let i = 0; i < c.payload.phones.length; i++) {
       const r = receipts[i];
       yield {
@@ -68,12 +68,12 @@ export async function* sendRecipients(d: SendRecipientsDeps, sendId: string, chu
     }
   }
   for (let i = 0; i < chunkCount; i++) {
-    const c = await d.chunks.get(chunkIdOf(sendId, String(i)));
+    const c = await deps.chunks.get(chunkIdOf(sendId, String(i)));
     if (c) yield* walk(c);
   }
   let cursor = '0';
   do {
-    const [next, flat] = await d.redis.hscan(d.keys.recipients(sendId), cursor, 'COUNT', 1000);
+    const [next, flat] = await deps.redis.hscan(deps.keys.recipients(sendId), cursor, 'COUNT', 1000);
     cursor = next;
     for (let i = 0; i < flat.length; i += 2) {
       const r = decodeReceipt(flat[i + 1]);
