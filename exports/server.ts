@@ -8,3 +8,5 @@
 export { buildServer, type ServerDeps, type SmsqServer } from '../server/build-server.js';
 /** For `ServerDeps.reports`: applies Alibaba's pushed SmsReport / SmsUp. */
 export { openReportIngest, type OpenReportIngestOptions, type ReportIngest } from '../src/receipts/report-ingest.js';
+/** Thrown by `buildServer` when authentication is missing and `insecure` is not set. */
+export { ConfigError } from '../src/errors.js';

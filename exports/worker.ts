@@ -21,4 +21,5 @@ export { LIVE_ENDPOINT } from '../src/sms/defaults.js';
 export type { SmsClient } from '../src/sms/types.js';
 export { createLogger, type Logger, type LoggerFactoryOptions } from '../src/logger.js';
 export { systemClock, type Clock } from '../src/clock.js';
-export { RedisNotDurableError } from '../src/errors.js';
+/** Thrown by `createSmsWorker` for options that cannot work (each line names the option and the fix), and by `start()` for a Redis that cannot keep the durability mode. */
+export { ConfigError, RedisNotDurableError } from '../src/errors.js';
