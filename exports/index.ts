@@ -17,6 +17,8 @@ export type { SendPlan, RejectedNumber } from '../producers/plan.js';
 export type { SendStatus, SendRecord, SendControl, CountedState } from '../src/queue/send-store.js';
 export type { RecipientState, RecipientStateName } from '../src/receipts/send-recipients.js';
 export type { EventConsumer, SmsqEvent } from '../src/receipts/events.js';
+/** A campaign's recipients streamed from a file (`.csv` or `.xlsx`), for `producer.campaign`. */
+export { readRecipientsFile, type RecipientFileOptions } from '../producers/recipient-file.js';
 
 /** The Redis connection a producer is given (`role: 'client'` fails fast while Redis is down). */
 export { createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
