@@ -152,7 +152,17 @@ class ComponentSchemas {
   private readonly byId = new Map<string, { json: string; io: 'input' | 'output' }>();
 
   convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    const { $schema: _dialect, $defs, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+    const { $schema: _dialect, $defs, ...rest } = z.toJSONSchema(schema, {
+      io,
+      unrepresentable: 'any',
+      target: 'draft-2020-12',
+      // zod drops the examples of a request schema that transforms (they would describe its
+      // output); ours are written as requests, so they stay with the request's form.
+      override: ({ zodSchema, jsonSchema }) => {
+        const examples = z.globalRegistry.get(zodSchema)?.examples;
+        if (io === 'input' && examples !== undefined && jsonSchema.examples === undefined) jsonSchema.examples = examples as JsonSchema[];
+      },
+    }) as JsonSchema & { $defs?: Record<string, JsonSchema> };
     for (const [id, definition] of Object.entries($defs ?? {})) {
       const json = JSON.stringify(definition).replaceAll(DEFS_REF, COMPONENTS_REF);
       const known = this.byId.get(id);

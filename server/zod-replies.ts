@@ -9,6 +9,7 @@
  */
 import type { FastifySerializerCompiler, FastifyTypeProvider } from 'fastify';
 import { z } from 'zod';
+import { ResponseContractError } from './response-contract-error.js';
 import type { ResponseSchema } from './route-schema.js';
 
 /** fastify type provider: a reply's body is the input type of the zod schema of its status. */
@@ -19,14 +20,6 @@ export interface ZodReplies extends FastifyTypeProvider {
 }
 
 const isResponseSchema = (value: unknown): value is ResponseSchema => typeof value === 'object' && value !== null && (value as { schema?: unknown }).schema instanceof z.ZodType;
-
-/** An answer that does not match the schema its route declares (only with `checkResponses`). */
-export class ResponseContractError extends Error {
-  constructor(method: string, url: string, status: string, error: z.ZodError) {
-    super(`the ${status} answer of ${method} ${url} does not match its declared schema: ${z.prettifyError(error)}`);
-    this.name = 'ResponseContractError';
-  }
-}
 
 /** The serializer compiler of every route: JSON, checked against the declared schema when asked. */
 export function createReplySerializer(opts: { checkResponses: boolean }): FastifySerializerCompiler<unknown> {
