@@ -6,7 +6,7 @@ import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 
 /**
- * The environment contract of smsq (see README "Configuration"). This is the only module that
+ * The environment contract of smsq (docs/configuration.md is generated from it). This is the only module that
  * reads `process.env`; everything else receives a typed {@link Config}.
  */
 export interface Config {
@@ -72,7 +72,7 @@ export interface Config {
    * (SMSQ_DURABILITY, SMSQ_DURABILITY_REPLICAS, SMSQ_DURABILITY_TIMEOUT_MS). Default `fsync`.
    */
   durability: DurabilityOptions;
-  /** The repair sweep run by workers (see README "Repair sweep"). */
+  /** The repair sweep run by workers (see docs/operations.md "Repair sweep"). */
   repair: RepairConfig;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;

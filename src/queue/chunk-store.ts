@@ -75,7 +75,7 @@ export interface TransitionRequest {
   outcome?: AutoPauseOutcome;
 }
 
-/** A chunk outcome counted towards a send's auto-pause (see README "Campaign controls"). */
+/** A chunk outcome counted towards a send's auto-pause (see docs/receipts-and-controls.md "Campaign controls"). */
 export interface AutoPauseOutcome {
   ok: boolean;
   /** Pause when more than `maxFailureRatio` of the last `window` chunks failed. */
