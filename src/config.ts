@@ -265,7 +265,7 @@ export const envSchema = z.object({
   SMSQ_RECONCILE_SETTLE_MS: intFrom('SMSQ_RECONCILE_SETTLE_MS', 1000, 3_600_000, 'SMSQ_RECONCILE_SETTLE_MS=60000 (1000..3600000)').default(
     60_000,
   )
-    .meta(envDoc({ group: 'workers', description: 'how long after an attempt "not found" proves it was not accepted (and the chunk is resent)' })),
+    .meta(envDoc({ group: 'workers', description: 'how long after an attempt "not found" proves it was not accepted (and the chunk is resent); at least 4 × `SMS_READ_TIMEOUT_MS`, since a claim\'s call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call))' })),
   SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
     300_000,
   )
