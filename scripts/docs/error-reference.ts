@@ -3,7 +3,8 @@
  * (`SMSQ_CODES` in src/errors.ts) and Dysmsapi's (`ERROR_CODES`, `ERROR_CLASS_HANDLING` and
  * `CLASSIFICATION_DEFAULTS` in src/sms/error-codes.ts).
  */
-import { SMSQ_CODES } from '../../src/errors.js';
+import { exitCodeOfSmsError } from '../../cli/errors.js';
+import { EXIT, SMSQ_CODES } from '../../src/errors.js';
 import { CLASSIFICATION_DEFAULTS, ERROR_CLASS_HANDLING, ERROR_CODES, type ErrorClass } from '../../src/sms/error-codes.js';
 import { code, markdownTable } from './markdown.js';
 
@@ -28,14 +29,15 @@ const codesOf = (errorClass: ErrorClass) =>
     .filter(([, info]) => info.errorClass === errorClass)
     .map(([name]) => code(name));
 
-/** Each class: what the worker does, and the codes of the table in it. */
+/** Each class: what the worker does, how a command that gets it exits, and the codes of the table in it. */
 export function renderErrorClasses(): string {
   const rows = (Object.keys(ERROR_CLASS_HANDLING) as ErrorClass[]).map((errorClass) => [
     code(errorClass),
     ERROR_CLASS_HANDLING[errorClass],
+    String(errorClass === 'accepted' ? EXIT.ok : exitCodeOfSmsError({ errorClass })),
     codesOf(errorClass).join(', '),
   ]);
-  return markdownTable(['Class', 'What the worker does', 'Codes'], rows);
+  return markdownTable(['Class', 'What the worker does', 'CLI exit code', 'Codes'], rows);
 }
 
 /** Every code of the table with its meaning and action. */
