@@ -120,8 +120,8 @@ const REFUSAL_SHOWN = 5;
  * then): a source that is empty, holds only a header, or no valid recipient is refused with a
  * ValidationError and leaves nothing behind. Returns undefined when `open` said to stop.
  */
-export async function streamCampaign(o: StreamCampaignOptions): Promise<CampaignResult | undefined> {
-  const { request: req, enqueuer } = o;
+export async function streamCampaign(options: StreamCampaignOptions): Promise<CampaignResult | undefined> {
+  const { request: req, enqueuer } = options;
   let sendId = '';
   let opened = false;
   const shared = req.templateParam;
@@ -133,7 +133,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   let other = candidateBatch();
   let inFlight: Promise<void> | undefined;
   // Template checks: the vars extracted once; the shared params checked once.
-  const rules = o.rules;
+  const rules = options.rules;
   const vars = rules === undefined ? undefined : extractTemplateVars(rules.content);
   const paramProblem = (params: Record<string, string> | undefined): string | undefined => {
     if (rules === undefined || vars === undefined) return undefined;
@@ -142,7 +142,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
   };
   const sharedProblem = paramProblem(shared);
-  const checkSuppressed = req.kind === 'marketing' ? o.checkSuppressed : undefined;
+  const checkSuppressed = req.kind === 'marketing' ? options.checkSuppressed : undefined;
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
   // The numbers of the SendSms chunk being filled (allocated at its full size, for the same reason).
@@ -154,7 +154,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   /** Creates the send, once the first valid recipient is in hand; false when `open` said to stop. */
   const start = async (): Promise<boolean> => {
     opened = true;
-    const id = await o.open();
+    const id = await options.open();
     if (id === undefined) return false;
     sendId = id;
     await enqueuer.createSend({
@@ -165,13 +165,13 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     signName: req.signName,
     name: req.name,
     idempotencyKey: req.idempotencyKey,
-    callbackUrl: o.callbackUrl,
+    callbackUrl: options.callbackUrl,
     deadline: req.deadline,
     recipients: 0,
     rejected: 0,
     duplicates: 0,
     chunks: 0,
-    createdAt: o.now(),
+    createdAt: options.now(),
     });
     return true;
   };
@@ -200,7 +200,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       pending = group === pending ? [] : pending.slice(MAX_CHUNKS_PER_WRITE);
       await enqueuer.addChunks(sendId, req.kind, progress.chunks, group);
       progress.chunks += group.length;
-      o.onProgress?.({ ...progress });
+      options.onProgress?.({ ...progress });
     }
   };
 
@@ -318,7 +318,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   };
 
   let stopped = false;
-  const chunks = recipientChunksOf(o.recipients);
+  const chunks = recipientChunksOf(options.recipients);
   try {
     if (chunks) {
       reading: for await (const rows of chunks) {
@@ -330,7 +330,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
         }
       }
     } else {
-      for await (const row of o.recipients) {
+      for await (const row of options.recipients) {
         if (take(row) && !(await drain())) {
           stopped = true;
           break;
@@ -345,7 +345,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     throw err;
   }
   if (stopped) return undefined;
-  if (!opened) throw noRecipientError(o.sourceField ?? 'recipients', progress.read, rejected);
+  if (!opened) throw noRecipientError(options.sourceField ?? 'recipients', progress.read, rejected);
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
   await writePending();

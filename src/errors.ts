@@ -68,6 +68,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),
   SMSQ_REDIS_ROLLBACK: recorded('Redis came back without this attempt\'s claim (a rollback): the outcome is looked up before anything is resent'),
   SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call and the job handed back'),
+  SMSQ_CLAIM_EXPIRED: recorded('the worker was held up between the claim and the call past the call deadline: the attempt was undone before its call and made again'),
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
   SMSQ_ENQUEUE_ABANDONED: recorded('the producer died before acknowledging the send: it was failed, nothing of it is sent'),
   SMSQ_SEND_MISSING: recorded('the send record is gone (Redis lost it): the chunk was ended without a call'),
@@ -98,6 +99,18 @@ export interface FieldIssue {
  * A request refused at the door; nothing was enqueued. Phone-looking digit runs in the issues are
  * masked (`138****8000`) here, whoever wrote them: errors travel to logs and to other people.
  */
+/**
+ * Thrown when the environment (loadConfig) or a component's options are invalid; `lines` holds one
+ * message per bad variable or option, each naming it and the fix.
+ */
+export class ConfigError extends Error {
+  readonly code = 'SMSQ_CONFIG_INVALID';
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
 export class ValidationError extends Error {
   readonly code = 'SMSQ_INVALID_REQUEST';
   readonly issues: FieldIssue[];
@@ -125,7 +138,7 @@ export class NotFoundError extends Error {
 export class RedisUnavailableError extends Error {
   readonly code = 'SMSQ_REDIS_UNAVAILABLE';
   constructor(
-    /** REDIS_URL with any password replaced by `***`. */
+    /** REDIS_URL with any password replaced by `<redacted>`. */
     readonly redactedUrl: string,
     /** What happened, e.g. `connect ECONNREFUSED 127.0.0.1:6379`. */
     readonly reason: string,

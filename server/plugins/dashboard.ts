@@ -10,6 +10,8 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { HtmlPage } from '../response-schemas.js';
+import { answer, failure, INTERNAL } from '../route-schema.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -33,12 +35,20 @@ const DESCRIPTIONS: Record<string, string> = {
   housekeeping: 'Work without Dysmsapi calls (receipt-window expiry, callbacks)',
 };
 
-export async function dashboardPlugin(app: FastifyInstance, o: DashboardOptions): Promise<void> {
-  const basePath = o.basePath ?? DASHBOARD_PATH;
-  if (o.basicAuth || o.token !== undefined) {
-    app.addHook('onRequest', createAuthHook({ basic: o.basicAuth, token: o.token, realm: 'smsq dashboard' }));
+/** The dashboard's entry in the OpenAPI document; the board's own JSON API is Bull Board's, not described there. */
+export const DASHBOARD_SCHEMA = {
+  summary: 'Bull Board dashboard of every smsq queue (its JSON API is under /admin/queues/api/)',
+  description: 'Read-only by default (SMSQ_DASHBOARD_READ_ONLY): every write through the board\'s API is refused with 405 SMSQ_METHOD_NOT_ALLOWED.',
+  security: ['dashboardAuth', 'dashboardToken'] as const,
+  response: { 200: answer('The dashboard', HtmlPage, 'text/html'), 401: failure('Login required (SMSQ_UNAUTHORIZED)'), 500: INTERNAL },
+};
+
+export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
+  const basePath = options.basePath ?? DASHBOARD_PATH;
+  if (options.basicAuth || options.token !== undefined) {
+    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard' }));
   }
-  if (o.readOnly) {
+  if (options.readOnly) {
     // Bull Board refuses per-queue actions in read-only mode, but its queue-wide pause and resume
     // answer 200 having done nothing (they skip read-only queues). Refuse every write here, in
     // the API's error shape, after authentication: a read-only board changes nothing.
@@ -54,8 +64,8 @@ export async function dashboardPlugin(app: FastifyInstance, o: DashboardOptions)
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(basePath);
   createBullBoard({
-    queues: o.queues.map(
-      (q) => new BullMQAdapter(q, { readOnlyMode: o.readOnly, allowRetries: !o.readOnly, description: DESCRIPTIONS[q.name] ?? '' }),
+    queues: options.queues.map(
+      (q) => new BullMQAdapter(q, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: DESCRIPTIONS[q.name] ?? '' }),
     ),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'smsq', hideDocsLink: true } },

@@ -55,6 +55,11 @@ export type ClaimResult =
       index: string;
       /** µs until the pacer slot reserved with the claim (-1: refused); undefined when none was asked. */
       slotWaitMicros: number | undefined;
+      /**
+       * The time the claim recorded as the attempt's start (`sentAt`; clock ms): taken when the
+       * claim was first sent, so a claim that Redis ran late (resent after a reconnect) shows its age.
+       */
+      claimedAt: number;
     }
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
   | { type: 'ended'; state: 'failed' | 'cancelled' | 'expired'; code: string }
@@ -75,7 +80,7 @@ export interface TransitionRequest {
   outcome?: AutoPauseOutcome;
 }
 
-/** A chunk outcome counted towards a send's auto-pause (see README "Campaign controls"). */
+/** A chunk outcome counted towards a send's auto-pause (see docs/receipts-and-controls.md "Campaign controls"). */
 export interface AutoPauseOutcome {
   ok: boolean;
   /** Pause when more than `maxFailureRatio` of the last `window` chunks failed. */
@@ -167,10 +172,10 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
   const createScript = luaScript(redis, 'smsqCreateChunks', CREATE_SCRIPT);
   return {
     async create(newChunks, ttlSeconds) {
-      // Each payload goes as UTF-8 bytes, made at once: the JSON string (two bytes a character
+      // Each payload goes as UTF-8 bytes, made at once: its JSON string (two bytes a character
       // when a param is Chinese) is garbage at once, and the bytes wait for the reply outside the
-      // heap. (Commands that held payload strings until their reply kept them alive long enough
-      // for V8 to promote them: bench/pipeline-campaign.ts, producer peak RSS.)
+      // heap. Strings held until a reply live long enough for V8 to promote them to the old
+      // generation and raise a campaign's peak RSS (docs/benchmarks.md, "Figures behind the code").
       const now = clock.now();
       const writes: Promise<unknown>[] = [];
       for (let first = 0; first < newChunks.length; first += CHUNKS_PER_CREATE) {
@@ -185,6 +190,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async claim(chunkId, sendId, quietUntil = 0, slot) {
+      const claimedAt = clock.now();
       const res = (await claimScript(
         keys.chunk(chunkId),
         keys.sendCounts(sendId),
@@ -192,7 +198,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.events(),
         keys.recipientTotals(),
         slot?.key ?? keys.pacer(),
-        clock.now(),
+        claimedAt,
         eventsMaxLen,
         quietUntil,
         slot?.intervalMicros ?? '',
@@ -210,6 +216,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
             n: Number(res[5]),
             index: String(res[6]),
             slotWaitMicros: res[7] ? Number(res[7]) : undefined,
+            claimedAt,
           };
         case 'unknown':
           return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };

@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { EXIT_USAGE } from '../../cli/errors.js';
 import { runCli } from '../../cli/program.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { ValidationError, type FieldIssue } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
-import { createCatalogLookup } from '../../src/sms/catalog-lookup.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   const { endpoint } = await emulator.listen();
   client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
   producer = doorProducer(prefix);
-  app = await buildServer({ redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'door-dashboard-token-0123456789' } });
+  app = await buildServer({ checkResponses: true, redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'door-dashboard-token-0123456789' } });
   env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
 });
 

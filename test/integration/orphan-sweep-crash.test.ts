@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEnqueuer } from '../../producers/enqueuer.js';
 import { createProducer } from '../../producers/producer.js';
 import { systemClock } from '../../src/clock.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
@@ -22,7 +22,7 @@ import { createKeys } from '../../src/queue/keys.js';
 import { parseOutId } from '../../src/queue/out-id.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
-import { DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
@@ -48,7 +48,7 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
     const emulator: Emulator = createEmulator({ delivery: { delayMs: 20, failureRatio: 0 } });
     const { endpoint } = await emulator.listen();
     cleanup.push(() => emulator.close());
-    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 5000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
     const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
     redis.on('error', () => {}); // the connection drops with the crash and comes back
     cleanup.push(async () => void redis.disconnect());
@@ -107,7 +107,7 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
       logger,
       prefix,
       qps: 500,
-      readTimeoutMs: 5000,
+      readTimeoutMs: 1000,
       concurrency: 1,
       ...FAST_TIMING,
       // The lock taken before the mark outlives the restart, as a real one (30 s) does.
