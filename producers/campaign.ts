@@ -80,6 +80,13 @@ export interface StreamCampaignOptions {
  * 1,000-number SendSms chunks, 80 SendBatchSms chunks.
  */
 const CANDIDATE_BATCH = OPT_OUT_CHECK_MAX;
+/**
+ * The first batch is smaller, and each next one twice the size up to {@link CANDIDATE_BATCH}: the
+ * first rows reach Redis soon (a send being enqueued shows its first recipients, and workers can
+ * start on its first chunks, while the rest is read), and a large campaign soon writes in large
+ * batches.
+ */
+const FIRST_CANDIDATE_BATCH = 1000;
 
 /**
  * Candidates waiting to be checked and routed into chunks: their numbers and their own params
@@ -132,6 +139,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   let filling = candidateBatch();
   let other = candidateBatch();
   let inFlight: Promise<void> | undefined;
+  let batchLimit = FIRST_CANDIDATE_BATCH;
   // Template checks: the vars extracted once; the shared params checked once.
   const rules = options.rules;
   const vars = rules === undefined ? undefined : extractTemplateVars(rules.content);
@@ -237,7 +245,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   /** Checks a batch against the opt-out list, routes it into chunks and writes the chunks it filled; then the batch is free. */
   const route = async (batch: CandidateBatch) => {
     const n = batch.count;
-    const flags = checkSuppressed ? await checkSuppressed(n === CANDIDATE_BATCH ? batch.phones : batch.phones.slice(0, n)) : [];
+    const flags = checkSuppressed ? await checkSuppressed(n === batch.phones.length ? batch.phones : batch.phones.slice(0, n)) : [];
     const suppressed: string[] = [];
     for (let k = 0; k < n; k++) {
       const phone = batch.phones[k] as string;
@@ -268,6 +276,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     const batch = filling;
     filling = other;
     other = batch;
+    batchLimit = Math.min(CANDIDATE_BATCH, batchLimit * 2);
     inFlight = route(batch);
     inFlight.catch(() => {}); // awaited by the next handOn or at the end; not unhandled meanwhile
   };
@@ -308,12 +317,12 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     const at = filling.count++;
     filling.phones[at] = phone;
     filling.params[at] = own;
-    return filling.count >= CANDIDATE_BATCH || !opened;
+    return filling.count >= batchLimit || !opened;
   };
   /** After `take` said so: opens the send at the first valid recipient, hands a full batch on. False: stop. */
   const drain = async (): Promise<boolean> => {
     if (!opened && !(await start())) return false;
-    if (filling.count >= CANDIDATE_BATCH) await handOn();
+    if (filling.count >= batchLimit) await handOn();
     return true;
   };
 

@@ -11,13 +11,13 @@ import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS, TABLE_ENTRY_WIDTH } fr
  * recorded.
  *
  * A log per day and bucket: each enqueue APPENDs its numbers, packed 5 bytes each and grouped by
- * bucket (sent-number-packing.ts), to the string of its bucket for the day. A million numbers
- * are ~1,000 APPENDs and 5 MB, written by one script per chunk batch; a set per bucket cost one
- * SADD per number (and an EXPIRE per bucket per chunk), which was most of a million-recipient
- * campaign's Redis time (docs/benchmarks.md). A day's key expires `retentionSeconds` after the
- * day ends, so a number is remembered at least that long and at most a day longer. A number
- * enqueued again is logged again (no de-duplication across enqueues): 5 bytes per number per
- * enqueue is the memory cost.
+ * bucket (sent-number-packing.ts), to the string of its bucket for the day: one script per batch
+ * of chunks, one APPEND per bucket it touches, whatever the number of numbers. A set per bucket
+ * cost one SADD per number and an EXPIRE per bucket per chunk, which was most of a large
+ * campaign's Redis time (docs/benchmarks.md, "Figures behind the code"). A day's key expires
+ * `retentionSeconds` after the day ends, so a number is remembered at least that long and at
+ * most a day longer. A number enqueued again is logged again (no de-duplication across
+ * enqueues): 5 bytes per number per enqueue is the memory cost.
  *
  * The check reads a bucket's key for each day of the retention (at most a few hundred, most
  * missing or small) and searches it for the 5 bytes, believing only a match at a multiple of 5
