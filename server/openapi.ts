@@ -242,10 +242,12 @@ export function openApiDocument(): JsonSchema {
       },
       '/metrics': {
         get: {
-          summary: 'Prometheus metrics: queue depths, recipients by state, Dysmsapi calls by operation and outcome, call latency, limiter waits',
+          summary: 'Prometheus metrics: queue depths, recipients by state, Dysmsapi calls by operation and outcome, call latency, limiter waits, account block, auto-paused sends, unknown outcomes, worker heartbeats',
           responses: {
-            '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
-            '503': errorResponse('Redis did not answer'),
+            '200': {
+              description: 'Prometheus text format 0.0.4. While Redis does not answer: `smsq_redis_up 0` and the process metrics only',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
           },
         },
       },

@@ -24,6 +24,7 @@ import { createWindowExpiry } from '../src/receipts/window-expiry.js';
 import { createWindowSweep } from '../src/receipts/window-sweep.js';
 import type { SmsClient } from '../src/sms/types.js';
 import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
+import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { createHousekeepingProcessor } from './housekeeping-processor.js';
@@ -188,7 +189,9 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const recipients = createRecipientStore({ redis: o.connection, keys, clock, retentionSeconds });
   const receiptPolicies = o.receiptPolicies ?? DEFAULT_RECEIPT_POLICIES;
   const receiptSchedule = o.receiptSchedule ?? DEFAULT_RECEIPT_SCHEDULE;
-  const followUps = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
+  const scheduled = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
+  // With metrics, every attempt sent to reconcile is indexed for the unknown-outcome age gauge.
+  const followUps = o.metrics ? indexUnknownOutcomes(scheduled, o.metrics, clock) : scheduled;
   const completion = createCompletion({ redis: o.connection, keys, onComplete: (sendId) => followUps.callback(sendId) });
   const guard = createAccountGuard({
     redis: o.connection,

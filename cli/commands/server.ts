@@ -93,6 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
           insecure: flags.insecure,
           bodyLimit: s.bodyLimit,
           csvBodyLimit: s.csvBodyLimit,
+          settings: { qps: config.qps, reconcileSettleMs: config.reconcileSettleMs },
           ...(reports ? { reports } : {}),
         });
         // Closed first (closers run last-registered first): stop taking requests, finish those in flight.

@@ -1,12 +1,16 @@
-/** `/metrics`: Prometheus text, read fresh from Redis at each scrape (see src/metrics/). */
+/**
+ * `/metrics`: Prometheus text, read fresh from Redis at each scrape (see src/metrics/). While Redis
+ * does not answer it still answers 200, with `smsq_redis_up 0` and this process's metrics (the
+ * exporter pattern), so that an alert can tell "Redis unreachable" from "server down".
+ */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Clock } from '../../src/clock.js';
+import { readAlertState } from '../../src/metrics/alert-state.js';
 import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
-import { CONTENT_TYPE, renderPrometheus } from '../../src/metrics/prometheus.js';
-import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { CONTENT_TYPE, renderPrometheus, renderRedisDown, type DeploymentSettings } from '../../src/metrics/prometheus.js';
 import { queueStats, withTimeout } from '../queue-stats.js';
 
 export interface MetricsOptions {
@@ -17,6 +21,8 @@ export interface MetricsOptions {
   clock: Clock;
   /** Longest a scrape waits for Redis (ms). Default 5000. */
   timeoutMs?: number;
+  /** Exported as `smsq_api_call_rate_cap` and `smsq_reconcile_settle_seconds`, for the alert rules. */
+  settings?: DeploymentSettings;
 }
 
 export async function metricsPlugin(app: FastifyInstance, o: MetricsOptions): Promise<void> {
@@ -25,18 +31,19 @@ export async function metricsPlugin(app: FastifyInstance, o: MetricsOptions): Pr
   collectDefaultMetrics({ register: processRegistry, prefix: 'smsq_server_' });
 
   app.get('/metrics', async (request, reply) => {
-    let text: string;
+    const nowMs = o.clock.now();
+    let read;
     try {
-      const [queues, calls] = await withTimeout(
-        Promise.all([Promise.all(o.queues.map(queueStats)), readCallMetrics(o.redis, o.keyPrefix, o.clock.now())]),
+      read = await withTimeout(
+        Promise.all([Promise.all(o.queues.map(queueStats)), readCallMetrics(o.redis, o.keyPrefix, nowMs), readAlertState(o.redis, o.keyPrefix, nowMs)]),
         o.timeoutMs ?? 5000,
         'Redis',
       );
-      text = await renderPrometheus({ queues, calls, processRegistry });
     } catch (err) {
-      request.log.warn({ err }, 'metrics unavailable');
-      return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `metrics unavailable: ${err instanceof Error ? err.message : String(err)}`));
+      request.log.warn({ err }, 'metrics from Redis unavailable: /metrics reports smsq_redis_up 0');
+      return reply.type(CONTENT_TYPE).send(await renderRedisDown({ settings: o.settings, processRegistry }));
     }
-    return reply.type(CONTENT_TYPE).send(text);
+    const [queues, calls, alerts] = read;
+    return reply.type(CONTENT_TYPE).send(await renderPrometheus({ queues, calls, alerts, nowMs, settings: o.settings, processRegistry }));
   });
 }
