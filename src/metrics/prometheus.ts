@@ -5,6 +5,7 @@
  * metrics come from a long-lived registry.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { REFUSED_RECEIPT_REASONS } from '../receipts/recipient-store.js';
 import type { AlertState } from './alert-state.js';
 import type { CallMetricsSnapshot, LatencySeries } from './metrics-snapshot.js';
 
@@ -129,6 +130,8 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
     labelNames: ['reason'],
     registers,
   });
+  // Every known reason is exported from the start (0), so that rate() sees the first refusal.
+  for (const reason of REFUSED_RECEIPT_REASONS) refused.inc({ reason }, 0);
   for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
 }
 

@@ -76,6 +76,7 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_account_blocked 0$/m);
     expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 0$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 0$/m);
+    expect(text).toMatch(/^smsq_receipts_refused_total\{reason="not-recipient"\} 0$/m);
     expect(text).not.toMatch(/^smsq_api_call_rate_cap /m); // no settings given
   });
 
