@@ -76,6 +76,32 @@ export interface Config {
   repair: RepairConfig;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
+  /**
+   * OpenTelemetry tracing (docs/tracing.md), from the standard `OTEL_*` variables; undefined (the
+   * default) = off, and no OpenTelemetry package is loaded. On when `OTEL_EXPORTER_OTLP_ENDPOINT`
+   * or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, unless `OTEL_SDK_DISABLED=true` or
+   * `OTEL_TRACES_EXPORTER=none`.
+   */
+  tracing: TracingConfig | undefined;
+}
+
+/** The samplers of the OpenTelemetry specification that smsq accepts in `OTEL_TRACES_SAMPLER`. */
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
+/** Where and how traces are exported (OTLP over HTTP, protobuf). */
+export interface TracingConfig {
+  /** Full URL of the traces endpoint: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
+  tracesEndpoint: string;
+  /** Headers sent with every export (`OTEL_EXPORTER_OTLP_HEADERS`, then `..._TRACES_HEADERS`): secrets, never logged. */
+  headers: Record<string, string>;
+  /** Export timeout (ms): `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`. Default 10000. */
+  timeoutMs: number;
+  /** `service.name`: `OTEL_SERVICE_NAME`. Default `smsq`. */
+  serviceName: string;
+  /** More resource attributes: `OTEL_RESOURCE_ATTRIBUTES` (`key=value,...`). */
+  resourceAttributes: Record<string, string>;
+  /** `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (the ratio, 0..1). Default `parentbased_always_on`. */
+  sampler: { name: (typeof TRACE_SAMPLERS)[number]; ratio: number };
 }
 
 /** Settings of the repair sweep (`SMSQ_REPAIR_*`). */
@@ -171,6 +197,43 @@ const secretFrom = (minLength: number, fix: string) =>
     .regex(/^\S+$/, { message: `must not contain spaces. Fix: ${fix}` });
 
 const TOKEN_FIX = (name: string) => `${name}=$(openssl rand -hex 32)`;
+
+/** `key=value,key2=value2` with percent-encoded values (the OTel specification's format for headers and resource attributes). */
+const keyValueList = (fix: string) =>
+  z
+    .string()
+    .trim()
+    .transform((v, zctx) => {
+      const out: Record<string, string> = {};
+      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const eq = part.indexOf('=');
+        const key = eq > 0 ? part.slice(0, eq).trim() : '';
+        let value: string | undefined;
+        try {
+          value = eq > 0 ? decodeURIComponent(part.slice(eq + 1).trim()) : undefined;
+        } catch {
+          value = undefined;
+        }
+        if (!key || value === undefined) {
+          // The part may be a secret: name its position, not its text.
+          zctx.addIssue({ code: 'custom', message: `has an entry that is not key=value (percent-encoded). Fix: ${fix}` });
+          return z.NEVER;
+        }
+        out[key] = value;
+      }
+      return out;
+    });
+
+const otlpUrl = (name: string) =>
+  z
+    .string()
+    .trim()
+    .url({ message: `must be a URL like http://otel-collector:4318. Fix: ${name}=http://127.0.0.1:4318` })
+    .refine((v) => /^https?:\/\//.test(v), { message: `must be an http:// or https:// URL (OTLP over HTTP). Fix: ${name}=http://127.0.0.1:4318` });
+
+const OTLP_PROTOCOL = z.enum(['http/protobuf'], {
+  message: 'must be http/protobuf: smsq exports OTLP over HTTP with protobuf (collectors listen on 4318). Fix: unset it, or OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
+});
 
 const envSchema = z.object({
   REDIS_URL: z
@@ -310,6 +373,34 @@ const envSchema = z.object({
     .default(true),
   SMSQ_SERVER_BODY_LIMIT: sizeFrom(1024, 64 * 1024 ** 2, 'SMSQ_SERVER_BODY_LIMIT=1MiB (1KiB..64MiB)').default(1024 ** 2),
   SMSQ_SERVER_CSV_LIMIT: sizeFrom(1024, 1024 ** 3, 'SMSQ_SERVER_CSV_LIMIT=64MiB (1KiB..1GiB)').default(64 * 1024 ** 2),
+  OTEL_SDK_DISABLED: z
+    .enum(['true', 'false'], { message: 'must be true or false. Fix: OTEL_SDK_DISABLED=true to turn tracing off' })
+    .transform((v) => v === 'true')
+    .optional(),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none'], { message: 'must be otlp or none (smsq exports traces over OTLP only). Fix: OTEL_TRACES_EXPORTER=otlp' }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT').optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20TOKEN,x-tenant=ops').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_TRACES_HEADERS=authorization=Bearer%20TOKEN').optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: OTLP_PROTOCOL.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: OTLP_PROTOCOL.optional(),
+  OTEL_EXPORTER_OTLP_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TIMEOUT=10000 (ms)').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=10000 (ms)').optional(),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'must be 1-128 letters, digits, or _ . : -. Fix: OTEL_SERVICE_NAME=smsq' })
+    .optional(),
+  OTEL_RESOURCE_ATTRIBUTES: keyValueList('OTEL_RESOURCE_ATTRIBUTES=deployment.environment=production,service.namespace=sms').optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(TRACE_SAMPLERS, { message: `must be one of ${TRACE_SAMPLERS.join(', ')}. Fix: OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1` })
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .trim()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a ratio from 0 to 1. Fix: OTEL_TRACES_SAMPLER_ARG=0.1' })
+    .transform(Number)
+    .optional(),
   ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
 });
@@ -328,7 +419,7 @@ function describeValue(env: Record<string, string>, name: string): string {
   const v = env[name];
   if (v === undefined) return `${name}`;
   if (name === 'REDIS_URL') return `${name}=${JSON.stringify(redactRedisUrl(v))}`;
-  return /SECRET|TOKEN|PASSWORD/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
+  return /SECRET|TOKEN|PASSWORD|HEADERS/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
 }
 
 /** The lifetime of send, chunk and recipient records, in seconds (`retentionDays`). */
@@ -372,6 +463,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (pairLines.length > 0) throw new ConfigError(pairLines);
   const mode = e.SMS_MODE;
+  const otlpEndpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const tracing: TracingConfig | undefined =
+    otlpEndpoint === undefined || e.OTEL_SDK_DISABLED === true || e.OTEL_TRACES_EXPORTER === 'none'
+      ? undefined
+      : {
+          tracesEndpoint: otlpEndpoint,
+          headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+          timeoutMs: e.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? e.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000,
+          serviceName: e.OTEL_SERVICE_NAME ?? 'smsq',
+          resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES ?? {},
+          sampler: { name: e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on', ratio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 },
+        };
   return {
     redisUrl: e.REDIS_URL,
     redisConnectTimeoutMs: e.SMSQ_REDIS_CONNECT_TIMEOUT_MS,
@@ -416,5 +519,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimit: e.SMSQ_SERVER_BODY_LIMIT,
       csvBodyLimit: e.SMSQ_SERVER_CSV_LIMIT,
     },
+    tracing,
   };
 }

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
@@ -98,6 +98,11 @@ export interface SmsWorkerOptions {
   /** Shown in Bull Board as the job's processor. */
   name?: string;
   /**
+   * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job's processing
+   * continues the trace of its enqueue, and follow-ups added meanwhile carry it on. Default: none.
+   */
+  telemetry?: Telemetry;
+  /**
    * How a claim is made durable before its call (SMSQ_DURABILITY). Default `fsync`: `start()`
    * refuses a Redis without `appendfsync always` (see src/durability/mode.ts).
    */
@@ -181,8 +186,8 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const log = o.logger.child({ component: 'worker' });
   const errorLog = o.errorLog ?? createEmitterErrorLog({ logger: log, clock });
-  const queue = createCallsQueue({ connection: o.connection, prefix, onError: errorLog('calls queue') });
-  const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix, onError: errorLog('housekeeping queue') });
+  const queue = createCallsQueue({ connection: o.connection, prefix, onError: errorLog('calls queue'), telemetry: o.telemetry });
+  const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: o.telemetry });
   const chunks = createChunkStore({ redis: o.connection, keys, clock });
   const sends = createSendStore({ redis: o.connection, keys });
   const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
@@ -311,6 +316,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     maxStalledCount: 1_000_000,
     stalledInterval: o.stalledIntervalMs ?? 30_000,
     lockDuration: o.lockDurationMs ?? 30_000,
+    ...(o.telemetry ? { telemetry: o.telemetry } : {}),
   };
   const worker = new Worker(
     CALLS_QUEUE,
