@@ -12,6 +12,9 @@ import { readAlertState } from '../../src/metrics/alert-state.js';
 import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { CONTENT_TYPE, renderPrometheus, renderRedisDown, type DeploymentSettings } from '../../src/metrics/prometheus.js';
 import { queueStats, withTimeout } from '../queue-stats.js';
+import { PrometheusText } from '../response-schemas.js';
+import { answer, INTERNAL } from '../route-schema.js';
+import type { ZodReplies } from '../zod-replies.js';
 
 export interface MetricsOptions {
   redis: RedisConnection;
@@ -25,12 +28,22 @@ export interface MetricsOptions {
   settings?: DeploymentSettings;
 }
 
-export async function metricsPlugin(app: FastifyInstance, o: MetricsOptions): Promise<void> {
+export async function metricsPlugin(parent: FastifyInstance, o: MetricsOptions): Promise<void> {
+  const app = parent.withTypeProvider<ZodReplies>();
   // This server's own process metrics (CPU, memory, event loop lag), in a registry of its own.
   const processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry, prefix: 'smsq_server_' });
 
-  app.get('/metrics', async (request, reply) => {
+  const schema = {
+    summary: 'Prometheus metrics: queue depths, recipients by state, Dysmsapi calls by operation and outcome, call latency, limiter waits, the account block, auto-paused sends, unknown outcomes, worker heartbeats',
+    description:
+      'Read from Redis at each scrape, so every server reports the same totals for every worker process. While Redis does not answer: 200 with `smsq_redis_up 0` and the process metrics only (docs/operations-alerts.md).',
+    response: {
+      200: answer('Prometheus text format 0.0.4', PrometheusText, 'text/plain'),
+      500: INTERNAL,
+    },
+  };
+  app.get('/metrics', { schema }, async (request, reply) => {
     const nowMs = o.clock.now();
     let read;
     try {
