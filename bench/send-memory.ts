@@ -15,7 +15,7 @@
  */
 import type { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
-import { SANDBOX_ACCESS_KEY } from '../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { createLogger } from '../src/logger.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';

@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import type { MessageKind } from './queue/kinds.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
+import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
+
+export { TRACE_SAMPLERS, type TracingConfig };
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
+import { LIVE_ENDPOINT } from './sms/defaults.js';
+import { ConfigError } from './errors.js';
+
+/** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
+export { ConfigError };
 
 /**
  * The environment contract of smsq (see README "Configuration"). This is the only module that
@@ -86,24 +94,6 @@ export interface Config {
   tracing: TracingConfig | undefined;
 }
 
-/** The samplers of the OpenTelemetry specification that smsq accepts in `OTEL_TRACES_SAMPLER`. */
-export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
-
-/** Where and how traces are exported (OTLP over HTTP, protobuf). */
-export interface TracingConfig {
-  /** Full URL of the traces endpoint: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
-  tracesEndpoint: string;
-  /** Headers sent with every export (`OTEL_EXPORTER_OTLP_HEADERS`, then `..._TRACES_HEADERS`): secrets, never logged. */
-  headers: Record<string, string>;
-  /** Export timeout (ms): `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`. Default 10000. */
-  timeoutMs: number;
-  /** `service.name`: `OTEL_SERVICE_NAME`. Default `smsq`. */
-  serviceName: string;
-  /** More resource attributes: `OTEL_RESOURCE_ATTRIBUTES` (`key=value,...`). */
-  resourceAttributes: Record<string, string>;
-  /** `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (the ratio, 0..1). Default `parentbased_always_on`. */
-  sampler: { name: (typeof TRACE_SAMPLERS)[number]; ratio: number };
-}
 
 /** Settings of the repair sweep (`SMSQ_REPAIR_*`). */
 export interface RepairConfig {
@@ -137,26 +127,9 @@ export interface ServerConfig {
 
 export const DEFAULT_SERVER_PORT = 8080;
 
-/** The AccessKey pair the emulator and sandbox clients use when the environment names none. */
-export const SANDBOX_ACCESS_KEY = Object.freeze({
-  accessKeyId: 'smsq-sandbox-key',
-  accessKeySecret: 'smsq-sandbox-secret',
-});
-
-export const LIVE_ENDPOINT = 'dysmsapi.aliyuncs.com';
-
 /** Receipt look-ups per kind unless SMSQ_RECEIPT_LOOKUPS says otherwise. */
 const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICIES;
 export const ACCOUNT_QPS_CAP = 5000;
-
-/** Thrown when the environment is invalid; `lines` holds one message per bad variable. */
-export class ConfigError extends Error {
-  readonly code = 'SMSQ_CONFIG_INVALID';
-  constructor(readonly lines: string[]) {
-    super(lines.join('\n'));
-    this.name = 'ConfigError';
-  }
-}
 
 const intFrom = (name: string, min: number, max: number, fix: string) =>
   z

@@ -99,6 +99,18 @@ export interface FieldIssue {
  * A request refused at the door; nothing was enqueued. Phone-looking digit runs in the issues are
  * masked (`138****8000`) here, whoever wrote them: errors travel to logs and to other people.
  */
+/**
+ * Thrown when the environment (loadConfig) or a component's options are invalid; `lines` holds one
+ * message per bad variable or option, each naming it and the fix.
+ */
+export class ConfigError extends Error {
+  readonly code = 'SMSQ_CONFIG_INVALID';
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
 export class ValidationError extends Error {
   readonly code = 'SMSQ_INVALID_REQUEST';
   readonly issues: FieldIssue[];

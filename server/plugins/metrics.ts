@@ -28,7 +28,7 @@ export interface MetricsOptions {
   settings?: DeploymentSettings;
 }
 
-export async function metricsPlugin(parent: FastifyInstance, o: MetricsOptions): Promise<void> {
+export async function metricsPlugin(parent: FastifyInstance, options: MetricsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   // This server's own process metrics (CPU, memory, event loop lag), in a registry of its own.
   const processRegistry = new Registry();
@@ -44,19 +44,19 @@ export async function metricsPlugin(parent: FastifyInstance, o: MetricsOptions):
     },
   };
   app.get('/metrics', { schema }, async (request, reply) => {
-    const nowMs = o.clock.now();
+    const nowMs = options.clock.now();
     let read;
     try {
       read = await withTimeout(
-        Promise.all([Promise.all(o.queues.map(queueStats)), readCallMetrics(o.redis, o.keyPrefix, nowMs), readAlertState(o.redis, o.keyPrefix, nowMs)]),
-        o.timeoutMs ?? 5000,
+        Promise.all([Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, nowMs), readAlertState(options.redis, options.keyPrefix, nowMs)]),
+        options.timeoutMs ?? 5000,
         'Redis',
       );
     } catch (err) {
       request.log.warn({ err }, 'metrics from Redis unavailable: /metrics reports smsq_redis_up 0');
-      return reply.type(CONTENT_TYPE).send(await renderRedisDown({ settings: o.settings, processRegistry }));
+      return reply.type(CONTENT_TYPE).send(await renderRedisDown({ settings: options.settings, processRegistry }));
     }
     const [queues, calls, alerts] = read;
-    return reply.type(CONTENT_TYPE).send(await renderPrometheus({ queues, calls, alerts, nowMs, settings: o.settings, processRegistry }));
+    return reply.type(CONTENT_TYPE).send(await renderPrometheus({ queues, calls, alerts, nowMs, settings: options.settings, processRegistry }));
   });
 }

@@ -73,12 +73,12 @@ export const UNKNOWN_INDEX_HORIZON_MS = 24 * 3600_000;
 /** The auto-paused index keeps this many newest sends. */
 export const AUTO_PAUSED_KEEP = 1000;
 
-export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMetricsRecorder {
-  const keys = metricKeys(o.prefix);
-  const now = o.now ?? Date.now;
-  const aggregate = createCallAggregate(o.buckets ?? LATENCY_BUCKETS_SECONDS);
-  const writerId = o.writerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const log = o.logger?.child({ component: 'call-metrics' });
+export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): CallMetricsRecorder {
+  const keys = metricKeys(options.prefix);
+  const now = options.now ?? Date.now;
+  const aggregate = createCallAggregate(options.buckets ?? LATENCY_BUCKETS_SECONDS);
+  const writerId = options.writerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const log = options.logger?.child({ component: 'call-metrics' });
   let inFlight: Promise<void> | undefined;
   let closed = false;
   let failures = 0;
@@ -94,7 +94,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
     autoPauses = new Map();
     const t = now();
     // One MULTI: all increments of a flush land together or not at all.
-    const multi = o.redis.multi();
+    const multi = options.redis.multi();
     for (const [key, map] of [
       [keys.calls, deltas.calls],
       [keys.latency, deltas.latency],
@@ -115,7 +115,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
       multi.zremrangebyrank(keys.autoPaused, 0, -AUTO_PAUSED_KEEP - 1);
     }
     // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
-    if (o.heartbeat !== false) {
+    if (options.heartbeat !== false) {
       multi.zadd(keys.writers, t, writerId);
       multi.zremrangebyscore(keys.writers, '-inf', t - 24 * 3600_000);
     }
@@ -142,7 +142,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
 
   const timer = setInterval(() => {
     if (!closed) void flush();
-  }, o.flushIntervalMs ?? 1000);
+  }, options.flushIntervalMs ?? 1000);
   timer.unref();
 
   return {
@@ -164,7 +164,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
       await inFlight;
       await flush();
       // Only a heartbeat ever added this process to the writers set.
-      if (o.heartbeat !== false) await o.redis.zrem(keys.writers, writerId).catch(() => {});
+      if (options.heartbeat !== false) await options.redis.zrem(keys.writers, writerId).catch(() => {});
     },
   };
 }

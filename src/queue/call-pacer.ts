@@ -127,12 +127,12 @@ export function pacedRate(qps: number, margin = 0.975): number {
   return Math.max(qps * margin - 1, qps / 2);
 }
 
-export function createCallPacer(o: CallPacerOptions): CallPacer {
-  const intervalMicros = Math.ceil(1e6 / pacedRate(o.qps, o.margin));
+export function createCallPacer(options: CallPacerOptions): CallPacer {
+  const intervalMicros = Math.ceil(1e6 / pacedRate(options.qps, options.margin));
   const spacingMs = intervalMicros / 1000;
-  const maxAhead = (o.maxAheadMs ?? 2000) * 1000;
-  const maxLate = o.maxLateMs ?? 20;
-  const reserve = luaScript(o.redis, 'smsqPacerReserve', RESERVE_SCRIPT, 1);
+  const maxAhead = (options.maxAheadMs ?? 2000) * 1000;
+  const maxLate = options.maxLateMs ?? 20;
+  const reserve = luaScript(options.redis, 'smsqPacerReserve', RESERVE_SCRIPT, 1);
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
   // the reservations it has sent and not heard back from (each will end at least one spacing later).
@@ -150,7 +150,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
     pending++;
     return { lane, enteredAt, askedAt: performance.now() };
   };
-  const waited = (ticket: SlotTicket) => o.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
+  const waited = (ticket: SlotTicket) => options.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
   const settle = (ticket: SlotTicket, wait: number | undefined) => {
     pending--;
     if (wait !== undefined && wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
@@ -171,7 +171,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
       const ticket = await enter(lane, enteredAt);
       let wait: number;
       try {
-        wait = Number(await reserve(o.key, intervalMicros, maxAhead));
+        wait = Number(await reserve(options.key, intervalMicros, maxAhead));
       } catch (err) {
         settle(ticket, undefined);
         throw err;
@@ -182,7 +182,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
   };
   return {
     intervalMicros,
-    slotArgs: { key: o.key, intervalMicros, maxAheadMicros: maxAhead },
+    slotArgs: { key: options.key, intervalMicros, maxAheadMicros: maxAhead },
     acquire: (lane) => acquire(lane),
     enter: (lane) => enter(lane),
     async awaitReserved(ticket, waitMicros) {

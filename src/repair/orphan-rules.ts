@@ -128,23 +128,23 @@ export function lookedUpAttempt(chunk: Pick<ChunkSnapshot, 'state' | 'attempt'>)
   return chunk.state === 'queued' ? chunk.attempt + 1 : chunk.attempt;
 }
 
-export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, o: ChunkRuleOptions): ChunkVerdict {
+export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, options: ChunkRuleOptions): ChunkVerdict {
   if (!UNSENT_CHUNK_STATES.includes(chunk.state)) return { action: 'none' };
-  if (o.now - chunk.updatedAt < o.minAgeMs) return { action: 'none' };
+  if (options.now - chunk.updatedAt < options.minAgeMs) return { action: 'none' };
   if (around.hasLiveJob) return { action: 'none' };
   if (!around.sendExists) return { action: 'end-send-missing', to: chunk.state === 'queued' ? 'cancelled' : 'expired' };
   const look = around.highestLook + 1;
   switch (chunk.state) {
     case 'unknown': {
       if (!chunk.outId || chunk.sentAt === undefined || chunk.attempt < 1) break;
-      return { action: 'look-up-unknown', lookUp: { attempt: chunk.attempt, look, at: Math.max(o.now, chunk.sentAt + o.firstLookAfterMs) } };
+      return { action: 'look-up-unknown', lookUp: { attempt: chunk.attempt, look, at: Math.max(options.now, chunk.sentAt + options.firstLookAfterMs) } };
     }
     case 'sending': {
       if (!chunk.outId || chunk.sentAt === undefined || chunk.attempt < 1) break;
       return {
         action: 'look-up-sending',
         outId: chunk.outId,
-        lookUp: { attempt: chunk.attempt, look, at: Math.max(o.now, chunk.sentAt + o.firstLookAfterMs) },
+        lookUp: { attempt: chunk.attempt, look, at: Math.max(options.now, chunk.sentAt + options.firstLookAfterMs) },
       };
     }
     default:
@@ -158,7 +158,7 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, o: 
     expectOutId: chunk.outId,
     attempt,
     outId: orphanOutId(chunk.chunkId, attempt),
-    lookUp: { attempt, look, at: o.now + o.firstLookAfterMs },
+    lookUp: { attempt, look, at: options.now + options.firstLookAfterMs },
   };
 }
 
@@ -182,11 +182,11 @@ export type EnqueuingVerdict =
   /** The producer died part-way: fail the send so the chunks not sent yet are never sent. */
   | { action: 'abandon'; reason: string };
 
-export function decideEnqueuing(send: EnqueuingSnapshot, o: { now: number; graceMs: number }): EnqueuingVerdict {
+export function decideEnqueuing(send: EnqueuingSnapshot, options: { now: number; graceMs: number }): EnqueuingVerdict {
   const lastActivity = Math.max(send.createdAt, send.lastChunkAt ?? 0);
-  if (o.now - lastActivity < o.graceMs) return { action: 'none' };
+  if (options.now - lastActivity < options.graceMs) return { action: 'none' };
   if (send.chunks > 0 && send.chunksWritten >= send.chunks) return { action: 'finish' };
-  const idleMinutes = Math.round((o.now - lastActivity) / 60_000);
+  const idleMinutes = Math.round((options.now - lastActivity) / 60_000);
   return {
     action: 'abandon',
     reason: `enqueue abandoned: ${send.chunksWritten} chunk(s) written${send.chunks > 0 ? ` of ${send.chunks}` : ''}, nothing written for ${idleMinutes} min (its producer died before acknowledging it)`,

@@ -10,7 +10,7 @@
  */
 import type { Telemetry } from 'bullmq';
 import type { Sampler, SpanExporter } from '@opentelemetry/sdk-trace';
-import type { TracingConfig } from '../config.js';
+import type { TracingConfig } from './tracing-config.js';
 import type { Logger } from '../logger.js';
 import type { SmsqSpanKind, SpanRunner } from './span-runner.js';
 
@@ -37,7 +37,7 @@ export interface Tracing {
 /** The tracer name of smsq's spans (and of BullMQ's, through bullmq-otel). */
 export const TRACER_NAME = 'smsq';
 
-export async function startTracing(o: TracingOptions): Promise<Tracing> {
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
   const [api, sdk, asyncHooks, core, resources, bullmqOtel] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace'),
@@ -46,9 +46,9 @@ export async function startTracing(o: TracingOptions): Promise<Tracing> {
     import('@opentelemetry/resources'),
     import('bullmq-otel'),
   ]);
-  const { config } = o;
+  const { config } = options;
   const exporter =
-    o.exporter ??
+    options.exporter ??
     new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({
       url: config.tracesEndpoint,
       headers: config.headers,
@@ -65,7 +65,7 @@ export async function startTracing(o: TracingOptions): Promise<Tracing> {
     parentbased_traceidratio: () => new sdk.ParentBasedSampler({ root: ratio }),
   };
   const provider = new sdk.TracerProvider({
-    resource: resources.resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName, 'smsq.role': o.role }),
+    resource: resources.resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName, 'smsq.role': options.role }),
     sampler: samplers[config.sampler.name](),
     // Explicit, so that no OTEL_BSP_* variable is read behind config.ts's back.
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter, maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: config.timeoutMs })],
@@ -80,7 +80,7 @@ export async function startTracing(o: TracingOptions): Promise<Tracing> {
     api.trace.setGlobalTracerProvider(provider),
   ];
   if (registered.includes(false)) {
-    o.logger.warn('another OpenTelemetry setup is registered in this process: smsq traces go to it, not to OTEL_EXPORTER_OTLP_*');
+    options.logger.warn('another OpenTelemetry setup is registered in this process: smsq traces go to it, not to OTEL_EXPORTER_OTLP_*');
   }
 
   const tracer = api.trace.getTracer(TRACER_NAME);
@@ -106,7 +106,7 @@ export async function startTracing(o: TracingOptions): Promise<Tracing> {
     },
   };
 
-  o.logger.info({ endpoint: o.exporter ? 'custom exporter' : config.tracesEndpoint, serviceName: config.serviceName, sampler: config.sampler.name }, 'OpenTelemetry tracing on');
+  options.logger.info({ endpoint: options.exporter ? 'custom exporter' : config.tracesEndpoint, serviceName: config.serviceName, sampler: config.sampler.name }, 'OpenTelemetry tracing on');
   let stopped = false;
   return {
     spans,
@@ -115,7 +115,7 @@ export async function startTracing(o: TracingOptions): Promise<Tracing> {
     async shutdown() {
       if (stopped) return;
       stopped = true;
-      await provider.shutdown().catch((err: unknown) => o.logger.warn({ err }, 'could not export the last spans'));
+      await provider.shutdown().catch((err: unknown) => options.logger.warn({ err }, 'could not export the last spans'));
       api.trace.disable();
       api.propagation.disable();
       api.context.disable();

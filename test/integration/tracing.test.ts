@@ -6,7 +6,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TracingConfig } from '../../src/config.js';
+import type { TracingConfig } from '../../src/telemetry/tracing-config.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createProducer } from '../../producers/producer.js';
 import { traceProducer } from '../../producers/traced-producer.js';
