@@ -44,8 +44,8 @@ export const MAX_REJECTED_LISTED = 1000;
  * for each flush (back-pressure). The count is checked after each batch of 1,000 candidates, so a
  * flush writes 8 chunks or more, whatever the batches added: about 8,000 recipients with
  * 1,000-number SendSms chunks, 1,000 with 100-message SendBatchSms chunks (10 chunks), 1,000 with
- * verification codes (one a chunk). Small, so that little is in flight at once (measured: peak RSS
- * of a 1M campaign 227 → 190 MB together with PhoneSet, time 1.6 → 1.9 s).
+ * verification codes (one a chunk). Small, so that little is in flight at once: a campaign's peak
+ * RSS follows what is in flight (docs/benchmarks.md, "Figures behind the code").
  */
 const CHUNKS_PER_FLUSH = 8;
 
@@ -108,8 +108,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const rejected: RejectedNumber[] = [];
   const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
   // Numbers waiting for the opt-out check, with their own params (merged over the shared ones) or
-  // undefined when they use the shared ones. Reused from batch to batch (arrays grown by push
-  // cost ~50 bytes a recipient).
+  // undefined when they use the shared ones. Reused from batch to batch: arrays grown by push
+  // allocate per recipient (docs/benchmarks.md, "Figures behind the code").
   const candidatePhones = new Array<string>(SUPPRESSION_BATCH);
   const candidateParams = new Array<Record<string, string> | undefined>(SUPPRESSION_BATCH);
   let candidates = 0;

@@ -5,17 +5,15 @@ import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/q
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
-
-export { TRACE_SAMPLERS, type TracingConfig };
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { ConfigError } from './errors.js';
 
 /** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
-export { ConfigError };
+export { ConfigError, TRACE_SAMPLERS, type TracingConfig };
 
 /**
- * The environment contract of smsq (see README "Configuration"). This is the only module that
+ * The environment contract of smsq (docs/configuration.md is generated from it). This is the only module that
  * reads `process.env`; everything else receives a typed {@link Config}.
  */
 export interface Config {
@@ -81,7 +79,7 @@ export interface Config {
    * (SMSQ_DURABILITY, SMSQ_DURABILITY_REPLICAS, SMSQ_DURABILITY_TIMEOUT_MS). Default `fsync`.
    */
   durability: DurabilityOptions;
-  /** The repair sweep run by workers (see README "Repair sweep"). */
+  /** The repair sweep run by workers (see docs/operations.md "Repair sweep"). */
   repair: RepairConfig;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
@@ -93,7 +91,6 @@ export interface Config {
    */
   tracing: TracingConfig | undefined;
 }
-
 
 /** Settings of the repair sweep (`SMSQ_REPAIR_*`). */
 export interface RepairConfig {
@@ -189,7 +186,7 @@ const keyValueList = (fix: string) =>
           value = undefined;
         }
         if (!key || value === undefined) {
-          // The part may be a secret: name its position, not its text.
+          // The part may be a secret: say what is wrong, not what it says.
           zctx.addIssue({ code: 'custom', message: `has an entry that is not key=value (percent-encoded). Fix: ${fix}` });
           return z.NEVER;
         }
@@ -209,7 +206,43 @@ const OTLP_PROTOCOL = z.enum(['http/protobuf'], {
   message: 'must be http/protobuf: smsq exports OTLP over HTTP with protobuf (collectors listen on 4318). Fix: unset it, or OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
 });
 
-const envSchema = z.object({
+/** The sections of docs/configuration.md, in their order there. */
+export const ENV_GROUPS = Object.freeze({
+  redis: 'Redis',
+  dysmsapi: 'Dysmsapi and the account',
+  workers: 'Workers',
+  durability: 'Durability',
+  sends: 'Sends, receipts and campaigns',
+  server: '`smsq server`',
+  logs: 'Logs',
+  tracing: 'Tracing (OpenTelemetry)',
+});
+
+/**
+ * What docs/configuration.md says about a variable; `npm run docs` renders the page from these and
+ * from the schema itself (defaults, enums, ranges), so the page cannot drift from the parser.
+ */
+export interface EnvDoc {
+  [key: string]: unknown;
+  group: keyof typeof ENV_GROUPS;
+  /** What the variable does, in Markdown (links relative to docs/). */
+  description: string;
+  /**
+   * The default as a value one could set, when the schema's own default is missing (applied in
+   * {@link loadConfig}) or less readable (`1MiB` for 1048576). A test checks that setting it
+   * changes nothing.
+   */
+  default?: string;
+  /** The default in words, where it depends on another variable (`SMS_MODE`). */
+  defaultNote?: string;
+  /** The values accepted, in words, where the schema's enum or range does not say it. */
+  allowed?: string;
+}
+
+const envDoc = (doc: EnvDoc): EnvDoc => doc;
+
+/** The environment contract: each variable's parser, default and docs ({@link EnvDoc}). */
+export const envSchema = z.object({
   REDIS_URL: z
     .string()
     .trim()
@@ -221,52 +254,70 @@ const envSchema = z.object({
         zctx.addIssue({ code: 'custom', message: err.message });
       }
     })
-    .default('redis://127.0.0.1:6379'),
-  SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000),
-  SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000),
+    .default('redis://127.0.0.1:6379')
+    .meta(envDoc({ group: 'redis', description: 'Redis to use: `redis://` / `rediss://` (one Redis), `redis+sentinel://` (Sentinel) or `redis+cluster://` (Cluster); see [Redis topologies](operations.md#redis-topologies-sentinel-and-cluster). Passwords URL-encoded; redacted in errors and logs', allowed: 'a `redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://` URL' })),
+  SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000)
+    .meta(envDoc({ group: 'redis', description: 'how long a command, a producer call or a REST request waits for Redis before it fails with `SMSQ_REDIS_UNAVAILABLE` (see [When Redis does not answer](operations.md#when-redis-does-not-answer))' })),
+  SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000)
+    .meta(envDoc({ group: 'workers', description: 'how long `smsq worker` may take to stop after SIGTERM/SIGINT; keep it below your orchestrator\'s kill timeout' })),
   SMS_MODE: z
     .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
-    .default('sandbox'),
+    .default('sandbox')
+    .meta(envDoc({ group: 'dysmsapi', description: '`sandbox`: the built-in emulator (says so loudly in the logs); `live`: Alibaba Cloud with the SDK\'s default credential chain' })),
   SMS_ENDPOINT: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, {
       message: 'must be host[:port] without a scheme or path. Fix: e.g. SMS_ENDPOINT=dysmsapi.aliyuncs.com or 127.0.0.1:8081',
     })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'Dysmsapi `host[:port]`; overrides the mode\'s endpoint', defaultNote: '`dysmsapi.aliyuncs.com` in live mode; in sandbox mode unset means "start an emulator inside this process"', allowed: '`host[:port]`, no scheme or path' })),
   SMS_PROTOCOL: z
     .enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https' })
-    .optional(),
-  SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500),
-  SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000),
+    .optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'protocol of the Dysmsapi calls', defaultNote: '`https` in live mode, `http` in sandbox mode' })),
+  SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500)
+    .meta(envDoc({ group: 'dysmsapi', description: 'account-wide cap on Dysmsapi calls per second, all workers together (sends, reconcile and receipt look-ups, catalog look-ups); every worker and producer of a deployment must share it' })),
+  SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000)
+    .meta(envDoc({ group: 'dysmsapi', description: 'per-call read timeout; a call without an answer by then is `unknown` and looked up before anything is resent' })),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent. Fix: LOG_LEVEL=info',
     })
-    .default('info'),
+    .default('info')
+    .meta(envDoc({ group: 'logs', description: 'pino level (logs go to stderr; numbers masked, secrets redacted)' })),
   SMSQ_PREFIX: z
     .string()
     .trim()
     .regex(/^\{[A-Za-z0-9_.-]+\}$/, {
       message: 'must be a Redis hash tag like {smsq} so every key lands on one Cluster slot. Fix: SMSQ_PREFIX={smsq-staging}',
     })
-    .default('{smsq}'),
-  SMSQ_CONCURRENCY: intFrom('SMSQ_CONCURRENCY', 1, 1000, 'SMSQ_CONCURRENCY=64 (1..1000)').default(64),
+    .default('{smsq}')
+    .meta(envDoc({ group: 'redis', description: 'Redis key prefix; a hash tag, so every key of a deployment lands on one Cluster slot. Give each deployment sharing a Redis its own; every worker and producer of a deployment must share it', allowed: 'a hash tag `{name}`: letters, digits, `_`, `.`, `-`' })),
+  SMSQ_CONCURRENCY: intFrom('SMSQ_CONCURRENCY', 1, 1000, 'SMSQ_CONCURRENCY=64 (1..1000)').default(64)
+    .meta(envDoc({ group: 'workers', description: 'calls in flight per worker process' })),
   SMSQ_RECONCILE_SETTLE_MS: intFrom('SMSQ_RECONCILE_SETTLE_MS', 1000, 3_600_000, 'SMSQ_RECONCILE_SETTLE_MS=60000 (1000..3600000)').default(
     60_000,
-  ),
+  )
+    .meta(envDoc({ group: 'workers', description: 'how long after an attempt "not found" proves it was not accepted (and the chunk is resent); at least 4 × `SMS_READ_TIMEOUT_MS`, since a claim\'s call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call))' })),
   SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
     300_000,
-  ),
+  )
+    .meta(envDoc({ group: 'workers', description: 'after an account error, the workers resume by themselves after this long; `0` = only `smsq resume`' })),
   SMSQ_DURABILITY: z
     .enum(DURABILITY_MODES, {
       message: `must be one of ${DURABILITY_MODES.join(', ')}. Fix: SMSQ_DURABILITY=fsync (Redis with appendfsync always) or replicas (WAIT for a replica)`,
     })
-    .default(DEFAULT_DURABILITY.mode),
-  SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas),
-  SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs),
-  SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30),
-  SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000),
+    .default(DEFAULT_DURABILITY.mode)
+    .meta(envDoc({ group: 'durability', description: 'what a claim and an enqueue wait for: `fsync` (Redis with `appendfsync always`), `replicas` (`WAIT`), `fsync+replicas`, `waitaof` (Redis ≥ 7.2), `none`; checked against Redis at start-up ([durability](durability.md))' })),
+  SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas)
+    .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes' })),
+  SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs)
+    .meta(envDoc({ group: 'durability', description: 'how long a confirmation may take; past it the claim is undone (nothing sent) or the enqueue fails and is withdrawn' })),
+  SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30)
+    .meta(envDoc({ group: 'sends', description: 'how long send, chunk and receipt records live (30 days, as QuerySendDetails keeps them)' })),
+  SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000)
+    .meta(envDoc({ group: 'dysmsapi', description: 'how long an approved signature or template is reused by the door check, in memory and in Redis; `0` = look up every request' })),
   SMSQ_RECEIPT_LOOKUPS: z
     .string()
     .trim()
@@ -286,12 +337,15 @@ const envSchema = z.object({
       }
       return out;
     })
-    .optional(),
-  SMSQ_RECEIPT_WINDOW_HOURS: intFrom('SMSQ_RECEIPT_WINDOW_HOURS', 1, 720, 'SMSQ_RECEIPT_WINDOW_HOURS=72 (1..720)').default(72),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'receipt look-ups per kind: `all`, `none` (pushed reports only) or `sample:RATE`; see [receipts](receipts-and-controls.md#receipts)', default: 'verification=all,notification=all,marketing=sample:0.05', allowed: '`kind=all|none|sample:RATE`, comma-separated; kinds `verification`, `notification`, `marketing`; RATE 0..1' })),
+  SMSQ_RECEIPT_WINDOW_HOURS: intFrom('SMSQ_RECEIPT_WINDOW_HOURS', 1, 720, 'SMSQ_RECEIPT_WINDOW_HOURS=72 (1..720)').default(72)
+    .meta(envDoc({ group: 'sends', description: 'a recipient without a final receipt after this long is `expired` (`SMSQ_RECEIPT_WINDOW`)' })),
   SMSQ_CALLBACK_SECRET: z
     .string()
     .min(16, { message: 'must be at least 16 characters. Fix: SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32)' })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'signs send callbacks (HMAC-SHA256); without it a `callbackUrl` is refused at the door', allowed: 'at least 16 characters' })),
   SMSQ_QUIET_HOURS: z
     .string()
     .trim()
@@ -303,7 +357,8 @@ const envSchema = z.object({
         return z.NEVER;
       }
     })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'no marketing inside this daily window, China time (verification codes and notifications ignore it)', default: '21:00-08:00', allowed: '`HH:MM-HH:MM` or `off`' })),
   SMSQ_AUTOPAUSE: z
     .string()
     .trim()
@@ -316,67 +371,105 @@ const envSchema = z.object({
       }
       return { window: Number(m[1]), failureRatio: Number(m[2]) };
     })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'pause a send when more than RATIO of its last CHUNKS chunks failed', default: '20:0.5', allowed: '`CHUNKS:RATIO` (CHUNKS 1..9999, RATIO 0..1) or `off`' })),
   SMSQ_REPAIR_INTERVAL_MS: intFrom('SMSQ_REPAIR_INTERVAL_MS', 0, 86_400_000, 'SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)')
     .refine((v) => v === 0 || v >= 10_000, { message: 'must be 0 (off) or at least 10000. Fix: SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)' })
-    .default(300_000),
+    .default(300_000)
+    .meta(envDoc({ group: 'workers', description: 'how often the workers run the [repair sweep](operations.md#repair-sweep) (one worker at a time); `0` = off', allowed: '`0` or 10000..86400000' })),
   SMSQ_REPAIR_ENQUEUE_GRACE_MS: intFrom('SMSQ_REPAIR_ENQUEUE_GRACE_MS', 60_000, 86_400_000, 'SMSQ_REPAIR_ENQUEUE_GRACE_MS=600000 (60000..86400000)').default(
     600_000,
-  ),
+  )
+    .meta(envDoc({ group: 'workers', description: 'a send still `enqueuing` with nothing written for this long has lost its producer (the repair sweep finishes or fails it)' })),
   SMSQ_REPORT_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'the secret Alibaba\'s pushed reports must carry (`x-smsq-report-token` header, or the URL path where only a URL can be set); the push endpoints are off without it', allowed: '16-128 URL-safe characters (`A-Z a-z 0-9 _ -`)' })),
   SMSQ_SERVER_HOST: z
     .string()
     .trim()
     .regex(/^([A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/, { message: 'must be a host name or IP address. Fix: SMSQ_SERVER_HOST=127.0.0.1 (or 0.0.0.0 for every interface)' })
-    .default('127.0.0.1'),
-  SMSQ_SERVER_PORT: intFrom('SMSQ_SERVER_PORT', 0, 65_535, `SMSQ_SERVER_PORT=${DEFAULT_SERVER_PORT} (0..65535)`).default(DEFAULT_SERVER_PORT),
-  SMSQ_API_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_API_TOKEN')).optional(),
+    .default('127.0.0.1')
+    .meta(envDoc({ group: 'server', description: 'address `smsq server` listens on (`--host` overrides); `0.0.0.0` for every interface', allowed: 'a host name or IP address' })),
+  SMSQ_SERVER_PORT: intFrom('SMSQ_SERVER_PORT', 0, 65_535, `SMSQ_SERVER_PORT=${DEFAULT_SERVER_PORT} (0..65535)`).default(DEFAULT_SERVER_PORT)
+    .meta(envDoc({ group: 'server', description: 'port of `smsq server` (`--port` overrides); `0` = any free port' })),
+  SMSQ_API_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_API_TOKEN')).optional()
+    .meta(envDoc({ group: 'server', description: 'bearer token every `/v1` request must carry; without it `smsq server` refuses to start (unless `--insecure`)', allowed: 'at least 16 characters, no spaces' })),
   SMSQ_DASHBOARD_USER: z
     .string()
     .trim()
     .regex(/^[^:\s]+$/, { message: 'must not contain ":" or spaces (basic auth). Fix: SMSQ_DASHBOARD_USER=ops' })
-    .optional(),
-  SMSQ_DASHBOARD_PASSWORD: secretFrom(12, 'SMSQ_DASHBOARD_PASSWORD=$(openssl rand -base64 18)').optional(),
-  SMSQ_DASHBOARD_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_DASHBOARD_TOKEN')).optional(),
+    .optional()
+    .meta(envDoc({ group: 'server', description: 'basic-auth login for the dashboard, with `SMSQ_DASHBOARD_PASSWORD` (both or neither)', allowed: 'no `:` or spaces' })),
+  SMSQ_DASHBOARD_PASSWORD: secretFrom(12, 'SMSQ_DASHBOARD_PASSWORD=$(openssl rand -base64 18)').optional()
+    .meta(envDoc({ group: 'server', description: 'basic-auth password for the dashboard, with `SMSQ_DASHBOARD_USER`', allowed: 'at least 12 characters, no spaces' })),
+  SMSQ_DASHBOARD_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_DASHBOARD_TOKEN')).optional()
+    .meta(envDoc({ group: 'server', description: 'bearer token for the dashboard (scripts, an authenticating proxy)', allowed: 'at least 16 characters, no spaces' })),
   SMSQ_DASHBOARD_READ_ONLY: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false. Fix: SMSQ_DASHBOARD_READ_ONLY=true' })
     .transform((v) => v === 'true' || v === '1')
-    .default(true),
-  SMSQ_SERVER_BODY_LIMIT: sizeFrom(1024, 64 * 1024 ** 2, 'SMSQ_SERVER_BODY_LIMIT=1MiB (1KiB..64MiB)').default(1024 ** 2),
-  SMSQ_SERVER_CSV_LIMIT: sizeFrom(1024, 1024 ** 3, 'SMSQ_SERVER_CSV_LIMIT=64MiB (1KiB..1GiB)').default(64 * 1024 ** 2),
-  OTEL_SDK_DISABLED: z
-    .enum(['true', 'false'], { message: 'must be true or false. Fix: OTEL_SDK_DISABLED=true to turn tracing off' })
-    .transform((v) => v === 'true')
-    .optional(),
-  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none'], { message: 'must be otlp or none (smsq exports traces over OTLP only). Fix: OTEL_TRACES_EXPORTER=otlp' }).optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT').optional(),
-  OTEL_EXPORTER_OTLP_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20TOKEN,x-tenant=ops').optional(),
-  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_TRACES_HEADERS=authorization=Bearer%20TOKEN').optional(),
-  OTEL_EXPORTER_OTLP_PROTOCOL: OTLP_PROTOCOL.optional(),
-  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: OTLP_PROTOCOL.optional(),
-  OTEL_EXPORTER_OTLP_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TIMEOUT=10000 (ms)').optional(),
-  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=10000 (ms)').optional(),
+    .default(true)
+    .meta(envDoc({ group: 'server', description: '`true`: the dashboard shows but cannot retry, clean, promote, pause or empty (removing jobs there strands recipients a producer was told were queued)', allowed: '`true`, `false`, `1`, `0`' })),
+  SMSQ_SERVER_BODY_LIMIT: sizeFrom(1024, 64 * 1024 ** 2, 'SMSQ_SERVER_BODY_LIMIT=1MiB (1KiB..64MiB)').default(1024 ** 2)
+    .meta(envDoc({ group: 'server', description: 'largest JSON request body', default: '1MiB', allowed: 'bytes, or a size like `512KiB`, `4MiB`: 1 KiB..64 MiB' })),
+  SMSQ_SERVER_CSV_LIMIT: sizeFrom(1024, 1024 ** 3, 'SMSQ_SERVER_CSV_LIMIT=64MiB (1KiB..1GiB)').default(64 * 1024 ** 2)
+    .meta(envDoc({ group: 'server', description: 'largest CSV or workbook upload to `POST /v1/campaigns`', default: '64MiB', allowed: 'bytes, or a size like `512KiB`, `4MiB`: 1 KiB..1 GiB' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'OTLP/HTTP base URL (a collector listens on 4318); traces go to `<it>/v1/traces`. Setting it (or the traces endpoint) turns tracing on: see [Tracing](tracing.md)', defaultNote: 'unset: tracing off, no OpenTelemetry package loaded', allowed: 'an `http://` or `https://` URL' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'full URL of the traces endpoint; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`', allowed: 'an `http://` or `https://` URL' })),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20TOKEN,x-tenant=ops')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'headers of every export, `key=value,...` with percent-encoded values (never printed)', allowed: '`key=value` pairs, comma-separated' })),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_TRACES_HEADERS=authorization=Bearer%20TOKEN')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'headers of trace exports; win per key over `OTEL_EXPORTER_OTLP_HEADERS` (never printed)', allowed: '`key=value` pairs, comma-separated' })),
+  OTEL_EXPORTER_OTLP_PROTOCOL: OTLP_PROTOCOL.optional()
+    .meta(envDoc({ group: 'tracing', description: 'OTLP transport; only `http/protobuf` (grpc and http/json are refused at start)', default: 'http/protobuf' })),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: OTLP_PROTOCOL.optional()
+    .meta(envDoc({ group: 'tracing', description: 'OTLP transport of traces; only `http/protobuf`', default: 'http/protobuf' })),
+  OTEL_EXPORTER_OTLP_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TIMEOUT=10000 (ms)')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'export timeout (ms)', default: '10000' })),
+  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=10000 (ms)')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'export timeout of traces (ms); wins over `OTEL_EXPORTER_OTLP_TIMEOUT`', defaultNote: '`OTEL_EXPORTER_OTLP_TIMEOUT`' })),
   OTEL_SERVICE_NAME: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'must be 1-128 letters, digits, or _ . : -. Fix: OTEL_SERVICE_NAME=smsq' })
-    .optional(),
-  OTEL_RESOURCE_ATTRIBUTES: keyValueList('OTEL_RESOURCE_ATTRIBUTES=deployment.environment=production,service.namespace=sms').optional(),
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: '`service.name` of the traces', default: 'smsq', allowed: '1 to 128 letters, digits, `_`, `.`, `:` or `-`' })),
+  OTEL_RESOURCE_ATTRIBUTES: keyValueList('OTEL_RESOURCE_ATTRIBUTES=deployment.environment=production,service.namespace=sms')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'more resource attributes of the traces, `key=value,...`', allowed: '`key=value` pairs, comma-separated' })),
   OTEL_TRACES_SAMPLER: z
     .enum(TRACE_SAMPLERS, { message: `must be one of ${TRACE_SAMPLERS.join(', ')}. Fix: OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1` })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'which traces are kept', default: 'parentbased_always_on' })),
   OTEL_TRACES_SAMPLER_ARG: z
     .string()
     .trim()
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a ratio from 0 to 1. Fix: OTEL_TRACES_SAMPLER_ARG=0.1' })
     .transform(Number)
-    .optional(),
-  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'the ratio of the `traceidratio` samplers', default: '1', allowed: 'a number from 0 to 1' })),
+  OTEL_SDK_DISABLED: z
+    .enum(['true', 'false'], { message: 'must be true or false. Fix: OTEL_SDK_DISABLED=true to turn tracing off' })
+    .transform((v) => v === 'true')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: '`true` turns tracing off whatever else is set', default: 'false', allowed: '`true`, `false`' })),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], { message: 'must be otlp or none (smsq exports traces over OTLP only). Fix: OTEL_TRACES_EXPORTER=otlp' })
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: '`none` turns tracing off whatever else is set', default: 'otlp' })),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey ID. Live mode: read by the SDK\'s default credential chain. Sandbox mode and `smsq emulator` use the pair when both are set, otherwise the sandbox pair `smsq-sandbox-key` / `smsq-sandbox-secret`', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, or neither' })),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey secret, with `ALIBABA_CLOUD_ACCESS_KEY_ID` (never printed)', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_ID`, or neither' })),
 });
 
 /** Every environment variable smsq reads (for docs and the check that SMSQ_* error codes are not mistaken for them). */

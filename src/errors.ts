@@ -138,7 +138,7 @@ export class NotFoundError extends Error {
 export class RedisUnavailableError extends Error {
   readonly code = 'SMSQ_REDIS_UNAVAILABLE';
   constructor(
-    /** REDIS_URL with any password replaced by `***`. */
+    /** REDIS_URL with any password replaced by `<redacted>`. */
     readonly redactedUrl: string,
     /** What happened, e.g. `connect ECONNREFUSED 127.0.0.1:6379`. */
     readonly reason: string,

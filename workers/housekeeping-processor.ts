@@ -22,7 +22,7 @@ export interface HousekeepingDeps {
 export const SIGNATURE_HEADER = 'x-smsq-signature';
 export const TIMESTAMP_HEADER = 'x-smsq-timestamp';
 
-/** Signs a callback body the way receivers verify it (see README "Callbacks"). */
+/** Signs a callback body the way receivers verify it (see docs/receipts-and-controls.md, "Callbacks"). */
 export function signCallback(secret: string, timestamp: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }

@@ -47,7 +47,7 @@ export interface SendProcessorDeps extends CallJobDeps {
   isClosing?: () => boolean;
 }
 
-/** How paused sends, quiet hours and auto-pause behave (see README "Campaign controls"). */
+/** How paused sends, quiet hours and auto-pause behave (see docs/receipts-and-controls.md "Campaign controls"). */
 export interface SendControls {
   /** Marketing quiet window (China time); undefined = none. */
   quietHours: QuietHours | undefined;

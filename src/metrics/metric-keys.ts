@@ -14,7 +14,7 @@ import { createKeys } from '../queue/keys.js';
  * - `waits`:   `<reason>|count`, `<reason>|seconds`
  * Sorted set `writers`: one member per recorder with a heartbeat (worker processes; not the
  * server's), scored with its last flush (ms).
- * Hash `recipients`: recipients per chunk state across every send (see README "Metrics").
+ * Hash `recipients`: recipients per chunk state across every send (see docs/server.md "Metrics").
  * Sorted set `unknown`: `<chunkId>|<attempt>` of attempts whose outcome is unknown (a look-up was
  * scheduled), scored with when that was first recorded (ms); `/metrics` drops those it finds resolved.
  * Sorted set `auto-paused`: send ids auto-paused, scored with when (ms); trimmed by the writers.

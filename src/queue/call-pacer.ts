@@ -9,7 +9,7 @@ import { luaScript } from './lua.js';
  * slot on one Redis clock (`TIME`), slots `1 / pacedRate(qps, margin)` seconds apart; the caller sleeps
  * until its slot and calls. Spacing the calls themselves (not job starts, as BullMQ's window does)
  * is what keeps every sliding second under the cap whatever happens between a job's start and its
- * request. Measured (bench/pipeline-limiter.ts) busiest second and average: see README.
+ * request. Its busiest second and average (bench/pipeline-limiter.ts) are in docs/benchmarks.md.
  *
  * `reserveSlot(key, spacing µs, farthest reservation allowed ahead µs)` returns the wait in µs
  * before the reserved slot, or -1 when the queue of slots is too long (the caller retries a little
@@ -57,8 +57,8 @@ export interface CallPacerOptions {
    * A caller that wakes more than this after its slot (a busy event loop) takes a new slot instead
    * of calling late: late calls would bunch up with punctual ones and crowd a sliding second.
    * Default 20 ms: {@link pacedRate} leaves room for 25 ms of lateness at every cap, and on a
-   * CPU-bound machine 10 ms threw away a fifth of all slots (bench/pipeline-limiter.ts at Q = 3000:
-   * average 0.82 × Q with 10 ms, 0.88–0.92 with 20 ms, busiest second 0.95 → 0.98).
+   * CPU-bound machine a tighter bound throws away slots whose callers woke a little late, which
+   * lowers the average without making any second safer (docs/benchmarks.md, "Figures behind the code").
    */
   maxLateMs?: number;
   /** Told, for every call, how long its caller waited in all (lane and slot), in seconds. */

@@ -25,9 +25,10 @@ const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([k, v]) => [
 const SOURCE_OF = Object.fromEntries(Object.entries(SOURCE_CODE).map(([k, v]) => [v, k])) as Record<string, RecipientReceipt['source']>;
 
 /**
- * Compact value in the recipients hash, ~25 bytes: `<state letter>|<code>|<receivedAt in base-36
+ * Compact value in the recipients hash: `<state letter>|<code>|<receivedAt in base-36
  * seconds>|<source letter>`, the code left out when it is `DELIVERED` on a delivered recipient.
- * A recipient costs ~76 bytes of Redis in all (field, value, hash entry) against ~108 with words.
+ * Letters instead of words because a campaign keeps one entry per recipient for the retention
+ * period (bytes per recipient: docs/benchmarks.md, "Figures behind the code").
  */
 export function encodeReceipt(r: RecipientReceipt): string {
   const code = r.state === 'delivered' && r.code === 'DELIVERED' ? '' : r.code;

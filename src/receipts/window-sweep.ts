@@ -43,8 +43,8 @@ export interface WindowSweep {
 /**
  * Receipt windows end by a sweep over one sorted set, not by a delayed job per chunk: the
  * accepting transition adds the chunk id (one ZADD inside a script that runs anyway), where a
- * delayed BullMQ job cost a Redis round trip, a job hash and about 55 µs of Redis time on every
- * accepted call (bench/pipeline-overhead.ts).
+ * delayed BullMQ job cost a Redis round trip and a job hash on every accepted call, which showed in
+ * Redis CPU per call (bench/pipeline-overhead.ts; docs/benchmarks.md, "Figures behind the code").
  */
 export function createWindowSweep(options: WindowSweepOptions): WindowSweep {
   const batch = options.batch ?? 200;

@@ -1,6 +1,6 @@
 /**
  * What the repair sweep does with one chunk or one send it found, as pure functions of what it
- * read: the sweep (orphan-sweep.ts) reads, these decide, the sweep acts. See README "Repair sweep".
+ * read: the sweep (orphan-sweep.ts) reads, these decide, the sweep acts. See docs/operations.md "Repair sweep".
  *
  * The rule every decision keeps (design invariant 1): a chunk that may have been handed to
  * Dysmsapi is never given a plain send job; it is looked up first (the reconcile path), and only

@@ -39,7 +39,7 @@ export function createRepairSchedule(options: RepairScheduleOptions): RepairSche
     try {
       const report = await options.sweep.run({ shouldContinue: async () => !stopping && (await options.lease.renew()) });
       const line = { found: report.found, samples: report.samples, scanned: report.scanned, durationMs: report.durationMs, complete: report.complete, movedOn: report.movedOn };
-      if (totalFound(report) > 0) log.warn(line, 'repair sweep resolved orphaned work (see README "Repair sweep")');
+      if (totalFound(report) > 0) log.warn(line, 'repair sweep resolved orphaned work (see docs/operations.md "Repair sweep")');
       else log.debug(line, 'repair sweep: nothing orphaned');
       return report;
     } finally {
