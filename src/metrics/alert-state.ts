@@ -24,7 +24,7 @@ export interface AlertState {
   oldestUnknownSinceMs: number | undefined;
   /** Worker processes with a heartbeat within {@link WORKER_SERIES_HORIZON_MS}, and when each was last seen (ms). */
   workers: { worker: string; lastSeenMs: number }[];
-  /** Pushed reports set aside so far, by reason (README "Receipts"). */
+  /** Pushed reports set aside so far, by reason (docs/receipts-and-controls.md). */
   refusedReceipts: Record<string, number>;
 }
 
