@@ -9,6 +9,7 @@ COPY workers ./workers
 COPY producers ./producers
 COPY cli ./cli
 COPY server ./server
+COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim

@@ -52,7 +52,7 @@ end
 -- Refuses a trigger the table does not declare at all: a caller out of step with the table.
 local function checkDeclared(edges, trigger, lifecycle)
   if not string.find(edges, '|' .. trigger .. ':', 1, true) then
-    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' has no transition "' .. trigger .. '" (src/queue/lifecycle.ts)'})
+    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' transition "' .. trigger .. '": no such trigger in the Lua table'})
   end
 end
 
@@ -60,7 +60,7 @@ end
 local function mustEdge(edges, trigger, from, lifecycle)
   local to = edgeTo(edges, trigger, from)
   if not to then
-    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' has no transition "' .. trigger .. '" from ' .. from .. ' (src/queue/lifecycle.ts)'})
+    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' transition "' .. trigger .. '": the Lua table has no move from ' .. from})
   end
   return to
 end

@@ -1,4 +1,5 @@
 import type { RedisConnection } from './connection.js';
+import { UndeclaredTransitionError } from '../errors.js';
 import { luaSource } from './lua-source.js';
 
 type Arg = string | number;
@@ -22,5 +23,14 @@ export function luaScript(redis: RedisConnection, file: string): (...args: Arg[]
     const { lua, numberOfKeys } = luaSource(file);
     redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
   }
-  return (...args) => (commands[name] as (...a: Arg[]) => Promise<unknown>).call(redis, ...args);
+  return (...args) => (commands[name] as (...a: Arg[]) => Promise<unknown>).call(redis, ...args).catch((err: unknown) => Promise.reject(typedScriptError(err)));
+}
+
+// `SMSQ_UNDECLARED_TRANSITION <lifecycle> transition "<trigger>": <problem>` (lifecycle-lua.ts); Redis appends the script's SHA.
+const UNDECLARED = /^SMSQ_UNDECLARED_TRANSITION (.+?) transition "([^"]*)": (.+?)(?: script: .*)?$/s;
+
+/** A script's refusal with a stable code, as the typed error TypeScript would have thrown; anything else as it is. */
+function typedScriptError(err: unknown): unknown {
+  const m = err instanceof Error ? UNDECLARED.exec(err.message) : null;
+  return m ? new UndeclaredTransitionError(m[1] as string, m[2] as string, m[3] as string) : err;
 }
