@@ -4,6 +4,7 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicie
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
+import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
 
 /**
  * The environment contract of smsq (see README "Configuration"). This is the only module that
@@ -369,6 +370,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   pair('SMSQ_DASHBOARD_USER', 'SMSQ_DASHBOARD_PASSWORD', 'set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither');
   if ((e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas') && e.SMSQ_DURABILITY_REPLICAS < 1) {
     pairLines.push(`SMSQ_DURABILITY_REPLICAS=0 leaves SMSQ_DURABILITY=${e.SMSQ_DURABILITY} nothing to wait for. Fix: SMSQ_DURABILITY_REPLICAS=1, or SMSQ_DURABILITY=fsync`);
+  }
+  const settleProblem = callDeadlineProblem({
+    settleMs: e.SMSQ_RECONCILE_SETTLE_MS,
+    callDeadlineMs: defaultCallDeadlineMs(e.SMSQ_RECONCILE_SETTLE_MS),
+    connectTimeoutMs: e.SMS_READ_TIMEOUT_MS,
+    readTimeoutMs: e.SMS_READ_TIMEOUT_MS,
+  });
+  if (settleProblem) {
+    pairLines.push(
+      `SMSQ_RECONCILE_SETTLE_MS=${e.SMSQ_RECONCILE_SETTLE_MS} is too short for SMS_READ_TIMEOUT_MS=${e.SMS_READ_TIMEOUT_MS}: ${settleProblem}. ` +
+        `Fix: SMSQ_RECONCILE_SETTLE_MS=${4 * e.SMS_READ_TIMEOUT_MS} or more (4 × the read timeout: the call deadline is half the window, connect and read take one timeout each)`,
+    );
   }
   if (pairLines.length > 0) throw new ConfigError(pairLines);
   const mode = e.SMS_MODE;

@@ -229,6 +229,17 @@ export function createSendProcessor(d: SendProcessorDeps) {
       return undoAttempt('SMSQ_SHUTDOWN', 0);
     }
     const sentAt = d.clock.now();
+    if (sentAt - claim.claimedAt > d.timing.callDeadlineMs) {
+      // Held up since the claim (src/queue/call-deadline.ts): another worker may already be
+      // looking this attempt up, and a call now could land after its proof of "not accepted".
+      // (The pacer slot was taken above and is spent: the cap counts it like a call.)
+      log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
+      const undone = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
+      // Someone else has taken the attempt over (it is `unknown` and being looked up): leave it to them.
+      if (!undone.applied) return { outcome: 'skipped', state: undone.state ?? 'moved on' };
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     d.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     const outcome = await call(d.client, payload, outId);
     const decision = decideSend(outcome);

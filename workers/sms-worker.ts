@@ -26,6 +26,8 @@ import type { SmsClient } from '../src/sms/types.js';
 import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
+import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
+import { ConfigError } from '../src/config.js';
 import { createHousekeepingProcessor } from './housekeeping-processor.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
@@ -61,6 +63,8 @@ export interface SmsWorkerOptions {
   concurrency?: number;
   /** The client's read timeout; the first reconcile look waits for it. */
   readTimeoutMs: number;
+  /** The client's connect timeout; the settling window must cover it (call-deadline.ts). Default: readTimeoutMs. */
+  connectTimeoutMs?: number;
   /** Reconcile timing; defaults from readTimeoutMs (see ReconcileTiming). */
   reconcile?: Partial<ReconcileTiming>;
   /** Per kind, the windows to wait for after per-number flow control. */
@@ -163,6 +167,15 @@ export interface SmsWorker {
  * `window` mode) counts every call of the account.
  */
 export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
+  const settleMs = o.reconcile?.settleMs ?? 60_000;
+  const timing: ReconcileTiming = {
+    firstLookAfterMs: o.reconcile?.firstLookAfterMs ?? o.readTimeoutMs + 2000,
+    settleMs,
+    lookIntervalMs: o.reconcile?.lookIntervalMs ?? 5000,
+    callDeadlineMs: o.reconcile?.callDeadlineMs ?? defaultCallDeadlineMs(settleMs),
+  };
+  const timingProblem = callDeadlineProblem({ ...timing, readTimeoutMs: o.readTimeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? o.readTimeoutMs });
+  if (timingProblem) throw new ConfigError([`smsq worker options: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
   const clock = o.clock ?? systemClock;
   const prefix = o.prefix ?? DEFAULT_PREFIX;
   const keys = createKeys(prefix);
@@ -198,11 +211,6 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     logger: o.logger,
     recheckMs: o.accountRecheckMs ?? 300_000,
   });
-  const timing: ReconcileTiming = {
-    firstLookAfterMs: o.reconcile?.firstLookAfterMs ?? o.readTimeoutMs + 2000,
-    settleMs: o.reconcile?.settleMs ?? 60_000,
-    lookIntervalMs: o.reconcile?.lookIntervalMs ?? 5000,
-  };
   const window: RateWindow = pacing
     ? { max: 2 * o.qps, duration: 1000, worstSlidingSecond: 2 * o.qps, sustainedPerSecond: 2 * o.qps }
     : planRateWindow(o.qps);

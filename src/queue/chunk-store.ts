@@ -48,6 +48,11 @@ export type ClaimResult =
       index: string;
       /** µs until the pacer slot reserved with the claim (-1: refused); undefined when none was asked. */
       slotWaitMicros: number | undefined;
+      /**
+       * The time the claim recorded as the attempt's start (`sentAt`; clock ms): taken when the
+       * claim was first sent, so a claim that Redis ran late (resent after a reconnect) shows its age.
+       */
+      claimedAt: number;
     }
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
   | { type: 'ended'; state: 'failed' | 'cancelled' | 'expired'; code: string }
@@ -178,6 +183,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async claim(chunkId, sendId, quietUntil = 0, slot) {
+      const claimedAt = clock.now();
       const res = (await claimScript(
         keys.chunk(chunkId),
         keys.sendCounts(sendId),
@@ -185,7 +191,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.events(),
         keys.recipientTotals(),
         slot?.key ?? keys.pacer(),
-        clock.now(),
+        claimedAt,
         eventsMaxLen,
         quietUntil,
         slot?.intervalMicros ?? '',
@@ -203,6 +209,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
             n: Number(res[5]),
             index: String(res[6]),
             slotWaitMicros: res[7] ? Number(res[7]) : undefined,
+            claimedAt,
           };
         case 'unknown':
           return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };

@@ -19,6 +19,11 @@ export interface ReconcileTiming {
   settleMs: number;
   /** Between looks while settling. Default 5 s. */
   lookIntervalMs: number;
+  /**
+   * A claim whose call has not started this long after the claim is not called: it is undone and
+   * made again with a new attempt (src/queue/call-deadline.ts says why). Default: half of `settleMs`.
+   */
+  callDeadlineMs: number;
 }
 
 /** Retries of a look-up that could not be made (transport trouble), with back-off. */

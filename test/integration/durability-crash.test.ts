@@ -89,12 +89,14 @@ describe('Redis host crashes during a run', () => {
       { kind: 'server-error', times: 3 },
     ]);
     const acked: { sendId: string; phones: string[] }[] = [];
+    const crashedAt: number[] = [];
     let crashes = 0;
     for (let r = 0; r < 6; r++) {
       const traffic = round(run.producer);
       if (r % 2 === 1) {
         // Crash while this round's enqueues and the previous rounds' calls are in flight.
         await new Promise((resolve) => setTimeout(resolve, 30 + 20 * r));
+        crashedAt.push(Date.now());
         await run.redisServer.crash('fsynced');
         await new Promise((resolve) => setTimeout(resolve, 100));
         await run.redisServer.start();
@@ -114,8 +116,20 @@ describe('Redis host crashes during a run', () => {
     const per = acceptedPerPhone(run.emulator);
     const ackedPhones = acked.flatMap((s) => s.phones);
     const wrong = acked.filter((send) => send.phones.some((p) => per.get(p) !== 1));
+    // What the emulator saw of the first wrong number: the story of its chunk, for a failure message.
+    const t0 = crashedAt[0] ?? 0;
     const report = await Promise.all(
-      wrong.slice(0, 3).map(async (send) => ({ ...(await run.producer.getStatus(send.sendId)), phones: send.phones.length, accepted: [...new Set(send.phones.map((p) => per.get(p) ?? 0))] })),
+      wrong.slice(0, 3).map(async (send) => {
+        const phone = send.phones.find((p) => per.get(p) !== 1);
+        return {
+          ...(await run.producer.getStatus(send.sendId)),
+          phones: send.phones.length,
+          accepted: [...new Set(send.phones.map((p) => per.get(p) ?? 0))],
+          crashes: crashedAt.map((at) => at - t0),
+          calls: run.emulator.calls().filter((c) => phone && c.phones.includes(phone)).map((c) => ({ at: c.at - t0, action: c.action, code: c.code, fault: c.fault })),
+          sends: run.emulator.accepted().filter((a) => phone && a.phoneNumbers.includes(phone)).map((a) => ({ at: a.acceptedAt - t0, outId: a.outId })),
+        };
+      }),
     );
     expect(ackedPhones.filter((p) => per.get(p) !== 1), JSON.stringify(report)).toEqual([]);
     expect([...per.entries()].filter(([, n]) => n > 1)).toEqual([]);

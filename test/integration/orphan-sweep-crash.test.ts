@@ -48,7 +48,7 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
     const emulator: Emulator = createEmulator({ delivery: { delayMs: 20, failureRatio: 0 } });
     const { endpoint } = await emulator.listen();
     cleanup.push(() => emulator.close());
-    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 5000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
     const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
     redis.on('error', () => {}); // the connection drops with the crash and comes back
     cleanup.push(async () => void redis.disconnect());
@@ -107,7 +107,7 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
       logger,
       prefix,
       qps: 500,
-      readTimeoutMs: 5000,
+      readTimeoutMs: 1000,
       concurrency: 1,
       ...FAST_TIMING,
       // The lock taken before the mark outlives the restart, as a real one (30 s) does.

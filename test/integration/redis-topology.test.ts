@@ -77,19 +77,46 @@ describe('Redis Sentinel', () => {
  * Sends batch after batch until `stop()`, as an application would, and remembers what was
  * acknowledged (the producer returned a send id). A send that throws is kept too: the test wants none.
  */
+async function* recipientsOf(phones: readonly string[]) {
+  for (const phone of phones) yield { phone };
+}
+
+/**
+ * The traffic of a run, one request at a time: verification codes (one number per call), and with
+ * `mix` also a notification to several numbers, a personalised batch (SendBatchSms) and a streamed
+ * two-chunk campaign, in turn.
+ */
+const TRAFFIC: ((h: Harness, phones: string[]) => Promise<{ sendId: string }>)[] = [
+  (h, phones) => h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification' }),
+  (h, phones) => h.producer.send({ phones, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' }),
+  (h, phones) =>
+    h.producer.sendBatch({
+      templateCode: N.notificationTemplate,
+      kind: 'notification',
+      messages: phones.map((phone, i) => ({ phone, signName: N.sign, templateParam: { name: `n${i}`, order: String(i) } })),
+    }),
+  (h, phones) => h.producer.campaign(recipientsOf(phones), { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' }),
+];
+const TRAFFIC_SIZES = [5, 20, 6, 1200];
+
 function keepSending(
   h: Harness,
   firstPhone: number,
   batch: number,
+  mix = false,
 ): { acknowledged: { sendId: string; phones: string[] }[]; refused: { error: unknown; phones: string[] }[]; stop(): Promise<void> } {
   const acknowledged: { sendId: string; phones: string[] }[] = [];
   const refused: { error: unknown; phones: string[] }[] = [];
   let stopped = false;
   const loop = (async () => {
-    for (let next = firstPhone; !stopped; next += batch) {
-      const phones = phonesFrom(next, batch);
+    let next = firstPhone;
+    for (let i = 0; !stopped; i++) {
+      const kind = mix ? i % TRAFFIC.length : 0;
+      const count = mix ? (TRAFFIC_SIZES[kind] as number) : batch;
+      const phones = phonesFrom(next, count);
+      next += count;
       try {
-        const res = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification' });
+        const res = await (TRAFFIC[kind] as (typeof TRAFFIC)[number])(h, phones);
         acknowledged.push({ sendId: res.sendId, phones });
       } catch (err) {
         refused.push({ error: err, phones });
@@ -174,37 +201,50 @@ describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=replic
     await deployment?.stop();
   });
 
-  it('the replica stops confirming, the primary dies, the replica is promoted: every acknowledged send present, every recipient accepted once', async () => {
+  it('twice, with codes, notifications, batches and campaigns in flight, lost answers and 5xx: every acknowledged send present and final, every recipient accepted once', async () => {
     const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
     const h = await createHarness({ label: 'lag', redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
     harnesses.push(h);
     await startWorkerProcess(h, deployment.url, durability);
     await startWorkerProcess(h, deployment.url, durability);
-    const sender = keepSending(h, 13860000000, 5);
-    await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the replica lags', 20_000);
+    const sender = keepSending(h, 13860000000, 5, true);
+    let replica = deployment.replica;
+    let primary = deployment.primary;
+    for (let failover = 0; failover < 2; failover++) {
+      // Lost answers (accepted, answered after the read timeout) and 5xx on the next calls.
+      h.emulator.setFaults([
+        { kind: 'lost-answer', delayMs: 1500, times: 2 },
+        { kind: 'server-error', times: 2 },
+      ]);
+      const acceptedBefore = h.emulator.accepted().length;
+      await waitFor(() => h.emulator.accepted().length >= acceptedBefore + 20, 'calls accepted before the replica lags', 20_000);
 
-    // The replica lags (frozen): the primary goes on taking writes that it alone holds, so WAIT
-    // confirms none of them: enqueues are refused, claims are not followed by a call.
-    deployment.replica.freeze();
-    const refusedBefore = sender.refused.length;
-    await waitFor(() => sender.refused.length >= refusedBefore + 3, 'enqueues refused while the replica lags', 20_000);
-    const oldPort = deployment.primary.port;
-    await deployment.primary.kill();
-    deployment.replica.thaw();
-    expect(await deployment.waitForPromotion(oldPort, 30_000)).toBe(deployment.replica.port);
-    // A replacement replica joins the new primary: WAIT has a replica again, sends are acknowledged again.
-    await deployment.addReplica();
-    const acknowledgedAtPromotion = sender.acknowledged.length;
-    await waitFor(() => sender.acknowledged.length >= acknowledgedAtPromotion + 5, 'sends acknowledged after the failover', 30_000);
+      // The replica lags (frozen): the primary goes on taking writes that it alone holds, so WAIT
+      // confirms none of them: enqueues are refused, claims are not followed by a call.
+      replica.freeze();
+      const refusedBefore = sender.refused.length;
+      await waitFor(() => sender.refused.length >= refusedBefore + 3, 'enqueues refused while the replica lags', 20_000);
+      const oldPort = primary.port;
+      await primary.kill();
+      replica.thaw();
+      expect(await deployment.waitForPromotion(oldPort, 30_000)).toBe(replica.port);
+      // A replacement replica joins the new primary: WAIT has a replica again, sends are acknowledged again.
+      primary = replica;
+      replica = await deployment.addReplica();
+      const acknowledgedAtPromotion = sender.acknowledged.length;
+      await waitFor(() => sender.acknowledged.length >= acknowledgedAtPromotion + 5, 'sends acknowledged after the failover', 30_000);
+    }
     await sender.stop();
 
     // Refused: not confirmed durable, or Redis went away during the failover. Neither was acknowledged.
     for (const { error } of sender.refused) expect((error as { code?: string }).code).toMatch(/^SMSQ_(NOT_DURABLE|REDIS_UNAVAILABLE)$/);
     const phones = sender.acknowledged.flatMap((s) => s.phones);
-    // Every acknowledged send survived the failover (getStatus throws SMSQ_NOT_FOUND otherwise) and went out.
+    expect(new Set(sender.acknowledged.map((s) => s.phones.length)).size).toBeGreaterThan(2); // the mix did run
+    // Every acknowledged send survived the failovers (getStatus throws SMSQ_NOT_FOUND otherwise) and went out.
     await allAccepted(h, sender.acknowledged.map((s) => s.sendId), phones.length);
     const per = acceptedPerPhone(h);
     expect(phones.filter((p) => per.get(p) !== 1)).toEqual([]);
+    for (const send of sender.acknowledged) expect((await h.producer.getStatus(send.sendId)).counts.failed).toBe(0);
     // Nobody got an SMS twice, and nothing went out that was not asked for. A refused send is not
     // asserted "never sent": a replica frozen with SIGSTOP can still take the primary's last writes into its socket
     // buffer (the send, not always its cancel) and is then promoted. The refusal says so and tells
@@ -212,7 +252,7 @@ describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=replic
     expect([...per.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     const asked = new Set([...phones, ...sender.refused.flatMap((r) => r.phones)]);
     expect([...per.keys()].filter((p) => !asked.has(p))).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('Redis Cluster', () => {

@@ -41,7 +41,8 @@ export interface HarnessOptions {
 
 /** Test timing: reconcile looks and stall detection in hundreds of ms instead of minutes. */
 export const FAST_TIMING = Object.freeze({
-  reconcile: { firstLookAfterMs: 50, settleMs: 600, lookIntervalMs: 150 },
+  // The settling window covers the call deadline + connect + read timeout (1000 ms each here): call-deadline.ts.
+  reconcile: { firstLookAfterMs: 50, settleMs: 3000, lookIntervalMs: 150, callDeadlineMs: 1000 },
   stalledIntervalMs: 500,
   lockDurationMs: 1000,
 });

@@ -37,7 +37,7 @@ export interface SentinelDeployment {
   sentinels: RedisNode[];
   /** The port of the primary the sentinels name now. */
   primaryPort(): Promise<number>;
-  /** Starts another replica of the current primary and waits until it is in sync (a replacement host). */
+  /** Starts another replica of the current primary and waits until it is in sync and every sentinel knows it (a replacement host). */
   addReplica(): Promise<RedisNode>;
   /** Waits until the sentinels name a primary other than `oldPort` and it answers as master. */
   waitForPromotion(oldPort: number, timeoutMs?: number): Promise<number>;
@@ -215,7 +215,25 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
           const role = await withAdmin(port, async (c) => ((await c.call('ROLE')) as [string])[0]);
           return role === 'master' ? port : undefined;
         }),
-      addReplica: async () => startReplica(await primaryPort()),
+      addReplica: async () => {
+        const node = await startReplica(await primaryPort());
+        // Sentinels learn of a new replica from the primary's INFO (every 10 s): a failover before
+        // then would have no candidate to promote.
+        for (const sentinel of sentinels) {
+          await until('sentinels to know the new replica', 30_000, () =>
+            withAdmin(sentinel.port, async (c) => {
+              const replicas = (await c.call('SENTINEL', 'REPLICAS', masterName)) as string[][];
+              const known = replicas.some((fields) => {
+                const info = new Map<string, string>();
+                for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i] as string, fields[i + 1] as string);
+                return info.get('port') === String(node.port) && !/s_down|disconnected/.test(info.get('flags') ?? '');
+              });
+              return known ? true : undefined;
+            }),
+          );
+        }
+        return node;
+      },
       stop: () => stopAll(nodes, dir),
     };
   } catch (err) {

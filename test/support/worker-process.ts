@@ -4,10 +4,11 @@
  * Prints "ready" on stdout once it takes jobs; closes gracefully on SIGTERM.
  */
 import type { DurabilityOptions } from '../../src/durability/mode.js';
+import type { ReconcileTiming } from '../../src/queue/follow-ups.js';
 import { workerFromConfig, type WorkerConfigBase } from './worker-from-config.js';
 
 export interface WorkerProcessConfig extends WorkerConfigBase {
-  reconcile: { firstLookAfterMs: number; settleMs: number; lookIntervalMs: number };
+  reconcile: ReconcileTiming;
   stalledIntervalMs: number;
   lockDurationMs: number;
   durability?: DurabilityOptions;
