@@ -234,7 +234,7 @@ export function createSendProcessor(d: SendProcessorDeps) {
       // looking this attempt up, and a call now could land after its proof of "not accepted".
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
-      const undone = await d.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
+      const undone = await d.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
       // Someone else has taken the attempt over (it is `unknown` and being looked up): leave it to them.
       if (!undone.applied) return { outcome: 'skipped', state: undone.state ?? 'moved on' };
       await job.moveToDelayed(Date.now(), token);
