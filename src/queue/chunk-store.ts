@@ -227,19 +227,26 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async transition(chunkId, sendId, req) {
-      const fields: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.fields ?? {})) fields[name] = String(value);
-      const rule = declaredRule(CHUNK_LIFECYCLE, req.trigger, { fields: Object.keys(fields), expectState: req.expectState, code: fields.code });
-      if (rule.code !== undefined) fields.code = rule.code;
+      const fields = req.fields ?? {};
+      const names = Object.keys(fields);
+      const rule = declaredRule(CHUNK_LIFECYCLE, req.trigger, { fields: names, expectState: req.expectState, code: fields.code as string | undefined });
       const o = req.outcome;
-      // Strings only: the script hands them to Redis as they are (a Lua number may print as 1e+12).
-      const options = {
-        maxlen: eventsMaxLen,
-        fields,
-        expectState: req.expectState,
-        windowEndsAt: req.windowEndsAt === undefined ? undefined : String(req.windowEndsAt),
-        outcome: o && { ok: o.ok, window: String(o.window), maxFailureRatio: String(o.maxFailureRatio), ttl: String(o.ttlSeconds) },
-      };
+      // Positional, not one packed argument: this runs once per call, and decoding JSON (cjson)
+      // or msgpack in the script cost Redis more than the whole positional parse (docs/benchmarks.md).
+      const argv: (string | number)[] = [
+        req.trigger,
+        req.outId ?? '',
+        clock.now(),
+        eventsMaxLen,
+        req.expectState ?? '',
+        req.windowEndsAt ?? '',
+        o ? (o.ok ? '1' : '0') : '',
+        o?.window ?? 0,
+        o?.maxFailureRatio ?? 0,
+        o?.ttlSeconds ?? 0,
+      ];
+      for (const name of names) argv.push(name, fields[name] as string | number);
+      if (rule.code !== undefined && fields.code === undefined) argv.push('code', rule.code);
       const res = (await transitionScript(
         keys.chunk(chunkId),
         keys.sendCounts(sendId),
@@ -248,10 +255,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.receiptWindow(),
         keys.sendOutcomes(sendId),
         keys.send(sendId),
-        req.trigger,
-        req.outId ?? '',
-        clock.now(),
-        JSON.stringify(options),
+        ...argv,
       )) as [number, string, string, string, string?];
       if (res[0] !== 1) return { applied: false, refused: res[1] as TransitionRefusal, state: res[2], outId: res[3] };
       const [, from, to, pauseReason, adopted] = res;
@@ -267,8 +271,13 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     async split(chunkId, sendId, outId, children, ttlSeconds) {
       const first = children[0];
       const childKeys = children.map((c) => keys.chunk(chunkIdOf(c.sendId, c.index)));
-      const argv: (string | number)[] = [outId, clock.now(), ttlSeconds, sendId, first?.kind ?? 'notification', eventsMaxLen];
-      for (const c of children) argv.push(c.index, JSON.stringify(c.payload));
+      const options = {
+        sendId,
+        kind: first?.kind ?? 'notification',
+        ttl: ttlSeconds,
+        maxlen: eventsMaxLen,
+        children: children.map((c) => ({ index: c.index, payload: JSON.stringify(c.payload) })),
+      };
       const res = await splitScript(
         4 + childKeys.length,
         keys.chunk(chunkId),
@@ -276,7 +285,9 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.events(),
         keys.recipientTotals(),
         ...childKeys,
-        ...argv,
+        outId,
+        clock.now(),
+        JSON.stringify(options),
       );
       return res === 1;
     },

@@ -149,7 +149,13 @@ describe('transition-7.lua through the chunk store', () => {
       'teleport',
       '',
       0,
-      JSON.stringify({ maxlen: 10, fields: {} }),
+      10,
+      '',
+      '',
+      '',
+      0,
+      0,
+      0,
     );
     await expect(call).rejects.toBeInstanceOf(UndeclaredTransitionError);
     await expect(call).rejects.toThrow(/chunk transition "teleport": no such trigger in the Lua table/);

@@ -45,7 +45,8 @@ local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'p
 local state, attempt, n = f[1] or '', tonumber(f[2] or '0'), tonumber(f[7] or '0')
 local chunkId = f[8] .. '.' .. f[9]
 
-if edgeTo(CHUNK_EDGES, 'claim', state) then
+local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
+if claimed then
   local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
   local trigger, code = nil, nil
   if send[1] == 'failed' then trigger, code = 'send-failed', send[2] or 'SMSQ_SEND_FAILED'
@@ -61,12 +62,11 @@ if edgeTo(CHUNK_EDGES, 'claim', state) then
   end
   if send[3] == 'paused' then return {'paused'} end
   if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
-  local to = mustEdge(CHUNK_EDGES, 'claim', state, 'chunk')
   attempt = attempt + 1
   local outId = chunkId .. '.' .. attempt .. '-' .. ARGV[6]
-  redis.call('HSET', KEYS[1], 'state', to, 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
-  move(KEYS[2], KEYS[5], state, to, n)
-  emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, '', ARGV[1])
+  redis.call('HSET', KEYS[1], 'state', claimed, 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
+  move(KEYS[2], KEYS[5], state, claimed, n)
+  emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
   local wait = ''
   if ARGV[4] ~= '' then wait = string.format('%.0f', reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]))) end
   return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9], wait}
