@@ -24,7 +24,8 @@ import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
-import { sendRecipients, type RecipientState } from '../src/queue/send-recipients.js';
+import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/queue/send-recipients.js';
+import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
@@ -88,6 +89,26 @@ export interface EnqueueResult extends CampaignResult {
   apiCalls: number;
 }
 
+/** Which page of a send's recipients to read (see {@link Producer.recipientPage}). */
+export interface RecipientPageRequest {
+  /** The `next` of the previous page; absent: the first page. */
+  cursor?: string;
+  /** Recipients per page, 1..10000. Default 1000. */
+  limit?: number;
+}
+
+/** A page of a send's recipients. */
+export interface RecipientPage {
+  recipients: RecipientState[];
+  /** The cursor of the next page; null when this page is the last. */
+  next: string | null;
+}
+
+/** Largest page of recipients. */
+export const MAX_RECIPIENT_PAGE = 10_000;
+/** Page of recipients when none is asked for. */
+export const DEFAULT_RECIPIENT_PAGE = 1000;
+
 export interface CampaignCallOptions {
   onProgress?: (p: CampaignProgress) => void;
   /** How refusals name the recipients' source: `recipients` (default), `file`, `(body)`. */
@@ -119,6 +140,13 @@ export interface Producer {
   cancel(sendId: string, reason?: string): Promise<SendStatus>;
   /** Every recipient of a send with its state, code, BizId, times and attempts (streamed). */
   recipients(sendId: string): AsyncGenerator<RecipientState>;
+  /**
+   * One page of a send's recipients, in the order {@link Producer.recipients} streams them, and the
+   * cursor of the next page. A cursor names a place in that order, so recipients changing state
+   * between pages are neither skipped nor repeated. A bad cursor or limit throws ValidationError
+   * (field `cursor` / `limit`).
+   */
+  recipientPage(sendId: string, page?: RecipientPageRequest): Promise<RecipientPage>;
   /** A consumer of the events stream (every change of state) in a consumer group. */
   events(opts: { group: string; consumer: string; startAt?: '$' | '0' }): Promise<EventConsumer>;
   close(): Promise<void>;
@@ -140,6 +168,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {} });
   const sends = createSendStore({ redis: opts.redis, keys });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
+  const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds }) };
   const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds });
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
@@ -466,8 +495,19 @@ export function createProducer(opts: ProducerOptions): Producer {
     async *recipients(sendId) {
       const status = await sends.status(sendId);
       if (!status) throw new NotFoundError(`send ${sendId}`);
-      const recipientStore = createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds });
-      yield* sendRecipients({ redis: opts.redis, keys, chunks, recipients: recipientStore }, sendId, status.send.chunks);
+      yield* sendRecipients(recipientReader, sendShapeOf(status));
+    },
+
+    async recipientPage(sendId, page = {}) {
+      const limit = page.limit ?? DEFAULT_RECIPIENT_PAGE;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECIPIENT_PAGE) {
+        throw new ValidationError([{ field: 'limit', message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` }]);
+      }
+      const from = page.cursor === undefined ? FIRST_RECIPIENT : decodeRecipientCursor(sendId, page.cursor);
+      const status = await sends.status(sendId);
+      if (!status) throw new NotFoundError(`send ${sendId}`);
+      const read = await readRecipientPage(recipientReader, sendShapeOf(status), from, limit);
+      return { recipients: read.recipients, next: read.next ? encodeRecipientCursor(sendId, read.next) : null };
     },
 
     events({ group, consumer, startAt }) {
@@ -496,6 +536,7 @@ function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Produ
     campaign: (recipients, request, campaignOpts) => run(() => api.campaign(recipients, request, campaignOpts)),
     planCampaign: (recipients, request) => run(() => api.planCampaign(recipients, request)),
     getStatus: (sendId) => run(() => api.getStatus(sendId)),
+    recipientPage: (sendId, page) => run(() => api.recipientPage(sendId, page)),
     pause: (sendId, reason) => run(() => api.pause(sendId, reason)),
     resume: (sendId) => run(() => api.resume(sendId)),
     cancel: (sendId, reason) => run(() => api.cancel(sendId, reason)),

@@ -15,11 +15,13 @@ import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
 import { redactUrl } from './redact-url.js';
-import { dashboardPlugin, DASHBOARD_PATH } from './plugins/dashboard.js';
+import { dashboardPlugin, DASHBOARD_PATH, DASHBOARD_SCHEMA } from './plugins/dashboard.js';
 import { healthPlugin } from './plugins/health.js';
 import { ingestionPlugin } from './plugins/ingestion.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { createOpenApiCollector } from './openapi.js';
+import { createReplySerializer } from './zod-replies.js';
 import { controlsPlugin } from './plugins/controls.js';
 import { reportsPlugin } from './plugins/reports.js';
 import type { ReportIngest } from '../src/receipts/report-ingest.js';
@@ -48,6 +50,11 @@ export interface ServerDeps {
   };
   /** Serve `/v1` and the dashboard without authentication when no credentials are configured. Default false: refuse. */
   insecure?: boolean;
+  /**
+   * Validate every answer against the zod schema its route declares before sending it; one that
+   * does not match becomes a 500 naming the route and the fields. For tests. Default false.
+   */
+  checkResponses?: boolean;
   /** Largest JSON body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   /** Largest CSV upload in bytes. Default 64 MiB. */
@@ -115,6 +122,11 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     await Promise.all(queues.map((q) => q.close()));
   });
   app.setErrorHandler(createErrorHandler({ bodyLimit, csvBodyLimit }));
+  app.setSerializerCompiler(createReplySerializer({ checkResponses: deps.checkResponses ?? false }));
+  const openApi = createOpenApiCollector();
+  app.addHook('onRoute', openApi.onRoute);
+  // Bull Board's routes are its own: the document describes the dashboard by its entry page.
+  openApi.external(DASHBOARD_PATH, { method: 'GET', schema: DASHBOARD_SCHEMA });
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onResponse', async (request, reply) => {
     const fields = { method: request.method, path: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
@@ -124,7 +136,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
 
   await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock });
   await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock });
-  await app.register(openApiPlugin);
+  await app.register(openApiPlugin, { collector: openApi });
   await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit });
   await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });
   if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports });

@@ -13,6 +13,7 @@ import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, Idempotency
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { redactUrl } from './redact-url.js';
 import { isRedisConnectionError } from '../src/queue/redis-errors.js';
+import { ResponseContractError } from './response-contract-error.js';
 
 /** The code each HTTP status answers with when nothing more specific applies (statuses: src/errors.ts). */
 export const HTTP_ERROR_CODES = Object.freeze({
@@ -64,6 +65,8 @@ const RETRY_LATER = Object.freeze({ 'retry-after': '5' });
 /** Turns anything thrown while handling a request into an {@link HttpError}. */
 export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLimit: number }, requestId: string): HttpError {
   if (err instanceof HttpError) return err;
+  // Only raised when answers are checked (tests): what drifted is what the test needs to see.
+  if (err instanceof ResponseContractError) return new HttpError(500, HTTP_ERROR_CODES[500], `${err.message} (request id ${requestId})`);
   if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, 'the request is invalid; nothing was enqueued', err.issues);
   if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
   if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);

@@ -7,10 +7,17 @@
 import { z } from 'zod';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../producers/text-encoding.js';
 import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest } from '../producers/schemas.js';
+import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../producers/producer.js';
 import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/errors.js';
 
 /** `POST /v1/messages`: one message to many numbers. */
-export const SendBody = z.strictObject(SendRequest.omit({ idempotencyKey: true }).shape);
+export const SendBody = z.strictObject(SendRequest.omit({ idempotencyKey: true }).shape).meta({
+  id: 'SendRequest',
+  examples: [
+    { phones: ['13800138000', '+86 139 0013 9000'], signName: 'smsq沙箱', templateCode: 'SMS_900000002', templateParam: { name: 'Li', order: '1001' } },
+    { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_900000001', templateParam: { code: '123456' }, kind: 'verification', deadline: '2026-11-25T20:00:00+08:00' },
+  ],
+});
 
 /** `POST /v1/batches`: personalised messages, one template. */
 export const SendBatchBody = z.strictObject({
@@ -18,6 +25,17 @@ export const SendBatchBody = z.strictObject({
   messages: z
     .array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam}' })
     .min(1, { message: 'needs at least one message' }),
+}).meta({
+  id: 'SendBatchRequest',
+  examples: [
+    {
+      templateCode: 'SMS_900000002',
+      messages: [
+        { phone: '13800138000', signName: 'smsq沙箱', templateParam: { name: 'Li', order: '1001' } },
+        { phone: '13900139000', signName: 'smsq沙箱', templateParam: { name: 'Wang', order: '1002' } },
+      ],
+    },
+  ],
 });
 
 const campaignSettings = CampaignRequest.omit({ idempotencyKey: true }).shape;
@@ -34,6 +52,16 @@ export const CampaignBody = z.strictObject({
       { message: 'must be a list of {phone, params?}' },
     )
     .min(1, { message: 'needs at least one recipient' }),
+}).meta({
+  id: 'CampaignRequest',
+  examples: [
+    {
+      signName: 'smsq沙箱',
+      templateCode: 'SMS_900000003',
+      name: 'spring-sale',
+      recipients: [{ phone: '13800138000', params: { name: 'Li' } }, { phone: '13900139000', params: { name: 'Wang' } }],
+    },
+  ],
 });
 
 /** Parses a JSON object passed as a query-string value. */
@@ -49,7 +77,13 @@ const jsonObject = z.string().transform((v, ctx) => {
 /** `POST /v1/campaigns` with a `text/csv` body: the settings come in the query string. */
 export const CampaignQuery = z.strictObject({
   ...campaignSettings,
-  templateParam: jsonObject.pipe(campaignSettings.templateParam).optional(),
+  signName: campaignSettings.signName.meta({ description: 'File uploads only: the approved signature' }),
+  templateCode: campaignSettings.templateCode.meta({ description: 'File uploads only: the template, e.g. SMS_123456789' }),
+  templateParam: jsonObject
+    .pipe(campaignSettings.templateParam)
+    .optional()
+    .meta({ description: 'File uploads only: shared template params as a URL-encoded JSON object; file columns override them' }),
+  kind: campaignSettings.kind.meta({ description: 'File uploads only: verification, notification or marketing (default marketing)' }),
   /** The CSV's encoding; default: recognised from its bytes. */
   encoding: z
     .string()
@@ -58,20 +92,55 @@ export const CampaignQuery = z.strictObject({
       if (encoding === undefined) ctx.addIssue({ code: 'custom', message: `unknown encoding "${name}". Fix: one of ${ENCODING_CHOICES}` });
       return encoding ?? z.NEVER;
     })
-    .optional(),
+    .optional()
+    .meta({ description: `CSV uploads only: the file's encoding, ${ENCODING_CHOICES} (default: recognised from its bytes)` }),
   /** An .xlsx upload's sheet; default the first. */
-  sheet: z.string().min(1).max(200).optional(),
+  sheet: z.string().min(1).max(200).optional().meta({ description: '.xlsx uploads only: the sheet to read (default: the first)' }),
 });
 
-/** `GET /v1/sends/:id?recipients=true&limit=1000&offset=0`: per-recipient states, a page at a time. */
-export const SendStatusQuery = z.strictObject({
-  recipients: z.enum(['true', 'false'], { message: 'must be true or false' }).optional().transform((v) => v === 'true'),
-  limit: z.coerce.number().int().min(1, { message: 'must be 1 or more' }).max(10_000, { message: 'must be at most 10000' }).default(1000),
-  offset: z.coerce.number().int().min(0, { message: 'must be 0 or more' }).default(0),
+/** A CSV upload to `POST /v1/campaigns` (documentation: the bytes are read by the CSV reader). */
+export const CsvUpload = z.string().meta({
+  description: 'UTF-8, UTF-16 with a BOM, or GB18030/GBK. The first row names the number column (phone, mobile, 手机号, ...) and optional per-recipient template variables; without a header, one number per line',
+});
+
+/** An .xlsx workbook upload to `POST /v1/campaigns`, read like a CSV file (its first sheet, or `sheet`). */
+export const XlsxUpload = z.string().meta({ format: 'binary', description: 'An .xlsx workbook, read like a CSV file' });
+
+/** `GET /v1/sends/:id`: no query; the recipients are listed by `GET /v1/sends/:id/recipients`. */
+export const SendStatusQuery = z.strictObject({});
+
+/** What `GET /v1/sends/:id` took before recipients were paged by cursor: refused with where they went. */
+export const MOVED_STATUS_QUERY = ['recipients', 'limit', 'offset'] as const;
+
+/** `GET /v1/sends/:id/recipients?limit=1000&cursor=...`: a page of recipients. */
+export const RecipientsQuery = z.strictObject({
+  limit: z.coerce
+    .number({ message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
+    .int({ message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
+    .min(1, { message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
+    .max(MAX_RECIPIENT_PAGE, { message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
+    .default(DEFAULT_RECIPIENT_PAGE)
+    .meta({ description: `Recipients per page, 1..${MAX_RECIPIENT_PAGE} (default ${DEFAULT_RECIPIENT_PAGE})` }),
+  cursor: z
+    .string()
+    .max(400)
+    .optional()
+    .meta({ description: 'The `next` of the previous page, unchanged; absent: the first page' }),
 });
 
 export const SendIdParams = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'is not a send id (letters, digits, . _ - only)' }),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'is not a send id (letters, digits, . _ - only)' })
+    .meta({ description: 'The send id an enqueue answered with' }),
+});
+
+/** The `Idempotency-Key` header (documentation; {@link idempotencyKeyOf} reads it). */
+export const IdempotencyHeaders = z.object({
+  'Idempotency-Key': IdempotencyKey.optional().meta({
+    description:
+      'Makes a retry safe: the same key with the same request within 24 h answers the first request\'s send (`duplicate: true`) and enqueues nothing; with another request, 422',
+  }),
 });
 
 /** Field issues from zod issues, with unknown fields named one by one. */

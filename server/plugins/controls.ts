@@ -5,17 +5,33 @@
 import type { FastifyInstance } from 'fastify';
 import type { Producer } from '../../producers/producer.js';
 import { createAuthHook } from '../auth.js';
+import { SendStatusSchema } from '../response-schemas.js';
+import { answer, API_FAILURES } from '../route-schema.js';
 import { parseOrThrow, SendIdParams } from '../schemas.js';
+import type { ZodReplies } from '../zod-replies.js';
 
 export interface ControlsOptions {
   producer: Producer;
   apiToken: string | undefined;
 }
 
-export async function controlsPlugin(app: FastifyInstance, o: ControlsOptions): Promise<void> {
+const SUMMARIES = {
+  pause: 'Pause a send: no new chunk of it starts (within a second); other traffic flows',
+  resume: 'Resume a paused send where it stopped; nobody is sent twice. A cancelled send cannot be resumed (400)',
+  cancel: 'Cancel a send: its queued recipients become cancelled; chunks in flight finish',
+} as const;
+
+export async function controlsPlugin(parent: FastifyInstance, o: ControlsOptions): Promise<void> {
+  const app = parent.withTypeProvider<ZodReplies>();
   if (o.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: o.apiToken, realm: 'smsq API' }));
   for (const action of ['pause', 'resume', 'cancel'] as const) {
-    app.post(`/sends/:id/${action}`, async (request) => {
+    const schema = {
+      summary: SUMMARIES[action],
+      security: ['bearerAuth'] as const,
+      request: { params: SendIdParams },
+      response: { 200: answer('The send after the change', SendStatusSchema), ...API_FAILURES },
+    };
+    app.post(`/sends/:id/${action}`, { schema }, async (request) => {
       const { id } = parseOrThrow(SendIdParams, request.params, 'params');
       return o.producer[action](id);
     });

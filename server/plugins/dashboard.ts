@@ -10,6 +10,8 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { HtmlPage } from '../response-schemas.js';
+import { answer, failure, INTERNAL } from '../route-schema.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -31,6 +33,14 @@ export interface DashboardOptions {
 const DESCRIPTIONS: Record<string, string> = {
   calls: 'One job is one Dysmsapi call (sends, reconcile and receipt look-ups), under the account-wide rate limit',
   housekeeping: 'Work without Dysmsapi calls (receipt-window expiry, callbacks)',
+};
+
+/** The dashboard's entry in the OpenAPI document; the board's own JSON API is Bull Board's, not described there. */
+export const DASHBOARD_SCHEMA = {
+  summary: 'Bull Board dashboard of every smsq queue (its JSON API is under /admin/queues/api/)',
+  description: 'Read-only by default (SMSQ_DASHBOARD_READ_ONLY): every write through the board\'s API is refused with 405 SMSQ_METHOD_NOT_ALLOWED.',
+  security: ['dashboardAuth', 'dashboardToken'] as const,
+  response: { 200: answer('The dashboard', HtmlPage, 'text/html'), 401: failure('Login required (SMSQ_UNAUTHORIZED)'), 500: INTERNAL },
 };
 
 export async function dashboardPlugin(app: FastifyInstance, o: DashboardOptions): Promise<void> {

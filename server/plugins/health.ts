@@ -13,6 +13,9 @@ import { WRITER_TTL_MS } from '../../src/metrics/call-metrics.js';
 import { metricKeys } from '../../src/metrics/metric-keys.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { withTimeout, workersOf } from '../queue-stats.js';
+import { HealthSchema, ReadySchema } from '../response-schemas.js';
+import { answer, failure, INTERNAL } from '../route-schema.js';
+import type { ZodReplies } from '../zod-replies.js';
 
 export interface HealthOptions {
   redis: RedisConnection;
@@ -25,12 +28,26 @@ export interface HealthOptions {
   timeoutMs?: number;
 }
 
-export async function healthPlugin(app: FastifyInstance, o: HealthOptions): Promise<void> {
+export async function healthPlugin(parent: FastifyInstance, o: HealthOptions): Promise<void> {
+  const app = parent.withTypeProvider<ZodReplies>();
   const timeoutMs = o.timeoutMs ?? 2000;
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const liveness = {
+    summary: 'The process is up (no dependency is checked, so a Redis outage does not get it restarted)',
+    response: { 200: answer('Up', HealthSchema), 500: INTERNAL },
+  };
+  app.get('/healthz', { schema: liveness }, async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', async (_request, reply) => {
+  const readiness = {
+    summary: 'Redis answers and at least one worker serves the calls queue',
+    description: 'Redis must answer within 2 s; a worker counts when BullMQ lists it (CLIENT LIST) or, where Redis refuses CLIENT LIST, when its metrics heartbeat is under a minute old.',
+    response: {
+      200: answer('Ready', ReadySchema),
+      500: INTERNAL,
+      503: failure('Not ready (SMSQ_NOT_READY); `issues` names `redis` or `workers` and the fix'),
+    },
+  };
+  app.get('/readyz', { schema: readiness }, async (_request, reply) => {
     const issues: FieldIssue[] = [];
     let workers = 0;
     try {
@@ -51,6 +68,6 @@ export async function healthPlugin(app: FastifyInstance, o: HealthOptions): Prom
     if (issues.length > 0) {
       return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, issues));
     }
-    return { status: 'ready', workers };
+    return { status: 'ready' as const, workers };
   });
 }

@@ -2,6 +2,7 @@
  * REST ingestion under `/v1`: every request needs `Authorization: Bearer <SMSQ_API_TOKEN>`
  * (checked before the body is read). Bodies are validated here and again by the producer; a
  * refused request enqueues nothing. Successful enqueues answer 202 with the producer's result.
+ * A send's status and its recipients, a page at a time by cursor, are read here too.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -9,10 +10,28 @@ import type { Producer } from '../../producers/producer.js';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
 import { ValidationError } from '../../src/errors.js';
+import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { redactUrl } from '../redact-url.js';
-import { CampaignBody, CampaignQuery, idempotencyKeyOf, parseOrThrow, SendBatchBody, SendBody, SendIdParams, SendStatusQuery } from '../schemas.js';
+import { EnqueueResultSchema, RecipientPageSchema, SendStatusSchema } from '../response-schemas.js';
+import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
+import {
+  CampaignBody,
+  CampaignQuery,
+  CsvUpload,
+  IdempotencyHeaders,
+  idempotencyKeyOf,
+  MOVED_STATUS_QUERY,
+  parseOrThrow,
+  RecipientsQuery,
+  SendBatchBody,
+  SendBody,
+  SendIdParams,
+  SendStatusQuery,
+  XlsxUpload,
+} from '../schemas.js';
+import type { ZodReplies } from '../zod-replies.js';
 
 export interface IngestionOptions {
   producer: Producer;
@@ -42,7 +61,22 @@ async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
 }
 
-export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions): Promise<void> {
+/** What every enqueue route answers. */
+const ENQUEUE_ANSWERS = {
+  202: answer('Enqueued (or, under a known Idempotency-Key, the first request\'s send with `duplicate: true`)', EnqueueResultSchema),
+  400: failure('The request is invalid (SMSQ_INVALID_REQUEST): `issues` names each field and the fix. Nothing was enqueued'),
+  401: failure('No or a wrong bearer token (SMSQ_UNAUTHORIZED); `WWW-Authenticate` names the scheme'),
+  409: failure('The request with this Idempotency-Key is still being enqueued (SMSQ_IDEMPOTENCY_IN_PROGRESS; `Retry-After: 2`)'),
+  413: failure('The body is over SMSQ_SERVER_BODY_LIMIT (JSON) or SMSQ_SERVER_CSV_LIMIT (files) (SMSQ_BODY_TOO_LARGE)'),
+  415: failure('A Content-Type the route does not take (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
+  422: failure('The Idempotency-Key was used for a different request (SMSQ_IDEMPOTENCY_KEY_REUSED)'),
+  ...COMMON_FAILURES,
+} as const;
+
+const API_TOKEN = ['bearerAuth'] as const;
+
+export async function ingestionPlugin(parent: FastifyInstance, o: IngestionOptions): Promise<void> {
+  const app = parent.withTypeProvider<ZodReplies>();
   if (o.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: o.apiToken, realm: 'smsq API' }));
 
   // Only JSON, plus CSV for campaigns (a buffered body: a campaign that is too large is refused
@@ -57,7 +91,14 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
     sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${redactUrl(request.url)}`)),
   );
 
-  app.post('/messages', async (request, reply) => {
+  const sendSchema = {
+    summary: 'One message (signature, template, params) to many numbers',
+    description: 'SendSms chunks of up to 1000 numbers; verification codes go one number per call, ahead of everything else.',
+    security: API_TOKEN,
+    request: { headers: IdempotencyHeaders, body: { 'application/json': { schema: SendBody } } },
+    response: ENQUEUE_ANSWERS,
+  };
+  app.post('/messages', { schema: sendSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     const body = parseOrThrow(SendBody, request.body);
@@ -65,7 +106,14 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
     return reply.code(202).send(result);
   });
 
-  app.post('/batches', async (request, reply) => {
+  const batchSchema = {
+    summary: 'Personalised messages (each number its own signature and params), one template',
+    description: 'SendBatchSms chunks of up to 100 messages.',
+    security: API_TOKEN,
+    request: { headers: IdempotencyHeaders, body: { 'application/json': { schema: SendBatchBody } } },
+    response: ENQUEUE_ANSWERS,
+  };
+  app.post('/batches', { schema: batchSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     const body = parseOrThrow(SendBatchBody, request.body);
@@ -73,7 +121,24 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
     return reply.code(202).send(result);
   });
 
-  app.post('/campaigns', async (request, reply) => {
+  const campaignSchema = {
+    summary: 'A recipient list: a CSV or .xlsx upload (settings in the query string) or a JSON body',
+    description:
+      'A file upload is read whole (up to SMSQ_SERVER_CSV_LIMIT) before anything is enqueued, so one that is too large is refused whole; nothing is fetched from URLs. The query string is for file uploads only; a JSON body carries its settings itself. Default kind: marketing.',
+    security: API_TOKEN,
+    request: {
+      headers: IdempotencyHeaders,
+      // Required for file uploads only, and refused with a JSON body: documented as optional.
+      query: CampaignQuery.partial(),
+      body: {
+        'application/json': { schema: CampaignBody },
+        'text/csv': { schema: CsvUpload, example: 'phone,name\n13800138000,Li\n13900139000,Wang\n' },
+        [XLSX_TYPE]: { schema: XlsxUpload },
+      },
+    },
+    response: ENQUEUE_ANSWERS,
+  };
+  app.post('/campaigns', { schema: campaignSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, [...JSON_ONLY, 'text/csv', XLSX_TYPE])) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     if (Buffer.isBuffer(request.body)) {
@@ -97,20 +162,40 @@ export async function ingestionPlugin(app: FastifyInstance, o: IngestionOptions)
     return reply.code(202).send(result);
   });
 
-  app.get('/sends/:id', async (request) => {
+  const statusSchema = {
+    summary: 'A send: what was enqueued and its recipients per state',
+    description: 'Its recipients one by one: GET /v1/sends/{id}/recipients.',
+    security: API_TOKEN,
+    request: { params: SendIdParams, query: SendStatusQuery },
+    response: { 200: answer('The send', SendStatusSchema), ...API_FAILURES },
+  };
+  app.get('/sends/:id', { schema: statusSchema }, async (request) => {
     const { id } = parseOrThrow(SendIdParams, request.params);
-    const q = parseOrThrow(SendStatusQuery, request.query, 'query');
-    const status = await o.producer.getStatus(id);
-    if (!q.recipients) return status;
-    // Recipients in send order from `offset`; a page at most `limit` long, with the next offset.
-    const recipients = [];
-    let index = 0;
-    for await (const r of o.producer.recipients(id)) {
-      if (index++ < q.offset) continue;
-      recipients.push(r);
-      if (recipients.length === q.limit) break;
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const moved = MOVED_STATUS_QUERY.filter((name) => name in query);
+    if (moved.length > 0) {
+      throw new ValidationError(
+        moved.map((name) => ({ field: `query.${name}`, message: 'recipients are listed by GET /v1/sends/{id}/recipients, a page at a time by cursor. Fix: GET /v1/sends/{id}/recipients?limit=1000, then ?cursor=<next>' })),
+      );
     }
-    const next = recipients.length === q.limit ? q.offset + q.limit : null;
-    return { ...status, recipients, next };
+    parseOrThrow(SendStatusQuery, query, 'query');
+    return o.producer.getStatus(id);
+  });
+
+  const recipientsSchema = {
+    summary: 'A page of a send\'s recipients: state, code, BizId, sent and received times, attempts',
+    description:
+      'In send order: every chunk\'s numbers in order, then the numbers without a chunk (opted out, refused at the door). Follow `next` as `cursor` until it is null. A cursor names a place in that order, not a count, so recipients changing state between pages are neither skipped nor repeated. While the send is still `enqueuing`, the last page\'s `next` is not null: more may come.',
+    security: API_TOKEN,
+    request: { params: SendIdParams, query: RecipientsQuery },
+    response: { 200: answer('A page of recipients, and the cursor of the next one', RecipientPageSchema), ...API_FAILURES },
+  };
+  app.get('/sends/:id/recipients', { schema: recipientsSchema }, async (request) => {
+    const { id } = parseOrThrow(SendIdParams, request.params);
+    const { limit, cursor } = parseOrThrow(RecipientsQuery, request.query, 'query');
+    // Checked here too, so that a bad cursor is named as the query parameter it is.
+    if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');
+    const page = await o.producer.recipientPage(id, { limit, cursor });
+    return { sendId: id, ...page };
   });
 }

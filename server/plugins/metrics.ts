@@ -8,6 +8,9 @@ import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { CONTENT_TYPE, renderPrometheus } from '../../src/metrics/prometheus.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { queueStats, withTimeout } from '../queue-stats.js';
+import { PrometheusText } from '../response-schemas.js';
+import { answer, failure, INTERNAL } from '../route-schema.js';
+import type { ZodReplies } from '../zod-replies.js';
 
 export interface MetricsOptions {
   redis: RedisConnection;
@@ -19,12 +22,22 @@ export interface MetricsOptions {
   timeoutMs?: number;
 }
 
-export async function metricsPlugin(app: FastifyInstance, o: MetricsOptions): Promise<void> {
+export async function metricsPlugin(parent: FastifyInstance, o: MetricsOptions): Promise<void> {
+  const app = parent.withTypeProvider<ZodReplies>();
   // This server's own process metrics (CPU, memory, event loop lag), in a registry of its own.
   const processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry, prefix: 'smsq_server_' });
 
-  app.get('/metrics', async (request, reply) => {
+  const schema = {
+    summary: 'Prometheus metrics: queue depths, recipients by state, Dysmsapi calls by operation and outcome, call latency, limiter waits',
+    description: 'Read from Redis at each scrape, so every server reports the same totals for every worker process.',
+    response: {
+      200: answer('Prometheus text format 0.0.4', PrometheusText, 'text/plain'),
+      500: INTERNAL,
+      503: failure('Redis did not answer in time (SMSQ_NOT_READY)'),
+    },
+  };
+  app.get('/metrics', { schema }, async (request, reply) => {
     let text: string;
     try {
       const [queues, calls] = await withTimeout(

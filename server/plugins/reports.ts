@@ -8,9 +8,14 @@
  * else makes Alibaba push the same reports again after 1, 5 and 10 minutes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SmsReport, SmsUp } from '../../src/receipts/pushed-reports.js';
 import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { PushAcceptedSchema } from '../response-schemas.js';
+import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
+import type { ZodReplies } from '../zod-replies.js';
 
 export interface ReportsOptions {
   ingest: ReportIngest;
@@ -19,9 +24,48 @@ export interface ReportsOptions {
 }
 
 /** The answer Alibaba expects for a push it should not repeat. */
-export const PUSH_ACCEPTED = Object.freeze({ code: 0, msg: '接收成功' });
+export const PUSH_ACCEPTED = Object.freeze({ code: 0, msg: '接收成功' } as const) satisfies z.input<typeof PushAcceptedSchema>;
 
-export async function reportsPlugin(app: FastifyInstance, o: ReportsOptions): Promise<void> {
+/** The pushed bodies as documented: what src/receipts/pushed-reports.ts parses them with. */
+const SmsReportBody = z.array(SmsReport).max(10_000).meta({
+  id: 'SmsReports',
+  examples: [
+    [
+      {
+        phone_number: '13800138000',
+        send_time: '2026-11-24 10:00:00',
+        report_time: '2026-11-24 10:00:03',
+        success: true,
+        err_code: 'DELIVERED',
+        err_msg: '用户接收成功',
+        sms_size: '1',
+        biz_id: '900000000001^0',
+        out_id: 'smwv5m7pf01956b6f2f7c.0.1-3f9a0c2b71',
+      },
+    ],
+  ],
+});
+const SmsUpBody = z.array(SmsUp).max(10_000).meta({
+  id: 'SmsUps',
+  examples: [[{ phone_number: '13800138000', content: '退订', send_time: '2026-11-24 10:00:00', dest_code: '1', sequence_id: 7, sign_name: 'smsq沙箱' }]],
+});
+
+const TokenParams = z.strictObject({ token: z.string().meta({ description: 'SMSQ_REPORT_TOKEN, where the push URL can carry nothing else (logged as [REDACTED])' }) });
+
+const PUSH_ANSWERS = {
+  200: answer('Applied; Alibaba will not push it again', PushAcceptedSchema),
+  400: failure('A malformed body (SMSQ_INVALID_REQUEST); nothing was applied'),
+  401: failure('A missing or wrong report token (SMSQ_UNAUTHORIZED)'),
+  413: failure('The body is over SMSQ_SERVER_BODY_LIMIT (SMSQ_BODY_TOO_LARGE)'),
+  415: failure('A Content-Type other than application/json or text/plain (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
+  ...COMMON_FAILURES,
+} as const;
+
+const PUSH_DESCRIPTION =
+  'Only a recipient of the chunk and attempt named by out_id, with its BizId, is moved; anything else is set aside and counted. Applying a push is idempotent, and a final state never goes back. Alibaba posts JSON, some accounts as text/plain: both are parsed.';
+
+export async function reportsPlugin(parent: FastifyInstance, o: ReportsOptions): Promise<void> {
+  const app = parent.withTypeProvider<ZodReplies>();
   app.removeAllContentTypeParsers();
   // Alibaba posts JSON (some accounts send it as text/plain); parse both, strictly.
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
@@ -46,8 +90,20 @@ export async function reportsPlugin(app: FastifyInstance, o: ReportsOptions): Pr
   };
   const reports = handle((b) => o.ingest.applyReports(b));
   const replies = handle((b) => o.ingest.applyReplies(b));
-  app.post('/:token/sms-report', reports);
-  app.post('/:token/sms-up', replies);
-  app.post('/sms-report', reports);
-  app.post('/sms-up', replies);
+  const schemaOf = (summary: string, body: z.ZodType, inPath: boolean) => {
+    const request: RequestSchemas = { body: { 'application/json': { schema: body }, 'text/plain': { schema: body } } };
+    return {
+      summary: inPath ? `${summary}, the report token in the path` : summary,
+      description: PUSH_DESCRIPTION,
+      ...(inPath ? {} : { security: ['reportToken'] as const }),
+      request: inPath ? { ...request, params: TokenParams } : request,
+      response: PUSH_ANSWERS,
+    };
+  };
+  const DELIVERY = 'Pushed delivery reports (SmsReport)';
+  const UP = 'Pushed replies (SmsUp); TD / T / 退订 opt a number out of marketing';
+  app.post('/:token/sms-report', { schema: schemaOf(DELIVERY, SmsReportBody, true) }, reports);
+  app.post('/:token/sms-up', { schema: schemaOf(UP, SmsUpBody, true) }, replies);
+  app.post('/sms-report', { schema: schemaOf(DELIVERY, SmsReportBody, false) }, reports);
+  app.post('/sms-up', { schema: schemaOf(UP, SmsUpBody, false) }, replies);
 }

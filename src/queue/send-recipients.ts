@@ -1,7 +1,9 @@
 import type { RedisConnection } from './connection.js';
-import { decodeReceipt, type RecipientStore } from '../receipts/recipient-store.js';
+import { decodeReceipt, type RecipientReceipt, type RecipientStore } from '../receipts/recipient-store.js';
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from './chunk-store.js';
 import type { Keys } from './keys.js';
+import { FIRST_RECIPIENT, type RecipientPosition } from './recipient-cursor.js';
+import type { SendStatus } from './send-store.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
@@ -38,47 +40,154 @@ export interface SendRecipientsDeps {
   recipients: RecipientStore;
 }
 
+/** What a page of recipients needs to know of its send (from its status). */
+export interface SendShape {
+  sendId: string;
+  /** Chunks of the send (as recorded; a campaign records them when its enqueue is done). */
+  chunks: number;
+  /** Still enqueuing: chunks and numbers without a chunk may still be added. */
+  enqueuing: boolean;
+  /** Numbers recorded without a chunk: opted out, and refused at the door. */
+  unchunked: number;
+}
+
+/** The shape of a send, from its status. */
+export function sendShapeOf(status: SendStatus): SendShape {
+  return {
+    sendId: status.send.sendId,
+    chunks: status.send.chunks,
+    enqueuing: status.send.state === 'enqueuing',
+    unchunked: status.counts.suppressed + status.counts.rejected,
+  };
+}
+
+/** A page of recipients, and where the next one starts (undefined: this was the last). */
+export interface RecipientPage {
+  recipients: RecipientState[];
+  next: RecipientPosition | undefined;
+}
+
+/** Chunk records read at once while filling a page (one round trip each, in flight together). */
+const CHUNKS_IN_FLIGHT = 64;
+/** Fields of the recipients hash read per HSCAN call. */
+const SCAN_COUNT = 1000;
+
 /**
- * Walks a send's chunks (and the children of split chunks) and yields every recipient with its
- * state, then the numbers skipped as opted out and those refused at the door (the first 1000 of a
- * campaign). Reads one chunk at a time: bounded memory.
+ * The recipients of chunk `c` from number `from` to `to` (exclusive), with their states. A split
+ * chunk's numbers are listed from its children, child `i` holding the parent's number `i` alone,
+ * so the numbers and their order are the parent's, split or not.
  */
-export async function* sendRecipients(d: SendRecipientsDeps, sendId: string, chunkCount: number): AsyncGenerator<RecipientState> {
-  async function* walk(c: ChunkRecord): AsyncGenerator<RecipientState> {
-    if (c.state === 'split') {
-      for (let i = 0; i < c.payload.phones.length; i++) {
-        const child = await d.chunks.get(chunkIdOf(sendId, `${c.index}-${i}`));
-        if (child) yield* walk(child);
-      }
-      return;
-    }
-    const receipts = c.state === 'accepted' ? await d.recipients.getMany(sendId, c.payload.phones) : [];
-    for (let i = 0; i < c.payload.phones.length; i++) {
-      const r = receipts[i];
-      yield {
-        phone: c.payload.phones[i] as string,
-        state: r ? r.state : (FROM_CHUNK[c.state] ?? 'queued'),
-        code: r ? r.code : c.code,
-        bizId: c.bizId,
-        attempts: c.attempt,
-        sentAt: c.sentAt,
-        receivedAt: r?.receivedAt,
-        chunkId: c.chunkId,
-      };
-    }
+async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from: number, to: number): Promise<RecipientState[]> {
+  if (c.state === 'split') {
+    const children = await Promise.all(range(from, to).map((i) => store.chunks.get(chunkIdOf(c.sendId, `${c.index}-${i}`))));
+    const listed = await Promise.all(children.map((child) => (child ? recipientsOfChunk(store, child, 0, child.payload.phones.length) : [])));
+    return listed.flat();
   }
-  for (let i = 0; i < chunkCount; i++) {
-    const c = await d.chunks.get(chunkIdOf(sendId, String(i)));
-    if (c) yield* walk(c);
-  }
+  const phones = c.payload.phones.slice(from, to);
+  const receipts = c.state === 'accepted' ? await store.recipients.getMany(c.sendId, phones) : [];
+  return phones.map((phone, i) => {
+    const r = receipts[i];
+    return {
+      phone,
+      state: r ? r.state : (FROM_CHUNK[c.state] ?? 'queued'),
+      code: r ? r.code : c.code,
+      bizId: c.bizId,
+      attempts: c.attempt,
+      sentAt: c.sentAt,
+      receivedAt: r?.receivedAt,
+      chunkId: c.chunkId,
+    };
+  });
+}
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+/**
+ * The numbers recorded without a chunk (opted out, refused at the door), in string order, from the
+ * `skip`-th on, at most `count`. The recipients hash holds every receipt of the send, so this reads
+ * all of it (HSCAN, a thousand fields a call): pages of this part cost a pass over the hash each.
+ */
+async function unchunkedRecipients(store: SendRecipientsDeps, sendId: string, skip: number, count: number): Promise<RecipientState[]> {
+  const found: { phone: string; receipt: RecipientReceipt }[] = [];
   let cursor = '0';
   do {
-    const [next, flat] = await d.redis.hscan(d.keys.recipients(sendId), cursor, 'COUNT', 1000);
+    const [next, flat] = await store.redis.hscan(store.keys.recipients(sendId), cursor, 'COUNT', SCAN_COUNT);
     cursor = next;
     for (let i = 0; i < flat.length; i += 2) {
-      const r = decodeReceipt(flat[i + 1]);
-      if (r?.state !== 'suppressed' && r?.state !== 'rejected') continue;
-      yield { phone: flat[i] as string, state: r.state, code: r.code, bizId: undefined, attempts: 0, sentAt: undefined, receivedAt: undefined, chunkId: undefined };
+      const receipt = decodeReceipt(flat[i + 1]);
+      if (receipt?.state === 'suppressed' || receipt?.state === 'rejected') found.push({ phone: flat[i] as string, receipt });
     }
   } while (cursor !== '0');
+  // HSCAN may return a field twice (a rehash between calls): the set, not the scan, is listed.
+  const unique = [...new Map(found.map((f) => [f.phone, f])).values()].sort((a, b) => (a.phone < b.phone ? -1 : a.phone > b.phone ? 1 : 0));
+  return unique.slice(skip, skip + count).map(({ phone, receipt }) => ({
+    phone,
+    state: receipt.state,
+    code: receipt.code,
+    bizId: undefined,
+    attempts: 0,
+    sentAt: undefined,
+    receivedAt: undefined,
+    chunkId: undefined,
+  }));
+}
+
+/**
+ * At most `limit` recipients of a send from `from` on: the chunks in order (each chunk's numbers
+ * in its order), then the numbers recorded without a chunk. Positions name places in that order,
+ * never counts of what was listed before them, so states changing between pages (a chunk sent,
+ * split, a receipt applied) skip and repeat nobody. While the send is still enqueuing the walk
+ * stops at the first chunk not written yet and `next` points there: more may come.
+ */
+export async function readRecipientPage(store: SendRecipientsDeps, send: SendShape, from: RecipientPosition, limit: number): Promise<RecipientPage> {
+  const page: RecipientState[] = [];
+  let position = from;
+  if (position.phase === 'chunks') {
+    let { chunk, offset } = position;
+    while (page.length < limit && (send.enqueuing || chunk < send.chunks)) {
+      const span = Math.min(CHUNKS_IN_FLIGHT, limit - page.length, send.enqueuing ? CHUNKS_IN_FLIGHT : send.chunks - chunk);
+      const records = await Promise.all(range(chunk, chunk + span).map((i) => store.chunks.get(chunkIdOf(send.sendId, String(i)))));
+      for (const record of records) {
+        // Not written yet: the enqueue is still under way; come back from here.
+        if (!record && send.enqueuing) return { recipients: page, next: { phase: 'chunks', chunk, offset } };
+        if (record) {
+          const count = record.payload.phones.length;
+          const to = Math.min(count, offset + limit - page.length);
+          page.push(...(await recipientsOfChunk(store, record, offset, to)));
+          if (to < count) return { recipients: page, next: { phase: 'chunks', chunk, offset: to } };
+        }
+        chunk++;
+        offset = 0;
+        if (page.length >= limit) break;
+      }
+    }
+    if (page.length >= limit) {
+      const rest = send.enqueuing || chunk < send.chunks || send.unchunked > 0;
+      return { recipients: page, next: rest ? { phase: 'chunks', chunk, offset: 0 } : undefined };
+    }
+    position = { phase: 'unchunked', skip: 0 };
+  }
+  if (send.unchunked === 0) return { recipients: page, next: undefined };
+  const want = limit - page.length;
+  // One more than fits, to know whether another page follows.
+  const listed = await unchunkedRecipients(store, send.sendId, position.skip, want + 1);
+  page.push(...listed.slice(0, want));
+  return { recipients: page, next: listed.length > want ? { phase: 'unchunked', skip: position.skip + want } : undefined };
+}
+
+/** Recipients read per page while streaming a whole send. */
+const STREAM_PAGE = 1000;
+
+/**
+ * Every recipient of a send, page by page (bounded memory); see {@link readRecipientPage}. A send
+ * still enqueuing is listed as far as it has been written.
+ */
+export async function* sendRecipients(store: SendRecipientsDeps, send: SendShape): AsyncGenerator<RecipientState> {
+  let position: RecipientPosition | undefined = FIRST_RECIPIENT;
+  while (position) {
+    const page = await readRecipientPage(store, send, position, STREAM_PAGE);
+    yield* page.recipients;
+    // An empty page with a next position: the rest is not enqueued yet.
+    position = page.recipients.length > 0 ? page.next : undefined;
+  }
 }

@@ -35,7 +35,7 @@ let app: SmsqServer;
 
 beforeAll(async () => {
   h = await createHarness({ label: 'files' });
-  app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: { user: 'ops', password: 'dashboard-password-1' } } });
+  app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: { user: 'ops', password: 'dashboard-password-1' } } });
 });
 
 afterAll(async () => {

@@ -126,6 +126,29 @@ describe('smsq send', () => {
     expect((await run(['status', 'snope'])).code).toBe(2);
   });
 
+  it('status --recipients pages by cursor with --limit and --cursor, and refuses a bad cursor by flag', async () => {
+    const r = await run(['send', '--phones', '13800138011,13800138012,13800138013', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--json']);
+    const { sendId } = JSON.parse(r.stdout) as { sendId: string };
+    const first = await run(['status', sendId, '--recipients', '--limit', '2', '--json']);
+    expect(first.code).toBe(0);
+    const page = JSON.parse(first.stdout) as { recipients: { phone: string }[]; next: string };
+    expect(page.recipients.map((x) => x.phone)).toEqual(['13800138011', '13800138012']);
+    const table = await run(['status', sendId, '--recipients', '--limit', '2', '--cursor', page.next]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/13800138013/);
+    expect(table.stdout).not.toMatch(/13800138011/);
+    expect(table.stdout).toMatch(/1 shown; the last page\./);
+    const head = await run(['status', sendId, '--recipients', '--limit', '1']);
+    expect(head.stdout).toMatch(new RegExp(`1 shown\\. Next page: smsq status ${sendId} --recipients --limit 1 --cursor [A-Za-z0-9_-]+`));
+    const bad = await run(['status', sendId, '--recipients', '--cursor', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--cursor: is not a recipient cursor\. Fix: pass the `next` value of the previous page unchanged, or leave --cursor out/);
+    const alone = await run(['status', sendId, '--limit', '2']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--limit pages the recipients\. Fix: add --recipients/);
+    expect((await run(['status', sendId, '--recipients', '--limit', '0'])).stderr).toMatch(/--limit "0" must be a whole number from 1 to 10000/);
+  });
+
   it('send-batch reads a JSON file of personalised messages', async () => {
     const file = join(dir, 'batch.json');
     writeFileSync(file, JSON.stringify([

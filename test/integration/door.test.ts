@@ -46,7 +46,7 @@ beforeAll(async () => {
   const { endpoint } = await emulator.listen();
   client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
   producer = doorProducer(prefix);
-  app = await buildServer({ redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'door-dashboard-token-0123456789' } });
+  app = await buildServer({ checkResponses: true, redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'door-dashboard-token-0123456789' } });
   env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
 });
 

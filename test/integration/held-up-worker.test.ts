@@ -38,14 +38,14 @@ describe('a worker held up between claim and call', () => {
       // The other code is claimed (`sending`), waiting for its slot.
       if ((await harness.producer.getStatus(sendId)).counts.sending !== 1) return undefined;
       return [accepted[0] as string, phones.find((p) => p !== accepted[0]) as string];
-    }, 'the first code sent', 10_000, 2);
+    }, 'the first code sent', 30_000, 2);
     held.kill('SIGSTOP');
     expect(sendSmsCalls(second)).toHaveLength(0);
 
     // Another worker takes the stalled job over, finds the attempt `sending`, looks it up, finds
     // nothing after the settling window, and resends with a new attempt.
     await processes.start(base, { qps: 2, concurrency: 2 });
-    await waitFor(() => sendSmsCalls(second).length === 1, 'the second code resent by the other worker', 20_000);
+    await waitFor(() => sendSmsCalls(second).length === 1, 'the second code resent by the other worker', 30_000);
 
     // The held-up worker wakes. Its slot is long past: it takes a new one (at most the pacer's
     // 2 s ahead) and would call then. Give it the time to, then stop it gracefully (close() waits
@@ -57,7 +57,7 @@ describe('a worker held up between claim and call', () => {
 
     expect(sendSmsCalls(first)).toHaveLength(1);
     expect(sendSmsCalls(second)).toHaveLength(1);
-  }, 60_000);
+  }, 90_000);
 
   it('a worker whose settling window a held-up call could outlast is refused when it is built', async () => {
     h = await createHarness({ label: 'held-up-options' });

@@ -97,7 +97,7 @@ describe('idempotency keys stand for one request', () => {
 
   it('REST: concurrent POSTs with one Idempotency-Key and different bodies: one 202, one 422, one whole send', async () => {
     const h = await harnesses.create({ label: 'idem-rest' });
-    const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
+    const app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
     harnesses.defer(() => app.close());
     for (let t = 0; t < 5; t++) {
       const headers = { authorization: 'Bearer test-api-token-0123456789', 'idempotency-key': `rest-${t}` };

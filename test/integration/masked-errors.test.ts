@@ -75,7 +75,7 @@ describe('phone numbers in errors', () => {
 
   it('REST: unusable numbers and a broken JSON body are refused without the numbers in clear', async () => {
     const h = await harnesses.create({ label: 'masked-rest' });
-    const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
+    const app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
     harnesses.defer(() => app.close());
     const headers = { authorization: 'Bearer test-api-token-0123456789' };
     const bad = numbers(500, false);

@@ -73,7 +73,7 @@ describe('worker processes', () => {
     // At 4 calls a second, 16 fetched jobs wait seconds for their pacer slots.
     const child = await startChild(h, { qps: 4, concurrency: 16 });
     const harness = h;
-    await waitFor(() => harness.emulator.accepted().length >= 1, 'the first call');
+    await waitFor(() => harness.emulator.accepted().length >= 1, 'the first call', 30_000);
     child.kill('SIGTERM');
     const atSignal = h.emulator.accepted().length;
     await once(child, 'exit');

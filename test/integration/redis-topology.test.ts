@@ -311,7 +311,7 @@ describe('Redis Cluster', () => {
     }
 
     // The server reads health and metrics over the Cluster connection.
-    const app = await buildServer({ redis: deployments[0]!.redis, prefix: first, producer: deployments[0]!.producer, logger: deployments[0]!.logger, insecure: true });
+    const app = await buildServer({ checkResponses: true, redis: deployments[0]!.redis, prefix: first, producer: deployments[0]!.producer, logger: deployments[0]!.logger, insecure: true });
     try {
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(200);

@@ -34,6 +34,7 @@ async function setup(label: string): Promise<{ h: Harness; app: SmsqServer; push
     apiToken: 'test-api-token-0123456789',
     dashboard: { token: 'dashboard-token-0123456789' },
     reports: { ingest, token: REPORT_TOKEN },
+    checkResponses: true,
   });
   harnesses.defer(() => app.close());
   const push = async (body: object) => {

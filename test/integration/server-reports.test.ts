@@ -29,6 +29,7 @@ async function setup(label: string): Promise<{ harness: Harness; app: SmsqServer
     apiToken: TOKEN,
     dashboard: { token: 'dashboard-token-0123456789' },
     reports: { ingest, token: REPORT_TOKEN },
+    checkResponses: true,
   });
   harnesses.defer(() => app.close());
   return { harness: h, app };
@@ -114,20 +115,38 @@ describe('the OpenAPI document', () => {
   });
 });
 
-describe('GET /v1/sends/:id?recipients=true', () => {
-  it('lists recipients a page at a time, including numbers rejected at the door', async () => {
+describe('GET /v1/sends/:id/recipients', () => {
+  it('lists recipients a page at a time by cursor, including numbers rejected at the door', async () => {
     const { harness, app } = await setup('srv-rcpts');
     const res = await harness.producer.send({ ...NOTE, phones: ['13845000001', '13845000002', '13845000003', '123'] });
-    const page1 = (await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}?recipients=true&limit=2`, headers: AUTH })).json();
+    const get = (query: string) => app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}/recipients?${query}`, headers: AUTH });
+    const page1 = (await get('limit=2')).json();
+    expect(page1.sendId).toBe(res.sendId);
     expect(page1.recipients.map((r: { phone: string; state: string }) => `${r.phone}:${r.state}`)).toEqual(['13845000001:queued', '13845000002:queued']);
-    expect(page1.next).toBe(2);
-    const page2 = (await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}?recipients=true&limit=2&offset=2`, headers: AUTH })).json();
+    expect(page1.next).toEqual(expect.stringMatching(/^[A-Za-z0-9_-]+$/));
+    const page2 = (await get(`limit=2&cursor=${page1.next}`)).json();
     expect(page2.recipients).toEqual([
       expect.objectContaining({ phone: '13845000003', state: 'queued' }),
       expect.objectContaining({ phone: '123', state: 'rejected', code: 'SMSQ_INVALID_NUMBER' }),
     ]);
-    const bad = await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}?recipients=yes`, headers: AUTH });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.issues[0].field).toBe('query.recipients');
+    expect(page2.next).toBeNull();
+    const defaults = (await get('')).json();
+    expect(defaults.recipients).toHaveLength(4);
+    expect(defaults.next).toBeNull();
+
+    const refused = async (url: string, field: string, message: RegExp) => {
+      const bad = await app.inject({ method: 'GET', url, headers: AUTH });
+      expect(bad.statusCode, url).toBe(400);
+      expect(bad.json().error.issues, url).toEqual([{ field, message: expect.stringMatching(message) }]);
+    };
+    await refused(`/v1/sends/${res.sendId}/recipients?cursor=nope`, 'query.cursor', /^is not a recipient cursor\. Fix: pass the `next` value of the previous page unchanged, or leave query\.cursor out/);
+    const other = await harness.producer.send({ ...NOTE, phones: ['13845000009'] });
+    await refused(`/v1/sends/${other.sendId}/recipients?cursor=${page1.next}`, 'query.cursor', /^belongs to another send/);
+    await refused(`/v1/sends/${res.sendId}/recipients?limit=0`, 'query.limit', /^must be a whole number from 1 to 10000$/);
+    await refused(`/v1/sends/${res.sendId}/recipients?limit=ten`, 'query.limit', /^must be a whole number from 1 to 10000$/);
+    await refused(`/v1/sends/${res.sendId}/recipients?offset=2`, 'query.offset', /^is not a field of this request/);
+    // The old way of listing them says where they went.
+    await refused(`/v1/sends/${res.sendId}?recipients=true`, 'query.recipients', /^recipients are listed by GET \/v1\/sends\/\{id\}\/recipients/);
+    expect((await app.inject({ method: 'GET', url: '/v1/sends/snope/recipients', headers: AUTH })).statusCode).toBe(404);
   });
 });

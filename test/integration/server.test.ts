@@ -43,6 +43,7 @@ async function serverFor(harness: Harness, over: Partial<ServerDeps> = {}): Prom
     logger: harness.logger,
     apiToken: TOKEN,
     dashboard: { basicAuth: LOGIN },
+    checkResponses: true,
     ...over,
   });
   apps.push(app);

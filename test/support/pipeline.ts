@@ -41,8 +41,10 @@ export interface HarnessOptions {
 
 /** Test timing: reconcile looks and stall detection in hundreds of ms instead of minutes. */
 export const FAST_TIMING = Object.freeze({
-  // The settling window covers the call deadline + connect + read timeout (1000 ms each here): call-deadline.ts.
-  reconcile: { firstLookAfterMs: 50, settleMs: 3000, lookIntervalMs: 150, callDeadlineMs: 1000 },
+  // The settling window covers the call deadline + connect + read timeout (1000 ms each here):
+  // call-deadline.ts. The deadline outlasts the pacer's farthest slot (2 s ahead), so a claim that
+  // waits for its slot at a low cap is not undone.
+  reconcile: { firstLookAfterMs: 50, settleMs: 4500, lookIntervalMs: 150, callDeadlineMs: 2500 },
   stalledIntervalMs: 500,
   lockDurationMs: 1000,
 });

@@ -1,0 +1,202 @@
+/**
+ * What the HTTP API answers, as zod schemas: the routes declare them (fastify types each handler's
+ * replies by them), the OpenAPI document is generated from them, and a server built with
+ * `checkResponses` (the tests) validates every answer against them before it leaves. They are
+ * strict: a field the server returns that is not declared here fails the check, so the document
+ * cannot fall behind the code. Each carries an `id` (its name under `components.schemas`) and
+ * examples, which the contract test validates against the published document.
+ */
+import { z } from 'zod';
+import { MESSAGE_KINDS } from '../src/queue/kinds.js';
+import { COUNTED_STATES } from '../src/queue/send-store.js';
+import { HTTP_ERROR_CODES } from './errors.js';
+import { SMSQ_CODES } from '../src/errors.js';
+
+const count = z.number().int().min(0);
+const epochMs = z.number().int().meta({ description: 'Milliseconds since the Unix epoch' });
+
+/** Every code an error answer may carry: the one list's answered codes. */
+const ANSWERED_CODES = Object.entries(SMSQ_CODES)
+  .filter(([, info]) => info.httpStatus !== undefined)
+  .map(([code]) => code) as [string, ...string[]];
+
+export const FieldIssueSchema = z
+  .strictObject({
+    field: z.string().meta({ description: 'Path of the field, e.g. `phones[3]`, `templateParam.code`, `query.cursor`, `Idempotency-Key`, `(body):7`' }),
+    message: z.string().meta({ description: 'What is wrong and how to fix it' }),
+  })
+  .meta({ id: 'FieldIssue', examples: [{ field: 'templateCode', message: 'must look like SMS_123456789 (see `smsq templates`)' }] });
+
+export const ErrorBody = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.enum(ANSWERED_CODES).meta({ description: 'Stable code from the one list (src/errors.ts); match on it, not on the message' }),
+      message: z.string().meta({ description: 'For people; a 500 names the request id the server log has the cause under' }),
+      issues: z.array(FieldIssueSchema).min(1).optional().meta({ description: 'Present when individual fields are at fault' }),
+    }),
+  })
+  .meta({
+    id: 'Error',
+    description: 'The one shape of every error answer, on every path',
+    examples: [
+      {
+        error: {
+          code: HTTP_ERROR_CODES[400],
+          message: 'the request is invalid; nothing was enqueued',
+          issues: [{ field: 'phone', message: 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)' }],
+        },
+      },
+      { error: { code: 'SMSQ_NOT_FOUND', message: 'send sm0000000000 not found' } },
+    ],
+  });
+
+export const RejectedNumberSchema = z
+  .strictObject({
+    input: z.string().meta({ description: 'The number as given' }),
+    reason: z.string(),
+    line: z.number().int().min(1).optional().meta({ description: 'The line (CSV) or row (workbook) of a campaign file it came from' }),
+  })
+  .meta({ id: 'RejectedNumber' });
+
+export const EnqueueResultSchema = z
+  .strictObject({
+    sendId: z.string().meta({ description: 'Follow the send with GET /v1/sends/{id}' }),
+    duplicate: z.boolean().meta({ description: 'True when the Idempotency-Key matched an earlier request: nothing new was enqueued' }),
+    recipients: count.meta({ description: 'Recipients queued (valid, deduplicated, not opted out)' }),
+    rejected: z.array(RejectedNumberSchema).meta({ description: 'Numbers refused at the door, with the reason (a campaign lists the first 1000)' }),
+    rejectedCount: count.meta({ description: 'Every number refused at the door' }),
+    duplicates: count.meta({ description: 'Repeated numbers dropped' }),
+    suppressed: count.meta({ description: 'Numbers skipped because they opted out of marketing' }),
+    chunks: count,
+    apiCalls: count.meta({ description: 'Dysmsapi calls planned: one per chunk' }),
+  })
+  .meta({
+    id: 'EnqueueResult',
+    examples: [
+      {
+        sendId: 'smwv5mc6u4746b693ce1d',
+        duplicate: false,
+        recipients: 2,
+        rejected: [{ input: '12345', reason: 'a mainland mobile number has 11 digits, got 5', line: 4 }],
+        rejectedCount: 1,
+        duplicates: 0,
+        suppressed: 0,
+        chunks: 1,
+        apiCalls: 1,
+      },
+    ],
+  });
+
+export const SendStatusSchema = z
+  .strictObject({
+    send: z.strictObject({
+      sendId: z.string(),
+      kind: z.enum(MESSAGE_KINDS),
+      api: z.enum(['SendSms', 'SendBatchSms']),
+      templateCode: z.string(),
+      signName: z.string().meta({ description: 'SendSms: the signature; SendBatchSms: the distinct signatures, comma-separated' }),
+      name: z.string().optional(),
+      idempotencyKey: z.string().optional(),
+      callbackUrl: z.string().optional().meta({ description: 'Receives the final state of the send, signed' }),
+      deadline: epochMs.optional().meta({ description: 'Chunks not sent by then expire (ms since the epoch)' }),
+      recipients: count,
+      rejected: count,
+      duplicates: count,
+      chunks: count,
+      createdAt: epochMs,
+      state: z.enum(['enqueuing', 'active', 'failed']).meta({ description: '`enqueuing` until every chunk is written; `failed` when the send failed as a whole (see `code`)' }),
+      code: z.string().optional().meta({ description: 'Why the whole send failed (e.g. an unusable signature)' }),
+      reason: z.string().optional(),
+      control: z.enum(['active', 'paused', 'cancelled']).meta({ description: 'Operator control: `paused` stops new chunks, `cancelled` ends the rest' }),
+      controlReason: z.string().optional(),
+    }),
+    counts: z
+      .strictObject(Object.fromEntries([...COUNTED_STATES, 'rejected'].map((state) => [state, count])) as Record<(typeof COUNTED_STATES)[number] | 'rejected', typeof count>)
+      .meta({ description: 'Recipients per state; `rejected` are the numbers refused at the door' }),
+  })
+  .meta({
+    id: 'SendStatus',
+    examples: [
+      {
+        send: {
+          sendId: 'smwv5m7pf01956b6f2f7c',
+          kind: 'notification',
+          api: 'SendSms',
+          templateCode: 'SMS_900000002',
+          signName: 'smsq沙箱',
+          idempotencyKey: 'order-1001-shipped',
+          recipients: 2,
+          rejected: 0,
+          duplicates: 0,
+          chunks: 1,
+          createdAt: 1795552530819,
+          state: 'active',
+          control: 'active',
+        },
+        counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },
+      },
+    ],
+  });
+
+export const RecipientSchema = z
+  .strictObject({
+    phone: z.string(),
+    state: z.enum(['queued', 'sending', 'accepted', 'delivered', 'failed', 'expired', 'cancelled', 'suppressed', 'rejected']).meta({
+      description: '`accepted`: Dysmsapi took it, the receipt is awaited; `suppressed`: opted out of marketing; `rejected`: refused at the door',
+    }),
+    code: z.string().optional().meta({ description: '`DELIVERED`, the carrier\'s or Dysmsapi\'s code, or an SMSQ_* outcome code' }),
+    bizId: z.string().optional().meta({ description: 'Dysmsapi\'s BizId of the call that carried it' }),
+    attempts: count.meta({ description: 'Send attempts of its chunk' }),
+    sentAt: epochMs.optional().meta({ description: 'When the current attempt was sent' }),
+    receivedAt: epochMs.optional().meta({ description: 'When the handset received it, from the receipt' }),
+    chunkId: z.string().optional().meta({ description: 'The chunk (one API call) it travels in; absent for numbers without one' }),
+  })
+  .meta({ id: 'Recipient' });
+
+export const RecipientPageSchema = z
+  .strictObject({
+    sendId: z.string(),
+    recipients: z.array(RecipientSchema),
+    next: z.string().nullable().meta({ description: 'The cursor of the next page (pass it as `cursor`); null when this page is the last' }),
+  })
+  .meta({
+    id: 'RecipientPage',
+    examples: [
+      {
+        sendId: 'smwv5m7pf01956b6f2f7c',
+        recipients: [
+          { phone: '13800138000', state: 'delivered', code: 'DELIVERED', bizId: '900000000001^0', attempts: 1, sentAt: 1795552531004, receivedAt: 1795552534000, chunkId: 'smwv5m7pf01956b6f2f7c.0' },
+          { phone: '12345', state: 'rejected', code: 'SMSQ_INVALID_NUMBER', attempts: 0 },
+        ],
+        next: 'WzEsInNtd3Y1bTdwZjAxOTU2YjZmMmY3YyIsInUiLDFd',
+      },
+    ],
+  });
+
+export const PushAcceptedSchema = z
+  .strictObject({ code: z.literal(0), msg: z.string() })
+  .meta({ id: 'PushAccepted', description: 'What Alibaba expects for a push it should not repeat', examples: [{ code: 0, msg: '接收成功' }] });
+
+export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health', examples: [{ status: 'ok' }] });
+
+export const ReadySchema = z
+  .strictObject({ status: z.literal('ready'), workers: z.number().int().min(1).meta({ description: 'Workers serving the calls queue' }) })
+  .meta({ id: 'Ready', examples: [{ status: 'ready', workers: 2 }] });
+
+export const PrometheusText = z.string().meta({
+  description: 'Prometheus text format 0.0.4',
+  examples: ['# HELP smsq_queue_jobs Jobs per BullMQ state\n# TYPE smsq_queue_jobs gauge\nsmsq_queue_jobs{queue="calls",state="waiting"} 0\n'],
+});
+
+export const HtmlPage = z.string().meta({ description: 'An HTML page' });
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const OpenApiDocumentSchema = z
+  .strictObject({
+    openapi: z.literal('3.1.0'),
+    info: z.strictObject({ title: z.string(), version: z.string(), description: z.string() }),
+    components: z.strictObject({ securitySchemes: jsonObject, schemas: jsonObject }),
+    paths: z.record(z.string(), jsonObject),
+  })
+  .meta({ description: 'This document' });
