@@ -48,13 +48,12 @@ local chunkId = f[8] .. '.' .. f[9]
 local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
 if claimed then
   local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
-  local trigger, code = nil, nil
-  if send[1] == 'failed' then trigger, code = 'send-failed', send[2] or 'SMSQ_SEND_FAILED'
-  elseif send[3] == 'cancelled' then trigger, code = 'cancel', 'SMSQ_CANCELLED'
-  elseif send[4] and tonumber(send[4]) < tonumber(ARGV[1]) then trigger, code = 'deadline', 'SMSQ_DEADLINE'
+  local to, code = nil, nil
+  if send[1] == 'failed' then to, code = mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED'
+  elseif send[3] == 'cancelled' then to, code = mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED'
+  elseif send[4] and tonumber(send[4]) < tonumber(ARGV[1]) then to, code = mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE'
   end
-  if trigger then
-    local to = mustEdge(CHUNK_EDGES, trigger, state, 'chunk')
+  if to then
     redis.call('HSET', KEYS[1], 'state', to, 'code', code, 'updatedAt', ARGV[1])
     move(KEYS[2], KEYS[5], state, to, n)
     emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, code, ARGV[1])
