@@ -9,6 +9,7 @@ COPY workers ./workers
 COPY producers ./producers
 COPY cli ./cli
 COPY server ./server
+COPY exports ./exports
 COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 

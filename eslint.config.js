@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Only src/config.ts reads the environment; everything else receives typed options.
-    files: ['src/**/*.ts', 'workers/**/*.ts', 'producers/**/*.ts', 'cli/**/*.ts', 'server/**/*.ts'],
+    files: ['src/**/*.ts', 'workers/**/*.ts', 'producers/**/*.ts', 'cli/**/*.ts', 'server/**/*.ts', 'exports/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in src/config.ts and pass it in.' }],

@@ -12,7 +12,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
-import { SANDBOX_ACCESS_KEY } from '../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { DEFAULT_DURABILITY, type DurabilityMode } from '../src/durability/mode.js';
 import { createLogger } from '../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/runtime/private-redis.js';

@@ -10,7 +10,7 @@
  *   plain `node`, default V8 settings. Those are the headline figures.
  * - For comparison (skipped with `--compare 0`), on the same file and a flushed Redis:
  *   - the same child under tsx (`node --import tsx`, as the other benches run): tsx's loader runs
- *     in a second V8 isolate, ~35 MB that no user process carries;
+ *     in a second V8 isolate, memory that no user process carries;
  *   - `smsq campaign --file ... --yes` (the compiled CLI, against an in-process emulator for its
  *     template look-up): the CLI loads every command's modules (the SDK, fastify, Bull Board) before
  *     it runs one. Its peak RSS is reported by a one-line preload (`process.resourceUsage()` at exit).

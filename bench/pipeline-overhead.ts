@@ -26,7 +26,7 @@
 import { cpus } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SANDBOX_ACCESS_KEY } from '../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { createCallsQueue, JOB_RETENTION } from '../src/queue/calls-queue.js';
 import { PRIORITY } from '../src/queue/kinds.js';
 import { createProducer } from '../producers/producer.js';

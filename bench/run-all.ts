@@ -15,10 +15,9 @@
  *
  * Q defaults to 2000. The limiter figures measure the limiter only while the machine has CPU to
  * spare at the cap; once the workers, redis-server and the emulator saturate the cores, the average
- * measures the CPU instead. On the 2-core machine of the current figures they top out near 2,800
- * calls/s (1.85 of 2 cores at Q = 3000), and Q = 2000 drains with ~0.4 core to spare. (The first
- * figures were taken at Q = 3000 on a faster machine of the same kind.) The sweep lines show what
- * 2000, 3000 and 4500 do on the machine at hand.
+ * measures the CPU instead. 2000 is a cap the 2-core machine of the recorded figures drains with
+ * CPU to spare (docs/benchmarks.md, "Figures behind the code"). The sweep lines show what 2000,
+ * 3000 and 4500 do on the machine at hand.
  * `--qps Q` overrides it.
  */
 import { cpus, loadavg } from 'node:os';

@@ -4,7 +4,7 @@
  * SMSQ_RETENTION_DAYS. `npx tsx bench/send-memory.ts [--json] [--sends N]`.
  *
  * - Twice, each on a fresh private Redis: with Redis's defaults, and with
- *   `hash-max-listpack-value 256` (README "Redis settings"). A hash with one value longer than
+ *   `hash-max-listpack-value 256` (docs/operations.md "Redis settings"). A hash with one value longer than
  *   64 bytes (a chunk's payload, a BullMQ job's data) leaves the compact listpack encoding and
  *   costs about three times as much.
  * - N verification codes are enqueued one by one and sent by a worker in this process (product
@@ -15,7 +15,7 @@
  */
 import type { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
-import { SANDBOX_ACCESS_KEY } from '../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { createLogger } from '../src/logger.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';

@@ -97,7 +97,8 @@ export class CliContext {
   sms(): Promise<SmsRuntime> {
     if (!this.runtime) {
       const { config, logger } = this; // a bad environment throws here, before anything is opened
-      // Loaded here, not at the top: the SDK is ~45 MB that commands without API calls never need.
+      // Loaded here, not at the top: commands without API calls never need the SDK, and it is
+      // large (its RSS: docs/benchmarks.md, "Figures behind the code").
       const opening = import('../src/runtime/sms-runtime.js').then(({ openSmsRuntime }) => openSmsRuntime({ config, logger }));
       this.runtime = opening;
       this.onClose(async () => (await opening).close());

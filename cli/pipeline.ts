@@ -10,7 +10,7 @@ import { retentionSecondsOf } from '../src/config.js';
 import { EXIT } from '../src/errors.js';
 import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
-import { createCatalogLookup, type CatalogLookup } from '../src/sms/catalog-lookup.js';
+import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
 import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -166,9 +166,9 @@ export function renderEnqueued(res: EnqueueResult): string {
 export async function runSendCommand(
   ctx: CliContext,
   flags: SendCommandFlags,
-  o: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string },
+  prepared: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string },
 ): Promise<number> {
-  const { plan, content } = o;
+  const { plan, content } = prepared;
   if (flags.dryRun) {
     if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
     else ctx.print(renderPlan(plan, content));
@@ -176,13 +176,13 @@ export async function runSendCommand(
   }
   if (!flags.yes) {
     ctx.note(renderPlan(plan, content));
-    if (!(await confirmOrRefuse(ctx, o.question))) {
+    if (!(await confirmOrRefuse(ctx, prepared.question))) {
       ctx.note('cancelled: nothing was enqueued');
       return EXIT.refused;
     }
   }
-  const res = await o.enqueue();
-  const final = flags.wait ? await waitForSend(ctx, o.producer, res.sendId, flags.json) : undefined;
+  const res = await prepared.enqueue();
+  const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json) : undefined;
   if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
   else {
     ctx.print(renderEnqueued(res));

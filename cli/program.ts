@@ -43,7 +43,7 @@ Exit codes (every command):
  * Commander never exits the process: its errors surface as {@link CommanderError} from
  * `parseAsync` (see {@link runCli}).
  */
-async function createProgram(deps: CliDeps, context: CliContext, argv: readonly string[]): Promise<Command> {
+export async function createProgram(deps: CliDeps, context: CliContext, argv: readonly string[]): Promise<Command> {
   const program = new Command('smsq')
     .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue.')
     .addHelpText('after', EXIT_CODES_HELP)

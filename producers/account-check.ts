@@ -11,7 +11,7 @@
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import type { CatalogEntry, CatalogLookup } from '../src/sms/catalog-lookup.js';
+import type { CatalogEntry, CatalogLookup } from '../src/queue/catalog-lookup.js';
 import type { TemplateRules } from '../src/sms/template-rules.js';
 import type { ApprovalStatus, SignDetail, TemplateDetail } from '../src/sms/types.js';
 

@@ -44,8 +44,8 @@ export const MAX_REJECTED_LISTED = 1000;
  * for each flush (back-pressure). The count is checked after each batch of 1,000 candidates, so a
  * flush writes 8 chunks or more, whatever the batches added: about 8,000 recipients with
  * 1,000-number SendSms chunks, 1,000 with 100-message SendBatchSms chunks (10 chunks), 1,000 with
- * verification codes (one a chunk). Small, so that little is in flight at once (measured: peak RSS
- * of a 1M campaign 227 → 190 MB together with PhoneSet, time 1.6 → 1.9 s).
+ * verification codes (one a chunk). Small, so that little is in flight at once: a campaign's peak
+ * RSS follows what is in flight (docs/benchmarks.md, "Figures behind the code").
  */
 const CHUNKS_PER_FLUSH = 8;
 
@@ -99,8 +99,8 @@ const REFUSAL_SHOWN = 5;
  * then): a source that is empty, holds only a header, or no valid recipient is refused with a
  * ValidationError and leaves nothing behind. Returns undefined when `open` said to stop.
  */
-export async function streamCampaign(o: StreamCampaignOptions): Promise<CampaignResult | undefined> {
-  const { request: req, enqueuer } = o;
+export async function streamCampaign(options: StreamCampaignOptions): Promise<CampaignResult | undefined> {
+  const { request: req, enqueuer } = options;
   let sendId = '';
   let opened = false;
   const shared = req.templateParam;
@@ -108,13 +108,13 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   const rejected: RejectedNumber[] = [];
   const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
   // Numbers waiting for the opt-out check, with their own params (merged over the shared ones) or
-  // undefined when they use the shared ones. Reused from batch to batch (arrays grown by push
-  // cost ~50 bytes a recipient).
+  // undefined when they use the shared ones. Reused from batch to batch: arrays grown by push
+  // allocate per recipient (docs/benchmarks.md, "Figures behind the code").
   const candidatePhones = new Array<string>(SUPPRESSION_BATCH);
   const candidateParams = new Array<Record<string, string> | undefined>(SUPPRESSION_BATCH);
   let candidates = 0;
   // Template checks: the vars extracted once; the shared params checked once.
-  const rules = o.rules;
+  const rules = options.rules;
   const vars = rules === undefined ? undefined : extractTemplateVars(rules.content);
   const paramProblem = (params: Record<string, string> | undefined): string | undefined => {
     if (rules === undefined || vars === undefined) return undefined;
@@ -123,7 +123,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
   };
   const sharedProblem = paramProblem(shared);
-  const checkSuppressed = req.kind === 'marketing' ? o.checkSuppressed : undefined;
+  const checkSuppressed = req.kind === 'marketing' ? options.checkSuppressed : undefined;
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
   // The numbers of the SendSms chunk being filled (allocated at its full size, for the same reason).
@@ -135,7 +135,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   /** Creates the send, once the first valid recipient is in hand; false when `open` said to stop. */
   const start = async (): Promise<boolean> => {
     opened = true;
-    const id = await o.open();
+    const id = await options.open();
     if (id === undefined) return false;
     sendId = id;
     await enqueuer.createSend({
@@ -146,13 +146,13 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     signName: req.signName,
     name: req.name,
     idempotencyKey: req.idempotencyKey,
-    callbackUrl: o.callbackUrl,
+    callbackUrl: options.callbackUrl,
     deadline: req.deadline,
     recipients: 0,
     rejected: 0,
     duplicates: 0,
     chunks: 0,
-    createdAt: o.now(),
+    createdAt: options.now(),
     });
     return true;
   };
@@ -181,7 +181,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     pending = [];
     await enqueuer.addChunks(sendId, req.kind, progress.chunks, batch);
     progress.chunks += batch.length;
-    o.onProgress?.({ ...progress });
+    options.onProgress?.({ ...progress });
   };
 
   const cutPlain = () => {
@@ -291,7 +291,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
   };
 
   let stopped = false;
-  const chunks = recipientChunksOf(o.recipients);
+  const chunks = recipientChunksOf(options.recipients);
   if (chunks) {
     reading: for await (const rows of chunks) {
       for (const row of rows) {
@@ -302,7 +302,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
       }
     }
   } else {
-    for await (const row of o.recipients) {
+    for await (const row of options.recipients) {
       if (take(row) && !(await drain())) {
         stopped = true;
         break;
@@ -310,7 +310,7 @@ export async function streamCampaign(o: StreamCampaignOptions): Promise<Campaign
     }
   }
   if (stopped) return undefined;
-  if (!opened) throw noRecipientError(o.sourceField ?? 'recipients', progress.read, rejected);
+  if (!opened) throw noRecipientError(options.sourceField ?? 'recipients', progress.read, rejected);
   if (candidates) await route();
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();

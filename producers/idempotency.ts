@@ -50,12 +50,12 @@ export interface Idempotency {
   claim(key: string, fingerprint: string, freshSendId: string, isEnqueued: (sendId: string) => Promise<boolean>): Promise<OwnedKey | DoneKey>;
 }
 
-export function createIdempotency(o: IdempotencyOptions): Idempotency {
-  const leaseMs = o.leaseMs ?? 15_000;
-  const waitMs = o.waitMs ?? 10_000;
-  const pollMs = o.pollMs ?? 50;
-  const claimScript = luaScript(o.redis, 'claim-idempotency-key-2');
-  const renewScript = luaScript(o.redis, 'renew-idempotency-lease-1');
+export function createIdempotency(options: IdempotencyOptions): Idempotency {
+  const leaseMs = options.leaseMs ?? 15_000;
+  const waitMs = options.waitMs ?? 10_000;
+  const pollMs = options.pollMs ?? 50;
+  const claimScript = luaScript(options.redis, 'claim-idempotency-key-2');
+  const renewScript = luaScript(options.redis, 'renew-idempotency-lease-1');
 
   function hold(leaseKey: string, token: string, sendId: string, takenOver: boolean): OwnedKey {
     // Renewed while this process enqueues (a campaign may take minutes); a dead process stops
@@ -75,12 +75,12 @@ export function createIdempotency(o: IdempotencyOptions): Idempotency {
 
   return {
     async claim(key, fingerprint, freshSendId, isEnqueued) {
-      const recordKey = o.keys.idempotency(key);
+      const recordKey = options.keys.idempotency(key);
       const leaseKey = `${recordKey}:lease`;
       const token = randomBytes(12).toString('hex');
       // Counted in polls, not read from the clock: a test's frozen clock must not make this endless.
       for (let polls = Math.ceil(waitMs / pollMs); ; polls--) {
-        const [outcome, sendId] = (await claimScript(recordKey, leaseKey, freshSendId, fingerprint, o.ttlSeconds, leaseMs, token)) as [string, string];
+        const [outcome, sendId] = (await claimScript(recordKey, leaseKey, freshSendId, fingerprint, options.ttlSeconds, leaseMs, token)) as [string, string];
         if (outcome === 'new') return hold(leaseKey, token, sendId, false);
         if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key);
         if (outcome === 'lease') {

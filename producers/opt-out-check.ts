@@ -8,8 +8,9 @@ export const OPT_OUT_CHECK_MAX = 1000;
 /**
  * The opt-out check of campaigns: the same answer as `SuppressionList.check` (SMISMEMBER on the
  * opt-out set), with the numbers sent as one argument and the answer as one string. Building a
- * command of a thousand arguments cost ioredis ~140 bytes of short-lived strings a number, and its
- * reply a thousand integers: the largest share of a campaign's allocation per recipient.
+ * command of a thousand arguments costs ioredis short-lived strings for every number, and its
+ * reply a thousand integers: it was the largest share of a campaign's allocation per recipient
+ * (docs/benchmarks.md, "Figures behind the code").
  */
 export function createOptOutCheck(redis: RedisConnection, keys: Keys): (phones: readonly string[]) => Promise<boolean[]> {
   const check = luaScript(redis, 'check-opt-outs-1');

@@ -14,7 +14,7 @@ import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueue
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
 import { CampaignRequest, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
 import { checkAccount, type NamedSign } from './account-check.js';
-import type { CatalogLookup } from '../src/sms/catalog-lookup.js';
+import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
 import type { TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
@@ -24,7 +24,7 @@ import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
-import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/queue/send-recipients.js';
+import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/receipts/send-recipients.js';
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';

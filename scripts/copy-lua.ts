@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The folders tsconfig.build.json compiles. */
-export const BUILD_FOLDERS = ['src', 'workers', 'producers', 'cli', 'server'] as const;
+export const BUILD_FOLDERS = ['src', 'workers', 'producers', 'cli', 'server', 'exports'] as const;
 
 function luaFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

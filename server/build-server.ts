@@ -8,7 +8,7 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { Producer } from '../producers/producer.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { ConfigError } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import type { MessageKind } from './queue/kinds.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
+import { LIVE_ENDPOINT } from './sms/defaults.js';
+import { ConfigError } from './errors.js';
+
+/** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
+export { ConfigError };
 
 /**
- * The environment contract of smsq (see README "Configuration"). This is the only module that
+ * The environment contract of smsq (docs/configuration.md is generated from it). This is the only module that
  * reads `process.env`; everything else receives a typed {@link Config}.
  */
 export interface Config {
@@ -73,7 +78,7 @@ export interface Config {
    * (SMSQ_DURABILITY, SMSQ_DURABILITY_REPLICAS, SMSQ_DURABILITY_TIMEOUT_MS). Default `fsync`.
    */
   durability: DurabilityOptions;
-  /** The repair sweep run by workers (see README "Repair sweep"). */
+  /** The repair sweep run by workers (see docs/operations.md "Repair sweep"). */
   repair: RepairConfig;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
@@ -111,26 +116,9 @@ export interface ServerConfig {
 
 export const DEFAULT_SERVER_PORT = 8080;
 
-/** The AccessKey pair the emulator and sandbox clients use when the environment names none. */
-export const SANDBOX_ACCESS_KEY = Object.freeze({
-  accessKeyId: 'smsq-sandbox-key',
-  accessKeySecret: 'smsq-sandbox-secret',
-});
-
-export const LIVE_ENDPOINT = 'dysmsapi.aliyuncs.com';
-
 /** Receipt look-ups per kind unless SMSQ_RECEIPT_LOOKUPS says otherwise. */
 const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICIES;
 export const ACCOUNT_QPS_CAP = 5000;
-
-/** Thrown when the environment is invalid; `lines` holds one message per bad variable. */
-export class ConfigError extends Error {
-  readonly code = 'SMSQ_CONFIG_INVALID';
-  constructor(readonly lines: string[]) {
-    super(lines.join('\n'));
-    this.name = 'ConfigError';
-  }
-}
 
 const intFrom = (name: string, min: number, max: number, fix: string) =>
   z
@@ -173,7 +161,42 @@ const secretFrom = (minLength: number, fix: string) =>
 
 const TOKEN_FIX = (name: string) => `${name}=$(openssl rand -hex 32)`;
 
-const envSchema = z.object({
+/** The sections of docs/configuration.md, in their order there. */
+export const ENV_GROUPS = Object.freeze({
+  redis: 'Redis',
+  dysmsapi: 'Dysmsapi and the account',
+  workers: 'Workers',
+  durability: 'Durability',
+  sends: 'Sends, receipts and campaigns',
+  server: '`smsq server`',
+  logs: 'Logs',
+});
+
+/**
+ * What docs/configuration.md says about a variable; `npm run docs` renders the page from these and
+ * from the schema itself (defaults, enums, ranges), so the page cannot drift from the parser.
+ */
+export interface EnvDoc {
+  [key: string]: unknown;
+  group: keyof typeof ENV_GROUPS;
+  /** What the variable does, in Markdown (links relative to docs/). */
+  description: string;
+  /**
+   * The default as a value one could set, when the schema's own default is missing (applied in
+   * {@link loadConfig}) or less readable (`1MiB` for 1048576). A test checks that setting it
+   * changes nothing.
+   */
+  default?: string;
+  /** The default in words, where it depends on another variable (`SMS_MODE`). */
+  defaultNote?: string;
+  /** The values accepted, in words, where the schema's enum or range does not say it. */
+  allowed?: string;
+}
+
+const envDoc = (doc: EnvDoc): EnvDoc => doc;
+
+/** The environment contract: each variable's parser, default and docs ({@link EnvDoc}). */
+export const envSchema = z.object({
   REDIS_URL: z
     .string()
     .trim()
@@ -185,52 +208,70 @@ const envSchema = z.object({
         zctx.addIssue({ code: 'custom', message: err.message });
       }
     })
-    .default('redis://127.0.0.1:6379'),
-  SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000),
-  SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000),
+    .default('redis://127.0.0.1:6379')
+    .meta(envDoc({ group: 'redis', description: 'Redis to use: `redis://` / `rediss://` (one Redis), `redis+sentinel://` (Sentinel) or `redis+cluster://` (Cluster); see [Redis topologies](operations.md#redis-topologies-sentinel-and-cluster). Passwords URL-encoded; redacted in errors and logs', allowed: 'a `redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://` URL' })),
+  SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000)
+    .meta(envDoc({ group: 'redis', description: 'how long a command, a producer call or a REST request waits for Redis before it fails with `SMSQ_REDIS_UNAVAILABLE` (see [When Redis does not answer](operations.md#when-redis-does-not-answer))' })),
+  SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000)
+    .meta(envDoc({ group: 'workers', description: 'how long `smsq worker` may take to stop after SIGTERM/SIGINT; keep it below your orchestrator\'s kill timeout' })),
   SMS_MODE: z
     .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
-    .default('sandbox'),
+    .default('sandbox')
+    .meta(envDoc({ group: 'dysmsapi', description: '`sandbox`: the built-in emulator (says so loudly in the logs); `live`: Alibaba Cloud with the SDK\'s default credential chain' })),
   SMS_ENDPOINT: z
     .string()
     .trim()
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, {
       message: 'must be host[:port] without a scheme or path. Fix: e.g. SMS_ENDPOINT=dysmsapi.aliyuncs.com or 127.0.0.1:8081',
     })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'Dysmsapi `host[:port]`; overrides the mode\'s endpoint', defaultNote: '`dysmsapi.aliyuncs.com` in live mode; in sandbox mode unset means "start an emulator inside this process"', allowed: '`host[:port]`, no scheme or path' })),
   SMS_PROTOCOL: z
     .enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https' })
-    .optional(),
-  SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500),
-  SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000),
+    .optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'protocol of the Dysmsapi calls', defaultNote: '`https` in live mode, `http` in sandbox mode' })),
+  SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500)
+    .meta(envDoc({ group: 'dysmsapi', description: 'account-wide cap on Dysmsapi calls per second, all workers together (sends, reconcile and receipt look-ups, catalog look-ups); every worker and producer of a deployment must share it' })),
+  SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000)
+    .meta(envDoc({ group: 'dysmsapi', description: 'per-call read timeout; a call without an answer by then is `unknown` and looked up before anything is resent' })),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent. Fix: LOG_LEVEL=info',
     })
-    .default('info'),
+    .default('info')
+    .meta(envDoc({ group: 'logs', description: 'pino level (logs go to stderr; numbers masked, secrets redacted)' })),
   SMSQ_PREFIX: z
     .string()
     .trim()
     .regex(/^\{[A-Za-z0-9_.-]+\}$/, {
       message: 'must be a Redis hash tag like {smsq} so every key lands on one Cluster slot. Fix: SMSQ_PREFIX={smsq-staging}',
     })
-    .default('{smsq}'),
-  SMSQ_CONCURRENCY: intFrom('SMSQ_CONCURRENCY', 1, 1000, 'SMSQ_CONCURRENCY=64 (1..1000)').default(64),
+    .default('{smsq}')
+    .meta(envDoc({ group: 'redis', description: 'Redis key prefix; a hash tag, so every key of a deployment lands on one Cluster slot. Give each deployment sharing a Redis its own; every worker and producer of a deployment must share it', allowed: 'a hash tag `{name}`: letters, digits, `_`, `.`, `-`' })),
+  SMSQ_CONCURRENCY: intFrom('SMSQ_CONCURRENCY', 1, 1000, 'SMSQ_CONCURRENCY=64 (1..1000)').default(64)
+    .meta(envDoc({ group: 'workers', description: 'calls in flight per worker process' })),
   SMSQ_RECONCILE_SETTLE_MS: intFrom('SMSQ_RECONCILE_SETTLE_MS', 1000, 3_600_000, 'SMSQ_RECONCILE_SETTLE_MS=60000 (1000..3600000)').default(
     60_000,
-  ),
+  )
+    .meta(envDoc({ group: 'workers', description: 'how long after an attempt "not found" proves it was not accepted (and the chunk is resent); at least 4 × `SMS_READ_TIMEOUT_MS`, since a claim\'s call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call))' })),
   SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
     300_000,
-  ),
+  )
+    .meta(envDoc({ group: 'workers', description: 'after an account error, the workers resume by themselves after this long; `0` = only `smsq resume`' })),
   SMSQ_DURABILITY: z
     .enum(DURABILITY_MODES, {
       message: `must be one of ${DURABILITY_MODES.join(', ')}. Fix: SMSQ_DURABILITY=fsync (Redis with appendfsync always) or replicas (WAIT for a replica)`,
     })
-    .default(DEFAULT_DURABILITY.mode),
-  SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas),
-  SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs),
-  SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30),
-  SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000),
+    .default(DEFAULT_DURABILITY.mode)
+    .meta(envDoc({ group: 'durability', description: 'what a claim and an enqueue wait for: `fsync` (Redis with `appendfsync always`), `replicas` (`WAIT`), `fsync+replicas`, `waitaof` (Redis ≥ 7.2), `none`; checked against Redis at start-up ([durability](durability.md))' })),
+  SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas)
+    .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes' })),
+  SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs)
+    .meta(envDoc({ group: 'durability', description: 'how long a confirmation may take; past it the claim is undone (nothing sent) or the enqueue fails and is withdrawn' })),
+  SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30)
+    .meta(envDoc({ group: 'sends', description: 'how long send, chunk and receipt records live (30 days, as QuerySendDetails keeps them)' })),
+  SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000)
+    .meta(envDoc({ group: 'dysmsapi', description: 'how long an approved signature or template is reused by the door check, in memory and in Redis; `0` = look up every request' })),
   SMSQ_RECEIPT_LOOKUPS: z
     .string()
     .trim()
@@ -250,12 +291,15 @@ const envSchema = z.object({
       }
       return out;
     })
-    .optional(),
-  SMSQ_RECEIPT_WINDOW_HOURS: intFrom('SMSQ_RECEIPT_WINDOW_HOURS', 1, 720, 'SMSQ_RECEIPT_WINDOW_HOURS=72 (1..720)').default(72),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'receipt look-ups per kind: `all`, `none` (pushed reports only) or `sample:RATE`; see [receipts](receipts-and-controls.md#receipts)', default: 'verification=all,notification=all,marketing=sample:0.05', allowed: '`kind=all|none|sample:RATE`, comma-separated; kinds `verification`, `notification`, `marketing`; RATE 0..1' })),
+  SMSQ_RECEIPT_WINDOW_HOURS: intFrom('SMSQ_RECEIPT_WINDOW_HOURS', 1, 720, 'SMSQ_RECEIPT_WINDOW_HOURS=72 (1..720)').default(72)
+    .meta(envDoc({ group: 'sends', description: 'a recipient without a final receipt after this long is `expired` (`SMSQ_RECEIPT_WINDOW`)' })),
   SMSQ_CALLBACK_SECRET: z
     .string()
     .min(16, { message: 'must be at least 16 characters. Fix: SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32)' })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'signs send callbacks (HMAC-SHA256); without it a `callbackUrl` is refused at the door', allowed: 'at least 16 characters' })),
   SMSQ_QUIET_HOURS: z
     .string()
     .trim()
@@ -267,7 +311,8 @@ const envSchema = z.object({
         return z.NEVER;
       }
     })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'no marketing inside this daily window, China time (verification codes and notifications ignore it)', default: '21:00-08:00', allowed: '`HH:MM-HH:MM` or `off`' })),
   SMSQ_AUTOPAUSE: z
     .string()
     .trim()
@@ -280,39 +325,54 @@ const envSchema = z.object({
       }
       return { window: Number(m[1]), failureRatio: Number(m[2]) };
     })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'pause a send when more than RATIO of its last CHUNKS chunks failed', default: '20:0.5', allowed: '`CHUNKS:RATIO` (CHUNKS 1..9999, RATIO 0..1) or `off`' })),
   SMSQ_REPAIR_INTERVAL_MS: intFrom('SMSQ_REPAIR_INTERVAL_MS', 0, 86_400_000, 'SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)')
     .refine((v) => v === 0 || v >= 10_000, { message: 'must be 0 (off) or at least 10000. Fix: SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)' })
-    .default(300_000),
+    .default(300_000)
+    .meta(envDoc({ group: 'workers', description: 'how often the workers run the [repair sweep](operations.md#repair-sweep) (one worker at a time); `0` = off', allowed: '`0` or 10000..86400000' })),
   SMSQ_REPAIR_ENQUEUE_GRACE_MS: intFrom('SMSQ_REPAIR_ENQUEUE_GRACE_MS', 60_000, 86_400_000, 'SMSQ_REPAIR_ENQUEUE_GRACE_MS=600000 (60000..86400000)').default(
     600_000,
-  ),
+  )
+    .meta(envDoc({ group: 'workers', description: 'a send still `enqueuing` with nothing written for this long has lost its producer (the repair sweep finishes or fails it)' })),
   SMSQ_REPORT_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
-    .optional(),
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'the secret Alibaba\'s pushed reports must carry (`x-smsq-report-token` header, or the URL path where only a URL can be set); the push endpoints are off without it', allowed: '16-128 URL-safe characters (`A-Z a-z 0-9 _ -`)' })),
   SMSQ_SERVER_HOST: z
     .string()
     .trim()
     .regex(/^([A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/, { message: 'must be a host name or IP address. Fix: SMSQ_SERVER_HOST=127.0.0.1 (or 0.0.0.0 for every interface)' })
-    .default('127.0.0.1'),
-  SMSQ_SERVER_PORT: intFrom('SMSQ_SERVER_PORT', 0, 65_535, `SMSQ_SERVER_PORT=${DEFAULT_SERVER_PORT} (0..65535)`).default(DEFAULT_SERVER_PORT),
-  SMSQ_API_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_API_TOKEN')).optional(),
+    .default('127.0.0.1')
+    .meta(envDoc({ group: 'server', description: 'address `smsq server` listens on (`--host` overrides); `0.0.0.0` for every interface', allowed: 'a host name or IP address' })),
+  SMSQ_SERVER_PORT: intFrom('SMSQ_SERVER_PORT', 0, 65_535, `SMSQ_SERVER_PORT=${DEFAULT_SERVER_PORT} (0..65535)`).default(DEFAULT_SERVER_PORT)
+    .meta(envDoc({ group: 'server', description: 'port of `smsq server` (`--port` overrides); `0` = any free port' })),
+  SMSQ_API_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_API_TOKEN')).optional()
+    .meta(envDoc({ group: 'server', description: 'bearer token every `/v1` request must carry; without it `smsq server` refuses to start (unless `--insecure`)', allowed: 'at least 16 characters, no spaces' })),
   SMSQ_DASHBOARD_USER: z
     .string()
     .trim()
     .regex(/^[^:\s]+$/, { message: 'must not contain ":" or spaces (basic auth). Fix: SMSQ_DASHBOARD_USER=ops' })
-    .optional(),
-  SMSQ_DASHBOARD_PASSWORD: secretFrom(12, 'SMSQ_DASHBOARD_PASSWORD=$(openssl rand -base64 18)').optional(),
-  SMSQ_DASHBOARD_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_DASHBOARD_TOKEN')).optional(),
+    .optional()
+    .meta(envDoc({ group: 'server', description: 'basic-auth login for the dashboard, with `SMSQ_DASHBOARD_PASSWORD` (both or neither)', allowed: 'no `:` or spaces' })),
+  SMSQ_DASHBOARD_PASSWORD: secretFrom(12, 'SMSQ_DASHBOARD_PASSWORD=$(openssl rand -base64 18)').optional()
+    .meta(envDoc({ group: 'server', description: 'basic-auth password for the dashboard, with `SMSQ_DASHBOARD_USER`', allowed: 'at least 12 characters, no spaces' })),
+  SMSQ_DASHBOARD_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_DASHBOARD_TOKEN')).optional()
+    .meta(envDoc({ group: 'server', description: 'bearer token for the dashboard (scripts, an authenticating proxy)', allowed: 'at least 16 characters, no spaces' })),
   SMSQ_DASHBOARD_READ_ONLY: z
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false. Fix: SMSQ_DASHBOARD_READ_ONLY=true' })
     .transform((v) => v === 'true' || v === '1')
-    .default(true),
-  SMSQ_SERVER_BODY_LIMIT: sizeFrom(1024, 64 * 1024 ** 2, 'SMSQ_SERVER_BODY_LIMIT=1MiB (1KiB..64MiB)').default(1024 ** 2),
-  SMSQ_SERVER_CSV_LIMIT: sizeFrom(1024, 1024 ** 3, 'SMSQ_SERVER_CSV_LIMIT=64MiB (1KiB..1GiB)').default(64 * 1024 ** 2),
-  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional(),
+    .default(true)
+    .meta(envDoc({ group: 'server', description: '`true`: the dashboard shows but cannot retry, clean, promote, pause or empty (removing jobs there strands recipients a producer was told were queued)', allowed: '`true`, `false`, `1`, `0`' })),
+  SMSQ_SERVER_BODY_LIMIT: sizeFrom(1024, 64 * 1024 ** 2, 'SMSQ_SERVER_BODY_LIMIT=1MiB (1KiB..64MiB)').default(1024 ** 2)
+    .meta(envDoc({ group: 'server', description: 'largest JSON request body', default: '1MiB', allowed: 'bytes, or a size like `512KiB`, `4MiB`: 1 KiB..64 MiB' })),
+  SMSQ_SERVER_CSV_LIMIT: sizeFrom(1024, 1024 ** 3, 'SMSQ_SERVER_CSV_LIMIT=64MiB (1KiB..1GiB)').default(64 * 1024 ** 2)
+    .meta(envDoc({ group: 'server', description: 'largest CSV or workbook upload to `POST /v1/campaigns`', default: '64MiB', allowed: 'bytes, or a size like `512KiB`, `4MiB`: 1 KiB..1 GiB' })),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey ID. Live mode: read by the SDK\'s default credential chain. Sandbox mode and `smsq emulator` use the pair when both are set, otherwise the sandbox pair `smsq-sandbox-key` / `smsq-sandbox-secret`', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, or neither' })),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey secret, with `ALIBABA_CLOUD_ACCESS_KEY_ID` (never printed)', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_ID`, or neither' })),
 });
 
 /** Every environment variable smsq reads (for docs and the check that SMSQ_* error codes are not mistaken for them). */

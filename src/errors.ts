@@ -100,6 +100,18 @@ export interface FieldIssue {
  * A request refused at the door; nothing was enqueued. Phone-looking digit runs in the issues are
  * masked (`138****8000`) here, whoever wrote them: errors travel to logs and to other people.
  */
+/**
+ * Thrown when the environment (loadConfig) or a component's options are invalid; `lines` holds one
+ * message per bad variable or option, each naming it and the fix.
+ */
+export class ConfigError extends Error {
+  readonly code = 'SMSQ_CONFIG_INVALID';
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
 export class ValidationError extends Error {
   readonly code = 'SMSQ_INVALID_REQUEST';
   readonly issues: FieldIssue[];
@@ -127,7 +139,7 @@ export class NotFoundError extends Error {
 export class RedisUnavailableError extends Error {
   readonly code = 'SMSQ_REDIS_UNAVAILABLE';
   constructor(
-    /** REDIS_URL with any password replaced by `***`. */
+    /** REDIS_URL with any password replaced by `<redacted>`. */
     readonly redactedUrl: string,
     /** What happened, e.g. `connect ECONNREFUSED 127.0.0.1:6379`. */
     readonly reason: string,

@@ -36,34 +36,34 @@ export interface AccountGuard {
   startAutoResume(): () => void;
 }
 
-export function createAccountGuard(o: AccountGuardOptions): AccountGuard {
-  const key = o.keys.account();
-  const log = o.logger.child({ component: 'account-guard' });
+export function createAccountGuard(options: AccountGuardOptions): AccountGuard {
+  const key = options.keys.account();
+  const log = options.logger.child({ component: 'account-guard' });
 
   async function current(): Promise<AccountBlock | undefined> {
-    const h = await o.redis.hgetall(key);
+    const h = await options.redis.hgetall(key);
     if (!h.code) return undefined;
     return { code: h.code, message: h.message ?? '', since: Number(h.since ?? 0) };
   }
 
   return {
     async block(code, message) {
-      const first = await o.redis.hsetnx(key, 'code', code);
-      if (first === 1) await o.redis.hset(key, 'message', message, 'since', o.clock.now());
-      await o.queue.pause();
+      const first = await options.redis.hsetnx(key, 'code', code);
+      if (first === 1) await options.redis.hset(key, 'message', message, 'since', options.clock.now());
+      await options.queue.pause();
       if (first === 1) {
         log.error(
           { code, message },
           `ACCOUNT BLOCKED (${code}): all sending is paused and every job is kept. Fix the account, then run \`smsq resume\`` +
-            (o.recheckMs > 0 ? ` (or wait: smsq retries by itself every ${Math.round(o.recheckMs / 1000)} s)` : ''),
+            (options.recheckMs > 0 ? ` (or wait: smsq retries by itself every ${Math.round(options.recheckMs / 1000)} s)` : ''),
         );
       }
     },
 
     async resume(by) {
       const block = await current();
-      await o.redis.del(key);
-      await o.queue.resume();
+      await options.redis.del(key);
+      await options.queue.resume();
       if (block) log.warn({ code: block.code, by }, 'account unblocked: sending resumes');
       return block;
     },
@@ -71,15 +71,15 @@ export function createAccountGuard(o: AccountGuardOptions): AccountGuard {
     current,
 
     startAutoResume() {
-      if (o.recheckMs <= 0) return () => {};
+      if (options.recheckMs <= 0) return () => {};
       const timer = setInterval(
         () => {
           void (async () => {
             const block = await current();
-            if (block && o.clock.now() - block.since >= o.recheckMs) await this.resume('auto');
+            if (block && options.clock.now() - block.since >= options.recheckMs) await this.resume('auto');
           })().catch((err: unknown) => log.warn({ err }, 'account re-check failed'));
         },
-        Math.min(o.recheckMs, 5000),
+        Math.min(options.recheckMs, 5000),
       );
       timer.unref();
       return () => clearInterval(timer);

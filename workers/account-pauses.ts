@@ -14,9 +14,9 @@ export interface PauseDeps {
  * Dysmsapi throttled the account: every worker pauses for `ms` (BullMQ's queue-wide rate limit),
  * then the job runs again. Always throws BullMQ's RateLimitError, which the processor must let out.
  */
-export async function pauseEveryWorker(d: PauseDeps, ms: number): Promise<never> {
-  await d.queue.rateLimit(ms);
-  d.metrics?.recordLimiterWait('throttled', ms / 1000);
+export async function pauseEveryWorker(deps: PauseDeps, ms: number): Promise<never> {
+  await deps.queue.rateLimit(ms);
+  deps.metrics?.recordLimiterWait('throttled', ms / 1000);
   throw Worker.RateLimitError();
 }
 
@@ -25,9 +25,9 @@ export async function pauseEveryWorker(d: PauseDeps, ms: number): Promise<never>
  * resumes it, and the job is kept (delayed a second, then parked by the paused queue). Always throws
  * DelayedError, which the processor must let out.
  */
-export async function blockAccount(d: PauseDeps, job: Job, token: string | undefined, code: string, message: string): Promise<never> {
-  await d.guard.block(code, message);
-  d.metrics?.recordLimiterWait('account', 0);
+export async function blockAccount(deps: PauseDeps, job: Job, token: string | undefined, code: string, message: string): Promise<never> {
+  await deps.guard.block(code, message);
+  deps.metrics?.recordLimiterWait('account', 0);
   await job.moveToDelayed(Date.now() + 1000, token);
   throw new DelayedError();
 }

@@ -22,7 +22,7 @@ export interface HousekeepingDeps {
 export const SIGNATURE_HEADER = 'x-smsq-signature';
 export const TIMESTAMP_HEADER = 'x-smsq-timestamp';
 
-/** Signs a callback body the way receivers verify it (see README "Callbacks"). */
+/** Signs a callback body the way receivers verify it (see docs/receipts-and-controls.md, "Callbacks"). */
 export function signCallback(secret: string, timestamp: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
@@ -34,34 +34,34 @@ export function signCallback(secret: string, timestamp: string, body: string): s
  *   (src/receipts/window-sweep.ts); this job only serves jobs queued by earlier versions;
  * - callback: POST a finished send's final state to its callback URL, signed, retried with back-off.
  */
-export function createHousekeepingProcessor(d: HousekeepingDeps) {
-  const log = d.logger.child({ component: 'housekeeping' });
+export function createHousekeepingProcessor(deps: HousekeepingDeps) {
+  const log = deps.logger.child({ component: 'housekeeping' });
 
   async function expire(job: Job) {
     const parsed = ExpireJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`expire job ${job.id} has invalid data`);
-    return { expired: await d.expireChunk(parsed.data.chunkId) };
+    return { expired: await deps.expireChunk(parsed.data.chunkId) };
   }
 
   async function callback(job: Job) {
     const parsed = CallbackJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`callback job ${job.id} has invalid data`);
-    const status = await d.sends.status(parsed.data.sendId);
+    const status = await deps.sends.status(parsed.data.sendId);
     const url = status?.send.callbackUrl;
     if (!status || !url) return { sent: false };
-    if (!d.callbackSecret) throw new UnrecoverableError('SMSQ_CALLBACK_SECRET is not set on this worker: callbacks cannot be signed');
-    const timestamp = String(d.clock.now());
+    if (!deps.callbackSecret) throw new UnrecoverableError('SMSQ_CALLBACK_SECRET is not set on this worker: callbacks cannot be signed');
+    const timestamp = String(deps.clock.now());
     const body = JSON.stringify({ event: 'send.completed', sendId: status.send.sendId, kind: status.send.kind, counts: status.counts, at: Number(timestamp) });
     const res = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signCallback(d.callbackSecret, timestamp, body),
+        [SIGNATURE_HEADER]: signCallback(deps.callbackSecret, timestamp, body),
         [TIMESTAMP_HEADER]: timestamp,
         'user-agent': 'smsq-callback',
       },
       body,
-      signal: AbortSignal.timeout(d.callbackTimeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(deps.callbackTimeoutMs ?? 10_000),
     });
     if (res.status < 200 || res.status >= 300) throw new Error(`callback answered HTTP ${res.status}; retrying with back-off`);
     log.info({ sendId: status.send.sendId, status: res.status }, 'callback delivered');

@@ -18,9 +18,9 @@ export async function failLookup(
   e: SmsError,
   job: Job,
   token: string | undefined,
-  d: PauseDeps,
+  deps: PauseDeps,
 ): Promise<never> {
-  if (e.errorClass === 'throttled') return pauseEveryWorker(d, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
-  if (e.errorClass === 'account') return blockAccount(d, job, token, e.code, e.message);
+  if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+  if (e.errorClass === 'account') return blockAccount(deps, job, token, e.code, e.message);
   throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
 }

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import { ReceiptJobData } from '../src/queue/job-schemas.js';
-import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/receipts/receipt-policy.js';
+import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
@@ -29,16 +29,16 @@ const SCAN_BATCH = 200;
  * Only one job per chunk exists at a time, so look-ups in flight are bounded by chunks, not
  * recipients.
  */
-export function createReceiptProcessor(d: ReceiptProcessorDeps) {
-  const baseLog = d.logger.child({ component: 'receipts' });
+export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
+  const baseLog = deps.logger.child({ component: 'receipts' });
 
   return async function processReceipt(job: Job, token?: string): Promise<ReceiptJobResult> {
     const parsed = ReceiptJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`receipt job ${job.id} has invalid data: ${parsed.error.message}`);
     const data = parsed.data;
-    const chunk = await d.chunks.get(data.chunkId);
+    const chunk = await deps.chunks.get(data.chunkId);
     if (!chunk || chunk.state !== 'accepted') return { outcome: 'obsolete', state: chunk?.state ?? 'missing' };
-    const policy = d.policies[chunk.kind];
+    const policy = deps.policies[chunk.kind];
     const phones = chunk.payload.phones;
 
     // Find the next recipient that needs a look-up.
@@ -46,7 +46,7 @@ export function createReceiptProcessor(d: ReceiptProcessorDeps) {
     let next: number | undefined;
     while (next === undefined && i < phones.length) {
       const slice = phones.slice(i, i + SCAN_BATCH);
-      const receipts = await d.recipients.getMany(data.sendId, slice);
+      const receipts = await deps.recipients.getMany(data.sendId, slice);
       for (let k = 0; k < slice.length; k++) {
         if (!receipts[k] && isLookedUp(policy, data.sendId, slice[k] as string)) {
           next = i + k;
@@ -55,11 +55,11 @@ export function createReceiptProcessor(d: ReceiptProcessorDeps) {
       }
       i += slice.length;
     }
-    const acceptedAt = chunk.acceptedAt ?? chunk.sentAt ?? d.clock.now();
+    const acceptedAt = chunk.acceptedAt ?? chunk.sentAt ?? deps.clock.now();
     if (next === undefined) {
-      const nextLookAt = data.waiting > 0 ? lookAt(d.schedule, acceptedAt, data.look + 1) : undefined;
+      const nextLookAt = data.waiting > 0 ? lookAt(deps.schedule, acceptedAt, data.look + 1) : undefined;
       if (nextLookAt !== undefined) {
-        await d.followUps.receipt({ ...data, look: data.look + 1, cursor: 0, dateIndex: 0, page: 1, waiting: 0 }, nextLookAt);
+        await deps.followUps.receipt({ ...data, look: data.look + 1, cursor: 0, dateIndex: 0, page: 1, waiting: 0 }, nextLookAt);
       }
       return { outcome: 'look-done', nextLookAt, waiting: data.waiting };
     }
@@ -67,41 +67,41 @@ export function createReceiptProcessor(d: ReceiptProcessorDeps) {
     const phone = phones[next] as string;
     const dates = sendDatesAround(chunk.sentAt ?? acceptedAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex] ?? (dates[0] as string);
-    const res = await d.client.querySendDetails({
+    const res = await deps.client.querySendDetails({
       phoneNumber: phone,
       sendDate,
       ...(chunk.bizId ? { bizId: chunk.bizId } : {}),
       pageSize: PAGE_SIZE,
       currentPage: data.page,
     });
-    if (!res.ok) return failLookup(res.error, job, token, d);
+    if (!res.ok) return failLookup(res.error, job, token, deps);
     const record = res.data.details.find((r) => r.outId === chunk.outId) ?? (chunk.bizId && !chunk.outId ? res.data.details[0] : undefined);
     const after = { ...data, cursor: next + 1, dateIndex: 0, page: 1 };
     if (!record) {
       if (data.page * PAGE_SIZE < res.data.totalCount) {
-        await d.followUps.receipt({ ...data, cursor: next, page: data.page + 1 }, d.clock.now());
+        await deps.followUps.receipt({ ...data, cursor: next, page: data.page + 1 }, deps.clock.now());
       } else if (data.dateIndex + 1 < dates.length) {
-        await d.followUps.receipt({ ...data, cursor: next, dateIndex: data.dateIndex + 1, page: 1 }, d.clock.now());
+        await deps.followUps.receipt({ ...data, cursor: next, dateIndex: data.dateIndex + 1, page: 1 }, deps.clock.now());
       } else {
         // Not visible yet: count it as waiting so that another look follows.
-        await d.followUps.receipt({ ...after, waiting: data.waiting + 1 }, d.clock.now());
+        await deps.followUps.receipt({ ...after, waiting: data.waiting + 1 }, deps.clock.now());
       }
       return { outcome: 'looked-up', phoneIndex: next, status: 'not-visible' };
     }
     if (record.sendStatus === 1) {
-      await d.followUps.receipt({ ...after, waiting: data.waiting + 1 }, d.clock.now());
+      await deps.followUps.receipt({ ...after, waiting: data.waiting + 1 }, deps.clock.now());
       return { outcome: 'looked-up', phoneIndex: next, status: 'waiting' };
     }
     const state = record.sendStatus === 3 ? 'delivered' : 'failed';
     const receivedAt = record.receiveDate ? safeParse(record.receiveDate) : undefined;
-    const applied = await d.recipients.apply(data.sendId, data.chunkId, phone, { state, code: record.errCode, receivedAt, source: 'query' });
+    const applied = await deps.recipients.apply(data.sendId, data.chunkId, phone, { state, code: record.errCode, receivedAt, source: 'query' });
     if (applied.status === 'applied') {
-      await d.completion.check(data.sendId, applied.pending);
+      await deps.completion.check(data.sendId, applied.pending);
       const latency = receiptLatencySeconds(acceptedAt, receivedAt);
-      if (latency !== undefined) d.metrics?.recordReceipt('query', latency);
+      if (latency !== undefined) deps.metrics?.recordReceipt('query', latency);
     }
     baseLog.debug({ sendId: data.sendId, chunkId: data.chunkId, phone, state, code: record.errCode }, 'receipt');
-    await d.followUps.receipt(after, d.clock.now());
+    await deps.followUps.receipt(after, deps.clock.now());
     return { outcome: 'looked-up', phoneIndex: next, status: applied.status === 'applied' ? state : 'known' };
   };
 }

@@ -38,8 +38,8 @@ function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behin
  * resent. Not found once the settling window has passed → provably not accepted → resent with a
  * new attempt. Each job makes one call; more pages or the second date are follow-up jobs.
  */
-export function createReconcileProcessor(d: ReconcileProcessorDeps) {
-  const baseLog = d.logger.child({ component: 'reconcile' });
+export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
+  const baseLog = deps.logger.child({ component: 'reconcile' });
 
   return async function processReconcile(job: Job, token?: string): Promise<ReconcileJobResult> {
     const parsed = ReconcileJobData.safeParse(job.data);
@@ -50,11 +50,11 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, attempt, look: data.look }));
 
-    const chunk = await d.chunks.get(chunkId);
+    const chunk = await deps.chunks.get(chunkId);
     if (!chunk) return { outcome: 'obsolete', state: 'missing' };
     if (chunk.attempt === attempt && chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED') {
       // A re-run after a crash between "not accepted" and scheduling the resend.
-      await d.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
+      await deps.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
       return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
     }
     const stand = standing(chunk, data);
@@ -68,10 +68,10 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
     const phone = chunk.payload.phones[0] as string;
     if (sendDate === undefined) throw new UnrecoverableError(`no SendDate #${data.dateIndex} for this attempt`);
 
-    const res = await d.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
+    const res = await deps.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
     if (!res.ok) {
       log().warn({ code: res.error.code, errorClass: res.error.errorClass }, 'look-up failed');
-      return failLookup(res.error, job, token, d);
+      return failLookup(res.error, job, token, deps);
     }
 
     const found = res.data.details.find((r) => isOutIdOf(r.outId, chunkId));
@@ -80,37 +80,37 @@ export function createReconcileProcessor(d: ReconcileProcessorDeps) {
       // A newer attempt than the record's is adopted by the transition (attempt, OutId); an older
       // or equal one is recorded as the accepted OutId, which the receipt look-ups match.
       const adopt = foundAttempt > chunk.attempt;
-      const t = await d.chunks.transition(chunkId, sendId, {
+      const t = await deps.chunks.transition(chunkId, sendId, {
         trigger: 'lookup-found',
         outId: adopt ? found.outId : (chunk.outId ?? ''),
         fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt: sentAt, ...(adopt || found.outId === chunk.outId ? {} : { outId: found.outId }) },
-        windowEndsAt: d.followUps.windowEndsAt(sentAt),
+        windowEndsAt: deps.followUps.windowEndsAt(sentAt),
       });
-      if (t.applied) await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, sentAt);
+      if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, sentAt);
       if (found.outId !== outId) log().warn({ found: found.outId, lookedFor: outId }, 'another attempt of this chunk was found accepted: adopted it, nothing resent');
       else log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
       return { outcome: 'found', attempt, ...(t.applied && t.adoptedAttempt !== undefined ? { adopted: t.adoptedAttempt } : {}) };
     }
-    const now = d.clock.now();
+    const now = deps.clock.now();
     if (data.page * PAGE_SIZE < res.data.totalCount) {
-      await d.followUps.reconcile({ ...data, page: data.page + 1 }, chunk.kind, now);
+      await deps.followUps.reconcile({ ...data, page: data.page + 1 }, chunk.kind, now);
       return { outcome: 'next-page', at: now };
     }
     if (data.dateIndex + 1 < dates.length) {
-      await d.followUps.reconcile({ ...data, dateIndex: data.dateIndex + 1, page: 1 }, chunk.kind, now);
+      await deps.followUps.reconcile({ ...data, dateIndex: data.dateIndex + 1, page: 1 }, chunk.kind, now);
       return { outcome: 'next-page', at: now };
     }
-    const settledAt = sentAt + d.timing.settleMs;
+    const settledAt = sentAt + deps.timing.settleMs;
     if (now < settledAt) {
-      const at = Math.min(now + d.timing.lookIntervalMs, settledAt);
-      await d.followUps.reconcile({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }, chunk.kind, at);
+      const at = Math.min(now + deps.timing.lookIntervalMs, settledAt);
+      await deps.followUps.reconcile({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }, chunk.kind, at);
       return { outcome: 'look-again', at };
     }
     // Not accepted: back to queued at this attempt (a record that was behind adopts it), so the
     // resend makes the next attempt with a new OutId.
-    const t = await d.chunks.transition(chunkId, sendId, { trigger: 'lookup-not-found', outId, fields: { resolvedBy: 'reconcile' } });
+    const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-not-found', outId, fields: { resolvedBy: 'reconcile' } });
     if (t.applied) {
-      await d.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
+      await deps.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
       log().warn('unknown attempt not found after the settling window: resending with a new OutId');
     }
     return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };

@@ -53,18 +53,18 @@ export interface RollbackRecovery {
  * re-claim those chunks first. In the `fsync` and `replicas` durability modes a claim is durable
  * before its call and this finds nothing; it is what narrows the risk in `none`.
  */
-export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackRecovery {
-  const log = o.logger.child({ component: 'rollback-recovery' });
+export function createRollbackRecovery(options: RollbackRecoveryOptions): RollbackRecovery {
+  const log = options.logger.child({ component: 'rollback-recovery' });
   let runId: string | undefined;
-  const redis = o.redis;
-  if (!o.server && isCluster(redis)) throw new Error('rollback recovery on a Cluster needs `server`: the master of the deployment\'s slot');
-  const server = o.server ?? (async () => redis as Redis);
+  const redis = options.redis;
+  if (!options.server && isCluster(redis)) throw new Error('rollback recovery on a Cluster needs `server`: the master of the deployment\'s slot');
+  const server = options.server ?? (async () => redis as Redis);
   let running: Promise<void> | undefined;
 
   async function recover(): Promise<RecoveryReport> {
     const report: RecoveryReport = { restored: 0, intact: 0, missing: 0, reused: 0 };
-    for (const claim of o.journal.recent()) {
-      const chunk = await o.chunks.get(claim.chunkId);
+    for (const claim of options.journal.recent()) {
+      const chunk = await options.chunks.get(claim.chunkId);
       if (!chunk) {
         report.missing++;
         continue;
@@ -73,7 +73,7 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
         report.intact++;
         continue;
       }
-      const t = await o.chunks.transition(claim.chunkId, claim.sendId, { trigger: 'rollback-lost-claim', outId: claim.outId });
+      const t = await options.chunks.transition(claim.chunkId, claim.sendId, { trigger: 'rollback-lost-claim', outId: claim.outId });
       if (!t.applied) {
         // Same attempt number, another OutId: a claim made after the rollback already reused it.
         report.reused++;
@@ -81,10 +81,10 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
         continue;
       }
       report.restored++;
-      await o.followUps.reconcile(
+      await options.followUps.reconcile(
         { sendId: claim.sendId, chunkId: claim.chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1, sentAt: claim.sentAt, outId: claim.outId },
         claim.kind,
-        claim.sentAt + o.timing.firstLookAfterMs,
+        claim.sentAt + options.timing.firstLookAfterMs,
       );
     }
     return report;
@@ -98,12 +98,12 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
     }
     log.warn({ previous: runId, current: now }, 'Redis came back as another server (restart or failover): looking up recent claims it may have lost before any resend');
     runId = now;
-    await o.pauseIntake();
+    await options.pauseIntake();
     try {
       const report = await recover();
       (report.restored || report.reused || report.missing ? log.error.bind(log) : log.info.bind(log))(report, 'rollback recovery done');
     } finally {
-      o.resumeIntake();
+      options.resumeIntake();
     }
   }
 
@@ -116,10 +116,10 @@ export function createRollbackRecovery(o: RollbackRecoveryOptions): RollbackReco
   return {
     async start() {
       runId = await redisRunId(await server());
-      o.redis.on('ready', listener);
+      options.redis.on('ready', listener);
     },
     stop() {
-      o.redis.off('ready', listener);
+      options.redis.off('ready', listener);
     },
     recover,
   };

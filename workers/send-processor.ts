@@ -47,7 +47,7 @@ export interface SendProcessorDeps extends CallJobDeps {
   isClosing?: () => boolean;
 }
 
-/** How paused sends, quiet hours and auto-pause behave (see README "Campaign controls"). */
+/** How paused sends, quiet hours and auto-pause behave (see docs/receipts-and-controls.md "Campaign controls"). */
 export interface SendControls {
   /** Marketing quiet window (China time); undefined = none. */
   quietHours: QuietHours | undefined;
@@ -107,13 +107,13 @@ function splitPayload(payload: ChunkPayload): ChunkPayload[] {
  * before the call and its outcome after; a job that finds its chunk mid-call (its worker died)
  * hands it to reconcile instead of calling again.
  */
-export function createSendProcessor(d: SendProcessorDeps) {
-  const baseLog = d.logger.child({ component: 'send' });
+export function createSendProcessor(deps: SendProcessorDeps) {
+  const baseLog = deps.logger.child({ component: 'send' });
 
   async function splitChunk(sendId: string, chunkId: string, kind: MessageKind, index: string, payload: ChunkPayload, outId: string) {
     const children: NewChunk[] = splitPayload(payload).map((p, i) => ({ sendId, index: `${index}-${i}`, kind, payload: p }));
-    const ok = await d.chunks.split(chunkId, sendId, outId, children, d.retentionSeconds);
-    if (ok) await Promise.all(children.map((c) => d.followUps.send(sendId, chunkIdOf(sendId, c.index), kind, 1)));
+    const ok = await deps.chunks.split(chunkId, sendId, outId, children, deps.retentionSeconds);
+    if (ok) await Promise.all(children.map((c) => deps.followUps.send(sendId, chunkIdOf(sendId, c.index), kind, 1)));
     return children.length;
   }
 
@@ -127,17 +127,17 @@ export function createSendProcessor(d: SendProcessorDeps) {
     const parsed = SendJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`send job ${job.id} has invalid data: ${parsed.error.message}`);
     const { sendId, chunkId } = parsed.data;
-    if (d.isClosing?.()) return handBack(job, token);
+    if (deps.isClosing?.()) return handBack(job, token);
     // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
     // to be let reserve (verification codes never wait behind marketing's slots).
-    const held = d.pacer ? { pacer: d.pacer, ticket: await d.pacer.enter(laneOfPriority(job.opts.priority)) } : undefined;
+    const held = deps.pacer ? { pacer: deps.pacer, ticket: await deps.pacer.enter(laneOfPriority(job.opts.priority)) } : undefined;
     let claim: ClaimResult;
     try {
-      claim = await d.chunks.claim(chunkId, sendId, quietUntil(d.clock.now(), d.controls.quietHours), held?.pacer.slotArgs);
+      claim = await deps.chunks.claim(chunkId, sendId, quietUntil(deps.clock.now(), deps.controls.quietHours), held?.pacer.slotArgs);
     } catch (err) {
       held?.pacer.release(held.ticket);
       throw err;
@@ -148,37 +148,37 @@ export function createSendProcessor(d: SendProcessorDeps) {
       case 'missing':
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
       case 'ended':
-        await d.completion.check(sendId);
+        await deps.completion.check(sendId);
         return { outcome: claim.state === 'failed' ? 'failed' : claim.state, code: claim.code };
       case 'paused': {
         // Parked until `resume` promotes it (or the next re-check); nothing was sent.
-        await d.redis.sadd(d.keys.sendParked(sendId), job.id as string);
-        await job.moveToDelayed(Date.now() + d.controls.parkMs, token);
+        await deps.redis.sadd(deps.keys.sendParked(sendId), job.id as string);
+        await job.moveToDelayed(Date.now() + deps.controls.parkMs, token);
         // A resume between our claim and the park must not leave this job asleep.
-        const status = await d.sends.status(sendId);
+        const status = await deps.sends.status(sendId);
         if (status?.send.control !== 'paused') await job.promote().catch(() => undefined);
         throw new DelayedError();
       }
       case 'quiet': {
-        const wait = Math.min(Math.max(0, claim.until - d.clock.now()), d.controls.quietRecheckMs);
+        const wait = Math.min(Math.max(0, claim.until - deps.clock.now()), deps.controls.quietRecheckMs);
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
       case 'done': {
         // Chunks cancelled by `cancel()` end here: the last of them may be what completes the send.
-        if (claim.state === 'cancelled') await d.completion.check(sendId);
+        if (claim.state === 'cancelled') await deps.completion.check(sendId);
         if (claim.state === 'accepted') {
           // A re-run after a crash between acceptance and scheduling its receipts.
-          const chunk = await d.chunks.get(chunkId);
-          if (chunk) await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? d.clock.now());
+          const chunk = await deps.chunks.get(chunkId);
+          if (chunk) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? deps.clock.now());
         }
         if (claim.state === 'split') {
           // A re-run after a crash between the split and its jobs: make sure the children run.
-          const chunk = await d.chunks.get(chunkId);
+          const chunk = await deps.chunks.get(chunkId);
           if (chunk) {
             const n = chunk.payload.phones.length;
             await Promise.all(
-              Array.from({ length: n }, (_, i) => d.followUps.send(sendId, chunkIdOf(sendId, `${chunk.index}-${i}`), chunk.kind, 1)),
+              Array.from({ length: n }, (_, i) => deps.followUps.send(sendId, chunkIdOf(sendId, `${chunk.index}-${i}`), chunk.kind, 1)),
             );
           }
         }
@@ -187,12 +187,12 @@ export function createSendProcessor(d: SendProcessorDeps) {
       case 'unknown': {
         // The previous holder of this job died mid-call, or this is a re-run after a crash
         // between marking the chunk unknown and scheduling its look-up.
-        const chunk = await d.chunks.get(chunkId);
+        const chunk = await deps.chunks.get(chunkId);
         log().warn({ attempt: claim.attempt }, 'attempt outcome unknown (worker lost mid-call): looking it up before any resend');
-        await d.followUps.reconcile(
+        await deps.followUps.reconcile(
           { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },
           chunk?.kind ?? 'notification',
-          claim.sentAt + d.timing.firstLookAfterMs,
+          claim.sentAt + deps.timing.firstLookAfterMs,
         );
         return { outcome: 'unknown', code: 'SMSQ_WORKER_LOST', attempt: claim.attempt };
       }
@@ -206,13 +206,13 @@ export function createSendProcessor(d: SendProcessorDeps) {
      * OutId) and put the job back, to run again after `delayMs`.
      */
     const undoAttempt = async (code: string, delayMs: number): Promise<never> => {
-      await d.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
+      await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     };
     try {
       // The attempt must outlive a crash of Redis before anyone can receive it (design invariant 8).
-      await d.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`);
+      await deps.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`);
     } catch (err) {
       held?.pacer.release(held.ticket);
       if (!(err instanceof NotDurableError)) throw err; // still `sending`: the next run looks it up
@@ -220,38 +220,38 @@ export function createSendProcessor(d: SendProcessorDeps) {
       return undoAttempt(err.code, 1000);
     }
     if (held) {
-      if (d.isClosing?.()) held.pacer.release(held.ticket);
+      if (deps.isClosing?.()) held.pacer.release(held.ticket);
       else await held.pacer.awaitReserved(held.ticket, claim.slotWaitMicros);
     }
-    if (d.isClosing?.()) {
+    if (deps.isClosing?.()) {
       // Shutting down between the claim and the call: handed back for another worker.
       log().info({ attempt }, 'worker shutting down: chunk not sent, handed back to the queue');
       return undoAttempt('SMSQ_SHUTDOWN', 0);
     }
-    const sentAt = d.clock.now();
-    if (sentAt - claim.claimedAt > d.timing.callDeadlineMs) {
+    const sentAt = deps.clock.now();
+    if (sentAt - claim.claimedAt > deps.timing.callDeadlineMs) {
       // Held up since the claim (src/queue/call-deadline.ts): another worker may already be
       // looking this attempt up, and a call now could land after its proof of "not accepted".
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
-      const undone = await d.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
+      const undone = await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
       // Someone else has taken the attempt over (it is `unknown` and being looked up): leave it to them.
       if (!undone.applied) return { outcome: 'skipped', state: undone.state ?? 'moved on' };
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
-    d.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
-    const outcome = await call(d.client, payload, outId);
+    deps.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
+    const outcome = await call(deps.client, payload, outId);
     const decision = decideSend(outcome);
-    const ap = d.controls.autoPause;
+    const ap = deps.controls.autoPause;
     const settle = async (
       trigger: 'answer-accepted' | 'answer-failed' | 'answer-not-sent' | 'answer-unknown',
       fields: Record<string, string | number>,
       extra: { windowEndsAt?: number; ok?: boolean } = {},
     ) => {
       // Counted towards auto-pause by the same script that settles the chunk.
-      const counted = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: d.retentionSeconds } : undefined;
-      const t = await d.chunks.transition(chunkId, sendId, {
+      const counted = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: deps.retentionSeconds } : undefined;
+      const t = await deps.chunks.transition(chunkId, sendId, {
         trigger,
         outId,
         fields,
@@ -267,65 +267,65 @@ export function createSendProcessor(d: SendProcessorDeps) {
 
     switch (decision.type) {
       case 'accepted': {
-        const acceptedAt = d.clock.now();
+        const acceptedAt = deps.clock.now();
         const t = await settle(
           'answer-accepted',
           { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt },
-          { windowEndsAt: d.followUps.windowEndsAt(acceptedAt), ok: true },
+          { windowEndsAt: deps.followUps.windowEndsAt(acceptedAt), ok: true },
         );
-        if (t.applied) await d.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
-        else if (t.state === 'accepted' && t.outId === outId) await d.chunks.setBizId(chunkId, decision.bizId);
+        if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
+        else if (t.state === 'accepted' && t.outId === outId) await deps.chunks.setBizId(chunkId, decision.bizId);
         else log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
         if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
         return { outcome: 'accepted', bizId: decision.bizId, attempt };
       }
       case 'fail-recipients':
         await settle('answer-failed', { code: decision.code }, { ok: false });
-        await d.completion.check(sendId);
+        await deps.completion.check(sendId);
         log().warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
         return { outcome: 'failed', code: decision.code };
       case 'fail-send':
-        await d.sends.fail(sendId, 'fail', decision.message, decision.code);
+        await deps.sends.fail(sendId, 'fail', decision.message, decision.code);
         await settle('answer-failed', { code: decision.code });
-        await d.completion.check(sendId);
+        await deps.completion.check(sendId);
         log().error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
         return { outcome: 'failed', code: decision.code };
       case 'block-account':
         // Nothing was sent: put the chunk back and keep the job until the account is fixed.
         await settle('answer-not-sent', { code: decision.code });
-        return blockAccount(d, job, token, decision.code, decision.message);
+        return blockAccount(deps, job, token, decision.code, decision.message);
       case 'throttle':
         // Not accepted: slow every worker down, then this job runs again.
         await settle('answer-not-sent', { code: decision.code });
         log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
-        return pauseEveryWorker(d, decision.retryAfterMs);
+        return pauseEveryWorker(deps, decision.retryAfterMs);
       case 'flow-control': {
         if (payload.phones.length > 1) {
           const children = await splitChunk(sendId, chunkId, kind, claim.index, payload, outId);
           log().warn({ code: decision.code, children }, 'flow control on a multi-number chunk: split to find the limited numbers');
           return { outcome: 'split', children };
         }
-        const chunk = await d.chunks.get(chunkId);
+        const chunk = await deps.chunks.get(chunkId);
         const retries = chunk?.flowRetries ?? 0;
-        const at = flowControlRetryAt(d.flowPolicy, kind, retries, d.clock.now(), Math.floor(Math.random() * d.flowSpreadMs));
+        const at = flowControlRetryAt(deps.flowPolicy, kind, retries, deps.clock.now(), Math.floor(Math.random() * deps.flowSpreadMs));
         if (at === undefined) {
           await settle('answer-failed', { code: decision.code });
-          await d.completion.check(sendId);
+          await deps.completion.check(sendId);
           return { outcome: 'failed', code: decision.code };
         }
         await settle('answer-not-sent', { code: decision.code, flowRetries: retries + 1 });
         log().info({ retryAt: new Date(at).toISOString() }, 'per-number flow control: retrying after the window');
         // BullMQ schedules in wall-clock time; convert from our clock.
-        await job.moveToDelayed(Date.now() + Math.max(0, at - d.clock.now()), token);
+        await job.moveToDelayed(Date.now() + Math.max(0, at - deps.clock.now()), token);
         throw new DelayedError();
       }
       case 'unknown': {
         await settle('answer-unknown', { code: decision.code });
         log().warn({ code: decision.code, attempt }, 'send outcome unknown: looking it up before any resend');
-        await d.followUps.reconcile(
+        await deps.followUps.reconcile(
           { sendId, chunkId, attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId },
           kind,
-          sentAt + d.timing.firstLookAfterMs,
+          sentAt + deps.timing.firstLookAfterMs,
         );
         return { outcome: 'unknown', code: decision.code, attempt };
       }

@@ -18,7 +18,7 @@ import {
   windowSweepMs,
   type ReceiptPolicies,
   type ReceiptSchedule,
-} from '../src/receipts/receipt-policy.js';
+} from '../src/queue/receipt-policy.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { createWindowExpiry } from '../src/receipts/window-expiry.js';
 import { createWindowSweep } from '../src/receipts/window-sweep.js';
@@ -27,7 +27,7 @@ import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/ca
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
-import { ConfigError } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
 import { createHousekeepingProcessor } from './housekeeping-processor.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
@@ -166,59 +166,59 @@ export interface SmsWorker {
  * through Redis by every worker process (the call pacer, or BullMQ's global rate limit in
  * `window` mode) counts every call of the account.
  */
-export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
-  const settleMs = o.reconcile?.settleMs ?? 60_000;
+export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
+  const settleMs = options.reconcile?.settleMs ?? 60_000;
   const timing: ReconcileTiming = {
-    firstLookAfterMs: o.reconcile?.firstLookAfterMs ?? o.readTimeoutMs + 2000,
+    firstLookAfterMs: options.reconcile?.firstLookAfterMs ?? options.readTimeoutMs + 2000,
     settleMs,
-    lookIntervalMs: o.reconcile?.lookIntervalMs ?? 5000,
-    callDeadlineMs: o.reconcile?.callDeadlineMs ?? defaultCallDeadlineMs(settleMs),
+    lookIntervalMs: options.reconcile?.lookIntervalMs ?? 5000,
+    callDeadlineMs: options.reconcile?.callDeadlineMs ?? defaultCallDeadlineMs(settleMs),
   };
-  const timingProblem = callDeadlineProblem({ ...timing, readTimeoutMs: o.readTimeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? o.readTimeoutMs });
+  const timingProblem = callDeadlineProblem({ ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs });
   if (timingProblem) throw new ConfigError([`smsq worker options: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
-  const clock = o.clock ?? systemClock;
-  const prefix = o.prefix ?? DEFAULT_PREFIX;
+  const clock = options.clock ?? systemClock;
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
   const keys = createKeys(prefix);
-  const instrumented = o.metrics ? instrumentSmsClient(o.client, o.metrics) : o.client;
-  const pacing = (o.rateLimiting ?? 'pacer') === 'pacer';
+  const instrumented = options.metrics ? instrumentSmsClient(options.client, options.metrics) : options.client;
+  const pacing = (options.rateLimiting ?? 'pacer') === 'pacer';
   const pacer = pacing
     ? createCallPacer({
-        redis: o.connection,
+        redis: options.connection,
         key: keys.pacer(),
-        qps: o.qps,
-        onWait: o.metrics ? (lane, seconds) => o.metrics?.recordLimiterWait(`pacer-${lane}`, seconds) : undefined,
+        qps: options.qps,
+        onWait: options.metrics ? (lane, seconds) => options.metrics?.recordLimiterWait(`pacer-${lane}`, seconds) : undefined,
       })
     : undefined;
   // The pacer waits outside the instrumented client, so call latency is the API's alone.
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
-  const log = o.logger.child({ component: 'worker' });
-  const errorLog = o.errorLog ?? createEmitterErrorLog({ logger: log, clock });
-  const queue = createCallsQueue({ connection: o.connection, prefix, onError: errorLog('calls queue') });
-  const housekeeping = createHousekeepingQueue({ connection: o.connection, prefix, onError: errorLog('housekeeping queue') });
-  const chunks = createChunkStore({ redis: o.connection, keys, clock });
-  const sends = createSendStore({ redis: o.connection, keys });
-  const retentionSeconds = o.retentionSeconds ?? 30 * 86_400;
-  const recipients = createRecipientStore({ redis: o.connection, keys, clock, retentionSeconds });
-  const receiptPolicies = o.receiptPolicies ?? DEFAULT_RECEIPT_POLICIES;
-  const receiptSchedule = o.receiptSchedule ?? DEFAULT_RECEIPT_SCHEDULE;
+  const log = options.logger.child({ component: 'worker' });
+  const errorLog = options.errorLog ?? createEmitterErrorLog({ logger: log, clock });
+  const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue') });
+  const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue') });
+  const chunks = createChunkStore({ redis: options.connection, keys, clock });
+  const sends = createSendStore({ redis: options.connection, keys });
+  const retentionSeconds = options.retentionSeconds ?? 30 * 86_400;
+  const recipients = createRecipientStore({ redis: options.connection, keys, clock, retentionSeconds });
+  const receiptPolicies = options.receiptPolicies ?? DEFAULT_RECEIPT_POLICIES;
+  const receiptSchedule = options.receiptSchedule ?? DEFAULT_RECEIPT_SCHEDULE;
   const followUps = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
-  const completion = createCompletion({ redis: o.connection, keys, onComplete: (sendId) => followUps.callback(sendId) });
+  const completion = createCompletion({ redis: options.connection, keys, onComplete: (sendId) => followUps.callback(sendId) });
   const guard = createAccountGuard({
-    redis: o.connection,
+    redis: options.connection,
     keys,
     queue,
     clock,
-    logger: o.logger,
-    recheckMs: o.accountRecheckMs ?? 300_000,
+    logger: options.logger,
+    recheckMs: options.accountRecheckMs ?? 300_000,
   });
   const window: RateWindow = pacing
-    ? { max: 2 * o.qps, duration: 1000, worstSlidingSecond: 2 * o.qps, sustainedPerSecond: 2 * o.qps }
-    : planRateWindow(o.qps);
+    ? { max: 2 * options.qps, duration: 1000, worstSlidingSecond: 2 * options.qps, sustainedPerSecond: 2 * options.qps }
+    : planRateWindow(options.qps);
 
-  const durability = o.durability ?? DEFAULT_DURABILITY;
+  const durability = options.durability ?? DEFAULT_DURABILITY;
   // The server holding this deployment's keys: durability checks, WAIT and run_id go to it.
-  const server = createNodeResolver(o.connection, keys.prefix);
-  const journal = createClaimJournal({ clock, horizonMs: o.rollbackHorizonMs ?? 10_000 });
+  const server = createNodeResolver(options.connection, keys.prefix);
+  const journal = createClaimJournal({ clock, horizonMs: options.rollbackHorizonMs ?? 10_000 });
   // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
   let closing = false;
   const processSend = createSendProcessor({
@@ -232,25 +232,25 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     followUps,
     guard,
     clock,
-    logger: o.logger,
+    logger: options.logger,
     timing,
-    flowPolicy: o.flowControlPolicy ?? DEFAULT_FLOW_CONTROL_POLICY,
-    flowSpreadMs: o.flowControlSpreadMs ?? 5000,
+    flowPolicy: options.flowControlPolicy ?? DEFAULT_FLOW_CONTROL_POLICY,
+    flowSpreadMs: options.flowControlSpreadMs ?? 5000,
     retentionSeconds,
     completion,
-    redis: o.connection,
+    redis: options.connection,
     keys,
-    metrics: o.metrics,
+    metrics: options.metrics,
     controls: {
-      quietHours: o.quietHours,
-      parkMs: o.recheckMs ?? 60_000,
-      quietRecheckMs: o.recheckMs ?? 60_000,
-      autoPause: o.autoPause === null ? undefined : (o.autoPause ?? { window: 20, failureRatio: 0.5 }),
+      quietHours: options.quietHours,
+      parkMs: options.recheckMs ?? 60_000,
+      quietRecheckMs: options.recheckMs ?? 60_000,
+      autoPause: options.autoPause === null ? undefined : (options.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
     durability: createDurabilityBarrier(server, durability),
     journal,
   });
-  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: o.logger, timing, completion, metrics: o.metrics });
+  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics });
   const processReceipt = createReceiptProcessor({
     client,
     chunks,
@@ -260,25 +260,25 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     followUps,
     guard,
     clock,
-    logger: o.logger,
+    logger: options.logger,
     policies: receiptPolicies,
     schedule: receiptSchedule,
-    metrics: o.metrics,
+    metrics: options.metrics,
   });
-  const expireChunk = createWindowExpiry({ chunks, recipients, completion, logger: o.logger });
+  const expireChunk = createWindowExpiry({ chunks, recipients, completion, logger: options.logger });
   const windowSweep = createWindowSweep({
-    redis: o.connection,
+    redis: options.connection,
     keys,
     clock,
-    logger: o.logger,
+    logger: options.logger,
     expireChunk,
     intervalMs: windowSweepMs(receiptSchedule),
   });
-  const repairOptions = o.repair === undefined ? { intervalMs: 300_000 } : o.repair;
+  const repairOptions = options.repair === undefined ? { intervalMs: 300_000 } : options.repair;
   const repair = repairOptions
     ? createRepairSchedule({
         sweep: createOrphanSweep({
-          redis: o.connection,
+          redis: options.connection,
           keys,
           calls: queue,
           chunks,
@@ -286,13 +286,13 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
           followUps,
           completion,
           clock,
-          logger: o.logger,
+          logger: options.logger,
           firstLookAfterMs: timing.firstLookAfterMs,
           minAgeMs: repairOptions.minAgeMs,
           enqueueGraceMs: repairOptions.enqueueGraceMs,
         }),
-        lease: createLeaderLease({ redis: o.connection, key: keys.repairLease(), ttlMs: 60_000 }),
-        logger: o.logger,
+        lease: createLeaderLease({ redis: options.connection, key: keys.repairLease(), ttlMs: 60_000 }),
+        logger: options.logger,
         intervalMs: repairOptions.intervalMs,
         firstAfterMs: repairOptions.firstAfterMs,
       })
@@ -301,21 +301,21 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     sends,
     expireChunk,
     clock,
-    logger: o.logger,
-    callbackSecret: o.callbackSecret,
+    logger: options.logger,
+    callbackSecret: options.callbackSecret,
   });
 
   /** What both workers of this process share. */
   const common = {
-    connection: o.connection,
+    connection: options.connection,
     prefix,
     autorun: false,
-    name: o.name,
+    name: options.name,
     // A stall (a dead worker) is safe to recover any number of times: the chunk state, not the
     // job, decides whether a call may be made.
     maxStalledCount: 1_000_000,
-    stalledInterval: o.stalledIntervalMs ?? 30_000,
-    lockDuration: o.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    lockDuration: options.lockDurationMs ?? 30_000,
   };
   const worker = new Worker(
     CALLS_QUEUE,
@@ -327,7 +327,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
     },
     {
       ...common,
-      concurrency: o.concurrency ?? 64,
+      concurrency: options.concurrency ?? 64,
       // Guards against a job re-queued forever by throttling or an account block.
       maxStartedAttempts: 200,
       maximumRateLimitDelay: 60_000,
@@ -340,7 +340,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   // No Dysmsapi calls here, so no limiter: callbacks never wait behind sends.
   const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, processHousekeeping, {
     ...common,
-    concurrency: o.housekeepingConcurrency ?? 4,
+    concurrency: options.housekeepingConcurrency ?? 4,
     drainDelay: 5,
   });
   housekeepingWorker.on('error', errorLog('housekeeping worker'));
@@ -390,14 +390,14 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
   }
 
   const rollbackRecovery = createRollbackRecovery({
-    redis: o.connection,
+    redis: options.connection,
     server,
     chunks,
     followUps,
     journal,
     timing,
     clock,
-    logger: o.logger,
+    logger: options.logger,
     pauseIntake: () => worker.pause(true),
     resumeIntake: () => worker.resume(),
   });
@@ -420,7 +420,7 @@ export function createSmsWorker(o: SmsWorkerOptions): SmsWorker {
       repair?.start();
       void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
-      log.info({ qps: o.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: o.concurrency ?? 64 }, 'worker started');
+      log.info({ qps: options.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: options.concurrency ?? 64 }, 'worker started');
     },
     async close() {
       closing = true;

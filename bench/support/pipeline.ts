@@ -5,7 +5,7 @@
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { benchDurability } from './redis.js';
 import { readFileSync } from 'node:fs';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import type { MessageKind } from '../../src/queue/kinds.js';
 import type { Producer } from '../../producers/producer.js';

@@ -3,7 +3,7 @@
  * by `startWorkerChild` (pipeline.ts); takes jobs after the `start` request.
  * Requests: `start`, `cpu` (CPU seconds so far).
  */
-import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies } from '../../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicies } from '../../src/queue/receipt-policy.js';
 import { workerFromConfig } from '../../test/support/worker-from-config.js';
 import { childConfig, serveStartable } from './children.js';
 import type { WorkerChildConfig } from './pipeline.js';

@@ -36,7 +36,7 @@ export function register(program: Command, ctx: CliContext): void {
             currentPage: flags.page,
           }),
         );
-        const details = data.details.map((d) => ({ ...d, status: sendStatusWord(d.sendStatus) }));
+        const details = data.details.map((detail) => ({ ...detail, status: sendStatusWord(detail.sendStatus) }));
         if (flags.json) {
           ctx.printJson({ page: flags.page, pageSize: flags.pageSize, totalCount: data.totalCount, requestId, details });
           return;
@@ -57,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
               { header: 'out id', maxWidth: 24 },
               { header: 'content', maxWidth: 50 },
             ],
-            details.map((d) => [d.phoneNum, d.status, d.errCode, d.templateCode, d.sendDate, d.receiveDate || '-', d.outId || '-', d.content]),
+            details.map((detail) => [detail.phoneNum, detail.status, detail.errCode, detail.templateCode, detail.sendDate, detail.receiveDate || '-', detail.outId || '-', detail.content]),
           ),
         );
         const pages = Math.max(1, Math.ceil(data.totalCount / flags.pageSize));

@@ -1,7 +1,7 @@
 /** `smsq emulator`: runs the local Dysmsapi emulator until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { runEmulatorStandalone } from '../../src/emulator/index.js';
 import type { CliContext } from '../context.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';

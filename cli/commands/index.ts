@@ -4,8 +4,8 @@
  * registers.
  *
  * Modules are loaded when needed: a run of one command loads that command's module only (its
- * dependencies: the SDK, fastify, Bull Board, the worker are heavy, ~130 MB of RSS for all of
- * them together); help, and a name that is no command, load them all.
+ * dependencies: the SDK, fastify, Bull Board, the worker are heavy; docs/benchmarks.md, "Figures
+ * behind the code"); help, and a name that is no command, load them all.
  */
 import type { CommandModule } from '../context.js';
 

@@ -9,7 +9,7 @@ import { createProducer } from '../../producers/producer.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 
-import { createCatalogLookup } from '../../src/sms/catalog-lookup.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createNodeResolver, createRedisConnection, deleteKeys } from '../../src/queue/connection.js';
 import { redactRedisUrl } from '../../src/queue/redis-url.js';
 import type { SendStatus } from '../../src/queue/send-store.js';

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../src/queue/send-store.js';
-import type { RecipientState } from '../../src/queue/send-recipients.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { MAX_RECIPIENT_PAGE } from '../../producers/producer.js';
 import { countIn, PENDING_STATES, UNSENT_STATES } from '../../src/receipts/completion.js';

@@ -21,9 +21,9 @@ const SUMMARIES = {
   cancel: 'Cancel a send: its queued recipients become cancelled; chunks in flight finish',
 } as const;
 
-export async function controlsPlugin(parent: FastifyInstance, o: ControlsOptions): Promise<void> {
+export async function controlsPlugin(parent: FastifyInstance, options: ControlsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
-  if (o.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: o.apiToken, realm: 'smsq API' }));
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
   for (const action of ['pause', 'resume', 'cancel'] as const) {
     const schema = {
       summary: SUMMARIES[action],
@@ -33,7 +33,7 @@ export async function controlsPlugin(parent: FastifyInstance, o: ControlsOptions
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {
       const { id } = parseOrThrow(SendIdParams, request.params, 'params');
-      return o.producer[action](id);
+      return options.producer[action](id);
     });
   }
 }

@@ -43,12 +43,12 @@ export const DASHBOARD_SCHEMA = {
   response: { 200: answer('The dashboard', HtmlPage, 'text/html'), 401: failure('Login required (SMSQ_UNAUTHORIZED)'), 500: INTERNAL },
 };
 
-export async function dashboardPlugin(app: FastifyInstance, o: DashboardOptions): Promise<void> {
-  const basePath = o.basePath ?? DASHBOARD_PATH;
-  if (o.basicAuth || o.token !== undefined) {
-    app.addHook('onRequest', createAuthHook({ basic: o.basicAuth, token: o.token, realm: 'smsq dashboard' }));
+export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
+  const basePath = options.basePath ?? DASHBOARD_PATH;
+  if (options.basicAuth || options.token !== undefined) {
+    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard' }));
   }
-  if (o.readOnly) {
+  if (options.readOnly) {
     // Bull Board refuses per-queue actions in read-only mode, but its queue-wide pause and resume
     // answer 200 having done nothing (they skip read-only queues). Refuse every write here, in
     // the API's error shape, after authentication: a read-only board changes nothing.
@@ -64,8 +64,8 @@ export async function dashboardPlugin(app: FastifyInstance, o: DashboardOptions)
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(basePath);
   createBullBoard({
-    queues: o.queues.map(
-      (q) => new BullMQAdapter(q, { readOnlyMode: o.readOnly, allowRetries: !o.readOnly, description: DESCRIPTIONS[q.name] ?? '' }),
+    queues: options.queues.map(
+      (q) => new BullMQAdapter(q, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: DESCRIPTIONS[q.name] ?? '' }),
     ),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'smsq', hideDocsLink: true } },

@@ -28,9 +28,9 @@ export interface HealthOptions {
   timeoutMs?: number;
 }
 
-export async function healthPlugin(parent: FastifyInstance, o: HealthOptions): Promise<void> {
+export async function healthPlugin(parent: FastifyInstance, options: HealthOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
-  const timeoutMs = o.timeoutMs ?? 2000;
+  const timeoutMs = options.timeoutMs ?? 2000;
 
   const liveness = {
     summary: 'The process is up (no dependency is checked, so a Redis outage does not get it restarted)',
@@ -51,16 +51,16 @@ export async function healthPlugin(parent: FastifyInstance, o: HealthOptions): P
     const issues: FieldIssue[] = [];
     let workers = 0;
     try {
-      await withTimeout(o.redis.ping(), timeoutMs, 'Redis');
-      const connected = await withTimeout(workersOf(o.workQueue), timeoutMs, 'Redis');
+      await withTimeout(options.redis.ping(), timeoutMs, 'Redis');
+      const connected = await withTimeout(workersOf(options.workQueue), timeoutMs, 'Redis');
       const heartbeats = await withTimeout(
-        o.redis.zcount(metricKeys(o.keyPrefix).writers, o.clock.now() - WRITER_TTL_MS, '+inf'),
+        options.redis.zcount(metricKeys(options.keyPrefix).writers, options.clock.now() - WRITER_TTL_MS, '+inf'),
         timeoutMs,
         'Redis',
       );
       workers = Math.max(connected ?? 0, heartbeats);
       if (workers === 0) {
-        issues.push({ field: 'workers', message: `no worker serves the ${o.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
+        issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       }
     } catch (err) {
       issues.push({ field: 'redis', message: `unreachable: ${err instanceof Error ? err.message : String(err)}` });

@@ -75,16 +75,16 @@ const ENQUEUE_ANSWERS = {
 
 const API_TOKEN = ['bearerAuth'] as const;
 
-export async function ingestionPlugin(parent: FastifyInstance, o: IngestionOptions): Promise<void> {
+export async function ingestionPlugin(parent: FastifyInstance, options: IngestionOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
-  if (o.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: o.apiToken, realm: 'smsq API' }));
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
 
   // Only JSON, plus CSV for campaigns (a buffered body: a campaign that is too large is refused
   // whole before any recipient is enqueued).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
-  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: o.csvBodyLimit }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser(XLSX_TYPE, { parseAs: 'buffer', bodyLimit: o.csvBodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(XLSX_TYPE, { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
 
   // Unknown /v1 paths answer 401 to strangers too (the auth hook runs first), 404 otherwise.
   app.setNotFoundHandler((request, reply) =>
@@ -102,7 +102,7 @@ export async function ingestionPlugin(parent: FastifyInstance, o: IngestionOptio
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     const body = parseOrThrow(SendBody, request.body);
-    const result = await o.producer.send({ ...body, idempotencyKey });
+    const result = await options.producer.send({ ...body, idempotencyKey });
     return reply.code(202).send(result);
   });
 
@@ -117,7 +117,7 @@ export async function ingestionPlugin(parent: FastifyInstance, o: IngestionOptio
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     const body = parseOrThrow(SendBatchBody, request.body);
-    const result = await o.producer.sendBatch({ ...body, idempotencyKey });
+    const result = await options.producer.sendBatch({ ...body, idempotencyKey });
     return reply.code(202).send(result);
   });
 
@@ -151,14 +151,14 @@ export async function ingestionPlugin(parent: FastifyInstance, o: IngestionOptio
       const recipients = workbook
         ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)' })
         : readRecipientsCsv(request.body, { encoding, field: '(body)' });
-      const result = await o.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
+      const result = await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
       return reply.code(202).send(result);
     }
     if (Object.keys((request.query as Record<string, unknown> | undefined) ?? {}).length > 0) {
       throw new ValidationError([{ field: '(query)', message: 'campaign settings go in the JSON body; the query string is only for CSV uploads' }]);
     }
     const { recipients, ...settings } = parseOrThrow(CampaignBody, request.body);
-    const result = await o.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
+    const result = await options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
     return reply.code(202).send(result);
   });
 
@@ -179,7 +179,7 @@ export async function ingestionPlugin(parent: FastifyInstance, o: IngestionOptio
       );
     }
     parseOrThrow(SendStatusQuery, query, 'query');
-    return o.producer.getStatus(id);
+    return options.producer.getStatus(id);
   });
 
   const recipientsSchema = {
@@ -195,7 +195,7 @@ export async function ingestionPlugin(parent: FastifyInstance, o: IngestionOptio
     const { limit, cursor } = parseOrThrow(RecipientsQuery, request.query, 'query');
     // Checked here too, so that a bad cursor is named as the query parameter it is.
     if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');
-    const page = await o.producer.recipientPage(id, { limit, cursor });
+    const page = await options.producer.recipientPage(id, { limit, cursor });
     return { sendId: id, ...page };
   });
 }

@@ -22,7 +22,7 @@ export interface MetricsOptions {
   timeoutMs?: number;
 }
 
-export async function metricsPlugin(parent: FastifyInstance, o: MetricsOptions): Promise<void> {
+export async function metricsPlugin(parent: FastifyInstance, options: MetricsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   // This server's own process metrics (CPU, memory, event loop lag), in a registry of its own.
   const processRegistry = new Registry();
@@ -41,8 +41,8 @@ export async function metricsPlugin(parent: FastifyInstance, o: MetricsOptions):
     let text: string;
     try {
       const [queues, calls] = await withTimeout(
-        Promise.all([Promise.all(o.queues.map(queueStats)), readCallMetrics(o.redis, o.keyPrefix, o.clock.now())]),
-        o.timeoutMs ?? 5000,
+        Promise.all([Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, options.clock.now())]),
+        options.timeoutMs ?? 5000,
         'Redis',
       );
       text = await renderPrometheus({ queues, calls, processRegistry });

@@ -64,7 +64,7 @@ const PUSH_ANSWERS = {
 const PUSH_DESCRIPTION =
   'Only a recipient of the chunk and attempt named by out_id, with its BizId, is moved; anything else is set aside and counted. Applying a push is idempotent, and a final state never goes back. Alibaba posts JSON, some accounts as text/plain: both are parsed.';
 
-export async function reportsPlugin(parent: FastifyInstance, o: ReportsOptions): Promise<void> {
+export async function reportsPlugin(parent: FastifyInstance, options: ReportsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   app.removeAllContentTypeParsers();
   // Alibaba posts JSON (some accounts send it as text/plain); parse both, strictly.
@@ -74,7 +74,7 @@ export async function reportsPlugin(parent: FastifyInstance, o: ReportsOptions):
     const fromPath = (request.params as { token?: string }).token;
     const fromHeader = request.headers['x-smsq-report-token'];
     const given = fromPath ?? (typeof fromHeader === 'string' ? fromHeader : undefined);
-    return given !== undefined && safeEqual(given, o.token);
+    return given !== undefined && safeEqual(given, options.token);
   };
   const refuse = (reply: FastifyReply) =>
     sendError(
@@ -88,8 +88,8 @@ export async function reportsPlugin(parent: FastifyInstance, o: ReportsOptions):
     request.log.info({ result }, 'pushed receipts applied');
     return reply.code(200).send(PUSH_ACCEPTED);
   };
-  const reports = handle((b) => o.ingest.applyReports(b));
-  const replies = handle((b) => o.ingest.applyReplies(b));
+  const reports = handle((b) => options.ingest.applyReports(b));
+  const replies = handle((b) => options.ingest.applyReplies(b));
   const schemaOf = (summary: string, body: z.ZodType, inPath: boolean) => {
     const request: RequestSchemas = { body: { 'application/json': { schema: body }, 'text/plain': { schema: body } } };
     return {

@@ -2,7 +2,7 @@
  * `createEmulator()`: a local Dysmsapi 2017-05-25 endpoint the official SDK cannot tell from
  * Alibaba's, plus an in-process and HTTP control surface for tests and sandbox mode.
  */
-import { SANDBOX_ACCESS_KEY } from '../config.js';
+import { SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import { systemClock } from '../clock.js';
 import { createLogger } from '../logger.js';
 import { handleApiRequest, type ApiSettings, type ApiState } from './api.js';
@@ -114,10 +114,10 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   });
 
   const emulator: Emulator = {
-    async listen(o = {}): Promise<ListenResult> {
+    async listen(address = {}): Promise<ListenResult> {
       if (api) throw new Error('the emulator is already listening');
-      const host = o.host ?? '127.0.0.1';
-      const bound = await apiServer.listen(o.port ?? 0, host);
+      const host = address.host ?? '127.0.0.1';
+      const bound = await apiServer.listen(address.port ?? 0, host);
       api = apiServer;
       // With real time, a timer pushes due reports; a manual clock is driven by deliverDue().
       if (clock === systemClock) state.pusher.start();
@@ -126,10 +126,10 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       return { host, port: bound.port, endpoint };
     },
 
-    async listenControl(o = {}) {
+    async listenControl(address = {}) {
       if (control) throw new Error('the control endpoint is already listening');
       const server = createTrackedServer(createControlHandler(emulator));
-      const bound = await server.listen(o.port ?? 0, '127.0.0.1');
+      const bound = await server.listen(address.port ?? 0, '127.0.0.1');
       control = server;
       return { port: bound.port, url: `http://127.0.0.1:${bound.port}` };
     },

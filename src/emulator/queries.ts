@@ -126,20 +126,20 @@ export function querySendStatistics(params: Record<string, string>, ctx: Details
     if (templateType !== undefined && r.templateType !== templateType) continue;
     const day = cstDayIndex(r.acceptedAt);
     if (day < start || day > end) continue;
-    const d = row(day);
-    d.total++;
-    if (ctx.now < r.dueAt) d.waiting++;
-    else if (r.finalCode === DELIVERED) d.success++;
-    else d.fail++;
+    const dayTotals = row(day);
+    dayTotals.total++;
+    if (ctx.now < r.dueAt) dayTotals.waiting++;
+    else if (r.finalCode === DELIVERED) dayTotals.success++;
+    else dayTotals.fail++;
   }
   for (const c of ctx.store.evictedCounts()) {
     if (c.globe !== globe || c.day < start || c.day > end) continue;
     if (signName !== undefined && c.signName !== signName) continue;
     if (templateType !== undefined && c.templateType !== templateType) continue;
-    const d = row(c.day);
-    d.total += c.total;
-    d.success += c.success;
-    d.fail += c.fail;
+    const dayTotals = row(c.day);
+    dayTotals.total += c.total;
+    dayTotals.success += c.success;
+    dayTotals.fail += c.fail;
   }
   const sorted = [...rows.values()].sort((a, b) => a.day - b.day);
   const pageRows = sorted.slice((pageIndex - 1) * pageSize, pageIndex * pageSize);
@@ -148,12 +148,12 @@ export function querySendStatistics(params: Record<string, string>, ctx: Details
     body: {
       Data: {
         TotalSize: sorted.length,
-        TargetList: pageRows.map((d) => ({
-          SendDate: formatCstDayIndex(d.day),
-          TotalCount: d.total,
-          RespondedSuccessCount: d.success,
-          RespondedFailCount: d.fail,
-          NoRespondedCount: d.waiting,
+        TargetList: pageRows.map((dayTotals) => ({
+          SendDate: formatCstDayIndex(dayTotals.day),
+          TotalCount: dayTotals.total,
+          RespondedSuccessCount: dayTotals.success,
+          RespondedFailCount: dayTotals.fail,
+          NoRespondedCount: dayTotals.waiting,
         })),
       },
     },

@@ -3,7 +3,7 @@
  * it exactly as production code talks to Alibaba.
  */
 import { $OpenApiUtil } from '@alicloud/openapi-core';
-import { SANDBOX_ACCESS_KEY } from '../config.js';
+import { SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import { DysmsapiSdk } from '../sms/client.js';
 import type { EmulatorAccessKey } from './types.js';
 

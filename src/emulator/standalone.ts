@@ -2,7 +2,7 @@
  * Runs an emulator as a service (what `smsq emulator` does): listens, says where and which AccessKey
  * ID it accepts (never the secret), and closes on SIGTERM/SIGINT.
  */
-import { SANDBOX_ACCESS_KEY } from '../config.js';
+import { SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createEmulator } from './emulator.js';
 import type { Emulator, EmulatorOptions } from './types.js';

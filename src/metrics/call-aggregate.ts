@@ -81,22 +81,22 @@ function clampSeconds(seconds: number): number {
 }
 
 export function createCallAggregate(bounds: readonly number[] = LATENCY_BUCKETS_SECONDS): CallAggregate {
-  let d = emptyDeltas();
+  let unflushed = emptyDeltas();
   let count = 0;
   /** One latency-histogram observation of `op` (bucket, sum, count). */
   const observe = (op: string, seconds: number, histogramBounds: readonly number[]) => {
     const s = clampSeconds(seconds);
-    add(d.latency, `${op}${FIELD_SEP}${bucketOf(s, histogramBounds)}`, 1);
-    add(d.latency, `${op}${FIELD_SEP}sum`, s);
-    add(d.latency, `${op}${FIELD_SEP}count`, 1);
+    add(unflushed.latency, `${op}${FIELD_SEP}${bucketOf(s, histogramBounds)}`, 1);
+    add(unflushed.latency, `${op}${FIELD_SEP}sum`, s);
+    add(unflushed.latency, `${op}${FIELD_SEP}count`, 1);
     count++;
   };
   return {
     recordCall({ operation, outcome, seconds, recipients }) {
       const op = labelValue(operation);
       const oc = labelValue(outcome);
-      add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}calls`, 1);
-      if (recipients !== undefined && recipients > 0) add(d.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}recipients`, recipients);
+      add(unflushed.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}calls`, 1);
+      if (recipients !== undefined && recipients > 0) add(unflushed.calls, `${op}${FIELD_SEP}${oc}${FIELD_SEP}recipients`, recipients);
       observe(op, seconds, bounds);
     },
     recordReceipt(source, seconds) {
@@ -104,23 +104,23 @@ export function createCallAggregate(bounds: readonly number[] = LATENCY_BUCKETS_
     },
     recordWait(reason, seconds) {
       const r = labelValue(reason);
-      add(d.waits, `${r}${FIELD_SEP}count`, 1);
-      add(d.waits, `${r}${FIELD_SEP}seconds`, clampSeconds(seconds));
+      add(unflushed.waits, `${r}${FIELD_SEP}count`, 1);
+      add(unflushed.waits, `${r}${FIELD_SEP}seconds`, clampSeconds(seconds));
       count++;
     },
     get empty() {
       return count === 0;
     },
     drain() {
-      const out = d;
-      d = emptyDeltas();
+      const out = unflushed;
+      unflushed = emptyDeltas();
       count = 0;
       return out;
     },
     restore(deltas) {
       for (const key of ['calls', 'latency', 'waits'] as const) {
         for (const [f, n] of deltas[key]) {
-          add(d[key], f, n);
+          add(unflushed[key], f, n);
           count++;
         }
       }

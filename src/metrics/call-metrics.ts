@@ -57,12 +57,12 @@ export interface CallMetricsRecorder {
 /** How long a writer that stopped flushing still counts as present (ms). */
 export const WRITER_TTL_MS = 60_000;
 
-export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMetricsRecorder {
-  const keys = metricKeys(o.prefix);
-  const now = o.now ?? Date.now;
-  const aggregate = createCallAggregate(o.buckets ?? LATENCY_BUCKETS_SECONDS);
-  const writerId = o.writerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const log = o.logger?.child({ component: 'call-metrics' });
+export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): CallMetricsRecorder {
+  const keys = metricKeys(options.prefix);
+  const now = options.now ?? Date.now;
+  const aggregate = createCallAggregate(options.buckets ?? LATENCY_BUCKETS_SECONDS);
+  const writerId = options.writerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const log = options.logger?.child({ component: 'call-metrics' });
   let inFlight: Promise<void> | undefined;
   let closed = false;
   let failures = 0;
@@ -71,7 +71,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
     const deltas = aggregate.drain();
     const t = now();
     // One MULTI: all increments of a flush land together or not at all.
-    const multi = o.redis.multi();
+    const multi = options.redis.multi();
     for (const [key, map] of [
       [keys.calls, deltas.calls],
       [keys.latency, deltas.latency],
@@ -83,7 +83,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
       }
     }
     // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
-    if (o.heartbeat !== false) {
+    if (options.heartbeat !== false) {
       multi.zadd(keys.writers, t, writerId);
       multi.zremrangebyscore(keys.writers, '-inf', t - 24 * 3600_000);
     }
@@ -108,7 +108,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
 
   const timer = setInterval(() => {
     if (!closed) void flush();
-  }, o.flushIntervalMs ?? 1000);
+  }, options.flushIntervalMs ?? 1000);
   timer.unref();
 
   return {
@@ -123,7 +123,7 @@ export function createCallMetricsRecorder(o: CallMetricsRecorderOptions): CallMe
       await inFlight;
       await flush();
       // Only a heartbeat ever added this process to the writers set.
-      if (o.heartbeat !== false) await o.redis.zrem(keys.writers, writerId).catch(() => {});
+      if (options.heartbeat !== false) await options.redis.zrem(keys.writers, writerId).catch(() => {});
     },
   };
 }

@@ -14,7 +14,7 @@ import { createKeys } from '../queue/keys.js';
  * - `waits`:   `<reason>|count`, `<reason>|seconds`
  * Sorted set `writers`: one member per recorder with a heartbeat (worker processes; not the
  * server's), scored with its last flush (ms).
- * Hash `recipients`: recipients per chunk state across every send (see README "Metrics").
+ * Hash `recipients`: recipients per chunk state across every send (see docs/server.md "Metrics").
  */
 export interface MetricKeys {
   calls: string;

@@ -9,7 +9,7 @@ import { luaScript } from './lua.js';
  * slot on one Redis clock (`TIME`), slots `1 / pacedRate(qps, margin)` seconds apart; the caller sleeps
  * until its slot and calls. Spacing the calls themselves (not job starts, as BullMQ's window does)
  * is what keeps every sliding second under the cap whatever happens between a job's start and its
- * request. Measured (bench/pipeline-limiter.ts) busiest second and average: see README.
+ * request. Its busiest second and average (bench/pipeline-limiter.ts) are in docs/benchmarks.md.
  *
  * The slot is reserved by the Lua function `reserveSlot` (lua/includes/reserve-slot.lua): the
  * pacer's own script (lua/reserve-slot-1.lua) calls it, and so does the send path's claim
@@ -37,8 +37,8 @@ export interface CallPacerOptions {
    * A caller that wakes more than this after its slot (a busy event loop) takes a new slot instead
    * of calling late: late calls would bunch up with punctual ones and crowd a sliding second.
    * Default 20 ms: {@link pacedRate} leaves room for 25 ms of lateness at every cap, and on a
-   * CPU-bound machine 10 ms threw away a fifth of all slots (bench/pipeline-limiter.ts at Q = 3000:
-   * average 0.82 × Q with 10 ms, 0.88–0.92 with 20 ms, busiest second 0.95 → 0.98).
+   * CPU-bound machine a tighter bound throws away slots whose callers woke a little late, which
+   * lowers the average without making any second safer (docs/benchmarks.md, "Figures behind the code").
    */
   maxLateMs?: number;
   /** Told, for every call, how long its caller waited in all (lane and slot), in seconds. */
@@ -107,12 +107,12 @@ export function pacedRate(qps: number, margin = 0.975): number {
   return Math.max(qps * margin - 1, qps / 2);
 }
 
-export function createCallPacer(o: CallPacerOptions): CallPacer {
-  const intervalMicros = Math.ceil(1e6 / pacedRate(o.qps, o.margin));
+export function createCallPacer(options: CallPacerOptions): CallPacer {
+  const intervalMicros = Math.ceil(1e6 / pacedRate(options.qps, options.margin));
   const spacingMs = intervalMicros / 1000;
-  const maxAhead = (o.maxAheadMs ?? 2000) * 1000;
-  const maxLate = o.maxLateMs ?? 20;
-  const reserve = luaScript(o.redis, 'reserve-slot-1');
+  const maxAhead = (options.maxAheadMs ?? 2000) * 1000;
+  const maxLate = options.maxLateMs ?? 20;
+  const reserve = luaScript(options.redis, 'reserve-slot-1');
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
   // the reservations it has sent and not heard back from (each will end at least one spacing later).
@@ -130,7 +130,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
     pending++;
     return { lane, enteredAt, askedAt: performance.now() };
   };
-  const waited = (ticket: SlotTicket) => o.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
+  const waited = (ticket: SlotTicket) => options.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
   const settle = (ticket: SlotTicket, wait: number | undefined) => {
     pending--;
     if (wait !== undefined && wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
@@ -151,7 +151,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
       const ticket = await enter(lane, enteredAt);
       let wait: number;
       try {
-        wait = Number(await reserve(o.key, intervalMicros, maxAhead));
+        wait = Number(await reserve(options.key, intervalMicros, maxAhead));
       } catch (err) {
         settle(ticket, undefined);
         throw err;
@@ -162,7 +162,7 @@ export function createCallPacer(o: CallPacerOptions): CallPacer {
   };
   return {
     intervalMicros,
-    slotArgs: { key: o.key, intervalMicros, maxAheadMicros: maxAhead },
+    slotArgs: { key: options.key, intervalMicros, maxAheadMicros: maxAhead },
     acquire: (lane) => acquire(lane),
     enter: (lane) => enter(lane),
     async awaitReserved(ticket, waitMicros) {

@@ -79,7 +79,7 @@ export interface TransitionRequest {
   outcome?: AutoPauseOutcome;
 }
 
-/** A chunk outcome counted towards a send's auto-pause (see README "Campaign controls"). */
+/** A chunk outcome counted towards a send's auto-pause (see docs/receipts-and-controls.md "Campaign controls"). */
 export interface AutoPauseOutcome {
   ok: boolean;
   /** Pause when more than `maxFailureRatio` of the last `window` chunks failed. */
@@ -157,8 +157,8 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
   return {
     async create(newChunks, ttlSeconds) {
       // One command per chunk, sent together (ioredis writes them in one go), not a pipeline: a
-      // pipeline holds every payload until the last reply, long enough for V8 to promote them
-      // (bench/pipeline-campaign.ts: 1M-recipient producer peak RSS, medians of 5 runs, 150 → 147 MB).
+      // pipeline holds every payload until the last reply, long enough for V8 to promote them to
+      // the old generation and raise a campaign's peak RSS (docs/benchmarks.md, "Figures behind the code").
       const now = clock.now();
       await Promise.all(
         newChunks.map((c) =>

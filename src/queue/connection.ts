@@ -106,10 +106,10 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
 /** The address a connection was made to, password redacted (for messages when only the client is at hand). */
 export function describeRedis(redis: RedisConnection): string {
   if (redis instanceof Cluster) return `redis+cluster://${redis.nodes().map((n) => `${n.options.host ?? ''}:${n.options.port ?? ''}`).join(',')}`;
-  const o = redis.options;
-  const auth = o.password ? `${o.username ?? ''}:<redacted>@` : o.username ? `${o.username}@` : '';
-  const scheme = o.tls ? 'rediss' : 'redis';
-  return `${scheme}://${auth}${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${o.db ? `/${o.db}` : ''}`;
+  const redisOptions = redis.options;
+  const auth = redisOptions.password ? `${redisOptions.username ?? ''}:<redacted>@` : redisOptions.username ? `${redisOptions.username}@` : '';
+  const scheme = redisOptions.tls ? 'rediss' : 'redis';
+  return `${scheme}://${auth}${redisOptions.host ?? '127.0.0.1'}:${redisOptions.port ?? 6379}${redisOptions.db ? `/${redisOptions.db}` : ''}`;
 }
 
 /** True for a Cluster connection (which has no single keyspace to SCAN). */

@@ -18,10 +18,10 @@ export interface EmitterErrorLogOptions {
 /** Gives the listener for one named source: `queue.on('error', errorsOf('calls queue'))`. */
 export type EmitterErrorLog = (source: string) => (err: unknown) => void;
 
-export function createEmitterErrorLog(o: EmitterErrorLogOptions): EmitterErrorLog {
-  const clock = o.clock ?? systemClock;
-  const quietMs = o.quietMs ?? 60_000;
-  const log = o.logger;
+export function createEmitterErrorLog(options: EmitterErrorLogOptions): EmitterErrorLog {
+  const clock = options.clock ?? systemClock;
+  const quietMs = options.quietMs ?? 60_000;
+  const log = options.logger;
   /** Per source and message: when it was last logged and how often it came since. */
   const seen = new Map<string, { loggedAt: number; repeats: number }>();
   return (source) => (err) => {

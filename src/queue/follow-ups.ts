@@ -9,7 +9,7 @@ import {
   type SendJobData,
 } from './job-schemas.js';
 import { PRIORITY, RECEIPT_PRIORITY, type MessageKind } from './kinds.js';
-import { lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../receipts/receipt-policy.js';
+import { lookAt, type ReceiptPolicies, type ReceiptSchedule } from './receipt-policy.js';
 
 /** When reconcile looks happen, relative to the start of the attempt being looked up. */
 export interface ReconcileTiming {
@@ -55,12 +55,12 @@ export interface FollowUpsOptions {
   receiptSchedule: ReceiptSchedule;
 }
 
-export function createFollowUps(o: FollowUpsOptions): FollowUps {
-  const delayUntil = (at: number) => Math.max(0, at - o.clock.now());
+export function createFollowUps(options: FollowUpsOptions): FollowUps {
+  const delayUntil = (at: number) => Math.max(0, at - options.clock.now());
   const followUps: FollowUps = {
     async send(sendId, chunkId, kind, attempt, at) {
       const data: SendJobData = { sendId, chunkId };
-      await o.calls.add(JOB.send, data, {
+      await options.calls.add(JOB.send, data, {
         jobId: jobIds.send(chunkId, attempt),
         priority: PRIORITY[kind],
         delay: at === undefined ? 0 : delayUntil(at),
@@ -68,7 +68,7 @@ export function createFollowUps(o: FollowUpsOptions): FollowUps {
     },
 
     async reconcile(data, kind, at) {
-      await o.calls.add(JOB.reconcile, data, {
+      await options.calls.add(JOB.reconcile, data, {
         jobId: jobIds.reconcilePage(data),
         priority: PRIORITY[kind],
         delay: delayUntil(at),
@@ -79,7 +79,7 @@ export function createFollowUps(o: FollowUpsOptions): FollowUps {
 
     async receipt(data, at) {
       // Marketing's priority: receipts wait behind codes and notifications, and share the bulk pacer lane.
-      await o.calls.add(JOB.receipt, data, {
+      await options.calls.add(JOB.receipt, data, {
         jobId: jobIds.receipt(data),
         priority: RECEIPT_PRIORITY,
         delay: delayUntil(at),
@@ -89,19 +89,19 @@ export function createFollowUps(o: FollowUpsOptions): FollowUps {
     },
 
     windowEndsAt(acceptedAt) {
-      return acceptedAt + o.receiptSchedule.windowMs;
+      return acceptedAt + options.receiptSchedule.windowMs;
     },
 
     async firstReceiptLook(sendId, chunkId, kind, acceptedAt) {
-      if (o.receiptPolicies[kind].mode === 'none') return;
-      const first = lookAt(o.receiptSchedule, acceptedAt, 1);
+      if (options.receiptPolicies[kind].mode === 'none') return;
+      const first = lookAt(options.receiptSchedule, acceptedAt, 1);
       if (first === undefined) return;
       await followUps.receipt({ sendId, chunkId, look: 1, cursor: 0, dateIndex: 0, page: 1, waiting: 0 }, first);
     },
 
     async callback(sendId) {
       const data: CallbackJobData = { sendId };
-      await o.housekeeping.add(JOB.callback, data, {
+      await options.housekeeping.add(JOB.callback, data, {
         jobId: jobIds.callback(sendId),
         attempts: 10,
         backoff: { type: 'exponential', delay: 2000 },

@@ -42,10 +42,10 @@ export const jobIds = Object.freeze({
   send: (chunkId: string, attempt: number) => `s.${chunkId}.a${attempt}`,
   reconcile: (chunkId: string, attempt: number, look: number) => `r.${chunkId}.a${attempt}.l${look}`,
   /** One page of one look: the id the reconcile job is added under. */
-  reconcilePage: (d: { chunkId: string; attempt: number; look: number; dateIndex: number; page: number }) =>
-    `r.${d.chunkId}.a${d.attempt}.l${d.look}.d${d.dateIndex}.p${d.page}`,
-  receipt: (d: { chunkId: string; look: number; cursor: number; dateIndex: number; page: number }) =>
-    `q.${d.chunkId}.l${d.look}.c${d.cursor}.d${d.dateIndex}.p${d.page}`,
+  reconcilePage: (data: { chunkId: string; attempt: number; look: number; dateIndex: number; page: number }) =>
+    `r.${data.chunkId}.a${data.attempt}.l${data.look}.d${data.dateIndex}.p${data.page}`,
+  receipt: (data: { chunkId: string; look: number; cursor: number; dateIndex: number; page: number }) =>
+    `q.${data.chunkId}.l${data.look}.c${data.cursor}.d${data.dateIndex}.p${data.page}`,
   callback: (sendId: string) => `cb.${sendId}`,
 });
 

@@ -4,7 +4,7 @@
  * store and the send store refuse a trigger this table does not declare before they call Redis,
  * and their Lua scripts receive the table itself (lifecycle-lua.ts generates it into each script
  * at load), so TypeScript and Lua cannot disagree about which move is allowed.
- * docs/lifecycle.md is drawn from this file (`npm run docs:lifecycle`).
+ * docs/lifecycle.md is drawn from this file (`npm run docs`).
  */
 import { UndeclaredTransitionError, type SmsqCode } from '../errors.js';
 

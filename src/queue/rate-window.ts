@@ -8,7 +8,8 @@
  * sliding second under the cap we allow `max` starts per window with
  *   max * (ceil(1000 / duration) + 2) <= cap
  * and pick the duration that leaves the highest guaranteed average rate. Short windows make it
- * precise (design: 98 per 20 ms measured 4773/s average, never above 4898 in a sliding second).
+ * precise: a long window lets a sliding second straddle two full windows (docs/benchmarks.md,
+ * "Figures behind the code").
  */
 export interface RateWindow {
   /** Job starts allowed per window. */

@@ -28,10 +28,10 @@ export interface RedisGate {
 /** Statuses in which the first connect is still under way (ioredis `Redis#status`). */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 
-export function createRedisGate(o: RedisGateOptions): RedisGate {
-  const { redis } = o;
-  const timeoutMs = o.timeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
-  const url = () => o.redactedUrl ?? describeRedis(redis);
+export function createRedisGate(options: RedisGateOptions): RedisGate {
+  const { redis } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
+  const url = () => options.redactedUrl ?? describeRedis(redis);
   let lastError: unknown;
   // Also keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
   redis.on('error', (err: unknown) => {

@@ -23,11 +23,11 @@ export interface RedisWatch {
   stop(): void;
 }
 
-export function watchRedis(o: RedisWatchOptions): RedisWatch {
-  const { redis } = o;
-  const clock = o.clock ?? systemClock;
-  const log = o.logger.child({ component: 'redis' });
-  const url = o.redactedUrl ?? describeRedis(redis);
+export function watchRedis(options: RedisWatchOptions): RedisWatch {
+  const { redis } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger.child({ component: 'redis' });
+  const url = options.redactedUrl ?? describeRedis(redis);
   let up = redis.status === 'ready';
   let downSince: number | undefined;
   let lastError: unknown;

@@ -21,18 +21,18 @@ export interface Completion {
   check(sendId: string, pending?: number): Promise<boolean>;
 }
 
-export function createCompletion(o: { redis: RedisConnection; keys: Keys; onComplete: (sendId: string) => Promise<void> }): Completion {
+export function createCompletion(options: { redis: RedisConnection; keys: Keys; onComplete: (sendId: string) => Promise<void> }): Completion {
   return {
     async check(sendId, pending) {
       let left = pending;
       if (left === undefined) {
-        const counts = await o.redis.hmget(o.keys.sendCounts(sendId), ...PENDING_STATES);
+        const counts = await options.redis.hmget(options.keys.sendCounts(sendId), ...PENDING_STATES);
         left = counts.reduce((n, v) => n + Number(v ?? 0), 0);
       }
       if (left > 0) return false;
-      const [state, callbackUrl] = await o.redis.hmget(o.keys.send(sendId), 'state', 'callbackUrl');
+      const [state, callbackUrl] = await options.redis.hmget(options.keys.send(sendId), 'state', 'callbackUrl');
       if (state === 'enqueuing' || !callbackUrl) return false;
-      await o.onComplete(sendId);
+      await options.onComplete(sendId);
       return true;
     },
   };

@@ -59,25 +59,25 @@ type StreamReply = [string, [string, string[]][]][] | null;
  * Reads smsq's events stream with a Redis consumer group, so several producer instances share
  * the events and none is lost across a restart (unacknowledged events stay pending).
  */
-export async function createEventConsumer(o: EventConsumerOptions): Promise<EventConsumer> {
-  const stream = o.keys.events();
+export async function createEventConsumer(options: EventConsumerOptions): Promise<EventConsumer> {
+  const stream = options.keys.events();
   try {
-    await o.redis.xgroup('CREATE', stream, o.group, o.startAt ?? '$', 'MKSTREAM');
+    await options.redis.xgroup('CREATE', stream, options.group, options.startAt ?? '$', 'MKSTREAM');
   } catch (err) {
     if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
   }
   const readFrom = async (from: '>' | '0', count: number, blockMs?: number) => {
-    const args: (string | number)[] = ['GROUP', o.group, o.consumer, 'COUNT', count];
+    const args: (string | number)[] = ['GROUP', options.group, options.consumer, 'COUNT', count];
     if (blockMs !== undefined) args.push('BLOCK', blockMs);
     args.push('STREAMS', stream, from);
-    const res = (await o.redis.call('XREADGROUP', ...args)) as StreamReply;
+    const res = (await options.redis.call('XREADGROUP', ...args)) as StreamReply;
     return (res?.[0]?.[1] ?? []).map(([id, flat]) => toEvent(id, flat));
   };
   return {
     read: (opts = {}) => readFrom('>', opts.count ?? 100, opts.blockMs),
     pending: (opts = {}) => readFrom('0', opts.count ?? 100),
     async ack(ids) {
-      return ids.length ? o.redis.xack(stream, o.group, ...ids) : 0;
+      return ids.length ? options.redis.xack(stream, options.group, ...ids) : 0;
     },
   };
 }

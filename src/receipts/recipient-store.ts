@@ -25,9 +25,10 @@ const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([k, v]) => [
 const SOURCE_OF = Object.fromEntries(Object.entries(SOURCE_CODE).map(([k, v]) => [v, k])) as Record<string, RecipientReceipt['source']>;
 
 /**
- * Compact value in the recipients hash, ~25 bytes: `<state letter>|<code>|<receivedAt in base-36
+ * Compact value in the recipients hash: `<state letter>|<code>|<receivedAt in base-36
  * seconds>|<source letter>`, the code left out when it is `DELIVERED` on a delivered recipient.
- * A recipient costs ~76 bytes of Redis in all (field, value, hash entry) against ~108 with words.
+ * Letters instead of words because a campaign keeps one entry per recipient for the retention
+ * period (bytes per recipient: docs/benchmarks.md, "Figures behind the code").
  */
 export function encodeReceipt(r: RecipientReceipt): string {
   const code = r.state === 'delivered' && r.code === 'DELIVERED' ? '' : r.code;
@@ -83,25 +84,25 @@ export interface RecipientStore {
   getMany(sendId: string, phones: readonly string[]): Promise<(RecipientReceipt | undefined)[]>;
 }
 
-export function createRecipientStore(o: RecipientStoreOptions): RecipientStore {
-  const maxlen = o.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN;
-  const applyScript = luaScript(o.redis, 'apply-receipt-6');
+export function createRecipientStore(options: RecipientStoreOptions): RecipientStore {
+  const maxlen = options.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN;
+  const applyScript = luaScript(options.redis, 'apply-receipt-6');
   return {
     async apply(sendId, chunkId, phone, receipt, origin) {
       const res = (await applyScript(
-        o.keys.recipients(sendId),
-        o.keys.sendCounts(sendId),
-        o.keys.chunk(chunkId),
-        o.keys.events(),
-        o.keys.recipientTotals(),
-        o.keys.refusedReceipts(),
+        options.keys.recipients(sendId),
+        options.keys.sendCounts(sendId),
+        options.keys.chunk(chunkId),
+        options.keys.events(),
+        options.keys.recipientTotals(),
+        options.keys.refusedReceipts(),
         phone,
         encodeReceipt(receipt),
         receipt.state,
         receipt.code,
-        o.clock.now(),
+        options.clock.now(),
         maxlen,
-        o.retentionSeconds,
+        options.retentionSeconds,
         origin?.outId ?? '',
         origin?.bizId ?? '',
       )) as [string, string];
@@ -112,13 +113,13 @@ export function createRecipientStore(o: RecipientStoreOptions): RecipientStore {
     },
 
     async refusedCounts() {
-      const h = await o.redis.hgetall(o.keys.refusedReceipts());
+      const h = await options.redis.hgetall(options.keys.refusedReceipts());
       return Object.fromEntries(REFUSED_RECEIPT_REASONS.map((r) => [r, Number(h[r] ?? 0)])) as Record<RefusedReceiptReason, number>;
     },
 
     async getMany(sendId, phones) {
       if (phones.length === 0) return [];
-      const values = await o.redis.hmget(o.keys.recipients(sendId), ...phones);
+      const values = await options.redis.hmget(options.keys.recipients(sendId), ...phones);
       return values.map((v) => decodeReceipt(v));
     },
   };

@@ -12,7 +12,7 @@ import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
 import { createCompletion, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
-import type { ReceiptPolicies, ReceiptSchedule } from './receipt-policy.js';
+import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
 import { createRecipientStore, type RecipientStore } from './recipient-store.js';
 import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
 import { createSuppressionList, type SuppressionList } from './suppression.js';
@@ -81,8 +81,8 @@ function time(s: string | undefined): number | undefined {
  * counted. A report about a recipient of an attempt whose outcome is unknown proves it was
  * accepted, so it resolves the chunk without waiting for reconcile (and nothing is resent).
  */
-export function createReportIngest(d: ReportIngestDeps): ReportIngest {
-  const log = d.logger.child({ component: 'report-ingest' });
+export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
+  const log = deps.logger.child({ component: 'report-ingest' });
   return {
     async applyReports(body) {
       const reports = parseSmsReports(body);
@@ -96,7 +96,7 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
           continue;
         }
         const { sendId, chunkId } = out;
-        const chunk = await d.chunks.get(chunkId);
+        const chunk = await deps.chunks.get(chunkId);
         if (!chunk) {
           result.ignored++;
           continue;
@@ -104,16 +104,16 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
         const origin = { outId: r.out_id, bizId: r.biz_id ?? '' };
         if ((chunk.state === 'unknown' || chunk.state === 'sending') && chunk.outId === r.out_id && chunk.payload.phones.includes(phone.phone)) {
           // A report about a recipient of this very attempt proves it was accepted.
-          const acceptedAt = chunk.sentAt ?? d.clock.now();
-          const t = await d.chunks.transition(chunkId, sendId, {
+          const acceptedAt = chunk.sentAt ?? deps.clock.now();
+          const t = await deps.chunks.transition(chunkId, sendId, {
             trigger: 'report-accepted',
             outId: r.out_id,
             fields: { code: 'OK', resolvedBy: 'report', acceptedAt, ...(r.biz_id ? { bizId: r.biz_id } : {}) },
-            windowEndsAt: d.followUps.windowEndsAt(acceptedAt),
+            windowEndsAt: deps.followUps.windowEndsAt(acceptedAt),
           });
           if (t.applied) {
             result.resolved++;
-            await d.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
+            await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
             log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
           }
         }
@@ -122,17 +122,17 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
           // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
           // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
           // and the chunk is sent as it would have been), rather than trust the push alone.
-          const sentAt = time(r.send_time) ?? d.clock.now();
-          const t = await d.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
+          const sentAt = time(r.send_time) ?? deps.clock.now();
+          const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
           if (t.applied && t.adoptedAttempt !== undefined) {
-            await d.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, d.clock.now());
+            await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, deps.clock.now());
             log.warn({ sendId, chunkId, attempt: out.attempt }, 'a pushed report names an attempt the record had lost: adopted as unknown, looked up before anything is resent');
             result.adopted++;
             continue;
           }
         }
         const receivedAt = time(r.report_time);
-        const applied = await d.recipients.apply(
+        const applied = await deps.recipients.apply(
           sendId,
           chunkId,
           phone.phone,
@@ -141,9 +141,9 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
         );
         if (applied.status === 'applied') {
           result.applied++;
-          await d.completion.check(sendId, applied.pending);
+          await deps.completion.check(sendId, applied.pending);
           const latency = receiptLatencySeconds(chunk.acceptedAt ?? chunk.sentAt, receivedAt);
-          if (latency !== undefined) d.metrics?.recordReceipt('report', latency);
+          if (latency !== undefined) deps.metrics?.recordReceipt('report', latency);
         } else if (applied.status === 'duplicate') result.duplicates++;
         else if (applied.status === 'refused') {
           result.refused++;
@@ -162,14 +162,14 @@ export function createReportIngest(d: ReportIngestDeps): ReportIngest {
     async applyReplies(body) {
       const replies = parseSmsUps(body);
       const optOuts = replies
-        .filter((r) => isOptOut(r.content, d.optOutKeywords))
+        .filter((r) => isOptOut(r.content, deps.optOutKeywords))
         .map((r) => normalizePhone(r.phone_number))
         .flatMap((p) => (p.ok ? [p.phone] : []));
-      const sentTo = await d.sentNumbers.check(optOuts);
+      const sentTo = await deps.sentNumbers.check(optOuts);
       const believed = optOuts.filter((_, i) => sentTo[i]);
       const refused = optOuts.length - believed.length;
       if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
-      const added = await d.suppression.add(believed);
+      const added = await deps.suppression.add(believed);
       if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
       return { replies: replies.length, optedOut: believed.length, refused };
     },
@@ -194,22 +194,22 @@ export interface OpenReportIngestOptions {
  * its follow-ups (receipt look-ups of chunks a report resolved, send callbacks) go to the same
  * queues. Windows of the chunks it resolves end by the workers' window sweep.
  */
-export function openReportIngest(o: OpenReportIngestOptions): { ingest: ReportIngest; close(): Promise<void> } {
-  const keys = createKeys(o.prefix);
-  const errorLog = o.errorLog ?? createEmitterErrorLog({ logger: o.logger.child({ component: 'report-ingest' }), clock: o.clock });
-  const calls = createCallsQueue({ connection: o.redis, prefix: o.prefix, onError: errorLog('report ingest calls queue') });
-  const housekeeping = createHousekeepingQueue({ connection: o.redis, prefix: o.prefix, onError: errorLog('report ingest housekeeping queue') });
-  const followUps = createFollowUps({ calls, housekeeping, clock: o.clock, receiptPolicies: o.receiptPolicies, receiptSchedule: o.receiptSchedule });
+export function openReportIngest(options: OpenReportIngestOptions): { ingest: ReportIngest; close(): Promise<void> } {
+  const keys = createKeys(options.prefix);
+  const errorLog = options.errorLog ?? createEmitterErrorLog({ logger: options.logger.child({ component: 'report-ingest' }), clock: options.clock });
+  const calls = createCallsQueue({ connection: options.redis, prefix: options.prefix, onError: errorLog('report ingest calls queue') });
+  const housekeeping = createHousekeepingQueue({ connection: options.redis, prefix: options.prefix, onError: errorLog('report ingest housekeeping queue') });
+  const followUps = createFollowUps({ calls, housekeeping, clock: options.clock, receiptPolicies: options.receiptPolicies, receiptSchedule: options.receiptSchedule });
   const ingest = createReportIngest({
-    chunks: createChunkStore({ redis: o.redis, keys, clock: o.clock }),
-    recipients: createRecipientStore({ redis: o.redis, keys, clock: o.clock, retentionSeconds: o.retentionSeconds }),
-    completion: createCompletion({ redis: o.redis, keys, onComplete: (id) => followUps.callback(id) }),
+    chunks: createChunkStore({ redis: options.redis, keys, clock: options.clock }),
+    recipients: createRecipientStore({ redis: options.redis, keys, clock: options.clock, retentionSeconds: options.retentionSeconds }),
+    completion: createCompletion({ redis: options.redis, keys, onComplete: (id) => followUps.callback(id) }),
     followUps,
-    suppression: createSuppressionList({ redis: o.redis, keys }),
-    sentNumbers: createSentNumbers({ redis: o.redis, keys, retentionSeconds: o.retentionSeconds }),
-    clock: o.clock,
-    logger: o.logger,
-    metrics: o.metrics,
+    suppression: createSuppressionList({ redis: options.redis, keys }),
+    sentNumbers: createSentNumbers({ redis: options.redis, keys, retentionSeconds: options.retentionSeconds }),
+    clock: options.clock,
+    logger: options.logger,
+    metrics: options.metrics,
   });
   return { ingest, close: async () => void (await Promise.all([calls.close(), housekeeping.close()])) };
 }

@@ -18,19 +18,19 @@ export interface WindowExpiryDeps {
  */
 export type ExpireChunk = (chunkId: string) => Promise<number>;
 
-export function createWindowExpiry(d: WindowExpiryDeps): ExpireChunk {
-  const log = d.logger.child({ component: 'receipt-window' });
+export function createWindowExpiry(deps: WindowExpiryDeps): ExpireChunk {
+  const log = deps.logger.child({ component: 'receipt-window' });
   return async function expireChunk(chunkId) {
-    const chunk = await d.chunks.get(chunkId);
+    const chunk = await deps.chunks.get(chunkId);
     if (!chunk || chunk.state !== 'accepted') return 0;
     const { sendId } = chunk;
     const phones = chunk.payload.phones;
-    const receipts = await d.recipients.getMany(sendId, phones);
+    const receipts = await deps.recipients.getMany(sendId, phones);
     // All at once (ioredis writes them together): one round trip for a chunk, not one per number.
     const results = await Promise.all(
       phones
         .filter((_, i) => !receipts[i])
-        .map((phone) => d.recipients.apply(sendId, chunkId, phone, { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' })),
+        .map((phone) => deps.recipients.apply(sendId, chunkId, phone, { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' })),
     );
     // Each apply answers the pending count after it; the last one Redis ran saw the fewest.
     const pendings = results.flatMap((r) => (r.status === 'applied' ? [r.pending] : []));
@@ -38,7 +38,7 @@ export function createWindowExpiry(d: WindowExpiryDeps): ExpireChunk {
     const pending = expired ? Math.min(...pendings) : undefined;
     if (expired) {
       log.info({ sendId, chunkId, expired }, 'receipt window ended: recipients without a receipt are expired');
-      await d.completion.check(sendId, pending);
+      await deps.completion.check(sendId, pending);
     }
     return expired;
   };

@@ -31,14 +31,14 @@ export interface WindowSweep {
 /**
  * Receipt windows end by a sweep over one sorted set, not by a delayed job per chunk: the
  * accepting transition adds the chunk id (one ZADD inside a script that runs anyway), where a
- * delayed BullMQ job cost a Redis round trip, a job hash and about 55 µs of Redis time on every
- * accepted call (bench/pipeline-overhead.ts).
+ * delayed BullMQ job cost a Redis round trip and a job hash on every accepted call, which showed in
+ * Redis CPU per call (bench/pipeline-overhead.ts; docs/benchmarks.md, "Figures behind the code").
  */
-export function createWindowSweep(o: WindowSweepOptions): WindowSweep {
-  const batch = o.batch ?? 200;
-  const leaseMs = o.leaseMs ?? 300_000;
-  const takeDue = luaScript(o.redis, 'take-due-windows-1');
-  const log = o.logger.child({ component: 'receipt-window' });
+export function createWindowSweep(options: WindowSweepOptions): WindowSweep {
+  const batch = options.batch ?? 200;
+  const leaseMs = options.leaseMs ?? 300_000;
+  const takeDue = luaScript(options.redis, 'take-due-windows-1');
+  const log = options.logger.child({ component: 'receipt-window' });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   /** Between start() and stop(): ticks reschedule themselves. */
@@ -49,12 +49,12 @@ export function createWindowSweep(o: WindowSweepOptions): WindowSweep {
   async function sweep(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const now = o.clock.now();
-      const due = (await takeDue(o.keys.receiptWindow(), now, batch, now + leaseMs)) as string[];
-      for (const chunkId of due) await o.expireChunk(chunkId);
+      const now = options.clock.now();
+      const due = (await takeDue(options.keys.receiptWindow(), now, batch, now + leaseMs)) as string[];
+      for (const chunkId of due) await options.expireChunk(chunkId);
       // One ZREM for the batch: if this sweeper fails before it, the ids come back when their lease
       // runs out, and expiring a chunk again changes nothing (see ExpireChunk).
-      if (due.length > 0) await o.redis.zrem(o.keys.receiptWindow(), ...due);
+      if (due.length > 0) await options.redis.zrem(options.keys.receiptWindow(), ...due);
       handled += due.length;
       if (due.length < batch || closing) return handled;
     }
@@ -65,7 +65,7 @@ export function createWindowSweep(o: WindowSweepOptions): WindowSweep {
       .catch((err: unknown) => log.error({ err }, 'receipt window sweep failed; retrying at the next interval'))
       .finally(() => {
         running = undefined;
-        if (started) timer = setTimeout(tick, o.intervalMs);
+        if (started) timer = setTimeout(tick, options.intervalMs);
       });
   };
 
@@ -75,7 +75,7 @@ export function createWindowSweep(o: WindowSweepOptions): WindowSweep {
       if (started) return;
       started = true;
       closing = false;
-      timer = setTimeout(tick, o.intervalMs);
+      timer = setTimeout(tick, options.intervalMs);
     },
     async stop() {
       closing = true;

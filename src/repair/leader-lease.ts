@@ -26,24 +26,24 @@ export interface LeaderLease {
   holder(): Promise<string | undefined>;
 }
 
-export function createLeaderLease(o: LeaderLeaseOptions): LeaderLease {
-  const owner = o.owner ?? `${process.pid}.${randomBytes(4).toString('hex')}`;
-  const renew = luaScript(o.redis, 'renew-lease-1');
-  const release = luaScript(o.redis, 'release-lease-1');
+export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
+  const owner = options.owner ?? `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const renew = luaScript(options.redis, 'renew-lease-1');
+  const release = luaScript(options.redis, 'release-lease-1');
   return {
     owner,
     async acquire() {
-      if ((await o.redis.set(o.key, owner, 'PX', o.ttlMs, 'NX')) === 'OK') return true;
-      return (await renew(o.key, owner, o.ttlMs)) === 1;
+      if ((await options.redis.set(options.key, owner, 'PX', options.ttlMs, 'NX')) === 'OK') return true;
+      return (await renew(options.key, owner, options.ttlMs)) === 1;
     },
     async renew() {
-      return (await renew(o.key, owner, o.ttlMs)) === 1;
+      return (await renew(options.key, owner, options.ttlMs)) === 1;
     },
     async release() {
-      await release(o.key, owner);
+      await release(options.key, owner);
     },
     async holder() {
-      return (await o.redis.get(o.key)) ?? undefined;
+      return (await options.redis.get(options.key)) ?? undefined;
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * What the repair sweep does with one chunk or one send it found, as pure functions of what it
- * read: the sweep (orphan-sweep.ts) reads, these decide, the sweep acts. See README "Repair sweep".
+ * read: the sweep (orphan-sweep.ts) reads, these decide, the sweep acts. See docs/operations.md "Repair sweep".
  *
  * The rule every decision keeps (design invariant 1): a chunk that may have been handed to
  * Dysmsapi is never given a plain send job; it is looked up first (the reconcile path), and only
@@ -121,9 +121,9 @@ export function lookedUpAttempt(chunk: Pick<ChunkSnapshot, 'state' | 'attempt'>)
   return chunk.state === 'queued' ? chunk.attempt + 1 : chunk.attempt;
 }
 
-export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, o: ChunkRuleOptions): ChunkVerdict {
+export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, options: ChunkRuleOptions): ChunkVerdict {
   if (!UNSENT_CHUNK_STATES.includes(chunk.state)) return { action: 'none' };
-  if (o.now - chunk.updatedAt < o.minAgeMs) return { action: 'none' };
+  if (options.now - chunk.updatedAt < options.minAgeMs) return { action: 'none' };
   if (around.hasLiveJob) return { action: 'none' };
   const ended = targetOf(CHUNK_LIFECYCLE, 'send-missing', chunk.state);
   if (!around.sendExists && ended) return { action: 'end-send-missing', to: ended };
@@ -131,14 +131,14 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, o: 
   switch (chunk.state) {
     case 'unknown': {
       if (!chunk.outId || chunk.sentAt === undefined || chunk.attempt < 1) break;
-      return { action: 'look-up-unknown', lookUp: { attempt: chunk.attempt, look, at: Math.max(o.now, chunk.sentAt + o.firstLookAfterMs) } };
+      return { action: 'look-up-unknown', lookUp: { attempt: chunk.attempt, look, at: Math.max(options.now, chunk.sentAt + options.firstLookAfterMs) } };
     }
     case 'sending': {
       if (!chunk.outId || chunk.sentAt === undefined || chunk.attempt < 1) break;
       return {
         action: 'look-up-sending',
         outId: chunk.outId,
-        lookUp: { attempt: chunk.attempt, look, at: Math.max(o.now, chunk.sentAt + o.firstLookAfterMs) },
+        lookUp: { attempt: chunk.attempt, look, at: Math.max(options.now, chunk.sentAt + options.firstLookAfterMs) },
       };
     }
     default:
@@ -152,7 +152,7 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, o: 
     expectOutId: chunk.outId,
     attempt,
     outId: orphanOutId(chunk.chunkId, attempt),
-    lookUp: { attempt, look, at: o.now + o.firstLookAfterMs },
+    lookUp: { attempt, look, at: options.now + options.firstLookAfterMs },
   };
 }
 
@@ -176,11 +176,11 @@ export type EnqueuingVerdict =
   /** The producer died part-way: fail the send so the chunks not sent yet are never sent. */
   | { action: 'abandon'; reason: string };
 
-export function decideEnqueuing(send: EnqueuingSnapshot, o: { now: number; graceMs: number }): EnqueuingVerdict {
+export function decideEnqueuing(send: EnqueuingSnapshot, options: { now: number; graceMs: number }): EnqueuingVerdict {
   const lastActivity = Math.max(send.createdAt, send.lastChunkAt ?? 0);
-  if (o.now - lastActivity < o.graceMs) return { action: 'none' };
+  if (options.now - lastActivity < options.graceMs) return { action: 'none' };
   if (send.chunks > 0 && send.chunksWritten >= send.chunks) return { action: 'finish' };
-  const idleMinutes = Math.round((o.now - lastActivity) / 60_000);
+  const idleMinutes = Math.round((options.now - lastActivity) / 60_000);
   return {
     action: 'abandon',
     reason: `enqueue abandoned: ${send.chunksWritten} chunk(s) written${send.chunks > 0 ? ` of ${send.chunks}` : ''}, nothing written for ${idleMinutes} min (its producer died before acknowledging it)`,

@@ -80,22 +80,22 @@ const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as 
  * decisions are orphan-rules.ts's, and every write goes through the chunk store's transition (so
  * counts and events move with it) or the follow-ups API (deterministic job ids).
  */
-export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
-  const minAgeMs = o.minAgeMs ?? 60_000;
-  const enqueueGraceMs = o.enqueueGraceMs ?? 600_000;
-  const scanCount = o.scanCount ?? 500;
-  const maxSamples = o.maxSamples ?? 5;
-  const bounds = o.jobSearch ?? DEFAULT_JOB_SEARCH;
-  const head = `${o.keys.prefix}:`;
-  const jobKey = (jobId: string) => `${o.keys.prefix}:${CALLS_QUEUE}:${jobId}`;
-  const log = o.logger.child({ component: 'repair' });
+export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
+  const minAgeMs = options.minAgeMs ?? 60_000;
+  const enqueueGraceMs = options.enqueueGraceMs ?? 600_000;
+  const scanCount = options.scanCount ?? 500;
+  const maxSamples = options.maxSamples ?? 5;
+  const bounds = options.jobSearch ?? DEFAULT_JOB_SEARCH;
+  const head = `${options.keys.prefix}:`;
+  const jobKey = (jobId: string) => `${options.keys.prefix}:${CALLS_QUEUE}:${jobId}`;
+  const log = options.logger.child({ component: 'repair' });
   // Every key of a deployment carries its hash tag, so one node holds them all.
-  const scanNode = createNodeResolver(o.redis, o.keys.repairLease());
+  const scanNode = createNodeResolver(options.redis, options.keys.repairLease());
 
   return {
     async run(opts = {}) {
       const dryRun = opts.dryRun === true;
-      const report = emptyRepairReport(dryRun, o.clock.now());
+      const report = emptyRepairReport(dryRun, options.clock.now());
       const note = (category: RepairCategory, id: string) => {
         report.found[category]++;
         if (report.samples[category].length < maxSamples) report.samples[category].push(id);
@@ -104,7 +104,7 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
       /** Per candidate job id: exists, and will still act (not finished). */
       async function jobStates(ids: readonly string[]): Promise<{ exists: boolean; live: boolean }[]> {
         if (ids.length === 0) return [];
-        const p = o.redis.pipeline();
+        const p = options.redis.pipeline();
         for (const id of ids) p.hmget(jobKey(id), 'name', 'finishedOn');
         return (await execRows(p)).map((row) => {
           const [name, finishedOn] = row as (string | null)[];
@@ -132,31 +132,31 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
       async function act(chunk: ChunkSnapshot, kind: MessageKind, verdict: Exclude<ChunkVerdict, { action: 'none' }>): Promise<boolean> {
         const { chunkId, sendId } = chunk;
         const lookUp = async (l: { attempt: number; look: number; at: number }) =>
-          o.followUps.reconcile({ sendId, chunkId, attempt: l.attempt, look: l.look, dateIndex: 0, page: 1 }, kind, l.at);
+          options.followUps.reconcile({ sendId, chunkId, attempt: l.attempt, look: l.look, dateIndex: 0, page: 1 }, kind, l.at);
         switch (verdict.action) {
           case 'look-up-unknown':
             await lookUp(verdict.lookUp);
             return true;
           case 'look-up-sending': {
-            const t = await o.chunks.transition(chunkId, sendId, { trigger: 'orphan-sending', outId: verdict.outId });
+            const t = await options.chunks.transition(chunkId, sendId, { trigger: 'orphan-sending', outId: verdict.outId });
             if (t.applied) await lookUp(verdict.lookUp);
             return t.applied;
           }
           case 'look-up-queued': {
-            const t = await o.chunks.transition(chunkId, sendId, {
+            const t = await options.chunks.transition(chunkId, sendId, {
               trigger: 'orphan-lost-claim',
               outId: verdict.expectOutId,
               expectState: chunk.state,
-              fields: { attempt: verdict.attempt, outId: verdict.outId, sentAt: o.clock.now() },
+              fields: { attempt: verdict.attempt, outId: verdict.outId, sentAt: options.clock.now() },
             });
             if (t.applied) await lookUp(verdict.lookUp);
             return t.applied;
           }
           case 'end-send-missing': {
-            const t = await o.chunks.transition(chunkId, sendId, { trigger: 'send-missing', expectState: chunk.state });
+            const t = await options.chunks.transition(chunkId, sendId, { trigger: 'send-missing', expectState: chunk.state });
             // The transition counted the move in the send's counts, which went with the send: do
             // not leave a counts hash without a lifetime behind.
-            if ((await o.redis.exists(o.keys.send(sendId))) === 0) await o.redis.unlink(o.keys.sendCounts(sendId));
+            if ((await options.redis.exists(options.keys.send(sendId))) === 0) await options.redis.unlink(options.keys.sendCounts(sendId));
             return t.applied;
           }
         }
@@ -165,10 +165,10 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
       async function sweepChunks(chunkIds: readonly string[]): Promise<void> {
         if (chunkIds.length === 0) return;
         report.scanned.chunks += chunkIds.length;
-        const p = o.redis.pipeline();
-        for (const id of chunkIds) p.hmget(o.keys.chunk(id), ...CHUNK_FIELDS);
+        const p = options.redis.pipeline();
+        for (const id of chunkIds) p.hmget(options.keys.chunk(id), ...CHUNK_FIELDS);
         const rows = (await execRows(p)) as (string | null)[][];
-        const now = o.clock.now();
+        const now = options.clock.now();
         const candidates: { chunk: ChunkSnapshot; kind: MessageKind }[] = [];
         rows.forEach((row, i) => {
           const [state, attempt, outId, sentAt, sendId, code, updatedAt, kind] = row;
@@ -186,14 +186,14 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
           if (now - chunk.updatedAt >= minAgeMs) candidates.push({ chunk, kind: kindOf(kind) });
         });
         if (candidates.length === 0) return;
-        const sendsPipeline = o.redis.pipeline();
-        for (const c of candidates) sendsPipeline.exists(o.keys.send(c.chunk.sendId));
+        const sendsPipeline = options.redis.pipeline();
+        for (const c of candidates) sendsPipeline.exists(options.keys.send(c.chunk.sendId));
         const sendExists = (await execRows(sendsPipeline)).map((n) => n === 1);
         for (const [i, { chunk, kind }] of candidates.entries()) {
           if (await hasLiveJob(chunk)) continue;
           const exists = sendExists[i] === true;
           const look = exists ? await highestLook(chunk.chunkId, lookedUpAttempt(chunk)) : 0;
-          const verdict = decideChunk(chunk, { sendExists: exists, hasLiveJob: false, highestLook: look }, { now: o.clock.now(), minAgeMs, firstLookAfterMs: o.firstLookAfterMs });
+          const verdict = decideChunk(chunk, { sendExists: exists, hasLiveJob: false, highestLook: look }, { now: options.clock.now(), minAgeMs, firstLookAfterMs: options.firstLookAfterMs });
           if (verdict.action === 'none') continue;
           const category: RepairCategory =
             verdict.action === 'end-send-missing' ? 'chunksOfMissingSend' : chunk.state === 'queued' ? 'queuedWithoutJob' : chunk.state === 'sending' ? 'sendingWithoutJob' : 'unknownWithoutJob';
@@ -204,7 +204,7 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
 
       /** How many chunks `0..n-1` of a send exist: they are written in order, so a search over the prefix finds it. */
       async function chunksWritten(sendId: string): Promise<number> {
-        const exists = async (i: number) => (await o.redis.exists(o.keys.chunk(`${sendId}.${i}`))) === 1;
+        const exists = async (i: number) => (await options.redis.exists(options.keys.chunk(`${sendId}.${i}`))) === 1;
         if (!(await exists(0))) return 0;
         let low = 0; // exists
         let high = 1;
@@ -224,27 +224,27 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
       async function sweepSends(sendIds: readonly string[]): Promise<void> {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
-        const p = o.redis.pipeline();
-        for (const id of sendIds) p.hmget(o.keys.send(id), 'state', 'createdAt', 'chunks');
+        const p = options.redis.pipeline();
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks');
         const rows = (await execRows(p)) as (string | null)[][];
         for (const [i, [state, createdAt, chunks]] of rows.entries()) {
           if (state !== 'enqueuing') continue;
           const sendId = sendIds[i] as string;
           const written = await chunksWritten(sendId);
-          const lastChunkAt = written > 0 ? Number((await o.redis.hget(o.keys.chunk(`${sendId}.${written - 1}`), 'createdAt')) ?? 0) : undefined;
+          const lastChunkAt = written > 0 ? Number((await options.redis.hget(options.keys.chunk(`${sendId}.${written - 1}`), 'createdAt')) ?? 0) : undefined;
           const verdict = decideEnqueuing(
             { sendId, createdAt: Number(createdAt ?? 0), chunks: Number(chunks ?? 0), chunksWritten: written, lastChunkAt },
-            { now: o.clock.now(), graceMs: enqueueGraceMs },
+            { now: options.clock.now(), graceMs: enqueueGraceMs },
           );
           if (verdict.action === 'none') continue;
           if (verdict.action === 'finish') {
             if (!dryRun) {
-              await o.sends.markEnqueued(sendId);
-              await o.completion.check(sendId);
+              await options.sends.markEnqueued(sendId);
+              await options.completion.check(sendId);
             }
             note('enqueuingFinished', sendId);
           } else {
-            if (!dryRun) await o.sends.fail(sendId, 'abandon', verdict.reason);
+            if (!dryRun) await options.sends.fail(sendId, 'abandon', verdict.reason);
             note('enqueuingAbandoned', sendId);
           }
         }
@@ -253,7 +253,7 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
       async function sweepJobs(ids: readonly string[]): Promise<void> {
         if (ids.length === 0) return;
         report.scanned.jobs += ids.length;
-        const p = o.redis.pipeline();
+        const p = options.redis.pipeline();
         for (const id of ids) p.hmget(jobKey(id), 'data', 'finishedOn');
         const rows = (await execRows(p)) as (string | null)[][];
         const live: { jobId: string; sendId: string; chunkId: string }[] = [];
@@ -269,8 +269,8 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
           if (typeof sendId === 'string' && typeof chunkId === 'string') live.push({ jobId: ids[i] as string, sendId, chunkId });
         });
         if (live.length === 0) return;
-        const q = o.redis.pipeline();
-        for (const j of live) q.exists(o.keys.chunk(j.chunkId), o.keys.send(j.sendId));
+        const q = options.redis.pipeline();
+        for (const j of live) q.exists(options.keys.chunk(j.chunkId), options.keys.send(j.sendId));
         const present = await execRows(q);
         for (const [i, j] of live.entries()) {
           if (present[i] === 2) continue;
@@ -279,7 +279,7 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
             continue;
           }
           // BullMQ refuses to remove a job a worker holds (locked): that one ends by itself.
-          if ((await o.calls.remove(j.jobId)) === 1) note('jobsWithoutChunkOrSend', j.jobId);
+          if ((await options.calls.remove(j.jobId)) === 1) note('jobsWithoutChunkOrSend', j.jobId);
           else report.movedOn++;
         }
       }
@@ -313,7 +313,7 @@ export function createOrphanSweep(o: OrphanSweepOptions): OrphanSweep {
           break;
         }
       } while (cursor !== '0');
-      report.durationMs = o.clock.now() - report.startedAt;
+      report.durationMs = options.clock.now() - report.startedAt;
       if (totalFound(report) > 0) log.debug({ found: report.found }, 'repair sweep done');
       return report;
     },

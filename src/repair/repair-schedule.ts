@@ -27,23 +27,23 @@ export interface RepairSchedule {
  * at a time. Each round logs one line: at `warn` when it found something (a rollback or a dead
  * producer left work behind), at `debug` otherwise.
  */
-export function createRepairSchedule(o: RepairScheduleOptions): RepairSchedule {
-  const log = o.logger.child({ component: 'repair' });
+export function createRepairSchedule(options: RepairScheduleOptions): RepairSchedule {
+  const log = options.logger.child({ component: 'repair' });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let started = false;
   let stopping = false;
 
   async function runOnce(): Promise<RepairReport | undefined> {
-    if (!(await o.lease.acquire())) return undefined;
+    if (!(await options.lease.acquire())) return undefined;
     try {
-      const report = await o.sweep.run({ shouldContinue: async () => !stopping && (await o.lease.renew()) });
+      const report = await options.sweep.run({ shouldContinue: async () => !stopping && (await options.lease.renew()) });
       const line = { found: report.found, samples: report.samples, scanned: report.scanned, durationMs: report.durationMs, complete: report.complete, movedOn: report.movedOn };
-      if (totalFound(report) > 0) log.warn(line, 'repair sweep resolved orphaned work (see README "Repair sweep")');
+      if (totalFound(report) > 0) log.warn(line, 'repair sweep resolved orphaned work (see docs/operations.md "Repair sweep")');
       else log.debug(line, 'repair sweep: nothing orphaned');
       return report;
     } finally {
-      await o.lease.release();
+      await options.lease.release();
     }
   }
 
@@ -52,7 +52,7 @@ export function createRepairSchedule(o: RepairScheduleOptions): RepairSchedule {
       .catch((err: unknown) => log.error({ err }, 'repair sweep failed; retrying at the next interval'))
       .finally(() => {
         running = undefined;
-        if (started) timer = setTimeout(tick, o.intervalMs);
+        if (started) timer = setTimeout(tick, options.intervalMs);
       });
   };
 
@@ -62,7 +62,7 @@ export function createRepairSchedule(o: RepairScheduleOptions): RepairSchedule {
       if (started) return;
       started = true;
       stopping = false;
-      timer = setTimeout(tick, o.firstAfterMs ?? o.intervalMs);
+      timer = setTimeout(tick, options.firstAfterMs ?? options.intervalMs);
     },
     async stop() {
       started = false;

@@ -3,11 +3,12 @@
  * client pointed where the configuration says, and in sandbox mode an in-process emulator when no
  * standalone one is configured. Free of CLI concerns on purpose.
  */
-import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import type { Logger } from '../logger.js';
-import { clientOptionsFromConfig, createSmsClient } from '../sms/client.js';
+import { createSmsClient } from '../sms/client.js';
+import { clientOptionsFromConfig } from './sms-client-options.js';
 import type { SmsClient } from '../sms/types.js';
-import { createEmulator } from '../emulator/index.js';
 
 export interface SmsRuntimeOptions {
   /** Validated configuration: mode, endpoint, protocol, timeouts and the sandbox AccessKey. */
@@ -49,6 +50,9 @@ export async function openSmsRuntime({ config, logger }: SmsRuntimeOptions): Pro
   }
 
   const accessKey = config.accessKey ?? SANDBOX_ACCESS_KEY;
+  // Loaded here and only here: a live process never loads the emulator's code (a lint rule and
+  // test/integration/sms-runtime-loading.test.ts hold this).
+  const { createEmulator } = await import('../emulator/emulator.js');
   const emulator = createEmulator({ accessKey, logger: logger.child({ component: 'emulator' }) });
   const { endpoint } = await emulator.listen({ port: 0, host: '127.0.0.1' });
   warnSandbox(logger, endpoint, 'an emulator inside this process');

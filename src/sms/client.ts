@@ -13,7 +13,7 @@ import DysmsapiModule, * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 // The SDK's RuntimeOptions class (a dependency of the SDK packages, not listed in package.json yet).
 import { RuntimeOptions } from '@darabonba/typescript';
-import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY, type Config } from '../config.js';
+import { LIVE_ENDPOINT } from './defaults.js';
 import type { Logger } from '../logger.js';
 import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
 import type {
@@ -46,8 +46,8 @@ import type {
  * the class itself. Accept both.
  */
 function cjsDefault<T>(mod: { default: T }): T {
-  const d = (mod as { default?: unknown }).default;
-  return (typeof d === 'function' ? d : mod) as T;
+  const exported = (mod as { default?: unknown }).default;
+  return (typeof exported === 'function' ? exported : mod) as T;
 }
 /** The SDK's client class, whatever the module interop (also for the emulator's test client). */
 export const DysmsapiSdk = cjsDefault(DysmsapiModule);
@@ -138,29 +138,6 @@ export function resolveClientOptions(opts: SmsClientOptions): ResolvedSmsClientO
 }
 
 /**
- * Client options from the environment's {@link Config}. Live mode signs with the default credential
- * chain. Sandbox mode signs with `config.accessKey` or {@link SANDBOX_ACCESS_KEY} and needs an
- * endpoint: when `config.endpoint` is unset the caller starts an emulator and passes its endpoint.
- */
-export function clientOptionsFromConfig(config: Config, extra: Pick<SmsClientOptions, 'logger' | 'userAgent'> = {}): SmsClientOptions {
-  const base = { protocol: config.protocol, readTimeoutMs: config.readTimeoutMs, ...extra };
-  if (config.mode === 'live') {
-    return { ...base, endpoint: config.endpoint ?? LIVE_ENDPOINT, credential: { kind: 'default-chain' } };
-  }
-  if (config.endpoint === undefined) {
-    throw new SmsClientOptionsError(
-      'sandbox mode has no endpoint: start the emulator (createEmulator().listen()) and pass its endpoint as config.endpoint, or set SMS_ENDPOINT=host:port',
-    );
-  }
-  const key = config.accessKey ?? SANDBOX_ACCESS_KEY;
-  return {
-    ...base,
-    endpoint: config.endpoint,
-    credential: { kind: 'access-key', accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret },
-  };
-}
-
-/**
  * The default chain, with its failures marked: the chain throws a plain `Error` before any request is
  * written, which must not look like an unknown transport failure.
  */
@@ -175,19 +152,19 @@ class DefaultChainCredential extends Credential {
 }
 
 /** The SDK config for resolved options. */
-function sdkConfig(o: ResolvedSmsClientOptions): $OpenApiUtil.Config {
+function sdkConfig(options: ResolvedSmsClientOptions): $OpenApiUtil.Config {
   const config = new $OpenApiUtil.Config({
-    endpoint: o.endpoint,
-    protocol: o.protocol,
-    readTimeout: o.readTimeoutMs,
-    connectTimeout: o.connectTimeoutMs,
-    userAgent: o.userAgent,
+    endpoint: options.endpoint,
+    protocol: options.protocol,
+    readTimeout: options.readTimeoutMs,
+    connectTimeout: options.connectTimeoutMs,
+    userAgent: options.userAgent,
     // No retryOptions: the SDK then makes exactly one attempt per call.
   });
-  if (o.credential.kind === 'access-key') {
-    config.accessKeyId = o.credential.accessKeyId;
-    config.accessKeySecret = o.credential.accessKeySecret;
-    if (o.credential.securityToken) config.securityToken = o.credential.securityToken;
+  if (options.credential.kind === 'access-key') {
+    config.accessKeyId = options.credential.accessKeyId;
+    config.accessKeySecret = options.credential.accessKeySecret;
+    if (options.credential.securityToken) config.securityToken = options.credential.securityToken;
   } else {
     config.credential = new DefaultChainCredential();
   }
@@ -198,15 +175,15 @@ function sdkConfig(o: ResolvedSmsClientOptions): $OpenApiUtil.Config {
  * The official SDK client and its runtime options exactly as {@link createSmsClient} uses them: for
  * the benchmarks' bare-SDK baselines, which must differ from smsq only by smsq's own code.
  */
-export function createSdk(o: ResolvedSmsClientOptions): { sdk: SdkClient; runtime: RuntimeOptions } {
-  return { sdk: new DysmsapiSdk(sdkConfig(o)), runtime: sdkRuntime(o) };
+export function createSdk(options: ResolvedSmsClientOptions): { sdk: SdkClient; runtime: RuntimeOptions } {
+  return { sdk: new DysmsapiSdk(sdkConfig(options)), runtime: sdkRuntime(options) };
 }
 
 /** The SDK's runtime options for resolved options: no automatic retries, our timeouts. */
-function sdkRuntime(o: ResolvedSmsClientOptions): RuntimeOptions {
+function sdkRuntime(options: ResolvedSmsClientOptions): RuntimeOptions {
   // `autoretry`/`maxAttempts` are ignored by this SDK generation; set anyway so a future SDK that reads them stays off.
   // Never set `keepAlive` here: the SDK would build a new http.Agent per call. Its default agent keeps connections alive.
-  return new RuntimeOptions({ autoretry: false, maxAttempts: 1, readTimeout: o.readTimeoutMs, connectTimeout: o.connectTimeoutMs });
+  return new RuntimeOptions({ autoretry: false, maxAttempts: 1, readTimeout: options.readTimeoutMs, connectTimeout: options.connectTimeoutMs });
 }
 
 interface Body {
@@ -242,15 +219,15 @@ function plain(v: unknown): unknown {
 // Response mappers: module-level functions, so a call allocates no closures.
 const toSend = (b: $Dysmsapi.SendSmsResponseBody | $Dysmsapi.SendBatchSmsResponseBody): SendResponse => ({ bizId: b.bizId ?? '' });
 
-const toDetail = (d: $Dysmsapi.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDTO): SendDetail => ({
-  phoneNum: text(d.phoneNum),
-  sendStatus: num(d.sendStatus) as SendStatus,
-  errCode: text(d.errCode),
-  templateCode: text(d.templateCode),
-  content: text(d.content),
-  sendDate: text(d.sendDate),
-  receiveDate: text(d.receiveDate),
-  outId: text(d.outId),
+const toDetail = (detail: $Dysmsapi.QuerySendDetailsResponseBodySmsSendDetailDTOsSmsSendDetailDTO): SendDetail => ({
+  phoneNum: text(detail.phoneNum),
+  sendStatus: num(detail.sendStatus) as SendStatus,
+  errCode: text(detail.errCode),
+  templateCode: text(detail.templateCode),
+  content: text(detail.content),
+  sendDate: text(detail.sendDate),
+  receiveDate: text(detail.receiveDate),
+  outId: text(detail.outId),
 });
 const toDetails = (b: $Dysmsapi.QuerySendDetailsResponseBody): QuerySendDetailsResponse => ({
   totalCount: num(b.totalCount),
@@ -339,8 +316,8 @@ const toQualification = (b: $Dysmsapi.QuerySingleSmsQualificationResponseBody): 
  * options. The client holds no resources of its own (the SDK shares one keep-alive agent per process).
  */
 export function createSmsClient(opts: SmsClientOptions): SmsClient {
-  const o = resolveClientOptions(opts);
-  const { sdk, runtime } = createSdk(o);
+  const resolved = resolveClientOptions(opts);
+  const { sdk, runtime } = createSdk(resolved);
   const logger = opts.logger;
 
   function answer<B extends Body, T>(op: string, status: number | undefined, body: B | undefined, map: (b: B) => T): SmsOutcome<T> {
@@ -368,7 +345,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
   }
 
   function thrown(op: string, e: unknown): { ok: false; error: SmsError } {
-    return failed(op, smsErrorFromThrown(e, o.readTimeoutMs));
+    return failed(op, smsErrorFromThrown(e, resolved.readTimeoutMs));
   }
 
   return {

@@ -1,14 +1,14 @@
 /**
  * Every Dysmsapi answer code smsq knows, with the class that says what a worker does next, what the
- * code means and what a person should do about it. The CLI (`smsq` error output) and README
- * "Error classes" render {@link ERROR_CODES} and {@link CLASSIFICATION_DEFAULTS}; the client
+ * code means and what a person should do about it. The CLI (`smsq` error output) and docs/errors.md
+ * (`npm run docs`) render {@link ERROR_CODES} and {@link CLASSIFICATION_DEFAULTS}; the client
  * (`client.ts`) classifies every failed call through {@link classifyCode}.
  *
  * Sources: docs/dysmsapi.md's error table, the seed's tables (including its squashed spellings such as
  * `isv.MOBILENUMBERILLEGAL`, kept as aliases), the SDK's own client-side codes, a few gateway codes from
  * Alibaba Cloud's public error-code pages, and smsq's transport codes (`RequestTimeout`, ...).
  */
-/** What the worker must do with an outcome; the table in docs/dysmsapi.md and README "Error classes". */
+/** What the worker must do with an outcome; the table in docs/dysmsapi.md and docs/errors.md. */
 export type ErrorClass =
   /** `OK`: record the BizId; receipts follow. */
   | 'accepted'
@@ -25,7 +25,24 @@ export type ErrorClass =
   /** Outcome unknown: never resend blindly, look the attempt up first. */
   | 'unknown';
 
-/** Where a table entry comes from; lets the README say which codes were observed and which are ours. */
+/**
+ * What a worker does with each class, in words for people: docs/errors.md renders it beside the
+ * codes (`npm run docs`). The doing is in workers/send-decision.ts and the processors.
+ */
+export const ERROR_CLASS_HANDLING: Readonly<Record<ErrorClass, string>> = Object.freeze({
+  accepted: 'records the BizId; receipts follow',
+  permanent: 'those recipients fail with the code; never retried',
+  sign_template: 'the whole send fails early (its later chunks fail without a call); fix the console (`smsq signs`, `smsq templates`)',
+  account:
+    'nothing was sent: every worker stops (the queue is paused), every job is kept, one loud `ACCOUNT BLOCKED` log line; `smsq resume` after the fix, or by itself after `SMSQ_ACCOUNT_RECHECK_MS`',
+  flow_control:
+    'a single-number chunk waits for the next window (China time: verification codes retry once after the minute; notifications after the minute, then the hour; marketing is not retried), then fails; a multi-number chunk is split into single-number chunks to find which number is limited',
+  throttled:
+    "not accepted: every worker pauses for `x-acs-retry-after` (BullMQ's `queue.rateLimit` + `RateLimitError`), then retries; `maxStartedAttempts` (200) guards against endless re-queues",
+  unknown: 'looks the attempt up (reconcile) before anything is resent; a worker that died mid-call leaves the same (`SMSQ_WORKER_LOST`)',
+});
+
+/** Where a table entry comes from; lets the docs say which codes were observed and which are ours. */
 export type CodeSource = 'dysmsapi.md' | 'seed' | 'alibaba-docs' | 'sdk' | 'smsq';
 
 export interface ErrorCodeInfo {
@@ -373,7 +390,7 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
 } satisfies Record<string, ErrorCodeInfo>);
 
 /**
- * The rules {@link classifyCode} applies, in order, described for the CLI and README. Every rule errs
+ * The rules {@link classifyCode} applies, in order, described for the CLI and docs/errors.md. Every rule errs
  * towards "unknown" where a send could have been accepted, and towards a safe class otherwise.
  */
 export const CLASSIFICATION_DEFAULTS: readonly { rule: string; errorClass: ErrorClass | 'from the table'; why: string }[] = Object.freeze([

@@ -12,7 +12,6 @@ export {
 } from './error-codes.js';
 export {
   createSmsClient,
-  clientOptionsFromConfig,
   resolveClientOptions,
   SMS_CLIENT_DEFAULTS,
   SmsClientOptionsError,
@@ -25,3 +24,4 @@ export { extractTemplateVars, checkTemplateParams, type TemplateIssue } from './
 export { countSegments, renderContent, SINGLE_SEGMENT_CHARS, MULTI_SEGMENT_CHARS, MAX_CHARS, type SegmentCount } from './segments.js';
 export { cstDate, cstDateTime, parseCstDateTime, parseCstDate, sendDatesAround, CST_OFFSET_MS, DAY_MS } from './dates.js';
 export { maskPhone, maskPhonesInText, maskPhoneValue } from './phone-mask.js';
+export { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from './defaults.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createSmsClient, type SmsClientOptions } from '../../src/sms/client.js';
 import { cstDate } from '../../src/sms/dates.js';

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -15,7 +15,7 @@ import { createChunkStore, type ChunkStore } from '../../src/queue/chunk-store.j
 import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { openReportIngest } from '../../src/receipts/report-ingest.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';

@@ -1,7 +1,7 @@
 import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, createEmulatorSdkClient, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 
 const CUSTOM_KEY = { accessKeyId: 'LTAI-test-key', accessKeySecret: 'test-secret-1' };

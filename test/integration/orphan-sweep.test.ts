@@ -16,7 +16,7 @@ import { jobIds } from '../../src/queue/job-schemas.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createLeaderLease } from '../../src/repair/leader-lease.js';
 import { createOrphanSweep, type OrphanSweep, type OrphanSweepOptions } from '../../src/repair/orphan-sweep.js';
 import { createRepairSchedule } from '../../src/repair/repair-schedule.js';

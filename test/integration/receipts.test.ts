@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { isLookedUp, type ReceiptPolicies } from '../../src/receipts/receipt-policy.js';
-import type { RecipientState } from '../../src/queue/send-recipients.js';
+import { isLookedUp, type ReceiptPolicies } from '../../src/queue/receipt-policy.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { ingestFor, startReceiver } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';

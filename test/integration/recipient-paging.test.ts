@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { createKeys } from '../../src/queue/keys.js';
-import type { RecipientState } from '../../src/queue/send-recipients.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { createSuppressionList } from '../../src/receipts/suppression.js';
 import type { Producer } from '../../producers/producer.js';
 import { harnessPerTest } from '../support/pipeline.js';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../src/clock.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/receipts/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
 import { PUSH_ACCEPTED } from '../../server/plugins/reports.js';
 import type { Harness } from './pipeline.js';

@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/clock.js';
 import { afterEach } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SANDBOX_ACCESS_KEY } from '../../src/config.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { FAST_TIMING } from './pipeline.js';
 import { waitFor } from './wait.js';
 import type { WorkerProcessConfig } from './worker-process.js';

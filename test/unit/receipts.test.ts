@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isOptOut, parseOutId, parseSmsReports } from '../../src/receipts/pushed-reports.js';
-import { isLookedUp, lookAt } from '../../src/receipts/receipt-policy.js';
+import { isLookedUp, lookAt } from '../../src/queue/receipt-policy.js';
 import { decodeReceipt, encodeReceipt } from '../../src/receipts/recipient-store.js';
 
 describe('receipt schedule', () => {

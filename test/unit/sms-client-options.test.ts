@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY, type Config } from '../../src/config.js';
-import { SMS_CLIENT_DEFAULTS, SmsClientOptionsError, clientOptionsFromConfig, createSmsClient, resolveClientOptions } from '../../src/sms/client.js';
+import type { Config } from '../../src/config.js';
+import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { SMS_CLIENT_DEFAULTS, SmsClientOptionsError, createSmsClient, resolveClientOptions } from '../../src/sms/client.js';
+import { clientOptionsFromConfig } from '../../src/runtime/sms-client-options.js';
 
 const base: Config = {
   redisUrl: 'redis://127.0.0.1:6379',

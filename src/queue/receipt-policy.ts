@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MessageKind } from '../queue/kinds.js';
+import type { MessageKind } from './kinds.js';
 
 /**
  * How receipts are learned for a kind of message:
@@ -67,10 +67,10 @@ export const DEFAULT_RECEIPT_SCHEDULE: ReceiptSchedule = Object.freeze({
  * the list, the last gap repeats.
  */
 export function lookAt(schedule: ReceiptSchedule, acceptedAt: number, look: number): number | undefined {
-  const d = schedule.lookDelaysMs;
-  const last = d.at(-1);
+  const delays = schedule.lookDelaysMs;
+  const last = delays.at(-1);
   if (last === undefined || look < 1) return undefined;
-  const gap = d.length > 1 ? last - (d.at(-2) as number) : last;
-  const offset = look <= d.length ? (d[look - 1] as number) : last + (look - d.length) * gap;
+  const gap = delays.length > 1 ? last - (delays.at(-2) as number) : last;
+  const offset = look <= delays.length ? (delays[look - 1] as number) : last + (look - delays.length) * gap;
   return offset < schedule.windowMs ? acceptedAt + offset : undefined;
 }

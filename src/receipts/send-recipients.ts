@@ -1,9 +1,9 @@
-import type { RedisConnection } from './connection.js';
-import { decodeReceipt, type RecipientReceipt, type RecipientStore } from '../receipts/recipient-store.js';
-import { chunkIdOf, type ChunkRecord, type ChunkStore } from './chunk-store.js';
-import type { Keys } from './keys.js';
-import { FIRST_RECIPIENT, type RecipientPosition } from './recipient-cursor.js';
-import type { SendStatus } from './send-store.js';
+import type { RedisConnection } from '../queue/connection.js';
+import { decodeReceipt, type RecipientReceipt, type RecipientStore } from './recipient-store.js';
+import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
+import type { Keys } from '../queue/keys.js';
+import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
+import type { SendStatus } from '../queue/send-store.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';

@@ -13,13 +13,13 @@
  * template withdrawn inside the TTL is still caught by the worker (the API answers
  * `isv.SMS_SIGNATURE_ILLEGAL` / `isv.SMS_TEMPLATE_ILLEGAL`, and the send fails early).
  */
-import type { RedisConnection } from '../queue/connection.js';
+import type { RedisConnection } from './connection.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { createCallPacer, pacedSmsClient } from '../queue/call-pacer.js';
-import { createKeys, DEFAULT_PREFIX } from '../queue/keys.js';
-import type { SmsError } from './errors.js';
-import type { SignDetail, SmsClient, SmsOutcome, TemplateDetail } from './types.js';
+import { createCallPacer, pacedSmsClient } from './call-pacer.js';
+import { createKeys, DEFAULT_PREFIX } from './keys.js';
+import type { SmsError } from '../sms/errors.js';
+import type { SignDetail, SmsClient, SmsOutcome, TemplateDetail } from '../sms/types.js';
 
 /** What a look-up found: the detail, "the account has no such thing", or no answer to go by. */
 export type CatalogEntry<T> =
@@ -57,14 +57,14 @@ interface Cached<T> {
   entry: Promise<CatalogEntry<T>>;
 }
 
-export function createCatalogLookup(o: CatalogLookupOptions): CatalogLookup {
-  const ttlMs = o.ttlMs ?? DEFAULT_CATALOG_CACHE_MS;
-  const clock = o.clock ?? systemClock;
-  const keys = createKeys(o.prefix ?? DEFAULT_PREFIX);
-  const pacer = createCallPacer({ redis: o.redis, key: keys.pacer(), qps: o.qps });
+export function createCatalogLookup(options: CatalogLookupOptions): CatalogLookup {
+  const ttlMs = options.ttlMs ?? DEFAULT_CATALOG_CACHE_MS;
+  const clock = options.clock ?? systemClock;
+  const keys = createKeys(options.prefix ?? DEFAULT_PREFIX);
+  const pacer = createCallPacer({ redis: options.redis, key: keys.pacer(), qps: options.qps });
   let paced: Promise<SmsClient> | undefined;
   const client = (): Promise<SmsClient> => {
-    paced ??= (async () => pacedSmsClient(typeof o.client === 'function' ? await o.client() : o.client, pacer))();
+    paced ??= (async () => pacedSmsClient(typeof options.client === 'function' ? await options.client() : options.client, pacer))();
     return paced;
   };
   const memory = new Map<string, Cached<unknown>>();
@@ -75,14 +75,14 @@ export function createCatalogLookup(o: CatalogLookupOptions): CatalogLookup {
     return { state: e.errorClass === 'sign_template' ? 'not_found' : 'unavailable', error: e };
   }
 
-  async function lookUp<T>(kind: 'sign' | 'template', name: string, status: (d: T) => number, call: (c: SmsClient) => Promise<SmsOutcome<T>>): Promise<CatalogEntry<T>> {
+  async function lookUp<T>(kind: 'sign' | 'template', name: string, status: (detail: T) => number, call: (c: SmsClient) => Promise<SmsOutcome<T>>): Promise<CatalogEntry<T>> {
     const cacheKey = keys.catalog(kind, name);
     const now = clock.now();
     const hit = memory.get(cacheKey) as Cached<T> | undefined;
     if (hit && now < hit.until) return hit.entry;
     if (ttlMs <= 0) return entryOf(await call(await client()));
     const entry = (async (): Promise<CatalogEntry<T>> => {
-      const shared = await o.redis.get(cacheKey);
+      const shared = await options.redis.get(cacheKey);
       if (shared !== null) {
         const stored = JSON.parse(shared) as { until: number; detail: T };
         memory.set(cacheKey, { until: Math.min(stored.until, clock.now() + ttlMs), entry: Promise.resolve({ state: 'found', detail: stored.detail }) });
@@ -91,11 +91,11 @@ export function createCatalogLookup(o: CatalogLookupOptions): CatalogLookup {
       const found = entryOf(await call(await client()));
       if (found.state === 'found' && status(found.detail) === APPROVED) {
         const until = clock.now() + ttlMs;
-        await o.redis.set(cacheKey, JSON.stringify({ until, detail: found.detail }), 'PX', ttlMs);
+        await options.redis.set(cacheKey, JSON.stringify({ until, detail: found.detail }), 'PX', ttlMs);
       } else {
         memory.delete(cacheKey);
       }
-      if (found.state === 'unavailable') o.logger?.warn({ code: found.error.code, kind, name }, `could not read the ${kind} from Dysmsapi`);
+      if (found.state === 'unavailable') options.logger?.warn({ code: found.error.code, kind, name }, `could not read the ${kind} from Dysmsapi`);
       return found;
     })();
     // Concurrent requests share one look-up; a failed or unapproved one is not remembered.
@@ -105,7 +105,7 @@ export function createCatalogLookup(o: CatalogLookupOptions): CatalogLookup {
   }
 
   return {
-    sign: (signName) => lookUp<SignDetail>('sign', signName, (d) => d.signStatus, (c) => c.getSmsSign(signName)),
-    template: (templateCode) => lookUp<TemplateDetail>('template', templateCode, (d) => d.templateStatus, (c) => c.getSmsTemplate(templateCode)),
+    sign: (signName) => lookUp<SignDetail>('sign', signName, (detail) => detail.signStatus, (c) => c.getSmsSign(signName)),
+    template: (templateCode) => lookUp<TemplateDetail>('template', templateCode, (detail) => detail.templateStatus, (c) => c.getSmsTemplate(templateCode)),
   };
 }

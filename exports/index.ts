@@ -1,0 +1,50 @@
+/**
+ * `smsq`: the producer API. Validates a request, splits it into chunks (one Dysmsapi call each) and
+ * enqueues them durably on Redis for the workers of `smsq/worker`; then reads back a send's status,
+ * its recipients and its events, and pauses, resumes or cancels it.
+ *
+ * Everything not exported by `smsq`, `smsq/worker`, `smsq/server` or `smsq/emulator` is private
+ * and may change in any release. docs/package.md has an example.
+ *
+ * @packageDocumentation
+ */
+
+/** The producer and what its calls take and return. */
+export { createProducer, type Producer, type ProducerOptions, type EnqueueResult, type CampaignCallOptions } from '../producers/producer.js';
+export type { SendRequest, SendBatchRequest, CampaignRequest, CampaignRecipient } from '../producers/schemas.js';
+export type { CampaignProgress, CampaignResult } from '../producers/campaign.js';
+export type { SendPlan, RejectedNumber } from '../producers/plan.js';
+export type { SendStatus, SendRecord, SendControl, CountedState } from '../src/queue/send-store.js';
+export type { RecipientState, RecipientStateName } from '../src/receipts/send-recipients.js';
+export type { EventConsumer, SmsqEvent } from '../src/receipts/events.js';
+/** A campaign's recipients streamed from a file (`.csv` or `.xlsx`), for `producer.campaign`. */
+export { readRecipientsFile, type RecipientFileOptions } from '../producers/recipient-file.js';
+
+/** The Redis connection a producer is given (`role: 'client'` fails fast while Redis is down). */
+export { createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
+
+/** Optional: checks requests against the account's signatures and templates before enqueueing. */
+export { createCatalogLookup, type CatalogLookup, type CatalogLookupOptions, type CatalogEntry } from '../src/queue/catalog-lookup.js';
+export { createSmsClient, SmsClientOptionsError, type SmsClientOptions, type SmsCredential } from '../src/sms/client.js';
+export type { SmsClient } from '../src/sms/types.js';
+
+/** Durability, logging and time, as the options above name them. */
+export type { DurabilityOptions, DurabilityMode } from '../src/durability/mode.js';
+export { createLogger, type Logger, type LoggerFactoryOptions } from '../src/logger.js';
+export { systemClock, type Clock } from '../src/clock.js';
+
+/** Errors a caller catches; `code` is stable (one of {@link SMSQ_CODES}), messages are not. */
+export {
+  SMSQ_CODES,
+  ValidationError,
+  NotFoundError,
+  RedisUnavailableError,
+  NotDurableError,
+  RedisNotDurableError,
+  IdempotencyKeyReusedError,
+  IdempotencyInProgressError,
+  type SmsqCode,
+  type FieldIssue,
+} from '../src/errors.js';
+export { RedisUrlError } from '../src/queue/redis-url.js';
+export { SmsError, isSmsError } from '../src/sms/errors.js';

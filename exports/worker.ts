@@ -1,0 +1,25 @@
+/**
+ * `smsq/worker`: the worker that makes the Dysmsapi calls of the queue `smsq` producers fill, one
+ * call per job, under one account-wide rate cap shared by every worker process through Redis; it
+ * reconciles unknown outcomes, looks up receipts and expires what the receipt window leaves.
+ *
+ * @packageDocumentation
+ */
+
+/** The worker and its options. */
+export { createSmsWorker, type SmsWorker, type SmsWorkerOptions, type RepairOptions } from '../workers/sms-worker.js';
+export type { ReconcileTiming } from '../src/queue/follow-ups.js';
+export { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
+export { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
+export { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy, type FlowWindow } from '../src/queue/flow-control-policy.js';
+export type { DurabilityOptions, DurabilityMode } from '../src/durability/mode.js';
+
+/** What a worker is given: a BullMQ-ready connection (`role: 'worker'`), the SMS client, a logger. */
+export { createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
+export { createSmsClient, SmsClientOptionsError, type SmsClientOptions, type SmsCredential } from '../src/sms/client.js';
+export { LIVE_ENDPOINT } from '../src/sms/defaults.js';
+export type { SmsClient } from '../src/sms/types.js';
+export { createLogger, type Logger, type LoggerFactoryOptions } from '../src/logger.js';
+export { systemClock, type Clock } from '../src/clock.js';
+/** Thrown by `createSmsWorker` for options that cannot work (each line names the option and the fix), and by `start()` for a Redis that cannot keep the durability mode. */
+export { ConfigError, RedisNotDurableError } from '../src/errors.js';

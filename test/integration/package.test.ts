@@ -1,0 +1,156 @@
+/**
+ * smsq as a Node service gets it: `npm pack`, the tarball installed into a scratch project, a
+ * TypeScript consumer (test/package-consumer) compiled against the installed types (strict,
+ * NodeNext) and run with node: it enqueues with the producer API of `smsq`, delivers with the worker
+ * of `smsq/worker` against the emulator of `smsq/emulator`, on the suite's Redis. Deep imports fail.
+ *
+ * `npm install` fetches the package's dependencies from the registry (from the npm cache when it
+ * has them). Without the registry this test fails and says so; it never skips.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer } from '../../producers/producer.js';
+import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CONSUMER = join(ROOT, 'test', 'package-consumer');
+/** What tsconfig.build.json compiles into dist/. */
+const BUILT_FOLDERS = ['src', 'producers', 'workers', 'cli', 'server', 'exports'];
+const SETUP_TIMEOUT_MS = 240_000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, timeout = 180_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, env, timeout, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(new Error(`${command} ${args.join(' ')}: ${err.message}\n${stderr}`));
+      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+
+function mustSucceed(what: string, result: Run): Run {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+async function tsFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')).map((e) => join(e.parentPath, e.name));
+}
+
+/** True when every source has its compiled file in dist/, written after the source last changed. */
+async function distIsFresh(): Promise<boolean> {
+  for (const folder of BUILT_FOLDERS) {
+    for (const source of await tsFiles(join(ROOT, folder))) {
+      const built = join(ROOT, 'dist', relative(ROOT, source)).replace(/\.ts$/, '.js');
+      const [s, b] = await Promise.all([stat(source), stat(built).catch(() => undefined)]);
+      if (!b || b.mtimeMs < s.mtimeMs) return false;
+    }
+  }
+  return true;
+}
+
+const NETWORK_FAILURE = /E(NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH)|ETIMEDOUT|network|getaddrinfo/i;
+
+let work: string;
+let scratch: string;
+let packedFiles: string[];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'smsq-package-'));
+  scratch = join(work, 'consumer');
+
+  if (!(await distIsFresh())) mustSucceed('npm run build', await run('npm', ['run', 'build'], ROOT));
+  // --ignore-scripts: prepack would build again; dist was just checked or built.
+  const pack = mustSucceed('npm pack', await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT));
+  const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  packedFiles = packed!.files.map((f) => f.path);
+
+  await mkdir(scratch);
+  await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'smsq-consumer', private: true, type: 'module' }));
+  await copyFile(join(CONSUMER, 'consumer.ts'), join(scratch, 'consumer.ts'));
+  await copyFile(join(CONSUMER, 'tsconfig.json'), join(scratch, 'tsconfig.json'));
+  // The same @types/node as the project's, so the npm cache usually has it.
+  const typesNode = (JSON.parse(await readFile(join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')) as { version: string }).version;
+  const install = await run('npm', ['install', join(work, packed!.filename), `@types/node@${typesNode}`, '--prefer-offline', '--no-audit', '--no-fund'], scratch);
+  if (install.code !== 0) {
+    const reason = NETWORK_FAILURE.test(install.stderr)
+      ? 'npm install could not reach the npm registry to fetch smsq\'s dependencies; this test needs it (or an npm cache that has them) and does not skip'
+      : `npm install of the packed tarball exited ${install.code}`;
+    throw new Error(`${reason}:\n${install.stderr}`);
+  }
+}, SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the npm package', () => {
+  it('ships the compiled entries with their types, the CLI, and no source maps or tests', () => {
+    for (const entry of ['index', 'worker', 'server', 'emulator']) {
+      expect(packedFiles).toContain(`dist/exports/${entry}.js`);
+      expect(packedFiles).toContain(`dist/exports/${entry}.d.ts`);
+    }
+    expect(packedFiles).toContain('dist/cli/main.js');
+    expect(packedFiles.filter((f) => f.endsWith('.map') || f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
+  });
+
+  it('a TypeScript consumer compiles against the installed types and delivers through the emulator', { timeout: 60_000 }, async () => {
+    mustSucceed('tsc (consumer)', await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], scratch));
+
+    const prefix = uniquePrefix('package');
+    const phones = ['13800138000', '13900139000', '13700137000'];
+    const redis = createTestConnection();
+    try {
+      const consumer = mustSucceed(
+        'node consumer.js',
+        await run(process.execPath, ['out/consumer.js', ...phones], scratch, { ...process.env, REDIS_URL: testRedisUrl(), SMSQ_PREFIX: prefix }, 45_000),
+      );
+      const result = JSON.parse(consumer.stdout.trim().split('\n').at(-1)!) as {
+        sendId: string;
+        recipients: number;
+        accepted: number;
+        emulatorAccepted: string[];
+        refusal: string;
+        refusalKnown: boolean;
+      };
+      expect(result).toMatchObject({ recipients: 3, accepted: 3, refusal: 'SMSQ_INVALID_REQUEST', refusalKnown: true });
+      expect([...result.emulatorAccepted].sort()).toEqual([...phones].sort());
+
+      // The installed package wrote what the project's own code reads.
+      const producer = createProducer({ redis, prefix });
+      const status = await producer.getStatus(result.sendId);
+      expect(status.counts.accepted).toBe(3);
+      await producer.close();
+    } finally {
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    }
+  });
+
+  it('keeps everything else private: a deep import fails with ERR_PACKAGE_PATH_NOT_EXPORTED', async () => {
+    const deep = await run(process.execPath, ['--input-type=module', '-e', "await import('smsq/producers/producer.js')"], scratch);
+    expect(deep.code).not.toBe(0);
+    expect(deep.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
+  it('serves smsq/server (buildServer without listening) and the smsq bin', async () => {
+    const server = mustSucceed(
+      'import smsq/server',
+      await run(process.execPath, ['--input-type=module', '-e', "const m = await import('smsq/server'); console.log(typeof m.buildServer, typeof m.openReportIngest)"], scratch),
+    );
+    expect(server.stdout.trim()).toBe('function function');
+    const version = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const bin = mustSucceed('smsq --version', await run(join(scratch, 'node_modules', '.bin', 'smsq'), ['--version'], scratch));
+    expect(bin.stdout.trim()).toBe(version.version);
+  });
+});

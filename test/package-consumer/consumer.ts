@@ -1,0 +1,85 @@
+/**
+ * A Node service using smsq as an installed package: it imports only the public entries, enqueues
+ * with the producer API and delivers with a worker against the emulator, then prints what happened
+ * as one JSON line. test/integration/package.test.ts installs the packed tarball beside it,
+ * compiles it with tsc (strict, NodeNext) and runs it with node. Not compiled with the project.
+ */
+import { createLogger, createProducer, createRedisConnection, SMSQ_CODES, ValidationError, type EnqueueResult, type SmsqCode } from 'smsq';
+import { createSmsClient, createSmsWorker, type SmsWorkerOptions } from 'smsq/worker';
+import { createEmulator, DEFAULT_FIXTURE_NAMES, SANDBOX_ACCESS_KEY, type Emulator } from 'smsq/emulator';
+
+const redisUrl = process.env.REDIS_URL;
+const prefix = process.env.SMSQ_PREFIX;
+const phones = process.argv.slice(2);
+if (!redisUrl || !prefix || phones.length === 0) throw new Error('usage: REDIS_URL=… SMSQ_PREFIX={…} node consumer.js PHONE…');
+
+const emulator: Emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
+const { endpoint } = await emulator.listen({ port: 0, host: '127.0.0.1' });
+const logger = createLogger({ level: 'warn' });
+const producerRedis = createRedisConnection(redisUrl, { role: 'client' });
+const workerRedis = createRedisConnection(redisUrl, { role: 'worker' });
+
+const producer = createProducer({ redis: producerRedis, prefix, logger });
+const workerOptions: SmsWorkerOptions = {
+  connection: workerRedis,
+  client: createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } }),
+  logger,
+  prefix,
+  qps: 100,
+  readTimeoutMs: 3000,
+  repair: null,
+};
+const worker = createSmsWorker(workerOptions);
+
+/** Never called: the installed types are the real ones, not `any`, so each marked line must fail to compile. */
+export function typesAreChecked(result: EnqueueResult): void {
+  // @ts-expect-error a worker needs its connection, client, logger, qps and read timeout
+  createSmsWorker({ logger });
+  // @ts-expect-error a send id is a string
+  const sendId: number = result.sendId;
+  void sendId;
+}
+
+try {
+  await worker.start();
+
+  // A refusal crosses the package boundary as the exported class with its stable code.
+  let refusal: SmsqCode | undefined;
+  try {
+    await producer.send({ phones: ['12'], signName: DEFAULT_FIXTURE_NAMES.sign, templateCode: DEFAULT_FIXTURE_NAMES.notificationTemplate });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    refusal = err.code;
+  }
+
+  const sent: EnqueueResult = await producer.send({
+    phones,
+    signName: DEFAULT_FIXTURE_NAMES.sign,
+    templateCode: DEFAULT_FIXTURE_NAMES.notificationTemplate,
+    templateParam: { name: 'Ada', order: 'A1' },
+  });
+
+  const deadline = Date.now() + 20_000;
+  let accepted = 0;
+  while ((accepted = (await producer.getStatus(sent.sendId)).counts.accepted) < phones.length) {
+    if (Date.now() > deadline) throw new Error(`only ${accepted} of ${phones.length} accepted after 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  console.log(
+    JSON.stringify({
+      sendId: sent.sendId,
+      recipients: sent.recipients,
+      accepted,
+      emulatorAccepted: emulator.accepted().flatMap((call) => call.phoneNumbers),
+      refusal,
+      refusalKnown: refusal !== undefined && refusal in SMSQ_CODES,
+    }),
+  );
+} finally {
+  await worker.close();
+  await producer.close();
+  producerRedis.disconnect();
+  workerRedis.disconnect();
+  await emulator.close();
+}

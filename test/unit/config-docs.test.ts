@@ -1,0 +1,27 @@
+/**
+ * docs/configuration.md is drawn from the environment schema: every variable is documented, and a
+ * default the page shows is what the parser does when the variable is unset.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENV_VARS, loadConfig } from '../../src/config.js';
+import { describeEnvironment, documentedDefault, renderEnvironmentReference } from '../../scripts/docs/config-reference.js';
+
+describe('the environment reference', () => {
+  const variables = describeEnvironment();
+
+  it('documents every variable the parser reads', () => {
+    expect(variables.map((v) => v.name)).toEqual([...ENV_VARS]);
+    const reference = renderEnvironmentReference();
+    for (const name of ENV_VARS) expect(reference).toContain(`| \`${name}\` |`);
+  });
+
+  it('shows defaults that change nothing when set explicitly', () => {
+    const unset = loadConfig({});
+    const withDefaults = variables.filter((v) => documentedDefault(v) !== undefined);
+    expect(withDefaults.length).toBeGreaterThan(20);
+    for (const v of withDefaults) {
+      expect(loadConfig({ [v.name]: documentedDefault(v) }), `${v.name}=${documentedDefault(v)}`).toEqual(unset);
+    }
+  });
+
+});
