@@ -5,6 +5,7 @@ import { NotDurableError, NotFoundError, ValidationError, fieldIssuesFromZod } f
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
+import type { Telemetry } from 'bullmq';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
@@ -75,6 +76,11 @@ export interface ProducerOptions {
    * (RedisNotDurableError), writing nothing.
    */
   durability?: DurabilityOptions;
+  /**
+   * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job carries the
+   * enqueue's trace context, so its processing continues the trace. Default: none.
+   */
+  telemetry?: Telemetry;
 }
 
 /** What every enqueue call returns: the campaign counts (for every kind of send), and the send. */
@@ -165,7 +171,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const gate = createRedisGate({ redis: opts.redis, timeoutMs: opts.connectTimeoutMs, redactedUrl: opts.redactedRedisUrl });
   // Connection errors reach callers as SMSQ_REDIS_UNAVAILABLE; anything else is logged once a minute.
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
-  const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {} });
+  const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
   const sends = createSendStore({ redis: opts.redis, keys });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
   const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds }) };

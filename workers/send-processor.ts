@@ -261,7 +261,10 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       if (t.applied && t.adoptedAttempt !== undefined) {
         log().warn({ attempt, to: t.to }, 'the chunk record had lost this attempt (Redis lost writes): adopted it with its outcome');
       }
-      if (t.applied && t.pauseReason) log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+      if (t.applied && t.pauseReason) {
+        log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+        deps.metrics?.recordAutoPause(sendId, deps.clock.now());
+      }
       return t;
     };
 
