@@ -2,16 +2,6 @@ import type { RedisConnection } from '../src/queue/connection.js';
 import type { Keys } from '../src/queue/keys.js';
 import { luaScript } from '../src/queue/lua.js';
 
-/** KEYS[1] the opt-out set; ARGV[1] numbers joined by commas → one character a number, '1' when opted out. */
-const CHECK_PACKED = `
-local phones = {}
-for p in string.gmatch(ARGV[1], '[^,]+') do phones[#phones + 1] = p end
-if #phones == 0 then return '' end
-local flags = redis.call('SMISMEMBER', KEYS[1], unpack(phones))
-for i = 1, #flags do flags[i] = flags[i] == 1 and '1' or '0' end
-return table.concat(flags)
-`;
-
 /** Numbers a campaign checks per call; Lua's unpack takes a few thousand at most. */
 export const OPT_OUT_CHECK_MAX = 1000;
 
@@ -23,7 +13,7 @@ export const OPT_OUT_CHECK_MAX = 1000;
  * (docs/benchmarks.md, "Figures behind the code").
  */
 export function createOptOutCheck(redis: RedisConnection, keys: Keys): (phones: readonly string[]) => Promise<boolean[]> {
-  const check = luaScript(redis, 'smsqCheckOptOutsPacked', CHECK_PACKED, 1);
+  const check = luaScript(redis, 'check-opt-outs-1');
   const key = keys.suppressed();
   return async (phones) => {
     if (phones.length === 0) return [];

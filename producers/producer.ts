@@ -287,11 +287,11 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
 
   async function cancelSend(sendId: string, reason: string): Promise<void> {
-    if ((await sends.setControl(sendId, 'cancelled', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+    if ((await sends.setControl(sendId, 'cancel', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
     // Mark what is still queued now rather than when each job comes up.
     const status = await sends.status(sendId);
     for (let i = 0; i < (status?.send.chunks ?? 0); i++) {
-      await chunks.transition(`${sendId}.${i}`, sendId, { from: ['queued'], to: 'cancelled', fields: { code: 'SMSQ_CANCELLED' } });
+      await chunks.transition(`${sendId}.${i}`, sendId, { trigger: 'cancel' });
     }
     await wakeParked(sendId);
   }
@@ -476,13 +476,13 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async pause(sendId, reason = 'paused by an operator') {
-      if ((await sends.setControl(sendId, 'paused', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+      if ((await sends.setControl(sendId, 'pause', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
       log?.warn({ sendId, reason }, 'send paused');
       return this.getStatus(sendId);
     },
 
     async resume(sendId) {
-      const prev = await sends.setControl(sendId, 'active', 'resumed by an operator');
+      const prev = await sends.setControl(sendId, 'resume', 'resumed by an operator');
       if (prev === undefined) throw new NotFoundError(`send ${sendId}`);
       if (prev === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
       // Forget the failures that caused an auto-pause, so it does not trip again at once.

@@ -380,7 +380,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
           );
         }
       } else if (chunk.state === 'queued') {
-        await chunks.transition(chunkId, sendId, { from: ['queued'], to: 'failed', fields: { code: 'SMSQ_GAVE_UP', reason: err.message } });
+        await chunks.transition(chunkId, sendId, { trigger: 'give-up', fields: { reason: err.message } });
         log.error({ sendId, chunkId, err: err.message }, 'send job given up: its recipients are failed with SMSQ_GAVE_UP');
         await completion.check(sendId);
       }
@@ -391,12 +391,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       if (!data.success) return;
       const chunk = await chunks.get(data.data.chunkId);
       if (chunk?.state === 'unknown' && chunk.attempt === data.data.attempt) {
-        await chunks.transition(data.data.chunkId, data.data.sendId, {
-          outId: chunk.outId,
-          from: ['unknown'],
-          to: 'expired',
-          fields: { code: 'SMSQ_OUTCOME_UNKNOWN', reason: err.message },
-        });
+        await chunks.transition(data.data.chunkId, data.data.sendId, { trigger: 'lookup-gave-up', outId: chunk.outId, fields: { reason: err.message } });
         log.error({ sendId: data.data.sendId, chunkId: data.data.chunkId }, 'outcome could not be looked up: recipients expired as unknown, not resent');
         await completion.check(data.data.sendId);
       }

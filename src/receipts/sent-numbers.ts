@@ -15,22 +15,6 @@ import { luaScript } from '../queue/lua.js';
  */
 export const SENT_NUMBER_BUCKETS = 4096;
 
-/**
- * KEYS[1] the buckets' key prefix (`<prefix>:sent-to:`; every bucket shares its hash tag, so the
- * script may name them as BullMQ's scripts name job keys); ARGV[1] ttl (s), ARGV[2] buckets,
- * ARGV[3..] numbers. Returns how many numbers were new.
- */
-const RECORD = `
-local buckets, added, touched = tonumber(ARGV[2]), 0, {}
-for i = 3, #ARGV do
-  local key = KEYS[1] .. (tonumber(string.sub(ARGV[i], -6)) or 0) % buckets
-  added = added + redis.call('SADD', key, ARGV[i])
-  touched[key] = true
-end
-for key in pairs(touched) do redis.call('EXPIRE', key, ARGV[1]) end
-return added
-`;
-
 export function sentNumberBucket(phone: string): number {
   return (Number(phone.slice(-6)) || 0) % SENT_NUMBER_BUCKETS;
 }
@@ -43,7 +27,7 @@ export interface SentNumbers {
 }
 
 export function createSentNumbers({ redis, keys, retentionSeconds }: { redis: RedisConnection; keys: Keys; retentionSeconds: number }): SentNumbers {
-  const record = luaScript(redis, 'smsqRecordSentNumbers', RECORD, 1);
+  const record = luaScript(redis, 'record-sent-numbers-1');
   const bucketPrefix = keys.sentNumbers(0).slice(0, -1);
   return {
     async record(phones) {
