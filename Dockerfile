@@ -10,6 +10,7 @@ COPY producers ./producers
 COPY cli ./cli
 COPY server ./server
 COPY exports ./exports
+COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim

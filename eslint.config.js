@@ -21,4 +21,15 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in src/config.ts and pass it in.' }],
     },
   },
+  {
+    // Tracing is off by default and then loads no OpenTelemetry package: they are only ever
+    // loaded by `import()` in src/telemetry/tracing.ts (types may be imported anywhere).
+    files: ['src/**/*.ts', 'workers/**/*.ts', 'producers/**/*.ts', 'cli/**/*.ts', 'server/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@opentelemetry/*', 'bullmq-otel'], allowTypeImports: true, message: 'Load OpenTelemetry with import() in src/telemetry/tracing.ts only (tracing is optional).' }] },
+      ],
+    },
+  },
 );

@@ -41,6 +41,7 @@ import { onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChi
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, runIfMain, round, startBenchEmulator } from './support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
 import type { CampaignChildConfig, CampaignChildResult, CampaignRun } from './support/campaign-child.js';
+import { copyLua } from '../scripts/copy-lua.js';
 
 export interface CampaignOptions {
   recipients: number;
@@ -190,6 +191,7 @@ function compile(withCli: boolean): { child: string; cli: string } {
   writeFileSync(join(BUILD_DIR, 'tsconfig.json'), `${JSON.stringify(config, null, 2)}\n`);
   const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`tsc failed compiling the campaign child:\n${tsc.stdout}${tsc.stderr}`);
+  copyLua(join(BUILD_DIR, 'out'));
   return { child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'), cli: join(BUILD_DIR, 'out/cli/main.js') };
 }
 

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
+import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
 import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
@@ -75,8 +76,36 @@ export class CliContext {
   private loggerValue: Logger | undefined;
   private runtime: Promise<SmsRuntime> | undefined;
   private readonly closers: (() => Promise<void> | void)[] = [];
+  private tracingValue: Tracing | undefined;
 
   constructor(readonly deps: CliDeps) {}
+
+  /**
+   * OpenTelemetry tracing of the running command, when the `OTEL_*` variables ask for it (see
+   * docs/tracing.md); undefined otherwise, and then no OpenTelemetry package was loaded.
+   */
+  get tracing(): Tracing | undefined {
+    return this.tracingValue;
+  }
+
+  /** Starts tracing before a command runs, when configured; flushed and stopped after it. */
+  private async startTracing(role: string): Promise<void> {
+    let config: Config;
+    try {
+      config = this.config;
+    } catch {
+      return; // a bad environment is the command's to report, with every variable named
+    }
+    if (!config.tracing || this.tracingValue) return;
+    // Loaded only here: without OTEL_* no OpenTelemetry package is imported at all.
+    const { startTracing } = await import('../src/telemetry/tracing.js');
+    const tracing = await startTracing({ config: config.tracing, role, logger: this.logger });
+    this.tracingValue = tracing;
+    this.onClose(async () => {
+      this.tracingValue = undefined;
+      await tracing.shutdown();
+    });
+  }
 
   /** The configuration, loaded from the environment on first use. Throws {@link ConfigError}. */
   get config(): Config {
@@ -161,6 +190,7 @@ export class CliContext {
       const json = raw.json === true;
       try {
         const flags = parseFlags(schema, raw, argNames);
+        await this.startTracing(command.name());
         this.exitCode = (await run(flags, command)) ?? EXIT_OK;
       } catch (err) {
         this.exitCode = this.report(err, json);

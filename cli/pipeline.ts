@@ -5,6 +5,7 @@
  */
 import type { RedisConnection } from '../src/queue/connection.js';
 import { createProducer, type EnqueueResult, type Producer } from '../producers/producer.js';
+import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
 import { retentionSecondsOf } from '../src/config.js';
 import { EXIT } from '../src/errors.js';
@@ -71,7 +72,9 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     const entry = await catalog.template(code);
     return entry.state === 'found' ? entry.detail.templateContent : undefined;
   };
-  const producer = createProducer({
+  const tracing = ctx.tracing;
+  const untraced = createProducer({
+    telemetry: tracing?.bullmq,
     redis,
     prefix: ctx.config.prefix,
     logger: ctx.logger,
@@ -82,6 +85,8 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     connectTimeoutMs: ctx.config.redisConnectTimeoutMs,
     redactedRedisUrl: redactRedisUrl(ctx.config.redisUrl),
   });
+  // With OTEL_* set, each enqueue starts a trace that the send's jobs continue.
+  const producer = tracing ? traceProducer(untraced, tracing.spans) : untraced;
   ctx.onClose(() => producer.close());
   return { producer, templateContent };
 }

@@ -49,22 +49,12 @@ export interface Enqueuer {
   recordRejected(sendId: string, inputs: readonly string[]): Promise<void>;
 }
 
-/** KEYS[1] recipients hash, KEYS[2] counts, KEYS[3] totals; ARGV[1] ttl, ARGV[2] encoded receipt, ARGV[3..] phones. */
-const RECORD_SUPPRESSED = `
-local n = 0
-for i = 3, #ARGV do n = n + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[2]) end
-redis.call('HINCRBY', KEYS[2], 'suppressed', n)
-redis.call('HINCRBY', KEYS[3], 'suppressed', n)
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return n
-`;
-
 /** The stored receipts of numbers refused at the door and of opted-out numbers (constant). */
 const REJECTED_AT_DOOR = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
 const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
 
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds, clock = systemClock }: EnqueuerDeps): Enqueuer {
-  const recordSuppressed = luaScript(redis, 'smsqRecordSuppressed', RECORD_SUPPRESSED, 3);
+  const recordSuppressed = luaScript(redis, 'record-suppressed-3');
   const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds, clock });
   return {
     async recordRejected(sendId, inputs) {

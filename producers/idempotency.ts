@@ -50,40 +50,12 @@ export interface Idempotency {
   claim(key: string, fingerprint: string, freshSendId: string, isEnqueued: (sendId: string) => Promise<boolean>): Promise<OwnedKey | DoneKey>;
 }
 
-/**
- * KEYS[1] the key's record (`<sendId> <fingerprint>`), KEYS[2] its lease
- * ARGV[1] fresh send id, ARGV[2] fingerprint, ARGV[3] record ttl (s), ARGV[4] lease (ms), ARGV[5] lease token
- * Returns {'new', sendId} (record and lease written), {'mismatch', sendId}, {'lease', sendId} (no
- * live holder: the lease is now ours) or {'busy', sendId} (another caller holds the lease).
- * A record from before fingerprints (a send id alone) matches any body.
- */
-const CLAIM = `
-local record = redis.call('GET', KEYS[1])
-if not record then
-  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
-  redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
-  return {'new', ARGV[1]}
-end
-local space = string.find(record, ' ', 1, true)
-local sendId = space and string.sub(record, 1, space - 1) or record
-if space and string.sub(record, space + 1) ~= ARGV[2] then return {'mismatch', sendId} end
-if redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'lease', sendId} end
-return {'busy', sendId}
-`;
-
-/** KEYS[1] lease; ARGV[1] token, ARGV[2] lease (ms; '' = release). Acts only on our own lease. */
-const RENEW = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-`;
-
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const leaseMs = options.leaseMs ?? 15_000;
   const waitMs = options.waitMs ?? 10_000;
   const pollMs = options.pollMs ?? 50;
-  const claimScript = luaScript(options.redis, 'smsqClaimIdempotencyKey', CLAIM, 2);
-  const renewScript = luaScript(options.redis, 'smsqRenewIdempotencyLease', RENEW, 1);
+  const claimScript = luaScript(options.redis, 'claim-idempotency-key-2');
+  const renewScript = luaScript(options.redis, 'renew-idempotency-lease-1');
 
   function hold(leaseKey: string, token: string, sendId: string, takenOver: boolean): OwnedKey {
     // Renewed while this process enqueues (a campaign may take minutes); a dead process stops

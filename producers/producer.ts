@@ -5,6 +5,7 @@ import { NotDurableError, NotFoundError, ValidationError, fieldIssuesFromZod } f
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
+import type { Telemetry } from 'bullmq';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
@@ -75,6 +76,11 @@ export interface ProducerOptions {
    * (RedisNotDurableError), writing nothing.
    */
   durability?: DurabilityOptions;
+  /**
+   * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job carries the
+   * enqueue's trace context, so its processing continues the trace. Default: none.
+   */
+  telemetry?: Telemetry;
 }
 
 /** What every enqueue call returns: the campaign counts (for every kind of send), and the send. */
@@ -165,7 +171,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const gate = createRedisGate({ redis: opts.redis, timeoutMs: opts.connectTimeoutMs, redactedUrl: opts.redactedRedisUrl });
   // Connection errors reach callers as SMSQ_REDIS_UNAVAILABLE; anything else is logged once a minute.
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
-  const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {} });
+  const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
   const sends = createSendStore({ redis: opts.redis, keys });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
   const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds }) };
@@ -281,11 +287,11 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
 
   async function cancelSend(sendId: string, reason: string): Promise<void> {
-    if ((await sends.setControl(sendId, 'cancelled', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+    if ((await sends.setControl(sendId, 'cancel', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
     // Mark what is still queued now rather than when each job comes up.
     const status = await sends.status(sendId);
     for (let i = 0; i < (status?.send.chunks ?? 0); i++) {
-      await chunks.transition(`${sendId}.${i}`, sendId, { from: ['queued'], to: 'cancelled', fields: { code: 'SMSQ_CANCELLED' } });
+      await chunks.transition(`${sendId}.${i}`, sendId, { trigger: 'cancel' });
     }
     await wakeParked(sendId);
   }
@@ -470,13 +476,13 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async pause(sendId, reason = 'paused by an operator') {
-      if ((await sends.setControl(sendId, 'paused', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+      if ((await sends.setControl(sendId, 'pause', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
       log?.warn({ sendId, reason }, 'send paused');
       return this.getStatus(sendId);
     },
 
     async resume(sendId) {
-      const prev = await sends.setControl(sendId, 'active', 'resumed by an operator');
+      const prev = await sends.setControl(sendId, 'resume', 'resumed by an operator');
       if (prev === undefined) throw new NotFoundError(`send ${sendId}`);
       if (prev === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
       // Forget the failures that caused an auto-pause, so it does not trip again at once.

@@ -25,6 +25,7 @@ import { createReplySerializer } from './zod-replies.js';
 import { controlsPlugin } from './plugins/controls.js';
 import { reportsPlugin } from './plugins/reports.js';
 import type { ReportIngest } from '../src/receipts/report-ingest.js';
+import type { DeploymentSettings } from '../src/metrics/prometheus.js';
 
 export interface ServerDeps {
   /** BullMQ-ready Redis connection (`maxRetriesPerRequest: null`); the server does not close it. */
@@ -64,6 +65,8 @@ export interface ServerDeps {
    * (SMSQ_REPORT_TOKEN). Without it the push endpoints are not served.
    */
   reports?: { ingest: ReportIngest; token: string };
+  /** SMS_QPS and SMSQ_RECONCILE_SETTLE_MS, exported by `/metrics` for the alert rules (ops/prometheus). */
+  settings?: DeploymentSettings;
 }
 
 /** The server `buildServer` returns. */
@@ -135,7 +138,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   });
 
   await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock });
-  await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock });
+  await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock, settings: deps.settings });
   await app.register(openApiPlugin, { collector: openApi });
   await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit });
   await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });

@@ -4,12 +4,13 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicie
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
+import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { ConfigError } from './errors.js';
 
 /** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
-export { ConfigError };
+export { ConfigError, TRACE_SAMPLERS, type TracingConfig };
 
 /**
  * The environment contract of smsq (docs/configuration.md is generated from it). This is the only module that
@@ -82,6 +83,13 @@ export interface Config {
   repair: RepairConfig;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
+  /**
+   * OpenTelemetry tracing (docs/tracing.md), from the standard `OTEL_*` variables; undefined (the
+   * default) = off, and no OpenTelemetry package is loaded. On when `OTEL_EXPORTER_OTLP_ENDPOINT`
+   * or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, unless `OTEL_SDK_DISABLED=true` or
+   * `OTEL_TRACES_EXPORTER=none`.
+   */
+  tracing: TracingConfig | undefined;
 }
 
 /** Settings of the repair sweep (`SMSQ_REPAIR_*`). */
@@ -161,6 +169,43 @@ const secretFrom = (minLength: number, fix: string) =>
 
 const TOKEN_FIX = (name: string) => `${name}=$(openssl rand -hex 32)`;
 
+/** `key=value,key2=value2` with percent-encoded values (the OTel specification's format for headers and resource attributes). */
+const keyValueList = (fix: string) =>
+  z
+    .string()
+    .trim()
+    .transform((v, zctx) => {
+      const out: Record<string, string> = {};
+      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const eq = part.indexOf('=');
+        const key = eq > 0 ? part.slice(0, eq).trim() : '';
+        let value: string | undefined;
+        try {
+          value = eq > 0 ? decodeURIComponent(part.slice(eq + 1).trim()) : undefined;
+        } catch {
+          value = undefined;
+        }
+        if (!key || value === undefined) {
+          // The part may be a secret: say what is wrong, not what it says.
+          zctx.addIssue({ code: 'custom', message: `has an entry that is not key=value (percent-encoded). Fix: ${fix}` });
+          return z.NEVER;
+        }
+        out[key] = value;
+      }
+      return out;
+    });
+
+const otlpUrl = (name: string) =>
+  z
+    .string()
+    .trim()
+    .url({ message: `must be a URL like http://otel-collector:4318. Fix: ${name}=http://127.0.0.1:4318` })
+    .refine((v) => /^https?:\/\//.test(v), { message: `must be an http:// or https:// URL (OTLP over HTTP). Fix: ${name}=http://127.0.0.1:4318` });
+
+const OTLP_PROTOCOL = z.enum(['http/protobuf'], {
+  message: 'must be http/protobuf: smsq exports OTLP over HTTP with protobuf (collectors listen on 4318). Fix: unset it, or OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
+});
+
 /** The sections of docs/configuration.md, in their order there. */
 export const ENV_GROUPS = Object.freeze({
   redis: 'Redis',
@@ -170,6 +215,7 @@ export const ENV_GROUPS = Object.freeze({
   sends: 'Sends, receipts and campaigns',
   server: '`smsq server`',
   logs: 'Logs',
+  tracing: 'Tracing (OpenTelemetry)',
 });
 
 /**
@@ -369,6 +415,57 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'server', description: 'largest JSON request body', default: '1MiB', allowed: 'bytes, or a size like `512KiB`, `4MiB`: 1 KiB..64 MiB' })),
   SMSQ_SERVER_CSV_LIMIT: sizeFrom(1024, 1024 ** 3, 'SMSQ_SERVER_CSV_LIMIT=64MiB (1KiB..1GiB)').default(64 * 1024 ** 2)
     .meta(envDoc({ group: 'server', description: 'largest CSV or workbook upload to `POST /v1/campaigns`', default: '64MiB', allowed: 'bytes, or a size like `512KiB`, `4MiB`: 1 KiB..1 GiB' })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'OTLP/HTTP base URL (a collector listens on 4318); traces go to `<it>/v1/traces`. Setting it (or the traces endpoint) turns tracing on: see [Tracing](tracing.md)', defaultNote: 'unset: tracing off, no OpenTelemetry package loaded', allowed: 'an `http://` or `https://` URL' })),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'full URL of the traces endpoint; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`', allowed: 'an `http://` or `https://` URL' })),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20TOKEN,x-tenant=ops')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'headers of every export, `key=value,...` with percent-encoded values (never printed)', allowed: '`key=value` pairs, comma-separated' })),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList('OTEL_EXPORTER_OTLP_TRACES_HEADERS=authorization=Bearer%20TOKEN')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'headers of trace exports; win per key over `OTEL_EXPORTER_OTLP_HEADERS` (never printed)', allowed: '`key=value` pairs, comma-separated' })),
+  OTEL_EXPORTER_OTLP_PROTOCOL: OTLP_PROTOCOL.optional()
+    .meta(envDoc({ group: 'tracing', description: 'OTLP transport; only `http/protobuf` (grpc and http/json are refused at start)', default: 'http/protobuf' })),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: OTLP_PROTOCOL.optional()
+    .meta(envDoc({ group: 'tracing', description: 'OTLP transport of traces; only `http/protobuf`', default: 'http/protobuf' })),
+  OTEL_EXPORTER_OTLP_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TIMEOUT=10000 (ms)')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'export timeout (ms)', default: '10000' })),
+  OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: intFrom('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 100, 600_000, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT=10000 (ms)')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'export timeout of traces (ms); wins over `OTEL_EXPORTER_OTLP_TIMEOUT`', defaultNote: '`OTEL_EXPORTER_OTLP_TIMEOUT`' })),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'must be 1-128 letters, digits, or _ . : -. Fix: OTEL_SERVICE_NAME=smsq' })
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: '`service.name` of the traces', default: 'smsq', allowed: '1 to 128 letters, digits, `_`, `.`, `:` or `-`' })),
+  OTEL_RESOURCE_ATTRIBUTES: keyValueList('OTEL_RESOURCE_ATTRIBUTES=deployment.environment=production,service.namespace=sms')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'more resource attributes of the traces, `key=value,...`', allowed: '`key=value` pairs, comma-separated' })),
+  OTEL_TRACES_SAMPLER: z
+    .enum(TRACE_SAMPLERS, { message: `must be one of ${TRACE_SAMPLERS.join(', ')}. Fix: OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1` })
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'which traces are kept', default: 'parentbased_always_on' })),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .trim()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, { message: 'must be a ratio from 0 to 1. Fix: OTEL_TRACES_SAMPLER_ARG=0.1' })
+    .transform(Number)
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: 'the ratio of the `traceidratio` samplers', default: '1', allowed: 'a number from 0 to 1' })),
+  OTEL_SDK_DISABLED: z
+    .enum(['true', 'false'], { message: 'must be true or false. Fix: OTEL_SDK_DISABLED=true to turn tracing off' })
+    .transform((v) => v === 'true')
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: '`true` turns tracing off whatever else is set', default: 'false', allowed: '`true`, `false`' })),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], { message: 'must be otlp or none (smsq exports traces over OTLP only). Fix: OTEL_TRACES_EXPORTER=otlp' })
+    .optional()
+    .meta(envDoc({ group: 'tracing', description: '`none` turns tracing off whatever else is set', default: 'otlp' })),
   ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional()
     .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey ID. Live mode: read by the SDK\'s default credential chain. Sandbox mode and `smsq emulator` use the pair when both are set, otherwise the sandbox pair `smsq-sandbox-key` / `smsq-sandbox-secret`', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, or neither' })),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional()
@@ -389,7 +486,7 @@ function describeValue(env: Record<string, string>, name: string): string {
   const v = env[name];
   if (v === undefined) return `${name}`;
   if (name === 'REDIS_URL') return `${name}=${JSON.stringify(redactRedisUrl(v))}`;
-  return /SECRET|TOKEN|PASSWORD/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
+  return /SECRET|TOKEN|PASSWORD|HEADERS/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
 }
 
 /** The lifetime of send, chunk and recipient records, in seconds (`retentionDays`). */
@@ -445,6 +542,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (pairLines.length > 0) throw new ConfigError(pairLines);
   const mode = e.SMS_MODE;
+  const otlpEndpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const tracing: TracingConfig | undefined =
+    otlpEndpoint === undefined || e.OTEL_SDK_DISABLED === true || e.OTEL_TRACES_EXPORTER === 'none'
+      ? undefined
+      : {
+          tracesEndpoint: otlpEndpoint,
+          headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+          timeoutMs: e.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? e.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000,
+          serviceName: e.OTEL_SERVICE_NAME ?? 'smsq',
+          resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES ?? {},
+          sampler: { name: e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on', ratio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 },
+        };
   return {
     redisUrl: e.REDIS_URL,
     redisConnectTimeoutMs: e.SMSQ_REDIS_CONNECT_TIMEOUT_MS,
@@ -489,5 +598,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimit: e.SMSQ_SERVER_BODY_LIMIT,
       csvBodyLimit: e.SMSQ_SERVER_CSV_LIMIT,
     },
+    tracing,
   };
 }

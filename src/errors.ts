@@ -56,6 +56,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
   SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
+  SMSQ_UNDECLARED_TRANSITION: answered('a code path asked for a state transition the lifecycle table (src/queue/lifecycle.ts) does not declare, or for fields it does not record; nothing was changed (a bug: report it)', 500, EXIT.internal),
   // Outcomes recorded on chunks and recipients (read back with `smsq status --recipients`).
   SMSQ_INVALID_NUMBER: recorded('the number was rejected at the door (not a valid mobile number)'),
   SMSQ_OPTED_OUT: recorded('the number opted out of marketing; it was skipped'),
@@ -213,5 +214,23 @@ export class IdempotencyInProgressError extends Error {
   ) {
     super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry in a few seconds; the same key then returns that send`);
     this.name = 'IdempotencyInProgressError';
+  }
+}
+
+/**
+ * A move the lifecycle table (src/queue/lifecycle.ts) does not declare: an unknown trigger, a
+ * field the transition does not record, an expected state it does not leave. Refused before
+ * Redis is called (and by the Lua scripts, which receive the table); nothing was changed. A bug.
+ */
+export class UndeclaredTransitionError extends Error {
+  readonly code = 'SMSQ_UNDECLARED_TRANSITION';
+  constructor(
+    /** The lifecycle (chunk, send, send control). */
+    readonly lifecycle: string,
+    readonly trigger: string,
+    problem: string,
+  ) {
+    super(`${lifecycle} transition "${trigger}": ${problem}. Fix: declare it in src/queue/lifecycle.ts, or name a trigger the table has`);
+    this.name = 'UndeclaredTransitionError';
   }
 }

@@ -19,6 +19,6 @@ export interface CallJobDeps {
   completion: Completion;
   clock: Clock;
   logger: Logger;
-  /** Limiter waits and receipt latency for /metrics. Optional. */
-  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt'>;
+  /** Limiter waits, receipt latency and auto-pauses for /metrics. Optional. */
+  metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt' | 'recordAutoPause'>;
 }

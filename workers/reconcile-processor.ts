@@ -81,9 +81,8 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       // or equal one is recorded as the accepted OutId, which the receipt look-ups match.
       const adopt = foundAttempt > chunk.attempt;
       const t = await deps.chunks.transition(chunkId, sendId, {
+        trigger: 'lookup-found',
         outId: adopt ? found.outId : (chunk.outId ?? ''),
-        from: adopt ? UNSENT_CHUNK_STATES : ['unknown', 'sending'],
-        to: 'accepted',
         fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt: sentAt, ...(adopt || found.outId === chunk.outId ? {} : { outId: found.outId }) },
         windowEndsAt: deps.followUps.windowEndsAt(sentAt),
       });
@@ -109,12 +108,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     }
     // Not accepted: back to queued at this attempt (a record that was behind adopts it), so the
     // resend makes the next attempt with a new OutId.
-    const t = await deps.chunks.transition(chunkId, sendId, {
-      outId,
-      from: stand === 'current' ? ['unknown', 'sending'] : UNSENT_CHUNK_STATES,
-      to: 'queued',
-      fields: { code: 'SMSQ_NOT_ACCEPTED', resolvedBy: 'reconcile' },
-    });
+    const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-not-found', outId, fields: { resolvedBy: 'reconcile' } });
     if (t.applied) {
       await deps.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
       log().warn('unknown attempt not found after the settling window: resending with a new OutId');

@@ -3,7 +3,7 @@ import { isCluster, type RedisConnection } from '../src/queue/connection.js';
 import type { Clock } from '../src/clock.js';
 import { redisRunId } from '../src/durability/probe.js';
 import type { Logger } from '../src/logger.js';
-import { UNSENT_CHUNK_STATES, type ChunkStore } from '../src/queue/chunk-store.js';
+import type { ChunkStore } from '../src/queue/chunk-store.js';
 import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
 import type { ClaimJournal } from './claim-journal.js';
 
@@ -73,12 +73,7 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
         report.intact++;
         continue;
       }
-      const t = await options.chunks.transition(claim.chunkId, claim.sendId, {
-        outId: claim.outId,
-        from: UNSENT_CHUNK_STATES,
-        to: 'unknown',
-        fields: { code: 'SMSQ_REDIS_ROLLBACK' },
-      });
+      const t = await options.chunks.transition(claim.chunkId, claim.sendId, { trigger: 'rollback-lost-claim', outId: claim.outId });
       if (!t.applied) {
         // Same attempt number, another OutId: a claim made after the rollback already reused it.
         report.reused++;

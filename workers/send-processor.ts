@@ -206,7 +206,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
      * OutId) and put the job back, to run again after `delayMs`.
      */
     const undoAttempt = async (code: string, delayMs: number): Promise<never> => {
-      await deps.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code } });
+      await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     };
@@ -234,7 +234,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // looking this attempt up, and a call now could land after its proof of "not accepted".
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
-      const undone = await deps.chunks.transition(chunkId, sendId, { outId, from: ['sending'], to: 'queued', fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
+      const undone = await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
       // Someone else has taken the attempt over (it is `unknown` and being looked up): leave it to them.
       if (!undone.applied) return { outcome: 'skipped', state: undone.state ?? 'moved on' };
       await job.moveToDelayed(Date.now(), token);
@@ -245,24 +245,26 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     const decision = decideSend(outcome);
     const ap = deps.controls.autoPause;
     const settle = async (
-      to: 'accepted' | 'failed' | 'queued' | 'unknown',
+      trigger: 'answer-accepted' | 'answer-failed' | 'answer-not-sent' | 'answer-unknown',
       fields: Record<string, string | number>,
       extra: { windowEndsAt?: number; ok?: boolean } = {},
     ) => {
       // Counted towards auto-pause by the same script that settles the chunk.
       const counted = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: deps.retentionSeconds } : undefined;
       const t = await deps.chunks.transition(chunkId, sendId, {
+        trigger,
         outId,
-        from: ['sending', 'unknown'],
-        to,
         fields,
         windowEndsAt: extra.windowEndsAt,
         outcome: counted,
       });
       if (t.applied && t.adoptedAttempt !== undefined) {
-        log().warn({ attempt, to }, 'the chunk record had lost this attempt (Redis lost writes): adopted it with its outcome');
+        log().warn({ attempt, to: t.to }, 'the chunk record had lost this attempt (Redis lost writes): adopted it with its outcome');
       }
-      if (t.applied && t.pauseReason) log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+      if (t.applied && t.pauseReason) {
+        log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
+        deps.metrics?.recordAutoPause(sendId, deps.clock.now());
+      }
       return t;
     };
 
@@ -270,7 +272,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       case 'accepted': {
         const acceptedAt = deps.clock.now();
         const t = await settle(
-          'accepted',
+          'answer-accepted',
           { bizId: decision.bizId, code: 'OK', resolvedBy: 'answer', acceptedAt },
           { windowEndsAt: deps.followUps.windowEndsAt(acceptedAt), ok: true },
         );
@@ -281,23 +283,23 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         return { outcome: 'accepted', bizId: decision.bizId, attempt };
       }
       case 'fail-recipients':
-        await settle('failed', { code: decision.code }, { ok: false });
+        await settle('answer-failed', { code: decision.code }, { ok: false });
         await deps.completion.check(sendId);
         log().warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
         return { outcome: 'failed', code: decision.code };
       case 'fail-send':
-        await deps.sends.fail(sendId, decision.code, decision.message);
-        await settle('failed', { code: decision.code });
+        await deps.sends.fail(sendId, 'fail', decision.message, decision.code);
+        await settle('answer-failed', { code: decision.code });
         await deps.completion.check(sendId);
         log().error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
         return { outcome: 'failed', code: decision.code };
       case 'block-account':
         // Nothing was sent: put the chunk back and keep the job until the account is fixed.
-        await settle('queued', { code: decision.code });
+        await settle('answer-not-sent', { code: decision.code });
         return blockAccount(deps, job, token, decision.code, decision.message);
       case 'throttle':
         // Not accepted: slow every worker down, then this job runs again.
-        await settle('queued', { code: decision.code });
+        await settle('answer-not-sent', { code: decision.code });
         log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
         return pauseEveryWorker(deps, decision.retryAfterMs);
       case 'flow-control': {
@@ -310,18 +312,18 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         const retries = chunk?.flowRetries ?? 0;
         const at = flowControlRetryAt(deps.flowPolicy, kind, retries, deps.clock.now(), Math.floor(Math.random() * deps.flowSpreadMs));
         if (at === undefined) {
-          await settle('failed', { code: decision.code });
+          await settle('answer-failed', { code: decision.code });
           await deps.completion.check(sendId);
           return { outcome: 'failed', code: decision.code };
         }
-        await settle('queued', { code: decision.code, flowRetries: retries + 1 });
+        await settle('answer-not-sent', { code: decision.code, flowRetries: retries + 1 });
         log().info({ retryAt: new Date(at).toISOString() }, 'per-number flow control: retrying after the window');
         // BullMQ schedules in wall-clock time; convert from our clock.
         await job.moveToDelayed(Date.now() + Math.max(0, at - deps.clock.now()), token);
         throw new DelayedError();
       }
       case 'unknown': {
-        await settle('unknown', { code: decision.code });
+        await settle('answer-unknown', { code: decision.code });
         log().warn({ code: decision.code, attempt }, 'send outcome unknown: looking it up before any resend');
         await deps.followUps.reconcile(
           { sendId, chunkId, attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId },

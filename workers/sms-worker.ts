@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
@@ -24,6 +24,7 @@ import { createWindowExpiry } from '../src/receipts/window-expiry.js';
 import { createWindowSweep } from '../src/receipts/window-sweep.js';
 import type { SmsClient } from '../src/sms/types.js';
 import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
+import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
@@ -100,6 +101,11 @@ export interface SmsWorkerOptions {
   metrics?: CallMetricsRecorder;
   /** Shown in Bull Board as the job's processor. */
   name?: string;
+  /**
+   * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job's processing
+   * continues the trace of its enqueue, and follow-ups added meanwhile carry it on. Default: none.
+   */
+  telemetry?: Telemetry;
   /**
    * How a claim is made durable before its call (SMSQ_DURABILITY). Default `fsync`: `start()`
    * refuses a Redis without `appendfsync always` (see src/durability/mode.ts).
@@ -193,15 +199,17 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const log = options.logger.child({ component: 'worker' });
   const errorLog = options.errorLog ?? createEmitterErrorLog({ logger: log, clock });
-  const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue') });
-  const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue') });
+  const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry });
+  const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry });
   const chunks = createChunkStore({ redis: options.connection, keys, clock });
   const sends = createSendStore({ redis: options.connection, keys });
   const retentionSeconds = options.retentionSeconds ?? 30 * 86_400;
   const recipients = createRecipientStore({ redis: options.connection, keys, clock, retentionSeconds });
   const receiptPolicies = options.receiptPolicies ?? DEFAULT_RECEIPT_POLICIES;
   const receiptSchedule = options.receiptSchedule ?? DEFAULT_RECEIPT_SCHEDULE;
-  const followUps = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
+  const scheduled = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
+  // With metrics, every attempt sent to reconcile is indexed for the unknown-outcome age gauge.
+  const followUps = options.metrics ? indexUnknownOutcomes(scheduled, options.metrics, clock) : scheduled;
   const completion = createCompletion({ redis: options.connection, keys, onComplete: (sendId) => followUps.callback(sendId) });
   const guard = createAccountGuard({
     redis: options.connection,
@@ -316,6 +324,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     maxStalledCount: 1_000_000,
     stalledInterval: options.stalledIntervalMs ?? 30_000,
     lockDuration: options.lockDurationMs ?? 30_000,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   };
   const worker = new Worker(
     CALLS_QUEUE,
@@ -371,7 +380,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
           );
         }
       } else if (chunk.state === 'queued') {
-        await chunks.transition(chunkId, sendId, { from: ['queued'], to: 'failed', fields: { code: 'SMSQ_GAVE_UP', reason: err.message } });
+        await chunks.transition(chunkId, sendId, { trigger: 'give-up', fields: { reason: err.message } });
         log.error({ sendId, chunkId, err: err.message }, 'send job given up: its recipients are failed with SMSQ_GAVE_UP');
         await completion.check(sendId);
       }
@@ -382,12 +391,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       if (!data.success) return;
       const chunk = await chunks.get(data.data.chunkId);
       if (chunk?.state === 'unknown' && chunk.attempt === data.data.attempt) {
-        await chunks.transition(data.data.chunkId, data.data.sendId, {
-          outId: chunk.outId,
-          from: ['unknown'],
-          to: 'expired',
-          fields: { code: 'SMSQ_OUTCOME_UNKNOWN', reason: err.message },
-        });
+        await chunks.transition(data.data.chunkId, data.data.sendId, { trigger: 'lookup-gave-up', outId: chunk.outId, fields: { reason: err.message } });
         log.error({ sendId: data.data.sendId, chunkId: data.data.chunkId }, 'outcome could not be looked up: recipients expired as unknown, not resent');
         await completion.check(data.data.sendId);
       }

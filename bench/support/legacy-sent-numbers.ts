@@ -5,7 +5,6 @@
  * (`--recording 1`); nothing in smsq writes these sets any more.
  */
 import type { Redis } from 'ioredis';
-import { luaScript } from '../../src/queue/lua.js';
 import { LEGACY_SENT_NUMBER_BUCKETS } from '../../src/receipts/sent-numbers.js';
 
 /** KEYS[1] the sets' key prefix; ARGV[1] ttl (s), ARGV[2] buckets, ARGV[3..] numbers. Returns how many numbers were new. */
@@ -22,8 +21,11 @@ return added
 
 /** Records one chunk's numbers the old way. */
 export function createLegacyRecorder(redis: Redis, setPrefix: string, retentionSeconds: number): (phones: readonly string[]) => Promise<void> {
-  const record = luaScript(redis, 'smsqBenchLegacyRecordSentNumbers', RECORD, 1);
+  // Bench-only, so not among smsq's scripts (src/queue/lua/): defined on the connection here.
+  const name = 'smsqBenchLegacyRecordSentNumbers';
+  const commands = redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
+  if (typeof commands[name] !== 'function') redis.defineCommand(name, { numberOfKeys: 1, lua: RECORD });
   return async (phones) => {
-    if (phones.length) await record(setPrefix, retentionSeconds, LEGACY_SENT_NUMBER_BUCKETS, ...phones);
+    if (phones.length) await (commands[name] as (...args: (string | number)[]) => Promise<unknown>).call(redis, setPrefix, retentionSeconds, LEGACY_SENT_NUMBER_BUCKETS, ...phones);
   };
 }

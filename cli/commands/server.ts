@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createProducer } from '../../producers/producer.js';
+import { traceProducer } from '../../producers/traced-producer.js';
 import { ConfigError, receiptScheduleOf, retentionSecondsOf } from '../../src/config.js';
 import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
 import { buildServer, missingAuth } from '../../server/build-server.js';
@@ -52,7 +53,9 @@ export function register(program: Command, ctx: CliContext): void {
         await createRedisGate({ redis, timeoutMs: config.redisConnectTimeoutMs, redactedUrl })
           .ready()
           .catch(() => undefined);
-        const producer = createProducer({
+        const tracing = ctx.tracing;
+        const untraced = createProducer({
+          telemetry: tracing?.bullmq,
           connectTimeoutMs: config.redisConnectTimeoutMs,
           redactedRedisUrl: redactedUrl,
           redis,
@@ -63,6 +66,8 @@ export function register(program: Command, ctx: CliContext): void {
           callbacks: config.callbackSecret !== undefined,
           durability: config.durability,
         });
+        // With OTEL_* set, a send through /v1 starts a trace that its jobs continue.
+        const producer = tracing ? traceProducer(untraced, tracing.spans) : untraced;
         ctx.onClose(() => producer.close());
         const token = config.reportToken;
         let reports: { ingest: ReportIngest; token: string } | undefined;
@@ -93,6 +98,7 @@ export function register(program: Command, ctx: CliContext): void {
           insecure: flags.insecure,
           bodyLimit: s.bodyLimit,
           csvBodyLimit: s.csvBodyLimit,
+          settings: { qps: config.qps, reconcileSettleMs: config.reconcileSettleMs },
           ...(reports ? { reports } : {}),
         });
         // Closed first (closers run last-registered first): stop taking requests, finish those in flight.

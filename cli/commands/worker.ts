@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { receiptScheduleOf, retentionSecondsOf } from '../../src/config.js';
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
+import { traceSmsClient } from '../../src/telemetry/traced-client.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
 import { openRedis } from '../pipeline.js';
@@ -29,9 +30,12 @@ export function register(program: Command, ctx: CliContext): void {
         const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
         ctx.onClose(() => watch.stop());
         const metrics = createCallMetricsRecorder({ redis: connection, prefix: config.prefix, logger: ctx.logger });
+        const tracing = ctx.tracing;
         const worker = createSmsWorker({
           connection,
-          client,
+          // With OTEL_* set: a span per Dysmsapi call, inside the span of the job that made it.
+          client: tracing ? traceSmsClient(client, tracing.spans) : client,
+          telemetry: tracing?.bullmq,
           logger: ctx.logger,
           prefix: config.prefix,
           qps: config.qps,

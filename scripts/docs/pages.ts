@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { renderCliReference } from './cli-reference.js';
 import { renderEnvironmentReference } from './config-reference.js';
 import { renderAnsweredCodes, renderClassificationRules, renderErrorClasses, renderRecordedCodes, renderSmsErrorCodes } from './error-reference.js';
+import { renderLifecycleDoc } from './lifecycle-reference.js';
 import { fillRegions, type Region } from './regions.js';
 
 export const GENERATED_PAGES: Readonly<Record<string, Readonly<Record<string, Region>>>> = {
@@ -22,6 +23,9 @@ export const GENERATED_PAGES: Readonly<Record<string, Readonly<Record<string, Re
   },
   'docs/cli.md': {
     commands: { source: 'the commander program (cli/commands/)', render: renderCliReference },
+  },
+  'docs/lifecycle.md': {
+    lifecycles: { source: 'the lifecycle table in src/queue/lifecycle.ts', render: renderLifecycleDoc },
   },
 };
 

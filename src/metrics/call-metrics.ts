@@ -12,7 +12,7 @@ import type { RedisConnection } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import type { SmsClient, SmsOutcome } from '../sms/types.js';
 import { createCallAggregate, isFloatField, LATENCY_BUCKETS_SECONDS, type CallRecord } from './call-aggregate.js';
-import { metricKeys } from './metric-keys.js';
+import { metricKeys, unknownOutcomeMember } from './metric-keys.js';
 import { SMS_CLIENT_ACTIONS, SMS_CLIENT_METHODS } from '../sms/actions.js';
 
 export interface CallMetricsRecorderOptions {
@@ -48,6 +48,13 @@ export interface CallMetricsRecorder {
   recordLimiterWait(reason: string, seconds: number): void;
   /** A final receipt, `seconds` after acceptance; `source` is `query` (look-up) or `report` (pushed). */
   recordReceipt(source: string, seconds: number): void;
+  /**
+   * An attempt whose outcome is unknown and is being looked up (reconcile), known since `sinceMs`.
+   * Indexed in Redis so that `/metrics` can say how long the oldest unresolved one has waited.
+   */
+  recordUnknownOutcome(chunkId: string, attempt: number, sinceMs: number): void;
+  /** A send auto-paused at `atMs` (too many failed chunks), for the gauge of auto-paused sends. */
+  recordAutoPause(sendId: string, atMs: number): void;
   /** Adds what was recorded since the last flush to Redis now. */
   flush(): Promise<void>;
   /** Stops the timer and flushes one last time. */
@@ -56,6 +63,15 @@ export interface CallMetricsRecorder {
 
 /** How long a writer that stopped flushing still counts as present (ms). */
 export const WRITER_TTL_MS = 60_000;
+
+/**
+ * Index entries of unknown outcomes older than this are dropped by the writers: a look-up gives up
+ * within about an hour (the recipients then expire as unknown), so an older entry is stale.
+ */
+export const UNKNOWN_INDEX_HORIZON_MS = 24 * 3600_000;
+
+/** The auto-paused index keeps this many newest sends. */
+export const AUTO_PAUSED_KEEP = 1000;
 
 export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): CallMetricsRecorder {
   const keys = metricKeys(options.prefix);
@@ -66,9 +82,16 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
   let inFlight: Promise<void> | undefined;
   let closed = false;
   let failures = 0;
+  // Index entries waiting for the next flush: member → score (ms).
+  let unknownOutcomes = new Map<string, number>();
+  let autoPauses = new Map<string, number>();
 
   async function flushOnce(): Promise<void> {
     const deltas = aggregate.drain();
+    const unknownBatch = unknownOutcomes;
+    const pauseBatch = autoPauses;
+    unknownOutcomes = new Map();
+    autoPauses = new Map();
     const t = now();
     // One MULTI: all increments of a flush land together or not at all.
     const multi = options.redis.multi();
@@ -82,6 +105,15 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
         else multi.hincrby(key, field, n);
       }
     }
+    if (unknownBatch.size > 0) {
+      // NX: the first time an attempt was found unknown is what its age counts from.
+      for (const [member, since] of unknownBatch) multi.zadd(keys.unknownOutcomes, 'NX', since, member);
+      multi.zremrangebyscore(keys.unknownOutcomes, '-inf', t - UNKNOWN_INDEX_HORIZON_MS);
+    }
+    if (pauseBatch.size > 0) {
+      for (const [sendId, at] of pauseBatch) multi.zadd(keys.autoPaused, at, sendId);
+      multi.zremrangebyrank(keys.autoPaused, 0, -AUTO_PAUSED_KEEP - 1);
+    }
     // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
     if (options.heartbeat !== false) {
       multi.zadd(keys.writers, t, writerId);
@@ -94,6 +126,8 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       failures = 0;
     } catch (err) {
       aggregate.restore(deltas);
+      for (const [member, since] of unknownBatch) unknownOutcomes.set(member, Math.min(since, unknownOutcomes.get(member) ?? since));
+      for (const [sendId, at] of pauseBatch) autoPauses.set(sendId, Math.max(at, autoPauses.get(sendId) ?? at));
       if (failures++ % 60 === 0) log?.warn({ err }, 'could not flush call metrics to Redis; keeping them for the next flush');
     }
   }
@@ -115,6 +149,13 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
     recordCall: (call) => aggregate.recordCall(call),
     recordLimiterWait: (reason, seconds) => aggregate.recordWait(reason, seconds),
     recordReceipt: (source, seconds) => aggregate.recordReceipt(source, seconds),
+    recordUnknownOutcome(chunkId, attempt, sinceMs) {
+      const member = unknownOutcomeMember(chunkId, attempt);
+      unknownOutcomes.set(member, Math.min(sinceMs, unknownOutcomes.get(member) ?? sinceMs));
+    },
+    recordAutoPause(sendId, atMs) {
+      autoPauses.set(sendId, atMs);
+    },
     flush,
     async close() {
       if (closed) return;

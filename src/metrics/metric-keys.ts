@@ -15,6 +15,10 @@ import { createKeys } from '../queue/keys.js';
  * Sorted set `writers`: one member per recorder with a heartbeat (worker processes; not the
  * server's), scored with its last flush (ms).
  * Hash `recipients`: recipients per chunk state across every send (see docs/server.md "Metrics").
+ * Sorted set `unknown`: `<chunkId>|<attempt>` of attempts whose outcome is unknown (a look-up was
+ * scheduled), scored with when that was first recorded (ms); `/metrics` drops those it finds resolved.
+ * Sorted set `auto-paused`: send ids auto-paused, scored with when (ms); trimmed by the writers.
+ * The account block and the refused pushed reports are read from their own keys (src/queue/keys.ts).
  */
 export interface MetricKeys {
   calls: string;
@@ -22,17 +26,38 @@ export interface MetricKeys {
   waits: string;
   writers: string;
   recipients: string;
+  unknownOutcomes: string;
+  autoPaused: string;
+  account: string;
+  refusedReceipts: string;
 }
 
 export function metricKeys(prefix: string): MetricKeys {
+  const keys = createKeys(prefix);
   return {
     calls: `${prefix}:metrics:calls`,
     latency: `${prefix}:metrics:latency`,
     waits: `${prefix}:metrics:waits`,
     writers: `${prefix}:metrics:writers`,
-    recipients: createKeys(prefix).recipientTotals(),
+    recipients: keys.recipientTotals(),
+    unknownOutcomes: `${prefix}:metrics:unknown`,
+    autoPaused: `${prefix}:metrics:auto-paused`,
+    account: keys.account(),
+    refusedReceipts: keys.refusedReceipts(),
   };
 }
 
 /** Separates the parts of a hash field; never part of an operation, outcome or reason. */
 export const FIELD_SEP = '|';
+
+/** The `unknown` set's member for one attempt: attempts never repeat, so a resolved one may be dropped safely. */
+export function unknownOutcomeMember(chunkId: string, attempt: number): string {
+  return `${chunkId}${FIELD_SEP}${attempt}`;
+}
+
+/** The chunk id and attempt of an `unknown` member; undefined for anything else. */
+export function parseUnknownOutcomeMember(member: string): { chunkId: string; attempt: number } | undefined {
+  const at = member.lastIndexOf(FIELD_SEP);
+  const attempt = Number(member.slice(at + 1));
+  return at > 0 && Number.isInteger(attempt) ? { chunkId: member.slice(0, at), attempt } : undefined;
+}

@@ -5,6 +5,8 @@
  * metrics come from a long-lived registry.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { REFUSED_RECEIPT_REASONS } from '../receipts/recipient-store.js';
+import type { AlertState } from './alert-state.js';
 import type { CallMetricsSnapshot, LatencySeries } from './metrics-snapshot.js';
 
 /** What one queue looks like at scrape time. */
@@ -35,7 +37,23 @@ export const METRIC_NAMES = Object.freeze({
   limiterWaits: 'smsq_limiter_waits_total',
   limiterWaitSeconds: 'smsq_limiter_wait_seconds_total',
   metricsWriters: 'smsq_metrics_writers',
+  redisUp: 'smsq_redis_up',
+  callRateCap: 'smsq_api_call_rate_cap',
+  reconcileSettle: 'smsq_reconcile_settle_seconds',
+  accountBlocked: 'smsq_account_blocked',
+  autoPausedSends: 'smsq_sends_auto_paused',
+  unknownOldestAge: 'smsq_unknown_outcome_oldest_age_seconds',
+  workerLastSeen: 'smsq_worker_last_seen_timestamp_seconds',
+  refusedReceipts: 'smsq_receipts_refused_total',
 });
+
+/** Settings of the deployment that alert rules compare against (from the server's environment). */
+export interface DeploymentSettings {
+  /** SMS_QPS: the account-wide cap on Dysmsapi calls per second. */
+  qps: number;
+  /** SMSQ_RECONCILE_SETTLE_MS: after this long, "not found" proves an unknown attempt was not accepted. */
+  reconcileSettleMs: number;
+}
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -57,14 +75,72 @@ export function renderHistogram(name: string, help: string, series: LatencySerie
 export interface RenderInput {
   queues: QueueStats[];
   calls: CallMetricsSnapshot;
+  /** The state behind the alert rules; absent in callers that only render call metrics. */
+  alerts?: AlertState;
+  /** Scrape time (ms), for the age of the oldest unknown outcome. Default `Date.now()`. */
+  nowMs?: number;
+  settings?: DeploymentSettings;
   /** Long-lived registry of this process's own metrics (prom-client default metrics). */
   processRegistry?: Registry;
 }
 
-export async function renderPrometheus({ queues, calls, processRegistry }: RenderInput): Promise<string> {
+/** `smsq_redis_up` and the settings: what this server can say without Redis. */
+function renderServerState(registers: Registry[], redisUp: boolean, settings: DeploymentSettings | undefined): void {
+  const N = METRIC_NAMES;
+  new Gauge({ name: N.redisUp, help: '1 when this server read every metric from Redis for this scrape; 0 when Redis did not answer (only this and the process metrics are then exported).', registers }).set(redisUp ? 1 : 0);
+  if (!settings) return;
+  new Gauge({ name: N.callRateCap, help: 'SMS_QPS as this server is configured: the account-wide cap on Dysmsapi calls per second, all workers together.', registers }).set(settings.qps);
+  new Gauge({ name: N.reconcileSettle, help: 'SMSQ_RECONCILE_SETTLE_MS in seconds: how long after an attempt "not found" proves it was not accepted.', registers }).set(settings.reconcileSettleMs / 1000);
+}
+
+/** What `/metrics` says while Redis does not answer: `smsq_redis_up 0`, the settings and this process. */
+export async function renderRedisDown({ settings, processRegistry }: Pick<RenderInput, 'settings' | 'processRegistry'>): Promise<string> {
+  const reg = new Registry();
+  renderServerState([reg], false, settings);
+  return (processRegistry ? Registry.merge([reg, processRegistry]) : reg).metrics();
+}
+
+/** The gauges of {@link AlertState}. */
+function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: number): void {
+  const N = METRIC_NAMES;
+  const blocked = new Gauge({
+    name: N.accountBlocked,
+    help: '1 (with the Alibaba code) while the account is blocked and every worker has stopped sending; 0 otherwise. `smsq resume` after fixing the account.',
+    labelNames: ['code'],
+    registers,
+  });
+  if (alerts.accountBlock) blocked.set({ code: alerts.accountBlock.code }, 1);
+  else blocked.set(0);
+  new Gauge({ name: N.autoPausedSends, help: 'Sends paused by auto-pause (too many failed chunks) and not yet resumed or cancelled.', registers }).set(alerts.autoPausedSends);
+  new Gauge({
+    name: N.unknownOldestAge,
+    help: 'Seconds since the oldest attempt whose outcome is still unknown was found so (it is being looked up before any resend); 0 when none.',
+    registers,
+  }).set(alerts.oldestUnknownSinceMs === undefined ? 0 : Math.max(0, nowMs - alerts.oldestUnknownSinceMs) / 1000);
+  const lastSeen = new Gauge({
+    name: N.workerLastSeen,
+    help: 'When each worker process last flushed its metrics heartbeat (every second), for workers seen within the last hour; a worker that stops cleanly leaves the series.',
+    labelNames: ['worker'],
+    registers,
+  });
+  for (const w of alerts.workers) lastSeen.set({ worker: w.worker }, w.lastSeenMs / 1000);
+  const refused = new Counter({
+    name: N.refusedReceipts,
+    help: 'Pushed reports set aside without changing anything (another attempt, another BizId, not a recipient), by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
+  // Every known reason is exported from the start (0), so that rate() sees the first refusal.
+  for (const reason of REFUSED_RECEIPT_REASONS) refused.inc({ reason }, 0);
+  for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
+}
+
+export async function renderPrometheus({ queues, calls, alerts, nowMs, settings, processRegistry }: RenderInput): Promise<string> {
   const reg = new Registry();
   const registers = [reg];
   const N = METRIC_NAMES;
+  renderServerState(registers, true, settings);
+  if (alerts) renderAlertState(registers, alerts, nowMs ?? Date.now());
 
   const jobs = new Gauge({ name: N.queueJobs, help: 'Jobs in each BullMQ state, per queue (one job is one Dysmsapi call).', labelNames: ['queue', 'state'], registers });
   const paused = new Gauge({ name: N.queuePaused, help: '1 when the queue is paused (account blocked or paused by an operator).', labelNames: ['queue'], registers });

@@ -11,32 +11,12 @@ import { luaScript } from './lua.js';
  * is what keeps every sliding second under the cap whatever happens between a job's start and its
  * request. Its busiest second and average (bench/pipeline-limiter.ts) are in docs/benchmarks.md.
  *
- * `reserveSlot(key, spacing µs, farthest reservation allowed ahead µs)` returns the wait in µs
- * before the reserved slot, or -1 when the queue of slots is too long (the caller retries a little
- * later without holding a slot). A Lua function, so that the send path's claim script can reserve
- * the slot of its call in the same round trip (chunk-scripts.ts).
+ * The slot is reserved by the Lua function `reserveSlot` (lua/includes/reserve-slot.lua): the
+ * pacer's own script (lua/reserve-slot-1.lua) calls it, and so does the send path's claim
+ * (lua/claim-6.lua), which reserves the slot of its call in the same round trip.
  */
-export const RESERVE_SLOT_LUA = `
-local function reserveSlot(key, spacing, maxAhead)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  local slot = tonumber(redis.call('GET', key) or '0')
-  if slot < now then slot = now end
-  local wait = slot - now
-  if wait > maxAhead then return -1 end
-  -- %.0f, not tostring: Lua 5.1 prints numbers with 14 significant digits, which would round a
-  -- 16-digit µs timestamp to 100 µs and shrink the spacing.
-  redis.call('SET', key, string.format('%.0f', slot + spacing), 'PX', 60000)
-  return wait
-end
-`;
 
-/** KEYS[1] the next free slot (µs since the epoch, Redis clock); ARGV[1] spacing (µs), ARGV[2] farthest ahead (µs). */
-const RESERVE_SCRIPT = `${RESERVE_SLOT_LUA}
-return reserveSlot(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
-`;
-
-/** What a script needs to reserve a slot itself with {@link RESERVE_SLOT_LUA}. */
+/** What a script needs to reserve a slot itself with `reserveSlot` (lua/includes/reserve-slot.lua). */
 export interface PacerSlotArgs {
   key: string;
   intervalMicros: number;
@@ -132,7 +112,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   const spacingMs = intervalMicros / 1000;
   const maxAhead = (options.maxAheadMs ?? 2000) * 1000;
   const maxLate = options.maxLateMs ?? 20;
-  const reserve = luaScript(options.redis, 'smsqPacerReserve', RESERVE_SCRIPT, 1);
+  const reserve = luaScript(options.redis, 'reserve-slot-1');
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
   // the reservations it has sent and not heard back from (each will end at least one spacing later).

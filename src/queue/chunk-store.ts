@@ -2,20 +2,13 @@ import type { RedisConnection } from './connection.js';
 import type { Clock } from '../clock.js';
 import { ChunkPayload } from './chunk-payload.js';
 import type { PacerSlotArgs } from './call-pacer.js';
-import { CLAIM_SCRIPT, SPLIT_SCRIPT, TRANSITION_SCRIPT } from './chunk-scripts.js';
+import { CHUNK_LIFECYCLE, declaredRule, type ChunkState, type ChunkTrigger } from './lifecycle.js';
 import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 import { newOutIdNonce } from './out-id.js';
 
-export const CHUNK_STATES = ['queued', 'sending', 'unknown', 'accepted', 'failed', 'expired', 'cancelled', 'split'] as const;
-export type ChunkState = (typeof CHUNK_STATES)[number];
-
-/**
- * Not past the API as far as the record knows. A record in one of these may be behind an attempt
- * that was made (a Redis that lost writes): such a chunk is looked up, never assumed unsent.
- */
-export const UNSENT_CHUNK_STATES: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
+export { CHUNK_STATES, UNSENT_CHUNK_STATES, type ChunkState, type ChunkTrigger } from './lifecycle.js';
 
 export interface NewChunk {
   sendId: string;
@@ -68,11 +61,17 @@ export type ClaimResult =
   | { type: 'done'; state: ChunkState }
   | { type: 'missing' };
 
+/** A move of the chunk lifecycle (lifecycle.ts): the trigger names it, the table gives its target. */
 export interface TransitionRequest {
-  /** Only apply if the chunk's current OutId is this one. */
+  trigger: ChunkTrigger;
+  /**
+   * The caller's attempt: apply only to the record at this OutId, or (a trigger that adopts a
+   * newer attempt) to a record in doubt at an older one, which adopts it. Omitted: any attempt.
+   */
   outId?: string;
-  from: readonly ChunkState[];
-  to: ChunkState;
+  /** Apply only if the chunk is still in this state, the one the caller read (a state the trigger leaves). */
+  expectState?: ChunkState;
+  /** Fields to record: only those the transition declares. A fixed code of the transition is recorded without being named. */
   fields?: Record<string, string | number>;
   /** When the chunk becomes `accepted`: when its receipt window ends (the window sweep expires it then). */
   windowEndsAt?: number;
@@ -90,16 +89,24 @@ export interface AutoPauseOutcome {
   ttlSeconds: number;
 }
 
+/**
+ * Why a transition did not apply: no such chunk; it `moved` from the state the caller expected;
+ * it is at `other-attempt` than the caller's (not one it may adopt); the table has no move of
+ * this trigger `not-from-state` the chunk is in. Each is a race the caller lost, not an error.
+ */
+export type TransitionRefusal = 'missing' | 'moved' | 'other-attempt' | 'not-from-state';
+
 export type TransitionResult =
   | {
       applied: true;
       from: ChunkState;
+      to: ChunkState;
       /** Set when this outcome auto-paused the send. */
       pauseReason?: string;
       /** Set when the record was behind (it lost writes) and adopted the caller's newer attempt. */
       adoptedAttempt?: number;
     }
-  | { applied: false; state: string; outId: string };
+  | { applied: false; refused: TransitionRefusal; state: string; outId: string };
 
 export function chunkIdOf(sendId: string, index: string): string {
   return `${sendId}.${index}`;
@@ -107,27 +114,6 @@ export function chunkIdOf(sendId: string, index: string): string {
 
 /** Events kept in the stream by default (approximate trimming); consumers must keep up. */
 export const DEFAULT_EVENTS_MAXLEN = 100_000;
-
-const CREATE_SCRIPT = `
--- KEYS[1] recipient totals; then for chunk i: KEYS[2i] its hash, KEYS[2i+1] its send's counts.
--- ARGV[1] now, ARGV[2] ttl (s); then for chunk i, from ARGV[5i-2]: n, sendId, index, kind, payload.
--- Idempotent: an existing chunk is left as it is. Returns how many chunks were created.
-local now, ttl, created, queued = ARGV[1], ARGV[2], 0, 0
-for i = 1, (#KEYS - 1) / 2 do
-  local chunk, a = KEYS[2 * i], 5 * i - 2
-  if redis.call('EXISTS', chunk) == 0 then
-    local n = tonumber(ARGV[a])
-    redis.call('HSET', chunk, 'state', 'queued', 'attempt', 0, 'n', n, 'createdAt', now, 'updatedAt', now,
-      'sendId', ARGV[a + 1], 'index', ARGV[a + 2], 'kind', ARGV[a + 3], 'payload', ARGV[a + 4])
-    redis.call('EXPIRE', chunk, ttl)
-    redis.call('HINCRBY', KEYS[2 * i + 1], 'queued', n)
-    created = created + 1
-    queued = queued + n
-  end
-end
-if queued > 0 then redis.call('HINCRBY', KEYS[1], 'queued', queued) end
-return created
-`;
 
 /**
  * Chunks one create script writes at most: a batch of large chunks is one command (one write to
@@ -144,7 +130,7 @@ export interface ChunkStoreOptions {
   eventsMaxLen?: number;
 }
 
-/** The chunk state machine (see chunk-scripts.ts). */
+/** The chunk lifecycle (lifecycle.ts), kept by the Lua scripts of ./lua/ (claim-6, transition-7, split-chunk, create-chunks). */
 export interface ChunkStore {
   /** Writes chunks; existing ones are left untouched (idempotent enqueue). */
   create(chunks: readonly NewChunk[], ttlSeconds: number): Promise<void>;
@@ -153,6 +139,11 @@ export interface ChunkStore {
    * call's pacer slot with the claim (the send path); see `CallPacer.awaitReserved`.
    */
   claim(chunkId: string, sendId: string, quietUntil?: number, slot?: PacerSlotArgs): Promise<ClaimResult>;
+  /**
+   * Moves the chunk as `req.trigger` says, if the table has that move from its current state.
+   * Throws UndeclaredTransitionError (before calling Redis) for a trigger or a field the table
+   * does not declare.
+   */
   transition(chunkId: string, sendId: string, req: TransitionRequest): Promise<TransitionResult>;
   get(chunkId: string): Promise<ChunkRecord | undefined>;
   /** Records the BizId of an accepted chunk (when acceptance was learned before the answer). */
@@ -166,10 +157,10 @@ export interface ChunkStore {
 
 
 export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: ChunkStoreOptions): ChunkStore {
-  const claimScript = luaScript(redis, 'smsqClaim', CLAIM_SCRIPT, 6);
-  const transitionScript = luaScript(redis, 'smsqTransition', TRANSITION_SCRIPT, 7);
-  const splitScript = luaScript(redis, 'smsqSplit', SPLIT_SCRIPT);
-  const createScript = luaScript(redis, 'smsqCreateChunks', CREATE_SCRIPT);
+  const claimScript = luaScript(redis, 'claim-6');
+  const transitionScript = luaScript(redis, 'transition-7');
+  const splitScript = luaScript(redis, 'split-chunk');
+  const createScript = luaScript(redis, 'create-chunks');
   return {
     async create(newChunks, ttlSeconds) {
       // Each payload goes as UTF-8 bytes, made at once: its JSON string (two bytes a character
@@ -234,20 +225,26 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async transition(chunkId, sendId, req) {
+      const fields = req.fields ?? {};
+      const names = Object.keys(fields);
+      const rule = declaredRule(CHUNK_LIFECYCLE, req.trigger, { fields: names, expectState: req.expectState, code: fields.code as string | undefined });
       const o = req.outcome;
+      // Positional, not one packed argument: this runs once per call, and decoding JSON (cjson)
+      // or msgpack in the script cost Redis more than the whole positional parse (docs/benchmarks.md).
       const argv: (string | number)[] = [
+        req.trigger,
         req.outId ?? '',
-        req.from.join(','),
-        req.to,
         clock.now(),
         eventsMaxLen,
+        req.expectState ?? '',
         req.windowEndsAt ?? '',
         o ? (o.ok ? '1' : '0') : '',
         o?.window ?? 0,
         o?.maxFailureRatio ?? 0,
         o?.ttlSeconds ?? 0,
       ];
-      for (const [k, v] of Object.entries(req.fields ?? {})) argv.push(k, v);
+      for (const name of names) argv.push(name, fields[name] as string | number);
+      if (rule.code !== undefined && fields.code === undefined) argv.push('code', rule.code);
       const res = (await transitionScript(
         keys.chunk(chunkId),
         keys.sendCounts(sendId),
@@ -257,13 +254,14 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.sendOutcomes(sendId),
         keys.send(sendId),
         ...argv,
-      )) as [number, string, string?, string?];
-      const [applied, state, third, adopted] = res;
-      if (applied !== 1) return { applied: false, state, outId: third ?? '' };
+      )) as [number, string, string, string, string?];
+      if (res[0] !== 1) return { applied: false, refused: res[1] as TransitionRefusal, state: res[2], outId: res[3] };
+      const [, from, to, pauseReason, adopted] = res;
       return {
         applied: true,
-        from: state as ChunkState,
-        ...(third ? { pauseReason: third } : {}),
+        from: from as ChunkState,
+        to: to as ChunkState,
+        ...(pauseReason ? { pauseReason } : {}),
         ...(adopted ? { adoptedAttempt: Number(adopted) } : {}),
       };
     },
@@ -271,8 +269,13 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     async split(chunkId, sendId, outId, children, ttlSeconds) {
       const first = children[0];
       const childKeys = children.map((c) => keys.chunk(chunkIdOf(c.sendId, c.index)));
-      const argv: (string | number)[] = [outId, clock.now(), ttlSeconds, sendId, first?.kind ?? 'notification', eventsMaxLen];
-      for (const c of children) argv.push(c.index, JSON.stringify(c.payload));
+      const options = {
+        sendId,
+        kind: first?.kind ?? 'notification',
+        ttl: ttlSeconds,
+        maxlen: eventsMaxLen,
+        children: children.map((c) => ({ index: c.index, payload: JSON.stringify(c.payload) })),
+      };
       const res = await splitScript(
         4 + childKeys.length,
         keys.chunk(chunkId),
@@ -280,7 +283,9 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.events(),
         keys.recipientTotals(),
         ...childKeys,
-        ...argv,
+        outId,
+        clock.now(),
+        JSON.stringify(options),
       );
       return res === 1;
     },

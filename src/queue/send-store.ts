@@ -1,7 +1,11 @@
 import type { RedisConnection } from './connection.js';
+import { UndeclaredTransitionError } from '../errors.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua.js';
 import type { MessageKind } from './kinds.js';
+import { declaredRule, SEND_CONTROL_LIFECYCLE, SEND_LIFECYCLE, type SendControl, type SendControlTrigger, type SendState } from './lifecycle.js';
+
+export type { SendControl } from './lifecycle.js';
 /**
  * What per-send counts are kept for: chunk states (a chunk's recipients all share them) and the
  * final receipt states of single recipients.
@@ -32,14 +36,13 @@ export interface SendRecord {
   createdAt: number;
 }
 
-/** Operator control of a send: `paused` stops new chunks; `cancelled` ends the rest. */
-export type SendControl = 'active' | 'paused' | 'cancelled';
-
 export interface SendStatus {
   send: SendRecord & {
-    state: 'enqueuing' | 'active' | 'failed';
+    /** See the send lifecycle (lifecycle.ts). */
+    state: SendState;
     code?: string;
     reason?: string;
+    /** Operator control (the send control lifecycle): `paused` stops new chunks; `cancelled` ends the rest. */
     control: SendControl;
     /** Why it was paused (an operator, or auto-pause with the failure ratio). */
     controlReason?: string;
@@ -57,68 +60,48 @@ export interface SendStore {
   create(rec: SendRecord, ttlSeconds: number): Promise<void>;
   /** Marks the enqueue complete, recording totals known only at the end (campaigns). */
   markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
-  /** The whole send fails (sign/template unusable); queued chunks fail when claimed. Idempotent. */
-  fail(sendId: string, code: string, reason: string): Promise<boolean>;
+  /**
+   * The whole send fails: `fail` (sign/template unusable), `abandon` (its producer died while
+   * enqueuing); queued chunks fail when claimed. Idempotent. True when it moved now. `code`:
+   * required unless the trigger records a fixed one (lifecycle.ts).
+   */
+  fail(sendId: string, trigger: 'fail' | 'abandon', reason: string, code?: string): Promise<boolean>;
   status(sendId: string): Promise<SendStatus | undefined>;
-  /** Sets the control of a send; refuses to leave `cancelled`. Returns the previous control. */
-  setControl(sendId: string, control: SendControl, reason: string): Promise<SendControl | undefined>;
+  /**
+   * Moves the control of a send (pause, resume, cancel) where the send control lifecycle allows;
+   * a cancelled send stays cancelled. Returns the control before the call (undefined: no such send).
+   */
+  setControl(sendId: string, trigger: SendControlTrigger, reason: string): Promise<SendControl | undefined>;
 }
-
-/**
- * Writes a send's record (KEYS[1] send hash, KEYS[2] its counts; ARGV[1] ttl (s), then field/value
- * pairs). Only the first enqueue of a send id writes the record; a retried enqueue keeps it.
- */
-const CREATE = `
-redis.call('HSETNX', KEYS[2], 'queued', 0)
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1`;
-
-/** Marks a send enqueued (KEYS[1] send hash; ARGV field/value pairs); a failed send stays failed. */
-const MARK_ENQUEUED = `
-if redis.call('HGET', KEYS[1], 'state') == 'failed' then ARGV[2] = 'failed' end
-for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1`;
-
-/** Fails a send once (KEYS[1] send hash; ARGV code, reason). Returns 1 when it changed. */
-const FAIL = `
-if redis.call('HGET', KEYS[1], 'state') == 'failed' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'failed', 'code', ARGV[1], 'reason', ARGV[2])
-return 1`;
-
-/** Sets a send's control (KEYS[1] send hash; ARGV control, reason); `cancelled` is final. Returns the previous one. */
-const SET_CONTROL = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local prev = redis.call('HGET', KEYS[1], 'control') or 'active'
-if prev == 'cancelled' then return prev end
-redis.call('HSET', KEYS[1], 'control', ARGV[1], 'controlReason', ARGV[2])
-return prev`;
 
 export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
   const scripts = {
-    create: luaScript(redis, 'smsqCreateSend', CREATE, 2),
-    markEnqueued: luaScript(redis, 'smsqMarkEnqueued', MARK_ENQUEUED, 1),
-    fail: luaScript(redis, 'smsqFailSend', FAIL, 1),
-    setControl: luaScript(redis, 'smsqSetControl', SET_CONTROL, 1),
+    create: luaScript(redis, 'create-send-2'),
+    markEnqueued: luaScript(redis, 'mark-enqueued-1'),
+    fail: luaScript(redis, 'fail-send-1'),
+    setControl: luaScript(redis, 'set-control-1'),
   };
   return {
     async create(rec, ttlSeconds) {
-      const fields: Record<string, string> = { state: 'enqueuing' };
+      const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
+      declaredRule(SEND_LIFECYCLE, 'enqueue', { fields: Object.keys(fields) });
       await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), ttlSeconds, ...Object.entries(fields).flat());
     },
 
     async markEnqueued(sendId, totals) {
-      const fields: Record<string, string> = { state: 'active' };
+      const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(totals ?? {})) if (v !== undefined) fields[k] = String(v);
+      declaredRule(SEND_LIFECYCLE, 'enqueued', { fields: Object.keys(fields) });
       // A send that failed as a whole while enqueuing keeps its failed state.
       await scripts.markEnqueued(keys.send(sendId), ...Object.entries(fields).flat());
     },
 
-    async fail(sendId, code, reason) {
-      return (await scripts.fail(keys.send(sendId), code, reason)) === 1;
+    async fail(sendId, trigger, reason, code) {
+      const recorded = code ?? declaredRule(SEND_LIFECYCLE, trigger).code;
+      if (recorded === undefined) throw new UndeclaredTransitionError(SEND_LIFECYCLE.name, trigger, 'it records a code, and none was given');
+      declaredRule(SEND_LIFECYCLE, trigger, { code: recorded });
+      return (await scripts.fail(keys.send(sendId), trigger, recorded, reason)) === 1;
     },
 
     async status(sendId) {
@@ -152,8 +135,9 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
       };
     },
 
-    async setControl(sendId, control, reason) {
-      return ((await scripts.setControl(keys.send(sendId), control, reason)) as SendControl | null) ?? undefined;
+    async setControl(sendId, trigger, reason) {
+      declaredRule(SEND_CONTROL_LIFECYCLE, trigger);
+      return ((await scripts.setControl(keys.send(sendId), trigger, reason)) as SendControl | null) ?? undefined;
     },
   };
 }

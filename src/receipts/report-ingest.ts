@@ -106,9 +106,8 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           // A report about a recipient of this very attempt proves it was accepted.
           const acceptedAt = chunk.sentAt ?? deps.clock.now();
           const t = await deps.chunks.transition(chunkId, sendId, {
+            trigger: 'report-accepted',
             outId: r.out_id,
-            from: ['unknown', 'sending'],
-            to: 'accepted',
             fields: { code: 'OK', resolvedBy: 'report', acceptedAt, ...(r.biz_id ? { bizId: r.biz_id } : {}) },
             windowEndsAt: deps.followUps.windowEndsAt(acceptedAt),
           });
@@ -124,12 +123,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
           // and the chunk is sent as it would have been), rather than trust the push alone.
           const sentAt = time(r.send_time) ?? deps.clock.now();
-          const t = await deps.chunks.transition(chunkId, sendId, {
-            outId: r.out_id,
-            from: UNSENT_CHUNK_STATES,
-            to: 'unknown',
-            fields: { code: 'SMSQ_REDIS_ROLLBACK', resolvedBy: 'report' },
-          });
+          const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
           if (t.applied && t.adoptedAttempt !== undefined) {
             await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, deps.clock.now());
             log.warn({ sendId, chunkId, attempt: out.attempt }, 'a pushed report names an attempt the record had lost: adopted as unknown, looked up before anything is resent');

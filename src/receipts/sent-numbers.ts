@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
-import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS, TABLE_ENTRY_WIDTH } from './sent-number-packing.js';
+import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS } from './sent-number-packing.js';
 
 /**
  * The numbers smsq was asked to send to, so that a pushed SmsUp reply (which names no send) is
@@ -21,7 +21,8 @@ import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS, TABLE_ENTRY_WIDTH } fr
  *
  * The check reads a bucket's key for each day of the retention (at most a few hundred, most
  * missing or small) and searches it for the 5 bytes, believing only a match at a multiple of 5
- * bytes (a match across two numbers is not one).
+ * bytes (a match across two numbers is not one). The scripts: ../queue/lua/record-sent-numbers-1.lua
+ * and check-sent-numbers-2.lua.
  */
 
 const DAY_MS = 86_400_000;
@@ -33,75 +34,6 @@ const DAY_MS = 86_400_000;
  * believed until they expire.
  */
 export const LEGACY_SENT_NUMBER_BUCKETS = 4096;
-
-/**
- * KEYS[1] the prefix of the day's bucket keys (`<prefix>:sent-numbers:<day>:`; every bucket key
- * shares its hash tag, so the script may name them as BullMQ's scripts name job keys).
- * ARGV[1] the lifetime of a key this call creates (s), ARGV[2] the table (6 bytes per bucket: bucket u16 LE,
- * count u32 LE), ARGV[3] the packed numbers in table order, ARGV[4] bytes per number.
- * Returns how many buckets were appended to.
- */
-const RECORD = `
-local entries, numbers, width = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local pos, appended = 1, 0
-for i = 1, #entries, ${TABLE_ENTRY_WIDTH} do
-  local b0, b1, c0, c1, c2, c3 = string.byte(entries, i, i + 5)
-  local len = (c0 + c1 * 256 + c2 * 65536 + c3 * 16777216) * width
-  local key = KEYS[1] .. (b0 + b1 * 256)
-  if redis.call('APPEND', key, string.sub(numbers, pos, pos + len - 1)) == len then
-    redis.call('EXPIRE', key, ARGV[1])
-  end
-  pos = pos + len
-  appended = appended + 1
-end
-return appended
-`;
-
-/**
- * KEYS[1] the prefix of all days' bucket keys (`<prefix>:sent-numbers:`), KEYS[2] the prefix of
- * the legacy sets (`<prefix>:sent-to:`). ARGV[1] first day, ARGV[2] last day (days since the
- * epoch, UTC), ARGV[3] buckets, ARGV[4] legacy buckets, ARGV[5] bytes per number, ARGV[6..] the
- * numbers. Returns one character per number: '1' recorded, '0' not.
- */
-const CHECK = `
-local first, last = tonumber(ARGV[1]), tonumber(ARGV[2])
-local buckets, legacy, width = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local flags = {}
-for i = 6, #ARGV do
-  local phone = ARGV[i]
-  local found = false
-  if #phone <= 15 and string.find(phone, '^[1-9]%d*$') then
-    local value = tonumber(phone)
-    local bucket = value % buckets
-    local rest = (value - bucket) / buckets
-    local bytes = {}
-    for k = 1, width do
-      bytes[k] = rest % 256
-      rest = (rest - bytes[k]) / 256
-    end
-    local packed = string.char(unpack(bytes))
-    for day = last, first, -1 do
-      local log = redis.call('GET', KEYS[1] .. day .. ':' .. bucket)
-      if log then
-        local at = string.find(log, packed, 1, true)
-        while at do
-          if (at - 1) % width == 0 then
-            found = true
-            break
-          end
-          at = string.find(log, packed, at + 1, true)
-        end
-      end
-      if found then break end
-    end
-    if not found then
-      found = redis.call('SISMEMBER', KEYS[2] .. ((tonumber(string.sub(phone, -6)) or 0) % legacy), phone) == 1
-    end
-  end
-  flags[#flags + 1] = found and '1' or '0'
-end
-return table.concat(flags)
-`;
 
 export interface SentNumbers {
   /** Remembers the numbers of one or more chunks (normalised numbers), in one round trip. */
@@ -119,8 +51,8 @@ export interface SentNumbersOptions {
 }
 
 export function createSentNumbers({ redis, keys, retentionSeconds, clock }: SentNumbersOptions): SentNumbers {
-  const record = luaScript(redis, 'smsqRecordSentNumbers', RECORD, 1);
-  const check = luaScript(redis, 'smsqCheckSentNumbers', CHECK, 2);
+  const record = luaScript(redis, 'record-sent-numbers-1');
+  const check = luaScript(redis, 'check-sent-numbers-2');
   return {
     async record(lists) {
       const packed = packByBucket(lists);

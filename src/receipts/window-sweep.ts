@@ -5,18 +5,6 @@ import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
 import type { ExpireChunk } from './window-expiry.js';
 
-/**
- * Takes up to ARGV[2] chunk ids whose window ended by ARGV[1] (now, ms) and leases them: their
- * score moves to ARGV[3] (now + lease), so concurrent sweepers of other processes take other ids,
- * and ids of a sweeper that died reappear when the lease runs out.
- * KEYS[1] the receipt-window set.
- */
-const TAKE_DUE = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
-return due
-`;
-
 export interface WindowSweepOptions {
   redis: RedisConnection;
   keys: Keys;
@@ -49,7 +37,7 @@ export interface WindowSweep {
 export function createWindowSweep(options: WindowSweepOptions): WindowSweep {
   const batch = options.batch ?? 200;
   const leaseMs = options.leaseMs ?? 300_000;
-  const takeDue = luaScript(options.redis, 'smsqTakeDueWindows', TAKE_DUE, 1);
+  const takeDue = luaScript(options.redis, 'take-due-windows-1');
   const log = options.logger.child({ component: 'receipt-window' });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;

@@ -2,17 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { RedisConnection } from '../queue/connection.js';
 import { luaScript } from '../queue/lua.js';
 
-/** Extends the lease only for its holder. KEYS[1] lease key; ARGV[1] owner, ARGV[2] ttl (ms). Returns 1 if held. */
-const RENEW = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`;
-
-/** Gives the lease up only for its holder. KEYS[1] lease key; ARGV[1] owner. */
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
 export interface LeaderLeaseOptions {
   redis: RedisConnection;
   key: string;
@@ -39,8 +28,8 @@ export interface LeaderLease {
 
 export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
   const owner = options.owner ?? `${process.pid}.${randomBytes(4).toString('hex')}`;
-  const renew = luaScript(options.redis, 'smsqLeaseRenew', RENEW, 1);
-  const release = luaScript(options.redis, 'smsqLeaseRelease', RELEASE, 1);
+  const renew = luaScript(options.redis, 'renew-lease-1');
+  const release = luaScript(options.redis, 'release-lease-1');
   return {
     owner,
     async acquire() {

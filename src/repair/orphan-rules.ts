@@ -7,14 +7,7 @@
  * a look-up that finds nothing after the settling window resends it, with a new attempt.
  */
 import { jobIds } from '../queue/job-schemas.js';
-import { UNSENT_CHUNK_STATES, type ChunkState } from '../queue/chunk-store.js';
-
-/** The code an orphaned `queued` or `sending` chunk gets when the sweep hands it to a look-up. */
-export const ORPHANED_CODE = 'SMSQ_ORPHANED';
-/** The code of a send failed by the sweep because its producer died before finishing the enqueue. */
-export const ENQUEUE_ABANDONED_CODE = 'SMSQ_ENQUEUE_ABANDONED';
-/** The code of a chunk ended because its send record is gone (expired or evicted). */
-export const SEND_MISSING_CODE = 'SMSQ_SEND_MISSING';
+import { CHUNK_LIFECYCLE, targetOf, UNSENT_CHUNK_STATES, type ChunkState } from '../queue/lifecycle.js';
 
 /** How far back the sweep looks for the jobs a chunk may have (a cost bound, not a safety one). */
 export interface JobSearchBounds {
@@ -111,8 +104,8 @@ export type ChunkVerdict =
    * that attempt's OutId and look it up; found → accepted, not found after settling → resent.
    */
   | { action: 'look-up-queued'; expectOutId: string | undefined; attempt: number; outId: string; lookUp: LookUp }
-  /** The send record is gone: end the chunk without another call (`queued` → cancelled, else expired). */
-  | { action: 'end-send-missing'; to: 'cancelled' | 'expired' };
+  /** The send record is gone: end the chunk without another call (`send-missing`: `queued` → cancelled, else expired). */
+  | { action: 'end-send-missing'; to: ChunkState };
 
 /**
  * The OutId the sweep records for the attempt a lost claim of a `queued` chunk would have made.
@@ -132,7 +125,8 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, opt
   if (!UNSENT_CHUNK_STATES.includes(chunk.state)) return { action: 'none' };
   if (options.now - chunk.updatedAt < options.minAgeMs) return { action: 'none' };
   if (around.hasLiveJob) return { action: 'none' };
-  if (!around.sendExists) return { action: 'end-send-missing', to: chunk.state === 'queued' ? 'cancelled' : 'expired' };
+  const ended = targetOf(CHUNK_LIFECYCLE, 'send-missing', chunk.state);
+  if (!around.sendExists && ended) return { action: 'end-send-missing', to: ended };
   const look = around.highestLook + 1;
   switch (chunk.state) {
     case 'unknown': {

@@ -11,9 +11,6 @@ import type { SendStore } from '../queue/send-store.js';
 import type { Completion } from '../receipts/completion.js';
 import {
   DEFAULT_JOB_SEARCH,
-  ENQUEUE_ABANDONED_CODE,
-  ORPHANED_CODE,
-  SEND_MISSING_CODE,
   decideChunk,
   decideEnqueuing,
   lookedUpAttempt,
@@ -141,22 +138,22 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             await lookUp(verdict.lookUp);
             return true;
           case 'look-up-sending': {
-            const t = await options.chunks.transition(chunkId, sendId, { outId: verdict.outId, from: ['sending'], to: 'unknown', fields: { code: ORPHANED_CODE } });
+            const t = await options.chunks.transition(chunkId, sendId, { trigger: 'orphan-sending', outId: verdict.outId });
             if (t.applied) await lookUp(verdict.lookUp);
             return t.applied;
           }
           case 'look-up-queued': {
             const t = await options.chunks.transition(chunkId, sendId, {
+              trigger: 'orphan-lost-claim',
               outId: verdict.expectOutId,
-              from: [chunk.state],
-              to: 'unknown',
-              fields: { attempt: verdict.attempt, outId: verdict.outId, sentAt: options.clock.now(), code: ORPHANED_CODE },
+              expectState: chunk.state,
+              fields: { attempt: verdict.attempt, outId: verdict.outId, sentAt: options.clock.now() },
             });
             if (t.applied) await lookUp(verdict.lookUp);
             return t.applied;
           }
           case 'end-send-missing': {
-            const t = await options.chunks.transition(chunkId, sendId, { from: [chunk.state], to: verdict.to, fields: { code: SEND_MISSING_CODE } });
+            const t = await options.chunks.transition(chunkId, sendId, { trigger: 'send-missing', expectState: chunk.state });
             // The transition counted the move in the send's counts, which went with the send: do
             // not leave a counts hash without a lifetime behind.
             if ((await options.redis.exists(options.keys.send(sendId))) === 0) await options.redis.unlink(options.keys.sendCounts(sendId));
@@ -247,7 +244,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             }
             note('enqueuingFinished', sendId);
           } else {
-            if (!dryRun) await options.sends.fail(sendId, ENQUEUE_ABANDONED_CODE, verdict.reason);
+            if (!dryRun) await options.sends.fail(sendId, 'abandon', verdict.reason);
             note('enqueuingAbandoned', sendId);
           }
         }

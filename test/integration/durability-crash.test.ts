@@ -136,15 +136,20 @@ describe('Redis host crashes during a run', () => {
     for (const send of acked) expect((await run.producer.getStatus(send.sendId)).counts.failed).toBe(0);
   }, 180_000);
 
-  it('relaxed mode (none, appendfsync everysec): what the docs say it risks, an acknowledged send that vanishes', async () => {
-    const run = await setUp('everysec', { ...DEFAULT_DURABILITY, mode: 'none' }, 0);
-    await round(run.producer);
+  it('relaxed mode (none): what the docs say it risks, an acknowledged send that vanishes', async () => {
+    // The AOF is cut back to a mark, as a host crash cuts an everysec file back by up to a second.
+    // Redis runs appendfsync always here only so that the mark sees every write made before it
+    // (with everysec Redis may hold writes back for a while, and the cut would take them too).
+    const run = await setUp('always', { ...DEFAULT_DURABILITY, mode: 'none' }, 0);
+    const [beforeMark] = await round(run.producer);
     // "The last second of an everysec file": everything written after this mark is lost.
     const mark = run.redisServer.mark();
     const ackedAfterMark = await round(run.producer);
     expect(ackedAfterMark.length).toBeGreaterThan(0);
     await run.redisServer.crash(mark);
     await run.redisServer.start();
+    // The producer is back once it reads a send made before the mark (it fails fast while reconnecting).
+    await waitFor(() => run.producer.getStatus(beforeMark?.sendId ?? ''), 'the producer to reconnect', 15_000);
     const lost = [];
     for (const send of ackedAfterMark) {
       const found = await run.producer.getStatus(send.sendId).catch((e: { code?: string }) => e.code);

@@ -139,18 +139,17 @@ describe('a Redis that lost its last writes', () => {
     if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
     await rollBack(w, mark);
     const t = await w.chunks.transition(chunkId, res.sendId, {
+      trigger: 'answer-accepted',
       outId: claim.outId,
-      from: ['sending', 'unknown'],
-      to: 'accepted',
       fields: { bizId: 'b-1', code: 'OK', resolvedBy: 'answer' },
     });
-    expect(t).toMatchObject({ applied: true, from: 'queued', adoptedAttempt: 1 });
+    expect(t).toMatchObject({ applied: true, from: 'queued', to: 'accepted', adoptedAttempt: 1 });
     expect(await w.chunks.get(chunkId)).toMatchObject({ state: 'accepted', attempt: 1, outId: claim.outId, bizId: 'b-1' });
     // The counts moved with it: nothing is left queued, nothing counted twice.
     const status = await w.producer.getStatus(res.sendId);
     expect(status.counts).toMatchObject({ queued: 0, accepted: 2 });
     // A stale answer for an OLDER attempt still changes nothing.
-    const stale = await w.chunks.transition(chunkId, res.sendId, { outId: `${chunkId}.0-aa`, from: ['sending', 'unknown'], to: 'failed' });
+    const stale = await w.chunks.transition(chunkId, res.sendId, { trigger: 'answer-failed', outId: `${chunkId}.0-aa` });
     expect(stale.applied).toBe(false);
   }, 30_000);
 

@@ -156,7 +156,7 @@ describe('repair sweep: chunks', () => {
     // Then the chunk reads unknown at attempt 1 with no job (its worker died mid-call, its job is gone).
     const claim = await s.chunks.claim(chunkId, sendId);
     if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
-    const t = await s.chunks.transition(chunkId, sendId, { outId: claim.outId, from: ['sending'], to: 'unknown', fields: { code: 'SMSQ_WORKER_LOST' } });
+    const t = await s.chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } });
     expect(t.applied).toBe(true);
 
     expect(onlyFound(await sweepUntilQuiet(s.sweep()))).toEqual({ unknownWithoutJob: 1 });

@@ -52,10 +52,13 @@ describe('outcome unknown: looked up before anything is resent', () => {
       { kind: 'throttle', actions: ['QuerySendDetails'] },
     ]);
     const waits: string[] = [];
+    const unknown: string[] = [];
     const metrics: CallMetricsRecorder = {
       recordCall() {},
       recordLimiterWait: (reason) => void waits.push(reason),
       recordReceipt() {},
+      recordUnknownOutcome: (chunkId, attempt) => void unknown.push(`${chunkId}|${attempt}`),
+      recordAutoPause() {},
       flush: async () => {},
       close: async () => {},
     };
@@ -65,6 +68,8 @@ describe('outcome unknown: looked up before anything is resent', () => {
     expect(await chunk(h, res.sendId)).toMatchObject({ state: 'accepted', attempt: 1, resolvedBy: 'reconcile' });
     expect(h.emulator.calls().filter((x) => x.action === 'QuerySendDetails' && x.code === 'Throttling.User')).toHaveLength(1);
     expect(waits).toContain('throttled');
+    // The lost answer made the attempt unknown: it was indexed for the unknown-outcome age gauge.
+    expect(new Set(unknown)).toEqual(new Set([`${res.sendId}.0|1`]));
   });
 
   it.each(['server-error', 'reset'] as const)('%s before accepting → not found after settling → resent once with a new OutId', async (kind) => {

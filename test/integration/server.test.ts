@@ -382,8 +382,13 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
     expect(res.statusCode).toBe(503);
     expect(expectErrorShape(res.json(), 'SMSQ_NOT_READY').issues![0]!.field).toBe('redis');
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    // The exporter pattern: the scrape succeeds and says Redis is down, so an alert can tell it
+    // from a server that is down; nothing read from Redis is exported meanwhile.
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.statusCode).toBe(503);
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/^smsq_redis_up 0$/m);
+    expect(metrics.body).toMatch(/^smsq_server_process_cpu_seconds_total /m);
+    expect(metrics.body).not.toMatch(/^smsq_queue_jobs/m);
   });
 
   it('protects the dashboard with a login or a token, lists every smsq queue, read-only by default', async () => {

@@ -42,9 +42,8 @@ async function acceptChunk(sendId: string, index: string, phones: string[]): Pro
   const claim = await chunks.claim(chunkId, sendId);
   if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
   const t = await chunks.transition(chunkId, sendId, {
+    trigger: 'answer-accepted',
     outId: claim.outId,
-    from: ['sending'],
-    to: 'accepted',
     fields: { code: 'OK', acceptedAt: clock.now() },
     windowEndsAt: clock.now() + WINDOW,
   });
@@ -132,19 +131,19 @@ describe('accepting transition', () => {
   it('records auto-pause outcomes with the transition and pauses past the failure ratio', async () => {
     await redis.hset(keys.send('s5'), 'sendId', 's5', 'control', 'active');
     const outcome = (ok: boolean) => ({ ok, window: 3, maxFailureRatio: 0.5, ttlSeconds: 60 });
-    const settle = async (index: string, to: 'accepted' | 'failed', ok: boolean) => {
+    const settle = async (index: string, trigger: 'answer-accepted' | 'answer-failed', ok: boolean) => {
       await chunks.create([{ sendId: 's5', index, kind: 'marketing', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }], 3600);
       const claim = await chunks.claim(chunkIdOf('s5', index), 's5');
       if (claim.type !== 'send') throw new Error(claim.type);
-      return chunks.transition(chunkIdOf('s5', index), 's5', { outId: claim.outId, from: ['sending'], to, fields: { code: ok ? 'OK' : 'isv.X' }, outcome: outcome(ok) });
+      return chunks.transition(chunkIdOf('s5', index), 's5', { trigger, outId: claim.outId, fields: { code: ok ? 'OK' : 'isv.X' }, outcome: outcome(ok) });
     };
-    expect(await settle('0', 'failed', false)).toEqual({ applied: true, from: 'sending' });
-    expect(await settle('1', 'accepted', true)).toEqual({ applied: true, from: 'sending' });
+    expect(await settle('0', 'answer-failed', false)).toEqual({ applied: true, from: 'sending', to: 'failed' });
+    expect(await settle('1', 'answer-accepted', true)).toEqual({ applied: true, from: 'sending', to: 'accepted' });
     // 1 of 3 failed after the next one: not yet past 0.5.
-    expect(await settle('2', 'failed', false)).toEqual({ applied: true, from: 'sending', pauseReason: 'auto-pause: 2 of the last 3 chunks failed' });
+    expect(await settle('2', 'answer-failed', false)).toEqual({ applied: true, from: 'sending', to: 'failed', pauseReason: 'auto-pause: 2 of the last 3 chunks failed' });
     expect(await redis.hget(keys.send('s5'), 'control')).toBe('paused');
     // A failed chunk that does not apply (another attempt owns the chunk) is not counted.
-    const stale = await chunks.transition(chunkIdOf('s5', '2'), 's5', { outId: 'other', from: ['sending'], to: 'failed', outcome: outcome(false) });
+    const stale = await chunks.transition(chunkIdOf('s5', '2'), 's5', { trigger: 'answer-failed', outId: 'other', outcome: outcome(false) });
     expect(stale.applied).toBe(false);
     expect(await redis.llen(keys.sendOutcomes('s5'))).toBe(3);
     // No window entry without an accepting transition that asks for one.
@@ -157,11 +156,11 @@ describe('accepting transition', () => {
       await chunks.create([{ sendId, index: '0', kind: 'verification', payload: { api: 'SendSms', phones: ['13500000001'], signName: 's', templateCode: 'T' } }], 3600);
       const claim = await chunks.claim(chunkIdOf(sendId, '0'), sendId);
       if (claim.type !== 'send') throw new Error(claim.type);
-      return chunks.transition(chunkIdOf(sendId, '0'), sendId, { outId: claim.outId, from: ['sending'], to: 'failed', fields: { code: 'isv.X' }, outcome });
+      return chunks.transition(chunkIdOf(sendId, '0'), sendId, { trigger: 'answer-failed', outId: claim.outId, fields: { code: 'isv.X' }, outcome });
     };
     // A one-chunk send (a verification code): never judged, so no list.
     await redis.hset(keys.send('one'), 'sendId', 'one', 'state', 'active', 'chunks', '1');
-    expect(await settle('one')).toEqual({ applied: true, from: 'sending' });
+    expect(await settle('one')).toEqual({ applied: true, from: 'sending', to: 'failed' });
     expect(await redis.exists(keys.sendOutcomes('one'))).toBe(0);
     // A campaign still enqueuing says chunks 0 so far: counted.
     await redis.hset(keys.send('streaming'), 'sendId', 'streaming', 'state', 'enqueuing', 'chunks', '0');

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The parent's environment without anything smsq, the SDK's credential chain or Redis would read. */
+/** The parent's environment without anything smsq, the SDK's credential chain, OpenTelemetry or Redis would read. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(SMS_|SMSQ_|ALIBABA_CLOUD_|LOG_LEVEL$|REDIS_URL$)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(SMS_|SMSQ_|ALIBABA_CLOUD_|OTEL_|LOG_LEVEL$|REDIS_URL$)/.test(k)) env[k] = v;
   return env;
 }
 
@@ -21,8 +21,9 @@ export interface CliProcess {
   exited: Promise<number | string>;
 }
 
-export function spawnSmsq(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+/** `nodeArgs` go before the script (e.g. more `--import` preloads). */
+export function spawnSmsq(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'cli/main.ts', ...args], {
     cwd: ROOT,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,103 @@
+/**
+ * The lifecycles of docs/lifecycle.md, drawn from the lifecycle table (src/queue/lifecycle.ts): per
+ * lifecycle a mermaid state diagram and the table of its transitions. `npm run docs` writes them
+ * (scripts/docs/pages.ts); other pages may embed {@link renderStateDiagram}.
+ */
+import { CHUNK_LIFECYCLE, LIFECYCLES, NEW, SEND_CONTROL_LIFECYCLE, SEND_LIFECYCLE, UNSENT_CHUNK_STATES, type Lifecycle, type Transition } from '../../src/queue/lifecycle.js';
+import { code, markdownTable } from './markdown.js';
+
+/** The from-states a row's adoption adds to its own (in-doubt states it does not list). */
+function adoptedFroms(t: Transition): string[] {
+  if (!t.adoptsNewerAttempt) return [];
+  const own = t.from === NEW ? [] : t.from;
+  return UNSENT_CHUNK_STATES.filter((s) => !own.includes(s));
+}
+
+/**
+ * A mermaid `stateDiagram-v2` of one lifecycle: one arrow per pair of states, labelled with every
+ * trigger that takes a record along it; `*` marks a trigger that does so only for a caller's newer
+ * attempt (the record adopts it).
+ */
+export function renderStateDiagram(lifecycle: Lifecycle): string {
+  const edges = new Map<string, string[]>();
+  const add = (from: string, to: string, label: string) => {
+    const key = `${from === NEW ? '[*]' : from} --> ${to}`;
+    const labels = edges.get(key) ?? [];
+    if (label && !labels.includes(label)) labels.push(label);
+    edges.set(key, labels);
+  };
+  if (!lifecycle.transitions.some((t) => t.from === NEW)) add(NEW, lifecycle.start, '');
+  for (const t of lifecycle.transitions) {
+    for (const from of t.from === NEW ? [NEW] : t.from) add(from, t.to, t.trigger);
+    for (const from of adoptedFroms(t)) add(from, t.to, `${t.trigger}*`);
+  }
+  const lines = ['stateDiagram-v2'];
+  for (const [edge, labels] of edges) lines.push(`  ${edge}${labels.length ? ` : ${labels.join(', ')}` : ''}`);
+  for (const state of lifecycle.final) lines.push(`  ${state} --> [*]`);
+  return lines.join('\n');
+}
+
+function fromCell(t: Transition): string {
+  if (t.from === NEW) return '(new record)';
+  return [...t.from.map(code), ...adoptedFroms(t).map((s) => `${code(s)}*`)].join(', ');
+}
+
+/** The transitions of one lifecycle as a markdown table. */
+export function renderTransitionTable(lifecycle: Lifecycle): string {
+  const rows = lifecycle.transitions.map((t) => [
+    code(t.trigger),
+    fromCell(t),
+    code(t.to),
+    t.records.map(code).join(', '),
+    t.code ? code(t.code) : '',
+    t.by.map((file) => `[${file.split('/').pop()}](../${file})`).join(', '),
+    t.when,
+  ]);
+  return markdownTable(['Trigger', 'From', 'To', 'Records', 'Code', 'Fired by', 'When'], rows);
+}
+
+const ABOUT: Record<string, string> = {
+  [CHUNK_LIFECYCLE.name]:
+    "A chunk is one Dysmsapi call's worth of recipients (up to 1000 numbers for SendSms, 100 for SendBatchSms); its recipients share its state until they are accepted, then each gets its own receipt. Its record is the hash `<prefix>:chunk:<sendId>.<index>` (state, attempt, outId, sentAt, bizId, code, payload, ...).",
+  [SEND_LIFECYCLE.name]: "A send's `state` says how far its enqueue got, and whether it failed as a whole. Its record is the hash `<prefix>:send:<sendId>`.",
+  [SEND_CONTROL_LIFECYCLE.name]:
+    "A send's `control` is what an operator (or auto-pause) asked for: `smsq campaign pause|resume|cancel`, the producer API's `pause`, `resume`, `cancel`. A send without one is active.",
+};
+
+function section(lifecycle: Lifecycle): string {
+  const title = `${lifecycle.name[0]?.toUpperCase() ?? ''}${lifecycle.name.slice(1)}`;
+  const many = lifecycle.final.length > 1;
+  return `## ${title}
+
+${ABOUT[lifecycle.name] ?? ''}
+
+States: ${lifecycle.states.map(code).join(', ')}. It starts ${code(lifecycle.start)}; ${lifecycle.final.map(code).join(', ')} ${many ? 'are' : 'is'} final (no transition leaves ${many ? 'them' : 'it'}).
+
+\`\`\`mermaid
+${renderStateDiagram(lifecycle)}
+\`\`\`
+
+${renderTransitionTable(lifecycle)}`;
+}
+
+/** The generated part of docs/lifecycle.md: how a move is refused or adopted, then every lifecycle. */
+export function renderLifecycleDoc(): string {
+  return `- The chunk store and the send store refuse a trigger the table does not declare, a field the
+  transition does not record, or an expected state it never leaves, before they call Redis
+  (\`SMSQ_UNDECLARED_TRANSITION\`, nothing changed).
+- The Lua scripts that make the moves ([src/queue/lua/](../src/queue/lua/)) receive the same table:
+  it is generated into each of them when it is loaded (\`--@include "lifecycle"\`), and they refuse
+  what it lacks the same way. TypeScript and Lua cannot disagree.
+- A declared trigger whose move the table does not have from the record's current state does not
+  apply (\`not-from-state\`), and neither does one for another attempt than the record's
+  (\`other-attempt\`) or one whose caller expected another state (\`moved\`): a race lost, reported to
+  the caller, nothing changed.
+- **Adoption** (\`*\` below): a trigger that adopts also applies when the caller names a *newer*
+  attempt than the record's while the record is in doubt (${UNSENT_CHUNK_STATES.map(code).join(', ')}). That proves
+  the record lost writes (a Redis that forgot its last second, see [durability](durability.md)): the
+  attempt was made, so the record takes its attempt number and OutId, and the move applies.
+- Every move of a chunk updates its send's counts and the totals, and publishes a \`chunk\` event
+  (\`from\`, \`state\`, \`n\`, \`code\`) in the same script.
+
+${LIFECYCLES.map(section).join('\n\n')}`;
+}

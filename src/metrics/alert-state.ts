@@ -1,0 +1,125 @@
+/**
+ * What an operator must act on, read from Redis at scrape time for `/metrics` (and the alert
+ * rules in ops/prometheus): an account block, sends auto-paused, the oldest attempt whose outcome
+ * is still unknown, the workers' heartbeats and the pushed reports set aside. The pure parts
+ * (`parseAccountBlock`, `countAutoPaused`, `isUnresolved`) are unit-tested without Redis.
+ */
+import type { RedisConnection } from '../queue/connection.js';
+import { createKeys } from '../queue/keys.js';
+import { metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
+
+/** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
+export const WORKER_SERIES_HORIZON_MS = 3600_000;
+
+/** Unknown-outcome index entries checked per batch, and batches per scrape at most. */
+const UNKNOWN_BATCH = 200;
+const UNKNOWN_BATCHES = 3;
+
+export interface AlertState {
+  /** The account block every worker obeys (`smsq resume` lifts it); undefined when sending is allowed. */
+  accountBlock: { code: string; sinceMs: number } | undefined;
+  /** Sends paused by auto-pause and not yet resumed or cancelled. */
+  autoPausedSends: number;
+  /** When the oldest attempt whose outcome is still unknown was first found so (ms); undefined when none. */
+  oldestUnknownSinceMs: number | undefined;
+  /** Worker processes with a heartbeat within {@link WORKER_SERIES_HORIZON_MS}, and when each was last seen (ms). */
+  workers: { worker: string; lastSeenMs: number }[];
+  /** Pushed reports set aside so far, by reason (docs/receipts-and-controls.md). */
+  refusedReceipts: Record<string, number>;
+}
+
+/** The account hash as the account guard writes it (`code`, `message`, `since`). */
+export function parseAccountBlock(hash: Record<string, string>): AlertState['accountBlock'] {
+  if (!hash.code) return undefined;
+  const since = Number(hash.since);
+  return { code: hash.code, sinceMs: Number.isFinite(since) ? since : 0 };
+}
+
+/** Sends whose record still says they are paused by auto-pause (`[control, controlReason]` per send). */
+export function countAutoPaused(records: readonly (readonly (string | null)[])[]): number {
+  return records.filter(([control, reason]) => control === 'paused' && (reason ?? '').startsWith('auto-pause')).length;
+}
+
+/**
+ * Whether an indexed attempt is still in doubt: its chunk is at that attempt and `unknown` (or
+ * still `sending`, where a worker died mid-call). Any other state, a later attempt or a chunk
+ * gone means it was resolved: accepted, resent, or expired.
+ */
+export function isUnresolved(attempt: number, chunk: { state: string | null; attempt: string | null }): boolean {
+  return Number(chunk.attempt) === attempt && (chunk.state === 'unknown' || chunk.state === 'sending');
+}
+
+type Row = [Error | null, unknown];
+
+function results(rows: Row[] | null): unknown[] {
+  if (!rows) throw new Error('Redis pipeline was aborted');
+  const failed = rows.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+  return rows.map(([, value]) => value);
+}
+
+/** Pairs of a WITHSCORES reply. */
+function scored(flat: string[]): [string, number][] {
+  const out: [string, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, Number(flat[i + 1])]);
+  return out;
+}
+
+/**
+ * The oldest attempt of the unknown-outcome index that is still unresolved. Resolved entries met
+ * on the way are removed (an attempt never becomes unknown again, so this is safe at any time).
+ */
+async function oldestUnknown(redis: RedisConnection, indexKey: string, chunkKey: (id: string) => string): Promise<number | undefined> {
+  for (let batch = 0; batch < UNKNOWN_BATCHES; batch++) {
+    const entries = scored(await redis.zrange(indexKey, 0, UNKNOWN_BATCH - 1, 'WITHSCORES'));
+    if (entries.length === 0) return undefined;
+    const pipeline = redis.pipeline();
+    const parsed = entries.map(([member]) => parseUnknownOutcomeMember(member));
+    for (const p of parsed) pipeline.hmget(chunkKey(p?.chunkId ?? ''), 'state', 'attempt');
+    const chunks = results(await pipeline.exec()) as [string | null, string | null][];
+    const resolved: string[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const [member, since] = entries[i] as [string, number];
+      const p = parsed[i];
+      const [state, attempt] = chunks[i] as [string | null, string | null];
+      if (p && isUnresolved(p.attempt, { state, attempt })) {
+        if (resolved.length > 0) await redis.zrem(indexKey, ...resolved);
+        return since;
+      }
+      resolved.push(member);
+    }
+    await redis.zrem(indexKey, ...resolved);
+  }
+  // Every entry looked at was resolved; the rest are judged at the next scrape.
+  return undefined;
+}
+
+/** Reads the state behind the alerting gauges; `nowMs` bounds which heartbeats are exported. */
+export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
+  const keys = metricKeys(prefix);
+  const records = createKeys(prefix);
+  const [account, writers, refused, paused] = results(
+    await redis
+      .pipeline()
+      .hgetall(keys.account)
+      .zrangebyscore(keys.writers, nowMs - WORKER_SERIES_HORIZON_MS, '+inf', 'WITHSCORES')
+      .hgetall(keys.refusedReceipts)
+      .zrange(keys.autoPaused, 0, -1)
+      .exec(),
+  ) as [Record<string, string>, string[], Record<string, string>, string[]];
+
+  let autoPausedSends = 0;
+  if (paused.length > 0) {
+    const pipeline = redis.pipeline();
+    for (const sendId of paused) pipeline.hmget(records.send(sendId), 'control', 'controlReason');
+    autoPausedSends = countAutoPaused(results(await pipeline.exec()) as (string | null)[][]);
+  }
+
+  return {
+    accountBlock: parseAccountBlock(account),
+    autoPausedSends,
+    oldestUnknownSinceMs: await oldestUnknown(redis, keys.unknownOutcomes, records.chunk),
+    workers: scored(writers).map(([worker, lastSeenMs]) => ({ worker, lastSeenMs })),
+    refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The lifecycle table (lifecycle.ts) as Lua, for the scripts that move records: `--@include
+ * "lifecycle"` in a script is replaced by this text when the script is loaded (lua-source.ts).
+ *
+ * Each lifecycle becomes one constant string of edges, `|trigger:from>to|...` (`*` as the from of
+ * a trigger that adopts a newer attempt), searched with a plain `string.find`: a constant is built
+ * once when Redis compiles the script, where a Lua table would be built again on every call.
+ */
+import { LIFECYCLES, NEW, UNSENT_CHUNK_STATES, type Lifecycle } from './lifecycle.js';
+
+/** The from of an adoption edge in the encoded string. */
+export const ADOPT_FROM = '*';
+
+/** The edges of one lifecycle, encoded: `|trigger:from>to|` for each row and from-state. */
+export function encodeEdges(lifecycle: Lifecycle): string {
+  const edges: string[] = [];
+  for (const t of lifecycle.transitions) {
+    const froms = t.from === NEW ? [NEW] : t.from;
+    for (const from of froms) edges.push(`${t.trigger}:${from}>${t.to}`);
+    if (t.adoptsNewerAttempt) edges.push(`${t.trigger}:${ADOPT_FROM}>${t.to}`);
+  }
+  return `|${edges.join('|')}|`;
+}
+
+/** The Lua name of a lifecycle's edges constant: `CHUNK_EDGES`, `SEND_EDGES`, `SEND_CONTROL_EDGES`. */
+export function edgesConstant(lifecycle: Lifecycle): string {
+  return `${lifecycle.name.toUpperCase().replace(/[^A-Z]+/g, '_')}_EDGES`;
+}
+
+function luaString(s: string): string {
+  if (!/^[\w|:>*.,-]*$/.test(s)) throw new Error(`cannot quote ${JSON.stringify(s)} for Lua`);
+  return `'${s}'`;
+}
+
+/** The generated include. */
+export function lifecycleLua(): string {
+  const constants = LIFECYCLES.map((l) => `local ${edgesConstant(l)} = ${luaString(encodeEdges(l))}`);
+  return `-- Generated from src/queue/lifecycle.ts when the script is loaded; do not copy it by hand.
+${constants.join('\n')}
+-- Chunk states a transition that adopts a newer attempt may leave.
+local IN_DOUBT = ${luaString(`|${UNSENT_CHUNK_STATES.join('|')}|`)}
+
+-- Where trigger takes a record in state from ('${NEW}' for a record to create, '${ADOPT_FROM}' for a caller's
+-- newer attempt), or nil when the table has no such move.
+local function edgeTo(edges, trigger, from)
+  local key = '|' .. trigger .. ':' .. from .. '>'
+  local at = string.find(edges, key, 1, true)
+  if not at then return nil end
+  return string.match(edges, '^[^|]+', at + #key)
+end
+
+-- Refuses a trigger the table does not declare at all: a caller out of step with the table.
+local function checkDeclared(edges, trigger, lifecycle)
+  if not string.find(edges, '|' .. trigger .. ':', 1, true) then
+    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' transition "' .. trigger .. '": no such trigger in the Lua table'})
+  end
+end
+
+-- edgeTo for a move the calling script relies on: an error, not nil, when the table lacks it.
+local function mustEdge(edges, trigger, from, lifecycle)
+  local to = edgeTo(edges, trigger, from)
+  if not to then
+    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' transition "' .. trigger .. '": the Lua table has no move from ' .. from})
+  end
+  return to
+end
+`;
+}

@@ -1,0 +1,218 @@
+/**
+ * The lifecycles of smsq's records, declared once: every state a chunk or a send can be in, and
+ * every transition between them with the trigger that fires it and what it records. The chunk
+ * store and the send store refuse a trigger this table does not declare before they call Redis,
+ * and their Lua scripts receive the table itself (lifecycle-lua.ts generates it into each script
+ * at load), so TypeScript and Lua cannot disagree about which move is allowed.
+ * docs/lifecycle.md is drawn from this file (`npm run docs`).
+ */
+import { UndeclaredTransitionError, type SmsqCode } from '../errors.js';
+
+/** The pseudo-state a creating transition starts from: the record does not exist yet. */
+export const NEW = 'new';
+
+export interface Transition<S extends string = string, T extends string = string> {
+  /** What fires it, as callers name it. A trigger may have several rows (one per from-state group). */
+  readonly trigger: T;
+  /** The states it leaves, or {@link NEW} for a transition that creates the record. */
+  readonly from: readonly S[] | typeof NEW;
+  readonly to: S;
+  /** Fields it writes besides `state` and `updatedAt`. */
+  readonly records: readonly string[];
+  /** The code it records, when it always records the same one. */
+  readonly code?: SmsqCode;
+  /**
+   * A caller naming a NEWER attempt than the record's (an OutId the record does not have: Redis
+   * lost the claim) is also let through from every in-doubt state; the record adopts that attempt
+   * (attempt, OutId, sentAt, adoptedAt). Without it, only the record's own attempt (or a caller
+   * naming none) passes.
+   */
+  readonly adoptsNewerAttempt?: boolean;
+  /** Files that fire it (a script or a caller of a store), for readers and for the table's test. */
+  readonly by: readonly string[];
+  /** When it happens, in a few words. */
+  readonly when: string;
+}
+
+export interface Lifecycle<S extends string = string, T extends string = string> {
+  /** Its name in docs and errors. */
+  readonly name: string;
+  /** The record's field that holds the state. */
+  readonly field: string;
+  readonly states: readonly S[];
+  /** The state of a record that has not moved yet. */
+  readonly start: S;
+  /** States no transition leaves. */
+  readonly final: readonly S[];
+  readonly transitions: readonly Transition<S, T>[];
+}
+
+export const CHUNK_STATES = ['queued', 'sending', 'unknown', 'accepted', 'failed', 'expired', 'cancelled', 'split'] as const;
+export type ChunkState = (typeof CHUNK_STATES)[number];
+
+/**
+ * Not past the API as far as the record knows. A record in one of these may be behind an attempt
+ * that was made (a Redis that lost writes): such a chunk is looked up, never assumed unsent, and a
+ * transition that adopts a newer attempt may leave any of them.
+ */
+export const UNSENT_CHUNK_STATES: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
+
+const IN_FLIGHT: readonly ChunkState[] = ['sending', 'unknown'];
+const ANSWER = ['workers/send-processor.ts'];
+const LOOKUP = ['workers/reconcile-processor.ts'];
+
+const CHUNK_TRANSITIONS = [
+  { trigger: 'enqueue', from: NEW, to: 'queued', records: ['sendId', 'index', 'kind', 'n', 'payload', 'attempt', 'createdAt'], by: ['src/queue/lua/create-chunks.lua'], when: 'a producer writes the chunk' },
+  { trigger: 'split-child', from: NEW, to: 'queued', records: ['sendId', 'index', 'kind', 'n', 'payload', 'attempt', 'createdAt'], by: ['src/queue/lua/split-chunk.lua'], when: 'a split writes one single-number child per recipient' },
+  { trigger: 'claim', from: ['queued'], to: 'sending', records: ['attempt', 'outId', 'sentAt'], by: ['src/queue/lua/claim-6.lua'], when: 'a send job starts an attempt (before its call)' },
+  { trigger: 'cancel', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_CANCELLED', by: ['src/queue/lua/claim-6.lua', 'producers/producer.ts'], when: 'the send is cancelled' },
+  { trigger: 'send-failed', from: ['queued'], to: 'failed', records: ['code'], by: ['src/queue/lua/claim-6.lua'], when: 'claimed after the send failed as a whole (its code)' },
+  { trigger: 'deadline', from: ['queued'], to: 'expired', records: ['code'], code: 'SMSQ_DEADLINE', by: ['src/queue/lua/claim-6.lua'], when: 'claimed after the send\'s deadline' },
+  { trigger: 'give-up', from: ['queued'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_GAVE_UP', by: ['workers/sms-worker.ts'], when: 'the queue gave up on its send job' },
+  { trigger: 'worker-lost', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_WORKER_LOST', by: ['src/queue/lua/claim-6.lua'], when: 'claimed while mid-call: its worker died' },
+  { trigger: 'undo-claim', from: ['sending'], to: 'queued', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'not sent after all: the claim was not durable, the worker is stopping, or it was held up past the call deadline' },
+  { trigger: 'answer-accepted', from: IN_FLIGHT, to: 'accepted', records: ['bizId', 'code', 'resolvedBy', 'acceptedAt'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi accepted the call' },
+  { trigger: 'answer-failed', from: IN_FLIGHT, to: 'failed', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi refused the recipients or the send for good' },
+  { trigger: 'answer-not-sent', from: IN_FLIGHT, to: 'queued', records: ['code', 'flowRetries'], adoptsNewerAttempt: true, by: ANSWER, when: 'refused for now (throttled, account blocked, per-number flow control): sent again later' },
+  { trigger: 'answer-unknown', from: IN_FLIGHT, to: 'unknown', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'no answer (timeout, network): looked up before any resend' },
+  { trigger: 'split', from: IN_FLIGHT, to: 'split', records: ['children'], by: ['src/queue/lua/split-chunk.lua'], when: 'flow control on a multi-number chunk: its recipients move to single-number children' },
+  { trigger: 'lookup-found', from: UNSENT_CHUNK_STATES, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'outId'], adoptsNewerAttempt: true, by: LOOKUP, when: 'QuerySendDetails found an attempt of the chunk: accepted, never resent' },
+  { trigger: 'lookup-not-found', from: IN_FLIGHT, to: 'queued', records: ['code', 'resolvedBy'], code: 'SMSQ_NOT_ACCEPTED', adoptsNewerAttempt: true, by: LOOKUP, when: 'not found after the settling window: resent with a new attempt' },
+  { trigger: 'lookup-gave-up', from: ['unknown'], to: 'expired', records: ['code', 'reason'], code: 'SMSQ_OUTCOME_UNKNOWN', adoptsNewerAttempt: true, by: ['workers/sms-worker.ts'], when: 'its look-ups kept failing: expired as unknown, not resent' },
+  { trigger: 'report-accepted', from: IN_FLIGHT, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'bizId'], adoptsNewerAttempt: true, by: ['src/receipts/report-ingest.ts'], when: 'a pushed report names a recipient of this attempt' },
+  { trigger: 'report-lost-attempt', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['code', 'resolvedBy'], code: 'SMSQ_REDIS_ROLLBACK', adoptsNewerAttempt: true, by: ['src/receipts/report-ingest.ts'], when: 'a pushed report names an attempt the record lost: looked up' },
+  { trigger: 'rollback-lost-claim', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['code'], code: 'SMSQ_REDIS_ROLLBACK', adoptsNewerAttempt: true, by: ['workers/rollback-recovery.ts'], when: 'Redis came back without a claim this worker made: looked up' },
+  { trigger: 'orphan-sending', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_ORPHANED', adoptsNewerAttempt: true, by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds it mid-call without a job: looked up' },
+  { trigger: 'orphan-lost-claim', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['attempt', 'outId', 'sentAt', 'code'], code: 'SMSQ_ORPHANED', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds it without a job, maybe behind a lost claim: the next attempt is looked up' },
+  { trigger: 'send-missing', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_SEND_MISSING', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds its send record gone' },
+  { trigger: 'send-missing', from: IN_FLIGHT, to: 'expired', records: ['code'], code: 'SMSQ_SEND_MISSING', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds its send record gone' },
+] as const satisfies readonly Transition<ChunkState>[];
+
+export type ChunkTrigger = (typeof CHUNK_TRANSITIONS)[number]['trigger'];
+
+/** A chunk: one Dysmsapi call's worth of recipients (chunk-store.ts). */
+export const CHUNK_LIFECYCLE: Lifecycle<ChunkState, ChunkTrigger> = {
+  name: 'chunk',
+  field: 'state',
+  states: CHUNK_STATES,
+  start: 'queued',
+  final: ['accepted', 'failed', 'expired', 'cancelled', 'split'],
+  transitions: CHUNK_TRANSITIONS,
+};
+
+export const SEND_STATES = ['enqueuing', 'active', 'failed'] as const;
+export type SendState = (typeof SEND_STATES)[number];
+
+const SEND_TOTALS = ['recipients', 'rejected', 'duplicates', 'chunks'];
+
+const SEND_TRANSITIONS = [
+  {
+    trigger: 'enqueue',
+    from: NEW,
+    to: 'enqueuing',
+    records: ['sendId', 'kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', ...SEND_TOTALS, 'createdAt'],
+    by: ['src/queue/lua/create-send-2.lua'],
+    when: 'a producer starts writing the send',
+  },
+  { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: SEND_TOTALS, by: ['src/queue/lua/mark-enqueued-1.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one)' },
+  { trigger: 'fail', from: ['enqueuing', 'active'], to: 'failed', records: ['code', 'reason'], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
+  { trigger: 'abandon', from: ['enqueuing'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it' },
+] as const satisfies readonly Transition<SendState>[];
+
+export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];
+
+/** A send's `state`: how far its enqueue got, and whether it failed as a whole (send-store.ts). */
+export const SEND_LIFECYCLE: Lifecycle<SendState, SendTrigger> = {
+  name: 'send',
+  field: 'state',
+  states: SEND_STATES,
+  start: 'enqueuing',
+  final: ['failed'],
+  transitions: SEND_TRANSITIONS,
+};
+
+export const SEND_CONTROLS = ['active', 'paused', 'cancelled'] as const;
+export type SendControl = (typeof SEND_CONTROLS)[number];
+
+const OPERATOR = ['producers/producer.ts'];
+
+const CONTROL_TRANSITIONS = [
+  { trigger: 'pause', from: ['active', 'paused'], to: 'paused', records: ['controlReason'], by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
+  { trigger: 'auto-pause', from: ['active'], to: 'paused', records: ['controlReason'], by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed' },
+  { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: ['controlReason'], by: OPERATOR, when: 'an operator resumes it' },
+  { trigger: 'cancel', from: ['active', 'paused'], to: 'cancelled', records: ['controlReason'], by: OPERATOR, when: 'an operator cancels it (or an enqueue not confirmed durable withdraws it)' },
+] as const satisfies readonly Transition<SendControl>[];
+
+export type SendControlTrigger = (typeof CONTROL_TRANSITIONS)[number]['trigger'];
+
+/** A send's `control`: what an operator (or auto-pause) asked for; absent means `active` (send-store.ts). */
+export const SEND_CONTROL_LIFECYCLE: Lifecycle<SendControl, SendControlTrigger> = {
+  name: 'send control',
+  field: 'control',
+  states: SEND_CONTROLS,
+  start: 'active',
+  final: ['cancelled'],
+  transitions: CONTROL_TRANSITIONS,
+};
+
+export const LIFECYCLES = [CHUNK_LIFECYCLE, SEND_LIFECYCLE, SEND_CONTROL_LIFECYCLE] as const;
+
+/** What a store needs to know about one trigger, gathered once per lifecycle. */
+export interface TriggerRule<S extends string = string, T extends string = string> {
+  rows: readonly Transition<S, T>[];
+  /** Every field any of its rows records. */
+  records: ReadonlySet<string>;
+  /** The code every row records, when they all record the same fixed one. */
+  code: SmsqCode | undefined;
+}
+
+const rules = new WeakMap<Lifecycle, Map<string, TriggerRule>>();
+
+function rulesOf<S extends string, T extends string>(lifecycle: Lifecycle<S, T>): Map<string, TriggerRule<S, T>> {
+  let byTrigger = rules.get(lifecycle as Lifecycle) as Map<string, TriggerRule<S, T>> | undefined;
+  if (!byTrigger) {
+    byTrigger = new Map();
+    for (const trigger of new Set(lifecycle.transitions.map((t) => t.trigger))) {
+      const rows = lifecycle.transitions.filter((t) => t.trigger === trigger);
+      const code = rows[0]?.code !== undefined && rows.every((r) => r.code === rows[0]?.code) ? rows[0].code : undefined;
+      byTrigger.set(trigger, { rows, records: new Set(rows.flatMap((r) => r.records)), code });
+    }
+    rules.set(lifecycle as Lifecycle, byTrigger as Map<string, TriggerRule>);
+  }
+  return byTrigger;
+}
+
+/** The rows of `trigger` (empty when the lifecycle does not declare it). */
+export function rowsOf<S extends string, T extends string>(lifecycle: Lifecycle<S, T>, trigger: string): readonly Transition<S, T>[] {
+  return rulesOf(lifecycle).get(trigger)?.rows ?? [];
+}
+
+/** Where `trigger` takes a record in `from` (its own attempt), or undefined when the table has no such move. */
+export function targetOf<S extends string, T extends string>(lifecycle: Lifecycle<S, T>, trigger: T, from: S | typeof NEW): S | undefined {
+  return rowsOf(lifecycle, trigger).find((t) => (t.from === NEW ? from === NEW : (t.from as readonly string[]).includes(from)))?.to;
+}
+
+/**
+ * The rule of `trigger`, checked before a store calls Redis: the trigger must be declared, every
+ * field written must be one it records, a code written must be its fixed code if it has one, and
+ * an expected state must be one it leaves. Throws
+ * {@link UndeclaredTransitionError} otherwise (nothing is called, nothing changes).
+ */
+export function declaredRule<S extends string, T extends string>(
+  lifecycle: Lifecycle<S, T>,
+  trigger: string,
+  written: { fields?: readonly string[]; expectState?: string; code?: string } = {},
+): TriggerRule<S, T> {
+  const rule = rulesOf(lifecycle).get(trigger);
+  if (!rule) throw new UndeclaredTransitionError(lifecycle.name, trigger, 'no such trigger');
+  const extra = (written.fields ?? []).filter((f) => !rule.records.has(f));
+  if (extra.length) throw new UndeclaredTransitionError(lifecycle.name, trigger, `it does not record ${extra.join(', ')} (it records ${[...rule.records].join(', ') || 'nothing'})`);
+  if (rule.code !== undefined && written.code !== undefined && written.code !== rule.code) {
+    throw new UndeclaredTransitionError(lifecycle.name, trigger, `it records the code ${rule.code}, not ${written.code}`);
+  }
+  const { expectState } = written;
+  if (expectState !== undefined && !rule.rows.some((r) => r.from !== NEW && (r.from as readonly string[]).includes(expectState))) {
+    throw new UndeclaredTransitionError(lifecycle.name, trigger, `it never leaves ${expectState}`);
+  }
+  return rule;
+}

@@ -1,0 +1,84 @@
+--[[
+  Starts an attempt of a chunk, or tells the caller why not. Every move it makes is a row of the
+  chunk lifecycle (src/queue/lifecycle.ts): claim (queued → sending), cancel, deadline and
+  send-failed (queued → cancelled / expired / failed: the send says so), worker-lost (sending →
+  unknown: the worker of the attempt died mid-call). When it starts an attempt it also reserves
+  the call's slot from the account-wide pacer (src/queue/call-pacer.ts), saving the call a round
+  trip. The chunk's time comes in ARGV; only the pacer slot reads Redis TIME (one clock for every
+  process).
+
+  Input:
+    KEYS[1] chunk hash
+    KEYS[2] send counts hash
+    KEYS[3] send hash
+    KEYS[4] events stream
+    KEYS[5] recipient totals across sends
+    KEYS[6] the pacer's next free slot
+    ARGV[1] now (ms)
+    ARGV[2] events maxlen
+    ARGV[3] end of the current marketing quiet window (ms; 0 = not quiet)
+    ARGV[4] pacer slot spacing (µs; '' = reserve no slot)
+    ARGV[5] pacer's farthest reservation ahead (µs)
+    ARGV[6] a fresh nonce for the OutId (src/queue/out-id.ts: unique even if a rolled-back Redis repeats the attempt)
+
+  Output:
+    {'send', attempt, outId, payload, kind, n, index, wait}  now sending with a fresh OutId; wait = µs
+                                                      until the reserved slot (-1 refused, '' none asked)
+    {'unknown', attempt, outId, sentAt}               it was sending (now unknown) or unknown
+    {'ended', state, code}                            the send failed, was cancelled or passed its deadline:
+                                                      the chunk is now failed / cancelled / expired
+    {'paused'}                                        the send is paused; the chunk stays queued
+    {'quiet', until}                                  a marketing chunk inside quiet hours; stays queued
+    {'done', state}                                   nothing to do (a final state)
+    {'missing'}                                       no such chunk
+
+  Events:
+    XADD events stream: type=chunk sendId chunkId from state n code at (each move)
+]]
+--@include "lifecycle"
+--@include "move-counts"
+--@include "emit-chunk-event"
+--@include "reserve-slot"
+
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'payload', 'kind', 'n', 'sendId', 'index')
+local state, attempt, n = f[1] or '', tonumber(f[2] or '0'), tonumber(f[7] or '0')
+local chunkId = f[8] .. '.' .. f[9]
+
+local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
+if claimed then
+  local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
+  local to, code = nil, nil
+  if send[1] == 'failed' then to, code = mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED'
+  elseif send[3] == 'cancelled' then to, code = mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED'
+  elseif send[4] and tonumber(send[4]) < tonumber(ARGV[1]) then to, code = mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE'
+  end
+  if to then
+    redis.call('HSET', KEYS[1], 'state', to, 'code', code, 'updatedAt', ARGV[1])
+    move(KEYS[2], KEYS[5], state, to, n)
+    emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, code, ARGV[1])
+    return {'ended', to, code}
+  end
+  if send[3] == 'paused' then return {'paused'} end
+  if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
+  attempt = attempt + 1
+  local outId = chunkId .. '.' .. attempt .. '-' .. ARGV[6]
+  redis.call('HSET', KEYS[1], 'state', claimed, 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
+  move(KEYS[2], KEYS[5], state, claimed, n)
+  emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
+  local wait = ''
+  if ARGV[4] ~= '' then wait = string.format('%.0f', reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]))) end
+  return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9], wait}
+end
+
+local lost = edgeTo(CHUNK_EDGES, 'worker-lost', state)
+if lost then
+  redis.call('HSET', KEYS[1], 'state', lost, 'code', 'SMSQ_WORKER_LOST', 'updatedAt', ARGV[1])
+  move(KEYS[2], KEYS[5], state, lost, n)
+  emit(KEYS[4], ARGV[2], f[8], chunkId, state, lost, n, 'SMSQ_WORKER_LOST', ARGV[1])
+  return {'unknown', tostring(attempt), f[3], f[4]}
+end
+if state == 'unknown' then
+  return {'unknown', tostring(attempt), f[3], f[4]}
+end
+return {'done', state}

@@ -1,0 +1,30 @@
+--[[
+  Claims an Idempotency-Key for a request (producers/idempotency.ts). A record from before
+  fingerprints (a send id alone) matches any body.
+
+  Input:
+    KEYS[1] the key's record (`<sendId> <fingerprint>`)
+    KEYS[2] its lease
+    ARGV[1] a fresh send id
+    ARGV[2] the request's fingerprint
+    ARGV[3] record ttl (s)
+    ARGV[4] lease (ms)
+    ARGV[5] lease token
+
+  Output:
+    {'new', sendId}       record and lease written
+    {'mismatch', sendId}  the key stands for another body
+    {'lease', sendId}     no live holder: the lease is now ours
+    {'busy', sendId}      another caller holds the lease
+]]
+local record = redis.call('GET', KEYS[1])
+if not record then
+  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
+  redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
+  return {'new', ARGV[1]}
+end
+local space = string.find(record, ' ', 1, true)
+local sendId = space and string.sub(record, 1, space - 1) or record
+if space and string.sub(record, space + 1) ~= ARGV[2] then return {'mismatch', sendId} end
+if redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'lease', sendId} end
+return {'busy', sendId}

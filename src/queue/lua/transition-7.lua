@@ -1,0 +1,114 @@
+--[[
+  Moves a chunk along one transition of the chunk lifecycle (src/queue/lifecycle.ts), named by
+  its trigger: the table (generated into this script) gives the state it goes to from the
+  chunk's current state. It applies only to the caller's attempt: a caller naming an OutId that
+  is not the record's is refused, unless the trigger adopts a newer attempt and the record is in
+  doubt (queued, sending, unknown) at an older one. That proves the record lost writes (a Redis
+  that forgot its last second): that attempt was made, so the record adopts it (attempt, OutId,
+  sentAt, adoptedAt) and the transition applies. The per-send counts, the event, and on the send
+  path the end of the chunk's receipt window and the outcome for auto-pause, move in the same
+  script, saving the call a round trip each.
+
+  Input:
+    KEYS[1] chunk hash
+    KEYS[2] send counts hash
+    KEYS[3] events stream
+    KEYS[4] recipient totals across sends
+    KEYS[5] receipt-window set (chunk ids scored by when their window ends)
+    KEYS[6] the send's last chunk outcomes (list, for auto-pause)
+    KEYS[7] send hash
+    ARGV[1] trigger
+    ARGV[2] the caller's OutId ('' = names no attempt)
+    ARGV[3] now (ms)
+    ARGV[4] events maxlen
+    ARGV[5] expected state: apply only if the chunk is still in the state the caller read ('' = any)
+    ARGV[6] end of the receipt window (ms; only when the chunk becomes accepted; '' = none)
+    ARGV[7] outcome counted towards auto-pause ('' = none, '1' ok, '0' failed)
+    ARGV[8] auto-pause window (chunks)
+    ARGV[9] auto-pause's max failure ratio
+    ARGV[10] lifetime of the outcomes list (s)
+    ARGV[11..] field/value pairs to record (only fields the transition declares: the chunk store checks)
+
+  Output:
+    {1, from-state, to-state, auto-pause reason or '', adopted attempt or ''}   applied
+    {0, why, current state, current OutId}                           refused, why = missing | moved
+                                                                      (not expectState) | other-attempt | not-from-state
+    An error SMSQ_UNDECLARED_TRANSITION when the table has no such trigger (nothing changed).
+
+  Events:
+    XADD events stream: type=chunk sendId chunkId from state n code at (when the state changes)
+]]
+--@include "lifecycle"
+--@include "move-counts"
+--@include "emit-chunk-event"
+
+local trigger, theirOutId, now = ARGV[1], ARGV[2], ARGV[3]
+local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index', 'attempt')
+local state, outId, n = f[1], f[2] or '', tonumber(f[3] or '0')
+-- A refusal first makes sure the trigger exists at all (an undeclared one is an error, not a race).
+local function refuse(why, current)
+  checkDeclared(CHUNK_EDGES, trigger, 'chunk')
+  return {0, why, current, outId}
+end
+if not state then return refuse('missing', 'missing') end
+if ARGV[5] ~= '' and ARGV[5] ~= state then return refuse('moved', state) end
+
+local to, adopted = nil, ''
+if theirOutId ~= '' and theirOutId ~= outId then
+  local theirs = tonumber(string.match(theirOutId, '%.(%d+)[-%w]*$') or '')
+  if theirs and theirs > tonumber(f[6] or '0') and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
+    to = edgeTo(CHUNK_EDGES, trigger, '*')
+  end
+  if not to then return refuse('other-attempt', state) end
+  adopted = tostring(theirs)
+else
+  to = edgeTo(CHUNK_EDGES, trigger, state)
+  if not to then return refuse('not-from-state', state) end
+end
+
+local chunkId = f[4] .. '.' .. f[5]
+local set = {'state', to, 'updatedAt', now}
+if adopted ~= '' then
+  set[#set + 1] = 'attempt'; set[#set + 1] = adopted
+  set[#set + 1] = 'outId'; set[#set + 1] = theirOutId
+  set[#set + 1] = 'adoptedAt'; set[#set + 1] = now
+  -- The claim's time is lost with it; the outcome's time dates the look-ups closely enough.
+  set[#set + 1] = 'sentAt'; set[#set + 1] = now
+end
+local code = ''
+for i = 11, #ARGV, 2 do
+  set[#set + 1] = ARGV[i]
+  set[#set + 1] = ARGV[i + 1]
+  if ARGV[i] == 'code' then code = ARGV[i + 1] end
+end
+redis.call('HSET', KEYS[1], unpack(set))
+if state ~= to then
+  move(KEYS[2], KEYS[4], state, to, n)
+  emit(KEYS[3], ARGV[4], f[4], chunkId, state, to, n, code, now)
+end
+if to == 'accepted' and ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV[6], chunkId) end
+
+local reason = ''
+if ARGV[7] ~= '' then
+  -- A send known to have fewer chunks than the window is never judged (a verification code is a
+  -- one-chunk send): keep no list for it. While a campaign is enqueuing its count is not known yet.
+  local window = tonumber(ARGV[8])
+  local send = redis.call('HMGET', KEYS[7], 'state', 'chunks', 'control')
+  local chunks = tonumber(send[2] or '')
+  if not (send[1] and send[1] ~= 'enqueuing' and chunks and chunks < window) then
+    redis.call('LPUSH', KEYS[6], ARGV[7])
+    redis.call('LTRIM', KEYS[6], 0, window - 1)
+    redis.call('EXPIRE', KEYS[6], ARGV[10])
+    if ARGV[7] == '0' then
+      local list = redis.call('LRANGE', KEYS[6], 0, -1)
+      local failed = 0
+      for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
+      local paused = edgeTo(SEND_CONTROL_EDGES, 'auto-pause', send[3] or 'active')
+      if paused and #list >= window and failed / #list > tonumber(ARGV[9]) then
+        reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
+        redis.call('HSET', KEYS[7], 'control', paused, 'controlReason', reason)
+      end
+    end
+  end
+end
+return {1, state, to, reason, adopted}

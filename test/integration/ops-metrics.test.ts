@@ -1,0 +1,142 @@
+/**
+ * The ops files against a real `/metrics`: real Redis, the emulator through the real SDK, a worker
+ * that made calls and looked receipts up. Every metric the Grafana dashboard and the alert rules
+ * name must be exported with at least one sample; and the gauges behind the alerts must follow
+ * what they stand for (an account block, an auto-paused send, an unknown outcome, a heartbeat).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createCallMetricsRecorder, type CallMetricsRecorder } from '../../src/metrics/call-metrics.js';
+import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { dashboardQueries, loadAlertRules, loadDashboard, readPromql } from '../support/promql.js';
+import { waitFor } from '../support/wait.js';
+
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+const SETTINGS = { qps: 500, reconcileSettleMs: 600 };
+
+let h: Harness | undefined;
+let app: SmsqServer | undefined;
+let recorder: CallMetricsRecorder | undefined;
+afterEach(async () => {
+  await app?.close();
+  await h?.close();
+  await recorder?.close();
+  h = undefined;
+  app = undefined;
+  recorder = undefined;
+});
+
+async function setUp(label: string, readTimeoutMs?: number): Promise<{ h: Harness; app: SmsqServer; recorder: CallMetricsRecorder }> {
+  h = await createHarness({ label, ...(readTimeoutMs ? { readTimeoutMs } : {}) });
+  app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, insecure: true, queueNames: ['calls', 'housekeeping'], settings: SETTINGS });
+  recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, flushIntervalMs: 50, writerId: `ops-test:${process.pid}:w1` });
+  return { h, app, recorder };
+}
+
+/** The exposition: sample names, and each family's declared type. */
+function exposition(text: string): { samples: Set<string>; types: Map<string, string>; value(line: RegExp): number | undefined } {
+  const samples = new Set<string>();
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) types.set(type[1] as string, type[2] as string);
+    else if (line && !line.startsWith('#')) samples.add(/^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0]);
+  }
+  return {
+    samples,
+    types,
+    value(pattern) {
+      const line = text.split('\n').find((l) => pattern.test(l));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    },
+  };
+}
+
+/** The family a sample name belongs to: a histogram's _bucket/_sum/_count belong to it. */
+function familyOf(name: string, types: Map<string, string>): string | undefined {
+  if (types.has(name)) return name;
+  const base = name.replace(/_(bucket|sum|count)$/, '');
+  return types.get(base) === 'histogram' ? base : undefined;
+}
+
+async function scrape(server: SmsqServer) {
+  const res = await server.inject({ method: 'GET', url: '/metrics' });
+  expect(res.statusCode).toBe(200);
+  return exposition(res.body);
+}
+
+describe('the ops files against a real /metrics', () => {
+  it('every metric the dashboard and the alert rules name is exported, with samples, by a server over a working deployment', async () => {
+    const s = await setUp('ops-names');
+    // Receipts looked up 200 ms after acceptance, so that receipt latency has samples too.
+    await s.h.startWorker({ metrics: s.recorder, receiptSchedule: { lookDelaysMs: [200, 400], windowMs: 3_600_000 } });
+    const sent = await s.h.producer.send({ phones: ['13800138000', '13800138001'], ...NOTE });
+    await waitFor(async () => ((await s.h.producer.getStatus(sent.sendId)).counts.delivered ?? 0) === 2, 'both recipients delivered (receipts looked up)');
+    const text = await waitFor(async () => {
+      const r = await scrape(s.app);
+      return r.samples.has('smsq_receipt_latency_seconds_count') && r.samples.has('smsq_worker_last_seen_timestamp_seconds') ? r : undefined;
+    }, 'receipt latency and the heartbeat flushed');
+
+    const used = new Map<string, string>();
+    for (const q of dashboardQueries(loadDashboard('ops/grafana/smsq-dashboard.json'))) for (const n of readPromql(q.expr).metricNames) used.set(n, `dashboard ${q.where}`);
+    for (const g of loadAlertRules('ops/prometheus/smsq-alerts.yml').groups) for (const r of g.rules) for (const n of readPromql(r.expr).metricNames) used.set(n, `rule ${r.alert}`);
+    expect(used.size).toBeGreaterThan(20);
+    const missing = [...used].filter(([name]) => !text.samples.has(name) || familyOf(name, text.types) === undefined).map(([name, where]) => `${name} (${where})`);
+    expect(missing).toEqual([]);
+    // Histogram parts are named as histograms, not as lone counters.
+    expect(familyOf('smsq_api_call_duration_seconds_bucket', text.types)).toBe('smsq_api_call_duration_seconds');
+    expect(familyOf('smsq_receipt_latency_seconds_count', text.types)).toBe('smsq_receipt_latency_seconds');
+    expect(text.value(/^smsq_api_call_rate_cap /)).toBe(500);
+    expect(text.value(/^smsq_worker_last_seen_timestamp_seconds\{worker="ops-test:\d+:w1"\} /)).toBeGreaterThan(Date.now() / 1000 - 60);
+  });
+
+  it('follows an account block (with its code) and its lifting', async () => {
+    const s = await setUp('ops-account');
+    const worker = await s.h.startWorker({ metrics: s.recorder });
+    expect((await scrape(s.app)).value(/^smsq_account_blocked /)).toBe(0);
+    await worker.guard.block('isv.AMOUNT_NOT_ENOUGH', 'the account balance is not enough');
+    const blocked = await scrape(s.app);
+    expect(blocked.value(/^smsq_account_blocked\{code="isv.AMOUNT_NOT_ENOUGH"\} /)).toBe(1);
+    expect(blocked.value(/^smsq_queue_paused\{queue="calls"\} /)).toBe(1);
+    await worker.guard.resume('operator');
+    const lifted = await scrape(s.app);
+    expect(lifted.value(/^smsq_account_blocked /)).toBe(0);
+    expect(lifted.value(/^smsq_account_blocked\{/)).toBeUndefined();
+  });
+
+  it('counts a send auto-paused by failing chunks until it is cancelled', async () => {
+    const s = await setUp('ops-autopause');
+    // No template params: every chunk fails permanently.
+    const phones = Array.from({ length: 3000 }, (_, i) => String(13890000000 + i));
+    const res = await s.h.producer.send({ signName: N.sign, templateCode: N.notificationTemplate, phones, kind: 'marketing' });
+    await s.h.startWorker({ metrics: s.recorder, concurrency: 1, autoPause: { window: 2, failureRatio: 0.5 } });
+    await waitFor(async () => (await scrape(s.app)).value(/^smsq_sends_auto_paused /) === 1, 'the auto-paused send counted');
+    expect((await s.h.producer.getStatus(res.sendId)).send.controlReason).toMatch(/^auto-pause/);
+    expect(await s.h.redis.zrange(metricKeys(s.h.prefix).autoPaused, 0, -1)).toEqual([res.sendId]);
+    await s.h.producer.cancel(res.sendId);
+    expect((await scrape(s.app)).value(/^smsq_sends_auto_paused /)).toBe(0);
+  });
+
+  it('ages an unknown outcome until reconcile decides it, then forgets it', async () => {
+    // Read timeout 300 ms, answer after 2 s: the attempt is unknown; the first look comes 1.5 s later.
+    const s = await setUp('ops-unknown', 300);
+    s.h.emulator.setFaults([{ kind: 'lost-answer', delayMs: 2000 }]);
+    const res = await s.h.producer.send({ phones: ['13800000011'], ...NOTE });
+    await s.h.startWorker({ metrics: s.recorder, reconcile: { firstLookAfterMs: 1500, settleMs: 3000, lookIntervalMs: 200 } });
+    const key = metricKeys(s.h.prefix).unknownOutcomes;
+    await waitFor(async () => (await s.h.redis.zcard(key)) === 1, 'the unknown attempt indexed');
+    expect(await s.h.redis.zrange(key, 0, -1)).toEqual([`${res.sendId}.0|1`]);
+    const aged = await waitFor(async () => {
+      const age = (await scrape(s.app)).value(/^smsq_unknown_outcome_oldest_age_seconds /);
+      return age !== undefined && age > 0.2 ? age : undefined;
+    }, 'a growing age');
+    expect(aged).toBeLessThan(30);
+    // Reconcile finds the attempt accepted at Alibaba: the outcome is known, the entry goes.
+    await waitFor(async () => ((await s.h.producer.getStatus(res.sendId)).counts.accepted ?? 0) + ((await s.h.producer.getStatus(res.sendId)).counts.delivered ?? 0) === 1, 'resolved by reconcile');
+    expect((await scrape(s.app)).value(/^smsq_unknown_outcome_oldest_age_seconds /)).toBe(0);
+    expect(await s.h.redis.zcard(key)).toBe(0);
+    expect(s.h.emulator.accepted()).toHaveLength(1);
+  });
+});

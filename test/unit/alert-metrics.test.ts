@@ -1,0 +1,88 @@
+/** The gauges behind the alert rules: pure parsing and rendering, no Redis. */
+import { describe, expect, it } from 'vitest';
+import { countAutoPaused, isUnresolved, parseAccountBlock, type AlertState } from '../../src/metrics/alert-state.js';
+import { parseUnknownOutcomeMember, unknownOutcomeMember } from '../../src/metrics/metric-keys.js';
+import { parseCallMetrics } from '../../src/metrics/metrics-snapshot.js';
+import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.js';
+
+const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {} };
+const settings = { qps: 4500, reconcileSettleMs: 60_000 };
+
+describe('alert state', () => {
+  it('reads an account block from the guard hash, and none without a code', () => {
+    expect(parseAccountBlock({ code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: '1700000000000' })).toEqual({ code: 'isv.AMOUNT_NOT_ENOUGH', sinceMs: 1_700_000_000_000 });
+    expect(parseAccountBlock({})).toBeUndefined();
+    expect(parseAccountBlock({ code: 'Forbidden.RAM', since: 'x' })).toEqual({ code: 'Forbidden.RAM', sinceMs: 0 });
+  });
+
+  it('counts only sends still paused by auto-pause (not resumed, cancelled, operator-paused or expired)', () => {
+    expect(
+      countAutoPaused([
+        ['paused', 'auto-pause: 11 of the last 20 chunks failed'],
+        ['active', 'auto-pause: 11 of the last 20 chunks failed'],
+        ['paused', 'operator'],
+        ['cancelled', 'auto-pause: 12 of the last 20 chunks failed'],
+        [null, null],
+        ['paused', 'auto-pause: 20 of the last 20 chunks failed'],
+      ]),
+    ).toBe(2);
+  });
+
+  it('keeps an unknown attempt indexed only while its chunk is at that attempt and in doubt', () => {
+    expect(isUnresolved(1, { state: 'unknown', attempt: '1' })).toBe(true);
+    expect(isUnresolved(1, { state: 'sending', attempt: '1' })).toBe(true);
+    expect(isUnresolved(1, { state: 'accepted', attempt: '1' })).toBe(false);
+    expect(isUnresolved(1, { state: 'queued', attempt: '1' })).toBe(false); // not accepted: resent
+    expect(isUnresolved(1, { state: 'unknown', attempt: '2' })).toBe(false); // a later attempt is its own entry
+    expect(isUnresolved(1, { state: null, attempt: null })).toBe(false); // expired
+  });
+
+  it('names one attempt per index member, chunk ids with dots and dashes included', () => {
+    const member = unknownOutcomeMember('s-AbC.12-3', 4);
+    expect(parseUnknownOutcomeMember(member)).toEqual({ chunkId: 's-AbC.12-3', attempt: 4 });
+    expect(parseUnknownOutcomeMember('no-separator')).toBeUndefined();
+    expect(parseUnknownOutcomeMember('chunk|x')).toBeUndefined();
+  });
+});
+
+describe('alert gauges in /metrics', () => {
+  it('exports the block with its code, the auto-paused sends, the oldest unknown age, heartbeats and refusals', async () => {
+    const text = await renderPrometheus({
+      queues: [],
+      calls: noCalls,
+      settings,
+      nowMs: 1_000_000,
+      alerts: {
+        accountBlock: { code: 'isv.AMOUNT_NOT_ENOUGH', sinceMs: 900_000 },
+        autoPausedSends: 2,
+        oldestUnknownSinceMs: 910_000,
+        workers: [{ worker: 'host-a:12:abc', lastSeenMs: 999_000 }],
+        refusedReceipts: { 'other-attempt': 3 },
+      },
+    });
+    expect(text).toMatch(/^smsq_redis_up 1$/m);
+    expect(text).toMatch(/^smsq_api_call_rate_cap 4500$/m);
+    expect(text).toMatch(/^smsq_reconcile_settle_seconds 60$/m);
+    expect(text).toMatch(/^smsq_account_blocked\{code="isv.AMOUNT_NOT_ENOUGH"\} 1$/m);
+    expect(text).toMatch(/^smsq_sends_auto_paused 2$/m);
+    expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 90$/m);
+    expect(text).toMatch(/^smsq_worker_last_seen_timestamp_seconds\{worker="host-a:12:abc"\} 999$/m);
+    expect(text).toMatch(/^smsq_receipts_refused_total\{reason="other-attempt"\} 3$/m);
+  });
+
+  it('exports 0 for a healthy account and no unknown outcome, without a code label', async () => {
+    const text = await renderPrometheus({ queues: [], calls: noCalls, alerts: quiet, nowMs: 5000 });
+    expect(text).toMatch(/^smsq_account_blocked 0$/m);
+    expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 0$/m);
+    expect(text).toMatch(/^smsq_sends_auto_paused 0$/m);
+    expect(text).toMatch(/^smsq_receipts_refused_total\{reason="not-recipient"\} 0$/m);
+    expect(text).not.toMatch(/^smsq_api_call_rate_cap /m); // no settings given
+  });
+
+  it('says only smsq_redis_up 0, the settings and the process while Redis does not answer', async () => {
+    const text = await renderRedisDown({ settings });
+    const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(samples).toEqual(['smsq_redis_up 0', 'smsq_api_call_rate_cap 4500', 'smsq_reconcile_settle_seconds 60']);
+  });
+});
