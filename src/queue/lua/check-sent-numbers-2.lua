@@ -7,8 +7,11 @@
   Input:
     KEYS[1] the prefix of all days' bucket keys (`<prefix>:sent-numbers:`)
     KEYS[2] the prefix of the earlier sets (`<prefix>:sent-to:`)
-    ARGV[1] first day, ARGV[2] last day (days since the epoch, UTC)
-    ARGV[3] buckets, ARGV[4] the earlier sets' buckets, ARGV[5] bytes per number
+    ARGV[1] first day (days since the epoch, UTC)
+    ARGV[2] last day
+    ARGV[3] buckets
+    ARGV[4] the earlier sets' buckets
+    ARGV[5] bytes per number
     ARGV[6..] the numbers
 
   Output:

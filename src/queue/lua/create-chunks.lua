@@ -5,10 +5,11 @@
 
   Input (a variable number of keys: the first argument of the call is their count):
     KEYS[1] recipient totals across sends
-    KEYS[2i], KEYS[2i+1] chunk i's hash and its send's counts hash (i = 1..)
+    KEYS[2..] two keys a chunk, in order: its hash, then its send's counts hash
     ARGV[1] now (ms)
     ARGV[2] ttl (s)
-    ARGV[5i-2 .. 5i+2] chunk i's n (recipients), sendId, index, kind, payload
+    ARGV[3..] five values a chunk, in the order of the keys: n (recipients), sendId, index, kind,
+              payload
 
   Output:
     how many chunks were written (the others existed)
