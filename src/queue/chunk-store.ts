@@ -228,21 +228,12 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       const fields = req.fields ?? {};
       const names = Object.keys(fields);
       const rule = declaredRule(CHUNK_LIFECYCLE, req.trigger, { fields: names, expectState: req.expectState, code: fields.code as string | undefined });
-      const o = req.outcome;
-      // Positional, not one packed argument: this runs once per call, and decoding JSON (cjson)
-      // or msgpack in the script cost Redis more than the whole positional parse (docs/benchmarks.md).
-      const argv: (string | number)[] = [
-        req.trigger,
-        req.outId ?? '',
-        clock.now(),
-        eventsMaxLen,
-        req.expectState ?? '',
-        req.windowEndsAt ?? '',
-        o ? (o.ok ? '1' : '0') : '',
-        o?.window ?? 0,
-        o?.maxFailureRatio ?? 0,
-        o?.ttlSeconds ?? 0,
-      ];
+      // The optional parts travel as one packed argument (the script's header lists them).
+      const options: { expectState?: ChunkState; windowEndsAt?: number; outcome?: AutoPauseOutcome } = {};
+      if (req.expectState) options.expectState = req.expectState;
+      if (req.windowEndsAt !== undefined) options.windowEndsAt = req.windowEndsAt;
+      if (req.outcome) options.outcome = req.outcome;
+      const argv: (string | number)[] = [req.trigger, req.outId ?? '', clock.now(), eventsMaxLen, Object.keys(options).length > 0 ? JSON.stringify(options) : ''];
       for (const name of names) argv.push(name, fields[name] as string | number);
       if (rule.code !== undefined && fields.code === undefined) argv.push('code', rule.code);
       const res = (await transitionScript(

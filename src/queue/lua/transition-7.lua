@@ -21,13 +21,12 @@
     ARGV[2] the caller's OutId ('' = names no attempt)
     ARGV[3] now (ms)
     ARGV[4] events maxlen
-    ARGV[5] expected state: apply only if the chunk is still in the state the caller read ('' = any)
-    ARGV[6] end of the receipt window (ms; only when the chunk becomes accepted; '' = none)
-    ARGV[7] outcome counted towards auto-pause ('' = none, '1' ok, '0' failed)
-    ARGV[8] auto-pause window (chunks)
-    ARGV[9] auto-pause's max failure ratio
-    ARGV[10] lifetime of the outcomes list (s)
-    ARGV[11..] field/value pairs to record (only fields the transition declares: the chunk store checks)
+    ARGV[5] options, packed as one JSON object ('' = none), each optional:
+              expectState     apply only if the chunk is still in the state the caller read
+              windowEndsAt    end of the receipt window (ms; used when the chunk becomes accepted)
+              outcome         {ok, window, maxFailureRatio, ttlSeconds}: counted towards auto-pause
+                              over the last `window` chunks; the list lives `ttlSeconds`
+    ARGV[6..] field/value pairs to record (only fields the transition declares: the chunk store checks)
 
   Output:
     {1, from-state, to-state, auto-pause reason or '', adopted attempt or ''}   applied
@@ -43,6 +42,7 @@
 --@include "emit-chunk-event"
 
 local trigger, theirOutId, now = ARGV[1], ARGV[2], ARGV[3]
+local opts = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or {}
 local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index', 'attempt')
 local state, outId, n = f[1], f[2] or '', tonumber(f[3] or '0')
 -- A refusal first makes sure the trigger exists at all (an undeclared one is an error, not a race).
@@ -51,7 +51,7 @@ local function refuse(why, current)
   return {0, why, current, outId}
 end
 if not state then return refuse('missing', 'missing') end
-if ARGV[5] ~= '' and ARGV[5] ~= state then return refuse('moved', state) end
+if opts.expectState and opts.expectState ~= state then return refuse('moved', state) end
 
 local to, adopted = nil, ''
 if theirOutId ~= '' and theirOutId ~= outId then
@@ -76,7 +76,7 @@ if adopted ~= '' then
   set[#set + 1] = 'sentAt'; set[#set + 1] = now
 end
 local code = ''
-for i = 11, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   set[#set + 1] = ARGV[i]
   set[#set + 1] = ARGV[i + 1]
   if ARGV[i] == 'code' then code = ARGV[i + 1] end
@@ -86,25 +86,27 @@ if state ~= to then
   move(KEYS[2], KEYS[4], state, to, n)
   emit(KEYS[3], ARGV[4], f[4], chunkId, state, to, n, code, now)
 end
-if to == 'accepted' and ARGV[6] ~= '' then redis.call('ZADD', KEYS[5], ARGV[6], chunkId) end
+if to == 'accepted' and opts.windowEndsAt then redis.call('ZADD', KEYS[5], string.format('%.0f', opts.windowEndsAt), chunkId) end
 
 local reason = ''
-if ARGV[7] ~= '' then
+local outcome = opts.outcome
+if outcome then
+  local ok = outcome.ok and '1' or '0'
   -- A send known to have fewer chunks than the window is never judged (a verification code is a
   -- one-chunk send): keep no list for it. While a campaign is enqueuing its count is not known yet.
-  local window = tonumber(ARGV[8])
+  local window = tonumber(outcome.window)
   local send = redis.call('HMGET', KEYS[7], 'state', 'chunks', 'control')
   local chunks = tonumber(send[2] or '')
   if not (send[1] and send[1] ~= 'enqueuing' and chunks and chunks < window) then
-    redis.call('LPUSH', KEYS[6], ARGV[7])
+    redis.call('LPUSH', KEYS[6], ok)
     redis.call('LTRIM', KEYS[6], 0, window - 1)
-    redis.call('EXPIRE', KEYS[6], ARGV[10])
-    if ARGV[7] == '0' then
+    redis.call('EXPIRE', KEYS[6], string.format('%.0f', outcome.ttlSeconds))
+    if ok == '0' then
       local list = redis.call('LRANGE', KEYS[6], 0, -1)
       local failed = 0
       for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
       local paused = edgeTo(SEND_CONTROL_EDGES, 'auto-pause', send[3] or 'active')
-      if paused and #list >= window and failed / #list > tonumber(ARGV[9]) then
+      if paused and #list >= window and failed / #list > tonumber(outcome.maxFailureRatio) then
         reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
         redis.call('HSET', KEYS[7], 'control', paused, 'controlReason', reason)
       end
