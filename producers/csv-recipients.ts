@@ -6,7 +6,6 @@ import { RecipientRows } from './recipient-rows.js';
 import { readError } from './recipient-file-errors.js';
 import type { CampaignRecipient } from './schemas.js';
 import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable } from './text-encoding.js';
-import { UnquotedRecords } from './unquoted-csv.js';
 
 export { PHONE_COLUMNS } from './recipient-header.js';
 
@@ -57,9 +56,9 @@ export function readRecipientsCsv(source: string | Buffer | Readable, opts: Reci
 /** The rows of each chunk read from `source`, parsed as they are iterated. */
 async function* csvRowChunks(source: string | Buffer | Readable, opts: RecipientFileOptions): AsyncGenerator<Iterable<CampaignRecipient>> {
   const field = opts.field ?? 'file';
-  const { input, encoding, quoteFree } = await openText(source, opts.encoding, field);
+  const { input, encoding } = await openText(source, opts.encoding, field);
   const decoder = createTextDecoder(encoding);
-  const records: CsvRecordReader = quoteFree ? new UnquotedCsvRecords(field) : new CsvRecords(field);
+  const records = new CsvRecords(field);
   try {
     for await (const chunk of input) {
       records.write(decoder.write(chunk));
@@ -73,18 +72,13 @@ async function* csvRowChunks(source: string | Buffer | Readable, opts: Recipient
   }
 }
 
-/**
- * The bytes of `source` and their encoding (checked whole for a file or a buffer), and whether a
- * file or buffer holds no quote at all (then it is read by {@link UnquotedCsvRecords}). In UTF-8
- * and GB18030 the byte of `"` is never part of another character, so its absence from the bytes
- * is its absence from the text; UTF-16 files and streams are always read by csv-parse.
- */
-async function openText(source: string | Buffer | Readable, named: FileEncoding | undefined, field: string): Promise<{ input: AsyncIterable<Buffer>; encoding: FileEncoding; quoteFree: boolean }> {
+/** The bytes of `source` and their encoding (checked whole for a file or a buffer). */
+async function openText(source: string | Buffer | Readable, named: FileEncoding | undefined, field: string): Promise<{ input: AsyncIterable<Buffer>; encoding: FileEncoding }> {
   if (typeof source === 'string') {
     const file: Rereadable = () => createReadStream(source, { highWaterMark: READ_SIZE });
     try {
       const encoding = await settleEncoding(file, named, field);
-      return { input: file(), encoding, quoteFree: QUOTE_SAFE.includes(encoding) && !(await holdsQuote(file)) };
+      return { input: file(), encoding };
     } catch (err) {
       throw readError(err, source, field);
     }
@@ -92,7 +86,7 @@ async function openText(source: string | Buffer | Readable, named: FileEncoding 
   if (Buffer.isBuffer(source)) {
     const whole: Rereadable = () => pieces(source);
     const encoding = await settleEncoding(whole, named, field);
-    return { input: whole(), encoding, quoteFree: QUOTE_SAFE.includes(encoding) && !source.includes(QUOTE) };
+    return { input: whole(), encoding };
   }
   // A stream is read once: its encoding is judged from its first chunk (and more, until a BOM can
   // be seen), without waiting for more that may be slow to come.
@@ -121,16 +115,7 @@ async function openText(source: string | Buffer | Readable, named: FileEncoding 
       await stream.return?.();
     }
   }
-  return { input: rest(), encoding, quoteFree: false };
-}
-
-const QUOTE = 0x22;
-/** Encodings in which the byte of `"` only ever stands for `"`. */
-const QUOTE_SAFE: readonly FileEncoding[] = ['utf-8', 'gb18030'];
-
-async function holdsQuote(source: Rereadable): Promise<boolean> {
-  for await (const chunk of source()) if (chunk.includes(QUOTE)) return true;
-  return false;
+  return { input: rest(), encoding };
 }
 
 /** A buffer in pieces of the size a file is read in (so a large upload is parsed a piece at a time). */
@@ -141,73 +126,6 @@ async function* pieces(buffer: Buffer): AsyncGenerator<Buffer> {
 function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
-
-/** Turns the text of a file, written a piece at a time, into recipients. */
-interface CsvRecordReader {
-  /** The reader met a record it could not finish: the rest of the input is not read. */
-  readonly stopped: boolean;
-  write(text: Buffer | string): void;
-  end(text: string): Promise<void>;
-  /** The recipients of the records read so far; read it to its end before the next write. */
-  taken(): Generator<CampaignRecipient>;
-}
-
-/**
- * Text without a quote, read by {@link UnquotedRecords}: one record a line, so a record's line is
- * its position. UTF-8 bytes are decoded here (csv-parse decodes them field by field).
- */
-class UnquotedCsvRecords implements CsvRecordReader {
-  private readonly rows: RecipientRows;
-  private readonly records: UnquotedRecords;
-  private readonly utf8 = new TextDecoder('utf-8');
-  private line = 0;
-  private tooLong = false;
-
-  constructor(private readonly field: string) {
-    this.rows = new RecipientRows(field);
-    this.records = new UnquotedRecords(MAX_RECORD_BYTES, () => (this.tooLong = true));
-  }
-
-  get stopped(): boolean {
-    return this.records.stopped;
-  }
-
-  write(text: Buffer | string): void {
-    this.records.write(typeof text === 'string' ? text : this.utf8.decode(text, { stream: true }));
-  }
-
-  async end(text: string): Promise<void> {
-    this.records.write(text + this.utf8.decode());
-    this.records.end();
-  }
-
-  *taken(): Generator<CampaignRecipient> {
-    for (const fields of this.records.records()) {
-      const row = this.rows.row(fields, ++this.line);
-      if (row !== undefined) yield row;
-    }
-    if (this.tooLong) {
-      this.tooLong = false;
-      const line = this.line + 1;
-      yield {
-        phone: `(line ${line})`,
-        line,
-        error: `line ${line} is longer than ${MAX_RECORD_BYTES} characters, and the rest of the ${this.field} was not read. Fix: one recipient a line`,
-      };
-    }
-  }
-}
-
-/** How csv-parse reads a recipient file (UnquotedRecords yields the same records for text without a quote). */
-export const CSV_PARSE_OPTIONS = Object.freeze({
-  bom: true,
-  record_delimiter: ['\r\n', '\n', '\r'], // files mix them (a header written by one tool, rows by another)
-  relax_column_count: true, // a row with too many or too few fields is rejected by RecipientRows, with its line
-  relax_quotes: true, // a quote inside an unquoted value (`5" screen`) is a character, as Excel writes it
-  skip_empty_lines: false,
-  skip_records_with_error: true,
-  max_record_size: MAX_RECORD_BYTES,
-});
 
 /** A record the parser could not finish (a quote never closed); it ends the file. */
 class Unreadable {
@@ -221,7 +139,7 @@ class Unreadable {
  * five times slower), so lines are counted here: one per record plus the line breaks inside its
  * quoted values (blank lines are records too, kept by `skip_empty_lines: false`).
  */
-class CsvRecords implements CsvRecordReader {
+class CsvRecords {
   private readonly parser: Parser;
   private readonly rows: RecipientRows;
   private nextLine = 1;
@@ -232,7 +150,13 @@ class CsvRecords implements CsvRecordReader {
   constructor(private readonly field: string) {
     this.rows = new RecipientRows(field);
     this.parser = parse({
-      ...CSV_PARSE_OPTIONS,
+      bom: true,
+      record_delimiter: ['\r\n', '\n', '\r'], // files mix them (a header written by one tool, rows by another)
+      relax_column_count: true, // a row with too many or too few fields is rejected by RecipientRows, with its line
+      relax_quotes: true, // a quote inside an unquoted value (`5" screen`) is a character, as Excel writes it
+      skip_empty_lines: false,
+      skip_records_with_error: true,
+      max_record_size: MAX_RECORD_BYTES,
       on_skip: (err) => {
         if (err) this.parser.push(new Unreadable(err));
       },
