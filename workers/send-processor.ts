@@ -205,8 +205,10 @@ export function createSendProcessor(deps: SendProcessorDeps) {
      * Nothing was sent on this attempt: undo it (the next claim starts a new one, with a new
      * OutId) and put the job back, to run again after `delayMs`.
      */
-    const undoAttempt = async (code: string, delayMs: number): Promise<never> => {
-      await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
+    const undoAttempt = async (code: string, delayMs: number, leaveIfTakenOver = false): Promise<SendJobResult> => {
+      const undone = await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
+      // Another worker has taken the attempt over (it is `unknown` and being looked up): leave it to them.
+      if (leaveIfTakenOver && !undone.applied) return { outcome: 'skipped', state: undone.state };
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     };
@@ -234,11 +236,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // looking this attempt up, and a call now could land after its proof of "not accepted".
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
-      const undone = await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code: 'SMSQ_CLAIM_EXPIRED' } });
-      // Someone else has taken the attempt over (it is `unknown` and being looked up): leave it to them.
-      if (!undone.applied) return { outcome: 'skipped', state: undone.state ?? 'moved on' };
-      await job.moveToDelayed(Date.now(), token);
-      throw new DelayedError();
+      return undoAttempt('SMSQ_CLAIM_EXPIRED', 0, true);
     }
     deps.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     const outcome = await call(deps.client, payload, outId);
