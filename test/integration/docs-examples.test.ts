@@ -35,7 +35,9 @@ afterAll(async () => {
 });
 
 for (const file of PAGES) {
-  const blocks = extractBlocks(file, readFileSync(join(ROOT, file), 'utf8'));
+  // A block marked `<!-- not-run: why -->` is not a test: extraction already refuses a marker
+  // without its reason (test/unit/doc-examples.test.ts).
+  const blocks = extractBlocks(file, readFileSync(join(ROOT, file), 'utf8')).flatMap((block) => (block.marker.kind === 'run' ? [{ ...block, fixtures: block.marker.fixtures }] : []));
   if (blocks.length === 0) continue;
   describe(file, () => {
     const page: PageRun = { workdir: '', sendIds: new Map() };
@@ -48,10 +50,7 @@ for (const file of PAGES) {
     });
     blocks.forEach((block, index) => {
       const title = `${block.kind} block at line ${block.line}`;
-      // A block marked `<!-- not-run: why -->` is not a test: extraction already refuses a marker
-      // without its reason (test/unit/doc-examples.test.ts).
-      if (block.marker.kind === 'not-run') return;
-      const fixtures = block.marker.fixtures;
+      const { fixtures } = block;
       it(title, { timeout: 300_000 }, async () => {
         checkFixtureNames(fixtures, `${file}:${block.line}`);
         if (block.kind === 'console') {
