@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { parse, type CsvError, type Parser } from 'csv-parse';
+import Papa from 'papaparse';
 import { RECIPIENT_CHUNKS, type ChunkedRecipients } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import { readError } from './recipient-file-errors.js';
@@ -25,10 +25,10 @@ const READ_SIZE = 1 << 16;
  * Longest record the parser holds. A quote that is never closed makes the rest of the file one
  * value; this bounds the memory it takes (a real row is a number and a few params, far below).
  */
-const MAX_RECORD_BYTES = 1 << 16;
+const MAX_RECORD_CHARS = 1 << 16;
 
 /**
- * Reads campaign recipients from CSV (RFC 4180, parsed by csv-parse: quoted fields with commas,
+ * Reads campaign recipients from CSV (RFC 4180, parsed by Papa Parse: quoted fields with commas,
  * quotes and line breaks, CRLF or LF, a BOM), one row at a time. The first line is a header naming
  * the number column (`phone`, `mobile`, `手机号`, ... see PHONE_COLUMNS) and, optionally,
  * per-recipient template params (each other column is a `${var}`). A file without a header is a
@@ -65,7 +65,7 @@ async function* csvRowChunks(source: string | Buffer | Readable, opts: Recipient
       yield records.taken();
       if (records.stopped) return;
     }
-    await records.end(decoder.end());
+    records.end(decoder.end());
     yield records.taken();
   } catch (err) {
     throw readError(err, typeof source === 'string' ? source : undefined, field);
@@ -127,82 +127,132 @@ function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
 
-/** A record the parser could not finish (a quote never closed); it ends the file. */
-class Unreadable {
-  constructor(readonly error: CsvError) {}
-}
-
 /**
- * csv-parse driven a chunk at a time: each chunk is written to the parser, and its records are
- * read back synchronously and turned into recipients when the consumer asks for them. csv-parse
- * does not tell the line of each record without an info object per record (which made parsing
- * five times slower), so lines are counted here: one per record plus the line breaks inside its
- * quoted values (blank lines are records too, kept by `skip_empty_lines: false`).
+ * Papa Parse driven a chunk at a time. Each chunk of text is parsed with the unfinished record
+ * of the last one in front of it (`Parser.parse(text, 0, ignoreLastRow)` leaves the last record
+ * for the next call, as Papa's own streamer does), so a record longer than MAX_RECORD_CHARS (a
+ * quote never closed) is found before it takes the memory of the whole file. csv-parse was the
+ * first choice: its CPU for a 1M-row list was most of the campaign's (docs/benchmarks.md).
+ *
+ * Line breaks: records end at `\n`, and a `\r` before it is dropped, so CRLF and LF files, and files
+ * that mix them, read the same; a file whose first line break is a lone `\r` (old Mac exports) has
+ * every `\r` read as `\n`. Lines are counted here: one per record plus the line breaks inside its
+ * quoted values (blank lines are records too).
  */
 class CsvRecords {
-  private readonly parser: Parser;
+  private readonly parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"' });
   private readonly rows: RecipientRows;
   private nextLine = 1;
-  private failure: Error | undefined;
+  /** Text of the record not finished by the last chunk. */
+  private carry = '';
+  /** Whether the text so far started (BOM dropped), and which line break it uses. */
+  private started = false;
+  private breaks: 'lf' | 'cr' | undefined;
+  private parsed: readonly string[][] = [];
+  private errorRows = new Set<number>();
+  private unfinished: { line: number; lines: number; tooLong: boolean } | undefined;
   /** The parser met a record it could not finish: the rest of the input is not read. */
   stopped = false;
 
   constructor(private readonly field: string) {
     this.rows = new RecipientRows(field);
-    this.parser = parse({
-      bom: true,
-      record_delimiter: ['\r\n', '\n', '\r'], // files mix them (a header written by one tool, rows by another)
-      relax_column_count: true, // a row with too many or too few fields is rejected by RecipientRows, with its line
-      relax_quotes: true, // a quote inside an unquoted value (`5" screen`) is a character, as Excel writes it
-      skip_empty_lines: false,
-      skip_records_with_error: true,
-      max_record_size: MAX_RECORD_BYTES,
-      on_skip: (err) => {
-        if (err) this.parser.push(new Unreadable(err));
-      },
-    });
-    this.parser.on('error', (err) => (this.failure = err));
   }
 
-  write(text: Buffer | string): void {
-    if (text.length > 0) this.parser.write(text);
-    this.throwFailure();
+  write(text: string): void {
+    this.parse(text, false);
   }
 
-  async end(text: string): Promise<void> {
-    if (text.length > 0) this.parser.write(text);
-    await new Promise<void>((resolve) => this.parser.end(resolve));
-    this.throwFailure();
+  end(text: string): void {
+    this.parse(text, true);
   }
 
-  /** The recipients of the records parsed so far; read it to its end before the next write. */
-  *taken(): Generator<CampaignRecipient> {
-    for (let record = this.parser.read() as string[] | Unreadable | null; record !== null; record = this.parser.read() as string[] | Unreadable | null) {
-      if (record instanceof Unreadable) {
-        this.stopped = true;
-        yield this.unreadable(record.error);
-        return;
-      }
-      const line = this.nextLine;
-      this.nextLine += 1 + lineBreaksIn(record);
-      const row = this.rows.row(record, line);
-      if (row !== undefined) yield row;
+  private parse(chunk: string, last: boolean): void {
+    let text = this.carry + this.prepare(chunk);
+    this.carry = '';
+    if (text.length === 0) {
+      this.parsed = [];
+      return;
+    }
+    // A CR at the end of a chunk may be half of a CRLF: it waits for the next chunk.
+    if (!last && this.breaks === 'lf' && text.endsWith('\r')) {
+      this.carry = '\r';
+      text = text.slice(0, -1);
+    }
+    const result = this.parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
+    this.parsed = result.data;
+    this.errorRows = new Set();
+    for (const e of result.errors) {
+      if (e.row === undefined || e.row >= result.data.length) continue;
+      if (e.code === 'MissingQuotes') this.unfinished = { line: 0, lines: 0, tooLong: false };
+      else this.errorRows.add(e.row);
+    }
+    if (!last) {
+      this.carry = text.slice(result.meta.cursor) + this.carry;
+      if (this.carry.length > MAX_RECORD_CHARS) this.unfinished = { line: 0, lines: 0, tooLong: true };
     }
   }
 
-  private unreadable(err: CsvError): CampaignRecipient {
-    const line = this.nextLine;
-    const last = (err as CsvError & { lines?: number }).lines ?? line;
-    const what = err.code === 'CSV_MAX_RECORD_SIZE' ? `lines ${line}.. form one value over ${MAX_RECORD_BYTES} bytes` : `lines ${line}-${last} were read as one value`;
+  /** The chunk with the file's BOM dropped and its line breaks read as LF. */
+  private prepare(chunk: string): string {
+    if (!this.started && chunk.length > 0) {
+      this.started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
+    if (this.breaks === undefined) {
+      const cr = chunk.indexOf('\r');
+      const lf = chunk.indexOf('\n');
+      if (cr >= 0 && (lf < 0 || cr < lf) && (cr < chunk.length - 1 || lf >= 0)) this.breaks = chunk[cr + 1] === '\n' ? 'lf' : 'cr';
+      else if (lf >= 0) this.breaks = 'lf';
+    }
+    return this.breaks === 'cr' ? chunk.replaceAll('\r', '\n') : chunk;
+  }
+
+  /** The recipients of the records parsed from the last chunk; read it to its end before the next write. */
+  *taken(): Generator<CampaignRecipient> {
+    const records = this.parsed;
+    this.parsed = [];
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as string[];
+      const lastCell = record[record.length - 1] as string;
+      if (lastCell.endsWith('\r')) record[record.length - 1] = lastCell.slice(0, -1);
+      const line = this.nextLine;
+      const breaks = lineBreaksIn(record);
+      this.nextLine += 1 + breaks;
+      if (this.unfinished !== undefined && i === records.length - 1 && !this.unfinished.tooLong) {
+        this.stopped = true;
+        yield this.unreadable(line, line + breaks, false);
+        return;
+      }
+      if (this.errorRows.has(i)) {
+        yield this.malformed(record, line, breaks);
+        continue;
+      }
+      const row = this.rows.row(record, line);
+      if (row !== undefined) yield row;
+    }
+    if (this.unfinished?.tooLong) {
+      this.stopped = true;
+      yield this.unreadable(this.nextLine, this.nextLine, true);
+    }
+  }
+
+  /** A record with a quote in the wrong place (`"a"b`): rejected, with the lines it took. */
+  private malformed(record: readonly string[], line: number, breaks: number): CampaignRecipient {
+    const lines = breaks === 0 ? `line ${line}` : `lines ${line}-${line + breaks}`;
+    return {
+      phone: (record[0] ?? '').trim().slice(0, 32),
+      line,
+      error: `a quote in ${lines} is not where CSV allows one (a quoted value must end at a comma or the line's end), so ${breaks === 0 ? 'the row' : 'these lines'} could not be read. Fix: quote the whole value and double each quote inside it ("5"" screen")`,
+    };
+  }
+
+  private unreadable(line: number, last: number, tooLong: boolean): CampaignRecipient {
+    const what = tooLong ? `lines ${line}.. form one value over ${MAX_RECORD_CHARS} characters` : `lines ${line}-${last} were read as one value`;
     return {
       phone: `(line ${line})`,
       line,
       error: `a quoted value that starts on line ${line} is never closed: ${what}, and the rest of the ${this.field} was not read. Fix: close the quote, or double a quote inside a value ("")`,
     };
-  }
-
-  private throwFailure(): void {
-    if (this.failure) throw this.failure;
   }
 }
 

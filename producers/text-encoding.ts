@@ -7,6 +7,7 @@
  * it are refused rather than stored.
  */
 import { isUtf8 } from 'node:buffer';
+import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../src/errors.js';
 
@@ -204,12 +205,16 @@ export function invalidBytesError(field: string, encoding: FileEncoding, line: n
 }
 
 /**
- * Turns chunks of `encoding` into chunks the CSV parser reads (UTF-8 bytes pass through as they
- * are; the parser decodes them field by field). Invalid bytes become U+FFFD, which the row reader
+ * Turns chunks of `encoding` into text for the CSV parser, a character split between two chunks
+ * held back for the next. Invalid bytes become U+FFFD, which the row reader
  * refuses row by row: that only happens to a stream whose encoding was judged from its head.
  */
-export function createTextDecoder(encoding: FileEncoding): { write(chunk: Buffer): Buffer | string; end(): string } {
-  if (encoding === 'utf-8') return { write: (chunk) => chunk, end: () => '' };
+export function createTextDecoder(encoding: FileEncoding): { write(chunk: Buffer): string; end(): string } {
+  if (encoding === 'utf-8') {
+    // StringDecoder holds back a character split between two chunks; the BOM is dropped by the reader.
+    const decoder = new StringDecoder('utf8');
+    return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() };
+  }
   const decoder = iconv.getDecoder(encoding, { stripBOM: true });
   return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() ?? '' };
 }

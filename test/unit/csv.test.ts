@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { ValidationError } from '../../src/errors.js';
+import { seeded } from '../support/seeded.js';
 
 async function all(text: string) {
   const out = [];
@@ -93,5 +94,57 @@ describe('CSV recipients', () => {
     }
     await new Promise((r) => setImmediate(r));
     expect(closed).toBe(true);
+  });
+  it('rejects a row with a quote out of place, with its lines, and reads the rows after it', async () => {
+    const rows = await all('phone,note\n13800138000,"5" wide "screen"\n13900139000,ok\n');
+    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/a quote in line 2 is not where CSV allows one.*Fix: quote the whole value/) });
+    expect(rows[1]).toEqual({ phone: '13900139000', params: { note: 'ok' }, line: 3 });
+    expect(rows).toHaveLength(2);
+  });
+
+  it('reads a file whose lines end with a lone CR (old Mac exports)', async () => {
+    expect(await all('phone,name\r13800138000,"a\rb"\r13900139000,c\r')).toEqual([
+      { phone: '13800138000', params: { name: 'a\nb' }, line: 2 },
+      { phone: '13900139000', params: { name: 'c' }, line: 4 },
+    ]);
+  });
+
+  it('stops at a quote never closed before it holds more than 64 Ki characters of the file', async () => {
+    const tail = '13900139000\n'.repeat(20_000); // 240,000 characters after the quote
+    const rows = await all(`phone\n13800138000\n"138\n${tail}`);
+    expect(rows[0]).toEqual({ phone: '13800138000', line: 2 });
+    expect(rows[1]).toMatchObject({ line: 3, error: expect.stringMatching(/starts on line 3 is never closed: lines 3\.\. form one value over 65536 characters/) });
+    expect(rows).toHaveLength(2);
+  });
+
+  it('reads back what an RFC 4180 writer wrote, whatever the values, line ends and chunk cuts (seeded)', async () => {
+    const pieces = ['a', 'b', ' ', ',', '"', '\n', '\r\n', '会员', '张三', '5" screen', 'x,y', '""'];
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = seeded(seed);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+      const value = () => Array.from({ length: Math.floor(random() * 4) }, () => pick(pieces)).join('');
+      const quoted = (v: string) => (/[",\r\n]/.test(v) || random() < 0.2 ? `"${v.replaceAll('"', '""')}"` : v);
+      const expected: { phone: string; params: Record<string, string>; line: number }[] = [];
+      let text = random() < 0.5 ? '\uFEFF' : '';
+      let line = 1;
+      const end = () => pick(['\n', '\r\n']);
+      text += `phone,a,b${end()}`;
+      line++;
+      for (let r = 0; r < 30; r++) {
+        const phone = String(13800000000 + r);
+        const a = value();
+        const b = value();
+        expected.push({ phone, params: { a, b }, line });
+        // Values with a line break span more lines; the reader counts them.
+        line += 1 + (a.match(/\n/g)?.length ?? 0) + (b.match(/\n/g)?.length ?? 0);
+        text += `${quoted(phone)},${quoted(a)},${quoted(b)}${r === 29 && random() < 0.3 ? '' : end()}`;
+      }
+      const bytes = Buffer.from(text, 'utf8');
+      const cuts = Array.from({ length: 5 }, () => Math.floor(random() * bytes.length)).sort((x, y) => x - y);
+      const chunks = [0, ...cuts].map((from, i) => bytes.subarray(from, i < cuts.length ? cuts[i] : bytes.length));
+      const rows = [];
+      for await (const row of readRecipientsCsv(Readable.from(chunks))) rows.push(row);
+      expect(rows, `seed ${seed}`).toEqual(expected);
+    }
   });
 });
