@@ -13,6 +13,11 @@
  * - C, the BullMQ floor (bench/support/bullmq-floor-child.ts): a plain BullMQ Worker configured as
  *   smsq's, whose processor only makes the SDK call, K jobs per round. C over A is what one BullMQ
  *   job per call costs by itself; B over C is smsq's own share (pacer, state machine, records).
+ * - D, the floor with records (the same child, `records: true`): C plus a record written before the
+ *   call and one after it, each its own script, the least smsq's invariant asks (design.md: a
+ *   durable record before and after every call). D's Redis CPU over C's bounds from below what a
+ *   design writing its records call by call can reach against the floor; only records batched
+ *   over several calls (one script claiming many chunks) could go under it.
  * - Same emulator (in this process; cap and flow control off), same payload shape, same
  *   concurrency. One warm-up round of each is not measured, then A B C A B C ...; the ratio is the
  *   median of B's rounds over the median of A's (target ≥ 0.9), with per-pair ratios beside it.
@@ -63,7 +68,7 @@ export interface OverheadOptions {
 export const OVERHEAD_DEFAULTS: OverheadOptions = { concurrency: 64, count: 6000, pairs: 4, qps: 5000, latencyMs: 0 };
 
 interface Round {
-  variant: 'A' | 'B' | 'C';
+  variant: 'A' | 'B' | 'C' | 'D';
   callsPerSec: number;
   ms: number;
   failed: number;
@@ -95,7 +100,7 @@ export interface OverheadResult {
   workerOverFloor: number;
   pairRatios: number[];
   /** Medians over the measured rounds of CPU µs per call. */
-  microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number; bullmqFloor: number; redisWithFloor: number };
+  microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number; bullmqFloor: number; redisWithFloor: number; floorWithRecords: number; redisWithFloorRecords: number };
   rounds: Round[];
 }
 
@@ -108,6 +113,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
   let worker: BenchChild<WorkerChildReady> | undefined;
   let sdk: BenchChild | undefined;
   let floor: BenchChild | undefined;
+  let floorRecords: BenchChild | undefined;
   try {
     const conn = redis.connect();
     const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
@@ -122,6 +128,10 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
     const floorQueue = new Queue(FLOOR_QUEUE, { connection: conn, prefix: BENCH_PREFIX, defaultJobOptions: { ...JOB_RETENTION } });
     await floorQueue.pause();
     await floor.request('start');
+    floorRecords = await spawnChild('bench/support/bullmq-floor-child.ts', { ...floorCfg, queue: FLOOR_RECORDS_QUEUE, records: true } satisfies BullmqFloorConfig);
+    const floorRecordsQueue = new Queue(FLOOR_RECORDS_QUEUE, { connection: conn, prefix: BENCH_PREFIX, defaultJobOptions: { ...JOB_RETENTION } });
+    await floorRecordsQueue.pause();
+    await floorRecords.request('start');
 
     let phoneBase = 13000000000;
     const nextNumbers = () => {
@@ -188,12 +198,12 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       };
     };
 
-    const roundC = async (): Promise<Round> => {
+    const floorRound = async (variant: 'C' | 'D', child: BenchChild, floorQueue: Queue): Promise<Round> => {
       const base = nextNumbers();
       await floorQueue.addBulk(
         Array.from({ length: o.count }, (_, i) => ({ name: 'send', data: { phone: String(base + i) } satisfies FloorJobData, opts: { priority: PRIORITY.verification } })),
       );
-      const { value, cpu, microsPerCall } = await measure(floor as BenchChild, async () => {
+      const { value, cpu, microsPerCall } = await measure(child, async () => {
         const t0 = performance.now();
         await floorQueue.resume();
         const counts = await waitFor(
@@ -211,29 +221,35 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       });
       await floorQueue.clean(0, 0, 'completed');
       await floorQueue.clean(0, 0, 'failed');
-      return { variant: 'C', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall };
+      return { variant, callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall };
     };
+
+    const roundC = () => floorRound('C', floor as BenchChild, floorQueue);
+    const roundD = () => floorRound('D', floorRecords as BenchChild, floorRecordsQueue);
 
     // Warm-up: JIT, keep-alive sockets, Redis scripts loaded; not measured.
     await roundA();
     await roundB();
     await roundC();
+    await roundD();
     const rounds: Round[] = [];
     for (let p = 0; p < o.pairs; p++) {
       rounds.push(await roundA());
       rounds.push(await roundB());
       rounds.push(await roundC());
+      rounds.push(await roundD());
     }
     await producer.close();
     await queue.close();
     await floorQueue.close();
+    await floorRecordsQueue.close();
 
     const med = (v: Round['variant']) => median(rounds.filter((r) => r.variant === v).map((r) => r.callsPerSec));
     const a = med('A');
     const b = med('B');
     const medMicros = (v: Round['variant'], side: 'child' | 'redis') => round(median(rounds.filter((r) => r.variant === v).map((r) => r.microsPerCall[side])), 1);
     const pairRatios: number[] = [];
-    for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[3 * p + 1] as Round).callsPerSec / (rounds[3 * p] as Round).callsPerSec));
+    for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[4 * p + 1] as Round).callsPerSec / (rounds[4 * p] as Round).callsPerSec));
     const c = med('C');
     return {
       benchmark: 'worker-overhead',
@@ -259,18 +275,21 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         redisWithWorker: medMicros('B', 'redis'),
         bullmqFloor: medMicros('C', 'child'),
         redisWithFloor: medMicros('C', 'redis'),
+        floorWithRecords: medMicros('D', 'child'),
+        redisWithFloorRecords: medMicros('D', 'redis'),
       },
       rounds: rounds.map((r) => ({ ...r, callsPerSec: Math.round(r.callsPerSec), ms: Math.round(r.ms) })),
     };
   } finally {
-    await stopAll([worker, sdk, floor]);
+    await stopAll([worker, sdk, floor, floorRecords]);
     await emulator.close();
     await redis.stop();
   }
 }
 
 const FLOOR_QUEUE = 'bench-floor';
-const VARIANT_NAMES: Record<Round['variant'], string> = { A: 'A bare SDK', B: 'B smsq worker', C: 'C BullMQ floor' };
+const FLOOR_RECORDS_QUEUE = 'bench-floor-records';
+const VARIANT_NAMES: Record<Round['variant'], string> = { A: 'A bare SDK', B: 'B smsq worker', C: 'C BullMQ floor', D: 'D floor + records' };
 
 /** `INFO commandstats` rows. */
 function commandStats(info: string): { cmd: string; calls: number; usec: number }[] {
@@ -321,6 +340,8 @@ export function formatOverhead(r: OverheadResult): string {
     `  BullMQ floor / bare SDK (median ${r.bullmqFloorCallsPerSec} calls/s)   ${r.floorOverBareSdk.toFixed(3)}   (one plain BullMQ job per SDK call, nothing else); smsq worker / floor ${r.workerOverFloor.toFixed(3)}`,
     `  CPU per call (medians): bare SDK loop ${r.microsPerCall.bareSdk} µs; BullMQ floor ${r.microsPerCall.bullmqFloor} µs + redis-server ${r.microsPerCall.redisWithFloor} µs;` +
       ` smsq worker ${r.microsPerCall.worker} µs + redis-server ${r.microsPerCall.redisWithWorker} µs (one Redis core serves at most ~${Math.round(1e6 / r.microsPerCall.redisWithWorker).toLocaleString('en')} smsq calls/s)`,
+    `  Ratios to the floor (CPU per call): smsq worker ${(r.microsPerCall.worker / r.microsPerCall.bullmqFloor).toFixed(2)} (target <= 1.20), its Redis ${(r.microsPerCall.redisWithWorker / r.microsPerCall.redisWithFloor).toFixed(2)} (target <= 1.25);` +
+      ` floor + records ${(r.microsPerCall.floorWithRecords / r.microsPerCall.bullmqFloor).toFixed(2)}, its Redis ${(r.microsPerCall.redisWithFloorRecords / r.microsPerCall.redisWithFloor).toFixed(2)} (the least a record before and after each call costs)`,
   ];
   return lines.join('\n');
 }

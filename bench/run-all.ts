@@ -104,6 +104,11 @@ async function main(): Promise<void> {
   add('worker / bare SDK calls/s', ov && `${ov.ratio.toFixed(3)} (${ov.workerCallsPerSec}/${ov.bareSdkCallsPerSec})`, '>= 0.9');
   if (ov) add('  BullMQ floor / bare SDK (plain BullMQ job per SDK call)', `${ov.floorOverBareSdk.toFixed(3)} (${ov.bullmqFloorCallsPerSec}/${ov.bareSdkCallsPerSec})`, '(context)');
   if (ov) add('  CPU µs per call: worker + redis (BullMQ floor + redis)', `${ov.microsPerCall.worker} + ${ov.microsPerCall.redisWithWorker} (${ov.microsPerCall.bullmqFloor} + ${ov.microsPerCall.redisWithFloor})`, '(context)');
+  const m = ov?.microsPerCall;
+  add('worker CPU per call / BullMQ floor', m && (m.worker / m.bullmqFloor).toFixed(2), '<= 1.20');
+  add('Redis CPU per call / BullMQ floor', m && (m.redisWithWorker / m.redisWithFloor).toFixed(2), '<= 1.25');
+  if (m) add('  floor + a record before and after each call: Redis / floor', (m.redisWithFloorRecords / m.redisWithFloor).toFixed(2), '(the bound)');
+  add('one Redis core serves at most (calls/s)', m && Math.round(1e6 / m.redisWithWorker).toLocaleString('en'), '>= 7,500');
   const ol = overheadLatency?.result;
   if (overheadLatency) add('  same, emulator answering in 30 ms', ol && `${ol.ratio.toFixed(3)} (${ol.workerCallsPerSec}/${ol.bareSdkCallsPerSec})`, '(context)');
   const c = campaign.result;
