@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * OutId of an attempt: `<sendId>.<chunk index>.<attempt>-<nonce>`. The nonce makes every attempt's
@@ -14,9 +14,23 @@ export interface ParsedOutId {
 
 const OUT_ID = /^(s[0-9a-z]+)\.([0-9]+(?:-[0-9]+)*)\.([0-9]+)(?:-([0-9a-z]{1,16}))?$/;
 
-/** A fresh nonce for the next attempt's OutId (the claim script appends it). */
+const NONCE_BYTES = 5;
+/**
+ * Random bytes drawn from the system a pool at a time: one draw per call cost the send path more
+ * CPU than the rest of the claim's own code (docs/benchmarks.md).
+ */
+const pool = Buffer.alloc(NONCE_BYTES * 1024);
+let poolAt = pool.length;
+
+/** A fresh nonce for the next attempt's OutId (the claim script appends it): 40 random bits, hex. */
 export function newOutIdNonce(): string {
-  return randomBytes(5).toString('hex');
+  if (poolAt + NONCE_BYTES > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const nonce = pool.toString('hex', poolAt, poolAt + NONCE_BYTES);
+  poolAt += NONCE_BYTES;
+  return nonce;
 }
 
 /** Our OutIds, parsed; anything else (another system's OutId, a forged one) is undefined. */

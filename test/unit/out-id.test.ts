@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { newOutIdNonce, parseOutId } from '../../src/queue/out-id.js';
+
+describe('OutId nonces', () => {
+  it('are 40 random bits in hex, distinct across refills of their pool, and parse inside an OutId', () => {
+    const nonces = Array.from({ length: 5000 }, () => newOutIdNonce()); // the pool holds 1024
+    for (const nonce of nonces) expect(nonce).toMatch(/^[0-9a-f]{10}$/);
+    // 5000 draws of 40 bits: a repeat has odds of about 1 in 10^5.
+    expect(new Set(nonces).size).toBe(nonces.length);
+    // Not a fixed or cyclic sequence: the bits are spread (each hex digit seen, none dominant).
+    const digits = new Map<string, number>();
+    for (const ch of nonces.join('')) digits.set(ch, (digits.get(ch) ?? 0) + 1);
+    expect(digits.size).toBe(16);
+    for (const count of digits.values()) expect(count).toBeLessThan((50_000 / 16) * 1.2);
+    expect(parseOutId(`s1a2b3.4.2-${nonces[0]}`)).toEqual({ sendId: 's1a2b3', index: '4', chunkId: 's1a2b3.4', attempt: 2 });
+  });
+});
