@@ -7,7 +7,6 @@ import type { RedisConnection } from '../src/queue/connection.js';
 import { createProducer, type EnqueueResult, type Producer } from '../producers/producer.js';
 import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
-import { retentionSecondsOf } from '../src/config.js';
 import { EXIT } from '../src/errors.js';
 import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -79,7 +78,7 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     prefix: ctx.config.prefix,
     logger: ctx.logger,
     catalog,
-    retentionSeconds: retentionSecondsOf(ctx.config),
+    retention: ctx.config.retention,
     callbacks: ctx.config.callbackSecret !== undefined,
     durability: ctx.config.durability,
     connectTimeoutMs: ctx.config.redisConnectTimeoutMs,

@@ -267,7 +267,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     batch.phones.fill('');
     batch.params.fill(undefined);
     if (suppressed.length) progress.suppressed += suppressed.length;
-    await Promise.all([suppressed.length ? enqueuer.recordSuppressed(sendId, suppressed) : undefined, writePending()]);
+    await Promise.all([suppressed.length ? enqueuer.recordSuppressed(sendId, req.kind, suppressed) : undefined, writePending()]);
   };
 
   /** Hands the filled batch on once the one in flight is done (its error, if any, surfaces here). */
@@ -358,7 +358,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
   await writePending();
-  await enqueuer.recordRejected(sendId, rejected.map((r) => r.input));
+  await enqueuer.recordRejected(sendId, req.kind, rejected.map((r) => r.input));
   await enqueuer.finish(sendId, {
     recipients: progress.queued,
     rejected: progress.rejected,

@@ -1,3 +1,4 @@
+import { longestRetention, type Retention } from '../src/queue/retention.js';
 import type { Queue } from 'bullmq';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { RedisConnection } from '../src/queue/connection.js';
@@ -17,8 +18,8 @@ export interface EnqueuerDeps {
   queue: Queue;
   chunks: ChunkStore;
   sends: SendStore;
-  /** Lifetime of send and chunk records. */
-  retentionSeconds: number;
+  /** Lifetime of each kind's send, chunk and recipient records (src/queue/retention.ts). */
+  retention: Retention;
   /** Dates the log of sent numbers. Default the system clock. */
   clock?: Clock;
 }
@@ -41,37 +42,38 @@ export interface Enqueuer {
   addJobs(sendId: string, kind: MessageKind, firstIndex: number, count: number): Promise<void>;
   finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
   /** Records opted-out numbers as `suppressed` recipients of the send (idempotent). */
-  recordSuppressed(sendId: string, phones: readonly string[]): Promise<void>;
+  recordSuppressed(sendId: string, kind: MessageKind, phones: readonly string[]): Promise<void>;
   /**
    * Lists numbers refused at the door as `rejected` recipients (for `status --recipients`). Their
    * count is in the send record already, so the counts do not move.
    */
-  recordRejected(sendId: string, inputs: readonly string[]): Promise<void>;
+  recordRejected(sendId: string, kind: MessageKind, inputs: readonly string[]): Promise<void>;
 }
 
 /** The stored receipts of numbers refused at the door and of opted-out numbers (constant). */
 const REJECTED_AT_DOOR = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
 const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
 
-export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSeconds, clock = systemClock }: EnqueuerDeps): Enqueuer {
+export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, clock = systemClock }: EnqueuerDeps): Enqueuer {
   const recordSuppressed = luaScript(redis, 'record-suppressed-3');
-  const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds, clock });
+  // Opt-outs are believed from numbers sent to within the longest retention of any kind.
+  const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds: longestRetention(retention), clock });
   return {
-    async recordRejected(sendId, inputs) {
+    async recordRejected(sendId, kind, inputs) {
       if (inputs.length === 0) return;
       const key = keys.recipients(sendId);
       const p = redis.pipeline();
       for (const input of inputs) p.hsetnx(key, input.slice(0, 64), REJECTED_AT_DOOR);
-      p.expire(key, retentionSeconds);
+      p.expire(key, retention[kind]);
       await execOrThrow(p.exec());
     },
-    async recordSuppressed(sendId, phones) {
+    async recordSuppressed(sendId, kind, phones) {
       if (phones.length === 0) return;
-      await recordSuppressed(keys.recipients(sendId), keys.sendCounts(sendId), keys.recipientTotals(), retentionSeconds, OPTED_OUT, ...phones);
+      await recordSuppressed(keys.recipients(sendId), keys.sendCounts(sendId), keys.recipientTotals(), retention[kind], OPTED_OUT, ...phones);
     },
 
     async createSend(record) {
-      await sends.create(record, retentionSeconds);
+      await sends.create(record, retention[record.kind]);
     },
 
     async addChunks(sendId, kind, firstIndex, payloads) {
@@ -85,7 +87,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retentionSec
       await Promise.all([
         chunks.create(
           payloads.map((payload, i) => ({ sendId, index: String(firstIndex + i), kind, payload })),
-          retentionSeconds,
+          retention[kind],
         ),
         sentNumbers.record(payloads.map((p) => p.phones)),
       ]);

@@ -1,3 +1,5 @@
+import type { MessageKind } from '../src/queue/kinds.js';
+import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
@@ -56,7 +58,12 @@ export interface ProducerOptions {
    * template's variable rules. Without it only the request's own shape is checked.
    */
   catalog?: CatalogLookup;
-  /** How long send records live. Default 30 days (as QuerySendDetails). */
+  /**
+   * How long each kind's send, chunk and recipient records live (seconds). Kinds not named keep
+   * the defaults of src/queue/retention.ts (verification 4 days, notification 7, marketing 30).
+   */
+  retention?: Partial<Record<MessageKind, number>>;
+  /** Every kind's records live this long (seconds), unless `retention` names the kind. */
   retentionSeconds?: number;
   /** How long an idempotency key returns its first send id. Default 24 h. */
   idempotencyTtlSeconds?: number;
@@ -165,7 +172,7 @@ const ENQUEUE_BATCH = 500;
 export function createProducer(opts: ProducerOptions): Producer {
   const clock = opts.clock ?? systemClock;
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
-  const retentionSeconds = opts.retentionSeconds ?? 30 * DAY;
+  const retention = resolveRetention(opts);
   const idempotencyTtlSeconds = opts.idempotencyTtlSeconds ?? DAY;
   const keys = createKeys(prefix);
   const gate = createRedisGate({ redis: opts.redis, timeoutMs: opts.connectTimeoutMs, redactedUrl: opts.redactedRedisUrl });
@@ -174,8 +181,8 @@ export function createProducer(opts: ProducerOptions): Producer {
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
   const sends = createSendStore({ redis: opts.redis, keys });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
-  const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds }) };
-  const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds, clock });
+  const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds: longestRetention(retention) }) };
+  const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retention, clock });
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
   const durability = opts.durability ?? DEFAULT_DURABILITY;
@@ -345,8 +352,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     const first = plan.chunks.slice(0, ENQUEUE_BATCH);
     await Promise.all([
       enqueuer.createSend(record),
-      enqueuer.recordSuppressed(sendId, plan.suppressed),
-      enqueuer.recordRejected(sendId, plan.rejected.map((r) => r.input)),
+      enqueuer.recordSuppressed(sendId, plan.kind, plan.suppressed),
+      enqueuer.recordRejected(sendId, plan.kind, plan.rejected.map((r) => r.input)),
       enqueuer.writeChunks(sendId, plan.kind, 0, first),
     ]);
     await enqueuer.addJobs(sendId, plan.kind, 0, first.length);

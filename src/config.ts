@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import type { MessageKind } from './queue/kinds.js';
+import { MESSAGE_KINDS, type MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
 import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
+import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { ConfigError } from './errors.js';
 
@@ -58,8 +59,8 @@ export interface Config {
   reconcileSettleMs: number;
   /** Auto-resume after an account block (ms); 0 = only `smsq resume`. Default 300000. */
   accountRecheckMs: number;
-  /** How long send records are kept (days). Default 30, as QuerySendDetails. */
-  retentionDays: number;
+  /** How long each kind's send, chunk and receipt records are kept (seconds); src/queue/retention.ts has the defaults. */
+  retention: Retention;
   /** How long an approved signature or template is reused by the door check (ms); 0 = ask every time. Default 300000. */
   catalogCacheMs: number;
   /** Receipts: per kind, look every recipient up (`all`), a share (`sample:0.05`) or none (`none`: pushed reports only). */
@@ -314,8 +315,36 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes' })),
   SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs)
     .meta(envDoc({ group: 'durability', description: 'how long a confirmation may take; past it the claim is undone (nothing sent) or the enqueue fails and is withdrawn' })),
-  SMSQ_RETENTION_DAYS: intFrom('SMSQ_RETENTION_DAYS', 1, 365, 'SMSQ_RETENTION_DAYS=30 (1..365)').default(30)
-    .meta(envDoc({ group: 'sends', description: 'how long send, chunk and receipt records live (30 days, as QuerySendDetails keeps them)' })),
+  SMSQ_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .transform((v, zctx) => {
+      const days: Partial<Record<MessageKind, number>> = {};
+      const parts = v.split(',').map((p) => p.trim()).filter(Boolean);
+      for (const part of parts) {
+        const m = /^(?:(verification|notification|marketing)=)?([0-9]+)$/.exec(part);
+        const n = m ? Number(m[2]) : NaN;
+        if (!m || n < 1 || n > 365 || (m[1] === undefined && parts.length > 1)) {
+          zctx.addIssue({
+            code: 'custom',
+            message: `has "${part}", which is not a number of days (1..365) or kind=DAYS. Fix: SMSQ_RETENTION_DAYS=30 (every kind) or SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30`,
+          });
+          return z.NEVER;
+        }
+        if (m[1] === undefined) for (const kind of MESSAGE_KINDS) days[kind] = n;
+        else days[m[1] as MessageKind] = n;
+      }
+      return days;
+    })
+    .optional()
+    .meta(
+      envDoc({
+        group: 'sends',
+        description: 'how long send, chunk and receipt records live, per kind (at least the receipt window plus a day); the events stream and callbacks are how to keep history longer ([operations](operations.md#redis-settings))',
+        default: 'verification=4,notification=7,marketing=30',
+        allowed: 'DAYS for every kind, or `kind=DAYS` comma-separated; 1..365',
+      }),
+    ),
   SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000)
     .meta(envDoc({ group: 'dysmsapi', description: 'how long an approved signature or template is reused by the door check, in memory and in Redis; `0` = look up every request' })),
   SMSQ_RECEIPT_LOOKUPS: z
@@ -489,10 +518,6 @@ function describeValue(env: Record<string, string>, name: string): string {
   return /SECRET|TOKEN|PASSWORD|HEADERS/.test(name) ? `${name}=<redacted>` : `${name}=${JSON.stringify(v)}`;
 }
 
-/** The lifetime of send, chunk and recipient records, in seconds (`retentionDays`). */
-export function retentionSecondsOf(config: Pick<Config, 'retentionDays'>): number {
-  return config.retentionDays * 86_400;
-}
 
 /** The default receipt schedule with the configured receipt window (`receiptWindowHours`). */
 export function receiptScheduleOf(config: Pick<Config, 'receiptWindowHours'>): ReceiptSchedule {
@@ -540,6 +565,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `Fix: SMSQ_RECONCILE_SETTLE_MS=${4 * e.SMS_READ_TIMEOUT_MS} or more (4 × the read timeout: the call deadline is half the window, connect and read take one timeout each)`,
     );
   }
+  const retention = retentionFromDays(e.SMSQ_RETENTION_DAYS);
+  const short = retentionProblem(retention, e.SMSQ_RECEIPT_WINDOW_HOURS * 3_600_000);
+  if (short) {
+    pairLines.push(
+      `SMSQ_RETENTION_DAYS gives ${short.kind} ${retention[short.kind] / 86_400} days, shorter than the receipt window (SMSQ_RECEIPT_WINDOW_HOURS=${e.SMSQ_RECEIPT_WINDOW_HOURS}) plus a day: ` +
+        `its records would expire before its last receipts. Fix: SMSQ_RETENTION_DAYS=${short.kind}=${short.minDays} or more, or a shorter SMSQ_RECEIPT_WINDOW_HOURS`,
+    );
+  }
   if (pairLines.length > 0) throw new ConfigError(pairLines);
   const mode = e.SMS_MODE;
   const otlpEndpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
@@ -572,7 +605,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     concurrency: e.SMSQ_CONCURRENCY,
     reconcileSettleMs: e.SMSQ_RECONCILE_SETTLE_MS,
     accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
-    retentionDays: e.SMSQ_RETENTION_DAYS,
+    retention,
     durability: { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS },
     catalogCacheMs: e.SMSQ_CATALOG_CACHE_MS,
     receiptLookups: e.SMSQ_RECEIPT_LOOKUPS ?? { ...DEFAULT_RECEIPT_LOOKUPS },

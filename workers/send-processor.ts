@@ -1,3 +1,4 @@
+import type { Retention } from '../src/queue/retention.js';
 import type { Logger } from '../src/logger.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
@@ -32,8 +33,8 @@ export interface SendProcessorDeps extends CallJobDeps {
   keys: Keys;
   /** Flow-control retries are spread over this many ms after the window opens. */
   flowSpreadMs: number;
-  /** Lifetime of chunk records created here (split children). */
-  retentionSeconds: number;
+  /** Lifetime of each kind's records created here (split children, auto-pause outcomes). */
+  retention: Retention;
   /** Campaign controls: quiet hours, parking of paused sends, auto-pause. */
   controls: SendControls;
   /** Confirms the claim is durable before the call (SMSQ_DURABILITY). */
@@ -112,7 +113,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
 
   async function splitChunk(sendId: string, chunkId: string, kind: MessageKind, index: string, payload: ChunkPayload, outId: string) {
     const children: NewChunk[] = splitPayload(payload).map((p, i) => ({ sendId, index: `${index}-${i}`, kind, payload: p }));
-    const ok = await deps.chunks.split(chunkId, sendId, outId, children, deps.retentionSeconds);
+    const ok = await deps.chunks.split(chunkId, sendId, outId, children, deps.retention[kind]);
     if (ok) await Promise.all(children.map((c) => deps.followUps.send(sendId, chunkIdOf(sendId, c.index), kind, 1)));
     return children.length;
   }
@@ -248,7 +249,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       extra: { windowEndsAt?: number; ok?: boolean } = {},
     ) => {
       // Counted towards auto-pause by the same script that settles the chunk.
-      const counted = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: deps.retentionSeconds } : undefined;
+      const counted = ap && extra.ok !== undefined ? { ok: extra.ok, window: ap.window, maxFailureRatio: ap.failureRatio, ttlSeconds: deps.retention[kind] } : undefined;
       const t = await deps.chunks.transition(chunkId, sendId, {
         trigger,
         outId,

@@ -1,3 +1,5 @@
+import type { MessageKind } from '../src/queue/kinds.js';
+import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
@@ -74,7 +76,9 @@ export interface SmsWorkerOptions {
   flowControlSpreadMs?: number;
   /** Auto-resume after an account block (0 = only `smsq resume`). Default 5 min. */
   accountRecheckMs?: number;
-  /** Lifetime of chunk records created by workers (split chunks). Default 30 days. */
+  /** Lifetime of each kind's records that workers create (split chunks, auto-pause outcomes), seconds; default src/queue/retention.ts. */
+  retention?: Partial<Record<MessageKind, number>>;
+  /** Every kind's records live this long (seconds), unless `retention` names the kind. */
   retentionSeconds?: number;
   /** How often BullMQ looks for jobs of dead workers (ms). Default 30000. */
   stalledIntervalMs?: number;
@@ -203,8 +207,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry });
   const chunks = createChunkStore({ redis: options.connection, keys, clock });
   const sends = createSendStore({ redis: options.connection, keys });
-  const retentionSeconds = options.retentionSeconds ?? 30 * 86_400;
-  const recipients = createRecipientStore({ redis: options.connection, keys, clock, retentionSeconds });
+  const retention = resolveRetention(options);
+  const recipients = createRecipientStore({ redis: options.connection, keys, clock, retentionSeconds: longestRetention(retention) });
   const receiptPolicies = options.receiptPolicies ?? DEFAULT_RECEIPT_POLICIES;
   const receiptSchedule = options.receiptSchedule ?? DEFAULT_RECEIPT_SCHEDULE;
   const scheduled = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
@@ -244,7 +248,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     timing,
     flowPolicy: options.flowControlPolicy ?? DEFAULT_FLOW_CONTROL_POLICY,
     flowSpreadMs: options.flowControlSpreadMs ?? 5000,
-    retentionSeconds,
+    retention,
     completion,
     redis: options.connection,
     keys,

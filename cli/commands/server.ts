@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { createProducer } from '../../producers/producer.js';
 import { traceProducer } from '../../producers/traced-producer.js';
-import { ConfigError, receiptScheduleOf, retentionSecondsOf } from '../../src/config.js';
+import { ConfigError, receiptScheduleOf } from '../../src/config.js';
 import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
 import { buildServer, missingAuth } from '../../server/build-server.js';
 import { systemClock } from '../../src/clock.js';
@@ -61,7 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
           redis,
           prefix: config.prefix,
           logger: ctx.logger,
-          retentionSeconds: retentionSecondsOf(config),
+          retention: config.retention,
           catalog: openCatalog(ctx, redis),
           callbacks: config.callbackSecret !== undefined,
           durability: config.durability,
@@ -80,7 +80,7 @@ export function register(program: Command, ctx: CliContext): void {
             prefix: config.prefix,
             clock: systemClock,
             logger: ctx.logger,
-            retentionSeconds: retentionSecondsOf(config),
+            retention: config.retention,
             receiptPolicies: config.receiptLookups,
             receiptSchedule: receiptScheduleOf(config),
           });

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createSmsWorker } from '../../workers/sms-worker.js';
-import { receiptScheduleOf, retentionSecondsOf } from '../../src/config.js';
+import { receiptScheduleOf } from '../../src/config.js';
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { traceSmsClient } from '../../src/telemetry/traced-client.js';
 import type { CliContext } from '../context.js';
@@ -43,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
           readTimeoutMs: config.readTimeoutMs,
           reconcile: { settleMs: config.reconcileSettleMs },
           accountRecheckMs: config.accountRecheckMs,
-          retentionSeconds: retentionSecondsOf(config),
+          retention: config.retention,
           receiptPolicies: config.receiptLookups,
           receiptSchedule: receiptScheduleOf(config),
           callbackSecret: config.callbackSecret,

@@ -1,3 +1,4 @@
+import { longestRetention, type Retention } from '../queue/retention.js';
 import type { RedisConnection } from '../queue/connection.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -181,7 +182,8 @@ export interface OpenReportIngestOptions {
   prefix: string;
   clock: Clock;
   logger: Logger;
-  retentionSeconds: number;
+  /** The deployment's retention per kind: receipts and opt-outs are kept within the longest. */
+  retention: Retention;
   receiptPolicies: ReceiptPolicies;
   receiptSchedule: ReceiptSchedule;
   metrics?: ReportIngestDeps['metrics'];
@@ -202,11 +204,11 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
   const followUps = createFollowUps({ calls, housekeeping, clock: options.clock, receiptPolicies: options.receiptPolicies, receiptSchedule: options.receiptSchedule });
   const ingest = createReportIngest({
     chunks: createChunkStore({ redis: options.redis, keys, clock: options.clock }),
-    recipients: createRecipientStore({ redis: options.redis, keys, clock: options.clock, retentionSeconds: options.retentionSeconds }),
+    recipients: createRecipientStore({ redis: options.redis, keys, clock: options.clock, retentionSeconds: longestRetention(options.retention) }),
     completion: createCompletion({ redis: options.redis, keys, onComplete: (id) => followUps.callback(id) }),
     followUps,
     suppression: createSuppressionList({ redis: options.redis, keys }),
-    sentNumbers: createSentNumbers({ redis: options.redis, keys, retentionSeconds: options.retentionSeconds, clock: options.clock }),
+    sentNumbers: createSentNumbers({ redis: options.redis, keys, retentionSeconds: longestRetention(options.retention), clock: options.clock }),
     clock: options.clock,
     logger: options.logger,
     metrics: options.metrics,

@@ -3,6 +3,7 @@
  * a lagging replica) does to a send, produced for real: a redis-server with an AOF is SIGKILLed and
  * its AOF cut back to an earlier mark, then started again (test/support/crashable-redis.ts).
  */
+import { uniformRetention } from '../../src/queue/retention.js';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
@@ -204,7 +205,7 @@ describe('a Redis that lost its last writes', () => {
       prefix: w.prefix,
       clock: systemClock,
       logger,
-      retentionSeconds: 86_400,
+      retention: uniformRetention(86_400),
       receiptPolicies: DEFAULT_RECEIPT_POLICIES,
       receiptSchedule: DEFAULT_RECEIPT_SCHEDULE,
     });

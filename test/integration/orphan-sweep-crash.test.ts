@@ -6,6 +6,7 @@
  * is found by the sweep and resolved: every recipient accepted once or, for the send nobody can
  * finish, never; every send final.
  */
+import { uniformRetention } from '../../src/queue/retention.js';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEnqueuer } from '../../producers/enqueuer.js';
@@ -62,7 +63,7 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
     cleanup.push(async () => void (await Promise.all([calls.close(), housekeeping.close()])));
     const producer = createProducer({ redis, prefix, logger });
     cleanup.push(() => producer.close());
-    const enqueuer = createEnqueuer({ keys, redis, queue: calls, chunks, sends, retentionSeconds: 3600 });
+    const enqueuer = createEnqueuer({ keys, redis, queue: calls, chunks, sends, retention: uniformRetention(3600) });
     const workers: SmsWorker[] = [];
     cleanup.push(async () => void (await Promise.all(workers.map((w) => w.close()))));
 

@@ -1,3 +1,4 @@
+import { uniformRetention } from '../../src/queue/retention.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../../src/clock.js';
@@ -12,7 +13,7 @@ export function ingestFor(h: Harness): { ingest: ReportIngest; close(): Promise<
     prefix: h.prefix,
     clock: systemClock,
     logger: h.logger,
-    retentionSeconds: 86_400,
+    retention: uniformRetention(86_400),
     receiptPolicies: DEFAULT_RECEIPT_POLICIES,
     receiptSchedule: DEFAULT_RECEIPT_SCHEDULE,
   });

@@ -29,10 +29,10 @@ function recorder() {
     async finish(_sendId, t) {
       totals = t;
     },
-    async recordSuppressed(_sendId, phones) {
+    async recordSuppressed(_sendId, _kind, phones) {
       suppressed.push(...phones);
     },
-    async recordRejected(_sendId, inputs) {
+    async recordRejected(_sendId, _kind, inputs) {
       rejected.push(...inputs);
     },
   };

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       concurrency: 64,
       reconcileSettleMs: 60_000,
       accountRecheckMs: 300_000,
-      retentionDays: 30,
+      retention: { verification: 4 * 86_400, notification: 7 * 86_400, marketing: 30 * 86_400 },
       catalogCacheMs: 300_000,
     });
   });
@@ -41,6 +41,20 @@ describe('loadConfig', () => {
       expect.stringMatching(/^SMSQ_REPAIR_INTERVAL_MS="500" must be 0 \(off\) or at least 10000\. Fix: /),
       expect.stringMatching(/^SMSQ_REPAIR_ENQUEUE_GRACE_MS="soon" must be a whole number\. Fix: /),
     ]);
+  });
+
+  it('retention per kind: defaults, one number for every kind, kind=DAYS, and refusals that name the fix', () => {
+    const DAY = 86_400;
+    expect(loadConfig({ SMSQ_RETENTION_DAYS: '10' }).retention).toEqual({ verification: 10 * DAY, notification: 10 * DAY, marketing: 10 * DAY });
+    expect(loadConfig({ SMSQ_RETENTION_DAYS: 'verification=5, marketing=60' }).retention).toEqual({ verification: 5 * DAY, notification: 7 * DAY, marketing: 60 * DAY });
+    expect(errorOf({ SMSQ_RETENTION_DAYS: 'sms=3' }).lines).toEqual([expect.stringMatching(/^SMSQ_RETENTION_DAYS="sms=3" has "sms=3", which is not a number of days \(1\.\.365\) or kind=DAYS\. Fix: SMSQ_RETENTION_DAYS=30/)]);
+    expect(errorOf({ SMSQ_RETENTION_DAYS: '0' }).message).toMatch(/has "0"/);
+    expect(errorOf({ SMSQ_RETENTION_DAYS: '10,marketing=3' }).message).toMatch(/has "10"/);
+    // A record must outlive its receipt window by a day.
+    expect(errorOf({ SMSQ_RETENTION_DAYS: 'verification=2' }).lines).toEqual([
+      'SMSQ_RETENTION_DAYS gives verification 2 days, shorter than the receipt window (SMSQ_RECEIPT_WINDOW_HOURS=72) plus a day: its records would expire before its last receipts. Fix: SMSQ_RETENTION_DAYS=verification=4 or more, or a shorter SMSQ_RECEIPT_WINDOW_HOURS',
+    ]);
+    expect(loadConfig({ SMSQ_RETENTION_DAYS: 'verification=2', SMSQ_RECEIPT_WINDOW_HOURS: '24' }).retention.verification).toBe(2 * DAY);
   });
 
   it('uses the live endpoint over https in live mode', () => {

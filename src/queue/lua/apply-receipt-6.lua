@@ -22,7 +22,7 @@
     ARGV[4] code
     ARGV[5] now (ms)
     ARGV[6] events maxlen
-    ARGV[7] ttl of the recipients hash (s)
+    ARGV[7] ttl of the recipients hash (s) when its chunk has none (it lives as long as its chunk)
     ARGV[8] the OutId the receipt names ('' = none to check: our own look-ups and the receipt window)
     ARGV[9] the BizId it names (checked only with ARGV[8]; '' = none given)
 
@@ -54,7 +54,11 @@ if existing then return {'duplicate', existing} end
 local accepted = tonumber(redis.call('HGET', KEYS[2], 'accepted') or '0')
 if accepted < 1 then return refuse('out-of-bounds', tostring(accepted)) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[7]) end
+if redis.call('TTL', KEYS[1]) < 0 then
+  -- The chunk's lifetime is its kind's retention (src/queue/retention.ts): the receipts go with it.
+  local ttl = redis.call('TTL', KEYS[3])
+  redis.call('EXPIRE', KEYS[1], ttl > 0 and ttl or ARGV[7])
+end
 redis.call('HINCRBY', KEYS[2], 'accepted', -1)
 redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 redis.call('HINCRBY', KEYS[5], 'accepted', -1)
