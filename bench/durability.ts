@@ -7,9 +7,13 @@
  * process sends verification codes that a producer enqueues at a steady `rate` a second for
  * `seconds`, after a one-second warm-up run that is not reported. Figures: calls/s accepted, Redis CPU µs per call (the primary, plus the replica's in
  * the replicas mode), and enqueue → accepted p50/p99 (from the start of `send()` to the emulator's
- * acceptance), each also as a ratio to `none`.
+ * acceptance), each also as a ratio to `none`. With `--workers N`, also the cores each process
+ * kept busy during the run (Redis's main thread, each worker process, this process: producer and
+ * emulator) and which of them was CPU-bound (a single-threaded process near one core), or the
+ * machine (every core busy): what to add to reach the rate.
  */
 import type { ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
 import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
@@ -18,8 +22,8 @@ import { createLogger } from '../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../src/runtime/private-redis.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
-import { onExitKill, stopAll } from './support/children.js';
-import { BENCH_PREFIX, N, percentile, phones, round, runIfMain, sleep, startBenchEmulator, startWorkerChild, waitFor } from './support/pipeline.js';
+import { cpuSeconds as ownCpuSeconds, onExitKill, stopAll } from './support/children.js';
+import { BENCH_PREFIX, machineBusySeconds, N, percentile, phones, round, runIfMain, sleep, startBenchEmulator, startWorkerChild, waitFor } from './support/pipeline.js';
 
 export interface DurabilityBenchOptions {
   rate: number;
@@ -36,6 +40,10 @@ export interface DurabilityModeRun {
   redisCpuMicrosPerCall: number;
   p50Ms: number;
   p99Ms: number;
+  /** Cores busy during the run: Redis (the primary), each worker process, this process, the whole machine. */
+  cores: { redis: number; workers: number[]; benchProcess: number; machine: number | null };
+  /** What set the pace: a process near one core, the machine, or none of them. */
+  bound: string;
 }
 
 export interface DurabilityBenchResult {
@@ -93,6 +101,10 @@ async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base:
     const numbers = phones(base, opts.rate * opts.seconds);
     const startedAt = new Map<string, number>();
     const cpuBefore = (await Promise.all(measured.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const primaryBefore = await cpuSeconds(redis);
+    const childrenBefore = await Promise.all(children.map((c) => c.request<number>('cpu')));
+    const selfBefore = ownCpuSeconds();
+    const machineBefore = machineBusySeconds();
     const t0 = Date.now();
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < numbers.length; i++) {
@@ -106,6 +118,12 @@ async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base:
     await Promise.all(pending);
     await waitFor(() => emulator.accepted().length >= numbers.length || undefined, 'every code accepted', 60_000);
     const cpuAfter = (await Promise.all(measured.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+    const wall = (Date.now() - t0) / 1000;
+    const primaryCores = round(((await cpuSeconds(redis)) - primaryBefore) / wall, 2);
+    const workerCores = (await Promise.all(children.map((c) => c.request<number>('cpu')))).map((after, i) => round((after - (childrenBefore[i] ?? 0)) / wall, 2));
+    const selfCores = round((ownCpuSeconds() - selfBefore) / wall, 2);
+    const machineAfter = machineBusySeconds();
+    const machineCores = machineBefore !== undefined && machineAfter !== undefined ? round((machineAfter - machineBefore) / wall, 2) : null;
     const accepted = emulator.accepted();
     const latencies = accepted.map((a) => a.acceptedAt - (startedAt.get(a.phoneNumbers[0] as string) ?? a.acceptedAt));
     const span = Math.max(...accepted.map((a) => a.acceptedAt)) - t0;
@@ -115,6 +133,8 @@ async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base:
       redisCpuMicrosPerCall: round(((cpuAfter - cpuBefore) * 1e6) / accepted.length, 1),
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
+      cores: { redis: primaryCores, workers: workerCores, benchProcess: selfCores, machine: machineCores },
+      bound: boundBy(primaryCores, workerCores, selfCores, machineCores),
     };
   } finally {
     await producer.close();
@@ -124,6 +144,18 @@ async function runMode(mode: DurabilityMode, opts: DurabilityBenchOptions, base:
     await emulator.close();
     for (const s of servers.reverse()) await s.stop();
   }
+}
+
+/** A single-threaded process at 0.9 cores or more is CPU-bound; so is a machine with every core 90% busy. */
+function boundBy(redisCores: number, workerCores: number[], benchCores: number, machineCores: number | null): string {
+  const bound: string[] = [];
+  if (redisCores >= 0.9) bound.push('Redis (its one core)');
+  workerCores.forEach((c, i) => {
+    if (c >= 0.9) bound.push(`worker ${i + 1}`);
+  });
+  if (benchCores >= 0.9) bound.push('the producer and emulator process');
+  if (machineCores !== null && machineCores >= 0.9 * cpus().length) bound.push(`the machine (${machineCores} of ${cpus().length} cores busy)`);
+  return bound.length ? bound.join(', ') : 'no process (the offered rate)';
 }
 
 export async function benchDurability(opts: DurabilityBenchOptions = DURABILITY_DEFAULTS): Promise<DurabilityBenchResult> {
@@ -143,14 +175,17 @@ export function formatDurability(r: DurabilityBenchResult): string {
       (x) =>
         `  ${x.mode.padEnd(9)} ${x.callsPerSecond} calls/s${ratio(x.callsPerSecond, none?.callsPerSecond)}, ` +
         `Redis ${x.redisCpuMicrosPerCall} µs/call${ratio(x.redisCpuMicrosPerCall, none?.redisCpuMicrosPerCall)}, ` +
-        `enqueue → accepted p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms${ratio(x.p99Ms, none?.p99Ms)}`,
+        `enqueue → accepted p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms${ratio(x.p99Ms, none?.p99Ms)}\n` +
+        `            cores busy: Redis ${x.cores.redis}${x.cores.workers.length ? `, workers ${x.cores.workers.join(' / ')}` : ''}, producer + emulator ${x.cores.benchProcess}` +
+        `${x.cores.machine !== null ? `, machine ${x.cores.machine} of ${cpus().length}` : ''}; bound by ${x.bound}`,
     ),
   ].join('\n');
 }
 
 runIfMain(import.meta, {
   flags: ['rate', 'seconds', 'workers'],
-  limitMs: 180_000,
+  // Worker processes start (under tsx) once per mode: slow on a busy machine.
+  limitMs: 600_000,
   what: 'the durability bench',
   run: (values) => benchDurability({ ...DURABILITY_DEFAULTS, ...values }),
   format: formatDurability,
