@@ -17,6 +17,7 @@ import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
 import { waitForSend, type SendCommandFlags } from './send-flags.js';
+import { formatTime } from '../src/china-time.js';
 
 /**
  * A Redis connection closed when the command ends. `client` (default): commands fail at once
@@ -129,7 +130,7 @@ export function renderPlan(plan: SendPlan, content: string | undefined): string 
       ['duplicates dropped', plan.duplicates],
       ['opted out (skipped)', plan.suppressed.length],
       ['rejected numbers', plan.rejected.length],
-      ...(plan.deadline ? ([['deadline', new Date(plan.deadline).toISOString()]] as const) : []),
+      ...(plan.deadline ? ([['deadline', formatTime(plan.deadline)]] as const) : []),
     ]),
   ];
   if (plan.suppressed.length) lines.push(`opted out, skipped: ${firstOf(plan.suppressed, 20)}`);

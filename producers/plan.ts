@@ -7,6 +7,7 @@ import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms
 import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { chunkBatch, chunkSms } from './chunking.js';
 import { DEADLINE_FORMATS, SendBatchRequest, SendRequest } from './schemas.js';
+import { formatTime } from '../src/china-time.js';
 
 /** A number refused at the door, with the reason. */
 export interface RejectedNumber {
@@ -56,7 +57,7 @@ export function checkDeadline(deadline: number | undefined, now: number): void {
   throw new ValidationError([
     {
       field: 'deadline',
-      message: `${new Date(deadline).toISOString()} is in the past (now ${new Date(now).toISOString()}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
+      message: `${formatTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
     },
   ]);
 }

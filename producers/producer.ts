@@ -6,7 +6,10 @@ import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
 import type { Telemetry } from 'bullmq';
-import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
+import { addCallback } from '../src/queue/follow-ups.js';
+import { isSendEnded, type SendControlTrigger } from '../src/queue/lifecycle.js';
+import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
@@ -172,7 +175,29 @@ export function createProducer(opts: ProducerOptions): Producer {
   // Connection errors reach callers as SMSQ_REDIS_UNAVAILABLE; anything else is logged once a minute.
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
-  const sends = createSendStore({ redis: opts.redis, keys });
+  const sends = createSendStore({ redis: opts.redis, keys, clock });
+  // Opened on the first callback this producer sends (a cancel, a send that ended while enqueuing).
+  let housekeeping: Queue | undefined;
+  const callbackQueue = () =>
+    (housekeeping ??= createHousekeepingQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('housekeeping queue') : () => {}, telemetry: opts.telemetry }));
+
+  /** Sends the callback of a send that has just reached an end state, if it has a callback URL. */
+  async function calledBackIfEnded(sendId: string, status?: SendStatus): Promise<void> {
+    const s = status ?? (await sends.status(sendId));
+    if (s?.send.callbackUrl && isSendEnded(s.send.state)) await addCallback(callbackQueue(), sendId);
+  }
+
+  /**
+   * An operator's move; throws NotFoundError for no such send. A move the send's state does not
+   * have changes nothing (pausing a send already sent, say); only resuming a cancelled send is an
+   * error (ValidationError), as the caller asked for something that cannot happen.
+   */
+  async function control(sendId: string, trigger: SendControlTrigger, reason: string) {
+    const moved = await sends.setControl(sendId, trigger, reason);
+    if (!moved) throw new NotFoundError(`send ${sendId}`);
+    if (trigger === 'resume' && moved.from === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
+    return moved;
+  }
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
   const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds }) };
   const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds, clock });
@@ -287,13 +312,15 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
 
   async function cancelSend(sendId: string, reason: string): Promise<void> {
-    if ((await sends.setControl(sendId, 'cancel', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+    const moved = await control(sendId, 'cancel', reason);
     // Mark what is still queued now rather than when each job comes up.
     const status = await sends.status(sendId);
     for (let i = 0; i < (status?.send.chunks ?? 0); i++) {
       await chunks.transition(`${sendId}.${i}`, sendId, { trigger: 'cancel' });
     }
     await wakeParked(sendId);
+    // Cancelled is an end state: its callback goes now, whatever its recipients still wait for.
+    if (moved.from !== moved.to) await calledBackIfEnded(sendId);
   }
 
   function resultOf(sendId: string, plan: SendPlan, duplicate: boolean): EnqueueResult {
@@ -355,6 +382,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     }
     await enqueuer.finish(sendId);
     await confirmOrWithdraw(sendId);
+    // Its recipients may all have ended while it was enqueuing: then nobody else calls it back.
+    if (plan.callbackUrl) await calledBackIfEnded(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
     return resultOf(sendId, plan, duplicate);
   }
@@ -436,6 +465,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           callbackUrl: req.callbackUrl,
         });
         if (result !== undefined) await confirmOrWithdraw(sendId);
+        if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
       } finally {
         await release();
       }
@@ -476,15 +506,13 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async pause(sendId, reason = 'paused by an operator') {
-      if ((await sends.setControl(sendId, 'pause', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+      await control(sendId, 'pause', reason);
       log?.warn({ sendId, reason }, 'send paused');
       return this.getStatus(sendId);
     },
 
     async resume(sendId) {
-      const prev = await sends.setControl(sendId, 'resume', 'resumed by an operator');
-      if (prev === undefined) throw new NotFoundError(`send ${sendId}`);
-      if (prev === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
+      await control(sendId, 'resume', 'resumed by an operator');
       // Forget the failures that caused an auto-pause, so it does not trip again at once.
       await opts.redis.del(keys.sendOutcomes(sendId));
       await wakeParked(sendId);
@@ -521,7 +549,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async close() {
-      await queue.close();
+      await Promise.all([queue.close(), housekeeping?.close()]);
     },
   };
   return guarded(api, gate);

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { COUNTED_STATES } from '../src/queue/send-store.js';
+import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { HTTP_ERROR_CODES } from './errors.js';
 import { SMSQ_CODES } from '../src/errors.js';
 
@@ -104,10 +105,18 @@ export const SendStatusSchema = z
       duplicates: count,
       chunks: count,
       createdAt: epochMs,
-      state: z.enum(['enqueuing', 'active', 'failed']).meta({ description: '`enqueuing` until every chunk is written; `failed` when the send failed as a whole (see `code`)' }),
+      state: z.enum(SEND_STATES).meta({
+        description:
+          'The send lifecycle (docs/lifecycle.md): `enqueuing` → `active` → `sent` (every recipient past the API) → `completed` (every recipient final); `paused` by an operator or auto-pause; it ends `completed`, `cancelled`, `expired` (its deadline left recipients unsent) or `failed` (as a whole, see `code`)',
+      }),
+      stateChangedAt: epochMs.meta({ description: 'When it reached `state` (ms since the epoch)' }),
+      history: z
+        .array(z.strictObject({ state: z.enum(SEND_STATES), at: epochMs }))
+        .meta({ description: 'Every change of state, oldest first (ms since the epoch)' }),
+      enqueuedAt: epochMs.optional().meta({ description: 'When its enqueue finished (absent while enqueuing)' }),
       code: z.string().optional().meta({ description: 'Why the whole send failed (e.g. an unusable signature)' }),
       reason: z.string().optional(),
-      control: z.enum(['active', 'paused', 'cancelled']).meta({ description: 'Operator control: `paused` stops new chunks, `cancelled` ends the rest' }),
+      control: z.enum(['active', 'paused', 'cancelled']).meta({ description: 'What an operator asked for, from `state`: `paused` stops new chunks, `cancelled` ends the rest' }),
       controlReason: z.string().optional(),
     }),
     counts: z
@@ -130,7 +139,14 @@ export const SendStatusSchema = z
           duplicates: 0,
           chunks: 1,
           createdAt: 1795552530819,
-          state: 'active',
+          state: 'sent',
+          stateChangedAt: 1795552531104,
+          history: [
+            { state: 'enqueuing', at: 1795552530819 },
+            { state: 'active', at: 1795552530840 },
+            { state: 'sent', at: 1795552531104 },
+          ],
+          enqueuedAt: 1795552530840,
           control: 'active',
         },
         counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },

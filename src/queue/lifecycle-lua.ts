@@ -22,7 +22,7 @@ export function encodeEdges(lifecycle: Lifecycle): string {
   return `|${edges.join('|')}|`;
 }
 
-/** The Lua name of a lifecycle's edges constant: `CHUNK_EDGES`, `SEND_EDGES`, `SEND_CONTROL_EDGES`. */
+/** The Lua name of a lifecycle's edges constant: `CHUNK_EDGES`, `SEND_EDGES`. */
 export function edgesConstant(lifecycle: Lifecycle): string {
   return `${lifecycle.name.toUpperCase().replace(/[^A-Z]+/g, '_')}_EDGES`;
 }

@@ -55,7 +55,7 @@ async function setup(label: string, clock: Clock = systemClock): Promise<Setup> 
   const chunks = createChunkStore({ redis: h.redis, keys, clock });
   const sends = createSendStore({ redis: h.redis, keys });
   const followUps = createFollowUps({ calls, housekeeping, clock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
-  const completion = createCompletion({ redis: h.redis, keys, onComplete: (id) => followUps.callback(id) });
+  const completion = createCompletion({ sends, onEnded: (id) => followUps.callback(id) });
   return {
     h,
     keys,

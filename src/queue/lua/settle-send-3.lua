@@ -1,0 +1,23 @@
+--[[
+  Records a send's progress from its counts (src/receipts/completion.ts): `sent`, `expired` (its
+  deadline left recipients unsent) or `completed`, as the send lifecycle allows (src/queue/lifecycle.ts).
+  Called off the send path: when a chunk ends without a call, or the last recipient becomes final.
+
+  Input:
+    KEYS[1] send hash
+    KEYS[2] send counts hash
+    KEYS[3] events stream
+    ARGV[1] now (ms)
+    ARGV[2] events maxlen
+
+  Output:
+    {state before, state after, callbackUrl or ''}   ('' states: no such send)
+
+  Events:
+    XADD events stream: type=send sendId from state code at (each move)
+]]
+--@include "lifecycle"
+--@include "send-state"
+
+local moved = settleSend(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1])
+return {moved[1], moved[2], redis.call('HGET', KEYS[1], 'callbackUrl') or ''}
