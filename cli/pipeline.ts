@@ -7,7 +7,7 @@ import type { RedisConnection } from '../src/queue/connection.js';
 import { createProducer, type EnqueueResult, type Producer } from '../producers/producer.js';
 import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
-import { retentionSecondsOf } from '../src/config.js';
+import { receiptScheduleOf, retentionSecondsOf } from '../src/config.js';
 import { EXIT } from '../src/errors.js';
 import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -83,6 +83,7 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     retentionSeconds: retentionSecondsOf(ctx.config),
     callbacks: ctx.config.callbackSecret !== undefined,
     durability: ctx.config.durability,
+    waits: { quietHours: ctx.config.quietHours, receiptWindowMs: receiptScheduleOf(ctx.config).windowMs },
     connectTimeoutMs: ctx.config.redisConnectTimeoutMs,
     redactedRedisUrl: redactRedisUrl(ctx.config.redisUrl),
   });

@@ -13,6 +13,10 @@ import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
+import { sendPace, sendWait } from '../src/queue/send-wait.js';
+import { readWaitFacts } from '../src/queue/send-wait-facts.js';
+import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
+import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
 import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
@@ -79,6 +83,12 @@ export interface ProducerOptions {
    * (RedisNotDurableError), writing nothing.
    */
   durability?: DurabilityOptions;
+  /**
+   * What `getStatus` needs to say why a send waits: the marketing quiet hours (undefined: none)
+   * and the receipt window (ms), as the workers have them (SMSQ_QUIET_HOURS,
+   * SMSQ_RECEIPT_WINDOW_HOURS). Default: 21:00-08:00 China time, 72 h.
+   */
+  waits?: { quietHours: QuietHours | undefined; receiptWindowMs: number };
   /**
    * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job carries the
    * enqueue's trace context, so its processing continues the trace. Default: none.
@@ -176,6 +186,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
   const sends = createSendStore({ redis: opts.redis, keys, clock });
+  const waits = opts.waits ?? { quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: DEFAULT_RECEIPT_SCHEDULE.windowMs };
   // Opened on the first callback this producer sends (a cancel, a send that ended while enqueuing).
   let housekeeping: Queue | undefined;
   const callbackQueue = () =>
@@ -502,7 +513,11 @@ export function createProducer(opts: ProducerOptions): Producer {
     async getStatus(sendId) {
       const status = await sends.status(sendId);
       if (!status) throw new NotFoundError(`send ${sendId}`);
-      return status;
+      if (isSendEnded(status.send.state)) return status;
+      const now = clock.now();
+      const shared = await readWaitFacts(opts.redis, keys, now);
+      const wait = sendWait(status, { now, ...waits, ...shared });
+      return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now) };
     },
 
     async pause(sendId, reason = 'paused by an operator') {

@@ -122,6 +122,24 @@ export const SendStatusSchema = z
     counts: z
       .strictObject(Object.fromEntries([...COUNTED_STATES, 'rejected'].map((state) => [state, count])) as Record<(typeof COUNTED_STATES)[number] | 'rejected', typeof count>)
       .meta({ description: 'Recipients per state; `rejected` are the numbers refused at the door' }),
+    wait: z
+      .discriminatedUnion('reason', [
+        z.strictObject({ reason: z.literal('enqueuing') }),
+        z.strictObject({ reason: z.literal('quiet-hours'), until: epochMs.meta({ description: 'When the marketing quiet window opens' }) }),
+        z.strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause']), detail: z.string() }),
+        z.strictObject({ reason: z.literal('account-blocked'), code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }), detail: z.string(), since: epochMs }),
+        z.strictObject({ reason: z.literal('throttled'), until: epochMs }),
+        z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
+      ])
+      .optional()
+      .meta({ description: 'Why the send waits now; absent while it moves and once it has ended (docs/receipts-and-controls.md, "Why a send waits")' }),
+    pace: z
+      .strictObject({
+        rate: z.number().min(0).meta({ description: 'Recipients past the API per second while the send was active' }),
+        estimatedSentAt: epochMs.optional().meta({ description: 'When every recipient should be past the API at that rate' }),
+      })
+      .optional()
+      .meta({ description: 'How fast the send goes; absent once it has ended' }),
   })
   .meta({
     id: 'SendStatus',
@@ -150,6 +168,8 @@ export const SendStatusSchema = z
           control: 'active',
         },
         counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },
+        wait: { reason: 'receipts', pending: 1, until: 1795811731104 },
+        pace: { rate: 7.6 },
       },
     ],
   });

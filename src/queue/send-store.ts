@@ -6,6 +6,7 @@ import type { MessageKind } from './kinds.js';
 import { controlOf, declaredRule, SEND_LIFECYCLE, SEND_STATES, type SendControl, type SendControlTrigger, type SendState } from './lifecycle.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from './chunk-store.js';
+import type { SendPace, SendWait } from './send-wait.js';
 
 export type { SendControl } from './lifecycle.js';
 
@@ -72,6 +73,10 @@ export interface SendStatus {
   };
   /** Recipients per state; `rejected` are the numbers refused at the door. */
   counts: Record<CountedState | 'rejected', number>;
+  /** Why it waits now (the producer's status; absent when it is moving or has ended). See send-wait.ts. */
+  wait?: SendWait;
+  /** How fast it goes, and when it should be sent at that pace (the producer's status). */
+  pace?: SendPace;
 }
 
 export interface SendStoreOptions {
