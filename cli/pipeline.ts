@@ -17,7 +17,9 @@ import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
 import { waitForSend, type SendCommandFlags } from './send-flags.js';
-import { formatTime } from '../src/china-time.js';
+import { clockTime, formatTime } from '../src/china-time.js';
+import { quietHoursText, type QuietHours } from '../src/queue/quiet-hours.js';
+import type { MessageKind } from '../src/queue/kinds.js';
 
 /**
  * A Redis connection closed when the command ends. `client` (default): commands fail at once
@@ -114,8 +116,19 @@ function firstOf(items: readonly string[], n: number): string {
   return items.slice(0, n).join(', ') + (items.length > n ? `, … (${items.length - n} more)` : '');
 }
 
+/**
+ * The plan's word on quiet hours, for marketing: when they hold it (planned inside them), or the
+ * window it will wait through. Nothing for other kinds, or without quiet hours.
+ */
+export function quietHoursLine(kind: MessageKind, until: number | undefined, quietHours: QuietHours | undefined): (readonly [string, string])[] {
+  if (kind !== 'marketing' || !quietHours) return [];
+  const window = `${quietHoursText(quietHours)} China time`;
+  if (until) return [['quiet hours', `now (${window}): nothing is sent before ${clockTime(until)} China time (${formatTime(until)})`]];
+  return [['quiet hours', `not now; marketing waits through ${window}`]];
+}
+
 /** The plan, restated for a human before confirmation (and for `--dry-run`). */
-export function renderPlan(plan: SendPlan, content: string | undefined): string {
+export function renderPlan(plan: SendPlan, content: string | undefined, quietHours?: QuietHours): string {
   const seg = segmentsOf(plan, content);
   const phones = plan.chunks.flatMap((c) => c.phones);
   const lines = [
@@ -132,6 +145,7 @@ export function renderPlan(plan: SendPlan, content: string | undefined): string 
       ['opted out (skipped)', plan.suppressed.length],
       ['rejected numbers', plan.rejected.length],
       ...(plan.deadline ? ([['deadline', formatTime(plan.deadline)]] as const) : []),
+      ...quietHoursLine(plan.kind, plan.quietUntil, quietHours),
     ]),
   ];
   if (plan.suppressed.length) lines.push(`opted out, skipped: ${firstOf(plan.suppressed, 20)}`);
@@ -178,11 +192,11 @@ export async function runSendCommand(
   const { plan, content } = prepared;
   if (flags.dryRun) {
     if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
-    else ctx.print(renderPlan(plan, content));
+    else ctx.print(renderPlan(plan, content, ctx.config.quietHours));
     return 0;
   }
   if (!flags.yes) {
-    ctx.note(renderPlan(plan, content));
+    ctx.note(renderPlan(plan, content, ctx.config.quietHours));
     if (!(await confirmOrRefuse(ctx, prepared.question))) {
       ctx.note('cancelled: nothing was enqueued');
       return EXIT.refused;

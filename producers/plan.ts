@@ -8,6 +8,7 @@ import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src
 import { chunkBatch, chunkSms } from './chunking.js';
 import { DEADLINE_FORMATS, SendBatchRequest, SendRequest } from './schemas.js';
 import { formatTime } from '../src/china-time.js';
+import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 
 /** A number refused at the door, with the reason. */
 export interface RejectedNumber {
@@ -38,6 +39,8 @@ export interface SendPlan {
   chunks: ChunkPayload[];
   /** One API call per chunk. */
   apiCalls: number;
+  /** Marketing planned inside quiet hours: nothing is sent before this (epoch ms). */
+  quietUntil?: number;
 }
 
 /** What a plan is checked against besides the request itself. */
@@ -48,6 +51,8 @@ export interface PlanContext {
   isSuppressed?: (phone: string) => boolean;
   /** Now, in epoch ms: a deadline must be after it. */
   now: number;
+  /** The marketing quiet hours the workers keep (undefined: none), to say when they hold the send. */
+  quietHours?: QuietHours;
 }
 
 
@@ -127,6 +132,7 @@ export function planSend(input: unknown, ctx: PlanContext): SendPlan {
     { api: 'SendSms', signName: req.signName, templateParam: req.templateParam },
     { recipients: valid.length, rejected, duplicates, suppressed },
     chunks,
+    ctx,
   );
 }
 
@@ -138,8 +144,11 @@ function planOf(
   shape: Pick<SendPlan, 'api' | 'signName' | 'templateParam'>,
   counts: { recipients: number; rejected: RejectedNumber[]; duplicates: number; suppressed: string[] },
   chunks: ChunkPayload[],
+  ctx: PlanContext,
 ): SendPlan {
+  const quiet = req.kind === 'marketing' ? quietUntil(ctx.now, ctx.quietHours) : 0;
   return {
+    ...(quiet > 0 ? { quietUntil: quiet } : {}),
     kind: req.kind,
     ...shape,
     templateCode: req.templateCode,
@@ -228,5 +237,6 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
     { api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms', signName: signs.join(','), templateParam: undefined },
     { recipients: valid.length, rejected, duplicates, suppressed },
     chunks,
+    ctx,
   );
 }

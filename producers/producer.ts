@@ -408,7 +408,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode),
         suppressedAmong(req.kind, req.phones),
       ]);
-      return planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now() });
+      return planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
     },
     async planSendBatch(request) {
       checkCallback(request);
@@ -419,7 +419,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         rulesFor(signs, req.templateCode),
         suppressedAmong(req.kind, req.messages.map((m) => m.phone)),
       ]);
-      return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now() });
+      return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
     },
     async send(request) {
       return enqueuePlan(await this.planSend(request), () => requestFingerprint('send', request));
