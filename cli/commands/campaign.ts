@@ -57,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
           const status = await producer[flags.action](flags.sendId);
           if (flags.json) ctx.printJson(status);
-          else ctx.print(`${flags.sendId}: ${status.send.control}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
+          else ctx.print(`${flags.sendId}: ${status.send.state}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
           return;
         }
         const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);

@@ -180,7 +180,7 @@ describe('smsq send', () => {
     expect(r.code).toBe(0);
     const { sendId } = JSON.parse(r.stdout) as { sendId: string };
     const paused = await run(['campaign', 'pause', sendId, '--json']);
-    expect(JSON.parse(paused.stdout).send.control).toBe('paused');
+    expect(JSON.parse(paused.stdout).send).toMatchObject({ state: 'paused', control: 'paused' });
     const resumed = await run(['campaign', 'resume', sendId]);
     expect(resumed.stdout).toMatch(/active/);
     await waitFor(async () => JSON.parse((await run(['status', sendId, '--json'])).stdout).counts.accepted === 2500, 'the campaign sent');
