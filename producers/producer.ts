@@ -230,8 +230,11 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
   const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
   const isEnqueued = async (sendId: string) => {
-    const state = (await sends.status(sendId))?.send.state;
-    return state !== undefined && state !== 'enqueuing';
+    const send = (await sends.status(sendId))?.send;
+    if (!send) return false;
+    // A send paused or cancelled while enqueuing may not have finished: only enqueuedAt says so
+    // (a record without it is enqueued again, which its idempotent writes allow).
+    return send.enqueuedAt !== undefined || !['enqueuing', 'paused', 'cancelled'].includes(send.state);
   };
 
   /** Refuses a callbackUrl when this deployment cannot sign callbacks. */

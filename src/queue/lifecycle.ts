@@ -144,7 +144,7 @@ const SEND_TRANSITIONS = [
   { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent' },
   { trigger: 'cancel', from: ['enqueuing', 'active', 'paused', 'sent'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue not confirmed durable withdraws it): its queued chunks are cancelled, its callback goes' },
   { trigger: 'fail', from: ['enqueuing', 'active', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
-  { trigger: 'abandon', from: ['enqueuing'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it' },
+  { trigger: 'abandon', from: ['enqueuing', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it' },
 ] as const satisfies readonly Transition<SendState>[];
 
 export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];

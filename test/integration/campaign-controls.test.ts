@@ -110,6 +110,13 @@ describe('campaign controls', () => {
     }, 'every chunk expired');
     expect(s.counts.accepted).toBe(0);
     expect(h.emulator.accepted()).toHaveLength(0);
+    // Nothing is left to send and its deadline left recipients unsent: the send itself expired.
+    const ended = await waitFor(async () => {
+      const st = await harness.producer.getStatus(res.sendId);
+      return st.send.state === 'expired' ? st : undefined;
+    }, 'the send to expire');
+    expect(ended.send).toMatchObject({ code: 'SMSQ_DEADLINE' });
+    expect(ended.wait).toBeUndefined();
   });
 
   it('auto-pauses a send whose recent chunks keep failing, with the reason', async () => {
