@@ -192,10 +192,10 @@ export function createProducer(opts: ProducerOptions): Producer {
   const callbackQueue = () =>
     (housekeeping ??= createHousekeepingQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('housekeeping queue') : () => {}, telemetry: opts.telemetry }));
 
-  /** Sends the callback of a send that has just reached an end state, if it has a callback URL. */
-  async function calledBackIfEnded(sendId: string, status?: SendStatus): Promise<void> {
-    const s = status ?? (await sends.status(sendId));
-    if (s?.send.callbackUrl && isSendEnded(s.send.state)) await addCallback(callbackQueue(), sendId);
+  /** Sends the callback of a send found in an end state first here (settle says so once per send), if it has a URL. */
+  async function calledBackIfEnded(sendId: string): Promise<void> {
+    const settled = await sends.settle(sendId);
+    if (settled?.announce && settled.callbackUrl) await addCallback(callbackQueue(), sendId);
   }
 
   /**

@@ -104,9 +104,11 @@ export interface SendStore {
   markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<SendState | undefined>;
   /**
    * Records how far its recipients got, from its counts: `sent`, `expired` or `completed` as the
-   * lifecycle allows. Returns the move (from = to when it did not move) and its callback URL.
+   * lifecycle allows. Returns the move (from = to when it did not move), its callback URL, and
+   * `announce`: true exactly once per send, for the first settle that finds it in an end state
+   * (whoever moved it there): its callback is due.
    */
-  settle(sendId: string): Promise<(SendMove & { callbackUrl?: string }) | undefined>;
+  settle(sendId: string): Promise<(SendMove & { callbackUrl?: string; announce: boolean }) | undefined>;
   /**
    * The whole send fails: `fail` (sign/template unusable), `abandon` (its producer died while
    * enqueuing); queued chunks fail when claimed. Idempotent. True when it moved now. `code`:
@@ -150,9 +152,9 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     },
 
     async settle(sendId) {
-      const [from, to, callbackUrl] = (await scripts.settle(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen)) as [string, string, string];
+      const [from, to, callbackUrl, announce] = (await scripts.settle(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen)) as [string, string, string, number];
       if (!from) return undefined;
-      return { from: from as SendState, to: to as SendState, ...(callbackUrl ? { callbackUrl } : {}) };
+      return { from: from as SendState, to: to as SendState, ...(callbackUrl ? { callbackUrl } : {}), announce: announce === 1 };
     },
 
     async fail(sendId, trigger, reason, code) {

@@ -1,4 +1,3 @@
-import { isSendEnded } from '../queue/lifecycle.js';
 import type { SendStore } from '../queue/send-store.js';
 
 /** Recipient states not yet handed to Dysmsapi for good (an `unknown` attempt may still be resent). */
@@ -21,7 +20,8 @@ export function countIn(counts: Readonly<Record<(typeof PENDING_STATES)[number],
 export interface Completion {
   /**
    * `pending` when the caller already knows it (from the apply script): a send with recipients
-   * still pending then costs no Redis call. True when the send reached an end state now.
+   * still pending then costs no Redis call. True when this check found the send in an end state
+   * first (its callback, if it has one, is then sent: once per send).
    */
   check(sendId: string, pending?: number): Promise<boolean>;
 }
@@ -31,7 +31,7 @@ export function createCompletion(options: { sends: Pick<SendStore, 'settle'>; on
     async check(sendId, pending) {
       if (pending !== undefined && pending > 0) return false;
       const moved = await options.sends.settle(sendId);
-      if (!moved || moved.from === moved.to || !isSendEnded(moved.to)) return false;
+      if (!moved?.announce) return false;
       if (moved.callbackUrl) await options.onEnded(sendId);
       return true;
     },

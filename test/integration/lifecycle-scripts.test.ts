@@ -199,11 +199,11 @@ describe('the send scripts', () => {
       await redis.hset(keys.sendCounts(sendId), counts);
     };
     await setUp('s-sent', 'active', { queued: 0, sending: 0, unknown: 0, accepted: 3 });
-    expect(await sends.settle('s-sent')).toEqual({ from: 'active', to: 'sent', callbackUrl: 'http://x' });
+    expect(await sends.settle('s-sent')).toEqual({ from: 'active', to: 'sent', callbackUrl: 'http://x', announce: false });
     await setUp('s-busy', 'active', { queued: 1, accepted: 3 });
     expect(await sends.settle('s-busy')).toMatchObject({ from: 'active', to: 'active' });
     await setUp('s-done', 'active', { delivered: 3 });
-    expect(await sends.settle('s-done')).toMatchObject({ from: 'active', to: 'completed' });
+    expect(await sends.settle('s-done')).toMatchObject({ from: 'active', to: 'completed', announce: true });
     expect((await sends.status('s-done'))?.send.history.map((c) => c.state)).toEqual(['sent', 'completed']);
     await setUp('s-late', 'active', { accepted: 1, expired: 2 }, ['deadline', clock.now() - 1]);
     expect(await sends.settle('s-late')).toMatchObject({ from: 'active', to: 'expired' });
@@ -211,8 +211,11 @@ describe('the send scripts', () => {
     await setUp('s-wait', 'enqueuing', { delivered: 3 });
     expect(await sends.settle('s-wait')).toMatchObject({ from: 'enqueuing', to: 'enqueuing' });
     expect(await sends.markEnqueued('s-wait')).toBe('completed');
-    await setUp('s-gone', 'cancelled', { delivered: 3 });
-    expect(await sends.settle('s-gone')).toMatchObject({ from: 'cancelled', to: 'cancelled' });
+    expect(await sends.settle('s-done')).toMatchObject({ from: 'completed', to: 'completed', announce: false });
+    // An end reached another way (a cancel) is announced by the first settle that finds it, once.
+    await setUp('s-gone', 'cancelled', { queued: 3 });
+    expect(await sends.settle('s-gone')).toMatchObject({ from: 'cancelled', to: 'cancelled', announce: true });
+    expect(await sends.settle('s-gone')).toMatchObject({ announce: false });
     expect(await sends.settle('nobody')).toBeUndefined();
   });
 

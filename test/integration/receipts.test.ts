@@ -312,4 +312,22 @@ describe('events and callbacks', () => {
     expect(body.counts.accepted).toBeGreaterThanOrEqual(2);
     expect(body.counts.cancelled).toBeGreaterThan(0);
   });
+
+  it('a send that fails as a whole calls back too, once', async () => {
+    const h = await harnesses.create({ label: 'rc-failed-cb' });
+    const got: unknown[] = [];
+    const receiver = await startReceiver((body) => (got.push(body), 200));
+    harnesses.defer(receiver.close);
+    const { createProducer } = await import('../../producers/producer.js');
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    harnesses.defer(() => producer.close());
+    // A rejected signature: the first call fails the whole send; the other chunks fail unsent.
+    const res = await producer.send({ phones: phones(1500, 13844000000), signName: N.rejectedSign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
+    await h.startWorker({ concurrency: 1, receiptPolicies: NONE, callbackSecret: 'a-fourth-secret-callback-key' });
+    await waitFor(() => got.length >= 1, 'the callback of the failed send', 15_000);
+    expect(got[0]).toMatchObject({ event: 'send.failed', state: 'failed', sendId: res.sendId });
+    await waitFor(async () => (await h.producer.getStatus(res.sendId)).counts.failed === 1500, 'every recipient failed');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toHaveLength(1);
+  });
 });

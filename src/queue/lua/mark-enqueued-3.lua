@@ -5,7 +5,7 @@
   meanwhile keeps its state, a paused one stays paused, and one already active stays active (a
   retried enqueue, the repair sweep finishing one). Its chunks may all have been sent (or ended)
   while it was enqueuing: it then moves on to `sent` or `completed` here, as nobody else would
-  notice.
+  notice (its callback is left to the producer's settle after this).
 
   Input:
     KEYS[1] send hash
@@ -31,4 +31,4 @@ for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if not s[3] then redis.call('HSET', KEYS[1], 'enqueuedAt', ARGV[1]) end
 local to = edgeTo(SEND_EDGES, 'enqueued', state)
 if to then moveSend(KEYS[1], KEYS[3], ARGV[2], s[2], state, to, ARGV[1], '', nil) end
-return settleSend(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1])[2]
+return settleSend(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1], false)[2]

@@ -19,12 +19,14 @@ end
   Records how far a send's recipients got, from its counts: `sent` once none is left unsent
   (`expired` instead when its deadline has passed: the last of them expired unsent), then
   `completed` once none waits for a receipt either. Only a send whose enqueue finished (a paused
-  one may not have) moves. Returns the state before and after.
+  one may not have) moves. With `announce`, a send found in an end state (however it got there)
+  is marked announced (endNotifiedAt) the first time: its callback is then due, once. Returns the
+  state before and after, and 1 when the end is to be announced now (else 0).
 ]]
-local function settleSend(sendKey, countsKey, events, maxlen, now)
+local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId')
   local state = s[1]
-  if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or ''} end
+  if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0} end
   local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted')
   local unsent = tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0')
   local before, now_ = state, tonumber(now)
@@ -43,5 +45,7 @@ local function settleSend(sendKey, countsKey, events, maxlen, now)
       end
     end
   end
-  return {before, state}
+  local due = 0
+  if announce and string.find(SEND_ENDS, '|' .. state .. '|', 1, true) and redis.call('HSETNX', sendKey, 'endNotifiedAt', now) == 1 then due = 1 end
+  return {before, state, due}
 end
