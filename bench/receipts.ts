@@ -19,6 +19,7 @@ import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-qu
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createFollowUps } from '../src/queue/follow-ups.js';
 import { createKeys } from '../src/queue/keys.js';
+import { createSendStore } from '../src/queue/send-store.js';
 import { createCompletion } from '../src/receipts/completion.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies } from '../src/queue/receipt-policy.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
@@ -68,7 +69,7 @@ async function runMode(redis: PrivateRedis, mode: 'query' | 'push', recipients: 
     const ingest = createReportIngest({
       chunks: createChunkStore({ redis: connection, keys, clock: systemClock }),
       recipients: createRecipientStore({ redis: connection, keys, clock: systemClock, retentionSeconds: 86_400 }),
-      completion: createCompletion({ redis: connection, keys, onComplete: async () => {} }),
+      completion: createCompletion({ sends: createSendStore({ redis: connection, keys }), onEnded: async () => {} }),
       followUps,
       suppression: createSuppressionList({ redis: connection, keys }),
       sentNumbers: createSentNumbers({ redis: connection, keys, retentionSeconds: 86_400, clock: systemClock }),

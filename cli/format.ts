@@ -3,6 +3,8 @@
  * stay aligned with Chinese text, and template placeholders.
  */
 import type { ApprovalStatus, AuditStatus, SendStatus } from '../src/sms/types.js';
+import { formatTime } from '../src/china-time.js';
+import { parseCstDateTime } from '../src/sms/dates.js';
 
 export type ApprovalWord = 'reviewing' | 'approved' | 'rejected' | 'cancelled';
 
@@ -132,4 +134,17 @@ export function formatCounts(counts: Readonly<Record<string, number>>): string {
     .filter(([, v]) => v > 0)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+}
+
+/**
+ * A `yyyy-MM-dd HH:mm:ss` China time as Alibaba writes it (SendDate, ReceiveDate, CreateDate), in
+ * smsq's one text convention (`2026-12-04 07:42:22 +08:00`); text it cannot read as it came, `-` for none.
+ */
+export function cstText(value: string | undefined): string {
+  if (!value) return '-';
+  try {
+    return formatTime(parseCstDateTime(value));
+  } catch {
+    return value;
+  }
 }

@@ -7,6 +7,7 @@ import type { RedisConnection } from '../src/queue/connection.js';
 import { createProducer, type EnqueueResult, type Producer } from '../producers/producer.js';
 import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
+import { receiptScheduleOf } from '../src/config.js';
 import { EXIT } from '../src/errors.js';
 import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -16,6 +17,9 @@ import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
 import { waitForSend, type SendCommandFlags } from './send-flags.js';
+import { clockTime, formatTime } from '../src/china-time.js';
+import { quietHoursText, type QuietHours } from '../src/queue/quiet-hours.js';
+import type { MessageKind } from '../src/queue/kinds.js';
 
 /**
  * A Redis connection closed when the command ends. `client` (default): commands fail at once
@@ -81,6 +85,7 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
     retention: ctx.config.retention,
     callbacks: ctx.config.callbackSecret !== undefined,
     durability: ctx.config.durability,
+    waits: { quietHours: ctx.config.quietHours, receiptWindowMs: receiptScheduleOf(ctx.config).windowMs },
     connectTimeoutMs: ctx.config.redisConnectTimeoutMs,
     redactedRedisUrl: redactRedisUrl(ctx.config.redisUrl),
   });
@@ -111,8 +116,19 @@ function firstOf(items: readonly string[], n: number): string {
   return items.slice(0, n).join(', ') + (items.length > n ? `, … (${items.length - n} more)` : '');
 }
 
+/**
+ * The plan's word on quiet hours, for marketing: when they hold it (planned inside them), or the
+ * window it will wait through. Nothing for other kinds, or without quiet hours.
+ */
+export function quietHoursLine(kind: MessageKind, until: number | undefined, quietHours: QuietHours | undefined): (readonly [string, string])[] {
+  if (kind !== 'marketing' || !quietHours) return [];
+  const window = `${quietHoursText(quietHours)} China time`;
+  if (until) return [['quiet hours', `now (${window}): nothing is sent before ${clockTime(until)} China time (${formatTime(until)})`]];
+  return [['quiet hours', `not now; marketing waits through ${window}`]];
+}
+
 /** The plan, restated for a human before confirmation (and for `--dry-run`). */
-export function renderPlan(plan: SendPlan, content: string | undefined): string {
+export function renderPlan(plan: SendPlan, content: string | undefined, quietHours?: QuietHours): string {
   const seg = segmentsOf(plan, content);
   const phones = plan.chunks.flatMap((c) => c.phones);
   const lines = [
@@ -128,7 +144,8 @@ export function renderPlan(plan: SendPlan, content: string | undefined): string 
       ['duplicates dropped', plan.duplicates],
       ['opted out (skipped)', plan.suppressed.length],
       ['rejected numbers', plan.rejected.length],
-      ...(plan.deadline ? ([['deadline', new Date(plan.deadline).toISOString()]] as const) : []),
+      ...(plan.deadline ? ([['deadline', formatTime(plan.deadline)]] as const) : []),
+      ...quietHoursLine(plan.kind, plan.quietUntil, quietHours),
     ]),
   ];
   if (plan.suppressed.length) lines.push(`opted out, skipped: ${firstOf(plan.suppressed, 20)}`);
@@ -175,11 +192,11 @@ export async function runSendCommand(
   const { plan, content } = prepared;
   if (flags.dryRun) {
     if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
-    else ctx.print(renderPlan(plan, content));
+    else ctx.print(renderPlan(plan, content, ctx.config.quietHours));
     return 0;
   }
   if (!flags.yes) {
-    ctx.note(renderPlan(plan, content));
+    ctx.note(renderPlan(plan, content, ctx.config.quietHours));
     if (!(await confirmOrRefuse(ctx, prepared.question))) {
       ctx.note('cancelled: nothing was enqueued');
       return EXIT.refused;

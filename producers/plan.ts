@@ -7,6 +7,8 @@ import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms
 import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { chunkBatch, chunkSms } from './chunking.js';
 import { DEADLINE_FORMATS, SendBatchRequest, SendRequest } from './schemas.js';
+import { formatTime } from '../src/china-time.js';
+import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 
 /** A number refused at the door, with the reason. */
 export interface RejectedNumber {
@@ -37,6 +39,8 @@ export interface SendPlan {
   chunks: ChunkPayload[];
   /** One API call per chunk. */
   apiCalls: number;
+  /** Marketing planned inside quiet hours: nothing is sent before this (epoch ms). */
+  quietUntil?: number;
 }
 
 /** What a plan is checked against besides the request itself. */
@@ -47,6 +51,8 @@ export interface PlanContext {
   isSuppressed?: (phone: string) => boolean;
   /** Now, in epoch ms: a deadline must be after it. */
   now: number;
+  /** The marketing quiet hours the workers keep (undefined: none), to say when they hold the send. */
+  quietHours?: QuietHours;
 }
 
 
@@ -56,7 +62,7 @@ export function checkDeadline(deadline: number | undefined, now: number): void {
   throw new ValidationError([
     {
       field: 'deadline',
-      message: `${new Date(deadline).toISOString()} is in the past (now ${new Date(now).toISOString()}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
+      message: `${formatTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
     },
   ]);
 }
@@ -126,6 +132,7 @@ export function planSend(input: unknown, ctx: PlanContext): SendPlan {
     { api: 'SendSms', signName: req.signName, templateParam: req.templateParam },
     { recipients: valid.length, rejected, duplicates, suppressed },
     chunks,
+    ctx,
   );
 }
 
@@ -137,8 +144,11 @@ function planOf(
   shape: Pick<SendPlan, 'api' | 'signName' | 'templateParam'>,
   counts: { recipients: number; rejected: RejectedNumber[]; duplicates: number; suppressed: string[] },
   chunks: ChunkPayload[],
+  ctx: PlanContext,
 ): SendPlan {
+  const quiet = req.kind === 'marketing' ? quietUntil(ctx.now, ctx.quietHours) : 0;
   return {
+    ...(quiet > 0 ? { quietUntil: quiet } : {}),
     kind: req.kind,
     ...shape,
     templateCode: req.templateCode,
@@ -227,5 +237,6 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
     { api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms', signName: signs.join(','), templateParam: undefined },
     { recipients: valid.length, rejected, duplicates, suppressed },
     chunks,
+    ctx,
   );
 }

@@ -8,10 +8,17 @@ import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
 import type { Telemetry } from 'bullmq';
-import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
+import { addCallback } from '../src/queue/follow-ups.js';
+import { isSendEnded, type SendControlTrigger } from '../src/queue/lifecycle.js';
+import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
+import { sendPace, sendWait } from '../src/queue/send-wait.js';
+import { readWaitFacts } from '../src/queue/send-wait-facts.js';
+import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
+import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
 import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
@@ -83,6 +90,12 @@ export interface ProducerOptions {
    * (RedisNotDurableError), writing nothing.
    */
   durability?: DurabilityOptions;
+  /**
+   * What `getStatus` needs to say why a send waits: the marketing quiet hours (undefined: none)
+   * and the receipt window (ms), as the workers have them (SMSQ_QUIET_HOURS,
+   * SMSQ_RECEIPT_WINDOW_HOURS). Default: 21:00-08:00 China time, 72 h.
+   */
+  waits?: { quietHours: QuietHours | undefined; receiptWindowMs: number };
   /**
    * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job carries the
    * enqueue's trace context, so its processing continues the trace. Default: none.
@@ -179,7 +192,30 @@ export function createProducer(opts: ProducerOptions): Producer {
   // Connection errors reach callers as SMSQ_REDIS_UNAVAILABLE; anything else is logged once a minute.
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
-  const sends = createSendStore({ redis: opts.redis, keys });
+  const sends = createSendStore({ redis: opts.redis, keys, clock });
+  const waits = opts.waits ?? { quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: DEFAULT_RECEIPT_SCHEDULE.windowMs };
+  // Opened on the first callback this producer sends (a cancel, a send that ended while enqueuing).
+  let housekeeping: Queue | undefined;
+  const callbackQueue = () =>
+    (housekeeping ??= createHousekeepingQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('housekeeping queue') : () => {}, telemetry: opts.telemetry }));
+
+  /** Sends the callback of a send found in an end state first here (settle says so once per send), if it has a URL. */
+  async function calledBackIfEnded(sendId: string): Promise<void> {
+    const settled = await sends.settle(sendId);
+    if (settled?.announce && settled.callbackUrl) await addCallback(callbackQueue(), sendId);
+  }
+
+  /**
+   * An operator's move; throws NotFoundError for no such send. A move the send's state does not
+   * have changes nothing (pausing a send already sent, say); only resuming a cancelled send is an
+   * error (ValidationError), as the caller asked for something that cannot happen.
+   */
+  async function control(sendId: string, trigger: SendControlTrigger, reason: string) {
+    const moved = await sends.setControl(sendId, trigger, reason);
+    if (!moved) throw new NotFoundError(`send ${sendId}`);
+    if (trigger === 'resume' && moved.from === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
+    return moved;
+  }
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
   const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds: longestRetention(retention) }) };
   const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retention, clock });
@@ -201,8 +237,11 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
   const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
   const isEnqueued = async (sendId: string) => {
-    const state = (await sends.status(sendId))?.send.state;
-    return state !== undefined && state !== 'enqueuing';
+    const send = (await sends.status(sendId))?.send;
+    if (!send) return false;
+    // A send paused or cancelled while enqueuing may not have finished: only enqueuedAt says so
+    // (a record without it is enqueued again, which its idempotent writes allow).
+    return send.enqueuedAt !== undefined || !['enqueuing', 'paused', 'cancelled'].includes(send.state);
   };
 
   /** Refuses a callbackUrl when this deployment cannot sign callbacks. */
@@ -294,13 +333,15 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
 
   async function cancelSend(sendId: string, reason: string): Promise<void> {
-    if ((await sends.setControl(sendId, 'cancel', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+    const moved = await control(sendId, 'cancel', reason);
     // Mark what is still queued now rather than when each job comes up.
     const status = await sends.status(sendId);
     for (let i = 0; i < (status?.send.chunks ?? 0); i++) {
       await chunks.transition(`${sendId}.${i}`, sendId, { trigger: 'cancel' });
     }
     await wakeParked(sendId);
+    // Cancelled is an end state: its callback goes now, whatever its recipients still wait for.
+    if (moved.from !== moved.to) await calledBackIfEnded(sendId);
   }
 
   function resultOf(sendId: string, plan: SendPlan, duplicate: boolean): EnqueueResult {
@@ -362,6 +403,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     }
     await enqueuer.finish(sendId);
     await confirmOrWithdraw(sendId);
+    // Its recipients may all have ended while it was enqueuing: then nobody else calls it back.
+    if (plan.callbackUrl) await calledBackIfEnded(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
     return resultOf(sendId, plan, duplicate);
   }
@@ -375,7 +418,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode),
         suppressedAmong(req.kind, req.phones),
       ]);
-      return planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now() });
+      return planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
     },
     async planSendBatch(request) {
       checkCallback(request);
@@ -386,7 +429,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         rulesFor(signs, req.templateCode),
         suppressedAmong(req.kind, req.messages.map((m) => m.phone)),
       ]);
-      return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now() });
+      return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
     },
     async send(request) {
       return enqueuePlan(await this.planSend(request), () => requestFingerprint('send', request));
@@ -443,6 +486,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           callbackUrl: req.callbackUrl,
         });
         if (result !== undefined) await confirmOrWithdraw(sendId);
+        if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
       } finally {
         await release();
       }
@@ -479,19 +523,21 @@ export function createProducer(opts: ProducerOptions): Producer {
     async getStatus(sendId) {
       const status = await sends.status(sendId);
       if (!status) throw new NotFoundError(`send ${sendId}`);
-      return status;
+      if (isSendEnded(status.send.state)) return status;
+      const now = clock.now();
+      const shared = await readWaitFacts(opts.redis, keys, now);
+      const wait = sendWait(status, { now, ...waits, ...shared });
+      return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now) };
     },
 
     async pause(sendId, reason = 'paused by an operator') {
-      if ((await sends.setControl(sendId, 'pause', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
+      await control(sendId, 'pause', reason);
       log?.warn({ sendId, reason }, 'send paused');
       return this.getStatus(sendId);
     },
 
     async resume(sendId) {
-      const prev = await sends.setControl(sendId, 'resume', 'resumed by an operator');
-      if (prev === undefined) throw new NotFoundError(`send ${sendId}`);
-      if (prev === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
+      await control(sendId, 'resume', 'resumed by an operator');
       // Forget the failures that caused an auto-pause, so it does not trip again at once.
       await opts.redis.del(keys.sendOutcomes(sendId));
       await wakeParked(sendId);
@@ -528,7 +574,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async close() {
-      await queue.close();
+      await Promise.all([queue.close(), housekeeping?.close()]);
     },
   };
   return guarded(api, gate);

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { COUNTED_STATES } from '../src/queue/send-store.js';
+import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { HTTP_ERROR_CODES } from './errors.js';
 import { SMSQ_CODES } from '../src/errors.js';
 
@@ -104,15 +105,41 @@ export const SendStatusSchema = z
       duplicates: count,
       chunks: count,
       createdAt: epochMs,
-      state: z.enum(['enqueuing', 'active', 'failed']).meta({ description: '`enqueuing` until every chunk is written; `failed` when the send failed as a whole (see `code`)' }),
+      state: z.enum(SEND_STATES).meta({
+        description:
+          'The send lifecycle (docs/lifecycle.md): `enqueuing` → `active` → `sent` (every recipient past the API) → `completed` (every recipient final); `paused` by an operator or auto-pause; it ends `completed`, `cancelled`, `expired` (its deadline left recipients unsent) or `failed` (as a whole, see `code`)',
+      }),
+      stateChangedAt: epochMs.meta({ description: 'When it reached `state` (ms since the epoch)' }),
+      history: z
+        .array(z.strictObject({ state: z.enum(SEND_STATES), at: epochMs }))
+        .meta({ description: 'Every change of state, oldest first (ms since the epoch)' }),
+      enqueuedAt: epochMs.optional().meta({ description: 'When its enqueue finished (absent while enqueuing)' }),
       code: z.string().optional().meta({ description: 'Why the whole send failed (e.g. an unusable signature)' }),
       reason: z.string().optional(),
-      control: z.enum(['active', 'paused', 'cancelled']).meta({ description: 'Operator control: `paused` stops new chunks, `cancelled` ends the rest' }),
+      control: z.enum(['active', 'paused', 'cancelled']).meta({ description: 'What an operator asked for, from `state`: `paused` stops new chunks, `cancelled` ends the rest' }),
       controlReason: z.string().optional(),
     }),
     counts: z
       .strictObject(Object.fromEntries([...COUNTED_STATES, 'rejected'].map((state) => [state, count])) as Record<(typeof COUNTED_STATES)[number] | 'rejected', typeof count>)
       .meta({ description: 'Recipients per state; `rejected` are the numbers refused at the door' }),
+    wait: z
+      .discriminatedUnion('reason', [
+        z.strictObject({ reason: z.literal('enqueuing') }),
+        z.strictObject({ reason: z.literal('quiet-hours'), until: epochMs.meta({ description: 'When the marketing quiet window opens' }) }),
+        z.strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause']), detail: z.string() }),
+        z.strictObject({ reason: z.literal('account-blocked'), code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }), detail: z.string(), since: epochMs }),
+        z.strictObject({ reason: z.literal('throttled'), until: epochMs }),
+        z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
+      ])
+      .optional()
+      .meta({ description: 'Why the send waits now; absent while it moves and once it has ended (docs/receipts-and-controls.md, "Why a send waits")' }),
+    pace: z
+      .strictObject({
+        rate: z.number().min(0).meta({ description: 'Recipients past the API per second while the send was active' }),
+        estimatedSentAt: epochMs.optional().meta({ description: 'When every recipient should be past the API at that rate' }),
+      })
+      .optional()
+      .meta({ description: 'How fast the send goes; absent once it has ended' }),
   })
   .meta({
     id: 'SendStatus',
@@ -130,10 +157,19 @@ export const SendStatusSchema = z
           duplicates: 0,
           chunks: 1,
           createdAt: 1795552530819,
-          state: 'active',
+          state: 'sent',
+          stateChangedAt: 1795552531104,
+          history: [
+            { state: 'enqueuing', at: 1795552530819 },
+            { state: 'active', at: 1795552530840 },
+            { state: 'sent', at: 1795552531104 },
+          ],
+          enqueuedAt: 1795552530840,
           control: 'active',
         },
         counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },
+        wait: { reason: 'receipts', pending: 1, until: 1795811731104 },
+        pace: { rate: 7.6 },
       },
     ],
   });

@@ -32,7 +32,8 @@ export function signCallback(secret: string, timestamp: string, body: string): s
  * - receipt-expire: recipients of an accepted chunk still without a final receipt when the window
  *   ends become `expired` (SMSQ_RECEIPT_WINDOW). Windows now end by the workers' sweep
  *   (src/receipts/window-sweep.ts); this job only serves jobs queued by earlier versions;
- * - callback: POST a finished send's final state to its callback URL, signed, retried with back-off.
+ * - callback: POST the end state a send reached (completed, cancelled, expired, failed) and its counts
+ *   to its callback URL, signed, retried with back-off.
  */
 export function createHousekeepingProcessor(deps: HousekeepingDeps) {
   const log = deps.logger.child({ component: 'housekeeping' });
@@ -51,7 +52,9 @@ export function createHousekeepingProcessor(deps: HousekeepingDeps) {
     if (!status || !url) return { sent: false };
     if (!deps.callbackSecret) throw new UnrecoverableError('SMSQ_CALLBACK_SECRET is not set on this worker: callbacks cannot be signed');
     const timestamp = String(deps.clock.now());
-    const body = JSON.stringify({ event: 'send.completed', sendId: status.send.sendId, kind: status.send.kind, counts: status.counts, at: Number(timestamp) });
+    // The end state it reached first (the job's id is the send's: one callback per send).
+    const { state, stateChangedAt } = status.send;
+    const body = JSON.stringify({ event: `send.${state}`, state, stateChangedAt, sendId: status.send.sendId, kind: status.send.kind, counts: status.counts, at: Number(timestamp) });
     const res = await fetch(url, {
       method: 'POST',
       headers: {

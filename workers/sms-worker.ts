@@ -206,7 +206,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry });
   const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry });
   const chunks = createChunkStore({ redis: options.connection, keys, clock });
-  const sends = createSendStore({ redis: options.connection, keys });
+  const sends = createSendStore({ redis: options.connection, keys, clock });
   const retention = resolveRetention(options);
   const recipients = createRecipientStore({ redis: options.connection, keys, clock, retentionSeconds: longestRetention(retention) });
   const receiptPolicies = options.receiptPolicies ?? DEFAULT_RECEIPT_POLICIES;
@@ -214,7 +214,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const scheduled = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
   // With metrics, every attempt sent to reconcile is indexed for the unknown-outcome age gauge.
   const followUps = options.metrics ? indexUnknownOutcomes(scheduled, options.metrics, clock) : scheduled;
-  const completion = createCompletion({ redis: options.connection, keys, onComplete: (sendId) => followUps.callback(sendId) });
+  const completion = createCompletion({ sends, onEnded: (sendId) => followUps.callback(sendId) });
   const guard = createAccountGuard({
     redis: options.connection,
     keys,

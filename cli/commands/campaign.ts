@@ -9,7 +9,8 @@ import type { CliContext } from '../context.js';
 import { switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields, renderTable } from '../format.js';
 import { UsageError } from '../errors.js';
-import { confirmOrRefuse, openProducer, renderEnqueued, segmentsFor } from '../pipeline.js';
+import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, segmentsFor } from '../pipeline.js';
+import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { jsonParamsFlag } from '../send-flags.js';
 
 const schema = z.object({
@@ -56,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
           const status = await producer[flags.action](flags.sendId);
           if (flags.json) ctx.printJson(status);
-          else ctx.print(`${flags.sendId}: ${status.send.control}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
+          else ctx.print(`${flags.sendId}: ${status.send.state}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
           return;
         }
         const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);
@@ -74,6 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
           idempotencyKey: flags.idempotencyKey,
         };
         const content = await templateContent(flags.template as string);
+        const kind = flags.kind ?? 'marketing'; // the campaign request's default
         if (flags.dryRun || !flags.yes) {
           // A counting pass: the same validation and chunking as the real run, nothing written.
           const plan = await producer.planCampaign(recipients(), request, { sourceField: 'file' });
@@ -88,6 +90,7 @@ export function register(program: Command, ctx: CliContext): void {
             ['opted out (skipped)', plan.suppressed],
             ['API calls', `${plan.apiCalls} (${plan.sendSmsCalls} SendSms, ${plan.sendBatchSmsCalls} SendBatchSms)`],
             ['SMS segments', segments ? `${segments.segments} per message (${segments.chars} chars with the shared params; per-recipient values may change it), ~${segments.segments * plan.recipients} in total` : 'unknown'],
+            ...quietHoursLine(kind, kind === 'marketing' ? quietUntil(Date.now(), ctx.config.quietHours) || undefined : undefined, ctx.config.quietHours),
           ]);
           const rejected = plan.rejected.length
             ? renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js';
 import { renderTable, sendStatusWord } from '../format.js';
+import { cstText } from '../format.js';
 
 const schema = z.object({
   phone: phoneFlag('--phone 13800138000'),
@@ -57,7 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
               { header: 'out id', maxWidth: 24 },
               { header: 'content', maxWidth: 50 },
             ],
-            details.map((detail) => [detail.phoneNum, detail.status, detail.errCode, detail.templateCode, detail.sendDate, detail.receiveDate || '-', detail.outId || '-', detail.content]),
+            details.map((detail) => [detail.phoneNum, detail.status, detail.errCode, detail.templateCode, cstText(detail.sendDate), cstText(detail.receiveDate), detail.outId || '-', detail.content]),
           ),
         );
         const pages = Math.max(1, Math.ceil(data.totalCount / flags.pageSize));

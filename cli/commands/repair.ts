@@ -50,9 +50,9 @@ export function register(program: Command, ctx: CliContext): void {
           keys,
           calls,
           chunks: createChunkStore({ redis, keys, clock }),
-          sends: createSendStore({ redis, keys }),
+          sends: createSendStore({ redis, keys, clock }),
           followUps,
-          completion: createCompletion({ redis, keys, onComplete: (sendId) => followUps.callback(sendId) }),
+          completion: createCompletion({ sends: createSendStore({ redis, keys, clock }), onEnded: (sendId) => followUps.callback(sendId) }),
           clock,
           logger: ctx.logger,
           // As the workers time a first look (ReconcileTiming's default).

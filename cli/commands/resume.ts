@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js';
 import { switchFlag } from '../flags.js';
 import { openReadyRedis } from '../pipeline.js';
 import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
+import { formatTime } from '../../src/china-time.js';
 
 const schema = z.object({ json: switchFlag });
 
@@ -25,7 +26,7 @@ export function register(program: Command, ctx: CliContext): void {
         const guard = createAccountGuard({ redis, keys: createKeys(ctx.config.prefix), queue, clock: systemClock, logger: ctx.logger, recheckMs: 0 });
         const block = await guard.resume('operator');
         if (flags.json) ctx.printJson({ resumed: true, wasBlocked: block ?? null });
-        else ctx.print(block ? `Resumed. Sending had been stopped since ${new Date(block.since).toISOString()} by ${block.code}: ${block.message}` : 'Resumed (sending was not blocked).');
+        else ctx.print(block ? `Resumed. Sending had been stopped since ${formatTime(block.since)} by ${block.code}: ${block.message}` : 'Resumed (sending was not blocked).');
       }),
     );
 }

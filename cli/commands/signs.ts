@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable } from '../format.js';
 import { fetchPages, pagingFooter } from '../paging.js';
+import { cstText } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
 const oneSchema = z.object({ name: textFlag('smsq sign "Your Sign"', 100), json: switchFlag });
@@ -34,7 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.print(
           renderTable(
             [{ header: '#', align: 'right' }, { header: 'name' }, { header: 'status' }, { header: 'business type' }, { header: 'created' }, { header: 'reason', maxWidth: 40 }],
-            items.map((s, i) => [first + i + 1, s.signName, s.approved ? `${s.status} ✓` : s.status, s.businessType, s.createDate, s.reason]),
+            items.map((s, i) => [first + i + 1, s.signName, s.approved ? `${s.status} ✓` : s.status, s.businessType, cstText(s.createDate), s.reason]),
           ),
         );
         const approved = items.filter((s) => s.approved).length;
@@ -61,7 +62,7 @@ export function register(program: Command, ctx: CliContext): void {
             ['name', data.signName],
             ['status', `${status} (${data.signStatus})`],
             ['usable', data.signStatus === 1 ? 'yes' : 'no: only approved signatures can send'],
-            ['created', data.createDate],
+            ['created', cstText(data.createDate)],
             ...(data.reason ? ([['reason', data.reason]] as const) : []),
           ]),
         );

@@ -1,6 +1,7 @@
 /**
- * `smsq status SEND_ID [--recipients [--limit N] [--cursor C]] [--watch [--until sent|final]]`:
- * counts by state, and per-recipient states (all of them, or one page by cursor).
+ * `smsq status SEND_ID [--recipients [--limit N] [--cursor C]] [--watch [--until sent|final|auto]]`:
+ * the send's state and why it waits, counts by state, and per-recipient states (all of them, or
+ * one page by cursor).
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -8,11 +9,13 @@ import type { SendStatus } from '../../src/queue/send-store.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { MAX_RECIPIENT_PAGE } from '../../producers/producer.js';
-import { countIn, PENDING_STATES, UNSENT_STATES } from '../../src/receipts/completion.js';
+import { formatTime } from '../../src/china-time.js';
+import { waitText } from '../../src/queue/send-wait.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';
-import { formatCounts, renderFields, renderTable } from '../format.js';
+import { renderFields, renderTable } from '../format.js';
+import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchEnd } from '../watch-progress.js';
 import { openProducer } from '../pipeline.js';
 
 const schema = z.object({
@@ -21,21 +24,24 @@ const schema = z.object({
   limit: intFlag(1, MAX_RECIPIENT_PAGE, '--limit 1000').optional(),
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
   watch: switchFlag,
-  until: z.enum(['sent', 'final'], { message: 'must be sent or final. Fix: --until sent' }).optional().default('final'),
+  until: z.enum(['sent', 'final', 'auto'], { message: 'must be sent, final or auto. Fix: --until sent' }).optional().default('auto'),
   json: switchFlag,
 });
 
-const time = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : '-');
-
 function renderStatus(status: SendStatus): string {
   const s = status.send;
+  const pace = status.pace;
   return renderFields([
     ['send id', s.sendId],
-    ['state', s.state + (s.code ? ` (${s.code}${s.reason ? `: ${s.reason}` : ''})` : '')],
+    ['state', `${s.state} since ${formatTime(s.stateChangedAt)}${s.code ? ` (${s.code}${s.reason ? `: ${s.reason}` : ''})` : ''}`],
+    ...(status.wait ? [['waiting', waitText(status.wait)] as const] : []),
+    ...(pace && (pace.rate > 0 || pace.estimatedSentAt) ? [['rate', `${pace.rate} recipients/s${pace.estimatedSentAt ? `; sent by ${formatTime(pace.estimatedSentAt)} at that rate` : ''}`] as const] : []),
     ['kind', s.kind],
     ['signature / template', `${s.signName} / ${s.templateCode}`],
     ['recipients', `${s.recipients} queued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`],
-    ['created', time(s.createdAt)],
+    ['created', formatTime(s.createdAt)],
+    ...(s.deadline ? [['deadline', formatTime(s.deadline)] as const] : []),
+    ['history', s.history.map((c) => `${c.state} ${formatTime(c.at)}`).join(', ')],
     ...Object.entries(status.counts)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => [k, v] as const),
@@ -50,8 +56,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--recipients', 'list every recipient: state, code, BizId, sent and received times, attempts')
     .option('--limit <n>', `with --recipients: one page of at most n recipients (1-${MAX_RECIPIENT_PAGE}) and the cursor of the next`)
     .option('--cursor <c>', 'with --recipients: the page that starts where the previous one printed (its "next" cursor)')
-    .option('--watch', 'refresh every second until every recipient is final (or sent, with --until sent)')
-    .option('--until <sent|final>', 'with --watch: stop once every recipient is sent (accepted or final), or only when every one is final (receipts included; up to SMSQ_RECEIPT_WINDOW_HOURS)', 'final')
+    .option('--watch', 'follow it every second until it is sent or completed (see --until), or ends otherwise; a progress bar on a terminal')
+    .option('--until <sent|final|auto>', 'with --watch: stop once it is sent (every recipient past the API), final (completed: every receipt in, or the receipt window over), or auto: sent for kinds whose receipts are sampled or not looked up (SMSQ_RECEIPT_LOOKUPS), final otherwise', 'auto')
     .option('--json', 'print JSON on stdout (with --watch: one JSON line per change)')
     .action(
       ctx.action(schema, async (flags) => {
@@ -62,19 +68,19 @@ export function register(program: Command, ctx: CliContext): void {
         const { producer } = openProducer(ctx);
         let status = await producer.getStatus(flags.sendId);
         if (flags.watch) {
+          const end: WatchEnd = flags.until === 'auto' ? defaultWatchEnd(ctx.config.receiptLookups[status.send.kind].mode) : flags.until === 'sent' ? 'sent' : 'completed';
+          const tty = ctx.deps.isTTY === true && !flags.json;
           let last = '';
           for (;;) {
-            const line = JSON.stringify(status.counts);
-            if (line !== last) {
-              if (flags.json) ctx.deps.stdout.write(`${JSON.stringify({ at: Date.now(), sendId: flags.sendId, state: status.send.state, counts: status.counts })}\n`);
-              else ctx.print(`${new Date().toISOString()}  ${formatCounts(status.counts)}`);
-              last = line;
-            }
-            const left = countIn(status.counts, flags.until === 'sent' ? UNSENT_STATES : PENDING_STATES);
-            if (left === 0 && status.send.state !== 'enqueuing') break;
+            const seen = JSON.stringify([status.send.state, status.counts, status.wait]);
+            if (tty) ctx.deps.stdout.write(`\r\x1b[2K${barLine(status, end)}`);
+            else if (seen !== last) ctx.deps.stdout.write(`${flags.json ? jsonLine(status, Date.now()) : plainLine(status, Date.now())}\n`);
+            last = seen;
+            if (watchIsOver(status.send.state, end)) break;
             await new Promise((r) => setTimeout(r, 1000));
             status = await producer.getStatus(flags.sendId);
           }
+          if (tty) ctx.deps.stdout.write('\n');
           if (flags.json) return;
         }
         const recipients: RecipientState[] = [];
@@ -93,7 +99,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.print(
             renderTable(
               [{ header: 'phone' }, { header: 'state' }, { header: 'code' }, { header: 'biz id' }, { header: 'sent' }, { header: 'received' }, { header: 'attempts' }],
-              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', time(r.sentAt), time(r.receivedAt), r.attempts]),
+              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', formatTime(r.sentAt), formatTime(r.receivedAt), r.attempts]),
             ),
           );
           if (paged) {

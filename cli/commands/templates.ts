@@ -6,6 +6,7 @@ import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable, templateTypeWord } from '../format.js';
 import { extractTemplateVars } from '../../src/sms/template.js';
 import { fetchPages, pagingFooter } from '../paging.js';
+import { cstText } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
 const oneSchema = z.object({ code: textFlag('smsq template SMS_123456789', 100), json: switchFlag });
@@ -78,7 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
             ['type', `${templateTypeWord(data.templateType)} (${data.templateType})`],
             ['status', `${status} (${data.templateStatus})`],
             ['usable', data.templateStatus === 1 ? 'yes' : 'no: only approved templates can send'],
-            ['created', data.createDate],
+            ['created', cstText(data.createDate)],
             ...(data.reason ? ([['reason', data.reason]] as const) : []),
             ['content', data.templateContent],
             ['variables', variables.length ? variables.map((v) => `\${${v}}`).join(' ') : '(none)'],

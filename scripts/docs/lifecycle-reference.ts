@@ -3,7 +3,7 @@
  * lifecycle a mermaid state diagram and the table of its transitions. `npm run docs` writes them
  * (scripts/docs/pages.ts); other pages may embed {@link renderStateDiagram}.
  */
-import { CHUNK_LIFECYCLE, LIFECYCLES, NEW, SEND_CONTROL_LIFECYCLE, SEND_LIFECYCLE, UNSENT_CHUNK_STATES, type Lifecycle, type Transition } from '../../src/queue/lifecycle.js';
+import { CHUNK_LIFECYCLE, LIFECYCLES, NEW, SEND_LIFECYCLE, UNSENT_CHUNK_STATES, type Lifecycle, type Transition } from '../../src/queue/lifecycle.js';
 import { code, markdownTable } from './markdown.js';
 
 /** The from-states a row's adoption adds to its own (in-doubt states it does not list). */
@@ -59,9 +59,8 @@ export function renderTransitionTable(lifecycle: Lifecycle): string {
 const ABOUT: Record<string, string> = {
   [CHUNK_LIFECYCLE.name]:
     "A chunk is one Dysmsapi call's worth of recipients (up to 1000 numbers for SendSms, 100 for SendBatchSms); its recipients share its state until they are accepted, then each gets its own receipt. Its record is the hash `<prefix>:chunk:<sendId>.<index>` (state, attempt, outId, sentAt, bizId, code, payload, ...).",
-  [SEND_LIFECYCLE.name]: "A send's `state` says how far its enqueue got, and whether it failed as a whole. Its record is the hash `<prefix>:send:<sendId>`.",
-  [SEND_CONTROL_LIFECYCLE.name]:
-    "A send's `control` is what an operator (or auto-pause) asked for: `smsq campaign pause|resume|cancel`, the producer API's `pause`, `resume`, `cancel`. A send without one is active.",
+  [SEND_LIFECYCLE.name]:
+    "A send's `state` says how far it got: written (`enqueuing`, `active`), every recipient past the API (`sent`), every recipient final (`completed`), or how else it ended (`cancelled`, `expired`, `failed`); `paused` is an operator's or auto-pause's hold. Each move records its time (`stateChangedAt`), appends to `history`, and publishes a `send` event (`from`, `state`, `code`); on the first end state it reaches, the send's callback fires. Its record is the hash `<prefix>:send:<sendId>`; its `control` field (`active`, `paused`, `cancelled`) follows the operator's moves, for the claim script and REST clients. `sent` and `completed` are recorded where the counts are seen to reach them: by the transition that moves the last unsent recipients (it reads the counts only when the count it left reaches 0), and off the send path by [completion.ts](../src/receipts/completion.ts) ([settle-send-3.lua](../src/queue/lua/settle-send-3.lua)).",
 };
 
 function section(lifecycle: Lifecycle): string {

@@ -55,6 +55,19 @@ export interface FollowUpsOptions {
   receiptSchedule: ReceiptSchedule;
 }
 
+/**
+ * Adds the callback job of a send that reached an end state (to the housekeeping queue). Its id
+ * is the send's, so a send is called back once, on the first end state it reaches.
+ */
+export async function addCallback(housekeeping: Queue, sendId: string): Promise<void> {
+  const data: CallbackJobData = { sendId };
+  await housekeeping.add(JOB.callback, data, {
+    jobId: jobIds.callback(sendId),
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 2000 },
+  });
+}
+
 export function createFollowUps(options: FollowUpsOptions): FollowUps {
   const delayUntil = (at: number) => Math.max(0, at - options.clock.now());
   const followUps: FollowUps = {
@@ -100,12 +113,7 @@ export function createFollowUps(options: FollowUpsOptions): FollowUps {
     },
 
     async callback(sendId) {
-      const data: CallbackJobData = { sendId };
-      await options.housekeeping.add(JOB.callback, data, {
-        jobId: jobIds.callback(sendId),
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 2000 },
-      });
+      await addCallback(options.housekeeping, sendId);
     },
   };
   return followUps;

@@ -6,7 +6,7 @@
  * a trigger that adopts a newer attempt), searched with a plain `string.find`: a constant is built
  * once when Redis compiles the script, where a Lua table would be built again on every call.
  */
-import { LIFECYCLES, NEW, UNSENT_CHUNK_STATES, type Lifecycle } from './lifecycle.js';
+import { LIFECYCLES, NEW, SEND_END_STATES, UNSENT_CHUNK_STATES, type Lifecycle } from './lifecycle.js';
 
 /** The from of an adoption edge in the encoded string. */
 export const ADOPT_FROM = '*';
@@ -22,7 +22,7 @@ export function encodeEdges(lifecycle: Lifecycle): string {
   return `|${edges.join('|')}|`;
 }
 
-/** The Lua name of a lifecycle's edges constant: `CHUNK_EDGES`, `SEND_EDGES`, `SEND_CONTROL_EDGES`. */
+/** The Lua name of a lifecycle's edges constant: `CHUNK_EDGES`, `SEND_EDGES`. */
 export function edgesConstant(lifecycle: Lifecycle): string {
   return `${lifecycle.name.toUpperCase().replace(/[^A-Z]+/g, '_')}_EDGES`;
 }
@@ -39,6 +39,8 @@ export function lifecycleLua(): string {
 ${constants.join('\n')}
 -- Chunk states a transition that adopts a newer attempt may leave.
 local IN_DOUBT = ${luaString(`|${UNSENT_CHUNK_STATES.join('|')}|`)}
+-- The states a send ends in.
+local SEND_ENDS = ${luaString(`|${SEND_END_STATES.join('|')}|`)}
 
 -- Where trigger takes a record in state from ('${NEW}' for a record to create, '${ADOPT_FROM}' for a caller's
 -- newer attempt), or nil when the table has no such move.

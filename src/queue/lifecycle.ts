@@ -100,62 +100,78 @@ export const CHUNK_LIFECYCLE: Lifecycle<ChunkState, ChunkTrigger> = {
   transitions: CHUNK_TRANSITIONS,
 };
 
-export const SEND_STATES = ['enqueuing', 'active', 'failed'] as const;
+/**
+ * A send's states. `sent`: every recipient is past the API (accepted, or final without a call);
+ * `completed`: every recipient is final (a receipt, or the end of the receipt window). `paused`
+ * and `cancelled` are what an operator (or auto-pause) asked for; `expired`: its deadline passed
+ * with recipients never sent; `failed`: it failed as a whole.
+ */
+export const SEND_STATES = ['enqueuing', 'active', 'paused', 'sent', 'completed', 'cancelled', 'expired', 'failed'] as const;
 export type SendState = (typeof SEND_STATES)[number];
 
+/** The states a send ends in: its callback fires on the first it reaches (and only then). */
+export const SEND_END_STATES: readonly SendState[] = ['completed', 'cancelled', 'expired', 'failed'];
+
+/** Whether a send's state is one it ends in. */
+export function isSendEnded(state: SendState): boolean {
+  return SEND_END_STATES.includes(state);
+}
+
 const SEND_TOTALS = ['recipients', 'rejected', 'duplicates', 'chunks'];
+/** Every move of a send records its time (`stateChangedAt`) and appends to its `history`. */
+const STAMPED = ['stateChangedAt', 'history'];
+const OPERATOR = ['producers/producer.ts'];
+const CONTROL = ['control', 'controlReason', ...STAMPED];
+/** settleSend, run by settle-send-3.lua (completion.ts) and mark-enqueued-3.lua. */
+const SETTLE = ['src/queue/lua/includes/send-state.lua'];
 
 const SEND_TRANSITIONS = [
   {
     trigger: 'enqueue',
     from: NEW,
     to: 'enqueuing',
-    records: ['sendId', 'kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', ...SEND_TOTALS, 'createdAt'],
+    records: ['sendId', 'kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', ...SEND_TOTALS, 'createdAt', ...STAMPED],
     by: ['src/queue/lua/create-send-2.lua'],
     when: 'a producer starts writing the send',
   },
-  { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: SEND_TOTALS, by: ['src/queue/lua/mark-enqueued-1.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one)' },
-  { trigger: 'fail', from: ['enqueuing', 'active'], to: 'failed', records: ['code', 'reason'], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
-  { trigger: 'abandon', from: ['enqueuing'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it' },
+  { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: [...SEND_TOTALS, 'enqueuedAt', ...STAMPED], by: ['src/queue/lua/mark-enqueued-3.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused' },
+  { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
+  { trigger: 'auto-pause', from: ['active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed' },
+  { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: OPERATOR, when: 'an operator resumes it' },
+  { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-2.lua'], when: 'an operator resumes it before its enqueue finished' },
+  { trigger: 'all-sent', from: ['active', 'paused'], to: 'sent', records: STAMPED, by: ['src/queue/lua/transition-7.lua', ...SETTLE], when: 'its last unsent recipient moved past the API' },
+  { trigger: 'complete', from: ['active', 'paused', 'sent'], to: 'completed', records: STAMPED, by: SETTLE, when: 'every recipient is final (a receipt, or the receipt window ended)' },
+  { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent' },
+  { trigger: 'cancel', from: ['enqueuing', 'active', 'paused', 'sent'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue not confirmed durable withdraws it): its queued chunks are cancelled, its callback goes' },
+  { trigger: 'fail', from: ['enqueuing', 'active', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
+  { trigger: 'abandon', from: ['enqueuing', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it' },
 ] as const satisfies readonly Transition<SendState>[];
 
 export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];
+/** The triggers an operator fires (`smsq campaign pause|resume|cancel`, the producer API). */
+export type SendControlTrigger = Extract<SendTrigger, 'pause' | 'resume' | 'cancel'>;
 
-/** A send's `state`: how far its enqueue got, and whether it failed as a whole (send-store.ts). */
+/**
+ * A send's `state` (send-store.ts), from its enqueue to its end. The record also keeps `control`
+ * (`active`, `paused`, `cancelled`), written with every operator move, for the claim script that
+ * reads it on the send path and for REST clients that read it.
+ */
 export const SEND_LIFECYCLE: Lifecycle<SendState, SendTrigger> = {
   name: 'send',
   field: 'state',
   states: SEND_STATES,
   start: 'enqueuing',
-  final: ['failed'],
+  final: SEND_END_STATES,
   transitions: SEND_TRANSITIONS,
 };
 
-export const SEND_CONTROLS = ['active', 'paused', 'cancelled'] as const;
-export type SendControl = (typeof SEND_CONTROLS)[number];
+/** What `control` says for a send in `state`: what an operator asked for, as REST reported it before states ended. */
+export function controlOf(state: SendState): 'active' | 'paused' | 'cancelled' {
+  return state === 'paused' || state === 'cancelled' ? state : 'active';
+}
+export type SendControl = ReturnType<typeof controlOf>;
 
-const OPERATOR = ['producers/producer.ts'];
-
-const CONTROL_TRANSITIONS = [
-  { trigger: 'pause', from: ['active', 'paused'], to: 'paused', records: ['controlReason'], by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
-  { trigger: 'auto-pause', from: ['active'], to: 'paused', records: ['controlReason'], by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed' },
-  { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: ['controlReason'], by: OPERATOR, when: 'an operator resumes it' },
-  { trigger: 'cancel', from: ['active', 'paused'], to: 'cancelled', records: ['controlReason'], by: OPERATOR, when: 'an operator cancels it (or an enqueue not confirmed durable withdraws it)' },
-] as const satisfies readonly Transition<SendControl>[];
-
-export type SendControlTrigger = (typeof CONTROL_TRANSITIONS)[number]['trigger'];
-
-/** A send's `control`: what an operator (or auto-pause) asked for; absent means `active` (send-store.ts). */
-export const SEND_CONTROL_LIFECYCLE: Lifecycle<SendControl, SendControlTrigger> = {
-  name: 'send control',
-  field: 'control',
-  states: SEND_CONTROLS,
-  start: 'active',
-  final: ['cancelled'],
-  transitions: CONTROL_TRANSITIONS,
-};
-
-export const LIFECYCLES = [CHUNK_LIFECYCLE, SEND_LIFECYCLE, SEND_CONTROL_LIFECYCLE] as const;
+export const LIFECYCLES = [CHUNK_LIFECYCLE, SEND_LIFECYCLE] as const;
 
 /** What a store needs to know about one trigger, gathered once per lifecycle. */
 export interface TriggerRule<S extends string = string, T extends string = string> {

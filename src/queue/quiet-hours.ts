@@ -42,3 +42,11 @@ export function quietUntil(now: number, q: QuietHours | undefined): number {
   if (end <= local) end += DAY_MS;
   return end - CST_OFFSET_MS;
 }
+
+/** Minutes after midnight as `HH:MM`. */
+const hhmm = (minute: number) => `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+
+/** The window as it is configured: `21:00-08:00`. */
+export function quietHoursText(q: QuietHours): string {
+  return `${hhmm(q.startMinute)}-${hhmm(q.endMinute)}`;
+}

@@ -3,9 +3,27 @@ import { UndeclaredTransitionError } from '../errors.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua.js';
 import type { MessageKind } from './kinds.js';
-import { declaredRule, SEND_CONTROL_LIFECYCLE, SEND_LIFECYCLE, type SendControl, type SendControlTrigger, type SendState } from './lifecycle.js';
+import { controlOf, declaredRule, SEND_LIFECYCLE, SEND_STATES, type SendControl, type SendControlTrigger, type SendState } from './lifecycle.js';
+import { systemClock, type Clock } from '../clock.js';
+import { DEFAULT_EVENTS_MAXLEN } from './chunk-store.js';
+import type { SendPace, SendWait } from './send-wait.js';
 
 export type { SendControl } from './lifecycle.js';
+
+/** One change of a send's state, and when (ms). */
+export interface SendStateChange {
+  state: SendState;
+  at: number;
+}
+
+/** The history field as written by the scripts (`state:ms`, space-separated; send-state.lua). */
+export function parseSendHistory(text: string | undefined): SendStateChange[] {
+  if (!text) return [];
+  return text.split(' ').flatMap((entry) => {
+    const [state, at] = entry.split(':');
+    return state && (SEND_STATES as readonly string[]).includes(state) && at ? [{ state: state as SendState, at: Number(at) }] : [];
+  });
+}
 /**
  * What per-send counts are kept for: chunk states (a chunk's recipients all share them) and the
  * final receipt states of single recipients.
@@ -40,26 +58,57 @@ export interface SendStatus {
   send: SendRecord & {
     /** See the send lifecycle (lifecycle.ts). */
     state: SendState;
+    /** When it reached `state` (ms). */
+    stateChangedAt: number;
+    /** Every change of state, oldest first (a record from before states were timed: its current state only). */
+    history: SendStateChange[];
+    /** When its enqueue finished (ms; absent while enqueuing). */
+    enqueuedAt?: number;
     code?: string;
     reason?: string;
-    /** Operator control (the send control lifecycle): `paused` stops new chunks; `cancelled` ends the rest. */
+    /** What an operator asked for, derived from `state`: `paused` stops new chunks; `cancelled` ends the rest. */
     control: SendControl;
     /** Why it was paused (an operator, or auto-pause with the failure ratio). */
     controlReason?: string;
   };
   /** Recipients per state; `rejected` are the numbers refused at the door. */
   counts: Record<CountedState | 'rejected', number>;
+  /** Why it waits now (the producer's status; absent when it is moving or has ended). See send-wait.ts. */
+  wait?: SendWait;
+  /** How fast it goes, and when it should be sent at that pace (the producer's status). */
+  pace?: SendPace;
 }
 
 export interface SendStoreOptions {
   redis: RedisConnection;
   keys: Keys;
+  /** Times each change of state. Default: the system clock. */
+  clock?: Clock;
+  /** Approximate length the events stream is trimmed to. Default {@link DEFAULT_EVENTS_MAXLEN}. */
+  eventsMaxLen?: number;
+}
+
+/** A move of the send's state, as a script answered it. */
+export interface SendMove {
+  from: SendState;
+  to: SendState;
 }
 
 export interface SendStore {
   create(rec: SendRecord, ttlSeconds: number): Promise<void>;
-  /** Marks the enqueue complete, recording totals known only at the end (campaigns). */
-  markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
+  /**
+   * Marks the enqueue complete, recording totals known only at the end (campaigns). Returns the
+   * send's state after (it may have been sent, or even completed, while it was enqueuing), or
+   * undefined when there is no such send.
+   */
+  markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<SendState | undefined>;
+  /**
+   * Records how far its recipients got, from its counts: `sent`, `expired` or `completed` as the
+   * lifecycle allows. Returns the move (from = to when it did not move), its callback URL, and
+   * `announce`: true exactly once per send, for the first settle that finds it in an end state
+   * (whoever moved it there): its callback is due.
+   */
+  settle(sendId: string): Promise<(SendMove & { callbackUrl?: string; announce: boolean }) | undefined>;
   /**
    * The whole send fails: `fail` (sign/template unusable), `abandon` (its producer died while
    * enqueuing); queued chunks fail when claimed. Idempotent. True when it moved now. `code`:
@@ -68,23 +117,27 @@ export interface SendStore {
   fail(sendId: string, trigger: 'fail' | 'abandon', reason: string, code?: string): Promise<boolean>;
   status(sendId: string): Promise<SendStatus | undefined>;
   /**
-   * Moves the control of a send (pause, resume, cancel) where the send control lifecycle allows;
-   * a cancelled send stays cancelled. Returns the control before the call (undefined: no such send).
+   * An operator's move (pause, resume, cancel) where the send lifecycle allows; a cancelled send
+   * stays cancelled. Returns the move (from = to when it did not move; undefined: no such send).
    */
-  setControl(sendId: string, trigger: SendControlTrigger, reason: string): Promise<SendControl | undefined>;
+  setControl(sendId: string, trigger: SendControlTrigger, reason: string): Promise<SendMove | undefined>;
 }
 
-export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
+export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: SendStoreOptions): SendStore {
   const scripts = {
     create: luaScript(redis, 'create-send-2'),
-    markEnqueued: luaScript(redis, 'mark-enqueued-1'),
-    fail: luaScript(redis, 'fail-send-1'),
-    setControl: luaScript(redis, 'set-control-1'),
+    markEnqueued: luaScript(redis, 'mark-enqueued-3'),
+    settle: luaScript(redis, 'settle-send-3'),
+    fail: luaScript(redis, 'fail-send-2'),
+    setControl: luaScript(redis, 'set-control-2'),
   };
   return {
     async create(rec, ttlSeconds) {
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
+      // The first entry of its history: the script writes only a record that does not exist yet.
+      fields.stateChangedAt = String(rec.createdAt);
+      fields.history = `${SEND_LIFECYCLE.start}:${rec.createdAt}`;
       declaredRule(SEND_LIFECYCLE, 'enqueue', { fields: Object.keys(fields) });
       await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), ttlSeconds, ...Object.entries(fields).flat());
     },
@@ -93,15 +146,22 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(totals ?? {})) if (v !== undefined) fields[k] = String(v);
       declaredRule(SEND_LIFECYCLE, 'enqueued', { fields: Object.keys(fields) });
-      // A send that failed as a whole while enqueuing keeps its failed state.
-      await scripts.markEnqueued(keys.send(sendId), ...Object.entries(fields).flat());
+      // A send that failed as a whole (or was paused, cancelled) while enqueuing keeps its state.
+      const state = (await scripts.markEnqueued(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen, ...Object.entries(fields).flat())) as SendState | null;
+      return state ?? undefined;
+    },
+
+    async settle(sendId) {
+      const [from, to, callbackUrl, announce] = (await scripts.settle(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen)) as [string, string, string, number];
+      if (!from) return undefined;
+      return { from: from as SendState, to: to as SendState, ...(callbackUrl ? { callbackUrl } : {}), announce: announce === 1 };
     },
 
     async fail(sendId, trigger, reason, code) {
       const recorded = code ?? declaredRule(SEND_LIFECYCLE, trigger).code;
       if (recorded === undefined) throw new UndeclaredTransitionError(SEND_LIFECYCLE.name, trigger, 'it records a code, and none was given');
       declaredRule(SEND_LIFECYCLE, trigger, { code: recorded });
-      return (await scripts.fail(keys.send(sendId), trigger, recorded, reason)) === 1;
+      return (await scripts.fail(keys.send(sendId), keys.events(), trigger, recorded, reason, clock.now(), eventsMaxLen)) === 1;
     },
 
     async status(sendId) {
@@ -109,6 +169,9 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
       if (!h.sendId) return undefined;
       const counts = Object.fromEntries(COUNTED_STATES.map((s) => [s, Number(c[s] ?? 0)])) as SendStatus['counts'];
       counts.rejected = Number(h.rejected ?? 0);
+      const state = stateOf(h);
+      const history = parseSendHistory(h.history);
+      const stateChangedAt = Number(h.stateChangedAt ?? history.at(-1)?.at ?? h.createdAt ?? 0);
       return {
         send: {
           sendId: h.sendId,
@@ -125,10 +188,13 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
           duplicates: Number(h.duplicates ?? 0),
           chunks: Number(h.chunks ?? 0),
           createdAt: Number(h.createdAt ?? 0),
-          state: (h.state as SendStatus['send']['state']) ?? 'active',
+          state,
+          stateChangedAt,
+          history: history.length ? history : [{ state, at: stateChangedAt }],
+          enqueuedAt: h.enqueuedAt ? Number(h.enqueuedAt) : undefined,
           code: h.code,
           reason: h.reason,
-          control: (h.control as SendControl | undefined) ?? 'active',
+          control: controlOf(state),
           controlReason: h.controlReason,
         },
         counts,
@@ -136,8 +202,19 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
     },
 
     async setControl(sendId, trigger, reason) {
-      declaredRule(SEND_CONTROL_LIFECYCLE, trigger);
-      return ((await scripts.setControl(keys.send(sendId), trigger, reason)) as SendControl | null) ?? undefined;
+      declaredRule(SEND_LIFECYCLE, trigger);
+      const moved = (await scripts.setControl(keys.send(sendId), keys.events(), trigger, reason, clock.now(), eventsMaxLen)) as [string, string] | null;
+      return moved ? { from: moved[0] as SendState, to: moved[1] as SendState } : undefined;
     },
   };
+}
+
+/**
+ * The state of a record. One written before sends had these states kept the operator's control
+ * apart (`control` paused or cancelled on an active send): read as the state it stands for.
+ */
+function stateOf(h: Record<string, string>): SendState {
+  const state = (SEND_STATES as readonly string[]).includes(h.state ?? '') ? (h.state as SendState) : 'active';
+  if (state === 'active' && (h.control === 'paused' || h.control === 'cancelled')) return h.control;
+  return state;
 }

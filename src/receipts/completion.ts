@@ -1,5 +1,4 @@
-import type { RedisConnection } from '../queue/connection.js';
-import type { Keys } from '../queue/keys.js';
+import type { SendStore } from '../queue/send-store.js';
 
 /** Recipient states not yet handed to Dysmsapi for good (an `unknown` attempt may still be resent). */
 export const UNSENT_STATES = ['queued', 'sending', 'unknown'] as const;
@@ -13,26 +12,27 @@ export function countIn(counts: Readonly<Record<(typeof PENDING_STATES)[number],
 }
 
 /**
- * Notices when a send has no recipient left without an outcome, so its callback (if it has one)
- * can be sent. Called after any change to a final state.
+ * Notices how far a send got once its counts may have reached an end: it records `sent`,
+ * `expired` (its deadline left recipients unsent) or `completed` (send lifecycle, lifecycle.ts),
+ * and on reaching an end state sends its callback (if it has one). Called after any change to a
+ * final state, and whenever a chunk ends without a call.
  */
 export interface Completion {
-  /** `pending` when the caller already knows it (from the apply script). */
+  /**
+   * `pending` when the caller already knows it (from the apply script): a send with recipients
+   * still pending then costs no Redis call. True when this check found the send in an end state
+   * first (its callback, if it has one, is then sent: once per send).
+   */
   check(sendId: string, pending?: number): Promise<boolean>;
 }
 
-export function createCompletion(options: { redis: RedisConnection; keys: Keys; onComplete: (sendId: string) => Promise<void> }): Completion {
+export function createCompletion(options: { sends: Pick<SendStore, 'settle'>; onEnded: (sendId: string) => Promise<void> }): Completion {
   return {
     async check(sendId, pending) {
-      let left = pending;
-      if (left === undefined) {
-        const counts = await options.redis.hmget(options.keys.sendCounts(sendId), ...PENDING_STATES);
-        left = counts.reduce((n, v) => n + Number(v ?? 0), 0);
-      }
-      if (left > 0) return false;
-      const [state, callbackUrl] = await options.redis.hmget(options.keys.send(sendId), 'state', 'callbackUrl');
-      if (state === 'enqueuing' || !callbackUrl) return false;
-      await options.onComplete(sendId);
+      if (pending !== undefined && pending > 0) return false;
+      const moved = await options.sends.settle(sendId);
+      if (!moved?.announce) return false;
+      if (moved.callbackUrl) await options.onEnded(sendId);
       return true;
     },
   };

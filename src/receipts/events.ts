@@ -5,8 +5,11 @@ import type { Keys } from '../queue/keys.js';
 export interface SmsqEvent {
   /** Stream entry id; acknowledge it once handled. */
   id: string;
-  /** `chunk`: every recipient of the chunk (`n` of them) changed; `recipient`: one number. */
-  type: 'chunk' | 'recipient';
+  /**
+   * `chunk`: every recipient of the chunk (`n` of them) changed; `recipient`: one number; `send`:
+   * the send's own state (the send lifecycle; `chunkId` is empty).
+   */
+  type: 'chunk' | 'recipient' | 'send';
   sendId: string;
   chunkId: string;
   phone?: string;
@@ -41,7 +44,7 @@ function toEvent(id: string, flat: string[]): SmsqEvent {
   for (let i = 0; i < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
   return {
     id,
-    type: f.type === 'recipient' ? 'recipient' : 'chunk',
+    type: f.type === 'recipient' || f.type === 'send' ? f.type : 'chunk',
     sendId: f.sendId ?? '',
     chunkId: f.chunkId ?? '',
     ...(f.phone ? { phone: f.phone } : {}),

@@ -9,6 +9,7 @@ import { createChunkStore, UNSENT_CHUNK_STATES, type ChunkStore } from '../queue
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
+import { createSendStore } from '../queue/send-store.js';
 import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
 import { createCompletion, type Completion } from './completion.js';
@@ -205,7 +206,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
   const ingest = createReportIngest({
     chunks: createChunkStore({ redis: options.redis, keys, clock: options.clock }),
     recipients: createRecipientStore({ redis: options.redis, keys, clock: options.clock, retentionSeconds: longestRetention(options.retention) }),
-    completion: createCompletion({ redis: options.redis, keys, onComplete: (id) => followUps.callback(id) }),
+    completion: createCompletion({ sends: createSendStore({ redis: options.redis, keys, clock: options.clock }), onEnded: (id) => followUps.callback(id) }),
     followUps,
     suppression: createSuppressionList({ redis: options.redis, keys }),
     sentNumbers: createSentNumbers({ redis: options.redis, keys, retentionSeconds: longestRetention(options.retention), clock: options.clock }),

@@ -225,10 +225,11 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks');
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt');
         const rows = (await execRows(p)) as (string | null)[][];
-        for (const [i, [state, createdAt, chunks]] of rows.entries()) {
-          if (state !== 'enqueuing') continue;
+        for (const [i, [state, createdAt, chunks, enqueuedAt]] of rows.entries()) {
+          // A send paused while enqueuing has not finished either (its enqueuedAt says when it does).
+          if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) continue;
           const sendId = sendIds[i] as string;
           const written = await chunksWritten(sendId);
           const lastChunkAt = written > 0 ? Number((await options.redis.hget(options.keys.chunk(`${sendId}.${written - 1}`), 'createdAt')) ?? 0) : undefined;

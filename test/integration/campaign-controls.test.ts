@@ -38,7 +38,9 @@ describe('campaign controls', () => {
     await h.startWorker({ qps: 8, concurrency: 2, recheckMs: 60_000 });
     const harness = h;
     await waitFor(() => marketingCalls(harness, base) >= 2, 'a few chunks sent');
-    await h.producer.pause(res.sendId);
+    const paused0 = await h.producer.pause(res.sendId);
+    expect(paused0.send.state).toBe('paused');
+    expect(paused0.wait).toEqual({ reason: 'paused', by: 'operator', detail: 'paused by an operator' });
     const pausedAt = Date.now();
     // In-flight calls may finish; nothing new starts after that.
     await new Promise((r) => setTimeout(r, 1000));
@@ -81,8 +83,10 @@ describe('campaign controls', () => {
 
   it('quiet hours hold marketing (not codes) until the window opens', async () => {
     const clock = controllableClock('2026-11-24T22:30:00');
-    h = await createHarness({ label: 'ctl-quiet', emulator: { clock } });
+    h = await createHarness({ label: 'ctl-quiet', emulator: { clock }, clock });
     const mkt = await h.producer.send({ ...MKT, phones: ['13870000001'] });
+    // Status says why it waits, and until when (China time).
+    expect((await h.producer.getStatus(mkt.sendId)).wait).toEqual({ reason: 'quiet-hours', until: Date.parse('2026-11-25T08:00:00+08:00') });
     const code = await h.producer.send({ ...CODE, phones: ['13870000002'] });
     await h.startWorker({ clock, quietHours: DEFAULT_QUIET_HOURS, recheckMs: 200 });
     const harness = h;
@@ -106,6 +110,13 @@ describe('campaign controls', () => {
     }, 'every chunk expired');
     expect(s.counts.accepted).toBe(0);
     expect(h.emulator.accepted()).toHaveLength(0);
+    // Nothing is left to send and its deadline left recipients unsent: the send itself expired.
+    const ended = await waitFor(async () => {
+      const st = await harness.producer.getStatus(res.sendId);
+      return st.send.state === 'expired' ? st : undefined;
+    }, 'the send to expire');
+    expect(ended.send).toMatchObject({ code: 'SMSQ_DEADLINE' });
+    expect(ended.wait).toBeUndefined();
   });
 
   it('auto-pauses a send whose recent chunks keep failing, with the reason', async () => {
@@ -118,6 +129,8 @@ describe('campaign controls', () => {
       const st = await harness.producer.getStatus(res.sendId);
       return st.send.control === 'paused' ? st : undefined;
     }, 'auto-pause');
+    expect(s.send.state).toBe('paused');
+    expect(s.wait).toMatchObject({ reason: 'paused', by: 'auto-pause' });
     expect(s.send.controlReason).toMatch(/auto-pause: 3 of the last 3 chunks failed/);
     await new Promise((r) => setTimeout(r, 400));
     const later = await h.producer.getStatus(res.sendId);

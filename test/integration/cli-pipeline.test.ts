@@ -118,11 +118,16 @@ describe('smsq send', () => {
     // Receipts are minutes away (the worker's default schedule): --until sent stops at the hand-off.
     const watched = await run(['status', res.sendId, '--watch', '--until', 'sent', '--json']);
     expect(watched.code).toBe(0);
-    const lines = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { counts: Record<string, number> });
-    expect(lines.at(-1)?.counts).toMatchObject({ accepted: 2, queued: 0, sending: 0 });
+    const lines = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { at: string; state: string; counts: Record<string, number>; wait?: { reason: string; pending: number } });
+    expect(lines.at(-1)).toMatchObject({ state: 'sent', counts: { accepted: 2, queued: 0, sending: 0 }, wait: { reason: 'receipts', pending: 2 } });
+    expect(lines.at(-1)?.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
+    // The text says why it waits, and times are China time with the offset.
+    const text = await run(['status', res.sendId]);
+    expect(text.stdout).toMatch(/^state\s+sent since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00$/m);
+    expect(text.stdout).toMatch(/^waiting\s+waiting for receipts of 2 recipients, at the latest until .* \+08:00$/m);
     const bad = await run(['status', res.sendId, '--watch', '--until', 'delivered']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--until .*must be sent or final/);
+    expect(bad.stderr).toMatch(/--until .*must be sent, final or auto/);
     expect((await run(['status', 'snope'])).code).toBe(2);
   });
 
@@ -175,7 +180,7 @@ describe('smsq send', () => {
     expect(r.code).toBe(0);
     const { sendId } = JSON.parse(r.stdout) as { sendId: string };
     const paused = await run(['campaign', 'pause', sendId, '--json']);
-    expect(JSON.parse(paused.stdout).send.control).toBe('paused');
+    expect(JSON.parse(paused.stdout).send).toMatchObject({ state: 'paused', control: 'paused' });
     const resumed = await run(['campaign', 'resume', sendId]);
     expect(resumed.stdout).toMatch(/active/);
     await waitFor(async () => JSON.parse((await run(['status', sendId, '--json'])).stdout).counts.accepted === 2500, 'the campaign sent');

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.js';
+import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { UndeclaredTransitionError } from '../../src/errors.js';
 import { chunkIdOf, createChunkStore, type ChunkStore, type ChunkTrigger } from '../../src/queue/chunk-store.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
@@ -14,8 +14,8 @@ import {
   CHUNK_STATES,
   LIFECYCLES,
   NEW,
-  SEND_CONTROL_LIFECYCLE,
   SEND_LIFECYCLE,
+  controlOf,
   targetOf,
   UNSENT_CHUNK_STATES,
   type ChunkState,
@@ -30,13 +30,14 @@ let redis: Redis;
 let keys: Keys;
 let chunks: ChunkStore;
 let sends: SendStore;
+let clock: ManualClock;
 
 beforeEach(() => {
   redis = createTestConnection();
   keys = createKeys(uniquePrefix('lifecycle'));
-  const clock = createManualClock();
+  clock = createManualClock();
   chunks = createChunkStore({ redis, keys, clock });
-  sends = createSendStore({ redis, keys });
+  sends = createSendStore({ redis, keys, clock });
 });
 
 afterEach(async () => {
@@ -164,24 +165,71 @@ describe('transition-7.lua through the chunk store', () => {
 });
 
 describe('the send scripts', () => {
-  const controls = SEND_CONTROL_LIFECYCLE.states;
-  const controlTriggers = [...new Set(SEND_CONTROL_LIFECYCLE.transitions.map((t) => t.trigger))] as SendControlTrigger[];
+  const controlTriggers = ['pause', 'resume', 'cancel'] as const satisfies readonly SendControlTrigger[];
 
-  it('move a send\'s control exactly where the table goes, and report the control before', async () => {
+  it("move a send exactly where the table goes on an operator's trigger, with its control, time and history", async () => {
     const mismatches: string[] = [];
     for (const trigger of controlTriggers) {
-      for (const control of controls) {
-        const sendId = `c-${trigger}-${control}`;
-        await redis.hset(keys.send(sendId), 'sendId', sendId, 'control', control);
-        const prev = await sends.setControl(sendId, trigger, 'test');
-        const now = await redis.hget(keys.send(sendId), 'control');
-        const want = targetOf(SEND_CONTROL_LIFECYCLE, trigger, control) ?? control;
-        if (prev !== control || now !== want) mismatches.push(`${trigger} from ${control}: ${prev} → ${now}, table says ${want}`);
+      for (const state of SEND_LIFECYCLE.states) {
+        const sendId = `c-${trigger}-${state}`;
+        await redis.hset(keys.send(sendId), 'sendId', sendId, 'state', state, 'enqueuedAt', 1, 'history', `${state}:1`);
+        const moved = await sends.setControl(sendId, trigger, 'test');
+        const [now, control, history] = await redis.hmget(keys.send(sendId), 'state', 'control', 'history');
+        const want = targetOf(SEND_LIFECYCLE, trigger, state) ?? state;
+        if (moved?.from !== state || moved.to !== want || now !== want) mismatches.push(`${trigger} from ${state}: ${JSON.stringify(moved)} → ${now}, table says ${want}`);
+        if (want !== state && (control !== controlOf(want) || history !== `${state}:1 ${want}:${clock.now()}`)) mismatches.push(`${trigger} from ${state}: control ${control}, history ${history}`);
       }
     }
     expect(mismatches).toEqual([]);
     expect(await sends.setControl('nobody', 'pause', 'test')).toBeUndefined();
     await expect(sends.setControl('nobody', 'stop' as SendControlTrigger, 'test')).rejects.toMatchObject({ code: 'SMSQ_UNDECLARED_TRANSITION' });
+  });
+
+  it('resume a send paused before its enqueue finished back to enqueuing; a record with the old control field reads as its state', async () => {
+    await redis.hset(keys.send('early'), 'sendId', 'early', 'state', 'paused');
+    expect(await sends.setControl('early', 'resume', 'test')).toEqual({ from: 'paused', to: 'enqueuing' });
+    await redis.hset(keys.send('old'), 'sendId', 'old', 'state', 'active', 'control', 'paused', 'createdAt', 5);
+    expect((await sends.status('old'))?.send).toMatchObject({ state: 'paused', control: 'paused', history: [{ state: 'paused', at: 5 }] });
+    expect(await sends.setControl('old', 'resume', 'test')).toEqual({ from: 'paused', to: 'active' });
+  });
+
+  it('settle a send from its counts: sent once nothing is unsent, completed once nothing is pending, expired past its deadline', async () => {
+    const setUp = async (sendId: string, state: string, counts: Record<string, number>, extra: (string | number)[] = []) => {
+      await redis.hset(keys.send(sendId), 'sendId', sendId, 'state', state, 'enqueuedAt', 1, 'callbackUrl', 'http://x', ...extra);
+      await redis.hset(keys.sendCounts(sendId), counts);
+    };
+    await setUp('s-sent', 'active', { queued: 0, sending: 0, unknown: 0, accepted: 3 });
+    expect(await sends.settle('s-sent')).toEqual({ from: 'active', to: 'sent', callbackUrl: 'http://x', announce: false });
+    await setUp('s-busy', 'active', { queued: 1, accepted: 3 });
+    expect(await sends.settle('s-busy')).toMatchObject({ from: 'active', to: 'active' });
+    await setUp('s-done', 'active', { delivered: 3 });
+    expect(await sends.settle('s-done')).toMatchObject({ from: 'active', to: 'completed', announce: true });
+    expect((await sends.status('s-done'))?.send.history.map((c) => c.state)).toEqual(['sent', 'completed']);
+    await setUp('s-late', 'active', { accepted: 1, expired: 2 }, ['deadline', clock.now() - 1]);
+    expect(await sends.settle('s-late')).toMatchObject({ from: 'active', to: 'expired' });
+    expect(await redis.hget(keys.send('s-late'), 'code')).toBe('SMSQ_DEADLINE');
+    await setUp('s-wait', 'enqueuing', { delivered: 3 });
+    expect(await sends.settle('s-wait')).toMatchObject({ from: 'enqueuing', to: 'enqueuing' });
+    expect(await sends.markEnqueued('s-wait')).toBe('completed');
+    expect(await sends.settle('s-done')).toMatchObject({ from: 'completed', to: 'completed', announce: false });
+    // An end reached another way (a cancel) is announced by the first settle that finds it, once.
+    await setUp('s-gone', 'cancelled', { queued: 3 });
+    expect(await sends.settle('s-gone')).toMatchObject({ from: 'cancelled', to: 'cancelled', announce: true });
+    expect(await sends.settle('s-gone')).toMatchObject({ announce: false });
+    expect(await sends.settle('nobody')).toBeUndefined();
+  });
+
+  it("mark a send sent in the transition that moves its last unsent recipients, and publish the send's events", async () => {
+    await redis.hset(keys.send('s1'), 'state', 'active', 'enqueuedAt', 1);
+    const first = await chunkIn('first', 'sending');
+    const last = await chunkIn('last', 'sending');
+    await redis.hset(keys.sendCounts('s1'), 'queued', 0, 'sending', 2, 'unknown', 0);
+    expect(await chunks.transition(first.chunkId, 's1', { trigger: 'answer-accepted', fields: { bizId: 'b', code: 'OK' } })).toMatchObject({ applied: true });
+    expect(await redis.hget(keys.send('s1'), 'state')).toBe('active');
+    expect(await chunks.transition(last.chunkId, 's1', { trigger: 'answer-failed', fields: { code: 'isv.X' } })).toMatchObject({ applied: true });
+    expect(await redis.hget(keys.send('s1'), 'state')).toBe('sent');
+    const events = (await redis.xrange(keys.events(), '-', '+')).map(([, f]) => f);
+    expect(events.filter((f) => f[1] === 'send').map((f) => f[f.indexOf('state') + 1])).toEqual(['sent']);
   });
 
   it('fail a send only from the states the trigger leaves, with its code', async () => {
@@ -204,6 +252,7 @@ describe('the send scripts', () => {
   it('mark an enqueue complete from enqueuing only, recording its totals in any state', async () => {
     for (const state of SEND_LIFECYCLE.states) {
       await redis.hset(keys.send(`m-${state}`), 'sendId', `m-${state}`, 'state', state);
+      await redis.hset(keys.sendCounts(`m-${state}`), 'queued', 3); // nothing sent yet: it stops at active
       await sends.markEnqueued(`m-${state}`, { chunks: 3 });
       expect(await redis.hmget(keys.send(`m-${state}`), 'state', 'chunks')).toEqual([targetOf(SEND_LIFECYCLE, 'enqueued', state) ?? state, '3']);
     }

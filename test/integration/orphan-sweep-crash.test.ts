@@ -146,7 +146,7 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
       chunks,
       sends,
       followUps,
-      completion: createCompletion({ redis, keys, onComplete: (id) => followUps.callback(id) }),
+      completion: createCompletion({ sends, onEnded: (id) => followUps.callback(id) }),
       clock: systemClock,
       logger,
       firstLookAfterMs: FAST_TIMING.reconcile.firstLookAfterMs,
@@ -183,7 +183,7 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
     // X: accepted once (found by the look-up, not sent again). P1: its acknowledged send is
     // whole again and each recipient accepted once. P2: failed; its recipients never sent.
     expect(xAfter.counts.accepted).toBe(1);
-    expect(p1After.send.state).toBe('active');
+    expect(p1After.send.state).toBe('sent');
     expect(p1After.counts.accepted).toBe(2);
     expect(p2After.send).toMatchObject({ state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED' });
     expect(p2After.counts).toMatchObject({ accepted: 0, failed: 2 });

@@ -55,7 +55,7 @@ async function setup(label: string, clock: Clock = systemClock): Promise<Setup> 
   const chunks = createChunkStore({ redis: h.redis, keys, clock });
   const sends = createSendStore({ redis: h.redis, keys });
   const followUps = createFollowUps({ calls, housekeeping, clock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
-  const completion = createCompletion({ redis: h.redis, keys, onComplete: (id) => followUps.callback(id) });
+  const completion = createCompletion({ sends, onEnded: (id) => followUps.callback(id) });
   return {
     h,
     keys,
@@ -223,12 +223,16 @@ describe('repair sweep: jobs and sends', () => {
     for (const c of [chunkIdOf(full, '0'), chunkIdOf(full, '1'), chunkIdOf(part, '0')]) {
       await s.calls.add('send', { sendId: c.split('.')[0], chunkId: c }, { jobId: jobIds.send(c, 1), priority: 1 });
     }
+    // An operator paused A while it was enqueuing: paused, it is still unfinished.
+    expect(await s.sends.setControl(full, 'pause', 'held by an operator')).toEqual({ from: 'enqueuing', to: 'paused' });
     // Within the grace period: a slow producer, not a dead one.
     expect(onlyFound((await s.sweep({ enqueueGraceMs: 60 * 60_000 }).run()).found)).toEqual({});
 
     clock.set(Date.now());
     expect(onlyFound(await sweepUntilQuiet(s.sweep({ enqueueGraceMs: 10 * 60_000 })))).toEqual({ enqueuingFinished: 1, enqueuingAbandoned: 1 });
-    expect((await s.sends.status(full))?.send.state).toBe('active');
+    // Finished, it stays paused until resumed.
+    expect((await s.sends.status(full))?.send).toMatchObject({ state: 'paused', enqueuedAt: expect.any(Number) });
+    expect(await s.sends.setControl(full, 'resume', 'resumed')).toEqual({ from: 'paused', to: 'active' });
     expect((await s.sends.status(part))?.send).toMatchObject({ state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED' });
 
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });

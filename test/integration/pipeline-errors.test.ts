@@ -91,6 +91,13 @@ describe('error classes drive what happens', () => {
     h.emulator.setFaults([{ kind: 'throttle', times: 2 }]);
     const res = await h.producer.send({ ...CODE, phones: ['13800000003'] });
     await h.startWorker();
+    // While every worker waits out the throttle, status says so (or the chunk already went).
+    const harness = h;
+    const seen = await waitFor(async () => {
+      const st = await harness.producer.getStatus(res.sendId);
+      return st.wait?.reason === 'throttled' || st.counts.accepted === 1 ? st : undefined;
+    }, 'throttled or sent');
+    if (seen.wait) expect(seen.wait.reason === 'throttled' && seen.wait.until).toBeGreaterThan(Date.now() - 1000);
     await settled(h, res.sendId, 1);
     expect(await chunk(h, res.sendId)).toMatchObject({ state: 'accepted' });
     expect(acceptedFor(h, '13800000003')).toBe(1);
@@ -128,6 +135,7 @@ describe('error classes drive what happens', () => {
     expect(block.code).toBe('SignatureDoesNotMatch');
     const status = await h.producer.getStatus(res.sendId);
     expect(status.counts.queued).toBe(2);
+    expect(status.wait).toMatchObject({ reason: 'account-blocked', code: 'SignatureDoesNotMatch' });
     expect(h.emulator.accepted()).toHaveLength(0);
     await broken.close();
     // The operator fixes the key and resumes.

@@ -151,6 +151,7 @@ describe('producers → workers → emulator', () => {
     expect(calls.filter((c) => c.action === 'SendSms').map((c) => c.phoneNumbers.length).sort((a, b) => a - b)).toEqual([100, 1000, 1000]);
     expect(calls.filter((c) => c.action === 'SendBatchSms').map((c) => c.phoneNumbers.length).sort((a, b) => a - b)).toEqual([50, 100]);
     const status = await h.producer.getStatus(res.sendId);
-    expect(status.send).toMatchObject({ kind: 'marketing', recipients: 2250, chunks: 5, state: 'active' });
+    expect(status.send).toMatchObject({ kind: 'marketing', recipients: 2250, chunks: 5, state: 'sent' });
+    expect(status.send.history.map((c) => c.state)).toEqual(['enqueuing', 'active', 'sent']);
   });
 });

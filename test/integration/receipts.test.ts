@@ -214,9 +214,10 @@ describe('events and callbacks', () => {
     await untilCounts(h, res.sendId, { delivered: 1 });
     const events = await consumer.read({ count: 100, blockMs: 100 });
     const mine = events.filter((e) => e.sendId === res.sendId);
-    expect(mine.map((e) => `${e.type}:${e.state}`)).toEqual(['chunk:sending', 'chunk:accepted', 'recipient:delivered']);
-    expect(mine[2]).toMatchObject({ phone: '13840000001', code: 'DELIVERED' });
-    expect(await consumer.ack(mine.map((e) => e.id))).toBe(3);
+    expect(mine.map((e) => `${e.type}:${e.state}`)).toEqual(['send:active', 'chunk:sending', 'chunk:accepted', 'send:sent', 'recipient:delivered', 'send:completed']);
+    expect(mine[4]).toMatchObject({ phone: '13840000001', code: 'DELIVERED' });
+    expect(mine[3]).toMatchObject({ type: 'send', from: 'active', state: 'sent', chunkId: '' });
+    expect(await consumer.ack(mine.map((e) => e.id))).toBe(6);
     expect(await consumer.pending()).toEqual([]);
   });
 
@@ -238,7 +239,7 @@ describe('events and callbacks', () => {
     await h.startWorker({ receiptPolicies: ALL, ...fast(), callbackSecret: secret });
     await waitFor(() => got.length >= 2, 'the callback to be retried and delivered', 20_000);
     expect(got.every((g) => g.ok)).toBe(true);
-    expect(got[1]!.body).toMatchObject({ event: 'send.completed', sendId: res.sendId, counts: { delivered: 2, accepted: 0 } });
+    expect(got[1]!.body).toMatchObject({ event: 'send.completed', state: 'completed', sendId: res.sendId, counts: { delivered: 2, accepted: 0 } });
     // Without callbacks enabled, a callbackUrl is refused at the door.
     await expect(h.producer.send({ ...NOTE, phones: ['13841000003'], callbackUrl: receiver.url })).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
   });
@@ -275,10 +276,58 @@ describe('events and callbacks', () => {
     await producer.cancel(res.sendId);
     await waitFor(() => got.length >= 1, 'the callback of the cancelled send', 20_000);
     const body = got[0] as { event: string; sendId: string; counts: { cancelled: number; delivered: number; expired: number } };
-    expect(body).toMatchObject({ event: 'send.completed', sendId: res.sendId });
+    expect(body).toMatchObject({ event: 'send.cancelled', state: 'cancelled', sendId: res.sendId });
     expect(body.counts.cancelled).toBeGreaterThan(0);
     // Everyone is in a final state: the few sent delivered (or expired), the rest cancelled.
     expect(body.counts.cancelled + body.counts.delivered + body.counts.expired).toBe(30);
     expect(body.counts.cancelled).toBeGreaterThanOrEqual(20);
+  });
+
+  it('a cancel is an end state: its callback fires at once, even while sent recipients still wait for receipts', async () => {
+    const h = await harnesses.create({ label: 'rc-cancel-now', emulator: { delivery: { delayMs: 60_000, failureRatio: 0 } } });
+    const got: unknown[] = [];
+    const receiver = await startReceiver((body) => (got.push(body), 200));
+    harnesses.defer(receiver.close);
+    const { createProducer } = await import('../../producers/producer.js');
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    harnesses.defer(() => producer.close());
+    const res = await producer.send({
+      signName: N.sign,
+      templateCode: N.verificationTemplate,
+      templateParam: { code: '123456' },
+      kind: 'verification',
+      phones: phones(30, 13843000000),
+      callbackUrl: receiver.url,
+    });
+    // No look-ups and a long window: what was sent stays `accepted` for the whole test.
+    await h.startWorker({ qps: 5, concurrency: 1, receiptPolicies: NONE, callbackSecret: 'a-third-secret-callback-key' });
+    const harness = h;
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted >= 2, 'two codes sent');
+    const cancelled = await producer.cancel(res.sendId);
+    expect(cancelled.send.state).toBe('cancelled');
+    expect(cancelled.send.history.map((c) => c.state)).toEqual(['enqueuing', 'active', 'cancelled']);
+    await waitFor(() => got.length >= 1, 'the callback of the cancelled send', 10_000);
+    const body = got[0] as { event: string; state: string; sendId: string; counts: { accepted: number; cancelled: number } };
+    expect(body).toMatchObject({ event: 'send.cancelled', state: 'cancelled', sendId: res.sendId });
+    expect(body.counts.accepted).toBeGreaterThanOrEqual(2);
+    expect(body.counts.cancelled).toBeGreaterThan(0);
+  });
+
+  it('a send that fails as a whole calls back too, once', async () => {
+    const h = await harnesses.create({ label: 'rc-failed-cb' });
+    const got: unknown[] = [];
+    const receiver = await startReceiver((body) => (got.push(body), 200));
+    harnesses.defer(receiver.close);
+    const { createProducer } = await import('../../producers/producer.js');
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    harnesses.defer(() => producer.close());
+    // A rejected signature: the first call fails the whole send; the other chunks fail unsent.
+    const res = await producer.send({ phones: phones(1500, 13844000000), signName: N.rejectedSign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
+    await h.startWorker({ concurrency: 1, receiptPolicies: NONE, callbackSecret: 'a-fourth-secret-callback-key' });
+    await waitFor(() => got.length >= 1, 'the callback of the failed send', 15_000);
+    expect(got[0]).toMatchObject({ event: 'send.failed', state: 'failed', sendId: res.sendId });
+    await waitFor(async () => (await h.producer.getStatus(res.sendId)).counts.failed === 1500, 'every recipient failed');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toHaveLength(1);
   });
 });

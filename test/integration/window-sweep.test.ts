@@ -4,6 +4,7 @@ import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
 import { chunkIdOf, createChunkStore, type ChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
+import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createRecipientStore, type RecipientStore } from '../../src/receipts/recipient-store.js';
 import { createWindowExpiry } from '../../src/receipts/window-expiry.js';
@@ -53,7 +54,7 @@ async function acceptChunk(sendId: string, index: string, phones: string[]): Pro
 
 /** A sweeper; `handled` lists every chunk id it expired (to catch two sweepers taking one chunk). */
 function sweeper(batch = 200, leaseMs = 300_000, handled: string[] = []) {
-  const completion = createCompletion({ redis, keys, onComplete: async (id) => void completed.push(id) });
+  const completion = createCompletion({ sends: createSendStore({ redis, keys, clock }), onEnded: async (id) => void completed.push(id) });
   const expire = createWindowExpiry({ chunks, recipients, completion, logger });
   const expireChunk = (chunkId: string) => {
     handled.push(chunkId);

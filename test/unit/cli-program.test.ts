@@ -204,7 +204,7 @@ describe('smsq in-process', () => {
       const r = await run(['details', '--phone', '+86 138 0013 8000', '--date', DAY], env);
       expect(r.code).toBe(0);
       expect(r.stdout.split('\n')[0]).toMatch(/^phone\s+status\s+code\s+template\s+sent\s+received\s+out id\s+content$/);
-      expect(r.stdout).toMatch(new RegExp(`^${PHONE}\\s+delivered\\s+DELIVERED\\s+${N.verificationTemplate}\\s+2026-03-26 10:00:00\\s+2026-03-26 10:00:01\\s+cli-test-1\\s+【${N.sign}】您的验证码为1234`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${PHONE}\\s+delivered\\s+DELIVERED\\s+${N.verificationTemplate}\\s+2026-03-26 10:00:00 \\+08:00\\s+2026-03-26 10:00:01 \\+08:00\\s+cli-test-1\\s+【${N.sign}】您的验证码为1234`, 'm'));
       expect(r.stdout).toContain('Page 1 of 1: 1 of 1 record.');
 
       const json = JSON.parse((await run(['details', '--phone', PHONE, '--date', DAY, '--json'], env)).stdout) as { totalCount: number; details: Record<string, unknown>[] };

@@ -9,7 +9,6 @@ import {
   declaredRule,
   LIFECYCLES,
   NEW,
-  SEND_CONTROL_LIFECYCLE,
   SEND_LIFECYCLE,
   targetOf,
   UNSENT_CHUNK_STATES,
@@ -122,7 +121,7 @@ describe('the triggers the Lua scripts name', () => {
 describe('declaredRule', () => {
   it('refuses a trigger the table does not declare', () => {
     expect(() => declaredRule(CHUNK_LIFECYCLE, 'teleport')).toThrow(UndeclaredTransitionError);
-    expect(() => declaredRule(SEND_CONTROL_LIFECYCLE, 'claim')).toThrow(/send control transition "claim": no such trigger/);
+    expect(() => declaredRule(SEND_LIFECYCLE, 'claim')).toThrow(/send transition "claim": no such trigger/);
   });
 
   it('refuses a field the transition does not record, naming the ones it does', () => {
@@ -141,6 +140,8 @@ describe('declaredRule', () => {
     expect(targetOf(CHUNK_LIFECYCLE, 'send-missing', 'sending')).toBe('expired');
     expect(targetOf(CHUNK_LIFECYCLE, 'claim', 'accepted')).toBeUndefined();
     expect(targetOf(SEND_LIFECYCLE, 'enqueue', NEW)).toBe('enqueuing');
-    expect(targetOf(SEND_CONTROL_LIFECYCLE, 'resume', 'cancelled')).toBeUndefined();
+    expect(targetOf(SEND_LIFECYCLE, 'resume', 'cancelled')).toBeUndefined();
+    expect(targetOf(SEND_LIFECYCLE, 'complete', 'sent')).toBe('completed');
+    expect(targetOf(SEND_LIFECYCLE, 'pause', 'sent')).toBeUndefined();
   });
 });

@@ -7,7 +7,8 @@
   that forgot its last second): that attempt was made, so the record adopts it (attempt, OutId,
   sentAt, adoptedAt) and the transition applies. The per-send counts, the event, and on the send
   path the end of the chunk's receipt window and the outcome for auto-pause, move in the same
-  script, saving the call a round trip each.
+  script, saving the call a round trip each. When the chunk's recipients were the send's last
+  unsent ones, the send becomes `sent` here too (read only when the count they left reaches 0).
 
   Input:
     KEYS[1] chunk hash
@@ -36,10 +37,12 @@
 
   Events:
     XADD events stream: type=chunk sendId chunkId from state n code at (when the state changes)
+    XADD events stream: type=send sendId from state code at (the send became sent or auto-paused)
 ]]
 --@include "lifecycle"
 --@include "move-counts"
 --@include "emit-chunk-event"
+--@include "send-state"
 
 local trigger, theirOutId, now = ARGV[1], ARGV[2], ARGV[3]
 local opts = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or {}
@@ -83,8 +86,17 @@ for i = 6, #ARGV, 2 do
 end
 redis.call('HSET', KEYS[1], unpack(set))
 if state ~= to then
-  move(KEYS[2], KEYS[4], state, to, n)
+  local left = move(KEYS[2], KEYS[4], state, to, n)
   emit(KEYS[3], ARGV[4], f[4], chunkId, state, to, n, code, now)
+  -- Costs a read only when this move emptied the count it left: maybe the send's last unsent recipients.
+  if left == 0 and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) and not string.find(IN_DOUBT, '|' .. to .. '|', 1, true) then
+    local c = redis.call('HMGET', KEYS[2], 'queued', 'sending', 'unknown')
+    if tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0') == 0 then
+      local s = redis.call('HMGET', KEYS[7], 'state', 'enqueuedAt')
+      local sent = s[1] and (s[1] ~= 'paused' or s[2]) and edgeTo(SEND_EDGES, 'all-sent', s[1])
+      if sent then moveSend(KEYS[7], KEYS[3], ARGV[4], f[4], s[1], sent, now, '', nil) end
+    end
+  end
 end
 if to == 'accepted' and opts.windowEndsAt then redis.call('ZADD', KEYS[5], string.format('%.0f', opts.windowEndsAt), chunkId) end
 
@@ -105,10 +117,10 @@ if outcome then
       local list = redis.call('LRANGE', KEYS[6], 0, -1)
       local failed = 0
       for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
-      local paused = edgeTo(SEND_CONTROL_EDGES, 'auto-pause', send[3] or 'active')
+      local paused = (send[3] or 'active') == 'active' and edgeTo(SEND_EDGES, 'auto-pause', send[1] or 'active')
       if paused and #list >= window and failed / #list > tonumber(outcome.maxFailureRatio) then
         reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
-        redis.call('HSET', KEYS[7], 'control', paused, 'controlReason', reason)
+        moveSend(KEYS[7], KEYS[3], ARGV[4], f[4], send[1] or 'active', paused, now, '', {'control', paused, 'controlReason', reason})
       end
     end
   end

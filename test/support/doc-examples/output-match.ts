@@ -11,6 +11,9 @@ const PLACEHOLDERS: readonly [RegExp, string][] = [
   [SEND_ID, '<send-id>'],
   [/\b[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\b/gi, '<request-id>'],
   [/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\b/g, '<time>'],
+  // smsq's own times (src/china-time.ts): text, then JSON.
+  [/\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00/g, '<time>'],
+  [/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00/g, '<time>'],
   [/\b1[6-9]\d{11}\b/g, '<epoch-ms>'],
   [/\b\d+(\.\d+)? (s|ms)\b/g, '<duration>'],
   [/\b127\.0\.0\.1:\d{1,5}\b/g, '127.0.0.1:<port>'],

@@ -1,0 +1,51 @@
+--[[
+  Moves a send along the send lifecycle (src/queue/lifecycle.ts; include "lifecycle" first): its
+  state, the time of the change (stateChangedAt), its history ("state:ms" entries, space-separated)
+  and one event on the stream:
+    type=send sendId chunkId='' from state code at
+  `fields` are more field/value pairs to write with it (nil: none).
+]]
+local function moveSend(sendKey, events, maxlen, sendId, from, to, now, code, fields)
+  local history = redis.call('HGET', sendKey, 'history')
+  local entry = to .. ':' .. now
+  local set = {'state', to, 'stateChangedAt', now, 'history', history and (history .. ' ' .. entry) or entry}
+  for _, v in ipairs(fields or {}) do set[#set + 1] = v end
+  redis.call('HSET', sendKey, unpack(set))
+  redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', 'send', 'sendId', sendId, 'chunkId', '',
+    'from', from, 'state', to, 'code', code or '', 'at', now)
+end
+
+--[[
+  Records how far a send's recipients got, from its counts: `sent` once none is left unsent
+  (`expired` instead when its deadline has passed: the last of them expired unsent), then
+  `completed` once none waits for a receipt either. Only a send whose enqueue finished (a paused
+  one may not have) moves. With `announce`, a send found in an end state (however it got there)
+  is marked announced (endNotifiedAt) the first time: its callback is then due, once. Returns the
+  state before and after, and 1 when the end is to be announced now (else 0).
+]]
+local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
+  local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId')
+  local state = s[1]
+  if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0} end
+  local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted')
+  local unsent = tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0')
+  local before, now_ = state, tonumber(now)
+  if unsent == 0 then
+    local late = s[3] and tonumber(s[3]) < now_
+    local to = edgeTo(SEND_EDGES, late and 'deadline' or 'all-sent', state)
+    if to then
+      moveSend(sendKey, events, maxlen, s[4], state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil)
+      state = to
+    end
+    if unsent + tonumber(c[4] or '0') == 0 then
+      local done = edgeTo(SEND_EDGES, 'complete', state)
+      if done then
+        moveSend(sendKey, events, maxlen, s[4], state, done, now, '', nil)
+        state = done
+      end
+    end
+  end
+  local due = 0
+  if announce and string.find(SEND_ENDS, '|' .. state .. '|', 1, true) and redis.call('HSETNX', sendKey, 'endNotifiedAt', now) == 1 then due = 1 end
+  return {before, state, due}
+end

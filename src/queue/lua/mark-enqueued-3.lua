@@ -1,0 +1,34 @@
+--[[
+  Marks a send's enqueue complete: the send lifecycle's enqueued (enqueuing → active,
+  src/queue/lifecycle.ts), recording totals known only at the end (a campaign's) and enqueuedAt.
+  The totals are recorded whatever the state; a send that failed as a whole or was cancelled
+  meanwhile keeps its state, a paused one stays paused, and one already active stays active (a
+  retried enqueue, the repair sweep finishing one). Its chunks may all have been sent (or ended)
+  while it was enqueuing: it then moves on to `sent` or `completed` here, as nobody else would
+  notice (its callback is left to the producer's settle after this).
+
+  Input:
+    KEYS[1] send hash
+    KEYS[2] send counts hash
+    KEYS[3] events stream
+    ARGV[1] now (ms)
+    ARGV[2] events maxlen
+    ARGV[3..] field/value pairs of totals (may be none)
+
+  Output:
+    the send's state after; false when there is no such send (nothing written)
+
+  Events:
+    XADD events stream: type=send sendId from state code at (each move)
+]]
+--@include "lifecycle"
+--@include "send-state"
+
+local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt')
+local state = s[1]
+if not state then return false end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if not s[3] then redis.call('HSET', KEYS[1], 'enqueuedAt', ARGV[1]) end
+local to = edgeTo(SEND_EDGES, 'enqueued', state)
+if to then moveSend(KEYS[1], KEYS[3], ARGV[2], s[2], state, to, ARGV[1], '', nil) end
+return settleSend(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1], false)[2]

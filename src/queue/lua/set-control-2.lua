@@ -1,0 +1,43 @@
+--[[
+  An operator's move of a send (src/queue/lifecycle.ts): pause, resume, cancel. A move the table
+  does not have from the current state is refused and changes nothing (a cancelled send stays
+  cancelled; an ended one cannot be paused). `resume` takes a send paused before its enqueue
+  finished (no enqueuedAt) back to enqueuing. The `control` field (active, paused, cancelled),
+  which the claim script reads, is written with the state.
+
+  Input:
+    KEYS[1] send hash
+    KEYS[2] events stream
+    ARGV[1] trigger (pause | resume | cancel)
+    ARGV[2] reason (recorded as controlReason)
+    ARGV[3] now (ms)
+    ARGV[4] events maxlen
+
+  Output:
+    {state before, state after} (after = before when it did not move); false when there is no such send
+    An error SMSQ_UNDECLARED_TRANSITION when the table has no such trigger (nothing changed).
+
+  Events:
+    XADD events stream: type=send sendId from state code at (when it moves)
+]]
+--@include "lifecycle"
+--@include "send-state"
+
+checkDeclared(SEND_EDGES, ARGV[1], 'send')
+local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt', 'control')
+if not s[1] then return false end
+local state = s[1]
+-- A record written before sends had these states kept the operator's control apart (its enqueue was done).
+local legacy = state == 'active' and (s[4] == 'paused' or s[4] == 'cancelled')
+if legacy then state = s[4] end
+local trigger = ARGV[1]
+if trigger == 'resume' and state == 'paused' and not s[3] and not legacy then trigger = 'resume-enqueuing' end
+local to = edgeTo(SEND_EDGES, trigger, state)
+if not to then return {state, state} end
+local control = (to == 'paused' or to == 'cancelled') and to or 'active'
+if to == state then
+  redis.call('HSET', KEYS[1], 'control', control, 'controlReason', ARGV[2])
+else
+  moveSend(KEYS[1], KEYS[2], ARGV[4], s[2], state, to, ARGV[3], '', {'control', control, 'controlReason', ARGV[2]})
+end
+return {state, to}

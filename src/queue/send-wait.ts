@@ -1,0 +1,116 @@
+/**
+ * Why a send is waiting, and how fast it goes: the one answer `smsq status` and
+ * `GET /v1/sends/:id` give (docs/receipts-and-controls.md, "Why a send waits"). Pure: the facts
+ * are read by the producer (send-wait-facts.ts) and passed in with the time.
+ */
+import { clockTime, formatTime } from '../china-time.js';
+import { isSendEnded, type SendState } from './lifecycle.js';
+import type { MessageKind } from './kinds.js';
+import { quietUntil, type QuietHours } from './quiet-hours.js';
+
+/** Why a send is not moving on by itself right now. */
+export type SendWait =
+  /** Its producer is still writing its chunks. */
+  | { reason: 'enqueuing' }
+  /** Marketing inside quiet hours: its chunks wait for the window to open (ms). */
+  | { reason: 'quiet-hours'; until: number }
+  /** Paused by an operator or by auto-pause, with the reason recorded. */
+  | { reason: 'paused'; by: 'operator' | 'auto-pause'; detail: string }
+  /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code. */
+  | { reason: 'account-blocked'; code: string; detail: string; since: number }
+  /** Dysmsapi throttled the account: every worker waits until then (ms). */
+  | { reason: 'throttled'; until: number }
+  /** Everything is sent; `pending` recipients wait for a receipt, at the latest until the window ends (ms). */
+  | { reason: 'receipts'; pending: number; until: number };
+
+/** How fast a send goes and when it should be sent, at that pace. */
+export interface SendPace {
+  /** Recipients past the API per second while it was active (not paused), since it first became active. */
+  rate: number;
+  /** When every recipient should be past the API at `rate` (ms); absent when nothing is left or nothing moves. */
+  estimatedSentAt?: number;
+}
+
+/** The state of the account and the queue that every send shares. */
+export interface WaitFacts {
+  now: number;
+  quietHours: QuietHours | undefined;
+  /** The account block (keys.account()), if any. */
+  accountBlock?: { code: string; message: string; since: number };
+  /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
+  throttledUntil?: number;
+  /** The receipt window (ms after acceptance). */
+  receiptWindowMs: number;
+}
+
+/** What the wait needs of a send's status. */
+export interface WaitInput {
+  send: { kind: MessageKind; state: SendState; stateChangedAt: number; controlReason?: string; history: readonly { state: SendState; at: number }[] };
+  counts: Readonly<Record<'queued' | 'sending' | 'unknown' | 'accepted' | 'delivered' | 'failed' | 'expired', number>>;
+}
+
+const unsentOf = (c: WaitInput['counts']) => c.queued + c.sending + c.unknown;
+
+/** Why `status` waits now, or undefined when it is moving (or has ended). */
+export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefined {
+  const { state } = status.send;
+  if (isSendEnded(state)) return undefined;
+  if (state === 'paused') {
+    const detail = status.send.controlReason ?? '';
+    return { reason: 'paused', by: detail.startsWith('auto-pause') ? 'auto-pause' : 'operator', detail };
+  }
+  if (state === 'enqueuing') return { reason: 'enqueuing' };
+  if (unsentOf(status.counts) > 0) {
+    if (facts.accountBlock) return { reason: 'account-blocked', code: facts.accountBlock.code, detail: facts.accountBlock.message, since: facts.accountBlock.since };
+    if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil };
+    const quiet = status.send.kind === 'marketing' ? quietUntil(facts.now, facts.quietHours) : 0;
+    if (quiet > 0 && status.counts.queued > 0) return { reason: 'quiet-hours', until: quiet };
+    return undefined;
+  }
+  if (status.counts.accepted > 0) {
+    // The last recipient went past the API when the send became `sent`: its window ends last.
+    const sentAt = status.send.history.findLast((c) => c.state === 'sent')?.at ?? status.send.stateChangedAt;
+    return { reason: 'receipts', pending: status.counts.accepted, until: sentAt + facts.receiptWindowMs };
+  }
+  return undefined;
+}
+
+/** Milliseconds the send spent active (not paused, not enqueuing) from its first `active` until `now`. */
+function activeMs(history: WaitInput['send']['history'], now: number): number {
+  let total = 0;
+  history.forEach((c, i) => {
+    if (c.state !== 'active') return;
+    const end = history[i + 1]?.at ?? now;
+    total += Math.max(0, end - c.at);
+  });
+  return total;
+}
+
+/** The pace of a send: its rate while active, and when it should be sent at that rate. */
+export function sendPace(status: WaitInput, now: number): SendPace {
+  const c = status.counts;
+  const past = c.accepted + c.delivered + c.failed + c.expired;
+  const ms = activeMs(status.send.history, now);
+  const rate = ms > 0 ? Math.round((past / (ms / 1000)) * 10) / 10 : 0;
+  const unsent = unsentOf(c);
+  const moving = status.send.state === 'active' && unsent > 0 && rate > 0;
+  return { rate, ...(moving ? { estimatedSentAt: now + Math.ceil((unsent / rate) * 1000) } : {}) };
+}
+
+/** The wait in words, for text output: `quiet hours until 08:00 China time`, ... */
+export function waitText(wait: SendWait): string {
+  switch (wait.reason) {
+    case 'enqueuing':
+      return 'its producer is still writing its chunks';
+    case 'quiet-hours':
+      return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
+    case 'paused':
+      return wait.by === 'auto-pause' ? `paused by auto-pause (${wait.detail}): fix the cause, then resume or cancel` : `paused by an operator${wait.detail ? ` (${wait.detail})` : ''}: resume to continue`;
+    case 'account-blocked':
+      return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''}): fix the account, then smsq resume`;
+    case 'throttled':
+      return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
+    case 'receipts':
+      return `waiting for receipts of ${wait.pending} recipient${wait.pending === 1 ? '' : 's'}, at the latest until ${formatTime(wait.until)}`;
+  }
+}

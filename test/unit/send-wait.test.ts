@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_QUIET_HOURS } from '../../src/queue/quiet-hours.js';
+import { sendPace, sendWait, waitText, type WaitFacts, type WaitInput } from '../../src/queue/send-wait.js';
+
+const at = (cst: string) => Date.parse(`${cst}+08:00`);
+const ZERO = { queued: 0, sending: 0, unknown: 0, accepted: 0, delivered: 0, failed: 0, expired: 0 };
+const HOUR = 3_600_000;
+
+function status(over: Partial<WaitInput['send']> = {}, counts: Partial<WaitInput['counts']> = {}): WaitInput {
+  const active = at('2026-12-04T07:40:00');
+  return {
+    send: { kind: 'marketing', state: 'active', stateChangedAt: active, history: [{ state: 'enqueuing', at: active - 1000 }, { state: 'active', at: active }], ...over },
+    counts: { ...ZERO, ...counts },
+  };
+}
+const facts = (over: Partial<WaitFacts> = {}): WaitFacts => ({ now: at('2026-12-04T07:42:22'), quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: 72 * HOUR, ...over });
+
+describe('sendWait', () => {
+  it('names marketing quiet hours with the China time they end', () => {
+    const wait = sendWait(status({}, { queued: 5000 }), facts());
+    expect(wait).toEqual({ reason: 'quiet-hours', until: at('2026-12-04T08:00:00') });
+    expect(waitText(wait!)).toBe('marketing quiet hours until 08:00 China time (2026-12-04 08:00:00 +08:00)');
+    // Not for a notification, and not outside the window.
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts())).toBeUndefined();
+    expect(sendWait(status({}, { queued: 1 }), facts({ now: at('2026-12-04T09:00:00') }))).toBeUndefined();
+  });
+
+  it('names who paused it and why', () => {
+    expect(sendWait(status({ state: 'paused', controlReason: 'auto-pause: 11 of the last 20 chunks failed' }, { queued: 1 }), facts())).toEqual({
+      reason: 'paused',
+      by: 'auto-pause',
+      detail: 'auto-pause: 11 of the last 20 chunks failed',
+    });
+    const byHand = sendWait(status({ state: 'paused', controlReason: 'paused by an operator' }, { queued: 1 }), facts());
+    expect(byHand).toMatchObject({ by: 'operator' });
+    expect(waitText(byHand!)).toBe('paused by an operator (paused by an operator): resume to continue');
+  });
+
+  it('names an account block with its code, and throttling, before quiet hours', () => {
+    const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: at('2026-12-04T07:00:00') };
+    expect(sendWait(status({}, { queued: 1 }), facts({ accountBlock: block }))).toMatchObject({ reason: 'account-blocked', code: 'isv.AMOUNT_NOT_ENOUGH' });
+    const until = at('2026-12-04T07:42:25');
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ throttledUntil: until }))).toEqual({ reason: 'throttled', until });
+  });
+
+  it('waits for receipts once everything is sent: how many, until the window of the last one sent ends', () => {
+    const sentAt = at('2026-12-04T07:41:00');
+    const s = status({ state: 'sent', stateChangedAt: sentAt, history: [{ state: 'active', at: sentAt - 60_000 }, { state: 'sent', at: sentAt }] }, { accepted: 250, delivered: 4750 });
+    const wait = sendWait(s, facts());
+    expect(wait).toEqual({ reason: 'receipts', pending: 250, until: sentAt + 72 * HOUR });
+    expect(waitText(wait!)).toBe('waiting for receipts of 250 recipients, at the latest until 2026-12-07 07:41:00 +08:00');
+  });
+
+  it('says nothing for a send that moves or has ended', () => {
+    expect(sendWait(status({ kind: 'notification' }, { queued: 10, accepted: 5 }), facts())).toBeUndefined();
+    expect(sendWait(status({ state: 'cancelled' }, { queued: 10 }), facts())).toBeUndefined();
+    expect(sendWait(status({ state: 'enqueuing' }), facts())).toEqual({ reason: 'enqueuing' });
+  });
+});
+
+describe('sendPace', () => {
+  it('counts only the time it was active, and estimates when it will be sent', () => {
+    const t0 = at('2026-12-04T10:00:00');
+    const s = status(
+      { state: 'active', history: [{ state: 'active', at: t0 }, { state: 'paused', at: t0 + 10_000 }, { state: 'active', at: t0 + 70_000 }] },
+      { queued: 1000, accepted: 1500, delivered: 500 },
+    );
+    // 20 s active (10 + 10), 2000 recipients past the API: 100/s; 1000 left: 10 s more.
+    expect(sendPace(s, t0 + 80_000)).toEqual({ rate: 100, estimatedSentAt: t0 + 90_000 });
+    expect(sendPace(status({ state: 'paused' }, { queued: 5 }), t0)).toEqual({ rate: 0 });
+  });
+});
