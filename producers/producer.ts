@@ -10,6 +10,7 @@ import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
+import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
 import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
@@ -138,6 +139,12 @@ export interface Producer {
   planSend(request: unknown): Promise<SendPlan>;
   planSendBatch(request: unknown): Promise<SendPlan>;
   getStatus(sendId: string): Promise<SendStatus>;
+  /**
+   * Sends newest first, filtered by kind and state (a send state, or a control: paused,
+   * cancelled), a page at a time: pass `next` back as `cursor` until it is null. A bad cursor,
+   * state or limit throws ValidationError (field `cursor` / `state` / `limit`).
+   */
+  listSends(request?: SendListRequest): Promise<SendListPage>;
   /** Stops new chunks of a send within a second; other traffic flows. Returns the new status. */
   pause(sendId: string, reason?: string): Promise<SendStatus>;
   /** Continues a paused send where it stopped; no recipient is sent twice. */
@@ -173,6 +180,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
   const sends = createSendStore({ redis: opts.redis, keys });
+  const sendIndex = createSendIndex({ redis: opts.redis, keys, sends });
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
   const recipientReader = { redis: opts.redis, keys, chunks, recipients: createRecipientStore({ redis: opts.redis, keys, clock, retentionSeconds }) };
   const enqueuer: Enqueuer = createEnqueuer({ keys, redis: opts.redis, queue, chunks, sends, retentionSeconds, clock });
@@ -475,6 +483,10 @@ export function createProducer(opts: ProducerOptions): Producer {
       return status;
     },
 
+    listSends(request) {
+      return sendIndex.list(request);
+    },
+
     async pause(sendId, reason = 'paused by an operator') {
       if ((await sends.setControl(sendId, 'pause', reason)) === undefined) throw new NotFoundError(`send ${sendId}`);
       log?.warn({ sendId, reason }, 'send paused');
@@ -542,6 +554,7 @@ function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Produ
     campaign: (recipients, request, campaignOpts) => run(() => api.campaign(recipients, request, campaignOpts)),
     planCampaign: (recipients, request) => run(() => api.planCampaign(recipients, request)),
     getStatus: (sendId) => run(() => api.getStatus(sendId)),
+    listSends: (request) => run(() => api.listSends(request)),
     recipientPage: (sendId, page) => run(() => api.recipientPage(sendId, page)),
     pause: (sendId, reason) => run(() => api.pause(sendId, reason)),
     resume: (sendId) => run(() => api.resume(sendId)),

@@ -111,7 +111,7 @@ const SEND_TRANSITIONS = [
     from: NEW,
     to: 'enqueuing',
     records: ['sendId', 'kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', ...SEND_TOTALS, 'createdAt'],
-    by: ['src/queue/lua/create-send-2.lua'],
+    by: ['src/queue/lua/create-send-3.lua'],
     when: 'a producer starts writing the send',
   },
   { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: SEND_TOTALS, by: ['src/queue/lua/mark-enqueued-1.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one)' },

@@ -76,7 +76,7 @@ export interface SendStore {
 
 export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
   const scripts = {
-    create: luaScript(redis, 'create-send-2'),
+    create: luaScript(redis, 'create-send-3'),
     markEnqueued: luaScript(redis, 'mark-enqueued-1'),
     fail: luaScript(redis, 'fail-send-1'),
     setControl: luaScript(redis, 'set-control-1'),
@@ -86,7 +86,7 @@ export function createSendStore({ redis, keys }: SendStoreOptions): SendStore {
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
       declaredRule(SEND_LIFECYCLE, 'enqueue', { fields: Object.keys(fields) });
-      await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), ttlSeconds, ...Object.entries(fields).flat());
+      await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), keys.sends(), ttlSeconds, rec.createdAt, rec.sendId, ...Object.entries(fields).flat());
     },
 
     async markEnqueued(sendId, totals) {
