@@ -26,7 +26,7 @@ import { renderListPage, renderSendPage, type PageContext } from '../campaigns-p
 export const CAMPAIGNS_PATH = '/admin/campaigns';
 
 /** Recipients per page of a send's page. */
-const RECIPIENTS_PER_PAGE = 50;
+const RECIPIENTS_PER_PAGE = 20;
 
 export interface CampaignsPageOptions {
   producer: Producer;
