@@ -44,6 +44,12 @@ export interface CampaignTrackerOptions {
   sampleEveryMs?: number;
   /** Samples kept per send (the oldest are dropped). Default 720 (an hour at one per 5 s). */
   maxSamples?: number;
+  /**
+   * Least recipients a send needs to be sampled by a catch-up. Default 100: a verification code's
+   * chart says nothing its counts do not, and sampling every one of them would cost a list each.
+   * A send's own page samples it whatever its size.
+   */
+  sampleMinRecipients?: number;
   /** Events read per catch-up at most; the rest wait for the next one. Default 20000. */
   maxEventsPerCatchUp?: number;
 }
@@ -51,7 +57,7 @@ export interface CampaignTrackerOptions {
 export interface CampaignTracker {
   /** Reads the events added since the last catch-up (any reader's), unless one ran within `catchUpEveryMs`. */
   catchUp(): Promise<void>;
-  /** Samples one send's counts now (unless sampled within `sampleEveryMs`): a send's page does, so that its chart starts when it is first looked at. */
+  /** Samples one send's counts now, whatever its size (unless sampled within `sampleEveryMs`): a send's page does, so that its chart starts when it is first looked at. */
   sample(sendId: string): Promise<void>;
   /** A send's samples, oldest first. */
   series(sendId: string): Promise<CountsSample[]>;
@@ -78,11 +84,12 @@ export function createCampaignTracker(options: CampaignTrackerOptions): Campaign
   const sampleEveryMs = options.sampleEveryMs ?? 5000;
   const maxSamples = options.maxSamples ?? 720;
   const maxEvents = options.maxEventsPerCatchUp ?? 20_000;
+  const sampleMinRecipients = options.sampleMinRecipients ?? 100;
   const tally = luaScript(redis, 'tally-failure-codes');
   const sampleCounts = luaScript(redis, 'sample-counts-2');
 
-  const sample = async (sendId: string) => {
-    await sampleCounts(keys.sendSeries(sendId), keys.sendCounts(sendId), clock.now(), sampleEveryMs, maxSamples, options.retentionSeconds);
+  const sampleOf = (minRecipients: number) => async (sendId: string) => {
+    await sampleCounts(keys.sendSeries(sendId), keys.sendCounts(sendId), clock.now(), sampleEveryMs, maxSamples, options.retentionSeconds, minRecipients);
   };
 
   return {
@@ -120,10 +127,10 @@ export function createCampaignTracker(options: CampaignTrackerOptions): Campaign
         JSON.stringify(sendIds.map((id) => Object.fromEntries(codes.get(id) ?? []))),
       );
       if (added !== 1) return; // another reader tallied these events first; it samples them too
-      await Promise.all([...moved].map(sample));
+      await Promise.all([...moved].map(sampleOf(sampleMinRecipients)));
     },
 
-    sample,
+    sample: sampleOf(0),
 
     async series(sendId) {
       const raw = await redis.lrange(keys.sendSeries(sendId), 0, -1);

@@ -11,9 +11,10 @@
     ARGV[2] gap (ms)
     ARGV[3] most samples kept
     ARGV[4] lifetime (s)
+    ARGV[5] least recipients (the sum of the counts) worth a series: smaller sends are not sampled
 
   Output:
-    1 sampled; 0 not (too soon, or no such send)
+    1 sampled; 0 not (too soon, too small, or no such send)
 ]]
 local now = tonumber(ARGV[1])
 local last = redis.call('LINDEX', KEYS[1], -1)
@@ -24,7 +25,12 @@ end
 local flat = redis.call('HGETALL', KEYS[2])
 if #flat == 0 then return 0 end
 local counts = {}
-for i = 1, #flat, 2 do counts[flat[i]] = tonumber(flat[i + 1]) end
+local total = 0
+for i = 1, #flat, 2 do
+  counts[flat[i]] = tonumber(flat[i + 1])
+  total = total + counts[flat[i]]
+end
+if total < tonumber(ARGV[5]) then return 0 end
 redis.call('RPUSH', KEYS[1], string.format('%.0f', now) .. ' ' .. cjson.encode(counts))
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
