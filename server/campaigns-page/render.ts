@@ -28,7 +28,7 @@ const STYLE = raw(`
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
 header{display:flex;gap:16px;align-items:center;padding:10px 20px;background:#263238;color:#fff}
 header a{color:#fff}header h1{font-size:18px;margin:0 12px 0 0}
-main{padding:16px 20px}
+main,nav{padding:0 20px}nav{padding-top:12px}#error:empty{display:none}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eee;vertical-align:top}
 th{font-weight:600;background:#f0f0f0}
@@ -65,6 +65,7 @@ const SCRIPT = raw(`
     const { action, send } = button.dataset;
     if (action === 'cancel' && !confirm('Cancel send ' + send + '? Its queued recipients will not be sent.')) return;
     button.disabled = true;
+    document.getElementById('error').textContent = '';
     // The header is what a cross-site form cannot send: it makes these requests the page's own.
     const r = await fetch(document.body.dataset.base + '/' + encodeURIComponent(send) + '/' + action, { method: 'POST', headers: { 'x-smsq-control': '1' } });
     if (!r.ok) {
@@ -76,13 +77,15 @@ const SCRIPT = raw(`
 })();
 `);
 
-function layout(ctx: PageContext, title: string, main: Html): string {
+/** `above` stays while `main` is refreshed (the filter form keeps what is being chosen, an error stays readable). */
+function layout(ctx: PageContext, title: string, main: Html, above: Html = html``): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title><meta name="viewport" content="width=device-width">
 <style>${STYLE}</style></head>
 <body data-base="${ctx.basePath}">
 <header><h1>smsq campaigns</h1><a href="${ctx.basePath}">All sends</a><a href="${ctx.boardPath}">Bull Board (queues and jobs)</a>
 <span class="muted">${ctx.controls ? 'controls allowed' : 'read-only (SMSQ_DASHBOARD_READ_ONLY)'} · refreshes every 2 s</span></header>
+<nav>${above}<p id="error" role="alert"></p></nav>
 ${main}
 <script>${SCRIPT}</script>
 </body></html>`.text;
@@ -153,11 +156,11 @@ export function renderListPage(ctx: PageContext, data: ListPageData): string {
   const next = data.next
     ? html`<p><a class="next" href="${ctx.basePath}${queryString({ kind: data.filters.kind, state: data.filters.state, limit: data.filters.limit, cursor: data.next })}">Older sends →</a></p>`
     : html`<p class="muted">No older sends.</p>`;
-  const main = html`<main>${filters}<p id="error"></p>
+  const main = html`<main>
 <table class="sends"><thead><tr><th>created</th><th>send</th><th>kind</th><th>state</th><th>progress</th><th>delivered</th><th>top failure codes</th><th>${ctx.controls ? 'controls' : ''}</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="8" class="muted">No sends${data.filters.kind || data.filters.state ? ' match these filters' : ' yet'}.</td></tr>`}</tbody></table>
 ${next}</main>`;
-  return layout(ctx, 'smsq campaigns', main);
+  return layout(ctx, 'smsq campaigns', main, filters);
 }
 
 export interface SendPageData {
@@ -191,7 +194,7 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
   const pages = html`<p>${data.cursor !== undefined ? html`<a href="${ctx.basePath}/${encodeURIComponent(d.sendId)}">First page</a> ` : ''}${
     data.next ? html`<a class="next" href="${ctx.basePath}/${encodeURIComponent(d.sendId)}${queryString({ cursor: data.next })}">Next recipients →</a>` : html`<span class="muted">Last page.</span>`
   }</p>`;
-  const main = html`<main><p id="error"></p><h2>${d.name ?? d.sendId}</h2>${summary}
+  const main = html`<main><h2>${d.name ?? d.sendId}</h2>${summary}
 <h3>Counts over time</h3>${countsChart(s, data.series, ctx.now)}
 <h3>Failure codes</h3>${codesCell(data.codes)}
 <h3>Recipients</h3><table class="recipients"><thead><tr><th>number</th><th>state</th><th>code</th><th>attempts</th><th>sent</th><th>received</th></tr></thead>
