@@ -15,6 +15,7 @@ export type { SendRequest, SendBatchRequest, CampaignRequest, CampaignRecipient 
 export type { CampaignProgress, CampaignResult } from '../producers/campaign.js';
 export type { SendPlan, RejectedNumber } from '../producers/plan.js';
 export type { SendStatus, SendRecord, SendControl, CountedState } from '../src/queue/send-store.js';
+export type { SendListRequest, SendListPage } from '../src/queue/send-index.js';
 export type { RecipientState, RecipientStateName } from '../src/receipts/send-recipients.js';
 export type { EventConsumer, SmsqEvent } from '../src/receipts/events.js';
 /** A campaign's recipients streamed from a file (`.csv` or `.xlsx`), for `producer.campaign`. */

@@ -73,7 +73,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, c
     },
 
     async createSend(record) {
-      await sends.create(record, retention[record.kind]);
+      await sends.create(record, retention[record.kind], longestRetention(retention));
     },
 
     async addChunks(sendId, kind, firstIndex, payloads) {

@@ -19,6 +19,7 @@ import { sendPace, sendWait } from '../src/queue/send-wait.js';
 import { readWaitFacts } from '../src/queue/send-wait-facts.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
+import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
 import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
@@ -158,6 +159,12 @@ export interface Producer {
   planSend(request: unknown): Promise<SendPlan>;
   planSendBatch(request: unknown): Promise<SendPlan>;
   getStatus(sendId: string): Promise<SendStatus>;
+  /**
+   * Sends newest first, filtered by kind and state (a send state, or a control: paused,
+   * cancelled), a page at a time: pass `next` back as `cursor` until it is null. A bad cursor,
+   * state or limit throws ValidationError (field `cursor` / `state` / `limit`).
+   */
+  listSends(request?: SendListRequest): Promise<SendListPage>;
   /** Stops new chunks of a send within a second; other traffic flows. Returns the new status. */
   pause(sendId: string, reason?: string): Promise<SendStatus>;
   /** Continues a paused send where it stopped; no recipient is sent twice. */
@@ -193,6 +200,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
   const sends = createSendStore({ redis: opts.redis, keys, clock });
+  const sendIndex = createSendIndex({ redis: opts.redis, keys, sends });
   const waits = opts.waits ?? { quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: DEFAULT_RECEIPT_SCHEDULE.windowMs };
   // Opened on the first callback this producer sends (a cancel, a send that ended while enqueuing).
   let housekeeping: Queue | undefined;
@@ -530,6 +538,10 @@ export function createProducer(opts: ProducerOptions): Producer {
       return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now) };
     },
 
+    listSends(request) {
+      return sendIndex.list(request);
+    },
+
     async pause(sendId, reason = 'paused by an operator') {
       await control(sendId, 'pause', reason);
       log?.warn({ sendId, reason }, 'send paused');
@@ -595,6 +607,7 @@ function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Produ
     campaign: (recipients, request, campaignOpts) => run(() => api.campaign(recipients, request, campaignOpts)),
     planCampaign: (recipients, request) => run(() => api.planCampaign(recipients, request)),
     getStatus: (sendId) => run(() => api.getStatus(sendId)),
+    listSends: (request) => run(() => api.listSends(request)),
     recipientPage: (sendId, page) => run(() => api.recipientPage(sendId, page)),
     pause: (sendId, reason) => run(() => api.pause(sendId, reason)),
     resume: (sendId) => run(() => api.resume(sendId)),

@@ -24,6 +24,9 @@ import { createOpenApiCollector } from './openapi.js';
 import { createReplySerializer } from './zod-replies.js';
 import { controlsPlugin } from './plugins/controls.js';
 import { reportsPlugin } from './plugins/reports.js';
+import { campaignsPagePlugin, CAMPAIGNS_PATH } from './plugins/campaigns.js';
+import { createCampaignTracker } from '../src/receipts/campaign-tracker.js';
+import { createKeys } from '../src/queue/keys.js';
 import type { ReportIngest } from '../src/receipts/report-ingest.js';
 import type { DeploymentSettings } from '../src/metrics/prometheus.js';
 
@@ -65,6 +68,8 @@ export interface ServerDeps {
    * (SMSQ_REPORT_TOKEN). Without it the push endpoints are not served.
    */
   reports?: { ingest: ReportIngest; token: string };
+  /** How long sends live (s, SMSQ_RETENTION_DAYS): the campaigns page's series and tallies live as long. Default 30 days. */
+  retentionSeconds?: number;
   /** SMS_QPS and SMSQ_RECONCILE_SETTLE_MS, exported by `/metrics` for the alert rules (ops/prometheus). */
   settings?: DeploymentSettings;
 }
@@ -74,6 +79,8 @@ export type SmsqServer = FastifyInstance;
 
 /** Paths probed often: logged at debug level only. */
 const QUIET = /^\/(healthz|readyz|metrics)(\?|$)|^\/admin\/queues\/(api|static)\//;
+/** The campaigns page refreshes itself every 2 s: its reads are logged at debug level too. */
+const QUIET_READ = /^\/admin\/campaigns(\/|\?|$)/;
 
 /**
  * The missing credentials, as configuration errors (one line each, with the fix). Empty when the
@@ -133,7 +140,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onResponse', async (request, reply) => {
     const fields = { method: request.method, path: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (QUIET.test(request.url) && reply.statusCode < 500) request.log.debug(fields, 'request');
+    if ((QUIET.test(request.url) || (request.method === 'GET' && QUIET_READ.test(request.url))) && reply.statusCode < 500) request.log.debug(fields, 'request');
     else request.log.info(fields, 'request');
   });
 
@@ -149,6 +156,17 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     token: deps.dashboard?.token,
     readOnly: deps.dashboard?.readOnly ?? true,
     basePath: DASHBOARD_PATH,
+    campaignsPath: CAMPAIGNS_PATH,
+  });
+  await app.register(campaignsPagePlugin, {
+    prefix: CAMPAIGNS_PATH,
+    producer: deps.producer,
+    tracker: createCampaignTracker({ redis: deps.redis, keys: createKeys(deps.prefix), clock, retentionSeconds: deps.retentionSeconds ?? 30 * 86_400 }),
+    clock,
+    basicAuth: deps.dashboard?.basicAuth,
+    token: deps.dashboard?.token,
+    readOnly: deps.dashboard?.readOnly ?? true,
+    boardPath: DASHBOARD_PATH,
   });
   return app;
 }

@@ -174,6 +174,16 @@ export const SendStatusSchema = z
     ],
   });
 
+export const SendListSchema = z
+  .strictObject({
+    sends: z.array(SendStatusSchema).meta({ description: 'Newest first' }),
+    next: z
+      .string()
+      .nullable()
+      .meta({ description: 'The cursor of the next page (pass it as `cursor`); null when there is none. A filtered page may hold fewer sends than `limit` while `next` is not null' }),
+  })
+  .meta({ id: 'SendList' });
+
 export const RecipientSchema = z
   .strictObject({
     phone: z.string(),

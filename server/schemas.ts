@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../producers/text-encoding.js';
 import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest } from '../producers/schemas.js';
 import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../producers/producer.js';
+import { MESSAGE_KINDS } from '../src/queue/kinds.js';
+import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE, SEND_LIST_STATES } from '../src/queue/send-index.js';
 import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/errors.js';
 
 /** `POST /v1/messages`: one message to many numbers. */
@@ -126,6 +128,26 @@ export const RecipientsQuery = z.strictObject({
     .max(400)
     .optional()
     .meta({ description: 'The `next` of the previous page, unchanged; absent: the first page' }),
+});
+
+/** `GET /v1/sends?kind=&state=&cursor=&limit=`: a page of sends, newest first. */
+export const SendsQuery = z.strictObject({
+  kind: z
+    .enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` })
+    .optional()
+    .meta({ description: 'Only sends of this kind' }),
+  state: z
+    .enum(SEND_LIST_STATES as [string, ...string[]], { message: `must be one of ${SEND_LIST_STATES.join(', ')}` })
+    .optional()
+    .meta({ description: 'Only sends in this state (`send.state`) or under this control (`send.control`: paused, cancelled); `active`: active and neither paused nor cancelled' }),
+  cursor: z.string().max(400).optional().meta({ description: 'The `next` of the previous page, unchanged; absent: the newest send' }),
+  limit: z.coerce
+    .number({ message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
+    .int({ message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
+    .min(1, { message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
+    .max(MAX_SEND_PAGE, { message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
+    .default(DEFAULT_SEND_PAGE)
+    .meta({ description: `Sends per page, 1..${MAX_SEND_PAGE} (default ${DEFAULT_SEND_PAGE})` }),
 });
 
 export const SendIdParams = z.strictObject({

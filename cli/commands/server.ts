@@ -1,4 +1,5 @@
 /** `smsq server`: HTTP ingestion, Bull Board, metrics and health until SIGTERM/SIGINT. */
+import { longestRetention } from '../../src/queue/retention.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createProducer } from '../../producers/producer.js';
@@ -100,6 +101,7 @@ export function register(program: Command, ctx: CliContext): void {
           bodyLimit: s.bodyLimit,
           csvBodyLimit: s.csvBodyLimit,
           settings: { qps: config.qps, reconcileSettleMs: config.reconcileSettleMs },
+          retentionSeconds: longestRetention(config.retention),
           ...(reports ? { reports } : {}),
         });
         // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
@@ -122,6 +124,7 @@ export function register(program: Command, ctx: CliContext): void {
               `smsq server listening on ${url}`,
               `  REST API:   ${info.api}  (${s.apiToken ? 'Authorization: Bearer $SMSQ_API_TOKEN' : 'NO AUTHENTICATION (--insecure)'})`,
               `  dashboard:  ${info.dashboard}  (${s.dashboard.basicAuth || s.dashboard.token ? 'login required' : 'NO AUTHENTICATION (--insecure)'}${s.dashboard.readOnly ? ', read-only' : ''})`,
+              `  campaigns:  ${url}/admin/campaigns  (the dashboard's login)`,
               `  metrics:    ${info.metrics}`,
               `  health:     ${url}/healthz  ${url}/readyz`,
               `  OpenAPI:    ${info.openapi}`,

@@ -27,6 +27,8 @@ export interface DashboardOptions {
   readOnly: boolean;
   /** Where the board is mounted. Default `/admin/queues`. */
   basePath?: string;
+  /** The campaigns page, linked from the board's header menu. */
+  campaignsPath?: string;
 }
 
 /** What each smsq queue is for, shown under its name. */
@@ -68,7 +70,14 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
       (q) => new BullMQAdapter(q, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, description: DESCRIPTIONS[q.name] ?? '' }),
     ),
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'smsq', hideDocsLink: true } },
+    // miscLinks: Bull Board's header menu (its own UI option), here the way to the campaigns page.
+    options: {
+      uiConfig: {
+        boardTitle: 'smsq',
+        hideDocsLink: true,
+        ...(options.campaignsPath ? { miscLinks: [{ text: 'Campaigns (smsq sends)', url: options.campaignsPath }] } : {}),
+      },
+    },
   });
   await app.register(serverAdapter.registerPlugin(), { prefix: basePath });
 }

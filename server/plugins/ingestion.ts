@@ -11,10 +11,11 @@ import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
 import { ValidationError } from '../../src/errors.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
+import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { redactUrl } from '../redact-url.js';
-import { EnqueueResultSchema, RecipientPageSchema, SendStatusSchema } from '../response-schemas.js';
+import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
 import {
   CampaignBody,
@@ -28,6 +29,7 @@ import {
   SendBatchBody,
   SendBody,
   SendIdParams,
+  SendsQuery,
   SendStatusQuery,
   XlsxUpload,
 } from '../schemas.js';
@@ -160,6 +162,21 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     const { recipients, ...settings } = parseOrThrow(CampaignBody, request.body);
     const result = await options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
     return reply.code(202).send(result);
+  });
+
+  const listSchema = {
+    summary: 'Sends, newest first, filtered by kind and state, a page at a time',
+    description:
+      'Follow `next` as `cursor` until it is null. A cursor names a place in the list (a send), not a count, so sends created between pages are not listed twice. Sends expire with the retention (SMSQ_RETENTION_DAYS) and leave the list with it.',
+    security: API_TOKEN,
+    request: { query: SendsQuery },
+    response: { 200: answer('A page of sends, and the cursor of the next one', SendListSchema), 400: API_FAILURES[400], 401: API_FAILURES[401], ...COMMON_FAILURES },
+  };
+  app.get('/sends', { schema: listSchema }, async (request) => {
+    const query = parseOrThrow(SendsQuery, request.query, 'query');
+    // Checked here too, so that a bad cursor is named as the query parameter it is.
+    if (query.cursor !== undefined) decodeSendCursor(query.cursor, 'query.cursor');
+    return options.producer.listSends(query);
   });
 
   const statusSchema = {

@@ -24,6 +24,16 @@ export interface Keys {
   /** Receipt states per recipient (only recipients whose state differs from their chunk's). */
   recipients(sendId: string): string;
   idempotency(key: string): string;
+  /** Every send by when it was created (sorted set: sendId scored by createdAt, ms), newest listed first (send-index.ts). */
+  sends(): string;
+  /** A send's counts sampled over time for the campaigns page (list of `at:json`, capped; campaign-tracker.ts). */
+  sendSeries(sendId: string): string;
+  /** A send's failed recipients per code, tallied from the events stream for the campaigns page (campaign-tracker.ts). */
+  sendFailureCodes(sendId: string): string;
+  /** The events stream entry the campaigns page's tally has read up to. */
+  campaignTrackerCursor(): string;
+  /** Held while one reader of the campaigns page catches the tally up, so readers do not race. */
+  campaignTrackerLock(): string;
   account(): string;
   /** Stream of state changes, for consumers with a consumer group. */
   events(): string;
@@ -63,6 +73,11 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     sendParked: (id) => `${prefix}:send:${id}:parked`,
     sendOutcomes: (id) => `${prefix}:send:${id}:outcomes`,
     idempotency: (key) => `${prefix}:idem:${key}`,
+    sends: () => `${prefix}:sends`,
+    sendSeries: (id) => `${prefix}:send:${id}:series`,
+    sendFailureCodes: (id) => `${prefix}:send:${id}:failure-codes`,
+    campaignTrackerCursor: () => `${prefix}:campaigns:events-cursor`,
+    campaignTrackerLock: () => `${prefix}:campaigns:lock`,
     account: () => `${prefix}:account`,
     events: () => `${prefix}:events`,
     suppressed: () => `${prefix}:suppressed`,

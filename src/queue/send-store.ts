@@ -95,7 +95,11 @@ export interface SendMove {
 }
 
 export interface SendStore {
-  create(rec: SendRecord, ttlSeconds: number): Promise<void>;
+  /**
+   * Writes the record (living `ttlSeconds`) and lists it in the index of sends, whose entries older
+   * than `indexHorizonSeconds` (the longest retention of any kind; default `ttlSeconds`) are trimmed.
+   */
+  create(rec: SendRecord, ttlSeconds: number, indexHorizonSeconds?: number): Promise<void>;
   /**
    * Marks the enqueue complete, recording totals known only at the end (campaigns). Returns the
    * send's state after (it may have been sent, or even completed, while it was enqueuing), or
@@ -125,21 +129,21 @@ export interface SendStore {
 
 export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: SendStoreOptions): SendStore {
   const scripts = {
-    create: luaScript(redis, 'create-send-2'),
+    create: luaScript(redis, 'create-send-3'),
     markEnqueued: luaScript(redis, 'mark-enqueued-3'),
     settle: luaScript(redis, 'settle-send-3'),
     fail: luaScript(redis, 'fail-send-2'),
     setControl: luaScript(redis, 'set-control-2'),
   };
   return {
-    async create(rec, ttlSeconds) {
+    async create(rec, ttlSeconds, indexHorizonSeconds = ttlSeconds) {
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
       // The first entry of its history: the script writes only a record that does not exist yet.
       fields.stateChangedAt = String(rec.createdAt);
       fields.history = `${SEND_LIFECYCLE.start}:${rec.createdAt}`;
       declaredRule(SEND_LIFECYCLE, 'enqueue', { fields: Object.keys(fields) });
-      await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), ttlSeconds, ...Object.entries(fields).flat());
+      await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), keys.sends(), ttlSeconds, rec.createdAt, rec.sendId, indexHorizonSeconds, ...Object.entries(fields).flat());
     },
 
     async markEnqueued(sendId, totals) {

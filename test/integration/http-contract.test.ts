@@ -62,8 +62,8 @@ function violations(pointer: string, data: unknown): string[] {
 }
 
 /** Sends a request to the listening server and checks the answer against the document. */
-async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: unknown; raw?: string } = {}): Promise<{ status: number; body: unknown; text: string }> {
-  const res = await fetch(`${base}${path}`, {
+async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: unknown; raw?: string; base?: string } = {}): Promise<{ status: number; body: unknown; text: string }> {
+  const res = await fetch(`${init.base ?? base}${path}`, {
     method,
     headers: init.headers,
     body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
@@ -242,6 +242,33 @@ describe('real answers of every route match the document', () => {
     expect((await call('GET', '/admin/queues', { headers: BASIC })).status).toBe(200);
     expect((await call('GET', '/admin/queues')).status).toBe(401);
     expect((await call('GET', '/no/such/path')).status).toBe(404);
+  });
+
+  it('the list of sends and the campaigns page: 200, 400, 401, 404, 405', async () => {
+    const sent = (await call('POST', '/v1/messages', { headers: { ...AUTH, ...JSON_TYPE }, body: { ...NOTE, phones: ['13863000001'] } })).body as { sendId: string };
+    const list = await call('GET', '/v1/sends?limit=1', { headers: AUTH });
+    expect(list.status).toBe(200);
+    expect((list.body as { sends: { send: { sendId: string } }[] }).sends[0]?.send.sendId).toBe(sent.sendId);
+    expect((await call('GET', '/v1/sends?state=sleeping', { headers: AUTH })).status).toBe(400);
+    expect((await call('GET', '/v1/sends')).status).toBe(401);
+
+    expect((await call('GET', '/admin/campaigns?kind=notification', { headers: BASIC })).status).toBe(200);
+    expect((await call('GET', '/admin/campaigns?kind=promo', { headers: BASIC })).status).toBe(400);
+    expect((await call('GET', '/admin/campaigns')).status).toBe(401);
+    expect((await call('GET', `/admin/campaigns/${sent.sendId}`, { headers: BASIC })).status).toBe(200);
+    expect((await call('GET', '/admin/campaigns/s0000000000', { headers: BASIC })).status).toBe(404);
+    // This server's dashboard is read-only: the page's controls are refused.
+    const control = { ...BASIC, 'x-smsq-control': '1' };
+    expect((await call('POST', `/admin/campaigns/${sent.sendId}/pause`, { headers: control })).status).toBe(405);
+    const writable = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: false }, checkResponses: true });
+    try {
+      const other = await writable.listen({ host: '127.0.0.1', port: 0 });
+      expect((await call('POST', `/admin/campaigns/${sent.sendId}/pause`, { headers: control, base: other })).status).toBe(200);
+      expect((await call('POST', `/admin/campaigns/${sent.sendId}/pause`, { headers: BASIC, base: other })).status).toBe(400);
+      expect((await call('POST', '/admin/campaigns/s0000000000/cancel', { headers: control, base: other })).status).toBe(404);
+    } finally {
+      await writable.close();
+    }
   });
 
   it('answers 503 in the error shape when Redis does not answer, on reads and writes alike', async () => {

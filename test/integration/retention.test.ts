@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { createSendStore } from '../../src/queue/send-store.js';
 import { createRecipientStore } from '../../src/receipts/recipient-store.js';
 import { systemClock } from '../../src/clock.js';
 import { harnessPerTest } from '../support/pipeline.js';
@@ -58,5 +59,21 @@ describe('retention per kind', () => {
     expect(await h.redis.ttl(keys.send(note.sendId))).toBeLessThanOrEqual(2 * DAY);
     expect(await h.redis.ttl(keys.chunk(`${code.sendId}.0`))).toBeGreaterThan(9 * DAY - 60);
     expect(await h.redis.ttl(keys.chunk(`${code.sendId}.0`))).toBeLessThanOrEqual(9 * DAY);
+  });
+});
+
+describe('the index of sends under retention per kind', () => {
+  it('keeps a campaign listed while a verification code, shorter-lived, is created days later', async () => {
+    const h = await harnesses.create({ label: 'retention-index' });
+    const keys = createKeys(h.prefix);
+    const sends = createSendStore({ redis: h.redis, keys });
+    const now = Date.now();
+    const base = { api: 'SendSms' as const, templateCode: N.marketingTemplate, signName: N.sign, recipients: 1, rejected: 0, duplicates: 0, chunks: 1 };
+    await sends.create({ ...base, sendId: 'smcampaign10daysago', kind: 'marketing', createdAt: now - 10 * DAY * 1000 }, 30 * DAY, 30 * DAY);
+    await sends.create({ ...base, sendId: 'smcodenow', kind: 'verification', createdAt: now }, 4 * DAY, 30 * DAY);
+    expect(await h.redis.zrange(keys.sends(), 0, -1)).toEqual(['smcampaign10daysago', 'smcodenow']);
+    // Past the longest retention, the index lets the entry go.
+    await sends.create({ ...base, sendId: 'smcodelater', kind: 'verification', createdAt: now + 21 * DAY * 1000 }, 4 * DAY, 30 * DAY);
+    expect(await h.redis.zrange(keys.sends(), 0, -1)).toEqual(['smcodenow', 'smcodelater']);
   });
 });

@@ -1,0 +1,111 @@
+/**
+ * What the campaigns page says about a send, computed from its status: the segments of its
+ * progress bar, its delivered ratio, its state in words (state, control and any wait reason the
+ * status carries, rendered generically so new states and reasons show without a change here), the
+ * controls that apply, and what a failure code means. Pure: the renderer and the tests use it.
+ */
+import { SMSQ_CODES, type SmsqCode } from '../../src/errors.js';
+import type { SendStatus } from '../../src/queue/send-store.js';
+import { lookupCode } from '../../src/sms/error-codes.js';
+import { cstDateTime } from '../../src/sms/dates.js';
+
+/** The bar's segments, in the order drawn, with their colours. `sending` includes `unknown` (looked up). */
+export const BAR_SEGMENTS = [
+  { state: 'delivered', colour: '#2e7d32', label: 'delivered' },
+  { state: 'accepted', colour: '#81c784', label: 'accepted, receipt awaited' },
+  { state: 'sending', colour: '#ffb300', label: 'sending' },
+  { state: 'queued', colour: '#cfd8dc', label: 'queued' },
+  { state: 'failed', colour: '#e53935', label: 'failed' },
+  { state: 'expired', colour: '#8d6e63', label: 'expired' },
+  { state: 'cancelled', colour: '#607d8b', label: 'cancelled' },
+  { state: 'suppressed', colour: '#9575cd', label: 'opted out' },
+  { state: 'rejected', colour: '#f06292', label: 'rejected at the door' },
+] as const;
+
+export type BarState = (typeof BAR_SEGMENTS)[number]['state'];
+
+export interface BarSegment {
+  state: BarState;
+  colour: string;
+  label: string;
+  recipients: number;
+  /** Share of the bar, 0..100. */
+  percent: number;
+}
+
+/** Recipients per bar segment. */
+export function barCounts(counts: SendStatus['counts']): Record<BarState, number> {
+  return {
+    delivered: counts.delivered,
+    accepted: counts.accepted,
+    sending: counts.sending + counts.unknown,
+    queued: counts.queued,
+    failed: counts.failed,
+    expired: counts.expired,
+    cancelled: counts.cancelled,
+    suppressed: counts.suppressed,
+    rejected: counts.rejected,
+  };
+}
+
+/** The bar: one segment per state with recipients. */
+export function progressBar(counts: SendStatus['counts']): { total: number; segments: BarSegment[] } {
+  const n = barCounts(counts);
+  const total = Object.values(n).reduce((a, b) => a + b, 0);
+  const segments = BAR_SEGMENTS.filter((s) => n[s.state] > 0).map((s) => ({ ...s, recipients: n[s.state], percent: total === 0 ? 0 : (100 * n[s.state]) / total }));
+  return { total, segments };
+}
+
+/** Recipients past the API (no longer queued or in flight), of those queued: how far the send got. */
+export function pastTheApi(counts: SendStatus['counts']): { done: number; of: number } {
+  const of = counts.queued + counts.sending + counts.unknown + counts.accepted + counts.delivered + counts.failed + counts.expired + counts.cancelled;
+  return { done: of - counts.queued - counts.sending - counts.unknown, of };
+}
+
+/** Delivered recipients of those queued, as a percentage (undefined with none queued). */
+export function deliveredRatio(status: SendStatus): { delivered: number; of: number; percent: number | undefined } {
+  const of = status.send.recipients;
+  return { delivered: status.counts.delivered, of, percent: of > 0 ? (100 * status.counts.delivered) / of : undefined };
+}
+
+/** A wait reason in words, whatever shape the status gives it (a string, or an object of fields). */
+export function waitText(wait: unknown): string | undefined {
+  if (wait === undefined || wait === null || wait === '') return undefined;
+  if (typeof wait === 'string' || typeof wait === 'number' || typeof wait === 'boolean') return String(wait);
+  if (typeof wait === 'object') {
+    const o = wait as Record<string, unknown>;
+    const head = typeof o.reason === 'string' ? o.reason : typeof o.kind === 'string' ? o.kind : undefined;
+    const rest = Object.entries(o)
+      .filter(([k, v]) => v !== undefined && v !== null && (k !== 'reason' || head !== o.reason) && (k !== 'kind' || head !== o.kind))
+      .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    return [head, ...rest].filter(Boolean).join(', ');
+  }
+  return undefined;
+}
+
+/** The lines of a send's state: its state, its control when not active (with the reason), why it waits. */
+export function stateLines(status: SendStatus): { state: string; control: string | undefined; reason: string | undefined; wait: string | undefined } {
+  const send = status.send as SendStatus['send'] & { wait?: unknown };
+  const reason = send.control !== 'active' ? send.controlReason : send.state === 'failed' ? [send.code, send.reason].filter(Boolean).join(': ') || undefined : undefined;
+  return { state: send.state, control: send.control !== 'active' ? send.control : undefined, reason, wait: waitText(send.wait) };
+}
+
+export type ControlAction = 'pause' | 'resume' | 'cancel';
+
+/** The controls a send takes now (the producer refuses the rest anyway). */
+export function controlsFor(status: SendStatus): ControlAction[] {
+  const { control, state } = status.send;
+  if (control === 'cancelled' || state === 'failed') return [];
+  return control === 'paused' ? ['resume', 'cancel'] : ['pause', 'cancel'];
+}
+
+/** What a code means: smsq's own list, then the Dysmsapi code list. */
+export function codeMeaning(code: string): string {
+  if (code in SMSQ_CODES) return SMSQ_CODES[code as SmsqCode].meaning;
+  return lookupCode(code)?.info.meaning ?? 'not in smsq\'s code list (an operator or carrier code): see docs/errors.md';
+}
+
+/** The one time format of every output: China time with its offset. */
+export function chinaTime(ms: number): string {
+  return `${cstDateTime(ms)} +08:00`;
+}

@@ -1,0 +1,101 @@
+/**
+ * The campaigns page (`/admin/campaigns`) through `inject()`, against real Redis, a real worker and
+ * the emulator: the dashboard's login, the list with filters, failure codes tallied from the
+ * events stream with their meaning, a send's page with its samples and masked recipients, the
+ * controls (refused read-only, refused without the page's header, working otherwise), and bad
+ * parameters refused in the API's error shape.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { escapeHtml } from '../../server/campaigns-page/html.js';
+import { codeMeaning } from '../../server/campaigns-page/send-view.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const harnesses = harnessPerTest();
+const LOGIN = { user: 'ops', password: 'page-test-password' };
+const basic = { authorization: `Basic ${Buffer.from(`${LOGIN.user}:${LOGIN.password}`).toString('base64')}` };
+const MKT = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing' as const };
+
+async function serve(h: Harness, readOnly: boolean): Promise<SmsqServer> {
+  const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'api', dashboard: { basicAuth: LOGIN, readOnly }, checkResponses: true });
+  harnesses.defer(() => app.close());
+  return app;
+}
+
+describe('the campaigns page', () => {
+  it('lists sends behind the dashboard login, with failure codes and their meaning, and a send page with masked recipients', async () => {
+    const h = await harnesses.create({ label: 'campaigns-page' });
+    const app = await serve(h, true);
+    // No params for a template with ${name} and ${order}: Dysmsapi refuses the chunk (isv.TEMPLATE_MISSING_PARAMETERS).
+    const failing = await h.producer.send({ phones: ['13800138000', '13800138001'], signName: N.sign, templateCode: N.notificationTemplate, name: '<b>spring</b>' });
+    const quiet = await h.producer.send({ ...MKT, phones: ['13900139000'] });
+    await h.startWorker();
+    await waitFor(async () => (await h.producer.getStatus(failing.sendId)).counts.failed === 2, 'the chunk failed');
+
+    expect((await app.inject({ url: '/admin/campaigns' })).statusCode).toBe(401);
+    const list = await app.inject({ url: '/admin/campaigns', headers: basic });
+    expect(list.statusCode).toBe(200);
+    expect(list.headers['content-type']).toMatch(/^text\/html/);
+    const body = list.body;
+    expect(body).toContain(failing.sendId);
+    expect(body).toContain(quiet.sendId);
+    // Newest first; a send's name is escaped, never markup.
+    expect(body.indexOf(quiet.sendId)).toBeLessThan(body.indexOf(failing.sendId));
+    expect(body).toContain('&lt;b&gt;spring&lt;/b&gt;');
+    expect(body).not.toContain('<b>spring</b>');
+    // The failure code, tallied from the events stream, with its meaning; the link to Bull Board.
+    expect(await h.redis.hgetall(createKeys(h.prefix).sendFailureCodes(failing.sendId))).toEqual({ 'isv.TEMPLATE_MISSING_PARAMETERS': '2' });
+    expect(body).toContain('<code>isv.TEMPLATE_MISSING_PARAMETERS</code> × 2');
+    expect(body).toContain(escapeHtml(codeMeaning('isv.TEMPLATE_MISSING_PARAMETERS')));
+    expect(body).toContain('href="/admin/queues"');
+    // Read-only: no buttons.
+    expect(body).not.toContain('data-action="pause"');
+
+    const marketing = await app.inject({ url: '/admin/campaigns?kind=marketing&state=', headers: basic });
+    expect(marketing.body).toContain(quiet.sendId);
+    expect(marketing.body).not.toContain(failing.sendId);
+
+    const page = await app.inject({ url: `/admin/campaigns/${failing.sendId}`, headers: basic });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('138****8000');
+    expect(page.body).not.toContain('13800138000');
+    expect(page.body).toMatch(/data-samples="[1-9]/);
+    expect(await h.redis.llen(createKeys(h.prefix).sendSeries(failing.sendId))).toBeGreaterThan(0);
+
+    const bad = await app.inject({ url: '/admin/campaigns?kind=promo&limit=0', headers: basic });
+    expect(bad.statusCode).toBe(400);
+    expect((bad.json() as { error: { issues: { field: string }[] } }).error.issues.map((i) => i.field).sort()).toEqual(['query.kind', 'query.limit']);
+    expect((await app.inject({ url: '/admin/campaigns/nope', headers: basic })).statusCode).toBe(404);
+
+    const refused = await app.inject({ method: 'POST', url: `/admin/campaigns/${quiet.sendId}/pause`, headers: { ...basic, 'x-smsq-control': '1' } });
+    expect(refused.statusCode).toBe(405);
+    expect((await h.producer.getStatus(quiet.sendId)).send.control).toBe('active');
+  });
+
+  it('pauses, resumes and cancels from the page when controls are allowed, only with the page\'s header', async () => {
+    const h = await harnesses.create({ label: 'campaigns-controls' });
+    const app = await serve(h, false);
+    const s = await h.producer.send({ ...MKT, phones: ['13900139000'] });
+    const list = await app.inject({ url: '/admin/campaigns', headers: basic });
+    expect(list.body).toContain(`data-action="pause" data-send="${s.sendId}"`);
+
+    const forged = await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/pause`, headers: basic });
+    expect(forged.statusCode).toBe(400);
+    expect((forged.json() as { error: { issues: { field: string }[] } }).error.issues[0]?.field).toBe('X-Smsq-Control');
+    expect((await h.producer.getStatus(s.sendId)).send.control).toBe('active');
+
+    const control = { ...basic, 'x-smsq-control': '1' };
+    const paused = await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/pause`, headers: control });
+    expect(paused.statusCode).toBe(200);
+    expect((paused.json() as { send: { control: string } }).send.control).toBe('paused');
+    expect((await app.inject({ url: '/admin/campaigns?state=paused', headers: basic })).body).toContain(`data-action="resume" data-send="${s.sendId}"`);
+    expect((await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/resume`, headers: control })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/cancel`, headers: control })).statusCode).toBe(200);
+    expect((await h.producer.getStatus(s.sendId)).send.control).toBe('cancelled');
+    const unknownAction = await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/explode`, headers: control });
+    expect(unknownAction.statusCode).toBe(400);
+  });
+});
