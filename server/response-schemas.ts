@@ -12,9 +12,16 @@ import { COUNTED_STATES } from '../src/queue/send-store.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { HTTP_ERROR_CODES } from './errors.js';
 import { SMSQ_CODES } from '../src/errors.js';
+import { isoTime } from '../src/china-time.js';
 
 const count = z.number().int().min(0);
-const epochMs = z.number().int().meta({ description: 'Milliseconds since the Unix epoch' });
+/**
+ * A time: handlers give epoch ms (as the producer API does); the answer carries ISO 8601 in China
+ * time with its offset (`2026-12-04T07:42:22.123+08:00`), smsq's one convention for JSON (src/china-time.ts).
+ */
+const epochMs = z
+  .codec(z.number().int(), z.iso.datetime({ offset: true }), { decode: (ms) => isoTime(ms), encode: (iso) => Date.parse(iso) })
+  .meta({ description: 'ISO 8601 in China time with its offset, e.g. `2026-12-04T07:42:22.123+08:00`' });
 
 /** Every code an error answer may carry: the one list's answered codes. */
 const ANSWERED_CODES = Object.entries(SMSQ_CODES)
@@ -156,19 +163,19 @@ export const SendStatusSchema = z
           rejected: 0,
           duplicates: 0,
           chunks: 1,
-          createdAt: 1795552530819,
+          createdAt: '2026-11-25T04:35:30.819+08:00',
           state: 'sent',
-          stateChangedAt: 1795552531104,
+          stateChangedAt: '2026-11-25T04:35:31.104+08:00',
           history: [
-            { state: 'enqueuing', at: 1795552530819 },
-            { state: 'active', at: 1795552530840 },
-            { state: 'sent', at: 1795552531104 },
+            { state: 'enqueuing', at: '2026-11-25T04:35:30.819+08:00' },
+            { state: 'active', at: '2026-11-25T04:35:30.840+08:00' },
+            { state: 'sent', at: '2026-11-25T04:35:31.104+08:00' },
           ],
-          enqueuedAt: 1795552530840,
+          enqueuedAt: '2026-11-25T04:35:30.840+08:00',
           control: 'active',
         },
         counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },
-        wait: { reason: 'receipts', pending: 1, until: 1795811731104 },
+        wait: { reason: 'receipts', pending: 1, until: '2026-11-28T04:35:31.104+08:00' },
         pace: { rate: 7.6 },
       },
     ],
@@ -211,7 +218,7 @@ export const RecipientPageSchema = z
       {
         sendId: 'smwv5m7pf01956b6f2f7c',
         recipients: [
-          { phone: '13800138000', state: 'delivered', code: 'DELIVERED', bizId: '900000000001^0', attempts: 1, sentAt: 1795552531004, receivedAt: 1795552534000, chunkId: 'smwv5m7pf01956b6f2f7c.0' },
+          { phone: '13800138000', state: 'delivered', code: 'DELIVERED', bizId: '900000000001^0', attempts: 1, sentAt: '2026-11-25T04:35:31.004+08:00', receivedAt: '2026-11-25T04:35:34.000+08:00', chunkId: 'smwv5m7pf01956b6f2f7c.0' },
           { phone: '12345', state: 'rejected', code: 'SMSQ_INVALID_NUMBER', attempts: 0 },
         ],
         next: 'WzEsInNtd3Y1bTdwZjAxOTU2YjZmMmY3YyIsInUiLDFd',

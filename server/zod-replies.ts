@@ -1,11 +1,12 @@
 /**
  * Routes' replies typed and serialized by the zod schemas they declare (route-schema.ts). The type
  * provider makes TypeScript check every `reply.code(n).send(body)` and every returned body against
- * the schema declared for that status. The serializer writes JSON and, when asked to check (the
- * tests do), validates each answer against its schema first: an answer that does not match fails
- * with 500 and a log line naming the route, the status and the fields. Production does not check,
- * because by the time an answer is serialized its work is done (an enqueue is written), and a 500
- * then would invite a client to retry work that succeeded.
+ * the schema declared for that status. The serializer writes the schema's output as JSON (times
+ * become ISO strings there: response-schemas.ts). When asked to check (the tests do), an answer
+ * that does not match fails with 500 and a log line naming the route, the status and the fields.
+ * Production sends such an answer as it is instead, because by the time an answer is serialized
+ * its work is done (an enqueue is written), and a 500 then would invite a client to retry work
+ * that succeeded.
  */
 import type { FastifySerializerCompiler, FastifyTypeProvider } from 'fastify';
 import { z } from 'zod';
@@ -24,11 +25,13 @@ const isResponseSchema = (value: unknown): value is ResponseSchema => typeof val
 /** The serializer compiler of every route: JSON, checked against the declared schema when asked. */
 export function createReplySerializer(opts: { checkResponses: boolean }): FastifySerializerCompiler<unknown> {
   return ({ schema, method, url, httpStatus }) => {
-    if (!opts.checkResponses || !isResponseSchema(schema)) return (data) => JSON.stringify(data);
+    if (!isResponseSchema(schema)) return (data) => JSON.stringify(data);
     const declared = schema.schema;
     return (data) => {
+      // The schema's output is the wire form (times become ISO strings, see response-schemas.ts).
       const checked = declared.safeParse(data);
-      if (!checked.success) throw new ResponseContractError(method, url, httpStatus ?? 'default', checked.error);
+      if (checked.success) return JSON.stringify(checked.data);
+      if (opts.checkResponses) throw new ResponseContractError(method, url, httpStatus ?? 'default', checked.error);
       return JSON.stringify(data);
     };
   };

@@ -3,6 +3,7 @@
  * the send's state and why it waits, counts by state, and per-recipient states (all of them, or
  * one page by cursor).
  */
+import { RecipientSchema, SendStatusSchema } from '../../server/response-schemas.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../src/queue/send-store.js';
@@ -91,7 +92,8 @@ export function register(program: Command, ctx: CliContext): void {
           next = page.next;
         } else if (flags.recipients) for await (const r of producer.recipients(flags.sendId)) recipients.push(r);
         if (flags.json) {
-          ctx.printJson({ ...status, ...(flags.recipients ? { recipients } : {}), ...(paged ? { next } : {}) });
+          // The REST answers' schemas give the JSON form: times as ISO 8601 in China time with the offset.
+          ctx.printJson({ ...SendStatusSchema.parse(status), ...(flags.recipients ? { recipients: recipients.map((r) => RecipientSchema.parse(r)) } : {}), ...(paged ? { next } : {}) });
           return;
         }
         ctx.print(renderStatus(status));

@@ -120,7 +120,13 @@ describe('smsq send', () => {
     expect(watched.code).toBe(0);
     const lines = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { at: string; state: string; counts: Record<string, number>; wait?: { reason: string; pending: number } });
     expect(lines.at(-1)).toMatchObject({ state: 'sent', counts: { accepted: 2, queued: 0, sending: 0 }, wait: { reason: 'receipts', pending: 2 } });
-    expect(lines.at(-1)?.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
+    const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/;
+    expect(lines.at(-1)?.at).toMatch(ISO);
+    // --json prints the send with the same ISO times as the REST API, recipients included.
+    const json = JSON.parse((await run(['status', res.sendId, '--json', '--recipients'])).stdout) as { send: { createdAt: string; history: { at: string }[] }; recipients: { sentAt: string }[] };
+    expect(json.send.createdAt).toMatch(ISO);
+    for (const entry of json.send.history) expect(entry.at).toMatch(ISO);
+    expect(json.recipients[0]?.sentAt).toMatch(ISO);
     // The text says why it waits, and times are China time with the offset.
     const text = await run(['status', res.sendId]);
     expect(text.stdout).toMatch(/^state\s+sent since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00$/m);

@@ -13,7 +13,7 @@ const PLACEHOLDERS: readonly [RegExp, string][] = [
   [/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\b/g, '<time>'],
   // smsq's own times (src/china-time.ts): text, then JSON.
   [/\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00/g, '<time>'],
-  [/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00/g, '<time>'],
+  [/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?\+08:00/g, '<time>'],
   [/\b1[6-9]\d{11}\b/g, '<epoch-ms>'],
   [/\b\d+(\.\d+)? (s|ms)\b/g, '<duration>'],
   [/\b127\.0\.0\.1:\d{1,5}\b/g, '127.0.0.1:<port>'],
