@@ -22,8 +22,8 @@ export interface RecipientFileOptions {
 /** Bytes read at a time from a file. */
 const READ_SIZE = 1 << 16;
 /**
- * Longest record the parser holds. A quote that is never closed makes the rest of the file one
- * value; this bounds the memory it takes (a real row is a number and a few params, far below).
+ * Longest unfinished record the parser holds before it is judged a quote never closed (a real row
+ * is a number and a few params, far below): bounds the memory one stray quote can take.
  */
 const MAX_RECORD_CHARS = 1 << 16;
 
@@ -63,7 +63,6 @@ async function* csvRowChunks(source: string | Buffer | Readable, opts: Recipient
     for await (const chunk of input) {
       records.write(decoder.write(chunk));
       yield records.taken();
-      if (records.stopped) return;
     }
     records.end(decoder.end());
     yield records.taken();
@@ -127,12 +126,25 @@ function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
 
+/** How Papa Parse reads smsq's CSV: commas, LF line ends (a CR before one is dropped, see below), RFC 4180 quotes. */
+const PAPA_CONFIG = { delimiter: ',', newline: '\n', quoteChar: '"' } as const;
+
+/** A line that could not be read as CSV (a quote out of place or never closed): rejected alone. */
+interface BadLine {
+  bad: string;
+}
+
 /**
  * Papa Parse driven a chunk at a time. Each chunk of text is parsed with the unfinished record
  * of the last one in front of it (`Parser.parse(text, 0, ignoreLastRow)` leaves the last record
- * for the next call, as Papa's own streamer does), so a record longer than MAX_RECORD_CHARS (a
- * quote never closed) is found before it takes the memory of the whole file. csv-parse was the
- * first choice: its CPU for a 1M-row list was most of the campaign's (docs/benchmarks.md).
+ * for the next call, as Papa's own streamer does). csv-parse was the first choice: its CPU for a
+ * 1M-row list was most of the campaign's (docs/benchmarks.md).
+ *
+ * A record with a quote out of place (`"5" screen`: a closing quote followed by more text), or
+ * whose quote is never closed (found at the end of the input, or once it holds more than
+ * MAX_RECORD_CHARS), costs only its first line: that line is rejected with its number and the
+ * parsing starts again on the next line. Without it, one inch mark in a product name would read
+ * the rest of the list as one value, or merge the lines up to the next quote.
  *
  * Line breaks: records end at `\n`, and a `\r` before it is dropped, so CRLF and LF files, and files
  * that mix them, read the same; a file whose first line break is a lone `\r` (old Mac exports) has
@@ -140,7 +152,7 @@ function toBuffer(chunk: Buffer | string): Buffer {
  * quoted values (blank lines are records too).
  */
 class CsvRecords {
-  private readonly parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"' });
+  private readonly parser = new Papa.Parser(PAPA_CONFIG);
   private readonly rows: RecipientRows;
   private nextLine = 1;
   /** Text of the record not finished by the last chunk. */
@@ -148,11 +160,9 @@ class CsvRecords {
   /** Whether the text so far started (BOM dropped), and which line break it uses. */
   private started = false;
   private breaks: 'lf' | 'cr' | undefined;
-  private parsed: readonly string[][] = [];
-  private errorRows = new Set<number>();
-  private unfinished: { line: number; lines: number; tooLong: boolean } | undefined;
-  /** The parser met a record it could not finish: the rest of the input is not read. */
-  stopped = false;
+  /** Whether the text so far ended in a CR whose line-break style was not known yet. */
+  private pendingCr = false;
+  private parsed: (string[] | BadLine)[] = [];
 
   constructor(private readonly field: string) {
     this.rows = new RecipientRows(field);
@@ -167,42 +177,70 @@ class CsvRecords {
   }
 
   private parse(chunk: string, last: boolean): void {
-    let text = this.carry + this.prepare(chunk);
+    let text = this.carry + this.prepare(chunk, last);
     this.carry = '';
-    if (text.length === 0) {
-      this.parsed = [];
-      return;
-    }
     // A CR at the end of a chunk may be half of a CRLF: it waits for the next chunk.
     if (!last && this.breaks === 'lf' && text.endsWith('\r')) {
       this.carry = '\r';
       text = text.slice(0, -1);
     }
-    const result = this.parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
-    this.parsed = result.data;
-    this.errorRows = new Set();
-    for (const e of result.errors) {
-      if (e.row === undefined || e.row >= result.data.length) continue;
-      if (e.code === 'MissingQuotes') this.unfinished = { line: 0, lines: 0, tooLong: false };
-      else this.errorRows.add(e.row);
-    }
-    if (!last) {
-      this.carry = text.slice(result.meta.cursor) + this.carry;
-      if (this.carry.length > MAX_RECORD_CHARS) this.unfinished = { line: 0, lines: 0, tooLong: true };
+    for (;;) {
+      if (text.length === 0) return;
+      const result = this.parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
+      const badRow = result.errors.reduce((first, e) => (e.row !== undefined && e.row < result.data.length && e.row < first ? e.row : first), Infinity);
+      if (badRow === Infinity) {
+        for (const record of result.data) this.parsed.push(record);
+        if (last) return;
+        const rest = text.slice(result.meta.cursor);
+        // An unfinished record this long is a quote never closed: its first line goes, the rest is read again.
+        if (rest.length <= MAX_RECORD_CHARS) {
+          this.carry = rest + this.carry;
+          return;
+        }
+        text = this.rejectFirstLine(rest);
+        continue;
+      }
+      for (let i = 0; i < badRow; i++) this.parsed.push(result.data[i] as string[]);
+      // Where the bad record starts: after the rows before it.
+      const start = badRow === 0 ? 0 : (new Papa.Parser({ ...PAPA_CONFIG, preview: badRow }).parse(text, 0, false) as { meta: { cursor: number } }).meta.cursor;
+      const from = text.slice(start);
+      if (!last && from.indexOf('\n') < 0) {
+        this.carry = from + this.carry; // the rest of its line is still to come
+        return;
+      }
+      text = this.rejectFirstLine(from);
     }
   }
 
+  /** Records the first line of `text` as a bad line; returns the text after it. */
+  private rejectFirstLine(text: string): string {
+    const nl = text.indexOf('\n');
+    this.parsed.push({ bad: nl < 0 ? text : text.slice(0, nl) });
+    return nl < 0 ? '' : text.slice(nl + 1);
+  }
+
   /** The chunk with the file's BOM dropped and its line breaks read as LF. */
-  private prepare(chunk: string): string {
+  private prepare(chunk: string, last: boolean): string {
     if (!this.started && chunk.length > 0) {
       this.started = true;
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
     }
+    if (this.pendingCr) {
+      chunk = `\r${chunk}`;
+      this.pendingCr = false;
+    }
     if (this.breaks === undefined) {
       const cr = chunk.indexOf('\r');
       const lf = chunk.indexOf('\n');
-      if (cr >= 0 && (lf < 0 || cr < lf) && (cr < chunk.length - 1 || lf >= 0)) this.breaks = chunk[cr + 1] === '\n' ? 'lf' : 'cr';
-      else if (lf >= 0) this.breaks = 'lf';
+      if (cr >= 0 && (lf < 0 || cr < lf)) {
+        if (cr < chunk.length - 1) this.breaks = chunk[cr + 1] === '\n' ? 'lf' : 'cr';
+        else if (last) this.breaks = 'cr';
+        else {
+          // A CR at the very end: whether a LF follows is in the next chunk.
+          this.pendingCr = true;
+          chunk = chunk.slice(0, -1);
+        }
+      } else if (lf >= 0) this.breaks = 'lf';
     }
     return this.breaks === 'cr' ? chunk.replaceAll('\r', '\n') : chunk;
   }
@@ -211,47 +249,27 @@ class CsvRecords {
   *taken(): Generator<CampaignRecipient> {
     const records = this.parsed;
     this.parsed = [];
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i] as string[];
-      const lastCell = record[record.length - 1] as string;
-      if (lastCell.endsWith('\r')) record[record.length - 1] = lastCell.slice(0, -1);
+    for (const record of records) {
       const line = this.nextLine;
-      const breaks = lineBreaksIn(record);
-      this.nextLine += 1 + breaks;
-      if (this.unfinished !== undefined && i === records.length - 1 && !this.unfinished.tooLong) {
-        this.stopped = true;
-        yield this.unreadable(line, line + breaks, false);
-        return;
-      }
-      if (this.errorRows.has(i)) {
-        yield this.malformed(record, line, breaks);
+      if (!Array.isArray(record)) {
+        this.nextLine += 1;
+        yield this.malformed(record.bad, line);
         continue;
       }
+      const lastCell = record[record.length - 1] as string;
+      if (lastCell.endsWith('\r')) record[record.length - 1] = lastCell.slice(0, -1);
+      this.nextLine += 1 + lineBreaksIn(record);
       const row = this.rows.row(record, line);
       if (row !== undefined) yield row;
     }
-    if (this.unfinished?.tooLong) {
-      this.stopped = true;
-      yield this.unreadable(this.nextLine, this.nextLine, true);
-    }
   }
 
-  /** A record with a quote in the wrong place (`"a"b`): rejected, with the lines it took. */
-  private malformed(record: readonly string[], line: number, breaks: number): CampaignRecipient {
-    const lines = breaks === 0 ? `line ${line}` : `lines ${line}-${line + breaks}`;
+  /** A line with a quote out of place or never closed: rejected, the lines after it read. */
+  private malformed(text: string, line: number): CampaignRecipient {
     return {
-      phone: (record[0] ?? '').trim().slice(0, 32),
+      phone: (text.split(',')[0] ?? '').replaceAll('"', '').trim().slice(0, 32),
       line,
-      error: `a quote in ${lines} is not where CSV allows one (a quoted value must end at a comma or the line's end), so ${breaks === 0 ? 'the row' : 'these lines'} could not be read. Fix: quote the whole value and double each quote inside it ("5"" screen")`,
-    };
-  }
-
-  private unreadable(line: number, last: number, tooLong: boolean): CampaignRecipient {
-    const what = tooLong ? `lines ${line}.. form one value over ${MAX_RECORD_CHARS} characters` : `lines ${line}-${last} were read as one value`;
-    return {
-      phone: `(line ${line})`,
-      line,
-      error: `a quoted value that starts on line ${line} is never closed: ${what}, and the rest of the ${this.field} was not read. Fix: close the quote, or double a quote inside a value ("")`,
+      error: `line ${line} has a quote where CSV does not allow one (a quoted value ends at a comma or the end of its line; a quote that is never closed would make the rest of the ${this.field} one value), so the line was not read. Fix: quote the whole value and double each quote inside it ("5"" screen"), or drop the quote`,
     };
   }
 }

@@ -65,7 +65,7 @@ function csv(): string {
   lines.push('+86 136-0000-0000'); // a duplicate once normalised
   lines.push('+852 9123 4567');
   lines.push('not-a-number');
-  lines.push('"13700000000');
+  lines.push('"13700000000'); // a quote never closed: rejected with its line
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -80,7 +80,7 @@ describe('streamCampaign', () => {
     expect(chunked.result).toEqual(rows.result);
     expect(chunked.chunks).toEqual(rows.chunks);
     expect(chunked.result).toMatchObject({ recipients: 2101, duplicates: 1, rejectedCount: 2, chunks: 3 });
-    expect(chunked.result.rejected.map((r) => r.input)).toEqual(['not-a-number', '(line 2105)']);
+    expect(chunked.result.rejected.map((r) => r.input)).toEqual(['not-a-number', '13700000000']);
     expect(chunked.totals).toEqual({ recipients: 2101, rejected: 2, duplicates: 1, chunks: 3 });
     expect(chunked.chunks.map((c) => [c.api, c.phones.length])).toEqual([['SendSms', 1000], ['SendSms', 1000], ['SendSms', 101]]);
     expect(chunked.chunks[0]).toEqual({ api: 'SendSms', phones: Array.from({ length: 1000 }, (_, i) => String(13600000000 + i)), signName: 'S', templateCode: 'SMS_1', templateParam: { name: '会员' } });

@@ -76,11 +76,12 @@ describe('CSV recipients', () => {
     }
   });
 
-  it('counts lines, blank ones included, in the reasons of unreadable rows; a quote never closed ends the file', async () => {
+  it('counts lines, blank ones included, in the reasons of unreadable rows; a quote never closed costs its line only', async () => {
     const rows = await all('phone\r\n\r\n13800138000\r\n"138\r\n13900139000\r\n');
     expect(rows[0]).toEqual({ phone: '13800138000', line: 3 });
-    expect(rows[1]).toMatchObject({ phone: '(line 4)', line: 4, error: expect.stringMatching(/starts on line 4 is never closed/) });
-    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatchObject({ phone: '138', line: 4, error: expect.stringMatching(/^line 4 has a quote where CSV does not allow one.*Fix: /) });
+    expect(rows[2]).toEqual({ phone: '13900139000', line: 5 });
+    expect(rows).toHaveLength(3);
   });
 
   it('closes the file when the reader stops early', async () => {
@@ -95,11 +96,22 @@ describe('CSV recipients', () => {
     await new Promise((r) => setImmediate(r));
     expect(closed).toBe(true);
   });
-  it('rejects a row with a quote out of place, with its lines, and reads the rows after it', async () => {
-    const rows = await all('phone,note\n13800138000,"5" wide "screen"\n13900139000,ok\n');
-    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/a quote in line 2 is not where CSV allows one.*Fix: quote the whole value/) });
-    expect(rows[1]).toEqual({ phone: '13900139000', params: { note: 'ok' }, line: 3 });
-    expect(rows).toHaveLength(2);
+  it('rejects a line with a quote out of place and reads every line after it, whatever quotes follow', async () => {
+    for (const [name, text] of [
+      ['odd quotes, none later', 'phone,note\n13800138000,"5" screen\n13900139000,ok\n13700137000,fine\n'],
+      ['odd quotes, a quoted value later', 'phone,note\n13800138000,"5" screen\n13900139000,ok\n13700137000,"a, b"\n'],
+      ['paired quotes', 'phone,note\n13800138000,"5" wide "screen"\n13900139000,ok\n13700137000,fine\n'],
+    ] as const) {
+      for (const cut of [0, 20, 33]) {
+        const rows = [];
+        const pieces = cut === 0 ? [text] : [text.slice(0, cut), text.slice(cut)];
+        for await (const r of readRecipientsCsv(Readable.from(pieces))) rows.push(r);
+        expect(rows[0], `${name}, cut ${cut}`).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^line 2 has a quote where CSV does not allow one.*Fix: quote the whole value/) });
+        expect(rows[1], `${name}, cut ${cut}`).toEqual({ phone: '13900139000', params: { note: 'ok' }, line: 3 });
+        expect(rows[2], `${name}, cut ${cut}`).toMatchObject({ phone: '13700137000', line: 4 });
+        expect(rows, `${name}, cut ${cut}`).toHaveLength(3);
+      }
+    }
   });
 
   it('reads a file whose lines end with a lone CR (old Mac exports)', async () => {
@@ -109,12 +121,25 @@ describe('CSV recipients', () => {
     ]);
   });
 
-  it('stops at a quote never closed before it holds more than 64 Ki characters of the file', async () => {
-    const tail = '13900139000\n'.repeat(20_000); // 240,000 characters after the quote
-    const rows = await all(`phone\n13800138000\n"138\n${tail}`);
+  it('finds a quote never closed within 64 Ki characters of a stream, and reads every line after it', async () => {
+    const tail = Array.from({ length: 20_000 }, (_, i) => `${13900000000 + i}\n`); // 240,000 characters after the quote
+    const source = Readable.from(['phone\n13800138000\n"138\n', ...tail]); // many small pieces: only the bound ends the record
+    const rows = [];
+    for await (const r of readRecipientsCsv(source)) rows.push(r);
     expect(rows[0]).toEqual({ phone: '13800138000', line: 2 });
-    expect(rows[1]).toMatchObject({ line: 3, error: expect.stringMatching(/starts on line 3 is never closed: lines 3\.\. form one value over 65536 characters/) });
-    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatchObject({ line: 3, error: expect.stringMatching(/^line 3 has a quote/) });
+    expect(rows.slice(2).every((r) => r.error === undefined)).toBe(true);
+    expect(rows).toHaveLength(20_002);
+    expect(rows.at(-1)).toEqual({ phone: '13900019999', line: 20_003 });
+  });
+
+  it('reads a stream whose first line ends in a lone CR at the end of a piece', async () => {
+    const rows = [];
+    for await (const r of readRecipientsCsv(Readable.from(['phone\r', '13800138000\r13900139000\r']))) rows.push(r);
+    expect(rows).toEqual([
+      { phone: '13800138000', line: 2 },
+      { phone: '13900139000', line: 3 },
+    ]);
   });
 
   it('reads back what an RFC 4180 writer wrote, whatever the values, line ends and chunk cuts (seeded)', async () => {
