@@ -54,6 +54,13 @@ export interface Enqueuer {
 const REJECTED_AT_DOOR = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
 const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
 
+/**
+ * How long the index of sends keeps an entry at most (a year: the longest retention allowed). Not
+ * this producer's longest retention: producers configured differently share the index, and ids
+ * of sends gone sooner are dropped when a list meets them (send-index.ts).
+ */
+const SEND_INDEX_HORIZON_SECONDS = 365 * 86_400;
+
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, clock = systemClock }: EnqueuerDeps): Enqueuer {
   const recordSuppressed = luaScript(redis, 'record-suppressed-3');
   // Opt-outs are believed from numbers sent to within the longest retention of any kind.
@@ -73,7 +80,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, c
     },
 
     async createSend(record) {
-      await sends.create(record, retention[record.kind], longestRetention(retention));
+      await sends.create(record, retention[record.kind], SEND_INDEX_HORIZON_SECONDS);
     },
 
     async addChunks(sendId, kind, firstIndex, payloads) {

@@ -139,7 +139,7 @@ export const SendsQuery = z.strictObject({
   state: z
     .enum(SEND_LIST_STATES as [string, ...string[]], { message: `must be one of ${SEND_LIST_STATES.join(', ')}` })
     .optional()
-    .meta({ description: 'Only sends in this state (`send.state`) or under this control (`send.control`: paused, cancelled); `active`: active and neither paused nor cancelled' }),
+    .meta({ description: 'Only sends in this state (`send.state`, the send lifecycle)' }),
   cursor: z.string().max(400).optional().meta({ description: 'The `next` of the previous page, unchanged; absent: the newest send' }),
   limit: z.coerce
     .number({ message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })

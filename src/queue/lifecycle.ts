@@ -136,7 +136,7 @@ const SEND_TRANSITIONS = [
   },
   { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: [...SEND_TOTALS, 'enqueuedAt', ...STAMPED], by: ['src/queue/lua/mark-enqueued-3.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused' },
   { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
-  { trigger: 'auto-pause', from: ['active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed' },
+  { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
   { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: OPERATOR, when: 'an operator resumes it' },
   { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-2.lua'], when: 'an operator resumes it before its enqueue finished' },
   { trigger: 'all-sent', from: ['active', 'paused'], to: 'sent', records: STAMPED, by: ['src/queue/lua/transition-7.lua', ...SETTLE], when: 'its last unsent recipient moved past the API' },

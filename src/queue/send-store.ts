@@ -97,7 +97,7 @@ export interface SendMove {
 export interface SendStore {
   /**
    * Writes the record (living `ttlSeconds`) and lists it in the index of sends, whose entries older
-   * than `indexHorizonSeconds` (the longest retention of any kind; default `ttlSeconds`) are trimmed.
+   * than `indexHorizonSeconds` (default `ttlSeconds`; producers pass a year) are trimmed.
    */
   create(rec: SendRecord, ttlSeconds: number, indexHorizonSeconds?: number): Promise<void>;
   /**

@@ -107,7 +107,8 @@ export function createCampaignTracker(options: CampaignTrackerOptions): Campaign
           const e = fieldsOf(flat);
           if (!e.sendId) continue;
           moved.add(e.sendId);
-          if (!UNDELIVERED.has(e.state ?? '') || !e.code) continue;
+          // A send's own move (type=send: failed, expired) names no recipient: its chunks' events count them.
+          if (e.type === 'send' || !UNDELIVERED.has(e.state ?? '') || !e.code) continue;
           const perSend = codes.get(e.sendId) ?? new Map<string, number>();
           perSend.set(e.code, (perSend.get(e.code) ?? 0) + (e.type === 'recipient' ? 1 : Number(e.n ?? 1)));
           codes.set(e.sendId, perSend);

@@ -207,6 +207,9 @@ describe('the send scripts', () => {
     expect((await sends.status('s-done'))?.send.history.map((c) => c.state)).toEqual(['sent', 'completed']);
     await setUp('s-late', 'active', { accepted: 1, expired: 2 }, ['deadline', clock.now() - 1]);
     expect(await sends.settle('s-late')).toMatchObject({ from: 'active', to: 'expired' });
+    // Past its deadline but every recipient went out (settled late, say by the repair sweep): sent, not expired.
+    await setUp('s-late-sent', 'active', { accepted: 3 }, ['deadline', clock.now() - 1]);
+    expect(await sends.settle('s-late-sent')).toMatchObject({ from: 'active', to: 'sent' });
     expect(await redis.hget(keys.send('s-late'), 'code')).toBe('SMSQ_DEADLINE');
     await setUp('s-wait', 'enqueuing', { delivered: 3 });
     expect(await sends.settle('s-wait')).toMatchObject({ from: 'enqueuing', to: 'enqueuing' });

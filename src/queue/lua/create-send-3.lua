@@ -3,8 +3,8 @@
   Only the first enqueue of a send id writes it; a retried enqueue keeps the record. Its counts
   hash is created (and its lifetime renewed) either way. The send joins the index of sends (what
   the campaigns page and GET /v1/sends list, newest first) in the same call, and index entries
-  older than the longest retention of any kind (src/queue/retention.ts), whose sends have expired,
-  are trimmed here: sends are created
+  older than a year (the longest retention allowed, src/queue/retention.ts), whose sends have
+  expired, are trimmed here: sends are created
   far more rarely than anything else happens, and the list skips and removes the ids of sends gone
   sooner (send-index.ts).
 
@@ -15,7 +15,7 @@
     ARGV[1] ttl (s)
     ARGV[2] createdAt (ms): the score, and the clock the trimming reads
     ARGV[3] sendId
-    ARGV[4] the index's horizon (s): the longest retention of any kind (a shorter-lived kind's ids go when listed)
+    ARGV[4] the index's horizon (s): a year, the longest retention allowed (ids of sends gone sooner go when listed)
     ARGV[5..] field/value pairs of the record
 
   Output:

@@ -27,11 +27,14 @@ local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId')
   local state = s[1]
   if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0} end
-  local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted')
+  local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted', 'expired')
   local unsent = tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0')
   local before, now_ = state, tonumber(now)
   if unsent == 0 then
-    local late = s[3] and tonumber(s[3]) < now_
+    -- `expired` only when its deadline passed and some of its recipients did expire (unsent): a send
+    -- whose every recipient went out is `sent`, however late it is settled (a producer that died
+    -- before marking its enqueue finished leaves it to the repair sweep).
+    local late = s[3] and tonumber(s[3]) < now_ and tonumber(c[5] or '0') > 0
     local to = edgeTo(SEND_EDGES, late and 'deadline' or 'all-sent', state)
     if to then
       moveSend(sendKey, events, maxlen, s[4], state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil)
