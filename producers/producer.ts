@@ -210,7 +210,9 @@ export function createProducer(opts: ProducerOptions): Producer {
   /** Sends the callback of a send found in an end state first here (settle says so once per send), if it has a URL. */
   async function calledBackIfEnded(sendId: string): Promise<void> {
     const settled = await sends.settle(sendId);
-    if (settled?.announce && settled.callbackUrl) await addCallback(callbackQueue(), sendId);
+    if (!settled?.announce) return;
+    if (settled.callbackUrl) await addCallback(callbackQueue(), sendId);
+    await sends.markAnnounced(sendId);
   }
 
   /**

@@ -109,10 +109,12 @@ export interface SendStore {
   /**
    * Records how far its recipients got, from its counts: `sent`, `expired` or `completed` as the
    * lifecycle allows. Returns the move (from = to when it did not move), its callback URL, and
-   * `announce`: true exactly once per send, for the first settle that finds it in an end state
-   * (whoever moved it there): its callback is due.
+   * `announce`: true when it is in an end state (whoever moved it there) and its end was not yet
+   * announced: its callback is due; then call {@link markAnnounced}.
    */
   settle(sendId: string): Promise<(SendMove & { callbackUrl?: string; announce: boolean }) | undefined>;
+  /** Records that the send's end was announced (its callback job added, or none due): settle says `announce` no more. */
+  markAnnounced(sendId: string): Promise<void>;
   /**
    * The whole send fails: `fail` (sign/template unusable), `abandon` (its producer died while
    * enqueuing); queued chunks fail when claimed. Idempotent. True when it moved now. `code`:
@@ -132,6 +134,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     create: luaScript(redis, 'create-send-3'),
     markEnqueued: luaScript(redis, 'mark-enqueued-3'),
     settle: luaScript(redis, 'settle-send-3'),
+    markAnnounced: luaScript(redis, 'mark-announced-1'),
     fail: luaScript(redis, 'fail-send-2'),
     setControl: luaScript(redis, 'set-control-2'),
   };
@@ -159,6 +162,10 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       const [from, to, callbackUrl, announce] = (await scripts.settle(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen)) as [string, string, string, number];
       if (!from) return undefined;
       return { from: from as SendState, to: to as SendState, ...(callbackUrl ? { callbackUrl } : {}), announce: announce === 1 };
+    },
+
+    async markAnnounced(sendId) {
+      await scripts.markAnnounced(keys.send(sendId), clock.now());
     },
 
     async fail(sendId, trigger, reason, code) {

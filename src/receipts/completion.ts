@@ -26,13 +26,15 @@ export interface Completion {
   check(sendId: string, pending?: number): Promise<boolean>;
 }
 
-export function createCompletion(options: { sends: Pick<SendStore, 'settle'>; onEnded: (sendId: string) => Promise<void> }): Completion {
+export function createCompletion(options: { sends: Pick<SendStore, 'settle' | 'markAnnounced'>; onEnded: (sendId: string) => Promise<void> }): Completion {
   return {
     async check(sendId, pending) {
       if (pending !== undefined && pending > 0) return false;
       const moved = await options.sends.settle(sendId);
       if (!moved?.announce) return false;
       if (moved.callbackUrl) await options.onEnded(sendId);
+      // Only now: a check that fails before this point leaves the announcement to the next one.
+      await options.sends.markAnnounced(sendId);
       return true;
     },
   };

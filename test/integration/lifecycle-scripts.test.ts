@@ -214,11 +214,19 @@ describe('the send scripts', () => {
     await setUp('s-wait', 'enqueuing', { delivered: 3 });
     expect(await sends.settle('s-wait')).toMatchObject({ from: 'enqueuing', to: 'enqueuing' });
     expect(await sends.markEnqueued('s-wait')).toBe('completed');
+    // Announced until the announcement is recorded: a process that died before adding the callback
+    // leaves it to the next settle.
+    expect(await sends.settle('s-done')).toMatchObject({ from: 'completed', to: 'completed', announce: true });
+    await sends.markAnnounced('s-done');
     expect(await sends.settle('s-done')).toMatchObject({ from: 'completed', to: 'completed', announce: false });
-    // An end reached another way (a cancel) is announced by the first settle that finds it, once.
+    // An end reached another way (a cancel) is announced by the settles that find it, until recorded.
     await setUp('s-gone', 'cancelled', { queued: 3 });
     expect(await sends.settle('s-gone')).toMatchObject({ from: 'cancelled', to: 'cancelled', announce: true });
+    await sends.markAnnounced('s-gone');
     expect(await sends.settle('s-gone')).toMatchObject({ announce: false });
+    // Marking a send that is gone does not bring back a record without a lifetime.
+    await sends.markAnnounced('nobody');
+    expect(await redis.exists(keys.send('nobody'))).toBe(0);
     expect(await sends.settle('nobody')).toBeUndefined();
   });
 

@@ -20,8 +20,9 @@ end
   (`expired` instead when its deadline has passed: the last of them expired unsent), then
   `completed` once none waits for a receipt either. Only a send whose enqueue finished (a paused
   one may not have) moves. With `announce`, a send found in an end state (however it got there)
-  is marked announced (endNotifiedAt) the first time: its callback is then due, once. Returns the
-  state before and after, and 1 when the end is to be announced now (else 0).
+  and not yet marked announced (endNotifiedAt, written by mark-announced-1.lua once the callback
+  is added) is to be announced. Returns the state before and after, and 1 when the end is to be
+  announced (else 0).
 ]]
 local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId')
@@ -49,6 +50,6 @@ local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
     end
   end
   local due = 0
-  if announce and string.find(SEND_ENDS, '|' .. state .. '|', 1, true) and redis.call('HSETNX', sendKey, 'endNotifiedAt', now) == 1 then due = 1 end
+  if announce and string.find(SEND_ENDS, '|' .. state .. '|', 1, true) and redis.call('HEXISTS', sendKey, 'endNotifiedAt') == 0 then due = 1 end
   return {before, state, due}
 end
