@@ -1,4 +1,5 @@
 /** `smsq campaign --file recipients.csv`: stream a large recipient list into the queue, with progress. */
+import { SendStatusSchema } from '../../server/response-schemas.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
@@ -56,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (flags.action) {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
           const status = await producer[flags.action](flags.sendId);
-          if (flags.json) ctx.printJson(status);
+          if (flags.json) ctx.printJson(SendStatusSchema.parse(status)); // times as ISO, as REST answers them
           else ctx.print(`${flags.sendId}: ${status.send.state}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
           return;
         }

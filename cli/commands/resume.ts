@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { switchFlag } from '../flags.js';
 import { openReadyRedis } from '../pipeline.js';
 import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
-import { formatTime } from '../../src/china-time.js';
+import { formatTime, isoTime } from '../../src/china-time.js';
 
 const schema = z.object({ json: switchFlag });
 
@@ -25,7 +25,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.onClose(() => queue.close());
         const guard = createAccountGuard({ redis, keys: createKeys(ctx.config.prefix), queue, clock: systemClock, logger: ctx.logger, recheckMs: 0 });
         const block = await guard.resume('operator');
-        if (flags.json) ctx.printJson({ resumed: true, wasBlocked: block ?? null });
+        if (flags.json) ctx.printJson({ resumed: true, wasBlocked: block ? { ...block, since: isoTime(block.since) } : null });
         else ctx.print(block ? `Resumed. Sending had been stopped since ${formatTime(block.since)} by ${block.code}: ${block.message}` : 'Resumed (sending was not blocked).');
       }),
     );

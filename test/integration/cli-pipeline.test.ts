@@ -186,7 +186,7 @@ describe('smsq send', () => {
     expect(r.code).toBe(0);
     const { sendId } = JSON.parse(r.stdout) as { sendId: string };
     const paused = await run(['campaign', 'pause', sendId, '--json']);
-    expect(JSON.parse(paused.stdout).send).toMatchObject({ state: 'paused', control: 'paused' });
+    expect(JSON.parse(paused.stdout).send).toMatchObject({ state: 'paused', control: 'paused', stateChangedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/) });
     const resumed = await run(['campaign', 'resume', sendId]);
     expect(resumed.stdout).toMatch(/active/);
     await waitFor(async () => JSON.parse((await run(['status', sendId, '--json'])).stdout).counts.accepted === 2500, 'the campaign sent');
