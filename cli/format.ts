@@ -3,7 +3,7 @@
  * stay aligned with Chinese text, and template placeholders.
  */
 import type { ApprovalStatus, AuditStatus, SendStatus } from '../src/sms/types.js';
-import { formatTime } from '../src/china-time.js';
+import { formatTime, isoTime } from '../src/china-time.js';
 import { parseCstDateTime } from '../src/sms/dates.js';
 
 export type ApprovalWord = 'reviewing' | 'approved' | 'rejected' | 'cancelled';
@@ -140,6 +140,26 @@ export function formatCounts(counts: Readonly<Record<string, number>>): string {
  * A `yyyy-MM-dd HH:mm:ss` China time as Alibaba writes it (SendDate, ReceiveDate, CreateDate), in
  * smsq's one text convention (`2026-12-04 07:42:22 +08:00`); text it cannot read as it came, `-` for none.
  */
+/** A `yyyy-MM-dd HH:mm:ss` China time as Alibaba writes it, in smsq's JSON convention (ISO 8601 with the offset); text it cannot read as it came. */
+export function cstIso(value: string | undefined): string | undefined {
+  if (!value) return value;
+  try {
+    return isoTime(parseCstDateTime(value));
+  } catch {
+    return value;
+  }
+}
+
+/** `record` with the Alibaba China times of `fields` in smsq's JSON convention (see {@link cstIso}). */
+export function withIsoTimes<T extends object>(record: T, fields: readonly (keyof T & string)[]): T {
+  const out = { ...record };
+  for (const field of fields) {
+    const value = out[field];
+    if (typeof value === 'string') (out as Record<string, unknown>)[field] = cstIso(value);
+  }
+  return out;
+}
+
 export function cstText(value: string | undefined): string {
   if (!value) return '-';
   try {

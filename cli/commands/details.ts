@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js';
 import { renderTable, sendStatusWord } from '../format.js';
-import { cstText } from '../format.js';
+import { cstText, withIsoTimes } from '../format.js';
 
 const schema = z.object({
   phone: phoneFlag('--phone 13800138000'),
@@ -39,7 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         const details = data.details.map((detail) => ({ ...detail, status: sendStatusWord(detail.sendStatus) }));
         if (flags.json) {
-          ctx.printJson({ page: flags.page, pageSize: flags.pageSize, totalCount: data.totalCount, requestId, details });
+          ctx.printJson({ page: flags.page, pageSize: flags.pageSize, totalCount: data.totalCount, requestId, details: details.map((d) => withIsoTimes(d, ['sendDate', 'receiveDate'])) });
           return;
         }
         if (details.length === 0) {

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable } from '../format.js';
 import { fetchPages, pagingFooter } from '../paging.js';
-import { cstText } from '../format.js';
+import { cstText, withIsoTimes } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
 const oneSchema = z.object({ name: textFlag('smsq sign "Your Sign"', 100), json: switchFlag });
@@ -24,7 +24,7 @@ export function register(program: Command, ctx: CliContext): void {
         const result = await fetchPages(ctx, flags, (pageIndex, pageSize) => client.querySmsSignList({ pageIndex, pageSize }));
         const items = result.items.map((s) => ({ ...s, status: auditWord(s.auditStatus), approved: auditWord(s.auditStatus) === 'approved' }));
         if (flags.json) {
-          ctx.printJson({ ...result, items });
+          ctx.printJson({ ...result, items: items.map((s) => withIsoTimes(s, ['createDate'])) });
           return;
         }
         if (items.length === 0) {
@@ -54,7 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
         const { data, requestId } = ctx.unwrap(await client.getSmsSign(flags.name));
         const status = approvalWord(data.signStatus);
         if (flags.json) {
-          ctx.printJson({ ...data, status, approved: data.signStatus === 1, requestId });
+          ctx.printJson({ ...withIsoTimes(data, ['createDate']), status, approved: data.signStatus === 1, requestId });
           return;
         }
         ctx.print(

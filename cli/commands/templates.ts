@@ -6,7 +6,7 @@ import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable, templateTypeWord } from '../format.js';
 import { extractTemplateVars } from '../../src/sms/template.js';
 import { fetchPages, pagingFooter } from '../paging.js';
-import { cstText } from '../format.js';
+import { cstText, withIsoTimes } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
 const oneSchema = z.object({ code: textFlag('smsq template SMS_123456789', 100), json: switchFlag });
@@ -30,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
           variables: extractTemplateVars(t.templateContent),
         }));
         if (flags.json) {
-          ctx.printJson({ ...result, items });
+          ctx.printJson({ ...result, items: items.map((t) => withIsoTimes(t, ['createDate'])) });
           return;
         }
         if (items.length === 0) {
@@ -68,7 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
         const status = approvalWord(data.templateStatus);
         const variables = extractTemplateVars(data.templateContent);
         if (flags.json) {
-          ctx.printJson({ ...data, status, approved: data.templateStatus === 1, variables, requestId });
+          ctx.printJson({ ...withIsoTimes(data, ['createDate']), status, approved: data.templateStatus === 1, variables, requestId });
           return;
         }
         const example = JSON.stringify(Object.fromEntries(variables.map((v) => [v, '...'])));

@@ -3,12 +3,14 @@ import {
   approvalWord,
   auditWord,
   cleanCell,
+  cstIso,
   displayWidth,
   renderFields,
   renderTable,
   sendStatusWord,
   templateTypeWord,
   truncate,
+  withIsoTimes,
 } from '../../cli/format.js';
 
 describe('cli format', () => {
@@ -51,5 +53,18 @@ describe('cli format', () => {
       ['code', 'SMS_1'],
       ['variables', '${code}'],
     ])).toBe('code       SMS_1\nvariables  ${code}');
+  });
+});
+
+describe('Alibaba times in JSON', () => {
+  it('turns a China time as Alibaba writes it into ISO 8601 with the offset, and leaves what it cannot read', () => {
+    expect(cstIso('2026-12-04 07:42:22')).toBe('2026-12-04T07:42:22.000+08:00');
+    expect(cstIso('soon')).toBe('soon');
+    expect(cstIso(undefined)).toBeUndefined();
+    expect(withIsoTimes({ phoneNum: '13800138000', sendDate: '2026-12-04 07:42:22', receiveDate: '' }, ['sendDate', 'receiveDate'])).toEqual({
+      phoneNum: '13800138000',
+      sendDate: '2026-12-04T07:42:22.000+08:00',
+      receiveDate: '',
+    });
   });
 });
