@@ -9,7 +9,8 @@ import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../producers/text-encodin
 import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest } from '../producers/schemas.js';
 import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../producers/producer.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
-import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE, SEND_LIST_STATES } from '../src/queue/send-index.js';
+import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
+import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/errors.js';
 
 /** `POST /v1/messages`: one message to many numbers. */
@@ -114,15 +115,21 @@ export const SendStatusQuery = z.strictObject({});
 /** What `GET /v1/sends/:id` took before recipients were paged by cursor: refused with where they went. */
 export const MOVED_STATUS_QUERY = ['recipients', 'limit', 'offset'] as const;
 
+/** A `limit` query parameter: a page of 1..max `what`, `fallback` when absent. */
+function pageLimit(max: number, fallback: number, what: string) {
+  const message = `must be a whole number from 1 to ${max}`;
+  return z.coerce
+    .number({ message })
+    .int({ message })
+    .min(1, { message })
+    .max(max, { message })
+    .default(fallback)
+    .meta({ description: `${what} per page, 1..${max} (default ${fallback})` });
+}
+
 /** `GET /v1/sends/:id/recipients?limit=1000&cursor=...`: a page of recipients. */
 export const RecipientsQuery = z.strictObject({
-  limit: z.coerce
-    .number({ message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
-    .int({ message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
-    .min(1, { message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
-    .max(MAX_RECIPIENT_PAGE, { message: `must be a whole number from 1 to ${MAX_RECIPIENT_PAGE}` })
-    .default(DEFAULT_RECIPIENT_PAGE)
-    .meta({ description: `Recipients per page, 1..${MAX_RECIPIENT_PAGE} (default ${DEFAULT_RECIPIENT_PAGE})` }),
+  limit: pageLimit(MAX_RECIPIENT_PAGE, DEFAULT_RECIPIENT_PAGE, 'Recipients'),
   cursor: z
     .string()
     .max(400)
@@ -137,17 +144,11 @@ export const SendsQuery = z.strictObject({
     .optional()
     .meta({ description: 'Only sends of this kind' }),
   state: z
-    .enum(SEND_LIST_STATES as [string, ...string[]], { message: `must be one of ${SEND_LIST_STATES.join(', ')}` })
+    .enum(SEND_STATES, { message: `must be one of ${SEND_STATES.join(', ')}` })
     .optional()
     .meta({ description: 'Only sends in this state (`send.state`, the send lifecycle)' }),
   cursor: z.string().max(400).optional().meta({ description: 'The `next` of the previous page, unchanged; absent: the newest send' }),
-  limit: z.coerce
-    .number({ message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
-    .int({ message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
-    .min(1, { message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
-    .max(MAX_SEND_PAGE, { message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` })
-    .default(DEFAULT_SEND_PAGE)
-    .meta({ description: `Sends per page, 1..${MAX_SEND_PAGE} (default ${DEFAULT_SEND_PAGE})` }),
+  limit: pageLimit(MAX_SEND_PAGE, DEFAULT_SEND_PAGE, 'Sends'),
 });
 
 export const SendIdParams = z.strictObject({

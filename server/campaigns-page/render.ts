@@ -6,7 +6,7 @@
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import type { CountsSample, FailureCode } from '../../src/receipts/campaign-tracker.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
-import { SEND_LIST_STATES } from '../../src/queue/send-index.js';
+import { SEND_STATES } from '../../src/queue/lifecycle.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { maskPhone } from '../../src/sms/phone-mask.js';
 import { countsChart } from './counts-chart.js';
@@ -146,7 +146,7 @@ export function renderListPage(ctx: PageContext, data: ListPageData): string {
   const option = (value: string, selected: string | undefined) => html`<option value="${value}" ${value === selected ? raw('selected') : ''}>${value}</option>`;
   const filters = html`<form class="filters" method="get" action="${ctx.basePath}">
 <label>kind <select name="kind"><option value="">any</option>${MESSAGE_KINDS.map((k) => option(k, data.filters.kind))}</select></label>
-<label>state <select name="state"><option value="">any</option>${SEND_LIST_STATES.map((s) => option(s, data.filters.state))}</select></label>
+<label>state <select name="state"><option value="">any</option>${SEND_STATES.map((s) => option(s, data.filters.state))}</select></label>
 <button type="submit">Filter</button></form>`;
   const rows = data.sends.map(
     (s) => html`<tr data-send="${s.send.sendId}">

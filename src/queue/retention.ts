@@ -20,14 +20,14 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<MessageKind, number>> = Obj
 
 /** Retention in seconds from days per kind; kinds not named keep their default. */
 export function retentionFromDays(days: Partial<Record<MessageKind, number>> = {}): Retention {
-  const out = {} as Record<MessageKind, number>;
-  for (const kind of MESSAGE_KINDS) out[kind] = (days[kind] ?? DEFAULT_RETENTION_DAYS[kind]) * DAY_SECONDS;
-  return Object.freeze(out);
+  const seconds: Partial<Record<MessageKind, number>> = {};
+  for (const kind of MESSAGE_KINDS) if (days[kind] !== undefined) seconds[kind] = days[kind] * DAY_SECONDS;
+  return resolveRetention({ retention: seconds });
 }
 
 /** The same seconds for every kind (the `retentionSeconds` option of earlier versions). */
 export function uniformRetention(seconds: number): Retention {
-  return Object.freeze(Object.fromEntries(MESSAGE_KINDS.map((kind) => [kind, seconds])) as Record<MessageKind, number>);
+  return resolveRetention({ retentionSeconds: seconds });
 }
 
 /**

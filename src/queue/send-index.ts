@@ -17,9 +17,6 @@ import type { MessageKind } from './kinds.js';
 import { SEND_STATES } from './lifecycle.js';
 import type { SendStatus, SendStore } from './send-store.js';
 
-/** What a send may be filtered by: its state (the send lifecycle, lifecycle.ts). */
-export const SEND_LIST_STATES: readonly string[] = SEND_STATES;
-
 /** Largest page of sends. */
 export const MAX_SEND_PAGE = 200;
 /** Page of sends when none is asked for. */
@@ -104,8 +101,8 @@ export function createSendIndex({ redis, keys, sends }: SendIndexOptions): SendI
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEND_PAGE) {
         throw new ValidationError([{ field: 'limit', message: `must be a whole number from 1 to ${MAX_SEND_PAGE}` }]);
       }
-      if (request.state !== undefined && !SEND_LIST_STATES.includes(request.state)) {
-        throw new ValidationError([{ field: 'state', message: `must be one of ${SEND_LIST_STATES.join(', ')}` }]);
+      if (request.state !== undefined && !(SEND_STATES as readonly string[]).includes(request.state)) {
+        throw new ValidationError([{ field: 'state', message: `must be one of ${SEND_STATES.join(', ')}` }]);
       }
       const from = request.cursor === undefined ? undefined : decodeSendCursor(request.cursor);
       const found: SendStatus[] = [];

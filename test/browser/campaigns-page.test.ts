@@ -8,21 +8,17 @@
  *
  * `SMSQ_UPDATE_SCREENSHOT=1` also writes docs/campaigns.png and docs/campaign-send.png.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { CHROMIUM, haveChromium, inCi, launchChromium } from '../support/chromium.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const LOGIN = { user: 'ops', password: 'browser-test-password' };
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 /** Verification codes go one number per call: at 2 calls a second, 40 of them take twenty seconds. */
 const PHONES = Array.from({ length: 40 }, (_, i) => String(13800138000 + i));
 
@@ -36,7 +32,7 @@ describe.skipIf(!haveChromium && !inCi)('campaigns page in a real browser', () =
   let app: SmsqServer;
   let url: string;
   let context: BrowserContext | undefined;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let shots: string;
 
   beforeAll(async () => {
@@ -52,17 +48,15 @@ describe.skipIf(!haveChromium && !inCi)('campaigns page in a real browser', () =
       queueNames: ['calls', 'housekeeping'],
     });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
-    profile = mkdtempSync(join(tmpdir(), 'smsq-chromium-'));
-    shots = mkdtempSync(join(tmpdir(), 'smsq-shots-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1360, height: 720 } });
+    browser = await launchChromium({ width: 1360, height: 720 });
+    context = browser.context;
+    shots = browser.shots;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
     await app?.close();
     await h?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    if (shots) rmSync(shots, { recursive: true, force: true });
+    await browser?.close();
   });
 
   const keep = (page: Page, name: string) => async () => {

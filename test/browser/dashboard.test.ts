@@ -6,30 +6,17 @@
  *
  * `SMSQ_UPDATE_SCREENSHOT=1` also writes the screenshot to docs/dashboard.png (the README's picture).
  */
-import { existsSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { CHROMIUM, haveChromium, inCi, launchChromium } from '../support/chromium.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const LOGIN = { user: 'ops', password: 'browser-test-password' };
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 // Locally without Chromium: skipped. Under CI: runs, and fails (not skips) if Chromium is missing.
 describe.skipIf(!haveChromium && !inCi)('dashboard in a real browser', () => {
@@ -37,7 +24,7 @@ describe.skipIf(!haveChromium && !inCi)('dashboard in a real browser', () => {
   let app: SmsqServer;
   let url: string;
   let context: BrowserContext | undefined;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let shots: string;
 
   beforeAll(async () => {
@@ -62,22 +49,15 @@ describe.skipIf(!haveChromium && !inCi)('dashboard in a real browser', () => {
     }, 'first send accepted');
     await worker.close();
     await h.producer.send({ phones: ['13900139000', '13900139001', '13900139002'], signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Li' }, kind: 'marketing' });
-    profile = mkdtempSync(join(tmpdir(), 'smsq-chromium-'));
-    shots = mkdtempSync(join(tmpdir(), 'smsq-shots-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-    });
+    browser = await launchChromium({ width: 1280, height: 800 });
+    context = browser.context;
+    shots = browser.shots;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
     await app?.close();
     await h?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    if (shots) rmSync(shots, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it('finds Chromium', () => {
