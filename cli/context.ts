@@ -235,10 +235,12 @@ export class CliContext {
     const unavailable = this.asRedisUnavailable(err);
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
-      this.note(`error ${known.code}: ${known.message}`);
+      // A send is looked up in the Redis of REDIS_URL: one made elsewhere (the sandbox's private Redis, another deployment) is not there.
+      const notFoundFix = `Fix: check the id, and that REDIS_URL (${redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379')}) is the Redis it was sent through; records expire after SMSQ_RETENTION_DAYS`;
+      this.note(unavailable ? `error ${known.code}: ${known.message}` : `error ${known.code}: ${known.message}. ${notFoundFix}`);
       if (json)
         this.printJson({
-          error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: known.message, action: unavailable ? 'start Redis or fix REDIS_URL, then run again' : 'check the id' },
+          error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: known.message, action: unavailable ? 'start Redis or fix REDIS_URL, then run again' : notFoundFix },
         });
       return exitCodeOf(known.code);
     }
