@@ -37,7 +37,7 @@ import { createEventConsumer, type EventConsumer } from '../src/receipts/events.
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/receipts/send-recipients.js';
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
-import { createDurabilityBarrier } from '../src/durability/barrier.js';
+import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
 
@@ -332,9 +332,9 @@ export function createProducer(opts: ProducerOptions): Producer {
    * replica may hold the send but not the cancel and be promoted, so the outcome is unknown, like
    * a SendSms that timed out, and only a retry under the same idempotency key is safe.
    */
-  async function confirmOrWithdraw(sendId: string): Promise<void> {
+  async function confirmOrWithdraw(sendId: string, since: WriteMark): Promise<void> {
     try {
-      await barrier.confirm(`send ${sendId}`);
+      await barrier.confirm(`send ${sendId}`, since);
     } catch (err) {
       if (!(err instanceof NotDurableError)) throw err;
       await cancelSend(sendId, 'not confirmed durable at enqueue').catch(() => undefined);
@@ -370,18 +370,19 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   async function enqueuePlan(plan: SendPlan, fingerprint: () => string): Promise<EnqueueResult> {
     await ensureDurableRedis();
+    const since = await barrier.mark();
     const { sendId, duplicate, owner, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
     // An earlier request with the same key and body, enqueued: return it, enqueue nothing.
     if (!owner) return resultOf(sendId, plan, true);
     try {
-      return await writePlan(sendId, plan, duplicate);
+      return await writePlan(sendId, plan, duplicate, since);
     } finally {
       await release();
     }
   }
 
   /** Writes a planned send under `sendId`. Every write is idempotent, so a retry completes it. */
-  async function writePlan(sendId: string, plan: SendPlan, duplicate: boolean): Promise<EnqueueResult> {
+  async function writePlan(sendId: string, plan: SendPlan, duplicate: boolean, since: WriteMark): Promise<EnqueueResult> {
     const record: SendRecord = {
       sendId,
       kind: plan.kind,
@@ -412,7 +413,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + ENQUEUE_BATCH));
     }
     await enqueuer.finish(sendId);
-    await confirmOrWithdraw(sendId);
+    await confirmOrWithdraw(sendId, since);
     // Its recipients may all have ended while it was enqueuing: then nobody else calls it back.
     if (plan.callbackUrl) await calledBackIfEnded(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
@@ -455,6 +456,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const req = parsed.data;
       const rules = await campaignRules(req);
       await ensureDurableRedis();
+      const since = await barrier.mark();
       let sendId = '';
       let duplicate = false;
       let earlier: EnqueueResult | undefined;
@@ -495,7 +497,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           checkSuppressed: optOutCheck,
           callbackUrl: req.callbackUrl,
         });
-        if (result !== undefined) await confirmOrWithdraw(sendId);
+        if (result !== undefined) await confirmOrWithdraw(sendId, since);
         if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
       } finally {
         await release();

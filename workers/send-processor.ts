@@ -133,6 +133,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
+    // Before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
+    const since = await deps.durability.mark();
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
     // to be let reserve (verification codes never wait behind marketing's slots).
     const held = deps.pacer ? { pacer: deps.pacer, ticket: await deps.pacer.enter(laneOfPriority(job.opts.priority)) } : undefined;
@@ -215,7 +217,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     };
     try {
       // The attempt must outlive a crash of Redis before anyone can receive it (design invariant 8).
-      await deps.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`);
+      await deps.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`, since);
     } catch (err) {
       held?.pacer.release(held.ticket);
       if (!(err instanceof NotDurableError)) throw err; // still `sending`: the next run looks it up

@@ -3,15 +3,25 @@ import { NotDurableError } from '../errors.js';
 import type { DurabilityOptions } from './mode.js';
 
 /**
- * Confirms that the writes sent before it on one connection are durable in the configured mode.
+ * Confirms that the writes sent on one connection since a mark are durable in the configured mode.
  * `fsync` and `none` need no round trip (with appendfsync always Redis replies only after the
  * fsync); the WAIT modes send WAIT / WAITAOF on the same connection, which covers every write that
- * connection sent before it.
+ * connection sent before it, and only those: a write sent on a connection that has since been
+ * lost is not covered by a WAIT on its successor, so the mark is taken before the first write.
  */
 export interface DurabilityBarrier {
-  /** Throws NotDurableError when the confirmation did not come in time. */
-  confirm(what: string): Promise<void>;
+  /** Taken before the first write of what `confirm` will confirm (a claim, an enqueue). */
+  mark(): Promise<WriteMark>;
+  /** Throws NotDurableError when the confirmation did not come in time, or the connection was lost since `since`. */
+  confirm(what: string, since: WriteMark): Promise<void>;
 }
+
+/** Which connection the writes went out on: the number of times it had been lost when they began. */
+export interface WriteMark {
+  readonly closes: number;
+}
+
+const NO_MARK: WriteMark = Object.freeze({ closes: 0 });
 
 /**
  * `server` names the Redis that holds the writes (on a Cluster, the master serving the
@@ -19,18 +29,22 @@ export interface DurabilityBarrier {
  */
 export function createDurabilityBarrier(server: () => Promise<Redis>, opts: DurabilityOptions): DurabilityBarrier {
   const { mode, replicas, timeoutMs } = opts;
-  if (mode === 'fsync' || mode === 'none') return { async confirm() {} };
+  if (mode === 'fsync' || mode === 'none') return { mark: async () => NO_MARK, async confirm() {} };
   return {
-    async confirm(what) {
+    async mark() {
+      return { closes: closesOf(await server()) };
+    },
+    async confirm(what, since) {
       const redis = await server();
-      // WAIT counts the replicas holding what *this connection* wrote. If the connection drops
-      // while WAIT waits (a primary dying during a failover), ioredis resends WAIT on a new
-      // connection that wrote nothing, and any replica "confirms" it: count that as not confirmed.
-      const closesBefore = closesOf(redis);
+      // WAIT counts the replicas holding what *this connection* wrote. A connection lost after
+      // the mark (Redis restarted or failed over between the writes and here), or while WAIT
+      // waits (ioredis resends WAIT on a new connection that wrote nothing, and any replica
+      // "confirms" it), leaves writes it does not cover: count that as not confirmed.
       if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was down before the writes could be confirmed');
       const connectionLost = () => {
-        if (closesOf(redis) !== closesBefore) throw new NotDurableError(what, 'the connection to Redis was lost while waiting for the confirmation');
+        if (closesOf(redis) !== since.closes) throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them');
       };
+      connectionLost();
       if (mode === 'waitaof') {
         const [local, remote] = (await redis.call('WAITAOF', 1, replicas, timeoutMs)) as [number, number];
         connectionLost();

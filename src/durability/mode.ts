@@ -13,7 +13,10 @@
  * - `replicas`: `WAIT n timeout` after each of the two writes: n replicas hold them, so a promoted
  *   replica has them (Sentinel failover). The primary's own AOF may be `everysec`.
  * - `fsync+replicas`: both.
- * - `waitaof`: `WAITAOF 1 n timeout` (Redis ≥ 7.2): fsynced locally and on n replicas.
+ * - `waitaof`: `WAITAOF 1 n timeout` (Redis ≥ 7.2): fsynced locally and on n replicas. The primary
+ *   must run `appendfsync always` all the same: under `everysec`, Redis 7.2–7.4.2 and Valkey 8.0
+ *   answer WAITAOF's local count before the fsync (redis/redis#13793; durability.md shows it), and
+ *   a version number does not tell which builds carry the fix.
  * - `none`: no confirmation; a host crash or a failover may lose the last second of writes: a
  *   recipient may get an SMS twice and an acknowledged send may vanish. Opt-in, warned at start-up.
  */
@@ -89,7 +92,7 @@ export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityF
       });
     }
   }
-  if (usesFsync(opts.mode) && facts.aofEnabled) {
+  if ((usesFsync(opts.mode) || opts.mode === 'waitaof') && facts.aofEnabled) {
     if (facts.appendfsync === undefined) {
       problems.push({
         severity: 'warn',
@@ -97,9 +100,13 @@ export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityF
         fix: 'make sure your provider runs appendfsync always, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
       });
     } else if (facts.appendfsync !== 'always') {
+      const why =
+        opts.mode === 'waitaof'
+          ? `appendfsync is ${facts.appendfsync}: under it, WAITAOF may answer "fsynced locally" before the fsync (redis/redis#13793, seen on Valkey 8.0.1), so a host crash could still lose acknowledged writes (SMSQ_DURABILITY=waitaof needs always)`
+          : `appendfsync is ${facts.appendfsync}: a host crash loses up to a second of acknowledged writes (SMSQ_DURABILITY=${opts.mode} needs always)`;
       problems.push({
         severity: 'refuse',
-        what: `appendfsync is ${facts.appendfsync}: a host crash loses up to a second of acknowledged writes (SMSQ_DURABILITY=${opts.mode} needs always)`,
+        what: why,
         fix: 'CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas, or accept the risk with SMSQ_DURABILITY=none',
       });
     }

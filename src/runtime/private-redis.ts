@@ -64,10 +64,15 @@ export interface PrivateRedisOptions {
   appendfsync?: 'always' | 'everysec' | 'off';
   /** Port to listen on. Default: a free one. */
   port?: number;
+  /**
+   * The server binary, from PATH. Default `redis-server`; `valkey-server` (Valkey 8, Debian's
+   * bookworm-backports) is the Redis 7.2 protocol with WAITAOF, which Debian's Redis 7.0 lacks.
+   */
+  server?: string;
 }
 
 /**
- * Starts `redis-server` (from PATH) on a free port (or on `port`, to bring one back where it was),
+ * Starts `redis-server` (from PATH, or `opts.server`) on a free port (or on `port`, to bring one back where it was),
  * its data in a temp dir removed by `stop()`. Throws with the fix when the binary is missing.
  */
 export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
@@ -75,8 +80,9 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), 'smsq-redis-'));
   const appendfsync = opts.appendfsync ?? 'always';
   const persistence = appendfsync === 'off' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', appendfsync];
+  const server = opts.server ?? 'redis-server';
   const child: ChildProcess = spawn(
-    'redis-server',
+    server,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
     { stdio: 'ignore' },
   );
@@ -87,13 +93,13 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
     if (failed) {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`could not start redis-server (${failed.message}). Fix: install it (apt-get install redis-server) or set REDIS_URL`);
+      throw new Error(`could not start ${server} (${failed.message}). Fix: install it (apt-get install ${server}) or set REDIS_URL`);
     }
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${server} exited with code ${child.exitCode}`);
     if (await redisAnswers(url, 500)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer on port ${port}`);
+      throw new Error(`${server} did not answer on port ${port}`);
     }
   }
   return {

@@ -80,60 +80,63 @@ function acceptedPerPhone(emulator: Emulator): Map<string, number> {
   return m;
 }
 
+async function crashesKeepEveryPromise(run: Run): Promise<void> {
+  // Faults on the first numbers of some rounds: lost answers (accepted, answer too late) and 5xx.
+  run.emulator.setFaults([
+    { kind: 'lost-answer', delayMs: 1500, times: 3 },
+    { kind: 'server-error', times: 3 },
+  ]);
+  const acked: { sendId: string; phones: string[] }[] = [];
+  const crashedAt: number[] = [];
+  let crashes = 0;
+  for (let r = 0; r < 6; r++) {
+    const traffic = round(run.producer);
+    if (r % 2 === 1) {
+      // Crash while this round's enqueues and the previous rounds' calls are in flight.
+      await new Promise((resolve) => setTimeout(resolve, 30 + 20 * r));
+      crashedAt.push(Date.now());
+      await run.redisServer.crash('fsynced');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await run.redisServer.start();
+      crashes++;
+    }
+    const got = await traffic;
+    acked.push(...got);
+  }
+  expect(crashes).toBe(3);
+  expect(acked.length).toBeGreaterThan(20);
+  for (const send of acked) {
+    await waitFor(async () => {
+      const c = (await run.producer.getStatus(send.sendId)).counts;
+      return c.queued + c.sending + c.unknown === 0;
+    }, `send ${send.sendId} to be past the API`, 60_000);
+  }
+  const per = acceptedPerPhone(run.emulator);
+  const ackedPhones = acked.flatMap((s) => s.phones);
+  const wrong = acked.filter((send) => send.phones.some((p) => per.get(p) !== 1));
+  // What the emulator saw of the first wrong number: the story of its chunk, for a failure message.
+  const t0 = crashedAt[0] ?? 0;
+  const report = await Promise.all(
+    wrong.slice(0, 3).map(async (send) => {
+      const phone = send.phones.find((p) => per.get(p) !== 1);
+      return {
+        ...(await run.producer.getStatus(send.sendId)),
+        phones: send.phones.length,
+        accepted: [...new Set(send.phones.map((p) => per.get(p) ?? 0))],
+        crashes: crashedAt.map((at) => at - t0),
+        calls: run.emulator.calls().filter((c) => phone && c.phones.includes(phone)).map((c) => ({ at: c.at - t0, action: c.action, code: c.code, fault: c.fault })),
+        sends: run.emulator.accepted().filter((a) => phone && a.phoneNumbers.includes(phone)).map((a) => ({ at: a.acceptedAt - t0, outId: a.outId })),
+      };
+    }),
+  );
+  expect(ackedPhones.filter((p) => per.get(p) !== 1), JSON.stringify(report)).toEqual([]);
+  expect([...per.entries()].filter(([, n]) => n > 1)).toEqual([]);
+  for (const send of acked) expect((await run.producer.getStatus(send.sendId)).counts.failed).toBe(0);
+}
+
 describe('Redis host crashes during a run', () => {
   it('durable mode (appendfsync always): every acknowledged send present and final, every recipient accepted exactly once', async () => {
-    const run = await setUp('always', DEFAULT_DURABILITY, 2);
-    // Faults on the first numbers of some rounds: lost answers (accepted, answer too late) and 5xx.
-    run.emulator.setFaults([
-      { kind: 'lost-answer', delayMs: 1500, times: 3 },
-      { kind: 'server-error', times: 3 },
-    ]);
-    const acked: { sendId: string; phones: string[] }[] = [];
-    const crashedAt: number[] = [];
-    let crashes = 0;
-    for (let r = 0; r < 6; r++) {
-      const traffic = round(run.producer);
-      if (r % 2 === 1) {
-        // Crash while this round's enqueues and the previous rounds' calls are in flight.
-        await new Promise((resolve) => setTimeout(resolve, 30 + 20 * r));
-        crashedAt.push(Date.now());
-        await run.redisServer.crash('fsynced');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        await run.redisServer.start();
-        crashes++;
-      }
-      const got = await traffic;
-      acked.push(...got);
-    }
-    expect(crashes).toBe(3);
-    expect(acked.length).toBeGreaterThan(20);
-    for (const send of acked) {
-      await waitFor(async () => {
-        const c = (await run.producer.getStatus(send.sendId)).counts;
-        return c.queued + c.sending + c.unknown === 0;
-      }, `send ${send.sendId} to be past the API`, 60_000);
-    }
-    const per = acceptedPerPhone(run.emulator);
-    const ackedPhones = acked.flatMap((s) => s.phones);
-    const wrong = acked.filter((send) => send.phones.some((p) => per.get(p) !== 1));
-    // What the emulator saw of the first wrong number: the story of its chunk, for a failure message.
-    const t0 = crashedAt[0] ?? 0;
-    const report = await Promise.all(
-      wrong.slice(0, 3).map(async (send) => {
-        const phone = send.phones.find((p) => per.get(p) !== 1);
-        return {
-          ...(await run.producer.getStatus(send.sendId)),
-          phones: send.phones.length,
-          accepted: [...new Set(send.phones.map((p) => per.get(p) ?? 0))],
-          crashes: crashedAt.map((at) => at - t0),
-          calls: run.emulator.calls().filter((c) => phone && c.phones.includes(phone)).map((c) => ({ at: c.at - t0, action: c.action, code: c.code, fault: c.fault })),
-          sends: run.emulator.accepted().filter((a) => phone && a.phoneNumbers.includes(phone)).map((a) => ({ at: a.acceptedAt - t0, outId: a.outId })),
-        };
-      }),
-    );
-    expect(ackedPhones.filter((p) => per.get(p) !== 1), JSON.stringify(report)).toEqual([]);
-    expect([...per.entries()].filter(([, n]) => n > 1)).toEqual([]);
-    for (const send of acked) expect((await run.producer.getStatus(send.sendId)).counts.failed).toBe(0);
+    await crashesKeepEveryPromise(await setUp('always', DEFAULT_DURABILITY, 2));
   }, 180_000);
 
   it('relaxed mode (none): what the docs say it risks, an acknowledged send that vanishes', async () => {

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
+export { inCi } from './ci.js';
+
 export const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
@@ -20,7 +22,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 export const haveChromium = existsSync(CHROMIUM);
-export const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 /** A headless Chromium with a fresh profile, and a folder for its screenshots; `close` removes both. */
 export async function launchChromium(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; shots: string; close(): Promise<void> }> {

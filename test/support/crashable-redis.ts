@@ -41,6 +41,8 @@ export interface CrashReport {
 
 export interface CrashableRedisOptions {
   appendfsync: 'always' | 'everysec' | 'no';
+  /** The server binary: `redis-server` (default) or `valkey-server` (test/support/valkey.ts), for WAITAOF. */
+  server?: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,7 +70,7 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
 
   async function start(): Promise<void> {
     const proc = spawn(
-      'redis-server',
+      opts.server ?? 'redis-server',
       [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
         '--appendonly', 'yes', '--appendfsync', opts.appendfsync,
@@ -81,8 +83,8 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
     child = proc;
     const deadline = Date.now() + 15_000;
     while (!(await redisAnswers(url, 500))) {
-      if (proc.exitCode !== null) throw new Error(`redis-server exited with code ${proc.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}`);
+      if (proc.exitCode !== null) throw new Error(`${opts.server ?? 'redis-server'} exited with code ${proc.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`${opts.server ?? 'redis-server'} did not answer on port ${port}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

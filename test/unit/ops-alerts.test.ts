@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadAlertRules, readPromql } from '../support/promql.js';
+import { inCi } from '../support/ci.js';
 
 const RULES = 'ops/prometheus/smsq-alerts.yml';
 const RULE_TESTS = 'ops/prometheus/smsq-alerts.test.yml';
@@ -15,7 +16,6 @@ const RUNBOOK = 'docs/operations-alerts.md';
 const rules = loadAlertRules(RULES).groups.flatMap((g) => g.rules);
 
 const havePromtoolBinary = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to dashes. */
 const anchorOf = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');

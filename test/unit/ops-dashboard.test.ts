@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { dashboardQueries, loadDashboard, panelsOf, readPromql } from '../support/promql.js';
+import { inCi } from '../support/ci.js';
 
 const dashboard = loadDashboard('ops/grafana/smsq-dashboard.json');
 const panels = panelsOf(dashboard).filter((p) => p.type !== 'row');
@@ -17,7 +18,6 @@ const queries = dashboardQueries(dashboard);
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 
 const havePromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 
 /** The metric names one panel's queries select. */
 const namesIn = (p: (typeof panels)[number]) => new Set((p.targets ?? []).flatMap((t) => readPromql(queries.find((q) => q.where.startsWith(`panel ${p.id} `) && q.where.endsWith(` ${t.refId}`))!.expr).metricNames));
