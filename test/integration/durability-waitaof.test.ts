@@ -100,7 +100,7 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
 
     // The replica acknowledges fsyncs (REPLCONF ACK … FACK) once its own AOF is written after the sync.
     await waitFor(async () => ((await redis.call('WAITAOF', 1, 1, 100)) as number[])[1] === 1, 'the replica to acknowledge an fsync', 15_000);
-    const durability: DurabilityOptions = { mode: 'waitaof', replicas: 1, timeoutMs: 500 };
+    const durability: DurabilityOptions = { mode: 'waitaof', replicas: 1, timeoutMs: 3000 };
     const prefix = '{smsq-waitaof}';
     const producer = createProducer({ redis, prefix, logger, durability });
     closers.push(() => producer.close());
