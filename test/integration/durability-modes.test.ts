@@ -70,6 +70,20 @@ describe('durability checks at start-up', () => {
     expect(warnings.join('')).toMatch(/SMSQ_DURABILITY=none.*SMS twice/);
   });
 
+  it('every strict mode refuses an eviction policy that may delete queued sends; none only warns', async () => {
+    const { redis } = await privateRedis('always');
+    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const strict = createProducer({ redis, prefix: '{smsq-d}', logger });
+    closers.push(() => strict.close());
+    await expect(strict.send(request('13900000014'))).rejects.toThrow(/maxmemory-policy is allkeys-lru.*Fix: CONFIG SET maxmemory-policy noeviction/s);
+    expect((await redis.keys('*')).filter((k) => !k.endsWith(':meta'))).toEqual([]);
+    const warnings: string[] = [];
+    const relaxed = createProducer({ redis, prefix: '{smsq-d}', logger: createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }), durability: { ...DEFAULT_DURABILITY, mode: 'none' } });
+    closers.push(() => relaxed.close());
+    await expect(relaxed.send(request('13900000014'))).resolves.toMatchObject({ recipients: 1 });
+    expect(warnings.join('')).toMatch(/maxmemory-policy is allkeys-lru/);
+  });
+
   it('the replicas mode refuses a primary without the replicas it waits for', async () => {
     const { redis } = await privateRedis('off');
     const producer = createProducer({ redis, prefix: '{smsq-d}', logger, durability: { ...DEFAULT_DURABILITY, mode: 'replicas' } });
