@@ -8,7 +8,7 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { buildServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
-import { deleteKeys, uniquePrefix } from '../support/redis.js';
+import { deleteKeys } from '../support/redis.js';
 import { startClusterDeployment, startSentinelDeployment, type ClusterDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
 import { workerProcesses } from '../support/worker-processes.js';
@@ -354,19 +354,34 @@ describe('Redis Cluster', () => {
     await cluster?.stop();
   });
 
-  it('two deployments with their own hash tags land on different shards and both deliver', async () => {
-    const first = uniquePrefix('a');
-    const firstPort = await cluster.portServing(first);
-    let second = uniquePrefix('b');
-    for (let tries = 0; (await cluster.portServing(second)) === firstPort; tries++) {
-      if (tries > 50) throw new Error('no prefix on another shard in 50 tries');
-      second = uniquePrefix('b');
-    }
-    const deployments = [
-      await createHarness({ label: 'cluster-a', redisUrl: cluster.url, prefix: first }),
-      await createHarness({ label: 'cluster-b', redisUrl: cluster.url, prefix: second }),
+  it('three deployments, one hash tag each ({smsq-a}, {smsq-b}, {smsq-c}), keep every key on their own slot, one per master, and all deliver', async () => {
+    // The tags docs/operations.md suggests, one per Alibaba account. Their slots are fixed (CRC16 of
+    // the tag), and `redis-cli --cluster create` gives three masters the ranges 0-5460,
+    // 5461-10922 and 10923-16383 in the order named: {smsq-a} is slot 2422 on the first master,
+    // {smsq-c} slot 10548 on the second, {smsq-b} slot 14613 on the third.
+    const tags = [
+      { prefix: '{smsq-a}', slot: 2422, master: 0 },
+      { prefix: '{smsq-b}', slot: 14613, master: 2 },
+      { prefix: '{smsq-c}', slot: 10548, master: 1 },
     ];
-    harnesses.push(...deployments);
+    const slotOf = async (key: string) => {
+      const admin = cluster.masters[0]!.admin();
+      try {
+        return Number(await admin.call('CLUSTER', 'KEYSLOT', key));
+      } finally {
+        admin.disconnect();
+      }
+    };
+    for (const tag of tags) {
+      expect(await slotOf(tag.prefix)).toBe(tag.slot);
+      expect(await cluster.portServing(tag.prefix)).toBe(cluster.masters[tag.master]!.port);
+    }
+    const deployments: Harness[] = [];
+    for (const tag of tags) {
+      const h = await createHarness({ label: `cluster${tag.prefix}`, redisUrl: cluster.url, prefix: tag.prefix });
+      harnesses.push(h);
+      deployments.push(h);
+    }
     const sends = await Promise.all(
       deployments.map(async (h, i) => {
         await h.startWorker();
@@ -386,22 +401,29 @@ describe('Redis Cluster', () => {
       expect(per.size).toBe(phones.length);
       expect([...per.values()].every((n) => n === 1)).toBe(true);
     }
-    // Each deployment's keys sit on the master its hash tag names, and on no other.
-    for (const [h, port] of [
-      [deployments[0]!, firstPort],
-      [deployments[1]!, await cluster.portServing(second)],
-    ] as const) {
-      for (const master of cluster.masters) {
+    // Every key a deployment wrote (queues, sends, chunks, receipts, metrics) hashes to its tag's
+    // slot and sits on that slot's master, and on no other.
+    for (const [i, h] of deployments.entries()) {
+      const tag = tags[i]!;
+      for (const [m, master] of cluster.masters.entries()) {
         const admin = master.admin();
-        const keys = await admin.keys(`${h.prefix}*`);
-        admin.disconnect();
-        if (master.port === port) expect(keys.length).toBeGreaterThan(0);
-        else expect(keys).toEqual([]);
+        try {
+          const keys = await admin.keys(`${h.prefix}*`);
+          if (m !== tag.master) {
+            expect(keys).toEqual([]);
+            continue;
+          }
+          expect(keys.length).toBeGreaterThan(10);
+          const slots = new Set(await Promise.all(keys.map(async (key) => Number(await admin.call('CLUSTER', 'KEYSLOT', key)))));
+          expect([...slots]).toEqual([tag.slot]);
+        } finally {
+          admin.disconnect();
+        }
       }
     }
 
     // The server reads health and metrics over the Cluster connection.
-    const app = await buildServer({ checkResponses: true, redis: deployments[0]!.redis, prefix: first, producer: deployments[0]!.producer, logger: deployments[0]!.logger, insecure: true });
+    const app = await buildServer({ checkResponses: true, redis: deployments[0]!.redis, prefix: deployments[0]!.prefix, producer: deployments[0]!.producer, logger: deployments[0]!.logger, insecure: true });
     try {
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(200);
@@ -414,10 +436,10 @@ describe('Redis Cluster', () => {
     }
 
     // deleteKeys finds a deployment's keys on whichever master holds them.
-    await deleteKeys(deployments[1]!.redis, second);
+    await deleteKeys(deployments[1]!.redis, deployments[1]!.prefix);
     for (const master of cluster.masters) {
       const admin = master.admin();
-      expect(await admin.keys(`${second}*`)).toEqual([]);
+      expect(await admin.keys(`${deployments[1]!.prefix}*`)).toEqual([]);
       admin.disconnect();
     }
   }, 60_000);
