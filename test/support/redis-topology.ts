@@ -12,18 +12,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { startStallableProxy, type StallableProxy } from './stallable-proxy.js';
 
 const run = promisify(execFile);
 
 /** One redis-server process (data node or sentinel). */
 export interface RedisNode {
+  /** The port the deployment knows the node by (its proxy's, when it has one). */
   port: number;
+  /**
+   * The proxy in front of the node (`SentinelOptions.proxied`): stalling it makes the node's
+   * replicas lag while clients and sentinels still reach it.
+   */
+  link?: StallableProxy;
   /** SIGKILLs the process (a crashed host); resolves when it has exited. */
   kill(): Promise<void>;
-  /** SIGSTOP / SIGCONT: the process stops answering without closing its sockets. */
+  /**
+   * SIGSTOP / SIGCONT: the process stops answering without closing its sockets. A frozen replica
+   * does not lag for sure (its kernel still takes the stream in): `link.stall()` does.
+   */
   freeze(): void;
   thaw(): void;
-  /** A short-lived admin client for this node (closed by the caller). */
+  /** A short-lived admin client for this node (closed by the caller), straight to the server, past any proxy. */
   admin(): Redis;
 }
 
@@ -146,6 +156,24 @@ export interface SentinelOptions {
   failoverTimeoutMs?: number;
   /** The data nodes' appendfsync. Default `always`. */
   appendfsync?: 'always' | 'everysec';
+  /**
+   * Every data node behind its own stallable proxy (test/support/stallable-proxy.ts), announced
+   * by the proxy's port (`replica-announce-port`), so replicas, sentinels and clients all reach it
+   * through the proxy and `node.link.stall()` can make its replicas lag. The address must be the
+   * same for everyone: a sentinel that sees a replica follow an address other than the one it
+   * monitors points the replica back at the real one (`+fix-slave-config`), past the proxy.
+   */
+  proxied?: boolean;
+}
+
+/** A data node, behind a stallable proxy when `proxied`. */
+async function startDataNode(baseDir: string, config: string[], proxied: boolean, proxies: StallableProxy[]): Promise<RedisNode> {
+  const serverPort = await freePort();
+  if (!proxied) return startNode(baseDir, serverPort, config);
+  const link = await startStallableProxy({ port: serverPort });
+  proxies.push(link);
+  const node = await startNode(baseDir, serverPort, [...config, `replica-announce-port ${link.port}`]);
+  return { ...node, port: link.port, link };
 }
 
 /**
@@ -156,16 +184,27 @@ export interface SentinelOptions {
 export async function startSentinelDeployment(opts: SentinelOptions = {}): Promise<SentinelDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'smsq-sentinel-'));
   const nodes: RedisNode[] = [];
+  const proxies: StallableProxy[] = [];
   const masterName = 'smsq-primary';
+  const stop = async () => {
+    await Promise.all(proxies.map((p) => p.close()));
+    await stopAll(nodes, dir);
+  };
   try {
-    const primary = await startNode(dir, await freePort(), dataNode(opts.appendfsync));
+    const primary = await startDataNode(dir, dataNode(opts.appendfsync), opts.proxied ?? false, proxies);
     nodes.push(primary);
     const startReplica = async (primaryPort: number) => {
-      const node = await startNode(dir, await freePort(), [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`]);
+      const node = await startDataNode(dir, [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`], opts.proxied ?? false, proxies);
       nodes.push(node);
-      await until('the replica to sync', 15_000, () =>
-        withAdmin(node.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
-      );
+      await until('the replica to sync', 15_000, async () => {
+        const admin = node.admin();
+        try {
+          await admin.connect();
+          return (await admin.info('replication')).includes('master_link_status:up') ? true : undefined;
+        } finally {
+          admin.disconnect();
+        }
+      });
       return node;
     };
     const replica = await startReplica(primary.port);
@@ -234,10 +273,10 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
         }
         return node;
       },
-      stop: () => stopAll(nodes, dir),
+      stop,
     };
   } catch (err) {
-    await stopAll(nodes, dir);
+    await stop();
     throw err;
   }
 }
