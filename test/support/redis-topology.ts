@@ -1,12 +1,12 @@
 /**
- * Real Redis deployments as users run them, started from Debian's redis-server binary on free
- * loopback ports: a primary with one replica watched by three sentinels (`redis-server <conf>
- * --sentinel`, the binary the redis-sentinel package links to), and a three-master Cluster.
+ * Real Redis deployments as users run them, started from Debian's redis-server and redis-sentinel
+ * binaries on free loopback ports: a primary with one replica watched by three sentinels, and a
+ * three-master Cluster.
  * Every process is SIGKILLed and every directory removed by `stop()` (and the processes also when
  * the test process exits), and every wait is bounded.
  */
 import { freePort } from '../../src/runtime/private-redis.js';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,8 +101,25 @@ async function withAdmin<T>(port: number, use: (client: Redis) => Promise<T>): P
   }
 }
 
+/**
+ * Debian's redis-sentinel package (.ci/run installs it) provides `redis-sentinel`, a link to
+ * redis-server that starts in Sentinel mode; where only redis-server is installed, the same
+ * binary with `--sentinel`.
+ */
+const SENTINEL_COMMAND: readonly string[] = onPath('redis-sentinel') ? ['redis-sentinel'] : ['redis-server', '--sentinel'];
+
+function onPath(binary: string): boolean {
+  try {
+    execFileSync(binary, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts `redis-server` with a config file in `dir` and waits until it answers PING. */
-async function startNode(baseDir: string, port: number, config: string[], extraArgs: string[] = []): Promise<RedisNode> {
+async function startNode(baseDir: string, port: number, config: string[], command: readonly string[] = ['redis-server']): Promise<RedisNode> {
+  const [binary = 'redis-server', ...extraArgs] = command;
   // A directory per node: AOF, RDB and nodes.conf files would otherwise collide.
   const dir = join(baseDir, String(port));
   mkdirSync(dir);
@@ -111,15 +128,15 @@ async function startNode(baseDir: string, port: number, config: string[], extraA
   let child: ChildProcess;
 
   async function spawnNode(): Promise<void> {
-    const proc = spawn('redis-server', [confFile, ...extraArgs], { stdio: 'ignore' });
+    const proc = spawn(binary, [confFile, ...extraArgs], { stdio: 'ignore' });
     child = proc;
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
     const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
     await until(`redis-server on port ${port}`, 10_000, async () => {
       const failed = await Promise.race([spawnError, Promise.resolve(undefined)]);
-      if (failed) throw new Error(`could not start redis-server (${failed.message}). Fix: apt-get install redis-server redis-tools`);
-      if (proc.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${proc.exitCode}`);
+      if (failed) throw new Error(`could not start ${binary} (${failed.message}). Fix: apt-get install redis-server redis-tools redis-sentinel`);
+      if (proc.exitCode !== null) throw new Error(`${binary} on port ${port} exited with code ${proc.exitCode}`);
       return (await withAdmin(port, (c) => c.ping())) === 'PONG' ? true : undefined;
     });
   }
@@ -219,7 +236,7 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
           `sentinel failover-timeout ${masterName} ${opts.failoverTimeoutMs ?? 3000}`,
           `sentinel parallel-syncs ${masterName} 1`,
         ],
-        ['--sentinel'],
+        SENTINEL_COMMAND,
       );
       sentinels.push(sentinel);
       nodes.push(sentinel);
