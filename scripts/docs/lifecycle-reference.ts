@@ -85,8 +85,10 @@ export function renderLifecycleDoc(): string {
   transition does not record, or an expected state it never leaves, before they call Redis
   (\`SMSQ_UNDECLARED_TRANSITION\`, nothing changed).
 - The Lua scripts that make the moves ([src/queue/lua/](../src/queue/lua/)) receive the same table:
-  it is generated into each of them when it is loaded (\`--@include "lifecycle"\`), and they refuse
-  what it lacks the same way. TypeScript and Lua cannot disagree.
+  it is generated into each of them as data when it is loaded (\`--@include "lifecycle"\`), they look
+  moves up in it with the functions of
+  [includes/lifecycle-edges.lua](../src/queue/lua/includes/lifecycle-edges.lua), and they refuse what
+  it lacks the same way. TypeScript and Lua cannot disagree.
 - A declared trigger whose move the table does not have from the record's current state does not
   apply (\`not-from-state\`), and neither does one for another attempt than the record's
   (\`other-attempt\`) or one whose caller expected another state (\`moved\`): a race lost, reported to

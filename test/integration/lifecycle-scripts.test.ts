@@ -21,8 +21,9 @@ import {
   type ChunkState,
   type SendControlTrigger,
 } from '../../src/queue/lifecycle.js';
-import { ADOPT_FROM, edgesConstant, lifecycleLua } from '../../src/queue/lifecycle-lua.js';
+import { ADOPT_FROM, edgesConstant } from '../../src/queue/lifecycle-lua.js';
 import { luaScript } from '../../src/queue/lua.js';
+import { luaPart, resolveIncludes } from '../../src/queue/lua-source.js';
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
@@ -71,7 +72,7 @@ describe('the generated Lua table', () => {
       }
     }
     const constants = LIFECYCLES.map((l) => `${edgesConstant(l)} = ${edgesConstant(l)}`).join(', ');
-    const harness = `${lifecycleLua()}
+    const harness = `${resolveIncludes('--@include "lifecycle"\n--@include "lifecycle-edges"\n', luaPart)}
 local tables = { ${constants} }
 local out = {}
 for i = 1, #ARGV, 3 do out[#out + 1] = edgeTo(tables[ARGV[i]], ARGV[i + 1], ARGV[i + 2]) or '-' end

@@ -14,7 +14,8 @@ import {
   UNSENT_CHUNK_STATES,
   type Lifecycle,
 } from '../../src/queue/lifecycle.js';
-import { edgesConstant, encodeEdges } from '../../src/queue/lifecycle-lua.js';
+import { ADOPT_FROM, edgesConstant, encodeEdges } from '../../src/queue/lifecycle-lua.js';
+import { luaPart } from '../../src/queue/lua-source.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -115,6 +116,14 @@ describe('the triggers the Lua scripts name', () => {
     }
     expect(named.length).toBeGreaterThan(8); // the scan itself works
     expect(undeclared).toEqual([]);
+  });
+});
+
+describe('includes/lifecycle-edges.lua', () => {
+  it('names the pseudo-states of the generated edges as the generator writes them', () => {
+    const header = luaPart('lifecycle-edges').split(']]')[0] ?? '';
+    expect(header).toContain(`'${NEW}' as the from of a transition that creates`);
+    expect(header).toContain(`'${ADOPT_FROM}' as the from of a trigger that adopts`);
   });
 });
 
