@@ -10,6 +10,7 @@ import { UndeclaredTransitionError } from '../../src/errors.js';
 import { chunkIdOf, createChunkStore, type ChunkStore, type ChunkTrigger } from '../../src/queue/chunk-store.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
 import {
+  canAdopt,
   CHUNK_LIFECYCLE,
   CHUNK_STATES,
   LIFECYCLES,
@@ -17,7 +18,6 @@ import {
   SEND_LIFECYCLE,
   controlOf,
   targetOf,
-  UNSENT_CHUNK_STATES,
   type ChunkState,
   type SendControlTrigger,
 } from '../../src/queue/lifecycle.js';
@@ -47,7 +47,6 @@ afterEach(async () => {
 });
 
 const TRIGGERS = [...new Set(CHUNK_LIFECYCLE.transitions.map((t) => t.trigger))];
-const ADOPTING = new Set(CHUNK_LIFECYCLE.transitions.filter((t) => t.adoptsNewerAttempt).map((t) => t.trigger));
 
 /** A chunk of send `s1` in `state` at attempt 1 (written as a lost worker or Redis could leave it). */
 async function chunkIn(index: string, state: ChunkState): Promise<{ chunkId: string; outId: string }> {
@@ -106,7 +105,7 @@ describe('transition-7.lua through the chunk store', () => {
       for (const state of CHUNK_STATES) {
         const { chunkId } = await chunkIn(`n${i}`, state);
         const newer = `${chunkId}.2-bb`;
-        const adopts = ADOPTING.has(trigger) && UNSENT_CHUNK_STATES.includes(state);
+        const adopts = canAdopt(trigger, state);
         const t = await chunks.transition(chunkId, 's1', { trigger, outId: newer });
         const record = await chunks.get(chunkId);
         if (t.applied !== adopts || (adopts && (t.applied && t.adoptedAttempt) !== 2) || (adopts && record?.outId !== newer)) {
