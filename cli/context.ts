@@ -235,7 +235,7 @@ export class CliContext {
     const unavailable = this.asRedisUnavailable(err);
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
-      // A send is looked up in the Redis of REDIS_URL: one made elsewhere (the sandbox's private Redis, another deployment) is not there.
+      // A send is looked up in the Redis of REDIS_URL: one made elsewhere (another deployment) or by the sandbox (its keys are deleted when its run ends) is not there.
       const notFoundFix = `Fix: check the id, and that REDIS_URL (${redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379')}) is the Redis it was sent through; records expire after SMSQ_RETENTION_DAYS`;
       this.note(unavailable ? `error ${known.code}: ${known.message}` : `error ${known.code}: ${known.message}. ${notFoundFix}`);
       if (json)

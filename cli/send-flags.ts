@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Producer } from '../producers/producer.js';
 import type { SendStatus } from '../src/queue/send-store.js';
-import { countIn, UNSENT_STATES } from '../src/receipts/completion.js';
+import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
+import { countIn } from '../src/receipts/completion.js';
 import type { CliContext } from './context.js';
 import { switchFlag } from './flags.js';
 
@@ -48,7 +49,7 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
   let last = '';
   for (;;) {
     const s = await producer.getStatus(sendId);
-    const pending = countIn(s.counts, UNSENT_STATES);
+    const pending = countIn(s.counts, UNSENT_CHUNK_STATES);
     const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending`;
     if (!quiet && line !== last) ctx.note(line);
     last = line;

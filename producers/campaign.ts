@@ -91,7 +91,8 @@ const FIRST_CANDIDATE_BATCH = 1000;
 /**
  * Candidates waiting to be checked and routed into chunks: their numbers and their own params
  * (merged over the shared ones), or undefined when they use the shared ones. Allocated at their
- * full size and reused (arrays grown by push cost ~50 bytes a recipient).
+ * full size and reused: arrays grown by push cost memory per recipient (docs/benchmarks.md,
+ * "Figures behind the code").
  */
 interface CandidateBatch {
   phones: string[];

@@ -1,15 +1,12 @@
 /**
- * A set of phone numbers in 10–20 bytes a number, that never reallocates what it holds. Normalised
- * numbers have at most 15 digits, so each fits a float64 exactly. They live in pages of 4096 slots
- * (32 KiB, open addressing, at most 80% full) found through a directory by the top bits of a hash
- * (extendible hashing): a full page splits in two by one more bit of the hash, and only the
- * directory (a few thousand references for millions of numbers) is ever copied to grow.
- *
- * A single table doubling as it fills would cost more: its old tables stay allocated until a full
- * garbage collection (the table and its predecessors, up to twice its size), and the table itself
- * is 16–32 bytes a number at 25–50% load. Here pages are 40–80% full; as the hash spreads numbers
- * evenly, they fill and split at about the same time. Used to drop duplicates from campaigns of millions of
- * recipients.
+ * A set of phone numbers that never reallocates what it holds, to drop duplicates from campaigns
+ * of millions of recipients. Normalised numbers have at most 15 digits, so each fits a float64
+ * exactly. They live in pages of open addressing found through a directory by the top bits of a
+ * hash (extendible hashing): a full page splits in two by one more bit of the hash, and only the
+ * directory is ever copied to grow. A single table doubling as it fills would cost more memory:
+ * its old tables stay allocated until a full garbage collection, and it is emptier on average;
+ * as the hash spreads numbers evenly, pages fill and split at about the same time. The sizes are in
+ * docs/benchmarks.md, "Figures behind the code".
  */
 
 import { phoneValue } from '../src/sms/phone-value.js';

@@ -250,7 +250,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     const send = (await sends.status(sendId))?.send;
     if (!send) return false;
     // A send paused or cancelled while enqueuing may not have finished: only enqueuedAt says so
-    // (a record without it is enqueued again, which its idempotent writes allow).
+    // (a record without it is enqueued again, which its idempotent writes allow). This asks what
+    // the send went through, not which trigger may fire next: the table cannot answer it.
     return send.enqueuedAt !== undefined || !['enqueuing', 'paused', 'cancelled'].includes(send.state);
   };
 

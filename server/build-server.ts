@@ -8,6 +8,7 @@ import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { Producer } from '../producers/producer.js';
 import { systemClock, type Clock } from '../src/clock.js';
+import { runningUnderVitest } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
@@ -56,7 +57,8 @@ export interface ServerDeps {
   insecure?: boolean;
   /**
    * Validate every answer against the zod schema its route declares before sending it; one that
-   * does not match becomes a 500 naming the route and the fields. For tests. Default false.
+   * does not match becomes a 500 naming the route and the fields. For tests: default true under
+   * vitest (runningUnderVitest in src/config.ts), false otherwise.
    */
   checkResponses?: boolean;
   /** Largest JSON body in bytes. Default 1 MiB. */
@@ -132,7 +134,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     await Promise.all(queues.map((q) => q.close()));
   });
   app.setErrorHandler(createErrorHandler({ bodyLimit, csvBodyLimit }));
-  app.setSerializerCompiler(createReplySerializer({ checkResponses: deps.checkResponses ?? false }));
+  app.setSerializerCompiler(createReplySerializer({ checkResponses: deps.checkResponses ?? runningUnderVitest() }));
   const openApi = createOpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
   // Bull Board's routes are its own: the document describes the dashboard by its entry page.

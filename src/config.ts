@@ -634,3 +634,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tracing,
   };
 }
+
+/**
+ * Whether this process runs under vitest (it sets VITEST): a server built there checks every
+ * answer against its declared schema unless told otherwise (server/build-server.ts), so no test
+ * server, the in-process CLI's included, lets a wrong answer through. Not a setting: no
+ * deployment runs under vitest.
+ */
+export function runningUnderVitest(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.VITEST !== undefined;
+}

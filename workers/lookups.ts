@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { canAdopt, canFire, CHUNK_LIFECYCLE, type ChunkState, type ChunkTrigger } from '../src/queue/lifecycle.js';
 import type { SmsError } from '../src/sms/errors.js';
 import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
@@ -7,6 +8,19 @@ import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
 export const MIDNIGHT_MARGIN_MS = 10 * 60_000;
 /** QuerySendDetails page size (its maximum). */
 export const LOOKUP_PAGE_SIZE = 50;
+
+/** The triggers a look-up's answer fires: found, or provably not accepted (reconcile-processor.ts). */
+const LOOKUP_ANSWERS = ['lookup-found', 'lookup-not-found'] as const satisfies readonly ChunkTrigger[];
+
+/** Whether a look-up of the record's own attempt can settle a chunk in `state`: either answer still moves it. */
+export function lookupSettles(state: ChunkState): boolean {
+  return LOOKUP_ANSWERS.every((trigger) => canFire(CHUNK_LIFECYCLE, trigger, state));
+}
+
+/** Whether a look-up of an attempt newer than the record's (its claim lost) can settle a chunk in `state`: either answer adopts it. */
+export function lookupAdopts(state: ChunkState): boolean {
+  return LOOKUP_ANSWERS.every((trigger) => canAdopt(trigger, state));
+}
 
 /**
  * What a look-up job (reconcile, receipt) does when QuerySendDetails fails. It always throws:

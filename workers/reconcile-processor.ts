@@ -1,12 +1,12 @@
 import type { Logger } from '../src/logger.js';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
-import { UNSENT_CHUNK_STATES, type ChunkRecord } from '../src/queue/chunk-store.js';
+import type { ChunkRecord } from '../src/queue/chunk-store.js';
 import { ReconcileJobData } from '../src/queue/job-schemas.js';
 import { isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
-import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
+import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS } from './lookups.js';
 
 export interface ReconcileProcessorDeps extends CallJobDeps {
   timing: ReconcileTiming;
@@ -25,8 +25,8 @@ export type ReconcileJobResult =
  * was made all the same, and only a look-up can say whether it was accepted.
  */
 function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behind' | undefined {
-  if (chunk.attempt === job.attempt) return chunk.state === 'unknown' || chunk.state === 'sending' ? 'current' : undefined;
-  if (chunk.attempt < job.attempt && UNSENT_CHUNK_STATES.includes(chunk.state) && job.outId) return 'behind';
+  if (chunk.attempt === job.attempt) return lookupSettles(chunk.state) ? 'current' : undefined;
+  if (chunk.attempt < job.attempt && lookupAdopts(chunk.state) && job.outId) return 'behind';
   return undefined;
 }
 
@@ -53,7 +53,8 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     const chunk = await deps.chunks.get(chunkId);
     if (!chunk) return { outcome: 'obsolete', state: 'missing' };
     if (chunk.attempt === attempt && chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED') {
-      // A re-run after a crash between "not accepted" and scheduling the resend.
+      // A re-run after a crash between "not accepted" and scheduling the resend. This reads the mark
+      // lookup-not-found left (state and code), not whether a trigger may fire: not the table's question.
       await deps.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
       return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
     }

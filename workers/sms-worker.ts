@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
+import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { JOB, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
@@ -32,6 +33,7 @@ import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.j
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { createHousekeepingProcessor } from './housekeeping-processor.js';
+import { lookupSettles } from './lookups.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
@@ -373,7 +375,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       const { sendId, chunkId } = data.data;
       const chunk = await chunks.get(chunkId);
       if (!chunk) return;
-      if (chunk.state === 'sending' || chunk.state === 'unknown') {
+      if (lookupSettles(chunk.state)) {
         // It may have been accepted: only a look-up may decide.
         const claim = await chunks.claim(chunkId, sendId);
         if (claim.type === 'unknown') {
@@ -383,7 +385,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
             claim.sentAt + timing.firstLookAfterMs,
           );
         }
-      } else if (chunk.state === 'queued') {
+      } else if (canFire(CHUNK_LIFECYCLE, 'give-up', chunk.state)) {
         await chunks.transition(chunkId, sendId, { trigger: 'give-up', fields: { reason: err.message } });
         log.error({ sendId, chunkId, err: err.message }, 'send job given up: its recipients are failed with SMSQ_GAVE_UP');
         await completion.check(sendId);
@@ -394,7 +396,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       const data = ReconcileJobData.safeParse(job.data);
       if (!data.success) return;
       const chunk = await chunks.get(data.data.chunkId);
-      if (chunk?.state === 'unknown' && chunk.attempt === data.data.attempt) {
+      if (chunk && chunk.attempt === data.data.attempt && canFire(CHUNK_LIFECYCLE, 'lookup-gave-up', chunk.state)) {
         await chunks.transition(data.data.chunkId, data.data.sendId, { trigger: 'lookup-gave-up', outId: chunk.outId, fields: { reason: err.message } });
         log.error({ sendId: data.data.sendId, chunkId: data.data.chunkId }, 'outcome could not be looked up: recipients expired as unknown, not resent');
         await completion.check(data.data.sendId);

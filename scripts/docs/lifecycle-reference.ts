@@ -1,7 +1,7 @@
 /**
  * The lifecycles of docs/lifecycle.md, drawn from the lifecycle table (src/queue/lifecycle.ts): per
  * lifecycle a mermaid state diagram and the table of its transitions. `npm run docs` writes them
- * (scripts/docs/pages.ts); other pages may embed {@link renderStateDiagram}.
+ * (scripts/docs/pages.ts); docs/architecture.md embeds the chunk's diagram ({@link renderDiagramBlock}).
  */
 import { CHUNK_LIFECYCLE, LIFECYCLES, NEW, SEND_LIFECYCLE, UNSENT_CHUNK_STATES, type Lifecycle, type Transition } from '../../src/queue/lifecycle.js';
 import { code, markdownTable } from './markdown.js';
@@ -35,6 +35,11 @@ export function renderStateDiagram(lifecycle: Lifecycle): string {
   for (const [edge, labels] of edges) lines.push(`  ${edge}${labels.length ? ` : ${labels.join(', ')}` : ''}`);
   for (const state of lifecycle.final) lines.push(`  ${state} --> [*]`);
   return lines.join('\n');
+}
+
+/** {@link renderStateDiagram} as a fenced mermaid block, as a page shows it. */
+export function renderDiagramBlock(lifecycle: Lifecycle): string {
+  return `\`\`\`mermaid\n${renderStateDiagram(lifecycle)}\n\`\`\``;
 }
 
 function fromCell(t: Transition): string {
@@ -72,9 +77,7 @@ ${ABOUT[lifecycle.name] ?? ''}
 
 States: ${lifecycle.states.map(code).join(', ')}. It starts ${code(lifecycle.start)}; ${lifecycle.final.map(code).join(', ')} ${many ? 'are' : 'is'} final (no transition leaves ${many ? 'them' : 'it'}).
 
-\`\`\`mermaid
-${renderStateDiagram(lifecycle)}
-\`\`\`
+${renderDiagramBlock(lifecycle)}
 
 ${renderTransitionTable(lifecycle)}`;
 }
@@ -85,8 +88,10 @@ export function renderLifecycleDoc(): string {
   transition does not record, or an expected state it never leaves, before they call Redis
   (\`SMSQ_UNDECLARED_TRANSITION\`, nothing changed).
 - The Lua scripts that make the moves ([src/queue/lua/](../src/queue/lua/)) receive the same table:
-  it is generated into each of them when it is loaded (\`--@include "lifecycle"\`), and they refuse
-  what it lacks the same way. TypeScript and Lua cannot disagree.
+  it is generated into each of them as data when it is loaded (\`--@include "lifecycle"\`), they look
+  moves up in it with the functions of
+  [includes/lifecycle-edges.lua](../src/queue/lua/includes/lifecycle-edges.lua), and they refuse what
+  it lacks the same way. TypeScript and Lua cannot disagree.
 - A declared trigger whose move the table does not have from the record's current state does not
   apply (\`not-from-state\`), and neither does one for another attempt than the record's
   (\`other-attempt\`) or one whose caller expected another state (\`moved\`): a race lost, reported to

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { renderCliReference } from './cli-reference.js';
 import { renderEnvironmentReference } from './config-reference.js';
 import { renderAnsweredCodes, renderClassificationRules, renderErrorClasses, renderRecordedCodes, renderSmsErrorCodes } from './error-reference.js';
-import { renderLifecycleDoc } from './lifecycle-reference.js';
+import { renderDiagramBlock, renderLifecycleDoc } from './lifecycle-reference.js';
+import { CHUNK_LIFECYCLE } from '../../src/queue/lifecycle.js';
 import { fillRegions, type Region } from './regions.js';
 
 export const GENERATED_PAGES: Readonly<Record<string, Readonly<Record<string, Region>>>> = {
@@ -26,6 +27,9 @@ export const GENERATED_PAGES: Readonly<Record<string, Readonly<Record<string, Re
   },
   'docs/lifecycle.md': {
     lifecycles: { source: 'the lifecycle table in src/queue/lifecycle.ts', render: renderLifecycleDoc },
+  },
+  'docs/architecture.md': {
+    'chunk-states': { source: 'the lifecycle table in src/queue/lifecycle.ts', render: () => renderDiagramBlock(CHUNK_LIFECYCLE) },
   },
 };
 

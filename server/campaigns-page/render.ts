@@ -176,28 +176,28 @@ export interface SendPageData {
 
 /** One send: its summary, its counts over time, its failure codes and a page of its recipients (numbers masked). */
 export function renderSendPage(ctx: PageContext, data: SendPageData): string {
-  const s = data.status;
-  const d = s.send;
+  const status = data.status;
+  const send = status.send;
   const summary = html`<dl class="summary">
-<dt>send id</dt><dd>${d.sendId}</dd>${d.name ? html`<dt>name</dt><dd>${d.name}</dd>` : ''}
-<dt>kind</dt><dd>${d.kind} (${d.api})</dd><dt>signature / template</dt><dd>${d.signName} / ${d.templateCode}</dd>
-<dt>created</dt><dd>${chinaTime(d.createdAt)}</dd>${d.deadline ? html`<dt>deadline</dt><dd>${chinaTime(d.deadline)}</dd>` : ''}
-<dt>state</dt><dd class="state-cell">${stateCell(s)}</dd>
-<dt>recipients</dt><dd>${d.recipients} queued, ${d.rejected} rejected at the door, ${d.duplicates} duplicates dropped, ${d.chunks} chunks</dd>
-<dt>progress</dt><dd>${bar(s)}</dd><dt>delivered</dt><dd>${ratioCell(s)}</dd>
-<dt>counts</dt><dd>${Object.entries(s.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}</dd>
-<dt>${ctx.controls ? 'controls' : ''}</dt><dd>${buttons(ctx, s)}</dd></dl>`;
+<dt>send id</dt><dd>${send.sendId}</dd>${send.name ? html`<dt>name</dt><dd>${send.name}</dd>` : ''}
+<dt>kind</dt><dd>${send.kind} (${send.api})</dd><dt>signature / template</dt><dd>${send.signName} / ${send.templateCode}</dd>
+<dt>created</dt><dd>${chinaTime(send.createdAt)}</dd>${send.deadline ? html`<dt>deadline</dt><dd>${chinaTime(send.deadline)}</dd>` : ''}
+<dt>state</dt><dd class="state-cell">${stateCell(status)}</dd>
+<dt>recipients</dt><dd>${send.recipients} queued, ${send.rejected} rejected at the door, ${send.duplicates} duplicates dropped, ${send.chunks} chunks</dd>
+<dt>progress</dt><dd>${bar(status)}</dd><dt>delivered</dt><dd>${ratioCell(status)}</dd>
+<dt>counts</dt><dd>${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}</dd>
+<dt>${ctx.controls ? 'controls' : ''}</dt><dd>${buttons(ctx, status)}</dd></dl>`;
   const recipients = data.recipients.map(
     (r) => html`<tr><td>${maskPhone(r.phone)}</td><td>${r.state}</td><td>${r.code ? html`<code title="${codeMeaning(r.code)}">${r.code}</code>` : ''}</td><td>${r.attempts}</td>
 <td>${r.sentAt ? chinaTime(r.sentAt) : ''}</td><td>${r.receivedAt ? chinaTime(r.receivedAt) : ''}</td></tr>`,
   );
-  const pages = html`<p>${data.cursor !== undefined ? html`<a href="${ctx.basePath}/${encodeURIComponent(d.sendId)}">First page</a> ` : ''}${
-    data.next ? html`<a class="next" href="${ctx.basePath}/${encodeURIComponent(d.sendId)}${queryString({ cursor: data.next })}">Next recipients →</a>` : html`<span class="muted">Last page.</span>`
+  const pages = html`<p>${data.cursor !== undefined ? html`<a href="${ctx.basePath}/${encodeURIComponent(send.sendId)}">First page</a> ` : ''}${
+    data.next ? html`<a class="next" href="${ctx.basePath}/${encodeURIComponent(send.sendId)}${queryString({ cursor: data.next })}">Next recipients →</a>` : html`<span class="muted">Last page.</span>`
   }</p>`;
-  const main = html`<main><h2>${d.name ?? d.sendId}</h2>${summary}
-<h3>Counts over time</h3>${countsChart(s, data.series, ctx.now)}
+  const main = html`<main><h2>${send.name ?? send.sendId}</h2>${summary}
+<h3>Counts over time</h3>${countsChart(status, data.series, ctx.now)}
 <h3>Failure codes</h3>${codesCell(data.codes)}
 <h3>Recipients</h3><table class="recipients"><thead><tr><th>number</th><th>state</th><th>code</th><th>attempts</th><th>sent</th><th>received</th></tr></thead>
 <tbody>${recipients.length ? recipients : html`<tr><td colspan="6" class="muted">No recipients on this page.</td></tr>`}</tbody></table>${pages}</main>`;
-  return layout(ctx, `smsq send ${d.sendId}`, main);
+  return layout(ctx, `smsq send ${send.sendId}`, main);
 }

@@ -73,10 +73,10 @@ export function waitText(wait: unknown): string | undefined {
   if (wait === undefined || wait === null || wait === '') return undefined;
   if (typeof wait === 'string' || typeof wait === 'number' || typeof wait === 'boolean') return String(wait);
   if (typeof wait === 'object') {
-    const o = wait as Record<string, unknown>;
-    const head = typeof o.reason === 'string' ? o.reason : typeof o.kind === 'string' ? o.kind : undefined;
-    const rest = Object.entries(o)
-      .filter(([k, v]) => v !== undefined && v !== null && (k !== 'reason' || head !== o.reason) && (k !== 'kind' || head !== o.kind))
+    const fields = wait as Record<string, unknown>;
+    const head = typeof fields.reason === 'string' ? fields.reason : typeof fields.kind === 'string' ? fields.kind : undefined;
+    const rest = Object.entries(fields)
+      .filter(([k, v]) => v !== undefined && v !== null && (k !== 'reason' || head !== fields.reason) && (k !== 'kind' || head !== fields.kind))
       .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
     return [head, ...rest].filter(Boolean).join(', ');
   }

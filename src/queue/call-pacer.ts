@@ -48,8 +48,8 @@ export interface CallPacerOptions {
 /**
  * How far ahead a caller may hold a slot. Slots are handed out first come first served, and every
  * caller waiting for its slot holds one, so without a bound a verification code would wait behind
- * the slots of every in-flight marketing job: (processes × concurrency) ÷ Q, 64 ms at 2000/s
- * (bench/pipeline-priority.ts). A process lets a `bulk` or `normal` caller reserve only while its
+ * the slots of every in-flight marketing job, (processes × concurrency) ÷ Q (docs/benchmarks.md,
+ * "Figures behind the code"). A process lets a `bulk` or `normal` caller reserve only while its
  * own reservations end within the lane's depth; `urgent` callers reserve at once, behind at most
  * that much (times the number of processes).
  */

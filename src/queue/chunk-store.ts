@@ -8,7 +8,7 @@ import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 import { newOutIdNonce } from './out-id.js';
 
-export { CHUNK_STATES, UNSENT_CHUNK_STATES, type ChunkState, type ChunkTrigger } from './lifecycle.js';
+export { CHUNK_STATES, isUnsent, UNSENT_CHUNK_STATES, type ChunkState, type ChunkTrigger } from './lifecycle.js';
 
 export interface NewChunk {
   sendId: string;

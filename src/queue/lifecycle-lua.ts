@@ -1,6 +1,7 @@
 /**
- * The lifecycle table (lifecycle.ts) as Lua, for the scripts that move records: `--@include
- * "lifecycle"` in a script is replaced by this text when the script is loaded (lua-source.ts).
+ * The lifecycle table (lifecycle.ts) as Lua data, for the scripts that move records: `--@include
+ * "lifecycle"` in a script is replaced by this text when the script is loaded (lua-source.ts);
+ * the scripts search it with the functions of `--@include "lifecycle-edges"`.
  *
  * Each lifecycle becomes one constant string of edges, `|trigger:from>to|...` (`*` as the from of
  * a trigger that adopts a newer attempt), searched with a plain `string.find`: a constant is built
@@ -32,7 +33,7 @@ function luaString(s: string): string {
   return `'${s}'`;
 }
 
-/** The generated include. */
+/** The generated include: the table's data only; the functions that search it are includes/lifecycle-edges.lua. */
 export function lifecycleLua(): string {
   const constants = LIFECYCLES.map((l) => `local ${edgesConstant(l)} = ${luaString(encodeEdges(l))}`);
   return `-- Generated from src/queue/lifecycle.ts when the script is loaded; do not copy it by hand.
@@ -41,30 +42,5 @@ ${constants.join('\n')}
 local IN_DOUBT = ${luaString(`|${UNSENT_CHUNK_STATES.join('|')}|`)}
 -- The states a send ends in.
 local SEND_ENDS = ${luaString(`|${SEND_END_STATES.join('|')}|`)}
-
--- Where trigger takes a record in state from ('${NEW}' for a record to create, '${ADOPT_FROM}' for a caller's
--- newer attempt), or nil when the table has no such move.
-local function edgeTo(edges, trigger, from)
-  local key = '|' .. trigger .. ':' .. from .. '>'
-  local at = string.find(edges, key, 1, true)
-  if not at then return nil end
-  return string.match(edges, '^[^|]+', at + #key)
-end
-
--- Refuses a trigger the table does not declare at all: a caller out of step with the table.
-local function checkDeclared(edges, trigger, lifecycle)
-  if not string.find(edges, '|' .. trigger .. ':', 1, true) then
-    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' transition "' .. trigger .. '": no such trigger in the Lua table'})
-  end
-end
-
--- edgeTo for a move the calling script relies on: an error, not nil, when the table lacks it.
-local function mustEdge(edges, trigger, from, lifecycle)
-  local to = edgeTo(edges, trigger, from)
-  if not to then
-    error({err = 'SMSQ_UNDECLARED_TRANSITION ' .. lifecycle .. ' transition "' .. trigger .. '": the Lua table has no move from ' .. from})
-  end
-  return to
-end
 `;
 }

@@ -55,7 +55,13 @@ export type ChunkState = (typeof CHUNK_STATES)[number];
  * that was made (a Redis that lost writes): such a chunk is looked up, never assumed unsent, and a
  * transition that adopts a newer attempt may leave any of them.
  */
-export const UNSENT_CHUNK_STATES: readonly ChunkState[] = ['queued', 'sending', 'unknown'];
+export const UNSENT_CHUNK_STATES = ['queued', 'sending', 'unknown'] as const satisfies readonly ChunkState[];
+export type UnsentChunkState = (typeof UNSENT_CHUNK_STATES)[number];
+
+/** Whether a chunk in `state` is one of {@link UNSENT_CHUNK_STATES}. */
+export function isUnsent(state: ChunkState): state is UnsentChunkState {
+  return (UNSENT_CHUNK_STATES as readonly ChunkState[]).includes(state);
+}
 
 const IN_FLIGHT: readonly ChunkState[] = ['sending', 'unknown'];
 const ANSWER = ['workers/send-processor.ts'];
@@ -206,6 +212,22 @@ export function rowsOf<S extends string, T extends string>(lifecycle: Lifecycle<
 /** Where `trigger` takes a record in `from` (its own attempt), or undefined when the table has no such move. */
 export function targetOf<S extends string, T extends string>(lifecycle: Lifecycle<S, T>, trigger: T, from: S | typeof NEW): S | undefined {
   return rowsOf(lifecycle, trigger).find((t) => (t.from === NEW ? from === NEW : (t.from as readonly string[]).includes(from)))?.to;
+}
+
+/**
+ * Whether `trigger` moves a record in `from` for a caller naming the record's own attempt (or
+ * none): what a caller asks before choosing a trigger, rather than testing states itself.
+ */
+export function canFire<S extends string, T extends string>(lifecycle: Lifecycle<S, T>, trigger: T, from: S): boolean {
+  return targetOf(lifecycle, trigger, from) !== undefined;
+}
+
+/**
+ * Whether `trigger` moves a chunk in `from` for a caller naming a NEWER attempt than the record's
+ * (the record lost its claim): a trigger that adopts does so from every unsent state.
+ */
+export function canAdopt(trigger: ChunkTrigger, from: ChunkState): boolean {
+  return isUnsent(from) && rowsOf(CHUNK_LIFECYCLE, trigger).some((t) => t.adoptsNewerAttempt === true);
 }
 
 /**

@@ -3,8 +3,8 @@
  * its key count as BullMQ names its commands (`transition-7.lua`: 7 keys; a name without a count
  * takes a variable number of keys, the first argument of each call), and shared parts are
  * included with a line `--@include "name"`: ./lua/includes/<name>.lua, or a part generated from
- * code (the lifecycle table). Each part is included once per script, where it is first named.
- * The files ship with the build (scripts/copy-lua.mjs copies them next to the compiled code).
+ * code (the lifecycle table's data). Each part is included once per script, where it is first
+ * named. The files ship with the build (scripts/copy-lua.ts copies them next to the compiled code).
  */
 import { readFileSync } from 'node:fs';
 import { lifecycleLua } from './lifecycle-lua.js';
@@ -44,7 +44,8 @@ export function resolveIncludes(text: string, read: (name: string) => string, wi
   });
 }
 
-function readPart(name: string): string {
+/** One shared part by name, its own includes left in place (resolveIncludes resolves them). */
+export function luaPart(name: string): string {
   const generated = GENERATED_INCLUDES[name];
   if (generated) return generated();
   try {
@@ -61,7 +62,7 @@ export function luaSource(name: string): LuaSource {
   const cached = cache.get(name);
   if (cached) return cached;
   const text = readFileSync(new URL(`${name}.lua`, LUA_DIR), 'utf8');
-  const source = { name, numberOfKeys: keyCountOf(name), lua: resolveIncludes(text, readPart) };
+  const source = { name, numberOfKeys: keyCountOf(name), lua: resolveIncludes(text, luaPart) };
   cache.set(name, source);
   return source;
 }

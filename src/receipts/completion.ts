@@ -1,10 +1,11 @@
+import { UNSENT_CHUNK_STATES } from '../queue/lifecycle.js';
 import type { SendStore } from '../queue/send-store.js';
 
-/** Recipient states not yet handed to Dysmsapi for good (an `unknown` attempt may still be resent). */
-export const UNSENT_STATES = ['queued', 'sending', 'unknown'] as const;
-
-/** Recipient states that still wait for an outcome: the unsent, and the accepted awaiting a receipt. */
-export const PENDING_STATES = [...UNSENT_STATES, 'accepted'] as const;
+/**
+ * Recipient states that still wait for an outcome: the unsent (a chunk's recipients share its
+ * state), and the accepted awaiting a receipt.
+ */
+export const PENDING_STATES = [...UNSENT_CHUNK_STATES, 'accepted'] as const;
 
 /** How many recipients of `counts` are in one of `states`. */
 export function countIn(counts: Readonly<Record<(typeof PENDING_STATES)[number], number>>, states: readonly (typeof PENDING_STATES)[number][]): number {

@@ -5,7 +5,8 @@ import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
 import type { CallMetricsRecorder } from '../metrics/call-metrics.js';
 import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
-import { createChunkStore, UNSENT_CHUNK_STATES, type ChunkStore } from '../queue/chunk-store.js';
+import { createChunkStore, type ChunkStore } from '../queue/chunk-store.js';
+import { canAdopt, canFire, CHUNK_LIFECYCLE } from '../queue/lifecycle.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
@@ -104,7 +105,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           continue;
         }
         const origin = { outId: r.out_id, bizId: r.biz_id ?? '' };
-        if ((chunk.state === 'unknown' || chunk.state === 'sending') && chunk.outId === r.out_id && chunk.payload.phones.includes(phone.phone)) {
+        if (canFire(CHUNK_LIFECYCLE, 'report-accepted', chunk.state) && chunk.outId === r.out_id && chunk.payload.phones.includes(phone.phone)) {
           // A report about a recipient of this very attempt proves it was accepted.
           const acceptedAt = chunk.sentAt ?? deps.clock.now();
           const t = await deps.chunks.transition(chunkId, sendId, {
@@ -119,7 +120,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
             log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
           }
         }
-        if (out.attempt > chunk.attempt && UNSENT_CHUNK_STATES.includes(chunk.state) && chunk.payload.phones.includes(phone.phone)) {
+        if (out.attempt > chunk.attempt && canAdopt('report-lost-attempt', chunk.state) && chunk.payload.phones.includes(phone.phone)) {
           // A report for an attempt newer than the record: the record lost writes (a Redis that
           // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
           // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found

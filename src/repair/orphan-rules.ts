@@ -7,7 +7,7 @@
  * a look-up that finds nothing after the settling window resends it, with a new attempt.
  */
 import { jobIds } from '../queue/job-schemas.js';
-import { CHUNK_LIFECYCLE, targetOf, UNSENT_CHUNK_STATES, type ChunkState } from '../queue/lifecycle.js';
+import { CHUNK_LIFECYCLE, isUnsent, targetOf, type ChunkState } from '../queue/lifecycle.js';
 
 /** How far back the sweep looks for the jobs a chunk may have (a cost bound, not a safety one). */
 export interface JobSearchBounds {
@@ -122,7 +122,7 @@ export function lookedUpAttempt(chunk: Pick<ChunkSnapshot, 'state' | 'attempt'>)
 }
 
 export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, options: ChunkRuleOptions): ChunkVerdict {
-  if (!UNSENT_CHUNK_STATES.includes(chunk.state)) return { action: 'none' };
+  if (!isUnsent(chunk.state)) return { action: 'none' };
   if (options.now - chunk.updatedAt < options.minAgeMs) return { action: 'none' };
   if (around.hasLiveJob) return { action: 'none' };
   const ended = targetOf(CHUNK_LIFECYCLE, 'send-missing', chunk.state);

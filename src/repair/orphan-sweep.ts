@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { UNSENT_CHUNK_STATES, type ChunkState, type ChunkStore } from '../queue/chunk-store.js';
+import { isUnsent, type ChunkState, type ChunkStore } from '../queue/chunk-store.js';
 import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
 import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
@@ -172,7 +172,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         const candidates: { chunk: ChunkSnapshot; kind: MessageKind }[] = [];
         rows.forEach((row, i) => {
           const [state, attempt, outId, sentAt, sendId, code, updatedAt, kind] = row;
-          if (!state || !sendId || !UNSENT_CHUNK_STATES.includes(state as ChunkState)) return;
+          if (!state || !sendId || !isUnsent(state as ChunkState)) return;
           const chunk: ChunkSnapshot = {
             chunkId: chunkIds[i] as string,
             sendId,

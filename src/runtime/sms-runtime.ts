@@ -51,7 +51,7 @@ export async function openSmsRuntime({ config, logger }: SmsRuntimeOptions): Pro
 
   const accessKey = config.accessKey ?? SANDBOX_ACCESS_KEY;
   // Loaded here and only here: a live process never loads the emulator's code (a lint rule and
-  // test/integration/sms-runtime-loading.test.ts hold this).
+  // test/unit/sms-runtime-loading.test.ts hold this).
   const { createEmulator } = await import('../emulator/emulator.js');
   const emulator = createEmulator({ accessKey, logger: logger.child({ component: 'emulator' }) });
   const { endpoint } = await emulator.listen({ port: 0, host: '127.0.0.1' });

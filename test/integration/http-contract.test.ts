@@ -1,12 +1,15 @@
 /**
  * The contract test of the HTTP API: the document served at /openapi.json against the examples it
- * documents and against real answers of every route it describes, successes and errors, from a
+ * documents, the JSON examples of docs/http-api.md and docs/server.md, and against real answers of every route it describes, successes and errors, from a
  * server listening on a port, on real Redis, with a real worker sending through the emulator.
  * Every JSON answer is validated with ajv (JSON Schema 2020-12) against the schema the document
  * gives for its path, method, status and media type, `components` resolved; an answer whose
  * status the document does not list fails. At the end, every documented operation must have been
  * answered at least once with a success and once with an error.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +28,10 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 const BASIC = { authorization: `Basic ${Buffer.from(`${LOGIN.user}:${LOGIN.password}`).toString('base64')}` };
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const JSON_TYPE = { 'content-type': 'application/json' };
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The pages whose ```json blocks are answers of the API, each under a `<!-- schema: Name -->` line. */
+const PAGES_WITH_ANSWERS = ['docs/http-api.md', 'docs/server.md'];
+const SCHEMA_MARKER = /^<!-- schema: (\w+) -->$/;
 
 interface Operation {
   responses: Record<string, { content: Record<string, { schema: unknown }> }>;
@@ -146,6 +153,25 @@ describe('the OpenAPI document', () => {
       expect(doc.components.schemas[name]?.examples?.length ?? 0, name).toBeGreaterThan(0);
     }
     expect(checkedExamples.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('matches the JSON examples of the docs pages, each valid against the component named on the line before it', () => {
+    let checked = 0;
+    for (const page of PAGES_WITH_ANSWERS) {
+      const lines = readFileSync(join(ROOT, page), 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        if (line.trim() !== '```json') return;
+        const where = `${page}:${i + 1}`;
+        const name = SCHEMA_MARKER.exec(lines[i - 1]?.trim() ?? '')?.[1];
+        expect(name, `${where}: put <!-- schema: Name --> (a component of /openapi.json) on the line before the block`).toBeDefined();
+        expect(doc.components.schemas[name!], `${where}: no component ${name}`).toBeDefined();
+        const end = lines.findIndex((l, j) => j > i && l.trim() === '```');
+        const example = JSON.parse(lines.slice(i + 1, end).join('\n')) as unknown;
+        expect(violations(`/components/schemas/${name}`, example), where).toEqual([]);
+        checked++;
+      });
+    }
+    expect(checked).toBeGreaterThanOrEqual(4); // the scan itself works
   });
 
   it('refuses what its schemas forbid (the validator is not blind)', () => {

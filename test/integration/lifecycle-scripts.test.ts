@@ -10,6 +10,7 @@ import { UndeclaredTransitionError } from '../../src/errors.js';
 import { chunkIdOf, createChunkStore, type ChunkStore, type ChunkTrigger } from '../../src/queue/chunk-store.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
 import {
+  canAdopt,
   CHUNK_LIFECYCLE,
   CHUNK_STATES,
   LIFECYCLES,
@@ -17,12 +18,12 @@ import {
   SEND_LIFECYCLE,
   controlOf,
   targetOf,
-  UNSENT_CHUNK_STATES,
   type ChunkState,
   type SendControlTrigger,
 } from '../../src/queue/lifecycle.js';
-import { ADOPT_FROM, edgesConstant, lifecycleLua } from '../../src/queue/lifecycle-lua.js';
+import { ADOPT_FROM, edgesConstant } from '../../src/queue/lifecycle-lua.js';
 import { luaScript } from '../../src/queue/lua.js';
+import { luaPart, resolveIncludes } from '../../src/queue/lua-source.js';
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
@@ -46,7 +47,6 @@ afterEach(async () => {
 });
 
 const TRIGGERS = [...new Set(CHUNK_LIFECYCLE.transitions.map((t) => t.trigger))];
-const ADOPTING = new Set(CHUNK_LIFECYCLE.transitions.filter((t) => t.adoptsNewerAttempt).map((t) => t.trigger));
 
 /** A chunk of send `s1` in `state` at attempt 1 (written as a lost worker or Redis could leave it). */
 async function chunkIn(index: string, state: ChunkState): Promise<{ chunkId: string; outId: string }> {
@@ -71,7 +71,7 @@ describe('the generated Lua table', () => {
       }
     }
     const constants = LIFECYCLES.map((l) => `${edgesConstant(l)} = ${edgesConstant(l)}`).join(', ');
-    const harness = `${lifecycleLua()}
+    const harness = `${resolveIncludes('--@include "lifecycle"\n--@include "lifecycle-edges"\n', luaPart)}
 local tables = { ${constants} }
 local out = {}
 for i = 1, #ARGV, 3 do out[#out + 1] = edgeTo(tables[ARGV[i]], ARGV[i + 1], ARGV[i + 2]) or '-' end
@@ -105,7 +105,7 @@ describe('transition-7.lua through the chunk store', () => {
       for (const state of CHUNK_STATES) {
         const { chunkId } = await chunkIn(`n${i}`, state);
         const newer = `${chunkId}.2-bb`;
-        const adopts = ADOPTING.has(trigger) && UNSENT_CHUNK_STATES.includes(state);
+        const adopts = canAdopt(trigger, state);
         const t = await chunks.transition(chunkId, 's1', { trigger, outId: newer });
         const record = await chunks.get(chunkId);
         if (t.applied !== adopts || (adopts && (t.applied && t.adoptedAttempt) !== 2) || (adopts && record?.outId !== newer)) {

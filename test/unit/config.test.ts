@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, runningUnderVitest } from '../../src/config.js';
 
 function errorOf(env: Record<string, string>): ConfigError {
   try {
@@ -168,5 +168,12 @@ describe('loadConfig', () => {
         /SMSQ_DASHBOARD_PASSWORD=<redacted> must be at least 12 characters/,
       );
     });
+  });
+});
+
+describe('runningUnderVitest', () => {
+  it('is true here, so every server a test builds checks its answers, and false without VITEST', () => {
+    expect(runningUnderVitest()).toBe(true);
+    expect(runningUnderVitest({})).toBe(false);
   });
 });

@@ -14,7 +14,8 @@ import {
   UNSENT_CHUNK_STATES,
   type Lifecycle,
 } from '../../src/queue/lifecycle.js';
-import { edgesConstant, encodeEdges } from '../../src/queue/lifecycle-lua.js';
+import { ADOPT_FROM, edgesConstant, encodeEdges } from '../../src/queue/lifecycle-lua.js';
+import { luaPart } from '../../src/queue/lua-source.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -115,6 +116,33 @@ describe('the triggers the Lua scripts name', () => {
     }
     expect(named.length).toBeGreaterThan(8); // the scan itself works
     expect(undeclared).toEqual([]);
+  });
+});
+
+describe('the triggers the TypeScript code names', () => {
+  it('are each fired from a file its row lists in `by`', () => {
+    const rows = LIFECYCLES.flatMap((l) => (l as Lifecycle).transitions);
+    const unlisted: string[] = [];
+    let sites = 0;
+    for (const file of ['producers', 'workers', 'src'].flatMap((dir) => sourceFiles(join(ROOT, dir), /\.ts$/))) {
+      const path = file.slice(ROOT.length + 1);
+      if (path === 'src/queue/lifecycle.ts') continue; // the table itself
+      // A call site, not a type: `trigger: 'fail' | 'abandon'` declares a parameter.
+      for (const m of readFileSync(file, 'utf8').matchAll(/\btrigger: '([a-z-]+)'(?!\s*\|)/g)) {
+        sites++;
+        if (!rows.some((t) => t.trigger === m[1] && t.by.includes(path))) unlisted.push(`${m[1]} in ${path}`);
+      }
+    }
+    expect(sites).toBeGreaterThan(10); // the scan itself works
+    expect(unlisted).toEqual([]);
+  });
+});
+
+describe('includes/lifecycle-edges.lua', () => {
+  it('names the pseudo-states of the generated edges as the generator writes them', () => {
+    const header = luaPart('lifecycle-edges').split(']]')[0] ?? '';
+    expect(header).toContain(`'${NEW}' as the from of a transition that creates`);
+    expect(header).toContain(`'${ADOPT_FROM}' as the from of a trigger that adopts`);
   });
 });
 

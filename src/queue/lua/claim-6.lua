@@ -36,6 +36,7 @@
     XADD events stream: type=chunk sendId chunkId from state n code at (each move)
 ]]
 --@include "lifecycle"
+--@include "lifecycle-edges"
 --@include "move-counts"
 --@include "emit-chunk-event"
 --@include "reserve-slot"

@@ -15,6 +15,7 @@
     how many chunks were written (the others existed)
 ]]
 --@include "lifecycle"
+--@include "lifecycle-edges"
 
 local state = mustEdge(CHUNK_EDGES, 'enqueue', 'new', 'chunk')
 local now, ttl, created, counted = ARGV[1], ARGV[2], 0, 0

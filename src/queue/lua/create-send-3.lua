@@ -22,6 +22,7 @@
     1 written; 0 it existed
 ]]
 --@include "lifecycle"
+--@include "lifecycle-edges"
 
 redis.call('HSETNX', KEYS[2], 'queued', 0)
 redis.call('EXPIRE', KEYS[2], ARGV[1])

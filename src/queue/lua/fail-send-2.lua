@@ -20,6 +20,7 @@
     XADD events stream: type=send sendId from state code at (when it moves)
 ]]
 --@include "lifecycle"
+--@include "lifecycle-edges"
 --@include "send-state"
 
 checkDeclared(SEND_EDGES, ARGV[1], 'send')

@@ -22,6 +22,7 @@
     XADD events stream: type=send sendId from state code at (each move)
 ]]
 --@include "lifecycle"
+--@include "lifecycle-edges"
 --@include "send-state"
 
 local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt')

@@ -23,6 +23,7 @@
     XADD events stream: type=chunk sendId chunkId from state=split n code at (the parent)
 ]]
 --@include "lifecycle"
+--@include "lifecycle-edges"
 --@include "move-counts"
 --@include "emit-chunk-event"
 

@@ -40,6 +40,7 @@
     XADD events stream: type=send sendId from state code at (the send became sent or auto-paused)
 ]]
 --@include "lifecycle"
+--@include "lifecycle-edges"
 --@include "move-counts"
 --@include "emit-chunk-event"
 --@include "send-state"

@@ -1,10 +1,13 @@
 --[[
-  Moves a send along the send lifecycle (src/queue/lifecycle.ts; include "lifecycle" first): its
-  state, the time of the change (stateChangedAt), its history ("state:ms" entries, space-separated)
-  and one event on the stream:
+  Moves a send along the send lifecycle (src/queue/lifecycle.ts): its state, the time of the
+  change (stateChangedAt), its history ("state:ms" entries, space-separated) and one event on the
+  stream:
     type=send sendId chunkId='' from state code at
   `fields` are more field/value pairs to write with it (nil: none).
 ]]
+--@include "lifecycle"
+--@include "lifecycle-edges"
+
 local function moveSend(sendKey, events, maxlen, sendId, from, to, now, code, fields)
   local history = redis.call('HGET', sendKey, 'history')
   local entry = to .. ':' .. now
