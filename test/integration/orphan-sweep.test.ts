@@ -242,6 +242,37 @@ describe('repair sweep: jobs and sends', () => {
   });
 });
 
+describe('repair sweep: on its own schedule', () => {
+  it('a worker\'s periodic sweep resolves an orphan by itself once it is older than min-age: looked up, accepted once, never resent', async () => {
+    const s = await setup('rep-periodic');
+    const phone = '13800000031';
+    const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    // The orphan a rollback leaves: the attempt reached Dysmsapi, then Redis lost the claim and the job.
+    expect((await s.h.client.sendSms({ phoneNumbers: [phone], signName: CODE.signName, templateCode: CODE.templateCode, templateParam: CODE.templateParam, outId: `${chunkId}.1` })).ok).toBe(true);
+    expect(await s.calls.remove(jobIds.send(chunkId, 1))).toBe(1);
+    const orphanedSince = Number(await s.h.redis.hget(s.keys.chunk(chunkId), 'updatedAt'));
+    expect(orphanedSince).toBeGreaterThan(0);
+
+    // Rounds every 300 ms from the start; the first ones find the chunk too young to judge, so
+    // only a later round can resolve it: the schedule repeats, nobody calls runOnce.
+    const minAgeMs = 1500;
+    const worker = await s.h.startWorker({ receiptPolicies: NO_RECEIPTS, repair: { intervalMs: 300, firstAfterMs: 50, minAgeMs } });
+    expect(worker.repair).toBeDefined();
+    const accepted = await waitFor(async () => {
+      const c = await s.chunks.get(chunkId);
+      return c?.state === 'accepted' ? c : undefined;
+    }, 'the periodic sweep to find the orphan and its look-up to accept it', 15_000);
+    expect(accepted).toMatchObject({ attempt: 1, resolvedBy: 'reconcile' });
+    // Judged only once it was min-age old: the look-up came after that.
+    const looks = s.h.emulator.calls().filter((c) => c.action === 'QuerySendDetails' && c.phones.includes(phone));
+    expect(looks.length).toBeGreaterThan(0);
+    expect((looks[0]?.at ?? 0) - orphanedSince).toBeGreaterThanOrEqual(minAgeMs);
+    expect(timesAccepted(s.h, phone)).toBe(1);
+    expect((await s.h.producer.getStatus(sendId)).counts).toMatchObject({ queued: 0, unknown: 0, accepted: 1 });
+  });
+});
+
 describe('repair sweep: dry run, lease, CLI', () => {
   it('--dry-run reports every category it would resolve and writes nothing', async () => {
     const s = await setup('rep-dry');

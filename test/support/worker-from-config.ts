@@ -13,6 +13,8 @@ export interface WorkerConfigBase {
   qps: number;
   concurrency: number;
   readTimeoutMs: number;
+  /** Logs as JSON lines on stdout at this level, for a test that reads what the worker noticed. Default: silent. */
+  logLevel?: 'info' | 'warn' | 'error';
 }
 
 /** Builds the worker of a child process: its own connection, an SMS client for the emulator, a silent logger. */
@@ -27,7 +29,7 @@ export function workerFromConfig(cfg: WorkerConfigBase, extra: Partial<SmsWorker
   const worker = createSmsWorker({
     connection,
     client,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: cfg.logLevel ?? 'silent' }),
     prefix: cfg.prefix,
     qps: cfg.qps,
     concurrency: cfg.concurrency,

@@ -5,6 +5,7 @@
  */
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import type { ReconcileTiming } from '../../src/queue/follow-ups.js';
+import type { RepairOptions } from '../../workers/sms-worker.js';
 import { workerFromConfig, type WorkerConfigBase } from './worker-from-config.js';
 
 export interface WorkerProcessConfig extends WorkerConfigBase {
@@ -12,6 +13,8 @@ export interface WorkerProcessConfig extends WorkerConfigBase {
   stalledIntervalMs: number;
   lockDurationMs: number;
   durability?: DurabilityOptions;
+  /** The worker's repair sweep; default the product's (every 5 min, so never within a test). */
+  repair?: RepairOptions | null;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
@@ -20,6 +23,7 @@ const { worker, connection } = workerFromConfig(cfg, {
   stalledIntervalMs: cfg.stalledIntervalMs,
   lockDurationMs: cfg.lockDurationMs,
   ...(cfg.durability ? { durability: cfg.durability } : {}),
+  ...(cfg.repair !== undefined ? { repair: cfg.repair } : {}),
 });
 await worker.start();
 process.stdout.write('ready\n');
