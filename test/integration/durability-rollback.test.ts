@@ -27,6 +27,7 @@ import { createSmsWorker, type SmsWorker } from '../../workers/sms-worker.js';
 import { startCrashableRedis, type CrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { workerProcesses } from '../support/worker-processes.js';
 
 const NONE: DurabilityOptions = { ...DEFAULT_DURABILITY, mode: 'none' };
 const logger = createLogger({ level: 'silent' });
@@ -35,6 +36,7 @@ interface World {
   redisServer: CrashableRedis;
   redis: Redis;
   emulator: Emulator;
+  endpoint: string;
   client: SmsClient;
   keys: Keys;
   prefix: string;
@@ -44,7 +46,9 @@ interface World {
 }
 
 const closers: (() => Promise<void> | void)[] = [];
+const processes = workerProcesses();
 afterEach(async () => {
+  processes.killAll();
   for (const close of closers.splice(0).reverse()) await close();
 });
 
@@ -72,6 +76,7 @@ async function world(appendfsync: 'always' | 'everysec', durability: DurabilityO
     redisServer,
     redis,
     emulator,
+    endpoint,
     client,
     keys,
     prefix,
@@ -264,4 +269,56 @@ describe('a Redis that lost its last writes', () => {
     // And a second look finds nothing more to do.
     expect(await recovery.recover()).toMatchObject({ restored: 0, intact: 1 });
   }, 30_000);
+  it('end to end, a worker process whose in-flight claim Redis lost: it notices the new run_id, looks the chunk up before any resend, each recipient accepted once', async () => {
+    const w = await world('always', NONE);
+    const phones = ['13900000011', '13900000012', '13900000013'];
+    const res = await w.producer.send({ phones, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+    const chunkId = `${res.sendId}.0`;
+    // The answer comes after the worker's read timeout (1 s): the call is in flight across the
+    // crash, and the worker's only job slot stays busy with it, so the restored send job cannot be
+    // taken again before the recovery has paused intake. With free slots the same process often
+    // takes it first (3 runs in 5 with concurrency 4: `reused`, every recipient sent twice): the
+    // duplicate `none` still risks (docs/durability.md).
+    w.emulator.setFaults([{ kind: 'lost-answer', delayMs: 1500, phones, times: 1 }]);
+    // Taken before the worker exists: its claim, and everything after it, is lost in the crash.
+    const mark = w.redisServer.mark();
+    const worker = await processes.start(
+      { redisUrl: w.redisServer.url, prefix: w.prefix, endpoint: w.endpoint },
+      { durability: NONE, concurrency: 1, logLevel: 'info', repair: null },
+    );
+    const lines: { msg?: string; restored?: number }[] = [];
+    let partial = '';
+    worker.stdout?.on('data', (d: Buffer) => {
+      const text = partial + d.toString();
+      const complete = text.split('\n');
+      partial = complete.pop() ?? '';
+      for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line) as { msg?: string; restored?: number });
+    });
+    const sent = await waitFor(() => w.emulator.accepted().find((a) => a.phoneNumbers.includes(phones[0] ?? '')), 'the worker to claim and call', 20_000);
+    expect(await w.chunks.get(chunkId)).toMatchObject({ state: 'sending', attempt: 1, outId: sent.outId });
+
+    const { bytesLost } = await w.redisServer.crash(mark);
+    expect(bytesLost).toBeGreaterThan(0);
+    const restartedAt = Date.now();
+    await w.redisServer.start();
+    await waitFor(async () => (await w.redis.ping()) === 'PONG', 'the connection to come back');
+
+    const recovered = await waitFor(() => lines.find((l) => l.msg === 'rollback recovery done'), 'the worker to notice the new run_id and recover', 15_000);
+    expect(lines.some((l) => l.msg?.startsWith('Redis came back as another server'))).toBe(true);
+    expect(recovered).toMatchObject({ restored: 1, intact: 0, missing: 0, reused: 0 });
+    const chunk = await waitFor(async () => {
+      const c = await w.chunks.get(chunkId);
+      return c?.state === 'accepted' ? c : undefined;
+    }, 'the look-up to accept the chunk', 30_000);
+    expect(chunk).toMatchObject({ attempt: 1, outId: sent.outId, resolvedBy: 'reconcile' });
+
+    // What Dysmsapi saw of the chunk: the one call, then look-ups only (made after the restart).
+    const seen = w.emulator.calls().filter((c) => c.phones.some((p) => phones.includes(p)));
+    expect(seen[0]).toMatchObject({ action: 'SendSms', fault: 'lost-answer' });
+    expect(seen.slice(1).map((c) => c.action)).toEqual(seen.slice(1).map(() => 'QuerySendDetails'));
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen[1]?.at ?? 0).toBeGreaterThanOrEqual(restartedAt);
+    for (const phone of phones) expect(acceptedFor(w.emulator, phone)).toBe(1);
+    expect((await w.producer.getStatus(res.sendId)).counts).toMatchObject({ queued: 0, sending: 0, unknown: 0, accepted: 3 });
+  }, 60_000);
 });
