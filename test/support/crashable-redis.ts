@@ -17,6 +17,8 @@ export interface CrashableRedis {
   dir: string;
   /** The AOF's size now, to cut back to later ("the last second of an everysec file"). */
   mark(): AofMark;
+  /** Bytes of the AOF written but not yet fsynced: what a crash now would cut. */
+  unsyncedBytes(): number;
   /**
    * SIGKILLs Redis and cuts the AOF back: `fsynced` to what Redis had fsynced (a power cut),
    * or to a mark (a host crash losing everything written after it). Does not restart.
@@ -43,6 +45,11 @@ export interface CrashableRedisOptions {
   appendfsync: 'always' | 'everysec' | 'no';
   /** The server binary: `redis-server` (default) or `valkey-server` (test/support/valkey.ts), for WAITAOF. */
   server?: string;
+  /**
+   * How long each fsync takes (ms), as on a real disk; default as fast as the test machine's.
+   * A crash can cut a tail only while a write waits for its fsync.
+   */
+  fsyncDelayMs?: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,6 +73,12 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
   const aofDir = join(dir, 'appendonlydir');
   let child: ChildProcess | undefined;
 
+  const syncedSize = (file: string): number => {
+    const synced = `${file}.synced`;
+    const size = existsSync(synced) ? Number(readFileSync(synced, 'utf8').trim()) : 0;
+    if (!Number.isInteger(size)) throw new Error(`unreadable ${synced}`);
+    return size;
+  };
   const incrFiles = () => (existsSync(aofDir) ? readdirSync(aofDir).filter((f) => f.endsWith('.incr.aof')).map((f) => join(aofDir, f)) : []);
 
   async function start(): Promise<void> {
@@ -78,7 +91,7 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
         '--auto-aof-rewrite-percentage', '0', '--aof-load-truncated', 'yes',
         '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log'),
       ],
-      { stdio: 'ignore', env: { ...process.env, LD_PRELOAD: shim } },
+      { stdio: 'ignore', env: { ...process.env, LD_PRELOAD: shim, SMSQ_FSYNC_DELAY_US: String(Math.round((opts.fsyncDelayMs ?? 0) * 1000)) } },
     );
     child = proc;
     const deadline = Date.now() + 15_000;
@@ -110,6 +123,10 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
       if (!file) throw new Error('no AOF file yet');
       return { file, size: statSync(file).size };
     },
+    unsyncedBytes() {
+      // A file cut back to a mark may read as behind its last record until Redis fsyncs it again.
+      return incrFiles().reduce((sum, file) => sum + Math.max(0, statSync(file).size - syncedSize(file)), 0);
+    },
     async crash(cutTo) {
       await kill();
       let bytesLost = 0;
@@ -117,9 +134,7 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
         const size = statSync(file).size;
         let keep: number;
         if (cutTo === 'fsynced') {
-          const synced = `${file}.synced`;
-          keep = existsSync(synced) ? Number(readFileSync(synced, 'utf8').trim()) : 0;
-          if (!Number.isInteger(keep)) throw new Error(`unreadable ${synced}`);
+          keep = syncedSize(file);
         } else {
           keep = file === cutTo.file ? cutTo.size : size;
         }

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,10 +32,20 @@ static void record(int fd, off_t synced) {
   close(o);
 }
 
+/* SMSQ_FSYNC_DELAY_US: a disk whose fsync takes that long. A local ext4 answers in microseconds,
+   so a SIGKILL almost never lands between a write and its fsync and a crash cuts nothing; a real
+   disk (or a busy one) takes milliseconds, and that window is where a host crash loses a tail. */
+static long delay_us = -1;
+
 static int tracked(int fd, int (*real)(int)) {
   struct stat st;
+  if (delay_us < 0) {
+    const char *env = getenv("SMSQ_FSYNC_DELAY_US");
+    delay_us = env ? atol(env) : 0;
+  }
   /* Bytes written before the sync starts are durable once it returns. */
   off_t before = fstat(fd, &st) == 0 ? st.st_size : -1;
+  if (delay_us > 0) usleep((useconds_t)delay_us);
   int rc = real(fd);
   if (rc == 0 && before >= 0) record(fd, before);
   return rc;
