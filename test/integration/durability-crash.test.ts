@@ -1,7 +1,9 @@
 /**
  * Host crashes of Redis during a run, produced for real: two worker processes and a producer
  * against a redis-server whose AOF is cut back, after a SIGKILL, to what Redis had fsynced (a power
- * cut; test/support/crashable-redis.ts), with lost answers and 5xx injected at the emulator.
+ * cut; test/support/crashable-redis.ts), with lost answers and 5xx injected at the emulator. In
+ * mode `none` the same traffic meets a cut back to a mark taken shortly before the kill: what
+ * docs/durability.md says that mode risks.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
