@@ -41,6 +41,11 @@ export interface RollbackRecovery {
   /** Reads the run_id to compare against; then watches every reconnect. */
   start(): Promise<void>;
   stop(): void;
+  /**
+   * Undefined while claims may go ahead; from a lost connection until the server it came back to
+   * has been compared (and any recovery done), a promise to await before claiming.
+   */
+  claimsHeld(): Promise<void> | undefined;
   /** Restores this process's recent claims that Redis lost (exposed for tests and `start`). */
   recover(): Promise<RecoveryReport>;
 }
@@ -60,6 +65,19 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
   if (!options.server && isCluster(redis)) throw new Error('rollback recovery on a Cluster needs `server`: the master of the deployment\'s slot');
   const server = options.server ?? (async () => redis as Redis);
   let running: Promise<void> | undefined;
+  // Pausing intake stops new fetches, but jobs already fetched (or fetched while the reconnect
+  // raced the recovery) would claim a lost chunk first: claims wait on this instead.
+  let hold: { promise: Promise<void>; release: () => void } | undefined;
+  const holdClaims = () => {
+    if (hold) return;
+    let release: () => void = () => {};
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    hold = { promise, release };
+  };
+  const releaseClaims = () => {
+    hold?.release();
+    hold = undefined;
+  };
 
   async function recover(): Promise<RecoveryReport> {
     const report: RecoveryReport = { restored: 0, intact: 0, missing: 0, reused: 0 };
@@ -110,17 +128,25 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
   const listener = () => {
     running = (running ?? Promise.resolve())
       .then(onReady)
-      .catch((err: unknown) => log.error({ err }, 'rollback recovery failed; the orphan sweep will find what it missed'));
+      .catch((err: unknown) => log.error({ err }, 'rollback recovery failed; the orphan sweep will find what it missed'))
+      .finally(() => {
+        // Lost again meanwhile: the next `ready` compares again, and releases then.
+        if (redis.status === 'ready') releaseClaims();
+      });
   };
 
   return {
     async start() {
       runId = await redisRunId(await server());
+      options.redis.on('close', holdClaims);
       options.redis.on('ready', listener);
     },
     stop() {
+      options.redis.off('close', holdClaims);
       options.redis.off('ready', listener);
+      releaseClaims();
     },
+    claimsHeld: () => hold?.promise,
     recover,
   };
 }

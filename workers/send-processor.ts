@@ -41,6 +41,8 @@ export interface SendProcessorDeps extends CallJobDeps {
   durability: DurabilityBarrier;
   /** Remembers recent claims, to look them up if Redis comes back without them. */
   journal?: ClaimJournal;
+  /** While Redis may have come back without recent claims (rollback-recovery.ts): await before claiming. */
+  claimsHeld?: () => Promise<void> | undefined;
   /**
    * True once the worker is shutting down: a job it had already fetched makes no call any more;
    * its chunk goes back to `queued` and the job back to the queue, for another worker.
@@ -133,6 +135,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
+    const recovering = deps.claimsHeld?.();
+    if (recovering) await recovering;
     // Before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
     const since = await deps.durability.mark();
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait

@@ -263,6 +263,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     },
     durability: createDurabilityBarrier(server, durability),
     journal,
+    claimsHeld: () => rollbackRecovery.claimsHeld(),
   });
   const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics });
   const processReceipt = createReceiptProcessor({

@@ -256,13 +256,27 @@ describe('a Redis that lost its last writes', () => {
     const claim = await w.chunks.claim(chunkId, res.sendId);
     if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
     journal.record({ sendId: res.sendId, chunkId, kind: 'notification', attempt: claim.attempt, outId: claim.outId, sentAt: Date.now() });
-    await rollBack(w, mark);
+    expect(recovery.claimsHeld()).toBeUndefined();
+    const lost = new Promise((resolve) => w.redis.once('close', resolve));
+    const rolledBack = rollBack(w, mark);
+    await lost;
+    // A job fetched now (a free slot of this worker) claims only once the recovery has run, as
+    // the send processor does: it then finds the chunk in doubt, not free to send again.
+    const held = recovery.claimsHeld();
+    expect(held).toBeInstanceOf(Promise);
+    const gatedClaim = (async () => {
+      await held;
+      return w.chunks.claim(chunkId, res.sendId);
+    })();
+    await rolledBack;
     // The reconnect (a new run_id) triggers the recovery by itself.
     const chunk = await waitFor(async () => {
       const c = await w.chunks.get(chunkId);
       return c?.state === 'unknown' ? c : undefined;
     }, 'the lost claim to be written back as unknown');
     expect(chunk).toMatchObject({ attempt: 1, outId: claim.outId, code: 'SMSQ_REDIS_ROLLBACK' });
+    expect(await gatedClaim).toMatchObject({ type: 'unknown', attempt: 1 });
+    expect(recovery.claimsHeld()).toBeUndefined();
     expect(paused).toBe(1);
     const jobs = await calls.getJobs(['delayed', 'wait', 'prioritized']);
     expect(jobs.filter((j) => j.name === JOB.reconcile).map((j) => j.data)).toEqual([expect.objectContaining({ chunkId, attempt: 1, outId: claim.outId })]);
@@ -275,16 +289,15 @@ describe('a Redis that lost its last writes', () => {
     const res = await w.producer.send({ phones, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
     const chunkId = `${res.sendId}.0`;
     // The answer comes after the worker's read timeout (1 s): the call is in flight across the
-    // crash, and the worker's only job slot stays busy with it, so the restored send job cannot be
-    // taken again before the recovery has paused intake. With free slots the same process often
-    // takes it first (3 runs in 5 with concurrency 4: `reused`, every recipient sent twice): the
-    // duplicate `none` still risks (docs/durability.md).
+    // crash. The worker has free job slots: the restored send job may be fetched again before the
+    // recovery has run, and its claim must wait for it (before claims were held, 3 runs in 5
+    // re-claimed the chunk first: `reused`, every recipient sent twice).
     w.emulator.setFaults([{ kind: 'lost-answer', delayMs: 1500, phones, times: 1 }]);
     // Taken before the worker exists: its claim, and everything after it, is lost in the crash.
     const mark = w.redisServer.mark();
     const worker = await processes.start(
       { redisUrl: w.redisServer.url, prefix: w.prefix, endpoint: w.endpoint },
-      { durability: NONE, concurrency: 1, logLevel: 'info', repair: null },
+      { durability: NONE, concurrency: 4, logLevel: 'info', repair: null },
     );
     const lines: { msg?: string; restored?: number }[] = [];
     let partial = '';
