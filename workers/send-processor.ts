@@ -136,7 +136,10 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
     const recovering = deps.claimsHeld?.();
-    if (recovering) await recovering;
+    if (recovering) {
+      await recovering;
+      if (deps.isClosing?.()) return handBack(job, token);
+    }
     // Before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
     const since = await deps.durability.mark();
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
