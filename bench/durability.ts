@@ -193,7 +193,7 @@ async function runMode(setup: ModeSetup, opts: DurabilityBenchOptions, base: num
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       cores: { redis: primaryCores, workers: workerCores, benchProcess: selfCores, machine: machineCores },
-      bound: boundBy(primaryCores, workerCores, selfCores, machineCores),
+      bound: boundBy(primaryCores, workerCores, selfCores, machineCores, (accepted.length * 1000) / span < 0.9 * opts.rate),
     };
   } finally {
     await producer.close();
@@ -206,7 +206,7 @@ async function runMode(setup: ModeSetup, opts: DurabilityBenchOptions, base: num
 }
 
 /** A single-threaded process at 0.9 cores or more is CPU-bound; so is a machine with every core 90% busy. */
-function boundBy(redisCores: number, workerCores: number[], benchCores: number, machineCores: number | null): string {
+function boundBy(redisCores: number, workerCores: number[], benchCores: number, machineCores: number | null, behindRate: boolean): string {
   const bound: string[] = [];
   if (redisCores >= 0.9) bound.push('Redis (its one core)');
   workerCores.forEach((c, i) => {
@@ -214,7 +214,9 @@ function boundBy(redisCores: number, workerCores: number[], benchCores: number, 
   });
   if (benchCores >= 0.9) bound.push('the producer and emulator process');
   if (machineCores !== null && machineCores >= 0.9 * cpus().length) bound.push(`the machine (${machineCores} of ${cpus().length} cores busy)`);
-  return bound.length ? bound.join(', ') : 'no process (the offered rate)';
+  if (bound.length) return bound.join(', ');
+  // Behind the offered rate with no core busy: the calls wait on something, not on CPU.
+  return behindRate ? 'no CPU: the calls wait (in the WAIT modes, on confirmations queued behind each other on a connection)' : 'no process (the offered rate)';
 }
 
 export async function benchDurability(opts: DurabilityBenchOptions = DURABILITY_DEFAULTS): Promise<DurabilityBenchResult> {
