@@ -90,6 +90,11 @@ export interface SmsWorkerOptions {
   receiptPolicies?: ReceiptPolicies;
   /** When receipt look-ups happen and when the receipt window ends. */
   receiptSchedule?: ReceiptSchedule;
+  /**
+   * Compact a send once it is finished and nothing more can arrive for it (send-store.ts
+   * `compact`; docs/operations.md "Redis memory"). Default true; false keeps every record as it was.
+   */
+  compactFinished?: boolean;
   /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
   callbackSecret?: string;
   /**
@@ -216,7 +221,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const scheduled = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
   // With metrics, every attempt sent to reconcile is indexed for the unknown-outcome age gauge.
   const followUps = options.metrics ? indexUnknownOutcomes(scheduled, options.metrics, clock) : scheduled;
-  const completion = createCompletion({ sends, onEnded: (sendId) => followUps.callback(sendId) });
+  const completion = createCompletion({
+    sends: options.compactFinished === false ? { settle: sends.settle, markAnnounced: sends.markAnnounced } : sends,
+    onEnded: (sendId) => followUps.callback(sendId),
+  });
   const guard = createAccountGuard({
     redis: options.connection,
     keys,

@@ -88,6 +88,26 @@ export interface SendStoreOptions {
   eventsMaxLen?: number;
 }
 
+/** Sends with more recipients than this (refused at the door included) are not compacted: one script run reads them all. */
+export const COMPACT_MAX_RECIPIENTS = 1000;
+
+/** The field of a compacted send hash that holds its counts; its presence marks the send compacted. */
+export const COMPACT_COUNTS_FIELD = 'cnt';
+
+export type CompactResult =
+  | { compacted: true; chunks: number }
+  | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'child-not-final' };
+
+/** The counts of a compacted send (`state=n` pairs, space-separated; compact-send-6.lua). */
+export function parseCompactCounts(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(' ')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
 /** A move of the send's state, as a script answered it. */
 export interface SendMove {
   from: SendState;
@@ -116,6 +136,12 @@ export interface SendStore {
   /** Records that the send's end was announced (its callback job added, or none due): settle says `announce` no more. */
   markAnnounced(sendId: string): Promise<void>;
   /**
+   * Reduces a finished send's records to what `status` and its recipient pages read, in its send
+   * hash (compact-send-6.lua), once nothing more can arrive for it: an end state, enqueued,
+   * announced, no recipient pending. Otherwise nothing changes and the reason is returned.
+   */
+  compact(sendId: string): Promise<CompactResult>;
+  /**
    * The whole send fails: `fail` (sign/template unusable), `abandon` (its producer died while
    * enqueuing); queued chunks fail when claimed. Idempotent. True when it moved now. `code`:
    * required unless the trigger records a fixed one (lifecycle.ts).
@@ -137,6 +163,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     markAnnounced: luaScript(redis, 'mark-announced-1'),
     fail: luaScript(redis, 'fail-send-2'),
     setControl: luaScript(redis, 'set-control-2'),
+    compact: luaScript(redis, 'compact-send-6'),
   };
   return {
     async create(rec, ttlSeconds, indexHorizonSeconds = ttlSeconds) {
@@ -168,6 +195,20 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       await scripts.markAnnounced(keys.send(sendId), clock.now());
     },
 
+    async compact(sendId) {
+      const [outcome, detail] = (await scripts.compact(
+        keys.send(sendId),
+        keys.sendCounts(sendId),
+        keys.recipients(sendId),
+        keys.receiptWindow(),
+        keys.sendOutcomes(sendId),
+        keys.sendParked(sendId),
+        keys.chunk(`${sendId}.`),
+        COMPACT_MAX_RECIPIENTS,
+      )) as [string, string];
+      return outcome === 'compacted' ? { compacted: true, chunks: Number(detail) } : { compacted: false, reason: detail as Extract<CompactResult, { compacted: false }>['reason'] };
+    },
+
     async fail(sendId, trigger, reason, code) {
       const recorded = code ?? declaredRule(SEND_LIFECYCLE, trigger).code;
       if (recorded === undefined) throw new UndeclaredTransitionError(SEND_LIFECYCLE.name, trigger, 'it records a code, and none was given');
@@ -176,8 +217,13 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     },
 
     async status(sendId) {
-      const [h, c] = await Promise.all([redis.hgetall(keys.send(sendId)), redis.hgetall(keys.sendCounts(sendId))]);
+      const [first, live] = await Promise.all([redis.hgetall(keys.send(sendId)), redis.hgetall(keys.sendCounts(sendId))]);
+      // Compacted between the two reads: its counts are in the send hash now.
+      const h = first[COMPACT_COUNTS_FIELD] === undefined && first.sendId && Object.keys(live).length === 0 ? await redis.hgetall(keys.send(sendId)) : first;
       if (!h.sendId) return undefined;
+      // A compacted send keeps its final counts in its own hash (its counts hash is gone).
+      const compacted = h[COMPACT_COUNTS_FIELD];
+      const c = compacted === undefined ? live : parseCompactCounts(compacted);
       const counts = Object.fromEntries(COUNTED_STATES.map((s) => [s, Number(c[s] ?? 0)])) as SendStatus['counts'];
       counts.rejected = Number(h.rejected ?? 0);
       const state = stateOf(h);
