@@ -91,19 +91,70 @@ export interface SendStoreOptions {
 /** Sends with more recipients than this (refused at the door included) are not compacted: one script run reads them all. */
 export const COMPACT_MAX_RECIPIENTS = 1000;
 
-/** The field of a compacted send hash that holds its counts; its presence marks the send compacted. */
-export const COMPACT_COUNTS_FIELD = 'cnt';
+/** The field of a compacted send hash that holds its record and counts; its presence marks the send compacted. */
+export const COMPACT_FIELD = 'z';
+
+/** The order of the values packed in {@link COMPACT_FIELD} after its version (compact-send-6.lua). */
+const PACKED = ['kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', 'recipients', 'rejected', 'duplicates', 'chunks', 'createdAt', 'stateChangedAt', 'history', 'enqueuedAt', 'code', 'reason', 'controlReason'] as const;
+/** Packed as ms after createdAt. */
+const RELATIVE = new Set<string>(['stateChangedAt', 'enqueuedAt']);
+/** The letters compact-send-6.lua writes for names that recur (a name without one is written whole). */
+const STATE_OF_LETTER: Record<string, string> = { e: 'enqueuing', a: 'active', p: 'paused', s: 'sent', c: 'completed', x: 'cancelled', t: 'expired', f: 'failed' };
+const COUNT_OF_LETTER: Record<string, string> = { q: 'queued', s: 'sending', u: 'unknown', a: 'accepted', d: 'delivered', f: 'failed', e: 'expired', c: 'cancelled', p: 'suppressed' };
+const NAME_OF_LETTER: Record<string, Record<string, string>> = {
+  kind: { v: 'verification', n: 'notification', m: 'marketing' },
+  api: { s: 'SendSms', b: 'SendBatchSms' },
+};
+const unletter = (map: Record<string, string>, v: string) => (v.length === 1 ? (map[v] ?? v) : v);
+
+/**
+ * The fields of a send hash and of its counts hash as they were before compaction, from a
+ * compacted send hash (`state` and {@link COMPACT_FIELD}); see compact-send-6.lua.
+ */
+export function unpackCompactSend(sendId: string, state: string | undefined, packed: string): { h: Record<string, string>; c: Record<string, string> } {
+  const values = packed.split('\x1f');
+  const h: Record<string, string> = { sendId };
+  if (state !== undefined) h.state = state;
+  const created = Number((values[1 + PACKED.indexOf('createdAt')] ?? '').slice(1) || 0);
+  PACKED.forEach((name, i) => {
+    const v = values[i + 1] ?? '';
+    // templateCode and signName are written bare (read as '' when absent either way); the rest '=value' or '' for absent.
+    if (name === 'templateCode' || name === 'signName') {
+      h[name] = v;
+      return;
+    }
+    if (v === '') return;
+    const value = v.slice(1);
+    const letters = NAME_OF_LETTER[name];
+    if (letters) h[name] = unletter(letters, value);
+    else if (RELATIVE.has(name) && value !== '' && !Number.isNaN(Number(value))) h[name] = String(created + Number(value));
+    else if (name === 'history') {
+      h[name] = value
+        .split(' ')
+        .filter((entry) => entry !== '')
+        .map((entry) => {
+          const colon = entry.indexOf(':');
+          // `<letter><ms after createdAt>`, or `<state>:<ms after createdAt>` for a state without a letter.
+          const [state, at] = colon < 0 ? [unletter(STATE_OF_LETTER, entry.slice(0, 1)), entry.slice(1)] : [entry.slice(0, colon), entry.slice(colon + 1)];
+          return `${state}:${created + Number(at)}`;
+        })
+        .join(' ');
+    } else h[name] = value;
+  });
+  return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
+}
 
 export type CompactResult =
   | { compacted: true; chunks: number }
   | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'child-not-final' };
 
-/** The counts of a compacted send (`state=n` pairs, space-separated; compact-send-6.lua). */
+/** The counts of a compacted send (`<letter><n>`, or `state=n` for a state without a letter, space-separated; compact-send-6.lua). */
 export function parseCompactCounts(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of text.split(' ')) {
     const eq = pair.indexOf('=');
     if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    else if (pair.length > 1) out[unletter(COUNT_OF_LETTER, pair.slice(0, 1))] = pair.slice(1);
   }
   return out;
 }
@@ -219,11 +270,11 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     async status(sendId) {
       const [first, live] = await Promise.all([redis.hgetall(keys.send(sendId)), redis.hgetall(keys.sendCounts(sendId))]);
       // Compacted between the two reads: its counts are in the send hash now.
-      const h = first[COMPACT_COUNTS_FIELD] === undefined && first.sendId && Object.keys(live).length === 0 ? await redis.hgetall(keys.send(sendId)) : first;
+      const read = first[COMPACT_FIELD] === undefined && first.sendId && Object.keys(live).length === 0 ? await redis.hgetall(keys.send(sendId)) : first;
+      // A compacted send keeps its record and final counts packed in its own hash (its counts hash is gone).
+      const packed = read[COMPACT_FIELD];
+      const { h, c } = packed === undefined ? { h: read, c: live } : unpackCompactSend(sendId, read.state, packed);
       if (!h.sendId) return undefined;
-      // A compacted send keeps its final counts in its own hash (its counts hash is gone).
-      const compacted = h[COMPACT_COUNTS_FIELD];
-      const c = compacted === undefined ? live : parseCompactCounts(compacted);
       const counts = Object.fromEntries(COUNTED_STATES.map((s) => [s, Number(c[s] ?? 0)])) as SendStatus['counts'];
       counts.rejected = Number(h.rejected ?? 0);
       const state = stateOf(h);

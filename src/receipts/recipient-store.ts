@@ -172,7 +172,7 @@ function compactedChunk(text: string, index: string, phone: string): { state: st
     if ((bar < 0 ? line : line.slice(0, bar)) === phone) receipt = bar < 0 ? '' : line.slice(bar + 1);
   }
   if (!head) return undefined;
-  const [, state = '', , bizId = '', , , tail = ''] = head;
-  // The OutId is kept without its chunk id (`<attempt>-<nonce>`), or whole when it did not start with it.
-  return { state, bizId, receipt, outId: (chunkId) => (tail === '' ? '' : tail.startsWith('s') ? tail : `${chunkId}.${tail}`) };
+  const [, state = '', , bizId = '', attempt = '0', , tail = ''] = head;
+  // The OutId is kept as its nonce (`<chunk id>.<attempt>-<nonce>`), or whole after '='.
+  return { state, bizId, receipt, outId: (chunkId) => (tail === '' ? '' : tail.startsWith('=') ? tail.slice(1) : `${chunkId}.${attempt}-${tail}`) };
 }

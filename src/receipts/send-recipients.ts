@@ -3,7 +3,7 @@ import { decodeReceipt, type RecipientReceipt, type RecipientStore } from './rec
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
-import { COMPACT_COUNTS_FIELD, type SendStatus } from '../queue/send-store.js';
+import { COMPACT_FIELD, type SendStatus } from '../queue/send-store.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
@@ -164,12 +164,19 @@ export function decodeCompactChunk(sendId: string, text: string): RecipientState
       code: receipt ? receipt.code : head.code || undefined,
       bizId: head.bizId || undefined,
       attempts: Number(head.attempt || 0),
-      sentAt: head.sentAt ? Number(head.sentAt) : undefined,
+      sentAt: compactSentAt(head.sentAt),
       receivedAt: receipt?.receivedAt,
       chunkId: chunkIdOf(sendId, head.index),
     });
   }
   return out;
+}
+
+/** sentAt as compact-send-6.lua keeps it: base 36 ms, or '=' and as written; '' none. */
+function compactSentAt(text: string): number | undefined {
+  if (text === '') return undefined;
+  const n = text.startsWith('=') ? Number(text.slice(1)) : parseInt(text, 36);
+  return n ? n : undefined;
 }
 
 /** {@link readRecipientPage} of a compacted send: the same walk over the fields of its send hash. */
@@ -225,7 +232,7 @@ export async function readRecipientPage(store: SendRecipientsDeps, send: SendSha
   // live records that finds the send still not compacted afterwards read none of them gone; one
   // that finds it compacted is read again from the compacted records.
   if (send.enqueuing) return readLivePage(store, send, from, limit);
-  const compacted = async () => (await store.redis.hexists(store.keys.send(send.sendId), COMPACT_COUNTS_FIELD)) === 1;
+  const compacted = async () => (await store.redis.hexists(store.keys.send(send.sendId), COMPACT_FIELD)) === 1;
   if (await compacted()) return readCompactPage(store, send, from, limit);
   const page = await readLivePage(store, send, from, limit);
   return (await compacted()) ? readCompactPage(store, send, from, limit) : page;

@@ -1,9 +1,9 @@
 --[[
   Compacts a finished send (src/queue/send-store.ts `compact`): once nothing more can arrive for
   it, its records are reduced to what `status` and the recipient pages still read, written into
-  the send hash itself (which keeps its fields and its retention TTL), and every other record of
-  it is deleted: its counts, its chunks (payloads with them), its receipts, its auto-pause outcomes,
-  its parked jobs, and its chunks' entries in the receipt window.
+  the send hash itself, and every other record of it is deleted: its counts, its chunks (payloads with them), its receipts, its auto-pause outcomes,
+  its parked jobs, and its chunks' entries in the receipt window. The send hash is rewritten with
+  as few and as short fields as that takes, and keeps its TTL (its kind's retention).
 
   Nothing more can arrive when the send is in an end state (send lifecycle, lifecycle.ts), its
   enqueue finished, its end was announced (endNotifiedAt: its callback job is added), and none of
@@ -12,11 +12,19 @@
   chunk, and ends as it does for a send past its retention. Anything else (a chunk not written,
   a split child missing, a chunk still unsent) leaves the send as it is: it is refused, not forced.
 
-  Fields written (readers: send-store.ts status, receipts/send-recipients.ts):
-    cnt        the counts, `state=n` for every count that is not 0, space-separated
+  The send hash then holds only (readers: send-store.ts status, receipts/send-recipients.ts,
+  recipient-store.ts applyLate; settle-send reads `state`, and `z` stands for endNotifiedAt):
+    state      the send's state, as before
+    z          the send record: `1`, then kind, api, templateCode, signName, name, idempotencyKey,
+               callbackUrl, deadline, recipients, rejected, duplicates, chunks, createdAt,
+               stateChangedAt, history, enqueuedAt, code, reason, controlReason, and the counts
+               (`<letter><n>` for each that is not 0, space-separated), `\31`-separated; an optional
+               value is '' when absent, else '=' and the value; stateChangedAt, enqueuedAt and the
+               history's times are ms after createdAt; states, counts, kind and api by one letter
+               (the maps below; a name without one is written whole: `state:ms`, `name=n`)
     r<i>       top-level chunk i: one line per recipient position, in the chunk's order (a split
                chunk's position j from its child <i>-j). A line is `@<chunk index>|<chunk state>|
-               <code>|<bizId>|<attempt>|<sentAt>|<OutId after '<chunk id>.'>` for a chunk, then `<phone>` or `<phone>|<receipt>`
+               <code>|<bizId>|<attempt>|<sentAt, base 36>|<the OutId's nonce>` for a chunk, then `<phone>` or `<phone>|<receipt>`
                (the receipt as the recipients hash stored it, recipient-store.ts), `\n`-separated
     u          the recipients recorded without a chunk (opted out, refused at the door):
                `<phone>|<receipt>` lines
@@ -32,11 +40,18 @@
     ARGV[2] most recipients a send may have to be compacted (the script's run time is bounded)
 
   Output:
-    {'compacted', chunks deleted} | {'no', reason}
+    {'compacted', chunks deleted} | {'no', reason} (reason 'unpackable': a value holds the separator)
 ]]
 --@include "lifecycle"
 
-local send = redis.call('HMGET', KEYS[1], 'state', 'enqueuedAt', 'endNotifiedAt', 'chunks', 'recipients', 'rejected', 'cnt', 'sendId')
+-- One letter for the names that recur in every record (send-store.ts decodes them; a name without a
+-- letter is written whole, and is longer than one character).
+local STATE_LETTER = {enqueuing = 'e', active = 'a', paused = 'p', sent = 's', completed = 'c', cancelled = 'x', expired = 't', failed = 'f'}
+local COUNT_LETTER = {queued = 'q', sending = 's', unknown = 'u', accepted = 'a', delivered = 'd', failed = 'f', expired = 'e', cancelled = 'c', suppressed = 'p'}
+local KIND_LETTER = {verification = 'v', notification = 'n', marketing = 'm'}
+local API_LETTER = {SendSms = 's', SendBatchSms = 'b'}
+
+local send = redis.call('HMGET', KEYS[1], 'state', 'enqueuedAt', 'endNotifiedAt', 'chunks', 'recipients', 'rejected', 'z', 'sendId')
 if not send[1] then return {'no', 'missing'} end
 if send[7] then return {'no', 'compacted'} end
 if not string.find(SEND_ENDS, '|' .. send[1] .. '|', 1, true) then return {'no', 'not-ended'} end
@@ -49,10 +64,23 @@ local counts = {}
 for i = 1, #flat, 2 do
   local n = tonumber(flat[i + 1]) or 0
   if (flat[i] == 'queued' or flat[i] == 'sending' or flat[i] == 'unknown' or flat[i] == 'accepted') and n ~= 0 then return {'no', 'pending'} end
-  if n ~= 0 then counts[#counts + 1] = flat[i] .. '=' .. flat[i + 1] end
+  if n ~= 0 then counts[#counts + 1] = COUNT_LETTER[flat[i]] and (COUNT_LETTER[flat[i]] .. flat[i + 1]) or (flat[i] .. '=' .. flat[i + 1]) end
 end
 
 local FINAL = {accepted = true, failed = true, expired = true, cancelled = true}
+-- A non-negative integer in base 36 (digits, then lower-case letters), as JavaScript's toString(36).
+local function base36(n)
+  n = math.floor(n)
+  if n == 0 then return '0' end
+  local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+  local out = ''
+  while n > 0 do
+    local d = n % 36
+    out = string.sub(digits, d + 1, d + 1) .. out
+    n = (n - d) / 36
+  end
+  return out
+end
 local deleted = {}
 local windowIds = {}
 
@@ -62,11 +90,18 @@ local function chunkLines(key, index)
   if not c[1] or not FINAL[c[1]] then return nil end
   local list = string.match(c[6] or '', '"phones":%[([^%]]*)%]')
   if not list then return nil end
-  -- The OutId without its chunk id (`<attempt>-<nonce>`): a late pushed report is checked against it.
+  -- The OutId's nonce when it is `<chunk id>.<attempt>-<nonce>` (a late pushed report is checked
+  -- against it), else '=' and the whole OutId; '' when it has none.
   local chunkId = send[8] .. '.' .. index
   local outId = c[7] or ''
-  if string.sub(outId, 1, #chunkId + 1) == chunkId .. '.' then outId = string.sub(outId, #chunkId + 2) end
-  local lines = {'@' .. index .. '|' .. c[1] .. '|' .. (c[2] or '') .. '|' .. (c[3] or '') .. '|' .. (c[4] or '0') .. '|' .. (c[5] or '') .. '|' .. outId}
+  local stem = chunkId .. '.' .. (c[4] or '0') .. '-'
+  if outId ~= '' then
+    if string.sub(outId, 1, #stem) == stem and #outId > #stem then outId = string.sub(outId, #stem + 1) else outId = '=' .. outId end
+  end
+  -- sentAt in base 36 when it is a whole number of ms, else '=' and as written.
+  local sentAt = c[5] or ''
+  if string.match(sentAt, '^%d+$') and #sentAt <= 15 then sentAt = base36(tonumber(sentAt)) elseif sentAt ~= '' then sentAt = '=' .. sentAt end
+  local lines = {'@' .. index .. '|' .. c[1] .. '|' .. (c[2] or '') .. '|' .. (c[3] or '') .. '|' .. (c[4] or '0') .. '|' .. sentAt .. '|' .. outId}
   local phones = {}
   for phone in string.gmatch(list, '"([^"]*)"') do phones[#phones + 1] = phone end
   local receipts = (c[1] == 'accepted' and #phones > 0) and redis.call('HMGET', KEYS[3], unpack(phones)) or {}
@@ -112,10 +147,41 @@ if #unchunked > 0 then
   fields[#fields + 1] = 'u'
   fields[#fields + 1] = table.concat(unchunked, '\n')
 end
-fields[#fields + 1] = 'cnt'
-fields[#fields + 1] = table.concat(counts, ' ')
+-- The send record itself, one field: the values `status` reads, in a fixed order, `\31`-separated;
+-- an optional one '' when absent, else '=' and its value; times but createdAt as ms after createdAt.
+local SEP = '\31'
+local r = redis.call('HGETALL', KEYS[1])
+local h = {}
+for i = 1, #r, 2 do h[r[i]] = r[i + 1] end
+local created = tonumber(h.createdAt or '0') or 0
+local function opt(v) return v and ('=' .. v) or '' end
+local function after(v)
+  local t = v and tonumber(v)
+  if not t then return opt(v) end
+  return '=' .. string.format('%.0f', t - created)
+end
+local history = {}
+for state, at in string.gmatch(h.history or '', '(%a+):(%d+)') do
+  local delta = string.format('%.0f', tonumber(at) - created)
+  history[#history + 1] = STATE_LETTER[state] and (STATE_LETTER[state] .. delta) or (state .. ':' .. delta)
+end
+local function letter(map, v) return v and ('=' .. (map[v] or v)) or '' end
+local record = {'1', letter(KIND_LETTER, h.kind), letter(API_LETTER, h.api), h.templateCode or '', h.signName or '', opt(h.name), opt(h.idempotencyKey), opt(h.callbackUrl),
+  opt(h.deadline), opt(h.recipients), opt(h.rejected), opt(h.duplicates), opt(h.chunks), opt(h.createdAt), after(h.stateChangedAt),
+  h.history and ('=' .. table.concat(history, ' ')) or '', after(h.enqueuedAt), opt(h.code), opt(h.reason), opt(h.controlReason), table.concat(counts, ' ')}
+for _, v in ipairs(record) do
+  if string.find(v, SEP, 1, true) then return {'no', 'unpackable'} end
+end
+-- `state` stays a field of its own: the scripts that read a send's state (settle, set-control, fail) read it there.
+fields[#fields + 1] = 'state'
+fields[#fields + 1] = h.state
+fields[#fields + 1] = 'z'
+fields[#fields + 1] = table.concat(record, SEP)
 
+local ttl = redis.call('PTTL', KEYS[1])
+redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(fields))
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 if #windowIds > 0 then redis.call('ZREM', KEYS[4], unpack(windowIds)) end
 deleted[#deleted + 1] = KEYS[2]
 deleted[#deleted + 1] = KEYS[3]
