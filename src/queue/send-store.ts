@@ -107,6 +107,14 @@ const NAME_OF_LETTER: Record<string, Record<string, string>> = {
 };
 const unletter = (map: Record<string, string>, v: string) => (v.length === 1 ? (map[v] ?? v) : v);
 
+/** Field `name` of a compacted send hash: compact-send-6.lua cuts a long value into `name`, `name.1`, `name.2`, ... */
+export function compactValue(h: Readonly<Record<string, string>>, name: string): string | undefined {
+  let value = h[name];
+  if (value === undefined) return undefined;
+  for (let k = 1; h[`${name}.${k}`] !== undefined; k++) value += h[`${name}.${k}`];
+  return value;
+}
+
 /**
  * The fields of a send hash and of its counts hash as they were before compaction, from a
  * compacted send hash (`state` and {@link COMPACT_FIELD}); see compact-send-6.lua.
@@ -272,7 +280,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       // Compacted between the two reads: its counts are in the send hash now.
       const read = first[COMPACT_FIELD] === undefined && first.sendId && Object.keys(live).length === 0 ? await redis.hgetall(keys.send(sendId)) : first;
       // A compacted send keeps its record and final counts packed in its own hash (its counts hash is gone).
-      const packed = read[COMPACT_FIELD];
+      const packed = compactValue(read, COMPACT_FIELD);
       const { h, c } = packed === undefined ? { h: read, c: live } : unpackCompactSend(sendId, read.state, packed);
       if (!h.sendId) return undefined;
       const counts = Object.fromEntries(COUNTED_STATES.map((s) => [s, Number(c[s] ?? 0)])) as SendStatus['counts'];

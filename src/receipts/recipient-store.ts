@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
+import { compactValue } from '../queue/send-store.js';
 
 /** Receipt states of one recipient, beyond its chunk's state. All are final. */
 export const FINAL_RECIPIENT_STATES = ['delivered', 'failed', 'expired', 'suppressed', 'rejected'] as const;
@@ -127,8 +128,8 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
 
     async applyLate(sendId, chunkId, phone, origin) {
       const index = chunkId.slice(sendId.length + 1);
-      const text = await options.redis.hget(options.keys.send(sendId), `r${index.split('-')[0] ?? ''}`);
-      if (text === null) return undefined;
+      const text = compactValue(await options.redis.hgetall(options.keys.send(sendId)), `r${index.split('-')[0] ?? ''}`);
+      if (text === undefined) return undefined;
       const chunk = compactedChunk(text, index, phone);
       if (!chunk) return undefined;
       const refuse = async (reason: RefusedReceiptReason): Promise<ApplyResult> => {

@@ -3,7 +3,7 @@ import { decodeReceipt, type RecipientReceipt, type RecipientStore } from './rec
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
-import { COMPACT_FIELD, type SendStatus } from '../queue/send-store.js';
+import { COMPACT_FIELD, compactValue, type SendStatus } from '../queue/send-store.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
@@ -182,15 +182,16 @@ function compactSentAt(text: string): number | undefined {
 /** {@link readRecipientPage} of a compacted send: the same walk over the fields of its send hash. */
 async function readCompactPage(store: SendRecipientsDeps, send: SendShape, from: RecipientPosition, limit: number): Promise<RecipientPage> {
   const page: RecipientState[] = [];
-  const sendKey = store.keys.send(send.sendId);
+  // A compacted send has at most COMPACT_MAX_RECIPIENTS recipients: its hash is read whole.
+  const h = await store.redis.hgetall(store.keys.send(send.sendId));
   let position = from;
   if (position.phase === 'chunks') {
     let { chunk, offset } = position;
     while (page.length < limit && chunk < send.chunks) {
       const span = Math.min(CHUNKS_IN_FLIGHT, send.chunks - chunk);
-      const values = await store.redis.hmget(sendKey, ...range(chunk, chunk + span).map((i) => `r${i}`));
+      const values = range(chunk, chunk + span).map((i) => compactValue(h, `r${i}`));
       for (const value of values) {
-        if (value !== null) {
+        if (value !== undefined) {
           const all = decodeCompactChunk(send.sendId, value);
           const to = Math.min(all.length, offset + limit - page.length);
           page.push(...all.slice(offset, to));
@@ -209,7 +210,7 @@ async function readCompactPage(store: SendRecipientsDeps, send: SendShape, from:
   }
   if (send.unchunked === 0) return { recipients: page, next: undefined };
   const want = limit - page.length;
-  const text = (await store.redis.hget(sendKey, 'u')) ?? '';
+  const text = compactValue(h, 'u') ?? '';
   const found = text
     .split('\n')
     .map(splitCompactLine)

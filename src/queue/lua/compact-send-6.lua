@@ -12,7 +12,8 @@
   chunk, and ends as it does for a send past its retention. Anything else (a chunk not written,
   a split child missing, a chunk still unsent) leaves the send as it is: it is refused, not forced.
 
-  The send hash then holds only (readers: send-store.ts status, receipts/send-recipients.ts,
+  The send hash then holds only (a value over 64 bytes cut into `<name>`, `<name>.1`, ..., see
+  below; readers: send-store.ts status, receipts/send-recipients.ts,
   recipient-store.ts applyLate; settle-send reads `state`, and `z` stands for endNotifiedAt):
     state      the send's state, as before
     z          the send record: `1`, then kind, api, templateCode, signName, name, idempotencyKey,
@@ -180,6 +181,31 @@ fields[#fields + 1] = table.concat(record, SEP)
 
 local ttl = redis.call('PTTL', KEYS[1])
 redis.call('DEL', KEYS[1])
+-- Values of 64 bytes or less keep a small hash in the listpack encoding with Redis's defaults
+-- (hash-max-listpack-value 64, entries 128): a longer value is cut, at a UTF-8 character's start,
+-- into `<name>`, `<name>.1`, `<name>.2`, ... (readers join them), unless there would be too many
+-- fields for a listpack anyway (a large send).
+local PIECE = 64
+local cut = {}
+for i = 1, #fields, 2 do
+  local name, value = fields[i], fields[i + 1]
+  local k = 0
+  while #value > PIECE do
+    local at = PIECE
+    while at > 1 do
+      local b = string.byte(value, at + 1)
+      if b < 128 or b >= 192 then break end
+      at = at - 1
+    end
+    cut[#cut + 1] = k == 0 and name or (name .. '.' .. k)
+    cut[#cut + 1] = string.sub(value, 1, at)
+    value = string.sub(value, at + 1)
+    k = k + 1
+  end
+  cut[#cut + 1] = k == 0 and name or (name .. '.' .. k)
+  cut[#cut + 1] = value
+end
+if #cut <= 2 * 120 then fields = cut end
 redis.call('HSET', KEYS[1], unpack(fields))
 if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 if #windowIds > 0 then redis.call('ZREM', KEYS[4], unpack(windowIds)) end
