@@ -149,6 +149,16 @@ async function measure(sends: number, settings: Record<string, string>): Promise
     const all = [...warm, ...ids];
     await everyOne(all, 'every send completed', (s) => s.send.state === 'completed', 120_000);
     for (const queue of [createCallsQueue({ connection: conn, prefix: BENCH_PREFIX }), createHousekeepingQueue({ connection: conn, prefix: BENCH_PREFIX })]) {
+      // A look-up job whose receipt completed its send is itself completed a moment later.
+      await waitFor(
+        async () => {
+          const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+          return Object.values(counts).every((n) => n === 0) ? true : undefined;
+        },
+        `the ${queue.name} queue drained`,
+        60_000,
+        100,
+      );
       while ((await queue.clean(0, 10_000, 'completed')).length > 0);
       await queue.close();
     }
