@@ -44,11 +44,12 @@
     {'compacted', chunks deleted} | {'no', reason} (reason 'unpackable': a value holds the separator)
 ]]
 --@include "lifecycle"
+--@include "compact-record"
 
 -- One letter for the names that recur in every record (send-store.ts decodes them; a name without a
 -- letter is written whole, and is longer than one character).
 local STATE_LETTER = {enqueuing = 'e', active = 'a', paused = 'p', sent = 's', completed = 'c', cancelled = 'x', expired = 't', failed = 'f'}
-local COUNT_LETTER = {queued = 'q', sending = 's', unknown = 'u', accepted = 'a', delivered = 'd', failed = 'f', expired = 'e', cancelled = 'c', suppressed = 'p'}
+-- COUNT_LETTER: includes/compact-record.lua, which reads what this writes.
 local KIND_LETTER = {verification = 'v', notification = 'n', marketing = 'm'}
 local API_LETTER = {SendSms = 's', SendBatchSms = 'b'}
 
