@@ -13,7 +13,7 @@ import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../
 import type { QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
 import { createCallPacer, pacedSmsClient } from '../src/queue/call-pacer.js';
-import { createSendStore } from '../src/queue/send-store.js';
+import { COMPACT_FIELD, createSendStore } from '../src/queue/send-store.js';
 import { createCompletion } from '../src/receipts/completion.js';
 import {
   DEFAULT_RECEIPT_POLICIES,
@@ -418,6 +418,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     chunks,
     followUps,
     journal,
+    compacted: async (sendId) => (await options.connection.hexists(keys.send(sendId), COMPACT_FIELD)) === 1,
     timing,
     clock,
     logger: options.logger,
