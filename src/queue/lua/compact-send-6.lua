@@ -90,6 +90,10 @@ local windowIds = {}
 local function chunkLines(key, index)
   local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId')
   if not c[1] or not FINAL[c[1]] then return nil end
+  -- A value that holds a separator of the lines is not packed (the send stays as it is).
+  for _, v in ipairs({c[2] or '', c[3] or '', c[4] or '', c[7] or ''}) do
+    if string.find(v, '[|\n]') then return nil end
+  end
   local list = string.match(c[6] or '', '"phones":%[([^%]]*)%]')
   if not list then return nil end
   -- The OutId's nonce when it is `<chunk id>.<attempt>-<nonce>` (a late pushed report is checked
