@@ -7,14 +7,22 @@
  *   `hash-max-listpack-value 256` (docs/operations.md "Redis settings"). A hash with one value longer than
  *   64 bytes (a chunk's payload, a BullMQ job's data) leaves the compact listpack encoding and
  *   costs about three times as much.
- * - N verification codes are enqueued one by one and sent by a worker in this process (product
- *   receipt policies, so each accepted send also holds its receipt look-up), then used_memory is
- *   read once every send is accepted. Figures: bytes per send, and per key group (MEMORY USAGE of
- *   every key, summed; the BullMQ completed-jobs and events streams are capped, the rest lives
- *   for the retention period).
+ * - N verification codes are enqueued one by one and sent by a worker in this process (every
+ *   recipient looked up, as the product does for codes), then memory is read once every send is
+ *   accepted and waiting for its receipt: **in flight** (used_memory delta, and per key group).
+ * - Then, its receipt schedule short (looks after 15 s and 20 s, the emulator delivering in 1 s),
+ *   once every send is `completed` and BullMQ has removed its completed jobs (as JOB_RETENTION
+ *   does after 24 h or 50,000 jobs; here at once, with `clean`): **retained after it is final**,
+ *   per key group, before compaction (the worker runs with `compactFinished: false`) and after
+ *   (each send compacted with the script the worker runs, send-store.ts `compact`). Retained
+ *   figures are MEMORY USAGE of every key, summed per group and divided by the sends; the
+ *   streams (`...:events`) are capped whatever the traffic and shown apart.
  */
 import type { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
+import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
+import { createKeys } from '../src/queue/keys.js';
+import { createSendStore } from '../src/queue/send-store.js';
 import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { createLogger } from '../src/logger.js';
 import { createSmsClient } from '../src/sms/client.js';
@@ -35,10 +43,25 @@ export interface KeyGroup {
   bytesPerSend: number;
 }
 
+/** One key group in flight and once final, before and after compaction (bytes per send). */
+export interface RetainedGroup {
+  group: string;
+  inFlight: number;
+  final: number;
+  compacted: number;
+  /** A stream trimmed to a fixed length whatever the traffic: not part of the retained figures. */
+  capped: boolean;
+}
+
 export interface SendMemoryRun {
   redisSettings: string;
+  /** In flight: used_memory delta per send. */
   bytesPerSend: number;
+  /** In flight: the largest key groups. */
   groups: KeyGroup[];
+  /** Retained after it is final, per send (MEMORY USAGE summed, capped streams left out): before and after compaction. */
+  retainedBytesPerSend: { beforeCompaction: number; afterCompaction: number };
+  retainedGroups: RetainedGroup[];
 }
 
 export interface SendMemoryResult {
@@ -49,8 +72,11 @@ export interface SendMemoryResult {
 
 /** `{smsq}:chunk:smx…7.0` → `{smsq}:chunk:<id>`: ids are long runs of base-36 digits. */
 export function keyGroup(key: string): string {
-  return key.replace(/[0-9a-z]{16,}(\.[0-9-]+)?/g, '<id>');
+  return key.replace(/[0-9a-z]{16,}(\.[0-9-]+)?/g, '<id>').replace(/:sent-numbers:[0-9]+:[0-9]+$/, ':sent-numbers:<day>:<bucket>');
 }
+
+/** Streams trimmed to a fixed length (the events stream, BullMQ's event streams). */
+const isCapped = (group: string) => group.endsWith(':events');
 
 async function memoryByGroup(conn: Redis, sends: number): Promise<KeyGroup[]> {
   const groups = new Map<string, { keys: number; bytes: number }>();
@@ -74,39 +100,90 @@ async function memoryByGroup(conn: Redis, sends: number): Promise<KeyGroup[]> {
 
 async function measure(sends: number, settings: Record<string, string>): Promise<SendMemoryRun> {
   const redis = await startPrivateRedis();
-  const { emulator, endpoint } = await startBenchEmulator({ qps: 0 });
+  const { emulator, endpoint } = await startBenchEmulator({ qps: 0, deliveryDelayMs: 1000 });
   const conn = redis.connect();
   for (const [k, v] of Object.entries(settings)) await conn.config('SET', k, v);
   const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
   const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-  const worker = createSmsWorker({ connection: redis.connect(), client, logger: createLogger({ level: 'silent' }), prefix: BENCH_PREFIX, qps: 5000, readTimeoutMs: 3000, durability: benchDurability() });
+  const worker = createSmsWorker({
+    connection: redis.connect(),
+    client,
+    logger: createLogger({ level: 'silent' }),
+    prefix: BENCH_PREFIX,
+    qps: 5000,
+    readTimeoutMs: 3000,
+    durability: benchDurability(),
+    receiptSchedule: { lookDelaysMs: [15_000, 20_000], windowMs: 3_600_000 },
+    compactFinished: false,
+  });
   try {
     await worker.start();
     const code = (i: number) =>
       producer.send({ phones: [String(13300000000 + i)], kind: 'verification', signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' } });
-    const acceptedAll = (ids: readonly string[], what: string) =>
+    const everyOne = (ids: readonly string[], what: string, done: (s: Awaited<ReturnType<typeof producer.getStatus>>) => boolean, timeoutMs: number) =>
       waitFor(
         async () => {
           const all = await Promise.all(ids.map((id) => producer.getStatus(id)));
-          return all.every((s) => s.counts.accepted === 1) ? true : undefined;
+          return all.every(done) ? true : undefined;
         },
         what,
-        ids.length * 20 + 30_000,
+        timeoutMs,
         50,
       );
+    const accepted = (s: Awaited<ReturnType<typeof producer.getStatus>>) => s.counts.accepted === 1;
     // Warm-up: queue metadata, scripts, the first entries of the capped streams.
     const warm: string[] = [];
     for (let i = 0; i < 20; i++) warm.push((await code(i)).sendId);
-    await acceptedAll(warm, 'the warm-up');
+    await everyOne(warm, 'the warm-up', accepted, 30_000);
     const before = await redis.usedMemory();
     const ids: string[] = [];
     for (let i = 0; i < sends; i++) ids.push((await code(1000 + i)).sendId);
     // Sent in order by one worker: the last 50 accepted means all were.
-    await acceptedAll(ids.slice(-50), 'every send accepted');
+    await everyOne(ids.slice(-50), 'every send accepted', accepted, ids.length * 20 + 30_000);
     const bytesPerSend = Math.round(((await redis.usedMemory()) - before) / sends);
-    const groups = (await memoryByGroup(conn, sends + 20)).slice(0, 8);
+    const inFlight = await memoryByGroup(conn, sends + 20);
+    // The first look of the first send is 15 s after it was accepted: taken before it, the figure is in flight.
+    if ((await producer.getStatus(ids[0] as string)).counts.accepted !== 1) throw new Error('receipts came in before the in-flight figure was read: raise the first look delay');
+
+    // Retained after it is final: every receipt in, completed jobs removed as BullMQ's retention would.
+    const all = [...warm, ...ids];
+    await everyOne(all, 'every send completed', (s) => s.send.state === 'completed', 120_000);
+    for (const queue of [createCallsQueue({ connection: conn, prefix: BENCH_PREFIX }), createHousekeepingQueue({ connection: conn, prefix: BENCH_PREFIX })]) {
+      // A look-up job whose receipt completed its send is itself completed a moment later.
+      await waitFor(
+        async () => {
+          const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+          return Object.values(counts).every((n) => n === 0) ? true : undefined;
+        },
+        `the ${queue.name} queue drained`,
+        60_000,
+        100,
+      );
+      while ((await queue.clean(0, 10_000, 'completed')).length > 0);
+      await queue.close();
+    }
+    const final = await memoryByGroup(conn, all.length);
+    const store = createSendStore({ redis: conn, keys: createKeys(BENCH_PREFIX) });
+    for (const id of all) {
+      const r = await store.compact(id);
+      if (!r.compacted) throw new Error(`send ${id} not compacted: ${r.reason}`);
+    }
+    const compacted = await memoryByGroup(conn, all.length);
+
+    const names = [...new Set([...inFlight, ...final, ...compacted].map((g) => g.group))];
+    const of = (list: KeyGroup[], group: string) => list.find((g) => g.group === group)?.bytesPerSend ?? 0;
+    const retainedGroups = names
+      .map((group) => ({ group, inFlight: of(inFlight, group), final: of(final, group), compacted: of(compacted, group), capped: isCapped(group) }))
+      .sort((a, b) => b.final - a.final || b.inFlight - a.inFlight);
+    const sum = (pick: (g: RetainedGroup) => number) => retainedGroups.filter((g) => !g.capped).reduce((n, g) => n + pick(g), 0);
     const redisSettings = Object.entries(settings).map(([k, v]) => `${k} ${v}`).join(', ') || 'Redis defaults';
-    return { redisSettings, bytesPerSend, groups };
+    return {
+      redisSettings,
+      bytesPerSend,
+      groups: inFlight.slice(0, 8),
+      retainedBytesPerSend: { beforeCompaction: sum((g) => g.final), afterCompaction: sum((g) => g.compacted) },
+      retainedGroups: retainedGroups.filter((g) => g.inFlight >= 20 || g.final > 0 || g.compacted > 0),
+    };
   } finally {
     await worker.close();
     await producer.close();
@@ -122,17 +199,22 @@ export async function runSendMemory(opts: Partial<SendMemoryOptions> = {}): Prom
 }
 
 export function formatSendMemory(r: SendMemoryResult): string {
-  const lines = [`Redis memory per single-number send: ${r.sends} verification codes, each accepted and waiting for its receipt`];
+  const lines = [
+    `Redis memory per single-number send: ${r.sends} verification codes, in flight (each accepted and waiting for its receipt) / retained after it is final (completed, completed jobs removed), before / after compaction`,
+  ];
+  const col = (n: number) => String(n).padStart(9);
   for (const run of r.runs) {
-    lines.push(`  ${run.redisSettings.padEnd(34)} ${String(run.bytesPerSend).padStart(5)} bytes per send (used_memory delta)`);
-    for (const g of run.groups) lines.push(`    ${g.group.padEnd(40)} ${String(g.bytesPerSend).padStart(5)} B/send  (${g.keys} keys)`);
+    const k = run.retainedBytesPerSend;
+    lines.push(`  ${run.redisSettings}: ${run.bytesPerSend} B per send in flight (used_memory delta); retained after final ${k.beforeCompaction} B before compaction, ${k.afterCompaction} B after`);
+    lines.push(`    ${'key group (B per send)'.padEnd(44)}${'in flight'.padStart(9)}${'final'.padStart(9)}${'compact'.padStart(9)}`);
+    for (const g of run.retainedGroups) lines.push(`    ${(g.group + (g.capped ? ' (capped)' : '')).padEnd(44)}${col(g.inFlight)}${col(g.final)}${col(g.compacted)}`);
   }
   return lines.join('\n');
 }
 
 runIfMain(import.meta, {
   flags: ['sends'],
-  limitMs: 300_000,
+  limitMs: 600_000,
   what: 'the send-memory bench',
   run: (values) => runSendMemory(values as Partial<SendMemoryOptions>),
   format: formatSendMemory,

@@ -18,6 +18,8 @@ export interface RollbackRecoveryOptions {
   chunks: ChunkStore;
   followUps: FollowUps;
   journal: ClaimJournal;
+  /** Whether a send was compacted once final (send-store.ts `compact`): its chunks are gone by design. */
+  compacted?(sendId: string): Promise<boolean>;
   timing: ReconcileTiming;
   clock: Clock;
   logger: Logger;
@@ -84,7 +86,9 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
     for (const claim of options.journal.recent()) {
       const chunk = await options.chunks.get(claim.chunkId);
       if (!chunk) {
-        report.missing++;
+        // A send that ended and was compacted since the claim keeps its outcome in its send hash.
+        if (options.compacted && (await options.compacted(claim.sendId))) report.intact++;
+        else report.missing++;
         continue;
       }
       if (chunk.attempt > claim.attempt || chunk.outId === claim.outId) {

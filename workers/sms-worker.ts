@@ -13,7 +13,7 @@ import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../
 import type { QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
 import { createCallPacer, pacedSmsClient } from '../src/queue/call-pacer.js';
-import { createSendStore } from '../src/queue/send-store.js';
+import { COMPACT_FIELD, createSendStore } from '../src/queue/send-store.js';
 import { createCompletion } from '../src/receipts/completion.js';
 import {
   DEFAULT_RECEIPT_POLICIES,
@@ -90,6 +90,11 @@ export interface SmsWorkerOptions {
   receiptPolicies?: ReceiptPolicies;
   /** When receipt look-ups happen and when the receipt window ends. */
   receiptSchedule?: ReceiptSchedule;
+  /**
+   * Compact a send once it is finished and nothing more can arrive for it (send-store.ts
+   * `compact`; docs/operations.md "Redis memory"). Default true; false keeps every record as it was.
+   */
+  compactFinished?: boolean;
   /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
   callbackSecret?: string;
   /**
@@ -216,7 +221,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const scheduled = createFollowUps({ calls: queue, housekeeping, clock, receiptPolicies, receiptSchedule });
   // With metrics, every attempt sent to reconcile is indexed for the unknown-outcome age gauge.
   const followUps = options.metrics ? indexUnknownOutcomes(scheduled, options.metrics, clock) : scheduled;
-  const completion = createCompletion({ sends, onEnded: (sendId) => followUps.callback(sendId) });
+  const completion = createCompletion({
+    sends: options.compactFinished === false ? { settle: sends.settle, markAnnounced: sends.markAnnounced } : sends,
+    onEnded: (sendId) => followUps.callback(sendId),
+  });
   const guard = createAccountGuard({
     redis: options.connection,
     keys,
@@ -411,6 +419,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     chunks,
     followUps,
     journal,
+    compacted: async (sendId) => (await options.connection.hexists(keys.send(sendId), COMPACT_FIELD)) === 1,
     timing,
     clock,
     logger: options.logger,

@@ -20,13 +20,13 @@ export const BENCH_PREFIX = '{smsq}';
  * The emulator of a bench, in the bench process (its clock is the bench's clock). Flow control off
  * (every bench uses fresh numbers anyway) and rings big enough to keep every call of a bench.
  */
-export async function startBenchEmulator(o: { qps: number; keep?: number } & Pick<EmulatorOptions, 'latencyMs'>): Promise<{ emulator: Emulator; endpoint: string }> {
+export async function startBenchEmulator(o: { qps: number; keep?: number; deliveryDelayMs?: number } & Pick<EmulatorOptions, 'latencyMs'>): Promise<{ emulator: Emulator; endpoint: string }> {
   const keep = o.keep ?? 200_000;
   const emulator = createEmulator({
     qps: o.qps,
     flowControl: false,
     latencyMs: o.latencyMs ?? 0,
-    delivery: { delayMs: 60_000, failureRatio: 0 },
+    delivery: { delayMs: o.deliveryDelayMs ?? 60_000, failureRatio: 0 },
     retention: { calls: keep, acceptedSends: keep, recipients: keep, recipientsPerNumber: 4, flowControlKeys: 1000 },
   });
   const { endpoint } = await emulator.listen({ host: '127.0.0.1' });

@@ -88,6 +88,85 @@ export interface SendStoreOptions {
   eventsMaxLen?: number;
 }
 
+/** Sends with more recipients than this (refused at the door included) are not compacted: one script run reads them all. */
+export const COMPACT_MAX_RECIPIENTS = 1000;
+
+/** The field of a compacted send hash that holds its record and counts; its presence marks the send compacted. */
+export const COMPACT_FIELD = 'z';
+
+/** The order of the values packed in {@link COMPACT_FIELD} after its version (compact-send-6.lua). */
+const PACKED = ['kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', 'recipients', 'rejected', 'duplicates', 'chunks', 'createdAt', 'stateChangedAt', 'history', 'enqueuedAt', 'code', 'reason', 'controlReason'] as const;
+/** Packed as ms after createdAt. */
+const RELATIVE = new Set<string>(['stateChangedAt', 'enqueuedAt']);
+/** The letters compact-send-6.lua writes for names that recur (a name without one is written whole). */
+const STATE_OF_LETTER: Record<string, string> = { e: 'enqueuing', a: 'active', p: 'paused', s: 'sent', c: 'completed', x: 'cancelled', t: 'expired', f: 'failed' };
+const COUNT_OF_LETTER: Record<string, string> = { q: 'queued', s: 'sending', u: 'unknown', a: 'accepted', d: 'delivered', f: 'failed', e: 'expired', c: 'cancelled', p: 'suppressed' };
+const NAME_OF_LETTER: Record<string, Record<string, string>> = {
+  kind: { v: 'verification', n: 'notification', m: 'marketing' },
+  api: { s: 'SendSms', b: 'SendBatchSms' },
+};
+const unletter = (map: Record<string, string>, v: string) => (v.length === 1 ? (map[v] ?? v) : v);
+
+/** Field `name` of a compacted send hash: compact-send-6.lua cuts a long value into `name`, `name.1`, `name.2`, ... */
+export function compactValue(h: Readonly<Record<string, string>>, name: string): string | undefined {
+  let value = h[name];
+  if (value === undefined) return undefined;
+  for (let k = 1; h[`${name}.${k}`] !== undefined; k++) value += h[`${name}.${k}`];
+  return value;
+}
+
+/**
+ * The fields of a send hash and of its counts hash as they were before compaction, from a
+ * compacted send hash (`state` and {@link COMPACT_FIELD}); see compact-send-6.lua.
+ */
+export function unpackCompactSend(sendId: string, state: string | undefined, packed: string): { h: Record<string, string>; c: Record<string, string> } {
+  const values = packed.split('\x1f');
+  const h: Record<string, string> = { sendId };
+  if (state !== undefined) h.state = state;
+  const created = Number((values[1 + PACKED.indexOf('createdAt')] ?? '').slice(1) || 0);
+  PACKED.forEach((name, i) => {
+    const v = values[i + 1] ?? '';
+    // templateCode and signName are written bare (read as '' when absent either way); the rest '=value' or '' for absent.
+    if (name === 'templateCode' || name === 'signName') {
+      h[name] = v;
+      return;
+    }
+    if (v === '') return;
+    const value = v.slice(1);
+    const letters = NAME_OF_LETTER[name];
+    if (letters) h[name] = unletter(letters, value);
+    else if (RELATIVE.has(name) && value !== '' && !Number.isNaN(Number(value))) h[name] = String(created + Number(value));
+    else if (name === 'history') {
+      h[name] = value
+        .split(' ')
+        .filter((entry) => entry !== '')
+        .map((entry) => {
+          const colon = entry.indexOf(':');
+          // `<letter><ms after createdAt>`, or `<state>:<ms after createdAt>` for a state without a letter.
+          const [state, at] = colon < 0 ? [unletter(STATE_OF_LETTER, entry.slice(0, 1)), entry.slice(1)] : [entry.slice(0, colon), entry.slice(colon + 1)];
+          return `${state}:${created + Number(at)}`;
+        })
+        .join(' ');
+    } else h[name] = value;
+  });
+  return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
+}
+
+export type CompactResult =
+  | { compacted: true; chunks: number }
+  | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'child-not-final' };
+
+/** The counts of a compacted send (`<letter><n>`, or `state=n` for a state without a letter, space-separated; compact-send-6.lua). */
+export function parseCompactCounts(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(' ')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    else if (pair.length > 1) out[unletter(COUNT_OF_LETTER, pair.slice(0, 1))] = pair.slice(1);
+  }
+  return out;
+}
+
 /** A move of the send's state, as a script answered it. */
 export interface SendMove {
   from: SendState;
@@ -116,6 +195,12 @@ export interface SendStore {
   /** Records that the send's end was announced (its callback job added, or none due): settle says `announce` no more. */
   markAnnounced(sendId: string): Promise<void>;
   /**
+   * Reduces a finished send's records to what `status` and its recipient pages read, in its send
+   * hash (compact-send-6.lua), once nothing more can arrive for it: an end state, enqueued,
+   * announced, no recipient pending. Otherwise nothing changes and the reason is returned.
+   */
+  compact(sendId: string): Promise<CompactResult>;
+  /**
    * The whole send fails: `fail` (sign/template unusable), `abandon` (its producer died while
    * enqueuing); queued chunks fail when claimed. Idempotent. True when it moved now. `code`:
    * required unless the trigger records a fixed one (lifecycle.ts).
@@ -137,6 +222,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     markAnnounced: luaScript(redis, 'mark-announced-1'),
     fail: luaScript(redis, 'fail-send-2'),
     setControl: luaScript(redis, 'set-control-2'),
+    compact: luaScript(redis, 'compact-send-6'),
   };
   return {
     async create(rec, ttlSeconds, indexHorizonSeconds = ttlSeconds) {
@@ -168,6 +254,20 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       await scripts.markAnnounced(keys.send(sendId), clock.now());
     },
 
+    async compact(sendId) {
+      const [outcome, detail] = (await scripts.compact(
+        keys.send(sendId),
+        keys.sendCounts(sendId),
+        keys.recipients(sendId),
+        keys.receiptWindow(),
+        keys.sendOutcomes(sendId),
+        keys.sendParked(sendId),
+        keys.chunk(`${sendId}.`),
+        COMPACT_MAX_RECIPIENTS,
+      )) as [string, string];
+      return outcome === 'compacted' ? { compacted: true, chunks: Number(detail) } : { compacted: false, reason: detail as Extract<CompactResult, { compacted: false }>['reason'] };
+    },
+
     async fail(sendId, trigger, reason, code) {
       const recorded = code ?? declaredRule(SEND_LIFECYCLE, trigger).code;
       if (recorded === undefined) throw new UndeclaredTransitionError(SEND_LIFECYCLE.name, trigger, 'it records a code, and none was given');
@@ -176,7 +276,12 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     },
 
     async status(sendId) {
-      const [h, c] = await Promise.all([redis.hgetall(keys.send(sendId)), redis.hgetall(keys.sendCounts(sendId))]);
+      const [first, live] = await Promise.all([redis.hgetall(keys.send(sendId)), redis.hgetall(keys.sendCounts(sendId))]);
+      // Compacted between the two reads: its counts are in the send hash now.
+      const read = first[COMPACT_FIELD] === undefined && first.sendId && Object.keys(live).length === 0 ? await redis.hgetall(keys.send(sendId)) : first;
+      // A compacted send keeps its record and final counts packed in its own hash (its counts hash is gone).
+      const packed = compactValue(read, COMPACT_FIELD);
+      const { h, c } = packed === undefined ? { h: read, c: live } : unpackCompactSend(sendId, read.state, packed);
       if (!h.sendId) return undefined;
       const counts = Object.fromEntries(COUNTED_STATES.map((s) => [s, Number(c[s] ?? 0)])) as SendStatus['counts'];
       counts.rejected = Number(h.rejected ?? 0);

@@ -86,10 +86,10 @@ export function createCampaignTracker(options: CampaignTrackerOptions): Campaign
   const maxEvents = options.maxEventsPerCatchUp ?? 20_000;
   const sampleMinRecipients = options.sampleMinRecipients ?? 100;
   const tally = luaScript(redis, 'tally-failure-codes');
-  const sampleCounts = luaScript(redis, 'sample-counts-2');
+  const sampleCounts = luaScript(redis, 'sample-counts-3');
 
   const sampleOf = (minRecipients: number) => async (sendId: string) => {
-    await sampleCounts(keys.sendSeries(sendId), keys.sendCounts(sendId), clock.now(), sampleEveryMs, maxSamples, options.retentionSeconds, minRecipients);
+    await sampleCounts(keys.sendSeries(sendId), keys.sendCounts(sendId), keys.send(sendId), clock.now(), sampleEveryMs, maxSamples, options.retentionSeconds, minRecipients);
   };
 
   return {

@@ -1,5 +1,6 @@
 import { UNSENT_CHUNK_STATES } from '../queue/lifecycle.js';
 import type { SendStore } from '../queue/send-store.js';
+import { isSendEnded } from '../queue/lifecycle.js';
 
 /**
  * Recipient states that still wait for an outcome: the unsent (a chunk's recipients share its
@@ -27,15 +28,28 @@ export interface Completion {
   check(sendId: string, pending?: number): Promise<boolean>;
 }
 
-export function createCompletion(options: { sends: Pick<SendStore, 'settle' | 'markAnnounced'>; onEnded: (sendId: string) => Promise<void> }): Completion {
+/**
+ * `sends.compact`, when given: a send found in an end state is compacted (send-store.ts
+ * `compact`) once its end is announced; the script itself refuses while anything may still arrive.
+ */
+export function createCompletion(options: { sends: Pick<SendStore, 'settle' | 'markAnnounced'> & Partial<Pick<SendStore, 'compact'>>; onEnded: (sendId: string) => Promise<void> }): Completion {
+  const compact = async (sendId: string) => {
+    if (options.sends.compact) await options.sends.compact(sendId);
+  };
   return {
     async check(sendId, pending) {
       if (pending !== undefined && pending > 0) return false;
       const moved = await options.sends.settle(sendId);
-      if (!moved?.announce) return false;
+      if (!moved || !isSendEnded(moved.to)) return false;
+      // Announced before (an operator's cancel, say): its last receipts may have just come in.
+      if (!moved.announce) {
+        await compact(sendId);
+        return false;
+      }
       if (moved.callbackUrl) await options.onEnded(sendId);
       // Only now: a check that fails before this point leaves the announcement to the next one.
       await options.sends.markAnnounced(sendId);
+      await compact(sendId);
       return true;
     },
   };

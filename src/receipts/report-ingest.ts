@@ -100,11 +100,17 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         }
         const { sendId, chunkId } = out;
         const chunk = await deps.chunks.get(chunkId);
+        const origin = { outId: r.out_id, bizId: r.biz_id ?? '' };
         if (!chunk) {
-          result.ignored++;
+          // Its send may have been compacted once final: checked and answered as before.
+          const late = await deps.recipients.applyLate(sendId, chunkId, phone.phone, origin);
+          if (late?.status === 'duplicate') result.duplicates++;
+          else if (late?.status === 'refused') {
+            result.refused++;
+            refusedWhy[late.reason] = (refusedWhy[late.reason] ?? 0) + 1;
+          } else result.ignored++;
           continue;
         }
-        const origin = { outId: r.out_id, bizId: r.biz_id ?? '' };
         if (canFire(CHUNK_LIFECYCLE, 'report-accepted', chunk.state) && chunk.outId === r.out_id && chunk.payload.phones.includes(phone.phone)) {
           // A report about a recipient of this very attempt proves it was accepted.
           const acceptedAt = chunk.sentAt ?? deps.clock.now();

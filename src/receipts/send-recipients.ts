@@ -3,7 +3,7 @@ import { decodeReceipt, type RecipientReceipt, type RecipientStore } from './rec
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
-import type { SendStatus } from '../queue/send-store.js';
+import { COMPACT_FIELD, compactValue, type SendStatus } from '../queue/send-store.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
@@ -118,6 +118,11 @@ async function unchunkedRecipients(store: SendRecipientsDeps, sendId: string, sk
       if (receipt?.state === 'suppressed' || receipt?.state === 'rejected') found.push({ phone: flat[i] as string, receipt });
     }
   } while (cursor !== '0');
+  return listUnchunked(found, skip, count);
+}
+
+/** `found` in string order of the numbers (each once), from the `skip`-th on, at most `count`. */
+function listUnchunked(found: readonly { phone: string; receipt: RecipientReceipt }[], skip: number, count: number): RecipientState[] {
   // HSCAN may return a field twice (a rehash between calls): the set, not the scan, is listed.
   const unique = [...new Map(found.map((f) => [f.phone, f])).values()].sort((a, b) => (a.phone < b.phone ? -1 : a.phone > b.phone ? 1 : 0));
   return unique.slice(skip, skip + count).map(({ phone, receipt }) => ({
@@ -132,6 +137,89 @@ async function unchunkedRecipients(store: SendRecipientsDeps, sendId: string, sk
   }));
 }
 
+/** `<phone>` or `<phone>|<receipt as stored>` (compact-send-6.lua). */
+function splitCompactLine(line: string): { phone: string; receipt: RecipientReceipt | undefined } {
+  const bar = line.indexOf('|');
+  return bar < 0 ? { phone: line, receipt: undefined } : { phone: line.slice(0, bar), receipt: decodeReceipt(line.slice(bar + 1)) };
+}
+
+/**
+ * The recipients of one chunk of a compacted send, in the chunk's order (field `r<i>` of its send
+ * hash, compact-send-6.lua): the states its chunk record and receipts gave before it was compacted.
+ */
+export function decodeCompactChunk(sendId: string, text: string): RecipientState[] {
+  const out: RecipientState[] = [];
+  let head: { index: string; state: string; code: string; bizId: string; attempt: string; sentAt: string } | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('@')) {
+      const [index = '', state = '', code = '', bizId = '', attempt = '', sentAt = ''] = line.slice(1).split('|');
+      head = { index, state, code, bizId, attempt, sentAt };
+      continue;
+    }
+    if (!head) continue;
+    const { phone, receipt } = splitCompactLine(line);
+    out.push({
+      phone,
+      state: receipt ? receipt.state : (FROM_CHUNK[head.state] ?? 'queued'),
+      code: receipt ? receipt.code : head.code || undefined,
+      bizId: head.bizId || undefined,
+      attempts: Number(head.attempt || 0),
+      sentAt: compactSentAt(head.sentAt),
+      receivedAt: receipt?.receivedAt,
+      chunkId: chunkIdOf(sendId, head.index),
+    });
+  }
+  return out;
+}
+
+/** sentAt as compact-send-6.lua keeps it: base 36 ms, or '=' and as written; '' none. */
+function compactSentAt(text: string): number | undefined {
+  if (text === '') return undefined;
+  const n = text.startsWith('=') ? Number(text.slice(1)) : parseInt(text, 36);
+  return n ? n : undefined;
+}
+
+/** {@link readRecipientPage} of a compacted send: the same walk over the fields of its send hash. */
+async function readCompactPage(store: SendRecipientsDeps, send: SendShape, from: RecipientPosition, limit: number): Promise<RecipientPage> {
+  const page: RecipientState[] = [];
+  // A compacted send has at most COMPACT_MAX_RECIPIENTS recipients: its hash is read whole.
+  const h = await store.redis.hgetall(store.keys.send(send.sendId));
+  let position = from;
+  if (position.phase === 'chunks') {
+    let { chunk, offset } = position;
+    while (page.length < limit && chunk < send.chunks) {
+      const span = Math.min(CHUNKS_IN_FLIGHT, send.chunks - chunk);
+      const values = range(chunk, chunk + span).map((i) => compactValue(h, `r${i}`));
+      for (const value of values) {
+        if (value !== undefined) {
+          const all = decodeCompactChunk(send.sendId, value);
+          const to = Math.min(all.length, offset + limit - page.length);
+          page.push(...all.slice(offset, to));
+          if (to < all.length) return { recipients: page, next: { phase: 'chunks', chunk, offset: to } };
+        }
+        chunk++;
+        offset = 0;
+        if (page.length >= limit) break;
+      }
+    }
+    if (page.length >= limit) {
+      const rest = chunk < send.chunks || send.unchunked > 0;
+      return { recipients: page, next: rest ? { phase: 'chunks', chunk, offset: 0 } : undefined };
+    }
+    position = { phase: 'unchunked', skip: 0 };
+  }
+  if (send.unchunked === 0) return { recipients: page, next: undefined };
+  const want = limit - page.length;
+  const text = compactValue(h, 'u') ?? '';
+  const found = text
+    .split('\n')
+    .map(splitCompactLine)
+    .flatMap(({ phone, receipt }) => (receipt ? [{ phone, receipt }] : []));
+  const listed = listUnchunked(found, position.skip, want + 1);
+  page.push(...listed.slice(0, want));
+  return { recipients: page, next: listed.length > want ? { phase: 'unchunked', skip: position.skip + want } : undefined };
+}
+
 /**
  * At most `limit` recipients of a send from `from` on: the chunks in order (each chunk's numbers
  * in its order), then the numbers recorded without a chunk. Positions name places in that order,
@@ -140,6 +228,18 @@ async function unchunkedRecipients(store: SendRecipientsDeps, sendId: string, sk
  * stops at the first chunk not written yet and `next` points there: more may come.
  */
 export async function readRecipientPage(store: SendRecipientsDeps, send: SendShape, from: RecipientPosition, limit: number): Promise<RecipientPage> {
+  // A finished send may have been compacted (send-store.ts `compact`): its chunks and receipts are
+  // then in its send hash. Compaction is one script and is never undone, so a page read from the
+  // live records that finds the send still not compacted afterwards read none of them gone; one
+  // that finds it compacted is read again from the compacted records.
+  if (send.enqueuing) return readLivePage(store, send, from, limit);
+  const compacted = async () => (await store.redis.hexists(store.keys.send(send.sendId), COMPACT_FIELD)) === 1;
+  if (await compacted()) return readCompactPage(store, send, from, limit);
+  const page = await readLivePage(store, send, from, limit);
+  return (await compacted()) ? readCompactPage(store, send, from, limit) : page;
+}
+
+async function readLivePage(store: SendRecipientsDeps, send: SendShape, from: RecipientPosition, limit: number): Promise<RecipientPage> {
   const page: RecipientState[] = [];
   let position = from;
   if (position.phase === 'chunks') {

@@ -7,6 +7,7 @@
   Input:
     KEYS[1] the send's series (list of "<at ms> <JSON counts>")
     KEYS[2] the send's counts hash
+    KEYS[3] the send hash: a compacted send's counts are kept there (compact-send-6.lua)
     ARGV[1] now (ms)
     ARGV[2] gap (ms)
     ARGV[3] most samples kept
@@ -16,6 +17,8 @@
   Output:
     1 sampled; 0 not (too soon, too small, or no such send)
 ]]
+--@include "compact-record"
+
 local now = tonumber(ARGV[1])
 local last = redis.call('LINDEX', KEYS[1], -1)
 if last then
@@ -23,6 +26,7 @@ if last then
   if at and now - at < tonumber(ARGV[2]) then return 0 end
 end
 local flat = redis.call('HGETALL', KEYS[2])
+if #flat == 0 then flat = compactCounts(KEYS[3]) or {} end
 if #flat == 0 then return 0 end
 local counts = {}
 local total = 0

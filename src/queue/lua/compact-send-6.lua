@@ -1,0 +1,222 @@
+--[[
+  Compacts a finished send (src/queue/send-store.ts `compact`): once nothing more can arrive for
+  it, its records are reduced to what `status` and the recipient pages still read, written into
+  the send hash itself, and every other record of it is deleted: its counts, its chunks (payloads with them), its receipts, its auto-pause outcomes,
+  its parked jobs, and its chunks' entries in the receipt window. The send hash is rewritten with
+  as few and as short fields as that takes, and keeps its TTL (its kind's retention).
+
+  Nothing more can arrive when the send is in an end state (send lifecycle, lifecycle.ts), its
+  enqueue finished, its end was announced (endNotifiedAt: its callback job is added), and none of
+  its recipients is pending (queued, sending, unknown, accepted): every recipient is final, and a
+  final state never goes back. A late duplicate report, a stale look-up or send job then finds no
+  chunk, and ends as it does for a send past its retention. Anything else (a chunk not written,
+  a split child missing, a chunk still unsent) leaves the send as it is: it is refused, not forced.
+
+  The send hash then holds only (a value over 64 bytes cut into `<name>`, `<name>.1`, ..., see
+  below; readers: send-store.ts status, receipts/send-recipients.ts,
+  recipient-store.ts applyLate; settle-send reads `state`, and `z` stands for endNotifiedAt):
+    state      the send's state, as before
+    z          the send record: `1`, then kind, api, templateCode, signName, name, idempotencyKey,
+               callbackUrl, deadline, recipients, rejected, duplicates, chunks, createdAt,
+               stateChangedAt, history, enqueuedAt, code, reason, controlReason, and the counts
+               (`<letter><n>` for each that is not 0, space-separated), `\31`-separated; an optional
+               value is '' when absent, else '=' and the value; stateChangedAt, enqueuedAt and the
+               history's times are ms after createdAt; states, counts, kind and api by one letter
+               (the maps below; a name without one is written whole: `state:ms`, `name=n`)
+    r<i>       top-level chunk i: one line per recipient position, in the chunk's order (a split
+               chunk's position j from its child <i>-j). A line is `@<chunk index>|<chunk state>|
+               <code>|<bizId>|<attempt>|<sentAt, base 36>|<the OutId's nonce>` for a chunk, then `<phone>` or `<phone>|<receipt>`
+               (the receipt as the recipients hash stored it, recipient-store.ts), `\n`-separated
+    u          the recipients recorded without a chunk (opted out, refused at the door):
+               `<phone>|<receipt>` lines
+
+  Input:
+    KEYS[1] send hash
+    KEYS[2] send counts hash
+    KEYS[3] the send's recipients hash
+    KEYS[4] receipt window (sorted set of chunk ids)
+    KEYS[5] the send's last chunk outcomes
+    KEYS[6] the send's parked jobs
+    ARGV[1] what the send's chunk keys start with (`<prefix>:chunk:<sendId>.`; same slot: the tag)
+    ARGV[2] most recipients a send may have to be compacted (the script's run time is bounded)
+
+  Output:
+    {'compacted', chunks deleted} | {'no', reason} (reason 'unpackable': a value holds the separator)
+]]
+--@include "lifecycle"
+--@include "compact-record"
+
+-- One letter for the names that recur in every record (send-store.ts decodes them; a name without a
+-- letter is written whole, and is longer than one character).
+local STATE_LETTER = {enqueuing = 'e', active = 'a', paused = 'p', sent = 's', completed = 'c', cancelled = 'x', expired = 't', failed = 'f'}
+-- COUNT_LETTER: includes/compact-record.lua, which reads what this writes.
+local KIND_LETTER = {verification = 'v', notification = 'n', marketing = 'm'}
+local API_LETTER = {SendSms = 's', SendBatchSms = 'b'}
+
+local send = redis.call('HMGET', KEYS[1], 'state', 'enqueuedAt', 'endNotifiedAt', 'chunks', 'recipients', 'rejected', 'z', 'sendId')
+if not send[1] then return {'no', 'missing'} end
+if send[7] then return {'no', 'compacted'} end
+if not string.find(SEND_ENDS, '|' .. send[1] .. '|', 1, true) then return {'no', 'not-ended'} end
+if not send[2] then return {'no', 'not-enqueued'} end
+if not send[3] then return {'no', 'not-announced'} end
+if tonumber(send[5] or '0') + tonumber(send[6] or '0') > tonumber(ARGV[2]) then return {'no', 'too-large'} end
+
+local flat = redis.call('HGETALL', KEYS[2])
+local counts = {}
+for i = 1, #flat, 2 do
+  local n = tonumber(flat[i + 1]) or 0
+  if (flat[i] == 'queued' or flat[i] == 'sending' or flat[i] == 'unknown' or flat[i] == 'accepted') and n ~= 0 then return {'no', 'pending'} end
+  if n ~= 0 then counts[#counts + 1] = COUNT_LETTER[flat[i]] and (COUNT_LETTER[flat[i]] .. flat[i + 1]) or (flat[i] .. '=' .. flat[i + 1]) end
+end
+
+local FINAL = {accepted = true, failed = true, expired = true, cancelled = true}
+-- A non-negative integer in base 36 (digits, then lower-case letters), as JavaScript's toString(36).
+local function base36(n)
+  n = math.floor(n)
+  if n == 0 then return '0' end
+  local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+  local out = ''
+  while n > 0 do
+    local d = n % 36
+    out = string.sub(digits, d + 1, d + 1) .. out
+    n = (n - d) / 36
+  end
+  return out
+end
+local deleted = {}
+local windowIds = {}
+
+-- The lines of one chunk that holds its recipients itself (not split); nil when it cannot be compacted.
+local function chunkLines(key, index)
+  local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId')
+  if not c[1] or not FINAL[c[1]] then return nil end
+  -- A value that holds a separator of the lines is not packed (the send stays as it is).
+  for _, v in ipairs({c[2] or '', c[3] or '', c[4] or '', c[7] or ''}) do
+    if string.find(v, '[|\n]') then return nil end
+  end
+  local list = string.match(c[6] or '', '"phones":%[([^%]]*)%]')
+  if not list then return nil end
+  -- The OutId's nonce when it is `<chunk id>.<attempt>-<nonce>` (a late pushed report is checked
+  -- against it), else '=' and the whole OutId; '' when it has none.
+  local chunkId = send[8] .. '.' .. index
+  local outId = c[7] or ''
+  local stem = chunkId .. '.' .. (c[4] or '0') .. '-'
+  if outId ~= '' then
+    if string.sub(outId, 1, #stem) == stem and #outId > #stem then outId = string.sub(outId, #stem + 1) else outId = '=' .. outId end
+  end
+  -- sentAt in base 36 when it is a whole number of ms, else '=' and as written.
+  local sentAt = c[5] or ''
+  if string.match(sentAt, '^%d+$') and #sentAt <= 15 then sentAt = base36(tonumber(sentAt)) elseif sentAt ~= '' then sentAt = '=' .. sentAt end
+  local lines = {'@' .. index .. '|' .. c[1] .. '|' .. (c[2] or '') .. '|' .. (c[3] or '') .. '|' .. (c[4] or '0') .. '|' .. sentAt .. '|' .. outId}
+  local phones = {}
+  for phone in string.gmatch(list, '"([^"]*)"') do phones[#phones + 1] = phone end
+  local receipts = (c[1] == 'accepted' and #phones > 0) and redis.call('HMGET', KEYS[3], unpack(phones)) or {}
+  for i, phone in ipairs(phones) do
+    local r = receipts[i]
+    lines[#lines + 1] = r and (phone .. '|' .. r) or phone
+  end
+  deleted[#deleted + 1] = key
+  if c[1] == 'accepted' then windowIds[#windowIds + 1] = chunkId end
+  return lines, #phones
+end
+
+local fields = {}
+for i = 0, tonumber(send[4] or '0') - 1 do
+  local key = ARGV[1] .. i
+  local state = redis.call('HGET', key, 'state')
+  if not state then return {'no', 'chunk-missing'} end
+  local lines
+  if state == 'split' then
+    local n = tonumber(redis.call('HGET', key, 'n') or '0')
+    lines = {}
+    for j = 0, n - 1 do
+      local child, count = chunkLines(ARGV[1] .. i .. '-' .. j, i .. '-' .. j)
+      if not child or count ~= 1 then return {'no', 'child-not-final'} end
+      for _, l in ipairs(child) do lines[#lines + 1] = l end
+    end
+    deleted[#deleted + 1] = key
+  else
+    lines = chunkLines(key, tostring(i))
+    if not lines then return {'no', 'chunk-not-final'} end
+  end
+  fields[#fields + 1] = 'r' .. i
+  fields[#fields + 1] = table.concat(lines, '\n')
+end
+
+local unchunked = {}
+local receipts = redis.call('HGETALL', KEYS[3])
+for i = 1, #receipts, 2 do
+  local letter = string.sub(receipts[i + 1], 1, 1)
+  if letter == 's' or letter == 'x' then unchunked[#unchunked + 1] = receipts[i] .. '|' .. receipts[i + 1] end
+end
+if #unchunked > 0 then
+  fields[#fields + 1] = 'u'
+  fields[#fields + 1] = table.concat(unchunked, '\n')
+end
+-- The send record itself, one field: the values `status` reads, in a fixed order, `\31`-separated;
+-- an optional one '' when absent, else '=' and its value; times but createdAt as ms after createdAt.
+local SEP = '\31'
+local r = redis.call('HGETALL', KEYS[1])
+local h = {}
+for i = 1, #r, 2 do h[r[i]] = r[i + 1] end
+local created = tonumber(h.createdAt or '0') or 0
+local function opt(v) return v and ('=' .. v) or '' end
+local function after(v)
+  local t = v and tonumber(v)
+  if not t then return opt(v) end
+  return '=' .. string.format('%.0f', t - created)
+end
+local history = {}
+for state, at in string.gmatch(h.history or '', '(%a+):(%d+)') do
+  local delta = string.format('%.0f', tonumber(at) - created)
+  history[#history + 1] = STATE_LETTER[state] and (STATE_LETTER[state] .. delta) or (state .. ':' .. delta)
+end
+local function letter(map, v) return v and ('=' .. (map[v] or v)) or '' end
+local record = {'1', letter(KIND_LETTER, h.kind), letter(API_LETTER, h.api), h.templateCode or '', h.signName or '', opt(h.name), opt(h.idempotencyKey), opt(h.callbackUrl),
+  opt(h.deadline), opt(h.recipients), opt(h.rejected), opt(h.duplicates), opt(h.chunks), opt(h.createdAt), after(h.stateChangedAt),
+  h.history and ('=' .. table.concat(history, ' ')) or '', after(h.enqueuedAt), opt(h.code), opt(h.reason), opt(h.controlReason), table.concat(counts, ' ')}
+for _, v in ipairs(record) do
+  if string.find(v, SEP, 1, true) then return {'no', 'unpackable'} end
+end
+-- `state` stays a field of its own: the scripts that read a send's state (settle, set-control, fail) read it there.
+fields[#fields + 1] = 'state'
+fields[#fields + 1] = h.state
+fields[#fields + 1] = 'z'
+fields[#fields + 1] = table.concat(record, SEP)
+
+local ttl = redis.call('PTTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+-- Values of 64 bytes or less keep a small hash in the listpack encoding with Redis's defaults
+-- (hash-max-listpack-value 64, entries 128): a longer value is cut, at a UTF-8 character's start,
+-- into `<name>`, `<name>.1`, `<name>.2`, ... (readers join them), unless there would be too many
+-- fields for a listpack anyway (a large send).
+local PIECE = 64
+local cut = {}
+for i = 1, #fields, 2 do
+  local name, value = fields[i], fields[i + 1]
+  local k = 0
+  while #value > PIECE do
+    local at = PIECE
+    while at > 1 do
+      local b = string.byte(value, at + 1)
+      if b < 128 or b >= 192 then break end
+      at = at - 1
+    end
+    cut[#cut + 1] = k == 0 and name or (name .. '.' .. k)
+    cut[#cut + 1] = string.sub(value, 1, at)
+    value = string.sub(value, at + 1)
+    k = k + 1
+  end
+  cut[#cut + 1] = k == 0 and name or (name .. '.' .. k)
+  cut[#cut + 1] = value
+end
+if #cut <= 2 * 120 then fields = cut end
+redis.call('HSET', KEYS[1], unpack(fields))
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if #windowIds > 0 then redis.call('ZREM', KEYS[4], unpack(windowIds)) end
+deleted[#deleted + 1] = KEYS[2]
+deleted[#deleted + 1] = KEYS[3]
+deleted[#deleted + 1] = KEYS[5]
+deleted[#deleted + 1] = KEYS[6]
+redis.call('UNLINK', unpack(deleted))
+return {'compacted', tostring(#deleted - 4)}

@@ -1,0 +1,177 @@
+/**
+ * Compaction of finished sends (send-store.ts `compact`, compact-send-6.lua), against real Redis,
+ * real workers and the emulator: status and recipient pages read the same before and after, for a
+ * single-number send, a send of several chunks with numbers refused at the door, and a chunk split
+ * by flow control with opted-out numbers; a send with anything still to come is not compacted; a
+ * worker compacts a send by itself once it is final, and a late receipt then changes nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { DEFAULT_RECEIPT_POLICIES } from '../../src/queue/receipt-policy.js';
+import { createSendStore } from '../../src/queue/send-store.js';
+import { createRecipientStore } from '../../src/receipts/recipient-store.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
+import { createSuppressionList } from '../../src/receipts/suppression.js';
+import { systemClock } from '../../src/clock.js';
+import type { Producer } from '../../producers/producer.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const harnesses = harnessPerTest();
+const MKT = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing' as const };
+const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' as const };
+const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => String(base + i));
+/** Every recipient looked up, soon: sends reach their end in a second. */
+const FAST_RECEIPTS = {
+  receiptPolicies: { ...DEFAULT_RECEIPT_POLICIES, marketing: { mode: 'all' as const, sampleRate: 1 } },
+  receiptSchedule: { lookDelaysMs: [200, 400], windowMs: 3_600_000 },
+};
+
+async function pages(producer: Producer, sendId: string, limit: number): Promise<RecipientState[][]> {
+  const out: RecipientState[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await producer.recipientPage(sendId, { limit, ...(cursor === undefined ? {} : { cursor }) });
+    out.push(page.recipients);
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
+  return out;
+}
+
+async function everything(producer: Producer, sendId: string) {
+  const all: RecipientState[] = [];
+  for await (const r of producer.recipients(sendId)) all.push(r);
+  return { status: await producer.getStatus(sendId), byOne: await pages(producer, sendId, 1), byTwo: await pages(producer, sendId, 2), all };
+}
+
+/** smsq's own keys of a send (BullMQ's job keys, which name it too, left out). */
+async function keysOf(h: Harness, sendId: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await h.redis.scan(cursor, 'MATCH', `${h.prefix}:*${sendId}*`, 'COUNT', 1000);
+    cursor = next;
+    found.push(...batch.filter((k) => !k.startsWith(`${h.prefix}:calls:`) && !k.startsWith(`${h.prefix}:housekeeping:`)));
+  } while (cursor !== '0');
+  return found.sort();
+}
+
+const finished = (h: Harness, sendId: string) =>
+  waitFor(async () => ((await h.producer.getStatus(sendId)).send.state === 'completed' ? true : undefined), 'the send to complete', 20_000);
+
+/** Sends it with compaction off, reads everything, compacts, and reads again: the same. */
+async function sameBeforeAndAfter(h: Harness, sendId: string) {
+  await finished(h, sendId);
+  const keys = createKeys(h.prefix);
+  const before = await everything(h.producer, sendId);
+  const sends = createSendStore({ redis: h.redis, keys });
+  expect(await sends.compact(sendId)).toMatchObject({ compacted: true });
+  expect(await keysOf(h, sendId)).toEqual([keys.send(sendId)]);
+  expect(await h.redis.hexists(keys.send(sendId), 'z')).toBe(1);
+  expect(await h.redis.ttl(keys.send(sendId))).toBeGreaterThan(0);
+  const after = await everything(h.producer, sendId);
+  expect(after).toEqual(before);
+  expect(await sends.compact(sendId)).toEqual({ compacted: false, reason: 'compacted' });
+  return after;
+}
+
+describe('compaction of finished sends', () => {
+  it('a single-number send reads the same before and after', async () => {
+    const h = await harnesses.create({ label: 'compact-one' });
+    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    const res = await h.producer.send({ ...CODE, phones: ['13860000001'] });
+    await finished(h, res.sendId);
+    const keys = createKeys(h.prefix);
+    const chunk = await createChunkStore({ redis: h.redis, keys, clock: systemClock }).get(`${res.sendId}.0`);
+    const after = await sameBeforeAndAfter(h, res.sendId);
+    // A late pushed report is checked and answered as it was before compaction.
+    const recipients = createRecipientStore({ redis: h.redis, keys, clock: systemClock, retentionSeconds: 3600 });
+    const late = (phone: string, outId: string, bizId = chunk?.bizId ?? '') =>
+      recipients.applyLate(res.sendId, `${res.sendId}.0`, phone, { outId, bizId });
+    expect(await late('13860000001', chunk?.outId ?? '')).toMatchObject({ status: 'duplicate', existing: { state: 'delivered' } });
+    expect(await late('13860000001', `${res.sendId}.0.7-0123456789`)).toEqual({ status: 'refused', reason: 'other-attempt' });
+    expect(await late('13860000001', chunk?.outId ?? '', 'another')).toEqual({ status: 'refused', reason: 'other-biz-id' });
+    expect(await late('13860000009', chunk?.outId ?? '')).toEqual({ status: 'refused', reason: 'not-recipient' });
+    expect(await recipients.applyLate(res.sendId, `${res.sendId}.1`, '13860000001')).toBeUndefined();
+    expect(after.all).toEqual([expect.objectContaining({ phone: '13860000001', state: 'delivered', code: 'DELIVERED', bizId: expect.any(String), attempts: 1, chunkId: `${res.sendId}.0` })]);
+    expect(after.status.counts).toMatchObject({ delivered: 1, accepted: 0, queued: 0 });
+  });
+
+  it('a send of several chunks with numbers refused at the door reads the same before and after', async () => {
+    const h = await harnesses.create({ label: 'compact-many' });
+    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    const res = await h.producer.send({ ...CODE, phones: [...phones(3, 13860000010), '123'] });
+    expect(res).toMatchObject({ recipients: 3, chunks: 3, rejectedCount: 1 });
+    const after = await sameBeforeAndAfter(h, res.sendId);
+    expect(after.all.map((r) => `${r.phone}:${r.state}`)).toEqual(['13860000010:delivered', '13860000011:delivered', '13860000012:delivered', '123:rejected']);
+    expect(after.byTwo.map((p) => p.length)).toEqual([2, 2]);
+  });
+
+  it('a chunk split by flow control, with opted-out numbers, reads the same before and after', async () => {
+    const h = await harnesses.create({ label: 'compact-split' });
+    const limited = '13860000100';
+    // Marketing allows 50 a day per number: use them up, so the send's chunk is split to find it.
+    for (let i = 0; i < 50; i++) expect((await h.client.sendSms({ phoneNumbers: [limited], ...MKT })).ok).toBe(true);
+    await createSuppressionList({ redis: h.redis, keys: createKeys(h.prefix) }).add(['13860000197']);
+    const res = await h.producer.send({ ...MKT, phones: [limited, ...phones(4, 13860000101), '13860000197', '4567'] });
+    expect(res).toMatchObject({ recipients: 5, suppressed: 1, rejectedCount: 1, chunks: 1 });
+    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    const after = await sameBeforeAndAfter(h, res.sendId);
+    expect(after.all.map((r) => `${r.state}:${r.chunkId?.slice(res.sendId.length) ?? ''}`)).toEqual([
+      'failed:.0-0',
+      'delivered:.0-1',
+      'delivered:.0-2',
+      'delivered:.0-3',
+      'delivered:.0-4',
+      'suppressed:',
+      'rejected:',
+    ]);
+  });
+
+  it('a send cancelled before it went out reads the same before and after', async () => {
+    const h = await harnesses.create({ label: 'compact-cancel' });
+    // A long name in Chinese: the packed record is cut into 64-byte fields, never inside a character.
+    const name = `取消的发送${'验证码活动'.repeat(6)}`;
+    const res = await h.producer.send({ ...CODE, phones: phones(2, 13860000400), name, idempotencyKey: 'compact-cancel-1' });
+    await h.producer.cancel(res.sendId, 'not wanted');
+    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    await waitFor(async () => ((await h.producer.getStatus(res.sendId)).counts.cancelled === 2 ? true : undefined), 'its chunks cancelled');
+    const keys = createKeys(h.prefix);
+    const before = await everything(h.producer, res.sendId);
+    expect(before.status.send).toMatchObject({ state: 'cancelled', name, idempotencyKey: 'compact-cancel-1', controlReason: 'not wanted' });
+    expect(await createSendStore({ redis: h.redis, keys }).compact(res.sendId)).toMatchObject({ compacted: true });
+    expect(await h.redis.hexists(keys.send(res.sendId), 'z.1')).toBe(1);
+    expect(await everything(h.producer, res.sendId)).toEqual(before);
+    expect(before.all.map((r) => `${r.state}:${r.code}`)).toEqual(['cancelled:SMSQ_CANCELLED', 'cancelled:SMSQ_CANCELLED']);
+  });
+
+  it('is refused while a recipient is still pending', async () => {
+    const h = await harnesses.create({ label: 'compact-pending' });
+    const res = await h.producer.send({ ...CODE, phones: ['13860000201'] });
+    const sends = createSendStore({ redis: h.redis, keys: createKeys(h.prefix) });
+    expect(await sends.compact(res.sendId)).toEqual({ compacted: false, reason: 'not-ended' });
+    // Receipts never looked up: accepted, waiting.
+    await h.startWorker({ receiptSchedule: { lookDelaysMs: [3_600_000], windowMs: 7_200_000 } });
+    await waitFor(async () => ((await h.producer.getStatus(res.sendId)).counts.accepted === 1 ? true : undefined), 'the send accepted');
+    expect(await sends.compact(res.sendId)).toEqual({ compacted: false, reason: 'not-ended' });
+    expect(await keysOf(h, res.sendId)).toContain(createKeys(h.prefix).chunk(`${res.sendId}.0`));
+  });
+
+  it('a worker compacts a send once it is final; a late receipt then changes nothing', async () => {
+    const h = await harnesses.create({ label: 'compact-auto' });
+    await h.startWorker(FAST_RECEIPTS);
+    const res = await h.producer.send({ ...CODE, phones: ['13860000301'] });
+    const keys = createKeys(h.prefix);
+    await waitFor(async () => ((await keysOf(h, res.sendId)).length === 1 ? true : undefined), 'the send compacted');
+    const status = await h.producer.getStatus(res.sendId);
+    expect(status.send.state).toBe('completed');
+    expect(status.counts.delivered).toBe(1);
+    const recipients = createRecipientStore({ redis: h.redis, keys, clock: systemClock, retentionSeconds: 3600 });
+    const late = await recipients.apply(res.sendId, `${res.sendId}.0`, '13860000301', { state: 'failed', code: 'LATE', receivedAt: undefined, source: 'query' });
+    expect(late).toEqual({ status: 'not-accepted', chunkState: 'missing' });
+    expect(await h.producer.getStatus(res.sendId)).toEqual(status);
+    expect(await keysOf(h, res.sendId)).toEqual([keys.send(res.sendId)]);
+  });
+});
