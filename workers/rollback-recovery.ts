@@ -70,7 +70,11 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
   // Pausing intake stops new fetches, but jobs already fetched (or fetched while the reconnect
   // raced the recovery) would claim a lost chunk first: claims wait on this instead.
   let hold: { promise: Promise<void>; release: () => void } | undefined;
+  // Connections lost so far: a comparison releases the claims only if none was lost after it began.
+  let losses = 0;
+  let stopped = false;
   const holdClaims = () => {
+    losses++;
     if (hold) return;
     let release: () => void = () => {};
     const promise = new Promise<void>((resolve) => (release = resolve));
@@ -119,33 +123,47 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
       return;
     }
     log.warn({ previous: runId, current: now }, 'Redis came back as another server (restart or failover): looking up recent claims it may have lost before any resend');
-    runId = now;
     await options.pauseIntake();
     try {
       const report = await recover();
+      // Only once the claims are restored: a recovery that failed is tried again.
+      runId = now;
       (report.restored || report.reused || report.missing ? log.error.bind(log) : log.info.bind(log))(report, 'rollback recovery done');
     } finally {
       options.resumeIntake();
     }
   }
 
+  /** Compares (and recovers) until it succeeds, then releases the claims unless a newer loss came since. */
+  async function compareAfterReconnect(lossesSeen: number): Promise<void> {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await onReady();
+        break;
+      } catch (err) {
+        // Claims stay held: releasing them now would let a free slot re-claim a lost chunk.
+        log.error({ err, attempt }, 'rollback recovery failed; claims stay held and it is tried again');
+        if (losses !== lossesSeen) return; // a later reconnect compares again
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)).unref?.());
+      }
+    }
+    if (losses === lossesSeen && redis.status === 'ready') releaseClaims();
+  }
+
   const listener = () => {
-    running = (running ?? Promise.resolve())
-      .then(onReady)
-      .catch((err: unknown) => log.error({ err }, 'rollback recovery failed; the orphan sweep will find what it missed'))
-      .finally(() => {
-        // Lost again meanwhile: the next `ready` compares again, and releases then.
-        if (redis.status === 'ready') releaseClaims();
-      });
+    const lossesSeen = losses;
+    running = (running ?? Promise.resolve()).then(() => compareAfterReconnect(lossesSeen));
   };
 
   return {
     async start() {
+      stopped = false;
       runId = await redisRunId(await server());
       options.redis.on('close', holdClaims);
       options.redis.on('ready', listener);
     },
     stop() {
+      stopped = true;
       options.redis.off('close', holdClaims);
       options.redis.off('ready', listener);
       releaseClaims();

@@ -16,7 +16,7 @@ import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { blockAccount, pauseEveryWorker } from './account-pauses.js';
 import { decideSend } from './send-decision.js';
 import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
-import type { DurabilityBarrier } from '../src/durability/barrier.js';
+import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
 import { NotDurableError } from '../src/errors.js';
 import type { ClaimJournal } from './claim-journal.js';
 
@@ -135,18 +135,20 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
-    const recovering = deps.claimsHeld?.();
-    if (recovering) {
-      await recovering;
-      if (deps.isClosing?.()) return handBack(job, token);
-    }
-    // Before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
-    const since = await deps.durability.mark();
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
     // to be let reserve (verification codes never wait behind marketing's slots).
     const held = deps.pacer ? { pacer: deps.pacer, ticket: await deps.pacer.enter(laneOfPriority(job.opts.priority)) } : undefined;
     let claim: ClaimResult;
+    let since: WriteMark;
     try {
+      // Several reconnects in a row each hold the claims anew (rollback-recovery.ts): wait until none does.
+      for (let recovering = deps.claimsHeld?.(); recovering; recovering = deps.claimsHeld?.()) {
+        await recovering;
+        // handBack throws (the job goes back to the queue); the catch below releases the slot.
+        if (deps.isClosing?.()) return await handBack(job, token);
+      }
+      // Right before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
+      since = await deps.durability.mark();
       claim = await deps.chunks.claim(chunkId, sendId, quietUntil(deps.clock.now(), deps.controls.quietHours), held?.pacer.slotArgs);
     } catch (err) {
       held?.pacer.release(held.ticket);

@@ -16,12 +16,16 @@ export interface DurabilityBarrier {
   confirm(what: string, since: WriteMark): Promise<void>;
 }
 
-/** Which connection the writes went out on: the number of times it had been lost when they began. */
+/**
+ * Which connection the writes went out on: the server's connection object (a Cluster replaces a
+ * node's object when its connection drops) and how many times it had been lost when they began.
+ */
 export interface WriteMark {
+  readonly node: Redis | undefined;
   readonly closes: number;
 }
 
-const NO_MARK: WriteMark = Object.freeze({ closes: 0 });
+const NO_MARK: WriteMark = Object.freeze({ node: undefined, closes: 0 });
 
 /**
  * `server` names the Redis that holds the writes (on a Cluster, the master serving the
@@ -32,10 +36,12 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
   if (mode === 'fsync' || mode === 'none') return { mark: async () => NO_MARK, async confirm() {} };
   return {
     async mark() {
-      return { closes: closesOf(await server()) };
+      const node = await server();
+      return { node, closes: closesOf(node) };
     },
     async confirm(what, since) {
       const redis = await server();
+      if (redis !== since.node) throw new NotDurableError(what, 'the connection to Redis was replaced after the writes, so the confirmation would not cover them');
       // WAIT counts the replicas holding what *this connection* wrote. A connection lost after
       // the mark (Redis restarted or failed over between the writes and here), or while WAIT
       // waits (ioredis resends WAIT on a new connection that wrote nothing, and any replica

@@ -14,9 +14,10 @@
  *   replica has them (Sentinel failover). The primary's own AOF may be `everysec`.
  * - `fsync+replicas`: both.
  * - `waitaof`: `WAITAOF 1 n timeout` (Redis ≥ 7.2): fsynced locally and on n replicas. The primary
- *   must run `appendfsync always` all the same: under `everysec`, Redis 7.2–7.4.2 and Valkey 8.0
- *   answer WAITAOF's local count before the fsync (redis/redis#13793; durability.md shows it), and
- *   a version number does not tell which builds carry the fix.
+ *   must run `appendfsync always` all the same: under `everysec`, Valkey 8.0.1 answers WAITAOF's
+ *   local count before the fsync (redis/redis#13793; durability.md shows it), and a version number
+ *   does not tell which builds carry the fix. Where CONFIG is refused this cannot be checked, so
+ *   `waitaof` is refused there too.
  * - `none`: no confirmation; a host crash or a failover may lose the last second of writes: a
  *   recipient may get an SMS twice and an acknowledged send may vanish. Opt-in, warned at start-up.
  */
@@ -95,9 +96,15 @@ export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityF
   if ((usesFsync(opts.mode) || opts.mode === 'waitaof') && facts.aofEnabled) {
     if (facts.appendfsync === undefined) {
       problems.push({
-        severity: 'warn',
-        what: 'CONFIG GET appendfsync is refused here, so smsq cannot check that Redis fsyncs every write',
-        fix: 'make sure your provider runs appendfsync always, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
+        severity: opts.mode === 'waitaof' ? 'refuse' : 'warn',
+        what:
+          opts.mode === 'waitaof'
+            ? 'CONFIG GET appendfsync is refused here, and SMSQ_DURABILITY=waitaof can be trusted only with appendfsync always (under everysec WAITAOF may answer before the fsync)'
+            : 'CONFIG GET appendfsync is refused here, so smsq cannot check that Redis fsyncs every write',
+        fix:
+          opts.mode === 'waitaof'
+            ? 'use SMSQ_DURABILITY=fsync if your provider runs appendfsync always, or replicas (WAIT), which smsq can check'
+            : 'make sure your provider runs appendfsync always, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
       });
     } else if (facts.appendfsync !== 'always') {
       const why =

@@ -283,6 +283,52 @@ describe('a Redis that lost its last writes', () => {
     // And a second look finds nothing more to do.
     expect(await recovery.recover()).toMatchObject({ restored: 0, intact: 1 });
   }, 30_000);
+  it('a recovery that fails keeps the claims held and is tried again; they are released only once it has compared', async () => {
+    const w = await world('always', NONE);
+    const calls = createCallsQueue({ connection: w.redis, prefix: w.prefix });
+    const housekeeping = createHousekeepingQueue({ connection: w.redis, prefix: w.prefix });
+    closers.push(async () => {
+      await calls.close();
+      await housekeeping.close();
+    });
+    const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
+    let failures = 0;
+    let comparisons = 0;
+    const recovery = createRollbackRecovery({
+      redis: w.redis,
+      // The first comparison after the reconnect fails, as "no master serves the slot yet" can.
+      server: async () => {
+        comparisons++;
+        if (comparisons === 2) {
+          failures++;
+          throw new Error('no master serves the slot yet');
+        }
+        return w.redis;
+      },
+      chunks: w.chunks,
+      followUps,
+      journal: createClaimJournal({ clock: systemClock, horizonMs: 10_000 }),
+      timing: FAST_TIMING.reconcile,
+      clock: systemClock,
+      logger,
+      pauseIntake: async () => {},
+      resumeIntake: () => {},
+    });
+    await recovery.start();
+    closers.push(() => recovery.stop());
+    const lost = new Promise((resolve) => w.redis.once('close', resolve));
+    const restarted = rollBack(w, w.redisServer.mark());
+    await lost;
+    const held = recovery.claimsHeld();
+    expect(held).toBeInstanceOf(Promise);
+    await restarted;
+    await waitFor(() => failures === 1 || undefined, 'the first comparison to fail');
+    // Failed: still held (before, the failure released them with nothing compared).
+    expect(recovery.claimsHeld()).toBe(held);
+    await waitFor(() => recovery.claimsHeld() === undefined || undefined, 'the retried comparison to release the claims', 10_000);
+    expect(comparisons).toBeGreaterThanOrEqual(3);
+  }, 30_000);
+
   it('end to end, a worker process whose in-flight claim Redis lost: it notices the new run_id, looks the chunk up before any resend, each recipient accepted once', async () => {
     const w = await world('always', NONE);
     const phones = ['13900000011', '13900000012', '13900000013'];

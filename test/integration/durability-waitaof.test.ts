@@ -135,6 +135,25 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
   }, 40_000);
 });
 
+describe('a confirmation on a replaced connection object', () => {
+  it('fails it: a Cluster replaces a node\'s connection object when it drops, and the new one wrote nothing', async () => {
+    const primary = await startPrivateRedis({ appendfsync: 'off' });
+    closers.push(() => primary.stop());
+    const replicaServer = await startPrivateRedis({ appendfsync: 'off' });
+    closers.push(() => replicaServer.stop());
+    const replica = connect(replicaServer.url);
+    await replica.replicaof('127.0.0.1', primary.port);
+    await waitFor(async () => /master_link_status:up/.test(await replica.info('replication')), 'the replica to sync');
+    let node = connect(primary.url);
+    const barrier = createDurabilityBarrier(async () => node, { mode: 'replicas', replicas: 1, timeoutMs: 200 });
+    const since = await barrier.mark();
+    await node.set('written', '1');
+    node = connect(primary.url); // what the Cluster's connection pool does for a node that dropped
+    await node.ping();
+    await expect(barrier.confirm('written', since)).rejects.toMatchObject({ code: 'SMSQ_NOT_DURABLE', message: expect.stringMatching(/connection to Redis was replaced/) });
+  });
+});
+
 describe('the WAIT modes confirm only writes of their own connection', () => {
   for (const [label, server, mode, waitCommand] of [
     ['replicas (WAIT), Redis', 'redis-server', 'replicas', ['WAIT', 1, 200]],

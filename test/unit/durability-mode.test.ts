@@ -44,6 +44,8 @@ describe('durability modes against what Redis offers', () => {
     expect(refused(mode('waitaof', 0), { version: '7.2.4', aofEnabled: false })).toEqual([expect.stringContaining('appendonly is off')]);
     // WAITAOF's local count is not trusted under everysec (test/integration/durability-waitaof.test.ts shows why).
     expect(refused(mode('waitaof', 0), { version: '7.2.4', appendfsync: 'everysec' })).toEqual([expect.stringMatching(/appendfsync is everysec: under it, WAITAOF may answer .*before the fsync/)]);
+    // Where CONFIG is refused it cannot be checked: refused, not only warned.
+    expect(refused(mode('waitaof', 0), { version: '7.2.4', appendfsync: undefined })).toEqual([expect.stringContaining('can be trusted only with appendfsync always')]);
   });
 
   it('none starts anywhere but says loudly what it risks', () => {
