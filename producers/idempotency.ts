@@ -88,8 +88,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
           await renewScript(leaseKey, token, '');
           return { role: 'done', sendId };
         }
-        // Busy: the first request is still enqueuing (or has just finished and not let go yet).
-        if (await isEnqueued(sendId)) return { role: 'done', sendId };
+        // Busy: the first request is still enqueuing, or confirming that its enqueue is durable
+        // (it lets go only after): its send is not an answer before then, even once enqueued.
         if (polls <= 0) throw new IdempotencyInProgressError(key, sendId);
         await new Promise((r) => setTimeout(r, pollMs));
       }

@@ -343,6 +343,16 @@ export function createProducer(opts: ProducerOptions): Producer {
     }
   }
 
+  /**
+   * Confirms a send that an earlier request with the same key enqueued. This request's own write
+   * (the key's claim) came after that send's writes on the same server, and WAIT and WAITAOF cover
+   * every earlier write of the server's history, so confirming this request's writes confirms those.
+   * Not withdrawn when it fails: it is not this request's send.
+   */
+  async function confirmEarlier(sendId: string, since: WriteMark): Promise<void> {
+    await barrier.confirm(`send ${sendId} (enqueued by an earlier request with this idempotency key)`, since);
+  }
+
   async function cancelSend(sendId: string, reason: string): Promise<void> {
     const moved = await control(sendId, 'cancel', reason);
     // Mark what is still queued now rather than when each job comes up.
@@ -373,8 +383,12 @@ export function createProducer(opts: ProducerOptions): Producer {
     await ensureDurableRedis();
     const since = await barrier.mark();
     const { sendId, duplicate, owner, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
-    // An earlier request with the same key and body, enqueued: return it, enqueue nothing.
-    if (!owner) return resultOf(sendId, plan, true);
+    // An earlier request with the same key and body, enqueued: return it, enqueue nothing, once it
+    // is durable (its request may have died before confirming it).
+    if (!owner) {
+      await confirmEarlier(sendId, since);
+      return resultOf(sendId, plan, true);
+    }
     try {
       return await writePlan(sendId, plan, duplicate, since);
     } finally {
@@ -503,7 +517,10 @@ export function createProducer(opts: ProducerOptions): Producer {
       } finally {
         await release();
       }
-      if (result === undefined) return earlier as EnqueueResult;
+      if (result === undefined) {
+        await confirmEarlier(sendId, since);
+        return earlier as EnqueueResult;
+      }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate, ...result, apiCalls: result.chunks };
     },

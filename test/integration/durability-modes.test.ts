@@ -133,3 +133,39 @@ describe('the replicas mode (WAIT) with a real replica', () => {
     expect(accepted).not.toContain('13900000022'); // refused and withdrawn: a retry cannot make it twice
   }, 40_000);
 });
+
+describe('an idempotency key in the replicas mode', () => {
+  it('a twin request is not told "queued" while the first one cannot confirm its send durable', async () => {
+    const primary = await privateRedis('off');
+    const replica = await privateRedis('off');
+    await replica.redis.replicaof('127.0.0.1', primary.server.port);
+    await waitFor(async () => /master_link_status:up/.test(await replica.redis.info('replication')), 'the replica to sync');
+    const replicaProcess: ChildProcess = replica.server.process;
+    closers.push(() => void replicaProcess.kill('SIGCONT'));
+    const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 600 };
+    const prefix = '{smsq-twin}';
+    const first = createProducer({ redis: primary.redis, prefix, logger, durability });
+    closers.push(() => first.close());
+    const twinConnection = new Redis(primary.server.url, { maxRetriesPerRequest: null });
+    closers.push(() => void twinConnection.disconnect());
+    const twin = createProducer({ redis: twinConnection, prefix, logger, durability });
+    closers.push(() => twin.close());
+    await first.send(request('13900000061')); // both start-up checks done, replica confirming
+    await twin.send(request('13900000062'));
+
+    replicaProcess.kill('SIGSTOP');
+    const req = { ...request('13900000063'), idempotencyKey: 'order-63' };
+    const original = first.send(req).catch((e: unknown) => e);
+    // The twin arrives while the first request waits for its confirmation (once its send is enqueued).
+    await waitFor(async () => (await primary.redis.keys(`${prefix}:send:*`)).length >= 3 || undefined, 'the first request to write its send');
+    const retried = await twin.send(req).catch((e: unknown) => e);
+    expect(await original).toMatchObject({ code: 'SMSQ_NOT_DURABLE' });
+    // Before, the twin answered the send as queued as soon as it was enqueued, unconfirmed.
+    expect(retried).toMatchObject({ code: 'SMSQ_NOT_DURABLE' });
+
+    replicaProcess.kill('SIGCONT');
+    await waitFor(async () => /master_link_status:up/.test(await replica.redis.info('replication')), 'the replica to catch up');
+    // Once the replica is back, the key answers the first request's send, confirmed.
+    await expect(twin.send(req)).resolves.toMatchObject({ duplicate: true });
+  }, 40_000);
+});
