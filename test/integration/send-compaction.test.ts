@@ -80,7 +80,7 @@ async function sameBeforeAndAfter(h: Harness, sendId: string) {
 describe('compaction of finished sends', () => {
   it('a single-number send reads the same before and after', async () => {
     const h = await harnesses.create({ label: 'compact-one' });
-    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    await h.startWorker({ ...FAST_RECEIPTS, });
     const res = await h.producer.send({ ...CODE, phones: ['13860000001'] });
     await finished(h, res.sendId);
     const keys = createKeys(h.prefix);
@@ -101,7 +101,7 @@ describe('compaction of finished sends', () => {
 
   it('a send of several chunks with numbers refused at the door reads the same before and after', async () => {
     const h = await harnesses.create({ label: 'compact-many' });
-    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    await h.startWorker({ ...FAST_RECEIPTS, });
     const res = await h.producer.send({ ...CODE, phones: [...phones(3, 13860000010), '123'] });
     expect(res).toMatchObject({ recipients: 3, chunks: 3, rejectedCount: 1 });
     const after = await sameBeforeAndAfter(h, res.sendId);
@@ -117,7 +117,7 @@ describe('compaction of finished sends', () => {
     await createSuppressionList({ redis: h.redis, keys: createKeys(h.prefix) }).add(['13860000197']);
     const res = await h.producer.send({ ...MKT, phones: [limited, ...phones(4, 13860000101), '13860000197', '4567'] });
     expect(res).toMatchObject({ recipients: 5, suppressed: 1, rejectedCount: 1, chunks: 1 });
-    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    await h.startWorker({ ...FAST_RECEIPTS, });
     const after = await sameBeforeAndAfter(h, res.sendId);
     expect(after.all.map((r) => `${r.state}:${r.chunkId?.slice(res.sendId.length) ?? ''}`)).toEqual([
       'failed:.0-0',
@@ -136,7 +136,7 @@ describe('compaction of finished sends', () => {
     const name = `取消的发送${'验证码活动'.repeat(6)}`;
     const res = await h.producer.send({ ...CODE, phones: phones(2, 13860000400), name, idempotencyKey: 'compact-cancel-1' });
     await h.producer.cancel(res.sendId, 'not wanted');
-    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    await h.startWorker({ ...FAST_RECEIPTS, });
     await waitFor(async () => ((await h.producer.getStatus(res.sendId)).counts.cancelled === 2 ? true : undefined), 'its chunks cancelled');
     const keys = createKeys(h.prefix);
     const before = await everything(h.producer, res.sendId);
@@ -153,7 +153,7 @@ describe('compaction of finished sends', () => {
     const sends = createSendStore({ redis: h.redis, keys: createKeys(h.prefix) });
     expect(await sends.compact(res.sendId)).toEqual({ compacted: false, reason: 'not-ended' });
     // Receipts never looked up: accepted, waiting.
-    await h.startWorker({ receiptSchedule: { lookDelaysMs: [3_600_000], windowMs: 7_200_000 } });
+    await h.startWorker({ receiptSchedule: { lookDelaysMs: [3_600_000], windowMs: 7_200_000 }, compactFinished: true });
     await waitFor(async () => ((await h.producer.getStatus(res.sendId)).counts.accepted === 1 ? true : undefined), 'the send accepted');
     expect(await sends.compact(res.sendId)).toEqual({ compacted: false, reason: 'not-ended' });
     expect(await keysOf(h, res.sendId)).toContain(createKeys(h.prefix).chunk(`${res.sendId}.0`));
@@ -161,7 +161,7 @@ describe('compaction of finished sends', () => {
 
   it('a worker compacts a send once it is final; a late receipt then changes nothing', async () => {
     const h = await harnesses.create({ label: 'compact-auto' });
-    await h.startWorker(FAST_RECEIPTS);
+    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: true });
     const res = await h.producer.send({ ...CODE, phones: ['13860000301'] });
     const keys = createKeys(h.prefix);
     await waitFor(async () => ((await keysOf(h, res.sendId)).length === 1 ? true : undefined), 'the send compacted');
