@@ -14,14 +14,14 @@
  * emulator) and which of them was CPU-bound (a single-threaded process near one core), or the
  * machine (every core busy): what to add to reach the rate.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
 import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { DEFAULT_DURABILITY, type DurabilityMode } from '../src/durability/mode.js';
 import { createLogger } from '../src/logger.js';
-import { startPrivateRedis, type PrivateRedis } from '../src/runtime/private-redis.js';
+import { binaryOnPath, startPrivateRedis, type PrivateRedis } from '../src/runtime/private-redis.js';
 import { createSmsClient } from '../src/sms/client.js';
 import { createSmsWorker } from '../workers/sms-worker.js';
 import { cpuSeconds as ownCpuSeconds, onExitKill, stopAll } from './support/children.js';
@@ -92,14 +92,6 @@ const SETUPS: ModeSetup[] = [
   { label: 'waitaof 1 1 on Valkey', mode: 'waitaof', server: 'valkey-server', primary: 'always', replica: 'always', baseline: 'none on Valkey', timeoutMs: 10_000, drainMs: 20_000 },
 ];
 
-function onPath(binary: string): boolean {
-  try {
-    execFileSync(binary, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function cpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
@@ -224,7 +216,7 @@ export async function benchDurability(opts: DurabilityBenchOptions = DURABILITY_
   const [warmUp] = SETUPS as [ModeSetup];
   await runMode(warmUp, { ...opts, seconds: 1 }, 13500000000);
   const runs: DurabilityModeRun[] = [];
-  const haveValkey = onPath('valkey-server');
+  const haveValkey = binaryOnPath('valkey-server');
   for (const [i, setup] of SETUPS.entries()) {
     if (setup.server !== 'redis-server' && !haveValkey) continue; // printed as missing by formatDurability
     process.stderr.write(`durability bench: ${setup.label}…\n`);

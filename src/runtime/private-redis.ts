@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,16 @@ export interface PrivateRedis {
   /** Its temporary data directory, removed by `stop()`. */
   dir: string;
   stop(): Promise<void>;
+}
+
+/** True when `binary --version` runs: a server binary (redis-server, valkey-server, redis-sentinel) is installed. */
+export function binaryOnPath(binary: string): boolean {
+  try {
+    execFileSync(binary, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A free loopback TCP port (bound, then released). */

@@ -2,7 +2,6 @@
  * SMSQ_DURABILITY against real redis-servers: what each mode refuses at start-up, and the replicas
  * mode's WAIT with a real replica that stops answering.
  */
-import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
@@ -14,6 +13,7 @@ import { createSmsClient } from '../../src/sms/client.js';
 import { createProducer } from '../../producers/producer.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { FAST_TIMING } from '../support/pipeline.js';
+import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -28,6 +28,14 @@ async function privateRedis(appendfsync: 'always' | 'everysec' | 'off'): Promise
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   closers.push(() => void redis.disconnect());
   return { server, redis };
+}
+
+/** A primary (`redis`: a connection to it) and a replica in sync, without AOF. */
+async function replicated() {
+  const pair = await startReplicatedRedis({ appendfsync: 'off' }, (close) => void closers.push(close));
+  const redis = new Redis(pair.primary.url, { maxRetriesPerRequest: null });
+  closers.push(() => void redis.disconnect());
+  return { primary: { server: pair.primary, redis }, replica: { redis: pair.replicaClient }, replicaProcess: pair.replicaProcess };
 }
 
 async function emulatorClient() {
@@ -94,12 +102,7 @@ describe('durability checks at start-up', () => {
 
 describe('the replicas mode (WAIT) with a real replica', () => {
   it('a replica that stops answering stops enqueues and calls; once it is back, every recipient goes out once', async () => {
-    const primary = await privateRedis('off');
-    const replica = await privateRedis('off');
-    await replica.redis.replicaof('127.0.0.1', primary.server.port);
-    await waitFor(async () => /master_link_status:up/.test(await replica.redis.info('replication')), 'the replica to sync');
-    const replicaProcess: ChildProcess = replica.server.process;
-    closers.push(() => void replicaProcess.kill('SIGCONT'));
+    const { primary, replicaProcess } = await replicated();
 
     const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
     const prefix = '{smsq-wait}';
@@ -136,12 +139,7 @@ describe('the replicas mode (WAIT) with a real replica', () => {
 
 describe('an idempotency key in the replicas mode', () => {
   it('a twin request is not told "queued" while the first one cannot confirm its send durable', async () => {
-    const primary = await privateRedis('off');
-    const replica = await privateRedis('off');
-    await replica.redis.replicaof('127.0.0.1', primary.server.port);
-    await waitFor(async () => /master_link_status:up/.test(await replica.redis.info('replication')), 'the replica to sync');
-    const replicaProcess: ChildProcess = replica.server.process;
-    closers.push(() => void replicaProcess.kill('SIGCONT'));
+    const { primary, replica, replicaProcess } = await replicated();
     const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 600 };
     const prefix = '{smsq-twin}';
     const first = createProducer({ redis: primary.redis, prefix, logger, durability });

@@ -4,7 +4,6 @@
  * everysec`, shown on the server itself; the refusal at start-up; WAITAOF 1 1 with a replica that
  * stops answering.
  */
-import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -21,6 +20,7 @@ import { createSmsWorker } from '../../workers/sms-worker.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { runWaitaofTests, VALKEY } from '../support/valkey.js';
+import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -86,17 +86,9 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
   });
 
   it('WAITAOF 1 1: a replica that stops answering stops enqueues and calls; once it is back, every recipient goes out once', async () => {
-    const primary = await startPrivateRedis({ appendfsync: 'always', server: VALKEY });
-    closers.push(() => primary.stop());
-    const replicaServer = await startPrivateRedis({ appendfsync: 'always', server: VALKEY });
-    closers.push(() => replicaServer.stop());
+    const { primary, replicaProcess } = await startReplicatedRedis({ appendfsync: 'always', server: VALKEY }, (close) => void closers.push(close));
     const redis = connect(primary.url);
     await redis.set('warm', '1');
-    const replica = connect(replicaServer.url);
-    await replica.replicaof('127.0.0.1', primary.port);
-    await waitFor(async () => /master_link_status:up/.test(await replica.info('replication')), 'the replica to sync');
-    const replicaProcess: ChildProcess = replicaServer.process;
-    closers.push(() => void replicaProcess.kill('SIGCONT'));
 
     // The replica acknowledges fsyncs (REPLCONF ACK … FACK) once its own AOF is written after the sync.
     await waitFor(async () => ((await redis.call('WAITAOF', 1, 1, 100)) as number[])[1] === 1, 'the replica to acknowledge an fsync', 15_000);
@@ -137,13 +129,7 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
 
 describe('a confirmation on a replaced connection object', () => {
   it('fails it: a Cluster replaces a node\'s connection object when it drops, and the new one wrote nothing', async () => {
-    const primary = await startPrivateRedis({ appendfsync: 'off' });
-    closers.push(() => primary.stop());
-    const replicaServer = await startPrivateRedis({ appendfsync: 'off' });
-    closers.push(() => replicaServer.stop());
-    const replica = connect(replicaServer.url);
-    await replica.replicaof('127.0.0.1', primary.port);
-    await waitFor(async () => /master_link_status:up/.test(await replica.info('replication')), 'the replica to sync');
+    const { primary } = await startReplicatedRedis({ appendfsync: 'off' }, (close) => void closers.push(close));
     let node = connect(primary.url);
     const barrier = createDurabilityBarrier(async () => node, { mode: 'replicas', replicas: 1, timeoutMs: 200 });
     const since = await barrier.mark();
@@ -160,15 +146,7 @@ describe('the WAIT modes confirm only writes of their own connection', () => {
     ['waitaof (WAITAOF 1 1), Valkey', VALKEY, 'waitaof', ['WAITAOF', 1, 1, 200]],
   ] as const) {
     it.skipIf(server === VALKEY && !runWaitaofTests)(`${label}: a connection lost between a write and its confirmation fails the confirmation`, async () => {
-      const primary = await startPrivateRedis({ appendfsync: 'always', server });
-      closers.push(() => primary.stop());
-      const replicaServer = await startPrivateRedis({ appendfsync: 'always', server });
-      closers.push(() => replicaServer.stop());
-      const replica = connect(replicaServer.url);
-      await replica.replicaof('127.0.0.1', primary.port);
-      await waitFor(async () => /master_link_status:up/.test(await replica.info('replication')), 'the replica to sync');
-      const replicaProcess: ChildProcess = replicaServer.process;
-      closers.push(() => void replicaProcess.kill('SIGCONT'));
+      const { primary, replicaProcess } = await startReplicatedRedis({ appendfsync: 'always', server }, (close) => void closers.push(close));
       const redis = connect(primary.url);
       const admin = connect(primary.url);
       const barrier = createDurabilityBarrier(async () => redis, { mode, replicas: 1, timeoutMs: 200 });

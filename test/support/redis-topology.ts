@@ -5,8 +5,8 @@
  * Every process is SIGKILLed and every directory removed by `stop()` (and the processes also when
  * the test process exits), and every wait is bounded.
  */
-import { freePort } from '../../src/runtime/private-redis.js';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { binaryOnPath, freePort } from '../../src/runtime/private-redis.js';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,16 +106,8 @@ async function withAdmin<T>(port: number, use: (client: Redis) => Promise<T>): P
  * redis-server that starts in Sentinel mode; where only redis-server is installed, the same
  * binary with `--sentinel`.
  */
-const SENTINEL_COMMAND: readonly string[] = onPath('redis-sentinel') ? ['redis-sentinel'] : ['redis-server', '--sentinel'];
+const SENTINEL_COMMAND: readonly string[] = binaryOnPath('redis-sentinel') ? ['redis-sentinel'] : ['redis-server', '--sentinel'];
 
-function onPath(binary: string): boolean {
-  try {
-    execFileSync(binary, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Starts `redis-server` with a config file in `dir` and waits until it answers PING. */
 async function startNode(baseDir: string, port: number, config: string[], command: readonly string[] = ['redis-server']): Promise<RedisNode> {

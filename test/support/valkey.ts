@@ -3,20 +3,11 @@
  * WAITAOF included, which Debian's Redis 7.0 lacks: the `waitaof` durability mode is tested on it.
  * Without it those tests are skipped locally but run, and fail, under CI=true.
  */
-import { execFileSync } from 'node:child_process';
+import { binaryOnPath } from '../../src/runtime/private-redis.js';
 import { inCi } from './ci.js';
 
 export const VALKEY = 'valkey-server';
 
-function onPath(binary: string): boolean {
-  try {
-    execFileSync(binary, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export const haveValkey = onPath(VALKEY);
+export const haveValkey = binaryOnPath(VALKEY);
 /** Run the WAITAOF tests: Valkey is here, or CI must prove it is. */
 export const runWaitaofTests = haveValkey || inCi;

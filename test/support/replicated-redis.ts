@@ -1,0 +1,37 @@
+import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { waitFor } from './wait.js';
+
+/** A private primary with one replica in sync, for the WAIT and WAITAOF tests. */
+export interface ReplicatedRedis {
+  primary: PrivateRedis;
+  replica: PrivateRedis;
+  /** A connection to the replica. */
+  replicaClient: Redis;
+  /** The replica's process, to stop (SIGSTOP) and resume (SIGCONT); resumed by the deferred close. */
+  replicaProcess: ChildProcess;
+}
+
+/**
+ * Starts both (each with `appendfsync`, from `server`: redis-server by default), makes the second a
+ * replica of the first and waits until it is in sync. `defer` receives what to close after the test.
+ */
+export async function startReplicatedRedis(
+  opts: { appendfsync: 'always' | 'off'; server?: string },
+  defer: (close: () => Promise<void> | void) => void,
+): Promise<ReplicatedRedis> {
+  const server = opts.server ? { server: opts.server } : {};
+  const primary = await startPrivateRedis({ appendfsync: opts.appendfsync, ...server });
+  defer(() => primary.stop());
+  const replica = await startPrivateRedis({ appendfsync: opts.appendfsync, ...server });
+  defer(() => replica.stop());
+  const replicaClient = new Redis(replica.url, { maxRetriesPerRequest: null });
+  replicaClient.on('error', () => {});
+  defer(() => void replicaClient.disconnect());
+  await replicaClient.replicaof('127.0.0.1', primary.port);
+  await waitFor(async () => /master_link_status:up/.test(await replicaClient.info('replication')), 'the replica to sync');
+  const replicaProcess = replica.process;
+  defer(() => void replicaProcess.kill('SIGCONT'));
+  return { primary, replica, replicaClient, replicaProcess };
+}
