@@ -99,6 +99,17 @@ async function rollBack(w: World, mark: ReturnType<CrashableRedis['mark']>): Pro
   await waitFor(async () => (await w.redis.ping()) === 'PONG', 'the connection to come back');
 }
 
+/** The queues and follow-ups a worker would schedule look-ups with, closed after the test. */
+function followUpsOf(w: World) {
+  const calls = createCallsQueue({ connection: w.redis, prefix: w.prefix });
+  const housekeeping = createHousekeepingQueue({ connection: w.redis, prefix: w.prefix });
+  closers.push(async () => {
+    await calls.close();
+    await housekeeping.close();
+  });
+  return { calls, followUps: createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE }) };
+}
+
 function acceptedFor(emulator: Emulator, phone: string): number {
   return emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
 }
@@ -230,13 +241,7 @@ describe('a Redis that lost its last writes', () => {
     const w = await world('always', NONE);
     const res = await w.producer.send({ phones: ['13900000005'], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
     const chunkId = `${res.sendId}.0`;
-    const calls = createCallsQueue({ connection: w.redis, prefix: w.prefix });
-    const housekeeping = createHousekeepingQueue({ connection: w.redis, prefix: w.prefix });
-    closers.push(async () => {
-      await calls.close();
-      await housekeeping.close();
-    });
-    const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
+    const { calls, followUps } = followUpsOf(w);
     const journal = createClaimJournal({ clock: systemClock, horizonMs: 10_000 });
     let paused = 0;
     const recovery = createRollbackRecovery({
@@ -285,13 +290,7 @@ describe('a Redis that lost its last writes', () => {
   }, 30_000);
   it('a recovery that fails keeps the claims held and is tried again; they are released only once it has compared', async () => {
     const w = await world('always', NONE);
-    const calls = createCallsQueue({ connection: w.redis, prefix: w.prefix });
-    const housekeeping = createHousekeepingQueue({ connection: w.redis, prefix: w.prefix });
-    closers.push(async () => {
-      await calls.close();
-      await housekeeping.close();
-    });
-    const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
+    const { followUps } = followUpsOf(w);
     let failures = 0;
     let comparisons = 0;
     const recovery = createRollbackRecovery({
