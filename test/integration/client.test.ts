@@ -89,9 +89,11 @@ describe('every operation answers through the real SDK', () => {
 
   it('QuerySendDetails finds the send by number, CST date and BizId, with numbers as numbers', async () => {
     const p = phone();
+    // The day it was sent: five seconds later may be the next day in China (a run at 16:00 UTC).
+    const sendDate = cstDate(clock.now());
     const { bizId } = success(await client.sendSms(verification(p, 'find-me')));
     clock.advance(5_000); // past the emulator's delivery delay
-    const data = success(await client.querySendDetails({ phoneNumber: p, sendDate: cstDate(clock.now()), bizId, pageSize: 10, currentPage: 1 }));
+    const data = success(await client.querySendDetails({ phoneNumber: p, sendDate, bizId, pageSize: 10, currentPage: 1 }));
     expect(data.totalCount).toBe(1);
     expect(data.details).toEqual([
       expect.objectContaining({ phoneNum: p, outId: 'find-me', templateCode: N.verificationTemplate, sendStatus: 3, errCode: 'DELIVERED' }),
@@ -101,9 +103,9 @@ describe('every operation answers through the real SDK', () => {
   });
 
   it('QuerySendStatistics counts the day', async () => {
+    const day = cstDate(clock.now()); // the day it is sent, not five seconds later (see above)
     success(await client.sendSms(verification(phone())));
     clock.advance(5_000);
-    const day = cstDate(clock.now());
     const data = success(await client.querySendStatistics({ isGlobe: 1, startDate: day, endDate: day, pageIndex: 1, pageSize: 10 }));
     expect(data.totalSize).toBeGreaterThanOrEqual(1);
     const row = data.rows.find((r) => r.sendDate.replace(/-/g, '') === day);
