@@ -7,13 +7,12 @@ import { createNodeResolver, type RedisConnection } from '../queue/connection.js
 import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
-import { COMPACT_FIELD, type SendStore } from '../queue/send-store.js';
+import type { SendStore } from '../queue/send-store.js';
 import type { Completion } from '../receipts/completion.js';
 import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
   decideEnqueuing,
-  decideJob,
   lookedUpAttempt,
   reconcileJobCandidates,
   sendJobCandidates,
@@ -226,11 +225,9 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', COMPACT_FIELD);
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt');
         const rows = (await execRows(p)) as (string | null)[][];
-        for (const [i, [state, createdAt, chunks, enqueuedAt, compacted]] of rows.entries()) {
-          // A compacted send ended (its record's other fields are packed into one; nothing to repair).
-          if (compacted != null) continue;
+        for (const [i, [state, createdAt, chunks, enqueuedAt]] of rows.entries()) {
           // A send paused while enqueuing has not finished either (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) continue;
           const sendId = sendIds[i] as string;
@@ -274,11 +271,10 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         });
         if (live.length === 0) return;
         const q = options.redis.pipeline();
-        for (const j of live) q.exists(options.keys.chunk(j.chunkId)).exists(options.keys.send(j.sendId)).hexists(options.keys.send(j.sendId), COMPACT_FIELD);
+        for (const j of live) q.exists(options.keys.chunk(j.chunkId), options.keys.send(j.sendId));
         const present = await execRows(q);
         for (const [i, j] of live.entries()) {
-          const [chunkExists, sendExists, sendCompacted] = present.slice(3 * i, 3 * i + 3).map((n) => n === 1);
-          if (decideJob({ chunkExists: chunkExists === true, sendExists: sendExists === true, sendCompacted: sendCompacted === true }).action === 'none') continue;
+          if (present[i] === 2) continue;
           if (dryRun) {
             note('jobsWithoutChunkOrSend', j.jobId);
             continue;
