@@ -222,22 +222,38 @@ async function failOverToLaggingReplica(deployment: SentinelDeployment, primary:
   return { primaryOffset, promotedOffset };
 }
 
-describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=replicas)', () => {
+/**
+ * A Sentinel deployment whose replica follows through a stallable proxy (appendfsync everysec: in
+ * the replicas mode the replica, not the primary's disk, carries each write), started once for
+ * the describe block; and a harness with two worker processes in `mode` against it.
+ */
+function laggableDeployment(): { current(): SentinelDeployment; harness(label: string, mode: DurabilityOptions['mode']): Promise<{ h: Awaited<ReturnType<typeof createHarness>> }> } {
   let deployment: SentinelDeployment;
   beforeAll(async () => {
-    // appendfsync everysec: in this mode the replica, not the primary's disk, carries each write.
     deployment = await startSentinelDeployment({ downAfterMs: 1000, failoverTimeoutMs: 2000, appendfsync: 'everysec', proxied: true });
   }, 45_000);
   afterAll(async () => {
     await deployment?.stop();
   });
+  return {
+    current: () => deployment,
+    async harness(label, mode) {
+      const durability: DurabilityOptions = { mode, replicas: 1, timeoutMs: 300 };
+      const h = await createHarness({ label, redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
+      harnesses.push(h);
+      await startWorkerProcess(h, deployment.url, durability);
+      await startWorkerProcess(h, deployment.url, durability);
+      return { h };
+    },
+  };
+}
+
+describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=replicas)', () => {
+  const lagging = laggableDeployment();
 
   it('twice, with codes, notifications, batches and campaigns in flight, lost answers and 5xx: the promoted replica lacks the last writes, yet every acknowledged send is present and final, every recipient accepted once', async () => {
-    const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
-    const h = await createHarness({ label: 'lag', redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
-    harnesses.push(h);
-    await startWorkerProcess(h, deployment.url, durability);
-    await startWorkerProcess(h, deployment.url, durability);
+    const { h } = await lagging.harness('lag', 'replicas');
+    const deployment = lagging.current();
     const sender = keepSending(h, 13860000000, 5, true);
     let replica = deployment.replica;
     let primary = deployment.primary;
@@ -287,20 +303,11 @@ describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=replic
 });
 
 describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=none)', () => {
-  let deployment: SentinelDeployment;
-  beforeAll(async () => {
-    deployment = await startSentinelDeployment({ downAfterMs: 1000, failoverTimeoutMs: 2000, appendfsync: 'everysec', proxied: true });
-  }, 45_000);
-  afterAll(async () => {
-    await deployment?.stop();
-  });
+  const lagging = laggableDeployment();
 
   it('what none risks: every send acknowledged while the replica lagged is gone after the failover (SMSQ_NOT_FOUND)', async () => {
-    const durability: DurabilityOptions = { mode: 'none', replicas: 1, timeoutMs: 300 };
-    const h = await createHarness({ label: 'lag-none', redisUrl: deployment.url, emulator: { latencyMs: 80 }, durability });
-    harnesses.push(h);
-    await startWorkerProcess(h, deployment.url, durability);
-    await startWorkerProcess(h, deployment.url, durability);
+    const { h } = await lagging.harness('lag-none', 'none');
+    const deployment = lagging.current();
     const sender = keepSending(h, 13870000000, 5);
     await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the replica lags', 20_000);
 
