@@ -132,12 +132,23 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
     }
   }
 
+  // A flush asked for while one is writing: it runs after that one (callers asking meanwhile share it).
+  let next: Promise<void> | undefined;
+
   function flush(): Promise<void> {
-    // Never two flushes at once: the second would drain what the first restores on failure.
-    inFlight ??= flushOnce().finally(() => {
-      inFlight = undefined;
+    // Never two flushes at once: the second would drain what the first restores on failure. Nor
+    // may a caller get the running one: it took its data before the caller's last records.
+    if (!inFlight) {
+      inFlight = flushOnce().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    }
+    next ??= inFlight.then(() => {
+      next = undefined;
+      return flush();
     });
-    return inFlight;
+    return next;
   }
 
   const timer = setInterval(() => {
@@ -161,7 +172,6 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       if (closed) return;
       closed = true;
       clearInterval(timer);
-      await inFlight;
       await flush();
       // Only a heartbeat ever added this process to the writers set.
       if (options.heartbeat !== false) await options.redis.zrem(keys.writers, writerId).catch(() => {});

@@ -75,4 +75,17 @@ describe('call metrics', () => {
     await a.close();
     expect(await h.redis.zrange(metricKeys(h.prefix).writers, 0, -1)).toEqual(['b']);
   });
+
+  it('flush() writes what was recorded before it was called, even while an earlier flush is in flight', async () => {
+    h = await createHarness({ label: 'cm-flush' });
+    const recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'w1', flushIntervalMs: 60_000 });
+    recorders.push(recorder);
+    recorder.recordLimiterWait('throttled', 1);
+    // A flush (the timer's, in production) has taken what was recorded so far and is writing it.
+    const earlier = recorder.flush();
+    recorder.recordLimiterWait('throttled', 0.5);
+    await recorder.flush();
+    expect((await readCallMetrics(h.redis, h.prefix, Date.now())).waits).toEqual([{ reason: 'throttled', count: 2, seconds: 1.5 }]);
+    await earlier;
+  });
 });
