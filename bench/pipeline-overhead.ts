@@ -183,10 +183,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         return { ms, failed: status.counts.failed };
       });
       const stats = commandStats(await conn.info('commandstats'));
-      if (profileRedis) console.error(await stopRedisProfile(conn, o.count));
-      const scripts = stats.find((r) => r.cmd === 'evalsha')?.calls ?? 0;
-      // Status polls of this bench (getStatus: two HGETALLs each) are not the worker's.
-      const commands = stats.filter((r) => !['hgetall', 'config|resetstat', 'info'].includes(r.cmd)).reduce((n, r) => n + r.calls, 0);
+      if (profileRedis) console.error(`  ${VARIANT_NAMES.B}:\n${await stopRedisProfile(conn, o.count)}`);
       return {
         variant: 'B',
         callsPerSec: (o.count * 1000) / value.ms,
@@ -194,7 +191,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         failed: value.failed,
         cpu,
         microsPerCall,
-        redisPerCall: { scripts: round(scripts / o.count, 2), commands: round(commands / o.count, 1) },
+        redisPerCall: perCall(stats, o.count),
       };
     };
 
@@ -203,6 +200,8 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       await floorQueue.addBulk(
         Array.from({ length: o.count }, (_, i) => ({ name: 'send', data: { phone: String(base + i) } satisfies FloorJobData, opts: { priority: PRIORITY.verification } })),
       );
+      await conn.config('RESETSTAT');
+      if (profileRedis) await startRedisProfile(conn);
       const { value, cpu, microsPerCall } = await measure(child, async () => {
         const t0 = performance.now();
         await floorQueue.resume();
@@ -219,9 +218,11 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         await floorQueue.pause();
         return { ms, failed: counts.failed ?? 0 };
       });
+      const stats = commandStats(await conn.info('commandstats'));
+      if (profileRedis) console.error(`  ${VARIANT_NAMES[variant]}:\n${await stopRedisProfile(conn, o.count)}`);
       await floorQueue.clean(0, 0, 'completed');
       await floorQueue.clean(0, 0, 'failed');
-      return { variant, callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall };
+      return { variant, callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall, redisPerCall: perCall(stats, o.count) };
     };
 
     const roundC = () => floorRound('C', floor as BenchChild, floorQueue);
@@ -294,6 +295,16 @@ const VARIANT_NAMES: Record<Round['variant'], string> = { A: 'A bare SDK', B: 'B
 /** `INFO commandstats` rows. */
 function commandStats(info: string): { cmd: string; calls: number; usec: number }[] {
   return [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map((m) => ({ cmd: m[1] as string, calls: Number(m[2]), usec: Number(m[3]) }));
+}
+
+/**
+ * Scripts and commands per call of a round. B's status polls (getStatus: two HGETALLs each) are
+ * left out; the floor rounds' polls (getJobCounts, a script every 5 ms) are counted, ~0.05 per call.
+ */
+function perCall(stats: { cmd: string; calls: number }[], calls: number): { scripts: number; commands: number } {
+  const scripts = stats.find((r) => r.cmd === 'evalsha')?.calls ?? 0;
+  const commands = stats.filter((r) => !['hgetall', 'config|resetstat', 'info'].includes(r.cmd)).reduce((n, r) => n + r.calls, 0);
+  return { scripts: round(scripts / calls, 2), commands: round(commands / calls, 1) };
 }
 
 const profileRedis = Boolean(process.env.BENCH_REDIS_PROFILE);

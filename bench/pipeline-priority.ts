@@ -9,12 +9,19 @@
  * - After a 2 s settling period, one verification code (producer.send, kind verification) is
  *   enqueued every 50–100 ms (uniform), N of them, each to its own number. Latency = the emulator's
  *   acceptedAt for that number − the time just before `send()` was called.
- * - Figures: p50 and p99 latency (target p99 ≤ 100 ms), the marketing rate while the codes were
- *   enqueued (÷ Q), and the marketing backlog left at the end (must be > 0 for the figure to count).
+ * - Figures: p50 and p99 latency (issue 14's target: p99 ≤ 50 ms), the marketing rate while the
+ *   codes were enqueued (÷ Q), and the marketing backlog left at the end (must be > 0 for the figure
+ *   to count).
+ * - Where the time goes, per code: `send()` itself (the producer's round trips), enqueue → claim
+ *   (the chunk's `sentAt`, written by the worker's claim: send() plus the wait for a job slot) and
+ *   claim → accepted (the pacer's slot, the call). The bench process also hosts the emulator and
+ *   the producer: its event-loop delay (p99) is printed, since it delays both sides' clocks.
  */
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createProducer } from '../producers/producer.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { createKeys } from '../src/queue/keys.js';
 import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
 import {
   BENCH_PREFIX,
@@ -50,7 +57,12 @@ export interface PriorityResult {
   codes: number;
   codesAccepted: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
-  p99Target: '<= 100';
+  p99Target: '<= 50';
+  /** Enqueue → the worker's claim, and claim → accepted (p50, p99). */
+  toClaimMs: { p50: number; p99: number };
+  claimToAcceptedMs: { p50: number; p99: number };
+  /** The bench process's event-loop delay while the codes went (it hosts the emulator and the producer). */
+  benchLoopDelayMs: { p50: number; p99: number; max: number };
   /** Time spent inside producer.send() (the enqueue itself). */
   enqueueMs: { p50: number; p99: number };
   marketingBacklog: number;
@@ -83,7 +95,10 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
     const cpu0 = { workers: await Promise.all(workers.map((w) => w.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
     const codePhones = phones(13900000000, o.codes);
     const enqueuedAt = new Map<string, number>();
+    const sendIds = new Map<string, string>();
     const enqueueMs: number[] = [];
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const sends: Promise<unknown>[] = [];
     const tStart = Date.now();
     for (const phone of codePhones) {
@@ -93,11 +108,15 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
       sends.push(
         producer
           .send({ phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '246810' }, kind: 'verification' })
-          .then(() => enqueueMs.push(Date.now() - t)),
+          .then((res) => {
+            enqueueMs.push(Date.now() - t);
+            sendIds.set(phone, res.sendId);
+          }),
       );
     }
     await Promise.all(sends);
     const tEnd = Date.now();
+    loopDelay.disable();
     const left = await queue.getJobCountByTypes('prioritized', 'waiting');
     const acceptedAt = new Map<string, number>();
     await waitFor(
@@ -116,6 +135,16 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
     const cpu1 = { workers: await Promise.all(workers.map((w) => w.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
 
     const latencies = [...acceptedAt.entries()].map(([p, at]) => at - (enqueuedAt.get(p) as number));
+    // The claim's time, as the worker recorded it (sentAt of the code's one chunk).
+    const keys = createKeys(BENCH_PREFIX);
+    const toClaim: number[] = [];
+    const claimToAccepted: number[] = [];
+    for (const [p, at] of acceptedAt) {
+      const claimedAt = Number(await conn.hget(keys.chunk(`${sendIds.get(p) as string}.0`), 'sentAt'));
+      if (!claimedAt) continue;
+      toClaim.push(claimedAt - (enqueuedAt.get(p) as number));
+      claimToAccepted.push(at - claimedAt);
+    }
     const calls = emulator.calls();
     const marketingDuring = calls.filter((c) => c.action === 'SendSms' && c.code === 'OK' && c.at >= tStart && c.at < tEnd && !enqueuedAt.has(c.phones[0] as string)).length;
     const marketingRate = marketingDuring / ((tEnd - tStart) / 1000);
@@ -135,7 +164,10 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
       codes: o.codes,
       codesAccepted: acceptedAt.size,
       latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99, max: latencies.reduce((a, b) => Math.max(a, b), 0) },
-      p99Target: '<= 100',
+      p99Target: '<= 50',
+      toClaimMs: { p50: percentile(toClaim, 50), p99: percentile(toClaim, 99) },
+      claimToAcceptedMs: { p50: percentile(claimToAccepted, 50), p99: percentile(claimToAccepted, 99) },
+      benchLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6, 1), p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) },
       enqueueMs: { p50: percentile(enqueueMs, 50), p99: percentile(enqueueMs, 99) },
       marketingBacklog: backlog,
       marketingLeftAtEnd: left,
@@ -149,7 +181,7 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
         otherProcesses: cpu0.machine !== undefined && cpu1.machine !== undefined ? round(Math.max(0, (cpu1.machine - cpu0.machine) / wall - ours), 2) : null,
       },
       valid,
-      pass: valid && p99 <= 100,
+      pass: valid && p99 <= 50,
     };
   } finally {
     await stopAll(workers);
@@ -161,7 +193,8 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
 export function formatPriority(r: PriorityResult): string {
   return [
     `Priority latency: ${r.codes} verification codes, one every 50-100 ms, while ${r.workers} workers × concurrency ${r.concurrencyPerWorker} drain a marketing backlog at SMS_QPS Q = ${r.qps} (emulator cap = Q)`,
-    `  enqueue → accepted p50 / p99 (ms)   ${r.latencyMs.p50} / ${r.latencyMs.p99}   (p90 ${r.latencyMs.p90}, max ${r.latencyMs.max}; send() itself p50 ${r.enqueueMs.p50}, p99 ${r.enqueueMs.p99})   target p99 <= 100  ${r.pass ? 'ok' : r.valid ? 'MISSED' : 'INVALID'}`,
+    `  enqueue → accepted p50 / p99 (ms)   ${r.latencyMs.p50} / ${r.latencyMs.p99}   (p90 ${r.latencyMs.p90}, max ${r.latencyMs.max}; send() itself p50 ${r.enqueueMs.p50}, p99 ${r.enqueueMs.p99})   target p99 <= 50  ${r.pass ? 'ok' : r.valid ? 'MISSED' : 'INVALID'}`,
+    `  where it went, p50 / p99 (ms)      enqueue → claim ${r.toClaimMs.p50} / ${r.toClaimMs.p99}; claim → accepted ${r.claimToAcceptedMs.p50} / ${r.claimToAcceptedMs.p99}; bench process (emulator + producer) event-loop delay ${r.benchLoopDelayMs.p50} / ${r.benchLoopDelayMs.p99}, max ${r.benchLoopDelayMs.max}`,
     `  marketing meanwhile                 ${r.marketingPerSecondDuringCodes}/s = ${r.marketingRatio.toFixed(3)} × Q; backlog ${r.marketingBacklog}, ${r.marketingLeftAtEnd} still queued at the end; ${r.codesAccepted}/${r.codes} codes accepted; throttled calls ${r.throttledCalls}`,
     `  CPU (cores): workers ${r.cpu.workers.join(' + ')}, redis ${r.cpu.redis}, emulator/bench ${r.cpu.benchProcess}; other processes ${r.cpu.otherProcesses ?? '?'} (${cpus().length} cores)`,
   ].join('\n');
