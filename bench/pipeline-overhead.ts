@@ -28,6 +28,7 @@
  * - BENCH_REDIS_PROFILE=1 adds, per B round, Redis time per script and command from the slow log
  *   (threshold 0; it slows Redis, so figures of that run are not comparable).
  */
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -76,7 +77,13 @@ interface Round {
   cpu: { child: number; redis: number; emulator: number; others: number | null };
   /** CPU µs per call: the child (SDK loop or worker) and redis-server. */
   microsPerCall: { child: number; redis: number };
-  /** B rounds: scripts (EVALSHA) and commands Redis ran per call, scripts' inner commands included. */
+  /**
+   * Read and write system calls per call (/proc/<pid>/io syscr + syscw): the child and redis-server.
+   * Steadier than CPU on a shared machine, and most of both sides' CPU per call (a loopback socket
+   * write runs the receiver's TCP delivery in the writer's time).
+   */
+  syscallsPerCall: { child: number; redis: number };
+  /** Scripts (EVALSHA) and commands Redis ran per call, scripts' inner commands included. */
   redisPerCall?: { scripts: number; commands: number };
 }
 
@@ -140,11 +147,14 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       return base;
     };
     const measure = async <T>(child: BenchChild, body: () => Promise<T>) => {
+      const s0 = { child: syscalls(child.pid), redis: syscalls(redis.pid) };
       const c0 = { child: await child.request<number>('cpu'), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
       const t0 = performance.now();
       const value = await body();
       const wall = (performance.now() - t0) / 1000;
       const c1 = { child: await child.request<number>('cpu'), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+      const s1 = { child: syscalls(child.pid), redis: syscalls(redis.pid) };
+      const syscallsPerCall = { child: round((s1.child - s0.child) / o.count, 1), redis: round((s1.redis - s0.redis) / o.count, 1) };
       const ours = (c1.child - c0.child) + (c1.redis - c0.redis) + (c1.self - c0.self);
       const cpu = {
         child: round((c1.child - c0.child) / wall, 2),
@@ -153,20 +163,20 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         others: c0.machine !== undefined && c1.machine !== undefined ? round(Math.max(0, (c1.machine - c0.machine - ours) / wall), 2) : null,
       };
       const microsPerCall = { child: round(((c1.child - c0.child) * 1e6) / o.count, 1), redis: round(((c1.redis - c0.redis) * 1e6) / o.count, 1) };
-      return { value, cpu, microsPerCall };
+      return { value, cpu, microsPerCall, syscallsPerCall };
     };
 
     const roundA = async (): Promise<Round> => {
       const run: SdkLoopRun = { count: o.count, concurrency: o.concurrency, phoneBase: nextNumbers() };
-      const { value, cpu, microsPerCall } = await measure(sdk as BenchChild, () => (sdk as BenchChild).request<SdkLoopResult>('run', run));
-      return { variant: 'A', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall };
+      const { value, cpu, microsPerCall, syscallsPerCall } = await measure(sdk as BenchChild, () => (sdk as BenchChild).request<SdkLoopResult>('run', run));
+      return { variant: 'A', callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall, syscallsPerCall };
     };
     const roundB = async (): Promise<Round> => {
       // Enqueue while paused, so the producer's work is not part of the round.
       const res = await producer.send({ phones: phones(nextNumbers(), o.count), kind: 'verification', ...SHAPE });
       await conn.config('RESETSTAT');
       if (profileRedis) await startRedisProfile(conn);
-      const { value, cpu, microsPerCall } = await measure(worker as BenchChild, async () => {
+      const { value, cpu, microsPerCall, syscallsPerCall } = await measure(worker as BenchChild, async () => {
         const t0 = performance.now();
         await queue.resume();
         const status = await waitFor(
@@ -191,6 +201,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         failed: value.failed,
         cpu,
         microsPerCall,
+        syscallsPerCall,
         redisPerCall: perCall(stats, o.count),
       };
     };
@@ -202,7 +213,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       );
       await conn.config('RESETSTAT');
       if (profileRedis) await startRedisProfile(conn);
-      const { value, cpu, microsPerCall } = await measure(child, async () => {
+      const { value, cpu, microsPerCall, syscallsPerCall } = await measure(child, async () => {
         const t0 = performance.now();
         await floorQueue.resume();
         const counts = await waitFor(
@@ -222,7 +233,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       if (profileRedis) console.error(`  ${VARIANT_NAMES[variant]}:\n${await stopRedisProfile(conn, o.count)}`);
       await floorQueue.clean(0, 0, 'completed');
       await floorQueue.clean(0, 0, 'failed');
-      return { variant, callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall, redisPerCall: perCall(stats, o.count) };
+      return { variant, callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall, syscallsPerCall, redisPerCall: perCall(stats, o.count) };
     };
 
     const roundC = () => floorRound('C', floor as BenchChild, floorQueue);
@@ -297,6 +308,16 @@ function commandStats(info: string): { cmd: string; calls: number; usec: number 
   return [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map((m) => ({ cmd: m[1] as string, calls: Number(m[2]), usec: Number(m[3]) }));
 }
 
+/** Read and write system calls a process has made so far (0 where /proc is not readable). */
+function syscalls(pid: number): number {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0) + Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Scripts and commands per call of a round. B's status polls (getStatus: two HGETALLs each) are
  * left out; the floor rounds' polls (getJobCounts, a script every 5 ms) are counted, ~0.05 per call.
@@ -339,12 +360,12 @@ async function stopRedisProfile(conn: Redis, calls: number): Promise<string> {
 export function formatOverhead(r: OverheadResult): string {
   const lines = [
     `Worker overhead: one worker process vs a bare SDK loop, concurrency ${r.concurrency}, ${r.countPerRound} single-number SendSms per round, order ${r.order} (after one warm-up of each)${r.emulatorLatencyMs ? `, emulator answers after ${r.emulatorLatencyMs} ms` : ''}`,
-    '  round  variant              calls/s  child CPU  redis CPU  emulator CPU  other processes   child µs/call  redis µs/call  redis scripts/commands per call',
+    '  round  variant              calls/s  child CPU  redis CPU  emulator CPU  other processes   child µs/call  redis µs/call  syscalls/call child, redis  redis scripts/commands per call',
     ...r.rounds.map(
       (x, i) =>
         `  ${String(i + 1).padStart(5)}  ${VARIANT_NAMES[x.variant].padEnd(18)}  ${String(x.callsPerSec).padStart(7)}` +
         `  ${x.cpu.child.toFixed(2).padStart(9)}  ${x.cpu.redis.toFixed(2).padStart(9)}  ${x.cpu.emulator.toFixed(2).padStart(12)}  ${(x.cpu.others ?? NaN).toFixed(2).padStart(15)}` +
-        `   ${x.microsPerCall.child.toFixed(0).padStart(13)}  ${x.microsPerCall.redis.toFixed(0).padStart(13)}  ${x.redisPerCall ? `${x.redisPerCall.scripts} / ${x.redisPerCall.commands}` : ''}`,
+        `   ${x.microsPerCall.child.toFixed(0).padStart(13)}  ${x.microsPerCall.redis.toFixed(0).padStart(13)}  ${`${x.syscallsPerCall.child}, ${x.syscallsPerCall.redis}`.padStart(26)}  ${x.redisPerCall ? `${x.redisPerCall.scripts} / ${x.redisPerCall.commands}` : ''}`,
     ),
     `  worker / bare SDK (medians ${r.workerCallsPerSec}/${r.bareSdkCallsPerSec} calls/s)   ${r.ratio.toFixed(3)}   target >= 0.9  ${r.pass ? 'ok' : 'MISSED'}`,
     `    per pair ${r.pairRatios.join(', ')}; worker limiter ceiling ${r.limiterCeilingPerSecond}/s (SMS_QPS ${r.workerQps}); ${cpus().length} cores`,
