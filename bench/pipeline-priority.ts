@@ -16,7 +16,9 @@
  * - Where the time goes, per code: `send()` itself (the producer's round trips), enqueue → claim
  *   (the chunk's `sentAt`, written by the worker's claim: send() plus the wait for a job slot) and
  *   claim → accepted (the pacer's slot, the call). The event-loop delay of the bench process (it
- *   hosts the emulator, which stamps acceptedAt) and of the producer's process are printed.
+ *   hosts the emulator, which stamps acceptedAt) and of the producer's process are printed, and
+ *   Redis's slowest AOF fsync of each second (its latency monitor): under `appendfsync always` a
+ *   code waits for three fsyncs before its call (its records, its job, its claim).
  */
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -66,6 +68,8 @@ export interface PriorityResult {
   /** Event-loop delay while the codes went: the bench process (it hosts the emulator) and the codes' producer. */
   benchLoopDelayMs: { p50: number; p99: number; max: number };
   producerLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Seconds the run touched (its first and last in part), those whose slowest AOF fsync took ≥ 10 ms (Redis LATENCY HISTORY aof-fsync-always), and the slowest. */
+  aofFsyncMs: { seconds: number; slowSeconds: number; max: number };
   /** Time spent inside producer.send() (the enqueue itself). */
   enqueueMs: { p50: number; p99: number };
   marketingBacklog: number;
@@ -106,10 +110,15 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
     };
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
+    await conn.config('SET', 'latency-monitor-threshold', '1');
+    await conn.call('LATENCY', 'RESET');
     const tStart = Date.now();
     const sent = await (codeProducer as BenchChild).request<CodesResult>('codes', run, 120_000);
     const tEnd = Date.now();
     loopDelay.disable();
+    // Redis's own latency monitor: the slowest AOF fsync of each second (appendfsync always
+    // fsyncs in its main thread, so every client waits it out).
+    const fsyncs = ((await conn.call('LATENCY', 'HISTORY', 'aof-fsync-always')) as [number, number][]).map(([, ms]) => ms);
     const enqueuedAt = new Map(sent.codes.map((c) => [c.phone, c.enqueuedAt]));
     const sendIds = new Map(sent.codes.map((c) => [c.phone, c.sendId]));
     const enqueueMs = sent.codes.map((c) => c.enqueueMs);
@@ -166,6 +175,7 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
       // The histogram holds whole timer intervals: the 5 ms resolution itself is not delay.
       benchLoopDelayMs: { p50: lag(loopDelay.percentile(50)), p99: lag(loopDelay.percentile(99)), max: lag(loopDelay.max) },
       producerLoopDelayMs: sent.loopDelayMs,
+      aofFsyncMs: { seconds: Math.ceil((tEnd - tStart) / 1000) + 1, slowSeconds: fsyncs.filter((ms) => ms >= 10).length, max: fsyncs.reduce((a, b) => Math.max(a, b), 0) },
       enqueueMs: { p50: percentile(enqueueMs, 50), p99: percentile(enqueueMs, 99) },
       marketingBacklog: backlog,
       marketingLeftAtEnd: left,
@@ -195,6 +205,7 @@ export function formatPriority(r: PriorityResult): string {
     `Priority latency: ${r.codes} verification codes, one every 50-100 ms, while ${r.workers} workers × concurrency ${r.concurrencyPerWorker} drain a marketing backlog at SMS_QPS Q = ${r.qps} (emulator cap = Q)`,
     `  enqueue → accepted p50 / p99 (ms)   ${r.latencyMs.p50} / ${r.latencyMs.p99}   (p90 ${r.latencyMs.p90}, max ${r.latencyMs.max}; send() itself p50 ${r.enqueueMs.p50}, p99 ${r.enqueueMs.p99})   target p99 <= 50  ${r.pass ? 'ok' : r.valid ? 'MISSED' : 'INVALID'}`,
     `  where it went, p50 / p99 (ms)      enqueue → claim ${r.toClaimMs.p50} / ${r.toClaimMs.p99}; claim → accepted ${r.claimToAcceptedMs.p50} / ${r.claimToAcceptedMs.p99}; event-loop delay p50 / p99 (max): emulator ${r.benchLoopDelayMs.p50} / ${r.benchLoopDelayMs.p99} (${r.benchLoopDelayMs.max}), producer ${r.producerLoopDelayMs.p50} / ${r.producerLoopDelayMs.p99} (${r.producerLoopDelayMs.max})`,
+    `  Redis AOF fsync (appendfsync always; every client waits)   ${r.aofFsyncMs.slowSeconds} of ${r.aofFsyncMs.seconds} s had one ≥ 10 ms; slowest ${r.aofFsyncMs.max} ms`,
     `  marketing meanwhile                 ${r.marketingPerSecondDuringCodes}/s = ${r.marketingRatio.toFixed(3)} × Q; backlog ${r.marketingBacklog}, ${r.marketingLeftAtEnd} still queued at the end; ${r.codesAccepted}/${r.codes} codes accepted; throttled calls ${r.throttledCalls}`,
     `  CPU (cores): workers ${r.cpu.workers.join(' + ')}, redis ${r.cpu.redis}, emulator/bench ${r.cpu.benchProcess}; other processes ${r.cpu.otherProcesses ?? '?'} (${cpus().length} cores)`,
   ].join('\n');
