@@ -45,9 +45,11 @@ export interface LimiterOptions {
   latencyMs: number;
   /** A first backlog of qps × warmupSeconds drained (unmeasured) by the cold workers. */
   warmupSeconds: number;
+  /** A fixed depth of the pacer's bulk lane (ms); 0: the product's default (it follows the round trip). */
+  bulkDepthMs: number;
 }
 
-export const LIMITER_DEFAULTS: LimiterOptions = { qps: 3000, workers: 2, concurrency: 64, seconds: 10, latencyMs: 0, warmupSeconds: 2 };
+export const LIMITER_DEFAULTS: LimiterOptions = { qps: 3000, workers: 2, concurrency: 64, seconds: 10, latencyMs: 0, warmupSeconds: 2, bulkDepthMs: 0 };
 
 export interface LimiterResult {
   benchmark: 'limiter-precision';
@@ -101,7 +103,7 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
         throw new Error(`${(err as Error).message}; recipients by state ${JSON.stringify(st?.counts)}, emulator saw ${emulator.calls().length} calls`);
       }
     };
-    for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency }));
+    for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, ...(o.bulkDepthMs ? { pacerBulkDepthMs: o.bulkDepthMs } : {}) }));
 
     // Warm-up: the workers start cold on a backlog of warmupSeconds (JIT, sockets, scripts loaded).
     const w = await codes(13300000000, warm);
@@ -189,7 +191,7 @@ export function formatLimiter(r: LimiterResult): string {
 }
 
 runIfMain(import.meta, {
-  flags: ['qps', 'workers', 'concurrency', 'seconds', 'latencyMs', 'warmupSeconds'],
+  flags: ['qps', 'workers', 'concurrency', 'seconds', 'latencyMs', 'warmupSeconds', 'bulkDepthMs'],
   limitMs: 300_000,
   what: 'the limiter bench',
   run: (values) => runLimiter(values as Partial<LimiterOptions>),

@@ -64,6 +64,12 @@ export interface SmsWorkerOptions {
    * throttle pause in hand. `window`: BullMQ's fixed window alone (see rate-window.ts).
    */
   rateLimiting?: 'pacer' | 'window';
+  /**
+   * With the pacer: a fixed depth (ms) for its `bulk` lane (marketing, look-ups), how far ahead of
+   * now this process's bulk reservations may reach. Default: it follows the reservations' round
+   * trip, 4 to 20 ms (src/queue/lane-depth.ts); a verification code waits behind it.
+   */
+  pacerBulkDepthMs?: number;
   /** Jobs in flight in this process (each one HTTP call). Default 64. */
   concurrency?: number;
   /** The client's read timeout; the first reconcile look waits for it. */
@@ -205,6 +211,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         redis: options.connection,
         key: keys.pacer(),
         qps: options.qps,
+        ...(options.pacerBulkDepthMs !== undefined ? { bulkDepthMs: options.pacerBulkDepthMs } : {}),
         onWait: options.metrics ? (lane, seconds) => options.metrics?.recordLimiterWait(`pacer-${lane}`, seconds) : undefined,
       })
     : undefined;

@@ -38,6 +38,8 @@ export interface WorkerChildConfig extends WorkerConfigBase {
   receiptLookups: 'default' | 'none';
   /** SMSQ_DURABILITY of the worker; default the product's (`fsync`). */
   durability?: DurabilityOptions;
+  /** A fixed depth of the pacer's bulk lane (ms); default the product's (it follows the round trip). */
+  pacerBulkDepthMs?: number;
 }
 
 export interface WorkerChildReady {
@@ -53,6 +55,7 @@ export function startWorkerChild(o: {
   concurrency: number;
   receiptLookups?: WorkerChildConfig['receiptLookups'];
   durability?: DurabilityOptions;
+  pacerBulkDepthMs?: number;
   /** Another entry point with the same protocol (for experiments). */
   script?: string;
 }): Promise<BenchChild<WorkerChildReady>> {
@@ -67,6 +70,7 @@ export function startWorkerChild(o: {
     readTimeoutMs: 3000,
     receiptLookups: o.receiptLookups ?? 'default',
     durability: o.durability ?? benchDurability(),
+    ...(o.pacerBulkDepthMs !== undefined ? { pacerBulkDepthMs: o.pacerBulkDepthMs } : {}),
   };
   return spawnChild<WorkerChildReady>(o.script ?? process.env.BENCH_WORKER_SCRIPT ?? 'bench/support/worker-child.ts', cfg);
 }

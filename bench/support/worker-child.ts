@@ -12,7 +12,7 @@ const cfg = childConfig<WorkerChildConfig>();
 const none = { mode: 'none', sampleRate: 0 } as const;
 const receiptPolicies: ReceiptPolicies =
   cfg.receiptLookups === 'none' ? { verification: none, notification: none, marketing: none } : DEFAULT_RECEIPT_POLICIES;
-const { worker, connection } = workerFromConfig(cfg, { receiptPolicies, name: `bench-${process.pid}`, ...(cfg.durability ? { durability: cfg.durability } : {}) });
+const { worker, connection } = workerFromConfig(cfg, { receiptPolicies, name: `bench-${process.pid}`, ...(cfg.durability ? { durability: cfg.durability } : {}), ...(cfg.pacerBulkDepthMs !== undefined ? { pacerBulkDepthMs: cfg.pacerBulkDepthMs } : {}) });
 await connection.ping();
 
 serveStartable(
