@@ -41,9 +41,10 @@
 --@include "emit-chunk-event"
 --@include "reserve-slot"
 
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'payload', 'kind', 'n', 'sendId', 'index')
-local state, attempt, n = f[1] or '', tonumber(f[2] or '0'), tonumber(f[7] or '0')
+-- Every chunk record has a state: none means no record (never written, expired or compacted).
+if not f[1] then return {'missing'} end
+local state, attempt, n = f[1], tonumber(f[2] or '0'), tonumber(f[7] or '0')
 local chunkId = f[8] .. '.' .. f[9]
 
 local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
