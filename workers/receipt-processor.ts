@@ -3,7 +3,7 @@ import type { CallJobDeps } from './call-job-deps.js';
 import { ReceiptJobData } from '../src/queue/job-schemas.js';
 import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
-import { parseCstDateTime, sendDatesAround } from '../src/sms/dates.js';
+import { parseCstDateTime, sendDatesOwnFirst } from '../src/sms/dates.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
 import { receiptLatencySeconds } from '../src/metrics/call-aggregate.js';
 
@@ -65,7 +65,8 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
     }
 
     const phone = phones[next] as string;
-    const dates = sendDatesAround(chunk.sentAt ?? acceptedAt, MIDNIGHT_MARGIN_MS);
+    // The day of the send first: near midnight the other day is asked only when it is not found there.
+    const dates = sendDatesOwnFirst(chunk.sentAt ?? acceptedAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex] ?? (dates[0] as string);
     const res = await deps.client.querySendDetails({
       phoneNumber: phone,

@@ -98,9 +98,7 @@ export interface SmsWorkerOptions {
   receiptSchedule?: ReceiptSchedule;
   /**
    * Compact a send once it is finished and nothing more can arrive for it (send-store.ts
-   * `compact`; docs/operations.md "Redis memory"). Default false: with it on, the full suite showed
-   * a late pushed report counted differently and the repair sweep's crash test hanging; on only
-   * once those are settled.
+   * `compact`; docs/operations.md "Redis memory"). Default true; false keeps every record as it was.
    */
   compactFinished?: boolean;
   /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
@@ -231,7 +229,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // With metrics, every attempt sent to reconcile is indexed for the unknown-outcome age gauge.
   const followUps = options.metrics ? indexUnknownOutcomes(scheduled, options.metrics, clock) : scheduled;
   const completion = createCompletion({
-    sends: options.compactFinished === true ? sends : { settle: sends.settle, markAnnounced: sends.markAnnounced },
+    sends: options.compactFinished === false ? { settle: sends.settle, markAnnounced: sends.markAnnounced } : sends,
     onEnded: (sendId) => followUps.callback(sendId),
   });
   const guard = createAccountGuard({

@@ -96,7 +96,7 @@ export interface RecipientStore {
 export function createRecipientStore(options: RecipientStoreOptions): RecipientStore {
   const maxlen = options.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN;
   const applyScript = luaScript(options.redis, 'apply-receipt-6');
-  return {
+  const store: RecipientStore = {
     async apply(sendId, chunkId, phone, receipt, origin) {
       const res = (await applyScript(
         options.keys.recipients(sendId),
@@ -117,6 +117,12 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
       )) as [string, string];
       if (res[0] === 'applied') return { status: 'applied', pending: Number(res[1]) };
       if (res[0] === 'duplicate') return { status: 'duplicate', existing: decodeReceipt(res[1]) };
+      if (res[0] === 'not-accepted' && res[1] === 'missing') {
+        // The chunk was there when the caller read it and is gone now: its send may have been
+        // compacted in between (a late report racing the send's end). Answered from what
+        // compaction kept, as if the caller had found no chunk (report-ingest.ts).
+        return (await store.applyLate(sendId, chunkId, phone, origin)) ?? { status: 'not-accepted', chunkState: 'missing' };
+      }
       if (res[0] === 'not-accepted') return { status: 'not-accepted', chunkState: res[1] };
       return { status: 'refused', reason: res[0] as RefusedReceiptReason };
     },
@@ -151,6 +157,7 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
       return values.map((v) => decodeReceipt(v));
     },
   };
+  return store;
 }
 
 /**

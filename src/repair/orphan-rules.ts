@@ -156,6 +156,32 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, opt
   };
 }
 
+/** What the sweep read around a job that will still act (waiting, delayed, active or retrying). */
+export interface JobSurroundings {
+  /** Its chunk record exists. */
+  chunkExists: boolean;
+  /** Its send record exists. */
+  sendExists: boolean;
+  /**
+   * Its send was compacted once final (send-store.ts `compact`): its chunks are deleted by design,
+   * every recipient is final, and nothing of it can be repaired.
+   */
+  sendCompacted: boolean;
+}
+
+export type JobVerdict = { action: 'none' } | { action: 'remove' };
+
+/**
+ * A job whose chunk or send is gone will never do anything: removed. A job of a compacted send is
+ * left alone: its chunk is gone because the send ended, not because writes were lost, and the job
+ * finds no chunk and ends when it runs (compact-send-6.lua), as it does for a send past retention.
+ */
+export function decideJob(around: JobSurroundings): JobVerdict {
+  if (around.sendCompacted) return { action: 'none' };
+  if (around.chunkExists && around.sendExists) return { action: 'none' };
+  return { action: 'remove' };
+}
+
 /** What the sweep read about a send still `enqueuing`. */
 export interface EnqueuingSnapshot {
   sendId: string;

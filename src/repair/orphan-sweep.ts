@@ -7,12 +7,13 @@ import { createNodeResolver, type RedisConnection } from '../queue/connection.js
 import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
-import type { SendStore } from '../queue/send-store.js';
+import { COMPACT_FIELD, type SendStore } from '../queue/send-store.js';
 import type { Completion } from '../receipts/completion.js';
 import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
   decideEnqueuing,
+  decideJob,
   lookedUpAttempt,
   reconcileJobCandidates,
   sendJobCandidates,
@@ -225,9 +226,11 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt');
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', COMPACT_FIELD);
         const rows = (await execRows(p)) as (string | null)[][];
-        for (const [i, [state, createdAt, chunks, enqueuedAt]] of rows.entries()) {
+        for (const [i, [state, createdAt, chunks, enqueuedAt, compacted]] of rows.entries()) {
+          // A compacted send ended (its record's other fields are packed into one; nothing to repair).
+          if (compacted != null) continue;
           // A send paused while enqueuing has not finished either (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) continue;
           const sendId = sendIds[i] as string;
@@ -271,10 +274,11 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         });
         if (live.length === 0) return;
         const q = options.redis.pipeline();
-        for (const j of live) q.exists(options.keys.chunk(j.chunkId), options.keys.send(j.sendId));
+        for (const j of live) q.exists(options.keys.chunk(j.chunkId)).exists(options.keys.send(j.sendId)).hexists(options.keys.send(j.sendId), COMPACT_FIELD);
         const present = await execRows(q);
         for (const [i, j] of live.entries()) {
-          if (present[i] === 2) continue;
+          const [chunkExists, sendExists, sendCompacted] = present.slice(3 * i, 3 * i + 3).map((n) => n === 1);
+          if (decideJob({ chunkExists: chunkExists === true, sendExists: sendExists === true, sendCompacted: sendCompacted === true }).action === 'none') continue;
           if (dryRun) {
             note('jobsWithoutChunkOrSend', j.jobId);
             continue;

@@ -74,3 +74,14 @@ export function sendDatesAround(ms: number, marginMs: number): string[] {
   for (let t = parseCstDate(first) + DAY_MS; cstDate(t) <= last; t += DAY_MS) out.push(cstDate(t));
   return out;
 }
+
+/**
+ * The dates to ask QuerySendDetails for a send at `ms`, in the order to ask them: the send's own CST
+ * date first (Alibaba files it there unless the clocks differ across midnight), then the others
+ * {@link sendDatesAround} allows. In ascending order, a send just after midnight would cost a
+ * look-up of the day before, and find nothing, for every recipient.
+ */
+export function sendDatesOwnFirst(ms: number, marginMs: number): string[] {
+  const own = cstDate(ms);
+  return [own, ...sendDatesAround(ms, marginMs).filter((d) => d !== own)];
+}

@@ -14,7 +14,7 @@ import { createChunkStore, chunkIdOf, type ChunkStore } from '../../src/queue/ch
 import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { jobIds } from '../../src/queue/job-schemas.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
-import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
+import { COMPACT_FIELD, createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createLeaderLease } from '../../src/repair/leader-lease.js';
@@ -199,6 +199,24 @@ describe('repair sweep: jobs and sends', () => {
     expect(await s.h.redis.exists(s.keys.sendCounts(b.sendId))).toBe(0);
     await s.h.startWorker();
     expect(s.h.emulator.accepted()).toEqual([]);
+  });
+
+  it('a compacted send is final: nothing of it is an orphan, and a job left for its deleted chunk is left to end by itself', async () => {
+    const s = await setup('rep-compacted');
+    await s.h.startWorker({
+      receiptPolicies: { ...DEFAULT_RECEIPT_POLICIES, verification: { mode: 'all', sampleRate: 1 } },
+      receiptSchedule: { lookDelaysMs: [200, 400], windowMs: 3_600_000 },
+      compactFinished: true,
+    });
+    const res = await s.h.producer.send({ phones: ['13800000031'], ...CODE });
+    const chunkId = chunkIdOf(res.sendId, '0');
+    await waitFor(async () => ((await s.h.redis.hexists(s.keys.send(res.sendId), COMPACT_FIELD)) === 1 ? true : undefined), 'the send compacted');
+    expect(await s.h.redis.exists(s.keys.chunk(chunkId))).toBe(0);
+    // A stale job of the send, as a look-up scheduled before its recipient's report came in.
+    await s.calls.add('send', { sendId: res.sendId, chunkId }, { jobId: jobIds.send(chunkId, 9), delay: 3_600_000 });
+    expect(onlyFound(await sweepUntilQuiet(s.sweep()))).toEqual({});
+    expect(await s.calls.getJob(jobIds.send(chunkId, 9))).toBeDefined();
+    expect((await s.sends.status(res.sendId))?.send.state).toBe('completed');
   });
 
   it('finishes an enqueue whose chunks are all written, and fails one its producer abandoned part-way', async () => {

@@ -109,8 +109,12 @@ describe('error classes drive what happens', () => {
     // No params for a template with ${name} and ${order}: isv.TEMPLATE_MISSING_PARAMETERS.
     const res = await h.producer.send({ phones: ['13800000004'], signName: N.sign, templateCode: N.notificationTemplate });
     await h.startWorker();
-    await settled(h, res.sendId, 1);
-    expect(await chunk(h, res.sendId)).toMatchObject({ state: 'failed', code: 'isv.TEMPLATE_MISSING_PARAMETERS' });
+    const s = await settled(h, res.sendId, 1);
+    expect(s.counts).toMatchObject({ failed: 1, queued: 0, sending: 0, unknown: 0 });
+    // What a user reads, not the chunk: a send that ends is compacted (its chunk deleted) once final.
+    const recipients = [];
+    for await (const r of h.producer.recipients(res.sendId)) recipients.push(r);
+    expect(recipients).toEqual([expect.objectContaining({ phone: '13800000004', state: 'failed', code: 'isv.TEMPLATE_MISSING_PARAMETERS', attempts: 1 })]);
     expect(h.emulator.calls().filter((x) => x.action === 'SendSms')).toHaveLength(1);
   });
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { isLookedUp, type ReceiptPolicies } from '../../src/queue/receipt-policy.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
@@ -29,6 +30,18 @@ async function recipientsOf(harness: Harness, sendId: string): Promise<Recipient
   return out;
 }
 
+/**
+ * A clock running with the system's, set so that now is `afterMs` past the next midnight in China
+ * (UTC+8): a send then falls on a new CST day, within the look-ups' midnight margin.
+ */
+function justAfterMidnightInChina(afterMs: number): Clock {
+  const CST = 8 * 3600_000;
+  const DAY = 24 * 3600_000;
+  const start = Date.now();
+  const offset = Math.ceil((start + CST) / DAY) * DAY - CST + afterMs - start;
+  return { now: () => Date.now() + offset };
+}
+
 const queries = (harness: Harness) => harness.emulator.calls().filter((c) => c.action === 'QuerySendDetails');
 
 async function untilCounts(harness: Harness, sendId: string, want: Record<string, number>, timeoutMs = 15_000) {
@@ -48,6 +61,18 @@ describe('receipts by QuerySendDetails', () => {
     expect(rs.every((r) => r.state === 'delivered' && r.code === 'DELIVERED' && r.receivedAt && r.sentAt && r.bizId)).toBe(true);
     expect(queries(h).length / 20).toBeLessThanOrEqual(1.2);
     expect(await h.redis.hgetall(`${h.prefix}:recipients`)).toMatchObject({ accepted: '0', delivered: '20' });
+  });
+
+  it('just after midnight in China: still one look-up per recipient, on the day of the send', async () => {
+    // Sent at 00:00:30 CST, a message is filed under the new day; the day before is asked only if
+    // it is not found there (a run of the suite at 16:00 UTC asked it first: 2 look-ups each).
+    const clock = justAfterMidnightInChina(30_000);
+    const h = await harnesses.create({ label: 'rc-midnight', clock, emulator: { clock, delivery: { delayMs: 50, failureRatio: 0 } } });
+    const list = phones(10, 13830100000);
+    const res = await h.producer.send({ ...NOTE, phones: list });
+    await h.startWorker({ clock, receiptPolicies: ALL, ...fast() });
+    await untilCounts(h, res.sendId, { delivered: 10, accepted: 0 });
+    expect(queries(h).flatMap((q) => q.phones).sort()).toEqual(list);
   });
 
   it('failed: the carrier code is kept', async () => {

@@ -3,6 +3,7 @@ import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
   decideEnqueuing,
+  decideJob,
   reconcileJobCandidates,
   sendJobCandidates,
   type ChunkSnapshot,
@@ -87,6 +88,17 @@ describe('decideChunk', () => {
     const gone = { ...orphanAround, sendExists: false };
     expect(decideChunk(chunk({}), gone, rules)).toEqual({ action: 'end-send-missing', to: 'cancelled' });
     expect(decideChunk(chunk({ state: 'unknown', attempt: 1, outId: 's1.0.1', sentAt: NOW - 90_000 }), gone, rules)).toEqual({ action: 'end-send-missing', to: 'expired' });
+  });
+});
+
+describe('decideJob', () => {
+  it('removes a job whose chunk or send is gone, and leaves one whose chunk and send are there', () => {
+    expect(decideJob({ chunkExists: true, sendExists: true, sendCompacted: false })).toEqual({ action: 'none' });
+    expect(decideJob({ chunkExists: false, sendExists: true, sendCompacted: false })).toEqual({ action: 'remove' });
+    expect(decideJob({ chunkExists: true, sendExists: false, sendCompacted: false })).toEqual({ action: 'remove' });
+  });
+  it('leaves a job of a compacted send alone: its chunks are gone by design, the job ends by itself', () => {
+    expect(decideJob({ chunkExists: false, sendExists: true, sendCompacted: true })).toEqual({ action: 'none' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cstDate, cstDateTime, parseCstDate, parseCstDateTime, sendDatesAround } from '../../src/sms/dates.js';
+import { cstDate, cstDateTime, parseCstDate, parseCstDateTime, sendDatesAround, sendDatesOwnFirst } from '../../src/sms/dates.js';
 
 // 2026-03-25 16:00:00 UTC = 2026-03-26 00:00:00 CST.
 const MIDNIGHT_CST = Date.UTC(2026, 2, 25, 16, 0, 0);
@@ -46,5 +46,14 @@ describe('sendDatesAround', () => {
   it('lists every date for wide margins and refuses negative ones', () => {
     expect(sendDatesAround(MIDNIGHT_CST, 36 * 3600_000)).toEqual(['20260324', '20260325', '20260326', '20260327']);
     expect(() => sendDatesAround(MIDNIGHT_CST, -1)).toThrow(RangeError);
+  });
+});
+
+describe('sendDatesOwnFirst', () => {
+  it("asks the send's own CST date first, then the other one near midnight", () => {
+    expect(sendDatesOwnFirst(MIDNIGHT_CST + 60_000, 5 * 60_000)).toEqual(['20260326', '20260325']);
+    expect(sendDatesOwnFirst(MIDNIGHT_CST - 60_000, 5 * 60_000)).toEqual(['20260325', '20260326']);
+    expect(sendDatesOwnFirst(MIDNIGHT_CST, 0)).toEqual(['20260326']);
+    expect(sendDatesOwnFirst(MIDNIGHT_CST + 6 * 3600_000, 5 * 60_000)).toEqual(['20260326']);
   });
 });

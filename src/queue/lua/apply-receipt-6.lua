@@ -29,7 +29,7 @@
   Output:
     {'applied', pending}  pending = recipients of the send still without an outcome (queued,
                           sending, unknown, accepted)
-    {'duplicate', existing} | {'not-accepted', chunkState} | {'other-attempt', ''}
+    {'duplicate', existing} | {'not-accepted', chunkState ('missing': no chunk)} | {'other-attempt', ''}
     | {'other-biz-id', ''} | {'not-recipient', ''} | {'out-of-bounds', accepted}
 
   Events:
@@ -40,6 +40,9 @@ local function refuse(reason, detail)
   redis.call('HINCRBY', KEYS[6], reason, 1)
   return {reason, detail or ''}
 end
+-- No chunk (its send compacted, or past its retention): nothing to check it against here; the
+-- caller reads what compaction kept (recipient-store.ts applyLate), else it is not about a send.
+if not chunk[1] then return {'not-accepted', 'missing'} end
 if ARGV[8] ~= '' then
   if ARGV[8] ~= chunk[2] then return refuse('other-attempt') end
   if chunk[3] and chunk[3] ~= '' and ARGV[9] ~= chunk[3] then return refuse('other-biz-id') end
