@@ -82,6 +82,11 @@ export interface Config {
   durability: DurabilityOptions;
   /** The repair sweep run by workers (see docs/operations.md "Repair sweep"). */
   repair: RepairConfig;
+  /**
+   * Workers fold a final send's records into one compact hash (SMSQ_COMPACT_FINISHED, default
+   * true; docs/operations.md "Redis settings").
+   */
+  compactFinished: boolean;
   /** `smsq server`: HTTP ingestion, dashboard, metrics and health. */
   server: ServerConfig;
   /**
@@ -410,6 +415,11 @@ export const envSchema = z.object({
     600_000,
   )
     .meta(envDoc({ group: 'workers', description: 'a send still `enqueuing` with nothing written for this long has lost its producer (the repair sweep finishes or fails it)' })),
+  SMSQ_COMPACT_FINISHED: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false. Fix: SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was' })
+    .transform((v) => v === 'true' || v === '1')
+    .default(true)
+    .meta(envDoc({ group: 'workers', description: 'fold a final send\'s records into one compact hash that `status` and the recipient pages still read ([Redis settings](operations.md#redis-settings)); `false` keeps every record as it was until its retention ends', allowed: '`true`, `false`, `1`, `0`' })),
   SMSQ_REPORT_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
@@ -618,6 +628,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMs: e.SMSQ_REPAIR_INTERVAL_MS === 0 ? undefined : e.SMSQ_REPAIR_INTERVAL_MS,
       enqueueGraceMs: e.SMSQ_REPAIR_ENQUEUE_GRACE_MS,
     },
+    compactFinished: e.SMSQ_COMPACT_FINISHED,
     server: {
       host: e.SMSQ_SERVER_HOST,
       port: e.SMSQ_SERVER_PORT,

@@ -52,6 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
           repair: config.repair.intervalMs === undefined ? null : { intervalMs: config.repair.intervalMs, enqueueGraceMs: config.repair.enqueueGraceMs },
           metrics,
           durability: config.durability,
+          compactFinished: config.compactFinished,
         });
         const started = await Promise.race([worker.start().then(() => true), shutdown.then(() => false)]);
         if (started) {

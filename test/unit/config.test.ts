@@ -159,6 +159,14 @@ describe('loadConfig', () => {
       expect(err.message).not.toContain('has a space');
     });
 
+    it('compacts final sends unless SMSQ_COMPACT_FINISHED says false, and names a bad value with its fix', () => {
+      expect(loadConfig({}).compactFinished).toBe(true);
+      expect(loadConfig({ SMSQ_COMPACT_FINISHED: 'false' }).compactFinished).toBe(false);
+      expect(loadConfig({ SMSQ_COMPACT_FINISHED: '0' }).compactFinished).toBe(false);
+      const err = errorOf({ SMSQ_COMPACT_FINISHED: 'no' });
+      expect(err.lines).toEqual(['SMSQ_COMPACT_FINISHED="no" must be true or false. Fix: SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was']);
+    });
+
     it('refuses half a dashboard login and never prints the password', () => {
       const err = errorOf({ SMSQ_DASHBOARD_PASSWORD: 'correct-horse-battery' });
       expect(err.lines).toEqual([
