@@ -332,8 +332,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   try {
     if (chunks) {
       reading: for await (const rows of chunks) {
-        for (const row of rows) {
-          if (take(row) && !(await drain())) {
+        // An index, not for-of: here for-of allocated an iterator result per row.
+        for (let r = 0; r < rows.length; r++) {
+          if (take(rows[r] as CampaignRecipient) && !(await drain())) {
             stopped = true;
             break reading;
           }
