@@ -26,6 +26,10 @@
  *   process's peak RSS (`process.resourceUsage().maxRSS`, target ≤ 120 MB), its CPU seconds and
  *   Redis's during the call (steadier than seconds on a shared machine), and Redis memory per
  *   recipient (`INFO memory` used_memory after − before, ÷ N; target ≤ 150 bytes).
+ * - What the producer's resident set is made of, when ready and at the highest RSS sampled during
+ *   the call: V8's young generation, its old space, its other spaces, array buffers (the
+ *   duplicate set's pages among them), pages mapped from files (the node binary and libraries),
+ *   and the rest (node's and V8's own allocations outside the heap).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
@@ -40,7 +44,7 @@ import { join, relative } from 'node:path';
 import { onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, runIfMain, round, startBenchEmulator } from './support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
-import type { CampaignChildConfig, CampaignChildResult, CampaignRun } from './support/campaign-child.js';
+import type { CampaignChildConfig, CampaignChildResult, CampaignRun, RssParts } from './support/campaign-child.js';
 import { copyLua } from '../scripts/copy-lua.js';
 
 export interface CampaignOptions {
@@ -96,6 +100,8 @@ export interface CampaignBenchResult {
   producerReadyRssMB: number;
   /** Peaks of the producer's heap during the campaign (sampled every 20 ms), MB. */
   producerHeapPeakMB: { used: number; total: number };
+  /** The producer's resident set taken apart, when ready and at the highest RSS sampled during the call, MB. */
+  producerRssParts: { ready: RssParts; peak: RssParts };
   rssTarget: '<= 120';
   redisBytesPerRecipient: number;
   redisTarget: '<= 150';
@@ -307,6 +313,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       producerPeakRssMB: round(r.maxRssMB, 1),
       producerReadyRssMB: round(r.readyRssMB, 1),
       producerHeapPeakMB: { used: round(r.sampledPeakMB.heapUsed, 1), total: round(r.sampledPeakMB.heapTotal, 1) },
+      producerRssParts: { ready: roundParts(r.rssParts.ready), peak: roundParts(r.rssParts.peak) },
       rssTarget: '<= 120',
       redisBytesPerRecipient: round(perRecipient, 1),
       redisTarget: '<= 150',
@@ -329,6 +336,15 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
   }
 }
 
+function roundParts(p: RssParts): RssParts {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, round(v, 1)])) as unknown as RssParts;
+}
+
+/** `123.4 = new space 33.6 + old space 20.1 + ...`, in the order of RssParts. */
+function formatParts(p: RssParts): string {
+  return `${p.rss.toFixed(1)} = young generation ${p.newSpace} + old space ${p.oldSpace} + other heap spaces ${p.otherHeap} + array buffers ${p.arrayBuffers} + mapped files ${p.fileBacked} + the rest ${p.other}`;
+}
+
 export function formatCampaign(r: CampaignBenchResult): string {
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   return [
@@ -336,6 +352,8 @@ export function formatCampaign(r: CampaignBenchResult): string {
     `  campaign() seconds                  ${r.seconds.toFixed(2).padStart(6)}   (${r.recipientsPerSecond.toLocaleString('en')} recipients/s)   target <= 2  ${mark(r.pass.seconds)}`,
     `  CPU seconds in the call             producer ${r.cpuSeconds.producer.toFixed(2)}, redis-server ${r.cpuSeconds.redis.toFixed(2)}`,
     `  producer peak RSS (MB)              ${r.producerPeakRssMB.toFixed(1).padStart(6)}   (${r.producerReadyRssMB.toFixed(1)} MB when ready; heap peak ${r.producerHeapPeakMB.used} used / ${r.producerHeapPeakMB.total} MB total)   target <= 120  ${mark(r.pass.rss)}`,
+    `    RSS when ready (MB)               ${formatParts(r.producerRssParts.ready)}`,
+    `    at the highest RSS sampled (MB)   ${formatParts(r.producerRssParts.peak)}`,
     `  Redis bytes per recipient           ${r.redisBytesPerRecipient.toFixed(1).padStart(6)}   (used_memory +${r.redisUsedMemoryDeltaMB} MB, ${r.redisKeys} keys)   target <= 150  ${mark(r.pass.redis)}`,
     `  CPU (cores) during the campaign: redis ${r.cpu.redis}; whole machine ${r.cpu.machine ?? '?'}`,
     ...(r.tsx
