@@ -1,6 +1,6 @@
 /**
  * A 1,000,000-recipient campaign from CSV: `npx tsx bench/pipeline-campaign.ts [--json]
- * [--recipients N] [--compare 0] [--recording 1] [--opted-out N]`.
+ * [--recipients N] [--compare 0] [--recording 1] [--opted-out N] [--floor 1]`.
  *
  * - Writes a CSV of N distinct mainland numbers (header `phone`) in a temp dir.
  * - With `--opted-out N`, the opt-out list holds N numbers (none of the campaign's) before each
@@ -26,6 +26,15 @@
  *   process's peak RSS (`process.resourceUsage().maxRSS`, target ≤ 120 MB), its CPU seconds and
  *   Redis's during the call (steadier than seconds on a shared machine), and Redis memory per
  *   recipient (`INFO memory` used_memory after − before, ÷ N; target ≤ 150 bytes).
+ * - What the producer's resident set is made of, when ready and at the highest RSS sampled during
+ *   the call: V8's young generation, its old space, its other spaces, array buffers (the
+ *   duplicate set's pages among them), pages mapped from files (the node binary and libraries),
+ *   and the rest (node's and V8's own allocations outside the heap).
+ * - With `--floor 1`, what is under the producer's figures, each compiled and in a process of its
+ *   own: a process with ioredis and BullMQ loaded and a Queue ready, nothing of smsq
+ *   (bench/support/queue-floor-child.ts), its RSS when ready; and the campaign child reading the
+ *   same file the same way, chunk by chunk, its rows counted and dropped (no campaign, nothing
+ *   written), its peak RSS.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
@@ -40,7 +49,7 @@ import { join, relative } from 'node:path';
 import { onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, runIfMain, round, startBenchEmulator } from './support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
-import type { CampaignChildConfig, CampaignChildResult, CampaignRun } from './support/campaign-child.js';
+import type { CampaignChildConfig, CampaignChildResult, CampaignRun, RssParts } from './support/campaign-child.js';
 import { copyLua } from '../scripts/copy-lua.js';
 
 export interface CampaignOptions {
@@ -51,9 +60,11 @@ export interface CampaignOptions {
   recording: number;
   /** Numbers on the opt-out list (none of the campaign's) before each run. */
   optedOut: number;
+  /** 1: also measure the floors (a process with ioredis and BullMQ only; the file read alone). */
+  floor: number;
 }
 
-export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0, optedOut: 0 };
+export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0, optedOut: 0, floor: 0 };
 
 /** Puts `count` numbers that are not in the campaign on the opt-out list. */
 async function seedOptOuts(admin: Redis, count: number): Promise<void> {
@@ -96,6 +107,8 @@ export interface CampaignBenchResult {
   producerReadyRssMB: number;
   /** Peaks of the producer's heap during the campaign (sampled every 20 ms), MB. */
   producerHeapPeakMB: { used: number; total: number };
+  /** The producer's resident set taken apart, when ready and at the highest RSS sampled during the call, MB. */
+  producerRssParts: { ready: RssParts; peak: RssParts };
   rssTarget: '<= 120';
   redisBytesPerRecipient: number;
   redisTarget: '<= 150';
@@ -111,6 +124,13 @@ export interface CampaignBenchResult {
   cli: { seconds: number; peakRssMB: number } | null;
   /** The recording of numbers for opt-outs, new and old (null without --recording 1). */
   recording: RecordingComparison | null;
+  /** What is under the producer's figures (null without --floor 1). */
+  floor: {
+    /** ioredis and BullMQ loaded, a Queue ready, nothing of smsq: RSS when ready. */
+    bullmqReady: RssParts;
+    /** The campaign child reading the file alone (rows counted and dropped, nothing written). */
+    readOnly: { seconds: number; peakRssMB: number; peak: RssParts };
+  } | null;
 }
 
 /** The numbers of the CSV, in its order (see writeCsv). */
@@ -180,30 +200,43 @@ const BUILD_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'smsq-bench-campaign
  * the package; incremental after the first run). Under the repository, so the compiled files
  * resolve node_modules as dist/ does.
  */
-function compile(withCli: boolean): { child: string; cli: string } {
+function compile(withCli: boolean): { child: string; cli: string; floorChild: string } {
   mkdirSync(BUILD_DIR, { recursive: true });
   const fromBuild = (path: string) => relative(BUILD_DIR, join(REPO_ROOT, path));
   const config = {
     extends: fromBuild('tsconfig.build.json'),
     compilerOptions: { outDir: 'out', rootDir: fromBuild('.'), declaration: false, incremental: true, tsBuildInfoFile: 'out/tsconfig.tsbuildinfo' },
-    include: [fromBuild('bench/support/campaign-child.ts'), ...(withCli ? [fromBuild('cli/main.ts')] : [])],
+    include: [fromBuild('bench/support/campaign-child.ts'), fromBuild('bench/support/queue-floor-child.ts'), ...(withCli ? [fromBuild('cli/main.ts')] : [])],
   };
   writeFileSync(join(BUILD_DIR, 'tsconfig.json'), `${JSON.stringify(config, null, 2)}\n`);
   const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`tsc failed compiling the campaign child:\n${tsc.stdout}${tsc.stderr}`);
   copyLua(join(BUILD_DIR, 'out'));
-  return { child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'), cli: join(BUILD_DIR, 'out/cli/main.js') };
+  return {
+    child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'),
+    cli: join(BUILD_DIR, 'out/cli/main.js'),
+    floorChild: join(BUILD_DIR, 'out/bench/support/queue-floor-child.js'),
+  };
 }
 
-/** Runs the compiled child (plain node): one `run` request, `beforeRun` just before it, then stops it. */
-async function runCompiledChild(entry: string, cfg: CampaignChildConfig, run: CampaignRun, beforeRun: () => Promise<void>): Promise<CampaignChildResult> {
+/** Runs the compiled child (plain node): one `cmd` request (`run` by default), `beforeRun` just before it, then stops it. */
+async function runCompiledChild(entry: string, cfg: CampaignChildConfig, run: CampaignRun, beforeRun: () => Promise<void>, cmd: 'run' | 'read' = 'run'): Promise<CampaignChildResult> {
   const child = await spawnChild(entry, cfg, { compiled: true });
   try {
     await beforeRun();
-    return await child.request<CampaignChildResult>('run', run, 120_000);
+    return await child.request<CampaignChildResult>(cmd, run, 120_000);
   } finally {
     await stopAll([child]);
   }
+}
+
+/** The floors (see the header): a compiled ioredis + BullMQ process when ready, and the campaign child reading the file alone. */
+async function measureFloor(built: { child: string; floorChild: string }, cfg: CampaignChildConfig, run: CampaignRun): Promise<NonNullable<CampaignBenchResult['floor']>> {
+  const queueChild = await spawnChild<RssParts>(built.floorChild, cfg, { compiled: true });
+  const bullmqReady = roundParts(queueChild.ready);
+  await stopAll([queueChild]);
+  const read = await runCompiledChild(built.child, cfg, run, async () => {}, 'read');
+  return { bullmqReady, readOnly: { seconds: round(read.ms / 1000, 2), peakRssMB: round(read.maxRssMB, 1), peak: roundParts(read.rssParts.peak) } };
 }
 
 /** `smsq campaign --file ... --yes` with the compiled CLI; its peak RSS from a preload that reports at exit. */
@@ -285,6 +318,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       await seedOptOuts(admin, o.optedOut);
       cli = await runCli(built.cli, file, redis, o.recipients);
     }
+    const floor = o.floor !== 0 ? await measureFloor(built, cfg, run) : null;
     if (o.recording !== 0) {
       const numbers = csvNumbers(o.recipients);
       recording = { csvOrder: await measureRecording(redis, numbers), shuffled: await measureRecording(redis, shuffled(numbers)) };
@@ -307,6 +341,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       producerPeakRssMB: round(r.maxRssMB, 1),
       producerReadyRssMB: round(r.readyRssMB, 1),
       producerHeapPeakMB: { used: round(r.sampledPeakMB.heapUsed, 1), total: round(r.sampledPeakMB.heapTotal, 1) },
+      producerRssParts: { ready: roundParts(r.rssParts.ready), peak: roundParts(r.rssParts.peak) },
       rssTarget: '<= 120',
       redisBytesPerRecipient: round(perRecipient, 1),
       redisTarget: '<= 150',
@@ -320,6 +355,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       tsx,
       cli,
       recording,
+      floor,
     };
   } finally {
     await stopAll([tsxChild]);
@@ -329,6 +365,15 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
   }
 }
 
+function roundParts(p: RssParts): RssParts {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, round(v, 1)])) as unknown as RssParts;
+}
+
+/** `123.4 = new space 33.6 + old space 20.1 + ...`, in the order of RssParts. */
+function formatParts(p: RssParts): string {
+  return `${p.rss.toFixed(1)} = young generation ${p.newSpace} + old space ${p.oldSpace} + other heap spaces ${p.otherHeap} + array buffers ${p.arrayBuffers} + mapped files ${p.fileBacked} + the rest ${p.other}`;
+}
+
 export function formatCampaign(r: CampaignBenchResult): string {
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   return [
@@ -336,12 +381,20 @@ export function formatCampaign(r: CampaignBenchResult): string {
     `  campaign() seconds                  ${r.seconds.toFixed(2).padStart(6)}   (${r.recipientsPerSecond.toLocaleString('en')} recipients/s)   target <= 2  ${mark(r.pass.seconds)}`,
     `  CPU seconds in the call             producer ${r.cpuSeconds.producer.toFixed(2)}, redis-server ${r.cpuSeconds.redis.toFixed(2)}`,
     `  producer peak RSS (MB)              ${r.producerPeakRssMB.toFixed(1).padStart(6)}   (${r.producerReadyRssMB.toFixed(1)} MB when ready; heap peak ${r.producerHeapPeakMB.used} used / ${r.producerHeapPeakMB.total} MB total)   target <= 120  ${mark(r.pass.rss)}`,
+    `    RSS when ready (MB)               ${formatParts(r.producerRssParts.ready)}`,
+    `    at the highest RSS sampled (MB)   ${formatParts(r.producerRssParts.peak)}`,
     `  Redis bytes per recipient           ${r.redisBytesPerRecipient.toFixed(1).padStart(6)}   (used_memory +${r.redisUsedMemoryDeltaMB} MB, ${r.redisKeys} keys)   target <= 150  ${mark(r.pass.redis)}`,
     `  CPU (cores) during the campaign: redis ${r.cpu.redis}; whole machine ${r.cpu.machine ?? '?'}`,
     ...(r.tsx
       ? [`  same child under tsx:               peak RSS ${r.tsx.producerPeakRssMB.toFixed(1)} MB (${r.tsx.producerReadyRssMB.toFixed(1)} MB when ready), ${r.tsx.seconds.toFixed(2)} s`]
       : []),
     ...(r.cli ? [`  smsq campaign --yes (compiled CLI): peak RSS ${r.cli.peakRssMB.toFixed(1)} MB, ${r.cli.seconds.toFixed(2)} s for the whole command`] : []),
+    ...(r.floor
+      ? [
+          `  floor: ioredis + BullMQ, a Queue ready, nothing of smsq (compiled, its own process): RSS ${formatParts(r.floor.bullmqReady)}`,
+          `  floor: the campaign child reading the file alone, rows counted and dropped (${r.floor.readOnly.seconds.toFixed(2)} s): peak RSS ${r.floor.readOnly.peakRssMB.toFixed(1)}; at the highest sampled ${formatParts(r.floor.readOnly.peak)}`,
+        ]
+      : []),
     ...(r.recording ? formatRecording(r.recording) : []),
   ].join('\n');
 }
@@ -362,7 +415,7 @@ function formatRecording(c: RecordingComparison): string[] {
 }
 
 runIfMain(import.meta, {
-  flags: ['recipients', 'compare', 'recording', 'opted-out'],
+  flags: ['recipients', 'compare', 'recording', 'opted-out', 'floor'],
   limitMs: 300_000,
   what: 'the campaign bench',
   run: ({ 'opted-out': optedOut, ...values }) => runCampaign({ ...values, ...(optedOut === undefined ? {} : { optedOut }) } as Partial<CampaignOptions>),

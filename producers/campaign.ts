@@ -116,7 +116,8 @@ const REFUSAL_SHOWN = 5;
 /**
  * Streams recipients into chunks: rows with their own params become SendBatchSms messages (≤ 100
  * a call), the others share one SendSms per 1000 numbers. Memory stays bounded by the chunk
- * buffers plus the de-duplication set (one number per unique recipient, 10-20 bytes each).
+ * buffers plus the de-duplication set (one number per unique recipient: 5-10 bytes each for
+ * mainland numbers, 10-20 for numbers from 2^35 up, see phone-set.ts).
  *
  * Reading and writing overlap: while one batch of candidates is checked against the opt-out list
  * and its chunks are written (Redis round trips, each write waiting for its fsync in the default
@@ -332,8 +333,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   try {
     if (chunks) {
       reading: for await (const rows of chunks) {
-        for (const row of rows) {
-          if (take(row) && !(await drain())) {
+        // An index, not for-of: here for-of allocated an iterator result per row.
+        for (let r = 0; r < rows.length; r++) {
+          if (take(rows[r] as CampaignRecipient) && !(await drain())) {
             stopped = true;
             break reading;
           }

@@ -53,8 +53,8 @@ export function readRecipientsCsv(source: string | Buffer | Readable, opts: Reci
   return Object.assign(rows(), { [RECIPIENT_CHUNKS]: () => chunks });
 }
 
-/** The rows of each chunk read from `source`, parsed as they are iterated. */
-async function* csvRowChunks(source: string | Buffer | Readable, opts: RecipientFileOptions): AsyncGenerator<Iterable<CampaignRecipient>> {
+/** The rows of each chunk read from `source`, parsed when the chunk is asked for. */
+async function* csvRowChunks(source: string | Buffer | Readable, opts: RecipientFileOptions): AsyncGenerator<CampaignRecipient[]> {
   const field = opts.field ?? 'file';
   const { input, encoding } = await openText(source, opts.encoding, field);
   const decoder = createTextDecoder(encoding);
@@ -162,7 +162,8 @@ class CsvRecords {
   private breaks: 'lf' | 'cr' | undefined;
   /** Whether the text so far ended in a CR whose line-break style was not known yet. */
   private pendingCr = false;
-  private parsed: (string[] | BadLine)[] = [];
+  /** Records parsed since the last `taken`, as Papa Parse returned them (its arrays kept, not copied). */
+  private parsed: (string[] | BadLine)[][] = [];
 
   constructor(private readonly field: string) {
     this.rows = new RecipientRows(field);
@@ -189,7 +190,7 @@ class CsvRecords {
       const result = this.parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
       const badRow = result.errors.reduce((first, e) => (e.row !== undefined && e.row < result.data.length && e.row < first ? e.row : first), Infinity);
       if (badRow === Infinity) {
-        for (const record of result.data) this.parsed.push(record);
+        if (result.data.length > 0) this.parsed.push(result.data);
         if (last) return;
         const rest = text.slice(result.meta.cursor);
         // An unfinished record this long is a quote never closed: its first line goes, the rest is read again.
@@ -200,7 +201,7 @@ class CsvRecords {
         text = this.rejectFirstLine(rest);
         continue;
       }
-      for (let i = 0; i < badRow; i++) this.parsed.push(result.data[i] as string[]);
+      if (badRow > 0) this.parsed.push(result.data.slice(0, badRow));
       // Where the bad record starts: after the rows before it.
       const start = badRow === 0 ? 0 : (new Papa.Parser({ ...PAPA_CONFIG, preview: badRow }).parse(text, 0, false) as { meta: { cursor: number } }).meta.cursor;
       const from = text.slice(start);
@@ -215,7 +216,7 @@ class CsvRecords {
   /** Records the first line of `text` as a bad line; returns the text after it. */
   private rejectFirstLine(text: string): string {
     const nl = text.indexOf('\n');
-    this.parsed.push({ bad: nl < 0 ? text : text.slice(0, nl) });
+    this.parsed.push([{ bad: nl < 0 ? text : text.slice(0, nl) }]);
     return nl < 0 ? '' : text.slice(nl + 1);
   }
 
@@ -245,23 +246,33 @@ class CsvRecords {
     return this.breaks === 'cr' ? chunk.replaceAll('\r', '\n') : chunk;
   }
 
-  /** The recipients of the records parsed from the last chunk; read it to its end before the next write. */
-  *taken(): Generator<CampaignRecipient> {
-    const records = this.parsed;
+  /** The recipients of the records parsed from the last chunk. */
+  taken(): CampaignRecipient[] {
+    const parts = this.parsed;
     this.parsed = [];
-    for (const record of records) {
-      const line = this.nextLine;
-      if (!Array.isArray(record)) {
-        this.nextLine += 1;
-        yield this.malformed(record.bad, line);
-        continue;
+    let n = 0;
+    for (const part of parts) n += part.length;
+    // Allocated at its full size (arrays grown by push cost memory per row); blank rows and the header leave it shorter.
+    const out = new Array<CampaignRecipient>(n);
+    let count = 0;
+    for (const records of parts) {
+      for (let r = 0; r < records.length; r++) {
+        const record = records[r] as string[] | BadLine;
+        const line = this.nextLine;
+        if (!Array.isArray(record)) {
+          this.nextLine += 1;
+          out[count++] = this.malformed(record.bad, line);
+          continue;
+        }
+        const lastCell = record[record.length - 1] as string;
+        if (lastCell.endsWith('\r')) record[record.length - 1] = lastCell.slice(0, -1);
+        this.nextLine += 1 + lineBreaksIn(record);
+        const row = this.rows.row(record, line);
+        if (row !== undefined) out[count++] = row;
       }
-      const lastCell = record[record.length - 1] as string;
-      if (lastCell.endsWith('\r')) record[record.length - 1] = lastCell.slice(0, -1);
-      this.nextLine += 1 + lineBreaksIn(record);
-      const row = this.rows.row(record, line);
-      if (row !== undefined) yield row;
     }
+    out.length = count;
+    return out;
   }
 
   /** A line with a quote out of place or never closed: rejected, the lines after it read. */

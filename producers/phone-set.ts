@@ -1,12 +1,16 @@
 /**
  * A set of phone numbers that never reallocates what it holds, to drop duplicates from campaigns
- * of millions of recipients. Normalised numbers have at most 15 digits, so each fits a float64
- * exactly. They live in pages of open addressing found through a directory by the top bits of a
- * hash (extendible hashing): a full page splits in two by one more bit of the hash, and only the
- * directory is ever copied to grow. A single table doubling as it fills would cost more memory:
- * its old tables stay allocated until a full garbage collection, and it is emptier on average;
- * as the hash spreads numbers evenly, pages fill and split at about the same time. The sizes are in
- * docs/benchmarks.md, "Figures behind the code".
+ * of millions of recipients. Normalised numbers have at most 15 digits, so each is an exact
+ * integer (phone-value.ts). They live in pages of open addressing found through a directory by the
+ * top bits of a hash (extendible hashing): a full page splits in two by one more bit of the hash,
+ * and only the directory is ever copied to grow. A single table doubling as it fills would cost
+ * more memory: its old tables stay allocated until a full garbage collection, and it is emptier on
+ * average; as the hash spreads numbers evenly, pages fill and split at about the same time.
+ *
+ * Numbers below 2^35 (every mainland mobile number, 11 digits from 13000000000) take 4 bytes a
+ * slot, the others 8. For the former the hash is a permutation of the 35-bit values: a page holds
+ * only hashes that share its first 4 bits or more, so it keeps the 31 bits below them, from which
+ * the number is found again. The sizes are in docs/benchmarks.md, "Figures behind the code".
  */
 
 import { phoneValue } from '../src/sms/phone-value.js';
@@ -16,14 +20,120 @@ const PAGE_SLOTS = 1 << PAGE_BITS;
 const SLOT_MASK = PAGE_SLOTS - 1;
 /** Entries in a page before it splits: 80% load keeps linear probes short. */
 const PAGE_LIMIT = Math.floor(PAGE_SLOTS * 0.8);
-/** Directory bits: the top bits of the hash, disjoint from the slot bits at the bottom. */
+/** Deepest a page splits: the directory (2^20 references at most) reads the top 20 bits of a hash, disjoint from the 12 slot bits at the bottom. */
 const MAX_DEPTH = 32 - PAGE_BITS;
 const TWO_32 = 0x1_0000_0000;
 
-class Page {
-  readonly slots = new Float64Array(PAGE_SLOTS);
+/** Numbers below this are kept in 4 bytes (narrow pages). */
+export const NARROW_LIMIT = 2 ** 35;
+const LO_BITS = 18;
+const LO = 1 << LO_BITS;
+const LO_MASK = LO - 1;
+const HI_MASK = (1 << 17) - 1;
+/** Hash bits a narrow page implies rather than stores: its local depth is never below this. */
+const NARROW_IMPLIED_BITS = 4;
+
+/** A page of slots (0: empty) and the number of hash bits its entries share. */
+class Page<S extends Uint32Array | Float64Array> {
   count = 0;
-  constructor(public depth: number) {}
+  constructor(
+    readonly slots: S,
+    public depth: number,
+  ) {}
+}
+
+/**
+ * How a kind of page stores its entries. An entry is a nonzero number `k` in a slot; the directory
+ * reads the top bits of a 32-bit hash of it (`dirHash`), its probe starts at `home`.
+ */
+interface PageKind<S extends Uint32Array | Float64Array> {
+  newSlots(): S;
+  /** The 32-bit hash whose top bits place `k`; only the bits below a page's local depth are read when it splits. */
+  dirHash(k: number): number;
+  home(k: number): number;
+  /** Local depth of the first pages. */
+  minDepth: number;
+  slotBytes: number;
+}
+
+/**
+ * Extendible hashing over pages of one kind. `insert` takes an entry with its hash already
+ * computed (the caller's hot path); `split` recomputes only what it needs from the stored entries.
+ */
+class PagedTable<S extends Uint32Array | Float64Array> {
+  /** 2^depth entries; a page of local depth L is referenced by 2^(depth − L) consecutive ones. */
+  private directory: Page<S>[];
+  private depth: number;
+  pages: number;
+  count = 0;
+  /** Where a page's entries wait while it splits. */
+  private readonly scratch: S;
+
+  constructor(private readonly kind: PageKind<S>) {
+    this.depth = kind.minDepth;
+    this.pages = 1 << kind.minDepth;
+    this.directory = Array.from({ length: this.pages }, () => new Page(kind.newSlots(), kind.minDepth));
+    this.scratch = kind.newSlots();
+  }
+
+  get bytes(): number {
+    return this.pages * PAGE_SLOTS * this.kind.slotBytes + this.directory.length * 8;
+  }
+
+  /** Adds entry `k` (nonzero) of hash `h` and home slot `home`: true when new, false when there, undefined when its page is full and cannot split. */
+  insert(k: number, h: number, home: number): boolean | undefined {
+    for (;;) {
+      const page = this.directory[this.depth === 0 ? 0 : h >>> (32 - this.depth)] as Page<S>;
+      const slots = page.slots;
+      let i = home;
+      let cur = slots[i] as number;
+      while (cur !== 0) {
+        if (cur === k) return false;
+        i = (i + 1) & SLOT_MASK;
+        cur = slots[i] as number;
+      }
+      if (page.count < PAGE_LIMIT) {
+        slots[i] = k;
+        page.count++;
+        this.count++;
+        return true;
+      }
+      if (page.depth === MAX_DEPTH) return undefined;
+      this.split(page, h);
+    }
+  }
+
+  /** Splits `page` (which `h` hashes to) by the next bit of the hash. */
+  private split(page: Page<S>, h: number): void {
+    if (page.depth === this.depth) {
+      const doubled: Page<S>[] = new Array<Page<S>>(this.directory.length * 2);
+      for (let i = 0; i < doubled.length; i++) doubled[i] = this.directory[i >> 1] as Page<S>;
+      this.directory = doubled;
+      this.depth++;
+    }
+    const bit = 31 - page.depth;
+    page.depth++;
+    const upper = new Page(this.kind.newSlots(), page.depth);
+    this.pages++;
+    // The directory entries of `page` are one run; its upper half now refers to the new page.
+    const run = 1 << (this.depth - page.depth + 1);
+    const first = ((h >>> (32 - this.depth)) & ~(run - 1)) + run / 2;
+    for (let i = first; i < first + run / 2; i++) this.directory[i] = upper;
+
+    const scratch = this.scratch;
+    scratch.set(page.slots);
+    page.slots.fill(0);
+    page.count = 0;
+    for (let s = 0; s < PAGE_SLOTS; s++) {
+      const k = scratch[s] as number;
+      if (k === 0) continue;
+      const to = (this.kind.dirHash(k) >>> bit) & 1 ? upper : page;
+      let i = this.kind.home(k);
+      while (to.slots[i] !== 0) i = (i + 1) & SLOT_MASK;
+      to.slots[i] = k;
+      to.count++;
+    }
+  }
 }
 
 /** A 32-bit hash of an integer below 2^53 (murmur3's finaliser over both halves). */
@@ -35,91 +145,96 @@ function hashOf(v: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** One round function of the narrow permutation (a 32-bit mix of `x` keyed by `key`). */
+function round(x: number, key: number): number {
+  let h = Math.imul(x ^ key, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/**
+ * A permutation of the integers below 2^35 (three Feistel rounds over their high 17 and low 18
+ * bits). Exported for tests, with its inverse.
+ */
+export function narrowHash(v: number): number {
+  let hi = Math.floor(v / LO);
+  let lo = v - hi * LO;
+  hi = (hi ^ round(lo, 0x3c6ef372)) & HI_MASK;
+  lo = (lo ^ round(hi, 0x1b873593)) & LO_MASK;
+  hi = (hi ^ round(lo, 0x68e31da4)) & HI_MASK;
+  return hi * LO + lo;
+}
+
+/** The number whose {@link narrowHash} is `h`. */
+export function narrowValue(h: number): number {
+  let hi = Math.floor(h / LO);
+  let lo = h - hi * LO;
+  hi = (hi ^ round(lo, 0x68e31da4)) & HI_MASK;
+  lo = (lo ^ round(hi, 0x1b873593)) & LO_MASK;
+  hi = (hi ^ round(lo, 0x3c6ef372)) & HI_MASK;
+  return hi * LO + lo;
+}
+
+/** Narrow entries: the low 31 bits of the 35-bit hash, plus one (0 is an empty slot). */
+const NARROW: PageKind<Uint32Array> = {
+  newSlots: () => new Uint32Array(PAGE_SLOTS),
+  // Bits 30..3 of the hash, where the top 32 bits (34..3) are read: the 4 bits above them are the
+  // page's own, so a split (at depth 4 or more) never reads them.
+  dirHash: (k) => (k - 1) >>> 3,
+  home: (k) => (k - 1) & SLOT_MASK,
+  minDepth: NARROW_IMPLIED_BITS,
+  slotBytes: 4,
+};
+
+/** Wide entries: the number itself. */
+const WIDE: PageKind<Float64Array> = {
+  newSlots: () => new Float64Array(PAGE_SLOTS),
+  dirHash: hashOf,
+  home: (k) => hashOf(k) & SLOT_MASK,
+  minDepth: 0,
+  slotBytes: 8,
+};
+
 export class PhoneSet {
-  /** 2^depth entries; a page of local depth L is referenced by 2^(depth − L) consecutive ones. */
-  private directory: Page[] = [new Page(0)];
-  private depth = 0;
-  private count = 0;
-  private pages = 1;
-  /** Where a page's entries wait while it splits. */
-  private readonly scratch = new Float64Array(PAGE_SLOTS);
+  private narrow: PagedTable<Uint32Array> | undefined;
+  private wide: PagedTable<Float64Array> | undefined;
   /**
    * Strings that are not 1–15 digits without a leading zero (none, in practice), and numbers whose
-   * page is full and cannot split (only if thousands of numbers share one 32-bit hash).
+   * page is full and cannot split (only if thousands of numbers share their hash's top bits).
    */
   private readonly others = new Set<string>();
 
   get size(): number {
-    return this.count + this.others.size;
+    return (this.narrow?.count ?? 0) + (this.wide?.count ?? 0) + this.others.size;
   }
 
-  /** Memory held by the pages and the directory, in bytes. */
+  /** Memory held by the pages and the directories, in bytes. */
   get bytes(): number {
-    return this.pages * PAGE_SLOTS * 8 + this.directory.length * 8;
+    return (this.narrow?.bytes ?? 0) + (this.wide?.bytes ?? 0);
   }
 
   /** Adds a normalised number; returns false when it was already there. */
   add(phone: string): boolean {
     const v = phoneValue(phone);
     if (v === 0) return this.addOther(phone);
-    const h = hashOf(v);
-    for (;;) {
-      const page = this.directory[this.depth === 0 ? 0 : h >>> (32 - this.depth)] as Page;
-      const slots = page.slots;
-      let i = h & SLOT_MASK;
-      let cur = slots[i] as number;
-      while (cur !== 0) {
-        if (cur === v) return false;
-        i = (i + 1) & SLOT_MASK;
-        cur = slots[i] as number;
-      }
-      if (page.count < PAGE_LIMIT) {
-        slots[i] = v;
-        page.count++;
-        this.count++;
-        return true;
-      }
-      if (page.depth === MAX_DEPTH) return this.addOther(phone);
-      this.split(page, h);
+    let added: boolean | undefined;
+    if (v < NARROW_LIMIT) {
+      const h = narrowHash(v);
+      const hi = Math.floor(h / LO);
+      const lo = h - hi * LO;
+      // The entry keeps bits 30..0 of the hash; the directory reads its top 32 bits (34..3).
+      const k = (((hi & 0x1fff) << LO_BITS) | lo) + 1;
+      added = (this.narrow ??= new PagedTable(NARROW)).insert(k, ((hi << 15) | (lo >>> 3)) >>> 0, lo & SLOT_MASK);
+    } else {
+      const h = hashOf(v);
+      added = (this.wide ??= new PagedTable(WIDE)).insert(v, h, h & SLOT_MASK);
     }
+    return added ?? this.addOther(phone);
   }
 
   private addOther(phone: string): boolean {
     if (this.others.has(phone)) return false;
     this.others.add(phone);
     return true;
-  }
-
-  /** Splits `page` (which `h` hashes to) by the next bit of the hash. */
-  private split(page: Page, h: number): void {
-    if (page.depth === this.depth) {
-      const doubled: Page[] = new Array<Page>(this.directory.length * 2);
-      for (let i = 0; i < doubled.length; i++) doubled[i] = this.directory[i >> 1] as Page;
-      this.directory = doubled;
-      this.depth++;
-    }
-    const bit = 31 - page.depth;
-    page.depth++;
-    const upper = new Page(page.depth);
-    this.pages++;
-    // The directory entries of `page` are one run; its upper half now refers to the new page.
-    const run = 1 << (this.depth - page.depth + 1);
-    const first = ((h >>> (32 - this.depth)) & ~(run - 1)) + run / 2;
-    for (let i = first; i < first + run / 2; i++) this.directory[i] = upper;
-
-    const scratch = this.scratch;
-    scratch.set(page.slots);
-    page.slots.fill(0);
-    page.count = 0;
-    for (let k = 0; k < PAGE_SLOTS; k++) {
-      const v = scratch[k] as number;
-      if (v === 0) continue;
-      const hv = hashOf(v);
-      const to = (hv >>> bit) & 1 ? upper : page;
-      let i = hv & SLOT_MASK;
-      while (to.slots[i] !== 0) i = (i + 1) & SLOT_MASK;
-      to.slots[i] = v;
-      to.count++;
-    }
   }
 }

@@ -67,7 +67,7 @@ export function readRecipientsXlsx(source: string | Readable, opts: WorkbookOpti
   return Object.assign(rows(), { [RECIPIENT_CHUNKS]: () => chunks });
 }
 
-async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions): AsyncGenerator<Iterable<CampaignRecipient>> {
+async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions): AsyncGenerator<CampaignRecipient[]> {
   const field = opts.field ?? 'file';
   const path = typeof source === 'string' ? source : undefined;
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
@@ -109,11 +109,13 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions):
   }
 }
 
-function* rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows): Generator<CampaignRecipient> {
+function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows): CampaignRecipient[] {
+  const out: CampaignRecipient[] = [];
   for (const event of events) {
     if (event.eventType !== 'row') continue;
     const row = event.value as { number: number; values: unknown };
     const recipient = rows.row(cellsOf(row.values), row.number);
-    if (recipient !== undefined) yield recipient;
+    if (recipient !== undefined) out.push(recipient);
   }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhoneSet } from '../../producers/phone-set.js';
+import { NARROW_LIMIT, narrowHash, narrowValue, PhoneSet } from '../../producers/phone-set.js';
 
 describe('PhoneSet', () => {
   it('keeps each number once across growth', () => {
@@ -33,16 +33,50 @@ describe('PhoneSet', () => {
     expect(s.size).toBe(ref.size);
   });
 
-  it('holds numbers in 10-20 bytes each (pages 40-80% full)', () => {
+  it('holds mainland numbers in 5-10 bytes each (4-byte slots, pages 40-80% full)', () => {
     const s = new PhoneSet();
     for (let i = 0; i < 3_000_000; i++) {
       s.add(String(13500000000 + (i % 5) * 100000000 + Math.floor(i / 5)));
       if (i === 999_999 || i === 2_999_999) {
-        expect(s.bytes / s.size).toBeGreaterThan(10);
-        expect(s.bytes / s.size).toBeLessThan(20.5);
+        expect(s.bytes / s.size).toBeGreaterThan(5);
+        expect(s.bytes / s.size).toBeLessThan(10.5);
       }
     }
     expect(s.size).toBe(3_000_000);
+  });
+
+  it('holds numbers from 2^35 up (international, 11-15 digits) in 10-20 bytes each (8-byte slots)', () => {
+    const s = new PhoneSet();
+    let added = 0;
+    for (let i = 0; i < 1_000_000; i++) if (s.add(String(85200000000 + i * 7))) added++;
+    expect(added).toBe(1_000_000);
+    expect(s.add('85200000007')).toBe(false);
+    expect(s.size).toBe(1_000_000);
+    expect(s.bytes / s.size).toBeGreaterThan(10);
+    expect(s.bytes / s.size).toBeLessThan(20.5);
+  });
+
+  it('keeps numbers on both sides of 2^35 apart and each once', () => {
+    const s = new PhoneSet();
+    const near = [NARROW_LIMIT - 2, NARROW_LIMIT - 1, NARROW_LIMIT, NARROW_LIMIT + 1, 1, 9, 10_000_000].map(String);
+    for (const p of near) expect(s.add(p), p).toBe(true);
+    for (const p of near) expect(s.add(p), p).toBe(false);
+    expect(s.size).toBe(near.length);
+  });
+
+  it('hashes numbers below 2^35 by a permutation (the number is found again from its hash)', () => {
+    let x = 7;
+    const values = [0, 1, NARROW_LIMIT - 1, 13800138000, 19999999999];
+    for (let i = 0; i < 100_000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      values.push((x % 8) * 0x1_0000_0000 + (Math.imul(x, 2654435761) >>> 0));
+    }
+    const wrong = values.filter((v) => {
+      const h = narrowHash(v);
+      return !(Number.isInteger(h) && h >= 0 && h < NARROW_LIMIT && narrowValue(h) === v);
+    });
+    expect(wrong).toEqual([]);
+    expect(Math.max(...values)).toBeGreaterThan(2 ** 34); // values spread over all 35 bits
   });
 
   it('keeps apart strings that are not 1-15 digits without a leading zero', () => {
@@ -56,6 +90,15 @@ describe('PhoneSet', () => {
     expect(s.add('')).toBe(true);
     expect(s.add('')).toBe(false);
     expect(s.size).toBe(5);
+  });
+
+  it('still works when thousands of numbers below 2^35 share the top 20 bits of their hash (a page that cannot split)', () => {
+    const prefix = 0b1011_0011_1000_1111_0101; // 20 bits
+    const phones = Array.from({ length: 4000 }, (_, i) => String(narrowValue(prefix * 2 ** 15 + i)));
+    const s = new PhoneSet();
+    expect(phones.filter((p) => s.add(p)).length).toBe(4000);
+    expect(phones.filter((p) => s.add(p)).length).toBe(0);
+    expect(s.size).toBe(4000);
   });
 
   it('still works when thousands of numbers share one hash (a page that cannot split)', () => {
