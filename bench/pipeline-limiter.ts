@@ -45,7 +45,7 @@ export interface LimiterOptions {
   latencyMs: number;
   /** A first backlog of qps × warmupSeconds drained (unmeasured) by the cold workers. */
   warmupSeconds: number;
-  /** A fixed depth of the pacer's bulk lane (ms); 0: the product's default (it follows the round trip). */
+  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); 0: the product's default (20). */
   bulkDepthMs: number;
 }
 

@@ -65,9 +65,9 @@ export interface SmsWorkerOptions {
    */
   rateLimiting?: 'pacer' | 'window';
   /**
-   * With the pacer: a fixed depth (ms) for its `bulk` lane (marketing, look-ups), how far ahead of
-   * now this process's bulk reservations may reach. Default: it follows the reservations' round
-   * trip, 4 to 20 ms (src/queue/lane-depth.ts); a verification code waits behind it.
+   * With the pacer: the depth (ms) of its `bulk` lane (marketing, look-ups), how far ahead of now
+   * this process's bulk reservations may reach; a verification code waits behind it. Default 20
+   * (docs/rate-limiting.md; `bench/pacer-depth.ts` measures another depth against it).
    */
   pacerBulkDepthMs?: number;
   /** Jobs in flight in this process (each one HTTP call). Default 64. */

@@ -38,7 +38,7 @@ export interface WorkerChildConfig extends WorkerConfigBase {
   receiptLookups: 'default' | 'none';
   /** SMSQ_DURABILITY of the worker; default the product's (`fsync`). */
   durability?: DurabilityOptions;
-  /** A fixed depth of the pacer's bulk lane (ms); default the product's (it follows the round trip). */
+  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); default the product's (20). */
   pacerBulkDepthMs?: number;
 }
 

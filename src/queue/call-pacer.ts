@@ -2,7 +2,6 @@ import type { RedisConnection } from './connection.js';
 import { SMS_CLIENT_METHODS } from '../sms/actions.js';
 import type { SmsClient } from '../sms/types.js';
 import { PRIORITY } from './kinds.js';
-import { createLaneDepthGauge } from './lane-depth.js';
 import { luaScript } from './lua.js';
 
 /**
@@ -44,10 +43,7 @@ export interface CallPacerOptions {
   maxLateMs?: number;
   /** Told, for every call, how long its caller waited in all (lane and slot), in seconds. */
   onWait?: (lane: PacerLane, seconds: number) => void;
-  /**
-   * A fixed depth for the `bulk` lane (ms). Default: it follows the reservations' round trip
-   * (src/queue/lane-depth.ts), between 4 and {@link LANE_DEPTH_MS}`.bulk`.
-   */
+  /** The `bulk` lane's depth (ms). Default {@link LANE_DEPTH_MS}`.bulk`. */
   bulkDepthMs?: number;
 }
 
@@ -57,12 +53,11 @@ export interface CallPacerOptions {
  * the slots of every in-flight marketing job, (processes × concurrency) ÷ Q (docs/benchmarks.md,
  * "Figures behind the code"). A process lets a `bulk` or `normal` caller reserve only while its
  * own reservations end within the lane's depth; `urgent` callers reserve at once, behind at most
- * that much (times the number of processes). The `bulk` lane's depth follows the reservations'
- * round trip, up to its entry here (src/queue/lane-depth.ts).
+ * that much (times the number of processes).
  */
 export type PacerLane = 'urgent' | 'normal' | 'bulk';
 
-/** Default depth per lane (ms): how far ahead of now this process's reservations may reach (`bulk`: at most). */
+/** Default depth per lane (ms): how far ahead of now this process's reservations may reach. */
 export const LANE_DEPTH_MS: Readonly<Record<PacerLane, number>> = Object.freeze({ urgent: Infinity, normal: 100, bulk: 20 });
 
 /** The lane of a calls-queue job from its BullMQ priority (verification, notification, the rest). */
@@ -115,6 +110,10 @@ export function pacedRate(qps: number, margin = 0.975): number {
 }
 
 export function createCallPacer(options: CallPacerOptions): CallPacer {
+  // A negative depth would hold every bulk caller (marketing, every look-up) in `enter` forever; NaN would bound nothing.
+  if (options.bulkDepthMs !== undefined && !(Number.isFinite(options.bulkDepthMs) && options.bulkDepthMs >= 0)) {
+    throw new RangeError(`bulkDepthMs must be a finite number of ms >= 0, got ${String(options.bulkDepthMs)}`);
+  }
   const intervalMicros = Math.ceil(1e6 / pacedRate(options.qps, options.margin));
   const spacingMs = intervalMicros / 1000;
   const maxAhead = (options.maxAheadMs ?? 2000) * 1000;
@@ -126,13 +125,13 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   let horizon = 0;
   let pending = 0;
   const queueEnd = () => Math.max(horizon, performance.now()) + pending * spacingMs;
-  const bulkDepth = options.bulkDepthMs === undefined ? createLaneDepthGauge() : undefined;
-  const depthOf = (lane: PacerLane) => (lane !== 'bulk' ? LANE_DEPTH_MS[lane] : (options.bulkDepthMs ?? (bulkDepth as NonNullable<typeof bulkDepth>).depthMs(performance.now())));
+  const depths: Readonly<Record<PacerLane, number>> = { ...LANE_DEPTH_MS, bulk: options.bulkDepthMs ?? LANE_DEPTH_MS.bulk };
 
   const enter = async (lane: PacerLane, enteredAt = performance.now()): Promise<SlotTicket> => {
     // Timers of waiters that fire together run one after another, and each admitted one counts in
     // `pending` at once, so a crowd of waiters does not overshoot the depth.
-    for (let over = queueEnd() - performance.now() - depthOf(lane); over > 0; over = queueEnd() - performance.now() - depthOf(lane)) {
+    const limit = depths[lane];
+    for (let over = queueEnd() - performance.now() - limit; over > 0; over = queueEnd() - performance.now() - limit) {
       await sleep(Math.max(1, Math.ceil(over)));
     }
     pending++;
@@ -141,11 +140,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   const waited = (ticket: SlotTicket) => options.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
   const settle = (ticket: SlotTicket, wait: number | undefined) => {
     pending--;
-    if (wait === undefined) return;
-    // From when it was let reserve until it heard back: what the bulk lane's depth must cover.
-    const now = performance.now();
-    bulkDepth?.observe(now - ticket.askedAt, now);
-    if (wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
+    if (wait !== undefined && wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
   };
   /** Sleeps until the reserved slot; false when there is none (refused) or it was missed. */
   const untilSlot = async (askedAt: number, wait: number): Promise<boolean> => {

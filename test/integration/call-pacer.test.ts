@@ -111,6 +111,13 @@ describe('slots reserved by the claim script', () => {
 });
 
 describe('lanes', () => {
+  it('refuses a bulk depth that would hold bulk callers forever (negative) or bound nothing (NaN)', () => {
+    for (const bulkDepthMs of [-1, Number.NaN, Infinity]) {
+      expect(() => createCallPacer({ redis: a, key: `${prefix}:bad-depth`, qps: 100, bulkDepthMs })).toThrow(RangeError);
+    }
+    expect(() => createCallPacer({ redis: a, key: `${prefix}:depth`, qps: 100, bulkDepthMs: 5 })).not.toThrow();
+  });
+
   it('a verification code waits behind at most the bulk lane depth, not behind every bulk caller', async () => {
     const waits: { lane: string; seconds: number }[] = [];
     const pacer = createCallPacer({ redis: a, key: `${prefix}:lanes`, qps: 100, onWait: (lane, seconds) => waits.push({ lane, seconds }) });
