@@ -87,12 +87,13 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
   let autoPauses = new Map<string, number>();
 
   async function flushOnce(): Promise<void> {
+    // Before anything is drained: a clock that throws then loses nothing (the catch below restores only what the MULTI carried).
+    const t = now();
     const deltas = aggregate.drain();
     const unknownBatch = unknownOutcomes;
     const pauseBatch = autoPauses;
     unknownOutcomes = new Map();
     autoPauses = new Map();
-    const t = now();
     // One MULTI: all increments of a flush land together or not at all.
     const multi = options.redis.multi();
     for (const [key, map] of [
@@ -144,10 +145,13 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       });
       return inFlight;
     }
-    next ??= inFlight.then(() => {
+    // After the running one however it ends: a rejection must not leave `next` set (every later
+    // caller would get that old rejection and its records would wait for the timer).
+    const after = () => {
       next = undefined;
       return flush();
-    });
+    };
+    next ??= inFlight.then(after, after);
     return next;
   }
 

@@ -88,4 +88,27 @@ describe('call metrics', () => {
     expect((await readCallMetrics(h.redis, h.prefix, Date.now())).waits).toEqual([{ reason: 'throttled', count: 2, seconds: 1.5 }]);
     await earlier;
   });
+  it('a flush that fails loses nothing and does not leave later callers its rejection: the one asked for behind it writes', async () => {
+    h = await createHarness({ label: 'cm-flush-fail' });
+    // The clock throws once (any failure outside the MULTI would do): the first flush rejects.
+    let calls = 0;
+    const now = () => {
+      if (calls++ === 0) throw new Error('clock failed');
+      return Date.now();
+    };
+    const recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'w1', flushIntervalMs: 60_000, now });
+    recorders.push(recorder);
+    recorder.recordLimiterWait('throttled', 1);
+    const failed = recorder.flush();
+    recorder.recordLimiterWait('throttled', 0.5);
+    const behind = recorder.flush();
+    await expect(failed).rejects.toThrow('clock failed');
+    await behind;
+    // And a later caller meeting a running flush is not handed an old rejection either.
+    const running = recorder.flush();
+    recorder.recordLimiterWait('throttled', 0.25);
+    await recorder.flush();
+    await running;
+    expect((await readCallMetrics(h.redis, h.prefix, Date.now())).waits).toEqual([{ reason: 'throttled', count: 3, seconds: 1.75 }]);
+  });
 });
