@@ -161,6 +161,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
   const transitionScript = luaScript(redis, 'transition-7');
   const splitScript = luaScript(redis, 'split-chunk');
   const createScript = luaScript(redis, 'create-chunks');
+  const setBizIdScript = luaScript(redis, 'set-biz-id-1');
   return {
     async create(newChunks, ttlSeconds) {
       // Each payload goes as UTF-8 bytes, made at once: its JSON string (two bytes a character
@@ -282,7 +283,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     },
 
     async setBizId(chunkId, bizId) {
-      await redis.hset(keys.chunk(chunkId), 'bizId', bizId);
+      await setBizIdScript(keys.chunk(chunkId), bizId);
     },
 
     async get(chunkId) {

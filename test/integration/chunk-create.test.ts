@@ -57,3 +57,16 @@ describe('chunk records', () => {
     expect(await redis.hget(keys.chunk('ca.0'), 'createdAt')).toBe(String(clock.now() - 1000));
   });
 });
+
+describe('a late BizId', () => {
+  it('is recorded on a chunk that exists, and brings back no chunk that is gone (a compacted send)', async () => {
+    const chunks = createChunkStore({ redis, keys, clock: createManualClock(1_000) });
+    await chunks.create(chunksOf('late', 1), 600);
+    await chunks.setBizId('late.0', '111^0');
+    expect(await redis.hget(keys.chunk('late.0'), 'bizId')).toBe('111^0');
+    expect(await redis.ttl(keys.chunk('late.0'))).toBeGreaterThan(0);
+    await redis.del(keys.chunk('late.0'));
+    await chunks.setBizId('late.0', '222^0');
+    expect(await redis.exists(keys.chunk('late.0'))).toBe(0);
+  });
+});
