@@ -1,6 +1,6 @@
 /**
- * The pacer's bulk lane depth, side by side: the product's default (20 ms, LANE_DEPTH_MS.bulk)
- * against another depth (`--otherMs`, default 10; the worker option `pacerBulkDepthMs`),
+ * The pacer's bulk lane depth, side by side: the product's default (LANE_DEPTH_MS.bulk) against
+ * another depth (`--otherMs`, default 5; the worker option `pacerBulkDepthMs`),
  * interleaved A B A B ... in one run. `npx tsx bench/pacer-depth.ts [--json] [--pairs P]
  * [--otherMs D] [--qps Q] [--codes N]`.
  *
@@ -12,6 +12,7 @@
  * lane, where the bulk depth does not apply: it is a control (the cap holds, the rate is unchanged),
  * not the rate the depth could lose; that one is the marketing rate.
  */
+import { LANE_DEPTH_MS } from '../src/queue/call-pacer.js';
 import { formatLimiter, runLimiter, type LimiterResult } from './pipeline-limiter.js';
 import { runPriority, type PriorityResult } from './pipeline-priority.js';
 import { median, round, runIfMain } from './support/pipeline.js';
@@ -23,7 +24,7 @@ export interface PacerDepthOptions {
   codes: number;
 }
 
-export const PACER_DEPTH_DEFAULTS: PacerDepthOptions = { pairs: 2, otherMs: 10, qps: 3000, codes: 200 };
+export const PACER_DEPTH_DEFAULTS: PacerDepthOptions = { pairs: 2, otherMs: 5, qps: 3000, codes: 200 };
 
 interface Side {
   claimToAcceptedMs: { p50: number; p99: number }[];
@@ -37,7 +38,7 @@ interface Side {
 export interface PacerDepthResult {
   benchmark: 'pacer-depth';
   options: PacerDepthOptions;
-  /** The default depth (20 ms). */
+  /** The default depth (LANE_DEPTH_MS.bulk). */
   standard: Side;
   other: Side;
   /** Medians, other ÷ default. */
@@ -85,11 +86,11 @@ export function formatPacerDepth(r: PacerDepthResult): string {
   const row = (name: string, s: Side) =>
     `  ${name.padEnd(22)} ${s.claimToAcceptedMs.map((x) => `${x.p50}/${x.p99}`).join(', ').padEnd(26)} ${s.latencyMs.map((x) => `${x.p50}/${x.p99}`).join(', ').padEnd(26)} ${s.marketingRatio.join(', ').padEnd(20)} ${s.limiterAverage.join(', ').padEnd(16)} ${s.limiterBusiestSecond.join(', ')}`;
   return [
-    `Pacer bulk lane depth: the default (20 ms) vs ${r.options.otherMs} ms, Q = ${r.options.qps}, ${r.options.pairs} interleaved pairs`,
+    `Pacer bulk lane depth: the default (${LANE_DEPTH_MS.bulk} ms) vs ${r.options.otherMs} ms, Q = ${r.options.qps}, ${r.options.pairs} interleaved pairs`,
     `  ${'variant'.padEnd(22)} ${'claim → accepted p50/p99'.padEnd(26)} ${'enqueue → accepted p50/p99'.padEnd(26)} ${'marketing ÷ Q (bulk)'.padEnd(20)} ${'codes drained ÷ Q'.padEnd(16)} busiest second ÷ Q`,
-    row('default 20 ms', r.standard),
+    row(`default ${LANE_DEPTH_MS.bulk} ms`, r.standard),
     row(`${r.options.otherMs} ms`, r.other),
-    `  ${r.options.otherMs} ms ÷ 20 ms (medians): claim → accepted p50 ${r.ratios.claimToAcceptedP50}, p99 ${r.ratios.claimToAcceptedP99}; enqueue → accepted p99 ${r.ratios.latencyP99}; marketing rate ${r.ratios.marketingRatio}; codes drained (urgent lane, a control) ${r.ratios.limiterAverage}`,
+    `  ${r.options.otherMs} ms ÷ ${LANE_DEPTH_MS.bulk} ms (medians): claim → accepted p50 ${r.ratios.claimToAcceptedP50}, p99 ${r.ratios.claimToAcceptedP99}; enqueue → accepted p99 ${r.ratios.latencyP99}; marketing rate ${r.ratios.marketingRatio}; codes drained (urgent lane, a control) ${r.ratios.limiterAverage}`,
   ].join('\n');
 }
 

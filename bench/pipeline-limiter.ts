@@ -45,7 +45,7 @@ export interface LimiterOptions {
   latencyMs: number;
   /** A first backlog of qps × warmupSeconds drained (unmeasured) by the cold workers. */
   warmupSeconds: number;
-  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); 0: the product's default (20). */
+  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); 0: the product's default (LANE_DEPTH_MS.bulk, 10). */
   bulkDepthMs: number;
 }
 

@@ -49,7 +49,7 @@ export interface PriorityOptions {
   codes: number;
   workers: number;
   concurrency: number;
-  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); 0: the product's default (20). */
+  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); 0: the product's default (LANE_DEPTH_MS.bulk, 10). */
   bulkDepthMs: number;
 }
 

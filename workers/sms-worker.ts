@@ -66,7 +66,7 @@ export interface SmsWorkerOptions {
   rateLimiting?: 'pacer' | 'window';
   /**
    * With the pacer: the depth (ms) of its `bulk` lane (marketing, look-ups), how far ahead of now
-   * this process's bulk reservations may reach; a verification code waits behind it. Default 20
+   * this process's bulk reservations may reach; a verification code waits behind it. Default 10
    * (docs/rate-limiting.md; `bench/pacer-depth.ts` measures another depth against it).
    */
   pacerBulkDepthMs?: number;

@@ -38,7 +38,7 @@ export interface WorkerChildConfig extends WorkerConfigBase {
   receiptLookups: 'default' | 'none';
   /** SMSQ_DURABILITY of the worker; default the product's (`fsync`). */
   durability?: DurabilityOptions;
-  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); default the product's (20). */
+  /** The pacer's bulk lane depth (ms, the worker option pacerBulkDepthMs); default the product's (LANE_DEPTH_MS.bulk, 10). */
   pacerBulkDepthMs?: number;
 }
 

@@ -58,7 +58,7 @@ export interface CallPacerOptions {
 export type PacerLane = 'urgent' | 'normal' | 'bulk';
 
 /** Default depth per lane (ms): how far ahead of now this process's reservations may reach. */
-export const LANE_DEPTH_MS: Readonly<Record<PacerLane, number>> = Object.freeze({ urgent: Infinity, normal: 100, bulk: 20 });
+export const LANE_DEPTH_MS: Readonly<Record<PacerLane, number>> = Object.freeze({ urgent: Infinity, normal: 100, bulk: 10 });
 
 /** The lane of a calls-queue job from its BullMQ priority (verification, notification, the rest). */
 export function laneOfPriority(priority: number | undefined): PacerLane {

@@ -133,7 +133,7 @@ describe('lanes', () => {
     await pacer.acquire('urgent');
     const waited = performance.now() - t0;
     expect(bulkDone).toBeLessThan(25); // the look-ups were still waiting
-    // Behind the bulk lane's 20 ms of reservations, not behind ~30 look-ups (~300 ms).
+    // Behind the bulk lane's depth of reservations, not behind ~30 look-ups (~300 ms).
     expect(waited).toBeLessThan(LANE_DEPTH_MS.bulk + 3 * spacingMs + 15);
     await Promise.all(bulk);
     expect(bulkDone).toBe(40);
