@@ -176,11 +176,13 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       const res = await producer.send({ phones: phones(nextNumbers(), o.count), kind: 'verification', ...SHAPE });
       await conn.config('RESETSTAT');
       if (profileRedis) await startRedisProfile(conn);
+      let polls = 0;
       const { value, cpu, microsPerCall, syscallsPerCall } = await measure(worker as BenchChild, async () => {
         const t0 = performance.now();
         await queue.resume();
         const status = await waitFor(
           async () => {
+            polls++;
             const s = await producer.getStatus(res.sendId);
             return s.counts.accepted + s.counts.failed >= o.count ? s : undefined;
           },
@@ -202,7 +204,8 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         cpu,
         microsPerCall,
         syscallsPerCall,
-        redisPerCall: perCall(stats, o.count),
+        // The bench's status polls: getStatus reads the send and its counts (two HGETALLs).
+        redisPerCall: perCall(stats, o.count, { hgetall: 2 * polls }),
       };
     };
 
@@ -213,11 +216,13 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       );
       await conn.config('RESETSTAT');
       if (profileRedis) await startRedisProfile(conn);
+      let polls = 0;
       const { value, cpu, microsPerCall, syscallsPerCall } = await measure(child, async () => {
         const t0 = performance.now();
         await floorQueue.resume();
         const counts = await waitFor(
           async () => {
+            polls++;
             const c = await floorQueue.getJobCounts('completed', 'failed');
             return (c.completed ?? 0) + (c.failed ?? 0) >= o.count ? c : undefined;
           },
@@ -233,7 +238,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       if (profileRedis) console.error(`  ${VARIANT_NAMES[variant]}:\n${await stopRedisProfile(conn, o.count)}`);
       await floorQueue.clean(0, 0, 'completed');
       await floorQueue.clean(0, 0, 'failed');
-      return { variant, callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall, syscallsPerCall, redisPerCall: perCall(stats, o.count) };
+      return { variant, callsPerSec: (o.count * 1000) / value.ms, ms: value.ms, failed: value.failed, cpu, microsPerCall, syscallsPerCall, redisPerCall: perCall(stats, o.count, { evalsha: polls, zcard: 2 * polls }) };
     };
 
     const roundC = () => floorRound('C', floor as BenchChild, floorQueue);
@@ -319,13 +324,14 @@ function syscalls(pid: number): number {
 }
 
 /**
- * Scripts and commands per call of a round. B's status polls (getStatus: two HGETALLs each) are
- * left out; the floor rounds' polls (getJobCounts, a script every 5 ms) are counted, ~0.05 per call.
+ * Scripts and commands per call of a round, without the bench's own: its polls (`bench`, counted
+ * by the caller: getStatus's two HGETALLs; getJobCounts's script and its two ZCARDs) and its
+ * RESETSTAT and INFO. Commands run inside scripts count (Redis's command stats include them).
  */
-function perCall(stats: { cmd: string; calls: number }[], calls: number): { scripts: number; commands: number } {
-  const scripts = stats.find((r) => r.cmd === 'evalsha')?.calls ?? 0;
-  const commands = stats.filter((r) => !['hgetall', 'config|resetstat', 'info'].includes(r.cmd)).reduce((n, r) => n + r.calls, 0);
-  return { scripts: round(scripts / calls, 2), commands: round(commands / calls, 1) };
+function perCall(stats: { cmd: string; calls: number }[], calls: number, bench: Record<string, number>): { scripts: number; commands: number } {
+  const own = (cmd: string) => Math.max(0, (stats.find((r) => r.cmd === cmd)?.calls ?? 0) - (bench[cmd] ?? 0));
+  const commands = stats.filter((r) => !['config|resetstat', 'info'].includes(r.cmd)).reduce((n, r) => n + own(r.cmd), 0);
+  return { scripts: round(own('evalsha') / calls, 2), commands: round(commands / calls, 1) };
 }
 
 const profileRedis = Boolean(process.env.BENCH_REDIS_PROFILE);
