@@ -46,6 +46,7 @@ import { createLeaderLease } from '../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
 import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-schedule.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
+import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -444,7 +445,9 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     rollbackRecovery,
     repair,
     async start() {
-      await checkRedisDurability(await server(), durability, log);
+      const node = await server();
+      await checkRedisDurability(node, durability, log);
+      await adviseRedisMemory(node, log);
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
       stopAutoResume = guard.startAutoResume();

@@ -16,6 +16,7 @@ import type { SendStatus } from '../../src/queue/send-store.js';
 import { countIn, PENDING_STATES } from '../../src/receipts/completion.js';
 import { FINAL_RECIPIENT_STATES } from '../../src/receipts/recipient-store.js';
 import { redisAnswers, startPrivateRedis } from '../../src/runtime/private-redis.js';
+import { ADVISED_HASH_VALUE_BYTES } from '../../src/queue/redis-memory-advice.js';
 import { judgeDurability, type DurabilityOptions } from '../../src/durability/mode.js';
 import { probeRedisDurability } from '../../src/durability/probe.js';
 import type { CliContext } from '../context.js';
@@ -60,7 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
         const unfit = await whyUnfit(redisUrl, config.durability, prefix);
         if (unfit) {
           ctx.note(`${unfit}: starting a private redis-server for this run`);
-          const priv = await startPrivateRedis({ appendfsync: 'always' });
+          const priv = await startPrivateRedis({ appendfsync: 'always', hashMaxListpackValue: ADVISED_HASH_VALUE_BYTES });
           ctx.onClose(() => priv.stop());
           redisUrl = priv.url;
         }

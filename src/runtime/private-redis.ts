@@ -79,6 +79,11 @@ export interface PrivateRedisOptions {
    * bookworm-backports) is the Redis 7.2 protocol with WAITAOF, which Debian's Redis 7.0 lacks.
    */
   server?: string;
+  /**
+   * `hash-max-listpack-value` (bytes). Default Redis's own (64); the sandbox sets 256, as
+   * docs/operations.md advises for smsq, so that the worker has nothing to advise about it.
+   */
+  hashMaxListpackValue?: number;
 }
 
 /**
@@ -93,7 +98,10 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
   const server = opts.server ?? 'redis-server';
   const child: ChildProcess = spawn(
     server,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
+    [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
+      ...(opts.hashMaxListpackValue === undefined ? [] : ['--hash-max-listpack-value', String(opts.hashMaxListpackValue)]),
+    ],
     { stdio: 'ignore' },
   );
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
