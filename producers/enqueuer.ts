@@ -15,6 +15,7 @@ import { createSentNumbers } from '../src/receipts/sent-numbers.js';
 export interface EnqueuerDeps {
   keys: Keys;
   redis: RedisConnection;
+  /** On `redis` itself (BullMQ uses a connection it is given): jobs then follow records in order. */
   queue: Queue;
   chunks: ChunkStore;
   sends: SendStore;
@@ -35,8 +36,9 @@ export interface Enqueuer {
   addChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
   /**
    * `addChunks` in two steps, for a caller that sends the chunk records together with other writes
-   * of the same send: the jobs of chunks `firstIndex..firstIndex + count - 1` may be added only
-   * once `writeChunks` of those chunks has resolved.
+   * of the same send: the jobs of chunks `firstIndex..firstIndex + count - 1` may be added once
+   * `writeChunks` of those chunks has resolved, or called right after it (the queue shares the
+   * records' connection, and Redis runs one connection's commands in the order they were sent).
    */
   writeChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
   addJobs(sendId: string, kind: MessageKind, firstIndex: number, count: number): Promise<void>;
@@ -62,6 +64,7 @@ const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', r
 const SEND_INDEX_HORIZON_SECONDS = 365 * 86_400;
 
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, clock = systemClock }: EnqueuerDeps): Enqueuer {
+  if ((queue.opts.connection as unknown) !== redis) throw new Error('createEnqueuer: the queue must be on the records\' connection (jobs must follow their records in order)');
   const recordSuppressed = luaScript(redis, 'record-suppressed-3');
   // Opt-outs are believed from numbers sent to within the longest retention of any kind.
   const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds: longestRetention(retention), clock });

@@ -415,15 +415,22 @@ export function createProducer(opts: ProducerOptions): Producer {
       createdAt: clock.now(),
     };
     // These writes commute (each is idempotent, the counts are increments), so they go out
-    // together: a verification code costs three round trips (records, job, enqueued), not five.
+    // together, and the first jobs right behind them on the same connection, which Redis runs in
+    // order: no worker finds a job before its chunk, and a verification code costs two round trips
+    // (records and job, enqueued), not five. Were the records refused, a job sent with them finds
+    // no chunk and fails; the send, never marked enqueued, is ended by the repair sweep.
     const first = plan.chunks.slice(0, ENQUEUE_BATCH);
-    await Promise.all([
+    const records = Promise.all([
       enqueuer.createSend(record),
       enqueuer.recordSuppressed(sendId, plan.kind, plan.suppressed),
       enqueuer.recordRejected(sendId, plan.kind, plan.rejected.map((r) => r.input)),
       enqueuer.writeChunks(sendId, plan.kind, 0, first),
     ]);
-    await enqueuer.addJobs(sendId, plan.kind, 0, first.length);
+    const jobs = enqueuer.addJobs(sendId, plan.kind, 0, first.length);
+    // Awaited below, after the records: a rejection of both must not go unhandled.
+    jobs.catch(() => undefined);
+    await records;
+    await jobs;
     for (let i = ENQUEUE_BATCH; i < plan.chunks.length; i += ENQUEUE_BATCH) {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + ENQUEUE_BATCH));
     }
