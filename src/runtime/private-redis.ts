@@ -90,6 +90,23 @@ export interface PrivateRedisOptions {
  * Starts `redis-server` (from PATH, or `opts.server`) on a free port (or on `port`, to bring one back where it was),
  * its data in a temp dir removed by `stop()`. Throws with the fix when the binary is missing.
  */
+// Servers started here and still running: stopped when this process exits without stopping them
+// (an uncaught error, `process.exit`, a write to a closed pipe), so that none outlives its owner.
+const running = new Map<ChildProcess, string>();
+let stopsOnExit = false;
+function stopOnExit(child: ChildProcess, dir: string): void {
+  running.set(child, dir);
+  child.once('exit', () => running.delete(child));
+  if (stopsOnExit) return;
+  stopsOnExit = true;
+  process.once('exit', () => {
+    for (const [server, serverDir] of running) {
+      server.kill('SIGTERM');
+      rmSync(serverDir, { recursive: true, force: true });
+    }
+  });
+}
+
 export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'smsq-redis-'));
@@ -120,6 +137,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       throw new Error(`${server} did not answer on port ${port}`);
     }
   }
+  stopOnExit(child, dir);
   return {
     url,
     port,
