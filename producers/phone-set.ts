@@ -157,21 +157,21 @@ function round(x: number, key: number): number {
  * bits). Exported for tests, with its inverse.
  */
 export function narrowHash(v: number): number {
-  let hi = Math.floor(v / LO);
-  let lo = v - hi * LO;
-  hi = (hi ^ round(lo, 0x3c6ef372)) & HI_MASK;
-  lo = (lo ^ round(hi, 0x1b873593)) & LO_MASK;
-  hi = (hi ^ round(lo, 0x68e31da4)) & HI_MASK;
-  return hi * LO + lo;
+  return feistel(v, 0x3c6ef372, 0x1b873593, 0x68e31da4);
 }
 
-/** The number whose {@link narrowHash} is `h`. */
+/** The number whose {@link narrowHash} is `h`: the same rounds with their keys in reverse order. */
 export function narrowValue(h: number): number {
-  let hi = Math.floor(h / LO);
-  let lo = h - hi * LO;
-  hi = (hi ^ round(lo, 0x68e31da4)) & HI_MASK;
-  lo = (lo ^ round(hi, 0x1b873593)) & LO_MASK;
-  hi = (hi ^ round(lo, 0x3c6ef372)) & HI_MASK;
+  return feistel(h, 0x68e31da4, 0x1b873593, 0x3c6ef372);
+}
+
+/** Three Feistel rounds (high half, low half, high half) keyed `k1`, `k2`, `k3`. */
+function feistel(v: number, k1: number, k2: number, k3: number): number {
+  let hi = Math.floor(v / LO);
+  let lo = v - hi * LO;
+  hi = (hi ^ round(lo, k1)) & HI_MASK;
+  lo = (lo ^ round(hi, k2)) & LO_MASK;
+  hi = (hi ^ round(lo, k3)) & HI_MASK;
   return hi * LO + lo;
 }
 

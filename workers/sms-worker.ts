@@ -13,7 +13,7 @@ import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../
 import type { QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
 import { createCallPacer, pacedSmsClient } from '../src/queue/call-pacer.js';
-import { COMPACT_FIELD, createSendStore } from '../src/queue/send-store.js';
+import { createSendStore } from '../src/queue/send-store.js';
 import { createCompletion } from '../src/receipts/completion.js';
 import {
   DEFAULT_RECEIPT_POLICIES,
@@ -99,7 +99,7 @@ export interface SmsWorkerOptions {
   receiptSchedule?: ReceiptSchedule;
   /**
    * Compact a send once it is finished and nothing more can arrive for it (send-store.ts
-   * `compact`; docs/operations.md "Redis memory"). Default true; false keeps every record as it was.
+   * `compact`; docs/operations.md "Redis settings"). Default true; false keeps every record as it was.
    */
   compactFinished?: boolean;
   /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
@@ -427,7 +427,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     chunks,
     followUps,
     journal,
-    compacted: async (sendId) => (await options.connection.hexists(keys.send(sendId), COMPACT_FIELD)) === 1,
+    compacted: (sendId) => sends.isCompacted(sendId),
     timing,
     clock,
     logger: options.logger,

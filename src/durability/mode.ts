@@ -95,17 +95,19 @@ export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityF
   }
   if ((usesFsync(opts.mode) || opts.mode === 'waitaof') && facts.aofEnabled) {
     if (facts.appendfsync === undefined) {
-      problems.push({
-        severity: opts.mode === 'waitaof' ? 'refuse' : 'warn',
-        what:
-          opts.mode === 'waitaof'
-            ? 'CONFIG GET appendfsync is refused here, and SMSQ_DURABILITY=waitaof can be trusted only with appendfsync always (under everysec WAITAOF may answer before the fsync)'
-            : 'CONFIG GET appendfsync is refused here, so smsq cannot check that Redis fsyncs every write',
-        fix:
-          opts.mode === 'waitaof'
-            ? 'use SMSQ_DURABILITY=fsync if your provider runs appendfsync always, or replicas (WAIT), which smsq can check'
-            : 'make sure your provider runs appendfsync always, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
-      });
+      problems.push(
+        opts.mode === 'waitaof'
+          ? {
+              severity: 'refuse',
+              what: 'CONFIG GET appendfsync is refused here, and SMSQ_DURABILITY=waitaof can be trusted only with appendfsync always (under everysec WAITAOF may answer before the fsync)',
+              fix: 'use SMSQ_DURABILITY=fsync if your provider runs appendfsync always, or replicas (WAIT), which smsq can check',
+            }
+          : {
+              severity: 'warn',
+              what: 'CONFIG GET appendfsync is refused here, so smsq cannot check that Redis fsyncs every write',
+              fix: 'make sure your provider runs appendfsync always, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
+            },
+      );
     } else if (facts.appendfsync !== 'always') {
       const why =
         opts.mode === 'waitaof'

@@ -200,6 +200,8 @@ export interface SendStore {
    * announced, no recipient pending. Otherwise nothing changes and the reason is returned.
    */
   compact(sendId: string): Promise<CompactResult>;
+  /** Whether the send was compacted (its chunks, counts and receipts are gone by design). */
+  isCompacted(sendId: string): Promise<boolean>;
   /**
    * The whole send fails: `fail` (sign/template unusable), `abandon` (its producer died while
    * enqueuing); queued chunks fail when claimed. Idempotent. True when it moved now. `code`:
@@ -252,6 +254,10 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
 
     async markAnnounced(sendId) {
       await scripts.markAnnounced(keys.send(sendId), clock.now());
+    },
+
+    async isCompacted(sendId) {
+      return (await redis.hexists(keys.send(sendId), COMPACT_FIELD)) === 1;
     },
 
     async compact(sendId) {

@@ -1,6 +1,5 @@
-import { UNSENT_CHUNK_STATES } from '../queue/lifecycle.js';
+import { isSendEnded, UNSENT_CHUNK_STATES } from '../queue/lifecycle.js';
 import type { SendStore } from '../queue/send-store.js';
-import { isSendEnded } from '../queue/lifecycle.js';
 
 /**
  * Recipient states that still wait for an outcome: the unsent (a chunk's recipients share its

@@ -226,11 +226,10 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', COMPACT_FIELD);
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt');
         const rows = (await execRows(p)) as (string | null)[][];
-        for (const [i, [state, createdAt, chunks, enqueuedAt, compacted]] of rows.entries()) {
-          // A compacted send ended (its record's other fields are packed into one; nothing to repair).
-          if (compacted != null) continue;
+        for (const [i, [state, createdAt, chunks, enqueuedAt]] of rows.entries()) {
+          // Only an enqueue can be orphaned here; a compacted send keeps its end state and goes on.
           // A send paused while enqueuing has not finished either (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) continue;
           const sendId = sendIds[i] as string;
