@@ -118,7 +118,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   const csvBodyLimit = deps.csvBodyLimit ?? 64 * 1024 * 1024;
   const queueNames = deps.queueNames?.length ? deps.queueNames : [CALLS_QUEUE];
   const queues = queueNames.map((name) =>
-    name === CALLS_QUEUE ? createCallsQueue({ connection: deps.redis, prefix: deps.prefix }) : new Queue(name, { connection: deps.redis, prefix: deps.prefix }),
+    name === CALLS_QUEUE ? createCallsQueue({ connection: deps.redis, prefix: deps.prefix }) : new Queue(name, { connection: deps.redis, prefix: deps.prefix, skipMetasUpdate: true }),
   );
 
   const errorLog = createEmitterErrorLog({ logger: log, clock });

@@ -218,8 +218,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const log = options.logger.child({ component: 'worker' });
   const errorLog = options.errorLog ?? createEmitterErrorLog({ logger: log, clock });
-  const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry });
-  const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry });
+  const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry, writeMeta: true });
+  const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry, writeMeta: true });
   const chunks = createChunkStore({ redis: options.connection, keys, clock });
   const sends = createSendStore({ redis: options.connection, keys, clock });
   const retention = resolveRetention(options);

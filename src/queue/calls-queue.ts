@@ -9,6 +9,13 @@ export interface CallsQueueOptions {
   onError?: (err: Error) => void;
   /** BullMQ telemetry (OpenTelemetry through bullmq-otel, when tracing is on). Default: none. */
   telemetry?: Telemetry;
+  /**
+   * Whether opening the queue writes BullMQ's meta hash (the library's version, the events
+   * stream's length). Only workers do: a producer, the server or a CLI command that opens the
+   * queue and is then refused writes nothing to Redis. The first job added writes the stream
+   * length itself (BullMQ's getOrSetMaxEvents). Default false.
+   */
+  writeMeta?: boolean;
 }
 
 /** How long finished jobs stay visible in Bull Board. Send state itself lives in chunk hashes. */
@@ -18,16 +25,17 @@ export const JOB_RETENTION = Object.freeze({
 });
 
 /** The queue every Dysmsapi call goes through (sends, reconcile and receipt look-ups). */
-export function createCallsQueue({ connection, prefix, onError, telemetry }: CallsQueueOptions): Queue {
-  return listened(new Queue(CALLS_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION }, ...(telemetry ? { telemetry } : {}) }), onError);
+export function createCallsQueue(options: CallsQueueOptions): Queue {
+  return queueNamed(CALLS_QUEUE, options);
 }
 
 /** The queue of work that makes no Dysmsapi call (receipt-window expiry, callbacks). */
-export function createHousekeepingQueue({ connection, prefix, onError, telemetry }: CallsQueueOptions): Queue {
-  return listened(new Queue(HOUSEKEEPING_QUEUE, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION }, ...(telemetry ? { telemetry } : {}) }), onError);
+export function createHousekeepingQueue(options: CallsQueueOptions): Queue {
+  return queueNamed(HOUSEKEEPING_QUEUE, options);
 }
 
-function listened(queue: Queue, onError: ((err: Error) => void) | undefined): Queue {
+function queueNamed(name: string, { connection, prefix, onError, telemetry, writeMeta = false }: CallsQueueOptions): Queue {
+  const queue = new Queue(name, { connection, prefix, defaultJobOptions: { ...JOB_RETENTION }, skipMetasUpdate: !writeMeta, ...(telemetry ? { telemetry } : {}) });
   if (onError) queue.on('error', onError);
   return queue;
 }

@@ -46,11 +46,10 @@ afterAll(async () => {
 
 /**
  * Every key of this test's prefix but the bookkeeping of the account look-ups at the door (the
- * catalog cache, the call pacer) and BullMQ's queue meta key (written when the producer's queue
- * first connects): a refusal must leave the set as it was, with no send, chunk, job or
- * idempotency key.
+ * catalog cache, the call pacer): a refusal must leave the set as it was, with no send, chunk, job
+ * or idempotency key.
  */
-const NOT_A_SEND = /:(calls:meta|pacer|catalog:.*)$/;
+const NOT_A_SEND = /:(pacer|catalog:.*)$/;
 async function keys(): Promise<string[]> {
   return (await h.redis.keys(`${h.prefix}*`)).filter((k) => !NOT_A_SEND.test(k)).sort();
 }
