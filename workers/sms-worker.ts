@@ -191,6 +191,12 @@ export interface SmsWorker {
  * `window` mode) counts every call of the account.
  */
 export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
+  // Checked at run time too: from JavaScript, a missing timeout made the timing rule below read NaN
+  // and name the wrong fix.
+  const timeoutProblems = (['readTimeoutMs', 'connectTimeoutMs'] as const)
+    .filter((name) => (name === 'readTimeoutMs' || options[name] !== undefined) && !(Number.isFinite(options[name]) && (options[name] as number) > 0))
+    .map((name) => `smsq worker options: ${name} is ${String(options[name])}. Fix: pass the SMS client's ${name === 'readTimeoutMs' ? 'read' : 'connect'} timeout in ms, a number above 0 (the client's own setting, SMS_READ_TIMEOUT_MS for \`smsq worker\`)`);
+  if (timeoutProblems.length) throw new ConfigError(timeoutProblems);
   const settleMs = options.reconcile?.settleMs ?? 60_000;
   const timing: ReconcileTiming = {
     firstLookAfterMs: options.reconcile?.firstLookAfterMs ?? options.readTimeoutMs + 2000,

@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
@@ -66,5 +67,16 @@ describe('a worker held up between claim and call', () => {
       /settling window \(2999 ms\) is shorter than the call deadline \(1000 ms\) \+ connect timeout \(1000 ms\) \+ read timeout \(1000 ms\) = 3000 ms.*Fix: a longer reconcile.settleMs/,
     );
     await expect(h.startWorker({ reconcile: { settleMs: 3000, callDeadlineMs: 1000 } })).resolves.toBeDefined();
+  });
+
+  it('a worker built without a read timeout (from JavaScript) is refused with that option named, not with NaN', async () => {
+    h = await createHarness({ label: 'held-up-timeout' });
+    const refusal = await h.startWorker({ readTimeoutMs: undefined as unknown as number, connectTimeoutMs: -1 }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect((refusal as ConfigError).lines).toEqual([
+      expect.stringMatching(/^smsq worker options: readTimeoutMs is undefined\. Fix: pass the SMS client's read timeout in ms, a number above 0/),
+      expect.stringMatching(/^smsq worker options: connectTimeoutMs is -1\. Fix: pass the SMS client's connect timeout in ms/),
+    ]);
+    expect(String(refusal)).not.toMatch(/NaN/);
   });
 });
