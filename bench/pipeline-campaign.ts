@@ -36,21 +36,21 @@
  *   same file the same way, chunk by chunk, its rows counted and dropped (no campaign, nothing
  *   written), its peak RSS.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { systemClock } from '../src/clock.js';
 import { createKeys } from '../src/queue/keys.js';
 import { createSentNumbers } from '../src/receipts/sent-numbers.js';
 import { createLegacyRecorder } from './support/legacy-sent-numbers.js';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, runIfMain, round, startBenchEmulator } from './support/pipeline.js';
 import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
 import type { CampaignChildConfig, CampaignChildResult, CampaignRun, RssParts } from './support/campaign-child.js';
-import { copyLua } from '../scripts/copy-lua.js';
+import { benchBuildDir, compileBenchEntries } from './support/compiled.js';
 
 export interface CampaignOptions {
   recipients: number;
@@ -192,31 +192,18 @@ async function writeCsv(file: string, count: number): Promise<void> {
   await once(out, 'finish');
 }
 
-const BUILD_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'smsq-bench-campaign');
+const BUILD_DIR = benchBuildDir('campaign');
 
 /**
- * Compiles the campaign child and the CLI with tsc and the compiler options of `npm run build`
- * (tsconfig.build.json) into node_modules/.cache/smsq-bench-campaign/out (out of git, lint and
- * the package; incremental after the first run). Under the repository, so the compiled files
- * resolve node_modules as dist/ does.
+ * Compiles the campaign child, the queue floor child and (with `withCli`) the CLI as `npm run build`
+ * does (support/compiled.ts).
  */
 function compile(withCli: boolean): { child: string; cli: string; floorChild: string } {
-  mkdirSync(BUILD_DIR, { recursive: true });
-  const fromBuild = (path: string) => relative(BUILD_DIR, join(REPO_ROOT, path));
-  const config = {
-    extends: fromBuild('tsconfig.build.json'),
-    compilerOptions: { outDir: 'out', rootDir: fromBuild('.'), declaration: false, incremental: true, tsBuildInfoFile: 'out/tsconfig.tsbuildinfo' },
-    include: [fromBuild('bench/support/campaign-child.ts'), fromBuild('bench/support/queue-floor-child.ts'), ...(withCli ? [fromBuild('cli/main.ts')] : [])],
-  };
-  writeFileSync(join(BUILD_DIR, 'tsconfig.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(BUILD_DIR, 'tsconfig.json')], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc failed compiling the campaign child:\n${tsc.stdout}${tsc.stderr}`);
-  copyLua(join(BUILD_DIR, 'out'));
-  return {
-    child: join(BUILD_DIR, 'out/bench/support/campaign-child.js'),
-    cli: join(BUILD_DIR, 'out/cli/main.js'),
-    floorChild: join(BUILD_DIR, 'out/bench/support/queue-floor-child.js'),
-  };
+  const CHILD = 'bench/support/campaign-child.ts';
+  const FLOOR = 'bench/support/queue-floor-child.ts';
+  const CLI = 'cli/main.ts';
+  const built = compileBenchEntries('campaign', withCli ? [CHILD, FLOOR, CLI] : [CHILD, FLOOR]);
+  return { child: built[CHILD], floorChild: built[FLOOR], cli: join(BUILD_DIR, 'out', 'cli', 'main.js') };
 }
 
 /** Runs the compiled child (plain node): one `cmd` request (`run` by default), `beforeRun` just before it, then stops it. */

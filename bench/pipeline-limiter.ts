@@ -9,7 +9,7 @@
  *   per SendSms, the producer's own path) is written, and the queue is resumed.
  * - Figures: the largest number of calls the emulator saw in any sliding second ÷ Q (target ≤ 1.00,
  *   `maxInSlidingWindow` over every call of the run, warm-up included), and the average rate over
- *   the measured drain ((calls − 1) / first-to-last call) ÷ Q (target ≥ 0.95), with what the window
+ *   the measured drain ((calls − 1) / first-to-last call) ÷ Q (target ≥ 0.97, issue 14's), with what the window
  *   plan itself allows (`planRateWindow(Q).sustainedPerSecond`) beside it when the workers use the
  *   window; with the call pacer (the default) calls are spaced at 0.975 × Q and the window is a backstop.
  * - The CPU share of each side (workers, redis-server, the bench process that hosts the emulator,
@@ -69,7 +69,7 @@ export interface LimiterResult {
   maxSlidingTarget: '<= 1.00';
   averagePerSecond: number;
   averageRatio: number;
-  averageTarget: '>= 0.95';
+  averageTarget: '>= 0.97';
   /** Average over the drain without its first and last second (ramp-up and tail). */
   steadyPerSecond: number;
   /** Calls in the first second of the cold workers' warm-up backlog (not part of the figures). */
@@ -165,11 +165,11 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
       maxSlidingTarget: '<= 1.00',
       averagePerSecond: Math.round(avg),
       averageRatio: round(avg / o.qps),
-      averageTarget: '>= 0.95',
+      averageTarget: '>= 0.97',
       steadyPerSecond: Math.round(rateOf(steady)),
       coldStartFirstSecond: coldFirstSecond,
       cpu: { workers: workerCpu, redis: redisCpu, benchProcess: selfCpu, total: round(ours, 2), otherProcesses: machine === undefined ? null : round(Math.max(0, machine - ours), 2) },
-      pass: { maxSliding: maxSliding <= o.qps, average: avg >= 0.95 * o.qps },
+      pass: { maxSliding: maxSliding <= o.qps, average: avg >= 0.97 * o.qps },
     };
   } finally {
     await stopAll(workers);
@@ -183,7 +183,7 @@ export function formatLimiter(r: LimiterResult): string {
   return [
     `Limiter precision: ${r.workers} worker processes × concurrency ${r.concurrencyPerWorker}, SMS_QPS Q = ${r.qps} (window ${r.window.max} per ${r.window.duration} ms), a backlog of ${r.calls} calls drained in ${r.drainSeconds} s`,
     `  max calls in a sliding second / Q   ${r.maxSlidingRatio.toFixed(3)}  (${r.maxSlidingSecond}/${r.qps})   target <= 1.00  ${mark(r.pass.maxSliding)}`,
-    `  average rate over the drain / Q     ${r.averageRatio.toFixed(3)}  (${r.averagePerSecond}/s; without its first and last second ${r.steadyPerSecond}/s; ${r.windowCeilingRatio > 1 ? `calls paced at 0.975 × Q, BullMQ's window only a backstop at ${r.window.sustainedPerSecond}/s` : `the window plan's own ceiling ${r.window.sustainedPerSecond}/s = ${r.windowCeilingRatio.toFixed(3)} × Q`})   target >= 0.95  ${mark(r.pass.average)}`,
+    `  average rate over the drain / Q     ${r.averageRatio.toFixed(3)}  (${r.averagePerSecond}/s; without its first and last second ${r.steadyPerSecond}/s; ${r.windowCeilingRatio > 1 ? `calls paced at 0.975 × Q, BullMQ's window only a backstop at ${r.window.sustainedPerSecond}/s` : `the window plan's own ceiling ${r.window.sustainedPerSecond}/s = ${r.windowCeilingRatio.toFixed(3)} × Q`})   target >= 0.97  ${mark(r.pass.average)}`,
     `  (warm workers: a cold start on the same backlog made ${r.coldStartFirstSecond} calls in its first second)`,
     `  CPU (cores): workers ${r.cpu.workers.join(' + ')}, redis ${r.cpu.redis}, emulator/bench ${r.cpu.benchProcess}; total ${r.cpu.total} of ${cpus().length}; other processes ${r.cpu.otherProcesses ?? '?'}` +
       (Object.keys(r.nonOk).length ? `; non-OK answers ${JSON.stringify(r.nonOk)}` : ''),

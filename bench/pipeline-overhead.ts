@@ -18,9 +18,13 @@
  *   durable record before and after every call). D's Redis CPU over C's bounds from below what a
  *   design writing its records call by call can reach against the floor; only records batched
  *   over several calls (one script claiming many chunks) could go under it.
+ * - Every child is compiled by tsc as `npm run build` compiles smsq and runs with plain node
+ *   (support/compiled.ts), as users run it: under tsx the worker also paid esbuild's `__name` for
+ *   every closure it made per job, which a small floor child barely does.
  * - Same emulator (in this process; cap and flow control off), same payload shape, same
  *   concurrency. One warm-up round of each is not measured, then A B C A B C ...; the ratio is the
- *   median of B's rounds over the median of A's (target ≥ 0.9), with per-pair ratios beside it.
+ *   median of B's rounds over the median of A's (issue 14's target ≥ 0.95 with `--latencyMs 30`;
+ *   none when the emulator answers at once, which measures the machine), with per-pair ratios beside it.
  * - Each round's CPU shares (the child, redis-server, this process = the emulator) show which side
  *   set the pace; CPU per call of each side (µs) is the figure that changes with the code, not with
  *   how busy the machine is. B rounds also count Redis scripts and commands per call (`INFO
@@ -37,6 +41,7 @@ import { createCallsQueue, JOB_RETENTION } from '../src/queue/calls-queue.js';
 import { PRIORITY } from '../src/queue/kinds.js';
 import { createProducer } from '../producers/producer.js';
 import { cpuSeconds, spawnChild, stopAll, type BenchChild } from './support/children.js';
+import { compileBenchEntries } from './support/compiled.js';
 import {
   BENCH_PREFIX,
   machineBusySeconds,
@@ -99,8 +104,12 @@ export interface OverheadResult {
   bareSdkCallsPerSec: number;
   workerCallsPerSec: number;
   ratio: number;
-  target: '>= 0.9';
-  pass: boolean;
+  /**
+   * Issue 14's target for this ratio: ≥ 0.95 with the emulator answering in 30 ms. With it answering
+   * at once the ratio measures the box (SDK, emulator and Redis on the same cores), not smsq: no target.
+   */
+  target: '>= 0.95' | 'none (CPU-bound)';
+  pass: boolean | null;
   /** C: a plain BullMQ worker making the same SDK calls (median calls/s), and its ratios. */
   bullmqFloorCallsPerSec: number;
   floorOverBareSdk: number;
@@ -110,6 +119,10 @@ export interface OverheadResult {
   microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number; bullmqFloor: number; redisWithFloor: number; floorWithRecords: number; redisWithFloorRecords: number };
   rounds: Round[];
 }
+
+const WORKER_CHILD = 'bench/support/worker-child.ts';
+const SDK_CHILD = 'bench/support/sdk-loop-child.ts';
+const FLOOR_CHILD = 'bench/support/bullmq-floor-child.ts';
 
 const SHAPE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' } };
 
@@ -126,16 +139,18 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
     const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     await queue.pause();
-    worker = await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, receiptLookups: 'none' });
+    // Every child compiled by tsc and run with plain node, as users run smsq (support/compiled.ts).
+    const built = compileBenchEntries('overhead', [WORKER_CHILD, SDK_CHILD, FLOOR_CHILD]);
+    worker = await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, receiptLookups: 'none', script: built[WORKER_CHILD], compiled: true });
     await worker.request('start');
     const sdkCfg: SdkLoopConfig = { endpoint, ...SANDBOX_ACCESS_KEY, ...SHAPE, readTimeoutMs: 3000 };
-    sdk = await spawnChild('bench/support/sdk-loop-child.ts', sdkCfg);
+    sdk = await spawnChild(built[SDK_CHILD], sdkCfg, { compiled: true });
     const floorCfg: BullmqFloorConfig = { ...sdkCfg, redisUrl: redis.url, prefix: BENCH_PREFIX, queue: FLOOR_QUEUE, concurrency: o.concurrency, qps: o.qps };
-    floor = await spawnChild('bench/support/bullmq-floor-child.ts', floorCfg);
+    floor = await spawnChild(built[FLOOR_CHILD], floorCfg, { compiled: true });
     const floorQueue = new Queue(FLOOR_QUEUE, { connection: conn, prefix: BENCH_PREFIX, defaultJobOptions: { ...JOB_RETENTION } });
     await floorQueue.pause();
     await floor.request('start');
-    floorRecords = await spawnChild('bench/support/bullmq-floor-child.ts', { ...floorCfg, queue: FLOOR_RECORDS_QUEUE, records: true } satisfies BullmqFloorConfig);
+    floorRecords = await spawnChild(built[FLOOR_CHILD], { ...floorCfg, queue: FLOOR_RECORDS_QUEUE, records: true } satisfies BullmqFloorConfig, { compiled: true });
     const floorRecordsQueue = new Queue(FLOOR_RECORDS_QUEUE, { connection: conn, prefix: BENCH_PREFIX, defaultJobOptions: { ...JOB_RETENTION } });
     await floorRecordsQueue.pause();
     await floorRecords.request('start');
@@ -280,8 +295,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       bareSdkCallsPerSec: Math.round(a),
       workerCallsPerSec: Math.round(b),
       ratio: round(b / a),
-      target: '>= 0.9',
-      pass: b / a >= 0.9,
+      ...(o.latencyMs >= 30 ? { target: '>= 0.95' as const, pass: b / a >= 0.95 } : { target: 'none (CPU-bound)' as const, pass: null }),
       bullmqFloorCallsPerSec: Math.round(c),
       floorOverBareSdk: round(c / a),
       workerOverFloor: round(b / c),
@@ -373,7 +387,7 @@ export function formatOverhead(r: OverheadResult): string {
         `  ${x.cpu.child.toFixed(2).padStart(9)}  ${x.cpu.redis.toFixed(2).padStart(9)}  ${x.cpu.emulator.toFixed(2).padStart(12)}  ${(x.cpu.others ?? NaN).toFixed(2).padStart(15)}` +
         `   ${x.microsPerCall.child.toFixed(0).padStart(13)}  ${x.microsPerCall.redis.toFixed(0).padStart(13)}  ${`${x.syscallsPerCall.child}, ${x.syscallsPerCall.redis}`.padStart(26)}  ${x.redisPerCall ? `${x.redisPerCall.scripts} / ${x.redisPerCall.commands}` : ''}`,
     ),
-    `  worker / bare SDK (medians ${r.workerCallsPerSec}/${r.bareSdkCallsPerSec} calls/s)   ${r.ratio.toFixed(3)}   target >= 0.9  ${r.pass ? 'ok' : 'MISSED'}`,
+    `  worker / bare SDK (medians ${r.workerCallsPerSec}/${r.bareSdkCallsPerSec} calls/s)   ${r.ratio.toFixed(3)}   ${r.pass === null ? '(no target: with the emulator answering at once this measures the machine)' : `target ${r.target}  ${r.pass ? 'ok' : 'MISSED'}`}`,
     `    per pair ${r.pairRatios.join(', ')}; worker limiter ceiling ${r.limiterCeilingPerSecond}/s (SMS_QPS ${r.workerQps}); ${cpus().length} cores`,
     `  BullMQ floor / bare SDK (median ${r.bullmqFloorCallsPerSec} calls/s)   ${r.floorOverBareSdk.toFixed(3)}   (one plain BullMQ job per SDK call, nothing else); smsq worker / floor ${r.workerOverFloor.toFixed(3)}`,
     `  CPU per call (medians): bare SDK loop ${r.microsPerCall.bareSdk} µs; BullMQ floor ${r.microsPerCall.bullmqFloor} µs + redis-server ${r.microsPerCall.redisWithFloor} µs;` +

@@ -99,9 +99,9 @@ async function main(): Promise<void> {
   const add = (label: string, value: string | undefined, target: string) => rows.push([label, value ?? 'did not run', target]);
   const l = limiter.result;
   add('limiter: max sliding second / Q', l && `${l.maxSlidingRatio.toFixed(3)}`, '<= 1.00');
-  add('limiter: average over the drain / Q', l && `${l.averageRatio.toFixed(3)}`, '>= 0.95');
+  add('limiter: average over the drain / Q', l && `${l.averageRatio.toFixed(3)}`, '>= 0.97');
   const ov = overhead.result;
-  add('worker / bare SDK calls/s', ov && `${ov.ratio.toFixed(3)} (${ov.workerCallsPerSec}/${ov.bareSdkCallsPerSec})`, '>= 0.9');
+  add('worker / bare SDK calls/s, emulator answering at once', ov && `${ov.ratio.toFixed(3)} (${ov.workerCallsPerSec}/${ov.bareSdkCallsPerSec})`, '(context: CPU-bound)');
   if (ov) add('  BullMQ floor / bare SDK (plain BullMQ job per SDK call)', `${ov.floorOverBareSdk.toFixed(3)} (${ov.bullmqFloorCallsPerSec}/${ov.bareSdkCallsPerSec})`, '(context)');
   if (ov) add('  CPU µs per call: worker + redis (BullMQ floor + redis)', `${ov.microsPerCall.worker} + ${ov.microsPerCall.redisWithWorker} (${ov.microsPerCall.bullmqFloor} + ${ov.microsPerCall.redisWithFloor})`, '(context)');
   const m = ov?.microsPerCall;
@@ -110,19 +110,20 @@ async function main(): Promise<void> {
   if (m) add('  floor + a record before and after each call: Redis / floor', (m.redisWithFloorRecords / m.redisWithFloor).toFixed(2), '(the bound)');
   add('one Redis core serves at most (calls/s)', m && Math.round(1e6 / m.redisWithWorker).toLocaleString('en'), '>= 7,500');
   const ol = overheadLatency?.result;
-  if (overheadLatency) add('  same, emulator answering in 30 ms', ol && `${ol.ratio.toFixed(3)} (${ol.workerCallsPerSec}/${ol.bareSdkCallsPerSec})`, '(context)');
+  if (overheadLatency) add('worker / bare SDK calls/s, emulator answering in 30 ms', ol && `${ol.ratio.toFixed(3)} (${ol.workerCallsPerSec}/${ol.bareSdkCallsPerSec})`, '>= 0.95');
   const c = campaign.result;
   add('1M campaign seconds', c && c.seconds.toFixed(2), '<= 2');
   add('1M campaign producer peak RSS MB', c && c.producerPeakRssMB.toFixed(1), '<= 120');
   add('1M campaign Redis bytes/recipient', c && c.redisBytesPerRecipient.toFixed(1), '<= 150');
   const p = priority.result;
-  add('verification p50 / p99 ms', p && `${p.latencyMs.p50} / ${p.latencyMs.p99}${p.valid ? '' : ' (invalid: backlog ran out)'}`, 'p99 <= 100');
+  add('verification enqueue → accepted p50 / p99 ms', p && `${p.latencyMs.p50} / ${p.latencyMs.p99}${p.valid ? '' : ' (invalid: backlog ran out)'}`, 'p99 <= 50');
   const rc = receipts.result;
   add('receipts: QuerySendDetails per recipient, query mode', rc && `${rc.queryMode.queriesPerRecipient}`, '<= 1.2');
   add('receipts: QuerySendDetails per recipient, push mode', rc && `${rc.pushMode.queriesPerRecipient}`, '0');
   add('receipts: Redis bytes per in-flight recipient', rc && `${rc.redisBytesPerInFlightRecipient} (+${rc.redisBytesPerReceiptEntry} once final)`, '(measure)');
   const sm = sendMemory.result;
-  add('Redis bytes per single-number send (with listpack 256)', sm && sm.runs.map((r) => r.bytesPerSend).join(' (') + ')', '(measure)');
+  add('Redis bytes per single-number send in flight (with listpack 256)', sm && sm.runs.map((r) => r.bytesPerSend).join(' (') + ')', '<= 2,048');
+  add('  the same by its keys, the capped streams apart (with listpack 256)', sm && sm.runs.map((r) => r.inFlightKeyBytesPerSend).join(' (') + ')', '(context)');
   add(
     'Redis bytes per single-number send retained after final, compacted (with listpack 256)',
     sm && sm.runs.map((r) => r.retainedBytesPerSend.afterCompaction).join(' (') + ')',

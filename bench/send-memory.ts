@@ -55,8 +55,10 @@ export interface RetainedGroup {
 
 export interface SendMemoryRun {
   redisSettings: string;
-  /** In flight: used_memory delta per send. */
+  /** In flight: used_memory delta per send (the capped streams' growth included). */
   bytesPerSend: number;
+  /** In flight: MEMORY USAGE of every key summed per send, the capped streams left out (as in the retained figures). */
+  inFlightKeyBytesPerSend: number;
   /** In flight: the largest key groups. */
   groups: KeyGroup[];
   /** Retained after it is final, per send (MEMORY USAGE summed, capped streams left out): before and after compaction. */
@@ -180,6 +182,7 @@ async function measure(sends: number, settings: Record<string, string>): Promise
     return {
       redisSettings,
       bytesPerSend,
+      inFlightKeyBytesPerSend: sum((g) => g.inFlight),
       groups: inFlight.slice(0, 8),
       retainedBytesPerSend: { beforeCompaction: sum((g) => g.final), afterCompaction: sum((g) => g.compacted) },
       retainedGroups: retainedGroups.filter((g) => g.inFlight >= 20 || g.final > 0 || g.compacted > 0),
@@ -205,7 +208,9 @@ export function formatSendMemory(r: SendMemoryResult): string {
   const col = (n: number) => String(n).padStart(9);
   for (const run of r.runs) {
     const k = run.retainedBytesPerSend;
-    lines.push(`  ${run.redisSettings}: ${run.bytesPerSend} B per send in flight (used_memory delta); retained after final ${k.beforeCompaction} B before compaction, ${k.afterCompaction} B after`);
+    lines.push(
+      `  ${run.redisSettings}: ${run.bytesPerSend} B per send in flight (used_memory delta; ${run.inFlightKeyBytesPerSend} B by its keys, the capped streams apart); retained after final ${k.beforeCompaction} B before compaction, ${k.afterCompaction} B after`,
+    );
     lines.push(`    ${'key group (B per send)'.padEnd(44)}${'in flight'.padStart(9)}${'final'.padStart(9)}${'compact'.padStart(9)}`);
     for (const g of run.retainedGroups) lines.push(`    ${(g.group + (g.capped ? ' (capped)' : '')).padEnd(44)}${col(g.inFlight)}${col(g.final)}${col(g.compacted)}`);
   }

@@ -56,8 +56,10 @@ export function startWorkerChild(o: {
   receiptLookups?: WorkerChildConfig['receiptLookups'];
   durability?: DurabilityOptions;
   pacerBulkDepthMs?: number;
-  /** Another entry point with the same protocol (for experiments). */
+  /** Another entry point with the same protocol (for experiments, or the compiled child: support/compiled.ts). */
   script?: string;
+  /** `script` is JavaScript to run with plain node (no tsx). */
+  compiled?: boolean;
 }): Promise<BenchChild<WorkerChildReady>> {
   const cfg: WorkerChildConfig = {
     redisUrl: o.redisUrl,
@@ -72,7 +74,7 @@ export function startWorkerChild(o: {
     durability: o.durability ?? benchDurability(),
     ...(o.pacerBulkDepthMs !== undefined ? { pacerBulkDepthMs: o.pacerBulkDepthMs } : {}),
   };
-  return spawnChild<WorkerChildReady>(o.script ?? process.env.BENCH_WORKER_SCRIPT ?? 'bench/support/worker-child.ts', cfg);
+  return spawnChild<WorkerChildReady>(o.script ?? process.env.BENCH_WORKER_SCRIPT ?? 'bench/support/worker-child.ts', cfg, { compiled: o.compiled ?? false });
 }
 
 /** `count` distinct mainland mobile numbers from `base` (e.g. 13000000000). */
