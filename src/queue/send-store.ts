@@ -152,6 +152,45 @@ export function unpackCompactSend(sendId: string, state: string | undefined, pac
   return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
 }
 
+/** One chunk as compact-send-6.lua keeps it: a head line `@index|state|code|bizId|attempt|sentAt|outId`, then a line per recipient. */
+export interface CompactChunk {
+  index: string;
+  state: string;
+  code: string;
+  bizId: string;
+  attempt: string;
+  /** Base 36 ms, or '=' and as written; '' none. */
+  sentAt: string;
+  /** The OutId's nonce, or '=' and the whole OutId; '' none. */
+  outId: string;
+  /** Each recipient's number and its receipt as stored ('' none recorded). */
+  recipients: { phone: string; receipt: string }[];
+}
+
+/** The chunks kept in field `r<i>` of a compacted send hash (chunk i, then its split children), in order. */
+export function parseCompactChunks(text: string): CompactChunk[] {
+  const chunks: CompactChunk[] = [];
+  let current: CompactChunk | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('@')) {
+      const [index = '', state = '', code = '', bizId = '', attempt = '', sentAt = '', outId = ''] = line.slice(1).split('|');
+      current = { index, state, code, bizId, attempt, sentAt, outId, recipients: [] };
+      chunks.push(current);
+      continue;
+    }
+    if (!current) continue;
+    const bar = line.indexOf('|');
+    current.recipients.push(bar < 0 ? { phone: line, receipt: '' } : { phone: line.slice(0, bar), receipt: line.slice(bar + 1) });
+  }
+  return chunks;
+}
+
+/** The whole OutId of a compacted chunk (`<chunk id>.<attempt>-<nonce>`, or as kept after '='); '' none. */
+export function compactChunkOutId(chunk: CompactChunk, chunkId: string): string {
+  if (chunk.outId === '') return '';
+  return chunk.outId.startsWith('=') ? chunk.outId.slice(1) : `${chunkId}.${chunk.attempt || '0'}-${chunk.outId}`;
+}
+
 export type CompactResult =
   | { compacted: true; chunks: number }
   | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'child-not-final' };

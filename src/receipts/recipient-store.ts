@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
-import { compactValue } from '../queue/send-store.js';
+import { compactChunkOutId, compactValue, parseCompactChunks } from '../queue/send-store.js';
 
 /** Receipt states of one recipient, beyond its chunk's state. All are final. */
 export const FINAL_RECIPIENT_STATES = ['delivered', 'failed', 'expired', 'suppressed', 'rejected'] as const;
@@ -136,19 +136,21 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
       const index = chunkId.slice(sendId.length + 1);
       const text = compactValue(await options.redis.hgetall(options.keys.send(sendId)), `r${index.split('-')[0] ?? ''}`);
       if (text === undefined) return undefined;
-      const chunk = compactedChunk(text, index, phone);
+      const chunk = parseCompactChunks(text).find((c) => c.index === index);
       if (!chunk) return undefined;
+      // null: not a recipient of this chunk.
+      const receipt = chunk.recipients.find((r) => r.phone === phone)?.receipt ?? null;
       const refuse = async (reason: RefusedReceiptReason): Promise<ApplyResult> => {
         await options.redis.hincrby(options.keys.refusedReceipts(), reason, 1);
         return { status: 'refused', reason };
       };
       if (origin && origin.outId !== '') {
-        if (origin.outId !== chunk.outId(chunkId)) return refuse('other-attempt');
+        if (origin.outId !== compactChunkOutId(chunk, chunkId)) return refuse('other-attempt');
         if (chunk.bizId !== '' && origin.bizId !== chunk.bizId) return refuse('other-biz-id');
       }
       if (chunk.state !== 'accepted') return { status: 'not-accepted', chunkState: chunk.state };
-      if (chunk.receipt === null) return refuse('not-recipient');
-      return { status: 'duplicate', existing: decodeReceipt(chunk.receipt) };
+      if (receipt === null) return refuse('not-recipient');
+      return { status: 'duplicate', existing: decodeReceipt(receipt) };
     },
 
     async getMany(sendId, phones) {
@@ -158,29 +160,4 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
     },
   };
   return store;
-}
-
-/**
- * What a compacted send kept of chunk `index` (field `r<i>` of its send hash, compact-send-6.lua)
- * and the stored receipt of `phone` in it (null: not a recipient of it; '' none recorded).
- */
-function compactedChunk(text: string, index: string, phone: string): { state: string; bizId: string; outId(chunkId: string): string; receipt: string | null } | undefined {
-  let head: string[] | undefined;
-  let receipt: string | null = null;
-  let inChunk = false;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('@')) {
-      const fields = line.slice(1).split('|');
-      inChunk = fields[0] === index;
-      if (inChunk) head = fields;
-      continue;
-    }
-    if (!inChunk) continue;
-    const bar = line.indexOf('|');
-    if ((bar < 0 ? line : line.slice(0, bar)) === phone) receipt = bar < 0 ? '' : line.slice(bar + 1);
-  }
-  if (!head) return undefined;
-  const [, state = '', , bizId = '', attempt = '0', , tail = ''] = head;
-  // The OutId is kept as its nonce (`<chunk id>.<attempt>-<nonce>`), or whole after '='.
-  return { state, bizId, receipt, outId: (chunkId) => (tail === '' ? '' : tail.startsWith('=') ? tail.slice(1) : `${chunkId}.${attempt}-${tail}`) };
 }

@@ -3,7 +3,7 @@ import { decodeReceipt, type RecipientReceipt, type RecipientStore } from './rec
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
-import { COMPACT_FIELD, compactValue, type SendStatus } from '../queue/send-store.js';
+import { COMPACT_FIELD, compactValue, parseCompactChunks, type SendStatus } from '../queue/send-store.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
@@ -137,7 +137,7 @@ function listUnchunked(found: readonly { phone: string; receipt: RecipientReceip
   }));
 }
 
-/** `<phone>` or `<phone>|<receipt as stored>` (compact-send-6.lua). */
+/** A line of the unchunked numbers of a compacted send (field `u`): `<phone>` or `<phone>|<receipt as stored>` (compact-send-6.lua). */
 function splitCompactLine(line: string): { phone: string; receipt: RecipientReceipt | undefined } {
   const bar = line.indexOf('|');
   return bar < 0 ? { phone: line, receipt: undefined } : { phone: line.slice(0, bar), receipt: decodeReceipt(line.slice(bar + 1)) };
@@ -148,28 +148,21 @@ function splitCompactLine(line: string): { phone: string; receipt: RecipientRece
  * hash, compact-send-6.lua): the states its chunk record and receipts gave before it was compacted.
  */
 export function decodeCompactChunk(sendId: string, text: string): RecipientState[] {
-  const out: RecipientState[] = [];
-  let head: { index: string; state: string; code: string; bizId: string; attempt: string; sentAt: string } | undefined;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('@')) {
-      const [index = '', state = '', code = '', bizId = '', attempt = '', sentAt = ''] = line.slice(1).split('|');
-      head = { index, state, code, bizId, attempt, sentAt };
-      continue;
-    }
-    if (!head) continue;
-    const { phone, receipt } = splitCompactLine(line);
-    out.push({
-      phone,
-      state: receipt ? receipt.state : (FROM_CHUNK[head.state] ?? 'queued'),
-      code: receipt ? receipt.code : head.code || undefined,
-      bizId: head.bizId || undefined,
-      attempts: Number(head.attempt || 0),
-      sentAt: compactSentAt(head.sentAt),
-      receivedAt: receipt?.receivedAt,
-      chunkId: chunkIdOf(sendId, head.index),
-    });
-  }
-  return out;
+  return parseCompactChunks(text).flatMap((chunk) =>
+    chunk.recipients.map(({ phone, receipt: stored }) => {
+      const receipt = decodeReceipt(stored);
+      return {
+        phone,
+        state: receipt ? receipt.state : (FROM_CHUNK[chunk.state] ?? 'queued'),
+        code: receipt ? receipt.code : chunk.code || undefined,
+        bizId: chunk.bizId || undefined,
+        attempts: Number(chunk.attempt || 0),
+        sentAt: compactSentAt(chunk.sentAt),
+        receivedAt: receipt?.receivedAt,
+        chunkId: chunkIdOf(sendId, chunk.index),
+      };
+    }),
+  );
 }
 
 /** sentAt as compact-send-6.lua keeps it: base 36 ms, or '=' and as written; '' none. */
