@@ -228,9 +228,10 @@ export interface SendStore {
    * Records how far its recipients got, from its counts: `sent`, `expired` or `completed` as the
    * lifecycle allows. Returns the move (from = to when it did not move), its callback URL, and
    * `announce`: true when it is in an end state (whoever moved it there) and its end was not yet
-   * announced: its callback is due; then call {@link markAnnounced}.
+   * announced: its callback is due; then call {@link markAnnounced}. `pending`: its recipients
+   * still unsent or awaiting a receipt, as the script read them (absent while it is enqueuing).
    */
-  settle(sendId: string): Promise<(SendMove & { callbackUrl?: string; announce: boolean }) | undefined>;
+  settle(sendId: string): Promise<(SendMove & { callbackUrl?: string; announce: boolean; pending?: number }) | undefined>;
   /** Records that the send's end was announced (its callback job added, or none due): settle says `announce` no more. */
   markAnnounced(sendId: string): Promise<void>;
   /**
@@ -286,9 +287,9 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     },
 
     async settle(sendId) {
-      const [from, to, callbackUrl, announce] = (await scripts.settle(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen)) as [string, string, string, number];
+      const [from, to, callbackUrl, announce, pending] = (await scripts.settle(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen)) as [string, string, string, number, number];
       if (!from) return undefined;
-      return { from: from as SendState, to: to as SendState, ...(callbackUrl ? { callbackUrl } : {}), announce: announce === 1 };
+      return { from: from as SendState, to: to as SendState, ...(callbackUrl ? { callbackUrl } : {}), announce: announce === 1, ...(pending >= 0 ? { pending } : {}) };
     },
 
     async markAnnounced(sendId) {

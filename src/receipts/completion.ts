@@ -29,11 +29,13 @@ export interface Completion {
 
 /**
  * `sends.compact`, when given: a send found in an end state is compacted (send-store.ts
- * `compact`) once its end is announced; the script itself refuses while anything may still arrive.
+ * `compact`) once its end is announced and none of its recipients is pending any more (the script
+ * itself refuses while anything may still arrive; asking it only then spares a cancelled campaign
+ * one refused script run for each of its chunks still to be claimed).
  */
 export function createCompletion(options: { sends: Pick<SendStore, 'settle' | 'markAnnounced'> & Partial<Pick<SendStore, 'compact'>>; onEnded: (sendId: string) => Promise<void> }): Completion {
-  const compact = async (sendId: string) => {
-    if (options.sends.compact) await options.sends.compact(sendId);
+  const compact = async (sendId: string, pending: number | undefined) => {
+    if (options.sends.compact && pending === 0) await options.sends.compact(sendId);
   };
   return {
     async check(sendId, pending) {
@@ -42,13 +44,13 @@ export function createCompletion(options: { sends: Pick<SendStore, 'settle' | 'm
       if (!moved || !isSendEnded(moved.to)) return false;
       // Announced before (an operator's cancel, say): its last receipts may have just come in.
       if (!moved.announce) {
-        await compact(sendId);
+        await compact(sendId, moved.pending);
         return false;
       }
       if (moved.callbackUrl) await options.onEnded(sendId);
       // Only now: a check that fails before this point leaves the announcement to the next one.
       await options.sends.markAnnounced(sendId);
-      await compact(sendId);
+      await compact(sendId, moved.pending);
       return true;
     },
   };

@@ -11,6 +11,7 @@ import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { DEFAULT_RECEIPT_POLICIES } from '../../src/queue/receipt-policy.js';
 import { createSendStore } from '../../src/queue/send-store.js';
+import { createCompletion } from '../../src/receipts/completion.js';
 import { createRecipientStore } from '../../src/receipts/recipient-store.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { createSuppressionList } from '../../src/receipts/suppression.js';
@@ -145,6 +146,28 @@ describe('compaction of finished sends', () => {
     expect(await h.redis.hexists(keys.send(res.sendId), 'z.1')).toBe(1);
     expect(await everything(h.producer, res.sendId)).toEqual(before);
     expect(before.all.map((r) => `${r.state}:${r.code}`)).toEqual(['cancelled:SMSQ_CANCELLED', 'cancelled:SMSQ_CANCELLED']);
+  });
+
+  it('a send failed as a whole is compacted by the check after its last chunk is claimed, and not tried before', async () => {
+    const h = await harnesses.create({ label: 'compact-claims' });
+    const res = await h.producer.send({ ...CODE, phones: phones(3, 13860000500) });
+    const keys = createKeys(h.prefix);
+    const sends = createSendStore({ redis: h.redis, keys });
+    // As when the API refuses its template: the send fails, its queued chunks fail as each is claimed.
+    expect(await sends.fail(res.sendId, 'fail', 'template withdrawn', 'isv.SMS_TEMPLATE_ILLEGAL')).toBe(true);
+    const chunks = createChunkStore({ redis: h.redis, keys, clock: systemClock });
+    const tried: string[] = [];
+    const completion = createCompletion({
+      sends: { settle: (id) => sends.settle(id), markAnnounced: (id) => sends.markAnnounced(id), compact: async (id) => { const r = await sends.compact(id); tried.push(r.compacted ? 'compacted' : r.reason); return r; } },
+      onEnded: async () => {},
+    });
+    // As a worker does: each job claims its chunk, finds the send ended, and checks completion.
+    for (const [i, expected] of [[0, []], [1, []], [2, ['compacted']]] as const) {
+      expect(await chunks.claim(`${res.sendId}.${i}`, res.sendId)).toMatchObject({ type: 'ended', state: 'failed' });
+      await completion.check(res.sendId);
+      expect(tried).toEqual(expected);
+    }
+    expect(await h.redis.hexists(keys.send(res.sendId), 'z')).toBe(1);
   });
 
   it('is refused while a recipient is still pending', async () => {

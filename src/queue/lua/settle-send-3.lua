@@ -13,7 +13,8 @@
     ARGV[2] events maxlen
 
   Output:
-    {state before, state after, callbackUrl or '', 1 if its end is to be announced now else 0}
+    {state before, state after, callbackUrl or '', 1 if its end is to be announced now else 0,
+     recipients still pending (unsent or awaiting a receipt; -1 not read: still enqueuing)}
     ('' states: no such send)
 
   Events:
@@ -23,4 +24,4 @@
 --@include "send-state"
 
 local moved = settleSend(KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[1], true)
-return {moved[1], moved[2], redis.call('HGET', KEYS[1], 'callbackUrl') or '', moved[3]}
+return {moved[1], moved[2], redis.call('HGET', KEYS[1], 'callbackUrl') or '', moved[3], moved[4]}

@@ -30,7 +30,7 @@ end
 local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId')
   local state = s[1]
-  if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0} end
+  if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0, -1} end
   local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted', 'expired')
   local unsent = tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0')
   local before, now_ = state, tonumber(now)
@@ -56,5 +56,5 @@ local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   if announce and string.find(SEND_ENDS, '|' .. state .. '|', 1, true) and redis.call('HEXISTS', sendKey, 'endNotifiedAt') == 0
     -- A compacted send (compact-send-6.lua, field z) was announced before it was compacted.
     and redis.call('HEXISTS', sendKey, 'z') == 0 then due = 1 end
-  return {before, state, due}
+  return {before, state, due, unsent + tonumber(c[4] or '0')}
 end
