@@ -199,11 +199,11 @@ describe('the send scripts', () => {
       await redis.hset(keys.sendCounts(sendId), counts);
     };
     await setUp('s-sent', 'active', { queued: 0, sending: 0, unknown: 0, accepted: 3 });
-    expect(await sends.settle('s-sent')).toEqual({ from: 'active', to: 'sent', callbackUrl: 'http://x', announce: false });
+    expect(await sends.settle('s-sent')).toEqual({ from: 'active', to: 'sent', callbackUrl: 'http://x', announce: false, pending: 3 });
     await setUp('s-busy', 'active', { queued: 1, accepted: 3 });
-    expect(await sends.settle('s-busy')).toMatchObject({ from: 'active', to: 'active' });
+    expect(await sends.settle('s-busy')).toMatchObject({ from: 'active', to: 'active', pending: 4 });
     await setUp('s-done', 'active', { delivered: 3 });
-    expect(await sends.settle('s-done')).toMatchObject({ from: 'active', to: 'completed', announce: true });
+    expect(await sends.settle('s-done')).toMatchObject({ from: 'active', to: 'completed', announce: true, pending: 0 });
     expect((await sends.status('s-done'))?.send.history.map((c) => c.state)).toEqual(['sent', 'completed']);
     await setUp('s-late', 'active', { accepted: 1, expired: 2 }, ['deadline', clock.now() - 1]);
     expect(await sends.settle('s-late')).toMatchObject({ from: 'active', to: 'expired' });
@@ -212,7 +212,9 @@ describe('the send scripts', () => {
     expect(await sends.settle('s-late-sent')).toMatchObject({ from: 'active', to: 'sent' });
     expect(await redis.hget(keys.send('s-late'), 'code')).toBe('SMSQ_DEADLINE');
     await setUp('s-wait', 'enqueuing', { delivered: 3 });
-    expect(await sends.settle('s-wait')).toMatchObject({ from: 'enqueuing', to: 'enqueuing' });
+    const waiting = await sends.settle('s-wait');
+    expect(waiting).toMatchObject({ from: 'enqueuing', to: 'enqueuing' });
+    expect(waiting).not.toHaveProperty('pending'); // counts not read while it is enqueuing
     expect(await sends.markEnqueued('s-wait')).toBe('completed');
     // Announced until the announcement is recorded: a process that died before adding the callback
     // leaves it to the next settle.
