@@ -37,7 +37,7 @@ import { cpus } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
-import { createCallsQueue, JOB_RETENTION } from '../src/queue/calls-queue.js';
+import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { PRIORITY } from '../src/queue/kinds.js';
 import { createProducer } from '../producers/producer.js';
 import { cpuSeconds, spawnChild, stopAll, type BenchChild } from './support/children.js';
@@ -147,11 +147,11 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
     sdk = await spawnChild(built[SDK_CHILD], sdkCfg, { compiled: true });
     const floorCfg: BullmqFloorConfig = { ...sdkCfg, redisUrl: redis.url, prefix: BENCH_PREFIX, queue: FLOOR_QUEUE, concurrency: o.concurrency, qps: o.qps };
     floor = await spawnChild(built[FLOOR_CHILD], floorCfg, { compiled: true });
-    const floorQueue = new Queue(FLOOR_QUEUE, { connection: conn, prefix: BENCH_PREFIX, defaultJobOptions: { ...JOB_RETENTION } });
+    const floorQueue = new Queue(FLOOR_QUEUE, { connection: conn, prefix: BENCH_PREFIX });
     await floorQueue.pause();
     await floor.request('start');
     floorRecords = await spawnChild(built[FLOOR_CHILD], { ...floorCfg, queue: FLOOR_RECORDS_QUEUE, records: true } satisfies BullmqFloorConfig, { compiled: true });
-    const floorRecordsQueue = new Queue(FLOOR_RECORDS_QUEUE, { connection: conn, prefix: BENCH_PREFIX, defaultJobOptions: { ...JOB_RETENTION } });
+    const floorRecordsQueue = new Queue(FLOOR_RECORDS_QUEUE, { connection: conn, prefix: BENCH_PREFIX });
     await floorRecordsQueue.pause();
     await floorRecords.request('start');
 

@@ -4,7 +4,7 @@ import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
+import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
@@ -353,6 +353,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     maxStalledCount: 1_000_000,
     stalledInterval: options.stalledIntervalMs ?? 30_000,
     lockDuration: options.lockDurationMs ?? 30_000,
+    // Finished jobs' retention is the workers' (calls-queue.ts), not written into each job.
+    ...JOB_RETENTION,
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   };
   const worker = new Worker(

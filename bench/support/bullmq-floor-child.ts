@@ -46,7 +46,7 @@ const countsKey = `${cfg.prefix}:floor-record-counts`;
 connection.defineCommand('floorBefore', { numberOfKeys: 2, lua: BEFORE });
 connection.defineCommand('floorAfter', { numberOfKeys: 2, lua: AFTER });
 const scripts = connection as unknown as Record<'floorBefore' | 'floorAfter', (...args: (string | number)[]) => Promise<number>>;
-const queue = new Queue(cfg.queue, { connection, prefix: cfg.prefix, defaultJobOptions: { ...JOB_RETENTION } });
+const queue = new Queue(cfg.queue, { connection, prefix: cfg.prefix });
 const worker = new Worker(
   cfg.queue,
   async (job: Job<FloorJobData>) => {
@@ -56,7 +56,7 @@ const worker = new Worker(
     if (cfg.records) await scripts.floorAfter(recordKey(job), countsKey, res.body.bizId ?? '', Date.now());
     return { bizId: res.body.bizId };
   },
-  { connection, prefix: cfg.prefix, autorun: false, concurrency: cfg.concurrency, drainDelay: 1, maxStalledCount: 1_000_000 },
+  { connection, prefix: cfg.prefix, autorun: false, concurrency: cfg.concurrency, drainDelay: 1, maxStalledCount: 1_000_000, ...JOB_RETENTION },
 );
 await connection.ping();
 
