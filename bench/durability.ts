@@ -247,7 +247,7 @@ export function formatDurability(r: DurabilityBenchResult): string {
 
 runIfMain(import.meta, {
   flags: ['rate', 'seconds', 'workers'],
-  // Worker processes start (under tsx) once per mode: slow on a busy machine.
+  // Worker processes start (compiled, support/compiled.ts) once per mode: slow on a busy machine.
   limitMs: 600_000,
   what: 'the durability bench',
   run: (values) => benchDurability({ ...DURABILITY_DEFAULTS, ...values }),

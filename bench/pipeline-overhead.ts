@@ -120,7 +120,6 @@ export interface OverheadResult {
   rounds: Round[];
 }
 
-const WORKER_CHILD = 'bench/support/worker-child.ts';
 const SDK_CHILD = 'bench/support/sdk-loop-child.ts';
 const FLOOR_CHILD = 'bench/support/bullmq-floor-child.ts';
 
@@ -140,8 +139,8 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     await queue.pause();
     // Every child compiled by tsc and run with plain node, as users run smsq (support/compiled.ts).
-    const built = compileBenchEntries('overhead', [WORKER_CHILD, SDK_CHILD, FLOOR_CHILD]);
-    worker = await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, receiptLookups: 'none', script: built[WORKER_CHILD], compiled: true });
+    const built = compileBenchEntries('overhead', [SDK_CHILD, FLOOR_CHILD]);
+    worker = await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, receiptLookups: 'none' });
     await worker.request('start');
     const sdkCfg: SdkLoopConfig = { endpoint, ...SANDBOX_ACCESS_KEY, ...SHAPE, readTimeoutMs: 3000 };
     sdk = await spawnChild(built[SDK_CHILD], sdkCfg, { compiled: true });

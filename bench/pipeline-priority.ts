@@ -43,6 +43,9 @@ import {
   type WorkerChildReady,
 } from './support/pipeline.js';
 import { benchDurability, startPrivateRedis } from './support/redis.js';
+import { compileBenchEntries } from './support/compiled.js';
+
+const CODE_PRODUCER_CHILD = 'bench/support/code-producer-child.ts';
 
 export interface PriorityOptions {
   qps: number;
@@ -102,7 +105,8 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
     await enqueueSingles(producer, 'marketing', phones(13100000000, backlog), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' } });
     for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, ...(o.bulkDepthMs ? { pacerBulkDepthMs: o.bulkDepthMs } : {}) }));
     await Promise.all(workers.map((w) => w.request('start')));
-    codeProducer = await spawnChild<{ pid: number }>('bench/support/code-producer-child.ts', { redisUrl: redis.url, prefix: BENCH_PREFIX } satisfies CodeProducerConfig);
+    const producerChild = compileBenchEntries('code-producer', [CODE_PRODUCER_CHILD])[CODE_PRODUCER_CHILD];
+    codeProducer = await spawnChild<{ pid: number }>(producerChild, { redisUrl: redis.url, prefix: BENCH_PREFIX } satisfies CodeProducerConfig, { compiled: true });
     await sleep(2000);
 
     const cpu0 = { workers: await Promise.all(workers.map((w) => w.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };

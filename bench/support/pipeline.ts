@@ -11,6 +11,7 @@ import type { MessageKind } from '../../src/queue/kinds.js';
 import type { Producer } from '../../producers/producer.js';
 import type { WorkerConfigBase } from '../../test/support/worker-from-config.js';
 import { spawnChild, type BenchChild } from './children.js';
+import { compileBenchEntries } from './compiled.js';
 import { runLanes } from './lanes.js';
 
 export const N = DEFAULT_FIXTURE_NAMES;
@@ -56,7 +57,7 @@ export function startWorkerChild(o: {
   receiptLookups?: WorkerChildConfig['receiptLookups'];
   durability?: DurabilityOptions;
   pacerBulkDepthMs?: number;
-  /** Another entry point with the same protocol (for experiments, or the compiled child: support/compiled.ts). */
+  /** Another entry point with the same protocol, for experiments (run under tsx unless `compiled`). Default: worker-child.ts compiled. */
   script?: string;
   /** `script` is JavaScript to run with plain node (no tsx). */
   compiled?: boolean;
@@ -74,7 +75,18 @@ export function startWorkerChild(o: {
     durability: o.durability ?? benchDurability(),
     ...(o.pacerBulkDepthMs !== undefined ? { pacerBulkDepthMs: o.pacerBulkDepthMs } : {}),
   };
-  return spawnChild<WorkerChildReady>(o.script ?? process.env.BENCH_WORKER_SCRIPT ?? 'bench/support/worker-child.ts', cfg, { compiled: o.compiled ?? false });
+  const experiment = o.script ?? process.env.BENCH_WORKER_SCRIPT;
+  // By default the worker child runs compiled, as users run smsq (support/compiled.ts).
+  if (experiment === undefined) return spawnChild<WorkerChildReady>(compiledWorkerChild(), cfg, { compiled: true });
+  return spawnChild<WorkerChildReady>(experiment, cfg, { compiled: o.compiled ?? false });
+}
+
+const WORKER_CHILD = 'bench/support/worker-child.ts';
+let compiledWorker: string | undefined;
+/** The worker child compiled by tsc (once per bench process). */
+function compiledWorkerChild(): string {
+  compiledWorker ??= compileBenchEntries('worker', [WORKER_CHILD])[WORKER_CHILD];
+  return compiledWorker;
 }
 
 /** `count` distinct mainland mobile numbers from `base` (e.g. 13000000000). */
