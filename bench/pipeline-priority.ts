@@ -94,6 +94,9 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
   // Long enough for the settling period, the codes (~75 ms apart) and a margin, at the full cap.
   const measureSeconds = 2 + (o.codes * 75) / 1000;
   const backlog = Math.round(o.qps * (measureSeconds + 6));
+  // Compiled first: tsc runs synchronously, and the emulator lives in this process (a compile while
+  // workers drain the backlog would stall its answers past their read timeout).
+  const producerChild = compileBenchEntries('code-producer', [CODE_PRODUCER_CHILD])[CODE_PRODUCER_CHILD];
   const redis = await startPrivateRedis();
   const { emulator, endpoint } = await startBenchEmulator({ qps: o.qps, keep: backlog + o.codes + 10_000 });
   const workers: BenchChild<WorkerChildReady>[] = [];
@@ -105,7 +108,6 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
     await enqueueSingles(producer, 'marketing', phones(13100000000, backlog), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' } });
     for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, ...(o.bulkDepthMs ? { pacerBulkDepthMs: o.bulkDepthMs } : {}) }));
     await Promise.all(workers.map((w) => w.request('start')));
-    const producerChild = compileBenchEntries('code-producer', [CODE_PRODUCER_CHILD])[CODE_PRODUCER_CHILD];
     codeProducer = await spawnChild<{ pid: number }>(producerChild, { redisUrl: redis.url, prefix: BENCH_PREFIX } satisfies CodeProducerConfig, { compiled: true });
     await sleep(2000);
 

@@ -209,7 +209,7 @@ export function formatSendMemory(r: SendMemoryResult): string {
   for (const run of r.runs) {
     const k = run.retainedBytesPerSend;
     lines.push(
-      `  ${run.redisSettings}: ${run.bytesPerSend} B per send in flight (used_memory delta; ${run.inFlightKeyBytesPerSend} B by its keys, the capped streams apart); retained after final ${k.beforeCompaction} B before compaction, ${k.afterCompaction} B after`,
+      `  ${run.redisSettings}: ${run.bytesPerSend} B per send in flight (used_memory delta, target <= 2,048; ${run.inFlightKeyBytesPerSend} B by its keys, the capped streams apart); retained after final ${k.beforeCompaction} B before compaction, ${k.afterCompaction} B after (target <= 400)`,
     );
     lines.push(`    ${'key group (B per send)'.padEnd(44)}${'in flight'.padStart(9)}${'final'.padStart(9)}${'compact'.padStart(9)}`);
     for (const g of run.retainedGroups) lines.push(`    ${(g.group + (g.capped ? ' (capped)' : '')).padEnd(44)}${col(g.inFlight)}${col(g.final)}${col(g.compacted)}`);

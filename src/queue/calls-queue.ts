@@ -21,9 +21,9 @@ export interface CallsQueueOptions {
 /**
  * How long finished jobs stay visible in Bull Board. Send state itself lives in chunk hashes.
  * Applied by the workers (BullMQ uses a worker's removeOnComplete/removeOnFail for a job that has
- * none of its own), not written into every job's options: ~80 bytes less in each job hash, and
- * less JSON for BullMQ to parse per job. Deploy workers before producers when upgrading from a
- * version whose jobs carried it: a job without it finished by an older worker would be kept.
+ * none of its own), not written into every job's options: 64 bytes less in each job hash, and
+ * less JSON for BullMQ to parse per job. A job without it that an older worker finishes is kept
+ * until a current worker finishes any job: BullMQ then trims the whole completed set by age and count.
  */
 export const JOB_RETENTION = Object.freeze({
   removeOnComplete: { age: 24 * 3600, count: 50_000 },

@@ -167,7 +167,7 @@ export interface CompactChunk {
   recipients: { phone: string; receipt: string }[];
 }
 
-/** The chunks kept in field `r<i>` of a compacted send hash (chunk i, then its split children), in order. */
+/** The chunks kept in field `r<i>` of a compacted send hash (chunk i, or its split children when it was split), in order. */
 export function parseCompactChunks(text: string): CompactChunk[] {
   const chunks: CompactChunk[] = [];
   let current: CompactChunk | undefined;
@@ -188,7 +188,7 @@ export function parseCompactChunks(text: string): CompactChunk[] {
 /** The whole OutId of a compacted chunk (`<chunk id>.<attempt>-<nonce>`, or as kept after '='); '' none. */
 export function compactChunkOutId(chunk: CompactChunk, chunkId: string): string {
   if (chunk.outId === '') return '';
-  return chunk.outId.startsWith('=') ? chunk.outId.slice(1) : `${chunkId}.${chunk.attempt || '0'}-${chunk.outId}`;
+  return chunk.outId.startsWith('=') ? chunk.outId.slice(1) : `${chunkId}.${chunk.attempt}-${chunk.outId}`;
 }
 
 export type CompactResult =

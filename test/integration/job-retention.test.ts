@@ -14,26 +14,37 @@ afterEach(async () => {
   h = undefined;
 });
 
+const HOUR = 3_600_000;
+
 describe('finished jobs', () => {
-  it('carry no retention of their own; the workers keep them as JOB_RETENTION says', async () => {
+  it('carry no retention of their own; a worker removes completed jobs past JOB_RETENTION', async () => {
     h = await createHarness({ label: 'job-retention' });
-    const worker = await h.startWorker();
+    const completed = `${h.prefix}:calls:completed`;
+    // A send job completed 25 hours ago, as a worker left it: older than JOB_RETENTION keeps.
+    const oldJob = `${h.prefix}:calls:s.old.0.a1`;
+    const finishedOn = Date.now() - 25 * HOUR;
+    await h.redis.hset(oldJob, 'name', 'send', 'data', '{}', 'opts', '{}', 'timestamp', finishedOn - 1000, 'finishedOn', finishedOn, 'returnvalue', '{}');
+    await h.redis.zadd(completed, finishedOn, 's.old.0.a1');
+    expect(JOB_RETENTION.removeOnComplete.age * 1000).toBeLessThan(25 * HOUR);
+
+    await h.startWorker();
     const harness = h;
     const res = await h.producer.send({ phones: ['13860000701'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' });
-    await waitFor(async () => ((await harness.producer.getStatus(res.sendId)).counts.accepted === 1 ? true : undefined), 'the code accepted');
-
-    // The send job, completed and kept for Bull Board; the receipt look-up job, delayed.
-    const jobKeys = (await h.redis.keys(`${h.prefix}:calls:*${res.sendId}*`)).filter((k) => /:calls:[sq]\./.test(k)).sort();
-    expect(jobKeys).toHaveLength(2);
-    for (const key of jobKeys) {
-      const opts = JSON.parse((await h.redis.hget(key, 'opts')) ?? 'null') as Record<string, unknown>;
-      expect(opts, key).not.toHaveProperty('removeOnComplete');
-      expect(opts, key).not.toHaveProperty('removeOnFail');
+    const sendJob = `s.${res.sendId}.0.a1`;
+    const receiptJob = `q.${res.sendId}.0.l1.c0.d0.p1`;
+    // The send job completed, and the first receipt look-up it scheduled waiting.
+    await waitFor(
+      async () => ((await harness.redis.zscore(completed, sendJob)) !== null && (await harness.redis.zscore(`${harness.prefix}:calls:delayed`, receiptJob)) !== null ? true : undefined),
+      'the send job completed and its receipt look-up delayed',
+    );
+    for (const id of [sendJob, receiptJob]) {
+      const opts = JSON.parse((await h.redis.hget(`${h.prefix}:calls:${id}`, 'opts')) ?? 'null') as Record<string, unknown> | null;
+      expect(opts, id).not.toBeNull();
+      expect(opts, id).not.toHaveProperty('removeOnComplete');
+      expect(opts, id).not.toHaveProperty('removeOnFail');
     }
-    expect(await h.redis.zscore(`${h.prefix}:calls:completed`, `s.${res.sendId}.0.a1`)).not.toBeNull();
-    for (const w of [worker.worker, worker.housekeepingWorker]) {
-      expect(w.opts.removeOnComplete).toEqual(JOB_RETENTION.removeOnComplete);
-      expect(w.opts.removeOnFail).toEqual(JOB_RETENTION.removeOnFail);
-    }
+    // BullMQ applied the worker's retention when it finished the send job: the old one is gone.
+    expect(await h.redis.zscore(completed, 's.old.0.a1')).toBeNull();
+    expect(await h.redis.exists(oldJob)).toBe(0);
   });
 });

@@ -14,7 +14,8 @@
 
   Output:
     {state before, state after, callbackUrl or '', 1 if its end is to be announced now else 0,
-     recipients still pending (unsent or awaiting a receipt; -1 not read: still enqueuing)}
+     recipients still pending (unsent or awaiting a receipt; -1 not read: no such send, or its
+     enqueue not finished)}
     ('' states: no such send)
 
   Events:

@@ -24,8 +24,9 @@ end
   `completed` once none waits for a receipt either. Only a send whose enqueue finished (a paused
   one may not have) moves. With `announce`, a send found in an end state (however it got there)
   and not yet marked announced (endNotifiedAt, written by mark-announced-1.lua once the callback
-  is added) is to be announced. Returns the state before and after, and 1 when the end is to be
-  announced (else 0).
+  is added) is to be announced. Returns the state before and after, 1 when the end is to be
+  announced (else 0), and the recipients still pending (unsent, or accepted awaiting a receipt; -1
+  when the counts were not read: no such send, or one whose enqueue has not finished).
 ]]
 local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId')
