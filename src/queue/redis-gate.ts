@@ -41,12 +41,23 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   const unavailable = (reason: string, cause?: unknown) => new RedisUnavailableError(url(), reason, cause);
   const reasonNow = () => (lastError ? connectionReason(lastError) : `connection ${redis.status}`);
 
+  // One wait shared by every caller that arrives while the first connect is under way: a burst
+  // of requests at start-up adds three listeners, not three per request (Node warns of a leak at 10).
+  let connecting: Promise<void> | undefined;
+
   function ready(): Promise<void> {
     if (redis.status === 'ready') return Promise.resolve();
     // Reconnecting (or closed) means a connect already failed: fail now rather than make every
     // caller wait out the back-off while Redis is down.
     if (!CONNECTING.has(redis.status)) return Promise.reject(unavailable(reasonNow(), lastError));
     if (redis.status === 'wait') redis.connect().catch(() => {}); // lazyConnect: the gate starts it
+    connecting ??= waitForConnect().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  function waitForConnect(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const done = (fn: () => void) => {
         clearTimeout(timer);
