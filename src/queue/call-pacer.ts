@@ -60,6 +60,9 @@ export type PacerLane = 'urgent' | 'normal' | 'bulk';
 /** Default depth per lane (ms): how far ahead of now this process's reservations may reach. */
 export const LANE_DEPTH_MS: Readonly<Record<PacerLane, number>> = Object.freeze({ urgent: Infinity, normal: 100, bulk: 10 });
 
+/** The order in which waiting callers are admitted when several lanes have room. */
+const LANE_ORDER: readonly PacerLane[] = ['urgent', 'normal', 'bulk'];
+
 /** The lane of a calls-queue job from its BullMQ priority (verification, notification, the rest). */
 export function laneOfPriority(priority: number | undefined): PacerLane {
   if (priority === PRIORITY.verification) return 'urgent';
@@ -127,20 +130,40 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   const queueEnd = () => Math.max(horizon, performance.now()) + pending * spacingMs;
   const depths: Readonly<Record<PacerLane, number>> = { ...LANE_DEPTH_MS, bulk: options.bulkDepthMs ?? LANE_DEPTH_MS.bulk };
 
-  const enter = async (lane: PacerLane, enteredAt = performance.now()): Promise<SlotTicket> => {
-    // Timers of waiters that fire together run one after another, and each admitted one counts in
-    // `pending` at once, so a crowd of waiters does not overshoot the depth.
-    const limit = depths[lane];
-    for (let over = queueEnd() - performance.now() - limit; over > 0; over = queueEnd() - performance.now() - limit) {
-      await sleep(Math.max(1, Math.ceil(over)));
+  // Callers waiting to be let reserve, per lane, first come first served. One timer (and every
+  // settled reservation) admits them: a backlog of jobs waiting for their lane costs a wake-up per
+  // admission, not one per waiter every millisecond (which burned a third of a core per worker).
+  const waiting: Record<PacerLane, (() => void)[]> = { urgent: [], normal: [], bulk: [] };
+  let admitTimer: NodeJS.Timeout | undefined;
+  /** How far this process's reservations reach past `lane`'s depth (ms; > 0: not yet). */
+  const overDepth = (lane: PacerLane, now: number) => queueEnd() - now - depths[lane];
+  const admit = () => {
+    if (admitTimer) clearTimeout(admitTimer);
+    admitTimer = undefined;
+    const now = performance.now();
+    let nextIn = Infinity;
+    for (const lane of LANE_ORDER) {
+      const queue = waiting[lane];
+      // Each admitted caller counts in `pending` at once, so a crowd does not overshoot the depth.
+      while (queue.length > 0 && overDepth(lane, now) <= 0) {
+        pending++;
+        (queue.shift() as () => void)();
+      }
+      if (queue.length > 0) nextIn = Math.min(nextIn, overDepth(lane, now));
     }
-    pending++;
-    return { lane, enteredAt, askedAt: performance.now() };
+    if (nextIn < Infinity) admitTimer = setTimeout(admit, Math.max(1, Math.ceil(nextIn)));
   };
+  const enter = (lane: PacerLane, enteredAt = performance.now()): Promise<SlotTicket> =>
+    new Promise<SlotTicket>((resolve) => {
+      waiting[lane].push(() => resolve({ lane, enteredAt, askedAt: performance.now() }));
+      // Admits it at once when its lane has room; otherwise (re)sets the timer for the earliest lane.
+      admit();
+    });
   const waited = (ticket: SlotTicket) => options.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
   const settle = (ticket: SlotTicket, wait: number | undefined) => {
     pending--;
     if (wait !== undefined && wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
+    if (waiting.normal.length > 0 || waiting.bulk.length > 0) admit();
   };
   /** Sleeps until the reserved slot; false when there is none (refused) or it was missed. */
   const untilSlot = async (askedAt: number, wait: number): Promise<boolean> => {

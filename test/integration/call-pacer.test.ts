@@ -3,6 +3,7 @@ import { createManualClock } from '../../src/clock.js';
 import { createCallPacer, LANE_DEPTH_MS } from '../../src/queue/call-pacer.js';
 import { chunkIdOf, createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { luaScript } from '../../src/queue/lua.js';
 import { maxInSlidingWindow } from '../../src/queue/rate-window.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
@@ -143,6 +144,28 @@ describe('lanes', () => {
     expect(urgent).toHaveLength(1);
     expect(urgent[0]!.seconds * 1000).toBeCloseTo(waited, -1);
     expect(Math.max(...waits.map((w) => w.seconds))).toBeGreaterThan(0.3); // the last look-up waited for ~40 slots
+  });
+
+  it('callers waiting for their lane are let in in the order they came, on one timer between them', async () => {
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:admission`, qps: 200 });
+    const reserve = luaScript(a, 'reserve-slot-1');
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const order: number[] = [];
+    // 60 look-ups at once, 5 ms apart at 200/s: the bulk lane (10 ms) lets about two reserve at a time.
+    const callers = Array.from({ length: 60 }, async (_, i) => {
+      const ticket = await pacer.enter('bulk');
+      order.push(i);
+      // The slot reserved by a script of the caller's own, as the send path's claim does.
+      const wait = Number(await reserve(pacer.slotArgs.key, pacer.slotArgs.intervalMicros, pacer.slotArgs.maxAheadMicros));
+      await pacer.awaitReserved(ticket, wait);
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    // Most are still waiting to be let in, yet they hold one timer, not one each (they polled every millisecond).
+    expect(order.length).toBeLessThan(30);
+    expect(timers() - before).toBeLessThanOrEqual(8); // the admission timer and the few admitted callers sleeping until their slots
+    await Promise.all(callers);
+    expect(order).toEqual(Array.from({ length: 60 }, (_, i) => i));
   });
 });
 
