@@ -141,6 +141,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     let claim: ClaimResult;
     let since: WriteMark;
     try {
+      // Let in after the worker began to close (it may have waited for its lane): no claim, no slot.
+      if (deps.isClosing?.()) return await handBack(job, token);
       // Several reconnects in a row each hold the claims anew (rollback-recovery.ts): wait until none does.
       for (let recovering = deps.claimsHeld?.(); recovering; recovering = deps.claimsHeld?.()) {
         await recovering;

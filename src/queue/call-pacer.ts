@@ -113,6 +113,8 @@ export function pacedRate(qps: number, margin = 0.975): number {
 }
 
 export function createCallPacer(options: CallPacerOptions): CallPacer {
+  // A cap that is not a positive number would make every slot NaN and let no caller in, codes included.
+  if (!(Number.isFinite(options.qps) && options.qps > 0)) throw new RangeError(`qps must be a number of calls a second > 0, got ${String(options.qps)}`);
   // A negative depth would hold every bulk caller (marketing, every look-up) in `enter` forever; NaN would bound nothing.
   if (options.bulkDepthMs !== undefined && !(Number.isFinite(options.bulkDepthMs) && options.bulkDepthMs >= 0)) {
     throw new RangeError(`bulkDepthMs must be a finite number of ms >= 0, got ${String(options.bulkDepthMs)}`);
@@ -127,31 +129,49 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   // the reservations it has sent and not heard back from (each will end at least one spacing later).
   let horizon = 0;
   let pending = 0;
-  const queueEnd = () => Math.max(horizon, performance.now()) + pending * spacingMs;
-  const depths: Readonly<Record<PacerLane, number>> = { ...LANE_DEPTH_MS, bulk: options.bulkDepthMs ?? LANE_DEPTH_MS.bulk };
+  const queueEnd = (now: number) => Math.max(horizon, now) + pending * spacingMs;
+  const bulkDepth = options.bulkDepthMs ?? LANE_DEPTH_MS.bulk;
+  // Notifications never get less room than marketing, whatever depth marketing is given.
+  const depths: Readonly<Record<PacerLane, number>> = { ...LANE_DEPTH_MS, normal: Math.max(LANE_DEPTH_MS.normal, bulkDepth), bulk: bulkDepth };
 
   // Callers waiting to be let reserve, per lane, first come first served. One timer (and every
   // settled reservation) admits them: a backlog of jobs waiting for their lane costs a wake-up per
   // admission, not one per waiter every millisecond (which burned a third of a core per worker).
   const waiting: Record<PacerLane, (() => void)[]> = { urgent: [], normal: [], bulk: [] };
   let admitTimer: NodeJS.Timeout | undefined;
-  /** How far this process's reservations reach past `lane`'s depth (ms; > 0: not yet). */
-  const overDepth = (lane: PacerLane, now: number) => queueEnd() - now - depths[lane];
-  const admit = () => {
-    if (admitTimer) clearTimeout(admitTimer);
+  let admitAt = Infinity;
+  /** How far this process's reservations reach past `lane`'s depth at `now` (ms; > 0: not yet). */
+  const overDepth = (lane: PacerLane, now: number) => queueEnd(now) - now - depths[lane];
+  const onTimer = () => {
     admitTimer = undefined;
+    admitAt = Infinity;
+    admit();
+  };
+  const admit = () => {
     const now = performance.now();
     let nextIn = Infinity;
-    for (const lane of LANE_ORDER) {
-      const queue = waiting[lane];
-      // Each admitted caller counts in `pending` at once, so a crowd does not overshoot the depth.
-      while (queue.length > 0 && overDepth(lane, now) <= 0) {
-        pending++;
-        (queue.shift() as () => void)();
+    try {
+      for (const lane of LANE_ORDER) {
+        const queue = waiting[lane];
+        // Each admitted caller counts in `pending` at once, so a crowd does not overshoot the depth.
+        while (queue.length > 0 && overDepth(lane, now) <= 0) {
+          const letIn = queue.shift() as () => void;
+          pending++;
+          letIn();
+        }
+        if (queue.length > 0) nextIn = Math.min(nextIn, overDepth(lane, now));
       }
-      if (queue.length > 0) nextIn = Math.min(nextIn, overDepth(lane, now));
+    } finally {
+      // Waiters left always have a timer due no later than their lane has room (one per process).
+      if (nextIn < Infinity) {
+        const at = now + Math.max(1, Math.ceil(nextIn));
+        if (at < admitAt) {
+          if (admitTimer) clearTimeout(admitTimer);
+          admitAt = at;
+          admitTimer = setTimeout(onTimer, at - now);
+        }
+      }
     }
-    if (nextIn < Infinity) admitTimer = setTimeout(admit, Math.max(1, Math.ceil(nextIn)));
   };
   const enter = (lane: PacerLane, enteredAt = performance.now()): Promise<SlotTicket> =>
     new Promise<SlotTicket>((resolve) => {

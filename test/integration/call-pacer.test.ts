@@ -112,6 +112,53 @@ describe('slots reserved by the claim script', () => {
 });
 
 describe('lanes', () => {
+  it('refuses a cap that is not a positive number: every slot would be NaN and no caller let in', () => {
+    for (const qps of [0, -5, Number.NaN, Infinity]) {
+      expect(() => createCallPacer({ redis: a, key: `${prefix}:bad-qps`, qps })).toThrow(/qps must be a number of calls a second > 0/);
+    }
+  });
+
+  it('a bulk depth of 0 still lets bulk callers in, one at a time', async () => {
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:depth-0`, qps: 500, bulkDepthMs: 0 });
+    const calls = Array.from({ length: 5 }, () => pacer.acquire('bulk'));
+    await expect(Promise.race([Promise.all(calls).then(() => 'done'), new Promise((r) => setTimeout(() => r('stuck'), 3000))])).resolves.toBe('done');
+  });
+
+  it('a caller waiting for its lane is let in as soon as a reservation comes back, not at the next timer', async () => {
+    // 18.5 calls a second (~54 ms apart) and a 5 ms bulk depth: the second caller has no room while the first holds its reservation.
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:settle`, qps: 20, bulkDepthMs: 5 });
+    const first = await pacer.enter('bulk');
+    let admittedAt = 0;
+    const second = pacer.enter('bulk').then((t) => {
+      admittedAt = performance.now();
+      return t;
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(admittedAt).toBe(0);
+    const releasedAt = performance.now();
+    pacer.release(first); // its script reserved no slot after all
+    pacer.release(await second);
+    // The timer would have let it in ~49 ms after it came.
+    expect(admittedAt - releasedAt).toBeLessThan(20);
+  });
+
+  it('notifications waiting for their lane go before marketing that came earlier: the normal lane has more room', async () => {
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:priority`, qps: 200 });
+    const reserve = luaScript(a, 'reserve-slot-1');
+    const order: string[] = [];
+    const caller = async (lane: 'normal' | 'bulk', name: string) => {
+      const ticket = await pacer.enter(lane);
+      order.push(name);
+      await pacer.awaitReserved(ticket, Number(await reserve(pacer.slotArgs.key, pacer.slotArgs.intervalMicros, pacer.slotArgs.maxAheadMicros)));
+    };
+    const bulk = Array.from({ length: 30 }, (_, i) => caller('bulk', `b${i}`));
+    await new Promise((r) => setTimeout(r, 10));
+    const normal = Array.from({ length: 5 }, (_, i) => caller('normal', `n${i}`));
+    await Promise.all([...bulk, ...normal]);
+    // All five notifications were let in before the last ten marketing callers, who came first.
+    expect(Math.max(...['n0', 'n1', 'n2', 'n3', 'n4'].map((n) => order.indexOf(n)))).toBeLessThan(order.indexOf('b20'));
+  });
+
   it('refuses a bulk depth that would hold bulk callers forever (negative) or bound nothing (NaN)', () => {
     for (const bulkDepthMs of [-1, Number.NaN, Infinity]) {
       expect(() => createCallPacer({ redis: a, key: `${prefix}:bad-depth`, qps: 100, bulkDepthMs })).toThrow(RangeError);
@@ -152,12 +199,16 @@ describe('lanes', () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
     const order: number[] = [];
+    let holding = 0;
+    let mostHolding = 0;
     // 60 look-ups at once, 5 ms apart at 200/s: the bulk lane (10 ms) lets about two reserve at a time.
     const callers = Array.from({ length: 60 }, async (_, i) => {
       const ticket = await pacer.enter('bulk');
       order.push(i);
+      mostHolding = Math.max(mostHolding, ++holding);
       // The slot reserved by a script of the caller's own, as the send path's claim does.
       const wait = Number(await reserve(pacer.slotArgs.key, pacer.slotArgs.intervalMicros, pacer.slotArgs.maxAheadMicros));
+      holding--;
       await pacer.awaitReserved(ticket, wait);
     });
     await new Promise((r) => setTimeout(r, 20));
@@ -166,6 +217,8 @@ describe('lanes', () => {
     expect(timers() - before).toBeLessThanOrEqual(8); // the admission timer and the few admitted callers sleeping until their slots
     await Promise.all(callers);
     expect(order).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // Never more reservations in flight than the depth holds: 10 ms / 5.1 ms, and the one that reaches past it.
+    expect(mostHolding).toBeLessThanOrEqual(Math.floor(LANE_DEPTH_MS.bulk / (pacer.intervalMicros / 1000)) + 1);
   });
 });
 
