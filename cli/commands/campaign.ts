@@ -32,6 +32,21 @@ const schema = z.object({
   json: switchFlag,
 });
 
+/** Flags that only an enqueue takes (`kind` has a default, so it cannot tell whether it was given). */
+const ENQUEUE_ONLY = [
+  ['file', '--file'],
+  ['encoding', '--encoding'],
+  ['sheet', '--sheet'],
+  ['sign', '--sign'],
+  ['template', '--template'],
+  ['deadline', '--deadline'],
+  ['param', '--param'],
+  ['name', '--name'],
+  ['idempotencyKey', '--idempotency-key'],
+  ['yes', '--yes'],
+  ['dryRun', '--dry-run'],
+] as const;
+
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('campaign')
@@ -56,13 +71,22 @@ export function register(program: Command, ctx: CliContext): void {
         const { producer, templateContent } = openProducer(ctx);
         if (flags.action) {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
+          // pause / resume / cancel act at once: a flag meant for an enqueue (--dry-run above all) must not be taken as asked for.
+          const enqueueOnly = ENQUEUE_ONLY.filter(([key]) => flags[key] !== undefined && flags[key] !== false).map(([, flag]) => flag);
+          if (enqueueOnly.length) {
+            throw new UsageError(
+              `${enqueueOnly.join(', ')} ${enqueueOnly.length > 1 ? 'are' : 'is'} not for \`smsq campaign ${flags.action}\`, which acts at once and takes only the send id (and --json); nothing was changed. Fix: smsq campaign ${flags.action} ${flags.sendId}${flags.action === 'cancel' ? ' (smsq status ' + flags.sendId + ' shows what it would stop)' : ''}`,
+            );
+          }
           const status = await producer[flags.action](flags.sendId);
           if (flags.json) ctx.printJson(SendStatusSchema.parse(status)); // times as ISO, as REST answers them
           else ctx.print(`${flags.sendId}: ${status.send.state}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
           return;
         }
         const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);
-        if (missing.length) throw new UsageError(missing.map((k) => `--${k} is required to enqueue a campaign`).join('\n'));
+        if (missing.length) {
+          throw new UsageError(`${missing.map((k) => `--${k}`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} required to enqueue a campaign. Fix: smsq campaign --file recipients.csv --sign <approved signature> --template SMS_123456789 (or pause / resume / cancel SEND_ID)`);
+        }
         const file = flags.file as string;
         const encoding = flags.encoding === undefined ? undefined : parseEncodingName(flags.encoding, '--encoding');
         const recipients = () => readRecipientsFile(file, { encoding, sheet: flags.sheet });

@@ -190,6 +190,12 @@ describe('smsq send', () => {
     const resumed = await run(['campaign', 'resume', sendId]);
     expect(resumed.stdout).toMatch(/active/);
     await waitFor(async () => JSON.parse((await run(['status', sendId, '--json'])).stdout).counts.accepted === 2500, 'the campaign sent');
+    // A flag meant for an enqueue is refused, not ignored: `cancel --dry-run` cancelled for real.
+    const dryCancel = await run(['campaign', 'cancel', sendId, '--dry-run']);
+    expect(dryCancel.code).toBe(2);
+    expect(dryCancel.stderr).toMatch(/--dry-run is not for `smsq campaign cancel`.*nothing was changed\. Fix: smsq campaign cancel /);
+    expect(JSON.parse((await run(['status', sendId, '--json'])).stdout).send.control).not.toBe('cancelled');
+    expect((await run(['campaign', 'pause', sendId, '--file', file, '--yes'])).stderr).toMatch(/--file, --yes are not for `smsq campaign pause`/);
     const cancelled = await run(['campaign', 'cancel', sendId]);
     expect(cancelled.stdout).toMatch(/cancelled/);
     expect((await run(['campaign', 'resume', sendId])).code).not.toBe(0);
