@@ -13,6 +13,7 @@ import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
 import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/connection.js';
+import { DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
@@ -236,7 +237,7 @@ export class CliContext {
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
       // A send is looked up in the Redis of REDIS_URL: one made elsewhere (another deployment) or by the sandbox (its keys are deleted when its run ends) is not there.
-      const notFoundFix = `Fix: check the id, and that REDIS_URL (${redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379')}) is the Redis it was sent through; records expire after SMSQ_RETENTION_DAYS`;
+      const notFoundFix = `Fix: check the id, and that REDIS_URL (${redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379')}) and SMSQ_PREFIX (${this.configValue?.prefix ?? DEFAULT_PREFIX}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`;
       this.note(unavailable ? `error ${known.code}: ${known.message}` : `error ${known.code}: ${known.message}. ${notFoundFix}`);
       if (json)
         this.printJson({

@@ -202,10 +202,10 @@ describe('smsq send', () => {
     expect((await run(['campaign', 'stop', sendId])).stderr).toMatch(/must be pause, resume or cancel/);
   });
 
-  it('status of a send this Redis does not hold names REDIS_URL and the fix', async () => {
+  it('status of a send this Redis does not hold names REDIS_URL, SMSQ_PREFIX and the fix', async () => {
     const r = await run(['status', 'smx90kmem032def5c0862']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/SMSQ_NOT_FOUND: send smx90kmem032def5c0862 not found\. Fix: check the id, and that REDIS_URL \(redis:\/\/[^)]+\) is the Redis it was sent through/);
+    expect(r.stderr).toMatch(/SMSQ_NOT_FOUND: send smx90kmem032def5c0862 not found\. Fix: check the id, and that REDIS_URL \(redis:\/\/[^)]+\) and SMSQ_PREFIX \(\{smsq-cli-[^)]+\) are the Redis and prefix it was sent through/);
   });
 
   it('resume says whether sending was blocked', async () => {
