@@ -185,7 +185,10 @@ export class NotDurableError extends Error {
 export class RedisNotDurableError extends Error {
   readonly code = 'SMSQ_REDIS_NOT_DURABLE';
   constructor(mode: string, problems: string) {
-    super(`Redis cannot keep SMSQ_DURABILITY=${mode}:\n${problems}`);
+    // One line, as every refusal is; the relaxation is named, with its cost, for a Redis one cannot configure.
+    super(
+      `Redis cannot keep SMSQ_DURABILITY=${mode}: ${problems.split('\n').join('; ')}. Or, where losing acknowledged sends is acceptable (development): SMSQ_DURABILITY=none, under which a Redis crash can lose acknowledged sends or send one twice`,
+    );
     this.name = 'RedisNotDurableError';
   }
 }
