@@ -332,7 +332,7 @@ export const envSchema = z.object({
         if (!m || n < 1 || n > 365 || (m[1] === undefined && parts.length > 1)) {
           zctx.addIssue({
             code: 'custom',
-            message: `has "${part}", which is not a number of days (1..365) or kind=DAYS. Fix: SMSQ_RETENTION_DAYS=30 (every kind) or SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30`,
+            message: `${parts.length > 1 ? `has "${part}", which is` : 'is'} not a number of days (1..365) or kind=DAYS. Fix: SMSQ_RETENTION_DAYS=30 (every kind) or SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30`,
           });
           return z.NEVER;
         }

@@ -15,14 +15,14 @@ const CST_OFFSET_MS = 8 * 3600_000;
 const DAY_MS = 86_400_000;
 const MIN_MS = 60_000;
 
-/** Parses `HH:MM-HH:MM`; returns undefined for `off`. Throws RangeError naming the problem. */
+/** Parses `HH:MM-HH:MM`; returns undefined for `off`. Throws RangeError naming the problem (not the value: the caller names it). */
 export function parseQuietHours(spec: string): QuietHours | undefined {
   if (spec.trim().toLowerCase() === 'off') return undefined;
   const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(spec.trim());
-  if (!m) throw new RangeError(`"${spec}" is not HH:MM-HH:MM`);
+  if (!m) throw new RangeError('is not a window HH:MM-HH:MM (00:00 to 23:59)');
   const startMinute = Number(m[1]) * 60 + Number(m[2]);
   const endMinute = Number(m[3]) * 60 + Number(m[4]);
-  if (startMinute === endMinute) throw new RangeError(`"${spec}" starts and ends at the same time`);
+  if (startMinute === endMinute) throw new RangeError('starts and ends at the same time');
   return { startMinute, endMinute };
 }
 

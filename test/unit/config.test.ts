@@ -47,8 +47,11 @@ describe('loadConfig', () => {
     const DAY = 86_400;
     expect(loadConfig({ SMSQ_RETENTION_DAYS: '10' }).retention).toEqual({ verification: 10 * DAY, notification: 10 * DAY, marketing: 10 * DAY });
     expect(loadConfig({ SMSQ_RETENTION_DAYS: 'verification=5, marketing=60' }).retention).toEqual({ verification: 5 * DAY, notification: 7 * DAY, marketing: 60 * DAY });
-    expect(errorOf({ SMSQ_RETENTION_DAYS: 'sms=3' }).lines).toEqual([expect.stringMatching(/^SMSQ_RETENTION_DAYS="sms=3" has "sms=3", which is not a number of days \(1\.\.365\) or kind=DAYS\. Fix: SMSQ_RETENTION_DAYS=30/)]);
-    expect(errorOf({ SMSQ_RETENTION_DAYS: '0' }).message).toMatch(/has "0"/);
+    expect(errorOf({ SMSQ_RETENTION_DAYS: 'sms=3' }).lines).toEqual([expect.stringMatching(/^SMSQ_RETENTION_DAYS="sms=3" is not a number of days \(1\.\.365\) or kind=DAYS\. Fix: SMSQ_RETENTION_DAYS=30/)]);
+    expect(errorOf({ SMSQ_RETENTION_DAYS: 'verification=4,sms=3' }).lines).toEqual([expect.stringMatching(/^SMSQ_RETENTION_DAYS="verification=4,sms=3" has "sms=3", which is not a number of days/)]);
+    // The value is named once, by the line's prefix.
+    expect(errorOf({ SMSQ_QUIET_HOURS: '25:00-08:00' }).lines).toEqual(['SMSQ_QUIET_HOURS="25:00-08:00" is not a window HH:MM-HH:MM (00:00 to 23:59). Fix: SMSQ_QUIET_HOURS=21:00-08:00 (China time) or off']);
+    expect(errorOf({ SMSQ_RETENTION_DAYS: '0' }).lines).toEqual([expect.stringMatching(/^SMSQ_RETENTION_DAYS="0" is not a number of days/)]);
     expect(errorOf({ SMSQ_RETENTION_DAYS: '10,marketing=3' }).message).toMatch(/has "10"/);
     // A record must outlive its receipt window by a day.
     expect(errorOf({ SMSQ_RETENTION_DAYS: 'verification=2' }).lines).toEqual([
