@@ -151,9 +151,12 @@ describe('the WAIT modes confirm only writes of their own connection', () => {
       const admin = connect(primary.url);
       const barrier = createDurabilityBarrier(async () => redis, { mode, replicas: 1, timeoutMs: 200 });
 
-      const warm = await barrier.mark();
+      // The replica confirms a first write: given seconds, not the 200 ms of the check below (a
+      // replica just started on a loaded machine missed them once in a full run).
+      const warmBarrier = createDurabilityBarrier(async () => redis, { mode, replicas: 1, timeoutMs: 10_000 });
+      const warm = await warmBarrier.mark();
       await redis.set('warm', '1');
-      await barrier.confirm('warm', warm);
+      await warmBarrier.confirm('warm', warm);
 
       // The replica stops, a write lands on the primary only, and the connection that wrote it is
       // cut (a Redis restart or failover between the write and its confirmation does this).
