@@ -26,7 +26,7 @@ import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssue
 import { CampaignRequest, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
-import type { TemplateRules } from '../src/sms/template-rules.js';
+import { kindMismatch, type TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
@@ -283,10 +283,13 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
   const log = opts.logger?.child({ component: 'producer' });
 
-  /** The account check (when there is a catalog): throws for a signature or template that cannot send. */
-  async function rulesFor(signs: NamedSign[], templateCode: string): Promise<TemplateRules | undefined> {
+  /** The account check (when there is a catalog): throws for a signature or template that cannot send, or not as `kind`. */
+  async function rulesFor(signs: NamedSign[], templateCode: string, kind: MessageKind): Promise<TemplateRules | undefined> {
     if (!opts.catalog) return undefined;
-    return checkAccount(opts.catalog, signs, templateCode, log);
+    const rules = await checkAccount(opts.catalog, signs, templateCode, log);
+    const mismatch = rules && kindMismatch(rules, kind);
+    if (mismatch) throw new ValidationError([{ field: 'kind', message: mismatch }]);
+    return rules;
   }
 
   function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, request: unknown): T {
@@ -298,7 +301,8 @@ export function createProducer(opts: ProducerOptions): Producer {
   /** A campaign's settings against the account: deadline, signature and template, the shared params' names and values. */
   async function campaignRules(req: CampaignRequest & { signName: string; templateCode: string; deadline?: number }): Promise<TemplateRules | undefined> {
     checkDeadline(req.deadline, clock.now());
-    const rules = await rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode);
+    // The campaign request's default kind is marketing (producers/schemas.ts).
+    const rules = await rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode, req.kind ?? 'marketing');
     if (rules && req.templateParam) {
       // Rows may bring the variables the shared params lack; anything else wrong with them is wrong for every row.
       const issues = sharedParamIssues(rules, req.templateParam, req.signName);
@@ -448,7 +452,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const req = parsed(SendRequest, request);
       checkDeadline(req.deadline, clock.now());
       const [rules, suppressed] = await Promise.all([
-        rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode),
+        rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode, req.kind),
         suppressedAmong(req.kind, req.phones),
       ]);
       return planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
@@ -459,7 +463,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkDeadline(req.deadline, clock.now());
       const signs = req.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
       const [rules, suppressed] = await Promise.all([
-        rulesFor(signs, req.templateCode),
+        rulesFor(signs, req.templateCode, req.kind),
         suppressedAmong(req.kind, req.messages.map((m) => m.phone)),
       ]);
       return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });

@@ -59,6 +59,15 @@ export function templateTypeName(type: number): string {
   return `${TEMPLATE_TYPE_NAMES[type] ?? 'unknown'} (type ${type})`;
 }
 
+/** Marketing templates' type: their sends keep the quiet hours and the opt-out list, so they go as kind `marketing`. */
+const MARKETING_TEMPLATE_TYPE = 2;
+
+/** Why `kind` cannot carry this template, or undefined: a marketing template sent as anything else would skip quiet hours and opt-outs. */
+export function kindMismatch(rules: Pick<TemplateRules, 'templateCode' | 'templateType'>, kind: string): string | undefined {
+  if (rules.templateType !== MARKETING_TEMPLATE_TYPE || kind === 'marketing') return undefined;
+  return `${rules.templateCode} is a ${templateTypeName(MARKETING_TEMPLATE_TYPE)} template: sent as ${kind} it would skip the quiet hours and the opt-out list. Fix: kind marketing (--kind marketing), or a ${kind} template (see \`smsq templates\`)`;
+}
+
 /** The attribute a variable is checked as: the account's, or the code of a one-variable verification template. */
 function attributeOf(rules: TemplateRules, name: string, vars: readonly string[]): string | undefined {
   const declared = rules.variableAttributes[name];
