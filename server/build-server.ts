@@ -3,7 +3,7 @@
  * health, metrics, the OpenAPI document, REST ingestion (`/v1`) and the Bull Board dashboard.
  * Only the entry point (`smsq server`) listens; tests use `inject()` or a real port.
  */
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { Producer } from '../producers/producer.js';
@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../src/clock.js';
 import { runningUnderVitest } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
-import { createCallsQueue } from '../src/queue/calls-queue.js';
+import { openQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
@@ -117,9 +117,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
   const csvBodyLimit = deps.csvBodyLimit ?? 64 * 1024 * 1024;
   const queueNames = deps.queueNames?.length ? deps.queueNames : [CALLS_QUEUE];
-  const queues = queueNames.map((name) =>
-    name === CALLS_QUEUE ? createCallsQueue({ connection: deps.redis, prefix: deps.prefix }) : new Queue(name, { connection: deps.redis, prefix: deps.prefix, skipMetasUpdate: true }),
-  );
+  const queues = queueNames.map((name) => openQueue(name, { connection: deps.redis, prefix: deps.prefix }));
 
   const errorLog = createEmitterErrorLog({ logger: log, clock });
   for (const q of queues) q.on('error', errorLog(`${q.name} queue`));

@@ -134,6 +134,10 @@ export const DEFAULT_SERVER_PORT = 8080;
 const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICIES;
 export const ACCOUNT_QPS_CAP = 5000;
 
+/** An on/off variable: true, false, 1 or 0. */
+const switchFrom = (fix: string) =>
+  z.enum(['true', 'false', '1', '0'], { message: `must be true or false. Fix: ${fix}` }).transform((v) => v === 'true' || v === '1');
+
 const intFrom = (name: string, min: number, max: number, fix: string) =>
   z
     .string()
@@ -415,9 +419,7 @@ export const envSchema = z.object({
     600_000,
   )
     .meta(envDoc({ group: 'workers', description: 'a send still `enqueuing` with nothing written for this long has lost its producer (the repair sweep finishes or fails it)' })),
-  SMSQ_COMPACT_FINISHED: z
-    .enum(['true', 'false', '1', '0'], { message: 'must be true or false. Fix: SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was' })
-    .transform((v) => v === 'true' || v === '1')
+  SMSQ_COMPACT_FINISHED: switchFrom('SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was')
     .default(true)
     .meta(envDoc({ group: 'workers', description: 'fold a final send\'s records into one compact hash that `status` and the recipient pages still read ([Redis settings](operations.md#redis-settings)); `false` keeps every record as it was until its retention ends', allowed: '`true`, `false`, `1`, `0`' })),
   SMSQ_REPORT_TOKEN: z
@@ -445,9 +447,7 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'server', description: 'basic-auth password for the dashboard, with `SMSQ_DASHBOARD_USER`', allowed: 'at least 12 characters, no spaces' })),
   SMSQ_DASHBOARD_TOKEN: secretFrom(16, TOKEN_FIX('SMSQ_DASHBOARD_TOKEN')).optional()
     .meta(envDoc({ group: 'server', description: 'bearer token for the dashboard (scripts, an authenticating proxy)', allowed: 'at least 16 characters, no spaces' })),
-  SMSQ_DASHBOARD_READ_ONLY: z
-    .enum(['true', 'false', '1', '0'], { message: 'must be true or false. Fix: SMSQ_DASHBOARD_READ_ONLY=true' })
-    .transform((v) => v === 'true' || v === '1')
+  SMSQ_DASHBOARD_READ_ONLY: switchFrom('SMSQ_DASHBOARD_READ_ONLY=true')
     .default(true)
     .meta(envDoc({ group: 'server', description: '`true`: the dashboard shows but cannot retry, clean, promote, pause or empty (removing jobs there strands recipients a producer was told were queued)', allowed: '`true`, `false`, `1`, `0`' })),
   SMSQ_SERVER_BODY_LIMIT: sizeFrom(1024, 64 * 1024 ** 2, 'SMSQ_SERVER_BODY_LIMIT=1MiB (1KiB..64MiB)').default(1024 ** 2)

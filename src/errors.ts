@@ -187,7 +187,7 @@ export class RedisNotDurableError extends Error {
   constructor(mode: string, problems: string) {
     // One line, as every refusal is; the relaxation is named, with its cost, for a Redis one cannot configure.
     super(
-      `Redis cannot keep SMSQ_DURABILITY=${mode}: ${problems.split('\n').join('; ')}. Or, where losing acknowledged sends is acceptable (development): SMSQ_DURABILITY=none, under which a Redis crash can lose acknowledged sends or send one twice`,
+      `Redis cannot keep SMSQ_DURABILITY=${mode}: ${problems}. Or, where losing acknowledged sends is acceptable (development): SMSQ_DURABILITY=none, under which a Redis crash can lose acknowledged sends or send one twice`,
     );
     this.name = 'RedisNotDurableError';
   }

@@ -216,7 +216,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         redis: options.connection,
         key: keys.pacer(),
         qps: options.qps,
-        ...(options.pacerBulkDepthMs !== undefined ? { bulkDepthMs: options.pacerBulkDepthMs } : {}),
+        bulkDepthMs: options.pacerBulkDepthMs,
         onWait: options.metrics ? (lane, seconds) => options.metrics?.recordLimiterWait(`pacer-${lane}`, seconds) : undefined,
       })
     : undefined;

@@ -7,7 +7,7 @@ import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encodi
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { EXIT } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
-import { switchFlag, textFlag } from '../flags.js';
+import { displayName, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields, renderTable } from '../format.js';
 import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, segmentsFor } from '../pipeline.js';
@@ -32,20 +32,9 @@ const schema = z.object({
   json: switchFlag,
 });
 
-/** Flags that only an enqueue takes (`kind` has a default, so it cannot tell whether it was given). */
-const ENQUEUE_ONLY = [
-  ['file', '--file'],
-  ['encoding', '--encoding'],
-  ['sheet', '--sheet'],
-  ['sign', '--sign'],
-  ['template', '--template'],
-  ['deadline', '--deadline'],
-  ['param', '--param'],
-  ['name', '--name'],
-  ['idempotencyKey', '--idempotency-key'],
-  ['yes', '--yes'],
-  ['dryRun', '--dry-run'],
-] as const;
+/** Flags that only an enqueue takes: every one of the schema but these (`kind` has a default, so it cannot tell whether it was given). */
+const NOT_ENQUEUE_ONLY = new Set(['action', 'sendId', 'json', 'kind']);
+const ENQUEUE_ONLY = (Object.keys(schema.shape) as (keyof typeof schema.shape)[]).filter((key) => !NOT_ENQUEUE_ONLY.has(key));
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -72,7 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (flags.action) {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
           // pause / resume / cancel act at once: a flag meant for an enqueue (--dry-run above all) must not be taken as asked for.
-          const enqueueOnly = ENQUEUE_ONLY.filter(([key]) => flags[key] !== undefined && flags[key] !== false).map(([, flag]) => flag);
+          const enqueueOnly = ENQUEUE_ONLY.filter((key) => flags[key] !== undefined && flags[key] !== false).map((key) => displayName(key));
           if (enqueueOnly.length) {
             throw new UsageError(
               `${enqueueOnly.join(', ')} ${enqueueOnly.length > 1 ? 'are' : 'is'} not for \`smsq campaign ${flags.action}\`, which acts at once and takes only the send id (and --json); nothing was changed. Fix: smsq campaign ${flags.action} ${flags.sendId}${flags.action === 'cancel' ? ' (smsq status ' + flags.sendId + ' shows what it would stop)' : ''}`,

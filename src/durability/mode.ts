@@ -135,5 +135,5 @@ export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityF
 
 /** One line per problem, for the start-up refusal or warning. */
 export function describeProblems(problems: readonly DurabilityProblem[]): string {
-  return problems.map((p) => `${p.what}. Fix: ${p.fix}`).join('\n');
+  return problems.map((p) => `${p.what}. Fix: ${p.fix}`).join('; ');
 }

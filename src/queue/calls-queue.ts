@@ -32,15 +32,16 @@ export const JOB_RETENTION = Object.freeze({
 
 /** The queue every Dysmsapi call goes through (sends, reconcile and receipt look-ups). */
 export function createCallsQueue(options: CallsQueueOptions): Queue {
-  return queueNamed(CALLS_QUEUE, options);
+  return openQueue(CALLS_QUEUE, options);
 }
 
 /** The queue of work that makes no Dysmsapi call (receipt-window expiry, callbacks). */
 export function createHousekeepingQueue(options: CallsQueueOptions): Queue {
-  return queueNamed(HOUSEKEEPING_QUEUE, options);
+  return openQueue(HOUSEKEEPING_QUEUE, options);
 }
 
-function queueNamed(name: string, { connection, prefix, onError, telemetry, writeMeta = false }: CallsQueueOptions): Queue {
+/** A queue of this deployment by name, as every smsq process opens one (BullMQ's meta written by workers only). */
+export function openQueue(name: string, { connection, prefix, onError, telemetry, writeMeta = false }: CallsQueueOptions): Queue {
   const queue = new Queue(name, { connection, prefix, skipMetasUpdate: !writeMeta, ...(telemetry ? { telemetry } : {}) });
   if (onError) queue.on('error', onError);
   return queue;

@@ -42,6 +42,6 @@ export async function redisMemoryAdvice(redis: Redis): Promise<MemoryAdvice | un
 
 /** Logs the advice, if any, as one warning (a worker's start-up). */
 export async function adviseRedisMemory(redis: Redis, logger: Logger): Promise<void> {
-  const advice = await redisMemoryAdvice(redis).catch(() => undefined);
+  const advice = await redisMemoryAdvice(redis);
   if (advice) logger.warn({ setting: advice.setting, value: advice.value, fix: advice.fix }, `MEMORY: ${advice.what}`);
 }
