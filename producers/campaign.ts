@@ -10,7 +10,8 @@ import { PhoneSet } from './phone-set.js';
 import type { Enqueuer } from './enqueuer.js';
 import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
 import type { RejectedNumber } from './plan.js';
-import { recipientChunksOf } from './recipient-source.js';
+import { checkParamColumns } from './recipient-columns.js';
+import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ENCODING_FIX } from './text-encoding.js';
 
@@ -152,6 +153,15 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
   };
   const sharedProblem = paramProblem(shared);
+  // A file's header is read with its first chunk, so it is known by the first row taken.
+  let columnsChecked = false;
+  const checkColumns = () => {
+    columnsChecked = true;
+    const columns = recipientColumnsOf(options.recipients);
+    if (columns === undefined || rules === undefined || vars === undefined) return;
+    const issues = checkParamColumns(columns, vars, shared, rules.templateCode);
+    if (issues.length) throw new ValidationError(issues);
+  };
   const checkSuppressed = req.kind === 'marketing' ? options.checkSuppressed : undefined;
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
@@ -285,6 +295,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
 
   /** Takes one row (no I/O); true when a batch of candidates waits for the opt-out check. */
   const take = (row: CampaignRecipient): boolean => {
+    if (!columnsChecked) checkColumns();
     progress.read++;
     if (row.error !== undefined) {
       reject(row, row.error);
@@ -387,7 +398,8 @@ function noRecipientError(field: string, read: number, rejected: readonly Reject
   }
   const shown = rejected.slice(0, REFUSAL_SHOWN).map((r) => `${r.input || '(empty)'}: ${r.reason}`);
   const more = read > shown.length ? `; ${read - shown.length} more` : '';
+  // The general fix first: each row's reason may end with a fix of its own.
   return new ValidationError([
-    { field, message: `holds no valid recipient: all ${read} rows were rejected (nothing was enqueued): ${shown.join('; ')}${more}. Fix: correct the rows and send the file again` },
+    { field, message: `holds no valid recipient: all ${read} rows were rejected (nothing was enqueued). Fix: correct the rows and send the file again. The rows: ${shown.join('; ')}${more}` },
   ]);
 }

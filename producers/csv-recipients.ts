@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import Papa from 'papaparse';
-import { RECIPIENT_CHUNKS, type ChunkedRecipients } from './recipient-source.js';
+import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS, type ChunkedRecipients, type ColumnedRecipients } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import { readError } from './recipient-file-errors.js';
 import type { CampaignRecipient } from './schemas.js';
@@ -10,7 +10,7 @@ import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable }
 export { PHONE_COLUMNS } from './recipient-header.js';
 
 /** The recipients a reader yields; it also hands them over chunk by chunk ({@link RECIPIENT_CHUNKS}). */
-export type CsvRecipients = AsyncGenerator<CampaignRecipient> & ChunkedRecipients;
+export type CsvRecipients = AsyncGenerator<CampaignRecipient> & ChunkedRecipients & ColumnedRecipients;
 
 export interface RecipientFileOptions {
   /** The file's encoding; default: recognised from its bytes (BOM, UTF-8, GB18030). */
@@ -46,19 +46,20 @@ const MAX_RECORD_CHARS = 1 << 16;
  * been taken, so nothing piles up ahead of the consumer.
  */
 export function readRecipientsCsv(source: string | Buffer | Readable, opts: RecipientFileOptions = {}): CsvRecipients {
-  const chunks = csvRowChunks(source, opts);
-  async function* rows(): AsyncGenerator<CampaignRecipient> {
+  const field = opts.field ?? 'file';
+  const rows = new RecipientRows(field);
+  const chunks = csvRowChunks(source, opts.encoding, field, rows);
+  async function* each(): AsyncGenerator<CampaignRecipient> {
     for await (const chunk of chunks) yield* chunk;
   }
-  return Object.assign(rows(), { [RECIPIENT_CHUNKS]: () => chunks });
+  return Object.assign(each(), { [RECIPIENT_CHUNKS]: () => chunks, [RECIPIENT_COLUMNS]: () => rows.columns() });
 }
 
 /** The rows of each chunk read from `source`, parsed when the chunk is asked for. */
-async function* csvRowChunks(source: string | Buffer | Readable, opts: RecipientFileOptions): AsyncGenerator<CampaignRecipient[]> {
-  const field = opts.field ?? 'file';
-  const { input, encoding } = await openText(source, opts.encoding, field);
+async function* csvRowChunks(source: string | Buffer | Readable, named: FileEncoding | undefined, field: string, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
+  const { input, encoding } = await openText(source, named, field);
   const decoder = createTextDecoder(encoding);
-  const records = new CsvRecords(field);
+  const records = new CsvRecords(field, rows);
   try {
     for await (const chunk of input) {
       records.write(decoder.write(chunk));
@@ -153,7 +154,6 @@ interface BadLine {
  */
 class CsvRecords {
   private readonly parser = new Papa.Parser(PAPA_CONFIG);
-  private readonly rows: RecipientRows;
   private nextLine = 1;
   /** Text of the record not finished by the last chunk. */
   private carry = '';
@@ -165,9 +165,10 @@ class CsvRecords {
   /** Records parsed since the last `taken`, as Papa Parse returned them (its arrays kept, not copied). */
   private parsed: (string[] | BadLine)[][] = [];
 
-  constructor(private readonly field: string) {
-    this.rows = new RecipientRows(field);
-  }
+  constructor(
+    private readonly field: string,
+    private readonly rows: RecipientRows,
+  ) {}
 
   write(text: string): void {
     this.parse(text, false);

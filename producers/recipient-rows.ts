@@ -5,6 +5,7 @@
  * its line and reason while the rest goes ahead.
  */
 import { readRecipientHeader, type RecipientHeader } from './recipient-header.js';
+import type { FileColumns } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 
 /** Longest cell kept as the `input` of a rejected row. */
@@ -13,6 +14,7 @@ const INPUT_SHOWN = 32;
 export class RecipientRows {
   private header: RecipientHeader | undefined;
   private headerRead = false;
+  private headerField = '';
 
   /**
    * @param field how messages name the file (`file`, `(body)`).
@@ -24,12 +26,20 @@ export class RecipientRows {
     private readonly opts: { padShortRows?: boolean } = {},
   ) {}
 
+  /** The header's param columns, once it has been read; undefined before, and for a list without a header. */
+  columns(): FileColumns | undefined {
+    const header = this.header;
+    if (header === undefined) return undefined;
+    return { params: header.names.filter((_, i) => i !== header.phoneAt), field: this.headerField };
+  }
+
   /** The recipient on `cells` (read from line `line`), or undefined for the header and blank rows. */
   row(cells: readonly string[], line: number): CampaignRecipient | undefined {
     if (isBlank(cells)) return undefined;
     if (!this.headerRead) {
       this.headerRead = true;
-      this.header = readRecipientHeader(cells, `${this.field}:${line}`);
+      this.headerField = `${this.field}:${line}`;
+      this.header = readRecipientHeader(cells, this.headerField);
       if (this.header !== undefined) return undefined;
     }
     const header = this.header;

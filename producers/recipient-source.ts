@@ -20,3 +20,27 @@ export function recipientChunksOf(source: AsyncIterable<CampaignRecipient>): Asy
   const chunks = (source as Partial<ChunkedRecipients>)[RECIPIENT_CHUNKS];
   return typeof chunks === 'function' ? chunks.call(source) : undefined;
 }
+
+/**
+ * The key of an optional method of a recipient file's reader: the param columns its header named
+ * (the number column left out), once the header has been read; undefined for a list without a
+ * header. Every row of a file has the same columns, so a column the template cannot use, or a
+ * variable no column fills, is refused once for the file, not once per row.
+ */
+export const RECIPIENT_COLUMNS = Symbol('smsq.recipientColumns');
+
+/** The param columns of a file's header and where the header is (`file:1`, for messages). */
+export interface FileColumns {
+  params: readonly string[];
+  field: string;
+}
+
+export interface ColumnedRecipients {
+  [RECIPIENT_COLUMNS](): FileColumns | undefined;
+}
+
+/** The header's param columns of `source`, when it is a file with a header that has been read. */
+export function recipientColumnsOf(source: AsyncIterable<CampaignRecipient>): FileColumns | undefined {
+  const columns = (source as Partial<ColumnedRecipients>)[RECIPIENT_COLUMNS];
+  return typeof columns === 'function' ? columns.call(source) : undefined;
+}

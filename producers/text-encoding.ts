@@ -10,6 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../src/errors.js';
+import { notTextSignature, utf16ByNuls } from './file-signature.js';
 
 /** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
 export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
@@ -167,8 +168,9 @@ function countChar(text: string, ch: string, before: number): number {
 /**
  * The encoding of `source`: the one its byte-order mark declares, else the one named, else
  * recognised from its bytes: UTF-8 when they are all valid UTF-8, else GB18030 when they are all
- * valid GB18030 (GBK text, as Excel saves it in China, is valid GB18030). NUL bytes without a BOM
- * mean UTF-16 that cannot be told apart reliably, so the user is asked to name it. Throws a
+ * valid GB18030 (GBK text, as Excel saves it in China, is valid GB18030). A file whose first bytes
+ * name another kind (a workbook or archive renamed .csv, a PDF) is refused as what it is. NUL bytes
+ * without a BOM mean UTF-16, named for the user to confirm, or a binary file. Throws a
  * ValidationError naming the line of the first bad byte and the fix when the bytes fit none.
  */
 export async function settleEncoding(source: Rereadable, named: FileEncoding | undefined, field: string, partial = false): Promise<FileEncoding> {
@@ -178,23 +180,32 @@ export async function settleEncoding(source: Rereadable, named: FileEncoding | u
     break;
   }
   if (head === undefined || head.length === 0) return named ?? 'utf-8';
+  const notText = notTextSignature(head);
+  if (notText !== undefined) {
+    throw new ValidationError([{ field, message: `is ${notText.what}, not a text list (nothing was enqueued). Fix: ${notText.fix}` }]);
+  }
   const declared = bomOf(head)?.encoding ?? named;
   if (declared !== undefined) {
     if (!(await fitsEncoding(source, declared, partial))) throw invalidBytesError(field, declared, await lineOfBadBytes(source, declared, partial));
     return declared;
   }
-  if (head.subarray(0, 4096).includes(0)) {
-    throw new ValidationError([
-      {
-        field,
-        message: 'holds NUL bytes: it looks like UTF-16 without a byte-order mark. Fix: name it with --encoding utf-16le (REST: ?encoding=utf-16le), or save the file as "CSV UTF-8"',
-      },
-    ]);
-  }
+  if (head.subarray(0, NUL_WINDOW).includes(0)) throw nulBytesError(field, utf16ByNuls(head, NUL_WINDOW));
   if (await fitsEncoding(source, 'utf-8', partial)) return 'utf-8';
   if (await fitsEncoding(source, 'gb18030', partial)) return 'gb18030';
   const line = await lineOfBadBytes(source, 'utf-8', partial);
   throw new ValidationError([{ field: `${field}:${line}`, message: `line ${line} holds bytes that are neither UTF-8 nor GBK/GB18030 (nothing was enqueued). Fix: ${ENCODING_FIX}` }]);
+}
+
+/** Bytes at the head of a file looked at for NULs. */
+const NUL_WINDOW = 4096;
+
+/** The refusal of a file with NUL bytes and no byte-order mark: UTF-16 to be named, or not text at all. */
+function nulBytesError(field: string, utf16: FileEncoding | undefined): ValidationError {
+  const message =
+    utf16 === undefined
+      ? 'holds NUL bytes scattered as in a binary file: it is not a text list (nothing was enqueued). Fix: save the list from Excel or WPS as "CSV UTF-8" or "Excel Workbook (.xlsx)"'
+      : `holds NUL bytes where ${utf16.toUpperCase()} text has them, without a byte-order mark (nothing was enqueued). Fix: name it with --encoding ${utf16} (REST: ?encoding=${utf16}), or save the file as "CSV UTF-8"`;
+  return new ValidationError([{ field, message }]);
 }
 
 /** The refusal of a file whose bytes are not valid in `encoding`. */

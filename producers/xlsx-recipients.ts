@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { ValidationError } from '../src/errors.js';
 import { readError } from './recipient-file-errors.js';
-import { RECIPIENT_CHUNKS } from './recipient-source.js';
+import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import type { CsvRecipients } from './csv-recipients.js';
 import type { CampaignRecipient } from './schemas.js';
@@ -60,14 +60,15 @@ interface SheetReader {
  * that names no number column.
  */
 export function readRecipientsXlsx(source: string | Readable, opts: WorkbookOptions = {}): CsvRecipients {
-  const chunks = xlsxRowChunks(source, opts);
-  async function* rows(): AsyncGenerator<CampaignRecipient> {
+  const rows = new RecipientRows(opts.field ?? 'file', { padShortRows: true });
+  const chunks = xlsxRowChunks(source, opts, rows);
+  async function* each(): AsyncGenerator<CampaignRecipient> {
     for await (const chunk of chunks) yield* chunk;
   }
-  return Object.assign(rows(), { [RECIPIENT_CHUNKS]: () => chunks });
+  return Object.assign(each(), { [RECIPIENT_CHUNKS]: () => chunks, [RECIPIENT_COLUMNS]: () => rows.columns() });
 }
 
-async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions): AsyncGenerator<CampaignRecipient[]> {
+async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
   const field = opts.field ?? 'file';
   const path = typeof source === 'string' ? source : undefined;
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
@@ -77,7 +78,6 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions):
     worksheets: 'emit',
     entries: 'ignore',
   });
-  const rows = new RecipientRows(field, { padShortRows: true });
   const seen: string[] = [];
   let found = false;
   try {

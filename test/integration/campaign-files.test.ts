@@ -5,7 +5,7 @@
  * fix and leaves Redis as it was (no send, chunk, job or idempotency key); a good one stores its
  * Chinese params intact and rejects its bad rows one by one, with their lines.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -17,6 +17,8 @@ import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
+import { createProducer, type Producer } from '../../producers/producer.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { systemClock } from '../../src/clock.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
@@ -32,10 +34,13 @@ const SETTINGS = { signName: N.sign, templateCode: N.marketingTemplate, template
 const dir = mkdtempSync(join(tmpdir(), 'smsq-files-'));
 let h: Harness;
 let app: SmsqServer;
+/** A producer that checks the account, as `smsq serve` and the CLI have: the template's variables are known at the door. */
+let producer: Producer;
 
 beforeAll(async () => {
   h = await createHarness({ label: 'files' });
-  app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: { user: 'ops', password: 'dashboard-password-1' } } });
+  producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+  app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: { user: 'ops', password: 'dashboard-password-1' } } });
 });
 
 afterAll(async () => {
@@ -116,7 +121,7 @@ const REFUSED: RefusedFile[] = [
     make: async () => fileOf('invalid.csv', 'phone,name\n12345,Li\nnot-a-number,Wang\n'),
     rest: { type: 'text/csv' },
     field: 'file',
-    message: /holds no valid recipient: all 2 rows were rejected.*line 2: .*line 3: .*Fix: correct the rows/,
+    message: /holds no valid recipient: all 2 rows were rejected \(nothing was enqueued\)\. Fix: correct the rows and send the file again\. The rows: .*line 2: .*line 3: /,
   },
   {
     name: 'a header naming no phone column',
@@ -142,11 +147,46 @@ const REFUSED: RefusedFile[] = [
     message: /line 2 holds bytes that are not valid UTF-8.*Fix:.*--encoding/,
   },
   {
-    name: 'UTF-16 without a byte-order mark',
+    name: 'UTF-16 LE without a byte-order mark',
     make: async () => fileOf('utf16-nobom.csv', Buffer.from('phone\n13800138000\n', 'utf16le')),
     rest: { type: 'text/csv' },
     field: 'file',
-    message: /UTF-16 without a byte-order mark.*Fix: name it with --encoding utf-16le/,
+    message: /NUL bytes where UTF-16LE text has them, without a byte-order mark.*Fix: name it with --encoding utf-16le/,
+  },
+  {
+    name: 'UTF-16 BE without a byte-order mark',
+    make: async () => fileOf('utf16be-nobom.csv', iconv.encode('phone\n13800138000\n', 'utf-16be')),
+    rest: { type: 'text/csv' },
+    field: 'file',
+    message: /NUL bytes where UTF-16BE text has them.*Fix: name it with --encoding utf-16be/,
+  },
+  {
+    name: 'an .xlsx workbook saved under a .csv name',
+    make: async () => fileOf('workbook.csv', readFileSync(await workbook('renamed.xlsx', [{ name: 'Sheet1', rows: [['phone'], ['13800138000']] }]))),
+    rest: { type: 'text/csv' },
+    field: 'file',
+    message: /is a ZIP archive \(an \.xlsx workbook is one\), not a text list \(nothing was enqueued\)\. Fix: if it is an Excel workbook, give the file the \.xlsx extension/,
+  },
+  {
+    name: 'an Excel 97-2003 workbook under a .csv name',
+    make: async () => fileOf('old.csv', Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)])),
+    rest: { type: 'text/csv' },
+    field: 'file',
+    message: /is an Excel 97-2003 \(\.xls\) workbook.*Fix: save the list .* as "CSV UTF-8"/,
+  },
+  {
+    name: 'a binary file with NUL bytes at odd and even offsets',
+    make: async () => fileOf('binary.csv', Buffer.from([0x42, 0x00, 0x00, 0x13, 0x38, 0x00, 0x01, 0x02, 0x00, 0x00, 0x7f, 0x45])),
+    rest: { type: 'text/csv' },
+    field: 'file',
+    message: /NUL bytes scattered as in a binary file: it is not a text list.*Fix: save the list/,
+  },
+  {
+    name: 'a header column named after a variable in the wrong case',
+    make: async () => fileOf('case.csv', 'phone,Name\n13800138000,Li\n13800138001,Wang\n'),
+    rest: { type: 'text/csv' },
+    field: 'file:1',
+    message: /column "Name" is not a variable of template SMS_900000003 \(it uses \$\{name\}; nothing was enqueued\)\. Fix: rename the column "name" \(variable names are case-sensitive\)/,
   },
   { name: 'a missing file', make: async () => join(dir, 'no-such-file.csv'), field: 'file', message: /cannot be read \(ENOENT: there is no such file.*Fix: give the path of a readable \.csv or \.xlsx file/ },
   { name: 'a directory', make: async () => dir + '/', field: 'file', message: /cannot be read \(EISDIR/ },
@@ -179,7 +219,7 @@ describe('campaign files refused whole, with nothing written', () => {
   it.each(REFUSED)('producer API: $name', async (c) => {
     const before = await keys();
     const path = await c.make();
-    const err = await h.producer.campaign(readRecipientsFile(path, c.options), SETTINGS, { sourceField: 'file' }).then(
+    const err = await producer.campaign(readRecipientsFile(path, c.options), SETTINGS, { sourceField: 'file' }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -202,7 +242,6 @@ describe('campaign files refused whole, with nothing written', () => {
 
   it.each(REFUSED.filter((c) => c.rest !== undefined))('POST /v1/campaigns: $name', async (c) => {
     const before = await keys();
-    const { readFileSync } = await import('node:fs');
     const body = readFileSync(await c.make());
     const query = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"会员"}', ...c.rest?.query });
     const res = await app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': c.rest!.type, 'idempotency-key': `refused-${before.length}` }, payload: body });
@@ -215,10 +254,24 @@ describe('campaign files refused whole, with nothing written', () => {
   });
 });
 
+describe('a header that does not fit the template is refused once, at the header, not once per row', () => {
+  it('a variable no column fills (${order} of the notification template): one issue, whatever the number of rows', async () => {
+    const before = await keys();
+    const rows = Array.from({ length: 2000 }, (_, i) => `1380013${String(i).padStart(4, '0')},Li`);
+    const path = fileOf('no-order.csv', `phone,name\n${rows.join('\n')}\n`);
+    const r = await cli(['campaign', '--file', path, '--sign', N.sign, '--template', N.notificationTemplate, '--yes', '--json']);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(/file:1: template SMS_900000002 uses \$\{order\}, but no column is named "order" and no shared param gives it \(nothing was enqueued\)\. Fix: add a column "order"/);
+    expect(r.stderr.match(/order/g)?.length).toBeLessThan(10);
+    expect(r.stderr).not.toContain('13800130001');
+    expect(await keys()).toEqual(before);
+  });
+});
+
 /** The params stored for each number of a send (from its chunk records). */
 async function storedParams(sendId: string): Promise<Map<string, Record<string, string> | undefined>> {
   const chunks = createChunkStore({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock });
-  const status = await h.producer.getStatus(sendId);
+  const status = await producer.getStatus(sendId);
   const out = new Map<string, Record<string, string> | undefined>();
   for (let i = 0; i < status.send.chunks; i++) {
     const chunk = await chunks.get(`${sendId}.${i}`);
@@ -234,7 +287,7 @@ const CHINESE = 'phone,name\r\n13800138000,张三\r\n13800138001,"李四, 会员
 describe('campaign files read as their people wrote them', () => {
   it('a GBK file (Excel in China) keeps its Chinese params, through all three front ends', async () => {
     const path = fileOf('gbk.csv', gbk(CHINESE));
-    const api = await h.producer.campaign(readRecipientsFile(path), SETTINGS);
+    const api = await producer.campaign(readRecipientsFile(path), SETTINGS);
     const cliRun = await cli(['campaign', '--file', path, ...CLI_SEND]);
     expect(cliRun.code).toBe(0);
     const rest = await app.inject({
@@ -259,7 +312,7 @@ describe('campaign files read as their people wrote them', () => {
   ])('%s', async (label, bytes) => {
     const path = fileOf(`${label.replace(/\W+/g, '-')}.csv`, bytes);
     const options = label.includes('--encoding') ? { encoding: 'gb18030' as const } : {};
-    const res = await h.producer.campaign(readRecipientsFile(path, options), SETTINGS);
+    const res = await producer.campaign(readRecipientsFile(path, options), SETTINGS);
     expect(res).toMatchObject({ recipients: 2, rejectedCount: 0 });
     const params = await storedParams(res.sendId);
     expect(params.get('13800138000')).toEqual({ name: '张三' });
@@ -271,7 +324,7 @@ describe('campaign files read as their people wrote them', () => {
       { name: '说明', rows: [['这一页不是名单']] },
       { name: '名单', rows: [['手机号码', 'name'], [13800138000, '张三'], ['13800138001', '李四'], [], ['12345', '王五']] },
     ]);
-    const first = await h.producer.campaign(readRecipientsFile(path), SETTINGS, { sourceField: 'file' }).catch((e: unknown) => e);
+    const first = await producer.campaign(readRecipientsFile(path), SETTINGS, { sourceField: 'file' }).catch((e: unknown) => e);
     expect((first as ValidationError).issues[0]?.message).toMatch(/names no phone column/);
     const r = await cli(['campaign', '--file', path, '--sheet', '名单', ...CLI_SEND]);
     expect(r.code).toBe(0);
@@ -290,15 +343,15 @@ describe('campaign files read as their people wrote them', () => {
       '13800138000,"多行\n备注"', // a quoted value over two lines (lines 2-3)
       '13800138001,Li',
       '13800138002,Wang,extra', // line 5: one field too many
-      `13800138003,${long}`, // line 6: longer than any message the API takes
+      `13800138003,${long}`, // line 6: longer than a variable may be
       '13800138004,Zhao',
     ];
     const path = fileOf('rows.csv', `${rows.join('\r\n')}\r\n`);
-    const res = await h.producer.campaign(readRecipientsFile(path), SETTINGS);
+    const res = await producer.campaign(readRecipientsFile(path), SETTINGS);
     expect(res).toMatchObject({ recipients: 3, rejectedCount: 2, chunks: 1 });
     expect(res.rejected).toEqual([
       { input: '13800138002', line: 5, reason: expect.stringMatching(/^line 5: expected 2 fields \(手机号,name\), found 3/) },
-      { input: '13800138003', line: 6, reason: expect.stringMatching(/^line 6: name is 501 characters; a whole message is at most 500/) },
+      { input: '13800138003', line: 6, reason: expect.stringMatching(/^line 6: templateParam\.name: is 501 characters; a variable holds at most 35/) },
     ]);
     const params = await storedParams(res.sendId);
     expect([...params.keys()].sort()).toEqual(['13800138000', '13800138001', '13800138004']);

@@ -1,0 +1,58 @@
+/**
+ * What the first bytes of a recipient file say it is when it is not text: a workbook or an archive
+ * saved under a `.csv` name, a PDF, an image; or, for text with NUL bytes, which UTF-16 it is.
+ * Without this, any file holding a NUL byte was refused as "UTF-16 without a byte-order mark",
+ * which sent the owner of a renamed .xlsx file to `--encoding utf-16le`.
+ */
+
+/** A kind of file told by its leading bytes ("magic number"), and what to do with it instead. */
+interface FileSignature {
+  bytes: readonly number[];
+  what: string;
+  fix: string;
+}
+
+const XLSX_FIX =
+  'if it is an Excel workbook, give the file the .xlsx extension (REST: send it with Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet); otherwise save the list as "CSV UTF-8"';
+const SAVE_FIX = 'save the list from Excel or WPS as "CSV UTF-8" or "Excel Workbook (.xlsx)"';
+
+const SIGNATURES: readonly FileSignature[] = [
+  { bytes: [0x50, 0x4b, 0x03, 0x04], what: 'a ZIP archive (an .xlsx workbook is one)', fix: XLSX_FIX },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], what: 'an Excel 97-2003 (.xls) workbook or another old Office file', fix: SAVE_FIX },
+  { bytes: [0x1f, 0x8b], what: 'a gzip archive', fix: 'unpack it (gunzip) and give the CSV inside' },
+  { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], what: 'a PDF document', fix: SAVE_FIX },
+  { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image', fix: SAVE_FIX },
+  { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image', fix: SAVE_FIX },
+];
+
+/** What a file that is not text turned out to be, and the fix. */
+export interface NotText {
+  what: string;
+  fix: string;
+}
+
+/** What `head` (the first bytes of a file) is, when its leading bytes name a kind of file that is not text. */
+export function notTextSignature(head: Uint8Array): NotText | undefined {
+  const found = SIGNATURES.find((s) => s.bytes.length <= head.length && s.bytes.every((b, i) => head[i] === b));
+  return found && { what: found.what, fix: found.fix };
+}
+
+/**
+ * Which UTF-16 `head` is written in, judged from where its NUL bytes fall: in UTF-16 text, the NULs
+ * are the high bytes of Latin characters (digits, commas, line breaks), all at odd offsets in
+ * little-endian and all at even ones in big-endian. NULs at both, or none, mean not UTF-16.
+ * Only the first `window` bytes are looked at.
+ */
+export function utf16ByNuls(head: Uint8Array, window = 4096): 'utf-16le' | 'utf-16be' | undefined {
+  let even = 0;
+  let odd = 0;
+  const end = Math.min(head.length, window);
+  for (let i = 0; i < end; i++) {
+    if (head[i] !== 0) continue;
+    if (i % 2 === 0) even++;
+    else odd++;
+  }
+  if (odd > 0 && even === 0) return 'utf-16le';
+  if (even > 0 && odd === 0) return 'utf-16be';
+  return undefined;
+}

@@ -1,0 +1,51 @@
+/**
+ * A recipient file's param columns against its template's variables, checked once for the file:
+ * every row has the header's columns, so a column named `Name` for `${name}` used to reject every
+ * row, each with the same two reasons, and a million-row file was refused with a million of them.
+ */
+import type { FileColumns } from './recipient-source.js';
+
+/** One column problem: `field` is the header's line (`file:1`). */
+export interface ColumnIssue {
+  field: string;
+  message: string;
+}
+
+/** A name without case, spaces, `_` and `-`: how a column is matched to the variable it was meant for. */
+function loose(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/**
+ * What is wrong with `columns` for a template using `vars` (its `${...}` names, case-sensitive as
+ * Dysmsapi reads them), with `shared` giving every recipient the same values: a column that is no
+ * variable (with the variable it was likely meant for), and a variable that neither a column nor
+ * `shared` fills. Empty when the file fits.
+ */
+export function checkParamColumns(
+  columns: FileColumns,
+  vars: readonly string[],
+  shared: Readonly<Record<string, unknown>> | undefined,
+  templateCode: string,
+): ColumnIssue[] {
+  const issues: ColumnIssue[] = [];
+  const known = new Set(vars);
+  const uses = vars.length ? `it uses ${vars.map((v) => `\${${v}}`).join(', ')}` : 'it has no variables';
+  const meant = new Set<string>();
+  for (const column of columns.params) {
+    if (known.has(column)) continue;
+    const likely = vars.find((v) => loose(v) === loose(column) && !columns.params.includes(v));
+    if (likely !== undefined) meant.add(likely);
+    const fix = likely !== undefined ? `rename the column "${likely}" (variable names are case-sensitive)` : vars.length ? 'rename it after one of those variables, or delete the column' : 'delete the column';
+    issues.push({ field: columns.field, message: `column "${column}" is not a variable of template ${templateCode} (${uses}; nothing was enqueued). Fix: ${fix}` });
+  }
+  const given = new Set([...columns.params, ...Object.keys(shared ?? {})]);
+  for (const name of vars) {
+    if (given.has(name) || meant.has(name)) continue;
+    issues.push({
+      field: columns.field,
+      message: `template ${templateCode} uses \${${name}}, but no column is named "${name}" and no shared param gives it (nothing was enqueued). Fix: add a column "${name}", or give every recipient the same value with --param '{"${name}":"..."}' (templateParam in the API)`,
+    });
+  }
+  return issues;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { checkParamColumns } from '../../producers/recipient-columns.js';
+import { notTextSignature, utf16ByNuls } from '../../producers/file-signature.js';
+
+const at = (...params: string[]) => ({ params, field: 'file:1' });
+
+describe('checkParamColumns: a file header against its template, once for the file', () => {
+  it('accepts columns that are the variables, and variables the shared params give', () => {
+    expect(checkParamColumns(at('name', 'order'), ['name', 'order'], undefined, 'SMS_1')).toEqual([]);
+    expect(checkParamColumns(at('order'), ['name', 'order'], { name: '会员' }, 'SMS_1')).toEqual([]);
+    expect(checkParamColumns(at(), [], undefined, 'SMS_1')).toEqual([]);
+  });
+
+  it('names a column in the wrong case and the variable it was meant for, without also calling that variable missing', () => {
+    const issues = checkParamColumns(at('Name', 'order'), ['name', 'order'], undefined, 'SMS_1');
+    expect(issues).toEqual([
+      { field: 'file:1', message: expect.stringMatching(/^column "Name" is not a variable of template SMS_1 \(it uses \$\{name\}, \$\{order\}; nothing was enqueued\)\. Fix: rename the column "name" \(variable names are case-sensitive\)$/) },
+    ]);
+  });
+
+  it('matches a likely variable without spaces, "_" and "-": "Order No" for ${orderNo}', () => {
+    expect(checkParamColumns(at('Order No'), ['orderNo'], undefined, 'SMS_1')[0]?.message).toMatch(/Fix: rename the column "orderNo"/);
+  });
+
+  it('a column that is no variable at all: rename or delete', () => {
+    expect(checkParamColumns(at('city'), ['name'], { name: 'x' }, 'SMS_1')).toEqual([
+      { field: 'file:1', message: expect.stringMatching(/column "city" is not a variable.*Fix: rename it after one of those variables, or delete the column$/) },
+    ]);
+    expect(checkParamColumns(at('city'), [], undefined, 'SMS_1')[0]?.message).toMatch(/\(it has no variables; nothing was enqueued\)\. Fix: delete the column$/);
+  });
+
+  it('a variable no column and no shared param fills', () => {
+    expect(checkParamColumns(at('name'), ['name', 'order'], undefined, 'SMS_1')).toEqual([
+      { field: 'file:1', message: expect.stringMatching(/^template SMS_1 uses \$\{order\}, but no column is named "order" and no shared param gives it \(nothing was enqueued\)\. Fix: add a column "order", or .*--param '\{"order":"\.\.\."\}'/) },
+    ]);
+  });
+
+  it('a wrong-case column whose right name is also a column is only an extra column', () => {
+    const issues = checkParamColumns(at('name', 'Name'), ['name'], undefined, 'SMS_1');
+    expect(issues.map((i) => i.message)).toEqual([expect.stringMatching(/column "Name" .*Fix: rename it after one of those variables, or delete the column/)]);
+  });
+});
+
+describe('file signatures: what a file that is not text is', () => {
+  it('tells workbooks, archives and documents by their first bytes', () => {
+    expect(notTextSignature(Buffer.from('PK\x03\x04rest', 'latin1'))?.what).toMatch(/ZIP archive/);
+    expect(notTextSignature(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0]))?.what).toMatch(/97-2003/);
+    expect(notTextSignature(Buffer.from([0x1f, 0x8b, 8]))?.what).toMatch(/gzip/);
+    expect(notTextSignature(Buffer.from('%PDF-1.7'))?.what).toMatch(/PDF/);
+  });
+
+  it('leaves text, and text with a byte-order mark, alone', () => {
+    expect(notTextSignature(Buffer.from('phone\n13800138000\n'))).toBeUndefined();
+    expect(notTextSignature(Buffer.from([0xff, 0xfe, 0x70, 0]))).toBeUndefined();
+    expect(notTextSignature(Buffer.from([0xef, 0xbb, 0xbf, 0x70]))).toBeUndefined();
+    expect(notTextSignature(Buffer.from('P'))).toBeUndefined();
+  });
+
+  it('UTF-16 by where its NULs fall; NULs at both offsets are no UTF-16', () => {
+    expect(utf16ByNuls(Buffer.from('phone,名\n', 'utf16le'))).toBe('utf-16le');
+    expect(utf16ByNuls(Buffer.from('phone,名\n', 'utf16le').swap16())).toBe('utf-16be');
+    expect(utf16ByNuls(Buffer.from([0x41, 0, 0, 0x42]))).toBeUndefined();
+    expect(utf16ByNuls(Buffer.from('phone'))).toBeUndefined();
+  });
+});
