@@ -61,11 +61,22 @@ export function templateTypeName(type: number): string {
 
 /** Marketing templates' type: their sends keep the quiet hours and the opt-out list, so they go as kind `marketing`. */
 const MARKETING_TEMPLATE_TYPE = 2;
+/** Verification templates' type: their codes are wanted now, so they never go as kind `marketing`. */
+const VERIFICATION_TEMPLATE_TYPE = 0;
 
-/** Why `kind` cannot carry this template, or undefined: a marketing template sent as anything else would skip quiet hours and opt-outs. */
+/**
+ * Why `kind` cannot carry this template, or undefined. A marketing template sent as anything else
+ * would skip the quiet hours and the opt-out list; a verification template sent as marketing would
+ * hold its codes back until the quiet hours end, and drop the numbers on the opt-out list.
+ */
 export function kindMismatch(rules: Pick<TemplateRules, 'templateCode' | 'templateType'>, kind: string): string | undefined {
-  if (rules.templateType !== MARKETING_TEMPLATE_TYPE || kind === 'marketing') return undefined;
-  return `${rules.templateCode} is a ${templateTypeName(MARKETING_TEMPLATE_TYPE)} template: sent as ${kind} it would skip the quiet hours and the opt-out list. Fix: kind marketing (--kind marketing), or a ${kind} template (see \`smsq templates\`)`;
+  if (rules.templateType === MARKETING_TEMPLATE_TYPE && kind !== 'marketing') {
+    return `${rules.templateCode} is a ${templateTypeName(MARKETING_TEMPLATE_TYPE)} template: sent as ${kind} it would skip the quiet hours and the opt-out list. Fix: kind marketing (--kind marketing), or a ${kind} template (see \`smsq templates\`)`;
+  }
+  if (rules.templateType === VERIFICATION_TEMPLATE_TYPE && kind === 'marketing') {
+    return `${rules.templateCode} is a ${templateTypeName(VERIFICATION_TEMPLATE_TYPE)} template: sent as marketing its codes would wait for the quiet hours to end and skip numbers on the opt-out list. Fix: kind verification (--kind verification), or a marketing template (see \`smsq templates\`)`;
+  }
+  return undefined;
 }
 
 /** The attribute a variable is checked as: the account's, or the code of a one-variable verification template. */
