@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { z } from 'zod';
+import { systemClock, type Clock } from '../src/clock.js';
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
@@ -46,6 +47,8 @@ export interface CliDeps {
    * terminal to ask on (stdin or stderr not a TTY): commands that need confirmation then refuse.
    */
   confirm?: (question: string) => Promise<boolean>;
+  /** Time for flags checked against today (`details --date`'s 30 days). Default: the system clock. */
+  clock?: Clock;
 }
 
 /** A command module: `cli/commands/<name>.ts` exports one and `commands/index.ts` lists it. */
@@ -80,6 +83,11 @@ export class CliContext {
   private tracingValue: Tracing | undefined;
 
   constructor(readonly deps: CliDeps) {}
+
+  /** Now, from the deps' clock. */
+  now(): number {
+    return (this.deps.clock ?? systemClock).now();
+  }
 
   /**
    * OpenTelemetry tracing of the running command, when the `OTEL_*` variables ask for it (see

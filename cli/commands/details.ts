@@ -3,17 +3,32 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js';
+import { detailsDateRange, DETAILS_DAYS } from '../../src/sms/dates.js';
 import { renderTable, sendStatusWord } from '../format.js';
 import { cstText, withIsoTimes } from '../format.js';
 
-const schema = z.object({
-  phone: phoneFlag('--phone 13800138000'),
-  date: dateFlag('--date 20260326 (the China Standard Time day it was sent, within the last 30 days)'),
-  bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
-  page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
-  pageSize: intFlag(1, 50, '--page-size 10').optional().default(10),
-  json: switchFlag,
-});
+/** The flags; `--date` must also be a day QuerySendDetails still answers for, judged at `now()`. */
+function detailsSchema(now: () => number) {
+  return z
+    .object({
+      phone: phoneFlag('--phone 13800138000'),
+      date: dateFlag('--date 20260326 (the China Standard Time day it was sent, within the last 30 days)'),
+      bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
+      page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
+      pageSize: intFlag(1, 50, '--page-size 10').optional().default(10),
+      json: switchFlag,
+    })
+    .superRefine((flags, check) => {
+      const { earliest, latest } = detailsDateRange(now());
+      if (flags.date >= earliest && flags.date <= latest) return;
+      const when = flags.date > latest ? 'is after today' : `is more than ${DETAILS_DAYS} days ago`;
+      check.addIssue({
+        code: 'custom',
+        path: ['date'],
+        message: `${when} in China Standard Time: QuerySendDetails answers for ${earliest} to ${latest} only. Fix: --date ${latest}, or an earlier day in that range`,
+      });
+    });
+}
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -26,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--page-size <n>', 'records per page, 1-50 (default: 10)')
     .option('--json', 'print JSON on stdout')
     .action(
-      ctx.action(schema, async (flags) => {
+      ctx.action(detailsSchema(() => ctx.now()), async (flags) => {
         const { client } = await ctx.sms();
         const { data, requestId } = ctx.unwrap(
           await client.querySendDetails({

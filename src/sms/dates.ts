@@ -85,3 +85,11 @@ export function sendDatesOwnFirst(ms: number, marginMs: number): string[] {
   const own = cstDate(ms);
   return [own, ...sendDatesAround(ms, marginMs).filter((d) => d !== own)];
 }
+
+/** How many days back QuerySendDetails answers for: `SendDate` within the last 30 days (CST). */
+export const DETAILS_DAYS = 30;
+
+/** The CST dates (`yyyyMMdd`) QuerySendDetails can be asked for at `nowMs`: today and the {@link DETAILS_DAYS} days before. */
+export function detailsDateRange(nowMs: number): { earliest: string; latest: string } {
+  return { earliest: cstDate(nowMs - DETAILS_DAYS * DAY_MS), latest: cstDate(nowMs) };
+}

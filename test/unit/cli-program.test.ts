@@ -20,7 +20,7 @@ interface Run {
 async function run(argv: string[], env: NodeJS.ProcessEnv, extra: { waitForShutdown?: () => Promise<string> } = {}): Promise<Run> {
   const stdout = collector();
   const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env, ...extra });
+  const code = await runCli(argv, { stdout, stderr, env, clock, ...extra });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -28,9 +28,10 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, extra: { waitForShutd
 const NOW = Date.UTC(2026, 2, 26, 2, 0, 0);
 const DAY = '20260326';
 const PHONE = '13800138000';
+/** The emulator's time and the CLI's. */
+const clock = createManualClock(NOW);
 
 describe('smsq in-process', () => {
-  const clock = createManualClock(NOW);
   let emulator: Emulator;
   let env: NodeJS.ProcessEnv;
 
@@ -216,6 +217,21 @@ describe('smsq in-process', () => {
       const r = await run(['details', '--phone', '13700137000', '--date', DAY], env);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(`No messages to 13700137000 on ${DAY} (dates are China Standard Time).\n`);
+    });
+
+    it('refuses a --date QuerySendDetails does not answer for (after today, or over 30 days ago, CST), nothing called', async () => {
+      const later = await run(['details', '--phone', PHONE, '--date', '20260327'], env);
+      expect(later).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'error: --date "20260327" is after today in China Standard Time: QuerySendDetails answers for 20260224 to 20260326 only. Fix: --date 20260326, or an earlier day in that range\n',
+      });
+      const old = await run(['details', '--phone', PHONE, '--date', '20260223'], env);
+      expect(old.code).toBe(2);
+      expect(old.stderr).toMatch(/^error: --date "20260223" is more than 30 days ago in China Standard Time: .* 20260224 to 20260326 only\. Fix:/);
+      expect(callsMade()).toBe(0);
+      // The window's first day is still asked.
+      expect((await run(['details', '--phone', PHONE, '--date', '20260224'], env)).code).toBe(0);
     });
 
     it('refuses a number that cannot be one', async () => {
