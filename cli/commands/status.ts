@@ -25,7 +25,7 @@ const schema = z.object({
   limit: intFlag(1, MAX_RECIPIENT_PAGE, '--limit 1000').optional(),
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
   watch: switchFlag,
-  until: z.enum(['sent', 'final', 'auto'], { message: 'must be sent, final or auto. Fix: --until sent' }).optional().default('auto'),
+  until: z.enum(['sent', 'final', 'auto'], { message: 'must be sent, final or auto. Fix: --until sent' }).optional(),
   json: switchFlag,
 });
 
@@ -58,24 +58,26 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--limit <n>', `with --recipients: one page of at most n recipients (1-${MAX_RECIPIENT_PAGE}) and the cursor of the next`)
     .option('--cursor <c>', 'with --recipients: the page that starts where the previous one printed (its "next" cursor)')
     .option('--watch', 'follow it every second until it is sent or completed (see --until), or ends otherwise; a progress bar on a terminal')
-    .option('--until <sent|final|auto>', 'with --watch: stop once it is sent (every recipient past the API), final (completed: every receipt in, or the receipt window over), or auto: sent for kinds whose receipts are sampled or not looked up (SMSQ_RECEIPT_LOOKUPS), final otherwise', 'auto')
+    .option('--until <sent|final|auto>', 'with --watch: stop once it is sent (every recipient past the API), final (completed: every receipt in, or the receipt window over), or auto: sent for kinds whose receipts are sampled or not looked up (SMSQ_RECEIPT_LOOKUPS), final otherwise (default: auto)')
     .option('--json', 'print JSON on stdout (with --watch: one JSON line per change)')
     .action(
       ctx.action(schema, async (flags) => {
         const paged = flags.limit !== undefined || flags.cursor !== undefined;
         if (paged && !flags.recipients) throw new UsageError(`${flags.limit !== undefined ? '--limit' : '--cursor'} pages the recipients. Fix: add --recipients`);
+        if (flags.until !== undefined && !flags.watch) throw new UsageError('--until says when --watch stops; without --watch it does nothing. Fix: add --watch, or drop --until');
         // Checked before anything is read, so that a bad cursor is named as the flag it came in.
         if (flags.cursor !== undefined) decodeRecipientCursor(flags.sendId, flags.cursor, '--cursor');
         const { producer } = openProducer(ctx);
         let status = await producer.getStatus(flags.sendId);
         if (flags.watch) {
-          const end: WatchEnd = flags.until === 'auto' ? defaultWatchEnd(ctx.config.receiptLookups[status.send.kind].mode) : flags.until === 'sent' ? 'sent' : 'completed';
+          const until = flags.until ?? 'auto';
+          const end: WatchEnd = until === 'auto' ? defaultWatchEnd(ctx.config.receiptLookups[status.send.kind].mode) : until === 'sent' ? 'sent' : 'completed';
           const tty = ctx.deps.isTTY === true && !flags.json;
           let last = '';
           for (;;) {
             const seen = JSON.stringify([status.send.state, status.counts, status.wait]);
             if (tty) ctx.deps.stdout.write(`\r\x1b[2K${barLine(status, end)}`);
-            else if (seen !== last) ctx.deps.stdout.write(`${flags.json ? jsonLine(status, Date.now()) : plainLine(status, Date.now())}\n`);
+            else if (seen !== last) ctx.deps.stdout.write(`${flags.json ? jsonLine(status, ctx.now()) : plainLine(status, ctx.now())}\n`);
             last = seen;
             if (watchIsOver(status.send.state, end)) break;
             await new Promise((r) => setTimeout(r, 1000));

@@ -134,6 +134,10 @@ describe('smsq send', () => {
     const bad = await run(['status', res.sendId, '--watch', '--until', 'delivered']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--until .*must be sent, final or auto/);
+    // --until without --watch did nothing, silently: it is refused, naming both flags.
+    const alone = await run(['status', res.sendId, '--until', 'sent']);
+    expect(alone).toMatchObject({ code: 2, stdout: '' });
+    expect(alone.stderr).toMatch(/--until says when --watch stops; without --watch it does nothing\. Fix: add --watch, or drop --until/);
     expect((await run(['status', 'snope'])).code).toBe(2);
   });
 
