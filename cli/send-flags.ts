@@ -5,6 +5,9 @@ import type { Producer } from '../producers/producer.js';
 import type { SendStatus } from '../src/queue/send-store.js';
 import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
 import { countIn } from '../src/receipts/completion.js';
+import type { RecipientState } from '../src/receipts/send-recipients.js';
+import { waitText } from '../src/queue/send-wait.js';
+import { heldNote } from './held-recipients.js';
 import type { CliContext } from './context.js';
 import { switchFlag } from './flags.js';
 
@@ -18,7 +21,7 @@ export type SendCommandFlags = z.output<z.ZodObject<typeof SEND_COMMAND_FLAGS>>;
 export function withSendOptions(command: Command): Command {
   return command
     .option('--yes', 'do not ask for confirmation')
-    .option('--wait', 'wait until every recipient has an outcome')
+    .option('--wait', 'wait until every recipient is past the API (accepted or failed; not for receipts), with progress and what holds it on stderr')
     .option('--dry-run', 'print the plan and enqueue nothing')
     .option('--json', 'print JSON on stdout');
 }
@@ -41,18 +44,49 @@ export function jsonParamsFlag(fix: string) {
   });
 }
 
+/** A wait whose line has not changed for this long is explained from its recipients' codes. */
+export const EXPLAIN_AFTER_MS = 5000;
+/** Sends larger than this are not read to explain a wait (a campaign's rows; its status says enough). */
+const EXPLAIN_MAX_RECIPIENTS = 10_000;
+
+/** How {@link waitForSend} polls; tests shorten the explanation delay. */
+export interface WaitOptions {
+  /** Default {@link EXPLAIN_AFTER_MS}. */
+  explainAfterMs?: number;
+}
+
 /**
  * Polls a send's status (every 250 ms) until every recipient is sent (accepted or final: none
- * queued, sending or unknown; receipts are not waited for); shows progress on stderr.
+ * queued, sending or unknown; receipts are not waited for); shows progress on stderr: the counts,
+ * why the send waits (quiet hours, throttling, a pause), and, when nothing has moved for
+ * `explainAfterMs`, what holds the recipients still pending (per-number flow control, a lost answer
+ * being looked up), read from their own codes.
  */
-export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean): Promise<SendStatus> {
+export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean, opts: WaitOptions = {}): Promise<SendStatus> {
+  const explainAfterMs = opts.explainAfterMs ?? EXPLAIN_AFTER_MS;
   let last = '';
+  let changedAt = ctx.now();
+  let explainedAt = Number.NEGATIVE_INFINITY;
+  let lastExplained = '';
   for (;;) {
     const s = await producer.getStatus(sendId);
     const pending = countIn(s.counts, UNSENT_CHUNK_STATES);
-    const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending`;
-    if (!quiet && line !== last) ctx.note(line);
-    last = line;
+    // Receipts are not what --wait waits for: that reason would be the last word as it exits.
+    const why = s.wait && s.wait.reason !== 'receipts' ? ` (${waitText(s.wait)})` : '';
+    const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending${why}`;
+    const now = ctx.now();
+    if (line !== last) {
+      if (!quiet) ctx.note(line);
+      last = line;
+      changedAt = now;
+    } else if (!quiet && s.send.recipients <= EXPLAIN_MAX_RECIPIENTS && now - changedAt >= explainAfterMs && now - explainedAt >= explainAfterMs) {
+      explainedAt = now;
+      const recipients: RecipientState[] = [];
+      for await (const r of producer.recipients(sendId)) recipients.push(r);
+      const held = heldNote(recipients);
+      if (held !== undefined && held !== lastExplained) ctx.note(`${sendId}: ${held}`);
+      lastExplained = held ?? '';
+    }
     if (pending === 0 && s.send.state !== 'enqueuing') return s;
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,0 +1,54 @@
+/**
+ * `smsq send --wait` while Alibaba's per-number flow control holds a verification code: the wait
+ * used to print "0 accepted, 0 failed, 1 pending" once and then nothing until the next minute. Real
+ * Redis, a real worker and the emulator (its per-number limit of 1 a minute) through the real SDK;
+ * worker and emulator share a clock set seconds before a China-time minute boundary, so the hold
+ * is seconds long, not a minute.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import { CliContext } from '../../cli/context.js';
+import { waitForSend } from '../../cli/send-flags.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { collector } from '../support/text-collector.js';
+import { waitFor } from '../support/wait.js';
+
+const CODE = { signName: N.sign, templateCode: N.verificationTemplate, kind: 'verification' as const };
+const PHONE = '13800000017';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('waitForSend (smsq send --wait)', () => {
+  it('says a pending recipient is held by per-number flow control, then ends when it is accepted', async () => {
+    // 8 s before a China-time minute boundary, for the worker and the emulator.
+    const real = Date.now();
+    const offset = 60_000 - ((real + 8 * 3600_000) % 60_000) - 8000;
+    const clock: Clock = { now: () => Date.now() + offset };
+    h = await createHarness({ label: 'wait-flow', emulator: { clock } });
+    await h.startWorker({ clock, flowControlSpreadMs: 0 });
+    const first = await h.producer.send({ ...CODE, templateParam: { code: '1111' }, phones: [PHONE] });
+    const harness = h;
+    await waitFor(async () => (await harness.producer.getStatus(first.sendId)).counts.accepted === 1, 'the first code accepted');
+
+    const second = await h.producer.send({ ...CODE, templateParam: { code: '2222' }, phones: [PHONE] });
+    const stderr = collector();
+    const ctx = new CliContext({ stdout: collector(), stderr, env: {}, clock });
+    const final = await waitForSend(ctx, h.producer, second.sendId, false, { explainAfterMs: 1000 });
+
+    expect(final.counts.accepted).toBe(1);
+    expect(h.emulator.calls().filter((c) => c.code === 'isv.BUSINESS_LIMIT_CONTROL')).toHaveLength(1);
+    const lines = stderr.text.trim().split('\n');
+    expect(lines).toContain(`${second.sendId}: 0 accepted, 0 failed, 1 pending`);
+    expect(lines).toContain(
+      `${second.sendId}: 1 recipient is held by per-number flow control (isv.BUSINESS_LIMIT_CONTROL: Alibaba caps what one number gets a minute, an hour and a day); smsq tries again when the window opens`,
+    );
+    expect(lines.at(-1)).toBe(`${second.sendId}: 1 accepted, 0 failed, 0 pending`);
+    // Said once, not every poll.
+    expect(lines.filter((l) => l.includes('flow control'))).toHaveLength(1);
+  });
+});
