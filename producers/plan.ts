@@ -187,7 +187,8 @@ function noValidNumberMessage(total: number, rejected: readonly RejectedNumber[]
   const shown = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS).map((r) => `${describeNumbers([r.input])}: ${r.reason}`);
   const more = rejected.length - shown.length;
   const list = shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
-  return `no valid phone number among ${total.toLocaleString('en-US')} (${list})${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}`;
+  // The list last and unwrapped: each reason ends with its own fix, in parentheses of its own.
+  return `no valid phone number among ${total.toLocaleString('en-US')} (nothing was enqueued)${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}. ${list}`;
 }
 
 /** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */
@@ -227,7 +228,7 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   }
   if (valid.length === 0) {
     throw new ValidationError([
-      { field: 'messages', message: `no valid phone number among ${req.messages.length} (${rejected.slice(0, 5).map((r) => `${r.input}: ${r.reason}`).join('; ')})` },
+      { field: 'messages', message: noValidNumberMessage(req.messages.length, rejected) },
     ]);
   }
   const chunks = chunkBatch(valid, req.templateCode, req.kind);

@@ -248,6 +248,20 @@ describe('numbers against the template region', () => {
   });
 });
 
+describe('no valid number at all', () => {
+  it('send and sendBatch say so the same way: the numbers masked, the reasons unwrapped (no doubled parentheses)', async () => {
+    const sent = await refusal(producer.send({ phones: ['+85291234567'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
+    const batch = await refusal(producer.sendBatch({ templateCode: N.notificationTemplate, messages: [{ phone: '+85291234567', signName: N.sign, templateParam: NOTE }] }));
+    for (const [err, field] of [[sent, 'phones'], [batch, 'messages']] as const) {
+      const issue = err.issues[0];
+      expect(issue?.field).toBe(field);
+      expect(issue?.message).toMatch(/^no valid phone number among 1 \(nothing was enqueued\)\. \S+: a number outside the Chinese mainland needs an international .*Fix: send it with a type 3 template \(see `smsq templates`\)$/);
+      expect(issue?.message).not.toContain('))');
+      expect(issue?.message).not.toContain('91234567');
+    }
+  });
+});
+
 describe('signature and template look-ups', () => {
   const lookups = (since: number) => {
     const calls = emulator.calls().slice(since);
