@@ -16,7 +16,7 @@ import { countSegments, renderContent, type SegmentCount } from '../src/sms/segm
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
-import { waitForSend, type SendCommandFlags } from './send-flags.js';
+import { DRY_RUN_NOTE, waitForSend, type SendCommandFlags } from './send-flags.js';
 import { clockTime, formatTime } from '../src/china-time.js';
 import { quietHoursText, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { MessageKind } from '../src/queue/kinds.js';
@@ -192,7 +192,10 @@ export async function runSendCommand(
   const { plan, content } = prepared;
   if (flags.dryRun) {
     if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
-    else ctx.print(renderPlan(plan, content, ctx.config.quietHours));
+    else {
+      ctx.print(renderPlan(plan, content, ctx.config.quietHours));
+      ctx.note(DRY_RUN_NOTE);
+    }
     return 0;
   }
   if (!flags.yes) {

@@ -9,6 +9,7 @@ import type { RecipientState } from '../src/receipts/send-recipients.js';
 import { waitText } from '../src/queue/send-wait.js';
 import { heldNote } from './held-recipients.js';
 import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
 import { switchFlag } from './flags.js';
 
 /** The zod fields of the flags every send command shares (spread into its schema). */
@@ -16,6 +17,14 @@ export const SEND_COMMAND_FLAGS = { yes: switchFlag, wait: switchFlag, dryRun: s
 
 /** The flags every send command shares, as parsed. */
 export type SendCommandFlags = z.output<z.ZodObject<typeof SEND_COMMAND_FLAGS>>;
+
+/** Said after a `--dry-run` plan in text: the plan alone does not say that nothing happened. */
+export const DRY_RUN_NOTE = 'dry run: nothing was enqueued; the same command without --dry-run sends it';
+
+/** Refuses flags that contradict each other, before anything is read or planned. */
+export function refuseConflictingSendFlags(flags: Pick<SendCommandFlags, 'dryRun' | 'wait'>): void {
+  if (flags.dryRun && flags.wait) throw new UsageError('--wait waits for a send, and --dry-run enqueues none. Fix: drop --wait to see the plan, or drop --dry-run to send and wait');
+}
 
 /** Declares the flags every send command shares. */
 export function withSendOptions(command: Command): Command {

@@ -6,7 +6,7 @@ import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js
 import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
 import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { chunkBatch, chunkSms } from './chunking.js';
-import { DEADLINE_FORMATS, SendBatchRequest, SendRequest } from './schemas.js';
+import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
 import { formatTime } from '../src/china-time.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 
@@ -101,7 +101,8 @@ export function sharedParamIssues(rules: TemplateRules, params: Record<string, s
  * Throws ValidationError when nothing could be sent or the request is malformed.
  */
 export function planSend(input: unknown, ctx: PlanContext): SendPlan {
-  const req = parseOrThrow(SendRequest, input);
+  const parsedReq = parseOrThrow(SendRequest, input);
+  const req = { ...parsedReq, kind: parsedReq.kind ?? DEFAULT_SEND_KIND };
   checkDeadline(req.deadline, ctx.now);
   const issues = paramIssues(ctx.rules, req.templateParam, req.signName, 'templateParam');
   if (issues.length) throw new ValidationError(issues);
@@ -202,7 +203,8 @@ function splitSuppressed(phones: string[], kind: MessageKind, isSuppressed?: (ph
 
 /** Validates and plans a `sendBatch` (personalised messages → SendBatchSms chunks of ≤ 100). */
 export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
-  const req = parseOrThrow(SendBatchRequest, input);
+  const parsedReq = parseOrThrow(SendBatchRequest, input);
+  const req = { ...parsedReq, kind: parsedReq.kind ?? DEFAULT_SEND_KIND };
   checkDeadline(req.deadline, ctx.now);
   const issues = req.messages.flatMap((m, i) => paramIssues(ctx.rules, m.templateParam, m.signName, `messages[${i}].templateParam`));
   if (issues.length) throw new ValidationError(issues.slice(0, 20));

@@ -23,10 +23,10 @@ import { createSendIndex, type SendListPage, type SendListRequest } from '../src
 import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
-import { CampaignRequest, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
+import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
-import { kindMismatch, type TemplateRules } from '../src/sms/template-rules.js';
+import { kindMismatch, kindOfTemplate, type TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
@@ -292,6 +292,17 @@ export function createProducer(opts: ProducerOptions): Producer {
     return rules;
   }
 
+  /**
+   * The account check, and the kind the send goes as: the one the request names, checked against
+   * the template; or, when it names none, the template's ({@link kindOfTemplate}), else notification.
+   */
+  async function kindAndRules(signs: NamedSign[], templateCode: string, named: MessageKind | undefined): Promise<{ rules: TemplateRules | undefined; kind: MessageKind }> {
+    if (named !== undefined) return { rules: await rulesFor(signs, templateCode, named), kind: named };
+    if (!opts.catalog) return { rules: undefined, kind: DEFAULT_SEND_KIND };
+    const rules = await checkAccount(opts.catalog, signs, templateCode, log);
+    return { rules, kind: (rules && kindOfTemplate(rules.templateType)) ?? DEFAULT_SEND_KIND };
+  }
+
   function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, request: unknown): T {
     const r = schema.safeParse(request);
     if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues));
@@ -449,24 +460,28 @@ export function createProducer(opts: ProducerOptions): Producer {
   const api: Producer = {
     async planSend(request) {
       checkCallback(request);
-      const req = parsed(SendRequest, request);
-      checkDeadline(req.deadline, clock.now());
-      const [rules, suppressed] = await Promise.all([
-        rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode, req.kind),
-        suppressedAmong(req.kind, req.phones),
-      ]);
-      return planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
+      const asked = parsed(SendRequest, request);
+      checkDeadline(asked.deadline, clock.now());
+      const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind);
+      const req = { ...asked, kind };
+      const suppressed = await suppressedAmong(kind, req.phones);
+      const plan = planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
+      // A dry run is refused where the send would be: after the request's own faults.
+      await ensureDurableRedis();
+      return plan;
     },
     async planSendBatch(request) {
       checkCallback(request);
-      const req = parsed(SendBatchRequest, request);
-      checkDeadline(req.deadline, clock.now());
-      const signs = req.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
-      const [rules, suppressed] = await Promise.all([
-        rulesFor(signs, req.templateCode, req.kind),
-        suppressedAmong(req.kind, req.messages.map((m) => m.phone)),
-      ]);
-      return planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
+      const asked = parsed(SendBatchRequest, request);
+      checkDeadline(asked.deadline, clock.now());
+      const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
+      const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind);
+      const req = { ...asked, kind };
+      const suppressed = await suppressedAmong(kind, req.messages.map((m) => m.phone));
+      const plan = planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
+      // A dry run is refused where the send would be: after the request's own faults.
+      await ensureDurableRedis();
+      return plan;
     },
     async send(request) {
       return enqueuePlan(await this.planSend(request), () => requestFingerprint('send', request));
@@ -540,12 +555,14 @@ export function createProducer(opts: ProducerOptions): Producer {
       const parsed = CampaignRequest.safeParse(request);
       if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
       const counting = createCountingEnqueuer();
+      const rules = await campaignRules(parsed.data);
+      await ensureDurableRedis();
       const result = await streamCampaign({
         open: async () => 'dry-run',
         sourceField: planOpts?.sourceField,
         request: parsed.data,
         recipients,
-        rules: await campaignRules(parsed.data),
+        rules,
         enqueuer: counting,
         now: () => clock.now(),
         checkSuppressed: optOutCheck,

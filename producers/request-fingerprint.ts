@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { normalizePhone } from '../src/sms/phone.js';
-import { CampaignRequest, SendBatchRequest, SendRequest } from './schemas.js';
+import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
 
 /** Which producer call a request is for: the same body means different things to each. */
 export type FingerprintedCall = 'send' | 'sendBatch' | 'campaign';
@@ -33,10 +33,11 @@ export function requestFingerprint(call: FingerprintedCall, request: unknown): s
   let body: unknown;
   if (call === 'send') {
     const r = SendRequest.parse(request);
-    body = { ...r, idempotencyKey: undefined, phones: r.phones.map(normalised) };
+    // The kind as the schema's default once filled it in, so a retry across an upgrade keeps its fingerprint.
+    body = { ...r, kind: r.kind ?? DEFAULT_SEND_KIND, idempotencyKey: undefined, phones: r.phones.map(normalised) };
   } else if (call === 'sendBatch') {
     const r = SendBatchRequest.parse(request);
-    body = { ...r, idempotencyKey: undefined, messages: r.messages.map((m) => ({ ...m, phone: normalised(m.phone) })) };
+    body = { ...r, kind: r.kind ?? DEFAULT_SEND_KIND, idempotencyKey: undefined, messages: r.messages.map((m) => ({ ...m, phone: normalised(m.phone) })) };
   } else {
     body = { ...CampaignRequest.parse(request), idempotencyKey: undefined };
   }

@@ -36,6 +36,9 @@ const callbackUrl = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
   .max(2048);
 
+/** The kind of a send or batch that names none and whose template says nothing (see the producer's kindAndRules). */
+export const DEFAULT_SEND_KIND = 'notification';
+
 /** One signature + template + params to any number of numbers. */
 export const SendRequest = z.object({
   phones: z
@@ -45,7 +48,7 @@ export const SendRequest = z.object({
   templateCode,
   templateParam: stringParams.optional(),
   smsUpExtendCode: z.string().regex(/^\d{1,12}$/, { message: 'must be 1-12 digits' }).optional(),
-  kind: kind.default('notification'),
+  kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),
   callbackUrl: callbackUrl.optional(),
@@ -66,7 +69,7 @@ export const SendBatchRequest = z.object({
       { message: 'must be a list of {phone, signName, templateParam}' },
     )
     .min(1, { message: 'needs at least one message' }),
-  kind: kind.default('notification'),
+  kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),
   callbackUrl: callbackUrl.optional(),

@@ -12,7 +12,7 @@ import { formatCounts, renderFields, renderTable } from '../format.js';
 import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, segmentsFor } from '../pipeline.js';
 import { quietUntil } from '../../src/queue/quiet-hours.js';
-import { jsonParamsFlag } from '../send-flags.js';
+import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
 
 const schema = z.object({
   action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
@@ -104,14 +104,17 @@ export function register(program: Command, ctx: CliContext): void {
             ['opted out (skipped)', plan.suppressed],
             ['API calls', `${plan.apiCalls} (${plan.sendSmsCalls} SendSms, ${plan.sendBatchSmsCalls} SendBatchSms)`],
             ['SMS segments', segments ? `${segments.segments} per message (${segments.chars} chars with the shared params; per-recipient values may change it), ~${segments.segments * plan.recipients} in total` : 'unknown'],
-            ...quietHoursLine(kind, kind === 'marketing' ? quietUntil(Date.now(), ctx.config.quietHours) || undefined : undefined, ctx.config.quietHours),
+            ...quietHoursLine(kind, kind === 'marketing' ? quietUntil(ctx.now(), ctx.config.quietHours) || undefined : undefined, ctx.config.quietHours),
           ]);
           const rejected = plan.rejected.length
             ? renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))
             : '';
           if (flags.dryRun) {
             if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, segmentsPerMessage: segments?.segments ?? null } });
-            else ctx.print([summary, rejected].filter(Boolean).join('\n'));
+            else {
+              ctx.print([summary, rejected].filter(Boolean).join('\n'));
+              ctx.note(DRY_RUN_NOTE);
+            }
             return;
           }
           ctx.note([summary, rejected].filter(Boolean).join('\n'));

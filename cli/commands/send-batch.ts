@@ -10,12 +10,12 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { textFlag } from '../flags.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
-import { SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
+import { refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
   file: textFlag('--file messages.json (or .csv with columns phone,sign,<params...>)', 4096),
   template: textFlag('--template SMS_123456789', 50).optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind notification` }).optional().default('notification'),
+  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind notification` }).optional(),
   idempotencyKey: textFlag('--idempotency-key batch-7', 128).optional(),
   ...SEND_COMMAND_FLAGS,
 });
@@ -64,10 +64,11 @@ export function register(program: Command, ctx: CliContext): void {
       .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
       .option('--file <path>', 'JSON: [{"phone","signName","templateParam"}] or {"templateCode","messages"}; or CSV: phone,sign,<param columns>')
       .option('--template <code>', 'template code (required unless the JSON file names templateCode)')
-      .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
+      .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h'),
   ).action(
       ctx.action(schema, async (flags) => {
+        refuseConflictingSendFlags(flags);
         const file = await readMessagesFile(flags.file);
         const templateCode = flags.template ?? file.templateCode;
         if (typeof templateCode !== 'string') throw new UsageError('--template is required: the file does not name templateCode. Fix: --template SMS_123456789');

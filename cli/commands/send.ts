@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { textFlag } from '../flags.js';
 import { LONG_LIST_HINT } from '../../src/sms/phone-list.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
-import { jsonParamsFlag, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
+import { jsonParamsFlag, refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
   phones: textFlag(`--phones 13800138000,13900139000; ${LONG_LIST_HINT}`, 100_000).transform((s) =>
@@ -18,7 +18,7 @@ const schema = z.object({
   sign: textFlag('--sign <approved signature> (see `smsq signs`)', 100),
   template: textFlag('--template SMS_123456789 (see `smsq templates`)', 50),
   param: jsonParamsFlag('--param \'{"code":"123456"}\'').optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional().default('notification'),
+  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional(),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
   deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
   ...SEND_COMMAND_FLAGS,
@@ -33,11 +33,12 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--sign <name>', 'approved signature')
       .option('--template <code>', 'approved template code, e.g. SMS_123456789')
       .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
-      .option('--kind <kind>', 'verification | notification | marketing (default: notification)')
+      .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
       .option('--deadline <time>', 'ISO time with zone; recipients not sent by then are expired, not sent late'),
   ).action(
       ctx.action(schema, async (flags) => {
+        refuseConflictingSendFlags(flags);
         const { producer, templateContent } = openProducer(ctx);
         const request = {
           phones: flags.phones,

@@ -65,6 +65,17 @@ const MARKETING_TEMPLATE_TYPE = 2;
 const VERIFICATION_TEMPLATE_TYPE = 0;
 
 /**
+ * The kind a send takes from its template when the request names none: verification for a
+ * verification template (the urgent lane), marketing for a marketing one (quiet hours and the
+ * opt-out list); undefined for the rest (the request's default applies).
+ */
+export function kindOfTemplate(templateType: number): 'verification' | 'marketing' | undefined {
+  if (templateType === VERIFICATION_TEMPLATE_TYPE) return 'verification';
+  if (templateType === MARKETING_TEMPLATE_TYPE) return 'marketing';
+  return undefined;
+}
+
+/**
  * Why `kind` cannot carry this template, or undefined. A marketing template sent as anything else
  * would skip the quiet hours and the opt-out list; a verification template sent as marketing would
  * hold its codes back until the quiet hours end, and drop the numbers on the opt-out list.

@@ -64,7 +64,12 @@ describe('smsq send', () => {
     expect(r.stdout).toMatch(/SMS segments\s+1 per message/);
     expect(r.stdout).toMatch(/duplicates dropped\s+1/);
     expect(r.stdout).toMatch(/12345/);
+    expect(r.stderr).toContain('dry run: nothing was enqueued; the same command without --dry-run sends it');
     expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
+    // Contradictory flags are refused before anything is planned.
+    const both = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--dry-run', '--wait']);
+    expect(both).toMatchObject({ code: 2, stdout: '' });
+    expect(both.stderr).toMatch(/--wait waits for a send, and --dry-run enqueues none\. Fix: drop --wait/);
   });
 
   it('--dry-run lists numbers that opted out of marketing', async () => {
@@ -186,6 +191,7 @@ describe('smsq send', () => {
     const text = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--dry-run']);
     expect(text.stdout).toMatch(/SMS segments\s+1 per message .*~2500 in total/);
     expect(text.stdout).toMatch(/bad\s+a mainland|bad\s+\S+/);
+    expect(text.stderr).toContain('dry run: nothing was enqueued');
     const r = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--yes', '--json']);
     expect(r.code).toBe(0);
     const { sendId } = JSON.parse(r.stdout) as { sendId: string };

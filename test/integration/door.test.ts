@@ -248,6 +248,29 @@ describe('numbers against the template region', () => {
   });
 });
 
+describe('a send that names no kind takes its template\'s', () => {
+  it('verification template: verification (the urgent lane); marketing template: marketing; notification template: notification. Through the producer, the CLI and REST', async () => {
+    const cases = [
+      { template: N.verificationTemplate, param: CODE, kind: 'verification' },
+      { template: N.marketingTemplate, param: { name: 'n' }, kind: 'marketing' },
+      { template: N.notificationTemplate, param: NOTE, kind: 'notification' },
+    ] as const;
+    for (const [i, c] of cases.entries()) {
+      const phone = String(13700137010 + i);
+      const plan = await producer.planSend({ phones: [phone], signName: N.sign, templateCode: c.template, templateParam: c.param });
+      expect(plan.kind, c.template).toBe(c.kind);
+      const batch = await producer.planSendBatch({ templateCode: c.template, messages: [{ phone, signName: N.sign, templateParam: c.param }] });
+      expect(batch.kind, c.template).toBe(c.kind);
+      const dry = await cli(['send', '--phones', phone, '--sign', N.sign, '--template', c.template, '--param', JSON.stringify(c.param), '--dry-run', '--json']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect((JSON.parse(dry.stdout) as { plan: { kind: string } }).plan.kind).toBe(c.kind);
+      const rest = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: [phone], signName: N.sign, templateCode: c.template, templateParam: c.param } });
+      expect(rest.statusCode, rest.body).toBe(202);
+      expect((await producer.getStatus((rest.json() as { sendId: string }).sendId)).send.kind).toBe(c.kind);
+    }
+  });
+});
+
 describe('no valid number at all', () => {
   it('send and sendBatch say so the same way: the numbers masked, the reasons unwrapped (no doubled parentheses)', async () => {
     const sent = await refusal(producer.send({ phones: ['+85291234567'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));

@@ -57,6 +57,13 @@ describe('durability checks at start-up', () => {
     expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
     expect(String((refusal as Error).message)).toMatch(/appendfsync is everysec.*Fix: CONFIG SET appendfsync always.*Or, where losing acknowledged sends is acceptable \(development\): SMSQ_DURABILITY=none/);
     expect(String((refusal as Error).message)).not.toContain('\n'); // one line, as every refusal
+    // A dry run is refused as the send would be: it used to print a plan the real run then refused.
+    await expect(producer.planSend(request('13900000011'))).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+    await expect(producer.planSendBatch({ templateCode: N.plainTemplate, messages: [{ phone: '13900000011', signName: N.sign }] })).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+    async function* one() {
+      yield { phone: '13900000011' };
+    }
+    await expect(producer.planCampaign(one(), { signName: N.sign, templateCode: N.plainTemplate })).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
     // Not even BullMQ's queue meta: only a worker's queue writes it.
     expect(await redis.keys('*')).toEqual([]);
 
