@@ -81,6 +81,8 @@ export class CliContext {
   private runtime: Promise<SmsRuntime> | undefined;
   private readonly closers: (() => Promise<void> | void)[] = [];
   private tracingValue: Tracing | undefined;
+  /** The command being run, bound to every log line (`command: "worker"`). */
+  private commandName: string | undefined;
 
   constructor(readonly deps: CliDeps) {}
 
@@ -125,7 +127,8 @@ export class CliContext {
   /** The logger; writes to stderr only. */
   get logger(): Logger {
     this.loggerValue ??= createLogger(
-      { level: this.config.logLevel, base: { component: 'cli' } },
+      // The command, not `component`: children bind their own component, and pino repeats a key bound twice.
+      { level: this.config.logLevel, base: { command: this.commandName ?? 'smsq' } },
       createCliLogDestination(this.deps.stderr, this.deps.stderrIsTTY === true),
     );
     return this.loggerValue;
@@ -191,6 +194,7 @@ export class CliContext {
   action<S extends z.ZodType>(schema: S, run: (flags: z.output<S>, command: Command) => Promise<number | void>) {
     return async (...actionArgs: unknown[]): Promise<void> => {
       const command = actionArgs[actionArgs.length - 1] as Command;
+      this.commandName ??= command.name();
       const argNames = command.registeredArguments.map((a) => camel(a.name()));
       const raw: Record<string, unknown> = { ...command.opts() };
       argNames.forEach((name, i) => {

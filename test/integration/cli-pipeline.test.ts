@@ -19,10 +19,10 @@ interface Extra {
 }
 
 let env: NodeJS.ProcessEnv;
-async function run(argv: string[], extra: Extra = {}) {
+async function run(argv: string[], extra: Extra = {}, moreEnv: NodeJS.ProcessEnv = {}) {
   const stdout = collector();
   const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env, ...extra });
+  const code = await runCli(argv, { stdout, stderr, env: { ...env, ...moreEnv }, ...extra });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -70,6 +70,19 @@ describe('smsq send', () => {
     const both = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--dry-run', '--wait']);
     expect(both).toMatchObject({ code: 2, stdout: '' });
     expect(both.stderr).toMatch(/--wait waits for a send, and --dry-run enqueues none\. Fix: drop --wait/);
+  });
+
+  it('log lines bind the command once and each component once (pino repeats a key bound twice)', async () => {
+    const r = await run(['send', '--phones', '13800138077', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--json'], {}, { LOG_LEVEL: 'info' });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.some((l) => (JSON.parse(l) as { component?: string }).component === 'producer')).toBe(true);
+    for (const line of lines) {
+      expect(line.match(/"component":/g)?.length ?? 0, line).toBeLessThanOrEqual(1);
+      expect(line.match(/"command":/g)?.length, line).toBe(1);
+      expect((JSON.parse(line) as { command: string }).command).toBe('send');
+    }
+    await deleteKeys(redis, prefix); // the tests below start from no send
   });
 
   it('--dry-run lists numbers that opted out of marketing', async () => {
