@@ -391,15 +391,23 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
 
 /** The refusal of a source that yielded no valid recipient (nothing was written). */
 function noRecipientError(field: string, read: number, rejected: readonly RejectedNumber[]): ValidationError {
+  // A file is named by its field (`file`, `(body)` for an upload); a list given in the request is `recipients`.
+  const list = field === 'recipients';
   if (read === 0) {
     return new ValidationError([
-      { field, message: 'holds no recipient: it is empty or has only a header (nothing was enqueued). Fix: one row per recipient under a header naming the phone column (phone, mobile, 手机号, ...)' },
+      {
+        field,
+        message: list
+          ? 'holds no recipient (nothing was enqueued). Fix: give at least one {"phone": "..."}'
+          : 'holds no recipient: it is empty or has only a header (nothing was enqueued). Fix: one row per recipient under a header naming the phone column (phone, mobile, 手机号, ...)',
+      },
     ]);
   }
   const shown = rejected.slice(0, REFUSAL_SHOWN).map((r) => `${r.input || '(empty)'}: ${r.reason}`);
   const more = read > shown.length ? `; ${read - shown.length} more` : '';
   // The general fix first: each row's reason may end with a fix of its own.
+  const fix = list ? 'correct the recipients and send the request again' : 'correct the rows and send the file again';
   return new ValidationError([
-    { field, message: `holds no valid recipient: all ${read} rows were rejected (nothing was enqueued). Fix: correct the rows and send the file again. The rows: ${shown.join('; ')}${more}` },
+    { field, message: `holds no valid recipient: all ${read} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued). Fix: ${fix}. The ${list ? 'recipients' : 'rows'}: ${shown.join('; ')}${more}` },
   ]);
 }

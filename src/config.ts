@@ -579,7 +579,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const short = retentionProblem(retention, e.SMSQ_RECEIPT_WINDOW_HOURS * 3_600_000);
   if (short) {
     pairLines.push(
-      `SMSQ_RETENTION_DAYS gives ${short.kind} ${retention[short.kind] / 86_400} days, shorter than the receipt window (SMSQ_RECEIPT_WINDOW_HOURS=${e.SMSQ_RECEIPT_WINDOW_HOURS}) plus a day: ` +
+      `SMSQ_RETENTION_DAYS gives ${short.kind} ${retention[short.kind] / 86_400} day${retention[short.kind] === 86_400 ? '' : 's'}, shorter than the receipt window (SMSQ_RECEIPT_WINDOW_HOURS=${e.SMSQ_RECEIPT_WINDOW_HOURS}) plus a day: ` +
         `its records would expire before its last receipts. Fix: SMSQ_RETENTION_DAYS=${short.kind}=${short.minDays} or more, or a shorter SMSQ_RECEIPT_WINDOW_HOURS`,
     );
   }

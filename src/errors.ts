@@ -159,12 +159,36 @@ export class RedisUnavailableError extends Error {
   }
 }
 
-/** Converts zod issues into field issues with readable paths. */
+/** zod's own message for a value of the wrong type, which names no fix. */
+const ZOD_TYPE_MESSAGE = /^Invalid input: expected (\w+), received (\w+)$/;
+/** JSON words for zod's type names, and how to write a value of that type. */
+const JSON_TYPES: Readonly<Record<string, { noun: string; fix: string }>> = {
+  string: { noun: 'a string', fix: 'write the value in double quotes ("...")' },
+  number: { noun: 'a number', fix: 'write the value without quotes' },
+  boolean: { noun: 'true or false', fix: 'write true or false, without quotes' },
+  array: { noun: 'a list', fix: 'write it as a JSON list ([...])' },
+  object: { noun: 'an object', fix: 'write it as a JSON object ({...})' },
+  null: { noun: 'null', fix: 'leave the field out' },
+  undefined: { noun: 'nothing', fix: 'give a value' },
+};
+
+/** zod's wrong-type message in smsq's words: what the field must be, what it got, and the fix. */
+function typeMessage(message: string): string {
+  const m = ZOD_TYPE_MESSAGE.exec(message);
+  if (!m) return message;
+  const expected = JSON_TYPES[m[1] as string];
+  const received = JSON_TYPES[m[2] as string];
+  if (!expected) return message;
+  if (m[2] === 'undefined') return `is required: ${expected.noun}. Fix: ${expected.fix}`;
+  return `must be ${expected.noun}, got ${received?.noun ?? m[2]}. Fix: ${expected.fix}`;
+}
+
+/** Converts zod issues into field issues with readable paths (and zod's bare type messages into ones with a fix). */
 export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[], root = ''): FieldIssue[] {
   return issues.map((i) => {
     let field = root;
     for (const p of i.path) field += typeof p === 'number' ? `[${p}]` : field ? `.${String(p)}` : String(p);
-    return { field: field || '(request)', message: i.message };
+    return { field: field || '(request)', message: typeMessage(i.message) };
   });
 }
 

@@ -271,6 +271,16 @@ describe('a send that names no kind takes its template\'s', () => {
   });
 });
 
+describe('a value of the wrong type', () => {
+  it('REST names the field, what it must be, what came and the fix (zod said "Invalid input: expected string, received number"), nothing written', async () => {
+    const before = await keysOf(prefix);
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: [13800138000], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.issues).toEqual([{ field: 'phones[0]', message: 'must be a string, got a number. Fix: write the value in double quotes ("...")' }]);
+    await expectNothingWritten(before);
+  });
+});
+
 describe('no valid number at all', () => {
   it('send and sendBatch say so the same way: the numbers masked, the reasons unwrapped (no doubled parentheses)', async () => {
     const sent = await refusal(producer.send({ phones: ['+85291234567'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
@@ -282,6 +292,13 @@ describe('no valid number at all', () => {
       expect(issue?.message).not.toContain('))');
       expect(issue?.message).not.toContain('91234567');
     }
+    // A campaign given as a JSON list is not told to send a file again.
+    const campaign = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, recipients: [{ phone: '12345' }, { phone: '+85291234567' }] } });
+    expect(campaign.statusCode).toBe(400);
+    expect(campaign.json().error.issues[0]).toMatchObject({
+      field: 'recipients',
+      message: expect.stringMatching(/^holds no valid recipient: all 2 recipients were rejected \(nothing was enqueued\)\. Fix: correct the recipients and send the request again\. The recipients: /),
+    });
   });
 });
 

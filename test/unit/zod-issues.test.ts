@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { fieldIssuesFromZod } from '../../src/errors.js';
+import { SendRequest } from '../../producers/schemas.js';
+
+const issuesOf = (schema: z.ZodType, value: unknown) => {
+  const r = schema.safeParse(value);
+  return r.success ? [] : fieldIssuesFromZod(r.error.issues);
+};
+
+describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came, and a fix', () => {
+  it('a number where a string goes, and the other way round', () => {
+    expect(issuesOf(SendRequest, { phones: [13800138000], signName: 'Shop', templateCode: 'SMS_1', name: 5 })).toEqual([
+      { field: 'phones[0]', message: 'must be a string, got a number. Fix: write the value in double quotes ("...")' },
+      { field: 'name', message: 'must be a string, got a number. Fix: write the value in double quotes ("...")' },
+    ]);
+    expect(issuesOf(z.object({ n: z.number() }), { n: '5' })).toEqual([{ field: 'n', message: 'must be a number, got a string. Fix: write the value without quotes' }]);
+  });
+
+  it('a missing value is required; lists and objects say how to write them', () => {
+    expect(issuesOf(z.object({ a: z.array(z.string()), o: z.object({}), s: z.string() }), { a: 'x', o: [] })).toEqual([
+      { field: 'a', message: 'must be a list, got a string. Fix: write it as a JSON list ([...])' },
+      { field: 'o', message: 'must be an object, got a list. Fix: write it as a JSON object ({...})' },
+      { field: 's', message: 'is required: a string. Fix: write the value in double quotes ("...")' },
+    ]);
+  });
+
+  it('leaves smsq\'s own messages as they are', () => {
+    expect(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).toEqual([{ field: 'phones', message: 'needs at least one phone number' }]);
+  });
+});
