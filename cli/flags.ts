@@ -47,6 +47,14 @@ export function dateFlag(fix: string) {
     .refine(isCalendarDate, { message: `must be a real date written yyyyMMdd. Fix: ${fix}` });
 }
 
+/**
+ * A deadline as the request takes it: an ISO time with a zone, or epoch milliseconds (digits, which
+ * a flag can only give as text; the request's schema checks either).
+ */
+export function deadlineFlag() {
+  return textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).transform((v) => (/^\d+$/.test(v) ? Number(v) : v));
+}
+
 /** Non-empty text, at most `max` characters. */
 export function textFlag(fix: string, max = 200) {
   return z

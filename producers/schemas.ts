@@ -29,7 +29,7 @@ const isoWithZone = z.iso.datetime({ offset: true });
  */
 const deadline = z.union([z.string(), z.number()]).transform((v, ctx) => {
   if (typeof v === 'number' ? Number.isSafeInteger(v) && v > 0 : isoWithZone.safeParse(v).success) return typeof v === 'number' ? v : Date.parse(v);
-  ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}` });
+  ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}. Fix: e.g. 2026-11-25T20:00:00+08:00` });
   return z.NEVER;
 });
 const callbackUrl = z

@@ -7,7 +7,7 @@ import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encodi
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { EXIT } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
-import { displayName, switchFlag, textFlag } from '../flags.js';
+import { deadlineFlag, displayName, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields, renderTable } from '../format.js';
 import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, segmentsFor } from '../pipeline.js';
@@ -22,7 +22,7 @@ const schema = z.object({
   sheet: textFlag('--sheet Sheet1', 200).optional(),
   sign: textFlag('--sign <approved signature>', 100).optional(),
   template: textFlag('--template SMS_123456789', 50).optional(),
-  deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
+  deadline: deadlineFlag().optional(),
   param: jsonParamsFlag('--param \'{"name":"friend"}\'').optional(),
   name: textFlag('--name spring-sale', 200).optional(),
   kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional().default('marketing'),
@@ -51,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'a name for the campaign')
     .option('--kind <kind>', 'verification | notification | marketing (default: marketing)')
     .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
-    .option('--deadline <time>', 'ISO time with zone; chunks not sent by then are expired, not sent late')
+    .option('--deadline <time>', 'ISO time with zone, or epoch ms; chunks not sent by then are expired, not sent late')
     .option('--yes', 'do not ask for confirmation (skips the counting pass)')
     .option('--dry-run', 'read the file, print the plan, enqueue nothing')
     .option('--json', 'print JSON on stdout')

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
-import { textFlag } from '../flags.js';
+import { deadlineFlag, textFlag } from '../flags.js';
 import { LONG_LIST_HINT } from '../../src/sms/phone-list.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { jsonParamsFlag, refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
@@ -20,7 +20,7 @@ const schema = z.object({
   param: jsonParamsFlag('--param \'{"code":"123456"}\'').optional(),
   kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional(),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
-  deadline: textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).optional(),
+  deadline: deadlineFlag().optional(),
   ...SEND_COMMAND_FLAGS,
 });
 
@@ -35,7 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
-      .option('--deadline <time>', 'ISO time with zone; recipients not sent by then are expired, not sent late'),
+      .option('--deadline <time>', 'ISO time with zone, or epoch ms; recipients not sent by then are expired, not sent late'),
   ).action(
       ctx.action(schema, async (flags) => {
         refuseConflictingSendFlags(flags);

@@ -66,6 +66,14 @@ describe('smsq send', () => {
     expect(r.stdout).toMatch(/12345/);
     expect(r.stderr).toContain('dry run: nothing was enqueued; the same command without --dry-run sends it');
     expect(await redis.keys(`${prefix}:send:*`)).toEqual([]);
+    // --deadline takes epoch milliseconds as the request does (a flag gives them as text).
+    const later = Date.now() + 3_600_000;
+    const timed = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', String(later), '--dry-run', '--json']);
+    expect(timed.code, timed.stderr).toBe(0);
+    expect((JSON.parse(timed.stdout) as { plan: { deadline: number } }).plan.deadline).toBe(later);
+    const past = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', '1', '--dry-run']);
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(/deadline: 1970-01-01 08:00:00 \+08:00 is in the past/);
     // Contradictory flags are refused before anything is planned.
     const both = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--dry-run', '--wait']);
     expect(both).toMatchObject({ code: 2, stdout: '' });
