@@ -13,6 +13,10 @@ import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/qu
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
 import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
+import type { Queue } from 'bullmq';
+import { openQueue } from '../src/queue/calls-queue.js';
+import { CALLS_QUEUE } from '../src/queue/keys.js';
+import { workersSeen as countWorkers } from '../src/queue/worker-presence.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
@@ -68,7 +72,14 @@ export function openCatalog(ctx: CliContext, redis: RedisConnection): CatalogLoo
  * producers/account-check.ts), and the template's content for the plan restatement (from the same
  * cached look-up).
  */
-export function openProducer(ctx: CliContext): { producer: Producer; templateContent(code: string): Promise<string | undefined> } {
+export interface CliProducer {
+  producer: Producer;
+  templateContent(code: string): Promise<string | undefined>;
+  /** Workers seen on SMSQ_PREFIX (see src/queue/worker-presence.ts). */
+  workersSeen(): Promise<number>;
+}
+
+export function openProducer(ctx: CliContext): CliProducer {
   const redis = openRedis(ctx);
   const catalog = openCatalog(ctx, redis);
   const templateContent = async (code: string) => {
@@ -92,7 +103,28 @@ export function openProducer(ctx: CliContext): { producer: Producer; templateCon
   // With OTEL_* set, each enqueue starts a trace that the send's jobs continue.
   const producer = tracing ? traceProducer(untraced, tracing.spans) : untraced;
   ctx.onClose(() => producer.close());
-  return { producer, templateContent };
+  let queue: Queue | undefined;
+  const workersSeen = () => {
+    if (!queue) {
+      const opened = openQueue(CALLS_QUEUE, { connection: redis, prefix: ctx.config.prefix });
+      ctx.onClose(() => opened.close());
+      queue = opened;
+    }
+    return countWorkers({ redis, prefix: ctx.config.prefix, queue, clock: { now: () => ctx.now() } });
+  };
+  return { producer, templateContent, workersSeen };
+}
+
+/**
+ * Warns (stderr) when no worker serves SMSQ_PREFIX after an enqueue: the send would wait in Redis
+ * unseen, and `--wait` would wait for ever. A look-up that fails says nothing (the send is in).
+ */
+export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number>): Promise<void> {
+  const seen = await workersSeen().catch(() => undefined);
+  if (seen !== 0) return;
+  ctx.note(
+    `warning: no worker serves SMSQ_PREFIX=${ctx.config.prefix} (none connected to its queue, no heartbeat in the last minute): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`,
+  );
 }
 
 /** Segments of one message: the content rendered with the signature and params, when the content is known. */
@@ -187,7 +219,7 @@ export function renderEnqueued(res: EnqueueResult): string {
 export async function runSendCommand(
   ctx: CliContext,
   flags: SendCommandFlags,
-  prepared: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string },
+  prepared: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string; workersSeen: () => Promise<number> },
 ): Promise<number> {
   const { plan, content } = prepared;
   if (flags.dryRun) {
@@ -206,6 +238,7 @@ export async function runSendCommand(
     }
   }
   const res = await prepared.enqueue();
+  await warnIfNoWorker(ctx, prepared.workersSeen);
   const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json) : undefined;
   if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
   else {

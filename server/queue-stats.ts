@@ -1,6 +1,7 @@
 /** What `/metrics` and `/readyz` read about the queues and Redis, each bounded in time. */
 import type { Queue } from 'bullmq';
 import type { QueueStats } from '../src/metrics/prometheus.js';
+import { workersOf } from '../src/queue/worker-presence.js';
 
 /** Rejects with `what timed out` if `p` takes longer than `ms` (Redis down: commands wait forever). */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -12,15 +13,6 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 }
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'completed', 'failed'] as const;
-
-/** Worker connections of a queue, or undefined when Redis refuses CLIENT LIST (some managed Redis). */
-export async function workersOf(queue: Queue): Promise<number | undefined> {
-  try {
-    return await queue.getWorkersCount();
-  } catch {
-    return undefined;
-  }
-}
 
 export async function queueStats(queue: Queue): Promise<QueueStats> {
   const [counts, paused, ttl, workers] = await Promise.all([

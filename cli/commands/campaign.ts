@@ -10,7 +10,7 @@ import type { CliContext } from '../context.js';
 import { deadlineFlag, displayName, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields, renderTable } from '../format.js';
 import { UsageError } from '../errors.js';
-import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, segmentsFor } from '../pipeline.js';
+import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, segmentsFor, warnIfNoWorker } from '../pipeline.js';
 import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
 
@@ -57,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(schema, async (flags) => {
-        const { producer, templateContent } = openProducer(ctx);
+        const { producer, templateContent, workersSeen } = openProducer(ctx);
         if (flags.action) {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
           // pause / resume / cancel act at once: a flag meant for an enqueue (--dry-run above all) must not be taken as asked for.
@@ -136,6 +136,7 @@ export function register(program: Command, ctx: CliContext): void {
           },
         });
         if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
+        await warnIfNoWorker(ctx, workersSeen);
         if (flags.json) ctx.printJson(res);
         else ctx.print(renderEnqueued(res));
       }),

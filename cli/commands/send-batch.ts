@@ -72,7 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
         const file = await readMessagesFile(flags.file);
         const templateCode = flags.template ?? file.templateCode;
         if (typeof templateCode !== 'string') throw new UsageError('--template is required: the file does not name templateCode. Fix: --template SMS_123456789');
-        const { producer, templateContent } = openProducer(ctx);
+        const { producer, templateContent, workersSeen } = openProducer(ctx);
         const request = { templateCode, messages: file.messages, kind: flags.kind, idempotencyKey: flags.idempotencyKey };
         const plan = await producer.planSendBatch(request);
         return runSendCommand(ctx, flags, {
@@ -81,6 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
           content: await templateContent(templateCode),
           enqueue: () => producer.sendBatch(request),
           question: `Send ${plan.recipients} personalised message(s) in ${plan.apiCalls} API call(s)?`,
+          workersSeen,
         });
       }),
     );

@@ -39,7 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(
       ctx.action(schema, async (flags) => {
         refuseConflictingSendFlags(flags);
-        const { producer, templateContent } = openProducer(ctx);
+        const { producer, templateContent, workersSeen } = openProducer(ctx);
         const request = {
           phones: flags.phones,
           signName: flags.sign,
@@ -56,6 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
           content: await templateContent(flags.template),
           enqueue: () => producer.send(request),
           question: `Send ${plan.recipients} message(s) in ${plan.apiCalls} API call(s)?`,
+          workersSeen,
         });
       }),
     );

@@ -9,10 +9,9 @@ import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import type { Clock } from '../../src/clock.js';
 import type { FieldIssue } from '../../src/errors.js';
-import { WRITER_TTL_MS } from '../../src/metrics/call-metrics.js';
-import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { workersSeen } from '../../src/queue/worker-presence.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { withTimeout, workersOf } from '../queue-stats.js';
+import { withTimeout } from '../queue-stats.js';
 import { HealthSchema, ReadySchema } from '../response-schemas.js';
 import { answer, failure, INTERNAL } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -52,13 +51,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     let workers = 0;
     try {
       await withTimeout(options.redis.ping(), timeoutMs, 'Redis');
-      const connected = await withTimeout(workersOf(options.workQueue), timeoutMs, 'Redis');
-      const heartbeats = await withTimeout(
-        options.redis.zcount(metricKeys(options.keyPrefix).writers, options.clock.now() - WRITER_TTL_MS, '+inf'),
-        timeoutMs,
-        'Redis',
-      );
-      workers = Math.max(connected ?? 0, heartbeats);
+      workers = await withTimeout(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), timeoutMs, 'Redis');
       if (workers === 0) {
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       }

@@ -85,6 +85,8 @@ describe('smsq send', () => {
     expect(r.code).toBe(0);
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('{'));
     expect(lines.some((l) => (JSON.parse(l) as { component?: string }).component === 'producer')).toBe(true);
+    // No worker runs yet on this prefix: the send would wait unseen, so the CLI says so.
+    expect(r.stderr).toContain(`warning: no worker serves SMSQ_PREFIX=${prefix} (none connected to its queue, no heartbeat in the last minute): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`);
     for (const line of lines) {
       expect(line.match(/"component":/g)?.length ?? 0, line).toBeLessThanOrEqual(1);
       expect(line.match(/"command":/g)?.length, line).toBe(1);
@@ -138,6 +140,10 @@ describe('smsq send', () => {
       const s = await run(['status', res.sendId, '--json']);
       return (JSON.parse(s.stdout) as { counts: { accepted: number } }).counts.accepted === 2;
     }, 'the worker command to send it');
+    // With the worker serving the prefix, an enqueue gives no warning.
+    const served = await run(['send', '--phones', '13800138003', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes']);
+    expect(served.code).toBe(0);
+    expect(served.stderr).not.toContain('no worker serves');
     const table = await run(['status', res.sendId, '--recipients']);
     expect(table.stdout).toMatch(/13800138001\s+accepted/);
     expect(table.stdout).toMatch(/accepted\s+2/);

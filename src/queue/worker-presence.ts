@@ -1,0 +1,35 @@
+/**
+ * Whether any worker serves a prefix: BullMQ's count of worker connections on the calls queue
+ * (CLIENT LIST), or, where Redis refuses CLIENT LIST (some managed Redis), the metrics heartbeats
+ * of the last minute. `/readyz` answers with it, and the CLI warns after an enqueue that no worker
+ * will take (a wrong SMSQ_PREFIX enqueues into a queue nobody reads).
+ */
+import type { Queue } from 'bullmq';
+import type { Clock } from '../clock.js';
+import { WRITER_TTL_MS } from '../metrics/call-metrics.js';
+import { metricKeys } from '../metrics/metric-keys.js';
+import type { RedisConnection } from './connection.js';
+
+/** Worker connections of a queue, or undefined when Redis refuses CLIENT LIST. */
+export async function workersOf(queue: Queue): Promise<number | undefined> {
+  try {
+    return await queue.getWorkersCount();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface WorkerPresenceDeps {
+  redis: RedisConnection;
+  /** The key prefix (SMSQ_PREFIX) the workers' heartbeats are under. */
+  prefix: string;
+  /** The calls queue of that prefix. */
+  queue: Queue;
+  clock: Clock;
+}
+
+/** How many workers are seen on the prefix: connected to the queue, or with a heartbeat in the last minute. */
+export async function workersSeen(deps: WorkerPresenceDeps): Promise<number> {
+  const [connected, heartbeats] = await Promise.all([workersOf(deps.queue), deps.redis.zcount(metricKeys(deps.prefix).writers, deps.clock.now() - WRITER_TTL_MS, '+inf')]);
+  return Math.max(connected ?? 0, heartbeats);
+}
