@@ -243,7 +243,7 @@ export async function runSendCommand(
   if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
   else {
     ctx.print(renderEnqueued(res));
-    if (final) ctx.print(`final: ${formatCounts(final.counts)}`);
+    if (final) ctx.print(`after the wait: ${formatCounts(final.counts)}`);
   }
   return 0;
 }

@@ -16,7 +16,7 @@ export interface RecipientState {
   bizId: string | undefined;
   /** Send attempts of its chunk. */
   attempts: number;
-  /** When the current attempt was sent (ms). */
+  /** When the current attempt was sent (ms); undefined while queued. */
   sentAt: number | undefined;
   /** When the handset received it (ms), from the receipt. */
   receivedAt: number | undefined;
@@ -93,7 +93,8 @@ async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from
       code: r ? r.code : c.code,
       bizId: c.bizId,
       attempts: c.attempt,
-      sentAt: c.sentAt,
+      // Queued again after a refusal (flow control, throttling) is not sent: its last try is not a sending time.
+      sentAt: c.state === 'queued' ? undefined : c.sentAt,
       receivedAt: r?.receivedAt,
       chunkId: c.chunkId,
     };

@@ -38,7 +38,16 @@ describe('waitForSend (smsq send --wait)', () => {
     const second = await h.producer.send({ ...CODE, templateParam: { code: '2222' }, phones: [PHONE] });
     const stderr = collector();
     const ctx = new CliContext({ stdout: collector(), stderr, env: {}, clock });
-    const final = await waitForSend(ctx, h.producer, second.sendId, false, { explainAfterMs: 1000 });
+    const waiting = waitForSend(ctx, h.producer, second.sendId, false, { explainAfterMs: 1000 });
+    // While held, the recipient is queued with the refusal's code, and no sending time (it was not sent).
+    const held = async () => {
+      const all = [];
+      for await (const r of harness.producer.recipients(second.sendId)) all.push(r);
+      return all[0];
+    };
+    await waitFor(async () => (await held())?.code === 'isv.BUSINESS_LIMIT_CONTROL', 'the second code held by flow control');
+    expect(await held()).toMatchObject({ state: 'queued', code: 'isv.BUSINESS_LIMIT_CONTROL', sentAt: undefined });
+    const final = await waiting;
 
     expect(final.counts.accepted).toBe(1);
     expect(h.emulator.calls().filter((c) => c.code === 'isv.BUSINESS_LIMIT_CONTROL')).toHaveLength(1);
