@@ -115,13 +115,22 @@ export function openProducer(ctx: CliContext): CliProducer {
   return { producer, templateContent, workersSeen };
 }
 
+/** How long after an enqueue a worker may take to show up (one started just before the command). */
+const WORKER_GRACE_MS = 2000;
+
 /**
  * Warns (stderr) when no worker serves SMSQ_PREFIX after an enqueue: the send would wait in Redis
- * unseen, and `--wait` would wait for ever. A look-up that fails says nothing (the send is in).
+ * unseen, and `--wait` would wait for ever. A worker started just before the command is given
+ * {@link WORKER_GRACE_MS} to connect; a look-up that fails says nothing (the send is in).
  */
 export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number>): Promise<void> {
-  const seen = await workersSeen().catch(() => undefined);
-  if (seen !== 0) return;
+  const deadline = ctx.now() + WORKER_GRACE_MS;
+  for (;;) {
+    const seen = await workersSeen().catch(() => undefined);
+    if (seen !== 0) return;
+    if (ctx.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   ctx.note(
     `warning: no worker serves SMSQ_PREFIX=${ctx.config.prefix} (none connected to its queue, no heartbeat in the last minute): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`,
   );
@@ -182,7 +191,7 @@ export function renderPlan(plan: SendPlan, content: string | undefined, quietHou
   ];
   if (plan.suppressed.length) lines.push(`opted out, skipped: ${firstOf(plan.suppressed, 20)}`);
   if (plan.rejected.length) {
-    lines.push(renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason])));
+    lines.push(renderTable([{ header: 'rejected' }, { header: 'reason' }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason])));
     if (plan.rejected.length > 20) lines.push(`… and ${plan.rejected.length - 20} more`);
   }
   return lines.join('\n');
@@ -239,7 +248,7 @@ export async function runSendCommand(
   }
   const res = await prepared.enqueue();
   await warnIfNoWorker(ctx, prepared.workersSeen);
-  const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json) : undefined;
+  const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { workersSeen: prepared.workersSeen }) : undefined;
   if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
   else {
     ctx.print(renderEnqueued(res));

@@ -62,6 +62,8 @@ const EXPLAIN_MAX_RECIPIENTS = 10_000;
 export interface WaitOptions {
   /** Default {@link EXPLAIN_AFTER_MS}. */
   explainAfterMs?: number;
+  /** Workers seen on the prefix, asked when nothing moves (a wait with no worker would never end). */
+  workersSeen?: () => Promise<number>;
 }
 
 /**
@@ -92,7 +94,8 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
       explainedAt = now;
       const recipients: RecipientState[] = [];
       for await (const r of producer.recipients(sendId)) recipients.push(r);
-      const held = heldNote(recipients);
+      const idle = (await opts.workersSeen?.().catch(() => undefined)) === 0;
+      const held = idle ? `no worker serves SMSQ_PREFIX=${ctx.config.prefix}: nothing moves until one starts (smsq worker, with the same REDIS_URL and SMSQ_PREFIX)` : heldNote(recipients);
       if (held !== undefined && held !== lastExplained) ctx.note(`${sendId}: ${held}`);
       lastExplained = held ?? '';
     }

@@ -185,8 +185,11 @@ function keepRegion(inputs: readonly string[], valid: string[], rules: TemplateR
  * with their reasons, the rest counted, and the way to send a long list.
  */
 function noValidNumberMessage(total: number, rejected: readonly RejectedNumber[]): string {
-  const shown = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS).map((r) => `${describeNumbers([r.input])}: ${r.reason}`);
-  const more = rejected.length - shown.length;
+  // One line per reason, its numbers before it: three numbers of one region said the long reason three times.
+  const byReason = new Map<string, string[]>();
+  for (const r of rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS)) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), describeNumbers([r.input])]);
+  const shown = [...byReason].map(([reason, numbers]) => `${numbers.join(', ')}: ${reason}`);
+  const more = rejected.length - Math.min(rejected.length, NUMBERS_SHOWN_IN_ERRORS);
   const list = shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
   // The list last and unwrapped: each reason ends with its own fix, in parentheses of its own.
   return `no valid phone number among ${total.toLocaleString('en-US')} (nothing was enqueued)${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}. ${list}`;

@@ -107,7 +107,7 @@ export function register(program: Command, ctx: CliContext): void {
             ...quietHoursLine(kind, kind === 'marketing' ? quietUntil(ctx.now(), ctx.config.quietHours) || undefined : undefined, ctx.config.quietHours),
           ]);
           const rejected = plan.rejected.length
-            ? renderTable([{ header: 'rejected' }, { header: 'reason', maxWidth: 80 }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))
+            ? renderTable([{ header: 'rejected' }, { header: 'reason' }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))
             : '';
           if (flags.dryRun) {
             if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, segmentsPerMessage: segments?.segments ?? null } });

@@ -292,6 +292,11 @@ describe('no valid number at all', () => {
       expect(issue?.message).not.toContain('))');
       expect(issue?.message).not.toContain('91234567');
     }
+    // Numbers refused for one reason share it: the long reason is said once.
+    const three = await refusal(producer.send({ phones: ['+85291234567', '+85291234568', '12345'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
+    const message = three.issues[0]?.message ?? '';
+    expect(message.match(/needs an international/g)).toHaveLength(1);
+    expect(message).toMatch(/\+85\*+4567, \+85\*+4568: a number outside the Chinese mainland /);
     // A campaign given as a JSON list is not told to send a file again.
     const campaign = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, recipients: [{ phone: '12345' }, { phone: '+85291234567' }] } });
     expect(campaign.statusCode).toBe(400);

@@ -6,7 +6,10 @@
  * is seconds long, not a minute.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
+import { openQueue } from '../../src/queue/calls-queue.js';
+import { CALLS_QUEUE } from '../../src/queue/keys.js';
+import { workersSeen as countWorkers } from '../../src/queue/worker-presence.js';
 import { CliContext } from '../../cli/context.js';
 import { waitForSend } from '../../cli/send-flags.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -59,5 +62,22 @@ describe('waitForSend (smsq send --wait)', () => {
     expect(lines.at(-1)).toBe(`${second.sendId}: 1 accepted, 0 failed, 0 pending`);
     // Said once, not every poll.
     expect(lines.filter((l) => l.includes('flow control'))).toHaveLength(1);
+  });
+  it('says when no worker serves the prefix, and ends once one starts', async () => {
+    h = await createHarness({ label: 'wait-idle' });
+    const harness = h;
+    const queue = openQueue(CALLS_QUEUE, { connection: h.redis, prefix: h.prefix });
+    const sent = await h.producer.send({ ...CODE, templateParam: { code: '3333' }, phones: ['13800000018'] });
+    const stderr = collector();
+    const ctx = new CliContext({ stdout: collector(), stderr, env: { SMSQ_PREFIX: h.prefix } });
+    const waiting = waitForSend(ctx, h.producer, sent.sendId, false, {
+      explainAfterMs: 300,
+      workersSeen: () => countWorkers({ redis: harness.redis, prefix: harness.prefix, queue, clock: systemClock }),
+    });
+    await waitFor(async () => stderr.text.includes('no worker serves'), 'the wait to say no worker serves the prefix');
+    expect(stderr.text).toContain(`${sent.sendId}: no worker serves SMSQ_PREFIX=${h.prefix}: nothing moves until one starts (smsq worker, with the same REDIS_URL and SMSQ_PREFIX)`);
+    await h.startWorker();
+    expect((await waiting).counts.accepted).toBe(1);
+    await queue.close();
   });
 });
