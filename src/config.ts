@@ -300,7 +300,7 @@ export const envSchema = z.object({
     .string()
     .trim()
     .regex(/^\{[A-Za-z0-9_.-]+\}$/, {
-      message: 'must be a Redis hash tag like {smsq} so every key lands on one Cluster slot. Fix: SMSQ_PREFIX={smsq-staging}',
+      message: 'must be a Redis hash tag, {name} with letters, digits, "_", "." or "-" between the braces, so every key lands on one Cluster slot. Fix: SMSQ_PREFIX={smsq-staging}',
     })
     .default('{smsq}')
     .meta(envDoc({ group: 'redis', description: 'Redis key prefix; a hash tag, so every key of a deployment lands on one Cluster slot. Give each deployment sharing a Redis its own; every worker and producer of a deployment must share it', allowed: 'a hash tag `{name}`: letters, digits, `_`, `.`, `-`' })),

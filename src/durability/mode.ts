@@ -88,7 +88,7 @@ export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityF
     if (!facts.aofEnabled) {
       problems.push({
         severity: 'refuse',
-        what: `appendonly is off: a restart of Redis loses every queued send (SMSQ_DURABILITY=${opts.mode})`,
+        what: 'appendonly is off: a restart of Redis loses every queued send',
         fix: 'CONFIG SET appendonly yes and CONFIG SET appendfsync always (and both in redis.conf)',
       });
     }

@@ -84,6 +84,8 @@ describe('loadConfig', () => {
 
   it('requires a hash-tagged prefix', () => {
     expect(errorOf({ SMSQ_PREFIX: 'smsq' }).message).toMatch(/SMSQ_PREFIX="smsq" must be a Redis hash tag/);
+    // A hash tag with a space is told what may go between the braces, not shown the braces it has.
+    expect(errorOf({ SMSQ_PREFIX: '{a b}' }).message).toMatch(/SMSQ_PREFIX="\{a b\}" must be a Redis hash tag, \{name\} with letters, digits, "_", "\." or "-" between the braces/);
     expect(loadConfig({ SMSQ_PREFIX: '{smsq-staging}' }).prefix).toBe('{smsq-staging}');
   });
 
