@@ -3,16 +3,17 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js';
-import { detailsDateRange, DETAILS_DAYS } from '../../src/sms/dates.js';
+import { cstDate, detailsDateRange, DETAILS_DAYS } from '../../src/sms/dates.js';
 import { renderTable, sendStatusWord } from '../format.js';
 import { cstText, withIsoTimes } from '../format.js';
 
 /** The flags; `--date` must also be a day QuerySendDetails still answers for, judged at `now()`. */
 function detailsSchema(now: () => number) {
+  // The example in a refusal is today, a date the window holds.
   return z
     .object({
       phone: phoneFlag('--phone 13800138000'),
-      date: dateFlag('--date 20260326 (the China Standard Time day it was sent, within the last 30 days)'),
+      date: dateFlag(`--date ${cstDate(now())} (the China Standard Time day it was sent, within the last 30 days)`),
       bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
       page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
       pageSize: intFlag(1, 50, '--page-size 10').optional().default(10),

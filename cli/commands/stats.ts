@@ -2,26 +2,32 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatisticsRow } from '../../src/sms/types.js';
+import { cstDate } from '../../src/sms/dates.js';
 import type { CliContext } from '../context.js';
 import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { renderTable } from '../format.js';
 import { fetchPages, pagingFooter } from '../paging.js';
 
-const schema = z
-  .object({
-    start: dateFlag('--start 20260301'),
-    end: dateFlag('--end 20260326'),
-    globe: choiceIntFlag([1, 2] as const, '--globe 1 (domestic) or --globe 2 (international / HK, Macao, Taiwan)').optional().default(1),
-    signName: textFlag('--sign-name "Your Sign"', 100).optional(),
-    templateType: choiceIntFlag(
-      [0, 1, 2, 3, 7] as const,
-      '--template-type 0 (verification), 1 (notification), 2 (marketing), 3 (international) or 7 (digital)',
-    ).optional(),
-    ...pagingFlags(20),
-    all: switchFlag,
-    json: switchFlag,
-  })
-  .refine((f) => f.end >= f.start, { path: ['end'], message: 'must not be before --start. Fix: swap --start and --end' });
+/** The flags; `--end` may not be after today (China Standard Time), judged at `now()`. */
+function statsSchema(now: () => number) {
+  const today = cstDate(now());
+  return z
+    .object({
+      start: dateFlag(`--start ${today}`),
+      end: dateFlag(`--end ${today}`),
+      globe: choiceIntFlag([1, 2] as const, '--globe 1 (domestic) or --globe 2 (international / HK, Macao, Taiwan)').optional().default(1),
+      signName: textFlag('--sign-name "Your Sign"', 100).optional(),
+      templateType: choiceIntFlag(
+        [0, 1, 2, 3, 7] as const,
+        '--template-type 0 (verification), 1 (notification), 2 (marketing), 3 (international) or 7 (digital)',
+      ).optional(),
+      ...pagingFlags(20),
+      all: switchFlag,
+      json: switchFlag,
+    })
+    .refine((f) => f.end >= f.start, { path: ['end'], message: 'must not be before --start. Fix: swap --start and --end' })
+    .refine((f) => f.end <= today, { path: ['end'], message: `is after today (${today}, China Standard Time): there is nothing to count yet. Fix: --end ${today}` });
+}
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -37,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--all', 'walk every page')
     .option('--json', 'print JSON on stdout')
     .action(
-      ctx.action(schema, async (flags) => {
+      ctx.action(statsSchema(() => ctx.now()), async (flags) => {
         const { client } = await ctx.sms();
         const result = await fetchPages<SendStatisticsRow>(ctx, flags, async (pageIndex, pageSize) => {
           const outcome = await client.querySendStatistics({

@@ -259,6 +259,17 @@ describe('smsq in-process', () => {
       const type = await run(['stats', '--start', DAY, '--end', DAY, '--template-type', '5'], env);
       expect(type.stderr).toMatch(/^error: --template-type "5" must be one of 0, 1, 2, 3, 7\. Fix:/);
     });
+
+    it('refuses an --end after today (CST), and names today in date examples, nothing called', async () => {
+      const later = await run(['stats', '--start', DAY, '--end', '20260327'], env);
+      expect(later).toEqual({ code: 2, stdout: '', stderr: 'error: --end "20260327" is after today (20260326, China Standard Time): there is nothing to count yet. Fix: --end 20260326\n' });
+      const at = clock.now();
+      clock.set(at + 10 * 86_400_000);
+      const shape = await run(['details', '--phone', PHONE, '--date', '2026-03-26'], env);
+      clock.set(at);
+      expect(shape.stderr).toMatch(/^error: --date "2026-03-26" must be a real date written yyyyMMdd\. Fix: --date 20260405 /);
+      expect(callsMade()).toBe(0);
+    });
   });
 
   describe('qualifications', () => {
