@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkParamValues, regionMismatch, type TemplateRules } from '../../src/sms/template-rules.js';
+import { checkParamValues, kindMismatch, kindOfTemplate, regionMismatch, type TemplateRules } from '../../src/sms/template-rules.js';
 
 const rules = (over: Partial<TemplateRules>): TemplateRules => ({ templateCode: 'SMS_1', templateType: 1, content: '${a}', variableAttributes: {}, ...over });
 const codes = (r: TemplateRules, params: Record<string, string>) => checkParamValues(r, Object.keys(params), params, 'S').map((i) => [i.field, i.apiCode]);
@@ -47,5 +47,25 @@ describe('regionMismatch', () => {
       expect(regionMismatch(rules({ templateType: t }), 'international')).toMatch(/type 3/);
     }
     expect(regionMismatch(rules({ templateType: 7 }), 'international')).toBeUndefined();
+  });
+});
+
+describe('kinds against templates', () => {
+  const of = (templateType: number) => ({ templateCode: 'SMS_1', templateType });
+
+  it('kindOfTemplate: verification and marketing templates name their kind; the others leave it to the default', () => {
+    expect([0, 1, 2, 3, 7].map(kindOfTemplate)).toEqual(['verification', undefined, 'marketing', undefined, undefined]);
+  });
+
+  it('kindMismatch: a marketing template only as marketing; a verification template never as marketing; the rest as anything', () => {
+    const table = [0, 1, 2, 3, 7].map((type) => (['verification', 'notification', 'marketing'] as const).map((kind) => (kindMismatch(of(type), kind) === undefined ? 'ok' : 'refused')));
+    expect(table).toEqual([
+      ['ok', 'ok', 'refused'],
+      ['ok', 'ok', 'ok'],
+      ['refused', 'refused', 'ok'],
+      ['ok', 'ok', 'ok'],
+      ['ok', 'ok', 'ok'],
+    ]);
+    expect(kindMismatch(of(0), 'marketing')).toMatch(/^SMS_1 is a verification \(type 0\) template: .*Fix: kind verification \(--kind verification\)/);
   });
 });
