@@ -394,7 +394,14 @@ export function createProducer(opts: ProducerOptions): Producer {
     };
   }
 
-  async function enqueuePlan(plan: SendPlan, fingerprint: () => string): Promise<EnqueueResult> {
+  /**
+   * Enqueues `plan`. `planAs(kind)` plans the same request as `kind`: a retry that takes over a
+   * half-written send writes it as the first request did, whose kind may have come from the
+   * template (or from an older producer's default), because the kind cuts the chunks (one number
+   * per chunk for verification, 1000 otherwise): the same numbers cut two ways would be sent twice.
+   */
+  async function enqueuePlan(planned: SendPlan, fingerprint: () => string, planAs: (kind: MessageKind) => Promise<SendPlan>): Promise<EnqueueResult> {
+    let plan = planned;
     await ensureDurableRedis();
     const since = await barrier.mark();
     const { sendId, duplicate, owner, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
@@ -405,6 +412,11 @@ export function createProducer(opts: ProducerOptions): Producer {
       return resultOf(sendId, plan, true);
     }
     try {
+      const earlier = duplicate ? (await sends.status(sendId))?.send : undefined;
+      if (earlier && earlier.kind !== plan.kind) {
+        log?.warn({ sendId, kind: earlier.kind, planned: plan.kind }, 'completing a half-written send as the kind it was begun with');
+        plan = await planAs(earlier.kind);
+      }
       return await writePlan(sendId, plan, duplicate, since);
     } finally {
       await release();
@@ -484,10 +496,18 @@ export function createProducer(opts: ProducerOptions): Producer {
       return plan;
     },
     async send(request) {
-      return enqueuePlan(await this.planSend(request), () => requestFingerprint('send', request));
+      return enqueuePlan(
+        await this.planSend(request),
+        () => requestFingerprint('send', request),
+        (kind) => this.planSend({ ...(request as object), kind }),
+      );
     },
     async sendBatch(request) {
-      return enqueuePlan(await this.planSendBatch(request), () => requestFingerprint('sendBatch', request));
+      return enqueuePlan(
+        await this.planSendBatch(request),
+        () => requestFingerprint('sendBatch', request),
+        (kind) => this.planSendBatch({ ...(request as object), kind }),
+      );
     },
 
     async campaign(recipients, request, campaignOpts) {

@@ -25,7 +25,10 @@ const normalised = (phone: string) => {
 /**
  * The SHA-256 (hex) of a request as smsq understands it: parsed with its schema (defaults applied,
  * text trimmed, deadlines in ms), numbers normalised (`+86 138-0013-8000` is `13800138000`), the
- * idempotency key itself left out. Two requests with one fingerprint enqueue the same send. A
+ * idempotency key itself left out. Two requests with one fingerprint are one request for the key:
+ * the second gets the first's send (a send without a kind is fingerprinted with the default the
+ * schema used to fill in, and a retry that completes a half-written send plans it with the kind it
+ * was begun with: see the producer's enqueuePlan). A
  * campaign's fingerprint covers its settings: its recipients are a stream, read after the key is
  * claimed. Call only with a request that its schema accepts (the plan checked it first).
  */

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer } from '../../server/build-server.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -113,5 +114,27 @@ describe('idempotency keys stand for one request', () => {
       const sendId = (answers[i]!.json() as { sendId: string }).sendId;
       expect(await phonesOf(h, sendId)).toEqual([...bodies[i]!.phones].sort());
     }
+  });
+});
+
+describe('a retry that takes over a half-written send', () => {
+  it('writes it as the kind it was begun with: an older producer defaulted a code template to notification, one chunk of 3; the retry takes its kind from the template (verification, a chunk per number) and would have cut the numbers again', async () => {
+    const h = await harnesses.create({ label: 'idem-kind' });
+    const request = { phones: ['13800000031', '13800000032', '13800000033'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, idempotencyKey: 'kind-takeover' };
+    // The first request, from a producer that does not check the account (kind: the default, notification).
+    const first = await h.producer.send(request);
+    expect((await h.producer.getStatus(first.sendId)).send).toMatchObject({ kind: 'notification', chunks: 1 });
+    // It died before marking the send enqueued: the next request with the key takes it over.
+    await h.redis.hset(`${h.prefix}:send:${first.sendId}`, 'state', 'enqueuing');
+    await h.redis.hdel(`${h.prefix}:send:${first.sendId}`, 'enqueuedAt');
+    const checking = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+    expect((await checking.planSend({ ...request, idempotencyKey: undefined })).kind).toBe('verification');
+    const retry = await checking.send(request);
+    expect(retry.sendId).toBe(first.sendId);
+    const chunkKeys = (await h.redis.keys(`${h.prefix}:chunk:${first.sendId}.*`)).sort();
+    expect(chunkKeys).toEqual([`${h.prefix}:chunk:${first.sendId}.0`]);
+    expect(await phonesOf(h, first.sendId)).toEqual(request.phones);
+    expect((await h.producer.getStatus(first.sendId)).send).toMatchObject({ kind: 'notification', chunks: 1 });
+    await checking.close();
   });
 });
