@@ -21,7 +21,8 @@ const SIGNATURES: readonly FileSignature[] = [
   { bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], what: 'an Excel 97-2003 (.xls) workbook or another old Office file', fix: SAVE_FIX },
   { bytes: [0x1f, 0x8b], what: 'a gzip archive', fix: 'unpack it (gunzip) and give the CSV inside' },
   { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], what: 'a PDF document', fix: SAVE_FIX },
-  { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image', fix: SAVE_FIX },
+  // All eight bytes: GBK text can begin with 0x89 0x50 ("塒P") followed by "NG".
+  { bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], what: 'a PNG image', fix: SAVE_FIX },
   { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image', fix: SAVE_FIX },
 ];
 
@@ -37,11 +38,15 @@ export function notTextSignature(head: Uint8Array): NotText | undefined {
   return found && { what: found.what, fix: found.fix };
 }
 
+/** Share of a head's NUL bytes that must fall on one side for it to be read as UTF-16. */
+const UTF16_NUL_SHARE = 0.9;
+
 /**
- * Which UTF-16 `head` is written in, judged from where its NUL bytes fall: in UTF-16 text, the NULs
- * are the high bytes of Latin characters (digits, commas, line breaks), all at odd offsets in
- * little-endian and all at even ones in big-endian. NULs at both, or none, mean not UTF-16.
- * Only the first `window` bytes are looked at.
+ * Which UTF-16 `head` is written in, judged from where its NUL bytes fall: in UTF-16 text the NULs
+ * are the high bytes of Latin characters (digits, commas, line breaks), at odd offsets in
+ * little-endian and at even ones in big-endian. Chinese characters such as 一 (U+4E00) put a NUL
+ * on the other side, so it is a share ({@link UTF16_NUL_SHARE}), not all; NULs spread over both
+ * sides, or none, mean not UTF-16. Only the first `window` bytes are looked at.
  */
 export function utf16ByNuls(head: Uint8Array, window = 4096): 'utf-16le' | 'utf-16be' | undefined {
   let even = 0;
@@ -52,7 +57,9 @@ export function utf16ByNuls(head: Uint8Array, window = 4096): 'utf-16le' | 'utf-
     if (i % 2 === 0) even++;
     else odd++;
   }
-  if (odd > 0 && even === 0) return 'utf-16le';
-  if (even > 0 && odd === 0) return 'utf-16be';
+  const total = even + odd;
+  if (total === 0) return undefined;
+  if (odd >= total * UTF16_NUL_SHARE) return 'utf-16le';
+  if (even >= total * UTF16_NUL_SHARE) return 'utf-16be';
   return undefined;
 }

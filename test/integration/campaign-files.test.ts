@@ -154,6 +154,13 @@ const REFUSED: RefusedFile[] = [
     message: /NUL bytes where UTF-16LE text has them, without a byte-order mark.*Fix: name it with --encoding utf-16le/,
   },
   {
+    name: 'UTF-16 LE without a byte-order mark, Chinese names with NULs of their own (一 is U+4E00)',
+    make: async () => fileOf('utf16-nobom-zh.csv', Buffer.from('phone,name\n13800138000,张一鸣\n13800138001,王一\n', 'utf16le')),
+    rest: { type: 'text/csv' },
+    field: 'file',
+    message: /NUL bytes where UTF-16LE text has them.*Fix: name it with --encoding utf-16le/,
+  },
+  {
     name: 'UTF-16 BE without a byte-order mark',
     make: async () => fileOf('utf16be-nobom.csv', iconv.encode('phone\n13800138000\n', 'utf-16be')),
     rest: { type: 'text/csv' },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { checkParamColumns } from '../../producers/recipient-columns.js';
-import { notTextSignature, utf16ByNuls } from '../../producers/file-signature.js';
 
 const at = (...params: string[]) => ({ params, field: 'file:1' });
 
@@ -38,28 +37,5 @@ describe('checkParamColumns: a file header against its template, once for the fi
   it('a wrong-case column whose right name is also a column is only an extra column', () => {
     const issues = checkParamColumns(at('name', 'Name'), ['name'], undefined, 'SMS_1');
     expect(issues.map((i) => i.message)).toEqual([expect.stringMatching(/column "Name" .*Fix: rename it after one of those variables, or delete the column/)]);
-  });
-});
-
-describe('file signatures: what a file that is not text is', () => {
-  it('tells workbooks, archives and documents by their first bytes', () => {
-    expect(notTextSignature(Buffer.from('PK\x03\x04rest', 'latin1'))?.what).toMatch(/ZIP archive/);
-    expect(notTextSignature(Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0]))?.what).toMatch(/97-2003/);
-    expect(notTextSignature(Buffer.from([0x1f, 0x8b, 8]))?.what).toMatch(/gzip/);
-    expect(notTextSignature(Buffer.from('%PDF-1.7'))?.what).toMatch(/PDF/);
-  });
-
-  it('leaves text, and text with a byte-order mark, alone', () => {
-    expect(notTextSignature(Buffer.from('phone\n13800138000\n'))).toBeUndefined();
-    expect(notTextSignature(Buffer.from([0xff, 0xfe, 0x70, 0]))).toBeUndefined();
-    expect(notTextSignature(Buffer.from([0xef, 0xbb, 0xbf, 0x70]))).toBeUndefined();
-    expect(notTextSignature(Buffer.from('P'))).toBeUndefined();
-  });
-
-  it('UTF-16 by where its NULs fall; NULs at both offsets are no UTF-16', () => {
-    expect(utf16ByNuls(Buffer.from('phone,名\n', 'utf16le'))).toBe('utf-16le');
-    expect(utf16ByNuls(Buffer.from('phone,名\n', 'utf16le').swap16())).toBe('utf-16be');
-    expect(utf16ByNuls(Buffer.from([0x41, 0, 0, 0x42]))).toBeUndefined();
-    expect(utf16ByNuls(Buffer.from('phone'))).toBeUndefined();
   });
 });
