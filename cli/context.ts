@@ -47,7 +47,11 @@ export interface CliDeps {
    * terminal to ask on (stdin or stderr not a TTY): commands that need confirmation then refuse.
    */
   confirm?: (question: string) => Promise<boolean>;
-  /** Time for flags checked against today (`details --date`'s 30 days). Default: the system clock. */
+  /**
+   * Time for what is judged against the calendar: flags checked against today (`details --date`,
+   * `stats --end`), the heartbeats a worker is seen by, the times `status --watch` prints. Poll
+   * intervals and grace periods use the process's monotonic time. Default: the system clock.
+   */
   clock?: Clock;
 }
 

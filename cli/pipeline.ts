@@ -124,11 +124,12 @@ const WORKER_GRACE_MS = 2000;
  * {@link WORKER_GRACE_MS} to connect; a look-up that fails says nothing (the send is in).
  */
 export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number>): Promise<void> {
-  const deadline = ctx.now() + WORKER_GRACE_MS;
+  // Monotonic time, not the CLI's clock: a test's frozen clock must not make this endless.
+  const deadline = performance.now() + WORKER_GRACE_MS;
   for (;;) {
     const seen = await workersSeen().catch(() => undefined);
     if (seen !== 0) return;
-    if (ctx.now() >= deadline) break;
+    if (performance.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   ctx.note(

@@ -53,8 +53,10 @@ export function jsonParamsFlag(fix: string) {
   });
 }
 
-/** A wait whose line has not changed for this long is explained from its recipients' codes. */
+/** A wait whose line has not changed for this long is explained; each later look waits twice as long. */
 export const EXPLAIN_AFTER_MS = 5000;
+/** The longest gap between two looks at a wait that does not move (quiet hours hold all night). */
+const EXPLAIN_AT_MOST_EVERY_MS = 60_000;
 /** Sends larger than this are not read to explain a wait (a campaign's rows; its status says enough). */
 const EXPLAIN_MAX_RECIPIENTS = 10_000;
 
@@ -70,14 +72,15 @@ export interface WaitOptions {
  * Polls a send's status (every 250 ms) until every recipient is sent (accepted or final: none
  * queued, sending or unknown; receipts are not waited for); shows progress on stderr: the counts,
  * why the send waits (quiet hours, throttling, a pause), and, when nothing has moved for
- * `explainAfterMs`, what holds the recipients still pending (per-number flow control, a lost answer
- * being looked up), read from their own codes.
+ * `explainAfterMs` (then twice as long each time, up to a minute), what holds it: no worker on
+ * the prefix, or the pending recipients' own codes (per-number flow control, a lost answer being
+ * looked up). Intervals are the process's monotonic time, not the CLI's clock.
  */
 export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean, opts: WaitOptions = {}): Promise<SendStatus> {
-  const explainAfterMs = opts.explainAfterMs ?? EXPLAIN_AFTER_MS;
+  const firstLookMs = opts.explainAfterMs ?? EXPLAIN_AFTER_MS;
   let last = '';
-  let changedAt = ctx.now();
-  let explainedAt = Number.NEGATIVE_INFINITY;
+  let lookEveryMs = firstLookMs;
+  let nextLookAt = performance.now() + firstLookMs;
   let lastExplained = '';
   for (;;) {
     const s = await producer.getStatus(sendId);
@@ -85,21 +88,32 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
     // Receipts are not what --wait waits for: that reason would be the last word as it exits.
     const why = s.wait && s.wait.reason !== 'receipts' ? ` (${waitText(s.wait)})` : '';
     const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending${why}`;
-    const now = ctx.now();
+    const now = performance.now();
     if (line !== last) {
       if (!quiet) ctx.note(line);
       last = line;
-      changedAt = now;
-    } else if (!quiet && s.send.recipients <= EXPLAIN_MAX_RECIPIENTS && now - changedAt >= explainAfterMs && now - explainedAt >= explainAfterMs) {
-      explainedAt = now;
-      const recipients: RecipientState[] = [];
-      for await (const r of producer.recipients(sendId)) recipients.push(r);
-      const idle = (await opts.workersSeen?.().catch(() => undefined)) === 0;
-      const held = idle ? `no worker serves SMSQ_PREFIX=${ctx.config.prefix}: nothing moves until one starts (smsq worker, with the same REDIS_URL and SMSQ_PREFIX)` : heldNote(recipients);
+      lookEveryMs = firstLookMs;
+      nextLookAt = now + lookEveryMs;
+    } else if (!quiet && now >= nextLookAt) {
+      lookEveryMs = Math.min(lookEveryMs * 2, EXPLAIN_AT_MOST_EVERY_MS);
+      nextLookAt = now + lookEveryMs;
+      const held = await whatHolds(ctx, producer, s, opts.workersSeen);
       if (held !== undefined && held !== lastExplained) ctx.note(`${sendId}: ${held}`);
       lastExplained = held ?? '';
     }
     if (pending === 0 && s.send.state !== 'enqueuing') return s;
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** What holds a send that does not move, beyond the wait its status gives; undefined when nothing more is known. */
+async function whatHolds(ctx: CliContext, producer: Producer, s: SendStatus, workersSeen: WaitOptions['workersSeen']): Promise<string | undefined> {
+  if ((await workersSeen?.().catch(() => undefined)) === 0) {
+    return `no worker serves SMSQ_PREFIX=${ctx.config.prefix}: nothing moves until one starts (smsq worker, with the same REDIS_URL and SMSQ_PREFIX)`;
+  }
+  // The line already says why (quiet hours, a pause, throttling); a large send is not read through.
+  if (s.wait !== undefined || s.send.recipients > EXPLAIN_MAX_RECIPIENTS) return undefined;
+  const recipients: RecipientState[] = [];
+  for await (const r of producer.recipients(s.send.sendId)) recipients.push(r);
+  return heldNote(recipients);
 }

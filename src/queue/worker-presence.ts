@@ -28,8 +28,14 @@ export interface WorkerPresenceDeps {
   clock: Clock;
 }
 
-/** How many workers are seen on the prefix: connected to the queue, or with a heartbeat in the last minute. */
+/**
+ * How many workers are seen on the prefix: with a heartbeat in the last minute, else connected to
+ * the queue. The heartbeats (one ZCOUNT) are asked first: CLIENT LIST walks every client of Redis
+ * on its main thread, and is asked only when no `smsq worker` beats (a worker of the Node API
+ * without metrics, or none at all).
+ */
 export async function workersSeen(deps: WorkerPresenceDeps): Promise<number> {
-  const [connected, heartbeats] = await Promise.all([workersOf(deps.queue), deps.redis.zcount(metricKeys(deps.prefix).writers, deps.clock.now() - WRITER_TTL_MS, '+inf')]);
-  return Math.max(connected ?? 0, heartbeats);
+  const heartbeats = await deps.redis.zcount(metricKeys(deps.prefix).writers, deps.clock.now() - WRITER_TTL_MS, '+inf');
+  if (heartbeats > 0) return heartbeats;
+  return (await workersOf(deps.queue)) ?? 0;
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program.js';
+import { createManualClock, type Clock } from '../../src/clock.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -16,6 +17,7 @@ import { collector } from '../support/text-collector.js';
 interface Extra {
   waitForShutdown?: () => Promise<string>;
   confirm?: (q: string) => Promise<boolean>;
+  clock?: Clock;
 }
 
 let env: NodeJS.ProcessEnv;
@@ -81,7 +83,9 @@ describe('smsq send', () => {
   });
 
   it('log lines bind the command once and each component once (pino repeats a key bound twice)', async () => {
-    const r = await run(['send', '--phones', '13800138077', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--json'], {}, { LOG_LEVEL: 'info' });
+    // A frozen CLI clock, as tests pass: the no-worker grace below is timed by the process, not by it.
+    const frozen = createManualClock(Date.now());
+    const r = await run(['send', '--phones', '13800138077', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--json'], { clock: frozen }, { LOG_LEVEL: 'info' });
     expect(r.code).toBe(0);
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('{'));
     expect(lines.some((l) => (JSON.parse(l) as { component?: string }).component === 'producer')).toBe(true);
