@@ -11,7 +11,7 @@ import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../producers/produce
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
-import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/errors.js';
+import { fieldIssuesFromZod, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
 
 /** `POST /v1/messages`: one message to many numbers. */
 export const SendBody = z.strictObject(SendRequest.omit({ idempotencyKey: true }).shape).meta({
@@ -167,7 +167,7 @@ export const IdempotencyHeaders = z.object({
 });
 
 /** Field issues from zod issues, with unknown fields named one by one. */
-export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = ''): FieldIssue[] {
+export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', form: ValueForm = 'json'): FieldIssue[] {
   const out: FieldIssue[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -181,15 +181,15 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = ''): F
               : 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)',
         });
       }
-    } else out.push(...fieldIssuesFromZod([issue], root));
+    } else out.push(...fieldIssuesFromZod([issue], root, form));
   }
   return out;
 }
 
-/** Parses `value` or throws a {@link ValidationError} naming every bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, root = ''): z.output<S> {
+/** Parses `value` or throws a {@link ValidationError} naming every bad field; `form`: a JSON body, or text (query string, path). */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, root = '', form: ValueForm = 'json'): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(issuesFromZod(parsed.error.issues, root));
+  if (!parsed.success) throw new ValidationError(issuesFromZod(parsed.error.issues, root, form));
   return parsed.data;
 }
 

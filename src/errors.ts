@@ -172,23 +172,30 @@ const JSON_TYPES: Readonly<Record<string, { noun: string; fix: string }>> = {
   undefined: { noun: 'nothing', fix: 'give a value' },
 };
 
+/**
+ * Where the values came from: a JSON body (the fix is how to write the JSON), or text such as a
+ * query string or path (a list there is a parameter given twice).
+ */
+export type ValueForm = 'json' | 'text';
+
 /** zod's wrong-type message in smsq's words: what the field must be, what it got, and the fix. */
-function typeMessage(message: string): string {
+function typeMessage(message: string, form: ValueForm): string {
   const m = ZOD_TYPE_MESSAGE.exec(message);
   if (!m) return message;
   const expected = JSON_TYPES[m[1] as string];
   const received = JSON_TYPES[m[2] as string];
   if (!expected) return message;
-  if (m[2] === 'undefined') return `is required: ${expected.noun}. Fix: ${expected.fix}`;
-  return `must be ${expected.noun}, got ${received?.noun ?? m[2]}. Fix: ${expected.fix}`;
+  const fix = form === 'json' ? expected.fix : m[2] === 'array' ? 'give the parameter once' : `give ${expected.noun}`;
+  if (m[2] === 'undefined') return `is required: ${expected.noun}. Fix: ${fix}`;
+  return `must be ${expected.noun}, got ${received?.noun ?? m[2]}. Fix: ${fix}`;
 }
 
 /** Converts zod issues into field issues with readable paths (and zod's bare type messages into ones with a fix). */
-export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[], root = ''): FieldIssue[] {
+export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey[]; message: string }[], root = '', form: ValueForm = 'json'): FieldIssue[] {
   return issues.map((i) => {
     let field = root;
     for (const p of i.path) field += typeof p === 'number' ? `[${p}]` : field ? `.${String(p)}` : String(p);
-    return { field: field || '(request)', message: typeMessage(i.message) };
+    return { field: field || '(request)', message: typeMessage(i.message, form) };
   });
 }
 

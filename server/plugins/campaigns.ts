@@ -84,7 +84,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       },
     },
     async (request, reply) => {
-      const query = parseOrThrow(SendsQuery, withoutEmpty(request.query), 'query');
+      const query = parseOrThrow(SendsQuery, withoutEmpty(request.query), 'query', 'text');
       if (query.cursor !== undefined) decodeSendCursor(query.cursor, 'query.cursor');
       await catchUp(request.log);
       const page = await options.producer.listSends(query);
@@ -104,8 +104,8 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       },
     },
     async (request, reply) => {
-      const { id } = parseOrThrow(SendIdParams, request.params, 'params');
-      const { cursor } = parseOrThrow(SendPageQuery, withoutEmpty(request.query), 'query');
+      const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
+      const { cursor } = parseOrThrow(SendPageQuery, withoutEmpty(request.query), 'query', 'text');
       if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');
       await catchUp(request.log);
       const status = await options.producer.getStatus(id);
@@ -142,7 +142,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
           new HttpError(405, HTTP_ERROR_CODES[405], 'the dashboard is read-only: the campaigns page pauses, resumes and cancels nothing. Fix: use the REST controls (POST /v1/sends/{id}/pause), or set SMSQ_DASHBOARD_READ_ONLY=false'),
         );
       }
-      const { id, action } = parseOrThrow(ControlParams, request.params, 'params');
+      const { id, action } = parseOrThrow(ControlParams, request.params, 'params', 'text');
       if (request.headers['x-smsq-control'] !== '1') {
         throw new ValidationError([{ field: 'X-Smsq-Control', message: 'must be 1. Fix: use the page\'s buttons, or send the header from a script (a cross-site form cannot, which is the point)' }]);
       }

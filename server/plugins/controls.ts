@@ -32,7 +32,7 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
       response: { 200: answer('The send after the change', SendStatusSchema), ...API_FAILURES },
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {
-      const { id } = parseOrThrow(SendIdParams, request.params, 'params');
+      const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
       return options.producer[action](id);
     });
   }

@@ -146,7 +146,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     if (Buffer.isBuffer(request.body)) {
       // A file upload: the whole body is in hand, so its encoding is checked before the first
       // row, and nothing is written before the first valid recipient has been read.
-      const { encoding, sheet, ...settings } = parseOrThrow(CampaignQuery, request.query);
+      const { encoding, sheet, ...settings } = parseOrThrow(CampaignQuery, request.query, '', 'text');
       const workbook = (request.headers['content-type'] ?? '').toLowerCase().startsWith(XLSX_TYPE);
       if (workbook && encoding !== undefined) throw new ValidationError([{ field: 'encoding', message: 'applies to CSV uploads only. Fix: drop ?encoding=' }]);
       if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
@@ -173,7 +173,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: { 200: answer('A page of sends, and the cursor of the next one', SendListSchema), 400: API_FAILURES[400], 401: API_FAILURES[401], ...COMMON_FAILURES },
   };
   app.get('/sends', { schema: listSchema }, async (request) => {
-    const query = parseOrThrow(SendsQuery, request.query, 'query');
+    const query = parseOrThrow(SendsQuery, request.query, 'query', 'text');
     // Checked here too, so that a bad cursor is named as the query parameter it is.
     if (query.cursor !== undefined) decodeSendCursor(query.cursor, 'query.cursor');
     return options.producer.listSends(query);
@@ -187,7 +187,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: { 200: answer('The send', SendStatusSchema), ...API_FAILURES },
   };
   app.get('/sends/:id', { schema: statusSchema }, async (request) => {
-    const { id } = parseOrThrow(SendIdParams, request.params);
+    const { id } = parseOrThrow(SendIdParams, request.params, '', 'text');
     const query = (request.query ?? {}) as Record<string, unknown>;
     const moved = MOVED_STATUS_QUERY.filter((name) => name in query);
     if (moved.length > 0) {
@@ -195,7 +195,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
         moved.map((name) => ({ field: `query.${name}`, message: 'recipients are listed by GET /v1/sends/{id}/recipients, a page at a time by cursor. Fix: GET /v1/sends/{id}/recipients?limit=1000, then ?cursor=<next>' })),
       );
     }
-    parseOrThrow(SendStatusQuery, query, 'query');
+    parseOrThrow(SendStatusQuery, query, 'query', 'text');
     return options.producer.getStatus(id);
   });
 
@@ -208,8 +208,8 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: { 200: answer('A page of recipients, and the cursor of the next one', RecipientPageSchema), ...API_FAILURES },
   };
   app.get('/sends/:id/recipients', { schema: recipientsSchema }, async (request) => {
-    const { id } = parseOrThrow(SendIdParams, request.params);
-    const { limit, cursor } = parseOrThrow(RecipientsQuery, request.query, 'query');
+    const { id } = parseOrThrow(SendIdParams, request.params, '', 'text');
+    const { limit, cursor } = parseOrThrow(RecipientsQuery, request.query, 'query', 'text');
     // Checked here too, so that a bad cursor is named as the query parameter it is.
     if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');
     const page = await options.producer.recipientPage(id, { limit, cursor });

@@ -25,6 +25,14 @@ describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came,
     ]);
   });
 
+  it('in a query string or path, a list is a parameter given twice', () => {
+    const r = z.object({ sheet: z.string(), limit: z.string() }).safeParse({ sheet: ['a', 'b'] });
+    expect(r.success ? [] : fieldIssuesFromZod(r.error.issues, 'query', 'text')).toEqual([
+      { field: 'query.sheet', message: 'must be a string, got a list. Fix: give the parameter once' },
+      { field: 'query.limit', message: 'is required: a string. Fix: give a string' },
+    ]);
+  });
+
   it('leaves smsq\'s own messages as they are', () => {
     expect(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).toEqual([{ field: 'phones', message: 'needs at least one phone number' }]);
   });
