@@ -4,27 +4,27 @@
  * verification code; the recipient's code says why.
  */
 import type { RecipientState } from '../src/receipts/send-recipients.js';
-
-const FLOW_CONTROL = 'isv.BUSINESS_LIMIT_CONTROL';
+import { classifyCode } from '../src/sms/error-codes.js';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** What holds the recipients not yet past the API, in words; undefined when nothing is worth saying. */
 export function heldNote(recipients: Iterable<Pick<RecipientState, 'state' | 'code'>>): string | undefined {
-  let flowHeld = 0;
   let sending = 0;
+  const flowHeld = new Map<string, number>();
   const queuedAfter = new Map<string, number>();
   for (const r of recipients) {
     if (r.state === 'sending') sending++;
     else if (r.state !== 'queued' || r.code === undefined || r.code === '' || r.code === 'OK') continue;
-    else if (r.code === FLOW_CONTROL) flowHeld++;
-    else queuedAfter.set(r.code, (queuedAfter.get(r.code) ?? 0) + 1);
+    else {
+      // The error-code table says which codes are per-number flow control.
+      const held = classifyCode(r.code).errorClass === 'flow_control' ? flowHeld : queuedAfter;
+      held.set(r.code, (held.get(r.code) ?? 0) + 1);
+    }
   }
   const parts: string[] = [];
-  if (flowHeld > 0) {
-    parts.push(
-      `${plural(flowHeld, 'recipient is', 'recipients are')} held by per-number flow control (${FLOW_CONTROL}: Alibaba caps what one number gets a minute, an hour and a day); smsq tries again when the window opens`,
-    );
+  for (const [code, n] of flowHeld) {
+    parts.push(`${plural(n, 'recipient is', 'recipients are')} held by per-number flow control (${code}: Alibaba caps what one number gets a minute, an hour and a day); smsq tries again when the window opens`);
   }
   for (const [code, n] of queuedAfter) parts.push(`${plural(n, 'recipient waits', 'recipients wait')} to be sent again after ${code}`);
   if (sending > 0) parts.push(`${plural(sending, 'recipient is', 'recipients are')} in a call, or in one whose answer was lost and is being looked up before any resend`);

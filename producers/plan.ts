@@ -57,12 +57,19 @@ export interface PlanContext {
 
 
 /** Refuses a deadline that has already passed: every recipient would expire unsent. */
+/** Epoch milliseconds below this (March 1973) are far likelier epoch seconds given by mistake. */
+const SECONDS_NOT_MS_BELOW = 1e11;
+
 export function checkDeadline(deadline: number | undefined, now: number): void {
   if (deadline === undefined || deadline > now) return;
+  const seconds = deadline < SECONDS_NOT_MS_BELOW && deadline * 1000 > now;
   throw new ValidationError([
     {
       field: 'deadline',
-      message: `${formatTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
+      message: seconds
+        ? // No digits quoted back: a 10-digit number reads as a phone number to the log masking.
+          `read as epoch milliseconds is ${formatTime(deadline)}, in the past; it looks like epoch seconds. Fix: milliseconds (the seconds × 1000), or an ISO time with a zone`
+        : `${formatTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
     },
   ]);
 }

@@ -34,9 +34,18 @@ export function checkParamColumns(
   const meant = new Set<string>();
   for (const column of columns.params) {
     if (known.has(column)) continue;
-    const likely = vars.find((v) => loose(v) === loose(column) && !columns.params.includes(v));
+    // The variable it was likely meant for, once: a second column meant for it is only extra.
+    const likely = vars.find((v) => loose(v) === loose(column) && !columns.params.includes(v) && !meant.has(v));
     if (likely !== undefined) meant.add(likely);
-    const fix = likely !== undefined ? `rename the column "${likely}" (variable names are case-sensitive)` : vars.length ? 'rename it after one of those variables, or delete the column' : 'delete the column';
+    const sharedToo = likely !== undefined && shared !== undefined && likely in shared;
+    const fix =
+      likely === undefined
+        ? vars.length
+          ? 'rename it after one of those variables, or delete the column'
+          : 'delete the column'
+        : sharedToo
+          ? `rename the column "${likely}" to give each recipient their own value (variable names are case-sensitive), or delete it to give all the shared one`
+          : `rename the column "${likely}" (variable names are case-sensitive)`;
     issues.push({ field: columns.field, message: `column "${column}" is not a variable of template ${templateCode} (${uses}; nothing was enqueued). Fix: ${fix}` });
   }
   const given = new Set([...columns.params, ...Object.keys(shared ?? {})]);

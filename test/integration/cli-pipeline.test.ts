@@ -76,6 +76,10 @@ describe('smsq send', () => {
     const past = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', '1', '--dry-run']);
     expect(past.code).toBe(2);
     expect(past.stderr).toMatch(/deadline: 1970-01-01 08:00:00 \+08:00 is in the past/);
+    const inSeconds = String(Math.floor(later / 1000));
+    const seconds = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', inSeconds, '--dry-run']);
+    expect(seconds.code).toBe(2);
+    expect(seconds.stderr).toMatch(/deadline: read as epoch milliseconds is 1970-.*it looks like epoch seconds\. Fix: milliseconds \(the seconds × 1000\)/);
     // Contradictory flags are refused before anything is planned.
     const both = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--dry-run', '--wait']);
     expect(both).toMatchObject({ code: 2, stdout: '' });

@@ -34,6 +34,15 @@ describe('checkParamColumns: a file header against its template, once for the fi
     ]);
   });
 
+  it('a wrong-case column for a variable the shared params give: rename it for own values, or delete it', () => {
+    expect(checkParamColumns(at('Name'), ['name'], { name: '会员' }, 'SMS_1')[0]?.message).toMatch(/Fix: rename the column "name" to give each recipient their own value .*, or delete it to give all the shared one$/);
+  });
+
+  it('two columns meant for one variable: the first is told to take its name, the second is only extra', () => {
+    const issues = checkParamColumns(at('Name', 'NAME'), ['name'], undefined, 'SMS_1');
+    expect(issues.map((i) => i.message)).toEqual([expect.stringMatching(/column "Name" .*Fix: rename the column "name"/), expect.stringMatching(/column "NAME" .*Fix: rename it after one of those variables, or delete the column$/)]);
+  });
+
   it('a wrong-case column whose right name is also a column is only an extra column', () => {
     const issues = checkParamColumns(at('name', 'Name'), ['name'], undefined, 'SMS_1');
     expect(issues.map((i) => i.message)).toEqual([expect.stringMatching(/column "Name" .*Fix: rename it after one of those variables, or delete the column/)]);
