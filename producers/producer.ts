@@ -675,7 +675,7 @@ function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Produ
     send: (request) => run(() => api.send(request)),
     sendBatch: (request) => run(() => api.sendBatch(request)),
     campaign: (recipients, request, campaignOpts) => run(() => api.campaign(recipients, request, campaignOpts)),
-    planCampaign: (recipients, request) => run(() => api.planCampaign(recipients, request)),
+    planCampaign: (recipients, request, planOpts) => run(() => api.planCampaign(recipients, request, planOpts)),
     getStatus: (sendId) => run(() => api.getStatus(sendId)),
     listSends: (request) => run(() => api.listSends(request)),
     recipientPage: (sendId, page) => run(() => api.recipientPage(sendId, page)),

@@ -268,6 +268,15 @@ describe('campaign files refused whole, with nothing written', () => {
   });
 });
 
+describe('the counting pass (--dry-run, or before the question) names the file as the real run does', () => {
+  it('an empty file is a file, not a JSON list of recipients', async () => {
+    const path = fileOf('empty-dry.csv', '');
+    const r = await cli(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--dry-run']);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(/file: holds no recipient: it is empty or has only a header \(nothing was enqueued\)\. Fix: one row per recipient/);
+  });
+});
+
 describe('a header that does not fit the template is refused once, at the header, not once per row', () => {
   it('a variable no column fills (${order} of the notification template): one issue, whatever the number of rows', async () => {
     const before = await keys();
