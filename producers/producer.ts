@@ -368,7 +368,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     await barrier.confirm(`send ${sendId} (enqueued by an earlier request with this idempotency key)`, since);
   }
 
-  async function cancelSend(sendId: string, reason: string): Promise<void> {
+  async function cancelSend(sendId: string, reason: string): Promise<{ from: string; to: string }> {
     const moved = await control(sendId, 'cancel', reason);
     // Mark what is still queued now rather than when each job comes up.
     const status = await sends.status(sendId);
@@ -378,6 +378,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     await wakeParked(sendId);
     // Cancelled is an end state: its callback goes now, whatever its recipients still wait for.
     if (moved.from !== moved.to) await calledBackIfEnded(sendId);
+    return moved;
   }
 
   function resultOf(sendId: string, plan: SendPlan, duplicate: boolean): EnqueueResult {
@@ -612,24 +613,26 @@ export function createProducer(opts: ProducerOptions): Producer {
       return sendIndex.list(request);
     },
 
+    // Each logs only what it changed: pausing a send already sent, or cancelling one already
+    // cancelled, changes nothing and says nothing happened.
     async pause(sendId, reason = 'paused by an operator') {
-      await control(sendId, 'pause', reason);
-      log?.warn({ sendId, reason }, 'send paused');
+      const moved = await control(sendId, 'pause', reason);
+      if (moved.from !== moved.to) log?.warn({ sendId, reason }, 'send paused');
       return this.getStatus(sendId);
     },
 
     async resume(sendId) {
-      await control(sendId, 'resume', 'resumed by an operator');
+      const moved = await control(sendId, 'resume', 'resumed by an operator');
       // Forget the failures that caused an auto-pause, so it does not trip again at once.
       await opts.redis.del(keys.sendOutcomes(sendId));
       await wakeParked(sendId);
-      log?.info({ sendId }, 'send resumed');
+      if (moved.from !== moved.to) log?.info({ sendId }, 'send resumed');
       return this.getStatus(sendId);
     },
 
     async cancel(sendId, reason = 'cancelled by an operator') {
-      await cancelSend(sendId, reason);
-      log?.warn({ sendId, reason }, 'send cancelled');
+      const moved = await cancelSend(sendId, reason);
+      if (moved.from !== moved.to) log?.warn({ sendId, reason }, 'send cancelled');
       return this.getStatus(sendId);
     },
 

@@ -67,9 +67,15 @@ export function register(program: Command, ctx: CliContext): void {
               `${enqueueOnly.join(', ')} ${enqueueOnly.length > 1 ? 'are' : 'is'} not for \`smsq campaign ${flags.action}\`, which acts at once and takes only the send id (and --json); nothing was changed. Fix: smsq campaign ${flags.action} ${flags.sendId}${flags.action === 'cancel' ? ' (smsq status ' + flags.sendId + ' shows what it would stop)' : ''}`,
             );
           }
+          const before = (await producer.getStatus(flags.sendId)).send.state;
           const status = await producer[flags.action](flags.sendId);
           if (flags.json) ctx.printJson(SendStatusSchema.parse(status)); // times as ISO, as REST answers them
-          else ctx.print(`${flags.sendId}: ${status.send.state}${status.send.controlReason ? ` (${status.send.controlReason})` : ''}; ${formatCounts(status.counts)}`);
+          else {
+            // The reason belongs to a paused or cancelled send; on another it is a leftover of an earlier control.
+            const held = status.send.state === 'paused' || status.send.state === 'cancelled';
+            const unchanged = status.send.state === before ? `; nothing changed: the send was already ${before}` : '';
+            ctx.print(`${flags.sendId}: ${status.send.state}${held && status.send.controlReason ? ` (${status.send.controlReason})` : ''}${unchanged}; ${formatCounts(status.counts)}`);
+          }
           return;
         }
         const missing = (['file', 'sign', 'template'] as const).filter((k) => !flags[k]);

@@ -87,7 +87,8 @@ export function waitText(wait: unknown): string | undefined {
 export function stateLines(status: SendStatus): { state: string; control: string | undefined; reason: string | undefined; wait: string | undefined } {
   const send = status.send as SendStatus['send'] & { wait?: unknown };
   const reason = send.control !== 'active' ? send.controlReason : send.state === 'failed' ? [send.code, send.reason].filter(Boolean).join(': ') || undefined : undefined;
-  return { state: send.state, control: send.control !== 'active' ? send.control : undefined, reason, wait: waitText(send.wait) };
+  // A control equal to the state (paused · paused) is said once.
+  return { state: send.state, control: send.control !== 'active' && send.control !== send.state ? send.control : undefined, reason, wait: waitText(send.wait) };
 }
 
 export type ControlAction = 'pause' | 'resume' | 'cancel';

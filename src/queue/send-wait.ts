@@ -105,7 +105,10 @@ export function waitText(wait: SendWait): string {
     case 'quiet-hours':
       return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
     case 'paused':
-      return wait.by === 'auto-pause' ? `paused by auto-pause (${wait.detail}): fix the cause, then resume or cancel` : `paused by an operator${wait.detail ? ` (${wait.detail})` : ''}: resume to continue`;
+      // The default reason is these very words: said once.
+      return wait.by === 'auto-pause'
+        ? `paused by auto-pause (${wait.detail}): fix the cause, then resume or cancel`
+        : `paused by an operator${wait.detail && wait.detail !== 'paused by an operator' ? ` (${wait.detail})` : ''}: resume to continue`;
     case 'account-blocked':
       return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''}): fix the account, then smsq resume`;
     case 'throttled':

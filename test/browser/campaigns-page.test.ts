@@ -96,7 +96,7 @@ describe.skipIf(!haveChromium && !inCi)('campaigns page in a real browser', () =
     await keep(page, 'campaigns.png')();
 
     await page.locator(`button[data-action="pause"][data-send="${running.sendId}"]`).click();
-    await page.locator(`tr[data-send="${running.sendId}"] .control`, { hasText: 'paused' }).waitFor({ timeout: 10_000 });
+    await page.locator(`tr[data-send="${running.sendId}"] .state`, { hasText: 'paused' }).waitFor({ timeout: 10_000 });
     await page.locator(`button[data-action="resume"][data-send="${running.sendId}"]`).waitFor({ timeout: 10_000 });
     expect((await h.producer.getStatus(running.sendId)).send.control).toBe('paused');
     // Paused: what was in flight finishes, then the bar stops short of the end.

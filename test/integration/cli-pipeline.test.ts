@@ -235,6 +235,12 @@ describe('smsq send', () => {
     const resumed = await run(['campaign', 'resume', sendId]);
     expect(resumed.stdout).toMatch(/active/);
     await waitFor(async () => JSON.parse((await run(['status', sendId, '--json'])).stdout).counts.accepted === 2500, 'the campaign sent');
+    // Pausing a send that is past pausing changes nothing, says so, and logs no pause.
+    const late = await run(['campaign', 'pause', sendId]);
+    expect(late.code).toBe(0);
+    expect(late.stdout).toMatch(new RegExp(`^${sendId}: (sent|completed); nothing changed: the send was already (sent|completed); `));
+    expect(late.stdout).not.toContain('resumed by an operator');
+    expect(late.stderr).not.toContain('send paused');
     // A flag meant for an enqueue is refused, not ignored: `cancel --dry-run` cancelled for real.
     const dryCancel = await run(['campaign', 'cancel', sendId, '--dry-run']);
     expect(dryCancel.code).toBe(2);

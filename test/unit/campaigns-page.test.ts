@@ -75,6 +75,8 @@ describe('campaigns page view', () => {
   it('says the state, the control with its reason, and any wait reason whatever its shape', () => {
     expect(stateLines(status())).toEqual({ state: 'active', control: undefined, reason: undefined, wait: undefined });
     expect(stateLines(status({ send: { control: 'paused', controlReason: 'auto-pause: 9 of 10 failed' } }))).toMatchObject({ control: 'paused', reason: 'auto-pause: 9 of 10 failed' });
+    // A control that is also the state is said once (it read "paused · paused").
+    expect(stateLines(status({ send: { state: 'paused', control: 'paused', controlReason: 'x' } }))).toMatchObject({ state: 'paused', control: undefined, reason: 'x' });
     expect(stateLines(status({ send: { state: 'failed', code: 'isv.SMS_SIGNATURE_ILLEGAL', reason: 'sign' } })).reason).toBe('isv.SMS_SIGNATURE_ILLEGAL: sign');
     // A state and a wait reason this code does not know yet show as they are.
     expect(stateLines(status({ send: { state: 'sent' as never, wait: 'quiet hours until 08:00 China time' } }))).toMatchObject({ state: 'sent', wait: 'quiet hours until 08:00 China time' });

@@ -33,7 +33,10 @@ describe('sendWait', () => {
     });
     const byHand = sendWait(status({ state: 'paused', controlReason: 'paused by an operator' }, { queued: 1 }), facts());
     expect(byHand).toMatchObject({ by: 'operator' });
-    expect(waitText(byHand!)).toBe('paused by an operator (paused by an operator): resume to continue');
+    // The default reason is the same words: said once.
+    expect(waitText(byHand!)).toBe('paused by an operator: resume to continue');
+    const withWhy = sendWait(status({ state: 'paused', controlReason: 'waiting for legal sign-off' }, { queued: 1 }), facts());
+    expect(waitText(withWhy!)).toBe('paused by an operator (waiting for legal sign-off): resume to continue');
   });
 
   it('names an account block with its code, and throttling, before quiet hours', () => {
