@@ -48,3 +48,13 @@ export function pagingFooter(r: PagedResult<unknown>, singular: string, plural =
   const hint = r.page < pages ? ` Next: --page ${r.page + 1}, or --all.` : '';
   return `Page ${r.page} of ${pages}: ${r.items.length} of ${r.totalCount} ${noun(r.totalCount)}.${hint}`;
 }
+
+/**
+ * What to say for a page with nothing on it: past the last page when the account has some (it
+ * used to say there were none, and to create one), else `none`.
+ */
+export function emptyPageText(r: PagedResult<unknown>, plural: string, none: string): string {
+  if (r.totalCount <= 0) return none;
+  const pages = Math.max(1, Math.ceil(r.totalCount / r.pageSize));
+  return `Page ${r.page} is past the last page: ${r.totalCount} ${plural} fill ${pages} page${pages === 1 ? '' : 's'} of ${r.pageSize}. Fix: --page ${pages}, or --all.`;
+}

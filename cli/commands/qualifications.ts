@@ -1,18 +1,24 @@
 /** `smsq qualifications` (QuerySmsQualificationRecord) and `smsq qualification GROUP_ID` (QuerySingleSmsQualification). */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { QUALIFICATION_STATES, qualificationStateOf } from '../../src/sms/qualification-states.js';
 import type { QualificationRecord } from '../../src/sms/types.js';
 import type { CliContext } from '../context.js';
 import { intFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
-import { renderFields, renderTable } from '../format.js';
-import { fetchPages, pagingFooter } from '../paging.js';
+import { cstText, renderFields, renderTable } from '../format.js';
+import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
 
 const listSchema = z.object({
   ...pagingFlags(20),
   name: textFlag('--name "qualification group name"', 100).optional(),
   company: textFlag('--company "company name"', 200).optional(),
   legalPerson: textFlag('--legal-person "name"', 100).optional(),
-  state: textFlag('--state PASS', 50).optional(),
+  state: z
+    .string()
+    .trim()
+    .transform((v) => v.toUpperCase())
+    .pipe(z.enum(QUALIFICATION_STATES, { message: `must be one of ${QUALIFICATION_STATES.join(', ')}. Fix: --state PASS` }))
+    .optional(),
   workOrderId: intFlag(1, Number.MAX_SAFE_INTEGER, '--work-order-id 20001234').optional(),
   all: switchFlag,
   json: switchFlag,
@@ -22,6 +28,13 @@ const oneSchema = z.object({
   groupId: intFlag(1, Number.MAX_SAFE_INTEGER, 'smsq qualification 10000123 (the group id from smsq qualifications)'),
   json: switchFlag,
 });
+
+/** A record's state as the code the --state filter takes, with the console's words for it. */
+function stateText(record: QualificationRecord): string {
+  const name = String(pick(record, 'stateName', 'state'));
+  const code = qualificationStateOf(name);
+  return code ? `${code} ${name}` : name || '-';
+}
 
 /** The first of `keys` that the record has; qualification records name things differently per API. */
 function pick(record: QualificationRecord, ...keys: string[]): unknown {
@@ -38,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'qualification group name')
     .option('--company <name>', 'company name')
     .option('--legal-person <name>', 'legal person name')
-    .option('--state <state>', 'review state, e.g. INIT, PASS, NOT_PASS')
+    .option('--state <state>', `review state: ${QUALIFICATION_STATES.join(', ')}`)
     .option('--work-order-id <id>', 'work order id')
     .option('--all', 'walk every page')
     .option('--json', 'print JSON on stdout')
@@ -61,7 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (result.items.length === 0) {
-          ctx.print('No qualification records match.');
+          ctx.print(emptyPageText(result, 'qualification records', 'No qualification records match.'));
           return;
         }
         ctx.print(
@@ -83,10 +96,10 @@ export function register(program: Command, ctx: CliContext): void {
                 pick(r, 'qualificationGroupName', 'qualificationName'),
                 pick(r, 'companyName'),
                 pick(r, 'legalPersonName'),
-                pick(r, 'stateName', 'state'),
+                stateText(r),
                 own === true || own === 'true' ? 'yes' : own === false || own === 'false' ? 'no' : own,
                 pick(r, 'workOrderId'),
-                pick(r, 'createDate'),
+                cstText(String(pick(r, 'createDate'))),
               ];
             }),
           ),

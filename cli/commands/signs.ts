@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable } from '../format.js';
-import { fetchPages, pagingFooter } from '../paging.js';
+import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
 import { cstText, withIsoTimes } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
@@ -28,7 +28,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (items.length === 0) {
-          ctx.print('No signatures. Create one in the Alibaba Cloud SMS console.');
+          ctx.print(emptyPageText(result, 'signatures', 'No signatures. Create one in the Alibaba Cloud SMS console.'));
           return;
         }
         const first = (result.page - 1) * result.pageSize;

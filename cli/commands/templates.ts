@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable, templateTypeWord } from '../format.js';
 import { extractTemplateVars } from '../../src/sms/template.js';
-import { fetchPages, pagingFooter } from '../paging.js';
+import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
 import { cstText, withIsoTimes } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (items.length === 0) {
-          ctx.print('No templates. Create one in the Alibaba Cloud SMS console.');
+          ctx.print(emptyPageText(result, 'templates', 'No templates. Create one in the Alibaba Cloud SMS console.'));
           return;
         }
         const first = (result.page - 1) * result.pageSize;

@@ -59,7 +59,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       issues.push({ field: 'redis', message: `unreachable: ${err instanceof Error ? err.message : String(err)}` });
     }
     if (issues.length > 0) {
-      return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`, issues));
+      return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues));
     }
     return { status: 'ready' as const, workers };
   });

@@ -3,11 +3,11 @@
  * GetSmsSign, GetSmsTemplate, QuerySmsQualificationRecord, QuerySingleSmsQualification. Field names
  * and JSON types follow the SDK 4.6.0 response models.
  */
+import { QUALIFICATION_STATE_NAMES } from '../sms/qualification-states.js';
 import type { ApprovalStatus } from '../sms/types.js';
 import type { Catalog } from './catalog.js';
 import { businessError, gatewayErrors } from './errors.js';
 import { intParam, MAX_PAGE_SIZE, type QueryResult } from './queries.js';
-import type { FixtureQualification } from './types.js';
 
 const DEFAULT_CREATE_DATE = '2025-01-01 10:00:00';
 
@@ -18,13 +18,6 @@ const AUDIT_STATUS: Record<ApprovalStatus, string> = {
   10: 'AUDIT_SATE_CANCEL',
 };
 
-const QUALIFICATION_STATE_NAME: Record<FixtureQualification['state'], string> = {
-  INIT: '审核中',
-  PASS: '审核通过',
-  NOT_PASS: '审核未通过',
-  NOT_FINISH: '待补充资料',
-  CANCEL: '已撤回',
-};
 
 const invalid = (message: string): QueryResult => ({ ok: false, error: businessError('isv.INVALID_PARAMETERS', `参数异常: ${message}`) });
 
@@ -171,7 +164,7 @@ export function querySmsQualificationRecord(params: Record<string, string>, cata
           QualificationGroupName: q.qualificationGroupName,
           CompanyName: q.companyName,
           LegalPersonName: q.legalPersonName,
-          StateName: QUALIFICATION_STATE_NAME[q.state],
+          StateName: QUALIFICATION_STATE_NAMES[q.state],
           UseBySelf: String(q.useBySelf),
           WorkOrderId: q.workOrderId,
           CreateDate: q.createDate,

@@ -2,6 +2,7 @@
  * The public surface of the Dysmsapi emulator (re-exported by `index.ts`). Everything else in
  * `src/emulator/` is an implementation detail.
  */
+import type { QualificationState } from '../sms/qualification-states.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ApprovalStatus } from '../sms/types.js';
@@ -49,7 +50,7 @@ export interface FixtureQualification {
   companyName: string;
   legalPersonName: string;
   /** Review state: INIT, PASS, NOT_PASS, NOT_FINISH or CANCEL (the `State` filter's values). */
-  state: 'INIT' | 'PASS' | 'NOT_PASS' | 'NOT_FINISH' | 'CANCEL';
+  state: QualificationState;
   useBySelf: boolean;
   workOrderId: number;
   /** `yyyy-MM-dd HH:mm:ss`. */

@@ -284,6 +284,24 @@ describe('smsq in-process', () => {
       expect(json.totalCount).toBe(DEFAULT_FIXTURES.qualifications.length);
     });
 
+    it('shows the state code the filter takes, with its words, and China times; --state is checked, any case', async () => {
+      const r = await run(['qualifications'], env);
+      expect(r.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s.*\\sPASS 审核通过\\s.*\\s\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+08:00$`, 'm'));
+      const passed = await run(['qualifications', '--state', 'pass'], env);
+      expect(passed.code).toBe(0);
+      expect(passed.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s`, 'm'));
+      const before = callsMade();
+      const bogus = await run(['qualifications', '--state', 'BOGUS'], env);
+      expect(bogus).toEqual({ code: 2, stdout: '', stderr: 'error: --state "BOGUS" must be one of INIT, PASS, NOT_PASS, NOT_FINISH, CANCEL. Fix: --state PASS\n' });
+      expect(callsMade()).toBe(before);
+    });
+
+    it('a page past the last says so, not that there are none', async () => {
+      const r = await run(['signs', '--page', '50', '--page-size', '50'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Page 50 is past the last page: \d+ signatures fill 1 page of 50\. Fix: --page 1, or --all\.$/m);
+    });
+
     it('shows one record', async () => {
       const r = await run(['qualification', String(N.approvedQualification)], env);
       expect(r.code).toBe(0);
