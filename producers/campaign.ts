@@ -170,6 +170,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   let plainCount = 0;
   let personal: { phone: string; params: Record<string, string> }[] = [];
   let pending: ChunkPayload[] = [];
+  // Chunks cut per API: the send's record names the one most of them use (rows with params of
+  // their own go by SendBatchSms, the others by SendSms).
+  const cut = { SendSms: 0, SendBatchSms: 0 };
 
   /** Creates the send, once the first valid recipient is in hand; false when `open` said to stop. */
   const start = async (): Promise<boolean> => {
@@ -226,6 +229,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
 
   const cutPlain = () => {
     plain.length = plainCount;
+    cut.SendSms++;
     pending.push({
       api: 'SendSms',
       phones: plain,
@@ -242,7 +246,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       for (const m of personal) {
         pending.push({ api: 'SendSms', phones: [m.phone], signName: req.signName, templateCode: req.templateCode, templateParam: m.params });
       }
+      cut.SendSms += personal.length;
     } else {
+      cut.SendBatchSms++;
       pending.push({
         api: 'SendBatchSms',
         phones: personal.map((m) => m.phone),
@@ -378,6 +384,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     rejected: progress.rejected,
     duplicates: progress.duplicates,
     chunks: progress.chunks,
+    api: cut.SendBatchSms > cut.SendSms ? 'SendBatchSms' : 'SendSms',
   });
   return {
     recipients: progress.queued,

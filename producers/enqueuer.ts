@@ -42,7 +42,7 @@ export interface Enqueuer {
    */
   writeChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
   addJobs(sendId: string, kind: MessageKind, firstIndex: number, count: number): Promise<void>;
-  finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<void>;
+  finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks' | 'api'>>): Promise<void>;
   /** Records opted-out numbers as `suppressed` recipients of the send (idempotent). */
   recordSuppressed(sendId: string, kind: MessageKind, phones: readonly string[]): Promise<void>;
   /**

@@ -100,7 +100,7 @@ export const SendStatusSchema = z
     send: z.strictObject({
       sendId: z.string(),
       kind: z.enum(MESSAGE_KINDS),
-      api: z.enum(['SendSms', 'SendBatchSms']),
+      api: z.enum(['SendSms', 'SendBatchSms']).meta({ description: 'The API its chunks go by; for a campaign that mixes rows with params of their own (SendBatchSms) and rows without (SendSms), the one most of its chunks use' }),
       templateCode: z.string(),
       signName: z.string().meta({ description: 'SendSms: the signature; SendBatchSms: the distinct signatures, comma-separated' }),
       name: z.string().optional(),

@@ -140,7 +140,7 @@ const SEND_TRANSITIONS = [
     by: ['src/queue/lua/create-send-3.lua'],
     when: 'a producer starts writing the send',
   },
-  { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: [...SEND_TOTALS, 'enqueuedAt', ...STAMPED], by: ['src/queue/lua/mark-enqueued-3.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused' },
+  { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: [...SEND_TOTALS, 'api', 'enqueuedAt', ...STAMPED], by: ['src/queue/lua/mark-enqueued-3.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused' },
   { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
   { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
   { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: OPERATOR, when: 'an operator resumes it' },

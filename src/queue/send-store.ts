@@ -223,7 +223,7 @@ export interface SendStore {
    * send's state after (it may have been sent, or even completed, while it was enqueuing), or
    * undefined when there is no such send.
    */
-  markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks'>>): Promise<SendState | undefined>;
+  markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks' | 'api'>>): Promise<SendState | undefined>;
   /**
    * Records how far its recipients got, from its counts: `sent`, `expired` or `completed` as the
    * lifecycle allows. Returns the move (from = to when it did not move), its callback URL, and

@@ -324,6 +324,8 @@ describe('campaign files read as their people wrote them', () => {
       const params = await storedParams(sendId);
       expect(params.get('13800138000')).toEqual({ name: '张三' });
       expect(params.get('13800138001')).toEqual({ name: '李四, 会员' });
+      // Rows with params of their own go by SendBatchSms, and the send's record says so.
+      expect((await producer.getStatus(sendId)).send.api).toBe('SendBatchSms');
     }
   });
 
