@@ -249,7 +249,7 @@ export async function runSendCommand(
   }
   const res = await prepared.enqueue();
   await warnIfNoWorker(ctx, prepared.workersSeen);
-  const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { workersSeen: prepared.workersSeen }) : undefined;
+  const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json) : undefined;
   if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
   else {
     ctx.print(renderEnqueued(res));

@@ -64,17 +64,15 @@ const EXPLAIN_MAX_RECIPIENTS = 10_000;
 export interface WaitOptions {
   /** Default {@link EXPLAIN_AFTER_MS}. */
   explainAfterMs?: number;
-  /** Workers seen on the prefix, asked when nothing moves (a wait with no worker would never end). */
-  workersSeen?: () => Promise<number>;
 }
 
 /**
  * Polls a send's status (every 250 ms) until every recipient is sent (accepted or final: none
  * queued, sending or unknown; receipts are not waited for); shows progress on stderr: the counts,
  * why the send waits (quiet hours, throttling, a pause), and, when nothing has moved for
- * `explainAfterMs` (then twice as long each time, up to a minute), what holds it: no worker on
- * the prefix, or the pending recipients' own codes (per-number flow control, a lost answer being
- * looked up). Intervals are the process's monotonic time, not the CLI's clock.
+ * `explainAfterMs` (then twice as long each time, up to a minute), what holds it when the status
+ * gives no reason: the pending recipients' own codes (per-number flow control, a lost answer
+ * being looked up). Intervals are the process's monotonic time, not the CLI's clock.
  */
 export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean, opts: WaitOptions = {}): Promise<SendStatus> {
   const firstLookMs = opts.explainAfterMs ?? EXPLAIN_AFTER_MS;
@@ -97,7 +95,7 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
     } else if (!quiet && now >= nextLookAt) {
       lookEveryMs = Math.min(lookEveryMs * 2, EXPLAIN_AT_MOST_EVERY_MS);
       nextLookAt = now + lookEveryMs;
-      const held = await whatHolds(ctx, producer, s, opts.workersSeen);
+      const held = await whatHolds(producer, s);
       if (held !== undefined && held !== lastExplained) ctx.note(`${sendId}: ${held}`);
       lastExplained = held ?? '';
     }
@@ -107,11 +105,8 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
 }
 
 /** What holds a send that does not move, beyond the wait its status gives; undefined when nothing more is known. */
-async function whatHolds(ctx: CliContext, producer: Producer, s: SendStatus, workersSeen: WaitOptions['workersSeen']): Promise<string | undefined> {
-  if ((await workersSeen?.().catch(() => undefined)) === 0) {
-    return `no worker serves SMSQ_PREFIX=${ctx.config.prefix}: nothing moves until one starts (smsq worker, with the same REDIS_URL and SMSQ_PREFIX)`;
-  }
-  // The line already says why (quiet hours, a pause, throttling); a large send is not read through.
+async function whatHolds(producer: Producer, s: SendStatus): Promise<string | undefined> {
+  // The line already says why (quiet hours, a pause, throttling, no worker); a large send is not read through.
   if (s.wait !== undefined || s.send.recipients > EXPLAIN_MAX_RECIPIENTS) return undefined;
   const recipients: RecipientState[] = [];
   for await (const r of producer.recipients(s.send.sendId)) recipients.push(r);

@@ -37,6 +37,7 @@ import { createEventConsumer, type EventConsumer } from '../src/receipts/events.
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/receipts/send-recipients.js';
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
+import { workersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
@@ -604,8 +605,13 @@ export function createProducer(opts: ProducerOptions): Producer {
       if (!status) throw new NotFoundError(`send ${sendId}`);
       if (isSendEnded(status.send.state)) return status;
       const now = clock.now();
-      const shared = await readWaitFacts(opts.redis, keys, now);
-      const wait = sendWait(status, { now, ...waits, ...shared });
+      // Workers are asked about only for a send that waits on them (one ZCOUNT, CLIENT LIST when no worker beats).
+      const unsent = status.counts.queued + status.counts.sending + status.counts.unknown > 0;
+      const [shared, workers] = await Promise.all([
+        readWaitFacts(opts.redis, keys, now),
+        unsent && status.send.state === 'active' ? workersSeen({ redis: opts.redis, prefix, queue, clock }).catch(() => undefined) : undefined,
+      ]);
+      const wait = sendWait(status, { now, ...waits, ...shared, workers });
       return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now) };
     },
 

@@ -20,6 +20,8 @@ export type SendWait =
   | { reason: 'account-blocked'; code: string; detail: string; since: number }
   /** Dysmsapi throttled the account: every worker waits until then (ms). */
   | { reason: 'throttled'; until: number }
+  /** No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts. */
+  | { reason: 'no-worker' }
   /** Everything is sent; `pending` recipients wait for a receipt, at the latest until the window ends (ms). */
   | { reason: 'receipts'; pending: number; until: number };
 
@@ -41,6 +43,8 @@ export interface WaitFacts {
   throttledUntil?: number;
   /** The receipt window (ms after acceptance). */
   receiptWindowMs: number;
+  /** Workers serving the prefix (src/queue/worker-presence.ts); undefined when not known. */
+  workers?: number;
 }
 
 /** What the wait needs of a send's status. */
@@ -65,6 +69,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil };
     const quiet = status.send.kind === 'marketing' ? quietUntil(facts.now, facts.quietHours) : 0;
     if (quiet > 0 && status.counts.queued > 0) return { reason: 'quiet-hours', until: quiet };
+    // Last: the reasons above hold whatever runs; without a worker, nothing else moves it.
+    if (facts.workers === 0) return { reason: 'no-worker' };
     return undefined;
   }
   if (status.counts.accepted > 0) {
@@ -102,6 +108,8 @@ export function waitText(wait: SendWait): string {
   switch (wait.reason) {
     case 'enqueuing':
       return 'its producer is still writing its chunks';
+    case 'no-worker':
+      return 'no worker serves its SMSQ_PREFIX: none beat in the last minute or is connected to its queue; nothing is sent until one starts: smsq worker';
     case 'quiet-hours':
       return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
     case 'paused':

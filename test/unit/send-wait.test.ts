@@ -39,6 +39,16 @@ describe('sendWait', () => {
     expect(waitText(withWhy!)).toBe('paused by an operator (waiting for legal sign-off): resume to continue');
   });
 
+  it('no worker: named last, after what holds a send whatever runs; unknown worker counts say nothing', () => {
+    const active = status({ state: 'active', kind: 'verification' }, { queued: 3 });
+    expect(sendWait(active, facts({ workers: 0 }))).toEqual({ reason: 'no-worker' });
+    expect(sendWait(active, facts({ workers: 1 }))).toBeUndefined();
+    expect(sendWait(active, facts())).toBeUndefined();
+    const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: 1 };
+    expect(sendWait(active, facts({ workers: 0, accountBlock: block }))).toMatchObject({ reason: 'account-blocked' });
+    expect(waitText({ reason: 'no-worker' })).toMatch(/^no worker serves its SMSQ_PREFIX: .*smsq worker$/);
+  });
+
   it('names an account block with its code, and throttling, before quiet hours', () => {
     const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: at('2026-12-04T07:00:00') };
     expect(sendWait(status({}, { queued: 1 }), facts({ accountBlock: block }))).toMatchObject({ reason: 'account-blocked', code: 'isv.AMOUNT_NOT_ENOUGH' });
