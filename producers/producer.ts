@@ -612,7 +612,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         unsent && status.send.state === 'active' ? workersSeen({ redis: opts.redis, prefix, queue, clock }).catch(() => undefined) : undefined,
       ]);
       const wait = sendWait(status, { now, ...waits, ...shared, workers });
-      return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now) };
+      return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now, wait) };
     },
 
     listSends(request) {

@@ -92,14 +92,17 @@ function activeMs(history: WaitInput['send']['history'], now: number): number {
   return total;
 }
 
-/** The pace of a send: its rate while active, and when it should be sent at that rate. */
-export function sendPace(status: WaitInput, now: number): SendPace {
+/**
+ * The pace of a send: its rate while active, and when it should be sent at that rate; no estimate
+ * while something holds it (`wait`: quiet hours, throttling, no worker), or it would slide on.
+ */
+export function sendPace(status: WaitInput, now: number, wait?: SendWait): SendPace {
   const c = status.counts;
   const past = c.accepted + c.delivered + c.failed + c.expired;
   const ms = activeMs(status.send.history, now);
   const rate = ms > 0 ? Math.round((past / (ms / 1000)) * 10) / 10 : 0;
   const unsent = unsentOf(c);
-  const moving = status.send.state === 'active' && unsent > 0 && rate > 0;
+  const moving = status.send.state === 'active' && unsent > 0 && rate > 0 && wait === undefined;
   return { rate, ...(moving ? { estimatedSentAt: now + Math.ceil((unsent / rate) * 1000) } : {}) };
 }
 

@@ -81,5 +81,7 @@ describe('sendPace', () => {
     // 20 s active (10 + 10), 2000 recipients past the API: 100/s; 1000 left: 10 s more.
     expect(sendPace(s, t0 + 80_000)).toEqual({ rate: 100, estimatedSentAt: t0 + 90_000 });
     expect(sendPace(status({ state: 'paused' }, { queued: 5 }), t0)).toEqual({ rate: 0 });
+    // Held (no worker, quiet hours, throttling): the rate stays, the finish time is not guessed.
+    expect(sendPace(s, t0 + 80_000, { reason: 'no-worker' })).toEqual({ rate: 100 });
   });
 });
