@@ -7,6 +7,7 @@ import type { Producer } from '../../producers/producer.js';
 import { createAuthHook } from '../auth.js';
 import { SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES } from '../route-schema.js';
+import { ValidationError } from '../../src/errors.js';
 import { parseOrThrow, SendIdParams } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
 
@@ -33,6 +34,11 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {
       const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
+      // A control takes nothing but its path: fields in a body would be ignored, as if honoured.
+      const body = request.body;
+      if (body !== undefined && body !== null && !(typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0)) {
+        throw new ValidationError([{ field: '(body)', message: `is not taken: ${action} acts on the send in the path alone. Fix: send no body (or {})` }]);
+      }
       return options.producer[action](id);
     });
   }

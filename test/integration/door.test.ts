@@ -277,6 +277,10 @@ describe('a value of the wrong type', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: [13800138000], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE } });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.issues).toEqual([{ field: 'phones[0]', message: 'must be a string, got a number. Fix: write the value in double quotes ("...")' }]);
+    // A control takes no body: a field in one would be ignored as if honoured.
+    const control = await app.inject({ method: 'POST', url: '/v1/sends/smx0000000000000000000/pause', headers: AUTH, payload: { reason: 'legal hold' } });
+    expect(control.statusCode).toBe(400);
+    expect(control.json().error.issues).toEqual([{ field: '(body)', message: 'is not taken: pause acts on the send in the path alone. Fix: send no body (or {})' }]);
     // In a query string, a list is a parameter given twice: no advice about JSON quotes.
     const twice = await app.inject({ method: 'POST', url: `/v1/campaigns?signName=${encodeURIComponent(N.sign)}&templateCode=${N.marketingTemplate}&templateCode=${N.marketingTemplate}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n' });
     expect(twice.statusCode).toBe(400);
