@@ -76,7 +76,7 @@ export interface CliProducer {
   producer: Producer;
   templateContent(code: string): Promise<string | undefined>;
   /** Workers seen on SMSQ_PREFIX (see src/queue/worker-presence.ts). */
-  workersSeen(): Promise<number>;
+  workersSeen(): Promise<number | undefined>;
 }
 
 export function openProducer(ctx: CliContext): CliProducer {
@@ -123,7 +123,7 @@ const WORKER_GRACE_MS = 2000;
  * unseen, and `--wait` would wait for ever. A worker started just before the command is given
  * {@link WORKER_GRACE_MS} to connect; a look-up that fails says nothing (the send is in).
  */
-export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number>): Promise<void> {
+export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number | undefined>): Promise<void> {
   // Monotonic time, not the CLI's clock: a test's frozen clock must not make this endless.
   const deadline = performance.now() + WORKER_GRACE_MS;
   for (;;) {
@@ -229,7 +229,7 @@ export function renderEnqueued(res: EnqueueResult): string {
 export async function runSendCommand(
   ctx: CliContext,
   flags: SendCommandFlags,
-  prepared: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string; workersSeen: () => Promise<number> },
+  prepared: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string; workersSeen: () => Promise<number | undefined> },
 ): Promise<number> {
   const { plan, content } = prepared;
   if (flags.dryRun) {

@@ -170,8 +170,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   let plainCount = 0;
   let personal: { phone: string; params: Record<string, string> }[] = [];
   let pending: ChunkPayload[] = [];
-  // Chunks cut per API: the send's record names the one most of them use (rows with params of
-  // their own go by SendBatchSms, the others by SendSms).
+  // Recipients per API: the send's record names the one most of them go by (rows with params of
+  // their own go by SendBatchSms, the others by SendSms), once its enqueue ends.
   const cut = { SendSms: 0, SendBatchSms: 0 };
 
   /** Creates the send, once the first valid recipient is in hand; false when `open` said to stop. */
@@ -229,7 +229,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
 
   const cutPlain = () => {
     plain.length = plainCount;
-    cut.SendSms++;
+    cut.SendSms += plainCount;
     pending.push({
       api: 'SendSms',
       phones: plain,
@@ -248,7 +248,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       }
       cut.SendSms += personal.length;
     } else {
-      cut.SendBatchSms++;
+      cut.SendBatchSms += personal.length;
       pending.push({
         api: 'SendBatchSms',
         phones: personal.map((m) => m.phone),

@@ -37,7 +37,7 @@ import { createEventConsumer, type EventConsumer } from '../src/receipts/events.
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/receipts/send-recipients.js';
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
-import { workersSeen } from '../src/queue/worker-presence.js';
+import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
@@ -200,6 +200,8 @@ export function createProducer(opts: ProducerOptions): Producer {
   // Connection errors reach callers as SMSQ_REDIS_UNAVAILABLE; anything else is logged once a minute.
   const errorLog = opts.logger ? createEmitterErrorLog({ logger: opts.logger.child({ component: 'producer' }), clock }) : undefined;
   const queue = createCallsQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('calls queue') : () => {}, telemetry: opts.telemetry });
+  // Status polls come many times a second (--wait, --watch, REST): the worker count is shared for a few seconds.
+  const workersPresent = cachedWorkersSeen({ redis: opts.redis, prefix, queue, clock });
   const sends = createSendStore({ redis: opts.redis, keys, clock });
   const sendIndex = createSendIndex({ redis: opts.redis, keys, sends });
   const waits = opts.waits ?? { quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: DEFAULT_RECEIPT_SCHEDULE.windowMs };
@@ -609,7 +611,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const unsent = status.counts.queued + status.counts.sending + status.counts.unknown > 0;
       const [shared, workers] = await Promise.all([
         readWaitFacts(opts.redis, keys, now),
-        unsent && status.send.state === 'active' ? workersSeen({ redis: opts.redis, prefix, queue, clock }).catch(() => undefined) : undefined,
+        unsent && status.send.state === 'active' ? workersPresent().catch(() => undefined) : undefined,
       ]);
       const wait = sendWait(status, { now, ...waits, ...shared, workers });
       return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now, wait) };

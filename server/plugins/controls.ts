@@ -36,7 +36,8 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
       const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
       // A control takes nothing but its path: fields in a body would be ignored, as if honoured.
       const body = request.body;
-      if (body !== undefined && body !== null && !(typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0)) {
+      const none = body === undefined || body === null || body === '' || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+      if (!none) {
         throw new ValidationError([{ field: '(body)', message: `is not taken: ${action} acts on the send in the path alone. Fix: send no body (or {})` }]);
       }
       return options.producer[action](id);

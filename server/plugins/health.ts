@@ -39,7 +39,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
 
   const readiness = {
     summary: 'Redis answers and at least one worker serves the calls queue',
-    description: 'Redis must answer within 2 s; a worker counts when BullMQ lists it (CLIENT LIST) or, where Redis refuses CLIENT LIST, when its metrics heartbeat is under a minute old.',
+    description: 'Redis must answer within 2 s; a worker counts when its metrics heartbeat is under a minute old or, when none is, when BullMQ lists it (CLIENT LIST; where Redis refuses CLIENT LIST, the heartbeats alone decide).',
     response: {
       200: answer('Ready', ReadySchema),
       500: INTERNAL,
@@ -51,7 +51,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     let workers = 0;
     try {
       await withTimeout(options.redis.ping(), timeoutMs, 'Redis');
-      workers = await withTimeout(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), timeoutMs, 'Redis');
+      // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
+      workers = (await withTimeout(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), timeoutMs, 'Redis')) ?? 0;
       if (workers === 0) {
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       }

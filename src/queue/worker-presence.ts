@@ -30,12 +30,35 @@ export interface WorkerPresenceDeps {
 
 /**
  * How many workers are seen on the prefix: with a heartbeat in the last minute, else connected to
- * the queue. The heartbeats (one ZCOUNT) are asked first: CLIENT LIST walks every client of Redis
- * on its main thread, and is asked only when no `smsq worker` beats (a worker of the Node API
- * without metrics, or none at all).
+ * the queue; undefined when that cannot be told (no heartbeat, and Redis refuses CLIENT LIST: an
+ * ACL without it, some managed Redis). The heartbeats (one ZCOUNT) are asked first: CLIENT LIST
+ * walks every client of Redis on its main thread, and is asked only when no `smsq worker` beats
+ * (a worker of the Node API without metrics, or none at all).
  */
-export async function workersSeen(deps: WorkerPresenceDeps): Promise<number> {
+export async function workersSeen(deps: WorkerPresenceDeps): Promise<number | undefined> {
   const heartbeats = await deps.redis.zcount(metricKeys(deps.prefix).writers, deps.clock.now() - WRITER_TTL_MS, '+inf');
   if (heartbeats > 0) return heartbeats;
-  return (await workersOf(deps.queue)) ?? 0;
+  return workersOf(deps.queue);
+}
+
+/** How long a producer reuses its answer to {@link workersSeen}: status polls come many times a second. */
+export const WORKER_PRESENCE_TTL_MS = 5000;
+
+/**
+ * {@link workersSeen} asked at most once per {@link WORKER_PRESENCE_TTL_MS} (on `clock`), callers
+ * in between sharing the answer or the look-up in flight. A failed look-up is not kept.
+ */
+export function cachedWorkersSeen(deps: WorkerPresenceDeps): () => Promise<number | undefined> {
+  let answer: { at: number; seen: Promise<number | undefined> } | undefined;
+  return () => {
+    const now = deps.clock.now();
+    if (answer && now - answer.at < WORKER_PRESENCE_TTL_MS) return answer.seen;
+    const seen = workersSeen(deps);
+    const held = { at: now, seen };
+    answer = held;
+    seen.catch(() => {
+      if (answer === held) answer = undefined;
+    });
+    return seen;
+  };
 }

@@ -281,6 +281,9 @@ describe('a value of the wrong type', () => {
     const control = await app.inject({ method: 'POST', url: '/v1/sends/smx0000000000000000000/pause', headers: AUTH, payload: { reason: 'legal hold' } });
     expect(control.statusCode).toBe(400);
     expect(control.json().error.issues).toEqual([{ field: '(body)', message: 'is not taken: pause acts on the send in the path alone. Fix: send no body (or {})' }]);
+    // An empty text body is no body: the control goes on to the send (here: none by that id).
+    const empty = await app.inject({ method: 'POST', url: '/v1/sends/smx0000000000000000000/pause', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: '' });
+    expect(empty.statusCode).toBe(404);
     // In a query string, a list is a parameter given twice: no advice about JSON quotes.
     const twice = await app.inject({ method: 'POST', url: `/v1/campaigns?signName=${encodeURIComponent(N.sign)}&templateCode=${N.marketingTemplate}&templateCode=${N.marketingTemplate}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n' });
     expect(twice.statusCode).toBe(400);

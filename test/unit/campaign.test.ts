@@ -81,7 +81,7 @@ describe('streamCampaign', () => {
     expect(chunked.chunks).toEqual(rows.chunks);
     expect(chunked.result).toMatchObject({ recipients: 2101, duplicates: 1, rejectedCount: 2, chunks: 3 });
     expect(chunked.result.rejected.map((r) => r.input)).toEqual(['not-a-number', '13700000000']);
-    expect(chunked.totals).toEqual({ recipients: 2101, rejected: 2, duplicates: 1, chunks: 3 });
+    expect(chunked.totals).toEqual({ recipients: 2101, rejected: 2, duplicates: 1, chunks: 3, api: 'SendSms' });
     expect(chunked.chunks.map((c) => [c.api, c.phones.length])).toEqual([['SendSms', 1000], ['SendSms', 1000], ['SendSms', 101]]);
     expect(chunked.chunks[0]).toEqual({ api: 'SendSms', phones: Array.from({ length: 1000 }, (_, i) => String(13600000000 + i)), signName: 'S', templateCode: 'SMS_1', templateParam: { name: '会员' } });
     expect(chunked.chunks[2]?.phones.at(-1)).toBe('85291234567');
@@ -97,6 +97,16 @@ describe('streamCampaign', () => {
     const batch = out.chunks[3];
     expect(batch?.api === 'SendBatchSms' && batch.templateParams?.[0]).toEqual({ name: '会员', order: 'p100' });
     expect(batch?.api === 'SendBatchSms' && batch.signNames).toEqual(Array(50).fill('S'));
+    // The record names the API most recipients go by: 1100 by SendSms, 150 by SendBatchSms.
+    expect(out.totals).toMatchObject({ api: 'SendSms' });
+  });
+
+  it('records SendBatchSms for a campaign whose recipients mostly carry params of their own', async () => {
+    async function* rows() {
+      for (let i = 0; i < 10; i++) yield { phone: String(13600000000 + i) };
+      for (let i = 0; i < 150; i++) yield { phone: String(13500000000 + i), params: { order: `p${i}` } };
+    }
+    expect((await run(rows())).totals).toMatchObject({ api: 'SendBatchSms' });
   });
 
   it('skips opted-out numbers (checked as many at a time as one check takes) and records them', async () => {

@@ -1,0 +1,75 @@
+/**
+ * Whether a worker serves a prefix, against the suite's real Redis and a real BullMQ queue: a
+ * heartbeat counts, a connected worker counts, and a Redis that refuses CLIENT LIST (an ACL user
+ * without it, as on some managed Redis) gives "unknown", never "no worker".
+ */
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Worker } from 'bullmq';
+import { createManualClock } from '../../src/clock.js';
+import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { openQueue } from '../../src/queue/calls-queue.js';
+import { CALLS_QUEUE } from '../../src/queue/keys.js';
+import { cachedWorkersSeen, WORKER_PRESENCE_TTL_MS, workersSeen } from '../../src/queue/worker-presence.js';
+import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+
+const redis = createTestConnection();
+const closers: (() => Promise<unknown> | void)[] = [];
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  redis.disconnect();
+});
+
+describe('workersSeen', () => {
+  it('none, then one by its connection to the queue, then by its heartbeat alone', async () => {
+    const prefix = uniquePrefix('presence');
+    closers.push(() => deleteKeys(redis, prefix));
+    const clock = createManualClock(Date.now());
+    const queue = openQueue(CALLS_QUEUE, { connection: redis, prefix });
+    closers.push(() => queue.close());
+    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(0);
+
+    const worker = new Worker(CALLS_QUEUE, async () => undefined, { connection: createTestConnection(), prefix, autorun: true });
+    await worker.waitUntilReady();
+    await expect.poll(() => workersSeen({ redis, prefix, queue, clock })).toBe(1);
+    await worker.close();
+    await expect.poll(() => workersSeen({ redis, prefix, queue, clock })).toBe(0);
+
+    await redis.zadd(metricKeys(prefix).writers, clock.now(), 'worker-a');
+    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(1);
+    clock.advance(61_000); // the heartbeat is over a minute old
+    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(0);
+  });
+
+  it('a Redis that refuses CLIENT LIST, and no heartbeat: unknown, not "no worker"', async () => {
+    const prefix = uniquePrefix('presence-acl');
+    const user = `smsq-no-client-${process.pid}`;
+    await redis.call('ACL', 'SETUSER', user, 'reset', 'on', '>limited-password-1', '~*', '&*', '+@all', '-client');
+    closers.push(() => redis.call('ACL', 'DELUSER', user));
+    const url = new URL(testRedisUrl());
+    url.username = user;
+    url.password = 'limited-password-1';
+    const limited = new Redis(url.toString(), { maxRetriesPerRequest: null });
+    closers.push(() => limited.disconnect());
+    const queue = openQueue(CALLS_QUEUE, { connection: limited, prefix });
+    closers.push(() => queue.close());
+    await expect(limited.call('CLIENT', 'LIST')).rejects.toThrow(/NOPERM/);
+    expect(await workersSeen({ redis: limited, prefix, queue, clock: createManualClock(Date.now()) })).toBeUndefined();
+  });
+});
+
+describe('cachedWorkersSeen', () => {
+  it('asks once per period; callers in between share the answer', async () => {
+    const prefix = uniquePrefix('presence-cache');
+    closers.push(() => deleteKeys(redis, prefix));
+    const clock = createManualClock(Date.now());
+    const queue = openQueue(CALLS_QUEUE, { connection: redis, prefix });
+    closers.push(() => queue.close());
+    const seen = cachedWorkersSeen({ redis, prefix, queue, clock });
+    expect(await seen()).toBe(0);
+    await redis.zadd(metricKeys(prefix).writers, clock.now(), 'worker-a');
+    expect(await seen()).toBe(0); // within the period: the answer kept
+    clock.advance(WORKER_PRESENCE_TTL_MS);
+    expect(await seen()).toBe(1);
+  });
+});
