@@ -463,7 +463,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       repair?.start();
       void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
-      log.info({ qps: options.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', pacerIntervalMicros: pacer?.intervalMicros, window, concurrency: options.concurrency ?? 64 }, 'worker started');
+      // With the pacer, BullMQ's window is only a backstop at twice the cap: logged under that name,
+      // so that it does not read as a plan to send at twice the cap.
+      const limits = pacing ? { pacerIntervalMicros: pacer?.intervalMicros, bullmqBackstop: window } : { window };
+      log.info({ qps: options.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', ...limits, concurrency: options.concurrency ?? 64 }, 'worker started');
     },
     async close() {
       closing = true;
