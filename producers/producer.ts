@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { NotDurableError, NotFoundError, ValidationError, fieldIssuesFromZod } from '../src/errors.js';
+import { fieldIssuesFromZod, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -226,7 +226,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   async function control(sendId: string, trigger: SendControlTrigger, reason: string) {
     const moved = await sends.setControl(sendId, trigger, reason);
     if (!moved) throw new NotFoundError(`send ${sendId}`);
-    if (trigger === 'resume' && moved.from === 'cancelled') throw new ValidationError([{ field: 'sendId', message: 'the send was cancelled; it cannot be resumed' }]);
+    if (trigger === 'resume' && moved.from === 'cancelled') throw new SendEndedError(sendId);
     return moved;
   }
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });

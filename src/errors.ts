@@ -54,6 +54,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_NOT_READY: answered('the server is not ready: Redis does not answer or no worker serves the queue', 503, EXIT.dependency),
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
+  SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
   SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
   SMSQ_UNDECLARED_TRANSITION: answered('a code path asked for a state transition the lifecycle table (src/queue/lifecycle.ts) does not declare, or for fields it does not record; nothing was changed (a bug: report it)', 500, EXIT.internal),
@@ -240,6 +241,15 @@ export class IdempotencyKeyReusedError extends Error {
  * The request with this Idempotency-Key is still being enqueued by another caller, past the wait.
  * Nothing was enqueued by this call; HTTP 409. Retry later: the same key then returns that send.
  */
+/** A control asked of a send that has ended for good (resume of a cancelled send): nothing was changed. */
+export class SendEndedError extends Error {
+  readonly code = 'SMSQ_SEND_ENDED';
+  constructor(readonly sendId: string) {
+    super(`send ${sendId} was cancelled; it cannot be resumed, and nothing was changed. Fix: enqueue its recipients again as a new send if they must still get it`);
+    this.name = 'SendEndedError';
+  }
+}
+
 export class IdempotencyInProgressError extends Error {
   readonly code = 'SMSQ_IDEMPOTENCY_IN_PROGRESS';
   constructor(

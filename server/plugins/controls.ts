@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Producer } from '../../producers/producer.js';
 import { createAuthHook } from '../auth.js';
 import { SendStatusSchema } from '../response-schemas.js';
-import { answer, API_FAILURES } from '../route-schema.js';
+import { answer, API_FAILURES, failure } from '../route-schema.js';
 import { ValidationError } from '../../src/errors.js';
 import { parseOrThrow, SendIdParams } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -18,7 +18,7 @@ export interface ControlsOptions {
 
 const SUMMARIES = {
   pause: 'Pause a send: no new chunk of it starts (within a second); other traffic flows',
-  resume: 'Resume a paused send where it stopped; nobody is sent twice. A cancelled send cannot be resumed (400)',
+  resume: 'Resume a paused send where it stopped; nobody is sent twice. A cancelled send cannot be resumed (409, SMSQ_SEND_ENDED)',
   cancel: 'Cancel a send: its queued recipients become cancelled; chunks in flight finish',
 } as const;
 
@@ -30,7 +30,11 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
       summary: SUMMARIES[action],
       security: ['bearerAuth'] as const,
       request: { params: SendIdParams },
-      response: { 200: answer('The send after the change', SendStatusSchema), ...API_FAILURES },
+      response: {
+        200: answer('The send after the change', SendStatusSchema),
+        ...API_FAILURES,
+        ...(action === 'resume' ? { 409: failure('The send was cancelled (SMSQ_SEND_ENDED): it cannot be resumed; nothing was changed') } : {}),
+      },
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {
       const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');

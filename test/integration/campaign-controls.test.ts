@@ -78,7 +78,7 @@ describe('campaign controls', () => {
     const calls = marketingCalls(h, base);
     await new Promise((r) => setTimeout(r, 500));
     expect(marketingCalls(h, base)).toBe(calls);
-    await expect(h.producer.resume(res.sendId)).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
+    await expect(h.producer.resume(res.sendId)).rejects.toMatchObject({ code: 'SMSQ_SEND_ENDED' });
   });
 
   it('quiet hours hold marketing (not codes) until the window opens', async () => {

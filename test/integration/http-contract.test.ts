@@ -240,7 +240,9 @@ describe('real answers of every route match the document', () => {
       expect((await call('POST', `/v1/sends/${queued.sendId}/${action}`)).status, action).toBe(401);
     }
     // A cancelled send cannot be resumed.
-    expect((await call('POST', `/v1/sends/${queued.sendId}/resume`, { headers: AUTH })).status).toBe(400);
+    const again = await call('POST', `/v1/sends/${queued.sendId}/resume`, { headers: AUTH });
+    expect(again.status).toBe(409);
+    expect((again.body as { error: { code: string; message: string } }).error).toMatchObject({ code: 'SMSQ_SEND_ENDED', message: expect.stringMatching(/was cancelled; it cannot be resumed, and nothing was changed\. Fix: /) });
     expect((await call('POST', '/v1/sends/bad!id/pause', { headers: AUTH })).status).toBe(400);
   });
 
