@@ -44,6 +44,7 @@ export {
   RedisNotDurableError,
   IdempotencyKeyReusedError,
   IdempotencyInProgressError,
+  SendEndedError,
   type SmsqCode,
   type FieldIssue,
 } from '../src/errors.js';
