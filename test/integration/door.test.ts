@@ -151,6 +151,19 @@ async function cli(argv: string[]) {
   const code = await runCli(argv, { stdout, stderr, env });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
+/** The flag each refused field is named by in the CLI's text (the request field, in its JSON). */
+const CLI_FLAG: Record<string, string> = {
+  signName: '--sign',
+  templateCode: '--template',
+  phones: '--phones',
+  kind: '--kind',
+  deadline: '--deadline',
+  'templateParam.code': '--param code',
+  'templateParam.name': '--param name',
+  'templateParam.order': '--param order',
+  'templateParam.minutes': '--param minutes',
+};
+
 function cliFlags(c: Case): string[] {
   return [
     '--sign', c.sign,
@@ -177,11 +190,13 @@ describe('the door: requests the account or Dysmsapi would refuse are refused wh
       await expectNothingWritten(before);
     });
 
-    it('CLI: smsq send and smsq campaign exit with the refusal code and print the field and the fix', async () => {
+    it('CLI: smsq send and smsq campaign exit with the refusal code and print the flag and the fix', async () => {
       const before = await keysOf(prefix);
       const send = await cli(['send', '--phones', c.phones.join(','), ...cliFlags(c), '--json']);
       expect(send.code, send.stderr).toBe(EXIT_USAGE);
-      expect(send.stderr).toContain(`${c.field}: `);
+      // The text names the flag the user typed; the JSON keeps the API's field.
+      expect(send.stderr).toContain(`error: ${CLI_FLAG[c.field]}: `);
+      expect(JSON.parse(send.stdout).error.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field: c.field })]));
       expect(send.stderr).toMatch(c.message);
       expect(JSON.parse(send.stdout).error.code).toBe('SMSQ_INVALID_REQUEST');
       if (!c.perNumber) {
@@ -190,7 +205,7 @@ describe('the door: requests the account or Dysmsapi would refuse are refused wh
         const kind = c.kind ? [] : ['--kind', 'notification'];
         const campaign = await cli(['campaign', '--file', file, ...cliFlags(c), ...kind]);
         expect(campaign.code, campaign.stderr).toBe(EXIT_USAGE);
-        expect(campaign.stderr).toContain(`${c.field}: `);
+        expect(campaign.stderr).toContain(`error: ${CLI_FLAG[c.field]}: `);
         expect(campaign.stderr).toMatch(c.message);
       }
       await expectNothingWritten(before);
