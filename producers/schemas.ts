@@ -9,15 +9,15 @@ const stringParams = z.record(
 
 export const IdempotencyKey = z
   .string()
-  .min(1)
-  .max(128, { message: 'must be at most 128 characters' })
-  .regex(/^[A-Za-z0-9._~-]+$/, { message: 'may contain only letters, digits and . _ ~ -' });
+  .min(1, { message: 'must not be empty. Fix: a key such as order-1001-shipped, or leave it out' })
+  .max(128, { message: 'must be at most 128 characters. Fix: a shorter key, e.g. a hash of what makes the request unique' })
+  .regex(/^[A-Za-z0-9._~-]+$/, { message: 'may contain only letters, digits and . _ ~ -. Fix: e.g. order-1001-shipped' });
 
 const signName = z.string().trim().min(1, { message: 'is required: the approved signature to send with' }).max(100);
 const templateCode = z
   .string()
   .trim()
-  .regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789 (see `smsq templates`)' });
+  .regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789. Fix: the code of an approved template (see `smsq templates`)' });
 const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
 /** The formats a deadline may take, for refusals. */
 export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (2026-11-25T20:00:00+08:00 or 2026-11-25T12:00:00Z) or epoch milliseconds';
@@ -43,7 +43,7 @@ export const DEFAULT_SEND_KIND = 'notification';
 export const SendRequest = z.object({
   phones: z
     .array(z.string().max(32, { message: 'is too long to be a phone number' }), { message: 'must be a list of phone numbers' })
-    .min(1, { message: 'needs at least one phone number' }),
+    .min(1, { message: 'needs at least one phone number. Fix: e.g. ["13800138000"]' }),
   signName,
   templateCode,
   templateParam: stringParams.optional(),
@@ -68,7 +68,7 @@ export const SendBatchRequest = z.object({
       }),
       { message: 'must be a list of {phone, signName, templateParam}' },
     )
-    .min(1, { message: 'needs at least one message' }),
+    .min(1, { message: 'needs at least one message. Fix: e.g. [{"phone":"13800138000","signName":"...","templateParam":{...}}]' }),
   kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),

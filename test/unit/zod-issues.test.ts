@@ -33,7 +33,13 @@ describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came,
     ]);
   });
 
+  it('smsq\'s own request messages name a fix too', () => {
+    const issues = issuesOf(SendRequest, { phones: ['13800138000'], signName: 'Shop', templateCode: 'abc', idempotencyKey: 'bad key!' });
+    expect(issues.map((i) => i.field)).toEqual(['templateCode', 'idempotencyKey']);
+    for (const issue of issues) expect(issue.message).toMatch(/\. Fix: /);
+  });
+
   it('leaves smsq\'s own messages as they are', () => {
-    expect(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).toEqual([{ field: 'phones', message: 'needs at least one phone number' }]);
+    expect(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).toEqual([{ field: 'phones', message: 'needs at least one phone number. Fix: e.g. ["13800138000"]' }]);
   });
 });
