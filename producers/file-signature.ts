@@ -32,9 +32,14 @@ export interface NotText {
   fix: string;
 }
 
+/** Whether `head` begins with `bytes`. */
+export function beginsWith(head: Uint8Array, bytes: readonly number[]): boolean {
+  return bytes.length <= head.length && bytes.every((b, i) => head[i] === b);
+}
+
 /** What `head` (the first bytes of a file) is, when its leading bytes name a kind of file that is not text. */
 export function notTextSignature(head: Uint8Array): NotText | undefined {
-  const found = SIGNATURES.find((s) => s.bytes.length <= head.length && s.bytes.every((b, i) => head[i] === b));
+  const found = SIGNATURES.find((s) => beginsWith(head, s.bytes));
   return found && { what: found.what, fix: found.fix };
 }
 

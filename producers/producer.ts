@@ -15,7 +15,7 @@ import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
-import { sendPace, sendWait } from '../src/queue/send-wait.js';
+import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
 import { readWaitFacts } from '../src/queue/send-wait-facts.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
@@ -623,7 +623,7 @@ export function createProducer(opts: ProducerOptions): Producer {
 
     // Each logs only what it changed: pausing a send already sent, or cancelling one already
     // cancelled, changes nothing and says nothing happened.
-    async pause(sendId, reason = 'paused by an operator') {
+    async pause(sendId, reason = OPERATOR_PAUSE_REASON) {
       const moved = await control(sendId, 'pause', reason);
       if (moved.from !== moved.to) log?.warn({ sendId, reason }, 'send paused');
       return this.getStatus(sendId);

@@ -32,11 +32,12 @@ export const PHONE_COLUMNS = [
   '号码',
 ];
 
-function canonical(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/g, '');
+/** A column name without case, spaces, `_` and `-`: how a header cell is matched to the name it means. */
+export function looseColumnName(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
 }
 
-const PHONE_KEYS = new Set(PHONE_COLUMNS.map(canonical));
+const PHONE_KEYS = new Set(PHONE_COLUMNS.map(looseColumnName));
 
 /** A header read from a file: where the numbers are and the param names of the other columns. */
 export interface RecipientHeader {
@@ -56,7 +57,7 @@ const NUMBER_LIKE = /^[+\d][\d\s()-]*$/;
  */
 export function readRecipientHeader(cells: readonly string[], field: string): RecipientHeader | undefined {
   const names = cells.map((c) => c.trim());
-  const phoneAt = names.findIndex((c) => PHONE_KEYS.has(canonical(c)));
+  const phoneAt = names.findIndex((c) => PHONE_KEYS.has(looseColumnName(c)));
   if (phoneAt < 0) {
     if (names.length === 1 && NUMBER_LIKE.test(names[0] as string)) return undefined;
     const shown = names.map((n) => JSON.stringify(n)).join(', ');

@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../src/errors.js';
-import { notTextSignature, utf16ByNuls } from './file-signature.js';
+import { beginsWith, notTextSignature, utf16ByNuls } from './file-signature.js';
 
 /** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
 export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
@@ -53,7 +53,7 @@ const BOMS: { bytes: number[]; encoding: FileEncoding }[] = [
 
 /** The encoding a byte-order mark at the start of `head` declares, with the mark's length. */
 export function bomOf(head: Uint8Array): { encoding: FileEncoding; length: number } | undefined {
-  for (const bom of BOMS) if (bom.bytes.every((b, i) => head[i] === b)) return { encoding: bom.encoding, length: bom.bytes.length };
+  for (const bom of BOMS) if (beginsWith(head, bom.bytes)) return { encoding: bom.encoding, length: bom.bytes.length };
   return undefined;
 }
 

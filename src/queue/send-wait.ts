@@ -8,6 +8,9 @@ import { isSendEnded, type SendState } from './lifecycle.js';
 import type { MessageKind } from './kinds.js';
 import { quietUntil, type QuietHours } from './quiet-hours.js';
 
+/** The reason a pause records when the operator gives none; said once when the wait is put in words. */
+export const OPERATOR_PAUSE_REASON = 'paused by an operator';
+
 /** Why a send is not moving on by itself right now. */
 export type SendWait =
   /** Its producer is still writing its chunks. */
@@ -119,7 +122,7 @@ export function waitText(wait: SendWait): string {
       // The default reason is these very words: said once.
       return wait.by === 'auto-pause'
         ? `paused by auto-pause (${wait.detail}): fix the cause, then resume or cancel`
-        : `paused by an operator${wait.detail && wait.detail !== 'paused by an operator' ? ` (${wait.detail})` : ''}: resume to continue`;
+        : `${OPERATOR_PAUSE_REASON}${wait.detail && wait.detail !== OPERATOR_PAUSE_REASON ? ` (${wait.detail})` : ''}: resume to continue`;
     case 'account-blocked':
       return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''}): fix the account, then smsq resume`;
     case 'throttled':
