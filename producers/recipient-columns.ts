@@ -3,7 +3,7 @@
  * every row has the header's columns, so a column named `Name` for `${name}` used to reject every
  * row, each with the same two reasons, and a million-row file was refused with a million of them.
  */
-import { looseColumnName } from './recipient-header.js';
+import { looseName } from '../src/sms/template.js';
 import type { FileColumns } from './recipient-source.js';
 
 /** One column problem: `field` is the header's line (`file:1`). */
@@ -32,7 +32,7 @@ export function checkParamColumns(
   for (const column of columns.params) {
     if (known.has(column)) continue;
     // The variable it was likely meant for, once: a second column meant for it is only extra.
-    const likely = vars.find((v) => looseColumnName(v) === looseColumnName(column) && !columns.params.includes(v) && !meant.has(v));
+    const likely = vars.find((v) => looseName(v) === looseName(column) && !columns.params.includes(v) && !meant.has(v));
     if (likely !== undefined) meant.add(likely);
     const sharedToo = likely !== undefined && shared !== undefined && likely in shared;
     const fix =

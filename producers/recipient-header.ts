@@ -3,6 +3,7 @@
  * names people give it, Chinese included; every other column is a per-recipient template param.
  */
 import { ValidationError } from '../src/errors.js';
+import { looseName } from '../src/sms/template.js';
 
 /**
  * Header names accepted for the number column. Matched without regard to case, spaces, `_` and
@@ -32,12 +33,8 @@ export const PHONE_COLUMNS = [
   '号码',
 ];
 
-/** A column name without case, spaces, `_` and `-`: how a header cell is matched to the name it means. */
-export function looseColumnName(name: string): string {
-  return name.toLowerCase().replace(/[\s_-]+/g, '');
-}
 
-const PHONE_KEYS = new Set(PHONE_COLUMNS.map(looseColumnName));
+const PHONE_KEYS = new Set(PHONE_COLUMNS.map(looseName));
 
 /** A header read from a file: where the numbers are and the param names of the other columns. */
 export interface RecipientHeader {
@@ -57,7 +54,7 @@ const NUMBER_LIKE = /^[+\d][\d\s()-]*$/;
  */
 export function readRecipientHeader(cells: readonly string[], field: string): RecipientHeader | undefined {
   const names = cells.map((c) => c.trim());
-  const phoneAt = names.findIndex((c) => PHONE_KEYS.has(looseColumnName(c)));
+  const phoneAt = names.findIndex((c) => PHONE_KEYS.has(looseName(c)));
   if (phoneAt < 0) {
     if (names.length === 1 && NUMBER_LIKE.test(names[0] as string)) return undefined;
     const shown = names.map((n) => JSON.stringify(n)).join(', ');

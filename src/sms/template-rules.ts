@@ -63,6 +63,8 @@ export function templateTypeName(type: number): string {
 const MARKETING_TEMPLATE_TYPE = 2;
 /** Verification templates' type: their codes are wanted now, so they never go as kind `marketing`. */
 const VERIFICATION_TEMPLATE_TYPE = 0;
+/** Notification templates' type: batched by the thousand, so they never go as kind `verification`. */
+const NOTIFICATION_TEMPLATE_TYPE = 1;
 
 /**
  * The kind a send takes from its template when the request names none: verification for a
@@ -78,7 +80,9 @@ export function kindOfTemplate(templateType: number): 'verification' | 'marketin
 /**
  * Why `kind` cannot carry this template, or undefined. A marketing template sent as anything else
  * would skip the quiet hours and the opt-out list; a verification template sent as marketing would
- * hold its codes back until the quiet hours end, and drop the numbers on the opt-out list.
+ * hold its codes back until the quiet hours end, and drop the numbers on the opt-out list; a
+ * notification sent as verification would take one call per number instead of one per thousand,
+ * in the lane the account's codes go by.
  */
 export function kindMismatch(rules: Pick<TemplateRules, 'templateCode' | 'templateType'>, kind: string): string | undefined {
   if (rules.templateType === MARKETING_TEMPLATE_TYPE && kind !== 'marketing') {
@@ -86,6 +90,9 @@ export function kindMismatch(rules: Pick<TemplateRules, 'templateCode' | 'templa
   }
   if (rules.templateType === VERIFICATION_TEMPLATE_TYPE && kind === 'marketing') {
     return `${rules.templateCode} is a ${templateTypeName(VERIFICATION_TEMPLATE_TYPE)} template: sent as marketing its codes would wait for the quiet hours to end and skip numbers on the opt-out list. Fix: kind verification (--kind verification), or a marketing template (see \`smsq templates\`)`;
+  }
+  if (rules.templateType === NOTIFICATION_TEMPLATE_TYPE && kind === 'verification') {
+    return `${rules.templateCode} is a ${templateTypeName(NOTIFICATION_TEMPLATE_TYPE)} template: sent as verification each number would take a SendSms call of its own (a notification takes up to 1000 a call) in the lane the account's verification codes go by. Fix: kind notification (--kind notification), or leave the kind out to take the template's; or a verification template (see \`smsq templates\`)`;
   }
   return undefined;
 }

@@ -23,6 +23,14 @@ export function extractTemplateVars(content: string): string[] {
   return [...seen];
 }
 
+/**
+ * A name without case, spaces, `_` and `-`: how a param key or a file's column is matched to the
+ * variable (or the number column) it was likely meant for. Dysmsapi reads variable names exactly.
+ */
+export function looseName(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -61,20 +69,37 @@ export function checkTemplateParams(varsOrContent: string | readonly string[], p
     return issues;
   }
   const obj = params as Record<string, unknown>;
+  const known = new Set(vars);
+  // The key each missing variable was likely meant for (`Code` for `${code}`), each key once.
+  const meantBy = new Map<string, string>();
+  const misspelt = new Map<string, string>();
+  for (const v of vars) {
+    if (Object.prototype.hasOwnProperty.call(obj, v)) continue;
+    const key = Object.keys(obj).find((k) => !known.has(k) && !misspelt.has(k) && looseName(k) === looseName(v));
+    if (key === undefined) continue;
+    meantBy.set(v, key);
+    misspelt.set(key, v);
+  }
   for (const v of vars) {
     if (!Object.prototype.hasOwnProperty.call(obj, v)) {
-      issues.push({ field: `${field}.${v}`, severity: 'error', kind: 'missing', message: `missing: the template uses \${${v}}; add "${v}":"..."` });
+      const key = meantBy.get(v);
+      const message =
+        key === undefined
+          ? `missing: the template uses \${${v}}; add "${v}":"..."`
+          : `missing: the template uses \${${v}} and "${key}" was given (variable names are case-sensitive). Fix: rename "${key}" to "${v}"`;
+      issues.push({ field: `${field}.${v}`, severity: 'error', kind: 'missing', message });
     } else if (typeof obj[v] !== 'string') {
       const val = obj[v];
       const fix = typeof val === 'number' || typeof val === 'boolean' ? `write it as a string: "${v}":"${String(val)}"` : 'give a string value';
       issues.push({ field: `${field}.${v}`, severity: 'error', kind: 'not_string', message: `must be a string, got ${describe(val)}: ${fix}` });
     }
   }
-  const known = new Set(vars);
   for (const k of Object.keys(obj)) {
     if (!known.has(k)) {
       const expected = vars.length ? `it uses ${vars.map((v) => `\${${v}}`).join(', ')}` : 'it has no variables';
-      issues.push({ field: `${field}.${k}`, severity: 'error', kind: 'extra', message: `is not a variable of the template (${expected}). Fix: remove it or check the spelling (see \`smsq template CODE\`)` });
+      const meant = misspelt.get(k);
+      const fix = meant === undefined ? 'remove it or check the spelling (see `smsq template CODE`)' : `rename it "${meant}" (variable names are case-sensitive)`;
+      issues.push({ field: `${field}.${k}`, severity: 'error', kind: 'extra', message: `is not a variable of the template (${expected}). Fix: ${fix}` });
     }
   }
   return issues;

@@ -38,6 +38,27 @@ describe('checkTemplateParams', () => {
     expect(issues).toEqual([expect.objectContaining({ field: 'templateParam.cdoe', severity: 'error', kind: 'extra' })]);
   });
 
+  it('names the variable a key in another case or spelling was meant for, on both lines', () => {
+    const issues = checkTemplateParams(['code', 'order_no'], { Code: '123456', 'Order-No': 'A1' });
+    expect(issues.map((i) => [i.field, i.kind])).toEqual([
+      ['templateParam.code', 'missing'],
+      ['templateParam.order_no', 'missing'],
+      ['templateParam.Code', 'extra'],
+      ['templateParam.Order-No', 'extra'],
+    ]);
+    expect(issues[0]?.message).toContain('"Code" was given (variable names are case-sensitive). Fix: rename "Code" to "code"');
+    expect(issues[2]?.message).toContain('Fix: rename it "code" (variable names are case-sensitive)');
+    expect(issues[3]?.message).toContain('Fix: rename it "order_no"');
+  });
+
+  it('points a variable at one loose match only, and keeps the plain fix for the rest', () => {
+    const issues = checkTemplateParams(['code'], { CODE: '1', Code: '2', cdoe: '3' });
+    const extra = issues.filter((i) => i.kind === 'extra');
+    expect(issues.find((i) => i.kind === 'missing')?.message).toContain('rename "CODE" to "code"');
+    expect(extra.map((i) => i.message.includes('rename it "code"'))).toEqual([true, false, false]);
+    expect(extra[2]?.message).toContain('check the spelling');
+  });
+
   it('refuses params that are not an object', () => {
     for (const p of ['{"code":"1"}', ['1'], 5]) {
       expect(checkTemplateParams(['code'], p)).toEqual([expect.objectContaining({ field: 'templateParam', kind: 'not_object', severity: 'error' })]);

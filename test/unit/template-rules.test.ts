@@ -57,15 +57,16 @@ describe('kinds against templates', () => {
     expect([0, 1, 2, 3, 7].map(kindOfTemplate)).toEqual(['verification', undefined, 'marketing', undefined, undefined]);
   });
 
-  it('kindMismatch: a marketing template only as marketing; a verification template never as marketing; the rest as anything', () => {
+  it('kindMismatch: a marketing template only as marketing; a verification template never as marketing; a notification never as verification; the rest as anything', () => {
     const table = [0, 1, 2, 3, 7].map((type) => (['verification', 'notification', 'marketing'] as const).map((kind) => (kindMismatch(of(type), kind) === undefined ? 'ok' : 'refused')));
     expect(table).toEqual([
       ['ok', 'ok', 'refused'],
-      ['ok', 'ok', 'ok'],
+      ['refused', 'ok', 'ok'],
       ['refused', 'refused', 'ok'],
       ['ok', 'ok', 'ok'],
       ['ok', 'ok', 'ok'],
     ]);
     expect(kindMismatch(of(0), 'marketing')).toMatch(/^SMS_1 is a verification \(type 0\) template: .*Fix: kind verification \(--kind verification\)/);
+    expect(kindMismatch(of(1), 'verification')).toMatch(/^SMS_1 is a notification \(type 1\) template: .*call of its own.*Fix: kind notification \(--kind notification\)/);
   });
 });
