@@ -14,7 +14,8 @@ import type { Logger } from '../src/logger.js';
 import { openQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
-import { createErrorHandler, notFoundHandler } from './errors.js';
+import { createErrorHandler } from './errors.js';
+import { createRouteMethods } from './route-methods.js';
 import { redactUrl } from './redact-url.js';
 import { dashboardPlugin, DASHBOARD_PATH, DASHBOARD_SCHEMA } from './plugins/dashboard.js';
 import { healthPlugin } from './plugins/health.js';
@@ -137,7 +138,9 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.addHook('onRoute', openApi.onRoute);
   // Bull Board's routes are its own: the document describes the dashboard by its entry page.
   openApi.external(DASHBOARD_PATH, { method: 'GET', schema: DASHBOARD_SCHEMA });
-  app.setNotFoundHandler(notFoundHandler);
+  const routeMethods = createRouteMethods();
+  app.addHook('onRoute', routeMethods.onRoute);
+  app.setNotFoundHandler(routeMethods.notFound);
   app.addHook('onResponse', async (request, reply) => {
     const fields = { method: request.method, path: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if ((QUIET.test(request.url) || (request.method === 'GET' && QUIET_READ.test(request.url))) && reply.statusCode < 500) request.log.debug(fields, 'request');
@@ -147,7 +150,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock });
   await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock, settings: deps.settings });
   await app.register(openApiPlugin, { collector: openApi });
-  await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit });
+  await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit, notFound: routeMethods.notFound });
   await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });
   if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports });
   await app.register(dashboardPlugin, {

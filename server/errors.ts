@@ -11,7 +11,6 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../src/sms/errors.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
-import { redactUrl } from './redact-url.js';
 import { isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { ResponseContractError } from './response-contract-error.js';
 
@@ -122,8 +121,4 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
     if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);
   };
-}
-
-export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${redactUrl(request.url)}`));
 }

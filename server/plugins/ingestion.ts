@@ -14,7 +14,7 @@ import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { redactUrl } from '../redact-url.js';
+import type { RouteMethods } from '../route-methods.js';
 import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
 import {
@@ -41,6 +41,8 @@ export interface IngestionOptions {
   apiToken: string | undefined;
   /** Largest CSV upload in bytes. */
   csvBodyLimit: number;
+  /** The server's not-found handler (405 for a route's other methods), behind this plugin's auth. */
+  notFound: RouteMethods['notFound'];
 }
 
 const JSON_ONLY = ['application/json'];
@@ -88,10 +90,8 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
   app.addContentTypeParser(XLSX_TYPE, { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
 
-  // Unknown /v1 paths answer 401 to strangers too (the auth hook runs first), 404 otherwise.
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${redactUrl(request.url)}`)),
-  );
+  // Unknown /v1 paths answer 401 to strangers too (the auth hook runs first), 404 or 405 otherwise.
+  app.setNotFoundHandler(options.notFound);
 
   const sendSchema = {
     summary: 'One message (signature, template, params) to many numbers',

@@ -89,6 +89,15 @@ async function call(method: string, path: string, init: { headers?: Record<strin
     return { status: res.status, body, text };
   }
   const operation = doc.paths[template]![method.toLowerCase()];
+  if (operation === undefined && method !== 'HEAD') {
+    // A method the path does not take: 405 naming the documented ones (401 first for strangers
+    // where a token guards the path), in the one error shape.
+    const documentedMethods = Object.keys(doc.paths[template]!).map((m) => m.toUpperCase());
+    expect([401, 405], `${where}: ${method} ${template} is not documented, so it must be refused`).toContain(res.status);
+    if (res.status === 405) expect((res.headers.get('allow') ?? '').split(', ').filter((m) => m !== 'HEAD'), where).toEqual(documentedMethods.sort());
+    expect(violations('/components/schemas/Error', body), where).toEqual([]);
+    return { status: res.status, body, text };
+  }
   expect(operation, `${where}: ${method} ${template} is not documented`).toBeDefined();
   const documented = operation!.responses[String(res.status)];
   expect(documented, `${where}: status not documented for ${method} ${template} (${text.slice(0, 300)})`).toBeDefined();
@@ -270,6 +279,17 @@ describe('real answers of every route match the document', () => {
     expect((await call('GET', '/admin/queues', { headers: BASIC })).status).toBe(200);
     expect((await call('GET', '/admin/queues')).status).toBe(401);
     expect((await call('GET', '/no/such/path')).status).toBe(404);
+  });
+
+  it('a path under a method it does not take: 405 with Allow and the fix, behind the API token', async () => {
+    const messages = await call('GET', '/v1/messages', { headers: AUTH });
+    expect(messages.status).toBe(405);
+    expect(messages.body).toMatchObject({ error: { code: 'SMSQ_METHOD_NOT_ALLOWED', message: '/v1/messages does not take GET. Fix: use POST' } });
+    expect((await call('DELETE', '/v1/sends/s0000000000', { headers: AUTH })).status).toBe(405);
+    expect((await call('PUT', '/v1/sends/s0000000000/pause', { headers: AUTH })).status).toBe(405);
+    // Strangers learn nothing of the API's routes.
+    expect((await call('GET', '/v1/messages')).status).toBe(401);
+    expect((await call('POST', '/healthz')).status).toBe(405);
   });
 
   it('the list of sends and the campaigns page: 200, 400, 401, 404, 405', async () => {

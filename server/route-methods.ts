@@ -1,0 +1,54 @@
+/**
+ * What answers a request no route takes: 405 with `Allow` when the path is a route under other
+ * methods (`GET /v1/messages`, a script that meant POST), 404 otherwise. fastify answers both with
+ * its not-found handler, so the routes are recorded as they are registered and matched here.
+ */
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { HTTP_ERROR_CODES, HttpError, sendError } from './errors.js';
+import { redactUrl } from './redact-url.js';
+
+export interface RouteMethods {
+  /** The `onRoute` hook: register it on the root instance before any route. */
+  onRoute(route: RouteOptions): void;
+  /** The methods the routes matching `path` take, sorted; empty when no route has the path. */
+  allowed(path: string): string[];
+  /** The not-found handler: 405 naming the methods the path takes, or 404. */
+  notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply;
+}
+
+/** A route pattern (`/v1/sends/:id/pause`, `/admin/queues/*`) as a matcher of concrete paths. */
+function patternOf(url: string): RegExp {
+  const body = url
+    .split('/')
+    .map((part) => {
+      if (part === '*') return '.*';
+      if (part.startsWith(':')) return '[^/]+';
+      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return new RegExp(`^${body}$`);
+}
+
+export function createRouteMethods(): RouteMethods {
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  const allowed = (path: string): string[] => {
+    const methods = new Set<string>();
+    for (const route of routes) if (route.pattern.test(path)) for (const m of route.methods) methods.add(m);
+    return [...methods].sort();
+  };
+  return {
+    onRoute(route) {
+      routes.push({ pattern: patternOf(route.url), methods: Array.isArray(route.method) ? [...route.method] : [route.method] });
+    },
+    allowed,
+    notFound(request, reply) {
+      const path = redactUrl(request.url);
+      const methods = allowed(request.url.split('?')[0] ?? '');
+      if (methods.length === 0) return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${path}`));
+      return sendError(
+        reply,
+        new HttpError(405, HTTP_ERROR_CODES[405], `${path} does not take ${request.method}. Fix: use ${methods.join(' or ')}`, undefined, { allow: methods.join(', ') }),
+      );
+    },
+  };
+}
