@@ -117,14 +117,7 @@ export function planSend(input: unknown, ctx: PlanContext): SendPlan {
   const { invalid: rejected, duplicates } = normalized;
   const inRegion = ctx.rules ? keepRegion(req.phones, normalized.valid, ctx.rules, rejected) : normalized.valid;
   const { valid, suppressed } = splitSuppressed(inRegion, req.kind, ctx.isSuppressed);
-  if (valid.length === 0 && suppressed.length > 0) {
-    throw new ValidationError([{ field: 'phones', message: `every valid number (${suppressed.length}) opted out of marketing; nothing to send` }]);
-  }
-  if (valid.length === 0) {
-    throw new ValidationError([
-      { field: 'phones', message: noValidNumberMessage(req.phones.length, rejected) },
-    ]);
-  }
+  if (valid.length === 0) throw nothingToSend('phones', req.phones.length, rejected, suppressed.length);
   const chunks = chunkSms(
     valid,
     {
@@ -188,6 +181,20 @@ function keepRegion(inputs: readonly string[], valid: string[], rules: TemplateR
 }
 
 /**
+ * The refusal of a send or batch left with no number: the invalid ones (see
+ * {@link noValidNumberMessage}) and those on the opt-out list, one message for both request shapes.
+ */
+function nothingToSend(field: 'phones' | 'messages', total: number, rejected: readonly RejectedNumber[], suppressed: number): ValidationError {
+  const optedOut = `${suppressed.toLocaleString('en-US')} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list (replied TD, T or 退订 to an earlier message)`;
+  const optOutFix = 'marketing never goes to them; a notification or verification code still does (--kind notification or verification, with a template of that kind)';
+  if (rejected.length === 0) {
+    return new ValidationError([{ field, message: `every number is opted out of marketing: ${optedOut}; nothing was enqueued. Fix: ${optOutFix}` }]);
+  }
+  const message = noValidNumberMessage(total, rejected);
+  return new ValidationError([{ field, message: suppressed > 0 ? `${message}; and ${optedOut}: ${optOutFix}` : message }]);
+}
+
+/**
  * Why a request had no number to send to, without the numbers in clear: the first few masked
  * with their reasons, the rest counted, and the way to send a long list.
  */
@@ -238,11 +245,7 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
       valid.push({ phone: n.phone, signName: m.signName, ...(m.templateParam ? { templateParam: m.templateParam } : {}) });
     }
   }
-  if (valid.length === 0) {
-    throw new ValidationError([
-      { field: 'messages', message: noValidNumberMessage(req.messages.length, rejected) },
-    ]);
-  }
+  if (valid.length === 0) throw nothingToSend('messages', req.messages.length, rejected, suppressed.length);
   const chunks = chunkBatch(valid, req.templateCode, req.kind);
   const signs = [...new Set(valid.map((m) => m.signName))];
   return planOf(

@@ -336,6 +336,29 @@ describe('no valid number at all', () => {
   });
 });
 
+describe('every number on the opt-out list', () => {
+  it('a marketing send and batch are refused alike with the fix (REST 400), nothing written', async () => {
+    const optedOut = ['13800138061', '13800138062'];
+    await redis.sadd(`${prefix}:suppressed`, ...optedOut);
+    try {
+      const before = await keysOf(prefix);
+      const body = { signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing' };
+      const messages = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { ...body, phones: optedOut, templateParam: { name: 'n' } } });
+      const batches = await app.inject({ method: 'POST', url: '/v1/batches', headers: AUTH, payload: { templateCode: body.templateCode, kind: body.kind, messages: optedOut.map((phone) => ({ phone, signName: N.sign, templateParam: { name: 'n' } })) } });
+      for (const [answer, field] of [[messages, 'phones'], [batches, 'messages']] as const) {
+        expect(answer.statusCode, answer.body).toBe(400);
+        // sendBatch used to say "no valid phone number among 2" and name none.
+        expect(answer.json().error.issues).toEqual([
+          { field, message: expect.stringMatching(/^every number is opted out of marketing: 2 numbers are on the opt-out list .*nothing was enqueued\. Fix: marketing never goes to them/) },
+        ]);
+      }
+      await expectNothingWritten(before);
+    } finally {
+      await redis.srem(`${prefix}:suppressed`, ...optedOut);
+    }
+  });
+});
+
 describe('signature and template look-ups', () => {
   const lookups = (since: number) => {
     const calls = emulator.calls().slice(since);

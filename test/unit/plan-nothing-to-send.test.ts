@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { planSend, planSendBatch } from '../../producers/plan.js';
+import { ValidationError } from '../../src/errors.js';
+
+const OPTED_OUT = new Set(['13800138001', '13800138002']);
+const ctx = { now: Date.parse('2026-12-04T10:00:00+08:00'), isSuppressed: (phone: string) => OPTED_OUT.has(phone) };
+const SHARED = { signName: 'smsq沙箱', templateCode: 'SMS_900000003', kind: 'marketing' as const };
+
+function refusal(plan: () => unknown): { field: string; message: string } {
+  try {
+    plan();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError);
+    const issues = (err as ValidationError).issues;
+    expect(issues).toHaveLength(1);
+    return issues[0] as { field: string; message: string };
+  }
+  throw new Error('the plan was not refused');
+}
+
+describe('a send or batch left with no number is refused alike', () => {
+  it('every number on the opt-out list: said so, with the fix, for send and sendBatch', () => {
+    const send = refusal(() => planSend({ ...SHARED, phones: [...OPTED_OUT], templateParam: { name: 'n' } }, ctx));
+    const batch = refusal(() => planSendBatch({ ...SHARED, messages: [...OPTED_OUT].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx));
+    expect(send.field).toBe('phones');
+    expect(batch.field).toBe('messages');
+    for (const issue of [send, batch]) {
+      // sendBatch used to say "no valid phone number among 2" and list nothing.
+      expect(issue.message).toBe(
+        'every number is opted out of marketing: 2 numbers are on the opt-out list (replied TD, T or 退订 to an earlier message); nothing was enqueued. ' +
+          'Fix: marketing never goes to them; a notification or verification code still does (--kind notification or verification, with a template of that kind)',
+      );
+    }
+  });
+
+  it('invalid numbers and opted-out ones: both said, the numbers masked', () => {
+    const send = refusal(() => planSend({ ...SHARED, phones: ['12345', '13800138001'], templateParam: { name: 'n' } }, ctx));
+    const batch = refusal(() =>
+      planSendBatch({ ...SHARED, messages: ['12345', '13800138001'].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx),
+    );
+    for (const issue of [send, batch]) {
+      expect(issue.message).toMatch(/^no valid phone number among 2 \(nothing was enqueued\)\. \S+: .*; and 1 number is on the opt-out list \(replied TD, T or 退订 to an earlier message\): marketing never goes to them/);
+      expect(issue.message).not.toContain('13800138001');
+    }
+  });
+
+  it('a notification is never held back by the opt-out list', () => {
+    expect(planSend({ ...SHARED, kind: 'notification', phones: [...OPTED_OUT], templateParam: { name: 'n' } }, ctx).recipients).toBe(2);
+  });
+});
