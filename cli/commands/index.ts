@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['send-batch'], load: () => import('./send-batch.js') },
   { names: ['campaign'], load: () => import('./campaign.js') },
   { names: ['status'], load: () => import('./status.js') },
+  { names: ['sends'], load: () => import('./sends.js') },
   // Running smsq.
   { names: ['sandbox'], load: () => import('./sandbox.js') },
   { names: ['worker'], load: () => import('./worker.js') },

@@ -253,6 +253,34 @@ describe('smsq send', () => {
     expect((await run(['campaign', 'stop', sendId])).stderr).toMatch(/must be pause, resume or cancel/);
   });
 
+  it('sends lists the sends newest first, filters by kind and state, pages by cursor, and refuses bad flags by name', async () => {
+    const all = JSON.parse((await run(['sends', '--json'])).stdout) as { sends: { send: { sendId: string; kind: string; state: string; createdAt: string } }[]; next: string | null };
+    // The sends the tests above enqueued: at least the campaign and a notification, newest first.
+    expect(all.sends.length).toBeGreaterThanOrEqual(3);
+    const created = all.sends.map((s) => s.send.createdAt);
+    expect([...created].sort().reverse()).toEqual(created);
+    const marketing = JSON.parse((await run(['sends', '--kind', 'marketing', '--json'])).stdout) as typeof all;
+    expect(marketing.sends.length).toBeGreaterThan(0);
+    expect(marketing.sends.every((s) => s.send.kind === 'marketing')).toBe(true);
+    const cancelled = JSON.parse((await run(['sends', '--state', 'cancelled', '--json'])).stdout) as typeof all;
+    expect(cancelled.sends.map((s) => s.send.state)).toEqual(cancelled.sends.map(() => 'cancelled'));
+    // One at a time: the first page names the command of the next, which lists the second send.
+    const head = await run(['sends', '--limit', '1']);
+    expect(head.code).toBe(0);
+    expect(head.stdout).toContain(all.sends[0]!.send.sendId);
+    expect(head.stdout).toMatch(/send id\s+created\s+kind\s+state\s+template\s+recipients\s+sent\s+not sent\s+name/);
+    const next = /Next page: smsq sends --limit 1 --cursor ([A-Za-z0-9_-]+)/.exec(head.stdout)?.[1];
+    expect(next, head.stdout).toBeDefined();
+    const second = await run(['sends', '--limit', '1', '--cursor', next!]);
+    expect(second.stdout).toContain(all.sends[1]!.send.sendId);
+    expect(second.stdout).not.toContain(all.sends[0]!.send.sendId);
+    const bad = await run(['sends', '--state', 'done']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--state "done" must be one of enqueuing, active, paused, sent, completed, cancelled, expired, failed\. Fix: --state active/);
+    expect((await run(['sends', '--cursor', 'nope'])).stderr).toMatch(/--cursor: is not a cursor of the list of sends\. Fix: pass the `next` value/);
+    expect((await run(['sends', '--limit', '201'])).stderr).toMatch(/--limit "201" must be a whole number from 1 to 200/);
+  });
+
   it('status of a send this Redis does not hold names REDIS_URL, SMSQ_PREFIX and the fix', async () => {
     const r = await run(['status', 'smx90kmem032def5c0862']);
     expect(r.code).toBe(2);

@@ -1,0 +1,92 @@
+/**
+ * `smsq sends [--kind K] [--state S] [--limit N] [--cursor C] [--json]`: the sends in Redis, newest
+ * first, a page at a time (what `GET /v1/sends` and the campaigns page list), so an operator can
+ * find a send id without the dashboard.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { SendListSchema } from '../../server/response-schemas.js';
+import { formatTime } from '../../src/china-time.js';
+import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
+import { SEND_STATES } from '../../src/queue/lifecycle.js';
+import { decodeSendCursor, DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../../src/queue/send-index.js';
+import type { SendStatus } from '../../src/queue/send-store.js';
+import type { CliContext } from '../context.js';
+import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { renderTable } from '../format.js';
+import { openProducer } from '../pipeline.js';
+
+const schema = z.object({
+  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional(),
+  state: z.enum(SEND_STATES, { message: `must be one of ${SEND_STATES.join(', ')}. Fix: --state active` }).optional(),
+  limit: intFlag(1, MAX_SEND_PAGE, `--limit ${DEFAULT_SEND_PAGE}`).optional(),
+  cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
+  json: switchFlag,
+});
+
+/** Sent so far: past the API and accepted, or delivered. */
+function sentOf(status: SendStatus): number {
+  return status.counts.accepted + status.counts.delivered;
+}
+
+/** What did not reach its person: failed, expired or cancelled. */
+function lostOf(status: SendStatus): number {
+  return status.counts.failed + status.counts.expired + status.counts.cancelled;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('sends')
+    .description('list the sends in Redis, newest first, a page at a time (filter by --kind and --state); the ids `smsq status` takes')
+    .option('--kind <kind>', `only sends of this kind: ${MESSAGE_KINDS.join(' | ')}`)
+    .option('--state <state>', `only sends in this state: ${SEND_STATES.join(' | ')}`)
+    .option('--limit <n>', `sends per page, 1-${MAX_SEND_PAGE} (default: ${DEFAULT_SEND_PAGE})`)
+    .option('--cursor <c>', 'the page that starts where the previous one ended (its "next" cursor)')
+    .option('--json', 'print JSON on stdout: the sends and the next cursor, as GET /v1/sends answers')
+    .action(
+      ctx.action(schema, async (flags) => {
+        // Checked before anything is read, so that a bad cursor is named as the flag it came in.
+        if (flags.cursor !== undefined) decodeSendCursor(flags.cursor, '--cursor');
+        const { producer } = openProducer(ctx);
+        const page = await producer.listSends({ kind: flags.kind, state: flags.state, limit: flags.limit, cursor: flags.cursor });
+        if (flags.json) {
+          ctx.printJson(SendListSchema.parse(page));
+          return;
+        }
+        const filter = [flags.kind, flags.state].filter((f) => f !== undefined).join(' ');
+        if (page.sends.length === 0) {
+          const where = flags.cursor === undefined ? '' : ' on this page';
+          ctx.print(
+            page.next === null
+              ? `No ${filter ? `${filter} ` : ''}sends${where} in Redis under SMSQ_PREFIX=${ctx.config.prefix} (sends leave the list when their retention ends, SMSQ_RETENTION_DAYS).`
+              : `No ${filter ? `${filter} ` : ''}sends among the ones this page looked at; older ones may match. Next page: ${nextCommand(flags, page.next)}`,
+          );
+          return;
+        }
+        ctx.print(
+          renderTable(
+            [
+              { header: 'send id' },
+              { header: 'created' },
+              { header: 'kind' },
+              { header: 'state' },
+              { header: 'template' },
+              { header: 'recipients', align: 'right' },
+              { header: 'sent', align: 'right' },
+              { header: 'not sent', align: 'right' },
+              { header: 'name', maxWidth: 30 },
+            ],
+            page.sends.map((s) => [s.send.sendId, formatTime(s.send.createdAt), s.send.kind, s.send.state, s.send.templateCode, s.send.recipients, sentOf(s), lostOf(s), s.send.name ?? '-']),
+          ),
+        );
+        const shown = `${page.sends.length} shown`;
+        ctx.print(page.next === null ? `${shown}; the last page. Details of one: smsq status SEND_ID` : `${shown}. Next page: ${nextCommand(flags, page.next)}`);
+      }),
+    );
+}
+
+/** The command that lists the next page with the same filters. */
+function nextCommand(flags: { kind?: string; state?: string; limit?: number }, next: string): string {
+  const kept = [flags.kind && `--kind ${flags.kind}`, flags.state && `--state ${flags.state}`, flags.limit !== undefined && `--limit ${flags.limit}`].filter(Boolean).join(' ');
+  return `smsq sends ${kept ? `${kept} ` : ''}--cursor ${next}`;
+}
