@@ -200,7 +200,7 @@ export const RecipientSchema = z
     }),
     code: z.string().optional().meta({ description: '`DELIVERED`, the carrier\'s or Dysmsapi\'s code, or an SMSQ_* outcome code' }),
     bizId: z.string().optional().meta({ description: 'Dysmsapi\'s BizId of the call that carried it' }),
-    attempts: count.meta({ description: 'Send attempts of its chunk' }),
+    attempts: count.meta({ description: 'Claims of its chunk, each with its own OutId; one undone before its call (a worker shutting down, a claim not confirmed durable or held past the call deadline) counts too. At most one is ever accepted' }),
     sentAt: epochMs.optional().meta({ description: 'When the current attempt was sent; absent while queued (a try refused for now, e.g. by per-number flow control, is not a sending)' }),
     receivedAt: epochMs.optional().meta({ description: 'When the handset received it, from the receipt' }),
     chunkId: z.string().optional().meta({ description: 'The chunk (one API call) it travels in; absent for numbers without one' }),
