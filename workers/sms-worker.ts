@@ -1,7 +1,8 @@
 import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
-import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
+import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
+import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION } from '../src/queue/calls-queue.js';
@@ -454,6 +455,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     repair,
     async start() {
       const node = await server();
+      await confirmDatabase(node, describeRedis(node));
       await checkRedisDurability(node, durability, log);
       await adviseRedisMemory(node, log);
       await rollbackRecovery.start();

@@ -51,9 +51,12 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.onClose(() => watch.stop());
         // Listen once the first connect is made (bounded), so the first requests do not meet a
         // connection still connecting; a Redis that is down does not stop the server (503s meanwhile).
+        // A database REDIS_URL names but this Redis lacks is a configuration to fix, not an outage to wait out.
         await createRedisGate({ redis, timeoutMs: config.redisConnectTimeoutMs, redactedUrl })
           .ready()
-          .catch(() => undefined);
+          .catch((err: unknown) => {
+            if (err instanceof ConfigError) throw err;
+          });
         const tracing = ctx.tracing;
         const untraced = createProducer({
           telemetry: tracing?.bullmq,

@@ -8,6 +8,7 @@ import { traceSmsClient } from '../../src/telemetry/traced-client.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
 import { openRedis } from '../pipeline.js';
+import { confirmDatabase } from '../../src/queue/redis-database.js';
 import { EXIT } from '../../src/errors.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
@@ -29,6 +30,9 @@ export function register(program: Command, ctx: CliContext): void {
         // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
         const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
         ctx.onClose(() => watch.stop());
+        // Before BullMQ writes its queues' meta keys: a refused SELECT leaves ioredis in database 0.
+        const database = await Promise.race([confirmDatabase(connection, redactRedisUrl(config.redisUrl)).then(() => true), shutdown.then(() => false)]);
+        if (!database) return EXIT.ok;
         const metrics = createCallMetricsRecorder({ redis: connection, prefix: config.prefix, logger: ctx.logger });
         const tracing = ctx.tracing;
         const worker = createSmsWorker({

@@ -4,9 +4,10 @@
  * REDIS_URL and the fix) instead of hanging or printing one error per reconnect attempt.
  */
 import type { RedisConnection } from './connection.js';
-import { RedisUnavailableError } from '../errors.js';
+import { ConfigError, RedisUnavailableError } from '../errors.js';
 import { describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
 import { connectionReason, isRedisConnectionError } from './redis-errors.js';
+import { confirmDatabase } from './redis-database.js';
 
 export interface RedisGateOptions {
   redis: RedisConnection;
@@ -45,15 +46,26 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   // of requests at start-up adds three listeners, not three per request (Node warns of a leak at 10).
   let connecting: Promise<void> | undefined;
 
+  // Once per connection, after its first connect: the database REDIS_URL names is the one in use.
+  let database: Promise<void> | undefined;
+  const confirmed = () =>
+    (database ??= confirmDatabase(redis, url()).catch((err: unknown) => {
+      // Only a refused database is settled; a connection lost meanwhile is asked again next time.
+      if (!(err instanceof ConfigError)) database = undefined;
+      throw translate(err);
+    }));
+
   function ready(): Promise<void> {
-    if (redis.status === 'ready') return Promise.resolve();
+    if (redis.status === 'ready') return confirmed();
     // Reconnecting (or closed) means a connect already failed: fail now rather than make every
     // caller wait out the back-off while Redis is down.
     if (!CONNECTING.has(redis.status)) return Promise.reject(unavailable(reasonNow(), lastError));
     if (redis.status === 'wait') redis.connect().catch(() => {}); // lazyConnect: the gate starts it
-    connecting ??= waitForConnect().finally(() => {
-      connecting = undefined;
-    });
+    connecting ??= waitForConnect()
+      .then(confirmed)
+      .finally(() => {
+        connecting = undefined;
+      });
     return connecting;
   }
 

@@ -58,6 +58,11 @@ const MULTI_HOST = /^(redis|rediss)\+(sentinel|cluster):\/\/(?:([^@/?#]*)@)?([^/
 export function parseRedisUrl(url: string): RedisTarget {
   if (/^rediss?:\/\//.test(url)) {
     if (!URL.canParse(url)) throw new RedisUrlError('is not a URL', EXAMPLE.standalone);
+    // ioredis reads the path as the database and sends SELECT NaN for anything but digits.
+    const { pathname } = new URL(url);
+    if (pathname !== '' && pathname !== '/' && !/^\/\d{1,5}$/.test(pathname)) {
+      throw new RedisUrlError(`has the path "${pathname}", which is not a database number (/0 to /15 on a Redis with the default \`databases 16\`)`, EXAMPLE.standalone);
+    }
     return { kind: 'standalone', url };
   }
   const m = MULTI_HOST.exec(url);

@@ -60,6 +60,12 @@ describe('parseRedisUrl', () => {
     expect(problemOf('rediss+cluster://h1:7000').message).toMatch(/TLS .* not supported/);
     expect(problemOf('http://h1').message).toMatch(/must start with redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/ or redis\+cluster:\/\//);
     expect(problemOf('redis://exa mple').code).toBe('SMSQ_CONFIG_INVALID');
+    // ioredis read these as SELECT NaN and crashed the command with a stack trace.
+    for (const url of ['redis://127.0.0.1:6379/abc', 'redis://127.0.0.1:6379/-1', 'redis://h/1/2', 'rediss://h/0x1']) {
+      expect(problemOf(url).message, url).toMatch(/has the path "[^"]+", which is not a database number \(\/0 to \/15 .*\)\. Fix: REDIS_URL=redis:\/\/user:pass@host:6379\/0/);
+    }
+    expect(parseRedisUrl('redis://h:6379/').kind).toBe('standalone');
+    expect(parseRedisUrl('redis://h:6379/15').kind).toBe('standalone');
   });
 
   it('redacts passwords for logs', () => {

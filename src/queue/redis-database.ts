@@ -1,0 +1,30 @@
+/**
+ * The database `REDIS_URL` names is the one smsq writes to. ioredis sends SELECT when it connects
+ * and, when Redis refuses it (a database past the server's `databases`), only emits an error and
+ * goes on in database 0: every key would land in another deployment's keyspace, and a status read
+ * would answer from it.
+ */
+import { ConfigError } from '../errors.js';
+import { isCluster, type RedisConnection } from './connection.js';
+
+const NO_SUCH_DATABASE = /DB index is out of range|invalid DB index/i;
+
+/** Throws {@link ConfigError} naming REDIS_URL when the connection's database is not the one in use. */
+export async function confirmDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
+  if (isCluster(redis)) return; // a Cluster has database 0 only, and REDIS_URL cannot name another
+  const db = Number(redis.options.db ?? 0);
+  if (db === 0) return;
+  try {
+    await redis.select(db);
+  } catch (err) {
+    if (!NO_SUCH_DATABASE.test((err as Error).message)) throw err;
+    const databases = await redis.config('GET', 'databases').then(
+      (reply) => Number((reply as string[])[1]),
+      () => undefined,
+    );
+    const has = databases === undefined ? '' : ` (it has ${databases}: 0 to ${databases - 1})`;
+    throw new ConfigError([
+      `REDIS_URL=${JSON.stringify(redactedUrl)} names database ${db}, which this Redis does not have${has}; nothing was read or written. Fix: a database this Redis has (REDIS_URL=redis://host:6379/0), or raise \`databases\` in redis.conf`,
+    ]);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * REDIS_URL names a database the Redis does not have (`/99` on a Redis with 16): ioredis's SELECT
+ * is refused, and it used to go on in database 0, where the send was written and the command
+ * exited 0. Every command now refuses with one line naming REDIS_URL, the database and the fix,
+ * exit 2, and nothing is written in database 0.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/program.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { EXIT } from '../../src/errors.js';
+import { createTestConnection, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { collector } from '../support/text-collector.js';
+
+let emulator: Emulator;
+let env: NodeJS.ProcessEnv;
+const prefix = uniquePrefix('db');
+const redis = createTestConnection();
+
+beforeAll(async () => {
+  emulator = createEmulator({ delivery: { delayMs: 0 } });
+  const { endpoint } = await emulator.listen();
+  const url = new URL(testRedisUrl());
+  url.pathname = '/99';
+  env = { REDIS_URL: url.toString(), SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn' };
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await emulator.close();
+});
+
+const send = ['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1234"}', '--yes'];
+
+describe('REDIS_URL names a database this Redis does not have', () => {
+  it.each([
+    ['send', send],
+    ['status', ['status', 'smx0000000000000000000']],
+    ['sends', ['sends']],
+    ['worker', ['worker']],
+    ['server', ['server', '--port', '0', '--insecure']],
+  ])('%s refuses with one line naming REDIS_URL and the database, exit 2, and writes nothing in database 0', async (_name, argv) => {
+    const stdout = collector();
+    const stderr = collector();
+    const code = await runCli(argv, { stdout, stderr, env });
+    expect(code, stderr.text).toBe(EXIT.refused);
+    const lines = stderr.text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+    expect(lines).toEqual([
+      expect.stringMatching(/^error: REDIS_URL="redis:\/\/[^"]+\/99" names database 99, which this Redis does not have \(it has \d+: 0 to \d+\); nothing was read or written\. Fix: /),
+    ]);
+    expect(stderr.text).not.toMatch(/\n\s+at /);
+    expect(await redis.keys(`${prefix}*`)).toEqual([]);
+  });
+});
