@@ -10,10 +10,9 @@ import { formatTime } from '../../src/china-time.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { SEND_STATES } from '../../src/queue/lifecycle.js';
 import { decodeSendCursor, DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../../src/queue/send-index.js';
-import type { SendStatus } from '../../src/queue/send-store.js';
 import type { CliContext } from '../context.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';
-import { renderTable } from '../format.js';
+import { formatCounts, renderTable } from '../format.js';
 import { openProducer } from '../pipeline.js';
 
 const schema = z.object({
@@ -23,16 +22,6 @@ const schema = z.object({
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
   json: switchFlag,
 });
-
-/** Sent so far: past the API and accepted, or delivered. */
-function sentOf(status: SendStatus): number {
-  return status.counts.accepted + status.counts.delivered;
-}
-
-/** What did not reach its person: failed, expired or cancelled. */
-function lostOf(status: SendStatus): number {
-  return status.counts.failed + status.counts.expired + status.counts.cancelled;
-}
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -53,7 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.printJson(SendListSchema.parse(page));
           return;
         }
-        const filter = [flags.kind, flags.state].filter((f) => f !== undefined).join(' ');
+        const filter = [flags.state, flags.kind].filter((f) => f !== undefined).join(' ');
         if (page.sends.length === 0) {
           const where = flags.cursor === undefined ? '' : ' on this page';
           ctx.print(
@@ -72,11 +61,11 @@ export function register(program: Command, ctx: CliContext): void {
               { header: 'state' },
               { header: 'template' },
               { header: 'recipients', align: 'right' },
-              { header: 'sent', align: 'right' },
-              { header: 'not sent', align: 'right' },
+              // The states as counted, not a verdict: an expired or failed recipient may have been sent.
+              { header: 'by state' },
               { header: 'name', maxWidth: 30 },
             ],
-            page.sends.map((s) => [s.send.sendId, formatTime(s.send.createdAt), s.send.kind, s.send.state, s.send.templateCode, s.send.recipients, sentOf(s), lostOf(s), s.send.name ?? '-']),
+            page.sends.map((s) => [s.send.sendId, formatTime(s.send.createdAt), s.send.kind, s.send.state, s.send.templateCode, s.send.recipients, formatCounts(s.counts) || '-', s.send.name ?? '-']),
           ),
         );
         const shown = `${page.sends.length} shown`;
