@@ -287,10 +287,10 @@ export function createProducer(opts: ProducerOptions): Producer {
   const log = opts.logger?.child({ component: 'producer' });
 
   /** The account check (when there is a catalog): throws for a signature or template that cannot send, or not as `kind`. */
-  async function rulesFor(signs: NamedSign[], templateCode: string, kind: MessageKind): Promise<TemplateRules | undefined> {
+  async function rulesFor(signs: NamedSign[], templateCode: string, kind: MessageKind, numbers?: number): Promise<TemplateRules | undefined> {
     if (!opts.catalog) return undefined;
     const rules = await checkAccount(opts.catalog, signs, templateCode, log);
-    const mismatch = rules && kindMismatch(rules, kind);
+    const mismatch = rules && kindMismatch(rules, kind, numbers);
     if (mismatch) throw new ValidationError([{ field: 'kind', message: mismatch }]);
     return rules;
   }
@@ -299,8 +299,8 @@ export function createProducer(opts: ProducerOptions): Producer {
    * The account check, and the kind the send goes as: the one the request names, checked against
    * the template; or, when it names none, the template's ({@link kindOfTemplate}), else notification.
    */
-  async function kindAndRules(signs: NamedSign[], templateCode: string, named: MessageKind | undefined): Promise<{ rules: TemplateRules | undefined; kind: MessageKind }> {
-    if (named !== undefined) return { rules: await rulesFor(signs, templateCode, named), kind: named };
+  async function kindAndRules(signs: NamedSign[], templateCode: string, named: MessageKind | undefined, numbers: number): Promise<{ rules: TemplateRules | undefined; kind: MessageKind }> {
+    if (named !== undefined) return { rules: await rulesFor(signs, templateCode, named, numbers), kind: named };
     if (!opts.catalog) return { rules: undefined, kind: DEFAULT_SEND_KIND };
     const rules = await checkAccount(opts.catalog, signs, templateCode, log);
     return { rules, kind: (rules && kindOfTemplate(rules.templateType)) ?? DEFAULT_SEND_KIND };
@@ -478,7 +478,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkCallback(request);
       const asked = parsed(SendRequest, request);
       checkDeadline(asked.deadline, clock.now());
-      const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind);
+      const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, new Set(asked.phones).size);
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.phones);
       const plan = planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
@@ -491,7 +491,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const asked = parsed(SendBatchRequest, request);
       checkDeadline(asked.deadline, clock.now());
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
-      const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind);
+      const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, new Set(asked.messages.map((m) => m.phone)).size);
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.messages.map((m) => m.phone));
       const plan = planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });

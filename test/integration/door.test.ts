@@ -110,7 +110,7 @@ const CASES: Case[] = [
   { name: 'a param the template does not use', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { code: '123456', minutes: '5' }, kind: 'verification', field: 'templateParam.minutes', message: /not a variable of the template.*Fix/ },
   { name: 'a verification template sent as marketing', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'marketing', field: 'kind', message: /verification \(type 0\) template: sent as marketing its codes would wait for the quiet hours to end.*Fix: kind verification/ },
   { name: 'a marketing template sent as a notification', sign: N.sign, template: N.marketingTemplate, phones: [PHONE], param: { name: 'n' }, kind: 'notification', field: 'kind', message: /marketing \(type 2\) template: sent as notification it would skip the quiet hours and the opt-out list\. Fix: kind marketing/ },
-  { name: 'a notification template sent as verification', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, kind: 'verification', field: 'kind', message: /notification \(type 1\) template: sent as verification each number would take a SendSms call of its own.*Fix: kind notification/ },
+  { name: 'a notification template sent as verification to two numbers', sign: N.sign, template: N.notificationTemplate, phones: [PHONE, '13900139000'], param: NOTE, kind: 'verification', field: 'kind', message: /notification \(type 1\) template: sent as verification to (2 numbers|a campaign), each number would take a SendSms call of its own.*Fix: kind notification/ },
   { name: 'a param in another case than the variable', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { Code: '123456' }, kind: 'verification', field: 'templateParam.Code', message: /not a variable of the template \(it uses \$\{code\}\)\. Fix: rename it "code" \(variable names are case-sensitive\)/ },
   { name: 'a deadline in the past', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: '2020-01-01T08:00:00+08:00', field: 'deadline', message: /in the past.*ISO 8601/ },
   { name: 'a deadline that does not parse', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: 'tomorrow 8pm', field: 'deadline', message: /ISO 8601.*epoch milliseconds/ },
@@ -333,6 +333,13 @@ describe('no valid number at all', () => {
       field: 'recipients',
       message: expect.stringMatching(/^holds no valid recipient: all 2 recipients were rejected \(nothing was enqueued\)\. Fix: correct the recipients and send the request again\. The recipients: /),
     });
+  });
+});
+
+describe('a notification template as verification', () => {
+  it('goes to one number (one call either way: an urgent notification may take the codes\' lane)', async () => {
+    const sent = await producer.send({ phones: ['13800138071'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE, kind: 'verification' });
+    expect((await producer.getStatus(sent.sendId)).send).toMatchObject({ kind: 'verification', recipients: 1 });
   });
 });
 

@@ -57,7 +57,7 @@ describe('kinds against templates', () => {
     expect([0, 1, 2, 3, 7].map(kindOfTemplate)).toEqual(['verification', undefined, 'marketing', undefined, undefined]);
   });
 
-  it('kindMismatch: a marketing template only as marketing; a verification template never as marketing; a notification never as verification; the rest as anything', () => {
+  it('kindMismatch: a marketing template only as marketing; a verification template never as marketing; a notification never as verification to more than one number; the rest as anything', () => {
     const table = [0, 1, 2, 3, 7].map((type) => (['verification', 'notification', 'marketing'] as const).map((kind) => (kindMismatch(of(type), kind) === undefined ? 'ok' : 'refused')));
     expect(table).toEqual([
       ['ok', 'ok', 'refused'],
@@ -67,6 +67,9 @@ describe('kinds against templates', () => {
       ['ok', 'ok', 'ok'],
     ]);
     expect(kindMismatch(of(0), 'marketing')).toMatch(/^SMS_1 is a verification \(type 0\) template: .*Fix: kind verification \(--kind verification\)/);
-    expect(kindMismatch(of(1), 'verification')).toMatch(/^SMS_1 is a notification \(type 1\) template: .*call of its own.*Fix: kind notification \(--kind notification\)/);
+    expect(kindMismatch(of(1), 'verification')).toMatch(/^SMS_1 is a notification \(type 1\) template: sent as verification to a campaign, .*call of its own.*Fix: kind notification \(--kind notification\)/);
+    // To one number it is one call either way: an urgent notification may take the codes' lane.
+    expect(kindMismatch(of(1), 'verification', 1)).toBeUndefined();
+    expect(kindMismatch(of(1), 'verification', 2)).toMatch(/sent as verification to 2 numbers, each number would take a SendSms call of its own/);
   });
 });
