@@ -185,28 +185,29 @@ function keepRegion(inputs: readonly string[], valid: string[], rules: TemplateR
  * {@link noValidNumberMessage}) and those on the opt-out list, one message for both request shapes.
  */
 function nothingToSend(field: 'phones' | 'messages', total: number, rejected: readonly RejectedNumber[], suppressed: number): ValidationError {
-  const optedOut = `${suppressed.toLocaleString('en-US')} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list (replied TD, T or 退订 to an earlier message)`;
-  const optOutFix = 'marketing never goes to them; a notification or verification code still does (--kind notification or verification, with a template of that kind)';
-  if (rejected.length === 0) {
-    return new ValidationError([{ field, message: `every number is opted out of marketing: ${optedOut}; nothing was enqueued. Fix: ${optOutFix}` }]);
-  }
-  const message = noValidNumberMessage(total, rejected);
-  return new ValidationError([{ field, message: suppressed > 0 ? `${message}; and ${optedOut}: ${optOutFix}` : message }]);
+  const optedOut = `${suppressed.toLocaleString('en-US')} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. Fix: take them off your marketing list (notifications and verification codes still reach them)`;
+  if (rejected.length === 0) return new ValidationError([{ field, message: `no number left to send to (nothing was enqueued): ${optedOut}` }]);
+  if (suppressed === 0) return new ValidationError([{ field, message: noValidNumberMessage(total, rejected) }]);
+  return new ValidationError([{ field, message: `no number left to send to among ${total.toLocaleString('en-US')} (nothing was enqueued): ${optedOut}. The others are not valid: ${rejectedList(rejected)}` }]);
 }
 
 /**
- * Why a request had no number to send to, without the numbers in clear: the first few masked
- * with their reasons, the rest counted, and the way to send a long list.
+ * The rejected numbers without the numbers in clear: the first few masked, grouped by reason, the
+ * rest counted. Last in a message and unwrapped: each reason ends with its own fix, in parentheses
+ * of its own.
  */
-function noValidNumberMessage(total: number, rejected: readonly RejectedNumber[]): string {
+function rejectedList(rejected: readonly RejectedNumber[]): string {
   // One line per reason, its numbers before it: three numbers of one region said the long reason three times.
   const byReason = new Map<string, string[]>();
   for (const r of rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS)) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), describeNumbers([r.input])]);
   const shown = [...byReason].map(([reason, numbers]) => `${numbers.join(', ')}: ${reason}`);
   const more = rejected.length - Math.min(rejected.length, NUMBERS_SHOWN_IN_ERRORS);
-  const list = shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
-  // The list last and unwrapped: each reason ends with its own fix, in parentheses of its own.
-  return `no valid phone number among ${total.toLocaleString('en-US')} (nothing was enqueued)${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}. ${list}`;
+  return shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
+}
+
+/** Why a request had no valid number, and the way to send a long list. */
+function noValidNumberMessage(total: number, rejected: readonly RejectedNumber[]): string {
+  return `no valid phone number among ${total.toLocaleString('en-US')} (nothing was enqueued)${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}. ${rejectedList(rejected)}`;
 }
 
 /** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */

@@ -41,8 +41,8 @@ export function checkParamColumns(
           ? 'rename it after one of those variables, or delete the column'
           : 'delete the column'
         : sharedToo
-          ? `rename the column "${likely}" to give each recipient their own value (variable names are case-sensitive), or delete it to give all the shared one`
-          : `rename the column "${likely}" (variable names are case-sensitive)`;
+          ? `rename the column "${likely}" to give each recipient their own value (variable names must match exactly), or delete it to give all the shared one`
+          : `rename the column "${likely}" (variable names must match exactly)`;
     issues.push({ field: columns.field, message: `column "${column}" is not a variable of template ${templateCode} (${uses}; nothing was enqueued). Fix: ${fix}` });
   }
   const given = new Set([...columns.params, ...Object.keys(shared ?? {})]);

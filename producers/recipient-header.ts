@@ -33,7 +33,6 @@ export const PHONE_COLUMNS = [
   '号码',
 ];
 
-
 const PHONE_KEYS = new Set(PHONE_COLUMNS.map(looseName));
 
 /** A header read from a file: where the numbers are and the param names of the other columns. */

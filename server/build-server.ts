@@ -138,7 +138,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.addHook('onRoute', openApi.onRoute);
   // Bull Board's routes are its own: the document describes the dashboard by its entry page.
   openApi.external(DASHBOARD_PATH, { method: 'GET', schema: DASHBOARD_SCHEMA });
-  const routeMethods = createRouteMethods();
+  const routeMethods = createRouteMethods({ loginUnder: [DASHBOARD_PATH, CAMPAIGNS_PATH] });
   app.addHook('onRoute', routeMethods.onRoute);
   app.setNotFoundHandler(routeMethods.notFound);
   app.addHook('onResponse', async (request, reply) => {

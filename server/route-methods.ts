@@ -17,7 +17,7 @@ export interface RouteMethods {
 }
 
 /** A route pattern (`/v1/sends/:id/pause`, `/admin/queues/*`) as a matcher of concrete paths. */
-function patternOf(url: string): RegExp {
+export function patternOf(url: string): RegExp {
   const body = url
     .split('/')
     .map((part) => {
@@ -29,8 +29,26 @@ function patternOf(url: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-export function createRouteMethods(): RouteMethods {
+export interface RouteMethodsOptions {
+  /**
+   * Paths whose routes sit behind a login that this handler runs before (the dashboard's): a 405
+   * there would tell a stranger which routes exist, so they answer 404.
+   */
+  loginUnder?: readonly string[];
+}
+
+/** The path of a request URL, decoded as fastify decodes it before routing; undefined when it does not decode. */
+function pathOf(url: string): string | undefined {
+  try {
+    return decodeURI(url.split('?')[0] ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+export function createRouteMethods(options: RouteMethodsOptions = {}): RouteMethods {
   const routes: { pattern: RegExp; methods: string[] }[] = [];
+  const behindLogin = (path: string) => (options.loginUnder ?? []).some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
   const allowed = (path: string): string[] => {
     const methods = new Set<string>();
     for (const route of routes) if (route.pattern.test(path)) for (const m of route.methods) methods.add(m);
@@ -43,11 +61,14 @@ export function createRouteMethods(): RouteMethods {
     allowed,
     notFound(request, reply) {
       const path = redactUrl(request.url);
-      const methods = allowed(request.url.split('?')[0] ?? '');
+      const decoded = pathOf(request.url);
+      const methods = decoded === undefined || behindLogin(decoded) ? [] : allowed(decoded);
       if (methods.length === 0) return sendError(reply, new HttpError(404, HTTP_ERROR_CODES[404], `no route ${request.method} ${path}`));
+      // HEAD is GET's twin: named in Allow, not offered as the fix.
+      const fix = methods.filter((m) => m !== 'HEAD');
       return sendError(
         reply,
-        new HttpError(405, HTTP_ERROR_CODES[405], `${path} does not take ${request.method}. Fix: use ${methods.join(' or ')}`, undefined, { allow: methods.join(', ') }),
+        new HttpError(405, HTTP_ERROR_CODES[405], `${path} does not take ${request.method}. Fix: use ${(fix.length ? fix : methods).join(' or ')}`, undefined, { allow: methods.join(', ') }),
       );
     },
   };

@@ -86,7 +86,7 @@ export function checkTemplateParams(varsOrContent: string | readonly string[], p
       const message =
         key === undefined
           ? `missing: the template uses \${${v}}; add "${v}":"..."`
-          : `missing: the template uses \${${v}} and "${key}" was given (variable names are case-sensitive). Fix: rename "${key}" to "${v}"`;
+          : `missing: the template uses \${${v}} and "${key}" was given (variable names must match exactly). Fix: rename "${key}" to "${v}"`;
       issues.push({ field: `${field}.${v}`, severity: 'error', kind: 'missing', message });
     } else if (typeof obj[v] !== 'string') {
       const val = obj[v];
@@ -98,7 +98,7 @@ export function checkTemplateParams(varsOrContent: string | readonly string[], p
     if (!known.has(k)) {
       const expected = vars.length ? `it uses ${vars.map((v) => `\${${v}}`).join(', ')}` : 'it has no variables';
       const meant = misspelt.get(k);
-      const fix = meant === undefined ? 'remove it or check the spelling (see `smsq template CODE`)' : `rename it "${meant}" (variable names are case-sensitive)`;
+      const fix = meant === undefined ? 'remove it or check the spelling (see `smsq template CODE`)' : `rename it "${meant}" (variable names must match exactly)`;
       issues.push({ field: `${field}.${k}`, severity: 'error', kind: 'extra', message: `is not a variable of the template (${expected}). Fix: ${fix}` });
     }
   }

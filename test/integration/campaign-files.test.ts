@@ -200,7 +200,7 @@ const REFUSED: RefusedFile[] = [
     make: async () => fileOf('case.csv', 'phone,Name\n13800138000,Li\n13800138001,Wang\n'),
     rest: { type: 'text/csv' },
     field: 'file:1',
-    message: /column "Name" is not a variable of template SMS_900000003 \(it uses \$\{name\}; nothing was enqueued\)\. Fix: rename the column "name" to give each recipient their own value \(variable names are case-sensitive\), or delete it/,
+    message: /column "Name" is not a variable of template SMS_900000003 \(it uses \$\{name\}; nothing was enqueued\)\. Fix: rename the column "name" to give each recipient their own value \(variable names must match exactly\), or delete it/,
   },
   { name: 'a missing file', make: async () => join(dir, 'no-such-file.csv'), field: 'file', message: /cannot be read \(ENOENT: there is no such file.*Fix: give the path of a readable \.csv or \.xlsx file/ },
   { name: 'a directory', make: async () => dir + '/', field: 'file', message: /cannot be read \(EISDIR/ },

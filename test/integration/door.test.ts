@@ -111,7 +111,7 @@ const CASES: Case[] = [
   { name: 'a verification template sent as marketing', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'marketing', field: 'kind', message: /verification \(type 0\) template: sent as marketing its codes would wait for the quiet hours to end.*Fix: kind verification/ },
   { name: 'a marketing template sent as a notification', sign: N.sign, template: N.marketingTemplate, phones: [PHONE], param: { name: 'n' }, kind: 'notification', field: 'kind', message: /marketing \(type 2\) template: sent as notification it would skip the quiet hours and the opt-out list\. Fix: kind marketing/ },
   { name: 'a notification template sent as verification to two numbers', sign: N.sign, template: N.notificationTemplate, phones: [PHONE, '13900139000'], param: NOTE, kind: 'verification', field: 'kind', message: /notification \(type 1\) template: sent as verification to (2 numbers|a campaign), each number would take a SendSms call of its own.*Fix: kind notification/ },
-  { name: 'a param in another case than the variable', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { Code: '123456' }, kind: 'verification', field: 'templateParam.Code', message: /not a variable of the template \(it uses \$\{code\}\)\. Fix: rename it "code" \(variable names are case-sensitive\)/ },
+  { name: 'a param in another case than the variable', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { Code: '123456' }, kind: 'verification', field: 'templateParam.Code', message: /not a variable of the template \(it uses \$\{code\}\)\. Fix: rename it "code" \(variable names must match exactly\)/ },
   { name: 'a deadline in the past', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: '2020-01-01T08:00:00+08:00', field: 'deadline', message: /in the past.*ISO 8601/ },
   { name: 'a deadline that does not parse', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: 'tomorrow 8pm', field: 'deadline', message: /ISO 8601.*epoch milliseconds/ },
 ];
@@ -356,7 +356,7 @@ describe('every number on the opt-out list', () => {
         expect(answer.statusCode, answer.body).toBe(400);
         // sendBatch used to say "no valid phone number among 2" and name none.
         expect(answer.json().error.issues).toEqual([
-          { field, message: expect.stringMatching(/^every number is opted out of marketing: 2 numbers are on the opt-out list .*nothing was enqueued\. Fix: marketing never goes to them/) },
+          { field, message: expect.stringMatching(/^no number left to send to \(nothing was enqueued\): 2 numbers are on the opt-out list: .*Fix: take them off your marketing list/) },
         ]);
       }
       await expectNothingWritten(before);

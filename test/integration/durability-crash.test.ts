@@ -121,8 +121,8 @@ async function crashesKeepEveryPromise(run: Run): Promise<void> {
   const crashedAt: number[] = [];
   let bytesLost = 0;
   for (let r = 0; r < 6; r++) {
-    // Faults are used up by the first calls after they are armed: armed again before each
-    // crash, they land among the calls in flight when it comes.
+    // Faults are used up by the first calls after they are armed (what is left stays armed):
+    // armed again before each crash, they land among the calls in flight when it comes.
     if (r % 2 === 1) armFaults(run.emulator);
     const traffic = round(run.producer);
     if (r % 2 === 1) {

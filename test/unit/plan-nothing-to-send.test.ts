@@ -27,8 +27,8 @@ describe('a send or batch left with no number is refused alike', () => {
     for (const issue of [send, batch]) {
       // sendBatch used to say "no valid phone number among 2" and list nothing.
       expect(issue.message).toBe(
-        'every number is opted out of marketing: 2 numbers are on the opt-out list (replied TD, T or 退订 to an earlier message); nothing was enqueued. ' +
-          'Fix: marketing never goes to them; a notification or verification code still does (--kind notification or verification, with a template of that kind)',
+        'no number left to send to (nothing was enqueued): 2 numbers are on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. ' +
+          'Fix: take them off your marketing list (notifications and verification codes still reach them)',
       );
     }
   });
@@ -39,7 +39,7 @@ describe('a send or batch left with no number is refused alike', () => {
       planSendBatch({ ...SHARED, messages: ['12345', '13800138001'].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx),
     );
     for (const issue of [send, batch]) {
-      expect(issue.message).toMatch(/^no valid phone number among 2 \(nothing was enqueued\)\. \S+: .*; and 1 number is on the opt-out list \(replied TD, T or 退订 to an earlier message\): marketing never goes to them/);
+      expect(issue.message).toMatch(/^no number left to send to among 2 \(nothing was enqueued\): 1 number is on the opt-out list: .*Fix: take them off your marketing list .*\. The others are not valid: \S+: /);
       expect(issue.message).not.toContain('13800138001');
     }
   });

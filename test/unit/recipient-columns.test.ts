@@ -13,7 +13,7 @@ describe('checkParamColumns: a file header against its template, once for the fi
   it('names a column in the wrong case and the variable it was meant for, without also calling that variable missing', () => {
     const issues = checkParamColumns(at('Name', 'order'), ['name', 'order'], undefined, 'SMS_1');
     expect(issues).toEqual([
-      { field: 'file:1', message: expect.stringMatching(/^column "Name" is not a variable of template SMS_1 \(it uses \$\{name\}, \$\{order\}; nothing was enqueued\)\. Fix: rename the column "name" \(variable names are case-sensitive\)$/) },
+      { field: 'file:1', message: expect.stringMatching(/^column "Name" is not a variable of template SMS_1 \(it uses \$\{name\}, \$\{order\}; nothing was enqueued\)\. Fix: rename the column "name" \(variable names must match exactly\)$/) },
     ]);
   });
 

@@ -46,8 +46,8 @@ describe('checkTemplateParams', () => {
       ['templateParam.Code', 'extra'],
       ['templateParam.Order-No', 'extra'],
     ]);
-    expect(issues[0]?.message).toContain('"Code" was given (variable names are case-sensitive). Fix: rename "Code" to "code"');
-    expect(issues[2]?.message).toContain('Fix: rename it "code" (variable names are case-sensitive)');
+    expect(issues[0]?.message).toContain('"Code" was given (variable names must match exactly). Fix: rename "Code" to "code"');
+    expect(issues[2]?.message).toContain('Fix: rename it "code" (variable names must match exactly)');
     expect(issues[3]?.message).toContain('Fix: rename it "order_no"');
   });
 
