@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
-import { ValidationError } from '../../src/errors.js';
+import { SendBatchRequest } from '../../producers/schemas.js';
+import { fieldIssuesFromZod, ValidationError } from '../../src/errors.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -23,10 +24,46 @@ const schema = z.object({
 const SIGN_COLUMNS = ['sign', 'signname', 'sign_name'];
 
 /**
+ * A JSON messages file's object form: the batch request's fields, each message's too, and no
+ * other. A field the request does not have was dropped silently: `idempotencyKey` in the file
+ * was ignored, so a retry sent the batch again.
+ */
+const MessagesFile = z.strictObject({
+  ...SendBatchRequest.shape,
+  templateCode: SendBatchRequest.shape.templateCode.optional(),
+  messages: z.array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam}' }),
+});
+type MessagesFile = z.output<typeof MessagesFile>;
+const FILE_FIELDS = Object.keys(MessagesFile.shape).join(', ');
+const MESSAGE_FIELDS = Object.keys(SendBatchRequest.shape.messages.element.shape).join(', ');
+
+/** The file's issues, each under `file` and the field's path; a field it does not know named one by one. */
+function fileIssues(issues: readonly z.core.$ZodIssue[]): ValidationError {
+  return new ValidationError(
+    issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({
+            field: fieldIssuesFromZod([{ path: [...issue.path, key], message: '' }], 'file')[0]?.field ?? `file.${key}`,
+            message: `is not a field of a messages file (nothing was enqueued). Fix: remove it or check its spelling (${issue.path.length ? `a message has ${MESSAGE_FIELDS}` : `the file has ${FILE_FIELDS}`})`,
+          }))
+        : fieldIssuesFromZod([issue], 'file'),
+    ),
+  );
+}
+
+/** A flag and the file's field: one value, or a refusal when they differ. */
+function oneOf<T>(flag: string, flagValue: T | undefined, field: string, fileValue: T | undefined): T | undefined {
+  if (flagValue !== undefined && fileValue !== undefined && flagValue !== fileValue) {
+    throw new UsageError(`${flag} ${String(flagValue)} and the file's ${field} ${String(fileValue)} differ; nothing was enqueued. Fix: drop ${flag} (the file's is used), or give the same value`);
+  }
+  return flagValue ?? fileValue;
+}
+
+/**
  * Reads the messages file: JSON (an array of {phone, signName, templateParam}, or an object with
  * `templateCode` and `messages`) or CSV (a header with `phone`, `sign` and one column per param).
  */
-async function readMessagesFile(path: string): Promise<{ templateCode?: unknown; messages: unknown }> {
+async function readMessagesFile(path: string): Promise<Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown }> {
   if (path.toLowerCase().endsWith('.csv')) {
     const messages = [];
     for await (const row of readRecipientsCsv(path)) {
@@ -53,7 +90,11 @@ async function readMessagesFile(path: string): Promise<{ templateCode?: unknown;
     throw new ValidationError([{ field: 'file', message: `is not valid JSON (${maskPhonesInText((err as Error).message)}). Fix: an array of {"phone","signName","templateParam"}` }]);
   }
   if (Array.isArray(data)) return { messages: data };
-  if (typeof data === 'object' && data !== null) return data as { templateCode?: unknown; messages: unknown };
+  if (typeof data === 'object' && data !== null) {
+    const parsed = MessagesFile.safeParse(data);
+    if (!parsed.success) throw fileIssues(parsed.error.issues);
+    return parsed.data;
+  }
   throw new ValidationError([{ field: 'file', message: 'must hold an array of messages or {"templateCode", "messages"}' }]);
 }
 
@@ -62,18 +103,20 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('send-batch')
       .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
-      .option('--file <path>', 'JSON: [{"phone","signName","templateParam"}] or {"templateCode","messages"}; or CSV: phone,sign,<param columns>')
+      .option('--file <path>', 'JSON: [{"phone","signName","templateParam"}], or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>')
       .option('--template <code>', 'template code (required unless the JSON file names templateCode)')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h'),
   ).action(
       ctx.action(schema, async (flags) => {
         refuseConflictingSendFlags(flags);
-        const file = await readMessagesFile(flags.file);
-        const templateCode = flags.template ?? file.templateCode;
-        if (typeof templateCode !== 'string') throw new UsageError('--template is required: the file does not name templateCode. Fix: --template SMS_123456789');
+        const file: Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown } = await readMessagesFile(flags.file);
+        const templateCode = oneOf('--template', flags.template, 'templateCode', file.templateCode);
+        if (templateCode === undefined) throw new UsageError('--template is required: the file does not name templateCode. Fix: --template SMS_123456789');
+        const kind = oneOf('--kind', flags.kind, 'kind', file.kind);
+        const idempotencyKey = oneOf('--idempotency-key', flags.idempotencyKey, 'idempotencyKey', file.idempotencyKey);
         const { producer, templateContent, workersSeen } = openProducer(ctx);
-        const request = { templateCode, messages: file.messages, kind: flags.kind, idempotencyKey: flags.idempotencyKey };
+        const request = { ...file, templateCode, messages: file.messages, kind, idempotencyKey };
         const plan = await producer.planSendBatch(request);
         return runSendCommand(ctx, flags, {
           producer,

@@ -217,6 +217,29 @@ describe('smsq send', () => {
     await waitFor(() => emulator.accepted().some((a) => a.action === 'SendBatchSms' && a.phoneNumbers.includes('13800138011')), 'the batch call');
   });
 
+  it('send-batch takes the request fields of a JSON file, refuses fields it does not know, and a flag that contradicts the file', async () => {
+    const messages = [{ phone: '13800138020', signName: N.sign, templateParam: { name: 'A', order: '1' } }];
+    const file = join(dir, 'batch-object.json');
+    // The key used to be dropped: the same file sent twice made two sends.
+    writeFileSync(file, JSON.stringify({ templateCode: N.notificationTemplate, idempotencyKey: 'batch-file-1', kind: 'marketing', messages }));
+    const first = JSON.parse((await run(['send-batch', '--file', file, '--yes', '--json'])).stdout) as { sendId: string; duplicate: boolean };
+    const again = JSON.parse((await run(['send-batch', '--file', file, '--yes', '--json'])).stdout) as { sendId: string; duplicate: boolean };
+    expect(again).toMatchObject({ sendId: first.sendId, duplicate: true });
+    expect(JSON.parse((await run(['status', first.sendId, '--json'])).stdout).send.kind).toBe('marketing');
+    // The index of sends: one entry a send, written with it.
+    const before = await redis.zcard(`${prefix}:sends`);
+    const unknown = join(dir, 'batch-unknown.json');
+    writeFileSync(unknown, JSON.stringify({ templateCode: N.notificationTemplate, priority: 'high', messages: [{ ...messages[0], outId: 'x' }] }));
+    const refused = await run(['send-batch', '--file', unknown, '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/file\.priority: is not a field of a messages file \(nothing was enqueued\)\. Fix: remove it or check its spelling \(the file has templateCode, messages, kind, idempotencyKey/);
+    expect(refused.stderr).toMatch(/file\.messages\[0\]\.outId: is not a field of a messages file .*a message has phone, signName, templateParam/);
+    const contradicted = await run(['send-batch', '--file', file, '--template', N.verificationTemplate, '--yes']);
+    expect(contradicted.code).toBe(2);
+    expect(contradicted.stderr).toContain(`--template ${N.verificationTemplate} and the file's templateCode ${N.notificationTemplate} differ; nothing was enqueued. Fix: drop --template`);
+    expect(await redis.zcard(`${prefix}:sends`)).toBe(before);
+  });
+
   it('campaign: counts the file, enqueues it, and pauses / resumes / cancels it', async () => {
     const file = join(dir, 'list.csv');
     writeFileSync(file, ['phone,name', ...Array.from({ length: 2500 }, (_, i) => `${13810000000 + i},n${i}`), 'bad,x'].join('\n'));
