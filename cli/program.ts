@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { loadCommands } from './commands/index.js';
+import { refuseRepeatedOptions } from './repeated-options.js';
 import { CliContext, type CliDeps } from './context.js';
 import { EXIT } from '../src/errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
@@ -56,6 +57,7 @@ export async function createProgram(deps: CliDeps, context: CliContext, argv: re
     .showSuggestionAfterError(true)
     .helpCommand(true);
   for (const command of await loadCommands(argv)) command.register(program, context);
+  refuseRepeatedOptions(program);
   return program;
 }
 

@@ -95,6 +95,18 @@ describe('smsq in-process', () => {
       expect(r.stderr).toMatch(/^error: GROUP_ID "abc" must be a whole number/);
     });
 
+    it('refuses an option given twice (commander kept the last: --phones A --phones B sent to B alone); a switch twice is still on', async () => {
+      const twice = await run(['send', '--phones', PHONE, '--phones', '13900139000', '--sign', N.sign, '--template', N.verificationTemplate, '--dry-run'], env);
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toContain('--phones is given twice ("13800138000", then "13900139000"); nothing was done. Fix: give --phones once (numbers go comma-separated in one: --phones A,B)');
+      const pages = await run(['signs', '--page', '1', '--page', '2'], env);
+      expect(pages.code).toBe(2);
+      expect(pages.stderr).toContain('--page is given twice ("1", then "2")');
+      const switches = await run(['signs', '--json', '--json'], env);
+      expect(switches.code, switches.stderr).toBe(0);
+      expect(JSON.parse(switches.stdout)).toHaveProperty('items');
+    });
+
     it('exits 2 for unknown commands, unknown options and a missing command', async () => {
       expect((await run(['nope'], env)).code).toBe(2);
       const unknown = await run(['signs', '--pagesize', '3', '--json'], env);
