@@ -41,8 +41,27 @@ export interface ParamValueIssue {
   message: string;
 }
 
-// A scheme, `www.`, or a host with a common top-level domain followed by a path or the end.
-const LINK = /https?:\/\/|www\.|\b[a-z0-9-]+\.(?:com|cn|net|org|top|xyz|cc|vip|io|me|info|link|shop|site)(?:[/?#:]|$)/i;
+// Read after NFKC (full-width letters, digits, `：` and `／` become ASCII) and with `。` as a dot:
+// a scheme, `www.`, an IPv4 address with a port or a path, a host with a common top-level domain (then an optional
+// country code) followed by a path, a space or the end, or any host of a two-letter country code
+// followed by a path (`bit.ly/x`, `t.co/abc`). Names such as `Mr.Wang` or `Node.js` are not links.
+const LINK_TLDS = 'com|cn|net|org|top|xyz|cc|vip|io|me|info|link|shop|site|ly|co|tv|hk|tw|mo|app|dev|so|club|online|store|tech|ltd|biz|asia|mobi|icu|cloud|xin';
+const LINK = new RegExp(
+  [
+    String.raw`[a-z][a-z0-9+.-]*:\/\/`,
+    String.raw`www\.`,
+    String.raw`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+|[/?#])`,
+    String.raw`\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:${LINK_TLDS})(?:\.[a-z]{2})?(?:[/?#:]|\s|$)`,
+    String.raw`\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2}\/`,
+  ].join('|'),
+  'i',
+);
+/** A value as the link check reads it. */
+const linkForm = (value: string) => value.normalize('NFKC').replace(/[。．]/g, '.');
+// C0 controls but the newline, DEL, and the bidi overrides and isolates (they reorder what the
+// person reads: U+202E turns an amount or a link around).
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const HIDDEN_CHARACTER = /[\u0000-\u0009\u000B-\u001F\u007F\u202A-\u202E\u2066-\u2069]/u;
 const NUMBER_CAPTCHA = /^\d{4,6}$/;
 const CHARACTER_CAPTCHA = /^[A-Za-z0-9]{4,6}$/;
 const PHONE_VALUE = /^(?:1\d{10}|[\d-]{5,15})$/;
@@ -100,6 +119,18 @@ export function kindMismatch(rules: Pick<TemplateRules, 'templateCode' | 'templa
   return undefined;
 }
 
+/**
+ * What is wrong with a code: the first character it may not hold (a full-width digit named as
+ * such), else its length. "got 6 character(s)" said nothing of `１２３４５６` or `12 34`.
+ */
+function codeProblem(value: string, allowed: RegExp): string {
+  const bad = [...value].find((c) => !allowed.test(c));
+  if (bad === undefined) return `${[...value].length} character(s)`;
+  const ascii = bad.normalize('NFKC');
+  const shown = bad === ' ' ? 'a space' : `"${bad}"`;
+  return `${shown}${ascii !== bad && allowed.test(ascii) ? ` (a full-width "${ascii}": write it as ${ascii})` : ''}, which a code may not hold`;
+}
+
 /** The attribute a variable is checked as: the account's, or the code of a one-variable verification template. */
 function attributeOf(rules: TemplateRules, name: string, vars: readonly string[]): string | undefined {
   const declared = rules.variableAttributes[name];
@@ -134,7 +165,25 @@ export function checkParamValues(
     if (typeof value !== 'string') continue;
     const at = `${field}.${name}`;
     const chars = [...value].length;
-    if (LINK.test(value)) {
+    if (value.trim() === '') {
+      issues.push({
+        field: at,
+        apiCode: 'isv.PARAM_LENGTH_LIMIT',
+        message: `is ${value === '' ? 'empty' : 'blank (spaces only)'}: a variable holds 1-${MAX_VARIABLE_CHARS} characters, and the message would read with a gap where \${${name}} is. Fix: give ${name} a value`,
+      });
+      continue;
+    }
+    const hidden = HIDDEN_CHARACTER.exec(value)?.[0];
+    if (hidden !== undefined) {
+      const codePoint = `U+${(hidden.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+      issues.push({
+        field: at,
+        apiCode: 'isv.INVALID_PARAMETERS',
+        message: `holds the invisible character ${codePoint} (a control or text-direction character: it shows as nothing, or reorders what the person reads). Fix: remove it`,
+      });
+      continue;
+    }
+    if (LINK.test(linkForm(value))) {
       issues.push({
         field: at,
         apiCode: 'isv.PARAM_NOT_SUPPORT_URL',
@@ -145,9 +194,9 @@ export function checkParamValues(
     const attribute = attributeOf(rules, name, vars);
     const captcha = isCaptcha(attribute);
     if (captcha === 'digits' && !NUMBER_CAPTCHA.test(value)) {
-      issues.push({ field: at, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `must be a verification code of 4-6 digits (the template's ${name} is numberCaptcha), got ${chars} character(s). Fix: e.g. "${name}":"123456"` });
+      issues.push({ field: at, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `must be a verification code of 4-6 digits (the template's ${name} is numberCaptcha), got ${codeProblem(value, /[0-9]/)}. Fix: e.g. "${name}":"123456"` });
     } else if (captcha === 'alnum' && !CHARACTER_CAPTCHA.test(value)) {
-      issues.push({ field: at, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `must be a verification code of 4-6 letters or digits, got ${chars} character(s). Fix: e.g. "${name}":"123456"` });
+      issues.push({ field: at, apiCode: 'isv.PARAM_LENGTH_LIMIT', message: `must be a verification code of 4-6 letters or digits, got ${codeProblem(value, /[A-Za-z0-9]/)}. Fix: e.g. "${name}":"123456"` });
     } else if (/^phone/i.test(attribute ?? '') && !PHONE_VALUE.test(value)) {
       issues.push({ field: at, apiCode: 'isv.INVALID_PARAMETERS', message: `must be a phone number (a mainland mobile, or digits and dashes, at most 15 characters), got ${chars} character(s). Fix: e.g. "${name}":"400-123-1234"` });
     } else if (chars > MAX_VARIABLE_CHARS) {

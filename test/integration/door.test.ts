@@ -343,6 +343,24 @@ describe('a notification template as verification', () => {
   });
 });
 
+describe('values the message would show as nothing', () => {
+  it('a blank param is refused for send, and a campaign row with an empty cell is rejected with the reason', async () => {
+    const blank = await refusal(producer.send({ phones: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: ' ', order: 'A1' }, kind: 'notification' }));
+    expect(blank.issues).toEqual([{ field: 'templateParam.name', message: expect.stringMatching(/^is blank \(spaces only\): a variable holds 1-35 characters/) }]);
+    const hidden = await refusal(producer.send({ phones: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li\u0007', order: '\u202e1' }, kind: 'notification' }));
+    expect(hidden.issues.map((i) => i.field)).toEqual(['templateParam.name', 'templateParam.order']);
+    const campaign = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?signName=${encodeURIComponent(N.sign)}&templateCode=${N.marketingTemplate}`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: 'phone,name\n13800138081,\n13800138082,Wang\n',
+    });
+    expect(campaign.statusCode, campaign.body).toBe(202);
+    expect(campaign.json()).toMatchObject({ recipients: 1, rejectedCount: 1 });
+    expect(campaign.json().rejected[0].reason).toMatch(/is empty/);
+  });
+});
+
 describe('every number on the opt-out list', () => {
   it('a marketing send and batch are refused alike with the fix (REST 400), nothing written', async () => {
     const optedOut = ['13800138061', '13800138062'];

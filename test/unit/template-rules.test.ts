@@ -20,6 +20,37 @@ describe('checkParamValues', () => {
     expect(codes(r, { tel: 'call me' })).toEqual([['templateParam.tel', 'isv.INVALID_PARAMETERS']]);
   });
 
+  it('refuses the link forms a trial got past the door, and leaves names and numbers alone', () => {
+    const r = rules({ content: '${a}' });
+    for (const link of ['bit.ly/x', 't.co/abc', 'x.com 见', 'x.com.hk', 'https\uff1a//x', 'x\u3002cn/a', '1.2.3.4/a', '10.0.0.1:8080', 'ｗｗｗ.x', 'ftp://h']) {
+      expect(codes(r, { a: link }), link).toEqual([['templateParam.a', 'isv.PARAM_NOT_SUPPORT_URL']]);
+    }
+    for (const text of ['Mr.Wang', 'Node.js', '3.14', 'v1.2.3', 'No.123', 'A/B', 'e.g. this', '1.2.3.4']) {
+      expect(codes(r, { a: text }), text).toEqual([]);
+    }
+  });
+
+  it('refuses an empty or blank value, and invisible characters, naming them', () => {
+    const r = rules({ content: '尊敬的${a}' });
+    const [empty] = checkParamValues(r, ['a'], { a: '' }, 'S');
+    expect(empty).toMatchObject({ field: 'templateParam.a', apiCode: 'isv.PARAM_LENGTH_LIMIT' });
+    expect(empty?.message).toMatch(/^is empty: a variable holds 1-35 characters, .*Fix: give a a value$/);
+    expect(checkParamValues(r, ['a'], { a: '   ' }, 'S')[0]?.message).toMatch(/^is blank \(spaces only\)/);
+    for (const [value, point] of [['Li\u0000', 'U+0000'], ['Li\u0007', 'U+0007'], ['\u202e1', 'U+202E'], ['a\u2066b', 'U+2066'], ['a\u007f', 'U+007F']]) {
+      const [issue] = checkParamValues(r, ['a'], { a: value as string }, 'S');
+      expect(issue?.message, point).toMatch(new RegExp(`^holds the invisible character ${(point as string).replace("+", "\\+")} .*Fix: remove it$`));
+    }
+    // A newline is text: an address may span lines.
+    expect(codes(r, { a: 'line 1\nline 2' })).toEqual([]);
+  });
+
+  it('names what a code may not hold: a full-width digit, a space', () => {
+    const r = rules({ templateType: 0, content: '验证码${code}' });
+    expect(checkParamValues(r, ['code'], { code: '\uff11\uff12\uff13\uff14\uff15\uff16' }, 'S')[0]?.message).toMatch(/got "１" \(a full-width "1": write it as 1\), which a code may not hold\. Fix: /);
+    expect(checkParamValues(r, ['code'], { code: '12 34' }, 'S')[0]?.message).toMatch(/got a space, which a code may not hold/);
+    expect(checkParamValues(r, ['code'], { code: '123' }, 'S')[0]?.message).toMatch(/got 3 character\(s\)/);
+  });
+
   it('refuses links inside variables and values over 35 characters', () => {
     const r = rules({ content: '${a}' });
     for (const link of ['http://a.b', 'HTTPS://x', 'www.example', 'go to t.cn/abc', 'example.com']) {
