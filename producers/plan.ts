@@ -227,25 +227,38 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   const issues = req.messages.flatMap((m, i) => paramIssues(ctx.rules, m.templateParam, m.signName, `messages[${i}].templateParam`));
   if (issues.length) throw new ValidationError(issues.slice(0, 20));
   const isSuppressed = ctx.isSuppressed;
-  const seen = new Set<string>();
+  // The message each number was first given: a second, different one to it is refused, not dropped
+  // as a duplicate (a send holds one message per number: its recipients are keyed by number).
+  const seen = new Map<string, { at: number; message: string }>();
+  const conflicts: FieldIssue[] = [];
   const valid: { phone: string; signName: string; templateParam?: Record<string, string> }[] = [];
   const rejected: RejectedNumber[] = [];
   let duplicates = 0;
   const suppressed: string[] = [];
-  for (const m of req.messages) {
+  for (const [i, m] of req.messages.entries()) {
     const n = normalizePhone(m.phone);
     const mismatch = n.ok && ctx.rules ? regionMismatch(ctx.rules, n.region) : undefined;
+    const message = JSON.stringify([m.signName, Object.entries(m.templateParam ?? {}).sort()]);
+    const first = n.ok ? seen.get(n.phone) : undefined;
     if (!n.ok) rejected.push({ input: m.phone, reason: n.reason });
     else if (mismatch) rejected.push({ input: m.phone, reason: mismatch });
-    else if (seen.has(n.phone)) duplicates++;
-    else if (req.kind === 'marketing' && isSuppressed?.(n.phone)) {
-      seen.add(n.phone);
+    else if (first !== undefined) {
+      if (first.message === message) duplicates++;
+      else if (conflicts.length < 20) {
+        conflicts.push({
+          field: `messages[${i}]`,
+          message: `gives ${describeNumbers([m.phone])} a message other than messages[${first.at}] does (another signature or params); a send holds one message per number, and this one would have been dropped as a duplicate. Fix: send it in a request of its own, or remove one of the two`,
+        });
+      }
+    } else if (req.kind === 'marketing' && isSuppressed?.(n.phone)) {
+      seen.set(n.phone, { at: i, message });
       suppressed.push(n.phone);
     } else {
-      seen.add(n.phone);
+      seen.set(n.phone, { at: i, message });
       valid.push({ phone: n.phone, signName: m.signName, ...(m.templateParam ? { templateParam: m.templateParam } : {}) });
     }
   }
+  if (conflicts.length) throw new ValidationError(conflicts);
   if (valid.length === 0) throw nothingToSend('messages', req.messages.length, rejected, suppressed.length);
   const chunks = chunkBatch(valid, req.templateCode, req.kind);
   const signs = [...new Set(valid.map((m) => m.signName))];

@@ -48,3 +48,21 @@ describe('a send or batch left with no number is refused alike', () => {
     expect(planSend({ ...SHARED, kind: 'notification', phones: [...OPTED_OUT], templateParam: { name: 'n' } }, ctx).recipients).toBe(2);
   });
 });
+
+describe('a batch that gives one number two messages', () => {
+  const message = (phone: string, order: string) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n', order } });
+
+  it('is refused naming both places (the second used to be dropped as a duplicate, unsaid)', () => {
+    const issue = refusal(() => planSendBatch({ ...SHARED, kind: 'notification', messages: [message('13800138000', '1'), message('+86 138 0013 8000', '2')] }, ctx));
+    expect(issue.field).toBe('messages[1]');
+    expect(issue.message).toMatch(/^gives \+86\*+8000 a message other than messages\[0\] does \(another signature or params\); .*Fix: send it in a request of its own/);
+  });
+
+  it('drops the same message given twice as a duplicate, whatever the order of its params', () => {
+    const plan = planSendBatch(
+      { ...SHARED, kind: 'notification', messages: [message('13800138000', '1'), { phone: '13800138000', signName: SHARED.signName, templateParam: { order: '1', name: 'n' } }] },
+      ctx,
+    );
+    expect(plan).toMatchObject({ recipients: 1, duplicates: 1 });
+  });
+});
