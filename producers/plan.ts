@@ -7,7 +7,7 @@ import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms
 import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { chunkBatch, chunkSms } from './chunking.js';
 import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
-import { formatTime } from '../src/china-time.js';
+import { formatTime, isoTime } from '../src/china-time.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 
 /** A number refused at the door, with the reason. */
@@ -69,7 +69,7 @@ export function checkDeadline(deadline: number | undefined, now: number): void {
       message: seconds
         ? // No digits quoted back: a 10-digit number reads as a phone number to the log masking.
           `read as epoch milliseconds is ${formatTime(deadline)}, in the past; it looks like epoch seconds. Fix: milliseconds (the seconds × 1000), or an ISO time with a zone`
-        : `${formatTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time, as ${DEADLINE_FORMATS}, or leave it out`,
+        : `${formatTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time such as ${isoTime(now + 86_400_000).slice(0, 19)}+08:00 (this time tomorrow; ${DEADLINE_FORMATS}), or leave it out`,
     },
   ]);
 }

@@ -66,3 +66,16 @@ describe('a batch that gives one number two messages', () => {
     expect(plan).toMatchObject({ recipients: 1, duplicates: 1 });
   });
 });
+
+describe('a deadline in the past', () => {
+  it('is refused with an example that is not in the past itself: this time tomorrow', async () => {
+    const { checkDeadline } = await import('../../producers/plan.js');
+    const now = Date.parse('2026-12-05T07:50:00+08:00');
+    try {
+      checkDeadline(Date.parse('2026-11-25T20:00:00+08:00'), now);
+      throw new Error('not refused');
+    } catch (err) {
+      expect((err as ValidationError).issues[0]?.message).toMatch(/is in the past .*Fix: a future time such as 2026-12-06T07:50:00\+08:00 \(this time tomorrow; /);
+    }
+  });
+});
