@@ -54,7 +54,12 @@ function mainlandFrom(input: string, national: string, prefix: string): Normaliz
  */
 export function normalizePhone(raw: string): NormalizedPhone {
   const input = String(raw);
-  const s = input.trim().replace(SEPARATORS, '');
+  // NFKC: full-width digits and ＋ (a Chinese input method's) are the ASCII ones. Both checks are
+  // skipped by the plain numbers of a million-row campaign.
+  const text = NOT_ASCII.test(input) ? input.normalize('NFKC') : input;
+  const several = BETWEEN_NUMBERS.test(text.trim()) ? severalNumbers(text, input) : undefined;
+  if (several) return fail(input, several);
+  const s = text.trim().replace(SEPARATORS, '');
   if (s === '') return fail(input, 'is empty: give a mobile number, e.g. 13800138000 or +85291234567');
 
   let digits: string;
@@ -99,6 +104,24 @@ export function normalizePhone(raw: string): NormalizedPhone {
     return fail(input, `86 + a mainland mobile number has 13 digits, got ${digits.length}: check the number`);
   }
   return international(input, digits);
+}
+
+// What people put between numbers in one entry: spaces, ; , ，；、 and |.
+const BETWEEN_NUMBERS = /[\s;,，；、|]+/;
+// eslint-disable-next-line no-control-regex -- the ASCII range, controls included
+const NOT_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * Why one entry that holds several numbers is refused, or undefined. Its separator used to be
+ * reported as a bad character ("contains ;") or its digits counted together ("got 22").
+ */
+function severalNumbers(text: string, input: string): string | undefined {
+  const parts = text.trim().split(BETWEEN_NUMBERS).filter(Boolean);
+  if (parts.length < 2 || !parts.every((p) => normalizePhone(p).ok)) return undefined;
+  // As it was typed: NFKC made a full-width ， a comma.
+  const between = BETWEEN_NUMBERS.exec(input.trim())?.[0] ?? ' ';
+  const shown = /^\s+$/.test(between) ? 'spaces' : `"${between.trim()}"`;
+  return `holds ${parts.length} numbers, with ${shown} between them: give one number per entry (--phones takes them comma-separated, --phones A,B; JSON takes one string each)`;
 }
 
 function international(input: string, digits: string): NormalizedPhone {

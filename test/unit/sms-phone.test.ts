@@ -68,3 +68,21 @@ describe('normalizePhones', () => {
     expect(normalizePhones([])).toEqual({ valid: [], invalid: [], duplicates: 0 });
   });
 });
+
+describe('one entry that holds several numbers, and full-width digits', () => {
+  it.each([
+    ['13800138000;13900139000', 2, '";"'],
+    ['13800138000 13900139000', 2, 'spaces'],
+    ['13800138000，13900139000、+85291234567', 3, '"，"'],
+  ])('%s is refused as %i numbers with %s between them (it read as a bad character, or 22 digits)', (raw, count, between) => {
+    const r = normalizePhone(raw);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toBe(`holds ${count} numbers, with ${between} between them: give one number per entry (--phones takes them comma-separated, --phones A,B; JSON takes one string each)`);
+  });
+
+  it('reads full-width digits and ＋ as the ASCII ones, and leaves one number written in groups alone', () => {
+    expect(normalizePhone('１３８００１３８０００')).toMatchObject({ ok: true, phone: '13800138000' });
+    expect(normalizePhone('＋86 138 0013 8000')).toMatchObject({ ok: true, phone: '13800138000' });
+    expect(normalizePhone('+852 9123 4567')).toMatchObject({ ok: true, phone: '85291234567' });
+  });
+});
