@@ -382,4 +382,26 @@ describe('campaign files read as their people wrote them', () => {
     expect([...params.keys()].sort()).toEqual(['13800138000', '13800138001', '13800138004']);
     expect(params.get('13800138000')).toEqual({ name: '多行\n备注' });
   });
+
+  it('a line longer than 64 Ki characters is rejected once, at its line, and its tail is not sent (trial repro), through all three front ends', async () => {
+    const head = 'phone,name\n';
+    const text = `${head}13800138000,${'x'.repeat(131072 - head.length - 12)}13700137000,Bob\n13900139000,Wang\n`;
+    const path = fileOf('long-line.csv', text);
+    const api = await producer.campaign(readRecipientsFile(path), SETTINGS);
+    const cliRun = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(cliRun.code).toBe(0);
+    const rest = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate })}`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: Buffer.from(text),
+    });
+    expect(rest.statusCode).toBe(202);
+    for (const res of [api, JSON.parse(cliRun.stdout) as typeof api, rest.json() as typeof api]) {
+      expect(res).toMatchObject({ recipients: 1, rejectedCount: 1 });
+      expect(res.rejected).toEqual([{ input: '13800138000', line: 2, reason: expect.stringMatching(/^line 2: line 2 is longer than 65,536 characters, so it was not read.*Fix: /) }]);
+      const params = await storedParams(res.sendId);
+      expect([...params.entries()]).toEqual([['13900139000', { name: 'Wang' }]]);
+    }
+  });
 });

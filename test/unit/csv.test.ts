@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
+import type { CampaignRecipient } from '../../producers/schemas.js';
 import { ValidationError } from '../../src/errors.js';
 import { seeded } from '../support/seeded.js';
 
@@ -172,4 +173,90 @@ describe('CSV recipients', () => {
       expect(rows, `seed ${seed}`).toEqual(expected);
     }
   });
+});
+
+describe('a line longer than a line may be', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smsq-csv-long-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The rows of `text` read as each front end hands it over: a file (64 KiB reads), an upload (a buffer), a stream in one piece and in small ones. */
+  async function everyWay(text: string): Promise<Record<string, CampaignRecipient[]>> {
+    const file = join(dir, 'list.csv');
+    writeFileSync(file, text);
+    const bytes = Buffer.from(text, 'utf8');
+    const small = Array.from({ length: Math.ceil(bytes.length / 1000) }, (_, i) => bytes.subarray(i * 1000, (i + 1) * 1000));
+    const sources = { file, buffer: bytes, 'one piece': Readable.from([bytes]), 'small pieces': Readable.from(small) };
+    const out: Record<string, CampaignRecipient[]> = {};
+    for (const [name, source] of Object.entries(sources)) {
+      const rows: CampaignRecipient[] = [];
+      for await (const r of readRecipientsCsv(source)) rows.push(r);
+      out[name] = rows;
+    }
+    return out;
+  }
+
+  const TOO_LONG = /^line 2 is longer than 65,536 characters, so it was not read.*Fix: /;
+
+  it('a line as long as two reads is rejected once, at its line, and its tail is not read as a recipient (trial repro)', async () => {
+    const head = 'phone,name\n';
+    const text = `${head}13800138000,${'x'.repeat(131072 - head.length - 12)}13700137000,Bob\n13900139000,Wang\n`;
+    for (const [way, rows] of Object.entries(await everyWay(text))) {
+      expect(rows, way).toEqual([
+        { phone: '13800138000', line: 2, error: expect.stringMatching(TOO_LONG) },
+        { phone: '13900139000', params: { name: 'Wang' }, line: 3 },
+      ]);
+    }
+  });
+
+  it('a 2 MB line without quotes is one rejection, not one per read', async () => {
+    const text = `phone,name\n13800138000,${'y'.repeat(2_000_000)}\n13900139000,Wang\n13700137000,Li`;
+    for (const [way, rows] of Object.entries(await everyWay(text))) {
+      expect(rows, way).toEqual([
+        { phone: '13800138000', line: 2, error: expect.stringMatching(TOO_LONG) },
+        { phone: '13900139000', params: { name: 'Wang' }, line: 3 },
+        { phone: '13700137000', params: { name: 'Li' }, line: 4 },
+      ]);
+    }
+  });
+
+  it('a long line with a quote out of place, or one at the end of the file, is one rejection too', async () => {
+    for (const text of [
+      `phone,name\n13800138000,"5" screen${'z'.repeat(300_000)}\r\n13900139000,Wang\r\n`,
+      `phone,name\n13800138000,${'z'.repeat(300_000)}`,
+      `phone,name\r\n13800138000,"${'z'.repeat(300_000)}`,
+    ]) {
+      for (const [way, rows] of Object.entries(await everyWay(text))) {
+        expect(rows[0], way).toEqual({ phone: '13800138000', line: 2, error: expect.stringMatching(TOO_LONG) });
+        expect(rows.slice(1), way).toEqual(text.includes('Wang') ? [{ phone: '13900139000', params: { name: 'Wang' }, line: 3 }] : []);
+      }
+    }
+  });
+
+  it('judges a line by its length, whatever the cuts between the pieces of a stream', async () => {
+    const text = `phone,name\n13800138000,Ada\n13800138001,${'w'.repeat(70_000)}\n13800138002,"a\nb"\n13800138003,Bob\n`;
+    const expected = [
+      { phone: '13800138000', params: { name: 'Ada' }, line: 2 },
+      { phone: '13800138001', line: 3, error: expect.stringMatching(/^line 3 is longer than 65,536 characters/) },
+      { phone: '13800138002', params: { name: 'a\nb' }, line: 4 },
+      { phone: '13800138003', params: { name: 'Bob' }, line: 6 },
+    ];
+    for (const cut of [1, 30, 40, 65_000, 65_536, 65_570, 70_030, 70_045, text.length - 3]) {
+      const rows = [];
+      for await (const r of readRecipientsCsv(Readable.from([text.slice(0, cut), text.slice(cut)]))) rows.push(r);
+      expect(rows, `cut at ${cut}`).toEqual(expected);
+    }
+  });
+
+  it('a quote closed only after 64 Ki characters is judged never closed even when the whole of it came in one piece', async () => {
+    const inside = Array.from({ length: 20_000 }, (_, i) => `${13900000000 + i}\n`).join('');
+    const text = `phone\n13800138000\n"138\n${inside}13700137000"\n13600136000\n`;
+    for (const [way, rows] of Object.entries(await everyWay(text))) {
+      expect(rows[0], way).toEqual({ phone: '13800138000', line: 2 });
+      expect(rows[1], way).toMatchObject({ line: 3, error: expect.stringMatching(/^line 3 has a quote/) });
+      expect(rows[2], way).toEqual({ phone: '13900000000', line: 4 });
+      expect(rows.at(-1), way).toEqual({ phone: '13600136000', line: 20_005 });
+      expect(rows, way).toHaveLength(20_004);
+    }
+  });
+
 });
