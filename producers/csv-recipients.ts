@@ -4,7 +4,9 @@ import Papa from 'papaparse';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS, type ChunkedRecipients, type ColumnedRecipients } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import { readError } from './recipient-file-errors.js';
+import { looksLikeNumber } from './recipient-header.js';
 import type { CampaignRecipient } from './schemas.js';
+import { ValidationError } from '../src/errors.js';
 import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable } from './text-encoding.js';
 
 export { PHONE_COLUMNS } from './recipient-header.js';
@@ -319,6 +321,12 @@ class CsvRecords {
       ? 'one recipient per line (a line break may be missing), each value under 500 characters'
       : 'quote the whole value and double each quote inside it ("5"" screen"), or drop the quote';
     const phone = (record.bad.split(',')[0] ?? '').replaceAll('"', '').trim().slice(0, 32);
+    // Before the header, a line that is not a number is the header: without it no column is known.
+    if (this.rows.headerPending && !looksLikeNumber(phone)) {
+      throw new ValidationError([
+        { field: `${this.field}:${line}`, message: `${why}, and it is the header naming the columns (nothing was enqueued). Fix: the column names on the first line (phone, name, ...), then ${fix}` },
+      ]);
+    }
     return { phone, line, error: `${why}. Fix: ${record.tooLong ? `give ${fix}` : fix}` };
   }
 }

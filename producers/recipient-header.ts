@@ -46,6 +46,11 @@ export interface RecipientHeader {
 /** A line that is a phone number, not a header (a list without a header). */
 const NUMBER_LIKE = /^[+\d][\d\s()-]*$/;
 
+/** Whether `cell` is written as a phone number (so a row, not a header). */
+export function looksLikeNumber(cell: string): boolean {
+  return NUMBER_LIKE.test(cell);
+}
+
 /**
  * Reads the header row (cells already split). Returns undefined when the row is a phone number
  * instead: the file is a list of numbers without a header. Throws ValidationError naming the

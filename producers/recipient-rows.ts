@@ -26,6 +26,11 @@ export class RecipientRows {
     private readonly opts: { padShortRows?: boolean } = {},
   ) {}
 
+  /** Whether the next non-blank row is the header (or the first number of a list without one). */
+  get headerPending(): boolean {
+    return !this.headerRead;
+  }
+
   /** The header's param columns, once it has been read; undefined before, and for a list without a header. */
   columns(): FileColumns | undefined {
     const header = this.header;

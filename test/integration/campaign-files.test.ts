@@ -131,6 +131,13 @@ const REFUSED: RefusedFile[] = [
     message: /names no phone column.*Fix: name the number column one of phone, .*手机号.*电话/,
   },
   {
+    name: 'a header line longer than 64 Ki characters',
+    make: async () => fileOf('long-header.csv', `phone,${'n'.repeat(70_000)}\n13800138000,Li\n`),
+    rest: { type: 'text/csv' },
+    field: 'file:1',
+    message: /line 1 is longer than 65,536 characters.*it is the header naming the columns \(nothing was enqueued\)\. Fix: the column names on the first line/,
+  },
+  {
     name: 'bytes that are neither UTF-8 nor GBK',
     make: async () => fileOf('garbled.csv', Buffer.concat([Buffer.from('phone,name\n13800138000,Li\n13800138001,'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('\n')])),
     rest: { type: 'text/csv' },

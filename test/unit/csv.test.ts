@@ -85,6 +85,20 @@ describe('CSV recipients', () => {
     expect(rows).toHaveLength(3);
   });
 
+  it('refuses a file whose header has a quote out of place at its own line, instead of reading the next line as the header', async () => {
+    await expect(all('\n"phone" number,name\n13800138000,Ada\n')).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof ValidationError && e.issues[0]?.field === 'file:2' && /^line 2 has a quote where CSV does not allow one.*it is the header naming the columns \(nothing was enqueued\)\. Fix: /.test(e.issues[0].message),
+    );
+  });
+
+  it('rejects a bad first line that is a number as a row of a list without a header, and reads the rest', async () => {
+    expect(await all('"138"00138000\n13900139000\n')).toEqual([
+      { phone: '13800138000', line: 1, error: expect.stringMatching(/^line 1 has a quote/) },
+      { phone: '13900139000', line: 2 },
+    ]);
+  });
+
   it('closes the file when the reader stops early', async () => {
     let closed = false;
     const source = new Readable({ read() {} });
@@ -259,4 +273,10 @@ describe('a line longer than a line may be', () => {
     }
   });
 
+  it('refuses a file whose first line (its header) is too long, naming the line, before any row', async () => {
+    const reading = all(`phone,${'n'.repeat(70_000)}\n13800138000,Ada\n`);
+    await expect(reading).rejects.toSatisfy(
+      (e: unknown) => e instanceof ValidationError && e.issues[0]?.field === 'file:1' && /^line 1 is longer than 65,536 characters.*Fix: /.test(e.issues[0].message),
+    );
+  });
 });
