@@ -4,7 +4,7 @@ import Papa from 'papaparse';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS, type ChunkedRecipients, type ColumnedRecipients } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import { readError } from './recipient-file-errors.js';
-import { looksLikeNumber } from './recipient-header.js';
+import { looksLikeNumber, namesPhoneColumn } from './recipient-header.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ValidationError } from '../src/errors.js';
 import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable } from './text-encoding.js';
@@ -34,7 +34,9 @@ const MAX_LINE_SHOWN = MAX_LINE_CHARS.toLocaleString('en-US');
 
 /**
  * Reads campaign recipients from CSV (RFC 4180, parsed by Papa Parse: quoted fields with commas,
- * quotes and line breaks, CRLF or LF, a BOM), one row at a time. The first line is a header naming
+ * quotes and line breaks, CRLF or LF, a BOM), one row at a time. Values are separated by commas,
+ * or by the tab or semicolon that separates the header's names when commas do not (see
+ * {@link separatorOf}). The first line is a header naming
  * the number column (`phone`, `mobile`, `手机号`, ... see PHONE_COLUMNS) and, optionally,
  * per-recipient template params (each other column is a `${var}`). A file without a header is a
  * plain list of numbers, one per line.
@@ -133,8 +135,32 @@ function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
 
-/** How Papa Parse reads smsq's CSV: commas, LF line ends (a CR before one is dropped, see below), RFC 4180 quotes. */
+/** How Papa Parse reads smsq's CSV: LF line ends (a CR before one is dropped, see below), RFC 4180 quotes; commas unless the header says otherwise. */
 const PAPA_CONFIG = { delimiter: ',', newline: '\n', quoteChar: '"' } as const;
+
+/** Separators a file may use, in the order they are tried on its header. */
+const SEPARATORS = [',', '\t', ';'] as const;
+type Separator = (typeof SEPARATORS)[number];
+const SEPARATOR_NAMES: Record<Separator, string> = { ',': 'comma', '\t': 'tab', ';': 'semicolon' };
+
+/** A line with nothing in it but separators and spaces: a blank row, not the header. */
+const BLANK_LINE = /^[\s,;]*$/;
+
+/**
+ * The separator of a file whose first non-blank line is `header`: the first of comma, tab and
+ * semicolon that splits it into a phone column and others. Excel saves "CSV" with semicolons where
+ * the comma is the decimal mark (most of Europe), and its "Unicode text" with tabs; read with
+ * commas, such a header was one name and the file was refused for naming no phone column.
+ * A list without a header (numbers alone) is read with commas.
+ */
+function separatorOf(header: string): Separator {
+  if (header.length > MAX_LINE_CHARS) return ',';
+  for (const separator of SEPARATORS) {
+    const cells = (new Papa.Parser({ ...PAPA_CONFIG, delimiter: separator, preview: 1 }).parse(header, 0, false) as { data: string[][] }).data[0] ?? [];
+    if (namesPhoneColumn(cells)) return separator;
+  }
+  return ',';
+}
 
 /** How much of a too-long line is kept, for the number shown with its rejection. */
 const LONG_LINE_KEPT = 64;
@@ -168,7 +194,10 @@ interface BadLine {
  * quoted values (blank lines are records too).
  */
 class CsvRecords {
-  private readonly parser = new Papa.Parser(PAPA_CONFIG);
+  /** Papa Parse set up with the file's separator, once the header line has been seen. */
+  private config: Papa.ParseConfig = PAPA_CONFIG;
+  private separator: Separator = ',';
+  private parser: Papa.Parser | undefined;
   private nextLine = 1;
   /** Text of the record not finished by the last chunk. */
   private carry = '';
@@ -209,9 +238,14 @@ class CsvRecords {
       this.carry = '\r';
       text = text.slice(0, -1);
     }
+    const parser = this.parser ?? this.startParser(text, last);
+    if (parser === undefined) {
+      this.carry = text + this.carry; // the header line is still to come
+      return;
+    }
     for (;;) {
       if (text.length === 0) return;
-      const result = this.parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
+      const result = parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
       const data = result.data;
       let badRow = result.errors.reduce((first, e) => (e.row !== undefined && e.row < data.length && e.row < first ? e.row : first), Infinity);
       // Only text longer than the bound can hold a record that is.
@@ -230,13 +264,34 @@ class CsvRecords {
       if (badRow > 0) this.parsed.push(data.slice(0, badRow));
       // Where the bad record starts: after the rows before it (Papa's fast mode, for text without
       // quotes, answers a preview with the cursor one row further).
-      const start = badRow === 0 ? 0 : (new Papa.Parser({ ...PAPA_CONFIG, preview: badRow, fastMode: false }).parse(text, 0, false) as { meta: { cursor: number } }).meta.cursor;
+      const start = badRow === 0 ? 0 : (new Papa.Parser({ ...this.config, preview: badRow, fastMode: false }).parse(text, 0, false) as { meta: { cursor: number } }).meta.cursor;
       const from = text.slice(start);
       if (!last && from.length <= MAX_LINE_CHARS && from.indexOf('\n') < 0) {
         this.carry = from + this.carry; // the rest of its line is still to come
         return;
       }
       text = this.rejectFirstLine(from, last);
+    }
+  }
+
+  /**
+   * The parser, with the separator of the first non-blank line of `text`; undefined while that line
+   * is not all there (and not past the longest line read).
+   */
+  private startParser(text: string, last: boolean): Papa.Parser | undefined {
+    for (let at = 0; ; ) {
+      const nl = text.indexOf('\n', at);
+      if (nl < 0 && !last && text.length - at <= MAX_LINE_CHARS) return undefined;
+      const line = text.slice(at, nl < 0 ? text.length : nl);
+      if (nl < 0 || !BLANK_LINE.test(line)) {
+        const separator = separatorOf(line);
+        this.separator = separator;
+        this.config = { ...PAPA_CONFIG, delimiter: separator };
+        this.rows.useSeparator(separator, SEPARATOR_NAMES[separator]);
+        this.parser = new Papa.Parser(this.config);
+        return this.parser;
+      }
+      at = nl + 1;
     }
   }
 
@@ -316,11 +371,11 @@ class CsvRecords {
   private malformed(record: BadLine, line: number): CampaignRecipient {
     const why = record.tooLong
       ? `line ${line} is longer than ${MAX_LINE_SHOWN} characters, so it was not read (the rest of it was skipped: a row is a number and a few params, far shorter)`
-      : `line ${line} has a quote where CSV does not allow one (a quoted value ends at a comma or the end of its line; a quote that is never closed would make the rest of the ${this.field} one value), so the line was not read`;
+      : `line ${line} has a quote where CSV does not allow one (a quoted value ends at a ${this.rows.separatorName} or the end of its line; a quote that is never closed would make the rest of the ${this.field} one value), so the line was not read`;
     const fix = record.tooLong
       ? 'one recipient per line (a line break may be missing), each value under 500 characters'
       : 'quote the whole value and double each quote inside it ("5"" screen"), or drop the quote';
-    const phone = (record.bad.split(',')[0] ?? '').replaceAll('"', '').trim().slice(0, 32);
+    const phone = (record.bad.split(this.separator)[0] ?? '').replaceAll('"', '').trim().slice(0, 32);
     // Before the header, a line that is not a number is the header: without it no column is known.
     if (this.rows.headerPending && !looksLikeNumber(phone)) {
       throw new ValidationError([
@@ -331,7 +386,7 @@ class CsvRecords {
   }
 }
 
-/** The first of `records[0..upTo)` longer than MAX_LINE_CHARS (its values and commas), if any. */
+/** The first of `records[0..upTo)` longer than MAX_LINE_CHARS (its values and separators), if any. */
 function firstLongRecord(records: readonly string[][], upTo: number): number | undefined {
   for (let r = 0; r < upTo; r++) {
     const cells = records[r] as string[];

@@ -51,6 +51,11 @@ export function looksLikeNumber(cell: string): boolean {
   return NUMBER_LIKE.test(cell);
 }
 
+/** Whether one of `cells` names the number column. */
+export function namesPhoneColumn(cells: readonly string[]): boolean {
+  return cells.some((c) => PHONE_KEYS.has(looseName(c.trim())));
+}
+
 /**
  * Reads the header row (cells already split). Returns undefined when the row is a phone number
  * instead: the file is a list of numbers without a header. Throws ValidationError naming the

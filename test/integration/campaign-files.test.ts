@@ -337,6 +337,29 @@ describe('campaign files read as their people wrote them', () => {
   });
 
   it.each([
+    ['semicolon-separated (Excel where the comma is the decimal mark)', Buffer.from('phone;name\r\n13800138000;张三\r\n13800138001;李四, 会员\r\n', 'utf8')],
+    ['Excel "Unicode text" (UTF-16 LE with a BOM, tab-separated)', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('phone\tname\r\n13800138000\t张三\r\n13800138001\t李四, 会员\r\n', 'utf16le')])],
+  ])('a file %s, through all three front ends', async (label, bytes) => {
+    const path = fileOf(`${label.slice(0, 9).replace(/\W+/g, '-')}.csv`, bytes);
+    const api = await producer.campaign(readRecipientsFile(path), SETTINGS);
+    const cliRun = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(cliRun.code).toBe(0);
+    const rest = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate })}`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: bytes,
+    });
+    expect(rest.statusCode).toBe(202);
+    for (const res of [api, JSON.parse(cliRun.stdout) as typeof api, rest.json() as typeof api]) {
+      expect(res).toMatchObject({ recipients: 2, rejectedCount: 0 });
+      const params = await storedParams(res.sendId);
+      expect(params.get('13800138000')).toEqual({ name: '张三' });
+      expect(params.get('13800138001')).toEqual({ name: '李四, 会员' });
+    }
+  });
+
+  it.each([
     ['UTF-16 LE with a BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(CHINESE, 'utf16le')])],
     ['UTF-16 BE with a BOM', iconv.encode(CHINESE, 'utf-16be', { addBOM: true })],
     ['UTF-8 with a BOM', Buffer.from(`\uFEFF${CHINESE}`, 'utf8')],

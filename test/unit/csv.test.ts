@@ -280,3 +280,48 @@ describe('a line longer than a line may be', () => {
     );
   });
 });
+
+describe('files separated by semicolons or tabs', () => {
+  it('reads a semicolon-separated file (Excel in many European locales), commas in values kept', async () => {
+    expect(await all('phone;name;note\r\n13800138000;Li, Wang;a\r\n13900139000;"a;b";"5"" screen"\r\n')).toEqual([
+      { phone: '13800138000', params: { name: 'Li, Wang', note: 'a' }, line: 2 },
+      { phone: '13900139000', params: { name: 'a;b', note: '5" screen' }, line: 3 },
+    ]);
+  });
+
+  it("reads Excel's \"Unicode text\" (UTF-16 LE with a BOM, tab-separated) with Chinese params", async () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('手机号\tname\r\n13800138000\t张三\r\n13900139000\t李四, 会员\r\n', 'utf16le')]);
+    const rows = [];
+    for await (const r of readRecipientsCsv(bytes)) rows.push(r);
+    expect(rows).toEqual([
+      { phone: '13800138000', params: { name: '张三' }, line: 2 },
+      { phone: '13900139000', params: { name: '李四, 会员' }, line: 3 },
+    ]);
+  });
+
+  it('takes the separator from the header line, after blank lines, wherever the pieces of a stream are cut', async () => {
+    const bytes = Buffer.from('\uFEFF\r\n;;\r\nPhone Number;姓名\r\n13800138000;张三\r\n13900139000;李四,王五\r\n', 'utf8');
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const rows = [];
+      for await (const r of readRecipientsCsv(Readable.from([bytes.subarray(0, cut), bytes.subarray(cut)]))) rows.push(r);
+      expect(rows, `cut at ${cut}`).toEqual([
+        { phone: '13800138000', params: { 姓名: '张三' }, line: 4 },
+        { phone: '13900139000', params: { 姓名: '李四,王五' }, line: 5 },
+      ]);
+    }
+  });
+
+  it('names the separator it read in the reasons of rows that do not fit', async () => {
+    const rows = await all('phone;name\n13800138000;Li;Wang\n13900139000;"5" screen\n');
+    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \(phone,name\), found 3\. Fix: quote values that hold a semicolon \("a;b"\)/) });
+    expect(rows[1]).toMatchObject({ phone: '13900139000', line: 3, error: expect.stringMatching(/a quoted value ends at a semicolon or the end of its line/) });
+  });
+
+  it('keeps commas the separator when the header names the phone column split at commas, semicolons in values and all', async () => {
+    expect(await all('phone,note\n13800138000,a;b\n13900139000,c\td\n')).toEqual([
+      { phone: '13800138000', params: { note: 'a;b' }, line: 2 },
+      { phone: '13900139000', params: { note: 'c\td' }, line: 3 },
+    ]);
+  });
+});
+
