@@ -108,6 +108,10 @@ interface RefusedFile {
   field: string;
   /** What the message must say (the fault and the fix). */
   message: RegExp;
+  /** What it must say through REST, when its fix names a query parameter instead of a flag. */
+  restMessage?: RegExp;
+  /** The field through REST, when it is a query parameter (`sheet`) instead of a flag. */
+  restField?: string;
 }
 
 const gbk = (text: string) => iconv.encode(text, 'gbk');
@@ -219,13 +223,43 @@ const REFUSED: RefusedFile[] = [
     options: { sheet: 'Sheet9' },
     field: '--sheet',
     message: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: --sheet/,
+    restField: 'sheet',
+    restMessage: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: \?sheet= with one of those names/,
   },
   {
     name: 'a workbook with a header only',
     make: () => workbook('header.xlsx', [{ name: 'Sheet1', rows: [['手机号码', 'name']] }]),
     rest: { type: XLSX_TYPE },
     field: 'file',
-    message: /holds no recipient/,
+    message: /sheet "Sheet1" \(the first\) holds no recipient: it has only a header \(nothing was enqueued\)\. Fix: one row per recipient under the header/,
+  },
+  {
+    name: 'a workbook whose first sheet is empty, the list on another',
+    make: () =>
+      workbook('first-empty.xlsx', [
+        { name: 'Sheet1', rows: [] },
+        { name: '名单', rows: [['手机号码', 'name'], [13800138000, '张三']] },
+        { name: 'Sheet3', rows: [[], ['']] },
+      ]),
+    rest: { type: XLSX_TYPE },
+    field: 'file',
+    message: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: --sheet "名单"/,
+    restMessage: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: \?sheet=%E5%90%8D%E5%8D%95/,
+  },
+  {
+    name: 'a workbook whose sheet asked for is empty, the list on two others',
+    make: () =>
+      workbook('asked-empty.xlsx', [
+        { name: 'Jan', rows: [['phone'], ['13800138000']] },
+        { name: 'Feb', rows: [] },
+        { name: 'Mar 2', rows: [['phone'], ['13800138001']] },
+      ]),
+    rest: { type: XLSX_TYPE, query: { sheet: 'Feb' } },
+    flags: ['--sheet', 'Feb'],
+    options: { sheet: 'Feb' },
+    field: 'file',
+    message: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: --sheet with the one that holds the list \(--sheet "Jan"\)/,
+    restMessage: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: \?sheet= with the one that holds the list \(\?sheet=Jan\)/,
   },
   {
     name: 'a .xlsx that is not a workbook',
@@ -269,8 +303,8 @@ describe('campaign files refused whole, with nothing written', () => {
     expect(res.statusCode).toBe(400);
     const error = (res.json() as { error: { code: string; issues: { field: string; message: string }[] } }).error;
     expect(error.code).toBe('SMSQ_INVALID_REQUEST');
-    expect(error.issues[0]?.field).toBe(c.field.replace(/^file/, '(body)'));
-    expect(error.issues[0]?.message).toMatch(c.message);
+    expect(error.issues[0]?.field).toBe(c.restField ?? c.field.replace(/^file/, '(body)'));
+    expect(error.issues[0]?.message).toMatch(c.restMessage ?? c.message);
     expect(await keys()).toEqual(before);
   });
 });
