@@ -4,7 +4,9 @@ import Papa from 'papaparse';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS, type ChunkedRecipients, type ColumnedRecipients } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import { readError } from './recipient-file-errors.js';
+import { looksLikeNumber, namesPhoneColumn } from './recipient-header.js';
 import type { CampaignRecipient } from './schemas.js';
+import { ValidationError } from '../src/errors.js';
 import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable } from './text-encoding.js';
 
 export { PHONE_COLUMNS } from './recipient-header.js';
@@ -22,14 +24,19 @@ export interface RecipientFileOptions {
 /** Bytes read at a time from a file. */
 const READ_SIZE = 1 << 16;
 /**
- * Longest unfinished record the parser holds before it is judged a quote never closed (a real row
- * is a number and a few params, far below): bounds the memory one stray quote can take.
+ * Longest line read, in characters; also the longest record (a quoted value may span lines) before
+ * its quote is judged never closed. A real row is a number and a few params, far below. The bound
+ * is what keeps memory flat whatever one broken line holds: a longer line is rejected and the rest
+ * of it dropped as it is read, not gathered.
  */
-const MAX_RECORD_CHARS = 1 << 16;
+const MAX_LINE_CHARS = 1 << 16;
+const MAX_LINE_SHOWN = MAX_LINE_CHARS.toLocaleString('en-US');
 
 /**
  * Reads campaign recipients from CSV (RFC 4180, parsed by Papa Parse: quoted fields with commas,
- * quotes and line breaks, CRLF or LF, a BOM), one row at a time. The first line is a header naming
+ * quotes and line breaks, CRLF or LF, a BOM), one row at a time. Values are separated by commas,
+ * or by the tab or semicolon that separates the header's names when commas do not (see
+ * {@link separatorOf}). The first line is a header naming
  * the number column (`phone`, `mobile`, `手机号`, ... see PHONE_COLUMNS) and, optionally,
  * per-recipient template params (each other column is a `${var}`). A file without a header is a
  * plain list of numbers, one per line.
@@ -43,7 +50,8 @@ const MAX_RECORD_CHARS = 1 << 16;
  * are not valid, or a header that names no number column.
  *
  * Memory: the file is read 64 KiB at a time and its rows are parsed when the previous ones have
- * been taken, so nothing piles up ahead of the consumer.
+ * been taken, so nothing piles up ahead of the consumer; a line longer than MAX_LINE_CHARS is
+ * rejected and the rest of it skipped, not held.
  */
 export function readRecipientsCsv(source: string | Buffer | Readable, opts: RecipientFileOptions = {}): CsvRecipients {
   const field = opts.field ?? 'file';
@@ -127,12 +135,41 @@ function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
 
-/** How Papa Parse reads smsq's CSV: commas, LF line ends (a CR before one is dropped, see below), RFC 4180 quotes. */
+/** How Papa Parse reads smsq's CSV: LF line ends (a CR before one is dropped, see below), RFC 4180 quotes; commas unless the header says otherwise. */
 const PAPA_CONFIG = { delimiter: ',', newline: '\n', quoteChar: '"' } as const;
 
-/** A line that could not be read as CSV (a quote out of place or never closed): rejected alone. */
+/** Separators a file may use, in the order they are tried on its header. */
+const SEPARATORS = [',', '\t', ';'] as const;
+type Separator = (typeof SEPARATORS)[number];
+const SEPARATOR_NAMES: Record<Separator, string> = { ',': 'comma', '\t': 'tab', ';': 'semicolon' };
+
+/** A line with nothing in it but separators and spaces: a blank row, not the header. */
+const BLANK_LINE = /^[\s,;]*$/;
+
+/**
+ * The separator of a file whose first non-blank line is `header`: the first of comma, tab and
+ * semicolon that splits it into a phone column and others. Excel saves "CSV" with semicolons where
+ * the comma is the decimal mark (most of Europe), and its "Unicode text" with tabs; read with
+ * commas, such a header was one name and the file was refused for naming no phone column.
+ * A list without a header (numbers alone) is read with commas.
+ */
+function separatorOf(header: string): Separator {
+  if (header.length > MAX_LINE_CHARS) return ',';
+  for (const separator of SEPARATORS) {
+    const cells = (new Papa.Parser({ ...PAPA_CONFIG, delimiter: separator, preview: 1 }).parse(header, 0, false) as { data: string[][] }).data[0] ?? [];
+    if (namesPhoneColumn(cells)) return separator;
+  }
+  return ',';
+}
+
+/** How much of a too-long line is kept, for the number shown with its rejection. */
+const LONG_LINE_KEPT = 64;
+
+/** A line that could not be read as CSV (a quote out of place or never closed, or too long): rejected alone. */
 interface BadLine {
+  /** The line, or its start when it is too long. */
   bad: string;
+  tooLong?: boolean;
 }
 
 /**
@@ -143,9 +180,13 @@ interface BadLine {
  *
  * A record with a quote out of place (`"5" screen`: a closing quote followed by more text), or
  * whose quote is never closed (found at the end of the input, or once it holds more than
- * MAX_RECORD_CHARS), costs only its first line: that line is rejected with its number and the
+ * MAX_LINE_CHARS), costs only its first line: that line is rejected with its number and the
  * parsing starts again on the next line. Without it, one inch mark in a product name would read
- * the rest of the list as one value, or merge the lines up to the next quote.
+ * the rest of the list as one value, or merge the lines up to the next quote. A line longer than
+ * MAX_LINE_CHARS is rejected alone too, and what is left of it is skipped as it arrives: judged
+ * when it is finished, a line as long as two reads was cut at the read and its tail read as a row.
+ * Both bounds hold however the text is cut into chunks (a record finished within one chunk is
+ * measured too), so a file, an upload and a stream read alike.
  *
  * Line breaks: records end at `\n`, and a `\r` before it is dropped, so CRLF and LF files, and files
  * that mix them, read the same; a file whose first line break is a lone `\r` (old Mac exports) has
@@ -153,13 +194,18 @@ interface BadLine {
  * quoted values (blank lines are records too).
  */
 class CsvRecords {
-  private readonly parser = new Papa.Parser(PAPA_CONFIG);
+  /** Papa Parse set up with the file's separator, once the header line has been seen. */
+  private config: Papa.ParseConfig = PAPA_CONFIG;
+  private separator: Separator = ',';
+  private parser: Papa.Parser | undefined;
   private nextLine = 1;
   /** Text of the record not finished by the last chunk. */
   private carry = '';
   /** Whether the text so far started (BOM dropped), and which line break it uses. */
   private started = false;
   private breaks: 'lf' | 'cr' | undefined;
+  /** Whether the text up to the next line break is the rest of a line rejected as too long. */
+  private skipping = false;
   /** Whether the text so far ended in a CR whose line-break style was not known yet. */
   private pendingCr = false;
   /** Records parsed since the last `taken`, as Papa Parse returned them (its arrays kept, not copied). */
@@ -181,43 +227,88 @@ class CsvRecords {
   private parse(chunk: string, last: boolean): void {
     let text = this.carry + this.prepare(chunk, last);
     this.carry = '';
+    if (this.skipping) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      this.skipping = false;
+      text = text.slice(nl + 1);
+    }
     // A CR at the end of a chunk may be half of a CRLF: it waits for the next chunk.
     if (!last && this.breaks === 'lf' && text.endsWith('\r')) {
       this.carry = '\r';
       text = text.slice(0, -1);
     }
+    const parser = this.parser ?? this.startParser(text, last);
+    if (parser === undefined) {
+      this.carry = text + this.carry; // the header line is still to come
+      return;
+    }
     for (;;) {
       if (text.length === 0) return;
-      const result = this.parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
-      const badRow = result.errors.reduce((first, e) => (e.row !== undefined && e.row < result.data.length && e.row < first ? e.row : first), Infinity);
+      const result = parser.parse(text, 0, !last) as { data: string[][]; errors: Papa.ParseError[]; meta: { cursor: number } };
+      const data = result.data;
+      let badRow = result.errors.reduce((first, e) => (e.row !== undefined && e.row < data.length && e.row < first ? e.row : first), Infinity);
+      // Only text longer than the bound can hold a record that is.
+      if (result.meta.cursor > MAX_LINE_CHARS) badRow = firstLongRecord(data, Math.min(badRow, data.length)) ?? badRow;
       if (badRow === Infinity) {
-        if (result.data.length > 0) this.parsed.push(result.data);
+        if (data.length > 0) this.parsed.push(data);
         if (last) return;
         const rest = text.slice(result.meta.cursor);
-        // An unfinished record this long is a quote never closed: its first line goes, the rest is read again.
-        if (rest.length <= MAX_RECORD_CHARS) {
+        if (rest.length <= MAX_LINE_CHARS) {
           this.carry = rest + this.carry;
           return;
         }
-        text = this.rejectFirstLine(rest);
+        text = this.rejectFirstLine(rest, last);
         continue;
       }
-      if (badRow > 0) this.parsed.push(result.data.slice(0, badRow));
-      // Where the bad record starts: after the rows before it.
-      const start = badRow === 0 ? 0 : (new Papa.Parser({ ...PAPA_CONFIG, preview: badRow }).parse(text, 0, false) as { meta: { cursor: number } }).meta.cursor;
+      if (badRow > 0) this.parsed.push(data.slice(0, badRow));
+      // Where the bad record starts: after the rows before it (Papa's fast mode, for text without
+      // quotes, answers a preview with the cursor one row further).
+      const start = badRow === 0 ? 0 : (new Papa.Parser({ ...this.config, preview: badRow, fastMode: false }).parse(text, 0, false) as { meta: { cursor: number } }).meta.cursor;
       const from = text.slice(start);
-      if (!last && from.indexOf('\n') < 0) {
+      if (!last && from.length <= MAX_LINE_CHARS && from.indexOf('\n') < 0) {
         this.carry = from + this.carry; // the rest of its line is still to come
         return;
       }
-      text = this.rejectFirstLine(from);
+      text = this.rejectFirstLine(from, last);
     }
   }
 
-  /** Records the first line of `text` as a bad line; returns the text after it. */
-  private rejectFirstLine(text: string): string {
+  /**
+   * The parser, with the separator of the first non-blank line of `text`; undefined while that line
+   * is not all there (and not past the longest line read).
+   */
+  private startParser(text: string, last: boolean): Papa.Parser | undefined {
+    for (let at = 0; ; ) {
+      const nl = text.indexOf('\n', at);
+      if (nl < 0 && !last && text.length - at <= MAX_LINE_CHARS) return undefined;
+      const line = text.slice(at, nl < 0 ? text.length : nl);
+      if (nl < 0 || !BLANK_LINE.test(line)) {
+        const separator = separatorOf(line);
+        this.separator = separator;
+        this.config = { ...PAPA_CONFIG, delimiter: separator };
+        this.rows.useSeparator(separator, SEPARATOR_NAMES[separator]);
+        this.parser = new Papa.Parser(this.config);
+        return this.parser;
+      }
+      at = nl + 1;
+    }
+  }
+
+  /**
+   * Records the first line of `text` as a bad line (too long, or with a quote CSV does not allow);
+   * returns the text after it. A too-long line not finished in `text` has its rest skipped.
+   */
+  private rejectFirstLine(text: string, last: boolean): string {
     const nl = text.indexOf('\n');
-    this.parsed.push([{ bad: nl < 0 ? text : text.slice(0, nl) }]);
+    const end = nl < 0 ? text.length : nl;
+    if (end > MAX_LINE_CHARS) {
+      this.parsed.push([{ bad: text.slice(0, LONG_LINE_KEPT), tooLong: true }]);
+      if (nl >= 0) return text.slice(nl + 1);
+      this.skipping = !last;
+      return '';
+    }
+    this.parsed.push([{ bad: text.slice(0, end) }]);
     return nl < 0 ? '' : text.slice(nl + 1);
   }
 
@@ -262,7 +353,7 @@ class CsvRecords {
         const line = this.nextLine;
         if (!Array.isArray(record)) {
           this.nextLine += 1;
-          out[count++] = this.malformed(record.bad, line);
+          out[count++] = this.malformed(record, line);
           continue;
         }
         const lastCell = record[record.length - 1] as string;
@@ -276,14 +367,34 @@ class CsvRecords {
     return out;
   }
 
-  /** A line with a quote out of place or never closed: rejected, the lines after it read. */
-  private malformed(text: string, line: number): CampaignRecipient {
-    return {
-      phone: (text.split(',')[0] ?? '').replaceAll('"', '').trim().slice(0, 32),
-      line,
-      error: `line ${line} has a quote where CSV does not allow one (a quoted value ends at a comma or the end of its line; a quote that is never closed would make the rest of the ${this.field} one value), so the line was not read. Fix: quote the whole value and double each quote inside it ("5"" screen"), or drop the quote`,
-    };
+  /** A line with a quote out of place or never closed, or too long: rejected, the lines after it read. */
+  private malformed(record: BadLine, line: number): CampaignRecipient {
+    const why = record.tooLong
+      ? `line ${line} is longer than ${MAX_LINE_SHOWN} characters, so it was not read (the rest of it was skipped: a row is a number and a few params, far shorter)`
+      : `line ${line} has a quote where CSV does not allow one (a quoted value ends at a ${this.rows.separatorName} or the end of its line; a quote that is never closed would make the rest of the ${this.field} one value), so the line was not read`;
+    const fix = record.tooLong
+      ? 'one recipient per line (a line break may be missing), each value under 500 characters'
+      : 'quote the whole value and double each quote inside it ("5"" screen"), or drop the quote';
+    const phone = (record.bad.split(this.separator)[0] ?? '').replaceAll('"', '').trim().slice(0, 32);
+    // Before the header, a line that is not a number is the header: without it no column is known.
+    if (this.rows.headerPending && !looksLikeNumber(phone)) {
+      throw new ValidationError([
+        { field: `${this.field}:${line}`, message: `${why}, and it is the header naming the columns (nothing was enqueued). Fix: the column names on the first line (phone, name, ...), then ${fix}` },
+      ]);
+    }
+    return { phone, line, error: `${why}. Fix: ${record.tooLong ? `give ${fix}` : fix}` };
   }
+}
+
+/** The first of `records[0..upTo)` longer than MAX_LINE_CHARS (its values and separators), if any. */
+function firstLongRecord(records: readonly string[][], upTo: number): number | undefined {
+  for (let r = 0; r < upTo; r++) {
+    const cells = records[r] as string[];
+    let length = cells.length - 1;
+    for (const cell of cells) length += cell.length;
+    if (length > MAX_LINE_CHARS) return r;
+  }
+  return undefined;
 }
 
 function lineBreaksIn(cells: readonly string[]): number {

@@ -45,6 +45,16 @@ export interface RecipientHeader {
 /** A line that is a phone number, not a header (a list without a header). */
 const NUMBER_LIKE = /^[+\d][\d\s()-]*$/;
 
+/** Whether `cell` is written as a phone number (so a row, not a header). */
+export function looksLikeNumber(cell: string): boolean {
+  return NUMBER_LIKE.test(cell);
+}
+
+/** Whether one of `cells` names the number column. */
+export function namesPhoneColumn(cells: readonly string[]): boolean {
+  return cells.some((c) => PHONE_KEYS.has(looseName(c.trim())));
+}
+
 /**
  * Reads the header row (cells already split). Returns undefined when the row is a phone number
  * instead: the file is a list of numbers without a header. Throws ValidationError naming the

@@ -26,6 +26,20 @@ export class RecipientRows {
     private readonly opts: { padShortRows?: boolean } = {},
   ) {}
 
+  /** The separator of a CSV file's values, and its name, for the fix of a row with too many fields. */
+  private separator = ',';
+  separatorName = 'comma';
+
+  useSeparator(separator: string, name: string): void {
+    this.separator = separator;
+    this.separatorName = name;
+  }
+
+  /** Whether the next non-blank row is the header (or the first number of a list without one). */
+  get headerPending(): boolean {
+    return !this.headerRead;
+  }
+
   /** The header's param columns, once it has been read; undefined before, and for a list without a header. */
   columns(): FileColumns | undefined {
     const header = this.header;
@@ -57,7 +71,7 @@ export class RecipientRows {
       return {
         phone: shown(cells[header.phoneAt] ?? cells[0]),
         line,
-        error: `expected ${header.names.length} fields (${header.names.join(',')}), found ${cells.length}. Fix: quote values that hold a comma ("a,b")`,
+        error: `expected ${header.names.length} fields (${header.names.join(',')}), found ${cells.length}. Fix: quote values that hold a ${this.separatorName}${this.separator === '\t' ? '' : ` ("a${this.separator}b")`}`,
       };
     }
     const phone = (cells[header.phoneAt] as string).trim();

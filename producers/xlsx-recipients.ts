@@ -19,6 +19,8 @@ export interface WorkbookOptions {
   sheet?: string;
   /** How messages name the file: `file` (default), `(body)`. */
   field?: string;
+  /** How fixes name the choice of sheet: `--sheet` (default, the CLI's flag) or `?sheet=` (REST). */
+  sheetOption?: '--sheet' | '?sheet=';
 }
 
 /** One cell as text, whatever Excel stored in it. */
@@ -57,7 +59,8 @@ interface SheetReader {
  * Reads campaign recipients from the first sheet of an .xlsx workbook (or `sheet`), with the same
  * header rules as CSV. A row's line is its row number in Excel. Throws ValidationError, before
  * yielding anything, for a file that is not a workbook, a sheet that is not there, or a header
- * that names no number column.
+ * that names no number column; and, at its end, for a sheet that held no row under its header,
+ * naming the workbook's other sheets that hold rows (the list is often not on the first sheet).
  */
 export function readRecipientsXlsx(source: string | Readable, opts: WorkbookOptions = {}): CsvRecipients {
   const rows = new RecipientRows(opts.field ?? 'file', { padShortRows: true });
@@ -79,17 +82,25 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
     entries: 'ignore',
   });
   const seen: string[] = [];
-  let found = false;
+  /** The sheets not read that hold a row with something in it. */
+  const withRows: string[] = [];
+  let read: string | undefined;
+  let recipients = 0;
   try {
     for await (const sheet of reader as AsyncIterable<unknown> as AsyncIterable<SheetReader>) {
-      const wanted = !found && (opts.sheet === undefined || sheet.name === opts.sheet);
+      const wanted = read === undefined && (opts.sheet === undefined || sheet.name === opts.sheet);
       seen.push(sheet.name);
+      let hasRows = false;
       // A sheet that is not read is still parsed through: the zip is one stream.
       for await (const events of sheet.parse()) {
-        if (!wanted) continue;
-        yield rowsOf(events, rows);
+        if (wanted) {
+          const out = rowsOf(events, rows);
+          recipients += out.length;
+          yield out;
+        } else if (!hasRows) hasRows = events.some((e) => e.eventType === 'row' && cellsOf((e.value as { values: unknown }).values).length > 0);
       }
-      if (wanted) found = true;
+      if (wanted) read = sheet.name;
+      else if (hasRows) withRows.push(sheet.name);
     }
   } catch (err) {
     const read = readError(err, path, field);
@@ -101,12 +112,30 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
       },
     ]);
   }
-  if (!found) {
+  if (read === undefined) {
+    const option = opts.sheetOption ?? '--sheet';
     const message = seen.length
-      ? `has no sheet named "${opts.sheet}" (its sheets: ${seen.join(', ')}). Fix: --sheet with one of those names`
+      ? `has no sheet named "${opts.sheet}" (its sheets: ${seen.join(', ')}). Fix: ${option} with one of those names`
       : 'holds no worksheet. Fix: save the list from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"';
-    throw new ValidationError([{ field: opts.sheet === undefined ? field : '--sheet', message }]);
+    throw new ValidationError([{ field: opts.sheet === undefined ? field : option === '?sheet=' ? 'sheet' : '--sheet', message }]);
   }
+  if (recipients === 0) throw noRowError(read, opts, rows.headerPending, withRows);
+}
+
+/** The refusal of a sheet with no row under its header, pointing at the sheets that have rows. */
+function noRowError(sheet: string, opts: WorkbookOptions, empty: boolean, withRows: readonly string[]): ValidationError {
+  const which = `sheet "${sheet}"${opts.sheet === undefined ? ' (the first)' : ''}`;
+  const what = `${which} holds no recipient: it ${empty ? 'is empty' : 'has only a header'} (nothing was enqueued)`;
+  const option = opts.sheetOption ?? '--sheet';
+  const pick = (name: string) => (option === '?sheet=' ? `?sheet=${encodeURIComponent(name)}` : `--sheet ${JSON.stringify(name)}`);
+  let message: string;
+  if (withRows.length === 0) message = `${what}. Fix: one row per recipient under ${empty ? 'a header naming the phone column (phone, mobile, 手机号, ...)' : 'the header'}`;
+  else {
+    const others = withRows.map((n) => JSON.stringify(n)).join(', ');
+    const fix = withRows.length === 1 ? pick(withRows[0] as string) : `${option} with the one that holds the list (${pick(withRows[0] as string)})`;
+    message = `${what}. The workbook's other sheets with rows: ${others}. Fix: ${fix}`;
+  }
+  return new ValidationError([{ field: opts.field ?? 'file', message }]);
 }
 
 function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows): CampaignRecipient[] {

@@ -103,7 +103,7 @@ export const CampaignQuery = z.strictObject({
 
 /** A CSV upload to `POST /v1/campaigns` (documentation: the bytes are read by the CSV reader). */
 export const CsvUpload = z.string().meta({
-  description: 'UTF-8, UTF-16 with a BOM, or GB18030/GBK. The first row names the number column (phone, mobile, 手机号, ...) and optional per-recipient template variables; without a header, one number per line',
+  description: 'UTF-8, UTF-16 with a BOM, or GB18030/GBK; values separated by commas, or by tabs or semicolons when the header is. The first row names the number column (phone, mobile, 手机号, ...) and optional per-recipient template variables; without a header, one number per line',
 });
 
 /** An .xlsx workbook upload to `POST /v1/campaigns`, read like a CSV file (its first sheet, or `sheet`). */

@@ -151,7 +151,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
       if (workbook && encoding !== undefined) throw new ValidationError([{ field: 'encoding', message: 'applies to CSV uploads only. Fix: drop ?encoding=' }]);
       if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
       const recipients = workbook
-        ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)' })
+        ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)', sheetOption: '?sheet=' })
         : readRecipientsCsv(request.body, { encoding, field: '(body)' });
       const result = await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
       return reply.code(202).send(result);

@@ -108,6 +108,10 @@ interface RefusedFile {
   field: string;
   /** What the message must say (the fault and the fix). */
   message: RegExp;
+  /** What it must say through REST, when its fix names a query parameter instead of a flag. */
+  restMessage?: RegExp;
+  /** The field through REST, when it is a query parameter (`sheet`) instead of a flag. */
+  restField?: string;
 }
 
 const gbk = (text: string) => iconv.encode(text, 'gbk');
@@ -129,6 +133,13 @@ const REFUSED: RefusedFile[] = [
     rest: { type: 'text/csv' },
     field: 'file:1',
     message: /names no phone column.*Fix: name the number column one of phone, .*手机号.*电话/,
+  },
+  {
+    name: 'a header line longer than 64 Ki characters',
+    make: async () => fileOf('long-header.csv', `phone,${'n'.repeat(70_000)}\n13800138000,Li\n`),
+    rest: { type: 'text/csv' },
+    field: 'file:1',
+    message: /line 1 is longer than 65,536 characters.*it is the header naming the columns \(nothing was enqueued\)\. Fix: the column names on the first line/,
   },
   {
     name: 'bytes that are neither UTF-8 nor GBK',
@@ -212,13 +223,43 @@ const REFUSED: RefusedFile[] = [
     options: { sheet: 'Sheet9' },
     field: '--sheet',
     message: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: --sheet/,
+    restField: 'sheet',
+    restMessage: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: \?sheet= with one of those names/,
   },
   {
     name: 'a workbook with a header only',
     make: () => workbook('header.xlsx', [{ name: 'Sheet1', rows: [['手机号码', 'name']] }]),
     rest: { type: XLSX_TYPE },
     field: 'file',
-    message: /holds no recipient/,
+    message: /sheet "Sheet1" \(the first\) holds no recipient: it has only a header \(nothing was enqueued\)\. Fix: one row per recipient under the header/,
+  },
+  {
+    name: 'a workbook whose first sheet is empty, the list on another',
+    make: () =>
+      workbook('first-empty.xlsx', [
+        { name: 'Sheet1', rows: [] },
+        { name: '名单', rows: [['手机号码', 'name'], [13800138000, '张三']] },
+        { name: 'Sheet3', rows: [[], ['']] },
+      ]),
+    rest: { type: XLSX_TYPE },
+    field: 'file',
+    message: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: --sheet "名单"/,
+    restMessage: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: \?sheet=%E5%90%8D%E5%8D%95/,
+  },
+  {
+    name: 'a workbook whose sheet asked for is empty, the list on two others',
+    make: () =>
+      workbook('asked-empty.xlsx', [
+        { name: 'Jan', rows: [['phone'], ['13800138000']] },
+        { name: 'Feb', rows: [] },
+        { name: 'Mar 2', rows: [['phone'], ['13800138001']] },
+      ]),
+    rest: { type: XLSX_TYPE, query: { sheet: 'Feb' } },
+    flags: ['--sheet', 'Feb'],
+    options: { sheet: 'Feb' },
+    field: 'file',
+    message: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: --sheet with the one that holds the list \(--sheet "Jan"\)/,
+    restMessage: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: \?sheet= with the one that holds the list \(\?sheet=Jan\)/,
   },
   {
     name: 'a .xlsx that is not a workbook',
@@ -262,8 +303,8 @@ describe('campaign files refused whole, with nothing written', () => {
     expect(res.statusCode).toBe(400);
     const error = (res.json() as { error: { code: string; issues: { field: string; message: string }[] } }).error;
     expect(error.code).toBe('SMSQ_INVALID_REQUEST');
-    expect(error.issues[0]?.field).toBe(c.field.replace(/^file/, '(body)'));
-    expect(error.issues[0]?.message).toMatch(c.message);
+    expect(error.issues[0]?.field).toBe(c.restField ?? c.field.replace(/^file/, '(body)'));
+    expect(error.issues[0]?.message).toMatch(c.restMessage ?? c.message);
     expect(await keys()).toEqual(before);
   });
 });
@@ -330,6 +371,29 @@ describe('campaign files read as their people wrote them', () => {
   });
 
   it.each([
+    ['semicolon-separated (Excel where the comma is the decimal mark)', Buffer.from('phone;name\r\n13800138000;张三\r\n13800138001;李四, 会员\r\n', 'utf8')],
+    ['Excel "Unicode text" (UTF-16 LE with a BOM, tab-separated)', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('phone\tname\r\n13800138000\t张三\r\n13800138001\t李四, 会员\r\n', 'utf16le')])],
+  ])('a file %s, through all three front ends', async (label, bytes) => {
+    const path = fileOf(`${label.slice(0, 9).replace(/\W+/g, '-')}.csv`, bytes);
+    const api = await producer.campaign(readRecipientsFile(path), SETTINGS);
+    const cliRun = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(cliRun.code).toBe(0);
+    const rest = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate })}`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: bytes,
+    });
+    expect(rest.statusCode).toBe(202);
+    for (const res of [api, JSON.parse(cliRun.stdout) as typeof api, rest.json() as typeof api]) {
+      expect(res).toMatchObject({ recipients: 2, rejectedCount: 0 });
+      const params = await storedParams(res.sendId);
+      expect(params.get('13800138000')).toEqual({ name: '张三' });
+      expect(params.get('13800138001')).toEqual({ name: '李四, 会员' });
+    }
+  });
+
+  it.each([
     ['UTF-16 LE with a BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(CHINESE, 'utf16le')])],
     ['UTF-16 BE with a BOM', iconv.encode(CHINESE, 'utf-16be', { addBOM: true })],
     ['UTF-8 with a BOM', Buffer.from(`\uFEFF${CHINESE}`, 'utf8')],
@@ -381,5 +445,27 @@ describe('campaign files read as their people wrote them', () => {
     const params = await storedParams(res.sendId);
     expect([...params.keys()].sort()).toEqual(['13800138000', '13800138001', '13800138004']);
     expect(params.get('13800138000')).toEqual({ name: '多行\n备注' });
+  });
+
+  it('a line longer than 64 Ki characters is rejected once, at its line, and its tail is not sent (trial repro), through all three front ends', async () => {
+    const head = 'phone,name\n';
+    const text = `${head}13800138000,${'x'.repeat(131072 - head.length - 12)}13700137000,Bob\n13900139000,Wang\n`;
+    const path = fileOf('long-line.csv', text);
+    const api = await producer.campaign(readRecipientsFile(path), SETTINGS);
+    const cliRun = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(cliRun.code).toBe(0);
+    const rest = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate })}`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: Buffer.from(text),
+    });
+    expect(rest.statusCode).toBe(202);
+    for (const res of [api, JSON.parse(cliRun.stdout) as typeof api, rest.json() as typeof api]) {
+      expect(res).toMatchObject({ recipients: 1, rejectedCount: 1 });
+      expect(res.rejected).toEqual([{ input: '13800138000', line: 2, reason: expect.stringMatching(/^line 2: line 2 is longer than 65,536 characters, so it was not read.*Fix: /) }]);
+      const params = await storedParams(res.sendId);
+      expect([...params.entries()]).toEqual([['13900139000', { name: 'Wang' }]]);
+    }
   });
 });

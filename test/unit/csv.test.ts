@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
+import type { CampaignRecipient } from '../../producers/schemas.js';
 import { ValidationError } from '../../src/errors.js';
 import { seeded } from '../support/seeded.js';
 
@@ -82,6 +83,20 @@ describe('CSV recipients', () => {
     expect(rows[1]).toMatchObject({ phone: '138', line: 4, error: expect.stringMatching(/^line 4 has a quote where CSV does not allow one.*Fix: /) });
     expect(rows[2]).toEqual({ phone: '13900139000', line: 5 });
     expect(rows).toHaveLength(3);
+  });
+
+  it('refuses a file whose header has a quote out of place at its own line, instead of reading the next line as the header', async () => {
+    await expect(all('\n"phone" number,name\n13800138000,Ada\n')).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof ValidationError && e.issues[0]?.field === 'file:2' && /^line 2 has a quote where CSV does not allow one.*it is the header naming the columns \(nothing was enqueued\)\. Fix: /.test(e.issues[0].message),
+    );
+  });
+
+  it('rejects a bad first line that is a number as a row of a list without a header, and reads the rest', async () => {
+    expect(await all('"138"00138000\n13900139000\n')).toEqual([
+      { phone: '13800138000', line: 1, error: expect.stringMatching(/^line 1 has a quote/) },
+      { phone: '13900139000', line: 2 },
+    ]);
   });
 
   it('closes the file when the reader stops early', async () => {
@@ -173,3 +188,140 @@ describe('CSV recipients', () => {
     }
   });
 });
+
+describe('a line longer than a line may be', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smsq-csv-long-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The rows of `text` read as each front end hands it over: a file (64 KiB reads), an upload (a buffer), a stream in one piece and in small ones. */
+  async function everyWay(text: string): Promise<Record<string, CampaignRecipient[]>> {
+    const file = join(dir, 'list.csv');
+    writeFileSync(file, text);
+    const bytes = Buffer.from(text, 'utf8');
+    const small = Array.from({ length: Math.ceil(bytes.length / 1000) }, (_, i) => bytes.subarray(i * 1000, (i + 1) * 1000));
+    const sources = { file, buffer: bytes, 'one piece': Readable.from([bytes]), 'small pieces': Readable.from(small) };
+    const out: Record<string, CampaignRecipient[]> = {};
+    for (const [name, source] of Object.entries(sources)) {
+      const rows: CampaignRecipient[] = [];
+      for await (const r of readRecipientsCsv(source)) rows.push(r);
+      out[name] = rows;
+    }
+    return out;
+  }
+
+  const TOO_LONG = /^line 2 is longer than 65,536 characters, so it was not read.*Fix: /;
+
+  it('a line as long as two reads is rejected once, at its line, and its tail is not read as a recipient (trial repro)', async () => {
+    const head = 'phone,name\n';
+    const text = `${head}13800138000,${'x'.repeat(131072 - head.length - 12)}13700137000,Bob\n13900139000,Wang\n`;
+    for (const [way, rows] of Object.entries(await everyWay(text))) {
+      expect(rows, way).toEqual([
+        { phone: '13800138000', line: 2, error: expect.stringMatching(TOO_LONG) },
+        { phone: '13900139000', params: { name: 'Wang' }, line: 3 },
+      ]);
+    }
+  });
+
+  it('a 2 MB line without quotes is one rejection, not one per read', async () => {
+    const text = `phone,name\n13800138000,${'y'.repeat(2_000_000)}\n13900139000,Wang\n13700137000,Li`;
+    for (const [way, rows] of Object.entries(await everyWay(text))) {
+      expect(rows, way).toEqual([
+        { phone: '13800138000', line: 2, error: expect.stringMatching(TOO_LONG) },
+        { phone: '13900139000', params: { name: 'Wang' }, line: 3 },
+        { phone: '13700137000', params: { name: 'Li' }, line: 4 },
+      ]);
+    }
+  });
+
+  it('a long line with a quote out of place, or one at the end of the file, is one rejection too', async () => {
+    for (const text of [
+      `phone,name\n13800138000,"5" screen${'z'.repeat(300_000)}\r\n13900139000,Wang\r\n`,
+      `phone,name\n13800138000,${'z'.repeat(300_000)}`,
+      `phone,name\r\n13800138000,"${'z'.repeat(300_000)}`,
+    ]) {
+      for (const [way, rows] of Object.entries(await everyWay(text))) {
+        expect(rows[0], way).toEqual({ phone: '13800138000', line: 2, error: expect.stringMatching(TOO_LONG) });
+        expect(rows.slice(1), way).toEqual(text.includes('Wang') ? [{ phone: '13900139000', params: { name: 'Wang' }, line: 3 }] : []);
+      }
+    }
+  });
+
+  it('judges a line by its length, whatever the cuts between the pieces of a stream', async () => {
+    const text = `phone,name\n13800138000,Ada\n13800138001,${'w'.repeat(70_000)}\n13800138002,"a\nb"\n13800138003,Bob\n`;
+    const expected = [
+      { phone: '13800138000', params: { name: 'Ada' }, line: 2 },
+      { phone: '13800138001', line: 3, error: expect.stringMatching(/^line 3 is longer than 65,536 characters/) },
+      { phone: '13800138002', params: { name: 'a\nb' }, line: 4 },
+      { phone: '13800138003', params: { name: 'Bob' }, line: 6 },
+    ];
+    for (const cut of [1, 30, 40, 65_000, 65_536, 65_570, 70_030, 70_045, text.length - 3]) {
+      const rows = [];
+      for await (const r of readRecipientsCsv(Readable.from([text.slice(0, cut), text.slice(cut)]))) rows.push(r);
+      expect(rows, `cut at ${cut}`).toEqual(expected);
+    }
+  });
+
+  it('a quote closed only after 64 Ki characters is judged never closed even when the whole of it came in one piece', async () => {
+    const inside = Array.from({ length: 20_000 }, (_, i) => `${13900000000 + i}\n`).join('');
+    const text = `phone\n13800138000\n"138\n${inside}13700137000"\n13600136000\n`;
+    for (const [way, rows] of Object.entries(await everyWay(text))) {
+      expect(rows[0], way).toEqual({ phone: '13800138000', line: 2 });
+      expect(rows[1], way).toMatchObject({ line: 3, error: expect.stringMatching(/^line 3 has a quote/) });
+      expect(rows[2], way).toEqual({ phone: '13900000000', line: 4 });
+      expect(rows.at(-1), way).toEqual({ phone: '13600136000', line: 20_005 });
+      expect(rows, way).toHaveLength(20_004);
+    }
+  });
+
+  it('refuses a file whose first line (its header) is too long, naming the line, before any row', async () => {
+    const reading = all(`phone,${'n'.repeat(70_000)}\n13800138000,Ada\n`);
+    await expect(reading).rejects.toSatisfy(
+      (e: unknown) => e instanceof ValidationError && e.issues[0]?.field === 'file:1' && /^line 1 is longer than 65,536 characters.*Fix: /.test(e.issues[0].message),
+    );
+  });
+});
+
+describe('files separated by semicolons or tabs', () => {
+  it('reads a semicolon-separated file (Excel in many European locales), commas in values kept', async () => {
+    expect(await all('phone;name;note\r\n13800138000;Li, Wang;a\r\n13900139000;"a;b";"5"" screen"\r\n')).toEqual([
+      { phone: '13800138000', params: { name: 'Li, Wang', note: 'a' }, line: 2 },
+      { phone: '13900139000', params: { name: 'a;b', note: '5" screen' }, line: 3 },
+    ]);
+  });
+
+  it("reads Excel's \"Unicode text\" (UTF-16 LE with a BOM, tab-separated) with Chinese params", async () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('手机号\tname\r\n13800138000\t张三\r\n13900139000\t李四, 会员\r\n', 'utf16le')]);
+    const rows = [];
+    for await (const r of readRecipientsCsv(bytes)) rows.push(r);
+    expect(rows).toEqual([
+      { phone: '13800138000', params: { name: '张三' }, line: 2 },
+      { phone: '13900139000', params: { name: '李四, 会员' }, line: 3 },
+    ]);
+  });
+
+  it('takes the separator from the header line, after blank lines, wherever the pieces of a stream are cut', async () => {
+    const bytes = Buffer.from('\uFEFF\r\n;;\r\nPhone Number;姓名\r\n13800138000;张三\r\n13900139000;李四,王五\r\n', 'utf8');
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const rows = [];
+      for await (const r of readRecipientsCsv(Readable.from([bytes.subarray(0, cut), bytes.subarray(cut)]))) rows.push(r);
+      expect(rows, `cut at ${cut}`).toEqual([
+        { phone: '13800138000', params: { 姓名: '张三' }, line: 4 },
+        { phone: '13900139000', params: { 姓名: '李四,王五' }, line: 5 },
+      ]);
+    }
+  });
+
+  it('names the separator it read in the reasons of rows that do not fit', async () => {
+    const rows = await all('phone;name\n13800138000;Li;Wang\n13900139000;"5" screen\n');
+    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \(phone,name\), found 3\. Fix: quote values that hold a semicolon \("a;b"\)/) });
+    expect(rows[1]).toMatchObject({ phone: '13900139000', line: 3, error: expect.stringMatching(/a quoted value ends at a semicolon or the end of its line/) });
+  });
+
+  it('keeps commas the separator when the header names the phone column split at commas, semicolons in values and all', async () => {
+    expect(await all('phone,note\n13800138000,a;b\n13900139000,c\td\n')).toEqual([
+      { phone: '13800138000', params: { note: 'a;b' }, line: 2 },
+      { phone: '13900139000', params: { note: 'c\td' }, line: 3 },
+    ]);
+  });
+});
+
