@@ -9,7 +9,11 @@ import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
 import { cstText, withIsoTimes } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
-const oneSchema = z.object({ code: textFlag('smsq template SMS_123456789', 100), json: switchFlag });
+// Checked here as a send checks it: a code of another form is no template, and asking the API cost a call.
+const oneSchema = z.object({
+  code: textFlag('smsq template SMS_123456789', 100).regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789 (SMS_ in capitals, then digits). Fix: smsq templates lists the codes' }),
+  json: switchFlag,
+});
 
 export function register(program: Command, ctx: CliContext): void {
   program

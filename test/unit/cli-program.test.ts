@@ -193,6 +193,16 @@ describe('smsq in-process', () => {
       expect(r.stdout).toMatch(/^usable\s+no: only approved signatures can send$/m);
     });
 
+    it('refuses a template code of another form before any call (sms_1, SMS_)', async () => {
+      const before = emulator.calls().length;
+      for (const code of ['sms_900000001', 'SMS_', '900000001']) {
+        const r = await run(['template', code], env);
+        expect(r.code, code).toBe(2);
+        expect(r.stderr).toContain('must look like SMS_123456789 (SMS_ in capitals, then digits). Fix: smsq templates lists the codes');
+      }
+      expect(emulator.calls().length).toBe(before);
+    });
+
     it('reports an unknown template with meaning, action and the recovery command, exit 2 (refused)', async () => {
       const r = await run(['template', 'SMS_000000000'], env);
       expect(r.code).toBe(2);
