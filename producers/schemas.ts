@@ -28,7 +28,9 @@ const isoWithZone = z.iso.datetime({ offset: true });
  * zone would be read in whichever zone the server runs in, so it is refused).
  */
 const deadline = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  if (typeof v === 'number' ? Number.isSafeInteger(v) && v > 0 : isoWithZone.safeParse(v).success) return typeof v === 'number' ? v : Date.parse(v);
+  // Epoch ms as a string too: a query string has no numbers, and the CLI's --deadline takes both.
+  const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : undefined;
+  if (ms !== undefined ? Number.isSafeInteger(ms) && ms > 0 : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
   ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}. Fix: e.g. 2026-11-25T20:00:00+08:00` });
   return z.NEVER;
 });

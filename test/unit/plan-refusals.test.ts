@@ -78,3 +78,12 @@ describe('a deadline in the past', () => {
     }
   });
 });
+
+describe('a deadline given as a string of epoch milliseconds', () => {
+  it('is read as such, as the CLI and a JSON number are (REST refused it, its digits masked as a phone number)', () => {
+    const request = { ...SHARED, kind: 'notification' as const, phones: ['13800138000'], templateParam: { name: 'n' } };
+    expect(planSend({ ...request, deadline: '4102444800000' }, ctx).deadline).toBe(4_102_444_800_000);
+    expect(planSend({ ...request, deadline: 4_102_444_800_000 }, ctx).deadline).toBe(4_102_444_800_000);
+    expect(() => planSend({ ...request, deadline: '41024448000001234567' }, ctx)).toThrow(ValidationError);
+  });
+});
