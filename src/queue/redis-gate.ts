@@ -80,7 +80,9 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
       };
       const onReady = () => done(resolve);
       const onDown = () => done(() => reject(unavailable(reasonNow(), lastError)));
-      const timer = setTimeout(() => done(() => reject(unavailable(`no answer within ${timeoutMs} ms`, lastError))), timeoutMs);
+      // A TLS handshake that a plain Redis never answers looks like silence: say what it may be.
+      const tls = url().startsWith('rediss://') ? '; rediss:// speaks TLS, and a Redis without TLS never answers it: redis:// if this one has none' : '';
+      const timer = setTimeout(() => done(() => reject(unavailable(`no answer within ${timeoutMs} ms${tls}`, lastError))), timeoutMs);
       redis.on('ready', onReady);
       redis.on('reconnecting', onDown);
       redis.on('end', onDown);

@@ -51,3 +51,15 @@ describe('REDIS_URL names a database this Redis does not have', () => {
     expect(await redis.keys(`${prefix}*`)).toEqual([]);
   });
 });
+
+describe('REDIS_URL asks for TLS (rediss://) of a Redis without it', () => {
+  it('says that TLS may be why it does not answer, exit 3', async () => {
+    const url = new URL(testRedisUrl());
+    url.protocol = 'rediss:';
+    const stdout = collector();
+    const stderr = collector();
+    const code = await runCli(['sends'], { stdout, stderr, env: { ...env, REDIS_URL: url.toString(), SMSQ_REDIS_CONNECT_TIMEOUT_MS: '800' } });
+    expect(code).toBe(EXIT.dependency);
+    expect(stderr.text).toContain('rediss:// speaks TLS, and a Redis without TLS never answers it: redis:// if this one has none');
+  });
+});
