@@ -2,7 +2,8 @@
  * REDIS_URL names a database the Redis does not have (`/99` on a Redis with 16): ioredis's SELECT
  * is refused, and it used to go on in database 0, where the send was written and the command
  * exited 0. Every command now refuses with one line naming REDIS_URL, the database and the fix,
- * exit 2, and nothing is written in database 0.
+ * exit 2, and nothing is written in database 0. And rediss:// to a Redis without TLS: the
+ * timeout says TLS may be why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program.js';
