@@ -45,7 +45,8 @@ export const DEFAULT_SEND_KIND = 'notification';
 export const SendRequest = z.object({
   phones: z
     .array(z.string().max(32, { message: 'is too long to be a phone number' }), { message: 'must be a list of phone numbers' })
-    .min(1, { message: 'needs at least one phone number. Fix: e.g. ["13800138000"]' }),
+    // The example in groups: error text masks a run of digits as a phone number.
+    .min(1, { message: 'needs at least one phone number. Fix: give one, e.g. 138-0013-8000' }),
   signName,
   templateCode,
   templateParam: stringParams.optional(),
@@ -70,7 +71,7 @@ export const SendBatchRequest = z.object({
       }),
       { message: 'must be a list of {phone, signName, templateParam}' },
     )
-    .min(1, { message: 'needs at least one message. Fix: e.g. [{"phone":"13800138000","signName":"...","templateParam":{...}}]' }),
+    .min(1, { message: 'needs at least one message. Fix: e.g. [{"phone":"138-0013-8000","signName":"...","templateParam":{...}}]' }),
   kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
   name: z.string().max(200).optional(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { fieldIssuesFromZod } from '../../src/errors.js';
+import { fieldIssuesFromZod, ValidationError } from '../../src/errors.js';
 import { SendRequest } from '../../producers/schemas.js';
 
 const issuesOf = (schema: z.ZodType, value: unknown) => {
@@ -40,6 +40,8 @@ describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came,
   });
 
   it('leaves smsq\'s own messages as they are', () => {
-    expect(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).toEqual([{ field: 'phones', message: 'needs at least one phone number. Fix: e.g. ["13800138000"]' }]);
+    expect(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).toEqual([{ field: 'phones', message: 'needs at least one phone number. Fix: give one, e.g. 138-0013-8000' }]);
+    // A refusal masks digit runs as phone numbers: the example survives it (it read ["138****8000"]).
+    expect(new ValidationError(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).issues[0]?.message).toContain('e.g. 138-0013-8000');
   });
 });
