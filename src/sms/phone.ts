@@ -60,7 +60,7 @@ export function normalizePhone(raw: string): NormalizedPhone {
   const several = BETWEEN_NUMBERS.test(text.trim()) ? severalNumbers(text, input) : undefined;
   if (several) return fail(input, several);
   const s = text.trim().replace(SEPARATORS, '');
-  if (s === '') return fail(input, 'is empty: give a mobile number, e.g. 13800138000 or +85291234567');
+  if (s === '') return fail(input, 'is empty: give a mobile number, e.g. 138-0013-8000 or +852 9123 4567');
 
   let digits: string;
   let explicitInternational: boolean;
@@ -92,7 +92,7 @@ export function normalizePhone(raw: string): NormalizedPhone {
 
   // No + or 00: a bare mainland number, 86 + a mainland number, or country code + number.
   if (digits.startsWith('0')) {
-    return fail(input, 'starts with 0: drop the trunk prefix 0, or write the country code with + or 00 (e.g. +85291234567)');
+    return fail(input, 'starts with 0: drop the trunk prefix 0, or write the country code with + or 00 (e.g. +852 9123 4567)');
   }
   if (digits.length === 11 && digits.startsWith('1')) return mainlandFrom(input, digits, 'the start');
   if (digits.length === 13 && digits.startsWith('86')) return mainlandFrom(input, digits.slice(2), '86');
