@@ -16,7 +16,7 @@ import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
 
 const schema = z.object({
   action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
-  sendId: textFlag('smsq campaign pause s1a2b3c4d5e6f', 100).optional(),
+  sendId: textFlag('smsq campaign pause smx8raea837d634fdfd72 (smsq sends lists the ids)', 100).optional(),
   file: textFlag('--file recipients.csv (or .xlsx; a header with a phone column, other columns are per-recipient params)', 4096).optional(),
   encoding: textFlag(`--encoding gbk (one of ${ENCODING_CHOICES})`, 32).optional(),
   sheet: textFlag('--sheet Sheet1', 200).optional(),

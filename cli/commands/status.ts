@@ -20,7 +20,7 @@ import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchE
 import { openProducer } from '../pipeline.js';
 
 const schema = z.object({
-  sendId: textFlag('smsq status s1a2b3c4d5e6f', 100),
+  sendId: textFlag('smsq status smx8raea837d634fdfd72 (the id send printed; smsq sends lists them)', 100),
   recipients: switchFlag,
   limit: intFlag(1, MAX_RECIPIENT_PAGE, '--limit 1000').optional(),
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
