@@ -1,5 +1,6 @@
 import type { ListResponse, SmsOutcome } from '../src/sms/types.js';
 import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
 
 /** Hard stop for `--all`, so an API that keeps answering full pages cannot loop forever. */
 export const MAX_PAGES = 10_000;
@@ -23,6 +24,8 @@ export async function fetchPages<T>(
   opts: { page: number; pageSize: number; all: boolean },
   fetch: (page: number, pageSize: number) => Promise<SmsOutcome<ListResponse<T>>>,
 ): Promise<PagedResult<T>> {
+  // Before any call: --all walks from the first page, so a --page beside it would be ignored.
+  if (opts.all && opts.page !== 1) throw new UsageError(`--all walks every page from the first, so --page ${opts.page} would be ignored. Fix: drop --page, or drop --all to see page ${opts.page}`);
   if (!opts.all) {
     const { data, requestId } = ctx.unwrap(await fetch(opts.page, opts.pageSize));
     return { page: opts.page, pageSize: opts.pageSize, all: false, totalCount: data.totalCount, requestId, items: data.items };

@@ -102,6 +102,9 @@ describe('smsq in-process', () => {
       const pages = await run(['signs', '--page', '1', '--page', '2'], env);
       expect(pages.code).toBe(2);
       expect(pages.stderr).toContain('--page is given twice ("1", then "2")');
+      const ignored = await run(['signs', '--all', '--page', '2'], env);
+      expect(ignored.code).toBe(2);
+      expect(ignored.stderr).toContain('--all walks every page from the first, so --page 2 would be ignored. Fix: drop --page, or drop --all to see page 2');
       const switches = await run(['signs', '--json', '--json'], env);
       expect(switches.code, switches.stderr).toBe(0);
       expect(JSON.parse(switches.stdout)).toHaveProperty('items');
