@@ -18,6 +18,12 @@ const templateCode = z
   .string()
   .trim()
   .regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789. Fix: the code of an approved template (see `smsq templates`)' });
+/** A send's name for people (the campaigns page, `smsq sends`): an empty one names nothing. */
+const sendName = z
+  .string()
+  .trim()
+  .min(1, { message: 'must not be empty. Fix: leave name out, or give the send a name' })
+  .max(200, { message: 'must be at most 200 characters. Fix: a shorter name' });
 const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
 /** The formats a deadline may take, for refusals. */
 export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (2026-11-25T20:00:00+08:00 or 2026-11-25T12:00:00Z) or epoch milliseconds';
@@ -53,7 +59,7 @@ export const SendRequest = z.object({
   smsUpExtendCode: z.string().regex(/^\d{1,12}$/, { message: 'must be 1-12 digits' }).optional(),
   kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
-  name: z.string().max(200).optional(),
+  name: sendName.optional(),
   callbackUrl: callbackUrl.optional(),
   deadline: deadline.optional(),
 });
@@ -74,7 +80,7 @@ export const SendBatchRequest = z.object({
     .min(1, { message: 'needs at least one message. Fix: e.g. [{"phone":"138-0013-8000","signName":"...","templateParam":{...}}]' }),
   kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
-  name: z.string().max(200).optional(),
+  name: sendName.optional(),
   callbackUrl: callbackUrl.optional(),
   deadline: deadline.optional(),
 });
@@ -87,7 +93,7 @@ export const CampaignRequest = z.object({
   /** Shared params; per-recipient params override them. */
   templateParam: stringParams.optional(),
   kind: kind.default('marketing'),
-  name: z.string().max(200).optional(),
+  name: sendName.optional(),
   idempotencyKey: IdempotencyKey.optional(),
   callbackUrl: callbackUrl.optional(),
   deadline: deadline.optional(),

@@ -45,3 +45,12 @@ describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came,
     expect(new ValidationError(issuesOf(SendRequest, { phones: [], signName: 'Shop', templateCode: 'SMS_1' })).issues[0]?.message).toContain('e.g. 138-0013-8000');
   });
 });
+
+describe('a send name', () => {
+  it('is refused empty or blank, as the CLI refuses --name "" (REST took "name": "")', () => {
+    for (const name of ['', '   ']) {
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'Shop', templateCode: 'SMS_1', name })).toEqual([{ field: 'name', message: 'must not be empty. Fix: leave name out, or give the send a name' }]);
+    }
+    expect(SendRequest.parse({ phones: ['13800138000'], signName: 'Shop', templateCode: 'SMS_1', name: ' spring ' }).name).toBe('spring');
+  });
+});
