@@ -187,7 +187,8 @@ function typeMessage(message: string, form: ValueForm): string {
   const received = JSON_TYPES[m[2] as string];
   if (!expected) return message;
   const fix = form === 'json' ? expected.fix : m[2] === 'array' ? 'give the parameter once' : `give ${expected.noun}`;
-  if (m[2] === 'undefined') return `is required: ${expected.noun}. Fix: ${fix}`;
+  // Missing, not mistyped: quoting a value that is not there fixes nothing (a field spelt `phones` for `phone`).
+  if (m[2] === 'undefined') return `is required: ${expected.noun}. Fix: add it${form === 'json' ? ' (field names must match exactly)' : ''}`;
   return `must be ${expected.noun}, got ${received?.noun ?? m[2]}. Fix: ${fix}`;
 }
 

@@ -21,7 +21,7 @@ describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came,
     expect(issuesOf(z.object({ a: z.array(z.string()), o: z.object({}), s: z.string() }), { a: 'x', o: [] })).toEqual([
       { field: 'a', message: 'must be a list, got a string. Fix: write it as a JSON list ([...])' },
       { field: 'o', message: 'must be an object, got a list. Fix: write it as a JSON object ({...})' },
-      { field: 's', message: 'is required: a string. Fix: write the value in double quotes ("...")' },
+      { field: 's', message: 'is required: a string. Fix: add it (field names must match exactly)' },
     ]);
   });
 
@@ -29,7 +29,7 @@ describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came,
     const r = z.object({ sheet: z.string(), limit: z.string() }).safeParse({ sheet: ['a', 'b'] });
     expect(r.success ? [] : fieldIssuesFromZod(r.error.issues, 'query', 'text')).toEqual([
       { field: 'query.sheet', message: 'must be a string, got a list. Fix: give the parameter once' },
-      { field: 'query.limit', message: 'is required: a string. Fix: give a string' },
+      { field: 'query.limit', message: 'is required: a string. Fix: add it' },
     ]);
   });
 
