@@ -193,6 +193,18 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, roo
   return parsed.data;
 }
 
+/** What a parameter is told on a route whose fields all come in the JSON body. */
+export const QUERY_OF_JSON_BODY = 'is not read from the query string: this request takes its fields in the JSON body. Fix: move it into the JSON body, and drop the query string';
+
+/**
+ * Refuses a query string on a route that reads none, naming each parameter: unread, it would be
+ * dropped silently (`POST /v1/messages?kind=marketing` went out as a notification).
+ */
+export function refuseQuery(query: unknown, message: string): void {
+  const names = query !== null && typeof query === 'object' ? Object.keys(query) : [];
+  if (names.length > 0) throw new ValidationError(names.map((name) => ({ field: `query.${name}`, message })));
+}
+
 /** The `Idempotency-Key` header, validated; undefined when absent. */
 export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;

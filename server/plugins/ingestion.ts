@@ -25,7 +25,9 @@ import {
   idempotencyKeyOf,
   MOVED_STATUS_QUERY,
   parseOrThrow,
+  QUERY_OF_JSON_BODY,
   RecipientsQuery,
+  refuseQuery,
   SendBatchBody,
   SendBody,
   SendIdParams,
@@ -103,6 +105,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   app.post('/messages', { schema: sendSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
+    refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const body = parseOrThrow(SendBody, request.body);
     const result = await options.producer.send({ ...body, idempotencyKey });
     return reply.code(202).send(result);
@@ -118,6 +121,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   app.post('/batches', { schema: batchSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
+    refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const body = parseOrThrow(SendBatchBody, request.body);
     const result = await options.producer.sendBatch({ ...body, idempotencyKey });
     return reply.code(202).send(result);
@@ -156,9 +160,8 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
       const result = await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
       return reply.code(202).send(result);
     }
-    if (Object.keys((request.query as Record<string, unknown> | undefined) ?? {}).length > 0) {
-      throw new ValidationError([{ field: '(query)', message: 'campaign settings go in the JSON body; the query string is only for CSV uploads' }]);
-    }
+    // The query string is for file uploads, which have no other place for their settings.
+    refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const { recipients, ...settings } = parseOrThrow(CampaignBody, request.body);
     const result = await options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
     return reply.code(202).send(result);

@@ -359,6 +359,33 @@ describe('every number on the opt-out list', () => {
   });
 });
 
+describe('a query string where the route reads none', () => {
+  it('JSON enqueues and send controls answer 400 naming each parameter and the fix; nothing written (POST /v1/messages?kind=marketing was enqueued as notification)', async () => {
+    const before = await keysOf(prefix);
+    const note = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
+    const jsonBody = 'is not read from the query string: this request takes its fields in the JSON body. Fix: move it into the JSON body, and drop the query string';
+    const requests = [
+      { url: '/v1/messages?kind=marketing&name=x', payload: { ...note, phones: ['13800138071'] } },
+      { url: '/v1/batches?kind=marketing&name=x', payload: { templateCode: N.notificationTemplate, messages: [{ phone: '13800138072', signName: N.sign, templateParam: NOTE }] } },
+      { url: '/v1/campaigns?kind=marketing&name=x', payload: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, recipients: [{ phone: '13800138073' }] } },
+    ];
+    for (const r of requests) {
+      const res = await app.inject({ method: 'POST', url: r.url, headers: AUTH, payload: r.payload });
+      expect(res.statusCode, `${r.url}: ${res.body}`).toBe(400);
+      expect(res.json().error.issues, r.url).toEqual([
+        { field: 'query.kind', message: jsonBody },
+        { field: 'query.name', message: jsonBody },
+      ]);
+    }
+    for (const action of ['pause', 'resume', 'cancel']) {
+      const res = await app.inject({ method: 'POST', url: `/v1/sends/smx0000000000000000000/${action}?reason=hold`, headers: AUTH });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error.issues).toEqual([{ field: 'query.reason', message: `is not taken: ${action} acts on the send in the path alone. Fix: drop the query string` }]);
+    }
+    await expectNothingWritten(before);
+  });
+});
+
 describe('signature and template look-ups', () => {
   const lookups = (since: number) => {
     const calls = emulator.calls().slice(since);

@@ -204,6 +204,9 @@ describe('real answers of every route match the document', () => {
     const batch = { templateCode: N.notificationTemplate, messages: [{ phone: '13860000101', signName: N.sign, templateParam: { name: 'Li', order: '1' } }] };
     expect((await call('POST', '/v1/batches', { headers: { ...AUTH, ...JSON_TYPE }, body: batch })).status).toBe(202);
     expect((await call('POST', '/v1/batches', { headers: { ...AUTH, ...JSON_TYPE }, body: { ...batch, messages: [] } })).status).toBe(400);
+    // Fields in a query string are not read: refused, not dropped.
+    expect((await call('POST', '/v1/messages?kind=marketing', { headers: { ...AUTH, ...JSON_TYPE }, body: { ...NOTE, phones: ['13860000001'] } })).status).toBe(400);
+    expect((await call('POST', '/v1/batches?kind=marketing', { headers: { ...AUTH, ...JSON_TYPE }, body: batch })).status).toBe(400);
 
     const campaign = { signName: N.sign, templateCode: N.marketingTemplate, recipients: [{ phone: '13860000201', params: { name: 'Li' } }] };
     expect((await call('POST', '/v1/campaigns', { headers: { ...AUTH, ...JSON_TYPE }, body: campaign })).status).toBe(202);
@@ -253,6 +256,7 @@ describe('real answers of every route match the document', () => {
     expect(again.status).toBe(409);
     expect((again.body as { error: { code: string; message: string } }).error).toMatchObject({ code: 'SMSQ_SEND_ENDED', message: expect.stringMatching(/was cancelled; it cannot be resumed, and nothing was changed\. Fix: /) });
     expect((await call('POST', '/v1/sends/bad!id/pause', { headers: AUTH })).status).toBe(400);
+    expect((await call('POST', `/v1/sends/${queued.sendId}/pause?reason=hold`, { headers: AUTH })).status).toBe(400);
   });
 
   it('pushed reports and replies: 200, 400, 401, 415', async () => {
