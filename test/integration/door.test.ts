@@ -386,6 +386,41 @@ describe('a query string where the route reads none', () => {
   });
 });
 
+describe('a parameter or header given twice, or empty', () => {
+  it('names it once, with "give it once" (GET /v1/sends?limit=5&limit=6 said "must be a whole number"; two Idempotency-Key headers "may contain only letters"); nothing written', async () => {
+    const before = await keysOf(prefix);
+    const twice = 'must be a string, got a list. Fix: give the parameter once';
+    for (const [url, field] of [
+      ['/v1/sends?limit=5&limit=6', 'query.limit'],
+      ['/v1/sends?kind=marketing&kind=notification&limit=1', 'query.kind'],
+      ['/v1/sends/smx0000000000000000000/recipients?cursor=a&cursor=b', 'query.cursor'],
+      ['/v1/sends/smx0000000000000000000/recipients?limit=1&limit=1', 'query.limit'],
+    ] as const) {
+      const res = await app.inject({ method: 'GET', url, headers: AUTH });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.issues, url).toEqual([{ field, message: twice }]);
+    }
+    // Unknown parameters are still named as unknown, given once or twice.
+    const unknown = await app.inject({ method: 'GET', url: '/v1/sends?foo=1&foo=2&limit=2&limit=3', headers: AUTH });
+    expect(unknown.json().error.issues).toEqual([
+      { field: 'query.limit', message: twice },
+      { field: 'query.foo', message: expect.stringMatching(/^is not a field of this request\. Fix: /) },
+    ]);
+
+    const send = { phones: ['13800138081'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
+    // Node joins a header sent twice into one value, "a, b"; the test client sends it so.
+    for (const key of ['order-1, order-2', 'order-1,order-2']) {
+      const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'idempotency-key': key }, payload: send });
+      expect(res.statusCode, key).toBe(400);
+      expect(res.json().error.issues).toEqual([{ field: 'Idempotency-Key', message: 'appears more than once. Fix: send one Idempotency-Key header' }]);
+    }
+    const empty = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'idempotency-key': '' }, payload: send });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.issues).toEqual([{ field: 'Idempotency-Key', message: 'must not be empty. Fix: a key such as order-1001-shipped, or leave it out' }]);
+    await expectNothingWritten(before);
+  });
+});
+
 describe('signature and template look-ups', () => {
   const lookups = (since: number) => {
     const calls = emulator.calls().slice(since);

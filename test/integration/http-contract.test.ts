@@ -306,6 +306,7 @@ describe('real answers of every route match the document', () => {
     expect(list.status).toBe(200);
     expect((list.body as { sends: { send: { sendId: string } }[] }).sends[0]?.send.sendId).toBe(sent.sendId);
     expect((await call('GET', '/v1/sends?state=sleeping', { headers: AUTH })).status).toBe(400);
+    expect((await call('GET', '/v1/sends?limit=5&limit=6', { headers: AUTH })).status).toBe(400);
     expect((await call('GET', '/v1/sends')).status).toBe(401);
 
     expect((await call('GET', '/admin/campaigns?kind=notification', { headers: BASIC })).status).toBe(200);

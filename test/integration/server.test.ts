@@ -520,6 +520,19 @@ describe('smsq server: what fastify and Node answer on their own is in the error
     expect(expectErrorShape(JSON.parse(slow.body), 'SMSQ_REQUEST_TIMEOUT').message).toMatch(/Fix: /);
   });
 
+  it('two Idempotency-Key header lines on the wire: 400 saying it appears more than once (it said "may contain only letters")', async () => {
+    const app = await serverFor(await harness('srv-two-keys'));
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    const body = JSON.stringify({ phones: ['13800138000'], ...NOTE });
+    const res = await rawHttp(
+      port,
+      `POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nIdempotency-Key: order-1\r\nIdempotency-Key: order-2\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(res.status).toBe(400);
+    expect(expectErrorShape(JSON.parse(res.body), 'SMSQ_INVALID_REQUEST').issues).toEqual([{ field: 'Idempotency-Key', message: 'appears more than once. Fix: send one Idempotency-Key header' }]);
+    expect(await jobsIn(h!)).toBe(0);
+  });
+
   it('a request that arrives while the server is stopping: 503 in the error shape with Connection: close (fastify answered its own 503)', async () => {
     const app = await serverFor(await harness('srv-fw-closing'));
     const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
