@@ -9,6 +9,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { EXIT_USAGE } from '../../cli/errors.js';
@@ -418,6 +419,57 @@ describe('a parameter or header given twice, or empty', () => {
     expect(empty.statusCode).toBe(400);
     expect(empty.json().error.issues).toEqual([{ field: 'Idempotency-Key', message: 'must not be empty. Fix: a key such as order-1001-shipped, or leave it out' }]);
     await expectNothingWritten(before);
+  });
+});
+
+describe('a body in another charset than it is read in', () => {
+  const gbk = (text: string) => iconv.encode(text, 'gbk');
+  const note = { phones: ['13800138091'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
+
+  it('JSON labelled charset=gbk: 415 naming the charset and the fix (it was read as UTF-8: signature "smsqɳ��" is not in this account); nothing written', async () => {
+    const before = await keysOf(prefix);
+    const bodies = {
+      '/v1/messages': note,
+      '/v1/batches': { templateCode: N.notificationTemplate, messages: [{ phone: '13800138092', signName: N.sign, templateParam: NOTE }] },
+      '/v1/campaigns': { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '李' }, recipients: [{ phone: '13800138093' }] },
+    };
+    for (const [url, body] of Object.entries(bodies)) {
+      for (const charset of ['gbk', 'GB2312', '"iso-8859-1"']) {
+        const res = await app.inject({ method: 'POST', url, headers: { ...AUTH, 'content-type': `application/json; charset=${charset}` }, payload: gbk(JSON.stringify(body)) });
+        expect(res.statusCode, `${url} ${charset}: ${res.body}`).toBe(415);
+        expect(res.json().error).toEqual({
+          code: 'SMSQ_UNSUPPORTED_MEDIA_TYPE',
+          message: `Content-Type charset "${charset.replaceAll('"', '').toLowerCase()}" is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`,
+        });
+      }
+    }
+    await expectNothingWritten(before);
+    // UTF-8 by any spelling is read as it always was (here: refused for what the body says, not for its charset).
+    for (const charset of ['utf-8', 'UTF-8', '"utf-8"', 'utf8']) {
+      const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': `application/json; charset=${charset}` }, payload: JSON.stringify({ ...note, phones: [] }) });
+      expect(res.statusCode, charset).toBe(400);
+    }
+  });
+
+  it('CSV upload: its charset is the encoding it is read in (?encoding= wins); a charset no CSV can be read in is 415', async () => {
+    const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing' });
+    const utf16 = iconv.encode('phone,name\n13800138094,李\n', 'utf-16le');
+    const upload = (query: string, contentType: string, payload: Buffer) => app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': contentType }, payload });
+
+    const before = await keysOf(prefix);
+    const unknown = await upload(q.toString(), 'text/csv; charset=shift_jis', utf16);
+    expect(unknown.statusCode, unknown.body).toBe(415);
+    expect(unknown.json().error.message).toBe('Content-Type charset "shift_jis" is not one a CSV upload can be read in. Fix: one of utf-8, utf-16le, utf-16be, gb18030 (or gbk), ?encoding= instead, or no charset to have it recognised from the bytes');
+    await expectNothingWritten(before);
+
+    // UTF-16 without a byte-order mark is not recognised from its bytes: the charset names it.
+    const named = await upload(q.toString(), 'text/csv; charset=utf-16le', utf16);
+    expect(named.statusCode, named.body).toBe(202);
+    const { sendId } = named.json() as { sendId: string };
+    const page = await producer.recipientPage(sendId, { limit: 10 });
+    expect(page.recipients.map((r) => r.phone)).toEqual(['13800138094']);
+    const overridden = await upload(`${q}&encoding=utf-16le`, 'text/csv; charset=utf-8', iconv.encode('phone,name\n13800138095,王\n', 'utf-16le'));
+    expect(overridden.statusCode, overridden.body).toBe(202);
   });
 });
 

@@ -199,6 +199,7 @@ describe('real answers of every route match the document', () => {
     expect((await call('POST', '/v1/messages', { headers: { ...AUTH, ...JSON_TYPE }, body: { ...NOTE, phones: [], phone: 'x' } })).status).toBe(400);
     expect((await call('POST', '/v1/messages', { headers: JSON_TYPE, body: { ...NOTE, phones: ['13860000001'] } })).status).toBe(401);
     expect((await call('POST', '/v1/messages', { headers: { ...AUTH, 'content-type': 'text/csv' }, raw: 'phone\n13860000001\n' })).status).toBe(415);
+    expect((await call('POST', '/v1/messages', { headers: { ...AUTH, 'content-type': 'application/json; charset=gbk' }, body: { ...NOTE, phones: ['13860000001'] } })).status).toBe(415);
     expect((await call('POST', '/v1/messages', { headers: { ...AUTH, ...JSON_TYPE }, raw: JSON.stringify({ ...NOTE, phones: Array.from({ length: 8000 }, (_, i) => String(13860000000 + i)) }) })).status).toBe(413);
 
     const batch = { templateCode: N.notificationTemplate, messages: [{ phone: '13860000101', signName: N.sign, templateParam: { name: 'Li', order: '1' } }] };
@@ -271,6 +272,7 @@ describe('real answers of every route match the document', () => {
       expect((await call('POST', `/v1/reports/${REPORT_TOKEN}/${kind}`, { headers: JSON_TYPE, body: { phone_number: 1 } })).status).toBe(400);
       expect((await call('POST', `/v1/reports/${kind}`, { headers: { ...token, ...JSON_TYPE }, raw: '[{' })).status).toBe(400);
       expect((await call('POST', `/v1/reports/${kind}`, { headers: { ...token, 'content-type': 'text/csv' }, raw: 'x' })).status).toBe(415);
+      expect((await call('POST', `/v1/reports/${kind}`, { headers: { ...token, 'content-type': 'text/plain; charset=gbk' }, raw: JSON.stringify(body) })).status).toBe(415);
     }
   });
 
