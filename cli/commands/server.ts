@@ -12,6 +12,7 @@ import { openReportIngest, type ReportIngest } from '../../src/receipts/report-i
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
 import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { listenRefusal } from '../listen-errors.js';
 import { openCatalog, openRedis } from '../pipeline.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
@@ -106,7 +107,15 @@ export function register(program: Command, ctx: CliContext): void {
         });
         // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
         ctx.onClose(() => app.close());
-        const url = await app.listen({ host: flags.host ?? s.host, port: flags.port ?? s.port });
+        const address = {
+          host: flags.host ?? s.host,
+          port: flags.port ?? s.port,
+          hostFlag: flags.host !== undefined ? '--host' : 'SMSQ_SERVER_HOST (or --host)',
+          portFlag: flags.port !== undefined ? '--port' : 'SMSQ_SERVER_PORT (or --port)',
+        };
+        const url = await app.listen({ host: address.host, port: address.port }).catch((err: unknown) => {
+          throw listenRefusal(err, address) ?? err;
+        });
         const info = {
           url,
           api: `${url}/v1`,
