@@ -5,7 +5,7 @@ import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { runEmulatorStandalone } from '../../src/emulator/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { hostFlag, intFlag, switchFlag } from '../flags.js';
 import { listenRefusal } from '../listen-errors.js';
 
 /** Port the emulator listens on when `--port` is not given. */
@@ -13,7 +13,7 @@ export const DEFAULT_EMULATOR_PORT = 8081;
 
 const schema = z.object({
   port: intFlag(0, 65_535, `--port ${DEFAULT_EMULATOR_PORT} (0 picks a free port)`).optional().default(DEFAULT_EMULATOR_PORT),
-  host: textFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)', 255).optional().default('127.0.0.1'),
+  host: hostFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)').optional().default('127.0.0.1'),
   controlPort: intFlag(0, 65_535, '--control-port 8082 (0 picks a free port)').optional(),
   json: switchFlag,
 });

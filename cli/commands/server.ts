@@ -11,7 +11,7 @@ import { systemClock } from '../../src/clock.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
-import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { hostFlag, intFlag, switchFlag } from '../flags.js';
 import { listenRefusal } from '../listen-errors.js';
 import { openCatalog, openRedis } from '../pipeline.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
@@ -23,7 +23,7 @@ export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE
 
 const schema = z.object({
   port: intFlag(0, 65_535, '--port 8080 (0 picks a free port)').optional(),
-  host: textFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)', 255).optional(),
+  host: hostFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)').optional(),
   insecure: switchFlag,
   json: switchFlag,
 });

@@ -67,6 +67,21 @@ describe('a port in use', () => {
 });
 
 describe('a host that cannot be listened on', () => {
+  it('smsq server --host "not a host" or 999.1.1.1: refused as a flag (exit 2), not blamed on Redis (it said SMSQ_REDIS_UNAVAILABLE, exit 3)', async () => {
+    for (const host of ['not a host', '999.1.1.1', 'http://127.0.0.1', '-x.example']) {
+      const r = await cli(['server', '--host', host, '--port', '0']);
+      expect(r.code, `${host}: ${r.stderr}`).toBe(EXIT.refused);
+      expect(r.stderr).toContain(`error: --host "${host}" must be a host name or IP address. Fix: --host 127.0.0.1 (or 0.0.0.0 inside a container)`);
+      expect(r.stderr).not.toMatch(/Redis|REDIS_URL/);
+    }
+    const fromEnv = await cli(['server', '--port', '0'], { SMSQ_SERVER_HOST: '999.1.1.1' });
+    expect(fromEnv.code, fromEnv.stderr).toBe(EXIT.refused);
+    expect(fromEnv.stderr).toMatch(/SMSQ_SERVER_HOST.*must be a host name or IP address\. Fix: SMSQ_SERVER_HOST=127\.0\.0\.1/);
+    const emulator = await cli(['emulator', '--host', 'not a host', '--port', '0']);
+    expect(emulator.code, emulator.stderr).toBe(EXIT.refused);
+    expect(emulator.stderr).toContain('error: --host "not a host" must be a host name or IP address. Fix: --host 127.0.0.1 (or 0.0.0.0 inside a container)');
+  });
+
   it('a well-formed host that is not this machine\'s, or does not resolve: exit 2 naming --host or SMSQ_SERVER_HOST', async () => {
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of a real interface.
     const notMine = await cli(['server', '--host', '192.0.2.1', '--port', '0']);
