@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { normalizePhone } from '../src/sms/phone.js';
 import { quoteForError } from '../src/sms/phone-list.js';
+import { isListenHost } from '../src/listen-host.js';
 import { UsageError } from './errors.js';
 
 /** Flags whose values are phone numbers: quoted masked in errors. */
@@ -62,6 +63,11 @@ export function textFlag(fix: string, max = 200) {
     .trim()
     .min(1, { message: `must not be empty. Fix: ${fix}` })
     .max(max, { message: `must be at most ${max} characters. Fix: ${fix}` });
+}
+
+/** An address to listen on: an IP address or a host name (as SMSQ_SERVER_HOST takes it). */
+export function hostFlag(fix: string) {
+  return textFlag(fix, 255).refine(isListenHost, { message: `must be a host name or IP address. Fix: ${fix}` });
 }
 
 /** One of a fixed set of numbers, given as a string. */

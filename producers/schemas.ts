@@ -9,7 +9,8 @@ const stringParams = z.record(
 
 export const IdempotencyKey = z
   .string()
-  .min(1, { message: 'must not be empty. Fix: a key such as order-1001-shipped, or leave it out' })
+  // An empty key is only that: the checks after it would add nothing but noise.
+  .min(1, { message: 'must not be empty. Fix: a key such as order-1001-shipped, or leave it out', abort: true })
   .max(128, { message: 'must be at most 128 characters. Fix: a shorter key, e.g. a hash of what makes the request unique' })
   .regex(/^[A-Za-z0-9._~-]+$/, { message: 'may contain only letters, digits and . _ ~ -. Fix: e.g. order-1001-shipped' });
 

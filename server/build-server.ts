@@ -14,7 +14,7 @@ import type { Logger } from '../src/logger.js';
 import { openQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
-import { createErrorHandler } from './errors.js';
+import { createClientErrorHandler, createErrorHandler, frameworkErrorOf, MAX_PARAM_LENGTH, sendError, STOPPING } from './errors.js';
 import { createRouteMethods } from './route-methods.js';
 import { redactUrl } from './redact-url.js';
 import { dashboardPlugin, DASHBOARD_PATH, DASHBOARD_SCHEMA } from './plugins/dashboard.js';
@@ -123,16 +123,31 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   const errorLog = createEmitterErrorLog({ logger: log, clock });
   for (const q of queues) q.on('error', errorLog(`${q.name} queue`));
 
+  const limits = { bodyLimit, csvBodyLimit };
   const app = fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // What fastify and Node would answer in their own shapes: a path the router cannot take,
+    // a request that is not HTTP, headers too large, a request too slow to arrive.
+    frameworkErrors: (err, request, reply) => sendError(reply, frameworkErrorOf(err, request.url, limits, request.id)),
+    clientErrorHandler: createClientErrorHandler(log as FastifyBaseLogger),
+    // Answered by the onRequest hook below instead, in the one error shape.
+    return503OnClosing: false,
+  });
+  let stopping = false;
+  app.addHook('preClose', (done) => {
+    stopping = true;
+    done();
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (stopping) return sendError(reply, STOPPING);
   });
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));
   });
-  app.setErrorHandler(createErrorHandler({ bodyLimit, csvBodyLimit }));
+  app.setErrorHandler(createErrorHandler(limits));
   app.setSerializerCompiler(createReplySerializer({ checkResponses: deps.checkResponses ?? runningUnderVitest() }));
   const openApi = createOpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);

@@ -7,12 +7,16 @@
  * individual fields are at fault. A 500 never carries internals: the log has them, under the
  * request id that the answer names.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../src/sms/errors.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { isRedisConnectionError } from '../src/queue/redis-errors.js';
+import { quoteForError } from '../src/sms/phone-list.js';
 import { ResponseContractError } from './response-contract-error.js';
+import { redactUrl } from './redact-url.js';
 
 /** The code each HTTP status answers with when nothing more specific applies (statuses: src/errors.ts). */
 export const HTTP_ERROR_CODES = Object.freeze({
@@ -20,8 +24,10 @@ export const HTTP_ERROR_CODES = Object.freeze({
   401: 'SMSQ_UNAUTHORIZED',
   404: 'SMSQ_NOT_FOUND',
   405: 'SMSQ_METHOD_NOT_ALLOWED',
+  408: 'SMSQ_REQUEST_TIMEOUT',
   413: 'SMSQ_BODY_TOO_LARGE',
   415: 'SMSQ_UNSUPPORTED_MEDIA_TYPE',
+  431: 'SMSQ_HEADERS_TOO_LARGE',
   500: 'SMSQ_INTERNAL',
   503: 'SMSQ_NOT_READY',
 } satisfies Record<number, SmsqCode>);
@@ -122,3 +128,82 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
     return sendError(reply, http);
   };
 }
+
+/**
+ * The router's longest path parameter: the longest report token SMSQ_REPORT_TOKEN takes (the push
+ * URL's path form). fastify's default, 100, refused longer tokens before any route ran.
+ */
+export const MAX_PARAM_LENGTH = 128;
+
+const INVALID = 'the request is invalid; nothing was enqueued';
+
+/**
+ * What fastify answers before any route or hook runs (its `frameworkErrors` option): a path it
+ * cannot route. Its own answers were `{"error":"Bad Request","code":"FST_ERR_..."}`, and 414 for a
+ * long id, which is a bad id like any other.
+ */
+export function frameworkErrorOf(err: FastifyError, url: string, limits: { bodyLimit: number; csvBodyLimit: number }, requestId: string): HttpError {
+  const path = redactUrl(url);
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    const longest = Math.max(...path.split('/').map((segment) => segment.length));
+    return toHttpError(
+      new ValidationError([
+        { field: '(path)', message: `has a segment of ${longest} characters, longer than any id or token smsq gives (${MAX_PARAM_LENGTH}). Fix: check the id in the path; a send id is at most 64 characters` },
+      ]),
+      limits,
+      requestId,
+    );
+  }
+  if (err.code === 'FST_ERR_BAD_URL') {
+    return new HttpError(400, HTTP_ERROR_CODES[400], INVALID, [
+      { field: '(path)', message: `is not valid percent-encoding: ${quoteForError(path, { phones: true, maxChars: 80 })}. Fix: percent-encode the path as UTF-8 (a % itself is %25)` },
+    ]);
+  }
+  return toHttpError(err, limits, requestId);
+}
+
+/** What Node reports on a connection before fastify sees a request (its `clientError` event), as an answer. */
+export function clientErrorOf(err: { code?: string }): HttpError {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new HttpError(408, HTTP_ERROR_CODES[408], 'the request did not arrive in time: the server stopped waiting for the rest of it; nothing was enqueued. Fix: send the whole request again, at once');
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    return new HttpError(
+      431,
+      HTTP_ERROR_CODES[431],
+      `the request line and headers are over ${size(maxHeaderSize)} (the URL counts); nothing was enqueued. Fix: send long values in the body (JSON, or a CSV campaign), not in the URL or the headers`,
+    );
+  }
+  return new HttpError(400, HTTP_ERROR_CODES[400], `the request is not HTTP/1.1 the server can read (${err.code ?? 'parse error'}); nothing was enqueued. Fix: send a well-formed HTTP/1.1 request (check the client, or a proxy in between)`);
+}
+
+/**
+ * The server's `clientError` handler: fastify's default wrote its own body
+ * (`{"error":"Bad Request","message":"Client Error"}`). The request was never parsed, so the answer
+ * is written to the socket, and the connection closed: what follows on it cannot be trusted.
+ */
+export function createClientErrorHandler(log: FastifyBaseLogger) {
+  return (err: Error & { code?: string }, socket: Duplex): void => {
+    // A reset connection has nobody to answer.
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const http = clientErrorOf(err);
+    log.debug({ err, status: http.statusCode }, 'client error');
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify(errorBody(http.code, http.message, http.issues));
+    socket.end(
+      `HTTP/1.1 ${http.statusCode} ${STATUS_CODES[http.statusCode] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+}
+
+/** What a request that arrives while the server stops is told (fastify's return503OnClosing answered in its own shape). */
+export const STOPPING = new HttpError(
+  503,
+  HTTP_ERROR_CODES[503],
+  'the server is stopping; nothing was enqueued. Fix: retry in a moment, on another instance or on this one once it has restarted',
+  undefined,
+  { connection: 'close', 'retry-after': '5' },
+);

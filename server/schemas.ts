@@ -186,17 +186,46 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', fo
   return out;
 }
 
-/** Parses `value` or throws a {@link ValidationError} naming every bad field; `form`: a JSON body, or text (query string, path). */
+/** What zod says of a list where one value goes: in text, {@link fieldIssuesFromZod} reads it as a parameter given twice. */
+const GIVEN_TWICE = 'Invalid input: expected string, received array';
+
+/**
+ * Parses `value` or throws a {@link ValidationError} naming every bad field; `form`: a JSON body, or
+ * text (query string, path).
+ */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, root = '', form: ValueForm = 'json'): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(issuesFromZod(parsed.error.issues, root, form));
-  return parsed.data;
+  // In text, a list is a parameter given twice: said as such, not as what its schema makes of a
+  // list (`limit=5&limit=6` coerces to NaN, "must be a whole number").
+  const lists = form === 'text' && value !== null && typeof value === 'object' ? Object.keys(value).filter((k) => Array.isArray((value as Record<string, unknown>)[k])) : [];
+  if (parsed.success && lists.length === 0) return parsed.data;
+  const issues = parsed.success ? [] : parsed.error.issues;
+  const unknown = new Set(issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : [])));
+  const twice = lists.filter((k) => !unknown.has(k));
+  throw new ValidationError([
+    ...fieldIssuesFromZod(twice.map((k) => ({ path: [k], message: GIVEN_TWICE })), root, form),
+    ...issuesFromZod(issues.filter((i) => !twice.includes(String(i.path[0]))), root, form),
+  ]);
+}
+
+/** What a parameter is told on a route whose fields all come in the JSON body. */
+export const QUERY_OF_JSON_BODY = 'is not read from the query string: this request takes its fields in the JSON body. Fix: move it into the JSON body, and drop the query string';
+
+/**
+ * Refuses a query string on a route that reads none, naming each parameter: unread, it would be
+ * dropped silently (`POST /v1/messages?kind=marketing` went out as a notification).
+ */
+export function refuseQuery(query: unknown, message: string): void {
+  const names = query !== null && typeof query === 'object' ? Object.keys(query) : [];
+  if (names.length > 0) throw new ValidationError(names.map((name) => ({ field: `query.${name}`, message })));
 }
 
 /** The `Idempotency-Key` header, validated; undefined when absent. */
 export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
-  if (Array.isArray(header)) {
+  // Node joins a header sent twice into one value ("a, b"), as HTTP reads a comma-separated list;
+  // a key has no comma, so one is the second key.
+  if (Array.isArray(header) || header.includes(',')) {
     throw new ValidationError([{ field: 'Idempotency-Key', message: 'appears more than once. Fix: send one Idempotency-Key header' }]);
   }
   const parsed = IdempotencyKey.safeParse(header);

@@ -9,6 +9,7 @@ import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadlin
 import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { ConfigError } from './errors.js';
+import { isListenHost } from './listen-host.js';
 
 /** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
 export { ConfigError, TRACE_SAMPLERS, type TracingConfig };
@@ -430,7 +431,7 @@ export const envSchema = z.object({
   SMSQ_SERVER_HOST: z
     .string()
     .trim()
-    .regex(/^([A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/, { message: 'must be a host name or IP address. Fix: SMSQ_SERVER_HOST=127.0.0.1 (or 0.0.0.0 for every interface)' })
+    .refine(isListenHost, { message: 'must be a host name or IP address. Fix: SMSQ_SERVER_HOST=127.0.0.1 (or 0.0.0.0 for every interface)' })
     .default('127.0.0.1')
     .meta(envDoc({ group: 'server', description: 'address `smsq server` listens on (`--host` overrides); `0.0.0.0` for every interface', allowed: 'a host name or IP address' })),
   SMSQ_SERVER_PORT: intFrom('SMSQ_SERVER_PORT', 0, 65_535, `SMSQ_SERVER_PORT=${DEFAULT_SERVER_PORT} (0..65535)`).default(DEFAULT_SERVER_PORT)

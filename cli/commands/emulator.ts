@@ -4,14 +4,16 @@ import { z } from 'zod';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { runEmulatorStandalone } from '../../src/emulator/index.js';
 import type { CliContext } from '../context.js';
-import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { UsageError } from '../errors.js';
+import { hostFlag, intFlag, switchFlag } from '../flags.js';
+import { listenRefusal } from '../listen-errors.js';
 
 /** Port the emulator listens on when `--port` is not given. */
 export const DEFAULT_EMULATOR_PORT = 8081;
 
 const schema = z.object({
   port: intFlag(0, 65_535, `--port ${DEFAULT_EMULATOR_PORT} (0 picks a free port)`).optional().default(DEFAULT_EMULATOR_PORT),
-  host: textFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)', 255).optional().default('127.0.0.1'),
+  host: hostFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)').optional().default('127.0.0.1'),
   controlPort: intFlag(0, 65_535, '--control-port 8082 (0 picks a free port)').optional(),
   json: switchFlag,
 });
@@ -29,6 +31,10 @@ export function register(program: Command, ctx: CliContext): void {
         const config = ctx.config;
         const accessKey = config.accessKey ?? SANDBOX_ACCESS_KEY;
         const fromEnv = config.accessKey !== undefined;
+        // The control API listens on 127.0.0.1 too: one port cannot serve both.
+        if (flags.controlPort !== undefined && flags.controlPort !== 0 && flags.controlPort === flags.port) {
+          throw new UsageError(`--port ${flags.port} and --control-port ${flags.controlPort} are the same port: the API and the control API each need their own. Fix: --control-port ${flags.port === 65_535 ? flags.port - 1 : flags.port + 1}, or leave it out`);
+        }
         const running = await runEmulatorStandalone({
           port: flags.port,
           host: flags.host,
@@ -37,6 +43,13 @@ export function register(program: Command, ctx: CliContext): void {
           logger: ctx.logger.child({ component: 'emulator' }),
           // Signals are the CLI's to handle (deps.waitForShutdown), so tests can drive it too.
           handleSignals: false,
+        }).catch((err: unknown) => {
+          // Node's error names the port that failed: the API's, or the control API's.
+          const control = flags.controlPort !== undefined && (err as { port?: unknown }).port === flags.controlPort && flags.controlPort !== flags.port;
+          const at = control
+            ? { host: '127.0.0.1', port: flags.controlPort ?? 0, hostFlag: '--host', portFlag: '--control-port', portOption: '--control-port' }
+            : { host: flags.host, port: flags.port, hostFlag: '--host', portFlag: '--port' };
+          throw listenRefusal(err, at) ?? err;
         });
         ctx.onClose(() => running.close());
         const info = {

@@ -11,7 +11,8 @@ import { systemClock } from '../../src/clock.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
-import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { hostFlag, intFlag, switchFlag } from '../flags.js';
+import { listenRefusal } from '../listen-errors.js';
 import { openCatalog, openRedis } from '../pipeline.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
@@ -22,7 +23,7 @@ export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE
 
 const schema = z.object({
   port: intFlag(0, 65_535, '--port 8080 (0 picks a free port)').optional(),
-  host: textFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)', 255).optional(),
+  host: hostFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)').optional(),
   insecure: switchFlag,
   json: switchFlag,
 });
@@ -109,7 +110,15 @@ export function register(program: Command, ctx: CliContext): void {
         });
         // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
         ctx.onClose(() => app.close());
-        const url = await app.listen({ host: flags.host ?? s.host, port: flags.port ?? s.port });
+        const address = {
+          host: flags.host ?? s.host,
+          port: flags.port ?? s.port,
+          hostFlag: flags.host !== undefined ? '--host' : 'SMSQ_SERVER_HOST (or --host)',
+          portFlag: flags.port !== undefined ? '--port' : 'SMSQ_SERVER_PORT (or --port)',
+        };
+        const url = await app.listen({ host: address.host, port: address.port }).catch((err: unknown) => {
+          throw listenRefusal(err, address) ?? err;
+        });
         const info = {
           url,
           api: `${url}/v1`,

@@ -8,7 +8,7 @@ import { createAuthHook } from '../auth.js';
 import { SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, failure } from '../route-schema.js';
 import { ValidationError } from '../../src/errors.js';
-import { parseOrThrow, SendIdParams } from '../schemas.js';
+import { parseOrThrow, refuseQuery, SendIdParams } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
 
 export interface ControlsOptions {
@@ -38,7 +38,8 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {
       const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
-      // A control takes nothing but its path: fields in a body would be ignored, as if honoured.
+      // A control takes nothing but its path: fields in a body or a query string would be ignored, as if honoured.
+      refuseQuery(request.query, `is not taken: ${action} acts on the send in the path alone. Fix: drop the query string`);
       const body = request.body;
       const none = body === undefined || body === null || body === '' || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
       if (!none) {

@@ -13,6 +13,7 @@ import { ValidationError } from '../../src/errors.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { createAuthHook } from '../auth.js';
+import { csvEncodingOf, utf8JsonParser } from '../charset.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import type { RouteMethods } from '../route-methods.js';
 import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
@@ -25,7 +26,9 @@ import {
   idempotencyKeyOf,
   MOVED_STATUS_QUERY,
   parseOrThrow,
+  QUERY_OF_JSON_BODY,
   RecipientsQuery,
+  refuseQuery,
   SendBatchBody,
   SendBody,
   SendIdParams,
@@ -72,7 +75,7 @@ const ENQUEUE_ANSWERS = {
   401: failure('No or a wrong bearer token (SMSQ_UNAUTHORIZED); `WWW-Authenticate` names the scheme'),
   409: failure('The request with this Idempotency-Key is still being enqueued (SMSQ_IDEMPOTENCY_IN_PROGRESS; `Retry-After: 2`)'),
   413: failure('The body is over SMSQ_SERVER_BODY_LIMIT (JSON) or SMSQ_SERVER_CSV_LIMIT (files) (SMSQ_BODY_TOO_LARGE)'),
-  415: failure('A Content-Type the route does not take (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
+  415: failure('A Content-Type the route does not take, a JSON body in a charset other than UTF-8, or a CSV upload in a charset it cannot be read in (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
   422: failure('The Idempotency-Key was used for a different request (SMSQ_IDEMPOTENCY_KEY_REUSED)'),
   ...COMMON_FAILURES,
 } as const;
@@ -86,7 +89,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   // Only JSON, plus CSV for campaigns (a buffered body: a campaign that is too large is refused
   // whole before any recipient is enqueued).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, utf8JsonParser(app));
   app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
   app.addContentTypeParser(XLSX_TYPE, { parseAs: 'buffer', bodyLimit: options.csvBodyLimit }, (_req, body, done) => done(null, body));
 
@@ -103,6 +106,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   app.post('/messages', { schema: sendSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
+    refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const body = parseOrThrow(SendBody, request.body);
     const result = await options.producer.send({ ...body, idempotencyKey });
     return reply.code(202).send(result);
@@ -118,6 +122,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   app.post('/batches', { schema: batchSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, JSON_ONLY)) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
+    refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const body = parseOrThrow(SendBatchBody, request.body);
     const result = await options.producer.sendBatch({ ...body, idempotencyKey });
     return reply.code(202).send(result);
@@ -152,13 +157,12 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
       if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
       const recipients = workbook
         ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)', sheetOption: '?sheet=' })
-        : readRecipientsCsv(request.body, { encoding, field: '(body)' });
+        : readRecipientsCsv(request.body, { encoding: encoding ?? csvEncodingOf(request.headers['content-type']), field: '(body)' });
       const result = await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
       return reply.code(202).send(result);
     }
-    if (Object.keys((request.query as Record<string, unknown> | undefined) ?? {}).length > 0) {
-      throw new ValidationError([{ field: '(query)', message: 'campaign settings go in the JSON body; the query string is only for CSV uploads' }]);
-    }
+    // The query string is for file uploads, which have no other place for their settings.
+    refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const { recipients, ...settings } = parseOrThrow(CampaignBody, request.body);
     const result = await options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
     return reply.code(202).send(result);

@@ -9,6 +9,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { EXIT_USAGE } from '../../cli/errors.js';
@@ -381,6 +382,119 @@ describe('every number on the opt-out list', () => {
     } finally {
       await redis.srem(`${prefix}:suppressed`, ...optedOut);
     }
+  });
+});
+
+describe('a query string where the route reads none', () => {
+  it('JSON enqueues and send controls answer 400 naming each parameter and the fix; nothing written (POST /v1/messages?kind=marketing was enqueued as notification)', async () => {
+    const before = await keysOf(prefix);
+    const note = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
+    const jsonBody = 'is not read from the query string: this request takes its fields in the JSON body. Fix: move it into the JSON body, and drop the query string';
+    const requests = [
+      { url: '/v1/messages?kind=marketing&name=x', payload: { ...note, phones: ['13800138071'] } },
+      { url: '/v1/batches?kind=marketing&name=x', payload: { templateCode: N.notificationTemplate, messages: [{ phone: '13800138072', signName: N.sign, templateParam: NOTE }] } },
+      { url: '/v1/campaigns?kind=marketing&name=x', payload: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, recipients: [{ phone: '13800138073' }] } },
+    ];
+    for (const r of requests) {
+      const res = await app.inject({ method: 'POST', url: r.url, headers: AUTH, payload: r.payload });
+      expect(res.statusCode, `${r.url}: ${res.body}`).toBe(400);
+      expect(res.json().error.issues, r.url).toEqual([
+        { field: 'query.kind', message: jsonBody },
+        { field: 'query.name', message: jsonBody },
+      ]);
+    }
+    for (const action of ['pause', 'resume', 'cancel']) {
+      const res = await app.inject({ method: 'POST', url: `/v1/sends/smx0000000000000000000/${action}?reason=hold`, headers: AUTH });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error.issues).toEqual([{ field: 'query.reason', message: `is not taken: ${action} acts on the send in the path alone. Fix: drop the query string` }]);
+    }
+    await expectNothingWritten(before);
+  });
+});
+
+describe('a parameter or header given twice, or empty', () => {
+  it('names it once, with "give it once" (GET /v1/sends?limit=5&limit=6 said "must be a whole number"; two Idempotency-Key headers "may contain only letters"); nothing written', async () => {
+    const before = await keysOf(prefix);
+    const twice = 'must be a string, got a list. Fix: give the parameter once';
+    for (const [url, field] of [
+      ['/v1/sends?limit=5&limit=6', 'query.limit'],
+      ['/v1/sends?kind=marketing&kind=notification&limit=1', 'query.kind'],
+      ['/v1/sends/smx0000000000000000000/recipients?cursor=a&cursor=b', 'query.cursor'],
+      ['/v1/sends/smx0000000000000000000/recipients?limit=1&limit=1', 'query.limit'],
+    ] as const) {
+      const res = await app.inject({ method: 'GET', url, headers: AUTH });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.issues, url).toEqual([{ field, message: twice }]);
+    }
+    // Unknown parameters are still named as unknown, given once or twice.
+    const unknown = await app.inject({ method: 'GET', url: '/v1/sends?foo=1&foo=2&limit=2&limit=3', headers: AUTH });
+    expect(unknown.json().error.issues).toEqual([
+      { field: 'query.limit', message: twice },
+      { field: 'query.foo', message: expect.stringMatching(/^is not a field of this request\. Fix: /) },
+    ]);
+
+    const send = { phones: ['13800138081'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
+    // Node joins a header sent twice into one value, "a, b"; the test client sends it so.
+    for (const key of ['order-1, order-2', 'order-1,order-2']) {
+      const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'idempotency-key': key }, payload: send });
+      expect(res.statusCode, key).toBe(400);
+      expect(res.json().error.issues).toEqual([{ field: 'Idempotency-Key', message: 'appears more than once. Fix: send one Idempotency-Key header' }]);
+    }
+    const empty = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'idempotency-key': '' }, payload: send });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.issues).toEqual([{ field: 'Idempotency-Key', message: 'must not be empty. Fix: a key such as order-1001-shipped, or leave it out' }]);
+    await expectNothingWritten(before);
+  });
+});
+
+describe('a body in another charset than it is read in', () => {
+  const gbk = (text: string) => iconv.encode(text, 'gbk');
+  const note = { phones: ['13800138091'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
+
+  it('JSON labelled charset=gbk: 415 naming the charset and the fix (it was read as UTF-8: signature "smsqɳ��" is not in this account); nothing written', async () => {
+    const before = await keysOf(prefix);
+    const bodies = {
+      '/v1/messages': note,
+      '/v1/batches': { templateCode: N.notificationTemplate, messages: [{ phone: '13800138092', signName: N.sign, templateParam: NOTE }] },
+      '/v1/campaigns': { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '李' }, recipients: [{ phone: '13800138093' }] },
+    };
+    for (const [url, body] of Object.entries(bodies)) {
+      for (const charset of ['gbk', 'GB2312', '"iso-8859-1"']) {
+        const res = await app.inject({ method: 'POST', url, headers: { ...AUTH, 'content-type': `application/json; charset=${charset}` }, payload: gbk(JSON.stringify(body)) });
+        expect(res.statusCode, `${url} ${charset}: ${res.body}`).toBe(415);
+        expect(res.json().error).toEqual({
+          code: 'SMSQ_UNSUPPORTED_MEDIA_TYPE',
+          message: `Content-Type charset "${charset.replaceAll('"', '').toLowerCase()}" is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`,
+        });
+      }
+    }
+    await expectNothingWritten(before);
+    // UTF-8 by any spelling is read as it always was (here: refused for what the body says, not for its charset).
+    for (const charset of ['utf-8', 'UTF-8', '"utf-8"', 'utf8']) {
+      const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': `application/json; charset=${charset}` }, payload: JSON.stringify({ ...note, phones: [] }) });
+      expect(res.statusCode, charset).toBe(400);
+    }
+  });
+
+  it('CSV upload: its charset is the encoding it is read in (?encoding= wins); a charset no CSV can be read in is 415', async () => {
+    const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing' });
+    const utf16 = iconv.encode('phone,name\n13800138094,李\n', 'utf-16le');
+    const upload = (query: string, contentType: string, payload: Buffer) => app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': contentType }, payload });
+
+    const before = await keysOf(prefix);
+    const unknown = await upload(q.toString(), 'text/csv; charset=shift_jis', utf16);
+    expect(unknown.statusCode, unknown.body).toBe(415);
+    expect(unknown.json().error.message).toBe('Content-Type charset "shift_jis" is not one a CSV upload can be read in. Fix: one of utf-8, utf-16le, utf-16be, gb18030 (or gbk), ?encoding= instead, or no charset to have it recognised from the bytes');
+    await expectNothingWritten(before);
+
+    // UTF-16 without a byte-order mark is not recognised from its bytes: the charset names it.
+    const named = await upload(q.toString(), 'text/csv; charset=utf-16le', utf16);
+    expect(named.statusCode, named.body).toBe(202);
+    const { sendId } = named.json() as { sendId: string };
+    const page = await producer.recipientPage(sendId, { limit: 10 });
+    expect(page.recipients.map((r) => r.phone)).toEqual(['13800138094']);
+    const overridden = await upload(`${q}&encoding=utf-16le`, 'text/csv; charset=utf-8', iconv.encode('phone,name\n13800138095,王\n', 'utf-16le'));
+    expect(overridden.statusCode, overridden.body).toBe(202);
   });
 });
 

@@ -3,6 +3,7 @@
  * fastify's inject(): authentication, validation, idempotency, status after delivery, CSV
  * campaigns, body limits, the error shape, OpenAPI, metrics, health and the dashboard's API.
  */
+import { connect, type Socket } from 'node:net';
 import type { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
@@ -445,5 +446,107 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
     // Strangers still get 401 first, and reads still work.
     expect((await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/pause' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: BASIC })).statusCode).toBe(200);
+  });
+});
+
+/** One raw HTTP/1.1 exchange on a new connection: what came back until the server closed it (or 3 s). */
+function rawHttp(port: number, text: string, onConnect?: (socket: Socket) => void): Promise<{ status: number; headers: string; body: string; raw: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      onConnect?.(socket);
+      socket.write(text);
+    });
+    let out = '';
+    const done = () => {
+      const [head = '', ...rest] = out.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0), headers: head.toLowerCase(), body: rest.join('\r\n\r\n'), raw: out });
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (out += chunk));
+    socket.on('close', done);
+    socket.on('error', (err) => (out ? done() : reject(err)));
+    setTimeout(() => socket.destroy(), 3000).unref();
+  });
+}
+
+describe('smsq server: what fastify and Node answer on their own is in the error shape', () => {
+  it('a path segment past the router\'s limit (fastify answered 414 FST_ERR_MAX_PARAM_LENGTH) and bad percent-encoding (400 FST_ERR_BAD_URL): 400 naming (path) and the fix', async () => {
+    const app = await serverFor(await harness('srv-fw-url'));
+    for (const url of [`/v1/sends/${'a'.repeat(5000)}`, `/v1/sends/${'a'.repeat(5000)}/recipients`, `/admin/campaigns/${'a'.repeat(200)}`]) {
+      for (const headers of [AUTH, {}]) {
+        const res = await app.inject({ method: 'GET', url, headers });
+        expect(res.statusCode, url.slice(0, 40)).toBe(400);
+        const error = expectErrorShape(res.json(), 'SMSQ_INVALID_REQUEST');
+        expect(error.issues).toEqual([{ field: '(path)', message: expect.stringMatching(/^has a segment of \d+ characters, longer than any id or token smsq gives \(128\)\. Fix: check the id in the path; a send id is at most 64 characters$/) }]);
+      }
+    }
+    // Up to the longest report token (128 characters, SMSQ_REPORT_TOKEN) a segment is routed: the route names it.
+    const routed = await app.inject({ method: 'GET', url: `/v1/sends/${'a'.repeat(128)}`, headers: AUTH });
+    expect(expectErrorShape(routed.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('id');
+    for (const url of ['/v1/sends/%zz', '/v1/sends/%E0%A4%A/recipients', '/no/such/%zz']) {
+      const res = await app.inject({ method: 'GET', url, headers: AUTH });
+      expect(res.statusCode, url).toBe(400);
+      const error = expectErrorShape(res.json(), 'SMSQ_INVALID_REQUEST');
+      expect(error.issues).toEqual([{ field: '(path)', message: expect.stringMatching(/^is not valid percent-encoding: ".*"\. Fix: percent-encode the path as UTF-8 \(a % itself is %25\)$/) }]);
+    }
+    // The report token is not repeated back in a URL it travels in.
+    const token = 'a-report-token-0123456789';
+    const push = await app.inject({ method: 'POST', url: `/v1/reports/${token}/%zz`, headers: { 'content-type': 'application/json' }, payload: '[]' });
+    expect(push.statusCode).toBe(400);
+    expect(push.body).not.toContain(token);
+  });
+
+  it('a request that is not HTTP, headers over Node\'s limit, or too slow to arrive: 400, 431, 408 in the error shape, not fastify\'s', async () => {
+    const app = await serverFor(await harness('srv-fw-client'));
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    const garbage = await rawHttp(port, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage.status).toBe(400);
+    expect(garbage.headers).toContain('content-type: application/json; charset=utf-8');
+    expect(expectErrorShape(JSON.parse(garbage.body), 'SMSQ_INVALID_REQUEST').message).toMatch(/is not HTTP\/1\.1 .*Fix: /);
+
+    for (const request of [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, `GET /v1/sends/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`]) {
+      const big = await rawHttp(port, request);
+      expect(big.status).toBe(431);
+      expect(expectErrorShape(JSON.parse(big.body), 'SMSQ_HEADERS_TOO_LARGE').message).toMatch(/over 16 KiB.*Fix: /);
+    }
+
+    // Node reports a request whose headers do not arrive in time (headersTimeout) as this clientError.
+    const sockets: Socket[] = [];
+    app.server.on('connection', (s: Socket) => sockets.push(s));
+    const slow = await rawHttp(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', () => {
+      setTimeout(() => app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), sockets.at(-1)), 100);
+    });
+    expect(slow.status).toBe(408);
+    expect(expectErrorShape(JSON.parse(slow.body), 'SMSQ_REQUEST_TIMEOUT').message).toMatch(/Fix: /);
+  });
+
+  it('two Idempotency-Key header lines on the wire: 400 saying it appears more than once (it said "may contain only letters")', async () => {
+    const app = await serverFor(await harness('srv-two-keys'));
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    const body = JSON.stringify({ phones: ['13800138000'], ...NOTE });
+    const res = await rawHttp(
+      port,
+      `POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nIdempotency-Key: order-1\r\nIdempotency-Key: order-2\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(res.status).toBe(400);
+    expect(expectErrorShape(JSON.parse(res.body), 'SMSQ_INVALID_REQUEST').issues).toEqual([{ field: 'Idempotency-Key', message: 'appears more than once. Fix: send one Idempotency-Key header' }]);
+    expect(await jobsIn(h!)).toBe(0);
+  });
+
+  it('a request that arrives while the server is stopping: 503 in the error shape with Connection: close (fastify answered its own 503)', async () => {
+    const app = await serverFor(await harness('srv-fw-closing'));
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    // A request half sent when the stop begins: its connection is not idle, so it is read to the end and answered.
+    let finish: () => void = () => {};
+    const exchange = rawHttp(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', (socket) => (finish = () => socket.write('\r\n')));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = app.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    finish();
+    const answer = await exchange;
+    await closed;
+    expect(answer.status).toBe(503);
+    expect(answer.headers).toContain('connection: close');
+    expect(expectErrorShape(JSON.parse(answer.body), 'SMSQ_NOT_READY').message).toMatch(/stopping.*Fix: /);
   });
 });

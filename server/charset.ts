@@ -1,0 +1,52 @@
+/**
+ * The `charset` parameter of a request's Content-Type. fastify reads every text body as UTF-8 and
+ * never looks at it, so a GBK body labelled `charset=gbk` was misread into mojibake and refused
+ * for what the mojibake said. JSON is UTF-8 (RFC 8259): another charset is refused. A CSV upload
+ * is read in the encoding the charset names (its reader takes one).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../producers/text-encoding.js';
+import { HTTP_ERROR_CODES, HttpError } from './errors.js';
+import { quoteForError } from '../src/sms/phone-list.js';
+
+/** The charset a Content-Type names, lower-cased and unquoted; undefined without one. */
+export function charsetOf(contentType: string | undefined): string | undefined {
+  for (const param of (contentType ?? '').split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    return param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase();
+  }
+  return undefined;
+}
+
+const quoted = (charset: string) => quoteForError(charset, { maxChars: 40 });
+
+/** 415 unless the Content-Type's charset, if any, is UTF-8. */
+export function utf8CharsetError(contentType: string | undefined): HttpError | undefined {
+  const charset = charsetOf(contentType);
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return undefined;
+  return new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type charset ${quoted(charset)} is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`);
+}
+
+/** fastify's JSON parser, behind the charset check. */
+export function utf8JsonParser(app: FastifyInstance) {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  return (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void => {
+    const refused = utf8CharsetError(request.headers['content-type']);
+    if (refused) return done(refused);
+    parse(request, body, done);
+  };
+}
+
+/** The encoding a CSV upload's charset names; undefined without one; 415 for one no CSV is read in. */
+export function csvEncodingOf(contentType: string | undefined): FileEncoding | undefined {
+  const charset = charsetOf(contentType);
+  if (charset === undefined) return undefined;
+  const encoding = FILE_ENCODING_NAMES[charset];
+  if (encoding !== undefined) return encoding;
+  throw new HttpError(
+    415,
+    HTTP_ERROR_CODES[415],
+    `Content-Type charset ${quoted(charset)} is not one a CSV upload can be read in. Fix: one of ${ENCODING_CHOICES}, ?encoding= instead, or no charset to have it recognised from the bytes`,
+  );
+}
