@@ -51,6 +51,23 @@ function fileIssues(issues: readonly z.core.$ZodIssue[]): ValidationError {
   );
 }
 
+/**
+ * A refusal of a CSV file's messages in the file's terms: `file:3`, column `sign`, where the
+ * request said `messages[1].signName` (the CSV has no messages, only lines and columns).
+ */
+function inFileTerms(err: unknown, csv: { lines: number[]; signColumn: string }): unknown {
+  if (!(err instanceof ValidationError)) return err;
+  return new ValidationError(
+    err.issues.map((issue) => {
+      const m = /^messages\[(\d+)\](?:\.(phone|signName|templateParam)(?:\.(.+))?)?$/.exec(issue.field);
+      const line = m ? csv.lines[Number(m[1])] : undefined;
+      if (!m || line === undefined) return issue;
+      const column = m[2] === 'signName' ? csv.signColumn : m[2] === 'phone' ? 'phone' : m[3];
+      return { field: `file:${line}`, message: column === undefined ? issue.message : `column "${column}" ${issue.message}` };
+    }),
+  );
+}
+
 /** A flag and the file's field: one value, or a refusal when they differ. */
 function oneOf<T>(flag: string, flagValue: T | undefined, field: string, fileValue: T | undefined): T | undefined {
   if (flagValue !== undefined && fileValue !== undefined && flagValue !== fileValue) {
@@ -63,9 +80,14 @@ function oneOf<T>(flag: string, flagValue: T | undefined, field: string, fileVal
  * Reads the messages file: JSON (an array of {phone, signName, templateParam}, or an object with
  * `templateCode` and `messages`) or CSV (a header with `phone`, `sign` and one column per param).
  */
-async function readMessagesFile(path: string): Promise<Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown }> {
+/** A messages file as read: the request's fields, and for a CSV file where each message came from. */
+type ReadMessages = Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown; csv?: { lines: number[]; signColumn: string } };
+
+async function readMessagesFile(path: string): Promise<ReadMessages> {
   if (path.toLowerCase().endsWith('.csv')) {
     const messages = [];
+    const lines: number[] = [];
+    let signColumn = 'sign';
     for await (const row of readRecipientsCsv(path)) {
       if (row.error) throw new ValidationError([{ field: `file:${row.line ?? 1}`, message: `line ${row.line ?? 1}: ${row.error}` }]);
       const params = { ...(row.params ?? {}) };
@@ -73,9 +95,11 @@ async function readMessagesFile(path: string): Promise<Partial<Omit<MessagesFile
       if (!signKey) throw new ValidationError([{ field: 'file:1', message: 'no sign column. Fix: add a column named sign with the signature of each message' }]);
       const signName = params[signKey];
       delete params[signKey];
+      signColumn = signKey;
+      lines.push(row.line ?? messages.length + 2);
       messages.push({ phone: row.phone, signName, ...(Object.keys(params).length ? { templateParam: params } : {}) });
     }
-    return { messages };
+    return { messages, csv: { lines, signColumn } };
   }
   let text: string;
   try {
@@ -89,10 +113,14 @@ async function readMessagesFile(path: string): Promise<Partial<Omit<MessagesFile
   } catch (err) {
     throw new ValidationError([{ field: 'file', message: `is not valid JSON (${maskPhonesInText((err as Error).message)}). Fix: an array of {"phone","signName","templateParam"}` }]);
   }
-  if (Array.isArray(data)) return { messages: data };
-  if (typeof data === 'object' && data !== null) {
-    const parsed = MessagesFile.safeParse(data);
-    if (!parsed.success) throw fileIssues(parsed.error.issues);
+  if (Array.isArray(data) || (typeof data === 'object' && data !== null)) {
+    const parsed = MessagesFile.safeParse(Array.isArray(data) ? { messages: data } : data);
+    if (!parsed.success) {
+      const refusal = fileIssues(parsed.error.issues);
+      // A list file has no `messages`: its items are `file[0]`, ...
+      if (Array.isArray(data)) throw new ValidationError(refusal.issues.map((i) => ({ ...i, field: i.field.replace(/^file\.messages\[/, 'file[') })));
+      throw refusal;
+    }
     return parsed.data;
   }
   throw new ValidationError([{ field: 'file', message: 'must hold an array of messages or {"templateCode", "messages"}' }]);
@@ -110,14 +138,16 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(
       ctx.action(schema, async (flags) => {
         refuseConflictingSendFlags(flags);
-        const file: Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown } = await readMessagesFile(flags.file);
+        const { csv, ...file } = await readMessagesFile(flags.file);
         const templateCode = oneOf('--template', flags.template, 'templateCode', file.templateCode);
         if (templateCode === undefined) throw new UsageError('--template is required: the file does not name templateCode. Fix: --template SMS_123456789');
         const kind = oneOf('--kind', flags.kind, 'kind', file.kind);
         const idempotencyKey = oneOf('--idempotency-key', flags.idempotencyKey, 'idempotencyKey', file.idempotencyKey);
         const { producer, templateContent, workersSeen } = openProducer(ctx);
         const request = { ...file, templateCode, messages: file.messages, kind, idempotencyKey };
-        const plan = await producer.planSendBatch(request);
+        const plan = await producer.planSendBatch(request).catch((err: unknown) => {
+          throw csv ? inFileTerms(err, csv) : err;
+        });
         return runSendCommand(ctx, flags, {
           producer,
           plan,

@@ -240,6 +240,21 @@ describe('smsq send', () => {
     expect(await redis.zcard(`${prefix}:sends`)).toBe(before);
   });
 
+  it('send-batch names a CSV file\'s line and column, and a list file\'s item, for what it refuses', async () => {
+    const csv = join(dir, 'batch-lines.csv');
+    writeFileSync(csv, ['phone,sign,name,order', `13800138030,${N.sign},A,1`, '13800138031,,B,2'].join('\n'));
+    const fromCsv = await run(['send-batch', '--file', csv, '--template', N.notificationTemplate, '--yes']);
+    expect(fromCsv.code).toBe(2);
+    // It said messages[1].signName: the file has no messages, only lines and columns.
+    expect(fromCsv.stderr).toMatch(/error: file:3: column "sign" /);
+    const list = join(dir, 'batch-typo.json');
+    writeFileSync(list, JSON.stringify([{ phones: '13800138032', signName: N.sign, templateParam: { name: 'C', order: '3' } }]));
+    const fromList = await run(['send-batch', '--file', list, '--template', N.notificationTemplate, '--yes']);
+    expect(fromList.code).toBe(2);
+    expect(fromList.stderr).toContain('file[0].phone: is required: a string. Fix: add it (field names must match exactly)');
+    expect(fromList.stderr).toMatch(/file\[0\]\.phones: is not a field of a messages file/);
+  });
+
   it('campaign: counts the file, enqueues it, and pauses / resumes / cancels it', async () => {
     const file = join(dir, 'list.csv');
     writeFileSync(file, ['phone,name', ...Array.from({ length: 2500 }, (_, i) => `${13810000000 + i},n${i}`), 'bad,x'].join('\n'));
