@@ -199,11 +199,13 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     return true;
   };
 
-  const reject = (row: CampaignRecipient, reason: string) => {
+  /** `row`: refused for its row (params, an unreadable line), not its number. */
+  const reject = (row: CampaignRecipient, reason: string, cause: 'number' | 'row' = 'number') => {
     progress.rejected++;
     if (rejected.length >= MAX_REJECTED_LISTED) return;
     const line = row.line;
-    rejected.push(line === undefined ? { input: row.phone, reason } : { input: row.phone, reason: `line ${line}: ${reason}`, line });
+    const code = cause === 'row' ? ({ code: 'SMSQ_INVALID_RECIPIENT' } as const) : {};
+    rejected.push(line === undefined ? { input: row.phone, reason, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
   };
   const rowProblem = (own: Record<string, string>): string | undefined => {
     for (const [name, value] of Object.entries(own)) {
@@ -304,7 +306,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     if (!columnsChecked) checkColumns();
     progress.read++;
     if (row.error !== undefined) {
-      reject(row, row.error);
+      reject(row, row.error, 'row');
       return false;
     }
     let phone = row.phone;
@@ -326,7 +328,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
     const problem = own === undefined ? sharedProblem : (paramProblem(own) ?? rowProblem(own));
     if (problem !== undefined) {
-      reject(row, problem);
+      reject(row, problem, 'row');
       return false;
     }
     if (!seen.add(phone)) {
@@ -378,7 +380,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
   await writePending();
-  await enqueuer.recordRejected(sendId, req.kind, rejected.map((r) => r.input));
+  await enqueuer.recordRejected(sendId, req.kind, rejected);
   await enqueuer.finish(sendId, {
     recipients: progress.queued,
     rejected: progress.rejected,
@@ -388,7 +390,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   });
   return {
     recipients: progress.queued,
-    rejected,
+    // The code is the stored record's; the result says the reason.
+    rejected: rejected.map(({ code: _code, ...shown }) => shown),
     rejectedCount: progress.rejected,
     duplicates: progress.duplicates,
     suppressed: progress.suppressed,

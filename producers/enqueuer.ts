@@ -11,6 +11,7 @@ import { luaScript } from '../src/queue/lua.js';
 import { encodeReceipt } from '../src/receipts/recipient-store.js';
 import type { SendRecord, SendStore } from '../src/queue/send-store.js';
 import { createSentNumbers } from '../src/receipts/sent-numbers.js';
+import type { RejectedNumber } from './plan.js';
 
 export interface EnqueuerDeps {
   keys: Keys;
@@ -49,11 +50,14 @@ export interface Enqueuer {
    * Lists numbers refused at the door as `rejected` recipients (for `status --recipients`). Their
    * count is in the send record already, so the counts do not move.
    */
-  recordRejected(sendId: string, kind: MessageKind, inputs: readonly string[]): Promise<void>;
+  recordRejected(sendId: string, kind: MessageKind, rejected: readonly Pick<RejectedNumber, 'input' | 'code'>[]): Promise<void>;
 }
 
 /** The stored receipts of numbers refused at the door and of opted-out numbers (constant). */
-const REJECTED_AT_DOOR = encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' });
+const REJECTED_AT_DOOR = {
+  SMSQ_INVALID_NUMBER: encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_NUMBER', receivedAt: undefined, source: 'door' }),
+  SMSQ_INVALID_RECIPIENT: encodeReceipt({ state: 'rejected', code: 'SMSQ_INVALID_RECIPIENT', receivedAt: undefined, source: 'door' }),
+} as const;
 const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
 
 /**
@@ -69,11 +73,11 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, c
   // Opt-outs are believed from numbers sent to within the longest retention of any kind.
   const sentNumbers = createSentNumbers({ redis, keys, retentionSeconds: longestRetention(retention), clock });
   return {
-    async recordRejected(sendId, kind, inputs) {
-      if (inputs.length === 0) return;
+    async recordRejected(sendId, kind, rejected) {
+      if (rejected.length === 0) return;
       const key = keys.recipients(sendId);
       const p = redis.pipeline();
-      for (const input of inputs) p.hsetnx(key, input.slice(0, 64), REJECTED_AT_DOOR);
+      for (const r of rejected) p.hsetnx(key, r.input.slice(0, 64), REJECTED_AT_DOOR[r.code ?? 'SMSQ_INVALID_NUMBER']);
       p.expire(key, retention[kind]);
       await execOrThrow(p.exec());
     },

@@ -16,6 +16,8 @@ export interface RejectedNumber {
   reason: string;
   /** The line (CSV) or row (workbook) of a campaign file it came from. */
   line?: number;
+  /** What its record says: the number was refused (the default), or its row (params, an unreadable line). */
+  code?: 'SMSQ_INVALID_NUMBER' | 'SMSQ_INVALID_RECIPIENT';
 }
 
 /** What a request will do, before anything is enqueued. */

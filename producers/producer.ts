@@ -454,7 +454,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     const records = Promise.all([
       enqueuer.createSend(record),
       enqueuer.recordSuppressed(sendId, plan.kind, plan.suppressed),
-      enqueuer.recordRejected(sendId, plan.kind, plan.rejected.map((r) => r.input)),
+      enqueuer.recordRejected(sendId, plan.kind, plan.rejected),
       enqueuer.writeChunks(sendId, plan.kind, 0, first),
     ]);
     const jobs = enqueuer.addJobs(sendId, plan.kind, 0, first.length);

@@ -61,7 +61,8 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
   SMSQ_UNDECLARED_TRANSITION: answered('a code path asked for a state transition the lifecycle table (src/queue/lifecycle.ts) does not declare, or for fields it does not record; nothing was changed (a bug: report it)', 500, EXIT.internal),
   // Outcomes recorded on chunks and recipients (read back with `smsq status --recipients`).
-  SMSQ_INVALID_NUMBER: recorded('the number was rejected at the door (not a valid mobile number)'),
+  SMSQ_INVALID_NUMBER: recorded('the number was rejected at the door (not a valid mobile number, or not for the template\'s region)'),
+  SMSQ_INVALID_RECIPIENT: recorded('the campaign row was rejected at the door for its params or its line, not its number (the campaign\'s result gives the reason)'),
   SMSQ_OPTED_OUT: recorded('the number opted out of marketing; it was skipped'),
   SMSQ_CANCELLED: recorded('the send was cancelled before this chunk went out'),
   SMSQ_DEADLINE: recorded('the send\'s deadline passed before this chunk went out'),

@@ -354,11 +354,15 @@ describe('values the message would show as nothing', () => {
       method: 'POST',
       url: `/v1/campaigns?signName=${encodeURIComponent(N.sign)}&templateCode=${N.marketingTemplate}`,
       headers: { ...AUTH, 'content-type': 'text/csv' },
-      payload: 'phone,name\n13800138081,\n13800138082,Wang\n',
+      payload: 'phone,name\n13800138081,\n13800138082,Wang\n12345,Li\n',
     });
     expect(campaign.statusCode, campaign.body).toBe(202);
-    expect(campaign.json()).toMatchObject({ recipients: 1, rejectedCount: 1 });
+    expect(campaign.json()).toMatchObject({ recipients: 1, rejectedCount: 2 });
     expect(campaign.json().rejected[0].reason).toMatch(/is empty/);
+    // Its record says why: the row (its params), not the number, which is valid; the bad number is the number.
+    const { recipients } = await producer.recipientPage(campaign.json().sendId, { limit: 10 });
+    const codeOf = (phone: string) => recipients.find((r) => r.phone === phone)?.code;
+    expect([codeOf('13800138081'), codeOf('12345')]).toEqual(['SMSQ_INVALID_RECIPIENT', 'SMSQ_INVALID_NUMBER']);
   });
 });
 

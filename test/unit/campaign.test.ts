@@ -32,8 +32,8 @@ function recorder() {
     async recordSuppressed(_sendId, _kind, phones) {
       suppressed.push(...phones);
     },
-    async recordRejected(_sendId, _kind, inputs) {
-      rejected.push(...inputs);
+    async recordRejected(_sendId, _kind, refused) {
+      rejected.push(...refused.map((r) => r.input));
     },
   };
   return { enqueuer, chunks, suppressed, rejected, totals: () => totals };
