@@ -58,11 +58,23 @@ export interface PlanContext {
 }
 
 
-/** Refuses a deadline that has already passed: every recipient would expire unsent. */
 /** Epoch milliseconds below this (March 1973) are far likelier epoch seconds given by mistake. */
 const SECONDS_NOT_MS_BELOW = 1e11;
 
-export function checkDeadline(deadline: number | undefined, now: number): void {
+/**
+ * Refuses a deadline that has passed, and one after the send's records expire (`kept`: its kind's
+ * retention): chunks not sent by then would be gone, not expired, and nobody could read why.
+ */
+export function checkDeadline(deadline: number | undefined, now: number, kept?: { kind: string; seconds: number }): void {
+  if (deadline !== undefined && kept !== undefined && deadline > now + kept.seconds * 1000) {
+    const days = kept.seconds / 86_400;
+    throw new ValidationError([
+      {
+        field: 'deadline',
+        message: `${formatTime(deadline)} is after the send's records expire: ${kept.kind} sends are kept ${days} day${days === 1 ? '' : 's'} (SMSQ_RETENTION_DAYS), so it would be gone before its deadline. Fix: a deadline within ${days} day${days === 1 ? '' : 's'}, or leave it out`,
+      },
+    ]);
+  }
   if (deadline === undefined || deadline > now) return;
   const seconds = deadline < SECONDS_NOT_MS_BELOW && deadline * 1000 > now;
   throw new ValidationError([

@@ -314,8 +314,8 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   /** A campaign's settings against the account: deadline, signature and template, the shared params' names and values. */
   async function campaignRules(req: CampaignRequest & { signName: string; templateCode: string; deadline?: number }): Promise<TemplateRules | undefined> {
-    checkDeadline(req.deadline, clock.now());
     // The campaign request's default kind is marketing (producers/schemas.ts).
+    checkDeadline(req.deadline, clock.now(), { kind: req.kind ?? 'marketing', seconds: retention[req.kind ?? 'marketing'] });
     const rules = await rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode, req.kind ?? 'marketing');
     if (rules && req.templateParam) {
       // Rows may bring the variables the shared params lack; anything else wrong with them is wrong for every row.
@@ -479,6 +479,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const asked = parsed(SendRequest, request);
       checkDeadline(asked.deadline, clock.now());
       const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, new Set(asked.phones).size);
+      checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.phones);
       const plan = planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
@@ -492,6 +493,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkDeadline(asked.deadline, clock.now());
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
       const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, new Set(asked.messages.map((m) => m.phone)).size);
+      checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.messages.map((m) => m.phone));
       const plan = planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });

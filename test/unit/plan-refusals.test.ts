@@ -87,3 +87,19 @@ describe('a deadline given as a string of epoch milliseconds', () => {
     expect(() => planSend({ ...request, deadline: '41024448000001234567' }, ctx)).toThrow(ValidationError);
   });
 });
+
+describe('a deadline after the send\'s records expire', () => {
+  it('is refused, naming the kind\'s retention (it was taken, and the send would be gone before it)', () => {
+    const now = Date.parse('2026-12-05T08:00:00+08:00');
+    const kept = { kind: 'verification', seconds: 4 * 86_400 };
+    expect(() => checkDeadline(now + 4 * 86_400_000, now, kept)).not.toThrow();
+    try {
+      checkDeadline(Date.parse('2099-01-01T00:00:00Z'), now, kept);
+      throw new Error('not refused');
+    } catch (err) {
+      expect((err as ValidationError).issues).toEqual([
+        { field: 'deadline', message: expect.stringMatching(/^2099-01-01 08:00:00 \+08:00 is after the send's records expire: verification sends are kept 4 days \(SMSQ_RETENTION_DAYS\).*Fix: a deadline within 4 days, or leave it out$/) },
+      ]);
+    }
+  });
+});
