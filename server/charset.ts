@@ -24,7 +24,8 @@ const quoted = (charset: string) => quoteForError(charset, { maxChars: 40 });
 /** 415 unless the Content-Type's charset, if any, is UTF-8. */
 export function utf8CharsetError(contentType: string | undefined): HttpError | undefined {
   const charset = charsetOf(contentType);
-  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return undefined;
+  // US-ASCII is UTF-8's first half: a body in it reads the same.
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii' || charset === 'ascii') return undefined;
   return new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type charset ${quoted(charset)} is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`);
 }
 

@@ -13,7 +13,6 @@ import { SmsReport, SmsUp } from '../../src/receipts/pushed-reports.js';
 import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { utf8JsonParser } from '../charset.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -58,7 +57,7 @@ const PUSH_ANSWERS = {
   400: failure('A malformed body (SMSQ_INVALID_REQUEST); nothing was applied'),
   401: failure('A missing or wrong report token (SMSQ_UNAUTHORIZED)'),
   413: failure('The body is over SMSQ_SERVER_BODY_LIMIT (SMSQ_BODY_TOO_LARGE)'),
-  415: failure('A Content-Type other than application/json or text/plain, or a charset other than UTF-8 (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
+  415: failure('A Content-Type other than application/json or text/plain (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
   ...COMMON_FAILURES,
 } as const;
 
@@ -68,8 +67,10 @@ const PUSH_DESCRIPTION =
 export async function reportsPlugin(parent: FastifyInstance, options: ReportsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   app.removeAllContentTypeParsers();
-  // Alibaba posts JSON (some accounts send it as text/plain); parse both, strictly.
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, utf8JsonParser(app));
+  // Alibaba posts JSON (some accounts send it as text/plain); parse both, strictly. Whatever charset
+  // its label names (a Java client's text/plain says ISO-8859-1): a sender nobody can correct must
+  // not have its receipts refused for a label, and RFC 8259 gives a JSON charset no effect.
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   const authorized = (request: FastifyRequest): boolean => {
     const fromPath = (request.params as { token?: string }).token;

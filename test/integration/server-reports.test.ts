@@ -52,6 +52,15 @@ describe('pushed reports over HTTP', () => {
     // Alibaba re-pushes: the same reports again change nothing.
     const again = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: body });
     expect(again.statusCode).toBe(200);
+    // Whatever charset the sender's label names (a Java client's text/plain says ISO-8859-1): a
+    // push is never refused for its label (a review found it answered 415).
+    const labelled = await app.inject({
+      method: 'POST',
+      url: '/v1/reports/sms-report',
+      headers: { 'x-smsq-report-token': REPORT_TOKEN, 'content-type': 'text/plain; charset=ISO-8859-1' },
+      payload: JSON.stringify(body),
+    });
+    expect(labelled.statusCode, labelled.body).toBe(200);
     const s = await harness.producer.getStatus(res.sendId);
     expect(s.counts).toMatchObject({ delivered: 1, failed: 1, accepted: 0 });
   });
