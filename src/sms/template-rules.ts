@@ -42,26 +42,40 @@ export interface ParamValueIssue {
 }
 
 // Read after NFKC (full-width letters, digits, `：` and `／` become ASCII) and with `。` as a dot:
-// a scheme, `www.`, an IPv4 address with a port or a path, a host with a common top-level domain (then an optional
-// country code) followed by a path, a space or the end, or any host of a two-letter country code
-// followed by a path (`bit.ly/x`, `t.co/abc`). Names such as `Mr.Wang` or `Node.js` are not links.
-const LINK_TLDS = 'com|cn|net|org|top|xyz|cc|vip|io|me|info|link|shop|site|ly|co|tv|hk|tw|mo|app|dev|so|club|online|store|tech|ltd|biz|asia|mobi|icu|cloud|xin';
+// a scheme, `www.`, an IPv4 address with a port or a path, or a host with a common top-level
+// domain (then an optional country code) at the end, before a space or before a path. Suffixes that
+// are also words of names (`Co.Ltd`, `Sr.Dev`, `Hi.Tech`, `Golf.Club`) count only before a path or
+// a port, and a bare two-letter country code only in lower case before a path (`bit.ly/x`, not
+// `Mr.Li/Ms.Wang`).
+const WORD_TLDS = 'com|cn|net|org|top|xyz|cc|vip|io|me|info|link|shop|site';
+const PATH_TLDS = 'ly|co|tv|hk|tw|mo|app|dev|so|club|online|store|tech|ltd|biz|asia|mobi|icu|cloud|xin';
+const HOST = String.raw`\b[a-z0-9-]+(?:\.[a-z0-9-]+)*`;
 const LINK = new RegExp(
   [
     String.raw`[a-z][a-z0-9+.-]*:\/\/`,
     String.raw`www\.`,
-    String.raw`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+|[/?#])`,
-    String.raw`\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:${LINK_TLDS})(?:\.[a-z]{2})?(?:[/?#:]|\s|$)`,
-    String.raw`\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2}\/`,
+    String.raw`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+|\/[a-z])`,
+    String.raw`${HOST}\.(?:${WORD_TLDS})(?:\.[a-z]{2})?(?:[/?#:]|\s|$)`,
+    String.raw`${HOST}\.(?:${PATH_TLDS})(?:\.[a-z]{2})?(?:[/?#]|:\d)`,
   ].join('|'),
   'i',
 );
-/** A value as the link check reads it. */
-const linkForm = (value: string) => value.normalize('NFKC').replace(/[。．]/g, '.');
-// C0 controls but the newline, DEL, and the bidi overrides and isolates (they reorder what the
-// person reads: U+202E turns an amount or a link around).
+const SHORT_LINK = /\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[a-z]{2}\//;
+/** The characters without which a value holds no link: the check is skipped for the rest. */
+const MAY_LINK = /[.:/。．：／]/;
+/** Whether a value holds a link, as Dysmsapi would refuse it. */
+function holdsLink(value: string): boolean {
+  if (!MAY_LINK.test(value)) return false;
+  const read = (NOT_ASCII.test(value) ? value.normalize('NFKC') : value).replace(/[。．]/g, '.');
+  return LINK.test(read) || SHORT_LINK.test(read);
+}
+// eslint-disable-next-line no-control-regex -- the ASCII range, controls included
+const NOT_ASCII = /[^\u0000-\u007f]/;
+// C0 controls but the tab, the newline and the carriage return, DEL, and the marks that reorder
+// what the person reads (the bidi overrides, isolates and marks: U+202E turns an amount or a
+// link around).
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const HIDDEN_CHARACTER = /[\u0000-\u0009\u000B-\u001F\u007F\u202A-\u202E\u2066-\u2069]/u;
+const HIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 const NUMBER_CAPTCHA = /^\d{4,6}$/;
 const CHARACTER_CAPTCHA = /^[A-Za-z0-9]{4,6}$/;
 const PHONE_VALUE = /^(?:1\d{10}|[\d-]{5,15})$/;
@@ -183,7 +197,7 @@ export function checkParamValues(
       });
       continue;
     }
-    if (LINK.test(linkForm(value))) {
+    if (holdsLink(value)) {
       issues.push({
         field: at,
         apiCode: 'isv.PARAM_NOT_SUPPORT_URL',

@@ -22,10 +22,14 @@ describe('checkParamValues', () => {
 
   it('refuses the link forms a trial got past the door, and leaves names and numbers alone', () => {
     const r = rules({ content: '${a}' });
-    for (const link of ['bit.ly/x', 't.co/abc', 'x.com 见', 'x.com.hk', 'https\uff1a//x', 'x\u3002cn/a', '1.2.3.4/a', '10.0.0.1:8080', 'ｗｗｗ.x', 'ftp://h']) {
+    for (const link of ['bit.ly/x', 't.co/abc', 'x.com 见', 'x.com.hk', 'https\uff1a//x', 'x\u3002cn/a', '1.2.3.4/a', '10.0.0.1:8080', 'ｗｗｗ.x', 'ftp://h', 'shop.tech/a', 'x.co:8080']) {
       expect(codes(r, { a: link }), link).toEqual([['templateParam.a', 'isv.PARAM_NOT_SUPPORT_URL']]);
     }
-    for (const text of ['Mr.Wang', 'Node.js', '3.14', 'v1.2.3', 'No.123', 'A/B', 'e.g. this', '1.2.3.4']) {
+    // Company names, titles, names and numbers a review found refused by the first version.
+    const notLinks = ['Mr.Wang', 'Node.js', '3.14', 'v1.2.3', 'No.123', 'A/B', 'e.g. this', '1.2.3.4', '12.50', '2026.12.05', 'A.B.C', 'Mr.Lee', 'XX Co., Ltd.'];
+    notLinks.push('XX Co.Ltd', 'Co.Ltd', 'Pte.Ltd', 'Pty.Ltd', '上海xx.Ltd', 'Inc.Co', 'Bros.Co', 'Sr.Dev', 'Jr.Dev', 'Hi.Tech', 'Sci.Tech', 'Bio.Tech 公司');
+    notLinks.push('Golf.Club', 'Book.Store', 'Web.App', 'Mall.Online', 'Info.Asia', 'Mr.Li/Ms.Wang', 'Dr.Wu/李', 'Dept.IT/HR', 'Wang.Xin', 'Li.Co', 'ABC.hk 分公司', '1.2.3.4/5');
+    for (const text of notLinks) {
       expect(codes(r, { a: text }), text).toEqual([]);
     }
   });
@@ -40,8 +44,12 @@ describe('checkParamValues', () => {
       const [issue] = checkParamValues(r, ['a'], { a: value as string }, 'S');
       expect(issue?.message, point).toMatch(new RegExp(`^holds the invisible character ${(point as string).replace("+", "\\+")} .*Fix: remove it$`));
     }
-    // A newline is text: an address may span lines.
+    // Tabs and line breaks are text: an address may span lines, written on Windows too.
     expect(codes(r, { a: 'line 1\nline 2' })).toEqual([]);
+    expect(codes(r, { a: '第一行\r\n第二行' })).toEqual([]);
+    expect(codes(r, { a: '上海市\t浦东' })).toEqual([]);
+    // The bidi marks reorder text as the overrides do.
+    expect(checkParamValues(r, ['a'], { a: 'a\u200fb' }, 'S')[0]?.message).toMatch(/^holds the invisible character U\+200F /);
   });
 
   it('names what a code may not hold: a full-width digit, a space', () => {
