@@ -2,7 +2,9 @@
  * An option given twice is refused. commander keeps the last value of a repeated option, so
  * `--phones A --phones B` sent to B alone and `--sign A --sign B` went as B, without a word.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { quoteForError } from '../src/sms/phone-list.js';
+import { UsageError } from './errors.js';
 
 /** Makes every option of `program` and its commands that takes a value refuse a second one. */
 export function refuseRepeatedOptions(program: Command): void {
@@ -13,8 +15,10 @@ export function refuseRepeatedOptions(program: Command): void {
       const name = option.long ?? option.short ?? option.flags;
       option.argParser((value: string, previous: unknown) => {
         if (previous !== undefined && previous !== option.defaultValue) {
+          // A UsageError, not commander's own: commander quotes the value unmasked in its prefix.
+          const quote = (v: unknown) => quoteForError(String(v), { phones: true });
           const hint = name === '--phones' ? ' (numbers go comma-separated in one: --phones A,B)' : '';
-          throw new InvalidArgumentError(`${name} is given twice ("${String(previous)}", then "${value}"); nothing was done. Fix: give ${name} once${hint}`);
+          throw new UsageError(`${name} is given twice (${quote(previous)}, then ${quote(value)}); nothing was done. Fix: give ${name} once${hint}`);
         }
         return value;
       });

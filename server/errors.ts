@@ -187,7 +187,8 @@ export function createClientErrorHandler(log: FastifyBaseLogger) {
     // A reset connection has nobody to answer.
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const http = clientErrorOf(err);
-    log.debug({ err, status: http.statusCode }, 'client error');
+    // The code only: Node's client error holds the raw socket (circular, and the request's bytes).
+    log.debug({ code: (err as { code?: unknown }).code, status: http.statusCode }, 'client error');
     if (!socket.writable) {
       socket.destroy();
       return;
