@@ -17,6 +17,11 @@ export async function confirmDatabase(redis: RedisConnection, redactedUrl: strin
   try {
     await redis.select(db);
   } catch (err) {
+    if (/^NOPERM/.test((err as Error).message)) {
+      throw new ConfigError([
+        `REDIS_URL=${JSON.stringify(redactedUrl)} names database ${db}, and its user may not SELECT (NOPERM); nothing was read or written. Fix: database 0 (REDIS_URL=redis://user:pass@host:6379/0), or grant the user +select`,
+      ]);
+    }
     if (!NO_SUCH_DATABASE.test((err as Error).message)) throw err;
     const databases = await redis.config('GET', 'databases').then(
       (reply) => Number((reply as string[])[1]),

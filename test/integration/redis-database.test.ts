@@ -64,3 +64,24 @@ describe('REDIS_URL asks for TLS (rediss://) of a Redis without it', () => {
     expect(stderr.text).toContain('rediss:// speaks TLS, and a Redis without TLS never answers it: redis:// if this one has none');
   });
 });
+
+describe('REDIS_URL names a database its user may not SELECT', () => {
+  it('refuses with REDIS_URL, NOPERM and the fix, exit 2 (it was a raw NOPERM and exit 1)', async () => {
+    const user = `nosel-${prefix.slice(1, -1)}`;
+    await redis.call('ACL', 'SETUSER', user, 'reset', 'on', '>no-select-password-1', '~*', '&*', '+@all', '-select');
+    try {
+      const url = new URL(testRedisUrl());
+      url.username = user;
+      url.password = 'no-select-password-1';
+      url.pathname = '/2';
+      const stdout = collector();
+      const stderr = collector();
+      const code = await runCli(['sends'], { stdout, stderr, env: { ...env, REDIS_URL: url.toString() } });
+      expect(code, stderr.text).toBe(EXIT.refused);
+      expect(stderr.text).toMatch(/names database 2, and its user may not SELECT \(NOPERM\); nothing was read or written\. Fix: database 0 .*or grant the user \+select/);
+      expect(stderr.text).not.toContain('no-select-password-1');
+    } finally {
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
+});
