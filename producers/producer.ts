@@ -478,7 +478,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkCallback(request);
       const asked = parsed(SendRequest, request);
       checkDeadline(asked.deadline, clock.now());
-      const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, new Set(asked.phones).size);
+      const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, normalizePhones(asked.phones).valid.length);
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.phones);
@@ -492,7 +492,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const asked = parsed(SendBatchRequest, request);
       checkDeadline(asked.deadline, clock.now());
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
-      const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, new Set(asked.messages.map((m) => m.phone)).size);
+      const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, normalizePhones(asked.messages.map((m) => m.phone)).valid.length);
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.messages.map((m) => m.phone));

@@ -57,7 +57,8 @@ export function normalizePhone(raw: string): NormalizedPhone {
   // NFKC: full-width digits and ＋ (a Chinese input method's) are the ASCII ones. Both checks are
   // skipped by the plain numbers of a million-row campaign.
   const text = NOT_ASCII.test(input) ? input.normalize('NFKC') : input;
-  const several = BETWEEN_NUMBERS.test(text.trim()) ? severalNumbers(text, input) : undefined;
+  // Two numbers hold 16 digits or more, or a separator no single number has.
+  const several = SEPARATOR_NOT_IN_A_NUMBER.test(text) || SIXTEEN_DIGITS.test(text) ? severalNumbers(text, input) : undefined;
   if (several) return fail(input, several);
   const s = text.trim().replace(SEPARATORS, '');
   if (s === '') return fail(input, 'is empty: give a mobile number, e.g. 138-0013-8000 or +852 9123 4567');
@@ -108,6 +109,8 @@ export function normalizePhone(raw: string): NormalizedPhone {
 
 // What people put between numbers in one entry: spaces, ; , ，；、 and |.
 const BETWEEN_NUMBERS = /[\s;,，；、|]+/;
+const SEPARATOR_NOT_IN_A_NUMBER = /[;,，；、|]/;
+const SIXTEEN_DIGITS = /(?:\d\D*){16}/;
 // eslint-disable-next-line no-control-regex -- the ASCII range, controls included
 const NOT_ASCII = /[^\u0000-\u007f]/;
 

@@ -341,6 +341,9 @@ describe('a notification template as verification', () => {
   it('goes to one number (one call either way: an urgent notification may take the codes\' lane)', async () => {
     const sent = await producer.send({ phones: ['13800138071'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE, kind: 'verification' });
     expect((await producer.getStatus(sent.sendId)).send).toMatchObject({ kind: 'verification', recipients: 1 });
+    // One number written twice is one number (it was counted as two, and refused).
+    const again = await producer.send({ phones: ['13800138072', '+86 138 0013 8072'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE, kind: 'verification' });
+    expect((await producer.getStatus(again.sendId)).send).toMatchObject({ kind: 'verification', recipients: 1, duplicates: 1 });
   });
 });
 
