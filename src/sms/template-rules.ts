@@ -71,11 +71,15 @@ function holdsLink(value: string): boolean {
 }
 // eslint-disable-next-line no-control-regex -- the ASCII range, controls included
 const NOT_ASCII = /[^\u0000-\u007f]/;
-// C0 controls but the tab, the newline and the carriage return, DEL, and the marks that reorder
-// what the person reads (the bidi overrides, isolates and marks: U+202E turns an amount or a
-// link around).
+// C0 controls but the tab, the newline and the carriage return, DEL, NEL, the soft hyphen, the
+// zero-width space, word joiner and BOM (a value of them looks empty; inside a link they hide it),
+// the line and paragraph separators, and the marks that reorder what the person reads (the bidi
+// overrides, isolates and marks: U+202E turns an amount or a link around). Not U+200D: emoji
+// sequences are joined by it.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const HIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const HIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u0085\u00AD\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+// What a decoder puts for bytes that were not text in its encoding: the value was sent in another.
+const NOT_DECODED = '\uFFFD';
 const NUMBER_CAPTCHA = /^\d{4,6}$/;
 const CHARACTER_CAPTCHA = /^[A-Za-z0-9]{4,6}$/;
 const PHONE_VALUE = /^(?:1\d{10}|[\d-]{5,15})$/;
@@ -179,11 +183,19 @@ export function checkParamValues(
     if (typeof value !== 'string') continue;
     const at = `${field}.${name}`;
     const chars = [...value].length;
+    if (value.includes(NOT_DECODED)) {
+      issues.push({
+        field: at,
+        apiCode: 'isv.INVALID_PARAMETERS',
+        message: `holds U+FFFD, the mark of bytes that were not UTF-8 (the request was written in another encoding, GBK say): the message would show �. Fix: send the request in UTF-8`,
+      });
+      continue;
+    }
     if (value.trim() === '') {
       issues.push({
         field: at,
         apiCode: 'isv.PARAM_LENGTH_LIMIT',
-        message: `is ${value === '' ? 'empty' : 'blank (spaces only)'}: a variable holds 1-${MAX_VARIABLE_CHARS} characters, and the message would read with a gap where \${${name}} is. Fix: give ${name} a value`,
+        message: `is ${value === '' ? 'empty' : 'blank (white space only)'}: a variable holds 1-${MAX_VARIABLE_CHARS} characters, and the message would read with a gap where \${${name}} is. Fix: give ${name} a value`,
       });
       continue;
     }

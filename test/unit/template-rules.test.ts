@@ -39,8 +39,10 @@ describe('checkParamValues', () => {
     const [empty] = checkParamValues(r, ['a'], { a: '' }, 'S');
     expect(empty).toMatchObject({ field: 'templateParam.a', apiCode: 'isv.PARAM_LENGTH_LIMIT' });
     expect(empty?.message).toMatch(/^is empty: a variable holds 1-35 characters, .*Fix: give a a value$/);
-    expect(checkParamValues(r, ['a'], { a: '   ' }, 'S')[0]?.message).toMatch(/^is blank \(spaces only\)/);
-    for (const [value, point] of [['Li\u0000', 'U+0000'], ['Li\u0007', 'U+0007'], ['\u202e1', 'U+202E'], ['a\u2066b', 'U+2066'], ['a\u007f', 'U+007F']]) {
+    expect(checkParamValues(r, ['a'], { a: '   ' }, 'S')[0]?.message).toMatch(/^is blank \(white space only\)/);
+    // Bytes that were not UTF-8 decoded as U+FFFD: the message would show them as such (a re-trial sent "王先生" in GBK).
+    expect(checkParamValues(r, ['a'], { a: '\ufffd\ufffd\ufffd' }, 'S')[0]?.message).toMatch(/^holds U\+FFFD, the mark of bytes that were not UTF-8 .*Fix: send the request in UTF-8$/);
+    for (const [value, point] of [['Li\u0000', 'U+0000'], ['Li\u0007', 'U+0007'], ['\u202e1', 'U+202E'], ['a\u2066b', 'U+2066'], ['a\u007f', 'U+007F'], ['\u200b', 'U+200B'], ['bit\u200b.ly/x', 'U+200B'], ['example\u00ad.com', 'U+00AD'], ['\ufeffLi', 'U+FEFF'], ['a\u2028b', 'U+2028'], ['a\u0085', 'U+0085']]) {
       const [issue] = checkParamValues(r, ['a'], { a: value as string }, 'S');
       expect(issue?.message, point).toMatch(new RegExp(`^holds the invisible character ${(point as string).replace("+", "\\+")} .*Fix: remove it$`));
     }
@@ -48,6 +50,7 @@ describe('checkParamValues', () => {
     expect(codes(r, { a: 'line 1\nline 2' })).toEqual([]);
     expect(codes(r, { a: '第一行\r\n第二行' })).toEqual([]);
     expect(codes(r, { a: '上海市\t浦东' })).toEqual([]);
+    expect(codes(r, { a: '👨\u200d👩\u200d👧' })).toEqual([]);
     // The bidi marks reorder text as the overrides do.
     expect(checkParamValues(r, ['a'], { a: 'a\u200fb' }, 'S')[0]?.message).toMatch(/^holds the invisible character U\+200F /);
   });
