@@ -54,3 +54,16 @@ describe('a send name', () => {
     expect(SendRequest.parse({ phones: ['13800138000'], signName: 'Shop', templateCode: 'SMS_1', name: ' spring ' }).name).toBe('spring');
   });
 });
+
+describe('a callback URL', () => {
+  const send = (callbackUrl: string) => issuesOf(SendRequest, { phones: ['13800138000'], signName: 'Shop', templateCode: 'SMS_1', callbackUrl });
+  it('may not point at the cloud metadata service or a link-local address, nor carry credentials (a re-trial had workers POST to 100.100.100.200)', () => {
+    for (const url of ['http://100.100.100.200/latest/meta-data', 'http://169.254.169.254/latest', 'http://[fe80::1]/x', 'http://0.0.0.0:8080/']) {
+      expect(send(url), url).toEqual([{ field: 'callbackUrl', message: expect.stringMatching(/a link-local or cloud metadata address .*Fix: the URL of your receiver$/) }]);
+    }
+    expect(send('https://user:pass@example.com/cb')).toEqual([{ field: 'callbackUrl', message: expect.stringMatching(/^carries a user or password: .*Fix: the URL without user:pass@$/) }]);
+  });
+  it('may point at a receiver on this machine or a private network', () => {
+    for (const url of ['http://127.0.0.1:9000/cb', 'http://10.0.0.5/cb', 'https://hooks.example.com/smsq']) expect(send(url), url).toEqual([]);
+  });
+});
