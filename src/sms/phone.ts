@@ -60,6 +60,8 @@ export function normalizePhone(raw: string): NormalizedPhone {
   // Two numbers hold 16 digits or more, or a separator no single number has.
   const several = SEPARATOR_NOT_IN_A_NUMBER.test(text) || SIXTEEN_DIGITS.test(text) ? severalNumbers(text, input) : undefined;
   if (several) return fail(input, several);
+  const spreadsheet = spreadsheetForm(text.trim());
+  if (spreadsheet) return fail(input, spreadsheet);
   const s = text.trim().replace(SEPARATORS, '');
   if (s === '') return fail(input, 'is empty: give a mobile number, e.g. 138-0013-8000 or +852 9123 4567');
 
@@ -93,6 +95,8 @@ export function normalizePhone(raw: string): NormalizedPhone {
 
   // No + or 00: a bare mainland number, 86 + a mainland number, or country code + number.
   if (digits.startsWith('0')) {
+    // 0 then an area code is a mainland landline (010 Beijing, 021 Shanghai, 0755 Shenzhen): no SMS reaches one.
+    if (/^0[1-9]\d{8,10}$/.test(digits) && !MAINLAND.test(digits.slice(1))) return fail(input, 'looks like a mainland landline (0 and an area code): SMS go to mobile numbers only. Fix: the person\'s mobile number');
     return fail(input, 'starts with 0: drop the trunk prefix 0, or write the country code with + or 00 (e.g. +852 9123 4567)');
   }
   if (digits.length === 11 && digits.startsWith('1')) return mainlandFrom(input, digits, 'the start');
@@ -125,6 +129,19 @@ function severalNumbers(text: string, input: string): string | undefined {
   const between = BETWEEN_NUMBERS.exec(input.trim())?.[0] ?? ' ';
   const shown = /^\s+$/.test(between) ? 'spaces' : `"${between.trim()}"`;
   return `holds ${parts.length} numbers, with ${shown} between them: give one number per entry (--phones takes them comma-separated, --phones A,B; JSON takes one string each)`;
+}
+
+/**
+ * What a spreadsheet did to a number typed into a number cell, or undefined: Excel shows an
+ * 11-digit number as 1.38001E+10 (and saves it so in CSV), and some sheets store 13800138000.0.
+ * These read as a bad character ("contains E") or a wrong length ("got 12").
+ */
+function spreadsheetForm(text: string): string | undefined {
+  if (/^\d(?:\.\d+)?E\+?\d+$/i.test(text)) {
+    return 'is in scientific notation, as a spreadsheet shows a long number in a number cell (its last digits are lost): format the phone column as text, type the numbers again, and save';
+  }
+  if (/^\+?\d{7,15}\.0+$/.test(text)) return 'ends in ".0", as a spreadsheet stores a number cell: format the phone column as text, or write the number without ".0"';
+  return undefined;
 }
 
 function international(input: string, digits: string): NormalizedPhone {

@@ -86,3 +86,16 @@ describe('one entry that holds several numbers, and full-width digits', () => {
     expect(normalizePhone('+852 9123 4567')).toMatchObject({ ok: true, phone: '85291234567' });
   });
 });
+
+describe('what a spreadsheet or a landline looks like', () => {
+  it.each([
+    ['1.38001E+10', /^is in scientific notation, as a spreadsheet shows a long number .*format the phone column as text/],
+    ['13800138000.0', /^ends in "\.0", as a spreadsheet stores a number cell/],
+    ['01012345678', /^looks like a mainland landline \(0 and an area code\): SMS go to mobile numbers only/],
+    ['075512345678', /^looks like a mainland landline/],
+  ])('%s says so (it read as a bad character, a wrong length, or +852)', (raw, reason) => {
+    const r = normalizePhone(raw);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(reason);
+  });
+});
