@@ -14,7 +14,14 @@ export const IdempotencyKey = z
   .max(128, { message: 'must be at most 128 characters. Fix: a shorter key, e.g. a hash of what makes the request unique' })
   .regex(/^[A-Za-z0-9._~-]+$/, { message: 'may contain only letters, digits and . _ ~ -. Fix: e.g. order-1001-shipped' });
 
-const signName = z.string().trim().min(1, { message: 'is required: the approved signature to send with' }).max(100);
+// A signature shows as 【name】 in every message, and Dysmsapi adds the brackets itself: given with
+// them, it is a name the account does not have (SignatureNotFound, with no word of why).
+const signName = z
+  .string()
+  .trim()
+  .min(1, { message: 'is required: the approved signature to send with' })
+  .max(100)
+  .refine((name) => !/^[【[].*[】\]]$/.test(name), { message: 'is written with its brackets: a message shows the signature as 【name】, and Dysmsapi adds them. Fix: the name alone (smsq signs lists them)' });
 const templateCode = z
   .string()
   .trim()

@@ -67,3 +67,12 @@ describe('a callback URL', () => {
     for (const url of ['http://127.0.0.1:9000/cb', 'http://10.0.0.5/cb', 'https://hooks.example.com/smsq']) expect(send(url), url).toEqual([]);
   });
 });
+
+describe('a signature', () => {
+  it('is refused with its brackets, which Dysmsapi adds (it answered SignatureNotFound with no word of why)', () => {
+    for (const signName of ['【smsq沙箱】', '[smsq沙箱]']) {
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName, templateCode: 'SMS_1' })).toEqual([{ field: 'signName', message: expect.stringMatching(/^is written with its brackets: .*Fix: the name alone/) }]);
+    }
+    expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1' })).toEqual([]);
+  });
+});
