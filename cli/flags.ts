@@ -53,7 +53,7 @@ export function dateFlag(fix: string) {
  * a flag can only give as text; the request's schema checks either).
  */
 export function deadlineFlag() {
-  return textFlag('--deadline 2026-11-25T20:00:00+08:00', 64).transform((v) => (/^\d+$/.test(v) ? Number(v) : v));
+  return textFlag('--deadline yyyy-MM-ddT20:00:00+08:00 (a date and time with its zone)', 64).transform((v) => (/^\d+$/.test(v) ? Number(v) : v));
 }
 
 /** Non-empty text, at most `max` characters. */

@@ -34,7 +34,8 @@ const sendName = z
   .max(200, { message: 'must be at most 200 characters. Fix: a shorter name' });
 const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
 /** The formats a deadline may take, for refusals. */
-export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (2026-11-25T20:00:00+08:00 or 2026-11-25T12:00:00Z) or epoch milliseconds';
+// The form, not a date to copy: any date written here is in the past some day.
+export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, or ...Z) or epoch milliseconds';
 const isoWithZone = z.iso.datetime({ offset: true });
 /**
  * An ISO 8601 time with a zone (or epoch ms): chunks not sent by then are `expired`, not sent late.
@@ -45,7 +46,7 @@ const deadline = z.union([z.string(), z.number()]).transform((v, ctx) => {
   // Epoch ms as a string too: a query string has no numbers, and the CLI's --deadline takes both.
   const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : undefined;
   if (ms !== undefined ? Number.isSafeInteger(ms) && ms > 0 : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
-  ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}. Fix: e.g. 2026-11-25T20:00:00+08:00` });
+  ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}. Fix: e.g. today's date and 20:00 China time as yyyy-MM-ddT20:00:00+08:00` });
   return z.NEVER;
 });
 // Hosts a callback may not name: link-local addresses and the cloud metadata services (Alibaba's
