@@ -350,7 +350,7 @@ describe('a notification template as verification', () => {
 describe('values the message would show as nothing', () => {
   it('a blank param is refused for send, and a campaign row with an empty cell is rejected with the reason', async () => {
     const blank = await refusal(producer.send({ phones: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: ' ', order: 'A1' }, kind: 'notification' }));
-    expect(blank.issues).toEqual([{ field: 'templateParam.name', message: expect.stringMatching(/^is blank \(spaces only\): a variable holds 1-35 characters/) }]);
+    expect(blank.issues).toEqual([{ field: 'templateParam.name', message: expect.stringMatching(/^is blank \(white space only\): a variable holds 1-35 characters/) }]);
     const hidden = await refusal(producer.send({ phones: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li\u0007', order: '\u202e1' }, kind: 'notification' }));
     expect(hidden.issues.map((i) => i.field)).toEqual(['templateParam.name', 'templateParam.order']);
     const campaign = await app.inject({
