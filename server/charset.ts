@@ -8,6 +8,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../producers/text-encoding.js';
 import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
+import { ValidationError } from '../src/errors.js';
+import { firstRepeatedKey } from './duplicate-keys.js';
 
 /** The charset a Content-Type names, lower-cased and unquoted; undefined without one. */
 export function charsetOf(contentType: string | undefined): string | undefined {
@@ -29,13 +31,20 @@ export function utf8CharsetError(contentType: string | undefined): HttpError | u
   return new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type charset ${quoted(charset)} is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`);
 }
 
-/** fastify's JSON parser, behind the charset check. */
+/** fastify's JSON parser, behind the charset check; a key given twice in an object is refused. */
 export function utf8JsonParser(app: FastifyInstance) {
   const parse = app.getDefaultJsonParser('error', 'error');
   return (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void => {
     const refused = utf8CharsetError(request.headers['content-type']);
     if (refused) return done(refused);
-    parse(request, body, done);
+    parse(request, body, (err, parsed) => {
+      if (err) return done(err);
+      const repeated = firstRepeatedKey(body);
+      if (repeated !== undefined) {
+        return done(new ValidationError([{ field: repeated, message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]));
+      }
+      done(null, parsed);
+    });
   };
 }
 

@@ -369,6 +369,17 @@ describe('values the message would show as nothing', () => {
   });
 });
 
+describe('a JSON body that gives a key twice', () => {
+  it('is refused naming the key (JSON keeps the last: a re-trial sent a code to the second phones list alone), nothing written', async () => {
+    const before = await keysOf(prefix);
+    const payload = `{"phones":["13800138000"],"signName":${JSON.stringify(N.sign)},"templateCode":"${N.verificationTemplate}","templateParam":{"code":"123456"},"kind":"verification","phones":["13700137000"]}`;
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'application/json' }, payload });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.issues).toEqual([{ field: 'phones', message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]);
+    await expectNothingWritten(before);
+  });
+});
+
 describe('every number on the opt-out list', () => {
   it('a marketing send and batch are refused alike with the fix (REST 400), nothing written', async () => {
     const optedOut = ['13800138061', '13800138062'];

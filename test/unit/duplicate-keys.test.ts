@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { firstRepeatedKey } from '../../server/duplicate-keys.js';
+
+describe('firstRepeatedKey', () => {
+  it('names a key given twice in an object by its path of keys', () => {
+    expect(firstRepeatedKey('{"phones":["13800138000"],"signName":"S","phones":["13700137000"]}')).toBe('phones');
+    expect(firstRepeatedKey('{"templateParam":{"code":"1","code":"2"}}')).toBe('templateParam.code');
+    expect(firstRepeatedKey('{"messages":[{"phone":"1"},{"phone":"2","phone":"3"}]}')).toBe('messages.phone');
+  });
+
+  it('finds none where the same key is in different objects, inside strings, or escaped', () => {
+    expect(firstRepeatedKey('{"messages":[{"phone":"1"},{"phone":"2"}],"phone":"x"}')).toBeUndefined();
+    expect(firstRepeatedKey('{"a":"\\"a\\":1","b":"a: a"}')).toBeUndefined();
+    expect(firstRepeatedKey('{"a\\"b":1,"a\\\\":2}')).toBeUndefined();
+    expect(firstRepeatedKey('[{"a":1},{"a":2}]')).toBeUndefined();
+    expect(firstRepeatedKey('{ "a" : 1 , "b" : { "a" : 2 } }')).toBeUndefined();
+    expect(firstRepeatedKey('"just a string"')).toBeUndefined();
+  });
+
+  it('reads keys written with escapes as JSON does', () => {
+    expect(firstRepeatedKey('{"name":"a","na\\u006de":"b"}')).toBe('name');
+  });
+});
