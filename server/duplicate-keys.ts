@@ -18,7 +18,9 @@ export function firstRepeatedKey(text: string): string | undefined {
       let next = end + 1;
       while (next < text.length && (text[next] === ' ' || text[next] === '\n' || text[next] === '\r' || text[next] === '\t')) next++;
       if (top?.keys && text[next] === ':') {
-        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        // Unescaped keys (nearly all) are their text; a campaign body holds a million of them.
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         const path = top.path ? `${top.path}.${key}` : key;
         if (top.keys.has(key)) return path;
         top.keys.add(key);
