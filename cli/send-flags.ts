@@ -54,7 +54,7 @@ export function jsonParamsFlag(fix: string) {
 }
 
 /** A wait whose line has not changed for this long is explained; each later look waits twice as long. */
-export const EXPLAIN_AFTER_MS = 5000;
+const EXPLAIN_AFTER_MS = 5000;
 /** The longest gap between two looks at a wait that does not move (quiet hours hold all night). */
 const EXPLAIN_AT_MOST_EVERY_MS = 60_000;
 /** Sends larger than this are not read to explain a wait (a campaign's rows; its status says enough). */

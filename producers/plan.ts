@@ -213,7 +213,11 @@ function nothingToSend(field: 'phones' | 'messages', total: number, rejected: re
 function rejectedList(rejected: readonly RejectedNumber[]): string {
   // One line per reason, its numbers before it: three numbers of one region said the long reason three times.
   const byReason = new Map<string, string[]>();
-  for (const r of rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS)) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), describeNumbers([r.input])]);
+  for (const r of rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS)) {
+    const numbers = byReason.get(r.reason) ?? [];
+    numbers.push(describeNumbers([r.input]));
+    byReason.set(r.reason, numbers);
+  }
   const shown = [...byReason].map(([reason, numbers]) => `${numbers.join(', ')}: ${reason}`);
   const more = rejected.length - Math.min(rejected.length, NUMBERS_SHOWN_IN_ERRORS);
   return shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
@@ -243,7 +247,8 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   const isSuppressed = ctx.isSuppressed;
   // The message each number was first given: a second, different one to it is refused, not dropped
   // as a duplicate (a send holds one message per number: its recipients are keyed by number).
-  const seen = new Map<string, { at: number; message: string }>();
+  const seen = new Map<string, number>();
+  const messageOf = (m: (typeof req.messages)[number]) => JSON.stringify([m.signName, Object.entries(m.templateParam ?? {}).sort()]);
   const conflicts: FieldIssue[] = [];
   const valid: { phone: string; signName: string; templateParam?: Record<string, string> }[] = [];
   const rejected: RejectedNumber[] = [];
@@ -252,23 +257,22 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   for (const [i, m] of req.messages.entries()) {
     const n = normalizePhone(m.phone);
     const mismatch = n.ok && ctx.rules ? regionMismatch(ctx.rules, n.region) : undefined;
-    const message = JSON.stringify([m.signName, Object.entries(m.templateParam ?? {}).sort()]);
     const first = n.ok ? seen.get(n.phone) : undefined;
     if (!n.ok) rejected.push({ input: m.phone, reason: n.reason });
     else if (mismatch) rejected.push({ input: m.phone, reason: mismatch });
     else if (first !== undefined) {
-      if (first.message === message) duplicates++;
+      if (messageOf(req.messages[first] as (typeof req.messages)[number]) === messageOf(m)) duplicates++;
       else if (conflicts.length < 20) {
         conflicts.push({
           field: `messages[${i}]`,
-          message: `gives ${describeNumbers([m.phone])} a message other than messages[${first.at}] does (another signature or params); a send holds one message per number, and this one would have been dropped as a duplicate. Fix: send it in a request of its own, or remove one of the two`,
+          message: `gives ${describeNumbers([m.phone])} a message other than messages[${first}] does (another signature or params); a send holds one message per number, and this one would have been dropped as a duplicate. Fix: send it in a request of its own, or remove one of the two`,
         });
       }
     } else if (req.kind === 'marketing' && isSuppressed?.(n.phone)) {
-      seen.set(n.phone, { at: i, message });
+      seen.set(n.phone, i);
       suppressed.push(n.phone);
     } else {
-      seen.set(n.phone, { at: i, message });
+      seen.set(n.phone, i);
       valid.push({ phone: n.phone, signName: m.signName, ...(m.templateParam ? { templateParam: m.templateParam } : {}) });
     }
   }

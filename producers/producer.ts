@@ -295,6 +295,9 @@ export function createProducer(opts: ProducerOptions): Producer {
     return rules;
   }
 
+  /** The distinct valid numbers, which only a send as verification is checked by (kindMismatch); 0 for the rest. */
+  const numbersFor = (kind: MessageKind | undefined, phones: readonly string[]) => (kind === 'verification' ? normalizePhones([...phones]).valid.length : 0);
+
   /**
    * The account check, and the kind the send goes as: the one the request names, checked against
    * the template; or, when it names none, the template's ({@link kindOfTemplate}), else notification.
@@ -478,7 +481,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkCallback(request);
       const asked = parsed(SendRequest, request);
       checkDeadline(asked.deadline, clock.now());
-      const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, normalizePhones(asked.phones).valid.length);
+      const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, numbersFor(asked.kind, asked.phones));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.phones);
@@ -492,7 +495,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const asked = parsed(SendBatchRequest, request);
       checkDeadline(asked.deadline, clock.now());
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
-      const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, normalizePhones(asked.messages.map((m) => m.phone)).valid.length);
+      const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, numbersFor(asked.kind, asked.messages.map((m) => m.phone)));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.messages.map((m) => m.phone));

@@ -12,7 +12,7 @@ import { ValidationError } from '../src/errors.js';
 import { firstRepeatedKey } from './duplicate-keys.js';
 
 /** The charset a Content-Type names, lower-cased and unquoted; undefined without one. */
-export function charsetOf(contentType: string | undefined): string | undefined {
+function charsetOf(contentType: string | undefined): string | undefined {
   for (const param of (contentType ?? '').split(';').slice(1)) {
     const eq = param.indexOf('=');
     if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
@@ -24,7 +24,7 @@ export function charsetOf(contentType: string | undefined): string | undefined {
 const quoted = (charset: string) => quoteForError(charset, { maxChars: 40 });
 
 /** 415 unless the Content-Type's charset, if any, is UTF-8. */
-export function utf8CharsetError(contentType: string | undefined): HttpError | undefined {
+function utf8CharsetError(contentType: string | undefined): HttpError | undefined {
   const charset = charsetOf(contentType);
   // US-ASCII is UTF-8's first half: a body in it reads the same.
   if (charset === undefined || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii' || charset === 'ascii') return undefined;

@@ -163,7 +163,7 @@ export function frameworkErrorOf(err: FastifyError, url: string, limits: { bodyL
 }
 
 /** What Node reports on a connection before fastify sees a request (its `clientError` event), as an answer. */
-export function clientErrorOf(err: { code?: string }): HttpError {
+function clientErrorOf(err: { code?: string }): HttpError {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return new HttpError(408, HTTP_ERROR_CODES[408], 'the request did not arrive in time: the server stopped waiting for the rest of it; nothing was enqueued. Fix: send the whole request again, at once');
   }

@@ -54,15 +54,18 @@ function mainlandFrom(input: string, national: string, prefix: string): Normaliz
  */
 export function normalizePhone(raw: string): NormalizedPhone {
   const input = String(raw);
+  // A bare mainland mobile is what nearly every recipient is: returned as it is, as below.
+  if (MAINLAND.test(input)) return { ok: true, phone: input, region: 'mainland' };
   // NFKC: full-width digits and ＋ (a Chinese input method's) are the ASCII ones. Both checks are
   // skipped by the plain numbers of a million-row campaign.
   const text = NOT_ASCII.test(input) ? input.normalize('NFKC') : input;
   // Two numbers hold 16 digits or more, or a separator no single number has.
   const several = SEPARATOR_NOT_IN_A_NUMBER.test(text) || SIXTEEN_DIGITS.test(text) ? severalNumbers(text, input) : undefined;
   if (several) return fail(input, several);
-  const spreadsheet = spreadsheetForm(text.trim());
+  const trimmed = text.trim();
+  const spreadsheet = spreadsheetForm(trimmed);
   if (spreadsheet) return fail(input, spreadsheet);
-  const s = text.trim().replace(SEPARATORS, '');
+  const s = trimmed.replace(SEPARATORS, '');
   if (s === '') return fail(input, 'is empty: give a mobile number, e.g. 138-0013-8000 or +852 9123 4567');
 
   let digits: string;
@@ -115,8 +118,9 @@ export function normalizePhone(raw: string): NormalizedPhone {
 const BETWEEN_NUMBERS = /[\s;,，；、|]+/;
 const SEPARATOR_NOT_IN_A_NUMBER = /[;,，；、|]/;
 const SIXTEEN_DIGITS = /(?:\d\D*){16}/;
+/** A character outside ASCII: text that NFKC may change (full-width forms). */
 // eslint-disable-next-line no-control-regex -- the ASCII range, controls included
-const NOT_ASCII = /[^\u0000-\u007f]/;
+export const NOT_ASCII = /[^\u0000-\u007f]/;
 
 /**
  * Why one entry that holds several numbers is refused, or undefined. Its separator used to be

@@ -17,7 +17,7 @@
  * Variable attributes come from GetSmsTemplate's `VariableAttribute` when the account returns it;
  * without it, a verification template's only variable is taken to be the code.
  */
-import type { PhoneRegion } from './phone.js';
+import { NOT_ASCII, type PhoneRegion } from './phone.js';
 import { countSegments, MAX_CHARS, renderContent } from './segments.js';
 
 /** Longest value of one variable (characters). */
@@ -69,8 +69,6 @@ function holdsLink(value: string): boolean {
   const read = (NOT_ASCII.test(value) ? value.normalize('NFKC') : value).replace(/[。．]/g, '.');
   return LINK.test(read) || SHORT_LINK.test(read);
 }
-// eslint-disable-next-line no-control-regex -- the ASCII range, controls included
-const NOT_ASCII = /[^\u0000-\u007f]/;
 // C0 controls but the tab, the newline and the carriage return, DEL, NEL, the soft hyphen, the
 // zero-width space, word joiner and BOM (a value of them looks empty; inside a link they hide it),
 // the line and paragraph separators, and the marks that reorder what the person reads (the bidi
