@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { forbiddenCallbackReason, ipOfHost, isForbiddenCallbackAddress } from '../src/callback-address.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 
 const stringParams = z.record(
@@ -49,12 +50,6 @@ const deadline = z.union([z.string(), z.number()]).transform((v, ctx) => {
   ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}. Fix: e.g. today's date and 20:00 China time as yyyy-MM-ddT20:00:00+08:00` });
   return z.NEVER;
 });
-// Hosts a callback may not name: link-local addresses and the cloud metadata services (Alibaba's
-// 100.100.100.200, 169.254.169.254): they hand out the machine's RAM-role credentials, and whoever
-// holds the API token would have the workers POST there. This machine and private networks stay
-// allowed (a receiver beside the worker, or inside the network, is the usual place); a name is
-// not resolved here.
-const FORBIDDEN_CALLBACK_HOST = /^(?:0\.0\.0\.0|169\.254(?:\.\d{1,3}){2}|100\.100\.100\.200|\[(?:::|::ffff:169\.254(?:\.\d{1,3}){2}|fe[89ab][0-9a-f]:[0-9a-f:]*)\])$/i;
 const callbackUrl = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
   .max(2048)
@@ -62,8 +57,12 @@ const callbackUrl = z
     const parsed = new URL(url);
     if (parsed.username !== '' || parsed.password !== '') {
       ctx.addIssue({ code: 'custom', message: 'carries a user or password: callbacks are signed (X-Smsq-Signature, SMSQ_CALLBACK_SECRET), not sent with credentials. Fix: the URL without user:pass@' });
-    } else if (FORBIDDEN_CALLBACK_HOST.test(parsed.hostname)) {
-      ctx.addIssue({ code: 'custom', message: `points at ${parsed.hostname}, a link-local or cloud metadata address (it hands out the machine's credentials): the workers would POST there. Fix: the URL of your receiver` });
+    } else {
+      // A name is not resolved here: the workers check every address it resolves to as they connect.
+      const address = ipOfHost(parsed.hostname);
+      if (address !== undefined && isForbiddenCallbackAddress(address)) {
+        ctx.addIssue({ code: 'custom', message: `points at ${forbiddenCallbackReason(parsed.hostname)}: the workers would POST there. Fix: the URL of your receiver` });
+      }
     }
   });
 

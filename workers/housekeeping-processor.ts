@@ -5,6 +5,7 @@ import type { Logger } from '../src/logger.js';
 import { CallbackJobData, ExpireJobData, JOB } from '../src/queue/job-schemas.js';
 import type { SendStore } from '../src/queue/send-store.js';
 import type { ExpireChunk } from '../src/receipts/window-expiry.js';
+import type { CallbackPoster } from './callback-post.js';
 
 export interface HousekeepingDeps {
   sends: SendStore;
@@ -14,8 +15,8 @@ export interface HousekeepingDeps {
   logger: Logger;
   /** Signs callback bodies (HMAC-SHA256); callbacks are refused at the door without it. */
   callbackSecret: string | undefined;
-  /** Per-request timeout of a callback POST. Default 10 s. */
-  callbackTimeoutMs?: number;
+  /** Makes the callback POSTs, refusing addresses callbacks may not reach. */
+  callbacks: CallbackPoster;
 }
 
 /** The header carrying `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. */
@@ -55,17 +56,19 @@ export function createHousekeepingProcessor(deps: HousekeepingDeps) {
     // The end state it reached first (the job's id is the send's: one callback per send).
     const { state, stateChangedAt } = status.send;
     const body = JSON.stringify({ event: `send.${state}`, state, stateChangedAt, sendId: status.send.sendId, kind: status.send.kind, counts: status.counts, at: Number(timestamp) });
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: {
+    const res = await deps.callbacks.post(
+      url,
+      {
         'content-type': 'application/json',
         [SIGNATURE_HEADER]: signCallback(deps.callbackSecret, timestamp, body),
         [TIMESTAMP_HEADER]: timestamp,
         'user-agent': 'smsq-callback',
       },
       body,
-      signal: AbortSignal.timeout(deps.callbackTimeoutMs ?? 10_000),
-    });
+    );
+    if (res.location !== undefined && res.status >= 300 && res.status < 400) {
+      throw new Error(`callback answered HTTP ${res.status}, a redirect to ${res.location}, which is not followed (only the URL checked at the door is asked); retrying with back-off. Fix: the receiver's final URL as callbackUrl in later sends`);
+    }
     if (res.status < 200 || res.status >= 300) throw new Error(`callback answered HTTP ${res.status}; retrying with back-off`);
     log.info({ sendId: status.send.sendId, status: res.status }, 'callback delivered');
     return { sent: true, status: res.status };

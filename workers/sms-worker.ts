@@ -1,5 +1,6 @@
 import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
+import type { LookupFunction } from 'node:net';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { confirmDatabase } from '../src/queue/redis-database.js';
@@ -33,6 +34,7 @@ import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
+import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
 import { createReceiptProcessor } from './receipt-processor.js';
@@ -105,6 +107,11 @@ export interface SmsWorkerOptions {
   compactFinished?: boolean;
   /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
   callbackSecret?: string;
+  /**
+   * Resolves a callback URL's host name (default dns.lookup). Every address it answers is checked:
+   * a name resolving to a link-local or cloud metadata address is not called (src/callback-address.ts).
+   */
+  resolveCallbackHost?: LookupFunction;
   /**
    * Marketing quiet hours (China time). Default: none here; the product default (21:00–08:00)
    * comes from SMSQ_QUIET_HOURS in config, which `smsq worker` passes in.
@@ -335,12 +342,14 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         firstAfterMs: repairOptions.firstAfterMs,
       })
     : undefined;
+  const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({
     sends,
     expireChunk,
     clock,
     logger: options.logger,
     callbackSecret: options.callbackSecret,
+    callbacks,
   });
 
   /** What both workers of this process share. */
@@ -476,6 +485,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       rollbackRecovery.stop();
       await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop()]);
       await Promise.all([queue.close(), housekeeping.close()]);
+      callbacks.close();
     },
     async closeWithin(graceMs) {
       const graceful = this.close().then(() => true);

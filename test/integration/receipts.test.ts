@@ -1,4 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { lookup } from 'node:dns';
+import { createServer } from 'node:http';
+import type { AddressInfo, LookupFunction } from 'node:net';
+import { Queue } from 'bullmq';
+import { jobIds } from '../../src/queue/job-schemas.js';
+import { HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -338,6 +344,43 @@ describe('events and callbacks', () => {
     expect(body.counts.cancelled).toBeGreaterThan(0);
   });
 
+  it('a callback does not follow a redirect: the URL checked at the door is the only one asked', async () => {
+    const h = await harnesses.create({ label: 'rc-cb-redirect', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    // Where a redirect would lead (the metadata service, in an attack): it must never be asked.
+    const elsewhere = await countingServer(() => [200, {}]);
+    const receiver = await countingServer(() => [302, { location: elsewhere.url }]);
+    const producer = await callbackProducer(h);
+    await producer.send({ ...NOTE, phones: ['13841000011'], callbackUrl: receiver.url });
+    const worker = await h.startWorker({ receiptPolicies: ALL, ...fast(), callbackSecret: 'a-fifth-secret-callback-key' });
+    await waitFor(() => receiver.hits.length >= 1, 'the callback to be posted', 15_000);
+    await waitFor(async () => (await housekeepingFailure(h)).includes('not followed'), 'the redirect to fail the callback job');
+    expect(receiver.hits[0]).toMatchObject({ method: 'POST' });
+    expect(elsewhere.hits).toEqual([]);
+    await worker.close();
+  });
+
+  it('a callback to an address it may not reach is not sent: a record from an earlier door, or a name that resolves there', async () => {
+    const h = await harnesses.create({ label: 'rc-cb-forbidden', emulator: { delivery: { delayMs: 20, failureRatio: 0 } } });
+    const receiver = await countingServer(() => [200, {}]);
+    const producer = await callbackProducer(h);
+    const port = new URL(receiver.url).port;
+    // Accepted at the door as a name; the worker resolves it to the metadata service.
+    const byName = await producer.send({ ...NOTE, phones: ['13841000012'], callbackUrl: `http://metadata.smsq.test:${port}/` });
+    // 0.0.0.0 reaches this machine on Linux; written into the record as an earlier version's door let it through.
+    const byLiteral = await producer.send({ ...NOTE, phones: ['13841000013'], callbackUrl: receiver.url });
+    await h.redis.hset(`${h.prefix}:send:${byLiteral.sendId}`, 'callbackUrl', `http://0.0.0.0:${port}/`);
+    const resolveCallbackHost: LookupFunction = (hostname, options, callback) =>
+      hostname === 'metadata.smsq.test' ? (options.all ? callback(null, [{ address: '100.100.100.200', family: 4 }]) : callback(null, '100.100.100.200', 4)) : lookup(hostname, options, callback);
+    await h.startWorker({ receiptPolicies: ALL, ...fast(), callbackSecret: 'a-sixth-secret-callback-key', resolveCallbackHost });
+    await waitFor(async () => (await housekeepingFailure(h, byName.sendId)).includes('names metadata.smsq.test, which resolves to 100.100.100.200, a link-local or cloud metadata address'), 'the name to be refused as it resolves');
+    await waitFor(async () => (await housekeepingFailure(h, byLiteral.sendId)).includes('points at 0.0.0.0, a link-local or cloud metadata address'), 'the record\'s literal address to be refused');
+    // Not retried: one failure each, and nothing reached the receiver.
+    const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
+    harnesses.defer(() => housekeeping.close());
+    for (const id of [byName.sendId, byLiteral.sendId]) expect(await (await housekeeping.getJob(jobIds.callback(id)))?.getState()).toBe('failed');
+    expect(receiver.hits).toEqual([]);
+  });
+
   it('a send that fails as a whole calls back too, once', async () => {
     const h = await harnesses.create({ label: 'rc-failed-cb' });
     const got: unknown[] = [];
@@ -356,3 +399,35 @@ describe('events and callbacks', () => {
     expect(got).toHaveLength(1);
   });
 });
+
+/** An HTTP server that answers every request with what `answer` says and records each one. */
+async function countingServer(answer: () => [number, Record<string, string>]): Promise<{ url: string; hits: { method: string; url: string }[] }> {
+  const hits: { method: string; url: string }[] = [];
+  const server = createServer((req, res) => {
+    hits.push({ method: req.method ?? '', url: req.url ?? '' });
+    req.resume();
+    const [status, headers] = answer();
+    res.writeHead(status, headers).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  harnesses.defer(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, hits };
+}
+
+async function callbackProducer(h: Harness) {
+  const { createProducer } = await import('../../producers/producer.js');
+  const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+  harnesses.defer(() => producer.close());
+  return producer;
+}
+
+/** Why the callback job of a send (the only one, when not given) last failed; '' while it has not. */
+async function housekeepingFailure(h: Harness, sendId?: string): Promise<string> {
+  const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
+  try {
+    const jobs = sendId ? [await housekeeping.getJob(jobIds.callback(sendId))] : await housekeeping.getJobs(['failed', 'delayed', 'wait', 'active', 'completed']);
+    return jobs.map((j) => j?.failedReason ?? '').join(' ');
+  } finally {
+    await housekeeping.close();
+  }
+}

@@ -61,10 +61,15 @@ describe('a callback URL', () => {
     for (const url of ['http://100.100.100.200/latest/meta-data', 'http://169.254.169.254/latest', 'http://[fe80::1]/x', 'http://0.0.0.0:8080/']) {
       expect(send(url), url).toEqual([{ field: 'callbackUrl', message: expect.stringMatching(/a link-local or cloud metadata address .*Fix: the URL of your receiver$/) }]);
     }
+    // The same addresses written as IPv4-mapped IPv6 (a URL writes them in hex: [::ffff:a9fe:a9fe]),
+    // as a number, and AWS's IPv6 metadata address: the door's pattern let these through.
+    for (const url of ['http://[::ffff:169.254.169.254]/x', 'http://[::ffff:100.100.100.200]/', 'http://[::ffff:a9fe:a9fe]/', 'http://[fd00:ec2::254]/latest', 'http://2852039166/', 'http://0.1.2.3/', 'http://[::]/']) {
+      expect(send(url), url).toEqual([{ field: 'callbackUrl', message: expect.stringMatching(/a link-local or cloud metadata address .*Fix: the URL of your receiver$/) }]);
+    }
     expect(send('https://user:pass@example.com/cb')).toEqual([{ field: 'callbackUrl', message: expect.stringMatching(/^carries a user or password: .*Fix: the URL without user:pass@$/) }]);
   });
   it('may point at a receiver on this machine or a private network', () => {
-    for (const url of ['http://127.0.0.1:9000/cb', 'http://10.0.0.5/cb', 'https://hooks.example.com/smsq']) expect(send(url), url).toEqual([]);
+    for (const url of ['http://127.0.0.1:9000/cb', 'http://10.0.0.5/cb', 'http://[::1]:9000/cb', 'http://[::ffff:10.0.0.5]/cb', 'http://100.100.100.201/cb', 'https://hooks.example.com/smsq']) expect(send(url), url).toEqual([]);
   });
 });
 
