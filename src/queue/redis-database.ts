@@ -9,8 +9,22 @@ import { isCluster, type RedisConnection } from './connection.js';
 
 const NO_SUCH_DATABASE = /DB index is out of range|invalid DB index/i;
 
+// One connection is checked once, however many gates and workers share it; a failed check (Redis
+// not answering yet) is asked again.
+const confirmed = new WeakMap<RedisConnection, Promise<void>>();
+
 /** Throws {@link ConfigError} naming REDIS_URL when the connection's database is not the one in use. */
-export async function confirmDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
+export function confirmDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
+  let check = confirmed.get(redis);
+  if (check === undefined) {
+    check = selectDatabase(redis, redactedUrl);
+    confirmed.set(redis, check);
+    check.catch(() => confirmed.delete(redis));
+  }
+  return check;
+}
+
+async function selectDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
   if (isCluster(redis)) return; // a Cluster has database 0 only, and REDIS_URL cannot name another
   const db = Number(redis.options.db ?? 0);
   if (db === 0) return;

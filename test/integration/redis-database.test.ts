@@ -85,3 +85,26 @@ describe('REDIS_URL names a database its user may not SELECT', () => {
     }
   });
 });
+
+describe('the database check', () => {
+  it('runs once per connection, however many gates ask; a refused one is asked again', async () => {
+    const { confirmDatabase } = await import('../../src/queue/redis-database.js');
+    const { Redis } = await import('ioredis');
+    const inDb1 = new Redis(testRedisUrl(), { db: 1, maxRetriesPerRequest: null });
+    const inDb99 = new Redis(testRedisUrl(), { db: 99, maxRetriesPerRequest: null, lazyConnect: true });
+    inDb99.on('error', () => {});
+    try {
+      const first = confirmDatabase(inDb1, 'redis://test/1');
+      expect(confirmDatabase(inDb1, 'redis://test/1')).toBe(first);
+      await first;
+      expect(confirmDatabase(inDb1, 'redis://test/1')).toBe(first);
+      const refused = confirmDatabase(inDb99, 'redis://test/99');
+      await expect(refused).rejects.toThrow(/names database 99/);
+      expect(confirmDatabase(inDb99, 'redis://test/99')).not.toBe(refused);
+      await expect(confirmDatabase(inDb99, 'redis://test/99')).rejects.toThrow(/names database 99/);
+    } finally {
+      inDb1.disconnect();
+      inDb99.disconnect();
+    }
+  });
+});
