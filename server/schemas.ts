@@ -11,7 +11,7 @@ import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../producers/produce
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
-import { fieldIssuesFromZod, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
+import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
 
 /** `POST /v1/messages`: one message to many numbers. */
 export const SendBody = z.strictObject(SendRequest.omit({ idempotencyKey: true }).shape).meta({
@@ -168,22 +168,15 @@ export const IdempotencyHeaders = z.object({
 
 /** Field issues from zod issues, with unknown fields named one by one. */
 export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', form: ValueForm = 'json'): FieldIssue[] {
-  const out: FieldIssue[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const [field] = fieldIssuesFromZod([{ path: [...issue.path, key], message: '' }], root);
-        out.push({
-          field: field?.field ?? key,
-          message:
-            key === 'idempotencyKey'
-              ? 'is not accepted in the body. Fix: send it as the Idempotency-Key header'
-              : 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)',
-        });
-      }
-    } else out.push(...fieldIssuesFromZod([issue], root, form));
-  }
-  return out;
+  return fieldIssuesNamingUnknownKeys(
+    issues,
+    (key) =>
+      key === 'idempotencyKey'
+        ? 'is not accepted in the body. Fix: send it as the Idempotency-Key header'
+        : 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)',
+    root,
+    form,
+  );
 }
 
 /** What zod says of a list where one value goes: in text, {@link fieldIssuesFromZod} reads it as a parameter given twice. */

@@ -204,6 +204,30 @@ export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey
   });
 }
 
+/** A zod issue as {@link fieldIssuesNamingUnknownKeys} reads it (an unrecognized_keys issue carries its keys). */
+export interface ZodIssueLike {
+  code: string;
+  path: readonly PropertyKey[];
+  message: string;
+  keys?: readonly string[];
+}
+
+/**
+ * {@link fieldIssuesFromZod}, with each key the schema does not know named as a field of its own
+ * (zod says them in one issue at the object): `unknownKey` says why it is refused, in the terms of
+ * what was parsed (a request body, a file).
+ */
+export function fieldIssuesNamingUnknownKeys(issues: readonly ZodIssueLike[], unknownKey: (key: string, path: readonly PropertyKey[]) => string, root = '', form: ValueForm = 'json'): FieldIssue[] {
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? (issue.keys ?? []).map((key) => ({
+          field: fieldIssuesFromZod([{ path: [...issue.path, key], message: '' }], root)[0]?.field ?? key,
+          message: unknownKey(key, issue.path),
+        }))
+      : fieldIssuesFromZod([issue], root, form),
+  );
+}
+
 /** A write smsq relies on could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it. */
 export class NotDurableError extends Error {
   readonly code = 'SMSQ_NOT_DURABLE';

@@ -5,7 +5,7 @@ import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { SendBatchRequest } from '../../producers/schemas.js';
-import { fieldIssuesFromZod, ValidationError } from '../../src/errors.js';
+import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -40,13 +40,10 @@ const MESSAGE_FIELDS = Object.keys(SendBatchRequest.shape.messages.element.shape
 /** The file's issues, each under `file` and the field's path; a field it does not know named one by one. */
 function fileIssues(issues: readonly z.core.$ZodIssue[]): ValidationError {
   return new ValidationError(
-    issues.flatMap((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => ({
-            field: fieldIssuesFromZod([{ path: [...issue.path, key], message: '' }], 'file')[0]?.field ?? `file.${key}`,
-            message: `is not a field of a messages file (nothing was enqueued). Fix: remove it or check its spelling (${issue.path.length ? `a message has ${MESSAGE_FIELDS}` : `the file has ${FILE_FIELDS}`})`,
-          }))
-        : fieldIssuesFromZod([issue], 'file'),
+    fieldIssuesNamingUnknownKeys(
+      issues,
+      (_key, path) => `is not a field of a messages file (nothing was enqueued). Fix: remove it or check its spelling (${path.length ? `a message has ${MESSAGE_FIELDS}` : `the file has ${FILE_FIELDS}`})`,
+      'file',
     ),
   );
 }
