@@ -3,6 +3,7 @@ import type { RedisConnection } from '../src/queue/connection.js';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../src/errors.js';
 import type { Keys } from '../src/queue/keys.js';
 import { luaScript } from '../src/queue/lua.js';
+import { differingFields, type RequestFingerprint } from './request-fingerprint.js';
 
 /**
  * An Idempotency-Key stands for one request: the first request's send id and the fingerprint of
@@ -47,14 +48,14 @@ export interface Idempotency {
    * Claims `key` for a request with `fingerprint`, offering `freshSendId`. `isEnqueued` tells
    * whether a send id's enqueue has finished.
    */
-  claim(key: string, fingerprint: string, freshSendId: string, isEnqueued: (sendId: string) => Promise<boolean>): Promise<OwnedKey | DoneKey>;
+  claim(key: string, fingerprint: RequestFingerprint, freshSendId: string, isEnqueued: (sendId: string) => Promise<boolean>): Promise<OwnedKey | DoneKey>;
 }
 
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const leaseMs = options.leaseMs ?? 15_000;
   const waitMs = options.waitMs ?? 10_000;
   const pollMs = options.pollMs ?? 50;
-  const claimScript = luaScript(options.redis, 'claim-idempotency-key-2');
+  const claimScript = luaScript(options.redis, 'claim-idempotency-key-3');
   const renewScript = luaScript(options.redis, 'renew-idempotency-lease-1');
 
   function hold(leaseKey: string, token: string, sendId: string, takenOver: boolean): OwnedKey {
@@ -77,12 +78,13 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     async claim(key, fingerprint, freshSendId, isEnqueued) {
       const recordKey = options.keys.idempotency(key);
       const leaseKey = `${recordKey}:lease`;
+      const fieldsKey = `${recordKey}:fields`;
       const token = randomBytes(12).toString('hex');
       // Counted in polls, not read from the clock: a test's frozen clock must not make this endless.
       for (let polls = Math.ceil(waitMs / pollMs); ; polls--) {
-        const [outcome, sendId] = (await claimScript(recordKey, leaseKey, freshSendId, fingerprint, options.ttlSeconds, leaseMs, token)) as [string, string];
+        const [outcome, sendId, firstFields] = (await claimScript(recordKey, leaseKey, fieldsKey, freshSendId, fingerprint.digest, options.ttlSeconds, leaseMs, token, fingerprint.fields)) as [string, string, string | null];
         if (outcome === 'new') return hold(leaseKey, token, sendId, false);
-        if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key);
+        if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key, firstFields ? differingFields(firstFields, fingerprint.fields) : undefined);
         if (outcome === 'lease') {
           if (!(await isEnqueued(sendId))) return hold(leaseKey, token, sendId, true);
           await renewScript(leaseKey, token, '');

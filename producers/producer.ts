@@ -30,7 +30,7 @@ import { kindMismatch, kindOfTemplate, type TemplateRules } from '../src/sms/tem
 import { createOptOutCheck } from './opt-out-check.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
-import { requestFingerprint } from './request-fingerprint.js';
+import { requestFingerprint, type RequestFingerprint } from './request-fingerprint.js';
 import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
@@ -335,7 +335,7 @@ export function createProducer(opts: ProducerOptions): Producer {
    */
   async function resolveSendId(
     idempotencyKey: string | undefined,
-    fingerprint: () => string,
+    fingerprint: () => RequestFingerprint,
   ): Promise<{ sendId: string; duplicate: boolean; owner: boolean; release: () => Promise<void> }> {
     const fresh = newSendId(clock.now());
     const nothing = async () => {};
@@ -407,7 +407,7 @@ export function createProducer(opts: ProducerOptions): Producer {
    * template (or from an older producer's default), because the kind cuts the chunks (one number
    * per chunk for verification, 1000 otherwise): the same numbers cut two ways would be sent twice.
    */
-  async function enqueuePlan(planned: SendPlan, fingerprint: () => string, planAs: (kind: MessageKind) => Promise<SendPlan>): Promise<EnqueueResult> {
+  async function enqueuePlan(planned: SendPlan, fingerprint: () => RequestFingerprint, planAs: (kind: MessageKind) => Promise<SendPlan>): Promise<EnqueueResult> {
     let plan = planned;
     await ensureDurableRedis();
     const since = await barrier.mark();

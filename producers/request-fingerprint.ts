@@ -23,7 +23,7 @@ const normalised = (phone: string) => {
 };
 
 /**
- * The SHA-256 (hex) of a request as smsq understands it: parsed with its schema (defaults applied,
+ * The SHA-256 (hex) of a request as smsq understands it, and of each of its fields: parsed with its schema (defaults applied,
  * text trimmed, deadlines in ms), numbers normalised (`+86 138-0013-8000` is `13800138000`), the
  * idempotency key itself left out. Two requests with one fingerprint are one request for the key:
  * the second gets the first's send (a send without a kind is fingerprinted with the default the
@@ -32,8 +32,8 @@ const normalised = (phone: string) => {
  * campaign's fingerprint covers its settings: its recipients are a stream, read after the key is
  * claimed. Call only with a request that its schema accepts (the plan checked it first).
  */
-export function requestFingerprint(call: FingerprintedCall, request: unknown): string {
-  let body: unknown;
+export function requestFingerprint(call: FingerprintedCall, request: unknown): RequestFingerprint {
+  let body: Record<string, unknown>;
   if (call === 'send') {
     const r = SendRequest.parse(request);
     // The kind as the schema's default once filled it in, so a retry across an upgrade keeps its fingerprint.
@@ -44,5 +44,29 @@ export function requestFingerprint(call: FingerprintedCall, request: unknown): s
   } else {
     body = { ...CampaignRequest.parse(request), idempotencyKey: undefined };
   }
-  return createHash('sha256').update(canonicalJson({ call, body })).digest('hex');
+  const fields = Object.entries(body)
+    .filter(([, v]) => v !== undefined)
+    .map(([field, v]) => `${field}=${createHash('sha256').update(canonicalJson(v)).digest('hex').slice(0, FIELD_DIGEST_CHARS)}`)
+    .sort()
+    .join(',');
+  return { digest: createHash('sha256').update(canonicalJson({ call, body })).digest('hex'), fields };
+}
+
+/** A field's digest is only compared with the same field's in an earlier request with the same key. */
+const FIELD_DIGEST_CHARS = 8;
+
+/** A request's fingerprint: its digest, and one short digest per field, to say which fields differ. */
+export interface RequestFingerprint {
+  /** SHA-256 (hex) of the whole request: the one compared. */
+  digest: string;
+  /** `field=<8 hex>`, comma-separated and sorted. */
+  fields: string;
+}
+
+/** The fields whose digests differ between two {@link RequestFingerprint.fields} (given in one and not the other included). */
+export function differingFields(earlier: string, later: string): string[] {
+  const parse = (fields: string) => new Map(fields.split(',').filter(Boolean).map((f) => f.split('=') as [string, string]));
+  const a = parse(earlier);
+  const b = parse(later);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((field) => a.get(field) !== b.get(field)).sort();
 }

@@ -253,14 +253,27 @@ export class RedisNotDurableError extends Error {
   }
 }
 
+/** " (its kind and phones differ)", with what a request without a kind counts as when the kind differs. */
+function differenceText(fields: readonly string[] | undefined): string {
+  if (!fields || fields.length === 0) return '';
+  const names = fields.length === 1 ? fields[0] : `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}`;
+  // A request that names no kind is fingerprinted as the default kind, whatever its template resolves to.
+  const kind = fields.includes('kind') ? ', and a request without a kind counts as kind notification' : '';
+  return ` (its ${names} ${fields.length === 1 ? 'differs' : 'differ'}${kind})`;
+}
+
 /**
  * An Idempotency-Key already stands for a different request (another body). Nothing was enqueued;
  * HTTP 422. Fix: a new key for a new request, or the same body to repeat the first.
  */
 export class IdempotencyKeyReusedError extends Error {
   readonly code = 'SMSQ_IDEMPOTENCY_KEY_REUSED';
-  constructor(readonly idempotencyKey: string) {
-    super(`the idempotency key "${idempotencyKey}" was used for a different request; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`);
+  constructor(
+    readonly idempotencyKey: string,
+    /** The request's fields that differ from the first's (undefined for a key claimed before they were kept). */
+    readonly differingFields?: readonly string[],
+  ) {
+    super(`the idempotency key "${idempotencyKey}" was used for a different request${differenceText(differingFields)}; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`);
     this.name = 'IdempotencyKeyReusedError';
   }
 }

@@ -64,6 +64,15 @@ describe('idempotency keys stand for one request', () => {
     // Later, another body under the key is refused, typed; nothing is enqueued.
     await expect(h.producer.send({ ...NOTE, phones: ['13862000003'], idempotencyKey: 'twins' })).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_REUSED' });
     await expect(h.producer.send({ ...NOTE, templateParam: { name: 'Bob', order: 'A1' }, phones: ['13862000001', '13862000002'], idempotencyKey: 'twins' })).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_REUSED' });
+    // The refusal says which fields differ (it said only "a different request"): a retry that
+    // names the kind its template resolves to differs from a first request that named none.
+    await expect(h.producer.send({ ...NOTE, kind: 'verification', phones: ['13862000001', '13862000002'], idempotencyKey: 'twins' })).rejects.toThrow(
+      'the idempotency key "twins" was used for a different request (its kind differs, and a request without a kind counts as kind notification); nothing was enqueued.',
+    );
+    await expect(h.producer.send({ ...NOTE, name: 'x', phones: ['13862000003'], idempotencyKey: 'twins' })).rejects.toMatchObject({ differingFields: ['name', 'phones'] });
+    // A key claimed by an earlier version keeps no field digests: refused as before, without the list.
+    await h.redis.del(`${h.prefix}:idem:twins:fields`);
+    await expect(h.producer.send({ ...NOTE, phones: ['13862000003'], idempotencyKey: 'twins' })).rejects.toThrow('the idempotency key "twins" was used for a different request; nothing was enqueued.');
     expect(await h.redis.keys(`${h.prefix}:send:*:counts`)).toHaveLength(1);
   });
 
@@ -109,8 +118,9 @@ describe('idempotency keys stand for one request', () => {
       const answers = await Promise.all(bodies.map((payload) => app.inject({ method: 'POST', url: '/v1/messages', headers, payload })));
       expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 422]);
       const i = answers.findIndex((a) => a.statusCode === 202);
-      const refused = answers[1 - i]!.json() as { error: { code: string } };
+      const refused = answers[1 - i]!.json() as { error: { code: string; issues: unknown[] } };
       expect(refused.error.code).toBe('SMSQ_IDEMPOTENCY_KEY_REUSED');
+      expect(refused.error.issues).toEqual([{ field: 'Idempotency-Key', message: 'was used for a different request body (phones differs)' }]);
       const sendId = (answers[i]!.json() as { sendId: string }).sendId;
       expect(await phonesOf(h, sendId)).toEqual([...bodies[i]!.phones].sort());
     }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, requestFingerprint } from '../../producers/request-fingerprint.js';
+import { canonicalJson, differingFields, requestFingerprint as fingerprintOf } from '../../producers/request-fingerprint.js';
+
+const requestFingerprint = (...args: Parameters<typeof fingerprintOf>) => fingerprintOf(...args).digest;
 
 const REQ = { phones: ['13800138000'], signName: 'Shop', templateCode: 'SMS_123456', templateParam: { b: '2', a: '1' } };
 
@@ -15,5 +17,19 @@ describe('request fingerprints', () => {
     expect(requestFingerprint('send', { ...REQ, phones: ['13900139000'] })).not.toBe(f);
     expect(requestFingerprint('send', { ...REQ, kind: 'marketing' })).not.toBe(f);
     expect(requestFingerprint('campaign', { signName: 'Shop', templateCode: 'SMS_123456' })).not.toBe(requestFingerprint('campaign', { signName: 'Shop', templateCode: 'SMS_123457' }));
+  });
+
+  it('keeps the digest that keys claimed by earlier versions hold', () => {
+    expect(requestFingerprint('send', REQ)).toBe('1db361a4e386115f08a6e63725b13ff06df2873f1a2ae6a97605f0e8c51bd8fe');
+    expect(requestFingerprint('sendBatch', { templateCode: 'SMS_1', messages: [{ phone: '13800138000', signName: 'Shop', templateParam: { a: '1' } }] })).toBe('d17031d67cb9e0775af9a586eb68b04d851d64674e77f8f3afde3718f23ef325');
+    expect(requestFingerprint('campaign', { signName: 'Shop', templateCode: 'SMS_123456', name: 'spring' })).toBe('a2e068492525e87dfb9c9cdf0e961ee6b46fa018db8c092dcd9b932d85dee441');
+  });
+
+  it('says which fields differ between two requests', () => {
+    const first = fingerprintOf('send', REQ).fields;
+    expect(differingFields(first, fingerprintOf('send', { ...REQ, phones: ['+86 138-0013-8000'] }).fields)).toEqual([]);
+    expect(differingFields(first, fingerprintOf('send', { ...REQ, kind: 'verification', phones: ['13900139000'] }).fields)).toEqual(['kind', 'phones']);
+    expect(differingFields(first, fingerprintOf('send', { ...REQ, name: 'spring' }).fields)).toEqual(['name']);
+    expect(differingFields(fingerprintOf('send', { ...REQ, name: 'spring' }).fields, first)).toEqual(['name']);
   });
 });

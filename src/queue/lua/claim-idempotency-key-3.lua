@@ -5,26 +5,30 @@
   Input:
     KEYS[1] the key's record (`<sendId> <fingerprint>`)
     KEYS[2] its lease
+    KEYS[3] the digests of the first request's fields (to say which differ; absent for keys
+            claimed by earlier versions)
     ARGV[1] a fresh send id
     ARGV[2] the request's fingerprint
     ARGV[3] record ttl (s)
     ARGV[4] lease (ms)
     ARGV[5] lease token
+    ARGV[6] the digests of the request's fields
 
   Output:
-    {'new', sendId}       record and lease written
-    {'mismatch', sendId}  the key stands for another body
-    {'lease', sendId}     no live holder: the lease is now ours
-    {'busy', sendId}      another caller holds the lease
+    {'new', sendId}                record and lease written
+    {'mismatch', sendId, fields}   the key stands for another body (fields: its digests, or false)
+    {'lease', sendId}              no live holder: the lease is now ours
+    {'busy', sendId}               another caller holds the lease
 ]]
 local record = redis.call('GET', KEYS[1])
 if not record then
   redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
+  redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[3])
   redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
   return {'new', ARGV[1]}
 end
 local space = string.find(record, ' ', 1, true)
 local sendId = space and string.sub(record, 1, space - 1) or record
-if space and string.sub(record, space + 1) ~= ARGV[2] then return {'mismatch', sendId} end
+if space and string.sub(record, space + 1) ~= ARGV[2] then return {'mismatch', sendId, redis.call('GET', KEYS[3])} end
 if redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'lease', sendId} end
 return {'busy', sendId}
