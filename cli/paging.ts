@@ -53,11 +53,13 @@ export function pagingFooter(r: PagedResult<unknown>, singular: string, plural =
 }
 
 /**
- * What to say for a page with nothing on it: past the last page when the account has some (it
- * used to say there were none, and to create one), else `none`.
+ * What to say for a page with nothing on it: past the last page when there are some (it used to
+ * say there were none, and to create one), else `none`. `noun`: singular and plural; `all`: the
+ * command has `--all`.
  */
-export function emptyPageText(r: PagedResult<unknown>, plural: string, none: string): string {
+export function emptyPageText(r: Pick<PagedResult<unknown>, 'page' | 'pageSize' | 'totalCount'>, noun: readonly [string, string], none: string, all = true): string {
   if (r.totalCount <= 0) return none;
   const pages = Math.max(1, Math.ceil(r.totalCount / r.pageSize));
-  return `Page ${r.page} is past the last page: ${r.totalCount} ${plural} fill ${pages} page${pages === 1 ? '' : 's'} of ${r.pageSize}. Fix: --page ${pages}, or --all.`;
+  const many = r.totalCount !== 1;
+  return `Page ${r.page} is past the last page: ${r.totalCount} ${many ? noun[1] : noun[0]} ${many ? 'fill' : 'fills'} ${pages} page${pages === 1 ? '' : 's'} of ${r.pageSize}. Fix: --page ${pages}${all ? ', or --all' : ''}.`;
 }

@@ -6,6 +6,7 @@ import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js'
 import { cstDate, detailsDateRange, DETAILS_DAYS } from '../../src/sms/dates.js';
 import { renderTable, sendStatusWord } from '../format.js';
 import { cstText, withIsoTimes } from '../format.js';
+import { emptyPageText } from '../paging.js';
 
 /** The flags; `--date` must also be a day QuerySendDetails still answers for, judged at `now()`. */
 function detailsSchema(now: () => number) {
@@ -59,7 +60,8 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (details.length === 0) {
-          ctx.print(`No messages to ${flags.phone} on ${flags.date}${flags.bizId ? ` with BizId ${flags.bizId}` : ''} (dates are China Standard Time).`);
+          const none = `No messages to ${flags.phone} on ${flags.date}${flags.bizId ? ` with BizId ${flags.bizId}` : ''} (dates are China Standard Time).`;
+          ctx.print(emptyPageText({ page: flags.page, pageSize: flags.pageSize, totalCount: data.totalCount }, ['record', 'records'], none, false));
           return;
         }
         ctx.print(

@@ -74,7 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (result.items.length === 0) {
-          ctx.print(emptyPageText(result, 'qualification records', 'No qualification records match.'));
+          ctx.print(emptyPageText(result, ['qualification record', 'qualification records'], 'No qualification records match.'));
           return;
         }
         ctx.print(

@@ -6,7 +6,7 @@ import { cstDate } from '../../src/sms/dates.js';
 import type { CliContext } from '../context.js';
 import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { renderTable } from '../format.js';
-import { fetchPages, pagingFooter } from '../paging.js';
+import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
 
 /** The flags; `--end` may not be after today (China Standard Time), judged at `now()`. */
 function statsSchema(now: () => number) {
@@ -72,7 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (result.items.length === 0) {
-          ctx.print(`Nothing sent from ${flags.start} to ${flags.end} (${flags.globe === 1 ? 'domestic' : 'international'}).`);
+          ctx.print(emptyPageText(result, ['day', 'days'], `Nothing sent from ${flags.start} to ${flags.end} (${flags.globe === 1 ? 'domestic' : 'international'}).`));
           return;
         }
         const num = { align: 'right' } as const;

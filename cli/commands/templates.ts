@@ -38,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (items.length === 0) {
-          ctx.print(emptyPageText(result, 'templates', 'No templates. Create one in the Alibaba Cloud SMS console.'));
+          ctx.print(emptyPageText(result, ['template', 'templates'], 'No templates. Create one in the Alibaba Cloud SMS console.'));
           return;
         }
         const first = (result.page - 1) * result.pageSize;

@@ -327,6 +327,11 @@ describe('smsq in-process', () => {
       const r = await run(['signs', '--page', '50', '--page-size', '50'], env);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Page 50 is past the last page: \d+ signatures fill 1 page of 50\. Fix: --page 1, or --all\.$/m);
+      // Statistics and details said "Nothing sent" / "No messages" past their last page (an operator trial).
+      const stats = await run(['stats', '--start', DAY, '--end', DAY, '--page', '2'], env);
+      expect(stats).toMatchObject({ code: 0, stdout: 'Page 2 is past the last page: 1 day fills 1 page of 20. Fix: --page 1, or --all.\n' });
+      const details = await run(['details', '--phone', PHONE, '--date', DAY, '--page', '5'], env);
+      expect(details).toMatchObject({ code: 0, stdout: 'Page 5 is past the last page: 1 record fills 1 page of 10. Fix: --page 1.\n' });
     });
 
     it('shows one record', async () => {
