@@ -7,6 +7,7 @@ import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
 import { countIn } from '../src/receipts/completion.js';
 import type { RecipientState } from '../src/receipts/send-recipients.js';
 import { waitText } from '../src/queue/send-wait.js';
+import { firstRepeatedKey } from '../server/duplicate-keys.js';
 import { heldNote } from './held-recipients.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
@@ -47,6 +48,12 @@ export function jsonParamsFlag(fix: string) {
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
       zctx.addIssue({ code: 'custom', message: `must be a JSON object whose values are strings. Fix: ${fix}` });
+      return z.NEVER;
+    }
+    // JSON.parse keeps a repeated key's last value: {"code":"111111","code":"222222"} sent 222222 without a word.
+    const repeated = firstRepeatedKey(s);
+    if (repeated !== undefined) {
+      zctx.addIssue({ code: 'custom', message: `gives the key ${JSON.stringify(repeated)} twice (JSON keeps only the last); nothing was done. Fix: give each key once, e.g. ${fix}` });
       return z.NEVER;
     }
     return v as Record<string, string>;
