@@ -121,7 +121,8 @@ export function register(program: Command, ctx: CliContext): void {
           throw listenRefusal(err, address) ?? err;
         });
         // fastify's URL for 0.0.0.0 is http://127.0.0.1:PORT, which read as the one address served.
-        const bound = app.addresses()[0] ?? { address: address.host, port: address.port };
+        const socket = app.server.address();
+        const bound = typeof socket === 'object' && socket !== null ? socket : { address: address.host, port: address.port };
         const everyInterface = isEveryInterface(bound.address);
         const url = everyInterface ? `http://${localUrlHost(bound.address)}:${bound.port}` : listened;
         const info = {
