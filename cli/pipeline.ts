@@ -20,7 +20,10 @@ import { workersSeen as countWorkers } from '../src/queue/worker-presence.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
-import { DRY_RUN_NOTE, waitForSend, type SendCommandFlags } from './send-flags.js';
+import { DRY_RUN_NOTE, waitForSend, whyItWaits, type SendCommandFlags } from './send-flags.js';
+import { exitCodeOfStop, pause, stopJson, stopNote, watchForStop } from './wait-stop.js';
+import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
+import { countIn } from '../src/receipts/completion.js';
 import { clockTime, formatTime } from '../src/china-time.js';
 import { quietHoursText, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { MessageKind } from '../src/queue/kinds.js';
@@ -120,17 +123,19 @@ const WORKER_GRACE_MS = 2000;
 
 /**
  * Warns (stderr) when no worker serves SMSQ_PREFIX after an enqueue: the send would wait in Redis
- * unseen, and `--wait` would wait for ever. A worker started just before the command is given
- * {@link WORKER_GRACE_MS} to connect; a look-up that fails says nothing (the send is in).
+ * unseen, and `--wait` would wait until its `--timeout`. A worker started just before the command
+ * is given {@link WORKER_GRACE_MS} to connect; a look-up that fails says nothing (the send is in),
+ * and neither does a command stopped meanwhile (`stop` aborted: it says why it stopped instead).
  */
-export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number | undefined>): Promise<void> {
+export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number | undefined>, stop?: AbortSignal): Promise<void> {
   // Monotonic time, not the CLI's clock: a test's frozen clock must not make this endless.
   const deadline = performance.now() + WORKER_GRACE_MS;
   for (;;) {
     const seen = await workersSeen().catch(() => undefined);
-    if (seen !== 0) return;
+    if (seen !== 0 || stop?.aborted) return;
     if (performance.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 250));
+    await pause(250, stop);
+    if (stop?.aborted) return;
   }
   ctx.note(
     `warning: no worker serves SMSQ_PREFIX=${ctx.config.prefix} (none connected to its queue, no heartbeat in the last minute): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`,
@@ -224,7 +229,10 @@ export function renderEnqueued(res: EnqueueResult): string {
 
 /**
  * The flow of `send` and `send-batch`: plan, then print it (`--dry-run`), or restate it and ask
- * (unless `--yes`), enqueue, and optionally wait for every outcome. Returns the exit code.
+ * (unless `--yes`), enqueue, and optionally wait for every outcome. Once the send is enqueued, a
+ * `--timeout` or a shutdown signal (Ctrl-C) ends the command with what a finished one prints (the
+ * send id on stdout), what stopped it and how to check on the send, which goes on. Returns the
+ * exit code: 0, or the stop's ({@link exitCodeOfStop}).
  */
 export async function runSendCommand(
   ctx: CliContext,
@@ -248,12 +256,22 @@ export async function runSendCommand(
     }
   }
   const res = await prepared.enqueue();
-  await warnIfNoWorker(ctx, prepared.workersSeen);
-  const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json) : undefined;
-  if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
-  else {
-    ctx.print(renderEnqueued(res));
-    if (final) ctx.print(`after the wait: ${formatCounts(final.counts)}`);
+  // From here on the send is in Redis: Ctrl-C must not end the command without its id.
+  const watch = watchForStop(ctx, flags.wait ? flags.timeout : undefined);
+  try {
+    await warnIfNoWorker(ctx, prepared.workersSeen, watch.signal);
+    // Stopped already, the wait still reads the status once: the output says where the send is.
+    const waited = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { signal: watch.signal }) : undefined;
+    const stopped = waited?.done ? undefined : watch.stopped;
+    if (flags.json) ctx.printJson({ ...res, ...(waited ? { status: waited.status } : {}), ...(stopped ? { stopped: stopJson(stopped, res.sendId) } : {}) });
+    else {
+      ctx.print(renderEnqueued(res));
+      if (waited) ctx.print(`${waited.done ? 'after the wait' : 'when the wait stopped'}: ${formatCounts(waited.status.counts)}`);
+    }
+    if (!stopped) return 0;
+    ctx.note(stopNote(stopped, res.sendId, waited ? { pending: countIn(waited.status.counts, UNSENT_CHUNK_STATES), why: whyItWaits(waited.status) } : undefined));
+    return exitCodeOfStop(stopped);
+  } finally {
+    watch.dispose();
   }
-  return 0;
 }
