@@ -148,13 +148,23 @@ export function segmentsFor(sign: string, content: string | undefined, params: R
   return countSegments(renderContent(sign, content, params ?? {}));
 }
 
-/** Segment counts for the plan, when the template's content is known. */
-export function segmentsOf(plan: SendPlan, content: string | undefined): { perMessage: number; total: number; chars: number } | undefined {
+/**
+ * The text the plan's first recipient gets: `【sign】` and the content with the params in, when the
+ * content is known. Every recipient's for SendSms; for SendBatchSms each has its own signature and params.
+ */
+export function firstMessageOf(plan: SendPlan, content: string | undefined): string | undefined {
+  if (content === undefined) return undefined;
   const sign = plan.signName.split(',')[0] ?? '';
   const first = plan.chunks[0];
   const params = first?.api === 'SendSms' ? first.templateParam : first?.templateParams?.[0];
-  const seg = segmentsFor(sign, content, params);
-  if (seg === undefined) return undefined;
+  return renderContent(sign, content, params ?? {});
+}
+
+/** Segment counts for the plan, when the template's content is known. */
+export function segmentsOf(plan: SendPlan, content: string | undefined): { perMessage: number; total: number; chars: number } | undefined {
+  const message = firstMessageOf(plan, content);
+  if (message === undefined) return undefined;
+  const seg = countSegments(message);
   return { perMessage: seg.segments, total: seg.segments * plan.recipients, chars: seg.chars };
 }
 
@@ -177,6 +187,7 @@ export function quietHoursLine(kind: MessageKind, until: number | undefined, qui
 /** The plan, restated for a human before confirmation (and for `--dry-run`). */
 export function renderPlan(plan: SendPlan, content: string | undefined, quietHours?: QuietHours): string {
   const seg = segmentsOf(plan, content);
+  const message = firstMessageOf(plan, content);
   const phones = plan.chunks.flatMap((c) => c.phones);
   const lines = [
     renderFields([
@@ -186,6 +197,7 @@ export function renderPlan(plan: SendPlan, content: string | undefined, quietHou
       ['template', plan.templateCode],
       ['params', plan.templateParam ? JSON.stringify(plan.templateParam) : plan.api === 'SendBatchSms' ? 'per recipient' : '(none)'],
       ['content', content ?? '(template content unknown)'],
+      ...(message === undefined ? [] : ([[plan.api === 'SendBatchSms' ? 'first message' : 'message', message]] as const)),
       ['chunks / API calls', `${plan.chunks.length} ${plan.api} call${plan.chunks.length === 1 ? '' : 's'}`],
       ['SMS segments', seg ? `${seg.perMessage} per message (${seg.chars} chars), ${seg.total} in total` : 'unknown'],
       ['duplicates dropped', plan.duplicates],
@@ -241,7 +253,11 @@ export async function runSendCommand(
 ): Promise<number> {
   const { plan, content } = prepared;
   if (flags.dryRun) {
-    if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
+    if (flags.json) {
+      const message = firstMessageOf(plan, content) ?? null;
+      // Added beside the plan's fields, named as campaign --dry-run --json names its segments.
+      ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length), message, segmentsPerMessage: segmentsOf(plan, content)?.perMessage ?? null } });
+    }
     else {
       ctx.print(renderPlan(plan, content, ctx.config.quietHours));
       ctx.note(DRY_RUN_NOTE);
