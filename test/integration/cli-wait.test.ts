@@ -5,6 +5,9 @@
  * check on it are printed where the output goes (one JSON document on stdout with `--json`), and the
  * send is not cancelled. Real Redis, real processes, no worker.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program.js';
 import { EXIT } from '../../src/errors.js';
@@ -86,6 +89,16 @@ describe('smsq send --wait with no worker', () => {
     await expectStillQueued(out.sendId);
   });
 
+  it('send-batch --wait --timeout stops the same way (the send commands share the flow)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'smsq-cliwait-')), 'batch.json');
+    writeFileSync(file, JSON.stringify([{ phone: '13800138106', signName: N.sign, templateParam: { name: 'B', order: 'B2' } }]));
+    const r = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--yes', '--wait', '--timeout', '1s', '--json']);
+    expect(r.code, r.stderr).toBe(EXIT.waitTimedOut);
+    const out = JSON.parse(r.stdout) as WaitJson;
+    expect(out.stopped).toMatchObject({ reason: 'timeout', sendCancelled: false, statusCommand: `smsq status ${out.sendId}` });
+    await expectStillQueued(out.sendId);
+  });
+
   it('Ctrl-C during the wait: the JSON on stdout has the send id and its state, and the process ends by SIGINT (130 in a shell)', async () => {
     const earlier = new Set(await redis.zrange(`${prefix}:sends`, 0, -1));
     const cli = spawnSmsq([...send('13800138103'), '--wait', '--json'], env);
@@ -103,7 +116,7 @@ describe('smsq send --wait with no worker', () => {
     await expectStillQueued(sendId!);
   });
 
-  it('a shutdown signal in-process: exit 130 for SIGINT, the send id on stdout in text', async () => {
+  it('a shutdown signal in-process: exit 130 for SIGINT, the send id on stdout in text, with --wait or without', async () => {
     let interrupt!: (signal: string) => void;
     const interrupted = new Promise<string>((resolve) => (interrupt = resolve));
     const earlier = new Set(await redis.zrange(`${prefix}:sends`, 0, -1));
@@ -114,6 +127,12 @@ describe('smsq send --wait with no worker', () => {
     expect(r.code, r.stderr).toBe(EXIT.interrupted);
     expect(r.stdout).toMatch(new RegExp(`^send id\\s+${sendId}$`, 'm'));
     expect(r.stderr).toContain(`interrupted (SIGINT): stopped waiting with 1 recipient not yet past the API (${NO_WORKER}). The send is not cancelled: it goes on without this command. Check on it: smsq status ${sendId}`);
+    // Without --wait, a Ctrl-C in the look for a worker after the enqueue: the id all the same.
+    const plain = await run(send('13800138107'), async () => 'SIGINT');
+    expect(plain.code, plain.stderr).toBe(EXIT.interrupted);
+    const plainId = /^send id\s+(\S+)$/m.exec(plain.stdout)?.[1];
+    expect(plain.stderr).toContain(`interrupted (SIGINT) after the enqueue. The send is not cancelled: it goes on without this command. Check on it: smsq status ${plainId} (--watch follows it)`);
+    expect(plain.stderr).not.toContain('warning: no worker serves');
   });
 
   it('refuses --timeout without --wait, and a duration it cannot read, naming the fix; nothing is enqueued', async () => {
