@@ -44,6 +44,9 @@ afterAll(async () => {
 /** What the status says of a send that no worker serves. */
 const NO_WORKER = 'no worker serves its SMSQ_PREFIX: none beat in the last minute or is connected to its queue; nothing is sent until one starts: smsq worker';
 
+/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+const SPAWNED_MS = 60_000;
+
 const send = (phone: string) => ['send', '--phones', phone, '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes'];
 
 async function run(argv: string[], waitForShutdown?: () => Promise<string>) {
@@ -78,7 +81,7 @@ describe('smsq send --wait with no worker', () => {
       `stopped waiting after 1s (--timeout) with 1 recipient not yet past the API (${NO_WORKER}). The send is not cancelled: it goes on without this command. Check on it: smsq status ${sendId} (--watch follows it)`,
     );
     await expectStillQueued(sendId!);
-  });
+  }, SPAWNED_MS);
 
   it('--timeout with --json: one JSON document on stdout, the success shape plus what stopped it', async () => {
     const r = await run([...send('13800138102'), '--wait', '--timeout', '1s', '--json']);
@@ -103,7 +106,7 @@ describe('smsq send --wait with no worker', () => {
     const earlier = new Set(await redis.zrange(`${prefix}:sends`, 0, -1));
     const cli = spawnSmsq([...send('13800138103'), '--wait', '--json'], env);
     // Waiting (with --json it prints no progress): the warning comes just before the wait.
-    await waitFor(() => cli.stderr.includes('warning: no worker serves'), 'the wait to start', 20_000);
+    await waitFor(() => cli.stderr.includes('warning: no worker serves'), 'the wait to start', SPAWNED_MS - 10_000);
     const sendId = (await redis.zrange(`${prefix}:sends`, 0, -1)).find((id) => !earlier.has(id));
     expect(sendId, cli.stderr).toBeDefined();
     cli.child.kill('SIGINT');
@@ -114,7 +117,7 @@ describe('smsq send --wait with no worker', () => {
     expect(out.stopped).toEqual({ reason: 'interrupted', signal: 'SIGINT', sendCancelled: false, statusCommand: `smsq status ${sendId}` });
     expect(cli.stderr).toContain(`interrupted (SIGINT): stopped waiting with 1 recipient not yet past the API (${NO_WORKER}). The send is not cancelled: it goes on without this command. Check on it: smsq status ${sendId} (--watch follows it)`);
     await expectStillQueued(sendId!);
-  });
+  }, SPAWNED_MS);
 
   it('a shutdown signal in-process: exit 130 for SIGINT, the send id on stdout in text, with --wait or without', async () => {
     let interrupt!: (signal: string) => void;
