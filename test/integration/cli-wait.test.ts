@@ -5,7 +5,7 @@
  * check on it are printed where the output goes (one JSON document on stdout with `--json`), and the
  * send is not cancelled. Real Redis, real processes, no worker.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { waitFor } from '../support/wait.js';
 
 const prefix = uniquePrefix('cliwait');
 const redis = createTestConnection();
+const dir = mkdtempSync(join(tmpdir(), 'smsq-cliwait-'));
 let emulator: Emulator;
 let env: NodeJS.ProcessEnv;
 
@@ -39,6 +40,7 @@ afterAll(async () => {
   await deleteKeys(redis, prefix);
   redis.disconnect();
   await emulator.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** What the status says of a send that no worker serves. */
@@ -93,7 +95,7 @@ describe('smsq send --wait with no worker', () => {
   });
 
   it('send-batch --wait --timeout stops the same way (the send commands share the flow)', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'smsq-cliwait-')), 'batch.json');
+    const file = join(dir, 'batch.json');
     writeFileSync(file, JSON.stringify([{ phone: '13800138106', signName: N.sign, templateParam: { name: 'B', order: 'B2' } }]));
     const r = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--yes', '--wait', '--timeout', '1s', '--json']);
     expect(r.code, r.stderr).toBe(EXIT.waitTimedOut);
