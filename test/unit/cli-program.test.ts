@@ -3,7 +3,7 @@
  * flag validation, output formats, error reporting and exit codes. No Redis.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createManualClock } from '../../src/clock.js';
@@ -133,6 +133,7 @@ describe('smsq in-process', () => {
       expect(batch.code, batch.stderr).toBe(2);
       expect(batch.stderr).toBe('error: file.messages.phone: is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once\n');
       expect(batch.stderr).not.toMatch(/13900139000|13800138000/);
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it('exits 2 for unknown commands, unknown options and a missing command', async () => {
