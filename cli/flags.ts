@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { normalizePhone } from '../src/sms/phone.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { isListenHost } from '../src/listen-host.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 
 /** Flags whose values are phone numbers: quoted masked in errors. */
@@ -54,6 +55,22 @@ export function dateFlag(fix: string) {
  */
 export function deadlineFlag() {
   return textFlag('--deadline yyyy-MM-ddT20:00:00+08:00 (a date and time with its zone)', 64).transform((v) => (/^\d+$/.test(v) ? Number(v) : v));
+}
+
+/** A duration (`30s`, `5m`, `1h30m`; see cli/duration.ts) in `[minMs, maxMs]`, as milliseconds. */
+export function durationFlag(minMs: number, maxMs: number, fix: string) {
+  const range = `must be a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}: whole numbers with a unit (ms, s, m, h). Fix: ${fix}`;
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .transform((s, ctx) => {
+      const ms = parseDuration(s);
+      if (ms === undefined || ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: range });
+        return z.NEVER;
+      }
+      return ms;
+    });
 }
 
 /** Non-empty text, at most `max` characters. */

@@ -2,6 +2,7 @@
 /** The `smsq` executable: wires the process into {@link runCli} and exits with its code. */
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './program.js';
+import { signalOfExitCode } from './wait-stop.js';
 
 /** Resolves on the first SIGINT/SIGTERM; a second one falls back to Node's default (exit at once). */
 function waitForShutdown(): Promise<string> {
@@ -40,5 +41,9 @@ const code = await runCli(process.argv.slice(2), {
   ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm } : {}),
 });
 await Promise.all([flush(process.stdout), flush(process.stderr)]);
+// A command stopped by a signal it caught (send --wait on Ctrl-C) ends by that signal, its handler
+// gone: a shell tells a Ctrl-C from an exit code 130, and only then stops a loop of such commands.
+const signal = signalOfExitCode(code);
+if (signal) process.kill(process.pid, signal);
 // Exit explicitly: an SDK keep-alive socket must not hold a finished command open.
 process.exit(code);

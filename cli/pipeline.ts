@@ -20,7 +20,10 @@ import { workersSeen as countWorkers } from '../src/queue/worker-presence.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
-import { DRY_RUN_NOTE, waitForSend, type SendCommandFlags } from './send-flags.js';
+import { DRY_RUN_NOTE, waitForSend, whyItWaits, type SendCommandFlags } from './send-flags.js';
+import { exitCodeOfStop, pause, stopJson, stopNote, watchForStop } from './wait-stop.js';
+import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
+import { countIn } from '../src/receipts/completion.js';
 import { clockTime, formatTime } from '../src/china-time.js';
 import { quietHoursText, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { MessageKind } from '../src/queue/kinds.js';
@@ -120,17 +123,19 @@ const WORKER_GRACE_MS = 2000;
 
 /**
  * Warns (stderr) when no worker serves SMSQ_PREFIX after an enqueue: the send would wait in Redis
- * unseen, and `--wait` would wait for ever. A worker started just before the command is given
- * {@link WORKER_GRACE_MS} to connect; a look-up that fails says nothing (the send is in).
+ * unseen, and `--wait` would wait until its `--timeout`. A worker started just before the command
+ * is given {@link WORKER_GRACE_MS} to connect; a look-up that fails says nothing (the send is in),
+ * and neither does a command stopped meanwhile (`stop` aborted: it says why it stopped instead).
  */
-export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number | undefined>): Promise<void> {
+export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise<number | undefined>, stop?: AbortSignal): Promise<void> {
   // Monotonic time, not the CLI's clock: a test's frozen clock must not make this endless.
   const deadline = performance.now() + WORKER_GRACE_MS;
   for (;;) {
     const seen = await workersSeen().catch(() => undefined);
-    if (seen !== 0) return;
+    if (seen !== 0 || stop?.aborted) return;
     if (performance.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 250));
+    await pause(250, stop);
+    if (stop?.aborted) return;
   }
   ctx.note(
     `warning: no worker serves SMSQ_PREFIX=${ctx.config.prefix} (none connected to its queue, no heartbeat in the last minute): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`,
@@ -143,13 +148,23 @@ export function segmentsFor(sign: string, content: string | undefined, params: R
   return countSegments(renderContent(sign, content, params ?? {}));
 }
 
-/** Segment counts for the plan, when the template's content is known. */
-export function segmentsOf(plan: SendPlan, content: string | undefined): { perMessage: number; total: number; chars: number } | undefined {
+/**
+ * The text the plan's first recipient gets: `【sign】` and the content with the params in, when the
+ * content is known. Every recipient's for SendSms; for SendBatchSms each has its own signature and params.
+ */
+export function firstMessageOf(plan: SendPlan, content: string | undefined): string | undefined {
+  if (content === undefined) return undefined;
   const sign = plan.signName.split(',')[0] ?? '';
   const first = plan.chunks[0];
   const params = first?.api === 'SendSms' ? first.templateParam : first?.templateParams?.[0];
-  const seg = segmentsFor(sign, content, params);
-  if (seg === undefined) return undefined;
+  return renderContent(sign, content, params ?? {});
+}
+
+/** Segment counts for the plan, when the template's content is known. */
+export function segmentsOf(plan: SendPlan, content: string | undefined): { perMessage: number; total: number; chars: number } | undefined {
+  const message = firstMessageOf(plan, content);
+  if (message === undefined) return undefined;
+  const seg = countSegments(message);
   return { perMessage: seg.segments, total: seg.segments * plan.recipients, chars: seg.chars };
 }
 
@@ -172,6 +187,7 @@ export function quietHoursLine(kind: MessageKind, until: number | undefined, qui
 /** The plan, restated for a human before confirmation (and for `--dry-run`). */
 export function renderPlan(plan: SendPlan, content: string | undefined, quietHours?: QuietHours): string {
   const seg = segmentsOf(plan, content);
+  const message = firstMessageOf(plan, content);
   const phones = plan.chunks.flatMap((c) => c.phones);
   const lines = [
     renderFields([
@@ -181,6 +197,7 @@ export function renderPlan(plan: SendPlan, content: string | undefined, quietHou
       ['template', plan.templateCode],
       ['params', plan.templateParam ? JSON.stringify(plan.templateParam) : plan.api === 'SendBatchSms' ? 'per recipient' : '(none)'],
       ['content', content ?? '(template content unknown)'],
+      ...(message === undefined ? [] : ([[plan.api === 'SendBatchSms' ? 'first message' : 'message', message]] as const)),
       ['chunks / API calls', `${plan.chunks.length} ${plan.api} call${plan.chunks.length === 1 ? '' : 's'}`],
       ['SMS segments', seg ? `${seg.perMessage} per message (${seg.chars} chars), ${seg.total} in total` : 'unknown'],
       ['duplicates dropped', plan.duplicates],
@@ -224,7 +241,10 @@ export function renderEnqueued(res: EnqueueResult): string {
 
 /**
  * The flow of `send` and `send-batch`: plan, then print it (`--dry-run`), or restate it and ask
- * (unless `--yes`), enqueue, and optionally wait for every outcome. Returns the exit code.
+ * (unless `--yes`), enqueue, and optionally wait for every outcome. Once the send is enqueued, a
+ * `--timeout` or a shutdown signal (Ctrl-C) ends the command with what a finished one prints (the
+ * send id on stdout), what stopped it and how to check on the send, which goes on. Returns the
+ * exit code: 0, or the stop's ({@link exitCodeOfStop}).
  */
 export async function runSendCommand(
   ctx: CliContext,
@@ -233,7 +253,11 @@ export async function runSendCommand(
 ): Promise<number> {
   const { plan, content } = prepared;
   if (flags.dryRun) {
-    if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length) } });
+    if (flags.json) {
+      const message = firstMessageOf(plan, content) ?? null;
+      // Added beside the plan's fields, named as campaign --dry-run --json names its segments.
+      ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length), message, segmentsPerMessage: segmentsOf(plan, content)?.perMessage ?? null } });
+    }
     else {
       ctx.print(renderPlan(plan, content, ctx.config.quietHours));
       ctx.note(DRY_RUN_NOTE);
@@ -248,12 +272,22 @@ export async function runSendCommand(
     }
   }
   const res = await prepared.enqueue();
-  await warnIfNoWorker(ctx, prepared.workersSeen);
-  const final = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json) : undefined;
-  if (flags.json) ctx.printJson({ ...res, ...(final ? { status: final } : {}) });
-  else {
-    ctx.print(renderEnqueued(res));
-    if (final) ctx.print(`after the wait: ${formatCounts(final.counts)}`);
+  // From here on the send is in Redis: Ctrl-C must not end the command without its id.
+  const watch = watchForStop(ctx, flags.wait ? flags.timeout : undefined);
+  try {
+    await warnIfNoWorker(ctx, prepared.workersSeen, watch.signal);
+    // Stopped already, the wait still reads the status once: the output says where the send is.
+    const waited = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { signal: watch.signal }) : undefined;
+    const stopped = waited?.done ? undefined : watch.stopped;
+    if (flags.json) ctx.printJson({ ...res, ...(waited ? { status: waited.status } : {}), ...(stopped ? { stopped: stopJson(stopped, res.sendId) } : {}) });
+    else {
+      ctx.print(renderEnqueued(res));
+      if (waited) ctx.print(`${waited.done ? 'after the wait' : 'when the wait stopped'}: ${formatCounts(waited.status.counts)}`);
+    }
+    if (!stopped) return 0;
+    ctx.note(stopNote(stopped, res.sendId, waited ? { pending: countIn(waited.status.counts, UNSENT_CHUNK_STATES), why: whyItWaits(waited.status) } : undefined));
+    return exitCodeOfStop(stopped);
+  } finally {
+    watch.dispose();
   }
-  return 0;
 }

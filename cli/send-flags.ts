@@ -3,17 +3,29 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Producer } from '../producers/producer.js';
 import type { SendStatus } from '../src/queue/send-store.js';
+import { EXIT } from '../src/errors.js';
 import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
 import { countIn } from '../src/receipts/completion.js';
 import type { RecipientState } from '../src/receipts/send-recipients.js';
 import { waitText } from '../src/queue/send-wait.js';
+import { firstRepeatedKey } from '../server/duplicate-keys.js';
 import { heldNote } from './held-recipients.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
-import { switchFlag } from './flags.js';
+import { durationFlag, switchFlag } from './flags.js';
+import { pause } from './wait-stop.js';
+
+/** The longest `--timeout`: quiet hours hold marketing for at most a night. */
+const MAX_WAIT_TIMEOUT_MS = 24 * 3_600_000;
 
 /** The zod fields of the flags every send command shares (spread into its schema). */
-export const SEND_COMMAND_FLAGS = { yes: switchFlag, wait: switchFlag, dryRun: switchFlag, json: switchFlag };
+export const SEND_COMMAND_FLAGS = {
+  yes: switchFlag,
+  wait: switchFlag,
+  timeout: durationFlag(1000, MAX_WAIT_TIMEOUT_MS, '--timeout 30s (or 5m, 1h30m)').optional(),
+  dryRun: switchFlag,
+  json: switchFlag,
+};
 
 /** The flags every send command shares, as parsed. */
 export type SendCommandFlags = z.output<z.ZodObject<typeof SEND_COMMAND_FLAGS>>;
@@ -22,8 +34,9 @@ export type SendCommandFlags = z.output<z.ZodObject<typeof SEND_COMMAND_FLAGS>>;
 export const DRY_RUN_NOTE = 'dry run: nothing was enqueued; the same command without --dry-run sends it';
 
 /** Refuses flags that contradict each other, before anything is read or planned. */
-export function refuseConflictingSendFlags(flags: Pick<SendCommandFlags, 'dryRun' | 'wait'>): void {
+export function refuseConflictingSendFlags(flags: Pick<SendCommandFlags, 'dryRun' | 'wait' | 'timeout'>): void {
   if (flags.dryRun && flags.wait) throw new UsageError('--wait waits for a send, and --dry-run enqueues none. Fix: drop --wait to see the plan, or drop --dry-run to send and wait');
+  if (flags.timeout !== undefined && !flags.wait) throw new UsageError('--timeout limits --wait, which is not given; nothing was enqueued. Fix: add --wait, or drop --timeout');
 }
 
 /** Declares the flags every send command shares. */
@@ -31,6 +44,7 @@ export function withSendOptions(command: Command): Command {
   return command
     .option('--yes', 'do not ask for confirmation')
     .option('--wait', 'wait until every recipient is past the API (accepted or failed; not for receipts), with progress and what holds it on stderr')
+    .option('--timeout <duration>', `with --wait: stop waiting after this long (e.g. 30s, 5m, 1h30m; at most 24h), exit ${EXIT.waitTimedOut}; the send is not cancelled`)
     .option('--dry-run', 'print the plan and enqueue nothing')
     .option('--json', 'print JSON on stdout');
 }
@@ -49,6 +63,12 @@ export function jsonParamsFlag(fix: string) {
       zctx.addIssue({ code: 'custom', message: `must be a JSON object whose values are strings. Fix: ${fix}` });
       return z.NEVER;
     }
+    // JSON.parse keeps a repeated key's last value: {"code":"111111","code":"222222"} sent 222222 without a word.
+    const repeated = firstRepeatedKey(s);
+    if (repeated !== undefined) {
+      zctx.addIssue({ code: 'custom', message: `gives the key ${JSON.stringify(repeated)} twice (JSON keeps only the last); nothing was done. Fix: give each key once, e.g. ${fix}` });
+      return z.NEVER;
+    }
     return v as Record<string, string>;
   });
 }
@@ -64,6 +84,14 @@ const EXPLAIN_MAX_RECIPIENTS = 10_000;
 export interface WaitOptions {
   /** Default {@link EXPLAIN_AFTER_MS}. */
   explainAfterMs?: number;
+  /** Stops the wait (`--timeout`, Ctrl-C): it returns after one more look at the status. Default: none. */
+  signal?: AbortSignal;
+}
+
+/** The status a wait ended on, and whether the send was through (false: the wait was stopped first). */
+export interface WaitResult {
+  status: SendStatus;
+  done: boolean;
 }
 
 /**
@@ -72,9 +100,10 @@ export interface WaitOptions {
  * why the send waits (quiet hours, throttling, a pause), and, when nothing has moved for
  * `explainAfterMs` (then twice as long each time, up to a minute), what holds it when the status
  * gives no reason: the pending recipients' own codes (per-number flow control, a lost answer
- * being looked up). Intervals are the process's monotonic time, not the CLI's clock.
+ * being looked up). Intervals are the process's monotonic time, not the CLI's clock. When
+ * `opts.signal` aborts it returns at once with the status as it is then.
  */
-export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean, opts: WaitOptions = {}): Promise<SendStatus> {
+export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean, opts: WaitOptions = {}): Promise<WaitResult> {
   const firstLookMs = opts.explainAfterMs ?? EXPLAIN_AFTER_MS;
   let last = '';
   let lookEveryMs = firstLookMs;
@@ -83,9 +112,8 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
   for (;;) {
     const s = await producer.getStatus(sendId);
     const pending = countIn(s.counts, UNSENT_CHUNK_STATES);
-    // Receipts are not what --wait waits for: that reason would be the last word as it exits.
-    const why = s.wait && s.wait.reason !== 'receipts' ? ` (${waitText(s.wait)})` : '';
-    const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending${why}`;
+    const why = whyItWaits(s);
+    const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending${why === undefined ? '' : ` (${why})`}`;
     const now = performance.now();
     if (line !== last) {
       if (!quiet) ctx.note(line);
@@ -99,9 +127,16 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
       if (held !== undefined && held !== lastExplained) ctx.note(`${sendId}: ${held}`);
       lastExplained = held ?? '';
     }
-    if (pending === 0 && s.send.state !== 'enqueuing') return s;
-    await new Promise((r) => setTimeout(r, 250));
+    if (pending === 0 && s.send.state !== 'enqueuing') return { status: s, done: true };
+    if (opts.signal?.aborted) return { status: s, done: false };
+    await pause(250, opts.signal);
   }
+}
+
+/** Why a send waits, in words, when its status says: quiet hours, a pause, throttling, no worker. */
+export function whyItWaits(s: SendStatus): string | undefined {
+  // Receipts are not what --wait waits for: that reason would be the last word as it exits.
+  return s.wait && s.wait.reason !== 'receipts' ? waitText(s.wait) : undefined;
 }
 
 /** What holds a send that does not move, beyond the wait its status gives; undefined when nothing more is known. */

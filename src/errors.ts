@@ -8,7 +8,8 @@ import { maskPhonesInText } from './sms/phone-mask.js';
 /**
  * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
  * so it stays "unexpected" and a script can tell a crash from a deliberate answer; 2 is the
- * customary code for a usage error (and what bad flags already exited with).
+ * customary code for a usage error (and what bad flags already exited with); 130 and 143 are what
+ * shells report for a process ended by SIGINT and SIGTERM (128 + the signal's number).
  */
 export const EXIT = Object.freeze({
   /** Done. */
@@ -19,6 +20,12 @@ export const EXIT = Object.freeze({
   refused: 2,
   /** A dependency (Dysmsapi, Redis, the network) failed; running again later may succeed. */
   dependency: 3,
+  /** `--wait` stopped at its `--timeout`: the send is enqueued and goes on (`smsq status ID`). */
+  waitTimedOut: 4,
+  /** Interrupted (Ctrl-C, SIGINT): what was enqueued stays enqueued, and its id was printed. */
+  interrupted: 130,
+  /** Stopped by SIGTERM: as {@link EXIT.interrupted}. */
+  terminated: 143,
 });
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

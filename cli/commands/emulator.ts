@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { hostFlag, intFlag, switchFlag } from '../flags.js';
 import { listenRefusal } from '../listen-errors.js';
+import { isEveryInterface, localUrlHost } from '../../src/listen-host.js';
 
 /** Port the emulator listens on when `--port` is not given. */
 export const DEFAULT_EMULATOR_PORT = 8081;
@@ -52,6 +53,8 @@ export function register(program: Command, ctx: CliContext): void {
           throw listenRefusal(err, at) ?? err;
         });
         ctx.onClose(() => running.close());
+        // `endpoint` stays the address bound (scripts read it); a client needs one it can call.
+        const everyInterface = isEveryInterface(running.host);
         const info = {
           endpoint: running.endpoint,
           host: running.host,
@@ -59,15 +62,19 @@ export function register(program: Command, ctx: CliContext): void {
           control: running.control?.url ?? null,
           accessKeyId: accessKey.accessKeyId,
           accessKeySource: fromEnv ? 'ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET' : 'sandbox',
+          everyInterface,
+          localEndpoint: everyInterface ? `${localUrlHost(running.host)}:${running.port}` : running.endpoint,
         };
         if (flags.json) {
           ctx.deps.stdout.write(`${JSON.stringify(info)}\n`);
         } else {
           ctx.print(
             [
-              `smsq emulator listening on ${info.endpoint} (no SMS leaves this machine)`,
+              everyInterface
+                ? `smsq emulator listening on every interface (${info.host}, port ${info.port}; no SMS leaves this machine)`
+                : `smsq emulator listening on ${info.endpoint} (no SMS leaves this machine)`,
               `  accepts AccessKey ID ${info.accessKeyId} ${fromEnv ? 'with the secret from ALIBABA_CLOUD_ACCESS_KEY_SECRET' : 'with the documented sandbox secret'}`,
-              `  use it:  SMS_MODE=sandbox SMS_ENDPOINT=${info.endpoint}`,
+              `  use it:  SMS_MODE=sandbox SMS_ENDPOINT=${info.localEndpoint}`,
               ...(info.control ? [`  control API: ${info.control}`] : []),
               '  stop with Ctrl-C',
             ].join('\n'),

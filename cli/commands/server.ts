@@ -13,6 +13,7 @@ import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import type { CliContext } from '../context.js';
 import { hostFlag, intFlag, switchFlag } from '../flags.js';
 import { listenRefusal } from '../listen-errors.js';
+import { isEveryInterface, localUrlHost } from '../../src/listen-host.js';
 import { openCatalog, openRedis } from '../pipeline.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
@@ -116,9 +117,14 @@ export function register(program: Command, ctx: CliContext): void {
           hostFlag: flags.host !== undefined ? '--host' : 'SMSQ_SERVER_HOST (or --host)',
           portFlag: flags.port !== undefined ? '--port' : 'SMSQ_SERVER_PORT (or --port)',
         };
-        const url = await app.listen({ host: address.host, port: address.port }).catch((err: unknown) => {
+        const listened = await app.listen({ host: address.host, port: address.port }).catch((err: unknown) => {
           throw listenRefusal(err, address) ?? err;
         });
+        // fastify's URL for 0.0.0.0 is http://127.0.0.1:PORT, which read as the one address served.
+        const socket = app.server.address();
+        const bound = typeof socket === 'object' && socket !== null ? socket : { address: address.host, port: address.port };
+        const everyInterface = isEveryInterface(bound.address);
+        const url = everyInterface ? `http://${localUrlHost(bound.address)}:${bound.port}` : listened;
         const info = {
           url,
           api: `${url}/v1`,
@@ -127,13 +133,16 @@ export function register(program: Command, ctx: CliContext): void {
           openapi: `${url}/openapi.json`,
           readOnlyDashboard: s.dashboard.readOnly,
           insecure: missing.length > 0,
+          host: bound.address,
+          port: bound.port,
+          everyInterface,
         };
         ctx.logger.info({ ...info, prefix: config.prefix }, 'smsq server listening; SIGTERM or SIGINT stops it gracefully');
         if (flags.json) ctx.deps.stdout.write(`${JSON.stringify(info)}\n`);
         else
           ctx.print(
             [
-              `smsq server listening on ${url}`,
+              everyInterface ? `smsq server listening on every interface (${bound.address}, port ${bound.port}); from this machine: ${url}` : `smsq server listening on ${url}`,
               `  REST API:   ${info.api}  (${s.apiToken ? 'Authorization: Bearer $SMSQ_API_TOKEN' : 'NO AUTHENTICATION (--insecure)'})`,
               `  dashboard:  ${info.dashboard}  (${s.dashboard.basicAuth || s.dashboard.token ? 'login required' : 'NO AUTHENTICATION (--insecure)'}${s.dashboard.readOnly ? ', read-only' : ''})`,
               `  campaigns:  ${url}/admin/campaigns  (the dashboard's login)`,

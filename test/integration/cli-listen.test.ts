@@ -1,7 +1,8 @@
 /**
  * `smsq server` and `smsq emulator` given an address they cannot listen on, run in-process
  * (`runCli`): the address is the flag's fault, so the command is refused (exit 2) naming the flag
- * and the fix. Node's `listen EADDRINUSE` used to end them with exit 1, kept for bugs.
+ * and the fix. Node's `listen EADDRINUSE` used to end them with exit 1, kept for bugs. And where
+ * they say they listen: the address they bound, not a loopback URL for every interface.
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,5 +98,40 @@ describe('a host that cannot be listened on', () => {
     const emulator = await cli(['emulator', '--host', '192.0.2.1', '--port', '0']);
     expect(emulator.code, emulator.stderr).toBe(EXIT.refused);
     expect(emulator.stderr).toContain('error: --host 192.0.2.1 is not an address of this machine');
+  });
+});
+
+describe('where it says it listens', () => {
+  it('smsq server --host 0.0.0.0 says every interface and gives a local URL to try (it said http://127.0.0.1:PORT as where it listens)', async () => {
+    const text = await cli(['server', '--host', '0.0.0.0', '--port', '0']);
+    expect(text.code, text.stderr).toBe(0);
+    const first = text.stdout.split('\n')[0]!;
+    const port = /port (\d+)\)/.exec(first)?.[1];
+    expect(first).toBe(`smsq server listening on every interface (0.0.0.0, port ${port}); from this machine: http://127.0.0.1:${port}`);
+    expect(text.stdout).toContain(`  REST API:   http://127.0.0.1:${port}/v1`);
+    // Scripts parse the --json line: its fields stay, the address bound is added.
+    const json = await cli(['server', '--host', '0.0.0.0', '--port', '0', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const info = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(info).toMatchObject({ host: '0.0.0.0', everyInterface: true, url: `http://127.0.0.1:${String(info.port)}`, api: `http://127.0.0.1:${String(info.port)}/v1` });
+    expect(Object.keys(info)).toEqual(expect.arrayContaining(['url', 'api', 'dashboard', 'metrics', 'openapi', 'readOnlyDashboard', 'insecure']));
+    const loopback = JSON.parse((await cli(['server', '--host', '127.0.0.1', '--port', '0', '--json'])).stdout) as Record<string, unknown>;
+    expect(loopback).toMatchObject({ host: '127.0.0.1', everyInterface: false, url: `http://127.0.0.1:${String(loopback.port)}` });
+    expect((await cli(['server', '--host', '127.0.0.1', '--port', '0'])).stdout.split('\n')[0]).toMatch(/^smsq server listening on http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('smsq emulator --host 0.0.0.0 says every interface, and gives an endpoint to use from this machine (it said SMS_ENDPOINT=0.0.0.0:PORT)', async () => {
+    const text = await cli(['emulator', '--host', '0.0.0.0', '--port', '0']);
+    expect(text.code, text.stderr).toBe(0);
+    const port = /port (\d+)/.exec(text.stdout)?.[1];
+    expect(text.stdout.split('\n').slice(0, 3)).toEqual([
+      `smsq emulator listening on every interface (0.0.0.0, port ${port}; no SMS leaves this machine)`,
+      '  accepts AccessKey ID smsq-sandbox-key with the documented sandbox secret',
+      `  use it:  SMS_MODE=sandbox SMS_ENDPOINT=127.0.0.1:${port}`,
+    ]);
+    const info = JSON.parse((await cli(['emulator', '--host', '0.0.0.0', '--port', '0', '--json'])).stdout.split('\n')[0]!) as Record<string, unknown>;
+    expect(info).toMatchObject({ host: '0.0.0.0', endpoint: `0.0.0.0:${String(info.port)}`, everyInterface: true, localEndpoint: `127.0.0.1:${String(info.port)}` });
+    const loopback = JSON.parse((await cli(['emulator', '--port', '0', '--json'])).stdout.split('\n')[0]!) as Record<string, unknown>;
+    expect(loopback).toMatchObject({ host: '127.0.0.1', everyInterface: false, localEndpoint: loopback.endpoint });
   });
 });

@@ -64,6 +64,8 @@ describe('smsq send', () => {
     expect(r.stdout).toMatch(/numbers\s+1 \(13800138000\)/);
     expect(r.stdout).toMatch(/chunks \/ API calls\s+1 SendSms call/);
     expect(r.stdout).toMatch(/SMS segments\s+1 per message/);
+    // The text a recipient gets, params in: the content row shows the template's placeholders.
+    expect(r.stdout).toMatch(/^message\s+【smsq沙箱】您的验证码为123456，5分钟内有效，请勿泄露于他人。$/m);
     expect(r.stdout).toMatch(/duplicates dropped\s+1/);
     expect(r.stdout).toMatch(/12345/);
     expect(r.stderr).toContain('dry run: nothing was enqueued; the same command without --dry-run sends it');
@@ -72,7 +74,10 @@ describe('smsq send', () => {
     const later = Date.now() + 3_600_000;
     const timed = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', String(later), '--dry-run', '--json']);
     expect(timed.code, timed.stderr).toBe(0);
-    expect((JSON.parse(timed.stdout) as { plan: { deadline: number } }).plan.deadline).toBe(later);
+    const timedPlan = (JSON.parse(timed.stdout) as { plan: { deadline: number; message: string; segmentsPerMessage: number } }).plan;
+    expect(timedPlan.deadline).toBe(later);
+    // Fields added beside the plan's own, as campaign --dry-run --json has segmentsPerMessage.
+    expect(timedPlan).toMatchObject({ message: '【smsq沙箱】您的验证码为123456，5分钟内有效，请勿泄露于他人。', segmentsPerMessage: 1 });
     const past = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', '1', '--dry-run']);
     expect(past.code).toBe(2);
     expect(past.stderr).toMatch(/deadline: 1970-01-01 08:00:00 \+08:00 is in the past/);
@@ -210,6 +215,10 @@ describe('smsq send', () => {
       { phone: '13800138010', signName: N.sign, templateParam: { name: 'A', order: '1' } },
       { phone: '13800138011', signName: N.sign, templateParam: { name: 'B', order: '2' } },
     ]));
+    // Each message has its own params: the plan shows the first as it is sent.
+    const planned = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--dry-run']);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(/^first message\s+【smsq沙箱】尊敬的A，您的订单1已发货，请注意查收。$/m);
     const r = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--yes', '--json']);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as { sendId: string; chunks: number };

@@ -47,8 +47,9 @@ describe('waitForSend (smsq send --wait)', () => {
     };
     await waitFor(async () => (await held())?.code === 'isv.BUSINESS_LIMIT_CONTROL', 'the second code held by flow control');
     expect(await held()).toMatchObject({ state: 'queued', code: 'isv.BUSINESS_LIMIT_CONTROL', sentAt: undefined });
-    const final = await waiting;
+    const { status: final, done } = await waiting;
 
+    expect(done).toBe(true);
     expect(final.counts.accepted).toBe(1);
     expect(h.emulator.calls().filter((c) => c.code === 'isv.BUSINESS_LIMIT_CONTROL')).toHaveLength(1);
     const lines = stderr.text.trim().split('\n');
@@ -72,7 +73,7 @@ describe('waitForSend (smsq send --wait)', () => {
     await waitFor(async () => stderr.text.includes('no worker serves'), 'the wait to say no worker serves the prefix');
     expect(stderr.text).toContain(`${sent.sendId}: 0 accepted, 0 failed, 1 pending (no worker serves its SMSQ_PREFIX: none beat in the last minute or is connected to its queue; nothing is sent until one starts: smsq worker)`);
     await h.startWorker();
-    expect((await waiting).counts.accepted).toBe(1);
+    expect((await waiting).status.counts.accepted).toBe(1);
     expect((await h.producer.getStatus(sent.sendId)).wait?.reason).not.toBe('no-worker');
   });
 });

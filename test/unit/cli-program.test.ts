@@ -3,6 +3,9 @@
  * flag validation, output formats, error reporting and exit codes. No Redis.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createManualClock } from '../../src/clock.js';
 import { runCli } from '../../cli/program.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
@@ -110,6 +113,27 @@ describe('smsq in-process', () => {
       const switches = await run(['signs', '--json', '--json'], env);
       expect(switches.code, switches.stderr).toBe(0);
       expect(JSON.parse(switches.stdout)).toHaveProperty('items');
+    });
+
+    it('refuses a key given twice in --param or in a send-batch JSON file (JSON.parse kept the last: --param \'{"code":"111111","code":"222222"}\' sent 222222)', async () => {
+      // A closed port: a refusal must come before Redis is touched (reaching it would exit 3).
+      const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '200' };
+      const param = '{"code":"111111","code":"222222"}';
+      const send = await run(['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', param, '--dry-run'], noRedis);
+      expect(send, send.stderr).toMatchObject({ code: 2, stdout: '' });
+      expect(send.stderr).toBe(`error: --param ${JSON.stringify(param)} gives the key "code" twice (JSON keeps only the last); nothing was done. Fix: give each key once, e.g. --param '{"code":"123456"}'\n`);
+      const campaign = await run(['campaign', '--file', 'x.csv', '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"A","name":"B"}', '--dry-run', '--json'], noRedis);
+      expect(campaign.code, campaign.stderr).toBe(2);
+      expect(campaign.stderr).toContain('error: --param "{\\"name\\":\\"A\\",\\"name\\":\\"B\\"}" gives the key "name" twice (JSON keeps only the last); nothing was done. Fix: give each key once');
+      expect(JSON.parse(campaign.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG' } });
+      const dir = mkdtempSync(join(tmpdir(), 'smsq-twice-'));
+      const file = join(dir, 'messages.json');
+      writeFileSync(file, `{"templateCode":"${N.notificationTemplate}","messages":[{"phone":"${PHONE}","signName":"${N.sign}","phone":"13900139000","templateParam":{"name":"A","order":"1"}}]}`);
+      const batch = await run(['send-batch', '--file', file, '--dry-run'], noRedis);
+      expect(batch.code, batch.stderr).toBe(2);
+      expect(batch.stderr).toBe('error: file.messages.phone: is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once\n');
+      expect(batch.stderr).not.toMatch(/13900139000|13800138000/);
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it('exits 2 for unknown commands, unknown options and a missing command', async () => {
