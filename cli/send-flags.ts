@@ -8,7 +8,7 @@ import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
 import { countIn } from '../src/receipts/completion.js';
 import type { RecipientState } from '../src/receipts/send-recipients.js';
 import { waitText } from '../src/queue/send-wait.js';
-import { firstRepeatedKey } from '../server/duplicate-keys.js';
+import { firstRepeatedKey } from '../src/duplicate-keys.js';
 import { heldNote } from './held-recipients.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';

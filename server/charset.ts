@@ -9,7 +9,7 @@ import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../pro
 import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { ValidationError } from '../src/errors.js';
-import { firstRepeatedKey } from './duplicate-keys.js';
+import { firstRepeatedKey } from '../src/duplicate-keys.js';
 
 /** The charset a Content-Type names, lower-cased and unquoted; undefined without one. */
 function charsetOf(contentType: string | undefined): string | undefined {

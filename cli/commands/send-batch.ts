@@ -5,7 +5,7 @@ import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { SendBatchRequest } from '../../producers/schemas.js';
-import { firstRepeatedKey } from '../../server/duplicate-keys.js';
+import { firstRepeatedKey } from '../../src/duplicate-keys.js';
 import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';

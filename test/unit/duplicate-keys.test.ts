@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstRepeatedKey } from '../../server/duplicate-keys.js';
+import { firstRepeatedKey } from '../../src/duplicate-keys.js';
 
 describe('firstRepeatedKey', () => {
   it('names a key given twice in an object by its path of keys', () => {
