@@ -8,7 +8,7 @@ import { createProducer, type EnqueueResult, type Producer } from '../producers/
 import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
 import { receiptScheduleOf } from '../src/config.js';
-import { EXIT } from '../src/errors.js';
+import { EXIT, RedisUnavailableError } from '../src/errors.js';
 import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
@@ -21,7 +21,7 @@ import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
 import { DRY_RUN_NOTE, waitForSend, whyItWaits, type SendCommandFlags } from './send-flags.js';
-import { exitCodeOfStop, pause, stopJson, stopNote, watchForStop } from './wait-stop.js';
+import { exitCodeOfStop, pause, stopJson, stopNote, watchForStop, type WaitStop } from './wait-stop.js';
 import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
 import { countIn } from '../src/receipts/completion.js';
 import { clockTime, formatTime } from '../src/china-time.js';
@@ -239,6 +239,12 @@ export function renderEnqueued(res: EnqueueResult): string {
   ]);
 }
 
+/** Why a wait failed, without what its error says of an enqueue (it was a status read: the send is in). */
+function withoutEnqueueClaim(err: unknown): string {
+  if (err instanceof RedisUnavailableError) return `Redis at REDIS_URL=${err.redactedUrl} does not answer (${err.reason})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
  * The flow of `send` and `send-batch`: plan, then print it (`--dry-run`), or restate it and ask
  * (unless `--yes`), enqueue, and optionally wait for every outcome. Once the send is enqueued, a
@@ -277,8 +283,15 @@ export async function runSendCommand(
   try {
     await warnIfNoWorker(ctx, prepared.workersSeen, watch.signal);
     // Stopped already, the wait still reads the status once: the output says where the send is.
-    const waited = flags.wait ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { signal: watch.signal }) : undefined;
-    const stopped = waited?.done ? undefined : watch.stopped;
+    let failed: WaitStop | undefined;
+    const waited = flags.wait
+      ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { signal: watch.signal }).catch((err: unknown) => {
+          // The send is in: its id is printed whatever stopped the wait after it.
+          failed = { reason: 'failed', error: withoutEnqueueClaim(err) };
+          return undefined;
+        })
+      : undefined;
+    const stopped = waited?.done ? undefined : (failed ?? watch.stopped);
     if (flags.json) ctx.printJson({ ...res, ...(waited ? { status: waited.status } : {}), ...(stopped ? { stopped: stopJson(stopped, res.sendId) } : {}) });
     else {
       ctx.print(renderEnqueued(res));

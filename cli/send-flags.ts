@@ -44,7 +44,7 @@ export function withSendOptions(command: Command): Command {
   return command
     .option('--yes', 'do not ask for confirmation')
     .option('--wait', 'wait until every recipient is past the API (accepted or failed; not for receipts), with progress and what holds it on stderr')
-    .option('--timeout <duration>', `with --wait: stop waiting after this long (e.g. 30s, 5m, 1h30m; at most 24h), exit ${EXIT.waitTimedOut}; the send is not cancelled`)
+    .option('--timeout <duration>', `with --wait: stop waiting after this long (e.g. 30s, 5m, 1h30m; at most 24h), exit ${EXIT.waitStopped}; the send is not cancelled`)
     .option('--dry-run', 'print the plan and enqueue nothing')
     .option('--json', 'print JSON on stdout');
 }

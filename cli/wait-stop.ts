@@ -8,8 +8,8 @@ import { EXIT } from '../src/errors.js';
 import type { CliContext } from './context.js';
 import { formatDuration } from './duration.js';
 
-/** Why a send command stopped before its send was through. */
-export type WaitStop = { reason: 'timeout'; timeoutMs: number } | { reason: 'interrupted'; signal: string };
+/** Why a send command stopped before its send was through: the wait's error is said in `error`. */
+export type WaitStop = { reason: 'timeout'; timeoutMs: number } | { reason: 'interrupted'; signal: string } | { reason: 'failed'; error: string };
 
 /** Watches for what stops a wait; {@link WaitStopWatch.dispose} when the command is done with it. */
 export interface WaitStopWatch {
@@ -57,9 +57,9 @@ export function pause(ms: number, signal: AbortSignal | undefined): Promise<void
   });
 }
 
-/** The exit code of a stop: {@link EXIT.waitTimedOut}, or 128 + the signal's number as shells count it. */
+/** The exit code of a stop: {@link EXIT.waitStopped}, or 128 + the signal's number as shells count it. */
 export function exitCodeOfStop(stop: WaitStop): number {
-  if (stop.reason === 'timeout') return EXIT.waitTimedOut;
+  if (stop.reason === 'timeout' || stop.reason === 'failed') return EXIT.waitStopped;
   if (stop.signal === 'SIGINT') return EXIT.interrupted;
   if (stop.signal === 'SIGTERM') return EXIT.terminated;
   const number = (constants.signals as Record<string, number | undefined>)[stop.signal];
@@ -84,6 +84,8 @@ export function stopJson(stop: WaitStop, sendId: string) {
  */
 export function stopNote(stop: WaitStop, sendId: string, left?: { pending: number; why: string | undefined }): string {
   const held = left === undefined ? '' : ` with ${left.pending} recipient${left.pending === 1 ? '' : 's'} not yet past the API${left.why === undefined ? '' : ` (${left.why})`}`;
+  // A wait that failed (Redis lost) must not read as a send that failed: running the command again would send it twice.
+  if (stop.reason === 'failed') return `the wait failed after the enqueue: ${stop.error}. The send is enqueued and goes on once Redis answers: do not send it again. Check on it: smsq status ${sendId}`;
   let what: string;
   if (stop.reason === 'timeout') what = `stopped waiting after ${formatDuration(stop.timeoutMs)} (--timeout)${held}`;
   else what = left === undefined ? `interrupted (${stop.signal}) after the enqueue` : `interrupted (${stop.signal}): stopped waiting${held}`;

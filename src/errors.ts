@@ -20,8 +20,8 @@ export const EXIT = Object.freeze({
   refused: 2,
   /** A dependency (Dysmsapi, Redis, the network) failed; running again later may succeed. */
   dependency: 3,
-  /** `--wait` stopped at its `--timeout`: the send is enqueued and goes on (`smsq status ID`). */
-  waitTimedOut: 4,
+  /** `--wait` stopped before the send was through (its `--timeout`, or Redis lost meanwhile): the send is enqueued and goes on (`smsq status ID`). */
+  waitStopped: 4,
   /** Interrupted (Ctrl-C, SIGINT): what was enqueued stays enqueued, and its id was printed. */
   interrupted: 130,
   /** Stopped by SIGTERM: as {@link EXIT.interrupted}. */

@@ -75,7 +75,7 @@ async function expectStillQueued(sendId: string) {
 describe('smsq send --wait with no worker', () => {
   it('--timeout stops the wait: exit 4, the send id on stdout, how to check on it, the send not cancelled', async () => {
     const cli = spawnSmsq([...send('13800138101'), '--wait', '--timeout', '1s'], env);
-    expect(await cli.exited, cli.stderr).toBe(EXIT.waitTimedOut);
+    expect(await cli.exited, cli.stderr).toBe(EXIT.waitStopped);
     const sendId = /^send id\s+(\S+)$/m.exec(cli.stdout)?.[1];
     expect(sendId, cli.stdout).toBeDefined();
     expect(cli.stdout).toMatch(/^when the wait stopped: queued 1$/m);
@@ -87,7 +87,7 @@ describe('smsq send --wait with no worker', () => {
 
   it('--timeout with --json: one JSON document on stdout, the success shape plus what stopped it', async () => {
     const r = await run([...send('13800138102'), '--wait', '--timeout', '1s', '--json']);
-    expect(r.code, r.stderr).toBe(EXIT.waitTimedOut);
+    expect(r.code, r.stderr).toBe(EXIT.waitStopped);
     const out = JSON.parse(r.stdout) as WaitJson;
     expect(out).toMatchObject({ recipients: 1, status: { send: { state: 'active' }, counts: { queued: 1 } } });
     expect(out.stopped).toEqual({ reason: 'timeout', timeoutMs: 1000, sendCancelled: false, statusCommand: `smsq status ${out.sendId}` });
@@ -98,7 +98,7 @@ describe('smsq send --wait with no worker', () => {
     const file = join(dir, 'batch.json');
     writeFileSync(file, JSON.stringify([{ phone: '13800138106', signName: N.sign, templateParam: { name: 'B', order: 'B2' } }]));
     const r = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--yes', '--wait', '--timeout', '1s', '--json']);
-    expect(r.code, r.stderr).toBe(EXIT.waitTimedOut);
+    expect(r.code, r.stderr).toBe(EXIT.waitStopped);
     const out = JSON.parse(r.stdout) as WaitJson;
     expect(out.stopped).toMatchObject({ reason: 'timeout', sendCancelled: false, statusCommand: `smsq status ${out.sendId}` });
     await expectStillQueued(out.sendId);
@@ -138,6 +138,31 @@ describe('smsq send --wait with no worker', () => {
     const plainId = /^send id\s+(\S+)$/m.exec(plain.stdout)?.[1];
     expect(plain.stderr).toContain(`interrupted (SIGINT) after the enqueue. The send is not cancelled: it goes on without this command. Check on it: smsq status ${plainId} (--watch follows it)`);
     expect(plain.stderr).not.toContain('warning: no worker serves');
+  });
+
+  it('Redis lost during the wait: the send id on stdout, "do not send it again", exit 4 (it said "nothing was enqueued", exit 3, and a re-run sent the SMS twice)', async () => {
+    const { startPrivateRedis } = await import('../../src/runtime/private-redis.js');
+    const { Redis } = await import('ioredis');
+    const own = await startPrivateRedis();
+    const watcher = new Redis(own.url, { maxRetriesPerRequest: 0 });
+    watcher.on('error', () => {});
+    try {
+      const stdout = collector();
+      const stderr = collector();
+      const running = runCli([...send('13800138105'), '--wait'], { stdout, stderr, env: { ...env, REDIS_URL: own.url, SMSQ_REDIS_CONNECT_TIMEOUT_MS: '300' } });
+      await waitFor(async () => (await watcher.keys(`${prefix}:send:*`)).length > 0, 'the send to be enqueued', SPAWNED_MS);
+      await own.stop();
+      const code = await running;
+      expect(code, stderr.text).toBe(EXIT.waitStopped);
+      const sendId = /^send id\s+(\S+)$/m.exec(stdout.text)?.[1];
+      expect(sendId, stdout.text).toMatch(/^smx/);
+      expect(stderr.text).not.toContain('nothing was enqueued');
+      expect(stderr.text).toContain(`the wait failed after the enqueue: Redis at REDIS_URL=${own.url} does not answer`);
+      expect(stderr.text).toContain(`The send is enqueued and goes on once Redis answers: do not send it again. Check on it: smsq status ${sendId}`);
+    } finally {
+      watcher.disconnect();
+      await own.stop();
+    }
   });
 
   it('refuses --timeout without --wait, and a duration it cannot read, naming the fix; nothing is enqueued', async () => {
