@@ -136,10 +136,6 @@ export function formatCounts(counts: Readonly<Record<string, number>>): string {
     .join(', ');
 }
 
-/**
- * A `yyyy-MM-dd HH:mm:ss` China time as Alibaba writes it (SendDate, ReceiveDate, CreateDate), in
- * smsq's one text convention (`2026-12-04 07:42:22 +08:00`); text it cannot read as it came, `-` for none.
- */
 /** A `yyyy-MM-dd HH:mm:ss` China time as Alibaba writes it, in smsq's JSON convention (ISO 8601 with the offset); text it cannot read as it came. */
 export function cstIso(value: string | undefined): string | undefined {
   if (!value) return value;
@@ -160,6 +156,24 @@ export function withIsoTimes<T extends object>(record: T, fields: readonly (keyo
   return out;
 }
 
+const CST_DATE_TIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
+
+/**
+ * `value` with every Alibaba China time in it (a string that is exactly `yyyy-MM-dd HH:mm:ss`, at any
+ * depth) in smsq's JSON convention: for records whose time fields are not listed, as a
+ * qualification's (createDate, auditTime, and the dates of its documents).
+ */
+export function withIsoTimesDeep(value: unknown): unknown {
+  if (typeof value === 'string') return CST_DATE_TIME.test(value) ? cstIso(value) : value;
+  if (Array.isArray(value)) return value.map(withIsoTimesDeep);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withIsoTimesDeep(v)]));
+  return value;
+}
+
+/**
+ * A `yyyy-MM-dd HH:mm:ss` China time as Alibaba writes it (SendDate, ReceiveDate, CreateDate), in
+ * smsq's one text convention (`2026-12-04 07:42:22 +08:00`); text it cannot read as it came, `-` for none.
+ */
 export function cstText(value: string | undefined): string {
   if (!value) return '-';
   try {

@@ -5,7 +5,7 @@ import { QUALIFICATION_STATES, qualificationStateOf } from '../../src/sms/qualif
 import type { QualificationRecord } from '../../src/sms/types.js';
 import type { CliContext } from '../context.js';
 import { intFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
-import { cstText, renderFields, renderTable } from '../format.js';
+import { cstText, renderFields, renderTable, withIsoTimesDeep } from '../format.js';
 import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
 
 const listSchema = z.object({
@@ -70,7 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
           }),
         );
         if (flags.json) {
-          ctx.printJson(result);
+          ctx.printJson({ ...result, items: result.items.map(withIsoTimesDeep) });
           return;
         }
         if (result.items.length === 0) {
@@ -118,7 +118,7 @@ export function register(program: Command, ctx: CliContext): void {
         const { client } = await ctx.sms();
         const { data, requestId } = ctx.unwrap(await client.querySingleSmsQualification(flags.groupId));
         if (flags.json) {
-          ctx.printJson({ ...data, requestId });
+          ctx.printJson({ ...(withIsoTimesDeep(data) as object), requestId });
           return;
         }
         const entries = Object.entries(data).filter(([, v]) => v !== undefined && v !== null && v !== '');

@@ -1,6 +1,7 @@
 /** `smsq repair`: find and resolve what a Redis rollback or a dead producer orphaned, now. */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { isoTime } from '../../src/china-time.js';
 import { systemClock } from '../../src/clock.js';
 import { receiptScheduleOf } from '../../src/config.js';
 import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
@@ -80,7 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
           },
           shouldContinue: flags.dryRun ? undefined : () => lease.renew(),
         });
-        if (flags.json) ctx.printJson(report);
+        // The CLI's JSON times are ISO 8601 with the offset; the report keeps epoch ms for the worker's log.
+        if (flags.json) ctx.printJson({ ...report, startedAt: isoTime(report.startedAt) });
         else ctx.print(renderRepairReport(report));
       }),
     );

@@ -311,6 +311,7 @@ describe('repair sweep: dry run, lease, CLI', () => {
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout) as RepairReport;
     expect(report).toMatchObject({ dryRun: true, complete: true });
+    expect(report.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/); // it was epoch ms
     expect(onlyFound(report.found)).toEqual({ queuedWithoutJob: 1, jobsWithoutChunkOrSend: 1, enqueuingAbandoned: 1 });
     expect(await snapshot(s)).toEqual(before);
 

@@ -11,6 +11,7 @@ import {
   templateTypeWord,
   truncate,
   withIsoTimes,
+  withIsoTimesDeep,
 } from '../../cli/format.js';
 
 describe('cli format', () => {
@@ -65,6 +66,15 @@ describe('Alibaba times in JSON', () => {
       phoneNum: '13800138000',
       sendDate: '2026-12-04T07:42:22.000+08:00',
       receiveDate: '',
+    });
+  });
+
+  it('turns every such time at any depth, for records whose time fields are not listed (qualifications)', () => {
+    expect(withIsoTimesDeep({ createDate: '2025-01-01 08:00:00', groupId: 1, remark: 'passed 2025-01-01 08:00:00', docs: [{ effTime: '2030-01-01 00:00:00' }] })).toEqual({
+      createDate: '2025-01-01T08:00:00.000+08:00',
+      groupId: 1,
+      remark: 'passed 2025-01-01 08:00:00',
+      docs: [{ effTime: '2030-01-01T00:00:00.000+08:00' }],
     });
   });
 });

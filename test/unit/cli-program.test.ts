@@ -330,9 +330,13 @@ describe('smsq in-process', () => {
       expect(r.stdout.split('\n')[0]).toMatch(/^group id\s+name\s+company\s+legal person\s+state\s+own use\s+work order\s+created$/);
       expect(r.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s+smsq沙箱科技有限公司张三`, 'm'));
 
-      const json = JSON.parse((await run(['qualifications', '--json', '--page-size', '1'], env)).stdout) as { items: unknown[]; totalCount: number };
+      const json = JSON.parse((await run(['qualifications', '--json', '--page-size', '1'], env)).stdout) as { items: Record<string, unknown>[]; totalCount: number };
       expect(json.items).toHaveLength(1);
       expect(json.totalCount).toBe(DEFAULT_FIXTURES.qualifications.length);
+      // Times in JSON are ISO 8601 with the offset, as everywhere else (they came as Alibaba writes them, without a zone).
+      const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?\+08:00$/;
+      expect(json.items[0]?.createDate).toMatch(iso);
+      expect(json.items[0]?.auditTime).toBe('2025-01-01T18:00:00.000+08:00');
     });
 
     it('shows the state code the filter takes, with its words, and China times; --state is checked, any case', async () => {
