@@ -12,6 +12,7 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
   idempotencyKey: '--idempotency-key',
   deadline: '--deadline',
   name: '--name',
+  smsUpExtendCode: '--extend-code',
 });
 
 /** The flag a request field came from (`templateParam.code` → `--param code`), or the field as it is. */

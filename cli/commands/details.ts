@@ -73,7 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
               { header: 'template' },
               { header: 'sent' },
               { header: 'received' },
-              { header: 'out id', maxWidth: 24 },
+              { header: 'out id' }, // whole: it holds the smsq send id, to copy into smsq status
               { header: 'content', maxWidth: 50 },
             ],
             details.map((detail) => [detail.phoneNum, detail.status, detail.errCode, detail.templateCode, cstText(detail.sendDate), cstText(detail.receiveDate), detail.outId || '-', detail.content]),

@@ -21,6 +21,8 @@ const schema = z.object({
   kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional(),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
   deadline: deadlineFlag().optional(),
+  // Checked by the request's schema (1-12 digits), which names --extend-code in its refusal.
+  extendCode: textFlag('--extend-code 01', 32).optional(),
   ...SEND_COMMAND_FLAGS,
 });
 
@@ -35,7 +37,8 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
-      .option('--deadline <time>', 'ISO time with zone, or epoch ms; recipients not sent by then are expired, not sent late'),
+      .option('--deadline <time>', 'ISO time with zone, or epoch ms; recipients not sent by then are expired, not sent late')
+      .option('--extend-code <digits>', 'SmsUpExtendCode: 1-12 digits appended to the sender number, to tell replies (SmsUp) apart'),
   ).action(
       ctx.action(schema, async (flags) => {
         refuseConflictingSendFlags(flags);
@@ -48,6 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
           kind: flags.kind,
           idempotencyKey: flags.idempotencyKey,
           deadline: flags.deadline,
+          smsUpExtendCode: flags.extendCode,
         };
         const plan = await producer.planSend(request);
         return runSendCommand(ctx, flags, {

@@ -226,6 +226,7 @@ function acceptSend(state: ApiState, plan: SendPlan, at: number): QueryResult {
     signNames: plan.signNames,
     templateCode: plan.template.templateCode,
     templateParams: plan.templateParams,
+    extendCodes: plan.extendCodes,
     acceptedAt: at,
   });
   return { ok: true, body: { BizId: bizId } };

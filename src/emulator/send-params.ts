@@ -30,6 +30,8 @@ export interface SendPlan {
   phoneNumbers: string[];
   signNames: string[];
   templateParams: Record<string, string>[];
+  /** SmsUpExtendCode: SendSms one element shared by every number, or none; SendBatchSms one per number, or none. */
+  extendCodes: string[];
   recipients: PlannedRecipient[];
 }
 
@@ -120,6 +122,7 @@ export function planSendSms(params: Record<string, string>, phones: string[] | u
       phoneNumbers: numbers,
       signNames: [params.SignName],
       templateParams: templateParam ? [templateParam] : [],
+      extendCodes: params.SmsUpExtendCode ? [params.SmsUpExtendCode] : [],
       recipients,
     },
   };
@@ -193,6 +196,7 @@ export function planSendBatchSms(params: Record<string, string>, phones: string[
       phoneNumbers: phones,
       signNames,
       templateParams: templateParams ?? [],
+      extendCodes: extendCodes ?? [],
       recipients,
     },
   };

@@ -170,6 +170,8 @@ export interface AcceptedSend {
   templateCode: string;
   /** SendBatchSms: one per number (empty when none were sent). SendSms: one element, or none. */
   templateParams: Record<string, string>[];
+  /** SmsUpExtendCode: SendSms one element shared by every number, or none; SendBatchSms one per number, or none. */
+  extendCodes: string[];
   /** Clock ms. */
   acceptedAt: number;
 }

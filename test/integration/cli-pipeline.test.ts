@@ -140,6 +140,18 @@ describe('smsq send', () => {
     expect(r.stderr).toMatch(/--param .*must be a JSON object whose values are strings/);
   });
 
+  it('send --extend-code passes SmsUpExtendCode (REST took it, the CLI had no flag: an operator trial), and refuses one that is not 1-12 digits by its flag', async () => {
+    const bad = await run(['send', '--phones', '13800138009', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--extend-code', '12a', '--yes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: --extend-code: must be 1-12 digits/m);
+    const r = await run(['send', '--phones', '13800138009', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--extend-code', '0427', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { sendId } = JSON.parse(r.stdout) as { sendId: string };
+    const worker = await run(['worker', '--concurrency', '1'], { waitForShutdown: () => waitFor(() => emulator.accepted().some((a) => a.outId.startsWith(sendId)), 'the send to be accepted').then(() => 'SIGTERM') });
+    expect(worker.code).toBe(0);
+    expect(emulator.accepted().find((a) => a.outId.startsWith(sendId))?.extendCodes).toEqual(['0427']);
+  });
+
   it('enqueues with --yes, and the worker command sends it; status shows it', async () => {
     let stop!: (s: string) => void;
     const shutdown = new Promise<string>((resolve) => (stop = resolve));
