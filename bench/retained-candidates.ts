@@ -81,7 +81,7 @@ function packZ2(sendId: string, hash: Hash): string {
 /** Chunk lines with a one-letter state, '' for OK on an accepted chunk, sentAt in base 36 after createdAt; `lean` also leaves out an index equal to the field's and an attempt of 1, and writes receivedAt in base-36 s after sentAt. */
 function packR2(text: string, createdAt: number, field: number, lean: boolean): string {
   const stateLetter: Record<string, string> = { accepted: 'a', failed: 'f', expired: 'e', cancelled: 'c' };
-  return parseCompactChunks(text)
+  return parseCompactChunks(text, createdAt)
     .flatMap((ch) => {
       const sentAt = ch.sentAt === '' || ch.sentAt.startsWith('=') ? ch.sentAt : b36(parseInt(ch.sentAt, 36) - createdAt);
       const index = lean && ch.index === String(field) ? '' : ch.index;
@@ -120,7 +120,7 @@ function cut(fields: [string, string][], piece: number): Hash {
 }
 
 const RECORD_CANDIDATES: { name: string; pack: (sendId: string, h: Hash) => Hash }[] = [
-  { name: 'today (compact-send-6.lua as written)', pack: (_, h) => h },
+  { name: 'as the worker\'s compact-send-6.lua writes it', pack: (_, h) => h },
   {
     name: 'z version 2 (numbers bare, times base 36 after createdAt)',
     pack: (id, h) => cut([['r0', compactValue(h, 'r0') as string], ['state', h.state as string], ['z', packZ2(id, h)]], 64),
