@@ -88,6 +88,9 @@ export interface SendStoreOptions {
   eventsMaxLen?: number;
 }
 
+/** How long the sorted set of send ids written before the per-kind streams keeps an id (a year: the longest retention allowed, what it kept). */
+export const LEGACY_INDEX_SECONDS = 365 * 86_400;
+
 /** Sends with more recipients than this (refused at the door included) are not compacted: one script run reads them all. */
 export const COMPACT_MAX_RECIPIENTS = 1000;
 
@@ -274,10 +277,12 @@ export interface SendMove {
 
 export interface SendStore {
   /**
-   * Writes the record (living `ttlSeconds`) and lists it in the index of sends, whose entries older
-   * than `indexHorizonSeconds` (default `ttlSeconds`; producers pass a year) are trimmed.
+   * Writes the record (living `ttlSeconds`) and lists it in the index of sends (its kind's stream,
+   * create-send-5.lua), whose entries older than the longest retention given to the kind are
+   * trimmed; ids in the sorted set written before the streams are trimmed after `legacyIndexSeconds`
+   * (default a year, what that index kept).
    */
-  create(rec: SendRecord, ttlSeconds: number, indexHorizonSeconds?: number): Promise<void>;
+  create(rec: SendRecord, ttlSeconds: number, legacyIndexSeconds?: number): Promise<void>;
   /**
    * Marks the enqueue complete, recording totals known only at the end (campaigns). Returns the
    * send's state after (it may have been sent, or even completed, while it was enqueuing), or
@@ -318,7 +323,7 @@ export interface SendStore {
 
 export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: SendStoreOptions): SendStore {
   const scripts = {
-    create: luaScript(redis, 'create-send-3'),
+    create: luaScript(redis, 'create-send-5'),
     markEnqueued: luaScript(redis, 'mark-enqueued-3'),
     settle: luaScript(redis, 'settle-send-3'),
     markAnnounced: luaScript(redis, 'mark-announced-1'),
@@ -327,14 +332,26 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     compact: luaScript(redis, 'compact-send-6'),
   };
   return {
-    async create(rec, ttlSeconds, indexHorizonSeconds = ttlSeconds) {
+    async create(rec, ttlSeconds, legacyIndexSeconds = LEGACY_INDEX_SECONDS) {
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
       // The first entry of its history: the script writes only a record that does not exist yet.
       fields.stateChangedAt = String(rec.createdAt);
       fields.history = `${SEND_LIFECYCLE.start}:${rec.createdAt}`;
       declaredRule(SEND_LIFECYCLE, 'enqueue', { fields: Object.keys(fields) });
-      await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), keys.sends(), ttlSeconds, rec.createdAt, rec.sendId, indexHorizonSeconds, ...Object.entries(fields).flat());
+      await scripts.create(
+        keys.send(rec.sendId),
+        keys.sendCounts(rec.sendId),
+        keys.sendIndex(rec.kind),
+        keys.sendIndexHorizon(),
+        keys.sends(),
+        ttlSeconds,
+        rec.createdAt,
+        rec.sendId,
+        rec.kind,
+        legacyIndexSeconds,
+        ...Object.entries(fields).flat(),
+      );
     },
 
     async markEnqueued(sendId, totals) {
