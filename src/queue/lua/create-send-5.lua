@@ -33,6 +33,9 @@
 
   Output:
     1 written; 0 it existed
+
+  Events:
+    none (its XADD is the send's entry in the index of sends, not an event)
 ]]
 --@include "lifecycle"
 --@include "lifecycle-edges"
