@@ -1,7 +1,7 @@
 /**
  * Redis memory per single-number send (verification codes, order notifications): what an
  * OTP-heavy deployment must size Redis for, since every send keeps its records for
- * SMSQ_RETENTION_DAYS. `npx tsx bench/send-memory.ts [--json] [--sends N]`.
+ * SMSQ_RETENTION_DAYS. `npx tsx bench/send-memory.ts [--json] [--sends N] [--first-look-ms MS]`.
  *
  * - Twice, each on a fresh private Redis: with Redis's defaults, and with
  *   `hash-max-listpack-value 256` (docs/operations.md "Redis settings"). A hash with one value longer than
@@ -10,7 +10,9 @@
  * - N verification codes are enqueued one by one and sent by a worker in this process (every
  *   recipient looked up, as the product does for codes), then memory is read once every send is
  *   accepted and waiting for its receipt: **in flight** (used_memory delta, and per key group).
- * - Then, its receipt schedule short (looks after 15 s and 20 s, the emulator delivering in 1 s),
+ * - Then, its receipt schedule short (looks after 15 s and 20 s, the emulator delivering in 1 s;
+ *   `--first-look-ms` moves the first look, and the second 5 s after it, for a machine so busy
+ *   that sending the N codes takes longer than the first look, which stops the bench),
  *   once every send is `completed` and BullMQ has removed its completed jobs (as JOB_RETENTION
  *   does after 24 h or 50,000 jobs; here at once, with `clean`): **retained after it is final**,
  *   per key group, before compaction (the worker runs with `compactFinished: false`) and after
@@ -32,9 +34,14 @@ import { benchDurability, startPrivateRedis } from './support/redis.js';
 
 export interface SendMemoryOptions {
   sends: number;
+  /** When a code's first receipt look-up runs (ms after it is accepted); the in-flight figure is read before it. */
+  firstLookMs: number;
 }
 
-export const SEND_MEMORY_DEFAULTS: SendMemoryOptions = { sends: 2000 };
+export const SEND_MEMORY_DEFAULTS: SendMemoryOptions = { sends: 2000, firstLookMs: 15_000 };
+
+/** What issue 14 asks of a single-number send retained after it is final (bytes). */
+export const RETAINED_TARGET = 400;
 
 export interface KeyGroup {
   /** The key with ids replaced by `<id>`. */
@@ -100,7 +107,7 @@ async function memoryByGroup(conn: Redis, sends: number): Promise<KeyGroup[]> {
     .sort((a, b) => b.bytesPerSend - a.bytesPerSend);
 }
 
-async function measure(sends: number, settings: Record<string, string>): Promise<SendMemoryRun> {
+async function measure(sends: number, firstLookMs: number, settings: Record<string, string>): Promise<SendMemoryRun> {
   const redis = await startPrivateRedis();
   const { emulator, endpoint } = await startBenchEmulator({ qps: 0, deliveryDelayMs: 1000 });
   const conn = redis.connect();
@@ -115,7 +122,7 @@ async function measure(sends: number, settings: Record<string, string>): Promise
     qps: 5000,
     readTimeoutMs: 3000,
     durability: benchDurability(),
-    receiptSchedule: { lookDelaysMs: [15_000, 20_000], windowMs: 3_600_000 },
+    receiptSchedule: { lookDelaysMs: [firstLookMs, firstLookMs + 5000], windowMs: 3_600_000 },
     compactFinished: false,
   });
   try {
@@ -145,11 +152,11 @@ async function measure(sends: number, settings: Record<string, string>): Promise
     const bytesPerSend = Math.round(((await redis.usedMemory()) - before) / sends);
     const inFlight = await memoryByGroup(conn, sends + 20);
     // The first look of the first send is 15 s after it was accepted: taken before it, the figure is in flight.
-    if ((await producer.getStatus(ids[0] as string)).counts.accepted !== 1) throw new Error('receipts came in before the in-flight figure was read: raise the first look delay');
+    if ((await producer.getStatus(ids[0] as string)).counts.accepted !== 1) throw new Error('receipts came in before the in-flight figure was read: raise the first look delay (--first-look-ms)');
 
     // Retained after it is final: every receipt in, completed jobs removed as BullMQ's retention would.
     const all = [...warm, ...ids];
-    await everyOne(all, 'every send completed', (s) => s.send.state === 'completed', 120_000);
+    await everyOne(all, 'every send completed', (s) => s.send.state === 'completed', firstLookMs + 105_000);
     for (const queue of [createCallsQueue({ connection: conn, prefix: BENCH_PREFIX }), createHousekeepingQueue({ connection: conn, prefix: BENCH_PREFIX })]) {
       // A look-up job whose receipt completed its send is itself completed a moment later.
       await waitFor(
@@ -197,7 +204,7 @@ async function measure(sends: number, settings: Record<string, string>): Promise
 
 export async function runSendMemory(opts: Partial<SendMemoryOptions> = {}): Promise<SendMemoryResult> {
   const o = { ...SEND_MEMORY_DEFAULTS, ...opts };
-  const runs = [await measure(o.sends, {}), await measure(o.sends, { 'hash-max-listpack-value': '256' })];
+  const runs = [await measure(o.sends, o.firstLookMs, {}), await measure(o.sends, o.firstLookMs, { 'hash-max-listpack-value': '256' })];
   return { benchmark: 'send-memory', sends: o.sends, runs };
 }
 
@@ -209,7 +216,7 @@ export function formatSendMemory(r: SendMemoryResult): string {
   for (const run of r.runs) {
     const k = run.retainedBytesPerSend;
     lines.push(
-      `  ${run.redisSettings}: ${run.bytesPerSend} B per send in flight (used_memory delta, target <= 2,048; ${run.inFlightKeyBytesPerSend} B by its keys, the capped streams apart); retained after final ${k.beforeCompaction} B before compaction, ${k.afterCompaction} B after (target <= 400)`,
+      `  ${run.redisSettings}: ${run.bytesPerSend} B per send in flight (used_memory delta, target <= 2,048; ${run.inFlightKeyBytesPerSend} B by its keys, the capped streams apart); retained after final ${k.beforeCompaction} B before compaction, ${k.afterCompaction} B after (target <= ${RETAINED_TARGET}: ${k.afterCompaction <= RETAINED_TARGET ? 'met' : 'not met'})`,
     );
     lines.push(`    ${'key group (B per send)'.padEnd(44)}${'in flight'.padStart(9)}${'final'.padStart(9)}${'compact'.padStart(9)}`);
     for (const g of run.retainedGroups) lines.push(`    ${(g.group + (g.capped ? ' (capped)' : '')).padEnd(44)}${col(g.inFlight)}${col(g.final)}${col(g.compacted)}`);
@@ -218,9 +225,9 @@ export function formatSendMemory(r: SendMemoryResult): string {
 }
 
 runIfMain(import.meta, {
-  flags: ['sends'],
+  flags: ['sends', 'first-look-ms'],
   limitMs: 600_000,
   what: 'the send-memory bench',
-  run: (values) => runSendMemory(values as Partial<SendMemoryOptions>),
+  run: (values) => runSendMemory({ ...(values.sends === undefined ? {} : { sends: values.sends }), ...(values['first-look-ms'] === undefined ? {} : { firstLookMs: values['first-look-ms'] }) }),
   format: formatSendMemory,
 });

@@ -60,13 +60,6 @@ const REJECTED_AT_DOOR = {
 } as const;
 const OPTED_OUT = encodeReceipt({ state: 'suppressed', code: 'SMSQ_OPTED_OUT', receivedAt: undefined, source: 'suppression' });
 
-/**
- * How long the index of sends keeps an entry at most (a year: the longest retention allowed). Not
- * this producer's longest retention: producers configured differently share the index, and ids
- * of sends gone sooner are dropped when a list meets them (send-index.ts).
- */
-const SEND_INDEX_HORIZON_SECONDS = 365 * 86_400;
-
 export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, clock = systemClock }: EnqueuerDeps): Enqueuer {
   if ((queue.opts.connection as unknown) !== redis) throw new Error('createEnqueuer: the queue must be on the records\' connection (jobs must follow their records in order)');
   const recordSuppressed = luaScript(redis, 'record-suppressed-3');
@@ -87,7 +80,7 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, c
     },
 
     async createSend(record) {
-      await sends.create(record, retention[record.kind], SEND_INDEX_HORIZON_SECONDS);
+      await sends.create(record, retention[record.kind]);
     },
 
     async addChunks(sendId, kind, firstIndex, payloads) {

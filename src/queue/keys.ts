@@ -3,6 +3,8 @@
  * (`{smsq}`) so that BullMQ's keys and ours live on one Redis Cluster slot and Lua scripts may
  * touch them together.
  */
+import type { MessageKind } from './kinds.js';
+
 export const DEFAULT_PREFIX = '{smsq}';
 
 /** The one queue through which every Dysmsapi call passes, so its limiter counts all of them. */
@@ -24,7 +26,11 @@ export interface Keys {
   /** Receipt states per recipient (only recipients whose state differs from their chunk's). */
   recipients(sendId: string): string;
   idempotency(key: string): string;
-  /** Every send by when it was created (sorted set: sendId scored by createdAt, ms), newest listed first (send-index.ts). */
+  /** The index of sends of one kind (stream: entry `i <sendId>`, its id from createdAt), newest listed first (send-index.ts, create-send-5.lua). */
+  sendIndex(kind: MessageKind): string;
+  /** The longest retention any producer gave each kind (hash: kind → s): how long the kind's index keeps an entry. */
+  sendIndexHorizon(): string;
+  /** The index of sends written before the per-kind streams (sorted set: sendId scored by createdAt, ms): read until it is empty. */
   sends(): string;
   /** A send's counts sampled over time for the campaigns page (list of `at:json`, capped; campaign-tracker.ts). */
   sendSeries(sendId: string): string;
@@ -73,6 +79,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     sendParked: (id) => `${prefix}:send:${id}:parked`,
     sendOutcomes: (id) => `${prefix}:send:${id}:outcomes`,
     idempotency: (key) => `${prefix}:idem:${key}`,
+    sendIndex: (kind) => `${prefix}:sends:${kind}`,
+    sendIndexHorizon: () => `${prefix}:sends:horizon`,
     sends: () => `${prefix}:sends`,
     sendSeries: (id) => `${prefix}:send:${id}:series`,
     sendFailureCodes: (id) => `${prefix}:send:${id}:failure-codes`,

@@ -137,7 +137,7 @@ const SEND_TRANSITIONS = [
     from: NEW,
     to: 'enqueuing',
     records: ['sendId', 'kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', ...SEND_TOTALS, 'createdAt', ...STAMPED],
-    by: ['src/queue/lua/create-send-3.lua'],
+    by: ['src/queue/lua/create-send-5.lua'],
     when: 'a producer starts writing the send',
   },
   { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: [...SEND_TOTALS, 'api', 'enqueuedAt', ...STAMPED], by: ['src/queue/lua/mark-enqueued-3.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused' },

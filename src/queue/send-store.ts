@@ -88,6 +88,9 @@ export interface SendStoreOptions {
   eventsMaxLen?: number;
 }
 
+/** How long the sorted set of send ids written before the per-kind streams keeps an id (a year: the longest retention allowed, what it kept). */
+export const LEGACY_INDEX_SECONDS = 365 * 86_400;
+
 /** Sends with more recipients than this (refused at the door included) are not compacted: one script run reads them all. */
 export const COMPACT_MAX_RECIPIENTS = 1000;
 
@@ -98,9 +101,12 @@ export const COMPACT_FIELD = 'z';
 const PACKED = ['kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', 'recipients', 'rejected', 'duplicates', 'chunks', 'createdAt', 'stateChangedAt', 'history', 'enqueuedAt', 'code', 'reason', 'controlReason'] as const;
 /** Packed as ms after createdAt. */
 const RELATIVE = new Set<string>(['stateChangedAt', 'enqueuedAt']);
+/** Packed bare in version 2 ('' when absent or 0). */
+const BARE = new Set<string>(['deadline', 'recipients', 'rejected', 'duplicates', 'chunks']);
 /** The letters compact-send-6.lua writes for names that recur (a name without one is written whole). */
 const STATE_OF_LETTER: Record<string, string> = { e: 'enqueuing', a: 'active', p: 'paused', s: 'sent', c: 'completed', x: 'cancelled', t: 'expired', f: 'failed' };
 const COUNT_OF_LETTER: Record<string, string> = { q: 'queued', s: 'sending', u: 'unknown', a: 'accepted', d: 'delivered', f: 'failed', e: 'expired', c: 'cancelled', p: 'suppressed' };
+const CHUNK_OF_LETTER: Record<string, string> = { a: 'accepted', f: 'failed', e: 'expired', c: 'cancelled' };
 const NAME_OF_LETTER: Record<string, Record<string, string>> = {
   kind: { v: 'verification', n: 'notification', m: 'marketing' },
   api: { s: 'SendSms', b: 'SendBatchSms' },
@@ -115,12 +121,21 @@ export function compactValue(h: Readonly<Record<string, string>>, name: string):
   return value;
 }
 
+/** A time after createdAt as a version 2 record writes it (base-36 ms, or '=' and as written), as written before: decimal ms. */
+function timeAfter(created: number, v: string): string {
+  if (v.startsWith('=')) return v.slice(1);
+  const delta = parseInt(v, 36);
+  return Number.isNaN(delta) ? v : String(created + delta);
+}
+
 /**
  * The fields of a send hash and of its counts hash as they were before compaction, from a
- * compacted send hash (`state` and {@link COMPACT_FIELD}); see compact-send-6.lua.
+ * compacted send hash (`state` and {@link COMPACT_FIELD}); see compact-send-6.lua. Reads both
+ * versions of the packing.
  */
 export function unpackCompactSend(sendId: string, state: string | undefined, packed: string): { h: Record<string, string>; c: Record<string, string> } {
   const values = packed.split('\x1f');
+  if (values[0] === '2') return unpackVersion2(sendId, state, values);
   const h: Record<string, string> = { sendId };
   if (state !== undefined) h.state = state;
   const created = Number((values[1 + PACKED.indexOf('createdAt')] ?? '').slice(1) || 0);
@@ -152,7 +167,46 @@ export function unpackCompactSend(sendId: string, state: string | undefined, pac
   return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
 }
 
-/** One chunk as compact-send-6.lua keeps it: a head line `@index|state|code|bizId|attempt|sentAt|outId`, then a line per recipient. */
+/** Version 2 of the packing (compact-send-6.lua's header): letters and bare numbers without '=', times in base 36. */
+function unpackVersion2(sendId: string, state: string | undefined, values: string[]): { h: Record<string, string>; c: Record<string, string> } {
+  const h: Record<string, string> = { sendId };
+  if (state !== undefined) h.state = state;
+  const createdText = values[1 + PACKED.indexOf('createdAt')] ?? '';
+  const created = createdText.startsWith('=') ? Number(createdText.slice(1)) || 0 : parseInt(createdText, 36) || 0;
+  PACKED.forEach((name, i) => {
+    const v = values[i + 1] ?? '';
+    if (name === 'templateCode' || name === 'signName') {
+      h[name] = v;
+      return;
+    }
+    if (v === '') return;
+    const letters = NAME_OF_LETTER[name];
+    if (letters) h[name] = unletter(letters, v);
+    else if (BARE.has(name)) h[name] = v;
+    else if (name === 'createdAt') h[name] = createdText.startsWith('=') ? v.slice(1) : String(created);
+    else if (RELATIVE.has(name)) h[name] = timeAfter(created, v);
+    else if (name === 'history') {
+      h[name] = v
+        .split(' ')
+        .filter((entry) => entry !== '')
+        .map((entry) => {
+          const colon = entry.indexOf(':');
+          const [state, at] = colon < 0 ? [unletter(STATE_OF_LETTER, entry.slice(0, 1)), entry.slice(1)] : [entry.slice(0, colon), entry.slice(colon + 1)];
+          return `${state}:${timeAfter(created, at)}`;
+        })
+        .join(' ');
+    } else h[name] = v.slice(1);
+  });
+  return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
+}
+
+/** The createdAt (ms) of a compacted send hash, which its chunks' times are packed after (version 2). */
+export function compactCreatedAt(sendId: string, h: Readonly<Record<string, string>>): number {
+  const packed = compactValue(h, COMPACT_FIELD);
+  return packed === undefined ? 0 : Number(unpackCompactSend(sendId, h.state, packed).h.createdAt ?? 0);
+}
+
+/** One chunk as compact-send-6.lua keeps it (as version 1 wrote it: a head line `@index|state|code|bizId|attempt|sentAt|outId`), then a line per recipient. */
 export interface CompactChunk {
   index: string;
   state: string;
@@ -167,14 +221,23 @@ export interface CompactChunk {
   recipients: { phone: string; receipt: string }[];
 }
 
-/** The chunks kept in field `r<i>` of a compacted send hash (chunk i, or its split children when it was split), in order. */
-export function parseCompactChunks(text: string): CompactChunk[] {
+/**
+ * The chunks kept in field `r<i>` of a compacted send hash (chunk i, or its split children when it
+ * was split), in order. A version 2 head line (`#`: one-letter state, '' for an accepted chunk's
+ * OK, sentAt after createdAt) is read as version 1 wrote it, with `createdAt` (see {@link compactCreatedAt}).
+ */
+export function parseCompactChunks(text: string, createdAt: number): CompactChunk[] {
   const chunks: CompactChunk[] = [];
   let current: CompactChunk | undefined;
   for (const line of text.split('\n')) {
-    if (line.startsWith('@')) {
+    if (line.startsWith('@') || line.startsWith('#')) {
       const [index = '', state = '', code = '', bizId = '', attempt = '', sentAt = '', outId = ''] = line.slice(1).split('|');
       current = { index, state, code, bizId, attempt, sentAt, outId, recipients: [] };
+      if (line.startsWith('#')) {
+        current.state = unletter(CHUNK_OF_LETTER, state);
+        if (current.state === 'accepted') current.code = code === '' ? 'OK' : code === '=' ? '' : code;
+        if (sentAt !== '' && !sentAt.startsWith('=')) current.sentAt = (createdAt + parseInt(sentAt, 36)).toString(36);
+      }
       chunks.push(current);
       continue;
     }
@@ -214,10 +277,12 @@ export interface SendMove {
 
 export interface SendStore {
   /**
-   * Writes the record (living `ttlSeconds`) and lists it in the index of sends, whose entries older
-   * than `indexHorizonSeconds` (default `ttlSeconds`; producers pass a year) are trimmed.
+   * Writes the record (living `ttlSeconds`) and lists it in the index of sends (its kind's stream,
+   * create-send-5.lua), whose entries older than the longest retention given to the kind are
+   * trimmed; ids in the sorted set written before the streams are trimmed after `legacyIndexSeconds`
+   * (default a year, what that index kept).
    */
-  create(rec: SendRecord, ttlSeconds: number, indexHorizonSeconds?: number): Promise<void>;
+  create(rec: SendRecord, ttlSeconds: number, legacyIndexSeconds?: number): Promise<void>;
   /**
    * Marks the enqueue complete, recording totals known only at the end (campaigns). Returns the
    * send's state after (it may have been sent, or even completed, while it was enqueuing), or
@@ -258,7 +323,7 @@ export interface SendStore {
 
 export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: SendStoreOptions): SendStore {
   const scripts = {
-    create: luaScript(redis, 'create-send-3'),
+    create: luaScript(redis, 'create-send-5'),
     markEnqueued: luaScript(redis, 'mark-enqueued-3'),
     settle: luaScript(redis, 'settle-send-3'),
     markAnnounced: luaScript(redis, 'mark-announced-1'),
@@ -267,14 +332,26 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     compact: luaScript(redis, 'compact-send-6'),
   };
   return {
-    async create(rec, ttlSeconds, indexHorizonSeconds = ttlSeconds) {
+    async create(rec, ttlSeconds, legacyIndexSeconds = LEGACY_INDEX_SECONDS) {
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
       // The first entry of its history: the script writes only a record that does not exist yet.
       fields.stateChangedAt = String(rec.createdAt);
       fields.history = `${SEND_LIFECYCLE.start}:${rec.createdAt}`;
       declaredRule(SEND_LIFECYCLE, 'enqueue', { fields: Object.keys(fields) });
-      await scripts.create(keys.send(rec.sendId), keys.sendCounts(rec.sendId), keys.sends(), ttlSeconds, rec.createdAt, rec.sendId, indexHorizonSeconds, ...Object.entries(fields).flat());
+      await scripts.create(
+        keys.send(rec.sendId),
+        keys.sendCounts(rec.sendId),
+        keys.sendIndex(rec.kind),
+        keys.sendIndexHorizon(),
+        keys.sends(),
+        ttlSeconds,
+        rec.createdAt,
+        rec.sendId,
+        rec.kind,
+        legacyIndexSeconds,
+        ...Object.entries(fields).flat(),
+      );
     },
 
     async markEnqueued(sendId, totals) {

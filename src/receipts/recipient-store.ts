@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
-import { compactChunkOutId, compactValue, parseCompactChunks } from '../queue/send-store.js';
+import { compactChunkOutId, compactCreatedAt, compactValue, parseCompactChunks } from '../queue/send-store.js';
 
 /** Receipt states of one recipient, beyond its chunk's state. All are final. */
 export const FINAL_RECIPIENT_STATES = ['delivered', 'failed', 'expired', 'suppressed', 'rejected'] as const;
@@ -134,9 +134,10 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
 
     async applyLate(sendId, chunkId, phone, origin) {
       const index = chunkId.slice(sendId.length + 1);
-      const text = compactValue(await options.redis.hgetall(options.keys.send(sendId)), `r${index.split('-')[0] ?? ''}`);
+      const h = await options.redis.hgetall(options.keys.send(sendId));
+      const text = compactValue(h, `r${index.split('-')[0] ?? ''}`);
       if (text === undefined) return undefined;
-      const chunk = parseCompactChunks(text).find((c) => c.index === index);
+      const chunk = parseCompactChunks(text, compactCreatedAt(sendId, h)).find((c) => c.index === index);
       if (!chunk) return undefined;
       // null: not a recipient of this chunk.
       const receipt = chunk.recipients.find((r) => r.phone === phone)?.receipt ?? null;

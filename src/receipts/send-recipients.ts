@@ -3,7 +3,7 @@ import { decodeReceipt, type RecipientReceipt, type RecipientStore } from './rec
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
-import { COMPACT_FIELD, compactValue, parseCompactChunks, type SendStatus } from '../queue/send-store.js';
+import { COMPACT_FIELD, compactCreatedAt, compactValue, parseCompactChunks, type SendStatus } from '../queue/send-store.js';
 
 /** Recipient states as users see them (chunk states mapped, receipts applied). */
 export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
@@ -148,8 +148,8 @@ function splitCompactLine(line: string): { phone: string; receipt: RecipientRece
  * The recipients of one chunk of a compacted send, in the chunk's order (field `r<i>` of its send
  * hash, compact-send-6.lua): the states its chunk record and receipts gave before it was compacted.
  */
-export function decodeCompactChunk(sendId: string, text: string): RecipientState[] {
-  return parseCompactChunks(text).flatMap((chunk) =>
+export function decodeCompactChunk(sendId: string, text: string, createdAt: number): RecipientState[] {
+  return parseCompactChunks(text, createdAt).flatMap((chunk) =>
     chunk.recipients.map(({ phone, receipt: stored }) => {
       const receipt = decodeReceipt(stored);
       return {
@@ -178,6 +178,7 @@ async function readCompactPage(store: SendRecipientsDeps, send: SendShape, from:
   const page: RecipientState[] = [];
   // A compacted send has at most COMPACT_MAX_RECIPIENTS recipients: its hash is read whole.
   const h = await store.redis.hgetall(store.keys.send(send.sendId));
+  const createdAt = compactCreatedAt(send.sendId, h);
   let position = from;
   if (position.phase === 'chunks') {
     let { chunk, offset } = position;
@@ -186,7 +187,7 @@ async function readCompactPage(store: SendRecipientsDeps, send: SendShape, from:
       const values = range(chunk, chunk + span).map((i) => compactValue(h, `r${i}`));
       for (const value of values) {
         if (value !== undefined) {
-          const all = decodeCompactChunk(send.sendId, value);
+          const all = decodeCompactChunk(send.sendId, value, createdAt);
           const to = Math.min(all.length, offset + limit - page.length);
           page.push(...all.slice(offset, to));
           if (to < all.length) return { recipients: page, next: { phase: 'chunks', chunk, offset: to } };

@@ -69,11 +69,16 @@ describe('the index of sends under retention per kind', () => {
     const sends = createSendStore({ redis: h.redis, keys });
     const now = Date.now();
     const base = { api: 'SendSms' as const, templateCode: N.marketingTemplate, signName: N.sign, recipients: 1, rejected: 0, duplicates: 0, chunks: 1 };
-    await sends.create({ ...base, sendId: 'smcampaign10daysago', kind: 'marketing', createdAt: now - 10 * DAY * 1000 }, 30 * DAY, 30 * DAY);
-    await sends.create({ ...base, sendId: 'smcodenow', kind: 'verification', createdAt: now }, 4 * DAY, 30 * DAY);
-    expect(await h.redis.zrange(keys.sends(), 0, -1)).toEqual(['smcampaign10daysago', 'smcodenow']);
-    // Past the longest retention, the index lets the entry go.
-    await sends.create({ ...base, sendId: 'smcodelater', kind: 'verification', createdAt: now + 21 * DAY * 1000 }, 4 * DAY, 30 * DAY);
-    expect(await h.redis.zrange(keys.sends(), 0, -1)).toEqual(['smcodenow', 'smcodelater']);
+    const indexed = async (kind: 'marketing' | 'verification') => (await h.redis.xrange(keys.sendIndex(kind), '-', '+')).map(([, fields]) => fields[1]);
+    await sends.create({ ...base, sendId: 'smcampaign10daysago', kind: 'marketing', createdAt: now - 10 * DAY * 1000 }, 30 * DAY);
+    await sends.create({ ...base, sendId: 'smcodenow', kind: 'verification', createdAt: now }, 4 * DAY);
+    expect((await h.producer.listSends()).sends.map((s) => s.send.sendId)).toEqual(['smcodenow', 'smcampaign10daysago']);
+    // A code created past the verification retention trims the older codes' entries, not the campaign's.
+    await sends.create({ ...base, sendId: 'smcodelater', kind: 'verification', createdAt: now + 21 * DAY * 1000 }, 4 * DAY);
+    expect(await indexed('verification')).toEqual(['smcodelater']);
+    expect(await indexed('marketing')).toEqual(['smcampaign10daysago']);
+    // Past the marketing retention, a campaign created then lets the entry go.
+    await sends.create({ ...base, sendId: 'smcampaignlater', kind: 'marketing', createdAt: now + 21 * DAY * 1000 }, 30 * DAY);
+    expect(await indexed('marketing')).toEqual(['smcampaignlater']);
   });
 });

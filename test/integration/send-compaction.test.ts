@@ -182,6 +182,56 @@ describe('compaction of finished sends', () => {
     expect(await keysOf(h, res.sendId)).toContain(createKeys(h.prefix).chunk(`${res.sendId}.0`));
   });
 
+  it('a record with times before its createdAt, a stateChangedAt apart from its history and every optional value reads the same after compaction', async () => {
+    const h = await harnesses.create({ label: 'compact-odd' });
+    const keys = createKeys(h.prefix);
+    const sends = createSendStore({ redis: h.redis, keys });
+    const sendId = 'sodd0record1';
+    const created = 1796436650992;
+    // Written as the scripts leave a finished send with no chunk; another process's clock was behind (times before createdAt).
+    await h.redis.hset(keys.send(sendId), {
+      sendId, kind: 'marketing', api: 'SendBatchSms', templateCode: 'SMS_1', signName: '甲,乙', name: 'spring = sale', idempotencyKey: 'k=1', callbackUrl: 'https://example.com/cb?a=1',
+      deadline: String(created + 86_400_000), recipients: '0', rejected: '2', duplicates: '0', chunks: '0', createdAt: String(created),
+      state: 'cancelled', stateChangedAt: String(created + 5000), history: `enqueuing:${created} active:${created - 1200} paused:${created + 40} cancelled:${created + 4000}`,
+      enqueuedAt: String(created - 1100), code: 'SMSQ_CANCELLED', reason: 'not | wanted', controlReason: 'an operator', endNotifiedAt: String(created + 5001),
+    });
+    await h.redis.expire(keys.send(sendId), 3600);
+    await h.redis.hset(keys.sendCounts(sendId), { queued: '0', cancelled: '0' });
+    const before = await sends.status(sendId);
+    expect(await sends.compact(sendId)).toEqual({ compacted: true, chunks: 0 });
+    expect(await h.redis.hexists(keys.send(sendId), 'z')).toBe(1);
+    expect(await sends.status(sendId)).toEqual(before);
+    expect(before?.send).toMatchObject({ stateChangedAt: created + 5000, enqueuedAt: created - 1100, rejected: 2, deadline: created + 86_400_000, history: expect.arrayContaining([{ state: 'active', at: created - 1200 }]) });
+  });
+
+  it('a send compacted before this version (packing 1) still reads as it did, and late reports are answered from it', async () => {
+    const h = await harnesses.create({ label: 'compact-v1' });
+    const keys = createKeys(h.prefix);
+    const sendId = 'smx9rzz74e0df4c9634fe';
+    // Exactly what compact-send-6.lua wrote before packing 2 (taken from a real send).
+    await h.redis.hset(keys.send(sendId), {
+      r0: '@0|accepted|OK|715174000000000001^0|1|mx9rzz7g|a8195a51cb\n133000',
+      'r0.1': '00000|d||tpjve3|q',
+      state: 'completed',
+      z: '1\x1f=v\x1f=s\x1fSMS_900000001\x1fsmsq沙箱\x1f\x1f\x1f\x1f\x1f=1\x1f=0\x1f=0\x1f=1\x1f=1796436650992\x1f',
+      'z.1': '=1066\x1f=e0 a6 s34 c1066\x1f=6\x1f\x1f\x1f\x1fd1',
+    });
+    await h.redis.expire(keys.send(sendId), 3600);
+    const created = 1796436650992;
+    const { status, all } = await everything(h.producer, sendId);
+    expect(status.send).toEqual({
+      sendId, kind: 'verification', api: 'SendSms', templateCode: 'SMS_900000001', signName: 'smsq沙箱', recipients: 1, rejected: 0, duplicates: 0, chunks: 1, createdAt: created,
+      state: 'completed', stateChangedAt: created + 1066, enqueuedAt: created + 6, control: 'active',
+      history: [{ state: 'enqueuing', at: created }, { state: 'active', at: created + 6 }, { state: 'sent', at: created + 34 }, { state: 'completed', at: created + 1066 }],
+      name: undefined, idempotencyKey: undefined, callbackUrl: undefined, deadline: undefined, code: undefined, reason: undefined, controlReason: undefined,
+    });
+    expect(status.counts).toMatchObject({ delivered: 1, accepted: 0 });
+    expect(all).toEqual([{ phone: '13300000000', state: 'delivered', code: 'DELIVERED', bizId: '715174000000000001^0', attempts: 1, sentAt: parseInt('mx9rzz7g', 36), receivedAt: parseInt('tpjve3', 36) * 1000, chunkId: `${sendId}.0` }]);
+    const recipients = createRecipientStore({ redis: h.redis, keys, clock: systemClock, retentionSeconds: 3600 });
+    expect(await recipients.applyLate(sendId, `${sendId}.0`, '13300000000', { outId: `${sendId}.0.1-a8195a51cb`, bizId: '715174000000000001^0' })).toMatchObject({ status: 'duplicate', existing: { state: 'delivered' } });
+    expect(await recipients.applyLate(sendId, `${sendId}.0`, '13300000000', { outId: `${sendId}.0.2-a8195a51cb`, bizId: '' })).toEqual({ status: 'refused', reason: 'other-attempt' });
+  });
+
   it('a worker compacts a send once it is final; a late receipt then changes nothing', async () => {
     const h = await harnesses.create({ label: 'compact-auto' });
     await h.startWorker({ ...FAST_RECEIPTS, compactFinished: true });

@@ -1,14 +1,18 @@
 /**
  * The list of sends (producer.listSends, GET /v1/sends), against real Redis: newest first, filtered
- * by kind and state, paged by cursor; ids of expired sends are trimmed when a send is created and
- * skipped (and removed) when their send is gone sooner; bad parameters are refused by field and
- * write nothing.
+ * by kind and state, paged by cursor; ids of expired sends are trimmed (by their kind's longest
+ * retention) when a send is created and skipped (and removed) when their send is gone sooner; a
+ * producer whose clock is behind another's indexes its sends after theirs; sends indexed before
+ * the per-kind streams (the sorted set of earlier versions) are listed with the new ones; bad
+ * parameters are refused by field and write nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
+import { createSendStore } from '../../src/queue/send-store.js';
 import { buildServer } from '../../server/build-server.js';
 import { harnessPerTest } from '../support/pipeline.js';
 import type { Producer } from '../../producers/producer.js';
@@ -43,7 +47,7 @@ describe('the list of sends', () => {
     }
     const all = (await pageThrough(h.producer, { limit: 2 })).flat();
     const byAge = [...made].reverse();
-    // Same createdAt (sends 2 and 3): reverse id order, as the index gives them.
+    // Same createdAt (sends 2 and 3): each once, the later-created first.
     const expected = byAge.map((m) => m.sendId);
     expect(new Set(all)).toEqual(new Set(expected));
     expect(all).toHaveLength(7);
@@ -62,23 +66,106 @@ describe('the list of sends', () => {
     expect(active).not.toContain(made[1]!.sendId);
   });
 
-  it('trims ids of expired sends when a send is created, and skips and removes ids whose send is gone', async () => {
+  it('trims ids of expired sends when a send of their kind is created, and skips and removes ids whose send is gone', async () => {
     const clock = createManualClock(Date.UTC(2026, 11, 4, 3, 0, 0));
     const h = await harnesses.create({ label: 'send-list-ttl', clock });
     const keys = createKeys(h.prefix);
+    const indexed = async (kind: 'notification' | 'marketing') => (await h.redis.xrange(keys.sendIndex(kind), '-', '+')).map(([, fields]) => fields[1]);
     const old = await h.producer.send({ ...NOTE, phones: ['13800138000'] });
     const lost = await h.producer.send({ ...NOTE, phones: ['13800138001'] });
+    const campaign = await h.producer.send({ ...MKT, phones: ['13800138003'] });
     // A send record gone before its retention (deleted, or lost by Redis): skipped and removed.
     await h.redis.del(keys.send(lost.sendId));
     const page = await h.producer.listSends();
-    expect(page.sends.map((s) => s.send.sendId)).toEqual([old.sendId]);
+    expect(page.sends.map((s) => s.send.sendId)).toEqual([campaign.sendId, old.sendId]);
     expect(page.next).toBeNull();
-    expect(await h.redis.zscore(keys.sends(), lost.sendId)).toBeNull();
-    // A year and a day later (past the longest retention allowed): creating a send trims the older
-    // ids. Sends of shorter-lived kinds are gone long before; the list drops their ids as above.
-    clock.advance(366 * 86_400_000);
+    expect(await indexed('notification')).toEqual([old.sendId]);
+    // Eight days later (past the notification retention, 7 days; marketing keeps 30): creating a
+    // notification trims the older notification ids, and leaves the marketing ones.
+    clock.advance(8 * 86_400_000);
     const fresh = await h.producer.send({ ...NOTE, phones: ['13800138002'] });
-    expect(await h.redis.zrange(keys.sends(), 0, -1)).toEqual([fresh.sendId]);
+    expect(await indexed('notification')).toEqual([fresh.sendId]);
+    expect(await indexed('marketing')).toEqual([campaign.sendId]);
+    // A producer that gives notifications a shorter retention trims by the longest one given.
+    const sends = createSendStore({ redis: h.redis, keys });
+    clock.advance(2 * 86_400_000);
+    const short = { sendId: 'sshortretention1', kind: 'notification' as const, api: 'SendSms' as const, templateCode: 'SMS_1', signName: 'S', recipients: 1, rejected: 0, duplicates: 0, chunks: 1, createdAt: clock.now() };
+    await sends.create(short, 86_400);
+    expect(await indexed('notification')).toEqual([fresh.sendId, short.sendId]);
+    expect(await h.redis.hget(keys.sendIndexHorizon(), 'notification')).toBe(String(7 * 86_400));
+  });
+
+  it('indexes the sends of a producer whose clock is behind another\'s after theirs, each once', async () => {
+    const start = Date.UTC(2026, 11, 4, 3, 0, 0);
+    const clock = createManualClock(start);
+    const h = await harnesses.create({ label: 'send-list-clock', clock });
+    const keys = createKeys(h.prefix);
+    const a = await h.producer.send({ ...NOTE, phones: ['13800138000'] });
+    // Another producer, 5 s behind, creates two sends in one of its ms; then one back in step.
+    clock.set(start - 5000);
+    const b = await h.producer.send({ ...NOTE, phones: ['13800138001'] });
+    const c = await h.producer.send({ ...NOTE, phones: ['13800138002'] });
+    clock.set(start);
+    const d = await h.producer.send({ ...NOTE, phones: ['13800138003'] });
+    const ids = (await h.redis.xrange(keys.sendIndex('notification'), '-', '+')).map(([id]) => id);
+    expect(ids).toEqual([`${start}-0`, `${start}-1`, `${start}-2`, `${start}-3`]);
+    expect((await pageThrough(h.producer, { limit: 3 })).flat()).toEqual([d.sendId, c.sendId, b.sendId, a.sendId]);
+    // The record keeps the producer's own time.
+    expect((await h.producer.getStatus(b.sendId)).send.createdAt).toBe(start - 5000);
+  });
+
+  it('lists the sends indexed before the streams (a sorted set, after an upgrade) with the new ones, by time, until they are gone', async () => {
+    const start = Date.UTC(2026, 11, 4, 3, 0, 0);
+    const clock = createManualClock(start);
+    const h = await harnesses.create({ label: 'send-list-upgrade', clock });
+    const keys = createKeys(h.prefix);
+    /** What a producer of the version before left: the record, and its id in the sorted set scored by createdAt. */
+    const asBefore = async (sendId: string) => {
+      const createdAt = (await h.producer.getStatus(sendId)).send.createdAt;
+      for (const kind of MESSAGE_KINDS) {
+        for (const [id, fields] of await h.redis.xrange(keys.sendIndex(kind), '-', '+')) if (fields[1] === sendId) await h.redis.xdel(keys.sendIndex(kind), id);
+      }
+      await h.redis.zadd(keys.sends(), createdAt, sendId);
+    };
+    const send = async (kind: typeof NOTE | typeof MKT, phone: string) => {
+      clock.advance(1000);
+      return (await h.producer.send({ ...kind, phones: [phone] })).sendId;
+    };
+    // Before the upgrade: three sends, two of them at one createdAt (listed in reverse id order, as before).
+    const o1 = await send(NOTE, '13800138000');
+    const o2 = await send(MKT, '13800138001');
+    clock.advance(-1000);
+    const o3 = await send(NOTE, '13800138002');
+    for (const id of [o1, o2, o3]) await asBefore(id);
+    for (const kind of MESSAGE_KINDS) await h.redis.del(keys.sendIndex(kind));
+    await h.redis.del(keys.sendIndexHorizon());
+    const [later, earlier] = [o2, o3].sort().reverse() as [string, string];
+    // A page read before the upgrade, as its cursor named the place then: [1, createdAt, sendId].
+    const before = Buffer.from(JSON.stringify([1, start + 2000, later])).toString('base64url');
+    expect((await h.producer.listSends({ cursor: before })).sends.map((s) => s.send.sendId)).toEqual([earlier, o1]);
+
+    // After: new sends in the streams, and one more in the sorted set from a producer not yet upgraded.
+    const n1 = await send(NOTE, '13800138003');
+    const rolling = await send(MKT, '13800138004');
+    await asBefore(rolling);
+    const n2 = await send(MKT, '13800138005');
+    const newestFirst = [n2, rolling, n1, later, earlier, o1];
+    for (const limit of [1, 2, 4, 10]) expect((await pageThrough(h.producer, { limit })).flat()).toEqual(newestFirst);
+    expect((await pageThrough(h.producer, { kind: 'marketing', limit: 1 })).flat()).toEqual([n2, rolling, o2]);
+    expect((await pageThrough(h.producer, { kind: 'notification', limit: 2 })).flat()).toEqual([n1, o3, o1]);
+    await h.producer.pause(o1);
+    expect((await pageThrough(h.producer, { state: 'paused', limit: 5 })).flat()).toEqual([o1]);
+    // An id of the sorted set whose send is gone is skipped and removed, as before.
+    await h.redis.del(keys.send(o3));
+    expect((await pageThrough(h.producer, { limit: 3 })).flat()).toEqual(newestFirst.filter((id) => id !== o3));
+    expect(await h.redis.zscore(keys.sends(), o3)).toBeNull();
+    // The sorted set keeps an id a year, as before; then it is gone, and the streams list alone (a
+    // kind's stream is trimmed when a send of that kind is created: the marketing one still holds
+    // n2, whose record has not expired in real time).
+    clock.advance(366 * 86_400_000);
+    const fresh = await send(NOTE, '13800138006');
+    expect(await h.redis.exists(keys.sends())).toBe(0);
+    expect((await h.producer.listSends()).sends.map((s) => s.send.sendId)).toEqual([fresh, n2]);
   });
 
   it('refuses bad parameters by field', async () => {

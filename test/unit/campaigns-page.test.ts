@@ -9,7 +9,7 @@ import { escapeHtml, html, raw } from '../../server/campaigns-page/html.js';
 import { chartPoints } from '../../server/campaigns-page/counts-chart.js';
 import { renderListPage } from '../../server/campaigns-page/render.js';
 import { chinaTime, codeMeaning, controlsFor, deliveredRatio, pastTheApi, progressBar, stateLines, waitText } from '../../server/campaigns-page/send-view.js';
-import { decodeSendCursor, encodeSendCursor, sendMatchesState } from '../../src/queue/send-index.js';
+import { decodeSendCursor, encodeSendCursor, LEGACY_SOURCE, sendMatchesState } from '../../src/queue/send-index.js';
 
 const ZERO = { queued: 0, sending: 0, unknown: 0, accepted: 0, delivered: 0, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 };
 
@@ -114,9 +114,12 @@ describe('campaigns page view', () => {
 
 describe('send list cursor and state filter', () => {
   it('round-trips a position and refuses anything else by field', () => {
-    const c = encodeSendCursor({ createdAt: 1795552530819, sendId: 'smx1' });
-    expect(decodeSendCursor(c)).toEqual({ createdAt: 1795552530819, sendId: 'smx1' });
-    for (const bad of ['', 'x'.repeat(401), '!!', Buffer.from('[2,1,"a"]').toString('base64url'), Buffer.from('[1,-1,"a"]').toString('base64url'), Buffer.from('[1,1,"a b"]').toString('base64url')]) {
+    const position = { at: 1795552530819, seq: 2, source: 1, sendId: 'smx1' };
+    expect(decodeSendCursor(encodeSendCursor(position))).toEqual(position);
+    // A cursor of the version before the streams names its place in the sorted set it was read from.
+    expect(decodeSendCursor(Buffer.from('[1,1795552530819,"smx1"]').toString('base64url'))).toEqual({ at: 1795552530819, seq: 0, source: LEGACY_SOURCE, sendId: 'smx1' });
+    const cursor = (tuple: string) => Buffer.from(tuple).toString('base64url');
+    for (const bad of ['', 'x'.repeat(401), '!!', cursor('[2,1,"a"]'), cursor('[1,-1,"a"]'), cursor('[1,1,"a b"]'), cursor('[2,1,0,4,"a"]'), cursor('[2,1,-1,0,"a"]'), cursor('[3,1,0,0,"a"]'), cursor('[2,1.5,0,0,"a"]')]) {
       expect(() => decodeSendCursor(bad, 'query.cursor')).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ field: 'query.cursor' })] }));
     }
   });

@@ -14,19 +14,27 @@
 
   The send hash then holds only (a value over 64 bytes cut into `<name>`, `<name>.1`, ..., see
   below; readers: send-store.ts status, receipts/send-recipients.ts,
-  recipient-store.ts applyLate; settle-send reads `state`, and `z` stands for endNotifiedAt):
+  recipient-store.ts applyLate; settle-send reads `state`, and `z` stands for endNotifiedAt). This
+  is version 2 of the packing; readers still read version 1 (`1` first in `z`, `@` heading a
+  chunk), which sends compacted before it keep until their retention ends:
     state      the send's state, as before
-    z          the send record: `1`, then kind, api, templateCode, signName, name, idempotencyKey,
+    z          the send record: `2`, then kind, api, templateCode, signName, name, idempotencyKey,
                callbackUrl, deadline, recipients, rejected, duplicates, chunks, createdAt,
                stateChangedAt, history, enqueuedAt, code, reason, controlReason, and the counts
-               (`<letter><n>` for each that is not 0, space-separated), `\31`-separated; an optional
-               value is '' when absent, else '=' and the value; stateChangedAt, enqueuedAt and the
-               history's times are ms after createdAt; states, counts, kind and api by one letter
-               (the maps below; a name without one is written whole: `state:ms`, `name=n`)
+               (`<letter><n>` for each that is not 0, space-separated), `\31`-separated. kind and
+               api by one letter (the maps below; a name without one is written whole); deadline
+               and the four totals bare, '' when absent or 0 (status reads both as 0); createdAt
+               in base 36; stateChangedAt, enqueuedAt and the history's times in base 36 ms after
+               createdAt (`-` before a time before it; '=' and the value as written when it is not
+               a whole number), stateChangedAt '' when it is the last history entry's (status reads
+               it there); history entries `<state letter><time>` (`state:<time>` for a state without
+               one); the other optional values '' when absent, else '=' and the value
     r<i>       top-level chunk i: one line per recipient position, in the chunk's order (a split
-               chunk's position j from its child <i>-j). A line is `@<chunk index>|<chunk state>|
-               <code>|<bizId>|<attempt>|<sentAt, base 36>|<the OutId's nonce>` for a chunk, then `<phone>` or `<phone>|<receipt>`
-               (the receipt as the recipients hash stored it, recipient-store.ts), `\n`-separated
+               chunk's position j from its child <i>-j). A line is `#<chunk index>|<chunk state,
+               one letter>|<code>|<bizId>|<attempt>|<sentAt, base-36 ms after createdAt>|<the
+               OutId's nonce>` for a chunk (code '' for OK on an accepted chunk, '=' for none on
+               one), then `<phone>` or `<phone>|<receipt>` (the receipt as the recipients hash
+               stored it, recipient-store.ts), `\n`-separated
     u          the recipients recorded without a chunk (opted out, refused at the door):
                `<phone>|<receipt>` lines
 
@@ -70,10 +78,16 @@ for i = 1, #flat, 2 do
 end
 
 local FINAL = {accepted = true, failed = true, expired = true, cancelled = true}
--- A non-negative integer in base 36 (digits, then lower-case letters), as JavaScript's toString(36).
+local CHUNK_LETTER = {accepted = 'a', failed = 'f', expired = 'e', cancelled = 'c'}
+-- An integer in base 36 (digits, then lower-case letters; `-` before a negative one), as JavaScript's toString(36).
 local function base36(n)
   n = math.floor(n)
   if n == 0 then return '0' end
+  local sign = ''
+  if n < 0 then
+    sign = '-'
+    n = -n
+  end
   local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
   local out = ''
   while n > 0 do
@@ -81,7 +95,19 @@ local function base36(n)
     out = string.sub(digits, d + 1, d + 1) .. out
     n = (n - d) / 36
   end
-  return out
+  return sign .. out
+end
+
+-- The send record, read whole: createdAt is what the chunks' times are written after.
+local r = redis.call('HGETALL', KEYS[1])
+local h = {}
+for i = 1, #r, 2 do h[r[i]] = r[i + 1] end
+local created = tonumber(h.createdAt or '0') or 0
+-- A time as written by the scripts (ms), in base-36 ms after createdAt; '=' and the value when it is not a whole number.
+local function after(v)
+  if not v then return '' end
+  if string.match(v, '^%d+$') and #v <= 15 then return base36(tonumber(v) - created) end
+  return '=' .. v
 end
 local deleted = {}
 local windowIds = {}
@@ -104,10 +130,12 @@ local function chunkLines(key, index)
   if outId ~= '' then
     if string.sub(outId, 1, #stem) == stem and #outId > #stem then outId = string.sub(outId, #stem + 1) else outId = '=' .. outId end
   end
-  -- sentAt in base 36 when it is a whole number of ms, else '=' and as written.
-  local sentAt = c[5] or ''
-  if string.match(sentAt, '^%d+$') and #sentAt <= 15 then sentAt = base36(tonumber(sentAt)) elseif sentAt ~= '' then sentAt = '=' .. sentAt end
-  local lines = {'@' .. index .. '|' .. c[1] .. '|' .. (c[2] or '') .. '|' .. (c[3] or '') .. '|' .. (c[4] or '0') .. '|' .. sentAt .. '|' .. outId}
+  -- The code of an accepted chunk: '' for OK, '=' for none.
+  local code = c[2] or ''
+  if c[1] == 'accepted' then
+    if code == 'OK' then code = '' elseif code == '' then code = '=' end
+  end
+  local lines = {'#' .. index .. '|' .. CHUNK_LETTER[c[1]] .. '|' .. code .. '|' .. (c[3] or '') .. '|' .. (c[4] or '0') .. '|' .. after(c[5]) .. '|' .. outId}
   local phones = {}
   for phone in string.gmatch(list, '"([^"]*)"') do phones[#phones + 1] = phone end
   local receipts = (c[1] == 'accepted' and #phones > 0) and redis.call('HMGET', KEYS[3], unpack(phones)) or {}
@@ -153,28 +181,24 @@ if #unchunked > 0 then
   fields[#fields + 1] = 'u'
   fields[#fields + 1] = table.concat(unchunked, '\n')
 end
--- The send record itself, one field: the values `status` reads, in a fixed order, `\31`-separated;
--- an optional one '' when absent, else '=' and its value; times but createdAt as ms after createdAt.
+-- The send record itself, one field: the values `status` reads, in a fixed order, `\31`-separated
+-- (version 2, see the header).
 local SEP = '\31'
-local r = redis.call('HGETALL', KEYS[1])
-local h = {}
-for i = 1, #r, 2 do h[r[i]] = r[i + 1] end
-local created = tonumber(h.createdAt or '0') or 0
 local function opt(v) return v and ('=' .. v) or '' end
-local function after(v)
-  local t = v and tonumber(v)
-  if not t then return opt(v) end
-  return '=' .. string.format('%.0f', t - created)
-end
-local history = {}
+local function bare(v) return (v == nil or v == '0') and '' or v end
+local history, lastAt = {}, nil
 for state, at in string.gmatch(h.history or '', '(%a+):(%d+)') do
-  local delta = string.format('%.0f', tonumber(at) - created)
+  local delta = after(at)
   history[#history + 1] = STATE_LETTER[state] and (STATE_LETTER[state] .. delta) or (state .. ':' .. delta)
+  lastAt = at
 end
-local function letter(map, v) return v and ('=' .. (map[v] or v)) or '' end
-local record = {'1', letter(KIND_LETTER, h.kind), letter(API_LETTER, h.api), h.templateCode or '', h.signName or '', opt(h.name), opt(h.idempotencyKey), opt(h.callbackUrl),
-  opt(h.deadline), opt(h.recipients), opt(h.rejected), opt(h.duplicates), opt(h.chunks), opt(h.createdAt), after(h.stateChangedAt),
-  h.history and ('=' .. table.concat(history, ' ')) or '', after(h.enqueuedAt), opt(h.code), opt(h.reason), opt(h.controlReason), table.concat(counts, ' ')}
+local function letter(map, v) return v and (map[v] or v) or '' end
+local createdAt = h.createdAt and (string.match(h.createdAt, '^%d+$') and #h.createdAt <= 15 and base36(created) or ('=' .. h.createdAt)) or ''
+-- status reads the last history entry's time when stateChangedAt is absent.
+local stateChangedAt = (h.stateChangedAt == lastAt) and '' or after(h.stateChangedAt)
+local record = {'2', letter(KIND_LETTER, h.kind), letter(API_LETTER, h.api), h.templateCode or '', h.signName or '', opt(h.name), opt(h.idempotencyKey), opt(h.callbackUrl),
+  bare(h.deadline), bare(h.recipients), bare(h.rejected), bare(h.duplicates), bare(h.chunks), createdAt, stateChangedAt,
+  table.concat(history, ' '), after(h.enqueuedAt), opt(h.code), opt(h.reason), opt(h.controlReason), table.concat(counts, ' ')}
 for _, v in ipairs(record) do
   if string.find(v, SEP, 1, true) then return {'no', 'unpackable'} end
 end
