@@ -115,6 +115,7 @@ interface RefusedFile {
 }
 
 const gbk = (text: string) => iconv.encode(text, 'gbk');
+const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 const REFUSED: RefusedFile[] = [
   { name: 'an empty file', make: async () => fileOf('empty.csv', ''), rest: { type: 'text/csv' }, field: 'file', message: /holds no recipient: it is empty or has only a header.*Fix: one row per recipient/ },
@@ -156,6 +157,44 @@ const REFUSED: RefusedFile[] = [
     options: { encoding: 'utf-8' },
     field: 'file:2',
     message: /line 2 holds bytes that are not valid UTF-8.*Fix:.*--encoding/,
+  },
+  {
+    // The user trial: read as GBK whole, the UTF-8 rows became 寮犱笁-style names.
+    name: 'a UTF-8 file with a GBK row pasted in',
+    make: async () => fileOf('utf8-gbk-row.csv', Buffer.concat([utf8('phone,name\n13800138000,张三\n13800138001,李四\n'), gbk('13800138002,王五\n'), utf8('13800138003,赵六\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:4',
+    message: /line 4 holds bytes that are not valid UTF-8, though the file's Chinese text is UTF-8 \(3 lines, from line 2\).*would be garbled \(nothing was enqueued\)\. Fix: bring every row into one encoding, UTF-8/,
+  },
+  {
+    name: 'a mostly UTF-8 file whose first Chinese row is GBK',
+    make: async () => fileOf('gbk-row-first.csv', Buffer.concat([utf8('phone,name\n'), gbk('13800138000,张三\n'), utf8('13800138001,李四\n13800138002,王五\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:2',
+    message: /line 2 holds bytes that are not valid UTF-8, though the file's Chinese text is UTF-8 \(2 lines, from line 3\).*Fix: bring every row into one encoding/,
+  },
+  {
+    name: 'a GBK file with UTF-8 rows appended',
+    make: async () => fileOf('gbk-utf8-rows.csv', Buffer.concat([gbk('phone,name\n13800138000,张三\n13800138001,李四\n13800138002,王五\n'), utf8('13800138003,赵六\n13800138004,孙七\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:5',
+    message: /line 5 is UTF-8 text in a file read as GBK\/GB18030 \(3 lines are GBK, from line 2\).*would be garbled \(nothing was enqueued\)\. Fix: bring every row into one encoding, UTF-8/,
+  },
+  {
+    name: 'a GBK file with a UTF-8 row, named GBK',
+    make: async () => fileOf('gbk-named-utf8-row.csv', Buffer.concat([gbk('phone,name\n13800138000,张三\n'), utf8('13800138001,李四\n')])),
+    rest: { type: 'text/csv', query: { encoding: 'gbk' } },
+    flags: ['--encoding', 'gbk'],
+    options: { encoding: 'gb18030' },
+    field: 'file:3',
+    message: /line 3 is UTF-8 text in a file read as GBK\/GB18030 \(as named; 1 line is GBK, from line 2\).*Fix: bring every row into one encoding/,
+  },
+  {
+    name: 'a GBK file with bytes valid in neither on a later line',
+    make: async () => fileOf('gbk-garbled.csv', Buffer.concat([gbk('phone,name\n13800138000,张三\n13800138001,'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:3',
+    message: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030/,
   },
   {
     name: 'UTF-16 LE without a byte-order mark',
