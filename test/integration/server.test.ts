@@ -590,4 +590,27 @@ describe('smsq server: Content-Encoding and Expect, on a real port', () => {
     const stranger = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(note) });
     expect(stranger.status).toBe(401);
   });
+
+  it('Expect with a value other than 100-continue: 417 (Node\'s, already) in the error shape with Connection: close, nothing enqueued (Node\'s had an empty body); 100-continue still goes on', async () => {
+    const harnessed = await harness('srv-expect');
+    const app = await serverFor(harnessed);
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    const body = JSON.stringify({ phones: ['13800138000'], ...NOTE });
+    const request = (expectation: string) =>
+      `POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nExpect: ${expectation}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+    for (const expectation of ['foo', '200-ok', '100-continued']) {
+      const res = await rawHttp(port, request(expectation));
+      expect(res.status, expectation).toBe(417);
+      expect(res.headers).toContain('connection: close');
+      expect(res.headers).toContain('content-type: application/json; charset=utf-8');
+      expect(expectErrorShape(JSON.parse(res.body), 'SMSQ_INVALID_REQUEST').issues).toEqual([
+        { field: 'Expect', message: `asks for "${expectation}", an expectation this server does not meet (only 100-continue is defined). Fix: drop the Expect header, or send Expect: 100-continue` },
+      ]);
+    }
+    expect(await jobsIn(harnessed)).toBe(0);
+    for (const expectation of ['100-continue', '100-Continue']) {
+      const res = await rawHttp(port, request(expectation));
+      expect(res.raw, expectation).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 Accepted\r\n/);
+    }
+  });
 });
