@@ -72,7 +72,7 @@ async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
 /** What every enqueue route answers. */
 const ENQUEUE_ANSWERS = {
   202: answer('Enqueued (or, under a known Idempotency-Key, the first request\'s send with `duplicate: true`)', EnqueueResultSchema),
-  400: failure('The request is invalid (SMSQ_INVALID_REQUEST): `issues` names each field and the fix. Nothing was enqueued'),
+  400: failure('The request is invalid (SMSQ_INVALID_REQUEST): `issues` names each field and the fix. Nothing was enqueued. Or an .xlsx upload that stopped reading part-way (SMSQ_LIST_INTERRUPTED): the rows read before are a paused send, which the message names with how to resume or cancel it'),
   401: failure('No or a wrong bearer token (SMSQ_UNAUTHORIZED); `WWW-Authenticate` names the scheme'),
   409: failure('The request with this Idempotency-Key is still being enqueued (SMSQ_IDEMPOTENCY_IN_PROGRESS; `Retry-After: 2`)'),
   413: failure('The body is over SMSQ_SERVER_BODY_LIMIT (JSON) or SMSQ_SERVER_CSV_LIMIT (files) (SMSQ_BODY_TOO_LARGE)'),

@@ -348,6 +348,84 @@ describe('campaign files refused whole, with nothing written', () => {
   });
 });
 
+/**
+ * A workbook of `rows` numbers whose sheet stops reading part-way: 8 bytes of its compressed XML,
+ * half-way through, flipped (as a damaged download or disk leaves it). Rows before the damage are
+ * read; then the XML parser fails.
+ */
+async function damagedWorkbook(name: string, rows: number): Promise<string> {
+  const path = await workbook(name, [{ name: 'Sheet1', rows: [['phone'], ...Array.from({ length: rows }, (_, i) => [13800000000 + i])] }]);
+  const bytes = readFileSync(path);
+  const entry = Buffer.from('xl/worksheets/sheet1.xml');
+  for (let at = bytes.indexOf('PK\x03\x04'); at >= 0; at = bytes.indexOf('PK\x03\x04', at + 4)) {
+    const nameLength = bytes.readUInt16LE(at + 26);
+    if (!bytes.subarray(at + 30, at + 30 + nameLength).equals(entry)) continue;
+    const data = at + 30 + nameLength + bytes.readUInt16LE(at + 28);
+    const middle = data + Math.floor(bytes.readUInt32LE(at + 18) / 2);
+    for (let k = 0; k < 8; k++) bytes[middle + k] = (bytes[middle + k] as number) ^ 0xff;
+    writeFileSync(path, bytes);
+    return path;
+  }
+  throw new Error('no sheet1.xml in the workbook');
+}
+
+describe('a list that stops reading past its first chunk: what was enqueued is said, and held', () => {
+  const INTERRUPTED = /could not be read as an \.xlsx workbook \(.*\) after line (\d+): the (\d+) recipients read before it were enqueued as send (\S+), now paused/;
+
+  /** The send the message names: paused, holding the recipients it says, more than one chunk's worth and fewer than the file's. */
+  async function expectHeld(message: string, rows: number): Promise<string> {
+    const [, line, count, sendId] = INTERRUPTED.exec(message) ?? [];
+    expect(sendId, message).toBeDefined();
+    expect(message).not.toContain('nothing was enqueued');
+    expect(message).toContain(`Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after line ${line}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`);
+    const status = await producer.getStatus(sendId as string);
+    expect(status.send.state).toBe('paused');
+    expect(status.send.recipients).toBe(Number(count));
+    expect(Number(line)).toBe(Number(count) + 1); // the header, then one number a row
+    expect(Number(count)).toBeGreaterThan(1000);
+    expect(Number(count)).toBeLessThan(rows);
+    expect(status.counts.queued).toBe(Number(count));
+    return sendId as string;
+  }
+
+  it('producer API, smsq campaign --file and POST /v1/campaigns name the send, how many were enqueued, and how to resume or cancel (they said "nothing was enqueued")', async () => {
+    const path = await damagedWorkbook('damaged.xlsx', 6000);
+    const api = await producer.campaign(readRecipientsFile(path), SETTINGS, { sourceField: 'file' }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(api?.code).toBe('SMSQ_LIST_INTERRUPTED');
+    const apiSend = await expectHeld(api!.message, 6000);
+    // The advice holds: the send's enqueue is finished, so resume lets it go and the sweep leaves it be.
+    expect((await producer.resume(apiSend)).send.state).toBe('active');
+
+    const r = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain('error SMSQ_LIST_INTERRUPTED: ');
+    const cliSend = await expectHeld(r.stderr.replace(/\n/g, ' '), 6000);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'SMSQ_LIST_INTERRUPTED', meaning: expect.stringContaining(cliSend) } });
+    const cancelled = await cli(['campaign', 'cancel', cliSend, '--json']);
+    expect(cancelled.code).toBe(0);
+    expect((await producer.getStatus(cliSend)).counts.cancelled).toBe((await producer.getStatus(cliSend)).send.recipients);
+
+    const query = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"会员"}' });
+    const res = await app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': XLSX_TYPE }, payload: readFileSync(path) });
+    expect(res.statusCode).toBe(400);
+    const error = (res.json() as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('SMSQ_LIST_INTERRUPTED');
+    await expectHeld(error.message, 6000);
+  });
+
+  it('the counting pass (--dry-run) stops at the same place with nothing written, and says so', async () => {
+    const path = await damagedWorkbook('damaged-dry.xlsx', 6000);
+    const before = await keys();
+    const r = await cli(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--dry-run']);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(/file: .*could not be read as an \.xlsx workbook/);
+    expect(await keys()).toEqual(before);
+  });
+});
+
 describe('the counting pass (--dry-run, or before the question) names the file as the real run does', () => {
   it('an empty file is a file, not a JSON list of recipients', async () => {
     const path = fileOf('empty-dry.csv', '');
