@@ -45,6 +45,7 @@ export {
   IdempotencyKeyReusedError,
   IdempotencyInProgressError,
   SendEndedError,
+  ListInterruptedError,
   type SmsqCode,
   type FieldIssue,
 } from '../src/errors.js';

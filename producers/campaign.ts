@@ -1,7 +1,7 @@
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js';
-import { ValidationError } from '../src/errors.js';
+import { ListInterruptedError, ValidationError } from '../src/errors.js';
 import { countSegments, MAX_CHARS, renderContent } from '../src/sms/segments.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
@@ -73,6 +73,12 @@ export interface StreamCampaignOptions {
   /** Opt-out look-up for a batch of numbers (one round trip); marketing only. */
   checkSuppressed?: (phones: readonly string[]) => Promise<boolean[]>;
   callbackUrl?: string;
+  /**
+   * Pauses the send (with `reason`) when the source fails after the send was created: chunks were
+   * written as the source was read. The rows read before are then enqueued with it and a
+   * ListInterruptedError says so. Without it (a dry run) the source's error is thrown as it is.
+   */
+  hold?: (sendId: string, reason: string) => Promise<void>;
 }
 
 /**
@@ -348,10 +354,15 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   };
 
   let stopped = false;
+  /** The source's failure, caught apart from ours (a write that failed is not the list's fault). */
+  let broken: { error: unknown } | undefined;
+  const onBroken = (error: unknown) => (broken = { error });
+  /** The last row taken, for where the source stopped (the last of each chunk, so no cost per row). */
+  let lastRow: CampaignRecipient | undefined;
   const chunks = recipientChunksOf(options.recipients);
   try {
     if (chunks) {
-      reading: for await (const rows of chunks) {
+      reading: for await (const rows of untilBroken(chunks, onBroken)) {
         // An index, not for-of: here for-of allocated an iterator result per row.
         for (let r = 0; r < rows.length; r++) {
           if (take(rows[r] as CampaignRecipient) && !(await drain())) {
@@ -359,14 +370,22 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
             break reading;
           }
         }
+        if (rows.length > 0) lastRow = rows[rows.length - 1];
       }
     } else {
-      for await (const row of options.recipients) {
+      for await (const row of untilBroken(options.recipients, onBroken)) {
+        lastRow = row;
         if (take(row) && !(await drain())) {
           stopped = true;
           break;
         }
       }
+    }
+    if (broken !== undefined) {
+      // Nothing written (or a dry run): the source's own error is the whole story.
+      if (sendId === '' || options.hold === undefined) throw broken.error;
+      // Held before the rest of what was read is written, so nothing more of it goes out meanwhile.
+      await options.hold(sendId, `its list stopped reading ${lastRow?.line === undefined ? `after ${progress.read} rows` : `after line ${lastRow.line}`}`);
     }
     if (!stopped && filling.count) await handOn();
     if (inFlight) await inFlight;
@@ -388,6 +407,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     chunks: progress.chunks,
     api: cut.SendBatchSms > cut.SendSms ? 'SendBatchSms' : 'SendSms',
   });
+  if (broken !== undefined) throw new ListInterruptedError(sendId, progress.queued, lastRow?.line, progress.read, failureOf(broken.error), { cause: broken.error });
   return {
     recipients: progress.queued,
     // The code is the stored record's; the result says the reason.
@@ -397,6 +417,30 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     suppressed: progress.suppressed,
     chunks: progress.chunks,
   };
+}
+
+/**
+ * The items of `source` until it fails: its error goes to `onError` and the items end there, so
+ * that the caller tells the source's failure from its own (a failed write is thrown as it was).
+ */
+async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknown) => void): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    onError(error);
+  }
+}
+
+/**
+ * What a source's error says happened, without what it says next: a reader's refusal ends with
+ * "nothing was enqueued" and its own fix, true only while nothing was.
+ */
+function failureOf(error: unknown): string {
+  const text = error instanceof ValidationError ? (error.issues[0]?.message ?? error.message) : error instanceof Error ? error.message : String(error);
+  return text
+    .replace(/\. Fix: [\s\S]*$/, '')
+    .replace(/ \(nothing was enqueued\)|; nothing was enqueued/g, '')
+    .trim();
 }
 
 /** The refusal of a source that yielded no valid recipient (nothing was written). */

@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { fieldIssuesFromZod, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
+import { fieldIssuesFromZod, ListInterruptedError, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -566,9 +566,17 @@ export function createProducer(opts: ProducerOptions): Producer {
           onProgress: campaignOpts?.onProgress,
           checkSuppressed: optOutCheck,
           callbackUrl: req.callbackUrl,
+          hold: async (id, reason) => {
+            await control(id, 'pause', reason);
+            log?.warn({ sendId: id, reason }, 'send paused');
+          },
         });
         if (result !== undefined) await confirmOrWithdraw(sendId, since);
         if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
+      } catch (err) {
+        // What it says was enqueued must be durable as any enqueue is, before it is said.
+        if (err instanceof ListInterruptedError) await confirmOrWithdraw(sendId, since);
+        throw err;
       } finally {
         await release();
       }

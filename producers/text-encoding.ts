@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../src/errors.js';
 import { beginsWith, notTextSignature, utf16ByNuls } from './file-signature.js';
+import { LineEncodings } from './line-encodings.js';
 
 /** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
 export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
@@ -172,6 +173,12 @@ function countChar(text: string, ch: string, before: number): number {
  * name another kind (a workbook or archive renamed .csv, a PDF) is refused as what it is. NUL bytes
  * without a BOM mean UTF-16, named for the user to confirm, or a binary file. Throws a
  * ValidationError naming the line of the first bad byte and the fix when the bytes fit none.
+ *
+ * A file is read in one encoding, so one that mixes UTF-8 and GBK lines is refused at the first
+ * line of the other one (see {@link LineEncodings}): UTF-8 Chinese bytes are valid GB18030 too,
+ * and such a file read as GBK sent its UTF-8 names as mojibake. Its Chinese lines mostly UTF-8, it
+ * is UTF-8 and refused at its first line that is not; mostly GBK (or named GBK), at its first UTF-8
+ * line, unless they are as few as GBK text reads as UTF-8 by chance ({@link CHANCE_UTF8_LINES}).
  */
 export async function settleEncoding(source: Rereadable, named: FileEncoding | undefined, field: string, partial = false): Promise<FileEncoding> {
   let head: Buffer | undefined;
@@ -185,15 +192,74 @@ export async function settleEncoding(source: Rereadable, named: FileEncoding | u
     throw new ValidationError([{ field, message: `is ${notText.what}, not a text list (nothing was enqueued). Fix: ${notText.fix}` }]);
   }
   const declared = bomOf(head)?.encoding ?? named;
-  if (declared !== undefined) {
+  if (declared !== undefined && declared !== 'gb18030') {
     if (!(await fitsEncoding(source, declared, partial))) throw invalidBytesError(field, declared, await lineOfBadBytes(source, declared, partial));
     return declared;
   }
-  if (head.subarray(0, NUL_WINDOW).includes(0)) throw nulBytesError(field, utf16ByNuls(head, NUL_WINDOW));
-  if (await fitsEncoding(source, 'utf-8', partial)) return 'utf-8';
-  if (await fitsEncoding(source, 'gb18030', partial)) return 'gb18030';
-  const line = await lineOfBadBytes(source, 'utf-8', partial);
-  throw new ValidationError([{ field: `${field}:${line}`, message: `line ${line} holds bytes that are neither UTF-8 nor GBK/GB18030 (nothing was enqueued). Fix: ${ENCODING_FIX}` }]);
+  if (declared === undefined) {
+    if (head.subarray(0, NUL_WINDOW).includes(0)) throw nulBytesError(field, utf16ByNuls(head, NUL_WINDOW));
+    // The common case, and the fast one: a native check per chunk.
+    if (await fitsEncoding(source, 'utf-8', partial)) return 'utf-8';
+  }
+  const { lines, gb18030 } = await judgeLines(source, partial);
+  // GBK text is never valid UTF-8 Chinese but by chance: the file is UTF-8, these lines are not.
+  if (declared === undefined && lines.utf8.count > 0 && lines.utf8.count >= lines.notUtf8.count) throw notUtf8LineError(field, lines);
+  if (!gb18030) {
+    const line = await lineOfBadBytes(source, 'gb18030', partial);
+    if (declared !== undefined) throw invalidBytesError(field, declared, line);
+    throw new ValidationError([{ field: `${field}:${line}`, message: `line ${line} holds bytes that are neither UTF-8 nor GBK/GB18030 (nothing was enqueued). Fix: ${ENCODING_FIX}` }]);
+  }
+  if (lines.utf8.count * CHANCE_UTF8_LINES > lines.notUtf8.count) throw utf8LineError(field, lines, declared !== undefined);
+  return 'gb18030';
+}
+
+/**
+ * GBK lines for each UTF-8 Chinese line that a GBK file may hold by chance: under 1 in 10,000
+ * GBK names with rare characters read so (docs/benchmarks.md), so a GBK file is refused for its
+ * UTF-8 lines only when they are more than one in a thousand.
+ */
+const CHANCE_UTF8_LINES = 1000;
+
+/** One pass over a file that is not all UTF-8: its lines by kind, and whether its bytes are all valid GB18030. */
+async function judgeLines(source: Rereadable, partial: boolean): Promise<{ lines: LineEncodings; gb18030: boolean }> {
+  const lines = new LineEncodings();
+  const check = new EncodingCheck('gb18030', false);
+  let fits = true;
+  for await (const chunk of source()) {
+    lines.write(chunk);
+    if (fits) fits = check.write(chunk);
+  }
+  lines.end(partial);
+  if (fits && !partial) fits = check.end() === undefined;
+  return { lines, gb18030: fits };
+}
+
+/** Why a line in the other encoding is refused rather than read. */
+const GARBLED = 'a file is read in one encoding, so this line would be garbled (nothing was enqueued)';
+
+/** The fix for a file that mixes two encodings: naming one cannot help, its rows must be made one. */
+const MIXED_FIX =
+  'bring every row into one encoding, UTF-8: rows pasted in from another file keep that file\'s encoding, so save each list they came from as "CSV UTF-8" and join them again (naming an encoding cannot read a file that mixes two)';
+
+const lineCount = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
+
+/** The refusal of a UTF-8 file at its first line that is not UTF-8. */
+function notUtf8LineError(field: string, lines: LineEncodings): ValidationError {
+  const line = lines.notUtf8.first as number;
+  const utf8 = `${lineCount(lines.utf8.count)}, from line ${String(lines.utf8.first)}`;
+  return new ValidationError([
+    { field: `${field}:${line}`, message: `line ${line} holds bytes that are not valid UTF-8, though the file's Chinese text is UTF-8 (${utf8}): ${GARBLED}. Fix: ${MIXED_FIX}` },
+  ]);
+}
+
+/** The refusal of a GBK file (recognised, or `named`) at its first UTF-8 line. */
+function utf8LineError(field: string, lines: LineEncodings, named: boolean): ValidationError {
+  const line = lines.utf8.first as number;
+  const gbk = lines.notUtf8.count > 0 ? `${lineCount(lines.notUtf8.count)} ${lines.notUtf8.count === 1 ? 'is' : 'are'} GBK, from line ${String(lines.notUtf8.first)}` : undefined;
+  const context = [named ? 'as named' : undefined, gbk].filter((part) => part !== undefined).join('; ');
+  return new ValidationError([
+    { field: `${field}:${line}`, message: `line ${line} is UTF-8 text in a file read as GBK/GB18030${context ? ` (${context})` : ''}: ${GARBLED}. Fix: ${MIXED_FIX}` },
+  ]);
 }
 
 /** Bytes at the head of a file looked at for NULs. */

@@ -16,6 +16,7 @@ import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
 import { createClientErrorHandler, createErrorHandler, frameworkErrorOf, MAX_PARAM_LENGTH, sendError, STOPPING } from './errors.js';
 import { createRouteMethods } from './route-methods.js';
+import { handleExpect } from './expect.js';
 import { redactUrl } from './redact-url.js';
 import { dashboardPlugin, DASHBOARD_PATH, DASHBOARD_SCHEMA } from './plugins/dashboard.js';
 import { healthPlugin } from './plugins/health.js';
@@ -136,6 +137,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     // Answered by the onRequest hook below instead, in the one error shape.
     return503OnClosing: false,
   });
+  handleExpect(app.server, log as FastifyBaseLogger);
   let stopping = false;
   app.addHook('preClose', (done) => {
     stopping = true;

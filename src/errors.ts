@@ -55,7 +55,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_REQUEST_TIMEOUT: answered('the request did not arrive in time (Node\'s headers or request timeout); nothing was enqueued', 408, EXIT.refused),
   SMSQ_HEADERS_TOO_LARGE: answered('the request line and headers are over the server\'s limit (16 KiB, the URL included)', 431, EXIT.refused),
   SMSQ_BODY_TOO_LARGE: answered('the request body is over SMSQ_SERVER_BODY_LIMIT / SMSQ_SERVER_CSV_LIMIT', 413, EXIT.refused),
-  SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type is not one the route takes', 415, EXIT.refused),
+  SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type, its charset or the Content-Encoding is not one the route takes', 415, EXIT.refused),
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued', 503, EXIT.dependency),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
@@ -63,6 +63,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue', 503, EXIT.dependency),
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
+  SMSQ_LIST_INTERRUPTED: answered('a campaign\'s recipient list stopped reading part-way (a damaged workbook, a read error): the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it', 400, EXIT.refused),
   SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
   SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
@@ -285,10 +286,6 @@ export class IdempotencyKeyReusedError extends Error {
   }
 }
 
-/**
- * The request with this Idempotency-Key is still being enqueued by another caller, past the wait.
- * Nothing was enqueued by this call; HTTP 409. Retry later: the same key then returns that send.
- */
 /** A control asked of a send that has ended for good (resume of a cancelled send): nothing was changed. */
 export class SendEndedError extends Error {
   readonly code = 'SMSQ_SEND_ENDED';
@@ -298,6 +295,38 @@ export class SendEndedError extends Error {
   }
 }
 
+/**
+ * A campaign's recipient list stopped reading part-way (a damaged workbook, a read error) after its
+ * send was created. Its chunks are streamed into the queue as the list is read, so some were there
+ * already: the send is paused, what was read before the failure is enqueued with it, and the
+ * message names the send, how many recipients it holds, and how to resume or cancel it. `what`:
+ * the reader's failure, without its own fix; `cause`: the reader's error.
+ */
+export class ListInterruptedError extends Error {
+  readonly code = 'SMSQ_LIST_INTERRUPTED';
+  constructor(
+    readonly sendId: string,
+    readonly recipients: number,
+    /** The last line read (its row number in a workbook); undefined for a source without lines. */
+    readonly afterLine: number | undefined,
+    readonly rowsRead: number,
+    what: string,
+    options?: { cause?: unknown },
+  ) {
+    const after = afterLine === undefined ? `after ${rowsRead} rows` : `after line ${afterLine}`;
+    const rest = afterLine === undefined ? `the rows after the first ${rowsRead}` : `the rows after line ${afterLine}`;
+    super(
+      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel) and send the whole list once it reads`,
+      options,
+    );
+    this.name = 'ListInterruptedError';
+  }
+}
+
+/**
+ * The request with this Idempotency-Key is still being enqueued by another caller, past the wait.
+ * Nothing was enqueued by this call; HTTP 409. Retry later: the same key then returns that send.
+ */
 export class IdempotencyInProgressError extends Error {
   readonly code = 'SMSQ_IDEMPOTENCY_IN_PROGRESS';
   constructor(

@@ -130,18 +130,22 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         let lastShown = 0;
-        const res = await producer.campaign(recipients(), request, {
-          sourceField: 'file',
-          onProgress: (p) => {
-            const now = Date.now();
-            if (now - lastShown < 500) return;
-            lastShown = now;
-            const text = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
-            if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
-            else ctx.note(text);
-          },
-        });
-        if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
+        const res = await producer
+          .campaign(recipients(), request, {
+            sourceField: 'file',
+            onProgress: (p) => {
+              const now = Date.now();
+              if (now - lastShown < 500) return;
+              lastShown = now;
+              const text = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
+              if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
+              else ctx.note(text);
+            },
+          })
+          .finally(() => {
+            // Ends the progress line, also before an error (a list that stopped reading part-way).
+            if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
+          });
         await warnIfNoWorker(ctx, workersSeen);
         if (flags.json) ctx.printJson(res);
         else ctx.print(renderEnqueued(res));

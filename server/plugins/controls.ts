@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Producer } from '../../producers/producer.js';
 import { createAuthHook } from '../auth.js';
+import { refuseContentEncoding } from '../content-encoding.js';
 import { SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, failure } from '../route-schema.js';
 import { ValidationError } from '../../src/errors.js';
@@ -25,6 +26,7 @@ const SUMMARIES = {
 export async function controlsPlugin(parent: FastifyInstance, options: ControlsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
+  app.addHook('preParsing', refuseContentEncoding);
   for (const action of ['pause', 'resume', 'cancel'] as const) {
     const schema = {
       summary: SUMMARIES[action],
@@ -33,6 +35,7 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
       response: {
         200: answer('The send after the change', SendStatusSchema),
         ...API_FAILURES,
+        415: failure('A body with a Content-Encoding other than identity (SMSQ_UNSUPPORTED_MEDIA_TYPE; `Accept-Encoding: identity`)'),
         ...(action === 'resume' ? { 409: failure('The send was cancelled (SMSQ_SEND_ENDED): it cannot be resumed; nothing was changed') } : {}),
       },
     };

@@ -14,6 +14,7 @@ import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { createAuthHook } from '../auth.js';
 import { csvEncodingOf, utf8JsonParser } from '../charset.js';
+import { refuseContentEncoding } from '../content-encoding.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import type { RouteMethods } from '../route-methods.js';
 import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
@@ -71,11 +72,11 @@ async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
 /** What every enqueue route answers. */
 const ENQUEUE_ANSWERS = {
   202: answer('Enqueued (or, under a known Idempotency-Key, the first request\'s send with `duplicate: true`)', EnqueueResultSchema),
-  400: failure('The request is invalid (SMSQ_INVALID_REQUEST): `issues` names each field and the fix. Nothing was enqueued'),
+  400: failure('The request is invalid (SMSQ_INVALID_REQUEST): `issues` names each field and the fix. Nothing was enqueued. Or an .xlsx upload that stopped reading part-way (SMSQ_LIST_INTERRUPTED): the rows read before are a paused send, which the message names with how to resume or cancel it'),
   401: failure('No or a wrong bearer token (SMSQ_UNAUTHORIZED); `WWW-Authenticate` names the scheme'),
   409: failure('The request with this Idempotency-Key is still being enqueued (SMSQ_IDEMPOTENCY_IN_PROGRESS; `Retry-After: 2`)'),
   413: failure('The body is over SMSQ_SERVER_BODY_LIMIT (JSON) or SMSQ_SERVER_CSV_LIMIT (files) (SMSQ_BODY_TOO_LARGE)'),
-  415: failure('A Content-Type the route does not take, a JSON body in a charset other than UTF-8, or a CSV upload in a charset it cannot be read in (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
+  415: failure('A Content-Type the route does not take, a JSON body in a charset other than UTF-8, a CSV upload in a charset it cannot be read in, or a body with a Content-Encoding other than identity (`Accept-Encoding: identity`) (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
   422: failure('The Idempotency-Key was used for a different request (SMSQ_IDEMPOTENCY_KEY_REUSED)'),
   ...COMMON_FAILURES,
 } as const;
@@ -85,6 +86,8 @@ const API_TOKEN = ['bearerAuth'] as const;
 export async function ingestionPlugin(parent: FastifyInstance, options: IngestionOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
+  // After the token (strangers get 401), before the body is read.
+  app.addHook('preParsing', refuseContentEncoding);
 
   // Only JSON, plus CSV for campaigns (a buffered body: a campaign that is too large is refused
   // whole before any recipient is enqueued).

@@ -115,6 +115,7 @@ interface RefusedFile {
 }
 
 const gbk = (text: string) => iconv.encode(text, 'gbk');
+const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 const REFUSED: RefusedFile[] = [
   { name: 'an empty file', make: async () => fileOf('empty.csv', ''), rest: { type: 'text/csv' }, field: 'file', message: /holds no recipient: it is empty or has only a header.*Fix: one row per recipient/ },
@@ -156,6 +157,44 @@ const REFUSED: RefusedFile[] = [
     options: { encoding: 'utf-8' },
     field: 'file:2',
     message: /line 2 holds bytes that are not valid UTF-8.*Fix:.*--encoding/,
+  },
+  {
+    // The user trial: read as GBK whole, the UTF-8 rows became 寮犱笁-style names.
+    name: 'a UTF-8 file with a GBK row pasted in',
+    make: async () => fileOf('utf8-gbk-row.csv', Buffer.concat([utf8('phone,name\n13800138000,张三\n13800138001,李四\n'), gbk('13800138002,王五\n'), utf8('13800138003,赵六\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:4',
+    message: /line 4 holds bytes that are not valid UTF-8, though the file's Chinese text is UTF-8 \(3 lines, from line 2\).*would be garbled \(nothing was enqueued\)\. Fix: bring every row into one encoding, UTF-8/,
+  },
+  {
+    name: 'a mostly UTF-8 file whose first Chinese row is GBK',
+    make: async () => fileOf('gbk-row-first.csv', Buffer.concat([utf8('phone,name\n'), gbk('13800138000,张三\n'), utf8('13800138001,李四\n13800138002,王五\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:2',
+    message: /line 2 holds bytes that are not valid UTF-8, though the file's Chinese text is UTF-8 \(2 lines, from line 3\).*Fix: bring every row into one encoding/,
+  },
+  {
+    name: 'a GBK file with UTF-8 rows appended',
+    make: async () => fileOf('gbk-utf8-rows.csv', Buffer.concat([gbk('phone,name\n13800138000,张三\n13800138001,李四\n13800138002,王五\n'), utf8('13800138003,赵六\n13800138004,孙七\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:5',
+    message: /line 5 is UTF-8 text in a file read as GBK\/GB18030 \(3 lines are GBK, from line 2\).*would be garbled \(nothing was enqueued\)\. Fix: bring every row into one encoding, UTF-8/,
+  },
+  {
+    name: 'a GBK file with a UTF-8 row, named GBK',
+    make: async () => fileOf('gbk-named-utf8-row.csv', Buffer.concat([gbk('phone,name\n13800138000,张三\n'), utf8('13800138001,李四\n')])),
+    rest: { type: 'text/csv', query: { encoding: 'gbk' } },
+    flags: ['--encoding', 'gbk'],
+    options: { encoding: 'gb18030' },
+    field: 'file:3',
+    message: /line 3 is UTF-8 text in a file read as GBK\/GB18030 \(as named; 1 line is GBK, from line 2\).*Fix: bring every row into one encoding/,
+  },
+  {
+    name: 'a GBK file with bytes valid in neither on a later line',
+    make: async () => fileOf('gbk-garbled.csv', Buffer.concat([gbk('phone,name\n13800138000,张三\n13800138001,'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('\n')])),
+    rest: { type: 'text/csv' },
+    field: 'file:3',
+    message: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030/,
   },
   {
     name: 'UTF-16 LE without a byte-order mark',
@@ -305,6 +344,84 @@ describe('campaign files refused whole, with nothing written', () => {
     expect(error.code).toBe('SMSQ_INVALID_REQUEST');
     expect(error.issues[0]?.field).toBe(c.restField ?? c.field.replace(/^file/, '(body)'));
     expect(error.issues[0]?.message).toMatch(c.restMessage ?? c.message);
+    expect(await keys()).toEqual(before);
+  });
+});
+
+/**
+ * A workbook of `rows` numbers whose sheet stops reading part-way: 8 bytes of its compressed XML,
+ * half-way through, flipped (as a damaged download or disk leaves it). Rows before the damage are
+ * read; then the XML parser fails.
+ */
+async function damagedWorkbook(name: string, rows: number): Promise<string> {
+  const path = await workbook(name, [{ name: 'Sheet1', rows: [['phone'], ...Array.from({ length: rows }, (_, i) => [13800000000 + i])] }]);
+  const bytes = readFileSync(path);
+  const entry = Buffer.from('xl/worksheets/sheet1.xml');
+  for (let at = bytes.indexOf('PK\x03\x04'); at >= 0; at = bytes.indexOf('PK\x03\x04', at + 4)) {
+    const nameLength = bytes.readUInt16LE(at + 26);
+    if (!bytes.subarray(at + 30, at + 30 + nameLength).equals(entry)) continue;
+    const data = at + 30 + nameLength + bytes.readUInt16LE(at + 28);
+    const middle = data + Math.floor(bytes.readUInt32LE(at + 18) / 2);
+    for (let k = 0; k < 8; k++) bytes[middle + k] = (bytes[middle + k] as number) ^ 0xff;
+    writeFileSync(path, bytes);
+    return path;
+  }
+  throw new Error('no sheet1.xml in the workbook');
+}
+
+describe('a list that stops reading past its first chunk: what was enqueued is said, and held', () => {
+  const INTERRUPTED = /could not be read as an \.xlsx workbook \(.*\) after line (\d+): the (\d+) recipients read before it were enqueued as send (\S+), now paused/;
+
+  /** The send the message names: paused, holding the recipients it says, more than one chunk's worth and fewer than the file's. */
+  async function expectHeld(message: string, rows: number): Promise<string> {
+    const [, line, count, sendId] = INTERRUPTED.exec(message) ?? [];
+    expect(sendId, message).toBeDefined();
+    expect(message).not.toContain('nothing was enqueued');
+    expect(message).toContain(`Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after line ${line}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`);
+    const status = await producer.getStatus(sendId as string);
+    expect(status.send.state).toBe('paused');
+    expect(status.send.recipients).toBe(Number(count));
+    expect(Number(line)).toBe(Number(count) + 1); // the header, then one number a row
+    expect(Number(count)).toBeGreaterThan(1000);
+    expect(Number(count)).toBeLessThan(rows);
+    expect(status.counts.queued).toBe(Number(count));
+    return sendId as string;
+  }
+
+  it('producer API, smsq campaign --file and POST /v1/campaigns name the send, how many were enqueued, and how to resume or cancel (they said "nothing was enqueued")', async () => {
+    const path = await damagedWorkbook('damaged.xlsx', 6000);
+    const api = await producer.campaign(readRecipientsFile(path), SETTINGS, { sourceField: 'file' }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(api?.code).toBe('SMSQ_LIST_INTERRUPTED');
+    const apiSend = await expectHeld(api!.message, 6000);
+    // The advice holds: the send's enqueue is finished, so resume lets it go and the sweep leaves it be.
+    expect((await producer.resume(apiSend)).send.state).toBe('active');
+
+    const r = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toContain('error SMSQ_LIST_INTERRUPTED: ');
+    const cliSend = await expectHeld(r.stderr.replace(/\n/g, ' '), 6000);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'SMSQ_LIST_INTERRUPTED', meaning: expect.stringContaining(cliSend) } });
+    const cancelled = await cli(['campaign', 'cancel', cliSend, '--json']);
+    expect(cancelled.code).toBe(0);
+    expect((await producer.getStatus(cliSend)).counts.cancelled).toBe((await producer.getStatus(cliSend)).send.recipients);
+
+    const query = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"会员"}' });
+    const res = await app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': XLSX_TYPE }, payload: readFileSync(path) });
+    expect(res.statusCode).toBe(400);
+    const error = (res.json() as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('SMSQ_LIST_INTERRUPTED');
+    await expectHeld(error.message, 6000);
+  });
+
+  it('the counting pass (--dry-run) stops at the same place with nothing written, and says so', async () => {
+    const path = await damagedWorkbook('damaged-dry.xlsx', 6000);
+    const before = await keys();
+    const r = await cli(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--dry-run']);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toMatch(/file: .*could not be read as an \.xlsx workbook/);
     expect(await keys()).toEqual(before);
   });
 });

@@ -4,6 +4,7 @@
  * campaigns, body limits, the error shape, OpenAPI, metrics, health and the dashboard's API.
  */
 import { connect, type Socket } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
@@ -548,5 +549,68 @@ describe('smsq server: what fastify and Node answer on their own is in the error
     expect(answer.status).toBe(503);
     expect(answer.headers).toContain('connection: close');
     expect(expectErrorShape(JSON.parse(answer.body), 'SMSQ_NOT_READY').message).toMatch(/stopping.*Fix: /);
+  });
+});
+
+describe('smsq server: Content-Encoding and Expect, on a real port', () => {
+  it('a body with a Content-Encoding other than identity: 415 in the error shape with Accept-Encoding: identity, nothing written (a plain body labelled gzip was enqueued; a gzip one was "not valid JSON")', async () => {
+    const harnessed = await harness('srv-content-encoding');
+    const app = await serverFor(harnessed);
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const note = JSON.stringify({ phones: ['13800138000'], ...NOTE });
+    const csv = 'phone,name\n13800138000,Li\n';
+    const campaign = `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"x"}' })}`;
+    const post = (url: string, type: string, body: Buffer, encoding: string | undefined) =>
+      fetch(`${base}${url}`, { method: 'POST', headers: { ...AUTH, 'content-type': type, ...(encoding === undefined ? {} : { 'content-encoding': encoding }) }, body });
+    const before = (await harnessed.redis.keys(`${harnessed.prefix}*`)).sort();
+    const refused: [string, string, Buffer, string][] = [
+      ['/v1/messages', 'application/json', gzipSync(note), 'gzip'],
+      ['/v1/messages', 'application/json', Buffer.from(note), 'gzip'],
+      ['/v1/batches', 'application/json', gzipSync(JSON.stringify({ templateCode: N.notificationTemplate, messages: [{ phone: '13800138000', signName: N.sign, templateParam: NOTE.templateParam }] })), 'GZIP'],
+      [campaign, 'text/csv', gzipSync(csv), 'gzip'],
+      [campaign, 'text/csv', deflateSync(csv), 'deflate'],
+      [campaign, 'text/csv', brotliCompressSync(csv), 'br'],
+      [campaign, 'text/csv', Buffer.from(csv), 'identity, gzip'],
+      ['/v1/sends/smx0000000000000000000/pause', 'application/json', Buffer.from('{}'), 'x-gzip'],
+    ];
+    for (const [url, type, body, encoding] of refused) {
+      const res = await post(url, type, body, encoding);
+      const text = await res.text();
+      expect(res.status, `${url} ${encoding}: ${text}`).toBe(415);
+      expect(res.headers.get('accept-encoding')).toBe('identity');
+      expect(expectErrorShape(JSON.parse(text), 'SMSQ_UNSUPPORTED_MEDIA_TYPE').message).toBe(
+        `Content-Encoding ${JSON.stringify(encoding.toLowerCase())} is not accepted: request bodies are read as sent, uncompressed. Fix: send the body without Content-Encoding (or with Content-Encoding: identity)`,
+      );
+    }
+    expect((await harnessed.redis.keys(`${harnessed.prefix}*`)).sort()).toEqual(before);
+    expect(await jobsIn(harnessed)).toBe(0);
+    // Without one, or with identity, a body is read as it always was; the token is still checked first.
+    expect((await post('/v1/messages', 'application/json', Buffer.from(note), undefined)).status).toBe(202);
+    expect((await post(campaign, 'text/csv', Buffer.from(csv), 'Identity')).status).toBe(202);
+    const stranger = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(note) });
+    expect(stranger.status).toBe(401);
+  });
+
+  it('Expect with a value other than 100-continue: 417 (Node\'s, already) in the error shape with Connection: close, nothing enqueued (Node\'s had an empty body); 100-continue still goes on', async () => {
+    const harnessed = await harness('srv-expect');
+    const app = await serverFor(harnessed);
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    const body = JSON.stringify({ phones: ['13800138000'], ...NOTE });
+    const request = (expectation: string) =>
+      `POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nExpect: ${expectation}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+    for (const expectation of ['foo', '200-ok', '100-continued']) {
+      const res = await rawHttp(port, request(expectation));
+      expect(res.status, expectation).toBe(417);
+      expect(res.headers).toContain('connection: close');
+      expect(res.headers).toContain('content-type: application/json; charset=utf-8');
+      expect(expectErrorShape(JSON.parse(res.body), 'SMSQ_INVALID_REQUEST').issues).toEqual([
+        { field: 'Expect', message: `asks for "${expectation}", an expectation this server does not meet (only 100-continue is defined). Fix: drop the Expect header, or send Expect: 100-continue` },
+      ]);
+    }
+    expect(await jobsIn(harnessed)).toBe(0);
+    for (const expectation of ['100-continue', '100-Continue']) {
+      const res = await rawHttp(port, request(expectation));
+      expect(res.raw, expectation).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 Accepted\r\n/);
+    }
   });
 });
