@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { fieldIssuesFromZod, ListInterruptedError, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, fieldIssuesFromZod, ListInterruptedError, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -554,6 +554,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         return undefined;
       };
       let result: CampaignResult | undefined;
+      let progress: CampaignProgress | undefined;
       try {
         result = await streamCampaign({
           open,
@@ -563,7 +564,10 @@ export function createProducer(opts: ProducerOptions): Producer {
           rules,
           enqueuer,
           now: () => clock.now(),
-          onProgress: campaignOpts?.onProgress,
+          onProgress: (p) => {
+            progress = p;
+            campaignOpts?.onProgress?.(p);
+          },
           checkSuppressed: optOutCheck,
           callbackUrl: req.callbackUrl,
           hold: async (id, reason) => {
@@ -576,9 +580,14 @@ export function createProducer(opts: ProducerOptions): Producer {
       } catch (err) {
         // What it says was enqueued must be durable as any enqueue is, before it is said.
         if (err instanceof ListInterruptedError) await confirmOrWithdraw(sendId, since);
+        // Part of it may be queued (and sent): the gate says so if Redis went away, with the send.
+        if (sendId !== '' && earlier === undefined && !(err instanceof ListInterruptedError) && (progress?.queued ?? 0) > 0) {
+          throw new CampaignCutOff({ sendId, recipients: progress?.queued ?? 0, idempotencyKey: req.idempotencyKey, rowsRead: progress?.read ?? 0 }, err);
+        }
         throw err;
       } finally {
-        await release();
+        // With Redis gone the lease cannot be let go: it expires by itself, and the error above is what the caller must see.
+        await release().catch((err: unknown) => log?.warn({ sendId, err: (err as Error).message }, 'idempotency lease not released; it expires by itself'));
       }
       if (result === undefined) {
         await confirmEarlier(sendId, since);

@@ -162,12 +162,48 @@ export class RedisUnavailableError extends Error {
      * idempotency key rather than assume nothing happened.
      */
     readonly midCall = false,
+    /** A campaign that Redis left part-way, after some of it was queued. */
+    readonly campaign?: CutOffCampaign,
   ) {
     super(
-      `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); ${midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+      campaign
+        ? `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}) part-way through a campaign: ${campaign.recipients} recipients were enqueued as send ${campaign.sendId} before it (workers may have sent them already). ${cutOffFix(campaign)}`
+        : `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); ${midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';
+  }
+}
+
+/** A campaign cut off by a Redis that went away, after `recipients` of it were queued. */
+export interface CutOffCampaign {
+  sendId: string;
+  recipients: number;
+  /** The request's key: the same key again completes the send; without one, a retry is a new send. */
+  idempotencyKey?: string;
+  /** Rows read from the list when it was cut off. */
+  rowsRead: number;
+}
+
+function cutOffFix(c: CutOffCampaign): string {
+  if (c.idempotencyKey !== undefined) {
+    return `Fix: once Redis answers, make the same request with the same idempotency key (${c.idempotencyKey}): it completes send ${c.sendId}, never twice`;
+  }
+  return `No idempotency key was given, so the same request again would enqueue them again as a new send. Fix: once Redis answers, see what went out (smsq status ${c.sendId}); the repair sweep fails the part never enqueued (SMSQ_ENQUEUE_ABANDONED); send the rows after the first ${c.rowsRead} as a new campaign, with an idempotency key so that a retry completes it`;
+}
+
+/**
+ * Carries a campaign's send and progress from the producer to its Redis gate, which says whether
+ * the error under it is Redis going away ({@link RedisUnavailableError} with the campaign) or
+ * something else (that error, as it is).
+ */
+export class CampaignCutOff extends Error {
+  constructor(
+    readonly campaign: CutOffCampaign,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'CampaignCutOff';
   }
 }
 

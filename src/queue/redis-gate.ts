@@ -4,7 +4,7 @@
  * REDIS_URL and the fix) instead of hanging or printing one error per reconnect attempt.
  */
 import type { RedisConnection } from './connection.js';
-import { ConfigError, RedisUnavailableError } from '../errors.js';
+import { CampaignCutOff, ConfigError, RedisUnavailableError } from '../errors.js';
 import { describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
 import { connectionReason, isRedisConnectionError } from './redis-errors.js';
 import { confirmDatabase } from './redis-database.js';
@@ -90,6 +90,10 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   }
 
   function translate(err: unknown, midCall = false): unknown {
+    if (err instanceof CampaignCutOff) {
+      const under = translate(err.cause, midCall);
+      return under instanceof RedisUnavailableError ? new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, err.campaign) : under;
+    }
     if (err instanceof RedisUnavailableError) return err;
     const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');
     if (ours) return err;

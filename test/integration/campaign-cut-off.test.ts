@@ -1,0 +1,66 @@
+/**
+ * Redis goes away part-way through a campaign, after chunks of it are queued (and workers may have
+ * sent them). The refusal said "retry it with the same idempotency key" whether or not one was
+ * given, and named no send: an operator re-ran the command, and a second campaign went to the
+ * 31,000 numbers already sent. It now names the send and what was queued, and the fix that fits:
+ * the same key again (which completes that send), or, without a key, not the same command again.
+ */
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createProducer } from '../../producers/producer.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { RedisUnavailableError } from '../../src/errors.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { uniquePrefix } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+/** 2,500 rows; Redis is stopped once 2,000 are read and the first chunk is queued (chunks are written while rows are read). */
+async function* rowsThatOutliveRedis(redis: PrivateRedis, queued: () => number) {
+  for (let i = 0; i < 2500; i++) {
+    if (i === 2000) {
+      await waitFor(() => queued() >= 1000, 'the first chunk to be queued');
+      await redis.stop();
+    }
+    yield { phone: String(13870000000 + i) };
+  }
+}
+
+async function campaignCutOff(idempotencyKey?: string) {
+  const redis = await startPrivateRedis();
+  stops.push(() => redis.stop());
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: 0, lazyConnect: true });
+  connection.on('error', () => {});
+  stops.push(async () => connection.disconnect());
+  const producer = createProducer({ redis: connection, prefix: uniquePrefix('cutoff'), connectTimeoutMs: 300 });
+  stops.push(() => producer.close().catch(() => {}));
+  const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'notification' as const, ...(idempotencyKey ? { idempotencyKey } : {}) };
+  let queued = 0;
+  const err = await producer.campaign(rowsThatOutliveRedis(redis, () => queued), settings, { onProgress: (p) => (queued = p.queued) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RedisUnavailableError);
+  return { err: err as RedisUnavailableError, url: redis.url };
+}
+
+describe('Redis lost part-way through a campaign', () => {
+  it('without an idempotency key: names the send and what was queued, and says the same command again would send them twice', async () => {
+    const { err, url } = await campaignCutOff();
+    expect(err.message).toMatch(new RegExp(`^Redis at REDIS_URL=${url} does not answer \\(.+\\) part-way through a campaign: (1000|2000) recipients were enqueued as send smx\\w+ before it \\(workers may have sent them already\\)\\. `));
+    expect(err.message).toContain('No idempotency key was given, so the same request again would enqueue them again as a new send');
+    expect(err.message).not.toContain('retry it with the same idempotency key');
+    expect(err.campaign).toMatchObject({ sendId: expect.stringMatching(/^smx/), idempotencyKey: undefined });
+  });
+
+  it('with an idempotency key: the same key again completes that send', async () => {
+    const { err } = await campaignCutOff('spring-sale');
+    expect(err.message).toMatch(/recipients were enqueued as send smx\w+ before it/);
+    expect(err.message).toContain('Fix: once Redis answers, make the same request with the same idempotency key (spring-sale): it completes send smx');
+    expect(err.campaign).toMatchObject({ idempotencyKey: 'spring-sale' });
+  });
+});
