@@ -31,6 +31,7 @@ import type { SmsClient } from '../src/sms/types.js';
 import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
+import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
@@ -125,7 +126,7 @@ export interface SmsWorkerOptions {
   housekeepingConcurrency?: number;
   /** Records every Dysmsapi call, throttle pause and receipt for the server's /metrics. Optional. */
   metrics?: CallMetricsRecorder;
-  /** Shown in Bull Board as the job's processor. */
+  /** Shown in Bull Board as the job's processor, and in an account block this worker hits (with its host and pid). */
   name?: string;
   /**
    * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job's processing
@@ -254,6 +255,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     clock,
     logger: options.logger,
     recheckMs: options.accountRecheckMs ?? 300_000,
+    worker: thisWorker(options.name),
   });
   const window: RateWindow = pacing
     ? { max: 2 * options.qps, duration: 1000, worstSlidingSecond: 2 * options.qps, sustainedPerSecond: 2 * options.qps }

@@ -4,6 +4,7 @@
  * is still unknown, the workers' heartbeats and the pushed reports set aside. The pure parts
  * (`parseAccountBlock`, `countAutoPaused`, `isUnresolved`) are unit-tested without Redis.
  */
+import { parseAccountBlock as parseBlock } from '../queue/account-block.js';
 import type { RedisConnection } from '../queue/connection.js';
 import { createKeys } from '../queue/keys.js';
 import { metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
@@ -28,11 +29,15 @@ export interface AlertState {
   refusedReceipts: Record<string, number>;
 }
 
-/** The account hash as the account guard writes it (`code`, `message`, `since`). */
+/**
+ * The account hash as the account guard writes it (src/queue/account-block.ts). The worker that hit
+ * the block is left out on purpose: as a label it would start a new series at every block (its pid
+ * changes with each restart), and a block re-hit by another worker would restart the alert's `for`.
+ * `smsq status`, `smsq resume` and the worker's log name it.
+ */
 export function parseAccountBlock(hash: Record<string, string>): AlertState['accountBlock'] {
-  if (!hash.code) return undefined;
-  const since = Number(hash.since);
-  return { code: hash.code, sinceMs: Number.isFinite(since) ? since : 0 };
+  const block = parseBlock(hash);
+  return block && { code: block.code, sinceMs: block.since };
 }
 
 /** Sends whose record still says they are paused by auto-pause (`[control, controlReason]` per send). */
