@@ -7,7 +7,7 @@
 import { parseAccountBlock as parseBlock } from '../queue/account-block.js';
 import type { RedisConnection } from '../queue/connection.js';
 import { createKeys } from '../queue/keys.js';
-import { metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
+import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
 
 /** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
 export const WORKER_SERIES_HORIZON_MS = 3600_000;
@@ -27,6 +27,8 @@ export interface AlertState {
   workers: { worker: string; lastSeenMs: number }[];
   /** Pushed reports set aside so far, by reason (docs/receipts-and-controls.md). */
   refusedReceipts: Record<string, number>;
+  /** Failed attempts of housekeeping jobs so far, by job name and outcome (`retried`, `given-up`). */
+  housekeepingFailures: { name: string; outcome: string; count: number }[];
 }
 
 /**
@@ -38,6 +40,14 @@ export interface AlertState {
 export function parseAccountBlock(hash: Record<string, string>): AlertState['accountBlock'] {
   const block = parseBlock(hash);
   return block && { code: block.code, sinceMs: block.since };
+}
+
+/** The housekeeping-failures hash (`<name>|<outcome>` → count); other fields are skipped. */
+export function parseHousekeepingFailures(hash: Record<string, string>): AlertState['housekeepingFailures'] {
+  return Object.entries(hash).flatMap(([field, n]) => {
+    const [name, outcome, ...rest] = field.split(FIELD_SEP);
+    return name && outcome && rest.length === 0 ? [{ name, outcome, count: Number(n) || 0 }] : [];
+  });
 }
 
 /** Sends whose record still says they are paused by auto-pause (`[control, controlReason]` per send). */
@@ -103,15 +113,16 @@ async function oldestUnknown(redis: RedisConnection, indexKey: string, chunkKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused] = results(
+  const [account, writers, refused, paused, housekeeping] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
       .zrangebyscore(keys.writers, nowMs - WORKER_SERIES_HORIZON_MS, '+inf', 'WITHSCORES')
       .hgetall(keys.refusedReceipts)
       .zrange(keys.autoPaused, 0, -1)
+      .hgetall(keys.housekeepingFailures)
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[]];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>];
 
   let autoPausedSends = 0;
   if (paused.length > 0) {
@@ -126,5 +137,6 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     oldestUnknownSinceMs: await oldestUnknown(redis, keys.unknownOutcomes, records.chunk),
     workers: scored(writers).map(([worker, lastSeenMs]) => ({ worker, lastSeenMs })),
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
+    housekeepingFailures: parseHousekeepingFailures(housekeeping),
   };
 }

@@ -73,6 +73,7 @@ describe('outcome unknown: looked up before anything is resent', () => {
       recordReceipt() {},
       recordUnknownOutcome: (chunkId, attempt) => void unknown.push(`${chunkId}|${attempt}`),
       recordAutoPause() {},
+      recordHousekeepingFailure: async () => {},
       flush: async () => {},
       close: async () => {},
     };
