@@ -46,8 +46,20 @@ export function createAccountGuard(options: AccountGuardOptions): AccountGuard {
 
   return {
     async block(code, message) {
-      const first = await options.redis.hsetnx(key, 'code', code);
-      if (first === 1) await options.redis.hset(key, ...blockFields(message, options.clock.now(), worker));
+      // The whole record at once, and only by the first worker: a reader between a code and the
+      // fields naming the worker would see a block by nobody. RENAMENX sets the key only if absent
+      // (the draft shares the prefix's hash tag, so one slot).
+      const draft = `${key}:draft:${worker.host}:${worker.pid}`;
+      const replies = await options.redis
+        .multi()
+        .del(draft)
+        .hset(draft, 'code', code, ...blockFields(message, options.clock.now(), worker))
+        .renamenx(draft, key)
+        .del(draft)
+        .exec();
+      const renamed = replies?.[2];
+      if (!renamed || renamed[0]) throw renamed?.[0] ?? new Error('account block: the transaction was discarded');
+      const first = renamed[1] as number;
       await options.queue.pause();
       if (first === 1) {
         log.error(
