@@ -134,7 +134,16 @@ export const SendStatusSchema = z
         z.strictObject({ reason: z.literal('enqueuing') }),
         z.strictObject({ reason: z.literal('quiet-hours'), until: epochMs.meta({ description: 'When the marketing quiet window opens' }) }),
         z.strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause']), detail: z.string() }),
-        z.strictObject({ reason: z.literal('account-blocked'), code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }), detail: z.string(), since: epochMs }),
+        z.strictObject({
+          reason: z.literal('account-blocked'),
+          code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }),
+          detail: z.string(),
+          since: epochMs,
+          worker: z
+            .strictObject({ host: z.string(), pid: z.number().int().positive(), name: z.string().optional() })
+            .optional()
+            .meta({ description: 'The worker process that hit the block (absent in a block written by an earlier version): one worker with a wrong environment blocks them all' }),
+        }),
         z.strictObject({ reason: z.literal('throttled'), until: epochMs }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts' }),
         z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),

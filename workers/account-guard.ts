@@ -3,12 +3,9 @@ import type { RedisConnection } from '../src/queue/connection.js';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { Keys } from '../src/queue/keys.js';
+import { blockFields, parseAccountBlock, thisWorker, workerText, type AccountBlock, type BlockingWorker } from '../src/queue/account-block.js';
 
-export interface AccountBlock {
-  code: string;
-  message: string;
-  since: number;
-}
+export type { AccountBlock } from '../src/queue/account-block.js';
 
 export interface AccountGuardOptions {
   redis: RedisConnection;
@@ -22,6 +19,8 @@ export interface AccountGuardOptions {
    * worker slot). 0 = only `smsq resume` resumes. Default 5 minutes.
    */
   recheckMs: number;
+  /** The process a block it writes names. Default: this host and pid. */
+  worker?: BlockingWorker;
 }
 
 /**
@@ -39,22 +38,34 @@ export interface AccountGuard {
 export function createAccountGuard(options: AccountGuardOptions): AccountGuard {
   const key = options.keys.account();
   const log = options.logger.child({ component: 'account-guard' });
+  const worker = options.worker ?? thisWorker();
 
   async function current(): Promise<AccountBlock | undefined> {
-    const h = await options.redis.hgetall(key);
-    if (!h.code) return undefined;
-    return { code: h.code, message: h.message ?? '', since: Number(h.since ?? 0) };
+    return parseAccountBlock(await options.redis.hgetall(key));
   }
 
   return {
     async block(code, message) {
-      const first = await options.redis.hsetnx(key, 'code', code);
-      if (first === 1) await options.redis.hset(key, 'message', message, 'since', options.clock.now());
+      // The whole record at once, and only by the first worker: a reader between a code and the
+      // fields naming the worker would see a block by nobody. RENAMENX sets the key only if absent
+      // (the draft shares the prefix's hash tag, so one slot).
+      const draft = `${key}:draft:${worker.host}:${worker.pid}`;
+      const replies = await options.redis
+        .multi()
+        .del(draft)
+        .hset(draft, 'code', code, ...blockFields(message, options.clock.now(), worker))
+        .renamenx(draft, key)
+        .del(draft)
+        .exec();
+      const renamed = replies?.[2];
+      if (!renamed || renamed[0]) throw renamed?.[0] ?? new Error('account block: the transaction was discarded');
+      const first = renamed[1] as number;
       await options.queue.pause();
       if (first === 1) {
         log.error(
-          { code, message },
-          `ACCOUNT BLOCKED (${code}): all sending is paused and every job is kept. Fix the account, then run \`smsq resume\`` +
+          { code, message, worker },
+          `ACCOUNT BLOCKED (${code}) by ${workerText(worker)}: all sending is paused and every job is kept. ` +
+            `Fix the account, or this worker's environment if the others send with it (its AccessKey, SMS_ENDPOINT), then run \`smsq resume\`` +
             (options.recheckMs > 0 ? ` (or wait: smsq retries by itself every ${Math.round(options.recheckMs / 1000)} s)` : ''),
         );
       }
@@ -64,7 +75,7 @@ export function createAccountGuard(options: AccountGuardOptions): AccountGuard {
       const block = await current();
       await options.redis.del(key);
       await options.queue.resume();
-      if (block) log.warn({ code: block.code, by }, 'account unblocked: sending resumes');
+      if (block) log.warn({ code: block.code, by, ...(block.worker ? { blockedBy: block.worker } : {}) }, 'account unblocked: sending resumes');
       return block;
     },
 

@@ -13,11 +13,19 @@ export interface HousekeepingDeps {
   expireChunk: ExpireChunk;
   clock: Clock;
   logger: Logger;
-  /** Signs callback bodies (HMAC-SHA256); callbacks are refused at the door without it. */
+  /**
+   * Signs callback bodies (HMAC-SHA256). Without it a callback fails and is retried with back-off,
+   * so a worker with the secret (or this one restarted with it) delivers it within its attempts.
+   */
   callbackSecret: string | undefined;
   /** Makes the callback POSTs, refusing addresses callbacks may not reach. */
   callbacks: CallbackPoster;
 }
+
+/** Why a worker without the secret fails a callback, in its log and as the job's failure. */
+export const NO_CALLBACK_SECRET =
+  'SMSQ_CALLBACK_SECRET is not set on this worker: the callback cannot be signed and is retried with back-off (a worker with the secret delivers it). ' +
+  'Fix: set SMSQ_CALLBACK_SECRET on every worker, the same value as on the producers and smsq server, and restart it';
 
 /** The header carrying `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. */
 export const SIGNATURE_HEADER = 'x-smsq-signature';
@@ -51,7 +59,12 @@ export function createHousekeepingProcessor(deps: HousekeepingDeps) {
     const status = await deps.sends.status(parsed.data.sendId);
     const url = status?.send.callbackUrl;
     if (!status || !url) return { sent: false };
-    if (!deps.callbackSecret) throw new UnrecoverableError('SMSQ_CALLBACK_SECRET is not set on this worker: callbacks cannot be signed');
+    if (!deps.callbackSecret) {
+      // Not unrecoverable: the producer that accepted the URL had the secret, so this worker's
+      // environment is what is wrong, and another worker (or this one, fixed) can still sign it.
+      log.error({ sendId: status.send.sendId, attempt: job.attemptsMade + 1, attempts: job.opts.attempts }, NO_CALLBACK_SECRET);
+      throw new Error(NO_CALLBACK_SECRET);
+    }
     const timestamp = String(deps.clock.now());
     // The end state it reached first (the job's id is the send's: one callback per send).
     const { state, stateChangedAt } = status.send;

@@ -31,6 +31,7 @@ import type { SmsClient } from '../src/sms/types.js';
 import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
+import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
@@ -105,7 +106,10 @@ export interface SmsWorkerOptions {
    * `compact`; docs/operations.md "Redis settings"). Default true; false keeps every record as it was.
    */
   compactFinished?: boolean;
-  /** Signs callback bodies; without it, sends with a callback URL fail their callback. */
+  /**
+   * Signs callback bodies; the producers' value (SMSQ_CALLBACK_SECRET). Without it, this worker
+   * fails each callback it takes (retried with back-off) and warns at start if callbacks wait.
+   */
   callbackSecret?: string;
   /**
    * Resolves a callback URL's host name (default dns.lookup). Every address it answers is checked:
@@ -125,7 +129,7 @@ export interface SmsWorkerOptions {
   housekeepingConcurrency?: number;
   /** Records every Dysmsapi call, throttle pause and receipt for the server's /metrics. Optional. */
   metrics?: CallMetricsRecorder;
-  /** Shown in Bull Board as the job's processor. */
+  /** Shown in Bull Board as the job's processor, and in an account block this worker hits (with its host and pid). */
   name?: string;
   /**
    * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job's processing
@@ -153,6 +157,9 @@ export interface SmsWorkerOptions {
    */
   repair?: RepairOptions | null;
 }
+
+/** Waiting housekeeping jobs looked at for callbacks at start, at most per state. */
+const CALLBACKS_SAMPLED = 100;
 
 export interface RepairOptions {
   /** Between sweeps (ms). */
@@ -254,6 +261,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     clock,
     logger: options.logger,
     recheckMs: options.accountRecheckMs ?? 300_000,
+    worker: thisWorker(options.name),
   });
   const window: RateWindow = pacing
     ? { max: 2 * options.qps, duration: 1000, worstSlidingSecond: 2 * options.qps, sustainedPerSecond: 2 * options.qps }
@@ -394,7 +402,15 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     drainDelay: 5,
   });
   housekeepingWorker.on('error', errorLog('housekeeping worker'));
-  housekeepingWorker.on('failed', (job, err) => log.warn({ jobId: job?.id, name: job?.name, err: err.message }, 'housekeeping job failed'));
+  housekeepingWorker.on('failed', (job, err) => {
+    if (!job) return;
+    const givenUp = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (givenUp) log.error({ jobId: job.id, name: job.name, attempts: job.attemptsMade, err: err.message }, `housekeeping job given up${job.name === JOB.callback ? ': the callback is not sent' : ''}`);
+    else log.warn({ jobId: job.id, name: job.name, attempt: job.attemptsMade, err: err.message }, 'housekeeping job failed; retrying with back-off');
+    // Known names only: the label stays bounded whatever a queue holds.
+    const name = job.name === JOB.callback || job.name === JOB.expire ? job.name : 'other';
+    void options.metrics?.recordHousekeepingFailure(name, givenUp ? 'given-up' : 'retried');
+  });
 
   worker.on('failed', (job, err) => {
     if (!job) return;
@@ -453,6 +469,17 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     resumeIntake: () => worker.resume(),
   });
 
+  /** Without the secret, callbacks that wait now would fail here: said once, at start. */
+  async function warnCallbacksWaiting(): Promise<void> {
+    const waiting = (await housekeeping.getJobs(['wait', 'delayed', 'prioritized'], 0, CALLBACKS_SAMPLED - 1)).filter((j) => j?.name === JOB.callback).length;
+    if (waiting === 0) return;
+    log.warn(
+      { callbacksWaiting: waiting },
+      `SMSQ_CALLBACK_SECRET is not set on this worker, and ${waiting >= CALLBACKS_SAMPLED ? 'at least ' : ''}${waiting} callback${waiting === 1 ? '' : 's'} wait in the housekeeping queue: ` +
+        'this worker fails each callback it takes (retried with back-off). Fix: set SMSQ_CALLBACK_SECRET, the producers\' value, on every worker',
+    );
+  }
+
   let stopAutoResume: () => void = () => {};
   return {
     window,
@@ -467,6 +494,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       await confirmDatabase(node, describeRedis(node));
       await checkRedisDurability(node, durability, log);
       await adviseRedisMemory(node, log);
+      if (!options.callbackSecret) await warnCallbacksWaiting();
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
       stopAutoResume = guard.startAutoResume();

@@ -12,6 +12,7 @@ import { confirmDatabase } from '../../src/queue/redis-database.js';
 import { EXIT } from '../../src/errors.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
+import { confirmLiveCredentials } from '../../src/runtime/sms-runtime.js';
 
 const schema = z.object({ concurrency: intFlag(1, 1000, '--concurrency 64').optional() });
 
@@ -26,6 +27,8 @@ export function register(program: Command, ctx: CliContext): void {
         // Listening from the start: a signal while Redis is down (and the start waits for it) still stops the worker.
         const shutdown = ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {});
         const { client, endpoint, sandbox } = await ctx.sms();
+        // Before Redis: a worker without credentials would take jobs and block the account.
+        const credentials = sandbox ? undefined : await confirmLiveCredentials();
         const connection = openRedis(ctx, 'worker');
         // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
         const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
@@ -61,7 +64,7 @@ export function register(program: Command, ctx: CliContext): void {
         const started = await Promise.race([worker.start().then(() => true), shutdown.then(() => false)]);
         if (started) {
           ctx.logger.info(
-            { endpoint, sandbox, qps: config.qps, durability: config.durability.mode, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
+            { endpoint, sandbox, ...(credentials ? { credentialSource: credentials } : {}), qps: config.qps, durability: config.durability.mode, limiter: worker.pacerIntervalMicros ? `one call every ${worker.pacerIntervalMicros} µs across all workers` : `${worker.window.max} calls per ${worker.window.duration} ms`, prefix: config.prefix },
             'smsq worker running; SIGTERM or SIGINT stops it gracefully',
           );
         }

@@ -4,9 +4,10 @@
  * is still unknown, the workers' heartbeats and the pushed reports set aside. The pure parts
  * (`parseAccountBlock`, `countAutoPaused`, `isUnresolved`) are unit-tested without Redis.
  */
+import { parseAccountBlock as parseBlock } from '../queue/account-block.js';
 import type { RedisConnection } from '../queue/connection.js';
 import { createKeys } from '../queue/keys.js';
-import { metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
+import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
 
 /** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
 export const WORKER_SERIES_HORIZON_MS = 3600_000;
@@ -26,13 +27,27 @@ export interface AlertState {
   workers: { worker: string; lastSeenMs: number }[];
   /** Pushed reports set aside so far, by reason (docs/receipts-and-controls.md). */
   refusedReceipts: Record<string, number>;
+  /** Failed attempts of housekeeping jobs so far, by job name and outcome (`retried`, `given-up`). */
+  housekeepingFailures: { name: string; outcome: string; count: number }[];
 }
 
-/** The account hash as the account guard writes it (`code`, `message`, `since`). */
+/**
+ * The account hash as the account guard writes it (src/queue/account-block.ts). The worker that hit
+ * the block is left out on purpose: as a label it would start a new series at every block (its pid
+ * changes with each restart), and a block re-hit by another worker would restart the alert's `for`.
+ * `smsq status`, `smsq resume` and the worker's log name it.
+ */
 export function parseAccountBlock(hash: Record<string, string>): AlertState['accountBlock'] {
-  if (!hash.code) return undefined;
-  const since = Number(hash.since);
-  return { code: hash.code, sinceMs: Number.isFinite(since) ? since : 0 };
+  const block = parseBlock(hash);
+  return block && { code: block.code, sinceMs: block.since };
+}
+
+/** The housekeeping-failures hash (`<name>|<outcome>` → count); other fields are skipped. */
+export function parseHousekeepingFailures(hash: Record<string, string>): AlertState['housekeepingFailures'] {
+  return Object.entries(hash).flatMap(([field, n]) => {
+    const [name, outcome, ...rest] = field.split(FIELD_SEP);
+    return name && outcome && rest.length === 0 ? [{ name, outcome, count: Number(n) || 0 }] : [];
+  });
 }
 
 /** Sends whose record still says they are paused by auto-pause (`[control, controlReason]` per send). */
@@ -98,15 +113,16 @@ async function oldestUnknown(redis: RedisConnection, indexKey: string, chunkKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused] = results(
+  const [account, writers, refused, paused, housekeeping] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
       .zrangebyscore(keys.writers, nowMs - WORKER_SERIES_HORIZON_MS, '+inf', 'WITHSCORES')
       .hgetall(keys.refusedReceipts)
       .zrange(keys.autoPaused, 0, -1)
+      .hgetall(keys.housekeepingFailures)
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[]];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>];
 
   let autoPausedSends = 0;
   if (paused.length > 0) {
@@ -121,5 +137,6 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     oldestUnknownSinceMs: await oldestUnknown(redis, keys.unknownOutcomes, records.chunk),
     workers: scored(writers).map(([worker, lastSeenMs]) => ({ worker, lastSeenMs })),
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
+    housekeepingFailures: parseHousekeepingFailures(housekeeping),
   };
 }

@@ -12,7 +12,7 @@ import type { RedisConnection } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import type { SmsClient, SmsOutcome } from '../sms/types.js';
 import { createCallAggregate, isFloatField, LATENCY_BUCKETS_SECONDS, type CallRecord } from './call-aggregate.js';
-import { metricKeys, unknownOutcomeMember } from './metric-keys.js';
+import { FIELD_SEP, metricKeys, unknownOutcomeMember } from './metric-keys.js';
 import { SMS_CLIENT_ACTIONS, SMS_CLIENT_METHODS } from '../sms/actions.js';
 
 export interface CallMetricsRecorderOptions {
@@ -55,11 +55,19 @@ export interface CallMetricsRecorder {
   recordUnknownOutcome(chunkId: string, attempt: number, sinceMs: number): void;
   /** A send auto-paused at `atMs` (too many failed chunks), for the gauge of auto-paused sends. */
   recordAutoPause(sendId: string, atMs: number): void;
+  /**
+   * A failed attempt of a housekeeping job (`name`: a callback), `retried` with back-off or
+   * `given-up` after its last attempt. Written to Redis at once: failures are rare.
+   */
+  recordHousekeepingFailure(name: string, outcome: HousekeepingFailure): Promise<void>;
   /** Adds what was recorded since the last flush to Redis now. */
   flush(): Promise<void>;
   /** Stops the timer and flushes one last time. */
   close(): Promise<void>;
 }
+
+/** What became of a failed housekeeping attempt. */
+export type HousekeepingFailure = 'retried' | 'given-up';
 
 /** How long a writer that stopped flushing still counts as present (ms). */
 export const WRITER_TTL_MS = 60_000;
@@ -170,6 +178,9 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
     },
     recordAutoPause(sendId, atMs) {
       autoPauses.set(sendId, atMs);
+    },
+    async recordHousekeepingFailure(name, outcome) {
+      await options.redis.hincrby(keys.housekeepingFailures, `${name}${FIELD_SEP}${outcome}`, 1).catch((err: unknown) => log?.warn({ err }, 'could not count a failed housekeeping job'));
     },
     flush,
     async close() {

@@ -18,6 +18,8 @@ import { createKeys } from '../queue/keys.js';
  * Sorted set `unknown`: `<chunkId>|<attempt>` of attempts whose outcome is unknown (a look-up was
  * scheduled), scored with when that was first recorded (ms); `/metrics` drops those it finds resolved.
  * Sorted set `auto-paused`: send ids auto-paused, scored with when (ms); trimmed by the writers.
+ * Hash `housekeeping-failures`: `<job name>|<outcome>` (outcome `retried` or `given-up`), failed
+ * attempts of housekeeping jobs (callbacks), written as they fail (rare: no batching).
  * The account block and the refused pushed reports are read from their own keys (src/queue/keys.ts).
  */
 export interface MetricKeys {
@@ -30,6 +32,7 @@ export interface MetricKeys {
   autoPaused: string;
   account: string;
   refusedReceipts: string;
+  housekeepingFailures: string;
 }
 
 export function metricKeys(prefix: string): MetricKeys {
@@ -44,6 +47,7 @@ export function metricKeys(prefix: string): MetricKeys {
     autoPaused: `${prefix}:metrics:auto-paused`,
     account: keys.account(),
     refusedReceipts: keys.refusedReceipts(),
+    housekeepingFailures: `${prefix}:metrics:housekeeping-failures`,
   };
 }
 

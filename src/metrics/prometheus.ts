@@ -45,6 +45,7 @@ export const METRIC_NAMES = Object.freeze({
   unknownOldestAge: 'smsq_unknown_outcome_oldest_age_seconds',
   workerLastSeen: 'smsq_worker_last_seen_timestamp_seconds',
   refusedReceipts: 'smsq_receipts_refused_total',
+  housekeepingFailures: 'smsq_housekeeping_failures_total',
 });
 
 /** Settings of the deployment that alert rules compare against (from the server's environment). */
@@ -133,6 +134,15 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   // Every known reason is exported from the start (0), so that rate() sees the first refusal.
   for (const reason of REFUSED_RECEIPT_REASONS) refused.inc({ reason }, 0);
   for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
+  const housekeeping = new Counter({
+    name: N.housekeepingFailures,
+    help: 'Failed attempts of housekeeping jobs by every worker, by job name (callback) and outcome (retried: with back-off; given-up: after its last attempt, the callback is lost).',
+    labelNames: ['name', 'outcome'],
+    registers,
+  });
+  // Exported from 0, so that increase() sees the first failure.
+  for (const outcome of ['retried', 'given-up']) housekeeping.inc({ name: 'callback', outcome }, 0);
+  for (const f of alerts.housekeepingFailures) housekeeping.inc({ name: f.name, outcome: f.outcome }, f.count);
 }
 
 export async function renderPrometheus({ queues, calls, alerts, nowMs, settings, processRegistry }: RenderInput): Promise<string> {

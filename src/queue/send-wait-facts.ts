@@ -1,3 +1,4 @@
+import { parseAccountBlock } from './account-block.js';
 import type { RedisConnection } from './connection.js';
 import { CALLS_QUEUE, type Keys } from './keys.js';
 import type { WaitFacts } from './send-wait.js';
@@ -12,9 +13,10 @@ const RATE_LIMITED = String(Number.MAX_SAFE_INTEGER);
 export async function readWaitFacts(redis: RedisConnection, keys: Keys, now: number): Promise<Pick<WaitFacts, 'accountBlock' | 'throttledUntil'>> {
   const limiter = `${keys.prefix}:${CALLS_QUEUE}:limiter`;
   const replies = (await redis.multi().hgetall(keys.account()).get(limiter).pttl(limiter).exec()) ?? [];
-  const [block, limit, ttl] = replies.map(([err, value]) => (err ? undefined : value)) as [Record<string, string> | undefined, string | null | undefined, number | undefined];
+  const [hash, limit, ttl] = replies.map(([err, value]) => (err ? undefined : value)) as [Record<string, string> | undefined, string | null | undefined, number | undefined];
+  const block = parseAccountBlock(hash);
   return {
-    ...(block?.code ? { accountBlock: { code: block.code, message: block.message ?? '', since: Number(block.since ?? 0) } } : {}),
+    ...(block ? { accountBlock: block } : {}),
     ...(limit === RATE_LIMITED && ttl !== undefined && ttl > 0 ? { throttledUntil: now + ttl } : {}),
   };
 }

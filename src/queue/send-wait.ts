@@ -7,6 +7,7 @@ import { clockTime, formatTime } from '../china-time.js';
 import { isSendEnded, type SendState } from './lifecycle.js';
 import type { MessageKind } from './kinds.js';
 import { quietUntil, type QuietHours } from './quiet-hours.js';
+import { workerText, type AccountBlock, type BlockingWorker } from './account-block.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -19,8 +20,8 @@ export type SendWait =
   | { reason: 'quiet-hours'; until: number }
   /** Paused by an operator or by auto-pause, with the reason recorded. */
   | { reason: 'paused'; by: 'operator' | 'auto-pause'; detail: string }
-  /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code. */
-  | { reason: 'account-blocked'; code: string; detail: string; since: number }
+  /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code, and the worker that hit it when known. */
+  | { reason: 'account-blocked'; code: string; detail: string; since: number; worker?: BlockingWorker }
   /** Dysmsapi throttled the account: every worker waits until then (ms). */
   | { reason: 'throttled'; until: number }
   /** No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts. */
@@ -41,7 +42,7 @@ export interface WaitFacts {
   now: number;
   quietHours: QuietHours | undefined;
   /** The account block (keys.account()), if any. */
-  accountBlock?: { code: string; message: string; since: number };
+  accountBlock?: AccountBlock;
   /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
   throttledUntil?: number;
   /** The receipt window (ms after acceptance). */
@@ -68,7 +69,10 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
   }
   if (state === 'enqueuing') return { reason: 'enqueuing' };
   if (unsentOf(status.counts) > 0) {
-    if (facts.accountBlock) return { reason: 'account-blocked', code: facts.accountBlock.code, detail: facts.accountBlock.message, since: facts.accountBlock.since };
+    if (facts.accountBlock) {
+      const { code, message, since, worker } = facts.accountBlock;
+      return { reason: 'account-blocked', code, detail: message, since, ...(worker ? { worker } : {}) };
+    }
     if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil };
     const quiet = status.send.kind === 'marketing' ? quietUntil(facts.now, facts.quietHours) : 0;
     if (quiet > 0 && status.counts.queued > 0) return { reason: 'quiet-hours', until: quiet };
@@ -124,7 +128,7 @@ export function waitText(wait: SendWait): string {
         ? `paused by auto-pause (${wait.detail}): fix the cause, then resume or cancel`
         : `${OPERATOR_PAUSE_REASON}${wait.detail && wait.detail !== OPERATOR_PAUSE_REASON ? ` (${wait.detail})` : ''}: resume to continue`;
     case 'account-blocked':
-      return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''}): fix the account, then smsq resume`;
+      return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''})${wait.worker ? ` by ${workerText(wait.worker)}` : ''}: fix the account, or that worker's environment if others send with it, then smsq resume`;
     case 'throttled':
       return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
     case 'receipts':

@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import type { Logger } from '../logger.js';
-import { createSmsClient } from '../sms/client.js';
+import { createSmsClient, resolveDefaultCredentials, SmsClientOptionsError } from '../sms/client.js';
 import { clientOptionsFromConfig } from './sms-client-options.js';
 import type { SmsClient } from '../sms/types.js';
 
@@ -68,6 +68,26 @@ export async function openSmsRuntime({ config, logger }: SmsRuntimeOptions): Pro
   } catch (err) {
     await emulator.close();
     throw err;
+  }
+}
+
+/** The variables to set when live mode finds no credential (the chain's sources, most common first). */
+export const CREDENTIAL_FIX =
+  'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or ALIBABA_CLOUD_PROFILE with ~/.alibabacloud/credentials, ' +
+  'ALIBABA_CLOUD_ECS_METADATA for an ECS RAM role, ALIBABA_CLOUD_CREDENTIALS_URI), or SMS_MODE=sandbox to run without an account';
+
+/**
+ * Live mode: that the default credential chain yields a credential, resolved on this machine (the
+ * environment, profiles, an ECS RAM role, a credentials URI) with no Dysmsapi call, which would
+ * count against the account. Resolves with the provider that answered. Without one, a worker would
+ * start and block the account at its first job.
+ */
+export async function confirmLiveCredentials(): Promise<string> {
+  try {
+    return (await resolveDefaultCredentials()).provider;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new SmsClientOptionsError(`SMS_MODE=live and no Alibaba Cloud credential was found (${why}). Fix: ${CREDENTIAL_FIX}`);
   }
 }
 

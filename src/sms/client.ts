@@ -151,6 +151,17 @@ class DefaultChainCredential extends Credential {
   }
 }
 
+/**
+ * Resolves the default credential chain as the client will, without calling Dysmsapi: the
+ * environment, OIDC, the CLI and credentials profiles, an ECS RAM role (the instance's metadata
+ * service) and a credentials URI. Resolves with the provider that answered (never the key);
+ * rejects with a {@link CredentialResolutionError} when none does.
+ */
+export async function resolveDefaultCredentials(): Promise<{ provider: string }> {
+  const credential = await new DefaultChainCredential().getCredential();
+  return { provider: credential.providerName ?? credential.type ?? 'default' };
+}
+
 /** The SDK config for resolved options. */
 function sdkConfig(options: ResolvedSmsClientOptions): $OpenApiUtil.Config {
   const config = new $OpenApiUtil.Config({

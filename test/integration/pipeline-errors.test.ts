@@ -6,8 +6,22 @@ import type { CallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { collector } from '../support/text-collector.js';
+import { testRedisUrl } from '../support/redis.js';
+import { runCli } from '../../cli/program.js';
+import { createLogger } from '../../src/logger.js';
+import { waitText } from '../../src/queue/send-wait.js';
+import { hostname } from 'node:os';
 
 let h: Harness | undefined;
+
+/** `smsq resume` in this process, against the harness's Redis and prefix. */
+async function resumeCli(harness: Harness, flags: string[] = []) {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runCli(['resume', ...flags], { stdout, stderr, env: { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: harness.prefix, LOG_LEVEL: 'warn' } });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
 afterEach(async () => {
   await h?.close();
   h = undefined;
@@ -59,6 +73,7 @@ describe('outcome unknown: looked up before anything is resent', () => {
       recordReceipt() {},
       recordUnknownOutcome: (chunkId, attempt) => void unknown.push(`${chunkId}|${attempt}`),
       recordAutoPause() {},
+      recordHousekeepingFailure: async () => {},
       flush: async () => {},
       close: async () => {},
     };
@@ -133,22 +148,43 @@ describe('error classes drive what happens', () => {
   it('account/configuration: sending stops, every job is kept, and resumes after the fix', async () => {
     h = await createHarness({ label: 'account' });
     const res = await h.producer.send({ ...CODE, phones: ['13800000005', '13800000006'] });
-    const broken = await h.startWorker({ client: h.clientWith({ accessKeySecret: 'wrong-secret' }), accountRecheckMs: 0 });
+    const log = collector();
+    const broken = await h.startWorker({
+      client: h.clientWith({ accessKeySecret: 'wrong-secret' }),
+      accountRecheckMs: 0,
+      name: 'eu-7',
+      logger: createLogger({ level: 'error' }, log),
+    });
     const harness = h;
     const block = await waitFor(() => broken.guard.current(), 'the account to be blocked');
     expect(block.code).toBe('SignatureDoesNotMatch');
+    // One worker with its own wrong secret blocks them all: the block names it, so it can be found.
+    const me = { host: hostname(), pid: process.pid, name: 'eu-7' };
+    expect(block.worker).toEqual(me);
+    const line = await waitFor(() => log.text.split('\n').find((l) => l.includes('ACCOUNT BLOCKED')), 'the block logged');
+    const logged = JSON.parse(line) as { worker: unknown; msg: string };
+    expect(logged.msg).toContain(`ACCOUNT BLOCKED (SignatureDoesNotMatch) by the worker on host ${me.host}, pid ${me.pid} (named "eu-7")`);
+    expect(logged.worker).toEqual(me);
     // A code is a chunk a number: the other chunk's call may still be answering as the guard blocks,
     // and its chunk is handed back once it has (a CI run under load read it still sending).
     const status = await waitFor(async () => {
       const s = await harness.producer.getStatus(res.sendId);
       return s.counts.queued === 2 ? s : undefined;
     }, 'both recipients queued again');
-    expect(status.wait).toMatchObject({ reason: 'account-blocked', code: 'SignatureDoesNotMatch' });
+    expect(status.wait).toMatchObject({ reason: 'account-blocked', code: 'SignatureDoesNotMatch', worker: me });
+    expect(waitText(status.wait!)).toContain(`by the worker on host ${me.host}, pid ${me.pid} (named "eu-7")`);
     expect(h.emulator.accepted()).toHaveLength(0);
+    // Resuming while that worker still runs: the block is back at once, and resume says who.
+    const resumed = await resumeCli(h);
+    expect(resumed.stdout).toMatch(/^Resumed\. Sending had been stopped since .* by SignatureDoesNotMatch: .*\(hit by the worker on host .*, pid \d+ \(named "eu-7"\)\)$/m);
+    expect(resumed.stderr).toContain(`blocked again within 2 s by the worker on host ${me.host}, pid ${me.pid} (named "eu-7") (SignatureDoesNotMatch`);
+    expect(resumed.code).toBe(2);
     await broken.close();
     // The operator fixes the key and resumes.
-    const fixed = await h.startWorker();
-    await fixed.guard.resume('operator');
+    await h.startWorker();
+    const quiet = await resumeCli(h, ['--json']);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(JSON.parse(quiet.stdout)).toMatchObject({ resumed: true, wasBlocked: { code: 'SignatureDoesNotMatch', worker: me }, blockedAgain: null });
     await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === 2, 'both accepted after resume');
     expect(acceptedFor(h, '13800000005')).toBe(1);
     expect(acceptedFor(h, '13800000006')).toBe(1);

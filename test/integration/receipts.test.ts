@@ -13,6 +13,9 @@ import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { ingestFor, startReceiver } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { collector } from '../support/text-collector.js';
+import { createLogger } from '../../src/logger.js';
+import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 
 const harnesses = harnessPerTest();
 
@@ -379,6 +382,43 @@ describe('events and callbacks', () => {
     harnesses.defer(() => housekeeping.close());
     for (const id of [byName.sendId, byLiteral.sendId]) expect(await (await housekeeping.getJob(jobIds.callback(id)))?.getState()).toBe('failed');
     expect(receiver.hits).toEqual([]);
+  });
+
+  it('a worker without SMSQ_CALLBACK_SECRET does not lose the callback: it is retried, said loudly, counted, and delivered once a worker has the secret', async () => {
+    const h = await harnesses.create({ label: 'rc-no-secret' });
+    const secret = 'the-producers-callback-secret';
+    const got: { body: unknown; ok: boolean }[] = [];
+    const receiver = await startReceiver((body, headers, raw) => {
+      const expected = `sha256=${createHmac('sha256', secret).update(`${String(headers['x-smsq-timestamp'])}.${raw}`).digest('hex')}`;
+      got.push({ body, ok: headers['x-smsq-signature'] === expected });
+      return 200;
+    });
+    harnesses.defer(receiver.close);
+    const producer = await callbackProducer(h);
+    const res = await producer.send({ phones: ['13845000001'], signName: N.rejectedSign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
+    const metrics = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, heartbeat: false });
+    harnesses.defer(() => metrics.close());
+    const log = collector();
+    const without = await h.startWorker({ receiptPolicies: NONE, metrics, logger: createLogger({ level: 'warn' }, log) });
+    await waitFor(async () => (await housekeepingFailure(h, res.sendId)).includes('SMSQ_CALLBACK_SECRET is not set on this worker'), 'the callback to fail on the worker without the secret');
+    const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
+    harnesses.defer(() => housekeeping.close());
+    // Retried with back-off, not failed for good.
+    expect(await (await housekeeping.getJob(jobIds.callback(res.sendId)))?.getState()).toBe('delayed');
+    const lines = log.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(lines.find((l) => l.msg.startsWith('SMSQ_CALLBACK_SECRET is not set on this worker'))).toMatchObject({ level: 50, msg: expect.stringContaining('Fix: set SMSQ_CALLBACK_SECRET on every worker, the same value as on the producers') });
+    await waitFor(async () => Number(await h.redis.hget(`${h.prefix}:metrics:housekeeping-failures`, 'callback|retried')) >= 1, 'the failed attempt counted');
+    await without.close();
+    // A worker that starts without the secret while a callback waits says so at once.
+    const startLog = collector();
+    const another = await h.startWorker({ receiptPolicies: NONE, logger: createLogger({ level: 'warn' }, startLog) });
+    expect(startLog.text).toMatch(/SMSQ_CALLBACK_SECRET is not set on this worker, and 1 callback wait in the housekeeping queue/);
+    await another.close();
+    expect(got).toHaveLength(0);
+    // The operator sets the secret: the retry is delivered, signed with it.
+    await h.startWorker({ receiptPolicies: NONE, callbackSecret: secret });
+    await waitFor(() => got.length >= 1, 'the retried callback to be delivered', 20_000);
+    expect(got[0]).toMatchObject({ ok: true, body: { event: 'send.failed', sendId: res.sendId } });
   });
 
   it('a send that fails as a whole calls back too, once', async () => {

@@ -1,12 +1,12 @@
 /** The gauges behind the alert rules: pure parsing and rendering, no Redis. */
 import { describe, expect, it } from 'vitest';
-import { countAutoPaused, isUnresolved, parseAccountBlock, type AlertState } from '../../src/metrics/alert-state.js';
+import { countAutoPaused, isUnresolved, parseAccountBlock, parseHousekeepingFailures, type AlertState } from '../../src/metrics/alert-state.js';
 import { parseUnknownOutcomeMember, unknownOutcomeMember } from '../../src/metrics/metric-keys.js';
 import { parseCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.js';
 
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {} };
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [] };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -59,6 +59,7 @@ describe('alert gauges in /metrics', () => {
         oldestUnknownSinceMs: 910_000,
         workers: [{ worker: 'host-a:12:abc', lastSeenMs: 999_000 }],
         refusedReceipts: { 'other-attempt': 3 },
+        housekeepingFailures: [{ name: 'callback', outcome: 'retried', count: 4 }],
       },
     });
     expect(text).toMatch(/^smsq_redis_up 1$/m);
@@ -69,6 +70,15 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 90$/m);
     expect(text).toMatch(/^smsq_worker_last_seen_timestamp_seconds\{worker="host-a:12:abc"\} 999$/m);
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="other-attempt"\} 3$/m);
+    expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="retried"\} 4$/m);
+    expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="given-up"\} 0$/m);
+  });
+
+  it('reads the housekeeping failures hash, skipping fields of another shape', () => {
+    expect(parseHousekeepingFailures({ 'callback|retried': '3', 'callback|given-up': '1', odd: '2', 'a|b|c': '1' })).toEqual([
+      { name: 'callback', outcome: 'retried', count: 3 },
+      { name: 'callback', outcome: 'given-up', count: 1 },
+    ]);
   });
 
   it('exports 0 for a healthy account and no unknown outcome, without a code label', async () => {
