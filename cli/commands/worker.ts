@@ -32,7 +32,10 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.onClose(() => watch.stop());
         // Before BullMQ writes its queues' meta keys: a refused SELECT leaves ioredis in database 0.
         const database = await Promise.race([confirmDatabase(connection, redactRedisUrl(config.redisUrl)).then(() => true), shutdown.then(() => false)]);
-        if (!database) return EXIT.ok;
+        if (!database) {
+          ctx.logger.info({ signal: await shutdown }, 'stopped while starting: no job was taken');
+          return EXIT.ok;
+        }
         const metrics = createCallMetricsRecorder({ redis: connection, prefix: config.prefix, logger: ctx.logger });
         const tracing = ctx.tracing;
         const worker = createSmsWorker({
