@@ -122,6 +122,7 @@ export function register(program: Command, ctx: CliContext): void {
           csvBodyLimit: s.csvBodyLimit,
           settings: { qps: config.qps, reconcileSettleMs: config.reconcileSettleMs },
           retentionSeconds: longestRetention(config.retention),
+          redactedRedisUrl: redactedUrl,
           ...(reports ? { reports } : {}),
         });
         // Closed first (closers run last-registered first) when the command ends before its stop below.
