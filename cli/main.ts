@@ -7,10 +7,11 @@ import { runsUntilStopped } from './commands/index.js';
 const argv = process.argv.slice(2);
 let firstSignal: NodeJS.Signals | undefined;
 const waiters: ((signal: string) => void)[] = [];
+let forcedExit: ((signal: string) => void) | undefined;
 
 /**
  * The first SIGINT/SIGTERM resolves {@link waitForShutdown}; a second one exits at once (128 + the
- * signal's number: 130, 143), as Node's default would.
+ * signal's number: 130, 143), after the command's one line on what it leaves undone.
  */
 function onSignal(signal: NodeJS.Signals): void {
   if (firstSignal === undefined) {
@@ -18,6 +19,7 @@ function onSignal(signal: NodeJS.Signals): void {
     for (const resolve of waiters.splice(0)) resolve(signal);
     return;
   }
+  forcedExit?.(signal);
   process.exit(128 + constants.signals[signal]);
 }
 
@@ -64,6 +66,7 @@ const code = await runCli(argv, {
   isTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
   waitForShutdown,
+  onForcedExit: (say) => (forcedExit = say),
   ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm } : {}),
 });
 await Promise.all([flush(process.stdout), flush(process.stderr)]);

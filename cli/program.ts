@@ -37,6 +37,7 @@ Exit codes (every command):
   ${EXIT.refused}  refused: bad input, flags or environment; nothing was sent or enqueued (fix and run again)
   ${EXIT.dependency}  a dependency failed: Dysmsapi, Redis or the network (running again later may succeed)
   ${EXIT.internal}  unexpected internal error (a bug; please report it)
+  130/143  worker, server, emulator: a second SIGINT/SIGTERM ended it at once (a first one stops it gracefully)
 `;
 
 /**

@@ -131,6 +131,10 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.onClose(close);
         if (signalled !== undefined) return stoppedWhileStarting(signalled);
         const requests = trackRequests(app.server);
+        ctx.deps.onForcedExit?.((signal) => {
+          const cut = requests.describe();
+          ctx.logger.warn({ signal, cut }, `forced exit: ${cut.length} request${cut.length === 1 ? '' : 's'} cut without an answer (\`cut\` names each)`);
+        });
         const address = {
           host: flags.host ?? s.host,
           port: flags.port ?? s.port,

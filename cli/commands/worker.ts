@@ -7,6 +7,7 @@ import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { traceSmsClient } from '../../src/telemetry/traced-client.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
+import { countSendsInFlight } from '../../src/sms/sends-in-flight.js';
 import { openRedis } from '../pipeline.js';
 import { confirmDatabase } from '../../src/queue/redis-database.js';
 import { EXIT } from '../../src/errors.js';
@@ -26,7 +27,12 @@ export function register(program: Command, ctx: CliContext): void {
         // Listening from the start: a signal while Redis is down (and the start waits for it) still stops the worker.
         const shutdown = ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {});
         const { client, endpoint, sandbox } = await ctx.sms();
+        const sends = countSendsInFlight(client);
         const connection = openRedis(ctx, 'worker');
+        ctx.deps.onForcedExit?.((signal) => {
+          const n = sends.inFlight();
+          ctx.logger.warn({ signal, callsInFlight: n }, `forced exit: ${n === 1 ? '1 call in flight is left sending; its chunk is' : `${n} calls in flight are left sending; their chunks are`} looked up before anything is resent`);
+        });
         // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
         const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
         ctx.onClose(() => watch.stop());
@@ -41,7 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
         const worker = createSmsWorker({
           connection,
           // With OTEL_* set: a span per Dysmsapi call, inside the span of the job that made it.
-          client: tracing ? traceSmsClient(client, tracing.spans) : client,
+          client: tracing ? traceSmsClient(sends.client, tracing.spans) : sends.client,
           telemetry: tracing?.bullmq,
           logger: ctx.logger,
           prefix: config.prefix,

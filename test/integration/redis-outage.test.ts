@@ -146,4 +146,22 @@ describe('a Redis outage under a running worker and server', () => {
     expect(await server.exited).toBe(0);
     redis = await startPrivateRedis({ port }); // for afterAll's stop
   }, 180_000);
+
+  it('a second signal while a send call waits for its answer exits at once (130) with one line: the call is left sending, to be looked up', async () => {
+    // The send is accepted and its answer held back: the call stays in flight.
+    emulator.addFault({ kind: 'lost-answer', delayMs: 60_000 });
+    const worker = spawnSmsq(['worker', '--concurrency', '1'], { ...env, SMS_READ_TIMEOUT_MS: '15000', SMSQ_SHUTDOWN_GRACE_MS: '60000' });
+    children.push(worker);
+    await waitFor(() => logLines(worker).some((l) => /smsq worker running/.test(l.msg)), 'the worker to run', 30_000);
+    const send = spawn(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify({ name: 'Ada', order: 'A2' }), '--yes']);
+    expect(await send.exited, send.stderr).toBe(0);
+    await waitFor(() => emulator.accepted().some((a) => a.templateParams.some((p) => p.order === 'A2')), 'the call to reach Dysmsapi', 30_000);
+    worker.child.kill('SIGINT');
+    await waitFor(() => logLines(worker).some((l) => /^stopping/.test(l.msg)), 'the worker to start stopping', 30_000);
+    worker.child.kill('SIGINT');
+    expect(await worker.exited).toBe(130);
+    const forced = logLines(worker).find((l) => /^forced exit/.test(l.msg));
+    expect(forced, worker.stderr).toMatchObject({ signal: 'SIGINT', callsInFlight: 1, msg: 'forced exit: 1 call in flight is left sending; its chunk is looked up before anything is resent' });
+    emulator.clearFaults();
+  }, 120_000);
 });

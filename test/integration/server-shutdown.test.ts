@@ -134,6 +134,20 @@ describe('smsq server told to stop', () => {
     }
   }, 60_000);
 
+  it('a second signal exits at once (130 for SIGINT) with one line naming the requests it cuts', async () => {
+    const server = spawn({ SMSQ_SHUTDOWN_GRACE_MS: '60000' });
+    const url = await listening(server);
+    trickle(url, '/v1/messages');
+    await new Promise((r) => setTimeout(r, 500));
+    server.child.kill('SIGTERM');
+    await waitFor(() => line(server, /^stopping/), 'the server to start stopping', 30_000);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(130);
+    const forced = line(server, /^forced exit/);
+    expect(forced, server.stderr).toMatchObject({ signal: 'SIGINT', cut: ['POST /v1/messages (body still arriving: nothing done)'] });
+    expect(forced!.msg).toMatch(/^forced exit: 1 request cut without an answer/);
+  }, 60_000);
+
   it('a signal while it starts (Redis not answering yet) is answered with a line and exit 0, not a silent 143', async () => {
     // Takes connections and never answers: the server's start waits for Redis.
     const silent: Server = createServer((s) => {
