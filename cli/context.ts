@@ -44,6 +44,11 @@ export interface CliDeps {
    */
   waitForShutdown?: () => Promise<string>;
   /**
+   * Registers what to say when a second signal ends the process at once (exit 130 for SIGINT,
+   * 143 for SIGTERM): one line on what is left undone. The last registration wins. Default: none.
+   */
+  onForcedExit?: (say: (signal: string) => void) => void;
+  /**
    * Asks a yes/no question on the terminal and resolves true for yes. Absent when there is no
    * terminal to ask on (stdin or stderr not a TTY): commands that need confirmation then refuse.
    */

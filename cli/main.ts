@@ -1,20 +1,47 @@
 #!/usr/bin/env node
 /** The `smsq` executable: wires the process into {@link runCli} and exits with its code. */
 import { createInterface } from 'node:readline/promises';
-import { runCli } from './program.js';
+import { constants } from 'node:os';
+import { runsUntilStopped } from './commands/index.js';
 import { signalOfExitCode } from './wait-stop.js';
 
-/** Resolves on the first SIGINT/SIGTERM; a second one falls back to Node's default (exit at once). */
+const argv = process.argv.slice(2);
+let firstSignal: NodeJS.Signals | undefined;
+const waiters: ((signal: string) => void)[] = [];
+let forcedExit: ((signal: string) => void) | undefined;
+
+/**
+ * The first SIGINT/SIGTERM resolves {@link waitForShutdown}; a second one exits at once (128 + the
+ * signal's number: 130, 143), after the command's one line on what it leaves undone.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  if (firstSignal === undefined) {
+    firstSignal = signal;
+    for (const resolve of waiters.splice(0)) resolve(signal);
+    return;
+  }
+  forcedExit?.(signal);
+  process.exit(128 + constants.signals[signal]);
+}
+
+let listening = false;
+function listen(): void {
+  if (listening) return;
+  listening = true;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+// A long-running command's modules (fastify, Bull Board, the SDK) take seconds to load on a busy
+// machine: listening before they load makes a signal during start-up the command's to answer,
+// instead of Node's silent exit. Other commands keep Node's default until they wait for a signal.
+if (runsUntilStopped(argv)) listen();
+
+/** Resolves on the first SIGINT/SIGTERM, including one that came while the command started. */
 function waitForShutdown(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
+  listen();
+  if (firstSignal !== undefined) return Promise.resolve(firstSignal);
+  return new Promise((resolve) => waiters.push(resolve));
 }
 
 /** Asks on the terminal (prompt on stderr, so stdout stays clean); only "y" or "yes" is a yes. */
@@ -32,18 +59,26 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
-const code = await runCli(process.argv.slice(2), {
+// Loaded after the listeners are in place (see above).
+const { runCli } = await import('./program.js');
+const code = await runCli(argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   isTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
   waitForShutdown,
+  onForcedExit: (say) => (forcedExit = say),
   ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm } : {}),
 });
 await Promise.all([flush(process.stdout), flush(process.stderr)]);
 // A command stopped by a signal it caught (send --wait on Ctrl-C) ends by that signal, its handler
 // gone: a shell tells a Ctrl-C from an exit code 130, and only then stops a loop of such commands.
 const signal = signalOfExitCode(code);
-if (signal) process.kill(process.pid, signal);
+if (signal) {
+  // Our listeners would answer it (exit 130 by code); without them the default ends the process by the signal.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  process.kill(process.pid, signal);
+}
 // Exit explicitly: an SDK keep-alive socket must not hold a finished command open.
 process.exit(code);

@@ -5,7 +5,7 @@
  */
 import type { Queue } from 'bullmq';
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { RedisConnection } from '../src/queue/connection.js';
+import { describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import type { Producer } from '../producers/producer.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { runningUnderVitest } from '../src/config.js';
@@ -76,6 +76,8 @@ export interface ServerDeps {
   retentionSeconds?: number;
   /** SMS_QPS and SMSQ_RECONCILE_SETTLE_MS, exported by `/metrics` for the alert rules (ops/prometheus). */
   settings?: DeploymentSettings;
+  /** REDIS_URL with its password redacted, named when Redis does not answer. Default: read from the connection. */
+  redactedRedisUrl?: string;
 }
 
 /** The server `buildServer` returns. */
@@ -164,8 +166,9 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     else request.log.info(fields, 'request');
   });
 
-  await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock });
-  await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock, settings: deps.settings });
+  const redactedRedisUrl = deps.redactedRedisUrl ?? describeRedis(deps.redis);
+  await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock, redactedRedisUrl });
+  await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock, settings: deps.settings, redactedRedisUrl });
   await app.register(openApiPlugin, { collector: openApi });
   await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit, notFound: routeMethods.notFound });
   await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });

@@ -2,6 +2,19 @@
 import type { Queue } from 'bullmq';
 import type { QueueStats } from '../src/metrics/prometheus.js';
 import { workersOf } from '../src/queue/worker-presence.js';
+import { RedisUnavailableError } from '../src/errors.js';
+import type { RedisGate } from '../src/queue/redis-gate.js';
+import { connectionReason } from '../src/queue/redis-errors.js';
+
+/**
+ * What happened, in the words `/v1` uses when Redis does not answer: the connection's own failure
+ * (`connect ECONNREFUSED ...`, through the gate), not the error ioredis gives a command meanwhile
+ * ("Stream isn't writeable and enableOfflineQueue options is false").
+ */
+export function redisFailureReason(gate: RedisGate, err: unknown): string {
+  const translated = gate.translate(err);
+  return translated instanceof RedisUnavailableError ? translated.reason : connectionReason(err);
+}
 
 /** Rejects with `what timed out` if `p` takes longer than `ms` (Redis down: commands wait forever). */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

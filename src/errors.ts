@@ -148,6 +148,14 @@ export class NotFoundError extends Error {
  * Redis did not answer: the connect timed out or was refused, or the connection is down. The
  * message is one line naming `REDIS_URL` (password redacted), what happened and the fix.
  */
+/** The start of every "Redis does not answer" line smsq writes (errors, /readyz, logs): REDIS_URL and what happened. */
+export function redisDoesNotAnswer(redactedUrl: string, reason: string): string {
+  return `Redis at REDIS_URL=${redactedUrl} does not answer (${reason})`;
+}
+
+/** The fix that ends every such line. */
+export const START_REDIS_FIX = 'Fix: start Redis there or point REDIS_URL at a running one';
+
 export class RedisUnavailableError extends Error {
   readonly code = 'SMSQ_REDIS_UNAVAILABLE';
   constructor(
@@ -167,8 +175,8 @@ export class RedisUnavailableError extends Error {
   ) {
     super(
       campaign
-        ? `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}) part-way through a campaign: ${campaign.recipients} recipients were enqueued as send ${campaign.sendId} before it (workers may have sent them already). ${cutOffFix(campaign)}`
-        : `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); ${midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+        ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: ${campaign.recipients} recipients were enqueued as send ${campaign.sendId} before it (workers may have sent them already). ${cutOffFix(campaign)}`
+        : `${redisDoesNotAnswer(redactedUrl, reason)}; ${midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';

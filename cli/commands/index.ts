@@ -13,6 +13,11 @@ export interface CommandEntry {
   /** The command names the module registers. */
   names: readonly string[];
   load(): Promise<CommandModule>;
+  /**
+   * Runs until SIGTERM/SIGINT (`deps.waitForShutdown`): the executable listens for those signals
+   * before the module loads, so one that comes while it starts is the command's to answer.
+   */
+  untilStopped?: true;
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
@@ -24,11 +29,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['sends'], load: () => import('./sends.js') },
   // Running smsq.
   { names: ['sandbox'], load: () => import('./sandbox.js') },
-  { names: ['worker'], load: () => import('./worker.js') },
+  { names: ['worker'], load: () => import('./worker.js'), untilStopped: true },
   { names: ['resume'], load: () => import('./resume.js') },
   { names: ['repair'], load: () => import('./repair.js') },
-  { names: ['server'], load: () => import('./server.js') },
-  { names: ['emulator'], load: () => import('./emulator.js') },
+  { names: ['server'], load: () => import('./server.js'), untilStopped: true },
+  { names: ['emulator'], load: () => import('./emulator.js'), untilStopped: true },
   // The account: signatures, templates, details, statistics, qualifications.
   { names: ['signs', 'sign'], load: () => import('./signs.js') },
   { names: ['templates', 'template'], load: () => import('./templates.js') },
@@ -36,6 +41,12 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['stats'], load: () => import('./stats.js') },
   { names: ['qualifications', 'qualification'], load: () => import('./qualifications.js') },
 ];
+
+/** True when `argv` runs a command that runs until it is told to stop (`smsq worker`, `server`, `emulator`). */
+export function runsUntilStopped(argv: readonly string[]): boolean {
+  const first = argv[0];
+  return COMMANDS.some((c) => c.untilStopped === true && first !== undefined && c.names.includes(first));
+}
 
 /** The modules a run with `argv` needs: the named command's, or all of them. */
 export async function loadCommands(argv: readonly string[]): Promise<CommandModule[]> {

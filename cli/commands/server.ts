@@ -18,6 +18,8 @@ import { openCatalog, openRedis } from '../pipeline.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
+import { EXIT } from '../../src/errors.js';
+import { closeWithin, trackRequests } from '../../server/close-within.js';
 
 /** The queues the server shows and measures. */
 export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
@@ -45,6 +47,14 @@ export function register(program: Command, ctx: CliContext): void {
         const missing = missingAuth(auth);
         // Refuse before opening anything.
         if (missing.length > 0 && !flags.insecure) throw new ConfigError(missing);
+        // Listening from the start: a signal while the server starts (Redis slow to answer) stops it too.
+        const shutdown = ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {});
+        let signalled: string | undefined;
+        void shutdown.then((signal) => (signalled = signal));
+        const stoppedWhileStarting = (signal: string) => {
+          ctx.logger.info({ signal }, 'stopped while starting: nothing was served');
+          return EXIT.ok;
+        };
 
         // `client` connection: while Redis is down, /v1 answers 503 at once instead of waiting.
         const redis = openRedis(ctx);
@@ -54,11 +64,17 @@ export function register(program: Command, ctx: CliContext): void {
         // Listen once the first connect is made (bounded), so the first requests do not meet a
         // connection still connecting; a Redis that is down does not stop the server (503s meanwhile).
         // A database REDIS_URL names but this Redis lacks is a configuration to fix, not an outage to wait out.
-        await createRedisGate({ redis, timeoutMs: config.redisConnectTimeoutMs, redactedUrl })
+        const ready = createRedisGate({ redis, timeoutMs: config.redisConnectTimeoutMs, redactedUrl })
           .ready()
-          .catch((err: unknown) => {
-            if (err instanceof ConfigError) throw err;
-          });
+          .then(
+            () => undefined,
+            (err: unknown) => {
+              if (err instanceof ConfigError) throw err;
+            },
+          );
+        ready.catch(() => {}); // settles unobserved when a signal comes first
+        const signalFirst = await Promise.race([ready, shutdown]);
+        if (signalFirst !== undefined) return stoppedWhileStarting(signalFirst);
         const tracing = ctx.tracing;
         const untraced = createProducer({
           telemetry: tracing?.bullmq,
@@ -107,10 +123,19 @@ export function register(program: Command, ctx: CliContext): void {
           csvBodyLimit: s.csvBodyLimit,
           settings: { qps: config.qps, reconcileSettleMs: config.reconcileSettleMs },
           retentionSeconds: longestRetention(config.retention),
+          redactedRedisUrl: redactedUrl,
           ...(reports ? { reports } : {}),
         });
-        // Closed first (closers run last-registered first): stop taking requests, finish those in flight.
-        ctx.onClose(() => app.close());
+        // Closed first (closers run last-registered first) when the command ends before its stop below.
+        let closing: Promise<void> | undefined;
+        const close = () => (closing ??= app.close());
+        ctx.onClose(close);
+        if (signalled !== undefined) return stoppedWhileStarting(signalled);
+        const requests = trackRequests(app.server);
+        ctx.deps.onForcedExit?.((signal) => {
+          const cut = requests.describe();
+          ctx.logger.warn({ signal, cut }, `forced exit: ${cut.length} request${cut.length === 1 ? '' : 's'} cut without an answer (\`cut\` names each)`);
+        });
         const address = {
           host: flags.host ?? s.host,
           port: flags.port ?? s.port,
@@ -151,9 +176,22 @@ export function register(program: Command, ctx: CliContext): void {
               `  OpenAPI:    ${info.openapi}`,
             ].join('\n'),
           );
-        const signal = ctx.deps.waitForShutdown ? await ctx.deps.waitForShutdown() : await new Promise<string>(() => {});
-        ctx.logger.info({ signal }, 'stopping: no new connections; finishing requests in flight');
+        const signal = await shutdown;
+        const graceMs = config.shutdownGraceMs;
+        const stopFrom = performance.now();
+        ctx.logger.info({ signal, graceMs }, 'stopping: no new connections; finishing requests in flight');
         watch.stop();
+        const stop = await closeWithin({ close, server: app.server }, requests, graceMs);
+        if (!stop.inTime) {
+          ctx.logger.warn(
+            { graceMs, cut: stop.cut },
+            `grace period over: ${stop.cut.length} request${stop.cut.length === 1 ? '' : 's'} cut without an answer (\`cut\` names each). A send cut mid-enqueue is finished, or failed with SMSQ_ENQUEUE_ABANDONED, by the repair sweep (\`smsq repair\`); a client's retry with the same Idempotency-Key completes it instead of sending it again`,
+          );
+          redis.disconnect(); // what still waits for Redis fails now instead of holding the exit
+          await stop.closed.catch(() => {});
+        }
+        ctx.logger.info({ ms: Math.round(performance.now() - stopFrom), graceOver: !stop.inTime, cut: stop.cut.length }, 'server stopped');
+        return stop.inTime ? EXIT.ok : EXIT.dependency;
       }),
     );
 }

@@ -7,6 +7,7 @@ import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { traceSmsClient } from '../../src/telemetry/traced-client.js';
 import type { CliContext } from '../context.js';
 import { intFlag } from '../flags.js';
+import { countSendsInFlight } from '../../src/sms/sends-in-flight.js';
 import { openRedis } from '../pipeline.js';
 import { confirmDatabase } from '../../src/queue/redis-database.js';
 import { EXIT } from '../../src/errors.js';
@@ -29,19 +30,27 @@ export function register(program: Command, ctx: CliContext): void {
         const { client, endpoint, sandbox } = await ctx.sms();
         // Before Redis: a worker without credentials would take jobs and block the account.
         const credentials = sandbox ? undefined : await confirmLiveCredentials();
+        const sends = countSendsInFlight(client);
         const connection = openRedis(ctx, 'worker');
+        ctx.deps.onForcedExit?.((signal) => {
+          const n = sends.inFlight();
+          ctx.logger.warn({ signal, callsInFlight: n }, `forced exit: ${n === 1 ? '1 call in flight is left sending; its chunk is' : `${n} calls in flight are left sending; their chunks are`} looked up before anything is resent`);
+        });
         // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
         const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
         ctx.onClose(() => watch.stop());
         // Before BullMQ writes its queues' meta keys: a refused SELECT leaves ioredis in database 0.
         const database = await Promise.race([confirmDatabase(connection, redactRedisUrl(config.redisUrl)).then(() => true), shutdown.then(() => false)]);
-        if (!database) return EXIT.ok;
+        if (!database) {
+          ctx.logger.info({ signal: await shutdown }, 'stopped while starting: no job was taken');
+          return EXIT.ok;
+        }
         const metrics = createCallMetricsRecorder({ redis: connection, prefix: config.prefix, logger: ctx.logger });
         const tracing = ctx.tracing;
         const worker = createSmsWorker({
           connection,
           // With OTEL_* set: a span per Dysmsapi call, inside the span of the job that made it.
-          client: tracing ? traceSmsClient(client, tracing.spans) : client,
+          client: tracing ? traceSmsClient(sends.client, tracing.spans) : sends.client,
           telemetry: tracing?.bullmq,
           logger: ctx.logger,
           prefix: config.prefix,

@@ -8,10 +8,11 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import type { Clock } from '../../src/clock.js';
-import type { FieldIssue } from '../../src/errors.js';
+import { redisDoesNotAnswer, START_REDIS_FIX, type FieldIssue } from '../../src/errors.js';
+import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { workersSeen } from '../../src/queue/worker-presence.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { withTimeout } from '../queue-stats.js';
+import { redisFailureReason, withTimeout } from '../queue-stats.js';
 import { HealthSchema, ReadySchema } from '../response-schemas.js';
 import { answer, failure, INTERNAL } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -23,6 +24,8 @@ export interface HealthOptions {
   /** The queue whose workers make the service ready (the calls queue). */
   workQueue: Queue;
   clock: Clock;
+  /** REDIS_URL, password redacted, named when Redis does not answer. */
+  redactedRedisUrl: string;
   /** Longest a readiness check waits for Redis (ms). Default 2000. */
   timeoutMs?: number;
 }
@@ -30,6 +33,8 @@ export interface HealthOptions {
 export async function healthPlugin(parent: FastifyInstance, options: HealthOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   const timeoutMs = options.timeoutMs ?? 2000;
+  // While the connection is down, says why in the connection's words (see redisFailureReason).
+  const gate = createRedisGate({ redis: options.redis, redactedUrl: options.redactedRedisUrl, timeoutMs });
 
   const liveness = {
     summary: 'The process is up (no dependency is checked, so a Redis outage does not get it restarted)',
@@ -50,14 +55,15 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     const issues: FieldIssue[] = [];
     let workers = 0;
     try {
-      await withTimeout(options.redis.ping(), timeoutMs, 'Redis');
+      await withTimeout(gate.ready().then(() => options.redis.ping()), timeoutMs, 'the readiness check');
       // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
-      workers = (await withTimeout(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), timeoutMs, 'Redis')) ?? 0;
+      workers = (await withTimeout(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), timeoutMs, 'the readiness check')) ?? 0;
       if (workers === 0) {
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       }
     } catch (err) {
-      issues.push({ field: 'redis', message: `unreachable: ${err instanceof Error ? err.message : String(err)}` });
+      // In the words /v1 uses (RedisUnavailableError), not ioredis's.
+      issues.push({ field: 'redis', message: `${redisDoesNotAnswer(options.redactedRedisUrl, redisFailureReason(gate, err))}. ${START_REDIS_FIX}` });
     }
     if (issues.length > 0) {
       return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues));

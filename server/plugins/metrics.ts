@@ -11,7 +11,9 @@ import type { Clock } from '../../src/clock.js';
 import { readAlertState } from '../../src/metrics/alert-state.js';
 import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { CONTENT_TYPE, renderPrometheus, renderRedisDown, type DeploymentSettings } from '../../src/metrics/prometheus.js';
-import { queueStats, withTimeout } from '../queue-stats.js';
+import { queueStats, redisFailureReason, withTimeout } from '../queue-stats.js';
+import { createRedisGate } from '../../src/queue/redis-gate.js';
+import { redisDoesNotAnswer } from '../../src/errors.js';
 import { PrometheusText } from '../response-schemas.js';
 import { answer, INTERNAL } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -26,6 +28,8 @@ export interface MetricsOptions {
   timeoutMs?: number;
   /** Exported as `smsq_api_call_rate_cap` and `smsq_reconcile_settle_seconds`, for the alert rules. */
   settings?: DeploymentSettings;
+  /** REDIS_URL, password redacted, named in the line logged when scrapes start failing. */
+  redactedRedisUrl: string;
 }
 
 export async function metricsPlugin(parent: FastifyInstance, options: MetricsOptions): Promise<void> {
@@ -43,18 +47,34 @@ export async function metricsPlugin(parent: FastifyInstance, options: MetricsOpt
       500: INTERNAL,
     },
   };
+  // Prometheus scrapes every few seconds: an outage is one line when the scrapes start failing and
+  // one when they read Redis again, not a line per scrape.
+  let failing: { sinceMs: number; scrapes: number } | undefined;
+  const gate = createRedisGate({ redis: options.redis, redactedUrl: options.redactedRedisUrl, timeoutMs: options.timeoutMs ?? 5000 });
   app.get('/metrics', { schema }, async (request, reply) => {
     const nowMs = options.clock.now();
     let read;
     try {
       read = await withTimeout(
-        Promise.all([Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, nowMs), readAlertState(options.redis, options.keyPrefix, nowMs)]),
+        gate.ready().then(() => Promise.all([Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, nowMs), readAlertState(options.redis, options.keyPrefix, nowMs)])),
         options.timeoutMs ?? 5000,
         'Redis',
       );
     } catch (err) {
-      request.log.warn({ err }, 'metrics from Redis unavailable: /metrics reports smsq_redis_up 0');
+      if (failing) failing.scrapes++;
+      else {
+        failing = { sinceMs: nowMs, scrapes: 1 };
+        const reason = redisFailureReason(gate, err);
+        request.log.warn(
+          { redisUrl: options.redactedRedisUrl, reason },
+          `metrics from Redis unavailable: ${redisDoesNotAnswer(options.redactedRedisUrl, reason)}; /metrics reports smsq_redis_up 0 and this process's metrics until it answers`,
+        );
+      }
       return reply.type(CONTENT_TYPE).send(await renderRedisDown({ settings: options.settings, processRegistry }));
+    }
+    if (failing) {
+      request.log.info({ redisUrl: options.redactedRedisUrl, downMs: nowMs - failing.sinceMs, failedScrapes: failing.scrapes }, 'metrics from Redis available again: /metrics reports smsq_redis_up 1');
+      failing = undefined;
     }
     const [queues, calls, alerts] = read;
     return reply.type(CONTENT_TYPE).send(await renderPrometheus({ queues, calls, alerts, nowMs, settings: options.settings, processRegistry }));

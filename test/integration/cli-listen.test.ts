@@ -33,8 +33,17 @@ afterAll(async () => {
 async function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   const stdout = collector();
   const stderr = collector();
-  // A command that did start is stopped at once: the test is about the ones that do not.
-  const code = await runCli(args, { stdout, stderr, env: { ...env, ...extraEnv }, waitForShutdown: async () => 'SIGTERM' });
+  // A command that did start (printed its address) is stopped at once: the test is about the ones
+  // that do not. Not before: a signal during start-up stops the command before it listens.
+  const started = new Promise<string>((resolve) => {
+    const poll = setInterval(() => {
+      if (stdout.text === '') return;
+      clearInterval(poll);
+      resolve('SIGTERM');
+    }, 20);
+    poll.unref();
+  });
+  const code = await runCli(args, { stdout, stderr, env: { ...env, ...extraEnv }, waitForShutdown: () => started });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

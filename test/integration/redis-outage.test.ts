@@ -80,11 +80,21 @@ describe('a Redis outage under a running worker and server', () => {
     const port = redis.port;
     await redis.stop();
     await waitFor(() => count(worker, WENT_AWAY) === 1 && count(server, WENT_AWAY) === 1, 'both to say Redis went away', 30_000);
-    // Through many reconnect attempts: every answer meanwhile is a 503 in the error shape.
+    // Through many reconnect attempts: every answer meanwhile is a 503 in the error shape, and
+    // /metrics answers what it can (smsq_redis_up 0) at every scrape.
     for (let i = 0; i < 15; i++) {
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { error: { code: string } }).error.code).toBe('SMSQ_NOT_READY');
+      const notReady = (await ready.json()) as { error: { code: string; issues: { field: string; message: string }[] } };
+      expect(notReady.error.code).toBe('SMSQ_NOT_READY');
+      // In smsq's words, as /v1 says it: not ioredis's "Stream isn't writeable and enableOfflineQueue options is false".
+      expect(notReady.error.issues).toEqual([
+        { field: 'redis', message: expect.stringMatching(new RegExp(`^Redis at REDIS_URL=redis://127\\.0\\.0\\.1:${port} does not answer \\(.+\\)\\. Fix: start Redis there or point REDIS_URL at a running one$`)) },
+      ]);
+      expect(notReady.error.issues[0]!.message).not.toMatch(/enableOfflineQueue/);
+      const scrape = await fetch(`${url}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toMatch(/^smsq_redis_up 0$/m);
       const refused = await post();
       expect(refused.status).toBe(503);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('SMSQ_REDIS_UNAVAILABLE');
@@ -114,6 +124,14 @@ describe('a Redis outage under a running worker and server', () => {
       expect(count(p, BACK)).toBe(1);
       expect(logLines(p).filter((l) => l.level >= 50)).toEqual([]);
     }
+    // The scrapes too: one line when they start failing (the reason, no stack), one when they answer again.
+    await waitFor(async () => /^smsq_redis_up 1$/m.test(await (await fetch(`${url}/metrics`)).text()), '/metrics to read Redis again', 30_000);
+    const scrapeLines = logLines(server).filter((l) => /^metrics from Redis/.test(l.msg));
+    expect(scrapeLines.map((l) => l.msg)).toEqual([expect.stringMatching(/^metrics from Redis unavailable: /), expect.stringMatching(/^metrics from Redis available again/)]);
+    expect(scrapeLines[0]).toMatchObject({ level: 40, reason: expect.any(String) });
+    expect(scrapeLines[0]).not.toHaveProperty('err');
+    expect(scrapeLines[1]).toMatchObject({ failedScrapes: expect.any(Number), downMs: expect.any(Number) });
+    expect(server.stderr).not.toMatch(/\\n\s+at /); // a stack, even inside a JSON line
 
     // A second outage, and SIGTERM while Redis is down: out within the grace period, one signal.
     await redis.stop();
@@ -128,4 +146,22 @@ describe('a Redis outage under a running worker and server', () => {
     expect(await server.exited).toBe(0);
     redis = await startPrivateRedis({ port }); // for afterAll's stop
   }, 180_000);
+
+  it('a second signal while a send call waits for its answer exits at once (130) with one line: the call is left sending, to be looked up', async () => {
+    // The send is accepted and its answer held back: the call stays in flight.
+    emulator.addFault({ kind: 'lost-answer', delayMs: 60_000 });
+    const worker = spawnSmsq(['worker', '--concurrency', '1'], { ...env, SMS_READ_TIMEOUT_MS: '15000', SMSQ_SHUTDOWN_GRACE_MS: '60000' });
+    children.push(worker);
+    await waitFor(() => logLines(worker).some((l) => /smsq worker running/.test(l.msg)), 'the worker to run', 30_000);
+    const send = spawn(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify({ name: 'Ada', order: 'A2' }), '--yes']);
+    expect(await send.exited, send.stderr).toBe(0);
+    await waitFor(() => emulator.accepted().some((a) => a.templateParams.some((p) => p.order === 'A2')), 'the call to reach Dysmsapi', 30_000);
+    worker.child.kill('SIGINT');
+    await waitFor(() => logLines(worker).some((l) => /^stopping/.test(l.msg)), 'the worker to start stopping', 30_000);
+    worker.child.kill('SIGINT');
+    expect(await worker.exited).toBe(130);
+    const forced = logLines(worker).find((l) => /^forced exit/.test(l.msg));
+    expect(forced, worker.stderr).toMatchObject({ signal: 'SIGINT', callsInFlight: 1, msg: 'forced exit: 1 call in flight is left sending; its chunk is looked up before anything is resent' });
+    emulator.clearFaults();
+  }, 120_000);
 });

@@ -1,0 +1,65 @@
+/**
+ * Closing the server within a grace period. fastify's `close()` waits for every request in flight,
+ * and Node gives a request `requestTimeout` (300 s) to arrive: one client trickling its body would
+ * hold the process past any orchestrator's kill timeout. When the grace runs out, what is still
+ * open is cut, and each request cut is named with what it may have left undone.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import { redactUrl } from './redact-url.js';
+
+/** The requests a server has in flight. */
+export interface RequestsInFlight {
+  /** One line per request in flight: method, path (report token redacted) and where it is. */
+  describe(): string[];
+}
+
+/** Follows the requests of `server` from their first byte until their answer is sent or their connection closes. */
+export function trackRequests(server: Server): RequestsInFlight {
+  const open = new Set<IncomingMessage>();
+  server.on('request', (req, res) => {
+    open.add(req);
+    res.once('close', () => open.delete(req));
+  });
+  return { describe: () => [...open].map(describeRequest) };
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function describeRequest(req: IncomingMessage): string {
+  const what = `${req.method ?? '?'} ${redactUrl(req.url ?? '')}`;
+  // A route's handler runs once its body is in: before that, nothing of the request was acted on.
+  if (!req.complete) return `${what} (body still arriving: nothing done)`;
+  if (READS.has(req.method ?? '')) return `${what} (in its handler: a read)`;
+  return `${what} (in its handler: may be partly done${req.headers['idempotency-key'] === undefined ? ', without an Idempotency-Key' : ''})`;
+}
+
+/** How a {@link closeWithin} went. */
+export interface ServerClose {
+  /** Every request in flight was answered within the grace period. */
+  inTime: boolean;
+  /** The requests cut when the grace ran out (see {@link RequestsInFlight.describe}); empty when in time. */
+  cut: string[];
+  /** Settles once the server is closed (its onClose hooks run). Awaited already when `inTime`. */
+  closed: Promise<void>;
+}
+
+/** What {@link closeWithin} closes: a fastify app's `close` and its Node server. */
+export interface Closable {
+  close(): Promise<void>;
+  server: Server;
+}
+
+/**
+ * Closes `app` (no new connections, requests in flight answered); once `graceMs` has passed, closes
+ * every connection still open, in the middle of whatever it carries.
+ */
+export async function closeWithin(app: Closable, requests: RequestsInFlight, graceMs: number): Promise<ServerClose> {
+  const closed = app.close();
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+  clearTimeout(timer);
+  if (inTime) return { inTime, cut: [], closed };
+  const cut = requests.describe();
+  app.server.closeAllConnections();
+  return { inTime, cut, closed };
+}
