@@ -133,6 +133,13 @@ export const SendStatusSchema = z
       .discriminatedUnion('reason', [
         z.strictObject({ reason: z.literal('enqueuing') }),
         z.strictObject({ reason: z.literal('quiet-hours'), until: epochMs.meta({ description: 'When the marketing quiet window opens' }) }),
+        z
+          .strictObject({
+            reason: z.literal('quiet-hours-disagree'),
+            settings: z.array(z.string()).meta({ description: "The live workers' distinct SMSQ_QUIET_HOURS (`off`: none)" }),
+            until: epochMs.optional().meta({ description: 'When the first of them opens, when every one holds now' }),
+          })
+          .meta({ description: 'Marketing with queued recipients, and the live workers have different quiet hours, one of which holds now: which worker takes a chunk decides' }),
         z.strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause']), detail: z.string() }),
         z.strictObject({ reason: z.literal('account-blocked'), code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }), detail: z.string(), since: epochMs }),
         z.strictObject({ reason: z.literal('throttled'), until: epochMs }),

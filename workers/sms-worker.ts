@@ -50,6 +50,7 @@ import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
 import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-schedule.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
+import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -342,6 +343,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         firstAfterMs: repairOptions.firstAfterMs,
       })
     : undefined;
+  // Status reads the quiet hours of the workers, which decide, not those of whoever asks.
+  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours: options.quietHours });
   const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({
     sends,
@@ -469,6 +472,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       await adviseRedisMemory(node, log);
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
+      await settings.start();
       stopAutoResume = guard.startAutoResume();
       windowSweep.start();
       repair?.start();
@@ -483,7 +487,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       closing = true;
       stopAutoResume();
       rollbackRecovery.stop();
-      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop()]);
+      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop()]);
       await Promise.all([queue.close(), housekeeping.close()]);
       callbacks.close();
     },

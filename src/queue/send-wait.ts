@@ -6,7 +6,7 @@
 import { clockTime, formatTime } from '../china-time.js';
 import { isSendEnded, type SendState } from './lifecycle.js';
 import type { MessageKind } from './kinds.js';
-import { quietUntil, type QuietHours } from './quiet-hours.js';
+import { quietHoursText, quietUntil, type QuietHours } from './quiet-hours.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -17,6 +17,12 @@ export type SendWait =
   | { reason: 'enqueuing' }
   /** Marketing inside quiet hours: its chunks wait for the window to open (ms). */
   | { reason: 'quiet-hours'; until: number }
+  /**
+   * Marketing with queued recipients, and the live workers have different quiet hours (their
+   * SMSQ_QUIET_HOURS, `off` for none), at least one of which holds now: what happens depends on
+   * which worker takes a chunk. `until`: when the first of them opens, when every one holds now.
+   */
+  | { reason: 'quiet-hours-disagree'; settings: string[]; until?: number }
   /** Paused by an operator or by auto-pause, with the reason recorded. */
   | { reason: 'paused'; by: 'operator' | 'auto-pause'; detail: string }
   /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code. */
@@ -39,7 +45,10 @@ export interface SendPace {
 /** The state of the account and the queue that every send shares. */
 export interface WaitFacts {
   now: number;
+  /** This process's quiet hours: used only when no live worker has said its own (`workerQuietHours`). */
   quietHours: QuietHours | undefined;
+  /** The distinct quiet hours (undefined: off) of the live workers (worker-settings.ts); absent or empty when none has said. */
+  workerQuietHours?: readonly (QuietHours | undefined)[];
   /** The account block (keys.account()), if any. */
   accountBlock?: { code: string; message: string; since: number };
   /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
@@ -70,8 +79,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
   if (unsentOf(status.counts) > 0) {
     if (facts.accountBlock) return { reason: 'account-blocked', code: facts.accountBlock.code, detail: facts.accountBlock.message, since: facts.accountBlock.since };
     if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil };
-    const quiet = status.send.kind === 'marketing' ? quietUntil(facts.now, facts.quietHours) : 0;
-    if (quiet > 0 && status.counts.queued > 0) return { reason: 'quiet-hours', until: quiet };
+    const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
+    if (quiet) return quiet;
     // Last: the reasons above hold whatever runs; without a worker, nothing else moves it.
     if (facts.workers === 0) return { reason: 'no-worker' };
     return undefined;
@@ -82,6 +91,16 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     return { reason: 'receipts', pending: status.counts.accepted, until: sentAt + facts.receiptWindowMs };
   }
   return undefined;
+}
+
+/** Whether quiet hours hold marketing now, as the workers have them (the local setting when none said). */
+function quietWait(facts: WaitFacts): SendWait | undefined {
+  const settings = facts.workerQuietHours?.length ? facts.workerQuietHours : [facts.quietHours];
+  const ends = settings.map((q) => quietUntil(facts.now, q));
+  if (ends.every((end) => end === 0)) return undefined;
+  if (settings.length === 1) return { reason: 'quiet-hours', until: ends[0] as number };
+  const texts = settings.map((q) => (q ? quietHoursText(q) : 'off'));
+  return { reason: 'quiet-hours-disagree', settings: texts, ...(ends.every((end) => end > 0) ? { until: Math.min(...ends) } : {}) };
 }
 
 /** Milliseconds the send spent active (not paused, not enqueuing) from its first `active` until `now`. */
@@ -118,6 +137,10 @@ export function waitText(wait: SendWait): string {
       return 'no worker serves its SMSQ_PREFIX: none beat in the last minute or is connected to its queue; nothing is sent until one starts: smsq worker';
     case 'quiet-hours':
       return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
+    case 'quiet-hours-disagree':
+      return `workers disagree on marketing quiet hours (SMSQ_QUIET_HOURS ${wait.settings.join(', ')}): ${
+        wait.until === undefined ? 'some hold its chunks now, others send them' : `none sends before ${clockTime(wait.until)} China time (${formatTime(wait.until)})`
+      }; give every worker the same SMSQ_QUIET_HOURS`;
     case 'paused':
       // The default reason is these very words: said once.
       return wait.by === 'auto-pause'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUIET_HOURS } from '../../src/queue/quiet-hours.js';
+import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../src/queue/quiet-hours.js';
 import { sendPace, sendWait, waitText, type WaitFacts, type WaitInput } from '../../src/queue/send-wait.js';
 
 const at = (cst: string) => Date.parse(`${cst}+08:00`);
@@ -23,6 +23,22 @@ describe('sendWait', () => {
     // Not for a notification, and not outside the window.
     expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts())).toBeUndefined();
     expect(sendWait(status({}, { queued: 1 }), facts({ now: at('2026-12-04T09:00:00') }))).toBeUndefined();
+  });
+
+  it("uses the live workers' quiet hours over the local setting, and says when they disagree", () => {
+    const q = (spec: string) => parseQuietHours(spec);
+    const tenThirty = at('2026-12-04T10:30:00');
+    // The local default does not hold at 10:30; the workers' window does.
+    expect(sendWait(status({}, { queued: 5 }), facts({ now: tenThirty, workerQuietHours: [q('10:00-11:30')] }))).toEqual({ reason: 'quiet-hours', until: at('2026-12-04T11:30:00') });
+    // The local setting holds, the workers have none.
+    expect(sendWait(status({}, { queued: 5 }), facts({ workerQuietHours: [undefined] }))).toBeUndefined();
+    const split = sendWait(status({}, { queued: 5 }), facts({ now: tenThirty, workerQuietHours: [q('10:00-11:30'), undefined] }));
+    expect(split).toEqual({ reason: 'quiet-hours-disagree', settings: ['10:00-11:30', 'off'] });
+    expect(waitText(split!)).toBe('workers disagree on marketing quiet hours (SMSQ_QUIET_HOURS 10:00-11:30, off): some hold its chunks now, others send them; give every worker the same SMSQ_QUIET_HOURS');
+    const both = sendWait(status({}, { queued: 5 }), facts({ now: tenThirty, workerQuietHours: [q('10:00-11:30'), q('10:15-11:00')] }));
+    expect(both).toEqual({ reason: 'quiet-hours-disagree', settings: ['10:00-11:30', '10:15-11:00'], until: at('2026-12-04T11:00:00') });
+    // Different windows that both leave now open say nothing.
+    expect(sendWait(status({}, { queued: 5 }), facts({ now: at('2026-12-04T12:00:00'), workerQuietHours: [q('10:00-11:30'), undefined] }))).toBeUndefined();
   });
 
   it('names who paused it and why', () => {
