@@ -142,7 +142,11 @@ export const SendStatusSchema = z
           .meta({ description: 'Marketing with queued recipients, and the live workers have different quiet hours, one of which holds now: which worker takes a chunk decides' }),
         z.strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause']), detail: z.string() }),
         z.strictObject({ reason: z.literal('account-blocked'), code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }), detail: z.string(), since: epochMs }),
-        z.strictObject({ reason: z.literal('throttled'), until: epochMs }),
+        z.strictObject({
+          reason: z.literal('throttled'),
+          until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),
+          times: count.optional().meta({ description: 'Throttle answers in the last minute' }),
+        }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts' }),
         z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
       ])

@@ -51,6 +51,7 @@ import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-
 import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
+import { createThrottleLog } from '../src/queue/throttle-log.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -260,6 +261,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     ? { max: 2 * options.qps, duration: 1000, worstSlidingSecond: 2 * options.qps, sustainedPerSecond: 2 * options.qps }
     : planRateWindow(options.qps);
 
+  const throttles = createThrottleLog({ redis: options.connection, keys, clock });
+
   const durability = options.durability ?? DEFAULT_DURABILITY;
   // The server holding this deployment's keys: durability checks, WAIT and run_id go to it.
   const server = createNodeResolver(options.connection, keys.prefix);
@@ -286,6 +289,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     redis: options.connection,
     keys,
     metrics: options.metrics,
+    throttles,
     controls: {
       quietHours: options.quietHours,
       parkMs: options.recheckMs ?? 60_000,
@@ -296,7 +300,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld(),
   });
-  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics });
+  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles });
   const processReceipt = createReceiptProcessor({
     client,
     chunks,
@@ -310,6 +314,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     policies: receiptPolicies,
     schedule: receiptSchedule,
     metrics: options.metrics,
+    throttles,
   });
   const expireChunk = createWindowExpiry({ chunks, recipients, completion, logger: options.logger });
   const windowSweep = createWindowSweep({

@@ -27,8 +27,11 @@ export type SendWait =
   | { reason: 'paused'; by: 'operator' | 'auto-pause'; detail: string }
   /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code. */
   | { reason: 'account-blocked'; code: string; detail: string; since: number }
-  /** Dysmsapi throttled the account: every worker waits until then (ms). */
-  | { reason: 'throttled'; until: number }
+  /**
+   * Dysmsapi throttled the account: every worker waits until `until` (ms), or, once that pause is
+   * over, `times` throttle answers in the last minute say it may come again (`until` then past).
+   */
+  | { reason: 'throttled'; until: number; times?: number }
   /** No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts. */
   | { reason: 'no-worker' }
   /** Everything is sent; `pending` recipients wait for a receipt, at the latest until the window ends (ms). */
@@ -53,6 +56,8 @@ export interface WaitFacts {
   accountBlock?: { code: string; message: string; since: number };
   /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
   throttledUntil?: number;
+  /** Throttle answers in the last minute and when the latest pause ends (ms), if any (throttle-log.ts). */
+  recentThrottles?: { times: number; lastUntil: number };
   /** The receipt window (ms after acceptance). */
   receiptWindowMs: number;
   /** Workers serving the prefix (src/queue/worker-presence.ts); undefined when not known. */
@@ -78,11 +83,14 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
   if (state === 'enqueuing') return { reason: 'enqueuing' };
   if (unsentOf(status.counts) > 0) {
     if (facts.accountBlock) return { reason: 'account-blocked', code: facts.accountBlock.code, detail: facts.accountBlock.message, since: facts.accountBlock.since };
-    if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil };
+    const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
+    if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil, ...times };
     const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
     if (quiet) return quiet;
-    // Last: the reasons above hold whatever runs; without a worker, nothing else moves it.
+    // After the reasons that hold whatever runs: without a worker, nothing else moves it.
     if (facts.workers === 0) return { reason: 'no-worker' };
+    // Between pauses too: a send throttled again and again is held back by it, though no pause holds it this instant.
+    if (facts.recentThrottles?.times) return { reason: 'throttled', until: facts.recentThrottles.lastUntil, ...times };
     return undefined;
   }
   if (status.counts.accepted > 0) {
@@ -149,7 +157,11 @@ export function waitText(wait: SendWait): string {
     case 'account-blocked':
       return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''}): fix the account, then smsq resume`;
     case 'throttled':
-      return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
+      if (!wait.times) return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
+      return (
+        `throttled by Dysmsapi ${wait.times} time${wait.times === 1 ? '' : 's'} in the last minute, every worker pausing after each (the latest until ${formatTime(wait.until)}): ` +
+        "if it goes on, the account's cap is below SMS_QPS: lower SMS_QPS or have the cap raised"
+      );
     case 'receipts':
       return `waiting for receipts of ${wait.pending} recipient${wait.pending === 1 ? '' : 's'}, at the latest until ${formatTime(wait.until)}`;
   }

@@ -72,6 +72,22 @@ describe('sendWait', () => {
     expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ throttledUntil: until }))).toEqual({ reason: 'throttled', until });
   });
 
+  it('names throttling of the last minute between the pauses, after quiet hours and a missing worker', () => {
+    const now = at('2026-12-04T10:00:00');
+    const recentThrottles = { times: 37, lastUntil: now - 400 };
+    const wait = sendWait(status({ kind: 'notification' }, { queued: 2000 }), facts({ now, recentThrottles }));
+    expect(wait).toEqual({ reason: 'throttled', until: now - 400, times: 37 });
+    expect(waitText(wait!)).toBe(
+      "throttled by Dysmsapi 37 times in the last minute, every worker pausing after each (the latest until 2026-12-04 09:59:59 +08:00): if it goes on, the account's cap is below SMS_QPS: lower SMS_QPS or have the cap raised",
+    );
+    // Inside a pause, the pause's end with the count.
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now, recentThrottles, throttledUntil: now + 600 }))).toEqual({ reason: 'throttled', until: now + 600, times: 37 });
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now, recentThrottles, workers: 0 }))).toEqual({ reason: 'no-worker' });
+    expect(sendWait(status({}, { queued: 1 }), facts({ now: at('2026-12-04T07:42:22'), recentThrottles }))).toMatchObject({ reason: 'quiet-hours' });
+    // Nothing left to send: throttling is not its reason.
+    expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ now, recentThrottles }))).toMatchObject({ reason: 'receipts' });
+  });
+
   it('waits for receipts once everything is sent: how many, until the window of the last one sent ends', () => {
     const sentAt = at('2026-12-04T07:41:00');
     const s = status({ state: 'sent', stateChangedAt: sentAt, history: [{ state: 'active', at: sentAt - 60_000 }, { state: 'sent', at: sentAt }] }, { accepted: 250, delivered: 4750 });
