@@ -147,6 +147,9 @@ export const SendStatusSchema = z
           until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),
           times: count.optional().meta({ description: 'Throttle answers in the last minute' }),
         }),
+        z
+          .strictObject({ reason: z.literal('flow-control'), retryAt: epochMs.meta({ description: 'When its queued chunks go again' }) })
+          .meta({ description: 'Every queued chunk of the send was refused by per-number flow control (isv.BUSINESS_LIMIT_CONTROL) and waits for the next window' }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts' }),
         z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
       ])

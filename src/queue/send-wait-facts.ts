@@ -1,4 +1,5 @@
 import type { RedisConnection } from './connection.js';
+import { chunkIdOf } from './chunk-store.js';
 import { CALLS_QUEUE, type Keys } from './keys.js';
 import { parseQuietHours } from './quiet-hours.js';
 import type { WaitFacts } from './send-wait.js';
@@ -39,4 +40,39 @@ export async function readWaitFacts(redis: RedisConnection, keys: Keys, now: num
     ...(throttles && last?.[1] ? { recentThrottles: { times: throttles, lastUntil: Number(last[1]) } } : {}),
     ...(quiet.length ? { workerQuietHours: quiet.map(parseQuietHours) } : {}),
   };
+}
+
+/** The code of a per-number flow-control refusal (src/sms/error-codes.ts). */
+const FLOW_CONTROL_CODE = 'isv.BUSINESS_LIMIT_CONTROL';
+
+/** Sends with more chunks than this are not walked for a flow-control wait: status is asked often. */
+export const FLOW_CONTROL_WALK_MAX_CHUNKS = 64;
+
+/**
+ * When a send's queued chunks go again, if every one of them waits for a per-number flow-control
+ * window (send-processor.ts records `flowRetryAt` with the refusal and delays the job until then):
+ * the earliest such time still ahead of `now`; undefined when any queued chunk waits for something
+ * else, none is queued, or the send has more than {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks.
+ * Split chunks are walked into their children (`<index>-<i>`, one number each).
+ */
+export async function readFlowControlRetry(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, now: number): Promise<number | undefined> {
+  if (chunks < 1 || chunks > FLOW_CONTROL_WALK_MAX_CHUNKS) return undefined;
+  const FIELDS = ['state', 'code', 'flowRetryAt', 'n'] as const;
+  const read = async (indexes: string[]) => {
+    const p = redis.pipeline();
+    for (const index of indexes) p.hmget(keys.chunk(chunkIdOf(sendId, index)), ...FIELDS);
+    const res = (await p.exec()) ?? [];
+    return res.map(([err, v], i) => ({ index: indexes[i] as string, f: err ? [] : (v as (string | null)[]) }));
+  };
+  const top = await read(Array.from({ length: chunks }, (_, i) => String(i)));
+  const children = top.filter((c) => c.f[0] === 'split').flatMap((c) => Array.from({ length: Number(c.f[3] ?? 0) }, (_, i) => `${c.index}-${i}`));
+  const all = [...top, ...(children.length ? await read(children) : [])];
+  let earliest: number | undefined;
+  for (const { f } of all) {
+    if (f[0] !== 'queued') continue;
+    const at = Number(f[2]);
+    if (f[1] !== FLOW_CONTROL_CODE || !(at > now)) return undefined;
+    earliest = Math.min(earliest ?? at, at);
+  }
+  return earliest;
 }

@@ -32,6 +32,8 @@ export type SendWait =
    * over, `times` throttle answers in the last minute say it may come again (`until` then past).
    */
   | { reason: 'throttled'; until: number; times?: number }
+  /** Every queued chunk of the send waits for a per-number flow-control window (isv.BUSINESS_LIMIT_CONTROL) and goes again at `retryAt` (ms). */
+  | { reason: 'flow-control'; retryAt: number }
   /** No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts. */
   | { reason: 'no-worker' }
   /** Everything is sent; `pending` recipients wait for a receipt, at the latest until the window ends (ms). */
@@ -60,6 +62,8 @@ export interface WaitFacts {
   recentThrottles?: { times: number; lastUntil: number };
   /** The receipt window (ms after acceptance). */
   receiptWindowMs: number;
+  /** When the send's queued chunks, all refused by per-number flow control, go again (ms); send-wait-facts.ts. */
+  flowControlRetryAt?: number;
   /** Workers serving the prefix (src/queue/worker-presence.ts); undefined when not known. */
   workers?: number;
 }
@@ -89,6 +93,9 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (quiet) return quiet;
     // After the reasons that hold whatever runs: without a worker, nothing else moves it.
     if (facts.workers === 0) return { reason: 'no-worker' };
+    if (facts.flowControlRetryAt !== undefined && facts.flowControlRetryAt > facts.now && status.counts.sending + status.counts.unknown === 0) {
+      return { reason: 'flow-control', retryAt: facts.flowControlRetryAt };
+    }
     // Between pauses too: a send throttled again and again is held back by it, though no pause holds it this instant.
     if (facts.recentThrottles?.times) return { reason: 'throttled', until: facts.recentThrottles.lastUntil, ...times };
     return undefined;
@@ -149,6 +156,8 @@ export function waitText(wait: SendWait): string {
       return `workers disagree on marketing quiet hours (SMSQ_QUIET_HOURS ${wait.settings.join(', ')}): ${
         wait.until === undefined ? 'some hold its chunks now, others send them' : `none sends before ${clockTime(wait.until)} China time (${formatTime(wait.until)})`
       }; give every worker the same SMSQ_QUIET_HOURS`;
+    case 'flow-control':
+      return `per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at ${clockTime(wait.retryAt)} China time (${formatTime(wait.retryAt)})`;
     case 'paused':
       // The default reason is these very words: said once.
       return wait.by === 'auto-pause'

@@ -196,6 +196,27 @@ describe('error classes drive what happens', () => {
     expect(worker.window.max).toBeGreaterThan(0);
   });
 
+  it('per-number flow control: status names when a code held by it goes again', async () => {
+    // A clock 10 s past a China-time minute boundary: the retry waits for the next one.
+    const real = Date.now();
+    const offset = 10_000 - ((real + 8 * 3600_000) % 60_000);
+    const clock: Clock = { now: () => Date.now() + offset };
+    const nextMinute = clock.now() - ((clock.now() + 8 * 3600_000) % 60_000) + 60_000;
+    h = await createHarness({ label: 'flow-wait', emulator: { clock }, clock });
+    const first = await h.producer.send({ ...CODE, phones: ['13800000017'] });
+    await h.startWorker({ clock, flowControlSpreadMs: 0 });
+    await settled(h, first.sendId, 1);
+    const second = await h.producer.send({ ...CODE, templateParam: { code: '2' }, phones: ['13800000017'] });
+    const harness = h;
+    await waitFor(() => harness.emulator.calls().some((x) => x.code === 'isv.BUSINESS_LIMIT_CONTROL'), 'the flow-control refusal');
+    const s = await waitFor(async () => {
+      const st = await harness.producer.getStatus(second.sendId);
+      return st.counts.queued === 1 && st.wait ? st : undefined;
+    }, 'the code queued again with a reason');
+    expect(s.send.state).toBe('active');
+    expect(s.wait).toEqual({ reason: 'flow-control', retryAt: nextMinute });
+  });
+
   it('per-number flow control inside a 3-number chunk: split, the limited number fails, the others go', async () => {
     h = await createHarness({ label: 'split' });
     const limited = '13800000008';

@@ -88,6 +88,16 @@ describe('sendWait', () => {
     expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ now, recentThrottles }))).toMatchObject({ reason: 'receipts' });
   });
 
+  it('names a per-number flow-control retry when nothing else of the send is in flight', () => {
+    const now = at('2026-12-04T10:00:10');
+    const retryAt = at('2026-12-04T10:01:00');
+    const wait = sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now, flowControlRetryAt: retryAt }));
+    expect(wait).toEqual({ reason: 'flow-control', retryAt });
+    expect(waitText(wait!)).toBe('per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at 10:01 China time (2026-12-04 10:01:00 +08:00)');
+    expect(sendWait(status({ kind: 'verification' }, { queued: 1, sending: 1 }), facts({ now, flowControlRetryAt: retryAt }))).toBeUndefined();
+    expect(sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now, flowControlRetryAt: now - 1 }))).toBeUndefined();
+  });
+
   it('waits for receipts once everything is sent: how many, until the window of the last one sent ends', () => {
     const sentAt = at('2026-12-04T07:41:00');
     const s = status({ state: 'sent', stateChangedAt: sentAt, history: [{ state: 'active', at: sentAt - 60_000 }, { state: 'sent', at: sentAt }] }, { accepted: 250, delivered: 4750 });
