@@ -154,12 +154,24 @@ export class RedisUnavailableError extends Error {
      * idempotency key rather than assume nothing happened.
      */
     readonly midCall = false,
+    /** True when what failed only reads (`smsq status`, `smsq sends`): nothing was to be enqueued, and asking again is always safe. */
+    readonly reading = false,
   ) {
+    const consequence = reading
+      ? 'nothing was changed; run it again once Redis answers'
+      : midCall
+        ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice'
+        : 'nothing was enqueued';
     super(
-      `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); ${midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+      `Redis at REDIS_URL=${redactedUrl} does not answer (${reason}); ${consequence}. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';
+  }
+
+  /** The same failure, said of a read. */
+  asRead(): RedisUnavailableError {
+    return this.reading ? this : new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, false, true);
   }
 }
 
