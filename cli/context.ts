@@ -12,6 +12,7 @@ import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
 import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
+import { queryAction } from '../src/sms/error-codes.js';
 import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/connection.js';
 import { DEFAULT_PREFIX } from '../src/queue/keys.js';
@@ -75,6 +76,9 @@ export interface Answer<T> {
 const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 /** Suggested commands for errors about signatures or templates, as the seed's quick recovery does. */
+/** Commands that only read (the catalog, look-ups, a send's status, the list of sends): asking again never sends. */
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['signs', 'sign', 'templates', 'template', 'qualifications', 'qualification', 'details', 'stats', 'status', 'sends']);
+
 export function recoveryCommands(error: Pick<SmsError, 'code' | 'errorClass'>): string[] {
   if (error.errorClass !== 'sign_template') return [];
   const code = error.code.toUpperCase();
@@ -255,7 +259,8 @@ export class CliContext {
       if (json) this.printJson({ error: { code: err.code, errorClass: 'refused', meaning: SMSQ_CODES[err.code].meaning, action: 'fix the fields named', issues: err.issues } });
       return exitCodeOf(err.code);
     }
-    const unavailable = this.asRedisUnavailable(err);
+    const redisDown = this.asRedisUnavailable(err);
+    const unavailable = redisDown && this.readOnly() ? redisDown.asRead() : redisDown;
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
       // A send is looked up in the Redis of REDIS_URL: one made elsewhere (another deployment) or by the sandbox (its keys are deleted when its run ends) is not there.
@@ -275,7 +280,8 @@ export class CliContext {
         // With an HTTP status the text is Alibaba's Message; without, it is what went wrong locally.
         this.note(`${e.httpStatus === undefined ? 'detail' : 'server said'}: ${e.message}`);
       }
-      this.note(`what to do: ${e.action}`);
+      const action = this.readOnly() ? queryAction(e) : e.action;
+      this.note(`what to do: ${action}`);
       for (const cmd of suggest) this.note(`see what the account has: ${cmd}`);
       if (e.requestId) this.note(`request id: ${e.requestId}`);
       if (json)
@@ -284,7 +290,7 @@ export class CliContext {
             code: e.code,
             errorClass: e.errorClass,
             meaning: e.meaning,
-            action: e.action,
+            action,
             message: e.message,
             requestId: e.requestId ?? null,
             httpStatus: e.httpStatus ?? null,
@@ -306,6 +312,11 @@ export class CliContext {
   }
 
   /** `err` as SMSQ_REDIS_UNAVAILABLE when it says Redis could not be reached (whoever threw it). */
+  /** Whether the command being run only reads: its failures get a query's advice, not a send's. */
+  private readOnly(): boolean {
+    return this.commandName !== undefined && READ_ONLY_COMMANDS.has(this.commandName);
+  }
+
   private asRedisUnavailable(err: unknown): RedisUnavailableError | undefined {
     if (err instanceof RedisUnavailableError) return err;
     if (!isRedisConnectionError(err)) return undefined;

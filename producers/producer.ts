@@ -16,7 +16,7 @@ import { createChunkStore } from '../src/queue/chunk-store.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
-import { readWaitFacts } from '../src/queue/send-wait-facts.js';
+import { readFlowControlRetry, readWaitFacts } from '../src/queue/send-wait-facts.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
 import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
@@ -631,11 +631,15 @@ export function createProducer(opts: ProducerOptions): Producer {
       const now = clock.now();
       // Workers are asked about only for a send that waits on them (one ZCOUNT, CLIENT LIST when no worker beats).
       const unsent = status.counts.queued + status.counts.sending + status.counts.unknown > 0;
-      const [shared, workers] = await Promise.all([
+      const active = unsent && status.send.state === 'active';
+      // Its chunks are walked only when nothing else of it is in flight: then its queued ones may all wait for flow control.
+      const onlyQueued = active && status.counts.queued > 0 && status.counts.sending + status.counts.unknown === 0;
+      const [shared, workers, flowControlRetryAt] = await Promise.all([
         readWaitFacts(opts.redis, keys, now),
-        unsent && status.send.state === 'active' ? workersPresent().catch(() => undefined) : undefined,
+        active ? workersPresent().catch(() => undefined) : undefined,
+        onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, now) : undefined,
       ]);
-      const wait = sendWait(status, { now, ...waits, ...shared, workers });
+      const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt });
       return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now, wait) };
     },
 

@@ -133,6 +133,13 @@ export const SendStatusSchema = z
       .discriminatedUnion('reason', [
         z.strictObject({ reason: z.literal('enqueuing') }),
         z.strictObject({ reason: z.literal('quiet-hours'), until: epochMs.meta({ description: 'When the marketing quiet window opens' }) }),
+        z
+          .strictObject({
+            reason: z.literal('quiet-hours-disagree'),
+            settings: z.array(z.string()).meta({ description: "The live workers' distinct SMSQ_QUIET_HOURS (`off`: none)" }),
+            until: epochMs.optional().meta({ description: 'When the first of them opens, when every one holds now' }),
+          })
+          .meta({ description: 'Marketing with queued recipients, and the live workers have different quiet hours, one of which holds now: which worker takes a chunk decides' }),
         z.strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause']), detail: z.string() }),
         z.strictObject({
           reason: z.literal('account-blocked'),
@@ -144,7 +151,14 @@ export const SendStatusSchema = z
             .optional()
             .meta({ description: 'The worker process that hit the block (absent in a block written by an earlier version): one worker with a wrong environment blocks them all' }),
         }),
-        z.strictObject({ reason: z.literal('throttled'), until: epochMs }),
+        z.strictObject({
+          reason: z.literal('throttled'),
+          until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),
+          times: count.optional().meta({ description: 'Throttle answers in the last minute' }),
+        }),
+        z
+          .strictObject({ reason: z.literal('flow-control'), retryAt: epochMs.meta({ description: 'When its queued chunks go again' }) })
+          .meta({ description: 'Every queued chunk of the send was refused by per-number flow control (isv.BUSINESS_LIMIT_CONTROL) and waits for the next window' }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts' }),
         z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
       ])

@@ -170,16 +170,28 @@ export class RedisUnavailableError extends Error {
      * idempotency key rather than assume nothing happened.
      */
     readonly midCall = false,
+    /** True when what failed only reads (`smsq status`, `smsq sends`): nothing was to be enqueued, and asking again is always safe. */
+    readonly reading = false,
     /** A campaign that Redis left part-way, after some of it was queued. */
     readonly campaign?: CutOffCampaign,
   ) {
+    const consequence = reading
+      ? 'nothing was changed; run it again once Redis answers'
+      : midCall
+        ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice'
+        : 'nothing was enqueued';
     super(
       campaign
         ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: ${campaign.recipients} recipients were enqueued as send ${campaign.sendId} before it (workers may have sent them already). ${cutOffFix(campaign)}`
-        : `${redisDoesNotAnswer(redactedUrl, reason)}; ${midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+        : `${redisDoesNotAnswer(redactedUrl, reason)}; ${consequence}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';
+  }
+
+  /** The same failure, said of a read. */
+  asRead(): RedisUnavailableError {
+    return this.reading ? this : new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, false, true);
   }
 }
 

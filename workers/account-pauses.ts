@@ -1,5 +1,6 @@
 import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
 import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
+import type { ThrottleLog } from '../src/queue/throttle-log.js';
 import type { AccountGuard } from './account-guard.js';
 
 /** What pausing every worker needs. */
@@ -8,6 +9,8 @@ export interface PauseDeps {
   queue: Queue;
   guard: AccountGuard;
   metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait'>;
+  /** Where throttle answers are logged for `status`, which keeps naming them between pauses. Optional. */
+  throttles?: ThrottleLog;
 }
 
 /**
@@ -17,6 +20,8 @@ export interface PauseDeps {
 export async function pauseEveryWorker(deps: PauseDeps, ms: number): Promise<never> {
   await deps.queue.rateLimit(ms);
   deps.metrics?.recordLimiterWait('throttled', ms / 1000);
+  // Only what status says depends on it: a failed write must not keep the job from its pause.
+  await deps.throttles?.record(ms).catch(() => {});
   throw Worker.RateLimitError();
 }
 

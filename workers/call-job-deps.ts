@@ -6,6 +6,7 @@ import type { ChunkStore } from '../src/queue/chunk-store.js';
 import type { FollowUps } from '../src/queue/follow-ups.js';
 import type { Completion } from '../src/receipts/completion.js';
 import type { SmsClient } from '../src/sms/types.js';
+import type { ThrottleLog } from '../src/queue/throttle-log.js';
 import type { AccountGuard } from './account-guard.js';
 
 /** What every processor of the calls queue (send, reconcile, receipt) works with. */
@@ -21,4 +22,6 @@ export interface CallJobDeps {
   logger: Logger;
   /** Limiter waits, receipt latency and auto-pauses for /metrics. Optional. */
   metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt' | 'recordAutoPause'>;
+  /** Throttle answers, logged for `status`. Optional. */
+  throttles?: ThrottleLog;
 }

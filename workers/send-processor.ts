@@ -328,7 +328,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
           await deps.completion.check(sendId);
           return { outcome: 'failed', code: decision.code };
         }
-        await settle('answer-not-sent', { code: decision.code, flowRetries: retries + 1 });
+        // flowRetryAt: status names when the chunk goes again (send-wait-facts.ts).
+        await settle('answer-not-sent', { code: decision.code, flowRetries: retries + 1, flowRetryAt: at });
         log().info({ retryAt: new Date(at).toISOString() }, 'per-number flow control: retrying after the window');
         // BullMQ schedules in wall-clock time; convert from our clock.
         await job.moveToDelayed(Date.now() + Math.max(0, at - deps.clock.now()), token);

@@ -51,6 +51,8 @@ import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
 import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-schedule.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
+import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
+import { createThrottleLog } from '../src/queue/throttle-log.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -267,6 +269,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     ? { max: 2 * options.qps, duration: 1000, worstSlidingSecond: 2 * options.qps, sustainedPerSecond: 2 * options.qps }
     : planRateWindow(options.qps);
 
+  const throttles = createThrottleLog({ redis: options.connection, keys, clock });
+
   const durability = options.durability ?? DEFAULT_DURABILITY;
   // The server holding this deployment's keys: durability checks, WAIT and run_id go to it.
   const server = createNodeResolver(options.connection, keys.prefix);
@@ -293,6 +297,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     redis: options.connection,
     keys,
     metrics: options.metrics,
+    throttles,
     controls: {
       quietHours: options.quietHours,
       parkMs: options.recheckMs ?? 60_000,
@@ -303,7 +308,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld(),
   });
-  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics });
+  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles });
   const processReceipt = createReceiptProcessor({
     client,
     chunks,
@@ -317,6 +322,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     policies: receiptPolicies,
     schedule: receiptSchedule,
     metrics: options.metrics,
+    throttles,
   });
   const expireChunk = createWindowExpiry({ chunks, recipients, completion, logger: options.logger });
   const windowSweep = createWindowSweep({
@@ -350,6 +356,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         firstAfterMs: repairOptions.firstAfterMs,
       })
     : undefined;
+  // Status reads the quiet hours of the workers, which decide, not those of whoever asks.
+  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours: options.quietHours });
   const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({
     sends,
@@ -497,6 +505,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       if (!options.callbackSecret) await warnCallbacksWaiting();
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
+      await settings.start();
       stopAutoResume = guard.startAutoResume();
       windowSweep.start();
       repair?.start();
@@ -511,7 +520,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       closing = true;
       stopAutoResume();
       rollbackRecovery.stop();
-      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop()]);
+      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop()]);
       await Promise.all([queue.close(), housekeeping.close()]);
       callbacks.close();
     },

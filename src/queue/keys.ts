@@ -66,6 +66,10 @@ export interface Keys {
   catalog(kind: 'sign' | 'template', name: string): string;
   /** The repair sweep's leader lease: one sweeper at a time across every worker and `smsq repair`. */
   repairLease(): string;
+  /** What each live worker says of its settings (sorted set `<worker>|<quiet hours>` scored by its last word, ms; worker-settings.ts). */
+  workerSettings(): string;
+  /** Dysmsapi's throttle answers of the last minute (sorted set scored by when the pause they caused ends, ms; send-wait-facts.ts). */
+  throttles(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -98,5 +102,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     sentNumberLogPrefix: () => `${prefix}:sent-numbers:`,
     legacySentNumberPrefix: () => `${prefix}:sent-to:`,
     repairLease: () => `${prefix}:repair:lease`,
+    workerSettings: () => `${prefix}:workers:settings`,
+    throttles: () => `${prefix}:throttles`,
   };
 }

@@ -92,7 +92,7 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   function translate(err: unknown, midCall = false): unknown {
     if (err instanceof CampaignCutOff) {
       const under = translate(err.cause, midCall);
-      return under instanceof RedisUnavailableError ? new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, err.campaign) : under;
+      return under instanceof RedisUnavailableError ? new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, false, err.campaign) : under;
     }
     if (err instanceof RedisUnavailableError) return err;
     const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');

@@ -6,7 +6,7 @@
 import { clockTime, formatTime } from '../china-time.js';
 import { isSendEnded, type SendState } from './lifecycle.js';
 import type { MessageKind } from './kinds.js';
-import { quietUntil, type QuietHours } from './quiet-hours.js';
+import { quietHoursText, quietUntil, type QuietHours } from './quiet-hours.js';
 import { workerText, type AccountBlock, type BlockingWorker } from './account-block.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
@@ -18,12 +18,23 @@ export type SendWait =
   | { reason: 'enqueuing' }
   /** Marketing inside quiet hours: its chunks wait for the window to open (ms). */
   | { reason: 'quiet-hours'; until: number }
+  /**
+   * Marketing with queued recipients, and the live workers have different quiet hours (their
+   * SMSQ_QUIET_HOURS, `off` for none), at least one of which holds now: what happens depends on
+   * which worker takes a chunk. `until`: when the first of them opens, when every one holds now.
+   */
+  | { reason: 'quiet-hours-disagree'; settings: string[]; until?: number }
   /** Paused by an operator or by auto-pause, with the reason recorded. */
   | { reason: 'paused'; by: 'operator' | 'auto-pause'; detail: string }
   /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code, and the worker that hit it when known. */
   | { reason: 'account-blocked'; code: string; detail: string; since: number; worker?: BlockingWorker }
-  /** Dysmsapi throttled the account: every worker waits until then (ms). */
-  | { reason: 'throttled'; until: number }
+  /**
+   * Dysmsapi throttled the account: every worker waits until `until` (ms), or, once that pause is
+   * over, `times` throttle answers in the last minute say it may come again (`until` then past).
+   */
+  | { reason: 'throttled'; until: number; times?: number }
+  /** Every queued chunk of the send waits for a per-number flow-control window (isv.BUSINESS_LIMIT_CONTROL) and goes again at `retryAt` (ms). */
+  | { reason: 'flow-control'; retryAt: number }
   /** No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts. */
   | { reason: 'no-worker' }
   /** Everything is sent; `pending` recipients wait for a receipt, at the latest until the window ends (ms). */
@@ -40,13 +51,20 @@ export interface SendPace {
 /** The state of the account and the queue that every send shares. */
 export interface WaitFacts {
   now: number;
+  /** This process's quiet hours: used only when no live worker has said its own (`workerQuietHours`). */
   quietHours: QuietHours | undefined;
+  /** The distinct quiet hours (undefined: off) of the live workers (worker-settings.ts); absent or empty when none has said. */
+  workerQuietHours?: readonly (QuietHours | undefined)[];
   /** The account block (keys.account()), if any. */
   accountBlock?: AccountBlock;
   /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
   throttledUntil?: number;
+  /** Throttle answers in the last minute and when the latest pause ends (ms), if any (throttle-log.ts). */
+  recentThrottles?: { times: number; lastUntil: number };
   /** The receipt window (ms after acceptance). */
   receiptWindowMs: number;
+  /** When the send's queued chunks, all refused by per-number flow control, go again (ms); send-wait-facts.ts. */
+  flowControlRetryAt?: number;
   /** Workers serving the prefix (src/queue/worker-presence.ts); undefined when not known. */
   workers?: number;
 }
@@ -73,11 +91,17 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
       const { code, message, since, worker } = facts.accountBlock;
       return { reason: 'account-blocked', code, detail: message, since, ...(worker ? { worker } : {}) };
     }
-    if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil };
-    const quiet = status.send.kind === 'marketing' ? quietUntil(facts.now, facts.quietHours) : 0;
-    if (quiet > 0 && status.counts.queued > 0) return { reason: 'quiet-hours', until: quiet };
-    // Last: the reasons above hold whatever runs; without a worker, nothing else moves it.
+    const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
+    if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil, ...times };
+    const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
+    if (quiet) return quiet;
+    // After the reasons that hold whatever runs: without a worker, nothing else moves it.
     if (facts.workers === 0) return { reason: 'no-worker' };
+    if (facts.flowControlRetryAt !== undefined && facts.flowControlRetryAt > facts.now && status.counts.sending + status.counts.unknown === 0) {
+      return { reason: 'flow-control', retryAt: facts.flowControlRetryAt };
+    }
+    // Between pauses too: a send throttled again and again is held back by it, though no pause holds it this instant.
+    if (facts.recentThrottles?.times) return { reason: 'throttled', until: facts.recentThrottles.lastUntil, ...times };
     return undefined;
   }
   if (status.counts.accepted > 0) {
@@ -86,6 +110,16 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     return { reason: 'receipts', pending: status.counts.accepted, until: sentAt + facts.receiptWindowMs };
   }
   return undefined;
+}
+
+/** Whether quiet hours hold marketing now, as the workers have them (the local setting when none said). */
+function quietWait(facts: WaitFacts): SendWait | undefined {
+  const settings = facts.workerQuietHours?.length ? facts.workerQuietHours : [facts.quietHours];
+  const ends = settings.map((q) => quietUntil(facts.now, q));
+  if (ends.every((end) => end === 0)) return undefined;
+  if (settings.length === 1) return { reason: 'quiet-hours', until: ends[0] as number };
+  const texts = settings.map((q) => (q ? quietHoursText(q) : 'off'));
+  return { reason: 'quiet-hours-disagree', settings: texts, ...(ends.every((end) => end > 0) ? { until: Math.min(...ends) } : {}) };
 }
 
 /** Milliseconds the send spent active (not paused, not enqueuing) from its first `active` until `now`. */
@@ -122,6 +156,12 @@ export function waitText(wait: SendWait): string {
       return 'no worker serves its SMSQ_PREFIX: none beat in the last minute or is connected to its queue; nothing is sent until one starts: smsq worker';
     case 'quiet-hours':
       return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
+    case 'quiet-hours-disagree':
+      return `workers disagree on marketing quiet hours (SMSQ_QUIET_HOURS ${wait.settings.join(', ')}): ${
+        wait.until === undefined ? 'some hold its chunks now, others send them' : `none sends before ${clockTime(wait.until)} China time (${formatTime(wait.until)})`
+      }; give every worker the same SMSQ_QUIET_HOURS`;
+    case 'flow-control':
+      return `per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at ${clockTime(wait.retryAt)} China time (${formatTime(wait.retryAt)})`;
     case 'paused':
       // The default reason is these very words: said once.
       return wait.by === 'auto-pause'
@@ -130,7 +170,11 @@ export function waitText(wait: SendWait): string {
     case 'account-blocked':
       return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''})${wait.worker ? ` by ${workerText(wait.worker)}` : ''}: fix the account, or that worker's environment if others send with it, then smsq resume`;
     case 'throttled':
-      return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
+      if (!wait.times) return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
+      return (
+        `throttled by Dysmsapi ${wait.times} time${wait.times === 1 ? '' : 's'} in the last minute, every worker pausing after each (the latest until ${formatTime(wait.until)}): ` +
+        "if it goes on, the account's cap is below SMS_QPS: lower SMS_QPS or have the cap raised"
+      );
     case 'receipts':
       return `waiting for receipts of ${wait.pending} recipient${wait.pending === 1 ? '' : 's'}, at the latest until ${formatTime(wait.until)}`;
   }

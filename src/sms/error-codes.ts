@@ -477,3 +477,28 @@ export function classifyCode(code: string, httpStatus?: number): Classification 
 function pick(info: ErrorCodeInfo): Omit<Classification, 'known'> {
   return { errorClass: info.errorClass, meaning: info.meaning, action: info.action };
 }
+
+/**
+ * What to do after a read-only call (a catalog look-up, QuerySendDetails, statistics) failed with
+ * this classification. The table's actions are for a send: a query has no recipients to fail, no
+ * send to stop and no attempt to look up, and asking again never sends anything.
+ */
+export function queryAction(error: { code: string; errorClass: ErrorClass; action: string }): string {
+  switch (error.errorClass) {
+    case 'unknown':
+      return 'Nothing was changed (a query sends nothing): run it again; if it keeps failing, check SMS_ENDPOINT, the network, and SMS_READ_TIMEOUT_MS for slow answers.';
+    case 'throttled':
+    case 'flow_control':
+      return "Nothing was changed: the account is over its call cap (the workers' calls count too); run it again in a moment.";
+    case 'sign_template': {
+      // The CLI names the command that lists what the account has on the next line.
+      return `Nothing was changed: check the ${error.code.toUpperCase().includes('TEMPLATE') ? 'template code' : 'signature name'} given against what the account has.`;
+    }
+    case 'account':
+      // The specific part names the credential or the setting to fix; the rest is about sending.
+      return `${error.action.endsWith(FIX_ACCOUNT) ? error.action.slice(0, -FIX_ACCOUNT.length) : ''}Nothing was changed: run it again after the fix.`;
+    case 'permanent':
+    case 'accepted':
+      return 'Nothing was changed: check the ids and values given (the server\'s message above names the one it refused), then run it again.';
+  }
+}

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { DEFAULT_QUIET_HOURS } from '../../src/queue/quiet-hours.js';
+import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../src/queue/quiet-hours.js';
+import { createProducer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -95,6 +96,38 @@ describe('campaign controls', () => {
     expect((await h.producer.getStatus(mkt.sendId)).counts.queued).toBe(1);
     clock.jumpTo('2026-11-25T08:00:01');
     await waitFor(async () => (await harness.producer.getStatus(mkt.sendId)).counts.accepted === 1, 'marketing once the window opens');
+  });
+
+  it("status names the live workers' quiet hours, not the asking process's, and says when workers disagree", async () => {
+    const clock = controllableClock('2026-11-24T10:30:00');
+    // The producer has the default (21:00-08:00), which does not hold at 10:30; the worker's does.
+    h = await createHarness({ label: 'ctl-quiet-workers', emulator: { clock }, clock });
+    await h.startWorker({ clock, quietHours: parseQuietHours('10:00-11:30') });
+    const mkt = await h.producer.send({ ...MKT, phones: ['13870000011'] });
+    const harness = h;
+    await expect.poll(async () => (await harness.producer.getStatus(mkt.sendId)).wait).toEqual({ reason: 'quiet-hours', until: Date.parse('2026-11-24T11:30:00+08:00') });
+    expect((await h.producer.getStatus(mkt.sendId)).counts.queued).toBe(1);
+    // A second worker with none: which one takes a chunk decides, and status says so.
+    await h.startWorker({ clock, quietHours: undefined });
+    expect((await h.producer.getStatus(mkt.sendId)).wait).toEqual({ reason: 'quiet-hours-disagree', settings: ['10:00-11:30', 'off'] });
+  });
+
+  it("a producer's own quiet hours name no wait when the live workers have none, and the worker sends at once", async () => {
+    const clock = controllableClock('2026-11-24T10:30:00');
+    h = await createHarness({ label: 'ctl-quiet-producer', emulator: { clock }, clock });
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, clock, waits: { quietHours: parseQuietHours('10:00-11:30'), receiptWindowMs: 3_600_000 } });
+    try {
+      const worker = await h.startWorker({ clock, quietHours: undefined });
+      await worker.worker.pause();
+      const mkt = await producer.send({ ...MKT, phones: ['13870000012'] });
+      const held = await producer.getStatus(mkt.sendId);
+      expect(held.counts.queued).toBe(1);
+      expect(held.wait).toBeUndefined();
+      worker.worker.resume();
+      await waitFor(async () => (await producer.getStatus(mkt.sendId)).counts.accepted === 1, 'the marketing send inside the producer\'s quiet hours');
+    } finally {
+      await producer.close();
+    }
   });
 
   it('a deadline expires chunks that were not sent in time instead of sending them late', async () => {

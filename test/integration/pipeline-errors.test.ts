@@ -119,6 +119,29 @@ describe('error classes drive what happens', () => {
     expect(h.emulator.calls().filter((x) => x.code === 'Throttling.User')).toHaveLength(2);
   });
 
+  it('sustained throttling (an account cap below SMS_QPS) is named between the pauses too, for a minute after the last', async () => {
+    h = await createHarness({ label: 'throttle-cap', emulator: { qps: 5 } });
+    const res = await h.producer.send({ ...CODE, phones: Array.from({ length: 40 }, (_, i) => String(13800100000 + i)) });
+    const worker = await h.startWorker({ qps: 50 });
+    const harness = h;
+    await waitFor(() => harness.emulator.calls().some((x) => x.code === 'Throttling.User'), 'a throttle answer');
+    // The worker logs the throttle right after it pauses every worker.
+    await expect.poll(async () => (await harness.producer.getStatus(res.sendId)).wait).toMatchObject({ times: expect.any(Number) });
+    for (let i = 0; i < 4; i++) {
+      expect((await h.producer.getStatus(res.sendId)).wait).toMatchObject({ reason: 'throttled', times: expect.any(Number) });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // No pause holds the workers now (it lasts a second); the throttling of the last minute still explains the wait.
+    await worker.worker.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    const s = await h.producer.getStatus(res.sendId);
+    expect(s.counts.queued).toBeGreaterThan(0);
+    expect(s.wait).toMatchObject({ reason: 'throttled' });
+    const wait = s.wait as { until: number; times: number };
+    expect(wait.times).toBeGreaterThanOrEqual(1);
+    expect(wait.until).toBeLessThanOrEqual(Date.now());
+  });
+
   it('permanent: the recipients fail with the code and are not retried', async () => {
     h = await createHarness({ label: 'permanent' });
     // No params for a template with ${name} and ${order}: isv.TEMPLATE_MISSING_PARAMETERS.
@@ -207,6 +230,27 @@ describe('error classes drive what happens', () => {
     expect(acceptedFor(h, '13800000007')).toBe(2);
     expect(h.emulator.calls().filter((x) => x.code === 'isv.BUSINESS_LIMIT_CONTROL')).toHaveLength(1);
     expect(worker.window.max).toBeGreaterThan(0);
+  });
+
+  it('per-number flow control: status names when a code held by it goes again', async () => {
+    // A clock 10 s past a China-time minute boundary: the retry waits for the next one.
+    const real = Date.now();
+    const offset = 10_000 - ((real + 8 * 3600_000) % 60_000);
+    const clock: Clock = { now: () => Date.now() + offset };
+    const nextMinute = clock.now() - ((clock.now() + 8 * 3600_000) % 60_000) + 60_000;
+    h = await createHarness({ label: 'flow-wait', emulator: { clock }, clock });
+    const first = await h.producer.send({ ...CODE, phones: ['13800000017'] });
+    await h.startWorker({ clock, flowControlSpreadMs: 0 });
+    await settled(h, first.sendId, 1);
+    const second = await h.producer.send({ ...CODE, templateParam: { code: '2' }, phones: ['13800000017'] });
+    const harness = h;
+    await waitFor(() => harness.emulator.calls().some((x) => x.code === 'isv.BUSINESS_LIMIT_CONTROL'), 'the flow-control refusal');
+    const s = await waitFor(async () => {
+      const st = await harness.producer.getStatus(second.sendId);
+      return st.counts.queued === 1 && st.wait ? st : undefined;
+    }, 'the code queued again with a reason');
+    expect(s.send.state).toBe('active');
+    expect(s.wait).toEqual({ reason: 'flow-control', retryAt: nextMinute });
   });
 
   it('per-number flow control inside a 3-number chunk: split, the limited number fails, the others go', async () => {

@@ -54,6 +54,15 @@ describe('CLI commands when nothing listens on REDIS_URL', () => {
     expect(stderr.text).not.toMatch(/\n\s+at /);
   });
 
+  it('a read says nothing was changed, not that nothing was enqueued; a send still says nothing was enqueued', async () => {
+    const read = collector();
+    expect(await runCli(['status', '20260101-abc'], { stdout: collector(), stderr: read, env })).toBe(EXIT.dependency);
+    expect(plainLines(read.text)[0]).toMatch(/does not answer \(.*\); nothing was changed; run it again once Redis answers\. Fix: /);
+    const sent = collector();
+    expect(await runCli(send, { stdout: collector(), stderr: sent, env })).toBe(EXIT.dependency);
+    expect(plainLines(sent.text)[0]).toMatch(/; nothing was enqueued\. Fix: /);
+  });
+
   it('--json puts the error with its code and exit code on stdout', async () => {
     const stdout = collector();
     const stderr = collector();

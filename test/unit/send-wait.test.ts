@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUIET_HOURS } from '../../src/queue/quiet-hours.js';
+import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../src/queue/quiet-hours.js';
 import { sendPace, sendWait, waitText, type WaitFacts, type WaitInput } from '../../src/queue/send-wait.js';
 
 const at = (cst: string) => Date.parse(`${cst}+08:00`);
@@ -23,6 +23,22 @@ describe('sendWait', () => {
     // Not for a notification, and not outside the window.
     expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts())).toBeUndefined();
     expect(sendWait(status({}, { queued: 1 }), facts({ now: at('2026-12-04T09:00:00') }))).toBeUndefined();
+  });
+
+  it("uses the live workers' quiet hours over the local setting, and says when they disagree", () => {
+    const q = (spec: string) => parseQuietHours(spec);
+    const tenThirty = at('2026-12-04T10:30:00');
+    // The local default does not hold at 10:30; the workers' window does.
+    expect(sendWait(status({}, { queued: 5 }), facts({ now: tenThirty, workerQuietHours: [q('10:00-11:30')] }))).toEqual({ reason: 'quiet-hours', until: at('2026-12-04T11:30:00') });
+    // The local setting holds, the workers have none.
+    expect(sendWait(status({}, { queued: 5 }), facts({ workerQuietHours: [undefined] }))).toBeUndefined();
+    const split = sendWait(status({}, { queued: 5 }), facts({ now: tenThirty, workerQuietHours: [q('10:00-11:30'), undefined] }));
+    expect(split).toEqual({ reason: 'quiet-hours-disagree', settings: ['10:00-11:30', 'off'] });
+    expect(waitText(split!)).toBe('workers disagree on marketing quiet hours (SMSQ_QUIET_HOURS 10:00-11:30, off): some hold its chunks now, others send them; give every worker the same SMSQ_QUIET_HOURS');
+    const both = sendWait(status({}, { queued: 5 }), facts({ now: tenThirty, workerQuietHours: [q('10:00-11:30'), q('10:15-11:00')] }));
+    expect(both).toEqual({ reason: 'quiet-hours-disagree', settings: ['10:00-11:30', '10:15-11:00'], until: at('2026-12-04T11:00:00') });
+    // Different windows that both leave now open say nothing.
+    expect(sendWait(status({}, { queued: 5 }), facts({ now: at('2026-12-04T12:00:00'), workerQuietHours: [q('10:00-11:30'), undefined] }))).toBeUndefined();
   });
 
   it('names who paused it and why', () => {
@@ -54,6 +70,32 @@ describe('sendWait', () => {
     expect(sendWait(status({}, { queued: 1 }), facts({ accountBlock: block }))).toMatchObject({ reason: 'account-blocked', code: 'isv.AMOUNT_NOT_ENOUGH' });
     const until = at('2026-12-04T07:42:25');
     expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ throttledUntil: until }))).toEqual({ reason: 'throttled', until });
+  });
+
+  it('names throttling of the last minute between the pauses, after quiet hours and a missing worker', () => {
+    const now = at('2026-12-04T10:00:00');
+    const recentThrottles = { times: 37, lastUntil: now - 400 };
+    const wait = sendWait(status({ kind: 'notification' }, { queued: 2000 }), facts({ now, recentThrottles }));
+    expect(wait).toEqual({ reason: 'throttled', until: now - 400, times: 37 });
+    expect(waitText(wait!)).toBe(
+      "throttled by Dysmsapi 37 times in the last minute, every worker pausing after each (the latest until 2026-12-04 09:59:59 +08:00): if it goes on, the account's cap is below SMS_QPS: lower SMS_QPS or have the cap raised",
+    );
+    // Inside a pause, the pause's end with the count.
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now, recentThrottles, throttledUntil: now + 600 }))).toEqual({ reason: 'throttled', until: now + 600, times: 37 });
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now, recentThrottles, workers: 0 }))).toEqual({ reason: 'no-worker' });
+    expect(sendWait(status({}, { queued: 1 }), facts({ now: at('2026-12-04T07:42:22'), recentThrottles }))).toMatchObject({ reason: 'quiet-hours' });
+    // Nothing left to send: throttling is not its reason.
+    expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ now, recentThrottles }))).toMatchObject({ reason: 'receipts' });
+  });
+
+  it('names a per-number flow-control retry when nothing else of the send is in flight', () => {
+    const now = at('2026-12-04T10:00:10');
+    const retryAt = at('2026-12-04T10:01:00');
+    const wait = sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now, flowControlRetryAt: retryAt }));
+    expect(wait).toEqual({ reason: 'flow-control', retryAt });
+    expect(waitText(wait!)).toBe('per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at 10:01 China time (2026-12-04 10:01:00 +08:00)');
+    expect(sendWait(status({ kind: 'verification' }, { queued: 1, sending: 1 }), facts({ now, flowControlRetryAt: retryAt }))).toBeUndefined();
+    expect(sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now, flowControlRetryAt: now - 1 }))).toBeUndefined();
   });
 
   it('waits for receipts once everything is sent: how many, until the window of the last one sent ends', () => {

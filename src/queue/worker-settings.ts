@@ -1,0 +1,99 @@
+/**
+ * What each worker tells about the settings that decide what it sends, so that `status` says what
+ * the workers do rather than what the asking process is set to. Marketing quiet hours are the
+ * workers' decision (SMSQ_QUIET_HOURS of the worker that claims a chunk); a producer or server set
+ * otherwise would name a wait that does not hold, or miss one that does.
+ *
+ * One sorted set per prefix: member `<worker id>|<quiet hours>` (`21:00-08:00`, or `off`), scored
+ * with when the worker last said so (ms on its clock). A worker says it at start and every
+ * {@link WORKER_SETTINGS_REFRESH_MS}, and takes it back when it closes; a word older than
+ * {@link WORKER_SETTINGS_TTL_MS} is from a worker that is gone.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { RedisConnection } from './connection.js';
+import type { Keys } from './keys.js';
+import { parseQuietHours, quietHoursText, type QuietHours } from './quiet-hours.js';
+
+/** How often a worker says its settings again. */
+export const WORKER_SETTINGS_REFRESH_MS = 20_000;
+/** A worker silent this long is not counted (it missed two refreshes). */
+export const WORKER_SETTINGS_TTL_MS = 60_000;
+/** Words older than this are removed by the next worker that speaks. */
+const FORGET_AFTER_MS = 24 * 3600_000;
+
+const SEP = '|';
+
+/** The member a worker with this id and these quiet hours writes. */
+export function workerSettingsMember(workerId: string, quietHours: QuietHours | undefined): string {
+  return `${workerId}${SEP}${quietHours ? quietHoursText(quietHours) : 'off'}`;
+}
+
+/**
+ * The distinct quiet hours of the live workers' members, as their text (`21:00-08:00`, `off`),
+ * sorted; a member this version cannot read is left out.
+ */
+export function distinctQuietHours(members: readonly string[]): string[] {
+  const texts = new Set<string>();
+  for (const m of members) {
+    const text = m.slice(m.lastIndexOf(SEP) + 1);
+    try {
+      const q = parseQuietHours(text);
+      texts.add(q ? quietHoursText(q) : 'off');
+    } catch {
+      // A member written by a later version with another form.
+    }
+  }
+  return [...texts].sort();
+}
+
+export interface WorkerSettingsDeps {
+  redis: RedisConnection;
+  keys: Keys;
+  clock: Clock;
+  logger: Logger;
+  quietHours: QuietHours | undefined;
+  /** Default {@link WORKER_SETTINGS_REFRESH_MS}. */
+  refreshMs?: number;
+}
+
+export interface WorkerSettingsAnnouncer {
+  /** Says the settings now (throws if Redis refuses), then again every refresh. */
+  start(): Promise<void>;
+  /** Stops repeating it and takes the word back (a failure is ignored: the word ages out). */
+  stop(): Promise<void>;
+}
+
+export function createWorkerSettingsAnnouncer(deps: WorkerSettingsDeps): WorkerSettingsAnnouncer {
+  const key = deps.keys.workerSettings();
+  const member = workerSettingsMember(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, deps.quietHours);
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  const say = async () => {
+    const now = deps.clock.now();
+    const res = await deps.redis.multi().zadd(key, now, member).zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS).exec();
+    const err = res?.find(([e]) => e)?.[0];
+    if (err) throw err;
+  };
+  return {
+    async start() {
+      await say();
+      timer = setInterval(() => {
+        say().then(
+          () => (failures = 0),
+          (err: unknown) => {
+            if (failures++ % 10 === 0) deps.logger.warn({ err }, 'could not tell Redis this worker\'s quiet hours; status may name the local setting of whoever asks');
+          },
+        );
+      }, deps.refreshMs ?? WORKER_SETTINGS_REFRESH_MS);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await deps.redis.zrem(key, member).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Read-only commands (the catalog, a send's status) give a query's advice when they fail: asking
+ * again sends nothing, so the send path's "never resend blindly", "fail these recipients" and
+ * "fail the whole send" do not apply. Exit codes stay those of the error class.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/program.js';
+import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { EXIT } from '../../src/errors.js';
+import { collector } from '../support/text-collector.js';
+
+let emulator: Emulator;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  emulator = createEmulator({ delivery: { delayMs: 0 } });
+  const { endpoint } = await emulator.listen();
+  env = { SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn', SMS_READ_TIMEOUT_MS: '500' };
+});
+
+afterAll(async () => {
+  await emulator.close();
+});
+
+async function run(argv: string[]): Promise<{ code: number; advice: string | undefined; stderr: string }> {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runCli(argv, { stdout, stderr, env });
+  return { code, advice: /^what to do: (.*)$/m.exec(stderr.text)?.[1], stderr: stderr.text };
+}
+
+describe('read-only commands advise in their own terms', () => {
+  it.each([
+    ['HTTP 500', { kind: 'server-error' as const, httpStatus: 500 as const }],
+    ['HTTP 503', { kind: 'server-error' as const, httpStatus: 503 as const }],
+    ['a reset connection', { kind: 'reset' as const }],
+    ['a timeout', { kind: 'lost-answer' as const, delayMs: 2000 }],
+  ])('signs on %s: run it again, nothing about resending', async (_name, fault) => {
+    emulator.setFaults([{ ...fault, actions: ['QuerySmsSignList'] }]);
+    const r = await run(['signs']);
+    expect(r.code).toBe(EXIT.dependency);
+    expect(r.advice).toMatch(/^Nothing was changed \(a query sends nothing\): run it again/);
+    expect(r.advice).not.toMatch(/resend|OutId|QuerySendDetails/);
+  });
+
+  it('qualification that does not exist: check the id, nothing about recipients or OutId', async () => {
+    emulator.setFaults([]);
+    const r = await run(['qualification', '99999999']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.stderr).toContain('99999999');
+    expect(r.advice).toMatch(/^Nothing was changed: check the ids and values given/);
+    expect(r.advice).not.toMatch(/recipients|OutId/);
+  });
+
+  it('sign that does not exist: check the name against smsq signs, not "fail the whole send"', async () => {
+    emulator.setFaults([]);
+    const r = await run(['sign', 'nosuch']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.advice).toBe('Nothing was changed: check the signature name given against what the account has.');
+    expect(r.stderr).toMatch(/^see what the account has: smsq signs$/m);
+  });
+});
