@@ -18,7 +18,10 @@ import { ENCODING_FIX } from './text-encoding.js';
 export interface CampaignProgress {
   /** Rows read from the source so far. */
   read: number;
+  /** Recipients routed into chunks (some of them in chunks not written yet). */
   queued: number;
+  /** Recipients in chunks written to Redis (jobs included): what a send cut off here holds for sure. */
+  written: number;
   rejected: number;
   duplicates: number;
   /** Opted-out numbers skipped (marketing). */
@@ -143,7 +146,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const shared = req.templateParam;
   const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
-  const progress: CampaignProgress = { read: 0, queued: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
+  const progress: CampaignProgress = { read: 0, queued: 0, written: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
   // The batch being filled by the reader, and the other one (in flight, or free once it is done).
   let filling = candidateBatch();
   let other = candidateBatch();
@@ -231,6 +234,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       pending = group === pending ? [] : pending.slice(MAX_CHUNKS_PER_WRITE);
       await enqueuer.addChunks(sendId, req.kind, progress.chunks, group);
       progress.chunks += group.length;
+      for (const chunk of group) progress.written += chunk.phones.length;
       options.onProgress?.({ ...progress });
     }
   };

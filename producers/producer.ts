@@ -580,9 +580,10 @@ export function createProducer(opts: ProducerOptions): Producer {
       } catch (err) {
         // What it says was enqueued must be durable as any enqueue is, before it is said.
         if (err instanceof ListInterruptedError) await confirmOrWithdraw(sendId, since);
-        // Part of it may be queued (and sent): the gate says so if Redis went away, with the send.
-        if (sendId !== '' && earlier === undefined && !(err instanceof ListInterruptedError) && (progress?.queued ?? 0) > 0) {
-          throw new CampaignCutOff({ sendId, recipients: progress?.queued ?? 0, idempotencyKey: req.idempotencyKey, rowsRead: progress?.read ?? 0 }, err);
+        // Once its send exists, part of it may be queued (and sent), even before a write was
+        // confirmed: the gate says so if Redis went away, with the send.
+        if (sendId !== '' && earlier === undefined && !(err instanceof ListInterruptedError)) {
+          throw new CampaignCutOff({ sendId, written: progress?.written ?? 0, idempotencyKey: req.idempotencyKey }, err);
         }
         throw err;
       } finally {

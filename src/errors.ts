@@ -182,7 +182,7 @@ export class RedisUnavailableError extends Error {
         : 'nothing was enqueued';
     super(
       campaign
-        ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: ${campaign.recipients} recipients were enqueued as send ${campaign.sendId} before it (workers may have sent them already). ${cutOffFix(campaign)}`
+        ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
         : `${redisDoesNotAnswer(redactedUrl, reason)}; ${consequence}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
@@ -195,21 +195,23 @@ export class RedisUnavailableError extends Error {
   }
 }
 
-/** A campaign cut off by a Redis that went away, after `recipients` of it were queued. */
+/** A campaign cut off by a Redis that went away, after its send was created. */
 export interface CutOffCampaign {
   sendId: string;
-  recipients: number;
+  /** Recipients in chunks whose writes Redis confirmed (more may have landed as it went away). */
+  written: number;
   /** The request's key: the same key again completes the send; without one, a retry is a new send. */
   idempotencyKey?: string;
-  /** Rows read from the list when it was cut off. */
-  rowsRead: number;
 }
 
 function cutOffFix(c: CutOffCampaign): string {
+  // An enqueue left unfinished is ended as failed by the repair sweep after its grace: what went out stays sent, its queued rest is not sent.
+  const sweep = `the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS): what went out stays sent, the rest of it is not sent`;
+  const see = `smsq status ${c.sendId} --recipients shows which numbers went out`;
   if (c.idempotencyKey !== undefined) {
-    return `Fix: once Redis answers, make the same request with the same idempotency key (${c.idempotencyKey}): it completes send ${c.sendId}, never twice`;
+    return `Fix: once Redis answers, and before ${sweep}, make the same request with the same idempotency key (${c.idempotencyKey}): it completes send ${c.sendId}, never twice. Later, ${see}; send the others as a new campaign`;
   }
-  return `No idempotency key was given, so the same request again would enqueue them again as a new send. Fix: once Redis answers, see what went out (smsq status ${c.sendId}); the repair sweep fails the part never enqueued (SMSQ_ENQUEUE_ABANDONED); send the rows after the first ${c.rowsRead} as a new campaign, with an idempotency key so that a retry completes it`;
+  return `No idempotency key was given, so the same request again would enqueue them again as a new send. Fix: once Redis answers, ${see} (${sweep}); send the others as a new campaign, with an idempotency key so that a retry completes it`;
 }
 
 /**
