@@ -278,8 +278,14 @@ export async function runSendCommand(
     }
   }
   const res = await prepared.enqueue();
-  // From here on the send is in Redis: Ctrl-C must not end the command without its id.
+  // From here on the send is in Redis: Ctrl-C must not end the command without its id, nor a
+  // second one while a status read hangs on a Redis that does not answer.
   const watch = watchForStop(ctx, flags.wait ? flags.timeout : undefined);
+  ctx.deps.onForcedExit?.((signal) => {
+    if (flags.json) ctx.printJson({ ...res, stopped: stopJson({ reason: 'interrupted', signal }, res.sendId) });
+    else ctx.print(renderEnqueued(res));
+    ctx.note(`forced exit (${signal}): the send is enqueued and goes on without this command: do not send it again. Check on it: smsq status ${res.sendId}`);
+  });
   try {
     await warnIfNoWorker(ctx, prepared.workersSeen, watch.signal);
     // Stopped already, the wait still reads the status once: the output says where the send is.

@@ -22,6 +22,8 @@ export interface CampaignProgress {
   queued: number;
   /** Recipients in chunks written to Redis (jobs included): what a send cut off here holds for sure. */
   written: number;
+  /** The send's id once it is created ('' before). */
+  sendId: string;
   rejected: number;
   duplicates: number;
   /** Opted-out numbers skipped (marketing). */
@@ -146,7 +148,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const shared = req.templateParam;
   const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
-  const progress: CampaignProgress = { read: 0, queued: 0, written: 0, rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
+  const progress: CampaignProgress = { read: 0, queued: 0, written: 0, sendId: '', rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
   // The batch being filled by the reader, and the other one (in flight, or free once it is done).
   let filling = candidateBatch();
   let other = candidateBatch();
@@ -205,6 +207,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     chunks: 0,
     createdAt: options.now(),
     });
+    progress.sendId = sendId;
+    // The id as soon as the send exists: a run cut off from here on leaves it part-way, and its caller must be able to name it.
+    options.onProgress?.({ ...progress });
     return true;
   };
 

@@ -130,10 +130,18 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         let lastShown = 0;
+        let named = false;
         const res = await producer
           .campaign(recipients(), request, {
             sourceField: 'file',
             onProgress: (p) => {
+              if (p.sendId !== '' && !named) {
+                named = true;
+                // Before the first chunk: a run cut off (Ctrl-C, Redis) leaves this send part-way, and this is where its id is.
+                ctx.note(`send id ${p.sendId}: enqueuing (smsq status ${p.sendId} follows it)`);
+              }
+              // Progress is shown once chunks are written (the first call only names the send).
+              if (p.chunks === 0) return;
               const now = Date.now();
               if (now - lastShown < 500) return;
               lastShown = now;

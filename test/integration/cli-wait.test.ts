@@ -146,6 +146,23 @@ describe('smsq send --wait with no worker', () => {
     expect(plain.stderr).not.toContain('warning: no worker serves');
   });
 
+  it('a second signal while the wait hangs (a Redis that does not answer) ends the process at once: the send id is printed first', async () => {
+    let forcedExit: ((signal: string) => void) | undefined;
+    let interrupt!: (signal: string) => void;
+    const stdout = collector();
+    const stderr = collector();
+    const earlier = new Set(await sendIds());
+    const running = runCli([...send('13800138106'), '--wait'], { stdout, stderr, env, waitForShutdown: () => new Promise((resolve) => (interrupt = resolve)), onForcedExit: (say) => (forcedExit = say) });
+    const sendId = await waitFor(async () => (await sendIds()).find((id) => !earlier.has(id)), 'the send to be enqueued');
+    await waitFor(() => forcedExit, 'the command to say what a forced exit leaves');
+    // What the executable calls on the second signal, just before process.exit(130).
+    forcedExit!('SIGINT');
+    expect(stdout.text).toMatch(new RegExp(`^send id\\s+${sendId}$`, 'm'));
+    expect(stderr.text).toContain(`forced exit (SIGINT): the send is enqueued and goes on without this command: do not send it again. Check on it: smsq status ${sendId}`);
+    interrupt('SIGINT');
+    expect(await running).toBe(EXIT.interrupted);
+  });
+
   it('Redis lost during the wait: the send id on stdout, "do not send it again", exit 4 (it said "nothing was enqueued", exit 3, and a re-run sent the SMS twice)', async () => {
     const { startPrivateRedis } = await import('../../src/runtime/private-redis.js');
     const { Redis } = await import('ioredis');
