@@ -84,7 +84,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       for (let polls = Math.ceil(waitMs / pollMs); ; polls--) {
         const [outcome, sendId, firstFields] = (await claimScript(recordKey, leaseKey, fieldsKey, freshSendId, fingerprint.digest, options.ttlSeconds, leaseMs, token, fingerprint.fields)) as [string, string, string | null];
         if (outcome === 'new') return hold(leaseKey, token, sendId, false);
-        if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key, firstFields ? differingFields(firstFields, fingerprint.fields) : undefined);
+        if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key, firstFields ? differingFields(firstFields, fingerprint.fields) : undefined, fingerprint.defaultKind);
         if (outcome === 'lease') {
           if (!(await isEnqueued(sendId))) return hold(leaseKey, token, sendId, true);
           await renewScript(leaseKey, token, '');

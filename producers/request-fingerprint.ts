@@ -49,7 +49,7 @@ export function requestFingerprint(call: FingerprintedCall, request: unknown): R
     .map(([field, v]) => `${field}=${createHash('sha256').update(canonicalJson(v)).digest('hex').slice(0, FIELD_DIGEST_CHARS)}`)
     .sort()
     .join(',');
-  return { digest: createHash('sha256').update(canonicalJson({ call, body })).digest('hex'), fields };
+  return { digest: createHash('sha256').update(canonicalJson({ call, body })).digest('hex'), fields, defaultKind: call === 'campaign' ? CAMPAIGN_DEFAULT_KIND : DEFAULT_SEND_KIND };
 }
 
 /** A field's digest is only compared with the same field's in an earlier request with the same key. */
@@ -61,7 +61,12 @@ export interface RequestFingerprint {
   digest: string;
   /** `field=<8 hex>`, comma-separated and sorted. */
   fields: string;
+  /** The kind a request of this call that names none is fingerprinted with. */
+  defaultKind: string;
 }
+
+/** A campaign that names no kind is marketing (its schema's default). */
+const CAMPAIGN_DEFAULT_KIND = CampaignRequest.shape.kind.parse(undefined);
 
 /** The fields whose digests differ between two {@link RequestFingerprint.fields} (given in one and not the other included). */
 export function differingFields(earlier: string, later: string): string[] {

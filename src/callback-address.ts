@@ -17,6 +17,15 @@ FORBIDDEN.addAddress('100.100.100.200', 'ipv4');
 FORBIDDEN.addAddress('::', 'ipv6');
 FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
 FORBIDDEN.addAddress('fd00:ec2::254', 'ipv6');
+// The IPv4 ones inside IPv6 addresses that carry an IPv4 address (BlockList reads only the
+// IPv4-mapped form `::ffff:a.b.c.d` as IPv4): IPv4-translated `::ffff:0:a.b.c.d`, NAT64
+// `64:ff9b::a.b.c.d` (a NAT64 gateway reaches the IPv4 address), and IPv4-compatible `::a.b.c.d`
+// (not for 0.0.0.0/8, whose compatible form holds ::1, this machine, allowed).
+for (const [prefix, withThisNetwork] of [['::ffff:0:', true], ['64:ff9b::', true], ['::', false]] as const) {
+  FORBIDDEN.addSubnet(`${prefix}169.254.0.0`, 96 + 16, 'ipv6');
+  FORBIDDEN.addAddress(`${prefix}100.100.100.200`, 'ipv6');
+  if (withThisNetwork) FORBIDDEN.addSubnet(`${prefix}0.0.0.0`, 96 + 8, 'ipv6');
+}
 
 /** The host of a URL as an IP address (without an IPv6 literal's brackets), or undefined for a name. */
 export function ipOfHost(hostname: string): string | undefined {

@@ -16,7 +16,7 @@ export const EXIT = Object.freeze({
   ok: 0,
   /** An unexpected internal error (a bug): report it. */
   internal: 1,
-  /** Refused: bad input, flags or environment. Nothing was sent or enqueued; fix and run again. */
+  /** Refused: bad input, flags or environment. Nothing was sent or enqueued (but for SMSQ_LIST_INTERRUPTED: what was read is a paused send); fix and run again. */
   refused: 2,
   /** A dependency (Dysmsapi, Redis, the network) failed; running again later may succeed. */
   dependency: 3,
@@ -320,11 +320,11 @@ export class RedisNotDurableError extends Error {
 }
 
 /** " (its kind and phones differ)", with what a request without a kind counts as when the kind differs. */
-function differenceText(fields: readonly string[] | undefined): string {
+function differenceText(fields: readonly string[] | undefined, defaultKind: string): string {
   if (!fields || fields.length === 0) return '';
   const names = fields.length === 1 ? fields[0] : `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}`;
   // A request that names no kind is fingerprinted as the default kind, whatever its template resolves to.
-  const kind = fields.includes('kind') ? ', and a request without a kind counts as kind notification' : '';
+  const kind = fields.includes('kind') ? `, and a request without a kind counts as kind ${defaultKind}` : '';
   return ` (its ${names} ${fields.length === 1 ? 'differs' : 'differ'}${kind})`;
 }
 
@@ -338,8 +338,10 @@ export class IdempotencyKeyReusedError extends Error {
     readonly idempotencyKey: string,
     /** The request's fields that differ from the first's (undefined for a key claimed before they were kept). */
     readonly differingFields?: readonly string[],
+    /** The kind a request that names none counts as, for this call (notification; a campaign's marketing). */
+    defaultKind = 'notification',
   ) {
-    super(`the idempotency key "${idempotencyKey}" was used for a different request${differenceText(differingFields)}; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`);
+    super(`the idempotency key "${idempotencyKey}" was used for a different request${differenceText(differingFields, defaultKind)}; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`);
     this.name = 'IdempotencyKeyReusedError';
   }
 }
@@ -374,7 +376,7 @@ export class ListInterruptedError extends Error {
     const after = afterLine === undefined ? `after ${rowsRead} rows` : `after line ${afterLine}`;
     const rest = afterLine === undefined ? `the rows after the first ${rowsRead}` : `the rows after line ${afterLine}`;
     super(
-      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel) and send the whole list once it reads`,
+      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel) and send the whole list once it reads, under a new idempotency key if this request had one (the same key answers with this send)`,
       options,
     );
     this.name = 'ListInterruptedError';

@@ -21,6 +21,8 @@ export class ForbiddenCallbackAddressError extends UnrecoverableError {
   }
 }
 
+const IDLE_SOCKET_MS = 4000;
+
 export interface CallbackPosterOptions {
   /** Resolves host names; dns.lookup unless given (tests resolve names of their own). */
   lookup?: LookupFunction;
@@ -55,7 +57,9 @@ export function guardedLookup(resolve: LookupFunction): LookupFunction {
 export function createCallbackPoster(options: CallbackPosterOptions): CallbackPoster {
   const lookup = guardedLookup(options.lookup ?? dnsLookup);
   // Agents of their own: a socket pooled by another client was not connected through the guard.
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  // An idle socket is let go before a receiver's own keep-alive timeout (Node's is 5 s) can close
+  // it under the next callback, which would fail as a reset.
+  const agents = { http: new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }), https: new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) };
 
   function post(url: string, headers: Record<string, string>, body: string): Promise<CallbackAnswer> {
     const target = new URL(url);

@@ -27,6 +27,16 @@ export const NO_CALLBACK_SECRET =
   'SMSQ_CALLBACK_SECRET is not set on this worker: the callback cannot be signed and is retried with back-off (a worker with the secret delivers it). ' +
   'Fix: set SMSQ_CALLBACK_SECRET on every worker, the same value as on the producers and smsq server, and restart it';
 
+/** A URL for a log or a job's reason: its query and credentials may carry tokens. */
+function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(an unreadable Location)';
+  }
+}
+
 /** The header carrying `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. */
 export const SIGNATURE_HEADER = 'x-smsq-signature';
 export const TIMESTAMP_HEADER = 'x-smsq-timestamp';
@@ -80,7 +90,7 @@ export function createHousekeepingProcessor(deps: HousekeepingDeps) {
       body,
     );
     if (res.location !== undefined && res.status >= 300 && res.status < 400) {
-      throw new Error(`callback answered HTTP ${res.status}, a redirect to ${res.location}, which is not followed (only the URL checked at the door is asked); retrying with back-off. Fix: the receiver's final URL as callbackUrl in later sends`);
+      throw new Error(`callback answered HTTP ${res.status}, a redirect to ${withoutQuery(res.location)}, which is not followed (only the URL checked at the door is asked); retrying with back-off. Fix: the receiver's final URL as callbackUrl in later sends`);
     }
     if (res.status < 200 || res.status >= 300) throw new Error(`callback answered HTTP ${res.status}; retrying with back-off`);
     log.info({ sendId: status.send.sendId, status: res.status }, 'callback delivered');

@@ -6,10 +6,10 @@ import { ForbiddenCallbackAddressError, guardedLookup } from '../../workers/call
 
 describe('callback addresses', () => {
   it('forbids link-local and metadata addresses in every form, and nothing else', () => {
-    for (const a of ['169.254.169.254', '169.254.0.1', '100.100.100.200', '0.0.0.0', '0.1.2.3', '::', 'fe80::1', 'fd00:ec2::254', '::ffff:a9fe:a9fe', '::ffff:100.100.100.200']) {
+    for (const a of ['169.254.169.254', '169.254.0.1', '100.100.100.200', '0.0.0.0', '0.1.2.3', '::', 'fe80::1', 'fd00:ec2::254', '::ffff:a9fe:a9fe', '::ffff:100.100.100.200', '::ffff:0:a9fe:a9fe', '::a9fe:a9fe', '64:ff9b::a9fe:a9fe', '64:ff9b::6464:64c8']) {
       expect(isForbiddenCallbackAddress(a), a).toBe(true);
     }
-    for (const a of ['127.0.0.1', '::1', '10.0.0.5', '192.168.1.1', '100.100.100.201', '8.8.8.8', 'fd00::1', 'hooks.example.com']) {
+    for (const a of ['127.0.0.1', '::1', '::a00:5', '64:ff9b::a00:5', '10.0.0.5', '192.168.1.1', '100.100.100.201', '8.8.8.8', 'fd00::1', 'hooks.example.com']) {
       expect(isForbiddenCallbackAddress(a), a).toBe(false);
     }
   });

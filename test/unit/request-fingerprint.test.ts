@@ -32,4 +32,12 @@ describe('request fingerprints', () => {
     expect(differingFields(first, fingerprintOf('send', { ...REQ, name: 'spring' }).fields)).toEqual(['name']);
     expect(differingFields(fingerprintOf('send', { ...REQ, name: 'spring' }).fields, first)).toEqual(['name']);
   });
+
+  it('knows what a request without a kind counts as, per call, for the refusal that names a differing kind', async () => {
+    const { IdempotencyKeyReusedError } = await import('../../src/errors.js');
+    expect(fingerprintOf('send', REQ).defaultKind).toBe('notification');
+    const campaign = fingerprintOf('campaign', { signName: 'Shop', templateCode: 'SMS_123456' });
+    expect(campaign.defaultKind).toBe('marketing');
+    expect(new IdempotencyKeyReusedError('k', ['kind'], campaign.defaultKind).message).toContain('(its kind differs, and a request without a kind counts as kind marketing)');
+  });
 });
