@@ -8,7 +8,8 @@
   An entry's id is the send's createdAt, `<createdAt>-0`; a stream's ids only grow, so when the
   stream already holds that time or a later one (two sends in one ms, or a producer whose clock is
   behind another's), the entry takes the stream's last id plus one (`<last ms>-<last seq + 1>`):
-  the index is in the order sends were created in Redis, whatever the producers' clocks say.
+  each kind's index is in the order its sends were created in Redis, whatever the producers' clocks
+  say (a listing of every kind merges the streams by their ids, so across kinds the clocks count).
 
   Trimming: a kind's entries older than the longest retention any producer gave that kind (the
   horizon hash keeps it; producers configured differently share the index) are trimmed here, when
