@@ -1,6 +1,7 @@
 import type { Retention } from '../src/queue/retention.js';
 import type { Logger } from '../src/logger.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { ThrottleWarnings } from './throttle-warnings.js';
 import type { CallJobDeps } from './call-job-deps.js';
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { Keys } from '../src/queue/keys.js';
@@ -43,6 +44,8 @@ export interface SendProcessorDeps extends CallJobDeps {
   journal?: ClaimJournal;
   /** While Redis may have come back without recent claims (rollback-recovery.ts): await before claiming. */
   claimsHeld?: () => Promise<void> | undefined;
+  /** Says throttling in a few lines rather than one per answer (throttle-warnings.ts); without it, one per answer. */
+  throttleWarnings?: ThrottleWarnings;
   /**
    * True once the worker is shutting down: a job it had already fetched makes no call any more;
    * its chunk goes back to `queued` and the job back to the queue, for another worker.
@@ -292,6 +295,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         else if (t.state === 'accepted' && t.outId === outId) await deps.chunks.setBizId(chunkId, decision.bizId);
         else log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
         if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
+        deps.throttleWarnings?.accepted();
         return { outcome: 'accepted', bizId: decision.bizId, attempt };
       }
       case 'fail-recipients':
@@ -312,7 +316,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       case 'throttle':
         // Not accepted: slow every worker down, then this job runs again.
         await settle('answer-not-sent', { code: decision.code });
-        log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
+        if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs);
+        else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
         return pauseEveryWorker(deps, decision.retryAfterMs);
       case 'flow-control': {
         if (payload.phones.length > 1) {

@@ -41,6 +41,7 @@ import { lookupSettles } from './lookups.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
+import { createThrottleWarnings } from './throttle-warnings.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
@@ -298,6 +299,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     keys,
     metrics: options.metrics,
     throttles,
+    throttleWarnings: createThrottleWarnings({ logger: options.logger.child({ component: 'send' }), clock, qps: options.qps }),
     controls: {
       quietHours: options.quietHours,
       parkMs: options.recheckMs ?? 60_000,
