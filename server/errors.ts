@@ -122,7 +122,9 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
 /** The root error handler: every error leaves in the one shape; 5xx are logged with their cause. */
 export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const http = toHttpError(err, limits, request.id);
+    // A GET or HEAD only reads: "nothing was enqueued" says nothing to it.
+    const read = err instanceof RedisUnavailableError && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : err;
+    const http = toHttpError(read, limits, request.id);
     // A Redis outage is said once by the Redis watch, not once per request.
     if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);

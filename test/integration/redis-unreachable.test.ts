@@ -108,6 +108,13 @@ describe('smsq server when nothing listens on REDIS_URL', () => {
       expect(body.error.code).toBe('SMSQ_REDIS_UNAVAILABLE');
       expect(body.error.message).toContain('REDIS_URL');
       expect(body.error.message).not.toContain('hunter2-secret');
+      expect(body.error.message).toContain('nothing was enqueued');
+      // A read says it in a read's terms (it said "nothing was enqueued" to a GET too).
+      const get = await fetch(`${info.url}/v1/sends/smx0000000000000000000`);
+      expect(get.status).toBe(503);
+      const read = (await get.json()) as { error: { code: string; message: string } };
+      expect(read.error).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringContaining('nothing was changed; run it again once Redis answers') });
+      expect(read.error.message).not.toContain('nothing was enqueued');
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       expect(server.stderr).not.toMatch(/\n\s+at /);
