@@ -312,6 +312,8 @@ describe('smsq send', () => {
     expect((await run(['campaign', 'pause', sendId, '--file', file, '--yes'])).stderr).toMatch(/--file, --yes are not for `smsq campaign pause`/);
     const cancelled = await run(['campaign', 'cancel', sendId]);
     expect(cancelled.stdout).toMatch(/cancelled/);
+    // Every recipient was past the API: the cancel stopped nothing, and says so (a trial read it as a stop).
+    expect(cancelled.stdout).toContain('; nothing was left to cancel: every recipient was already past the API;');
     expect((await run(['campaign', 'resume', sendId])).code).not.toBe(0);
     expect((await run(['campaign', 'stop', sendId])).stderr).toMatch(/must be pause, resume or cancel/);
   });
