@@ -15,15 +15,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createProducer } from '../producers/producer.js';
 import { createKeys } from '../src/queue/keys.js';
 import { compactValue, createSendStore, parseCompactChunks, unpackCompactSend } from '../src/queue/send-store.js';
-import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
-import { createLogger } from '../src/logger.js';
-import { createSmsClient } from '../src/sms/client.js';
-import { createSmsWorker } from '../workers/sms-worker.js';
-import { BENCH_PREFIX, N, runIfMain, startBenchEmulator, waitFor } from './support/pipeline.js';
-import { benchDurability, startPrivateRedis } from './support/redis.js';
+import { BENCH_PREFIX, runIfMain, waitFor } from './support/pipeline.js';
+import { startCodePipeline } from './support/code-pipeline.js';
+import { startPrivateRedis } from './support/redis.js';
 
 export interface RetainedCandidatesOptions {
   sends: number;
@@ -149,26 +145,12 @@ function createdOf(sendId: string, h: Hash): number {
 
 /** Real compacted sends: N codes through the pipeline, compacted by the worker's script; returns their hashes and TTLs. */
 async function compactedSends(conn: Redis, redis: Awaited<ReturnType<typeof startPrivateRedis>>, sends: number): Promise<{ id: string; hash: Hash; pttl: number }[]> {
-  const { emulator, endpoint } = await startBenchEmulator({ qps: 0, deliveryDelayMs: 1000 });
-  const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
-  const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-  const worker = createSmsWorker({
-    connection: redis.connect(),
-    client,
-    logger: createLogger({ level: 'silent' }),
-    prefix: BENCH_PREFIX,
-    qps: 5000,
-    readTimeoutMs: 3000,
-    durability: benchDurability(),
-    receiptSchedule: { lookDelaysMs: [15_000, 20_000], windowMs: 3_600_000 },
-    compactFinished: false,
-  });
+  const { producer, worker, sendCode, close } = await startCodePipeline(conn, redis.connect(), [15_000, 20_000]);
   try {
     await worker.start();
     const ids: string[] = [];
     for (let i = 0; i < sends; i++) {
-      const r = await producer.send({ phones: [String(13300000000 + i)], kind: 'verification', signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' } });
-      ids.push(r.sendId);
+      ids.push((await sendCode(i)).sendId);
     }
     await waitFor(
       async () => ((await Promise.all(ids.map((id) => producer.getStatus(id)))).every((s) => s.send.state === 'completed') ? true : undefined),
@@ -189,9 +171,7 @@ async function compactedSends(conn: Redis, redis: Awaited<ReturnType<typeof star
     }
     return out;
   } finally {
-    await worker.close();
-    await producer.close();
-    await emulator.close();
+    await close();
   }
 }
 

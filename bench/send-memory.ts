@@ -21,16 +21,12 @@
  *   streams (`...:events`) are capped whatever the traffic and shown apart.
  */
 import type { Redis } from 'ioredis';
-import { createProducer } from '../producers/producer.js';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
 import { createKeys } from '../src/queue/keys.js';
 import { createSendStore } from '../src/queue/send-store.js';
-import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
-import { createLogger } from '../src/logger.js';
-import { createSmsClient } from '../src/sms/client.js';
-import { createSmsWorker } from '../workers/sms-worker.js';
-import { BENCH_PREFIX, N, runIfMain, startBenchEmulator, waitFor } from './support/pipeline.js';
-import { benchDurability, startPrivateRedis } from './support/redis.js';
+import { BENCH_PREFIX, runIfMain, waitFor } from './support/pipeline.js';
+import { startCodePipeline } from './support/code-pipeline.js';
+import { startPrivateRedis } from './support/redis.js';
 
 export interface SendMemoryOptions {
   sends: number;
@@ -109,26 +105,11 @@ async function memoryByGroup(conn: Redis, sends: number): Promise<KeyGroup[]> {
 
 async function measure(sends: number, firstLookMs: number, settings: Record<string, string>): Promise<SendMemoryRun> {
   const redis = await startPrivateRedis();
-  const { emulator, endpoint } = await startBenchEmulator({ qps: 0, deliveryDelayMs: 1000 });
   const conn = redis.connect();
   for (const [k, v] of Object.entries(settings)) await conn.config('SET', k, v);
-  const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
-  const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-  const worker = createSmsWorker({
-    connection: redis.connect(),
-    client,
-    logger: createLogger({ level: 'silent' }),
-    prefix: BENCH_PREFIX,
-    qps: 5000,
-    readTimeoutMs: 3000,
-    durability: benchDurability(),
-    receiptSchedule: { lookDelaysMs: [firstLookMs, firstLookMs + 5000], windowMs: 3_600_000 },
-    compactFinished: false,
-  });
+  const { producer, worker, sendCode: code, close } = await startCodePipeline(conn, redis.connect(), [firstLookMs, firstLookMs + 5000]);
   try {
     await worker.start();
-    const code = (i: number) =>
-      producer.send({ phones: [String(13300000000 + i)], kind: 'verification', signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' } });
     const everyOne = (ids: readonly string[], what: string, done: (s: Awaited<ReturnType<typeof producer.getStatus>>) => boolean, timeoutMs: number) =>
       waitFor(
         async () => {
@@ -195,9 +176,7 @@ async function measure(sends: number, firstLookMs: number, settings: Record<stri
       retainedGroups: retainedGroups.filter((g) => g.inFlight >= 20 || g.final > 0 || g.compacted > 0),
     };
   } finally {
-    await worker.close();
-    await producer.close();
-    await emulator.close();
+    await close();
     await redis.stop();
   }
 }

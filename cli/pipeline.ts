@@ -8,7 +8,7 @@ import { createProducer, type EnqueueResult, type Producer } from '../producers/
 import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
 import { receiptScheduleOf } from '../src/config.js';
-import { EXIT, RedisUnavailableError } from '../src/errors.js';
+import { EXIT, redisDoesNotAnswer, RedisUnavailableError } from '../src/errors.js';
 import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
@@ -241,7 +241,7 @@ export function renderEnqueued(res: EnqueueResult): string {
 
 /** Why a wait failed, without what its error says of an enqueue (it was a status read: the send is in). */
 function withoutEnqueueClaim(err: unknown): string {
-  if (err instanceof RedisUnavailableError) return `Redis at REDIS_URL=${err.redactedUrl} does not answer (${err.reason})`;
+  if (err instanceof RedisUnavailableError) return redisDoesNotAnswer(err.redactedUrl, err.reason);
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -121,6 +121,23 @@ export function compactValue(h: Readonly<Record<string, string>>, name: string):
   return value;
 }
 
+/**
+ * A packed history as written before (`state:ms`, space-separated): its entries are
+ * `<letter><time after createdAt>`, or `<state>:<time after createdAt>` for a state without a
+ * letter, each version writing the time its way (`time` reads it).
+ */
+function unpackHistory(packed: string, time: (at: string) => string): string {
+  return packed
+    .split(' ')
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const colon = entry.indexOf(':');
+      const [state, at] = colon < 0 ? [unletter(STATE_OF_LETTER, entry.slice(0, 1)), entry.slice(1)] : [entry.slice(0, colon), entry.slice(colon + 1)];
+      return `${state}:${time(at)}`;
+    })
+    .join(' ');
+}
+
 /** A time after createdAt as a version 2 record writes it (base-36 ms, or '=' and as written), as written before: decimal ms. */
 function timeAfter(created: number, v: string): string {
   if (v.startsWith('=')) return v.slice(1);
@@ -151,18 +168,8 @@ export function unpackCompactSend(sendId: string, state: string | undefined, pac
     const letters = NAME_OF_LETTER[name];
     if (letters) h[name] = unletter(letters, value);
     else if (RELATIVE.has(name) && value !== '' && !Number.isNaN(Number(value))) h[name] = String(created + Number(value));
-    else if (name === 'history') {
-      h[name] = value
-        .split(' ')
-        .filter((entry) => entry !== '')
-        .map((entry) => {
-          const colon = entry.indexOf(':');
-          // `<letter><ms after createdAt>`, or `<state>:<ms after createdAt>` for a state without a letter.
-          const [state, at] = colon < 0 ? [unletter(STATE_OF_LETTER, entry.slice(0, 1)), entry.slice(1)] : [entry.slice(0, colon), entry.slice(colon + 1)];
-          return `${state}:${created + Number(at)}`;
-        })
-        .join(' ');
-    } else h[name] = value;
+    else if (name === 'history') h[name] = unpackHistory(value, (at) => String(created + Number(at)));
+    else h[name] = value;
   });
   return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
 }
@@ -185,17 +192,8 @@ function unpackVersion2(sendId: string, state: string | undefined, values: strin
     else if (BARE.has(name)) h[name] = v;
     else if (name === 'createdAt') h[name] = createdText.startsWith('=') ? v.slice(1) : String(created);
     else if (RELATIVE.has(name)) h[name] = timeAfter(created, v);
-    else if (name === 'history') {
-      h[name] = v
-        .split(' ')
-        .filter((entry) => entry !== '')
-        .map((entry) => {
-          const colon = entry.indexOf(':');
-          const [state, at] = colon < 0 ? [unletter(STATE_OF_LETTER, entry.slice(0, 1)), entry.slice(1)] : [entry.slice(0, colon), entry.slice(colon + 1)];
-          return `${state}:${timeAfter(created, at)}`;
-        })
-        .join(' ');
-    } else h[name] = v.slice(1);
+    else if (name === 'history') h[name] = unpackHistory(v, (at) => timeAfter(created, at));
+    else h[name] = v.slice(1);
   });
   return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
 }
