@@ -641,7 +641,8 @@ export function createProducer(opts: ProducerOptions): Producer {
         onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, now) : undefined,
       ]);
       const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt });
-      return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now, wait) };
+      const pace = sendPace(status, now, wait);
+      return { ...status, ...(wait ? { wait } : {}), ...(pace ? { pace } : {}) };
     },
 
     listSends(request) {

@@ -170,7 +170,7 @@ export const SendStatusSchema = z
         estimatedSentAt: epochMs.optional().meta({ description: 'When every recipient should be past the API at that rate' }),
       })
       .optional()
-      .meta({ description: 'How fast the send goes; absent once it has ended' }),
+      .meta({ description: 'How fast the send goes; present only while it is `active` (absent while it enqueues or is paused, once it is sent, and once it has ended)' }),
   })
   .meta({
     id: 'SendStatus',
@@ -200,7 +200,6 @@ export const SendStatusSchema = z
         },
         counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },
         wait: { reason: 'receipts', pending: 1, until: '2026-11-28T04:35:31.104+08:00' },
-        pace: { rate: 7.6 },
       },
     ],
   });

@@ -136,14 +136,17 @@ function activeMs(history: WaitInput['send']['history'], now: number): number {
 /**
  * The pace of a send: its rate while active, and when it should be sent at that rate; no estimate
  * while something holds it (`wait`: quiet hours, throttling, no worker), or it would slide on.
+ * None unless it is `active`: a paused send's rate would read as going on, and a send past the API
+ * (sent) or ended has no pace left to tell.
  */
-export function sendPace(status: WaitInput, now: number, wait?: SendWait): SendPace {
+export function sendPace(status: WaitInput, now: number, wait?: SendWait): SendPace | undefined {
+  if (status.send.state !== 'active') return undefined;
   const c = status.counts;
   const past = c.accepted + c.delivered + c.failed + c.expired;
   const ms = activeMs(status.send.history, now);
   const rate = ms > 0 ? Math.round((past / (ms / 1000)) * 10) / 10 : 0;
   const unsent = unsentOf(c);
-  const moving = status.send.state === 'active' && unsent > 0 && rate > 0 && wait === undefined;
+  const moving = unsent > 0 && rate > 0 && wait === undefined;
   return { rate, ...(moving ? { estimatedSentAt: now + Math.ceil((unsent / rate) * 1000) } : {}) };
 }
 

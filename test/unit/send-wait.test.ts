@@ -122,7 +122,9 @@ describe('sendPace', () => {
     );
     // 20 s active (10 + 10), 2000 recipients past the API: 100/s; 1000 left: 10 s more.
     expect(sendPace(s, t0 + 80_000)).toEqual({ rate: 100, estimatedSentAt: t0 + 90_000 });
-    expect(sendPace(status({ state: 'paused' }, { queued: 5 }), t0)).toEqual({ rate: 0 });
+    // Paused after 2000 went past the API: no rate, which would read as going on; nor once sent.
+    expect(sendPace({ ...s, send: { ...s.send, state: 'paused', history: [...s.send.history, { state: 'paused', at: t0 + 80_000 }] } }, t0 + 90_000)).toBeUndefined();
+    expect(sendPace(status({ state: 'sent' }, { accepted: 5 }), t0)).toBeUndefined();
     // Held (no worker, quiet hours, throttling): the rate stays, the finish time is not guessed.
     expect(sendPace(s, t0 + 80_000, { reason: 'no-worker' })).toEqual({ rate: 100 });
   });
