@@ -107,7 +107,13 @@ export const SendStatusSchema = z
       idempotencyKey: z.string().optional(),
       callbackUrl: z.string().optional().meta({ description: 'Receives the final state of the send, signed' }),
       deadline: epochMs.optional().meta({ description: 'Chunks not sent by then expire (ms since the epoch)' }),
-      recipients: count,
+      recipients: count.meta({
+        description: 'Recipients queued (valid, deduplicated). With `recipientsSoFar`, the enqueue has not recorded its total yet: those written so far',
+      }),
+      recipientsSoFar: z
+        .literal(true)
+        .optional()
+        .meta({ description: 'Present while its enqueue has not finished and its total is not recorded (a campaign records it at the end): `recipients` counts those written so far; `rejected` and `duplicates` come with the total' }),
       rejected: count,
       duplicates: count,
       chunks: count,

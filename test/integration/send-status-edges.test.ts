@@ -1,6 +1,6 @@
 /**
  * What `smsq status`, `smsq sends` and the REST reads said wrong (an operator trial): a paused send
- * still showed its last rate. Real Redis, the emulator, a real worker.
+ * still showed its last rate; a campaign still enqueuing listed `recipients 0`. Real Redis, the emulator, a real worker.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program.js';
@@ -56,5 +56,63 @@ describe('a paused send', () => {
     const rest = await (await server(harness))(`/v1/sends/${sendId}`);
     expect(rest.statusCode).toBe(200);
     expect(rest.json()).not.toHaveProperty('pace');
+  }, 60_000);
+});
+
+describe('a campaign still enqueuing', () => {
+  it('lists the recipients written so far, marked so, in sends (text, --json, REST) and status alike; the total once enqueued', async () => {
+    h = await createHarness({ label: 'enqueuing' });
+    const harness = h;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // 3,000 rows (batches of 1,000 then 2,000: three chunks written), then the list waits; 500 more once released.
+    async function* rows() {
+      for (let i = 0; i < 3500; i++) {
+        if (i === 3000) await held;
+        yield { phone: String(13850000000 + i) };
+      }
+    }
+    let written = 0;
+    let sendId = '';
+    const done = harness.producer.campaign(rows(), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'notification' }, {
+      onProgress: (p) => {
+        written = p.written;
+        sendId = p.sendId;
+      },
+    });
+    closers.push(async () => {
+      release();
+      await done.catch(() => undefined);
+    });
+    await waitFor(() => written === 3000, 'three chunks written', 20_000);
+
+    const status = await harness.producer.getStatus(sendId);
+    expect(status.send.state).toBe('enqueuing');
+    expect(status.send).toMatchObject({ recipients: 3000, recipientsSoFar: true });
+    const listed = (await harness.producer.listSends()).sends.find((s) => s.send.sendId === sendId);
+    expect(listed?.send).toMatchObject({ recipients: 3000, recipientsSoFar: true });
+
+    const table = await cli(harness, ['sends']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^${sendId}\\s.*\\senqueuing\\s+\\S+\\s+3000 so far\\s`, 'm'));
+    const json = JSON.parse((await cli(harness, ['sends', '--json'])).stdout) as { sends: { send: { sendId: string; recipients: number; recipientsSoFar?: boolean } }[] };
+    expect(json.sends.find((s) => s.send.sendId === sendId)?.send).toMatchObject({ recipients: 3000, recipientsSoFar: true });
+    expect((await cli(harness, ['status', sendId])).stdout).toMatch(/^recipients\s+3000 enqueued so far \(still enqueuing/m);
+    const get = await server(harness);
+    const rest = await get('/v1/sends');
+    expect(rest.statusCode, rest.body).toBe(200);
+    expect((rest.json() as typeof json).sends.find((s) => s.send.sendId === sendId)?.send).toMatchObject({ recipients: 3000, recipientsSoFar: true });
+    expect(((await get(`/v1/sends/${sendId}`)).json() as (typeof json)['sends'][number]).send).toMatchObject({ recipients: 3000, recipientsSoFar: true });
+    const page = await get('/admin/campaigns', 'd');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('3000 recipients so far');
+    expect((await get(`/admin/campaigns/${sendId}`, 'd')).body).toContain('3000 queued so far (still enqueuing)');
+
+    release();
+    await done;
+    const enqueued = await harness.producer.getStatus(sendId);
+    expect(enqueued.send.recipients).toBe(3500);
+    expect(enqueued.send).not.toHaveProperty('recipientsSoFar');
+    expect((await cli(harness, ['sends'])).stdout).toMatch(new RegExp(`^${sendId}\\s.*\\s3500\\s`, 'm'));
   }, 60_000);
 });
