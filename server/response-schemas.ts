@@ -165,6 +165,18 @@ export const SendStatusSchema = z
         z
           .strictObject({ reason: z.literal('flow-control'), retryAt: epochMs.meta({ description: 'When its queued chunks go again' }) })
           .meta({ description: 'Every queued chunk of the send was refused by per-number flow control (isv.BUSINESS_LIMIT_CONTROL) and waits for the next window' }),
+        z
+          .strictObject({
+            reason: z.literal('worker-lost'),
+            chunks: count,
+            recipients: count,
+            checkEveryMs: count.meta({ description: "How often a running `smsq worker`'s stalled-job check hands such a job back (ms)" }),
+            noWorker: z.literal(true).optional().meta({ description: 'No worker runs to take the job back' }),
+          })
+          .meta({
+            description:
+              "The worker calling `chunks` chunks (`recipients` recipients) stopped mid-call (killed, or held up past its BullMQ job lock): they stay `sending` until a worker's stalled-job check takes the job back, and are looked up (QuerySendDetails) before anything is resent",
+          }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts' }),
         z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
       ])
