@@ -17,6 +17,7 @@ import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
 import { readFlowControlRetry, readWaitFacts } from '../src/queue/send-wait-facts.js';
+import { readLostCalls } from '../src/queue/lost-calls.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
 import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
@@ -635,13 +636,16 @@ export function createProducer(opts: ProducerOptions): Producer {
       const active = unsent && status.send.state === 'active';
       // Its chunks are walked only when nothing else of it is in flight: then its queued ones may all wait for flow control.
       const onlyQueued = active && status.counts.queued > 0 && status.counts.sending + status.counts.unknown === 0;
-      const [shared, workers, flowControlRetryAt] = await Promise.all([
+      const [shared, workers, flowControlRetryAt, lostCalls] = await Promise.all([
         readWaitFacts(opts.redis, keys, now),
         active ? workersPresent().catch(() => undefined) : undefined,
         onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, now) : undefined,
+        // Its chunks in flight may have lost their worker: asked of the active jobs only when some are `sending`.
+        active && status.counts.sending > 0 ? readLostCalls(opts.redis, keys, sendId) : undefined,
       ]);
-      const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt });
-      return { ...status, ...(wait ? { wait } : {}), pace: sendPace(status, now, wait) };
+      const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}) });
+      const pace = sendPace(status, now, wait);
+      return { ...status, ...(wait ? { wait } : {}), ...(pace ? { pace } : {}) };
     },
 
     listSends(request) {

@@ -107,7 +107,13 @@ export const SendStatusSchema = z
       idempotencyKey: z.string().optional(),
       callbackUrl: z.string().optional().meta({ description: 'Receives the final state of the send, signed' }),
       deadline: epochMs.optional().meta({ description: 'Chunks not sent by then expire (ms since the epoch)' }),
-      recipients: count,
+      recipients: count.meta({
+        description: 'Recipients queued (valid, deduplicated). With `recipientsSoFar`, the enqueue has not recorded its total yet: those written so far',
+      }),
+      recipientsSoFar: z
+        .literal(true)
+        .optional()
+        .meta({ description: 'Present while its enqueue has not finished and its total is not recorded (a campaign records it at the end): `recipients` counts those written so far; `rejected` and `duplicates` come with the total' }),
       rejected: count,
       duplicates: count,
       chunks: count,
@@ -159,6 +165,18 @@ export const SendStatusSchema = z
         z
           .strictObject({ reason: z.literal('flow-control'), retryAt: epochMs.meta({ description: 'When its queued chunks go again' }) })
           .meta({ description: 'Every queued chunk of the send was refused by per-number flow control (isv.BUSINESS_LIMIT_CONTROL) and waits for the next window' }),
+        z
+          .strictObject({
+            reason: z.literal('worker-lost'),
+            chunks: count,
+            recipients: count,
+            checkEveryMs: count.meta({ description: "How often a running `smsq worker`'s stalled-job check hands such a job back (ms)" }),
+            noWorker: z.literal(true).optional().meta({ description: 'No worker runs to take the job back' }),
+          })
+          .meta({
+            description:
+              "The worker calling `chunks` chunks (`recipients` recipients) stopped mid-call (killed, or held up past its BullMQ job lock): they stay `sending` until a worker's stalled-job check takes the job back, and are looked up (QuerySendDetails) before anything is resent",
+          }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts' }),
         z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
       ])
@@ -170,7 +188,7 @@ export const SendStatusSchema = z
         estimatedSentAt: epochMs.optional().meta({ description: 'When every recipient should be past the API at that rate' }),
       })
       .optional()
-      .meta({ description: 'How fast the send goes; absent once it has ended' }),
+      .meta({ description: 'How fast the send goes; present only while it is `active` (absent while it enqueues or is paused, once it is sent, and once it has ended)' }),
   })
   .meta({
     id: 'SendStatus',
@@ -200,7 +218,6 @@ export const SendStatusSchema = z
         },
         counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },
         wait: { reason: 'receipts', pending: 1, until: '2026-11-28T04:35:31.104+08:00' },
-        pace: { rate: 7.6 },
       },
     ],
   });

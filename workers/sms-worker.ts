@@ -54,6 +54,7 @@ import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitte
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
 import { createThrottleLog } from '../src/queue/throttle-log.js';
+import { STALLED_CHECK_MS } from '../src/queue/lost-calls.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -96,7 +97,7 @@ export interface SmsWorkerOptions {
   retention?: Partial<Record<MessageKind, number>>;
   /** Every kind's records live this long (seconds), unless `retention` names the kind. */
   retentionSeconds?: number;
-  /** How often BullMQ looks for jobs of dead workers (ms). Default 30000. */
+  /** How often BullMQ looks for jobs of dead workers (ms). Default {@link STALLED_CHECK_MS}. */
   stalledIntervalMs?: number;
   /** Lock on an active job; a worker silent this long is presumed dead (ms). Default 30000. */
   lockDurationMs?: number;
@@ -379,7 +380,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     // A stall (a dead worker) is safe to recover any number of times: the chunk state, not the
     // job, decides whether a call may be made.
     maxStalledCount: 1_000_000,
-    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? STALLED_CHECK_MS,
     lockDuration: options.lockDurationMs ?? 30_000,
     // Finished jobs' retention is the workers' (calls-queue.ts), not written into each job.
     ...JOB_RETENTION,

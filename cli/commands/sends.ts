@@ -65,13 +65,18 @@ export function register(program: Command, ctx: CliContext): void {
               { header: 'by state' },
               { header: 'name', maxWidth: 30 },
             ],
-            page.sends.map((s) => [s.send.sendId, formatTime(s.send.createdAt), s.send.kind, s.send.state, s.send.templateCode, s.send.recipients, formatCounts(s.counts) || '-', s.send.name ?? '-']),
+            page.sends.map((s) => [s.send.sendId, formatTime(s.send.createdAt), s.send.kind, s.send.state, s.send.templateCode, recipientsText(s.send), formatCounts(s.counts) || '-', s.send.name ?? '-']),
           ),
         );
         const shown = `${page.sends.length} shown`;
         ctx.print(page.next === null ? `${shown}; the last page. Details of one: smsq status SEND_ID` : `${shown}. Next page: ${nextCommand(flags, page.next)}`);
       }),
     );
+}
+
+/** Its recipients; while its enqueue has not recorded the total, those written so far. */
+function recipientsText(send: { recipients: number; recipientsSoFar?: boolean }): string {
+  return send.recipientsSoFar ? `${send.recipients} so far` : String(send.recipients);
 }
 
 /** The command that lists the next page with the same filters. */

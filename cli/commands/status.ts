@@ -39,7 +39,7 @@ function renderStatus(status: SendStatus): string {
     ...(pace && (pace.rate > 0 || pace.estimatedSentAt) ? [['rate', `${pace.rate} recipients/s${pace.estimatedSentAt ? `; sent by ${formatTime(pace.estimatedSentAt)} at that rate` : ''}`] as const] : []),
     ['kind', s.kind],
     ['signature / template', `${s.signName} / ${s.templateCode}`],
-    ['recipients', `${s.recipients} enqueued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`],
+    ['recipients', s.recipientsSoFar ? `${s.recipients} enqueued so far (still enqueuing; the rest of its counts once it ends)` : `${s.recipients} enqueued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`],
     ['created', formatTime(s.createdAt)],
     ...(s.deadline ? [['deadline', formatTime(s.deadline)] as const] : []),
     ['history', s.history.map((c) => `${c.state} ${formatTime(c.at)}`).join(', ')],

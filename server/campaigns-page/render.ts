@@ -150,7 +150,7 @@ export function renderListPage(ctx: PageContext, data: ListPageData): string {
 <button type="submit">Filter</button></form>`;
   const rows = data.sends.map(
     (s) => html`<tr data-send="${s.send.sendId}">
-<td>${chinaTime(s.send.createdAt)}</td><td>${sendLink(ctx, s)}</td><td>${s.send.kind}<br><small class="muted">${s.send.recipients} recipients</small></td>
+<td>${chinaTime(s.send.createdAt)}</td><td>${sendLink(ctx, s)}</td><td>${s.send.kind}<br><small class="muted">${s.send.recipients} recipients${s.send.recipientsSoFar ? ' so far' : ''}</small></td>
 <td>${stateCell(s)}</td><td>${bar(s)}</td><td>${ratioCell(s)}</td><td>${codesCell(data.codes.get(s.send.sendId))}</td><td>${buttons(ctx, s)}</td></tr>`,
   );
   const next = data.next
@@ -183,7 +183,7 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
 <dt>kind</dt><dd>${send.kind} (${send.api})</dd><dt>signature / template</dt><dd>${send.signName} / ${send.templateCode}</dd>
 <dt>created</dt><dd>${chinaTime(send.createdAt)}</dd>${send.deadline ? html`<dt>deadline</dt><dd>${chinaTime(send.deadline)}</dd>` : ''}
 <dt>state</dt><dd class="state-cell">${stateCell(status)}</dd>
-<dt>recipients</dt><dd>${send.recipients} queued, ${send.rejected} rejected at the door, ${send.duplicates} duplicates dropped, ${send.chunks} chunks</dd>
+<dt>recipients</dt><dd>${send.recipients} queued${send.recipientsSoFar ? ' so far (still enqueuing)' : ''}, ${send.rejected} rejected at the door, ${send.duplicates} duplicates dropped, ${send.chunks} chunks</dd>
 <dt>progress</dt><dd>${bar(status)}</dd><dt>delivered</dt><dd>${ratioCell(status)}</dd>
 <dt>counts</dt><dd>${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}</dd>
 <dt>${ctx.controls ? 'controls' : ''}</dt><dd>${buttons(ctx, status)}</dd></dl>`;

@@ -56,6 +56,11 @@ export interface SendRecord {
 
 export interface SendStatus {
   send: SendRecord & {
+    /**
+     * True while its enqueue has not finished and its total is not recorded yet (a campaign records
+     * it at the end): `recipients` then counts those written so far, in chunks Redis holds.
+     */
+    recipientsSoFar?: true;
     /** See the send lifecycle (lifecycle.ts). */
     state: SendState;
     /** When it reached `state` (ms). */
@@ -409,6 +414,9 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       const state = stateOf(h);
       const history = parseSendHistory(h.history);
       const stateChangedAt = Number(h.stateChangedAt ?? history.at(-1)?.at ?? h.createdAt ?? 0);
+      const recorded = Number(h.recipients ?? 0);
+      // A campaign's total is written when its enqueue ends; until then its chunks' counts say what Redis holds of it.
+      const soFar = !h.enqueuedAt && recorded === 0;
       return {
         send: {
           sendId: h.sendId,
@@ -420,7 +428,8 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
           idempotencyKey: h.idempotencyKey,
           callbackUrl: h.callbackUrl,
           deadline: h.deadline ? Number(h.deadline) : undefined,
-          recipients: Number(h.recipients ?? 0),
+          recipients: soFar ? writtenOf(counts) : recorded,
+          ...(soFar ? { recipientsSoFar: true } : {}),
           rejected: Number(h.rejected ?? 0),
           duplicates: Number(h.duplicates ?? 0),
           chunks: Number(h.chunks ?? 0),
@@ -444,6 +453,11 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       return moved ? { from: moved[0] as SendState, to: moved[1] as SendState } : undefined;
     },
   };
+}
+
+/** Recipients in chunks written (every chunk state; opted-out numbers are not in chunks). */
+function writtenOf(counts: SendStatus['counts']): number {
+  return COUNTED_STATES.reduce((sum, state) => (state === 'suppressed' ? sum : sum + counts[state]), 0);
 }
 
 /**

@@ -8,6 +8,7 @@ import { isSendEnded, type SendState } from './lifecycle.js';
 import type { MessageKind } from './kinds.js';
 import { quietHoursText, quietUntil, type QuietHours } from './quiet-hours.js';
 import { workerText, type AccountBlock, type BlockingWorker } from './account-block.js';
+import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -33,6 +34,13 @@ export type SendWait =
    * over, `times` throttle answers in the last minute say it may come again (`until` then past).
    */
   | { reason: 'throttled'; until: number; times?: number }
+  /**
+   * The worker calling `chunks` chunks (`recipients` recipients) stopped mid-call: their BullMQ
+   * job is active without its lock (lost-calls.ts). They stay `sending` until a running worker's
+   * stalled-job check (every `checkEveryMs`) hands the job back; the worker that takes it looks the
+   * attempt up (QuerySendDetails) before anything is resent. `noWorker`: none runs to do it.
+   */
+  | { reason: 'worker-lost'; chunks: number; recipients: number; checkEveryMs: number; noWorker?: true }
   /** Every queued chunk of the send waits for a per-number flow-control window (isv.BUSINESS_LIMIT_CONTROL) and goes again at `retryAt` (ms). */
   | { reason: 'flow-control'; retryAt: number }
   /** No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts. */
@@ -67,6 +75,8 @@ export interface WaitFacts {
   flowControlRetryAt?: number;
   /** Workers serving the prefix (src/queue/worker-presence.ts); undefined when not known. */
   workers?: number;
+  /** The send's chunks left `sending` by a worker that stopped mid-call (lost-calls.ts), if any. */
+  lostCalls?: LostCalls;
 }
 
 /** What the wait needs of a send's status. */
@@ -93,6 +103,10 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     }
     const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
     if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil, ...times };
+    // Before quiet hours and no-worker: they hold queued chunks, and `sending` with no reason reads as a call going on.
+    if (facts.lostCalls) {
+      return { reason: 'worker-lost', ...facts.lostCalls, checkEveryMs: STALLED_CHECK_MS, ...(facts.workers === 0 ? { noWorker: true as const } : {}) };
+    }
     const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
     if (quiet) return quiet;
     // After the reasons that hold whatever runs: without a worker, nothing else moves it.
@@ -136,14 +150,17 @@ function activeMs(history: WaitInput['send']['history'], now: number): number {
 /**
  * The pace of a send: its rate while active, and when it should be sent at that rate; no estimate
  * while something holds it (`wait`: quiet hours, throttling, no worker), or it would slide on.
+ * None unless it is `active`: a paused send's rate would read as going on, and a send past the API
+ * (sent) or ended has no pace left to tell.
  */
-export function sendPace(status: WaitInput, now: number, wait?: SendWait): SendPace {
+export function sendPace(status: WaitInput, now: number, wait?: SendWait): SendPace | undefined {
+  if (status.send.state !== 'active') return undefined;
   const c = status.counts;
   const past = c.accepted + c.delivered + c.failed + c.expired;
   const ms = activeMs(status.send.history, now);
   const rate = ms > 0 ? Math.round((past / (ms / 1000)) * 10) / 10 : 0;
   const unsent = unsentOf(c);
-  const moving = status.send.state === 'active' && unsent > 0 && rate > 0 && wait === undefined;
+  const moving = unsent > 0 && rate > 0 && wait === undefined;
   return { rate, ...(moving ? { estimatedSentAt: now + Math.ceil((unsent / rate) * 1000) } : {}) };
 }
 
@@ -160,6 +177,13 @@ export function waitText(wait: SendWait): string {
       return `workers disagree on marketing quiet hours (SMSQ_QUIET_HOURS ${wait.settings.join(', ')}): ${
         wait.until === undefined ? 'some hold its chunks now, others send them' : `none sends before ${clockTime(wait.until)} China time (${formatTime(wait.until)})`
       }; give every worker the same SMSQ_QUIET_HOURS`;
+    case 'worker-lost': {
+      const what = `${wait.recipients} recipient${wait.recipients === 1 ? '' : 's'} in ${wait.chunks} chunk${wait.chunks === 1 ? '' : 's'}`;
+      const lookUp = 'looked up (QuerySendDetails) before anything is resent';
+      return wait.noWorker
+        ? `the worker calling ${what} stopped mid-call (its job's lock lapsed), and no worker runs to take the job back: start one (smsq worker); they are ${lookUp}`
+        : `the worker calling ${what} stopped mid-call (its job's lock lapsed): a running worker's stalled-job check takes the job back within about ${Math.round(wait.checkEveryMs / 1000)} s, and they are ${lookUp}`;
+    }
     case 'flow-control':
       return `per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at ${clockTime(wait.retryAt)} China time (${formatTime(wait.retryAt)})`;
     case 'paused':

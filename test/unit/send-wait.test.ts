@@ -113,6 +113,26 @@ describe('sendWait', () => {
   });
 });
 
+describe('worker-lost', () => {
+  it('names chunks whose worker stopped mid-call, after a block or a throttle pause and before quiet hours and no-worker', () => {
+    const lostCalls = { chunks: 2, recipients: 1500 };
+    const sending = status({}, { queued: 10, sending: 1500 });
+    const wait = sendWait(sending, facts({ lostCalls, workers: 2 }));
+    expect(wait).toEqual({ reason: 'worker-lost', chunks: 2, recipients: 1500, checkEveryMs: 30_000 });
+    expect(waitText(wait!)).toBe(
+      "the worker calling 1500 recipients in 2 chunks stopped mid-call (its job's lock lapsed): a running worker's stalled-job check takes the job back within about 30 s, and they are looked up (QuerySendDetails) before anything is resent",
+    );
+    const alone = sendWait(sending, facts({ lostCalls: { chunks: 1, recipients: 1 }, workers: 0 }));
+    expect(alone).toEqual({ reason: 'worker-lost', chunks: 1, recipients: 1, checkEveryMs: 30_000, noWorker: true });
+    expect(waitText(alone!)).toMatch(/^the worker calling 1 recipient in 1 chunk stopped mid-call \(its job's lock lapsed\), and no worker runs to take the job back: start one \(smsq worker\)/);
+    const now = at('2026-12-04T07:42:22');
+    expect(sendWait(sending, facts({ lostCalls, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'throttled' });
+    // Without lost calls, quiet hours hold its queued chunks as before.
+    expect(sendWait(sending, facts())).toMatchObject({ reason: 'quiet-hours' });
+    expect(sendWait(status({ state: 'paused' }, { sending: 1 }), facts({ lostCalls }))).toMatchObject({ reason: 'paused' });
+  });
+});
+
 describe('sendPace', () => {
   it('counts only the time it was active, and estimates when it will be sent', () => {
     const t0 = at('2026-12-04T10:00:00');
@@ -122,7 +142,9 @@ describe('sendPace', () => {
     );
     // 20 s active (10 + 10), 2000 recipients past the API: 100/s; 1000 left: 10 s more.
     expect(sendPace(s, t0 + 80_000)).toEqual({ rate: 100, estimatedSentAt: t0 + 90_000 });
-    expect(sendPace(status({ state: 'paused' }, { queued: 5 }), t0)).toEqual({ rate: 0 });
+    // Paused after 2000 went past the API: no rate, which would read as going on; nor once sent.
+    expect(sendPace({ ...s, send: { ...s.send, state: 'paused', history: [...s.send.history, { state: 'paused', at: t0 + 80_000 }] } }, t0 + 90_000)).toBeUndefined();
+    expect(sendPace(status({ state: 'sent' }, { accepted: 5 }), t0)).toBeUndefined();
     // Held (no worker, quiet hours, throttling): the rate stays, the finish time is not guessed.
     expect(sendPace(s, t0 + 80_000, { reason: 'no-worker' })).toEqual({ rate: 100 });
   });
