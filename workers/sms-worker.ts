@@ -110,8 +110,8 @@ export interface SmsWorkerOptions {
    */
   compactFinished?: boolean;
   /**
-   * Signs callback bodies; the producers' value (SMSQ_CALLBACK_SECRET). Without it, this worker
-   * fails each callback it takes (retried with back-off) and warns at start if callbacks wait.
+   * Signs callback bodies; the producers' value (SMSQ_CALLBACK_SECRET). Without it, each callback
+   * this worker takes waits for a worker with it (no attempt used), and it warns at start if callbacks wait.
    */
   callbackSecret?: string;
   /**
@@ -368,6 +368,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     logger: options.logger,
     callbackSecret: options.callbackSecret,
     callbacks,
+    metrics: options.metrics,
   });
 
   /** What both workers of this process share. */
@@ -486,7 +487,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     log.warn(
       { callbacksWaiting: waiting },
       `SMSQ_CALLBACK_SECRET is not set on this worker, and ${waiting >= CALLBACKS_SAMPLED ? 'at least ' : ''}${waiting} callback${waiting === 1 ? '' : 's'} wait in the housekeeping queue: ` +
-        'this worker fails each callback it takes (retried with back-off). Fix: set SMSQ_CALLBACK_SECRET, the producers\' value, on every worker',
+        'each callback this worker takes waits for a worker with the secret. Fix: set SMSQ_CALLBACK_SECRET, the producers\' value, on every worker',
     );
   }
 

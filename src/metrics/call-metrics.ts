@@ -66,8 +66,12 @@ export interface CallMetricsRecorder {
   close(): Promise<void>;
 }
 
-/** What became of a failed housekeeping attempt: `retried` with back-off, `given-up` after its last attempt. */
-export const HOUSEKEEPING_FAILURES = ['retried', 'given-up'] as const;
+/**
+ * What became of a failed housekeeping attempt: `retried` with back-off, `given-up` after its last
+ * attempt, or `deferred`: the worker could not make it at all (a callback on a worker without
+ * SMSQ_CALLBACK_SECRET), so it was moved back for later without using an attempt.
+ */
+export const HOUSEKEEPING_FAILURES = ['retried', 'given-up', 'deferred'] as const;
 export type HousekeepingFailure = (typeof HOUSEKEEPING_FAILURES)[number];
 
 /** How long a writer that stopped flushing still counts as present (ms). */

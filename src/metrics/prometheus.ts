@@ -138,7 +138,7 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
   const housekeeping = new Counter({
     name: N.housekeepingFailures,
-    help: 'Failed attempts of housekeeping jobs by every worker, by job name (callback) and outcome (retried: with back-off; given-up: after its last attempt, the callback is not sent).',
+    help: 'Failed attempts of housekeeping jobs by every worker, by job name (callback) and outcome (retried: with back-off; given-up: after its last attempt, the callback is not sent; deferred: a worker without SMSQ_CALLBACK_SECRET moved it back for later, no attempt used).',
     labelNames: ['name', 'outcome'],
     registers,
   });

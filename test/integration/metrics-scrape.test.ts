@@ -77,7 +77,7 @@ describe('/metrics of a real smsq server', () => {
     // Today's fault: smsq_recipients had no series at all until a send wrote the totals hash.
     for (const state of COUNTED_STATES) expect(sample(text, `smsq_recipients{state="${state}"}`), state).toBe(0);
     for (const reason of REFUSED_RECEIPT_REASONS) expect(sample(text, `smsq_receipts_refused_total{reason="${reason}"}`), reason).toBe(0);
-    for (const outcome of ['retried', 'given-up']) expect(sample(text, `smsq_housekeeping_failures_total{name="callback",outcome="${outcome}"}`), outcome).toBe(0);
+    for (const outcome of ['retried', 'given-up', 'deferred']) expect(sample(text, `smsq_housekeeping_failures_total{name="callback",outcome="${outcome}"}`), outcome).toBe(0);
   });
 
   it('pushed reports that name no send smsq holds are counted as refused (unknown-out-id) and said in one warn line', async () => {
