@@ -5,7 +5,6 @@
  * for SmsqCallbacksFailing each time a worker takes it, and a worker started later with the secret
  * delivers it, once, signed.
  */
-import { createHmac } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -13,7 +12,7 @@ import { jobIds } from '../../src/queue/job-schemas.js';
 import { HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
 import { addCallback } from '../../src/queue/follow-ups.js';
 import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
-import { startReceiver } from '../support/ingest.js';
+import { startSignedReceiver } from '../support/ingest.js';
 import { harnessPerTest } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -38,12 +37,8 @@ function logLines(p: CliProcess): { level: number; msg: string }[] {
 describe('a callback while no worker has SMSQ_CALLBACK_SECRET', () => {
   it('waits without spending its attempts, is counted each time it is taken, and is delivered once by a worker started later with the secret', async () => {
     const h = await harnesses.create({ label: 'cb-secret' });
-    const got: { body: unknown; ok: boolean }[] = [];
-    const receiver = await startReceiver((body, headers, raw) => {
-      const expected = `sha256=${createHmac('sha256', SECRET).update(`${String(headers['x-smsq-timestamp'])}.${raw}`).digest('hex')}`;
-      got.push({ body, ok: headers['x-smsq-signature'] === expected });
-      return 200;
-    });
+    const receiver = await startSignedReceiver(SECRET);
+    const { got } = receiver;
     harnesses.defer(receiver.close);
     const { createProducer } = await import('../../producers/producer.js');
     const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });

@@ -10,7 +10,7 @@ import type { Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { isLookedUp, type ReceiptPolicies } from '../../src/queue/receipt-policy.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
-import { ingestFor, startReceiver } from '../support/ingest.js';
+import { ingestFor, startReceiver, startSignedReceiver } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 import { collector } from '../support/text-collector.js';
@@ -387,12 +387,8 @@ describe('events and callbacks', () => {
   it('a worker without SMSQ_CALLBACK_SECRET does not lose the callback: it waits, said loudly, counted, and is delivered once a worker has the secret', async () => {
     const h = await harnesses.create({ label: 'rc-no-secret' });
     const secret = 'the-producers-callback-secret';
-    const got: { body: unknown; ok: boolean }[] = [];
-    const receiver = await startReceiver((body, headers, raw) => {
-      const expected = `sha256=${createHmac('sha256', secret).update(`${String(headers['x-smsq-timestamp'])}.${raw}`).digest('hex')}`;
-      got.push({ body, ok: headers['x-smsq-signature'] === expected });
-      return 200;
-    });
+    const receiver = await startSignedReceiver(secret);
+    const { got } = receiver;
     harnesses.defer(receiver.close);
     const producer = await callbackProducer(h);
     const res = await producer.send({ phones: ['13845000001'], signName: N.rejectedSign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
