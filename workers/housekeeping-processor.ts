@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
@@ -32,10 +32,37 @@ export interface HousekeepingDeps {
  */
 export const NO_SECRET_RECHECK_MS = 60_000;
 
+/** How the failed reason of a callback given up for want of the secret starts (versions that spent its attempts on it), and the log line below. */
+const NO_SECRET_REASON = 'SMSQ_CALLBACK_SECRET is not set on this worker';
+
 /** Why a worker without the secret does not send a callback, in its log. */
 export const NO_CALLBACK_SECRET =
-  'SMSQ_CALLBACK_SECRET is not set on this worker: the callback cannot be signed; it waits, without using an attempt, and is taken again in a minute (a worker with the secret delivers it). ' +
+  `${NO_SECRET_REASON}: the callback cannot be signed; it waits, without using an attempt, and is taken again in a minute (a worker with the secret delivers it). ` +
   'Fix: set SMSQ_CALLBACK_SECRET on every worker, the same value as on the producers and smsq server, and restart it';
+
+/** Failed housekeeping jobs looked at for callbacks given up for want of the secret, at most. */
+const FAILED_SAMPLED = 1000;
+
+/**
+ * Callbacks an earlier version gave up because its workers lacked the secret (it spent their
+ * attempts, and their failed jobs keep their ids for a week): retried, so that a worker that has
+ * the secret sends them. The newest {@link FAILED_SAMPLED} failed jobs are looked at; returns how
+ * many were retried (another worker starting at the same time may take some first).
+ */
+export async function retryCallbacksFailedForSecret(housekeeping: Queue): Promise<number> {
+  const failed = await housekeeping.getJobs(['failed'], 0, FAILED_SAMPLED - 1);
+  let retried = 0;
+  for (const job of failed) {
+    if (job?.name !== JOB.callback || !job.failedReason?.startsWith(NO_SECRET_REASON)) continue;
+    try {
+      await job.retry('failed');
+      retried++;
+    } catch {
+      // No longer failed: retried by another worker meanwhile.
+    }
+  }
+  return retried;
+}
 
 /** A URL for a log or a job's reason: its query and credentials may carry tokens. */
 function withoutQuery(url: string): string {

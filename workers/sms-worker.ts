@@ -36,7 +36,7 @@ import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.j
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
-import { createHousekeepingProcessor } from './housekeeping-processor.js';
+import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
@@ -506,6 +506,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       await checkRedisDurability(node, durability, log);
       await adviseRedisMemory(node, log);
       if (!options.callbackSecret) await warnCallbacksWaiting();
+      else {
+        const retried = await retryCallbacksFailedForSecret(housekeeping);
+        if (retried > 0) log.warn({ retried }, 'callbacks an earlier version gave up for want of SMSQ_CALLBACK_SECRET are retried: this worker has it');
+      }
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
       await settings.start();

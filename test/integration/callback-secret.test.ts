@@ -5,7 +5,7 @@
  * for SmsqCallbacksFailing each time a worker takes it, and a worker started later with the secret
  * delivers it, once, signed.
  */
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { jobIds } from '../../src/queue/job-schemas.js';
@@ -99,4 +99,31 @@ describe('a callback while no worker has SMSQ_CALLBACK_SECRET', () => {
     expect(await withSecret.exited).toBe(0);
     expect(got).toHaveLength(1);
   }, 180_000);
+
+  it('a callback an earlier version gave up for want of the secret (failed, its id taken) is sent by a worker started with the secret', async () => {
+    const h = await harnesses.create({ label: 'cb-given-up' });
+    const receiver = await startSignedReceiver(SECRET);
+    harnesses.defer(receiver.close);
+    const { createProducer } = await import('../../producers/producer.js');
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    harnesses.defer(() => producer.close());
+    const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
+    harnesses.defer(() => housekeeping.close());
+    // A cancel is an end state: its callback job is added at once, before any smsq worker runs.
+    const res = await producer.send({ phones: ['13846000002'], signName: N.sign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
+    await producer.cancel(res.sendId);
+    // The end state an earlier version left: the job failed with its reason after its last attempt.
+    const earlier = new Worker(HOUSEKEEPING_QUEUE, () => Promise.reject(new UnrecoverableError('SMSQ_CALLBACK_SECRET is not set on this worker: the callback cannot be signed and is retried with back-off (a worker with the secret delivers it). Fix: ...')), { connection: h.redis, prefix: h.prefix });
+    await waitFor(async () => (await (await housekeeping.getJob(jobIds.callback(res.sendId)))?.getState()) === 'failed', 'the callback to be given up');
+    await earlier.close();
+
+    const p = spawnSmsq(['worker', '--concurrency', '2'], { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off', SMSQ_CALLBACK_SECRET: SECRET });
+    children.push(p);
+    // Today's fault: nothing ever sent it, and its failed job kept the id for a week.
+    await waitFor(() => receiver.got.length >= 1, 'the given-up callback to be sent', 60_000);
+    expect(receiver.got).toEqual([{ ok: true, body: expect.objectContaining({ event: 'send.cancelled', sendId: res.sendId }) }]);
+    expect(logLines(p).find((l) => l.msg.startsWith('callbacks an earlier version gave up'))).toMatchObject({ retried: 1 });
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  }, 120_000);
 });
