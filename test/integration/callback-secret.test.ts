@@ -34,27 +34,34 @@ function logLines(p: CliProcess): { level: number; msg: string }[] {
     .map((l) => JSON.parse(l) as { level: number; msg: string });
 }
 
+/** A deployment with callbacks on, a signed receiver, the housekeeping queue, and a way to start `smsq worker` processes on it. */
+async function setup(label: string) {
+  const h = await harnesses.create({ label });
+  const receiver = await startSignedReceiver(SECRET);
+  harnesses.defer(receiver.close);
+  const { createProducer } = await import('../../producers/producer.js');
+  const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+  harnesses.defer(() => producer.close());
+  const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
+  harnesses.defer(() => housekeeping.close());
+  const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'info', SMSQ_QUIET_HOURS: 'off' };
+  /** Resolves once the worker runs. */
+  const worker = async (extra: NodeJS.ProcessEnv) => {
+    const p = spawnSmsq(['worker', '--concurrency', '2'], { ...env, ...extra });
+    children.push(p);
+    await waitFor(() => {
+      if (p.child.exitCode !== null) throw new Error(`smsq worker exited: ${p.stderr}`);
+      return logLines(p).some((l) => l.msg.startsWith('smsq worker running'));
+    }, 'the worker to run', 60_000);
+    return p;
+  };
+  return { h, receiver, producer, housekeeping, worker };
+}
+
 describe('a callback while no worker has SMSQ_CALLBACK_SECRET', () => {
   it('waits without spending its attempts, is counted each time it is taken, and is delivered once by a worker started later with the secret', async () => {
-    const h = await harnesses.create({ label: 'cb-secret' });
-    const receiver = await startSignedReceiver(SECRET);
+    const { h, receiver, producer, housekeeping, worker } = await setup('cb-secret');
     const { got } = receiver;
-    harnesses.defer(receiver.close);
-    const { createProducer } = await import('../../producers/producer.js');
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
-    harnesses.defer(() => producer.close());
-    const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
-    harnesses.defer(() => housekeeping.close());
-    const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'info', SMSQ_QUIET_HOURS: 'off' };
-    const worker = async (extra: NodeJS.ProcessEnv) => {
-      const p = spawnSmsq(['worker', '--concurrency', '2'], { ...env, ...extra });
-      children.push(p);
-      await waitFor(() => {
-        if (p.child.exitCode !== null) throw new Error(`smsq worker exited: ${p.stderr}`);
-        return logLines(p).some((l) => l.msg.startsWith('smsq worker running'));
-      }, 'the worker to run', 60_000);
-      return p;
-    };
     const failures = async () => {
       const h2 = await h.redis.hgetall(`${h.prefix}:metrics:housekeeping-failures`);
       return { deferred: Number(h2['callback|deferred'] ?? 0), all: Object.entries(h2).filter(([k]) => k.startsWith('callback|')).reduce((n, [, v]) => n + Number(v), 0) };
@@ -101,14 +108,7 @@ describe('a callback while no worker has SMSQ_CALLBACK_SECRET', () => {
   }, 180_000);
 
   it('a callback an earlier version gave up for want of the secret (failed, its id taken) is sent by a worker started with the secret', async () => {
-    const h = await harnesses.create({ label: 'cb-given-up' });
-    const receiver = await startSignedReceiver(SECRET);
-    harnesses.defer(receiver.close);
-    const { createProducer } = await import('../../producers/producer.js');
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
-    harnesses.defer(() => producer.close());
-    const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
-    harnesses.defer(() => housekeeping.close());
+    const { h, receiver, producer, housekeeping, worker } = await setup('cb-given-up');
     // A cancel is an end state: its callback job is added at once, before any smsq worker runs.
     const res = await producer.send({ phones: ['13846000002'], signName: N.sign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
     await producer.cancel(res.sendId);
@@ -117,8 +117,7 @@ describe('a callback while no worker has SMSQ_CALLBACK_SECRET', () => {
     await waitFor(async () => (await (await housekeeping.getJob(jobIds.callback(res.sendId)))?.getState()) === 'failed', 'the callback to be given up');
     await earlier.close();
 
-    const p = spawnSmsq(['worker', '--concurrency', '2'], { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off', SMSQ_CALLBACK_SECRET: SECRET });
-    children.push(p);
+    const p = await worker({ SMSQ_CALLBACK_SECRET: SECRET });
     // Today's fault: nothing ever sent it, and its failed job kept the id for a week.
     await waitFor(() => receiver.got.length >= 1, 'the given-up callback to be sent', 60_000);
     expect(receiver.got).toEqual([{ ok: true, body: expect.objectContaining({ event: 'send.cancelled', sendId: res.sendId }) }]);
