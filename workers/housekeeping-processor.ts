@@ -55,7 +55,8 @@ export async function retryCallbacksFailedForSecret(housekeeping: Queue): Promis
   for (const job of failed) {
     if (job?.name !== JOB.callback || !job.failedReason?.startsWith(NO_SECRET_REASON)) continue;
     try {
-      await job.retry('failed');
+      // Its 10 attempts were spent on the fault: the receiver gets them all again.
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       retried++;
     } catch {
       // No longer failed: retried by another worker meanwhile.

@@ -5,7 +5,7 @@
  * for SmsqCallbacksFailing each time a worker takes it, and a worker started later with the secret
  * delivers it, once, signed.
  */
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { jobIds } from '../../src/queue/job-schemas.js';
@@ -112,16 +112,25 @@ describe('a callback while no worker has SMSQ_CALLBACK_SECRET', () => {
     // A cancel is an end state: its callback job is added at once, before any smsq worker runs.
     const res = await producer.send({ phones: ['13846000002'], signName: N.sign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
     await producer.cancel(res.sendId);
-    // The end state an earlier version left: the job failed with its reason after its last attempt.
-    const earlier = new Worker(HOUSEKEEPING_QUEUE, () => Promise.reject(new UnrecoverableError('SMSQ_CALLBACK_SECRET is not set on this worker: the callback cannot be signed and is retried with back-off (a worker with the secret delivers it). Fix: ...')), { connection: h.redis, prefix: h.prefix });
-    await waitFor(async () => (await (await housekeeping.getJob(jobIds.callback(res.sendId)))?.getState()) === 'failed', 'the callback to be given up');
+    // The end state an earlier version left: every attempt failed with its reason, the job failed.
+    const earlier = new Worker(HOUSEKEEPING_QUEUE, () => Promise.reject(new Error('SMSQ_CALLBACK_SECRET is not set on this worker: the callback cannot be signed and is retried with back-off (a worker with the secret delivers it). Fix: ...')), { connection: h.redis, prefix: h.prefix });
+    const job = async () => (await housekeeping.getJob(jobIds.callback(res.sendId)))!;
+    await waitFor(async () => {
+      const state = await (await job()).getState();
+      if (state === 'delayed') await (await job()).promote(); // its back-off, skipped
+      return state === 'failed';
+    }, 'the callback to be given up');
     await earlier.close();
+    expect((await job()).attemptsMade).toBe(10);
 
     const p = await worker({ SMSQ_CALLBACK_SECRET: SECRET });
     // Today's fault: nothing ever sent it, and its failed job kept the id for a week.
     await waitFor(() => receiver.got.length >= 1, 'the given-up callback to be sent', 60_000);
     expect(receiver.got).toEqual([{ ok: true, body: expect.objectContaining({ event: 'send.cancelled', sendId: res.sendId }) }]);
     expect(logLines(p).find((l) => l.msg.startsWith('callbacks an earlier version gave up'))).toMatchObject({ retried: 1 });
+    // Its attempts are the receiver's again: the delivery was the first.
+    await waitFor(async () => (await (await job()).getState()) === 'completed', 'the callback job to complete');
+    expect((await job()).attemptsMade).toBe(1);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
   }, 120_000);
