@@ -385,7 +385,7 @@ export const envSchema = z.object({
     .min(16, { message: 'must be at least 16 characters. Fix: SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32)' })
     .optional()
     .meta(envDoc({ group: 'sends', description:
-          'signs send callbacks (HMAC-SHA256); without it a `callbackUrl` is refused at the door. Every worker needs the same value as the producers and `smsq server`: a worker without it fails each callback it takes (retried with back-off, logged as an error, `smsq_housekeeping_failures_total`) and warns at start when callbacks wait',
+          'signs send callbacks (HMAC-SHA256); without it a `callbackUrl` is refused at the door. Every worker needs the same value as the producers and `smsq server`: a callback taken by a worker without it waits for one with it (taken again each minute without using an attempt, logged as an error, counted in `smsq_housekeeping_failures_total{outcome="deferred"}`), and such a worker warns at start when callbacks wait',
         allowed: 'at least 16 characters' })),
   SMSQ_QUIET_HOURS: z
     .string()

@@ -36,7 +36,7 @@ import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.j
 import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
-import { createHousekeepingProcessor } from './housekeeping-processor.js';
+import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
@@ -111,8 +111,8 @@ export interface SmsWorkerOptions {
    */
   compactFinished?: boolean;
   /**
-   * Signs callback bodies; the producers' value (SMSQ_CALLBACK_SECRET). Without it, this worker
-   * fails each callback it takes (retried with back-off) and warns at start if callbacks wait.
+   * Signs callback bodies; the producers' value (SMSQ_CALLBACK_SECRET). Without it, each callback
+   * this worker takes waits for a worker with it (no attempt used), and it warns at start if callbacks wait.
    */
   callbackSecret?: string;
   /**
@@ -369,6 +369,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     logger: options.logger,
     callbackSecret: options.callbackSecret,
     callbacks,
+    metrics: options.metrics,
   });
 
   /** What both workers of this process share. */
@@ -487,7 +488,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     log.warn(
       { callbacksWaiting: waiting },
       `SMSQ_CALLBACK_SECRET is not set on this worker, and ${waiting >= CALLBACKS_SAMPLED ? 'at least ' : ''}${waiting} callback${waiting === 1 ? '' : 's'} wait in the housekeeping queue: ` +
-        'this worker fails each callback it takes (retried with back-off). Fix: set SMSQ_CALLBACK_SECRET, the producers\' value, on every worker',
+        'each callback this worker takes waits for a worker with the secret. Fix: set SMSQ_CALLBACK_SECRET, the producers\' value, on every worker',
     );
   }
 
@@ -506,6 +507,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       await checkRedisDurability(node, durability, log);
       await adviseRedisMemory(node, log);
       if (!options.callbackSecret) await warnCallbacksWaiting();
+      else {
+        const retried = await retryCallbacksFailedForSecret(housekeeping);
+        if (retried > 0) log.warn({ retried }, 'callbacks an earlier version gave up for want of SMSQ_CALLBACK_SECRET are retried: this worker has it');
+      }
       await rollbackRecovery.start();
       await queue.setGlobalRateLimit(window.max, window.duration);
       await settings.start();

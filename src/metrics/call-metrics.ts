@@ -56,8 +56,8 @@ export interface CallMetricsRecorder {
   /** A send auto-paused at `atMs` (too many failed chunks), for the gauge of auto-paused sends. */
   recordAutoPause(sendId: string, atMs: number): void;
   /**
-   * A failed attempt of a housekeeping job (`name`: a callback), `retried` with back-off or
-   * `given-up` after its last attempt. Written to Redis at once: failures are rare.
+   * A failed attempt of a housekeeping job (`name`: a callback), by what became of it
+   * ({@link HousekeepingFailure}). Written to Redis at once: failures are rare.
    */
   recordHousekeepingFailure(name: string, outcome: HousekeepingFailure): Promise<void>;
   /** Adds what was recorded since the last flush to Redis now. */
@@ -66,8 +66,13 @@ export interface CallMetricsRecorder {
   close(): Promise<void>;
 }
 
-/** What became of a failed housekeeping attempt. */
-export type HousekeepingFailure = 'retried' | 'given-up';
+/**
+ * What became of a failed housekeeping attempt: `retried` with back-off, `given-up` after its last
+ * attempt, or `deferred`: the worker could not make it at all (a callback on a worker without
+ * SMSQ_CALLBACK_SECRET), so it was moved back for later without using an attempt.
+ */
+export const HOUSEKEEPING_FAILURES = ['retried', 'given-up', 'deferred'] as const;
+export type HousekeepingFailure = (typeof HOUSEKEEPING_FAILURES)[number];
 
 /** How long a writer that stopped flushing still counts as present (ms). */
 export const WRITER_TTL_MS = 60_000;

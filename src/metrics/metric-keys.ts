@@ -18,8 +18,9 @@ import { createKeys } from '../queue/keys.js';
  * Sorted set `unknown`: `<chunkId>|<attempt>` of attempts whose outcome is unknown (a look-up was
  * scheduled), scored with when that was first recorded (ms); `/metrics` drops those it finds resolved.
  * Sorted set `auto-paused`: send ids auto-paused, scored with when (ms); trimmed by the writers.
- * Hash `housekeeping-failures`: `<job name>|<outcome>` (outcome `retried` or `given-up`), failed
- * attempts of housekeeping jobs (callbacks), written as they fail (rare: no batching).
+ * Hash `housekeeping-failures`: `<job name>|<outcome>` (outcome `retried`, `given-up` or
+ * `deferred`, call-metrics.ts), failed attempts of housekeeping jobs (callbacks), written as they
+ * fail (rare: no batching).
  * The account block and the refused pushed reports are read from their own keys (src/queue/keys.ts).
  */
 export interface MetricKeys {

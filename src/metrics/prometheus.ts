@@ -5,7 +5,9 @@
  * metrics come from a long-lived registry.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { COUNTED_STATES } from '../queue/send-store.js';
 import { REFUSED_RECEIPT_REASONS } from '../receipts/recipient-store.js';
+import { HOUSEKEEPING_FAILURES } from './call-metrics.js';
 import type { AlertState } from './alert-state.js';
 import type { CallMetricsSnapshot, LatencySeries } from './metrics-snapshot.js';
 
@@ -127,7 +129,7 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   for (const w of alerts.workers) lastSeen.set({ worker: w.worker }, w.lastSeenMs / 1000);
   const refused = new Counter({
     name: N.refusedReceipts,
-    help: 'Pushed reports set aside without changing anything (another attempt, another BizId, not a recipient), by reason.',
+    help: 'Pushed reports set aside without changing anything, by reason: another attempt, another BizId, not a recipient, out of bounds, or unknown-out-id (no send smsq holds: no OutId, another system\'s, a send gone).',
     labelNames: ['reason'],
     registers,
   });
@@ -136,12 +138,12 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
   const housekeeping = new Counter({
     name: N.housekeepingFailures,
-    help: 'Failed attempts of housekeeping jobs by every worker, by job name (callback) and outcome (retried: with back-off; given-up: after its last attempt, the callback is lost).',
+    help: 'Failed attempts of housekeeping jobs by every worker, by job name (callback) and outcome (retried: with back-off; given-up: after its last attempt, the callback is not sent; deferred: a worker without SMSQ_CALLBACK_SECRET moved it back for later, no attempt used).',
     labelNames: ['name', 'outcome'],
     registers,
   });
   // Exported from 0, so that increase() sees the first failure.
-  for (const outcome of ['retried', 'given-up']) housekeeping.inc({ name: 'callback', outcome }, 0);
+  for (const outcome of HOUSEKEEPING_FAILURES) housekeeping.inc({ name: 'callback', outcome }, 0);
   for (const f of alerts.housekeepingFailures) housekeeping.inc({ name: f.name, outcome: f.outcome }, f.count);
 }
 
@@ -174,6 +176,8 @@ export async function renderPrometheus({ queues, calls, alerts, nowMs, settings,
     labelNames: ['state'],
     registers,
   });
+  // Every state from the start (0), so that rate() over a final state sees its first recipient.
+  for (const state of COUNTED_STATES) recipients.set({ state }, 0);
   for (const [state, n] of Object.entries(calls.recipients ?? {})) recipients.set({ state }, n);
 
   const apiCalls = new Counter({

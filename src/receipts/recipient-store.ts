@@ -50,8 +50,12 @@ export function decodeReceipt(v: string | null | undefined): RecipientReceipt | 
   };
 }
 
-/** Why a receipt that names one of our chunks was set aside (counted, nothing else changed). */
-export const REFUSED_RECEIPT_REASONS = ['other-attempt', 'other-biz-id', 'not-recipient', 'out-of-bounds'] as const;
+/**
+ * Why a pushed receipt was set aside (counted, nothing else changed): the first four name one of
+ * our chunks and do not match it; `unknown-out-id` names no send smsq holds (no OutId, another
+ * system's, or one of a send that is gone).
+ */
+export const REFUSED_RECEIPT_REASONS = ['other-attempt', 'other-biz-id', 'not-recipient', 'out-of-bounds', 'unknown-out-id'] as const;
 export type RefusedReceiptReason = (typeof REFUSED_RECEIPT_REASONS)[number];
 
 export type ApplyResult =
@@ -81,6 +85,8 @@ export interface RecipientStore {
   apply(sendId: string, chunkId: string, phone: string, receipt: RecipientReceipt, origin?: ReceiptOrigin): Promise<ApplyResult>;
   /** Receipts set aside so far, by reason (across every send). */
   refusedCounts(): Promise<Record<RefusedReceiptReason, number>>;
+  /** Counts `n` receipts set aside for `reason` that no script looked at (a push's tally, one write). */
+  countRefused(reason: RefusedReceiptReason, n: number): Promise<void>;
   /** Receipts of many recipients of one send (undefined where none is recorded). */
   getMany(sendId: string, phones: readonly string[]): Promise<(RecipientReceipt | undefined)[]>;
   /**
@@ -132,6 +138,10 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
       return Object.fromEntries(REFUSED_RECEIPT_REASONS.map((r) => [r, Number(h[r] ?? 0)])) as Record<RefusedReceiptReason, number>;
     },
 
+    async countRefused(reason, n) {
+      if (n > 0) await options.redis.hincrby(options.keys.refusedReceipts(), reason, n);
+    },
+
     async applyLate(sendId, chunkId, phone, origin) {
       const index = chunkId.slice(sendId.length + 1);
       const h = await options.redis.hgetall(options.keys.send(sendId));
@@ -142,7 +152,7 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
       // null: not a recipient of this chunk.
       const receipt = chunk.recipients.find((r) => r.phone === phone)?.receipt ?? null;
       const refuse = async (reason: RefusedReceiptReason): Promise<ApplyResult> => {
-        await options.redis.hincrby(options.keys.refusedReceipts(), reason, 1);
+        await store.countRefused(reason, 1);
         return { status: 'refused', reason };
       };
       if (origin && origin.outId !== '') {

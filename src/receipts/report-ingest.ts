@@ -16,7 +16,7 @@ import { normalizePhone } from '../sms/phone.js';
 import { createCompletion, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
 import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
-import { createRecipientStore, type RecipientStore } from './recipient-store.js';
+import { createRecipientStore, type RecipientStore, type RefusedReceiptReason } from './recipient-store.js';
 import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
 import { createSuppressionList, type SuppressionList } from './suppression.js';
 
@@ -40,7 +40,10 @@ export interface ReportIngestResult {
   applied: number;
   /** Repeats (Alibaba re-pushes) and reports after a final state: nothing changed. */
   duplicates: number;
-  /** Reports that are not about a smsq send (no or foreign OutId, expired send). */
+  /**
+   * Reports that are not about a smsq send (no or foreign OutId, a send gone), counted as refused
+   * with reason `unknown-out-id`; and reports about a chunk not accepted.
+   */
   ignored: number;
   /**
    * Reports that name one of our chunks but do not match it: another attempt, another BizId, a
@@ -91,11 +94,21 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
       const reports = parseSmsReports(body);
       const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
       const refusedWhy: Record<string, number> = {};
+      // Set aside here, before any script saw them: counted in one write per reason at the end.
+      const setAside = { 'unknown-out-id': 0, 'not-recipient': 0 } satisfies Partial<Record<RefusedReceiptReason, number>>;
       for (const r of reports) {
         const out = parseOutId(r.out_id);
-        const phone = normalizePhone(r.phone_number);
-        if (!out || !phone.ok || r.out_id === undefined) {
+        if (!out || r.out_id === undefined) {
           result.ignored++;
+          setAside['unknown-out-id']++;
+          continue;
+        }
+        const phone = normalizePhone(r.phone_number);
+        if (!phone.ok) {
+          // No chunk holds a number that does not read as one.
+          result.refused++;
+          setAside['not-recipient']++;
+          refusedWhy['not-recipient'] = (refusedWhy['not-recipient'] ?? 0) + 1;
           continue;
         }
         const { sendId, chunkId } = out;
@@ -108,7 +121,11 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           else if (late?.status === 'refused') {
             result.refused++;
             refusedWhy[late.reason] = (refusedWhy[late.reason] ?? 0) + 1;
-          } else result.ignored++;
+          } else {
+            result.ignored++;
+            // No chunk and nothing compaction kept: the send expired, or never was ours.
+            if (late === undefined) setAside['unknown-out-id']++;
+          }
           continue;
         }
         if (canFire(CHUNK_LIFECYCLE, 'report-accepted', chunk.state) && chunk.outId === r.out_id && chunk.payload.phones.includes(phone.phone)) {
@@ -160,6 +177,13 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           // Another attempt of a chunk that was accepted may mean a duplicate send: worth a look.
           if (applied.reason === 'other-attempt') log.error({ sendId, chunkId, outId: r.out_id, current: chunk.outId }, 'report for another attempt of this chunk: not applied; check for a duplicate');
         } else result.ignored++;
+      }
+      for (const [reason, n] of Object.entries(setAside)) await deps.recipients.countRefused(reason as RefusedReceiptReason, n);
+      if (setAside['unknown-out-id'] > 0) {
+        log.warn(
+          { unknownOutIds: setAside['unknown-out-id'] },
+          'pushed reports naming no send smsq holds (no OutId, another system\'s, or a send gone after its retention) were set aside: if this goes on, check that the push is not meant for another system on the same account',
+        );
       }
       if (result.refused > 0) {
         // Counts only: the numbers and ids of a forged push are not worth a log line each.

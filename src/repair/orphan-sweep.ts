@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { isUnsent, type ChunkState, type ChunkStore } from '../queue/chunk-store.js';
 import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
+import { luaScript } from '../queue/lua.js';
 import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
@@ -79,7 +80,8 @@ const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as 
  * them, jobs whose chunk or send is gone, sends stuck `enqueuing`. One SCAN over the deployment's
  * keys in batches (bounded memory, no blocking command); each batch is read with pipelines, the
  * decisions are orphan-rules.ts's, and every write goes through the chunk store's transition (so
- * counts and events move with it) or the follow-ups API (deterministic job ids).
+ * counts and events move with it) or the follow-ups API (deterministic job ids). Each run also
+ * trims the index of sends of expired entries, for every kind (trim-send-index.lua).
  */
 export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
   const minAgeMs = options.minAgeMs ?? 60_000;
@@ -92,11 +94,25 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
   const log = options.logger.child({ component: 'repair' });
   // Every key of a deployment carries its hash tag, so one node holds them all.
   const scanNode = createNodeResolver(options.redis, options.keys.repairLease());
+  const trimIndexScript = luaScript(options.redis, 'trim-send-index');
+
+  /**
+   * The index of sends is trimmed when a send of a kind is created; a kind no longer sent would keep
+   * its expired entries for good. One script a sweep trims every kind (the sweep runs on one worker).
+   */
+  async function trimSendIndex(): Promise<number> {
+    const indexKeys = MESSAGE_KINDS.map((kind) => options.keys.sendIndex(kind));
+    return Number(await trimIndexScript(1 + indexKeys.length, options.keys.sendIndexHorizon(), ...indexKeys, options.clock.now(), ...MESSAGE_KINDS));
+  }
 
   return {
     async run(opts = {}) {
       const dryRun = opts.dryRun === true;
       const report = emptyRepairReport(dryRun, options.clock.now());
+      if (!dryRun) {
+        const trimmed = await trimSendIndex();
+        if (trimmed > 0) log.debug({ trimmed }, 'repair sweep: entries of expired sends trimmed from the index of sends');
+      }
       const note = (category: RepairCategory, id: string) => {
         report.found[category]++;
         if (report.samples[category].length < maxSamples) report.samples[category].push(id);

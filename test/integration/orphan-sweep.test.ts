@@ -181,6 +181,30 @@ describe('repair sweep: chunks', () => {
   });
 });
 
+describe('repair sweep: the index of sends', () => {
+  it('trims the expired entries of a kind no longer sent (they were trimmed only when a send of that kind was created), and only when it writes', async () => {
+    const s = await setup('rp-index');
+    const { createProducer } = await import('../../producers/producer.js');
+    // Two hours ago, kept for an hour: the marketing send has expired by the index's horizon.
+    const past: Clock = { now: () => Date.now() - 2 * 3600_000 };
+    const earlier = createProducer({ redis: s.h.redis, prefix: s.h.prefix, clock: past, retention: { marketing: 3600 } });
+    const old = await earlier.send({ ...CODE, kind: 'marketing', signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Ada' }, phones: ['13860000001'] });
+    await earlier.close();
+    const recent = await s.h.producer.send({ ...CODE, kind: 'notification', templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, phones: ['13860000002'] });
+    const entries = async (kind: 'marketing' | 'notification') => (await s.h.redis.xrange(s.keys.sendIndex(kind), '-', '+')).map(([, fields]) => fields[1]);
+    expect(await entries('marketing')).toEqual([old.sendId]);
+
+    await s.sweep().run({ dryRun: true });
+    expect(await entries('marketing')).toEqual([old.sendId]);
+    // The worker's periodic sweep, as it runs every interval.
+    const worker = await s.h.startWorker({ receiptPolicies: NO_RECEIPTS, repair: { intervalMs: 3_600_000 } });
+    expect(await worker.repair?.runOnce()).toBeDefined();
+    // Today's fault: no marketing send came after it, so its entry stayed for good.
+    expect(await entries('marketing')).toEqual([]);
+    expect(await entries('notification')).toEqual([recent.sendId]);
+  });
+});
+
 describe('repair sweep: jobs and sends', () => {
   it('removes a job whose chunk is gone, and ends a chunk whose send is gone (with its job), without a call', async () => {
     const s = await setup('rep-gone');

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { uniformRetention } from '../../src/queue/retention.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,4 +50,15 @@ export async function startReceiver(handler: (body: unknown, headers: Record<str
         server.close(() => r());
       }),
   };
+}
+
+/** A callback receiver that answers 200 and records each body with whether its signature checks out against `secret`. */
+export async function startSignedReceiver(secret: string): Promise<{ url: string; close(): Promise<void>; got: { body: unknown; ok: boolean }[] }> {
+  const got: { body: unknown; ok: boolean }[] = [];
+  const receiver = await startReceiver((body, headers, raw) => {
+    const expected = `sha256=${createHmac('sha256', secret).update(`${String(headers['x-smsq-timestamp'])}.${raw}`).digest('hex')}`;
+    got.push({ body, ok: headers['x-smsq-signature'] === expected });
+    return 200;
+  });
+  return { url: receiver.url, close: receiver.close, got };
 }

@@ -13,7 +13,8 @@
 
   Trimming: a kind's entries older than the longest retention any producer gave that kind (the
   horizon hash keeps it; producers configured differently share the index) are trimmed here, when
-  a send of that kind is created: their sends have expired. Ids of sends gone sooner (deleted,
+  a send of that kind is created: their sends have expired (the repair sweep trims every kind the
+  same way, trim-send-index.lua, for a kind no longer sent). Ids of sends gone sooner (deleted,
   lost) are dropped when a listing meets them. The sorted set of ids written before the streams
   (`<prefix>:sends`, createdAt as the score) is read by listings until it is empty: its ids older
   than ARGV[5] (a year, as before) are trimmed here, the others go with their sends as listings
