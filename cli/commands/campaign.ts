@@ -42,10 +42,10 @@ const ENQUEUE_ONLY = (Object.keys(schema.shape) as (keyof typeof schema.shape)[]
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('campaign')
-    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress; or pause / resume / cancel one')
+    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress (Ctrl-C stops it: its send paused, holding what was read); or pause / resume / cancel one')
     .argument('[action]', 'pause | resume | cancel an existing send (omit to enqueue a campaign)')
     .argument('[send-id]', 'the send to pause, resume or cancel')
-    .option('--file <path>', 'CSV (comma-, tab- or semicolon-separated) or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params')
+    .option('--file <path>', 'CSV (comma-, tab- or semicolon-separated) or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params; a pipe (/dev/stdin, <(...)) with --yes only')
     .option('--encoding <name>', `the CSV's encoding: ${ENCODING_CHOICES} (default: recognised from the file)`)
     .option('--sheet <name>', 'the sheet of an .xlsx workbook to read (default: the first)')
     .option('--sign <name>', 'approved signature')
