@@ -239,6 +239,13 @@ export function renderEnqueued(res: EnqueueResult): string {
   ]);
 }
 
+/** What a second signal leaves once a send is enqueued (the process exits right after): its result, and that it goes on. */
+export function sayForcedExitAfterEnqueue(ctx: CliContext, json: boolean, res: EnqueueResult, signal: string): void {
+  if (json) ctx.printJson({ ...res, stopped: stopJson({ reason: 'interrupted', signal }, res.sendId) });
+  else ctx.print(renderEnqueued(res));
+  ctx.note(`forced exit (${signal}): the send is enqueued and goes on without this command: do not send it again. Check on it: smsq status ${res.sendId}`);
+}
+
 /** Why a wait failed, without what its error says of an enqueue (it was a status read: the send is in). */
 function withoutEnqueueClaim(err: unknown): string {
   if (err instanceof RedisUnavailableError) return redisDoesNotAnswer(err.redactedUrl, err.reason);
@@ -281,11 +288,7 @@ export async function runSendCommand(
   // From here on the send is in Redis: Ctrl-C must not end the command without its id, nor a
   // second one while a status read hangs on a Redis that does not answer.
   const watch = watchForStop(ctx, flags.wait ? flags.timeout : undefined);
-  ctx.deps.onForcedExit?.((signal) => {
-    if (flags.json) ctx.printJson({ ...res, stopped: stopJson({ reason: 'interrupted', signal }, res.sendId) });
-    else ctx.print(renderEnqueued(res));
-    ctx.note(`forced exit (${signal}): the send is enqueued and goes on without this command: do not send it again. Check on it: smsq status ${res.sendId}`);
-  });
+  ctx.deps.onForcedExit?.((signal) => sayForcedExitAfterEnqueue(ctx, flags.json, res, signal));
   try {
     await warnIfNoWorker(ctx, prepared.workersSeen, watch.signal);
     // Stopped already, the wait still reads the status once: the output says where the send is.

@@ -30,7 +30,8 @@ export function watchForStop(ctx: CliContext, timeoutMs: number | undefined): Wa
   const stop = (why: WaitStop) => {
     if (stopped) return;
     stopped = why;
-    controller.abort();
+    // The signal's name as the reason: a campaign stopped by it names it in what it says.
+    controller.abort(why.reason === 'interrupted' ? why.signal : why.reason);
   };
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop({ reason: 'timeout', timeoutMs }), timeoutMs);
   void ctx.deps.waitForShutdown?.().then((signal) => stop({ reason: 'interrupted', signal }));

@@ -46,6 +46,8 @@ export {
   IdempotencyInProgressError,
   SendEndedError,
   ListInterruptedError,
+  CampaignStoppedError,
+  type StoppedCampaign,
   type SmsqCode,
   type FieldIssue,
 } from '../src/errors.js';

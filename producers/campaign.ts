@@ -1,7 +1,7 @@
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js';
-import { ListInterruptedError, ValidationError } from '../src/errors.js';
+import { CampaignStoppedError, ListInterruptedError, ValidationError } from '../src/errors.js';
 import { countSegments, MAX_CHARS, renderContent } from '../src/sms/segments.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
@@ -84,6 +84,16 @@ export interface StreamCampaignOptions {
    * ListInterruptedError says so. Without it (a dry run) the source's error is thrown as it is.
    */
   hold?: (sendId: string, reason: string) => Promise<void>;
+  /**
+   * Stops the campaign when it aborts (its reason, when a string such as `SIGINT`, is named in the
+   * messages). Reading stops at once, a read the source has not answered included; the write in
+   * flight finishes; once the send exists it is held (`hold`) before anything more is written,
+   * the rows read are written into it and its enqueue is ended, so it holds what was read, goes
+   * on only if resumed, and the repair sweep leaves it be. Then a CampaignStoppedError says so
+   * (before the send exists: that nothing was enqueued). An abort after the enqueue has ended
+   * changes nothing.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -174,6 +184,27 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     if (issues.length) throw new ValidationError(issues);
   };
   const checkSuppressed = req.kind === 'marketing' ? options.checkSuppressed : undefined;
+  const signal = options.signal;
+  /** The last row taken, for where the source stopped (the last of each chunk, so no cost per row). */
+  let lastRow: CampaignRecipient | undefined;
+  const place = () => (lastRow?.line === undefined ? `after ${progress.read} rows` : `after line ${lastRow.line}`);
+  /** The stop, said; `enqueued`: with the send and what was read, written (else nothing was). */
+  const stopError = (enqueued: boolean) =>
+    new CampaignStoppedError({
+      sendId: enqueued ? sendId : undefined,
+      recipients: enqueued ? progress.queued : 0,
+      rowsRead: progress.read,
+      afterLine: lastRow?.line,
+      by: stopReasonOf(signal),
+      idempotencyKey: req.idempotencyKey,
+    });
+  /** Whether the send is held (paused) for a list that stopped reading, or for a stop. */
+  let held = false;
+  const holdForStop = async () => {
+    held = true;
+    const by = stopReasonOf(signal);
+    await options.hold?.(sendId, `its enqueue was stopped${by === undefined ? '' : ` (${by})`} ${place()}`);
+  };
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
   // The numbers of the SendSms chunk being filled (allocated at its full size, for the same reason).
@@ -190,6 +221,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     opened = true;
     const id = await options.open();
     if (id === undefined) return false;
+    // Stopped while the id was taken: nothing is written (an idempotency key's claim gives the same id to a retry).
+    if (signal?.aborted) throw stopError(false);
     sendId = id;
     await enqueuer.createSend({
       sendId,
@@ -366,35 +399,47 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   /** The source's failure, caught apart from ours (a write that failed is not the list's fault). */
   let broken: { error: unknown } | undefined;
   const onBroken = (error: unknown) => (broken = { error });
-  /** The last row taken, for where the source stopped (the last of each chunk, so no cost per row). */
-  let lastRow: CampaignRecipient | undefined;
   const chunks = recipientChunksOf(options.recipients);
   try {
     if (chunks) {
-      reading: for await (const rows of untilBroken(chunks, onBroken)) {
+      reading: for await (const rows of untilBroken(chunks, onBroken, signal)) {
         // An index, not for-of: here for-of allocated an iterator result per row.
         for (let r = 0; r < rows.length; r++) {
-          if (take(rows[r] as CampaignRecipient) && !(await drain())) {
+          const row = rows[r] as CampaignRecipient;
+          if (!take(row)) continue;
+          if (!(await drain())) {
             stopped = true;
+            break reading;
+          }
+          // Stopped while a batch was handed on: the rows after this one are not taken.
+          if (signal?.aborted) {
+            lastRow = row;
             break reading;
           }
         }
         if (rows.length > 0) lastRow = rows[rows.length - 1];
       }
     } else {
-      for await (const row of untilBroken(options.recipients, onBroken)) {
+      for await (const row of untilBroken(options.recipients, onBroken, signal)) {
         lastRow = row;
         if (take(row) && !(await drain())) {
           stopped = true;
           break;
         }
+        if (signal?.aborted) break;
       }
     }
-    if (broken !== undefined) {
+    if (signal?.aborted && !stopped) {
+      // Nothing written yet: the stop is the whole story.
+      if (sendId === '') throw stopError(false);
+      // Held first, as for a list that broke: nothing more of it goes out while the rest is written.
+      await holdForStop();
+    } else if (broken !== undefined) {
       // Nothing written (or a dry run): the source's own error is the whole story.
       if (sendId === '' || options.hold === undefined) throw broken.error;
       // Held before the rest of what was read is written, so nothing more of it goes out meanwhile.
-      await options.hold(sendId, `its list stopped reading ${lastRow?.line === undefined ? `after ${progress.read} rows` : `after line ${lastRow.line}`}`);
+      held = true;
+      await options.hold(sendId, `its list stopped reading ${place()}`);
     }
     if (!stopped && filling.count) await handOn();
     if (inFlight) await inFlight;
@@ -409,6 +454,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   if (personal.length) cutPersonal();
   await writePending();
   await enqueuer.recordRejected(sendId, req.kind, rejected);
+  // Stopped while the last of the list was written: held before its enqueue ends.
+  if (signal?.aborted && !held) await holdForStop();
   await enqueuer.finish(sendId, {
     recipients: progress.queued,
     rejected: progress.rejected,
@@ -416,6 +463,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     chunks: progress.chunks,
     api: cut.SendBatchSms > cut.SendSms ? 'SendBatchSms' : 'SendSms',
   });
+  if (signal?.aborted) throw stopError(true);
   if (broken !== undefined) throw new ListInterruptedError(sendId, progress.queued, lastRow?.line, progress.read, failureOf(broken.error), { cause: broken.error });
   return {
     recipients: progress.queued,
@@ -428,16 +476,60 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   };
 }
 
+/** What stopped a campaign, as its AbortSignal's reason names it (`SIGINT`); undefined for a reason that is not a string. */
+export function stopReasonOf(signal: AbortSignal | undefined): string | undefined {
+  return typeof signal?.reason === 'string' ? signal.reason : undefined;
+}
+
 /**
  * The items of `source` until it fails: its error goes to `onError` and the items end there, so
  * that the caller tells the source's failure from its own (a failed write is thrown as it was).
+ * With `signal`, the items end too when it aborts, at once: a read the source has not answered
+ * (a pipe with nothing more to say yet) is left to it, and the source is closed once it answers.
  */
-async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknown) => void): AsyncGenerator<T> {
+async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknown) => void, signal?: AbortSignal): AsyncGenerator<T> {
   try {
-    yield* source;
+    if (signal === undefined) {
+      yield* source;
+      return;
+    }
+    const items = source[Symbol.asyncIterator]();
+    let reading = false;
+    try {
+      while (!signal.aborted) {
+        reading = true;
+        const next = await unlessAborted(items.next(), signal);
+        if (next === undefined) return; // aborted, the read still in flight
+        reading = false;
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // A generator's return() waits for its read in flight: awaited only when there is none.
+      if (reading) void items.return?.().catch(() => undefined);
+      else await items.return?.();
+    }
   } catch (error) {
     onError(error);
   }
+}
+
+/** `promise`'s value, or undefined as soon as `signal` aborts (its later failure is then ignored). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, fieldIssuesFromZod, ListInterruptedError, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, fieldIssuesFromZod, ListInterruptedError, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -21,7 +21,7 @@ import { readLostCalls } from '../src/queue/lost-calls.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
 import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
-import { streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
+import { stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
 import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
@@ -142,6 +142,16 @@ export interface CampaignCallOptions {
   onProgress?: (p: CampaignProgress) => void;
   /** How refusals name the recipients' source: `recipients` (default), `file`, `(body)`. */
   sourceField?: string;
+  /**
+   * Stops the campaign when it aborts (Ctrl-C in `smsq campaign`; its reason, when a string such
+   * as `SIGINT`, is named in the messages). Reading stops at once; the write in flight finishes;
+   * once the send exists it is paused, the rows read are written into it and its enqueue is ended
+   * (the repair sweep leaves it be): it holds what was read and goes on only if resumed. The call
+   * then rejects with CampaignStoppedError (SMSQ_CAMPAIGN_STOPPED), naming the send and how many
+   * it holds, or saying nothing was enqueued when the send did not exist yet. The source's read
+   * left unanswered is not cancelled: give the source the same signal to close it. Default: none.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Producer {
@@ -575,16 +585,20 @@ export function createProducer(opts: ProducerOptions): Producer {
             await control(id, 'pause', reason);
             log?.warn({ sendId: id, reason }, 'send paused');
           },
+          signal: campaignOpts?.signal,
         });
         if (result !== undefined) await confirmOrWithdraw(sendId, since);
         if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
       } catch (err) {
-        // What it says was enqueued must be durable as any enqueue is, before it is said.
-        if (err instanceof ListInterruptedError) await confirmOrWithdraw(sendId, since);
+        // A send held part-way (its list broke, or it was stopped): what it says was enqueued must
+        // be durable as any enqueue is, before it is said.
+        const held = err instanceof ListInterruptedError || (err instanceof CampaignStoppedError && err.sendId !== undefined);
+        if (held) await confirmOrWithdraw(sendId, since);
         // Once its send exists, part of it may be queued (and sent), even before a write was
-        // confirmed: the gate says so if Redis went away, with the send.
-        if (sendId !== '' && earlier === undefined && !(err instanceof ListInterruptedError)) {
-          throw new CampaignCutOff({ sendId, written: progress?.written ?? 0, idempotencyKey: req.idempotencyKey }, err);
+        // confirmed: the gate says so if Redis went away, with the send (and the stop, if one was under way).
+        if (sendId !== '' && earlier === undefined && !held && !(err instanceof CampaignStoppedError)) {
+          const stopping = campaignOpts?.signal?.aborted ? (stopReasonOf(campaignOpts.signal) ?? 'its AbortSignal') : undefined;
+          throw new CampaignCutOff({ sendId, written: progress?.written ?? 0, idempotencyKey: req.idempotencyKey, ...(stopping ? { stopping } : {}) }, err);
         }
         throw err;
       } finally {

@@ -22,7 +22,7 @@ export const EXIT = Object.freeze({
   dependency: 3,
   /** `--wait` stopped before the send was through (its `--timeout`, or Redis lost meanwhile): the send is enqueued and goes on (`smsq status ID`). */
   waitStopped: 4,
-  /** Interrupted (Ctrl-C, SIGINT): what was enqueued stays enqueued, and its id was printed. */
+  /** Interrupted (Ctrl-C, SIGINT): what was enqueued stays enqueued, and its id was printed (a campaign stopped while reading its list is paused: SMSQ_CAMPAIGN_STOPPED). */
   interrupted: 130,
   /** Stopped by SIGTERM: as {@link EXIT.interrupted}. */
   terminated: 143,
@@ -64,6 +64,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
   SMSQ_LIST_INTERRUPTED: answered('a campaign\'s recipient list stopped reading part-way (a damaged workbook, a read error): the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it', 400, EXIT.refused),
+  SMSQ_CAMPAIGN_STOPPED: answered('a campaign was stopped (Ctrl-C / SIGTERM, or its AbortSignal) while its list was read: the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it (or says nothing was enqueued, when the send did not exist yet). The CLI exits 130 (SIGINT) or 143 (SIGTERM); HTTP 499, as a caller that went away is counted, where an answer is due', 499, EXIT.interrupted),
   SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
   SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
@@ -202,12 +203,18 @@ export interface CutOffCampaign {
   written: number;
   /** The request's key: the same key again completes the send; without one, a retry is a new send. */
   idempotencyKey?: string;
+  /** Set when Redis went away while the campaign was being stopped (what stopped it, e.g. SIGINT): the stop's pause may not have been made. */
+  stopping?: string;
 }
 
 function cutOffFix(c: CutOffCampaign): string {
   // An enqueue left unfinished is ended as failed by the repair sweep after its grace: what went out stays sent, its queued rest is not sent.
   const sweep = `the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS): what went out stays sent, the rest of it is not sent`;
   const see = `smsq status ${c.sendId} --recipients shows which numbers went out`;
+  // The caller meant to stop it: completing it (the same key) is the opposite; cancelling is what stops it.
+  if (c.stopping !== undefined) {
+    return `It was being stopped (${c.stopping}), and Redis did not answer before the stop was through: the send may not be paused, and what it holds goes out as workers reach it once Redis answers, until the repair sweep fails its unfinished enqueue about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS; the rest of it is then not sent). Fix: once Redis answers, cancel it (smsq campaign cancel ${c.sendId}), which stops what is left of it; ${see}`;
+  }
   if (c.idempotencyKey !== undefined) {
     return `Fix: once Redis answers, and before ${sweep}, make the same request with the same idempotency key (${c.idempotencyKey}): it completes send ${c.sendId}, never twice. Later, ${see}; send the others as a new campaign`;
   }
@@ -356,6 +363,21 @@ export class SendEndedError extends Error {
 }
 
 /**
+ * How to go on with a send held part-way (paused, its enqueue ended): resume it, which sends what
+ * it holds and nothing more, then send `rest` as a new campaign; or cancel it.
+ */
+function heldSendFix(sendId: string, rest: string): string {
+  return `Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`;
+}
+
+/** "after line 2931", or "after 2931 rows" for a source without lines; and the rows not read, said the same way. */
+function cutPlace(afterLine: number | undefined, rowsRead: number): { after: string; rest: string } {
+  return afterLine === undefined
+    ? { after: `after ${rowsRead} rows`, rest: `the rows after the first ${rowsRead}` }
+    : { after: `after line ${afterLine}`, rest: `the rows after line ${afterLine}` };
+}
+
+/**
  * A campaign's recipient list stopped reading part-way (a damaged workbook, a read error) after its
  * send was created. Its chunks are streamed into the queue as the list is read, so some were there
  * already: the send is paused, what was read before the failure is enqueued with it, and the
@@ -373,13 +395,62 @@ export class ListInterruptedError extends Error {
     what: string,
     options?: { cause?: unknown },
   ) {
-    const after = afterLine === undefined ? `after ${rowsRead} rows` : `after line ${afterLine}`;
-    const rest = afterLine === undefined ? `the rows after the first ${rowsRead}` : `the rows after line ${afterLine}`;
+    const { after, rest } = cutPlace(afterLine, rowsRead);
     super(
-      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel) and send the whole list once it reads, under a new idempotency key if this request had one (the same key answers with this send)`,
+      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). ${heldSendFix(sendId, rest)} and send the whole list once it reads, under a new idempotency key if this request had one (the same key answers with this send)`,
       options,
     );
     this.name = 'ListInterruptedError';
+  }
+}
+
+/** Where a stopped campaign stood: its send (undefined: not created, nothing enqueued) and its list. */
+export interface StoppedCampaign {
+  /** The send holding what was read, paused; undefined when the stop came before it was created. */
+  sendId: string | undefined;
+  /** Recipients enqueued in it (every valid row read, written and confirmed before the error); 0 without a send. */
+  recipients: number;
+  /** Rows read from the list (valid or not). */
+  rowsRead: number;
+  /** The last line read (its row number in a workbook); undefined for a source without lines or before a row. */
+  afterLine: number | undefined;
+  /** What stopped it: the AbortSignal's reason when it is a string (the CLI gives the signal's name, SIGINT). */
+  by: string | undefined;
+  /** The request's idempotency key, if it had one. */
+  idempotencyKey: string | undefined;
+}
+
+/** What a stopped campaign left, and the ways on. */
+function stoppedMessage(stopped: StoppedCampaign): string {
+  const by = stopped.by === undefined ? 'stopped' : `stopped (${stopped.by})`;
+  const { after, rest } = cutPlace(stopped.afterLine, stopped.rowsRead);
+  const { sendId, recipients, idempotencyKey } = stopped;
+  if (sendId === undefined) return `the campaign was ${by} before its send was created${stopped.rowsRead ? `, ${after}` : ''}: nothing was enqueued`;
+  // The same request again reads the whole list again: a new send, unless its key answers with this one.
+  const again =
+    idempotencyKey === undefined
+      ? 'The same command again is a new send to everyone on the list, these included'
+      : `The same command with the same idempotency key (${idempotencyKey}) answers with this send as it is (paused, these ${recipients}) and enqueues nothing, for as long as the key lives (24 h by default); under a new key it is a new send to everyone on the list, these included`;
+  return `the campaign was ${by} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). ${heldSendFix(sendId, rest)}. ${again}`;
+}
+
+/**
+ * A campaign stopped by its caller (Ctrl-C or SIGTERM in `smsq campaign`, the `signal` of
+ * `producer.campaign`) while its list was read. Reading stopped; once its send existed, the send
+ * was paused, the rows read were enqueued in it and its enqueue ended (the repair sweep leaves it
+ * be): it holds those recipients and goes on only if resumed. Before the send existed nothing was
+ * written. The message names the send, how many it holds, and the ways on.
+ */
+export class CampaignStoppedError extends Error {
+  readonly code = 'SMSQ_CAMPAIGN_STOPPED';
+  constructor(readonly stopped: StoppedCampaign) {
+    super(stoppedMessage(stopped));
+    this.name = 'CampaignStoppedError';
+  }
+
+  /** The send holding what was read (undefined: nothing was enqueued). */
+  get sendId(): string | undefined {
+    return this.stopped.sendId;
   }
 }
 

@@ -5,14 +5,17 @@ import { z } from 'zod';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
 import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encoding.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
-import { EXIT } from '../../src/errors.js';
+import { CampaignStoppedError, EXIT } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
 import { deadlineFlag, displayName, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields, renderTable } from '../format.js';
 import { UsageError } from '../errors.js';
-import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, segmentsFor, warnIfNoWorker } from '../pipeline.js';
+import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
 import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
+import { exitCodeOfStop, stopNote, watchForStop, type WaitStop } from '../wait-stop.js';
+import type { EnqueueResult } from '../../producers/producer.js';
+import { isPipePath } from '../../producers/recipient-file.js';
 
 const schema = z.object({
   action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
@@ -39,10 +42,10 @@ const ENQUEUE_ONLY = (Object.keys(schema.shape) as (keyof typeof schema.shape)[]
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('campaign')
-    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress; or pause / resume / cancel one')
+    .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress (Ctrl-C stops it: its send paused, holding what was read); or pause / resume / cancel one')
     .argument('[action]', 'pause | resume | cancel an existing send (omit to enqueue a campaign)')
     .argument('[send-id]', 'the send to pause, resume or cancel')
-    .option('--file <path>', 'CSV (comma-, tab- or semicolon-separated) or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params')
+    .option('--file <path>', 'CSV (comma-, tab- or semicolon-separated) or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params; a pipe (/dev/stdin, <(...)) with --yes only')
     .option('--encoding <name>', `the CSV's encoding: ${ENCODING_CHOICES} (default: recognised from the file)`)
     .option('--sheet <name>', 'the sheet of an .xlsx workbook to read (default: the first)')
     .option('--sign <name>', 'approved signature')
@@ -85,6 +88,9 @@ export function register(program: Command, ctx: CliContext): void {
           throw new UsageError(`${missing.map((k) => `--${k}`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} required to enqueue a campaign. Fix: smsq campaign --file recipients.csv --sign <approved signature> --template SMS_123456789 (or pause / resume / cancel SEND_ID)`);
         }
         const file = flags.file as string;
+        if (!flags.yes && !flags.dryRun && isPipePath(file)) {
+          throw new UsageError(`--file ${file} is a pipe, which can be read only once: the counting pass before the question would use it up; nothing was enqueued. Fix: add --yes (the plan is not shown), or read it with --dry-run first from a file`);
+        }
         const encoding = flags.encoding === undefined ? undefined : parseEncodingName(flags.encoding, '--encoding');
         const recipients = () => readRecipientsFile(file, { encoding, sheet: flags.sheet });
         const request = {
@@ -132,33 +138,97 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         let lastShown = 0;
-        let named = false;
-        const res = await producer
-          .campaign(recipients(), request, {
-            sourceField: 'file',
-            onProgress: (p) => {
-              if (p.sendId !== '' && !named) {
-                named = true;
-                // Before the first chunk: a run cut off (Ctrl-C, Redis) leaves this send part-way, and this is where its id is.
-                ctx.note(`send id ${p.sendId}: enqueuing (smsq status ${p.sendId} follows it)`);
-              }
-              // Progress is shown once chunks are written (the first call only names the send).
-              if (p.chunks === 0) return;
-              const now = Date.now();
-              if (now - lastShown < 500) return;
-              lastShown = now;
-              const text = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
-              if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
-              else ctx.note(text);
-            },
-          })
-          .finally(() => {
-            // Ends the progress line, also before an error (a list that stopped reading part-way).
-            if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
-          });
-        await warnIfNoWorker(ctx, workersSeen);
+        let sendId = '';
+        // From here on a first Ctrl-C / SIGTERM stops the campaign: reading stops, its send is
+        // paused with what was read enqueued in it. A second one ends the process at once.
+        const watch = watchForStop(ctx, undefined);
+        let res: EnqueueResult | undefined;
+        watch.signal.addEventListener('abort', () => res === undefined && ctx.note(stoppingNote(sendId, watch.stopped)), { once: true });
+        let reported = false;
+        ctx.deps.onForcedExit?.((signal) => reported || forcedExitNote(ctx, flags.json, { sendId, res }, signal));
+        try {
+          res = await producer
+            .campaign(recipients(), request, {
+              sourceField: 'file',
+              signal: watch.signal,
+              onProgress: (p) => {
+                if (p.sendId !== '' && sendId === '') {
+                  sendId = p.sendId;
+                  // Before the first chunk: a run cut off (Ctrl-C, Redis) leaves this send part-way, and this is where its id is.
+                  ctx.note(`send id ${p.sendId}: enqueuing (smsq status ${p.sendId} follows it)`);
+                }
+                // Progress is shown once chunks are written (the first call only names the send).
+                if (p.chunks === 0) return;
+                const now = Date.now();
+                if (now - lastShown < 500) return;
+                lastShown = now;
+                const text = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
+                if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
+                else ctx.note(text);
+              },
+            })
+            .finally(() => {
+              // Ends the progress line, also before an error (a list that stopped reading part-way).
+              if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
+            });
+        } catch (err) {
+          if (!(err instanceof CampaignStoppedError)) throw err;
+          reported = true; // a second signal from here on finds the stop said
+          return reportStopped(ctx, flags.json, err, watch.stopped);
+        } finally {
+          watch.dispose();
+        }
+        await warnIfNoWorker(ctx, workersSeen, watch.signal);
         if (flags.json) ctx.printJson(res);
         else ctx.print(renderEnqueued(res));
+        // A stop that came once the enqueue had ended: the send is whole and goes on.
+        if (!watch.stopped) return;
+        ctx.note(`${stopNote(watch.stopped, res.sendId)}; to stop it: smsq campaign pause ${res.sendId} (or cancel)`);
+        return exitCodeOfStop(watch.stopped);
       }),
     );
+}
+
+/** Said on the first signal, while the stop is made (writing what was read can take a moment). */
+function stoppingNote(sendId: string, stop: WaitStop | undefined): string {
+  const signal = stop?.reason === 'interrupted' ? stop.signal : 'stop';
+  const what = sendId === '' ? 'reading stopped' : `reading stopped; pausing send ${sendId} and enqueuing what was read in it`;
+  return `${signal}: stopping the campaign: ${what} (${signal} again ends this command at once)`;
+}
+
+/**
+ * The campaign stopped by the first signal: the send (paused) where the output goes, what it
+ * holds and the ways on on stderr; exit 130 for SIGINT, 143 for SIGTERM.
+ */
+function reportStopped(ctx: CliContext, json: boolean, err: CampaignStoppedError, stop: WaitStop | undefined): number {
+  const { sendId, recipients, rowsRead, afterLine } = err.stopped;
+  const why: WaitStop = stop ?? { reason: 'interrupted', signal: err.stopped.by ?? 'SIGINT' };
+  if (json) {
+    const commands = sendId === undefined ? {} : { resumeCommand: `smsq campaign resume ${sendId}`, cancelCommand: `smsq campaign cancel ${sendId}`, statusCommand: `smsq status ${sendId}` };
+    ctx.printJson({ sendId: sendId ?? null, recipients, stopped: { ...why, code: err.code, sendPaused: sendId !== undefined, rowsRead, afterLine: afterLine ?? null, ...commands } });
+  } else if (sendId !== undefined) {
+    ctx.print(renderFields([
+      ['send id', sendId],
+      ['queued recipients', recipients],
+      ['state', `paused (stopped ${afterLine === undefined ? `after ${rowsRead} rows` : `after line ${afterLine}`})`],
+    ]));
+  }
+  ctx.note(`${err.code}: ${err.message}`);
+  return exitCodeOfStop(why);
+}
+
+/** What a second signal leaves (the process exits right after): the send id first, then what may be unfinished. */
+function forcedExitNote(ctx: CliContext, json: boolean, { sendId, res }: { sendId: string; res: EnqueueResult | undefined }, signal: string): void {
+  // The enqueue had ended: the send is whole, as `send` says of its own.
+  if (res !== undefined) return sayForcedExitAfterEnqueue(ctx, json, res, signal);
+  if (sendId === '') {
+    if (json) ctx.printJson({ sendId: null, recipients: 0, stopped: { reason: 'interrupted', signal, forced: true } });
+    ctx.note(`forced exit (${signal}) before the send was created: nothing was enqueued`);
+    return;
+  }
+  if (json) ctx.printJson({ sendId, stopped: { reason: 'interrupted', signal, forced: true, statusCommand: `smsq status ${sendId}`, cancelCommand: `smsq campaign cancel ${sendId}` } });
+  else ctx.print(renderFields([['send id', sendId]]));
+  ctx.note(
+    `forced exit (${signal}) while the campaign was stopping: send ${sendId} may not be paused yet, and its enqueue may be left unfinished: what it holds then goes out as workers reach it, until the repair sweep fails the unfinished enqueue about 10 minutes after. Check on it: smsq status ${sendId}; to stop it for sure: smsq campaign cancel ${sendId}`,
+  );
 }

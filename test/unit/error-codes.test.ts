@@ -48,7 +48,9 @@ describe('SMSQ_CODES', () => {
       if (info.httpStatus === undefined) continue;
       // A refusal is the caller's to fix (4xx, or a bad server environment); a dependency failing is 503.
       if (info.exitCode === EXIT.dependency) expect(info.httpStatus, code).toBe(503);
-      if (info.httpStatus >= 400 && info.httpStatus < 500) expect(info.exitCode, code).toBe(EXIT.refused);
+      // A request its caller stopped (499, as a client that went away is counted) exits as the signal that stopped it.
+      if (info.httpStatus === 499) expect(info.exitCode, code).toBe(EXIT.interrupted);
+      else if (info.httpStatus >= 400 && info.httpStatus < 500) expect(info.exitCode, code).toBe(EXIT.refused);
     }
   });
 
