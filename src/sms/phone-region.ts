@@ -31,7 +31,7 @@ const SAME_DIGITS = 'is a US/Canada (+1) number that Dysmsapi gets as the 11 dig
 export function regionRefusal(rules: Pick<TemplateRules, 'templateCode' | 'templateType'> | undefined, region: PhoneRegion, phone: string): string | undefined {
   if (rules === undefined) {
     if (!readsAsMainland(region, phone)) return undefined;
-    return `${SAME_DIGITS}, and the template's type is not known here (the producer has no catalog, or the template look-up got no answer). Fix: let the door check the template: give the producer a catalog (createCatalogLookup; smsq send, campaign and server have one) and send +1 numbers with an international template (type 3)`;
+    return `${SAME_DIGITS}, and the template's type is not known here (the producer has no catalog, or the template look-up got no answer). Fix: let the door check the template: give the producer a catalog (createCatalogLookup; smsq send, campaign and server have one: send again once the look-up answers) and send +1 numbers with an international template (type 3)`;
   }
   const mismatch = regionMismatch(rules, region);
   if (mismatch !== undefined || !readsAsMainland(region, phone) || rules.templateType === INTERNATIONAL_TEMPLATE_TYPE) return mismatch;
