@@ -4,7 +4,8 @@ import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js'
 import { CampaignStoppedError, ListInterruptedError, ValidationError } from '../src/errors.js';
 import { countSegments, MAX_CHARS, renderContent } from '../src/sms/segments.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
-import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
+import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
+import { regionRefusal } from '../src/sms/phone-region.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
 import type { Enqueuer } from './enqueuer.js';
@@ -70,7 +71,7 @@ export interface StreamCampaignOptions {
     deadline?: number;
   };
   recipients: AsyncIterable<CampaignRecipient>;
-  /** The template as the account has it; without it params and regions are not checked. */
+  /** The template as the account has it; without it params are not checked, and regions only for +1 numbers (src/sms/phone-region.ts). */
   rules: TemplateRules | undefined;
   enqueuer: Enqueuer;
   now: () => number;
@@ -368,7 +369,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       phone = n.phone;
       region = n.region;
     }
-    const mismatch = rules === undefined ? undefined : regionMismatch(rules, region);
+    const mismatch = regionRefusal(rules, region, phone);
     if (mismatch !== undefined) {
       reject(row, mismatch);
       return false;

@@ -1,9 +1,10 @@
 import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/errors.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
-import { normalizePhone, normalizePhones } from '../src/sms/phone.js';
+import { normalizePhone } from '../src/sms/phone.js';
+import { regionRefusal } from '../src/sms/phone-region.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
-import { checkParamValues, regionMismatch, type TemplateRules } from '../src/sms/template-rules.js';
+import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
 import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { chunkBatch, chunkSms } from './chunking.js';
 import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
@@ -47,7 +48,11 @@ export interface SendPlan {
 
 /** What a plan is checked against besides the request itself. */
 export interface PlanContext {
-  /** The template as the account has it (after the account check); without it params and regions are not checked. */
+  /**
+   * The template as the account has it (after the account check). Without it params are not
+   * checked, and of the regions only this: a +1 number whose digits are also a mainland mobile
+   * number is refused (src/sms/phone-region.ts).
+   */
   rules?: TemplateRules;
   /** Marketing numbers on the opt-out list. */
   isSuppressed?: (phone: string) => boolean;
@@ -127,9 +132,7 @@ export function planSend(input: unknown, ctx: PlanContext): SendPlan {
   checkDeadline(req.deadline, ctx.now);
   const issues = paramIssues(ctx.rules, req.templateParam, req.signName, 'templateParam');
   if (issues.length) throw new ValidationError(issues);
-  const normalized = normalizePhones(req.phones);
-  const { invalid: rejected, duplicates } = normalized;
-  const inRegion = ctx.rules ? keepRegion(req.phones, normalized.valid, ctx.rules, rejected) : normalized.valid;
+  const { valid: inRegion, rejected, duplicates } = numbersForTemplate(req.phones, ctx.rules);
   const { valid, suppressed } = splitSuppressed(inRegion, req.kind, ctx.isSuppressed);
   if (valid.length === 0) throw nothingToSend('phones', req.phones.length, rejected, suppressed.length);
   const chunks = chunkSms(
@@ -178,20 +181,35 @@ function planOf(
 }
 
 /**
- * The valid numbers whose region the template sends to; the others are added to `rejected` with
- * the reason, under the number as the caller wrote it.
+ * The numbers the template may be sent to, deduplicated in first-seen order, and the others with
+ * their reasons, under the number as the caller wrote it. A number is checked against the
+ * template before it is compared with the others: `+1 385 555 0123` and `13855550123` are one
+ * string on the wire but two people, so the one the template cannot take is refused, not merged
+ * into the other (or the other dropped with it). A repeat of a refused number is counted, not listed again.
  */
-function keepRegion(inputs: readonly string[], valid: string[], rules: TemplateRules, rejected: RejectedNumber[]): string[] {
-  const outside = new Set<string>();
+function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | undefined): { valid: string[]; rejected: RejectedNumber[]; duplicates: number } {
+  const valid: string[] = [];
+  const rejected: RejectedNumber[] = [];
+  const seen = new Set<string>();
+  const refused = new Set<string>();
+  let duplicates = 0;
   for (const input of inputs) {
     const n = normalizePhone(input);
-    if (!n.ok || outside.has(n.phone)) continue;
-    const reason = regionMismatch(rules, n.region);
-    if (reason === undefined) continue;
-    outside.add(n.phone);
-    rejected.push({ input, reason });
+    if (!n.ok) {
+      rejected.push({ input: n.input, reason: n.reason });
+      continue;
+    }
+    const reason = regionRefusal(rules, n.region, n.phone);
+    const key = reason === undefined ? n.phone : `${n.region}:${n.phone}`;
+    const among = reason === undefined ? seen : refused;
+    if (among.has(key)) duplicates++;
+    else {
+      among.add(key);
+      if (reason === undefined) valid.push(n.phone);
+      else rejected.push({ input, reason });
+    }
   }
-  return outside.size ? valid.filter((phone) => !outside.has(phone)) : valid;
+  return { valid, rejected, duplicates };
 }
 
 /**
@@ -256,7 +274,7 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   const suppressed: string[] = [];
   for (const [i, m] of req.messages.entries()) {
     const n = normalizePhone(m.phone);
-    const mismatch = n.ok && ctx.rules ? regionMismatch(ctx.rules, n.region) : undefined;
+    const mismatch = n.ok ? regionRefusal(ctx.rules, n.region, n.phone) : undefined;
     const first = n.ok ? seen.get(n.phone) : undefined;
     if (!n.ok) rejected.push({ input: m.phone, reason: n.reason });
     else if (mismatch) rejected.push({ input: m.phone, reason: mismatch });

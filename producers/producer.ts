@@ -65,7 +65,9 @@ export interface ProducerOptions {
    * The account's signatures and templates (createCatalogLookup: paced, cached GetSmsSign /
    * GetSmsTemplate). With it every request is checked against the account before anything is
    * written: approved signature and template, numbers in the template's region, params by the
-   * template's variable rules. Without it only the request's own shape is checked.
+   * template's variable rules. Without it the request alone is checked (shape, deadline, each
+   * number; a +1 number whose digits are a mainland number is refused, its template's region
+   * unknown): params and the template are left to the worker's call (docs/sending.md).
    */
   catalog?: CatalogLookup;
   /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { normalizePhone } from '../src/sms/phone.js';
+import { readsAsMainland } from '../src/sms/phone-region.js';
 import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
 
 /** Which producer call a request is for: the same body means different things to each. */
@@ -17,9 +18,15 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/**
+ * A number as the API gets it, but a +1 number whose digits are also a mainland mobile keeps its
+ * `+`: `+1 385 555 0123` and `13855550123` are one string on the wire but two people, and a key
+ * must not hand the send of one to a request for the other.
+ */
 const normalised = (phone: string) => {
   const n = normalizePhone(phone);
-  return n.ok ? n.phone : phone.trim();
+  if (!n.ok) return phone.trim();
+  return readsAsMainland(n.region, n.phone) ? `+${n.phone}` : n.phone;
 };
 
 /**

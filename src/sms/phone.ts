@@ -6,7 +6,8 @@ import { maskPhone } from './phone-mask.js';
  *
  * A bare 11-digit number starting with `1` and a second digit 3–9 is read as mainland, even though
  * the same digits could be a US/Canada number with its country code: write those as `+1...` or
- * `001...`, which always mean international.
+ * `001...`, which always mean international. On the wire the two are one string again: which
+ * templates may carry such a +1 number is src/sms/phone-region.ts's business.
  */
 
 export type PhoneRegion = 'mainland' | 'international';

@@ -241,7 +241,7 @@ export function checkParamValues(
 export function regionMismatch(rules: Pick<TemplateRules, 'templateCode' | 'templateType'>, region: PhoneRegion): string | undefined {
   const international = rules.templateType === 3;
   if (region === 'mainland' && international) {
-    return `a Chinese mainland number needs a domestic template; ${rules.templateCode} is ${templateTypeName(3)}. Fix: send mainland numbers with a verification, notification or marketing template (see \`smsq templates\`)`;
+    return `a Chinese mainland number needs a domestic template; ${rules.templateCode} is ${templateTypeName(3)}. Fix: send mainland numbers with a verification, notification or marketing template (see \`smsq templates\`); a US/Canada number is written with its +1`;
   }
   if (region === 'international' && !international && rules.templateType !== 7) {
     return `a number outside the Chinese mainland needs an international / HK-Macao-Taiwan template (type 3); ${rules.templateCode} is ${templateTypeName(rules.templateType)}. Fix: send it with a type 3 template (see \`smsq templates\`)`;

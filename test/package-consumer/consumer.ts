@@ -4,7 +4,7 @@
  * as one JSON line. test/integration/package.test.ts installs the packed tarball beside it,
  * compiles it with tsc (strict, NodeNext) and runs it with node. Not compiled with the project.
  */
-import { createLogger, createProducer, createRedisConnection, SMSQ_CODES, ValidationError, type EnqueueResult, type SmsqCode } from 'smsq';
+import { createCatalogLookup, createLogger, createProducer, createRedisConnection, SMSQ_CODES, ValidationError, type EnqueueResult, type SmsqCode } from 'smsq';
 import { createSmsClient, createSmsWorker, type SmsWorkerOptions } from 'smsq/worker';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, SANDBOX_ACCESS_KEY, type Emulator } from 'smsq/emulator';
 
@@ -19,10 +19,13 @@ const logger = createLogger({ level: 'warn' });
 const producerRedis = createRedisConnection(redisUrl, { role: 'client' });
 const workerRedis = createRedisConnection(redisUrl, { role: 'worker' });
 
-const producer = createProducer({ redis: producerRedis, prefix, logger });
+const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+
+// With the account's catalog, as docs/package.md recommends: the door checks template and params.
+const producer = createProducer({ redis: producerRedis, prefix, logger, catalog: createCatalogLookup({ client, redis: producerRedis, prefix, qps: 100 }) });
 const workerOptions: SmsWorkerOptions = {
   connection: workerRedis,
-  client: createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } }),
+  client,
   logger,
   prefix,
   qps: 100,
