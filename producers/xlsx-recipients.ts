@@ -6,7 +6,6 @@
  * text cost about that many strings; stored as numbers, nothing.
  */
 import type { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { ValidationError } from '../src/errors.js';
 import { readError } from './recipient-file-errors.js';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
@@ -74,6 +73,9 @@ export function readRecipientsXlsx(source: string | Readable, opts: WorkbookOpti
 async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
   const field = opts.field ?? 'file';
   const path = typeof source === 'string' ? source : undefined;
+  // Loaded on the first workbook read, not with the package: exceljs is the heaviest module a
+  // producer could load, and most producers never read a workbook (docs/benchmarks.md).
+  const { default: ExcelJS } = await import('exceljs');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
