@@ -63,6 +63,8 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue', 503, EXIT.dependency),
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
+  SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
+  SMSQ_PRODUCER_CLOSED: answered('the producer was closed (producer.close()); nothing was enqueued or changed. Create a new producer (a bug in the caller)', 500, EXIT.internal),
   SMSQ_LIST_INTERRUPTED: answered('a campaign\'s recipient list stopped reading part-way (a damaged workbook, a read error): the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it', 400, EXIT.refused),
   SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
   SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
@@ -376,10 +378,53 @@ export class ListInterruptedError extends Error {
     const after = afterLine === undefined ? `after ${rowsRead} rows` : `after line ${afterLine}`;
     const rest = afterLine === undefined ? `the rows after the first ${rowsRead}` : `the rows after line ${afterLine}`;
     super(
-      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel) and send the whole list once it reads, under a new idempotency key if this request had one (the same key answers with this send)`,
+      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel) and send the whole list once it reads; either under a new idempotency key if this request had one (the same key is refused: it stands for this send)`,
       options,
     );
     this.name = 'ListInterruptedError';
+  }
+}
+
+/**
+ * An Idempotency-Key that stands for a campaign whose list was cut short (it stopped reading:
+ * SMSQ_LIST_INTERRUPTED, or its enqueue was stopped): its send holds only the recipients read
+ * before, paused when it was cut. Answering the retry with that send (`duplicate: true`) said the
+ * request was done while the rest of its list was never queued; so it is refused, and nothing is
+ * written. HTTP 409.
+ */
+export class IdempotencyKeyCutShortError extends Error {
+  readonly code = 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT';
+  constructor(
+    readonly idempotencyKey: string,
+    readonly sendId: string,
+    /** The send's state now: `paused` unless someone resumed or cancelled it since. */
+    readonly state: string,
+    /** Recipients the send holds (the ones read before the list was cut short). */
+    readonly recipients: number,
+    /** How it was cut short, e.g. `its list stopped reading after 1500 rows`. */
+    readonly cutShort: string,
+  ) {
+    const resume = `resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume)`;
+    const cancel = `cancel it (producer.cancel, smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`;
+    const newKey = 'under a new idempotency key (this one stands for this send)';
+    const fix =
+      state === 'paused'
+        ? `${resume} and send the rest of the list as a new campaign ${newKey}; or ${cancel} and send the whole list ${newKey}`
+        : state === 'cancelled'
+          ? `send the list again ${newKey}; smsq status ${sendId} --recipients shows any that went out before it was cancelled`
+          : `send the rest of the list as a new campaign ${newKey}`;
+    const now = state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : `it was resumed since (now ${state})`;
+    super(`the idempotency key "${idempotencyKey}" stands for send ${sendId}, a campaign cut short (${cutShort}): it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
+    this.name = 'IdempotencyKeyCutShortError';
+  }
+}
+
+/** A call made on a producer after its close(): nothing was enqueued or changed. */
+export class ProducerClosedError extends Error {
+  readonly code = 'SMSQ_PRODUCER_CLOSED';
+  constructor(call: string) {
+    super(`producer.${call}() was called after producer.close(); nothing was enqueued or changed. Fix: call close() only once done with the producer, or create a new one (createProducer)`);
+    this.name = 'ProducerClosedError';
   }
 }
 
