@@ -3,9 +3,8 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, fieldIssuesNamingUnknownKeys, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, SendEndedError, ValidationError } from '../src/errors.js';
-import { fieldsAt, unknownFieldMessage } from '../src/unknown-fields.js';
-import type { z } from 'zod';
+import { CampaignCutOff, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, SendEndedError, ValidationError } from '../src/errors.js';
+import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -331,16 +330,6 @@ export function createProducer(opts: ProducerOptions): Producer {
     return { rules, kind: (rules && kindOfTemplate(rules.templateType)) ?? DEFAULT_SEND_KIND };
   }
 
-  /**
-   * `request` parsed by `schema` (`what` names it in refusals), or a ValidationError naming every
-   * bad field; a field the schema does not have is named with the one it was likely meant to be.
-   */
-  function parsed<S extends z.ZodType>(schema: S, request: unknown, what: string): z.output<S> {
-    const r = schema.safeParse(request);
-    if (r.success) return r.data;
-    throw new ValidationError(fieldIssuesNamingUnknownKeys(r.error.issues, (key, path) => unknownFieldMessage(key, fieldsAt(schema, path), path.length === 0 ? what : `an item of ${what}`)));
-  }
-
   /** A campaign's settings against the account: deadline, signature and template, the shared params' names and values. */
   async function campaignRules(req: CampaignRequest & { signName: string; templateCode: string; deadline?: number }): Promise<TemplateRules | undefined> {
     // The campaign request's default kind is marketing (producers/schemas.ts).
@@ -512,7 +501,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const api: Producer = {
     async planSend(request) {
       checkCallback(request);
-      const asked = parsed(SendRequest, request, 'a send request');
+      const asked = parseNamingUnknownFields(SendRequest, request, 'a send request');
       checkDeadline(asked.deadline, clock.now());
       const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, numbersFor(asked.kind, asked.phones));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
@@ -525,7 +514,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
     async planSendBatch(request) {
       checkCallback(request);
-      const asked = parsed(SendBatchRequest, request, 'a batch request');
+      const asked = parseNamingUnknownFields(SendBatchRequest, request, 'a batch request');
       checkDeadline(asked.deadline, clock.now());
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
       const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, numbersFor(asked.kind, asked.messages.map((m) => m.phone)));
@@ -554,7 +543,7 @@ export function createProducer(opts: ProducerOptions): Producer {
 
     async campaign(recipients, request, campaignOpts) {
       checkCallback(request);
-      const req = parsed(CampaignRequest, request, 'a campaign request');
+      const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const rules = await campaignRules(req);
       await ensureDurableRedis();
       const since = await barrier.mark();
@@ -635,7 +624,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async planCampaign(recipients, request, planOpts) {
-      const req = parsed(CampaignRequest, request, 'a campaign request');
+      const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const counting = createCountingEnqueuer();
       const rules = await campaignRules(req);
       await ensureDurableRedis();

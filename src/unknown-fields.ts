@@ -4,6 +4,7 @@
  * it names the field the caller meant.
  */
 import type { z } from 'zod';
+import { fieldIssuesNamingUnknownKeys, ValidationError } from './errors.js';
 
 /** A name as compared: case, `_`, `-`, `.` and spaces left out (`idempotency_key` is `idempotencyKey`). */
 const folded = (name: string) => name.toLowerCase().replace(/[\s._-]/g, '');
@@ -90,4 +91,14 @@ export function unknownFieldMessage(key: string, known: readonly string[], what:
   const meant = closestName(key, known);
   if (meant !== undefined) return `is not a field of ${what}. Fix: write it as ${meant} (field names must match exactly)`;
   return `is not a field of ${what}. Fix: remove it, or use one of its fields: ${known.join(', ')}`;
+}
+
+/**
+ * `request` parsed by `schema`, or a ValidationError naming every bad field; a field the schema
+ * does not have is named with the one it was likely meant to be (`what`: the request, for people).
+ */
+export function parseNamingUnknownFields<S extends z.ZodType>(schema: S, request: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(request);
+  if (r.success) return r.data;
+  throw new ValidationError(fieldIssuesNamingUnknownKeys(r.error.issues, (key, path) => unknownFieldMessage(key, fieldsAt(schema, path), path.length === 0 ? what : `an item of ${what}`)));
 }

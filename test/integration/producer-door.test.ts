@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
+import { buildServer } from '../../server/build-server.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { IdempotencyKeyCutShortError, ListInterruptedError, ProducerClosedError, ValidationError } from '../../src/errors.js';
@@ -131,6 +132,20 @@ describe('a retry under the key of a campaign whose list was cut short', () => {
     );
     expect((await h.redis.keys(`${h.prefix}:chunk:*`)).sort()).toEqual(chunksBefore);
     expect((await h.producer.getStatus(sendId)).send).toMatchObject({ state: 'paused', recipients: 1500 });
+
+    // Over HTTP, the same settings under the same Idempotency-Key: 409 in the error shape, nothing written.
+    const app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
+    harnesses.defer(() => app.close());
+    const { idempotencyKey: _key, ...body } = settings;
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/v1/campaigns',
+      headers: { authorization: 'Bearer test-api-token-0123456789', 'idempotency-key': 'spring-sale' },
+      payload: { ...body, recipients: [{ phone: '13500000000' }, { phone: '13500002000' }] },
+    });
+    expect(answer.statusCode).toBe(409);
+    expect(answer.json()).toMatchObject({ error: { code: 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT', message: expect.stringContaining(`stands for send ${sendId}, a campaign cut short`) } });
+    expect((await h.redis.keys(`${h.prefix}:chunk:*`)).sort()).toEqual(chunksBefore);
 
     // Resumed, it still holds part of the list: the key still does not stand for the whole.
     await h.producer.resume(sendId);
