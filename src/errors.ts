@@ -414,7 +414,7 @@ export class IdempotencyKeyCutShortError extends Error {
           ? `send the list again ${newKey}; smsq status ${sendId} --recipients shows any that went out before it was cancelled`
           : `send the rest of the list as a new campaign ${newKey}`;
     const now = state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : `it was resumed since (now ${state})`;
-    super(`the idempotency key "${idempotencyKey}" stands for send ${sendId}, a campaign cut short (${cutShort}): it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
+    super(`the idempotency key "${idempotencyKey}" stands for send ${sendId}, a campaign cut short when ${cutShort}: it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
     this.name = 'IdempotencyKeyCutShortError';
   }
 }

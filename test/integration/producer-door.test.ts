@@ -126,7 +126,7 @@ describe('a retry under the key of a campaign whose list was cut short', () => {
     expect(err).toBeInstanceOf(IdempotencyKeyCutShortError);
     expect(err).toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT', idempotencyKey: 'spring-sale', sendId, state: 'paused', recipients: 1500, cutShort: 'its list stopped reading after 1500 rows' });
     expect((err as Error).message).toBe(
-      `the idempotency key "spring-sale" stands for send ${sendId}, a campaign cut short (its list stopped reading after 1500 rows): it holds only the 1500 recipients read before, and it is paused (nothing more of it goes out); nothing was enqueued by this request. ` +
+      `the idempotency key "spring-sale" stands for send ${sendId}, a campaign cut short when its list stopped reading after 1500 rows: it holds only the 1500 recipients read before, and it is paused (nothing more of it goes out); nothing was enqueued by this request. ` +
         `Fix: resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume) and send the rest of the list as a new campaign under a new idempotency key (this one stands for this send); ` +
         `or cancel it (producer.cancel, smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel) and send the whole list under a new idempotency key (this one stands for this send)`,
     );
