@@ -44,6 +44,8 @@ export {
   RedisNotDurableError,
   IdempotencyKeyReusedError,
   IdempotencyInProgressError,
+  IdempotencyKeyCutShortError,
+  ProducerClosedError,
   SendEndedError,
   ListInterruptedError,
   CampaignStoppedError,

@@ -49,6 +49,15 @@ export interface Idempotency {
    * whether a send id's enqueue has finished.
    */
   claim(key: string, fingerprint: RequestFingerprint, freshSendId: string, isEnqueued: (sendId: string) => Promise<boolean>): Promise<OwnedKey | DoneKey>;
+  /**
+   * Marks `key`'s send as cut short (a campaign whose list stopped reading, or was stopped): it
+   * holds only part of the request, so the key no longer answers a retry with it. `how` says how.
+   */
+  markCutShort(key: string, sendId: string, how: string): Promise<void>;
+  /** How `key`'s send `sendId` was cut short, or undefined when it was not. */
+  cutShort(key: string, sendId: string): Promise<string | undefined>;
+  /** Takes the mark off: a retry that took the send over has enqueued the whole request into it. */
+  clearCutShort(key: string): Promise<void>;
 }
 
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
@@ -74,7 +83,20 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     };
   }
 
+  // The send id and how, on two lines: a mark left by an earlier key's send (the key expired and was claimed anew) is not this send's.
+  const cutKey = (key: string) => `${options.keys.idempotency(key)}:cut`;
   return {
+    async markCutShort(key, sendId, how) {
+      await options.redis.set(cutKey(key), `${sendId}\n${how}`, 'EX', options.ttlSeconds);
+    },
+    async cutShort(key, sendId) {
+      const mark = await options.redis.get(cutKey(key));
+      const at = mark?.indexOf('\n') ?? -1;
+      return mark && at > 0 && mark.slice(0, at) === sendId ? mark.slice(at + 1) : undefined;
+    },
+    async clearCutShort(key) {
+      await options.redis.del(cutKey(key));
+    },
     async claim(key, fingerprint, freshSendId, isEnqueued) {
       const recordKey = options.keys.idempotency(key);
       const leaseKey = `${recordKey}:lease`;

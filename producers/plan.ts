@@ -1,4 +1,5 @@
-import { fieldIssuesFromZod, ValidationError, type FieldIssue } from '../src/errors.js';
+import { ValidationError, type FieldIssue } from '../src/errors.js';
+import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { normalizePhone } from '../src/sms/phone.js';
@@ -93,12 +94,6 @@ export function checkDeadline(deadline: number | undefined, now: number, kept?: 
   ]);
 }
 
-function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues));
-  return r.data;
-}
-
 /** Params against the template: every variable given, no other key, and values the API accepts. */
 export function paramIssues(rules: TemplateRules | undefined, params: Record<string, string> | undefined, signName: string, field: string): FieldIssue[] {
   if (rules === undefined) return [];
@@ -127,7 +122,7 @@ export function sharedParamIssues(rules: TemplateRules, params: Record<string, s
  * Throws ValidationError when nothing could be sent or the request is malformed.
  */
 export function planSend(input: unknown, ctx: PlanContext): SendPlan {
-  const parsedReq = parseOrThrow(SendRequest, input);
+  const parsedReq = parseNamingUnknownFields(SendRequest, input, 'a send request');
   const req = { ...parsedReq, kind: parsedReq.kind ?? DEFAULT_SEND_KIND };
   checkDeadline(req.deadline, ctx.now);
   const issues = paramIssues(ctx.rules, req.templateParam, req.signName, 'templateParam');
@@ -257,7 +252,7 @@ function splitSuppressed(phones: string[], kind: MessageKind, isSuppressed?: (ph
 
 /** Validates and plans a `sendBatch` (personalised messages → SendBatchSms chunks of ≤ 100). */
 export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
-  const parsedReq = parseOrThrow(SendBatchRequest, input);
+  const parsedReq = parseNamingUnknownFields(SendBatchRequest, input, 'a batch request');
   const req = { ...parsedReq, kind: parsedReq.kind ?? DEFAULT_SEND_KIND };
   checkDeadline(req.deadline, ctx.now);
   const issues = req.messages.flatMap((m, i) => paramIssues(ctx.rules, m.templateParam, m.signName, `messages[${i}].templateParam`));

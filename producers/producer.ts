@@ -3,7 +3,8 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, fieldIssuesFromZod, ListInterruptedError, NotDurableError, NotFoundError, SendEndedError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, fieldIssuesFromZod, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, SendEndedError, ValidationError } from '../src/errors.js';
+import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -112,10 +113,19 @@ export interface ProducerOptions {
 export interface EnqueueResult extends CampaignResult {
   sendId: string;
   /**
-   * True when an idempotency key matched an earlier request with the same body; nothing new was
-   * enqueued. (The same key with another body throws IdempotencyKeyReusedError.)
+   * True when an idempotency key matched an earlier request with the same body whose enqueue had
+   * ended: this is its send, and nothing new was enqueued. (The same key with another body throws
+   * IdempotencyKeyReusedError; a campaign whose list was cut short under the key throws
+   * IdempotencyKeyCutShortError.)
    */
   duplicate: boolean;
+  /**
+   * True when an earlier request with the same key and body had begun this send and was cut off
+   * before its enqueue ended (Redis went away, its process died): this call wrote what the send
+   * lacked, so some of its recipients may have been enqueued (and sent) by that earlier request.
+   * `recipients` counts them all. `duplicate` is then false: something new was enqueued.
+   */
+  completedEarlier: boolean;
   /** API calls planned: one per chunk. */
   apiCalls: number;
 }
@@ -156,22 +166,28 @@ export interface CampaignCallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The producer API. Requests are typed (a misspelt field is a compile error in TypeScript) and
+ * checked again at run time, for JavaScript callers: a field a request does not have is refused
+ * with a ValidationError naming it (and the field it was likely meant to be), nothing written.
+ * After {@link Producer.close}, every call is refused with ProducerClosedError (SMSQ_PRODUCER_CLOSED).
+ */
 export interface Producer {
   /** One message to many numbers (SendSms chunks of ≤ 1000; verification codes one by one). */
-  send(request: unknown): Promise<EnqueueResult>;
+  send(request: SendRequest): Promise<EnqueueResult>;
   /** Personalised messages (SendBatchSms chunks of ≤ 100). */
-  sendBatch(request: unknown): Promise<EnqueueResult>;
+  sendBatch(request: SendBatchRequest): Promise<EnqueueResult>;
   /** A large recipient list streamed in bounded memory. */
   campaign(
     recipients: AsyncIterable<CampaignRecipient>,
-    request: unknown,
+    request: CampaignRequest,
     opts?: CampaignCallOptions,
   ): Promise<EnqueueResult>;
   /** Reads a campaign's recipients and reports what it would enqueue, writing nothing. */
-  planCampaign(recipients: AsyncIterable<CampaignRecipient>, request: unknown, opts?: Pick<CampaignCallOptions, 'sourceField'>): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
+  planCampaign(recipients: AsyncIterable<CampaignRecipient>, request: CampaignRequest, opts?: Pick<CampaignCallOptions, 'sourceField'>): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
   /** The plan of a send without enqueueing anything (dry run / confirmation). */
-  planSend(request: unknown): Promise<SendPlan>;
-  planSendBatch(request: unknown): Promise<SendPlan>;
+  planSend(request: SendRequest): Promise<SendPlan>;
+  planSendBatch(request: SendBatchRequest): Promise<SendPlan>;
   getStatus(sendId: string): Promise<SendStatus>;
   /**
    * Sends newest first, filtered by kind and state (a send state, or a control: paused,
@@ -196,6 +212,11 @@ export interface Producer {
   recipientPage(sendId: string, page?: RecipientPageRequest): Promise<RecipientPage>;
   /** A consumer of the events stream (every change of state) in a consumer group. */
   events(opts: { group: string; consumer: string; startAt?: '$' | '0' }): Promise<EventConsumer>;
+  /**
+   * Closes the producer's queues (not the Redis connection, which is the caller's). Every call
+   * after it is refused with ProducerClosedError and writes nothing; calls already under way are
+   * not waited for.
+   */
   close(): Promise<void>;
 }
 
@@ -322,12 +343,6 @@ export function createProducer(opts: ProducerOptions): Producer {
     return { rules, kind: (rules && kindOfTemplate(rules.templateType)) ?? DEFAULT_SEND_KIND };
   }
 
-  function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, request: unknown): T {
-    const r = schema.safeParse(request);
-    if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues));
-    return r.data;
-  }
-
   /** A campaign's settings against the account: deadline, signature and template, the shared params' names and values. */
   async function campaignRules(req: CampaignRequest & { signName: string; templateCode: string; deadline?: number }): Promise<TemplateRules | undefined> {
     // The campaign request's default kind is marketing (producers/schemas.ts).
@@ -343,21 +358,28 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   /**
    * Resolves the send id: a new one, or the one the idempotency key stands for. `owner` when this
-   * call must enqueue it (then `release` once done, whatever happens); a key that stands for
-   * another request body throws.
+   * call must enqueue it (then `release` once done, whatever happens), `completesEarlier` when that
+   * send was begun by an earlier request that was cut off; not `owner` when its enqueue has ended
+   * (a duplicate). A key that stands for another request body throws, and so does one whose
+   * campaign was cut short: its send is not the request done.
    */
   async function resolveSendId(
     idempotencyKey: string | undefined,
     fingerprint: () => RequestFingerprint,
-  ): Promise<{ sendId: string; duplicate: boolean; owner: boolean; release: () => Promise<void> }> {
+  ): Promise<{ sendId: string; owner: boolean; completesEarlier: boolean; release: () => Promise<void> }> {
     const fresh = newSendId(clock.now());
     const nothing = async () => {};
-    if (!idempotencyKey) return { sendId: fresh, duplicate: false, owner: true, release: nothing };
+    if (!idempotencyKey) return { sendId: fresh, owner: true, completesEarlier: false, release: nothing };
     const claim = await idempotency.claim(idempotencyKey, fingerprint(), fresh, isEnqueued);
-    if (claim.role === 'done') return { sendId: claim.sendId, duplicate: true, owner: false, release: nothing };
+    if (claim.role === 'done') {
+      const cutShort = await idempotency.cutShort(idempotencyKey, claim.sendId);
+      const send = cutShort === undefined ? undefined : (await sends.status(claim.sendId))?.send;
+      if (cutShort !== undefined && send) throw new IdempotencyKeyCutShortError(idempotencyKey, claim.sendId, send.state, send.recipients, cutShort);
+      return { sendId: claim.sendId, owner: false, completesEarlier: false, release: nothing };
+    }
     // Taken over: an earlier request with this key and body died half-way; finish its send.
     if (claim.takenOver) log?.warn({ sendId: claim.sendId }, 'idempotency key held by an unfinished enqueue; completing it');
-    return { sendId: claim.sendId, duplicate: claim.takenOver, owner: true, release: () => claim.release() };
+    return { sendId: claim.sendId, owner: true, completesEarlier: claim.takenOver, release: () => claim.release() };
   }
 
   /**
@@ -400,10 +422,10 @@ export function createProducer(opts: ProducerOptions): Producer {
     return moved;
   }
 
-  function resultOf(sendId: string, plan: SendPlan, duplicate: boolean): EnqueueResult {
+  function resultOf(sendId: string, plan: SendPlan, how: Pick<EnqueueResult, 'duplicate' | 'completedEarlier'>): EnqueueResult {
     return {
       sendId,
-      duplicate,
+      ...how,
       recipients: plan.recipients,
       rejected: plan.rejected,
       rejectedCount: plan.rejected.length,
@@ -424,27 +446,27 @@ export function createProducer(opts: ProducerOptions): Producer {
     let plan = planned;
     await ensureDurableRedis();
     const since = await barrier.mark();
-    const { sendId, duplicate, owner, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
+    const { sendId, owner, completesEarlier, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
     // An earlier request with the same key and body, enqueued: return it, enqueue nothing, once it
     // is durable (its request may have died before confirming it).
     if (!owner) {
       await confirmEarlier(sendId, since);
-      return resultOf(sendId, plan, true);
+      return resultOf(sendId, plan, { duplicate: true, completedEarlier: false });
     }
     try {
-      const earlier = duplicate ? (await sends.status(sendId))?.send : undefined;
+      const earlier = completesEarlier ? (await sends.status(sendId))?.send : undefined;
       if (earlier && earlier.kind !== plan.kind) {
         log?.warn({ sendId, kind: earlier.kind, planned: plan.kind }, 'completing a half-written send as the kind it was begun with');
         plan = await planAs(earlier.kind);
       }
-      return await writePlan(sendId, plan, duplicate, since);
+      return await writePlan(sendId, plan, completesEarlier, since);
     } finally {
       await release();
     }
   }
 
-  /** Writes a planned send under `sendId`. Every write is idempotent, so a retry completes it. */
-  async function writePlan(sendId: string, plan: SendPlan, duplicate: boolean, since: WriteMark): Promise<EnqueueResult> {
+  /** Writes a planned send under `sendId`. Every write is idempotent, so a retry completes it (`completesEarlier`). */
+  async function writePlan(sendId: string, plan: SendPlan, completesEarlier: boolean, since: WriteMark): Promise<EnqueueResult> {
     const record: SendRecord = {
       sendId,
       kind: plan.kind,
@@ -486,13 +508,13 @@ export function createProducer(opts: ProducerOptions): Producer {
     // Its recipients may all have ended while it was enqueuing: then nobody else calls it back.
     if (plan.callbackUrl) await calledBackIfEnded(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
-    return resultOf(sendId, plan, duplicate);
+    return resultOf(sendId, plan, { duplicate: false, completedEarlier: completesEarlier });
   }
 
   const api: Producer = {
     async planSend(request) {
       checkCallback(request);
-      const asked = parsed(SendRequest, request);
+      const asked = parseNamingUnknownFields(SendRequest, request, 'a send request');
       checkDeadline(asked.deadline, clock.now());
       const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, numbersFor(asked.kind, asked.phones));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
@@ -505,7 +527,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
     async planSendBatch(request) {
       checkCallback(request);
-      const asked = parsed(SendBatchRequest, request);
+      const asked = parseNamingUnknownFields(SendBatchRequest, request, 'a batch request');
       checkDeadline(asked.deadline, clock.now());
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
       const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, numbersFor(asked.kind, asked.messages.map((m) => m.phone)));
@@ -521,34 +543,32 @@ export function createProducer(opts: ProducerOptions): Producer {
       return enqueuePlan(
         await this.planSend(request),
         () => requestFingerprint('send', request),
-        (kind) => this.planSend({ ...(request as object), kind }),
+        (kind) => this.planSend({ ...request, kind }),
       );
     },
     async sendBatch(request) {
       return enqueuePlan(
         await this.planSendBatch(request),
         () => requestFingerprint('sendBatch', request),
-        (kind) => this.planSendBatch({ ...(request as object), kind }),
+        (kind) => this.planSendBatch({ ...request, kind }),
       );
     },
 
     async campaign(recipients, request, campaignOpts) {
       checkCallback(request);
-      const parsed = CampaignRequest.safeParse(request);
-      if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
-      const req = parsed.data;
+      const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const rules = await campaignRules(req);
       await ensureDurableRedis();
       const since = await barrier.mark();
       let sendId = '';
-      let duplicate = false;
+      let completedEarlier = false;
       let earlier: EnqueueResult | undefined;
       let release: () => Promise<void> = async () => {};
       // The send id (and idempotency key) is taken only once the source has yielded a valid
       // recipient: a source without one is refused with nothing written.
       const open = async (): Promise<string | undefined> => {
         const held = await resolveSendId(req.idempotencyKey, () => requestFingerprint('campaign', request));
-        ({ sendId, duplicate } = held);
+        ({ sendId, completesEarlier: completedEarlier } = held);
         release = held.release;
         if (held.owner) return sendId;
         const existing = await sends.status(sendId);
@@ -556,6 +576,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         earlier = {
           sendId,
           duplicate: true,
+          completedEarlier: false,
           recipients: existing.send.recipients,
           rejected: [],
           rejectedCount: existing.send.rejected,
@@ -584,12 +605,16 @@ export function createProducer(opts: ProducerOptions): Producer {
           checkSuppressed: optOutCheck,
           callbackUrl: req.callbackUrl,
           hold: async (id, reason) => {
+            // Marked first: a retry under the key must never be answered with a send that holds part of its list.
+            if (req.idempotencyKey) await idempotency.markCutShort(req.idempotencyKey, id, reason);
             await control(id, 'pause', reason);
             log?.warn({ sendId: id, reason }, 'send paused');
           },
           signal: campaignOpts?.signal,
         });
         if (result !== undefined) await confirmOrWithdraw(sendId, since);
+        // An earlier request cut this send short and this one wrote the whole list into it: the key stands for it whole again.
+        if (result !== undefined && completedEarlier && req.idempotencyKey) await idempotency.clearCutShort(req.idempotencyKey);
         if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
       } catch (err) {
         // A send held part-way (its list broke, or it was stopped): what it says was enqueued must
@@ -612,19 +637,18 @@ export function createProducer(opts: ProducerOptions): Producer {
         return earlier as EnqueueResult;
       }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
-      return { sendId, duplicate, ...result, apiCalls: result.chunks };
+      return { sendId, duplicate: false, completedEarlier, ...result, apiCalls: result.chunks };
     },
 
     async planCampaign(recipients, request, planOpts) {
-      const parsed = CampaignRequest.safeParse(request);
-      if (!parsed.success) throw new ValidationError(fieldIssuesFromZod(parsed.error.issues));
+      const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const counting = createCountingEnqueuer();
-      const rules = await campaignRules(parsed.data);
+      const rules = await campaignRules(req);
       await ensureDurableRedis();
       const result = await streamCampaign({
         open: async () => 'dry-run',
         sourceField: planOpts?.sourceField,
-        request: parsed.data,
+        request: req,
         recipients,
         rules,
         enqueuer: counting,
@@ -635,6 +659,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       return {
         sendId: 'dry-run',
         duplicate: false,
+        completedEarlier: false,
         ...result,
         apiCalls: result.chunks,
         sendSmsCalls: counting.calls.SendSms,
@@ -726,21 +751,24 @@ export function createProducer(opts: ProducerOptions): Producer {
  * which stays `api`, so a call passes the gate once.
  */
 function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Producer {
-  const run = <T>(fn: () => Promise<T>) => gate.run(fn);
+  // Closed is closed: a call after close() would write through a queue being shut (it enqueued).
+  let closed = false;
+  const run = <T>(call: string, fn: () => Promise<T>) => (closed ? Promise.reject(new ProducerClosedError(call)) : gate.run(fn));
   return {
-    planSend: (request) => run(() => api.planSend(request)),
-    planSendBatch: (request) => run(() => api.planSendBatch(request)),
-    send: (request) => run(() => api.send(request)),
-    sendBatch: (request) => run(() => api.sendBatch(request)),
-    campaign: (recipients, request, campaignOpts) => run(() => api.campaign(recipients, request, campaignOpts)),
-    planCampaign: (recipients, request, planOpts) => run(() => api.planCampaign(recipients, request, planOpts)),
-    getStatus: (sendId) => run(() => api.getStatus(sendId)),
-    listSends: (request) => run(() => api.listSends(request)),
-    recipientPage: (sendId, page) => run(() => api.recipientPage(sendId, page)),
-    pause: (sendId, reason) => run(() => api.pause(sendId, reason)),
-    resume: (sendId) => run(() => api.resume(sendId)),
-    cancel: (sendId, reason) => run(() => api.cancel(sendId, reason)),
+    planSend: (request) => run('planSend', () => api.planSend(request)),
+    planSendBatch: (request) => run('planSendBatch', () => api.planSendBatch(request)),
+    send: (request) => run('send', () => api.send(request)),
+    sendBatch: (request) => run('sendBatch', () => api.sendBatch(request)),
+    campaign: (recipients, request, campaignOpts) => run('campaign', () => api.campaign(recipients, request, campaignOpts)),
+    planCampaign: (recipients, request, planOpts) => run('planCampaign', () => api.planCampaign(recipients, request, planOpts)),
+    getStatus: (sendId) => run('getStatus', () => api.getStatus(sendId)),
+    listSends: (request) => run('listSends', () => api.listSends(request)),
+    recipientPage: (sendId, page) => run('recipientPage', () => api.recipientPage(sendId, page)),
+    pause: (sendId, reason) => run('pause', () => api.pause(sendId, reason)),
+    resume: (sendId) => run('resume', () => api.resume(sendId)),
+    cancel: (sendId, reason) => run('cancel', () => api.cancel(sendId, reason)),
     async *recipients(sendId) {
+      if (closed) throw new ProducerClosedError('recipients');
       await gate.ready();
       try {
         yield* api.recipients(sendId);
@@ -748,7 +776,10 @@ function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Produ
         throw gate.translate(err, true);
       }
     },
-    events: (eventOpts) => run(() => api.events(eventOpts)),
-    close: () => api.close(),
+    events: (eventOpts) => run('events', () => api.events(eventOpts)),
+    close: () => {
+      closed = true;
+      return api.close();
+    },
   };
 }

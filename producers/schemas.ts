@@ -38,18 +38,35 @@ const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.jo
 // The form, not a date to copy: any date written here is in the past some day.
 export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, or ...Z) or epoch milliseconds';
 const isoWithZone = z.iso.datetime({ offset: true });
-/**
- * An ISO 8601 time with a zone (or epoch ms): chunks not sent by then are `expired`, not sent late.
- * Parsed to epoch ms; one message with the accepted formats for anything else (a time without a
- * zone would be read in whichever zone the server runs in, so it is refused).
- */
-const deadline = z.union([z.string(), z.number()]).transform((v, ctx) => {
+/** What a value of the wrong type is, for a refusal. */
+const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const deadlineRefusal = (shown: string, forms: string) => `must be ${forms}, got ${shown}. Fix: e.g. today's date and 20:00 China time as yyyy-MM-ddT20:00:00+08:00`;
+/** A string or epoch ms to epoch ms, or an issue naming the accepted forms (`forms`). */
+function deadlineMs(v: string | number, forms: string, ctx: z.RefinementCtx): number {
   // Epoch ms as a string too: a query string has no numbers, and the CLI's --deadline takes both.
   const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : undefined;
   if (ms !== undefined ? Number.isSafeInteger(ms) && ms > 0 : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
-  ctx.addIssue({ code: 'custom', message: `must be ${DEADLINE_FORMATS}, got ${JSON.stringify(v)}. Fix: e.g. today's date and 20:00 China time as yyyy-MM-ddT20:00:00+08:00` });
+  ctx.addIssue({ code: 'custom', message: deadlineRefusal(JSON.stringify(v), forms) });
   return z.NEVER;
-});
+}
+/**
+ * An ISO 8601 time with a zone (or epoch ms): chunks not sent by then are `expired`, not sent late.
+ * Parsed to epoch ms; one message with the accepted formats for anything else (a time without a
+ * zone would be read in whichever zone the server runs in, so it is refused). What JSON can carry:
+ * the HTTP API's form.
+ */
+export const wireDeadline = z.union([z.string(), z.number()], { error: (issue) => deadlineRefusal(typeOf(issue.input), DEADLINE_FORMATS) }).transform((v, ctx) => deadlineMs(v, DEADLINE_FORMATS, ctx));
+/** The Node API's deadline: a Date too (the natural JS type for a time). */
+const DEADLINE_FORMATS_IN_NODE = `a Date, ${DEADLINE_FORMATS}`;
+const deadline = z
+  .union([z.string(), z.number(), z.custom<Date>((v) => v instanceof Date)], { error: (issue) => deadlineRefusal(typeOf(issue.input), DEADLINE_FORMATS_IN_NODE) })
+  .transform((v, ctx) => {
+    if (!(v instanceof Date)) return deadlineMs(v, DEADLINE_FORMATS_IN_NODE, ctx);
+    const ms = v.getTime();
+    if (ms > 0) return ms;
+    ctx.addIssue({ code: 'custom', message: deadlineRefusal(Number.isNaN(ms) ? 'an Invalid Date' : v.toISOString(), DEADLINE_FORMATS_IN_NODE) });
+    return z.NEVER;
+  });
 const callbackUrl = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
   .max(2048)
@@ -69,8 +86,12 @@ const callbackUrl = z
 /** The kind of a send or batch that names none and whose template says nothing (see the producer's kindAndRules). */
 export const DEFAULT_SEND_KIND = 'notification';
 
-/** One signature + template + params to any number of numbers. */
-export const SendRequest = z.object({
+/**
+ * One signature + template + params to any number of numbers. The request schemas are strict: a
+ * field they do not have is refused by name (the producer suggests the field meant), not dropped,
+ * because a misspelt `idempotency_key` dropped made a retry send twice.
+ */
+export const SendRequest = z.strictObject({
   phones: z
     .array(z.string().max(32, { message: 'is too long to be a phone number' }), { message: 'must be a list of phone numbers' })
     // The example in groups: error text masks a run of digits as a phone number.
@@ -88,11 +109,11 @@ export const SendRequest = z.object({
 export type SendRequest = z.input<typeof SendRequest>;
 
 /** Personalised messages: each number with its own signature and params, one template. */
-export const SendBatchRequest = z.object({
+export const SendBatchRequest = z.strictObject({
   templateCode,
   messages: z
     .array(
-      z.object({
+      z.strictObject({
         phone: z.string().max(32, { message: 'is too long to be a phone number' }),
         signName,
         templateParam: stringParams.optional(),
@@ -109,7 +130,7 @@ export const SendBatchRequest = z.object({
 export type SendBatchRequest = z.input<typeof SendBatchRequest>;
 
 /** A campaign's shared settings; recipients are streamed separately. */
-export const CampaignRequest = z.object({
+export const CampaignRequest = z.strictObject({
   signName,
   templateCode,
   /** Shared params; per-recipient params override them. */

@@ -69,7 +69,11 @@ export const RejectedNumberSchema = z
 export const EnqueueResultSchema = z
   .strictObject({
     sendId: z.string().meta({ description: 'Follow the send with GET /v1/sends/{id}' }),
-    duplicate: z.boolean().meta({ description: 'True when the Idempotency-Key matched an earlier request: nothing new was enqueued' }),
+    duplicate: z.boolean().meta({ description: 'True when the Idempotency-Key matched an earlier request whose enqueue had ended: this is its send, nothing new was enqueued' }),
+    completedEarlier: z.boolean().meta({
+      description:
+        'True when an earlier request with the same Idempotency-Key and body had begun this send and was cut off (Redis went away, its process died): this one wrote what it lacked, so some recipients may have been enqueued (and sent) by the earlier one; `recipients` counts them all',
+    }),
     recipients: count.meta({ description: 'Recipients queued (valid, deduplicated, not opted out)' }),
     rejected: z.array(RejectedNumberSchema).meta({ description: 'Numbers refused at the door, with the reason (a campaign lists the first 1000)' }),
     rejectedCount: count.meta({ description: 'Every number refused at the door' }),
@@ -84,6 +88,7 @@ export const EnqueueResultSchema = z
       {
         sendId: 'smwv5mc6u4746b693ce1d',
         duplicate: false,
+        completedEarlier: false,
         recipients: 2,
         rejected: [{ input: '12345', reason: 'a mainland mobile number has 11 digits, got 5', line: 4 }],
         rejectedCount: 1,

@@ -6,15 +6,19 @@
  */
 import { z } from 'zod';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../producers/text-encoding.js';
-import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest } from '../producers/schemas.js';
+import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest, wireDeadline } from '../producers/schemas.js';
 import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../producers/producer.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
+import { closestName, fieldsAt } from '../src/unknown-fields.js';
+
+/** What JSON can carry of a deadline (the Node API takes a Date too). */
+const deadline = wireDeadline.optional();
 
 /** `POST /v1/messages`: one message to many numbers. */
-export const SendBody = z.strictObject(SendRequest.omit({ idempotencyKey: true }).shape).meta({
+export const SendBody = z.strictObject({ ...SendRequest.omit({ idempotencyKey: true }).shape, deadline }).meta({
   id: 'SendRequest',
   examples: [
     { phones: ['13800138000', '+86 139 0013 9000'], signName: 'smsq沙箱', templateCode: 'SMS_900000002', templateParam: { name: 'Li', order: '1001' } },
@@ -25,6 +29,7 @@ export const SendBody = z.strictObject(SendRequest.omit({ idempotencyKey: true }
 /** `POST /v1/batches`: personalised messages, one template. */
 export const SendBatchBody = z.strictObject({
   ...SendBatchRequest.omit({ idempotencyKey: true, messages: true }).shape,
+  deadline,
   messages: z
     .array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam}' })
     .min(1, { message: 'needs at least one message' }),
@@ -41,7 +46,7 @@ export const SendBatchBody = z.strictObject({
   ],
 });
 
-const campaignSettings = CampaignRequest.omit({ idempotencyKey: true }).shape;
+const campaignSettings = { ...CampaignRequest.omit({ idempotencyKey: true }).shape, deadline };
 
 /** `POST /v1/campaigns` with a JSON body. Large lists belong in a CSV upload. */
 export const CampaignBody = z.strictObject({
@@ -166,14 +171,20 @@ export const IdempotencyHeaders = z.object({
   }),
 });
 
-/** Field issues from zod issues, with unknown fields named one by one. */
-export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', form: ValueForm = 'json'): FieldIssue[] {
+/**
+ * Field issues from zod issues, with unknown fields named one by one; given the `schema`, each with
+ * the field it was most likely meant to be.
+ */
+export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', form: ValueForm = 'json', schema?: z.ZodType): FieldIssue[] {
   return fieldIssuesNamingUnknownKeys(
     issues,
-    (key) =>
-      key === 'idempotencyKey'
-        ? 'is not accepted in the body. Fix: send it as the Idempotency-Key header'
-        : 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)',
+    (key, path) => {
+      // The key travels as a header: a body field spelt like it (idempotency_key) is meant for the header too.
+      const meant = key === 'idempotencyKey' ? key : schema && closestName(key, [...fieldsAt(schema, path), ...(path.length === 0 ? ['idempotencyKey'] : [])]);
+      if (meant === 'idempotencyKey') return 'is not accepted in the body. Fix: send it as the Idempotency-Key header';
+      if (meant !== undefined) return `is not a field of this request. Fix: write it as ${meant} (field names must match exactly)`;
+      return 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)';
+    },
     root,
     form,
   );
@@ -197,7 +208,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, roo
   const twice = lists.filter((k) => !unknown.has(k));
   throw new ValidationError([
     ...fieldIssuesFromZod(twice.map((k) => ({ path: [k], message: GIVEN_TWICE })), root, form),
-    ...issuesFromZod(issues.filter((i) => !twice.includes(String(i.path[0]))), root, form),
+    ...issuesFromZod(issues.filter((i) => !twice.includes(String(i.path[0]))), root, form, schema),
   ]);
 }
 

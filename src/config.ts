@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MESSAGE_KINDS, type MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
-import { DEFAULT_DURABILITY, DURABILITY_MODES, type DurabilityOptions } from './durability/mode.js';
+import { DEFAULT_DURABILITY, DURABILITY_MODES, type ResolvedDurability } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
@@ -80,7 +80,7 @@ export interface Config {
    * What makes an attempt durable before its API call and an enqueue before it is acknowledged
    * (SMSQ_DURABILITY, SMSQ_DURABILITY_REPLICAS, SMSQ_DURABILITY_TIMEOUT_MS). Default `fsync`.
    */
-  durability: DurabilityOptions;
+  durability: ResolvedDurability;
   /** The repair sweep run by workers (see docs/operations.md "Repair sweep"). */
   repair: RepairConfig;
   /**

@@ -63,6 +63,8 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue', 503, EXIT.dependency),
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
+  SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
+  SMSQ_PRODUCER_CLOSED: answered('the producer was closed (producer.close()); nothing was enqueued or changed. Create a new producer (a bug in the caller)', 500, EXIT.internal),
   SMSQ_LIST_INTERRUPTED: answered('a campaign\'s recipient list stopped reading part-way (a damaged workbook, a read error): the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it', 400, EXIT.refused),
   SMSQ_CAMPAIGN_STOPPED: answered('a campaign was stopped (Ctrl-C / SIGTERM, or its AbortSignal) while its list was read: the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it (or says nothing was enqueued, when the send did not exist yet). The CLI exits 130 (SIGINT) or 143 (SIGTERM); HTTP 499, as a caller that went away is counted, where an answer is due', 499, EXIT.interrupted),
   SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
@@ -397,7 +399,7 @@ export class ListInterruptedError extends Error {
   ) {
     const { after, rest } = cutPlace(afterLine, rowsRead);
     super(
-      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). ${heldSendFix(sendId, rest)} and send the whole list once it reads, under a new idempotency key if this request had one (the same key answers with this send)`,
+      `${what} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). ${heldSendFix(sendId, rest)} and send the whole list once it reads, either under a new idempotency key if this request had one (the same key is refused: it stands for this send)`,
       options,
     );
     this.name = 'ListInterruptedError';
@@ -430,7 +432,7 @@ function stoppedMessage(stopped: StoppedCampaign): string {
   const again =
     idempotencyKey === undefined
       ? 'The same command again is a new send to everyone on the list, these included'
-      : `The same command with the same idempotency key (${idempotencyKey}) answers with this send as it is (paused, these ${recipients}) and enqueues nothing, for as long as the key lives (24 h by default); under a new key it is a new send to everyone on the list, these included`;
+      : `The same command with the same idempotency key (${idempotencyKey}) is refused (SMSQ_IDEMPOTENCY_KEY_CUT_SHORT) and enqueues nothing, for as long as the key lives (24 h by default): the key stands for this send; under a new key it is a new send to everyone on the list, these included`;
   return `the campaign was ${by} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). ${heldSendFix(sendId, rest)}. ${again}`;
 }
 
@@ -451,6 +453,49 @@ export class CampaignStoppedError extends Error {
   /** The send holding what was read (undefined: nothing was enqueued). */
   get sendId(): string | undefined {
     return this.stopped.sendId;
+  }
+}
+
+/**
+ * An Idempotency-Key that stands for a campaign whose list was cut short (it stopped reading:
+ * SMSQ_LIST_INTERRUPTED, or its enqueue was stopped): its send holds only the recipients read
+ * before, paused when it was cut. Answering the retry with that send (`duplicate: true`) said the
+ * request was done while the rest of its list was never queued; so it is refused, and nothing is
+ * written. HTTP 409.
+ */
+export class IdempotencyKeyCutShortError extends Error {
+  readonly code = 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT';
+  constructor(
+    readonly idempotencyKey: string,
+    readonly sendId: string,
+    /** The send's state now: `paused` unless someone resumed or cancelled it since. */
+    readonly state: string,
+    /** Recipients the send holds (the ones read before the list was cut short). */
+    readonly recipients: number,
+    /** How it was cut short, e.g. `its list stopped reading after 1500 rows`. */
+    readonly cutShort: string,
+  ) {
+    const resume = `resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume)`;
+    const cancel = `cancel it (producer.cancel, smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`;
+    const newKey = 'under a new idempotency key (this one stands for this send)';
+    const fix =
+      state === 'paused'
+        ? `${resume} and send the rest of the list as a new campaign ${newKey}; or ${cancel} and send the whole list ${newKey}`
+        : state === 'cancelled'
+          ? `send the list again ${newKey}; smsq status ${sendId} --recipients shows any that went out before it was cancelled`
+          : `send the rest of the list as a new campaign ${newKey}`;
+    const now = state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : `it was resumed since (now ${state})`;
+    super(`the idempotency key "${idempotencyKey}" stands for send ${sendId}, a campaign cut short when ${cutShort}: it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
+    this.name = 'IdempotencyKeyCutShortError';
+  }
+}
+
+/** A call made on a producer after its close(): nothing was enqueued or changed. */
+export class ProducerClosedError extends Error {
+  readonly code = 'SMSQ_PRODUCER_CLOSED';
+  constructor(call: string) {
+    super(`producer.${call}() was called after producer.close(); nothing was enqueued or changed. Fix: call close() only once done with the producer, or create a new one (createProducer)`);
+    this.name = 'ProducerClosedError';
   }
 }
 

@@ -9,6 +9,7 @@
 import { Redis } from 'ioredis';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { createProducer } from '../../producers/producer.js';
+import type { CampaignRequest } from '../../producers/schemas.js';
 import { recipientChunksOf } from '../../producers/recipient-source.js';
 import { benchDurability } from './redis.js';
 import { childConfig, serveChild } from './children.js';
@@ -23,7 +24,7 @@ export interface CampaignChildConfig {
 
 export interface CampaignRun {
   file: string;
-  request: Record<string, unknown>;
+  request: CampaignRequest;
 }
 
 export interface CampaignChildResult {

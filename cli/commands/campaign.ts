@@ -94,8 +94,8 @@ export function register(program: Command, ctx: CliContext): void {
         const encoding = flags.encoding === undefined ? undefined : parseEncodingName(flags.encoding, '--encoding');
         const recipients = () => readRecipientsFile(file, { encoding, sheet: flags.sheet });
         const request = {
-          signName: flags.sign,
-          templateCode: flags.template,
+          signName: flags.sign as string,
+          templateCode: flags.template as string,
           deadline: flags.deadline,
           templateParam: flags.param,
           name: flags.name,

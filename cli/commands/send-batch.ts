@@ -147,7 +147,8 @@ export function register(program: Command, ctx: CliContext): void {
         const kind = oneOf('--kind', flags.kind, 'kind', file.kind);
         const idempotencyKey = oneOf('--idempotency-key', flags.idempotencyKey, 'idempotencyKey', file.idempotencyKey);
         const { producer, templateContent, workersSeen } = openProducer(ctx);
-        const request = { ...file, templateCode, messages: file.messages, kind, idempotencyKey };
+        // The messages as read (a CSV file's are not checked yet): the producer checks them, as it does a JavaScript caller's.
+        const request = { ...file, templateCode, messages: file.messages as SendBatchRequest['messages'], kind, idempotencyKey };
         const plan = await producer.planSendBatch(request).catch((err: unknown) => {
           throw csv ? inFileTerms(err, csv) : err;
         });

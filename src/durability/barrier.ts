@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { NotDurableError } from '../errors.js';
-import type { DurabilityOptions } from './mode.js';
+import { resolveDurability, type DurabilityOptions } from './mode.js';
 
 /**
  * Confirms that the writes sent on one connection since a mark are durable in the configured mode.
@@ -32,7 +32,7 @@ const NO_MARK: WriteMark = Object.freeze({ node: undefined, closes: 0 });
  * deployment's slot: connection.ts createNodeResolver); WAIT must go to it.
  */
 export function createDurabilityBarrier(server: () => Promise<Redis>, opts: DurabilityOptions): DurabilityBarrier {
-  const { mode, replicas, timeoutMs } = opts;
+  const { mode, replicas, timeoutMs } = resolveDurability(opts);
   if (mode === 'fsync' || mode === 'none') return { mark: async () => NO_MARK, async confirm() {} };
   return {
     async mark() {

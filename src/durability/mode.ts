@@ -24,16 +24,43 @@
 export const DURABILITY_MODES = ['fsync', 'replicas', 'fsync+replicas', 'waitaof', 'none'] as const;
 export type DurabilityMode = (typeof DURABILITY_MODES)[number];
 
-export interface DurabilityOptions {
-  /** Default `fsync`. */
+/**
+ * How writes are made durable (SMSQ_DURABILITY), as a producer's or worker's option: only the
+ * modes that wait on replicas take how many and how long.
+ */
+export type DurabilityOptions =
+  | {
+      /** `fsync` (the default): Redis with `appendfsync always`; `none`: no confirmation. */
+      mode: 'fsync' | 'none';
+    }
+  | {
+      /** `replicas` (WAIT), `fsync+replicas` (both), `waitaof` (WAITAOF, Redis ≥ 7.2). */
+      mode: 'replicas' | 'fsync+replicas' | 'waitaof';
+      /** Replicas that must confirm a write. Default 1. */
+      replicas?: number;
+      /** How long a confirmation may take before the write counts as not durable (ms). Default 1000. */
+      timeoutMs?: number;
+    };
+
+/** {@link DurabilityOptions} with every default applied: what the barrier and the checks read. */
+export interface ResolvedDurability {
   mode: DurabilityMode;
-  /** Replicas that must confirm a write in the `replicas`, `fsync+replicas` and `waitaof` modes. Default 1. */
+  /** Replicas that must confirm a write in the `replicas`, `fsync+replicas` and `waitaof` modes. */
   replicas: number;
-  /** How long a confirmation may take before the write counts as not durable (ms). Default 1000. */
+  /** How long a confirmation may take before the write counts as not durable (ms). */
   timeoutMs: number;
 }
 
-export const DEFAULT_DURABILITY: DurabilityOptions = Object.freeze({ mode: 'fsync', replicas: 1, timeoutMs: 1000 });
+export const DEFAULT_DURABILITY: ResolvedDurability = Object.freeze({ mode: 'fsync', replicas: 1, timeoutMs: 1000 });
+
+/** `opts` with the defaults of what it leaves out. */
+export function resolveDurability(opts: DurabilityOptions): ResolvedDurability {
+  return {
+    mode: opts.mode,
+    replicas: ('replicas' in opts ? opts.replicas : undefined) ?? DEFAULT_DURABILITY.replicas,
+    timeoutMs: ('timeoutMs' in opts ? opts.timeoutMs : undefined) ?? DEFAULT_DURABILITY.timeoutMs,
+  };
+}
 
 /** What a Redis says about itself (INFO, and CONFIG GET where it is allowed). */
 export interface RedisDurabilityFacts {
@@ -63,7 +90,8 @@ const usesFsync = (mode: DurabilityMode) => mode === 'fsync' || mode === 'fsync+
 const usesWait = (mode: DurabilityMode) => mode === 'replicas' || mode === 'fsync+replicas' || mode === 'waitaof';
 
 /** The problems that keep `opts` from holding on a Redis with these facts (empty: it holds). */
-export function judgeDurability(opts: DurabilityOptions, facts: RedisDurabilityFacts): DurabilityProblem[] {
+export function judgeDurability(asked: DurabilityOptions, facts: RedisDurabilityFacts): DurabilityProblem[] {
+  const opts = resolveDurability(asked);
   const problems: DurabilityProblem[] = [];
   const strict = opts.mode !== 'none';
   if (facts.role !== 'master') {

@@ -17,7 +17,7 @@ import { runCli } from '../../cli/program.js';
 import { createProducer } from '../../producers/producer.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { CampaignStoppedError, EXIT, RedisUnavailableError } from '../../src/errors.js';
+import { CampaignStoppedError, EXIT, IdempotencyKeyCutShortError, RedisUnavailableError } from '../../src/errors.js';
 import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createFollowUps } from '../../src/queue/follow-ups.js';
@@ -263,19 +263,20 @@ describe('producer.campaign with an AbortSignal', () => {
       expect(stopped.stopped).toEqual({ sendId: expect.stringMatching(/^smx/), recipients: 2500, rowsRead: 2500, afterLine: undefined, by: 'test stop', idempotencyKey: settings.idempotencyKey });
       const sendId = stopped.sendId as string;
       expect(stopped.message).toBe(
-        `the campaign was stopped (test stop) after 2500 rows: the 2500 recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after the first 2500) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel). The same command with the same idempotency key (${settings.idempotencyKey}) answers with this send as it is (paused, these 2500) and enqueues nothing, for as long as the key lives (24 h by default); under a new key it is a new send to everyone on the list, these included`,
+        `the campaign was stopped (test stop) after 2500 rows: the 2500 recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after the first 2500) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel). The same command with the same idempotency key (${settings.idempotencyKey}) is refused (SMSQ_IDEMPOTENCY_KEY_CUT_SHORT) and enqueues nothing, for as long as the key lives (24 h by default): the key stands for this send; under a new key it is a new send to everyone on the list, these included`,
       );
       const status = await h.producer.getStatus(sendId);
       expect(status.send).toMatchObject({ state: 'paused', recipients: 2500, controlReason: 'its enqueue was stopped (test stop) after 2500 rows' });
       expect(status.send.enqueuedAt).toBeDefined();
       expect(status.counts.queued).toBe(2500);
 
-      // What the message says of the same key: this send, as it is; nothing new.
+      // What the message says of the same key: refused, naming this send; nothing new.
       const again = await h.producer.campaign((async function* () {
         for (let i = 0; i < 3000; i++) yield { phone: String(base + i) };
-      })(), settings);
-      expect(again).toMatchObject({ sendId, duplicate: true, recipients: 2500 });
-      expect((await h.producer.getStatus(sendId)).send.state).toBe('paused');
+      })(), settings).then(() => undefined, (e: unknown) => e);
+      expect(again).toBeInstanceOf(IdempotencyKeyCutShortError);
+      expect(again).toMatchObject({ sendId, state: 'paused', recipients: 2500 });
+      expect((await h.producer.getStatus(sendId)).send).toMatchObject({ state: 'paused', recipients: 2500 });
     } finally {
       end();
     }

@@ -3,6 +3,7 @@ import { ValidationError } from '../../src/errors.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
+import type { SendRequest } from '../../producers/schemas.js';
 import { waitFor } from '../support/wait.js';
 
 const phones = (n: number, base = 13800000000) => Array.from({ length: n }, (_, i) => String(base + i));
@@ -102,7 +103,8 @@ describe('producers → workers → emulator', () => {
     ];
     const fields: string[] = [];
     for (const a of attempts) {
-      const err = await h.producer.send(a).then(
+      // As a JavaScript caller may pass anything: refused at run time.
+      const err = await h.producer.send(a as SendRequest).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -120,7 +122,7 @@ describe('producers → workers → emulator', () => {
 
   it('returns the first send id for a repeated idempotency key and enqueues nothing new', async () => {
     h = await createHarness({ label: 'idem' });
-    const req = { phones: ['13800138000'], signName: SIGN, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification', idempotencyKey: 'order-42' };
+    const req = { phones: ['13800138000'], signName: SIGN, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' as const, idempotencyKey: 'order-42' };
     const first = await h.producer.send(req);
     const second = await h.producer.send(req);
     expect(second.sendId).toBe(first.sendId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DURABILITY, judgeDurability, type DurabilityOptions, type RedisDurabilityFacts } from '../../src/durability/mode.js';
+import { DEFAULT_DURABILITY, judgeDurability, resolveDurability, type DurabilityOptions, type RedisDurabilityFacts } from '../../src/durability/mode.js';
 import { parseInfo } from '../../src/durability/probe.js';
 import { createClaimJournal } from '../../workers/claim-journal.js';
 import { isOutIdOf, parseOutId } from '../../src/queue/out-id.js';
@@ -16,6 +16,19 @@ const SOUND: RedisDurabilityFacts = {
 const mode = (m: DurabilityOptions['mode'], replicas = 1): DurabilityOptions => ({ ...DEFAULT_DURABILITY, mode: m, replicas });
 const refused = (opts: DurabilityOptions, facts: Partial<RedisDurabilityFacts>) =>
   judgeDurability(opts, { ...SOUND, ...facts }).filter((p) => p.severity === 'refuse').map((p) => p.what);
+
+describe('the durability option, per mode', () => {
+  it('takes the mode alone where nothing waits on a replica (replicas and timeoutMs were required for every mode), and defaults them where something does', () => {
+    const none: DurabilityOptions = { mode: 'none' };
+    expect(resolveDurability(none)).toEqual({ mode: 'none', replicas: 1, timeoutMs: 1000 });
+    expect(resolveDurability({ mode: 'waitaof', replicas: 2 })).toEqual({ mode: 'waitaof', replicas: 2, timeoutMs: 1000 });
+    // @ts-expect-error fsync waits on no replica: a replica count there would be read as meaning something
+    const fsyncWithReplicas: DurabilityOptions = { mode: 'fsync', replicas: 2 };
+    expect(resolveDurability(fsyncWithReplicas).mode).toBe('fsync');
+    // The default count is what a check judges by (it read `undefined` and let it pass).
+    expect(refused({ mode: 'replicas' }, { connectedReplicas: 0 })).toEqual([expect.stringContaining('SMSQ_DURABILITY=replicas waits for 1')]);
+  });
+});
 
 describe('durability modes against what Redis offers', () => {
   it('fsync (the default) holds on AOF with appendfsync always and noeviction, and only there', () => {

@@ -5,6 +5,8 @@ import { ValidationError } from '../../src/errors.js';
 const OPTED_OUT = new Set(['13800138001', '13800138002']);
 const ctx = { now: Date.parse('2026-12-04T10:00:00+08:00'), isSuppressed: (phone: string) => OPTED_OUT.has(phone) };
 const SHARED = { signName: 'smsq沙箱', templateCode: 'SMS_900000003', kind: 'marketing' as const };
+// A batch's signatures are its messages' (a signName beside them is not a field of a batch request).
+const BATCH_SHARED = { templateCode: SHARED.templateCode, kind: SHARED.kind };
 
 function refusal(plan: () => unknown): { field: string; message: string } {
   try {
@@ -21,7 +23,7 @@ function refusal(plan: () => unknown): { field: string; message: string } {
 describe('a send or batch left with no number is refused alike', () => {
   it('every number on the opt-out list: said so, with the fix, for send and sendBatch', () => {
     const send = refusal(() => planSend({ ...SHARED, phones: [...OPTED_OUT], templateParam: { name: 'n' } }, ctx));
-    const batch = refusal(() => planSendBatch({ ...SHARED, messages: [...OPTED_OUT].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx));
+    const batch = refusal(() => planSendBatch({ ...BATCH_SHARED, messages: [...OPTED_OUT].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx));
     expect(send.field).toBe('phones');
     expect(batch.field).toBe('messages');
     for (const issue of [send, batch]) {
@@ -36,7 +38,7 @@ describe('a send or batch left with no number is refused alike', () => {
   it('invalid numbers and opted-out ones: both said, the numbers masked', () => {
     const send = refusal(() => planSend({ ...SHARED, phones: ['12345', '13800138001'], templateParam: { name: 'n' } }, ctx));
     const batch = refusal(() =>
-      planSendBatch({ ...SHARED, messages: ['12345', '13800138001'].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx),
+      planSendBatch({ ...BATCH_SHARED, messages: ['12345', '13800138001'].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx),
     );
     for (const issue of [send, batch]) {
       expect(issue.message).toMatch(/^no number left to send to among 2 \(nothing was enqueued\): 1 number is on the opt-out list: .*Fix: take them off your marketing list .*\. The others are not valid: \S+: /);
@@ -53,14 +55,14 @@ describe('a batch that gives one number two messages', () => {
   const message = (phone: string, order: string) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n', order } });
 
   it('is refused naming both places (the second used to be dropped as a duplicate, unsaid)', () => {
-    const issue = refusal(() => planSendBatch({ ...SHARED, kind: 'notification', messages: [message('13800138000', '1'), message('+86 138 0013 8000', '2')] }, ctx));
+    const issue = refusal(() => planSendBatch({ ...BATCH_SHARED, kind: 'notification', messages: [message('13800138000', '1'), message('+86 138 0013 8000', '2')] }, ctx));
     expect(issue.field).toBe('messages[1]');
     expect(issue.message).toMatch(/^gives \+86\*+8000 a message other than messages\[0\] does \(another signature or params\); .*Fix: send it in a request of its own/);
   });
 
   it('drops the same message given twice as a duplicate, whatever the order of its params', () => {
     const plan = planSendBatch(
-      { ...SHARED, kind: 'notification', messages: [message('13800138000', '1'), { phone: '13800138000', signName: SHARED.signName, templateParam: { order: '1', name: 'n' } }] },
+      { ...BATCH_SHARED, kind: 'notification', messages: [message('13800138000', '1'), { phone: '13800138000', signName: SHARED.signName, templateParam: { order: '1', name: 'n' } }] },
       ctx,
     );
     expect(plan).toMatchObject({ recipients: 1, duplicates: 1 });
