@@ -193,7 +193,7 @@ describe('smsq campaign stopped by a signal while it reads its list', () => {
   }, 2 * SPAWNED_MS);
 
   it('a signal before the send exists (the list has no valid row yet): nothing is enqueued, and it says so', async () => {
-    const sendsBefore = await h.redis.keys(`${h.prefix}:send:*`);
+    const sendsBefore = (await h.redis.keys(`${h.prefix}:send:*`)).sort(); // KEYS answers in no set order
     const { path, opened } = await pipeList('no-row-yet.csv', 0, 0);
     const cli = spawnSmsq([...CAMPAIGN, '--file', path], env);
     await opened;
@@ -202,7 +202,7 @@ describe('smsq campaign stopped by a signal while it reads its list', () => {
     expect(cli.stdout).toBe('');
     expect(cli.stderr).toContain('SMSQ_CAMPAIGN_STOPPED: the campaign was stopped (SIGINT) before its send was created');
     expect(cli.stderr).toContain('nothing was enqueued');
-    expect(await h.redis.keys(`${h.prefix}:send:*`)).toEqual(sendsBefore);
+    expect((await h.redis.keys(`${h.prefix}:send:*`)).sort()).toEqual(sendsBefore);
   }, SPAWNED_MS);
 
   it('a second signal while it stops ends it at once: the send id first, then what may be left unfinished', async () => {
@@ -283,14 +283,14 @@ describe('producer.campaign with an AbortSignal', () => {
   });
 
   it('aborted before its send exists: rejects saying nothing was enqueued, and writes no send', async () => {
-    const sendsBefore = await h.redis.keys(`${h.prefix}:send:*`);
+    const sendsBefore = (await h.redis.keys(`${h.prefix}:send:*`)).sort(); // KEYS answers in no set order
     const err = await h.producer.campaign((async function* () {
       yield { phone: '13860000000' };
     })(), SETTINGS, { signal: AbortSignal.abort('SIGTERM') }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(CampaignStoppedError);
     expect((err as CampaignStoppedError).message).toBe('the campaign was stopped (SIGTERM) before its send was created: nothing was enqueued');
     expect((err as CampaignStoppedError).sendId).toBeUndefined();
-    expect(await h.redis.keys(`${h.prefix}:send:*`)).toEqual(sendsBefore);
+    expect((await h.redis.keys(`${h.prefix}:send:*`)).sort()).toEqual(sendsBefore);
   });
 
   it('Redis gone as it stops: SMSQ_REDIS_UNAVAILABLE names the send, says it may not be paused and goes out, and to cancel it', async () => {
