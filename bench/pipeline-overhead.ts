@@ -115,6 +115,13 @@ export interface OverheadResult {
   floorOverBareSdk: number;
   workerOverFloor: number;
   pairRatios: number[];
+  /**
+   * Median scripts Redis ran per call in the worker's rounds: 3 (claim, answer, BullMQ's move) when
+   * every call keeps the pacer slot its claim reserved; more when callers woke past their slot on a
+   * busy machine and reserved again (call-pacer.ts `maxLateMs`), which the floor, without a pacer,
+   * never pays: its CPU per call then measures the machine's load as much as the code.
+   */
+  workerScriptsPerCall: number;
   /** Medians over the measured rounds of CPU µs per call. */
   microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number; bullmqFloor: number; redisWithFloor: number; floorWithRecords: number; redisWithFloorRecords: number };
   rounds: Round[];
@@ -299,6 +306,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       floorOverBareSdk: round(c / a),
       workerOverFloor: round(b / c),
       pairRatios,
+      workerScriptsPerCall: round(median(rounds.filter((r) => r.variant === 'B').map((r) => r.redisPerCall?.scripts ?? 0)), 2),
       microsPerCall: {
         bareSdk: medMicros('A', 'child'),
         worker: medMicros('B', 'child'),
@@ -393,6 +401,11 @@ export function formatOverhead(r: OverheadResult): string {
       ` smsq worker ${r.microsPerCall.worker} µs + redis-server ${r.microsPerCall.redisWithWorker} µs (one Redis core serves at most ~${Math.round(1e6 / r.microsPerCall.redisWithWorker).toLocaleString('en')} smsq calls/s)`,
     `  Ratios to the floor (CPU per call): smsq worker ${(r.microsPerCall.worker / r.microsPerCall.bullmqFloor).toFixed(2)} (target <= 1.20), its Redis ${(r.microsPerCall.redisWithWorker / r.microsPerCall.redisWithFloor).toFixed(2)} (target <= 1.25);` +
       ` floor + records ${(r.microsPerCall.floorWithRecords / r.microsPerCall.bullmqFloor).toFixed(2)}, its Redis ${(r.microsPerCall.redisWithFloorRecords / r.microsPerCall.redisWithFloor).toFixed(2)} (the least a record before and after each call costs)`,
+    ...(r.workerScriptsPerCall > 3.2
+      ? [
+          `  The worker ran ${r.workerScriptsPerCall} scripts a call, not 3: its callers woke past their pacer slot (a busy machine) and reserved again, which the floor, without a pacer, never does; its ratios measured that as much as the code`,
+        ]
+      : []),
   ];
   return lines.join('\n');
 }
