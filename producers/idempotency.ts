@@ -114,7 +114,10 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
         }
         // Busy: the first request is still enqueuing, or confirming that its enqueue is durable
         // (it lets go only after): its send is not an answer before then, even once enqueued.
-        if (polls <= 0) throw new IdempotencyInProgressError(key, sendId);
+        if (polls <= 0) {
+          const holdLeftMs = await options.redis.pttl(leaseKey);
+          throw new IdempotencyInProgressError(key, sendId, holdLeftMs > 0 ? holdLeftMs : undefined);
+        }
         await new Promise((r) => setTimeout(r, pollMs));
       }
     },

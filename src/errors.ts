@@ -508,8 +508,15 @@ export class IdempotencyInProgressError extends Error {
   constructor(
     readonly idempotencyKey: string,
     readonly sendId: string,
+    /**
+     * Milliseconds until the earlier request's hold on the key lapses unless it renews it (it
+     * does while it still enqueues; a process that died stops): the time to retry after.
+     * Undefined when the hold had just ended as it was read.
+     */
+    readonly retryAfterMs?: number,
   ) {
-    super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry in a few seconds; the same key then returns that send`);
+    const when = retryAfterMs === undefined ? 'in a few seconds' : `in ${Math.ceil(retryAfterMs / 1000)} s (when the earlier request's hold on the key lapses, unless it is still enqueuing)`;
+    super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry ${when}; the same key then returns that send, completing it if the earlier request died`);
     this.name = 'IdempotencyInProgressError';
   }
 }

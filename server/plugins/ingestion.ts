@@ -74,7 +74,7 @@ const ENQUEUE_ANSWERS = {
   202: answer('Enqueued (or, under a known Idempotency-Key, the first request\'s send with `duplicate: true`)', EnqueueResultSchema),
   400: failure('The request is invalid (SMSQ_INVALID_REQUEST): `issues` names each field and the fix. Nothing was enqueued. Or an .xlsx upload that stopped reading part-way (SMSQ_LIST_INTERRUPTED): the rows read before are a paused send, which the message names with how to resume or cancel it'),
   401: failure('No or a wrong bearer token (SMSQ_UNAUTHORIZED); `WWW-Authenticate` names the scheme'),
-  409: failure('The request with this Idempotency-Key is still being enqueued (SMSQ_IDEMPOTENCY_IN_PROGRESS; `Retry-After: 2`), or it stands for a campaign whose list was cut short (SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: the message names its send, its state, how many it holds and the ways on)'),
+  409: failure('The request with this Idempotency-Key is still being enqueued (SMSQ_IDEMPOTENCY_IN_PROGRESS; `Retry-After`: the seconds until the hold of the earlier request on the key lapses unless renewed), or it stands for a campaign whose list was cut short (SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: the message names its send, its state, how many it holds and the ways on)'),
   413: failure('The body is over SMSQ_SERVER_BODY_LIMIT (JSON) or SMSQ_SERVER_CSV_LIMIT (files) (SMSQ_BODY_TOO_LARGE)'),
   415: failure('A Content-Type the route does not take, a JSON body in a charset other than UTF-8, a CSV upload in a charset it cannot be read in, or a body with a Content-Encoding other than identity (`Accept-Encoding: identity`) (SMSQ_UNSUPPORTED_MEDIA_TYPE)'),
   422: failure('The Idempotency-Key was used for a different request (SMSQ_IDEMPOTENCY_KEY_REUSED)'),

@@ -9,6 +9,7 @@ import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
+import type { IdempotencyInProgressError } from '../../src/errors.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -97,7 +98,13 @@ describe('idempotency keys stand for one request', () => {
     const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, idempotencyKey: 'spring' };
     const first = h.producer.campaign(slowRows(), settings);
     await reading;
-    await expect(impatient.campaign(rows(), settings)).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_IN_PROGRESS' });
+    const busy = await impatient.campaign(rows(), settings).then(() => undefined, (e: unknown) => e);
+    expect(busy).toMatchObject({ code: 'SMSQ_IDEMPOTENCY_IN_PROGRESS' });
+    // When to retry: the time left of the first request's hold (15 s, renewed while it enqueues).
+    const { retryAfterMs } = busy as IdempotencyInProgressError;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(15_000);
+    expect((busy as Error).message).toContain(`Fix: retry in ${Math.ceil(retryAfterMs! / 1000)} s`);
     await expect(impatient.campaign(rows(), { ...settings, name: 'another' })).rejects.toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_REUSED' });
     letGo();
     const done = await first;
