@@ -191,6 +191,21 @@ describe('a library worker and Redis', () => {
     expect(child.stderr()).toMatch(/Redis does not answer and no job is in hand: stopped without waiting for it/);
   }, 60_000);
 
+  it('with a job in hand and Redis down, close() waits for Redis to record its outcome (the grace decides)', async () => {
+    redis = await startPrivateRedis();
+    const { port, url } = redis;
+    const s = await setUp({ redisUrl: url, label: 'lib-inhand' });
+    // The call is accepted and its answer held back: the job is in hand until its outcome is written.
+    s.emulator.addFault({ kind: 'lost-answer', delayMs: 60_000 });
+    const worker = s.worker();
+    await worker.start();
+    await s.producer.send({ ...CODE, phones: ['13800138895'] });
+    await waitFor(() => s.emulator.calls().some((c) => c.action === 'SendSms'), 'the call to reach Dysmsapi');
+    await redis.stop();
+    expect(await worker.closeWithin(1500)).toBe(false);
+    redis = await startPrivateRedis({ port });
+  }, 60_000);
+
   it('close() during start(): start settles first, no job is taken, nothing is left running', async () => {
     const s = await setUp({ label: 'lib-startclose' });
     // A code waits in the queue: a worker that took it after close() would send it.
@@ -202,6 +217,15 @@ describe('a library worker and Redis', () => {
     expect((await s.producer.getStatus(code.sendId)).counts.queued).toBe(1);
     expect(s.emulator.calls()).toEqual([]);
   }, 60_000);
+
+  it('close() a little after start(), wherever the start then is: start settles first and the process ends by itself', async () => {
+    const children = await Promise.all([5, 20, 60].map((closeAfterMs) => runChild({ mode: 'close-during-start', closeAfterMs })));
+    for (const child of children) {
+      expect(await child.exited, child.stderr()).toBe(0);
+      expect(child.events()).toEqual([{ event: 'start-settled', outcome: 'resolved' }, { event: 'closed', inTime: true }, { event: 'disconnected' }]);
+      expect(child.stderr()).not.toMatch(/account re-check failed|Connection is closed/);
+    }
+  }, 90_000);
 });
 
 /**

@@ -5,7 +5,7 @@
  * Usage: node --import tsx test/support/library-worker-child.ts '<json LibraryChildConfig>'
  * Says on stdout, one JSON object a line: {event:'started'} / {event:'start-settled', outcome},
  * {event:'closed', inTime}, {event:'disconnected'}. Logs (JSON) on stderr.
- * Modes: `close-during-start`: close() in the same tick as start(). `close-on-stdin`: starts, then
+ * Modes: `close-during-start`: close() in the same tick as start(), or `closeAfterMs` later. `close-on-stdin`: starts, then
  * closes within `graceMs` when a line arrives on stdin.
  */
 import { createInterface } from 'node:readline';
@@ -19,6 +19,8 @@ export interface LibraryChildConfig {
   accessKeyId: string;
   accessKeySecret: string;
   graceMs: number;
+  /** `close-during-start`: close() this long after start() (0: in the same tick). */
+  closeAfterMs?: number;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as LibraryChildConfig;
@@ -39,6 +41,7 @@ const started = worker.start().then(
   (err: unknown) => say({ event: 'start-settled', outcome: 'rejected', error: String(err) }),
 );
 if (cfg.mode === 'close-during-start') {
+  if (cfg.closeAfterMs) await new Promise((resolve) => setTimeout(resolve, cfg.closeAfterMs));
   const inTime = await worker.closeWithin(cfg.graceMs);
   say({ event: 'closed', inTime });
   await started;
