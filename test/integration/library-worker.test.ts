@@ -146,13 +146,17 @@ describe('a worker built with the library', () => {
 
 describe('a library worker and Redis', () => {
   let redis: PrivateRedis | undefined;
-  afterEach(async () => {
-    await redis?.stop();
-    redis = undefined;
-  });
+  /** A private redis-server the test stops and starts; stopped after everything else closed. */
+  async function privateRedis(): Promise<PrivateRedis> {
+    closers.push(async () => {
+      await redis?.stop();
+      redis = undefined;
+    });
+    return startPrivateRedis();
+  }
 
   it('start() while Redis is down says so in one line, waits, and starts when Redis is back; an outage while running: one line each way', async () => {
-    redis = await startPrivateRedis();
+    redis = await privateRedis();
     const { port, url } = redis;
     const s = await setUp({ redisUrl: url, label: 'lib-outage' });
     await redis.stop();
@@ -173,14 +177,14 @@ describe('a library worker and Redis', () => {
     await waitFor(() => down() === 2, 'the line saying Redis went away');
     redis = await startPrivateRedis({ port });
     await waitFor(() => back() === 2, 'the line saying Redis is back');
-    const code = await waitFor(async () => s.producer.send({ ...CODE, phones: ['13800138897'] }).catch(() => undefined), 'the producer to enqueue again');
+    const code = await waitFor(() => s.producer.send({ ...CODE, phones: ['13800138897'] }), 'the producer to enqueue again');
     await waitFor(async () => (await s.producer.getStatus(code.sendId)).counts.accepted === 1, 'the code after the outage');
     expect([down(), back()]).toEqual([2, 2]);
     expect(log.lines.filter((l) => l.level >= 50)).toEqual([]);
   }, 60_000);
 
   it('with nothing in hand and Redis down, close() stops at once (not after the grace) and the process ends by itself', async () => {
-    redis = await startPrivateRedis();
+    redis = await privateRedis();
     const child = await runChild({ mode: 'close-on-stdin', redisUrl: redis.url, graceMs: 20_000 });
     await waitFor(() => child.events().some((e) => e.event === 'started'), 'the worker to start', 20_000);
     await redis.stop();
@@ -192,7 +196,7 @@ describe('a library worker and Redis', () => {
   }, 60_000);
 
   it('with a job in hand and Redis down, close() waits for Redis to record its outcome (the grace decides)', async () => {
-    redis = await startPrivateRedis();
+    redis = await privateRedis();
     const { port, url } = redis;
     const s = await setUp({ redisUrl: url, label: 'lib-inhand' });
     // The call is accepted and its answer held back: the job is in hand until its outcome is written.
