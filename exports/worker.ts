@@ -13,6 +13,8 @@ export { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicie
 export { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 export { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy, type FlowWindow } from '../src/queue/flow-control-policy.js';
 export type { DurabilityOptions, DurabilityMode } from '../src/durability/mode.js';
+/** The call metrics `smsq worker` records (pass as `metrics`; `smsq server`'s /metrics, or `buildServer`'s, reads them from Redis). */
+export { createCallMetricsRecorder, type CallMetricsRecorder, type CallMetricsRecorderOptions } from '../src/metrics/call-metrics.js';
 
 /** What a worker is given: a BullMQ-ready connection (`role: 'worker'`), the SMS client, a logger. */
 export { createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';

@@ -2,6 +2,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import type { LookupFunction } from 'node:net';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
+import { watchRedis, type RedisWatch } from '../src/queue/redis-watch.js';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
@@ -12,7 +13,7 @@ import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { JOB, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
-import type { QuietHours } from '../src/queue/quiet-hours.js';
+import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
 import { createCallPacer, pacedSmsClient } from '../src/queue/call-pacer.js';
 import { createSendStore } from '../src/queue/send-store.js';
@@ -55,6 +56,8 @@ import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
 import { createThrottleLog } from '../src/queue/throttle-log.js';
 import { STALLED_CHECK_MS } from '../src/queue/lost-calls.js';
+import { createStoppableStart, STOPPED } from './stoppable-start.js';
+import { createHeldJobs } from './held-jobs.js';
 
 export interface SmsWorkerOptions {
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
@@ -121,18 +124,27 @@ export interface SmsWorkerOptions {
    */
   resolveCallbackHost?: LookupFunction;
   /**
-   * Marketing quiet hours (China time). Default: none here; the product default (21:00–08:00)
-   * comes from SMSQ_QUIET_HOURS in config, which `smsq worker` passes in.
+   * Marketing quiet hours (China time): no marketing SMS inside this daily window. Default
+   * {@link DEFAULT_QUIET_HOURS} (21:00–08:00), as `smsq worker`; `null` = none (SMSQ_QUIET_HOURS=off).
    */
-  quietHours?: QuietHours;
+  quietHours?: QuietHours | null;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; `null` = off. Default 20 chunks, 0.5. */
   autoPause?: { window: number; failureRatio: number } | null;
   /** How often a parked (paused) or quiet-hours job re-checks, at most (ms). Default 60000. */
   recheckMs?: number;
   /** Housekeeping jobs (callbacks; receipt-window expiry jobs queued by earlier versions) in flight. Default 4. */
   housekeepingConcurrency?: number;
-  /** Records every Dysmsapi call, throttle pause and receipt for the server's /metrics. Optional. */
+  /**
+   * Records every Dysmsapi call, throttle pause and receipt for the server's /metrics, as
+   * `smsq worker` does: `createCallMetricsRecorder({ redis, prefix })`. Optional; the caller closes
+   * it after the worker (its last flush).
+   */
   metrics?: CallMetricsRecorder;
+  /**
+   * Logs one line when Redis goes away and one when it is back (src/queue/redis-watch.ts), from
+   * start() to close(). Default true; `smsq worker` passes false: it watches from before the worker exists.
+   */
+  watchRedis?: boolean;
   /** Shown in Bull Board as the job's processor, and in an account block this worker hits (with its host and pid). */
   name?: string;
   /**
@@ -189,12 +201,15 @@ export interface SmsWorker {
   readonly repair: RepairSchedule | undefined;
   /**
    * Checks that Redis can keep the durability mode (throws RedisNotDurableError otherwise),
-   * applies the account-wide rate limit and starts taking jobs.
+   * applies the account-wide rate limit and starts taking jobs. While Redis does not answer it
+   * waits for it, having logged one line (see `watchRedis`). {@link close} while it waits or
+   * starts: it resolves once stopped, having taken no job.
    */
   start(): Promise<void>;
   /**
    * Stops taking jobs, waits for calls in flight and records their outcome. Send jobs fetched but
-   * not yet calling make no call: their chunks go back to the queue for another worker.
+   * not yet calling make no call: their chunks go back to the queue for another worker. With Redis
+   * down and no job in hand it stops at once (there is nothing to record).
    */
   close(): Promise<void>;
   /**
@@ -279,6 +294,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const journal = createClaimJournal({ clock, horizonMs: options.rollbackHorizonMs ?? 10_000 });
   // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
   let closing = false;
+  const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
+  const held = createHeldJobs();
   const processSend = createSendProcessor({
     isClosing: () => closing,
     // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
@@ -302,7 +319,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     throttles,
     throttleWarnings: createThrottleWarnings({ logger: options.logger.child({ component: 'send' }), clock, qps: options.qps }),
     controls: {
-      quietHours: options.quietHours,
+      quietHours,
       parkMs: options.recheckMs ?? 60_000,
       quietRecheckMs: options.recheckMs ?? 60_000,
       autoPause: options.autoPause === null ? undefined : (options.autoPause ?? { window: 20, failureRatio: 0.5 }),
@@ -360,7 +377,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       })
     : undefined;
   // Status reads the quiet hours of the workers, which decide, not those of whoever asks.
-  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours: options.quietHours });
+  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours });
   const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({
     sends,
@@ -389,12 +406,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   };
   const worker = new Worker(
     CALLS_QUEUE,
-    async (job: Job, token?: string) => {
+    held.wrap(async (job: Job, token?: string) => {
       if (job.name === JOB.send) return processSend(job, token);
       if (job.name === JOB.reconcile) return processReconcile(job, token);
       if (job.name === JOB.receipt) return processReceipt(job, token);
       throw new UnrecoverableError(`unknown job name "${job.name}"`);
-    },
+    }),
     {
       ...common,
       concurrency: options.concurrency ?? 64,
@@ -408,7 +425,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   );
 
   // No Dysmsapi calls here, so no limiter: callbacks never wait behind sends.
-  const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, processHousekeeping, {
+  const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, held.wrap(processHousekeeping), {
     ...common,
     concurrency: options.housekeepingConcurrency ?? 4,
     drainDelay: 5,
@@ -493,6 +510,72 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   }
 
   let stopAutoResume: () => void = () => {};
+  const starting = createStoppableStart();
+  let started: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
+  let watch: RedisWatch | undefined;
+  /** Whether start() got as far as taking jobs. */
+  let running = false;
+
+  async function startOnce(): Promise<void> {
+    const { step } = starting;
+    // Before the first round trip: a start that waits for Redis says why, once.
+    if (options.watchRedis !== false) watch = watchRedis({ redis: options.connection, logger: options.logger, clock });
+    try {
+      const node = await step(server());
+      await step(confirmDatabase(node, describeRedis(node)));
+      await step(checkRedisDurability(node, durability, log));
+      await step(adviseRedisMemory(node, log));
+      if (!options.callbackSecret) await step(warnCallbacksWaiting());
+      else {
+        const retried = await step(retryCallbacksFailedForSecret(housekeeping));
+        if (retried > 0) log.warn({ retried }, 'callbacks an earlier version gave up for want of SMSQ_CALLBACK_SECRET are retried: this worker has it');
+      }
+      await step(rollbackRecovery.start(), () => rollbackRecovery.stop());
+      await step(queue.setGlobalRateLimit(window.max, window.duration));
+      await step(settings.start(), () => settings.stop());
+    } catch (err) {
+      if (err !== STOPPED) throw err;
+      log.info('stopped while starting: no job was taken');
+      return;
+    }
+    stopAutoResume = guard.startAutoResume();
+    windowSweep.start();
+    repair?.start();
+    running = true;
+    void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
+    void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
+    // With the pacer, BullMQ's window is only a backstop at twice the cap: logged under that name,
+    // so that it does not read as a plan to send at twice the cap.
+    const limits = pacing ? { pacerIntervalMicros: pacer?.intervalMicros, bullmqBackstop: window } : { window };
+    log.info({ qps: options.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', ...limits, concurrency: options.concurrency ?? 64 }, 'worker started');
+  }
+
+  async function closeOnce(): Promise<void> {
+    closing = true;
+    starting.stop();
+    // The start unwinds at its current step: nothing it sets up outlives what follows.
+    await started?.catch(() => {});
+    stopAutoResume();
+    rollbackRecovery.stop();
+    watch?.stop();
+    if (options.connection.status !== 'ready' && held.count() === 0) {
+      // Redis is down and no job is in hand: no outcome waits to be recorded. BullMQ's graceful
+      // close would wait for Redis (taskforcesh/bullmq#4656), so the workers close forced; the
+      // timers stop now and their last Redis writes go when Redis answers or the connection ends.
+      held.refuse();
+      if (running) log.warn({ connection: options.connection.status }, 'Redis does not answer and no job is in hand: stopped without waiting for it');
+      void Promise.all([windowSweep.stop(), repair?.stop(), settings.stop()]).catch(() => {});
+      await Promise.all([worker.close(true), housekeepingWorker.close(true)]);
+      void Promise.all([queue.close(), housekeeping.close()]).catch(() => {});
+      callbacks.close();
+      return;
+    }
+    await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop()]);
+    await Promise.all([queue.close(), housekeeping.close()]);
+    callbacks.close();
+  }
+
   return {
     window,
     pacerIntervalMicros: pacer?.intervalMicros,
@@ -501,36 +584,15 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     housekeepingWorker,
     rollbackRecovery,
     repair,
-    async start() {
-      const node = await server();
-      await confirmDatabase(node, describeRedis(node));
-      await checkRedisDurability(node, durability, log);
-      await adviseRedisMemory(node, log);
-      if (!options.callbackSecret) await warnCallbacksWaiting();
-      else {
-        const retried = await retryCallbacksFailedForSecret(housekeeping);
-        if (retried > 0) log.warn({ retried }, 'callbacks an earlier version gave up for want of SMSQ_CALLBACK_SECRET are retried: this worker has it');
-      }
-      await rollbackRecovery.start();
-      await queue.setGlobalRateLimit(window.max, window.duration);
-      await settings.start();
-      stopAutoResume = guard.startAutoResume();
-      windowSweep.start();
-      repair?.start();
-      void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
-      void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
-      // With the pacer, BullMQ's window is only a backstop at twice the cap: logged under that name,
-      // so that it does not read as a plan to send at twice the cap.
-      const limits = pacing ? { pacerIntervalMicros: pacer?.intervalMicros, bullmqBackstop: window } : { window };
-      log.info({ qps: options.qps, durability: durability.mode, rateLimiting: pacing ? 'pacer' : 'window', ...limits, concurrency: options.concurrency ?? 64 }, 'worker started');
+    start() {
+      // After close(): stopped before it began.
+      if (closing) return Promise.resolve();
+      started ??= startOnce();
+      return started;
     },
-    async close() {
-      closing = true;
-      stopAutoResume();
-      rollbackRecovery.stop();
-      await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop()]);
-      await Promise.all([queue.close(), housekeeping.close()]);
-      callbacks.close();
+    close() {
+      closed ??= closeOnce();
+      return closed;
     },
     async closeWithin(graceMs) {
       const graceful = this.close().then(() => true);

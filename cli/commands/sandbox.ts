@@ -80,6 +80,8 @@ export function register(program: Command, ctx: CliContext): void {
           receiptPolicies: { verification: ALL, notification: ALL, marketing: ALL },
           receiptSchedule: { lookDelaysMs: [2000, 4000], windowMs: 30_000 },
           autoPause: null,
+          // The demo's campaign goes out at once, whatever the hour.
+          quietHours: null,
           durability: config.durability,
         });
         const producer = createProducer({

@@ -63,12 +63,14 @@ export function register(program: Command, ctx: CliContext): void {
           receiptPolicies: config.receiptLookups,
           receiptSchedule: receiptScheduleOf(config),
           callbackSecret: config.callbackSecret,
-          quietHours: config.quietHours,
+          quietHours: config.quietHours ?? null, // SMSQ_QUIET_HOURS=off
           autoPause: config.autoPause ?? null,
           repair: config.repair.intervalMs === undefined ? null : { intervalMs: config.repair.intervalMs, enqueueGraceMs: config.repair.enqueueGraceMs },
           metrics,
           durability: config.durability,
           compactFinished: config.compactFinished,
+          // The watch above has said how Redis is since before the worker existed.
+          watchRedis: false,
         });
         const started = await Promise.race([worker.start().then(() => true), shutdown.then(() => false)]);
         if (started) {
@@ -85,7 +87,10 @@ export function register(program: Command, ctx: CliContext): void {
           connection.disconnect(); // what still waits for Redis fails now instead of holding the exit
           return EXIT.dependency;
         }
-        await metrics.close(); // the last flush, once the calls in flight are recorded
+        // The last flush, once the calls in flight are recorded; with Redis down (the worker stopped
+        // at once, nothing in hand) it would wait for Redis: the counts since the last flush are lost.
+        if (connection.status === 'ready') await metrics.close();
+        else void metrics.close();
         ctx.logger.info('worker stopped');
         return EXIT.ok;
       }),

@@ -108,7 +108,7 @@ describe('campaign controls', () => {
     await expect.poll(async () => (await harness.producer.getStatus(mkt.sendId)).wait).toEqual({ reason: 'quiet-hours', until: Date.parse('2026-11-24T11:30:00+08:00') });
     expect((await h.producer.getStatus(mkt.sendId)).counts.queued).toBe(1);
     // A second worker with none: which one takes a chunk decides, and status says so.
-    await h.startWorker({ clock, quietHours: undefined });
+    await h.startWorker({ clock, quietHours: null });
     expect((await h.producer.getStatus(mkt.sendId)).wait).toEqual({ reason: 'quiet-hours-disagree', settings: ['10:00-11:30', 'off'] });
   });
 
@@ -117,7 +117,7 @@ describe('campaign controls', () => {
     h = await createHarness({ label: 'ctl-quiet-producer', emulator: { clock }, clock });
     const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, clock, waits: { quietHours: parseQuietHours('10:00-11:30'), receiptWindowMs: 3_600_000 } });
     try {
-      const worker = await h.startWorker({ clock, quietHours: undefined });
+      const worker = await h.startWorker({ clock, quietHours: null });
       await worker.worker.pause();
       const mkt = await producer.send({ ...MKT, phones: ['13870000012'] });
       const held = await producer.getStatus(mkt.sendId);

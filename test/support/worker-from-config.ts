@@ -35,6 +35,8 @@ export function workerFromConfig(cfg: WorkerConfigBase, extra: Partial<SmsWorker
     concurrency: cfg.concurrency,
     readTimeoutMs: cfg.readTimeoutMs,
     name: `child-${process.pid}`,
+    // Marketing goes out whatever the hour a test or bench runs.
+    quietHours: null,
     ...extra,
   });
   return { worker, connection };
