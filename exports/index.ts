@@ -10,11 +10,13 @@
  */
 
 /** The producer and what its calls take and return. */
-export { createProducer, type Producer, type ProducerOptions, type EnqueueResult, type CampaignCallOptions } from '../producers/producer.js';
+export { createProducer, type Producer, type ProducerOptions, type EnqueueResult, type CampaignCallOptions, type RecipientPage, type RecipientPageRequest } from '../producers/producer.js';
 export type { SendRequest, SendBatchRequest, CampaignRequest, CampaignRecipient } from '../producers/schemas.js';
 export type { CampaignProgress, CampaignResult } from '../producers/campaign.js';
 export type { SendPlan, RejectedNumber } from '../producers/plan.js';
 export type { SendStatus, SendRecord, SendControl, CountedState } from '../src/queue/send-store.js';
+export type { SendState } from '../src/queue/lifecycle.js';
+export type { SendWait, SendPace } from '../src/queue/send-wait.js';
 export type { SendListRequest, SendListPage } from '../src/queue/send-index.js';
 export type { RecipientState, RecipientStateName } from '../src/receipts/send-recipients.js';
 export type { EventConsumer, SmsqEvent } from '../src/receipts/events.js';
@@ -48,6 +50,7 @@ export {
   ProducerClosedError,
   SendEndedError,
   ListInterruptedError,
+  type CutOffCampaign,
   CampaignStoppedError,
   type StoppedCampaign,
   type SmsqCode,

@@ -117,6 +117,8 @@ describe('the npm package', () => {
       );
       const result = JSON.parse(consumer.stdout.trim().split('\n').at(-1)!) as {
         sendId: string;
+        state: string;
+        pagePhones: string[];
         recipients: number;
         accepted: number;
         emulatorAccepted: string[];
@@ -125,6 +127,8 @@ describe('the npm package', () => {
       };
       expect(result).toMatchObject({ recipients: 3, accepted: 3, refusal: 'SMSQ_INVALID_REQUEST', refusalKnown: true });
       expect([...result.emulatorAccepted].sort()).toEqual([...phones].sort());
+      expect(['sent', 'completed']).toContain(result.state); // every recipient past the API; receipts come 50 ms later
+      expect([...result.pagePhones].sort()).toEqual([...phones].sort());
 
       // The installed package wrote what the project's own code reads.
       const producer = createProducer({ redis, prefix });

@@ -4,7 +4,7 @@
  * as one JSON line. test/integration/package.test.ts installs the packed tarball beside it,
  * compiles it with tsc (strict, NodeNext) and runs it with node. Not compiled with the project.
  */
-import { createCatalogLookup, createLogger, createProducer, createRedisConnection, SMSQ_CODES, ValidationError, type EnqueueResult, type SmsqCode } from 'smsq';
+import { createCatalogLookup, createLogger, createProducer, createRedisConnection, SMSQ_CODES, ValidationError, type EnqueueResult, type RecipientPage, type RecipientPageRequest, type SendState, type SendWait, type SmsqCode } from 'smsq';
 import { createSmsClient, createSmsWorker, type SmsWorkerOptions } from 'smsq/worker';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, SANDBOX_ACCESS_KEY, type Emulator } from 'smsq/emulator';
 
@@ -69,9 +69,19 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
+  // The status and recipients through the types the entry exports for them.
+  const status = await producer.getStatus(sent.sendId);
+  const state: SendState = status.send.state;
+  const wait: SendWait | undefined = status.wait;
+  const pageRequest: RecipientPageRequest = { limit: phones.length };
+  const page: RecipientPage = await producer.recipientPage(sent.sendId, pageRequest);
+
   console.log(
     JSON.stringify({
       sendId: sent.sendId,
+      state,
+      waitReason: wait?.reason ?? null,
+      pagePhones: page.recipients.map((r) => r.phone),
       recipients: sent.recipients,
       accepted,
       emulatorAccepted: emulator.accepted().flatMap((call) => call.phoneNumbers),
