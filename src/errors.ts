@@ -369,7 +369,7 @@ export class SendEndedError extends Error {
  * it holds and nothing more, then send `rest` as a new campaign; or cancel it.
  */
 function heldSendFix(sendId: string, rest: string): string {
-  return `Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`;
+  return `Fix: resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (${rest}) as a new campaign; or cancel it (producer.cancel, smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`;
 }
 
 /** "after line 2931", or "after 2931 rows" for a source without lines; and the rows not read, said the same way. */

@@ -377,7 +377,7 @@ describe('a list that stops reading past its first chunk: what was enqueued is s
     const [, line, count, sendId] = INTERRUPTED.exec(message) ?? [];
     expect(sendId, message).toBeDefined();
     expect(message).not.toContain('nothing was enqueued');
-    expect(message).toContain(`Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after line ${line}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`);
+    expect(message).toContain(`Fix: resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after line ${line}) as a new campaign; or cancel it (producer.cancel, smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel)`);
     const status = await producer.getStatus(sendId as string);
     expect(status.send.state).toBe('paused');
     expect(status.send.recipients).toBe(Number(count));

@@ -103,7 +103,7 @@ async function expectHeld(message: string): Promise<{ sendId: string; recipients
   const recipients = Number(count);
   expect(Number(line)).toBe(recipients + 1);
   expect(recipients).toBeGreaterThanOrEqual(1000);
-  expect(message).toContain(`Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after line ${line}) as a new campaign; or cancel it (smsq campaign cancel ${sendId}`);
+  expect(message).toContain(`Fix: resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after line ${line}) as a new campaign; or cancel it (producer.cancel, smsq campaign cancel ${sendId}`);
   expect(message).toContain('The same command again is a new send to everyone on the list, these included');
   const status = await h.producer.getStatus(sendId as string);
   expect(status.send.state).toBe('paused');
@@ -263,7 +263,7 @@ describe('producer.campaign with an AbortSignal', () => {
       expect(stopped.stopped).toEqual({ sendId: expect.stringMatching(/^smx/), recipients: 2500, rowsRead: 2500, afterLine: undefined, by: 'test stop', idempotencyKey: settings.idempotencyKey });
       const sendId = stopped.sendId as string;
       expect(stopped.message).toBe(
-        `the campaign was stopped (test stop) after 2500 rows: the 2500 recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after the first 2500) as a new campaign; or cancel it (smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel). The same command with the same idempotency key (${settings.idempotencyKey}) is refused (SMSQ_IDEMPOTENCY_KEY_CUT_SHORT) and enqueues nothing, for as long as the key lives (24 h by default): the key stands for this send; under a new key it is a new send to everyone on the list, these included`,
+        `the campaign was stopped (test stop) after 2500 rows: the 2500 recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume), then send the rest of the list (the rows after the first 2500) as a new campaign; or cancel it (producer.cancel, smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel). The same command with the same idempotency key (${settings.idempotencyKey}) is refused (SMSQ_IDEMPOTENCY_KEY_CUT_SHORT) and enqueues nothing, for as long as the key lives (24 h by default): the key stands for this send; under a new key it is a new send to everyone on the list, these included`,
       );
       const status = await h.producer.getStatus(sendId);
       expect(status.send).toMatchObject({ state: 'paused', recipients: 2500, controlReason: 'its enqueue was stopped (test stop) after 2500 rows' });

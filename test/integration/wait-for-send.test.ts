@@ -58,8 +58,10 @@ describe('waitForSend (smsq send --wait)', () => {
       expect.stringMatching(new RegExp(`^${second.sendId}: 0 accepted, 0 failed, 1 pending \\(per-number flow control \\(isv\\.BUSINESS_LIMIT_CONTROL\\): retried at \\d\\d:\\d\\d China time`)),
     );
     expect(lines.at(-1)).toBe(`${second.sendId}: 1 accepted, 0 failed, 0 pending`);
-    // Said once, not every poll.
-    expect(lines.filter((l) => l.includes('flow control'))).toHaveLength(1);
+    // Said once, not every poll. On a loaded machine the retry time can pass before a worker takes
+    // the job up again: the status then gives no reason, and the recipients' code is said once more.
+    expect(lines.filter((l) => l.includes('(per-number flow control'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('held by per-number flow control')).length).toBeLessThanOrEqual(1);
   });
 
   it('says when no worker serves the prefix (the status says so too), and ends once one starts', async () => {
