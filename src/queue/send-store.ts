@@ -157,50 +157,56 @@ function timeAfter(created: number, v: string): string {
  */
 export function unpackCompactSend(sendId: string, state: string | undefined, packed: string): { h: Record<string, string>; c: Record<string, string> } {
   const values = packed.split('\x1f');
-  if (values[0] === '2') return unpackVersion2(sendId, state, values);
+  return unpackFields(sendId, state, values, values[0] === '2' ? version2Value(values) : version1Value(values));
+}
+
+/** A packed value, not empty, as the field it stands for. */
+type PackedValue = (name: (typeof PACKED)[number], packed: string) => string;
+
+/**
+ * The walk both packings share: `sendId` and `state` as given, templateCode and signName written
+ * bare (read as '' when absent either way), an empty value absent; the rest read by `value`.
+ */
+function unpackFields(sendId: string, state: string | undefined, values: string[], value: PackedValue): { h: Record<string, string>; c: Record<string, string> } {
   const h: Record<string, string> = { sendId };
   if (state !== undefined) h.state = state;
-  const created = Number((values[1 + PACKED.indexOf('createdAt')] ?? '').slice(1) || 0);
   PACKED.forEach((name, i) => {
     const v = values[i + 1] ?? '';
-    // templateCode and signName are written bare (read as '' when absent either way); the rest '=value' or '' for absent.
     if (name === 'templateCode' || name === 'signName') {
       h[name] = v;
       return;
     }
-    if (v === '') return;
-    const value = v.slice(1);
-    const letters = NAME_OF_LETTER[name];
-    if (letters) h[name] = unletter(letters, value);
-    else if (RELATIVE.has(name) && value !== '' && !Number.isNaN(Number(value))) h[name] = String(created + Number(value));
-    else if (name === 'history') h[name] = unpackHistory(value, (at) => String(created + Number(at)));
-    else h[name] = value;
+    if (v !== '') h[name] = value(name, v);
   });
   return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
 }
 
-/** Version 2 of the packing (compact-send-6.lua's header): letters and bare numbers without '=', times in base 36. */
-function unpackVersion2(sendId: string, state: string | undefined, values: string[]): { h: Record<string, string>; c: Record<string, string> } {
-  const h: Record<string, string> = { sendId };
-  if (state !== undefined) h.state = state;
+/** Version 1: every value but those two written '=value', times in ms after createdAt. */
+function version1Value(values: string[]): PackedValue {
+  const created = Number((values[1 + PACKED.indexOf('createdAt')] ?? '').slice(1) || 0);
+  return (name, v) => {
+    const value = v.slice(1);
+    const letters = NAME_OF_LETTER[name];
+    if (letters) return unletter(letters, value);
+    if (RELATIVE.has(name) && value !== '' && !Number.isNaN(Number(value))) return String(created + Number(value));
+    if (name === 'history') return unpackHistory(value, (at) => String(created + Number(at)));
+    return value;
+  };
+}
+
+/** Version 2 (compact-send-6.lua's header): letters and bare numbers without '=', times in base 36. */
+function version2Value(values: string[]): PackedValue {
   const createdText = values[1 + PACKED.indexOf('createdAt')] ?? '';
   const created = createdText.startsWith('=') ? Number(createdText.slice(1)) || 0 : parseInt(createdText, 36) || 0;
-  PACKED.forEach((name, i) => {
-    const v = values[i + 1] ?? '';
-    if (name === 'templateCode' || name === 'signName') {
-      h[name] = v;
-      return;
-    }
-    if (v === '') return;
+  return (name, v) => {
     const letters = NAME_OF_LETTER[name];
-    if (letters) h[name] = unletter(letters, v);
-    else if (BARE.has(name)) h[name] = v;
-    else if (name === 'createdAt') h[name] = createdText.startsWith('=') ? v.slice(1) : String(created);
-    else if (RELATIVE.has(name)) h[name] = timeAfter(created, v);
-    else if (name === 'history') h[name] = unpackHistory(v, (at) => timeAfter(created, at));
-    else h[name] = v.slice(1);
-  });
-  return { h, c: parseCompactCounts(values[PACKED.length + 1] ?? '') };
+    if (letters) return unletter(letters, v);
+    if (BARE.has(name)) return v;
+    if (name === 'createdAt') return createdText.startsWith('=') ? v.slice(1) : String(created);
+    if (RELATIVE.has(name)) return timeAfter(created, v);
+    if (name === 'history') return unpackHistory(v, (at) => timeAfter(created, at));
+    return v.slice(1);
+  };
 }
 
 /** The createdAt (ms) of a compacted send hash, which its chunks' times are packed after (version 2). */
