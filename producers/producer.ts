@@ -41,7 +41,7 @@ import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } f
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
-import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
+import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
 
 export interface ProducerOptions {
@@ -272,15 +272,29 @@ export function createProducer(opts: ProducerOptions): Producer {
   // The server holding this deployment's keys: durability checks and WAIT go to it.
   const server = createNodeResolver(opts.redis, prefix);
   const barrier = createDurabilityBarrier(server, durability);
-  let durabilityChecked: Promise<unknown> | undefined;
+  let durabilityChecked: { check: Promise<unknown>; at: number } | undefined;
+  const durabilityWarned = new Set<string>();
+  // The server may be another after a reconnect (a restart, a failover): its first write waits for a check.
+  const forgetDurabilityCheck = () => void (durabilityChecked = undefined);
+  opts.redis.on('close', forgetDurabilityCheck);
 
-  /** The start-up check, on the first write (a producer is built synchronously). */
+  /**
+   * The start-up check, on the first write (a producer is built synchronously), then again on the
+   * first write {@link DURABILITY_RECHECK_MS} after the last check or after a reconnect: Redis's
+   * settings can change under a running producer (CONFIG SET, a restart, a failover).
+   */
   function ensureDurableRedis(): Promise<unknown> {
-    durabilityChecked ??= server().then((node) => checkRedisDurability(node, durability, opts.logger)).catch((err: unknown) => {
-      durabilityChecked = undefined; // checked again next time: the operator may fix Redis meanwhile
-      throw err;
-    });
-    return durabilityChecked;
+    if (durabilityChecked && clock.now() - durabilityChecked.at >= DURABILITY_RECHECK_MS) durabilityChecked = undefined;
+    if (!durabilityChecked) {
+      const check = server()
+        .then((node) => checkRedisDurability(node, durability, opts.logger, durabilityWarned))
+        .catch((err: unknown) => {
+          if (durabilityChecked?.check === check) durabilityChecked = undefined; // checked again next time: the operator may fix Redis meanwhile
+          throw err;
+        });
+      durabilityChecked = { check, at: clock.now() };
+    }
+    return durabilityChecked.check;
   }
   const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
   const isEnqueued = async (sendId: string) => {
@@ -739,6 +753,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async close() {
+      opts.redis.off('close', forgetDurabilityCheck);
       await Promise.all([queue.close(), housekeeping?.close()]);
     },
   };

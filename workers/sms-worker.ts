@@ -44,8 +44,9 @@ import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
 import { createThrottleWarnings } from './throttle-warnings.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
-import { DEFAULT_DURABILITY, type DurabilityOptions } from '../src/durability/mode.js';
+import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
+import { createDurabilityWatch } from '../src/durability/watch.js';
 import { createClaimJournal } from './claim-journal.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
@@ -158,6 +159,12 @@ export interface SmsWorkerOptions {
    */
   durability?: DurabilityOptions;
   /**
+   * How often a running worker checks again that Redis keeps the durability mode (ms; it also
+   * checks whenever its connection comes back). While the mode does not hold, no new call is made.
+   * Default {@link DURABILITY_RECHECK_MS}.
+   */
+  durabilityRecheckMs?: number;
+  /**
    * How far back this process remembers its claims, to look them up when Redis comes back without
    * them (rollback-recovery.ts). Default 10000 ms: a host crash with `everysec` loses up to ~2 s.
    */
@@ -176,6 +183,7 @@ export interface SmsWorkerOptions {
 
 /** Waiting housekeeping jobs looked at for callbacks at start, at most per state. */
 const CALLBACKS_SAMPLED = 100;
+
 
 export interface RepairOptions {
   /** Between sweeps (ms). */
@@ -291,6 +299,14 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const durability = options.durability ?? DEFAULT_DURABILITY;
   // The server holding this deployment's keys: durability checks, WAIT and run_id go to it.
   const server = createNodeResolver(options.connection, keys.prefix);
+  const recheckMs = options.durabilityRecheckMs ?? DURABILITY_RECHECK_MS;
+  // The start-up check's warnings, so that the watch's checks do not say them again.
+  const durabilityWarned = new Set<string>();
+  // Zero, negative or NaN would check in a busy loop or never.
+  if (!(Number.isFinite(recheckMs) && recheckMs >= 10)) throw new RangeError(`durabilityRecheckMs must be a number of ms >= 10, got ${String(options.durabilityRecheckMs)}`);
+  // `none` promises nothing to keep: only its start-up warnings.
+  const durabilityWatch =
+    durability.mode === 'none' ? undefined : createDurabilityWatch({ redis: options.connection, server, durability, logger: log, intervalMs: recheckMs, warned: durabilityWarned });
   const journal = createClaimJournal({ clock, horizonMs: options.rollbackHorizonMs ?? 10_000 });
   // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
   let closing = false;
@@ -326,7 +342,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     },
     durability: createDurabilityBarrier(server, durability),
     journal,
-    claimsHeld: () => rollbackRecovery.claimsHeld(),
+    claimsHeld: () => rollbackRecovery.claimsHeld() ?? durabilityWatch?.held(),
   });
   const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles });
   const processReceipt = createReceiptProcessor({
@@ -524,7 +540,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     try {
       const node = await step(server());
       await step(confirmDatabase(node, describeRedis(node)));
-      await step(checkRedisDurability(node, durability, log));
+      await step(checkRedisDurability(node, durability, log, durabilityWarned));
+      await step(Promise.resolve(durabilityWatch?.start()), () => durabilityWatch?.stop());
       await step(adviseRedisMemory(node, log));
       if (!options.callbackSecret) await step(warnCallbacksWaiting());
       else {
@@ -558,6 +575,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     await started?.catch(() => {});
     stopAutoResume();
     rollbackRecovery.stop();
+    durabilityWatch?.stop();
     watch?.stop();
     if (options.connection.status !== 'ready' && held.count() === 0) {
       // Redis is down and no job is in hand: no outcome waits to be recorded. BullMQ's graceful

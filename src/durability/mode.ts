@@ -51,6 +51,13 @@ export interface ResolvedDurability {
   timeoutMs: number;
 }
 
+/**
+ * How often a running worker or producer checks again that Redis keeps the mode (ms): a CONFIG SET
+ * that weakens Redis is caught within this long; a new server after a reconnect, before the
+ * first write there. Each check is an INFO and a CONFIG GET.
+ */
+export const DURABILITY_RECHECK_MS = 30_000;
+
 export const DEFAULT_DURABILITY: ResolvedDurability = Object.freeze({ mode: 'fsync', replicas: 1, timeoutMs: 1000 });
 
 /** `opts` with the defaults of what it leaves out. */
@@ -70,6 +77,11 @@ export interface RedisDurabilityFacts {
   aofEnabled: boolean;
   /** `undefined` when CONFIG is refused (managed Redis often renames or forbids it). */
   appendfsync: string | undefined;
+  /**
+   * `no-appendfsync-on-rewrite`: when true, Redis does not fsync while a child saves (BGSAVE, an
+   * AOF rewrite, a replica's full sync), whatever appendfsync says. `undefined` when CONFIG is refused.
+   */
+  noFsyncDuringSaves: boolean | undefined;
   connectedReplicas: number;
   maxmemoryPolicy: string;
 }
@@ -133,7 +145,7 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
           : {
               severity: 'warn',
               what: 'CONFIG GET appendfsync is refused here, so smsq cannot check that Redis fsyncs every write',
-              fix: 'make sure your provider runs appendfsync always, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
+              fix: 'make sure your provider runs appendfsync always with no-appendfsync-on-rewrite no, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
             },
       );
     } else if (facts.appendfsync !== 'always') {
@@ -146,6 +158,22 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
         what: why,
         fix: 'CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas, or accept the risk with SMSQ_DURABILITY=none',
       });
+    }
+    if (facts.noFsyncDuringSaves === true) {
+      problems.push(
+        opts.mode === 'waitaof'
+          ? {
+              // WAITAOF counts only what was fsynced, so it stays true; it waits out the save instead.
+              severity: 'warn',
+              what: 'no-appendfsync-on-rewrite is yes: while Redis saves in the background (BGSAVE, an AOF rewrite, a replica\'s full sync) it does not fsync, so WAITAOF waits until the save ends and writes may time out meanwhile',
+              fix: 'CONFIG SET no-appendfsync-on-rewrite no (and in redis.conf)',
+            }
+          : {
+              severity: 'refuse',
+              what: `no-appendfsync-on-rewrite is yes: while Redis saves in the background (BGSAVE, an AOF rewrite, a replica's full sync) it does not fsync, so a host crash then loses acknowledged writes (SMSQ_DURABILITY=${opts.mode} needs every write fsynced)`,
+              fix: 'CONFIG SET no-appendfsync-on-rewrite no (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas, or accept the risk with SMSQ_DURABILITY=none',
+            },
+      );
     }
   }
   if (opts.mode === 'waitaof' && !versionAtLeast(facts.version, 7, 2)) {

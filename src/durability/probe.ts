@@ -11,13 +11,21 @@ export function parseInfo(info: string): Map<string, string> {
   return fields;
 }
 
-/** Reads what a Redis offers for durability: INFO always, CONFIG GET appendfsync where allowed. */
+/**
+ * Reads what a Redis offers for durability: INFO always, and where CONFIG is allowed the two
+ * settings that decide whether a reply means "on disk" (one pattern: Redis 6 takes one per GET).
+ */
 export async function probeRedisDurability(redis: Redis): Promise<RedisDurabilityFacts> {
   const info = parseInfo(await redis.info());
   let appendfsync: string | undefined;
+  let noFsyncDuringSaves: boolean | undefined;
   try {
-    const reply = (await redis.config('GET', 'appendfsync')) as string[];
-    appendfsync = reply[1];
+    const reply = (await redis.config('GET', '*fsync*')) as string[];
+    const settings = new Map<string, string>();
+    for (let i = 0; i + 1 < reply.length; i += 2) settings.set(String(reply[i]), String(reply[i + 1]));
+    appendfsync = settings.get('appendfsync');
+    const onRewrite = settings.get('no-appendfsync-on-rewrite');
+    noFsyncDuringSaves = onRewrite === undefined ? undefined : onRewrite === 'yes';
   } catch {
     appendfsync = undefined; // managed Redis: CONFIG renamed or forbidden
   }
@@ -27,6 +35,7 @@ export async function probeRedisDurability(redis: Redis): Promise<RedisDurabilit
     role: info.get('role') ?? 'master',
     aofEnabled: info.get('aof_enabled') === '1',
     appendfsync,
+    noFsyncDuringSaves,
     connectedReplicas: Number(info.get('connected_slaves') ?? 0),
     maxmemoryPolicy: info.get('maxmemory_policy') ?? 'noeviction',
   };

@@ -5,14 +5,20 @@ import { describeProblems, judgeDurability, type DurabilityOptions, type RedisDu
 import { probeRedisDurability } from './probe.js';
 
 /**
- * Start-up check of workers and producers: refuses (RedisNotDurableError, naming what to change)
- * when Redis cannot keep the configured mode, and logs one warning per lesser problem.
+ * The check of workers and producers, at start-up and again later (watch.ts, the producer's
+ * re-check): refuses (RedisNotDurableError, naming what to change) when Redis cannot keep the
+ * configured mode, and logs one warning per lesser problem. `warned` remembers the warnings a
+ * caller that checks again has already logged, so each is said once, not at every check.
  */
-export async function checkRedisDurability(redis: Redis, opts: DurabilityOptions, logger?: Logger): Promise<RedisDurabilityFacts> {
+export async function checkRedisDurability(redis: Redis, opts: DurabilityOptions, logger?: Logger, warned?: Set<string>): Promise<RedisDurabilityFacts> {
   const facts = await probeRedisDurability(redis);
   const problems = judgeDurability(opts, facts);
   const refused = problems.filter((p) => p.severity === 'refuse');
   if (refused.length) throw new RedisNotDurableError(opts.mode, describeProblems(refused));
-  for (const p of problems) logger?.warn({ durability: opts.mode, fix: p.fix }, `DURABILITY: ${p.what}`);
+  for (const p of problems) {
+    if (warned?.has(p.what)) continue;
+    warned?.add(p.what);
+    logger?.warn({ durability: opts.mode, fix: p.fix }, `DURABILITY: ${p.what}`);
+  }
   return facts;
 }

@@ -64,6 +64,15 @@ function fsyncTracker(): string {
 }
 
 
+/** The processes redis-server forked (a BGSAVE or an AOF rewrite), from /proc. */
+function savingChildren(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<CrashableRedis> {
   const shim = fsyncTracker();
   const port = await freePort();
@@ -106,8 +115,18 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    // A host crash also ends a background save or rewrite in progress: left running, Redis's
+    // child would go on writing into the data directory after the "crash".
+    const children = savingChildren(proc.pid as number);
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGKILL');
+    for (const pid of children) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     await exited;
   }
 

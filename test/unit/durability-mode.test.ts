@@ -10,6 +10,7 @@ const SOUND: RedisDurabilityFacts = {
   role: 'master',
   aofEnabled: true,
   appendfsync: 'always',
+  noFsyncDuringSaves: false,
   connectedReplicas: 0,
   maxmemoryPolicy: 'noeviction',
 };
@@ -43,8 +44,20 @@ describe('durability modes against what Redis offers', () => {
   });
 
   it('a Redis that refuses CONFIG (managed) is warned about, not refused', () => {
-    const problems = judgeDurability(DEFAULT_DURABILITY, { ...SOUND, appendfsync: undefined });
+    const problems = judgeDurability(DEFAULT_DURABILITY, { ...SOUND, appendfsync: undefined, noFsyncDuringSaves: undefined });
     expect(problems).toEqual([expect.objectContaining({ severity: 'warn', what: expect.stringContaining('CONFIG GET appendfsync is refused') })]);
+  });
+
+  it('a Redis that does not fsync while it saves in the background is refused where a reply must mean "on disk"; waitaof is warned (it waits the save out)', () => {
+    const onRewrite = { noFsyncDuringSaves: true };
+    expect(refused(DEFAULT_DURABILITY, onRewrite)).toEqual([expect.stringMatching(/^no-appendfsync-on-rewrite is yes: while Redis saves in the background .* a host crash then loses acknowledged writes/)]);
+    expect(refused(mode('fsync+replicas'), { ...onRewrite, connectedReplicas: 1 })).toEqual([expect.stringContaining('no-appendfsync-on-rewrite is yes')]);
+    expect(judgeDurability(DEFAULT_DURABILITY, { ...SOUND, ...onRewrite })[0]?.fix).toMatch(/^CONFIG SET no-appendfsync-on-rewrite no/);
+    // WAIT alone does not read the primary's disk at all.
+    expect(judgeDurability(mode('replicas'), { ...SOUND, ...onRewrite, connectedReplicas: 1 })).toEqual([]);
+    const waitaof = judgeDurability(mode('waitaof', 0), { ...SOUND, ...onRewrite, version: '7.2.4' });
+    expect(waitaof).toEqual([expect.objectContaining({ severity: 'warn', what: expect.stringContaining('WAITAOF waits until the save ends') })]);
+    expect(judgeDurability(mode('none'), { ...SOUND, ...onRewrite }).every((p) => p.severity === 'warn')).toBe(true);
   });
 
   it('replicas needs connected replicas, not appendfsync always', () => {

@@ -1,0 +1,145 @@
+import type { Redis } from 'ioredis';
+import { RedisNotDurableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RedisConnection } from '../queue/connection.js';
+import type { DurabilityOptions } from './mode.js';
+import { checkRedisDurability } from './startup-check.js';
+
+/**
+ * A worker's watch over the durability mode after its start-up check. Redis can stop keeping the
+ * mode while smsq runs: an operator's CONFIG SET (appendfsync everysec, no-appendfsync-on-rewrite
+ * yes), a restart with another redis.conf, a failover to a replica configured otherwise. A claim
+ * written then is not durable before its call, which is what the mode promises. So the watch
+ * checks again every `intervalMs` and whenever the connection comes back (the server may be
+ * another), and while the mode does not hold it holds every new claim: the jobs wait, nothing is
+ * called, and the claims go on once a check finds the mode kept again. From a lost connection
+ * until the check after it, claims are held too: the first claim on a new server comes after its check.
+ */
+export interface DurabilityWatch {
+  /** Begins checking (after the start-up check passed). */
+  start(): void;
+  stop(): void;
+  /** Undefined while the mode holds; otherwise resolves once a check finds it kept (or the watch stops). */
+  held(): Promise<void> | undefined;
+  /** Checks now; resolves when this check is done (a probe that fails leaves things as they were). */
+  check(): Promise<void>;
+}
+
+export interface DurabilityWatchOptions {
+  /** The connection whose 'close' and 'ready' say that the server may have changed. */
+  redis: RedisConnection;
+  /** The server holding the deployment's keys (a Cluster's master of the slot). */
+  server: () => Promise<Redis>;
+  durability: DurabilityOptions;
+  logger: Logger;
+  /** How often to check while nothing else prompts it (ms). */
+  intervalMs: number;
+  /** Warnings already logged (by the start-up check): each is said once. */
+  warned?: Set<string>;
+}
+
+/** How often a watch that holds the claims checks whether the mode is kept again (ms). */
+const HELD_RECHECK_MS = 1000;
+
+export function createDurabilityWatch(options: DurabilityWatchOptions): DurabilityWatch {
+  const log = options.logger;
+  const warned = options.warned ?? new Set<string>();
+  let hold: { promise: Promise<void>; release: () => void } | undefined;
+  /** Why claims are held now: a refusal's message, or a lost connection; undefined when not held. */
+  let reason: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let heldTimer: NodeJS.Timeout | undefined;
+  let checking: Promise<void> | undefined;
+  let stopped = true;
+  // Connections lost so far: a check releases the claims only if none was lost while it ran.
+  let losses = 0;
+
+  const holdClaims = (why: string) => {
+    reason = why;
+    if (hold) return;
+    let release: () => void = () => {};
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    hold = { promise, release };
+  };
+  const releaseClaims = () => {
+    if (heldTimer) clearInterval(heldTimer);
+    heldTimer = undefined;
+    hold?.release();
+    hold = undefined;
+    reason = undefined;
+  };
+
+  async function checkOnce(): Promise<void> {
+    const lossesSeen = losses;
+    let refusal: RedisNotDurableError | undefined;
+    try {
+      await checkRedisDurability(await options.server(), options.durability, log, warned);
+    } catch (err) {
+      if (!(err instanceof RedisNotDurableError)) {
+        // Redis does not answer: claims cannot be written either. The next check decides.
+        log.debug({ err }, 'durability check: no answer from Redis');
+        return;
+      }
+      refusal = err;
+    }
+    if (stopped) return;
+    if (refusal) {
+      if (reason !== refusal.message) {
+        log.error({ durability: options.durability.mode, code: refusal.code }, `DURABILITY: this worker makes no new call until it holds again (jobs wait, nothing is lost). ${refusal.message}`);
+      }
+      holdClaims(refusal.message);
+      // Held, it looks again soon: the fix (a CONFIG SET) should not wait for the next interval.
+      heldTimer ??= setInterval(() => void check(), Math.min(options.intervalMs, HELD_RECHECK_MS));
+      heldTimer.unref();
+      return;
+    }
+    if (hold && losses === lossesSeen) {
+      const wasRefused = reason !== 'connection';
+      releaseClaims();
+      if (wasRefused) log.info({ durability: options.durability.mode }, 'DURABILITY: Redis keeps the mode again; calls resume');
+    }
+  }
+
+  // One check at a time; a check asked for meanwhile runs once after it (a reconnect must be
+  // judged by a probe sent after it, not by one sent to the server before).
+  let again: Promise<void> | undefined;
+  const check = (): Promise<void> => {
+    if (!checking) {
+      checking = checkOnce().finally(() => (checking = undefined));
+      return checking;
+    }
+    again ??= checking.then(() => {
+      again = undefined;
+      return check();
+    });
+    return again;
+  };
+  const onClose = () => {
+    losses++;
+    if (!hold) holdClaims('connection');
+  };
+  const onReady = () => {
+    void check();
+  };
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      options.redis.on('close', onClose);
+      options.redis.on('ready', onReady);
+      timer = setInterval(() => void check(), options.intervalMs);
+      timer.unref();
+    },
+    stop() {
+      stopped = true;
+      options.redis.off('close', onClose);
+      options.redis.off('ready', onReady);
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      releaseClaims();
+    },
+    held: () => hold?.promise,
+    check,
+  };
+}

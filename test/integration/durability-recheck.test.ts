@@ -1,0 +1,192 @@
+/**
+ * Whether Redis still keeps the durability mode after start-up, against real redis-servers: a
+ * Redis that skips its fsync while it saves in the background (`no-appendfsync-on-rewrite yes`,
+ * produced for real with a slow BGSAVE and a crash cut back to what was fsynced), and a Redis whose
+ * settings change under running workers and producers (CONFIG SET, a restart as another server).
+ */
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { createManualClock } from '../../src/clock.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import { createProducer } from '../../producers/producer.js';
+import { createSmsWorker } from '../../workers/sms-worker.js';
+import { startCrashableRedis } from '../support/crashable-redis.js';
+import { FAST_TIMING } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const silent = createLogger({ level: 'silent' });
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+function connect(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
+  closers.push(() => void redis.disconnect());
+  return redis;
+}
+
+async function privateRedis(opts: { appendfsync: 'always' | 'everysec'; port?: number }): Promise<PrivateRedis> {
+  const server = await startPrivateRedis(opts);
+  closers.push(() => server.stop());
+  return server;
+}
+
+async function emulatorClient() {
+  const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
+  const { endpoint } = await emulator.listen();
+  closers.push(() => emulator.close());
+  const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  return { emulator, client };
+}
+
+/** A logger whose lines a test reads. */
+function capturedLogger() {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: 'info' }, { write: (line: string) => void lines.push(line) }) };
+}
+
+const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
+
+/** Starts a BGSAVE whose child lasts ~`seconds` (Redis's own test knob: a delay per key saved). */
+async function slowBackgroundSave(redis: Redis, seconds: number): Promise<void> {
+  const keys = 20;
+  for (let i = 0; i < keys; i++) await redis.set(`filler:${i}`, 'x');
+  await redis.config('SET', 'rdb-key-save-delay', String(Math.round((seconds * 1e6) / keys)));
+  await redis.bgsave();
+  await waitFor(async () => /rdb_bgsave_in_progress:1/.test(await redis.info('persistence')), 'the background save to start');
+}
+
+describe('no-appendfsync-on-rewrite: a Redis that does not fsync while it saves in the background', () => {
+  it('loses a write it acknowledged under appendfsync always when the host crashes during a save (the control, with no, keeps it)', async () => {
+    for (const skip of ['no', 'yes'] as const) {
+      const server = await startCrashableRedis({ appendfsync: 'always' });
+      closers.push(() => server.stop());
+      const redis = connect(server.url);
+      await redis.config('SET', 'no-appendfsync-on-rewrite', skip);
+      await slowBackgroundSave(redis, 10);
+      await redis.set('acknowledged', '1');
+      const report = await server.crash('fsynced');
+      await server.start();
+      await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', 'Redis to answer again');
+      if (skip === 'no') {
+        expect(report.bytesLost).toBe(0);
+        expect(await redis.get('acknowledged')).toBe('1');
+      } else {
+        expect(report.bytesLost).toBeGreaterThan(0);
+        expect(await redis.get('acknowledged')).toBeNull();
+      }
+    }
+  }, 40_000);
+
+  it('is refused by the default mode in the producer and the worker, naming the setting, writing nothing', async () => {
+    const server = await privateRedis({ appendfsync: 'always' });
+    const redis = connect(server.url);
+    await redis.config('SET', 'no-appendfsync-on-rewrite', 'yes');
+    const producer = createProducer({ redis, prefix: '{smsq-bg}', logger: silent });
+    closers.push(() => producer.close());
+    const refusal = await producer.send(request('13900000031')).catch((e: unknown) => e);
+    expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+    expect(String((refusal as Error).message)).toMatch(/no-appendfsync-on-rewrite is yes: while Redis saves in the background .*host crash then loses acknowledged writes.*Fix: CONFIG SET no-appendfsync-on-rewrite no/);
+    expect(await redis.keys('*')).toEqual([]);
+
+    const { client } = await emulatorClient();
+    const worker = createSmsWorker({ connection: redis, client, logger: silent, prefix: '{smsq-bg}', qps: 50, readTimeoutMs: 1000 });
+    closers.push(() => worker.close());
+    await expect(worker.start()).rejects.toThrow(/no-appendfsync-on-rewrite is yes/);
+  });
+});
+
+describe('a running worker re-checks the mode', () => {
+  it('makes no new call once Redis stops keeping it (CONFIG SET), says why once, and goes on when it is fixed', async () => {
+    const server = await privateRedis({ appendfsync: 'always' });
+    const redis = connect(server.url);
+    const prefix = '{smsq-recheck}';
+    const producer = createProducer({ redis, prefix, logger: silent });
+    closers.push(() => producer.close());
+    const { emulator, client } = await emulatorClient();
+    const { lines, logger } = capturedLogger();
+    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 100, ...FAST_TIMING });
+    closers.push(() => worker.close());
+    await worker.start();
+    const first = await producer.send(request('13900000041'));
+    await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
+
+    await redis.config('SET', 'no-appendfsync-on-rewrite', 'yes');
+    await waitFor(() => lines.some((l) => l.includes('no-appendfsync-on-rewrite is yes')), 'the worker to say the mode no longer holds', 5000);
+    // Written by a producer that does not check (a producer checks again only every 30 s).
+    const relaxed = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' } });
+    closers.push(() => relaxed.close());
+    const calls = emulator.calls().length;
+    const held = await relaxed.send(request('13900000042'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.calls().length).toBe(calls);
+    expect((await producer.getStatus(held.sendId)).counts.queued).toBe(1);
+    const said = lines.filter((l) => l.includes('no-appendfsync-on-rewrite is yes'));
+    expect(said).toHaveLength(1); // checked every 100 ms, said once
+    expect(said[0]).toMatch(/"level":50.*makes no new call until it holds again \(jobs wait, nothing is lost\)\. Redis cannot keep SMSQ_DURABILITY=fsync: no-appendfsync-on-rewrite is yes.*Fix: CONFIG SET no-appendfsync-on-rewrite no/);
+
+    await redis.config('SET', 'no-appendfsync-on-rewrite', 'no');
+    await waitFor(async () => (await producer.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once Redis keeps the mode again', 10_000);
+    expect(lines.some((l) => l.includes('holds again'))).toBe(true);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === '13900000042')).toHaveLength(1);
+  }, 30_000);
+
+  it('checks a Redis that comes back as another server before its first claim there (a restart with appendfsync everysec)', async () => {
+    const first = await privateRedis({ appendfsync: 'always' });
+    const redis = connect(first.url);
+    const prefix = '{smsq-recheck}';
+    const { emulator, client } = await emulatorClient();
+    const { lines, logger } = capturedLogger();
+    // Checked every 10 minutes: only the reconnect can catch it within this test.
+    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 600_000, ...FAST_TIMING });
+    closers.push(() => worker.close());
+    await worker.start();
+
+    await first.stop();
+    const second = await privateRedis({ appendfsync: 'everysec', port: first.port });
+    // Queued on the new server before the worker's connection finds it: its first claim there
+    // must wait for the check of that server.
+    const relaxed = createProducer({ redis: connect(second.url), prefix, logger: silent, durability: { mode: 'none' } });
+    closers.push(() => relaxed.close());
+    const held = await relaxed.send(request('13900000051'));
+    await waitFor(() => lines.some((l) => l.includes('appendfsync is everysec')), 'the worker to check the new server', 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.calls()).toHaveLength(0);
+    expect((await relaxed.getStatus(held.sendId)).counts.queued).toBe(1);
+
+    await redis.config('SET', 'appendfsync', 'always');
+    await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the send to go out once the new server fsyncs', 10_000);
+  }, 30_000);
+});
+
+describe('a producer re-checks the mode', () => {
+  it('after 30 s, and at once after its connection comes back', async () => {
+    const server = await privateRedis({ appendfsync: 'always' });
+    const redis = connect(server.url);
+    const clock = createManualClock(Date.now());
+    const producer = createProducer({ redis, prefix: '{smsq-recheck}', logger: silent, clock });
+    closers.push(() => producer.close());
+    await producer.send(request('13900000061'));
+
+    await redis.config('SET', 'appendfsync', 'everysec');
+    // Checked less than 30 s ago: taken on that check.
+    await producer.send(request('13900000062'));
+    clock.advance(30_001);
+    await expect(producer.send(request('13900000063'))).rejects.toThrow(/appendfsync is everysec/);
+    await redis.config('SET', 'appendfsync', 'always');
+    await producer.send(request('13900000064'));
+
+    // Redis restarts with everysec: the producer's next send checks the server it reconnected to.
+    await server.stop();
+    const second = await privateRedis({ appendfsync: 'everysec', port: server.port });
+    await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', 'the producer\'s connection to come back', 10_000);
+    await expect(producer.send(request('13900000065'))).rejects.toThrow(/appendfsync is everysec/);
+    expect(await connect(second.url).keys('{smsq-recheck}*')).toEqual([]);
+  }, 30_000);
+});
