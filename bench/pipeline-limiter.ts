@@ -16,9 +16,11 @@
  *   other processes on the machine) shows whether the machine, rather than the limiter, set the pace. */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import type { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { maxInSlidingWindow } from '../src/queue/rate-window.js';
+import { parseInfo } from '../src/durability/probe.js';
 import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
 import {
   BENCH_PREFIX,
@@ -74,6 +76,14 @@ export interface LimiterResult {
   steadyPerSecond: number;
   /** Calls in the first second of the cold workers' warm-up backlog (not part of the figures). */
   coldStartFirstSecond: number;
+  /**
+   * Background saves Redis forked during the drain. An AOF rewrite (Redis starts one as the file
+   * grows) writes a whole base file while every write of `appendfsync always` waits for its own
+   * fsync, so the calls dip while it runs.
+   */
+  redisForks: { aofRewrites: number; total: number };
+  /** The fewest calls in any 100 ms of the drain after its first second, ÷ (Q / 10): the depth of the worst dip. */
+  slowestTenth: number;
   /** CPU seconds per wall second over the drain (1.0 = one core). */
   cpu: { workers: number[]; redis: number; benchProcess: number; total: number; otherProcesses: number | null };
   pass: { maxSliding: boolean; average: boolean };
@@ -117,12 +127,14 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
     await queue.pause();
     const res = await codes(13000000000, total);
     if (res.chunks !== total) throw new Error(`expected ${total} chunks, got ${res.chunks}`);
+    const forks0 = await forksOf(conn);
     const cpu0 = { workers: await Promise.all(workers.map((c) => c.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
     const t0 = Date.now();
     await queue.resume();
     await drain(res.sendId, warm + total, 'the backlog to drain');
     const wall = (Date.now() - t0) / 1000;
     const cpu1 = { workers: await Promise.all(workers.map((c) => c.request<number>('cpu'))), redis: await redis.cpuSeconds(), self: cpuSeconds(), machine: machineBusySeconds() };
+    const forks1 = await forksOf(conn);
 
     // The cap counts every call of the account (warm-up, sends, any look-ups); the drain rate
     // counts the measured backlog's sends.
@@ -168,6 +180,8 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
       averageTarget: '>= 0.97',
       steadyPerSecond: Math.round(rateOf(steady)),
       coldStartFirstSecond: coldFirstSecond,
+      redisForks: { aofRewrites: forks1.aofRewrites - forks0.aofRewrites, total: forks1.total - forks0.total },
+      slowestTenth: slowestTenth(times),
       cpu: { workers: workerCpu, redis: redisCpu, benchProcess: selfCpu, total: round(ours, 2), otherProcesses: machine === undefined ? null : round(Math.max(0, machine - ours), 2) },
       pass: { maxSliding: maxSliding <= o.qps, average: avg >= 0.97 * o.qps },
     };
@@ -178,6 +192,25 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
   }
 }
 
+/** `aof_rewrites` (INFO persistence) and `total_forks` (INFO stats) of the bench's Redis. */
+async function forksOf(conn: Redis): Promise<{ aofRewrites: number; total: number }> {
+  const info = parseInfo(await conn.info());
+  return { aofRewrites: Number(info.get('aof_rewrites') ?? 0), total: Number(info.get('total_forks') ?? 0) };
+}
+
+/** The fewest calls in one 100 ms bin of the drain, leaving out its first second (the ramp) and last bin. */
+function slowestTenth(times: readonly number[]): number {
+  if (times.length === 0) return 0;
+  const first = Math.min(...times);
+  const bins: number[] = [];
+  for (const t of times) {
+    const i = Math.floor((t - first) / 100);
+    bins[i] = (bins[i] ?? 0) + 1;
+  }
+  const steady = Array.from(bins.slice(10, -1), (n) => n ?? 0);
+  return steady.length ? Math.min(...steady) : 0;
+}
+
 export function formatLimiter(r: LimiterResult): string {
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   return [
@@ -185,6 +218,8 @@ export function formatLimiter(r: LimiterResult): string {
     `  max calls in a sliding second / Q   ${r.maxSlidingRatio.toFixed(3)}  (${r.maxSlidingSecond}/${r.qps})   target <= 1.00  ${mark(r.pass.maxSliding)}`,
     `  average rate over the drain / Q     ${r.averageRatio.toFixed(3)}  (${r.averagePerSecond}/s; without its first and last second ${r.steadyPerSecond}/s; ${r.windowCeilingRatio > 1 ? `calls paced at 0.975 × Q, BullMQ's window only a backstop at ${r.window.sustainedPerSecond}/s` : `the window plan's own ceiling ${r.window.sustainedPerSecond}/s = ${r.windowCeilingRatio.toFixed(3)} × Q`})   target >= 0.97  ${mark(r.pass.average)}`,
     `  (warm workers: a cold start on the same backlog made ${r.coldStartFirstSecond} calls in its first second)`,
+    `  slowest 100 ms after the first second: ${r.slowestTenth} calls; Redis rewrote its AOF ${r.redisForks.aofRewrites} time(s) during the drain` +
+      (r.redisForks.aofRewrites > 0 ? ' (under appendfsync always every write waits for its fsync while the rewrite writes its file: the calls dip; see docs/benchmarks.md)' : ''),
     `  CPU (cores): workers ${r.cpu.workers.join(' + ')}, redis ${r.cpu.redis}, emulator/bench ${r.cpu.benchProcess}; total ${r.cpu.total} of ${cpus().length}; other processes ${r.cpu.otherProcesses ?? '?'}` +
       (Object.keys(r.nonOk).length ? `; non-OK answers ${JSON.stringify(r.nonOk)}` : ''),
   ].join('\n');

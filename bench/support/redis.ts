@@ -39,11 +39,14 @@ export function benchDurability(): DurabilityOptions {
 /**
  * Starts redis-server on 127.0.0.1 and a free port; needs `redis-server` on PATH. Its AOF runs
  * `appendfsync always` (what smsq's default durability mode needs) unless BENCH_APPENDFSYNC says
- * `everysec` or `off` (then also run the bench with SMSQ_DURABILITY=none), to compare.
+ * `everysec` or `off` (then also run the bench with SMSQ_DURABILITY=none), to compare. Redis
+ * rewrites its AOF by itself as it grows unless BENCH_AOF_REWRITE=off.
  */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const mode = process.env.BENCH_APPENDFSYNC;
-  const base = await startBase(mode === 'off' || mode === 'everysec' ? { appendfsync: mode } : {});
+  // BENCH_AOF_REWRITE=off: no automatic AOF rewrite, to see smsq apart from the rewrites' stalls.
+  const rewrite = process.env.BENCH_AOF_REWRITE === 'off' ? { autoAofRewrite: false } : {};
+  const base = await startBase({ ...(mode === 'off' || mode === 'everysec' ? { appendfsync: mode } : {}), ...rewrite });
   const unhook = onExitKill(base.process);
   const unhookDir = onExitRemove(base.dir);
   const connections: Redis[] = [];

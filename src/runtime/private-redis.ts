@@ -84,6 +84,11 @@ export interface PrivateRedisOptions {
    * docs/operations.md advises for smsq, so that the worker has nothing to advise about it.
    */
   hashMaxListpackValue?: number;
+  /**
+   * Whether Redis rewrites its AOF by itself as the file grows (Redis's default, true). Benches
+   * turn it off to measure smsq apart from the rewrites' stalls (docs/benchmarks.md).
+   */
+  autoAofRewrite?: boolean;
 }
 
 /**
@@ -118,6 +123,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     [
       ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
       ...(opts.hashMaxListpackValue === undefined ? [] : ['--hash-max-listpack-value', String(opts.hashMaxListpackValue)]),
+      ...(opts.autoAofRewrite === false ? ['--auto-aof-rewrite-percentage', '0'] : []),
     ],
     { stdio: 'ignore' },
   );
