@@ -39,6 +39,8 @@ export { systemClock, type Clock } from '../src/clock.js';
 /** Errors a caller catches; `code` is stable (one of {@link SMSQ_CODES}), messages are not. */
 export {
   SMSQ_CODES,
+  SmsqError,
+  isSmsqError,
   ValidationError,
   NotFoundError,
   RedisUnavailableError,

@@ -103,6 +103,20 @@ export function exitCodeOf(code: SmsqCode): ExitCode {
   return SMSQ_CODES[code].exitCode ?? EXIT.internal;
 }
 
+/**
+ * The base of every error smsq answers a caller with: its `code` is one of {@link SMSQ_CODES}, so a
+ * caller catches them all with one `instanceof` and tells them apart by the code (each also has its
+ * own class, for the fields it carries).
+ */
+export abstract class SmsqError extends Error {
+  abstract readonly code: SmsqCode;
+}
+
+/** Whether `err` is one of smsq's errors (see {@link SmsqError}). */
+export function isSmsqError(err: unknown): err is SmsqError {
+  return err instanceof SmsqError;
+}
+
 /** One problem with one field of a request. */
 export interface FieldIssue {
   /** Dotted path of the field, e.g. `phones[3]` or `templateParam.code`. */
@@ -119,7 +133,7 @@ export interface FieldIssue {
  * Thrown when the environment (loadConfig) or a component's options are invalid; `lines` holds one
  * message per bad variable or option, each naming it and the fix.
  */
-export class ConfigError extends Error {
+export class ConfigError extends SmsqError {
   readonly code = 'SMSQ_CONFIG_INVALID';
   constructor(readonly lines: string[]) {
     super(lines.join('\n'));
@@ -127,7 +141,7 @@ export class ConfigError extends Error {
   }
 }
 
-export class ValidationError extends Error {
+export class ValidationError extends SmsqError {
   readonly code = 'SMSQ_INVALID_REQUEST';
   readonly issues: FieldIssue[];
   constructor(issues: FieldIssue[]) {
@@ -139,7 +153,7 @@ export class ValidationError extends Error {
 }
 
 /** A send id that does not exist (or has expired). */
-export class NotFoundError extends Error {
+export class NotFoundError extends SmsqError {
   readonly code = 'SMSQ_NOT_FOUND';
   constructor(what: string) {
     super(`${what} not found`);
@@ -159,7 +173,7 @@ export function redisDoesNotAnswer(redactedUrl: string, reason: string): string 
 /** The fix that ends every such line. */
 export const START_REDIS_FIX = 'Fix: start Redis there or point REDIS_URL at a running one';
 
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends SmsqError {
   readonly code = 'SMSQ_REDIS_UNAVAILABLE';
   constructor(
     /** REDIS_URL with any password replaced by `<redacted>`. */
@@ -304,7 +318,7 @@ export function fieldIssuesNamingUnknownKeys(issues: readonly ZodIssueLike[], un
 }
 
 /** A write smsq relies on could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it. */
-export class NotDurableError extends Error {
+export class NotDurableError extends SmsqError {
   readonly code = 'SMSQ_NOT_DURABLE';
   constructor(
     what: string,
@@ -317,7 +331,7 @@ export class NotDurableError extends Error {
 }
 
 /** Redis cannot keep the configured durability mode (SMSQ_DURABILITY); smsq refuses to start on it. */
-export class RedisNotDurableError extends Error {
+export class RedisNotDurableError extends SmsqError {
   readonly code = 'SMSQ_REDIS_NOT_DURABLE';
   constructor(mode: string, problems: string) {
     // One line, as every refusal is; the relaxation is named, with its cost, for a Redis one cannot configure.
@@ -341,7 +355,7 @@ function differenceText(fields: readonly string[] | undefined, defaultKind: stri
  * An Idempotency-Key already stands for a different request (another body). Nothing was enqueued;
  * HTTP 422. Fix: a new key for a new request, or the same body to repeat the first.
  */
-export class IdempotencyKeyReusedError extends Error {
+export class IdempotencyKeyReusedError extends SmsqError {
   readonly code = 'SMSQ_IDEMPOTENCY_KEY_REUSED';
   constructor(
     readonly idempotencyKey: string,
@@ -356,7 +370,7 @@ export class IdempotencyKeyReusedError extends Error {
 }
 
 /** A control asked of a send that has ended for good (resume of a cancelled send): nothing was changed. */
-export class SendEndedError extends Error {
+export class SendEndedError extends SmsqError {
   readonly code = 'SMSQ_SEND_ENDED';
   constructor(readonly sendId: string) {
     super(`send ${sendId} was cancelled; it cannot be resumed, and nothing was changed. Fix: enqueue its recipients again as a new send if they must still get it`);
@@ -386,7 +400,7 @@ function cutPlace(afterLine: number | undefined, rowsRead: number): { after: str
  * message names the send, how many recipients it holds, and how to resume or cancel it. `what`:
  * the reader's failure, without its own fix; `cause`: the reader's error.
  */
-export class ListInterruptedError extends Error {
+export class ListInterruptedError extends SmsqError {
   readonly code = 'SMSQ_LIST_INTERRUPTED';
   constructor(
     readonly sendId: string,
@@ -443,7 +457,7 @@ function stoppedMessage(stopped: StoppedCampaign): string {
  * be): it holds those recipients and goes on only if resumed. Before the send existed nothing was
  * written. The message names the send, how many it holds, and the ways on.
  */
-export class CampaignStoppedError extends Error {
+export class CampaignStoppedError extends SmsqError {
   readonly code = 'SMSQ_CAMPAIGN_STOPPED';
   constructor(readonly stopped: StoppedCampaign) {
     super(stoppedMessage(stopped));
@@ -463,7 +477,7 @@ export class CampaignStoppedError extends Error {
  * request was done while the rest of its list was never queued; so it is refused, and nothing is
  * written. HTTP 409.
  */
-export class IdempotencyKeyCutShortError extends Error {
+export class IdempotencyKeyCutShortError extends SmsqError {
   readonly code = 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT';
   constructor(
     readonly idempotencyKey: string,
@@ -491,7 +505,7 @@ export class IdempotencyKeyCutShortError extends Error {
 }
 
 /** A call made on a producer after its close(): nothing was enqueued or changed. */
-export class ProducerClosedError extends Error {
+export class ProducerClosedError extends SmsqError {
   readonly code = 'SMSQ_PRODUCER_CLOSED';
   constructor(call: string) {
     super(`producer.${call}() was called after producer.close(); nothing was enqueued or changed. Fix: call close() only once done with the producer, or create a new one (createProducer)`);
@@ -503,7 +517,7 @@ export class ProducerClosedError extends Error {
  * The request with this Idempotency-Key is still being enqueued by another caller, past the wait.
  * Nothing was enqueued by this call; HTTP 409. Retry later: the same key then returns that send.
  */
-export class IdempotencyInProgressError extends Error {
+export class IdempotencyInProgressError extends SmsqError {
   readonly code = 'SMSQ_IDEMPOTENCY_IN_PROGRESS';
   constructor(
     readonly idempotencyKey: string,
@@ -526,7 +540,7 @@ export class IdempotencyInProgressError extends Error {
  * field the transition does not record, an expected state it does not leave. Refused before
  * Redis is called (and by the Lua scripts, which receive the table); nothing was changed. A bug.
  */
-export class UndeclaredTransitionError extends Error {
+export class UndeclaredTransitionError extends SmsqError {
   readonly code = 'SMSQ_UNDECLARED_TRANSITION';
   constructor(
     /** The lifecycle (chunk, send, send control). */

@@ -3,6 +3,7 @@
  * (`redis+sentinel://`) or a Cluster (`redis+cluster://`). Pure parsing, so config validation and
  * every process that connects agree on one reading of the URL.
  */
+import { SmsqError } from '../errors.js';
 
 /** A host and port of a sentinel or a cluster seed node. */
 export interface RedisHostPort {
@@ -32,7 +33,7 @@ export type RedisTarget =
   | (RedisAuth & { kind: 'cluster'; nodes: RedisHostPort[] });
 
 /** `REDIS_URL` cannot be read; `problem` completes "REDIS_URL=... <problem>", `fix` is an example. */
-export class RedisUrlError extends Error {
+export class RedisUrlError extends SmsqError {
   readonly code = 'SMSQ_CONFIG_INVALID';
   constructor(
     readonly problem: string,

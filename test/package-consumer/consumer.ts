@@ -4,7 +4,7 @@
  * as one JSON line. test/integration/package.test.ts installs the packed tarball beside it,
  * compiles it with tsc (strict, NodeNext) and runs it with node. Not compiled with the project.
  */
-import { createCatalogLookup, createLogger, createProducer, createRedisConnection, SMSQ_CODES, ValidationError, type EnqueueResult, type RecipientPage, type RecipientPageRequest, type SendState, type SendWait, type SmsqCode } from 'smsq';
+import { createCatalogLookup, createLogger, createProducer, createRedisConnection, isSmsqError, SMSQ_CODES, SmsqError, ValidationError, type EnqueueResult, type RecipientPage, type RecipientPageRequest, type SendState, type SendWait, type SmsqCode } from 'smsq';
 import { createSmsClient, createSmsWorker, type SmsWorkerOptions } from 'smsq/worker';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, SANDBOX_ACCESS_KEY, type Emulator } from 'smsq/emulator';
 
@@ -52,6 +52,8 @@ try {
     await producer.send({ phones: ['12'], signName: DEFAULT_FIXTURE_NAMES.sign, templateCode: DEFAULT_FIXTURE_NAMES.notificationTemplate });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
+    // Every smsq error is a SmsqError too: one catch for all of them, the code to tell them apart.
+    if (!(err instanceof SmsqError) || !isSmsqError(err)) throw new Error('a ValidationError is not a SmsqError across the package boundary');
     refusal = err.code;
   }
 

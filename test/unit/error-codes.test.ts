@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS } from '../../src/config.js';
 import { EXIT, SMSQ_CODES } from '../../src/errors.js';
+import type * as PackageEntry from '../../exports/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -56,5 +57,30 @@ describe('SMSQ_CODES', () => {
 
   it('has no code that is also an environment variable', () => {
     expect(Object.keys(SMSQ_CODES).filter((code) => ENV_VARS.includes(code))).toEqual([]);
+  });
+});
+
+describe('SmsqError', () => {
+  it('is the base of every error the package exports with an SMSQ_* code, and isSmsqError tells them from other errors', async () => {
+    const pkg = (await import('../../exports/index.js')) as Record<string, unknown>;
+    const errorClasses = Object.entries(pkg).filter(([name, v]) => typeof v === 'function' && name.endsWith('Error') && (v as { prototype: unknown }).prototype instanceof Error);
+    expect(errorClasses.length).toBeGreaterThan(10); // the scan itself works
+    // The exported classes whose instances carry an SMSQ_* code (read from the source: constructors differ).
+    const source = readFileSync(join(ROOT, 'src/errors.ts'), 'utf8') + readFileSync(join(ROOT, 'src/queue/redis-url.ts'), 'utf8') + readFileSync(join(ROOT, 'src/sms/client.ts'), 'utf8');
+    const coded = [...source.matchAll(/export class (\w+) extends (\w+) \{\n {2}readonly code = '(SMSQ_[A-Z_]+)'/g)];
+    expect(coded.length).toBeGreaterThan(14);
+    for (const [, name, base, code] of coded) {
+      expect(`${name} extends ${base}`).toBe(`${name} extends SmsqError`);
+      expect(code && code in SMSQ_CODES).toBe(true);
+    }
+    const { isSmsqError, SmsqError, ValidationError, RedisUrlError, ProducerClosedError, SmsError } = pkg as unknown as typeof PackageEntry;
+    const refusal = new ValidationError([{ field: 'phones', message: 'required' }]);
+    expect(refusal).toBeInstanceOf(SmsqError);
+    expect(isSmsqError(refusal) && refusal.code).toBe('SMSQ_INVALID_REQUEST');
+    expect(isSmsqError(new RedisUrlError('REDIS_URL=x is not a URL', 'redis://127.0.0.1:6379'))).toBe(true);
+    expect(isSmsqError(new ProducerClosedError('send'))).toBe(true);
+    // Dysmsapi's answers have codes of their own, not smsq's.
+    expect(isSmsqError(new SmsError({ code: 'isv.MOBILE_NUMBER_ILLEGAL', message: 'x', errorClass: 'permanent', requestId: 'r' }))).toBe(false);
+    expect(isSmsqError(new Error('SMSQ_INVALID_REQUEST'))).toBe(false);
   });
 });
