@@ -6,13 +6,14 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Producer } from '../../producers/producer.js';
+import type { EnqueueResult, Producer } from '../../producers/producer.js';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
-import { ValidationError } from '../../src/errors.js';
+import { CampaignStoppedError, ValidationError } from '../../src/errors.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { createAuthHook } from '../auth.js';
+import { whileClientWaits } from '../client-gone.js';
 import { csvEncodingOf, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
@@ -134,7 +135,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   const campaignSchema = {
     summary: 'A recipient list: a CSV or .xlsx upload (settings in the query string) or a JSON body',
     description:
-      'A file upload is read whole (up to SMSQ_SERVER_CSV_LIMIT) before anything is enqueued, so one that is too large is refused whole; nothing is fetched from URLs. The query string is for file uploads only; a JSON body carries its settings itself. Default kind: marketing.',
+      'A file upload is read whole (up to SMSQ_SERVER_CSV_LIMIT) before anything is enqueued, so one that is too large is refused whole; nothing is fetched from URLs. The query string is for file uploads only; a JSON body carries its settings itself. Default kind: marketing. A client that disconnects while the list is enqueued stops the campaign: its send is paused holding the rows read, and the server logs SMSQ_CAMPAIGN_STOPPED with the send id (docs/http-api.md, "A client that disconnects").',
     security: API_TOKEN,
     request: {
       headers: IdempotencyHeaders,
@@ -148,6 +149,32 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     },
     response: ENQUEUE_ANSWERS,
   };
+  /**
+   * Enqueues a campaign while its client waits. A client that goes away first (a proxy's or its
+   * own timeout on a large list) stops it as Ctrl-C stops `smsq campaign`: enqueued, it would be
+   * sent whole with its send id answered to nobody, and a retry without an Idempotency-Key would
+   * send it twice. The send is paused with the rows read, and the log says how to resume or cancel
+   * it, as nobody else will hear it.
+   */
+  const enqueueWhileConnected = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    run: (signal: AbortSignal) => Promise<EnqueueResult>,
+  ): Promise<FastifyReply> => {
+    const client = whileClientWaits(reply);
+    try {
+      return reply.code(202).send(await run(client.signal));
+    } catch (err) {
+      if (err instanceof CampaignStoppedError) {
+        const { sendId, recipients, rowsRead, afterLine } = err.stopped;
+        request.log.warn({ code: err.code, sendId, recipients, rowsRead, afterLine }, err.message);
+      }
+      throw err; // answered as its code says (499), to a connection that is gone
+    } finally {
+      client.release();
+    }
+  };
+
   app.post('/campaigns', { schema: campaignSchema }, async (request, reply) => {
     if (!requireMediaType(request, reply, [...JSON_ONLY, 'text/csv', XLSX_TYPE])) return reply;
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
@@ -161,14 +188,12 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
       const recipients = workbook
         ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)', sheetOption: '?sheet=' })
         : readRecipientsCsv(request.body, { encoding: encoding ?? csvEncodingOf(request.headers['content-type']), field: '(body)' });
-      const result = await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)' });
-      return reply.code(202).send(result);
+      return enqueueWhileConnected(request, reply, (signal) => options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal }));
     }
     // The query string is for file uploads, which have no other place for their settings.
     refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const { recipients, ...settings } = parseOrThrow(CampaignBody, request.body);
-    const result = await options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey });
-    return reply.code(202).send(result);
+    return enqueueWhileConnected(request, reply, (signal) => options.producer.campaign(fromArray(recipients), { ...settings, idempotencyKey }, { signal }));
   });
 
   const listSchema = {
