@@ -14,8 +14,8 @@ import { createProducer, type Producer } from '../../producers/producer.js';
 import type { CampaignProgress } from '../../producers/campaign.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { CampaignStoppedError, ProducerClosedError, RedisUnavailableError } from '../../src/errors.js';
-import { startPrivateRedis } from '../../src/runtime/private-redis.js';
+import { CampaignStoppedError, ProducerClosedError } from '../../src/errors.js';
+import { startCrashableRedis } from '../support/crashable-redis.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { createTestConnection } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -34,9 +34,10 @@ async function* slowList(n: number, pauseMs = 5): AsyncGenerator<CampaignRecipie
   }
 }
 
-/** `n` rows, then a read that is never answered (a pipe or cursor with nothing more to say yet). */
-async function* stalledList(n: number): AsyncGenerator<CampaignRecipient> {
+/** `n` rows, then a read that is never answered (a pipe or cursor with nothing more to say yet); `onStall` once it is asked for. */
+async function* stalledList(n: number, onStall?: () => void): AsyncGenerator<CampaignRecipient> {
   for (let i = 0; i < n; i++) yield { phone: String(13500000000 + i) };
+  onStall?.();
   await new Promise(() => {});
 }
 
@@ -182,7 +183,10 @@ describe('closeWithin(graceMs)', () => {
   it('stops a campaign\'s dry run still reading (planCampaign): nothing was enqueued', async () => {
     const h = await harnesses.create({ label: 'close-within-plan' });
     const { producer } = producerOnOwnConnection(h);
-    const plan = settle(producer.planCampaign(stalledList(1500), CAMPAIGN));
+    let stalled!: () => void;
+    const readAll = new Promise<void>((resolve) => (stalled = resolve));
+    const plan = settle(producer.planCampaign(stalledList(1500, stalled), CAMPAIGN));
+    await readAll;
     expect(await producer.closeWithin(100)).toBe(false);
     const { error } = await plan;
     expect(error).toBeInstanceOf(CampaignStoppedError);
@@ -191,26 +195,36 @@ describe('closeWithin(graceMs)', () => {
     expect(await h.redis.keys(`${h.prefix}:send:*`)).toEqual([]);
   });
 
-  it('with Redis gone when the grace runs out, resolves false at once; the campaign then fails typed, naming its send and the stop', async () => {
+  it('with Redis gone when the grace runs out, resolves false at once; the stop waits for Redis and completes when it is back', async () => {
     const h = await harnesses.create({ label: 'close-within-down' });
-    const server = await startPrivateRedis();
+    const server = await startCrashableRedis({ appendfsync: 'always' });
     harnesses.defer(() => server.stop());
-    // A worker-style connection: commands wait through an outage, so the stop's writes would wait for ever.
-    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    // A worker-style connection: commands wait through an outage and run once Redis is back.
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
     harnesses.defer(async () => redis.disconnect());
     const producer = createProducer({ redis, prefix: h.prefix });
     let progress: CampaignProgress | undefined;
-    const campaign = settle(producer.campaign(stalledList(1500), CAMPAIGN, { onProgress: (p) => (progress = p) }));
-    await waitFor(() => (progress?.written ?? 0) >= 1000, 'the first chunk to be written');
-    await server.stop();
+    const campaign = settle(producer.campaign(stalledList(2500), CAMPAIGN, { onProgress: (p) => (progress = p) }));
+    await waitFor(() => (progress?.written ?? 0) >= 1000, 'the first chunks to be written');
+    await server.kill();
     await waitFor(() => redis.status !== 'ready', 'the connection to see Redis gone');
 
     const from = performance.now();
     expect(await producer.closeWithin(200)).toBe(false);
     expect(performance.now() - from).toBeLessThan(2000);
-    redis.disconnect();
+    // Stopped, its hold waiting for Redis: not failed, not cut.
+    const early = await Promise.race([campaign, new Promise<'pending'>((r) => setTimeout(() => r('pending'), 300))]);
+    expect(early).toBe('pending');
+
+    await server.start();
     const { error } = await campaign;
-    expect(error).toBeInstanceOf(RedisUnavailableError);
-    expect(error).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', campaign: { sendId: progress!.sendId, stopping: 'producer closed after its 200 ms grace' } });
+    expect(error).toBeInstanceOf(CampaignStoppedError);
+    expect(error).toMatchObject({ stopped: { sendId: progress!.sendId, recipients: 2500, by: 'producer closed after its 200 ms grace' } });
+    const look = createProducer({ redis, prefix: h.prefix });
+    const { send } = await look.getStatus(progress!.sendId);
+    expect(send).toMatchObject({ state: 'paused', recipients: 2500 });
+    expect(send.enqueuedAt).toBeDefined();
+    expect((await redis.keys(`${h.prefix}:calls:s.${progress!.sendId}.*`)).length).toBe(send.chunks);
+    await look.close();
   });
 });
