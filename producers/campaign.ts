@@ -92,7 +92,8 @@ export interface StreamCampaignOptions {
    * the rows read are written into it and its enqueue is ended, so it holds what was read, goes
    * on only if resumed, and the repair sweep leaves it be. Then a CampaignStoppedError says so
    * (before the send exists: that nothing was enqueued). An abort after the enqueue has ended
-   * changes nothing.
+   * changes nothing. A dry run (no `hold`) stopped while reading says nothing was enqueued; one
+   * that had read its whole list answers as if not stopped.
    */
   signal?: AbortSignal;
 }
@@ -431,8 +432,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       }
     }
     if (signal?.aborted && !stopped) {
-      // Nothing written yet: the stop is the whole story.
-      if (sendId === '') throw stopError(false);
+      // Nothing written yet (or a dry run, which writes nothing): the stop is the whole story.
+      if (sendId === '' || options.hold === undefined) throw stopError(false);
       // Held first, as for a list that broke: nothing more of it goes out while the rest is written.
       await holdForStop();
     } else if (broken !== undefined) {
@@ -464,7 +465,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     chunks: progress.chunks,
     api: cut.SendBatchSms > cut.SendSms ? 'SendBatchSms' : 'SendSms',
   });
-  if (signal?.aborted) throw stopError(true);
+  // A dry run that read its whole list before the stop answers with it: nothing was stopped.
+  if (signal?.aborted && options.hold !== undefined) throw stopError(true);
   if (broken !== undefined) throw new ListInterruptedError(sendId, progress.queued, lastRow?.line, progress.read, failureOf(broken.error), { cause: broken.error });
   return {
     recipients: progress.queued,
@@ -496,16 +498,28 @@ async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknow
     }
     const items = source[Symbol.asyncIterator]();
     let reading = false;
+    // One listener for the whole list, answering the read in flight: one added and removed per
+    // read cost more than the row's own work (a million rows of an async iterable took 3.7 s
+    // instead of 1.3 s), and every campaign has a signal (the producer's closeWithin).
+    let answer: ((next: IteratorResult<T> | undefined) => void) | undefined;
+    const onAbort = () => answer?.(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       while (!signal.aborted) {
         reading = true;
-        const next = await unlessAborted(items.next(), signal);
+        // Undefined as soon as the signal aborts; the read's later answer (or failure) is then ignored.
+        const next = await new Promise<IteratorResult<T> | undefined>((resolve, reject) => {
+          answer = resolve;
+          items.next().then(resolve, reject);
+        });
         if (next === undefined) return; // aborted, the read still in flight
         reading = false;
         if (next.done) return;
         yield next.value;
       }
     } finally {
+      signal.removeEventListener('abort', onAbort);
+      answer = undefined;
       // A generator's return() waits for its read in flight: awaited only when there is none.
       if (reading) void items.return?.().catch(() => undefined);
       else await items.return?.();
@@ -513,24 +527,6 @@ async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknow
   } catch (error) {
     onError(error);
   }
-}
-
-/** `promise`'s value, or undefined as soon as `signal` aborts (its later failure is then ignored). */
-function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

@@ -43,6 +43,7 @@ import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
+import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
 
 export interface ProducerOptions {
   /**
@@ -213,12 +214,32 @@ export interface Producer {
   /** A consumer of the events stream (every change of state) in a consumer group. */
   events(opts: { group: string; consumer: string; startAt?: '$' | '0' }): Promise<EventConsumer>;
   /**
-   * Closes the producer's queues (not the Redis connection, which is the caller's). Every call
-   * after it is refused with ProducerClosedError and writes nothing; calls already under way are
-   * not waited for.
+   * Stops taking calls at once: every call made from now on is refused with ProducerClosedError
+   * and writes nothing. Then waits for the calls already under way to end as they would have (a
+   * send is acknowledged whole; a campaign reads its list to the end, however long that takes:
+   * {@link closeWithin} bounds it), and closes the producer's queues. The Redis connection is the
+   * caller's and stays open: close it once this resolves, and nothing of the producer needs it.
+   * An iteration of {@link recipients} and an {@link events} consumer read on that connection and
+   * are not waited for. With Redis down, the calls under way wait for it as they would (a
+   * `role: 'client'` connection fails them at once).
    */
   close(): Promise<void>;
+  /**
+   * {@link close}, giving up after `graceMs`: each campaign (and dry run) still reading its list is
+   * then stopped as its `signal` would stop it, its reason `producer closed after its N ms grace`:
+   * it stops reading, its send is paused holding the rows read, its enqueue is ended (the repair
+   * sweep leaves it be), and the call rejects with CampaignStoppedError. A send or sendBatch under
+   * way is never cut: it is waited for. Resolves false once those have ended, true when every call
+   * ended within the grace. With Redis gone when the grace runs out (the connection not ready, or
+   * lost while waiting) it resolves false at once: on a `role: 'client'` connection the calls under
+   * way fail (RedisUnavailableError; a campaign's names its send and the stop); on one that waits
+   * through outages they wait for Redis, and a stopped campaign is held as above once it is back.
+   */
+  closeWithin(graceMs: number): Promise<boolean>;
 }
+
+/** What a producer does, before the gate, the count of calls in flight and close() are put around it. */
+type ProducerCalls = Omit<Producer, 'close' | 'closeWithin'>;
 
 const DAY = 86_400;
 /** Chunks written (and their jobs added) per round trip: bounds one MULTI of `addBulk`. */
@@ -243,6 +264,8 @@ export function createProducer(opts: ProducerOptions): Producer {
   let housekeeping: Queue | undefined;
   const callbackQueue = () =>
     (housekeeping ??= createHousekeepingQueue({ connection: opts.redis, prefix, onError: errorLog ? errorLog('housekeeping queue') : () => {}, telemetry: opts.telemetry }));
+  // close() waits for these, and closeWithin() stops the campaigns among them when its grace runs out.
+  const calls = createCallsInFlight();
 
   /** Sends the callback of a send found in an end state first here (settle says so once per send), if it has a URL. */
   async function calledBackIfEnded(sendId: string): Promise<void> {
@@ -525,7 +548,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     return resultOf(sendId, plan, { duplicate: false, completedEarlier: completesEarlier });
   }
 
-  const api: Producer = {
+  const api: ProducerCalls = {
     async planSend(request) {
       checkCallback(request);
       const asked = parseNamingUnknownFields(SendRequest, request, 'a send request');
@@ -570,6 +593,8 @@ export function createProducer(opts: ProducerOptions): Producer {
 
     async campaign(recipients, request, campaignOpts) {
       checkCallback(request);
+      // The caller's signal, or closeWithin() when its grace runs out: either stops it the same way.
+      const signal = withStop(campaignOpts?.signal, calls.signal);
       const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const rules = await campaignRules(req);
       await ensureDurableRedis();
@@ -624,7 +649,7 @@ export function createProducer(opts: ProducerOptions): Producer {
             await control(id, 'pause', reason);
             log?.warn({ sendId: id, reason }, 'send paused');
           },
-          signal: campaignOpts?.signal,
+          signal,
         });
         if (result !== undefined) await confirmOrWithdraw(sendId, since);
         // An earlier request cut this send short and this one wrote the whole list into it: the key stands for it whole again.
@@ -638,7 +663,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         // Once its send exists, part of it may be queued (and sent), even before a write was
         // confirmed: the gate says so if Redis went away, with the send (and the stop, if one was under way).
         if (sendId !== '' && earlier === undefined && !held && !(err instanceof CampaignStoppedError)) {
-          const stopping = campaignOpts?.signal?.aborted ? (stopReasonOf(campaignOpts.signal) ?? 'its AbortSignal') : undefined;
+          const stopping = signal.aborted ? (stopReasonOf(signal) ?? 'its AbortSignal') : undefined;
           throw new CampaignCutOff({ sendId, written: progress?.written ?? 0, idempotencyKey: req.idempotencyKey, ...(stopping ? { stopping } : {}) }, err);
         }
         throw err;
@@ -668,6 +693,8 @@ export function createProducer(opts: ProducerOptions): Producer {
         enqueuer: counting,
         now: () => clock.now(),
         checkSuppressed: optOutCheck,
+        // A long list's dry run is stopped too when closeWithin()'s grace runs out (it wrote nothing).
+        signal: calls.signal,
       });
       if (result === undefined) throw new Error('a dry run always opens its send');
       return {
@@ -751,24 +778,39 @@ export function createProducer(opts: ProducerOptions): Producer {
     events({ group, consumer, startAt }) {
       return createEventConsumer({ redis: opts.redis, keys, group, consumer, startAt });
     },
-
-    async close() {
-      opts.redis.off('close', forgetDurabilityCheck);
-      await Promise.all([queue.close(), housekeeping?.close()]);
-    },
   };
-  return guarded(api, gate);
+  // The queues share the caller's connection: BullMQ leaves a connection it was given open.
+  const closeQueues = async () => {
+    opts.redis.off('close', forgetDurabilityCheck);
+    await Promise.all([queue.close(), housekeeping?.close()]);
+  };
+  return guarded(api, { gate, calls, closeQueues, redis: opts.redis, log });
+}
+
+interface GuardDeps {
+  gate: ReturnType<typeof createRedisGate>;
+  calls: CallsInFlight;
+  /** The last step of close(), once no call is under way. */
+  closeQueues: () => Promise<void>;
+  redis: RedisConnection;
+  log: Logger | undefined;
 }
 
 /**
- * Every call of `api` behind the Redis gate: it fails within the connect timeout with
- * SMSQ_REDIS_UNAVAILABLE when Redis does not answer. Methods call each other through `this`,
- * which stays `api`, so a call passes the gate once.
+ * Every call of `api` behind the Redis gate (it fails within the connect timeout with
+ * SMSQ_REDIS_UNAVAILABLE when Redis does not answer), counted while under way, and close(). Methods
+ * call each other through `this`, which stays `api`, so a call passes the gate, and is counted, once.
  */
-function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Producer {
+function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: GuardDeps): Producer {
   // Closed is closed: a call after close() would write through a queue being shut (it enqueued).
   let closed = false;
-  const run = <T>(call: string, fn: () => Promise<T>) => (closed ? Promise.reject(new ProducerClosedError(call)) : gate.run(fn));
+  let closing: Promise<void> | undefined;
+  const run = <T>(call: string, fn: () => Promise<T>) => (closed ? Promise.reject(new ProducerClosedError(call)) : calls.track(gate.run(fn)));
+  const close = () => {
+    closed = true;
+    closing ??= calls.idle().then(closeQueues);
+    return closing;
+  };
   return {
     planSend: (request) => run('planSend', () => api.planSend(request)),
     planSendBatch: (request) => run('planSendBatch', () => api.planSendBatch(request)),
@@ -792,9 +834,34 @@ function guarded(api: Producer, gate: ReturnType<typeof createRedisGate>): Produ
       }
     },
     events: (eventOpts) => run('events', () => api.events(eventOpts)),
-    close: () => {
-      closed = true;
-      return api.close();
+    close,
+    async closeWithin(graceMs) {
+      const graceful = close().then(() => true);
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([graceful, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+      clearTimeout(timer);
+      if (inTime) return true;
+      log?.warn({ graceMs, callsInFlight: calls.count() }, 'grace period over: stopping the campaigns in flight (each is held paused with the rows it read); the sends in flight are waited for');
+      calls.stop(`producer closed after its ${graceMs} ms grace`);
+      // The stops' writes need Redis: with it gone they wait for it (or fail, on a client connection), and nothing is gained by waiting here.
+      const lost = connectionLost(redis);
+      try {
+        await Promise.race([graceful, lost.promise]);
+      } finally {
+        lost.dispose();
+      }
+      return false;
     },
   };
+}
+
+/** Resolves when `redis` is not ready (now, or once its connection closes). */
+function connectionLost(redis: RedisConnection): { promise: Promise<void>; dispose: () => void } {
+  let onClose = () => {};
+  const promise = new Promise<void>((resolve) => {
+    onClose = () => resolve();
+    if (redis.status !== 'ready') resolve();
+    else redis.once('close', onClose);
+  });
+  return { promise, dispose: () => void redis.off('close', onClose) };
 }
