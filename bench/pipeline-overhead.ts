@@ -18,6 +18,11 @@
  *   durable record before and after every call). D's Redis CPU over C's bounds from below what a
  *   design writing its records call by call can reach against the floor; only records batched
  *   over several calls (one script claiming many chunks) could go under it.
+ * - E, the floor with the invariants (`records: 'invariants'`): D's two records, plus what smsq's
+ *   other invariants ask of every call and nothing more: the record before reads the attempt's
+ *   state first (no resend without a look-up) and reserves the call's slot on an account-wide
+ *   pacer (the cap counted across processes); the record after applies only to its own attempt.
+ *   E over C is the least a design keeping every invariant pays, call by call.
  * - Every child is compiled by tsc as `npm run build` compiles smsq and runs with plain node
  *   (support/compiled.ts), as users run it: under tsx the worker also paid esbuild's `__name` for
  *   every closure it made per job, which a small floor child barely does.
@@ -74,7 +79,7 @@ export interface OverheadOptions {
 export const OVERHEAD_DEFAULTS: OverheadOptions = { concurrency: 64, count: 6000, pairs: 4, qps: 5000, latencyMs: 0 };
 
 interface Round {
-  variant: 'A' | 'B' | 'C' | 'D';
+  variant: 'A' | 'B' | 'C' | 'D' | 'E';
   callsPerSec: number;
   ms: number;
   failed: number;
@@ -123,7 +128,7 @@ export interface OverheadResult {
    */
   workerScriptsPerCall: number;
   /** Medians over the measured rounds of CPU µs per call. */
-  microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number; bullmqFloor: number; redisWithFloor: number; floorWithRecords: number; redisWithFloorRecords: number };
+  microsPerCall: { bareSdk: number; worker: number; redisWithWorker: number; bullmqFloor: number; redisWithFloor: number; floorWithRecords: number; redisWithFloorRecords: number; floorWithInvariants: number; redisWithFloorInvariants: number };
   rounds: Round[];
 }
 
@@ -140,6 +145,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
   let sdk: BenchChild | undefined;
   let floor: BenchChild | undefined;
   let floorRecords: BenchChild | undefined;
+  let floorInvariants: BenchChild | undefined;
   try {
     const conn = redis.connect();
     const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
@@ -156,10 +162,14 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
     const floorQueue = new Queue(FLOOR_QUEUE, { connection: conn, prefix: BENCH_PREFIX });
     await floorQueue.pause();
     await floor.request('start');
-    floorRecords = await spawnChild(built[FLOOR_CHILD], { ...floorCfg, queue: FLOOR_RECORDS_QUEUE, records: true } satisfies BullmqFloorConfig, { compiled: true });
+    floorRecords = await spawnChild(built[FLOOR_CHILD], { ...floorCfg, queue: FLOOR_RECORDS_QUEUE, records: 'plain' } satisfies BullmqFloorConfig, { compiled: true });
     const floorRecordsQueue = new Queue(FLOOR_RECORDS_QUEUE, { connection: conn, prefix: BENCH_PREFIX });
     await floorRecordsQueue.pause();
     await floorRecords.request('start');
+    floorInvariants = await spawnChild(built[FLOOR_CHILD], { ...floorCfg, queue: FLOOR_INVARIANTS_QUEUE, records: 'invariants' } satisfies BullmqFloorConfig, { compiled: true });
+    const floorInvariantsQueue = new Queue(FLOOR_INVARIANTS_QUEUE, { connection: conn, prefix: BENCH_PREFIX });
+    await floorInvariantsQueue.pause();
+    await floorInvariants.request('start');
 
     let phoneBase = 13000000000;
     const nextNumbers = () => {
@@ -230,7 +240,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
       };
     };
 
-    const floorRound = async (variant: 'C' | 'D', child: BenchChild, floorQueue: Queue): Promise<Round> => {
+    const floorRound = async (variant: 'C' | 'D' | 'E', child: BenchChild, floorQueue: Queue): Promise<Round> => {
       const base = nextNumbers();
       await floorQueue.addBulk(
         Array.from({ length: o.count }, (_, i) => ({ name: 'send', data: { phone: String(base + i) } satisfies FloorJobData, opts: { priority: PRIORITY.verification } })),
@@ -264,30 +274,34 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
 
     const roundC = () => floorRound('C', floor as BenchChild, floorQueue);
     const roundD = () => floorRound('D', floorRecords as BenchChild, floorRecordsQueue);
+    const roundE = () => floorRound('E', floorInvariants as BenchChild, floorInvariantsQueue);
 
     // Warm-up: JIT, keep-alive sockets, Redis scripts loaded; not measured.
     await roundA();
     await roundB();
     await roundC();
     await roundD();
+    await roundE();
     const rounds: Round[] = [];
     for (let p = 0; p < o.pairs; p++) {
       rounds.push(await roundA());
       rounds.push(await roundB());
       rounds.push(await roundC());
       rounds.push(await roundD());
+      rounds.push(await roundE());
     }
     await producer.close();
     await queue.close();
     await floorQueue.close();
     await floorRecordsQueue.close();
+    await floorInvariantsQueue.close();
 
     const med = (v: Round['variant']) => median(rounds.filter((r) => r.variant === v).map((r) => r.callsPerSec));
     const a = med('A');
     const b = med('B');
     const medMicros = (v: Round['variant'], side: 'child' | 'redis') => round(median(rounds.filter((r) => r.variant === v).map((r) => r.microsPerCall[side])), 1);
     const pairRatios: number[] = [];
-    for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[4 * p + 1] as Round).callsPerSec / (rounds[4 * p] as Round).callsPerSec));
+    for (let p = 0; p < o.pairs; p++) pairRatios.push(round((rounds[5 * p + 1] as Round).callsPerSec / (rounds[5 * p] as Round).callsPerSec));
     const c = med('C');
     return {
       benchmark: 'worker-overhead',
@@ -315,11 +329,13 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
         redisWithFloor: medMicros('C', 'redis'),
         floorWithRecords: medMicros('D', 'child'),
         redisWithFloorRecords: medMicros('D', 'redis'),
+        floorWithInvariants: medMicros('E', 'child'),
+        redisWithFloorInvariants: medMicros('E', 'redis'),
       },
       rounds: rounds.map((r) => ({ ...r, callsPerSec: Math.round(r.callsPerSec), ms: Math.round(r.ms) })),
     };
   } finally {
-    await stopAll([worker, sdk, floor, floorRecords]);
+    await stopAll([worker, sdk, floor, floorRecords, floorInvariants]);
     await emulator.close();
     await redis.stop();
   }
@@ -327,7 +343,8 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
 
 const FLOOR_QUEUE = 'bench-floor';
 const FLOOR_RECORDS_QUEUE = 'bench-floor-records';
-const VARIANT_NAMES: Record<Round['variant'], string> = { A: 'A bare SDK', B: 'B smsq worker', C: 'C BullMQ floor', D: 'D floor + records' };
+const FLOOR_INVARIANTS_QUEUE = 'bench-floor-invariants';
+const VARIANT_NAMES: Record<Round['variant'], string> = { A: 'A bare SDK', B: 'B smsq worker', C: 'C BullMQ floor', D: 'D floor + records', E: 'E + invariants' };
 
 /** `INFO commandstats` rows. */
 function commandStats(info: string): { cmd: string; calls: number; usec: number }[] {
@@ -400,7 +417,8 @@ export function formatOverhead(r: OverheadResult): string {
     `  CPU per call (medians): bare SDK loop ${r.microsPerCall.bareSdk} µs; BullMQ floor ${r.microsPerCall.bullmqFloor} µs + redis-server ${r.microsPerCall.redisWithFloor} µs;` +
       ` smsq worker ${r.microsPerCall.worker} µs + redis-server ${r.microsPerCall.redisWithWorker} µs (one Redis core serves at most ~${Math.round(1e6 / r.microsPerCall.redisWithWorker).toLocaleString('en')} smsq calls/s)`,
     `  Ratios to the floor (CPU per call): smsq worker ${(r.microsPerCall.worker / r.microsPerCall.bullmqFloor).toFixed(2)} (target <= 1.20), its Redis ${(r.microsPerCall.redisWithWorker / r.microsPerCall.redisWithFloor).toFixed(2)} (target <= 1.25);` +
-      ` floor + records ${(r.microsPerCall.floorWithRecords / r.microsPerCall.bullmqFloor).toFixed(2)}, its Redis ${(r.microsPerCall.redisWithFloorRecords / r.microsPerCall.redisWithFloor).toFixed(2)} (the least a record before and after each call costs)`,
+      ` floor + records ${(r.microsPerCall.floorWithRecords / r.microsPerCall.bullmqFloor).toFixed(2)}, its Redis ${(r.microsPerCall.redisWithFloorRecords / r.microsPerCall.redisWithFloor).toFixed(2)} (the least a record before and after each call costs);` +
+      ` floor + the invariants (state check, pacer slot, own attempt) ${(r.microsPerCall.floorWithInvariants / r.microsPerCall.bullmqFloor).toFixed(2)}, its Redis ${(r.microsPerCall.redisWithFloorInvariants / r.microsPerCall.redisWithFloor).toFixed(2)} (the least a design keeping every invariant pays)`,
     ...(r.workerScriptsPerCall > 3.2
       ? [
           `  The worker ran ${r.workerScriptsPerCall} scripts a call, not 3: its callers woke past their pacer slot (a busy machine) and reserved again, which the floor, without a pacer, never does; its ratios measured that as much as the code`,
