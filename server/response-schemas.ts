@@ -162,6 +162,16 @@ export const SendStatusSchema = z
             .optional()
             .meta({ description: 'The worker process that hit the block (absent in a block written by an earlier version): one worker with a wrong environment blocks them all' }),
         }),
+        z
+          .strictObject({
+            reason: z.literal('durability-held'),
+            workers: count.meta({ description: 'Live workers that hold their claims (said so within the last minute)' }),
+            refusals: z.array(z.string()).meta({ description: 'Their distinct reasons: the setting Redis no longer keeps, and its fix (e.g. `CONFIG SET appendfsync always`)' }),
+          })
+          .meta({
+            description:
+              'Recipients are queued and workers make no new call because Redis does not keep their SMSQ_DURABILITY (appendfsync or no-appendfsync-on-rewrite changed while they run, or Redis came back configured otherwise): jobs wait, nothing is lost; they go on once Redis keeps it again',
+          }),
         z.strictObject({
           reason: z.literal('throttled'),
           until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),

@@ -55,6 +55,7 @@ import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-
 import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
+import { createDurabilityHoldAnnouncer } from '../src/queue/durability-holds.js';
 import { createThrottleLog } from '../src/queue/throttle-log.js';
 import { STALLED_CHECK_MS } from '../src/queue/lost-calls.js';
 import { createStoppableStart, STOPPED } from './stoppable-start.js';
@@ -304,9 +305,21 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const durabilityWarned = new Set<string>();
   // Zero, negative or NaN would check in a busy loop or never.
   if (!(Number.isFinite(recheckMs) && recheckMs >= 10)) throw new RangeError(`durabilityRecheckMs must be a number of ms >= 10, got ${String(options.durabilityRecheckMs)}`);
+  // Status and /metrics read a hold from Redis: otherwise it shows only as jobs that do not move.
+  const durabilityHolds = createDurabilityHoldAnnouncer({ redis: options.connection, keys, clock, logger: log });
   // `none` promises nothing to keep: only its start-up warnings.
   const durabilityWatch =
-    durability.mode === 'none' ? undefined : createDurabilityWatch({ redis: options.connection, server, durability, logger: log, intervalMs: recheckMs, warned: durabilityWarned });
+    durability.mode === 'none'
+      ? undefined
+      : createDurabilityWatch({
+          redis: options.connection,
+          server,
+          durability,
+          logger: log,
+          intervalMs: recheckMs,
+          warned: durabilityWarned,
+          onHoldChange: (refusal) => void durabilityHolds.say(refusal),
+        });
   const journal = createClaimJournal({ clock, horizonMs: options.rollbackHorizonMs ?? 10_000 });
   // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
   let closing = false;
@@ -583,13 +596,13 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       // timers stop now and their last Redis writes go when Redis answers or the connection ends.
       held.refuse();
       if (running) log.warn({ connection: options.connection.status }, 'Redis does not answer and no job is in hand: stopped without waiting for it');
-      void Promise.all([windowSweep.stop(), repair?.stop(), settings.stop()]).catch(() => {});
+      void Promise.all([windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop()]).catch(() => {});
       await Promise.all([worker.close(true), housekeepingWorker.close(true)]);
       void Promise.all([queue.close(), housekeeping.close()]).catch(() => {});
       callbacks.close();
       return;
     }
-    await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop()]);
+    await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop()]);
     await Promise.all([queue.close(), housekeeping.close()]);
     callbacks.close();
   }

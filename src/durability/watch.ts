@@ -36,6 +36,12 @@ export interface DurabilityWatchOptions {
   intervalMs: number;
   /** Warnings already logged (by the start-up check): each is said once. */
   warned?: Set<string>;
+  /**
+   * Called when the claims become held for a refusal, or for another one (its message, which names
+   * the fix), and with undefined when that hold ends (the mode holds again, or the watch stops); a
+   * hold for a lost connection alone is not told. The worker says it in Redis for status and /metrics.
+   */
+  onHoldChange?: (refusal: string | undefined) => void;
 }
 
 /** How often a watch that holds the claims checks whether the mode is kept again (ms). */
@@ -62,11 +68,13 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
     hold = { promise, release };
   };
   const releaseClaims = () => {
+    const refused = reason !== undefined && reason !== 'connection';
     if (heldTimer) clearInterval(heldTimer);
     heldTimer = undefined;
     hold?.release();
     hold = undefined;
     reason = undefined;
+    if (refused) options.onHoldChange?.(undefined);
   };
 
   async function checkOnce(): Promise<void> {
@@ -86,6 +94,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
     if (refusal) {
       if (reason !== refusal.message) {
         log.error({ durability: options.durability.mode, code: refusal.code }, `DURABILITY: this worker makes no new call until it holds again (jobs wait, nothing is lost). ${refusal.message}`);
+        options.onHoldChange?.(refusal.message);
       }
       holdClaims(refusal.message);
       // Held, it looks again soon: the fix (a CONFIG SET) should not wait for the next interval.

@@ -1,12 +1,14 @@
 /**
  * What an operator must act on, read from Redis at scrape time for `/metrics` (and the alert
  * rules in ops/prometheus): an account block, sends auto-paused, the oldest attempt whose outcome
- * is still unknown, the workers' heartbeats and the pushed reports set aside. The pure parts
+ * is still unknown, the workers' heartbeats, the workers held for durability and the pushed
+ * reports set aside. The pure parts
  * (`parseAccountBlock`, `countAutoPaused`, `isUnresolved`) are unit-tested without Redis.
  */
 import { parseAccountBlock as parseBlock } from '../queue/account-block.js';
 import type { RedisConnection } from '../queue/connection.js';
 import { createKeys } from '../queue/keys.js';
+import { DURABILITY_HOLD_TTL_MS, parseDurabilityHolds } from '../queue/durability-holds.js';
 import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
 
 /** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
@@ -29,6 +31,8 @@ export interface AlertState {
   refusedReceipts: Record<string, number>;
   /** Failed attempts of housekeeping jobs so far, by job name and outcome (`retried`, `given-up`). */
   housekeepingFailures: { name: string; outcome: string; count: number }[];
+  /** Live workers that make no new call because Redis does not keep their durability mode (src/queue/durability-holds.ts). */
+  durabilityHeldWorkers: number;
 }
 
 /**
@@ -113,7 +117,7 @@ async function oldestUnknown(redis: RedisConnection, indexKey: string, chunkKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused, housekeeping] = results(
+  const [account, writers, refused, paused, housekeeping, holding] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
@@ -121,8 +125,9 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
       .hgetall(keys.refusedReceipts)
       .zrange(keys.autoPaused, 0, -1)
       .hgetall(keys.housekeepingFailures)
+      .zrangebyscore(records.workerDurabilityHolds(), nowMs - DURABILITY_HOLD_TTL_MS, '+inf')
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[]];
 
   let autoPausedSends = 0;
   if (paused.length > 0) {
@@ -138,5 +143,6 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     workers: scored(writers).map(([worker, lastSeenMs]) => ({ worker, lastSeenMs })),
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
     housekeepingFailures: parseHousekeepingFailures(housekeeping),
+    durabilityHeldWorkers: parseDurabilityHolds(holding)?.workers ?? 0,
   };
 }

@@ -48,6 +48,7 @@ export const METRIC_NAMES = Object.freeze({
   workerLastSeen: 'smsq_worker_last_seen_timestamp_seconds',
   refusedReceipts: 'smsq_receipts_refused_total',
   housekeepingFailures: 'smsq_housekeeping_failures_total',
+  durabilityHeld: 'smsq_workers_durability_held',
 });
 
 /** Settings of the deployment that alert rules compare against (from the server's environment). */
@@ -127,6 +128,11 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
     registers,
   });
   for (const w of alerts.workers) lastSeen.set({ worker: w.worker }, w.lastSeenMs / 1000);
+  new Gauge({
+    name: N.durabilityHeld,
+    help: 'Live workers that make no new call because Redis does not keep their SMSQ_DURABILITY (appendfsync or no-appendfsync-on-rewrite changed under them): jobs wait, nothing is lost. `smsq status ID` of a waiting send names the setting and its fix.',
+    registers,
+  }).set(alerts.durabilityHeldWorkers);
   const refused = new Counter({
     name: N.refusedReceipts,
     help: 'Pushed reports set aside without changing anything, by reason: another attempt, another BizId, not a recipient, out of bounds, or unknown-out-id (no send smsq holds: no OutId, another system\'s, a send gone).',

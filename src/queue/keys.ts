@@ -68,6 +68,8 @@ export interface Keys {
   repairLease(): string;
   /** What each live worker says of its settings (sorted set `<worker>|<quiet hours>` scored by its last word, ms; worker-settings.ts). */
   workerSettings(): string;
+  /** Which live workers hold their claims because Redis does not keep their durability mode (sorted set `<worker>|<refusal>` scored by its last word, ms; durability-holds.ts). */
+  workerDurabilityHolds(): string;
   /** Dysmsapi's throttle answers of the last minute (sorted set scored by when the pause they caused ends, ms; send-wait-facts.ts). */
   throttles(): string;
 }
@@ -103,6 +105,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     legacySentNumberPrefix: () => `${prefix}:sent-to:`,
     repairLease: () => `${prefix}:repair:lease`,
     workerSettings: () => `${prefix}:workers:settings`,
+    workerDurabilityHolds: () => `${prefix}:workers:durability-held`,
     throttles: () => `${prefix}:throttles`,
   };
 }

@@ -6,15 +6,21 @@ import { parseQuietHours } from './quiet-hours.js';
 import type { WaitFacts } from './send-wait.js';
 import { THROTTLE_LOG_WINDOW_MS } from './throttle-log.js';
 import { distinctQuietHours, WORKER_SETTINGS_TTL_MS } from './worker-settings.js';
+import { DURABILITY_HOLD_TTL_MS, parseDurabilityHolds } from './durability-holds.js';
 
 /** The value BullMQ's `queue.rateLimit(ms)` writes to the limiter key (workers/account-pauses.ts throttles with it). */
 const RATE_LIMITED = String(Number.MAX_SAFE_INTEGER);
 
 /**
  * Reads what every send shares (the account block, Dysmsapi's throttling of every worker now and
- * in the last minute, the live workers' quiet hours) in one round trip, for {@link sendWait}. `now` is the caller's clock.
+ * in the last minute, the live workers' quiet hours and durability holds) in one round trip, for
+ * {@link sendWait}. `now` is the caller's clock.
  */
-export async function readWaitFacts(redis: RedisConnection, keys: Keys, now: number): Promise<Pick<WaitFacts, 'accountBlock' | 'throttledUntil' | 'recentThrottles' | 'workerQuietHours'>> {
+export async function readWaitFacts(
+  redis: RedisConnection,
+  keys: Keys,
+  now: number,
+): Promise<Pick<WaitFacts, 'accountBlock' | 'throttledUntil' | 'recentThrottles' | 'workerQuietHours' | 'durabilityHolds'>> {
   const limiter = `${keys.prefix}:${CALLS_QUEUE}:limiter`;
   const replies =
     (await redis
@@ -25,22 +31,26 @@ export async function readWaitFacts(redis: RedisConnection, keys: Keys, now: num
       .zrangebyscore(keys.workerSettings(), now - WORKER_SETTINGS_TTL_MS, '+inf')
       .zcount(keys.throttles(), now - THROTTLE_LOG_WINDOW_MS, '+inf')
       .zrange(keys.throttles(), -1, -1, 'WITHSCORES')
+      .zrangebyscore(keys.workerDurabilityHolds(), now - DURABILITY_HOLD_TTL_MS, '+inf')
       .exec()) ?? [];
-  const [hash, limit, ttl, settings, throttles, last] = replies.map(([err, value]) => (err ? undefined : value)) as [
+  const [hash, limit, ttl, settings, throttles, last, holding] = replies.map(([err, value]) => (err ? undefined : value)) as [
     Record<string, string> | undefined,
     string | null | undefined,
     number | undefined,
     string[] | undefined,
     number | undefined,
     string[] | undefined,
+    string[] | undefined,
   ];
   const block = parseAccountBlock(hash);
+  const holds = parseDurabilityHolds(holding ?? []);
   const quiet = distinctQuietHours(settings ?? []);
   return {
     ...(block ? { accountBlock: block } : {}),
     ...(limit === RATE_LIMITED && ttl !== undefined && ttl > 0 ? { throttledUntil: now + ttl } : {}),
     ...(throttles && last?.[1] ? { recentThrottles: { times: throttles, lastUntil: Number(last[1]) } } : {}),
     ...(quiet.length ? { workerQuietHours: quiet.map(parseQuietHours) } : {}),
+    ...(holds ? { durabilityHolds: holds } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type { MessageKind } from './kinds.js';
 import { quietHoursText, quietUntil, type QuietHours } from './quiet-hours.js';
 import { workerText, type AccountBlock, type BlockingWorker } from './account-block.js';
 import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
+import type { DurabilityHolds } from './durability-holds.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -29,6 +30,12 @@ export type SendWait =
   | { reason: 'paused'; by: 'operator' | 'auto-pause'; detail: string }
   /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code, and the worker that hit it when known. */
   | { reason: 'account-blocked'; code: string; detail: string; since: number; worker?: BlockingWorker }
+  /**
+   * `workers` live workers make no new call because Redis does not keep their durability mode
+   * (SMSQ_DURABILITY; src/durability/watch.ts): its queued chunks wait, nothing is lost.
+   * `refusals`: their distinct reasons, each naming the setting and its fix.
+   */
+  | { reason: 'durability-held'; workers: number; refusals: string[] }
   /**
    * Dysmsapi throttled the account: every worker waits until `until` (ms), or, once that pause is
    * over, `times` throttle answers in the last minute say it may come again (`until` then past).
@@ -65,6 +72,8 @@ export interface WaitFacts {
   workerQuietHours?: readonly (QuietHours | undefined)[];
   /** The account block (keys.account()), if any. */
   accountBlock?: AccountBlock;
+  /** The live workers that hold their claims for durability (durability-holds.ts), if any. */
+  durabilityHolds?: DurabilityHolds;
   /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
   throttledUntil?: number;
   /** Throttle answers in the last minute and when the latest pause ends (ms), if any (throttle-log.ts). */
@@ -101,6 +110,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
       const { code, message, since, worker } = facts.accountBlock;
       return { reason: 'account-blocked', code, detail: message, since, ...(worker ? { worker } : {}) };
     }
+    // Before throttling and quiet hours, which end by themselves: this one waits for an operator's fix.
+    if (facts.durabilityHolds && status.counts.queued > 0) return { reason: 'durability-held', workers: facts.durabilityHolds.workers, refusals: [...facts.durabilityHolds.refusals] };
     const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
     if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil, ...times };
     // Before quiet hours and no-worker: they hold queued chunks, and `sending` with no reason reads as a call going on.
@@ -193,6 +204,8 @@ export function waitText(wait: SendWait): string {
         : `${OPERATOR_PAUSE_REASON}${wait.detail && wait.detail !== OPERATOR_PAUSE_REASON ? ` (${wait.detail})` : ''}: resume to continue`;
     case 'account-blocked':
       return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''})${wait.worker ? ` by ${workerText(wait.worker)}` : ''}: fix the account, or that worker's environment if others send with it, then smsq resume`;
+    case 'durability-held':
+      return `${wait.workers === 1 ? '1 worker makes' : `${wait.workers} workers make`} no new call until Redis keeps the durability mode again (jobs wait, nothing is lost): ${wait.refusals.join(' / ')}`;
     case 'throttled':
       if (!wait.times) return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
       return (

@@ -6,7 +6,7 @@ import { parseCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.js';
 
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [] };
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [], durabilityHeldWorkers: 0 };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -60,6 +60,7 @@ describe('alert gauges in /metrics', () => {
         workers: [{ worker: 'host-a:12:abc', lastSeenMs: 999_000 }],
         refusedReceipts: { 'other-attempt': 3 },
         housekeepingFailures: [{ name: 'callback', outcome: 'retried', count: 4 }],
+        durabilityHeldWorkers: 2,
       },
     });
     expect(text).toMatch(/^smsq_redis_up 1$/m);
@@ -72,6 +73,7 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="other-attempt"\} 3$/m);
     expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="retried"\} 4$/m);
     expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="given-up"\} 0$/m);
+    expect(text).toMatch(/^smsq_workers_durability_held 2$/m);
   });
 
   it('reads the housekeeping failures hash, skipping fields of another shape', () => {
@@ -86,6 +88,7 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_account_blocked 0$/m);
     expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 0$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 0$/m);
+    expect(text).toMatch(/^smsq_workers_durability_held 0$/m);
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="not-recipient"\} 0$/m);
     expect(text).not.toMatch(/^smsq_api_call_rate_cap /m); // no settings given
   });

@@ -33,6 +33,7 @@ describe('alert rules', () => {
         'SmsqReceiptsLagging',
         'SmsqRedisUnreachable',
         'SmsqNoWorker',
+        'SmsqDurabilityHeld',
       ]),
     );
   });

@@ -74,6 +74,7 @@ describe('Grafana dashboard', () => {
     expect(panels.some((p) => (p.targets ?? []).some((t) => /reason=~"throttled/.test(t.expr) || /outcome="throttled"/.test(t.expr))), 'throttling').toBe(true);
     expect(panelWith('smsq_account_blocked'), 'account blocks').toBeDefined();
     expect(panelWith('smsq_worker_last_seen_timestamp_seconds'), 'worker heartbeats').toBeDefined();
+    expect(panelWith('smsq_workers_durability_held'), 'workers held for durability').toBeDefined();
   });
 
   describe.skipIf(!havePromtool && !inCi)('with promtool', () => {

@@ -72,6 +72,22 @@ describe('sendWait', () => {
     expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ throttledUntil: until }))).toEqual({ reason: 'throttled', until });
   });
 
+  it('names workers held for durability with their refusals, when recipients are queued, after an account block and before throttling and quiet hours', () => {
+    const refusal = 'Redis cannot keep SMSQ_DURABILITY=fsync: appendfsync is everysec: a host crash loses up to a second of acknowledged writes (SMSQ_DURABILITY=fsync needs always). Fix: CONFIG SET appendfsync always';
+    const durabilityHolds = { workers: 2, refusals: [refusal] };
+    // Inside quiet hours (07:42) and throttled: the hold is what an operator must fix.
+    const wait = sendWait(status({}, { queued: 3 }), facts({ durabilityHolds, throttledUntil: at('2026-12-04T07:42:25') }));
+    expect(wait).toEqual({ reason: 'durability-held', workers: 2, refusals: [refusal] });
+    expect(waitText(wait!)).toBe(`2 workers make no new call until Redis keeps the durability mode again (jobs wait, nothing is lost): ${refusal}`);
+    expect(waitText({ reason: 'durability-held', workers: 1, refusals: ['a', 'b'] })).toBe('1 worker makes no new call until Redis keeps the durability mode again (jobs wait, nothing is lost): a / b');
+    const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: 1 };
+    expect(sendWait(status({}, { queued: 3 }), facts({ durabilityHolds, accountBlock: block }))).toMatchObject({ reason: 'account-blocked' });
+    // Nothing queued: no claim of it waits on the hold.
+    expect(sendWait(status({ kind: 'notification' }, { sending: 1 }), facts({ durabilityHolds }))).toBeUndefined();
+    expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ durabilityHolds }))).toMatchObject({ reason: 'receipts' });
+    expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ durabilityHolds }))).toMatchObject({ reason: 'paused' });
+  });
+
   it('names throttling of the last minute between the pauses, after quiet hours and a missing worker', () => {
     const now = at('2026-12-04T10:00:00');
     const recentThrottles = { times: 37, lastUntil: now - 400 };
