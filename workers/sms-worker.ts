@@ -185,7 +185,6 @@ export interface SmsWorkerOptions {
 /** Waiting housekeeping jobs looked at for callbacks at start, at most per state. */
 const CALLBACKS_SAMPLED = 100;
 
-
 export interface RepairOptions {
   /** Between sweeps (ms). */
   intervalMs: number;
