@@ -14,7 +14,6 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 // The SDK's RuntimeOptions class (a dependency of the SDK packages, not listed in package.json yet).
 import { RuntimeOptions } from '@darabonba/typescript';
 import { LIVE_ENDPOINT } from './defaults.js';
-import { SmsqError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
 import type {
@@ -105,7 +104,7 @@ export interface ResolvedSmsClientOptions {
 }
 
 /** Thrown synchronously for options that cannot work; the message names the option and the fix. */
-export class SmsClientOptionsError extends SmsqError {
+export class SmsClientOptionsError extends Error {
   readonly code = 'SMSQ_SMS_CLIENT_OPTIONS';
   constructor(message: string) {
     super(message);

@@ -66,9 +66,11 @@ describe('SmsqError', () => {
     const errorClasses = Object.entries(pkg).filter(([name, v]) => typeof v === 'function' && name.endsWith('Error') && (v as { prototype: unknown }).prototype instanceof Error);
     expect(errorClasses.length).toBeGreaterThan(10); // the scan itself works
     // The exported classes whose instances carry an SMSQ_* code (read from the source: constructors differ).
-    const source = readFileSync(join(ROOT, 'src/errors.ts'), 'utf8') + readFileSync(join(ROOT, 'src/queue/redis-url.ts'), 'utf8') + readFileSync(join(ROOT, 'src/sms/client.ts'), 'utf8');
+    // Not src/sms/client.ts's SmsClientOptionsError: the Dysmsapi boundary imports nothing of smsq's
+    // errors (npm run lint:layers), so it is an Error with the code, thrown at set-up, not a SmsqError.
+    const source = readFileSync(join(ROOT, 'src/errors.ts'), 'utf8') + readFileSync(join(ROOT, 'src/queue/redis-url.ts'), 'utf8');
     const coded = [...source.matchAll(/export class (\w+) extends (\w+) \{\n {2}readonly code = '(SMSQ_[A-Z_]+)'/g)];
-    expect(coded.length).toBeGreaterThan(14);
+    expect(coded.length).toBeGreaterThan(13);
     for (const [, name, base, code] of coded) {
       expect(`${name} extends ${base}`).toBe(`${name} extends SmsqError`);
       expect(code && code in SMSQ_CODES).toBe(true);
