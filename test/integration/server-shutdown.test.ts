@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALLS_LIMIT_MS } from '../../cli/commands/server.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
@@ -145,14 +146,23 @@ describe('smsq server told to stop', () => {
     try {
       const pending = fetch(new URL('/v1/messages', url), { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'cut-mid-enqueue' }, body: MESSAGE }).catch((err: unknown) => err);
       await new Promise((r) => setTimeout(r, 500));
+      const signalledAt = Date.now();
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(EXIT.dependency);
+      // The wait for the send under way to end is bounded: a Redis that hangs does not hold the exit.
+      expect(Date.now() - signalledAt).toBeLessThan(GRACE_MS + CALLS_LIMIT_MS + 5000);
       expect(await pending).toBeInstanceOf(Error); // its connection was closed without an answer
       const over = line(server, /^grace period over/);
       expect(over, server.stderr).toBeDefined();
       expect(over!.cut).toEqual([expect.stringMatching(/^POST \/v1\/messages \(in its handler: may be partly done\)$/)]);
       expect(over!.msg).toMatch(/retry with the same Idempotency-Key/);
-      expect(over!.msg).toMatch(/smsq repair/);
+      const unanswered = line(server, /^Redis did not answer/);
+      expect(unanswered, server.stderr).toMatchObject({ level: 40, callsLimitMs: CALLS_LIMIT_MS });
+      expect(unanswered!.msg).toContain(`(${CALLS_LIMIT_MS} ms)`);
+      expect(unanswered!.msg).toMatch(/smsq repair/);
+      expect(unanswered!.msg).toMatch(/retry with the same Idempotency-Key/);
+      const stopped = line(server, /^server stopped/);
+      expect(stopped!.ms).toBeGreaterThanOrEqual(GRACE_MS + CALLS_LIMIT_MS);
     } finally {
       redis.process.kill('SIGCONT');
     }
@@ -185,15 +195,18 @@ describe('smsq server told to stop', () => {
     expect(held).toBeGreaterThanOrEqual(1000);
     expect(held).toBeLessThan(rows);
     expect(status.counts.queued).toBe(held);
+    // Stopped by the server's stop, and said so: its client did not go, it was cut off.
+    expect(status.send.controlReason).toBe(`its enqueue was stopped (server stopped after its ${grace} ms grace) after line ${held + 1}`);
 
     const over = line(server, /^grace period over/);
     expect(over, server.stderr).toMatchObject({ cut: ['POST /v1/campaigns (in its handler: may be partly done, without an Idempotency-Key)'] });
     const stops = logLines(server).filter((l) => l.code === 'SMSQ_CAMPAIGN_STOPPED');
     expect(stops).toHaveLength(1);
     expect(stops[0]).toMatchObject({ level: 40, sendId, recipients: held });
-    expect(stops[0]!.msg).toContain(`enqueued as send ${sendId}, now paused`);
+    expect(stops[0]!.msg).toContain(`the campaign was stopped (server stopped after its ${grace} ms grace) after line ${held + 1}: the ${held} recipients read before it were enqueued as send ${sendId}, now paused`);
     expect(stops[0]!.msg).toContain(`POST /v1/sends/${sendId}/resume`);
     expect(stops[0]!.msg).toContain(`POST /v1/sends/${sendId}/cancel`);
+    expect(line(server, /^Redis did not answer/)).toBeUndefined();
     expect(logLines(server).filter((l) => l.level >= 50)).toEqual([]);
   }, 90_000);
 
