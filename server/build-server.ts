@@ -78,6 +78,12 @@ export interface ServerDeps {
   settings?: DeploymentSettings;
   /** REDIS_URL with its password redacted, named when Redis does not answer. Default: read from the connection. */
   redactedRedisUrl?: string;
+  /**
+   * Aborted by the entry point when its shutdown grace runs out, just before it cuts the
+   * connections still open: a campaign being enqueued is stopped (held paused with the rows read)
+   * with this signal's reason, not as if its client had gone. Default: none.
+   */
+  stopping?: AbortSignal;
 }
 
 /** The server `buildServer` returns. */
@@ -170,7 +176,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock, redactedRedisUrl });
   await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock, settings: deps.settings, redactedRedisUrl });
   await app.register(openApiPlugin, { collector: openApi });
-  await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit, notFound: routeMethods.notFound });
+  await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit, notFound: routeMethods.notFound, stopping: deps.stopping });
   await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });
   if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports });
   await app.register(dashboardPlugin, {

@@ -49,17 +49,52 @@ export interface Closable {
   server: Server;
 }
 
+/** See {@link closeWithin}. */
+export interface CloseWithinOptions {
+  /**
+   * Called when the grace runs out, before any connection is cut: work under way is stopped here
+   * with the true reason, rather than later as if its client had gone.
+   */
+  onGraceOver?: () => void;
+}
+
 /**
  * Closes `app` (no new connections, requests in flight answered); once `graceMs` has passed, closes
  * every connection still open, in the middle of whatever it carries.
  */
-export async function closeWithin(app: Closable, requests: RequestsInFlight, graceMs: number): Promise<ServerClose> {
+export async function closeWithin(app: Closable, requests: RequestsInFlight, graceMs: number, opts: CloseWithinOptions = {}): Promise<ServerClose> {
   const closed = app.close();
   let timer: NodeJS.Timeout | undefined;
   const inTime = await Promise.race([closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
   clearTimeout(timer);
   if (inTime) return { inTime, cut: [], closed };
   const cut = requests.describe();
+  opts.onGraceOver?.();
   app.server.closeAllConnections();
   return { inTime, cut, closed };
+}
+
+/** What {@link callsEndedWithin} closes: a producer. */
+export interface ClosableCalls {
+  closeWithin(graceMs: number): Promise<boolean>;
+}
+
+/**
+ * After the cut, the calls the cut requests had under way are let end before Redis is let go: a
+ * campaign stopped still has to write its pause and the end of its enqueue, and a send finishes
+ * its enqueue. `graceMs` is the producer's own grace (after it, a campaign still reading is
+ * stopped); `limitMs` bounds the whole wait, as a Redis that hangs without closing its connection
+ * would otherwise hold the exit. Resolves true when the producer closed within `limitMs`.
+ */
+export async function callsEndedWithin(producer: ClosableCalls, graceMs: number, limitMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    producer.closeWithin(graceMs).then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), limitMs))),
+  ]);
+  clearTimeout(timer);
+  return ended;
 }

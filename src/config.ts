@@ -270,7 +270,7 @@ export const envSchema = z.object({
   SMSQ_REDIS_CONNECT_TIMEOUT_MS: intFrom('SMSQ_REDIS_CONNECT_TIMEOUT_MS', 100, 120_000, 'SMSQ_REDIS_CONNECT_TIMEOUT_MS=5000 (100..120000)').default(5000)
     .meta(envDoc({ group: 'redis', description: 'how long a command, a producer call or a REST request waits for Redis before it fails with `SMSQ_REDIS_UNAVAILABLE` (see [When Redis does not answer](operations.md#when-redis-does-not-answer))' })),
   SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000)
-    .meta(envDoc({ group: 'workers', description: 'how long `smsq worker` and `smsq server` may take to stop after SIGTERM/SIGINT (calls or requests still in flight then are cut; see [Graceful shutdown](operations.md#graceful-shutdown)); keep it below your orchestrator\'s kill timeout' })),
+    .meta(envDoc({ group: 'workers', description: 'how long `smsq worker` and `smsq server` may take to stop after SIGTERM/SIGINT (calls or requests still in flight then are cut; the server then gives what they had under way up to 3 s more to end; see [Graceful shutdown](operations.md#graceful-shutdown)); keep it below your orchestrator\'s kill timeout, by 3 s for the server' })),
   SMS_MODE: z
     .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
     .default('sandbox')

@@ -19,7 +19,17 @@ import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { EXIT } from '../../src/errors.js';
-import { closeWithin, trackRequests } from '../../server/close-within.js';
+import { callsEndedWithin, closeWithin, trackRequests } from '../../server/close-within.js';
+
+/**
+ * When the grace has run out and the connections are cut, the calls those requests had under way
+ * get this long to end before Redis is let go (a campaign stopped writes its pause and the end of
+ * its enqueue, a send finishes its enqueue): the producer's own grace, after which it stops a
+ * campaign still reading...
+ */
+export const CALLS_GRACE_MS = 2000;
+/** ...and the limit of the whole wait, which a Redis that hangs without closing its connection would otherwise hold. */
+export const CALLS_LIMIT_MS = 3000;
 
 /** The queues the server shows and measures. */
 export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
@@ -110,7 +120,10 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.onClose(() => ingest.close());
           reports = { ingest: ingest.ingest, token };
         } else ctx.logger.warn('SMSQ_REPORT_TOKEN is not set: pushed SmsReport / SmsUp endpoints are off');
+        // Aborted when the grace runs out, before the connections are cut: a campaign being enqueued is held with this reason.
+        const stopping = new AbortController();
         const app = await buildServer({
+          stopping: stopping.signal,
           redis,
           prefix: config.prefix,
           producer,
@@ -181,12 +194,20 @@ export function register(program: Command, ctx: CliContext): void {
         const stopFrom = performance.now();
         ctx.logger.info({ signal, graceMs }, 'stopping: no new connections; finishing requests in flight');
         watch.stop();
-        const stop = await closeWithin({ close, server: app.server }, requests, graceMs);
+        const stop = await closeWithin({ close, server: app.server }, requests, graceMs, { onGraceOver: () => stopping.abort(`server stopped after its ${graceMs} ms grace`) });
         if (!stop.inTime) {
+          const n = stop.cut.length;
           ctx.logger.warn(
-            { graceMs, cut: stop.cut },
-            `grace period over: ${stop.cut.length} request${stop.cut.length === 1 ? '' : 's'} cut without an answer (\`cut\` names each). A send cut mid-enqueue is finished, or failed with SMSQ_ENQUEUE_ABANDONED, by the repair sweep (\`smsq repair\`); a client's retry with the same Idempotency-Key completes it instead of sending it again`,
+            { graceMs, cut: stop.cut, callsLimitMs: CALLS_LIMIT_MS },
+            `grace period over: ${n} request${n === 1 ? '' : 's'} cut without an answer (\`cut\` names each). What they had under way ends before Redis is let go (up to ${CALLS_LIMIT_MS} ms): a campaign still reading its list is held paused with the rows read (a warning names its send and how to resume or cancel it); a send finishes its enqueue, and its client's retry with the same Idempotency-Key is answered with it instead of sending it again`,
           );
+          const ended = await callsEndedWithin(producer, CALLS_GRACE_MS, CALLS_LIMIT_MS);
+          if (!ended || redis.status !== 'ready') {
+            ctx.logger.warn(
+              { callsLimitMs: CALLS_LIMIT_MS, redis: redis.status },
+              `Redis did not answer while what the cut requests had under way was ending${ended ? '' : ` (${CALLS_LIMIT_MS} ms)`}: a send cut mid-enqueue is finished, or failed with SMSQ_ENQUEUE_ABANDONED, by the repair sweep (\`smsq repair\`), and a client's retry with the same Idempotency-Key completes it instead of sending it again; a campaign stopped may not be paused: \`smsq sends --state enqueuing\` lists what is left, \`smsq campaign cancel ID\` ends it`,
+            );
+          }
           redis.disconnect(); // what still waits for Redis fails now instead of holding the exit
           await stop.closed.catch(() => {});
         }

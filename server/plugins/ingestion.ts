@@ -48,6 +48,8 @@ export interface IngestionOptions {
   csvBodyLimit: number;
   /** The server's not-found handler (405 for a route's other methods), behind this plugin's auth. */
   notFound: RouteMethods['notFound'];
+  /** See ServerDeps.stopping: stops a campaign being enqueued, with its reason. */
+  stopping?: AbortSignal;
 }
 
 const JSON_ONLY = ['application/json'];
@@ -161,7 +163,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     reply: FastifyReply,
     run: (signal: AbortSignal) => Promise<EnqueueResult>,
   ): Promise<FastifyReply> => {
-    const client = whileClientWaits(reply);
+    const client = whileClientWaits(reply, options.stopping);
     try {
       return reply.code(202).send(await run(client.signal));
     } catch (err) {
