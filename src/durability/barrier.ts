@@ -67,7 +67,7 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
 const closeCounts = new WeakMap<Redis, { closes: number }>();
 
 /** How many times `redis` lost its connection since the first call for it. */
-function closesOf(redis: Redis): number {
+export function closesOf(redis: Redis): number {
   let entry = closeCounts.get(redis);
   if (!entry) {
     const counter = { closes: 0 };

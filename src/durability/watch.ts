@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { RedisNotDurableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RedisConnection } from '../queue/connection.js';
+import { isCluster, type RedisConnection } from '../queue/connection.js';
+import { closesOf } from './barrier.js';
 import type { DurabilityOptions } from './mode.js';
 import { checkRedisDurability } from './startup-check.js';
 
@@ -46,6 +47,10 @@ export interface DurabilityWatchOptions {
 
 /** How often a watch that holds the claims checks whether the mode is kept again (ms). */
 const HELD_RECHECK_MS = 1000;
+/** Checks in a row without an answer, while claims are held, before the watch says so. */
+const UNANSWERED_BEFORE_WARNING = 5;
+/** What an ioredis Cluster emits when the node serving a slot may have changed. */
+const CLUSTER_TOPOLOGY_EVENTS = ['refresh', '+node', '-node'] as const;
 
 export function createDurabilityWatch(options: DurabilityWatchOptions): DurabilityWatch {
   const log = options.logger;
@@ -59,9 +64,20 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
   let stopped = true;
   // Connections lost so far: a check releases the claims only if none was lost while it ran.
   let losses = 0;
+  // Checks in a row that got no answer (see checkOnce).
+  let unanswered = 0;
+  // The server the last passing check judged, and its connection's losses then: on a Cluster the
+  // deployment's connection does not close when the slot's master changes (a failover, a reshard).
+  let checkedOn: { node: Redis; closes: number } | undefined;
 
   const holdClaims = (why: string) => {
     reason = why;
+    // Held, it looks again soon: the fix (a CONFIG SET), or the server after a reconnect, should
+    // not wait for the next interval.
+    if (!heldTimer) {
+      heldTimer = setInterval(() => void check(), Math.min(options.intervalMs, HELD_RECHECK_MS));
+      heldTimer.unref();
+    }
     if (hold) return;
     let release: () => void = () => {};
     const promise = new Promise<void>((resolve) => (release = resolve));
@@ -69,6 +85,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
   };
   const releaseClaims = () => {
     const refused = reason !== undefined && reason !== 'connection';
+    unanswered = 0;
     if (heldTimer) clearInterval(heldTimer);
     heldTimer = undefined;
     hold?.release();
@@ -80,16 +97,23 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
   async function checkOnce(): Promise<void> {
     const lossesSeen = losses;
     let refusal: RedisNotDurableError | undefined;
+    let node: Redis | undefined;
     try {
-      await checkRedisDurability(await options.server(), options.durability, log, warned);
+      node = await options.server();
+      await checkRedisDurability(node, options.durability, log, warned);
     } catch (err) {
       if (!(err instanceof RedisNotDurableError)) {
-        // Redis does not answer: claims cannot be written either. The next check decides.
-        log.debug({ err }, 'durability check: no answer from Redis');
+        // Redis does not answer (claims cannot be written either), or not to this check. While
+        // claims are held for it, it is said once it lasts: jobs then wait with no other sign.
+        unanswered++;
+        if (hold && unanswered === UNANSWERED_BEFORE_WARNING) {
+          log.warn({ err, checks: unanswered }, 'DURABILITY: Redis does not answer the durability check since its connection came back: this worker makes no new call until a check passes (jobs wait, nothing is lost)');
+        } else log.debug({ err }, 'durability check: no answer from Redis');
         return;
       }
       refusal = err;
     }
+    unanswered = 0;
     if (stopped) return;
     if (refusal) {
       if (reason !== refusal.message) {
@@ -97,11 +121,9 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
         options.onHoldChange?.(refusal.message);
       }
       holdClaims(refusal.message);
-      // Held, it looks again soon: the fix (a CONFIG SET) should not wait for the next interval.
-      heldTimer ??= setInterval(() => void check(), Math.min(options.intervalMs, HELD_RECHECK_MS));
-      heldTimer.unref();
       return;
     }
+    if (node) checkedOn = { node, closes: closesOf(node) };
     if (hold && losses === lossesSeen) {
       const wasRefused = reason !== 'connection';
       releaseClaims();
@@ -130,6 +152,19 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
   const onReady = () => {
     void check();
   };
+  // A Cluster: its slots were refreshed or a node came or went. Claims are held and the mode
+  // checked again only if the deployment's slot is now served by another node than the one last
+  // judged (or that node's connection was lost since).
+  const onTopology = () => {
+    void options
+      .server()
+      .catch(() => undefined)
+      .then((node) => {
+        if (stopped || (node !== undefined && node === checkedOn?.node && closesOf(node) === checkedOn.closes)) return;
+        onClose();
+        void check();
+      });
+  };
 
   return {
     start() {
@@ -137,6 +172,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       stopped = false;
       options.redis.on('close', onClose);
       options.redis.on('ready', onReady);
+      if (isCluster(options.redis)) for (const event of CLUSTER_TOPOLOGY_EVENTS) options.redis.on(event, onTopology);
       timer = setInterval(() => void check(), options.intervalMs);
       timer.unref();
     },
@@ -144,6 +180,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       stopped = true;
       options.redis.off('close', onClose);
       options.redis.off('ready', onReady);
+      if (isCluster(options.redis)) for (const event of CLUSTER_TOPOLOGY_EVENTS) options.redis.off(event, onTopology);
       if (timer) clearInterval(timer);
       timer = undefined;
       releaseClaims();

@@ -163,6 +163,35 @@ describe('a running worker re-checks the mode', () => {
     await redis.config('SET', 'appendfsync', 'always');
     await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the send to go out once the new server fsyncs', 10_000);
   }, 30_000);
+
+  it('a check that gets no answer after a reconnect holds the claims, says so, and tries every second, not at the next interval', async () => {
+    const server = await privateRedis({ appendfsync: 'always' });
+    const redis = connect(server.url);
+    const prefix = '{smsq-recheck}';
+    const { emulator, client } = await emulatorClient();
+    const { lines, logger } = capturedLogger();
+    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 600_000, ...FAST_TIMING });
+    closers.push(() => worker.close());
+    await worker.start();
+
+    // Redis stops answering the worker's INFO (the check's first command), and every connection is
+    // dropped. The test writes as another user, who may still read INFO.
+    const admin = connect(server.url);
+    await admin.call('ACL', 'SETUSER', 'writer', 'on', 'nopass', '~*', '&*', '+@all');
+    const writer = connect(server.url.replace('redis://', 'redis://writer@'));
+    await admin.call('ACL', 'SETUSER', 'default', '-info');
+    await admin.client('KILL', 'TYPE', 'normal');
+    await waitFor(() => lines.some((l) => l.includes('does not answer the durability check')), 'the worker to say its checks get no answer', 15_000);
+    const relaxed = createProducer({ redis: writer, prefix, logger: silent, durability: { mode: 'none' } });
+    closers.push(() => relaxed.close());
+    const held = await relaxed.send(request('13900000071'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.calls()).toHaveLength(0);
+
+    await admin.call('ACL', 'SETUSER', 'default', '+info');
+    // Checked every second while held: the next interval is 10 minutes away.
+    await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the send to go out once a check passes', 10_000);
+  }, 40_000);
 });
 
 describe('a producer re-checks the mode', () => {
