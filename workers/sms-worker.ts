@@ -303,7 +303,9 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // The start-up check's warnings, so that the watch's checks do not say them again.
   const durabilityWarned = new Set<string>();
   // Zero, negative or NaN would check in a busy loop or never.
-  if (!(Number.isFinite(recheckMs) && recheckMs >= 10)) throw new RangeError(`durabilityRecheckMs must be a number of ms >= 10, got ${String(options.durabilityRecheckMs)}`);
+  if (!(Number.isFinite(recheckMs) && recheckMs >= 10)) {
+    throw new ConfigError([`smsq worker options: durabilityRecheckMs must be a number of ms >= 10, got ${String(options.durabilityRecheckMs)}. Fix: leave it out (${DURABILITY_RECHECK_MS} ms) or give a number of ms`]);
+  }
   // Status and /metrics read a hold from Redis: otherwise it shows only as jobs that do not move.
   const durabilityHolds = createDurabilityHoldAnnouncer({ redis: options.connection, keys, clock, logger: log });
   // `none` promises nothing to keep: only its start-up warnings.

@@ -165,7 +165,16 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
   ): Promise<FastifyReply> => {
     const client = whileClientWaits(reply, options.stopping);
     try {
-      return reply.code(202).send(await run(client.signal));
+      const result = await run(client.signal);
+      // Gone after the last row was enqueued but before its answer: the send goes out whole, and
+      // nobody else will hear its id.
+      if (client.signal.aborted) {
+        request.log.warn(
+          { sendId: result.sendId, recipients: result.recipients, reason: String(client.signal.reason) },
+          `campaign ${result.sendId} was enqueued whole (${result.recipients} recipients) but its client was gone before the answer (${String(client.signal.reason)}): it goes out as enqueued. A retry with the same Idempotency-Key is answered with it; without one it would be sent twice`,
+        );
+      }
+      return reply.code(202).send(result);
     } catch (err) {
       if (err instanceof CampaignStoppedError) {
         const { sendId, recipients, rowsRead, afterLine } = err.stopped;

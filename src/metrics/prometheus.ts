@@ -130,7 +130,7 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   for (const w of alerts.workers) lastSeen.set({ worker: w.worker }, w.lastSeenMs / 1000);
   new Gauge({
     name: N.durabilityHeld,
-    help: 'Live workers that make no new call because Redis does not keep their SMSQ_DURABILITY (appendfsync or no-appendfsync-on-rewrite changed under them): jobs wait, nothing is lost. `smsq status ID` of a waiting send names the setting and its fix.',
+    help: 'Live workers that make no new call because Redis does not keep their SMSQ_DURABILITY (a setting changed under them, Redis came back otherwise, replicas missing): jobs wait, nothing is lost. `smsq status ID` of a waiting send names what Redis no longer keeps and its fix.',
     registers,
   }).set(alerts.durabilityHeldWorkers);
   const refused = new Counter({

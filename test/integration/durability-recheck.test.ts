@@ -99,6 +99,10 @@ describe('no-appendfsync-on-rewrite: a Redis that does not fsync while it saves 
     const worker = createSmsWorker({ connection: redis, client, logger: silent, prefix: '{smsq-bg}', qps: 50, readTimeoutMs: 1000 });
     closers.push(() => worker.close());
     await expect(worker.start()).rejects.toThrow(/no-appendfsync-on-rewrite is yes/);
+    // A re-check interval that would spin or never run is refused when the worker is built.
+    expect(() => createSmsWorker({ connection: redis, client, logger: silent, prefix: '{smsq-bg}', qps: 50, readTimeoutMs: 1000, durabilityRecheckMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/durabilityRecheckMs must be a number of ms >= 10, got 0\. Fix: /) }),
+    );
   });
 });
 
