@@ -16,11 +16,9 @@
  *   other processes on the machine) shows whether the machine, rather than the limiter, set the pace. */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import type { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
 import { maxInSlidingWindow } from '../src/queue/rate-window.js';
-import { parseInfo } from '../src/durability/probe.js';
 import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
 import {
   BENCH_PREFIX,
@@ -35,7 +33,7 @@ import {
   waitFor,
   type WorkerChildReady,
 } from './support/pipeline.js';
-import { benchDurability, startPrivateRedis } from './support/redis.js';
+import { benchDurability, forksOf, startPrivateRedis } from './support/redis.js';
 
 export interface LimiterOptions {
   qps: number;
@@ -190,12 +188,6 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
     await emulator.close();
     await redis.stop();
   }
-}
-
-/** `aof_rewrites` (INFO persistence) and `total_forks` (INFO stats) of the bench's Redis. */
-async function forksOf(conn: Redis): Promise<{ aofRewrites: number; total: number }> {
-  const info = parseInfo(await conn.info());
-  return { aofRewrites: Number(info.get('aof_rewrites') ?? 0), total: Number(info.get('total_forks') ?? 0) };
 }
 
 /** The fewest calls in one 100 ms bin of the drain, leaving out its first second (the ramp) and last bin. */

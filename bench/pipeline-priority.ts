@@ -42,7 +42,7 @@ import {
   waitFor,
   type WorkerChildReady,
 } from './support/pipeline.js';
-import { benchDurability, startPrivateRedis } from './support/redis.js';
+import { benchDurability, forksOf, startPrivateRedis } from './support/redis.js';
 import { compileBenchEntries } from './support/compiled.js';
 
 const CODE_PRODUCER_CHILD = 'bench/support/code-producer-child.ts';
@@ -77,6 +77,8 @@ export interface PriorityResult {
   producerLoopDelayMs: { p50: number; p99: number; max: number };
   /** Seconds the run touched (its first and last in part), those whose slowest AOF fsync took ≥ 10 ms (Redis LATENCY HISTORY aof-fsync-always), and the slowest. */
   aofFsyncMs: { seconds: number; slowSeconds: number; max: number };
+  /** AOF rewrites Redis started while the codes went (each stalls every fsync'd write for a while). */
+  aofRewrites: number;
   /** Time spent inside producer.send() (the enqueue itself). */
   enqueueMs: { p50: number; p99: number };
   marketingBacklog: number;
@@ -122,9 +124,11 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
     loopDelay.enable();
     await conn.config('SET', 'latency-monitor-threshold', '1');
     await conn.call('LATENCY', 'RESET');
+    const forks0 = await forksOf(conn);
     const tStart = Date.now();
     const sent = await (codeProducer as BenchChild).request<CodesResult>('codes', run, 120_000);
     const tEnd = Date.now();
+    const forks1 = await forksOf(conn);
     loopDelay.disable();
     // Redis's own latency monitor: the slowest AOF fsync of each second (appendfsync always
     // fsyncs in its main thread, so every client waits it out).
@@ -206,6 +210,7 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
         otherProcesses: cpu0.machine !== undefined && cpu1.machine !== undefined ? round(Math.max(0, (cpu1.machine - cpu0.machine) / wall - ours), 2) : null,
       },
       valid,
+      aofRewrites: forks1.aofRewrites - forks0.aofRewrites,
       pass: valid && p99 <= 50,
     };
   } finally {
@@ -222,7 +227,7 @@ export function formatPriority(r: PriorityResult): string {
     `Priority latency: ${r.codes} verification codes, one every 50-100 ms, while ${r.workers} workers × concurrency ${r.concurrencyPerWorker} drain a marketing backlog at SMS_QPS Q = ${r.qps} (emulator cap = Q)`,
     `  enqueue → accepted p50 / p99 (ms)   ${r.latencyMs.p50} / ${r.latencyMs.p99}   (p90 ${r.latencyMs.p90}, max ${r.latencyMs.max}; send() itself p50 ${r.enqueueMs.p50}, p99 ${r.enqueueMs.p99})   target p99 <= 50  ${r.pass ? 'ok' : r.valid ? 'MISSED' : 'INVALID'}`,
     `  where it went, p50 / p99 (ms)      enqueue → claim ${r.toClaimMs.p50} / ${r.toClaimMs.p99}; claim → accepted ${r.claimToAcceptedMs.p50} / ${r.claimToAcceptedMs.p99}${r.claimsUnread ? ` (${r.claimsUnread} codes' claims unread: chunk gone)` : ''}; event-loop delay p50 / p99 (max): emulator ${r.benchLoopDelayMs.p50} / ${r.benchLoopDelayMs.p99} (${r.benchLoopDelayMs.max}), producer ${r.producerLoopDelayMs.p50} / ${r.producerLoopDelayMs.p99} (${r.producerLoopDelayMs.max})`,
-    `  Redis AOF fsync (appendfsync always; every client waits)   ${r.aofFsyncMs.slowSeconds} of ${r.aofFsyncMs.seconds} s had one ≥ 10 ms; slowest ${r.aofFsyncMs.max} ms`,
+    `  Redis AOF fsync (appendfsync always; every client waits)   ${r.aofFsyncMs.slowSeconds} of ${r.aofFsyncMs.seconds} s had one ≥ 10 ms; slowest ${r.aofFsyncMs.max} ms; AOF rewrites meanwhile ${r.aofRewrites}`,
     `  marketing meanwhile                 ${r.marketingPerSecondDuringCodes}/s = ${r.marketingRatio.toFixed(3)} × Q; backlog ${r.marketingBacklog}, ${r.marketingLeftAtEnd} still queued at the end; ${r.codesAccepted}/${r.codes} codes accepted; throttled calls ${r.throttledCalls}`,
     `  CPU (cores): workers ${r.cpu.workers.join(' + ')}, redis ${r.cpu.redis}, emulator/bench ${r.cpu.benchProcess}; other processes ${r.cpu.otherProcesses ?? '?'} (${cpus().length} cores)`,
   ].join('\n');

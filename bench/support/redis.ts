@@ -4,6 +4,7 @@
  * temp dir.
  */
 import { Redis } from 'ioredis';
+import { parseInfo } from '../../src/durability/probe.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
 import { startPrivateRedis as startBase } from '../../src/runtime/private-redis.js';
 import { onExitKill, onExitRemove } from './children.js';
@@ -81,4 +82,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       unhookDir();
     },
   };
+}
+
+/**
+ * `aof_rewrites` (INFO persistence) and `total_forks` (INFO stats) of a bench's Redis: an AOF
+ * rewrite writes a whole base file while every write of `appendfsync always` waits for its own
+ * fsync, so what a bench measures across one dips (docs/benchmarks.md, session 12).
+ */
+export async function forksOf(conn: Redis): Promise<{ aofRewrites: number; total: number }> {
+  const info = parseInfo(await conn.info());
+  return { aofRewrites: Number(info.get('aof_rewrites') ?? 0), total: Number(info.get('total_forks') ?? 0) };
 }
