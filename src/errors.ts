@@ -59,7 +59,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued', 503, EXIT.dependency),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
-  SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for; smsq refuses to start on it', 500, EXIT.refused),
+  SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue', 503, EXIT.dependency),
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
