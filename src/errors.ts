@@ -324,8 +324,10 @@ export class NotDurableError extends SmsqError {
     what: string,
     /** What the confirmation said (WAIT's count), for a caller that rewraps it. */
     readonly detail: string,
+    /** What to do about it, where not the replicas and the timeout. */
+    fix = 'check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS, then retry',
   ) {
-    super(`${what} could not be made durable: ${detail}. Fix: check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS, then retry`);
+    super(`${what} could not be made durable: ${detail}. Fix: ${fix}`);
     this.name = 'NotDurableError';
   }
 }

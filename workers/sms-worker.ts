@@ -46,7 +46,7 @@ import { createThrottleWarnings } from './throttle-warnings.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
-import { createDurabilityWatch } from '../src/durability/watch.js';
+import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
 import { createClaimJournal } from './claim-journal.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
@@ -354,7 +354,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       quietRecheckMs: options.recheckMs ?? 60_000,
       autoPause: options.autoPause === null ? undefined : (options.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
-    durability: createDurabilityBarrier(server, durability),
+    durability: durabilityWatch ? confirmedByWatch(createDurabilityBarrier(server, durability), durabilityWatch, server) : createDurabilityBarrier(server, durability),
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld() ?? durabilityWatch?.held(),
   });
@@ -555,7 +555,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       const node = await step(server());
       await step(confirmDatabase(node, describeRedis(node)));
       await step(checkRedisDurability(node, durability, log, durabilityWarned));
-      await step(Promise.resolve(durabilityWatch?.start()), () => durabilityWatch?.stop());
+      await step(Promise.resolve(durabilityWatch?.start(node)), () => durabilityWatch?.stop());
       await step(adviseRedisMemory(node, log));
       if (!options.callbackSecret) await step(warnCallbacksWaiting());
       else {

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { RedisNotDurableError } from '../errors.js';
+import { NotDurableError, RedisNotDurableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isCluster, type RedisConnection } from '../queue/connection.js';
-import { closesOf } from './barrier.js';
+import { closesOf, type DurabilityBarrier } from './barrier.js';
 import type { DurabilityOptions } from './mode.js';
 import { checkRedisDurability } from './startup-check.js';
 
@@ -15,13 +15,20 @@ import { checkRedisDurability } from './startup-check.js';
  * another), and while the mode does not hold it holds every new claim: the jobs wait, nothing is
  * called, and the claims go on once a check finds the mode kept again. From a lost connection
  * until the check after it, claims are held too: the first claim on a new server comes after its check.
+ * On a Cluster a claim can itself be what finds the slot moved (below, {@link confirmedByWatch}).
  */
 export interface DurabilityWatch {
-  /** Begins checking (after the start-up check passed). */
-  start(): void;
+  /** Begins checking (after the start-up check passed on `judged`, the server it checked). */
+  start(judged?: Redis): void;
   stop(): void;
   /** Undefined while the mode holds; otherwise resolves once a check finds it kept (or the watch stops). */
   held(): Promise<void> | undefined;
+  /**
+   * Whether claims are not held and `node` is the server the last passing check judged, its
+   * connection not lost since. When not (and nothing holds the claims yet), the claims are held
+   * and the mode checked again, as after a lost connection.
+   */
+  vouchesFor(node: Redis): boolean;
   /** Checks now; resolves when this check is done (a probe that fails leaves things as they were). */
   check(): Promise<void>;
 }
@@ -152,6 +159,11 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
   const onReady = () => {
     void check();
   };
+  const judged = (node: Redis) => node === checkedOn?.node && closesOf(node) === checkedOn.closes;
+  const suspect = () => {
+    onClose();
+    void check();
+  };
   // A Cluster: its slots were refreshed or a node came or went. Claims are held and the mode
   // checked again only if the deployment's slot is now served by another node than the one last
   // judged (or that node's connection was lost since).
@@ -160,16 +172,16 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       .server()
       .catch(() => undefined)
       .then((node) => {
-        if (stopped || (node !== undefined && node === checkedOn?.node && closesOf(node) === checkedOn.closes)) return;
-        onClose();
-        void check();
+        if (stopped || (node !== undefined && judged(node))) return;
+        suspect();
       });
   };
 
   return {
-    start() {
+    start(judgedAtStart) {
       if (!stopped) return;
       stopped = false;
+      if (judgedAtStart) checkedOn = { node: judgedAtStart, closes: closesOf(judgedAtStart) };
       options.redis.on('close', onClose);
       options.redis.on('ready', onReady);
       if (isCluster(options.redis)) for (const event of CLUSTER_TOPOLOGY_EVENTS) options.redis.on(event, onTopology);
@@ -186,6 +198,40 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       releaseClaims();
     },
     held: () => hold?.promise,
+    vouchesFor(node) {
+      if (stopped) return true;
+      if (hold) return false;
+      if (judged(node)) return true;
+      suspect();
+      return false;
+    },
     check,
+  };
+}
+
+/**
+ * `barrier`, which also refuses a claim the watch cannot vouch for: written on a server other than
+ * the one its last check judged, or while claims were held. On a Cluster, the claim itself may be
+ * the worker's first command on its slot after the slot moved: ioredis sends a command answered
+ * MOVED on to the new master at once and says 'refresh' only after asking the Cluster for its
+ * slots, so the claim lands on the new master, unchecked, before the watch hears of it (9 runs of
+ * 9 of its test in durability-recheck.test.ts). By the time the claim's answer is back, the
+ * client's slot table names the new master, so `server` finds it: the claim is undone before any
+ * call (SMSQ_NOT_DURABLE, tried again a second later) and the mode checked there.
+ */
+export function confirmedByWatch(barrier: DurabilityBarrier, watch: DurabilityWatch, server: () => Promise<Redis>): DurabilityBarrier {
+  return {
+    mark: () => barrier.mark(),
+    async confirm(what, since) {
+      await barrier.confirm(what, since);
+      // After the barrier's WAIT: a move while it waited counts too.
+      if (!watch.vouchesFor(await server())) {
+        throw new NotDurableError(
+          what,
+          'the Redis server that holds it was not checked for SMSQ_DURABILITY since it took over (a Cluster slot moved) or while claims were held',
+          'nothing to do if the check now under way passes: the claim is made again; if it refuses, the worker logs why and the fix',
+        );
+      }
+    },
   };
 }

@@ -2,7 +2,8 @@
  * Whether Redis still keeps the durability mode after start-up, against real redis-servers: a
  * Redis that skips its fsync while it saves in the background (`no-appendfsync-on-rewrite yes`,
  * produced for real with a slow BGSAVE and a crash cut back to what was fsynced), and a Redis whose
- * settings change under running workers and producers (CONFIG SET, a restart as another server).
+ * settings change under running workers and producers (CONFIG SET, a restart as another server, a
+ * Cluster slot moved to a master configured otherwise).
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,11 +12,13 @@ import { createManualClock } from '../../src/clock.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { createProducer } from '../../producers/producer.js';
-import { createSmsWorker } from '../../workers/sms-worker.js';
+import { createSmsWorker, type SmsWorkerOptions } from '../../workers/sms-worker.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
+import { startClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
 
 const silent = createLogger({ level: 'silent' });
@@ -196,6 +199,104 @@ describe('a running worker re-checks the mode', () => {
     // Checked every second while held: the next interval is 10 minutes away.
     await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the send to go out once a check passes', 10_000);
   }, 40_000);
+});
+
+/**
+ * A worker on a real three-master Cluster, checked every 10 minutes: the connection neither closes
+ * nor reconnects when a slot moves, so within a test only the Cluster's topology can catch it.
+ * Its first send has gone out. `moveToEverysec` moves the deployment's slot, keys and all, to
+ * another master that runs appendfsync everysec, and returns that master's admin client.
+ */
+async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions> = {}) {
+  const cluster = await startClusterDeployment();
+  closers.push(() => cluster.stop());
+  const redis = createRedisConnection(cluster.url);
+  redis.on('error', () => {});
+  closers.push(() => void redis.disconnect());
+  const producer = createProducer({ redis, prefix, logger: silent });
+  closers.push(() => producer.close());
+  const { emulator, client } = await emulatorClient();
+  const { lines, logger } = capturedLogger();
+  const running = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 600_000, ...FAST_TIMING, ...worker });
+  closers.push(() => running.close());
+  await running.start();
+  const first = await producer.send(request('13900000081'));
+  await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
+  const admin = (node: RedisNode) => {
+    const client = node.admin();
+    closers.push(() => void client.disconnect());
+    return client;
+  };
+  return {
+    cluster,
+    redis,
+    producer,
+    emulator,
+    lines,
+    async moveToEverysec(): Promise<Redis> {
+      const fromPort = await cluster.portServing(prefix);
+      const to = cluster.masters.find((m) => m.port !== fromPort)!;
+      const newOwner = admin(to);
+      await newOwner.config('SET', 'appendfsync', 'everysec');
+      await cluster.moveSlot(prefix, to);
+      // The deployment's keys (queues, the first send) now live on the new owner only.
+      expect(await admin(cluster.masters.find((m) => m.port === fromPort)!).keys(`${prefix}*`)).toEqual([]);
+      expect((await newOwner.keys(`${prefix}*`)).length).toBeGreaterThan(5);
+      return newOwner;
+    },
+  };
+}
+
+describe('a running worker on a Redis Cluster re-checks the mode', () => {
+  it('when the deployment\'s slot moves, keys and all, to a master with appendfsync everysec: no new call until that master fsyncs', async () => {
+    const prefix = '{smsq-recheck}';
+    const { redis, emulator, lines, moveToEverysec } = await workerOnCluster(prefix);
+    const newOwner = await moveToEverysec();
+    await waitFor(() => lines.some((l) => l.includes('appendfsync is everysec')), 'the worker to check the slot\'s new master', 10_000);
+
+    // Written by a producer that does not check.
+    const relaxed = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' } });
+    closers.push(() => relaxed.close());
+    const calls = emulator.calls().length;
+    const held = await relaxed.send(request('13900000082'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.calls().length).toBe(calls);
+    expect((await relaxed.getStatus(held.sendId)).counts.queued).toBe(1);
+    const said = lines.filter((l) => l.includes('appendfsync is everysec'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/"level":50.*makes no new call until it holds again \(jobs wait, nothing is lost\)\. Redis cannot keep SMSQ_DURABILITY=fsync: appendfsync is everysec/);
+
+    await newOwner.config('SET', 'appendfsync', 'always');
+    await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once the new master fsyncs', 10_000);
+    expect(lines.some((l) => l.includes('holds again'))).toBe(true);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === '13900000082')).toHaveLength(1);
+  }, 30_000);
+
+  it('a send that reaches the worker before its connection has seen the slot move (its claim is what meets MOVED) is not called either', async () => {
+    const prefix = '{smsq-recheck}';
+    // The stalled-jobs check at smsq's default interval (30 s; the test timing's 500 ms would
+    // likely be the worker's first command on the slot after the move, its 'refresh' before the send).
+    const { cluster, emulator, lines, moveToEverysec } = await workerOnCluster(prefix, { stalledIntervalMs: 30_000 });
+    const newOwner = await moveToEverysec();
+    // Enqueued at once, through a client of its own: the worker's connection learns of the move
+    // only when one of its own commands is redirected, and ioredis sends that command on to the
+    // new master at once, before its slots refresh ('refresh') has come back.
+    const elsewhere = createRedisConnection(cluster.url);
+    elsewhere.on('error', () => {});
+    closers.push(() => void elsewhere.disconnect());
+    const relaxed = createProducer({ redis: elsewhere, prefix, logger: silent, durability: { mode: 'none' } });
+    closers.push(() => relaxed.close());
+    const calls = emulator.calls().length;
+    const held = await relaxed.send(request('13900000083'));
+    await waitFor(() => lines.some((l) => l.includes('appendfsync is everysec')), 'the worker to check the slot\'s new master', 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.calls().length).toBe(calls);
+    expect((await relaxed.getStatus(held.sendId)).counts.accepted).toBe(0);
+
+    await newOwner.config('SET', 'appendfsync', 'always');
+    await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once the new master fsyncs', 10_000);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === '13900000083')).toHaveLength(1);
+  }, 30_000);
 });
 
 describe('a producer re-checks the mode', () => {

@@ -60,6 +60,12 @@ export interface ClusterDeployment {
   masters: RedisNode[];
   /** The port of the master that serves `key`'s slot. */
   portServing(key: string): Promise<number>;
+  /**
+   * Moves `key`'s slot and the keys in it to the master `to`, as `redis-cli --cluster reshard`
+   * does: SETSLOT IMPORTING on `to`, MIGRATING on the owner, MIGRATE of every key, then SETSLOT
+   * NODE on every master. Resolves once every master names `to` for the slot.
+   */
+  moveSlot(key: string, to: RedisNode): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -319,15 +325,44 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
         withAdmin(master.port, async (c) => ((await c.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok') ? true : undefined),
       );
     }
+    const slotOf = (key: string) => withAdmin(masters[0]!.port, async (c) => Number(await c.call('CLUSTER', 'KEYSLOT', key)));
+    /** The port of the master that `asked` names for `slot`. */
+    const ownerSeenBy = async (asked: RedisNode, slot: number) => {
+      const ranges = await withAdmin(asked.port, async (c) => (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]);
+      const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
+      if (!owner) throw new Error(`no master serves slot ${slot}`);
+      return owner[2][1];
+    };
+    const idOf = (node: RedisNode) => withAdmin(node.port, async (c) => String(await c.call('CLUSTER', 'MYID')));
     return {
       url: `redis+cluster://${masters.map((m) => `127.0.0.1:${m.port}`).join(',')}`,
       masters,
       async portServing(key) {
-        const slot = await withAdmin(masters[0]!.port, async (c) => Number(await c.call('CLUSTER', 'KEYSLOT', key)));
-        const ranges = await withAdmin(masters[0]!.port, async (c) => (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]);
-        const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
-        if (!owner) throw new Error(`no master serves slot ${slot}`);
-        return owner[2][1];
+        return ownerSeenBy(masters[0]!, await slotOf(key));
+      },
+      async moveSlot(key, to) {
+        const slot = await slotOf(key);
+        const fromPort = await ownerSeenBy(masters[0]!, slot);
+        const from = masters.find((m) => m.port === fromPort);
+        if (!from || from === to) throw new Error(`slot ${slot} is served by port ${fromPort}: nothing to move to port ${to.port}`);
+        const [fromId, toId] = [await idOf(from), await idOf(to)];
+        await withAdmin(to.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
+        await withAdmin(from.port, async (c) => {
+          await c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+          // Meanwhile a client's command on a key not here yet is sent to `to` (ASK).
+          for (;;) {
+            const keys = (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+            if (keys.length === 0) break;
+            await c.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', ...keys);
+          }
+        });
+        // The new owner first: the old one then answers MOVED to a node that takes the slot.
+        for (const node of [to, from, ...masters.filter((m) => m !== to && m !== from)]) {
+          await withAdmin(node.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
+        }
+        for (const node of masters) {
+          await until(`port ${node.port} to name port ${to.port} for slot ${slot}`, 10_000, async () => ((await ownerSeenBy(node, slot)) === to.port ? true : undefined));
+        }
       },
       stop: () => stopAll(masters, dir),
     };
