@@ -31,6 +31,9 @@ const NO_MARK: WriteMark = Object.freeze({ node: undefined, closes: 0 });
  * `server` names the Redis that holds the writes (on a Cluster, the master serving the
  * deployment's slot: connection.ts createNodeResolver); WAIT must go to it.
  */
+/** The fix of a confirmation that a lost connection cut short: nothing is wrong with the replicas. */
+const RETRY_AFTER_RECONNECT = 'retry once Redis answers again (with the same idempotency key, for an enqueue); nothing was sent on it';
+
 export function createDurabilityBarrier(server: () => Promise<Redis>, opts: DurabilityOptions): DurabilityBarrier {
   const { mode, replicas, timeoutMs } = resolveDurability(opts);
   if (mode === 'fsync' || mode === 'none') return { mark: async () => NO_MARK, async confirm() {} };
@@ -41,14 +44,14 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
     },
     async confirm(what, since) {
       const redis = await server();
-      if (redis !== since.node) throw new NotDurableError(what, 'the connection to Redis was replaced after the writes, so the confirmation would not cover them');
+      if (redis !== since.node) throw new NotDurableError(what, 'the connection to Redis was replaced after the writes, so the confirmation would not cover them', RETRY_AFTER_RECONNECT);
       // WAIT counts the replicas holding what *this connection* wrote. A connection lost after
       // the mark (Redis restarted or failed over between the writes and here), or while WAIT
       // waits (ioredis resends WAIT on a new connection that wrote nothing, and any replica
       // "confirms" it), leaves writes it does not cover: count that as not confirmed.
-      if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was down before the writes could be confirmed');
+      if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was down before the writes could be confirmed', RETRY_AFTER_RECONNECT);
       const connectionLost = () => {
-        if (closesOf(redis) !== since.closes) throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them');
+        if (closesOf(redis) !== since.closes) throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them', RETRY_AFTER_RECONNECT);
       };
       connectionLost();
       if (mode === 'waitaof') {
