@@ -4,17 +4,16 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
-import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { createSmsClient } from '../../src/sms/client.js';
 import { createProducer } from '../../producers/producer.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
+import { startEmulatorClient } from '../support/emulator-client.js';
 
 const logger = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -38,13 +37,7 @@ async function replicated() {
   return { primary: { server: pair.primary, redis }, replica: { redis: pair.replicaClient }, replicaProcess: pair.replicaProcess };
 }
 
-async function emulatorClient() {
-  const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
-  const { endpoint } = await emulator.listen();
-  closers.push(() => emulator.close());
-  const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-  return { emulator, client };
-}
+const emulatorClient = () => startEmulatorClient((close) => void closers.push(close));
 
 const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
 

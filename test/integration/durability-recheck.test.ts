@@ -7,19 +7,19 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createManualClock } from '../../src/clock.js';
-import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
-import { createSmsClient } from '../../src/sms/client.js';
 import { createProducer } from '../../producers/producer.js';
 import { createSmsWorker, type SmsWorkerOptions } from '../../workers/sms-worker.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { startClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
+import { startEmulatorClient } from '../support/emulator-client.js';
+import type { RedisConnection } from '../../src/queue/connection.js';
 
 const silent = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -40,18 +40,26 @@ async function privateRedis(opts: { appendfsync: 'always' | 'everysec'; port?: n
   return server;
 }
 
-async function emulatorClient() {
-  const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
-  const { endpoint } = await emulator.listen();
-  closers.push(() => emulator.close());
-  const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-  return { emulator, client };
-}
+const emulatorClient = () => startEmulatorClient((close) => void closers.push(close));
 
 /** A logger whose lines a test reads. */
 function capturedLogger() {
   const lines: string[] = [];
   return { lines, logger: createLogger({ level: 'info' }, { write: (line: string) => void lines.push(line) }) };
+}
+
+/**
+ * A worker of `prefix` on `redis` whose lines the test reads, checking the mode every `recheckMs`
+ * (10 minutes: only a reconnect or the topology can prompt a check within a test), with the
+ * emulator it calls.
+ */
+async function watchedWorker(redis: RedisConnection, prefix: string, recheckMs = 600_000, worker: Partial<SmsWorkerOptions> = {}) {
+  const { emulator, client } = await emulatorClient();
+  const { lines, logger } = capturedLogger();
+  const running = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: recheckMs, ...FAST_TIMING, ...worker });
+  closers.push(() => running.close());
+  await running.start();
+  return { emulator, lines, worker: running };
 }
 
 const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
@@ -116,11 +124,7 @@ describe('a running worker re-checks the mode', () => {
     const prefix = '{smsq-recheck}';
     const producer = createProducer({ redis, prefix, logger: silent });
     closers.push(() => producer.close());
-    const { emulator, client } = await emulatorClient();
-    const { lines, logger } = capturedLogger();
-    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 100, ...FAST_TIMING });
-    closers.push(() => worker.close());
-    await worker.start();
+    const { emulator, lines } = await watchedWorker(redis, prefix, 100);
     const first = await producer.send(request('13900000041'));
     await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
 
@@ -148,12 +152,8 @@ describe('a running worker re-checks the mode', () => {
     const first = await privateRedis({ appendfsync: 'always' });
     const redis = connect(first.url);
     const prefix = '{smsq-recheck}';
-    const { emulator, client } = await emulatorClient();
-    const { lines, logger } = capturedLogger();
     // Checked every 10 minutes: only the reconnect can catch it within this test.
-    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 600_000, ...FAST_TIMING });
-    closers.push(() => worker.close());
-    await worker.start();
+    const { emulator, lines } = await watchedWorker(redis, prefix);
 
     await first.stop();
     const second = await privateRedis({ appendfsync: 'everysec', port: first.port });
@@ -175,11 +175,7 @@ describe('a running worker re-checks the mode', () => {
     const server = await privateRedis({ appendfsync: 'always' });
     const redis = connect(server.url);
     const prefix = '{smsq-recheck}';
-    const { emulator, client } = await emulatorClient();
-    const { lines, logger } = capturedLogger();
-    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 600_000, ...FAST_TIMING });
-    closers.push(() => worker.close());
-    await worker.start();
+    const { emulator, lines } = await watchedWorker(redis, prefix);
 
     // Redis stops answering the worker's INFO (the check's first command), and every connection is
     // dropped. The test writes as another user, who may still read INFO.
@@ -215,11 +211,7 @@ async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions>
   closers.push(() => void redis.disconnect());
   const producer = createProducer({ redis, prefix, logger: silent });
   closers.push(() => producer.close());
-  const { emulator, client } = await emulatorClient();
-  const { lines, logger } = capturedLogger();
-  const running = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 600_000, ...FAST_TIMING, ...worker });
-  closers.push(() => running.close());
-  await running.start();
+  const { emulator, lines } = await watchedWorker(redis, prefix, 600_000, worker);
   const first = await producer.send(request('13900000081'));
   await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
   const admin = (node: RedisNode) => {
