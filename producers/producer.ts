@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, SendEndedError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, SendEndedError, ValidationError } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -594,7 +594,18 @@ export function createProducer(opts: ProducerOptions): Producer {
     async campaign(recipients, request, campaignOpts) {
       checkCallback(request);
       // The caller's signal, or closeWithin() when its grace runs out: either stops it the same way.
-      const signal = withStop(campaignOpts?.signal, calls.signal);
+      // So does Redis ceasing to keep the durability mode while a long list streams: checked again
+      // after each write (cached, so probed every DURABILITY_RECHECK_MS at most).
+      const durabilityLost = new AbortController();
+      const signal = AbortSignal.any([withStop(campaignOpts?.signal, calls.signal), durabilityLost.signal]);
+      let lostDurability: RedisNotDurableError | undefined;
+      const recheckDurability = () =>
+        void ensureDurableRedis().catch((err: unknown) => {
+          // Redis not answering fails the writes themselves; a refusal stops the campaign, held.
+          if (!(err instanceof RedisNotDurableError) || durabilityLost.signal.aborted) return;
+          lostDurability = err;
+          durabilityLost.abort(`Redis stopped keeping SMSQ_DURABILITY=${durability.mode}`);
+        });
       const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const rules = await campaignRules(req);
       await ensureDurableRedis();
@@ -640,6 +651,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           onProgress: (p) => {
             progress = p;
             campaignOpts?.onProgress?.(p);
+            recheckDurability();
           },
           checkSuppressed: optOutCheck,
           callbackUrl: req.callbackUrl,
@@ -660,6 +672,8 @@ export function createProducer(opts: ProducerOptions): Producer {
         // be durable as any enqueue is, before it is said.
         const held = err instanceof ListInterruptedError || (err instanceof CampaignStoppedError && err.sendId !== undefined);
         if (held) await confirmOrWithdraw(sendId, since);
+        // Stopped because Redis no longer keeps the mode: said as that, with the send it holds.
+        if (lostDurability && err instanceof CampaignStoppedError) throw new RedisNotDurableError(lostDurability.mode, lostDurability.problems, err.stopped);
         // Once its send exists, part of it may be queued (and sent), even before a write was
         // confirmed: the gate says so if Redis went away, with the send (and the stop, if one was under way).
         if (sendId !== '' && earlier === undefined && !held && !(err instanceof CampaignStoppedError)) {

@@ -332,13 +332,22 @@ export class NotDurableError extends SmsqError {
   }
 }
 
-/** Redis cannot keep the configured durability mode (SMSQ_DURABILITY); smsq refuses to start on it. */
+/**
+ * Redis cannot keep the configured durability mode (SMSQ_DURABILITY); smsq refuses to start on it,
+ * and a running producer refuses to enqueue. `stopped`: a campaign whose list was still being read
+ * when a check found it so, held paused with what was read (its CampaignStoppedError's details).
+ */
 export class RedisNotDurableError extends SmsqError {
   readonly code = 'SMSQ_REDIS_NOT_DURABLE';
-  constructor(mode: string, problems: string) {
+  constructor(
+    readonly mode: string,
+    /** What Redis does not keep, each with its fix. */
+    readonly problems: string,
+    readonly stopped?: StoppedCampaign,
+  ) {
     // One line, as every refusal is; the relaxation is named, with its cost, for a Redis one cannot configure.
     super(
-      `Redis cannot keep SMSQ_DURABILITY=${mode}: ${problems}. Or, where losing acknowledged sends is acceptable (development): SMSQ_DURABILITY=none, under which a Redis crash can lose acknowledged sends or send one twice`,
+      `Redis cannot keep SMSQ_DURABILITY=${mode}: ${problems}.${stopped ? ` ${sentenceCase(stoppedMessage(stopped))}.` : ''} Or, where losing acknowledged sends is acceptable (development): SMSQ_DURABILITY=none, under which a Redis crash can lose acknowledged sends or send one twice`,
     );
     this.name = 'RedisNotDurableError';
   }
@@ -439,6 +448,8 @@ export interface StoppedCampaign {
 }
 
 /** What a stopped campaign left, and the ways on. */
+const sentenceCase = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 function stoppedMessage(stopped: StoppedCampaign): string {
   const by = stopped.by === undefined ? 'stopped' : `stopped (${stopped.by})`;
   const { after, rest } = cutPlace(stopped.afterLine, stopped.rowsRead);

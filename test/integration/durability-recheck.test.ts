@@ -292,6 +292,41 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
 });
 
 describe('a producer re-checks the mode', () => {
+  it('while a long campaign streams: Redis ceasing to keep it stops the campaign, held paused with what was read', async () => {
+    const server = await privateRedis({ appendfsync: 'always' });
+    const redis = connect(server.url);
+    const clock = createManualClock(Date.now());
+    const producer = createProducer({ redis, prefix: '{smsq-recheck}', logger: silent, clock });
+    closers.push(() => producer.close());
+    const total = 40_000;
+    async function* list() {
+      for (let i = 0; i < total; i++) {
+        // After the first write: Redis weakened, and the producer's last check 30 s old.
+        if (i === 9000) {
+          await redis.config('SET', 'appendfsync', 'everysec');
+          clock.advance(30_001);
+        }
+        yield { phone: String(13600000000 + i) };
+      }
+    }
+    const refusal = await producer.campaign(list(), { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' }).catch((e: unknown) => e);
+    expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+    const stopped = (refusal as { stopped?: { sendId?: string; recipients: number } }).stopped;
+    expect(stopped?.sendId).toBeDefined();
+    expect(String((refusal as Error).message)).toMatch(
+      new RegExp(`^Redis cannot keep SMSQ_DURABILITY=fsync: appendfsync is everysec.*Fix: CONFIG SET appendfsync always.*\\. The campaign was stopped \\(Redis stopped keeping SMSQ_DURABILITY=fsync\\).*enqueued as send ${stopped?.sendId}, now paused`),
+    );
+    const status = await producer.getStatus(stopped?.sendId as string).catch(() => undefined);
+    // Read on the producer's connection once Redis keeps the mode again (reads are not refused anyway).
+    await redis.config('SET', 'appendfsync', 'always');
+    const held = status ?? (await producer.getStatus(stopped?.sendId as string));
+    expect(held.send).toMatchObject({ control: 'paused', recipients: stopped?.recipients });
+    expect(held.send.enqueuedAt).toBeDefined(); // its enqueue ended: the repair sweep leaves it be
+    expect(held.send.controlReason).toMatch(/its enqueue was stopped \(Redis stopped keeping SMSQ_DURABILITY=fsync\)/);
+    expect(stopped?.recipients).toBeGreaterThan(0);
+    expect(stopped?.recipients).toBeLessThan(total);
+  }, 30_000);
+
   it('after 30 s, and at once after its connection comes back', async () => {
     const server = await privateRedis({ appendfsync: 'always' });
     const redis = connect(server.url);
