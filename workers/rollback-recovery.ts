@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { isCluster, type RedisConnection } from '../src/queue/connection.js';
 import type { Clock } from '../src/clock.js';
 import { redisRunId } from '../src/durability/probe.js';
+import { createLatch } from '../src/latch.js';
 import type { Logger } from '../src/logger.js';
 import type { ChunkStore } from '../src/queue/chunk-store.js';
 import type { FollowUps, ReconcileTiming } from '../src/queue/follow-ups.js';
@@ -69,21 +70,15 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
   let running: Promise<void> | undefined;
   // Pausing intake stops new fetches, but jobs already fetched (or fetched while the reconnect
   // raced the recovery) would claim a lost chunk first: claims wait on this instead.
-  let hold: { promise: Promise<void>; release: () => void } | undefined;
+  const claims = createLatch();
   // Connections lost so far: a comparison releases the claims only if none was lost after it began.
   let losses = 0;
   let stopped = false;
   const holdClaims = () => {
     losses++;
-    if (hold) return;
-    let release: () => void = () => {};
-    const promise = new Promise<void>((resolve) => (release = resolve));
-    hold = { promise, release };
+    claims.close();
   };
-  const releaseClaims = () => {
-    hold?.release();
-    hold = undefined;
-  };
+  const releaseClaims = () => claims.open();
 
   async function recover(): Promise<RecoveryReport> {
     const report: RecoveryReport = { restored: 0, intact: 0, missing: 0, reused: 0 };
@@ -168,7 +163,7 @@ export function createRollbackRecovery(options: RollbackRecoveryOptions): Rollba
       options.redis.off('ready', listener);
       releaseClaims();
     },
-    claimsHeld: () => hold?.promise,
+    claimsHeld: () => claims.wait(),
     recover,
   };
 }

@@ -3,6 +3,7 @@ import { NotDurableError, RedisNotDurableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isCluster, type RedisConnection } from '../queue/connection.js';
 import { closesOf, type DurabilityBarrier } from './barrier.js';
+import { createLatch } from '../latch.js';
 import type { DurabilityOptions } from './mode.js';
 import { checkRedisDurability } from './startup-check.js';
 
@@ -62,7 +63,7 @@ const CLUSTER_TOPOLOGY_EVENTS = ['refresh', '+node', '-node'] as const;
 export function createDurabilityWatch(options: DurabilityWatchOptions): DurabilityWatch {
   const log = options.logger;
   const warned = options.warned ?? new Set<string>();
-  let hold: { promise: Promise<void>; release: () => void } | undefined;
+  const claims = createLatch();
   /** Why claims are held now: a refusal's message, or a lost connection; undefined when not held. */
   let reason: string | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -85,18 +86,14 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       heldTimer = setInterval(() => void check(), Math.min(options.intervalMs, HELD_RECHECK_MS));
       heldTimer.unref();
     }
-    if (hold) return;
-    let release: () => void = () => {};
-    const promise = new Promise<void>((resolve) => (release = resolve));
-    hold = { promise, release };
+    claims.close();
   };
   const releaseClaims = () => {
     const refused = reason !== undefined && reason !== 'connection';
     unanswered = 0;
     if (heldTimer) clearInterval(heldTimer);
     heldTimer = undefined;
-    hold?.release();
-    hold = undefined;
+    claims.open();
     reason = undefined;
     if (refused) options.onHoldChange?.(undefined);
   };
@@ -113,7 +110,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
         // Redis does not answer (claims cannot be written either), or not to this check. While
         // claims are held for it, it is said once it lasts: jobs then wait with no other sign.
         unanswered++;
-        if (hold && unanswered === UNANSWERED_BEFORE_WARNING) {
+        if (claims.closed && unanswered === UNANSWERED_BEFORE_WARNING) {
           log.warn({ err, checks: unanswered }, 'DURABILITY: Redis does not answer the durability check since its connection came back: this worker makes no new call until a check passes (jobs wait, nothing is lost)');
         } else log.debug({ err }, 'durability check: no answer from Redis');
         return;
@@ -131,7 +128,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       return;
     }
     if (node) checkedOn = { node, closes: closesOf(node) };
-    if (hold && losses === lossesSeen) {
+    if (claims.closed && losses === lossesSeen) {
       const wasRefused = reason !== 'connection';
       releaseClaims();
       if (wasRefused) log.info({ durability: options.durability.mode }, 'DURABILITY: Redis keeps the mode again; calls resume');
@@ -154,7 +151,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
   };
   const onClose = () => {
     losses++;
-    if (!hold) holdClaims('connection');
+    if (!claims.closed) holdClaims('connection');
   };
   const onReady = () => {
     void check();
@@ -172,8 +169,7 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       .server()
       .catch(() => undefined)
       .then((node) => {
-        if (stopped || (node !== undefined && judged(node))) return;
-        suspect();
+        if (!stopped && !(node && judged(node))) suspect();
       });
   };
 
@@ -197,10 +193,10 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
       timer = undefined;
       releaseClaims();
     },
-    held: () => hold?.promise,
+    held: () => claims.wait(),
     vouchesFor(node) {
       if (stopped) return true;
-      if (hold) return false;
+      if (claims.closed) return false;
       if (judged(node)) return true;
       suspect();
       return false;

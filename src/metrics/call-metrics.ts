@@ -6,14 +6,13 @@
  * every process. Metrics never slow a call down or make it fail: a flush that fails is retried
  * with the next one.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { RedisConnection } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import type { SmsClient, SmsOutcome } from '../sms/types.js';
 import { createCallAggregate, isFloatField, LATENCY_BUCKETS_SECONDS, type CallRecord } from './call-aggregate.js';
 import { FIELD_SEP, metricKeys, unknownOutcomeMember } from './metric-keys.js';
 import { SMS_CLIENT_ACTIONS, SMS_CLIENT_METHODS } from '../sms/actions.js';
+import { newWorkerId } from '../queue/worker-words.js';
 
 export interface CallMetricsRecorderOptions {
   /** Redis to flush to (a worker's connection is fine); the recorder does not close it. */
@@ -90,7 +89,7 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
   const keys = metricKeys(options.prefix);
   const now = options.now ?? Date.now;
   const aggregate = createCallAggregate(options.buckets ?? LATENCY_BUCKETS_SECONDS);
-  const writerId = options.writerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const writerId = options.writerId ?? newWorkerId();
   const log = options.logger?.child({ component: 'call-metrics' });
   let inFlight: Promise<void> | undefined;
   let closed = false;

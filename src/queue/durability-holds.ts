@@ -10,19 +10,16 @@
  * it closes; a word older than {@link DURABILITY_HOLD_TTL_MS} is from a worker that is gone.
  * Writing it while Redis is "not durable" is fine: it is no claim, and a lost word only ages out.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from './connection.js';
 import type { Keys } from './keys.js';
+import { newWorkerId, writeWorkerWord } from './worker-words.js';
 
 /** How often a holding worker says so again. */
 export const DURABILITY_HOLD_REFRESH_MS = 20_000;
 /** A hold not said again this long is not counted (its worker missed two refreshes). */
 export const DURABILITY_HOLD_TTL_MS = 60_000;
-/** Words older than this are removed by the next worker that speaks. */
-const FORGET_AFTER_MS = 24 * 3600_000;
 
 const SEP = '|';
 
@@ -75,7 +72,7 @@ export interface DurabilityHoldAnnouncer {
 
 export function createDurabilityHoldAnnouncer(deps: DurabilityHoldDeps): DurabilityHoldAnnouncer {
   const key = deps.keys.workerDurabilityHolds();
-  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const workerId = newWorkerId();
   /** The member said now; undefined while this worker does not hold. */
   let member: string | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -84,14 +81,8 @@ export function createDurabilityHoldAnnouncer(deps: DurabilityHoldDeps): Durabil
 
   // Each write is sent when it is decided, so that they reach Redis in the order they were decided.
   const write = async (add: string | undefined, remove: string | undefined): Promise<void> => {
-    const now = deps.clock.now();
-    const tx = deps.redis.multi();
-    if (remove !== undefined && remove !== add) tx.zrem(key, remove);
-    if (add !== undefined) tx.zadd(key, now, add);
-    tx.zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS);
     try {
-      const err = (await tx.exec())?.find(([e]) => e)?.[0];
-      if (err) throw err;
+      await writeWorkerWord(deps.redis, key, deps.clock.now(), add, remove);
       failures = 0;
     } catch (err) {
       if (failures++ % 10 === 0) deps.logger.warn({ err }, 'could not tell Redis whether this worker holds its claims for durability; status and /metrics may not show it');

@@ -9,20 +9,17 @@
  * {@link WORKER_SETTINGS_REFRESH_MS}, and takes it back when it closes; a word older than
  * {@link WORKER_SETTINGS_TTL_MS} is from a worker that is gone.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from './connection.js';
 import type { Keys } from './keys.js';
+import { newWorkerId, writeWorkerWord } from './worker-words.js';
 import { parseQuietHours, quietHoursText, type QuietHours } from './quiet-hours.js';
 
 /** How often a worker says its settings again. */
 export const WORKER_SETTINGS_REFRESH_MS = 20_000;
 /** A worker silent this long is not counted (it missed two refreshes). */
 export const WORKER_SETTINGS_TTL_MS = 60_000;
-/** Words older than this are removed by the next worker that speaks. */
-const FORGET_AFTER_MS = 24 * 3600_000;
 
 const SEP = '|';
 
@@ -68,15 +65,10 @@ export interface WorkerSettingsAnnouncer {
 
 export function createWorkerSettingsAnnouncer(deps: WorkerSettingsDeps): WorkerSettingsAnnouncer {
   const key = deps.keys.workerSettings();
-  const member = workerSettingsMember(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, deps.quietHours);
+  const member = workerSettingsMember(newWorkerId(), deps.quietHours);
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
-  const say = async () => {
-    const now = deps.clock.now();
-    const res = await deps.redis.multi().zadd(key, now, member).zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS).exec();
-    const err = res?.find(([e]) => e)?.[0];
-    if (err) throw err;
-  };
+  const say = () => writeWorkerWord(deps.redis, key, deps.clock.now(), member);
   return {
     async start() {
       await say();
