@@ -44,6 +44,7 @@ import { createDurabilityBarrier, type WriteMark } from '../src/durability/barri
 import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
+import { finishedWithin } from '../src/finished-within.js';
 
 export interface ProducerOptions {
   /**
@@ -850,11 +851,8 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
     events: (eventOpts) => run('events', () => api.events(eventOpts)),
     close,
     async closeWithin(graceMs) {
-      const graceful = close().then(() => true);
-      let timer: NodeJS.Timeout | undefined;
-      const inTime = await Promise.race([graceful, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
-      clearTimeout(timer);
-      if (inTime) return true;
+      const graceful = close();
+      if (await finishedWithin(graceful, graceMs)) return true;
       log?.warn({ graceMs, callsInFlight: calls.count() }, 'grace period over: stopping the campaigns in flight (each is held paused with the rows it read); the sends in flight are waited for');
       calls.stop(`producer closed after its ${graceMs} ms grace`);
       // The stops' writes need Redis: with it gone they wait for it (or fail, on a client connection), and nothing is gained by waiting here.

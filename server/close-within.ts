@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { redactUrl } from './redact-url.js';
+import { finishedWithin } from '../src/finished-within.js';
 
 /** The requests a server has in flight. */
 export interface RequestsInFlight {
@@ -64,9 +65,7 @@ export interface CloseWithinOptions {
  */
 export async function closeWithin(app: Closable, requests: RequestsInFlight, graceMs: number, opts: CloseWithinOptions = {}): Promise<ServerClose> {
   const closed = app.close();
-  let timer: NodeJS.Timeout | undefined;
-  const inTime = await Promise.race([closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
-  clearTimeout(timer);
+  const inTime = await finishedWithin(closed, graceMs);
   if (inTime) return { inTime, cut: [], closed };
   const cut = requests.describe();
   opts.onGraceOver?.();
@@ -87,14 +86,6 @@ export interface ClosableCalls {
  * would otherwise hold the exit. Resolves true when the producer closed within `limitMs`.
  */
 export async function callsEndedWithin(producer: ClosableCalls, graceMs: number, limitMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([
-    producer.closeWithin(graceMs).then(
-      () => true,
-      () => true,
-    ),
-    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), limitMs))),
-  ]);
-  clearTimeout(timer);
-  return ended;
+  // A close that failed has ended too: what it left is the repair sweep's.
+  return finishedWithin(producer.closeWithin(graceMs).catch(() => undefined), limitMs);
 }

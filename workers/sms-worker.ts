@@ -47,6 +47,7 @@ import { createDurabilityBarrier } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/startup-check.js';
 import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
+import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
@@ -627,10 +628,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       return closed;
     },
     async closeWithin(graceMs) {
-      const graceful = this.close().then(() => true);
-      let timer: NodeJS.Timeout | undefined;
-      const inTime = await Promise.race([graceful, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
-      clearTimeout(timer);
+      const inTime = await finishedWithin(this.close(), graceMs);
       if (!inTime) {
         log.warn({ graceMs }, 'grace period over: stopping without recording the calls in flight (their chunks are looked up before anything is resent)');
         // Not awaited: with Redis down even a forced close waits for it; the caller drops the connection.
