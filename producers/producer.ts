@@ -42,7 +42,7 @@ import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '.
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
-import { checkRedisDurability } from '../src/durability/startup-check.js';
+import { checkRedisDurability } from '../src/durability/check.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
 import { finishedWithin } from '../src/finished-within.js';
 

@@ -45,7 +45,7 @@ import { createSendProcessor } from './send-processor.js';
 import { createThrottleWarnings } from './throttle-warnings.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
-import { checkRedisDurability } from '../src/durability/startup-check.js';
+import { checkRedisDurability } from '../src/durability/check.js';
 import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
 import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';

@@ -5,7 +5,7 @@ import { isCluster, type RedisConnection } from '../queue/connection.js';
 import { closesOf, type DurabilityBarrier } from './barrier.js';
 import { createLatch } from '../latch.js';
 import type { DurabilityOptions } from './mode.js';
-import { checkRedisDurability } from './startup-check.js';
+import { checkRedisDurability } from './check.js';
 
 /**
  * A worker's watch over the durability mode after its start-up check. Redis can stop keeping the
