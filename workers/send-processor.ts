@@ -240,7 +240,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     }
     if (held) {
       if (deps.isClosing?.()) held.pacer.release(held.ticket);
-      else await held.pacer.awaitReserved(held.ticket, claim.slotWaitMicros);
+      else await held.pacer.awaitReserved(held.ticket, claim.slot);
     }
     if (deps.isClosing?.()) {
       // Shutting down between the claim and the call: handed back for another worker.

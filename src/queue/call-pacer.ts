@@ -3,6 +3,7 @@ import { SMS_CLIENT_METHODS } from '../sms/actions.js';
 import type { SmsClient } from '../sms/types.js';
 import { PRIORITY } from './kinds.js';
 import { luaScript } from './lua.js';
+import { createSlotClock, slotReservation, type SlotReservation } from './slot-clock.js';
 
 /**
  * Paces Dysmsapi calls across every process: before each call, a Lua script reserves the next free
@@ -13,7 +14,9 @@ import { luaScript } from './lua.js';
  *
  * The slot is reserved by the Lua function `reserveSlot` (lua/includes/reserve-slot.lua): the
  * pacer's own script (lua/reserve-slot-1.lua) calls it, and so does the send path's claim
- * (lua/claim-6.lua), which reserves the slot of its call in the same round trip.
+ * (lua/claim-6.lua), which reserves the slot of its call in the same round trip. Where the slot
+ * falls on this process's clock, and how far ahead to reserve it when Redis answers slowly, is the
+ * slot clock's (slot-clock.ts).
  */
 
 /** What a script needs to reserve a slot itself with `reserveSlot` (lua/includes/reserve-slot.lua). */
@@ -21,6 +24,8 @@ export interface PacerSlotArgs {
   key: string;
   intervalMicros: number;
   maxAheadMicros: number;
+  /** The least wait to ask for (µs): the slot clock's lead, read right before the script is sent. */
+  leadMicros: number;
 }
 
 export interface CallPacerOptions {
@@ -84,7 +89,7 @@ export interface CallPacer {
   acquire(lane?: PacerLane): Promise<void>;
   /** Slot spacing in microseconds. */
   readonly intervalMicros: number;
-  /** For a script that reserves the slot along with other work (the send path's claim). */
+  /** For a script that reserves the slot along with other work (the send path's claim); read it when the script is sent (its lead changes). */
   readonly slotArgs: PacerSlotArgs;
   /**
    * Waits until this caller may reserve in `lane`, for a script that reserves the slot itself.
@@ -92,11 +97,11 @@ export interface CallPacer {
    */
   enter(lane: PacerLane): Promise<SlotTicket>;
   /**
-   * Waits for a slot such a script reserved (`waitMicros`: what `reserveSlot` returned; undefined
-   * when it reserved none). Takes a new slot (like `acquire`) when there is none, the reservation
-   * was refused, or this caller woke too late for it.
+   * Waits for a slot such a script reserved (what `reserveSlot` returned, see {@link slotReservation};
+   * undefined when it reserved none). Takes a new slot (like `acquire`) when there is none, the
+   * reservation was refused, or this caller woke too late for it.
    */
-  awaitReserved(ticket: SlotTicket, waitMicros: number | undefined): Promise<void>;
+  awaitReserved(ticket: SlotTicket, reservation: SlotReservation | undefined): Promise<void>;
   /** Ends a ticket whose script reserved no slot (the chunk was not sent). */
   release(ticket: SlotTicket): void;
 }
@@ -124,12 +129,15 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   const maxAhead = (options.maxAheadMs ?? 2000) * 1000;
   const maxLate = options.maxLateMs ?? 20;
   const reserve = luaScript(options.redis, 'reserve-slot-1');
+  const slotClock = createSlotClock({ maxLateMs: maxLate, maxLeadMs: maxAhead / 2000 });
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
   // the reservations it has sent and not heard back from (each will end at least one spacing later).
+  // A new reservation starts no sooner than the lead: the depths count from there.
   let horizon = 0;
   let pending = 0;
-  const queueEnd = (now: number) => Math.max(horizon, now) + pending * spacingMs;
+  const queueStart = (now: number) => now + slotClock.leadMicros(now) / 1000;
+  const queueEnd = (now: number) => Math.max(horizon, queueStart(now)) + pending * spacingMs;
   const bulkDepth = options.bulkDepthMs ?? LANE_DEPTH_MS.bulk;
   // Notifications never get less room than marketing, whatever depth marketing is given.
   const depths: Readonly<Record<PacerLane, number>> = { ...LANE_DEPTH_MS, normal: Math.max(LANE_DEPTH_MS.normal, bulkDepth), bulk: bulkDepth };
@@ -141,7 +149,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   let admitTimer: NodeJS.Timeout | undefined;
   let admitAt = Infinity;
   /** How far this process's reservations reach past `lane`'s depth at `now` (ms; > 0: not yet). */
-  const overDepth = (lane: PacerLane, now: number) => queueEnd(now) - now - depths[lane];
+  const overDepth = (lane: PacerLane, now: number) => queueEnd(now) - queueStart(now) - depths[lane];
   const onTimer = () => {
     admitTimer = undefined;
     admitAt = Infinity;
@@ -180,44 +188,51 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       admit();
     });
   const waited = (ticket: SlotTicket) => options.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
-  const settle = (ticket: SlotTicket, wait: number | undefined) => {
+  /** Ends the ticket's reservation in flight; the slot it got, on this clock, when it got one. */
+  const settle = (ticket: SlotTicket, reservation: SlotReservation | undefined) => {
     pending--;
-    if (wait !== undefined && wait >= 0) horizon = Math.max(horizon, ticket.askedAt + wait / 1000);
+    const placed = reservation && reservation.waitMicros >= 0 ? slotClock.place(ticket.askedAt, reservation) : undefined;
+    if (placed) horizon = Math.max(horizon, placed.slot);
     if (waiting.normal.length > 0 || waiting.bulk.length > 0) admit();
+    return placed;
   };
   /** Sleeps until the reserved slot; false when there is none (refused) or it was missed. */
-  const untilSlot = async (askedAt: number, wait: number): Promise<boolean> => {
-    if (wait < 0) {
+  const untilSlot = async (placed: { slot: number; ranAt: number } | undefined): Promise<boolean> => {
+    if (!placed) {
       await sleep(maxAhead / 2000);
       return false;
     }
-    // The slot, on this process's clock: no earlier than when we asked plus the wait.
-    const slot = askedAt + wait / 1000;
-    if (wait >= 1000) await sleep(Math.ceil(wait / 1000));
-    return performance.now() - slot <= maxLate;
+    const ready = performance.now();
+    slotClock.noteLag(ready - placed.ranAt, ready);
+    // Shorter waits are not slept: a timer fires a millisecond late at best.
+    if (placed.slot - ready >= 1) await sleep(Math.ceil(placed.slot - ready));
+    return performance.now() - placed.slot <= maxLate;
   };
   const acquire = async (lane: PacerLane = 'bulk', enteredAt = performance.now()) => {
     for (;;) {
       const ticket = await enter(lane, enteredAt);
-      let wait: number;
+      let reservation: SlotReservation;
       try {
-        wait = Number(await reserve(options.key, intervalMicros, maxAhead));
+        const [wait, reservedAt] = (await reserve(options.key, intervalMicros, maxAhead, slotClock.leadMicros(ticket.askedAt))) as unknown[];
+        reservation = slotReservation(wait, reservedAt, performance.now());
       } catch (err) {
         settle(ticket, undefined);
         throw err;
       }
-      settle(ticket, wait);
-      if (await untilSlot(ticket.askedAt, wait)) return waited(ticket);
+      if (await untilSlot(settle(ticket, reservation))) return waited(ticket);
     }
   };
   return {
     intervalMicros,
-    slotArgs: { key: options.key, intervalMicros, maxAheadMicros: maxAhead },
+    get slotArgs() {
+      return { key: options.key, intervalMicros, maxAheadMicros: maxAhead, leadMicros: slotClock.leadMicros(performance.now()) };
+    },
     acquire: (lane) => acquire(lane),
     enter: (lane) => enter(lane),
-    async awaitReserved(ticket, waitMicros) {
-      settle(ticket, waitMicros);
-      if (waitMicros !== undefined && (await untilSlot(ticket.askedAt, waitMicros))) waited(ticket);
+    async awaitReserved(ticket, reservation) {
+      const placed = settle(ticket, reservation);
+      // None reserved: take one now. Refused (the slots reach too far): untilSlot waits first.
+      if (reservation !== undefined && (await untilSlot(placed))) waited(ticket);
       else await acquire(ticket.lane, ticket.enteredAt);
     },
     release(ticket) {

@@ -7,6 +7,7 @@ import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 import { newOutIdNonce } from './out-id.js';
+import { slotReservation, type SlotReservation } from './slot-clock.js';
 
 export { CHUNK_STATES, isUnsent, UNSENT_CHUNK_STATES, type ChunkState, type ChunkTrigger } from './lifecycle.js';
 
@@ -46,8 +47,8 @@ export type ClaimResult =
       kind: MessageKind;
       n: number;
       index: string;
-      /** µs until the pacer slot reserved with the claim (-1: refused); undefined when none was asked. */
-      slotWaitMicros: number | undefined;
+      /** The pacer slot reserved with the claim (its wait -1: refused); undefined when none was asked. */
+      slot: SlotReservation | undefined;
       /**
        * The time the claim recorded as the attempt's start (`sentAt`; clock ms): taken when the
        * claim was first sent, so a claim that Redis ran late (resent after a reconnect) shows its age.
@@ -196,6 +197,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         slot?.intervalMicros ?? '',
         slot?.maxAheadMicros ?? 0,
         newOutIdNonce(),
+        slot?.leadMicros ?? 0,
       )) as string[];
       switch (res[0]) {
         case 'send':
@@ -207,7 +209,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
             kind: res[4] as MessageKind,
             n: Number(res[5]),
             index: String(res[6]),
-            slotWaitMicros: res[7] ? Number(res[7]) : undefined,
+            slot: res[7] ? slotReservation(res[7], res[8], performance.now()) : undefined,
             claimedAt,
           };
         case 'unknown':

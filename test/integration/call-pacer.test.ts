@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.js';
-import { createCallPacer, LANE_DEPTH_MS } from '../../src/queue/call-pacer.js';
+import { createCallPacer, LANE_DEPTH_MS, type PacerSlotArgs } from '../../src/queue/call-pacer.js';
+import { slotReservation, type SlotReservation } from '../../src/queue/slot-clock.js';
 import { chunkIdOf, createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { luaScript } from '../../src/queue/lua.js';
@@ -12,6 +13,11 @@ const b = createTestConnection();
 const prefix = uniquePrefix('pacer');
 /** A call may go up to 1 ms before its slot, and up to the pacer's maxLate (20 ms) after it. */
 const SLACK_MS = 21;
+/** A slot reserved by a script of the caller's own, as the send path's claim reserves one. */
+async function reserveAs(reserve: (...args: (string | number)[]) => Promise<unknown>, slot: PacerSlotArgs): Promise<SlotReservation> {
+  const [wait, reservedAt] = (await reserve(slot.key, slot.intervalMicros, slot.maxAheadMicros, slot.leadMicros)) as unknown[];
+  return slotReservation(wait, reservedAt, performance.now());
+}
 afterAll(async () => {
   await deleteKeys(a, prefix);
   a.disconnect();
@@ -85,8 +91,8 @@ describe('slots reserved by the claim script', () => {
           const id = chunkIdOf('sp', String(next++));
           const ticket = await pacer.enter('urgent');
           const claim = await chunks.claim(id, 'sp', 0, pacer.slotArgs);
-          if (claim.type !== 'send' || claim.slotWaitMicros === undefined) throw new Error(`claim ${id}: ${claim.type}`);
-          await pacer.awaitReserved(ticket, claim.slotWaitMicros);
+          if (claim.type !== 'send' || claim.slot === undefined) throw new Error(`claim ${id}: ${claim.type}`);
+          await pacer.awaitReserved(ticket, claim.slot);
           times.push(performance.now());
         }
       }),
@@ -106,7 +112,7 @@ describe('slots reserved by the claim script', () => {
     await chunks.create([{ sendId: 'sp', index: 'x', kind: 'verification', payload: { api: 'SendSms', phones: ['13800000000'], signName: 's', templateCode: 'T' } }], 600);
     const before = await a.get(keys.pacer());
     const plain = await chunks.claim(chunkIdOf('sp', 'x'), 'sp');
-    expect(plain).toMatchObject({ type: 'send', slotWaitMicros: undefined });
+    expect(plain).toMatchObject({ type: 'send', slot: undefined });
     expect(await a.get(keys.pacer())).toBe(before);
   });
 });
@@ -149,7 +155,7 @@ describe('lanes', () => {
     const caller = async (lane: 'normal' | 'bulk', name: string) => {
       const ticket = await pacer.enter(lane);
       order.push(name);
-      await pacer.awaitReserved(ticket, Number(await reserve(pacer.slotArgs.key, pacer.slotArgs.intervalMicros, pacer.slotArgs.maxAheadMicros)));
+      await pacer.awaitReserved(ticket, await reserveAs(reserve, pacer.slotArgs));
     };
     const bulk = Array.from({ length: 30 }, (_, i) => caller('bulk', `b${i}`));
     await new Promise((r) => setTimeout(r, 10));
@@ -207,9 +213,9 @@ describe('lanes', () => {
       order.push(i);
       mostHolding = Math.max(mostHolding, ++holding);
       // The slot reserved by a script of the caller's own, as the send path's claim does.
-      const wait = Number(await reserve(pacer.slotArgs.key, pacer.slotArgs.intervalMicros, pacer.slotArgs.maxAheadMicros));
+      const reservation = await reserveAs(reserve, pacer.slotArgs);
       holding--;
-      await pacer.awaitReserved(ticket, wait);
+      await pacer.awaitReserved(ticket, reservation);
     });
     await new Promise((r) => setTimeout(r, 20));
     // Most are still waiting to be let in, yet they hold one timer, not one each (they polled every millisecond).

@@ -20,10 +20,12 @@
     ARGV[4] pacer slot spacing (µs; '' = reserve no slot)
     ARGV[5] pacer's farthest reservation ahead (µs)
     ARGV[6] a fresh nonce for the OutId (src/queue/out-id.ts: unique even if a rolled-back Redis repeats the attempt)
+    ARGV[7] the pacer slot's least wait (µs; see reserve-slot.lua)
 
   Output:
-    {'send', attempt, outId, payload, kind, n, index, wait}  now sending with a fresh OutId; wait = µs
-                                                      until the reserved slot (-1 refused, '' none asked)
+    {'send', attempt, outId, payload, kind, n, index, wait, now}  now sending with a fresh OutId; wait = µs
+                                                      until the reserved slot (-1 refused, '' none asked),
+                                                      now = Redis's TIME in µs when it was reserved ('' none)
     {'unknown', attempt, outId, sentAt}               it was sending (now unknown) or unknown
     {'ended', state, code}                            the send failed, was cancelled or passed its deadline:
                                                       the chunk is now failed / cancelled / expired
@@ -68,9 +70,12 @@ if claimed then
   redis.call('HSET', KEYS[1], 'state', claimed, 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
   move(KEYS[2], KEYS[5], state, claimed, n)
   emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
-  local wait = ''
-  if ARGV[4] ~= '' then wait = string.format('%.0f', reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]))) end
-  return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9], wait}
+  local wait, reservedAt = '', ''
+  if ARGV[4] ~= '' then
+    local w, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'))
+    wait, reservedAt = string.format('%.0f', w), string.format('%.0f', t)
+  end
+  return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9], wait, reservedAt}
 end
 
 local lost = edgeTo(CHUNK_EDGES, 'worker-lost', state)

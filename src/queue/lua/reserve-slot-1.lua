@@ -6,10 +6,13 @@
     KEYS[1] the pacer's next free slot (µs since the epoch, Redis clock)
     ARGV[1] slot spacing (µs)
     ARGV[2] farthest reservation ahead (µs)
+    ARGV[3] the least wait (µs): the slot starts no sooner than this after now
 
   Output:
-    the wait in µs before the reserved slot; -1 when the slots reach further than ARGV[2] (nothing reserved)
+    {wait, now}  wait: µs before the reserved slot, -1 when the slots reach further than ARGV[2]
+                 (nothing reserved); now: Redis's TIME when it ran (µs since the epoch)
 ]]
 --@include "reserve-slot"
 
-return reserveSlot(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local wait, now = reserveSlot(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3] or '0'))
+return {string.format('%.0f', wait), string.format('%.0f', now)}
