@@ -325,6 +325,7 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
     await waitFor(async () => Number(await onImporter('attempt')) >= 1, 'the claim to be written on the importing master');
     await new Promise((r) => setTimeout(r, 1500));
     expect(sendCalls()).toBe(0);
+    expect(lines.some((l) => l.includes('claim not confirmed durable') && l.includes('the slot is being migrated (a reshard) and its keys had moved there (ASK)'))).toBe(true);
 
     // Once the move ends, the slot's new master is checked before any call, as after MOVED.
     await move.finish();
@@ -332,6 +333,8 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(sendCalls()).toBe(0);
     await importer.config('SET', 'appendfsync', 'always');
+    // The refused claim's undo names keys the importing master lacks, so during the move it is
+    // answered TRYAGAIN and fails: the chunk stays `sending`, and is looked up before it is sent.
     await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the send to go out once the new master fsyncs', 20_000);
     expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === phone)).toHaveLength(1);
   }, 60_000);
