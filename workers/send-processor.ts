@@ -231,7 +231,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     };
     try {
       // The attempt must outlive a crash of Redis before anyone can receive it (design invariant 8).
-      await deps.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`, since);
+      // With the claim's OutId: on a Cluster it is read back from the master checked (watch.ts confirmedByWatch).
+      await deps.durability.confirm(`the claim of attempt ${attempt} of chunk ${chunkId}`, since, { key: deps.keys.chunk(chunkId), field: 'outId', value: outId });
     } catch (err) {
       held?.pacer.release(held.ticket);
       if (!(err instanceof NotDurableError)) throw err; // still `sending`: the next run looks it up

@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import type { LookupFunction } from 'node:net';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { watchRedis, type RedisWatch } from '../src/queue/redis-watch.js';
-import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
+import { createNodeResolver, describeRedis, isCluster, type RedisConnection } from '../src/queue/connection.js';
 import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
@@ -355,7 +355,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       quietRecheckMs: options.recheckMs ?? 60_000,
       autoPause: options.autoPause === null ? undefined : (options.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
-    durability: durabilityWatch ? confirmedByWatch(createDurabilityBarrier(server, durability), durabilityWatch, server) : createDurabilityBarrier(server, durability),
+    durability: durabilityWatch ? confirmedByWatch(createDurabilityBarrier(server, durability), durabilityWatch, server, isCluster(options.connection)) : createDurabilityBarrier(server, durability),
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld() ?? durabilityWatch?.held(),
   });

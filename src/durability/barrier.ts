@@ -12,8 +12,19 @@ import { resolveDurability, type DurabilityOptions } from './mode.js';
 export interface DurabilityBarrier {
   /** Taken before the first write of what `confirm` will confirm (a claim, an enqueue). */
   mark(): Promise<WriteMark>;
-  /** Throws NotDurableError when the confirmation did not come in time, or the connection was lost since `since`. */
-  confirm(what: string, since: WriteMark): Promise<void>;
+  /**
+   * Throws NotDurableError when the confirmation did not come in time, or the connection was lost
+   * since `since`. `written`, a field the writes set, lets a worker's watch make sure they are held
+   * by the server it checked (confirmedByWatch, watch.ts); the barrier itself does not read it.
+   */
+  confirm(what: string, since: WriteMark, written?: WrittenField): Promise<void>;
+}
+
+/** A hash field the writes set (a claim's OutId in its chunk), as proof of where they are held. */
+export interface WrittenField {
+  readonly key: string;
+  readonly field: string;
+  readonly value: string;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { NotDurableError, RedisNotDurableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isCluster, type RedisConnection } from '../queue/connection.js';
-import { closesOf, type DurabilityBarrier } from './barrier.js';
+import { closesOf, type DurabilityBarrier, type WrittenField } from './barrier.js';
 import { createLatch } from '../latch.js';
 import type { DurabilityOptions } from './mode.js';
 import { checkRedisDurability } from './check.js';
@@ -214,20 +214,48 @@ export function createDurabilityWatch(options: DurabilityWatchOptions): Durabili
  * 9 of its test in durability-recheck.test.ts). By the time the claim's answer is back, the
  * client's slot table names the new master, so `server` finds it: the claim is undone before any
  * call (SMSQ_NOT_DURABLE, tried again a second later) and the mode checked there.
+ *
+ * While a slot is being migrated (a reshard), the master still serving it answers ASK for a key it
+ * has already handed over, and ioredis sends the claim to the importing master with no event and
+ * no change to its slot table (node_modules/ioredis/built/cluster/index.js, the `ask` handler):
+ * `server` still names the master judged, and the claim is on another, never checked. So on a
+ * Cluster (`cluster`) the claim's `written` field is read back from the judged master itself, on
+ * its own connection: it must answer with the claim's value. A key it no longer holds is answered
+ * ASK (or MOVED once the move ended): the claim is undone as above, and tried again until the move
+ * ends and the slot's new master has been checked. This costs one HGET per claim on a Cluster.
  */
-export function confirmedByWatch(barrier: DurabilityBarrier, watch: DurabilityWatch, server: () => Promise<Redis>): DurabilityBarrier {
+export function confirmedByWatch(barrier: DurabilityBarrier, watch: DurabilityWatch, server: () => Promise<Redis>, cluster: boolean): DurabilityBarrier {
   return {
     mark: () => barrier.mark(),
-    async confirm(what, since) {
+    async confirm(what, since, written) {
       await barrier.confirm(what, since);
       // After the barrier's WAIT: a move while it waited counts too.
-      if (!watch.vouchesFor(await server())) {
+      const node = await server();
+      if (!watch.vouchesFor(node)) {
         throw new NotDurableError(
           what,
           'the Redis server that holds it was not checked for SMSQ_DURABILITY since it took over (a Cluster slot moved) or while claims were held',
           'nothing to do if the check now under way passes: the claim is made again; if it refuses, the worker logs why and the fix',
         );
       }
+      if (cluster && written && !(await heldBy(node, written))) {
+        throw new NotDurableError(
+          what,
+          'it was written on a Redis Cluster master other than the one checked for SMSQ_DURABILITY: the slot is being migrated (a reshard) and its keys had moved there (ASK)',
+          'nothing to do: the claim is made again a second later, and once the migration ends the slot\'s new master is checked before any call',
+        );
+      }
     },
   };
+}
+
+/** Whether `node` itself holds `written` (a command on a node's own connection is not redirected). */
+async function heldBy(node: Redis, written: WrittenField): Promise<boolean> {
+  try {
+    return (await node.hget(written.key, written.field)) === written.value;
+  } catch (err) {
+    // The key is elsewhere: ASK while its slot migrates, MOVED once the slot has moved.
+    if (err instanceof Error && /^(ASK|MOVED) /.test(err.message)) return false;
+    throw err;
+  }
 }

@@ -211,7 +211,7 @@ async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions>
   closers.push(() => void redis.disconnect());
   const producer = createProducer({ redis, prefix, logger: silent });
   closers.push(() => producer.close());
-  const { emulator, lines } = await watchedWorker(redis, prefix, 600_000, worker);
+  const { emulator, lines, worker: running } = await watchedWorker(redis, prefix, 600_000, worker);
   const first = await producer.send(request('13900000081'));
   await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
   const admin = (node: RedisNode) => {
@@ -225,6 +225,8 @@ async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions>
     producer,
     emulator,
     lines,
+    worker: running,
+    admin,
     async moveToEverysec(): Promise<Redis> {
       const fromPort = await cluster.portServing(prefix);
       const to = cluster.masters.find((m) => m.port !== fromPort)!;
@@ -289,6 +291,53 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
     await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once the new master fsyncs', 10_000);
     expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === '13900000083')).toHaveLength(1);
   }, 30_000);
+
+  it('a claim written while the slot is being migrated, on the importing master (an ASK redirect: the slot table does not change), is not called either', async () => {
+    const prefix = '{smsq-recheck}';
+    // Checked every 200 ms: the hold below ends soon after the owner fsyncs again.
+    const { cluster, redis, emulator, lines, admin } = await workerOnCluster(prefix, { durabilityRecheckMs: 200 });
+    const fromPort = await cluster.portServing(prefix);
+    const owner = admin(cluster.masters.find((m) => m.port === fromPort)!);
+    const to = cluster.masters.find((m) => m.port !== fromPort)!;
+    const importer = admin(to);
+    await importer.config('SET', 'appendfsync', 'everysec');
+    // While a slot migrates, BullMQ cannot fetch a job (its scripts name keys that do not exist,
+    // which Redis answers ASK, then TRYAGAIN): a claim made then is one whose job was fetched
+    // before. Here it waits for a hold, the owner briefly running everysec.
+    await owner.config('SET', 'appendfsync', 'everysec');
+    await waitFor(() => lines.some((l) => l.includes('appendfsync is everysec')), 'the worker to hold its claims', 10_000);
+    const relaxed = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' } });
+    closers.push(() => relaxed.close());
+    const phone = '13900000085';
+    const held = await relaxed.send(request(phone));
+    await waitFor(async () => (await owner.llen(`${prefix}:calls:active`)) === 1, 'the worker to fetch the send\'s job');
+
+    // The reshard begins, and the keys the claim touches are MIGRATEd first: the owner answers the
+    // claim ASK, and the importing master, which no check has judged, runs it.
+    const move = await cluster.beginSlotMove(prefix, to);
+    const chunkKey = `${prefix}:chunk:${held.sendId}.0`;
+    await move.migrate([chunkKey, `${prefix}:send:${held.sendId}:counts`, `${prefix}:send:${held.sendId}`, `${prefix}:events`, `${prefix}:recipients`, `${prefix}:pacer`]);
+    const sendCalls = () => emulator.calls().filter((c) => c.action === 'SendSms' && c.phones.includes(phone)).length;
+    await owner.config('SET', 'appendfsync', 'always');
+    await waitFor(() => lines.some((l) => l.includes('holds again')), 'the hold to end', 10_000);
+    // The claim was written, on the importing master.
+    const onImporter = async (field: string) => ((await importer.pipeline().asking().hget(chunkKey, field).exec()) ?? [])[1]?.[1];
+    await waitFor(async () => Number(await onImporter('attempt')) >= 1, 'the claim to be written on the importing master');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sendCalls()).toBe(0);
+    expect(lines.some((l) => l.includes('claim not confirmed durable') && l.includes('the slot is being migrated (a reshard) and its keys had moved there (ASK)'))).toBe(true);
+
+    // Once the move ends, the slot's new master is checked before any call, as after MOVED.
+    await move.finish();
+    await waitFor(() => lines.filter((l) => l.includes('appendfsync is everysec')).length === 2, 'the worker to check the slot\'s new master', 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sendCalls()).toBe(0);
+    await importer.config('SET', 'appendfsync', 'always');
+    // The refused claim's undo names keys the importing master lacks, so during the move it is
+    // answered TRYAGAIN and fails: the chunk stays `sending`, and is looked up before it is sent.
+    await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the send to go out once the new master fsyncs', 20_000);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === phone)).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('a producer re-checks the mode', () => {

@@ -66,7 +66,23 @@ export interface ClusterDeployment {
    * NODE on every master. Resolves once every master names `to` for the slot.
    */
   moveSlot(key: string, to: RedisNode): Promise<void>;
+  /**
+   * The same move in steps, as a reshard is seen while it runs: SETSLOT IMPORTING on `to` and
+   * MIGRATING on the owner now; the test then MIGRATEs the keys it chooses (a command on a key
+   * already moved is answered ASK by the owner) and finishes the move.
+   */
+  beginSlotMove(key: string, to: RedisNode): Promise<SlotMove>;
   stop(): Promise<void>;
+}
+
+/** A slot in MIGRATING (on its owner) / IMPORTING (on `to`) state: ClusterDeployment.beginSlotMove. */
+export interface SlotMove {
+  /** The owner the slot is moving from. */
+  from: RedisNode;
+  /** MIGRATEs these keys (of the slot) from the owner to `to`; a key the owner lacks is skipped. */
+  migrate(keys: string[]): Promise<void>;
+  /** MIGRATEs every key left, then SETSLOT NODE on every master; resolves once every master names `to`. */
+  finish(): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -334,6 +350,39 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
       return owner[2][1];
     };
     const idOf = (node: RedisNode) => withAdmin(node.port, async (c) => String(await c.call('CLUSTER', 'MYID')));
+    const beginSlotMove = async (key: string, to: RedisNode): Promise<SlotMove> => {
+      const slot = await slotOf(key);
+      const fromPort = await ownerSeenBy(masters[0]!, slot);
+      const from = masters.find((m) => m.port === fromPort);
+      if (!from || from === to) throw new Error(`slot ${slot} is served by port ${fromPort}: nothing to move to port ${to.port}`);
+      const [fromId, toId] = [await idOf(from), await idOf(to)];
+      await withAdmin(to.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
+      // From here a client's command on a key not on `from` (moved, or not yet written) is sent to `to` (ASK).
+      await withAdmin(from.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId));
+      const migrate = (keys: string[]) =>
+        withAdmin(from.port, async (c) => {
+          // NOKEY when none of them is on `from` any more.
+          if (keys.length > 0) await c.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', ...keys);
+        });
+      return {
+        from,
+        migrate,
+        async finish() {
+          for (;;) {
+            const keys = await withAdmin(from.port, async (c) => (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[]);
+            if (keys.length === 0) break;
+            await migrate(keys);
+          }
+          // The new owner first: the old one then answers MOVED to a node that takes the slot.
+          for (const node of [to, from, ...masters.filter((m) => m !== to && m !== from)]) {
+            await withAdmin(node.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
+          }
+          for (const node of masters) {
+            await until(`port ${node.port} to name port ${to.port} for slot ${slot}`, 10_000, async () => ((await ownerSeenBy(node, slot)) === to.port ? true : undefined));
+          }
+        },
+      };
+    };
     return {
       url: `redis+cluster://${masters.map((m) => `127.0.0.1:${m.port}`).join(',')}`,
       masters,
@@ -341,29 +390,9 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
         return ownerSeenBy(masters[0]!, await slotOf(key));
       },
       async moveSlot(key, to) {
-        const slot = await slotOf(key);
-        const fromPort = await ownerSeenBy(masters[0]!, slot);
-        const from = masters.find((m) => m.port === fromPort);
-        if (!from || from === to) throw new Error(`slot ${slot} is served by port ${fromPort}: nothing to move to port ${to.port}`);
-        const [fromId, toId] = [await idOf(from), await idOf(to)];
-        await withAdmin(to.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
-        await withAdmin(from.port, async (c) => {
-          await c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
-          // Meanwhile a client's command on a key not here yet is sent to `to` (ASK).
-          for (;;) {
-            const keys = (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
-            if (keys.length === 0) break;
-            await c.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', ...keys);
-          }
-        });
-        // The new owner first: the old one then answers MOVED to a node that takes the slot.
-        for (const node of [to, from, ...masters.filter((m) => m !== to && m !== from)]) {
-          await withAdmin(node.port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
-        }
-        for (const node of masters) {
-          await until(`port ${node.port} to name port ${to.port} for slot ${slot}`, 10_000, async () => ((await ownerSeenBy(node, slot)) === to.port ? true : undefined));
-        }
+        await (await beginSlotMove(key, to)).finish();
       },
+      beginSlotMove,
       stop: () => stopAll(masters, dir),
     };
   } catch (err) {
