@@ -273,3 +273,28 @@ describe('the send scripts', () => {
     expect(await redis.exists(keys.send('nobody'))).toBe(0);
   });
 });
+
+describe("auto-pause's list of a send's last chunk outcomes (transition-7.lua)", () => {
+  const outcome = (ok: boolean) => ({ ok, window: 4, maxFailureRatio: 0.5, ttlSeconds: 600 });
+  /** Moves chunk `index` from sending to accepted (ok) or failed, counted towards auto-pause. */
+  async function answer(index: string, ok: boolean) {
+    const { chunkId, outId } = await chunkIn(index, 'sending');
+    return chunks.transition(chunkId, 's1', ok ? { trigger: 'answer-accepted', outId, outcome: outcome(true) } : { trigger: 'answer-failed', outId, fields: { code: 'isv.X' }, outcome: outcome(false) });
+  }
+
+  it('holds at most twice the window, always with a lifetime, and judges only the newest window', async () => {
+    await redis.hset(keys.send('s1'), 'state', 'active', 'chunks', 100, 'enqueuedAt', 1);
+    // Ten successes: trimmed back to four at the ninth, six after the tenth.
+    for (let i = 0; i < 10; i++) {
+      await answer(`ok${i}`, true);
+      expect(await redis.llen(keys.sendOutcomes('s1'))).toBeLessThanOrEqual(8);
+      expect(await redis.ttl(keys.sendOutcomes('s1'))).toBeGreaterThan(0);
+    }
+    // Two failures among the newest four: not more than half.
+    expect(await answer('f1', false)).not.toHaveProperty('pauseReason');
+    expect(await answer('f2', false)).not.toHaveProperty('pauseReason');
+    // A third: three of the newest four, though the list still holds five older successes (3 of 8).
+    expect(await answer('f3', false)).toMatchObject({ pauseReason: 'auto-pause: 3 of the last 4 chunks failed' });
+    expect(await redis.hget(keys.send('s1'), 'control')).toBe('paused');
+  });
+});

@@ -26,7 +26,8 @@
               expectState     apply only if the chunk is still in the state the caller read
               windowEndsAt    end of the receipt window (ms; used when the chunk becomes accepted)
               outcome         {ok, window, maxFailureRatio, ttlSeconds}: counted towards auto-pause
-                              over the last `window` chunks; the list lives `ttlSeconds`
+                              over the last `window` chunks; the list lives `ttlSeconds` from its
+                              start or its last trim (once every `window` outcomes)
     ARGV[6..] field/value pairs to record (only fields the transition declares: the chunk store checks)
 
   Output:
@@ -111,11 +112,15 @@ if outcome then
   local send = redis.call('HMGET', KEYS[7], 'state', 'chunks', 'control')
   local chunks = tonumber(send[2] or '')
   if not (send[1] and send[1] ~= 'enqueuing' and chunks and chunks < window) then
-    redis.call('LPUSH', KEYS[6], ok)
-    redis.call('LTRIM', KEYS[6], 0, window - 1)
-    redis.call('EXPIRE', KEYS[6], string.format('%.0f', outcome.ttlSeconds))
+    -- The list may hold up to twice the window: trimmed (and its life renewed) once a window, not
+    -- at every outcome, which saves a campaign two writes a call. Only the newest `window` are judged.
+    local length = redis.call('LPUSH', KEYS[6], ok)
+    if length == 1 or length > 2 * window then
+      redis.call('LTRIM', KEYS[6], 0, window - 1)
+      redis.call('EXPIRE', KEYS[6], string.format('%.0f', outcome.ttlSeconds))
+    end
     if ok == '0' then
-      local list = redis.call('LRANGE', KEYS[6], 0, -1)
+      local list = redis.call('LRANGE', KEYS[6], 0, window - 1)
       local failed = 0
       for _, v in ipairs(list) do if v == '0' then failed = failed + 1 end end
       local paused = (send[3] or 'active') == 'active' and edgeTo(SEND_EDGES, 'auto-pause', send[1] or 'active')
