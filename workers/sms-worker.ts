@@ -63,7 +63,11 @@ import { createStoppableStart, STOPPED } from './stoppable-start.js';
 import { createHeldJobs } from './held-jobs.js';
 
 export interface SmsWorkerOptions {
-  /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking calls. */
+  /**
+   * A BullMQ-ready connection (`maxRetriesPerRequest: null`); the worker duplicates it for blocking
+   * calls. Best made with `createRedisConnection(url, { role: 'worker' })`: its disconnect() ends it
+   * while Redis is down too, which {@link SmsWorker.close} with a job in hand relies on.
+   */
   connection: RedisConnection;
   client: SmsClient;
   logger: Logger;
@@ -218,7 +222,9 @@ export interface SmsWorker {
   /**
    * Stops taking jobs, waits for calls in flight and records their outcome. Send jobs fetched but
    * not yet calling make no call: their chunks go back to the queue for another worker. With Redis
-   * down and no job in hand it stops at once (there is nothing to record).
+   * down and no job in hand it stops at once (there is nothing to record); with a job in hand it
+   * waits for Redis to record the outcome, and completes once Redis is back (on a connection from
+   * `createRedisConnection`; on a plain ioredis one, BullMQ's close may wait for ever, redis/ioredis#2169).
    */
   close(): Promise<void>;
   /**

@@ -1,5 +1,6 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
+import { DroppableRedis } from './droppable-redis.js';
 
 export { redactRedisUrl };
 
@@ -55,7 +56,9 @@ export function redisConnectionOptions(opts: RedisConnectionOptions = {}): Redis
 
 /**
  * A Redis connection for BullMQ and smsq's own keys, from `REDIS_URL` (see src/queue/redis-url.ts),
- * behaving during an outage as its role says (see {@link RedisRole}).
+ * behaving during an outage as its role says (see {@link RedisRole}). On one Redis (or Sentinel),
+ * `disconnect()` ends it even while Redis is down, failing what still waits for Redis (see
+ * src/queue/droppable-redis.ts); a Cluster keeps ioredis's own behaviour.
  */
 export function createRedisConnection(url: string, opts: RedisConnectionOptions = {}): RedisConnection {
   return connectTo(parseRedisUrl(url), opts);
@@ -66,9 +69,9 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
   const common = redisConnectionOptions(opts);
   switch (target.kind) {
     case 'standalone':
-      return new Redis(target.url, common);
+      return new DroppableRedis(target.url, common);
     case 'sentinel':
-      return new Redis({
+      return new DroppableRedis({
         ...common,
         sentinels: target.sentinels,
         name: target.masterName,

@@ -15,6 +15,7 @@ import { buildServer } from '../../exports/server.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, SANDBOX_ACCESS_KEY, type Emulator } from '../../exports/emulator.js';
 import { CALLS_QUEUE } from '../../src/queue/keys.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { startCrashableRedis } from '../support/crashable-redis.js';
 import { testRedisUrl, uniquePrefix, deleteKeys } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { spawnSmsq } from '../support/cli-process.js';
@@ -209,6 +210,54 @@ describe('a library worker and Redis', () => {
     expect(await worker.closeWithin(1500)).toBe(false);
     redis = await startPrivateRedis({ port });
   }, 60_000);
+
+  it('with a job in hand and Redis down, close() waits for Redis: once it is back the outcome is recorded and close() completes', async () => {
+    // Killed and started again with its data, as a Redis that restarts does.
+    const server = await startCrashableRedis({ appendfsync: 'always' });
+    closers.push(() => server.stop());
+    const s = await setUp({ redisUrl: server.url, label: 'lib-inhand-back' });
+    // Accepted, its answer held back 800 ms: it comes while Redis is down, and its outcome waits for Redis.
+    s.emulator.addFault({ kind: 'lost-answer', delayMs: 800 });
+    const worker = s.worker();
+    await worker.start();
+    const code = await s.producer.send({ ...CODE, phones: ['13800138894'] });
+    await waitFor(() => s.emulator.calls().some((c) => c.action === 'SendSms'), 'the call to reach Dysmsapi');
+    await server.kill();
+    let closed = false;
+    const closing = worker.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(closed).toBe(false);
+    await server.start();
+    // Before, BullMQ's graceful close waited for an `end` that its blocking connection, dropped
+    // while it waited to reconnect, never gave (redis/ioredis#2169): close() never resolved.
+    await waitFor(() => closed, 'close() to complete once Redis is back', 15_000);
+    await closing;
+    expect((await s.producer.getStatus(code.sendId)).counts.accepted).toBe(1);
+  }, 60_000);
+
+  it('with a job in hand and Redis down, when the grace runs out and the connection is dropped, the process ends by itself', async () => {
+    redis = await privateRedis();
+    const emulator = createEmulator({ delivery: { delayMs: 0, failureRatio: 0 } });
+    const { endpoint } = await emulator.listen();
+    closers.push(() => emulator.close());
+    emulator.addFault({ kind: 'lost-answer', delayMs: 60_000 });
+    const prefix = uniquePrefix('lib-child-inhand');
+    const child = await runChild({ mode: 'close-on-stdin', redisUrl: redis.url, prefix, endpoint, graceMs: 1500 });
+    await waitFor(() => child.events().some((e) => e.event === 'started'), 'the worker to start', 20_000);
+    const producerRedis = createRedisConnection(redis.url, { role: 'client' });
+    const producer = createProducer({ redis: producerRedis, prefix, durability: NO_DURABILITY });
+    await producer.send({ ...CODE, phones: ['13800138893'] });
+    await producer.close();
+    producerRedis.disconnect();
+    await waitFor(() => emulator.calls().some((c) => c.action === 'SendSms'), 'the call to reach Dysmsapi', 20_000);
+    await redis.stop();
+    await waitFor(() => /does not answer; retrying with back-off/.test(child.stderr()), 'the worker to say Redis went away', 20_000);
+    child.closeNow();
+    // Before: 'alive', held by BullMQ's stalled-job checker and lock renewal timers, its graceful
+    // close waiting for writes the dropped connection neither ran nor failed.
+    expect(await child.exited).toBe(0);
+    expect(child.events()).toEqual([{ event: 'start-settled', outcome: 'resolved' }, { event: 'started' }, { event: 'closed', inTime: false }, { event: 'disconnected' }]);
+  }, 90_000);
 
   it('close() during start(): start settles first, no job is taken, nothing is left running', async () => {
     const s = await setUp({ label: 'lib-startclose' });

@@ -1,0 +1,58 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * ioredis's `Redis`, except that `disconnect()` ends it in every state, as it ends a live one:
+ * status `end`, the `end` event, and every command still waiting rejected with "Connection is
+ * closed.".
+ *
+ * In ioredis 5.11, a disconnect() while the client waits to reconnect (status `reconnecting`:
+ * Redis is down and the next attempt is on a timer) cancels that attempt and nothing else
+ * (redis/ioredis#2169): the status stays `reconnecting`, no `end` event comes, and the commands in
+ * its queues, and any sent after, wait for ever. Measured with smsq: BullMQ's graceful
+ * `Worker.close()` waits for that `end` on its blocking connection (a duplicate of the worker's),
+ * so a worker closed with a job in hand while Redis was down never finished closing, not even
+ * once Redis was back; and after the grace and the caller's disconnect(), the job's writes never
+ * failed, so BullMQ's timers kept the process alive.
+ */
+export class DroppableRedis extends Redis {
+  override disconnect(reconnect = false): void {
+    const waitingToReconnect = !reconnect && this.status === 'reconnecting';
+    super.disconnect(reconnect);
+    // Once ioredis ends such a client itself, this finds it ended and does nothing.
+    if (waitingToReconnect && this.status === 'reconnecting') endStranded(this);
+  }
+
+  /** BullMQ makes its blocking connection with this: it must end the same way. */
+  override duplicate(override?: Partial<RedisOptions>): DroppableRedis {
+    return new DroppableRedis({ ...this.options, ...override });
+  }
+}
+
+/** What a command waiting in an ioredis queue holds. */
+interface QueuedCommand {
+  command: { reject(err: Error): void };
+}
+
+/** The parts of ioredis 5's `Redis` that its own end of a connection uses (private in its types). */
+interface CloseInternals {
+  setStatus(status: 'end'): void;
+  /** Rejects the offline queue and the command queue. */
+  flushQueue(err: Error): void;
+  /**
+   * Commands that were on the wire when a ready link dropped, kept to resend once it is ready
+   * again. A reconnect that reaches a TCP listener (a proxy in front of a dead Redis) starts a
+   * new command queue, and then only a ready connection would ever settle these.
+   */
+  prevCommandQueue?: { shift(): QueuedCommand | undefined } | null;
+}
+
+/** Ends `redis` as ioredis ends a manually closed connection, and rejects what it had kept to resend. */
+function endStranded(redis: Redis): void {
+  const internals = redis as unknown as CloseInternals;
+  const closed = () => new Error('Connection is closed.');
+  internals.setStatus('end');
+  internals.flushQueue(closed());
+  const kept = internals.prevCommandQueue;
+  internals.prevCommandQueue = null;
+  for (let item = kept?.shift(); item; item = kept?.shift()) item.command.reject(closed());
+}

@@ -1,0 +1,122 @@
+/**
+ * Dropping a connection made by createRedisConnection while Redis is down: `disconnect()` ends it.
+ * In ioredis 5.11 a disconnect() while the client waits to reconnect cancels the next attempt and
+ * nothing else (redis/ioredis#2169): the status stays `reconnecting`, no `end` event comes, and
+ * what waits in its queues, or is sent later, waits for ever. Real private redis-servers,
+ * SIGKILLed; for a command on the wire, a TCP front that takes connections while Redis is gone
+ * (as Docker's port proxy does).
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { waitFor } from '../support/wait.js';
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function privateRedis(): Promise<PrivateRedis> {
+  const redis = await startPrivateRedis({ appendfsync: 'off' });
+  closers.push(() => redis.stop());
+  return redis;
+}
+
+function connect(url: string, role: 'worker' | 'client'): RedisConnection {
+  const redis = createRedisConnection(url, { role });
+  redis.on('error', () => {});
+  closers.push(() => redis.disconnect());
+  return redis;
+}
+
+/** How a promise settled within `ms`: 'pending' when it had not. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<string> {
+  const outcome = p.then(
+    () => 'resolved',
+    (err: unknown) => `rejected: ${(err as Error).message}`,
+  );
+  return Promise.race([outcome, new Promise<string>((r) => setTimeout(() => r('pending'), ms))]);
+}
+
+/** A TCP front for `port` that takes every connection, and closes it when Redis behind it is gone. */
+async function tcpFront(port: number): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  return (server.address() as { port: number }).port;
+}
+
+describe('disconnect() on a connection waiting for a Redis that is down', () => {
+  it('a worker connection: what waits in its queue fails with "Connection is closed.", so does what comes later; status end', async () => {
+    const server = await privateRedis();
+    const redis = connect(server.url, 'worker');
+    await redis.ping();
+    server.process.kill('SIGKILL');
+    await waitFor(() => redis.status === 'reconnecting', 'the connection to wait to reconnect');
+    // Sent while Redis is down: a worker connection keeps it to run once Redis is back.
+    const queued = redis.set('k', 'v');
+    queued.catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await settledWithin(queued, 0)).toBe('pending');
+
+    const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+    redis.disconnect();
+    expect(await settledWithin(queued, 2000)).toBe('rejected: Connection is closed.');
+    expect(await settledWithin(ended, 1000)).toBe('resolved');
+    expect(redis.status).toBe('end');
+    expect(await settledWithin(redis.get('k'), 1000)).toBe('rejected: Connection is closed.');
+  });
+
+  it("its duplicates (BullMQ's blocking connection is one) end the same way", async () => {
+    const server = await privateRedis();
+    const redis = connect(server.url, 'worker');
+    const blocking = redis.duplicate();
+    blocking.on('error', () => {});
+    closers.push(() => blocking.disconnect());
+    await blocking.ping();
+    server.process.kill('SIGKILL');
+    await waitFor(() => blocking.status === 'reconnecting', 'the duplicate to wait to reconnect');
+    const waiting = blocking.bzpopmin('q', 5);
+    waiting.catch(() => {});
+    const ended = new Promise<void>((resolve) => blocking.once('end', () => resolve()));
+    blocking.disconnect();
+    expect(await settledWithin(ended, 2000)).toBe('resolved');
+    expect(await settledWithin(waiting, 1000)).toBe('rejected: Connection is closed.');
+  });
+
+  it('a client connection: a command that was on the wire when the link dropped fails too (a front that takes connections while Redis is gone)', async () => {
+    const server = await privateRedis();
+    const redis = connect(`redis://127.0.0.1:${await tcpFront(server.port)}`, 'client');
+    await waitFor(() => redis.status === 'ready', 'the connection to be ready');
+    // On the wire (a pop that waits up to 5 s) when Redis dies under it.
+    const onTheWire = redis.blpop('nothing', 5);
+    onTheWire.catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    server.process.kill('SIGKILL');
+    // Each reconnect reaches the front and is closed: the command waits for a ready connection.
+    await waitFor(() => redis.status === 'reconnecting', 'the connection to wait to reconnect');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await settledWithin(onTheWire, 0)).toBe('pending');
+    await waitFor(() => redis.status === 'reconnecting', 'the connection to wait to reconnect again');
+    redis.disconnect();
+    expect(await settledWithin(onTheWire, 2000)).toBe('rejected: Connection is closed.');
+    expect(redis.status).toBe('end');
+  });
+});
