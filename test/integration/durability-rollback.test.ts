@@ -328,21 +328,34 @@ describe('a Redis that lost its last writes', () => {
     expect(comparisons).toBeGreaterThanOrEqual(3);
   }, 30_000);
 
+  /** The end-to-end test's timeout, and so the least its worker's call must stay in flight. */
+  const END_TO_END_MS = 60_000;
   it('end to end, a worker process whose in-flight claim Redis lost: it notices the new run_id, looks the chunk up before any resend, each recipient accepted once', async () => {
     const w = await world('always', NONE);
     const phones = ['13900000011', '13900000012', '13900000013'];
     const res = await w.producer.send({ phones, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
     const chunkId = `${res.sendId}.0`;
-    // The answer comes after the worker's read timeout (1 s): the call is in flight across the
-    // crash. The worker has free job slots: the restored send job may be fetched again before the
+    // The call is in flight across the crash and the recovery: its answer is lost, and the worker's
+    // read timeout outlasts the test, so only the recovery can write the lost claim back. (With a
+    // 1 s timeout a restart slower than that, as on a loaded CI, let the timed-out answer adopt the
+    // attempt first, also a safe outcome, and the recovery then rightly found it `intact`.)
+    // The worker has free job slots: the restored send job may be fetched again before the
     // recovery has run, and its claim must wait for it (before claims were held, 3 runs in 5
     // re-claimed the chunk first: `reused`, every recipient sent twice).
-    w.emulator.setFaults([{ kind: 'lost-answer', delayMs: 1500, phones, times: 1 }]);
+    w.emulator.setFaults([{ kind: 'lost-answer', delayMs: 2 * END_TO_END_MS, phones, times: 1 }]);
     // Taken before the worker exists: its claim, and everything after it, is lost in the crash.
     const mark = w.redisServer.mark();
     const worker = await processes.start(
       { redisUrl: w.redisServer.url, prefix: w.prefix, endpoint: w.endpoint },
-      { durability: NONE, concurrency: 4, logLevel: 'info', repair: null },
+      {
+        durability: NONE,
+        concurrency: 4,
+        logLevel: 'info',
+        repair: null,
+        readTimeoutMs: END_TO_END_MS,
+        // The settling window must cover the call deadline + connect and read timeouts (call-deadline.ts).
+        reconcile: { ...FAST_TIMING.reconcile, settleMs: FAST_TIMING.reconcile.callDeadlineMs + 2 * END_TO_END_MS },
+      },
     );
     const lines: { msg?: string; restored?: number }[] = [];
     let partial = '';
@@ -378,5 +391,5 @@ describe('a Redis that lost its last writes', () => {
     expect(seen[1]?.at ?? 0).toBeGreaterThanOrEqual(restartedAt);
     for (const phone of phones) expect(acceptedFor(w.emulator, phone)).toBe(1);
     expect((await w.producer.getStatus(res.sendId)).counts).toMatchObject({ queued: 0, sending: 0, unknown: 0, accepted: 3 });
-  }, 60_000);
+  }, END_TO_END_MS);
 });
