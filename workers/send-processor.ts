@@ -159,8 +159,12 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       held?.pacer.release(held.ticket);
       throw err;
     }
-    // Only a claim that sends reserved a slot (the script reserves it with the attempt).
-    if (held && claim.type !== 'send') held.pacer.release(held.ticket);
+    // Only a claim that sends reserved a slot (the script reserves it with the attempt): the lanes
+    // count it from now, while the claim is confirmed.
+    if (held) {
+      if (claim.type === 'send') held.pacer.heard(held.ticket, claim.slot);
+      else held.pacer.release(held.ticket);
+    }
     switch (claim.type) {
       case 'missing':
         throw new UnrecoverableError(`chunk ${chunkId} does not exist (expired or never written)`);
@@ -241,7 +245,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     }
     if (held) {
       if (deps.isClosing?.()) held.pacer.release(held.ticket);
-      else await held.pacer.awaitReserved(held.ticket, claim.slot);
+      else await held.pacer.awaitReserved(held.ticket);
     }
     if (deps.isClosing?.()) {
       // Shutting down between the claim and the call: handed back for another worker.

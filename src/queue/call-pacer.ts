@@ -3,7 +3,7 @@ import { SMS_CLIENT_METHODS } from '../sms/actions.js';
 import type { SmsClient } from '../sms/types.js';
 import { PRIORITY } from './kinds.js';
 import { luaScript } from './lua.js';
-import { createSlotClock, slotReservation, type SlotReservation } from './slot-clock.js';
+import { createSlotClock, createSlotLead, SLOT_REFUSED, slotReservation, type SlotReservation } from './slot-clock.js';
 
 /**
  * Paces Dysmsapi calls across every process: before each call, a Lua script reserves the next free
@@ -97,11 +97,18 @@ export interface CallPacer {
    */
   enter(lane: PacerLane): Promise<SlotTicket>;
   /**
-   * Waits for a slot such a script reserved (what `reserveSlot` returned, see {@link slotReservation};
-   * undefined when it reserved none). Takes a new slot (like `acquire`) when there is none, the
-   * reservation was refused, or this caller woke too late for it.
+   * Tells the pacer what such a script reserved (what `reserveSlot` returned, see
+   * {@link slotReservation}; undefined when it reserved none) as soon as its reply is in, so that
+   * the lanes count it where it is while the caller does more before its call (the send path's
+   * durability confirmation). Optional: `awaitReserved` hears it otherwise.
    */
-  awaitReserved(ticket: SlotTicket, reservation: SlotReservation | undefined): Promise<void>;
+  heard(ticket: SlotTicket, reservation: SlotReservation | undefined): void;
+  /**
+   * Waits for a slot such a script reserved (as for {@link heard}; not needed again once heard).
+   * Takes a new slot (like `acquire`) when there is none, the reservation was refused, or this
+   * caller woke too late for it.
+   */
+  awaitReserved(ticket: SlotTicket, reservation?: SlotReservation): Promise<void>;
   /** Ends a ticket whose script reserved no slot (the chunk was not sent). */
   release(ticket: SlotTicket): void;
 }
@@ -129,15 +136,18 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   const maxAhead = (options.maxAheadMs ?? 2000) * 1000;
   const maxLate = options.maxLateMs ?? 20;
   const reserve = luaScript(options.redis, 'reserve-slot-1');
-  const slotClock = createSlotClock({ maxLateMs: maxLate, maxLeadMs: maxAhead / 2000 });
+  const slotClock = createSlotClock();
+  // Claims and this pacer's own reservations have leads of their own: a claim's caller is ready only
+  // after its durability confirmation, an own reservation's as soon as its reply is in.
+  const claimLead = createSlotLead({ maxLateMs: maxLate, maxLeadMs: maxAhead / 2000 });
+  const ownLead = createSlotLead({ maxLateMs: maxLate, maxLeadMs: maxAhead / 2000 });
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
   // the reservations it has sent and not heard back from (each will end at least one spacing later).
   // A new reservation starts no sooner than the lead: the depths count from there.
   let horizon = 0;
   let pending = 0;
-  const queueStart = (now: number) => now + slotClock.leadMicros(now) / 1000;
-  const queueEnd = (now: number) => Math.max(horizon, queueStart(now)) + pending * spacingMs;
+  type Lead = typeof ownLead;
   const bulkDepth = options.bulkDepthMs ?? LANE_DEPTH_MS.bulk;
   // Notifications never get less room than marketing, whatever depth marketing is given.
   const depths: Readonly<Record<PacerLane, number>> = { ...LANE_DEPTH_MS, normal: Math.max(LANE_DEPTH_MS.normal, bulkDepth), bulk: bulkDepth };
@@ -145,11 +155,13 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   // Callers waiting to be let reserve, per lane, first come first served. One timer (and every
   // settled reservation) admits them: a backlog of jobs waiting for their lane costs a wake-up per
   // admission, not one per waiter every millisecond (which burned a third of a core per worker).
-  const waiting: Record<PacerLane, (() => void)[]> = { urgent: [], normal: [], bulk: [] };
+  // Each waiter comes with the lead of the reservation it will make: a lane's depth counts from
+  // there, so that a process whose callers need their slots further ahead keeps them that far ahead.
+  const waiting: Record<PacerLane, { letIn: () => void; lead: Lead }[]> = { urgent: [], normal: [], bulk: [] };
   let admitTimer: NodeJS.Timeout | undefined;
   let admitAt = Infinity;
-  /** How far this process's reservations reach past `lane`'s depth at `now` (ms; > 0: not yet). */
-  const overDepth = (lane: PacerLane, now: number) => queueEnd(now) - queueStart(now) - depths[lane];
+  /** How far this process's reservations reach past `lane`'s depth, counted from `lead`, at `now` (ms; > 0: not yet). */
+  const overDepth = (lane: PacerLane, lead: Lead, now: number) => Math.max(horizon, now) + pending * spacingMs - now - lead.micros() / 1000 - depths[lane];
   const onTimer = () => {
     admitTimer = undefined;
     admitAt = Infinity;
@@ -162,12 +174,13 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       for (const lane of LANE_ORDER) {
         const queue = waiting[lane];
         // Each admitted caller counts in `pending` at once, so a crowd does not overshoot the depth.
-        while (queue.length > 0 && overDepth(lane, now) <= 0) {
-          const letIn = queue.shift() as () => void;
+        for (let next = queue[0]; next && overDepth(lane, next.lead, now) <= 0; next = queue[0]) {
+          queue.shift();
           pending++;
-          letIn();
+          next.letIn();
         }
-        if (queue.length > 0) nextIn = Math.min(nextIn, overDepth(lane, now));
+        const first = queue[0];
+        if (first) nextIn = Math.min(nextIn, overDepth(lane, first.lead, now));
       }
     } finally {
       // Waiters left always have a timer due no later than their lane has room (one per process).
@@ -181,58 +194,86 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       }
     }
   };
-  const enter = (lane: PacerLane, enteredAt = performance.now()): Promise<SlotTicket> =>
+  const enter = (lane: PacerLane, lead: Lead, enteredAt = performance.now()): Promise<SlotTicket> =>
     new Promise<SlotTicket>((resolve) => {
-      waiting[lane].push(() => resolve({ lane, enteredAt, askedAt: performance.now() }));
+      waiting[lane].push({ letIn: () => resolve({ lane, enteredAt, askedAt: performance.now() }), lead });
       // Admits it at once when its lane has room; otherwise (re)sets the timer for the earliest lane.
       admit();
     });
   const waited = (ticket: SlotTicket) => options.onWait?.(ticket.lane, (performance.now() - ticket.enteredAt) / 1000);
-  /** Ends the ticket's reservation in flight; the slot it got, on this clock, when it got one. */
-  const settle = (ticket: SlotTicket, reservation: SlotReservation | undefined) => {
+  /**
+   * What a ticket's reservation came to, once heard: its reply (none when its script reserved
+   * none), when the script ran on this clock, and the slot on it when one was reserved.
+   */
+  interface Heard {
+    reservation: SlotReservation | undefined;
+    ranAt: number | undefined;
+    placed: { slot: number; ranAt: number } | undefined;
+  }
+  const heard = new WeakMap<SlotTicket, Heard>();
+  /** Ends the ticket's reservation in flight, once (heard at its reply, or when its caller waits). */
+  const settle = (ticket: SlotTicket, reservation: SlotReservation | undefined): Heard => {
+    const known = heard.get(ticket);
+    if (known) return known;
     pending--;
-    const placed = reservation && reservation.waitMicros >= 0 ? slotClock.place(ticket.askedAt, reservation) : undefined;
+    const run = reservation ? slotClock.place(ticket.askedAt, reservation) : undefined;
+    const placed = run && reservation && reservation.waitMicros >= 0 ? run : undefined;
     if (placed) horizon = Math.max(horizon, placed.slot);
+    const outcome = { reservation, ranAt: run?.ranAt, placed };
+    heard.set(ticket, outcome);
     if (waiting.normal.length > 0 || waiting.bulk.length > 0) admit();
-    return placed;
+    return outcome;
   };
-  /** Sleeps until the reserved slot; false when there is none (refused) or it was missed. */
-  const untilSlot = async (placed: { slot: number; ranAt: number } | undefined): Promise<boolean> => {
+  /**
+   * Sleeps until the reserved slot; false when there is none or it was missed. A reservation the
+   * script refused (the slots reach too far ahead) waits half that far first; one left undone for
+   * a claim (its next slot came sooner than its lead) does not wait.
+   */
+  const untilSlot = async ({ reservation, placed }: Heard): Promise<boolean> => {
     if (!placed) {
-      await sleep(maxAhead / 2000);
+      if (reservation?.waitMicros === SLOT_REFUSED) await sleep(maxAhead / 2000);
       return false;
     }
     const ready = performance.now();
-    slotClock.noteLag(ready - placed.ranAt, ready);
     // Shorter waits are not slept: a timer fires a millisecond late at best.
     if (placed.slot - ready >= 1) await sleep(Math.ceil(placed.slot - ready));
     return performance.now() - placed.slot <= maxLate;
   };
+  /** Tells a lead how long after its script ran this caller is ready to call. */
+  const readyNow = (lead: typeof ownLead, outcome: Heard) => {
+    if (outcome.ranAt !== undefined) lead.noteLag(performance.now() - outcome.ranAt);
+  };
   const acquire = async (lane: PacerLane = 'bulk', enteredAt = performance.now()) => {
     for (;;) {
-      const ticket = await enter(lane, enteredAt);
+      const ticket = await enter(lane, ownLead, enteredAt);
       let reservation: SlotReservation;
       try {
-        const [wait, reservedAt] = (await reserve(options.key, intervalMicros, maxAhead, slotClock.leadMicros(ticket.askedAt))) as unknown[];
+        const [wait, reservedAt] = (await reserve(options.key, intervalMicros, maxAhead, ownLead.micros())) as unknown[];
         reservation = slotReservation(wait, reservedAt, performance.now());
       } catch (err) {
         settle(ticket, undefined);
         throw err;
       }
-      if (await untilSlot(settle(ticket, reservation))) return waited(ticket);
+      const outcome = settle(ticket, reservation);
+      readyNow(ownLead, outcome);
+      if (await untilSlot(outcome)) return waited(ticket);
     }
   };
   return {
     intervalMicros,
     get slotArgs() {
-      return { key: options.key, intervalMicros, maxAheadMicros: maxAhead, leadMicros: slotClock.leadMicros(performance.now()) };
+      return { key: options.key, intervalMicros, maxAheadMicros: maxAhead, leadMicros: claimLead.micros() };
     },
     acquire: (lane) => acquire(lane),
-    enter: (lane) => enter(lane),
+    enter: (lane) => enter(lane, claimLead),
+    heard(ticket, reservation) {
+      settle(ticket, reservation);
+    },
     async awaitReserved(ticket, reservation) {
-      const placed = settle(ticket, reservation);
-      // None reserved: take one now. Refused (the slots reach too far): untilSlot waits first.
-      if (reservation !== undefined && (await untilSlot(placed))) waited(ticket);
+      const outcome = settle(ticket, reservation);
+      readyNow(claimLead, outcome);
+      // None reserved, or too soon for this caller: take one now. Refused: untilSlot waits first.
+      if (outcome.reservation && (await untilSlot(outcome))) waited(ticket);
       else await acquire(ticket.lane, ticket.enteredAt);
     },
     release(ticket) {

@@ -8,16 +8,21 @@
  * Placing the slot at "sent + wait" (the earliest it can be) counted the whole round trip as
  * lateness: with an fsync over the pacer's 20 ms of allowed lateness every slot looked missed, every
  * caller reserved again, and no call was ever made. So the process keeps the offset between the two
- * clocks, as NTP does: the least (Redis TIME − when the script was sent) over recent replies is the
+ * clocks, as NTP does: the least (Redis TIME − when the script was sent) over the last 2–4 s is the
  * offset plus the shortest one-way trip, and the slot sits at Redis's time less that offset, never
- * before the sent time nor after the reply's arrival (a Redis clock that steps can misplace it by no
- * more than the round trip it came in, as before).
+ * before the sent time nor after the reply's arrival. An estimate past the reply's arrival proves the
+ * offset stale (Redis's clock stepped forward, or a failover to a server whose clock is ahead): the
+ * filter starts again from that reply, so lateness is never counted short for long.
  *
  * A reply that arrives after its slot makes the call late however well the slot is placed, so the
- * caller asks for a lead: its slot starts no sooner than this after Redis's now. The lead follows
- * the lag between a reservation and its caller being ready to call (the reply's trip back, the
- * send path's durability confirmation, the event loop), less half the allowed lateness, so a
- * Redis that answers quickly keeps a lead of 0 and its slots as they were.
+ * caller asks for a lead (reserve-slot.lua): an idle pacer's slot starts that long after Redis's
+ * now, and a claim whose next slot comes sooner reserves none (its caller reserves once ready,
+ * rather than waste a slot it would miss). The lead follows the lag between a reservation and its
+ * caller being ready to call (the reply's trip back, the send path's durability confirmation, the
+ * event loop): the 90th percentile of the last 32, less half the allowed lateness, kept apart for
+ * claims and for the pacer's own reservations, whose callers are ready at different times. A Redis
+ * that answers quickly keeps leads of 0 and its slots as they were; a Redis slow to fsync raises
+ * them; one stalled caller (a long GC, a paused VM) is a sample the percentile leaves out.
  */
 
 /** A pacer script's reply: the slot relative to Redis's TIME when it ran. */
@@ -35,7 +40,7 @@ export function slotReservation(wait: unknown, reservedAt: unknown, repliedAt: n
   return { waitMicros: Number(wait), reservedAtMicros: Number(reservedAt), repliedAt };
 }
 
-export interface SlotClockOptions {
+export interface SlotLeadOptions {
   /** The lateness a caller is allowed before it takes a new slot (ms): the lead keeps replies within half of it. */
   maxLateMs: number;
   /** The longest lead (ms): a slot further ahead is refused by the script. */
@@ -45,28 +50,39 @@ export interface SlotClockOptions {
 export interface SlotClock {
   /**
    * The slot on this process's clock (performance.now() ms), and when the script ran on it, for a
-   * reservation sent at `askedAt`. Each reply also refines the offset between the clocks.
+   * reservation sent at `askedAt` (a slot only when one was reserved). Each reply also refines the
+   * offset between the clocks.
    */
   place(askedAt: number, reservation: SlotReservation): { slot: number; ranAt: number };
-  /** A caller is ready to call `lagMs` after its reservation ran, at `now`: the lead follows it. */
-  noteLag(lagMs: number, now: number): void;
-  /** The least wait (µs) the next reservation should ask for, at `now`. */
-  leadMicros(now: number): number;
 }
 
-/** The offset is the least of the replies of the last one to two windows: a clock that drifts or steps is followed within 20 s. */
-const OFFSET_WINDOW_MS = 10_000;
-/** How fast a lag once seen is forgotten (ms per ms): a 100 ms fsync stall raises the lead for about two seconds. */
-const LAG_DECAY = 0.05;
+/** The lead of one kind of reservation, from the lags of its callers. */
+export interface SlotLead {
+  /** A caller is ready to call `lagMs` after its reservation ran. */
+  noteLag(lagMs: number): void;
+  /** The lead (µs) the next reservation should ask for. */
+  micros(): number;
+}
 
-export function createSlotClock(options: SlotClockOptions): SlotClock {
+/** `waitMicros` of a reservation the script refused: the slots reach too far ahead (try again later). */
+export const SLOT_REFUSED = -1;
+/** `waitMicros` of a claim's reservation left undone: the next slot comes sooner than its lead (reserve when ready). */
+export const SLOT_TOO_SOON = -2;
+
+/**
+ * The offset is the least of the replies of the last one to two windows: a clock that drifts, or
+ * steps forward by less than a round trip (not provably stale), is followed within 4 s.
+ */
+const OFFSET_WINDOW_MS = 2_000;
+/** The lags the lead is taken from: the most recent ones, and the share of them it covers. */
+const LAG_SAMPLES = 32;
+const LAG_PERCENTILE = 0.9;
+
+export function createSlotClock(): SlotClock {
   // The least (Redis ms − sent ms) of the current window and of the one before it.
   let current = Infinity;
   let previous = Infinity;
   let windowStart = -Infinity;
-  let lag = 0;
-  let lagAt = 0;
-
   const offsetAt = (now: number, sample: number): number => {
     if (now - windowStart > OFFSET_WINDOW_MS) {
       previous = current;
@@ -76,24 +92,41 @@ export function createSlotClock(options: SlotClockOptions): SlotClock {
     current = Math.min(current, sample);
     return Math.min(current, previous);
   };
-  const lagAtTime = (now: number) => Math.max(0, lag - (now - lagAt) * LAG_DECAY);
+  const restartOffset = (now: number, sample: number): number => {
+    previous = Infinity;
+    current = sample;
+    windowStart = now;
+    return sample;
+  };
 
   return {
     place(askedAt, reservation) {
       const redisMs = reservation.reservedAtMicros / 1000;
-      const offset = Number.isFinite(redisMs) ? offsetAt(reservation.repliedAt, redisMs - askedAt) : NaN;
+      if (!Number.isFinite(redisMs)) return { slot: askedAt + reservation.waitMicros / 1000, ranAt: askedAt };
+      const sample = redisMs - askedAt;
+      let offset = offsetAt(reservation.repliedAt, sample);
+      if (redisMs - offset > reservation.repliedAt) offset = restartOffset(reservation.repliedAt, sample);
       // Where the script ran on this clock: never before it was sent nor after its reply came back.
-      const estimate = redisMs - offset;
-      const ranAt = Number.isFinite(estimate) ? Math.min(Math.max(estimate, askedAt), reservation.repliedAt) : askedAt;
+      const ranAt = Math.min(Math.max(redisMs - offset, askedAt), reservation.repliedAt);
       return { slot: ranAt + reservation.waitMicros / 1000, ranAt };
     },
-    noteLag(lagMs, now) {
-      const decayed = lagAtTime(now);
-      lag = Math.max(decayed, lagMs);
-      lagAt = now;
+  };
+}
+
+export function createSlotLead(options: SlotLeadOptions): SlotLead {
+  // A ring of the last lags, and the lead taken from them when one is added (read far more often).
+  const lags: number[] = [];
+  let nextLag = 0;
+  let leadMs = 0;
+  return {
+    noteLag(lagMs) {
+      lags[nextLag] = lagMs;
+      nextLag = (nextLag + 1) % LAG_SAMPLES;
+      const sorted = [...lags].sort((x, y) => x - y);
+      const high = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * LAG_PERCENTILE))] ?? 0;
+      leadMs = Math.min(Math.max(0, high - options.maxLateMs / 2), options.maxLeadMs);
     },
-    leadMicros(now) {
-      const leadMs = Math.min(Math.max(0, lagAtTime(now) - options.maxLateMs / 2), options.maxLeadMs);
+    micros() {
       return Math.round(leadMs * 1000);
     },
   };

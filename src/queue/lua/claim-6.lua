@@ -20,11 +20,12 @@
     ARGV[4] pacer slot spacing (µs; '' = reserve no slot)
     ARGV[5] pacer's farthest reservation ahead (µs)
     ARGV[6] a fresh nonce for the OutId (src/queue/out-id.ts: unique even if a rolled-back Redis repeats the attempt)
-    ARGV[7] the pacer slot's least wait (µs; see reserve-slot.lua)
+    ARGV[7] the pacer slot's lead (µs; see reserve-slot.lua)
 
   Output:
     {'send', attempt, outId, payload, kind, n, index, wait, now}  now sending with a fresh OutId; wait = µs
-                                                      until the reserved slot (-1 refused, '' none asked),
+                                                      until the reserved slot (-1 refused, -2 too soon for
+                                                      its lead: none reserved; '' none asked),
                                                       now = Redis's TIME in µs when it was reserved ('' none)
     {'unknown', attempt, outId, sentAt}               it was sending (now unknown) or unknown
     {'ended', state, code}                            the send failed, was cancelled or passed its deadline:
@@ -72,7 +73,7 @@ if claimed then
   emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
   local wait, reservedAt = '', ''
   if ARGV[4] ~= '' then
-    local w, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'))
+    local w, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'), true)
     wait, reservedAt = string.format('%.0f', w), string.format('%.0f', t)
   end
   return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9], wait, reservedAt}

@@ -6,7 +6,7 @@
     KEYS[1] the pacer's next free slot (µs since the epoch, Redis clock)
     ARGV[1] slot spacing (µs)
     ARGV[2] farthest reservation ahead (µs)
-    ARGV[3] the least wait (µs): the slot starts no sooner than this after now
+    ARGV[3] the lead (µs): an idle pacer's slot starts this long after now
 
   Output:
     {wait, now}  wait: µs before the reserved slot, -1 when the slots reach further than ARGV[2]
@@ -14,5 +14,5 @@
 ]]
 --@include "reserve-slot"
 
-local wait, now = reserveSlot(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3] or '0'))
+local wait, now = reserveSlot(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3] or '0'), false)
 return {string.format('%.0f', wait), string.format('%.0f', now)}
