@@ -116,6 +116,12 @@ export interface CallPacer {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
+ * The longest lead (ms): a Redis whose replies take longer than this plus the allowed lateness
+ * makes a caller miss its slots and reserve again, as every caller did before the lead.
+ */
+const MAX_LEAD_MS = 250;
+
+/**
  * Calls a second the pacer hands out for a cap of `qps`: the relative margin, and one whole call
  * less, because evenly spaced calls can put one more call than their rate into a sliding second
  * (at 40/s a 2.5% margin alone leaves no room at all). Never below half the cap.
@@ -139,8 +145,9 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   const slotClock = createSlotClock();
   // Claims and this pacer's own reservations have leads of their own: a claim's caller is ready only
   // after its durability confirmation, an own reservation's as soon as its reply is in.
-  const claimLead = createSlotLead({ maxLateMs: maxLate, maxLeadMs: maxAhead / 2000 });
-  const ownLead = createSlotLead({ maxLateMs: maxLate, maxLeadMs: maxAhead / 2000 });
+  const leadOptions = { maxLateMs: maxLate, maxLeadMs: Math.min(MAX_LEAD_MS, maxAhead / 2000) };
+  const claimLead = createSlotLead(leadOptions);
+  const ownLead = createSlotLead(leadOptions);
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
   // the reservations it has sent and not heard back from (each will end at least one spacing later).
@@ -257,6 +264,11 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       const outcome = settle(ticket, reservation);
       readyNow(ownLead, outcome);
       if (await untilSlot(outcome)) return waited(ticket);
+      // Missed: a caller that hears of its slots later than the busy pacer hands them out would
+      // burn one a try. It waits its lead between tries and gets a slot a lead ahead when the
+      // pacer has room; a caller that woke late once (lead 0) tries again at once.
+      const backoff = ownLead.micros() / 1000;
+      if (outcome.placed && backoff >= 1) await sleep(backoff);
     }
   };
   return {

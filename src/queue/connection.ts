@@ -21,7 +21,12 @@ export type RedisRole =
   /**
    * Producers, the server and one-shot commands: while Redis is down a command fails at once
    * instead of waiting in a queue to run later (an enqueue the caller was told had failed must not
-   * happen behind its back), and a command on the wire when the link drops fails after one retry.
+   * happen behind its back), a command on the wire when the link drops fails after one retry, and
+   * one that Redis does not answer within the connect timeout fails then. A Redis frozen or cut
+   * off without a reset (a stopped process, a host gone, a partition) keeps its TCP connection open,
+   * and without the timeout such a command waited for the kernel to give up on it, ~15 minutes.
+   * No command of these roles blocks on purpose: a caller's own blocking read (an events consumer
+   * with `blockMs`) needs a `worker` connection.
    */
   | 'client';
 
@@ -50,6 +55,7 @@ export function redisConnectionOptions(opts: RedisConnectionOptions = {}): Redis
     enableReadyCheck: true,
     lazyConnect: opts.lazyConnect ?? false,
     connectTimeout: opts.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+    ...(client ? { commandTimeout: opts.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS } : {}),
     retryStrategy: reconnectDelayMs,
   };
 }

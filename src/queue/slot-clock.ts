@@ -74,8 +74,12 @@ export const SLOT_TOO_SOON = -2;
  * steps forward by less than a round trip (not provably stale), is followed within 4 s.
  */
 const OFFSET_WINDOW_MS = 2_000;
-/** The lags the lead is taken from: the most recent ones, and the share of them it covers. */
+/**
+ * The lags the lead is taken from: the most recent ones, no older than 10 s (a process that stalled
+ * once, with every caller in flight, is forgotten that long after), and the share of them it covers.
+ */
 const LAG_SAMPLES = 32;
+const LAG_MAX_AGE_MS = 10_000;
 const LAG_PERCENTILE = 0.9;
 
 export function createSlotClock(): SlotClock {
@@ -113,20 +117,30 @@ export function createSlotClock(): SlotClock {
   };
 }
 
-export function createSlotLead(options: SlotLeadOptions): SlotLead {
-  // A ring of the last lags, and the lead taken from them when one is added (read far more often).
-  const lags: number[] = [];
+export function createSlotLead(options: SlotLeadOptions, now: () => number = () => performance.now()): SlotLead {
+  // A ring of the last lags with when each was seen; the lead is taken from those of the last
+  // LAG_MAX_AGE_MS, and kept until one is added or the oldest of them ages out (read far more often).
+  const lags: { lagMs: number; at: number }[] = [];
   let nextLag = 0;
   let leadMs = 0;
+  let validUntil = Infinity;
+  const compute = (at: number) => {
+    const recent = lags.filter((l) => at - l.at <= LAG_MAX_AGE_MS);
+    const sorted = recent.map((l) => l.lagMs).sort((x, y) => x - y);
+    const high = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * LAG_PERCENTILE))] ?? 0;
+    leadMs = Math.min(Math.max(0, high - options.maxLateMs / 2), options.maxLeadMs);
+    validUntil = recent.length ? Math.min(...recent.map((l) => l.at)) + LAG_MAX_AGE_MS : Infinity;
+  };
   return {
     noteLag(lagMs) {
-      lags[nextLag] = lagMs;
+      const at = now();
+      lags[nextLag] = { lagMs, at };
       nextLag = (nextLag + 1) % LAG_SAMPLES;
-      const sorted = [...lags].sort((x, y) => x - y);
-      const high = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * LAG_PERCENTILE))] ?? 0;
-      leadMs = Math.min(Math.max(0, high - options.maxLateMs / 2), options.maxLeadMs);
+      compute(at);
     },
     micros() {
+      const at = now();
+      if (at > validUntil) compute(at);
       return Math.round(leadMs * 1000);
     },
   };

@@ -32,7 +32,11 @@ export interface EventConsumerOptions {
 }
 
 export interface EventConsumer {
-  /** Events not yet delivered to this group, waiting up to `blockMs` for some. */
+  /**
+   * Events not yet delivered to this group, waiting up to `blockMs` for some: at most half the
+   * connection's command timeout (a `client` connection's is its connect timeout, 5 s by default),
+   * so that a wait for events is never taken for a Redis that stopped answering.
+   */
   read(opts?: { count?: number; blockMs?: number }): Promise<SmsqEvent[]>;
   /** Events delivered to this consumer but not acknowledged (after a crash), oldest first. */
   pending(opts?: { count?: number }): Promise<SmsqEvent[]>;
@@ -69,9 +73,13 @@ export async function createEventConsumer(options: EventConsumerOptions): Promis
   } catch (err) {
     if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
   }
+  // A Redis's own options, or a Cluster's options for its nodes.
+  const redisOptions = options.redis.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } } | undefined;
+  const commandTimeout = redisOptions?.commandTimeout ?? redisOptions?.redisOptions?.commandTimeout;
   const readFrom = async (from: '>' | '0', count: number, blockMs?: number) => {
     const args: (string | number)[] = ['GROUP', options.group, options.consumer, 'COUNT', count];
-    if (blockMs !== undefined) args.push('BLOCK', blockMs);
+    // BLOCK 0 waits for ever: a bound of its own keeps it under the command timeout too.
+    if (blockMs !== undefined) args.push('BLOCK', commandTimeout ? Math.max(1, Math.min(blockMs || Infinity, Math.floor(commandTimeout / 2))) : blockMs);
     args.push('STREAMS', stream, from);
     const res = (await options.redis.call('XREADGROUP', ...args)) as StreamReply;
     return (res?.[0]?.[1] ?? []).map(([id, flat]) => toEvent(id, flat));

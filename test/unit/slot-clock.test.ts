@@ -100,6 +100,17 @@ describe('slot clock: the lead', () => {
     expect(lead.micros()).toBe(0);
   });
 
+  it('forgets lags older than 10 s: a process that stalled with every caller in flight does not keep its slots ahead', () => {
+    let now = 0;
+    const lead = createSlotLead(options, () => now);
+    for (let i = 0; i < 8; i++) lead.noteLag(5000); // eight callers stalled together: no percentile leaves them out
+    expect(lead.micros()).toBe(1_000_000);
+    now = 10_001;
+    expect(lead.micros()).toBe(0);
+    lead.noteLag(3);
+    expect(lead.micros()).toBe(0);
+  });
+
   it('is never longer than the longest allowed, however slow the replies', () => {
     const lead = createSlotLead({ maxLateMs: 20, maxLeadMs: 100 });
     for (let i = 0; i < 32; i++) lead.noteLag(5000);

@@ -1,0 +1,80 @@
+/**
+ * A Redis that stops answering without closing its connections, produced for real: redis-server
+ * SIGSTOPped, as a frozen process, a host gone without a reset or a network partition leave it.
+ * The kernel keeps the TCP connection open, so nothing tells the client the link is gone: a
+ * producer call (the server's and the CLI's too) must still fail within SMSQ_REDIS_CONNECT_TIMEOUT_MS,
+ * as the docs promise, and work again once Redis answers. (A new connection to a frozen Redis was
+ * bounded already: the gate's wait for its ready check.)
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { RedisUnavailableError } from '../../src/errors.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { createProducer } from '../../producers/producer.js';
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function frozenLater(): Promise<PrivateRedis & { freeze(): void; thaw(): void }> {
+  const server = await startPrivateRedis({ appendfsync: 'always' });
+  const pid = server.process.pid as number;
+  let frozen = false;
+  const thaw = () => {
+    if (frozen) process.kill(pid, 'SIGCONT');
+    frozen = false;
+  };
+  closers.push(async () => {
+    thaw();
+    await server.stop();
+  });
+  return {
+    ...server,
+    freeze: () => {
+      process.kill(pid, 'SIGSTOP');
+      frozen = true;
+    },
+    thaw,
+  };
+}
+
+const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
+
+/** How long `p` took to settle, and how: within `limitMs`, or 'pending'. */
+async function settleWithin<T>(p: Promise<T>, limitMs: number): Promise<{ ms: number; outcome: { value: T } | { error: unknown } | 'pending' }> {
+  const t0 = performance.now();
+  const outcome = await Promise.race([
+    p.then((value) => ({ value }), (error: unknown) => ({ error })),
+    new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), limitMs)),
+  ]);
+  return { ms: performance.now() - t0, outcome };
+}
+
+describe('Redis frozen with its connections open', () => {
+  it('a producer call fails within the connect timeout with SMSQ_REDIS_UNAVAILABLE, saying the request may be partly done; once Redis answers, calls work again', async () => {
+    const server = await frozenLater();
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 1000 });
+    redis.on('error', () => {});
+    closers.push(() => void redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{frozen}', connectTimeoutMs: 1000 });
+    closers.push(() => producer.close());
+    const first = await producer.send(request('13800138000'));
+
+    server.freeze();
+    // Before: still pending after 10 s (a command on the wire waits for the kernel, ~15 minutes).
+    const send = await settleWithin(producer.send(request('13800138001')), 10_000);
+    expect(send.outcome).not.toBe('pending');
+    expect(send.ms).toBeLessThan(3000);
+    const err = (send.outcome as { error: unknown }).error;
+    expect(err).toBeInstanceOf(RedisUnavailableError);
+    expect((err as Error).message).toMatch(/retry it with the same idempotency key/);
+    const status = await settleWithin(producer.getStatus(first.sendId), 10_000);
+    expect((status.outcome as { error: unknown }).error).toBeInstanceOf(RedisUnavailableError);
+
+    server.thaw();
+    const again = await producer.send(request('13800138002'));
+    expect((await producer.getStatus(again.sendId)).send.state).not.toBe('enqueuing');
+  }, 40_000);
+});
