@@ -184,6 +184,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
 
     async claim(chunkId, sendId, quietUntil = 0, slot) {
       const claimedAt = clock.now();
+      const scriptSentAt = performance.now();
       const res = (await claimScript(
         keys.chunk(chunkId),
         keys.sendCounts(sendId),
@@ -209,7 +210,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
             kind: res[4] as MessageKind,
             n: Number(res[5]),
             index: String(res[6]),
-            slot: res[7] ? slotReservation(res[7], res[8], performance.now()) : undefined,
+            slot: res[7] ? slotReservation(res[7], res[8], performance.now(), scriptSentAt) : undefined,
             claimedAt,
           };
         case 'unknown':

@@ -33,11 +33,13 @@ export interface SlotReservation {
   reservedAtMicros: number;
   /** performance.now() when the reply arrived. */
   repliedAt: number;
+  /** performance.now() when the script was sent, when its caller knows it better than the pacer (a claim sent after more work). */
+  sentAt?: number;
 }
 
 /** A reservation from a script's reply fields (`wait`, `now` as reserve-slot.lua returns them). */
-export function slotReservation(wait: unknown, reservedAt: unknown, repliedAt: number): SlotReservation {
-  return { waitMicros: Number(wait), reservedAtMicros: Number(reservedAt), repliedAt };
+export function slotReservation(wait: unknown, reservedAt: unknown, repliedAt: number, sentAt?: number): SlotReservation {
+  return { waitMicros: Number(wait), reservedAtMicros: Number(reservedAt), repliedAt, ...(sentAt !== undefined ? { sentAt } : {}) };
 }
 
 export interface SlotLeadOptions {
@@ -104,7 +106,9 @@ export function createSlotClock(): SlotClock {
   };
 
   return {
-    place(askedAt, reservation) {
+    place(admittedAt, reservation) {
+      // Sent no sooner than the caller was admitted; later when it did more first (a claim's durability mark).
+      const askedAt = Math.max(admittedAt, reservation.sentAt ?? admittedAt);
       const redisMs = reservation.reservedAtMicros / 1000;
       if (!Number.isFinite(redisMs)) return { slot: askedAt + reservation.waitMicros / 1000, ranAt: askedAt };
       const sample = redisMs - askedAt;

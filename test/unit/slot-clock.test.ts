@@ -31,6 +31,15 @@ describe('slot clock: where a slot reserved on Redis falls on this clock', () =>
     expect(ahead.slot).toBeLessThanOrEqual(202);
   });
 
+  it('counts from when a claim was sent, not from when its caller was admitted (it did more work first)', () => {
+    const clock = createSlotClock();
+    // Admitted at 100, its claim sent at 130 (after the durability mark), ran at 130.2, back at 160.
+    // The first reply of a window is the offset itself: the run is placed at the send, not 30 ms before.
+    const placed = clock.place(100, slotReservation(2000, redisMicros(130.2), 160, 130));
+    expect(placed.ranAt).toBe(130);
+    expect(placed.slot).toBe(132);
+  });
+
   it('follows the least trip of the recent replies: a reply that waited behind an fsync does not move the offset', () => {
     const clock = createSlotClock();
     clock.place(100, slotReservation(0, redisMicros(100.1), 100.3));
