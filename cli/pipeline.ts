@@ -9,7 +9,7 @@ import { traceProducer } from '../producers/traced-producer.js';
 import type { SendPlan } from '../producers/plan.js';
 import { receiptScheduleOf } from '../src/config.js';
 import { EXIT, redisDoesNotAnswer, RedisUnavailableError } from '../src/errors.js';
-import { createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
+import { clientCommandTimeoutMs, createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
 import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
@@ -33,7 +33,9 @@ import type { MessageKind } from '../src/queue/kinds.js';
  * while Redis is down (one-shot commands, the server); `worker`: they wait through an outage.
  */
 export function openRedis(ctx: CliContext, role: RedisRole = 'client'): RedisConnection {
-  const redis = createRedisConnection(ctx.config.redisUrl, { role, connectTimeoutMs: ctx.config.redisConnectTimeoutMs });
+  const connectTimeoutMs = ctx.config.redisConnectTimeoutMs;
+  const commandTimeoutMs = clientCommandTimeoutMs(connectTimeoutMs, ctx.config.durability.timeoutMs);
+  const redis = createRedisConnection(ctx.config.redisUrl, { role, connectTimeoutMs, commandTimeoutMs });
   // Connection errors surface once: as SMSQ_REDIS_UNAVAILABLE from the gate, or the Redis watch's line.
   redis.on('error', () => {});
   ctx.onClose(() => void redis.disconnect());

@@ -24,7 +24,7 @@ export type { EventConsumer, SmsqEvent } from '../src/receipts/events.js';
 export { readRecipientsFile, type RecipientFileOptions } from '../producers/recipient-file.js';
 
 /** The Redis connection a producer is given (`role: 'client'` fails fast while Redis is down). */
-export { createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
+export { clientCommandTimeoutMs, createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
 
 /** Optional: checks requests against the account's signatures and templates before enqueueing. */
 export { createCatalogLookup, type CatalogLookup, type CatalogLookupOptions, type CatalogEntry } from '../src/queue/catalog-lookup.js';

@@ -1,9 +1,9 @@
 import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
-import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
+import { clientCommandTimeoutMs, commandTimeoutOf, createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, SendEndedError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, SendEndedError, ValidationError } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -41,7 +41,7 @@ import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } f
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
-import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
+import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/check.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
 import { finishedWithin } from '../src/finished-within.js';
@@ -293,6 +293,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
   const durability = opts.durability ?? DEFAULT_DURABILITY;
+  checkConfirmationFits(opts.redis, resolveDurability(durability));
   // The server holding this deployment's keys: durability checks and WAIT go to it.
   const server = createNodeResolver(opts.redis, prefix);
   const barrier = createDurabilityBarrier(server, durability);
@@ -876,4 +877,19 @@ function connectionLost(redis: RedisConnection): { promise: Promise<void>; dispo
     else redis.once('close', onClose);
   });
   return { promise, dispose: () => void redis.off('close', onClose) };
+}
+
+/**
+ * A confirmation's WAIT or WAITAOF waits up to the durability timeout: on a connection whose command
+ * timeout is not longer, it would be cut as if Redis had stopped answering (SMSQ_REDIS_UNAVAILABLE)
+ * instead of refused as not durable (the enqueue withdrawn).
+ */
+function checkConfirmationFits(redis: RedisConnection, durability: ResolvedDurability): void {
+  const commandTimeout = commandTimeoutOf(redis);
+  if (durability.mode === 'fsync' || durability.mode === 'none' || commandTimeout === undefined) return;
+  if (clientCommandTimeoutMs(0, durability.timeoutMs) <= commandTimeout) return;
+  throw new ConfigError([
+    `createProducer: durability.timeoutMs (${durability.timeoutMs} ms) is not a second shorter than the connection's command timeout (${commandTimeout} ms): a ${durability.mode === 'waitaof' ? 'WAITAOF' : 'WAIT'} would be cut as if Redis had stopped answering. ` +
+      `Fix: createRedisConnection(url, { role: 'client', commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, ${durability.timeoutMs}) }), or a shorter durability timeout`,
+  ]);
 }

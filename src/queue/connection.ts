@@ -21,10 +21,12 @@ export type RedisRole =
   /**
    * Producers, the server and one-shot commands: while Redis is down a command fails at once
    * instead of waiting in a queue to run later (an enqueue the caller was told had failed must not
-   * happen behind its back), a command on the wire when the link drops fails after one retry, and
-   * one that Redis does not answer within the connect timeout fails then. A Redis frozen or cut
-   * off without a reset (a stopped process, a host gone, a partition) keeps its TCP connection open,
-   * and without the timeout such a command waited for the kernel to give up on it, ~15 minutes.
+   * happen behind its back), and a command that Redis does not answer within the command timeout
+   * fails then (by default the connect timeout). A Redis frozen or cut off without a reset (a
+   * stopped process, a host gone, a partition) keeps its TCP connection open, and without the
+   * timeout such a command waited for the kernel to give up on it, ~15 minutes. A command on the
+   * wire when the link drops is not sent again once it is back (its caller was told it failed, at
+   * its timeout): it fails, and may or may not have run, as the error says.
    * No command of these roles blocks on purpose: a caller's own blocking read (an events consumer
    * with `blockMs`) needs a `worker` connection.
    */
@@ -37,6 +39,23 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Default `worker`. */
   role?: RedisRole;
+  /**
+   * A `client` connection's longest wait for a command's answer (ms). Default the connect timeout.
+   * Longer than any command it sends must take: a durability confirmation's WAIT or WAITAOF waits up
+   * to SMSQ_DURABILITY_TIMEOUT_MS ({@link clientCommandTimeoutMs}).
+   */
+  commandTimeoutMs?: number;
+}
+
+/** The longest a connection waits for a command's answer (ms; ioredis `commandTimeout`), on one Redis or a Cluster's nodes; undefined: for ever. */
+export function commandTimeoutOf(redis: RedisConnection): number | undefined {
+  const options = redis.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } } | undefined;
+  return options?.commandTimeout ?? options?.redisOptions?.commandTimeout;
+}
+
+/** A `client` connection's command timeout: the connect timeout, or longer than a durability confirmation may wait (WAIT's timeout and a second more). */
+export function clientCommandTimeoutMs(connectTimeoutMs: number, durabilityTimeoutMs: number): number {
+  return Math.max(connectTimeoutMs, durabilityTimeoutMs + 1000);
 }
 
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 5000;
@@ -55,7 +74,7 @@ export function redisConnectionOptions(opts: RedisConnectionOptions = {}): Redis
     enableReadyCheck: true,
     lazyConnect: opts.lazyConnect ?? false,
     connectTimeout: opts.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
-    ...(client ? { commandTimeout: opts.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS } : {}),
+    ...(client ? { commandTimeout: opts.commandTimeoutMs ?? opts.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS, autoResendUnfulfilledCommands: false } : {}),
     retryStrategy: reconnectDelayMs,
   };
 }

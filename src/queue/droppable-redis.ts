@@ -35,6 +35,7 @@ interface QueuedCommand {
 
 /** The parts of ioredis 5's `Redis` that its own end of a connection uses (private in its types). */
 interface CloseInternals {
+  manuallyClosing: boolean;
   setStatus(status: 'end'): void;
   /** Rejects the offline queue and the command queue. */
   flushQueue(err: Error): void;
@@ -50,6 +51,8 @@ interface CloseInternals {
 function endStranded(redis: Redis): void {
   const internals = redis as unknown as CloseInternals;
   const closed = () => new Error('Connection is closed.');
+  // As ioredis's own end of a connection leaves it: a later connect() (BullMQ reconnects) retries as usual.
+  internals.manuallyClosing = false;
   internals.setStatus('end');
   internals.flushQueue(closed());
   const kept = internals.prevCommandQueue;

@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../queue/connection.js';
+import { commandTimeoutOf, type RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 
 /** A change of state, as published on the events stream. */
@@ -73,9 +73,7 @@ export async function createEventConsumer(options: EventConsumerOptions): Promis
   } catch (err) {
     if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
   }
-  // A Redis's own options, or a Cluster's options for its nodes.
-  const redisOptions = options.redis.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } } | undefined;
-  const commandTimeout = redisOptions?.commandTimeout ?? redisOptions?.redisOptions?.commandTimeout;
+  const commandTimeout = commandTimeoutOf(options.redis);
   const readFrom = async (from: '>' | '0', count: number, blockMs?: number) => {
     const args: (string | number)[] = ['GROUP', options.group, options.consumer, 'COUNT', count];
     // BLOCK 0 waits for ever: a bound of its own keeps it under the command timeout too.

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { RedisUnavailableError } from '../../src/errors.js';
-import { createRedisConnection } from '../../src/queue/connection.js';
+import { clientCommandTimeoutMs, createRedisConnection } from '../../src/queue/connection.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducer } from '../../producers/producer.js';
 
@@ -77,4 +77,61 @@ describe('Redis frozen with its connections open', () => {
     const again = await producer.send(request('13800138002'));
     expect((await producer.getStatus(again.sendId)).send.state).not.toBe('enqueuing');
   }, 40_000);
+});
+
+describe('a client connection and the durability confirmation', () => {
+  it('createProducer refuses a WAIT mode whose timeout the connection would cut as an outage, with the fix', async () => {
+    const server = await frozenLater();
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 1000 });
+    redis.on('error', () => {});
+    closers.push(() => void redis.disconnect());
+    expect(() => createProducer({ redis, prefix: '{frozen}', durability: { mode: 'replicas', replicas: 1, timeoutMs: 2000 } })).toThrow(
+      /durability\.timeoutMs \(2000 ms\) is not a second shorter than the connection's command timeout \(1000 ms\).*Fix: createRedisConnection\(url, \{ role: 'client', commandTimeoutMs: clientCommandTimeoutMs/,
+    );
+    const longer = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 1000, commandTimeoutMs: clientCommandTimeoutMs(1000, 2000) });
+    longer.on('error', () => {});
+    closers.push(() => void longer.disconnect());
+    expect(() => createProducer({ redis: longer, prefix: '{frozen}', durability: { mode: 'replicas', replicas: 1, timeoutMs: 2000 } })).not.toThrow();
+  });
+});
+
+describe('a command that timed out on a client connection', () => {
+  it('is not sent again after the link drops and comes back (its caller was told it failed)', async () => {
+    const { createServer, connect } = await import('node:net');
+    const first = await frozenLater();
+    const second = await frozenLater();
+    // A proxy in front of Redis that can go silent, then lead to another Redis (a failover behind a
+    // service address): the timed-out INCR must not run on the second one behind its caller's back.
+    let upstream = first.port;
+    let silent = false;
+    const links: { destroy(): void }[] = [];
+    const proxy = createServer((client) => {
+      const server = connect(upstream, '127.0.0.1');
+      links.push(client, server);
+      client.on('data', (d) => void (silent || server.write(d)));
+      server.on('data', (d) => void (silent || client.write(d)));
+      for (const s of [client, server]) s.on('error', () => {});
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const port = (proxy.address() as { port: number }).port;
+    const redis = createRedisConnection(`redis://127.0.0.1:${port}`, { role: 'client', connectTimeoutMs: 1000 });
+    redis.on('error', () => {});
+    closers.push(() => void redis.disconnect());
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+    await redis.set('k', '0');
+
+    silent = true;
+    await expect(redis.incr('k')).rejects.toThrow(/Command timed out/);
+    upstream = second.port;
+    silent = false;
+    for (const link of links.splice(0)) link.destroy();
+    await new Promise((resolve) => redis.once('ready', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const check = createRedisConnection(second.url);
+    closers.push(() => void check.disconnect());
+    expect(await check.get('k')).toBeNull();
+  }, 30_000);
 });
