@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Command, type RedisOptions } from 'ioredis';
 
 /**
  * ioredis's `Redis`, except that `disconnect()` ends it in every state, as it ends a live one:
@@ -20,6 +20,26 @@ export class DroppableRedis extends Redis {
     super.disconnect(reconnect);
     // Once ioredis ends such a client itself, this finds it ended and does nothing.
     if (waitingToReconnect && this.status === 'reconnecting') endStranded(this);
+  }
+
+  /**
+   * A command that Redis did not answer within the connection's `commandTimeout` (only `client`
+   * connections have one) drops the link and connects again: a Redis frozen or cut off keeps its
+   * TCP connection open, and the kernel would give up on it only after ~15 minutes. Connecting
+   * again asks the sentinels anew, so a client follows a failover away from a frozen or
+   * partitioned primary (every call timed out until then). Commands on the wire are not sent again
+   * (`autoResendUnfulfilledCommands` is off on those connections): they fail at their timeout.
+   */
+  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    const sent = super.sendCommand(command, stream);
+    if (this.options.commandTimeout) {
+      // Only the link it was sent on: a command left from a link already dropped times out later.
+      const link = this.stream;
+      command.promise.catch((err: unknown) => {
+        if (err instanceof Error && err.message === 'Command timed out' && this.status === 'ready' && this.stream === link) this.disconnect(true);
+      });
+    }
+    return sent;
   }
 
   /** BullMQ makes its blocking connection with this: it must end the same way. */

@@ -8,7 +8,7 @@
  * Placing the slot at "sent + wait" (the earliest it can be) counted the whole round trip as
  * lateness: with an fsync over the pacer's 20 ms of allowed lateness every slot looked missed, every
  * caller reserved again, and no call was ever made. So the process keeps the offset between the two
- * clocks, as NTP does: the least (Redis TIME − when the script was sent) over the last 2–4 s is the
+ * clocks, as NTP does: the least (Redis TIME − when the script was sent) over the last 10–20 s is the
  * offset plus the shortest one-way trip, and the slot sits at Redis's time less that offset, never
  * before the sent time nor after the reply's arrival. An estimate past the reply's arrival proves the
  * offset stale (Redis's clock stepped forward, or a failover to a server whose clock is ahead): the
@@ -55,7 +55,17 @@ export interface SlotClock {
    * reservation sent at `askedAt` (a slot only when one was reserved). Each reply also refines the
    * offset between the clocks.
    */
-  place(askedAt: number, reservation: SlotReservation): { slot: number; ranAt: number };
+  place(askedAt: number, reservation: SlotReservation): PlacedSlot;
+}
+
+/** A slot on this process's clock (performance.now() ms). */
+export interface PlacedSlot {
+  /** The estimate: never later than the truth, by up to the shortest trip to Redis of recent replies. */
+  slot: number;
+  /** The latest the slot can be: the reply's arrival plus the wait. */
+  latest: number;
+  /** When the script ran, estimated the same way. */
+  ranAt: number;
 }
 
 /** The lead of one kind of reservation, from the lags of its callers. */
@@ -73,9 +83,11 @@ export const SLOT_TOO_SOON = -2;
 
 /**
  * The offset is the least of the replies of the last one to two windows: a clock that drifts, or
- * steps forward by less than a round trip (not provably stale), is followed within 4 s.
+ * steps forward by less than a round trip (not provably stale), is followed within 20 s. Shorter
+ * windows follow sooner but hold fewer quick replies: on a busy machine the least of a 2 s window
+ * moved by milliseconds from one window to the next, and calls went that much before their slots.
  */
-const OFFSET_WINDOW_MS = 2_000;
+const OFFSET_WINDOW_MS = 10_000;
 /**
  * The lags the lead is taken from: the most recent ones, no older than 10 s (a process that stalled
  * once, with every caller in flight, is forgotten that long after), and the share of them it covers.
@@ -110,13 +122,14 @@ export function createSlotClock(): SlotClock {
       // Sent no sooner than the caller was admitted; later when it did more first (a claim's durability mark).
       const askedAt = Math.max(admittedAt, reservation.sentAt ?? admittedAt);
       const redisMs = reservation.reservedAtMicros / 1000;
-      if (!Number.isFinite(redisMs)) return { slot: askedAt + reservation.waitMicros / 1000, ranAt: askedAt };
+      const latest = reservation.repliedAt + reservation.waitMicros / 1000;
+      if (!Number.isFinite(redisMs)) return { slot: askedAt + reservation.waitMicros / 1000, latest, ranAt: askedAt };
       const sample = redisMs - askedAt;
       let offset = offsetAt(reservation.repliedAt, sample);
       if (redisMs - offset > reservation.repliedAt) offset = restartOffset(reservation.repliedAt, sample);
       // Where the script ran on this clock: never before it was sent nor after its reply came back.
       const ranAt = Math.min(Math.max(redisMs - offset, askedAt), reservation.repliedAt);
-      return { slot: ranAt + reservation.waitMicros / 1000, ranAt };
+      return { slot: ranAt + reservation.waitMicros / 1000, latest, ranAt };
     },
   };
 }

@@ -12,6 +12,7 @@ import { RedisUnavailableError } from '../../src/errors.js';
 import { clientCommandTimeoutMs, createRedisConnection } from '../../src/queue/connection.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducer } from '../../producers/producer.js';
+import { waitFor } from '../support/wait.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -74,6 +75,8 @@ describe('Redis frozen with its connections open', () => {
     expect((status.outcome as { error: unknown }).error).toBeInstanceOf(RedisUnavailableError);
 
     server.thaw();
+    // The timed-out command dropped the link (to follow a failover, were there one): it is back at once.
+    await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', 'the connection to answer again', 5000);
     const again = await producer.send(request('13800138002'));
     expect((await producer.getStatus(again.sendId)).send.state).not.toBe('enqueuing');
   }, 40_000);
@@ -134,4 +137,33 @@ describe('a command that timed out on a client connection', () => {
     closers.push(() => void check.disconnect());
     expect(await check.get('k')).toBeNull();
   }, 30_000);
+});
+
+describe('a Sentinel primary that freezes (a partition: its connections stay open)', () => {
+  it('a producer follows the sentinels to the promoted replica: its connection is dropped after a command times out, not kept for the kernel to give up', async () => {
+    const { startSentinelDeployment } = await import('../support/redis-topology.js');
+    const deployment = await startSentinelDeployment({ downAfterMs: 1000, failoverTimeoutMs: 3000 });
+    closers.push(() => deployment.stop());
+    const redis = createRedisConnection(deployment.url, { role: 'client', connectTimeoutMs: 1000 });
+    redis.on('error', () => {});
+    closers.push(() => void redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{frozen-sentinel}', connectTimeoutMs: 1000, durability: { mode: 'none' } });
+    closers.push(() => producer.close());
+    await producer.send(request('13800138000'));
+
+    const oldPort = await deployment.primaryPort();
+    const frozen = oldPort === deployment.primary.port ? deployment.primary : deployment.replica;
+    frozen.freeze();
+    closers.push(() => frozen.thaw());
+    await deployment.waitForPromotion(oldPort, 30_000);
+    // Before: every call timed out against the frozen primary until TCP gave up (~15 minutes).
+    const deadline = performance.now() + 15_000;
+    let sent: { sendId: string } | undefined;
+    let last: unknown;
+    while (!sent && performance.now() < deadline) {
+      sent = await producer.send(request('13800138001')).catch((err: unknown) => void (last = err));
+      if (!sent) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(sent, String(last)).toBeDefined();
+  }, 90_000);
 });
