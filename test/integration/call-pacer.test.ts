@@ -105,9 +105,12 @@ describe('slots reserved by the claim script', () => {
     ]);
     expect(times).toHaveLength(300);
     expect(maxInSlidingWindow(times, 1000)).toBeLessThanOrEqual(qps);
-    // One clock: 300 calls take 299 slots (two clocks would take half as long). Slack as above.
+    // One clock: 300 calls take 299 slots (two clocks would take half as long: ~770 ms less). Slack
+    // as above, and a few ms more: each time is read when the caller's promise resolves, on two
+    // connections' callbacks, and on a loaded machine (the full suite) that read came up to a few ms
+    // after the call (a span 0.6 ms under the bare slack in one CI run).
     const span = Math.max(...times) - Math.min(...times);
-    expect(span).toBeGreaterThanOrEqual((299 * pacer.intervalMicros) / 1000 - SLACK_MS);
+    expect(span).toBeGreaterThanOrEqual((299 * pacer.intervalMicros) / 1000 - SLACK_MS - 4);
     // A claim without slot arguments reserves nothing.
     await chunks.create([{ sendId: 'sp', index: 'x', kind: 'verification', payload: { api: 'SendSms', phones: ['13800000000'], signName: 's', templateCode: 'T' } }], 600);
     const before = await a.get(keys.pacer());
