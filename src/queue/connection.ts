@@ -136,6 +136,11 @@ export function describeRedis(redis: RedisConnection): string {
   if (redis instanceof Cluster) return `redis+cluster://${redis.nodes().map((n) => `${n.options.host ?? ''}:${n.options.port ?? ''}`).join(',')}`;
   const redisOptions = redis.options;
   const auth = redisOptions.password ? `${redisOptions.username ?? ''}:<redacted>@` : redisOptions.username ? `${redisOptions.username}@` : '';
+  // Found through Sentinel: the sentinels and the master's name, as REDIS_URL names them (its host and port are ioredis's defaults).
+  if (redisOptions.sentinels?.length) {
+    const sentinels = redisOptions.sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`).join(',');
+    return `redis+sentinel://${auth}${sentinels}/${redisOptions.name ?? ''}${redisOptions.db ? `/${redisOptions.db}` : ''}`;
+  }
   const scheme = redisOptions.tls ? 'rediss' : 'redis';
   return `${scheme}://${auth}${redisOptions.host ?? '127.0.0.1'}:${redisOptions.port ?? 6379}${redisOptions.db ? `/${redisOptions.db}` : ''}`;
 }
