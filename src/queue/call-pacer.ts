@@ -3,7 +3,7 @@ import { SMS_CLIENT_METHODS } from '../sms/actions.js';
 import type { SmsClient } from '../sms/types.js';
 import { PRIORITY } from './kinds.js';
 import { luaScript } from './lua.js';
-import { createSlotClock, createSlotLead, SLOT_REFUSED, slotReservation, type PlacedSlot, type SlotReservation } from './slot-clock.js';
+import { createSlotClock, createSlotLead, SLOT_REFUSED, slotReservation, type PlacedSlot, type SlotLead, type SlotReservation } from './slot-clock.js';
 
 /**
  * Paces Dysmsapi calls across every process: before each call, a Lua script reserves the next free
@@ -154,10 +154,9 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
 
   // This process's view of the slot queue: the latest slot it was given (performance.now() ms) and
   // the reservations it has sent and not heard back from (each will end at least one spacing later).
-  // A new reservation starts no sooner than the lead: the depths count from there.
+  // A lane's depth counts from the lead of the reservation a waiter will make (overDepth).
   let horizon = 0;
   let pending = 0;
-  type Lead = typeof ownLead;
   const bulkDepth = options.bulkDepthMs ?? LANE_DEPTH_MS.bulk;
   // Notifications never get less room than marketing, whatever depth marketing is given.
   const depths: Readonly<Record<PacerLane, number>> = { ...LANE_DEPTH_MS, normal: Math.max(LANE_DEPTH_MS.normal, bulkDepth), bulk: bulkDepth };
@@ -167,11 +166,11 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   // admission, not one per waiter every millisecond (which burned a third of a core per worker).
   // Each waiter comes with the lead of the reservation it will make: a lane's depth counts from
   // there, so that a process whose callers need their slots further ahead keeps them that far ahead.
-  const waiting: Record<PacerLane, { letIn: () => void; lead: Lead }[]> = { urgent: [], normal: [], bulk: [] };
+  const waiting: Record<PacerLane, { letIn: () => void; lead: SlotLead }[]> = { urgent: [], normal: [], bulk: [] };
   let admitTimer: NodeJS.Timeout | undefined;
   let admitAt = Infinity;
   /** How far this process's reservations reach past `lane`'s depth, counted from `lead`, at `now` (ms; > 0: not yet). */
-  const overDepth = (lane: PacerLane, lead: Lead, now: number) => Math.max(horizon, now) + pending * spacingMs - now - lead.micros() / 1000 - depths[lane];
+  const overDepth = (lane: PacerLane, lead: SlotLead, now: number) => Math.max(horizon, now) + pending * spacingMs - now - lead.micros() / 1000 - depths[lane];
   const onTimer = () => {
     admitTimer = undefined;
     admitAt = Infinity;
@@ -204,7 +203,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       }
     }
   };
-  const enter = (lane: PacerLane, lead: Lead, enteredAt = performance.now()): Promise<SlotTicket> =>
+  const enter = (lane: PacerLane, lead: SlotLead, enteredAt = performance.now()): Promise<SlotTicket> =>
     new Promise<SlotTicket>((resolve) => {
       waiting[lane].push({ letIn: () => resolve({ lane, enteredAt, askedAt: performance.now() }), lead });
       // Admits it at once when its lane has room; otherwise (re)sets the timer for the earliest lane.
@@ -253,7 +252,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
     return performance.now() - placed.slot <= maxLate;
   };
   /** Tells a lead how long after its script ran this caller is ready to call. */
-  const readyNow = (lead: typeof ownLead, outcome: Heard) => {
+  const readyNow = (lead: SlotLead, outcome: Heard) => {
     if (outcome.ranAt !== undefined) lead.noteLag(performance.now() - outcome.ranAt);
   };
   const acquire = async (lane: PacerLane = 'bulk', enteredAt = performance.now()) => {
