@@ -128,7 +128,8 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       multi.zremrangebyrank(keys.autoPaused, 0, -AUTO_PAUSED_KEEP - 1);
     }
     // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
-    if (options.heartbeat !== false) {
+    // Never once closing: close() takes this process out of the set, and no later flush may put it back.
+    if (options.heartbeat !== false && !closed) {
       multi.zadd(keys.writers, t, writerId);
       multi.zremrangebyscore(keys.writers, '-inf', t - 24 * 3600_000);
     }
@@ -192,6 +193,9 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       closed = true;
       clearInterval(timer);
       await flush();
+      // A flush asked for behind a running one can start after the one awaited here: what it
+      // carries is written before close() returns (the caller may disconnect Redis next).
+      for (let pending = next ?? inFlight; pending; pending = next ?? inFlight) await pending.catch(() => undefined);
       // Only a heartbeat ever added this process to the writers set.
       if (options.heartbeat !== false) await options.redis.zrem(keys.writers, writerId).catch(() => {});
     },

@@ -76,6 +76,23 @@ describe('call metrics', () => {
     expect(await h.redis.zrange(metricKeys(h.prefix).writers, 0, -1)).toEqual(['b']);
   });
 
+  it('a flush asked for before close() and run after it neither re-announces the writer nor loses what it carries', async () => {
+    // One CI run found writer `a` back in the set right after its close(): the timer had asked for a
+    // flush behind a running one, and close() came between that one's end and the queued one's start.
+    h = await createHarness({ label: 'cm-close-race' });
+    const recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'a', flushIntervalMs: 60_000 });
+    recorders.push(recorder);
+    const running = recorder.flush();
+    // close() runs as soon as the running flush has ended, before the queued one starts.
+    const closed = running.then(() => recorder.close());
+    recorder.recordLimiterWait('throttled', 1);
+    const queued = recorder.flush();
+    await closed;
+    await queued;
+    expect(await h.redis.zrange(metricKeys(h.prefix).writers, 0, -1)).toEqual([]);
+    expect((await readCallMetrics(h.redis, h.prefix, Date.now())).waits).toEqual([{ reason: 'throttled', count: 1, seconds: 1 }]);
+  });
+
   it('flush() writes what was recorded before it was called, even while an earlier flush is in flight', async () => {
     h = await createHarness({ label: 'cm-flush' });
     const recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'w1', flushIntervalMs: 60_000 });
