@@ -208,6 +208,22 @@ function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | un
 }
 
 /**
+ * Refuses a send or batch none of whose numbers is a phone number whatever the template: before the
+ * account is asked about its signature and template, whose look-ups take a slot on the account's
+ * pacer and fill its cache, because a refused request writes nothing to Redis. The refusal is the
+ * one {@link planSend} and {@link planSendBatch} give for such numbers.
+ */
+export function refuseWithoutNumbers(field: 'phones' | 'messages', inputs: readonly string[]): void {
+  const rejected: RejectedNumber[] = [];
+  for (const input of inputs) {
+    const n = normalizePhone(input);
+    if (n.ok) return;
+    rejected.push({ input: n.input, reason: n.reason });
+  }
+  throw nothingToSend(field, inputs.length, rejected, 0);
+}
+
+/**
  * The refusal of a send or batch left with no number: the invalid ones (see
  * {@link noValidNumberMessage}) and those on the opt-out list, one message for both request shapes.
  */

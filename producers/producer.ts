@@ -24,7 +24,7 @@ import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
 import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
 import { stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
-import { checkDeadline, planSend, planSendBatch, type SendPlan, sharedParamIssues } from './plan.js';
+import { checkDeadline, planSend, planSendBatch, refuseWithoutNumbers, type SendPlan, sharedParamIssues } from './plan.js';
 import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
@@ -555,6 +555,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkCallback(request);
       const asked = parseNamingUnknownFields(SendRequest, request, 'a send request');
       checkDeadline(asked.deadline, clock.now());
+      refuseWithoutNumbers('phones', asked.phones);
       const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, numbersFor(asked.kind, asked.phones));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
@@ -568,6 +569,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkCallback(request);
       const asked = parseNamingUnknownFields(SendBatchRequest, request, 'a batch request');
       checkDeadline(asked.deadline, clock.now());
+      refuseWithoutNumbers('messages', asked.messages.map((m) => m.phone));
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
       const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, numbersFor(asked.kind, asked.messages.map((m) => m.phone)));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });

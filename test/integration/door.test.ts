@@ -542,6 +542,35 @@ describe('signature and template look-ups', () => {
     }
   });
 
+  it('numbers that no template could take are refused before the account is asked: no look-up, not even the pacer or the cache is written (send, sendBatch, smsq send)', async () => {
+    // `smsq send --phones 1380013800` left the catalog cache and the pacer key behind: the account
+    // was checked before the number, which is wrong whatever the account holds.
+    const p = uniquePrefix('door-numbers-first');
+    const door = doorProducer(p);
+    const everyKey = async () => (await redis.keys(`${p}*`)).sort();
+    try {
+      const since = emulator.calls().length;
+      const phones = ['1380013800', 'abc'];
+      const sent = await refusal(door.send({ phones, signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
+      expectIssue(sent.issues, 'phones', /no valid phone number among 2 \(nothing was enqueued\).*11 digits/);
+      const batch = await refusal(door.sendBatch({ templateCode: N.notificationTemplate, messages: phones.map((phone) => ({ phone, signName: N.sign, templateParam: NOTE })) }));
+      expectIssue(batch.issues, 'messages', /no valid phone number among 2 \(nothing was enqueued\).*11 digits/);
+      const stdout = collector();
+      const stderr = collector();
+      const code = await runCli(['send', '--phones', '1380013800', '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify(NOTE), '--yes'], { stdout, stderr, env: { ...env, SMSQ_PREFIX: p } });
+      expect(code, stderr.text).toBe(EXIT_USAGE);
+      expect(stderr.text).toMatch(/--phones: no valid phone number among 1/);
+      expect(lookups(since)).toEqual({ sign: 0, template: 0 });
+      expect(await everyKey()).toEqual([]);
+      // One number the template could take, and the account is asked as before.
+      await refusal(door.send({ phones: [...phones, '+85291234567'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
+      expect(lookups(since)).toEqual({ sign: 1, template: 1 });
+    } finally {
+      await door.close();
+      await deleteKeys(redis, p);
+    }
+  });
+
   it('a refused look-up is not cached: each request with an unapproved template asks again', async () => {
     const p = uniquePrefix('door-nocache');
     const door = doorProducer(p);
