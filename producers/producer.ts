@@ -358,6 +358,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     return new Set(phones.filter((_, i) => flags[i]));
   }
   const log = opts.logger?.child({ component: 'producer' });
+  // The events consumers made by events(): close() ends them with the producer.
+  const consumers = new Set<EventConsumer>();
 
   /** The account check (when there is a catalog): throws for a signature or template that cannot send, or not as `kind`. */
   async function rulesFor(signs: NamedSign[], templateCode: string, kind: MessageKind, numbers?: number): Promise<TemplateRules | undefined> {
@@ -793,13 +795,22 @@ export function createProducer(opts: ProducerOptions): Producer {
       return { recipients: read.recipients, next: read.next ? encodeRecipientCursor(sendId, read.next) : null };
     },
 
-    events({ group, consumer, startAt }) {
-      return createEventConsumer({ redis: opts.redis, keys, group, consumer, startAt });
+    async events({ group, consumer: name, startAt }) {
+      const consumer = await createEventConsumer({ redis: opts.redis, keys, group, consumer: name, startAt });
+      consumers.add(consumer);
+      return {
+        ...consumer,
+        close() {
+          consumers.delete(consumer);
+          return consumer.close();
+        },
+      };
     },
   };
   // The queues share the caller's connection: BullMQ leaves a connection it was given open.
   const closeQueues = async () => {
     opts.redis.off('close', forgetDurabilityCheck);
+    await Promise.all([...consumers].map((consumer) => consumer.close()));
     await Promise.all([queue.close(), housekeeping?.close()]);
   };
   return guarded(api, { gate, calls, closeQueues, redis: opts.redis, log });

@@ -64,7 +64,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
   SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
-  SMSQ_PRODUCER_CLOSED: answered('the producer was closed (producer.close()); nothing was enqueued or changed. Create a new producer (a bug in the caller)', 500, EXIT.internal),
+  SMSQ_PRODUCER_CLOSED: answered('the producer (producer.close()) or the events consumer (its close()) was closed; nothing was enqueued, changed or read. Create a new one (a bug in the caller)', 500, EXIT.internal),
   SMSQ_LIST_INTERRUPTED: answered('a campaign\'s recipient list stopped reading part-way (a damaged workbook, a read error): the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it', 400, EXIT.refused),
   SMSQ_CAMPAIGN_STOPPED: answered('a campaign was stopped (Ctrl-C / SIGTERM, its AbortSignal, producer.closeWithin when its grace ran out, the client of POST /v1/campaigns disconnecting before its answer, or smsq server cutting it when its shutdown grace ran out) while its list was read: the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it (or says nothing was enqueued, when the send did not exist yet). The CLI exits 130 (SIGINT) or 143 (SIGTERM); the server logs the message (its client is gone: the 499 it answers, as a caller that went away is counted, reaches nobody)', 499, EXIT.interrupted),
   SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
@@ -517,11 +517,15 @@ export class IdempotencyKeyCutShortError extends SmsqError {
   }
 }
 
-/** A call made on a producer after its close(): nothing was enqueued or changed. */
+/** A call made on a producer after its close(), or on an events consumer after its own or its producer's: nothing was enqueued, changed or read. */
 export class ProducerClosedError extends SmsqError {
   readonly code = 'SMSQ_PRODUCER_CLOSED';
-  constructor(call: string) {
-    super(`producer.${call}() was called after producer.close(); nothing was enqueued or changed. Fix: call close() only once done with the producer, or create a new one (createProducer)`);
+  constructor(call: string, of: 'producer' | 'events consumer' = 'producer') {
+    super(
+      of === 'producer'
+        ? `producer.${call}() was called after producer.close(); nothing was enqueued or changed. Fix: call close() only once done with the producer, or create a new one (createProducer)`
+        : `the events consumer's ${call}() was called after its close() or its producer's; nothing was read or acknowledged. Fix: stop reading before closing, or make a new consumer (producer.events(), same group and name: what it had not acknowledged is still pending for it)`,
+    );
     this.name = 'ProducerClosedError';
   }
 }

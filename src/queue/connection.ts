@@ -27,8 +27,8 @@ export type RedisRole =
    * timeout such a command waited for the kernel to give up on it, ~15 minutes. A command on the
    * wire when the link drops is not sent again once it is back (its caller was told it failed, at
    * its timeout): it fails, and may or may not have run, as the error says.
-   * No command of these roles blocks on purpose: a caller's own blocking read (an events consumer
-   * with `blockMs`) needs a `worker` connection.
+   * No command of these roles blocks past the timeout: an events consumer's blocking read waits at most
+   * half the timeout, on a duplicate of the connection (src/receipts/events.ts).
    */
   | 'client';
 
@@ -51,6 +51,12 @@ export interface RedisConnectionOptions {
 export function commandTimeoutOf(redis: RedisConnection): number | undefined {
   const options = redis.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } } | undefined;
   return options?.commandTimeout ?? options?.redisOptions?.commandTimeout;
+}
+
+/** The longest a connection's TCP connect and ready check may take (ms), on one Redis or a Cluster's nodes. */
+export function connectTimeoutOf(redis: RedisConnection): number {
+  const options = redis.options as { connectTimeout?: number; redisOptions?: { connectTimeout?: number } } | undefined;
+  return options?.connectTimeout ?? options?.redisOptions?.connectTimeout ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
 }
 
 /** A `client` connection's command timeout: the connect timeout, or longer than a durability confirmation may wait (WAIT's timeout and a second more). */

@@ -1,4 +1,6 @@
-import { commandTimeoutOf, type RedisConnection } from '../queue/connection.js';
+import { commandTimeoutOf, connectTimeoutOf, type RedisConnection } from '../queue/connection.js';
+import { createRedisGate, type RedisGate } from '../queue/redis-gate.js';
+import { ProducerClosedError } from '../errors.js';
 import type { Keys } from '../queue/keys.js';
 
 /** A change of state, as published on the events stream. */
@@ -41,6 +43,13 @@ export interface EventConsumer {
   /** Events delivered to this consumer but not acknowledged (after a crash), oldest first. */
   pending(opts?: { count?: number }): Promise<SmsqEvent[]>;
   ack(ids: readonly string[]): Promise<number>;
+  /**
+   * Ends the consumer and the connection its blocking reads wait on (the producer's close() ends
+   * the consumers it made). A read in progress answers no events; any Redis handed it meanwhile
+   * stay pending for this consumer's name ({@link EventConsumer.pending}). Later calls throw
+   * ProducerClosedError (SMSQ_PRODUCER_CLOSED).
+   */
+  close(): Promise<void>;
 }
 
 function toEvent(id: string, flat: string[]): SmsqEvent {
@@ -74,19 +83,52 @@ export async function createEventConsumer(options: EventConsumerOptions): Promis
     if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
   }
   const commandTimeout = commandTimeoutOf(options.redis);
+  let closed = false;
+  const refuseClosed = (call: string) => {
+    if (closed) throw new ProducerClosedError(call, 'events consumer');
+  };
+  // A read that blocks waits on a connection of its own, made at the first: ioredis answers one
+  // connection's commands in order, and the producer's calls on the connection it was given waited
+  // behind each such read (up to its blockMs).
+  let blocking: { redis: RedisConnection; gate: RedisGate } | undefined;
+  const blockingConnection = () => {
+    if (!blocking) {
+      const redis = options.redis.duplicate();
+      blocking = { redis, gate: createRedisGate({ redis, timeoutMs: connectTimeoutOf(options.redis) }) };
+    }
+    return blocking;
+  };
   const readFrom = async (from: '>' | '0', count: number, blockMs?: number) => {
+    refuseClosed(from === '>' ? 'read' : 'pending');
     const args: (string | number)[] = ['GROUP', options.group, options.consumer, 'COUNT', count];
     // BLOCK 0 waits for ever: a bound of its own keeps it under the command timeout too.
     if (blockMs !== undefined) args.push('BLOCK', commandTimeout ? Math.max(1, Math.min(blockMs || Infinity, Math.floor(commandTimeout / 2))) : blockMs);
     args.push('STREAMS', stream, from);
-    const res = (await options.redis.call('XREADGROUP', ...args)) as StreamReply;
+    let res: StreamReply;
+    if (blockMs === undefined) res = (await options.redis.call('XREADGROUP', ...args)) as StreamReply;
+    else {
+      const { redis, gate } = blockingConnection();
+      try {
+        res = (await gate.run(() => redis.call('XREADGROUP', ...args))) as StreamReply;
+      } catch (err) {
+        // close() ended the read.
+        if (closed) return [];
+        throw err;
+      }
+    }
     return (res?.[0]?.[1] ?? []).map(([id, flat]) => toEvent(id, flat));
   };
   return {
     read: (opts = {}) => readFrom('>', opts.count ?? 100, opts.blockMs),
     pending: (opts = {}) => readFrom('0', opts.count ?? 100),
     async ack(ids) {
+      refuseClosed('ack');
       return ids.length ? options.redis.xack(stream, options.group, ...ids) : 0;
+    },
+    async close() {
+      closed = true;
+      blocking?.redis.disconnect();
+      blocking = undefined;
     },
   };
 }
