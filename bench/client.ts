@@ -25,7 +25,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
-import { createSdk, createSmsClient, resolveClientOptions, type SmsClientOptions } from '../src/sms/client.js';
+import { createSmsClient, resolveClientOptions, type SmsClientOptions } from '../src/sms/client.js';
+import { createSdk } from '../src/sms/sdk.js';
 import { runLanes } from './support/lanes.js';
 import { median } from './support/pipeline.js';
 

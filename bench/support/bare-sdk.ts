@@ -3,7 +3,8 @@
  * retries), for the benches' baselines that call it directly.
  */
 import * as $Dysmsapi from '@alicloud/dysmsapi20170525';
-import { createSdk, resolveClientOptions } from '../../src/sms/client.js';
+import { resolveClientOptions } from '../../src/sms/client.js';
+import { createSdk } from '../../src/sms/sdk.js';
 
 export interface BareSdkConfig {
   endpoint: string;

@@ -4,7 +4,7 @@
  */
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
-import { DysmsapiSdk } from '../sms/client.js';
+import { DysmsapiSdk } from '../sms/sdk.js';
 import type { EmulatorAccessKey } from './types.js';
 
 /** The SDK's client class (resolved once, in src/sms/client.ts). */

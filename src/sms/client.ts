@@ -7,15 +7,13 @@
  *   to the worker once the outcome is known.
  * - The hot path builds the SDK client and the `RuntimeOptions` once; a call allocates the SDK request
  *   model and the result, nothing else of ours.
+ * - The SDK (sdk.ts) is loaded when a client is created, not when this module is: a producer that
+ *   imports the package without a catalog never loads it.
  */
-import CredentialModule from '@alicloud/credentials';
-import DysmsapiModule, * as $Dysmsapi from '@alicloud/dysmsapi20170525';
-import { $OpenApiUtil } from '@alicloud/openapi-core';
-// The SDK's RuntimeOptions class (a dependency of the SDK packages, not listed in package.json yet).
-import { RuntimeOptions } from '@darabonba/typescript';
+import type * as $Dysmsapi from '@alicloud/dysmsapi20170525';
 import { LIVE_ENDPOINT } from './defaults.js';
 import type { Logger } from '../logger.js';
-import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
+import { SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
 import type {
   ApprovalStatus,
   ListResponse,
@@ -40,19 +38,6 @@ import type {
   TemplateSummary,
 } from './types.js';
 
-/**
- * The SDK packages are CommonJS with `exports.default = Class`. Node's ESM loader hands us
- * `module.exports` (class under `.default`); bundler-style interop (vitest, tsx in some modes) hands us
- * the class itself. Accept both.
- */
-function cjsDefault<T>(mod: { default: T }): T {
-  const exported = (mod as { default?: unknown }).default;
-  return (typeof exported === 'function' ? exported : mod) as T;
-}
-/** The SDK's client class, whatever the module interop (also for the emulator's test client). */
-export const DysmsapiSdk = cjsDefault(DysmsapiModule);
-const Credential = cjsDefault(CredentialModule);
-type SdkClient = InstanceType<typeof DysmsapiSdk>;
 
 /** Which credentials the client signs with. */
 export type SmsCredential =
@@ -135,66 +120,6 @@ export function resolveClientOptions(opts: SmsClientOptions): ResolvedSmsClientO
     throw new SmsClientOptionsError('credential must be { kind: "default-chain" } or { kind: "access-key", accessKeyId, accessKeySecret }');
   }
   return { endpoint, protocol, readTimeoutMs, connectTimeoutMs, credential: c, userAgent: opts.userAgent ?? SMS_CLIENT_DEFAULTS.userAgent };
-}
-
-/**
- * The default chain, with its failures marked: the chain throws a plain `Error` before any request is
- * written, which must not look like an unknown transport failure.
- */
-class DefaultChainCredential extends Credential {
-  override async getCredential(): ReturnType<InstanceType<typeof Credential>['getCredential']> {
-    try {
-      return await super.getCredential();
-    } catch (e) {
-      throw new CredentialResolutionError(e);
-    }
-  }
-}
-
-/**
- * Resolves the default credential chain as the client will, without calling Dysmsapi: the
- * environment, OIDC, the CLI and credentials profiles, an ECS RAM role (the instance's metadata
- * service) and a credentials URI. Resolves with the provider that answered (never the key);
- * rejects with a {@link CredentialResolutionError} when none does.
- */
-export async function resolveDefaultCredentials(): Promise<{ provider: string }> {
-  const credential = await new DefaultChainCredential().getCredential();
-  return { provider: credential.providerName ?? credential.type ?? 'default' };
-}
-
-/** The SDK config for resolved options. */
-function sdkConfig(options: ResolvedSmsClientOptions): $OpenApiUtil.Config {
-  const config = new $OpenApiUtil.Config({
-    endpoint: options.endpoint,
-    protocol: options.protocol,
-    readTimeout: options.readTimeoutMs,
-    connectTimeout: options.connectTimeoutMs,
-    userAgent: options.userAgent,
-    // No retryOptions: the SDK then makes exactly one attempt per call.
-  });
-  if (options.credential.kind === 'access-key') {
-    config.accessKeyId = options.credential.accessKeyId;
-    config.accessKeySecret = options.credential.accessKeySecret;
-    if (options.credential.securityToken) config.securityToken = options.credential.securityToken;
-  } else {
-    config.credential = new DefaultChainCredential();
-  }
-  return config;
-}
-
-/**
- * The official SDK client and its runtime options exactly as {@link createSmsClient} uses them: for
- * the benchmarks' bare-SDK baselines, which must differ from smsq only by smsq's own code.
- */
-export function createSdk(options: ResolvedSmsClientOptions): { sdk: SdkClient; runtime: RuntimeOptions } {
-  return { sdk: new DysmsapiSdk(sdkConfig(options)), runtime: sdkRuntime(options) };
-}
-
-/** The SDK's runtime options for resolved options: no automatic retries, our timeouts. */
-function sdkRuntime(options: ResolvedSmsClientOptions): RuntimeOptions {
-  // `autoretry`/`maxAttempts` are ignored by this SDK generation; set anyway so a future SDK that reads them stays off.
-  // Never set `keepAlive` here: the SDK would build a new http.Agent per call. Its default agent keeps connections alive.
-  return new RuntimeOptions({ autoretry: false, maxAttempts: 1, readTimeout: options.readTimeoutMs, connectTimeout: options.connectTimeoutMs });
 }
 
 interface Body {
@@ -322,13 +247,30 @@ const toQualificationList = (b: $Dysmsapi.QuerySmsQualificationRecordResponseBod
 const toQualification = (b: $Dysmsapi.QuerySingleSmsQualificationResponseBody): QualificationRecord =>
   (plain(b.data) as QualificationRecord | undefined) ?? {};
 
+let sdkModule: Promise<typeof import('./sdk.js')> | undefined;
+/** The SDK, loaded once per process at the first need. */
+const loadSdk = () => (sdkModule ??= import('./sdk.js'));
+
 /**
- * Creates the client. Builds the SDK client once; throws {@link SmsClientOptionsError} for unusable
- * options. The client holds no resources of its own (the SDK shares one keep-alive agent per process).
+ * Resolves the default credential chain as the client will, without calling Dysmsapi: the
+ * environment, OIDC, the CLI and credentials profiles, an ECS RAM role (the instance's metadata
+ * service) and a credentials URI. Resolves with the provider that answered (never the key);
+ * rejects with a `CredentialResolutionError` (errors.ts) when none does.
+ */
+export async function resolveDefaultCredentials(): Promise<{ provider: string }> {
+  return (await loadSdk()).resolveDefaultCredentials();
+}
+
+/**
+ * Creates the client. Starts loading the SDK and builds its client once; throws
+ * {@link SmsClientOptionsError} for unusable options. The client holds no resources of its own
+ * (the SDK shares one keep-alive agent per process).
  */
 export function createSmsClient(opts: SmsClientOptions): SmsClient {
   const resolved = resolveClientOptions(opts);
-  const { sdk, runtime } = createSdk(resolved);
+  // Loading starts now, so that the first call rarely waits for it.
+  const built = loadSdk().then((sdkParts) => ({ ...sdkParts.createSdk(resolved), models: sdkParts.models }));
+  built.catch(() => undefined); // a failed load rejects each call instead
   const logger = opts.logger;
 
   function answer<B extends Body, T>(op: string, status: number | undefined, body: B | undefined, map: (b: B) => T): SmsOutcome<T> {
@@ -361,7 +303,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
 
   return {
     async sendSms(req: SendSmsRequest): Promise<SmsOutcome<SendResponse>> {
-      const r = new $Dysmsapi.SendSmsRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.SendSmsRequest();
       r.phoneNumbers = req.phoneNumbers.join(',');
       r.signName = req.signName;
       r.templateCode = req.templateCode;
@@ -377,7 +320,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async sendBatchSms(req: SendBatchSmsRequest): Promise<SmsOutcome<SendResponse>> {
-      const r = new $Dysmsapi.SendBatchSmsRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.SendBatchSmsRequest();
       r.phoneNumberJson = JSON.stringify(req.phoneNumbers);
       r.signNameJson = JSON.stringify(req.signNames);
       r.templateCode = req.templateCode;
@@ -393,7 +337,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySendDetails(req: QuerySendDetailsRequest): Promise<SmsOutcome<QuerySendDetailsResponse>> {
-      const r = new $Dysmsapi.QuerySendDetailsRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.QuerySendDetailsRequest();
       r.phoneNumber = req.phoneNumber;
       r.sendDate = req.sendDate;
       r.pageSize = req.pageSize;
@@ -408,7 +353,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySendStatistics(req: QuerySendStatisticsRequest): Promise<SmsOutcome<QuerySendStatisticsResponse>> {
-      const r = new $Dysmsapi.QuerySendStatisticsRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.QuerySendStatisticsRequest();
       r.isGlobe = req.isGlobe;
       r.startDate = req.startDate;
       r.endDate = req.endDate;
@@ -425,7 +371,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySmsSignList(req: PageRequest): Promise<SmsOutcome<ListResponse<SignSummary>>> {
-      const r = new $Dysmsapi.QuerySmsSignListRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.QuerySmsSignListRequest();
       r.pageIndex = req.pageIndex;
       r.pageSize = req.pageSize;
       try {
@@ -437,7 +384,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySmsTemplateList(req: PageRequest): Promise<SmsOutcome<ListResponse<TemplateSummary>>> {
-      const r = new $Dysmsapi.QuerySmsTemplateListRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.QuerySmsTemplateListRequest();
       r.pageIndex = req.pageIndex;
       r.pageSize = req.pageSize;
       try {
@@ -449,7 +397,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async getSmsSign(signName: string): Promise<SmsOutcome<SignDetail>> {
-      const r = new $Dysmsapi.GetSmsSignRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.GetSmsSignRequest();
       r.signName = signName;
       try {
         const res = await sdk.getSmsSignWithOptions(r, runtime);
@@ -460,7 +409,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async getSmsTemplate(templateCode: string): Promise<SmsOutcome<TemplateDetail>> {
-      const r = new $Dysmsapi.GetSmsTemplateRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.GetSmsTemplateRequest();
       r.templateCode = templateCode;
       try {
         const res = await sdk.getSmsTemplateWithOptions(r, runtime);
@@ -471,7 +421,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySmsQualificationRecord(req: QualificationQuery): Promise<SmsOutcome<ListResponse<QualificationRecord>>> {
-      const r = new $Dysmsapi.QuerySmsQualificationRecordRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.QuerySmsQualificationRecordRequest();
       r.pageNo = req.pageNo;
       r.pageSize = req.pageSize;
       if (req.qualificationGroupName !== undefined) r.qualificationGroupName = req.qualificationGroupName;
@@ -489,7 +440,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySingleSmsQualification(qualificationGroupId: number): Promise<SmsOutcome<QualificationRecord>> {
-      const r = new $Dysmsapi.QuerySingleSmsQualificationRequest();
+      const { sdk, runtime, models } = await built;
+      const r = new models.QuerySingleSmsQualificationRequest();
       r.qualificationGroupId = qualificationGroupId;
       try {
         const res = await sdk.querySingleSmsQualificationWithOptions(r, runtime);

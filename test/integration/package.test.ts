@@ -161,6 +161,21 @@ describe('the npm package', () => {
     expect(workbook.stdout.trim()).toBe('true');
   });
 
+  it('loads the Alibaba SDK only when an SMS client is created, not with the package entry (~40 MB resident)', async () => {
+    // The SDK is CommonJS: whatever loads it, its files land in the CommonJS module cache.
+    const loaded = (entryWork: string) =>
+      `const { createRequire } = await import('node:module'); ${entryWork}; ` +
+      "console.log(Object.keys(createRequire(process.cwd() + '/x.js').cache).some((f) => f.includes('/node_modules/@alicloud/dysmsapi20170525/')))";
+    const entry = mustSucceed('import smsq', await run(process.execPath, ['--input-type=module', '-e', loaded("const m = await import('smsq'); m.createProducer")], scratch));
+    expect(entry.stdout.trim()).toBe('false');
+    // A client that calls nowhere (port 9: nothing listens): its creation loads the SDK, and its call answers as an SmsOutcome.
+    const call =
+      "const { createSmsClient } = await import('smsq'); const client = createSmsClient({ endpoint: '127.0.0.1:9', protocol: 'http', readTimeoutMs: 500, credential: { kind: 'access-key', accessKeyId: 'id', accessKeySecret: 'secret' } }); " +
+      "const outcome = await client.getSmsSign('x'); if (outcome.ok) throw new Error('answered')";
+    const client = mustSucceed('create a client', await run(process.execPath, ['--input-type=module', '-e', loaded(call)], scratch));
+    expect(client.stdout.trim()).toBe('true');
+  });
+
   it('serves smsq/server (buildServer without listening) and the smsq bin', async () => {
     const server = mustSucceed(
       'import smsq/server',
