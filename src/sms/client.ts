@@ -11,6 +11,10 @@
  *   imports the package without a catalog never loads it.
  */
 import type * as $Dysmsapi from '@alicloud/dysmsapi20170525';
+import type * as SdkModule from './sdk.js';
+import type { ResolvedSmsClientOptions, SmsCredential } from './resolved-options.js';
+
+export type { ResolvedSmsClientOptions, SmsCredential };
 import { LIVE_ENDPOINT } from './defaults.js';
 import type { Logger } from '../logger.js';
 import { SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
@@ -38,13 +42,6 @@ import type {
   TemplateSummary,
 } from './types.js';
 
-
-/** Which credentials the client signs with. */
-export type SmsCredential =
-  /** The default chain of `@alicloud/credentials` (environment, OIDC, profiles, ECS RAM role, URI): live mode. */
-  | { kind: 'default-chain' }
-  /** A fixed AccessKey pair, with an STS token when it is temporary: sandbox mode and tests. */
-  | { kind: 'access-key'; accessKeyId: string; accessKeySecret: string; securityToken?: string };
 
 /** Options of {@link createSmsClient}. Defaults live in {@link SMS_CLIENT_DEFAULTS}. */
 export interface SmsClientOptions {
@@ -77,16 +74,6 @@ export const SMS_CLIENT_DEFAULTS = Object.freeze({
   readTimeoutMs: 3000,
   userAgent: 'smsq/0.1.0',
 });
-
-/** Options after defaults are applied. */
-export interface ResolvedSmsClientOptions {
-  endpoint: string;
-  protocol: 'https' | 'http';
-  readTimeoutMs: number;
-  connectTimeoutMs: number;
-  credential: SmsCredential;
-  userAgent: string;
-}
 
 /** Thrown synchronously for options that cannot work; the message names the option and the fix. */
 export class SmsClientOptionsError extends Error {
@@ -247,7 +234,7 @@ const toQualificationList = (b: $Dysmsapi.QuerySmsQualificationRecordResponseBod
 const toQualification = (b: $Dysmsapi.QuerySingleSmsQualificationResponseBody): QualificationRecord =>
   (plain(b.data) as QualificationRecord | undefined) ?? {};
 
-let sdkModule: Promise<typeof import('./sdk.js')> | undefined;
+let sdkModule: Promise<typeof SdkModule> | undefined;
 /** The SDK, loaded once per process at the first need. */
 const loadSdk = () => (sdkModule ??= import('./sdk.js'));
 

@@ -8,7 +8,7 @@ import DysmsapiModule from '@alicloud/dysmsapi20170525';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
 // The SDK's RuntimeOptions class (a dependency of the SDK packages, not listed in package.json yet).
 import { RuntimeOptions } from '@darabonba/typescript';
-import type { ResolvedSmsClientOptions } from './client.js';
+import type { ResolvedSmsClientOptions } from './resolved-options.js';
 import { CredentialResolutionError } from './errors.js';
 
 /** The SDK's request models (`new models.SendSmsRequest()`). */
