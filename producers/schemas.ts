@@ -21,7 +21,7 @@ const signName = z
   .string()
   .trim()
   .min(1, { message: 'is required: the approved signature to send with' })
-  .max(100)
+  .max(100, { message: 'must be at most 100 characters: no signature is longer. Fix: the name of an approved signature (`smsq signs` lists them)' })
   .refine((name) => !/^[【[].*[】\]]$/.test(name), { message: 'is written with its brackets: a message shows the signature as 【name】, and Dysmsapi adds them. Fix: the name alone (smsq signs lists them)' });
 const templateCode = z
   .string()
@@ -41,11 +41,14 @@ const isoWithZone = z.iso.datetime({ offset: true });
 /** What a value of the wrong type is, for a refusal. */
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 const deadlineRefusal = (shown: string, forms: string) => `must be ${forms}, got ${shown}. Fix: e.g. today's date and 20:00 China time as yyyy-MM-ddT20:00:00+08:00`;
+/** The last time a Date holds (ms): 8.64e15, in the year 275760. */
+const LAST_DATE_MS = 8.64e15;
 /** A string or epoch ms to epoch ms, or an issue naming the accepted forms (`forms`). */
 function deadlineMs(v: string | number, forms: string, ctx: z.RefinementCtx): number {
   // Epoch ms as a string too: a query string has no numbers, and the CLI's --deadline takes both.
   const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : undefined;
-  if (ms !== undefined ? Number.isSafeInteger(ms) && ms > 0 : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
+  // Past LAST_DATE_MS a Date is invalid: the refusal that compares it with the retention printed "NaN-NaN-NaN".
+  if (ms !== undefined ? Number.isSafeInteger(ms) && ms > 0 && ms <= LAST_DATE_MS : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
   ctx.addIssue({ code: 'custom', message: deadlineRefusal(JSON.stringify(v), forms) });
   return z.NEVER;
 }
@@ -69,7 +72,8 @@ const deadline = z
   });
 const callbackUrl = z
   .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
-  .max(2048)
+  // Its own message: the URL's above would be said of every issue, a URL too long included.
+  .max(2048, { message: 'must be at most 2048 characters. Fix: a shorter URL for your receiver (an id in its path, not the data)' })
   .superRefine((url, ctx) => {
     const parsed = new URL(url);
     if (parsed.username !== '' || parsed.password !== '') {

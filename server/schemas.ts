@@ -13,6 +13,7 @@ import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
 import { closestName, fieldsAt } from '../src/unknown-fields.js';
+import { firstRepeatedKey } from '../src/duplicate-keys.js';
 
 /** What JSON can carry of a deadline (the Node API takes a Date too). */
 const deadline = wireDeadline.optional();
@@ -74,12 +75,20 @@ export const CampaignBody = z.strictObject({
 
 /** Parses a JSON object passed as a query-string value. */
 const jsonObject = z.string().transform((v, ctx) => {
+  let parsed: unknown;
   try {
-    return JSON.parse(v) as unknown;
+    parsed = JSON.parse(v) as unknown;
   } catch {
     ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. templateParam={"name":"Li"} (URL-encoded)' });
     return z.NEVER;
   }
+  // JSON.parse keeps a repeated key's last value, as in a JSON body (see charset.ts): refused alike.
+  const repeated = firstRepeatedKey(v);
+  if (repeated !== undefined) {
+    ctx.addIssue({ code: 'custom', path: repeated.split('.'), message: 'is given twice; JSON keeps the last, so the first would be dropped. Fix: give it once' });
+    return z.NEVER;
+  }
+  return parsed;
 });
 
 /** `POST /v1/campaigns` with a `text/csv` body: the settings come in the query string. */
@@ -103,7 +112,11 @@ export const CampaignQuery = z.strictObject({
     .optional()
     .meta({ description: `CSV uploads only: the file's encoding, ${ENCODING_CHOICES} (default: recognised from its bytes)` }),
   /** An .xlsx upload's sheet; default the first. */
-  sheet: z.string().min(1).max(200).optional().meta({ description: '.xlsx uploads only: the sheet to read (default: the first)' }),
+  sheet: z
+    .string()
+    .min(1, { message: 'must not be empty. Fix: the name of a sheet of the workbook, or leave it out for the first' })
+    .max(200, { message: 'must be at most 200 characters: no sheet name is longer. Fix: the name of a sheet of the workbook, or leave it out for the first' })
+    .optional().meta({ description: '.xlsx uploads only: the sheet to read (default: the first)' }),
 });
 
 /** A CSV upload to `POST /v1/campaigns` (documentation: the bytes are read by the CSV reader). */
@@ -132,12 +145,15 @@ function pageLimit(max: number, fallback: number, what: string) {
     .meta({ description: `${what} per page, 1..${max} (default ${fallback})` });
 }
 
+/** What a cursor longer than any `next` is told. */
+export const CURSOR_TOO_LONG = 'is longer than any cursor (400 characters at most). Fix: pass the `next` value of the previous page unchanged, or leave the cursor out for the first page';
+
 /** `GET /v1/sends/:id/recipients?limit=1000&cursor=...`: a page of recipients. */
 export const RecipientsQuery = z.strictObject({
   limit: pageLimit(MAX_RECIPIENT_PAGE, DEFAULT_RECIPIENT_PAGE, 'Recipients'),
   cursor: z
     .string()
-    .max(400)
+    .max(400, { message: CURSOR_TOO_LONG })
     .optional()
     .meta({ description: 'The `next` of the previous page, unchanged; absent: the first page' }),
 });
@@ -152,14 +168,14 @@ export const SendsQuery = z.strictObject({
     .enum(SEND_STATES, { message: `must be one of ${SEND_STATES.join(', ')}` })
     .optional()
     .meta({ description: 'Only sends in this state (`send.state`, the send lifecycle)' }),
-  cursor: z.string().max(400).optional().meta({ description: 'The `next` of the previous page, unchanged; absent: the newest send' }),
+  cursor: z.string().max(400, { message: CURSOR_TOO_LONG }).optional().meta({ description: 'The `next` of the previous page, unchanged; absent: the newest send' }),
   limit: pageLimit(MAX_SEND_PAGE, DEFAULT_SEND_PAGE, 'Sends'),
 });
 
 export const SendIdParams = z.strictObject({
   id: z
     .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'is not a send id (letters, digits, . _ - only)' })
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'is not a send id (1-64 letters, digits, . _ or -). Fix: the sendId an enqueue answered with (`smsq sends` lists them)' })
     .meta({ description: 'The send id an enqueue answered with' }),
 });
 

@@ -171,12 +171,24 @@ const sizeFrom = (min: number, max: number, fix: string) =>
         .max(max, { message: `must be at most ${max} bytes. Fix: ${fix}` }),
     );
 
+/**
+ * A value in matching quotes: an env file read without a shell (docker --env-file, compose's
+ * env_file in some versions, systemd's EnvironmentFile=) keeps them, and they become part of the
+ * secret, so every client sending the secret without them is refused.
+ */
+const inQuotes = (v: string) => /^(["'`]).*\1$/s.test(v);
+const quotesMessage = (fix: string) => `is wrapped in quotes, which would be part of it (an env file read without a shell keeps them). Fix: ${fix}, without the quotes`;
+
 const secretFrom = (minLength: number, fix: string) =>
   z
     .string()
     .trim()
+    .refine((v) => !inQuotes(v), { message: quotesMessage(fix), abort: true })
     .min(minLength, { message: `must be at least ${minLength} characters. Fix: ${fix}` })
     .regex(/^\S+$/, { message: `must not contain spaces. Fix: ${fix}` });
+
+/** A kind given twice in a `kind=value` list: the last one would win without a word. */
+const givenTwice = (kind: string, fix: string) => `gives ${kind} twice; the last would win and the first be dropped. Fix: give each kind once, e.g. ${fix}`;
 
 const TOKEN_FIX = (name: string) => `${name}=$(openssl rand -hex 32)`;
 
@@ -333,6 +345,10 @@ export const envSchema = z.object({
       const parts = v.split(',').map((p) => p.trim()).filter(Boolean);
       for (const part of parts) {
         const m = /^(?:(verification|notification|marketing)=)?([0-9]+)$/.exec(part);
+        if (m?.[1] !== undefined && days[m[1] as MessageKind] !== undefined) {
+          zctx.addIssue({ code: 'custom', message: givenTwice(m[1], 'SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30') });
+          return z.NEVER;
+        }
         const n = m ? Number(m[2]) : NaN;
         if (!m || n < 1 || n > 365 || (m[1] === undefined && parts.length > 1)) {
           zctx.addIssue({
@@ -362,8 +378,14 @@ export const envSchema = z.object({
     .trim()
     .transform((v, zctx) => {
       const out: Record<MessageKind, ReceiptPolicy> = { ...DEFAULT_RECEIPT_LOOKUPS };
+      const seen = new Set<string>();
       for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
         const m = /^(verification|notification|marketing)=(all|none|sample:(0(\.\d+)?|1(\.0+)?))$/.exec(part);
+        if (m?.[1] !== undefined && seen.has(m[1])) {
+          zctx.addIssue({ code: 'custom', message: givenTwice(m[1], 'SMSQ_RECEIPT_LOOKUPS=verification=all,notification=all,marketing=sample:0.05') });
+          return z.NEVER;
+        }
+        if (m?.[1] !== undefined) seen.add(m[1]);
         if (!m) {
           zctx.addIssue({
             code: 'custom',
@@ -427,6 +449,7 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'workers', description: 'fold a final send\'s records into one compact hash that `status` and the recipient pages still read ([Redis settings](operations.md#redis-settings)); `false` keeps every record as it was until its retention ends', allowed: '`true`, `false`, `1`, `0`' })),
   SMSQ_REPORT_TOKEN: z
     .string()
+    .refine((v) => !inQuotes(v.trim()), { message: quotesMessage('SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)'), abort: true })
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
     .optional()
     .meta(envDoc({ group: 'sends', description: 'the secret Alibaba\'s pushed reports must carry (`x-smsq-report-token` header, or the URL path where only a URL can be set); the push endpoints are off without it', allowed: '16-128 URL-safe characters (`A-Z a-z 0-9 _ -`)' })),

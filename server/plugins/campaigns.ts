@@ -19,7 +19,7 @@ import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
-import { parseOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
+import { CURSOR_TOO_LONG, parseOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
 import { renderListPage, renderSendPage, type PageContext } from '../campaigns-page/render.js';
 
@@ -43,7 +43,7 @@ export interface CampaignsPageOptions {
 }
 
 const SendPageQuery = z.strictObject({
-  cursor: z.string().max(400).optional().meta({ description: 'The recipients page to show (the page\'s "Next recipients" link)' }),
+  cursor: z.string().max(400, { message: CURSOR_TOO_LONG }).optional().meta({ description: 'The recipients page to show (the page\'s "Next recipients" link)' }),
 });
 
 const ControlParams = z.strictObject({

@@ -84,8 +84,12 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
       new HttpError(401, HTTP_ERROR_CODES[401], 'the report token is missing or wrong. Fix: send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/sms-report (or, where only a URL can be set, in the path: /v1/reports/<token>/sms-report)'),
     );
 
-  const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
+  // Before the body is read: a stranger is told 401 whatever it sends, not what its body lacks
+  // (it was 400 for malformed JSON and 415 for another type), and its body is not parsed.
+  app.addHook('onRequest', async (request, reply) => {
     if (!authorized(request)) return refuse(reply);
+  });
+  const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await apply(request.body); // ValidationError → 400 by the error handler
     request.log.info({ result }, 'pushed receipts applied');
     return reply.code(200).send(PUSH_ACCEPTED);

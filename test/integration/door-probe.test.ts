@@ -1,0 +1,198 @@
+/**
+ * A hostile or careless client at smsq's boundaries, beyond what door.test.ts, server-reports and
+ * report-checks cover: each refusal names the field and the fix and leaves no key in Redis; a
+ * pushed report's text cannot rewrite how a send's recipients are stored; a report push without
+ * the token is refused before its body is read; environment values that parse but mean
+ * something else than meant are refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer, type Producer } from '../../producers/producer.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import type { SmsClient } from '../../src/sms/types.js';
+import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
+import { ingestFor } from '../support/ingest.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const TOKEN = 'door-probe-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const NOTE = { name: 'Ada', order: 'A1' };
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+describe('REST refusals name the field and the fix, and write nothing', () => {
+  const redis = createTestConnection();
+  const prefix = uniquePrefix('door-probe');
+  const logger = createLogger({ level: 'silent' });
+  let emulator: Emulator;
+  let client: SmsClient;
+  let producer: Producer;
+  let app: SmsqServer;
+
+  beforeAll(async () => {
+    emulator = createEmulator({ delivery: { delayMs: 20 } });
+    const { endpoint } = await emulator.listen();
+    client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    producer = createProducer({ redis, prefix, logger, catalog: createCatalogLookup({ client, redis, prefix, qps: 500 }) });
+    app = await buildServer({ checkResponses: true, redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'door-probe-dashboard-0123456789' } });
+  });
+  afterAll(async () => {
+    await app.close();
+    await producer.close();
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+    await emulator.close();
+  });
+
+  /** Every key under the prefix but the account's (pacer, catalog cache), as door.test.ts counts them. */
+  async function keysOf(): Promise<Set<string>> {
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of batch) if (!/:(pacer|catalog:.*)$/.test(k)) found.add(k);
+    } while (cursor !== '0');
+    return found;
+  }
+
+  const note = { phones: ['13800138000'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE };
+  const csvQuery = (extra: Record<string, string>) => new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, ...extra }).toString();
+  const CASES: { name: string; method?: 'GET' | 'POST'; url: string; headers?: Record<string, string>; payload?: object | string; field: string; message: RegExp }[] = [
+    // zod said "Too big: expected string to have <=100 characters": no fix.
+    { name: 'a signature of 101 characters', url: '/v1/messages', payload: { ...note, signName: '签'.repeat(101) }, field: 'signName', message: /at most 100 characters.*Fix: .*smsq signs/ },
+    // zod said "Too big: expected string to have <=400 characters".
+    { name: 'a send-list cursor of 401 characters', method: 'GET', url: `/v1/sends?cursor=${'a'.repeat(401)}`, field: 'query.cursor', message: /Fix: pass the `next`/ },
+    { name: 'a recipients cursor of 401 characters', method: 'GET', url: `/v1/sends/smx0000000000000000000/recipients?cursor=${'a'.repeat(401)}`, field: 'query.cursor', message: /Fix: pass the `next`/ },
+    // zod said "Too small: expected string to have >=1 characters" / "Too big: ... <=200 characters".
+    { name: 'an empty ?sheet=', url: `/v1/campaigns?${csvQuery({ sheet: '' })}`, headers: { 'content-type': XLSX }, payload: 'x', field: 'sheet', message: /Fix: .*leave it out/ },
+    { name: 'a ?sheet= of 201 characters', url: `/v1/campaigns?${csvQuery({ sheet: 's'.repeat(201) })}`, headers: { 'content-type': XLSX }, payload: 'x', field: 'sheet', message: /at most 200 characters.*Fix/ },
+    // It said "must be an http(s) URL", which it is: too long was the fault.
+    { name: 'a callbackUrl of 2100 characters', url: '/v1/messages', payload: { ...note, callbackUrl: `https://example.com/${'a'.repeat(2100)}` }, field: 'callbackUrl', message: /at most 2048 characters.*Fix/ },
+    // It said "letters, digits, . _ - only" of an id made of letters alone: too long was the fault.
+    { name: 'a send id of 70 letters', method: 'GET', url: `/v1/sends/${'s'.repeat(70)}`, field: 'id', message: /1-64 .*Fix/ },
+    // It said "NaN-NaN-NaN NaN:NaN:NaN +08:00 is after the send's records expire".
+    { name: 'a deadline past the last time a Date holds', url: '/v1/messages', payload: { ...note, deadline: Number.MAX_SAFE_INTEGER }, field: 'deadline', message: /^(?!.*NaN).*Fix/ },
+    // JSON.parse kept the last value of a key given twice, as it did in a JSON body (door.test.ts).
+    {
+      name: 'a templateParam in the query string that gives a key twice',
+      url: `/v1/campaigns?${csvQuery({ templateParam: '{"name":"Li","name":"Wang"}' })}`,
+      headers: { 'content-type': 'text/csv' },
+      payload: 'phone\n13800138011\n',
+      field: 'templateParam.name',
+      message: /given twice.*Fix: give it once/,
+    },
+  ];
+
+  it.each(CASES)('$name', async (c) => {
+    const before = await keysOf();
+    const res = await app.inject({ method: c.method ?? 'POST', url: c.url, headers: { ...AUTH, ...c.headers }, payload: c.payload });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.issues).toEqual([{ field: c.field, message: expect.stringMatching(c.message) }]);
+    const after = await keysOf();
+    expect([...after].filter((k) => !before.has(k))).toEqual([]);
+  });
+});
+
+describe('pushed delivery reports', () => {
+  const REPORT_TOKEN = 'report-token-abcdef0123456789';
+  const NONE = { mode: 'none', sampleRate: 0 } as const;
+  const NO_LOOKUPS = { receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } };
+  const harnesses = harnessPerTest();
+
+  async function setup(label: string): Promise<{ h: Harness; app: SmsqServer }> {
+    const h = await harnesses.create({ label });
+    const { ingest, close } = ingestFor(h);
+    harnesses.defer(close);
+    const app = await buildServer({
+      redis: h.redis,
+      prefix: h.prefix,
+      producer: h.producer,
+      logger: h.logger,
+      apiToken: 'test-api-token-0123456789',
+      dashboard: { token: 'dashboard-token-0123456789' },
+      reports: { ingest, token: REPORT_TOKEN },
+      checkResponses: true,
+    });
+    harnesses.defer(() => app.close());
+    return { h, app };
+  }
+
+  it('an err_code holding the separators of the stored records is stored as text: it neither adds a recipient to the send nor moves another one\'s time', async () => {
+    const { h, app } = await setup('probe-errcode');
+    const phones = ['13860000001', '13860000002'];
+    const res = await h.producer.send({ signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE, phones });
+    await h.startWorker(NO_LOOKUPS);
+    await waitFor(async () => (await h.producer.getStatus(res.sendId)).counts.accepted === 2, 'accepted');
+    const a = h.emulator.accepted().find((x) => x.phoneNumbers.includes(phones[0]!));
+    if (!a) throw new Error('not accepted');
+    const at = '2026-11-24 10:00:05';
+    const push = await app.inject({
+      method: 'POST',
+      url: '/v1/reports/sms-report',
+      headers: { 'x-smsq-report-token': REPORT_TOKEN },
+      payload: [
+        // Seen before the fix: a receivedAt of 1295000 (1970) and the code "MK".
+        { phone_number: phones[0], success: false, err_code: 'MK|zz|q', biz_id: a.bizId, out_id: a.outId, report_time: at },
+        // Seen before the fix: once the send completed (and was compacted), a third recipient 13869999999, delivered.
+        { phone_number: phones[1], success: false, err_code: 'MK:1\n13869999999|d||1|r\n#7|a||1|1||x', biz_id: a.bizId, out_id: a.outId, report_time: at },
+      ],
+    });
+    expect(push.statusCode, push.body).toBe(200);
+    await waitFor(async () => (await h.producer.getStatus(res.sendId)).send.state === 'completed', 'completed');
+    const { recipients } = await h.producer.recipientPage(res.sendId, { limit: 100 });
+    expect(recipients.map((r) => r.phone)).toEqual(phones);
+    const receivedAt = Date.parse('2026-11-24T10:00:05+08:00');
+    for (const r of recipients) {
+      expect(r).toMatchObject({ state: 'failed', receivedAt });
+      expect(r.code).not.toMatch(/[|\n]/);
+    }
+    expect(recipients[0]?.code).toMatch(/^MK.zz.q$/);
+  });
+
+  it('a push without the token is refused (401) before its body is read: not told what is wrong with a body it may not send', async () => {
+    const { app } = await setup('probe-push-auth');
+    for (const url of ['/v1/reports/sms-report', '/v1/reports/sms-up', '/v1/reports/wrong-token-0123456789/sms-report']) {
+      for (const [contentType, payload] of [
+        ['application/json', '{"phone_number":'],
+        ['application/xml', '<x/>'],
+        ['application/json', '[]'],
+      ] as const) {
+        const res = await app.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload });
+        expect(res.statusCode, `${url} ${contentType}: ${res.body}`).toBe(401);
+        expect(res.json().error.code).toBe('SMSQ_UNAUTHORIZED');
+      }
+    }
+  });
+});
+
+describe('environment values that parse but mean something else', () => {
+  const refusal = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+    throw new Error(`${JSON.stringify(env)} was accepted`);
+  };
+
+  it('a secret in quotes (an env file that keeps them) is refused: the quotes would be part of it, and every client\'s token would be wrong', () => {
+    for (const name of ['SMSQ_API_TOKEN', 'SMSQ_DASHBOARD_TOKEN', 'SMSQ_REPORT_TOKEN']) {
+      for (const quoted of ['"0123456789abcdef0123"', "'0123456789abcdef0123'"]) {
+        expect(refusal({ [name]: quoted })).toMatch(new RegExp(`${name}.*quotes.*Fix`));
+      }
+    }
+  });
+
+  it('a kind given twice in SMSQ_RETENTION_DAYS or SMSQ_RECEIPT_LOOKUPS is refused (the last one won without a word)', () => {
+    expect(refusal({ SMSQ_RETENTION_DAYS: 'verification=4,verification=5' })).toMatch(/SMSQ_RETENTION_DAYS.*verification.*twice.*Fix/);
+    expect(refusal({ SMSQ_RECEIPT_LOOKUPS: 'marketing=sample:0.5,marketing=none' })).toMatch(/SMSQ_RECEIPT_LOOKUPS.*marketing.*twice.*Fix/);
+  });
+});
