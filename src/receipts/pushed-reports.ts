@@ -13,7 +13,12 @@ export const SmsReport = z.object({
   err_code: z.string().optional().default(''),
   err_msg: z.string().optional(),
   sms_size: z.union([z.string(), z.number()]).optional(),
-  biz_id: z.string().optional(),
+  // Alibaba's BizId (`402617584525830937^0`): stored on the chunk when a report settles a lost answer,
+  // whose record cannot hold a `|`, a line break or any other control character.
+  biz_id: z
+    .string()
+    .regex(/^[\x21-\x7b\x7d\x7e]{1,64}$/, { message: "is not a BizId (1-64 printable ASCII characters, no | or spaces, e.g. 402617584525830937^0). Fix: push Alibaba's biz_id unchanged" })
+    .optional(),
   out_id: z.string().optional(),
 });
 export type SmsReport = z.infer<typeof SmsReport>;

@@ -25,6 +25,21 @@ const SOURCE_CODE: Record<RecipientReceipt['source'], string> = { query: 'q', re
 const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([k, v]) => [v, k])) as Record<string, FinalRecipientState>;
 const SOURCE_OF = Object.fromEntries(Object.entries(SOURCE_CODE).map(([k, v]) => [v, k])) as Record<string, RecipientReceipt['source']>;
 
+/** Longest carrier code kept (Alibaba's are a few characters: DELIVERED, MK:0001, UNDELIV). */
+const MAX_CODE_LENGTH = 64;
+
+/**
+ * A carrier code as it may be stored, whoever gave it (a pushed report's err_code, a look-up's
+ * ErrCode): a receipt is stored as `state|code|time|source`, and a compacted send as lines of
+ * those (compact-send-6.lua), so a `|` or a line break in the code moved another field or made up
+ * a recipient (a pushed "MK\n13869999999|d||1|r" listed 13869999999 as delivered). Those and the
+ * other control characters become `_`; cut at {@link MAX_CODE_LENGTH} characters.
+ */
+export function storableCode(code: string): string {
+  // eslint-disable-next-line no-control-regex
+  return code.replace(/[|\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '_').slice(0, MAX_CODE_LENGTH);
+}
+
 /**
  * Compact value in the recipients hash: `<state letter>|<code>|<receivedAt in base-36
  * seconds>|<source letter>`, the code left out when it is `DELIVERED` on a delivered recipient.
@@ -32,7 +47,7 @@ const SOURCE_OF = Object.fromEntries(Object.entries(SOURCE_CODE).map(([k, v]) =>
  * period (bytes per recipient: docs/benchmarks.md, "Figures behind the code").
  */
 export function encodeReceipt(r: RecipientReceipt): string {
-  const code = r.state === 'delivered' && r.code === 'DELIVERED' ? '' : r.code;
+  const code = r.state === 'delivered' && r.code === 'DELIVERED' ? '' : storableCode(r.code);
   const at = r.receivedAt === undefined ? '' : Math.floor(r.receivedAt / 1000).toString(36);
   return `${STATE_CODE[r.state]}|${code}|${at}|${SOURCE_CODE[r.source]}`;
 }

@@ -71,21 +71,6 @@ export interface ReportIngest {
   applyReplies(body: unknown): Promise<ReplyIngestResult>;
 }
 
-/** Longest carrier code kept from a push (Alibaba's are a few characters: DELIVERED, MK:0001, UNDELIV). */
-const MAX_CODE_LENGTH = 64;
-
-/**
- * A pushed err_code as it may be stored: a receipt is stored as `state|code|time|source`, and a
- * compacted send as lines of those (recipient-store.ts, compact-send-6.lua), so a `|` or a line
- * break in the code moved another field or made up a recipient ("MK\n13869999999|d||1|r" listed
- * 13869999999 as delivered). Those and the other control characters become `_`; cut at
- * {@link MAX_CODE_LENGTH} characters.
- */
-export function storableCode(code: string): string {
-  // eslint-disable-next-line no-control-regex
-  return code.replace(/[|\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '_').slice(0, MAX_CODE_LENGTH);
-}
-
 function time(s: string | undefined): number | undefined {
   if (!s) return undefined;
   try {
@@ -177,7 +162,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           sendId,
           chunkId,
           phone.phone,
-          { state: r.success ? 'delivered' : 'failed', code: storableCode(r.err_code) || (r.success ? 'DELIVERED' : 'UNKNOWN'), receivedAt, source: 'report' },
+          { state: r.success ? 'delivered' : 'failed', code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'), receivedAt, source: 'report' },
           origin,
         );
         if (applied.status === 'applied') {

@@ -41,6 +41,9 @@ describe('pushed reports', () => {
   it('refuses a malformed push as a whole, naming the field', () => {
     expect(() => parseSmsReports([{ phone_number: '1', success: true }, { phone_number: '2' }])).toThrow(/body\[1\]\.success/);
     expect(parseSmsReports([{ phone_number: '1', success: false }])[0]).toMatchObject({ err_code: '' });
+    // A biz_id is written on the chunk when a report settles a lost answer: one the record cannot hold is refused whole.
+    expect(parseSmsReports([{ phone_number: '1', success: true, biz_id: '402617584525830937^0' }])[0]).toMatchObject({ biz_id: '402617584525830937^0' });
+    for (const bizId of ['1|2', '1\n2', '1 2', '', 'x'.repeat(65)]) expect(() => parseSmsReports([{ phone_number: '1', success: true, biz_id: bizId }])).toThrow(/body\[0\]\.biz_id.*is not a BizId.*Fix/);
   });
 
   it('stores receipts compactly and reads them back (to the second)', () => {
@@ -53,5 +56,16 @@ describe('pushed reports', () => {
     expect(decodeReceipt(encodeReceipt(expired))).toEqual(expired);
     expect(decodeReceipt(null)).toBeUndefined();
     expect(decodeReceipt('z|y')).toBeUndefined();
+  });
+
+  it("stores a carrier code as text whoever gave it: a look-up's ErrCode with the record's separators changes no other field", () => {
+    // The fields are `|`-separated and a compacted send is lines of them: a code holding either
+    // moved the time or made up a recipient (a pushed report did; the workers' look-ups write the same way).
+    const odd = { state: 'failed', code: 'MK|zz|q\n13869999999|d||1|r', receivedAt: 1_700_000_000_000, source: 'query' } as const;
+    const stored = encodeReceipt(odd);
+    expect(stored.split('|')).toHaveLength(4);
+    expect(stored).not.toMatch(/[\n\r]/);
+    expect(decodeReceipt(stored)).toEqual({ ...odd, code: 'MK_zz_q_13869999999_d__1_r' });
+    expect(decodeReceipt(encodeReceipt({ ...odd, code: 'X'.repeat(500) }))?.code).toHaveLength(64);
   });
 });
