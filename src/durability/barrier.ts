@@ -66,16 +66,57 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
       };
       connectionLost();
       if (mode === 'waitaof') {
-        const [local, remote] = (await redis.call('WAITAOF', 1, replicas, timeoutMs)) as [number, number];
+        const [local, remote] = (await sharedConfirmation(redis, ['WAITAOF', 1, replicas, timeoutMs])) as [number, number];
         connectionLost();
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);
         return;
       }
-      const acked = (await redis.call('WAIT', replicas, timeoutMs)) as number;
+      const acked = (await sharedConfirmation(redis, ['WAIT', replicas, timeoutMs])) as number;
       connectionLost();
       if (acked < replicas) throw new NotDurableError(what, `WAIT: ${acked} of ${replicas} replica(s) confirmed within ${timeoutMs} ms`);
     },
   };
+}
+
+/** A connection's confirmation command (one per command and arguments): the one out, and the one that will follow it. */
+interface ConfirmationQueue {
+  running?: Promise<unknown>;
+  next?: Promise<unknown>;
+}
+const confirmationQueues = new WeakMap<Redis, Map<string, ConfirmationQueue>>();
+
+/**
+ * Sends `command` (WAIT or WAITAOF) for a caller whose writes went out on `redis` before this call.
+ * A WAIT covers every write its connection sent before it, and blocks that connection until it
+ * answers. So every confirmation asked for while one is out shares the next, sent once that one
+ * answers (after every write of its callers), instead of each queueing a round trip to the
+ * replicas behind the others' (docs/benchmarks.md, "Durability modes").
+ */
+function sharedConfirmation(redis: Redis, command: [string, ...(string | number)[]]): Promise<unknown> {
+  let queues = confirmationQueues.get(redis);
+  if (!queues) confirmationQueues.set(redis, (queues = new Map()));
+  const key = command.join(' ');
+  let queue = queues.get(key);
+  if (!queue) queues.set(key, (queue = {}));
+  const q = queue;
+  const send = (): Promise<unknown> => {
+    const sent = redis.call(...command);
+    q.running = sent;
+    const done = () => {
+      if (q.running === sent) q.running = undefined;
+    };
+    sent.then(done, done);
+    return sent;
+  };
+  if (!q.running) return send();
+  if (!q.next) {
+    const after = () => {
+      q.next = undefined;
+      return send();
+    };
+    q.next = q.running.then(after, after);
+  }
+  return q.next;
 }
 
 const closeCounts = new WeakMap<Redis, { closes: number }>();
