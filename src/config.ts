@@ -404,6 +404,9 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'sends', description: 'a recipient without a final receipt after this long is `expired` (`SMSQ_RECEIPT_WINDOW`)' })),
   SMSQ_CALLBACK_SECRET: z
     .string()
+    // Not trimmed, unlike the tokens: receivers check the key as it is, and a deployed one stays valid.
+    .refine((v) => !inQuotes(v.trim()), { message: quotesMessage('SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32)'), abort: true })
+    .refine((v) => v.trim() === v, { message: 'begins or ends with spaces, which would be part of the key every receiver checks. Fix: SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32), without the spaces', abort: true })
     .min(16, { message: 'must be at least 16 characters. Fix: SMSQ_CALLBACK_SECRET=$(openssl rand -hex 32)' })
     .optional()
     .meta(envDoc({ group: 'sends', description:

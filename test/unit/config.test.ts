@@ -97,6 +97,14 @@ describe('loadConfig', () => {
     expect(errorOf({ SMSQ_RECEIPT_LOOKUPS: 'marketing=some' }).message).toMatch(/SMSQ_RECEIPT_LOOKUPS=.*"marketing=some", which is not kind=all\|none\|sample:RATE/);
   });
 
+  it('refuses a callback secret of spaces, or wrapped in quotes (an env file read without a shell keeps them, and receivers would check against another key)', () => {
+    for (const secret of [' '.repeat(16), '"0123456789abcdef0123"', '  0123456789abcdef0123']) {
+      const err = errorOf({ SMSQ_CALLBACK_SECRET: secret });
+      expect(err.message).toMatch(/SMSQ_CALLBACK_SECRET=<redacted> .*Fix: SMSQ_CALLBACK_SECRET=\$\(openssl rand -hex 32\)/);
+    }
+    expect(loadConfig({ SMSQ_CALLBACK_SECRET: '0123456789abcdef0123' }).callbackSecret).toBe('0123456789abcdef0123');
+  });
+
   it('never prints the callback secret', () => {
     const err = errorOf({ SMSQ_CALLBACK_SECRET: 'short' });
     expect(err.message).toMatch(/SMSQ_CALLBACK_SECRET=<redacted> must be at least 16 characters/);
