@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
+import { DroppableCluster } from './droppable-cluster.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import { DroppableRedis } from './droppable-redis.js';
 
@@ -87,9 +88,9 @@ export function redisConnectionOptions(opts: RedisConnectionOptions = {}): Redis
 
 /**
  * A Redis connection for BullMQ and smsq's own keys, from `REDIS_URL` (see src/queue/redis-url.ts),
- * behaving during an outage as its role says (see {@link RedisRole}). On one Redis (or Sentinel),
- * `disconnect()` ends it even while Redis is down, failing what still waits for Redis (see
- * src/queue/droppable-redis.ts); a Cluster keeps ioredis's own behaviour.
+ * behaving during an outage as its role says (see {@link RedisRole}). `disconnect()` ends it even
+ * while Redis is down, failing what still waits for Redis (src/queue/droppable-redis.ts, and
+ * droppable-cluster.ts for a Cluster).
  */
 export function createRedisConnection(url: string, opts: RedisConnectionOptions = {}): RedisConnection {
   return connectTo(parseRedisUrl(url), opts);
@@ -132,7 +133,7 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
         retryDelayOnClusterDown: 200,
         retryDelayOnFailover: 200,
       };
-      return new Cluster(target.nodes, cluster);
+      return new DroppableCluster(target.nodes, cluster);
     }
   }
 }

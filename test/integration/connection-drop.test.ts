@@ -6,10 +6,15 @@
  * SIGKILLed; for a command on the wire, a TCP front that takes connections while Redis is gone
  * (as Docker's port proxy does).
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
-import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { waitFor } from '../support/wait.js';
 
 const closers: (() => unknown)[] = [];
@@ -118,5 +123,40 @@ describe('disconnect() on a connection waiting for a Redis that is down', () => 
     redis.disconnect();
     expect(await settledWithin(onTheWire, 2000)).toBe('rejected: Connection is closed.');
     expect(redis.status).toBe('end');
+  });
+
+  it('a Cluster connection: what waits in its queue fails with "Connection is closed."; status end (it stayed disconnecting, the command pending)', async () => {
+    // A one-node Cluster holding every slot (enough for the client's reconnect loop), SIGKILLed.
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'smsq-cluster-drop-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const node = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', '127.0.0.1'], { stdio: 'ignore' });
+    closers.push(() => void node.kill('SIGKILL'));
+    const admin = new Redis(port, { maxRetriesPerRequest: null });
+    admin.on('error', () => {});
+    closers.push(() => admin.disconnect());
+    await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    await waitFor(async () => /cluster_state:ok/.test((await admin.call('CLUSTER', 'INFO')) as string), 'the Cluster to serve its slots');
+    const cluster = connect(`redis+cluster://127.0.0.1:${port}`, 'worker');
+    expect(await cluster.set('{smsq}:k', 'v')).toBe('OK');
+    node.kill('SIGKILL');
+    await waitFor(() => cluster.status === 'reconnecting', 'the Cluster to wait to reconnect');
+    // Sent while the Cluster is down: a worker connection keeps it to run once the Cluster is back.
+    const queued = cluster.get('{smsq}:k');
+    queued.catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await settledWithin(queued, 0)).toBe('pending');
+
+    const ended = new Promise<void>((resolve) => cluster.once('end', () => resolve()));
+    cluster.disconnect();
+    expect(await settledWithin(queued, 2000)).toBe('rejected: Connection is closed.');
+    expect(await settledWithin(ended, 1000)).toBe('resolved');
+    expect(cluster.status).toBe('end');
+    // BullMQ's blocking connection is a duplicate: it is made the same way, and ends the same way.
+    const duplicate = cluster.duplicate();
+    duplicate.on('error', () => {});
+    await waitFor(() => duplicate.status === 'reconnecting', 'the duplicate to wait to reconnect');
+    duplicate.disconnect();
+    expect(duplicate.status).toBe('end');
   });
 });
