@@ -110,6 +110,24 @@ describe('compaction of finished sends', () => {
     expect(after.byTwo.map((p) => p.length)).toEqual([2, 2]);
   });
 
+  it("a number refused at the door whose text holds the packing's separators is not packed: the send stays as it was (it made up delivered recipients)", async () => {
+    // The refused text is stored as the caller wrote it, and the packing joins `<text>|<receipt>`
+    // lines: "1385000000\n13869999999|d||1|r" listed 13869999999 as delivered once compacted.
+    const h = await harnesses.create({ label: 'compact-refused-text' });
+    await h.startWorker({ ...FAST_RECEIPTS, receiptPolicies: { ...FAST_RECEIPTS.receiptPolicies, verification: { mode: 'all' as const, sampleRate: 1 } }, compactFinished: false });
+    const sent = await h.producer.send({ ...CODE, phones: ['13850000001', '1385000000\n13869999999|d||1|r', '1|d||1|r'] });
+    await waitFor(async () => ((await h.producer.getStatus(sent.sendId)).send.state === 'completed' ? true : undefined), 'the send to complete', 20_000);
+    const before = (await everything(h.producer, sent.sendId)).all.map((r) => [r.phone, r.state]);
+    expect(before).toEqual([
+      ['13850000001', 'delivered'],
+      ['1385000000\n13869999999|d||1|r', 'rejected'],
+      ['1|d||1|r', 'rejected'],
+    ]);
+    const sends = createSendStore({ redis: h.redis, keys: createKeys(h.prefix) });
+    expect(await sends.compact(sent.sendId)).toEqual({ compacted: false, reason: 'unpackable' });
+    expect((await everything(h.producer, sent.sendId)).all.map((r) => [r.phone, r.state])).toEqual(before);
+  });
+
   it('a chunk split by flow control, with opted-out numbers, reads the same before and after', async () => {
     const h = await harnesses.create({ label: 'compact-split' });
     const limited = '13860000100';

@@ -112,16 +112,24 @@ end
 local deleted = {}
 local windowIds = {}
 
--- The lines of one chunk that holds its recipients itself (not split); nil when it cannot be compacted.
+-- A stored receipt the lines can hold: `<state>|<code>|<time>|<source>`, three separators and no
+-- line break (a code stored before codes were made storable may hold either).
+local function packable(receipt)
+  if string.find(receipt, '\n', 1, true) then return false end
+  local _, separators = string.gsub(receipt, '|', '')
+  return separators == 3
+end
+
+-- The lines of one chunk that holds its recipients itself (not split); nil and the reason when it
+-- cannot be compacted ('unpackable': a value holds a separator of the lines; the send stays as it is).
 local function chunkLines(key, index)
   local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId')
-  if not c[1] or not FINAL[c[1]] then return nil end
-  -- A value that holds a separator of the lines is not packed (the send stays as it is).
+  if not c[1] or not FINAL[c[1]] then return nil, 'chunk-not-final' end
   for _, v in ipairs({c[2] or '', c[3] or '', c[4] or '', c[7] or ''}) do
-    if string.find(v, '[|\n]') then return nil end
+    if string.find(v, '[|\n]') then return nil, 'unpackable' end
   end
   local list = string.match(c[6] or '', '"phones":%[([^%]]*)%]')
-  if not list then return nil end
+  if not list then return nil, 'chunk-not-final' end
   -- The OutId's nonce when it is `<chunk id>.<attempt>-<nonce>` (a late pushed report is checked
   -- against it), else '=' and the whole OutId; '' when it has none.
   local chunkId = send[8] .. '.' .. index
@@ -141,6 +149,7 @@ local function chunkLines(key, index)
   local receipts = (c[1] == 'accepted' and #phones > 0) and redis.call('HMGET', KEYS[3], unpack(phones)) or {}
   for i, phone in ipairs(phones) do
     local r = receipts[i]
+    if r and not packable(r) then return nil, 'unpackable' end
     lines[#lines + 1] = r and (phone .. '|' .. r) or phone
   end
   deleted[#deleted + 1] = key
@@ -159,13 +168,15 @@ for i = 0, tonumber(send[4] or '0') - 1 do
     lines = {}
     for j = 0, n - 1 do
       local child, count = chunkLines(ARGV[1] .. i .. '-' .. j, i .. '-' .. j)
+      if not child and count == 'unpackable' then return {'no', 'unpackable'} end
       if not child or count ~= 1 then return {'no', 'child-not-final'} end
       for _, l in ipairs(child) do lines[#lines + 1] = l end
     end
     deleted[#deleted + 1] = key
   else
-    lines = chunkLines(key, tostring(i))
-    if not lines then return {'no', 'chunk-not-final'} end
+    local reason
+    lines, reason = chunkLines(key, tostring(i))
+    if not lines then return {'no', reason} end
   end
   fields[#fields + 1] = 'r' .. i
   fields[#fields + 1] = table.concat(lines, '\n')
@@ -175,7 +186,11 @@ local unchunked = {}
 local receipts = redis.call('HGETALL', KEYS[3])
 for i = 1, #receipts, 2 do
   local letter = string.sub(receipts[i + 1], 1, 1)
-  if letter == 's' or letter == 'x' then unchunked[#unchunked + 1] = receipts[i] .. '|' .. receipts[i + 1] end
+  if letter == 's' or letter == 'x' then
+    -- The field is the number as the caller wrote it, for one refused at the door.
+    if string.find(receipts[i], '[|\n]') or not packable(receipts[i + 1]) then return {'no', 'unpackable'} end
+    unchunked[#unchunked + 1] = receipts[i] .. '|' .. receipts[i + 1]
+  end
 end
 if #unchunked > 0 then
   fields[#fields + 1] = 'u'
