@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import type { Logger } from '../logger.js';
-import { createSmsClient, resolveDefaultCredentials, SmsClientOptionsError } from '../sms/client.js';
+import { createSmsClient, loadSmsSdk, resolveDefaultCredentials, SmsClientOptionsError } from '../sms/client.js';
 import { clientOptionsFromConfig } from './sms-client-options.js';
 import type { SmsClient } from '../sms/types.js';
 
@@ -38,6 +38,8 @@ export interface SmsRuntime {
  * Sandbox mode always logs a warning saying so.
  */
 export async function openSmsRuntime({ config, logger }: SmsRuntimeOptions): Promise<SmsRuntime> {
+  // Whatever the mode: a broken install fails here, and the first call does not wait for the load.
+  await loadSmsSdk();
   if (config.mode === 'live') {
     const endpoint = config.endpoint ?? LIVE_ENDPOINT;
     logger.debug({ endpoint, protocol: config.protocol }, 'live mode: calls go to Alibaba Cloud Dysmsapi');
@@ -83,6 +85,8 @@ export const CREDENTIAL_FIX =
  * start and block the account at its first job.
  */
 export async function confirmLiveCredentials(): Promise<string> {
+  // Its own refusal: the chain's would say "no credential" for an SDK that did not load.
+  await loadSmsSdk();
   try {
     return (await resolveDefaultCredentials()).provider;
   } catch (err) {

@@ -239,6 +239,29 @@ let sdkModule: Promise<typeof SdkModule> | undefined;
 const loadSdk = () => (sdkModule ??= import('./sdk.js'));
 
 /**
+ * Loads the Alibaba SDK now, so that a process which will call Dysmsapi fails at start when the SDK
+ * cannot be loaded (a broken install), and its first call does not wait for the load after its
+ * pacer slot. Rejects with the reason and the fix.
+ */
+export async function loadSmsSdk(): Promise<void> {
+  try {
+    await loadSdk();
+  } catch (e) {
+    throw sdkUnavailable(e);
+  }
+}
+
+/** A call's failure when the SDK could not be loaded: nothing was sent; the install is what to fix. */
+function sdkUnavailable(e: unknown): SmsError {
+  return new SmsError({
+    code: 'SdkUnavailable',
+    message: `the Alibaba SDK (@alicloud/dysmsapi20170525) could not be loaded: ${e instanceof Error ? e.message : String(e)}; nothing was sent. Fix: reinstall smsq's dependencies (npm ci)`,
+    errorClass: 'account',
+    cause: e,
+  });
+}
+
+/**
  * Resolves the default credential chain as the client will, without calling Dysmsapi: the
  * environment, OIDC, the CLI and credentials profiles, an ECS RAM role (the instance's metadata
  * service) and a credentials URI. Resolves with the provider that answered (never the key);
@@ -259,6 +282,15 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
   const built = loadSdk().then((sdkParts) => ({ ...sdkParts.createSdk(resolved), models: sdkParts.models }));
   built.catch(() => undefined); // a failed load rejects each call instead
   const logger = opts.logger;
+
+  /** The SDK built for this client, or the failed outcome of `op` when it could not be loaded (nothing was sent). */
+  async function sdkFor(op: string): Promise<({ ok: true } & Awaited<typeof built>) | { ok: false; error: SmsError }> {
+    try {
+      return { ok: true, ...(await built) };
+    } catch (e) {
+      return failed(op, sdkUnavailable(e));
+    }
+  }
 
   function answer<B extends Body, T>(op: string, status: number | undefined, body: B | undefined, map: (b: B) => T): SmsOutcome<T> {
     const code = body?.code;
@@ -290,7 +322,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
 
   return {
     async sendSms(req: SendSmsRequest): Promise<SmsOutcome<SendResponse>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('SendSms');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.SendSmsRequest();
       r.phoneNumbers = req.phoneNumbers.join(',');
       r.signName = req.signName;
@@ -307,7 +341,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async sendBatchSms(req: SendBatchSmsRequest): Promise<SmsOutcome<SendResponse>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('SendBatchSms');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.SendBatchSmsRequest();
       r.phoneNumberJson = JSON.stringify(req.phoneNumbers);
       r.signNameJson = JSON.stringify(req.signNames);
@@ -324,7 +360,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySendDetails(req: QuerySendDetailsRequest): Promise<SmsOutcome<QuerySendDetailsResponse>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('QuerySendDetails');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.QuerySendDetailsRequest();
       r.phoneNumber = req.phoneNumber;
       r.sendDate = req.sendDate;
@@ -340,7 +378,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySendStatistics(req: QuerySendStatisticsRequest): Promise<SmsOutcome<QuerySendStatisticsResponse>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('QuerySendStatistics');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.QuerySendStatisticsRequest();
       r.isGlobe = req.isGlobe;
       r.startDate = req.startDate;
@@ -358,7 +398,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySmsSignList(req: PageRequest): Promise<SmsOutcome<ListResponse<SignSummary>>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('QuerySmsSignList');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.QuerySmsSignListRequest();
       r.pageIndex = req.pageIndex;
       r.pageSize = req.pageSize;
@@ -371,7 +413,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySmsTemplateList(req: PageRequest): Promise<SmsOutcome<ListResponse<TemplateSummary>>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('QuerySmsTemplateList');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.QuerySmsTemplateListRequest();
       r.pageIndex = req.pageIndex;
       r.pageSize = req.pageSize;
@@ -384,7 +428,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async getSmsSign(signName: string): Promise<SmsOutcome<SignDetail>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('GetSmsSign');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.GetSmsSignRequest();
       r.signName = signName;
       try {
@@ -396,7 +442,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async getSmsTemplate(templateCode: string): Promise<SmsOutcome<TemplateDetail>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('GetSmsTemplate');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.GetSmsTemplateRequest();
       r.templateCode = templateCode;
       try {
@@ -408,7 +456,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySmsQualificationRecord(req: QualificationQuery): Promise<SmsOutcome<ListResponse<QualificationRecord>>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('QuerySmsQualificationRecord');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.QuerySmsQualificationRecordRequest();
       r.pageNo = req.pageNo;
       r.pageSize = req.pageSize;
@@ -427,7 +477,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     },
 
     async querySingleSmsQualification(qualificationGroupId: number): Promise<SmsOutcome<QualificationRecord>> {
-      const { sdk, runtime, models } = await built;
+      const loaded = await sdkFor('QuerySingleSmsQualification');
+      if (!loaded.ok) return loaded;
+      const { sdk, runtime, models } = loaded;
       const r = new models.QuerySingleSmsQualificationRequest();
       r.qualificationGroupId = qualificationGroupId;
       try {
