@@ -41,9 +41,14 @@ describe('pushed reports', () => {
   it('refuses a malformed push as a whole, naming the field', () => {
     expect(() => parseSmsReports([{ phone_number: '1', success: true }, { phone_number: '2' }])).toThrow(/body\[1\]\.success/);
     expect(parseSmsReports([{ phone_number: '1', success: false }])[0]).toMatchObject({ err_code: '' });
-    // A biz_id is written on the chunk when a report settles a lost answer: one the record cannot hold is refused whole.
+    // A biz_id is written on the chunk when a report settles a lost answer: one the record cannot
+    // hold is left out, and the push (every other report in it) still applies.
     expect(parseSmsReports([{ phone_number: '1', success: true, biz_id: '402617584525830937^0' }])[0]).toMatchObject({ biz_id: '402617584525830937^0' });
-    for (const bizId of ['1|2', '1\n2', '1 2', '', 'x'.repeat(65)]) expect(() => parseSmsReports([{ phone_number: '1', success: true, biz_id: bizId }])).toThrow(/body\[0\]\.biz_id.*is not a BizId.*Fix/);
+    for (const bizId of ['1|2', '1\n2', '1 2', '', 'x'.repeat(65), 42]) {
+      const [odd, other] = parseSmsReports([{ phone_number: '1', success: true, biz_id: bizId }, { phone_number: '2', success: true, biz_id: '7^0' }]);
+      expect(odd?.biz_id).toBeUndefined();
+      expect(other?.biz_id).toBe('7^0');
+    }
   });
 
   it('stores receipts compactly and reads them back (to the second)', () => {
