@@ -90,11 +90,17 @@ export async function createEventConsumer(options: EventConsumerOptions): Promis
   // A read that blocks waits on a connection of its own, made at the first: ioredis answers one
   // connection's commands in order, and the producer's calls on the connection it was given waited
   // behind each such read (up to its blockMs).
-  let blocking: { redis: RedisConnection; gate: RedisGate } | undefined;
+  let blocking: { redis: RedisConnection; gate: RedisGate | undefined } | undefined;
+  // A `client` connection fails at once while Redis is down, and so does its duplicate's read
+  // (SMSQ_REDIS_UNAVAILABLE, through the gate); a `worker` connection's waits until Redis is back, as
+  // the read did on the connection itself (a loop of reads does not spin through an outage).
+  const failsFast = (options.redis.options as { enableOfflineQueue?: boolean }).enableOfflineQueue === false;
   const blockingConnection = () => {
     if (!blocking) {
       const redis = options.redis.duplicate();
-      blocking = { redis, gate: createRedisGate({ redis, timeoutMs: connectTimeoutOf(options.redis) }) };
+      // The outage is the caller's connection's to report (or the gate's): ioredis would print each reconnect attempt of this one.
+      redis.on('error', () => {});
+      blocking = { redis, gate: failsFast ? createRedisGate({ redis, timeoutMs: connectTimeoutOf(options.redis) }) : undefined };
     }
     return blocking;
   };
@@ -109,7 +115,8 @@ export async function createEventConsumer(options: EventConsumerOptions): Promis
     else {
       const { redis, gate } = blockingConnection();
       try {
-        res = (await gate.run(() => redis.call('XREADGROUP', ...args))) as StreamReply;
+        const read = () => redis.call('XREADGROUP', ...args);
+        res = (await (gate ? gate.run(read) : read())) as StreamReply;
       } catch (err) {
         // close() ended the read.
         if (closed) return [];

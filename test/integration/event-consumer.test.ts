@@ -6,10 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createProducer } from '../../producers/producer.js';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { redisConnectionOptions } from '../../src/queue/connection.js';
+import { createRedisConnection, redisConnectionOptions } from '../../src/queue/connection.js';
+import { freePort } from '../../src/runtime/private-redis.js';
+import { waitFor } from '../support/wait.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
-import { testRedisUrl } from '../support/redis.js';
+import { testRedisUrl, uniquePrefix, deleteKeys, createTestConnection } from '../support/redis.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -71,4 +74,67 @@ describe('events consumer', () => {
       redis.disconnect();
     }
   });
+
+  it('on a worker connection, a read during an outage waits for Redis to be back (it failed at once, so a loop of reads spun), then answers', async () => {
+    const front = await tcpFront(Number(new URL(testRedisUrl()).port || 6379));
+    const prefix = uniquePrefix('ev-outage');
+    const redis = createRedisConnection(`redis://127.0.0.1:${front.port}${new URL(testRedisUrl()).pathname}`, { role: 'worker' });
+    redis.on('error', () => {});
+    const producer = createProducer({ redis, prefix });
+    const admin = createTestConnection();
+    try {
+      const consumer = await producer.events({ group: 'orders', consumer: 'c1' });
+      expect(await consumer.read({ blockMs: 10 })).toEqual([]);
+      await front.close();
+      await waitFor(() => redis.status === 'reconnecting', 'the producer connection to wait to reconnect');
+      const reading = consumer.read({ blockMs: 200 });
+      let settled = 'pending';
+      reading.then(
+        () => (settled = 'resolved'),
+        (err: unknown) => (settled = `rejected: ${(err as Error).message}`),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect(settled).toBe('pending');
+      await front.open();
+      expect(await reading).toEqual([]);
+      await consumer.close();
+    } finally {
+      await producer.close();
+      redis.disconnect();
+      await front.close();
+      await deleteKeys(admin, prefix);
+      admin.disconnect();
+    }
+  });
 });
+
+/** A TCP front for Redis at `port` that can be closed (its connections dropped, new ones refused) and opened again on its port. */
+async function tcpFront(port: number): Promise<{ port: number; close(): Promise<void>; open(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const listenPort = await freePort();
+  let server: Server | undefined;
+  const open = async () => {
+    server = createServer((client) => {
+      const upstream = createConnection({ host: '127.0.0.1', port });
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server!.listen(listenPort, '127.0.0.1', resolve));
+  };
+  const close = async () => {
+    for (const s of sockets) s.destroy();
+    const closing = server;
+    server = undefined;
+    if (closing) await new Promise((resolve) => closing.close(resolve));
+  };
+  await open();
+  return { port: listenPort, close, open };
+}
