@@ -65,16 +65,24 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         if (closesOf(redis) !== since.closes) throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them', RETRY_AFTER_RECONNECT);
       };
       connectionLost();
+      // A confirmation cut by the connection's loss (its own, or the one it was to share) is that:
+      // not ioredis's "Connection is closed." or "Stream isn't writeable".
+      const orLost = (err: unknown): never => {
+        connectionLost();
+        // Its close event may come after the commands it failed.
+        if (redis.status !== 'ready') throw new NotDurableError(what, 'the connection to Redis was lost after the writes, so the confirmation would not cover them', RETRY_AFTER_RECONNECT);
+        throw err;
+      };
       if (mode === 'waitaof') {
         // Not shared as WAIT is: each WAITAOF that blocks has the primary ask the replicas for their
         // fsynced offset, and fewer of them left confirmations waiting for the replicas' once-a-second
         // report on Valkey 8.0 (docs/benchmarks.md, "Durability modes").
-        const [local, remote] = (await redis.call('WAITAOF', 1, replicas, timeoutMs)) as [number, number];
+        const [local, remote] = (await redis.call('WAITAOF', 1, replicas, timeoutMs).catch(orLost)) as [number, number];
         connectionLost();
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);
         return;
       }
-      const acked = (await sharedConfirmation(redis, ['WAIT', replicas, timeoutMs])) as number;
+      const acked = (await sharedConfirmation(redis, ['WAIT', replicas, timeoutMs]).catch(orLost)) as number;
       connectionLost();
       if (acked < replicas) throw new NotDurableError(what, `WAIT: ${acked} of ${replicas} replica(s) confirmed within ${timeoutMs} ms`);
     },

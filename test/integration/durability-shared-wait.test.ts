@@ -7,7 +7,9 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDurabilityBarrier } from '../../src/durability/barrier.js';
 import { NotDurableError } from '../../src/errors.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
 import { startReplicatedRedis } from '../support/replicated-redis.js';
+import { waitFor } from '../support/wait.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -68,5 +70,31 @@ describe('WAIT confirmations on one connection', () => {
       expect((reason as Error).message).toContain(`write ${i}`);
       expect((reason as Error).message).toMatch(/WAIT: 0 of 1 replica\(s\) confirmed within 300 ms/);
     });
+  });
+
+  it("a connection lost while its WAIT is out refuses the writer as not durable, not in ioredis's words", async () => {
+    const { redis: admin, replicaProcess } = await replicated();
+    const primaryUrl = `redis://127.0.0.1:${(admin.options as { port: number }).port}`;
+    // A producer's connection: it neither queues commands while it reconnects nor sends them again.
+    const redis = createRedisConnection(primaryUrl, { role: 'client' }) as Redis;
+    redis.on('error', () => {});
+    closers.push(() => void redis.disconnect());
+    await waitFor(() => redis.status === 'ready', 'the connection to be ready');
+    const barrier = createDurabilityBarrier(async () => redis, { mode: 'replicas', replicas: 1, timeoutMs: 3000 });
+    replicaProcess.kill('SIGSTOP');
+    const since = await barrier.mark();
+    await redis.set('shared-wait:lost', '1');
+    const confirming = barrier.confirm('write 0', since);
+    confirming.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    // The link drops under the WAIT (a failover, a proxy restarting).
+    redis.stream.destroy();
+    const reason = await confirming.then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    replicaProcess.kill('SIGCONT');
+    expect(reason, reason?.message).toBeInstanceOf(NotDurableError);
+    expect(reason?.message).toMatch(/write 0.*the connection to Redis was lost after the writes/);
   });
 });
