@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 import { EXIT } from '../src/errors.js';
 import type { CliContext } from './context.js';
 import { formatDuration } from './duration.js';
+export { pause } from '../src/pause.js';
 
 /** Why a send command stopped before its send was through: the wait's error is said in `error`. */
 export type WaitStop = { reason: 'timeout'; timeoutMs: number } | { reason: 'interrupted'; signal: string } | { reason: 'failed'; error: string };
@@ -42,20 +43,6 @@ export function watchForStop(ctx: CliContext, timeoutMs: number | undefined): Wa
     },
     dispose: () => clearTimeout(timer),
   };
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects: stopping is not a failure). */
-export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The exit code of a stop: {@link EXIT.waitStopped}, or 128 + the signal's number as shells count it. */

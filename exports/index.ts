@@ -13,6 +13,7 @@
 export { createProducer, type Producer, type ProducerOptions, type EnqueueResult, type CampaignCallOptions, type RecipientPage, type RecipientPageRequest } from '../producers/producer.js';
 export type { SendRequest, SendBatchRequest, CampaignRequest, CampaignRecipient } from '../producers/schemas.js';
 export type { CampaignProgress, CampaignResult } from '../producers/campaign.js';
+export type { SendMilestone, WaitForSendOptions, WaitForSendResult } from '../producers/wait-for-send.js';
 export type { SendPlan, RejectedNumber } from '../producers/plan.js';
 export type { SendStatus, SendRecord, SendControl, CountedState } from '../src/queue/send-store.js';
 export type { SendState } from '../src/queue/lifecycle.js';

@@ -45,6 +45,7 @@ import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, resolveDurability, type Dura
 import { checkRedisDurability } from '../src/durability/check.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
 import { finishedWithin } from '../src/finished-within.js';
+import { waitForSend, type WaitForSendOptions, type WaitForSendResult } from './wait-for-send.js';
 
 export interface ProducerOptions {
   /**
@@ -192,6 +193,13 @@ export interface Producer {
   planSendBatch(request: SendBatchRequest): Promise<SendPlan>;
   getStatus(sendId: string): Promise<SendStatus>;
   /**
+   * Waits for a send to be `sent` (every recipient handed to Alibaba or final: receipts are not
+   * waited for; the default) or `ended` (an end state, receipts included), looking at its status
+   * every `pollMs`; `timeoutMs` or `signal` give up first, and `reached` then says false. After
+   * {@link close} its next look throws ProducerClosedError. Bad options throw ValidationError.
+   */
+  waitFor(sendId: string, opts?: WaitForSendOptions): Promise<WaitForSendResult>;
+  /**
    * Sends newest first, filtered by kind and state (a send state, or a control: paused,
    * cancelled), a page at a time: pass `next` back as `cursor` until it is null. A bad cursor,
    * state or limit throws ValidationError (field `cursor` / `state` / `limit`).
@@ -220,8 +228,8 @@ export interface Producer {
    * send is acknowledged whole; a campaign reads its list to the end, however long that takes:
    * {@link closeWithin} bounds it), and closes the producer's queues. The Redis connection is the
    * caller's and stays open: close it once this resolves, and nothing of the producer needs it.
-   * An iteration of {@link recipients} and an {@link events} consumer read on that connection and
-   * are not waited for. With Redis down, the calls under way wait for it as they would (a
+   * An iteration of {@link recipients} reads on that connection and is not waited for; the
+   * {@link events} consumers it made are closed. With Redis down, the calls under way wait for it as they would (a
    * `role: 'client'` connection fails them at once).
    */
   close(): Promise<void>;
@@ -240,7 +248,7 @@ export interface Producer {
 }
 
 /** What a producer does, before the gate, the count of calls in flight and close() are put around it. */
-type ProducerCalls = Omit<Producer, 'close' | 'closeWithin'>;
+type ProducerCalls = Omit<Producer, 'close' | 'closeWithin' | 'waitFor'>;
 
 const DAY = 86_400;
 /** Chunks written (and their jobs added) per round trip: bounds one MULTI of `addBulk`. */
@@ -848,6 +856,8 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
     campaign: (recipients, request, campaignOpts) => run('campaign', () => api.campaign(recipients, request, campaignOpts)),
     planCampaign: (recipients, request, planOpts) => run('planCampaign', () => api.planCampaign(recipients, request, planOpts)),
     getStatus: (sendId) => run('getStatus', () => api.getStatus(sendId)),
+    // Each look is a call of its own: close() does not wait for the whole wait, and stops it.
+    waitFor: (sendId, waitOpts) => waitForSend((id) => run('waitFor', () => api.getStatus(id)), sendId, waitOpts),
     listSends: (request) => run('listSends', () => api.listSends(request)),
     recipientPage: (sendId, page) => run('recipientPage', () => api.recipientPage(sendId, page)),
     pause: (sendId, reason) => run('pause', () => api.pause(sendId, reason)),
