@@ -8,7 +8,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { waitFor } from '../support/wait.js';
+import { startTcpFront } from '../support/tcp-front.js';
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
@@ -42,30 +42,6 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<string> {
     (err: unknown) => `rejected: ${(err as Error).message}`,
   );
   return Promise.race([outcome, new Promise<string>((r) => setTimeout(() => r('pending'), ms))]);
-}
-
-/** A TCP front for `port` that takes every connection, and closes it when Redis behind it is gone. */
-async function tcpFront(port: number): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = createConnection({ host: '127.0.0.1', port });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return (server.address() as { port: number }).port;
 }
 
 describe('disconnect() on a connection waiting for a Redis that is down', () => {
@@ -108,7 +84,9 @@ describe('disconnect() on a connection waiting for a Redis that is down', () => 
 
   it('a client connection: a command that was on the wire when the link dropped fails too (a front that takes connections while Redis is gone)', async () => {
     const server = await privateRedis();
-    const redis = connect(`redis://127.0.0.1:${await tcpFront(server.port)}`, 'client');
+    const front = await startTcpFront(server.port);
+    closers.push(() => front.close());
+    const redis = connect(`redis://127.0.0.1:${front.port}`, 'client');
     await waitFor(() => redis.status === 'ready', 'the connection to be ready');
     // On the wire (a pop that waits up to 5 s) when Redis dies under it.
     const onTheWire = redis.blpop('nothing', 5);

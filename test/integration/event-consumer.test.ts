@@ -6,11 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createProducer } from '../../producers/producer.js';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { createRedisConnection, redisConnectionOptions } from '../../src/queue/connection.js';
-import { freePort } from '../../src/runtime/private-redis.js';
 import { waitFor } from '../support/wait.js';
+import { startTcpFront } from '../support/tcp-front.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl, uniquePrefix, deleteKeys, createTestConnection } from '../support/redis.js';
 
@@ -76,7 +75,7 @@ describe('events consumer', () => {
   });
 
   it('on a worker connection, a read during an outage waits for Redis to be back (it failed at once, so a loop of reads spun), then answers', async () => {
-    const front = await tcpFront(Number(new URL(testRedisUrl()).port || 6379));
+    const front = await startTcpFront(Number(new URL(testRedisUrl()).port || 6379));
     const prefix = uniquePrefix('ev-outage');
     const redis = createRedisConnection(`redis://127.0.0.1:${front.port}${new URL(testRedisUrl()).pathname}`, { role: 'worker' });
     redis.on('error', () => {});
@@ -107,34 +106,3 @@ describe('events consumer', () => {
     }
   });
 });
-
-/** A TCP front for Redis at `port` that can be closed (its connections dropped, new ones refused) and opened again on its port. */
-async function tcpFront(port: number): Promise<{ port: number; close(): Promise<void>; open(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const listenPort = await freePort();
-  let server: Server | undefined;
-  const open = async () => {
-    server = createServer((client) => {
-      const upstream = createConnection({ host: '127.0.0.1', port });
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server!.listen(listenPort, '127.0.0.1', resolve));
-  };
-  const close = async () => {
-    for (const s of sockets) s.destroy();
-    const closing = server;
-    server = undefined;
-    if (closing) await new Promise((resolve) => closing.close(resolve));
-  };
-  await open();
-  return { port: listenPort, close, open };
-}

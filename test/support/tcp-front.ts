@@ -1,0 +1,43 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { freePort } from '../../src/runtime/private-redis.js';
+
+/**
+ * A TCP front for Redis on `port`: it takes every connection and pipes it through (as Docker's port
+ * proxy does, even while Redis behind it is gone), and can be closed (its connections dropped, new
+ * ones refused) and opened again on the same port.
+ */
+export interface TcpFront {
+  port: number;
+  close(): Promise<void>;
+  open(): Promise<void>;
+}
+
+export async function startTcpFront(port: number): Promise<TcpFront> {
+  const sockets = new Set<Socket>();
+  const listenPort = await freePort();
+  let server: Server | undefined;
+  const open = async () => {
+    server = createServer((client) => {
+      const upstream = createConnection({ host: '127.0.0.1', port });
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server!.listen(listenPort, '127.0.0.1', resolve));
+  };
+  const close = async () => {
+    for (const s of sockets) s.destroy();
+    const closing = server;
+    server = undefined;
+    if (closing) await new Promise((resolve) => closing.close(resolve));
+  };
+  await open();
+  return { port: listenPort, close, open };
+}
