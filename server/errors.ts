@@ -99,7 +99,7 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
         `the request body is too large: JSON bodies may be up to ${size(limits.bodyLimit)} (SMSQ_SERVER_BODY_LIMIT), CSV uploads up to ${size(limits.csvBodyLimit)} (SMSQ_SERVER_CSV_LIMIT). Fix: split the request, or send large recipient lists as a CSV campaign`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(415, HTTP_ERROR_CODES[415], 'unsupported Content-Type. Fix: send application/json (or text/csv to POST /v1/campaigns)');
+      return new HttpError(415, HTTP_ERROR_CODES[415], 'unsupported Content-Type. Fix: send application/json (or text/csv to POST /v1/campaigns; the report endpoints /v1/reports/... take text/plain too)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', [
         { field: '(body)', message: 'is empty. Fix: send a JSON object, or drop the Content-Type header' },

@@ -36,6 +36,13 @@ async function setup(label: string): Promise<{ harness: Harness; app: SmsqServer
 }
 
 describe('pushed reports over HTTP', () => {
+  it('a push of another Content-Type is told 415 with what the report endpoints take (it named only JSON and CSV)', async () => {
+    const { app } = await setup('srv-report-415');
+    const res = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN, 'content-type': 'application/xml' }, payload: '<r/>' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.message).toMatch(/application\/json.*report endpoints .* take text\/plain too/);
+  });
+
   it('applies an SmsReport array with the token in the path, answers as Alibaba expects, and is idempotent', async () => {
     const { harness, app } = await setup('srv-report');
     const res = await harness.producer.send({ ...NOTE, phones: ['13842000001', '13842000002'] });
