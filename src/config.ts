@@ -10,6 +10,7 @@ import { retentionFromDays, retentionProblem, type Retention } from './queue/ret
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { ConfigError } from './errors.js';
 import { isListenHost } from './listen-host.js';
+import { closestName } from './unknown-fields.js';
 
 /** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
 export { ConfigError, TRACE_SAMPLERS, type TracingConfig };
@@ -567,15 +568,33 @@ export function receiptScheduleOf(config: Pick<Config, 'receiptWindowHours'>): R
  * Parses and validates the environment. Throws {@link ConfigError} naming every bad variable, the
  * problem with its value and the fix.
  */
+/**
+ * `SMSQ_*` and `SMS_*` variables that are not settings but one or two letters from one: ignored,
+ * `SMSQ_PERFIX` sent into the default prefix's queue (another deployment's), and `SMSQ_DURABLITY`
+ * left the default mode. Others are left alone (`SMS_*` names are not smsq's alone).
+ */
+function misspeltVariables(env: NodeJS.ProcessEnv): string[] {
+  const settings = Object.keys(envSchema.shape);
+  const known = new Set(settings);
+  const lines: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (known.has(name) || !/^SMSQ?_/.test(name)) continue;
+    const meant = closestName(name, settings);
+    if (meant !== undefined) lines.push(`${name} is not a setting of smsq, and would be ignored. Fix: rename it ${meant}`);
+  }
+  return lines;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const clean = withoutEmpty(env);
+  const misspelt = misspeltVariables(clean);
   const parsed = envSchema.safeParse(clean);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
+  if (!parsed.success || misspelt.length) {
+    const lines = (parsed.error?.issues ?? []).map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       return `${describeValue(clean, name)} ${issue.message}`;
     });
-    throw new ConfigError(lines);
+    throw new ConfigError([...misspelt, ...lines]);
   }
   const e = parsed.data;
   const pairLines: string[] = [];

@@ -105,6 +105,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ SMSQ_CALLBACK_SECRET: '0123456789abcdef0123' }).callbackSecret).toBe('0123456789abcdef0123');
   });
 
+  it('refuses a variable a letter or two from a setting (SMSQ_PERFIX was ignored, and the send went into the default prefix: another deployment)', () => {
+    expect(errorOf({ SMSQ_PERFIX: '{mine}' }).message).toMatch(/SMSQ_PERFIX is not a setting of smsq, and would be ignored\. Fix: rename it SMSQ_PREFIX/);
+    expect(errorOf({ SMSQ_DURABLITY: 'none' }).message).toMatch(/SMSQ_DURABLITY .*Fix: rename it SMSQ_DURABILITY/);
+    expect(errorOf({ SMS_MODEE: 'sandbox' }).message).toMatch(/SMS_MODEE .*Fix: rename it SMS_MODE/);
+    // Names near none of smsq's are not its business (SMS_* is a common prefix; the tests' own flags).
+    expect(() => loadConfig({ SMS_GATEWAY_URL: 'https://example.com', SMSQ_UPDATE_SCREENSHOT: '1' })).not.toThrow();
+  });
+
   it('never prints the callback secret', () => {
     const err = errorOf({ SMSQ_CALLBACK_SECRET: 'short' });
     expect(err.message).toMatch(/SMSQ_CALLBACK_SECRET=<redacted> must be at least 16 characters/);
