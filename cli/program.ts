@@ -78,6 +78,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     if (!(err instanceof CommanderError)) return context.report(err, argv.includes('--json'));
     // --help and --version end "successfully"; commander's own usage errors are bad flags.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+    // commander has printed its line; a missing send id also gets where ids come from.
+    if (err.code === 'commander.missingArgument' && /'send-id'/.test(err.message)) deps.stderr.write("Fix: give the send's id, as send, send-batch or campaign printed it (`smsq sends` lists them)\n");
     if (argv.includes('--json')) {
       deps.stdout.write(
         `${JSON.stringify({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: err.message.replace(/^error: /, ''), action: 'see smsq <command> --help' } }, null, 2)}\n`,

@@ -145,6 +145,13 @@ describe('smsq in-process', () => {
       expect((await run([], env)).code).toBe(2);
     });
 
+    it("a missing send id says where ids come from (commander's words alone gave no fix)", async () => {
+      const r = await run(['status'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/missing required argument 'send-id'/);
+      expect(r.stderr).toMatch(/Fix: give the send's id, as send, send-batch or campaign printed it \(`smsq sends` lists them\)/);
+    });
+
     it('prints a config error as one line per variable, exit 2', async () => {
       const r = await run(['signs'], { SMS_MODE: 'lve' });
       expect(r.code).toBe(2);
