@@ -3,13 +3,26 @@ import { maskPhone, maskPhonesInText } from './phone-mask.js';
 /** How many numbers an error message shows (masked) before it counts the rest instead. */
 export const NUMBERS_SHOWN_IN_ERRORS = 3;
 
+// What a number may be written with: an entry of digits and these is one number.
+const NUMBER_SEPARATORS = /[\s\-().]/g;
+
+/**
+ * One entry masked as {@link maskPhone} masks a number, unless it holds several numbers (with `;`
+ * or `/` between them): then each of them, its separators dropped first so that no part of a
+ * number goes unmasked (`13800138000;13900139000` → `138****8000;139****9000`, not one made-up number).
+ */
+function maskEntry(entry: string): string {
+  const bare = entry.replace(NUMBER_SEPARATORS, '');
+  return (bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry);
+}
+
 /**
  * A short, masked description of numbers for an error message: the first few masked, the rest
  * counted (`138****8000, 139****0139 and 9,998 more`). An error with ten thousand numbers in it
  * helps nobody and puts every number in whatever log keeps the error.
  */
 export function describeNumbers(inputs: readonly string[], shown = NUMBERS_SHOWN_IN_ERRORS): string {
-  const head = inputs.slice(0, shown).map((p) => maskPhone(String(p).trim()));
+  const head = inputs.slice(0, shown).map((p) => maskEntry(String(p).trim()));
   const rest = inputs.length - head.length;
   return rest > 0 ? `${head.join(', ')} and ${rest.toLocaleString('en-US')} more` : head.join(', ');
 }

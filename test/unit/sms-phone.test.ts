@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizePhone, normalizePhones } from '../../src/sms/phone.js';
+import { describeNumbers } from '../../src/sms/phone-list.js';
 
 describe('normalizePhone', () => {
   it.each([
@@ -99,3 +100,16 @@ describe('what a spreadsheet or a landline looks like', () => {
     if (!r.ok) expect(r.reason).toMatch(reason);
   });
 });
+
+describe('describeNumbers', () => {
+  it('masks each number of an entry that holds several, not the entry as one made-up number', () => {
+    // '13800138000;13900139000' was shown as 138****9000, a number nobody typed.
+    expect(describeNumbers(['13800138000;13900139000'])).toBe('138****8000;139****9000');
+    expect(describeNumbers(['138-0013-8000/139-0013-9000'])).toBe('138****8000/139****9000');
+    expect(describeNumbers(['138 0013 8000', '+86 138-0013-8000'])).toBe('138****8000, +86****8000');
+    expect(describeNumbers(['1380013800'])).toBe('138****3800');
+    // Text that is not several numbers stays masked whole, as before.
+    expect(describeNumbers(['张三', 'Zhang San 13800138000'])).toBe('****, Zha****8000');
+  });
+});
+
