@@ -142,7 +142,10 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       aggregate.restore(deltas);
       for (const [member, since] of unknownBatch) unknownOutcomes.set(member, Math.min(since, unknownOutcomes.get(member) ?? since));
       for (const [sendId, at] of pauseBatch) autoPauses.set(sendId, Math.max(at, autoPauses.get(sendId) ?? at));
-      if (failures++ % 60 === 0) log?.warn({ err }, 'could not flush call metrics to Redis; keeping them for the next flush');
+      const reason = err instanceof Error ? err.message : String(err);
+      // Once closing there is no next flush; the reason alone (ioredis's error carries a stack and its earlier errors).
+      if (closed) log?.warn({ reason }, 'could not write the last call metrics to Redis while closing; they are lost');
+      else if (failures++ % 60 === 0) log?.warn({ err }, 'could not flush call metrics to Redis; keeping them for the next flush');
     }
   }
 

@@ -9,6 +9,9 @@ import { metricKeys } from '../../src/metrics/metric-keys.js';
 import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../src/logger.js';
+import { testRedisUrl } from '../support/redis.js';
 
 let h: Harness | undefined;
 const recorders: CallMetricsRecorder[] = [];
@@ -91,6 +94,20 @@ describe('call metrics', () => {
     await queued;
     expect(await h.redis.zrange(metricKeys(h.prefix).writers, 0, -1)).toEqual([]);
     expect((await readCallMetrics(h.redis, h.prefix, Date.now())).waits).toEqual([{ reason: 'throttled', count: 1, seconds: 1 }]);
+  });
+
+  it('a last flush that fails while closing says in one line that its metrics are lost (it logged a stack and "keeping them for the next flush")', async () => {
+    // A worker stopped while Redis is unreachable: its connection is closed under the recorder.
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null, lazyConnect: true });
+    const recorder = createCallMetricsRecorder({ redis, prefix: 'cm-close-lost', writerId: 'w1', flushIntervalMs: 60_000, logger });
+    recorder.recordCall({ operation: 'SendSms', outcome: 'accepted', seconds: 0.02, recipients: 1 });
+    redis.disconnect();
+    await recorder.close();
+    expect(lines.map((l) => l.msg)).toEqual(['could not write the last call metrics to Redis while closing; they are lost']);
+    expect(lines[0]).toMatchObject({ reason: expect.stringMatching(/closed/i) });
+    expect(lines[0]).not.toHaveProperty('err');
   });
 
   it('flush() writes what was recorded before it was called, even while an earlier flush is in flight', async () => {
