@@ -28,7 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['status'], load: () => import('./status.js') },
   { names: ['sends'], load: () => import('./sends.js') },
   // Running smsq.
-  { names: ['sandbox'], load: () => import('./sandbox.js') },
+  { names: ['sandbox'], untilStopped: true, load: () => import('./sandbox.js') },
   { names: ['worker'], load: () => import('./worker.js'), untilStopped: true },
   { names: ['resume'], load: () => import('./resume.js') },
   { names: ['repair'], load: () => import('./repair.js') },

@@ -21,6 +21,7 @@ import { judgeDurability, type DurabilityOptions } from '../../src/durability/mo
 import { probeRedisDurability } from '../../src/durability/probe.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { EXIT } from '../../src/errors.js';
 import { intFlag, switchFlag } from '../flags.js';
 import { renderTable } from '../format.js';
 
@@ -55,6 +56,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(schema, async (flags) => {
         const config = ctx.config;
+        // Ctrl-C or SIGTERM: the run stops at its next look and removes what it made (its keys, its private Redis).
+        let stoppedBy: string | undefined;
+        const shutdown = (ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {})).then((signal) => (stoppedBy = signal));
         if (config.mode !== 'sandbox') throw new UsageError('smsq sandbox runs only in sandbox mode. Fix: unset SMS_MODE (or SMS_MODE=sandbox)');
         let redisUrl = config.redisUrl;
         const prefix = `{smsq-sandbox-${Date.now().toString(36)}}`;
@@ -107,7 +111,9 @@ export function register(program: Command, ctx: CliContext): void {
           for (let i = 0; i < flags.recipients; i++) yield { phone: String(13700000000 + i), params: { name: `friend ${i}` } };
         }
         const campaign = await producer.campaign(recipients(), { signName: N.sign, templateCode: N.marketingTemplate, name: 'sandbox campaign' }, {
-          onProgress: (p) => ctx.note(`campaign: ${p.queued} queued in ${p.chunks} chunks`),
+          onProgress: (p) => {
+            if (p.queued > 0) ctx.note(`campaign: ${p.queued} queued in ${p.chunks} chunks`);
+          },
         });
         const sends = [
           { name: 'verification code', id: code.sendId },
@@ -123,7 +129,11 @@ export function register(program: Command, ctx: CliContext): void {
           const pending = statuses.reduce((n, st) => n + countIn(st.counts, PENDING_STATES), 0);
           ctx.note(`${((Date.now() - started) / 1000).toFixed(1)} s: ${statuses.map((st, i) => `${sends[i]!.name}: ${st.counts.delivered} delivered, ${st.counts.failed} failed`).join(' | ')}${pending ? ` | ${pending} waiting` : ''}`);
           if (pending === 0) break;
-          await new Promise((r) => setTimeout(r, 1000));
+          await Promise.race([new Promise((r) => setTimeout(r, 1000)), shutdown]);
+          if (stoppedBy !== undefined) {
+            ctx.note(`sandbox: stopped by ${stoppedBy} before every send was through; removing this run's keys${redisUrl === config.redisUrl ? '' : ' and its private Redis'}`);
+            return stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+          }
         }
         if (flags.json) {
           ctx.printJson({ sends: statuses });

@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { copyLua } from '../../scripts/copy-lua.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { cleanEnv } from '../support/cli-process.js';
-import { testRedisUrl } from '../support/redis.js';
+import { createTestConnection, testRedisUrl } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'smsq-test-build');
@@ -52,5 +53,35 @@ describe('the compiled CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const { sends } = JSON.parse(r.stdout) as { sends: SendStatus[] };
     expect(sends.map((s) => s.counts.delivered)).toEqual([1, 2, 20]);
+  }, 300_000);
+
+  it('a sandbox run stopped by Ctrl-C says so, removes its keys and ends by SIGINT (it stopped silently and left them)', async () => {
+    build();
+    copyLua(OUT);
+    const redis = createTestConnection();
+    const sandboxKeys = async () => (await redis.keys('{smsq-sandbox-*')).length;
+    const before = await sandboxKeys();
+    const child = spawn(process.execPath, [join(OUT, 'cli/main.js'), 'sandbox', '--recipients', '20000'], {
+      cwd: ROOT,
+      env: { ...cleanEnv(), REDIS_URL: testRedisUrl(), SMS_MODE: 'sandbox', LOG_LEVEL: 'warn', SMS_QPS: '500' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+    try {
+      await waitFor(() => /enqueued: /.test(stderr), 'the sandbox to enqueue its sends', 120_000);
+      child.kill('SIGINT');
+      const { code, signal } = await ended;
+      expect(signal ?? code, stderr).toBe(code === null ? 'SIGINT' : 130);
+      expect(stderr).toMatch(/sandbox: stopped by SIGINT before every send was through; removing this run's keys/);
+      expect(stderr).not.toMatch(/campaign: 0 queued/);
+      // The run used the test Redis (it keeps the default durability mode), whose keys are counted here.
+      expect(stderr).not.toMatch(/starting a private redis-server/);
+      expect(await sandboxKeys()).toBe(before);
+    } finally {
+      child.kill('SIGKILL');
+      redis.disconnect();
+    }
   }, 300_000);
 });
