@@ -569,9 +569,10 @@ export function receiptScheduleOf(config: Pick<Config, 'receiptWindowHours'>): R
  * problem with its value and the fix.
  */
 /**
- * `SMSQ_*` and `SMS_*` variables that are not settings but one or two letters from one: ignored,
- * `SMSQ_PERFIX` sent into the default prefix's queue (another deployment's), and `SMSQ_DURABLITY`
- * left the default mode. Others are left alone (`SMS_*` names are not smsq's alone).
+ * `SMSQ_*` and `SMS_*` variables that are not settings but one or two letters from one: ignored, a
+ * misspelt prefix variable sent into the default prefix's queue (another deployment's), and a
+ * misspelt durability variable left the default mode. Others are left alone (`SMS_*` names are
+ * not smsq's alone).
  */
 function misspeltVariables(env: NodeJS.ProcessEnv): string[] {
   const settings = Object.keys(envSchema.shape);
