@@ -153,10 +153,13 @@ describe('a running worker re-checks the mode', () => {
     const redis = connect(first.url);
     const prefix = '{smsq-recheck}';
     // Checked every 10 minutes: only the reconnect can catch it within this test.
-    const { emulator, lines } = await watchedWorker(redis, prefix);
+    const { emulator, lines, worker } = await watchedWorker(redis, prefix);
 
     await first.stop();
     const second = await privateRedis({ appendfsync: 'everysec', port: first.port });
+    // Closed before the second server stops (closers run in reverse): a worker closed with a job in
+    // hand waits for its Redis, and one CI run's clean-up waited past the hook's 30 s for it.
+    closers.push(() => worker.close());
     // Queued on the new server before the worker's connection finds it: its first claim there
     // must wait for the check of that server.
     const relaxed = createProducer({ redis: connect(second.url), prefix, logger: silent, durability: { mode: 'none' } });
