@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { forbiddenCallbackReason, ipOfHost, isForbiddenCallbackAddress } from '../src/callback-address.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
+import { firstCodePoint, HIDDEN_CHARACTER } from '../src/sms/template-rules.js';
 
 const stringParams = z.record(
   z.string(),
@@ -17,22 +18,15 @@ export const IdempotencyKey = z
 
 // A signature shows as 【name】 in every message, and Dysmsapi adds the brackets itself: given with
 // them, it is a name the account does not have (SignatureNotFound, with no word of why).
-/** The first character of `text` matching `pattern`, as U+XXXX. */
-function codePointOf(text: string, pattern: RegExp): string | undefined {
-  const found = pattern.exec(text)?.[0];
-  return found === undefined ? undefined : `U+${(found.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-}
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// Control characters, and those that show as nothing (soft hyphen, zero-width, direction marks, BOM).
-// eslint-disable-next-line no-control-regex
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/;
 
 const signName = z
   .string()
   .trim()
   .superRefine((name, ctx) => {
-    const shown = codePointOf(name, INVISIBLE);
+    // The characters a template param may not hold, and every control character.
+    const shown = firstCodePoint(name, HIDDEN_CHARACTER) ?? firstCodePoint(name, CONTROL);
     // Refused here, not by the account look-up (a GetSmsSign, to be told SignatureNotFound).
     if (shown) ctx.addIssue({ code: 'custom', message: `holds an invisible or control character (${shown}), which no signature has: it comes with a name pasted from elsewhere. Fix: type the name again (\`smsq signs\` lists them)` });
   })
@@ -50,7 +44,7 @@ const sendName = z
   .min(1, { message: 'must not be empty. Fix: leave name out, or give the send a name' })
   .max(200, { message: 'must be at most 200 characters. Fix: a shorter name' })
   .superRefine((name, ctx) => {
-    const shown = codePointOf(name, CONTROL);
+    const shown = firstCodePoint(name, CONTROL);
     // Shown on the campaigns page and by `smsq sends`: an escape sequence would drive the terminal.
     if (shown) ctx.addIssue({ code: 'custom', message: `holds a control character (${shown}). Fix: a name of printable characters` });
   });

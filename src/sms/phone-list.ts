@@ -1,10 +1,8 @@
 import { maskPhone, maskPhonesInText } from './phone-mask.js';
+import { SEPARATORS } from './phone.js';
 
 /** How many numbers an error message shows (masked) before it counts the rest instead. */
 export const NUMBERS_SHOWN_IN_ERRORS = 3;
-
-// What a number may be written with: an entry of digits and these is one number.
-const NUMBER_SEPARATORS = /[\s\-().]/g;
 
 /**
  * One entry masked as {@link maskPhone} masks a number, unless it holds several numbers (with `;`
@@ -12,7 +10,7 @@ const NUMBER_SEPARATORS = /[\s\-().]/g;
  * number goes unmasked (`13800138000;13900139000` → `138****8000;139****9000`, not one made-up number).
  */
 function maskEntry(entry: string): string {
-  const bare = entry.replace(NUMBER_SEPARATORS, '');
+  const bare = entry.replace(SEPARATORS, '');
   return (bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry);
 }
 

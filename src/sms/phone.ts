@@ -27,7 +27,8 @@ export interface NormalizedPhoneList {
 /** A bare mainland mobile number: 11 digits, `1` then 3–9. {@link normalizePhone} returns such a string unchanged. */
 export const MAINLAND = /^1[3-9]\d{9}$/;
 // Spaces, dashes, dots and parentheses people use to group digits.
-const SEPARATORS = /[\s\-().\u00a0\u3000]/g;
+/** What a number may be written with between its digits (dropped before it is read). */
+export const SEPARATORS = /[\s\-().\u00a0\u3000]/g;
 const MIN_E164 = 8;
 const MAX_E164 = 15;
 

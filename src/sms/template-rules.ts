@@ -75,7 +75,12 @@ function holdsLink(value: string): boolean {
 // overrides, isolates and marks: U+202E turns an amount or a link around). Not U+200D: emoji
 // sequences are joined by it.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const HIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u0085\u00AD\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+export const HIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u0085\u00AD\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+/** The first character of `text` that `pattern` matches, as `U+XXXX`; undefined when none does. */
+export function firstCodePoint(text: string, pattern: RegExp): string | undefined {
+  const found = pattern.exec(text)?.[0];
+  return found === undefined ? undefined : `U+${(found.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
 // What a decoder puts for bytes that were not text in its encoding: the value was sent in another.
 const NOT_DECODED = '\uFFFD';
 const NUMBER_CAPTCHA = /^\d{4,6}$/;
@@ -197,9 +202,8 @@ export function checkParamValues(
       });
       continue;
     }
-    const hidden = HIDDEN_CHARACTER.exec(value)?.[0];
-    if (hidden !== undefined) {
-      const codePoint = `U+${(hidden.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const codePoint = firstCodePoint(value, HIDDEN_CHARACTER);
+    if (codePoint !== undefined) {
       issues.push({
         field: at,
         apiCode: 'isv.INVALID_PARAMETERS',
