@@ -156,11 +156,13 @@ class ComponentSchemas {
       io,
       unrepresentable: 'any',
       target: 'draft-2020-12',
-      // zod drops the examples of a request schema that transforms (they would describe its
-      // output); ours are written as requests, so they stay with the request's form.
+      // zod drops the examples and default of a request schema that transforms (they would
+      // describe its output); ours are written as requests, so they stay with the request's form.
       override: ({ zodSchema, jsonSchema }) => {
-        const examples = z.globalRegistry.get(zodSchema)?.examples;
-        if (io === 'input' && examples !== undefined && jsonSchema.examples === undefined) jsonSchema.examples = examples as JsonSchema[];
+        const meta = z.globalRegistry.get(zodSchema);
+        if (io !== 'input' || meta === undefined) return;
+        if (meta.examples !== undefined && jsonSchema.examples === undefined) jsonSchema.examples = meta.examples as JsonSchema[];
+        if (meta.default !== undefined && jsonSchema.default === undefined) jsonSchema.default = meta.default as JsonSchema;
       },
     }) as JsonSchema & { $defs?: Record<string, JsonSchema> };
     for (const [id, definition] of Object.entries($defs ?? {})) {

@@ -133,16 +133,18 @@ export const SendStatusQuery = z.strictObject({});
 /** What `GET /v1/sends/:id` took before recipients were paged by cursor: refused with where they went. */
 export const MOVED_STATUS_QUERY = ['recipients', 'limit', 'offset'] as const;
 
-/** A `limit` query parameter: a page of 1..max `what`, `fallback` when absent. */
+/**
+ * A `limit` query parameter: a page of 1..max `what`, `fallback` when absent. Read as decimal digits
+ * only: a number coerced from any text took `1e1` as 10 and `0x10` as 16, page sizes no client meant.
+ */
 function pageLimit(max: number, fallback: number, what: string) {
   const message = `must be a whole number from 1 to ${max}`;
-  return z.coerce
-    .number({ message })
-    .int({ message })
-    .min(1, { message })
-    .max(max, { message })
+  const digitsOnly = (value: unknown) => (typeof value === 'string' && !/^[0-9]{1,9}$/.test(value) ? Number.NaN : value);
+  return z
+    .preprocess(digitsOnly, z.coerce.number({ message }).int({ message }).min(1, { message }).max(max, { message }))
     .default(fallback)
-    .meta({ description: `${what} per page, 1..${max} (default ${fallback})` });
+    // The digits check is a preprocess, which JSON Schema cannot show: the document says what it takes.
+    .meta({ description: `${what} per page, 1..${max} (default ${fallback})`, type: 'integer', minimum: 1, maximum: max, default: fallback });
 }
 
 /** What a cursor longer than any `next` is told. */

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createErrorHandler } from '../../server/errors.js';
 import { createOpenApiCollector } from '../../server/openapi.js';
+import { SendsQuery } from '../../server/schemas.js';
 import { answer, INTERNAL } from '../../server/route-schema.js';
 import { createReplySerializer, type ZodReplies } from '../../server/zod-replies.js';
 
@@ -62,6 +63,20 @@ describe('the generated OpenAPI document', () => {
     });
     expect(doc.components.schemas.UnitItem).toEqual({ type: 'object', properties: { id: { type: 'string' } }, required: ['id'], additionalProperties: false });
     expect(JSON.stringify(doc)).not.toContain('$defs');
+    await app.close();
+  });
+
+  it('documents a page size read from digits as an integer with its bounds and default', async () => {
+    const { app, collector } = appWith(false);
+    app.withTypeProvider<ZodReplies>().get('/sends', { schema: { summary: 'Sends', request: { query: SendsQuery }, response: { 200: answer('Sends', z.string()) } } }, async () => 'x');
+    await app.ready();
+    expect(collector.document().paths['/sends']!.get!.parameters).toContainEqual({
+      name: 'limit',
+      in: 'query',
+      required: false,
+      description: 'Sends per page, 1..200 (default 50)',
+      schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    });
     await app.close();
   });
 

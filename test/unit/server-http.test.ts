@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { basicCredentials, bearerToken, isAuthorized, safeEqual } from '../../server/auth.js';
 import { toHttpError } from '../../server/errors.js';
-import { CampaignQuery, issuesFromZod, SendBody } from '../../server/schemas.js';
+import { CampaignQuery, issuesFromZod, parseOrThrow, RecipientsQuery, SendBody, SendsQuery } from '../../server/schemas.js';
 
 const limits = { bodyLimit: 1024 * 1024, csvBodyLimit: 64 * 1024 * 1024 };
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -72,5 +72,21 @@ describe('HTTP schemas', () => {
     });
     const bad = CampaignQuery.safeParse({ signName: 'S', templateCode: 'SMS_1', templateParam: '{"n":1}' });
     expect(issuesFromZod(bad.error!.issues).map((i) => i.field)).toEqual(['templateParam.n']);
+  });
+
+  it('reads a page size only as decimal digits: 1e1, 0x10, " 10" and a full-width digit are refused, not read as 10 or 16', () => {
+    expect(parseOrThrow(SendsQuery, { limit: '10' }, 'query', 'text').limit).toBe(10);
+    expect(parseOrThrow(SendsQuery, {}, 'query', 'text').limit).toBe(50);
+    expect(parseOrThrow(RecipientsQuery, { limit: '0010' }, 'query', 'text').limit).toBe(10);
+    for (const limit of ['1e1', '0x10', ' 10', '10 ', '+10', '10.0', '\uff11\uff10', '', '0', '201']) {
+      let refused: unknown;
+      try {
+        parseOrThrow(SendsQuery, { limit }, 'query', 'text');
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused, limit).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).issues, limit).toEqual([{ field: 'query.limit', message: 'must be a whole number from 1 to 200' }]);
+    }
   });
 });
