@@ -210,11 +210,25 @@ export function renderPlan(plan: SendPlan, content: string | undefined, quietHou
     ]),
   ];
   if (plan.suppressed.length) lines.push(`opted out, skipped: ${firstOf(plan.suppressed, 20)}`);
-  if (plan.rejected.length) {
-    lines.push(renderTable([{ header: 'rejected' }, { header: 'reason' }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason])));
-    if (plan.rejected.length > 20) lines.push(`… and ${plan.rejected.length - 20} more`);
-  }
+  const rejected = renderRejected(plan.rejected, plan.rejected.length);
+  if (rejected) lines.push(rejected);
   return lines.join('\n');
+}
+
+/** How many refused inputs a plan or an enqueue lists; the rest are counted. */
+const REJECTED_SHOWN = 20;
+
+/**
+ * The refused inputs with their reasons (the first {@link REJECTED_SHOWN} of `listed`), and how
+ * many more of `count` there are; '' when none. `sendId`: where the rest can be read.
+ */
+export function renderRejected(listed: readonly { input: string; reason: string }[], count: number, sendId?: string): string {
+  if (count === 0 || listed.length === 0) return '';
+  const shown = listed.slice(0, REJECTED_SHOWN);
+  const table = renderTable([{ header: 'rejected' }, { header: 'reason' }], shown.map((r) => [r.input, r.reason]));
+  if (count <= shown.length) return table;
+  const where = sendId === undefined ? '' : ` (smsq status ${sendId} --recipients lists them)`;
+  return `${table}\n… and ${count - shown.length} more${where}`;
 }
 
 /**
@@ -230,7 +244,7 @@ export async function confirmOrRefuse(ctx: CliContext, question: string): Promis
 
 /** The result of an enqueue, for humans. */
 export function renderEnqueued(res: EnqueueResult): string {
-  return renderFields([
+  const fields = renderFields([
     ['send id', res.sendId],
     ['queued recipients', res.recipients],
     ['rejected', res.rejectedCount],
@@ -239,6 +253,8 @@ export function renderEnqueued(res: EnqueueResult): string {
     ['chunks / API calls', res.apiCalls],
     ...(res.duplicate ? ([['note', 'idempotency key seen before: this is the first request\'s send, nothing new was enqueued']] as const) : []),
   ]);
+  // A count alone left the operator to find which lines were refused, and why.
+  return [fields, renderRejected(res.rejected, res.rejectedCount, res.sendId)].filter(Boolean).join('\n');
 }
 
 /** What a second signal leaves once a send is enqueued (the process exits right after): its result, and that it goes on. */

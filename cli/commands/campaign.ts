@@ -8,9 +8,9 @@ import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { CampaignStoppedError, EXIT } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
 import { deadlineFlag, displayName, switchFlag, textFlag } from '../flags.js';
-import { formatCounts, renderFields, renderTable } from '../format.js';
+import { formatCounts, renderFields } from '../format.js';
 import { UsageError } from '../errors.js';
-import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
+import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, renderRejected, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
 import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
 import { exitCodeOfStop, stopNote, watchForStop, type WaitStop } from '../wait-stop.js';
@@ -120,9 +120,7 @@ export function register(program: Command, ctx: CliContext): void {
             ['SMS segments', segments ? `${segments.segments} per message (${segments.chars} chars with the shared params; per-recipient values may change it), ~${segments.segments * plan.recipients} in total` : 'unknown'],
             ...quietHoursLine(kind, kind === 'marketing' ? quietUntil(ctx.now(), ctx.config.quietHours) || undefined : undefined, ctx.config.quietHours),
           ]);
-          const rejected = plan.rejected.length
-            ? renderTable([{ header: 'rejected' }, { header: 'reason' }], plan.rejected.slice(0, 20).map((r) => [r.input, r.reason]))
-            : '';
+          const rejected = renderRejected(plan.rejected, plan.rejectedCount);
           if (flags.dryRun) {
             if (flags.json) ctx.printJson({ dryRun: true, plan: { ...plan, segmentsPerMessage: segments?.segments ?? null } });
             else {

@@ -318,6 +318,18 @@ describe('smsq send', () => {
     expect((await run(['campaign', 'stop', sendId])).stderr).toMatch(/must be pause, resume or cancel/);
   });
 
+  it('an enqueue with --yes lists what it rejected and why, as the dry run does (it said "rejected 1" without the line)', async () => {
+    const file = join(dir, 'rejects.csv');
+    writeFileSync(file, ['phone,name', '13810090001,a', '1381009000,b', '13810090002,c'].join('\n'));
+    const campaign = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--yes']);
+    expect(campaign.code).toBe(0);
+    expect(campaign.stdout).toMatch(/rejected\s+1\n/);
+    expect(campaign.stdout).toMatch(/1381009000\s+line 3: \S.*/);
+    const send = await run(['send', '--phones', '13810090003,1381009000x', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes']);
+    expect(send.code).toBe(0);
+    expect(send.stdout).toMatch(/1381009000x\s+\S.*/);
+  });
+
   it('sends lists the sends newest first, filters by kind and state, pages by cursor, and refuses bad flags by name', async () => {
     const all = JSON.parse((await run(['sends', '--json'])).stdout) as { sends: { send: { sendId: string; kind: string; state: string; createdAt: string } }[]; next: string | null };
     // The sends the tests above enqueued: at least the campaign and a notification, newest first.
