@@ -29,6 +29,7 @@ import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { createWindowExpiry } from '../src/receipts/window-expiry.js';
 import { createWindowSweep } from '../src/receipts/window-sweep.js';
 import type { SmsClient } from '../src/sms/types.js';
+import { whenClientLoaded } from '../src/sms/client.js';
 import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
@@ -572,6 +573,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       await step(rollbackRecovery.start(), () => rollbackRecovery.stop());
       await step(queue.setGlobalRateLimit(window.max, window.duration));
       await step(settings.start(), () => settings.stop());
+      // Last: the SDK loads meanwhile, and no job is claimed before its call can be made.
+      await step(whenClientLoaded(options.client));
     } catch (err) {
       if (err !== STOPPED) throw err;
       log.info('stopped while starting: no job was taken');

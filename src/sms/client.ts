@@ -234,6 +234,18 @@ const toQualificationList = (b: $Dysmsapi.QuerySmsQualificationRecordResponseBod
 const toQualification = (b: $Dysmsapi.QuerySingleSmsQualificationResponseBody): QualificationRecord =>
   (plain(b.data) as QualificationRecord | undefined) ?? {};
 
+/** Each client createSmsClient made, with its SDK's load (settled either way: a failed load fails each call). */
+const loading = new WeakMap<SmsClient, Promise<void>>();
+
+/**
+ * Resolves once `client`'s calls no longer wait for the SDK to load (at once for a client that
+ * createSmsClient did not make). A worker awaits it before taking jobs: a call made long after its
+ * claim's pacer slot could go past the account's cap.
+ */
+export function whenClientLoaded(client: SmsClient): Promise<void> {
+  return loading.get(client) ?? Promise.resolve();
+}
+
 let sdkModule: Promise<typeof SdkModule> | undefined;
 /** The SDK, loaded once per process at the first need. */
 const loadSdk = () => (sdkModule ??= import('./sdk.js'));
@@ -320,7 +332,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     return failed(op, smsErrorFromThrown(e, resolved.readTimeoutMs));
   }
 
-  return {
+  const client: SmsClient = {
     async sendSms(req: SendSmsRequest): Promise<SmsOutcome<SendResponse>> {
       const loaded = await sdkFor('SendSms');
       if (!loaded.ok) return loaded;
@@ -490,4 +502,6 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       }
     },
   };
+  loading.set(client, built.then(() => undefined, () => undefined));
+  return client;
 }

@@ -13,7 +13,7 @@ import { createProducer, createRedisConnection, type Clock, type Producer, type 
 import { createCallMetricsRecorder, createLogger, createSmsClient, createSmsWorker, type SmsWorker, type SmsWorkerOptions } from '../../exports/worker.js';
 import { buildServer } from '../../exports/server.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, SANDBOX_ACCESS_KEY, type Emulator } from '../../exports/emulator.js';
-import { CALLS_QUEUE } from '../../src/queue/keys.js';
+import { CALLS_QUEUE, createKeys } from '../../src/queue/keys.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { testRedisUrl, uniquePrefix, deleteKeys } from '../support/redis.js';
@@ -281,6 +281,22 @@ describe('a library worker and Redis', () => {
   }, 90_000);
 });
 
+describe('a library worker whose SMS client is still loading the Alibaba SDK', () => {
+  it('claims no job before its client can call: the load is awaited at start, not between a claim (and its pacer slot) and the call', async () => {
+    const s = await setUp({ label: 'lib-sdk-load' });
+    const sent = await s.producer.send({ ...CODE, phones: ['13800138124'] });
+    const child = await runChild({ endpoint: s.endpoint, prefix: s.prefix, sdkDelayMs: 2500 });
+    await waitFor(async () => (await s.producer.getStatus(sent.sendId))?.counts.accepted === 1, 'the code accepted', 30_000);
+    const claimedAt = Number(await s.redis.hget(createKeys(s.prefix).chunk(`${sent.sendId}.0`), 'sentAt'));
+    const call = s.emulator.calls().find((c) => c.action === 'SendSms');
+    // Before: claimed at once, called once the SDK had loaded, 2.5 s after its slot.
+    expect(call!.at - claimedAt).toBeLessThan(1000);
+    expect(child.events().map((e) => e.event)).toContain('started');
+    child.closeNow();
+    expect(await child.exited).toBe(0);
+  }, 60_000);
+});
+
 /**
  * test/support/library-worker-child.ts in a process of its own. `exited` is its exit code, or
  * 'alive' when it is still running 20 s after it said it disconnected (something kept it alive).
@@ -296,7 +312,11 @@ async function runChild(over: Partial<LibraryChildConfig>) {
     graceMs: 20_000,
     ...over,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/library-worker-child.ts', JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const slowSdk = cfg.sdkDelayMs ? ['--import', './test/support/slow-sdk-hook.mjs'] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...slowSdk, 'test/support/library-worker-child.ts', JSON.stringify(cfg)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, TEST_SDK_DELAY_MS: String(cfg.sdkDelayMs ?? 0) },
+  });
   closers.push(() => (child.exitCode === null && child.signalCode === null ? child.kill('SIGKILL') : undefined));
   let stdout = '';
   let stderr = '';

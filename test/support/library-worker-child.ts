@@ -21,6 +21,8 @@ export interface LibraryChildConfig {
   graceMs: number;
   /** `close-during-start`: close() this long after start() (0: in the same tick). */
   closeAfterMs?: number;
+  /** The SDK package resolves this long after it is first asked for (test/support/slow-sdk-hook.mjs). */
+  sdkDelayMs?: number;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as LibraryChildConfig;
