@@ -45,8 +45,8 @@ export interface Config {
   qps: number;
   /** Per-call read timeout in milliseconds. Default 3000. */
   readTimeoutMs: number;
-  /** pino level. Default `info`. */
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** pino level; unset: the command's default (`info`; `smsq sandbox` logs its worker and producer at `warn`). */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' | undefined;
   /**
    * An AccessKey pair from `ALIBABA_CLOUD_ACCESS_KEY_ID` / `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, when both
    * are set. Live mode never uses this directly (the SDK's default credential chain reads the same
@@ -308,8 +308,8 @@ export const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent. Fix: LOG_LEVEL=info',
     })
-    .default('info')
-    .meta(envDoc({ group: 'logs', description: 'pino level (logs go to stderr; numbers masked, secrets redacted)' })),
+    .optional()
+    .meta(envDoc({ group: 'logs', description: 'pino level (logs go to stderr; numbers masked, secrets redacted)', defaultNote: '`info`; `smsq sandbox` logs its worker and producer at `warn` (its own lines narrate the run)' })),
   SMSQ_PREFIX: z
     .string()
     .trim()

@@ -72,10 +72,13 @@ export function register(program: Command, ctx: CliContext): void {
         const redis = createRedisConnection(redisUrl);
         ctx.onClose(() => void redis.disconnect());
         const { client, endpoint } = await ctx.sms();
+        // The run narrates itself on stderr: its worker's and producer's info lines said it again,
+        // as JSON between the progress lines. Their warnings stay, and LOG_LEVEL brings the rest.
+        const logger = config.logLevel ? ctx.logger : ctx.logger.child({}, { level: 'warn' });
         const worker = createSmsWorker({
           connection: redis,
           client,
-          logger: ctx.logger,
+          logger,
           prefix,
           qps: config.qps,
           concurrency: config.concurrency,
@@ -91,7 +94,7 @@ export function register(program: Command, ctx: CliContext): void {
         const producer = createProducer({
           redis,
           prefix,
-          logger: ctx.logger,
+          logger,
           durability: config.durability,
           catalog: createCatalogLookup({ client, redis, prefix, qps: config.qps }),
         });

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
       protocol: 'http',
       qps: 4500,
       readTimeoutMs: 3000,
-      logLevel: 'info',
+      logLevel: undefined, // the command's own default (info; the sandbox's worker and producer: warn)
       accessKey: undefined,
       prefix: '{smsq}',
       concurrency: 64,
