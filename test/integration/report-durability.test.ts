@@ -20,6 +20,7 @@ import { systemClock } from '../../src/clock.js';
 import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
 import { createHarness } from '../support/pipeline.js';
+import { startCrashableRedis } from '../support/crashable-redis.js';
 import { startStallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -50,15 +51,15 @@ async function replicaOf(replica: PrivateRedis, port: number): Promise<void> {
 }
 
 /** The server's report endpoints on `url`, wired as `smsq server` wires them. */
-async function reportServer(url: string, prefix: string) {
+async function reportServer(url: string, prefix: string, durability: DurabilityOptions = DURABILITY) {
   const redis = createRedisConnection(url, { role: 'client' });
   closers.push(() => void redis.disconnect());
   // `smsq server` serves once its connection is made (a `client` connection fails fast before).
   await waitFor(() => redis.status === 'ready', 'the server connection');
-  const options = { redis, prefix, clock: systemClock, logger, retention: uniformRetention(86_400), receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE, durability: DURABILITY };
+  const options = { redis, prefix, clock: systemClock, logger, retention: uniformRetention(86_400), receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE, durability };
   const { ingest, close } = openReportIngest(options);
   closers.push(close);
-  const producer = createProducer({ redis, prefix, logger, durability: DURABILITY });
+  const producer = createProducer({ redis, prefix, logger, durability });
   closers.push(() => producer.close());
   const app = await buildServer({ redis, prefix, producer, logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN } });
   closers.push(() => app.close());
@@ -129,5 +130,55 @@ describe('pushed reports and opt-outs in SMSQ_DURABILITY=replicas, then a failov
     expect((await after.getStatus(sendId)).counts).toMatchObject({ delivered: 1, accepted: 1 });
     // The next marketing send skips the number that opted out.
     expect(await marketing()).toMatchObject({ recipients: 1, suppressed: 1 });
+  }, 60_000);
+});
+
+describe('pushed reports and opt-outs in the default mode (appendfsync always)', () => {
+  it('answered OK, they outlive a power cut that comes while other pushes are in flight (the AOF cut back to what Redis had fsynced)', async () => {
+    // Each fsync takes 2 ms, as on a real disk: a crash can cut what is written and not yet fsynced.
+    const redisServer = await startCrashableRedis({ appendfsync: 'always', fsyncDelayMs: 2 });
+    closers.push(() => redisServer.stop());
+    const h = await createHarness({ label: 'report-fsync', redisUrl: redisServer.url });
+    closers.push(() => h.close());
+    const worker = await h.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
+    const phones = Array.from({ length: 200 }, (_, i) => String(13846000000 + i));
+    const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones });
+    await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === phones.length, 'every recipient accepted');
+    await worker.close();
+    const { outId, bizId } = h.emulator.accepted()[0]!;
+    const server = await reportServer(redisServer.url, h.prefix, { mode: 'fsync' });
+
+    // One push a number, alternately a receipt and an opt-out, all at once; the power cut comes once
+    // a fifth are answered, the rest in flight.
+    const answered = new Set<string>();
+    const pushes = phones.map(async (phone, i) => {
+      const res =
+        i % 2 === 0
+          ? await server.push('sms-report', [{ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId }])
+          : await server.push('sms-up', [{ phone_number: phone, content: '退订', send_time: '2026-11-24 10:00:05', dest_code: '1', sequence_id: i }]);
+      if (res.statusCode === 200) answered.add(phone);
+    });
+    await waitFor(() => answered.size >= phones.length / 5, 'a fifth of the pushes answered', 10_000, 0);
+    const { bytesLost } = await redisServer.crash('fsynced');
+    await Promise.all(pushes);
+    await redisServer.start();
+    // The cut threw away writes not yet answered: a test whose cut took nothing would prove nothing.
+    expect(bytesLost).toBeGreaterThan(0);
+
+    const check = createRedisConnection(redisServer.url);
+    closers.push(() => void check.disconnect());
+    const isReport = (phone: string) => phones.indexOf(phone) % 2 === 0;
+    const receipts = [...answered].filter(isReport);
+    const optOuts = [...answered].filter((p) => !isReport(p));
+    const kept = {
+      receiptsMissing: receipts.length ? (await check.hmget(`${h.prefix}:send:${sendId}:rcpt`, ...receipts)).filter((r) => r === null).length : 0,
+      optOutsMissing: optOuts.length ? ((await check.call('SMISMEMBER', `${h.prefix}:suppressed`, ...optOuts)) as number[]).filter((m) => m !== 1).length : 0,
+    };
+    expect(kept, `${receipts.length} receipts and ${optOuts.length} opt-outs answered OK; the cut threw away ${bytesLost} bytes`).toEqual({ receiptsMissing: 0, optOutsMissing: 0 });
+    console.info(`default mode: ${receipts.length} receipts and ${optOuts.length} opt-outs of ${phones.length} pushes answered OK before a power cut that threw away ${bytesLost} bytes: all kept`);
+    // The producer fails fast until its connection is back.
+    const status = await waitFor(() => h.producer.getStatus(sendId).catch(() => undefined), 'the producer to reconnect', 15_000);
+    expect(status.counts.delivered).toBeGreaterThanOrEqual(receipts.length);
+    expect(status.counts.delivered + status.counts.accepted).toBe(phones.length);
   }, 60_000);
 });
