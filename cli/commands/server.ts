@@ -116,6 +116,7 @@ export function register(program: Command, ctx: CliContext): void {
             retention: config.retention,
             receiptPolicies: config.receiptLookups,
             receiptSchedule: receiptScheduleOf(config),
+            durability: config.durability,
           });
           ctx.onClose(() => ingest.close());
           reports = { ingest: ingest.ingest, token };

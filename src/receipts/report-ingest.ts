@@ -1,5 +1,7 @@
 import { longestRetention, type Retention } from '../queue/retention.js';
-import type { RedisConnection } from '../queue/connection.js';
+import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
+import { createDurabilityBarrier, type DurabilityBarrier } from '../durability/barrier.js';
+import { DEFAULT_DURABILITY, type DurabilityOptions } from '../durability/mode.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
@@ -33,6 +35,11 @@ export interface ReportIngestDeps {
   optOutKeywords?: readonly string[];
   /** Receipt latency for /metrics. Optional. */
   metrics?: Pick<CallMetricsRecorder, 'recordReceipt'>;
+  /**
+   * Confirms a push's writes in the deployment's durability mode before it is answered (the
+   * producer's barrier, src/durability/barrier.ts). Default: none, as in the `fsync` mode.
+   */
+  durability?: DurabilityBarrier;
 }
 
 export interface ReportIngestResult {
@@ -64,6 +71,13 @@ export interface ReplyIngestResult {
   refused: number;
 }
 
+/**
+ * Alibaba takes an answered push as final and never pushes it again, so a push resolves only once
+ * its writes are durable in the deployment's mode, as an enqueue is acknowledged only then
+ * (docs/durability.md): NotDurableError otherwise, and the server answers 503 so that Alibaba
+ * pushes it again. A push whose reports were all applied before (a repeat) is confirmed too: the
+ * request that applied them may have been refused for want of a confirmation.
+ */
 export interface ReportIngest {
   /** Applies a pushed SmsReport array. Throws ValidationError (nothing applied) if malformed. */
   applyReports(body: unknown): Promise<ReportIngestResult>;
@@ -89,9 +103,11 @@ function time(s: string | undefined): number | undefined {
  */
 export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
   const log = deps.logger.child({ component: 'report-ingest' });
+  const barrier = deps.durability;
   return {
     async applyReports(body) {
       const reports = parseSmsReports(body);
+      const since = await barrier?.mark();
       const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
       const refusedWhy: Record<string, number> = {};
       // Set aside here, before any script saw them: counted in one write per reason at the end.
@@ -189,11 +205,13 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         // Counts only: the numbers and ids of a forged push are not worth a log line each.
         log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
       }
+      if (barrier && since) await barrier.confirm(`${reports.length} pushed report(s)`, since);
       return result;
     },
 
     async applyReplies(body) {
       const replies = parseSmsUps(body);
+      const since = await barrier?.mark();
       const optOuts = replies
         .filter((r) => isOptOut(r.content, deps.optOutKeywords))
         .map((r) => normalizePhone(r.phone_number))
@@ -204,6 +222,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
       if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
       const added = await deps.suppression.add(believed);
       if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
+      if (barrier && since) await barrier.confirm(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
       return { replies: replies.length, optedOut: believed.length, refused };
     },
   };
@@ -221,6 +240,8 @@ export interface OpenReportIngestOptions {
   metrics?: ReportIngestDeps['metrics'];
   /** 'error' listener of its queues (see emitter-errors.ts). Default: one log line per distinct error a minute. */
   errorLog?: EmitterErrorLog;
+  /** SMSQ_DURABILITY: what a push waits for before it is answered (see {@link ReportIngest}). Default: the default mode. */
+  durability?: DurabilityOptions;
 }
 
 /**
@@ -244,6 +265,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
     clock: options.clock,
     logger: options.logger,
     metrics: options.metrics,
+    durability: createDurabilityBarrier(createNodeResolver(options.redis, options.prefix), options.durability ?? DEFAULT_DURABILITY),
   });
   return { ingest, close: async () => void (await Promise.all([calls.close(), housekeeping.close()])) };
 }

@@ -7,7 +7,7 @@
  * a look-up that finds nothing after the settling window resends it, with a new attempt.
  */
 import { jobIds } from '../queue/job-schemas.js';
-import { CHUNK_LIFECYCLE, isUnsent, targetOf, type ChunkState } from '../queue/lifecycle.js';
+import { CHUNK_LIFECYCLE, isSendEnded, isUnsent, targetOf, type ChunkState, type SendState } from '../queue/lifecycle.js';
 
 /** How far back the sweep looks for the jobs a chunk may have (a cost bound, not a safety one). */
 export interface JobSearchBounds {
@@ -211,4 +211,32 @@ export function decideEnqueuing(send: EnqueuingSnapshot, options: { now: number;
     action: 'abandon',
     reason: `enqueue abandoned: ${send.chunksWritten} chunk(s) written${send.chunks > 0 ? ` of ${send.chunks}` : ''}, nothing written for ${idleMinutes} min (its producer died before acknowledging it)`,
   };
+}
+
+/** What the sweep read about a send whose enqueue finished and that is not compacted. */
+export interface SettleSnapshot {
+  state: SendState;
+  /** Its end was announced (endNotifiedAt): its callback job added, or none due. */
+  announced: boolean;
+  /** From its counts hash: recipients not past the API (queued, sending, unknown) and accepted awaiting a receipt; undefined without one. */
+  counts: { unsent: number; accepted: number } | undefined;
+}
+
+export type SettleVerdict = { action: 'none' } | { action: 'settle' };
+
+/**
+ * A send is settled (completion.ts) after each change that may end it, by whoever made the
+ * change, in a command of its own. A process or a Redis that dies between the change and the
+ * settle leaves a send whose counts moved on without it (`active` with nothing left to send, `sent`
+ * with every receipt in), or an end without its announcement (no callback job, no endNotifiedAt);
+ * nothing later settles it when that change was its last (Alibaba's push again, or a look-up job
+ * tried again, finds the receipt already there). Settling it then is what that settle would have
+ * done. A send without a counts hash is left alone: zero read from a missing hash is not "nothing
+ * pending".
+ */
+export function decideSettle(send: SettleSnapshot): SettleVerdict {
+  if (isSendEnded(send.state)) return send.announced ? { action: 'none' } : { action: 'settle' };
+  if (!send.counts || send.counts.unsent > 0) return { action: 'none' };
+  if (send.state === 'sent' && send.counts.accepted > 0) return { action: 'none' };
+  return { action: 'settle' };
 }

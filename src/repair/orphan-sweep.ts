@@ -3,6 +3,7 @@ import type { ChainableCommander } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { isUnsent, type ChunkState, type ChunkStore } from '../queue/chunk-store.js';
+import { isSendEnded, type SendState } from '../queue/lifecycle.js';
 import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
 import { luaScript } from '../queue/lua.js';
 import type { FollowUps } from '../queue/follow-ups.js';
@@ -15,12 +16,14 @@ import {
   decideChunk,
   decideEnqueuing,
   decideJob,
+  decideSettle,
   lookedUpAttempt,
   reconcileJobCandidates,
   sendJobCandidates,
   type ChunkSnapshot,
   type ChunkVerdict,
   type JobSearchBounds,
+  type SettleSnapshot,
 } from './orphan-rules.js';
 import { emptyRepairReport, totalFound, type RepairCategory, type RepairProgress, type RepairReport } from './repair-report.js';
 
@@ -77,7 +80,7 @@ const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as 
 /**
  * Finds what a Redis that lost writes (a host crash, a failover) or a dead producer leaves
  * behind, and resolves it: chunks `queued`, `sending` or `unknown` with no job that will act on
- * them, jobs whose chunk or send is gone, sends stuck `enqueuing`. One SCAN over the deployment's
+ * them, jobs whose chunk or send is gone, sends stuck `enqueuing`, sends left unsettled. One SCAN over the deployment's
  * keys in batches (bounded memory, no blocking command); each batch is read with pipelines, the
  * decisions are orphan-rules.ts's, and every write goes through the chunk store's transition (so
  * counts and events move with it) or the follow-ups API (deterministic job ids). Each run also
@@ -242,13 +245,19 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt');
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD);
         const rows = (await execRows(p)) as (string | null)[][];
-        for (const [i, [state, createdAt, chunks, enqueuedAt]] of rows.entries()) {
-          // Only an enqueue can be orphaned here; a compacted send keeps its end state and goes on.
-          // A send paused while enqueuing has not finished either (its enqueuedAt says when it does).
-          if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) continue;
+        const settled: { sendId: string; state: SendState; announced: boolean }[] = [];
+        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted]] of rows.entries()) {
           const sendId = sendIds[i] as string;
+          // A compacted send was final and announced before it was compacted.
+          if (!state || compacted != null) continue;
+          // A send past its enqueue can only have been left unsettled. A send paused while
+          // enqueuing has not finished its enqueue (its enqueuedAt says when it does).
+          if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) {
+            settled.push({ sendId, state: state as SendState, announced: endNotifiedAt != null });
+            continue;
+          }
           const written = await chunksWritten(sendId);
           const lastChunkAt = written > 0 ? Number((await options.redis.hget(options.keys.chunk(`${sendId}.${written - 1}`), 'createdAt')) ?? 0) : undefined;
           const verdict = decideEnqueuing(
@@ -263,9 +272,33 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             }
             note('enqueuingFinished', sendId);
           } else {
-            if (!dryRun) await options.sends.fail(sendId, 'abandon', verdict.reason);
+            if (!dryRun) {
+              await options.sends.fail(sendId, 'abandon', verdict.reason);
+              // Its end is announced as any other: its callback goes (a later sweep would find it unannounced).
+              await options.completion.check(sendId);
+            }
             note('enqueuingAbandoned', sendId);
           }
+        }
+        await settleSends(settled);
+      }
+
+      /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */
+      async function settleSends(sends: readonly { sendId: string; state: SendState; announced: boolean }[]): Promise<void> {
+        const open = sends.filter((s) => !isSendEnded(s.state));
+        const p = options.redis.pipeline();
+        for (const { sendId } of open) p.exists(options.keys.sendCounts(sendId)).hmget(options.keys.sendCounts(sendId), 'queued', 'sending', 'unknown', 'accepted');
+        const rows = open.length > 0 ? await execRows(p) : [];
+        const counts = new Map<string, SettleSnapshot['counts']>();
+        open.forEach(({ sendId }, i) => {
+          if (rows[2 * i] !== 1) return;
+          const [queued, sending, unknown, accepted] = (rows[2 * i + 1] as (string | null)[]).map((v) => Number(v ?? 0));
+          counts.set(sendId, { unsent: (queued ?? 0) + (sending ?? 0) + (unknown ?? 0), accepted: accepted ?? 0 });
+        });
+        for (const send of sends) {
+          if (decideSettle({ state: send.state, announced: send.announced, counts: counts.get(send.sendId) }).action === 'none') continue;
+          if (!dryRun) await options.completion.check(send.sendId);
+          note('sendsNotSettled', send.sendId);
         }
       }
 

@@ -8,6 +8,7 @@ export const REPAIR_CATEGORIES = [
   'jobsWithoutChunkOrSend',
   'enqueuingFinished',
   'enqueuingAbandoned',
+  'sendsNotSettled',
 ] as const;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
 
@@ -20,6 +21,7 @@ export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.f
   jobsWithoutChunkOrSend: 'job whose chunk or send is gone: removed',
   enqueuingFinished: 'send stuck enqueuing with every chunk written: enqueue finished',
   enqueuingAbandoned: 'send stuck enqueuing, its producer gone: failed (SMSQ_ENQUEUE_ABANDONED), unsent chunks never sent',
+  sendsNotSettled: 'send whose recipients moved on without it (nothing left to send or every receipt in, or an end without its callback): settled, its callback sent',
 });
 
 export interface RepairReport {

@@ -3,6 +3,7 @@ import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
   decideEnqueuing,
+  decideSettle,
   decideJob,
   reconcileJobCandidates,
   sendJobCandidates,
@@ -113,5 +114,25 @@ describe('decideEnqueuing', () => {
   it('abandons one with chunks missing, or a campaign (count unknown) that stopped', () => {
     expect(decideEnqueuing({ ...send, chunksWritten: 2 }, { now: NOW, graceMs: 600_000 })).toMatchObject({ action: 'abandon', reason: expect.stringMatching(/2 chunk\(s\) written of 3/) });
     expect(decideEnqueuing({ ...send, chunks: 0 }, { now: NOW, graceMs: 600_000 })).toMatchObject({ action: 'abandon' });
+  });
+});
+
+describe('decideSettle', () => {
+  const none = { action: 'none' };
+  const settle = { action: 'settle' };
+  it('settles a send whose counts moved on without it: nothing left to send while active or paused, every receipt in while sent', () => {
+    expect(decideSettle({ state: 'active', announced: false, counts: { unsent: 0, accepted: 2 } })).toEqual(settle);
+    expect(decideSettle({ state: 'paused', announced: false, counts: { unsent: 0, accepted: 0 } })).toEqual(settle);
+    expect(decideSettle({ state: 'sent', announced: false, counts: { unsent: 0, accepted: 0 } })).toEqual(settle);
+  });
+  it('leaves one with recipients to send, a sent one still waiting for receipts, and one without counts', () => {
+    expect(decideSettle({ state: 'active', announced: false, counts: { unsent: 1, accepted: 0 } })).toEqual(none);
+    expect(decideSettle({ state: 'sent', announced: false, counts: { unsent: 0, accepted: 1 } })).toEqual(none);
+    expect(decideSettle({ state: 'active', announced: false, counts: undefined })).toEqual(none);
+  });
+  it('announces an end that was not announced, whatever its counts, and leaves an announced one', () => {
+    expect(decideSettle({ state: 'completed', announced: false, counts: undefined })).toEqual(settle);
+    expect(decideSettle({ state: 'cancelled', announced: false, counts: undefined })).toEqual(settle);
+    expect(decideSettle({ state: 'completed', announced: true, counts: undefined })).toEqual(none);
   });
 });

@@ -1,0 +1,184 @@
+/**
+ * Pushed reports and opt-outs in SMSQ_DURABILITY=replicas, through a failover to a replica that
+ * lags, produced for real: a primary whose replication stream goes through a proxy that holds it
+ * (test/support/stallable-proxy.ts), SIGKILLed with those bytes held, and its replica promoted
+ * (REPLICAOF NO ONE). Alibaba takes the server's OK as final: it never pushes that report or reply
+ * again. So OK may be answered only for what the replica has, as for an enqueue.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DurabilityOptions } from '../../src/durability/mode.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { uniformRetention } from '../../src/queue/retention.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
+import { openReportIngest } from '../../src/receipts/report-ingest.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { systemClock } from '../../src/clock.js';
+import { createProducer } from '../../producers/producer.js';
+import { buildServer } from '../../server/build-server.js';
+import { createHarness } from '../support/pipeline.js';
+import { startCrashableRedis } from '../support/crashable-redis.js';
+import { startStallableProxy } from '../support/stallable-proxy.js';
+import { waitFor } from '../support/wait.js';
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+const logger = createLogger({ level: 'silent' });
+const REPORT_TOKEN = 'report-token-abcdef0123456789';
+const DURABILITY: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
+const NONE = { mode: 'none', sampleRate: 0 } as const;
+
+async function redisServer(): Promise<PrivateRedis> {
+  const r = await startPrivateRedis({ appendfsync: 'everysec' });
+  closers.push(() => r.stop());
+  return r;
+}
+
+async function replicaOf(replica: PrivateRedis, port: number): Promise<void> {
+  const admin = new Redis(replica.url);
+  try {
+    await admin.replicaof('127.0.0.1', port);
+    await waitFor(async () => /master_link_status:up/.test(await admin.info('replication')), 'the replica to sync', 15_000);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** The server's report endpoints on `url`, wired as `smsq server` wires them. */
+async function reportServer(url: string, prefix: string, durability: DurabilityOptions = DURABILITY) {
+  const redis = createRedisConnection(url, { role: 'client' });
+  closers.push(() => void redis.disconnect());
+  // `smsq server` serves once its connection is made (a `client` connection fails fast before).
+  await waitFor(() => redis.status === 'ready', 'the server connection');
+  const options = { redis, prefix, clock: systemClock, logger, retention: uniformRetention(86_400), receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE, durability };
+  const { ingest, close } = openReportIngest(options);
+  closers.push(close);
+  const producer = createProducer({ redis, prefix, logger, durability });
+  closers.push(() => producer.close());
+  const app = await buildServer({ redis, prefix, producer, logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN } });
+  closers.push(() => app.close());
+  const push = (path: 'sms-report' | 'sms-up', body: unknown[]) => app.inject({ method: 'POST', url: `/v1/reports/${path}`, headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: body });
+  return { push };
+}
+
+describe('pushed reports and opt-outs in SMSQ_DURABILITY=replicas, then a failover to a replica that lags', () => {
+  it('are answered OK only once the replica has them: answered OK while it lagged, a receipt and an opt-out were missing once it was promoted, and the next marketing send went to the number that opted out', async () => {
+    const primary = await redisServer();
+    const replica = await redisServer();
+    const link = await startStallableProxy({ port: primary.port });
+    closers.push(() => link.close());
+    await replicaOf(replica, link.port);
+
+    // The harness closes through its connection to the primary: a Redis on that port again by then.
+    let revived: PrivateRedis | undefined;
+    closers.push(() => revived?.stop());
+    // A send of two numbers, accepted while the replica follows.
+    const h = await createHarness({ label: 'report-durability', redisUrl: primary.url, durability: DURABILITY });
+    closers.push(() => h.close());
+    const worker = await h.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
+    const [delivered, optedOut] = ['13845000001', '13845000002'];
+    const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones: [delivered!, optedOut!] });
+    await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === 2, 'both recipients accepted');
+    // Its receipts come by push only: the worker's part is done before the failover.
+    await worker.close();
+    const { outId, bizId } = h.emulator.accepted()[0]!;
+    const report = [{ phone_number: delivered, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId }];
+    const reply = [{ phone_number: optedOut, content: 'TD', send_time: '2026-11-24 10:00:05', dest_code: '1', sequence_id: 7 }];
+    const server = await reportServer(primary.url, h.prefix);
+
+    // The replica lags: what the primary takes from now on, it alone holds.
+    link.stall();
+    const lagging = { report: await server.push('sms-report', report), reply: await server.push('sms-up', reply) };
+    expect(link.heldBytes()).toBeGreaterThan(0);
+    // The primary dies with those bytes held, and the replica is promoted.
+    await new Promise<void>((resolve) => {
+      const child = primary.process as ChildProcess;
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+    link.cut();
+    closers.push(async () => void (revived = await startPrivateRedis({ port: primary.port, appendfsync: 'off' })));
+    const promoted = new Redis(replica.url);
+    closers.push(() => void promoted.disconnect());
+    await promoted.replicaof('NO', 'ONE');
+    const after = createProducer({ redis: createRedisConnection(replica.url), prefix: h.prefix, logger, durability: { ...DURABILITY, mode: 'none' } });
+    closers.push(() => after.close());
+    const kept = { receipt: (await after.getStatus(sendId)).counts.delivered === 1, optOut: (await promoted.sismember(`${h.prefix}:suppressed`, optedOut!)) === 1 };
+    const answered = { report: lagging.report.statusCode, reply: lagging.reply.statusCode };
+    const marketing = () => after.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing', phones: [optedOut!, '13845000003'] });
+    const nextMarketing = answered.reply === 200 && !kept.optOut ? await marketing() : undefined;
+    const told = `answered ${JSON.stringify(answered)} while the replica lagged; the promoted replica has ${JSON.stringify(kept)}${nextMarketing ? `; a marketing send to the number that opted out and another: ${nextMarketing.recipients} recipients, ${nextMarketing.suppressed} suppressed` : ''}`;
+
+    // OK told Alibaba never to push them again: the promoted replica must have what was answered OK.
+    if (answered.report === 200) expect(kept.receipt, told).toBe(true);
+    if (answered.reply === 200) expect(kept.optOut, told).toBe(true);
+    // Not OK: refused as not durable, and Alibaba pushes them again (1, 5 and 10 minutes later), here
+    // to the promoted replica once a replica follows it.
+    for (const res of [lagging.report, lagging.reply]) expect({ status: res.statusCode, code: res.json().error?.code }, res.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
+    expect(lagging.reply.json().error.message).toMatch(/^1 opt-out\(s\) of 1 pushed reply\(ies\) could not be made durable: WAIT: 0 of 1 replica\(s\) confirmed within 300 ms/);
+    const third = await redisServer();
+    await replicaOf(third, replica.port);
+    const again = await reportServer(replica.url, h.prefix);
+    expect((await again.push('sms-report', report)).statusCode).toBe(200);
+    expect((await again.push('sms-up', reply)).statusCode).toBe(200);
+    expect((await after.getStatus(sendId)).counts).toMatchObject({ delivered: 1, accepted: 1 });
+    // The next marketing send skips the number that opted out.
+    expect(await marketing()).toMatchObject({ recipients: 1, suppressed: 1 });
+  }, 60_000);
+});
+
+describe('pushed reports and opt-outs in the default mode (appendfsync always)', () => {
+  it('answered OK, they outlive a power cut that comes while other pushes are in flight (the AOF cut back to what Redis had fsynced)', async () => {
+    // Each fsync takes 2 ms, as on a real disk: a crash can cut what is written and not yet fsynced.
+    const redisServer = await startCrashableRedis({ appendfsync: 'always', fsyncDelayMs: 2 });
+    closers.push(() => redisServer.stop());
+    const h = await createHarness({ label: 'report-fsync', redisUrl: redisServer.url });
+    closers.push(() => h.close());
+    const worker = await h.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
+    const phones = Array.from({ length: 200 }, (_, i) => String(13846000000 + i));
+    const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones });
+    await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === phones.length, 'every recipient accepted');
+    await worker.close();
+    const { outId, bizId } = h.emulator.accepted()[0]!;
+    const server = await reportServer(redisServer.url, h.prefix, { mode: 'fsync' });
+
+    // One push a number, alternately a receipt and an opt-out, all at once; the power cut comes once
+    // a fifth are answered, the rest in flight.
+    const answered = new Set<string>();
+    const pushes = phones.map(async (phone, i) => {
+      const res =
+        i % 2 === 0
+          ? await server.push('sms-report', [{ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId }])
+          : await server.push('sms-up', [{ phone_number: phone, content: '退订', send_time: '2026-11-24 10:00:05', dest_code: '1', sequence_id: i }]);
+      if (res.statusCode === 200) answered.add(phone);
+    });
+    await waitFor(() => answered.size >= phones.length / 5, 'a fifth of the pushes answered', 10_000, 0);
+    const { bytesLost } = await redisServer.crash('fsynced');
+    await Promise.all(pushes);
+    await redisServer.start();
+    // The cut threw away writes not yet answered: a test whose cut took nothing would prove nothing.
+    expect(bytesLost).toBeGreaterThan(0);
+
+    const check = createRedisConnection(redisServer.url);
+    closers.push(() => void check.disconnect());
+    const isReport = (phone: string) => phones.indexOf(phone) % 2 === 0;
+    const receipts = [...answered].filter(isReport);
+    const optOuts = [...answered].filter((p) => !isReport(p));
+    const kept = {
+      receiptsMissing: receipts.length ? (await check.hmget(`${h.prefix}:send:${sendId}:rcpt`, ...receipts)).filter((r) => r === null).length : 0,
+      optOutsMissing: optOuts.length ? ((await check.call('SMISMEMBER', `${h.prefix}:suppressed`, ...optOuts)) as number[]).filter((m) => m !== 1).length : 0,
+    };
+    expect(kept, `${receipts.length} receipts and ${optOuts.length} opt-outs answered OK; the cut threw away ${bytesLost} bytes`).toEqual({ receiptsMissing: 0, optOutsMissing: 0 });
+    console.info(`default mode: ${receipts.length} receipts and ${optOuts.length} opt-outs of ${phones.length} pushes answered OK before a power cut that threw away ${bytesLost} bytes: all kept`);
+    // The producer fails fast until its connection is back.
+    const status = await waitFor(() => h.producer.getStatus(sendId).catch(() => undefined), 'the producer to reconnect', 15_000);
+    expect(status.counts.delivered).toBeGreaterThanOrEqual(receipts.length);
+    expect(status.counts.delivered + status.counts.accepted).toBe(phones.length);
+  }, 60_000);
+});

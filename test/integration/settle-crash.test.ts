@@ -1,0 +1,120 @@
+/**
+ * A Redis crash between a send's last receipt and the record of its end, produced for real: the
+ * server's connection to a redis-server (appendfsync always) goes through a trap that SIGKILLs
+ * Redis when the command after the receipt reaches it (test/support/command-trap.ts). The receipt
+ * was answered, so fsynced; the command after it never ran. Alibaba, answered with an error,
+ * pushes the report again; a worker with the callback secret runs, and its repair sweep.
+ */
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { luaSource } from '../../src/queue/lua-source.js';
+import { createProducer } from '../../producers/producer.js';
+import { buildServer } from '../../server/build-server.js';
+import { jobIds } from '../../src/queue/job-schemas.js';
+import { startCommandTrap } from '../support/command-trap.js';
+import { startCrashableRedis } from '../support/crashable-redis.js';
+import { ingestFor, startSignedReceiver } from '../support/ingest.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+const SECRET = 'the-producers-callback-secret';
+const REPORT_TOKEN = 'report-token-abcdef0123456789';
+const NONE = { mode: 'none', sampleRate: 0 } as const;
+const NO_LOOKUPS = { verification: NONE, notification: NONE, marketing: NONE };
+
+/** What a call of one of smsq's scripts carries: its SHA (EVALSHA) or the start of its text (EVAL). */
+const scriptCall = (script: string) => {
+  const { lua } = luaSource(script);
+  return [createHash('sha1').update(lua).digest('hex'), lua.slice(0, 120)];
+};
+
+/**
+ * A send of two numbers with a callback, accepted, its receipts to come by push only; the server's
+ * report ingest on a connection through the trap.
+ */
+async function setUp(label: string) {
+  const redisServer = await startCrashableRedis({ appendfsync: 'always' });
+  closers.push(() => redisServer.stop());
+  const trap = await startCommandTrap({ port: redisServer.port });
+  closers.push(() => trap.close());
+  const h: Harness = await createHarness({ label, redisUrl: redisServer.url });
+  closers.push(() => h.close());
+  const receiver = await startSignedReceiver(SECRET);
+  closers.push(() => receiver.close());
+  const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, callbacks: true });
+  closers.push(() => producer.close());
+  // The server's connection is a `client` one, as `smsq server` opens it.
+  const serverRedis = createRedisConnection(`redis://127.0.0.1:${trap.port}`, { role: 'client' });
+  closers.push(() => void serverRedis.disconnect());
+  const { ingest, close } = ingestFor({ ...h, redis: serverRedis });
+  closers.push(close);
+  const app = await buildServer({ redis: serverRedis, prefix: h.prefix, producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN } });
+  closers.push(() => app.close());
+  const worker = await h.startWorker({ receiptPolicies: NO_LOOKUPS, callbackSecret: SECRET, repair: { intervalMs: 3_600_000, minAgeMs: 0 } });
+  const phones = ['13844000001', '13844000002'];
+  const { sendId } = await producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones, callbackUrl: receiver.url });
+  await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 2, 'both recipients accepted');
+  const { outId, bizId } = h.emulator.accepted()[0]!;
+  const report = (phone: string) => ({ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId });
+  const push = (phone: string) => app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: [report(phone)] });
+  return { redisServer, trap, h, worker, producer, receiver, sendId, phones, push };
+}
+
+/**
+ * Pushes the last report with Redis SIGKILLed where `patterns` reach it, starts Redis again, has
+ * Alibaba push the report again (it was not told OK) and runs a repair round, as every worker does
+ * every 5 minutes; resolves once the send is completed with its callback posted.
+ */
+async function lastReceiptCutAt(label: string, patterns: (sendId: string) => string[]) {
+  const { redisServer, trap, h, worker, producer, receiver, sendId, phones, push } = await setUp(label);
+  expect((await push(phones[0]!)).statusCode).toBe(200);
+  trap.arm(patterns(sendId), () => redisServer.crash('fsynced').then(() => undefined));
+  const cut = await push(phones[1]!);
+  await trap.sprung();
+  expect(cut.statusCode, cut.body).not.toBe(200);
+  await redisServer.start();
+
+  // The receipt was answered by Redis before the crash, so it is there after it.
+  await waitFor(async () => (await producer.getStatus(sendId)).counts.delivered === 2, 'both receipts kept', 15_000);
+  const again = await waitFor(async () => {
+    const res = await push(phones[1]!);
+    return res.statusCode === 200 ? res : undefined;
+  }, 'the push again answered OK', 15_000);
+  expect(again.json()).toEqual({ code: 0, msg: '接收成功' });
+  await worker.repair!.runOnce();
+
+  const ended = await waitFor(
+    async () => {
+      const status = await producer.getStatus(sendId);
+      return status.send.state === 'completed' && receiver.got.length > 0 ? status : undefined;
+    },
+    'the send completed and its callback posted',
+    10_000,
+  ).catch(async (err: unknown) => {
+    const status = await producer.getStatus(sendId);
+    const job = await h.redis.exists(`${h.prefix}:housekeeping:${jobIds.callback(sendId)}`);
+    throw new Error(`${String(err)}: state ${status.send.state}, counts ${JSON.stringify(status.counts)}, callbacks posted ${receiver.got.length}, callback job ${job ? 'present' : 'absent'}`);
+  });
+  expect(ended.counts).toMatchObject({ delivered: 2, accepted: 0 });
+  // Once: a second callback would come within the worker's next jobs.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(receiver.got).toHaveLength(1);
+  expect(receiver.got[0]).toMatchObject({ ok: true, body: { event: 'send.completed', sendId } });
+}
+
+describe('a Redis crash right after the last receipt of a send', () => {
+  it('before the send is settled: it stayed sent for good, with no callback; a repair round completes it and its callback goes, once', async () => {
+    await lastReceiptCutAt('settle-crash', () => scriptCall('settle-send-3'));
+  }, 60_000);
+
+  it('once settled, before its callback job is added: it stayed completed with no callback; a repair round announces it, once', async () => {
+    await lastReceiptCutAt('announce-crash', (sendId) => [jobIds.callback(sendId)]);
+  }, 60_000);
+});

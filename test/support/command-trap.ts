@@ -1,0 +1,91 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP front for one redis-server that lets a test crash Redis at an exact command: once armed,
+ * the first client bytes that hold one of `patterns` (a key; for a script, its SHA and the start of
+ * its text: ioredis sends EVAL on a connection's first use of a script, EVALSHA after) are not
+ * passed on, and
+ * `onHit` runs instead (a SIGKILL of Redis, test/support/crashable-redis.ts). The command never
+ * reached Redis, as when the host dies between two commands of one request; what came before it
+ * was answered, and so fsynced under appendfsync always. Connections made after the hit pass
+ * everything through again.
+ */
+export interface CommandTrap {
+  port: number;
+  arm(patterns: readonly string[], onHit: () => Promise<void>): void;
+  /** Resolves once the armed pattern was seen and `onHit` has finished. */
+  sprung(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startCommandTrap(target: { port: number }): Promise<CommandTrap> {
+  const sockets = new Set<Socket>();
+  let armed: { patterns: Buffer[]; onHit: () => Promise<void>; done: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  let hit: Promise<void> | undefined;
+
+  const server: Server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: target.port });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    // The pattern may be cut between two chunks: keep the tail of the last one.
+    let tail = Buffer.alloc(0);
+    let cut = false;
+    client.on('data', (chunk: Buffer) => {
+      if (cut) return;
+      const trap = armed;
+      if (trap && !hit) {
+        const seen = Buffer.concat([tail, chunk]);
+        if (trap.patterns.some((p) => seen.includes(p))) {
+          cut = true;
+          hit = trap.onHit().then(trap.resolve, trap.reject);
+          void hit.finally(() => {
+            client.destroy();
+            upstream.destroy();
+          });
+          return;
+        }
+        tail = seen.subarray(Math.max(0, seen.length - Math.max(...trap.patterns.map((p) => p.length))));
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!cut) client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the trap has no TCP address');
+  return {
+    port: address.port,
+    arm(patterns, onHit) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      done.catch(() => {});
+      hit = undefined;
+      armed = { patterns: patterns.map((p) => Buffer.from(p, 'utf8')), onHit, done, resolve, reject };
+    },
+    sprung() {
+      if (!armed) throw new Error('the trap is not armed');
+      return armed.done;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
