@@ -41,8 +41,8 @@ import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } f
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
-import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
-import { checkRedisDurability } from '../src/durability/check.js';
+import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
+import { createDurabilityRecheck } from '../src/durability/recheck.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
 import { finishedWithin } from '../src/finished-within.js';
 import { waitForSend, type WaitForSendOptions, type WaitForSendResult } from './wait-for-send.js';
@@ -305,30 +305,8 @@ export function createProducer(opts: ProducerOptions): Producer {
   // The server holding this deployment's keys: durability checks and WAIT go to it.
   const server = createNodeResolver(opts.redis, prefix);
   const barrier = createDurabilityBarrier(server, durability);
-  let durabilityChecked: { check: Promise<unknown>; at: number } | undefined;
-  const durabilityWarned = new Set<string>();
-  // The server may be another after a reconnect (a restart, a failover): its first write waits for a check.
-  const forgetDurabilityCheck = () => void (durabilityChecked = undefined);
-  opts.redis.on('close', forgetDurabilityCheck);
-
-  /**
-   * The start-up check, on the first write (a producer is built synchronously), then again on the
-   * first write {@link DURABILITY_RECHECK_MS} after the last check or after a reconnect: Redis's
-   * settings can change under a running producer (CONFIG SET, a restart, a failover).
-   */
-  function ensureDurableRedis(): Promise<unknown> {
-    if (durabilityChecked && clock.now() - durabilityChecked.at >= DURABILITY_RECHECK_MS) durabilityChecked = undefined;
-    if (!durabilityChecked) {
-      const check = server()
-        .then((node) => checkRedisDurability(node, durability, opts.logger, durabilityWarned))
-        .catch((err: unknown) => {
-          if (durabilityChecked?.check === check) durabilityChecked = undefined; // checked again next time: the operator may fix Redis meanwhile
-          throw err;
-        });
-      durabilityChecked = { check, at: clock.now() };
-    }
-    return durabilityChecked.check;
-  }
+  const recheck = createDurabilityRecheck({ redis: opts.redis, server, durability, clock, logger: opts.logger });
+  const ensureDurableRedis = () => recheck.ensure();
   const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
   const isEnqueued = async (sendId: string) => {
     const send = (await sends.status(sendId))?.send;
@@ -609,7 +587,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkCallback(request);
       // The caller's signal, or closeWithin() when its grace runs out: either stops it the same way.
       // So does Redis ceasing to keep the durability mode while a long list streams: checked again
-      // after each write (cached, so probed every DURABILITY_RECHECK_MS at most).
+      // after each write (cached, so probed every 30 s at most: src/durability/recheck.ts).
       const durabilityLost = new AbortController();
       const signal = AbortSignal.any([withStop(campaignOpts?.signal, calls.signal), durabilityLost.signal]);
       let lostDurability: RedisNotDurableError | undefined;
@@ -817,7 +795,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   };
   // The queues share the caller's connection: BullMQ leaves a connection it was given open.
   const closeQueues = async () => {
-    opts.redis.off('close', forgetDurabilityCheck);
+    recheck.close();
     await Promise.all([...consumers].map((consumer) => consumer.close()));
     await Promise.all([queue.close(), housekeeping?.close()]);
   };

@@ -13,6 +13,7 @@ import { SmsReport, SmsUp } from '../../src/receipts/pushed-reports.js';
 import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { NotDurableError, RedisNotDurableError, RedisUnavailableError, redisDoesNotAnswer } from '../../src/errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -90,7 +91,9 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
     if (!authorized(request)) return refuse(reply);
   });
   const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const result = await apply(request.body); // ValidationError → 400 by the error handler
+    const result = await apply(request.body).catch((err: unknown) => {
+      throw pushRefusal(err); // ValidationError → 400 by the error handler
+    });
     request.log.info({ result }, 'pushed receipts applied');
     return reply.code(200).send(PUSH_ACCEPTED);
   };
@@ -112,4 +115,21 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
   app.post('/:token/sms-up', { schema: schemaOf(UP, SmsUpBody, true) }, replies);
   app.post('/sms-report', { schema: schemaOf(DELIVERY, SmsReportBody, false) }, reports);
   app.post('/sms-up', { schema: schemaOf(UP, SmsUpBody, false) }, replies);
+}
+
+/** What Alibaba does with a push that is not answered OK, and why that loses nothing. */
+const PUSHED_AGAIN = 'Alibaba pushes it again (after 1, 5 and 10 minutes), and a push applied twice changes nothing';
+
+/**
+ * A push that Redis could not take, or not durably, said as what it is: not an enqueue ("nothing
+ * was enqueued" said nothing to it), and what it left.
+ */
+function pushRefusal(err: unknown): unknown {
+  if (err instanceof RedisUnavailableError) {
+    return new HttpError(503, err.code, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; the push may be applied in part. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
+  }
+  if (err instanceof RedisNotDurableError || err instanceof NotDurableError) {
+    return new HttpError(503, err.code, `${err.message}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
+  }
+  return err;
 }

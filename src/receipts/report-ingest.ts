@@ -2,6 +2,7 @@ import { longestRetention, type Retention } from '../queue/retention.js';
 import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
 import { createDurabilityBarrier, type DurabilityBarrier } from '../durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../durability/mode.js';
+import { createDurabilityRecheck } from '../durability/recheck.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
@@ -40,6 +41,12 @@ export interface ReportIngestDeps {
    * producer's barrier, src/durability/barrier.ts). Default: none, as in the `fsync` mode.
    */
   durability?: DurabilityBarrier;
+  /**
+   * Refuses (RedisNotDurableError) once Redis no longer keeps the deployment's durability mode
+   * (src/durability/recheck.ts); run after a push's writes, so a refusal loses nothing: the push is
+   * applied, and answered as refused so that Alibaba pushes it again. Default: no check.
+   */
+  durabilityCheck?: () => Promise<unknown>;
 }
 
 export interface ReportIngestResult {
@@ -205,6 +212,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         // Counts only: the numbers and ids of a forged push are not worth a log line each.
         log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
       }
+      await deps.durabilityCheck?.();
       if (barrier && since) await barrier.confirm(`${reports.length} pushed report(s)`, since);
       return result;
     },
@@ -222,6 +230,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
       if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
       const added = await deps.suppression.add(believed);
       if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
+      await deps.durabilityCheck?.();
       if (barrier && since) await barrier.confirm(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
       return { replies: replies.length, optedOut: believed.length, refused };
     },
@@ -255,6 +264,9 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
   const calls = createCallsQueue({ connection: options.redis, prefix: options.prefix, onError: errorLog('report ingest calls queue') });
   const housekeeping = createHousekeepingQueue({ connection: options.redis, prefix: options.prefix, onError: errorLog('report ingest housekeeping queue') });
   const followUps = createFollowUps({ calls, housekeeping, clock: options.clock, receiptPolicies: options.receiptPolicies, receiptSchedule: options.receiptSchedule });
+  const server = createNodeResolver(options.redis, options.prefix);
+  const durability = options.durability ?? DEFAULT_DURABILITY;
+  const recheck = createDurabilityRecheck({ redis: options.redis, server, durability, clock: options.clock, logger: options.logger });
   const ingest = createReportIngest({
     chunks: createChunkStore({ redis: options.redis, keys, clock: options.clock }),
     recipients: createRecipientStore({ redis: options.redis, keys, clock: options.clock, retentionSeconds: longestRetention(options.retention) }),
@@ -265,7 +277,14 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
     clock: options.clock,
     logger: options.logger,
     metrics: options.metrics,
-    durability: createDurabilityBarrier(createNodeResolver(options.redis, options.prefix), options.durability ?? DEFAULT_DURABILITY),
+    durability: createDurabilityBarrier(server, durability),
+    durabilityCheck: () => recheck.ensure(),
   });
-  return { ingest, close: async () => void (await Promise.all([calls.close(), housekeeping.close()])) };
+  return {
+    ingest,
+    close: async () => {
+      recheck.close();
+      await Promise.all([calls.close(), housekeeping.close()]);
+    },
+  };
 }
