@@ -5,7 +5,7 @@
  * text cell there once, and a sheet's cells point into it): a million distinct numbers stored as
  * text cost about that many strings; stored as numbers, nothing.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
 import { readError } from './recipient-file-errors.js';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
@@ -49,6 +49,53 @@ function cellsOf(values: unknown): string[] {
   return cells;
 }
 
+/**
+ * The parts of a workbook the reader holds whole in memory, and the most bytes of XML each may
+ * inflate to: far above what a recipient list holds (a million distinct numbers stored as text are
+ * 27 MB of shared strings; Excel's 64,000 cell formats about 10 MB of styles), far below what
+ * kills a process. A few MB of zip can inflate to GBs: a 4.4 MB workbook whose shared strings
+ * inflate to 4 GB ended a process with "JavaScript heap out of memory". Worksheets are streamed.
+ */
+const HELD_PARTS = [
+  { method: '_parseSharedStrings', what: 'shared strings (the table of its text cells)', maxBytes: 128 * 1024 * 1024 },
+  { method: '_parseStyles', what: 'styles', maxBytes: 32 * 1024 * 1024 },
+  { method: '_parseWorkbook', what: 'workbook part (its list of sheets)', maxBytes: 32 * 1024 * 1024 },
+  { method: '_parseRels', what: 'relationships', maxBytes: 32 * 1024 * 1024 },
+] as const;
+
+class PartTooLarge extends Error {
+  constructor(
+    readonly what: string,
+    readonly maxBytes: number,
+  ) {
+    super(`its ${what} are over ${maxBytes / 1024 / 1024} MiB`);
+  }
+}
+
+/**
+ * Caps what exceljs's WorkbookReader reads of each part in {@link HELD_PARTS}: the entry of the zip
+ * it is handed goes through a count that fails the read past the cap. These are methods of its
+ * own (exceljs 4.4.0); a version without them reads as before.
+ */
+function capHeldParts(reader: object): void {
+  const methods = reader as Record<string, unknown>;
+  for (const part of HELD_PARTS) {
+    const parse = methods[part.method];
+    if (typeof parse !== 'function') continue;
+    methods[part.method] = function (this: unknown, entry: Readable) {
+      let bytes = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          done(bytes > part.maxBytes ? new PartTooLarge(part.what, part.maxBytes) : null, chunk);
+        },
+      });
+      entry.on('error', (err) => counted.destroy(err));
+      return (parse as (entry: Readable) => unknown).call(this, entry.pipe(counted));
+    };
+  }
+}
+
 interface SheetReader {
   name: string;
   parse(): AsyncIterable<{ eventType: string; value: unknown }[]>;
@@ -83,6 +130,7 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
     worksheets: 'emit',
     entries: 'ignore',
   });
+  capHeldParts(reader);
   const seen: string[] = [];
   /** The sheets not read that hold a row with something in it. */
   const withRows: string[] = [];
@@ -105,6 +153,14 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
       else if (hasRows) withRows.push(sheet.name);
     }
   } catch (err) {
+    if (err instanceof PartTooLarge) {
+      throw new ValidationError([
+        {
+          field,
+          message: `${path ?? 'the upload'} holds more text than any recipient list: ${err.message} once unpacked, more than is read into memory (nothing was enqueued). Fix: copy the sheet with the list into a new workbook, or save it as "CSV UTF-8" (read as it streams)`,
+        },
+      ]);
+    }
     const read = readError(err, path, field);
     if (read !== err || err instanceof ValidationError) throw read;
     throw new ValidationError([
