@@ -144,7 +144,7 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
       // A sheet that is not read is still parsed through: the zip is one stream.
       for await (const events of sheet.parse()) {
         if (wanted) {
-          const out = rowsOf(events, rows);
+          const out = rowsOf(events, rows, field);
           recipients += out.length;
           yield out;
         } else if (!hasRows) hasRows = events.some((e) => e.eventType === 'row' && cellsOf((e.value as { values: unknown }).values).length > 0);
@@ -196,11 +196,38 @@ function noRowError(sheet: string, opts: WorkbookOptions, empty: boolean, withRo
   return new ValidationError([{ field: opts.field ?? 'file', message }]);
 }
 
-function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows): CampaignRecipient[] {
+/** A column's letters, as Excel names it (1 → A, 27 → AA). */
+function columnName(index: number): string {
+  let name = '';
+  for (let n = index; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+  return name;
+}
+
+/**
+ * A text cell stored in the shared-strings table that the reader did not resolve: exceljs 4.4.0
+ * misses the table when it is the last part of the zip, and hands the cell over as its index
+ * ({ sharedString: 0 }), which read as "[object Object]" and went into messages as a param.
+ */
+function unresolvedColumn(values: unknown): number | undefined {
+  if (!Array.isArray(values)) return undefined;
+  const at = values.findIndex((v: unknown) => v !== null && typeof v === 'object' && 'sharedString' in v);
+  return at >= 1 ? at : undefined;
+}
+
+function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows, field: string): CampaignRecipient[] {
   const out: CampaignRecipient[] = [];
   for (const event of events) {
     if (event.eventType !== 'row') continue;
     const row = event.value as { number: number; values: unknown };
+    const unresolved = unresolvedColumn(row.values);
+    if (unresolved !== undefined) {
+      throw new ValidationError([
+        {
+          field: `${field}:${row.number}`,
+          message: `column ${columnName(unresolved)} holds text the workbook's table of text cells does not give (the file is damaged, or written with its parts in an order this reader misses; nothing was enqueued). Fix: open it in Excel and save it again as "Excel Workbook (.xlsx)", or save it as "CSV UTF-8"`,
+        },
+      ]);
+    }
     const recipient = rows.row(cellsOf(row.values), row.number);
     if (recipient !== undefined) out.push(recipient);
   }
