@@ -74,10 +74,12 @@ describe('a housekeeping job with invalid data', () => {
     const jobs = await Promise.all([
       housekeeping.add(JOB.callback, { sendId: 42 }, { jobId: 'bad-callback' }),
       housekeeping.add(JOB.expire, { sendId: 's1', chunk: 's1.0' }, { jobId: 'bad-expire' }),
+      housekeeping.add(JOB.callback, 's1', { jobId: 'not-an-object' }),
     ]);
     await h.startWorker();
     expect(await failedReason(housekeeping, jobs[0])).toMatch(/sendId.*string.*number/);
     expect(await failedReason(housekeeping, jobs[1])).toMatch(/chunkId/);
+    expect(await failedReason(housekeeping, jobs[2])).toMatch(/has invalid data, .*: \(job data\): must be an object, got a string\. Fix: /);
     await housekeeping.close();
   });
 });
