@@ -29,29 +29,37 @@ export function jsonBodyIssue(text: string): FieldIssue {
     const said = (err as Error).message.replace(/,\s*(?:\.\.\.)?".*$/s, '');
     return { field: '(body)', message: `is not valid JSON: ${maskPhonesInText(said)}. Fix: correct the JSON there (a comma before ] or }, single quotes and keys without quotes are not JSON)` };
   }
-  const path = prototypeKey(value, '');
+  const path = prototypeKey(value);
   return {
-    field: path ?? '(body)',
+    // The key's end: a path through a body nested thousands deep is as long as the body.
+    field: path === undefined ? '(body)' : path.length > 200 ? `…${path.slice(-200)}` : path,
     message: path === undefined ? 'is not valid JSON. Fix: send one JSON value' : 'is refused in any JSON body: a key that reaches an object\'s prototype (__proto__, or constructor holding prototype), which no request has. Fix: remove it',
   };
 }
 
-/** The path of the first `__proto__` key, or `constructor` key holding `prototype`, as fields are named. */
-function prototypeKey(value: unknown, path: string): string | undefined {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = prototypeKey(value[i], `${path}[${i}]`);
-      if (found !== undefined) return found;
+/**
+ * The path of the first `__proto__` key, or `constructor` key holding `prototype`, as fields are
+ * named. Walked with a stack of its own: a body nested 140,000 deep (under the 1 MiB limit)
+ * overflowed the call stack of a recursive walk, a 500.
+ */
+function prototypeKey(root: unknown): string | undefined {
+  const stack: [unknown, string][] = [[root, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop() as [unknown, string];
+    if (value === null || typeof value !== 'object') continue;
+    const children: [unknown, string][] = [];
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => children.push([item, `${path}[${i}]`]));
+    } else {
+      for (const key of Object.keys(value)) {
+        const at = path ? `${path}.${key}` : key;
+        const inner = (value as Record<string, unknown>)[key];
+        if (key === '__proto__' || (key === 'constructor' && inner !== null && typeof inner === 'object' && Object.hasOwn(inner, 'prototype'))) return at;
+        children.push([inner, at]);
+      }
     }
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const key of Object.keys(value)) {
-    const at = path ? `${path}.${key}` : key;
-    const inner = (value as Record<string, unknown>)[key];
-    if (key === '__proto__' || (key === 'constructor' && inner !== null && typeof inner === 'object' && Object.hasOwn(inner, 'prototype'))) return at;
-    const found = prototypeKey(inner, at);
-    if (found !== undefined) return found;
+    // In document order: the first child is taken next.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as [unknown, string]);
   }
   return undefined;
 }
