@@ -22,13 +22,28 @@ export interface WorkbookOptions {
   sheetOption?: '--sheet' | '?sheet=';
 }
 
+/**
+ * A date cell as the sheet shows it: Excel's dates have no zone, and exceljs hands them over as
+ * Dates whose UTC fields are the sheet's. `2026-12-04`, with the time when it has one
+ * (`2026-12-04 10:30`, seconds when not zero); toISOString() made it 2026-12-04T10:30:00.000Z, a
+ * UTC time the sheet never meant, and that is what went into the message.
+ */
+function sheetDate(d: Date): string {
+  if (Number.isNaN(d.getTime())) return '';
+  const iso = d.toISOString();
+  const day = iso.slice(0, 10);
+  const [hms, ms] = [iso.slice(11, 19), iso.slice(20, 23)];
+  if (hms === '00:00:00' && ms === '000') return day;
+  return `${day} ${hms.endsWith(':00') && ms === '000' ? hms.slice(0, 5) : hms}`;
+}
+
 /** One cell as text, whatever Excel stored in it. */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return sheetDate(value);
   if (typeof value === 'object') {
     const v = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; error?: unknown };
     if (Array.isArray(v.richText)) return v.richText.map((r) => r.text).join('');

@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
 import { ValidationError } from '../../src/errors.js';
@@ -86,5 +87,24 @@ describe('a text cell the reader could not resolve', () => {
       if (Array.isArray(outcome)) expect(outcome).toEqual([{ phone: '13800138000', params: { name: 'Li' }, line: 2 }]);
       else expect((outcome as ValidationError).issues).toEqual(refusal);
     }
+  });
+});
+
+describe('a date cell', () => {
+  it('reads as the sheet shows it, without a zone: 2026-12-04, 2026-12-04 10:30 (it went into the message as 2026-12-04T10:30:00.000Z, a UTC time the sheet never meant)', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Sheet1');
+    sheet.addRow(['phone', 'day', 'at']);
+    // Excel's dates have no zone: exceljs hands them over as Dates whose UTC fields are what the sheet shows.
+    sheet.addRow([13800138000, new Date(Date.UTC(2026, 11, 4)), new Date(Date.UTC(2026, 11, 4, 10, 30))]);
+    sheet.addRow([13900139000, new Date(Date.UTC(2026, 0, 9)), new Date(Date.UTC(2026, 0, 9, 8, 5, 7))]);
+    for (const cell of ['B2', 'B3']) sheet.getCell(cell).numFmt = 'yyyy/m/d';
+    for (const cell of ['C2', 'C3']) sheet.getCell(cell).numFmt = 'yyyy/m/d h:mm';
+    const path = join(dir, 'dates.xlsx');
+    await book.xlsx.writeFile(path);
+    expect(await read(path)).toEqual([
+      { phone: '13800138000', params: { day: '2026-12-04', at: '2026-12-04 10:30' }, line: 2 },
+      { phone: '13900139000', params: { day: '2026-01-09', at: '2026-01-09 08:05:07' }, line: 3 },
+    ]);
   });
 });
