@@ -47,11 +47,19 @@ export function notTextSignature(head: Uint8Array): NotText | undefined {
 const UTF16_NUL_SHARE = 0.9;
 
 /**
+ * Share of a head's bytes that must be NULs for it to be read as UTF-16: its Latin characters
+ * (digits, commas, line breaks) are half NULs, so a list of numbers is near half, a header of
+ * Chinese names with its commas about a sixth. A stray NUL in UTF-8 text (a damaged export) falls
+ * on one side too, and was read as UTF-16 without a byte-order mark.
+ */
+export const UTF16_NUL_DENSITY = 1 / 16;
+
+/**
  * Which UTF-16 `head` is written in, judged from where its NUL bytes fall: in UTF-16 text the NULs
  * are the high bytes of Latin characters (digits, commas, line breaks), at odd offsets in
  * little-endian and at even ones in big-endian. Chinese characters such as 一 (U+4E00) put a NUL
  * on the other side, so it is a share ({@link UTF16_NUL_SHARE}), not all; NULs spread over both
- * sides, or none, mean not UTF-16. Only the first `window` bytes are looked at.
+ * sides, or too few ({@link UTF16_NUL_DENSITY}), mean not UTF-16. Only the first `window` bytes are looked at.
  */
 export function utf16ByNuls(head: Uint8Array, window = 4096): 'utf-16le' | 'utf-16be' | undefined {
   let even = 0;
@@ -63,7 +71,7 @@ export function utf16ByNuls(head: Uint8Array, window = 4096): 'utf-16le' | 'utf-
     else odd++;
   }
   const total = even + odd;
-  if (total === 0) return undefined;
+  if (total === 0 || total < end * UTF16_NUL_DENSITY) return undefined;
   if (odd >= total * UTF16_NUL_SHARE) return 'utf-16le';
   if (even >= total * UTF16_NUL_SHARE) return 'utf-16be';
   return undefined;

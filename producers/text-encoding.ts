@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../src/errors.js';
-import { beginsWith, notTextSignature, utf16ByNuls } from './file-signature.js';
+import { beginsWith, notTextSignature, UTF16_NUL_DENSITY, utf16ByNuls } from './file-signature.js';
 import { LineEncodings } from './line-encodings.js';
 
 /** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
@@ -197,7 +197,7 @@ export async function settleEncoding(source: Rereadable, named: FileEncoding | u
     return declared;
   }
   if (declared === undefined) {
-    if (head.subarray(0, NUL_WINDOW).includes(0)) throw nulBytesError(field, utf16ByNuls(head, NUL_WINDOW));
+    if (head.subarray(0, NUL_WINDOW).includes(0)) throw nulBytesError(field, head.subarray(0, NUL_WINDOW));
     // The common case, and the fast one: a native check per chunk.
     if (await fitsEncoding(source, 'utf-8', partial)) return 'utf-8';
   }
@@ -266,12 +266,25 @@ function utf8LineError(field: string, lines: LineEncodings, named: boolean): Val
 const NUL_WINDOW = 4096;
 
 /** The refusal of a file with NUL bytes and no byte-order mark: UTF-16 to be named, or not text at all. */
-function nulBytesError(field: string, utf16: FileEncoding | undefined): ValidationError {
-  const message =
-    utf16 === undefined
-      ? 'holds NUL bytes scattered as in a binary file: it is not a text list (nothing was enqueued). Fix: save the list from Excel or WPS as "CSV UTF-8" or "Excel Workbook (.xlsx)"'
-      : `holds NUL bytes where ${utf16.toUpperCase()} text has them, without a byte-order mark (nothing was enqueued). Fix: name it with --encoding ${utf16} (REST: ?encoding=${utf16}), or save the file as "CSV UTF-8"`;
-  return new ValidationError([{ field, message }]);
+/** The refusal of a file whose `head` holds NUL bytes: UTF-16 without a BOM, a binary file, or text with a stray NUL. */
+function nulBytesError(field: string, head: Buffer): ValidationError {
+  const utf16 = utf16ByNuls(head, head.length);
+  if (utf16 !== undefined) {
+    const message = `holds NUL bytes where ${utf16.toUpperCase()} text has them, without a byte-order mark (nothing was enqueued). Fix: name it with --encoding ${utf16} (REST: ?encoding=${utf16}), or save the file as "CSV UTF-8"`;
+    return new ValidationError([{ field, message }]);
+  }
+  const nuls = head.reduce((n, b) => n + (b === 0 ? 1 : 0), 0);
+  if (nuls < head.length * UTF16_NUL_DENSITY) {
+    // Text with a NUL or two: named at its line, as the reader numbers lines (CRLF and lone CR count as one).
+    const before = head.subarray(0, head.indexOf(0)).toString('latin1');
+    const line = before.split(/\r\n|\r|\n/).length;
+    return new ValidationError([
+      { field: `${field}:${line}`, message: `line ${line} holds a NUL byte, which no text list has (nothing was enqueued). Fix: remove it (a damaged export or a database field puts it there), or save the list again as "CSV UTF-8"` },
+    ]);
+  }
+  return new ValidationError([
+    { field, message: 'holds NUL bytes scattered as in a binary file: it is not a text list (nothing was enqueued). Fix: save the list from Excel or WPS as "CSV UTF-8" or "Excel Workbook (.xlsx)"' },
+  ]);
 }
 
 /** The refusal of a file whose bytes are not valid in `encoding`. */

@@ -5,7 +5,7 @@
  * text cell there once, and a sheet's cells point into it): a million distinct numbers stored as
  * text cost about that many strings; stored as numbers, nothing.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
 import { readError } from './recipient-file-errors.js';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
@@ -22,13 +22,28 @@ export interface WorkbookOptions {
   sheetOption?: '--sheet' | '?sheet=';
 }
 
+/**
+ * A date cell as the sheet shows it: Excel's dates have no zone, and exceljs hands them over as
+ * Dates whose UTC fields are the sheet's. `2026-12-04`, with the time when it has one
+ * (`2026-12-04 10:30`, seconds when not zero); toISOString() made it 2026-12-04T10:30:00.000Z, a
+ * UTC time the sheet never meant, and that is what went into the message.
+ */
+function sheetDate(d: Date): string {
+  if (Number.isNaN(d.getTime())) return '';
+  const iso = d.toISOString();
+  const day = iso.slice(0, 10);
+  const [hms, ms] = [iso.slice(11, 19), iso.slice(20, 23)];
+  if (hms === '00:00:00' && ms === '000') return day;
+  return `${day} ${hms.endsWith(':00') && ms === '000' ? hms.slice(0, 5) : hms}`;
+}
+
 /** One cell as text, whatever Excel stored in it. */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return sheetDate(value);
   if (typeof value === 'object') {
     const v = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; error?: unknown };
     if (Array.isArray(v.richText)) return v.richText.map((r) => r.text).join('');
@@ -47,6 +62,53 @@ function cellsOf(values: unknown): string[] {
   const cells = new Array<string>(Math.max(0, last));
   for (let i = 1; i <= last; i++) cells[i - 1] = cellText(list[i]);
   return cells;
+}
+
+/**
+ * The parts of a workbook the reader holds whole in memory, and the most bytes of XML each may
+ * inflate to: far above what a recipient list holds (a million distinct numbers stored as text are
+ * 27 MB of shared strings; Excel's 64,000 cell formats about 10 MB of styles), far below what
+ * kills a process. A few MB of zip can inflate to GBs: a 4.4 MB workbook whose shared strings
+ * inflate to 4 GB ended a process with "JavaScript heap out of memory". Worksheets are streamed.
+ */
+const HELD_PARTS = [
+  { method: '_parseSharedStrings', what: 'shared strings (the table of its text cells)', maxBytes: 128 * 1024 * 1024 },
+  { method: '_parseStyles', what: 'styles', maxBytes: 32 * 1024 * 1024 },
+  { method: '_parseWorkbook', what: 'workbook part (its list of sheets)', maxBytes: 32 * 1024 * 1024 },
+  { method: '_parseRels', what: 'relationships', maxBytes: 32 * 1024 * 1024 },
+] as const;
+
+class PartTooLarge extends Error {
+  constructor(
+    readonly what: string,
+    readonly maxBytes: number,
+  ) {
+    super(`its ${what} are over ${maxBytes / 1024 / 1024} MiB`);
+  }
+}
+
+/**
+ * Caps what exceljs's WorkbookReader reads of each part in {@link HELD_PARTS}: the entry of the zip
+ * it is handed goes through a count that fails the read past the cap. These are methods of its
+ * own (exceljs 4.4.0); a version without them reads as before.
+ */
+function capHeldParts(reader: object): void {
+  const methods = reader as Record<string, unknown>;
+  for (const part of HELD_PARTS) {
+    const parse = methods[part.method];
+    if (typeof parse !== 'function') continue;
+    methods[part.method] = function (this: unknown, entry: Readable) {
+      let bytes = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          done(bytes > part.maxBytes ? new PartTooLarge(part.what, part.maxBytes) : null, chunk);
+        },
+      });
+      entry.on('error', (err) => counted.destroy(err));
+      return (parse as (entry: Readable) => unknown).call(this, entry.pipe(counted));
+    };
+  }
 }
 
 interface SheetReader {
@@ -83,6 +145,7 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
     worksheets: 'emit',
     entries: 'ignore',
   });
+  capHeldParts(reader);
   const seen: string[] = [];
   /** The sheets not read that hold a row with something in it. */
   const withRows: string[] = [];
@@ -96,7 +159,7 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
       // A sheet that is not read is still parsed through: the zip is one stream.
       for await (const events of sheet.parse()) {
         if (wanted) {
-          const out = rowsOf(events, rows);
+          const out = rowsOf(events, rows, field);
           recipients += out.length;
           yield out;
         } else if (!hasRows) hasRows = events.some((e) => e.eventType === 'row' && cellsOf((e.value as { values: unknown }).values).length > 0);
@@ -105,6 +168,14 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
       else if (hasRows) withRows.push(sheet.name);
     }
   } catch (err) {
+    if (err instanceof PartTooLarge) {
+      throw new ValidationError([
+        {
+          field,
+          message: `${path ?? 'the upload'} holds more text than any recipient list: ${err.message} once unpacked, more than is read into memory (nothing was enqueued). Fix: copy the sheet with the list into a new workbook, or save it as "CSV UTF-8" (read as it streams)`,
+        },
+      ]);
+    }
     const read = readError(err, path, field);
     if (read !== err || err instanceof ValidationError) throw read;
     throw new ValidationError([
@@ -140,11 +211,38 @@ function noRowError(sheet: string, opts: WorkbookOptions, empty: boolean, withRo
   return new ValidationError([{ field: opts.field ?? 'file', message }]);
 }
 
-function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows): CampaignRecipient[] {
+/** A column's letters, as Excel names it (1 → A, 27 → AA). */
+function columnName(index: number): string {
+  let name = '';
+  for (let n = index; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+  return name;
+}
+
+/**
+ * A text cell stored in the shared-strings table that the reader did not resolve: exceljs 4.4.0
+ * misses the table when it is the last part of the zip, and hands the cell over as its index
+ * ({ sharedString: 0 }), which read as "[object Object]" and went into messages as a param.
+ */
+function unresolvedColumn(values: unknown): number | undefined {
+  if (!Array.isArray(values)) return undefined;
+  const at = values.findIndex((v: unknown) => v !== null && typeof v === 'object' && 'sharedString' in v);
+  return at >= 1 ? at : undefined;
+}
+
+function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows, field: string): CampaignRecipient[] {
   const out: CampaignRecipient[] = [];
   for (const event of events) {
     if (event.eventType !== 'row') continue;
     const row = event.value as { number: number; values: unknown };
+    const unresolved = unresolvedColumn(row.values);
+    if (unresolved !== undefined) {
+      throw new ValidationError([
+        {
+          field: `${field}:${row.number}`,
+          message: `column ${columnName(unresolved)} holds text the workbook's table of text cells does not give (the file is damaged, or written with its parts in an order this reader misses; nothing was enqueued). Fix: open it in Excel and save it again as "Excel Workbook (.xlsx)", or save it as "CSV UTF-8"`,
+        },
+      ]);
+    }
     const recipient = rows.row(cellsOf(row.values), row.number);
     if (recipient !== undefined) out.push(recipient);
   }

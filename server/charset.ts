@@ -10,6 +10,7 @@ import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { ValidationError } from '../src/errors.js';
 import { firstRepeatedKey } from '../src/duplicate-keys.js';
+import { explainedJsonParser } from './json-body.js';
 
 /** The charset a Content-Type names, lower-cased and unquoted; undefined without one. */
 function charsetOf(contentType: string | undefined): string | undefined {
@@ -31,9 +32,9 @@ function utf8CharsetError(contentType: string | undefined): HttpError | undefine
   return new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type charset ${quoted(charset)} is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`);
 }
 
-/** fastify's JSON parser, behind the charset check; a key given twice in an object is refused. */
+/** fastify's JSON parser (its refusals explained), behind the charset check; a key given twice in an object is refused. */
 export function utf8JsonParser(app: FastifyInstance) {
-  const parse = app.getDefaultJsonParser('error', 'error');
+  const parse = explainedJsonParser(app);
   return (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void => {
     const refused = utf8CharsetError(request.headers['content-type']);
     if (refused) return done(refused);

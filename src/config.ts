@@ -294,6 +294,14 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, {
       message: 'must be host[:port] without a scheme or path. Fix: e.g. SMS_ENDPOINT=dysmsapi.aliyuncs.com or 127.0.0.1:8081',
     })
+    // Taken, a port out of range fails every call as a network error, and a door check that
+    // Dysmsapi does not answer is skipped rather than refusing (docs/sending.md).
+    .superRefine((v, ctx) => {
+      const port = /:(\d+)$/.exec(v)?.[1];
+      if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65_535)) {
+        ctx.addIssue({ code: 'custom', message: `has port ${port}, which no socket has (1 to 65535). Fix: the port Dysmsapi or the emulator listens on, e.g. SMS_ENDPOINT=127.0.0.1:8081, or no port for the protocol's` });
+      }
+    })
     .optional()
     .meta(envDoc({ group: 'dysmsapi', description: 'Dysmsapi `host[:port]`; overrides the mode\'s endpoint', defaultNote: '`dysmsapi.aliyuncs.com` in live mode; in sandbox mode unset means "start an emulator inside this process"', allowed: '`host[:port]`, no scheme or path' })),
   SMS_PROTOCOL: z

@@ -7,6 +7,7 @@ import { CallbackJobData, ExpireJobData, JOB } from '../src/queue/job-schemas.js
 import type { SendStore } from '../src/queue/send-store.js';
 import type { ExpireChunk } from '../src/receipts/window-expiry.js';
 import type { CallbackPoster } from './callback-post.js';
+import { parseJobData } from './job-data.js';
 
 export interface HousekeepingDeps {
   sends: SendStore;
@@ -96,18 +97,15 @@ export function createHousekeepingProcessor(deps: HousekeepingDeps) {
   const log = deps.logger.child({ component: 'housekeeping' });
 
   async function expire(job: Job) {
-    const parsed = ExpireJobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`expire job ${job.id} has invalid data`);
-    return { expired: await deps.expireChunk(parsed.data.chunkId) };
+    return { expired: await deps.expireChunk(parseJobData(ExpireJobData, job, 'expire').chunkId) };
   }
 
   async function callback(job: Job, token: string | undefined) {
-    const parsed = CallbackJobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`callback job ${job.id} has invalid data`);
-    const status = await deps.sends.status(parsed.data.sendId);
+    const { sendId } = parseJobData(CallbackJobData, job, 'callback');
+    const status = await deps.sends.status(sendId);
     const url = status?.send.callbackUrl;
     if (!status || !url) {
-      if (!status) log.warn({ sendId: parsed.data.sendId }, 'callback not sent: its send record is gone (expired after its retention)');
+      if (!status) log.warn({ sendId }, 'callback not sent: its send record is gone (expired after its retention)');
       return { sent: false };
     }
     if (!deps.callbackSecret) {

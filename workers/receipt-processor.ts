@@ -1,6 +1,7 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import { ReceiptJobData } from '../src/queue/job-schemas.js';
+import { parseJobData } from './job-data.js';
 import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesOwnFirst } from '../src/sms/dates.js';
@@ -33,9 +34,7 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
   const baseLog = deps.logger.child({ component: 'receipts' });
 
   return async function processReceipt(job: Job, token?: string): Promise<ReceiptJobResult> {
-    const parsed = ReceiptJobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`receipt job ${job.id} has invalid data: ${parsed.error.message}`);
-    const data = parsed.data;
+    const data = parseJobData(ReceiptJobData, job, 'receipt');
     const chunk = await deps.chunks.get(data.chunkId);
     if (!chunk || chunk.state !== 'accepted') return { outcome: 'obsolete', state: chunk?.state ?? 'missing' };
     const policy = deps.policies[chunk.kind];

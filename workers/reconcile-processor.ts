@@ -3,6 +3,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import type { ChunkRecord } from '../src/queue/chunk-store.js';
 import { ReconcileJobData } from '../src/queue/job-schemas.js';
+import { parseJobData } from './job-data.js';
 import { isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
@@ -42,9 +43,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
   const baseLog = deps.logger.child({ component: 'reconcile' });
 
   return async function processReconcile(job: Job, token?: string): Promise<ReconcileJobResult> {
-    const parsed = ReconcileJobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`reconcile job ${job.id} has invalid data: ${parsed.error.message}`);
-    const data = parsed.data;
+    const data = parseJobData(ReconcileJobData, job, 'reconcile');
     const { sendId, chunkId, attempt } = data;
     // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
     let jobLog: Logger | undefined;

@@ -9,6 +9,7 @@ import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import { chunkIdOf, type ClaimResult, type NewChunk } from '../src/queue/chunk-store.js';
 import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { SendJobData } from '../src/queue/job-schemas.js';
+import { parseJobData } from './job-data.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import type { SendStore } from '../src/queue/send-store.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
@@ -130,9 +131,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
   }
 
   return async function processSend(job: Job, token?: string): Promise<SendJobResult> {
-    const parsed = SendJobData.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`send job ${job.id} has invalid data: ${parsed.error.message}`);
-    const { sendId, chunkId } = parsed.data;
+    const { sendId, chunkId } = parseJobData(SendJobData, job, 'send');
     if (deps.isClosing?.()) return handBack(job, token);
     // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
     let jobLog: Logger | undefined;

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { SmsReport, SmsUp } from '../../src/receipts/pushed-reports.js';
 import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
+import { explainedJsonParser } from '../json-body.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { NotDurableError, RedisNotDurableError, RedisUnavailableError, redisDoesNotAnswer } from '../../src/errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
@@ -71,7 +72,7 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
   // Alibaba posts JSON (some accounts send it as text/plain); parse both, strictly. Whatever charset
   // its label names (a Java client's text/plain says ISO-8859-1): a sender nobody can correct must
   // not have its receipts refused for a label, and RFC 8259 gives a JSON charset no effect.
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, explainedJsonParser(app));
 
   const authorized = (request: FastifyRequest): boolean => {
     const fromPath = (request.params as { token?: string }).token;

@@ -11,12 +11,28 @@ export const JOB = Object.freeze({
 
 const id = z.string().min(1).max(200);
 
+/**
+ * A chunk's id is its send's id, a dot and its index (chunkIdOf), and the scripts a job runs move
+ * the counts of the send the job names: a job naming a chunk of another send (made by hand, or by
+ * a program that is not smsq) would claim it past that send's pause, cancel or deadline and move
+ * counts of a send it is not part of. Refused before anything is read.
+ */
+function ofItsSend<T extends z.ZodType<{ sendId: string; chunkId: string }>>(schema: T): T {
+  return schema.refine((d) => d.chunkId.length > d.sendId.length + 1 && d.chunkId.startsWith(`${d.sendId}.`) && !d.chunkId.includes('.', d.sendId.length + 1), {
+    path: ['chunkId'],
+    error: (issue) => {
+      const d = issue.input as { sendId: string; chunkId: string };
+      return `"${d.chunkId}" is not a chunk of send ${d.sendId} (a chunk id is its send id, a dot and its index, as ${d.sendId}.0)`;
+    },
+  }) as T;
+}
+
 /** A chunk to send. The payload lives in the chunk hash, so jobs stay small and resends reuse it. */
-export const SendJobData = z.object({ sendId: id, chunkId: id });
+export const SendJobData = ofItsSend(z.object({ sendId: id, chunkId: id }));
 export type SendJobData = z.infer<typeof SendJobData>;
 
 /** A look-up of an attempt whose outcome is unknown. */
-export const ReconcileJobData = z.object({
+export const ReconcileJobData = ofItsSend(z.object({
   sendId: id,
   chunkId: id,
   /** The attempt being looked up; a newer attempt makes this job obsolete. */
@@ -34,7 +50,7 @@ export const ReconcileJobData = z.object({
   sentAt: z.number().int().positive().optional(),
   /** The attempt's OutId, for the same reason. Absent in jobs of earlier versions. */
   outId: z.string().min(1).max(255).optional(),
-});
+}));
 export type ReconcileJobData = z.infer<typeof ReconcileJobData>;
 
 /** BullMQ job ids may not contain ':'; ours use '.' separators and are deterministic. */
@@ -50,7 +66,7 @@ export const jobIds = Object.freeze({
 });
 
 /** A receipt look-up: one QuerySendDetails for the next recipient of a chunk still without a receipt. */
-export const ReceiptJobData = z.object({
+export const ReceiptJobData = ofItsSend(z.object({
   sendId: id,
   chunkId: id,
   /** 1-based look at the chunk; each look walks its recipients once. */
@@ -61,11 +77,11 @@ export const ReceiptJobData = z.object({
   page: z.number().int().positive(),
   /** Recipients found still waiting during this look (another look follows when > 0). */
   waiting: z.number().int().min(0),
-});
+}));
 export type ReceiptJobData = z.infer<typeof ReceiptJobData>;
 
 /** Housekeeping: recipients of an accepted chunk still without a receipt when the window ends. */
-export const ExpireJobData = z.object({ sendId: id, chunkId: id });
+export const ExpireJobData = ofItsSend(z.object({ sendId: id, chunkId: id }));
 export type ExpireJobData = z.infer<typeof ExpireJobData>;
 
 /** Housekeeping: tell a send's callback URL its final state. */

@@ -239,6 +239,14 @@ const REFUSED: RefusedFile[] = [
     message: /NUL bytes scattered as in a binary file: it is not a text list.*Fix: save the list/,
   },
   {
+    // It was told "NUL bytes where UTF-16BE text has them ... Fix: name it with --encoding utf-16be", which reads it as garbage.
+    name: 'a UTF-8 file with a stray NUL in a cell (a damaged export)',
+    make: async () => fileOf('stray-nul.csv', Buffer.from('phone,name\n13800138000,Li\u0000Wang\n13900139000,Zhao\n')),
+    rest: { type: 'text/csv' },
+    field: 'file:2',
+    message: /line 2 holds a NUL byte, which no text list has \(nothing was enqueued\)\. Fix: remove it/,
+  },
+  {
     name: 'a workbook whose header names a variable in the wrong case',
     make: () => workbook('case.xlsx', [{ name: 'Sheet1', rows: [['手机号', 'Name'], [13800138000, 'Li']] }]),
     rest: { type: XLSX_TYPE },

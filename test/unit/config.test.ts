@@ -76,6 +76,13 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/SMS_ENDPOINT="https:\/\/x\/" must be host\[:port\]/);
   });
 
+  it('refuses an SMS_ENDPOINT port no socket has (127.0.0.1:99999 was taken; every Dysmsapi call then failed as a network error, and smsq send skipped its account check and enqueued)', () => {
+    for (const port of ['0', '65536', '99999']) {
+      expect(errorOf({ SMS_ENDPOINT: `127.0.0.1:${port}` }).message).toMatch(new RegExp(`SMS_ENDPOINT="127\\.0\\.0\\.1:${port}" has port ${port}, which no socket has \\(1 to 65535\\)\\. Fix: `));
+    }
+    expect(loadConfig({ SMS_ENDPOINT: '127.0.0.1:65535' }).endpoint).toBe('127.0.0.1:65535');
+  });
+
   it('refuses half an AccessKey pair and never prints the secret', () => {
     const err = errorOf({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'topsecret' });
     expect(err.message).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID is missing/);

@@ -29,5 +29,8 @@ describe('file signatures: what a file that is not text is', () => {
     expect(utf16ByNuls(chinese)).toBe('utf-16le');
     expect(utf16ByNuls(Buffer.from(chinese).swap16())).toBe('utf-16be');
     expect(utf16ByNuls(Buffer.from('phone'))).toBeUndefined();
+    // A stray NUL or two in UTF-8 text fall on one side by chance: UTF-16 has one every few bytes.
+    expect(utf16ByNuls(Buffer.from('phone,name\n13800138000,Li\u0000Wang\n13900139000,Zhao\n'))).toBeUndefined();
+    expect(utf16ByNuls(Buffer.from('phone,name\n13800138000,Li\u0000\u0000\u0000Wang\n'))).toBeUndefined();
   });
 });
