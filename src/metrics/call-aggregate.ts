@@ -14,12 +14,21 @@ export const RECEIPT_BUCKETS_SECONDS: readonly number[] = Object.freeze([1, 5, 1
 /** Receipt latencies share the latency hash under this operation prefix (`receipt.query`, `receipt.report`). */
 export const RECEIPT_OPERATION_PREFIX = 'receipt.';
 
+/** How far a receipt's time may fall from its acceptance and still be taken as its latency. */
+const PLAUSIBLE_RECEIPT = Object.freeze({ earlyMs: 3_600_000, lateMs: 7 * 86_400_000 });
+
 /**
  * Seconds from acceptance to a final receipt, for `recordReceipt`; `undefined` (nothing to record)
- * when either time is unknown. A receipt stamped before acceptance (clock skew) counts as 0.
+ * when either time is unknown, or when the receipt's time cannot be its own: more than an hour
+ * before acceptance or a week after it (a carrier keeps an SMS three days at most). A pushed
+ * `report_time` is whatever the push says: one of year 9999 would have weighed on the histogram's
+ * sum for ever. A receipt stamped a little before acceptance (clock skew) counts as 0.
  */
 export function receiptLatencySeconds(acceptedAt: number | undefined, receivedAt: number | undefined): number | undefined {
-  return acceptedAt === undefined || receivedAt === undefined ? undefined : Math.max(0, receivedAt - acceptedAt) / 1000;
+  if (acceptedAt === undefined || receivedAt === undefined) return undefined;
+  const latencyMs = receivedAt - acceptedAt;
+  if (latencyMs < -PLAUSIBLE_RECEIPT.earlyMs || latencyMs > PLAUSIBLE_RECEIPT.lateMs) return undefined;
+  return Math.max(0, latencyMs) / 1000;
 }
 
 /** One finished API call. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketOf, createCallAggregate, isFloatField, labelValue } from '../../src/metrics/call-aggregate.js';
+import { bucketOf, createCallAggregate, isFloatField, labelValue, receiptLatencySeconds } from '../../src/metrics/call-aggregate.js';
 import { outcomeClass } from '../../src/metrics/call-metrics.js';
 import { parseCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { renderHistogram, renderPrometheus } from '../../src/metrics/prometheus.js';
@@ -144,5 +144,17 @@ describe('receipt latency', () => {
     expect(snap.receipts[0]).toMatchObject({ operation: 'query', count: 2, sum: 404 });
     expect(snap.receipts[0]!.buckets.find((b) => b.le === 5)?.count).toBe(1);
     expect(snap.receipts[0]!.buckets.find((b) => b.le === 900)?.count).toBe(2);
+  });
+});
+
+describe('receipt latency', () => {
+  it('is taken from a receipt time that can be the receipt\'s own, and nothing is recorded otherwise (a pushed report_time of 9999 or 1970)', () => {
+    const acceptedAt = Date.parse('2026-12-05T10:00:00Z');
+    expect(receiptLatencySeconds(acceptedAt, acceptedAt + 4_000)).toBe(4);
+    expect(receiptLatencySeconds(acceptedAt, acceptedAt - 2_000)).toBe(0); // clock skew
+    expect(receiptLatencySeconds(acceptedAt, acceptedAt + 3 * 86_400_000)).toBe(3 * 86_400);
+    expect(receiptLatencySeconds(acceptedAt, Date.parse('9999-12-31T00:00:00Z'))).toBeUndefined();
+    expect(receiptLatencySeconds(acceptedAt, -1000)).toBeUndefined();
+    expect(receiptLatencySeconds(undefined, acceptedAt)).toBeUndefined();
   });
 });
