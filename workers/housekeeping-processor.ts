@@ -5,6 +5,7 @@ import type { Logger } from '../src/logger.js';
 import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import { CallbackJobData, ExpireJobData, JOB } from '../src/queue/job-schemas.js';
 import type { SendStore } from '../src/queue/send-store.js';
+import { isSendEnded } from '../src/queue/lifecycle.js';
 import type { ExpireChunk } from '../src/receipts/window-expiry.js';
 import type { CallbackPoster } from './callback-post.js';
 import { parseJobData } from './job-data.js';
@@ -114,6 +115,14 @@ export function createHousekeepingProcessor(deps: HousekeepingDeps) {
       // leave its id taken by a failed job); it waits instead, for as long as the fault lasts.
       log.error({ sendId: status.send.sendId, recheckInMs: NO_SECRET_RECHECK_MS }, NO_CALLBACK_SECRET);
       await deps.metrics?.recordHousekeepingFailure(JOB.callback, 'deferred');
+      await job.moveToDelayed(Date.now() + NO_SECRET_RECHECK_MS, token);
+      throw new DelayedError();
+    }
+    if (!isSendEnded(status.send.state)) {
+      // smsq adds a send's callback job once the send has ended; one found earlier was added by
+      // something else (by hand, a foreign program) under the callback's id, which the real one
+      // would then find taken. It posts nothing now and looks again, and so posts the real end.
+      log.warn({ sendId, state: status.send.state, recheckInMs: NO_SECRET_RECHECK_MS }, 'callback job for a send that has not ended: nothing posted; it looks again until the send ends');
       await job.moveToDelayed(Date.now() + NO_SECRET_RECHECK_MS, token);
       throw new DelayedError();
     }

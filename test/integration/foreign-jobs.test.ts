@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
-import { JOB } from '../../src/queue/job-schemas.js';
+import { JOB, jobIds } from '../../src/queue/job-schemas.js';
+import { createProducer } from '../../producers/producer.js';
+import { startSignedReceiver } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -81,5 +83,32 @@ describe('a housekeeping job with invalid data', () => {
     expect(await failedReason(housekeeping, jobs[1])).toMatch(/chunkId/);
     expect(await failedReason(housekeeping, jobs[2])).toMatch(/has invalid data, .*: \(job data\): must be an object, got a string\. Fix: /);
     await housekeeping.close();
+  });
+});
+
+describe('a callback job for a send that has not ended', () => {
+  it('posts nothing while the send goes on, then the end it reaches (one added by hand posted "send.paused", signed, and held the real callback\'s id)', async () => {
+    const h = await harnesses.create({ label: 'foreign-callback' });
+    const secret = 'the-producers-callback-secret';
+    const receiver = await startSignedReceiver(secret);
+    const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, callbacks: true });
+    try {
+      const { sendId } = await producer.send({ ...NOTE, phones: ['13800138002'], callbackUrl: receiver.url });
+      await producer.pause(sendId);
+      const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
+      const job = await housekeeping.add(JOB.callback, { sendId }, { jobId: jobIds.callback(sendId) });
+      await h.startWorker({ callbackSecret: secret });
+      await waitFor(async () => (await housekeeping.getJob(job.id as string))?.isDelayed(), 'the callback job to wait for the send\'s end');
+      expect(receiver.got).toEqual([]);
+      await producer.cancel(sendId);
+      // The job looks again within a minute; promoted here rather than waited for.
+      await (await housekeeping.getJob(job.id as string))?.promote();
+      await waitFor(() => receiver.got.length > 0, 'the callback');
+      expect(receiver.got).toEqual([{ ok: true, body: expect.objectContaining({ event: 'send.cancelled', sendId }) }]);
+      await housekeeping.close();
+    } finally {
+      await producer.close();
+      await receiver.close();
+    }
   });
 });
