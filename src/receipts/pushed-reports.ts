@@ -52,12 +52,21 @@ export function parseSmsUps(body: unknown): SmsUp[] {
   return parseArray(SmsUp, body, 'SmsUp objects');
 }
 
-/** Replies that opt a number out of marketing (compared trimmed and case-insensitive). */
+/** Replies that opt a number out of marketing (compared as {@link replyWord} reads them). */
 export const DEFAULT_OPT_OUT_KEYWORDS = ['TD', 'T', '退订'] as const;
 
+/**
+ * A reply as the word it says: full-width forms made plain (NFKC: `ＴＤ` is `TD`), spaces,
+ * punctuation and symbols left out (`退订。`, `T D`, `【退订】`), upper case. Phones type replies
+ * so: compared as written, such a reply left the number on the marketing list it asked to leave.
+ */
+function replyWord(text: string): string {
+  return text.normalize('NFKC').replace(/[\s\p{P}\p{S}]/gu, '').toUpperCase();
+}
+
 export function isOptOut(content: string, keywords: readonly string[] = DEFAULT_OPT_OUT_KEYWORDS): boolean {
-  const c = content.trim().toUpperCase();
-  return keywords.some((k) => k.toUpperCase() === c);
+  const said = replyWord(content);
+  return said !== '' && keywords.some((k) => replyWord(k) === said);
 }
 
 /** OutIds are parsed in one place (src/queue/out-id.ts). */

@@ -30,6 +30,12 @@ describe('pushed reports', () => {
     expect(['TDX', 'please stop', ''].some((c) => isOptOut(c))).toBe(false);
   });
 
+  it('recognises opt-out replies as phones type them: full-width letters, punctuation, spaces between (they were not opted out)', () => {
+    for (const reply of ['ＴＤ', 'ｔｄ', '退订。', '退订!', '退订！', 'T D', 'TD.', '"TD"', '【退订】', '退 订', 'td~']) expect(isOptOut(reply), reply).toBe(true);
+    for (const reply of ['TDD', '不退订', '退订单', 'T1', '...', '。']) expect(isOptOut(reply), reply).toBe(false);
+    expect(isOptOut('Stop!', ['STOP'])).toBe(true);
+  });
+
   it('reads our OutIds and nothing else', () => {
     expect(parseOutId('sabc123.7.2')).toEqual({ sendId: 'sabc123', index: '7', chunkId: 'sabc123.7', attempt: 2 });
     expect(parseOutId('sabc123.7-3.1')).toEqual({ sendId: 'sabc123', index: '7-3', chunkId: 'sabc123.7-3', attempt: 1 });
