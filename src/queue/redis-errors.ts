@@ -25,6 +25,15 @@ export function isRedisConnectionError(err: unknown): boolean {
   return CONNECTION_MESSAGES.some((re) => re.test(err.message));
 }
 
+/**
+ * ioredis's refusal of a command on a `client` connection that is not connected ("Stream isn't
+ * writeable and enableOfflineQueue options is false"): it says nothing of why, and the command
+ * was not sent.
+ */
+export function isOfflineRefusal(err: unknown): boolean {
+  return err instanceof Error && /Stream isn't writeable/i.test(err.message);
+}
+
 /** One line for "what happened", from whatever ioredis reported (never a stack). */
 export function connectionReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

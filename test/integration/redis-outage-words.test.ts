@@ -1,0 +1,58 @@
+/**
+ * What a producer call says when Redis does not answer, in smsq's words: a real private
+ * redis-server, SIGSTOPped (its connections stay open). The first call fails at the command
+ * timeout, which drops the link; the calls after it, refused by ioredis until the link is made
+ * again, said "Stream isn't writeable and enableOfflineQueue options is false", and a read said it
+ * "may be partly done: retry it with the same idempotency key".
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { RedisUnavailableError } from '../../src/errors.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { startPrivateRedis } from '../../src/runtime/private-redis.js';
+import { createProducer } from '../../producers/producer.js';
+
+const closers: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
+
+async function failure(p: Promise<unknown>): Promise<RedisUnavailableError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RedisUnavailableError);
+  return err as RedisUnavailableError;
+}
+
+describe('producer calls against a frozen Redis', () => {
+  it('name the timeout, never ioredis\'s "Stream isn\'t writeable ..."; a read says nothing was changed', async () => {
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    const pid = server.process.pid as number;
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{words}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    const first = await producer.send(request('13800138000'));
+
+    process.kill(pid, 'SIGSTOP');
+    closers.push(() => process.kill(pid, 'SIGCONT'));
+    const timedOut = await failure(producer.send(request('13800138001')));
+    expect(timedOut.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
+    expect(timedOut.message).toMatch(/may be partly done: retry it with the same idempotency key/);
+    // Right after: the link is being dropped and made again.
+    const read = await failure(producer.getStatus(first.sendId));
+    const write = await failure(producer.send(request('13800138002')));
+    const list = await failure(producer.listSends({ limit: 5 }));
+    for (const err of [read, write, list]) {
+      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
+      expect(err.message).not.toMatch(/enableOfflineQueue|Stream isn't writeable/);
+    }
+    for (const err of [read, list]) expect(err.message).toMatch(/nothing was changed; run it again once Redis answers/);
+  });
+});
