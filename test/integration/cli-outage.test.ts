@@ -1,0 +1,68 @@
+/**
+ * `smsq` commands as real processes whose Redis goes away while they run (a private redis-server,
+ * stopped mid-command): each ends within a bounded time with one readable line naming REDIS_URL
+ * and the fix, and nothing else on stderr: no raw error object, no stack.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/errors.js';
+import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
+import { waitFor } from '../support/wait.js';
+
+let emulator: Emulator;
+let endpoint: string;
+const children: CliProcess[] = [];
+const servers: PrivateRedis[] = [];
+
+beforeAll(async () => {
+  emulator = createEmulator({ delivery: { delayMs: 0 } });
+  ({ endpoint } = await emulator.listen());
+});
+
+afterAll(async () => {
+  for (const c of children) c.child.kill('SIGKILL');
+  for (const s of servers) await s.stop();
+  await emulator?.close();
+});
+
+/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+const SPAWNED_MS = 60_000;
+
+async function privateRedis(): Promise<PrivateRedis> {
+  const server = await startPrivateRedis();
+  servers.push(server);
+  return server;
+}
+
+function spawn(args: string[], redis: PrivateRedis, extra: NodeJS.ProcessEnv = {}): CliProcess {
+  const p = spawnSmsq(args, { REDIS_URL: redis.url, SMSQ_PREFIX: '{cli-outage}', SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '1000', ...extra });
+  children.push(p);
+  return p;
+}
+
+/** stderr lines that are not JSON log lines (what a person reads). */
+const plainLines = (stderr: string) => stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+
+/** What must never reach stderr: an error object as Node prints it, a stack frame. */
+function expectNoRawErrors(stderr: string): void {
+  expect(stderr).not.toMatch(/^(Error|AggregateError)[:\s]/m);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(stderr).not.toMatch(/errno: -\d+|syscall: '/);
+}
+
+describe('smsq send --wait whose Redis goes away during the wait', () => {
+  it('exit 4 with one line saying the send goes on; no raw error on stderr (it printed the queue\'s "Error: connect ECONNREFUSED ..." object)', async () => {
+    const redis = await privateRedis();
+    const send = spawn(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--wait', '--timeout', '60s'], redis);
+    // Enqueued, the worker check done (no worker serves the prefix): the wait is under way.
+    await waitFor(() => send.stderr.includes('no worker serves'), 'the send to be enqueued and waiting', SPAWNED_MS);
+    await redis.stop();
+    expect(await send.exited, send.stderr).toBe(EXIT.waitStopped);
+    expect(send.stdout).toMatch(/^send id\s+smx/m);
+    expect(plainLines(send.stderr).filter((l) => /does not answer/.test(l))).toEqual([
+      expect.stringMatching(/^the wait failed after the enqueue: Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+ does not answer .*do not send it again/),
+    ]);
+    expectNoRawErrors(send.stderr);
+  }, 90_000);
+});
