@@ -882,7 +882,16 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
         throw asRead(gate.translate(err, true));
       }
     },
-    events: (eventOpts) => run('events', () => api.events(eventOpts)),
+    async events(eventOpts) {
+      const consumer = await run('events', () => api.events(eventOpts));
+      // Its calls fail as the producer's reads do (SMSQ_REDIS_UNAVAILABLE naming REDIS_URL), not with
+      // ioredis's error; an ack is said to have changed nothing too, as acking again is harmless.
+      const said = <T>(p: Promise<T>) =>
+        p.catch((err: unknown) => {
+          throw asRead(gate.translate(err));
+        });
+      return { ...consumer, read: (o) => said(consumer.read(o)), pending: (o) => said(consumer.pending(o)), ack: (ids) => said(consumer.ack(ids)) };
+    },
     close,
     async closeWithin(graceMs) {
       const graceful = close();

@@ -56,3 +56,26 @@ describe('producer calls against a frozen Redis', () => {
     for (const err of [read, list]) expect(err.message).toMatch(/nothing was changed; run it again once Redis answers/);
   });
 });
+
+describe("an events consumer's calls while Redis is gone", () => {
+  it('fail with SMSQ_REDIS_UNAVAILABLE naming REDIS_URL and saying nothing was changed (read, pending and ack threw ioredis\'s "Stream isn\'t writeable ..." with no code)', async () => {
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{words-events}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    await producer.send(request('13800138000'));
+    const consumer = await producer.events({ group: 'g', consumer: 'c', startAt: '0' });
+    expect((await consumer.read({ blockMs: 100 })).length).toBeGreaterThan(0);
+
+    await server.stop();
+    await new Promise((resolve) => redis.once('reconnecting', resolve));
+    for (const call of [() => consumer.read(), () => consumer.read({ blockMs: 100 }), () => consumer.pending(), () => consumer.ack(['0-1'])]) {
+      const err = await failure(call());
+      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (connect ECONNREFUSED`);
+      expect(err.message).toMatch(/nothing was changed; run it again once Redis answers/);
+    }
+  });
+});
