@@ -66,3 +66,39 @@ describe('smsq send --wait whose Redis goes away during the wait', () => {
     expectNoRawErrors(send.stderr);
   }, 90_000);
 });
+
+describe('smsq sandbox whose Redis goes away mid-run', () => {
+  /** The exit code, or 'still running' once `ms` have passed (the process is then killed). */
+  async function exitWithin(p: CliProcess, ms: number): Promise<number | string> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('still running'), ms);
+    });
+    const code = await Promise.race([p.exited, late]);
+    clearTimeout(timer);
+    if (code === 'still running') p.child.kill('SIGKILL');
+    return code;
+  }
+
+  it.each([
+    ['stopped', (redis: PrivateRedis) => redis.stop()],
+    ['frozen (SIGSTOP: its connections stay open)', (redis: PrivateRedis) => void redis.process.kill('SIGSTOP')],
+  ])('%s: ends within the timeouts, exit 3, one line naming REDIS_URL and one naming the keys it left and how to remove them (it waited for Redis for ever)', async (_how, goAway) => {
+    const redis = await privateRedis();
+    const sandbox = spawn(['sandbox', '--recipients', '20000'], redis, { SMSQ_SHUTDOWN_GRACE_MS: '2000' });
+    await waitFor(() => /^enqueued: /m.test(sandbox.stderr), 'the sandbox to enqueue its sends', SPAWNED_MS);
+    await goAway(redis);
+    try {
+      // Grace (2 s) and connect timeouts (1 s each) with room for a loaded machine.
+      expect(await exitWithin(sandbox, 20_000), sandbox.stderr).toBe(EXIT.dependency);
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    const lines = plainLines(sandbox.stderr);
+    expect(lines.filter((l) => /SMSQ_REDIS_UNAVAILABLE/.test(l))).toEqual([expect.stringMatching(new RegExp(`^error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=${redis.url} does not answer .*Fix: `))]);
+    expect(lines.filter((l) => /this run's keys/.test(l))).toEqual([
+      expect.stringMatching(/^sandbox: could not remove this run's keys: they are under \{smsq-sandbox-[a-z0-9]+\} in Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+\. Fix: once Redis answers, remove them: redis-cli -u "\$REDIS_URL" --scan --pattern '\{smsq-sandbox-[a-z0-9]+\}\*' \| xargs redis-cli -u "\$REDIS_URL" unlink$/),
+    ]);
+    expectNoRawErrors(sandbox.stderr);
+  }, 120_000);
+});
