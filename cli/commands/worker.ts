@@ -11,6 +11,7 @@ import { countSendsInFlight } from '../../src/sms/sends-in-flight.js';
 import { openRedis } from '../pipeline.js';
 import { confirmDatabase } from '../../src/queue/redis-database.js';
 import { EXIT } from '../../src/errors.js';
+import { finishedWithin } from '../../src/finished-within.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
 import { confirmLiveCredentials } from '../../src/runtime/sms-runtime.js';
@@ -87,10 +88,14 @@ export function register(program: Command, ctx: CliContext): void {
           connection.disconnect(); // what still waits for Redis fails now instead of holding the exit
           return EXIT.dependency;
         }
-        // The last flush, once the calls in flight are recorded; with Redis down (the worker stopped
-        // at once, nothing in hand) it would wait for Redis: the counts since the last flush are lost.
-        if (connection.status === 'ready') await metrics.close();
-        else void metrics.close();
+        // The last flush, once the calls in flight are recorded; with Redis down or frozen (the worker
+        // stopped at once, nothing in hand) it would wait for Redis: the counts since the last flush
+        // are lost, and the flush, failed by the disconnect, says so.
+        const flushed = connection.status === 'ready' && (await finishedWithin(metrics.close(), config.redisConnectTimeoutMs));
+        if (!flushed) {
+          void metrics.close();
+          connection.disconnect();
+        }
         ctx.logger.info('worker stopped');
         return EXIT.ok;
       }),

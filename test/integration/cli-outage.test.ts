@@ -102,3 +102,27 @@ describe('smsq sandbox whose Redis goes away mid-run', () => {
     expectNoRawErrors(sandbox.stderr);
   }, 120_000);
 });
+
+describe('smsq worker told to stop while Redis is frozen (SIGSTOP: its connections stay open) and no job is in hand', () => {
+  it('stops within the connect timeout, exit 0, saying Redis does not answer (it waited out its whole grace, exit 3, "stopping without recording the calls in flight" with none in flight)', async () => {
+    const redis = await privateRedis();
+    const worker = spawn(['worker', '--concurrency', '2'], redis, { LOG_LEVEL: 'info', SMSQ_SHUTDOWN_GRACE_MS: '15000' });
+    await waitFor(() => /smsq worker running/.test(worker.stderr), 'the worker to run', SPAWNED_MS);
+    redis.process.kill('SIGSTOP');
+    try {
+      const from = performance.now();
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited, worker.stderr).toBe(EXIT.ok);
+      expect(performance.now() - from).toBeLessThan(10_000);
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    const messages = worker.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages.some((m) => /^grace period over/.test(m))).toBe(false);
+    expect(messages.filter((m) => /no job is in hand: stopped without waiting for it|^worker stopped$/.test(m))).toEqual([
+      'Redis does not answer and no job is in hand: stopped without waiting for it',
+      'worker stopped',
+    ]);
+    expectNoRawErrors(worker.stderr);
+  }, 90_000);
+});
