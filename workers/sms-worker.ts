@@ -558,7 +558,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   async function startOnce(): Promise<void> {
     const { step } = starting;
     // Before the first round trip: a start that waits for Redis says why, once.
-    if (options.watchRedis !== false) watch = watchRedis({ redis: options.connection, logger: options.logger, clock });
+    if (options.watchRedis !== false) watch = watchRedis({ redis: options.connection, logger: options.logger, clock, probeMs: connectTimeoutOf(options.connection) });
     try {
       const node = await step(server());
       await step(confirmDatabase(node, describeRedis(node)));

@@ -38,7 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.logger.warn({ signal, callsInFlight: n }, `forced exit: ${n === 1 ? '1 call in flight is left sending; its chunk is' : `${n} calls in flight are left sending; their chunks are`} looked up before anything is resent`);
         });
         // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
-        const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
+        // Asked every connect timeout: a frozen Redis gives the connection no event to say it by.
+        const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl), probeMs: config.redisConnectTimeoutMs });
         ctx.onClose(() => watch.stop());
         // Before BullMQ writes its queues' meta keys: a refused SELECT leaves ioredis in database 0.
         const database = await Promise.race([confirmDatabase(connection, redactRedisUrl(config.redisUrl)).then(() => true), shutdown.then(() => false)]);

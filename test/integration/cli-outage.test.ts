@@ -126,3 +126,46 @@ describe('smsq worker told to stop while Redis is frozen (SIGSTOP: its connectio
     expectNoRawErrors(worker.stderr);
   }, 90_000);
 });
+
+describe('smsq worker and a frozen Redis (SIGSTOP: the connection stays open, no error comes)', () => {
+  const WENT_AWAY = /does not answer; retrying with back-off/;
+  const BACK = /answers again; resuming/;
+  const lines = (p: CliProcess) => p.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; reason?: string });
+
+  it('started while Redis is frozen: says so in one line naming the wait, and one when it answers, then runs (it said nothing at all)', async () => {
+    const redis = await privateRedis();
+    redis.process.kill('SIGSTOP');
+    let worker: CliProcess | undefined;
+    try {
+      worker = spawn(['worker', '--concurrency', '2'], redis, { LOG_LEVEL: 'info' });
+      const started = worker;
+      await waitFor(() => lines(started).some((l) => WENT_AWAY.test(l.msg)), 'the line saying Redis does not answer', SPAWNED_MS);
+      expect(lines(started).find((l) => WENT_AWAY.test(l.msg))).toMatchObject({ reason: 'no answer within 1000 ms' });
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    const running = worker;
+    await waitFor(() => lines(running).some((l) => /smsq worker running/.test(l.msg)), 'the worker to run once Redis answers', SPAWNED_MS);
+    expect(lines(running).filter((l) => WENT_AWAY.test(l.msg) || BACK.test(l.msg)).map((l) => l.msg)).toEqual([expect.stringMatching(WENT_AWAY), expect.stringMatching(BACK)]);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(EXIT.ok);
+  }, 90_000);
+
+  it('frozen under a running worker: one line when it stops answering, one when it answers again (it said nothing)', async () => {
+    const redis = await privateRedis();
+    const worker = spawn(['worker', '--concurrency', '2'], redis, { LOG_LEVEL: 'info' });
+    await waitFor(() => lines(worker).some((l) => /smsq worker running/.test(l.msg)), 'the worker to run', SPAWNED_MS);
+    redis.process.kill('SIGSTOP');
+    try {
+      await waitFor(() => lines(worker).some((l) => WENT_AWAY.test(l.msg)), 'the line saying Redis does not answer', 15_000);
+      await new Promise((r) => setTimeout(r, 3000)); // several probes while frozen
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    await waitFor(() => lines(worker).some((l) => BACK.test(l.msg)), 'the line saying Redis answers again', 15_000);
+    expect(lines(worker).filter((l) => WENT_AWAY.test(l.msg) || BACK.test(l.msg)).map((l) => l.msg)).toEqual([expect.stringMatching(WENT_AWAY), expect.stringMatching(BACK)]);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(EXIT.ok);
+    expectNoRawErrors(worker.stderr);
+  }, 90_000);
+});
