@@ -6,7 +6,7 @@
 import type { RedisConnection } from './connection.js';
 import { CampaignCutOff, ConfigError, RedisUnavailableError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
-import { connectionReason, isOfflineRefusal, isRedisConnectionError } from './redis-errors.js';
+import { connectionReason, isRedisConnectionError, saysNotWhy } from './redis-errors.js';
 import { confirmDatabase } from './redis-database.js';
 
 export interface RedisGateOptions {
@@ -45,11 +45,11 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   });
 
   const unavailable = (reason: string, cause?: unknown) => new RedisUnavailableError(url(), reason, cause);
-  /** In smsq's words: a command's timeout in ms, and for a command refused while the link is down (ioredis says only that), why it is down. */
+  /** In smsq's words: a command's timeout in ms, and for an error of ioredis's that says nothing of why (see saysNotWhy), why the link is down. */
   const reasonOf = (err: unknown): string => {
     const timeoutMs = commandTimeoutOf(redis);
     if (err instanceof Error && err.message === 'Command timed out' && timeoutMs !== undefined) return `no answer within ${timeoutMs} ms`;
-    if (isOfflineRefusal(err)) return lastError && !isOfflineRefusal(lastError) ? reasonOf(lastError) : 'not connected';
+    if (saysNotWhy(err)) return lastError && !saysNotWhy(lastError) ? reasonOf(lastError) : 'the connection was lost';
     return connectionReason(err);
   };
   const reasonNow = () => (lastError ? reasonOf(lastError) : `connection ${redis.status}`);
@@ -112,7 +112,7 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     if (!isRedisConnectionError(err)) return err;
     // A command that timed out dropped the link (src/queue/droppable-redis.ts): the calls refused
     // until it is made again met that timeout.
-    if (!isOfflineRefusal(err)) lastError = err;
+    if (!saysNotWhy(err)) lastError = err;
     return new RedisUnavailableError(url(), reasonOf(err), err, midCall);
   }
 

@@ -79,3 +79,26 @@ describe("an events consumer's calls while Redis is gone", () => {
     }
   });
 });
+
+describe('a campaign whose Redis is killed while it writes', () => {
+  it("fails naming the connection's own failure, not ioredis's \"Reached the max retries per request limit ... Refer to maxRetriesPerRequest\"", async () => {
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{words-kill}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    async function* endless() {
+      for (let i = 0; ; i++) yield { phone: String(13000000000 + (i % 900_000_000)) };
+    }
+    let written = 0;
+    const campaign = producer.campaign(endless(), { signName: N.sign, templateCode: N.plainTemplate }, { onProgress: (p) => void (written = p.written) });
+    const failed = failure(campaign);
+    while (written < 5000) await new Promise((r) => setTimeout(r, 5));
+    server.process.kill('SIGKILL');
+    const err = await failed;
+    expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (`);
+    expect(err.reason).not.toMatch(/max retries|maxRetriesPerRequest|Stream isn't writeable/);
+  });
+});
