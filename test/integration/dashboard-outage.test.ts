@@ -13,6 +13,7 @@ import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { collector } from '../support/text-collector.js';
 
 const PREFIX = '{dash-outage}';
 const closers: (() => Promise<unknown> | unknown)[] = [];
@@ -23,6 +24,8 @@ afterEach(async () => {
 interface Board {
   redis: PrivateRedis;
   app: SmsqServer;
+  /** The server's log lines. */
+  log: ReturnType<typeof collector>;
 }
 
 /** `smsq server`'s parts on a `client` connection with a short timeout; a writable board. */
@@ -33,20 +36,21 @@ async function board(commandTimeoutMs: number): Promise<Board> {
   connection.on('error', () => {});
   closers.push(() => connection.disconnect());
   await new Promise((resolve) => connection.once('ready', resolve));
-  const producer = createProducer({ redis: connection, prefix: PREFIX, durability: { mode: 'none' } });
+  const producer = createProducer({ redis: connection, prefix: PREFIX, durability: { mode: 'none' }, connectTimeoutMs: commandTimeoutMs, redactedRedisUrl: redis.url });
+  const log = collector();
   closers.push(() => producer.close());
   const app = await buildServer({
     redis: connection,
     prefix: PREFIX,
     producer,
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: 'info' }, log),
     queueNames: ['calls', 'housekeeping'],
     insecure: true,
     dashboard: { readOnly: false },
     redactedRedisUrl: redis.url,
   });
   closers.push(() => app.close());
-  return { redis, app };
+  return { redis, app, log };
 }
 
 interface BoardError {
@@ -107,5 +111,22 @@ describe("Bull Board's API while Redis does not answer", () => {
     // And it was.
     await busy;
     expect(await filler.getWaitingCount()).toBe(0);
+  });
+});
+
+describe('the campaigns page while Redis does not answer', () => {
+  it('answers 503 naming REDIS_URL and logs nothing per request (each refresh, every 2 s, logged "events tally failed" with a stack)', async () => {
+    const { redis, app, log } = await board(1000);
+    expect((await app.inject({ method: 'GET', url: '/admin/campaigns' })).statusCode).toBe(200);
+    await redis.stop();
+    const before = log.text.length;
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'GET', url: '/admin/campaigns' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json<BoardError>().error).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringContaining(`Redis at REDIS_URL=${redis.url} does not answer`) });
+    }
+    const logged = log.text.slice(before);
+    expect(logged).not.toMatch(/events tally failed/);
+    expect(logged).not.toMatch(/\\n\s+at /);
   });
 });
