@@ -102,3 +102,34 @@ describe('a campaign whose Redis is killed while it writes', () => {
     expect(err.reason).not.toMatch(/max retries|maxRetriesPerRequest|Stream isn't writeable/);
   });
 });
+
+describe("the call metrics' flush against a frozen Redis", () => {
+  it('logs why in one line without a stack (the warning carried ioredis\'s "Command timed out" stack inside its JSON)', async () => {
+    const { createCallMetricsRecorder } = await import('../../src/metrics/call-metrics.js');
+    const { createLogger } = await import('../../src/logger.js');
+    const { collector } = await import('../support/text-collector.js');
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    const pid = server.process.pid as number;
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 300 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const log = collector();
+    // As the server's recorder of pushed receipts: no heartbeat, a flush every interval all the same.
+    const metrics = createCallMetricsRecorder({ redis, prefix: '{words-metrics}', heartbeat: false, flushIntervalMs: 100, logger: createLogger({ level: 'info' }, log) });
+    closers.push(() => void metrics.close().catch(() => {}));
+    metrics.recordReceipt('report', 1);
+    await metrics.flush();
+
+    process.kill(pid, 'SIGSTOP');
+    closers.push(() => process.kill(pid, 'SIGCONT'));
+    metrics.recordReceipt('report', 2);
+    const { waitFor } = await import('../support/wait.js');
+    await waitFor(() => /could not flush call metrics/.test(log.text), 'the flush to fail', 10_000);
+    const line = JSON.parse(log.text.split('\n').find((l) => /could not flush call metrics/.test(l))!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 40, reason: expect.any(String) });
+    expect(line).not.toHaveProperty('err');
+    expect(log.text).not.toMatch(/\\n\s+at /);
+  });
+});
