@@ -73,13 +73,16 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
     if (probing) return;
     if (redis.status === 'ready') {
       probing = true;
+      let settled = false;
       const answered = redis.ping().then(
-        () => true,
-        () => false,
+        () => (settled = true),
+        () => !(settled = true),
       );
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), probeMs)));
-      if ((await Promise.race([answered, late])) === 'late' && up && redis.status === 'ready') {
+      // Timers run before I/O in an event-loop turn: after a turn blocked past probeMs (a busy
+      // process), an answer already in the socket is read first, by one turn of I/O.
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => setImmediate(() => resolve('late')), probeMs)));
+      if ((await Promise.race([answered, late])) === 'late' && !settled && up && redis.status === 'ready') {
         lastError = silent();
         goDown();
         // A late answer on the same link is Redis answering again (no `ready` comes for it).

@@ -133,3 +133,29 @@ describe("the call metrics' flush against a frozen Redis", () => {
     expect(log.text).not.toMatch(/\\n\s+at /);
   });
 });
+
+describe("the Redis watch's probe in a busy process", () => {
+  it('does not take an answer that a blocked event loop has not read yet for Redis gone (it logged "does not answer", then "answers again", with Redis up)', async () => {
+    const { watchRedis } = await import('../../src/queue/redis-watch.js');
+    const { createLogger } = await import('../../src/logger.js');
+    const { collector } = await import('../support/text-collector.js');
+    const server = await startPrivateRedis({ appendfsync: 'off' });
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'worker' });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const log = collector();
+    const watch = watchRedis({ redis, logger: createLogger({ level: 'info' }, log), probeMs: 200 });
+    closers.push(() => watch.stop());
+    // A process busy for longer than the probe's wait, again and again (a large file parsed, say).
+    for (let i = 0; i < 12; i++) {
+      const until = performance.now() + 350;
+      while (performance.now() < until) {
+        // busy
+      }
+      await new Promise((r) => setTimeout(r, 1 + (i % 4) * 60));
+    }
+    expect(log.text).not.toMatch(/does not answer/);
+  });
+});
