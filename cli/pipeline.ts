@@ -15,6 +15,7 @@ import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lo
 import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
 import type { Queue } from 'bullmq';
 import { openQueue } from '../src/queue/calls-queue.js';
+import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
 import { workersSeen as countWorkers } from '../src/queue/worker-presence.js';
 import type { CliContext } from './context.js';
@@ -111,7 +112,8 @@ export function openProducer(ctx: CliContext): CliProducer {
   let queue: Queue | undefined;
   const workersSeen = () => {
     if (!queue) {
-      const opened = openQueue(CALLS_QUEUE, { connection: redis, prefix: ctx.config.prefix });
+      // With a listener: BullMQ prints an 'error' nobody listens to (a Redis gone mid-command) as a raw object on stderr.
+      const opened = openQueue(CALLS_QUEUE, { connection: redis, prefix: ctx.config.prefix, onError: createEmitterErrorLog({ logger: ctx.logger })('calls queue') });
       ctx.onClose(() => opened.close());
       queue = opened;
     }

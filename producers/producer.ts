@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { Job } from 'bullmq';
 import { clientCommandTimeoutMs, commandTimeoutOf, createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, SendEndedError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, ValidationError } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -821,23 +821,33 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
   let closed = false;
   let closing: Promise<void> | undefined;
   const run = <T>(call: string, fn: () => Promise<T>) => (closed ? Promise.reject(new ProducerClosedError(call)) : calls.track(gate.run(fn)));
+  // A call that only reads changed nothing: its failure says so, not to retry under an idempotency
+  // key; a plan (a dry run) enqueued nothing, as a send refused before its first write says.
+  const asRead = (err: unknown) => (err instanceof RedisUnavailableError ? err.asRead() : err);
+  const asPlan = (err: unknown) => (err instanceof RedisUnavailableError && err.midCall ? new RedisUnavailableError(err.redactedUrl, err.reason, err.cause) : err);
+  const said = (as: (err: unknown) => unknown) => <T>(call: string, fn: () => Promise<T>) =>
+    run(call, fn).catch((err: unknown) => {
+      throw as(err);
+    });
+  const read = said(asRead);
+  const plan = said(asPlan);
   const close = () => {
     closed = true;
     closing ??= calls.idle().then(closeQueues);
     return closing;
   };
   return {
-    planSend: (request) => run('planSend', () => api.planSend(request)),
-    planSendBatch: (request) => run('planSendBatch', () => api.planSendBatch(request)),
+    planSend: (request) => plan('planSend', () => api.planSend(request)),
+    planSendBatch: (request) => plan('planSendBatch', () => api.planSendBatch(request)),
     send: (request) => run('send', () => api.send(request)),
     sendBatch: (request) => run('sendBatch', () => api.sendBatch(request)),
     campaign: (recipients, request, campaignOpts) => run('campaign', () => api.campaign(recipients, request, campaignOpts)),
-    planCampaign: (recipients, request, planOpts) => run('planCampaign', () => api.planCampaign(recipients, request, planOpts)),
-    getStatus: (sendId) => run('getStatus', () => api.getStatus(sendId)),
+    planCampaign: (recipients, request, planOpts) => plan('planCampaign', () => api.planCampaign(recipients, request, planOpts)),
+    getStatus: (sendId) => read('getStatus', () => api.getStatus(sendId)),
     // Each look is a call of its own: close() does not wait for the whole wait, and stops it.
-    waitFor: (sendId, waitOpts) => waitForSend((id) => run('waitFor', () => api.getStatus(id)), sendId, waitOpts),
-    listSends: (request) => run('listSends', () => api.listSends(request)),
-    recipientPage: (sendId, page) => run('recipientPage', () => api.recipientPage(sendId, page)),
+    waitFor: (sendId, waitOpts) => waitForSend((id) => read('waitFor', () => api.getStatus(id)), sendId, waitOpts),
+    listSends: (request) => read('listSends', () => api.listSends(request)),
+    recipientPage: (sendId, page) => read('recipientPage', () => api.recipientPage(sendId, page)),
     pause: (sendId, reason) => run('pause', () => api.pause(sendId, reason)),
     resume: (sendId) => run('resume', () => api.resume(sendId)),
     cancel: (sendId, reason) => run('cancel', () => api.cancel(sendId, reason)),
@@ -847,10 +857,19 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
       try {
         yield* api.recipients(sendId);
       } catch (err) {
-        throw gate.translate(err, true);
+        throw asRead(gate.translate(err, true));
       }
     },
-    events: (eventOpts) => run('events', () => api.events(eventOpts)),
+    async events(eventOpts) {
+      const consumer = await run('events', () => api.events(eventOpts));
+      // Its calls fail as the producer's reads do (SMSQ_REDIS_UNAVAILABLE naming REDIS_URL), not with
+      // ioredis's error; an ack is said to have changed nothing too, as acking again is harmless.
+      const said = <T>(p: Promise<T>) =>
+        p.catch((err: unknown) => {
+          throw asRead(gate.translate(err));
+        });
+      return { ...consumer, read: (o) => said(consumer.read(o)), pending: (o) => said(consumer.pending(o)), ack: (ids) => said(consumer.ack(ids)) };
+    },
     close,
     async closeWithin(graceMs) {
       const graceful = close();

@@ -181,6 +181,8 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports });
   await app.register(dashboardPlugin, {
     queues,
+    redis: deps.redis,
+    redactedRedisUrl,
     basicAuth: deps.dashboard?.basicAuth,
     token: deps.dashboard?.token,
     readOnly: deps.dashboard?.readOnly ?? true,

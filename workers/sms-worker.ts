@@ -3,7 +3,7 @@ import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import type { LookupFunction } from 'node:net';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { watchRedis, type RedisWatch } from '../src/queue/redis-watch.js';
-import { createNodeResolver, describeRedis, isCluster, type RedisConnection } from '../src/queue/connection.js';
+import { connectTimeoutOf, createNodeResolver, describeRedis, isCluster, type RedisConnection } from '../src/queue/connection.js';
 import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
@@ -223,7 +223,8 @@ export interface SmsWorker {
   /**
    * Stops taking jobs, waits for calls in flight and records their outcome. Send jobs fetched but
    * not yet calling make no call: their chunks go back to the queue for another worker. With Redis
-   * down and no job in hand it stops at once (there is nothing to record); with a job in hand it
+   * down and no job in hand it stops at once (there is nothing to record; a Redis frozen with its
+   * connection open is down once a PING goes unanswered for the connect timeout); with a job in hand it
    * waits for Redis to record the outcome, and completes once Redis is back (on a connection from
    * `createRedisConnection`; on a plain ioredis one, BullMQ's close may wait for ever, redis/ioredis#2169).
    */
@@ -558,7 +559,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   async function startOnce(): Promise<void> {
     const { step } = starting;
     // Before the first round trip: a start that waits for Redis says why, once.
-    if (options.watchRedis !== false) watch = watchRedis({ redis: options.connection, logger: options.logger, clock });
+    if (options.watchRedis !== false) watch = watchRedis({ redis: options.connection, logger: options.logger, clock, probeMs: connectTimeoutOf(options.connection) });
     try {
       const node = await step(server());
       await step(confirmDatabase(node, describeRedis(node)));
@@ -601,7 +602,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     rollbackRecovery.stop();
     durabilityWatch?.stop();
     watch?.stop();
-    if (options.connection.status !== 'ready' && held.count() === 0) {
+    // A Redis frozen or cut off without a reset keeps the connection `ready`: it is asked (and a
+    // job is looked for in hand again once it has answered, or not).
+    const redisDown = async () => options.connection.status !== 'ready' || !(await answersWithin(options.connection, connectTimeoutOf(options.connection)));
+    if (held.count() === 0 && (await redisDown()) && held.count() === 0) {
       // Redis is down and no job is in hand: no outcome waits to be recorded. BullMQ's graceful
       // close would wait for Redis (taskforcesh/bullmq#4656), so the workers close forced; the
       // timers stop now and their last Redis writes go when Redis answers or the connection ends.
@@ -646,4 +650,13 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       return inTime;
     },
   };
+}
+
+/** Whether Redis answers a PING within `ms` (a frozen one never does; the PING is left to settle). */
+async function answersWithin(redis: RedisConnection, ms: number): Promise<boolean> {
+  const ping = redis.ping().then(
+    () => true,
+    () => false,
+  );
+  return (await finishedWithin(ping, ms)) && (await ping);
 }

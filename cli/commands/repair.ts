@@ -17,6 +17,7 @@ import type { CliContext } from '../context.js';
 import { exitCodeOf } from '../../src/errors.js';
 import { intFlag, switchFlag } from '../flags.js';
 import { openReadyRedis } from '../pipeline.js';
+import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
 
 const schema = z.object({
   dryRun: switchFlag,
@@ -40,8 +41,10 @@ export function register(program: Command, ctx: CliContext): void {
         const redis = await openReadyRedis(ctx);
         const keys = createKeys(config.prefix);
         const clock = systemClock;
-        const calls = createCallsQueue({ connection: redis, prefix: config.prefix });
-        const housekeeping = createHousekeepingQueue({ connection: redis, prefix: config.prefix });
+        // With listeners: BullMQ prints an 'error' nobody listens to (a Redis gone mid-sweep) as a raw object on stderr.
+        const errorLog = createEmitterErrorLog({ logger: ctx.logger });
+        const calls = createCallsQueue({ connection: redis, prefix: config.prefix, onError: errorLog('calls queue') });
+        const housekeeping = createHousekeepingQueue({ connection: redis, prefix: config.prefix, onError: errorLog('housekeeping queue') });
         ctx.onClose(async () => {
           await Promise.all([calls.close(), housekeeping.close()]);
         });

@@ -10,7 +10,7 @@ import { createSmsWorker } from '../../workers/sms-worker.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
-import { createNodeResolver, createRedisConnection, deleteKeys } from '../../src/queue/connection.js';
+import { clientCommandTimeoutMs, createNodeResolver, createRedisConnection, deleteKeys } from '../../src/queue/connection.js';
 import { redactRedisUrl } from '../../src/queue/redis-url.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { countIn, PENDING_STATES } from '../../src/receipts/completion.js';
@@ -69,8 +69,16 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.onClose(() => priv.stop());
           redisUrl = priv.url;
         }
+        // The worker's connection waits through an outage, as `smsq worker`'s does; the rest of the
+        // run reads and writes on a `client` one, which fails within SMSQ_REDIS_CONNECT_TIMEOUT_MS
+        // (a frozen Redis included), so that a Redis gone mid-run ends it instead of holding it.
         const redis = createRedisConnection(redisUrl);
+        redis.on('error', () => {}); // the gate's SMSQ_REDIS_UNAVAILABLE and the worker's Redis watch say it
         ctx.onClose(() => void redis.disconnect());
+        const connectTimeoutMs = config.redisConnectTimeoutMs;
+        const calls = createRedisConnection(redisUrl, { role: 'client', connectTimeoutMs, commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, config.durability.timeoutMs) });
+        calls.on('error', () => {});
+        ctx.onClose(() => void calls.disconnect());
         const { client, endpoint } = await ctx.sms();
         // The run narrates itself on stderr: its worker's and producer's info lines said it again,
         // as JSON between the progress lines. Their warnings stay, and LOG_LEVEL brings the rest.
@@ -92,17 +100,28 @@ export function register(program: Command, ctx: CliContext): void {
           durability: config.durability,
         });
         const producer = createProducer({
-          redis,
+          redis: calls,
           prefix,
           logger,
           durability: config.durability,
-          catalog: createCatalogLookup({ client, redis, prefix, qps: config.qps }),
+          catalog: createCatalogLookup({ client, redis: calls, prefix, qps: config.qps }),
+          connectTimeoutMs,
+          redactedRedisUrl: redactRedisUrl(redisUrl),
         });
         ctx.onClose(async () => {
           await producer.close();
-          await worker.close();
-          // The demo's keys are its own: leave nothing behind in the configured Redis.
-          await deleteKeys(redis, prefix);
+          // Bounded as `smsq worker`'s stop is: a Redis gone with a job in hand would hold it for ever.
+          await worker.closeWithin(config.shutdownGraceMs);
+          // The demo's keys are its own: leave nothing behind in the configured Redis (a private one goes whole).
+          const removed = await deleteKeys(calls, prefix).then(
+            () => true,
+            () => false,
+          );
+          if (!removed && redisUrl === config.redisUrl) {
+            ctx.note(
+              `sandbox: could not remove this run's keys: they are under ${prefix} in Redis at REDIS_URL=${redactRedisUrl(redisUrl)}. Fix: once Redis answers, remove them: redis-cli -u "$REDIS_URL" --scan --pattern '${prefix}*' | xargs redis-cli -u "$REDIS_URL" unlink`,
+            );
+          }
         });
         await worker.start();
         ctx.note(`sandbox: emulator at ${endpoint}, Redis at ${redactRedisUrl(redisUrl)}, calls paced ${worker.pacerIntervalMicros ?? '?'} µs apart`);

@@ -69,7 +69,8 @@ export function register(program: Command, ctx: CliContext): void {
         // `client` connection: while Redis is down, /v1 answers 503 at once instead of waiting.
         const redis = openRedis(ctx);
         const redactedUrl = redactRedisUrl(config.redisUrl);
-        const watch = watchRedis({ redis, logger: ctx.logger, redactedUrl });
+        // Asked every connect timeout: a frozen Redis under an idle server gives no event either.
+        const watch = watchRedis({ redis, logger: ctx.logger, redactedUrl, probeMs: config.redisConnectTimeoutMs });
         ctx.onClose(() => watch.stop());
         // Listen once the first connect is made (bounded), so the first requests do not meet a
         // connection still connecting; a Redis that is down does not stop the server (503s meanwhile).

@@ -11,6 +11,7 @@ import { countSendsInFlight } from '../../src/sms/sends-in-flight.js';
 import { openRedis } from '../pipeline.js';
 import { confirmDatabase } from '../../src/queue/redis-database.js';
 import { EXIT } from '../../src/errors.js';
+import { finishedWithin } from '../../src/finished-within.js';
 import { redactRedisUrl } from '../../src/queue/connection.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
 import { confirmLiveCredentials } from '../../src/runtime/sms-runtime.js';
@@ -37,7 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.logger.warn({ signal, callsInFlight: n }, `forced exit: ${n === 1 ? '1 call in flight is left sending; its chunk is' : `${n} calls in flight are left sending; their chunks are`} looked up before anything is resent`);
         });
         // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
-        const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl) });
+        // Asked every connect timeout: a frozen Redis gives the connection no event to say it by.
+        const watch = watchRedis({ redis: connection, logger: ctx.logger, redactedUrl: redactRedisUrl(config.redisUrl), probeMs: config.redisConnectTimeoutMs });
         ctx.onClose(() => watch.stop());
         // Before BullMQ writes its queues' meta keys: a refused SELECT leaves ioredis in database 0.
         const database = await Promise.race([confirmDatabase(connection, redactRedisUrl(config.redisUrl)).then(() => true), shutdown.then(() => false)]);
@@ -87,10 +89,14 @@ export function register(program: Command, ctx: CliContext): void {
           connection.disconnect(); // what still waits for Redis fails now instead of holding the exit
           return EXIT.dependency;
         }
-        // The last flush, once the calls in flight are recorded; with Redis down (the worker stopped
-        // at once, nothing in hand) it would wait for Redis: the counts since the last flush are lost.
-        if (connection.status === 'ready') await metrics.close();
-        else void metrics.close();
+        // The last flush, once the calls in flight are recorded; with Redis down or frozen (the worker
+        // stopped at once, nothing in hand) it would wait for Redis: the counts since the last flush
+        // are lost, and the flush, failed by the disconnect, says so.
+        const flushed = connection.status === 'ready' && (await finishedWithin(metrics.close(), config.redisConnectTimeoutMs));
+        if (!flushed) {
+          void metrics.close();
+          connection.disconnect();
+        }
         ctx.logger.info('worker stopped');
         return EXIT.ok;
       }),

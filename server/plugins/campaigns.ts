@@ -22,6 +22,7 @@ import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.
 import { CURSOR_TOO_LONG, parseOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
 import { renderListPage, renderSendPage, type PageContext } from '../campaigns-page/render.js';
+import { isRedisConnectionError } from '../../src/queue/redis-errors.js';
 
 export const CAMPAIGNS_PATH = '/admin/campaigns';
 
@@ -69,8 +70,13 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
     app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard' }));
   }
   const context = (): PageContext => ({ basePath: CAMPAIGNS_PATH, boardPath: options.boardPath, controls: !options.readOnly, now: options.clock.now() });
-  // The page works without its tally (codes, samples): a failed catch-up is logged, not shown.
-  const catchUp = (log: { warn(obj: object, msg: string): void }) => options.tracker.catchUp().catch((err: unknown) => log.warn({ err }, 'campaigns page: events tally failed'));
+  // The page works without its tally (codes, samples): a failed catch-up is logged, not shown; but
+  // not Redis gone, which the page's own reads answer 503 for and the Redis watch says once, while
+  // the page refreshes every 2 s.
+  const catchUp = (log: { warn(obj: object, msg: string): void }) =>
+    options.tracker.catchUp().catch((err: unknown) => {
+      if (!isRedisConnectionError(err)) log.warn({ err }, 'campaigns page: events tally failed');
+    });
 
   app.get(
     '/',

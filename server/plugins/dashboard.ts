@@ -5,9 +5,13 @@
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { AppControllerRoute, ControllerHandlerReturnType } from '@bull-board/api/typings/app';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { redisDoesNotAnswer, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
+import type { RedisConnection } from '../../src/queue/connection.js';
+import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { HtmlPage } from '../response-schemas.js';
@@ -19,6 +23,10 @@ export const DASHBOARD_PATH = '/admin/queues';
 
 export interface DashboardOptions {
   queues: readonly Queue[];
+  /** The queues' connection: its command timeout is named when Redis does not answer in time. */
+  redis: RedisConnection;
+  /** REDIS_URL, password redacted, named when Redis does not answer. */
+  redactedRedisUrl: string;
   /** Basic-auth login for people. */
   basicAuth?: { user: string; password: string };
   /** Bearer token for scripts and proxies. */
@@ -45,6 +53,59 @@ export const DASHBOARD_SCHEMA = {
   response: { 200: answer('The dashboard', HtmlPage, 'text/html'), 401: failure('Login required (SMSQ_UNAUTHORIZED)'), 500: INTERNAL },
 };
 
+/** The board's answer to a request Redis failed, or undefined when something else failed it. */
+type RedisDownAnswer = (method: string, err: unknown) => ControllerHandlerReturnType | undefined;
+
+/**
+ * Bull Board's Fastify adapter, its API's Redis failures answered as `/v1` answers them. Bull Board
+ * answers any error with 500 and the error's own message: during an outage ioredis's "Stream isn't
+ * writeable and enableOfflineQueue options is false" or "Command timed out", which neither name
+ * Redis nor say that a write may still be carried out.
+ */
+class OutageAwareAdapter extends FastifyAdapter {
+  constructor(private readonly redisDown: RedisDownAnswer) {
+    super();
+  }
+
+  override setApiRoutes(routes: AppControllerRoute[]): FastifyAdapter {
+    return super.setApiRoutes(
+      routes.map((route) => {
+        const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
+        return {
+          ...route,
+          handler: async (request) => {
+            try {
+              return await route.handler(request);
+            } catch (err) {
+              const answer = this.redisDown(method, err);
+              if (answer) return answer;
+              throw err;
+            }
+          },
+        };
+      }),
+    );
+  }
+}
+
+function redisDownAnswer(redis: RedisConnection, redactedUrl: string): RedisDownAnswer {
+  // Says why in the words /v1 uses: the connection's own failure, the command timeout in ms.
+  const gate = createRedisGate({ redis, redactedUrl });
+  return (method, err) => {
+    const down = gate.translate(err);
+    if (!(down instanceof RedisUnavailableError)) return undefined;
+    // A command that timed out still runs once Redis gets to it: a clean or an empty of a large
+    // queue is one script that runs on after the answer was given up, and a write of several
+    // steps may have made some. Only a read is sure to have changed nothing.
+    const message = READ_METHODS.has(method)
+      ? down.asRead().message
+      : `${redisDoesNotAnswer(redactedUrl, down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${START_REDIS_FIX}`;
+    // smsq's error shape, with what the board's page shows: its toast's title is `error.key`, its text `message`.
+    // Bull Board's types list the statuses its own handlers answer; the adapter sends any.
+    return { status: 503 as ControllerHandlerReturnType['status'], body: { error: { code: down.code, key: down.code, message }, message } };
+  };
+}
+
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const basePath = options.basePath ?? DASHBOARD_PATH;
   if (options.basicAuth || options.token !== undefined) {
@@ -63,7 +124,11 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
       );
     });
   }
-  const serverAdapter = new FastifyAdapter();
+  // As /v1's 503s: Redis outages are usually short.
+  app.addHook('onSend', async (_request, reply) => {
+    if (reply.statusCode === 503) void reply.header('retry-after', '5');
+  });
+  const serverAdapter = new OutageAwareAdapter(redisDownAnswer(options.redis, options.redactedRedisUrl));
   serverAdapter.setBasePath(basePath);
   createBullBoard({
     queues: options.queues.map(

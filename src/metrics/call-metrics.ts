@@ -13,6 +13,7 @@ import { createCallAggregate, isFloatField, LATENCY_BUCKETS_SECONDS, type CallRe
 import { FIELD_SEP, metricKeys, unknownOutcomeMember } from './metric-keys.js';
 import { SMS_CLIENT_ACTIONS, SMS_CLIENT_METHODS } from '../sms/actions.js';
 import { newWorkerId } from '../queue/worker-words.js';
+import { isRedisConnectionError } from '../queue/redis-errors.js';
 
 export interface CallMetricsRecorderOptions {
   /** Redis to flush to (a worker's connection is fine); the recorder does not close it. */
@@ -145,7 +146,8 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       const reason = err instanceof Error ? err.message : String(err);
       // Once closing there is no next flush; the reason alone (ioredis's error carries a stack and its earlier errors).
       if (closed) log?.warn({ reason }, 'could not write the last call metrics to Redis while closing; they are lost');
-      else if (failures++ % 60 === 0) log?.warn({ err }, 'could not flush call metrics to Redis; keeping them for the next flush');
+      // Redis gone or frozen: the reason alone, as above (the Redis watch says the outage itself).
+      else if (failures++ % 60 === 0) log?.warn(isRedisConnectionError(err) ? { reason } : { err }, 'could not flush call metrics to Redis; keeping them for the next flush');
     }
   }
 

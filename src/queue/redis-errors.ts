@@ -25,6 +25,17 @@ export function isRedisConnectionError(err: unknown): boolean {
   return CONNECTION_MESSAGES.some((re) => re.test(err.message));
 }
 
+/**
+ * ioredis's errors that say nothing of why Redis is gone: its refusal of a command on a `client`
+ * connection that is not connected ("Stream isn't writeable and enableOfflineQueue options is
+ * false"; the command was not sent), and its giving up on a command whose link dropped under it
+ * ("Reached the max retries per request limit ... Refer to maxRetriesPerRequest"). The
+ * connection's own failure says it.
+ */
+export function saysNotWhy(err: unknown): boolean {
+  return err instanceof Error && (/Stream isn't writeable/i.test(err.message) || err.name === 'MaxRetriesPerRequestError' || /Reached the max retries per request limit/i.test(err.message));
+}
+
 /** One line for "what happened", from whatever ioredis reported (never a stack). */
 export function connectionReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

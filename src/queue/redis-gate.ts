@@ -5,8 +5,8 @@
  */
 import type { RedisConnection } from './connection.js';
 import { CampaignCutOff, ConfigError, RedisUnavailableError } from '../errors.js';
-import { describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
-import { connectionReason, isRedisConnectionError } from './redis-errors.js';
+import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
+import { connectionReason, isRedisConnectionError, saysNotWhy } from './redis-errors.js';
 import { confirmDatabase } from './redis-database.js';
 
 export interface RedisGateOptions {
@@ -33,14 +33,26 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   const { redis } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
   const url = () => options.redactedUrl ?? describeRedis(redis);
+  // The last failure of the connection, or of a command on it, since it was last ready: what a
+  // command refused meanwhile is said to have met.
   let lastError: unknown;
   // Also keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
   redis.on('error', (err: unknown) => {
     lastError = err;
   });
+  redis.on('ready', () => {
+    lastError = undefined;
+  });
 
   const unavailable = (reason: string, cause?: unknown) => new RedisUnavailableError(url(), reason, cause);
-  const reasonNow = () => (lastError ? connectionReason(lastError) : `connection ${redis.status}`);
+  /** In smsq's words: a command's timeout in ms, and for an error of ioredis's that says nothing of why (see saysNotWhy), why the link is down. */
+  const reasonOf = (err: unknown): string => {
+    const timeoutMs = commandTimeoutOf(redis);
+    if (err instanceof Error && err.message === 'Command timed out' && timeoutMs !== undefined) return `no answer within ${timeoutMs} ms`;
+    if (saysNotWhy(err)) return lastError && !saysNotWhy(lastError) ? reasonOf(lastError) : 'the connection was lost';
+    return connectionReason(err);
+  };
+  const reasonNow = () => (lastError ? reasonOf(lastError) : `connection ${redis.status}`);
 
   // One wait shared by every caller that arrives while the first connect is under way: a burst
   // of requests at start-up adds three listeners, not three per request (Node warns of a leak at 10).
@@ -97,8 +109,11 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     if (err instanceof RedisUnavailableError) return err;
     const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');
     if (ours) return err;
-    if (isRedisConnectionError(err)) return new RedisUnavailableError(url(), connectionReason(err), err, midCall);
-    return err;
+    if (!isRedisConnectionError(err)) return err;
+    // A command that timed out dropped the link (src/queue/droppable-redis.ts): the calls refused
+    // until it is made again met that timeout.
+    if (!saysNotWhy(err)) lastError = err;
+    return new RedisUnavailableError(url(), reasonOf(err), err, midCall);
   }
 
   return {

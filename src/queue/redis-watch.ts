@@ -14,6 +14,13 @@ export interface RedisWatchOptions {
   /** REDIS_URL, password redacted. Default: derived from the connection. */
   redactedUrl?: string;
   clock?: Clock;
+  /**
+   * Asks Redis (PING) this often (ms), and takes an answer that does not come within the same time
+   * as Redis gone (one line, and one when it answers again). A Redis frozen or cut off without a
+   * reset gives the connection no event: a connection that waits through outages (a worker's) would
+   * wait in silence, at start too (the ready check goes unanswered). Default: off.
+   */
+  probeMs?: number;
 }
 
 export interface RedisWatch {
@@ -57,9 +64,45 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
   redis.on('error', onError);
   redis.on('close', onClose);
   redis.on('ready', onReady);
+
+  const probeMs = options.probeMs;
+  let probing = false;
+  let stopped = false;
+  const silent = () => new Error(`no answer within ${probeMs} ms`);
+  const probe = async () => {
+    if (probing) return;
+    if (redis.status === 'ready') {
+      probing = true;
+      let settled = false;
+      const answered = redis.ping().then(
+        () => (settled = true),
+        () => !(settled = true),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      // Timers run before I/O in an event-loop turn: after a turn blocked past probeMs (a busy
+      // process), an answer already in the socket is read first, by one turn of I/O.
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => setImmediate(() => resolve('late')), probeMs)));
+      if ((await Promise.race([answered, late])) === 'late' && !settled && up && redis.status === 'ready') {
+        lastError = silent();
+        goDown();
+        // A late answer on the same link is Redis answering again (no `ready` comes for it).
+        if ((await answered) && !stopped && downSince !== undefined && redis.status === 'ready') onReady();
+      }
+      clearTimeout(timer);
+      probing = false;
+    } else if (downSince === undefined && !up && (redis.status === 'connect' || redis.status === 'connecting')) {
+      // Connected (or connecting) since before the last probe and not ready: nothing answers.
+      lastError ??= silent();
+      goDown();
+    }
+  };
+  const timer = probeMs === undefined ? undefined : setInterval(() => void probe(), probeMs);
+  timer?.unref();
   return {
     isUp: () => up,
     stop() {
+      stopped = true;
+      clearInterval(timer);
       redis.off('error', onError);
       redis.off('close', onClose);
       redis.off('ready', onReady);

@@ -1,0 +1,132 @@
+/**
+ * Bull Board's JSON API (`/admin/queues/api/...`) when Redis does not answer, against a real
+ * private redis-server: stopped, or holding writes (CLIENT PAUSE) longer than the server's command
+ * timeout. Every answer is a 503 SMSQ_REDIS_UNAVAILABLE naming REDIS_URL and the fix, as /v1's are,
+ * in a body the board's page can show (it reads `error.key` and `message`); a write that Redis may
+ * still carry out says so instead of reading as a plain failure.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createProducer } from '../../producers/producer.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { collector } from '../support/text-collector.js';
+
+const PREFIX = '{dash-outage}';
+const closers: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+interface Board {
+  redis: PrivateRedis;
+  app: SmsqServer;
+  /** The server's log lines. */
+  log: ReturnType<typeof collector>;
+}
+
+/** `smsq server`'s parts on a `client` connection with a short timeout; a writable board. */
+async function board(commandTimeoutMs: number): Promise<Board> {
+  const redis = await startPrivateRedis({ appendfsync: 'off' });
+  closers.push(() => redis.stop());
+  const connection = createRedisConnection(redis.url, { role: 'client', connectTimeoutMs: commandTimeoutMs });
+  connection.on('error', () => {});
+  closers.push(() => connection.disconnect());
+  await new Promise((resolve) => connection.once('ready', resolve));
+  const producer = createProducer({ redis: connection, prefix: PREFIX, durability: { mode: 'none' }, connectTimeoutMs: commandTimeoutMs, redactedRedisUrl: redis.url });
+  const log = collector();
+  closers.push(() => producer.close());
+  const app = await buildServer({
+    redis: connection,
+    prefix: PREFIX,
+    producer,
+    logger: createLogger({ level: 'info' }, log),
+    queueNames: ['calls', 'housekeeping'],
+    insecure: true,
+    dashboard: { readOnly: false },
+    redactedRedisUrl: redis.url,
+  });
+  closers.push(() => app.close());
+  return { redis, app, log };
+}
+
+interface BoardError {
+  error: { code: string; key: string; message: string };
+  message: string;
+}
+
+describe("Bull Board's API while Redis does not answer", () => {
+  it('Redis stopped: reads and writes answer 503 SMSQ_REDIS_UNAVAILABLE naming REDIS_URL and the fix (they answered 500 with ioredis\'s "Stream isn\'t writeable ...")', async () => {
+    const { redis, app } = await board(1000);
+    expect((await app.inject({ method: 'GET', url: '/admin/queues/api/queues' })).statusCode).toBe(200);
+    await redis.stop();
+
+    for (const [method, url, consequence] of [
+      ['GET', '/admin/queues/api/queues', /nothing was changed; run it again once Redis answers/],
+      ['GET', '/admin/queues/api/redis/stats', /nothing was changed/],
+      ['PUT', '/admin/queues/api/queues/calls/pause', /may have been made anyway/],
+      ['PUT', '/admin/queues/api/queues/housekeeping/empty', /may have been made anyway/],
+    ] as const) {
+      const res = await app.inject({ method, url });
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(503);
+      const body = res.json<BoardError>();
+      expect(body.error.code).toBe('SMSQ_REDIS_UNAVAILABLE');
+      expect(body.error.message).toContain(`Redis at REDIS_URL=${redis.url} does not answer`);
+      expect(body.error.message).toMatch(consequence);
+      expect(body.error.message).toMatch(/Fix: start Redis there or point REDIS_URL at a running one/);
+      expect(body.error.message).not.toMatch(/enableOfflineQueue/);
+      // What the board's page shows: its toast's title is `error.key`, its text `message`.
+      expect(body.error.key).toBe('SMSQ_REDIS_UNAVAILABLE');
+      expect(body.message).toBe(body.error.message);
+      expect(res.headers['retry-after']).toBe('5');
+    }
+  });
+
+  it('an empty that Redis answers after the command timeout: the answer says it may have been done, and Redis does it (it answered 500 "Command timed out")', async () => {
+    const { redis, app } = await board(300);
+    const filler = new Queue('housekeeping', { connection: new Redis(redis.url, { maxRetriesPerRequest: null }), prefix: PREFIX });
+    closers.push(async () => {
+      await filler.close();
+      await filler.disconnect();
+    });
+    await filler.addBulk(Array.from({ length: 3 }, (_, i) => ({ name: 'x', data: { i } })));
+    expect(await filler.getWaitingCount()).toBe(3);
+    // Redis busy for longer than the command timeout (as with an empty of a very large queue,
+    // which is one script): the empty runs once Redis gets to it, after the answer was given up.
+    const admin = new Redis(redis.url);
+    closers.push(() => admin.disconnect());
+    await admin.ping();
+    const busy = admin.eval("local t = redis.call('TIME'); local start = t[1] * 1000 + t[2] / 1000; repeat t = redis.call('TIME') until t[1] * 1000 + t[2] / 1000 - start > 1000; return 1", 0);
+    await new Promise((r) => setTimeout(r, 100));
+
+    const res = await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/housekeeping/empty' });
+    expect(res.statusCode, res.body).toBe(503);
+    const body = res.json<BoardError>();
+    expect(body.error.code).toBe('SMSQ_REDIS_UNAVAILABLE');
+    expect(body.error.message).toContain(`Redis at REDIS_URL=${redis.url} does not answer (no answer within 300 ms)`);
+    expect(body.error.message).toMatch(/may have been made anyway.*reload the board/);
+    // And it was.
+    await busy;
+    expect(await filler.getWaitingCount()).toBe(0);
+  });
+});
+
+describe('the campaigns page while Redis does not answer', () => {
+  it('answers 503 naming REDIS_URL and logs nothing per request (each refresh, every 2 s, logged "events tally failed" with a stack)', async () => {
+    const { redis, app, log } = await board(1000);
+    expect((await app.inject({ method: 'GET', url: '/admin/campaigns' })).statusCode).toBe(200);
+    await redis.stop();
+    const before = log.text.length;
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'GET', url: '/admin/campaigns' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json<BoardError>().error).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringContaining(`Redis at REDIS_URL=${redis.url} does not answer`) });
+    }
+    const logged = log.text.slice(before);
+    expect(logged).not.toMatch(/events tally failed/);
+    expect(logged).not.toMatch(/\\n\s+at /);
+  });
+});

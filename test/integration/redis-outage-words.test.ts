@@ -1,0 +1,161 @@
+/**
+ * What a producer call says when Redis does not answer, in smsq's words: a real private
+ * redis-server, SIGSTOPped (its connections stay open). The first call fails at the command
+ * timeout, which drops the link; the calls after it, refused by ioredis until the link is made
+ * again, said "Stream isn't writeable and enableOfflineQueue options is false", and a read said it
+ * "may be partly done: retry it with the same idempotency key".
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { RedisUnavailableError } from '../../src/errors.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { startPrivateRedis } from '../../src/runtime/private-redis.js';
+import { createProducer } from '../../producers/producer.js';
+
+const closers: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
+
+async function failure(p: Promise<unknown>): Promise<RedisUnavailableError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RedisUnavailableError);
+  return err as RedisUnavailableError;
+}
+
+describe('producer calls against a frozen Redis', () => {
+  it('name the timeout, never ioredis\'s "Stream isn\'t writeable ..."; a read says nothing was changed', async () => {
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    const pid = server.process.pid as number;
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{words}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    const first = await producer.send(request('13800138000'));
+
+    process.kill(pid, 'SIGSTOP');
+    closers.push(() => process.kill(pid, 'SIGCONT'));
+    const timedOut = await failure(producer.send(request('13800138001')));
+    expect(timedOut.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
+    expect(timedOut.message).toMatch(/may be partly done: retry it with the same idempotency key/);
+    // Right after: the link is being dropped and made again.
+    const read = await failure(producer.getStatus(first.sendId));
+    const write = await failure(producer.send(request('13800138002')));
+    const list = await failure(producer.listSends({ limit: 5 }));
+    for (const err of [read, write, list]) {
+      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
+      expect(err.message).not.toMatch(/enableOfflineQueue|Stream isn't writeable/);
+    }
+    for (const err of [read, list]) expect(err.message).toMatch(/nothing was changed; run it again once Redis answers/);
+  });
+});
+
+describe("an events consumer's calls while Redis is gone", () => {
+  it('fail with SMSQ_REDIS_UNAVAILABLE naming REDIS_URL and saying nothing was changed (read, pending and ack threw ioredis\'s "Stream isn\'t writeable ..." with no code)', async () => {
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{words-events}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    await producer.send(request('13800138000'));
+    const consumer = await producer.events({ group: 'g', consumer: 'c', startAt: '0' });
+    expect((await consumer.read({ blockMs: 100 })).length).toBeGreaterThan(0);
+
+    await server.stop();
+    await new Promise((resolve) => redis.once('reconnecting', resolve));
+    for (const call of [() => consumer.read(), () => consumer.read({ blockMs: 100 }), () => consumer.pending(), () => consumer.ack(['0-1'])]) {
+      const err = await failure(call());
+      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (connect ECONNREFUSED`);
+      expect(err.message).toMatch(/nothing was changed; run it again once Redis answers/);
+    }
+  });
+});
+
+describe('a campaign whose Redis is killed while it writes', () => {
+  it("fails naming the connection's own failure, not ioredis's \"Reached the max retries per request limit ... Refer to maxRetriesPerRequest\"", async () => {
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{words-kill}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    async function* endless() {
+      for (let i = 0; ; i++) yield { phone: String(13000000000 + (i % 900_000_000)) };
+    }
+    let written = 0;
+    const campaign = producer.campaign(endless(), { signName: N.sign, templateCode: N.plainTemplate }, { onProgress: (p) => void (written = p.written) });
+    const failed = failure(campaign);
+    while (written < 5000) await new Promise((r) => setTimeout(r, 5));
+    server.process.kill('SIGKILL');
+    const err = await failed;
+    expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (`);
+    expect(err.reason).not.toMatch(/max retries|maxRetriesPerRequest|Stream isn't writeable/);
+  });
+});
+
+describe("the call metrics' flush against a frozen Redis", () => {
+  it('logs why in one line without a stack (the warning carried ioredis\'s "Command timed out" stack inside its JSON)', async () => {
+    const { createCallMetricsRecorder } = await import('../../src/metrics/call-metrics.js');
+    const { createLogger } = await import('../../src/logger.js');
+    const { collector } = await import('../support/text-collector.js');
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    const pid = server.process.pid as number;
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 300 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const log = collector();
+    // As the server's recorder of pushed receipts: no heartbeat, a flush every interval all the same.
+    const metrics = createCallMetricsRecorder({ redis, prefix: '{words-metrics}', heartbeat: false, flushIntervalMs: 100, logger: createLogger({ level: 'info' }, log) });
+    closers.push(() => void metrics.close().catch(() => {}));
+    metrics.recordReceipt('report', 1);
+    await metrics.flush();
+
+    process.kill(pid, 'SIGSTOP');
+    closers.push(() => process.kill(pid, 'SIGCONT'));
+    metrics.recordReceipt('report', 2);
+    const { waitFor } = await import('../support/wait.js');
+    await waitFor(() => /could not flush call metrics/.test(log.text), 'the flush to fail', 10_000);
+    const line = JSON.parse(log.text.split('\n').find((l) => /could not flush call metrics/.test(l))!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 40, reason: expect.any(String) });
+    expect(line).not.toHaveProperty('err');
+    expect(log.text).not.toMatch(/\\n\s+at /);
+  });
+});
+
+describe("the Redis watch's probe in a busy process", () => {
+  it('does not take an answer that a blocked event loop has not read yet for Redis gone (it logged "does not answer", then "answers again", with Redis up)', async () => {
+    const { watchRedis } = await import('../../src/queue/redis-watch.js');
+    const { createLogger } = await import('../../src/logger.js');
+    const { collector } = await import('../support/text-collector.js');
+    const server = await startPrivateRedis({ appendfsync: 'off' });
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'worker' });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const log = collector();
+    const watch = watchRedis({ redis, logger: createLogger({ level: 'info' }, log), probeMs: 200 });
+    closers.push(() => watch.stop());
+    // A process busy for longer than the probe's wait, again and again (a large file parsed, say).
+    for (let i = 0; i < 12; i++) {
+      const until = performance.now() + 350;
+      while (performance.now() < until) {
+        // busy
+      }
+      await new Promise((r) => setTimeout(r, 1 + (i % 4) * 60));
+    }
+    expect(log.text).not.toMatch(/does not answer/);
+  });
+});
