@@ -1,4 +1,5 @@
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { connectUpstream } from './tcp-front.js';
 
 /**
  * A TCP front for one redis-server that lets a test crash Redis at an exact command: once armed,
@@ -24,16 +25,7 @@ export async function startCommandTrap(target: { port: number }): Promise<Comman
   let hit: Promise<void> | undefined;
 
   const server: Server = createServer((client) => {
-    const upstream = createConnection({ host: '127.0.0.1', port: target.port });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    const upstream = connectUpstream(client, target.port, sockets);
     // The pattern may be cut between two chunks: keep the tail of the last one.
     let tail = Buffer.alloc(0);
     let cut = false;

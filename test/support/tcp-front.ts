@@ -18,16 +18,7 @@ export async function startTcpFront(port: number): Promise<TcpFront> {
   let server: Server | undefined;
   const open = async () => {
     server = createServer((client) => {
-      const upstream = createConnection({ host: '127.0.0.1', port });
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
+      const upstream = connectUpstream(client, port, sockets);
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => server!.listen(listenPort, '127.0.0.1', resolve));
@@ -40,4 +31,22 @@ export async function startTcpFront(port: number): Promise<TcpFront> {
   };
   await open();
   return { port: listenPort, close, open };
+}
+
+/**
+ * A connection to 127.0.0.1:`port` for `client`, both kept in `sockets` while open; either one
+ * closing closes the other, as a proxy's two sides do. The caller moves the bytes.
+ */
+export function connectUpstream(client: Socket, port: number, sockets: Set<Socket>): Socket {
+  const upstream = createConnection({ host: '127.0.0.1', port });
+  for (const s of [client, upstream]) {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => {
+      sockets.delete(s);
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+  return upstream;
 }
