@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { NotDurableError } from '../errors.js';
+import { blockingCommand } from '../queue/blocking-commands.js';
 import { resolveDurability, type DurabilityOptions } from './mode.js';
 
 /**
@@ -77,7 +78,7 @@ export function createDurabilityBarrier(server: () => Promise<Redis>, opts: Dura
         // Not shared as WAIT is: each WAITAOF that blocks has the primary ask the replicas for their
         // fsynced offset, and fewer of them left confirmations waiting for the replicas' once-a-second
         // report on Valkey 8.0 (docs/benchmarks.md, "Durability modes").
-        const [local, remote] = (await redis.call('WAITAOF', 1, replicas, timeoutMs).catch(orLost)) as [number, number];
+        const [local, remote] = (await blockingCommand(redis, redis.call('WAITAOF', 1, replicas, timeoutMs)).catch(orLost)) as [number, number];
         connectionLost();
         if (local < 1 || remote < replicas) throw new NotDurableError(what, `WAITAOF: fsynced locally ${local}, on ${remote} of ${replicas} replica(s) within ${timeoutMs} ms`);
         return;
@@ -111,7 +112,7 @@ function sharedConfirmation(redis: Redis, command: [string, ...(string | number)
   if (!queue) queues.set(key, (queue = {}));
   const q = queue;
   const send = (): Promise<unknown> => {
-    const sent = redis.call(...command);
+    const sent = blockingCommand(redis, redis.call(...command));
     q.running = sent;
     const done = () => {
       if (q.running === sent) q.running = undefined;

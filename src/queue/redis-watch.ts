@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { describeRedis } from './connection.js';
 import { connectionReason } from './redis-errors.js';
+import { isHeldByBlockingCommand } from './blocking-commands.js';
 
 export interface RedisWatchOptions {
   redis: RedisConnection;
@@ -68,27 +69,40 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
   const probeMs = options.probeMs;
   let probing = false;
   let stopped = false;
+  let lateTimer: NodeJS.Timeout | undefined;
   const silent = () => new Error(`no answer within ${probeMs} ms`);
+  /** A PING that went unanswered for probeMs: Redis gone, unless a blocking command (a WAIT) held the connection. */
+  const unanswered = () => {
+    if (stopped || !up || redis.status !== 'ready' || isHeldByBlockingCommand(redis)) return false;
+    lastError = silent();
+    goDown();
+    return true;
+  };
   const probe = async () => {
-    if (probing) return;
+    if (probing || stopped) return;
     if (redis.status === 'ready') {
+      // Behind a WAIT for a lagging replica a PING waits for the replica: not asked then.
+      if (isHeldByBlockingCommand(redis)) return;
       probing = true;
       let settled = false;
+      // A PING failed by the connection's own command timeout (as long as probeMs on a client
+      // connection) is the same silence, said as such rather than by the drop that follows.
       const answered = redis.ping().then(
-        () => (settled = true),
-        () => !(settled = true),
+        () => ((settled = true), 'answered' as const),
+        (err: unknown) => ((settled = true), /timed out/i.test(String((err as Error | undefined)?.message)) ? ('late' as const) : ('failed' as const)),
       );
-      let timer: NodeJS.Timeout | undefined;
       // Timers run before I/O in an event-loop turn: after a turn blocked past probeMs (a busy
       // process), an answer already in the socket is read first, by one turn of I/O.
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => setImmediate(() => resolve('late')), probeMs)));
-      if ((await Promise.race([answered, late])) === 'late' && !settled && up && redis.status === 'ready') {
-        lastError = silent();
-        goDown();
+      const late = new Promise<'late'>((resolve) => {
+        lateTimer = setTimeout(() => setImmediate(() => resolve('late')), probeMs);
+        lateTimer.unref();
+      });
+      const first = await Promise.race([answered, late]);
+      clearTimeout(lateTimer);
+      if (first === 'late' && (!settled || (await answered) === 'late') && unanswered()) {
         // A late answer on the same link is Redis answering again (no `ready` comes for it).
-        if ((await answered) && !stopped && downSince !== undefined && redis.status === 'ready') onReady();
+        if ((await answered) === 'answered' && !stopped && downSince !== undefined && redis.status === 'ready') onReady();
       }
-      clearTimeout(timer);
       probing = false;
     } else if (downSince === undefined && !up && (redis.status === 'connect' || redis.status === 'connecting')) {
       // Connected (or connecting) since before the last probe and not ready: nothing answers.
@@ -103,6 +117,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
     stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(lateTimer);
       redis.off('error', onError);
       redis.off('close', onClose);
       redis.off('ready', onReady);
