@@ -14,7 +14,8 @@ import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { explainedJsonParser } from '../json-body.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { NotDurableError, RedisNotDurableError, RedisUnavailableError, redisDoesNotAnswer } from '../../src/errors.js';
+import { NotDurableError, RedisNotDurableError, RedisUnavailableError } from '../../src/errors.js';
+import { isRedisConnectionError } from '../../src/queue/redis-errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -126,8 +127,10 @@ const PUSHED_AGAIN = 'Alibaba pushes it again (after 1, 5 and 10 minutes), and a
  * was enqueued" said nothing to it), and what it left.
  */
 function pushRefusal(err: unknown): unknown {
-  if (err instanceof RedisUnavailableError) {
-    return new HttpError(503, err.code, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; the push may be applied in part. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
+  // The ingest's commands go straight to ioredis (no gate): its connection errors come as they are.
+  // Said without REDIS_URL: the answer goes to Alibaba, the server's log names it.
+  if (err instanceof RedisUnavailableError || isRedisConnectionError(err)) {
+    return new HttpError(503, 'SMSQ_REDIS_UNAVAILABLE', `Redis does not answer; the push may be applied in part. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
   }
   if (err instanceof RedisNotDurableError || err instanceof NotDurableError) {
     return new HttpError(503, err.code, `${err.message}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);

@@ -5,6 +5,7 @@
  * nothing after; and on a `client` connection whose command timeout is the probe's wait, a frozen
  * Redis is said as the probe's silence, as docs/operations.md says, not as the drop that follows.
  */
+import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientCommandTimeoutMs, createRedisConnection } from '../../src/queue/connection.js';
 import { createDurabilityBarrier } from '../../src/durability/barrier.js';
@@ -38,7 +39,7 @@ describe('the Redis watch probe', () => {
     const log = collector();
     const watch = watchRedis({ redis, logger: createLogger({ level: 'info' }, log), probeMs: 500 });
     closers.push(() => watch.stop());
-    const barrier = createDurabilityBarrier(async () => redis, { mode: 'replicas', replicas: 1, timeoutMs: 1500 });
+    const barrier = createDurabilityBarrier(async () => redis as Redis, { mode: 'replicas', replicas: 1, timeoutMs: 1500 });
     const since = await barrier.mark();
     await redis.set('k', 'v');
     // No replica here: the WAIT answers at its timeout, Redis answering throughout.

@@ -135,8 +135,9 @@ describe('pushed reports and opt-outs in SMSQ_DURABILITY=replicas, then a failov
 
 describe('pushed reports and opt-outs in the default mode (appendfsync always)', () => {
   it('answered OK, they outlive a power cut that comes while other pushes are in flight (the AOF cut back to what Redis had fsynced)', async () => {
-    // Each fsync takes 2 ms, as on a real disk: a crash can cut what is written and not yet fsynced.
-    const redisServer = await startCrashableRedis({ appendfsync: 'always', fsyncDelayMs: 2 });
+    // Each fsync takes 10 ms, as on a slow disk: a crash can cut what is written and not yet fsynced
+    // (at 2 ms, on a busy machine, the SIGKILL could land after the fsync of the write it was aimed at).
+    const redisServer = await startCrashableRedis({ appendfsync: 'always', fsyncDelayMs: 10 });
     closers.push(() => redisServer.stop());
     const h = await createHarness({ label: 'report-fsync', redisUrl: redisServer.url });
     closers.push(() => h.close());
