@@ -44,9 +44,10 @@ const sendName = z
   .min(1, { message: 'must not be empty. Fix: leave name out, or give the send a name' })
   .max(200, { message: 'must be at most 200 characters. Fix: a shorter name' })
   .superRefine((name, ctx) => {
-    const shown = firstCodePoint(name, CONTROL);
-    // Shown on the campaigns page and by `smsq sends`: an escape sequence would drive the terminal.
-    if (shown) ctx.addIssue({ code: 'custom', message: `holds a control character (${shown}). Fix: a name of printable characters` });
+    const shown = firstCodePoint(name, HIDDEN_CHARACTER) ?? firstCodePoint(name, CONTROL);
+    // Shown on the campaigns page and by `smsq sends`: an escape sequence would drive the terminal,
+    // and a bidi control (U+202E) or an invisible character would show another name than it is.
+    if (shown) ctx.addIssue({ code: 'custom', message: `holds an invisible or control character (${shown}). Fix: a name of printable characters, typed rather than pasted` });
   });
 const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
 /** The formats a deadline may take, for refusals. */

@@ -91,8 +91,14 @@ describe('a signature', () => {
 describe("a send's name", () => {
   it('is refused with a control character in it (the campaigns page and `smsq sends` show it)', () => {
     for (const name of ['spring\u0000sale', 'spring\u001b[31msale', 'a\u0085b']) {
-      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name })).toEqual([{ field: 'name', message: expect.stringMatching(/^holds a control character \(U\+[0-9A-F]{4}\).*Fix/) }]);
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name })).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix/) }]);
     }
     expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name: '春季 sale – 2026' })).toEqual([]);
+  });
+
+  it('is refused with a bidi control or an invisible character in it (U+202E shows "spring\u202Eelas" as "springsale" reversed: another send\'s name)', () => {
+    for (const name of ['spring\u202Eelas', 'spring\u200Bsale', 'spring\u2066sale\u2069', 'spring\uFEFFsale']) {
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name }), name).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix/) }]);
+    }
   });
 });
