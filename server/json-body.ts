@@ -42,7 +42,7 @@ export function jsonBodyIssue(text: string): FieldIssue {
  * named. Walked with a stack of its own: a body nested 140,000 deep (under the 1 MiB limit)
  * overflowed the call stack of a recursive walk, a 500.
  */
-function prototypeKey(root: unknown): string | undefined {
+export function prototypeKey(root: unknown): string | undefined {
   const stack: [unknown, string][] = [[root, '']];
   while (stack.length > 0) {
     const [value, path] = stack.pop() as [unknown, string];

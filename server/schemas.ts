@@ -13,6 +13,7 @@ import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
 import { closestName, fieldsAt } from '../src/unknown-fields.js';
+import { prototypeKey } from './json-body.js';
 import { firstRepeatedKey } from '../src/duplicate-keys.js';
 
 /** What JSON can carry of a deadline (the Node API takes a Date too). */
@@ -86,6 +87,12 @@ const jsonObject = z.string().transform((v, ctx) => {
   const repeated = firstRepeatedKey(v);
   if (repeated !== undefined) {
     ctx.addIssue({ code: 'custom', path: repeated.split('.'), message: 'is given twice; JSON keeps the last, so the first would be dropped. Fix: give it once' });
+    return z.NEVER;
+  }
+  // Refused as in a JSON body (json-body.ts); taken, the key was dropped without a word.
+  const prototype = prototypeKey(parsed);
+  if (prototype !== undefined) {
+    ctx.addIssue({ code: 'custom', path: prototype.split('.'), message: 'is refused in any JSON value: a key that reaches an object\'s prototype (__proto__, or constructor holding prototype), which no template variable is. Fix: remove it' });
     return z.NEVER;
   }
   return parsed;

@@ -74,6 +74,12 @@ describe('HTTP schemas', () => {
     expect(issuesFromZod(bad.error!.issues).map((i) => i.field)).toEqual(['templateParam.n']);
   });
 
+  it('refuses a __proto__ key in templateParam from the query string, as in a JSON body (it was dropped without a word)', () => {
+    const bad = CampaignQuery.safeParse({ signName: 'S', templateCode: 'SMS_1', templateParam: '{"name":"Li","__proto__":{"x":"1"}}' });
+    expect(bad.success).toBe(false);
+    expect(issuesFromZod(bad.error!.issues)).toEqual([{ field: 'templateParam.__proto__', message: expect.stringMatching(/reaches an object's prototype.*Fix: remove it/) }]);
+  });
+
   it('reads a page size only as decimal digits: 1e1, 0x10, " 10" and a full-width digit are refused, not read as 10 or 16', () => {
     expect(parseOrThrow(SendsQuery, { limit: '10' }, 'query', 'text').limit).toBe(10);
     expect(parseOrThrow(SendsQuery, {}, 'query', 'text').limit).toBe(50);
