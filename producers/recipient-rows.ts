@@ -40,6 +40,11 @@ export class RecipientRows {
     return !this.headerRead;
   }
 
+  /** The number column's index, once a header naming it has been read; undefined before, and for a list without a header. */
+  phoneColumn(): number | undefined {
+    return this.header?.phoneAt;
+  }
+
   /** The header's param columns, once it has been read; undefined before, and for a list without a header. */
   columns(): FileColumns | undefined {
     const header = this.header;

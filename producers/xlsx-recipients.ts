@@ -54,6 +54,37 @@ export function cellText(value: unknown): string {
   return String(value);
 }
 
+/** numfmt's format(): a number as a format code shows it. */
+type NumberFormatter = (numFmt: string, value: number) => string;
+
+/** What rowsOf reads of an exceljs row beside its values: each cell's number format. */
+interface FormattedRow {
+  values: unknown;
+  getCell(column: number): { numFmt?: unknown };
+}
+
+/**
+ * Param cells holding a number with a number format of their own, as the sheet shows them
+ * (numfmt, Excel's format codes): a discount cell shown 50% is stored 0.5, a price shown ¥9.90 is
+ * 9.9, and the stored number is what went into the message. The number column keeps its digits
+ * (a format with thousands separators would make a number no phone has); dates are read apart.
+ */
+function formatNumbers(row: FormattedRow, cells: string[], phoneAt: number | undefined, formatNumber: NumberFormatter): void {
+  if (phoneAt === undefined) return; // the header row, or a list of numbers without one
+  const values = Array.isArray(row.values) ? (row.values as unknown[]) : [];
+  for (let i = 0; i < cells.length; i++) {
+    const value = values[i + 1];
+    if (i === phoneAt || typeof value !== 'number') continue;
+    const numFmt = row.getCell(i + 1).numFmt;
+    if (typeof numFmt !== 'string' || numFmt === '' || numFmt === 'General') continue;
+    try {
+      cells[i] = formatNumber(numFmt, value);
+    } catch {
+      // A format code numfmt cannot read: the stored number, as before.
+    }
+  }
+}
+
 /** Cells 1.. of an exceljs row's `values` (index 0 is unused), without the empty ones at the end. */
 function cellsOf(values: unknown): string[] {
   const list = Array.isArray(values) ? values : [];
@@ -138,6 +169,7 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
   // Loaded on the first workbook read, not with the package: exceljs is the heaviest module a
   // producer could load, and most producers never read a workbook (docs/benchmarks.md).
   const { default: ExcelJS } = await import('exceljs');
+  const { format: formatNumber } = await import('numfmt');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
@@ -159,7 +191,7 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
       // A sheet that is not read is still parsed through: the zip is one stream.
       for await (const events of sheet.parse()) {
         if (wanted) {
-          const out = rowsOf(events, rows, field);
+          const out = rowsOf(events, rows, field, formatNumber);
           recipients += out.length;
           yield out;
         } else if (!hasRows) hasRows = events.some((e) => e.eventType === 'row' && cellsOf((e.value as { values: unknown }).values).length > 0);
@@ -229,7 +261,7 @@ function unresolvedColumn(values: unknown): number | undefined {
   return at >= 1 ? at : undefined;
 }
 
-function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows, field: string): CampaignRecipient[] {
+function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: RecipientRows, field: string, formatNumber: NumberFormatter): CampaignRecipient[] {
   const out: CampaignRecipient[] = [];
   for (const event of events) {
     if (event.eventType !== 'row') continue;
@@ -243,7 +275,9 @@ function rowsOf(events: readonly { eventType: string; value: unknown }[], rows: 
         },
       ]);
     }
-    const recipient = rows.row(cellsOf(row.values), row.number);
+    const cells = cellsOf(row.values);
+    formatNumbers(row as unknown as FormattedRow, cells, rows.phoneColumn(), formatNumber);
+    const recipient = rows.row(cells, row.number);
     if (recipient !== undefined) out.push(recipient);
   }
   return out;

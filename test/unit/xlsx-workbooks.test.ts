@@ -108,3 +108,23 @@ describe('a date cell', () => {
     ]);
   });
 });
+
+describe('a number cell with a number format', () => {
+  it('reads as the sheet shows it: 50% and ¥9.90, not 0.5 and 9.9 (they went into the messages as stored); the number column keeps its digits whatever its format', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Sheet1');
+    sheet.addRow(['phone', 'discount', 'price', 'count']);
+    sheet.addRow([13800138000, 0.5, 9.9, 1234]);
+    sheet.addRow([13900139000, 0.125, 1200, 7]);
+    for (const cell of ['B2', 'B3']) sheet.getCell(cell).numFmt = '0%';
+    for (const cell of ['C2', 'C3']) sheet.getCell(cell).numFmt = '¥#,##0.00';
+    // A number column formatted with thousands separators stays the number it is.
+    for (const cell of ['A2', 'A3']) sheet.getCell(cell).numFmt = '#,##0';
+    const path = join(dir, 'formats.xlsx');
+    await book.xlsx.writeFile(path);
+    expect(await read(path)).toEqual([
+      { phone: '13800138000', params: { discount: '50%', price: '¥9.90', count: '1234' }, line: 2 },
+      { phone: '13900139000', params: { discount: '13%', price: '¥1,200.00', count: '7' }, line: 3 },
+    ]);
+  });
+});
