@@ -144,7 +144,8 @@ export default {
     tsPreCompilationDeps: true,
     enhancedResolveOptions: {
       exportsFields: ['exports'],
-      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      // As Node resolves an ESM import: numfmt 4.0.1 maps 'require' and 'types' to files it does not ship.
+      conditionNames: ['import', 'node', 'default'],
       mainFields: ['module', 'main', 'types', 'typings'],
     },
   },
