@@ -142,6 +142,27 @@ function capHeldParts(reader: object): void {
   }
 }
 
+/**
+ * Has exceljs's WorkbookReader keep a sheet that comes before the workbook's sheet list
+ * (xl/workbook.xml) for later, as it keeps one that comes before the shared strings: it parses a
+ * sheet at once when the shared strings and the relationships are in, and a sheet parsed before
+ * the list that names it failed ("Cannot read properties of undefined (reading 'sheets')"). Zip
+ * writers order parts as they please: exceljs's own writer put the list after the sheets in 1 run
+ * in 8 to 24. The relationships read as absent until the list is in (exceljs 4.4.0's fields).
+ */
+function deferSheetsUntilListed(reader: object): void {
+  let rels: unknown;
+  Object.defineProperty(reader, 'workbookRels', {
+    configurable: true,
+    get(this: { model?: unknown }) {
+      return this.model === undefined ? undefined : rels;
+    },
+    set(value: unknown) {
+      rels = value;
+    },
+  });
+}
+
 interface SheetReader {
   name: string;
   parse(): AsyncIterable<{ eventType: string; value: unknown }[]>;
@@ -178,6 +199,7 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
     entries: 'ignore',
   });
   capHeldParts(reader);
+  deferSheetsUntilListed(reader);
   const seen: string[] = [];
   /** The sheets not read that hold a row with something in it. */
   const withRows: string[] = [];

@@ -128,3 +128,23 @@ describe('a number cell with a number format', () => {
     ]);
   });
 });
+
+describe('a workbook whose sheet list comes after its sheets', () => {
+  it('is read, its sheets by their names (exceljs parsed a sheet before the list that names it: "Cannot read properties of undefined (reading \'sheets\')", 1 run in 8-24 of a test whose writer orders its parts as it goes)', async () => {
+    const parts: [string, Buffer][] = [
+      ['[Content_Types].xml', xml('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')],
+      ['_rels/.rels', xml(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>`)],
+      ['xl/_rels/workbook.xml.rels', xml(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL}/worksheet" Target="worksheets/sheet2.xml"/><Relationship Id="rId3" Type="${REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`)],
+      ['xl/sharedStrings.xml', xml(`<sst ${NS}><si><t>phone</t></si></sst>`)],
+      ['xl/styles.xml', xml(`<styleSheet ${NS}><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>`)],
+      ['xl/worksheets/sheet1.xml', xml(`<worksheet ${NS}><sheetData></sheetData></worksheet>`)],
+      ['xl/worksheets/sheet2.xml', xml(`<worksheet ${NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>13800138000</v></c></row></sheetData></worksheet>`)],
+      ['xl/workbook.xml', xml(`<workbook ${NS} xmlns:r="${REL}"><sheets><sheet name="Jan" sheetId="1" r:id="rId1"/><sheet name="名单" sheetId="2" r:id="rId2"/></sheets></workbook>`)],
+    ];
+    const path = join(dir, 'list-last.xlsx');
+    writeFileSync(path, zip(parts));
+    const rows: unknown[] = [];
+    for await (const r of readRecipientsXlsx(path, { sheet: '名单' })) rows.push(r);
+    expect(rows).toEqual([{ phone: '13800138000', line: 2 }]);
+  });
+});
