@@ -113,7 +113,8 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
       return col.maxWidth === undefined ? text : truncate(text, col.maxWidth);
     }),
   );
-  const widths = columns.map((col, i) => Math.max(displayWidth(col.header), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  // A loop, not Math.max(...widths): spread as arguments, 400,000 rows overflowed the call stack.
+  const widths = columns.map((col, i) => cells.reduce((widest, r) => Math.max(widest, displayWidth(r[i] ?? '')), displayWidth(col.header)));
   const line = (values: readonly string[]) =>
     values
       .map((v, i) => pad(v, widths[i] ?? 0, columns[i]?.align ?? 'left'))

@@ -78,3 +78,14 @@ describe('Alibaba times in JSON', () => {
     });
   });
 });
+
+describe('renderTable of many rows', () => {
+  it('renders 400,000 rows (a large send\'s recipients: the widths were taken with Math.max(...cells), "Maximum call stack size exceeded")', () => {
+    const rows = Array.from({ length: 400_000 }, (_, i) => [String(13800000000 + i), i % 7 === 0 ? 'delivered' : 'accepted']);
+    const text = renderTable([{ header: 'phone' }, { header: 'state' }], rows);
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(400_001);
+    expect(lines[0]).toBe('phone        state');
+    expect(lines[1]).toBe('13800000000  delivered');
+  });
+});
