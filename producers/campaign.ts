@@ -190,6 +190,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   /** The last row taken, for where the source stopped (the last of each chunk, so no cost per row). */
   let lastRow: CampaignRecipient | undefined;
   const place = () => (lastRow?.line === undefined ? `after ${progress.read} rows` : `after line ${lastRow.line}`);
+  /** The source said it had no more rows: a stop after that holds the whole list, not part of it. */
+  let wholeListRead = false;
+  const onListEnd = () => void (wholeListRead = true);
   /** The stop, said; `enqueued`: with the send and what was read, written (else nothing was). */
   const stopError = (enqueued: boolean) =>
     new CampaignStoppedError({
@@ -199,13 +202,14 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       afterLine: lastRow?.line,
       by: stopReasonOf(signal),
       idempotencyKey: req.idempotencyKey,
+      ...(enqueued && wholeListRead ? { wholeList: true } : {}),
     });
   /** Whether the send is held (paused) for a list that stopped reading, or for a stop. */
   let held = false;
   const holdForStop = async () => {
     held = true;
     const by = stopReasonOf(signal);
-    await options.hold?.(sendId, `its enqueue was stopped${by === undefined ? '' : ` (${by})`} ${place()}`);
+    await options.hold?.(sendId, `its enqueue was stopped${by === undefined ? '' : ` (${by})`} ${wholeListRead ? `once its whole list was read (${place()})` : place()}`);
   };
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
@@ -404,7 +408,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const chunks = recipientChunksOf(options.recipients);
   try {
     if (chunks) {
-      reading: for await (const rows of untilBroken(chunks, onBroken, signal)) {
+      reading: for await (const rows of untilBroken(chunks, onBroken, signal, onListEnd)) {
         // An index, not for-of: here for-of allocated an iterator result per row.
         for (let r = 0; r < rows.length; r++) {
           const row = rows[r] as CampaignRecipient;
@@ -422,7 +426,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
         if (rows.length > 0) lastRow = rows[rows.length - 1];
       }
     } else {
-      for await (const row of untilBroken(options.recipients, onBroken, signal)) {
+      for await (const row of untilBroken(options.recipients, onBroken, signal, onListEnd)) {
         lastRow = row;
         if (take(row) && !(await drain())) {
           stopped = true;
@@ -490,10 +494,11 @@ export function stopReasonOf(signal: AbortSignal | undefined): string | undefine
  * With `signal`, the items end too when it aborts, at once: a read the source has not answered
  * (a pipe with nothing more to say yet) is left to it, and the source is closed once it answers.
  */
-async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknown) => void, signal?: AbortSignal): AsyncGenerator<T> {
+async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknown) => void, signal?: AbortSignal, onEnd?: () => void): AsyncGenerator<T> {
   try {
     if (signal === undefined) {
       yield* source;
+      onEnd?.();
       return;
     }
     const items = source[Symbol.asyncIterator]();
@@ -514,7 +519,10 @@ async function* untilBroken<T>(source: AsyncIterable<T>, onError: (error: unknow
         });
         if (next === undefined) return; // aborted, the read still in flight
         reading = false;
-        if (next.done) return;
+        if (next.done) {
+          onEnd?.();
+          return;
+        }
         yield next.value;
       }
     } finally {

@@ -445,6 +445,8 @@ export interface StoppedCampaign {
   by: string | undefined;
   /** The request's idempotency key, if it had one. */
   idempotencyKey: string | undefined;
+  /** The whole list had been read when the stop came: the send holds all of it, and no rest is left to send. */
+  wholeList?: boolean;
 }
 
 /** What a stopped campaign left, and the ways on. */
@@ -460,6 +462,9 @@ function stoppedMessage(stopped: StoppedCampaign): string {
     idempotencyKey === undefined
       ? 'The same command again is a new send to everyone on the list, these included'
       : `The same command with the same idempotency key (${idempotencyKey}) is refused (SMSQ_IDEMPOTENCY_KEY_CUT_SHORT) and enqueues nothing, for as long as the key lives (24 h by default): the key stands for this send; under a new key it is a new send to everyone on the list, these included`;
+  if (stopped.wholeList) {
+    return `the campaign was ${by} once its whole list was read (${after}): its ${recipients} recipients were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). Fix: resume it to send them (producer.resume, smsq campaign resume ${sendId}, or POST /v1/sends/${sendId}/resume): no rest of the list is left to send; or cancel it (producer.cancel, smsq campaign cancel ${sendId}, or POST /v1/sends/${sendId}/cancel). ${again}`;
+  }
   return `the campaign was ${by} ${after}: the ${recipients} recipients read before it were enqueued as send ${sendId}, now paused (nothing more of it goes out; chunks a worker had already taken may have). ${heldSendFix(sendId, rest)}. ${again}`;
 }
 

@@ -199,16 +199,16 @@ function stoppingNote(sendId: string, stop: WaitStop | undefined): string {
  * holds and the ways on on stderr; exit 130 for SIGINT, 143 for SIGTERM.
  */
 function reportStopped(ctx: CliContext, json: boolean, err: CampaignStoppedError, stop: WaitStop | undefined): number {
-  const { sendId, recipients, rowsRead, afterLine } = err.stopped;
+  const { sendId, recipients, rowsRead, afterLine, wholeList } = err.stopped;
   const why: WaitStop = stop ?? { reason: 'interrupted', signal: err.stopped.by ?? 'SIGINT' };
   if (json) {
     const commands = sendId === undefined ? {} : { resumeCommand: `smsq campaign resume ${sendId}`, cancelCommand: `smsq campaign cancel ${sendId}`, statusCommand: `smsq status ${sendId}` };
-    ctx.printJson({ sendId: sendId ?? null, recipients, stopped: { ...why, code: err.code, sendPaused: sendId !== undefined, rowsRead, afterLine: afterLine ?? null, ...commands } });
+    ctx.printJson({ sendId: sendId ?? null, recipients, stopped: { ...why, code: err.code, sendPaused: sendId !== undefined, rowsRead, afterLine: afterLine ?? null, wholeList: wholeList === true, ...commands } });
   } else if (sendId !== undefined) {
     ctx.print(renderFields([
       ['send id', sendId],
       ['queued recipients', recipients],
-      ['state', `paused (stopped ${afterLine === undefined ? `after ${rowsRead} rows` : `after line ${afterLine}`})`],
+      ['state', `paused (stopped ${wholeList ? 'once the whole list was read, ' : ''}${afterLine === undefined ? `after ${rowsRead} rows` : `after line ${afterLine}`})`],
     ]));
   }
   ctx.note(`${err.code}: ${err.message}`);

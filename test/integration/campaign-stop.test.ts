@@ -282,6 +282,32 @@ describe('producer.campaign with an AbortSignal', () => {
     }
   });
 
+  it('stopped once the whole list was read: says the send holds the whole list, not to send "the rest" (a new user was told to send the rows after the last line as a new campaign)', async () => {
+    const base = 13851000000;
+    const controller = new AbortController();
+    // 1,500 numbers; the stop comes as the source says it has no more (while the last chunk is written).
+    const source: AsyncIterable<CampaignRecipient> = {
+      [Symbol.asyncIterator]() {
+        let i = 0;
+        return {
+          next: async () => {
+            if (i < 1500) return { done: false, value: { phone: String(base + i++) } };
+            setImmediate(() => controller.abort('test stop'));
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    const err = await h.producer.campaign(source, SETTINGS, { signal: controller.signal }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CampaignStoppedError);
+    const stopped = err as CampaignStoppedError;
+    const sendId = stopped.sendId as string;
+    expect(stopped.stopped).toMatchObject({ recipients: 1500, rowsRead: 1500, wholeList: true });
+    expect(stopped.message).toMatch(new RegExp(`^the campaign was stopped \\(test stop\\) once its whole list was read \\(after 1500 rows\\): its 1500 recipients were enqueued as send ${sendId}, now paused .*Fix: resume it to send them .*: no rest of the list is left to send; or cancel it`));
+    expect(stopped.message).not.toMatch(/the rest of the list \(/);
+    expect((await h.producer.getStatus(sendId)).send).toMatchObject({ state: 'paused', recipients: 1500, controlReason: 'its enqueue was stopped (test stop) once its whole list was read (after 1500 rows)' });
+  });
+
   it('aborted before its send exists: rejects saying nothing was enqueued, and writes no send', async () => {
     const sendsBefore = (await h.redis.keys(`${h.prefix}:send:*`)).sort(); // KEYS answers in no set order
     const err = await h.producer.campaign((async function* () {
