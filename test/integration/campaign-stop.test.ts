@@ -185,6 +185,7 @@ describe('smsq campaign stopped by a signal while it reads its list', () => {
         sendPaused: true,
         rowsRead: recipients,
         afterLine: line,
+        wholeList: false,
         resumeCommand: `smsq campaign resume ${sendId}`,
         cancelCommand: `smsq campaign cancel ${sendId}`,
         statusCommand: `smsq status ${sendId}`,
