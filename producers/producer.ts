@@ -439,9 +439,10 @@ export function createProducer(opts: ProducerOptions): Producer {
   const waitsForReplicas = !['fsync', 'none'].includes(resolveDurability(durability).mode);
   /**
    * An operator's move, answered only once it is as durable as an enqueue (design invariant 8): a
-   * pause or cancel answered OK and then lost (a failover to a replica that lacked it) lets a send
-   * the operator stopped go on sending. Confirmed after its writes, so a refusal loses nothing: the
-   * move is applied on the primary, and given again it changes nothing.
+   * pause or cancel answered OK and then lost (a failover to a replica that lacked it, a power cut
+   * under a Redis switched to appendfsync everysec) lets a send the operator stopped go on sending.
+   * Confirmed and checked after its writes, so a refusal loses nothing: the move is applied on the
+   * primary, and given again it changes nothing.
    */
   async function durableControl<T>(action: 'pause' | 'resume' | 'cancel', sendId: string, move: () => Promise<T>): Promise<T> {
     const since = await barrier.mark();
@@ -454,6 +455,10 @@ export function createProducer(opts: ProducerOptions): Producer {
     await barrier.confirm(what, since).catch((err: unknown) => {
       if (!(err instanceof NotDurableError)) throw err;
       throw new NotDurableError(what, `${err.detail}; it is applied, but a replica promoted now may lack it`, `${action} the send again once the replicas answer (INFO replication; or raise SMSQ_DURABILITY_TIMEOUT_MS): given again it changes nothing`);
+    });
+    await ensureDurableRedis().catch((err: unknown) => {
+      if (!(err instanceof RedisNotDurableError)) throw err;
+      throw new RedisNotDurableError(err.mode, `${err.problems}. The ${what} is applied, but a host crash may lose it: give it again once Redis keeps the mode (given again it changes nothing)`);
     });
     return moved;
   }

@@ -17,6 +17,7 @@ import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-
 import { buildServer } from '../../server/build-server.js';
 import { createProducer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
+import { startCrashableRedis } from '../support/crashable-redis.js';
 import { startStallableProxy } from '../support/stallable-proxy.js';
 import { runWaitaofTests, VALKEY } from '../support/valkey.js';
 import { waitFor } from '../support/wait.js';
@@ -139,5 +140,104 @@ describe.each(SERVERS)('pause and cancel in SMSQ_DURABILITY=replicas, then a fai
     expect(repeated, told).toBe('SMSQ_NOT_DURABLE');
     expect(answers.cancel.json().error.message).toMatch(/^cancel of send \S+ could not be made durable: WAIT: 0 of 1 replica\(s\) confirmed within 300 ms/);
     expect(await states()).toEqual({ cancelled: 'cancelled', paused: 'paused' });
+  }, 60_000);
+});
+
+describe('pause and cancel in the default mode (appendfsync always)', () => {
+  it('answered OK, a cancel outlives a power cut that comes while other cancels are in flight (the AOF cut back to what Redis had fsynced): none of its recipients is sent after the restart', async () => {
+    // Each fsync takes 10 ms, as on a slow disk: the cut can land on a write not yet fsynced.
+    const redis = await startCrashableRedis({ appendfsync: 'always', fsyncDelayMs: 10 });
+    closers.push(() => redis.stop());
+    const h = await createHarness({ label: 'control-fsync', redisUrl: redis.url });
+    closers.push(() => h.close());
+    const sends = await Promise.all(Array.from({ length: 150 }, (_, i) => codes(h, phonesFrom(13849000000 + 10 * i, 2))));
+    const control = await controls(h);
+    // Its durability check made now: the cancels below do not wait for it.
+    await control('pause', sends[0]!.sendId);
+
+    // Every send cancelled at once, other traffic going on; the power cut comes once a tenth are
+    // answered, at a moment Redis holds a write it has not fsynced, and Redis starts again at once
+    // (the harness's connection waits for it: the calls under way at the cut finish after it).
+    const answered = new Set<string>();
+    let crashed = false;
+    let cut: Promise<{ bytesLost: number }> | undefined;
+    const other = (async () => {
+      for (let i = 0; !crashed; i++) await codes(h, [String(13849400000 + i)]);
+    })();
+    await Promise.all(
+      sends.map(async ({ sendId }) => {
+        const res = await control('cancel', sendId);
+        // Only an answer given before the cut counts: the ones after it are answers of the restarted Redis.
+        if (res.statusCode !== 200 || crashed) return;
+        answered.add(sendId);
+        if (answered.size >= sends.length / 10) {
+          cut ??= waitFor(() => redis.unsyncedBytes() > 0, 'a write Redis has not fsynced yet', 10_000, 0).then(async () => {
+            crashed = true;
+            const report = await redis.crash('fsynced');
+            await redis.start();
+            return report;
+          });
+        }
+      }),
+    );
+    const { bytesLost } = await cut!;
+    await other;
+    expect(bytesLost).toBeGreaterThan(0);
+
+    await waitFor(() => h.producer.getStatus(sends[0]!.sendId).catch(() => undefined), 'the producer to reconnect', 15_000);
+    const notCancelled: string[] = [];
+    for (const id of answered) if ((await h.producer.getStatus(id)).send.state !== 'cancelled') notCancelled.push(id);
+    // A worker starts: a send whose cancel was not answered before the cut is sent or cancelled; one answered, not a recipient of it.
+    await h.startWorker();
+    const others = sends.filter((s) => !answered.has(s.sendId));
+    await waitFor(async () => {
+      for (const s of others) {
+        const st = await h.producer.getStatus(s.sendId);
+        if (st.send.state !== 'cancelled' && st.counts.accepted + st.counts.delivered < 2) return false;
+      }
+      return true;
+    }, 'the sends whose cancel was not answered to be sent or cancelled', 20_000);
+    const sentAfter = h.emulator.accepted().length;
+    const answeredPhones = new Set(sends.filter((s) => answered.has(s.sendId)).flatMap((s) => phonesFrom(13849000000 + 10 * sends.indexOf(s), 2)));
+    const sentOfAnswered = h.emulator.accepted().flatMap((c) => c.phoneNumbers).filter((p) => answeredPhones.has(p)).length;
+    expect({ notCancelled, sentOfAnswered }, `${answered.size} cancels of ${sends.length} answered 200 before a power cut that threw away ${bytesLost} bytes; ${sentAfter} calls after the restart (the other traffic included)`).toEqual({ notCancelled: [], sentOfAnswered: 0 });
+    console.info(`default mode: ${answered.size} cancels of ${sends.length} answered 200 before a power cut that threw away ${bytesLost} bytes: all kept, 0 of their ${answeredPhones.size} recipients sent; ${sentAfter} calls for the rest`);
+  }, 60_000);
+
+  it('Redis switched to appendfsync everysec under a running producer: a cancel is applied but answered 503 naming the setting (it was answered 200, and a power cut right after lost it)', async () => {
+    const redis = await startCrashableRedis({ appendfsync: 'always' });
+    closers.push(() => redis.stop());
+    let offsetMs = 0;
+    const h = await createHarness({ label: 'control-recheck', redisUrl: redis.url, clock: { now: () => Date.now() + offsetMs } });
+    closers.push(() => h.close());
+    const stopped = phonesFrom(13849500000, 10);
+    const { sendId } = await codes(h, stopped);
+    const control = await controls(h);
+
+    // An operator (or a failover to a Redis configured otherwise) makes Redis fsync once a second.
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'appendfsync', 'everysec');
+    admin.disconnect();
+    offsetMs += 31_000; // past the producer's 30 s between checks
+    const res = await control('cancel', sendId);
+    // A host crash before Redis's next fsync.
+    const { bytesLost } = await redis.crash('fsynced');
+    await redis.start();
+    const state = (await waitFor(() => h.producer.getStatus(sendId).catch(() => undefined), 'the producer to reconnect', 15_000)).send.state;
+    // Redis came back as its command line says (appendfsync always): a cancel refused is given again.
+    const again = res.statusCode === 200 ? undefined : await control('cancel', sendId);
+    await h.startWorker();
+    await waitFor(async () => {
+      const st = await h.producer.getStatus(sendId);
+      return st.counts.queued + st.counts.sending + st.counts.unknown === 0;
+    }, 'the send settled', 20_000);
+    const sent = h.emulator.accepted().flatMap((c) => c.phoneNumbers).filter((p) => stopped.includes(p)).length;
+    const told = `cancel answered ${res.statusCode} under appendfsync everysec; a power cut threw away ${bytesLost} bytes; after the restart the send is ${state}${again ? `, the cancel given again is answered ${again.statusCode}` : ''}, and ${sent} of ${stopped.length} recipients were sent`;
+    if (res.statusCode === 200) expect(state, told).toBe('cancelled');
+    expect(sent, told).toBe(0);
+    expect({ status: res.statusCode, code: res.json().error?.code }, told).toEqual({ status: 503, code: 'SMSQ_REDIS_NOT_DURABLE' });
+    expect(res.json().error.message).toMatch(/appendfsync is everysec.*The cancel of send \S+ is applied, but a host crash may lose it/);
+    expect(again?.statusCode, told).toBe(200);
+    console.info(told);
   }, 60_000);
 });
