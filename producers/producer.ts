@@ -436,6 +436,33 @@ export function createProducer(opts: ProducerOptions): Producer {
     await barrier.confirm(`send ${sendId} (enqueued by an earlier request with this idempotency key)`, since);
   }
 
+  const waitsForReplicas = !['fsync', 'none'].includes(resolveDurability(durability).mode);
+  /**
+   * An operator's move, answered only once it is as durable as an enqueue (design invariant 8): a
+   * pause or cancel answered OK and then lost (a failover to a replica that lacked it, a power cut
+   * under a Redis switched to appendfsync everysec) lets a send the operator stopped go on sending.
+   * Confirmed and checked after its writes, so a refusal loses nothing: the move is applied on the
+   * primary, and given again it changes nothing.
+   */
+  async function durableControl<T>(action: 'pause' | 'resume' | 'cancel', sendId: string, move: () => Promise<T>): Promise<T> {
+    const since = await barrier.mark();
+    const moved = await move();
+    // A WAIT covers only what its connection wrote, and a move given again (a cancel of a send
+    // already cancelled) writes nothing: without a write of its own it would be confirmed at once,
+    // though the replicas may still lack the first one.
+    if (waitsForReplicas) await opts.redis.set(keys.durabilityFence(), String(clock.now()), 'PX', 60_000);
+    const what = `${action} of send ${sendId}`;
+    await barrier.confirm(what, since).catch((err: unknown) => {
+      if (!(err instanceof NotDurableError)) throw err;
+      throw new NotDurableError(what, `${err.detail}; it is applied, but a replica promoted now may lack it`, `${action} the send again once the replicas answer (INFO replication; or raise SMSQ_DURABILITY_TIMEOUT_MS): given again it changes nothing`);
+    });
+    await ensureDurableRedis().catch((err: unknown) => {
+      if (!(err instanceof RedisNotDurableError)) throw err;
+      throw new RedisNotDurableError(err.mode, `${err.problems}. The ${what} is applied, but a host crash may lose it: give it again once Redis keeps the mode (given again it changes nothing)`);
+    });
+    return moved;
+  }
+
   async function cancelSend(sendId: string, reason: string): Promise<{ from: string; to: string }> {
     const moved = await control(sendId, 'cancel', reason);
     // Mark what is still queued now rather than when each job comes up.
@@ -743,22 +770,25 @@ export function createProducer(opts: ProducerOptions): Producer {
     // Each logs only what it changed: pausing a send already sent, or cancelling one already
     // cancelled, changes nothing and says nothing happened.
     async pause(sendId, reason = OPERATOR_PAUSE_REASON) {
-      const moved = await control(sendId, 'pause', reason);
+      const moved = await durableControl('pause', sendId, () => control(sendId, 'pause', reason));
       if (moved.from !== moved.to) log?.warn({ sendId, reason }, 'send paused');
       return this.getStatus(sendId);
     },
 
     async resume(sendId) {
-      const moved = await control(sendId, 'resume', 'resumed by an operator');
-      // Forget the failures that caused an auto-pause, so it does not trip again at once.
-      await opts.redis.del(keys.sendOutcomes(sendId));
-      await wakeParked(sendId);
+      const moved = await durableControl('resume', sendId, async () => {
+        const moved = await control(sendId, 'resume', 'resumed by an operator');
+        // Forget the failures that caused an auto-pause, so it does not trip again at once.
+        await opts.redis.del(keys.sendOutcomes(sendId));
+        await wakeParked(sendId);
+        return moved;
+      });
       if (moved.from !== moved.to) log?.info({ sendId }, 'send resumed');
       return this.getStatus(sendId);
     },
 
     async cancel(sendId, reason = 'cancelled by an operator') {
-      const moved = await cancelSend(sendId, reason);
+      const moved = await durableControl('cancel', sendId, () => cancelSend(sendId, reason));
       if (moved.from !== moved.to) log?.warn({ sendId, reason }, 'send cancelled');
       return this.getStatus(sendId);
     },

@@ -403,6 +403,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
           sends,
           followUps,
           completion,
+          compactFinished: options.compactFinished !== false,
           clock,
           logger: options.logger,
           firstLookAfterMs: timing.firstLookAfterMs,

@@ -57,6 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
           sends: createSendStore({ redis, keys, clock }),
           followUps,
           completion: createCompletion({ sends: createSendStore({ redis, keys, clock }), onEnded: (sendId) => followUps.callback(sendId) }),
+          compactFinished: config.compactFinished,
           clock,
           logger: ctx.logger,
           // As the workers time a first look (ReconcileTiming's default).

@@ -35,6 +35,9 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
       response: {
         200: answer('The send after the change', SendStatusSchema),
         ...API_FAILURES,
+        503: failure(
+          `Not confirmed durable (SMSQ_NOT_DURABLE: the replicas did not confirm it in time; SMSQ_REDIS_NOT_DURABLE: Redis does not keep SMSQ_DURABILITY): the ${action} is applied, but a failover or a host crash may lose it, so give it again (given again it changes nothing). Or Redis does not answer (SMSQ_REDIS_UNAVAILABLE; \`Retry-After: 5\`), or the server is stopping (SMSQ_NOT_READY)`,
+        ),
         415: failure('A body with a Content-Encoding other than identity (SMSQ_UNSUPPORTED_MEDIA_TYPE; `Accept-Encoding: identity`)'),
         ...(action === 'resume' ? { 409: failure('The send was cancelled (SMSQ_SEND_ENDED): it cannot be resumed; nothing was changed') } : {}),
       },

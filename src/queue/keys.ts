@@ -72,6 +72,12 @@ export interface Keys {
   workerDurabilityHolds(): string;
   /** Dysmsapi's throttle answers of the last minute (sorted set scored by when the pause they caused ends, ms; send-wait-facts.ts). */
   throttles(): string;
+  /**
+   * Written by a request whose other writes may all have changed nothing (a cancel of a send
+   * already cancelled), so that its WAIT or WAITAOF has a write of its own connection to wait for:
+   * a connection that wrote nothing is confirmed at once, whatever the replicas hold.
+   */
+  durabilityFence(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -107,5 +113,6 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     workerSettings: () => `${prefix}:workers:settings`,
     workerDurabilityHolds: () => `${prefix}:workers:durability-held`,
     throttles: () => `${prefix}:throttles`,
+    durabilityFence: () => `${prefix}:durability-fence`,
   };
 }

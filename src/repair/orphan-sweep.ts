@@ -9,13 +9,14 @@ import { luaScript } from '../queue/lua.js';
 import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
-import { COMPACT_FIELD, type SendStore } from '../queue/send-store.js';
+import { COMPACT_FIELD, COMPACT_MAX_RECIPIENTS, type SendStore } from '../queue/send-store.js';
 import type { Completion } from '../receipts/completion.js';
 import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
   decideEnqueuing,
   decideJob,
+  decideCompact,
   decideSettle,
   lookedUpAttempt,
   reconcileJobCandidates,
@@ -37,6 +38,11 @@ export interface OrphanSweepOptions {
   sends: SendStore;
   followUps: FollowUps;
   completion: Completion;
+  /**
+   * Compact an ended send whose compaction was cut off (SMSQ_COMPACT_FINISHED), as the worker
+   * that saw it end would have. Default false: such a send is left as it is.
+   */
+  compactFinished?: boolean;
   clock: Clock;
   logger: Logger;
   /** The first reconcile look of an attempt waits this long after it started (ReconcileTiming.firstLookAfterMs). */
@@ -245,17 +251,17 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD);
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected');
         const rows = (await execRows(p)) as (string | null)[][];
-        const settled: { sendId: string; state: SendState; announced: boolean }[] = [];
-        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted]] of rows.entries()) {
+        const settled: { sendId: string; state: SendState; announced: boolean; recipients: number }[] = [];
+        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected]] of rows.entries()) {
           const sendId = sendIds[i] as string;
           // A compacted send was final and announced before it was compacted.
           if (!state || compacted != null) continue;
           // A send past its enqueue can only have been left unsettled. A send paused while
           // enqueuing has not finished its enqueue (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) {
-            settled.push({ sendId, state: state as SendState, announced: endNotifiedAt != null });
+            settled.push({ sendId, state: state as SendState, announced: endNotifiedAt != null, recipients: Number(recipients ?? 0) + Number(rejected ?? 0) });
             continue;
           }
           const written = await chunksWritten(sendId);
@@ -284,8 +290,9 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
       }
 
       /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */
-      async function settleSends(sends: readonly { sendId: string; state: SendState; announced: boolean }[]): Promise<void> {
-        const open = sends.filter((s) => !isSendEnded(s.state));
+      async function settleSends(sends: readonly { sendId: string; state: SendState; announced: boolean; recipients: number }[]): Promise<void> {
+        // Open sends may be unsettled; ended and announced ones (not compacted: those were left out) may be uncompacted.
+        const open = sends.filter((s) => !isSendEnded(s.state) || (options.compactFinished === true && s.announced));
         const p = options.redis.pipeline();
         for (const { sendId } of open) p.exists(options.keys.sendCounts(sendId)).hmget(options.keys.sendCounts(sendId), 'queued', 'sending', 'unknown', 'accepted');
         const rows = open.length > 0 ? await execRows(p) : [];
@@ -296,6 +303,12 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           counts.set(sendId, { unsent: (queued ?? 0) + (sending ?? 0) + (unknown ?? 0), accepted: accepted ?? 0 });
         });
         for (const send of sends) {
+          if (isSendEnded(send.state) && send.announced) {
+            if (options.compactFinished !== true || decideCompact({ recipients: send.recipients, counts: counts.get(send.sendId) }, COMPACT_MAX_RECIPIENTS).action === 'none') continue;
+            // The script decides last (a receipt may have come since): refused, it is left as it is.
+            if (dryRun || (await options.sends.compact(send.sendId)).compacted) note('sendsNotCompacted', send.sendId);
+            continue;
+          }
           if (decideSettle({ state: send.state, announced: send.announced, counts: counts.get(send.sendId) }).action === 'none') continue;
           if (!dryRun) await options.completion.check(send.sendId);
           note('sendsNotSettled', send.sendId);

@@ -9,6 +9,7 @@ export const REPAIR_CATEGORIES = [
   'enqueuingFinished',
   'enqueuingAbandoned',
   'sendsNotSettled',
+  'sendsNotCompacted',
 ] as const;
 export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
 
@@ -22,6 +23,7 @@ export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.f
   enqueuingFinished: 'send stuck enqueuing with every chunk written: enqueue finished',
   enqueuingAbandoned: 'send stuck enqueuing, its producer gone: failed (SMSQ_ENQUEUE_ABANDONED), unsent chunks never sent',
   sendsNotSettled: 'send whose recipients moved on without it (nothing left to send or every receipt in, or an end without its callback): settled, its callback sent',
+  sendsNotCompacted: 'send ended and announced with nothing pending, not compacted (its compaction was cut off): compacted',
 });
 
 export interface RepairReport {

@@ -3,6 +3,7 @@ import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
   decideEnqueuing,
+  decideCompact,
   decideSettle,
   decideJob,
   reconcileJobCandidates,
@@ -134,5 +135,18 @@ describe('decideSettle', () => {
     expect(decideSettle({ state: 'completed', announced: false, counts: undefined })).toEqual(settle);
     expect(decideSettle({ state: 'cancelled', announced: false, counts: undefined })).toEqual(settle);
     expect(decideSettle({ state: 'completed', announced: true, counts: undefined })).toEqual(none);
+  });
+});
+
+describe('decideCompact', () => {
+  it('compacts an ended, announced send with nothing pending that the script would take', () => {
+    expect(decideCompact({ recipients: 3, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'compact' });
+    expect(decideCompact({ recipients: 1000, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'compact' });
+  });
+  it('leaves one with recipients pending, one too large (refused every round), and one without counts', () => {
+    expect(decideCompact({ recipients: 3, counts: { unsent: 0, accepted: 1 } }, 1000)).toEqual({ action: 'none' });
+    expect(decideCompact({ recipients: 3, counts: { unsent: 1, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
+    expect(decideCompact({ recipients: 1001, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
+    expect(decideCompact({ recipients: 3, counts: undefined }, 1000)).toEqual({ action: 'none' });
   });
 });

@@ -1,0 +1,153 @@
+/**
+ * A Redis crash at the compaction of a finished send (compact-send-6.lua), produced for real: the
+ * server's connection goes through a trap that SIGKILLs Redis (appendfsync always) when the
+ * compaction reaches it (test/support/command-trap.ts), or the AOF is cut back into the middle of
+ * the compaction's own writes (test/support/crashable-redis.ts). Afterwards `status`, the
+ * recipient pages, the events and the callback agree with what was there before, the send is
+ * compacted once (not left as it was for its whole retention), and never half.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { luaSource } from '../../src/queue/lua-source.js';
+import { COMPACT_FIELD } from '../../src/queue/send-store.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
+import { createProducer, type Producer } from '../../producers/producer.js';
+import { buildServer } from '../../server/build-server.js';
+import { startCommandTrap } from '../support/command-trap.js';
+import { startCrashableRedis, type CrashableRedis } from '../support/crashable-redis.js';
+import { ingestFor, startSignedReceiver } from '../support/ingest.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+import type { SmsWorker } from '../../workers/sms-worker.js';
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+const SECRET = 'the-producers-callback-secret';
+const REPORT_TOKEN = 'report-token-abcdef0123456789';
+const NONE = { mode: 'none', sampleRate: 0 } as const;
+const NO_LOOKUPS = { verification: NONE, notification: NONE, marketing: NONE };
+
+/** What a call of one of smsq's scripts carries: its SHA (EVALSHA) or the start of its text (EVAL). */
+const scriptCall = (script: string) => {
+  const { lua } = luaSource(script);
+  return [createHash('sha1').update(lua).digest('hex'), lua.slice(0, 120)];
+};
+
+/** What a reader sees of a send: its status (the moment it was read left out) and every recipient. */
+async function seen(producer: Producer, sendId: string) {
+  const { send, counts } = await producer.getStatus(sendId);
+  const recipients: RecipientState[] = [];
+  for await (const r of producer.recipients(sendId)) recipients.push(r);
+  return { state: send.state, history: send.history, counts, recipients };
+}
+
+/** A repair round of the worker's sweep, as every worker runs one every 5 minutes. */
+async function repairRound(worker: SmsWorker) {
+  const report = await worker.repair!.runOnce();
+  if (!report) throw new Error('the repair round did not run (its lease was held)');
+  return report;
+}
+
+/**
+ * A send of three numbers with a callback, accepted, its receipts to come by push only; the
+ * server's report ingest on a connection through the trap; a worker with its repair sweep.
+ */
+async function setUp(label: string) {
+  const redisServer: CrashableRedis = await startCrashableRedis({ appendfsync: 'always' });
+  closers.push(() => redisServer.stop());
+  const trap = await startCommandTrap({ port: redisServer.port });
+  closers.push(() => trap.close());
+  const h: Harness = await createHarness({ label, redisUrl: redisServer.url });
+  closers.push(() => h.close());
+  const receiver = await startSignedReceiver(SECRET);
+  closers.push(() => receiver.close());
+  const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, callbacks: true });
+  closers.push(() => producer.close());
+  const serverRedis = createRedisConnection(`redis://127.0.0.1:${trap.port}`, { role: 'client' });
+  closers.push(() => void serverRedis.disconnect());
+  const { ingest, close } = ingestFor({ ...h, redis: serverRedis });
+  closers.push(close);
+  const app = await buildServer({ redis: serverRedis, prefix: h.prefix, producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN } });
+  closers.push(() => app.close());
+  const worker = await h.startWorker({ receiptPolicies: NO_LOOKUPS, callbackSecret: SECRET, repair: { intervalMs: 3_600_000, minAgeMs: 0 } });
+  const phones = ['13844100001', '13844100002', '13844100003'];
+  const { sendId } = await producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones, callbackUrl: receiver.url });
+  await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 3, 'every recipient accepted');
+  const { outId, bizId } = h.emulator.accepted()[0]!;
+  const report = (phone: string) => ({ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId });
+  const push = (phone: string) => app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: [report(phone)] });
+  for (const phone of phones.slice(0, -1)) expect((await push(phone)).statusCode).toBe(200);
+  const compacted = async () => (await h.redis.hexists(`${h.prefix}:send:${sendId}`, COMPACT_FIELD)) === 1;
+  /** The send's events in the stream: one `completed` move is expected, whatever the crash. */
+  const sendEvents = async () => {
+    const entries = await h.redis.xrange(`${h.prefix}:events`, '-', '+');
+    return entries.map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 ? [] : [[v, f[i + 1]]])))).filter((e) => e.sendId === sendId && e.type === 'send');
+  };
+  return { redisServer, trap, h, worker, producer, receiver, sendId, phones, push, compacted, sendEvents };
+}
+
+describe('a Redis crash at the compaction of a finished send', () => {
+  it('killed as the compaction reaches Redis (after the end was settled and announced): the send reads the same, is compacted by the next repair round, once, and its callback goes once', async () => {
+    const { redisServer, trap, worker, producer, receiver, sendId, phones, push, compacted, sendEvents } = await setUp('compact-crash');
+    trap.arm(scriptCall('compact-send-6'), () => redisServer.crash('fsynced').then(() => undefined));
+    const cut = await push(phones[2]!);
+    await trap.sprung();
+    expect(cut.statusCode, cut.body).not.toBe(200);
+    await redisServer.start();
+    const before = await waitFor(() => seen(producer, sendId).catch(() => undefined), 'the producer to reconnect', 15_000);
+    // Settled and announced before the crash: completed, every receipt in, not compacted yet.
+    expect(before.state).toBe('completed');
+    expect(before.counts).toMatchObject({ delivered: 3, accepted: 0 });
+    expect(await compacted()).toBe(false);
+
+    // Alibaba pushes the report again (it was not told OK); a repair round runs, as every worker does every 5 minutes.
+    const again = await waitFor(async () => {
+      const res = await push(phones[2]!);
+      return res.statusCode === 200 ? res : undefined;
+    }, 'the push again answered OK', 15_000);
+    expect(again.json()).toEqual({ code: 0, msg: '接收成功' });
+    const firstRound = await repairRound(worker);
+    const secondRound = await repairRound(worker);
+    await waitFor(() => receiver.got.length > 0, 'the callback posted', 10_000);
+    const after = await seen(producer, sendId);
+    const state = { compacted: await compacted(), completedEvents: (await sendEvents()).filter((e) => e.state === 'completed').length, callbacks: receiver.got.length };
+    expect(state, `after the push again and two repair rounds (${JSON.stringify(firstRound.found)}, then ${JSON.stringify(secondRound.found)})`).toEqual({ compacted: true, completedEvents: 1, callbacks: 1 });
+    // Compacted by the first round, once: the second finds nothing to do.
+    expect([firstRound.found.sendsNotCompacted, secondRound.found.sendsNotCompacted, secondRound.found.sendsNotSettled]).toEqual([1, 0, 0]);
+    expect(after).toEqual(before);
+  }, 60_000);
+
+  it('the AOF cut back into the middle of the compaction\'s writes (a host crash as Redis wrote them): Redis keeps none of them, the send reads the same, and is compacted again whole', async () => {
+    const { redisServer, worker, producer, receiver, sendId, phones, push, compacted, sendEvents } = await setUp('compact-cut');
+    const mark = redisServer.mark();
+    expect((await push(phones[2]!)).statusCode).toBe(200);
+    await waitFor(compacted, 'the send compacted');
+    await waitFor(() => receiver.got.length > 0, 'the callback posted', 10_000);
+    const before = await seen(producer, sendId);
+    // The compaction's writes are one MULTI/EXEC block of the AOF: cut it between its HSET of the
+    // packed record and its EXEC.
+    const aof = readFileSync(mark.file);
+    const packed = aof.indexOf(Buffer.from(`\r\n$1\r\n${COMPACT_FIELD}\r\n`), mark.size);
+    const exec = aof.indexOf(Buffer.from('EXEC\r\n'), packed);
+    expect({ packed: packed > mark.size, exec: exec > packed }).toEqual({ packed: true, exec: true });
+    const cutAt = { file: mark.file, size: packed + Math.floor((exec - packed) / 2) };
+    const { bytesLost } = await redisServer.crash(cutAt);
+    await redisServer.start();
+    const restored = await waitFor(() => seen(producer, sendId).catch(() => undefined), 'the producer to reconnect', 15_000);
+    expect(bytesLost).toBeGreaterThan(0);
+    // None of the block: the send as it was before its compaction, whole.
+    expect({ compacted: await compacted(), restored }).toEqual({ compacted: false, restored: before });
+
+    const rounds = [await repairRound(worker), await repairRound(worker)].map((r) => r.found.sendsNotCompacted);
+    const after = await seen(producer, sendId);
+    const state = { compacted: await compacted(), completedEvents: (await sendEvents()).filter((e) => e.state === 'completed').length, callbacks: receiver.got.length, rounds };
+    expect(state).toEqual({ compacted: true, completedEvents: 1, callbacks: 1, rounds: [1, 0] });
+    expect(after).toEqual(before);
+  }, 60_000);
+});
