@@ -76,7 +76,11 @@ export class RecipientRows {
       return {
         phone: shown(cells[header.phoneAt] ?? cells[0]),
         line,
-        error: `expected ${header.names.length} fields (${header.names.join(',')}), found ${cells.length}. Fix: quote values that hold a ${this.separatorName}${this.separator === '\t' ? '' : ` ("a${this.separator}b")`}`,
+        error: `expected ${header.names.length} fields (${header.names.join(',')}), found ${cells.length}. Fix: ${
+          cells.length < header.names.length
+            ? `give the row a value for each column (${header.names.join(',')}): the missing ones at its end, after a ${this.separatorName} each; an empty value is two ${this.separatorName}s side by side`
+            : `quote values that hold a ${this.separatorName}${this.separator === '\t' ? '' : ` ("a${this.separator}b")`}`
+        }`,
       };
     }
     const phone = (cells[header.phoneAt] as string).trim();

@@ -40,6 +40,8 @@ describe('CSV recipients', () => {
   it('yields unreadable rows with a reason instead of dropping them', async () => {
     const rows = await all('phone,code\n13800138000\n13900139000,1\n');
     expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \(phone,code\), found 1/) });
+    // Too few fields: a value missing, not a separator to quote (the fix said "quote values that hold a comma").
+    expect(rows[0]!.error).toMatch(/\. Fix: give the row a value for each column \(phone,code\): the missing ones at its end, after a comma each; an empty value is two commas side by side$/);
     expect(rows[1]).toEqual({ phone: '13900139000', params: { code: '1' }, line: 3 });
   });
 
