@@ -12,7 +12,7 @@ import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
-import { closestName, fieldsAt } from '../src/unknown-fields.js';
+import { fieldsAt, meantNames } from '../src/unknown-fields.js';
 import { prototypeKey } from './json-body.js';
 import { firstRepeatedKey } from '../src/duplicate-keys.js';
 
@@ -205,9 +205,9 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', fo
     issues,
     (key, path) => {
       // The key travels as a header: a body field spelt like it (idempotency_key) is meant for the header too.
-      const meant = key === 'idempotencyKey' ? key : schema && closestName(key, [...fieldsAt(schema, path), ...(path.length === 0 ? ['idempotencyKey'] : [])]);
-      if (meant === 'idempotencyKey') return 'is not accepted in the body. Fix: send it as the Idempotency-Key header';
-      if (meant !== undefined) return `is not a field of this request. Fix: write it as ${meant} (field names must match exactly)`;
+      const meant = key === 'idempotencyKey' ? [key] : schema ? meantNames(key, [...fieldsAt(schema, path), ...(path.length === 0 ? ['idempotencyKey'] : [])]) : [];
+      if (meant.length === 1 && meant[0] === 'idempotencyKey') return 'is not accepted in the body. Fix: send it as the Idempotency-Key header';
+      if (meant.length > 0) return `is not a field of this request. Fix: write it as ${meant.join(' or ')} (field names must match exactly)`;
       return 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)';
     },
     root,

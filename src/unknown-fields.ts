@@ -50,6 +50,38 @@ export function closestName(name: string, known: readonly string[]): string | un
   return bestDistance <= limit && !tied ? best : undefined;
 }
 
+/** A name's words, folded: `templateParam` is `template`, `param`; `idempotency_key` is `idempotency`, `key`. */
+const wordsOf = (name: string) =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[\s._-]+/)
+    .filter((w) => w !== '')
+    .map((w) => w.toLowerCase());
+
+/** Fields of which a short name may stand for more than this many are not listed: it says too little. */
+const MAX_NAMED = 3;
+
+/**
+ * The names among `known` that `name` was likely meant to be: the one {@link closestName} finds,
+ * or else those of which `name` is a run of whole words (`sign` for signName, `param` for
+ * templateParam, as the CLI's flags shorten them; `template` for both templateCode and
+ * templateParam). Empty when none is, a name is short (under four letters), or it stands for more
+ * than three.
+ */
+export function meantNames(name: string, known: readonly string[]): string[] {
+  const closest = closestName(name, known);
+  if (closest !== undefined) return [closest];
+  if (folded(name).length < 4) return [];
+  const wanted = wordsOf(name);
+  if (wanted.length === 0) return [];
+  const holding = known.filter((k) => {
+    const words = wordsOf(k);
+    for (let i = 0; i + wanted.length <= words.length; i++) if (wanted.every((w, j) => words[i + j] === w)) return true;
+    return false;
+  });
+  return holding.length <= MAX_NAMED ? holding : [];
+}
+
 /** The zod definition fields walked by {@link fieldsAt}. */
 interface WalkedDef {
   type: string;
@@ -88,8 +120,8 @@ export function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): strin
  * there are. Dropped, it would change what is sent (a retry without its idempotency key).
  */
 export function unknownFieldMessage(key: string, known: readonly string[], what: string): string {
-  const meant = closestName(key, known);
-  if (meant !== undefined) return `is not a field of ${what}. Fix: write it as ${meant} (field names must match exactly)`;
+  const meant = meantNames(key, known);
+  if (meant.length > 0) return `is not a field of ${what}. Fix: write it as ${meant.join(' or ')} (field names must match exactly)`;
   return `is not a field of ${what}. Fix: remove it, or use one of its fields: ${known.join(', ')}`;
 }
 

@@ -10,6 +10,7 @@ import { buildServer, missingAuth } from '../../server/build-server.js';
 import { systemClock } from '../../src/clock.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
+import { confirmLiveCredentials } from '../../src/runtime/sms-runtime.js';
 import type { CliContext } from '../context.js';
 import { hostFlag, intFlag, switchFlag } from '../flags.js';
 import { listenRefusal } from '../listen-errors.js';
@@ -65,6 +66,12 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.logger.info({ signal }, 'stopped while starting: nothing was served');
           return EXIT.ok;
         };
+
+        // At start, as the worker does: the sandbox warning is said now, not at the first request
+        // that checks the account, and a broken SDK or, live, a machine without any credential
+        // refuses the start instead of failing every such request.
+        const { sandbox } = await ctx.sms();
+        if (!sandbox) await confirmLiveCredentials();
 
         // `client` connection: while Redis is down, /v1 answers 503 at once instead of waiting.
         const redis = openRedis(ctx);

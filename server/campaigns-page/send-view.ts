@@ -8,6 +8,7 @@ import { SMSQ_CODES, type SmsqCode } from '../../src/errors.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { lookupCode } from '../../src/sms/error-codes.js';
 import { cstDateTime } from '../../src/sms/dates.js';
+import { waitText as sendWaitWords, type SendWait } from '../../src/queue/send-wait.js';
 
 /** The bar's segments, in the order drawn, with their colours. `sending` includes `unknown` (looked up). */
 export const BAR_SEGMENTS = [
@@ -68,11 +69,16 @@ export function deliveredRatio(status: SendStatus): { delivered: number; of: num
   return { delivered: status.counts.delivered, of, percent: of > 0 ? (100 * status.counts.delivered) / of : undefined };
 }
 
-/** A wait reason in words, whatever shape the status gives it (a string, or an object of fields). */
+/**
+ * A wait reason in words: the words of `smsq status` for a reason smsq knows, and, for one it does
+ * not (a newer producer's), its fields as they are, whatever shape the status gives it.
+ */
 export function waitText(wait: unknown): string | undefined {
   if (wait === undefined || wait === null || wait === '') return undefined;
   if (typeof wait === 'string' || typeof wait === 'number' || typeof wait === 'boolean') return String(wait);
   if (typeof wait === 'object') {
+    const known = knownWaitWords(wait);
+    if (known !== undefined) return known;
     const fields = wait as Record<string, unknown>;
     const head = typeof fields.reason === 'string' ? fields.reason : typeof fields.kind === 'string' ? fields.kind : undefined;
     const rest = Object.entries(fields)
@@ -83,12 +89,20 @@ export function waitText(wait: unknown): string | undefined {
   return undefined;
 }
 
-/** The lines of a send's state: its state, its control when not active (with the reason), why it waits. */
+function knownWaitWords(wait: object): string | undefined {
+  // The words take the times as epoch ms: a wait carrying them otherwise (a string) is shown as it is.
+  const fields = wait as Record<string, unknown>;
+  if (['until', 'retryAt', 'since'].some((k) => fields[k] !== undefined && typeof fields[k] !== 'number')) return undefined;
+  // A reason the words do not know falls through their switch to undefined.
+  return sendWaitWords(wait as SendWait) as string | undefined;
+}
+
+/** The lines of a send's state: its state, its control when not active (with the reason), why it waits (the status's `wait`). */
 export function stateLines(status: SendStatus): { state: string; control: string | undefined; reason: string | undefined; wait: string | undefined } {
-  const send = status.send as SendStatus['send'] & { wait?: unknown };
+  const send = status.send;
   const reason = send.control !== 'active' ? send.controlReason : send.state === 'failed' ? [send.code, send.reason].filter(Boolean).join(': ') || undefined : undefined;
   // A control equal to the state (paused · paused) is said once.
-  return { state: send.state, control: send.control !== 'active' && send.control !== send.state ? send.control : undefined, reason, wait: waitText(send.wait) };
+  return { state: send.state, control: send.control !== 'active' && send.control !== send.state ? send.control : undefined, reason, wait: waitText(status.wait as unknown) };
 }
 
 export type ControlAction = 'pause' | 'resume' | 'cancel';

@@ -14,7 +14,8 @@ import type { Clock } from '../../src/clock.js';
 import type { CampaignTracker } from '../../src/receipts/campaign-tracker.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
-import { ValidationError } from '../../src/errors.js';
+import { NotFoundError, ValidationError } from '../../src/errors.js';
+import { isSendEnded } from '../../src/queue/lifecycle.js';
 import { createAuthHook } from '../auth.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
@@ -93,7 +94,20 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       const query = parseOrThrow(SendsQuery, withoutEmpty(request.query), 'query', 'text');
       if (query.cursor !== undefined) decodeSendCursor(query.cursor, 'query.cursor');
       await catchUp(request.log);
-      const page = await options.producer.listSends(query);
+      const listed = await options.producer.listSends(query);
+      // A listed send carries no wait (GET /v1/sends leaves it out); the page promises why each waits,
+      // so the sends still going are asked as GET /v1/sends/{id} asks (one that went meanwhile shows without).
+      const sends = await Promise.all(
+        listed.sends.map(async (status) => {
+          if (isSendEnded(status.send.state)) return status;
+          const current = await options.producer.getStatus(status.send.sendId).catch((err: unknown) => {
+            if (err instanceof NotFoundError) return undefined;
+            throw err;
+          });
+          return current?.wait ? { ...status, wait: current.wait } : status;
+        }),
+      );
+      const page = { ...listed, sends };
       const codes = await options.tracker.failureCodes(page.sends.map((s) => s.send.sendId));
       return sendHtml(reply, renderListPage(context(), { ...page, codes, filters: { kind: query.kind, state: query.state, limit: query.limit === 50 ? undefined : query.limit } }));
     },

@@ -94,6 +94,8 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
   const log = options.logger?.child({ component: 'call-metrics' });
   let inFlight: Promise<void> | undefined;
   let closed = false;
+  // Said once: while closing, a flush behind a failed one fails too, carrying what that one put back.
+  let lostSaid = false;
   let failures = 0;
   // Index entries waiting for the next flush: member → score (ms).
   let unknownOutcomes = new Map<string, number>();
@@ -128,9 +130,13 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       for (const [sendId, at] of pauseBatch) multi.zadd(keys.autoPaused, at, sendId);
       multi.zremrangebyrank(keys.autoPaused, 0, -AUTO_PAUSED_KEEP - 1);
     }
+    const carries = deltas.calls.size + deltas.latency.size + deltas.waits.size + unknownBatch.size + pauseBatch.size > 0;
     // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
     // Never once closing: close() takes this process out of the set, and no later flush may put it back.
-    if (options.heartbeat !== false && !closed) {
+    const beat = options.heartbeat !== false && !closed;
+    // Nothing to write: no round trip, and nothing to lose.
+    if (!carries && !beat) return;
+    if (beat) {
       multi.zadd(keys.writers, t, writerId);
       multi.zremrangebyscore(keys.writers, '-inf', t - 24 * 3600_000);
     }
@@ -145,7 +151,11 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       for (const [sendId, at] of pauseBatch) autoPauses.set(sendId, Math.max(at, autoPauses.get(sendId) ?? at));
       const reason = err instanceof Error ? err.message : String(err);
       // Once closing there is no next flush; the reason alone (ioredis's error carries a stack and its earlier errors).
-      if (closed) log?.warn({ reason }, 'could not write the last call metrics to Redis while closing; they are lost');
+      if (closed) {
+        // A heartbeat alone is no metrics to lose.
+        if (carries && !lostSaid) log?.warn({ reason }, 'could not write the last call metrics to Redis while closing; they are lost');
+        lostSaid ||= carries;
+      }
       // Redis gone or frozen: the reason alone, as above (the Redis watch says the outage itself).
       else if (failures++ % 60 === 0) log?.warn(isRedisConnectionError(err) ? { reason } : { err }, 'could not flush call metrics to Redis; keeping them for the next flush');
     }

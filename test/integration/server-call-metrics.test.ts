@@ -12,6 +12,8 @@ import { waitFor } from '../support/wait.js';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/logger.js';
 import { testRedisUrl } from '../support/redis.js';
+import { freePort } from '../../src/runtime/private-redis.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
 
 let h: Harness | undefined;
 const recorders: CallMetricsRecorder[] = [];
@@ -108,6 +110,27 @@ describe('call metrics', () => {
     expect(lines.map((l) => l.msg)).toEqual(['could not write the last call metrics to Redis while closing; they are lost']);
     expect(lines[0]).toMatchObject({ reason: expect.stringMatching(/closed/i) });
     expect(lines[0]).not.toHaveProperty('err');
+  });
+
+  it('never connected (nothing listens on REDIS_URL): says once that what it recorded is lost, and nothing when it recorded nothing', async () => {
+    // The timer's flushes wait in ioredis's offline queue, one running and one behind it; the
+    // disconnect fails both, and each said the metrics were lost, though there were none.
+    const port = await freePort();
+    for (const recorded of [true, false]) {
+      const lines: Record<string, unknown>[] = [];
+      const logger = createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+      // A worker's connection (as smsq worker opens it): its disconnect fails what waits for Redis.
+      const redis = createRedisConnection(`redis://127.0.0.1:${port}`, { role: 'worker' });
+      redis.on('error', () => {});
+      const recorder = createCallMetricsRecorder({ redis, prefix: 'cm-never-connected', writerId: 'w1', flushIntervalMs: 20, logger });
+      if (recorded) recorder.recordCall({ operation: 'SendSms', outcome: 'accepted', seconds: 0.02, recipients: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const closing = recorder.close();
+      redis.disconnect();
+      await closing;
+      const lost = lines.filter((l) => String(l.msg).includes('they are lost'));
+      expect(lost, JSON.stringify(lines)).toHaveLength(recorded ? 1 : 0);
+    }
   });
 
   it('flush() writes what was recorded before it was called, even while an earlier flush is in flight', async () => {

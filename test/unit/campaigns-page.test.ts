@@ -43,7 +43,7 @@ describe('campaigns page view', () => {
   });
 
   it('renders a list whose names, reasons and wait reasons cannot inject markup', () => {
-    const evil = status({ send: { name: '<img src=x onerror=alert(1)>', control: 'paused', controlReason: '<b>x</b>', wait: '<script>' } });
+    const evil = { ...status({ send: { name: '<img src=x onerror=alert(1)>', control: 'paused', controlReason: '<b>x</b>' } }), wait: '<script>' as never };
     const page = renderListPage({ basePath: '/admin/campaigns', boardPath: '/admin/queues', controls: true, now: 0 }, { sends: [evil], next: null, codes: new Map(), filters: {} });
     expect(page).not.toContain('<img src=x');
     expect(page).not.toContain('<b>x</b>');
@@ -79,7 +79,10 @@ describe('campaigns page view', () => {
     expect(stateLines(status({ send: { state: 'paused', control: 'paused', controlReason: 'x' } }))).toMatchObject({ state: 'paused', control: undefined, reason: 'x' });
     expect(stateLines(status({ send: { state: 'failed', code: 'isv.SMS_SIGNATURE_ILLEGAL', reason: 'sign' } })).reason).toBe('isv.SMS_SIGNATURE_ILLEGAL: sign');
     // A state and a wait reason this code does not know yet show as they are.
-    expect(stateLines(status({ send: { state: 'sent' as never, wait: 'quiet hours until 08:00 China time' } }))).toMatchObject({ state: 'sent', wait: 'quiet hours until 08:00 China time' });
+    expect(stateLines({ ...status({ send: { state: 'sent' as never } }), wait: 'quiet hours until 08:00 China time' as never })).toMatchObject({ state: 'sent', wait: 'quiet hours until 08:00 China time' });
+    // The status's own wait (top level, as GET /v1/sends/{id} has it) in the words of smsq status.
+    const until = Date.parse('2026-11-25T08:00:00+08:00');
+    expect(stateLines({ ...status(), wait: { reason: 'quiet-hours', until } }).wait).toBe('marketing quiet hours until 08:00 China time (2026-11-25 08:00:00 +08:00)');
     expect(waitText({ reason: 'quiet-hours', until: '2026-12-04 08:00:00 +08:00' })).toBe('quiet-hours, until 2026-12-04 08:00:00 +08:00');
     expect(waitText({ kind: 'receipts', pending: 3 })).toBe('receipts, pending 3');
     expect(waitText(undefined)).toBeUndefined();

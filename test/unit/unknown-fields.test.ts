@@ -59,6 +59,20 @@ describe('the HTTP API names the field meant too', () => {
     expect(issues(CampaignQuery, { signName: 'S', templateCode: 'SMS_1', shet: 'x' })).toEqual([{ field: 'shet', message: 'is not a field of this request. Fix: write it as sheet (field names must match exactly)' }]);
   });
 
+  it('names the field a short name stands for (the CLI\'s --sign, --param), and both fields when it stands for two', () => {
+    const body = { phones: ['13800138000'], signName: 'S', templateCode: 'SMS_1' };
+    const fix = (meant: string) => `is not a field of this request. Fix: write it as ${meant} (field names must match exactly)`;
+    expect(issues(SendBody, { ...body, sign: 'S' })).toEqual([{ field: 'sign', message: fix('signName') }]);
+    expect(issues(SendBody, { ...body, param: { code: '1' } })).toEqual([{ field: 'param', message: fix('templateParam') }]);
+    // A template has a code and params: which one was meant is for the caller to say.
+    expect(issues(SendBody, { ...body, template: 'SMS_1' })).toEqual([{ field: 'template', message: fix('templateCode or templateParam') }]);
+    expect(issues(CampaignQuery, { signName: 'S', templateCode: 'SMS_1', sign: 'S' })).toEqual([{ field: 'sign', message: fix('signName') }]);
+    expect(unknownFieldMessage('sign', SEND_FIELDS, 'a send request')).toBe('is not a field of a send request. Fix: write it as signName (field names must match exactly)');
+    // Not a whole word of any field, or too short to guess at: as before.
+    expect(issues(SendBody, { ...body, sig: 'S' })[0]?.message).toBe('is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)');
+    expect(issues(SendBody, { ...body, emplate: 'S' })[0]?.message).toBe('is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)');
+  });
+
   it('takes no Date for a deadline (JSON has none): its schema stays the JSON forms', () => {
     const deadline = (SendBody.shape.deadline as z.ZodType).safeParse(new Date());
     expect(deadline.success).toBe(false);
