@@ -571,13 +571,14 @@ export function createProducer(opts: ProducerOptions): Producer {
       const asked = parseNamingUnknownFields(SendRequest, request, 'a send request');
       checkDeadline(asked.deadline, clock.now());
       refuseWithoutNumbers('phones', asked.phones);
+      // Before the account look-ups, which write to Redis (the catalog cache, the pacer's slots):
+      // a request refused for Redis's settings leaves nothing in it. After the request's own faults.
+      await ensureDurableRedis();
       const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, numbersFor(asked.kind, asked.phones));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.phones);
       const plan = planSend(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
-      // A dry run is refused where the send would be: after the request's own faults.
-      await ensureDurableRedis();
       return plan;
     },
     async planSendBatch(request) {
@@ -586,13 +587,12 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkDeadline(asked.deadline, clock.now());
       refuseWithoutNumbers('messages', asked.messages.map((m) => m.phone));
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
+      await ensureDurableRedis(); // before the account look-ups, as planSend's
       const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, numbersFor(asked.kind, asked.messages.map((m) => m.phone)));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
       const suppressed = await suppressedAmong(kind, req.messages.map((m) => m.phone));
       const plan = planSendBatch(req, { rules, isSuppressed: (p) => suppressed.has(p), now: clock.now(), quietHours: waits.quietHours });
-      // A dry run is refused where the send would be: after the request's own faults.
-      await ensureDurableRedis();
       return plan;
     },
     async send(request) {
@@ -626,8 +626,9 @@ export function createProducer(opts: ProducerOptions): Producer {
           durabilityLost.abort(`Redis stopped keeping SMSQ_DURABILITY=${durability.mode}`);
         });
       const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
-      const rules = await campaignRules(req);
+      // Before the account look-ups, which write to Redis: a refusal for Redis's settings leaves nothing.
       await ensureDurableRedis();
+      const rules = await campaignRules(req);
       const since = await barrier.mark();
       let sendId = '';
       let completedEarlier = false;
@@ -715,8 +716,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     async planCampaign(recipients, request, planOpts) {
       const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const counting = createCountingEnqueuer();
+      await ensureDurableRedis(); // before the account look-ups, as a campaign's
       const rules = await campaignRules(req);
-      await ensureDurableRedis();
       const result = await streamCampaign({
         open: async () => 'dry-run',
         sourceField: planOpts?.sourceField,

@@ -10,8 +10,10 @@ import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { IdempotencyKeyCutShortError, ListInterruptedError, ProducerClosedError, ValidationError } from '../../src/errors.js';
-import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { IdempotencyKeyCutShortError, ListInterruptedError, ProducerClosedError, RedisNotDurableError, ValidationError } from '../../src/errors.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
+import { startPrivateRedis } from '../../src/runtime/private-redis.js';
+import { createHarness, harnessPerTest, type Harness } from '../support/pipeline.js';
 
 const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' as const };
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
@@ -185,5 +187,29 @@ describe('a retry that completes a send an earlier request began', () => {
     await unfinished(h, campaign.sendId);
     expect(await h.producer.campaign(list(1500), settings)).toMatchObject({ sendId: campaign.sendId, duplicate: false, completedEarlier: true, recipients: 1500 });
     expect((await h.producer.getStatus(campaign.sendId)).send).toMatchObject({ state: 'active', recipients: 1500 });
+  });
+});
+
+describe('a send refused because Redis cannot keep the durability mode', () => {
+  it('writes nothing to that Redis: the check comes before the account look-ups (they left the catalog cache and the pacer key, a new user\'s trial)', async () => {
+    const redis = await startPrivateRedis({ appendfsync: 'everysec' });
+    // Its own harness: closed before that Redis stops (a harness per test closes after the test).
+    const h = await createHarness({ label: 'door-not-durable', redisUrl: redis.url });
+    try {
+      const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+      try {
+        const err = await refusal(producer.send({ ...NOTE, phones: ['13800138008'] }));
+        expect(err).toBeInstanceOf(RedisNotDurableError);
+        expect(await h.redis.keys(`${h.prefix}*`)).toEqual([]);
+        expect(h.emulator.calls()).toEqual([]);
+        // The request's own faults still come first.
+        expect(await refusal(producer.send({ ...NOTE, phones: ['1380013800'] }))).toBeInstanceOf(ValidationError);
+      } finally {
+        await producer.close();
+      }
+    } finally {
+      await h.close();
+      await redis.stop();
+    }
   });
 });
