@@ -81,9 +81,13 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     // commander has printed its line; a missing send id also gets where ids come from.
     if (err.code === 'commander.missingArgument' && /'send-id'/.test(err.message)) deps.stderr.write("Fix: give the send's id, as send, send-batch or campaign printed it (`smsq sends` lists them)\n");
     if (argv.includes('--json')) {
-      deps.stdout.write(
-        `${JSON.stringify({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: err.message.replace(/^error: /, ''), action: 'see smsq <command> --help' } }, null, 2)}\n`,
-      );
+      // commander's message is its line, then "(Did you mean --phones?)" on the next: the line is
+      // the meaning, the suggestion part of what to do, with the command's own help.
+      const [meaning = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
+      const suggestion = rest.join(' ').trim().replace(/^\((.*)\)$/, '$1');
+      const command = program.commands.find((c) => argv.includes(c.name()))?.name();
+      const help = `see smsq ${command === undefined ? '' : `${command} `}--help`;
+      deps.stdout.write(`${JSON.stringify({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning, action: suggestion ? `${suggestion} Or ${help}` : help } }, null, 2)}\n`);
     }
     return EXIT_USAGE;
   }

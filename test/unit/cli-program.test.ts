@@ -92,6 +92,12 @@ describe('smsq in-process', () => {
       expect(callsMade()).toBe(0);
     });
 
+    it('a mistyped flag with --json: the line as meaning, the suggestion and the command\'s help as action (the suggestion sat in meaning after a newline, and the help named "smsq <command>")', async () => {
+      const r = await run(['send', '--phone', PHONE, '--json'], env);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown option '--phone'", action: 'Did you mean --phones? Or see smsq send --help' } });
+    });
+
     it('names positional arguments in capitals', async () => {
       const r = await run(['qualification', 'abc'], env);
       expect(r.code).toBe(2);
