@@ -41,12 +41,27 @@ export function isCalendarDate(s: string): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
 }
 
-/** A `yyyyMMdd` date (China Standard Time on the API side; only the shape is checked here). */
-export function dateFlag(fix: string) {
+/** `typed` as yyyyMMdd when it is a real day written another common way (2026-12-01, 2026/12/1, 2026.12.01). */
+function asCompactDate(typed: string): string | undefined {
+  const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(typed);
+  const compact = m ? `${m[1]}${(m[2] as string).padStart(2, '0')}${(m[3] as string).padStart(2, '0')}` : undefined;
+  return compact !== undefined && isCalendarDate(compact) ? compact : undefined;
+}
+
+/**
+ * A `yyyyMMdd` date (China Standard Time on the API side; only the shape is checked here). `flag`
+ * and `example` make the fix (`--start 20261206`); a real day written another way is given back
+ * as yyyyMMdd instead of the example (`--start 2026-12-01`: Fix: --start 20261201). `note` follows.
+ */
+export function dateFlag(flag: string, example: string, note = '') {
+  const fix = `${flag} ${example}${note}`;
   return z
     .string({ error: required(fix) })
     .trim()
-    .refine(isCalendarDate, { message: `must be a real date written yyyyMMdd. Fix: ${fix}` });
+    .superRefine((typed, ctx) => {
+      if (isCalendarDate(typed)) return;
+      ctx.addIssue({ code: 'custom', message: `must be a real date written yyyyMMdd. Fix: ${flag} ${asCompactDate(typed) ?? example}${note}` });
+    });
 }
 
 /**

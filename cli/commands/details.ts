@@ -14,7 +14,7 @@ function detailsSchema(now: () => number) {
   return z
     .object({
       phone: phoneFlag('--phone 13800138000'),
-      date: dateFlag(`--date ${cstDate(now())} (the China Standard Time day it was sent, within the last 30 days)`),
+      date: dateFlag('--date', cstDate(now()), ' (the China Standard Time day it was sent, within the last 30 days)'),
       bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
       page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
       pageSize: intFlag(1, 50, '--page-size 10').optional().default(10),

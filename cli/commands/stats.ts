@@ -13,8 +13,8 @@ function statsSchema(now: () => number) {
   const today = cstDate(now());
   return z
     .object({
-      start: dateFlag(`--start ${today}`),
-      end: dateFlag(`--end ${today}`),
+      start: dateFlag('--start', today),
+      end: dateFlag('--end', today),
       globe: choiceIntFlag([1, 2] as const, '--globe 1 (domestic) or --globe 2 (international / HK, Macao, Taiwan)').optional().default(1),
       signName: textFlag('--sign-name "Your Sign"', 100).optional(),
       templateType: choiceIntFlag(

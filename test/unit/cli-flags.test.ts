@@ -14,7 +14,7 @@ function usageLines(fn: () => unknown): string[] {
 }
 
 describe('cli flags', () => {
-  const schema = z.object({ ...pagingFlags(20), date: dateFlag('--date 20260326'), json: switchFlag });
+  const schema = z.object({ ...pagingFlags(20), date: dateFlag('--date', '20260326'), json: switchFlag });
 
   it('parses strings into typed values with defaults', () => {
     expect(parseFlags(schema, { date: '20260326' })).toEqual({ page: 1, pageSize: 20, date: '20260326', json: false });
@@ -30,6 +30,12 @@ describe('cli flags', () => {
       '--date "2026-03-26" must be a real date written yyyyMMdd. Fix: --date 20260326',
     ]);
     expect(usageLines(() => parseFlags(schema, {}))).toEqual(['--date is required. Fix: --date 20260326']);
+  });
+
+  it('gives a real day written another way back as yyyyMMdd, not the example (--date 2026-12-01 was told "Fix: --date <today>")', () => {
+    expect(usageLines(() => parseFlags(schema, { date: '2025-12-01' }))).toEqual(['--date "2025-12-01" must be a real date written yyyyMMdd. Fix: --date 20251201']);
+    expect(usageLines(() => parseFlags(schema, { date: '2025/1/9' }))).toEqual(['--date "2025/1/9" must be a real date written yyyyMMdd. Fix: --date 20250109']);
+    expect(usageLines(() => parseFlags(schema, { date: '2025-02-30' }))).toEqual(['--date "2025-02-30" must be a real date written yyyyMMdd. Fix: --date 20260326']);
   });
 
   it('shows positional arguments in capitals', () => {

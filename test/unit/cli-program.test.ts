@@ -329,9 +329,12 @@ describe('smsq in-process', () => {
       expect(later).toEqual({ code: 2, stdout: '', stderr: 'error: --end "20260327" is after today (20260326, China Standard Time): there is nothing to count yet. Fix: --end 20260326\n' });
       const at = clock.now();
       clock.set(at + 10 * 86_400_000);
-      const shape = await run(['details', '--phone', PHONE, '--date', '2026-03-26'], env);
+      const shape = await run(['details', '--phone', PHONE, '--date', '2026-13-26'], env);
+      // A real day written with dashes is given back as yyyyMMdd rather than today.
+      const dashed = await run(['details', '--phone', PHONE, '--date', '2026-03-26'], env);
       clock.set(at);
-      expect(shape.stderr).toMatch(/^error: --date "2026-03-26" must be a real date written yyyyMMdd\. Fix: --date 20260405 /);
+      expect(shape.stderr).toMatch(/^error: --date "2026-13-26" must be a real date written yyyyMMdd\. Fix: --date 20260405 /);
+      expect(dashed.stderr).toMatch(/^error: --date "2026-03-26" must be a real date written yyyyMMdd\. Fix: --date 20260326 /);
       expect(callsMade()).toBe(0);
     });
   });
