@@ -371,7 +371,7 @@ class CsvRecords {
   private malformed(record: BadLine, line: number): CampaignRecipient {
     const why = record.tooLong
       ? `line ${line} is longer than ${MAX_LINE_SHOWN} characters, so it was not read (the rest of it was skipped: a row is a number and a few params, far shorter)`
-      : `line ${line} has a quote where CSV does not allow one (a quoted value ends at a ${this.rows.separatorName} or the end of its line; a quote that is never closed would make the rest of the ${this.field} one value), so the line was not read`;
+      : `line ${line} has a quote where CSV does not allow one (a quoted value ends at a ${this.rows.separatorName} or the end of its line; a quote that is never closed would make the rest of the list one value), so the line was not read`;
     const fix = record.tooLong
       ? 'one recipient per line (a line break may be missing), each value under 500 characters'
       : 'quote the whole value and double each quote inside it ("5"" screen"), or drop the quote';

@@ -87,6 +87,12 @@ describe('CSV recipients', () => {
     expect(rows).toHaveLength(3);
   });
 
+  it('says the same of an upload as of a file: "the rest of the list", not "the rest of the (body)" (a new user\'s trial)', async () => {
+    const rows: CampaignRecipient[] = [];
+    for await (const r of readRecipientsCsv(Readable.from(['phone\n"138\n13900139000\n']), { field: '(body)' })) rows.push(r);
+    expect(rows[0]?.error).toMatch(/a quote that is never closed would make the rest of the list one value/);
+  });
+
   it('refuses a file whose header has a quote out of place at its own line, instead of reading the next line as the header', async () => {
     await expect(all('\n"phone" number,name\n13800138000,Ada\n')).rejects.toSatisfy(
       (e: unknown) =>
