@@ -43,6 +43,7 @@ import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
 import { createDurabilityRecheck } from '../src/durability/recheck.js';
+import { createDurabilityFence } from '../src/durability/fence.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
 import { finishedWithin } from '../src/finished-within.js';
 import { waitForSend, type WaitForSendOptions, type WaitForSendResult } from './wait-for-send.js';
@@ -436,7 +437,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     await barrier.confirm(`send ${sendId} (enqueued by an earlier request with this idempotency key)`, since);
   }
 
-  const waitsForReplicas = !['fsync', 'none'].includes(resolveDurability(durability).mode);
+  const fence = createDurabilityFence({ redis: opts.redis, key: keys.durabilityFence(), durability, clock });
   /**
    * An operator's move, answered only once it is as durable as an enqueue (design invariant 8): a
    * pause or cancel answered OK and then lost (a failover to a replica that lacked it, a power cut
@@ -450,7 +451,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     // A WAIT covers only what its connection wrote, and a move given again (a cancel of a send
     // already cancelled) writes nothing: without a write of its own it would be confirmed at once,
     // though the replicas may still lack the first one.
-    if (waitsForReplicas) await opts.redis.set(keys.durabilityFence(), String(clock.now()), 'PX', 60_000);
+    await fence();
     const what = `${action} of send ${sendId}`;
     await barrier.confirm(what, since).catch((err: unknown) => {
       if (!(err instanceof NotDurableError)) throw err;

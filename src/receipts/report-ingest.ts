@@ -3,6 +3,7 @@ import { createNodeResolver, type RedisConnection } from '../queue/connection.js
 import { createDurabilityBarrier, type DurabilityBarrier } from '../durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../durability/mode.js';
 import { createDurabilityRecheck } from '../durability/recheck.js';
+import { createDurabilityFence } from '../durability/fence.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
@@ -47,6 +48,8 @@ export interface ReportIngestDeps {
    * applied, and answered as refused so that Alibaba pushes it again. Default: no check.
    */
   durabilityCheck?: () => Promise<unknown>;
+  /** A write of the push's own before its confirmation (src/durability/fence.ts): a repeated push writes nothing. Default: none. */
+  fence?: () => Promise<unknown>;
 }
 
 export interface ReportIngestResult {
@@ -212,6 +215,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         // Counts only: the numbers and ids of a forged push are not worth a log line each.
         log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
       }
+      await deps.fence?.();
       await deps.durabilityCheck?.();
       if (barrier && since) await barrier.confirm(`${reports.length} pushed report(s)`, since);
       return result;
@@ -230,6 +234,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
       if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
       const added = await deps.suppression.add(believed);
       if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
+      await deps.fence?.();
       await deps.durabilityCheck?.();
       if (barrier && since) await barrier.confirm(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
       return { replies: replies.length, optedOut: believed.length, refused };
@@ -279,6 +284,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
     metrics: options.metrics,
     durability: createDurabilityBarrier(server, durability),
     durabilityCheck: () => recheck.ensure(),
+    fence: createDurabilityFence({ redis: options.redis, key: keys.durabilityFence(), durability, clock: options.clock }),
   });
   return {
     ingest,

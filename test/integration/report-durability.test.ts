@@ -22,6 +22,7 @@ import { buildServer } from '../../server/build-server.js';
 import { createHarness } from '../support/pipeline.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { startStallableProxy } from '../support/stallable-proxy.js';
+import { runWaitaofTests, VALKEY } from '../support/valkey.js';
 import { waitFor } from '../support/wait.js';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -34,8 +35,8 @@ const REPORT_TOKEN = 'report-token-abcdef0123456789';
 const DURABILITY: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
 const NONE = { mode: 'none', sampleRate: 0 } as const;
 
-async function redisServer(): Promise<PrivateRedis> {
-  const r = await startPrivateRedis({ appendfsync: 'everysec' });
+async function redisServer(server?: string): Promise<PrivateRedis> {
+  const r = await startPrivateRedis({ appendfsync: 'everysec', ...(server ? { server } : {}) });
   closers.push(() => r.stop());
   return r;
 }
@@ -230,5 +231,35 @@ describe('pushed reports and opt-outs when Redis stops keeping the default mode 
     expect((await server.push('sms-report', reportOf(phones[1]!))).statusCode).toBe(200);
     expect((await server.push('sms-up', [{ phone_number: phones[2], content: 'TD', send_time: '2026-11-24 10:00:05', dest_code: '1', sequence_id: 9 }])).statusCode).toBe(200);
     expect((await h.producer.getStatus(sendId)).counts.delivered).toBe(2);
+  }, 60_000);
+});
+
+// Valkey (Redis 7.2's protocol) answers a WAIT from a connection that wrote nothing at once, whatever
+// the replicas hold; Redis 7.0 waits for them.
+describe.each(['redis-server', ...(runWaitaofTests ? [VALKEY] : [])])('a push repeated to another server while the replica lags (SMSQ_DURABILITY=replicas, %s)', (server) => {
+  it('is not answered OK: the repeat writes nothing, and a WAIT covering nothing confirmed it at once on Valkey (the replica lacking the receipt)', async () => {
+    const primary = await redisServer(server);
+    const replica = await redisServer(server);
+    const link = await startStallableProxy({ port: primary.port });
+    closers.push(() => link.close());
+    await replicaOf(replica, link.port);
+    const h = await createHarness({ label: 'report-repeat', redisUrl: primary.url, durability: DURABILITY });
+    closers.push(() => h.close());
+    const worker = await h.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
+    const phone = '13845100001';
+    const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones: [phone] });
+    await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === 1, 'the recipient accepted');
+    await worker.close();
+    const { outId, bizId } = h.emulator.accepted()[0]!;
+    const report = [{ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId }];
+
+    link.stall();
+    const first = await (await reportServer(primary.url, h.prefix)).push('sms-report', report);
+    // Alibaba pushes again, here to another instance of smsq server (a connection that has written nothing).
+    const again = await (await reportServer(primary.url, h.prefix)).push('sms-report', report);
+    const onReplica = new Redis(replica.url);
+    closers.push(() => void onReplica.disconnect());
+    const replicaHas = (await onReplica.hget(`${h.prefix}:send:${sendId}:rcpt`, phone)) !== null;
+    expect({ first: first.statusCode, again: again.statusCode, replicaHas }).toEqual({ first: 503, again: 503, replicaHas: false });
   }, 60_000);
 });
