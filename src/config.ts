@@ -458,7 +458,7 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'workers', description: 'a send still `enqueuing` with nothing written for this long has lost its producer (the repair sweep finishes or fails it)' })),
   SMSQ_COMPACT_FINISHED: switchFrom('SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was')
     .default(true)
-    .meta(envDoc({ group: 'workers', description: 'fold a final send\'s records into one compact hash that `status` and the recipient pages still read ([Redis settings](operations.md#redis-settings)); `false` keeps every record as it was until its retention ends', allowed: '`true`, `false`, `1`, `0`' })),
+    .meta(envDoc({ group: 'workers', description: 'fold a final send\'s records into one compact hash that `status` and the recipient pages still read ([Redis settings](operations.md#redis-settings)); `false` keeps every record as it was until its retention ends. Read by workers, `smsq server` (a send a pushed report ends) and `smsq repair`: set it alike on each', allowed: '`true`, `false`, `1`, `0`' })),
   SMSQ_REPORT_TOKEN: z
     .string()
     .refine((v) => !inQuotes(v.trim()), { message: quotesMessage('SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)'), abort: true })

@@ -17,7 +17,7 @@ import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.j
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
 import { createCallPacer, pacedSmsClient } from '../src/queue/call-pacer.js';
 import { createSendStore } from '../src/queue/send-store.js';
-import { createCompletion } from '../src/receipts/completion.js';
+import { completionSends, createCompletion } from '../src/receipts/completion.js';
 import {
   DEFAULT_RECEIPT_POLICIES,
   DEFAULT_RECEIPT_SCHEDULE,
@@ -287,7 +287,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // With metrics, every attempt sent to reconcile is indexed for the unknown-outcome age gauge.
   const followUps = options.metrics ? indexUnknownOutcomes(scheduled, options.metrics, clock) : scheduled;
   const completion = createCompletion({
-    sends: options.compactFinished === false ? { settle: sends.settle, markAnnounced: sends.markAnnounced } : sends,
+    sends: completionSends(sends, options.compactFinished !== false),
     onEnded: (sendId) => followUps.callback(sendId),
   });
   const guard = createAccountGuard({

@@ -125,6 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
             receiptPolicies: config.receiptLookups,
             receiptSchedule: receiptScheduleOf(config),
             durability: config.durability,
+            compactFinished: config.compactFinished,
           });
           ctx.onClose(() => ingest.close());
           reports = { ingest: ingest.ingest, token };

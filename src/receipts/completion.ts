@@ -33,6 +33,11 @@ export interface Completion {
  * itself refuses while anything may still arrive; asking it only then spares a cancelled campaign
  * one refused script run for each of its chunks still to be claimed).
  */
+/** The send store a completion is given: without `compact` when finished sends are kept whole (SMSQ_COMPACT_FINISHED=false). */
+export function completionSends(sends: Pick<SendStore, 'settle' | 'markAnnounced' | 'compact'>, compactFinished: boolean): Pick<SendStore, 'settle' | 'markAnnounced'> & Partial<Pick<SendStore, 'compact'>> {
+  return compactFinished ? sends : { settle: sends.settle, markAnnounced: sends.markAnnounced };
+}
+
 export function createCompletion(options: { sends: Pick<SendStore, 'settle' | 'markAnnounced'> & Partial<Pick<SendStore, 'compact'>>; onEnded: (sendId: string) => Promise<void> }): Completion {
   const compact = async (sendId: string, pending: number | undefined) => {
     if (options.sends.compact && pending === 0) await options.sends.compact(sendId);

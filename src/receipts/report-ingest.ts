@@ -17,7 +17,7 @@ import { createKeys } from '../queue/keys.js';
 import { createSendStore } from '../queue/send-store.js';
 import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
-import { createCompletion, type Completion } from './completion.js';
+import { completionSends, createCompletion, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
 import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
 import { createRecipientStore, type RecipientStore, type RefusedReceiptReason } from './recipient-store.js';
@@ -256,6 +256,8 @@ export interface OpenReportIngestOptions {
   errorLog?: EmitterErrorLog;
   /** SMSQ_DURABILITY: what a push waits for before it is answered (see {@link ReportIngest}). Default: the default mode. */
   durability?: DurabilityOptions;
+  /** SMSQ_COMPACT_FINISHED: false keeps a send a push ended whole, as the workers do. Default true. */
+  compactFinished?: boolean;
 }
 
 /**
@@ -275,7 +277,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
   const ingest = createReportIngest({
     chunks: createChunkStore({ redis: options.redis, keys, clock: options.clock }),
     recipients: createRecipientStore({ redis: options.redis, keys, clock: options.clock, retentionSeconds: longestRetention(options.retention) }),
-    completion: createCompletion({ sends: createSendStore({ redis: options.redis, keys, clock: options.clock }), onEnded: (id) => followUps.callback(id) }),
+    completion: createCompletion({ sends: completionSends(createSendStore({ redis: options.redis, keys, clock: options.clock }), options.compactFinished !== false), onEnded: (id) => followUps.callback(id) }),
     followUps,
     suppression: createSuppressionList({ redis: options.redis, keys }),
     sentNumbers: createSentNumbers({ redis: options.redis, keys, retentionSeconds: longestRetention(options.retention), clock: options.clock }),

@@ -9,8 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { DEFAULT_RECEIPT_POLICIES } from '../../src/queue/receipt-policy.js';
-import { createSendStore } from '../../src/queue/send-store.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
+import { uniformRetention } from '../../src/queue/retention.js';
+import { openReportIngest } from '../../src/receipts/report-ingest.js';
+import { COMPACT_FIELD, createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createRecipientStore } from '../../src/receipts/recipient-store.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
@@ -271,5 +273,25 @@ describe('compaction of finished sends', () => {
     expect(await recipients.apply(res.sendId, `${res.sendId}.0`, '13860000301', report, { outId, bizId: 'forged' })).toEqual({ status: 'refused', reason: 'other-biz-id' });
     expect(await h.producer.getStatus(res.sendId)).toEqual(status);
     expect(await keysOf(h, res.sendId)).toEqual([keys.send(res.sendId)]);
+  });
+});
+
+describe('SMSQ_COMPACT_FINISHED=false', () => {
+  it('is kept by the server\'s report ingest too: a send ended by a pushed report stays whole (the ingest compacted it whatever the setting said)', async () => {
+    const h = await harnesses.create({ label: 'compact-off-push' });
+    const none = { mode: 'none', sampleRate: 0 } as const;
+    const worker = await h.startWorker({ receiptPolicies: { verification: none, notification: none, marketing: none }, compactFinished: false });
+    const res = await h.producer.send({ ...CODE, phones: ['13860000777'] });
+    await waitFor(async () => (await h.producer.getStatus(res.sendId)).counts.accepted === 1, 'the code accepted');
+    await worker.close();
+    const { outId, bizId } = h.emulator.accepted()[0]!;
+    const { ingest, close } = openReportIngest({ redis: h.redis, prefix: h.prefix, clock: systemClock, logger: h.logger, retention: uniformRetention(86_400), receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE, compactFinished: false });
+    try {
+      await ingest.applyReports([{ phone_number: '13860000777', send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId }]);
+    } finally {
+      await close();
+    }
+    expect((await h.producer.getStatus(res.sendId)).send.state).toBe('completed');
+    expect(await h.redis.hexists(createKeys(h.prefix).send(res.sendId), COMPACT_FIELD)).toBe(0);
   });
 });
