@@ -99,9 +99,11 @@ describe('an idempotency key across a host crash of Redis (mode fsync)', () => {
     expect(lost).toBeGreaterThan(0);
   }, 90_000);
 
-  for (const via of ['api', 'rest'] as const) {
-    it(`${via}: Redis killed at the command that marks a 3-chunk send enqueued, the caller gone: the retry under the key completes that send, each recipient accepted once`, async () => {
-      const { redisServer, h } = await setUp(`idem-crash-trap-${via}`);
+  // Killed where the chunk records are written (the send record with them or just before), or
+  // where the send, records and jobs all written, is marked enqueued.
+  for (const [via, script] of [['api', 'create-chunks'], ['rest', 'create-chunks'], ['api', 'mark-enqueued-3'], ['rest', 'mark-enqueued-3']] as const) {
+    it(`${via}: Redis killed at ${script} of a 3-chunk send, the caller gone: the retry under the key completes that send, each recipient accepted once`, async () => {
+      const { redisServer, h } = await setUp(`idem-crash-trap-${via}-${script}`);
       const trap = await startCommandTrap({ port: redisServer.port });
       closers.push(() => trap.close());
       // The first caller's connection runs through the trap (its process dies with Redis).
@@ -110,13 +112,13 @@ describe('an idempotency key across a host crash of Redis (mode fsync)', () => {
       const dying = createProducer({ redis: trapped, prefix: h.prefix, logger: h.logger });
       closers.push(() => dying.close().catch(() => undefined));
       const numbers = phones(2100);
-      const request = { phones: numbers, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const, idempotencyKey: `trap-${via}` };
+      const request = { phones: numbers, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const, idempotencyKey: `trap-${via}-${script}` };
       const headers = { authorization: `Bearer ${TOKEN}`, 'idempotency-key': request.idempotencyKey };
       const { idempotencyKey: _k, ...body } = request;
       const dyingApp = via === 'rest' ? await buildServer({ redis: trapped, prefix: h.prefix, producer: dying, logger: h.logger, apiToken: TOKEN, dashboard: { token: 'dashboard-token-0123456789' } }) : undefined;
       if (dyingApp) closers.push(() => dyingApp.close().catch(() => undefined));
 
-      trap.arm(scriptCall('mark-enqueued-3'), () => redisServer.crash('fsynced').then(() => undefined));
+      trap.arm(scriptCall(script), () => redisServer.crash('fsynced').then(() => undefined));
       const firstTry = (dyingApp ? dyingApp.inject({ method: 'POST', url: '/v1/messages', headers, payload: body }).then((r) => r.statusCode) : dying.send(request).then(() => 202)).catch((e: unknown) => e);
       await trap.sprung();
       trapped.disconnect();
