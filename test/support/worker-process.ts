@@ -5,6 +5,7 @@
  */
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import type { ReconcileTiming } from '../../src/queue/follow-ups.js';
+import type { ReceiptSchedule } from '../../src/queue/receipt-policy.js';
 import type { RepairOptions } from '../../workers/sms-worker.js';
 import { workerFromConfig, type WorkerConfigBase } from './worker-from-config.js';
 
@@ -15,6 +16,8 @@ export interface WorkerProcessConfig extends WorkerConfigBase {
   durability?: DurabilityOptions;
   /** The worker's repair sweep; default the product's (every 5 min, so never within a test). */
   repair?: RepairOptions | null;
+  /** When receipts are looked up; default the product's (first look after 30 s). */
+  receiptSchedule?: ReceiptSchedule;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
@@ -24,6 +27,7 @@ const { worker, connection } = workerFromConfig(cfg, {
   lockDurationMs: cfg.lockDurationMs,
   ...(cfg.durability ? { durability: cfg.durability } : {}),
   ...(cfg.repair !== undefined ? { repair: cfg.repair } : {}),
+  ...(cfg.receiptSchedule ? { receiptSchedule: cfg.receiptSchedule } : {}),
 });
 await worker.start();
 process.stdout.write('ready\n');
