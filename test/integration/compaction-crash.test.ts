@@ -6,20 +6,12 @@
  * recipient pages, the events and the callback agree with what was there before, the send is
  * compacted once (not left as it was for its whole retention), and never half.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createRedisConnection } from '../../src/queue/connection.js';
-import { luaSource } from '../../src/queue/lua-source.js';
 import { COMPACT_FIELD } from '../../src/queue/send-store.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
-import { createProducer, type Producer } from '../../producers/producer.js';
-import { buildServer } from '../../server/build-server.js';
-import { startCommandTrap } from '../support/command-trap.js';
-import { startCrashableRedis, type CrashableRedis } from '../support/crashable-redis.js';
-import { ingestFor, startSignedReceiver } from '../support/ingest.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import type { Producer } from '../../producers/producer.js';
+import { scriptCall, startTrappedReportServer } from '../support/trapped-report-server.js';
 import { waitFor } from '../support/wait.js';
 import type { SmsWorker } from '../../workers/sms-worker.js';
 
@@ -27,17 +19,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-const SECRET = 'the-producers-callback-secret';
-const REPORT_TOKEN = 'report-token-abcdef0123456789';
-const NONE = { mode: 'none', sampleRate: 0 } as const;
-const NO_LOOKUPS = { verification: NONE, notification: NONE, marketing: NONE };
-
-/** What a call of one of smsq's scripts carries: its SHA (EVALSHA) or the start of its text (EVAL). */
-const scriptCall = (script: string) => {
-  const { lua } = luaSource(script);
-  return [createHash('sha1').update(lua).digest('hex'), lua.slice(0, 120)];
-};
 
 /** What a reader sees of a send: its status (the moment it was read left out) and every recipient. */
 async function seen(producer: Producer, sendId: string) {
@@ -54,34 +35,11 @@ async function repairRound(worker: SmsWorker) {
   return report;
 }
 
-/**
- * A send of three numbers with a callback, accepted, its receipts to come by push only; the
- * server's report ingest on a connection through the trap; a worker with its repair sweep.
- */
+/** A send of three numbers with a callback, accepted, its receipts to come by push only, through the trap; all but the last pushed. */
 async function setUp(label: string) {
-  const redisServer: CrashableRedis = await startCrashableRedis({ appendfsync: 'always' });
-  closers.push(() => redisServer.stop());
-  const trap = await startCommandTrap({ port: redisServer.port });
-  closers.push(() => trap.close());
-  const h: Harness = await createHarness({ label, redisUrl: redisServer.url });
-  closers.push(() => h.close());
-  const receiver = await startSignedReceiver(SECRET);
-  closers.push(() => receiver.close());
-  const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, callbacks: true });
-  closers.push(() => producer.close());
-  const serverRedis = createRedisConnection(`redis://127.0.0.1:${trap.port}`, { role: 'client' });
-  closers.push(() => void serverRedis.disconnect());
-  const { ingest, close } = ingestFor({ ...h, redis: serverRedis });
-  closers.push(close);
-  const app = await buildServer({ redis: serverRedis, prefix: h.prefix, producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN } });
-  closers.push(() => app.close());
-  const worker = await h.startWorker({ receiptPolicies: NO_LOOKUPS, callbackSecret: SECRET, repair: { intervalMs: 3_600_000, minAgeMs: 0 } });
   const phones = ['13844100001', '13844100002', '13844100003'];
-  const { sendId } = await producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones, callbackUrl: receiver.url });
-  await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 3, 'every recipient accepted');
-  const { outId, bizId } = h.emulator.accepted()[0]!;
-  const report = (phone: string) => ({ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId });
-  const push = (phone: string) => app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: [report(phone)] });
+  const server = await startTrappedReportServer(label, phones, (close) => closers.push(close));
+  const { h, sendId, push } = server;
   for (const phone of phones.slice(0, -1)) expect((await push(phone)).statusCode).toBe(200);
   const compacted = async () => (await h.redis.hexists(`${h.prefix}:send:${sendId}`, COMPACT_FIELD)) === 1;
   /** The send's events in the stream: one `completed` move is expected, whatever the crash. */
@@ -89,7 +47,7 @@ async function setUp(label: string) {
     const entries = await h.redis.xrange(`${h.prefix}:events`, '-', '+');
     return entries.map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 ? [] : [[v, f[i + 1]]])))).filter((e) => e.sendId === sendId && e.type === 'send');
   };
-  return { redisServer, trap, h, worker, producer, receiver, sendId, phones, push, compacted, sendEvents };
+  return { ...server, phones, compacted, sendEvents };
 }
 
 describe('a Redis crash at the compaction of a finished send', () => {

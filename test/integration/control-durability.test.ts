@@ -18,6 +18,7 @@ import { buildServer } from '../../server/build-server.js';
 import { createProducer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
+import { followPrimary } from '../support/replicated-redis.js';
 import { startStallableProxy } from '../support/stallable-proxy.js';
 import { runWaitaofTests, VALKEY } from '../support/valkey.js';
 import { waitFor } from '../support/wait.js';
@@ -37,15 +38,7 @@ async function redisServer(server: string): Promise<PrivateRedis> {
   return r;
 }
 
-async function replicaOf(replica: PrivateRedis, port: number): Promise<void> {
-  const admin = new Redis(replica.url);
-  try {
-    await admin.replicaof('127.0.0.1', port);
-    await waitFor(async () => /master_link_status:up/.test(await admin.info('replication')), 'the replica to sync', 15_000);
-  } finally {
-    admin.disconnect();
-  }
-}
+const replicaOf = followPrimary;
 
 /** `smsq server`'s REST controls over the harness's producer: POST /v1/sends/:id/<action>. */
 async function controls(h: Harness) {

@@ -21,6 +21,7 @@ import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
 import { createHarness } from '../support/pipeline.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
+import { followPrimary } from '../support/replicated-redis.js';
 import { startStallableProxy } from '../support/stallable-proxy.js';
 import { runWaitaofTests, VALKEY } from '../support/valkey.js';
 import { waitFor } from '../support/wait.js';
@@ -41,15 +42,7 @@ async function redisServer(server?: string): Promise<PrivateRedis> {
   return r;
 }
 
-async function replicaOf(replica: PrivateRedis, port: number): Promise<void> {
-  const admin = new Redis(replica.url);
-  try {
-    await admin.replicaof('127.0.0.1', port);
-    await waitFor(async () => /master_link_status:up/.test(await admin.info('replication')), 'the replica to sync', 15_000);
-  } finally {
-    admin.disconnect();
-  }
-}
+const replicaOf = followPrimary;
 
 /** The server's report endpoints on `url`, wired as `smsq server` wires them. */
 async function reportServer(url: string, prefix: string, durability: DurabilityOptions = DURABILITY, clock: Clock = systemClock) {

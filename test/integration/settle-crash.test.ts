@@ -5,18 +5,9 @@
  * was answered, so fsynced; the command after it never ran. Alibaba, answered with an error,
  * pushes the report again; a worker with the callback secret runs, and its repair sweep.
  */
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createRedisConnection } from '../../src/queue/connection.js';
-import { luaSource } from '../../src/queue/lua-source.js';
-import { createProducer } from '../../producers/producer.js';
-import { buildServer } from '../../server/build-server.js';
 import { jobIds } from '../../src/queue/job-schemas.js';
-import { startCommandTrap } from '../support/command-trap.js';
-import { startCrashableRedis } from '../support/crashable-redis.js';
-import { ingestFor, startSignedReceiver } from '../support/ingest.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import { scriptCall, startTrappedReportServer } from '../support/trapped-report-server.js';
 import { waitFor } from '../support/wait.js';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -24,47 +15,10 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-const SECRET = 'the-producers-callback-secret';
-const REPORT_TOKEN = 'report-token-abcdef0123456789';
-const NONE = { mode: 'none', sampleRate: 0 } as const;
-const NO_LOOKUPS = { verification: NONE, notification: NONE, marketing: NONE };
-
-/** What a call of one of smsq's scripts carries: its SHA (EVALSHA) or the start of its text (EVAL). */
-const scriptCall = (script: string) => {
-  const { lua } = luaSource(script);
-  return [createHash('sha1').update(lua).digest('hex'), lua.slice(0, 120)];
-};
-
-/**
- * A send of two numbers with a callback, accepted, its receipts to come by push only; the server's
- * report ingest on a connection through the trap.
- */
+/** A send of two numbers with a callback, accepted, its receipts to come by push only, through the trap. */
 async function setUp(label: string) {
-  const redisServer = await startCrashableRedis({ appendfsync: 'always' });
-  closers.push(() => redisServer.stop());
-  const trap = await startCommandTrap({ port: redisServer.port });
-  closers.push(() => trap.close());
-  const h: Harness = await createHarness({ label, redisUrl: redisServer.url });
-  closers.push(() => h.close());
-  const receiver = await startSignedReceiver(SECRET);
-  closers.push(() => receiver.close());
-  const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, callbacks: true });
-  closers.push(() => producer.close());
-  // The server's connection is a `client` one, as `smsq server` opens it.
-  const serverRedis = createRedisConnection(`redis://127.0.0.1:${trap.port}`, { role: 'client' });
-  closers.push(() => void serverRedis.disconnect());
-  const { ingest, close } = ingestFor({ ...h, redis: serverRedis });
-  closers.push(close);
-  const app = await buildServer({ redis: serverRedis, prefix: h.prefix, producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN } });
-  closers.push(() => app.close());
-  const worker = await h.startWorker({ receiptPolicies: NO_LOOKUPS, callbackSecret: SECRET, repair: { intervalMs: 3_600_000, minAgeMs: 0 } });
   const phones = ['13844000001', '13844000002'];
-  const { sendId } = await producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones, callbackUrl: receiver.url });
-  await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 2, 'both recipients accepted');
-  const { outId, bizId } = h.emulator.accepted()[0]!;
-  const report = (phone: string) => ({ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId });
-  const push = (phone: string) => app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: [report(phone)] });
-  return { redisServer, trap, h, worker, producer, receiver, sendId, phones, push };
+  return { ...(await startTrappedReportServer(label, phones, (close) => closers.push(close))), phones };
 }
 
 /**

@@ -35,3 +35,14 @@ export async function startReplicatedRedis(
   defer(() => void replicaProcess.kill('SIGCONT'));
   return { primary, replica, replicaClient, replicaProcess };
 }
+
+/** Makes `replica` a replica of the Redis on `port` (a primary, or a proxy in front of one) and waits until its link is up. */
+export async function followPrimary(replica: PrivateRedis, port: number): Promise<void> {
+  const admin = new Redis(replica.url);
+  try {
+    await admin.replicaof('127.0.0.1', port);
+    await waitFor(async () => /master_link_status:up/.test(await admin.info('replication')), 'the replica to sync', 15_000);
+  } finally {
+    admin.disconnect();
+  }
+}
