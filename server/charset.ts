@@ -12,17 +12,26 @@ import { ValidationError } from '../src/errors.js';
 import { firstRepeatedKey } from '../src/duplicate-keys.js';
 import { explainedJsonParser } from './json-body.js';
 
-/** The charset a Content-Type names, lower-cased and unquoted; undefined without one. */
+const quoted = (charset: string) => quoteForError(charset, { maxChars: 40 });
+
+/**
+ * The charset a Content-Type names, lower-cased and unquoted; undefined without one. Two that
+ * differ are refused (415): the first was taken, and `charset=utf-8; charset=gbk` read a GBK body
+ * as UTF-8.
+ */
 function charsetOf(contentType: string | undefined): string | undefined {
+  const named = new Set<string>();
   for (const param of (contentType ?? '').split(';').slice(1)) {
     const eq = param.indexOf('=');
     if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    return param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase();
+    named.add(param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase());
   }
-  return undefined;
+  const [first, second] = [...named];
+  if (second !== undefined) {
+    throw new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type names two charsets, ${quoted(first as string)} and ${quoted(second)}: which the body is in cannot be told. Fix: one charset (charset=utf-8), or none`);
+  }
+  return first;
 }
-
-const quoted = (charset: string) => quoteForError(charset, { maxChars: 40 });
 
 /** 415 unless the Content-Type's charset, if any, is UTF-8. */
 function utf8CharsetError(contentType: string | undefined): HttpError | undefined {

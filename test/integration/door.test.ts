@@ -494,6 +494,19 @@ describe('a body in another charset than it is read in', () => {
     }
   });
 
+  it('a Content-Type naming two charsets that differ is 415 naming both (the first was taken: utf-8 then gbk read a GBK body as UTF-8); the same one twice is that one', async () => {
+    const before = await keysOf(prefix);
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'application/json; charset=utf-8; charset=gbk' }, payload: gbk(JSON.stringify(note)) });
+    expect(res.statusCode, res.body).toBe(415);
+    expect(res.json().error).toEqual({ code: 'SMSQ_UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type names two charsets, "utf-8" and "gbk": which the body is in cannot be told. Fix: one charset (charset=utf-8), or none' });
+    const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing' });
+    const csv = await app.inject({ method: 'POST', url: `/v1/campaigns?${q.toString()}`, headers: { ...AUTH, 'content-type': 'text/csv; charset=gbk; charset=utf-8' }, payload: gbk('phone,name\n13800138095,李\n') });
+    expect(csv.statusCode, csv.body).toBe(415);
+    await expectNothingWritten(before);
+    const twice = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'application/json; charset=utf-8; charset=UTF-8' }, payload: JSON.stringify({ ...note, phones: [] }) });
+    expect(twice.statusCode, twice.body).toBe(400);
+  });
+
   it('CSV upload: its charset is the encoding it is read in (?encoding= wins); a charset no CSV can be read in is 415', async () => {
     const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing' });
     const utf16 = iconv.encode('phone,name\n13800138094,李\n', 'utf-16le');
