@@ -307,7 +307,6 @@ export function createProducer(opts: ProducerOptions): Producer {
   const server = createNodeResolver(opts.redis, prefix);
   const barrier = createDurabilityBarrier(server, durability);
   const recheck = createDurabilityRecheck({ redis: opts.redis, server, durability, clock, logger: opts.logger });
-  const ensureDurableRedis = () => recheck.ensure();
   const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
   const isEnqueued = async (sendId: string) => {
     const send = (await sends.status(sendId))?.send;
@@ -457,7 +456,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       if (!(err instanceof NotDurableError)) throw err;
       throw new NotDurableError(what, `${err.detail}; it is applied, but a replica promoted now may lack it`, `${action} the send again once the replicas answer (INFO replication; or raise SMSQ_DURABILITY_TIMEOUT_MS): given again it changes nothing`);
     });
-    await ensureDurableRedis().catch((err: unknown) => {
+    await recheck.ensure().catch((err: unknown) => {
       if (!(err instanceof RedisNotDurableError)) throw err;
       throw new RedisNotDurableError(err.mode, `${err.problems}. The ${what} is applied, but a host crash may lose it: give it again once Redis keeps the mode (given again it changes nothing)`);
     });
@@ -499,7 +498,7 @@ export function createProducer(opts: ProducerOptions): Producer {
    */
   async function enqueuePlan(planned: SendPlan, fingerprint: () => RequestFingerprint, planAs: (kind: MessageKind) => Promise<SendPlan>): Promise<EnqueueResult> {
     let plan = planned;
-    await ensureDurableRedis();
+    await recheck.ensure();
     const since = await barrier.mark();
     const { sendId, owner, completesEarlier, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
     // An earlier request with the same key and body, enqueued: return it, enqueue nothing, once it
@@ -574,7 +573,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       refuseWithoutNumbers('phones', asked.phones);
       // Before the account look-ups, which write to Redis (the catalog cache, the pacer's slots):
       // a request refused for Redis's settings leaves nothing in it. After the request's own faults.
-      await ensureDurableRedis();
+      await recheck.ensure();
       const { rules, kind } = await kindAndRules([{ field: 'signName', signName: asked.signName }], asked.templateCode, asked.kind, numbersFor(asked.kind, asked.phones));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
@@ -588,7 +587,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       checkDeadline(asked.deadline, clock.now());
       refuseWithoutNumbers('messages', asked.messages.map((m) => m.phone));
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
-      await ensureDurableRedis(); // before the account look-ups, as planSend's
+      await recheck.ensure(); // before the account look-ups, as planSend's
       const { rules, kind } = await kindAndRules(signs, asked.templateCode, asked.kind, numbersFor(asked.kind, asked.messages.map((m) => m.phone)));
       checkDeadline(asked.deadline, clock.now(), { kind, seconds: retention[kind] });
       const req = { ...asked, kind };
@@ -620,7 +619,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       const signal = AbortSignal.any([withStop(campaignOpts?.signal, calls.signal), durabilityLost.signal]);
       let lostDurability: RedisNotDurableError | undefined;
       const recheckDurability = () =>
-        void ensureDurableRedis().catch((err: unknown) => {
+        void recheck.ensure().catch((err: unknown) => {
           // Redis not answering fails the writes themselves; a refusal stops the campaign, held.
           if (!(err instanceof RedisNotDurableError) || durabilityLost.signal.aborted) return;
           lostDurability = err;
@@ -628,7 +627,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         });
       const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       // Before the account look-ups, which write to Redis: a refusal for Redis's settings leaves nothing.
-      await ensureDurableRedis();
+      await recheck.ensure();
       const rules = await campaignRules(req);
       const since = await barrier.mark();
       let sendId = '';
@@ -717,7 +716,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     async planCampaign(recipients, request, planOpts) {
       const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
       const counting = createCountingEnqueuer();
-      await ensureDurableRedis(); // before the account look-ups, as a campaign's
+      await recheck.ensure(); // before the account look-ups, as a campaign's
       const rules = await campaignRules(req);
       const result = await streamCampaign({
         open: async () => 'dry-run',

@@ -1,6 +1,6 @@
 import { longestRetention, type Retention } from '../queue/retention.js';
 import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
-import { createDurabilityBarrier, type DurabilityBarrier } from '../durability/barrier.js';
+import { createDurabilityBarrier, type DurabilityBarrier, type WriteMark } from '../durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../durability/mode.js';
 import { createDurabilityRecheck } from '../durability/recheck.js';
 import { createDurabilityFence } from '../durability/fence.js';
@@ -114,6 +114,12 @@ function time(s: string | undefined): number | undefined {
 export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
   const log = deps.logger.child({ component: 'report-ingest' });
   const barrier = deps.durability;
+  /** A push's writes made durable before it is answered: a fence of its own, the settings, then the replicas. */
+  async function confirmPush(what: string, since: WriteMark | undefined): Promise<void> {
+    await deps.fence?.();
+    await deps.durabilityCheck?.();
+    if (barrier && since) await barrier.confirm(what, since);
+  }
   return {
     async applyReports(body) {
       const reports = parseSmsReports(body);
@@ -215,9 +221,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         // Counts only: the numbers and ids of a forged push are not worth a log line each.
         log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
       }
-      await deps.fence?.();
-      await deps.durabilityCheck?.();
-      if (barrier && since) await barrier.confirm(`${reports.length} pushed report(s)`, since);
+      await confirmPush(`${reports.length} pushed report(s)`, since);
       return result;
     },
 
@@ -234,9 +238,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
       if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
       const added = await deps.suppression.add(believed);
       if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
-      await deps.fence?.();
-      await deps.durabilityCheck?.();
-      if (barrier && since) await barrier.confirm(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
+      await confirmPush(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
       return { replies: replies.length, optedOut: believed.length, refused };
     },
   };
