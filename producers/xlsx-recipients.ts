@@ -1,10 +1,12 @@
 /**
- * Campaign recipients from an Excel workbook (.xlsx), read streaming with exceljs's
- * WorkbookReader: the zip is unpacked and the sheet's XML parsed as it is read, so rows are not
- * held in memory. What is held is the workbook's shared-strings table (Excel stores each distinct
- * text cell there once, and a sheet's cells point into it): a million distinct numbers stored as
- * text cost about that many strings; stored as numbers, nothing.
+ * Campaign recipients from an Excel workbook (.xlsx): its parts opened through the zip's
+ * directory (workbook-zip.ts), each parsed with exceljs's streaming parsers, the sheet's XML as it
+ * is inflated, so rows are not held in memory. What is held is the workbook's shared-strings
+ * table (Excel stores each distinct text cell there once, and a sheet's cells point into it): a
+ * million distinct numbers stored as text cost about that many strings; stored as numbers,
+ * nothing. A workbook given as a stream is held whole, compressed (its directory is at its end).
  */
+import { posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
 import { readError } from './recipient-file-errors.js';
@@ -12,6 +14,7 @@ import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import type { CsvRecipients } from './csv-recipients.js';
 import type { CampaignRecipient } from './schemas.js';
+import { openWorkbookZip, type WorkbookZip } from './workbook-zip.js';
 
 export interface WorkbookOptions {
   /** The sheet to read; default the first. */
@@ -142,40 +145,85 @@ function capHeldParts(reader: object): void {
   }
 }
 
-/**
- * Has exceljs's WorkbookReader keep a sheet that comes before the workbook's sheet list
- * (xl/workbook.xml) for later, as it keeps one that comes before the shared strings: it parses a
- * sheet at once when the shared strings and the relationships are in, and a sheet parsed before
- * the list that names it failed ("Cannot read properties of undefined (reading 'sheets')"). Zip
- * writers order parts as they please: exceljs's own writer put the list after the sheets in 1 run
- * in 8 to 24. The relationships read as absent until the list is in (exceljs 4.4.0's fields).
- */
-function deferSheetsUntilListed(reader: object): void {
-  let rels: unknown;
-  Object.defineProperty(reader, 'workbookRels', {
-    configurable: true,
-    get(this: { model?: unknown }) {
-      return this.model === undefined ? undefined : rels;
-    },
-    set(value: unknown) {
-      rels = value;
-    },
-  });
-}
-
 interface SheetReader {
   name: string;
   parse(): AsyncIterable<{ eventType: string; value: unknown }[]>;
 }
 
+/** What exceljs's WorkbookReader (4.4.0) reads each part with, and what it keeps of them. */
+interface WorkbookParts {
+  _parseRels(entry: Readable): Promise<void>;
+  _parseWorkbook(entry: Readable): Promise<void>;
+  _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
+  _parseStyles(entry: Readable): Promise<void>;
+  _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Iterable<{ eventType: string; value: SheetReader }>;
+  workbookRels?: { Id: string; Target: string }[];
+  model?: { sheets?: { name: string; rId: string }[] };
+}
+
+/** A relationship's target as a part name: relative to the workbook part's folder, or absolute. */
+function targetPart(target: string): string {
+  return target.startsWith('/') ? target.slice(1) : posix.normalize(`xl/${target}`);
+}
+
+/** A sheet of the workbook, parsed when asked. */
+interface ListedSheet {
+  name: string;
+  open(): Promise<SheetReader>;
+}
+
 /**
- * Reads campaign recipients from the first sheet of an .xlsx workbook (or `sheet`), with the same
+ * The workbook's sheets in its own order (the tabs as Excel shows them): the sheet list, the
+ * shared strings and the styles are read first, whatever their place in the zip, each with
+ * exceljs's parser for it (its own loop reads parts in the zip's stored order). A sheet listed
+ * without its part is left out.
+ */
+async function listSheets(reader: object, zip: WorkbookZip): Promise<ListedSheet[]> {
+  const parts = reader as WorkbookParts;
+  const read = async (name: string, parse: (entry: Readable) => Promise<void>) => {
+    if (zip.has(name)) await parse.call(parts, await zip.open(name));
+  };
+  await read('xl/_rels/workbook.xml.rels', parts._parseRels);
+  await read('xl/workbook.xml', parts._parseWorkbook);
+  await read('xl/sharedStrings.xml', async (entry) => {
+    for await (const _ of parts._parseSharedStrings.call(parts, entry)); // 'cache': kept on the reader
+  });
+  await read('xl/styles.xml', parts._parseStyles);
+  const sheets: ListedSheet[] = [];
+  for (const listed of parts.model?.sheets ?? []) {
+    const rel = parts.workbookRels?.find((r) => r.Id === listed.rId);
+    const part = rel === undefined ? undefined : targetPart(rel.Target);
+    if (part === undefined || !zip.has(part)) continue;
+    sheets.push({
+      name: listed.name,
+      async open() {
+        const entry = await zip.open(part);
+        const [made] = parts._parseWorksheet.call(parts, entry, /(\d+)\.xml$/.exec(part)?.[1] ?? part);
+        if (made === undefined) throw new Error(`sheet ${listed.name} could not be opened`);
+        made.value.name = listed.name;
+        return made.value;
+      },
+    });
+  }
+  return sheets;
+}
+
+/** Whether a sheet holds a row with something in it. */
+async function hasRows(sheet: SheetReader): Promise<boolean> {
+  for await (const events of sheet.parse()) {
+    if (events.some((e) => e.eventType === 'row' && cellsOf((e.value as { values: unknown }).values).length > 0)) return true;
+  }
+  return false;
+}
+
+/**
+ * Reads campaign recipients from the first sheet (tab) of an .xlsx workbook (or `sheet`), with the same
  * header rules as CSV. A row's line is its row number in Excel. Throws ValidationError, before
  * yielding anything, for a file that is not a workbook, a sheet that is not there, or a header
  * that names no number column; and, at its end, for a sheet that held no row under its header,
  * naming the workbook's other sheets that hold rows (the list is often not on the first sheet).
  */
-export function readRecipientsXlsx(source: string | Readable, opts: WorkbookOptions = {}): CsvRecipients {
+export function readRecipientsXlsx(source: string | Buffer | Readable, opts: WorkbookOptions = {}): CsvRecipients {
   const rows = new RecipientRows(opts.field ?? 'file', { padShortRows: true });
   const chunks = xlsxRowChunks(source, opts, rows);
   async function* each(): AsyncGenerator<CampaignRecipient> {
@@ -184,14 +232,14 @@ export function readRecipientsXlsx(source: string | Readable, opts: WorkbookOpti
   return Object.assign(each(), { [RECIPIENT_CHUNKS]: () => chunks, [RECIPIENT_COLUMNS]: () => rows.columns() });
 }
 
-async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
+async function* xlsxRowChunks(source: string | Buffer | Readable, opts: WorkbookOptions, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
   const field = opts.field ?? 'file';
   const path = typeof source === 'string' ? source : undefined;
   // Loaded on the first workbook read, not with the package: exceljs is the heaviest module a
   // producer could load, and most producers never read a workbook (docs/benchmarks.md).
   const { default: ExcelJS } = await import('exceljs');
   const { format: formatNumber } = await import('numfmt');
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(undefined as unknown as Readable, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
     styles: 'cache', // dates are told from numbers by their number format
@@ -199,54 +247,60 @@ async function* xlsxRowChunks(source: string | Readable, opts: WorkbookOptions, 
     entries: 'ignore',
   });
   capHeldParts(reader);
-  deferSheetsUntilListed(reader);
-  const seen: string[] = [];
-  /** The sheets not read that hold a row with something in it. */
-  const withRows: string[] = [];
-  let read: string | undefined;
+  let sheets: ListedSheet[] = [];
+  let wanted: ListedSheet | undefined;
   let recipients = 0;
+  /** The other sheets that hold a row with something in it, when the one read holds none. */
+  const withRows: string[] = [];
+  const zip = await openWorkbookZip(source).catch((err: unknown) => {
+    throw workbookError(err, path, field);
+  });
   try {
-    for await (const sheet of reader as AsyncIterable<unknown> as AsyncIterable<SheetReader>) {
-      const wanted = read === undefined && (opts.sheet === undefined || sheet.name === opts.sheet);
-      seen.push(sheet.name);
-      let hasRows = false;
-      // A sheet that is not read is still parsed through: the zip is one stream.
-      for await (const events of sheet.parse()) {
-        if (wanted) {
-          const out = rowsOf(events, rows, field, formatNumber);
-          recipients += out.length;
-          yield out;
-        } else if (!hasRows) hasRows = events.some((e) => e.eventType === 'row' && cellsOf((e.value as { values: unknown }).values).length > 0);
+    sheets = await listSheets(reader, zip);
+    wanted = sheets.find((sheet) => opts.sheet === undefined || sheet.name === opts.sheet);
+    if (wanted !== undefined) {
+      for await (const events of (await wanted.open()).parse()) {
+        const out = rowsOf(events, rows, field, formatNumber);
+        recipients += out.length;
+        yield out;
       }
-      if (wanted) read = sheet.name;
-      else if (hasRows) withRows.push(sheet.name);
+      if (recipients === 0) {
+        for (const other of sheets) if (other !== wanted && (await hasRows(await other.open()))) withRows.push(other.name);
+      }
     }
   } catch (err) {
-    if (err instanceof PartTooLarge) {
-      throw new ValidationError([
-        {
-          field,
-          message: `${path ?? 'the upload'} holds more text than any recipient list: ${err.message} once unpacked, more than is read into memory (nothing was enqueued). Fix: copy the sheet with the list into a new workbook, or save it as "CSV UTF-8" (read as it streams)`,
-        },
-      ]);
-    }
-    const read = readError(err, path, field);
-    if (read !== err || err instanceof ValidationError) throw read;
-    throw new ValidationError([
-      {
-        field,
-        message: `${path ?? 'the upload'} could not be read as an .xlsx workbook (${(err as Error).message}). Fix: save it from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"`,
-      },
-    ]);
+    throw workbookError(err, path, field);
+  } finally {
+    zip.close();
   }
-  if (read === undefined) {
+  if (wanted === undefined) {
     const option = opts.sheetOption ?? '--sheet';
-    const message = seen.length
-      ? `has no sheet named "${opts.sheet}" (its sheets: ${seen.join(', ')}). Fix: ${option} with one of those names`
+    const message = sheets.length
+      ? `has no sheet named "${opts.sheet}" (its sheets: ${sheets.map((sheet) => sheet.name).join(', ')}). Fix: ${option} with one of those names`
       : 'holds no worksheet. Fix: save the list from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"';
     throw new ValidationError([{ field: opts.sheet === undefined ? field : option === '?sheet=' ? 'sheet' : '--sheet', message }]);
   }
-  if (recipients === 0) throw noRowError(read, opts, rows.headerPending, withRows);
+  if (recipients === 0) throw noRowError(wanted.name, opts, rows.headerPending, withRows);
+}
+
+/** A failed read of the workbook as the refusal it is: too large a part, an unreadable file, or not a workbook. */
+function workbookError(err: unknown, path: string | undefined, field: string): unknown {
+  if (err instanceof PartTooLarge) {
+    return new ValidationError([
+      {
+        field,
+        message: `${path ?? 'the upload'} holds more text than any recipient list: ${err.message} once unpacked, more than is read into memory (nothing was enqueued). Fix: copy the sheet with the list into a new workbook, or save it as "CSV UTF-8" (read as it streams)`,
+      },
+    ]);
+  }
+  const read = readError(err, path, field);
+  if (read !== err || err instanceof ValidationError) return read;
+  return new ValidationError([
+    {
+      field,
+      message: `${path ?? 'the upload'} could not be read as an .xlsx workbook (${(err as Error).message}). Fix: save it from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"`,
+    },
+  ]);
 }
 
 /** The refusal of a sheet with no row under its header, pointing at the sheets that have rows. */
@@ -273,9 +327,9 @@ function columnName(index: number): string {
 }
 
 /**
- * A text cell stored in the shared-strings table that the reader did not resolve: exceljs 4.4.0
- * misses the table when it is the last part of the zip, and hands the cell over as its index
- * ({ sharedString: 0 }), which read as "[object Object]" and went into messages as a param.
+ * A text cell that points into a shared-strings table the workbook does not have (a damaged
+ * file): exceljs hands it over as its index ({ sharedString: 0 }), which read as "[object Object]"
+ * and went into messages as a param.
  */
 function unresolvedColumn(values: unknown): number | undefined {
   if (!Array.isArray(values)) return undefined;

@@ -4,7 +4,6 @@
  * refused request enqueues nothing. Successful enqueues answer 202 with the producer's result.
  * A send's status and its recipients, a page at a time by cursor, are read here too.
  */
-import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EnqueueResult, Producer } from '../../producers/producer.js';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
@@ -197,7 +196,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
       if (workbook && encoding !== undefined) throw new ValidationError([{ field: 'encoding', message: 'applies to CSV uploads only. Fix: drop ?encoding=' }]);
       if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
       const recipients = workbook
-        ? readRecipientsXlsx(Readable.from([request.body]), { sheet, field: '(body)', sheetOption: '?sheet=' })
+        ? readRecipientsXlsx(request.body, { sheet, field: '(body)', sheetOption: '?sheet=' })
         : readRecipientsCsv(request.body, { encoding: encoding ?? csvEncodingOf(request.headers['content-type']), field: '(body)' });
       return enqueueWhileConnected(request, reply, (signal) => options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal }));
     }
