@@ -39,13 +39,13 @@ function fail(input: string, reason: string): NormalizedPhone {
 function mainlandFrom(input: string, national: string, prefix: string): NormalizedPhone {
   if (MAINLAND.test(national)) return { ok: true, phone: national, region: 'mainland' };
   if (!/^1/.test(national)) {
-    return fail(input, `a mainland number after ${prefix} must start with 1 (mobile numbers only), got "${maskPhone(national)}"`);
+    return fail(input, `a mainland number after ${prefix} must start with 1 (mobile numbers only), got "${maskPhone(national)}": give the person's mobile number`);
   }
   if (national.length !== 11) {
-    return fail(input, `a mainland number after ${prefix} must have 11 digits, got ${national.length}`);
+    return fail(input, `a mainland number after ${prefix} must have 11 digits, got ${national.length}: check it for a missing or extra digit`);
   }
   const hint = prefix === 'the start' ? ' (a US/Canada number needs its +1 written out)' : '';
-  return fail(input, `a mainland mobile number's second digit must be 3–9, got "${national.slice(0, 2)}..."${hint}`);
+  return fail(input, `a mainland mobile number's second digit must be 3–9, got "${national.slice(0, 2)}..."${hint}: check the number`);
 }
 
 /**
@@ -87,13 +87,13 @@ export function normalizePhone(raw: string): NormalizedPhone {
   if (bad) {
     return fail(input, `contains "${bad[0]}": use digits only, with an optional leading + or 00 for the country code`);
   }
-  if (digits === '') return fail(input, 'has no digits after the + or 00');
+  if (digits === '') return fail(input, 'has no digits after the + or 00: write the number after its country code');
 
   if (explicitInternational) {
     if (digits.startsWith('0')) return fail(input, 'country codes never start with 0: remove the extra 0 after + or 00');
     if (digits.startsWith('86')) return mainlandFrom(input, digits.slice(2), '+86');
     if (digits.startsWith('1') && digits.length !== 11) {
-      return fail(input, `a +1 (US/Canada) number has 10 digits after the 1, got ${digits.length - 1}`);
+      return fail(input, `a +1 (US/Canada) number has 10 digits after the 1, got ${digits.length - 1}: check it for a missing or extra digit`);
     }
     return international(input, digits);
   }
@@ -108,7 +108,7 @@ export function normalizePhone(raw: string): NormalizedPhone {
   if (digits.length === 13 && digits.startsWith('86')) return mainlandFrom(input, digits.slice(2), '86');
   if (digits.startsWith('1')) {
     // Country codes starting with 1 are all +1 (11 digits in all), so any other length is a mistyped mainland number.
-    return fail(input, `a mainland mobile number has 11 digits, got ${digits.length}`);
+    return fail(input, `a mainland mobile number has 11 digits, got ${digits.length}: check it for a missing or extra digit`);
   }
   if (digits.startsWith('86')) {
     return fail(input, `86 + a mainland mobile number has 13 digits, got ${digits.length}: check the number`);
@@ -152,10 +152,10 @@ function spreadsheetForm(text: string): string | undefined {
 
 function international(input: string, digits: string): NormalizedPhone {
   if (digits.length < MIN_E164) {
-    return fail(input, `too short for an international number (${digits.length} digits; country code + number is ${MIN_E164}–${MAX_E164})`);
+    return fail(input, `too short for an international number (${digits.length} digits; country code + number is ${MIN_E164}–${MAX_E164}): check it for missing digits`);
   }
   if (digits.length > MAX_E164) {
-    return fail(input, `too long (${digits.length} digits; country code + number is at most ${MAX_E164})`);
+    return fail(input, `too long (${digits.length} digits; country code + number is at most ${MAX_E164}): check it for extra digits, or two numbers run together`);
   }
   return { ok: true, phone: digits, region: 'international' };
 }

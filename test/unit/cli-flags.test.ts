@@ -61,6 +61,6 @@ describe('cli flags', () => {
     const s = z.object({ phone: phoneFlag('--phone 13800138000') });
     expect(parseFlags(s, { phone: '+8613800138000' })).toEqual({ phone: '13800138000' });
     expect(parseFlags(s, { phone: '+852 9123 4567' })).toEqual({ phone: '85291234567' });
-    expect(usageLines(() => parseFlags(s, { phone: '1380013800' }))).toEqual(['--phone "138****3800" is not a usable number: a mainland mobile number has 11 digits, got 10. Fix: --phone 13800138000']);
+    expect(usageLines(() => parseFlags(s, { phone: '1380013800' }))).toEqual(['--phone "138****3800" is not a usable number: a mainland mobile number has 11 digits, got 10: check it for a missing or extra digit. Fix: --phone 13800138000']);
   });
 });

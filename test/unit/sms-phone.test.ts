@@ -113,3 +113,18 @@ describe('describeNumbers', () => {
   });
 });
 
+
+describe('a number refused for its length or its digits', () => {
+  it.each([
+    ['1380013800', 'a mainland mobile number has 11 digits, got 10: check it for a missing or extra digit'],
+    ['+86 1380013800', 'a mainland number after +86 must have 11 digits, got 10: check it for a missing or extra digit'],
+    ['+86 23800138000', 'a mainland number after +86 must start with 1 (mobile numbers only), got "238****8000": give the person\'s mobile number'],
+    ['12800138000', 'a mainland mobile number\'s second digit must be 3–9, got "12..." (a US/Canada number needs its +1 written out): check the number'],
+    ['+1 415555123', 'a +1 (US/Canada) number has 10 digits after the 1, got 9: check it for a missing or extra digit'],
+    ['+', 'has no digits after the + or 00: write the number after its country code'],
+    ['+852 123', 'too short for an international number (6 digits; country code + number is 8–15): check it for missing digits'],
+    ['+852 1234567890123456', 'too long (19 digits; country code + number is at most 15): check it for extra digits, or two numbers run together'],
+  ])('%j says what to do about it, not only what is wrong (a --phones list of up to 1,000 had no fix at all)', (raw, reason) => {
+    expect(normalizePhone(raw)).toEqual({ ok: false, input: raw, reason });
+  });
+});
