@@ -15,10 +15,11 @@
  * - The CPU share of each side (workers, redis-server, the bench process that hosts the emulator,
  *   other processes on the machine) shows whether the machine, rather than the limiter, set the pace. */
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { createProducer } from '../producers/producer.js';
 import { createCallsQueue } from '../src/queue/calls-queue.js';
-import { maxInSlidingWindow } from '../src/queue/rate-window.js';
+import { busiestSlidingWindow, maxInSlidingWindow } from '../src/queue/rate-window.js';
 import { cpuSeconds, stopAll, type BenchChild } from './support/children.js';
 import {
   BENCH_PREFIX,
@@ -82,6 +83,15 @@ export interface LimiterResult {
   redisForks: { aofRewrites: number; total: number };
   /** The fewest calls in any 100 ms of the drain after its first second, ÷ (Q / 10): the depth of the worst dip. */
   slowestTenth: number;
+  /**
+   * Where the busiest second is and what set it. The emulator counts a call when its own event
+   * loop reads the request (it runs in this bench process); the workers stamp each request when
+   * they make it. `senderMaxSlidingSecond` is the busiest sliding second of the workers' stamps,
+   * merged: over Q, the pacer let calls go too close; at most Q with the emulator's figure over
+   * it, the calls bunched on the way in (`benchLoopDelayMaxMs`, this process's worst event-loop
+   * delay, is the emulator's share of that).
+   */
+  busiest: { startsAtSeconds: number; inWarmUp: boolean; senderMaxSlidingSecond: number; senderMaxSlidingRatio: number; benchLoopDelayMaxMs: number };
   /** CPU seconds per wall second over the drain (1.0 = one core). */
   cpu: { workers: number[]; redis: number; benchProcess: number; total: number; otherProcesses: number | null };
   pass: { maxSliding: boolean; average: boolean };
@@ -95,6 +105,8 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
   const { emulator, endpoint } = await startBenchEmulator({ qps: 0, keep: warm + total + 10_000, latencyMs: o.latencyMs });
   const workers: BenchChild<WorkerChildReady>[] = [];
   const sendCalls = () => emulator.calls().reduce((n, c) => n + (c.action === 'SendSms' ? 1 : 0), 0);
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   try {
     const conn = redis.connect();
     const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
@@ -146,10 +158,13 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
     const first = times.reduce((a, b) => Math.min(a, b), Infinity);
     const last = times.reduce((a, b) => Math.max(a, b), -Infinity);
     const steady = times.filter((t) => t >= first + 1000 && t <= last - 1000);
-    const maxSliding = maxInSlidingWindow(
+    const { count: maxSliding, start: busiestStart } = busiestSlidingWindow(
       allCalls.map((c) => c.at),
       1000,
     );
+    const sent = (await Promise.all(workers.map((c) => c.request<number[]>('requestTimes')))).flat();
+    const senderMax = maxInSlidingWindow(sent, 1000);
+    loopDelay.disable();
     const avg = rateOf(times);
     const workerCpu = cpu1.workers.map((c, i) => round((c - (cpu0.workers[i] as number)) / wall, 2));
     const redisCpu = round((cpu1.redis - cpu0.redis) / wall, 2);
@@ -180,6 +195,13 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
       coldStartFirstSecond: coldFirstSecond,
       redisForks: { aofRewrites: forks1.aofRewrites - forks0.aofRewrites, total: forks1.total - forks0.total },
       slowestTenth: slowestTenth(times),
+      busiest: {
+        startsAtSeconds: round((busiestStart - t0) / 1000, 2),
+        inWarmUp: busiestStart < t0,
+        senderMaxSlidingSecond: senderMax,
+        senderMaxSlidingRatio: round(senderMax / o.qps),
+        benchLoopDelayMaxMs: round(loopDelay.max / 1e6, 1),
+      },
       cpu: { workers: workerCpu, redis: redisCpu, benchProcess: selfCpu, total: round(ours, 2), otherProcesses: machine === undefined ? null : round(Math.max(0, machine - ours), 2) },
       pass: { maxSliding: maxSliding <= o.qps, average: avg >= 0.97 * o.qps },
     };
@@ -209,6 +231,7 @@ export function formatLimiter(r: LimiterResult): string {
     `Limiter precision: ${r.workers} worker processes × concurrency ${r.concurrencyPerWorker}, SMS_QPS Q = ${r.qps} (window ${r.window.max} per ${r.window.duration} ms), a backlog of ${r.calls} calls drained in ${r.drainSeconds} s`,
     `  max calls in a sliding second / Q   ${r.maxSlidingRatio.toFixed(3)}  (${r.maxSlidingSecond}/${r.qps})   target <= 1.00  ${mark(r.pass.maxSliding)}`,
     `  average rate over the drain / Q     ${r.averageRatio.toFixed(3)}  (${r.averagePerSecond}/s; without its first and last second ${r.steadyPerSecond}/s; ${r.windowCeilingRatio > 1 ? `calls paced at 0.975 × Q, BullMQ's window only a backstop at ${r.window.sustainedPerSecond}/s` : `the window plan's own ceiling ${r.window.sustainedPerSecond}/s = ${r.windowCeilingRatio.toFixed(3)} × Q`})   target >= 0.97  ${mark(r.pass.average)}`,
+    `  busiest second: ${r.busiest.inWarmUp ? 'in the warm-up' : 'in the drain'}, ${r.busiest.startsAtSeconds} s from the drain's start; as the workers sent them ${r.busiest.senderMaxSlidingRatio.toFixed(3)} × Q (${r.busiest.senderMaxSlidingSecond}); the emulator's event loop was late by up to ${r.busiest.benchLoopDelayMaxMs} ms`,
     `  (warm workers: a cold start on the same backlog made ${r.coldStartFirstSecond} calls in its first second)`,
     `  slowest 100 ms after the first second: ${r.slowestTenth} calls; Redis rewrote its AOF ${r.redisForks.aofRewrites} time(s) during the drain` +
       (r.redisForks.aofRewrites > 0 ? ' (under appendfsync always every write waits for its fsync while the rewrite writes its file: the calls dip; see docs/benchmarks.md)' : ''),

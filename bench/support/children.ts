@@ -217,10 +217,11 @@ export function cpuSeconds(): number {
  * {@link serveChild} for a child whose work begins with its first `start` request (later ones
  * wait for that start and do nothing else); it also answers `cpu` with its CPU seconds so far.
  */
-export function serveStartable(start: () => Promise<void>, value: unknown, onClose: () => Promise<void> | void): void {
+export function serveStartable(start: () => Promise<void>, value: unknown, onClose: () => Promise<void> | void, more: Handlers = {}): void {
   let started: Promise<void> | undefined;
   serveChild(
     {
+      ...more,
       async start() {
         await (started ??= start());
         return true;

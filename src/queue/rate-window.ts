@@ -53,12 +53,18 @@ export function planRateWindow(qps: number): RateWindow {
 
 /** Largest number of events inside any half-open window of `windowMs` (events sorted or not). */
 export function maxInSlidingWindow(times: readonly number[], windowMs = 1000): number {
+  return busiestSlidingWindow(times, windowMs).count;
+}
+
+/** The busiest half-open window of `windowMs`: how many events, and the time of its first (0 when none). */
+export function busiestSlidingWindow(times: readonly number[], windowMs = 1000): { count: number; start: number } {
   const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
+  let count = 0;
+  let start = 0;
   let lo = 0;
   for (let hi = 0; hi < sorted.length; hi++) {
     while ((sorted[hi] as number) - (sorted[lo] as number) >= windowMs) lo++;
-    best = Math.max(best, hi - lo + 1);
+    if (hi - lo + 1 > count) [count, start] = [hi - lo + 1, sorted[lo] as number];
   }
-  return best;
+  return { count, start };
 }
