@@ -14,7 +14,7 @@ import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import type { CsvRecipients } from './csv-recipients.js';
 import type { CampaignRecipient } from './schemas.js';
-import { openWorkbookZip, type WorkbookZip } from './workbook-zip.js';
+import type { WorkbookZip } from './workbook-zip.js';
 
 export interface WorkbookOptions {
   /** The sheet to read; default the first. */
@@ -236,9 +236,11 @@ async function* xlsxRowChunks(source: string | Buffer | Readable, opts: Workbook
   const field = opts.field ?? 'file';
   const path = typeof source === 'string' ? source : undefined;
   // Loaded on the first workbook read, not with the package: exceljs is the heaviest module a
-  // producer could load, and most producers never read a workbook (docs/benchmarks.md).
+  // producer could load, and most producers never read a workbook (docs/benchmarks.md); its
+  // companions with it.
   const { default: ExcelJS } = await import('exceljs');
   const { format: formatNumber } = await import('numfmt');
+  const { openWorkbookZip } = await import('./workbook-zip.js');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(undefined as unknown as Readable, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',

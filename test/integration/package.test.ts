@@ -147,18 +147,18 @@ describe('the npm package', () => {
     expect(deep.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
-  it('loads exceljs only when a workbook is read, not with the package entry', async () => {
-    // exceljs is CommonJS: whatever loads it, its files land in the CommonJS module cache.
+  it('loads exceljs and its zip reader (yauzl) only when a workbook is read, not with the package entry', async () => {
+    // Both are CommonJS: whatever loads them, their files land in the CommonJS module cache.
     const loaded = (entryWork: string) =>
-      `const { createRequire } = await import('node:module'); ${entryWork}; ` +
-      "console.log(Object.keys(createRequire(process.cwd() + '/x.js').cache).some((f) => f.includes('/node_modules/exceljs/')))";
+      `const { createRequire } = await import('node:module'); ${entryWork}; const files = Object.keys(createRequire(process.cwd() + '/x.js').cache); ` +
+      "console.log(['exceljs', 'yauzl'].map((name) => files.some((f) => f.includes(`/node_modules/${name}/`))).join(' '))";
     const entry = mustSucceed('import smsq', await run(process.execPath, ['--input-type=module', '-e', loaded("await import('smsq')")], scratch));
-    expect(entry.stdout.trim()).toBe('false');
+    expect(entry.stdout.trim()).toBe('false false');
     // A workbook that is not one: the reader loads exceljs, which then refuses the bytes.
     await writeFile(join(scratch, 'not-a-workbook.xlsx'), 'phone\n13800138000\n');
     const read = "const { readRecipientsFile } = await import('smsq'); try { for await (const row of readRecipientsFile('not-a-workbook.xlsx')) void row; } catch {}";
     const workbook = mustSucceed('read a workbook', await run(process.execPath, ['--input-type=module', '-e', loaded(read)], scratch));
-    expect(workbook.stdout.trim()).toBe('true');
+    expect(workbook.stdout.trim()).toBe('true true');
   });
 
   it('loads the Alibaba SDK only when an SMS client is created, not with the package entry (~40 MB resident)', async () => {
