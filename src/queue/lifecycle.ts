@@ -77,6 +77,7 @@ const CHUNK_TRANSITIONS = [
   { trigger: 'give-up', from: ['queued'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_GAVE_UP', by: ['workers/sms-worker.ts'], when: 'the queue gave up on its send job' },
   { trigger: 'worker-lost', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_WORKER_LOST', by: ['src/queue/lua/claim-6.lua'], when: 'claimed while mid-call: its worker died' },
   { trigger: 'undo-claim', from: ['sending'], to: 'queued', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'not sent after all: the claim was not durable, the worker is stopping, or it was held up past the call deadline' },
+  { trigger: 'payload-unreadable', from: ['sending'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_PAYLOAD_UNREADABLE', by: ANSWER, when: 'its claim found a stored payload that does not parse: failed before any call (nothing readable to send)' },
   { trigger: 'answer-accepted', from: IN_FLIGHT, to: 'accepted', records: ['bizId', 'code', 'resolvedBy', 'acceptedAt'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi accepted the call' },
   { trigger: 'answer-failed', from: IN_FLIGHT, to: 'failed', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi refused the recipients or the send for good' },
   { trigger: 'answer-not-sent', from: IN_FLIGHT, to: 'queued', records: ['code', 'flowRetries', 'flowRetryAt'], adoptsNewerAttempt: true, by: ANSWER, when: 'refused for now (throttled, account blocked, per-number flow control): sent again later' },
