@@ -196,7 +196,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
           // A re-run after a crash between the split and its jobs: make sure the children run.
           const chunk = await deps.chunks.get(chunkId);
           if (chunk) {
-            const n = chunk.payload.phones.length;
+            // n, not the payload: one child per number, whether or not the stored payload still parses.
+            const n = chunk.n;
             await Promise.all(
               Array.from({ length: n }, (_, i) => deps.followUps.send(sendId, chunkIdOf(sendId, `${chunk.index}-${i}`), chunk.kind, 1)),
             );

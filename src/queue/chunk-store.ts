@@ -1,6 +1,6 @@
 import type { RedisConnection } from './connection.js';
 import type { Clock } from '../clock.js';
-import { ChunkPayload } from './chunk-payload.js';
+import type { ChunkPayload } from './chunk-payload.js';
 import type { PacerSlotArgs } from './call-pacer.js';
 import { CHUNK_LIFECYCLE, declaredRule, type ChunkState, type ChunkTrigger } from './lifecycle.js';
 import { luaScript } from './lua.js';
@@ -36,7 +36,10 @@ export interface ChunkRecord {
   flowRetries: number;
   /** When the chunk was accepted (answer, reconcile or pushed report). */
   acceptedAt: number | undefined;
-  payload: ChunkPayload;
+  /** What it sends; undefined when the stored payload does not parse ({@link payloadProblem} says why). */
+  payload: ChunkPayload | undefined;
+  /** What is wrong with the stored payload (stored-payload.ts), naming the field; undefined when it parses. */
+  payloadProblem: string | undefined;
 }
 
 export type ClaimResult =
@@ -309,6 +312,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     async get(chunkId) {
       const h = await redis.hgetall(keys.chunk(chunkId));
       if (!h.state) return undefined;
+      const stored = readStoredPayload(h.payload);
       return {
         chunkId,
         sendId: h.sendId ?? '',
@@ -324,7 +328,8 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         resolvedBy: h.resolvedBy || undefined,
         flowRetries: Number(h.flowRetries ?? 0),
         acceptedAt: h.acceptedAt ? Number(h.acceptedAt) : undefined,
-        payload: ChunkPayload.parse(JSON.parse(h.payload ?? '{}')),
+        payload: stored.ok ? stored.payload : undefined,
+        payloadProblem: stored.ok ? undefined : stored.problem,
       };
     },
   };

@@ -4,11 +4,15 @@
  * worker fails it with SMSQ_PAYLOAD_UNREADABLE and a reason naming what is wrong, counts its
  * recipients failed, and the send ends as with any failed chunk. Before, the claim had moved it
  * to `sending` and the parse then threw: the chunk stayed `sending` for good, the send never ended,
- * and only the job's failedReason (V8's JSON message, which may quote the payload) said why.
+ * and only the job's failedReason (V8's JSON message, which may quote the payload) said why. An
+ * attempt already in doubt cannot be looked up without its numbers, and is never resent without a
+ * look-up: it expires as unknown.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
+import { systemClock } from '../../src/clock.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createProducer } from '../../producers/producer.js';
 import { startSignedReceiver } from '../support/ingest.js';
@@ -61,6 +65,11 @@ describe('a chunk whose stored payload does not parse', () => {
     expect(status.send.state).toBe('completed');
     expect(status.counts).toMatchObject({ failed: 2, sending: 0, queued: 0, accepted: 0 });
 
+    // `smsq status --recipients` lists them (their numbers cannot be read) with the code.
+    const listed = [];
+    for await (const r of producer.recipients(sendId)) listed.push(r);
+    expect(listed).toEqual([0, 1].map(() => expect.objectContaining({ phone: '(unreadable)', state: 'failed', code: 'SMSQ_PAYLOAD_UNREADABLE', chunkId })));
+
     const errors = logLines().filter((l) => l.level === 50);
     expect(errors).toEqual([expect.objectContaining({ sendId, chunkId, code: 'SMSQ_PAYLOAD_UNREADABLE', msg: expect.stringMatching(/payload does not parse.*not sent/) })]);
   });
@@ -84,5 +93,25 @@ describe('a chunk whose stored payload does not parse', () => {
     expect(h.emulator.calls().filter((c) => c.action === 'SendSms').map((c) => c.phones)).toEqual([['13800138003']]);
     expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ failed: 1, accepted: 1, sending: 0, queued: 0 });
     expect(logLines().filter((l) => l.level === 50)).toEqual([expect.objectContaining({ sendId, chunkId: bad, code: 'SMSQ_PAYLOAD_UNREADABLE' })]);
+  });
+
+  it('of an attempt in doubt (its worker died mid-call): expires as unknown, neither looked up nor resent', async () => {
+    const h = await harnesses.create({ label: 'payload-in-doubt' });
+    const { sendId } = await h.producer.send({ ...NOTE, phones: ['13800138004'] });
+    const chunkId = `${sendId}.0`;
+    // A worker claimed it and died before the answer (the chunk is `sending` at attempt 1); then its payload was altered.
+    const chunks = createChunkStore({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock });
+    expect((await chunks.claim(chunkId, sendId)).type).toBe('send');
+    await h.redis.hset(createKeys(h.prefix).chunk(chunkId), 'payload', '{"api":"SendSms"}');
+
+    const logLines = await workerWithLog(h);
+    await waitFor(async () => (await chunkOf(h, chunkId)).state === 'expired', 'the chunk to expire', 15_000);
+    const chunk = await chunkOf(h, chunkId);
+    expect(chunk).toMatchObject({ state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN', attempt: '1' });
+    expect(chunk.reason).toMatch(/^payload\.phones: is required: a list; payload\.signName: is required: a string; payload\.templateCode: is required: a string\. Fix: /);
+    expect(h.emulator.calls().map((c) => c.action)).toEqual([]);
+    await waitFor(async () => (await h.producer.getStatus(sendId)).send.state === 'completed', 'the send to end', 15_000);
+    expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ expired: 1, sending: 0, unknown: 0, queued: 0 });
+    expect(logLines().filter((l) => l.level === 50)).toEqual([expect.objectContaining({ sendId, chunkId, code: 'SMSQ_OUTCOME_UNKNOWN' })]);
   });
 });
