@@ -249,7 +249,7 @@ export const SendListSchema = z
 
 export const RecipientSchema = z
   .strictObject({
-    phone: z.string(),
+    phone: z.string().meta({ description: 'The number; `(unreadable)` for a recipient of a chunk whose stored payload does not parse (code `SMSQ_PAYLOAD_UNREADABLE`)' }),
     state: z.enum(['queued', 'sending', 'accepted', 'delivered', 'failed', 'expired', 'cancelled', 'suppressed', 'rejected']).meta({
       description: '`accepted`: Dysmsapi took it, the receipt is awaited; `suppressed`: opted out of marketing; `rejected`: refused at the door',
     }),

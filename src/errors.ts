@@ -79,6 +79,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_DEADLINE: recorded('the send\'s deadline passed before this chunk went out'),
   SMSQ_SEND_FAILED: recorded('the send failed as a whole (signature or template unusable) before this chunk went out'),
   SMSQ_GAVE_UP: recorded('the queue gave up on the chunk (too many starts or look-ups) before it was sent'),
+  SMSQ_PAYLOAD_UNREADABLE: recorded('the chunk\'s stored payload does not parse (altered or cut short in Redis): nothing was sent for it and its recipients failed; the reason names the field'),
   SMSQ_WORKER_LOST: recorded('a worker died during the call: the outcome is looked up before anything is resent'),
   SMSQ_NOT_ACCEPTED: recorded('a look-up proved the attempt was not accepted; the chunk is sent again'),
   SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),

@@ -38,6 +38,11 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
     const chunk = await deps.chunks.get(data.chunkId);
     if (!chunk || chunk.state !== 'accepted') return { outcome: 'obsolete', state: chunk?.state ?? 'missing' };
     const policy = deps.policies[chunk.kind];
+    if (!chunk.payload) {
+      // Accepted, then its record was altered: no number to look up. Said once, not retried.
+      baseLog.error({ sendId: data.sendId, chunkId: data.chunkId, reason: chunk.payloadProblem }, "the chunk's stored payload does not parse: its receipts cannot be looked up");
+      return { outcome: 'obsolete', state: 'payload-unreadable' };
+    }
     const phones = chunk.payload.phones;
 
     // Find the next recipient that needs a look-up.

@@ -17,7 +17,8 @@ export type ReconcileJobResult =
   | { outcome: 'found'; attempt: number; adopted?: number }
   | { outcome: 'not-accepted'; attempt: number; resendAttempt: number }
   | { outcome: 'next-page' | 'look-again'; at: number }
-  | { outcome: 'obsolete'; state: string };
+  | { outcome: 'obsolete'; state: string }
+  | { outcome: 'gave-up'; code: 'SMSQ_OUTCOME_UNKNOWN'; applied: boolean };
 
 
 /**
@@ -63,6 +64,17 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     // The OutId this job resolves: the record's, or (behind) the lost attempt's from the job.
     const outId = stand === 'current' ? (chunk.outId ?? data.outId ?? '') : (data.outId as string);
 
+    if (!chunk.payload) {
+      // No number to look the attempt up by, and an attempt in doubt is never resent without a
+      // look-up: its recipients expire as unknown, the reason naming what is wrong with the payload.
+      const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-gave-up', outId, fields: { reason: chunk.payloadProblem ?? '' } });
+      if (t.applied) await deps.completion.check(sendId);
+      log().error(
+        { code: 'SMSQ_OUTCOME_UNKNOWN', reason: chunk.payloadProblem, state: t.applied ? t.to : t.state },
+        "the chunk's stored payload does not parse: its attempt cannot be looked up, and is not resent (expired as unknown)",
+      );
+      return { outcome: 'gave-up', code: 'SMSQ_OUTCOME_UNKNOWN', applied: t.applied };
+    }
     const dates = sendDatesAround(sentAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex];
     const phone = chunk.payload.phones[0] as string;

@@ -196,7 +196,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
           // A re-run after a crash between the split and its jobs: make sure the children run.
           const chunk = await deps.chunks.get(chunkId);
           if (chunk) {
-            const n = chunk.payload.phones.length;
+            // n, not the payload: one child per number, whether or not the stored payload still parses.
+            const n = chunk.n;
             await Promise.all(
               Array.from({ length: n }, (_, i) => deps.followUps.send(sendId, chunkIdOf(sendId, `${chunk.index}-${i}`), chunk.kind, 1)),
             );
@@ -215,6 +216,19 @@ export function createSendProcessor(deps: SendProcessorDeps) {
           claim.sentAt + deps.timing.firstLookAfterMs,
         );
         return { outcome: 'unknown', code: 'SMSQ_WORKER_LOST', attempt: claim.attempt };
+      }
+      case 'unreadable': {
+        // Nothing readable to send, so nothing is sent; and no look-up is owed: this attempt made
+        // no call (the payload is read before any). Its recipients fail, the reason says why.
+        const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'payload-unreadable', outId: claim.outId, fields: { reason: claim.problem } });
+        if (t.applied) await deps.completion.check(sendId);
+        log().error(
+          { attempt: claim.attempt, code: 'SMSQ_PAYLOAD_UNREADABLE', reason: claim.problem, state: t.applied ? t.to : t.state },
+          t.applied
+            ? "the chunk's stored payload does not parse: not sent, its recipients failed (SMSQ_PAYLOAD_UNREADABLE)"
+            : "the chunk's stored payload does not parse: not sent; it moved on before it could be failed",
+        );
+        return { outcome: 'failed', code: 'SMSQ_PAYLOAD_UNREADABLE' };
       }
       case 'send':
         break;

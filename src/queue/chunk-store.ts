@@ -1,12 +1,13 @@
 import type { RedisConnection } from './connection.js';
 import type { Clock } from '../clock.js';
-import { ChunkPayload } from './chunk-payload.js';
+import type { ChunkPayload } from './chunk-payload.js';
 import type { PacerSlotArgs } from './call-pacer.js';
 import { CHUNK_LIFECYCLE, declaredRule, type ChunkState, type ChunkTrigger } from './lifecycle.js';
 import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 import { newOutIdNonce } from './out-id.js';
+import { readStoredPayload } from './stored-payload.js';
 import { slotReservation, type SlotReservation } from './slot-clock.js';
 
 export { CHUNK_STATES, isUnsent, UNSENT_CHUNK_STATES, type ChunkState, type ChunkTrigger } from './lifecycle.js';
@@ -35,7 +36,10 @@ export interface ChunkRecord {
   flowRetries: number;
   /** When the chunk was accepted (answer, reconcile or pushed report). */
   acceptedAt: number | undefined;
-  payload: ChunkPayload;
+  /** What it sends; undefined when the stored payload does not parse ({@link payloadProblem} says why). */
+  payload: ChunkPayload | undefined;
+  /** What is wrong with the stored payload (stored-payload.ts), naming the field; undefined when it parses. */
+  payloadProblem: string | undefined;
 }
 
 export type ClaimResult =
@@ -54,6 +58,16 @@ export type ClaimResult =
        * claim was first sent, so a claim that Redis ran late (resent after a reconnect) shows its age.
        */
       claimedAt: number;
+    }
+  | {
+      /**
+       * Claimed (now `sending` at this attempt), but its stored payload does not parse: the caller
+       * must not call, and fails it (trigger `payload-unreadable`). `problem` names what is wrong.
+       */
+      type: 'unreadable';
+      attempt: number;
+      outId: string;
+      problem: string;
     }
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
   | { type: 'ended'; state: 'failed' | 'cancelled' | 'expired'; code: string }
@@ -201,18 +215,24 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         slot?.leadMicros ?? 0,
       )) as string[];
       switch (res[0]) {
-        case 'send':
+        case 'send': {
+          // The claim script returns the payload with the attempt (no read of its own before it), so
+          // one that does not parse is found with the chunk already `sending`: reported as claimed,
+          // for the caller to fail without a call.
+          const stored = readStoredPayload(res[3] || undefined);
+          if (!stored.ok) return { type: 'unreadable', attempt: Number(res[1]), outId: String(res[2]), problem: stored.problem };
           return {
             type: 'send',
             attempt: Number(res[1]),
             outId: String(res[2]),
-            payload: ChunkPayload.parse(JSON.parse(String(res[3]))),
+            payload: stored.payload,
             kind: res[4] as MessageKind,
             n: Number(res[5]),
             index: String(res[6]),
             slot: res[7] ? slotReservation(res[7], res[8], performance.now(), scriptSentAt) : undefined,
             claimedAt,
           };
+        }
         case 'unknown':
           return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };
         case 'ended':
@@ -292,6 +312,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     async get(chunkId) {
       const h = await redis.hgetall(keys.chunk(chunkId));
       if (!h.state) return undefined;
+      const stored = readStoredPayload(h.payload);
       return {
         chunkId,
         sendId: h.sendId ?? '',
@@ -307,7 +328,8 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         resolvedBy: h.resolvedBy || undefined,
         flowRetries: Number(h.flowRetries ?? 0),
         acceptedAt: h.acceptedAt ? Number(h.acceptedAt) : undefined,
-        payload: ChunkPayload.parse(JSON.parse(h.payload ?? '{}')),
+        payload: stored.ok ? stored.payload : undefined,
+        payloadProblem: stored.ok ? undefined : stored.problem,
       };
     },
   };

@@ -160,7 +160,9 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           }
           continue;
         }
-        if (canFire(CHUNK_LIFECYCLE, 'report-accepted', chunk.state) && chunk.outId === r.out_id && chunk.payload.phones.includes(phone.phone)) {
+        // A chunk whose stored payload does not parse holds no number a report can be checked against: it moves no such chunk.
+        const ofChunk = chunk.payload?.phones.includes(phone.phone) === true;
+        if (canFire(CHUNK_LIFECYCLE, 'report-accepted', chunk.state) && chunk.outId === r.out_id && ofChunk) {
           // A report about a recipient of this very attempt proves it was accepted.
           const acceptedAt = chunk.sentAt ?? deps.clock.now();
           const t = await deps.chunks.transition(chunkId, sendId, {
@@ -175,7 +177,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
             log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
           }
         }
-        if (out.attempt > chunk.attempt && canAdopt('report-lost-attempt', chunk.state) && chunk.payload.phones.includes(phone.phone)) {
+        if (out.attempt > chunk.attempt && canAdopt('report-lost-attempt', chunk.state) && ofChunk) {
           // A report for an attempt newer than the record: the record lost writes (a Redis that
           // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
           // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found

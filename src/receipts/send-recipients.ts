@@ -23,6 +23,9 @@ export interface RecipientState {
   chunkId: string | undefined;
 }
 
+/** The phone listed for a recipient of a chunk whose stored payload does not parse (its code says so: SMSQ_PAYLOAD_UNREADABLE). */
+export const UNREADABLE_PHONE = '(unreadable)';
+
 const FROM_CHUNK: Record<string, RecipientStateName> = {
   queued: 'queued',
   sending: 'sending',
@@ -80,11 +83,13 @@ const SCAN_COUNT = 1000;
 async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from: number, to: number): Promise<RecipientState[]> {
   if (c.state === 'split') {
     const children = await Promise.all(range(from, to).map((i) => store.chunks.get(chunkIdOf(c.sendId, `${c.index}-${i}`))));
-    const listed = await Promise.all(children.map((child) => (child ? recipientsOfChunk(store, child, 0, child.payload.phones.length) : [])));
+    const listed = await Promise.all(children.map((child) => (child ? recipientsOfChunk(store, child, 0, recipientsIn(child)) : [])));
     return listed.flat();
   }
-  const phones = c.payload.phones.slice(from, to);
-  const receipts = c.state === 'accepted' ? await store.recipients.getMany(c.sendId, phones) : [];
+  // A stored payload that does not parse names no number: its recipients are listed, as many as
+  // the chunk holds, under UNREADABLE_PHONE with the chunk's state and code.
+  const phones = c.payload ? c.payload.phones.slice(from, to) : range(from, to).map(() => UNREADABLE_PHONE);
+  const receipts = c.state === 'accepted' && c.payload ? await store.recipients.getMany(c.sendId, phones) : [];
   return phones.map((phone, i) => {
     const r = receipts[i];
     return {
@@ -100,6 +105,9 @@ async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from
     };
   });
 }
+
+/** Recipients of a chunk: its numbers, or (a stored payload that does not parse) the count it was written with. */
+const recipientsIn = (c: ChunkRecord): number => c.payload?.phones.length ?? c.n;
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 
@@ -246,7 +254,7 @@ async function readLivePage(store: SendRecipientsDeps, send: SendShape, from: Re
         // Not written yet: the enqueue is still under way; come back from here.
         if (!record && send.enqueuing) return { recipients: page, next: { phase: 'chunks', chunk, offset } };
         if (record) {
-          const count = record.payload.phones.length;
+          const count = recipientsIn(record);
           const to = Math.min(count, offset + limit - page.length);
           page.push(...(await recipientsOfChunk(store, record, offset, to)));
           if (to < count) return { recipients: page, next: { phase: 'chunks', chunk, offset: to } };

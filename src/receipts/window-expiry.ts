@@ -24,6 +24,11 @@ export function createWindowExpiry(deps: WindowExpiryDeps): ExpireChunk {
     const chunk = await deps.chunks.get(chunkId);
     if (!chunk || chunk.state !== 'accepted') return 0;
     const { sendId } = chunk;
+    if (!chunk.payload) {
+      // Accepted, then its record was altered: no number to expire by.
+      log.error({ sendId, chunkId, reason: chunk.payloadProblem }, "receipt window ended, but the chunk's stored payload does not parse: its recipients cannot be expired");
+      return 0;
+    }
     const phones = chunk.payload.phones;
     const receipts = await deps.recipients.getMany(sendId, phones);
     // All at once (ioredis writes them together): one round trip for a chunk, not one per number.

@@ -26,7 +26,9 @@
     {'send', attempt, outId, payload, kind, n, index, wait, now}  now sending with a fresh OutId; wait = µs
                                                       until the reserved slot (-1 refused, -2 too soon for
                                                       its lead: none reserved; '' none asked),
-                                                      now = Redis's TIME in µs when it was reserved ('' none)
+                                                      now = Redis's TIME in µs when it was reserved ('' none);
+                                                      payload as stored ('' none): the caller parses it,
+                                                      and fails the chunk without a call if it does not
     {'unknown', attempt, outId, sentAt}               it was sending (now unknown) or unknown
     {'ended', state, code}                            the send failed, was cancelled or passed its deadline:
                                                       the chunk is now failed / cancelled / expired
@@ -76,7 +78,8 @@ if claimed then
     local w, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'), true)
     wait, reservedAt = string.format('%.0f', w), string.format('%.0f', t)
   end
-  return {'send', tostring(attempt), outId, f[5], f[6], tostring(n), f[9], wait, reservedAt}
+  -- A field missing (a record altered by hand) must not end the list there: '' keeps the places.
+  return {'send', tostring(attempt), outId, f[5] or '', f[6] or '', tostring(n), f[9], wait, reservedAt}
 end
 
 local lost = edgeTo(CHUNK_EDGES, 'worker-lost', state)
