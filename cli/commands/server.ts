@@ -126,6 +126,8 @@ export function register(program: Command, ctx: CliContext): void {
             receiptSchedule: receiptScheduleOf(config),
             durability: config.durability,
             compactFinished: config.compactFinished,
+            connectTimeoutMs: config.redisConnectTimeoutMs,
+            redactedRedisUrl: redactedUrl,
           });
           ctx.onClose(() => ingest.close());
           reports = { ingest: ingest.ingest, token };

@@ -7,15 +7,14 @@
  * is answered 400 and changes nothing. Success is answered `{"code":0,"msg":"接收成功"}`: anything
  * else makes Alibaba push the same reports again after 1, 5 and 10 minutes.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SmsReport, SmsUp } from '../../src/receipts/pushed-reports.js';
 import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { explainedJsonParser } from '../json-body.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { NotDurableError, RedisNotDurableError, RedisUnavailableError } from '../../src/errors.js';
-import { isRedisConnectionError } from '../../src/queue/redis-errors.js';
+import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -94,7 +93,7 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
   });
   const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await apply(request.body).catch((err: unknown) => {
-      throw pushRefusal(err); // ValidationError → 400 by the error handler
+      throw pushRefusal(err, request.log); // ValidationError → 400 by the error handler
     });
     request.log.info({ result }, 'pushed receipts applied');
     return reply.code(200).send(PUSH_ACCEPTED);
@@ -126,11 +125,14 @@ const PUSHED_AGAIN = 'Alibaba pushes it again (after 1, 5 and 10 minutes), and a
  * A push that Redis could not take, or not durably, said as what it is: not an enqueue ("nothing
  * was enqueued" said nothing to it), and what it left.
  */
-function pushRefusal(err: unknown): unknown {
-  // The ingest's commands go straight to ioredis (no gate): its connection errors come as they are.
-  // Said without REDIS_URL: the answer goes to Alibaba, the server's log names it.
-  if (err instanceof RedisUnavailableError || isRedisConnectionError(err)) {
-    return new HttpError(503, 'SMSQ_REDIS_UNAVAILABLE', `Redis does not answer; the push may be applied in part. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
+function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
+  // From the ingest's Redis gate, as the producer's calls fail. The answer goes to Alibaba: REDIS_URL
+  // and why (an address, a timeout) are said to the operator, in the log, which the error handler
+  // leaves to the Redis watch for /v1, whose callers read them in the answer.
+  if (err instanceof RedisUnavailableError) {
+    const applied = err.midCall ? 'the push may be applied in part' : 'the push was not applied';
+    log.warn({ code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${START_REDIS_FIX}`);
+    return new HttpError(503, err.code, `Redis does not answer; ${applied}. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
   }
   if (err instanceof RedisNotDurableError || err instanceof NotDurableError) {
     return new HttpError(503, err.code, `${err.message}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);

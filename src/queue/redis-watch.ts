@@ -62,9 +62,17 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
     downSince = undefined;
     lastError = undefined;
   };
+  // Links made so far: a probe's silence is about the link its PING went out on. A PING left on a
+  // link that was dropped meanwhile (ioredis keeps it, unsent again, until its timeout) timed out
+  // after a new link was ready, and called Redis gone while it answered, with nothing after.
+  let links = 0;
+  const onLinkReady = () => {
+    links++;
+    onReady();
+  };
   redis.on('error', onError);
   redis.on('close', onClose);
-  redis.on('ready', onReady);
+  redis.on('ready', onLinkReady);
 
   const probeMs = options.probeMs;
   let probing = false;
@@ -84,6 +92,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       // Behind a WAIT for a lagging replica a PING waits for the replica: not asked then.
       if (isHeldByBlockingCommand(redis)) return;
       probing = true;
+      const link = links;
       let settled = false;
       // A PING failed by the connection's own command timeout (as long as probeMs on a client
       // connection) is the same silence, said as such rather than by the drop that follows.
@@ -99,7 +108,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       });
       const first = await Promise.race([answered, late]);
       clearTimeout(lateTimer);
-      if (first === 'late' && (!settled || (await answered) === 'late') && unanswered()) {
+      if (first === 'late' && (!settled || (await answered) === 'late') && link === links && unanswered()) {
         // A late answer on the same link is Redis answering again (no `ready` comes for it).
         if ((await answered) === 'answered' && !stopped && downSince !== undefined && redis.status === 'ready') onReady();
       }
@@ -120,7 +129,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       clearTimeout(lateTimer);
       redis.off('error', onError);
       redis.off('close', onClose);
-      redis.off('ready', onReady);
+      redis.off('ready', onLinkReady);
     },
   };
 }

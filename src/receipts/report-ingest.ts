@@ -1,5 +1,6 @@
 import { longestRetention, type Retention } from '../queue/retention.js';
-import { createNodeResolver, type RedisConnection } from '../queue/connection.js';
+import { connectTimeoutOf, createNodeResolver, type RedisConnection } from '../queue/connection.js';
+import { createRedisGate, type RedisGate } from '../queue/redis-gate.js';
 import { createDurabilityBarrier, type DurabilityBarrier, type WriteMark } from '../durability/barrier.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../durability/mode.js';
 import { createDurabilityRecheck } from '../durability/recheck.js';
@@ -18,7 +19,7 @@ import { createSendStore } from '../queue/send-store.js';
 import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
 import { completionSends, createCompletion, type Completion } from './completion.js';
-import { isOptOut, parseOutId, parseSmsReports, parseSmsUps } from './pushed-reports.js';
+import { isOptOut, parseOutId, parseSmsReports, parseSmsUps, type SmsReport, type SmsUp } from './pushed-reports.js';
 import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
 import { createRecipientStore, type RecipientStore, type RefusedReceiptReason } from './recipient-store.js';
 import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
@@ -50,6 +51,13 @@ export interface ReportIngestDeps {
   durabilityCheck?: () => Promise<unknown>;
   /** A write of the push's own before its confirmation (src/durability/fence.ts): a repeated push writes nothing. Default: none. */
   fence?: () => Promise<unknown>;
+  /**
+   * The producer's Redis gate (src/queue/redis-gate.ts), around a push once it is parsed: while
+   * Redis is down a push fails at once, and a connection being made is waited for within the
+   * connect timeout; Redis gone fails it as RedisUnavailableError, `midCall` when some of it may
+   * have been applied. Default: none (ioredis's errors as they come).
+   */
+  gate?: RedisGate;
 }
 
 export interface ReportIngestResult {
@@ -120,128 +128,138 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     await deps.durabilityCheck?.();
     if (barrier && since) await barrier.confirm(what, since);
   }
+
+  async function applyReports(reports: SmsReport[]): Promise<ReportIngestResult> {
+    const since = await barrier?.mark();
+    const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
+    const refusedWhy: Record<string, number> = {};
+    // Set aside here, before any script saw them: counted in one write per reason at the end.
+    const setAside = { 'unknown-out-id': 0, 'not-recipient': 0 } satisfies Partial<Record<RefusedReceiptReason, number>>;
+    for (const r of reports) {
+      const out = parseOutId(r.out_id);
+      if (!out || r.out_id === undefined) {
+        result.ignored++;
+        setAside['unknown-out-id']++;
+        continue;
+      }
+      const phone = normalizePhone(r.phone_number);
+      if (!phone.ok) {
+        // No chunk holds a number that does not read as one.
+        result.refused++;
+        setAside['not-recipient']++;
+        refusedWhy['not-recipient'] = (refusedWhy['not-recipient'] ?? 0) + 1;
+        continue;
+      }
+      const { sendId, chunkId } = out;
+      const chunk = await deps.chunks.get(chunkId);
+      const origin = { outId: r.out_id, bizId: r.biz_id ?? '' };
+      if (!chunk) {
+        // Its send may have been compacted once final: checked and answered as before.
+        const late = await deps.recipients.applyLate(sendId, chunkId, phone.phone, origin);
+        if (late?.status === 'duplicate') result.duplicates++;
+        else if (late?.status === 'refused') {
+          result.refused++;
+          refusedWhy[late.reason] = (refusedWhy[late.reason] ?? 0) + 1;
+        } else {
+          result.ignored++;
+          // No chunk and nothing compaction kept: the send expired, or never was ours.
+          if (late === undefined) setAside['unknown-out-id']++;
+        }
+        continue;
+      }
+      // A chunk whose stored payload does not parse holds no number a report can be checked against: it moves no such chunk.
+      const ofChunk = chunk.payload?.phones.includes(phone.phone) === true;
+      if (canFire(CHUNK_LIFECYCLE, 'report-accepted', chunk.state) && chunk.outId === r.out_id && ofChunk) {
+        // A report about a recipient of this very attempt proves it was accepted.
+        const acceptedAt = chunk.sentAt ?? deps.clock.now();
+        const t = await deps.chunks.transition(chunkId, sendId, {
+          trigger: 'report-accepted',
+          outId: r.out_id,
+          fields: { code: 'OK', resolvedBy: 'report', acceptedAt, ...(r.biz_id ? { bizId: r.biz_id } : {}) },
+          windowEndsAt: deps.followUps.windowEndsAt(acceptedAt),
+        });
+        if (t.applied) {
+          result.resolved++;
+          await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
+          log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
+        }
+      }
+      if (out.attempt > chunk.attempt && canAdopt('report-lost-attempt', chunk.state) && ofChunk) {
+        // A report for an attempt newer than the record: the record lost writes (a Redis that
+        // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
+        // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
+        // and the chunk is sent as it would have been), rather than trust the push alone.
+        const sentAt = time(r.send_time) ?? deps.clock.now();
+        const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
+        if (t.applied && t.adoptedAttempt !== undefined) {
+          await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, deps.clock.now());
+          log.warn({ sendId, chunkId, attempt: out.attempt }, 'a pushed report names an attempt the record had lost: adopted as unknown, looked up before anything is resent');
+          result.adopted++;
+          continue;
+        }
+      }
+      const receivedAt = time(r.report_time);
+      const applied = await deps.recipients.apply(
+        sendId,
+        chunkId,
+        phone.phone,
+        { state: r.success ? 'delivered' : 'failed', code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'), receivedAt, source: 'report' },
+        origin,
+      );
+      if (applied.status === 'applied') {
+        result.applied++;
+        await deps.completion.check(sendId, applied.pending);
+        const latency = receiptLatencySeconds(chunk.acceptedAt ?? chunk.sentAt, receivedAt);
+        if (latency !== undefined) deps.metrics?.recordReceipt('report', latency);
+      } else if (applied.status === 'duplicate') result.duplicates++;
+      else if (applied.status === 'refused') {
+        result.refused++;
+        refusedWhy[applied.reason] = (refusedWhy[applied.reason] ?? 0) + 1;
+        // Another attempt of a chunk that was accepted may mean a duplicate send: worth a look.
+        if (applied.reason === 'other-attempt') log.error({ sendId, chunkId, outId: r.out_id, current: chunk.outId }, 'report for another attempt of this chunk: not applied; check for a duplicate');
+      } else result.ignored++;
+    }
+    for (const [reason, n] of Object.entries(setAside)) await deps.recipients.countRefused(reason as RefusedReceiptReason, n);
+    if (setAside['unknown-out-id'] > 0) {
+      log.warn(
+        { unknownOutIds: setAside['unknown-out-id'] },
+        'pushed reports naming no send smsq holds (no OutId, another system\'s, or a send gone after its retention) were set aside: if this goes on, check that the push is not meant for another system on the same account',
+      );
+    }
+    if (result.refused > 0) {
+      // Counts only: the numbers and ids of a forged push are not worth a log line each.
+      log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
+    }
+    await confirmPush(`${reports.length} pushed report(s)`, since);
+    return result;
+  }
+
+  async function applyReplies(replies: SmsUp[]): Promise<ReplyIngestResult> {
+    const since = await barrier?.mark();
+    const optOuts = replies
+      .filter((r) => isOptOut(r.content, deps.optOutKeywords))
+      .map((r) => normalizePhone(r.phone_number))
+      .flatMap((p) => (p.ok ? [p.phone] : []));
+    const sentTo = await deps.sentNumbers.check(optOuts);
+    const believed = optOuts.filter((_, i) => sentTo[i]);
+    const refused = optOuts.length - believed.length;
+    if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
+    const added = await deps.suppression.add(believed);
+    if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
+    await confirmPush(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
+    return { replies: replies.length, optedOut: believed.length, refused };
+  }
+
+  // Parsed before the gate: a malformed push is refused as such (400), whether Redis answers or not.
+  const guarded = <T>(fn: () => Promise<T>): Promise<T> => (deps.gate ? deps.gate.run(fn) : fn());
   return {
     async applyReports(body) {
       const reports = parseSmsReports(body);
-      const since = await barrier?.mark();
-      const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
-      const refusedWhy: Record<string, number> = {};
-      // Set aside here, before any script saw them: counted in one write per reason at the end.
-      const setAside = { 'unknown-out-id': 0, 'not-recipient': 0 } satisfies Partial<Record<RefusedReceiptReason, number>>;
-      for (const r of reports) {
-        const out = parseOutId(r.out_id);
-        if (!out || r.out_id === undefined) {
-          result.ignored++;
-          setAside['unknown-out-id']++;
-          continue;
-        }
-        const phone = normalizePhone(r.phone_number);
-        if (!phone.ok) {
-          // No chunk holds a number that does not read as one.
-          result.refused++;
-          setAside['not-recipient']++;
-          refusedWhy['not-recipient'] = (refusedWhy['not-recipient'] ?? 0) + 1;
-          continue;
-        }
-        const { sendId, chunkId } = out;
-        const chunk = await deps.chunks.get(chunkId);
-        const origin = { outId: r.out_id, bizId: r.biz_id ?? '' };
-        if (!chunk) {
-          // Its send may have been compacted once final: checked and answered as before.
-          const late = await deps.recipients.applyLate(sendId, chunkId, phone.phone, origin);
-          if (late?.status === 'duplicate') result.duplicates++;
-          else if (late?.status === 'refused') {
-            result.refused++;
-            refusedWhy[late.reason] = (refusedWhy[late.reason] ?? 0) + 1;
-          } else {
-            result.ignored++;
-            // No chunk and nothing compaction kept: the send expired, or never was ours.
-            if (late === undefined) setAside['unknown-out-id']++;
-          }
-          continue;
-        }
-        // A chunk whose stored payload does not parse holds no number a report can be checked against: it moves no such chunk.
-        const ofChunk = chunk.payload?.phones.includes(phone.phone) === true;
-        if (canFire(CHUNK_LIFECYCLE, 'report-accepted', chunk.state) && chunk.outId === r.out_id && ofChunk) {
-          // A report about a recipient of this very attempt proves it was accepted.
-          const acceptedAt = chunk.sentAt ?? deps.clock.now();
-          const t = await deps.chunks.transition(chunkId, sendId, {
-            trigger: 'report-accepted',
-            outId: r.out_id,
-            fields: { code: 'OK', resolvedBy: 'report', acceptedAt, ...(r.biz_id ? { bizId: r.biz_id } : {}) },
-            windowEndsAt: deps.followUps.windowEndsAt(acceptedAt),
-          });
-          if (t.applied) {
-            result.resolved++;
-            await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
-            log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
-          }
-        }
-        if (out.attempt > chunk.attempt && canAdopt('report-lost-attempt', chunk.state) && ofChunk) {
-          // A report for an attempt newer than the record: the record lost writes (a Redis that
-          // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
-          // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
-          // and the chunk is sent as it would have been), rather than trust the push alone.
-          const sentAt = time(r.send_time) ?? deps.clock.now();
-          const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
-          if (t.applied && t.adoptedAttempt !== undefined) {
-            await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, deps.clock.now());
-            log.warn({ sendId, chunkId, attempt: out.attempt }, 'a pushed report names an attempt the record had lost: adopted as unknown, looked up before anything is resent');
-            result.adopted++;
-            continue;
-          }
-        }
-        const receivedAt = time(r.report_time);
-        const applied = await deps.recipients.apply(
-          sendId,
-          chunkId,
-          phone.phone,
-          { state: r.success ? 'delivered' : 'failed', code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'), receivedAt, source: 'report' },
-          origin,
-        );
-        if (applied.status === 'applied') {
-          result.applied++;
-          await deps.completion.check(sendId, applied.pending);
-          const latency = receiptLatencySeconds(chunk.acceptedAt ?? chunk.sentAt, receivedAt);
-          if (latency !== undefined) deps.metrics?.recordReceipt('report', latency);
-        } else if (applied.status === 'duplicate') result.duplicates++;
-        else if (applied.status === 'refused') {
-          result.refused++;
-          refusedWhy[applied.reason] = (refusedWhy[applied.reason] ?? 0) + 1;
-          // Another attempt of a chunk that was accepted may mean a duplicate send: worth a look.
-          if (applied.reason === 'other-attempt') log.error({ sendId, chunkId, outId: r.out_id, current: chunk.outId }, 'report for another attempt of this chunk: not applied; check for a duplicate');
-        } else result.ignored++;
-      }
-      for (const [reason, n] of Object.entries(setAside)) await deps.recipients.countRefused(reason as RefusedReceiptReason, n);
-      if (setAside['unknown-out-id'] > 0) {
-        log.warn(
-          { unknownOutIds: setAside['unknown-out-id'] },
-          'pushed reports naming no send smsq holds (no OutId, another system\'s, or a send gone after its retention) were set aside: if this goes on, check that the push is not meant for another system on the same account',
-        );
-      }
-      if (result.refused > 0) {
-        // Counts only: the numbers and ids of a forged push are not worth a log line each.
-        log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
-      }
-      await confirmPush(`${reports.length} pushed report(s)`, since);
-      return result;
+      return guarded(() => applyReports(reports));
     },
-
     async applyReplies(body) {
       const replies = parseSmsUps(body);
-      const since = await barrier?.mark();
-      const optOuts = replies
-        .filter((r) => isOptOut(r.content, deps.optOutKeywords))
-        .map((r) => normalizePhone(r.phone_number))
-        .flatMap((p) => (p.ok ? [p.phone] : []));
-      const sentTo = await deps.sentNumbers.check(optOuts);
-      const believed = optOuts.filter((_, i) => sentTo[i]);
-      const refused = optOuts.length - believed.length;
-      if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
-      const added = await deps.suppression.add(believed);
-      if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
-      await confirmPush(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
-      return { replies: replies.length, optedOut: believed.length, refused };
+      return guarded(() => applyReplies(replies));
     },
   };
 }
@@ -262,12 +280,17 @@ export interface OpenReportIngestOptions {
   durability?: DurabilityOptions;
   /** SMSQ_COMPACT_FINISHED: false keeps a send a push ended whole, as the workers do. Default true. */
   compactFinished?: boolean;
+  /** SMSQ_REDIS_CONNECT_TIMEOUT_MS: the longest a push waits for a connection still being made (the gate's, as the producer's). Default: the connection's connect timeout. */
+  connectTimeoutMs?: number;
+  /** REDIS_URL, password redacted, named when Redis does not answer. Default: derived from the connection. */
+  redactedRedisUrl?: string;
 }
 
 /**
  * The ingest wired to Redis the way workers are, for a process that receives pushes (the server):
  * its follow-ups (receipt look-ups of chunks a report resolved, send callbacks) go to the same
- * queues. Windows of the chunks it resolves end by the workers' window sweep.
+ * queues. Windows of the chunks it resolves end by the workers' window sweep. Behind the
+ * producer's Redis gate: a push Redis does not take fails as the producer's calls do.
  */
 export function openReportIngest(options: OpenReportIngestOptions): { ingest: ReportIngest; close(): Promise<void> } {
   const keys = createKeys(options.prefix);
@@ -291,6 +314,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
     durability: createDurabilityBarrier(server, durability),
     durabilityCheck: () => recheck.ensure(),
     fence: createDurabilityFence({ redis: options.redis, key: keys.durabilityFence(), durability, clock: options.clock }),
+    gate: createRedisGate({ redis: options.redis, timeoutMs: options.connectTimeoutMs ?? connectTimeoutOf(options.redis), redactedUrl: options.redactedRedisUrl }),
   });
   return {
     ingest,

@@ -82,4 +82,38 @@ describe('the Redis watch probe', () => {
     await pause(8000);
     expect(log.text).toMatch(/"reason":"no answer within 2500 ms"/);
   }, 30_000);
+
+  it('a PING left on a link that was dropped meanwhile says nothing once a new link answers (it said "does not answer" after "answers again", and nothing more while Redis answered)', async () => {
+    const server = await redisServer();
+    // As smsq server opens it (SMSQ_REDIS_CONNECT_TIMEOUT_MS=4000): the probe's wait is the command timeout.
+    const connectTimeoutMs = 4000;
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs, commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, 1000) });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const log = collector();
+    const watch = watchRedis({ redis, logger: createLogger({ level: 'info' }, log), probeMs: connectTimeoutMs });
+    closers.push(() => watch.stop());
+    await pause(100);
+    server.process.kill('SIGSTOP');
+    let frozen = true;
+    closers.push(() => void (frozen && server.process.kill('SIGCONT')));
+    // A command (a push's) times out before the probe's PING (sent at 4 s) does, and drops the link;
+    // the PING stays on it, unanswered. Thawed as the link is made again: it is ready before the PING's timeout.
+    const dropped = redis.get('k').catch((err: unknown) => err);
+    await new Promise((resolve) => redis.once('close', resolve));
+    await new Promise((resolve) => redis.once('connect', resolve));
+    server.process.kill('SIGCONT');
+    frozen = false;
+    await new Promise((resolve) => redis.once('ready', resolve));
+    expect(String(await dropped)).toMatch(/Command timed out/);
+    await pause(2 * connectTimeoutMs); // past the PING's timeout, and the next probe's
+    expect(await redis.ping()).toBe('PONG');
+    const said = log.text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { msg: string }).msg)
+      .map((msg) => (/does not answer/.test(msg) ? 'gone' : /answers again/.test(msg) ? 'back' : msg));
+    expect(said).toEqual(['gone', 'back']);
+  }, 40_000);
 });
