@@ -12,7 +12,7 @@ import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
 import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
-import { endpointFaultLine, isEndpointFault, queryAction } from '../src/sms/error-codes.js';
+import { endpointFaultLine, isEndpointFault, queryAction, queryMeaning } from '../src/sms/error-codes.js';
 import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/connection.js';
 import { DEFAULT_PREFIX } from '../src/queue/keys.js';
@@ -276,12 +276,13 @@ export class CliContext {
       const e = err.smsError;
       const suggest = recoveryCommands(e);
       const action = this.readOnly() ? queryAction(e) : e.action;
+      const meaning = this.readOnly() ? queryMeaning(e) : e.meaning;
       const printError = (): void =>
         this.printJson({
           error: {
             code: e.code,
             errorClass: e.errorClass,
-            meaning: e.meaning,
+            meaning,
             action,
             message: e.message,
             requestId: e.requestId ?? null,
@@ -295,7 +296,7 @@ export class CliContext {
         if (json) printError();
         return exitCodeOfSmsError(e);
       }
-      this.note(`error ${e.code}: ${e.meaning}`);
+      this.note(`error ${e.code}: ${meaning}`);
       if (e.message && e.message !== e.meaning && e.message !== e.code) {
         // With an HTTP status the text is Alibaba's Message; without, it is what went wrong locally.
         this.note(`${e.httpStatus === undefined ? 'detail' : 'server said'}: ${e.message}`);

@@ -55,7 +55,7 @@ export function renderSmsErrorCodes(): string {
   const rows = Object.entries(ERROR_CODES).map(([name, info]) => [
     code(name) + (info.aliases?.length ? ` (also ${info.aliases.map(code).join(', ')})` : ''),
     code(info.errorClass),
-    info.meaning,
+    info.meaning + forLookUps(info.queryMeaning),
     info.action + forLookUps(info.queryAction),
     info.source,
   ]);

@@ -54,6 +54,12 @@ export interface ErrorCodeInfo {
   /** Other spellings seen in the wild (the seed squashes some underscores away). */
   aliases?: readonly string[];
   source: CodeSource;
+  /**
+   * The meaning when the call was a look-up or an account call (QuerySendDetails, a signature,
+   * template or statistics query), where {@link meaning} speaks of a message that may have been
+   * accepted: a read has no message. Absent when `meaning` says nothing about a send.
+   */
+  queryMeaning?: string;
   /** What to do when a look-up or account call failed, where the class's query advice ({@link queryAction}) would mislead. */
   queryAction?: string;
 }
@@ -374,36 +380,42 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   'isp.SYSTEM_ERROR': {
     errorClass: 'unknown',
     meaning: 'Alibaba reported an internal error; the message may or may not have been accepted.',
+    queryMeaning: 'Alibaba reported an internal error; a look-up or account call changes nothing.',
     action: FIX_UNKNOWN,
     source: 'dysmsapi.md',
   },
   RequestTimeout: {
     errorClass: 'unknown',
     meaning: 'No answer within the timeout (read timeout, or the socket sat idle for connectTimeoutMs); the request may have been processed.',
+    queryMeaning: 'No answer within the timeout (read timeout, or the socket sat idle for connectTimeoutMs).',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   ConnectionReset: {
     errorClass: 'unknown',
     meaning: 'The connection was reset or hung up before the answer was complete; the request may have been processed.',
+    queryMeaning: 'The connection was reset or hung up before the answer was complete.',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   NetworkError: {
     errorClass: 'unknown',
     meaning: 'A transport error other than timeout, reset, refusal or DNS; the request may have been written.',
+    queryMeaning: 'A transport error other than timeout, reset, refusal or DNS.',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   InvalidResponse: {
     errorClass: 'unknown',
     meaning: 'An answer arrived but could not be read (not JSON, or no Code); it may have been an acceptance.',
+    queryMeaning: 'An answer arrived but could not be read (not JSON, or no Code).',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   UnexpectedError: {
     errorClass: 'unknown',
     meaning: 'The SDK call failed in a way smsq does not recognise; the request may have been written.',
+    queryMeaning: 'The SDK call failed in a way smsq does not recognise.',
     action: `${FIX_UNKNOWN} Report it: smsq should learn this failure.`,
     source: 'smsq',
   },
@@ -528,6 +540,17 @@ export function endpointFaultLine(error: { message: string; action: string }, un
   // The table's sentence, as the tail of a line: "Fix: start ...", as smsq's other one-line errors say it.
   const fix = setupFix(error.action).replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase()).replace(/\.$/, '');
   return `${error.message}; ${undone}. Fix: ${fix}`;
+}
+
+/**
+ * What a failure means when the call was a look-up or an account call: the table's
+ * {@link ErrorCodeInfo.queryMeaning} where the meaning speaks of a message (keeping what follows
+ * it, such as " (HTTP 500)"), else the meaning as it is.
+ */
+export function queryMeaning(error: { code: string; meaning: string }): string {
+  const info = lookupCode(error.code)?.info;
+  if (info?.queryMeaning === undefined || !error.meaning.startsWith(info.meaning)) return error.meaning;
+  return info.queryMeaning + error.meaning.slice(info.meaning.length);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ClientError, ServerError, ThrottlingError } from '@alicloud/openapi-core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { CLASSIFICATION_DEFAULTS, ERROR_CODES, classifyCode, lookupCode, queryAction, type ErrorClass as TableErrorClass } from '../../src/sms/error-codes.js';
+import { CLASSIFICATION_DEFAULTS, ERROR_CODES, classifyCode, lookupCode, queryAction, queryMeaning, type ErrorClass as TableErrorClass } from '../../src/sms/error-codes.js';
 import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown, type SmsErrorOptions } from '../../src/sms/errors.js';
 import type { ErrorClass, SmsErrorInit } from '../../src/sms/types.js';
 
@@ -222,6 +222,18 @@ describe('smsErrorFromThrown', () => {
       expect(action).toMatch(/Nothing was changed: run it again after the fix\.$/);
       expect(action).not.toMatch(/call cap/);
     }
+  });
+
+  it('a query has meanings of its own where a send\'s speak of a message accepted or a request processed', () => {
+    for (const code of ['isp.SYSTEM_ERROR', 'RequestTimeout', 'ConnectionReset', 'NetworkError', 'InvalidResponse', 'UnexpectedError']) {
+      const e = code === 'isp.SYSTEM_ERROR' ? smsErrorFromCode(code, { httpStatus: 500 }) : new SmsError({ code, message: 'x', errorClass: 'unknown' });
+      expect(e.meaning, code).toMatch(/accept|processed|written/);
+      expect(queryMeaning(e), code).not.toMatch(/message|accepted|processed|written/);
+    }
+    expect(queryMeaning(smsErrorFromCode('isp.SYSTEM_ERROR', { httpStatus: 500 }))).toMatch(/\(HTTP 500\)$/);
+    // Meanings that speak of no message are the send's.
+    const bad = smsErrorFromCode('isv.MOBILE_NUMBER_ILLEGAL', { httpStatus: 200 });
+    expect(queryMeaning(bad)).toBe(bad.meaning);
   });
 
   it('makes unreadable answers and unrecognised failures unknown', () => {
