@@ -12,7 +12,7 @@ import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
 import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
-import { queryAction } from '../src/sms/error-codes.js';
+import { endpointFaultLine, isEndpointFault, queryAction, queryMeaning } from '../src/sms/error-codes.js';
 import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/connection.js';
 import { DEFAULT_PREFIX } from '../src/queue/keys.js';
@@ -275,21 +275,14 @@ export class CliContext {
     if (err instanceof ApiCallError) {
       const e = err.smsError;
       const suggest = recoveryCommands(e);
-      this.note(`error ${e.code}: ${e.meaning}`);
-      if (e.message && e.message !== e.meaning && e.message !== e.code) {
-        // With an HTTP status the text is Alibaba's Message; without, it is what went wrong locally.
-        this.note(`${e.httpStatus === undefined ? 'detail' : 'server said'}: ${e.message}`);
-      }
       const action = this.readOnly() ? queryAction(e) : e.action;
-      this.note(`what to do: ${action}`);
-      for (const cmd of suggest) this.note(`see what the account has: ${cmd}`);
-      if (e.requestId) this.note(`request id: ${e.requestId}`);
-      if (json)
+      const meaning = this.readOnly() ? queryMeaning(e) : e.meaning;
+      const printError = (): void =>
         this.printJson({
           error: {
             code: e.code,
             errorClass: e.errorClass,
-            meaning: e.meaning,
+            meaning,
             action,
             message: e.message,
             requestId: e.requestId ?? null,
@@ -297,6 +290,21 @@ export class CliContext {
             ...(suggest.length ? { suggest } : {}),
           },
         });
+      if (isEndpointFault(e)) {
+        // Dysmsapi was not reached: one line naming SMS_ENDPOINT (in the message) and the fix, as REST answers it.
+        this.note(`error ${e.code}: ${endpointFaultLine(e, this.readOnly() ? 'nothing was changed' : 'nothing was enqueued')}`);
+        if (json) printError();
+        return exitCodeOfSmsError(e);
+      }
+      this.note(`error ${e.code}: ${meaning}`);
+      if (e.message && e.message !== e.meaning && e.message !== e.code) {
+        // With an HTTP status the text is Alibaba's Message; without, it is what went wrong locally.
+        this.note(`${e.httpStatus === undefined ? 'detail' : 'server said'}: ${e.message}`);
+      }
+      this.note(`what to do: ${action}`);
+      for (const cmd of suggest) this.note(`see what the account has: ${cmd}`);
+      if (e.requestId) this.note(`request id: ${e.requestId}`);
+      if (json) printError();
       return exitCodeOfSmsError(e);
     }
     const message = err instanceof Error ? err.message : String(err);

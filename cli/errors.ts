@@ -4,6 +4,7 @@
  * environment; nothing sent or enqueued), 3 a dependency (Dysmsapi, Redis, the network) failed.
  */
 import { EXIT, type ExitCode } from '../src/errors.js';
+import { isEndpointFault } from '../src/sms/error-codes.js';
 import type { SmsError } from '../src/sms/errors.js';
 
 export const EXIT_OK = EXIT.ok;
@@ -35,8 +36,11 @@ export class ApiCallError extends Error {
  * A Dysmsapi answer that a person must act on (a bad number or param, an unusable signature or
  * template, the account's credentials, permissions, balance or endpoint) is a refusal: asking
  * again unchanged fails again. Throttling, flow control, a timeout, a 5xx or a dropped connection
- * is the dependency failing: asking again later may succeed.
+ * is the dependency failing: asking again later may succeed. Dysmsapi not reached at all (nothing
+ * listens at SMS_ENDPOINT, its name does not resolve, TLS failed: `ENDPOINT_FAULTS`) is exit 3,
+ * "Dysmsapi unreachable", like Redis unreachable, though a person must fix it.
  */
-export function exitCodeOfSmsError(error: Pick<SmsError, 'errorClass'>): ExitCode {
+export function exitCodeOfSmsError(error: Pick<SmsError, 'errorClass'> & { code?: string }): ExitCode {
+  if (error.code !== undefined && isEndpointFault({ code: error.code })) return EXIT.dependency;
   return error.errorClass === 'permanent' || error.errorClass === 'sign_template' || error.errorClass === 'account' ? EXIT.refused : EXIT.dependency;
 }

@@ -4,10 +4,13 @@
  * fails it is refused whole with the name, the state (and the rejection reason the API gives) and
  * the command that lists what the account has.
  *
- * When Dysmsapi gives no answer to go by (throttled, timed out), the check is skipped with a warning
- * rather than refusing every request while the API hiccups: the worker meets and reports the same
- * problem. An account that cannot call at all (bad AccessKey, no permission, service not opened)
- * throws its SmsError: nothing could be sent, so nothing is enqueued.
+ * When Dysmsapi gives no answer to go by (throttled, timed out, a DNS server that did not answer
+ * in time), the check is skipped with a warning rather than refusing every request while the API
+ * hiccups: the worker meets and reports the same problem. An account that cannot call at all (bad
+ * AccessKey, no permission, service not opened) throws its SmsError: nothing could be sent, so
+ * nothing is enqueued. So does an endpoint that cannot be reached (nothing listens at
+ * SMS_ENDPOINT, its name does not exist, TLS fails: class `account`, see error-codes.ts): that is
+ * how smsq is set up, not a hiccup, and skipping the check enqueued sends no worker could make.
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';

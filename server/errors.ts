@@ -11,6 +11,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../src/sms/errors.js';
+import { endpointFaultLine, isEndpointFault } from '../src/sms/error-codes.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { isRedisConnectionError } from '../src/queue/redis-errors.js';
@@ -78,8 +79,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
   if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: `was used for a different request body${err.differingFields?.length ? ` (${err.differingFields.join(', ')} ${err.differingFields.length === 1 ? 'differs' : 'differ'})` : ''}` }]);
   if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': String(err.retryAfterMs === undefined ? 2 : Math.max(1, Math.ceil(err.retryAfterMs / 1000))) });
-  // The door's account check could not run for the whole account (AccessKey, permission, service).
+  // The door's account check could not run for the whole account (AccessKey, permission, service),
+  // or could not reach Dysmsapi at all (SMS_ENDPOINT): in the CLI's words, which name the endpoint.
   if (err instanceof SmsError) {
+    if (isEndpointFault(err)) return new HttpError(503, HTTP_ERROR_CODES[503], endpointFaultLine(err, 'nothing was enqueued'), undefined, RETRY_LATER);
     return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; nothing was enqueued. Fix: ${err.action}`, undefined, RETRY_LATER);
   }
   const code = (err as { code?: unknown } | null)?.code;

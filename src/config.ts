@@ -305,9 +305,13 @@ export const envSchema = z.object({
     .optional()
     .meta(envDoc({ group: 'dysmsapi', description: 'Dysmsapi `host[:port]`; overrides the mode\'s endpoint', defaultNote: '`dysmsapi.aliyuncs.com` in live mode; in sandbox mode unset means "start an emulator inside this process"', allowed: '`host[:port]`, no scheme or path' })),
   SMS_PROTOCOL: z
-    .enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https' })
+    .string()
+    .trim()
+    // A protocol name has no case (URLs ignore it too): SMS_PROTOCOL=HTTP was refused and told to use https.
+    .toLowerCase()
+    .pipe(z.enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https for Alibaba Cloud, SMS_PROTOCOL=http for the emulator, or unset it for the mode\'s' }))
     .optional()
-    .meta(envDoc({ group: 'dysmsapi', description: 'protocol of the Dysmsapi calls', defaultNote: '`https` in live mode, `http` in sandbox mode' })),
+    .meta(envDoc({ group: 'dysmsapi', description: 'protocol of the Dysmsapi calls (any case: `HTTP` is `http`)', defaultNote: '`https` in live mode, `http` in sandbox mode' })),
   SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500)
     .meta(envDoc({ group: 'dysmsapi', description: 'account-wide cap on Dysmsapi calls per second, all workers together (sends, reconcile and receipt look-ups, catalog look-ups); every worker and producer of a deployment must share it' })),
   SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000)

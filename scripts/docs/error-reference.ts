@@ -29,24 +29,34 @@ const codesOf = (errorClass: ErrorClass) =>
     .filter(([, info]) => info.errorClass === errorClass)
     .map(([name]) => code(name));
 
+/** How a command that gets the class exits, with the codes of the class that exit otherwise (Dysmsapi not reached). */
+function exitOf(errorClass: ErrorClass): string {
+  if (errorClass === 'accepted') return String(EXIT.ok);
+  const exit = exitCodeOfSmsError({ errorClass });
+  const byExit = new Map<number, string[]>();
+  for (const [name, info] of Object.entries(ERROR_CODES)) {
+    const other = exitCodeOfSmsError({ errorClass, code: name });
+    if (info.errorClass === errorClass && other !== exit) byExit.set(other, [...(byExit.get(other) ?? []), code(name)]);
+  }
+  return [String(exit), ...[...byExit].map(([other, names]) => `(${other} for ${names.join(', ')}: Dysmsapi not reached)`)].join(' ');
+}
+
 /** Each class: what the worker does, how a command that gets it exits, and the codes of the table in it. */
 export function renderErrorClasses(): string {
-  const rows = (Object.keys(ERROR_CLASS_HANDLING) as ErrorClass[]).map((errorClass) => [
-    code(errorClass),
-    ERROR_CLASS_HANDLING[errorClass],
-    String(errorClass === 'accepted' ? EXIT.ok : exitCodeOfSmsError({ errorClass })),
-    codesOf(errorClass).join(', '),
-  ]);
+  const rows = (Object.keys(ERROR_CLASS_HANDLING) as ErrorClass[]).map((errorClass) => [code(errorClass), ERROR_CLASS_HANDLING[errorClass], exitOf(errorClass), codesOf(errorClass).join(', ')]);
   return markdownTable(['Class', 'What the worker does', 'CLI exit code', 'Codes'], rows);
 }
 
-/** Every code of the table with its meaning and action. */
+/** A look-up's own words beside a send's, where the table has them. */
+const forLookUps = (words: string | undefined) => (words === undefined ? '' : ` *A look-up or account call:* ${words}`);
+
+/** Every code of the table with its meaning and action (and a look-up's, where they differ). */
 export function renderSmsErrorCodes(): string {
   const rows = Object.entries(ERROR_CODES).map(([name, info]) => [
     code(name) + (info.aliases?.length ? ` (also ${info.aliases.map(code).join(', ')})` : ''),
     code(info.errorClass),
-    info.meaning,
-    info.action,
+    info.meaning + forLookUps(info.queryMeaning),
+    info.action + forLookUps(info.queryAction),
     info.source,
   ]);
   return markdownTable(['Code', 'Class', 'Meaning', 'What to do', 'Source'], rows);

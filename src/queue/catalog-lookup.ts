@@ -95,7 +95,8 @@ export function createCatalogLookup(options: CatalogLookupOptions): CatalogLooku
       } else {
         memory.delete(cacheKey);
       }
-      if (found.state === 'unavailable') options.logger?.warn({ code: found.error.code, kind, name }, `could not read the ${kind} from Dysmsapi`);
+      // An account that cannot call (a bad key, SMS_ENDPOINT not reached) refuses the request: its caller says so.
+      if (found.state === 'unavailable' && found.error.errorClass !== 'account') options.logger?.warn({ code: found.error.code, kind, name }, `could not read the ${kind} from Dysmsapi`);
       return found;
     })();
     // Concurrent requests share one look-up; a failed or unapproved one is not remembered.

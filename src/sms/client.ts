@@ -329,7 +329,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
   }
 
   function thrown(op: string, e: unknown): { ok: false; error: SmsError } {
-    return failed(op, smsErrorFromThrown(e, resolved.readTimeoutMs));
+    return failed(op, smsErrorFromThrown(e, { readTimeoutMs: resolved.readTimeoutMs, endpoint: resolved.endpoint, protocol: resolved.protocol }));
   }
 
   const client: SmsClient = {

@@ -54,6 +54,14 @@ export interface ErrorCodeInfo {
   /** Other spellings seen in the wild (the seed squashes some underscores away). */
   aliases?: readonly string[];
   source: CodeSource;
+  /**
+   * The meaning when the call was a look-up or an account call (QuerySendDetails, a signature,
+   * template or statistics query), where {@link meaning} speaks of a message that may have been
+   * accepted: a read has no message. Absent when `meaning` says nothing about a send.
+   */
+  queryMeaning?: string;
+  /** What to do when a look-up or account call failed, where the class's query advice ({@link queryAction}) would mislead. */
+  queryAction?: string;
 }
 
 /** The result of classifying a code: the entry's fields, plus whether the code was in the table. */
@@ -302,8 +310,28 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   },
   TlsError: {
     errorClass: 'account',
-    meaning: "The TLS handshake failed (certificate or protocol); no request was written.",
-    action: `Check SMS_ENDPOINT / SMS_PROTOCOL and the machine's CA store. ${FIX_ACCOUNT}`,
+    meaning: 'The TLS handshake with the endpoint failed (its certificate was refused, or it does not speak TLS); no request was written.',
+    action: `Check SMS_ENDPOINT and SMS_PROTOCOL (SMS_PROTOCOL=http when the endpoint speaks plain http, as the emulator does) and this machine's CA store. ${FIX_ACCOUNT}`,
+    source: 'smsq',
+  },
+  // A refused connection and a name that does not exist are setup faults, not hiccups: nothing
+  // listens at SMS_ENDPOINT (a wrong port, the emulator not started, a firewall that rejects), or
+  // the name is wrong. Asking again does not help until someone fixes it, so the door refuses the
+  // request (it does not skip its check) and the workers stop and keep every job, as for a bad
+  // AccessKey. Alibaba's endpoint sits behind load balancers that do not refuse connections; a
+  // refusal there is this machine's network (a proxy, a firewall). Nothing was written either way.
+  ConnectionRefused: {
+    errorClass: 'account',
+    meaning:
+      'Nothing accepted the TCP connection at the endpoint (nothing listens on that host and port, or a firewall refuses it); no byte of the request was written, so nothing was sent. A setup fault: asking again fails the same way until it is fixed.',
+    action: `Start what SMS_ENDPOINT names (the sandbox emulator: \`smsq emulator\`), correct SMS_ENDPOINT, or check the network (a firewall refusing the port). ${FIX_ACCOUNT}`,
+    source: 'smsq',
+  },
+  HostNotFound: {
+    errorClass: 'account',
+    meaning:
+      "The endpoint's host name does not exist (DNS answered that it has no address: ENOTFOUND, EAI_NONAME, EAI_FAIL); no connection was made, so nothing was sent. A setup fault: asking again fails the same way until it is fixed.",
+    action: `Correct SMS_ENDPOINT (Alibaba Cloud's is dysmsapi.aliyuncs.com, the default in live mode), or check this machine's DNS and network. ${FIX_ACCOUNT}`,
     source: 'smsq',
   },
 
@@ -336,17 +364,15 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
     action: FIX_THROTTLED,
     source: 'dysmsapi.md',
   },
-  ConnectionRefused: {
+  // EAI_AGAIN is the DNS server not answering in time, or failing for now ("try again"): a timeout
+  // of the name look-up, so it is treated as one is at the door (the check is skipped with a
+  // warning); nothing was written, so the workers back off and retry as for throttling.
+  DnsTemporaryFailure: {
     errorClass: 'throttled',
-    meaning: 'The endpoint refused the TCP connection; no byte of the request was written, so nothing was sent.',
-    action:
-      'Safe to retry later (back off like throttling). If it persists, check SMS_ENDPOINT and that the endpoint (or sandbox emulator) is running.',
-    source: 'smsq',
-  },
-  HostNotFound: {
-    errorClass: 'throttled',
-    meaning: "The endpoint's name did not resolve (DNS); no connection was made, so nothing was sent.",
-    action: 'Safe to retry later (back off like throttling). If it persists, check SMS_ENDPOINT and DNS.',
+    meaning:
+      "The endpoint's host name could not be resolved just now: the DNS server did not answer in time, or failed for now (EAI_AGAIN); no connection was made, so nothing was sent.",
+    action: "Safe to retry later (back off like throttling). If it persists, check this machine's DNS servers and network, and SMS_ENDPOINT.",
+    queryAction: "Nothing was changed: run it again in a moment; if it keeps failing, check this machine's DNS servers and network, and SMS_ENDPOINT.",
     source: 'smsq',
   },
 
@@ -354,36 +380,42 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   'isp.SYSTEM_ERROR': {
     errorClass: 'unknown',
     meaning: 'Alibaba reported an internal error; the message may or may not have been accepted.',
+    queryMeaning: 'Alibaba reported an internal error; a look-up or account call changes nothing.',
     action: FIX_UNKNOWN,
     source: 'dysmsapi.md',
   },
   RequestTimeout: {
     errorClass: 'unknown',
     meaning: 'No answer within the timeout (read timeout, or the socket sat idle for connectTimeoutMs); the request may have been processed.',
+    queryMeaning: 'No answer within the timeout (read timeout, or the socket sat idle for connectTimeoutMs).',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   ConnectionReset: {
     errorClass: 'unknown',
     meaning: 'The connection was reset or hung up before the answer was complete; the request may have been processed.',
+    queryMeaning: 'The connection was reset or hung up before the answer was complete.',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   NetworkError: {
     errorClass: 'unknown',
     meaning: 'A transport error other than timeout, reset, refusal or DNS; the request may have been written.',
+    queryMeaning: 'A transport error other than timeout, reset, refusal or DNS.',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   InvalidResponse: {
     errorClass: 'unknown',
     meaning: 'An answer arrived but could not be read (not JSON, or no Code); it may have been an acceptance.',
+    queryMeaning: 'An answer arrived but could not be read (not JSON, or no Code).',
     action: FIX_UNKNOWN,
     source: 'smsq',
   },
   UnexpectedError: {
     errorClass: 'unknown',
     meaning: 'The SDK call failed in a way smsq does not recognise; the request may have been written.',
+    queryMeaning: 'The SDK call failed in a way smsq does not recognise.',
     action: `${FIX_UNKNOWN} Report it: smsq should learn this failure.`,
     source: 'smsq',
   },
@@ -479,11 +511,56 @@ function pick(info: ErrorCodeInfo): Omit<Classification, 'known'> {
 }
 
 /**
+ * Codes of a call that never reached Dysmsapi because of how the endpoint is set up: nothing
+ * listens at SMS_ENDPOINT, its name does not exist, it does not speak the protocol asked for. A
+ * command that meets one is told SMS_ENDPOINT and the fix in one line, and exits 3 (Dysmsapi
+ * unreachable) though the class is `account` (the workers stop and keep every job).
+ */
+export const ENDPOINT_FAULTS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', 'TlsError']);
+
+export function isEndpointFault(error: { code: string }): boolean {
+  return ENDPOINT_FAULTS.has(error.code);
+}
+
+/** An `account` action: the fix, then what the workers do meanwhile. */
+export function accountAction(fix: string): string {
+  return `${fix} ${FIX_ACCOUNT}`;
+}
+
+/** An `account` action without its last sentence, which tells the workers what to do: what a person fixes. */
+export function setupFix(action: string): string {
+  return action.endsWith(FIX_ACCOUNT) ? action.slice(0, -FIX_ACCOUNT.length).trim() : action;
+}
+
+/**
+ * The one line an endpoint fault is told in, by the CLI and REST alike: what happened at which
+ * SMS_ENDPOINT (the message names it and its value), what was `undone`, and the fix.
+ */
+export function endpointFaultLine(error: { message: string; action: string }, undone: string): string {
+  // The table's sentence, as the tail of a line: "Fix: start ...", as smsq's other one-line errors say it.
+  const fix = setupFix(error.action).replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase()).replace(/\.$/, '');
+  return `${error.message}; ${undone}. Fix: ${fix}`;
+}
+
+/**
+ * What a failure means when the call was a look-up or an account call: the table's
+ * {@link ErrorCodeInfo.queryMeaning} where the meaning speaks of a message (keeping what follows
+ * it, such as " (HTTP 500)"), else the meaning as it is.
+ */
+export function queryMeaning(error: { code: string; meaning: string }): string {
+  const info = lookupCode(error.code)?.info;
+  if (info?.queryMeaning === undefined || !error.meaning.startsWith(info.meaning)) return error.meaning;
+  return info.queryMeaning + error.meaning.slice(info.meaning.length);
+}
+
+/**
  * What to do after a read-only call (a catalog look-up, QuerySendDetails, statistics) failed with
  * this classification. The table's actions are for a send: a query has no recipients to fail, no
  * send to stop and no attempt to look up, and asking again never sends anything.
  */
 export function queryAction(error: { code: string; errorClass: ErrorClass; action: string }): string {
+  const own = lookupCode(error.code)?.info.queryAction;
+  if (own !== undefined) return own;
   switch (error.errorClass) {
     case 'unknown':
       return 'Nothing was changed (a query sends nothing): run it again; if it keeps failing, check SMS_ENDPOINT, the network, and SMS_READ_TIMEOUT_MS for slow answers.';
@@ -494,9 +571,11 @@ export function queryAction(error: { code: string; errorClass: ErrorClass; actio
       // The CLI names the command that lists what the account has on the next line.
       return `Nothing was changed: check the ${error.code.toUpperCase().includes('TEMPLATE') ? 'template code' : 'signature name'} given against what the account has.`;
     }
-    case 'account':
+    case 'account': {
       // The specific part names the credential or the setting to fix; the rest is about sending.
-      return `${error.action.endsWith(FIX_ACCOUNT) ? error.action.slice(0, -FIX_ACCOUNT.length) : ''}Nothing was changed: run it again after the fix.`;
+      const fix = setupFix(error.action);
+      return `${fix === error.action ? '' : `${fix} `}Nothing was changed: run it again after the fix.`;
+    }
     case 'permanent':
     case 'accepted':
       return 'Nothing was changed: check the ids and values given (the server\'s message above names the one it refused), then run it again.';

@@ -2,7 +2,7 @@
  * `SmsError`: the one error type every failed Dysmsapi call becomes, and the translation of whatever the
  * SDK threw (or answered) into it. Workers act on `errorClass`; scripts and tests match on `code`.
  */
-import { classifyCode, lookupCode, type ErrorClass } from './error-codes.js';
+import { accountAction, classifyCode, lookupCode, type ErrorClass } from './error-codes.js';
 
 /**
  * The init of an {@link SmsError}; `meaning` and `action` default to the code's classification.
@@ -106,12 +106,29 @@ export class CredentialResolutionError extends Error {
 
 // Node errno codes raised before a single byte of the request could be written.
 const REFUSED = new Set(['ECONNREFUSED']);
-const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
+// The name has no address (NXDOMAIN, no data) or cannot be resolved at all: a wrong SMS_ENDPOINT.
+const NO_SUCH_HOST = new Set(['ENOTFOUND', 'EAI_NONAME', 'EAI_NODATA', 'EAI_FAIL']);
+// The resolver did not answer in time or failed for now ("try again"): a DNS timeout, transient.
+const DNS_TRY_AGAIN = new Set(['EAI_AGAIN']);
 // Resets and hang-ups: the request may already have been written and processed.
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 // Certificate and handshake failures happen before the request is written.
 const TLS = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_|ERR_SSL_WRONG_VERSION_NUMBER|HOSTNAME_MISMATCH)/;
+// What OpenSSL says when the first bytes back are not TLS: a server speaking plain http answers the
+// ClientHello with an HTTP error page (Node reports EPROTO). No HTTP request was written. Other
+// EPROTO (a broken record later on) may come after the request, so it stays NetworkError.
+const NOT_TLS = /wrong version number|packet length too long|unknown protocol|http request/i;
+const PLAIN_HTTP_FIX = 'SMS_PROTOCOL=http if the endpoint speaks plain http (the sandbox emulator does); otherwise check that SMS_ENDPOINT names an https endpoint.';
+
+/** Where a failed call went, for the words of an error that is about the endpoint. */
+export interface CallTarget {
+  /** `readTimeoutMs` of the client, named in a timeout's message. */
+  readTimeoutMs?: number;
+  /** `host[:port]` (SMS_ENDPOINT) the call went to. */
+  endpoint?: string;
+  protocol?: 'https' | 'http';
+}
 
 interface Fields {
   name?: unknown;
@@ -143,7 +160,7 @@ function scrubCause(e: unknown): void {
   }
 }
 
-function transport(code: string, message: string, cause: unknown): SmsError {
+function transport(code: string, message: string, cause: unknown, action?: string): SmsError {
   const hit = lookupCode(code);
   const info = hit?.info ?? classifyCode(code);
   scrubCause(cause);
@@ -152,9 +169,29 @@ function transport(code: string, message: string, cause: unknown): SmsError {
     message,
     errorClass: info.errorClass === 'accepted' ? 'unknown' : info.errorClass,
     meaning: info.meaning,
-    action: info.action,
+    action: action ?? info.action,
     cause,
   });
+}
+
+/** `SMS_ENDPOINT=host:port`, or the setting's name alone when the caller did not say where the call went. */
+function endpointOf(target: CallTarget): string {
+  return target.endpoint === undefined ? 'SMS_ENDPOINT' : `SMS_ENDPOINT=${target.endpoint}`;
+}
+
+/** Failures with a Node errno: where the endpoint could not be reached, the message names it. */
+function fromErrno(errno: string, message: string, e: unknown, target: CallTarget): SmsError {
+  const at = endpointOf(target);
+  if (REFUSED.has(errno)) return transport('ConnectionRefused', `the connection to ${at} was refused (${errno}): nothing listens there`, e);
+  if (NO_SUCH_HOST.has(errno)) return transport('HostNotFound', `the host of ${at} does not resolve (${errno})`, e);
+  if (DNS_TRY_AGAIN.has(errno)) return transport('DnsTemporaryFailure', `the host of ${at} could not be resolved just now (${errno})`, e);
+  if (RESET.has(errno)) return transport('ConnectionReset', `connection reset or hung up (${errno})`, e);
+  if (TLS.test(errno)) return transport('TlsError', `the TLS handshake with ${at} failed (${errno})`, e);
+  const notTls = errno === 'EPROTO' ? NOT_TLS.exec(message) : null;
+  if (notTls) {
+    return transport('TlsError', `${at} did not answer the TLS handshake in TLS (${errno}: ${notTls[0]}): it may speak plain http`, e, accountAction(PLAIN_HTTP_FIX));
+  }
+  return transport('NetworkError', `transport error (${errno})`, e);
 }
 
 /**
@@ -162,14 +199,15 @@ function transport(code: string, message: string, cause: unknown): SmsError {
  * - `ThrottlingError` / `ClientError` / `ServerError` (an HTTP answer ≥ 400) → classified by code and status;
  * - `RequestTimeoutError` (read timeout, or the socket idle for `connectTimeout`) → `RequestTimeout`, unknown;
  * - resets and hang-ups → `ConnectionReset`, unknown (the request may have been written);
- * - `ECONNREFUSED` → `ConnectionRefused`, throttled (nothing was written: TCP never connected);
- * - DNS failures → `HostNotFound`, throttled (no connection was ever made);
- * - certificate / TLS handshake failures → `TlsError`, account;
+ * - `ECONNREFUSED` → `ConnectionRefused`, account: nothing listens at the endpoint (a setup fault; nothing was written);
+ * - a name that does not exist (`ENOTFOUND`, ...) → `HostNotFound`, account (a setup fault; no connection was made);
+ * - a DNS server that did not answer (`EAI_AGAIN`) → `DnsTemporaryFailure`, throttled (transient, like a timeout);
+ * - certificate / TLS handshake failures, and https answered in plain text → `TlsError`, account;
  * - an unreadable answer (`SyntaxError` from JSON parsing) → `InvalidResponse`, unknown;
  * - credential resolution failures → `InvalidCredentials`, account;
  * - anything else → `NetworkError` (with an errno) or `UnexpectedError`, unknown.
  */
-export function smsErrorFromThrown(e: unknown, readTimeoutMs?: number): SmsError {
+export function smsErrorFromThrown(e: unknown, target: CallTarget = {}): SmsError {
   if (e instanceof SmsError) return e;
   if (e instanceof CredentialResolutionError) {
     return new SmsError({ code: 'InvalidCredentials', message: e.message, errorClass: 'account', cause: e });
@@ -196,16 +234,10 @@ export function smsErrorFromThrown(e: unknown, readTimeoutMs?: number): SmsError
   }
   if (name === 'RequestTimeoutError' || (errno !== undefined && TIMEOUT.has(errno))) {
     const which = typeof f.message === 'string' && f.message.startsWith('ConnectTimeout') ? 'socket idle/connect timeout' : 'read timeout';
-    const after = readTimeoutMs === undefined ? '' : ` (readTimeoutMs ${readTimeoutMs})`;
+    const after = target.readTimeoutMs === undefined ? '' : ` (readTimeoutMs ${target.readTimeoutMs})`;
     return transport('RequestTimeout', `no answer: ${which}${after}`, e);
   }
-  if (errno !== undefined) {
-    if (REFUSED.has(errno)) return transport('ConnectionRefused', `connection refused (${errno})`, e);
-    if (DNS.has(errno)) return transport('HostNotFound', `endpoint name did not resolve (${errno})`, e);
-    if (RESET.has(errno)) return transport('ConnectionReset', `connection reset or hung up (${errno})`, e);
-    if (TLS.test(errno)) return transport('TlsError', `TLS handshake failed (${errno})`, e);
-    return transport('NetworkError', `transport error (${errno})`, e);
-  }
+  if (errno !== undefined) return fromErrno(errno, typeof f.message === 'string' ? f.message : '', e, target);
   if (e instanceof SyntaxError) return transport('InvalidResponse', 'the answer was not valid JSON', e);
   if (typeof f.message === 'string' && /socket hang up|aborted/i.test(f.message)) {
     return transport('ConnectionReset', 'connection hung up', e);

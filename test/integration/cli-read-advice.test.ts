@@ -31,6 +31,21 @@ async function run(argv: string[]): Promise<{ code: number; advice: string | und
 
 describe('read-only commands advise in their own terms', () => {
   it.each([
+    ['HTTP 500 on GetSmsTemplate', ['template', 'SMS_900000001'], { kind: 'server-error' as const, httpStatus: 500 as const, actions: ['GetSmsTemplate'] }],
+    ['HTTP 503 on GetSmsSign', ['sign', 'smsq沙箱'], { kind: 'server-error' as const, httpStatus: 503 as const, actions: ['GetSmsSign'] }],
+    ['a reset connection on QuerySendStatistics', ['stats', '--start', '20260101', '--end', '20260101'], { kind: 'reset' as const, actions: ['QuerySendStatistics'] }],
+    ['a timeout on QuerySmsTemplateList', ['templates'], { kind: 'lost-answer' as const, delayMs: 2000, actions: ['QuerySmsTemplateList'] }],
+  ])('%s: the meaning is a look-up\'s, not a send\'s (it said "the message may or may not have been accepted")', async (_name, argv, fault) => {
+    emulator.setFaults([fault]);
+    const r = await run(argv);
+    expect(r.code).toBe(EXIT.dependency);
+    const meaning = /^error \S+: (.*)$/m.exec(r.stderr)?.[1];
+    expect(meaning, r.stderr).toBeDefined();
+    expect(meaning).not.toMatch(/message|accepted|may have been (processed|written)|request may/);
+    expect(r.advice).toMatch(/^Nothing was changed/);
+  });
+
+  it.each([
     ['HTTP 500', { kind: 'server-error' as const, httpStatus: 500 as const }],
     ['HTTP 503', { kind: 'server-error' as const, httpStatus: 503 as const }],
     ['a reset connection', { kind: 'reset' as const }],

@@ -202,13 +202,13 @@ describe('faults', () => {
     expect(emulator.accepted()).toEqual([]);
   });
 
-  it('a refused connection is safe to retry: nothing was written', async () => {
+  it('a refused connection is a setup fault (class account: the workers stop and keep every job), naming SMS_ENDPOINT: nothing was written', async () => {
     const srv = http.createServer();
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as AddressInfo).port;
     await new Promise((r) => srv.close(r));
     const e = failure(await clientWith({ endpoint: `127.0.0.1:${port}` }).sendSms(verification(phone())));
-    expect(e).toMatchObject({ code: 'ConnectionRefused', errorClass: 'throttled' });
+    expect(e).toMatchObject({ code: 'ConnectionRefused', errorClass: 'account', message: expect.stringContaining(`SMS_ENDPOINT=127.0.0.1:${port}`) });
   });
 });
 

@@ -66,6 +66,13 @@ describe('loadConfig', () => {
     expect(c.protocol).toBe('https');
   });
 
+  it('takes SMS_PROTOCOL in any case (SMS_PROTOCOL=HTTP was refused with "Fix: SMS_PROTOCOL=https")', () => {
+    for (const [value, protocol] of [['HTTP', 'http'], ['Http', 'http'], [' http ', 'http'], ['HTTPS', 'https']] as const) {
+      expect(loadConfig({ SMS_MODE: 'live', SMS_PROTOCOL: value }).protocol, value).toBe(protocol);
+    }
+    expect(errorOf({ SMS_PROTOCOL: 'ftp' }).message).toMatch(/SMS_PROTOCOL="ftp" must be "https" or "http"\. Fix: /);
+  });
+
   it('names each bad variable, the problem and the fix, one line each', () => {
     const err = errorOf({ SMS_QPS: '9000', SMS_MODE: 'prod', SMS_READ_TIMEOUT_MS: 'fast', SMS_ENDPOINT: 'https://x/' });
     expect(err.code).toBe('SMSQ_CONFIG_INVALID');

@@ -1,6 +1,6 @@
 import { ClientError, ServerError, ThrottlingError } from '@alicloud/openapi-core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { CLASSIFICATION_DEFAULTS, ERROR_CODES, classifyCode, lookupCode, type ErrorClass as TableErrorClass } from '../../src/sms/error-codes.js';
+import { CLASSIFICATION_DEFAULTS, ERROR_CODES, classifyCode, lookupCode, queryAction, queryMeaning, type ErrorClass as TableErrorClass } from '../../src/sms/error-codes.js';
 import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown, type SmsErrorOptions } from '../../src/sms/errors.js';
 import type { ErrorClass, SmsErrorInit } from '../../src/sms/types.js';
 
@@ -158,7 +158,7 @@ describe('smsErrorFromThrown', () => {
 
   it('makes timeouts, resets and hang-ups unknown', () => {
     const timeout = Object.assign(new Error('ReadTimeout(3000). POST http://h/?PhoneNumbers=13800138000 failed.'), { name: 'RequestTimeoutError' });
-    expect(smsErrorFromThrown(timeout, 3000)).toMatchObject({ code: 'RequestTimeout', errorClass: 'unknown' });
+    expect(smsErrorFromThrown(timeout, { readTimeoutMs: 3000 })).toMatchObject({ code: 'RequestTimeout', errorClass: 'unknown' });
     const idle = Object.assign(new Error('ConnectTimeout: Connect http://h/ failed.'), { name: 'RequestTimeoutError' });
     expect(smsErrorFromThrown(idle)).toMatchObject({ code: 'RequestTimeout', errorClass: 'unknown' });
     expect(smsErrorFromThrown(errnoError('ECONNRESET', 'socket hang up'))).toMatchObject({ code: 'ConnectionReset', errorClass: 'unknown' });
@@ -169,8 +169,6 @@ describe('smsErrorFromThrown', () => {
   });
 
   it('treats failures before any byte was written as safe', () => {
-    expect(smsErrorFromThrown(errnoError('ECONNREFUSED', 'connect ECONNREFUSED'))).toMatchObject({ code: 'ConnectionRefused', errorClass: 'throttled' });
-    expect(smsErrorFromThrown(errnoError('ENOTFOUND', 'getaddrinfo ENOTFOUND'))).toMatchObject({ code: 'HostNotFound', errorClass: 'throttled' });
     expect(smsErrorFromThrown(errnoError('CERT_HAS_EXPIRED', 'certificate has expired'))).toMatchObject({ code: 'TlsError', errorClass: 'account' });
     expect(smsErrorFromThrown(new CredentialResolutionError(new Error('unable to get credentials')))).toMatchObject({
       code: 'InvalidCredentials',
@@ -180,6 +178,62 @@ describe('smsErrorFromThrown', () => {
       code: 'InvalidCredentials',
       errorClass: 'account',
     });
+  });
+
+  it('an endpoint that cannot be reached (refused, a name that does not exist) is a setup fault: class account, naming SMS_ENDPOINT (it was throttled: "run it again in a moment")', () => {
+    const at = { endpoint: '127.0.0.1:8399', protocol: 'http' as const };
+    const refused = smsErrorFromThrown(errnoError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8399'), at);
+    expect(refused).toMatchObject({ code: 'ConnectionRefused', errorClass: 'account' });
+    expect(refused.message).toContain('SMS_ENDPOINT=127.0.0.1:8399');
+    expect(refused.action).toMatch(/correct SMS_ENDPOINT/i);
+    expect(refused.action).not.toMatch(/back off like throttling/);
+    for (const errno of ['ENOTFOUND', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA']) {
+      const e = smsErrorFromThrown(errnoError(errno, `getaddrinfo ${errno} nonexistent.invalid`), { endpoint: 'nonexistent.invalid:8391' });
+      expect(e, errno).toMatchObject({ code: 'HostNotFound', errorClass: 'account' });
+      expect(e.message).toContain('SMS_ENDPOINT=nonexistent.invalid:8391');
+    }
+    // Without the endpoint (a caller of smsErrorFromThrown alone), the words still name the setting.
+    expect(smsErrorFromThrown(errnoError('ECONNREFUSED', 'connect ECONNREFUSED')).message).toMatch(/SMS_ENDPOINT/);
+  });
+
+  it('a DNS server that did not answer (EAI_AGAIN) is transient, like a timeout: retried, told as DNS, not as the call cap', () => {
+    const e = smsErrorFromThrown(errnoError('EAI_AGAIN', 'getaddrinfo EAI_AGAIN dysmsapi.aliyuncs.com'), { endpoint: 'dysmsapi.aliyuncs.com' });
+    expect(e).toMatchObject({ code: 'DnsTemporaryFailure', errorClass: 'throttled' });
+    expect(e.message).toContain('SMS_ENDPOINT=dysmsapi.aliyuncs.com');
+    expect(queryAction(e)).toMatch(/DNS/);
+    expect(queryAction(e)).not.toMatch(/call cap/);
+  });
+
+  it('https answered by a plain-http server (EPROTO, wrong version number) is TlsError, giving SMS_PROTOCOL=http; other EPROTO stays unknown', () => {
+    const plain = smsErrorFromThrown(
+      errnoError('EPROTO', 'write EPROTO 804CA536677F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:'),
+      { endpoint: '127.0.0.1:8391', protocol: 'https' },
+    );
+    expect(plain).toMatchObject({ code: 'TlsError', errorClass: 'account' });
+    expect(plain.message).toMatch(/SMS_ENDPOINT=127\.0\.0\.1:8391.*plain http/);
+    expect(plain.action).toMatch(/SMS_PROTOCOL=http/);
+    expect(smsErrorFromThrown(errnoError('EPROTO', 'read EPROTO decryption failed or bad record mac'))).toMatchObject({ code: 'NetworkError', errorClass: 'unknown' });
+  });
+
+  it('a query failing on an unreachable endpoint is told the endpoint fix, not the call cap', () => {
+    for (const errno of ['ECONNREFUSED', 'ENOTFOUND']) {
+      const action = queryAction(smsErrorFromThrown(errnoError(errno, errno), { endpoint: '127.0.0.1:8399' }));
+      expect(action).toMatch(/correct SMS_ENDPOINT/i);
+      expect(action).toMatch(/Nothing was changed: run it again after the fix\.$/);
+      expect(action).not.toMatch(/call cap/);
+    }
+  });
+
+  it('a query has meanings of its own where a send\'s speak of a message accepted or a request processed', () => {
+    for (const code of ['isp.SYSTEM_ERROR', 'RequestTimeout', 'ConnectionReset', 'NetworkError', 'InvalidResponse', 'UnexpectedError']) {
+      const e = code === 'isp.SYSTEM_ERROR' ? smsErrorFromCode(code, { httpStatus: 500 }) : new SmsError({ code, message: 'x', errorClass: 'unknown' });
+      expect(e.meaning, code).toMatch(/accept|processed|written/);
+      expect(queryMeaning(e), code).not.toMatch(/message|accepted|processed|written/);
+    }
+    expect(queryMeaning(smsErrorFromCode('isp.SYSTEM_ERROR', { httpStatus: 500 }))).toMatch(/\(HTTP 500\)$/);
+    // Meanings that speak of no message are the send's.
+    const bad = smsErrorFromCode('isv.MOBILE_NUMBER_ILLEGAL', { httpStatus: 200 });
+    expect(queryMeaning(bad)).toBe(bad.meaning);
   });
 
   it('makes unreadable answers and unrecognised failures unknown', () => {
