@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { canAdopt, canFire, CHUNK_LIFECYCLE, type ChunkState, type ChunkTrigger } from '../src/queue/lifecycle.js';
+import { retriedByWorkers } from '../src/sms/error-codes.js';
 import type { SmsError } from '../src/sms/errors.js';
 import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
@@ -34,7 +35,7 @@ export async function failLookup(
   token: string | undefined,
   deps: PauseDeps,
 ): Promise<never> {
-  if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+  if (e.errorClass === 'throttled' || retriedByWorkers(e)) return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
   if (e.errorClass === 'account') return blockAccount(deps, job, token, e.code, e.message);
   throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
 }

@@ -1,3 +1,4 @@
+import { retriedByWorkers } from '../src/sms/error-codes.js';
 import type { ErrorClass, SendResponse, SmsOutcome } from '../src/sms/types.js';
 
 /** What the send processor does with the answer to one send call. */
@@ -25,7 +26,7 @@ const BY_CLASS: Record<Exclude<ErrorClass, 'accepted' | 'throttled'>, SendDecisi
 export function decideSend(outcome: SmsOutcome<SendResponse>): SendDecision {
   if (outcome.ok) return { type: 'accepted', bizId: outcome.data.bizId, requestId: outcome.requestId };
   const e = outcome.error;
-  if (e.errorClass === 'throttled') {
+  if (e.errorClass === 'throttled' || retriedByWorkers(e)) {
     const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
     return { type: 'throttle', code: e.code, retryAfterMs: Math.min(Math.max(ms, 50), 60_000) };
   }

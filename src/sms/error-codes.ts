@@ -26,6 +26,16 @@ export type ErrorClass =
   | 'unknown';
 
 /**
+ * Endpoint faults a worker backs off from and calls again, as under throttling, rather than block
+ * the account: a refusal or a failed name look-up met by a worker may be its own host's blip (a
+ * local proxy restarting, a resolver down for a moment), and the account block is account-wide: it
+ * stopped every worker of the deployment, on every host, for SMSQ_ACCOUNT_RECHECK_MS. Nothing was
+ * written (no connection was made), so calling again is safe; the door still refuses them, with a
+ * person there to fix SMS_ENDPOINT. A TLS failure is not a blip and still blocks.
+ */
+const RETRIED_BY_WORKERS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound']);
+
+/**
  * What a worker does with each class, in words for people: docs/errors.md renders it beside the
  * codes (`npm run docs`). The doing is in workers/send-decision.ts and the processors.
  */
@@ -34,7 +44,7 @@ export const ERROR_CLASS_HANDLING: Readonly<Record<ErrorClass, string>> = Object
   permanent: 'those recipients fail with the code; never retried',
   sign_template: 'the whole send fails early (its later chunks fail without a call); fix the console (`smsq signs`, `smsq templates`)',
   account:
-    'nothing was sent: every worker stops (the queue is paused), every job is kept, one loud `ACCOUNT BLOCKED` log line; `smsq resume` after the fix, or by itself after `SMSQ_ACCOUNT_RECHECK_MS`',
+    `nothing was sent: every worker stops (the queue is paused), every job is kept, one loud \`ACCOUNT BLOCKED\` log line; \`smsq resume\` after the fix, or by itself after \`SMSQ_ACCOUNT_RECHECK_MS\`. Except ${[...RETRIED_BY_WORKERS].map((name) => `\`${name}\``).join(' and ')}: a worker backs off and calls again, as for \`throttled\` (its own host's blip must not stop every worker of the account)`,
   flow_control:
     'a single-number chunk waits for the next window (China time: verification codes retry once after the minute; notifications after the minute, then the hour; marketing is not retried), then fails; a multi-number chunk is split into single-number chunks to find which number is limited',
   throttled:
@@ -77,6 +87,7 @@ const FIX_RECIPIENT = 'Fail these recipients with the code; never retry the same
 const FIX_CONSOLE = 'Fail the whole send now; fix the signature or template in the SMS console, then send again.';
 const FIX_ACCOUNT = 'Nothing was sent: stop sending, keep every job, alert the operator; resume after the fix.';
 const FIX_THROTTLED = 'Nothing was accepted: slow the whole account down and retry later.';
+const FIX_WORKER_RETRIES = 'Nothing was sent: the door refuses the request; a worker backs off and calls again, as when throttled.';
 const FIX_UNKNOWN =
   'Outcome unknown, the message may have been accepted: never resend blindly; look the attempt up (QuerySendDetails by phone + SendDate, match OutId) and resend only what provably was not accepted.';
 
@@ -317,21 +328,20 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   // A refused connection and a name that does not exist are setup faults, not hiccups: nothing
   // listens at SMS_ENDPOINT (a wrong port, the emulator not started, a firewall that rejects), or
   // the name is wrong. Asking again does not help until someone fixes it, so the door refuses the
-  // request (it does not skip its check) and the workers stop and keep every job, as for a bad
-  // AccessKey. Alibaba's endpoint sits behind load balancers that do not refuse connections; a
-  // refusal there is this machine's network (a proxy, a firewall). Nothing was written either way.
+  // request (it does not skip its check). A worker backs off and calls again (RETRIED_BY_WORKERS):
+  // on its host the refusal may be a blip. Nothing was written either way.
   ConnectionRefused: {
     errorClass: 'account',
     meaning:
       'Nothing accepted the TCP connection at the endpoint (nothing listens on that host and port, or a firewall refuses it); no byte of the request was written, so nothing was sent. A setup fault: asking again fails the same way until it is fixed.',
-    action: `Start what SMS_ENDPOINT names (the sandbox emulator: \`smsq emulator\`), correct SMS_ENDPOINT, or check the network (a firewall refusing the port). ${FIX_ACCOUNT}`,
+    action: `Start what SMS_ENDPOINT names (the sandbox emulator: \`smsq emulator\`), correct SMS_ENDPOINT, or check the network (a firewall refusing the port). ${FIX_WORKER_RETRIES}`,
     source: 'smsq',
   },
   HostNotFound: {
     errorClass: 'account',
     meaning:
       "The endpoint's host name does not exist (DNS answered that it has no address: ENOTFOUND, EAI_NONAME, EAI_FAIL); no connection was made, so nothing was sent. A setup fault: asking again fails the same way until it is fixed.",
-    action: `Correct SMS_ENDPOINT (Alibaba Cloud's is dysmsapi.aliyuncs.com, the default in live mode), or check this machine's DNS and network. ${FIX_ACCOUNT}`,
+    action: `Correct SMS_ENDPOINT (Alibaba Cloud's is dysmsapi.aliyuncs.com, the default in live mode), or check this machine's DNS and network. ${FIX_WORKER_RETRIES}`,
     source: 'smsq',
   },
 
@@ -514,12 +524,16 @@ function pick(info: ErrorCodeInfo): Omit<Classification, 'known'> {
  * Codes of a call that never reached Dysmsapi because of how the endpoint is set up: nothing
  * listens at SMS_ENDPOINT, its name does not exist, it does not speak the protocol asked for. A
  * command that meets one is told SMS_ENDPOINT and the fix in one line, and exits 3 (Dysmsapi
- * unreachable) though the class is `account` (the workers stop and keep every job).
+ * unreachable) though the class is `account` (what a worker does: ERROR_CLASS_HANDLING).
  */
 export const ENDPOINT_FAULTS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', 'TlsError']);
 
 export function isEndpointFault(error: { code: string }): boolean {
   return ENDPOINT_FAULTS.has(error.code);
+}
+
+export function retriedByWorkers(error: { code: string }): boolean {
+  return RETRIED_BY_WORKERS.has(error.code);
 }
 
 /** An `account` action: the fix, then what the workers do meanwhile. */
@@ -529,7 +543,8 @@ export function accountAction(fix: string): string {
 
 /** An `account` action without its last sentence, which tells the workers what to do: what a person fixes. */
 export function setupFix(action: string): string {
-  return action.endsWith(FIX_ACCOUNT) ? action.slice(0, -FIX_ACCOUNT.length).trim() : action;
+  const workers = [FIX_ACCOUNT, FIX_WORKER_RETRIES].find((sentence) => action.endsWith(sentence));
+  return workers === undefined ? action : action.slice(0, -workers.length).trim();
 }
 
 /**

@@ -19,6 +19,10 @@ describe('decideSend: the error class decides what the worker does', () => {
     ['SignatureDoesNotMatch', 'block-account'],
     ['isv.BUSINESS_LIMIT_CONTROL', 'flow-control'],
     ['isp.SYSTEM_ERROR', 'unknown'],
+    // The door refuses these; a worker's may be its host's blip, and the account block stops every worker.
+    ['ConnectionRefused', 'throttle'],
+    ['HostNotFound', 'throttle'],
+    ['TlsError', 'block-account'],
   ])('%s → %s', (code, type) => {
     expect(failed(code).type).toBe(type);
   });
