@@ -1,5 +1,4 @@
 /** `smsq campaign --file recipients.csv`: stream a large recipient list into the queue, with progress. */
-import { SendStatusSchema } from '../../server/response-schemas.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
@@ -15,6 +14,7 @@ import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
 import { exitCodeOfStop, stopNote, watchForStop, type WaitStop } from '../wait-stop.js';
 import type { EnqueueResult } from '../../producers/producer.js';
+import { statusJson } from '../status-json.js';
 import { isPipePath } from '../../producers/recipient-file.js';
 
 const schema = z.object({
@@ -72,7 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
           }
           const before = (await producer.getStatus(flags.sendId)).send.state;
           const status = await producer[flags.action](flags.sendId);
-          if (flags.json) ctx.printJson(SendStatusSchema.parse(status)); // times as ISO, as REST answers them
+          if (flags.json) ctx.printJson(statusJson(status));
           else {
             // The reason belongs to a paused or cancelled send; on another it is a leftover of an earlier control.
             const held = status.send.state === 'paused' || status.send.state === 'cancelled';

@@ -3,7 +3,7 @@
  * the send's state and why it waits, counts by state, and per-recipient states (all of them, or
  * one page by cursor).
  */
-import { RecipientSchema, SendStatusSchema } from '../../server/response-schemas.js';
+import { RecipientSchema } from '../../server/response-schemas.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../src/queue/send-store.js';
@@ -18,6 +18,7 @@ import { intFlag, switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
 import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchEnd } from '../watch-progress.js';
 import { openProducer } from '../pipeline.js';
+import { statusJson } from '../status-json.js';
 
 const schema = z.object({
   sendId: textFlag('smsq status smx8raea837d634fdfd72 (the id send printed; smsq sends lists them)', 100),
@@ -95,7 +96,7 @@ export function register(program: Command, ctx: CliContext): void {
         } else if (flags.recipients) for await (const r of producer.recipients(flags.sendId)) recipients.push(r);
         if (flags.json) {
           // The REST answers' schemas give the JSON form: times as ISO 8601 in China time with the offset.
-          ctx.printJson({ ...SendStatusSchema.parse(status), ...(flags.recipients ? { recipients: recipients.map((r) => RecipientSchema.parse(r)) } : {}), ...(paged ? { next } : {}) });
+          ctx.printJson({ ...statusJson(status), ...(flags.recipients ? { recipients: recipients.map((r) => RecipientSchema.parse(r)) } : {}), ...(paged ? { next } : {}) });
           return;
         }
         ctx.print(renderStatus(status));
