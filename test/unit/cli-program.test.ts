@@ -166,6 +166,30 @@ describe('smsq in-process', () => {
     });
   });
 
+  describe('an operator trial: help, repeated and required flags, enum case, aliyun CLI names', () => {
+    it('`smsq help` and `smsq help <command>` print help on stdout and exit 0, as --help does (they exited 2, "refused")', async () => {
+      const top = await run(['help'], env);
+      expect(top.code, top.stderr).toBe(0);
+      expect(top.stdout).toMatch(/^\s+signs\b/m);
+      const signs = await run(['help', 'signs'], env);
+      expect(signs.code, signs.stderr).toBe(0);
+      expect(signs.stdout).toMatch(/^Usage: smsq signs /m);
+      expect(signs.stdout).toBe((await run(['signs', '--help'], env)).stdout);
+    });
+
+    it('`smsq help <no such command>` exits 2 naming it, with the nearest command when there is one (it printed the help, exit 2, without a word)', async () => {
+      const none = await run(['help', 'nosuch'], env);
+      expect(none).toMatchObject({ code: 2, stdout: '' });
+      expect(none.stderr).toBe("error: unknown command 'nosuch'\n");
+      const near = await run(['help', 'stat'], env);
+      expect(near).toMatchObject({ code: 2, stdout: '' });
+      expect(near.stderr).toMatch(/^error: unknown command 'stat'\n\(Did you mean stats\?\)\n$/);
+      const json = await run(['help', 'stat', '--json'], env);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG', meaning: "unknown command 'stat'", action: expect.stringMatching(/^Did you mean stats\?/) } });
+    });
+  });
+
   describe('signatures and templates', () => {
     it('lists signatures as a table with words for states and approved ones marked', async () => {
       const r = await run(['signs'], env);
