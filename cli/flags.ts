@@ -11,8 +11,8 @@ import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 
-/** Flags whose values are phone numbers: quoted masked in errors. */
-const PHONE_FLAGS = new Set(['phone', 'phones']);
+/** Flags whose values are phone numbers (by their keys: `phones` for --phones): quoted masked in errors. */
+export const PHONE_FLAGS: ReadonlySet<string> = new Set(['phone', 'phones']);
 
 const required = (fix: string) => (iss: { input?: unknown }) =>
   iss.input === undefined ? `is required. Fix: ${fix}` : `must be text. Fix: ${fix}`;

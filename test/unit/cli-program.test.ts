@@ -188,6 +188,20 @@ describe('smsq in-process', () => {
       expect(json.code).toBe(2);
       expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG', meaning: "unknown command 'stat'", action: expect.stringMatching(/^Did you mean stats\?/) } });
     });
+
+    it('a flag given twice shows its values unmasked unless they are phone numbers (--start "202****1201")', async () => {
+      const stats = await run(['stats', '--start', '20260320', '--end', DAY, '--start', '20260321'], env);
+      expect(stats.code).toBe(2);
+      expect(stats.stderr).toBe('error: --start is given twice ("20260320", then "20260321"); nothing was done. Fix: give --start once\n');
+      const details = await run(['details', '--phone', PHONE, '--date', DAY, '--date', '20260325', '--json'], env);
+      expect(details.code).toBe(2);
+      expect((JSON.parse(details.stdout) as { error: { meaning: string } }).error.meaning).toBe('--date is given twice ("20260326", then "20260325"); nothing was done. Fix: give --date once');
+      const orders = await run(['qualifications', '--work-order-id', '20010001', '--work-order-id', '20010002'], env);
+      expect(orders.stderr).toContain('--work-order-id is given twice ("20010001", then "20010002")');
+      const phones = await run(['details', '--phone', PHONE, '--phone', '13900139000', '--date', DAY], env);
+      expect(phones.stderr).toContain('--phone is given twice ("138****8000", then "139****9000")');
+      expect(callsMade()).toBe(0);
+    });
   });
 
   describe('signatures and templates', () => {
