@@ -36,8 +36,8 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('details')
     .description('delivery details of the messages sent to one number on one day (QuerySendDetails)')
-    .option('--phone <number>', 'the recipient, e.g. 13800138000 or +8613800138000')
-    .option('--date <yyyyMMdd>', 'day of sending in China Standard Time (UTC+8), within the last 30 days')
+    .option('--phone <number>', '(required) the recipient, e.g. 13800138000 or +8613800138000')
+    .option('--date <yyyyMMdd>', '(required) day of sending in China Standard Time (UTC+8), within the last 30 days')
     .option('--biz-id <id>', 'only the send with this BizId')
     .option('--page <n>', 'page to show, from 1 (default: 1)')
     .option('--page-size <n>', 'records per page, 1-50 (default: 10)')

@@ -134,8 +134,8 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('send-batch')
       .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
-      .option('--file <path>', 'JSON: [{"phone","signName","templateParam"}], or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>')
-      .option('--template <code>', 'template code (required unless the JSON file names templateCode)')
+      .option('--file <path>', '(required) JSON: [{"phone","signName","templateParam"}], or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>')
+      .option('--template <code>', '(required unless the JSON file names templateCode) template code')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h'),
   ).action(

@@ -31,9 +31,9 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('send')
       .description('enqueue one message to many numbers; prints the send id')
-      .option('--phones <list>', 'comma-separated numbers (mainland bare, +86/0086/86, or international with country code)')
-      .option('--sign <name>', 'approved signature')
-      .option('--template <code>', 'approved template code, e.g. SMS_123456789')
+      .option('--phones <list>', '(required) comma-separated numbers (mainland bare, +86/0086/86, or international with country code)')
+      .option('--sign <name>', '(required) approved signature')
+      .option('--template <code>', '(required) approved template code, e.g. SMS_123456789')
       .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')

@@ -202,6 +202,18 @@ describe('smsq in-process', () => {
       expect(phones.stderr).toContain('--phone is given twice ("138****8000", then "139****9000")');
       expect(callsMade()).toBe(0);
     });
+
+    it('--help marks the flags a command cannot run without (stats --start/--end, details --phone/--date)', async () => {
+      const required = (help: string, flag: string) => new RegExp(`^\\s+${flag} <[^>]+>\\s+\\(required\\) `, 'm').test(help);
+      const stats = (await run(['stats', '--help'], env)).stdout;
+      expect(required(stats, '--start'), stats).toBe(true);
+      expect(required(stats, '--end'), stats).toBe(true);
+      expect(required(stats, '--sign-name'), stats).toBe(false);
+      const details = (await run(['details', '--help'], env)).stdout;
+      expect(required(details, '--phone'), details).toBe(true);
+      expect(required(details, '--date'), details).toBe(true);
+      expect(required(details, '--biz-id'), details).toBe(false);
+    });
   });
 
   describe('signatures and templates', () => {
