@@ -155,15 +155,21 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
   throw new UsageError(lines.join('\n'));
 }
 
-/** One phone number, normalised by the shared rules of `src/sms/phone.ts`; the reason when it is not one. */
-export function phoneFlag(fix: string) {
+/**
+ * One phone number, normalised by the shared rules of `src/sms/phone.ts`; the reason when it is not
+ * one. Several numbers in it are told `oneNumber` (what the command does with one) and to run it
+ * once per number: the shared reason's advice (--phones takes them comma-separated) named a flag
+ * the command does not have.
+ */
+export function phoneFlag(fix: string, oneNumber = 'this flag takes one number') {
   return z
     .string({ error: required(fix) })
     .trim()
     .transform((s, ctx) => {
       const r = normalizePhone(s);
       if (!r.ok) {
-        ctx.addIssue({ code: 'custom', message: `is not a usable number: ${r.reason}. Fix: ${fix}` });
+        const message = r.numbers === undefined ? `is not a usable number: ${r.reason}. Fix: ${fix}` : `holds ${r.numbers} numbers: ${oneNumber}. Fix: run it once per number, e.g. ${fix}`;
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
       return r.phone;

@@ -13,7 +13,7 @@ function detailsSchema(now: () => number) {
   // The example in a refusal is today, a date the window holds.
   return z
     .object({
-      phone: phoneFlag('--phone 13800138000'),
+      phone: phoneFlag('--phone 13800138000', 'smsq details looks up one number'),
       date: dateFlag('--date', cstDate(now()), ' (the China Standard Time day it was sent, within the last 30 days)'),
       bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
       page: intFlag(1, 1_000_000, '--page 1').optional().default(1),

@@ -214,6 +214,14 @@ describe('smsq in-process', () => {
       expect(required(details, '--date'), details).toBe(true);
       expect(required(details, '--biz-id'), details).toBe(false);
     });
+
+    it('details --phone with two numbers says details takes one (it advised --phones, a flag details does not have)', async () => {
+      const r = await run(['details', '--phone', '13800138000,13900139000', '--date', DAY], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toContain('--phones');
+      expect(r.stderr).toMatch(/^error: --phone "138\*\*\*\*8000,139\*\*\*\*9000" holds 2 numbers: smsq details looks up one number\. Fix: run it once per number, e\.g\. --phone 13800138000\n$/);
+      expect(callsMade()).toBe(0);
+    });
   });
 
   describe('signatures and templates', () => {
