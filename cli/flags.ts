@@ -112,6 +112,20 @@ export function choiceIntFlag<const T extends readonly number[]>(values: T, fix:
     .transform((s) => Number(s) as T[number]);
 }
 
+/**
+ * One of a fixed set of words, in any case (`--kind Verification`, `--state pass`), given back as
+ * listed: `--state pass` was taken and `--kind Verification` refused. `message` says what is
+ * allowed (default: `must be one of a, b, c`); `fix` follows it.
+ */
+export function enumFlag<const T extends readonly [string, ...string[]]>(values: T, fix: string, message = `must be one of ${values.join(', ')}`) {
+  const byLowerCase = new Map(values.map((v) => [v.toLowerCase(), v]));
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .transform((s) => byLowerCase.get(s.toLowerCase()) ?? s)
+    .pipe(z.enum(values, { message: `${message}. Fix: ${fix}` }));
+}
+
 /** `--json` and other bare switches. */
 export const switchFlag = z.boolean().optional().default(false);
 

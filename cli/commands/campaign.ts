@@ -6,7 +6,7 @@ import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encodi
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { CampaignStoppedError, EXIT } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
-import { deadlineFlag, displayName, switchFlag, textFlag } from '../flags.js';
+import { deadlineFlag, displayName, enumFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields } from '../format.js';
 import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, renderRejected, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
@@ -18,7 +18,7 @@ import { statusJson } from '../status-json.js';
 import { isPipePath } from '../../producers/recipient-file.js';
 
 const schema = z.object({
-  action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
+  action: enumFlag(['pause', 'resume', 'cancel'], 'smsq campaign pause SEND_ID', 'must be pause, resume or cancel').optional(),
   sendId: textFlag('smsq campaign pause smx8raea837d634fdfd72 (smsq sends lists the ids)', 100).optional(),
   file: textFlag('--file recipients.csv (or .xlsx; a header with a phone column, other columns are per-recipient params)', 4096).optional(),
   encoding: textFlag(`--encoding gbk (one of ${ENCODING_CHOICES})`, 32).optional(),
@@ -28,7 +28,7 @@ const schema = z.object({
   deadline: deadlineFlag().optional(),
   param: jsonParamsFlag('--param \'{"name":"friend"}\'').optional(),
   name: textFlag('--name spring-sale', 200).optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional().default('marketing'),
+  kind: enumFlag(MESSAGE_KINDS, '--kind marketing').optional().default('marketing'),
   idempotencyKey: textFlag('--idempotency-key spring-sale-2026', 128).optional(),
   yes: switchFlag,
   dryRun: switchFlag,

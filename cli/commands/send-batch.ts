@@ -10,14 +10,14 @@ import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { textFlag } from '../flags.js';
+import { enumFlag, textFlag } from '../flags.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
   file: textFlag('--file messages.json (or .csv with columns phone,sign,<params...>)', 4096),
   template: textFlag('--template SMS_123456789', 50).optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind notification` }).optional(),
+  kind: enumFlag(MESSAGE_KINDS, '--kind notification').optional(),
   idempotencyKey: textFlag('--idempotency-key batch-7', 128).optional(),
   ...SEND_COMMAND_FLAGS,
 });

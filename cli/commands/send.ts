@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
-import { deadlineFlag, textFlag } from '../flags.js';
+import { deadlineFlag, enumFlag, textFlag } from '../flags.js';
 import { LONG_LIST_HINT } from '../../src/sms/phone-list.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { jsonParamsFlag, refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
@@ -18,7 +18,7 @@ const schema = z.object({
   sign: textFlag('--sign <approved signature> (see `smsq signs`)', 100),
   template: textFlag('--template SMS_123456789 (see `smsq templates`)', 50),
   param: jsonParamsFlag('--param \'{"code":"123456"}\'').optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional(),
+  kind: enumFlag(MESSAGE_KINDS, '--kind verification').optional(),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
   deadline: deadlineFlag().optional(),
   // Checked by the request's schema (1-12 digits), which names --extend-code in its refusal.

@@ -14,7 +14,7 @@ import { formatTime } from '../../src/china-time.js';
 import { waitText } from '../../src/queue/send-wait.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { enumFlag, intFlag, switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
 import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchEnd } from '../watch-progress.js';
 import { openProducer } from '../pipeline.js';
@@ -26,7 +26,7 @@ const schema = z.object({
   limit: intFlag(1, MAX_RECIPIENT_PAGE, '--limit 1000').optional(),
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
   watch: switchFlag,
-  until: z.enum(['sent', 'final', 'auto'], { message: 'must be sent, final or auto. Fix: --until sent' }).optional(),
+  until: enumFlag(['sent', 'final', 'auto'], '--until sent', 'must be sent, final or auto').optional(),
   json: switchFlag,
 });
 

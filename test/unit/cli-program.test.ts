@@ -222,6 +222,18 @@ describe('smsq in-process', () => {
       expect(r.stderr).toMatch(/^error: --phone "138\*\*\*\*8000,139\*\*\*\*9000" holds 2 numbers: smsq details looks up one number\. Fix: run it once per number, e\.g\. --phone 13800138000\n$/);
       expect(callsMade()).toBe(0);
     });
+
+    it('enum-valued flags take any case, as --state PASS/pass does (--kind Verification was refused)', async () => {
+      // A closed port: a flag refused exits 2 before Redis is touched; one accepted reaches Redis (exit 3).
+      const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '200' };
+      const send = await run(['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--kind', 'Verification', '--dry-run'], noRedis);
+      expect(send.stderr).not.toMatch(/--kind/);
+      expect(send.code, send.stderr).toBe(3);
+      const sends = await run(['sends', '--kind', 'MARKETING', '--state', 'Active'], noRedis);
+      expect(sends.code, sends.stderr).toBe(3);
+      const status = await run(['status', 'smx8raea837d634fdfd72', '--watch', '--until', 'Final'], noRedis);
+      expect(status.code, status.stderr).toBe(3);
+    });
   });
 
   describe('signatures and templates', () => {
