@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { loadCommands } from './commands/index.js';
 import { refuseRepeatedOptions } from './repeated-options.js';
+import { suggestForAliyunFlags } from './aliyun-flags.js';
 import { CliContext, type CliDeps } from './context.js';
 import { EXIT } from '../src/errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
@@ -61,6 +62,7 @@ export async function createProgram(deps: CliDeps, context: CliContext, argv: re
     .helpCommand(true);
   for (const command of await loadCommands(argv)) command.register(program, context);
   refuseRepeatedOptions(program);
+  suggestForAliyunFlags(program);
   return program;
 }
 

@@ -234,6 +234,39 @@ describe('smsq in-process', () => {
       const status = await run(['status', 'smx8raea837d634fdfd72', '--watch', '--until', 'Final'], noRedis);
       expect(status.code, status.stderr).toBe(3);
     });
+
+    it('names smsq\'s flag for an aliyun CLI flag name (--sign-name, --phone-numbers, --start-date ... were refused with no suggestion)', async () => {
+      const send = await run(['send', '--phone-numbers', PHONE, '--sign-name', N.sign, '--template-code', N.verificationTemplate], env);
+      expect(send.code).toBe(2);
+      expect(send.stderr).toBe("error: unknown option '--phone-numbers'\n(Did you mean --phones? It is smsq's name for the aliyun CLI's --phone-numbers.)\n");
+      const json = await run(['stats', '--start-date', '20260320', '--end-date', DAY, '--json'], env);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout)).toEqual({
+        error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown option '--start-date'", action: "Did you mean --start? It is smsq's name for the aliyun CLI's --start-date. Or see smsq stats --help" },
+      });
+      const cases: [string[], string][] = [
+        [['send', '--sign-name', N.sign], '--sign'],
+        [['send', '--template-code', N.verificationTemplate], '--template'],
+        [['send', '--template-param', '{"code":"1"}'], '--param'],
+        [['send', '--phone-number', PHONE], '--phones'],
+        [['details', '--phone-number', PHONE], '--phone'],
+        [['details', '--send-date', DAY], '--date'],
+        [['details', '--current-page', '2'], '--page'],
+        [['stats', '--end-date', DAY], '--end'],
+        [['sends', '--page-size', '10'], '--limit'],
+        [['campaign', '--sign-name', N.sign], '--sign'],
+        [['qualifications', '--page-no', '2'], '--page'],
+      ];
+      for (const [argv, flag] of cases) {
+        const r = await run(argv, env);
+        expect(r.code, argv.join(' ')).toBe(2);
+        expect(r.stderr, argv.join(' ')).toContain(`(Did you mean ${flag}? It is smsq's name for the aliyun CLI's ${argv[1]}.)`);
+      }
+      // An argument, not a flag, in smsq.
+      const template = await run(['template', '--template-code', N.verificationTemplate], env);
+      expect(template.stderr).toContain("(Did you mean smsq template <code>? smsq takes what the aliyun CLI's --template-code gives as an argument.)");
+      expect(callsMade()).toBe(0);
+    });
   });
 
   describe('signatures and templates', () => {
