@@ -11,8 +11,8 @@ import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 
-/** Flags whose values are phone numbers: quoted masked in errors. */
-const PHONE_FLAGS = new Set(['phone', 'phones']);
+/** Flags whose values are phone numbers (by their keys: `phones` for --phones): quoted masked in errors. */
+export const PHONE_FLAGS: ReadonlySet<string> = new Set(['phone', 'phones']);
 
 const required = (fix: string) => (iss: { input?: unknown }) =>
   iss.input === undefined ? `is required. Fix: ${fix}` : `must be text. Fix: ${fix}`;
@@ -112,6 +112,20 @@ export function choiceIntFlag<const T extends readonly number[]>(values: T, fix:
     .transform((s) => Number(s) as T[number]);
 }
 
+/**
+ * One of a fixed set of words, in any case (`--kind Verification`, `--state pass`), given back as
+ * listed: `--state pass` was taken and `--kind Verification` refused. `message` says what is
+ * allowed (default: `must be one of a, b, c`); `fix` follows it.
+ */
+export function enumFlag<const T extends readonly [string, ...string[]]>(values: T, fix: string, message = `must be one of ${values.join(', ')}`) {
+  const byLowerCase = new Map(values.map((v) => [v.toLowerCase(), v]));
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .transform((s) => byLowerCase.get(s.toLowerCase()) ?? s)
+    .pipe(z.enum(values, { message: `${message}. Fix: ${fix}` }));
+}
+
 /** `--json` and other bare switches. */
 export const switchFlag = z.boolean().optional().default(false);
 
@@ -155,15 +169,21 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
   throw new UsageError(lines.join('\n'));
 }
 
-/** One phone number, normalised by the shared rules of `src/sms/phone.ts`; the reason when it is not one. */
-export function phoneFlag(fix: string) {
+/**
+ * One phone number, normalised by the shared rules of `src/sms/phone.ts`; the reason when it is not
+ * one. Several numbers in it are told `oneNumber` (what the command does with one) and to run it
+ * once per number: the shared reason's advice (--phones takes them comma-separated) named a flag
+ * the command does not have.
+ */
+export function phoneFlag(fix: string, oneNumber = 'this flag takes one number') {
   return z
     .string({ error: required(fix) })
     .trim()
     .transform((s, ctx) => {
       const r = normalizePhone(s);
       if (!r.ok) {
-        ctx.addIssue({ code: 'custom', message: `is not a usable number: ${r.reason}. Fix: ${fix}` });
+        const message = r.numbers === undefined ? `is not a usable number: ${r.reason}. Fix: ${fix}` : `holds ${r.numbers} numbers: ${oneNumber}. Fix: run it once per number, e.g. ${fix}`;
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
       return r.phone;

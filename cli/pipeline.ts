@@ -21,11 +21,13 @@ import { workersSeen as countWorkers } from '../src/queue/worker-presence.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
-import { DRY_RUN_NOTE, waitForSend, whyItWaits, type SendCommandFlags } from './send-flags.js';
+import { DRY_RUN_NOTE, waitForSend, whyItWaits, type SendCommandFlags, type WaitResult } from './send-flags.js';
+import type { SendStatus } from '../src/queue/send-store.js';
 import { exitCodeOfStop, pause, stopJson, stopNote, watchForStop, type WaitStop } from './wait-stop.js';
 import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
 import { countIn } from '../src/receipts/completion.js';
-import { clockTime, formatTime } from '../src/china-time.js';
+import { clockTime, formatTime, isoTime } from '../src/china-time.js';
+import { statusJson } from './status-json.js';
 import { quietHoursText, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 
@@ -289,7 +291,8 @@ export async function runSendCommand(
     if (flags.json) {
       const message = firstMessageOf(plan, content) ?? null;
       // Added beside the plan's fields, named as campaign --dry-run --json names its segments.
-      ctx.printJson({ dryRun: true, plan: { ...plan, chunks: plan.chunks.map((c) => c.phones.length), message, segmentsPerMessage: segmentsOf(plan, content)?.perMessage ?? null } });
+      const times = { ...(plan.deadline === undefined ? {} : { deadline: isoTime(plan.deadline) }), ...(plan.quietUntil === undefined ? {} : { quietUntil: isoTime(plan.quietUntil) }) };
+      ctx.printJson({ dryRun: true, plan: { ...plan, ...times, chunks: plan.chunks.map((c) => c.phones.length), message, segmentsPerMessage: segmentsOf(plan, content)?.perMessage ?? null } });
     }
     else {
       ctx.print(renderPlan(plan, content, ctx.config.quietHours));
@@ -313,18 +316,19 @@ export async function runSendCommand(
     await warnIfNoWorker(ctx, prepared.workersSeen, watch.signal);
     // Stopped already, the wait still reads the status once: the output says where the send is.
     let failed: WaitStop | undefined;
+    let lastRead: SendStatus | undefined;
     const waited = flags.wait
-      ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { signal: watch.signal }).catch((err: unknown) => {
-          // The send is in: its id is printed whatever stopped the wait after it.
+      ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { signal: watch.signal, onStatus: (s) => (lastRead = s) }).catch((err: unknown): WaitResult | undefined => {
+          // The send is in: its id is printed whatever stopped the wait after it, with the status last read when there was one.
           failed = { reason: 'failed', error: withoutEnqueueClaim(err) };
-          return undefined;
+          return lastRead && { status: lastRead, done: false };
         })
       : undefined;
     const stopped = waited?.done ? undefined : (failed ?? watch.stopped);
-    if (flags.json) ctx.printJson({ ...res, ...(waited ? { status: waited.status } : {}), ...(stopped ? { stopped: stopJson(stopped, res.sendId) } : {}) });
+    if (flags.json) ctx.printJson({ ...res, ...(waited ? { status: statusJson(waited.status) } : {}), ...(stopped ? { stopped: stopJson(stopped, res.sendId) } : {}) });
     else {
       ctx.print(renderEnqueued(res));
-      if (waited) ctx.print(`${waited.done ? 'after the wait' : 'when the wait stopped'}: ${formatCounts(waited.status.counts)}`);
+      if (waited) ctx.print(`${waited.done ? 'after the wait' : failed ? 'last read before the wait failed' : 'when the wait stopped'}: ${formatCounts(waited.status.counts)}`);
     }
     if (!stopped) return 0;
     ctx.note(stopNote(stopped, res.sendId, waited ? { pending: countIn(waited.status.counts, UNSENT_CHUNK_STATES), why: whyItWaits(waited.status) } : undefined));

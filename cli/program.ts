@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { loadCommands } from './commands/index.js';
 import { refuseRepeatedOptions } from './repeated-options.js';
+import { suggestForAliyunFlags } from './aliyun-flags.js';
 import { CliContext, type CliDeps } from './context.js';
 import { EXIT } from '../src/errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
@@ -61,7 +62,19 @@ export async function createProgram(deps: CliDeps, context: CliContext, argv: re
     .helpCommand(true);
   for (const command of await loadCommands(argv)) command.register(program, context);
   refuseRepeatedOptions(program);
+  suggestForAliyunFlags(program);
   return program;
+}
+
+/**
+ * `smsq help NAME` where NAME is no command, as `smsq NAME`: commander's own "unknown command"
+ * with its nearest command (commander printed the whole help instead, and the exit said refused
+ * without saying what). Undefined for any other `argv`.
+ */
+function helpOfNoCommand(program: Command, argv: readonly string[]): string[] | undefined {
+  const [first, name] = argv;
+  if (first !== 'help' || name === undefined || name.startsWith('-')) return undefined;
+  return program.commands.some((c) => c.name() === name || c.aliases().includes(name)) ? undefined : argv.slice(1);
 }
 
 /**
@@ -72,12 +85,13 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   const context = new CliContext(deps);
   const program = await createProgram(deps, context, argv);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(helpOfNoCommand(program, argv) ?? [...argv], { from: 'user' });
     return context.exitCode;
   } catch (err) {
     if (!(err instanceof CommanderError)) return context.report(err, argv.includes('--json'));
-    // --help and --version end "successfully"; commander's own usage errors are bad flags.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+    // --help, `help [command]` and --version end "successfully" (`smsq` alone is help with exit 1:
+    // refused); commander's own usage errors are bad flags.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) return EXIT_OK;
     // commander has printed its line; a missing send id also gets where ids come from.
     if (err.code === 'commander.missingArgument' && /'send-id'/.test(err.message)) deps.stderr.write("Fix: give the send's id, as send, send-batch or campaign printed it (`smsq sends` lists them)\n");
     if (argv.includes('--json')) {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { UsageError } from './errors.js';
+import { PHONE_FLAGS } from './flags.js';
 
 /** Makes every option of `program` and its commands that takes a value refuse a second one. */
 export function refuseRepeatedOptions(program: Command): void {
@@ -16,7 +17,9 @@ export function refuseRepeatedOptions(program: Command): void {
       option.argParser((value: string, previous: unknown) => {
         if (previous !== undefined && previous !== option.defaultValue) {
           // A UsageError, not commander's own: commander quotes the value unmasked in its prefix.
-          const quote = (v: unknown) => quoteForError(String(v), { phones: true });
+          // Only numbers are masked: `--start "202****1201"` hid the very dates to choose between.
+          const phones = PHONE_FLAGS.has(option.attributeName());
+          const quote = (v: unknown) => quoteForError(String(v), { phones });
           const hint = name === '--phones' ? ' (numbers go comma-separated in one: --phones A,B)' : '';
           throw new UsageError(`${name} is given twice (${quote(previous)}, then ${quote(value)}); nothing was done. Fix: give ${name} once${hint}`);
         }

@@ -86,6 +86,8 @@ export interface WaitOptions {
   explainAfterMs?: number;
   /** Stops the wait (`--timeout`, Ctrl-C): it returns after one more look at the status. Default: none. */
   signal?: AbortSignal;
+  /** Called with each status read: a wait that fails (Redis lost) still has the last one to show. */
+  onStatus?: (status: SendStatus) => void;
 }
 
 /** The status a wait ended on, and whether the send was through (false: the wait was stopped first). */
@@ -111,6 +113,7 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
   let lastExplained = '';
   for (;;) {
     const s = await producer.getStatus(sendId);
+    opts.onStatus?.(s);
     const pending = countIn(s.counts, UNSENT_CHUNK_STATES);
     const why = whyItWaits(s);
     const line = `${sendId}: ${s.counts.accepted} accepted, ${s.counts.failed} failed, ${pending} pending${why === undefined ? '' : ` (${why})`}`;

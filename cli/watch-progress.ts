@@ -6,6 +6,7 @@ import { formatTime, isoTime } from '../src/china-time.js';
 import type { SendStatus } from '../src/queue/send-store.js';
 import { waitText } from '../src/queue/send-wait.js';
 import { formatCounts } from './format.js';
+import { waitJson } from './status-json.js';
 
 /** Where `--watch` stops: `sent` (every recipient past the API) or `completed` (every one final). */
 export type WatchEnd = 'sent' | 'completed';
@@ -60,7 +61,7 @@ export function jsonLine(status: SendStatus, now: number): string {
     state: status.send.state,
     stateChangedAt: isoTime(status.send.stateChangedAt),
     counts: status.counts,
-    ...(status.wait ? { wait: { ...status.wait, text: waitText(status.wait) } } : {}),
+    ...(status.wait ? { wait: { ...waitJson(status.wait), text: waitText(status.wait) } } : {}),
     ...(status.pace ? { pace: { rate: status.pace.rate, ...(status.pace.estimatedSentAt ? { estimatedSentAt: isoTime(status.pace.estimatedSentAt) } : {}) } } : {}),
   });
 }

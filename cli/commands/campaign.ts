@@ -1,5 +1,4 @@
 /** `smsq campaign --file recipients.csv`: stream a large recipient list into the queue, with progress. */
-import { SendStatusSchema } from '../../server/response-schemas.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
@@ -7,7 +6,7 @@ import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encodi
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { CampaignStoppedError, EXIT } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
-import { deadlineFlag, displayName, switchFlag, textFlag } from '../flags.js';
+import { deadlineFlag, displayName, enumFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields } from '../format.js';
 import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, renderRejected, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
@@ -15,10 +14,11 @@ import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
 import { exitCodeOfStop, stopNote, watchForStop, type WaitStop } from '../wait-stop.js';
 import type { EnqueueResult } from '../../producers/producer.js';
+import { statusJson } from '../status-json.js';
 import { isPipePath } from '../../producers/recipient-file.js';
 
 const schema = z.object({
-  action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel. Fix: smsq campaign pause SEND_ID' }).optional(),
+  action: enumFlag(['pause', 'resume', 'cancel'], 'smsq campaign pause SEND_ID', 'must be pause, resume or cancel').optional(),
   sendId: textFlag('smsq campaign pause smx8raea837d634fdfd72 (smsq sends lists the ids)', 100).optional(),
   file: textFlag('--file recipients.csv (or .xlsx; a header with a phone column, other columns are per-recipient params)', 4096).optional(),
   encoding: textFlag(`--encoding gbk (one of ${ENCODING_CHOICES})`, 32).optional(),
@@ -28,7 +28,7 @@ const schema = z.object({
   deadline: deadlineFlag().optional(),
   param: jsonParamsFlag('--param \'{"name":"friend"}\'').optional(),
   name: textFlag('--name spring-sale', 200).optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional().default('marketing'),
+  kind: enumFlag(MESSAGE_KINDS, '--kind marketing').optional().default('marketing'),
   idempotencyKey: textFlag('--idempotency-key spring-sale-2026', 128).optional(),
   yes: switchFlag,
   dryRun: switchFlag,
@@ -45,11 +45,11 @@ export function register(program: Command, ctx: CliContext): void {
     .description('stream a large recipient list (CSV) into the queue in bounded memory, with progress (Ctrl-C stops it: its send paused, holding what was read); or pause / resume / cancel one')
     .argument('[action]', 'pause | resume | cancel an existing send (omit to enqueue a campaign)')
     .argument('[send-id]', 'the send to pause, resume or cancel')
-    .option('--file <path>', 'CSV (comma-, tab- or semicolon-separated) or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params; a pipe (/dev/stdin, <(...)) with --yes only')
+    .option('--file <path>', '(required to enqueue) CSV (comma-, tab- or semicolon-separated) or .xlsx: a header naming the phone column (phone, mobile, 手机号, ...); other columns are per-recipient params; a pipe (/dev/stdin, <(...)) with --yes only')
     .option('--encoding <name>', `the CSV's encoding: ${ENCODING_CHOICES} (default: recognised from the file)`)
     .option('--sheet <name>', 'the sheet of an .xlsx workbook to read (default: the first)')
-    .option('--sign <name>', 'approved signature')
-    .option('--template <code>', 'approved template code')
+    .option('--sign <name>', '(required to enqueue) approved signature')
+    .option('--template <code>', '(required to enqueue) approved template code')
     .option('--param <json>', 'params shared by every recipient (per-recipient columns override them)')
     .option('--name <name>', 'a name for the campaign')
     .option('--kind <kind>', 'verification | notification | marketing (default: marketing)')
@@ -72,7 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
           }
           const before = (await producer.getStatus(flags.sendId)).send.state;
           const status = await producer[flags.action](flags.sendId);
-          if (flags.json) ctx.printJson(SendStatusSchema.parse(status)); // times as ISO, as REST answers them
+          if (flags.json) ctx.printJson(statusJson(status));
           else {
             // The reason belongs to a paused or cancelled send; on another it is a leftover of an earlier control.
             const held = status.send.state === 'paused' || status.send.state === 'cancelled';

@@ -13,7 +13,7 @@ function detailsSchema(now: () => number) {
   // The example in a refusal is today, a date the window holds.
   return z
     .object({
-      phone: phoneFlag('--phone 13800138000'),
+      phone: phoneFlag('--phone 13800138000', 'smsq details looks up one number'),
       date: dateFlag('--date', cstDate(now()), ' (the China Standard Time day it was sent, within the last 30 days)'),
       bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
       page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
@@ -36,8 +36,8 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('details')
     .description('delivery details of the messages sent to one number on one day (QuerySendDetails)')
-    .option('--phone <number>', 'the recipient, e.g. 13800138000 or +8613800138000')
-    .option('--date <yyyyMMdd>', 'day of sending in China Standard Time (UTC+8), within the last 30 days')
+    .option('--phone <number>', '(required) the recipient, e.g. 13800138000 or +8613800138000')
+    .option('--date <yyyyMMdd>', '(required) day of sending in China Standard Time (UTC+8), within the last 30 days')
     .option('--biz-id <id>', 'only the send with this BizId')
     .option('--page <n>', 'page to show, from 1 (default: 1)')
     .option('--page-size <n>', 'records per page, 1-50 (default: 10)')

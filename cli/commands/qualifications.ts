@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { QUALIFICATION_STATES, qualificationStateOf } from '../../src/sms/qualification-states.js';
 import type { QualificationRecord } from '../../src/sms/types.js';
 import type { CliContext } from '../context.js';
-import { intFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
+import { enumFlag, intFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { cstText, renderFields, renderTable, withIsoTimesDeep } from '../format.js';
 import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
 
@@ -13,12 +13,7 @@ const listSchema = z.object({
   name: textFlag('--name "qualification group name"', 100).optional(),
   company: textFlag('--company "company name"', 200).optional(),
   legalPerson: textFlag('--legal-person "name"', 100).optional(),
-  state: z
-    .string()
-    .trim()
-    .transform((v) => v.toUpperCase())
-    .pipe(z.enum(QUALIFICATION_STATES, { message: `must be one of ${QUALIFICATION_STATES.join(', ')}. Fix: --state PASS` }))
-    .optional(),
+  state: enumFlag(QUALIFICATION_STATES, '--state PASS').optional(),
   workOrderId: intFlag(1, Number.MAX_SAFE_INTEGER, '--work-order-id 20001234').optional(),
   all: switchFlag,
   json: switchFlag,

@@ -24,6 +24,7 @@ import { UsageError } from '../errors.js';
 import { EXIT } from '../../src/errors.js';
 import { intFlag, switchFlag } from '../flags.js';
 import { renderTable } from '../format.js';
+import { statusJson } from '../status-json.js';
 
 const schema = z.object({
   recipients: intFlag(1, 1_000_000, '--recipients 2000').optional().default(2000),
@@ -158,7 +159,7 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         if (flags.json) {
-          ctx.printJson({ sends: statuses });
+          ctx.printJson({ sends: statuses.map(statusJson) });
           return;
         }
         const states = FINAL_RECIPIENT_STATES;

@@ -10,14 +10,14 @@ import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { textFlag } from '../flags.js';
+import { enumFlag, textFlag } from '../flags.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
   file: textFlag('--file messages.json (or .csv with columns phone,sign,<params...>)', 4096),
   template: textFlag('--template SMS_123456789', 50).optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind notification` }).optional(),
+  kind: enumFlag(MESSAGE_KINDS, '--kind notification').optional(),
   idempotencyKey: textFlag('--idempotency-key batch-7', 128).optional(),
   ...SEND_COMMAND_FLAGS,
 });
@@ -134,8 +134,8 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('send-batch')
       .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
-      .option('--file <path>', 'JSON: [{"phone","signName","templateParam"}], or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>')
-      .option('--template <code>', 'template code (required unless the JSON file names templateCode)')
+      .option('--file <path>', '(required) JSON: [{"phone","signName","templateParam"}], or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>')
+      .option('--template <code>', '(required unless the JSON file names templateCode) template code')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h'),
   ).action(

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
-import { deadlineFlag, textFlag } from '../flags.js';
+import { deadlineFlag, enumFlag, textFlag } from '../flags.js';
 import { LONG_LIST_HINT } from '../../src/sms/phone-list.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { jsonParamsFlag, refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
@@ -18,7 +18,7 @@ const schema = z.object({
   sign: textFlag('--sign <approved signature> (see `smsq signs`)', 100),
   template: textFlag('--template SMS_123456789 (see `smsq templates`)', 50),
   param: jsonParamsFlag('--param \'{"code":"123456"}\'').optional(),
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind verification` }).optional(),
+  kind: enumFlag(MESSAGE_KINDS, '--kind verification').optional(),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
   deadline: deadlineFlag().optional(),
   // Checked by the request's schema (1-12 digits), which names --extend-code in its refusal.
@@ -31,9 +31,9 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('send')
       .description('enqueue one message to many numbers; prints the send id')
-      .option('--phones <list>', 'comma-separated numbers (mainland bare, +86/0086/86, or international with country code)')
-      .option('--sign <name>', 'approved signature')
-      .option('--template <code>', 'approved template code, e.g. SMS_123456789')
+      .option('--phones <list>', '(required) comma-separated numbers (mainland bare, +86/0086/86, or international with country code)')
+      .option('--sign <name>', '(required) approved signature')
+      .option('--template <code>', '(required) approved template code, e.g. SMS_123456789')
       .option('--param <json>', 'template params as a JSON object of strings, e.g. {"code":"123456"}')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')

@@ -11,13 +11,13 @@ import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { SEND_STATES } from '../../src/queue/lifecycle.js';
 import { decodeSendCursor, DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../../src/queue/send-index.js';
 import type { CliContext } from '../context.js';
-import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { enumFlag, intFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderTable } from '../format.js';
 import { openProducer } from '../pipeline.js';
 
 const schema = z.object({
-  kind: z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: --kind marketing` }).optional(),
-  state: z.enum(SEND_STATES, { message: `must be one of ${SEND_STATES.join(', ')}. Fix: --state active` }).optional(),
+  kind: enumFlag(MESSAGE_KINDS, '--kind marketing').optional(),
+  state: enumFlag(SEND_STATES, '--state active').optional(),
   limit: intFlag(1, MAX_SEND_PAGE, `--limit ${DEFAULT_SEND_PAGE}`).optional(),
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
   json: switchFlag,

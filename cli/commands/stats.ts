@@ -33,8 +33,8 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('stats')
     .description('sending statistics per day (QuerySendStatistics)')
-    .option('--start <yyyyMMdd>', 'first day, China Standard Time')
-    .option('--end <yyyyMMdd>', 'last day, China Standard Time')
+    .option('--start <yyyyMMdd>', '(required) first day, China Standard Time')
+    .option('--end <yyyyMMdd>', '(required) last day, China Standard Time')
     .option('--globe <1|2>', '1 domestic, 2 international / HK, Macao, Taiwan (default: 1)')
     .option('--sign-name <name>', 'only this signature')
     .option('--template-type <n>', '0 verification, 1 notification, 2 marketing, 3 international, 7 digital')

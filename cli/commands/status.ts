@@ -3,7 +3,7 @@
  * the send's state and why it waits, counts by state, and per-recipient states (all of them, or
  * one page by cursor).
  */
-import { RecipientSchema, SendStatusSchema } from '../../server/response-schemas.js';
+import { RecipientSchema } from '../../server/response-schemas.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../src/queue/send-store.js';
@@ -14,10 +14,11 @@ import { formatTime } from '../../src/china-time.js';
 import { waitText } from '../../src/queue/send-wait.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { intFlag, switchFlag, textFlag } from '../flags.js';
+import { enumFlag, intFlag, switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
 import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchEnd } from '../watch-progress.js';
 import { openProducer } from '../pipeline.js';
+import { statusJson } from '../status-json.js';
 
 const schema = z.object({
   sendId: textFlag('smsq status smx8raea837d634fdfd72 (the id send printed; smsq sends lists them)', 100),
@@ -25,7 +26,7 @@ const schema = z.object({
   limit: intFlag(1, MAX_RECIPIENT_PAGE, '--limit 1000').optional(),
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
   watch: switchFlag,
-  until: z.enum(['sent', 'final', 'auto'], { message: 'must be sent, final or auto. Fix: --until sent' }).optional(),
+  until: enumFlag(['sent', 'final', 'auto'], '--until sent', 'must be sent, final or auto').optional(),
   json: switchFlag,
 });
 
@@ -95,7 +96,7 @@ export function register(program: Command, ctx: CliContext): void {
         } else if (flags.recipients) for await (const r of producer.recipients(flags.sendId)) recipients.push(r);
         if (flags.json) {
           // The REST answers' schemas give the JSON form: times as ISO 8601 in China time with the offset.
-          ctx.printJson({ ...SendStatusSchema.parse(status), ...(flags.recipients ? { recipients: recipients.map((r) => RecipientSchema.parse(r)) } : {}), ...(paged ? { next } : {}) });
+          ctx.printJson({ ...statusJson(status), ...(flags.recipients ? { recipients: recipients.map((r) => RecipientSchema.parse(r)) } : {}), ...(paged ? { next } : {}) });
           return;
         }
         ctx.print(renderStatus(status));

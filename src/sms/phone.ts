@@ -14,7 +14,8 @@ export type PhoneRegion = 'mainland' | 'international';
 
 export type NormalizedPhone =
   | { ok: true; phone: string; region: PhoneRegion }
-  | { ok: false; input: string; reason: string };
+  /** `numbers`: the entry holds that many numbers (a list where one was expected); the reason says how a list is given. */
+  | { ok: false; input: string; reason: string; numbers?: number };
 
 export interface NormalizedPhoneList {
   /** Normalised numbers, duplicates removed, in first-seen order. */
@@ -32,8 +33,8 @@ export const SEPARATORS = /[\s\-().\u00a0\u3000]/g;
 const MIN_E164 = 8;
 const MAX_E164 = 15;
 
-function fail(input: string, reason: string): NormalizedPhone {
-  return { ok: false, input, reason };
+function fail(input: string, reason: string, numbers?: number): NormalizedPhone {
+  return numbers === undefined ? { ok: false, input, reason } : { ok: false, input, reason, numbers };
 }
 
 function mainlandFrom(input: string, national: string, prefix: string): NormalizedPhone {
@@ -63,7 +64,7 @@ export function normalizePhone(raw: string): NormalizedPhone {
   const text = NOT_ASCII.test(input) ? input.normalize('NFKC') : input;
   // Two numbers hold 16 digits or more, or a separator no single number has.
   const several = SEPARATOR_NOT_IN_A_NUMBER.test(text) || SIXTEEN_DIGITS.test(text) ? severalNumbers(text, input) : undefined;
-  if (several) return fail(input, several);
+  if (several) return fail(input, several.reason, several.numbers);
   const trimmed = text.trim();
   const spreadsheet = spreadsheetForm(trimmed);
   if (spreadsheet) return fail(input, spreadsheet);
@@ -128,13 +129,13 @@ export const NOT_ASCII = /[^\u0000-\u007f]/;
  * Why one entry that holds several numbers is refused, or undefined. Its separator used to be
  * reported as a bad character ("contains ;") or its digits counted together ("got 22").
  */
-function severalNumbers(text: string, input: string): string | undefined {
+function severalNumbers(text: string, input: string): { reason: string; numbers: number } | undefined {
   const parts = text.trim().split(BETWEEN_NUMBERS).filter(Boolean);
   if (parts.length < 2 || !parts.every((p) => normalizePhone(p).ok)) return undefined;
   // As it was typed: NFKC made a full-width ， a comma.
   const between = BETWEEN_NUMBERS.exec(input.trim())?.[0] ?? ' ';
   const shown = /^\s+$/.test(between) ? 'spaces' : `"${between.trim()}"`;
-  return `holds ${parts.length} numbers, with ${shown} between them: give one number per entry (--phones takes them comma-separated, --phones A,B; JSON takes one string each)`;
+  return { reason: `holds ${parts.length} numbers, with ${shown} between them: give one number per entry (--phones takes them comma-separated, --phones A,B; JSON takes one string each)`, numbers: parts.length };
 }
 
 /**

@@ -10,6 +10,7 @@ import { runCli } from '../../cli/program.js';
 import { createManualClock, type Clock } from '../../src/clock.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
+import { isoTime } from '../../src/china-time.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { collector } from '../support/text-collector.js';
@@ -75,8 +76,9 @@ describe('smsq send', () => {
     const later = Date.now() + 3_600_000;
     const timed = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', String(later), '--dry-run', '--json']);
     expect(timed.code, timed.stderr).toBe(0);
-    const timedPlan = (JSON.parse(timed.stdout) as { plan: { deadline: number; message: string; segmentsPerMessage: number } }).plan;
-    expect(timedPlan.deadline).toBe(later);
+    const timedPlan = (JSON.parse(timed.stdout) as { plan: { deadline: string; message: string; segmentsPerMessage: number } }).plan;
+    // Printed as every --json time is: ISO with the offset.
+    expect(timedPlan.deadline).toBe(isoTime(later));
     // Fields added beside the plan's own, as campaign --dry-run --json has segmentsPerMessage.
     expect(timedPlan).toMatchObject({ message: '【smsq沙箱】您的验证码为123456，5分钟内有效，请勿泄露于他人。', segmentsPerMessage: 1 });
     const past = await run(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--deadline', '1', '--dry-run']);

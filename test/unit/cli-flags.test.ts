@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { UsageError } from '../../cli/errors.js';
-import { choiceIntFlag, dateFlag, displayName, intFlag, isCalendarDate, pagingFlags, parseFlags, phoneFlag, switchFlag } from '../../cli/flags.js';
+import { choiceIntFlag, dateFlag, displayName, enumFlag, intFlag, isCalendarDate, pagingFlags, parseFlags, phoneFlag, switchFlag } from '../../cli/flags.js';
 
 function usageLines(fn: () => unknown): string[] {
   try {
@@ -49,6 +49,15 @@ describe('cli flags', () => {
     const s = z.object({ globe: choiceIntFlag([1, 2] as const, '--globe 1') });
     expect(parseFlags(s, { globe: '2' })).toEqual({ globe: 2 });
     expect(usageLines(() => parseFlags(s, { globe: '3' }))).toEqual(['--globe "3" must be one of 1, 2. Fix: --globe 1']);
+  });
+
+  it('takes a word of a fixed set in any case and gives it back as listed (--kind Verification was refused, --state pass taken)', () => {
+    const s = z.object({ kind: enumFlag(['verification', 'marketing'], '--kind marketing').optional(), state: enumFlag(['PASS', 'NOT_PASS'], '--state PASS').optional() });
+    expect(parseFlags(s, { kind: ' Verification ', state: 'not_pass' })).toEqual({ kind: 'verification', state: 'NOT_PASS' });
+    expect(parseFlags(s, {})).toEqual({});
+    expect(usageLines(() => parseFlags(s, { kind: 'promo' }))).toEqual(['--kind "promo" must be one of verification, marketing. Fix: --kind marketing']);
+    const until = z.object({ until: enumFlag(['sent', 'final'], '--until sent', 'must be sent or final') });
+    expect(usageLines(() => parseFlags(until, { until: 'done' }))).toEqual(['--until "done" must be sent or final. Fix: --until sent']);
   });
 
   it('checks calendar dates', () => {

@@ -166,6 +166,109 @@ describe('smsq in-process', () => {
     });
   });
 
+  describe('an operator trial: help, repeated and required flags, enum case, aliyun CLI names', () => {
+    it('`smsq help` and `smsq help <command>` print help on stdout and exit 0, as --help does (they exited 2, "refused")', async () => {
+      const top = await run(['help'], env);
+      expect(top.code, top.stderr).toBe(0);
+      expect(top.stdout).toMatch(/^\s+signs\b/m);
+      const signs = await run(['help', 'signs'], env);
+      expect(signs.code, signs.stderr).toBe(0);
+      expect(signs.stdout).toMatch(/^Usage: smsq signs /m);
+      expect(signs.stdout).toBe((await run(['signs', '--help'], env)).stdout);
+    });
+
+    it('`smsq help <no such command>` exits 2 naming it, with the nearest command when there is one (it printed the help, exit 2, without a word)', async () => {
+      const none = await run(['help', 'nosuch'], env);
+      expect(none).toMatchObject({ code: 2, stdout: '' });
+      expect(none.stderr).toBe("error: unknown command 'nosuch'\n");
+      const near = await run(['help', 'stat'], env);
+      expect(near).toMatchObject({ code: 2, stdout: '' });
+      expect(near.stderr).toMatch(/^error: unknown command 'stat'\n\(Did you mean stats\?\)\n$/);
+      const json = await run(['help', 'stat', '--json'], env);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG', meaning: "unknown command 'stat'", action: expect.stringMatching(/^Did you mean stats\?/) } });
+    });
+
+    it('a flag given twice shows its values unmasked unless they are phone numbers (--start "202****1201")', async () => {
+      const stats = await run(['stats', '--start', '20260320', '--end', DAY, '--start', '20260321'], env);
+      expect(stats.code).toBe(2);
+      expect(stats.stderr).toBe('error: --start is given twice ("20260320", then "20260321"); nothing was done. Fix: give --start once\n');
+      const details = await run(['details', '--phone', PHONE, '--date', DAY, '--date', '20260325', '--json'], env);
+      expect(details.code).toBe(2);
+      expect((JSON.parse(details.stdout) as { error: { meaning: string } }).error.meaning).toBe('--date is given twice ("20260326", then "20260325"); nothing was done. Fix: give --date once');
+      const orders = await run(['qualifications', '--work-order-id', '20010001', '--work-order-id', '20010002'], env);
+      expect(orders.stderr).toContain('--work-order-id is given twice ("20010001", then "20010002")');
+      const phones = await run(['details', '--phone', PHONE, '--phone', '13900139000', '--date', DAY], env);
+      expect(phones.stderr).toContain('--phone is given twice ("138****8000", then "139****9000")');
+      expect(callsMade()).toBe(0);
+    });
+
+    it('--help marks the flags a command cannot run without (stats --start/--end, details --phone/--date)', async () => {
+      const required = (help: string, flag: string) => new RegExp(`^\\s+${flag} <[^>]+>\\s+\\(required\\) `, 'm').test(help);
+      const stats = (await run(['stats', '--help'], env)).stdout;
+      expect(required(stats, '--start'), stats).toBe(true);
+      expect(required(stats, '--end'), stats).toBe(true);
+      expect(required(stats, '--sign-name'), stats).toBe(false);
+      const details = (await run(['details', '--help'], env)).stdout;
+      expect(required(details, '--phone'), details).toBe(true);
+      expect(required(details, '--date'), details).toBe(true);
+      expect(required(details, '--biz-id'), details).toBe(false);
+    });
+
+    it('details --phone with two numbers says details takes one (it advised --phones, a flag details does not have)', async () => {
+      const r = await run(['details', '--phone', '13800138000,13900139000', '--date', DAY], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toContain('--phones');
+      expect(r.stderr).toMatch(/^error: --phone "138\*\*\*\*8000,139\*\*\*\*9000" holds 2 numbers: smsq details looks up one number\. Fix: run it once per number, e\.g\. --phone 13800138000\n$/);
+      expect(callsMade()).toBe(0);
+    });
+
+    it('enum-valued flags take any case, as --state PASS/pass does (--kind Verification was refused)', async () => {
+      // A closed port: a flag refused exits 2 before Redis is touched; one accepted reaches Redis (exit 3).
+      const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '200' };
+      const send = await run(['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--kind', 'Verification', '--dry-run'], noRedis);
+      expect(send.stderr).not.toMatch(/--kind/);
+      expect(send.code, send.stderr).toBe(3);
+      const sends = await run(['sends', '--kind', 'MARKETING', '--state', 'Active'], noRedis);
+      expect(sends.code, sends.stderr).toBe(3);
+      const status = await run(['status', 'smx8raea837d634fdfd72', '--watch', '--until', 'Final'], noRedis);
+      expect(status.code, status.stderr).toBe(3);
+    });
+
+    it('names smsq\'s flag for an aliyun CLI flag name (--sign-name, --phone-numbers, --start-date ... were refused with no suggestion)', async () => {
+      const send = await run(['send', '--phone-numbers', PHONE, '--sign-name', N.sign, '--template-code', N.verificationTemplate], env);
+      expect(send.code).toBe(2);
+      expect(send.stderr).toBe("error: unknown option '--phone-numbers'\n(Did you mean --phones? It is smsq's name for the aliyun CLI's --phone-numbers.)\n");
+      const json = await run(['stats', '--start-date', '20260320', '--end-date', DAY, '--json'], env);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout)).toEqual({
+        error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown option '--start-date'", action: "Did you mean --start? It is smsq's name for the aliyun CLI's --start-date. Or see smsq stats --help" },
+      });
+      const cases: [string[], string][] = [
+        [['send', '--sign-name', N.sign], '--sign'],
+        [['send', '--template-code', N.verificationTemplate], '--template'],
+        [['send', '--template-param', '{"code":"1"}'], '--param'],
+        [['send', '--phone-number', PHONE], '--phones'],
+        [['details', '--phone-number', PHONE], '--phone'],
+        [['details', '--send-date', DAY], '--date'],
+        [['details', '--current-page', '2'], '--page'],
+        [['stats', '--end-date', DAY], '--end'],
+        [['sends', '--page-size', '10'], '--limit'],
+        [['campaign', '--sign-name', N.sign], '--sign'],
+        [['qualifications', '--page-no', '2'], '--page'],
+      ];
+      for (const [argv, flag] of cases) {
+        const r = await run(argv, env);
+        expect(r.code, argv.join(' ')).toBe(2);
+        expect(r.stderr, argv.join(' ')).toContain(`(Did you mean ${flag}? It is smsq's name for the aliyun CLI's ${argv[1]}.)`);
+      }
+      // An argument, not a flag, in smsq.
+      const template = await run(['template', '--template-code', N.verificationTemplate], env);
+      expect(template.stderr).toContain("(Did you mean smsq template <code>? smsq takes what the aliyun CLI's --template-code gives as an argument.)");
+      expect(callsMade()).toBe(0);
+    });
+  });
+
   describe('signatures and templates', () => {
     it('lists signatures as a table with words for states and approved ones marked', async () => {
       const r = await run(['signs'], env);

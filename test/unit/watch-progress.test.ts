@@ -33,4 +33,15 @@ describe('--watch', () => {
     );
     expect(JSON.parse(jsonLine(status, at))).toMatchObject({ at: '2026-12-04T07:42:22.000+08:00', state: 'active', stateChangedAt: '2026-12-04T07:41:32.000+08:00', pace: { rate: 60, estimatedSentAt: expect.stringMatching(/^2026-12-04T07:42:55\.\d{3}\+08:00$/) } });
   });
+
+  it('a --watch --json line gives the wait\'s times as ISO too (wait.until was epoch ms)', () => {
+    const until = Date.parse('2026-12-04T08:00:00+08:00');
+    expect(JSON.parse(jsonLine({ ...status, wait: { reason: 'quiet-hours', until } }, at)).wait).toEqual({
+      reason: 'quiet-hours',
+      until: '2026-12-04T08:00:00.000+08:00',
+      text: 'marketing quiet hours until 08:00 China time (2026-12-04 08:00:00 +08:00)',
+    });
+    const since = Date.parse('2026-12-04T07:00:00+08:00');
+    expect(JSON.parse(jsonLine({ ...status, wait: { reason: 'account-blocked', code: 'isv.AMOUNT_NOT_ENOUGH', detail: 'balance', since } }, at)).wait).toMatchObject({ since: '2026-12-04T07:00:00.000+08:00' });
+  });
 });
