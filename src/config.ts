@@ -266,6 +266,14 @@ export interface EnvDoc {
 const envDoc = (doc: EnvDoc): EnvDoc => doc;
 
 /** The environment contract: each variable's parser, default and docs ({@link EnvDoc}). */
+/**
+ * A word from a fixed list, in any case (`HTTP`, `LIVE`, `DEBUG`): SMS_PROTOCOL=HTTP was refused
+ * and told to use https, the other protocol; LOG_LEVEL=DEBUG was told LOG_LEVEL=info.
+ */
+function anyCase<W extends z.ZodEnum<Readonly<Record<string, string>>>>(words: W) {
+  return z.string().trim().toLowerCase().pipe(words);
+}
+
 export const envSchema = z.object({
   REDIS_URL: z
     .string()
@@ -284,10 +292,9 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'redis', description: 'how long a command, a producer call or a REST request waits for Redis before it fails with `SMSQ_REDIS_UNAVAILABLE` (see [When Redis does not answer](operations.md#when-redis-does-not-answer))' })),
   SMSQ_SHUTDOWN_GRACE_MS: intFrom('SMSQ_SHUTDOWN_GRACE_MS', 0, 600_000, 'SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)').default(25_000)
     .meta(envDoc({ group: 'workers', description: 'how long `smsq worker` and `smsq server` may take to stop after SIGTERM/SIGINT (calls or requests still in flight then are cut; the server then gives what they had under way up to 3 s more to end; see [Graceful shutdown](operations.md#graceful-shutdown)); keep it below your orchestrator\'s kill timeout, by 3 s for the server' })),
-  SMS_MODE: z
-    .enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' })
+  SMS_MODE: anyCase(z.enum(['sandbox', 'live'], { message: 'must be "sandbox" or "live". Fix: unset it for sandbox, or SMS_MODE=live' }))
     .default('sandbox')
-    .meta(envDoc({ group: 'dysmsapi', description: '`sandbox`: the built-in emulator (says so loudly in the logs); `live`: Alibaba Cloud with the SDK\'s default credential chain' })),
+    .meta(envDoc({ group: 'dysmsapi', description: '`sandbox`: the built-in emulator (says so loudly in the logs); `live`: Alibaba Cloud with the SDK\'s default credential chain (any case: `LIVE` is `live`)' })),
   SMS_ENDPOINT: z
     .string()
     .trim()
@@ -304,24 +311,20 @@ export const envSchema = z.object({
     })
     .optional()
     .meta(envDoc({ group: 'dysmsapi', description: 'Dysmsapi `host[:port]`; overrides the mode\'s endpoint', defaultNote: '`dysmsapi.aliyuncs.com` in live mode; in sandbox mode unset means "start an emulator inside this process"', allowed: '`host[:port]`, no scheme or path' })),
-  SMS_PROTOCOL: z
-    .string()
-    .trim()
-    // A protocol name has no case (URLs ignore it too): SMS_PROTOCOL=HTTP was refused and told to use https.
-    .toLowerCase()
-    .pipe(z.enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https for Alibaba Cloud, SMS_PROTOCOL=http for the emulator, or unset it for the mode\'s' }))
+  SMS_PROTOCOL: anyCase(z.enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https for Alibaba Cloud, SMS_PROTOCOL=http for the emulator, or unset it for the mode\'s' }))
     .optional()
     .meta(envDoc({ group: 'dysmsapi', description: 'protocol of the Dysmsapi calls (any case: `HTTP` is `http`)', defaultNote: '`https` in live mode, `http` in sandbox mode' })),
   SMS_QPS: intFrom('SMS_QPS', 1, ACCOUNT_QPS_CAP, `SMS_QPS=4500 (1..${ACCOUNT_QPS_CAP})`).default(4500)
     .meta(envDoc({ group: 'dysmsapi', description: 'account-wide cap on Dysmsapi calls per second, all workers together (sends, reconcile and receipt look-ups, catalog look-ups); every worker and producer of a deployment must share it' })),
   SMS_READ_TIMEOUT_MS: intFrom('SMS_READ_TIMEOUT_MS', 100, 60_000, 'SMS_READ_TIMEOUT_MS=3000 (100..60000)').default(3000)
     .meta(envDoc({ group: 'dysmsapi', description: 'per-call read timeout; a call without an answer by then is `unknown` and looked up before anything is resent' })),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  LOG_LEVEL: anyCase(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'must be one of fatal, error, warn, info, debug, trace, silent. Fix: LOG_LEVEL=info',
-    })
+    }),
+  )
     .optional()
-    .meta(envDoc({ group: 'logs', description: 'pino level (logs go to stderr; numbers masked, secrets redacted)', defaultNote: '`info`; `smsq sandbox` logs its worker and producer at `warn` (its own lines narrate the run)' })),
+    .meta(envDoc({ group: 'logs', description: 'pino level (logs go to stderr; numbers masked, secrets redacted; any case: `DEBUG` is `debug`)', defaultNote: '`info`; `smsq sandbox` logs its worker and producer at `warn` (its own lines narrate the run)' })),
   SMSQ_PREFIX: z
     .string()
     .trim()

@@ -73,6 +73,13 @@ describe('loadConfig', () => {
     expect(errorOf({ SMS_PROTOCOL: 'ftp' }).message).toMatch(/SMS_PROTOCOL="ftp" must be "https" or "http"\. Fix: /);
   });
 
+  it('takes SMS_MODE and LOG_LEVEL in any case (LOG_LEVEL=DEBUG was told "Fix: LOG_LEVEL=info", SMS_MODE=LIVE to unset it for sandbox)', () => {
+    expect(loadConfig({ SMS_MODE: 'LIVE' }).endpoint).toBe('dysmsapi.aliyuncs.com');
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(loadConfig({ LOG_LEVEL: ' Warn ' }).logLevel).toBe('warn');
+    expect(errorOf({ LOG_LEVEL: 'verbose' }).message).toMatch(/LOG_LEVEL="verbose" must be one of fatal, error, warn, info, debug, trace, silent\. Fix: LOG_LEVEL=info/);
+  });
+
   it('names each bad variable, the problem and the fix, one line each', () => {
     const err = errorOf({ SMS_QPS: '9000', SMS_MODE: 'prod', SMS_READ_TIMEOUT_MS: 'fast', SMS_ENDPOINT: 'https://x/' });
     expect(err.code).toBe('SMSQ_CONFIG_INVALID');
