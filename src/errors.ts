@@ -322,11 +322,12 @@ export function fieldIssuesNamingUnknownKeys(issues: readonly ZodIssueLike[], un
 export class NotDurableError extends SmsqError {
   readonly code = 'SMSQ_NOT_DURABLE';
   constructor(
-    what: string,
+    /** What was written and not confirmed (`the send`, `1 receipt(s) of 2 pushed report(s)`). */
+    readonly what: string,
     /** What the confirmation said (WAIT's count), for a caller that rewraps it. */
     readonly detail: string,
     /** What to do about it, where not the replicas and the timeout. */
-    fix = 'check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS, then retry',
+    readonly fix = 'check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS, then retry',
   ) {
     super(`${what} could not be made durable: ${detail}. Fix: ${fix}`);
     this.name = 'NotDurableError';

@@ -125,7 +125,7 @@ const PUSHED_AGAIN = 'Alibaba pushes it again (after 1, 5 and 10 minutes), and a
  * A push that Redis could not take, or not durably, said as what it is: not an enqueue ("nothing
  * was enqueued" said nothing to it), and what it left.
  */
-function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
+export function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
   // From the ingest's Redis gate, as the producer's calls fail. The answer goes to Alibaba: REDIS_URL
   // and why (an address, a timeout) are said to the operator, in the log, which the error handler
   // leaves to the Redis watch for /v1, whose callers read them in the answer.
@@ -134,7 +134,13 @@ function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
     log.warn({ code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${START_REDIS_FIX}`);
     return new HttpError(503, err.code, `Redis does not answer; ${applied}. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
   }
-  if (err instanceof RedisNotDurableError || err instanceof NotDurableError) {
+  if (err instanceof NotDurableError) {
+    // Its fix is the operator's (the replicas, or a retry under the same idempotency key, which
+    // means nothing to Alibaba): in the log; the answer says what Alibaba's retry does.
+    log.warn({ code: err.code }, `${err.message}; ${PUSHED_AGAIN}`);
+    return new HttpError(503, err.code, `${err.what} could not be made durable: ${err.detail}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
+  }
+  if (err instanceof RedisNotDurableError) {
     return new HttpError(503, err.code, `${err.message}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
   }
   return err;
