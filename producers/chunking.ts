@@ -35,11 +35,17 @@ export interface PersonalMessage {
   phone: string;
   signName: string;
   templateParam?: Record<string, string>;
+  smsUpExtendCode?: string;
 }
 
 /**
  * Personalised messages → SendBatchSms chunks. Verification codes become one SendSms each
  * (SendBatchSms can be delayed, codes must not be).
+ *
+ * SmsUpExtendCodeJson must hold one code per number, and whether Dysmsapi takes "" for "no code"
+ * is not documented: a wrong guess would fail a whole call of 100 with isv.EXTEND_CODE_ERROR. So
+ * messages with a code and messages without go in chunks of their own (at most one more call
+ * than mixing them), each group in the order given.
  */
 export function chunkBatch(
   messages: readonly PersonalMessage[],
@@ -53,16 +59,22 @@ export function chunkBatch(
       signName: m.signName,
       templateCode,
       ...(m.templateParam ? { templateParam: m.templateParam } : {}),
+      ...(m.smsUpExtendCode !== undefined ? { smsUpExtendCode: m.smsUpExtendCode } : {}),
     }));
   }
-  return slices(messages, batchChunkSize(kind)).map((part) => {
-    const withParams = part.some((m) => m.templateParam);
-    return {
-      api: 'SendBatchSms' as const,
-      phones: part.map((m) => m.phone),
-      signNames: part.map((m) => m.signName),
-      templateCode,
-      ...(withParams ? { templateParams: part.map((m) => m.templateParam ?? {}) } : {}),
-    };
-  });
+  const coded = messages.filter((m) => m.smsUpExtendCode !== undefined);
+  const plain = coded.length === 0 ? messages : messages.filter((m) => m.smsUpExtendCode === undefined);
+  return [plain, coded].flatMap((group) =>
+    slices(group, batchChunkSize(kind)).map((part) => {
+      const withParams = part.some((m) => m.templateParam);
+      return {
+        api: 'SendBatchSms' as const,
+        phones: part.map((m) => m.phone),
+        signNames: part.map((m) => m.signName),
+        templateCode,
+        ...(withParams ? { templateParams: part.map((m) => m.templateParam ?? {}) } : {}),
+        ...(group === coded ? { smsUpExtendCodes: part.map((m) => m.smsUpExtendCode as string) } : {}),
+      };
+    }),
+  );
 }

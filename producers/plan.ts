@@ -7,7 +7,7 @@ import { regionRefusal } from '../src/sms/phone-region.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
 import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
-import { chunkBatch, chunkSms } from './chunking.js';
+import { chunkBatch, chunkSms, type PersonalMessage } from './chunking.js';
 import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
 import { formatTime, isoTime } from '../src/china-time.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
@@ -277,9 +277,10 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   // The message each number was first given: a second, different one to it is refused, not dropped
   // as a duplicate (a send holds one message per number: its recipients are keyed by number).
   const seen = new Map<string, number>();
-  const messageOf = (m: (typeof req.messages)[number]) => JSON.stringify([m.signName, Object.entries(m.templateParam ?? {}).sort()]);
+  // The extension code too: the same text with two codes is two messages (replies to each are told apart by it).
+  const messageOf = (m: (typeof req.messages)[number]) => JSON.stringify([m.signName, Object.entries(m.templateParam ?? {}).sort(), m.smsUpExtendCode ?? null]);
   const conflicts: FieldIssue[] = [];
-  const valid: { phone: string; signName: string; templateParam?: Record<string, string> }[] = [];
+  const valid: PersonalMessage[] = [];
   const rejected: RejectedNumber[] = [];
   let duplicates = 0;
   const suppressed: string[] = [];
@@ -294,7 +295,7 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
       else if (conflicts.length < 20) {
         conflicts.push({
           field: `messages[${i}]`,
-          message: `gives ${describeNumbers([m.phone])} a message other than messages[${first}] does (another signature or params); a send holds one message per number, and this one would have been dropped as a duplicate. Fix: send it in a request of its own, or remove one of the two`,
+          message: `gives ${describeNumbers([m.phone])} a message other than messages[${first}] does (another signature, params or extension code); a send holds one message per number, and this one would have been dropped as a duplicate. Fix: send it in a request of its own, or remove one of the two`,
         });
       }
     } else if (req.kind === 'marketing' && isSuppressed?.(n.phone)) {
@@ -302,7 +303,12 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
       suppressed.push(n.phone);
     } else {
       seen.set(n.phone, i);
-      valid.push({ phone: n.phone, signName: m.signName, ...(m.templateParam ? { templateParam: m.templateParam } : {}) });
+      valid.push({
+        phone: n.phone,
+        signName: m.signName,
+        ...(m.templateParam ? { templateParam: m.templateParam } : {}),
+        ...(m.smsUpExtendCode !== undefined ? { smsUpExtendCode: m.smsUpExtendCode } : {}),
+      });
     }
   }
   if (conflicts.length) throw new ValidationError(conflicts);

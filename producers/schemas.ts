@@ -103,6 +103,16 @@ const callbackUrl = z
     }
   });
 
+/**
+ * SmsUpExtendCode: digits Dysmsapi appends to the sender number, so that replies (SmsUp) to
+ * different sends can be told apart. smsq takes 1-12, as the emulator's isv.EXTEND_CODE_ERROR
+ * rule; the account's own limit may be lower (Alibaba answers isv.EXTEND_CODE_ERROR then). A
+ * string: as a JSON number `01` would lose its leading zero and be another code.
+ */
+export const smsUpExtendCode = z
+  .string({ error: (issue) => `must be a string of 1-12 digits, got ${typeOf(issue.input)}: a number loses its leading zeros. Fix: quote it, e.g. "01"` })
+  .regex(/^\d{1,12}$/, { message: 'must be 1-12 digits (an extension code appended to the sender number). Fix: digits only, e.g. 01, or leave it out' });
+
 /** The kind of a send or batch that names none and whose template says nothing (see the producer's kindAndRules). */
 export const DEFAULT_SEND_KIND = 'notification';
 
@@ -119,7 +129,7 @@ export const SendRequest = z.strictObject({
   signName,
   templateCode,
   templateParam: stringParams.optional(),
-  smsUpExtendCode: z.string().regex(/^\d{1,12}$/, { message: 'must be 1-12 digits' }).optional(),
+  smsUpExtendCode: smsUpExtendCode.optional(),
   kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
   name: sendName.optional(),
@@ -137,8 +147,10 @@ export const SendBatchRequest = z.strictObject({
         phone: z.string().max(32, { message: 'is too long to be a phone number' }),
         signName,
         templateParam: stringParams.optional(),
+        /** This message's SmsUpExtendCode (SendBatchSms's SmsUpExtendCodeJson holds one per number). */
+        smsUpExtendCode: smsUpExtendCode.optional(),
       }),
-      { message: 'must be a list of {phone, signName, templateParam}' },
+      { message: 'must be a list of {phone, signName, templateParam, smsUpExtendCode}' },
     )
     .min(1, { message: 'needs at least one message. Fix: e.g. [{"phone":"138-0013-8000","signName":"...","templateParam":{...}}]' }),
   kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),

@@ -33,7 +33,7 @@ export const SendBatchBody = z.strictObject({
   ...SendBatchRequest.omit({ idempotencyKey: true, messages: true }).shape,
   deadline,
   messages: z
-    .array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam}' })
+    .array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam, smsUpExtendCode}' })
     .min(1, { message: 'needs at least one message' }),
 }).meta({
   id: 'SendBatchRequest',
@@ -43,6 +43,13 @@ export const SendBatchBody = z.strictObject({
       messages: [
         { phone: '13800138000', signName: 'smsq沙箱', templateParam: { name: 'Li', order: '1001' } },
         { phone: '13900139000', signName: 'smsq沙箱', templateParam: { name: 'Wang', order: '1002' } },
+      ],
+    },
+    {
+      templateCode: 'SMS_900000002',
+      messages: [
+        { phone: '13800138000', signName: 'smsq沙箱', templateParam: { name: 'Li', order: '1001' }, smsUpExtendCode: '01' },
+        { phone: '13900139000', signName: 'smsq沙箱', templateParam: { name: 'Wang', order: '1002' }, smsUpExtendCode: '02' },
       ],
     },
   ],

@@ -90,6 +90,7 @@ function call(client: SmsClient, payload: ChunkPayload, outId: string): Promise<
     signNames: payload.signNames,
     templateCode: payload.templateCode,
     templateParams: payload.templateParams,
+    smsUpExtendCodes: payload.smsUpExtendCodes,
     outId,
   });
 }
@@ -105,6 +106,7 @@ function splitPayload(payload: ChunkPayload): ChunkPayload[] {
           signNames: [payload.signNames[i] as string],
           templateCode: payload.templateCode,
           ...(payload.templateParams ? { templateParams: [payload.templateParams[i] ?? {}] } : {}),
+          ...(payload.smsUpExtendCodes ? { smsUpExtendCodes: [payload.smsUpExtendCodes[i] as string] } : {}),
         },
   );
 }

@@ -23,6 +23,8 @@ const schema = z.object({
 });
 
 const SIGN_COLUMNS = ['sign', 'signname', 'sign_name'];
+/** A CSV column that holds each message's SmsUpExtendCode, not a template param; a blank cell is none. */
+const EXTEND_CODE_COLUMNS = ['extend_code', 'extendcode', 'smsupextendcode', 'sms_up_extend_code'];
 
 /**
  * A JSON messages file's object form: the batch request's fields, each message's too, and no
@@ -32,7 +34,7 @@ const SIGN_COLUMNS = ['sign', 'signname', 'sign_name'];
 const MessagesFile = z.strictObject({
   ...SendBatchRequest.shape,
   templateCode: SendBatchRequest.shape.templateCode.optional(),
-  messages: z.array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam}' }),
+  messages: z.array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam, smsUpExtendCode}' }),
 });
 type MessagesFile = z.output<typeof MessagesFile>;
 const FILE_FIELDS = Object.keys(MessagesFile.shape).join(', ');
@@ -53,14 +55,14 @@ function fileIssues(issues: readonly z.core.$ZodIssue[]): ValidationError {
  * A refusal of a CSV file's messages in the file's terms: `file:3`, column `sign`, where the
  * request said `messages[1].signName` (the CSV has no messages, only lines and columns).
  */
-function inFileTerms(err: unknown, csv: { lines: number[]; signColumn: string }): unknown {
+function inFileTerms(err: unknown, csv: CsvColumns): unknown {
   if (!(err instanceof ValidationError)) return err;
   return new ValidationError(
     err.issues.map((issue) => {
-      const m = /^messages\[(\d+)\](?:\.(phone|signName|templateParam)(?:\.(.+))?)?$/.exec(issue.field);
+      const m = /^messages\[(\d+)\](?:\.(phone|signName|templateParam|smsUpExtendCode)(?:\.(.+))?)?$/.exec(issue.field);
       const line = m ? csv.lines[Number(m[1])] : undefined;
       if (!m || line === undefined) return issue;
-      const column = m[2] === 'signName' ? csv.signColumn : m[2] === 'phone' ? 'phone' : m[3];
+      const column = m[2] === 'signName' ? csv.signColumn : m[2] === 'smsUpExtendCode' ? csv.extendCodeColumn : m[2] === 'phone' ? 'phone' : m[3];
       return { field: `file:${line}`, message: column === undefined ? issue.message : `column "${column}" ${issue.message}` };
     }),
   );
@@ -79,13 +81,20 @@ function oneOf<T>(flag: string, flagValue: T | undefined, field: string, fileVal
  * `templateCode` and `messages`) or CSV (a header with `phone`, `sign` and one column per param).
  */
 /** A messages file as read: the request's fields, and for a CSV file where each message came from. */
-type ReadMessages = Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown; csv?: { lines: number[]; signColumn: string } };
+type ReadMessages = Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown; csv?: CsvColumns };
+/** Where a CSV file's messages came from: the line of each, and its sign and extension-code columns as the header spells them. */
+interface CsvColumns {
+  lines: number[];
+  signColumn: string;
+  extendCodeColumn?: string;
+}
 
 async function readMessagesFile(path: string): Promise<ReadMessages> {
   if (path.toLowerCase().endsWith('.csv')) {
     const messages = [];
     const lines: number[] = [];
     let signColumn = 'sign';
+    let extendCodeColumn: string | undefined;
     for await (const row of readRecipientsCsv(path)) {
       if (row.error) throw new ValidationError([{ field: `file:${row.line ?? 1}`, message: `line ${row.line ?? 1}: ${row.error}` }]);
       const params = { ...(row.params ?? {}) };
@@ -94,10 +103,22 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
       const signName = params[signKey];
       delete params[signKey];
       signColumn = signKey;
+      const codeKey = Object.keys(params).find((k) => EXTEND_CODE_COLUMNS.includes(k.toLowerCase()));
+      const smsUpExtendCode = codeKey === undefined ? undefined : params[codeKey];
+      if (codeKey !== undefined) {
+        delete params[codeKey];
+        extendCodeColumn = codeKey;
+      }
       lines.push(row.line ?? messages.length + 2);
-      messages.push({ phone: row.phone, signName, ...(Object.keys(params).length ? { templateParam: params } : {}) });
+      messages.push({
+        phone: row.phone,
+        signName,
+        ...(Object.keys(params).length ? { templateParam: params } : {}),
+        // A blank cell: this message has no code (a CSV cell cannot be left out).
+        ...(smsUpExtendCode ? { smsUpExtendCode } : {}),
+      });
     }
-    return { messages, csv: { lines, signColumn } };
+    return { messages, csv: { lines, signColumn, ...(extendCodeColumn === undefined ? {} : { extendCodeColumn }) } };
   }
   let text: string;
   try {
@@ -134,7 +155,7 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('send-batch')
       .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
-      .option('--file <path>', '(required) JSON: [{"phone","signName","templateParam"}], or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>')
+      .option('--file <path>', '(required) JSON: [{"phone","signName","templateParam","smsUpExtendCode"}] (smsUpExtendCode optional: 1-12 digits appended to the sender number, to tell replies apart), or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>, and optionally extend_code (blank: none)')
       .option('--template <code>', '(required unless the JSON file names templateCode) template code')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h'),

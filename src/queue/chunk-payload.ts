@@ -20,10 +20,19 @@ export const BatchChunkPayload = z
     signNames: z.array(z.string().min(1)),
     templateCode: z.string().min(1),
     templateParams: z.array(params).optional(),
+    /**
+     * SmsUpExtendCodeJson, one code per number; absent when none of the chunk's messages has one
+     * (payloads written before batches took codes have none). Never partly empty: the producer
+     * puts messages without a code in chunks of their own.
+     */
+    smsUpExtendCodes: z.array(z.string()).optional(),
   })
   .refine((p) => p.signNames.length === p.phones.length, { message: 'signNames must match phones one to one' })
   .refine((p) => !p.templateParams || p.templateParams.length === p.phones.length, {
     message: 'templateParams must match phones one to one',
+  })
+  .refine((p) => !p.smsUpExtendCodes || p.smsUpExtendCodes.length === p.phones.length, {
+    message: 'smsUpExtendCodes must match phones one to one',
   });
 
 /** What a chunk sends; stored once in the chunk hash (jobs carry only the chunk id). */

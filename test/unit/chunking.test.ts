@@ -38,4 +38,38 @@ describe('chunking', () => {
     const chunks = chunkBatch([{ phone: '13800000001', signName: 'S', templateParam: { code: '1' } }], 'SMS_2', 'verification');
     expect(chunks).toEqual([{ api: 'SendSms', phones: ['13800000001'], signName: 'S', templateCode: 'SMS_2', templateParam: { code: '1' } }]);
   });
+
+  it('gives each SendBatchSms the extension codes of its messages, matched by position', () => {
+    const messages = phones(150).map((phone, i) => ({ phone, signName: 'S', smsUpExtendCode: String(100 + i) }));
+    const chunks = chunkBatch(messages, 'SMS_2', 'notification');
+    expect(chunks.map((c) => c.phones.length)).toEqual([100, 50]);
+    const second = chunks[1]!;
+    if (second.api !== 'SendBatchSms') throw new Error('not a batch');
+    expect(second.smsUpExtendCodes?.[7]).toBe('207');
+    expect(second.phones[7]).toBe(messages[107]!.phone);
+    // None given: no SmsUpExtendCodeJson at all, as before.
+    const plain = chunkBatch(phones(3).map((phone) => ({ phone, signName: 'S' })), 'SMS_2', 'notification');
+    expect(plain[0]).not.toHaveProperty('smsUpExtendCodes');
+  });
+
+  it('puts messages with a code and messages without in chunks of their own: no empty code is sent', () => {
+    // Whether SendBatchSms takes "" for "no code" in SmsUpExtendCodeJson is undocumented.
+    const messages = phones(5).map((phone, i) => ({ phone, signName: 'S', ...(i % 2 === 0 ? { smsUpExtendCode: `0${i}` } : {}) }));
+    const chunks = chunkBatch(messages, 'SMS_2', 'notification');
+    expect(chunks).toHaveLength(2);
+    const coded = chunks.find((c) => c.api === 'SendBatchSms' && c.smsUpExtendCodes);
+    const plain = chunks.find((c) => c.api === 'SendBatchSms' && !c.smsUpExtendCodes);
+    expect(coded?.phones).toEqual([messages[0]!.phone, messages[2]!.phone, messages[4]!.phone]);
+    expect(coded?.api === 'SendBatchSms' && coded.smsUpExtendCodes).toEqual(['00', '02', '04']);
+    expect(plain?.phones).toEqual([messages[1]!.phone, messages[3]!.phone]);
+    expect(chunks.flatMap((c) => c.phones).sort()).toEqual(phones(5));
+  });
+
+  it('gives a verification code its extension code as SendSms\'s SmsUpExtendCode', () => {
+    const chunks = chunkBatch([{ phone: '13800000001', signName: 'S', templateParam: { code: '1' }, smsUpExtendCode: '42' }, { phone: '13800000002', signName: 'S', templateParam: { code: '2' } }], 'SMS_2', 'verification');
+    expect(chunks).toEqual([
+      { api: 'SendSms', phones: ['13800000001'], signName: 'S', templateCode: 'SMS_2', templateParam: { code: '1' }, smsUpExtendCode: '42' },
+      { api: 'SendSms', phones: ['13800000002'], signName: 'S', templateCode: 'SMS_2', templateParam: { code: '2' } },
+    ]);
+  });
 });

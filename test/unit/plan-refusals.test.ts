@@ -57,7 +57,7 @@ describe('a batch that gives one number two messages', () => {
   it('is refused naming both places (the second used to be dropped as a duplicate, unsaid)', () => {
     const issue = refusal(() => planSendBatch({ ...BATCH_SHARED, kind: 'notification', messages: [message('13800138000', '1'), message('+86 138 0013 8000', '2')] }, ctx));
     expect(issue.field).toBe('messages[1]');
-    expect(issue.message).toMatch(/^gives \+86\*+8000 a message other than messages\[0\] does \(another signature or params\); .*Fix: send it in a request of its own/);
+    expect(issue.message).toMatch(/^gives \+86\*+8000 a message other than messages\[0\] does \(another signature, params or extension code\); .*Fix: send it in a request of its own/);
   });
 
   it('drops the same message given twice as a duplicate, whatever the order of its params', () => {
@@ -66,6 +66,39 @@ describe('a batch that gives one number two messages', () => {
       ctx,
     );
     expect(plan).toMatchObject({ recipients: 1, duplicates: 1 });
+  });
+
+  it('is refused when the two differ only in their extension codes (replies to one would read as the other\'s)', () => {
+    const coded = (phone: string, smsUpExtendCode?: string) => ({ ...message(phone, '1'), ...(smsUpExtendCode === undefined ? {} : { smsUpExtendCode }) });
+    const issue = refusal(() => planSendBatch({ ...BATCH_SHARED, kind: 'notification', messages: [coded('13800138000', '01'), coded('13800138000', '02')] }, ctx));
+    expect(issue.field).toBe('messages[1]');
+    expect(issue.message).toMatch(/another signature, params or extension code/);
+    expect(refusal(() => planSendBatch({ ...BATCH_SHARED, kind: 'notification', messages: [coded('13800138000', '01'), coded('13800138000')] }, ctx)).field).toBe('messages[1]');
+    expect(planSendBatch({ ...BATCH_SHARED, kind: 'notification', messages: [coded('13800138000', '01'), coded('13800138000', '01')] }, ctx)).toMatchObject({ recipients: 1, duplicates: 1 });
+  });
+});
+
+describe('a batch message\'s extension code (smsUpExtendCode)', () => {
+  const message = (smsUpExtendCode: unknown) => ({ phone: '13800138000', signName: SHARED.signName, templateParam: { name: 'n' }, smsUpExtendCode });
+  const batch = (code: unknown) => ({ ...BATCH_SHARED, messages: [{ phone: '13900139000', signName: SHARED.signName, templateParam: { name: 'n' } }, message(code)] });
+
+  it('is 1-12 digits, as send\'s: anything else is refused naming the message and the fix', () => {
+    for (const bad of ['12a', '', '1234567890123', ' 12', '+12']) {
+      const issue = refusal(() => planSendBatch(batch(bad), ctx));
+      expect(issue.field, bad).toBe('messages[1].smsUpExtendCode');
+      expect(issue.message, bad).toMatch(/must be 1-12 digits.*Fix: /);
+    }
+  });
+
+  it('is a string: a JSON number would lose its leading zeros, so it is refused with the fix', () => {
+    const issue = refusal(() => planSendBatch(batch(7), ctx));
+    expect(issue.field).toBe('messages[1].smsUpExtendCode');
+    expect(issue.message).toMatch(/must be a string of 1-12 digits.*Fix: quote it/);
+  });
+
+  it('goes into the plan\'s SendBatchSms chunk beside its number', () => {
+    const plan = planSendBatch({ ...BATCH_SHARED, messages: [message('0427'), { ...message('0428'), phone: '13900139000' }] }, ctx);
+    expect(plan.chunks).toEqual([expect.objectContaining({ api: 'SendBatchSms', phones: ['13800138000', '13900139000'], smsUpExtendCodes: ['0427', '0428'] })]);
   });
 });
 

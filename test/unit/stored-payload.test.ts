@@ -35,4 +35,13 @@ describe('readStoredPayload', () => {
     const many = problem(JSON.stringify({ ...SMS, phones: [1, 2, 3, 4, 5] }));
     expect(many).toMatch(/^payload\.phones\[0\]: must be a string, got a number; payload\.phones\[1\]: .*; payload\.phones\[2\]: [^;]*; and 2 more\. Fix: /);
   });
+
+  it('reads a batch\'s extension codes, and a batch written before they existed', () => {
+    const coded = { ...BATCH, smsUpExtendCodes: ['01', '02'] };
+    expect(readStoredPayload(JSON.stringify(coded))).toEqual({ ok: true, payload: coded });
+    // Written by a version without the field: read as a batch without codes.
+    const old = readStoredPayload(JSON.stringify(BATCH));
+    expect(old.ok && old.payload.api === 'SendBatchSms' && old.payload.smsUpExtendCodes).toBeUndefined();
+    expect(problem(JSON.stringify({ ...BATCH, smsUpExtendCodes: ['01'] }))).toMatch(/^payload: smsUpExtendCodes must match phones one to one\. Fix: /);
+  });
 });
