@@ -26,6 +26,8 @@ const BY_CLASS: Record<Exclude<ErrorClass, 'accepted' | 'throttled'>, SendDecisi
 export function decideSend(outcome: SmsOutcome<SendResponse>): SendDecision {
   if (outcome.ok) return { type: 'accepted', bizId: outcome.data.bizId, requestId: outcome.requestId };
   const e = outcome.error;
+  // Told as a setup fault, but it may have come after the request was written: looked up first.
+  if (e.mayFollowRequest) return { type: 'unknown', code: e.code, message: e.message };
   if (e.errorClass === 'throttled' || retriedByWorkers(e)) {
     const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
     return { type: 'throttle', code: e.code, retryAfterMs: Math.min(Math.max(ms, 50), 60_000) };

@@ -321,7 +321,8 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   },
   TlsError: {
     errorClass: 'account',
-    meaning: 'The TLS handshake with the endpoint failed (its certificate was refused, or it does not speak TLS); no request was written.',
+    meaning:
+      "The TLS handshake with the endpoint failed (its certificate was refused, or it does not speak TLS); no request was written. Except OpenSSL's \"wrong version number\", which plain bytes arriving after the request cause too (a proxy's error page outside TLS): a send that meets it is looked up before anything is resent.",
     action: `Check SMS_ENDPOINT and SMS_PROTOCOL (SMS_PROTOCOL=http when the endpoint speaks plain http, as the emulator does) and this machine's CA store. ${FIX_ACCOUNT}`,
     source: 'smsq',
   },

@@ -21,6 +21,8 @@ export interface SmsErrorOptions {
   cause?: unknown;
   meaning?: string;
   action?: string;
+  /** The failure may have come after the request was written, whatever its class says: see {@link SmsError.mayFollowRequest}. */
+  mayFollowRequest?: boolean;
 }
 
 /** A failed Dysmsapi call: Alibaba's code (or a smsq transport code) and what to do next. */
@@ -38,6 +40,13 @@ export class SmsError extends Error {
   readonly meaning: string;
   /** What to do about it. */
   readonly action: string;
+  /**
+   * True when the failure may have come after the request was written, though its class says the
+   * call never reached Dysmsapi: a send meeting it is looked up before anything is resent. OpenSSL's
+   * "wrong version number" is a server speaking plain http to the ClientHello, and also plain bytes
+   * arriving after the request (a proxy answering an error page outside TLS).
+   */
+  readonly mayFollowRequest: boolean;
 
   constructor(init: SmsErrorOptions) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -47,6 +56,7 @@ export class SmsError extends Error {
     this.requestId = init.requestId;
     this.httpStatus = init.httpStatus;
     this.retryAfterSeconds = init.retryAfterSeconds;
+    this.mayFollowRequest = init.mayFollowRequest ?? false;
     const info = init.meaning === undefined || init.action === undefined ? classifyCode(init.code, init.httpStatus) : undefined;
     this.meaning = init.meaning ?? info?.meaning ?? '';
     this.action = init.action ?? info?.action ?? '';
@@ -113,11 +123,13 @@ const DNS_TRY_AGAIN = new Set(['EAI_AGAIN']);
 // Resets and hang-ups: the request may already have been written and processed.
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 const TIMEOUT = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
-// Certificate and handshake failures happen before the request is written.
+// Certificate failures happen in the handshake, before the request is written; a wrong version
+// number may come later too (mayFollowRequest).
 const TLS = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_|ERR_SSL_WRONG_VERSION_NUMBER|HOSTNAME_MISMATCH)/;
-// What OpenSSL says when the first bytes back are not TLS: a server speaking plain http answers the
-// ClientHello with an HTTP error page (Node reports EPROTO). No HTTP request was written. Other
-// EPROTO (a broken record later on) may come after the request, so it stays NetworkError.
+// What OpenSSL says when bytes back are not TLS: a server speaking plain http answers the
+// ClientHello with an HTTP error page (Node reports EPROTO), before any request; but plain bytes
+// after the request (a proxy's error page outside TLS) read the same, so a send meeting it is
+// looked up (mayFollowRequest). Other EPROTO (a broken record) stays NetworkError.
 const NOT_TLS = /wrong version number|packet length too long|unknown protocol|http request/i;
 const PLAIN_HTTP_FIX = 'SMS_PROTOCOL=http if the endpoint speaks plain http (the sandbox emulator does); otherwise check that SMS_ENDPOINT names an https endpoint.';
 
@@ -160,7 +172,7 @@ function scrubCause(e: unknown): void {
   }
 }
 
-function transport(code: string, message: string, cause: unknown, action?: string): SmsError {
+function transport(code: string, message: string, cause: unknown, action?: string, mayFollowRequest = false): SmsError {
   const hit = lookupCode(code);
   const info = hit?.info ?? classifyCode(code);
   scrubCause(cause);
@@ -171,6 +183,7 @@ function transport(code: string, message: string, cause: unknown, action?: strin
     meaning: info.meaning,
     action: action ?? info.action,
     cause,
+    mayFollowRequest,
   });
 }
 
@@ -186,10 +199,10 @@ function fromErrno(errno: string, message: string, e: unknown, target: CallTarge
   if (NO_SUCH_HOST.has(errno)) return transport('HostNotFound', `the host of ${at} does not resolve (${errno})`, e);
   if (DNS_TRY_AGAIN.has(errno)) return transport('DnsTemporaryFailure', `the host of ${at} could not be resolved just now (${errno})`, e);
   if (RESET.has(errno)) return transport('ConnectionReset', `connection reset or hung up (${errno})`, e);
-  if (TLS.test(errno)) return transport('TlsError', `the TLS handshake with ${at} failed (${errno})`, e);
+  if (TLS.test(errno)) return transport('TlsError', `the TLS handshake with ${at} failed (${errno})`, e, undefined, errno === 'ERR_SSL_WRONG_VERSION_NUMBER');
   const notTls = errno === 'EPROTO' ? NOT_TLS.exec(message) : null;
   if (notTls) {
-    return transport('TlsError', `${at} did not answer the TLS handshake in TLS (${errno}: ${notTls[0]}): it may speak plain http`, e, accountAction(PLAIN_HTTP_FIX));
+    return transport('TlsError', `${at} did not answer the TLS handshake in TLS (${errno}: ${notTls[0]}): it may speak plain http`, e, accountAction(PLAIN_HTTP_FIX), true);
   }
   return transport('NetworkError', `transport error (${errno})`, e);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { smsErrorFromCode } from '../../src/sms/errors.js';
+import { smsErrorFromCode, smsErrorFromThrown } from '../../src/sms/errors.js';
 import { decideSend } from '../../workers/send-decision.js';
 
 const failed = (code: string, extra: { httpStatus?: number; retryAfterSeconds?: number } = {}) =>
@@ -31,5 +31,13 @@ describe('decideSend: the error class decides what the worker does', () => {
     expect(failed('Throttling.User', { retryAfterSeconds: 2 })).toMatchObject({ type: 'throttle', retryAfterMs: 2000 });
     expect(failed('Throttling.User')).toMatchObject({ type: 'throttle', retryAfterMs: 1000 });
     expect(failed('Throttling.User', { retryAfterSeconds: 3600 })).toMatchObject({ retryAfterMs: 60_000 });
+  });
+
+  it('a TLS failure that may follow the request is looked up, not blocked and resent: plain bytes after the request read as a wrong version number, and the chunk went out twice', () => {
+    const thrown = (code: string, message: string) => decideSend({ ok: false, error: smsErrorFromThrown(Object.assign(new Error(message), { code })) });
+    expect(thrown('EPROTO', 'read EPROTO 80:error:0A00010B:SSL routines:ssl3_get_record:wrong version number')).toMatchObject({ type: 'unknown', code: 'TlsError' });
+    expect(thrown('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')).toMatchObject({ type: 'unknown', code: 'TlsError' });
+    // A certificate is checked in the handshake, before any request: the account is blocked.
+    expect(thrown('CERT_HAS_EXPIRED', 'certificate has expired')).toMatchObject({ type: 'block-account', code: 'TlsError' });
   });
 });
