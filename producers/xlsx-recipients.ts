@@ -157,8 +157,8 @@ interface WorkbookParts {
   _parseSharedStrings(entry: Readable): AsyncIterable<unknown>;
   _parseStyles(entry: Readable): Promise<void>;
   _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Iterable<{ eventType: string; value: SheetReader }>;
-  workbookRels?: { Id: string; Target: string }[];
-  model?: { sheets?: { name: string; rId: string }[] };
+  workbookRels?: { Id: string; Type?: string; Target: string }[];
+  model?: { sheets?: { name: string; rId: string; state?: string }[] };
 }
 
 /** A relationship's target as a part name: relative to the workbook part's folder, or absolute. */
@@ -169,14 +169,19 @@ function targetPart(target: string): string {
 /** A sheet of the workbook, parsed when asked. */
 interface ListedSheet {
   name: string;
+  /** A tab Excel does not show (`hidden`, `veryHidden`): not "the first sheet", though `--sheet` may name it. */
+  hidden: boolean;
   open(): Promise<SheetReader>;
 }
+
+/** A worksheet's relationship type (a chart sheet's or a dialog sheet's holds no rows). */
+const WORKSHEET_TYPE = /\/worksheet$/;
 
 /**
  * The workbook's sheets in its own order (the tabs as Excel shows them): the sheet list, the
  * shared strings and the styles are read first, whatever their place in the zip, each with
- * exceljs's parser for it (its own loop reads parts in the zip's stored order). A sheet listed
- * without its part is left out.
+ * exceljs's parser for it (its own loop reads parts in the zip's stored order). Worksheets only: a
+ * chart sheet, or a sheet listed without its part, is left out.
  */
 async function listSheets(reader: object, zip: WorkbookZip): Promise<ListedSheet[]> {
   const parts = reader as WorkbookParts;
@@ -192,10 +197,13 @@ async function listSheets(reader: object, zip: WorkbookZip): Promise<ListedSheet
   const sheets: ListedSheet[] = [];
   for (const listed of parts.model?.sheets ?? []) {
     const rel = parts.workbookRels?.find((r) => r.Id === listed.rId);
-    const part = rel === undefined ? undefined : targetPart(rel.Target);
-    if (part === undefined || !zip.has(part)) continue;
+    // A chart sheet listed first was "the first sheet", and the list on the next tab was refused.
+    if (rel === undefined || (rel.Type !== undefined && !WORKSHEET_TYPE.test(rel.Type))) continue;
+    const part = targetPart(rel.Target);
+    if (!zip.has(part)) continue;
     sheets.push({
       name: listed.name,
+      hidden: listed.state === 'hidden' || listed.state === 'veryHidden',
       async open() {
         const entry = await zip.open(part);
         const [made] = parts._parseWorksheet.call(parts, entry, /(\d+)\.xml$/.exec(part)?.[1] ?? part);
@@ -259,7 +267,7 @@ async function* xlsxRowChunks(source: string | Buffer | Readable, opts: Workbook
   });
   try {
     sheets = await listSheets(reader, zip);
-    wanted = sheets.find((sheet) => opts.sheet === undefined || sheet.name === opts.sheet);
+    wanted = opts.sheet === undefined ? (sheets.find((sheet) => !sheet.hidden) ?? sheets[0]) : sheets.find((sheet) => sheet.name === opts.sheet);
     if (wanted !== undefined) {
       for await (const events of (await wanted.open()).parse()) {
         const out = rowsOf(events, rows, field, formatNumber);

@@ -107,6 +107,39 @@ describe('the first sheet', () => {
   });
 });
 
+describe('the first sheet, when the first tab holds no list', () => {
+  const list = `<worksheet ${NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>13800138000</v></c></row></sheetData></worksheet>`;
+  it('is the first worksheet: a chart sheet listed first was taken as "the first sheet" and the upload refused ("holds no recipient ... Fix: --sheet")', async () => {
+    const path = workbook('chart-first.xlsx', {
+      'xl/workbook.xml': xml(`<workbook ${NS} xmlns:r="${REL}"><sheets><sheet name="Chart1" sheetId="2" r:id="rId3"/><sheet name="List" sheetId="1" r:id="rId1"/></sheets></workbook>`),
+      'xl/_rels/workbook.xml.rels': xml(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="${REL}/chartsheet" Target="chartsheets/sheet1.xml"/></Relationships>`),
+      'xl/chartsheets/sheet1.xml': xml(`<chartsheet ${NS}><sheetPr/><drawing r:id="rId1" xmlns:r="${REL}"/></chartsheet>`),
+      'xl/worksheets/sheet1.xml': xml(list),
+    });
+    expect(await read(path)).toEqual([{ phone: '13800138000', line: 2 }]);
+  });
+
+  it('is the first tab Excel shows: a hidden first tab was read as the list', async () => {
+    const path = workbook('hidden-first.xlsx', {
+      'xl/workbook.xml': xml(`<workbook ${NS} xmlns:r="${REL}"><sheets><sheet name="lookup" sheetId="2" state="hidden" r:id="rId3"/><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>`),
+      'xl/_rels/workbook.xml.rels': xml(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="${REL}/worksheet" Target="worksheets/sheet2.xml"/></Relationships>`),
+      'xl/worksheets/sheet1.xml': xml(list),
+      'xl/worksheets/sheet2.xml': xml(`<worksheet ${NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c></row></sheetData></worksheet>`),
+    });
+    expect(await read(path)).toEqual([{ phone: '13800138000', line: 2 }]);
+    // Named, a hidden sheet is read.
+    const named: unknown[] = [];
+    const err = await (async () => {
+      try {
+        for await (const r of readRecipientsXlsx(path, { sheet: 'lookup' })) named.push(r);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect((err as ValidationError).issues[0]?.message).toMatch(/^the header \("code"\) names no phone column/);
+  });
+});
+
 describe('a date cell', () => {
   it('reads as the sheet shows it, without a zone: 2026-12-04, 2026-12-04 10:30 (it went into the message as 2026-12-04T10:30:00.000Z, a UTC time the sheet never meant)', async () => {
     const book = new ExcelJS.Workbook();
