@@ -1,4 +1,4 @@
-import { maskPhone, maskPhonesInText } from './phone-mask.js';
+import { maskLikelyPhones, maskPhone, maskPhonesInText } from './phone-mask.js';
 import { SEPARATORS } from './phone.js';
 
 /** How many numbers an error message shows (masked) before it counts the rest instead. */
@@ -31,7 +31,8 @@ export function describeNumbers(inputs: readonly string[], shown = NUMBERS_SHOWN
  * numbers is 120 KB).
  */
 export function quoteForError(value: string, { phones = false, maxChars = 60 }: { phones?: boolean; maxChars?: number } = {}): string {
-  const masked = phones ? maskPhonesInText(value) : value;
+  // A value that is not a list of numbers may still hold one (a param, a path): those are masked.
+  const masked = phones ? maskPhonesInText(value) : maskLikelyPhones(value);
   if (masked.length <= maxChars) return JSON.stringify(masked);
   return `${JSON.stringify(`${masked.slice(0, maxChars)}…`)} (${value.length.toLocaleString('en-US')} characters)`;
 }

@@ -11,6 +11,18 @@ export function maskPhone(phone: string): string {
 // Runs of 7–15 digits, optionally with a leading +; phone-like tokens inside free text.
 const PHONE_IN_TEXT = /(?<![\w^])\+?\d{7,15}(?!\w)/g;
 
+// Digit runs that are phone numbers rather than dates or ids: 10–15 digits (a mainland mobile has
+// 11), or 7–15 after a + or 00. A yyyyMMdd date or an 8-digit work order id stays as typed.
+const LIKELY_PHONE = /(?<![\w^])(?:\+\d{7,15}|00\d{7,13}|\d{10,15})(?!\w)/g;
+
+/**
+ * Masks the digit runs of a value that are likely phone numbers, leaving shorter ones (dates, ids):
+ * for values of flags that are not about numbers but may carry one (a template param, a path).
+ */
+export function maskLikelyPhones(text: string): string {
+  return text.replace(LIKELY_PHONE, (m) => maskPhone(m));
+}
+
 /** Masks every phone-looking digit run inside a free-text string (log messages). */
 export function maskPhonesInText(text: string): string {
   return text.replace(PHONE_IN_TEXT, (m) => maskPhone(m));

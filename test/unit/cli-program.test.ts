@@ -116,6 +116,12 @@ describe('smsq in-process', () => {
       const ignored = await run(['signs', '--all', '--page', '2'], env);
       expect(ignored.code).toBe(2);
       expect(ignored.stderr).toContain('--all walks every page from the first, so --page 2 would be ignored. Fix: drop --page, or drop --all to see page 2');
+      // A value that is not a list of numbers is shown (dates, ids), but a number inside it is masked
+      // (--param '{"tel":"13912345678"}' twice was quoted in clear).
+      const params = await run(['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"tel":"13912345678"}', '--param', '{"code":"20260326"}', '--dry-run'], env);
+      expect(params.code).toBe(2);
+      expect(params.stderr).toContain('--param is given twice ("{\\"tel\\":\\"139****5678\\"}", then "{\\"code\\":\\"20260326\\"}")');
+      expect(params.stderr).not.toContain('13912345678');
       const switches = await run(['signs', '--json', '--json'], env);
       expect(switches.code, switches.stderr).toBe(0);
       expect(JSON.parse(switches.stdout)).toHaveProperty('items');
