@@ -9,6 +9,8 @@ export type SendDecision =
   | { type: 'block-account'; code: string; message: string }
   | { type: 'flow-control'; code: string; message: string }
   | { type: 'throttle'; code: string; retryAfterMs: number }
+  /** This worker could not reach its endpoint (nothing was written): it backs off by itself (endpoint-backoff.ts). */
+  | { type: 'endpoint-fault'; code: string; message: string }
   | { type: 'unknown'; code: string; message: string };
 
 /** Default pause when a throttle answer does not say how long to wait. */
@@ -26,7 +28,8 @@ const BY_CLASS: Record<Exclude<ErrorClass, 'accepted' | 'throttled'>, SendDecisi
 export function decideSend(outcome: SmsOutcome<SendResponse>): SendDecision {
   if (outcome.ok) return { type: 'accepted', bizId: outcome.data.bizId, requestId: outcome.requestId };
   const e = outcome.error;
-  if (e.errorClass === 'throttled' || retriedByWorkers(e)) {
+  if (retriedByWorkers(e)) return { type: 'endpoint-fault', code: e.code, message: e.message };
+  if (e.errorClass === 'throttled') {
     const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
     return { type: 'throttle', code: e.code, retryAfterMs: Math.min(Math.max(ms, 50), 60_000) };
   }
