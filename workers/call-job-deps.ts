@@ -6,6 +6,7 @@ import type { ChunkStore } from '../src/queue/chunk-store.js';
 import type { FollowUps } from '../src/queue/follow-ups.js';
 import type { Completion } from '../src/receipts/completion.js';
 import type { SmsClient } from '../src/sms/types.js';
+import type { RedisConnection } from '../src/queue/connection.js';
 import type { ThrottleLog } from '../src/queue/throttle-log.js';
 import type { AccountGuard } from './account-guard.js';
 
@@ -16,6 +17,8 @@ export interface CallJobDeps {
   /** The calls queue: follow-ups and `rateLimit` after a throttle. */
   queue: Queue;
   followUps: FollowUps;
+  /** Redis: an endpoint fault's put-back gives the job's start back (endpoint-put-back.ts). */
+  redis: RedisConnection;
   guard: AccountGuard;
   completion: Completion;
   clock: Clock;

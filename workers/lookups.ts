@@ -1,9 +1,11 @@
 import type { Job } from 'bullmq';
+import type { RedisConnection } from '../src/queue/connection.js';
 import { canAdopt, canFire, CHUNK_LIFECYCLE, type ChunkState, type ChunkTrigger } from '../src/queue/lifecycle.js';
 import { retriedByWorkers } from '../src/sms/error-codes.js';
 import type { SmsError } from '../src/sms/errors.js';
 import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
+import { putBackUncounted } from './endpoint-put-back.js';
 
 /** QuerySendDetails records near midnight may carry either date: look this far either side. */
 export const MIDNIGHT_MARGIN_MS = 10 * 60_000;
@@ -25,7 +27,9 @@ export function lookupAdopts(state: ChunkState): boolean {
 
 /**
  * What a look-up job (reconcile, receipt) does when QuerySendDetails fails. It always throws:
- * throttled → every worker slows down and the job runs again (RateLimitError); account → sending
+ * an endpoint this worker cannot reach → the job goes back uncounted, and this worker backs off by
+ * itself (DelayedError; endpoint-backoff.ts); throttled → every worker slows down and the job runs
+ * again (RateLimitError); account → sending
  * stops for every worker and the job is kept (DelayedError); anything else → an ordinary failure,
  * retried with the job's back-off. A look-up is read-only, so retrying it is always safe.
  */
@@ -33,9 +37,11 @@ export async function failLookup(
   e: SmsError,
   job: Job,
   token: string | undefined,
-  deps: PauseDeps,
+  deps: PauseDeps & { redis: RedisConnection },
 ): Promise<never> {
-  if (e.errorClass === 'throttled' || retriedByWorkers(e)) return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
+  // This worker could not reach its endpoint: put back for any worker that can; this one backs off by itself.
+  if (retriedByWorkers(e)) return putBackUncounted(deps.redis, job, token);
+  if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
   if (e.errorClass === 'account') return blockAccount(deps, job, token, e.code, e.message);
   throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
 }

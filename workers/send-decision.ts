@@ -9,6 +9,8 @@ export type SendDecision =
   | { type: 'block-account'; code: string; message: string }
   | { type: 'flow-control'; code: string; message: string }
   | { type: 'throttle'; code: string; retryAfterMs: number }
+  /** This worker could not reach its endpoint (nothing was written): it backs off by itself (endpoint-backoff.ts). */
+  | { type: 'endpoint-fault'; code: string; message: string }
   | { type: 'unknown'; code: string; message: string };
 
 /** Default pause when a throttle answer does not say how long to wait. */
@@ -28,7 +30,8 @@ export function decideSend(outcome: SmsOutcome<SendResponse>): SendDecision {
   const e = outcome.error;
   // Told as a setup fault, but it may have come after the request was written: looked up first.
   if (e.mayFollowRequest) return { type: 'unknown', code: e.code, message: e.message };
-  if (e.errorClass === 'throttled' || retriedByWorkers(e)) {
+  if (retriedByWorkers(e)) return { type: 'endpoint-fault', code: e.code, message: e.message };
+  if (e.errorClass === 'throttled') {
     const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
     return { type: 'throttle', code: e.code, retryAfterMs: Math.min(Math.max(ms, 50), 60_000) };
   }

@@ -3,7 +3,6 @@ import type { Logger } from '../src/logger.js';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { ThrottleWarnings } from './throttle-warnings.js';
 import type { CallJobDeps } from './call-job-deps.js';
-import type { RedisConnection } from '../src/queue/connection.js';
 import type { Keys } from '../src/queue/keys.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import { chunkIdOf, type ClaimResult, type NewChunk } from '../src/queue/chunk-store.js';
@@ -17,6 +16,7 @@ import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { blockAccount, pauseEveryWorker } from './account-pauses.js';
 import { decideSend } from './send-decision.js';
+import { putBackUncounted } from './endpoint-put-back.js';
 import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
 import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
 import { NotDurableError } from '../src/errors.js';
@@ -31,7 +31,6 @@ export interface SendProcessorDeps extends CallJobDeps {
   sends: SendStore;
   timing: ReconcileTiming;
   flowPolicy: FlowControlPolicy;
-  redis: RedisConnection;
   keys: Keys;
   /** Flow-control retries are spread over this many ms after the window opens. */
   flowSpreadMs: number;
@@ -339,6 +338,11 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs);
         else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
         return pauseEveryWorker(deps, decision.retryAfterMs);
+      case 'endpoint-fault':
+        // Not sent (no connection was made): the chunk goes back and the job too, for any worker
+        // whose endpoint answers; this one backs off by itself (the client told endpoint-backoff.ts).
+        await settle('answer-not-sent', { code: decision.code });
+        return putBackUncounted(deps.redis, job, token);
       case 'flow-control': {
         if (payload.phones.length > 1) {
           const children = await splitChunk(sendId, chunkId, kind, claim.index, payload, outId);

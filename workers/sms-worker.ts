@@ -62,6 +62,8 @@ import { createThrottleLog } from '../src/queue/throttle-log.js';
 import { STALLED_CHECK_MS } from '../src/queue/lost-calls.js';
 import { createStoppableStart, STOPPED } from './stoppable-start.js';
 import { createHeldJobs } from './held-jobs.js';
+import { createIntakeHolds } from './intake-holds.js';
+import { createEndpointBackoff, watchEndpoint, type EndpointBackoffSettings } from './endpoint-backoff.js';
 
 export interface SmsWorkerOptions {
   /**
@@ -153,6 +155,12 @@ export interface SmsWorkerOptions {
    * start() to close(). Default true; `smsq worker` passes false: it watches from before the worker exists.
    */
   watchRedis?: boolean;
+  /**
+   * How long this process takes no job after a call met an endpoint it cannot reach (a refused
+   * connection, a host name that does not resolve): `firstMs`, doubling to `maxMs` while it lasts,
+   * back to full speed at the first answered call (workers/endpoint-backoff.ts). Default 1 s to 60 s.
+   */
+  endpointBackoff?: Partial<EndpointBackoffSettings>;
   /** Shown in Bull Board as the job's processor, and in an account block this worker hits (with its host and pid). */
   name?: string;
   /**
@@ -260,7 +268,13 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const clock = options.clock ?? systemClock;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const keys = createKeys(prefix);
-  const instrumented = options.metrics ? instrumentSmsClient(options.client, options.metrics) : options.client;
+  const log = options.logger.child({ component: 'worker' });
+  // Who keeps this process's worker from taking jobs (rollback recovery, endpoint back-off); `worker` is made below.
+  const intake = createIntakeHolds({ pause: (doNotWaitActive) => worker.pause(doNotWaitActive), resume: () => worker.resume() });
+  const endpointBackoff = createEndpointBackoff({ intake, logger: log, clock, settings: options.endpointBackoff });
+  // Every call tells the back-off whether this host reaches SMS_ENDPOINT.
+  const watched = watchEndpoint(options.client, endpointBackoff);
+  const instrumented = options.metrics ? instrumentSmsClient(watched, options.metrics) : watched;
   const pacing = (options.rateLimiting ?? 'pacer') === 'pacer';
   const pacer = pacing
     ? createCallPacer({
@@ -273,7 +287,6 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     : undefined;
   // The pacer waits outside the instrumented client, so call latency is the API's alone.
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
-  const log = options.logger.child({ component: 'worker' });
   const errorLog = options.errorLog ?? createEmitterErrorLog({ logger: log, clock });
   const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry, writeMeta: true });
   const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry, writeMeta: true });
@@ -367,9 +380,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld() ?? durabilityWatch?.held(),
   });
-  const processReconcile = createReconcileProcessor({ client, chunks, queue, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles });
+  const processReconcile = createReconcileProcessor({ client, chunks, queue, redis: options.connection, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles });
   const processReceipt = createReceiptProcessor({
     client,
+    redis: options.connection,
     chunks,
     recipients,
     completion,
@@ -534,8 +548,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     timing,
     clock,
     logger: options.logger,
-    pauseIntake: () => worker.pause(true),
-    resumeIntake: () => worker.resume(),
+    pauseIntake: () => intake.hold('rollback-recovery'),
+    resumeIntake: () => intake.release('rollback-recovery'),
   });
 
   /** Without the secret, callbacks that wait now would fail here: said once, at start. */
@@ -600,6 +614,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     // The start unwinds at its current step: nothing it sets up outlives what follows.
     await started?.catch(() => {});
     stopAutoResume();
+    // A back-off ending now must not resume a closing worker (BullMQ's resume() would run it again).
+    endpointBackoff.stop();
     rollbackRecovery.stop();
     durabilityWatch?.stop();
     watch?.stop();

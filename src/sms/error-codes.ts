@@ -26,10 +26,12 @@ export type ErrorClass =
   | 'unknown';
 
 /**
- * Endpoint faults a worker backs off from and calls again, as under throttling, rather than block
- * the account: a refusal or a failed name look-up met by a worker may be its own host's blip (a
- * local proxy restarting, a resolver down for a moment), and the account block is account-wide: it
- * stopped every worker of the deployment, on every host, for SMSQ_ACCOUNT_RECHECK_MS. Nothing was
+ * Endpoint faults a worker backs off from by itself (workers/endpoint-backoff.ts) rather than block
+ * the account or pause the queue: a refusal or a failed name look-up met by a worker may be its own
+ * host's blip (a local proxy restarting, a resolver down for a moment). The account block is
+ * account-wide: it stopped every worker of the deployment, on every host, for
+ * SMSQ_ACCOUNT_RECHECK_MS; handled as throttling, every job such a worker took paused every worker
+ * of the deployment for 1 s and counted towards BullMQ's maxStartedAttempts. Nothing was
  * written (no connection was made), so calling again is safe; the door still refuses them, with a
  * person there to fix SMS_ENDPOINT. A TLS failure is not a blip and still blocks.
  */
@@ -44,7 +46,7 @@ export const ERROR_CLASS_HANDLING: Readonly<Record<ErrorClass, string>> = Object
   permanent: 'those recipients fail with the code; never retried',
   sign_template: 'the whole send fails early (its later chunks fail without a call); fix the console (`smsq signs`, `smsq templates`)',
   account:
-    `nothing was sent: every worker stops (the queue is paused), every job is kept, one loud \`ACCOUNT BLOCKED\` log line; \`smsq resume\` after the fix, or by itself after \`SMSQ_ACCOUNT_RECHECK_MS\`. Except ${[...RETRIED_BY_WORKERS].map((name) => `\`${name}\``).join(' and ')}: a worker backs off and calls again, as for \`throttled\` (its own host's blip must not stop every worker of the account)`,
+    `nothing was sent: every worker stops (the queue is paused), every job is kept, one loud \`ACCOUNT BLOCKED\` log line; \`smsq resume\` after the fix, or by itself after \`SMSQ_ACCOUNT_RECHECK_MS\`. Except ${[...RETRIED_BY_WORKERS].map((name) => `\`${name}\``).join(' and ')}: that worker puts the job back (not counted against \`maxStartedAttempts\`) and stops taking jobs itself, 1 s doubling to 60 s, back to full speed at its first answered call; other workers go on, the queue is neither paused nor rate-limited (its own host's blip must not stop or slow every worker of the account)`,
   flow_control:
     'a single-number chunk waits for the next window (China time: verification codes retry once after the minute; notifications after the minute, then the hour; marketing is not retried), then fails; a multi-number chunk is split into single-number chunks to find which number is limited',
   throttled:
@@ -87,7 +89,7 @@ const FIX_RECIPIENT = 'Fail these recipients with the code; never retry the same
 const FIX_CONSOLE = 'Fail the whole send now; fix the signature or template in the SMS console, then send again.';
 const FIX_ACCOUNT = 'Nothing was sent: stop sending, keep every job, alert the operator; resume after the fix.';
 const FIX_THROTTLED = 'Nothing was accepted: slow the whole account down and retry later.';
-const FIX_WORKER_RETRIES = 'Nothing was sent: the door refuses the request; a worker backs off and calls again, as when throttled.';
+const FIX_WORKER_RETRIES = 'Nothing was sent: the door refuses the request; a worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again.';
 const FIX_UNKNOWN =
   'Outcome unknown, the message may have been accepted: never resend blindly; look the attempt up (QuerySendDetails by phone + SendDate, match OutId) and resend only what provably was not accepted.';
 

@@ -19,9 +19,9 @@ describe('decideSend: the error class decides what the worker does', () => {
     ['SignatureDoesNotMatch', 'block-account'],
     ['isv.BUSINESS_LIMIT_CONTROL', 'flow-control'],
     ['isp.SYSTEM_ERROR', 'unknown'],
-    // The door refuses these; a worker's may be its host's blip, and the account block stops every worker.
-    ['ConnectionRefused', 'throttle'],
-    ['HostNotFound', 'throttle'],
+    // The door refuses these; a worker backs off by itself (its host's blip must not stop or slow every worker).
+    ['ConnectionRefused', 'endpoint-fault'],
+    ['HostNotFound', 'endpoint-fault'],
     ['TlsError', 'block-account'],
   ])('%s → %s', (code, type) => {
     expect(failed(code).type).toBe(type);

@@ -1,0 +1,116 @@
+/**
+ * A worker whose call meets an endpoint fault it calls again after (a refused connection, a host
+ * name that does not resolve: `retriedByWorkers`) backs off by itself: this process takes no job
+ * for a while, doubling from `firstMs` to `maxMs` while the fault lasts, and as soon as one call is
+ * answered it goes back to full speed. Other workers go on: their endpoint may answer (the fault may
+ * be this host's: a local proxy restarting, a resolver down for a moment). Handled as throttling
+ * it paused every worker of the deployment for 1 s per job it took; handled as an account error it
+ * stopped every worker of every host for SMSQ_ACCOUNT_RECHECK_MS.
+ *
+ * One warn line per back-off step (not per job put back), naming SMS_ENDPOINT and the fix.
+ */
+import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
+import { endpointFaultLine, retriedByWorkers } from '../src/sms/error-codes.js';
+import { SMS_CLIENT_METHODS } from '../src/sms/actions.js';
+import type { SmsClient, SmsOutcome } from '../src/sms/types.js';
+import type { IntakeHolds } from './intake-holds.js';
+
+export interface EndpointBackoffSettings {
+  /** The first pause (ms). Default 1000. */
+  firstMs: number;
+  /** The longest pause (ms): the doubling stops there. Default 60000. */
+  maxMs: number;
+}
+
+export const DEFAULT_ENDPOINT_BACKOFF: Readonly<EndpointBackoffSettings> = Object.freeze({ firstMs: 1000, maxMs: 60_000 });
+
+/** What a failed call tells the back-off: the SmsError's fields it reads. */
+export interface EndpointFault {
+  code: string;
+  message: string;
+  action: string;
+}
+
+export interface EndpointBackoff {
+  /** A call met an endpoint fault: this process stops taking jobs for the next step, unless it already is. */
+  fault(error: EndpointFault): void;
+  /** A call was answered (whatever the answer): the back-off starts over at `firstMs`. */
+  answered(): void;
+  /** Ends a pause under way without resuming (the worker is closing). */
+  stop(): void;
+}
+
+export interface EndpointBackoffOptions {
+  intake: IntakeHolds;
+  logger: Logger;
+  clock: Clock;
+  settings?: Partial<EndpointBackoffSettings>;
+}
+
+export function createEndpointBackoff(options: EndpointBackoffOptions): EndpointBackoff {
+  const firstMs = Math.max(1, options.settings?.firstMs ?? DEFAULT_ENDPOINT_BACKOFF.firstMs);
+  const maxMs = Math.max(firstMs, options.settings?.maxMs ?? DEFAULT_ENDPOINT_BACKOFF.maxMs);
+  let nextMs = firstMs;
+  let step = 0;
+  /** When the first fault of this outage was met; undefined while calls are answered. */
+  let since: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  return {
+    fault(error) {
+      if (stopped || timer !== undefined) return;
+      const now = options.clock.now();
+      since ??= now;
+      step++;
+      const pauseMs = nextMs;
+      nextMs = Math.min(nextMs * 2, maxMs);
+      options.logger.warn(
+        { code: error.code, pauseMs, step, faultForMs: now - since },
+        `${endpointFaultLine(error, 'nothing was sent')}. ` +
+          `This worker takes no job for ${formatMs(pauseMs)} (back-off step ${step}, doubling up to ${formatMs(maxMs)}, back to full speed once a call is answered) and puts back what it took, counting no attempt; other workers go on. ` +
+          'Met by this host alone and for moments, it is its blip (a local proxy restarting, a resolver down); met by every worker or for minutes, it is a setup fault to fix',
+      );
+      void options.intake.hold('endpoint-backoff').catch(() => {});
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (!stopped) options.intake.release('endpoint-backoff');
+      }, pauseMs);
+      timer.unref();
+    },
+    answered() {
+      if (since === undefined) return;
+      options.logger.info({ steps: step, faultForMs: options.clock.now() - since }, `SMS_ENDPOINT answers again after ${step} back-off step${step === 1 ? '' : 's'}: this worker takes jobs at full speed`);
+      since = undefined;
+      step = 0;
+      nextMs = firstMs;
+    },
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/** `client`, telling `backoff` of every call: a fault it backs off from, or an answer. */
+export function watchEndpoint(client: SmsClient, backoff: EndpointBackoff): SmsClient {
+  const watched: Partial<Record<keyof SmsClient, unknown>> = {};
+  for (const method of SMS_CLIENT_METHODS) {
+    const original = client[method] as (arg: unknown) => Promise<SmsOutcome<unknown>>;
+    watched[method] = async (arg: unknown) => {
+      const outcome = await original.call(client, arg);
+      if (outcome.ok) backoff.answered();
+      else if (retriedByWorkers(outcome.error)) backoff.fault(outcome.error);
+      // An error answered by the endpoint (Dysmsapi's code) says it is reachable; a timeout or reset says nothing either way.
+      else if (outcome.error.httpStatus !== undefined || outcome.error.requestId !== undefined) backoff.answered();
+      return outcome;
+    };
+  }
+  return watched as SmsClient;
+}
