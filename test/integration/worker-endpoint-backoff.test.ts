@@ -6,13 +6,13 @@
  * 27–30 s once a refusing worker joined), and each of those starts counted towards BullMQ's
  * maxStartedAttempts (200), so an outage of ~3.5 minutes failed a queued code with SMSQ_GAVE_UP.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { CALLS_QUEUE, createKeys } from '../../src/queue/keys.js';
 import { chunkIdOf } from '../../src/queue/chunk-store.js';
 import { jobIds } from '../../src/queue/job-schemas.js';
+import { freePort } from '../../src/runtime/private-redis.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
@@ -22,15 +22,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-/** A port nothing listens on (bound, then let go). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function refusingClient(port: number) {
   return createSmsClient({ endpoint: `127.0.0.1:${port}`, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });

@@ -6,10 +6,10 @@
  * written for a refused connection, it stopped every worker of the deployment, on every host, for
  * SMSQ_ACCOUNT_RECHECK_MS (5 minutes by default), verification codes included.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { freePort } from '../../src/runtime/private-redis.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createHarness } from '../support/pipeline.js';
@@ -19,15 +19,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-/** A port nothing listens on (bound, then let go). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('a worker whose endpoint refuses the connection for a moment', () => {
   it('calls again once it answers, and blocks no worker of the account (it wrote the account block: every worker stopped for 5 minutes)', async () => {

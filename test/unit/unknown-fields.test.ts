@@ -29,7 +29,7 @@ describe('closestName: the field an unknown one was likely meant to be', () => {
 describe('fieldsAt: the fields of the object at an issue\'s path', () => {
   it('walks objects, lists, optional values and pipes', () => {
     expect(fieldsAt(SendRequest, [])).toEqual(SEND_FIELDS);
-    expect(fieldsAt(SendBatchRequest, ['messages', 0])).toEqual(['phone', 'signName', 'templateParam']);
+    expect(fieldsAt(SendBatchRequest, ['messages', 0])).toEqual(['phone', 'signName', 'templateParam', 'smsUpExtendCode']);
     expect(fieldsAt(z.object({ a: z.array(z.object({ b: z.string() })).optional() }), ['a', 3])).toEqual(['b']);
     expect(fieldsAt(CampaignRequest, ['templateParam'])).toEqual([]);
     expect(fieldsAt(SendRequest, ['nowhere'])).toEqual([]);
