@@ -28,6 +28,22 @@ async function redisServer() {
   return server;
 }
 
+/**
+ * A Redis of its own, and a watch over a client connection as `smsq server` opens it (durability
+ * 1000 ms): its command timeout is the probe's wait.
+ */
+async function watchedAsServerOpensIt(connectTimeoutMs: number) {
+  const server = await redisServer();
+  const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs, commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, 1000) });
+  redis.on('error', () => {});
+  closers.push(() => redis.disconnect());
+  await new Promise((resolve) => redis.once('ready', resolve));
+  const log = collector();
+  const watch = watchRedis({ redis, logger: createLogger({ level: 'info' }, log), probeMs: connectTimeoutMs });
+  closers.push(() => watch.stop());
+  return { server, redis, log };
+}
+
 describe('the Redis watch probe', () => {
   it('does not call Redis gone while a durability WAIT holds the connection (it said "does not answer" for a replica that lagged)', async () => {
     const server = await redisServer();
@@ -67,16 +83,8 @@ describe('the Redis watch probe', () => {
   }, 20_000);
 
   it('on a client connection whose command timeout is the probe\'s wait, says a frozen Redis as "no answer within N ms" (it said "connection closed")', async () => {
-    const server = await redisServer();
     // As smsq server opens it: connect 2500 ms, durability 1000 ms: command timeout 2500 ms, the probe's wait.
-    const connectTimeoutMs = 2500;
-    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs, commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, 1000) });
-    redis.on('error', () => {});
-    closers.push(() => redis.disconnect());
-    await new Promise((resolve) => redis.once('ready', resolve));
-    const log = collector();
-    const watch = watchRedis({ redis, logger: createLogger({ level: 'info' }, log), probeMs: connectTimeoutMs });
-    closers.push(() => watch.stop());
+    const { server, log } = await watchedAsServerOpensIt(2500);
     server.process.kill('SIGSTOP');
     closers.push(() => void server.process.kill('SIGCONT'));
     await pause(8000);
@@ -84,16 +92,9 @@ describe('the Redis watch probe', () => {
   }, 30_000);
 
   it('a PING left on a link that was dropped meanwhile says nothing once a new link answers (it said "does not answer" after "answers again", and nothing more while Redis answered)', async () => {
-    const server = await redisServer();
     // As smsq server opens it (SMSQ_REDIS_CONNECT_TIMEOUT_MS=4000): the probe's wait is the command timeout.
     const connectTimeoutMs = 4000;
-    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs, commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, 1000) });
-    redis.on('error', () => {});
-    closers.push(() => redis.disconnect());
-    await new Promise((resolve) => redis.once('ready', resolve));
-    const log = collector();
-    const watch = watchRedis({ redis, logger: createLogger({ level: 'info' }, log), probeMs: connectTimeoutMs });
-    closers.push(() => watch.stop());
+    const { server, redis, log } = await watchedAsServerOpensIt(connectTimeoutMs);
     await pause(100);
     server.process.kill('SIGSTOP');
     let frozen = true;
