@@ -7,14 +7,12 @@
  * maxStartedAttempts (200), so an outage of ~3.5 minutes failed a queued code with SMSQ_GAVE_UP.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { CALLS_QUEUE, createKeys } from '../../src/queue/keys.js';
 import { chunkIdOf } from '../../src/queue/chunk-store.js';
 import { jobIds } from '../../src/queue/job-schemas.js';
-import { freePort } from '../../src/runtime/private-redis.js';
-import { createSmsClient } from '../../src/sms/client.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { lateEndpoint } from '../support/late-endpoint.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -22,10 +20,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-function refusingClient(port: number) {
-  return createSmsClient({ endpoint: `127.0.0.1:${port}`, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-}
 
 /** The warn lines a worker logs, parsed. */
 function capturedLog() {
@@ -61,9 +55,9 @@ describe('a worker whose SMS endpoint refuses the connection', () => {
     await h.startWorker({ name: 'healthy' });
     const alone = await sendCodes(h, 60, 10_000);
 
-    const port = await freePort();
+    const { port, client } = await lateEndpoint();
     const bad = capturedLog();
-    await h.startWorker({ name: 'refused', client: refusingClient(port), logger: bad.logger });
+    await h.startWorker({ name: 'refused', client, logger: bad.logger });
     const withBad = await sendCodes(h, 60, 20_000);
 
     // Before: 27–30 s against 0.25 s alone (every job it took paused the whole queue for 1 s).
@@ -83,9 +77,10 @@ describe('a worker whose SMS endpoint refuses the connection', () => {
   it('keeps a code through more refusals than maxStartedAttempts (200) allows starts, and sends it once the endpoint answers', async () => {
     const h = await createHarness({ label: 'endpoint-backoff-long' });
     closers.push(() => h.close());
-    const port = await freePort();
+    const endpoint = await lateEndpoint();
+    const { port } = endpoint;
     const log = capturedLog();
-    await h.startWorker({ client: refusingClient(port), logger: log.logger, endpointBackoff: { firstMs: 5, maxMs: 10 } });
+    await h.startWorker({ client: endpoint.client, logger: log.logger, endpointBackoff: { firstMs: 5, maxMs: 10 } });
     const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification', phones: ['13800138000'] });
     // Each back-off step is a start of the code's job: well past the 200 BullMQ allows.
     const steps = () => log.lines.filter((l) => typeof l.msg === 'string' && l.msg.includes(`SMS_ENDPOINT=127.0.0.1:${port}`)).length;
@@ -98,8 +93,7 @@ describe('a worker whose SMS endpoint refuses the connection', () => {
     expect(Number(await h.redis.hget(job, 'ats'))).toBeLessThanOrEqual(2);
     expect(await h.redis.hgetall(createKeys(h.prefix).account())).toEqual({});
 
-    const late = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
-    await late.listen({ port });
+    const late = await endpoint.comeUp();
     closers.push(() => late.close());
     await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === 1, 'the code accepted once the endpoint answers', 15_000);
     expect(late.accepted().map((a) => a.phoneNumbers)).toEqual([['13800138000']]);

@@ -7,11 +7,9 @@
  * SMSQ_ACCOUNT_RECHECK_MS (5 minutes by default), verification codes included.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEmulator, DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { freePort } from '../../src/runtime/private-redis.js';
-import { createSmsClient } from '../../src/sms/client.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { lateEndpoint } from '../support/late-endpoint.js';
 import { createHarness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,17 +22,15 @@ describe('a worker whose endpoint refuses the connection for a moment', () => {
   it('calls again once it answers, and blocks no worker of the account (it wrote the account block: every worker stopped for 5 minutes)', async () => {
     const h = await createHarness({ label: 'endpoint-refused' });
     closers.push(() => h.close());
-    const port = await freePort();
-    const client = createSmsClient({ endpoint: `127.0.0.1:${port}`, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-    await h.startWorker({ client, accountRecheckMs: 300_000 });
+    const endpoint = await lateEndpoint();
+    await h.startWorker({ client: endpoint.client, accountRecheckMs: 300_000 });
     const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification', phones: ['13800138000'] });
     const account = createKeys(h.prefix).account();
     // The worker has met the refusal (a look at the send: its chunk was claimed and put back).
     await waitFor(async () => (await h.redis.hgetall(`${h.prefix}:chunk:${sendId}.0`)).code === 'ConnectionRefused' || (await h.redis.exists(account)) === 1, 'the worker to meet the refused connection', 10_000);
     expect(await h.redis.hgetall(account)).toEqual({});
     // The endpoint comes up: the code goes out without anyone resuming anything.
-    const late = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
-    await late.listen({ port });
+    const late = await endpoint.comeUp();
     closers.push(() => late.close());
     await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === 1, 'the code accepted once the endpoint answers', 15_000);
     expect(late.accepted().map((a) => a.phoneNumbers)).toEqual([['13800138000']]);
