@@ -1,8 +1,10 @@
 /**
  * A worker in a child process, for tests that kill workers or run several at once.
  * Usage: node --import tsx test/support/worker-process.ts '<json WorkerProcessConfig>'
- * Prints "ready" on stdout once it takes jobs; closes gracefully on SIGTERM.
+ * Prints "ready" on stdout once it takes jobs; closes gracefully on SIGTERM. With `stampRequests`,
+ * prints `request <epoch ms>` for every HTTP request as the SDK makes it.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import type { ReconcileTiming } from '../../src/queue/follow-ups.js';
 import type { ReceiptSchedule } from '../../src/queue/receipt-policy.js';
@@ -18,9 +20,17 @@ export interface WorkerProcessConfig extends WorkerConfigBase {
   repair?: RepairOptions | null;
   /** When receipts are looked up; default the product's (first look after 30 s). */
   receiptSchedule?: ReceiptSchedule;
+  /**
+   * Print when each HTTP request leaves this process: the sender's side of the cap, which a busy
+   * test process's emulator can only count late (its event loop reads arrivals in bunches).
+   */
+  stampRequests?: boolean;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
+if (cfg.stampRequests) {
+  subscribe('http.client.request.start', () => process.stdout.write(`request ${performance.timeOrigin + performance.now()}\n`));
+}
 const { worker, connection } = workerFromConfig(cfg, {
   reconcile: cfg.reconcile,
   stalledIntervalMs: cfg.stalledIntervalMs,
