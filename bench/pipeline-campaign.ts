@@ -30,6 +30,8 @@
  *   the call: V8's young generation, its old space, its other spaces, array buffers (the
  *   duplicate set's pages among them), pages mapped from files (the node binary and libraries),
  *   and the rest (node's and V8's own allocations outside the heap).
+ * - Then the campaign is cancelled from this process (`producer.cancel`, as `smsq cancel` and
+ *   `POST /v1/sends/{id}/cancel` do): seconds until it answers, every queued chunk marked cancelled.
  * - With `--floor 1`, what is under the producer's figures, each compiled and in a process of its
  *   own: a process with ioredis and BullMQ loaded and a Queue ready, nothing of smsq
  *   (bench/support/queue-floor-child.ts), its RSS when ready; and the campaign child reading the
@@ -40,6 +42,7 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { systemClock } from '../src/clock.js';
 import { createKeys } from '../src/queue/keys.js';
+import { createProducer } from '../producers/producer.js';
 import { createSentNumbers } from '../src/receipts/sent-numbers.js';
 import { createLegacyRecorder } from './support/legacy-sent-numbers.js';
 import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -48,7 +51,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onExitKill, onExitRemove, REPO_ROOT, spawnChild, stopAll, type BenchChild } from './support/children.js';
 import { BENCH_PREFIX, bounded, machineBusySeconds, N, runIfMain, round, startBenchEmulator } from './support/pipeline.js';
-import { startPrivateRedis, type PrivateRedis } from './support/redis.js';
+import { benchDurability, startPrivateRedis, type PrivateRedis } from './support/redis.js';
 import type { CampaignChildConfig, CampaignChildResult, CampaignRun, RssParts } from './support/campaign-child.js';
 import { benchBuildDir, compileBenchEntries } from './support/compiled.js';
 
@@ -115,6 +118,8 @@ export interface CampaignBenchResult {
   redisUsedMemoryDeltaMB: number;
   /** Keys Redis holds after the campaign. */
   redisKeys: number;
+  /** Seconds `producer.cancel` took to answer for the campaign, every queued chunk marked cancelled. */
+  cancelSeconds: number;
   /** CPU cores used during the campaign: redis-server, and everything else on the machine. */
   cpu: { redis: number; machine: number | null };
   pass: { seconds: boolean; rss: boolean; redis: boolean };
@@ -226,6 +231,22 @@ async function measureFloor(built: { child: string; floorChild: string }, cfg: C
   return { bullmqReady, readOnly: { seconds: round(read.ms / 1000, 2), peakRssMB: round(read.maxRssMB, 1), peak: roundParts(read.rssParts.peak) } };
 }
 
+/** Cancels the campaign as an operator does (a producer of its own, the bench's durability mode); seconds until it answers. */
+async function timeCancel(redis: PrivateRedis, sendId: string, chunks: number): Promise<number> {
+  const connection = redis.connect();
+  const producer = createProducer({ redis: connection, prefix: BENCH_PREFIX, durability: benchDurability() });
+  try {
+    const t0 = performance.now();
+    const status = await producer.cancel(sendId, 'bench');
+    const seconds = (performance.now() - t0) / 1000;
+    if (status.counts.queued !== 0 || status.counts.cancelled === 0) throw new Error(`cancel left ${status.counts.queued} queued of ${chunks} chunks' recipients`);
+    return seconds;
+  } finally {
+    await producer.close();
+    connection.disconnect();
+  }
+}
+
 /** `smsq campaign --file ... --yes` with the compiled CLI; its peak RSS from a preload that reports at exit. */
 async function runCli(cli: string, file: string, redis: PrivateRedis, recipients: number): Promise<{ seconds: number; peakRssMB: number }> {
   const { emulator, endpoint } = await startBenchEmulator({ qps: 1000, keep: 1000 });
@@ -288,6 +309,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       if (x.recipients !== o.recipients) throw new Error(`expected ${o.recipients} recipients queued, got ${x.recipients} (rejected ${x.rejectedCount}, duplicates ${x.duplicates})`);
     };
     check(r);
+    const cancelSeconds = await timeCancel(redis, r.sendId, r.chunks);
 
     let tsx: CampaignBenchResult['tsx'] = null;
     let cli: CampaignBenchResult['cli'] = null;
@@ -334,6 +356,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       redisTarget: '<= 150',
       redisUsedMemoryDeltaMB: round((after - before) / 1e6, 1),
       redisKeys: keys,
+      cancelSeconds: round(cancelSeconds, 2),
       cpu: {
         redis: round((c1.redis - c0.redis) / wall, 2),
         machine: c0.machine !== undefined && c1.machine !== undefined ? round((c1.machine - c0.machine) / wall, 2) : null,
@@ -371,6 +394,7 @@ export function formatCampaign(r: CampaignBenchResult): string {
     `    RSS when ready (MB)               ${formatParts(r.producerRssParts.ready)}`,
     `    at the highest RSS sampled (MB)   ${formatParts(r.producerRssParts.peak)}`,
     `  Redis bytes per recipient           ${r.redisBytesPerRecipient.toFixed(1).padStart(6)}   (used_memory +${r.redisUsedMemoryDeltaMB} MB, ${r.redisKeys} keys)   target <= 150  ${mark(r.pass.redis)}`,
+    `  cancel of the campaign (seconds)     ${r.cancelSeconds.toFixed(2).padStart(6)}   (producer.cancel: ${r.chunks} chunks marked cancelled; no target)`,
     `  CPU (cores) during the campaign: redis ${r.cpu.redis}; whole machine ${r.cpu.machine ?? '?'}`,
     ...(r.tsx
       ? [`  same child under tsx:               peak RSS ${r.tsx.producerPeakRssMB.toFixed(1)} MB (${r.tsx.producerReadyRssMB.toFixed(1)} MB when ready), ${r.tsx.seconds.toFixed(2)} s`]

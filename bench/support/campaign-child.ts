@@ -29,6 +29,8 @@ export interface CampaignRun {
 
 export interface CampaignChildResult {
   ms: number;
+  /** The send made ('' for `read`). */
+  sendId: string;
   recipients: number;
   rejectedCount: number;
   duplicates: number;
@@ -92,7 +94,7 @@ serveChild(
     async run(args) {
       const { file, request } = args as CampaignRun;
       const { value: r, figures } = await measured(() => producer.campaign(readRecipientsCsv(file), request));
-      const result: CampaignChildResult = { ...figures, recipients: r.recipients, rejectedCount: r.rejectedCount, duplicates: r.duplicates, chunks: r.chunks };
+      const result: CampaignChildResult = { ...figures, sendId: r.sendId, recipients: r.recipients, rejectedCount: r.rejectedCount, duplicates: r.duplicates, chunks: r.chunks };
       return result;
     },
     /** The floor under `run`: the same file read the same way (chunk by chunk), its rows counted and dropped; nothing is written. */
@@ -105,7 +107,7 @@ serveChild(
         for await (const list of chunks) n += list.length;
         return n;
       });
-      const result: CampaignChildResult = { ...figures, recipients: rows, rejectedCount: 0, duplicates: 0, chunks: 0 };
+      const result: CampaignChildResult = { ...figures, sendId: '', recipients: rows, rejectedCount: 0, duplicates: 0, chunks: 0 };
       return result;
     },
   },
