@@ -102,8 +102,10 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       const leaseKey = `${recordKey}:lease`;
       const fieldsKey = `${recordKey}:fields`;
       const token = randomBytes(12).toString('hex');
-      // Counted in polls, not read from the clock: a test's frozen clock must not make this endless.
-      for (let polls = Math.ceil(waitMs / pollMs); ; polls--) {
+      // Monotonic time, not the producer's clock (a test's frozen clock must not make this endless),
+      // and not a count of looks: each look is a round trip that a busy Redis or event loop stretches.
+      const deadline = performance.now() + waitMs;
+      for (;;) {
         const [outcome, sendId, firstFields] = (await claimScript(recordKey, leaseKey, fieldsKey, freshSendId, fingerprint.digest, options.ttlSeconds, leaseMs, token, fingerprint.fields)) as [string, string, string | null];
         if (outcome === 'new') return hold(leaseKey, token, sendId, false);
         if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key, firstFields ? differingFields(firstFields, fingerprint.fields) : undefined, fingerprint.defaultKind);
@@ -114,7 +116,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
         }
         // Busy: the first request is still enqueuing, or confirming that its enqueue is durable
         // (it lets go only after): its send is not an answer before then, even once enqueued.
-        if (polls <= 0) {
+        if (performance.now() + pollMs > deadline) {
           const holdLeftMs = await options.redis.pttl(leaseKey);
           throw new IdempotencyInProgressError(key, sendId, holdLeftMs > 0 ? holdLeftMs : undefined);
         }

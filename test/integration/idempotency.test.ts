@@ -4,6 +4,7 @@
  * no caller is ever told of a send that does not hold its numbers. Concurrent requests through the
  * producer API and REST (inject), against real Redis, a real worker and the emulator.
  */
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -11,6 +12,7 @@ import { buildServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import type { IdempotencyInProgressError } from '../../src/errors.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
@@ -110,6 +112,44 @@ describe('idempotency keys stand for one request', () => {
     const done = await first;
     const again = await impatient.campaign(rows(), settings);
     expect(again).toMatchObject({ sendId: done.sendId, duplicate: true, recipients: 2 });
+  });
+
+  it("a twin's wait is bounded by time, not by a count of looks: looks that are slow to answer make fewer of them", async () => {
+    // A twin looked 200 times (10 s ÷ 50 ms) whatever each look took: with a Redis or an event loop
+    // kept busy by the first request's 1.2M-row upload, a REST repeat answered after 30 s, not 10.
+    const h = await harnesses.create({ label: 'idem-wait' });
+    const twinRedis = new Redis(testRedisUrl());
+    harnesses.defer(async () => void twinRedis.disconnect());
+    const twin = createProducer({ redis: twinRedis, prefix: h.prefix, idempotencyWaitMs: 1000 });
+    harnesses.defer(() => twin.close());
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((r) => (letGo = r));
+    let started: () => void = () => {};
+    const reading = new Promise<void>((r) => (started = r));
+    async function* slowRows() {
+      yield { phone: '13866000001' };
+      started();
+      await held;
+    }
+    const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, idempotencyKey: 'slow-looks' };
+    const first = h.producer.campaign(slowRows(), settings);
+    await reading;
+    // Every command of the twin's connection reaches Redis 200 ms late, as on a crowded host.
+    const send = twinRedis.sendCommand;
+    let looks = 0;
+    twinRedis.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+      if (/^eval/i.test(args[0].name)) looks++;
+      setTimeout(() => void send.apply(this, args), 200);
+      return args[0].promise;
+    };
+    const busy = await twin.campaign(slowRows(), settings).then(() => undefined, (e: unknown) => e);
+    twinRedis.sendCommand = send;
+    letGo();
+    await first;
+    expect(busy).toMatchObject({ code: 'SMSQ_IDEMPOTENCY_IN_PROGRESS' });
+    // 1000 ms of looks that take 250 ms each (200 late + 50 apart) is 4 or 5 of them; counted, 21.
+    expect(looks).toBeGreaterThanOrEqual(2);
+    expect(looks).toBeLessThanOrEqual(8);
   });
 
   it('REST: concurrent POSTs with one Idempotency-Key and different bodies: one 202, one 422, one whole send', async () => {
