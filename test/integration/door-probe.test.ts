@@ -88,6 +88,15 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
       field: 'templateParam.name',
       message: /given twice.*Fix: give it once/,
     },
+    // Half a character (a lone UTF-16 surrogate: a JSON "\udc00" escape, a broken UTF-16 file).
+    // The account check's look-up threw in the SDK (encodeURIComponent) and was skipped as
+    // "Dysmsapi did not answer"; enqueued, every SendSms threw the same before it was sent, was
+    // taken for an unknown outcome, looked up, not found and sent again, attempt after attempt.
+    { name: 'a signature holding half a character', url: '/v1/messages', payload: { ...note, signName: `${N.sign}\udc00` }, field: 'signName', message: /U\+DC00.*half of a character.*Fix/ },
+    { name: 'a batch message\'s signature holding half a character', url: '/v1/batches', payload: { templateCode: N.notificationTemplate, messages: [{ phone: '13800138000', signName: `${N.sign}\ud800`, templateParam: NOTE }] }, field: 'messages[0].signName', message: /U\+D800.*half of a character.*Fix/ },
+    // It went to Alibaba as "Li\ud800" (JSON.stringify escapes it): a message with a broken character.
+    { name: 'a template param holding half a character', url: '/v1/messages', payload: { ...note, templateParam: { ...NOTE, name: 'Li\ud800' } }, field: 'templateParam.name', message: /U\+D800.*half of a character.*Fix/ },
+    { name: 'a campaign recipient\'s param holding half a character', url: '/v1/campaigns', payload: { signName: N.sign, templateCode: N.marketingTemplate, recipients: [{ phone: '13800138011', params: { name: 'Li\udfff' } }] }, field: 'recipients[0].params.name', message: /U\+DFFF.*half of a character.*Fix/ },
   ];
 
   it.each(CASES)('$name', async (c) => {
