@@ -4,7 +4,7 @@ import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js'
 import { CampaignStoppedError, ListInterruptedError, ValidationError } from '../src/errors.js';
 import { countSegments, MAX_CHARS, renderContent } from '../src/sms/segments.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
-import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
+import { checkParamValues, firstCodePoint, halfCharacter, LONE_SURROGATE, type TemplateRules } from '../src/sms/template-rules.js';
 import { regionRefusal } from '../src/sms/phone-region.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
@@ -263,6 +263,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const rowProblem = (own: Record<string, string>): string | undefined => {
     for (const [name, value] of Object.entries(own)) {
       if (value.includes('\uFFFD')) return `${name} holds U+FFFD, the mark of bytes that were not valid text in the file's encoding. Fix: ${ENCODING_FIX}`;
+      const half = firstCodePoint(value, LONE_SURROGATE);
+      if (half) return `${name} ${halfCharacter(half)}. Fix: ${ENCODING_FIX}`;
       if (value.length > MAX_CHARS) return `${name} is ${value.length} characters; a whole message is at most ${MAX_CHARS}. Fix: shorten it`;
     }
     if (rules === undefined) return undefined;

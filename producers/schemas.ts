@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { forbiddenCallbackReason, ipOfHost, isForbiddenCallbackAddress } from '../src/callback-address.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
-import { firstCodePoint, HIDDEN_CHARACTER } from '../src/sms/template-rules.js';
+import { firstCodePoint, halfCharacter, HIDDEN_CHARACTER, LONE_SURROGATE } from '../src/sms/template-rules.js';
 
 const stringParams = z.record(
   z.string(),
-  z.string({ message: 'template parameter values must be strings. Fix: quote the value, e.g. {"code":"123456"}' }),
+  z.string({ message: 'template parameter values must be strings. Fix: quote the value, e.g. {"code":"123456"}' }).superRefine((value, ctx) => {
+    // Here, not only against the template's rules: a send without an account check has none.
+    const half = firstCodePoint(value, LONE_SURROGATE);
+    if (half) ctx.addIssue({ code: 'custom', message: `${halfCharacter(half)}. Fix: send the value in whole characters (in UTF-8)` });
+  }),
   { message: 'must be an object of string values, e.g. {"code":"123456"}' },
 );
 
@@ -29,6 +33,10 @@ const signName = z
     const shown = firstCodePoint(name, HIDDEN_CHARACTER) ?? firstCodePoint(name, CONTROL);
     // Refused here, not by the account look-up (a GetSmsSign, to be told SignatureNotFound).
     if (shown) ctx.addIssue({ code: 'custom', message: `holds an invisible or control character (${shown}), which no signature has: it comes with a name pasted from elsewhere. Fix: type the name again (\`smsq signs\` lists them)` });
+    // Its look-up threw in the SDK and was skipped as Dysmsapi not answering; enqueued, each
+    // SendSms threw the same before it was sent, was taken for an unknown outcome and sent again.
+    const half = firstCodePoint(name, LONE_SURROGATE);
+    if (half) ctx.addIssue({ code: 'custom', message: `${halfCharacter(half)}. Fix: type the name again (\`smsq signs\` lists them)` });
   })
   .min(1, { message: 'is required: the approved signature to send with' })
   .max(100, { message: 'must be at most 100 characters: no signature is longer. Fix: the name of an approved signature (`smsq signs` lists them)' })

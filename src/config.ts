@@ -188,6 +188,24 @@ const secretFrom = (minLength: number, fix: string) =>
     .min(minLength, { message: `must be at least ${minLength} characters. Fix: ${fix}` })
     .regex(/^\S+$/, { message: `must not contain spaces. Fix: ${fix}` });
 
+/**
+ * Half of an AccessKey pair, as the SDK reads it: its default credential chain (live mode) takes the
+ * variable from the environment as it is, so it cannot be trimmed here. A line break in the ID (a
+ * secret file written with `echo`) made every call fail in Node before it left, read as a network
+ * error: a send's account check was skipped and its attempts looked up as of unknown outcome for
+ * ever; in the secret, every call answered SignatureDoesNotMatch.
+ */
+const accessKeyPart = (name: string, value: string) => {
+  const fix = `${name}=${value}`;
+  const sent = 'which the SDK would send as part of it (it reads the variable as it is), and every call would fail';
+  return z
+    .string()
+    .refine((v) => !inQuotes(v.trim()), { message: quotesMessage(fix), abort: true })
+    .refine((v) => !/[\r\n]/.test(v), { message: `holds a line break, ${sent}. Fix: ${fix} with no line break (a secret file written with printf '%s', not echo)`, abort: true })
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    .refine((v) => !/[\s\u0000-\u001f\u007f]/.test(v), { message: `holds a space or a control character, ${sent}. Fix: ${fix}, without spaces` });
+};
+
 /** A kind given twice in a `kind=value` list: the last one would win without a word. */
 const givenTwice = (kind: string, fix: string) => `gives ${kind} twice; the last would win and the first be dropped. Fix: give each kind once, e.g. ${fix}`;
 
@@ -550,10 +568,10 @@ export const envSchema = z.object({
     .enum(['otlp', 'none'], { message: 'must be otlp or none (smsq exports traces over OTLP only). Fix: OTEL_TRACES_EXPORTER=otlp' })
     .optional()
     .meta(envDoc({ group: 'tracing', description: '`none` turns tracing off whatever else is set', default: 'otlp' })),
-  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().trim().min(1).optional()
-    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey ID. Live mode: read by the SDK\'s default credential chain. Sandbox mode and `smsq emulator` use the pair when both are set, otherwise the sandbox pair `smsq-sandbox-key` / `smsq-sandbox-secret`', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, or neither' })),
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().trim().min(1).optional()
-    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey secret, with `ALIBABA_CLOUD_ACCESS_KEY_ID` (never printed)', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_ID`, or neither' })),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: accessKeyPart('ALIBABA_CLOUD_ACCESS_KEY_ID', '<the AccessKey ID>').optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey ID. Live mode: read by the SDK\'s default credential chain. Sandbox mode and `smsq emulator` use the pair when both are set, otherwise the sandbox pair `smsq-sandbox-key` / `smsq-sandbox-secret`', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, or neither; no spaces, line breaks or quotes' })),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKeyPart('ALIBABA_CLOUD_ACCESS_KEY_SECRET', '<the AccessKey secret>').optional()
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey secret, with `ALIBABA_CLOUD_ACCESS_KEY_ID` (never printed)', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_ID`, or neither; no spaces, line breaks or quotes' })),
 });
 
 /** Every environment variable smsq reads (for docs and the check that SMSQ_* error codes are not mistaken for them). */

@@ -1,5 +1,4 @@
 /** `smsq send-batch --file F`: personalised messages (each number with its own signature and params). */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
@@ -10,6 +9,7 @@ import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { readJsonFileText } from '../json-file-text.js';
 import { enumFlag, textFlag } from '../flags.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
@@ -120,12 +120,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
     }
     return { messages, csv: { lines, signColumn, ...(extendCodeColumn === undefined ? {} : { extendCodeColumn }) } };
   }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Fix: give the path of a JSON or CSV file`);
-  }
+  const text = await readJsonFileText(path, '--file', 'file');
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -16,10 +16,10 @@ import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
 import { createSendStore } from '../queue/send-store.js';
-import { parseCstDateTime } from '../sms/dates.js';
 import { normalizePhone } from '../sms/phone.js';
 import { completionSends, createCompletion, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps, type SmsReport, type SmsUp } from './pushed-reports.js';
+import { pushedTime } from './pushed-time.js';
 import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
 import { createRecipientStore, type RecipientStore, type RefusedReceiptReason } from './recipient-store.js';
 import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
@@ -103,15 +103,6 @@ export interface ReportIngest {
   applyReplies(body: unknown): Promise<ReplyIngestResult>;
 }
 
-function time(s: string | undefined): number | undefined {
-  if (!s) return undefined;
-  try {
-    return parseCstDateTime(s);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Pushed receipts. Each report names our OutId, which leads to the chunk and its attempt. A report
  * is applied only to a recipient of that chunk at that attempt, with the attempt's BizId once it
@@ -133,6 +124,8 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     const since = await barrier?.mark();
     const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
     const refusedWhy: Record<string, number> = {};
+    /** report_times that cannot be their receipt's, left unknown (pushed-time.ts). */
+    let timesUnknown = 0;
     // Set aside here, before any script saw them: counted in one write per reason at the end.
     const setAside = { 'unknown-out-id': 0, 'not-recipient': 0 } satisfies Partial<Record<RefusedReceiptReason, number>>;
     for (const r of reports) {
@@ -189,7 +182,8 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
         // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
         // and the chunk is sent as it would have been), rather than trust the push alone.
-        const sentAt = time(r.send_time) ?? deps.clock.now();
+        // Its look-up asks for the dates around it: one the attempt cannot have been sent on would find nothing, and resend it.
+        const sentAt = pushedTime(r.send_time, { notBefore: chunk.sentAt, now: deps.clock.now() }) ?? deps.clock.now();
         const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
         if (t.applied && t.adoptedAttempt !== undefined) {
           await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, deps.clock.now());
@@ -198,7 +192,8 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           continue;
         }
       }
-      const receivedAt = time(r.report_time);
+      const receivedAt = pushedTime(r.report_time, { notBefore: chunk.sentAt ?? chunk.acceptedAt, now: deps.clock.now() });
+      if (receivedAt === undefined && r.report_time) timesUnknown++;
       const applied = await deps.recipients.apply(
         sendId,
         chunkId,
@@ -229,6 +224,9 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     if (result.refused > 0) {
       // Counts only: the numbers and ids of a forged push are not worth a log line each.
       log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
+    }
+    if (timesUnknown > 0) {
+      log.warn({ timesUnknown }, 'pushed report_time(s) that cannot be their receipt\'s (before the attempt was sent, after now, or not a time) were left unknown; the states were applied');
     }
     await confirmPush(`${reports.length} pushed report(s)`, since);
     return result;

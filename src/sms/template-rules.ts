@@ -81,6 +81,17 @@ export function firstCodePoint(text: string, pattern: RegExp): string | undefine
   const found = pattern.exec(text)?.[0];
   return found === undefined ? undefined : `U+${(found.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
+/**
+ * Half of a character: a UTF-16 surrogate without its other half (with the `u` flag only an
+ * unpaired one matches). JSON lets a body carry one (`"\ud800"`) and a damaged UTF-16 file gives
+ * one; the SDK cannot put it in a request (encodeURIComponent throws), and JSON.stringify sends it
+ * to Alibaba escaped, a character no handset shows.
+ */
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+/** What is said of a value holding {@link LONE_SURROGATE} (`codePoint`: `U+D800`), before its fix. */
+export function halfCharacter(codePoint: string): string {
+  return `holds ${codePoint}, half of a character (a UTF-16 surrogate without its other half, what a JSON "\\ud800" escape or a damaged UTF-16 file gives), which no message can carry`;
+}
 // What a decoder puts for bytes that were not text in its encoding: the value was sent in another.
 const NOT_DECODED = '\uFFFD';
 const NUMBER_CAPTCHA = /^\d{4,6}$/;
@@ -200,6 +211,11 @@ export function checkParamValues(
         apiCode: 'isv.PARAM_LENGTH_LIMIT',
         message: `is ${value === '' ? 'empty' : 'blank (white space only)'}: a variable holds 1-${MAX_VARIABLE_CHARS} characters, and the message would read with a gap where \${${name}} is. Fix: give ${name} a value`,
       });
+      continue;
+    }
+    const half = firstCodePoint(value, LONE_SURROGATE);
+    if (half !== undefined) {
+      issues.push({ field: at, apiCode: 'isv.INVALID_PARAMETERS', message: `${halfCharacter(half)}. Fix: give ${name} whole characters (in UTF-8)` });
       continue;
     }
     const codePoint = firstCodePoint(value, HIDDEN_CHARACTER);

@@ -526,6 +526,22 @@ describe('campaign files read as their people wrote them', () => {
     expect(params.get('13800138001')).toEqual({ name: '李四, 会员' });
   });
 
+  it('a UTF-16 file with half a character in a row (a surrogate without its other half): that row is rejected naming it, the others go ahead', async () => {
+    // UTF-16 decoding keeps a lone surrogate (UTF-8's gives U+FFFD, refused as such): the row was
+    // enqueued, and Alibaba was sent the name as "\ud800".
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('phone,name\n13800138000,张\ud800\n13800138001,李四\n', 'utf16le')]);
+    // Checked against the template's rules where the account is, by the row's own check where not.
+    for (const [by, reason] of [
+      [producer, /^line 2: templateParam\.name: holds U\+D800, half of a character.*Fix: /],
+      [h.producer, /^line 2: name holds U\+D800, half of a character.*Fix: save the file as "CSV UTF-8"/],
+    ] as const) {
+      const res = await by.campaign(readRecipientsFile(fileOf('utf16-half.csv', bytes)), SETTINGS);
+      expect(res).toMatchObject({ recipients: 1, rejectedCount: 1 });
+      expect(res.rejected).toEqual([{ input: '13800138000', line: 2, reason: expect.stringMatching(reason) }]);
+      expect([...(await storedParams(res.sendId)).keys()]).toEqual(['13800138001']);
+    }
+  });
+
   it('an .xlsx workbook: the first sheet or --sheet, Chinese headers, numbers stored as numbers or text', async () => {
     const path = await workbook('list.xlsx', [
       { name: '说明', rows: [['这一页不是名单']] },

@@ -14,6 +14,7 @@ import { isoTime } from '../../src/china-time.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { collector } from '../support/text-collector.js';
+import iconv from 'iconv-lite';
 
 
 interface Extra {
@@ -239,6 +240,29 @@ describe('smsq send', () => {
     const res = JSON.parse(r.stdout) as { sendId: string; chunks: number };
     expect(res.chunks).toBe(1);
     await waitFor(() => emulator.accepted().some((a) => a.action === 'SendBatchSms' && a.phoneNumbers.includes('13800138011')), 'the batch call');
+  });
+
+  it('send-batch reads a JSON file with a byte-order mark (Notepad\'s UTF-8, PowerShell\'s UTF-16), and refuses one in another encoding naming it and the fix', async () => {
+    const messages = JSON.stringify([{ phone: '13800138012', signName: N.sign, templateParam: { name: '张三', order: '1' } }]);
+    // They were refused as 'is not valid JSON (Unexpected token \'\uFEFF\', ...). Fix: an array of {"phone",...}',
+    // of a file whose JSON is right.
+    for (const [label, bytes] of [
+      ['utf8-bom', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(messages, 'utf8')])],
+      ['utf16le-bom', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(messages, 'utf16le')])],
+      ['utf16be-bom', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(messages, 'utf16le').swap16()])],
+    ] as const) {
+      const file = join(dir, `batch-${label}.json`);
+      writeFileSync(file, bytes);
+      const planned = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--dry-run']);
+      expect(planned.code, `${label}: ${planned.stderr}`).toBe(0);
+      expect(planned.stdout).toMatch(/^first message\s+【smsq沙箱】尊敬的张三，您的订单1已发货，请注意查收。$/m);
+    }
+    // GBK (a Chinese Windows editor's "ANSI") read as UTF-8 turned 张三 into U+FFFD, refused as a param "not UTF-8" of a request.
+    const gbk = join(dir, 'batch-gbk.json');
+    writeFileSync(gbk, iconv.encode(messages, 'gbk'));
+    const refused = await run(['send-batch', '--file', gbk, '--template', N.notificationTemplate, '--dry-run']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('error: file: is not UTF-8 text (a file saved as GBK or another local encoding, say), and a JSON file is read as UTF-8 (nothing was enqueued). Fix: save it as UTF-8 (an editor\'s Save As → Encoding: UTF-8)\n');
   });
 
   it('send-batch takes the request fields of a JSON file, refuses fields it does not know, and a flag that contradicts the file', async () => {

@@ -21,6 +21,7 @@ import { ingestFor } from '../support/ingest.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { createTestConnection } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { cstDateTime } from '../../src/sms/dates.js';
 
 const TOKEN = 'contract-api-token-0123456789';
 const REPORT_TOKEN = 'contract-report-token-0123456789';
@@ -230,7 +231,9 @@ describe('real answers of every route match the document', () => {
     expect((await call('GET', '/readyz')).status).toBe(200);
     // Delivered by Alibaba's push, as it would be in production.
     const { outId, bizId } = h.emulator.accepted().find((a) => a.outId.startsWith(sent.sendId))!;
-    const reports = ['13861000001', '13861000002'].map((phone) => ({ phone_number: phone, send_time: '2026-11-24 10:00:00', report_time: '2026-11-24 10:00:03', success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId }));
+    // Times of this send: a report_time before it was sent is not taken as its receipt's (pushed-time.ts).
+    const at = cstDateTime(Date.now());
+    const reports = ['13861000001', '13861000002'].map((phone) => ({ phone_number: phone, send_time: at, report_time: at, success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', sms_size: '1', biz_id: bizId, out_id: outId }));
     expect((await call('POST', '/v1/reports/sms-report', { headers: { 'x-smsq-report-token': REPORT_TOKEN, ...JSON_TYPE }, body: reports })).status).toBe(200);
     expect((await h.producer.getStatus(sent.sendId)).counts.delivered).toBe(2);
 

@@ -42,6 +42,10 @@ describe('checkParamValues', () => {
     expect(checkParamValues(r, ['a'], { a: '   ' }, 'S')[0]?.message).toMatch(/^is blank \(white space only\)/);
     // Bytes that were not UTF-8 decoded as U+FFFD: the message would show them as such (a re-trial sent "王先生" in GBK).
     expect(checkParamValues(r, ['a'], { a: '\ufffd\ufffd\ufffd' }, 'S')[0]?.message).toMatch(/^holds U\+FFFD, the mark of bytes that were not UTF-8 .*Fix: send the request in UTF-8$/);
+    // Half a character (a lone surrogate, from a JSON "\ud800" or a damaged UTF-16 file); a whole emoji is two halves and fine.
+    expect(checkParamValues(r, ['a'], { a: '张\ud800' }, 'S')[0]).toMatchObject({ apiCode: 'isv.INVALID_PARAMETERS', message: expect.stringMatching(/^holds U\+D800, half of a character .*"\\ud800".*Fix: give a whole characters/) });
+    expect(checkParamValues(r, ['a'], { a: '\udfff李' }, 'S')[0]?.message).toMatch(/^holds U\+DFFF, half/);
+    expect(codes(r, { a: '李😀' })).toEqual([]);
     for (const [value, point] of [['Li\u0000', 'U+0000'], ['Li\u0007', 'U+0007'], ['\u202e1', 'U+202E'], ['a\u2066b', 'U+2066'], ['a\u007f', 'U+007F'], ['\u200b', 'U+200B'], ['bit\u200b.ly/x', 'U+200B'], ['example\u00ad.com', 'U+00AD'], ['\ufeffLi', 'U+FEFF'], ['a\u2028b', 'U+2028'], ['a\u0085', 'U+0085']]) {
       const [issue] = checkParamValues(r, ['a'], { a: value as string }, 'S');
       expect(issue?.message, point).toMatch(new RegExp(`^holds the invisible character ${(point as string).replace("+", "\\+")} .*Fix: remove it$`));
