@@ -79,7 +79,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_DEADLINE: recorded('the send\'s deadline passed before this chunk went out'),
   SMSQ_SEND_FAILED: recorded('the send failed as a whole (signature or template unusable) before this chunk went out'),
   SMSQ_GAVE_UP: recorded('the queue gave up on the chunk (too many starts or look-ups) before it was sent'),
-  SMSQ_PAYLOAD_UNREADABLE: recorded('the chunk\'s stored payload does not parse (altered or cut short in Redis): nothing was sent for it and its recipients failed; the reason names the field'),
+  SMSQ_PAYLOAD_UNREADABLE: recorded('the chunk\'s stored payload or kind does not parse (altered or cut short in Redis): nothing more is sent or looked up from it; read before its call, nothing was sent and its recipients failed; the reason names the field'),
   SMSQ_WORKER_LOST: recorded('a worker died during the call: the outcome is looked up before anything is resent'),
   SMSQ_NOT_ACCEPTED: recorded('a look-up proved the attempt was not accepted; the chunk is sent again'),
   SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),
@@ -89,7 +89,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
   SMSQ_ENQUEUE_ABANDONED: recorded('the producer died before acknowledging the send: it was failed, nothing of it is sent'),
   SMSQ_SEND_MISSING: recorded('the send record is gone (Redis lost it): the chunk was ended without a call'),
-  SMSQ_RECEIPT_WINDOW: recorded('no final receipt arrived within the receipt window (SMSQ_RECEIPT_WINDOW_HOURS)'),
+  SMSQ_RECEIPT_WINDOW: recorded('no final receipt arrived within the receipt window (SMSQ_RECEIPT_WINDOW_HOURS); expired by chunk when the chunk\'s stored payload no longer parses (its reason says why)'),
 } satisfies Record<string, SmsqCodeInfo>);
 
 export type SmsqCode = keyof typeof SMSQ_CODES;

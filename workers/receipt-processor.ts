@@ -37,12 +37,17 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
     const data = parseJobData(ReceiptJobData, job, 'receipt');
     const chunk = await deps.chunks.get(data.chunkId);
     if (!chunk || chunk.state !== 'accepted') return { outcome: 'obsolete', state: chunk?.state ?? 'missing' };
-    const policy = deps.policies[chunk.kind];
-    if (!chunk.payload) {
-      // Accepted, then its record was altered: no number to look up. Said once, not retried.
-      baseLog.error({ sendId: data.sendId, chunkId: data.chunkId, reason: chunk.payloadProblem }, "the chunk's stored payload does not parse: its receipts cannot be looked up");
-      return { outcome: 'obsolete', state: 'payload-unreadable' };
+    if (!chunk.payload || !chunk.kind) {
+      // Accepted, then its record was altered: no number to look up (or no kind to choose the policy
+      // by). Said once, not retried; those still without a receipt expire when the window ends
+      // (window-expiry.ts, by chunk when the numbers are what cannot be read).
+      baseLog.error(
+        { sendId: data.sendId, chunkId: data.chunkId, code: 'SMSQ_PAYLOAD_UNREADABLE', reason: chunk.problem },
+        "the chunk's stored payload or kind does not parse: its receipts cannot be looked up; those missing expire when its receipt window ends",
+      );
+      return { outcome: 'obsolete', state: 'unreadable' };
     }
+    const policy = deps.policies[chunk.kind];
     const phones = chunk.payload.phones;
 
     // Find the next recipient that needs a look-up.

@@ -7,6 +7,7 @@ import { parseJobData } from './job-data.js';
 import { isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
+import { rankingKind } from '../src/queue/kinds.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS } from './lookups.js';
 
 export interface ReconcileProcessorDeps extends CallJobDeps {
@@ -55,7 +56,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     if (chunk.attempt === attempt && chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED') {
       // A re-run after a crash between "not accepted" and scheduling the resend. This reads the mark
       // lookup-not-found left (state and code), not whether a trigger may fire: not the table's question.
-      await deps.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
+      await deps.followUps.send(sendId, chunkId, rankingKind(chunk.kind), attempt + 1);
       return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
     }
     const stand = standing(chunk, data);
@@ -64,20 +65,22 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     // The OutId this job resolves: the record's, or (behind) the lost attempt's from the job.
     const outId = stand === 'current' ? (chunk.outId ?? data.outId ?? '') : (data.outId as string);
 
-    if (!chunk.payload) {
-      // No number to look the attempt up by, and an attempt in doubt is never resent without a
-      // look-up: its recipients expire as unknown, the reason naming what is wrong with the payload.
-      const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-gave-up', outId, fields: { reason: chunk.payloadProblem ?? '' } });
+    const { payload, kind } = chunk;
+    if (!payload || !kind) {
+      // No number to look the attempt up by (or no kind to rank the look-ups and resend by: a record
+      // altered as much), and an attempt in doubt is never resent without a look-up: its recipients
+      // expire as unknown, the reason naming what is wrong with the record.
+      const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-gave-up', outId, fields: { reason: chunk.problem ?? '' } });
       if (t.applied) await deps.completion.check(sendId);
       log().error(
-        { code: 'SMSQ_OUTCOME_UNKNOWN', reason: chunk.payloadProblem, state: t.applied ? t.to : t.state },
-        "the chunk's stored payload does not parse: its attempt cannot be looked up, and is not resent (expired as unknown)",
+        { code: 'SMSQ_OUTCOME_UNKNOWN', reason: chunk.problem, state: t.applied ? t.to : t.state },
+        "the chunk's stored payload or kind does not parse: its attempt cannot be looked up, and is not resent (expired as unknown)",
       );
       return { outcome: 'gave-up', code: 'SMSQ_OUTCOME_UNKNOWN', applied: t.applied };
     }
     const dates = sendDatesAround(sentAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex];
-    const phone = chunk.payload.phones[0] as string;
+    const phone = payload.phones[0] as string;
     if (sendDate === undefined) throw new UnrecoverableError(`no SendDate #${data.dateIndex} for this attempt`);
 
     const res = await deps.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
@@ -98,31 +101,31 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
         fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt: sentAt, ...(adopt || found.outId === chunk.outId ? {} : { outId: found.outId }) },
         windowEndsAt: deps.followUps.windowEndsAt(sentAt),
       });
-      if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, sentAt);
+      if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, sentAt);
       if (found.outId !== outId) log().warn({ found: found.outId, lookedFor: outId }, 'another attempt of this chunk was found accepted: adopted it, nothing resent');
       else log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
       return { outcome: 'found', attempt, ...(t.applied && t.adoptedAttempt !== undefined ? { adopted: t.adoptedAttempt } : {}) };
     }
     const now = deps.clock.now();
     if (data.page * PAGE_SIZE < res.data.totalCount) {
-      await deps.followUps.reconcile({ ...data, page: data.page + 1 }, chunk.kind, now);
+      await deps.followUps.reconcile({ ...data, page: data.page + 1 }, kind, now);
       return { outcome: 'next-page', at: now };
     }
     if (data.dateIndex + 1 < dates.length) {
-      await deps.followUps.reconcile({ ...data, dateIndex: data.dateIndex + 1, page: 1 }, chunk.kind, now);
+      await deps.followUps.reconcile({ ...data, dateIndex: data.dateIndex + 1, page: 1 }, kind, now);
       return { outcome: 'next-page', at: now };
     }
     const settledAt = sentAt + deps.timing.settleMs;
     if (now < settledAt) {
       const at = Math.min(now + deps.timing.lookIntervalMs, settledAt);
-      await deps.followUps.reconcile({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }, chunk.kind, at);
+      await deps.followUps.reconcile({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }, kind, at);
       return { outcome: 'look-again', at };
     }
     // Not accepted: back to queued at this attempt (a record that was behind adopts it), so the
     // resend makes the next attempt with a new OutId.
     const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'lookup-not-found', outId, fields: { resolvedBy: 'reconcile' } });
     if (t.applied) {
-      await deps.followUps.send(sendId, chunkId, chunk.kind, attempt + 1);
+      await deps.followUps.send(sendId, chunkId, kind, attempt + 1);
       log().warn('unknown attempt not found after the settling window: resending with a new OutId');
     }
     return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };

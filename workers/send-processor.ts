@@ -9,7 +9,7 @@ import { chunkIdOf, type ClaimResult, type NewChunk } from '../src/queue/chunk-s
 import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { SendJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
-import type { MessageKind } from '../src/queue/kinds.js';
+import { rankingKind, type MessageKind } from '../src/queue/kinds.js';
 import type { SendStore } from '../src/queue/send-store.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
 import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
@@ -191,7 +191,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         if (claim.state === 'accepted') {
           // A re-run after a crash between acceptance and scheduling its receipts.
           const chunk = await deps.chunks.get(chunkId);
-          if (chunk) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? deps.clock.now());
+          // Without a kind no policy says how to look its receipts up: its window ends them.
+          if (chunk?.kind) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, chunk.acceptedAt ?? deps.clock.now());
         }
         if (claim.state === 'split') {
           // A re-run after a crash between the split and its jobs: make sure the children run.
@@ -200,7 +201,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
             // n, not the payload: one child per number, whether or not the stored payload still parses.
             const n = chunk.n;
             await Promise.all(
-              Array.from({ length: n }, (_, i) => deps.followUps.send(sendId, chunkIdOf(sendId, `${chunk.index}-${i}`), chunk.kind, 1)),
+              Array.from({ length: n }, (_, i) => deps.followUps.send(sendId, chunkIdOf(sendId, `${chunk.index}-${i}`), rankingKind(chunk.kind), 1)),
             );
           }
         }
@@ -213,21 +214,22 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         log().warn({ attempt: claim.attempt }, 'attempt outcome unknown (worker lost mid-call): looking it up before any resend');
         await deps.followUps.reconcile(
           { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },
-          chunk?.kind ?? 'notification',
+          rankingKind(chunk?.kind),
           claim.sentAt + deps.timing.firstLookAfterMs,
         );
         return { outcome: 'unknown', code: 'SMSQ_WORKER_LOST', attempt: claim.attempt };
       }
       case 'unreadable': {
-        // Nothing readable to send, so nothing is sent; and no look-up is owed: this attempt made
-        // no call (the payload is read before any). Its recipients fail, the reason says why.
+        // Nothing readable to send (or no kind to send it as), so nothing is sent; and no look-up is
+        // owed: this attempt made no call (the record is read before any). Its recipients fail, the
+        // reason says why.
         const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'payload-unreadable', outId: claim.outId, fields: { reason: claim.problem } });
         if (t.applied) await deps.completion.check(sendId);
         log().error(
           { attempt: claim.attempt, code: 'SMSQ_PAYLOAD_UNREADABLE', reason: claim.problem, state: t.applied ? t.to : t.state },
           t.applied
-            ? "the chunk's stored payload does not parse: not sent, its recipients failed (SMSQ_PAYLOAD_UNREADABLE)"
-            : "the chunk's stored payload does not parse: not sent; it moved on before it could be failed",
+            ? "the chunk's stored payload or kind does not parse: not sent, its recipients failed (SMSQ_PAYLOAD_UNREADABLE)"
+            : "the chunk's stored payload or kind does not parse: not sent; it moved on before it could be failed",
         );
         return { outcome: 'failed', code: 'SMSQ_PAYLOAD_UNREADABLE' };
       }

@@ -1,4 +1,4 @@
-import type { MessageKind } from '../src/queue/kinds.js';
+import { rankingKind, type MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import type { LookupFunction } from 'node:net';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
@@ -515,7 +515,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         if (claim.type === 'unknown') {
           await followUps.reconcile(
             { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },
-            chunk.kind,
+            rankingKind(chunk.kind),
             claim.sentAt + timing.firstLookAfterMs,
           );
         }

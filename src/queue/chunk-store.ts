@@ -7,7 +7,7 @@ import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
 import { newOutIdNonce } from './out-id.js';
-import { readStoredPayload } from './stored-payload.js';
+import { readStoredChunk } from './stored-payload.js';
 import { slotReservation, type SlotReservation } from './slot-clock.js';
 
 export { CHUNK_STATES, isUnsent, UNSENT_CHUNK_STATES, type ChunkState, type ChunkTrigger } from './lifecycle.js';
@@ -24,7 +24,8 @@ export interface ChunkRecord {
   chunkId: string;
   sendId: string;
   index: string;
-  kind: MessageKind;
+  /** Undefined when the stored kind is not one smsq writes ({@link problem} says why). */
+  kind: MessageKind | undefined;
   n: number;
   state: ChunkState;
   attempt: number;
@@ -36,11 +37,22 @@ export interface ChunkRecord {
   flowRetries: number;
   /** When the chunk was accepted (answer, reconcile or pushed report). */
   acceptedAt: number | undefined;
-  /** What it sends; undefined when the stored payload does not parse ({@link payloadProblem} says why). */
+  /** What it sends; undefined when the stored payload does not parse ({@link problem} says why). */
   payload: ChunkPayload | undefined;
-  /** What is wrong with the stored payload (stored-payload.ts), naming the field; undefined when it parses. */
-  payloadProblem: string | undefined;
+  /** What is wrong with the stored payload or kind (stored-payload.ts), naming the field; undefined when both parse. */
+  problem: string | undefined;
+  /**
+   * Final receipts applied to its recipients, by state (apply-receipt-6.lua tallies them; a chunk
+   * accepted by a version before the tally counts only later ones): what a chunk whose numbers no
+   * longer read still says of its recipients.
+   */
+  receiptTally: Readonly<Record<string, number>>;
+  /** Recipients its receipt window expired by chunk, its numbers unreadable (expire-chunk-receipts-4.lua); undefined when it did not. */
+  windowExpired: number | undefined;
 }
+
+/** The chunk hash's fields that tally its receipts: `receipts.<state>` (apply-receipt-6.lua). */
+const TALLY_PREFIX = 'receipts.';
 
 export type ClaimResult =
   | {
@@ -61,8 +73,8 @@ export type ClaimResult =
     }
   | {
       /**
-       * Claimed (now `sending` at this attempt), but its stored payload does not parse: the caller
-       * must not call, and fails it (trigger `payload-unreadable`). `problem` names what is wrong.
+       * Claimed (now `sending` at this attempt), but its stored payload or kind does not parse: the
+       * caller must not call, and fails it (trigger `payload-unreadable`). `problem` names what is wrong.
        */
       type: 'unreadable';
       attempt: number;
@@ -216,17 +228,17 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       )) as string[];
       switch (res[0]) {
         case 'send': {
-          // The claim script returns the payload with the attempt (no read of its own before it), so
-          // one that does not parse is found with the chunk already `sending`: reported as claimed,
-          // for the caller to fail without a call.
-          const stored = readStoredPayload(res[3] || undefined);
-          if (!stored.ok) return { type: 'unreadable', attempt: Number(res[1]), outId: String(res[2]), problem: stored.problem };
+          // The claim script returns payload and kind with the attempt (no read of its own before it),
+          // so one that does not parse is found with the chunk already `sending`: reported as
+          // claimed, for the caller to fail without a call.
+          const stored = readStoredChunk({ payload: res[3] || undefined, kind: res[4] || undefined });
+          if (!stored.payload || !stored.kind) return { type: 'unreadable', attempt: Number(res[1]), outId: String(res[2]), problem: stored.problem ?? '' };
           return {
             type: 'send',
             attempt: Number(res[1]),
             outId: String(res[2]),
             payload: stored.payload,
-            kind: res[4] as MessageKind,
+            kind: stored.kind,
             n: Number(res[5]),
             index: String(res[6]),
             slot: res[7] ? slotReservation(res[7], res[8], performance.now(), scriptSentAt) : undefined,
@@ -312,12 +324,14 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
     async get(chunkId) {
       const h = await redis.hgetall(keys.chunk(chunkId));
       if (!h.state) return undefined;
-      const stored = readStoredPayload(h.payload);
+      const stored = readStoredChunk({ payload: h.payload, kind: h.kind });
+      const receiptTally: Record<string, number> = {};
+      for (const [field, value] of Object.entries(h)) if (field.startsWith(TALLY_PREFIX)) receiptTally[field.slice(TALLY_PREFIX.length)] = Number(value);
       return {
         chunkId,
         sendId: h.sendId ?? '',
         index: h.index ?? '',
-        kind: h.kind as MessageKind,
+        kind: stored.kind,
         n: Number(h.n ?? 0),
         state: h.state as ChunkState,
         attempt: Number(h.attempt ?? 0),
@@ -328,8 +342,10 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         resolvedBy: h.resolvedBy || undefined,
         flowRetries: Number(h.flowRetries ?? 0),
         acceptedAt: h.acceptedAt ? Number(h.acceptedAt) : undefined,
-        payload: stored.ok ? stored.payload : undefined,
-        payloadProblem: stored.ok ? undefined : stored.problem,
+        payload: stored.payload,
+        problem: stored.problem,
+        receiptTally,
+        windowExpired: h.windowExpired ? Number(h.windowExpired) : undefined,
       };
     },
   };

@@ -29,3 +29,12 @@ export const CHUNK_LIMITS = Object.freeze({
   /** Verification codes always go one number per SendSms, never batched. */
   verification: 1,
 });
+
+/**
+ * The kind a follow-up job of a chunk is ranked by when the chunk record's own kind does not read
+ * (stored-payload.ts): notification's. Only the job's place in the queue depends on it: the job
+ * reads the record again, and what it does is decided from that.
+ */
+export function rankingKind(kind: MessageKind | undefined): MessageKind {
+  return kind ?? 'notification';
+}

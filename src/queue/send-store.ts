@@ -265,7 +265,7 @@ export function compactChunkOutId(chunk: CompactChunk, chunkId: string): string 
 
 export type CompactResult =
   | { compacted: true; chunks: number }
-  | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'child-not-final' };
+  | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'chunk-unreadable' | 'child-not-final' };
 
 /** The counts of a compacted send (`<letter><n>`, or `state=n` for a state without a letter, space-separated; compact-send-6.lua). */
 export function parseCompactCounts(text: string): Record<string, string> {

@@ -87,6 +87,12 @@ export interface ReceiptOrigin {
   bizId: string;
 }
 
+/** What ending a chunk's receipt window by chunk did (see {@link RecipientStore.expireByChunk}). */
+export type ChunkExpiry =
+  | { status: 'expired'; expired: number; pending: number }
+  | { status: 'done'; expired: number }
+  | { status: 'not-accepted'; chunkState: string };
+
 export interface RecipientStoreOptions {
   redis: RedisConnection;
   keys: Keys;
@@ -98,6 +104,13 @@ export interface RecipientStoreOptions {
 export interface RecipientStore {
   /** `origin`: check a pushed report against the chunk's attempt and BizId (omitted for our own look-ups). */
   apply(sendId: string, chunkId: string, phone: string, receipt: RecipientReceipt, origin?: ReceiptOrigin): Promise<ApplyResult>;
+  /**
+   * Ends the receipt window of an accepted chunk whose numbers cannot be read (its stored payload
+   * altered): its recipients still without a final receipt become `expired` with `code`, counted
+   * from the chunk's tally of receipts rather than by number, once (a second call answers `done`;
+   * receipts that come later are duplicates). `reason` is recorded on the chunk.
+   */
+  expireByChunk(sendId: string, chunkId: string, code: string, reason: string): Promise<ChunkExpiry>;
   /** Receipts set aside so far, by reason (across every send). */
   refusedCounts(): Promise<Record<RefusedReceiptReason, number>>;
   /** Counts `n` receipts set aside for `reason` that no script looked at (a push's tally, one write). */
@@ -117,6 +130,7 @@ export interface RecipientStore {
 export function createRecipientStore(options: RecipientStoreOptions): RecipientStore {
   const maxlen = options.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN;
   const applyScript = luaScript(options.redis, 'apply-receipt-6');
+  const expireChunkScript = luaScript(options.redis, 'expire-chunk-receipts-4');
   const store: RecipientStore = {
     async apply(sendId, chunkId, phone, receipt, origin) {
       const res = (await applyScript(
@@ -146,6 +160,22 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
       }
       if (res[0] === 'not-accepted') return { status: 'not-accepted', chunkState: res[1] };
       return { status: 'refused', reason: res[0] as RefusedReceiptReason };
+    },
+
+    async expireByChunk(sendId, chunkId, code, reason) {
+      const res = (await expireChunkScript(
+        options.keys.chunk(chunkId),
+        options.keys.sendCounts(sendId),
+        options.keys.events(),
+        options.keys.recipientTotals(),
+        options.clock.now(),
+        maxlen,
+        code,
+        reason,
+      )) as [string, string, string?];
+      if (res[0] === 'expired') return { status: 'expired', expired: Number(res[1]), pending: Number(res[2]) };
+      if (res[0] === 'done') return { status: 'done', expired: Number(res[1]) };
+      return { status: 'not-accepted', chunkState: res[1] };
     },
 
     async refusedCounts() {

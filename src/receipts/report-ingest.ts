@@ -15,6 +15,7 @@ import { canAdopt, canFire, CHUNK_LIFECYCLE } from '../queue/lifecycle.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
+import { rankingKind } from '../queue/kinds.js';
 import { createSendStore } from '../queue/send-store.js';
 import { normalizePhone } from '../sms/phone.js';
 import { completionSends, createCompletion, type Completion } from './completion.js';
@@ -173,7 +174,8 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         });
         if (t.applied) {
           result.resolved++;
-          await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
+          // Without a kind no policy says how to look its receipts up: its window ends them.
+          if (chunk.kind) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
           log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
         }
       }
@@ -186,7 +188,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         const sentAt = pushedTime(r.send_time, { notBefore: chunk.sentAt, now: deps.clock.now() }) ?? deps.clock.now();
         const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
         if (t.applied && t.adoptedAttempt !== undefined) {
-          await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, chunk.kind, deps.clock.now());
+          await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, rankingKind(chunk.kind), deps.clock.now());
           log.warn({ sendId, chunkId, attempt: out.attempt }, 'a pushed report names an attempt the record had lost: adopted as unknown, looked up before anything is resent');
           result.adopted++;
           continue;

@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../queue/connection.js';
-import { decodeReceipt, type RecipientReceipt, type RecipientStore } from './recipient-store.js';
+import { decodeReceipt, FINAL_RECIPIENT_STATES, type FinalRecipientState, type RecipientReceipt, type RecipientStore } from './recipient-store.js';
 import { chunkIdOf, type ChunkRecord, type ChunkStore } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
@@ -87,11 +87,14 @@ async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from
     return listed.flat();
   }
   // A stored payload that does not parse names no number: its recipients are listed, as many as
-  // the chunk holds, under UNREADABLE_PHONE with the chunk's state and code.
+  // the chunk holds, under UNREADABLE_PHONE with the chunk's state and code, or (accepted) the
+  // receipts its tally counts.
   const phones = c.payload ? c.payload.phones.slice(from, to) : range(from, to).map(() => UNREADABLE_PHONE);
-  const receipts = c.state === 'accepted' && c.payload ? await store.recipients.getMany(c.sendId, phones) : [];
+  const receipts = c.state !== 'accepted' ? [] : c.payload ? await store.recipients.getMany(c.sendId, phones) : tallied(c).slice(from, to);
+  // Expired by chunk (its numbers unreadable then, whatever they are now): one without a receipt is one of those.
+  const byChunk = c.windowExpired !== undefined ? WINDOW_EXPIRED : undefined;
   return phones.map((phone, i) => {
-    const r = receipts[i];
+    const r = receipts[i] ?? byChunk;
     return {
       phone,
       state: r ? r.state : (FROM_CHUNK[c.state] ?? 'queued'),
@@ -104,6 +107,23 @@ async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from
       chunkId: c.chunkId,
     };
   });
+}
+
+const WINDOW_EXPIRED: RecipientReceipt = { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' };
+
+/** A tallied state's code: a failure's carrier code is not tallied, an expiry's is the window's. */
+const TALLIED_CODE: Record<FinalRecipientState, string> = { delivered: 'DELIVERED', failed: '', expired: 'SMSQ_RECEIPT_WINDOW', suppressed: 'SMSQ_OPTED_OUT', rejected: '' };
+
+/**
+ * The receipts of an accepted chunk whose numbers cannot be read, by position, from its tally
+ * (chunk-store.ts `receiptTally`): which number holds which is not known, so they are listed in
+ * the order of FINAL_RECIPIENT_STATES, then those without one.
+ */
+function tallied(c: ChunkRecord): (RecipientReceipt | undefined)[] {
+  const out: (RecipientReceipt | undefined)[] = FINAL_RECIPIENT_STATES.flatMap((state) =>
+    Array.from({ length: c.receiptTally[state] ?? 0 }, () => ({ state, code: TALLIED_CODE[state], receivedAt: undefined, source: 'window' as const })),
+  );
+  return out.slice(0, c.n).concat(Array.from({ length: Math.max(0, c.n - out.length) }, () => undefined));
 }
 
 /** Recipients of a chunk: its numbers, or (a stored payload that does not parse) the count it was written with. */

@@ -12,9 +12,10 @@ export interface WindowExpiryDeps {
 
 /**
  * Ends the receipt window of one accepted chunk: its recipients still without a final receipt
- * become `expired` with SMSQ_RECEIPT_WINDOW. Idempotent (a recipient with a receipt is left alone),
- * so running it twice for a chunk (a sweep retried after a crash) changes nothing the second time.
- * Returns how many recipients it expired.
+ * become `expired` with SMSQ_RECEIPT_WINDOW; by chunk when its stored payload no longer parses (no
+ * number says which they are). Idempotent (a recipient with a receipt is left alone, a chunk
+ * expired by chunk is not again), so running it twice for a chunk (a sweep retried after a crash)
+ * changes nothing the second time. Returns how many recipients it expired.
  */
 export type ExpireChunk = (chunkId: string) => Promise<number>;
 
@@ -25,9 +26,16 @@ export function createWindowExpiry(deps: WindowExpiryDeps): ExpireChunk {
     if (!chunk || chunk.state !== 'accepted') return 0;
     const { sendId } = chunk;
     if (!chunk.payload) {
-      // Accepted, then its record was altered: no number to expire by.
-      log.error({ sendId, chunkId, reason: chunk.payloadProblem }, "receipt window ended, but the chunk's stored payload does not parse: its recipients cannot be expired");
-      return 0;
+      // Accepted, then its record was altered: no number to expire by, so by chunk, or the send
+      // would never end.
+      const ended = await deps.recipients.expireByChunk(sendId, chunkId, 'SMSQ_RECEIPT_WINDOW', chunk.problem ?? '');
+      if (ended.status !== 'expired') return 0;
+      log.error(
+        { sendId, chunkId, code: 'SMSQ_RECEIPT_WINDOW', expired: ended.expired, reason: chunk.problem },
+        "receipt window ended, and the chunk's stored payload does not parse: its recipients without a receipt are expired by chunk (their numbers cannot be read)",
+      );
+      await deps.completion.check(sendId, ended.pending);
+      return ended.expired;
     }
     const phones = chunk.payload.phones;
     const receipts = await deps.recipients.getMany(sendId, phones);

@@ -126,6 +126,38 @@ describe('receipt window sweep', () => {
     await expect.poll(async () => (await counts('s4')).expired, { timeout: 5000 }).toBe('1');
     await sweep.stop();
   });
+
+  it('expires by chunk a chunk whose stored payload no longer parses: as many as its tally leaves, once; a receipt after it is a duplicate', async () => {
+    await redis.hset(keys.send('s1'), 'sendId', 's1', 'state', 'active', 'callbackUrl', 'https://example.test/done');
+    const phones = ['13800000001', '13800000002', '13800000003'];
+    const chunkId = await acceptChunk('s1', '0', phones);
+    const delivered = { state: 'delivered', code: 'DELIVERED', receivedAt: clock.now(), source: 'query' } as const;
+    await recipients.apply('s1', chunkId, '13800000001', delivered);
+    // Its numbers still where the apply script finds them, but not a payload smsq would send.
+    await redis.hset(keys.chunk(chunkId), 'payload', JSON.stringify({ phones }));
+
+    clock.advance(WINDOW);
+    expect(await sweeper().sweep()).toBe(1);
+    expect(await counts('s1')).toMatchObject({ accepted: '0', delivered: '1', expired: '2' });
+    expect(completed).toEqual(['s1']);
+    expect(await redis.hgetall(keys.chunk(chunkId))).toMatchObject({ state: 'accepted', windowExpired: '2', 'receipts.delivered': '1', 'receipts.expired': '2' });
+    // A sweep retried after a crash, and a report that comes late, change nothing.
+    expect(await recipients.expireByChunk('s1', chunkId, 'SMSQ_RECEIPT_WINDOW', 'again')).toEqual({ status: 'done', expired: 2 });
+    expect(await recipients.apply('s1', chunkId, '13800000002', delivered)).toEqual({ status: 'duplicate', existing: undefined });
+    expect(await counts('s1')).toMatchObject({ accepted: '0', delivered: '1', expired: '2' });
+  });
+
+  it('expires by chunk no more than its send counts accepted (a chunk whose receipts were not tallied: accepted before the tally)', async () => {
+    const chunkId = await acceptChunk('s1', '0', ['13800000001', '13800000002']);
+    await recipients.apply('s1', chunkId, '13800000001', { state: 'failed', code: 'MK:0001', receivedAt: undefined, source: 'report' });
+    await redis.hdel(keys.chunk(chunkId), 'receipts.failed');
+    await redis.hset(keys.chunk(chunkId), 'payload', '{"api":"SendSms","phon');
+    expect(await recipients.expireByChunk('s1', chunkId, 'SMSQ_RECEIPT_WINDOW', 'cut short')).toEqual({ status: 'expired', expired: 1, pending: 0 });
+    expect(await counts('s1')).toMatchObject({ accepted: '0', failed: '1', expired: '1' });
+    // Not accepted: nothing to expire by chunk.
+    await chunks.create([{ sendId: 's1', index: '1', kind: 'notification', payload: { api: 'SendSms', phones: ['13800000003'], signName: 's', templateCode: 'T' } }], 3600);
+    expect(await recipients.expireByChunk('s1', chunkIdOf('s1', '1'), 'SMSQ_RECEIPT_WINDOW', '')).toEqual({ status: 'not-accepted', chunkState: 'queued' });
+  });
 });
 
 describe('accepting transition', () => {

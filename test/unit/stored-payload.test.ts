@@ -1,6 +1,6 @@
 /** A chunk's payload read back from Redis (src/queue/stored-payload.ts): what does not parse is named, never quoted. */
 import { describe, expect, it } from 'vitest';
-import { readStoredPayload } from '../../src/queue/stored-payload.js';
+import { readStoredChunk, readStoredPayload } from '../../src/queue/stored-payload.js';
 
 const SMS = { api: 'SendSms', phones: ['13800138000'], signName: 'S', templateCode: 'T', templateParam: { code: '4821' } };
 const BATCH = { api: 'SendBatchSms', phones: ['13800138000', '13800138001'], signNames: ['S', 'S'], templateCode: 'T' };
@@ -43,5 +43,20 @@ describe('readStoredPayload', () => {
     const old = readStoredPayload(JSON.stringify(BATCH));
     expect(old.ok && old.payload.api === 'SendBatchSms' && old.payload.smsUpExtendCodes).toBeUndefined();
     expect(problem(JSON.stringify({ ...BATCH, smsUpExtendCodes: ['01'] }))).toMatch(/^payload: smsUpExtendCodes must match phones one to one\. Fix: /);
+  });
+});
+
+describe('readStoredChunk', () => {
+  it('reads payload and kind, and names each field that does not parse in one problem', () => {
+    expect(readStoredChunk({ payload: JSON.stringify(SMS), kind: 'verification' })).toEqual({ payload: SMS, kind: 'verification', problem: undefined });
+    const noKind = readStoredChunk({ payload: JSON.stringify(SMS), kind: undefined });
+    expect(noKind).toMatchObject({ payload: SMS, kind: undefined });
+    expect(noKind.problem).toMatch(/^kind: missing from the chunk record\. Fix: /);
+    // Not replaced by a default: the kind decides how a chunk may be sent.
+    expect(readStoredChunk({ payload: JSON.stringify(SMS), kind: 'Marketing' }).problem).toMatch(/^kind: must be one of verification, notification, marketing\. Fix: /);
+    const both = readStoredChunk({ payload: 'x13800138000', kind: '' });
+    expect(both).toMatchObject({ payload: undefined, kind: undefined });
+    expect(both.problem).toMatch(/^payload: not valid JSON \(12 characters\); kind: missing from the chunk record\. Fix: /);
+    expect(both.problem).not.toContain('13800138000');
   });
 });

@@ -7,7 +7,9 @@
   it, its BizId. Whatever fails a check is counted in the refused-reports hash and changes nothing
   else. A receipt moves one recipient from `accepted`, so it is refused (`out-of-bounds`) when the
   send counts no accepted recipient left: no sequence of receipts takes a count below 0 or above
-  the send's recipients.
+  the send's recipients. The chunk tallies the receipts it applies by state (`receipts.<state>`):
+  once its numbers cannot be read, the tally is what still says how many of its recipients have
+  one (expire-chunk-receipts-4.lua); after that expired them by chunk, a receipt is a duplicate.
 
   Input:
     KEYS[1] the send's recipients hash
@@ -29,13 +31,13 @@
   Output:
     {'applied', pending}  pending = recipients of the send still without an outcome (queued,
                           sending, unknown, accepted)
-    {'duplicate', existing} | {'not-accepted', chunkState ('missing': no chunk)} | {'other-attempt', ''}
+    {'duplicate', existing ('' when its chunk was expired by chunk)} | {'not-accepted', chunkState ('missing': no chunk)} | {'other-attempt', ''}
     | {'other-biz-id', ''} | {'not-recipient', ''} | {'out-of-bounds', accepted}
 
   Events:
     XADD events stream: type=recipient sendId chunkId phone state code at (when applied)
 ]]
-local chunk = redis.call('HMGET', KEYS[3], 'state', 'outId', 'bizId', 'payload', 'sendId', 'index')
+local chunk = redis.call('HMGET', KEYS[3], 'state', 'outId', 'bizId', 'payload', 'sendId', 'index', 'windowExpired')
 local function refuse(reason, detail)
   redis.call('HINCRBY', KEYS[6], reason, 1)
   return {reason, detail or ''}
@@ -54,6 +56,8 @@ local _, _, phones = string.find(chunk[4] or '', '"phones":(%[[^%]]*%])')
 if not phones or not string.find(phones, '"' .. ARGV[1] .. '"', 1, true) then return refuse('not-recipient') end
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {'duplicate', existing} end
+-- Expired by chunk: every recipient of it without a receipt then is final, this one too.
+if chunk[7] then return {'duplicate', ''} end
 local accepted = tonumber(redis.call('HGET', KEYS[2], 'accepted') or '0')
 if accepted < 1 then return refuse('out-of-bounds', tostring(accepted)) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -62,6 +66,7 @@ if redis.call('TTL', KEYS[1]) < 0 then
   local ttl = redis.call('TTL', KEYS[3])
   redis.call('EXPIRE', KEYS[1], ttl > 0 and ttl or ARGV[7])
 end
+redis.call('HINCRBY', KEYS[3], 'receipts.' .. ARGV[3], 1)
 redis.call('HINCRBY', KEYS[2], 'accepted', -1)
 redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 redis.call('HINCRBY', KEYS[5], 'accepted', -1)

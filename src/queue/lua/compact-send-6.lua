@@ -49,7 +49,8 @@
     ARGV[2] most recipients a send may have to be compacted (the script's run time is bounded)
 
   Output:
-    {'compacted', chunks deleted} | {'no', reason} (reason 'unpackable': a value holds the separator)
+    {'compacted', chunks deleted} | {'no', reason} (reason 'unpackable': a value holds the separator;
+    'chunk-unreadable': a chunk's receipts were expired by chunk, its numbers unreadable)
 ]]
 --@include "lifecycle"
 --@include "compact-record"
@@ -123,8 +124,11 @@ end
 -- The lines of one chunk that holds its recipients itself (not split); nil and the reason when it
 -- cannot be compacted ('unpackable': a value holds a separator of the lines; the send stays as it is).
 local function chunkLines(key, index)
-  local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId')
+  local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId', 'windowExpired')
   if not c[1] or not FINAL[c[1]] then return nil, 'chunk-not-final' end
+  -- Expired by chunk (its numbers unreadable, expire-chunk-receipts-4.lua): the lines would name
+  -- numbers it no longer vouches for, without receipts; the live records (its tally) say what it knows.
+  if c[8] then return nil, 'chunk-unreadable' end
   for _, v in ipairs({c[2] or '', c[3] or '', c[4] or '', c[7] or ''}) do
     if string.find(v, '[|\n]') then return nil, 'unpackable' end
   end
