@@ -58,6 +58,8 @@ describe('a reconcile look-up whose endpoint refuses the connection', () => {
     expect(chunk).toMatchObject({ state: 'unknown', attempt: '1' });
     const status = await h.producer.getStatus(sendId);
     expect(status.counts).toMatchObject({ unknown: 1, expired: 0, queued: 0, accepted: 0 });
+    // The attempt in doubt waits for its look-up, which waits for the endpoint: status says so.
+    expect(status.wait).toMatchObject({ reason: 'endpoint-unreachable', workers: 1, fault: 'ConnectionRefused', endpoint: `127.0.0.1:${front.port}` });
     expect(lines.some((l) => /given up|could not be looked up|resending/.test(l.msg))).toBe(false);
 
     await front.answer();
