@@ -172,6 +172,22 @@ export const SendStatusSchema = z
             description:
               'Recipients are queued and workers make no new call because Redis does not keep their SMSQ_DURABILITY (appendfsync or no-appendfsync-on-rewrite changed while they run, or Redis came back configured otherwise): jobs wait, nothing is lost; they go on once Redis keeps it again',
           }),
+        z
+          .strictObject({
+            reason: z.literal('endpoint-unreachable'),
+            workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
+            until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
+            fault: z.string().meta({ description: 'The code they meet: `ConnectionRefused` (nothing listens there) or `HostNotFound` (its name does not resolve)' }),
+            endpoint: z.string().meta({ description: "SMS_ENDPOINT's host[:port] they cannot reach (never a credential); empty when not known" }),
+            others: z
+              .array(z.strictObject({ fault: z.string(), endpoint: z.string() }))
+              .optional()
+              .meta({ description: 'Any other code and endpoint some of them meet' }),
+          })
+          .meta({
+            description:
+              'Recipients are left to send (or in doubt, waiting for their look-up) and every live worker backs off from an SMS_ENDPOINT it cannot reach (1 s doubling to 60 s): they take no job and put back what they took, counting no attempt; jobs wait, nothing is lost. They go on at the first answered call: fix SMS_ENDPOINT or the network',
+          }),
         z.strictObject({
           reason: z.literal('throttled'),
           until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),

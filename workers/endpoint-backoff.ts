@@ -7,13 +7,16 @@
  * it paused every worker of the deployment for 1 s per job it took; handled as an account error it
  * stopped every worker of every host for SMSQ_ACCOUNT_RECHECK_MS.
  *
- * One warn line per back-off step (not per job put back), naming SMS_ENDPOINT and the fix.
+ * One warn line per back-off step (not per job put back), naming SMS_ENDPOINT and the fix; and one
+ * word in Redis per step, taken back at the first answer (src/queue/endpoint-backoffs.ts), so that
+ * status names the wait when every worker backs off.
  */
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { endpointFaultLine, retriedByWorkers } from '../src/sms/error-codes.js';
 import { SMS_CLIENT_METHODS } from '../src/sms/actions.js';
 import type { SmsClient, SmsOutcome } from '../src/sms/types.js';
+import type { EndpointBackoffAnnouncer } from '../src/queue/endpoint-backoffs.js';
 import type { IntakeHolds } from './intake-holds.js';
 
 export interface EndpointBackoffSettings {
@@ -30,6 +33,8 @@ export interface EndpointFault {
   code: string;
   message: string;
   action: string;
+  /** The endpoint's host[:port], when the call said where it went. */
+  endpoint?: string;
 }
 
 export interface EndpointBackoff {
@@ -46,6 +51,8 @@ export interface EndpointBackoffOptions {
   logger: Logger;
   clock: Clock;
   settings?: Partial<EndpointBackoffSettings>;
+  /** Says each step in Redis and takes it back at the first answer. Default: said nowhere. */
+  announcer?: Pick<EndpointBackoffAnnouncer, 'say' | 'takeBack'>;
 }
 
 export function createEndpointBackoff(options: EndpointBackoffOptions): EndpointBackoff {
@@ -72,6 +79,7 @@ export function createEndpointBackoff(options: EndpointBackoffOptions): Endpoint
           `This worker takes no job for ${formatMs(pauseMs)} (back-off step ${step}, doubling up to ${formatMs(maxMs)}, back to full speed once a call is answered) and puts back what it took, counting no attempt; other workers go on. ` +
           'Met by this host alone and for moments, it is its blip (a local proxy restarting, a resolver down); met by every worker or for minutes, it is a setup fault to fix',
       );
+      void options.announcer?.say({ fault: error.code, endpoint: error.endpoint, until: now + pauseMs });
       void options.intake.hold('endpoint-backoff').catch(() => {});
       timer = setTimeout(() => {
         timer = undefined;
@@ -85,6 +93,7 @@ export function createEndpointBackoff(options: EndpointBackoffOptions): Endpoint
       since = undefined;
       step = 0;
       nextMs = firstMs;
+      void options.announcer?.takeBack();
     },
     stop() {
       stopped = true;

@@ -57,6 +57,8 @@ import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-
 import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
+import { createEndpointBackoffAnnouncer } from '../src/queue/endpoint-backoffs.js';
+import { newWorkerId } from '../src/queue/worker-words.js';
 import { createDurabilityHoldAnnouncer } from '../src/queue/durability-holds.js';
 import { createThrottleLog } from '../src/queue/throttle-log.js';
 import { STALLED_CHECK_MS } from '../src/queue/lost-calls.js';
@@ -271,7 +273,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const log = options.logger.child({ component: 'worker' });
   // Who keeps this process's worker from taking jobs (rollback recovery, endpoint back-off); `worker` is made below.
   const intake = createIntakeHolds({ pause: (doNotWaitActive) => worker.pause(doNotWaitActive), resume: () => worker.resume() });
-  const endpointBackoff = createEndpointBackoff({ intake, logger: log, clock, settings: options.endpointBackoff });
+  // One id for this process's settings and back-off words: status names the back-off only when every live worker backs off.
+  const workerId = newWorkerId();
+  const backoffWords = createEndpointBackoffAnnouncer({ redis: options.connection, keys, clock, logger: log, workerId });
+  const endpointBackoff = createEndpointBackoff({ intake, logger: log, clock, settings: options.endpointBackoff, announcer: backoffWords });
   // Every call tells the back-off whether this host reaches SMS_ENDPOINT.
   const watched = watchEndpoint(options.client, endpointBackoff);
   const instrumented = options.metrics ? instrumentSmsClient(watched, options.metrics) : watched;
@@ -431,7 +436,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       })
     : undefined;
   // Status reads the quiet hours of the workers, which decide, not those of whoever asks.
-  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours });
+  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours, workerId });
   const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({
     sends,
@@ -628,13 +633,13 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       // timers stop now and their last Redis writes go when Redis answers or the connection ends.
       held.refuse();
       if (running) log.warn({ connection: options.connection.status }, 'Redis does not answer and no job is in hand: stopped without waiting for it');
-      void Promise.all([windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop()]).catch(() => {});
+      void Promise.all([windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop(), backoffWords.stop()]).catch(() => {});
       await Promise.all([worker.close(true), housekeepingWorker.close(true)]);
       void Promise.all([queue.close(), housekeeping.close()]).catch(() => {});
       callbacks.close();
       return;
     }
-    await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop()]);
+    await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop(), backoffWords.stop()]);
     await Promise.all([queue.close(), housekeeping.close()]);
     callbacks.close();
   }

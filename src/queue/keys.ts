@@ -70,6 +70,8 @@ export interface Keys {
   workerSettings(): string;
   /** Which live workers hold their claims because Redis does not keep their durability mode (sorted set `<worker>|<refusal>` scored by its last word, ms; durability-holds.ts). */
   workerDurabilityHolds(): string;
+  /** Which live workers back off from an SMS_ENDPOINT they cannot reach (sorted set `<worker>|<fault>|<host[:port]>` scored by when the step ends, ms; endpoint-backoffs.ts). */
+  workerEndpointBackoffs(): string;
   /** Dysmsapi's throttle answers of the last minute (sorted set scored by when the pause they caused ends, ms; send-wait-facts.ts). */
   throttles(): string;
   /**
@@ -112,6 +114,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     repairLease: () => `${prefix}:repair:lease`,
     workerSettings: () => `${prefix}:workers:settings`,
     workerDurabilityHolds: () => `${prefix}:workers:durability-held`,
+    workerEndpointBackoffs: () => `${prefix}:workers:endpoint-backoff`,
     throttles: () => `${prefix}:throttles`,
     durabilityFence: () => `${prefix}:durability-fence`,
   };

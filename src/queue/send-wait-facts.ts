@@ -7,20 +7,22 @@ import type { WaitFacts } from './send-wait.js';
 import { THROTTLE_LOG_WINDOW_MS } from './throttle-log.js';
 import { distinctQuietHours, WORKER_SETTINGS_TTL_MS } from './worker-settings.js';
 import { DURABILITY_HOLD_TTL_MS, parseDurabilityHolds } from './durability-holds.js';
+import { ENDPOINT_BACKOFF_GRACE_MS, parseEndpointBackoffs } from './endpoint-backoffs.js';
 
 /** The value BullMQ's `queue.rateLimit(ms)` writes to the limiter key (workers/account-pauses.ts throttles with it). */
 const RATE_LIMITED = String(Number.MAX_SAFE_INTEGER);
 
 /**
  * Reads what every send shares (the account block, Dysmsapi's throttling of every worker now and
- * in the last minute, the live workers' quiet hours and durability holds) in one round trip, for
- * {@link sendWait}. `now` is the caller's clock.
+ * in the last minute, the live workers' quiet hours, durability holds and endpoint back-offs) in
+ * one round trip, for {@link sendWait}. `now` is the caller's clock. The back-offs are given only
+ * when every live worker backs off: one that reaches its endpoint sends what the others put back.
  */
 export async function readWaitFacts(
   redis: RedisConnection,
   keys: Keys,
   now: number,
-): Promise<Pick<WaitFacts, 'accountBlock' | 'throttledUntil' | 'recentThrottles' | 'workerQuietHours' | 'durabilityHolds'>> {
+): Promise<Pick<WaitFacts, 'accountBlock' | 'throttledUntil' | 'recentThrottles' | 'workerQuietHours' | 'durabilityHolds' | 'endpointBackoffs'>> {
   const limiter = `${keys.prefix}:${CALLS_QUEUE}:limiter`;
   const replies =
     (await redis
@@ -32,8 +34,9 @@ export async function readWaitFacts(
       .zcount(keys.throttles(), now - THROTTLE_LOG_WINDOW_MS, '+inf')
       .zrange(keys.throttles(), -1, -1, 'WITHSCORES')
       .zrangebyscore(keys.workerDurabilityHolds(), now - DURABILITY_HOLD_TTL_MS, '+inf')
+      .zrangebyscore(keys.workerEndpointBackoffs(), now - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
       .exec()) ?? [];
-  const [hash, limit, ttl, settings, throttles, last, holding] = replies.map(([err, value]) => (err ? undefined : value)) as [
+  const [hash, limit, ttl, settings, throttles, last, holding, backingOff] = replies.map(([err, value]) => (err ? undefined : value)) as [
     Record<string, string> | undefined,
     string | null | undefined,
     number | undefined,
@@ -41,8 +44,10 @@ export async function readWaitFacts(
     number | undefined,
     string[] | undefined,
     string[] | undefined,
+    string[] | undefined,
   ];
   const block = parseAccountBlock(hash);
+  const backoffs = parseEndpointBackoffs(backingOff ?? [], settings ?? []);
   const holds = parseDurabilityHolds(holding ?? []);
   const quiet = distinctQuietHours(settings ?? []);
   return {
@@ -51,6 +56,7 @@ export async function readWaitFacts(
     ...(throttles && last?.[1] ? { recentThrottles: { times: throttles, lastUntil: Number(last[1]) } } : {}),
     ...(quiet.length ? { workerQuietHours: quiet.map(parseQuietHours) } : {}),
     ...(holds ? { durabilityHolds: holds } : {}),
+    ...(backoffs ? { endpointBackoffs: backoffs } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ import { quietHoursText, quietUntil, type QuietHours } from './quiet-hours.js';
 import { workerText, type AccountBlock, type BlockingWorker } from './account-block.js';
 import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
 import type { DurabilityHolds } from './durability-holds.js';
+import type { EndpointBackoffs } from './endpoint-backoffs.js';
+import { lookupCode, setupFixTail } from '../sms/error-codes.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -36,6 +38,14 @@ export type SendWait =
    * `refusals`: their distinct reasons, each naming the setting and its fix.
    */
   | { reason: 'durability-held'; workers: number; refusals: string[] }
+  /**
+   * Every live worker backs off from an SMS_ENDPOINT it cannot reach (workers/endpoint-backoff.ts):
+   * `workers` of them take no job, and put back what they took, counting no attempt. `fault`: the
+   * code they meet (`ConnectionRefused`, `HostNotFound`) at `endpoint` (host[:port]; '' when not
+   * known), that of most of them; `others`: any other they meet. `until`: when the first of their
+   * back-off steps ends (ms; just past while it takes a job again).
+   */
+  | { reason: 'endpoint-unreachable'; workers: number; until: number; fault: string; endpoint: string; others?: { fault: string; endpoint: string }[] }
   /**
    * Dysmsapi throttled the account: every worker waits until `until` (ms), or, once that pause is
    * over, `times` throttle answers in the last minute say it may come again (`until` then past).
@@ -74,6 +84,8 @@ export interface WaitFacts {
   accountBlock?: AccountBlock;
   /** The live workers that hold their claims for durability (durability-holds.ts), if any. */
   durabilityHolds?: DurabilityHolds;
+  /** The live workers' endpoint back-offs (endpoint-backoffs.ts), when every live worker backs off. */
+  endpointBackoffs?: EndpointBackoffs;
   /** Until when Dysmsapi's throttling holds every worker (ms), if it does. */
   throttledUntil?: number;
   /** Throttle answers in the last minute and when the latest pause ends (ms), if any (throttle-log.ts). */
@@ -112,6 +124,19 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     }
     // Before throttling and quiet hours, which end by themselves: this one waits for an operator's fix.
     if (facts.durabilityHolds && status.counts.queued > 0) return { reason: 'durability-held', workers: facts.durabilityHolds.workers, refusals: [...facts.durabilityHolds.refusals] };
+    // After the account block and a durability hold: those stop every call whatever the endpoint
+    // does, and a held worker makes none, so a back-off it said is older news. Before throttling,
+    // worker-lost, quiet hours and flow control: none of the send's chunks goes out, nor is an
+    // attempt in doubt looked up, while no worker reaches SMS_ENDPOINT, whatever else holds them;
+    // those end by themselves, this one may need SMS_ENDPOINT fixed. Queued chunks wait for a
+    // worker, unknown ones for their look-up, and a `sending` one is a call to that endpoint, put
+    // back in a moment (said as a wait too, or status would flicker at every back-off step). Not
+    // without a worker: then `no-worker` says it.
+    const backoffs = facts.endpointBackoffs;
+    if (backoffs && facts.workers !== 0) {
+      const { until, fault, endpoint, others } = backoffs;
+      return { reason: 'endpoint-unreachable', workers: backoffs.workerIds.length, until, fault, endpoint, ...(others.length ? { others: others.map((o) => ({ ...o })) } : {}) };
+    }
     const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
     if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil, ...times };
     // Before quiet hours and no-worker: they hold queued chunks, and `sending` with no reason reads as a call going on.
@@ -206,6 +231,8 @@ export function waitText(wait: SendWait): string {
       return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''})${wait.worker ? ` by ${workerText(wait.worker)}` : ''}: fix the account, or that worker's environment if others send with it, then smsq resume`;
     case 'durability-held':
       return `${wait.workers === 1 ? '1 worker makes' : `${wait.workers} workers make`} no new call until Redis keeps the durability mode again (jobs wait, nothing is lost): ${wait.refusals.join(' / ')}`;
+    case 'endpoint-unreachable':
+      return endpointWaitText(wait);
     case 'throttled':
       if (!wait.times) return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
       return (
@@ -215,4 +242,21 @@ export function waitText(wait: SendWait): string {
     case 'receipts':
       return `waiting for receipts of ${wait.pending} recipient${wait.pending === 1 ? '' : 's'}, at the latest until ${formatTime(wait.until)}`;
   }
+}
+
+function endpointWaitText(wait: Extract<SendWait, { reason: 'endpoint-unreachable' }>): string {
+  const at = (endpoint: string) => (endpoint ? `SMS_ENDPOINT=${endpoint}` : 'SMS_ENDPOINT');
+  const also = wait.others?.length ? `; some meet ${wait.others.map((o) => `${o.fault} at ${at(o.endpoint)}`).join(', ')}` : '';
+  const one = wait.workers === 1;
+  return (
+    `${one ? '1 worker cannot reach' : `none of the ${wait.workers} workers reaches`} ${at(wait.endpoint)} (${wait.fault}${also}): ` +
+    `${one ? 'it takes' : 'they take'} no job until ${formatTime(wait.until)}, then ${one ? 'tries' : 'try'} again (backing off, doubling while it lasts), ` +
+    `and ${one ? 'puts back what it took' : 'put back what they took'} without counting an attempt: jobs wait, nothing is lost. Fix: ${endpointFix(wait.fault)}`
+  );
+}
+
+/** What a person does about `fault`: the error table's fix (docs/errors.md), without what the workers do meanwhile. */
+function endpointFix(fault: string): string {
+  const info = lookupCode(fault)?.info;
+  return info ? setupFixTail(info.action) : 'correct SMS_ENDPOINT, or check the network between the workers and it';
 }

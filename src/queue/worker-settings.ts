@@ -52,6 +52,8 @@ export interface WorkerSettingsDeps {
   clock: Clock;
   logger: Logger;
   quietHours: QuietHours | undefined;
+  /** The id its words are said under (shared with its other words, endpoint-backoffs.ts). Default: a new one. */
+  workerId?: string;
   /** Default {@link WORKER_SETTINGS_REFRESH_MS}. */
   refreshMs?: number;
 }
@@ -65,7 +67,7 @@ export interface WorkerSettingsAnnouncer {
 
 export function createWorkerSettingsAnnouncer(deps: WorkerSettingsDeps): WorkerSettingsAnnouncer {
   const key = deps.keys.workerSettings();
-  const member = workerSettingsMember(newWorkerId(), deps.quietHours);
+  const member = workerSettingsMember(deps.workerId ?? newWorkerId(), deps.quietHours);
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
   const say = () => writeWorkerWord(deps.redis, key, deps.clock.now(), member);

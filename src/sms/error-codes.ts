@@ -555,9 +555,12 @@ export function setupFix(action: string): string {
  * SMS_ENDPOINT (the message names it and its value), what was `undone`, and the fix.
  */
 export function endpointFaultLine(error: { message: string; action: string }, undone: string): string {
-  // The table's sentence, as the tail of a line: "Fix: start ...", as smsq's other one-line errors say it.
-  const fix = setupFix(error.action).replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase()).replace(/\.$/, '');
-  return `${error.message}; ${undone}. Fix: ${fix}`;
+  return `${error.message}; ${undone}. Fix: ${setupFixTail(error.action)}`;
+}
+
+/** {@link setupFix} as the tail of a line: "Fix: start ...", as smsq's other one-line errors say it. */
+export function setupFixTail(action: string): string {
+  return setupFix(action).replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase()).replace(/\.$/, '');
 }
 
 /**

@@ -23,6 +23,8 @@ export interface SmsErrorOptions {
   action?: string;
   /** The failure may have come after the request was written, whatever its class says: see {@link SmsError.mayFollowRequest}. */
   mayFollowRequest?: boolean;
+  /** Where the call went (host[:port]), on a failure to reach it: see {@link SmsError.endpoint}. */
+  endpoint?: string;
 }
 
 /** A failed Dysmsapi call: Alibaba's code (or a smsq transport code) and what to do next. */
@@ -47,6 +49,13 @@ export class SmsError extends Error {
    * arriving after the request (a proxy answering an error page outside TLS).
    */
   readonly mayFollowRequest: boolean;
+  /**
+   * The endpoint (SMS_ENDPOINT's host[:port], never a credential) the call could not reach, on a
+   * failure to reach it (a refused connection, a host that does not resolve, a TLS handshake):
+   * a worker backing off names it where status reads it. Undefined otherwise, or when the caller
+   * did not say where the call went.
+   */
+  readonly endpoint: string | undefined;
 
   constructor(init: SmsErrorOptions) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -57,6 +66,7 @@ export class SmsError extends Error {
     this.httpStatus = init.httpStatus;
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.mayFollowRequest = init.mayFollowRequest ?? false;
+    this.endpoint = init.endpoint;
     const info = init.meaning === undefined || init.action === undefined ? classifyCode(init.code, init.httpStatus) : undefined;
     this.meaning = init.meaning ?? info?.meaning ?? '';
     this.action = init.action ?? info?.action ?? '';
@@ -172,7 +182,7 @@ function scrubCause(e: unknown): void {
   }
 }
 
-function transport(code: string, message: string, cause: unknown, action?: string, mayFollowRequest = false): SmsError {
+function transport(code: string, message: string, cause: unknown, action?: string, mayFollowRequest = false, endpoint?: string): SmsError {
   const hit = lookupCode(code);
   const info = hit?.info ?? classifyCode(code);
   scrubCause(cause);
@@ -184,6 +194,7 @@ function transport(code: string, message: string, cause: unknown, action?: strin
     action: action ?? info.action,
     cause,
     mayFollowRequest,
+    ...(endpoint === undefined ? {} : { endpoint }),
   });
 }
 
@@ -195,14 +206,15 @@ function endpointOf(target: CallTarget): string {
 /** Failures with a Node errno: where the endpoint could not be reached, the message names it. */
 function fromErrno(errno: string, message: string, e: unknown, target: CallTarget): SmsError {
   const at = endpointOf(target);
-  if (REFUSED.has(errno)) return transport('ConnectionRefused', `the connection to ${at} was refused (${errno}): nothing listens there`, e);
-  if (NO_SUCH_HOST.has(errno)) return transport('HostNotFound', `the host of ${at} does not resolve (${errno})`, e);
+  const to = target.endpoint;
+  if (REFUSED.has(errno)) return transport('ConnectionRefused', `the connection to ${at} was refused (${errno}): nothing listens there`, e, undefined, false, to);
+  if (NO_SUCH_HOST.has(errno)) return transport('HostNotFound', `the host of ${at} does not resolve (${errno})`, e, undefined, false, to);
   if (DNS_TRY_AGAIN.has(errno)) return transport('DnsTemporaryFailure', `the host of ${at} could not be resolved just now (${errno})`, e);
   if (RESET.has(errno)) return transport('ConnectionReset', `connection reset or hung up (${errno})`, e);
-  if (TLS.test(errno)) return transport('TlsError', `the TLS handshake with ${at} failed (${errno})`, e, undefined, errno === 'ERR_SSL_WRONG_VERSION_NUMBER');
+  if (TLS.test(errno)) return transport('TlsError', `the TLS handshake with ${at} failed (${errno})`, e, undefined, errno === 'ERR_SSL_WRONG_VERSION_NUMBER', to);
   const notTls = errno === 'EPROTO' ? NOT_TLS.exec(message) : null;
   if (notTls) {
-    return transport('TlsError', `${at} did not answer the TLS handshake in TLS (${errno}: ${notTls[0]}): it may speak plain http`, e, accountAction(PLAIN_HTTP_FIX), true);
+    return transport('TlsError', `${at} did not answer the TLS handshake in TLS (${errno}: ${notTls[0]}): it may speak plain http`, e, accountAction(PLAIN_HTTP_FIX), true, to);
   }
   return transport('NetworkError', `transport error (${errno})`, e);
 }

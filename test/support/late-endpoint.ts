@@ -1,8 +1,15 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { freePort } from '../../src/runtime/private-redis.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import type { SmsClient } from '../../src/sms/types.js';
+import { connectUpstream } from './tcp-front.js';
+
+/** A client of the sandbox emulator's account at `127.0.0.1:port`, over http. */
+function clientAt(port: number): SmsClient {
+  return createSmsClient({ endpoint: `127.0.0.1:${port}`, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+}
 
 /**
  * An SMS endpoint that refuses connections until `comeUp()`: a port nothing listens on, a client
@@ -10,7 +17,7 @@ import type { SmsClient } from '../../src/sms/types.js';
  */
 export async function lateEndpoint(): Promise<{ port: number; client: SmsClient; comeUp(): Promise<Emulator> }> {
   const port = await freePort();
-  const client = createSmsClient({ endpoint: `127.0.0.1:${port}`, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  const client = clientAt(port);
   return {
     port,
     client,
@@ -18,6 +25,60 @@ export async function lateEndpoint(): Promise<{ port: number; client: SmsClient;
       const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
       await emulator.listen({ port });
       return emulator;
+    },
+  };
+}
+
+/**
+ * A TCP front for an emulator listening on `emulatorPort`, and a client that calls through it. It
+ * can stop listening (`refuse()`: new connections are refused, those open go on, so a call in
+ * flight still meets its own fate), drop what is open (`dropOpen()`: no idle keep-alive socket
+ * carries a later call past the refusal), and listen again on the same port (`answer()`); the
+ * emulator behind it keeps its records throughout.
+ */
+export interface RefusableFront {
+  port: number;
+  client: SmsClient;
+  refuse(): void;
+  dropOpen(): void;
+  answer(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function refusableFront(emulatorPort: number): Promise<RefusableFront> {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const answer = async () => {
+    const listening = createServer((client) => {
+      const upstream = connectUpstream(client, emulatorPort, sockets);
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => listening.listen(port, '127.0.0.1', resolve));
+    server = listening;
+  };
+  /** Stops listening: new connections are refused at once; `closed` settles once those open have ended too. */
+  const refuse = () => {
+    const closing = server;
+    server = undefined;
+    return { closed: closing ? new Promise<void>((resolve) => closing.close(() => resolve())) : Promise.resolve() };
+  };
+  const dropOpen = () => {
+    for (const s of sockets) s.destroy();
+  };
+  await answer();
+  return {
+    port,
+    client: clientAt(port),
+    refuse() {
+      void refuse().closed;
+    },
+    dropOpen,
+    answer,
+    async close() {
+      const { closed } = refuse();
+      dropOpen();
+      await closed;
     },
   };
 }

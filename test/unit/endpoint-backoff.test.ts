@@ -64,4 +64,30 @@ describe('endpoint back-off', () => {
     vi.advanceTimersByTime(10_000);
     expect(calls.filter((c) => c === 'resume')).toHaveLength(1);
   });
+
+  it('says each step with its fault, endpoint and end, and takes it back at the first answer', () => {
+    vi.useFakeTimers();
+    const words: unknown[] = [];
+    const clock = createManualClock(1_000_000);
+    const intake = createIntakeHolds({ pause: async () => {}, resume: () => {} });
+    const backoff = createEndpointBackoff({
+      intake,
+      logger: createLogger({ level: 'silent' }),
+      clock,
+      settings: { firstMs: 1000, maxMs: 4000 },
+      announcer: { say: async (step) => void words.push(step), takeBack: async () => void words.push('taken back') },
+    });
+    backoff.fault({ ...FAULT, endpoint: '127.0.0.1:9' });
+    backoff.fault({ ...FAULT, endpoint: '127.0.0.1:9' });
+    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
+    backoff.fault({ ...FAULT, endpoint: '127.0.0.1:9' });
+    backoff.answered();
+    backoff.answered();
+    expect(words).toEqual([
+      { fault: 'ConnectionRefused', endpoint: '127.0.0.1:9', until: 1_001_000 },
+      { fault: 'ConnectionRefused', endpoint: '127.0.0.1:9', until: 1_003_000 },
+      'taken back',
+    ]);
+  });
 });

@@ -88,6 +88,33 @@ describe('sendWait', () => {
     expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ durabilityHolds }))).toMatchObject({ reason: 'paused' });
   });
 
+  it('names every worker backing off from its endpoint with the fault, the host and the fix; after a block, a pause and a durability hold, before throttling, a lost worker and quiet hours', () => {
+    const until = at('2026-12-04T07:42:30');
+    const endpointBackoffs = { workerIds: ['web-1:1:aa', 'web-2:2:bb'], until, fault: 'ConnectionRefused', endpoint: 'dysmsapi.internal:8443', others: [] };
+    // Inside quiet hours (07:42), throttled, a call lost: none goes out while no worker reaches the endpoint.
+    const lostCalls = { chunks: 1, recipients: 1 };
+    const wait = sendWait(status({}, { queued: 3, sending: 1 }), facts({ endpointBackoffs, throttledUntil: at('2026-12-04T07:42:25'), lostCalls, workers: 2 }));
+    expect(wait).toEqual({ reason: 'endpoint-unreachable', workers: 2, until, fault: 'ConnectionRefused', endpoint: 'dysmsapi.internal:8443' });
+    expect(waitText(wait!)).toBe(
+      'none of the 2 workers reaches SMS_ENDPOINT=dysmsapi.internal:8443 (ConnectionRefused): they take no job until 2026-12-04 07:42:30 +08:00, then try again (backing off, doubling while it lasts), ' +
+        'and put back what they took without counting an attempt: jobs wait, nothing is lost. ' +
+        'Fix: start what SMS_ENDPOINT names (the sandbox emulator: `smsq emulator`), correct SMS_ENDPOINT, or check the network (a firewall refusing the port)',
+    );
+    const one = waitText({ reason: 'endpoint-unreachable', workers: 1, until, fault: 'HostNotFound', endpoint: '', others: [{ fault: 'ConnectionRefused', endpoint: '10.0.0.9:80' }] });
+    expect(one).toMatch(/^1 worker cannot reach SMS_ENDPOINT \(HostNotFound; some meet ConnectionRefused at SMS_ENDPOINT=10\.0\.0\.9:80\): it takes no job until .*, then tries again .* and puts back what it took .*Fix: correct SMS_ENDPOINT \(Alibaba Cloud's is dysmsapi\.aliyuncs\.com/);
+    // An attempt in doubt waits for its look-up, which needs the endpoint too.
+    expect(sendWait(status({ kind: 'notification' }, { unknown: 1 }), facts({ endpointBackoffs }))).toMatchObject({ reason: 'endpoint-unreachable' });
+    // A call in flight is one to the endpoint they cannot reach: put back in a moment. Nothing left: nothing of it waits.
+    expect(sendWait(status({ kind: 'notification' }, { sending: 1 }), facts({ endpointBackoffs }))).toMatchObject({ reason: 'endpoint-unreachable' });
+    expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ endpointBackoffs }))).toMatchObject({ reason: 'receipts' });
+    // What holds every call whatever the endpoint does comes first; no worker at all is said as such.
+    const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: 1 };
+    expect(sendWait(status({}, { queued: 3 }), facts({ endpointBackoffs, accountBlock: block }))).toMatchObject({ reason: 'account-blocked' });
+    expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ endpointBackoffs }))).toMatchObject({ reason: 'paused' });
+    expect(sendWait(status({}, { queued: 3 }), facts({ endpointBackoffs, durabilityHolds: { workers: 1, refusals: ['r'] } }))).toMatchObject({ reason: 'durability-held' });
+    expect(sendWait(status({ kind: 'notification' }, { queued: 3 }), facts({ endpointBackoffs, workers: 0 }))).toEqual({ reason: 'no-worker' });
+  });
+
   it('names throttling of the last minute between the pauses, after quiet hours and a missing worker', () => {
     const now = at('2026-12-04T10:00:00');
     const recentThrottles = { times: 37, lastUntil: now - 400 };
