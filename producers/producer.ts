@@ -31,6 +31,7 @@ import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
 import { kindMismatch, kindOfTemplate, type TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { enqueuerOnOneConnection } from './one-connection-enqueuer.js';
+import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
 import { requestFingerprint, type RequestFingerprint } from './request-fingerprint.js';
@@ -680,6 +681,8 @@ export function createProducer(opts: ProducerOptions): Producer {
             recheckDurability();
           },
           checkSuppressed: optOutCheck,
+          // Taking over a send an earlier request with the key began: what it wrote stays as it is.
+          queuedBefore: async (id) => (completedEarlier ? readQueuedBefore(opts.redis, keys, id) : undefined),
           callbackUrl: req.callbackUrl,
           hold: async (id, reason) => {
             // Marked first: a retry under the key must never be answered with a send that holds part of its list.
