@@ -10,6 +10,7 @@ import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
 import type { Enqueuer } from './enqueuer.js';
 import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
+import type { QueuedBefore } from './queued-before.js';
 import type { RejectedNumber } from './plan.js';
 import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
@@ -76,6 +77,13 @@ export interface StreamCampaignOptions {
   enqueuer: Enqueuer;
   now: () => number;
   onProgress?: (p: CampaignProgress) => void;
+  /**
+   * What an earlier request with the same idempotency key wrote into the send before it was cut
+   * off (producers/queued-before.ts), asked once the send is opened; undefined for a new send.
+   * Those chunks are kept as they are: their numbers are skipped (counted as queued), and the rest
+   * of the list is cut into chunks after them.
+   */
+  queuedBefore?: (sendId: string) => Promise<QueuedBefore | undefined>;
   /** Opt-out look-up for a batch of numbers (one round trip); marketing only. */
   checkSuppressed?: (phones: readonly string[]) => Promise<boolean[]>;
   callbackUrl?: string;
@@ -221,6 +229,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   // Recipients per API: the send's record names the one most of them go by (rows with params of
   // their own go by SendBatchSms, the others by SendSms), once its enqueue ends.
   const cut = { SendSms: 0, SendBatchSms: 0 };
+  /** Set once the send is opened, when an earlier request with its key wrote chunks into it. */
+  let before: QueuedBefore | undefined;
 
   /** Creates the send, once the first valid recipient is in hand; false when `open` said to stop. */
   const start = async (): Promise<boolean> => {
@@ -247,9 +257,38 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     createdAt: options.now(),
     });
     progress.sendId = sendId;
+    before = await options.queuedBefore?.(sendId);
+    if (before !== undefined) {
+      progress.chunks = before.chunks;
+      progress.written = before.recipients;
+      // Their jobs again, as writing them again did: a crash may have taken a job and left its chunk.
+      for (let i = 0; i < before.chunks; i += MAX_CHUNKS_PER_WRITE) await enqueuer.addJobs(sendId, req.kind, i, Math.min(MAX_CHUNKS_PER_WRITE, before.chunks - i));
+      // The rows read ahead until the send could be opened.
+      dropQueuedBefore(filling);
+    }
     // The id as soon as the send exists: a run cut off from here on leaves it part-way, and its caller must be able to name it.
     options.onProgress?.({ ...progress });
     return true;
+  };
+
+  /** Whether `phone` is in a chunk an earlier request wrote. Asked once a number (after de-duplication): a number not there is added, never asked again. */
+  const queuedBeforeHas = (phone: string): boolean => before !== undefined && !before.phones.add(phone);
+  /** Takes out of `batch` the candidates an earlier request's chunks hold, counted as queued. */
+  const dropQueuedBefore = (batch: CandidateBatch) => {
+    let kept = 0;
+    for (let k = 0; k < batch.count; k++) {
+      const phone = batch.phones[k] as string;
+      if (queuedBeforeHas(phone)) {
+        progress.queued++;
+        continue;
+      }
+      batch.phones[kept] = phone;
+      batch.params[kept] = batch.params[k];
+      kept++;
+    }
+    batch.phones.fill('', kept, batch.count);
+    batch.params.fill(undefined, kept, batch.count);
+    batch.count = kept;
   };
 
   /** `row`: refused for its row (params, an unreadable line), not its number. */
@@ -389,6 +428,11 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     }
     if (!seen.add(phone)) {
       progress.duplicates++;
+      return false;
+    }
+    // Queued already, in a chunk of the request this one completes: not cut into another.
+    if (queuedBeforeHas(phone)) {
+      progress.queued++;
       return false;
     }
     const at = filling.count++;

@@ -30,6 +30,8 @@ import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
 import { kindMismatch, kindOfTemplate, type TemplateRules } from '../src/sms/template-rules.js';
 import { createOptOutCheck } from './opt-out-check.js';
+import { enqueuerOnOneConnection } from './one-connection-enqueuer.js';
+import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
 import { requestFingerprint, type RequestFingerprint } from './request-fingerprint.js';
@@ -40,7 +42,7 @@ import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/receipts/send-recipients.js';
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
-import { createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
+import { connectionLostSince, createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
 import { createDurabilityRecheck } from '../src/durability/recheck.js';
 import { createDurabilityFence } from '../src/durability/fence.js';
@@ -639,6 +641,11 @@ export function createProducer(opts: ProducerOptions): Producer {
       const rules = await campaignRules(req);
       const since = await barrier.mark();
       let sendId = '';
+      // A list streams for minutes: its writes stop once its connection was lost, as the server it
+      // came back to may lack those made before (one-connection-enqueuer.ts).
+      const writes = enqueuerOnOneConnection(enqueuer, () => {
+        if (connectionLostSince(since)) throw connectionLostMidList(sendId, req.idempotencyKey);
+      });
       let completedEarlier = false;
       let earlier: EnqueueResult | undefined;
       let release: () => Promise<void> = async () => {};
@@ -674,7 +681,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           request: req,
           recipients,
           rules,
-          enqueuer,
+          enqueuer: writes,
           now: () => clock.now(),
           onProgress: (p) => {
             progress = p;
@@ -682,6 +689,8 @@ export function createProducer(opts: ProducerOptions): Producer {
             recheckDurability();
           },
           checkSuppressed: optOutCheck,
+          // Taking over a send an earlier request with the key began: what it wrote stays as it is.
+          queuedBefore: async (id) => (completedEarlier ? readQueuedBefore(opts.redis, keys, id) : undefined),
           callbackUrl: req.callbackUrl,
           hold: async (id, reason) => {
             // Marked first: a retry under the key must never be answered with a send that holds part of its list.
@@ -951,4 +960,20 @@ function checkConfirmationFits(redis: RedisConnection, durability: ResolvedDurab
     `createProducer: durability.timeoutMs (${durability.timeoutMs} ms) is not a second shorter than the connection's command timeout (${commandTimeout} ms): a ${durability.mode === 'waitaof' ? 'WAITAOF' : 'WAIT'} would be cut as if Redis had stopped answering. ` +
       `Fix: createRedisConnection(url, { role: 'client', commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, ${durability.timeoutMs}) }), or a shorter durability timeout`,
   ]);
+}
+
+/**
+ * A campaign that stopped writing because its connection was lost part-way through its list (in
+ * the WAIT modes): the server it came back to may be a replica promoted while it lagged, which
+ * lacks the send's record, its key and its last chunks.
+ */
+function connectionLostMidList(sendId: string, idempotencyKey: string | undefined): NotDurableError {
+  const see = `smsq status ${sendId} --recipients shows what that server holds of it (SMSQ_NOT_FOUND: none of it)`;
+  return new NotDurableError(
+    `campaign send ${sendId}`,
+    'the connection to Redis was lost part-way through its list, and the server it came back to may lack what was written before (a replica promoted while it lagged), so nothing more of it was written',
+    idempotencyKey === undefined
+      ? `${see}; send the rest as a new campaign, with an idempotency key so that a retry completes it`
+      : `once Redis answers, make the same request with the same idempotency key (${idempotencyKey}): it completes send ${sendId} if that server has it, or enqueues the list anew if not, never twice`,
+  );
 }

@@ -131,6 +131,17 @@ function sharedConfirmation(redis: Redis, command: [string, ...(string | number)
   return q.next;
 }
 
+/**
+ * Whether the connection that `since` noted has been lost (or is not up) since: a write sent now
+ * would go to whatever server it reconnected to, which may lack the writes made before (a replica
+ * promoted while it lagged). Always false in the `fsync` and `none` modes, whose marks note no
+ * connection: a Redis that comes back from its fsynced AOF holds every write it acknowledged.
+ */
+export function connectionLostSince(since: WriteMark): boolean {
+  const node = since.node;
+  return node !== undefined && (closesOf(node) !== since.closes || node.status !== 'ready');
+}
+
 const closeCounts = new WeakMap<Redis, { closes: number }>();
 
 /** How many times `redis` lost its connection since the first call for it. */

@@ -4,6 +4,7 @@ import { BARE_MAINLAND, streamCampaign, type StreamCampaignOptions } from '../..
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import type { Enqueuer } from '../../producers/enqueuer.js';
 import { OPT_OUT_CHECK_MAX } from '../../producers/opt-out-check.js';
+import { PhoneSet } from '../../producers/phone-set.js';
 import { recipientChunksOf } from '../../producers/recipient-source.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import type { ChunkPayload } from '../../src/queue/chunk-payload.js';
@@ -52,6 +53,12 @@ async function run(recipients: AsyncIterable<CampaignRecipient>, o: Partial<Stre
   });
   if (result === undefined) throw new Error('the campaign did not open');
   return { result, ...r, totals: r.totals() };
+}
+
+function setOf(phones: readonly string[]): PhoneSet {
+  const set = new PhoneSet();
+  for (const p of phones) set.add(p);
+  return set;
 }
 
 /** The same rows through the plain async-iterator path (no chunked form). */
@@ -233,6 +240,57 @@ describe('streamCampaign', () => {
     const run = streamCampaign({ open: async () => 's1', request: { signName: 'S', templateCode: 'SMS_1', kind: 'notification' }, recipients: rows(), rules: undefined, enqueuer, now: () => 0 });
     await expect(run).rejects.toThrow('the disk went away');
     expect(writing).toBe(0);
+  });
+
+  it('taking over a send an earlier request cut off: keeps its chunks, skips their numbers (an opt-out since included), cuts the rest after them', async () => {
+    const phones = Array.from({ length: 2500 }, (_, i) => String(13600000000 + i));
+    // The earlier request wrote chunks 0 and 1 (rows 0-1999); row 5 has opted out since.
+    const written: { first: number; phones: string[] }[] = [];
+    const jobs: [number, number][] = [];
+    const suppressed: string[] = [];
+    let totals: unknown;
+    const enqueuer: Enqueuer = {
+      async createSend() {},
+      async addChunks(sendId, kind, first, payloads) {
+        await this.writeChunks(sendId, kind, first, payloads);
+      },
+      async writeChunks(_s, _k, first, payloads) {
+        for (const [i, p] of payloads.entries()) written.push({ first: first + i, phones: [...p.phones] });
+      },
+      async addJobs(_s, _k, first, count) {
+        jobs.push([first, count]);
+      },
+      async finish(_s, t) {
+        totals = t;
+      },
+      async recordSuppressed(_s, _k, p) {
+        suppressed.push(...p);
+      },
+      async recordRejected() {},
+    };
+    for (const source of [phones, [phones[1500] as string, ...phones]]) {
+      written.length = 0;
+      jobs.length = 0;
+      suppressed.length = 0;
+      const result = await streamCampaign({
+        open: async () => 's1',
+        request: { signName: 'S', templateCode: 'SMS_1', kind: 'marketing' },
+        recipients: oneByOne((async function* () {
+          for (const phone of source) yield { phone };
+        })()),
+        rules: undefined,
+        enqueuer,
+        now: () => 0,
+        checkSuppressed: async (batch) => batch.map((p) => p === phones[5]),
+        queuedBefore: async () => ({ chunks: 2, recipients: 2000, phones: setOf(phones.slice(0, 2000)) }),
+      });
+      // The first row read (before the send was opened) is skipped too, when it is in an earlier chunk.
+      expect(written).toEqual([{ first: 2, phones: phones.slice(2000) }]);
+      expect(jobs).toEqual([[0, 2]]);
+      expect(suppressed).toEqual([]);
+      expect(result).toMatchObject({ recipients: 2500, suppressed: 0, chunks: 3, duplicates: source.length - 2500 });
+      expect(totals).toMatchObject({ recipients: 2500, chunks: 3 });
+    }
   });
 
   it('takes bare mainland numbers as normalizePhone would', () => {
