@@ -1,10 +1,12 @@
-import { retriedByWorkers } from '../src/sms/error-codes.js';
+import { REQUEST_NOT_BUILT, retriedByWorkers } from '../src/sms/error-codes.js';
 import type { ErrorClass, SendResponse, SmsOutcome } from '../src/sms/types.js';
 
 /** What the send processor does with the answer to one send call. */
 export type SendDecision =
   | { type: 'accepted'; bizId: string; requestId: string }
   | { type: 'fail-recipients'; code: string; message: string }
+  /** A value of the send cannot be put into a request: nothing was written, and it fails the same way every time. */
+  | { type: 'not-built'; code: string; message: string }
   | { type: 'fail-send'; code: string; message: string }
   | { type: 'block-account'; code: string; message: string }
   | { type: 'flow-control'; code: string; message: string }
@@ -31,6 +33,8 @@ export function decideSend(outcome: SmsOutcome<SendResponse>): SendDecision {
   // Told as a setup fault, but it may have come after the request was written: looked up first.
   if (e.mayFollowRequest) return { type: 'unknown', code: e.code, message: e.message };
   if (retriedByWorkers(e)) return { type: 'endpoint-fault', code: e.code, message: e.message };
+  // Failed before a byte was written: no look-up is owed, and resending would only fail again.
+  if (e.code === REQUEST_NOT_BUILT) return { type: 'not-built', code: e.code, message: e.message };
   if (e.errorClass === 'throttled') {
     const ms = e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS;
     return { type: 'throttle', code: e.code, retryAfterMs: Math.min(Math.max(ms, 50), 60_000) };

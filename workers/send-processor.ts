@@ -281,7 +281,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     const decision = decideSend(outcome);
     const ap = deps.controls.autoPause;
     const settle = async (
-      trigger: 'answer-accepted' | 'answer-failed' | 'answer-not-sent' | 'answer-unknown',
+      trigger: 'answer-accepted' | 'answer-failed' | 'answer-not-sent' | 'answer-unknown' | 'request-not-built',
       fields: Record<string, string | number>,
       extra: { windowEndsAt?: number; ok?: boolean } = {},
     ) => {
@@ -324,6 +324,17 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         await deps.completion.check(sendId);
         log().warn({ code: decision.code, n: payload.phones.length }, 'recipients failed permanently');
         return { outcome: 'failed', code: decision.code };
+      case 'not-built': {
+        // Nothing was written (the request could not be built), and the same payload fails the
+        // same way every time: failed now, neither looked up nor resent. The reason names the field.
+        const t = await settle('request-not-built', { reason: decision.message }, { ok: false });
+        if (t.applied) await deps.completion.check(sendId);
+        log().error(
+          { attempt, code: 'SMSQ_REQUEST_NOT_BUILT', n: payload.phones.length, state: t.applied ? t.to : t.state },
+          `the chunk's request could not be built, its recipients failed (SMSQ_REQUEST_NOT_BUILT): ${decision.message}`,
+        );
+        return { outcome: 'failed', code: 'SMSQ_REQUEST_NOT_BUILT' };
+      }
       case 'fail-send':
         await deps.sends.fail(sendId, 'fail', decision.message, decision.code);
         await settle('answer-failed', { code: decision.code });

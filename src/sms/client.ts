@@ -18,6 +18,8 @@ export type { ResolvedSmsClientOptions, SmsCredential };
 import { LIVE_ENDPOINT } from './defaults.js';
 import type { Logger } from '../logger.js';
 import { SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
+import { requestBuildFault, type CallFacts } from './request-build-fault.js';
+import { watchRequest } from './request-start.js';
 import type {
   ApprovalStatus,
   ListResponse,
@@ -328,8 +330,13 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     return { ok: false, error };
   }
 
-  function thrown(op: string, e: unknown): { ok: false; error: SmsError } {
-    return failed(op, smsErrorFromThrown(e, { readTimeoutMs: resolved.readTimeoutMs, endpoint: resolved.endpoint, protocol: resolved.protocol }));
+  /**
+   * What the SDK threw, classified. A request that could not be built (request-build-fault.ts)
+   * was never written: told apart first, or it would read as a transport failure in doubt.
+   */
+  function thrown(e: unknown, call: CallFacts): { ok: false; error: SmsError } {
+    const target = { readTimeoutMs: resolved.readTimeoutMs, endpoint: resolved.endpoint, protocol: resolved.protocol };
+    return failed(call.op, requestBuildFault(e, call) ?? smsErrorFromThrown(e, target));
   }
 
   const client: SmsClient = {
@@ -344,11 +351,16 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       if (req.templateParam !== undefined) r.templateParam = JSON.stringify(req.templateParam);
       if (req.smsUpExtendCode !== undefined) r.smsUpExtendCode = req.smsUpExtendCode;
       if (req.outId !== undefined) r.outId = req.outId;
+      const watch = req.outId === undefined ? undefined : watchRequest(req.outId);
       try {
         const res = await sdk.sendSmsWithOptions(r, runtime);
         return answer('SendSms', res.statusCode, res.body, toSend);
       } catch (e) {
-        return thrown('SendSms', e);
+        // templateParam reaches the SDK as JSON.stringify's text, which is always well-formed.
+        const encoded = [['phoneNumbers', r.phoneNumbers], ['signName', req.signName], ['templateCode', req.templateCode], ['smsUpExtendCode', req.smsUpExtendCode], ['outId', req.outId]] as const;
+        return thrown(e, { op: 'SendSms', encoded, started: watch?.started });
+      } finally {
+        watch?.end();
       }
     },
 
@@ -363,11 +375,15 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       if (req.templateParams !== undefined) r.templateParamJson = JSON.stringify(req.templateParams);
       if (req.smsUpExtendCodes !== undefined) r.smsUpExtendCodeJson = JSON.stringify(req.smsUpExtendCodes);
       if (req.outId !== undefined) r.outId = req.outId;
+      const watch = req.outId === undefined ? undefined : watchRequest(req.outId);
       try {
         const res = await sdk.sendBatchSmsWithOptions(r, runtime);
         return answer('SendBatchSms', res.statusCode, res.body, toSend);
       } catch (e) {
-        return thrown('SendBatchSms', e);
+        // The numbers, signatures, params and extend codes reach the SDK as JSON.stringify's text, always well-formed.
+        return thrown(e, { op: 'SendBatchSms', encoded: [['templateCode', req.templateCode], ['outId', req.outId]], started: watch?.started });
+      } finally {
+        watch?.end();
       }
     },
 
@@ -385,7 +401,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.querySendDetailsWithOptions(r, runtime);
         return answer('QuerySendDetails', res.statusCode, res.body, toDetails);
       } catch (e) {
-        return thrown('QuerySendDetails', e);
+        return thrown(e, { op: 'QuerySendDetails', encoded: [['phoneNumber', req.phoneNumber], ['sendDate', req.sendDate], ['bizId', req.bizId]], started: undefined });
       }
     },
 
@@ -405,7 +421,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.querySendStatisticsWithOptions(r, runtime);
         return answer('QuerySendStatistics', res.statusCode, res.body, toStats);
       } catch (e) {
-        return thrown('QuerySendStatistics', e);
+        return thrown(e, { op: 'QuerySendStatistics', encoded: [['startDate', req.startDate], ['endDate', req.endDate], ['signName', req.signName]], started: undefined });
       }
     },
 
@@ -420,7 +436,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.querySmsSignListWithOptions(r, runtime);
         return answer('QuerySmsSignList', res.statusCode, res.body, toSignList);
       } catch (e) {
-        return thrown('QuerySmsSignList', e);
+        return thrown(e, { op: 'QuerySmsSignList', encoded: [], started: undefined });
       }
     },
 
@@ -435,7 +451,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.querySmsTemplateListWithOptions(r, runtime);
         return answer('QuerySmsTemplateList', res.statusCode, res.body, toTemplateList);
       } catch (e) {
-        return thrown('QuerySmsTemplateList', e);
+        return thrown(e, { op: 'QuerySmsTemplateList', encoded: [], started: undefined });
       }
     },
 
@@ -449,7 +465,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.getSmsSignWithOptions(r, runtime);
         return answer('GetSmsSign', res.statusCode, res.body, toSign);
       } catch (e) {
-        return thrown('GetSmsSign', e);
+        return thrown(e, { op: 'GetSmsSign', encoded: [['signName', signName]], started: undefined });
       }
     },
 
@@ -463,7 +479,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.getSmsTemplateWithOptions(r, runtime);
         return answer('GetSmsTemplate', res.statusCode, res.body, toTemplate);
       } catch (e) {
-        return thrown('GetSmsTemplate', e);
+        return thrown(e, { op: 'GetSmsTemplate', encoded: [['templateCode', templateCode]], started: undefined });
       }
     },
 
@@ -484,7 +500,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.querySmsQualificationRecordWithOptions(r, runtime);
         return answer('QuerySmsQualificationRecord', res.statusCode, res.body, toQualificationList);
       } catch (e) {
-        return thrown('QuerySmsQualificationRecord', e);
+        return thrown(e, { op: 'QuerySmsQualificationRecord', encoded: [['qualificationGroupName', req.qualificationGroupName], ['companyName', req.companyName], ['legalPersonName', req.legalPersonName], ['state', req.state]], started: undefined });
       }
     },
 
@@ -498,7 +514,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
         const res = await sdk.querySingleSmsQualificationWithOptions(r, runtime);
         return answer('QuerySingleSmsQualification', res.statusCode, res.body, toQualification);
       } catch (e) {
-        return thrown('QuerySingleSmsQualification', e);
+        return thrown(e, { op: 'QuerySingleSmsQualification', encoded: [], started: undefined });
       }
     },
   };

@@ -93,6 +93,11 @@ const FIX_WORKER_RETRIES = 'Nothing was sent: the door refuses the request; a wo
 const FIX_UNKNOWN =
   'Outcome unknown, the message may have been accepted: never resend blindly; look the attempt up (QuerySendDetails by phone + SendDate, match OutId) and resend only what provably was not accepted.';
 
+/** A value of the send cannot be put into a request: its recipients fail (workers/send-decision.ts). */
+export const REQUEST_NOT_BUILT = 'RequestNotBuilt';
+/** The worker's own setup (its AccessKey ID, ...) makes every request fail to build: the account is blocked. */
+export const REQUEST_NOT_BUILT_SETUP = 'RequestNotBuilt.Setup';
+
 /**
  * The table, keyed by Alibaba's canonical spelling. Transport codes (`source: 'smsq'`) are smsq's own
  * names for failures that carry no Alibaba code.
@@ -345,6 +350,29 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
     meaning:
       "The endpoint's host name does not exist (DNS answered that it has no address: ENOTFOUND, EAI_NONAME, EAI_FAIL); no connection was made, so nothing was sent. A setup fault: asking again fails the same way until it is fixed.",
     action: `Correct SMS_ENDPOINT (Alibaba Cloud's is dysmsapi.aliyuncs.com, the default in live mode), or check this machine's DNS and network. ${FIX_WORKER_RETRIES}`,
+    source: 'smsq',
+  },
+
+  // A request that cannot be built fails in this process, before a byte of it is written
+  // (request-build-fault.ts): nothing was sent, nothing is owed a look-up, and it fails the same
+  // way every time. Pinned on a value of the send, its recipients fail; otherwise every call of
+  // this worker fails alike, and the account is blocked rather than every chunk failed in turn.
+  [REQUEST_NOT_BUILT]: {
+    errorClass: 'permanent',
+    meaning:
+      'A value of the request cannot be put into an HTTP request (half of a UTF-16 surrogate pair, with no other half, in a field the SDK percent-encodes as it is: the signature name, the template code, the extend code); the SDK failed before writing anything, so nothing was sent, and the same request fails the same way every time.',
+    queryMeaning: 'A value of the request cannot be put into an HTTP request (half of a UTF-16 surrogate pair, with no other half); nothing was called.',
+    action: `Correct the field the message names, then send these recipients again (the door refuses such values; a chunk queued before fails with SMSQ_REQUEST_NOT_BUILT, never looked up or resent). ${FIX_RECIPIENT}`,
+    queryAction: 'Nothing was changed: correct the value the message names, then run it again.',
+    source: 'smsq',
+  },
+  [REQUEST_NOT_BUILT_SETUP]: {
+    errorClass: 'account',
+    meaning:
+      "A request could not be built from this worker's own setup, not from a value of the send: Node refused a header value (the AccessKey ID or STS token holding a line break or another character a header cannot carry), or the request could not be encoded for a reason that is no value of the send; nothing was written, so nothing was sent, and every call fails the same way until it is fixed.",
+    action: accountAction(
+      "Correct what the message names on the worker that hit it (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_SECURITY_TOKEN, the credentials profile, the client's credential or userAgent option).",
+    ),
     source: 'smsq',
   },
 

@@ -231,6 +231,8 @@ function fromErrno(errno: string, message: string, e: unknown, target: CallTarge
  * - an unreadable answer (`SyntaxError` from JSON parsing) → `InvalidResponse`, unknown;
  * - credential resolution failures → `InvalidCredentials`, account;
  * - anything else → `NetworkError` (with an errno) or `UnexpectedError`, unknown.
+ * A request that could not even be built (nothing written) is told apart before this, by
+ * request-build-fault.ts, which knows the call: its error alone cannot say where it came from.
  */
 export function smsErrorFromThrown(e: unknown, target: CallTarget = {}): SmsError {
   if (e instanceof SmsError) return e;

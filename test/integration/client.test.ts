@@ -300,3 +300,51 @@ describe('credentials', () => {
     expect(emulator.calls().length).toBe(before);
   });
 });
+
+describe('a request that cannot be built fails before a byte is written, and says what to fix', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+
+  it('half a surrogate pair in a value the SDK percent-encodes (SendSms signName, SendBatchSms templateCode, GetSmsSign): RequestNotBuilt, permanent, naming the field; nothing reaches Dysmsapi', async () => {
+    const send = failure(await client.sendSms({ ...verification(phone(), 'nb-1'), signName: `${N.sign}\ud800` }));
+    expect(send).toMatchObject({ code: 'RequestNotBuilt', errorClass: 'permanent', mayFollowRequest: false });
+    expect(send.message).toBe(
+      `SendSms not sent: signName holds half of a UTF-16 surrogate pair (U+D800 at index ${N.sign.length}) with no other half, which no request can carry (percent-encoding it throws URIError); ` +
+        'nothing was written, and sending it again fails the same way. Fix: correct signName (a damaged UTF-16 text, or a JSON "\\ud800" escape, makes one) and send these recipients again',
+    );
+    expect(send.cause).toBeInstanceOf(URIError);
+    const batch = failure(await client.sendBatchSms({ phoneNumbers: [phone()], signNames: [N.sign], templateCode: `${N.notificationTemplate}\udfff`, templateParams: [{ name: 'a', order: 'b' }], outId: 'nb-2' }));
+    expect(batch).toMatchObject({ code: 'RequestNotBuilt', errorClass: 'permanent', message: expect.stringMatching(/^SendBatchSms not sent: templateCode holds half/) });
+    const query = failure(await client.getSmsSign('\udc00'));
+    expect(query).toMatchObject({ code: 'RequestNotBuilt', message: expect.stringMatching(/^GetSmsSign not sent: signName holds half .*calling again fails the same way\. Fix: correct signName \(.*\)$/) });
+    expect(emulator.calls()).toEqual([]);
+  });
+
+  it('half a surrogate pair in a SendSms templateParam or a SendBatchSms signature is no fault of the client: JSON.stringify escapes it (the door refuses it)', async () => {
+    const p = phone();
+    success(await client.sendSms({ phoneNumbers: [p], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'a\udc00', order: 'b' }, outId: 'nb-3' }));
+    expect(emulator.accepted().map((s) => s.outId)).toEqual(['nb-3']);
+  });
+
+  it('an AccessKey ID holding a line break, given to the client or read by the default chain: RequestNotBuilt.Setup, account, naming the AccessKey and the fix, never quoting it; every operation alike', async () => {
+    const broken = clientWith({ credential: { kind: 'access-key', accessKeyId: `${SANDBOX_ACCESS_KEY.accessKeyId}\n`, accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret } });
+    const send = failure(await broken.sendSms(verification(phone(), 'nb-4')));
+    expect(send).toMatchObject({ code: 'RequestNotBuilt.Setup', errorClass: 'account', mayFollowRequest: false });
+    expect(send.message).toBe(
+      "SendSms not sent: the AccessKey ID (ALIBABA_CLOUD_ACCESS_KEY_ID, a credentials profile, or the client's credential.accessKeyId) holds a character an HTTP header cannot carry " +
+        '(a line break, a control character, a character beyond Latin-1): Node refused the "Authorization" header (ERR_INVALID_CHAR) while building the request, so nothing was written and nothing was sent, ' +
+        'and every call fails the same way. Fix: set the AccessKey ID exactly as the RAM console shows it, with no line break or space (a secret file written with echo ends in a line break)',
+    );
+    expect(JSON.stringify(send)).not.toContain(SANDBOX_ACCESS_KEY.accessKeyId);
+    expect(failure(await broken.querySendDetails({ phoneNumber: phone(), sendDate: cstDate(clock.now()), pageSize: 10, currentPage: 1 }))).toMatchObject({ code: 'RequestNotBuilt.Setup', errorClass: 'account' });
+
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = `${SANDBOX_ACCESS_KEY.accessKeyId}\r\n`;
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = SANDBOX_ACCESS_KEY.accessKeySecret;
+    const viaChain = failure(await clientWith({ credential: { kind: 'default-chain' } }).sendSms(verification(phone(), 'nb-5')));
+    expect(viaChain).toMatchObject({ code: 'RequestNotBuilt.Setup', errorClass: 'account', message: expect.stringContaining('the AccessKey ID (ALIBABA_CLOUD_ACCESS_KEY_ID') });
+    expect(emulator.calls()).toEqual([]);
+  });
+});

@@ -23,6 +23,9 @@ describe('decideSend: the error class decides what the worker does', () => {
     ['ConnectionRefused', 'endpoint-fault'],
     ['HostNotFound', 'endpoint-fault'],
     ['TlsError', 'block-account'],
+    // Failed before a byte was written: a value of the send fails its chunk (no look-up owed); the worker's setup blocks.
+    ['RequestNotBuilt', 'not-built'],
+    ['RequestNotBuilt.Setup', 'block-account'],
   ])('%s → %s', (code, type) => {
     expect(failed(code).type).toBe(type);
   });
