@@ -19,7 +19,7 @@ import { DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
-import { flagOfField } from './request-flags.js';
+import { flagOfField, inFlagTerms } from './request-flags.js';
 import { createCliLogDestination } from './log-destination.js';
 
 /** Anything strings can be written to: `process.stdout`, or a test's collector. */
@@ -236,7 +236,7 @@ export class CliContext {
     if (err instanceof SmsError) err = new ApiCallError(err);
     if (err instanceof ValidationError) {
       // Refused at the door: nothing was sent or enqueued.
-      for (const issue of err.issues) this.note(`error: ${flagOfField(issue.field)}: ${issue.message}`);
+      for (const issue of err.issues) this.note(`error: ${flagOfField(issue.field)}: ${inFlagTerms(issue.message)}`);
       if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues: err.issues } });
       return exitCodeOf(err.code);
     }

@@ -1,8 +1,11 @@
 /**
  * The request fields that the send commands' flags fill, so that a refusal names what the user
- * typed: `--template: must look like SMS_123456789`, not the API's `templateCode`. The JSON form of
- * a refusal (`--json`) keeps the API's field names, which are stable for scripts.
+ * typed: `--template: must look like SMS_123456789`, not the API's `templateCode`, and its fix
+ * `--kind marketing`, not the API's `kind: "marketing"` (src/setting-mention.ts). The JSON form of
+ * a refusal (`--json`) keeps the API's field names and words, which are stable for scripts.
  */
+import { respell, type MentionedSetting } from '../src/setting-mention.js';
+
 const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
   phones: '--phones',
   signName: '--sign',
@@ -13,6 +16,8 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
   deadline: '--deadline',
   name: '--name',
   smsUpExtendCode: '--extend-code',
+  sheet: '--sheet',
+  encoding: '--encoding',
 });
 
 /** The flag a request field came from (`templateParam.code` → `--param code`), or the field as it is. */
@@ -22,4 +27,21 @@ export function flagOfField(field: string): string {
   const dot = field.indexOf('.');
   if (dot > 0 && field.slice(0, dot) === 'templateParam') return `--param ${field.slice(dot + 1)}`;
   return field;
+}
+
+/** A flag's value as typed in a shell: a plain word bare, other text in double quotes, JSON in single quotes. */
+function shellWord(value: unknown): string {
+  if (typeof value === 'string') return /^[\w.@:+/-]+$/.test(value) ? value : JSON.stringify(value);
+  return `'${JSON.stringify(value)}'`;
+}
+
+/** A setting named in a fix, as its flag: `--kind marketing`, `--param '{"name":"..."}'`, `--encoding`. */
+function flagSpelling(setting: MentionedSetting, value: unknown): string {
+  const flag = flagOfField(setting);
+  return value === undefined ? `\`${flag}\`` : `\`${flag} ${shellWord(value)}\``;
+}
+
+/** A refusal's message with the settings its fix names written as flags. */
+export function inFlagTerms(message: string): string {
+  return respell(message, flagSpelling);
 }

@@ -28,7 +28,8 @@ import { checkDeadline, planSend, planSendBatch, refuseWithoutNumbers, type Send
 import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
-import { kindMismatch, kindOfTemplate, type TemplateRules } from '../src/sms/template-rules.js';
+import type { TemplateRules } from '../src/sms/template-rules.js';
+import { kindMismatch, kindOfTemplate } from '../src/queue/template-kind.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { enqueuerOnOneConnection } from './one-connection-enqueuer.js';
 import { readQueuedBefore } from './queued-before.js';

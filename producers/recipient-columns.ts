@@ -4,6 +4,7 @@
  * row, each with the same two reasons, and a million-row file was refused with a million of them.
  */
 import { looseName } from '../src/sms/template.js';
+import { mention } from '../src/setting-mention.js';
 import type { FileColumns } from './recipient-source.js';
 
 /** One column problem: `field` is the header's line (`file:1`). */
@@ -50,7 +51,7 @@ export function checkParamColumns(
     if (given.has(name) || meant.has(name)) continue;
     issues.push({
       field: columns.field,
-      message: `template ${templateCode} uses \${${name}}, but no column is named "${name}" and no shared param gives it (nothing was enqueued). Fix: add a column "${name}", or give every recipient the same value with --param '{"${name}":"..."}' (templateParam in the API)`,
+      message: `template ${templateCode} uses \${${name}}, but no column is named "${name}" and no shared param gives it (nothing was enqueued). Fix: add a column "${name}", or give every recipient the same value with ${mention('templateParam', { [name]: '...' })}`,
     });
   }
   return issues;

@@ -6,6 +6,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
+import { mention } from '../src/setting-mention.js';
 import { readRecipientsCsv, type CsvRecipients } from './csv-recipients.js';
 import type { FileEncoding } from './text-encoding.js';
 import { readRecipientsXlsx } from './xlsx-recipients.js';
@@ -49,10 +50,10 @@ export function readRecipientsFile(path: string, opts: RecipientFileOptions = {}
     throw new ValidationError([{ field, message: `${ext} files cannot be read. Fix: save the list as "Excel Workbook (.xlsx)" or "CSV UTF-8"` }]);
   }
   if (isWorkbookPath(path)) {
-    if (opts.encoding !== undefined) throw new ValidationError([{ field: '--encoding', message: 'applies to CSV files only (a workbook holds its own encoding). Fix: drop --encoding' }]);
+    if (opts.encoding !== undefined) throw new ValidationError([{ field: 'encoding', message: `applies to CSV files only (a workbook holds its own encoding). Fix: drop ${mention('encoding')}` }]);
     return readRecipientsXlsx(path, { sheet: opts.sheet, field });
   }
-  if (opts.sheet !== undefined) throw new ValidationError([{ field: '--sheet', message: 'applies to .xlsx workbooks only. Fix: drop --sheet, or give the .xlsx file' }]);
+  if (opts.sheet !== undefined) throw new ValidationError([{ field: 'sheet', message: `applies to .xlsx workbooks only. Fix: drop ${mention('sheet')}, or give the .xlsx file` }]);
   // A pipe is read as a stream, once: its encoding judged from its first bytes.
   return readRecipientsCsv(isPipePath(path) ? Readable.from(pipeBytes(path), { objectMode: false }) : path, { encoding: opts.encoding, field });
 }

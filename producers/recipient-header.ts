@@ -56,6 +56,24 @@ export function namesPhoneColumn(cells: readonly string[]): boolean {
 }
 
 /**
+ * A first row that names no phone column: a refusal like any other, which a workbook's reader
+ * tells apart to point at its other sheets (the row is often a note, the list on the next sheet).
+ */
+export class HeaderWithoutPhoneError extends ValidationError {
+  /** What is wrong, without the fix. */
+  readonly problem: string;
+  /** The fix, without "Fix: ". */
+  readonly fix: string;
+  constructor(field: string, names: readonly string[]) {
+    const problem = `the header (${names.map((n) => JSON.stringify(n)).join(', ')}) names no phone column`;
+    const fix = `name the number column one of ${PHONE_COLUMNS.join(', ')} (other columns are template params), or give one number per line without a header`;
+    super([{ field, message: `${problem}. Fix: ${fix}` }]);
+    this.problem = problem;
+    this.fix = fix;
+  }
+}
+
+/**
  * Reads the header row (cells already split). Returns undefined when the row is a phone number
  * instead: the file is a list of numbers without a header. Throws ValidationError naming the
  * accepted names when no column holds numbers, or a name appears twice.
@@ -66,13 +84,7 @@ export function readRecipientHeader(cells: readonly string[], field: string): Re
   const phoneAt = names.findIndex((c) => PHONE_KEYS.has(looseName(c)));
   if (phoneAt < 0) {
     if (names.length === 1 && NUMBER_LIKE.test(names[0] as string)) return undefined;
-    const shown = names.map((n) => JSON.stringify(n)).join(', ');
-    throw new ValidationError([
-      {
-        field,
-        message: `the header (${shown}) names no phone column. Fix: name the number column one of ${PHONE_COLUMNS.join(', ')} (other columns are template params), or give one number per line without a header`,
-      },
-    ]);
+    throw new HeaderWithoutPhoneError(field, names);
   }
   const empty = names.findIndex((n, i) => n === '' && i !== phoneAt);
   if (empty >= 0) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { forbiddenCallbackReason, ipOfHost, isForbiddenCallbackAddress } from '../src/callback-address.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
+import { mention } from '../src/setting-mention.js';
 import { firstCodePoint, halfCharacter, HIDDEN_CHARACTER, LONE_SURROGATE } from '../src/sms/template-rules.js';
 
 const stringParams = z.record(
@@ -57,7 +58,15 @@ const sendName = z
     // and a bidi control (U+202E) or an invisible character would show another name than it is.
     if (shown) ctx.addIssue({ code: 'custom', message: `holds an invisible or control character (${shown}). Fix: a name of printable characters, typed rather than pasted` });
   });
-const kind = z.enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` });
+/** A kind that is not one: in another case, the one meant; otherwise which is for what. */
+function kindRefusal(input: unknown): string {
+  const meant = typeof input === 'string' ? MESSAGE_KINDS.find((k) => k === input.trim().toLowerCase()) : undefined;
+  const fix = meant
+    ? `${mention('kind', meant)} (kinds are lower case)`
+    : 'verification for codes, notification for what a user expects (an order shipped), marketing for promotions (held in the quiet hours, skips opted-out numbers)';
+  return `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: ${fix}`;
+}
+const kind = z.enum(MESSAGE_KINDS, { error: (issue) => kindRefusal(issue.input) });
 /** The formats a deadline may take, for refusals. */
 // The form, not a date to copy: any date written here is in the past some day.
 export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, or ...Z) or epoch milliseconds';

@@ -10,6 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import iconv from 'iconv-lite';
 import { ValidationError } from '../src/errors.js';
+import { mention } from '../src/setting-mention.js';
 import { beginsWith, notTextSignature, UTF16_NUL_DENSITY, utf16ByNuls } from './file-signature.js';
 import { LineEncodings } from './line-encodings.js';
 
@@ -270,7 +271,7 @@ const NUL_WINDOW = 4096;
 function nulBytesError(field: string, head: Buffer): ValidationError {
   const utf16 = utf16ByNuls(head, head.length);
   if (utf16 !== undefined) {
-    const message = `holds NUL bytes where ${utf16.toUpperCase()} text has them, without a byte-order mark (nothing was enqueued). Fix: name it with --encoding ${utf16} (REST: ?encoding=${utf16}), or save the file as "CSV UTF-8"`;
+    const message = `holds NUL bytes where ${utf16.toUpperCase()} text has them, without a byte-order mark (nothing was enqueued). Fix: name it with ${mention('encoding', utf16)}, or save the file as "CSV UTF-8"`;
     return new ValidationError([{ field, message }]);
   }
   const nuls = head.reduce((n, b) => n + (b === 0 ? 1 : 0), 0);

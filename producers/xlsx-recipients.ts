@@ -12,6 +12,8 @@ import { ValidationError } from '../src/errors.js';
 import { readError } from './recipient-file-errors.js';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
+import { HeaderWithoutPhoneError } from './recipient-header.js';
+import { mention } from '../src/setting-mention.js';
 import type { CsvRecipients } from './csv-recipients.js';
 import type { CampaignRecipient } from './schemas.js';
 import type { WorkbookZip } from './workbook-zip.js';
@@ -21,8 +23,6 @@ export interface WorkbookOptions {
   sheet?: string;
   /** How messages name the file: `file` (default), `(body)`. */
   field?: string;
-  /** How fixes name the choice of sheet: `--sheet` (default, the CLI's flag) or `?sheet=` (REST). */
-  sheetOption?: '--sheet' | '?sheet=';
 }
 
 /**
@@ -169,7 +169,7 @@ function targetPart(target: string): string {
 /** A sheet of the workbook, parsed when asked. */
 interface ListedSheet {
   name: string;
-  /** A tab Excel does not show (`hidden`, `veryHidden`): not "the first sheet", though `--sheet` may name it. */
+  /** A tab Excel does not show (`hidden`, `veryHidden`): not "the first sheet", though `sheet` may name it. */
   hidden: boolean;
   open(): Promise<SheetReader>;
 }
@@ -269,14 +269,24 @@ async function* xlsxRowChunks(source: string | Buffer | Readable, opts: Workbook
     sheets = await listSheets(reader, zip);
     wanted = opts.sheet === undefined ? (sheets.find((sheet) => !sheet.hidden) ?? sheets[0]) : sheets.find((sheet) => sheet.name === opts.sheet);
     if (wanted !== undefined) {
-      for await (const events of (await wanted.open()).parse()) {
-        const out = rowsOf(events, rows, field, formatNumber);
-        recipients += out.length;
-        yield out;
+      const sheet = wanted;
+      const othersWithRows = async () => {
+        for (const other of sheets) if (other !== sheet && (await hasRows(await other.open()))) withRows.push(other.name);
+        return withRows;
+      };
+      try {
+        for await (const events of (await wanted.open()).parse()) {
+          const out = rowsOf(events, rows, field, formatNumber);
+          recipients += out.length;
+          yield out;
+        }
+      } catch (err) {
+        // A first row that is a note ("see the next sheet"), not the list's header: the list is
+        // often on another sheet, as with an empty first sheet.
+        if (err instanceof HeaderWithoutPhoneError) throw withOtherSheets(err, sheet.name, opts, await othersWithRows());
+        throw err;
       }
-      if (recipients === 0) {
-        for (const other of sheets) if (other !== wanted && (await hasRows(await other.open()))) withRows.push(other.name);
-      }
+      if (recipients === 0) await othersWithRows();
     }
   } catch (err) {
     throw workbookError(err, path, field);
@@ -284,11 +294,10 @@ async function* xlsxRowChunks(source: string | Buffer | Readable, opts: Workbook
     zip.close();
   }
   if (wanted === undefined) {
-    const option = opts.sheetOption ?? '--sheet';
     const message = sheets.length
-      ? `has no sheet named "${opts.sheet}" (its sheets: ${sheets.map((sheet) => sheet.name).join(', ')}). Fix: ${option} with one of those names`
+      ? `has no sheet named "${opts.sheet}" (its sheets: ${sheets.map((sheet) => sheet.name).join(', ')}). Fix: name one of those in ${mention('sheet')}`
       : 'holds no worksheet. Fix: save the list from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"';
-    throw new ValidationError([{ field: opts.sheet === undefined ? field : option === '?sheet=' ? 'sheet' : '--sheet', message }]);
+    throw new ValidationError([{ field: opts.sheet === undefined ? field : 'sheet', message }]);
   }
   if (recipients === 0) throw noRowError(wanted.name, opts, rows.headerPending, withRows);
 }
@@ -313,20 +322,32 @@ function workbookError(err: unknown, path: string | undefined, field: string): u
   ]);
 }
 
+/** The workbook's other sheets that hold rows, and the fix that picks one ({@link mention}: each caller names `sheet` its own way). */
+function otherSheetsHint(withRows: readonly string[]): { others: string; fix: string } {
+  const others = `The workbook's other sheets with rows: ${withRows.map((n) => JSON.stringify(n)).join(', ')}`;
+  const first = mention('sheet', withRows[0]);
+  return { others, fix: withRows.length === 1 ? first : `name the one that holds the list in ${mention('sheet')} (${first})` };
+}
+
 /** The refusal of a sheet with no row under its header, pointing at the sheets that have rows. */
 function noRowError(sheet: string, opts: WorkbookOptions, empty: boolean, withRows: readonly string[]): ValidationError {
   const which = `sheet "${sheet}"${opts.sheet === undefined ? ' (the first)' : ''}`;
   const what = `${which} holds no recipient: it ${empty ? 'is empty' : 'has only a header'} (nothing was enqueued)`;
-  const option = opts.sheetOption ?? '--sheet';
-  const pick = (name: string) => (option === '?sheet=' ? `?sheet=${encodeURIComponent(name)}` : `--sheet ${JSON.stringify(name)}`);
   let message: string;
   if (withRows.length === 0) message = `${what}. Fix: one row per recipient under ${empty ? 'a header naming the phone column (phone, mobile, 手机号, ...)' : 'the header'}`;
   else {
-    const others = withRows.map((n) => JSON.stringify(n)).join(', ');
-    const fix = withRows.length === 1 ? pick(withRows[0] as string) : `${option} with the one that holds the list (${pick(withRows[0] as string)})`;
-    message = `${what}. The workbook's other sheets with rows: ${others}. Fix: ${fix}`;
+    const { others, fix } = otherSheetsHint(withRows);
+    message = `${what}. ${others}. Fix: ${fix}`;
   }
   return new ValidationError([{ field: opts.field ?? 'file', message }]);
+}
+
+/** A header that names no phone column, with the sheets that may hold the list instead (none: as it was). */
+function withOtherSheets(err: HeaderWithoutPhoneError, sheet: string, opts: WorkbookOptions, withRows: readonly string[]): ValidationError {
+  if (withRows.length === 0) return err;
+  const { others, fix } = otherSheetsHint(withRows);
+  const which = `sheet "${sheet}"${opts.sheet === undefined ? ' (the first)' : ''}`;
+  return new ValidationError([{ field: err.issues[0]?.field ?? opts.field ?? 'file', message: `${err.problem} on ${which}. ${others}. Fix: ${fix} if the list is there; or ${err.fix}` }]);
 }
 
 /** A column's letters, as Excel names it (1 → A, 27 → AA). */

@@ -13,8 +13,8 @@ import { ConfigError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { openQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
-import { CALLS_QUEUE } from '../src/queue/keys.js';
-import { createClientErrorHandler, createErrorHandler, frameworkErrorOf, MAX_PARAM_LENGTH, sendError, STOPPING } from './errors.js';
+import { SERVER_QUEUES } from '../src/queue/keys.js';
+import { createClientErrorHandler, createErrorHandler, frameworkErrorOf, MAX_PARAM_LENGTH, sendError, stoppingError } from './errors.js';
 import { createRouteMethods } from './route-methods.js';
 import { handleExpect } from './expect.js';
 import { redactUrl } from './redact-url.js';
@@ -43,7 +43,7 @@ export interface ServerDeps {
   logger: Logger;
   /** Default: the system clock. */
   clock?: Clock;
-  /** The smsq queues shown in the dashboard and metrics. Default `['calls']`. The first is the one whose workers make `/readyz` ready. */
+  /** The smsq queues shown in the dashboard and metrics. Default `['calls', 'housekeeping']` (SERVER_QUEUES), as `smsq server`. The first is the one whose workers make `/readyz` ready. */
   queueNames?: readonly string[];
   /** Bearer token for `/v1` (SMSQ_API_TOKEN). Required unless `insecure`. */
   apiToken?: string;
@@ -126,7 +126,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   const clock = deps.clock ?? systemClock;
   const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
   const csvBodyLimit = deps.csvBodyLimit ?? 64 * 1024 * 1024;
-  const queueNames = deps.queueNames?.length ? deps.queueNames : [CALLS_QUEUE];
+  const queueNames = deps.queueNames?.length ? deps.queueNames : SERVER_QUEUES;
   const queues = queueNames.map((name) => openQueue(name, { connection: deps.redis, prefix: deps.prefix }));
 
   const errorLog = createEmitterErrorLog({ logger: log, clock });
@@ -140,7 +140,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // What fastify and Node would answer in their own shapes: a path the router cannot take,
     // a request that is not HTTP, headers too large, a request too slow to arrive.
-    frameworkErrors: (err, request, reply) => sendError(reply, frameworkErrorOf(err, request.url, limits, request.id)),
+    frameworkErrors: (err, request, reply) => sendError(reply, frameworkErrorOf(err, request, limits)),
     clientErrorHandler: createClientErrorHandler(log as FastifyBaseLogger),
     // Answered by the onRequest hook below instead, in the one error shape.
     return503OnClosing: false,
@@ -151,8 +151,8 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
     stopping = true;
     done();
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (stopping) return sendError(reply, STOPPING);
+  app.addHook('onRequest', async (request, reply) => {
+    if (stopping) return sendError(reply, stoppingError(request));
   });
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));

@@ -18,6 +18,7 @@ import { isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { ResponseContractError } from './response-contract-error.js';
 import { redactUrl } from './redact-url.js';
+import { rawUrlIssues } from './raw-url.js';
 
 /** The code each HTTP status answers with when nothing more specific applies (statuses: src/errors.ts). */
 export const HTTP_ERROR_CODES = Object.freeze({
@@ -65,15 +66,36 @@ export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
 const MiB = 1024 * 1024;
 const size = (bytes: number) => (bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`);
 
+/** What a refused enqueue left: no send. */
+export const NOTHING_ENQUEUED = 'nothing was enqueued';
+
+/** The routes a refusal leaves without an enqueue (the rest enqueue nothing either way). */
+const ENQUEUE_ROUTE = /^\/v1\/(messages|batches|campaigns)\/?(\?|$)/;
+const PUSH_ROUTE = /^\/v1\/reports\//;
+
+/**
+ * What a refused request left as it was, in the terms of what it asked: an enqueue's "nothing was
+ * enqueued", a pushed report's "nothing was applied", and for a read or a control "nothing was
+ * changed" ("nothing was enqueued" said nothing to them).
+ */
+export function untouchedBy(method: string | undefined, url: string): string {
+  if (PUSH_ROUTE.test(url)) return 'nothing was applied';
+  if (method === 'POST' && ENQUEUE_ROUTE.test(url)) return NOTHING_ENQUEUED;
+  return 'nothing was changed';
+}
+
 /** Redis outages are usually short: a client may try again after a few seconds. */
 const RETRY_LATER = Object.freeze({ 'retry-after': '5' });
 
-/** Turns anything thrown while handling a request into an {@link HttpError}. */
-export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLimit: number }, requestId: string): HttpError {
+/**
+ * Turns anything thrown while handling a request into an {@link HttpError}; `untouched` says what a
+ * refusal left as it was ({@link untouchedBy}).
+ */
+export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLimit: number }, requestId: string, untouched = NOTHING_ENQUEUED): HttpError {
   if (err instanceof HttpError) return err;
   // Only raised when answers are checked (tests): what drifted is what the test needs to see.
   if (err instanceof ResponseContractError) return new HttpError(500, HTTP_ERROR_CODES[500], `${err.message} (request id ${requestId})`);
-  if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, 'the request is invalid; nothing was enqueued', err.issues);
+  if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, `the request is invalid; ${untouched}`, err.issues);
   if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
   if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
@@ -82,8 +104,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   // The door's account check could not run for the whole account (AccessKey, permission, service),
   // or could not reach Dysmsapi at all (SMS_ENDPOINT): in the CLI's words, which name the endpoint.
   if (err instanceof SmsError) {
-    if (isEndpointFault(err)) return new HttpError(503, HTTP_ERROR_CODES[503], endpointFaultLine(err, 'nothing was enqueued'), undefined, RETRY_LATER);
-    return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; nothing was enqueued. Fix: ${err.action}`, undefined, RETRY_LATER);
+    if (isEndpointFault(err)) return new HttpError(503, HTTP_ERROR_CODES[503], endpointFaultLine(err, untouched), undefined, RETRY_LATER);
+    return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; ${untouched}. Fix: ${err.action}`, undefined, RETRY_LATER);
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code in SMSQ_CODES && SMSQ_CODES[code as SmsqCode].exitCode !== EXIT.internal && err instanceof Error) {
@@ -91,7 +113,7 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
     return new HttpError(httpStatusOf(code as SmsqCode), code, err.message, undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
   }
   if (isRedisConnectionError(err)) {
-    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', 'Redis does not answer; nothing was enqueued. Fix: retry later (the server log names REDIS_URL)', undefined, RETRY_LATER);
+    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', `Redis does not answer; ${untouched}. Fix: retry later (the server log names REDIS_URL)`, undefined, RETRY_LATER);
   }
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {
@@ -102,14 +124,18 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
         `the request body is too large: JSON bodies may be up to ${size(limits.bodyLimit)} (SMSQ_SERVER_BODY_LIMIT), CSV uploads up to ${size(limits.csvBodyLimit)} (SMSQ_SERVER_CSV_LIMIT). Fix: split the request, or send large recipient lists as a CSV campaign`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(415, HTTP_ERROR_CODES[415], 'unsupported Content-Type. Fix: send application/json (or text/csv to POST /v1/campaigns; the report endpoints /v1/reports/... take text/plain too)');
+      return new HttpError(
+        415,
+        HTTP_ERROR_CODES[415],
+        'unsupported Content-Type. Fix: send application/json (POST /v1/campaigns also takes text/csv, and application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (an .xlsx workbook); the report endpoints /v1/reports/... take text/plain too)',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', [
+      return new HttpError(400, HTTP_ERROR_CODES[400], `the request is invalid; ${untouched}`, [
         { field: '(body)', message: 'is empty. Fix: send a JSON object, or drop the Content-Type header' },
       ]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new HttpError(400, HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', [
+      return new HttpError(400, HTTP_ERROR_CODES[400], `the request is invalid; ${untouched}`, [
         { field: '(body)', message: `is not valid JSON (${maskPhonesInText(fe.message ?? 'parse error')})` },
       ]);
     default:
@@ -127,7 +153,7 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     // A GET or HEAD only reads: "nothing was enqueued" says nothing to it.
     const read = err instanceof RedisUnavailableError && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : err;
-    const http = toHttpError(read, limits, request.id);
+    const http = toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
     // A Redis outage is said once by the Redis watch, not once per request.
     if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);
@@ -140,15 +166,14 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
  */
 export const MAX_PARAM_LENGTH = 128;
 
-const INVALID = 'the request is invalid; nothing was enqueued';
-
 /**
  * What fastify answers before any route or hook runs (its `frameworkErrors` option): a path it
  * cannot route. Its own answers were `{"error":"Bad Request","code":"FST_ERR_..."}`, and 414 for a
  * long id, which is a bad id like any other.
  */
-export function frameworkErrorOf(err: FastifyError, url: string, limits: { bodyLimit: number; csvBodyLimit: number }, requestId: string): HttpError {
-  const path = redactUrl(url);
+export function frameworkErrorOf(err: FastifyError, request: { method: string; url: string; id: string }, limits: { bodyLimit: number; csvBodyLimit: number }): HttpError {
+  const path = redactUrl(request.url);
+  const untouched = untouchedBy(request.method, request.url);
   if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
     const longest = Math.max(...path.split('/').map((segment) => segment.length));
     return toHttpError(
@@ -156,30 +181,40 @@ export function frameworkErrorOf(err: FastifyError, url: string, limits: { bodyL
         { field: '(path)', message: `has a segment of ${longest} characters, longer than any id or token smsq gives (${MAX_PARAM_LENGTH}). Fix: check the id in the path; a send id is at most 64 characters` },
       ]),
       limits,
-      requestId,
+      request.id,
+      untouched,
     );
   }
   if (err.code === 'FST_ERR_BAD_URL') {
-    return new HttpError(400, HTTP_ERROR_CODES[400], INVALID, [
+    return new HttpError(400, HTTP_ERROR_CODES[400], `the request is invalid; ${untouched}`, [
       { field: '(path)', message: `is not valid percent-encoding: ${quoteForError(path, { phones: true, maxChars: 80 })}. Fix: percent-encode the path as UTF-8 (a % itself is %25)` },
     ]);
   }
-  return toHttpError(err, limits, requestId);
+  return toHttpError(err, limits, request.id, untouched);
 }
 
-/** What Node reports on a connection before fastify sees a request (its `clientError` event), as an answer. */
-function clientErrorOf(err: { code?: string }): HttpError {
+/**
+ * What Node reports on a connection before fastify sees a request (its `clientError` event), as an
+ * answer; `rawPacket`, the bytes Node's parser was given, names what a URL it refused holds.
+ */
+function clientErrorOf(err: { code?: string; rawPacket?: unknown }): HttpError {
+  const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined;
+  const [method = '', url = ''] = raw?.subarray(0, 2048).toString('latin1').split(/\r?\n/, 1)[0]?.split(' ') ?? [];
+  const untouched = untouchedBy(method, url);
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return new HttpError(408, HTTP_ERROR_CODES[408], 'the request did not arrive in time: the server stopped waiting for the rest of it; nothing was enqueued. Fix: send the whole request again, at once');
+    return new HttpError(408, HTTP_ERROR_CODES[408], `the request did not arrive in time: the server stopped waiting for the rest of it; ${untouched}. Fix: send the whole request again, at once`);
   }
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     return new HttpError(
       431,
       HTTP_ERROR_CODES[431],
-      `the request line and headers are over ${size(maxHeaderSize)} (the URL counts); nothing was enqueued. Fix: send long values in the body (JSON, or a CSV campaign), not in the URL or the headers`,
+      `the request line and headers are over ${size(maxHeaderSize)} (the URL counts); ${untouched}. Fix: send long values in the body (JSON, or a CSV campaign), not in the URL or the headers`,
     );
   }
-  return new HttpError(400, HTTP_ERROR_CODES[400], `the request is not HTTP/1.1 the server can read (${err.code ?? 'parse error'}); nothing was enqueued. Fix: send a well-formed HTTP/1.1 request (check the client, or a proxy in between)`);
+  // A value typed as it reads (curl "...?signName=smsq沙箱"): said as that, with the fix.
+  const issues = err.code === 'HPE_INVALID_URL' ? rawUrlIssues(raw) : undefined;
+  if (issues) return new HttpError(400, HTTP_ERROR_CODES[400], `the request is invalid; ${untouched}`, issues);
+  return new HttpError(400, HTTP_ERROR_CODES[400], `the request is not HTTP/1.1 the server can read (${err.code ?? 'parse error'}); ${untouched}. Fix: send a well-formed HTTP/1.1 request (check the client, or a proxy in between)`);
 }
 
 /**
@@ -206,10 +241,12 @@ export function createClientErrorHandler(log: FastifyBaseLogger) {
 }
 
 /** What a request that arrives while the server stops is told (fastify's return503OnClosing answered in its own shape). */
-export const STOPPING = new HttpError(
-  503,
-  HTTP_ERROR_CODES[503],
-  'the server is stopping; nothing was enqueued. Fix: retry in a moment, on another instance or on this one once it has restarted',
-  undefined,
-  { connection: 'close', 'retry-after': '5' },
-);
+export function stoppingError(request: { method: string; url: string }): HttpError {
+  return new HttpError(
+    503,
+    HTTP_ERROR_CODES[503],
+    `the server is stopping; ${untouchedBy(request.method, request.url)}. Fix: retry in a moment, on another instance or on this one once it has restarted`,
+    undefined,
+    { connection: 'close', 'retry-after': '5' },
+  );
+}

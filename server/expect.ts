@@ -10,14 +10,14 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { quoteForError } from '../src/sms/phone-list.js';
-import { errorBody, HTTP_ERROR_CODES } from './errors.js';
+import { errorBody, HTTP_ERROR_CODES, untouchedBy } from './errors.js';
 import { redactUrl } from './redact-url.js';
 
 /** Answers Node's `checkExpectation` event on `server` (the one fastify listens on). */
 export function handleExpect(server: Server, log: FastifyBaseLogger): void {
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     const body = JSON.stringify(
-      errorBody(HTTP_ERROR_CODES[400], 'the request is invalid; nothing was enqueued', [
+      errorBody(HTTP_ERROR_CODES[400], `the request is invalid; ${untouchedBy(req.method, req.url ?? '')}`, [
         {
           field: 'Expect',
           message: `asks for ${quoteForError(req.headers.expect ?? '', { maxChars: 60 })}, an expectation this server does not meet (only 100-continue is defined). Fix: drop the Expect header, or send Expect: 100-continue`,

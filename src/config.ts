@@ -328,7 +328,7 @@ export const envSchema = z.object({
       }
     })
     .optional()
-    .meta(envDoc({ group: 'dysmsapi', description: 'Dysmsapi `host[:port]`; overrides the mode\'s endpoint', defaultNote: '`dysmsapi.aliyuncs.com` in live mode; in sandbox mode unset means "start an emulator inside this process"', allowed: '`host[:port]`, no scheme or path' })),
+    .meta(envDoc({ group: 'dysmsapi', description: 'Dysmsapi `host[:port]`; overrides the mode\'s endpoint', defaultNote: '`dysmsapi.aliyuncs.com` in live mode; in sandbox mode unset means "start an emulator inside this process", which only that process knows: with more than one worker, point every process at one `smsq emulator` ([sandbox with several processes](configuration.md#sandbox-with-several-processes))', allowed: '`host[:port]`, no scheme or path' })),
   SMS_PROTOCOL: anyCase(z.enum(['https', 'http'], { message: 'must be "https" or "http". Fix: SMS_PROTOCOL=https for Alibaba Cloud, SMS_PROTOCOL=http for the emulator, or unset it for the mode\'s' }))
     .optional()
     .meta(envDoc({ group: 'dysmsapi', description: 'protocol of the Dysmsapi calls (any case: `HTTP` is `http`)', defaultNote: '`https` in live mode, `http` in sandbox mode' })),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createProducer } from '../../producers/producer.js';
 import { traceProducer } from '../../producers/traced-producer.js';
 import { ConfigError, receiptScheduleOf } from '../../src/config.js';
-import { CALLS_QUEUE, HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
+import { SERVER_QUEUES } from '../../src/queue/keys.js';
 import { buildServer, missingAuth } from '../../server/build-server.js';
 import { systemClock } from '../../src/clock.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
@@ -31,9 +31,6 @@ import { callsEndedWithin, closeWithin, trackRequests } from '../../server/close
 export const CALLS_GRACE_MS = 2000;
 /** ...and the limit of the whole wait, which a Redis that hangs without closing its connection would otherwise hold. */
 export const CALLS_LIMIT_MS = 3000;
-
-/** The queues the server shows and measures. */
-export const SERVER_QUEUES: readonly string[] = [CALLS_QUEUE, HOUSEKEEPING_QUEUE];
 
 const schema = z.object({
   port: intFlag(0, 65_535, '--port 8080 (0 picks a free port)').optional(),

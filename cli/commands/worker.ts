@@ -29,6 +29,13 @@ export function register(program: Command, ctx: CliContext): void {
         // Listening from the start: a signal while Redis is down (and the start waits for it) still stops the worker.
         const shutdown = ctx.deps.waitForShutdown ? ctx.deps.waitForShutdown() : new Promise<string>(() => {});
         const { client, endpoint, sandbox } = await ctx.sms();
+        // Its emulator holds the sends it took: another worker's, or this one's after a restart, knows none of them.
+        if (sandbox && config.endpoint === undefined) {
+          ctx.logger.warn(
+            { endpoint },
+            `each smsq worker started without SMS_ENDPOINT runs an emulator of its own (this one at ${endpoint}): with more than one worker process, or after this one restarts, a receipt look-up reaches an emulator that did not take the send, and its receipts stay accepted until the receipt window expires them. Fix: for more than one worker, run one \`smsq emulator --port 8081\` and set SMS_ENDPOINT=127.0.0.1:8081 on every smsq process`,
+          );
+        }
         // Before Redis: a worker without credentials would take jobs and block the account.
         const credentials = sandbox ? undefined : await confirmLiveCredentials();
         const sends = countSendsInFlight(client);

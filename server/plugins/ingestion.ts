@@ -15,6 +15,7 @@ import { createAuthHook } from '../auth.js';
 import { whileClientWaits } from '../client-gone.js';
 import { csvEncodingOf, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
+import { inQueryTerms } from '../upload-settings.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import type { RouteMethods } from '../route-methods.js';
 import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
@@ -190,15 +191,21 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
     if (Buffer.isBuffer(request.body)) {
       // A file upload: the whole body is in hand, so its encoding is checked before the first
-      // row, and nothing is written before the first valid recipient has been read.
-      const { encoding, sheet, ...settings } = parseOrThrow(CampaignQuery, request.query, '', 'text');
-      const workbook = (request.headers['content-type'] ?? '').toLowerCase().startsWith(XLSX_TYPE);
-      if (workbook && encoding !== undefined) throw new ValidationError([{ field: 'encoding', message: 'applies to CSV uploads only. Fix: drop ?encoding=' }]);
-      if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
-      const recipients = workbook
-        ? readRecipientsXlsx(request.body, { sheet, field: '(body)', sheetOption: '?sheet=' })
-        : readRecipientsCsv(request.body, { encoding: encoding ?? csvEncodingOf(request.headers['content-type']), field: '(body)' });
-      return enqueueWhileConnected(request, reply, (signal) => options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal }));
+      // row, and nothing is written before the first valid recipient has been read. Its settings
+      // come in the query string, and its refusals say so (inQueryTerms).
+      const body = request.body;
+      try {
+        const { encoding, sheet, ...settings } = parseOrThrow(CampaignQuery, request.query, 'query', 'text');
+        const workbook = (request.headers['content-type'] ?? '').toLowerCase().startsWith(XLSX_TYPE);
+        if (workbook && encoding !== undefined) throw new ValidationError([{ field: 'query.encoding', message: 'applies to CSV uploads only. Fix: drop ?encoding=' }]);
+        if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'query.sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
+        const recipients = workbook
+          ? readRecipientsXlsx(body, { sheet, field: '(body)' })
+          : readRecipientsCsv(body, { encoding: encoding ?? csvEncodingOf(request.headers['content-type']), field: '(body)' });
+        return await enqueueWhileConnected(request, reply, (signal) => options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal }));
+      } catch (err) {
+        throw inQueryTerms(err);
+      }
     }
     // The query string is for file uploads, which have no other place for their settings.
     refuseQuery(request.query, QUERY_OF_JSON_BODY);

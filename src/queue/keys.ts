@@ -13,6 +13,13 @@ export const CALLS_QUEUE = 'calls';
 /** Work that makes no Dysmsapi call (receipt-window expiry, callbacks): outside the limiter. */
 export const HOUSEKEEPING_QUEUE = 'housekeeping';
 
+/**
+ * The queues the server's dashboard and /metrics show: every queue smsq's workers take from. The
+ * first is the one whose workers make `/readyz` ready. `smsq server` and an embedded `buildServer`
+ * both default to these (the latter showed `calls` alone: callbacks were invisible).
+ */
+export const SERVER_QUEUES: readonly string[] = Object.freeze([CALLS_QUEUE, HOUSEKEEPING_QUEUE]);
+
 export interface Keys {
   prefix: string;
   send(sendId: string): string;

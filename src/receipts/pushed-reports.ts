@@ -39,7 +39,8 @@ export type SmsUp = z.infer<typeof SmsUp>;
 
 function parseArray<T>(schema: z.ZodType<T>, body: unknown, what: string): T[] {
   const r = z.array(schema, { message: `must be a JSON array of ${what}` }).max(10_000).safeParse(body);
-  if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues, 'body'));
+  // `(body)`, as every refusal names the body it was sent (`(body)[0].phone_number`).
+  if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues, '(body)'));
   return r.data;
 }
 

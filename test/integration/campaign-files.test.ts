@@ -106,11 +106,13 @@ interface RefusedFile {
   options?: Parameters<typeof readRecipientsFile>[1];
   /** The field of the first issue (`file` or `file:LINE`; REST says `(body)` instead of `file`). */
   field: string;
-  /** What the message must say (the fault and the fix). */
+  /** What the message must say (the fault and the fix; a setting named as the producer API's field). */
   message: RegExp;
-  /** What it must say through REST, when its fix names a query parameter instead of a flag. */
+  /** What it must say through the CLI, when its fix names a setting: as a flag. */
+  cliMessage?: RegExp;
+  /** What it must say through REST, when its fix names a setting: as a query parameter. */
   restMessage?: RegExp;
-  /** The field through REST, when it is a query parameter (`sheet`) instead of a flag. */
+  /** The field through REST, when it is a query parameter (`query.sheet`). */
   restField?: string;
 }
 
@@ -201,21 +203,27 @@ const REFUSED: RefusedFile[] = [
     make: async () => fileOf('utf16-nobom.csv', Buffer.from('phone\n13800138000\n', 'utf16le')),
     rest: { type: 'text/csv' },
     field: 'file',
-    message: /NUL bytes where UTF-16LE text has them, without a byte-order mark.*Fix: name it with --encoding utf-16le/,
+    message: /NUL bytes where UTF-16LE text has them, without a byte-order mark.*Fix: name it with `encoding: "utf-16le"`, or save/,
+    cliMessage: /NUL bytes where UTF-16LE text has them, without a byte-order mark.*Fix: name it with `--encoding utf-16le`, or save/,
+    restMessage: /NUL bytes where UTF-16LE text has them, without a byte-order mark.*Fix: name it with `\?encoding=utf-16le`, or save/,
   },
   {
     name: 'UTF-16 LE without a byte-order mark, Chinese names with NULs of their own (一 is U+4E00)',
     make: async () => fileOf('utf16-nobom-zh.csv', Buffer.from('phone,name\n13800138000,张一鸣\n13800138001,王一\n', 'utf16le')),
     rest: { type: 'text/csv' },
     field: 'file',
-    message: /NUL bytes where UTF-16LE text has them.*Fix: name it with --encoding utf-16le/,
+    message: /NUL bytes where UTF-16LE text has them.*Fix: name it with `encoding: "utf-16le"`/,
+    cliMessage: /NUL bytes where UTF-16LE text has them.*Fix: name it with `--encoding utf-16le`/,
+    restMessage: /NUL bytes where UTF-16LE text has them.*Fix: name it with `\?encoding=utf-16le`/,
   },
   {
     name: 'UTF-16 BE without a byte-order mark',
     make: async () => fileOf('utf16be-nobom.csv', iconv.encode('phone\n13800138000\n', 'utf-16be')),
     rest: { type: 'text/csv' },
     field: 'file',
-    message: /NUL bytes where UTF-16BE text has them.*Fix: name it with --encoding utf-16be/,
+    message: /NUL bytes where UTF-16BE text has them.*Fix: name it with `encoding: "utf-16be"`/,
+    cliMessage: /NUL bytes where UTF-16BE text has them.*Fix: name it with `--encoding utf-16be`/,
+    restMessage: /NUL bytes where UTF-16BE text has them.*Fix: name it with `\?encoding=utf-16be`/,
   },
   {
     name: 'an .xlsx workbook saved under a .csv name',
@@ -268,10 +276,11 @@ const REFUSED: RefusedFile[] = [
     rest: { type: XLSX_TYPE, query: { sheet: 'Sheet9' } },
     flags: ['--sheet', 'Sheet9'],
     options: { sheet: 'Sheet9' },
-    field: '--sheet',
-    message: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: --sheet/,
-    restField: 'sheet',
-    restMessage: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: \?sheet= with one of those names/,
+    field: 'sheet',
+    message: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: name one of those in `sheet`$/,
+    cliMessage: /--sheet: has no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: name one of those in `--sheet`/,
+    restField: 'query.sheet',
+    restMessage: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: name one of those in `\?sheet=`$/,
   },
   {
     name: 'a workbook with a header only',
@@ -290,8 +299,32 @@ const REFUSED: RefusedFile[] = [
       ]),
     rest: { type: XLSX_TYPE },
     field: 'file',
-    message: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: --sheet "名单"/,
-    restMessage: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: \?sheet=%E5%90%8D%E5%8D%95/,
+    message: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: `sheet: "名单"`$/,
+    cliMessage: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: `--sheet "名单"`/,
+    restMessage: /sheet "Sheet1" \(the first\) holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "名单"\. Fix: `\?sheet=%E5%90%8D%E5%8D%95`$/,
+  },
+  {
+    // It said only that the header named no phone column: the hint an empty first sheet gets was missing.
+    name: 'a workbook whose first sheet holds a note, the list on another',
+    make: () =>
+      workbook('first-note.xlsx', [
+        { name: '说明', rows: [['see next sheet']] },
+        { name: '名单', rows: [['手机号码', 'name'], [13800138000, '张三']] },
+      ]),
+    rest: { type: XLSX_TYPE },
+    field: 'file:1',
+    message: /^the header \("see next sheet"\) names no phone column on sheet "说明" \(the first\)\. The workbook's other sheets with rows: "名单"\. Fix: `sheet: "名单"` if the list is there; or name the number column one of phone, .*without a header$/,
+    cliMessage: /file:1: the header \("see next sheet"\) names no phone column on sheet "说明" \(the first\)\. The workbook's other sheets with rows: "名单"\. Fix: `--sheet "名单"` if the list is there; or name the number column/,
+    restMessage: /^the header \("see next sheet"\) names no phone column on sheet "说明" \(the first\)\. The workbook's other sheets with rows: "名单"\. Fix: `\?sheet=%E5%90%8D%E5%8D%95` if the list is there; or name the number column/,
+  },
+  {
+    // With no other sheet holding rows, the header's own fix alone.
+    name: 'a workbook whose only sheet\'s header names no phone column',
+    make: () => workbook('no-phone.xlsx', [{ name: 'Sheet1', rows: [['name', 'city'], ['张三', '北京']] }]),
+    rest: { type: XLSX_TYPE },
+    field: 'file:1',
+    message: /^the header \("name", "city"\) names no phone column\. Fix: name the number column one of phone, /,
+    cliMessage: /file:1: the header \("name", "city"\) names no phone column\. Fix: name the number column one of phone, /,
   },
   {
     name: 'a workbook whose sheet asked for is empty, the list on two others',
@@ -305,8 +338,9 @@ const REFUSED: RefusedFile[] = [
     flags: ['--sheet', 'Feb'],
     options: { sheet: 'Feb' },
     field: 'file',
-    message: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: --sheet with the one that holds the list \(--sheet "Jan"\)/,
-    restMessage: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: \?sheet= with the one that holds the list \(\?sheet=Jan\)/,
+    message: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: name the one that holds the list in `sheet` \(`sheet: "Jan"`\)$/,
+    cliMessage: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: name the one that holds the list in `--sheet` \(`--sheet Jan`\)/,
+    restMessage: /sheet "Feb" holds no recipient: it is empty \(nothing was enqueued\)\. The workbook's other sheets with rows: "Jan", "Mar 2"\. Fix: name the one that holds the list in `\?sheet=` \(`\?sheet=Jan`\)$/,
   },
   {
     name: 'a .xlsx that is not a workbook',
@@ -338,7 +372,7 @@ describe('campaign files refused whole, with nothing written', () => {
     const r = await cli(['campaign', '--file', path, ...(c.flags ?? []), ...CLI_SEND]);
     expect(r.code).toBe(EXIT_USAGE); // refused: bad input, nothing was sent or enqueued
     expect(r.stderr).toContain(`${c.field}: `);
-    expect(r.stderr.replace(/\n/g, ' ')).toMatch(c.message);
+    expect(r.stderr.replace(/\n/g, ' ')).toMatch(c.cliMessage ?? c.message);
     expect(await keys()).toEqual(before);
   });
 
@@ -444,6 +478,26 @@ describe('the counting pass (--dry-run, or before the question) names the file a
 });
 
 describe('a header that does not fit the template is refused once, at the header, not once per row', () => {
+  it('a variable no column fills, through each surface: the fix names the shared params as that surface takes them (the API and REST were told --param, "(templateParam in the API)")', async () => {
+    const before = await keys();
+    const path = fileOf('no-order-each.csv', 'phone,name\n13800138000,Li\n');
+    const settings = { signName: N.sign, templateCode: N.notificationTemplate };
+    const api = await producer.campaign(readRecipientsFile(path), settings, { sourceField: 'file' }).catch((e: unknown) => e as ValidationError);
+    expect((api as ValidationError).issues).toEqual([
+      { field: 'file:1', message: 'template SMS_900000002 uses ${order}, but no column is named "order" and no shared param gives it (nothing was enqueued). Fix: add a column "order", or give every recipient the same value with `templateParam: {"order":"..."}`' },
+    ]);
+    const r = await cli(['campaign', '--file', path, '--sign', N.sign, '--template', N.notificationTemplate, '--yes', '--json']);
+    expect(r.stderr).toContain('Fix: add a column "order", or give every recipient the same value with `--param \'{"order":"..."}\'`\n');
+    // --json keeps the API's words, as it keeps its field names.
+    expect(JSON.parse(r.stdout).error.issues[0].message).toContain('`templateParam: {"order":"..."}`');
+    const query = new URLSearchParams(settings);
+    const res = await app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: readFileSync(path) });
+    expect(res.json().error.issues).toEqual([
+      { field: '(body):1', message: 'template SMS_900000002 uses ${order}, but no column is named "order" and no shared param gives it (nothing was enqueued). Fix: add a column "order", or give every recipient the same value with `?templateParam={"order":"..."}` (percent-encoded)' },
+    ]);
+    expect(await keys()).toEqual(before);
+  });
+
   it('a variable no column fills (${order} of the notification template): one issue, whatever the number of rows', async () => {
     const before = await keys();
     const rows = Array.from({ length: 2000 }, (_, i) => `1380013${String(i).padStart(4, '0')},Li`);

@@ -72,8 +72,19 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
     { name: 'a send-list cursor of 401 characters', method: 'GET', url: `/v1/sends?cursor=${'a'.repeat(401)}`, field: 'query.cursor', message: /Fix: pass the `next`/ },
     { name: 'a recipients cursor of 401 characters', method: 'GET', url: `/v1/sends/smx0000000000000000000/recipients?cursor=${'a'.repeat(401)}`, field: 'query.cursor', message: /Fix: pass the `next`/ },
     // zod said "Too small: expected string to have >=1 characters" / "Too big: ... <=200 characters".
-    { name: 'an empty ?sheet=', url: `/v1/campaigns?${csvQuery({ sheet: '' })}`, headers: { 'content-type': XLSX }, payload: 'x', field: 'sheet', message: /Fix: .*leave it out/ },
-    { name: 'a ?sheet= of 201 characters', url: `/v1/campaigns?${csvQuery({ sheet: 's'.repeat(201) })}`, headers: { 'content-type': XLSX }, payload: 'x', field: 'sheet', message: /at most 200 characters.*Fix/ },
+    // Query-string settings of an upload are named query.<name>, as on GET /v1/sends (they were named bare).
+    { name: 'an empty ?sheet=', url: `/v1/campaigns?${csvQuery({ sheet: '' })}`, headers: { 'content-type': XLSX }, payload: 'x', field: 'query.sheet', message: /Fix: .*leave it out/ },
+    { name: 'a ?sheet= of 201 characters', url: `/v1/campaigns?${csvQuery({ sheet: 's'.repeat(201) })}`, headers: { 'content-type': XLSX }, payload: 'x', field: 'query.sheet', message: /at most 200 characters.*Fix/ },
+    { name: 'a ?sheet= with a CSV upload', url: `/v1/campaigns?${csvQuery({ sheet: 'Sheet1' })}`, headers: { 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n', field: 'query.sheet', message: /applies to .xlsx uploads only\. Fix: drop \?sheet=/ },
+    { name: 'an ?encoding= with an .xlsx upload', url: `/v1/campaigns?${csvQuery({ encoding: 'gbk' })}`, headers: { 'content-type': XLSX }, payload: 'x', field: 'query.encoding', message: /applies to CSV uploads only\. Fix: drop \?encoding=/ },
+    { name: 'an upload\'s ?sign= (meant signName)', url: `/v1/campaigns?${csvQuery({ sign: N.sign })}`, headers: { 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n', field: 'query.sign', message: /Fix: write it as signName/ },
+    { name: 'an upload\'s template code that is no code', url: `/v1/campaigns?${csvQuery({ templateCode: 'T1' })}`, headers: { 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n', field: 'query.templateCode', message: /must look like SMS_123456789\. Fix/ },
+    { name: 'an upload\'s kind that does not fit its template', url: `/v1/campaigns?${csvQuery({ kind: 'notification' })}`, headers: { 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n', field: 'query.kind', message: /^(?!.*--kind).*is a marketing \(type 2\) template.*Fix: `\?kind=marketing`, or a notification template/ },
+    { name: 'an upload\'s deadline in the past', url: `/v1/campaigns?${csvQuery({ deadline: '2020-01-01T00:00:00+08:00' })}`, headers: { 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n', field: 'query.deadline', message: /Fix/ },
+    // A kind in the wrong case was refused without a fix.
+    { name: 'a kind in the wrong case', url: '/v1/messages', payload: { ...note, kind: 'Notification' }, field: 'kind', message: /^must be one of verification, notification, marketing.*Fix: `kind: "notification"`/ },
+    { name: 'an upload\'s kind in the wrong case', url: `/v1/campaigns?${csvQuery({ kind: 'Marketing' })}`, headers: { 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n', field: 'query.kind', message: /Fix: `\?kind=marketing`/ },
+    { name: 'a JSON campaign\'s kind that does not fit its template', url: '/v1/campaigns', payload: { signName: N.sign, templateCode: N.marketingTemplate, kind: 'notification', recipients: [{ phone: '13800138011', params: { name: 'Li' } }] }, field: 'kind', message: /^(?!.*--kind).*Fix: `kind: "marketing"`, or a notification template/ },
     // It said "must be an http(s) URL", which it is: too long was the fault.
     { name: 'a callbackUrl of 2100 characters', url: '/v1/messages', payload: { ...note, callbackUrl: `https://example.com/${'a'.repeat(2100)}` }, field: 'callbackUrl', message: /at most 2048 characters.*Fix/ },
     // It said "letters, digits, . _ - only" of an id made of letters alone: too long was the fault.
@@ -86,7 +97,7 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
       url: `/v1/campaigns?${csvQuery({ templateParam: '{"name":"Li","name":"Wang"}' })}`,
       headers: { 'content-type': 'text/csv' },
       payload: 'phone\n13800138011\n',
-      field: 'templateParam.name',
+      field: 'query.templateParam.name',
       message: /given twice.*Fix: give it once/,
     },
     // Half a character (a lone UTF-16 surrogate: a JSON "\udc00" escape, a broken UTF-16 file).
@@ -105,6 +116,8 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
     const res = await app.inject({ method: c.method ?? 'POST', url: c.url, headers: { ...AUTH, ...c.headers }, payload: c.payload });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error.issues).toEqual([{ field: c.field, message: expect.stringMatching(c.message) }]);
+    // A read changes nothing, and says so (it said "nothing was enqueued").
+    expect(res.json().error.message).toBe(`the request is invalid; ${c.method === 'GET' ? 'nothing was changed' : 'nothing was enqueued'}`);
     const after = await keysOf();
     expect([...after].filter((k) => !before.has(k))).toEqual([]);
   });

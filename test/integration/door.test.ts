@@ -90,6 +90,11 @@ interface Case {
   message: RegExp;
   /** Per-number problems: a campaign rejects such rows one by one (tested below), so it is not in the whole-request catalogue. */
   perNumber?: boolean;
+  /**
+   * The fix as each surface names the setting: the producer and a JSON body by its field, the CLI
+   * by its flag (the API was told "--kind marketing" too).
+   */
+  fix?: { api: string; cli: string };
 }
 
 const PHONE = '13800138000';
@@ -109,9 +114,9 @@ const CASES: Case[] = [
   { name: 'a link inside a variable', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'see http://evil.example/x', order: 'A1' }, field: 'templateParam.name', message: /link.*PARAM_NOT_SUPPORT_URL.*Fix/ },
   { name: 'a variable over 35 characters', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'Ada', order: 'A'.repeat(36) }, field: 'templateParam.order', message: /36 characters.*at most 35.*Fix/ },
   { name: 'a param the template does not use', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { code: '123456', minutes: '5' }, kind: 'verification', field: 'templateParam.minutes', message: /not a variable of the template.*Fix/ },
-  { name: 'a verification template sent as marketing', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'marketing', field: 'kind', message: /verification \(type 0\) template: sent as marketing its codes would wait for the quiet hours to end.*Fix: kind verification/ },
-  { name: 'a marketing template sent as a notification', sign: N.sign, template: N.marketingTemplate, phones: [PHONE], param: { name: 'n' }, kind: 'notification', field: 'kind', message: /marketing \(type 2\) template: sent as notification it would skip the quiet hours and the opt-out list\. Fix: kind marketing/ },
-  { name: 'a notification template sent as verification to two numbers', sign: N.sign, template: N.notificationTemplate, phones: [PHONE, '13900139000'], param: NOTE, kind: 'verification', field: 'kind', message: /notification \(type 1\) template: sent as verification to (2 numbers|a campaign), each number would take a SendSms call of its own.*Fix: kind notification/ },
+  { name: 'a verification template sent as marketing', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'marketing', field: 'kind', message: /verification \(type 0\) template: sent as marketing its codes would wait for the quiet hours to end.*Fix: /, fix: { api: 'Fix: `kind: "verification"`, or a marketing template', cli: 'Fix: `--kind verification`, or a marketing template' } },
+  { name: 'a marketing template sent as a notification', sign: N.sign, template: N.marketingTemplate, phones: [PHONE], param: { name: 'n' }, kind: 'notification', field: 'kind', message: /marketing \(type 2\) template: sent as notification it would skip the quiet hours and the opt-out list\. Fix: /, fix: { api: 'Fix: `kind: "marketing"`, or a notification template', cli: 'Fix: `--kind marketing`, or a notification template' } },
+  { name: 'a notification template sent as verification to two numbers', sign: N.sign, template: N.notificationTemplate, phones: [PHONE, '13900139000'], param: NOTE, kind: 'verification', field: 'kind', message: /notification \(type 1\) template: sent as verification to (2 numbers|a campaign), each number would take a SendSms call of its own.*Fix: /, fix: { api: 'Fix: `kind: "notification"`, or leave the kind out', cli: 'Fix: `--kind notification`, or leave the kind out' } },
   { name: 'a param in another case than the variable', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { Code: '123456' }, kind: 'verification', field: 'templateParam.Code', message: /not a variable of the template \(it uses \$\{code\}\)\. Fix: rename it "code" \(variable names must match exactly\)/ },
   { name: 'a deadline in the past', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: '2020-01-01T08:00:00+08:00', field: 'deadline', message: /in the past.*ISO 8601/ },
   { name: 'a deadline that does not parse', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: NOTE, deadline: 'tomorrow 8pm', field: 'deadline', message: /ISO 8601.*epoch milliseconds/ },
@@ -134,9 +139,14 @@ function batchField(c: Case): string {
   return c.field;
 }
 
-function expectIssue(issues: FieldIssue[] | undefined, field: string, message: RegExp): void {
+function expectIssue(issues: FieldIssue[] | undefined, field: string, message: RegExp, fix?: string): void {
   expect(issues, 'issues').toBeDefined();
   expect(issues).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.stringMatching(message) })]));
+  if (fix !== undefined) {
+    const said = issues!.find((i) => i.field === field)!.message;
+    expect(said).toContain(fix);
+    expect(said).not.toMatch(/--kind|--param/);
+  }
 }
 
 async function refusal(run: Promise<unknown>): Promise<ValidationError> {
@@ -183,13 +193,13 @@ describe('the door: requests the account or Dysmsapi would refuse are refused wh
   describe.each(CASES)('$name', (c) => {
     it('producer API: send, sendBatch and campaign throw ValidationError naming the field and the fix', async () => {
       const before = await keysOf(prefix);
-      expectIssue((await refusal(producer.send(sendRequest(c)))).issues, c.field, c.message);
-      expectIssue((await refusal(producer.sendBatch(batchRequest(c)))).issues, batchField(c), c.message);
+      expectIssue((await refusal(producer.send(sendRequest(c)))).issues, c.field, c.message, c.fix?.api);
+      expectIssue((await refusal(producer.sendBatch(batchRequest(c)))).issues, batchField(c), c.message, c.fix?.api);
       if (!c.perNumber) {
         async function* rows() {
           for (const phone of c.phones) yield { phone };
         }
-        expectIssue((await refusal(producer.campaign(rows(), campaignSettings(c)))).issues, c.field, c.message);
+        expectIssue((await refusal(producer.campaign(rows(), campaignSettings(c)))).issues, c.field, c.message, c.fix?.api);
       }
       await expectNothingWritten(before);
     });
@@ -202,6 +212,7 @@ describe('the door: requests the account or Dysmsapi would refuse are refused wh
       expect(send.stderr).toContain(`error: ${CLI_FLAG[c.field]}: `);
       expect(JSON.parse(send.stdout).error.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field: c.field })]));
       expect(send.stderr).toMatch(c.message);
+      if (c.fix) expect(send.stderr).toContain(c.fix.cli);
       expect(JSON.parse(send.stdout).error.code).toBe('SMSQ_INVALID_REQUEST');
       if (!c.perNumber) {
         const file = join(dir, `${c.name.replace(/\W+/g, '-')}.csv`);
@@ -211,6 +222,7 @@ describe('the door: requests the account or Dysmsapi would refuse are refused wh
         expect(campaign.code, campaign.stderr).toBe(EXIT_USAGE);
         expect(campaign.stderr).toContain(`error: ${CLI_FLAG[c.field]}: `);
         expect(campaign.stderr).toMatch(c.message);
+        if (c.fix) expect(campaign.stderr).toContain(c.fix.cli);
       }
       await expectNothingWritten(before);
     });
@@ -220,10 +232,10 @@ describe('the door: requests the account or Dysmsapi would refuse are refused wh
       const strip = <T extends object>(body: T) => JSON.parse(JSON.stringify(body)) as T; // no undefined fields
       const messages = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: strip(sendRequest(c)) });
       expect(messages.statusCode, messages.body).toBe(400);
-      expectIssue(messages.json().error.issues, c.field, c.message);
+      expectIssue(messages.json().error.issues, c.field, c.message, c.fix?.api);
       const batches = await app.inject({ method: 'POST', url: '/v1/batches', headers: AUTH, payload: strip(batchRequest(c)) });
       expect(batches.statusCode, batches.body).toBe(400);
-      expectIssue(batches.json().error.issues, batchField(c), c.message);
+      expectIssue(batches.json().error.issues, batchField(c), c.message, c.fix?.api);
       if (!c.perNumber) {
         const campaigns = await app.inject({
           method: 'POST',
@@ -232,7 +244,7 @@ describe('the door: requests the account or Dysmsapi would refuse are refused wh
           payload: strip({ ...campaignSettings(c), recipients: c.phones.map((phone) => ({ phone })) }),
         });
         expect(campaigns.statusCode, campaigns.body).toBe(400);
-        expectIssue(campaigns.json().error.issues, c.field, c.message);
+        expectIssue(campaigns.json().error.issues, c.field, c.message, c.fix?.api);
       }
       await expectNothingWritten(before);
     });
@@ -306,7 +318,7 @@ describe('a value of the wrong type', () => {
     // In a query string, a list is a parameter given twice: no advice about JSON quotes.
     const twice = await app.inject({ method: 'POST', url: `/v1/campaigns?signName=${encodeURIComponent(N.sign)}&templateCode=${N.marketingTemplate}&templateCode=${N.marketingTemplate}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n' });
     expect(twice.statusCode).toBe(400);
-    expect(twice.json().error.issues).toEqual([{ field: 'templateCode', message: 'must be a string, got a list. Fix: give the parameter once' }]);
+    expect(twice.json().error.issues).toEqual([{ field: 'query.templateCode', message: 'must be a string, got a list. Fix: give the parameter once' }]);
     await expectNothingWritten(before);
   });
 });

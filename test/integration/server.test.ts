@@ -11,6 +11,7 @@ import { ConfigError } from '../../src/config.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallMetricsRecorder, instrumentSmsClient } from '../../src/metrics/call-metrics.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
+import { SERVER_QUEUES } from '../../src/queue/keys.js';
 import { buildServer, type ServerDeps, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
@@ -151,6 +152,10 @@ describe('smsq server: ingestion', () => {
     expectErrorShape(wrongType.json(), 'SMSQ_UNSUPPORTED_MEDIA_TYPE');
     const csvToMessages = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n' });
     expect(csvToMessages.statusCode).toBe(415);
+    // A campaign takes a workbook too: the message names its type (it named JSON and CSV only).
+    const xmlCampaign = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: { ...AUTH, 'content-type': 'application/xml' }, payload: '<r/>' });
+    expect(xmlCampaign.statusCode).toBe(415);
+    expect(expectErrorShape(xmlCampaign.json(), 'SMSQ_UNSUPPORTED_MEDIA_TYPE').message).toMatch(/Fix: .*application\/json.*text\/csv.*application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet \(an \.xlsx workbook\)/);
 
     expect(await jobsIn(h!)).toBe(0);
   });
@@ -239,7 +244,7 @@ describe('smsq server: ingestion', () => {
       payload: csv,
     });
     expect(badQuery.statusCode).toBe(400);
-    expect(expectErrorShape(badQuery.json(), 'SMSQ_INVALID_REQUEST').issues!.map((i) => i.field).sort()).toEqual(['colour', 'templateParam']);
+    expect(expectErrorShape(badQuery.json(), 'SMSQ_INVALID_REQUEST').issues!.map((i) => i.field).sort()).toEqual(['query.colour', 'query.templateParam']);
     const noRecipients = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { signName: N.sign, templateCode: N.marketingTemplate, recipients: [] } });
     expect(expectErrorShape(noRecipients.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('recipients');
     expect(await jobsIn(hh)).toBe(jobs);
@@ -429,6 +434,16 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
     expect(await q.isPaused()).toBe(true);
   });
 
+  it('embedded without queueNames (smsq/server\'s buildServer), the dashboard and /metrics cover the queues smsq server shows, housekeeping (callbacks) included (it showed calls alone)', async () => {
+    const hh = await harness('srv-board-default');
+    const app = await serverFor(hh);
+    const api = await app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: BASIC });
+    expect((api.json() as { queues: { name: string }[] }).queues.map((q) => q.name).sort()).toEqual([...SERVER_QUEUES].sort());
+    expect([...SERVER_QUEUES].sort()).toEqual(['calls', 'housekeeping']);
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/queue="housekeeping"/);
+  });
+
   it('read-only dashboard: queue-wide pause and resume are refused like every other write action, and change nothing', async () => {
     const hh = await harness('srv-board-ro');
     const app = await serverFor(hh, { queueNames: ['calls', 'housekeeping'], dashboard: { basicAuth: LOGIN } });
@@ -519,6 +534,24 @@ describe('smsq server: what fastify and Node answer on their own is in the error
     });
     expect(slow.status).toBe(408);
     expect(expectErrorShape(JSON.parse(slow.body), 'SMSQ_REQUEST_TIMEOUT').message).toMatch(/Fix: /);
+  });
+
+  it('raw UTF-8 in the query string or path (a new user\'s curl): 400 naming the query parameter and percent-encoding as the fix (it said "not HTTP/1.1 ... check the client, or a proxy")', async () => {
+    const app = await serverFor(await harness('srv-fw-raw-utf8'));
+    const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+    const query = await rawHttp(port, `GET /v1/campaigns?signName=smsq沙箱&templateCode=SMS_900000003 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+    expect(query.status).toBe(400);
+    const error = expectErrorShape(JSON.parse(query.body), 'SMSQ_INVALID_REQUEST');
+    expect(error.message).not.toMatch(/HTTP\/1\.1|proxy/);
+    expect(error.issues).toEqual([
+      { field: 'query.signName', message: expect.stringMatching(/^holds characters that are not percent-encoded \(raw UTF-8\).*Fix: percent-encode each query value as UTF-8: curl --url-query 'signName=\.\.\.'.*-G --data-urlencode 'signName=\.\.\.'/) },
+    ]);
+    // Two parameters at fault, and a name that is not ASCII itself: each named as sent.
+    const two = await rawHttp(port, `POST /v1/campaigns?signName=沙箱&kind=marketing&name=春季 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+    expect(expectErrorShape(JSON.parse(two.body), 'SMSQ_INVALID_REQUEST').issues?.map((i) => i.field)).toEqual(['query.signName', 'query.name']);
+    const path = await rawHttp(port, `GET /v1/sends/沙箱 HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(path.status).toBe(400);
+    expect(expectErrorShape(JSON.parse(path.body), 'SMSQ_INVALID_REQUEST').issues).toEqual([{ field: '(path)', message: expect.stringMatching(/^holds characters that are not percent-encoded \(raw UTF-8\).*Fix: percent-encode the path as UTF-8/) }]);
   });
 
   it('two Idempotency-Key header lines on the wire: 400 saying it appears more than once (it said "may contain only letters")', async () => {

@@ -30,7 +30,7 @@ describe('checkParamColumns: a file header against its template, once for the fi
 
   it('a variable no column and no shared param fills', () => {
     expect(checkParamColumns(at('name'), ['name', 'order'], undefined, 'SMS_1')).toEqual([
-      { field: 'file:1', message: expect.stringMatching(/^template SMS_1 uses \$\{order\}, but no column is named "order" and no shared param gives it \(nothing was enqueued\)\. Fix: add a column "order", or .*--param '\{"order":"\.\.\."\}'/) },
+      { field: 'file:1', message: expect.stringMatching(/^template SMS_1 uses \$\{order\}, but no column is named "order" and no shared param gives it \(nothing was enqueued\)\. Fix: add a column "order", or give every recipient the same value with `templateParam: \{"order":"\.\.\."\}`$/) },
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { flagOfField } from '../../cli/request-flags.js';
+import { flagOfField, inFlagTerms } from '../../cli/request-flags.js';
+import { mention } from '../../src/setting-mention.js';
 
 describe('flagOfField: refusals name the flag the user typed', () => {
   it('maps the request fields the send commands fill, params by name', () => {
@@ -18,5 +19,16 @@ describe('flagOfField: refusals name the flag the user typed', () => {
 
   it('leaves fields that no flag fills as they are: a file line, a message of a batch file, a flag already', () => {
     expect(['file:3', 'messages[0].templateParam.code', '--date', '(request)'].map(flagOfField)).toEqual(['file:3', 'messages[0].templateParam.code', '--date', '(request)']);
+  });
+});
+
+describe('inFlagTerms: a fix names a setting by its flag, as the CLI takes it', () => {
+  it('writes each mention as its flag with the value as typed in a shell; the rest of the message as it is', () => {
+    const message = `SMS_1 is a marketing (type 2) template. Fix: ${mention('kind', 'marketing')}, or a notification template (see \`smsq templates\`)`;
+    expect(inFlagTerms(message)).toBe('SMS_1 is a marketing (type 2) template. Fix: `--kind marketing`, or a notification template (see `smsq templates`)');
+    expect(inFlagTerms(`Fix: ${mention('templateParam', { order: '...' })}`)).toBe(`Fix: \`--param '{"order":"..."}'\``);
+    expect(inFlagTerms(`Fix: ${mention('sheet', '名单')} or ${mention('sheet', 'Mar 2')} or ${mention('sheet', 'Jan')}`)).toBe('Fix: `--sheet "名单"` or `--sheet "Mar 2"` or `--sheet Jan`');
+    expect(inFlagTerms(`Fix: drop ${mention('encoding')}`)).toBe('Fix: drop `--encoding`');
+    expect(['sheet', 'encoding'].map(flagOfField)).toEqual(['--sheet', '--encoding']);
   });
 });

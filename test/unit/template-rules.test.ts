@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkParamValues, kindMismatch, kindOfTemplate, regionMismatch, type TemplateRules } from '../../src/sms/template-rules.js';
+import { checkParamValues, regionMismatch, type TemplateRules } from '../../src/sms/template-rules.js';
+import { kindMismatch, kindOfTemplate } from '../../src/queue/template-kind.js';
 
 const rules = (over: Partial<TemplateRules>): TemplateRules => ({ templateCode: 'SMS_1', templateType: 1, content: '${a}', variableAttributes: {}, ...over });
 const codes = (r: TemplateRules, params: Record<string, string>) => checkParamValues(r, Object.keys(params), params, 'S').map((i) => [i.field, i.apiCode]);
@@ -112,8 +113,8 @@ describe('kinds against templates', () => {
       ['ok', 'ok', 'ok'],
       ['ok', 'ok', 'ok'],
     ]);
-    expect(kindMismatch(of(0), 'marketing')).toMatch(/^SMS_1 is a verification \(type 0\) template: .*Fix: kind verification \(--kind verification\)/);
-    expect(kindMismatch(of(1), 'verification')).toMatch(/^SMS_1 is a notification \(type 1\) template: sent as verification to a campaign, .*call of its own.*Fix: kind notification \(--kind notification\)/);
+    expect(kindMismatch(of(0), 'marketing')).toMatch(/^SMS_1 is a verification \(type 0\) template: .*Fix: `kind: "verification"`, or a marketing template/);
+    expect(kindMismatch(of(1), 'verification')).toMatch(/^SMS_1 is a notification \(type 1\) template: sent as verification to a campaign, .*call of its own.*Fix: `kind: "notification"`, or leave the kind out/);
     // To one number it is one call either way: an urgent notification may take the codes' lane.
     expect(kindMismatch(of(1), 'verification', 1)).toBeUndefined();
     expect(kindMismatch(of(1), 'verification', 2)).toMatch(/sent as verification to 2 numbers, each number would take a SendSms call of its own/);

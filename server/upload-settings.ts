@@ -1,0 +1,31 @@
+/**
+ * A file upload to `POST /v1/campaigns` carries its settings in the query string, so its refusals
+ * name them as query parameters, as every other route does: the field `query.kind`, the fix
+ * `?kind=marketing`. The producer and the file readers name them as request fields (`kind`,
+ * `` `kind: "marketing"` ``, src/setting-mention.ts); this turns those into the upload's terms.
+ */
+import { ValidationError } from '../src/errors.js';
+import { respell, type MentionedSetting } from '../src/setting-mention.js';
+import { CampaignQuery } from './schemas.js';
+
+/** The settings an upload takes from its query string. */
+const QUERY_SETTINGS: ReadonlySet<string> = new Set(Object.keys(CampaignQuery.shape));
+
+/** A setting as a query parameter; a JSON value is shown as JSON, to be percent-encoded as any value. */
+function querySpelling(setting: MentionedSetting, value: unknown): string {
+  if (value === undefined) return `\`?${setting}=\``;
+  if (typeof value === 'string') return `\`?${setting}=${encodeURIComponent(value)}\``;
+  return `\`?${setting}=${JSON.stringify(value)}\` (percent-encoded)`;
+}
+
+/** `query.kind` for a setting's field (`kind`, `templateParam.name`); any other field as it is (`(body):7`). */
+function queryField(field: string): string {
+  const name = /^[^.[]+/.exec(field)?.[0] ?? '';
+  return QUERY_SETTINGS.has(name) ? `query.${field}` : field;
+}
+
+/** A refusal of an upload in its own terms; anything else as it is. */
+export function inQueryTerms(err: unknown): unknown {
+  if (!(err instanceof ValidationError)) return err;
+  return new ValidationError(err.issues.map((issue) => ({ field: queryField(issue.field), message: respell(issue.message, querySpelling) })));
+}

@@ -1,0 +1,47 @@
+/** Settings named in a fix, written once (the Node API's field) and respelled by each surface. */
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import { mention, respell } from '../../src/setting-mention.js';
+import { inQueryTerms } from '../../server/upload-settings.js';
+
+describe('mention and respell', () => {
+  it('writes a setting as the request field, its value as JSON, and reads it back for a surface to write its own way', () => {
+    expect(mention('kind', 'marketing')).toBe('`kind: "marketing"`');
+    expect(mention('templateParam', { name: '...' })).toBe('`templateParam: {"name":"..."}`');
+    expect(mention('encoding')).toBe('`encoding`');
+    const seen: unknown[] = [];
+    const text = respell(`a ${mention('kind', 'verification')} b ${mention('templateParam', { a: 'x`y' })} c ${mention('sheet')}`, (setting, value) => {
+      seen.push([setting, value]);
+      return `<${setting}>`;
+    });
+    expect(text).toBe('a <kind> b <templateParam> c <sheet>');
+    // A backtick in a value does not end its mention.
+    expect(seen).toEqual([['kind', 'verification'], ['templateParam', { a: 'x`y' }], ['sheet', undefined]]);
+  });
+
+  it('leaves other backticked text alone: a command, a setting it does not know, a value that is not JSON', () => {
+    const text = 'see `smsq templates`, `name: "x"`, `kind: marketing`';
+    expect(respell(text, () => 'X')).toBe(text);
+  });
+});
+
+describe('inQueryTerms: an upload\'s refusal in the terms of its query string', () => {
+  it('names a setting query.<name> and writes its fix as a query parameter; a line of the body as it is', () => {
+    const err = inQueryTerms(
+      new ValidationError([
+        { field: 'kind', message: `SMS_1 is a marketing (type 2) template. Fix: ${mention('kind', 'marketing')}` },
+        { field: 'templateParam.name', message: 'is empty' },
+        { field: '(body):1', message: `Fix: ${mention('templateParam', { order: '...' })}, or ${mention('sheet', '名单')}, or drop ${mention('encoding')}` },
+        { field: 'query.kind', message: 'as it was' },
+      ]),
+    ) as ValidationError;
+    expect(err.issues).toEqual([
+      { field: 'query.kind', message: 'SMS_1 is a marketing (type 2) template. Fix: `?kind=marketing`' },
+      { field: 'query.templateParam.name', message: 'is empty' },
+      { field: '(body):1', message: 'Fix: `?templateParam={"order":"..."}` (percent-encoded), or `?sheet=%E5%90%8D%E5%8D%95`, or drop `?encoding=`' },
+      { field: 'query.kind', message: 'as it was' },
+    ]);
+    const other = new Error('not a refusal');
+    expect(inQueryTerms(other)).toBe(other);
+  });
+});
