@@ -50,6 +50,7 @@ export {
   IdempotencyKeyReusedError,
   IdempotencyInProgressError,
   IdempotencyKeyCutShortError,
+  SendWithdrawnError,
   ProducerClosedError,
   SendEndedError,
   ListInterruptedError,

@@ -1,9 +1,8 @@
 import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
-import { Job } from 'bullmq';
 import { clientCommandTimeoutMs, commandTimeoutOf, createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, SendWithdrawnError, ValidationError } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -14,6 +13,8 @@ import { addCallback } from '../src/queue/follow-ups.js';
 import { isSendEnded, type SendControlTrigger } from '../src/queue/lifecycle.js';
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
+import { cancelQueuedChunks, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
+import { endedWithdrawn, isWithdrawn, WITHDRAWN_REASON } from '../src/queue/withdrawal.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
@@ -257,11 +258,6 @@ type ProducerCalls = Omit<Producer, 'close' | 'closeWithin' | 'waitFor'>;
 const DAY = 86_400;
 /** Chunks written (and their jobs added) per round trip: bounds one MULTI of `addBulk`. */
 const ENQUEUE_BATCH = 500;
-/**
- * Chunks a cancel marks per round trip. Redis runs a client's pipelined scripts back to back, so a
- * batch holds other clients (a verification code's claim) for about this many scripts' time.
- */
-const CANCEL_BATCH = 64;
 
 export function createProducer(opts: ProducerOptions): Producer {
   const clock = opts.clock ?? systemClock;
@@ -334,15 +330,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   }
 
   /** Wakes the jobs parked while a send was paused (they re-check its control at once). */
-  async function wakeParked(sendId: string): Promise<void> {
-    const parkedKey = keys.sendParked(sendId);
-    const ids = await opts.redis.smembers(parkedKey);
-    for (const id of ids) {
-      const job = await Job.fromId(queue, id);
-      await job?.promote().catch(() => undefined); // no longer delayed: it already ran again
-    }
-    if (ids.length) await opts.redis.srem(parkedKey, ...ids);
-  }
+  const wakeParked = (sendId: string) => wakeParkedJobs({ redis: opts.redis, keys, queue }, sendId);
 
   /** The opted-out numbers among a marketing request's numbers (one round trip). */
   async function suppressedAmong(kind: unknown, raw: unknown[]): Promise<Set<string>> {
@@ -419,29 +407,82 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   /**
    * An enqueue is acknowledged only once it would outlive a crash of Redis (design invariant 8).
-   * One that cannot be confirmed is cancelled before the error is thrown (a worker cannot claim it
+   * One that cannot be confirmed is withdrawn before the error is thrown (a worker cannot claim it
    * meanwhile: its claim needs the same confirmation). "Not confirmed" is not "not replicated": a
-   * replica may hold the send but not the cancel and be promoted, so the outcome is unknown, like
-   * a SendSms that timed out, and only a retry under the same idempotency key is safe.
+   * replica may hold the send without its withdrawal and be promoted, so the outcome is unknown,
+   * like a SendSms that timed out, and only a retry under the same idempotency key is safe.
+   *
+   * `hold` (a request with an idempotency key): the send is paused with the withdrawal's mark
+   * (withdrawal.ts) for that retry to take back ({@link answerEarlier}); cancelled, it was answered
+   * to the retry as queued and never sent. The repair sweep cancels it if no retry comes.
+   * `cancel`: without a key no retry can take it back; nor can one take back a campaign held
+   * part-way (its key answers SMSQ_IDEMPOTENCY_KEY_CUT_SHORT).
    */
-  async function confirmOrWithdraw(sendId: string, since: WriteMark): Promise<void> {
+  async function confirmOrWithdraw(sendId: string, since: WriteMark, idempotencyKey: string | undefined, how: 'hold' | 'cancel' = idempotencyKey === undefined ? 'cancel' : 'hold'): Promise<void> {
     try {
       await barrier.confirm(`send ${sendId}`, since);
     } catch (err) {
       if (!(err instanceof NotDurableError)) throw err;
-      await cancelSend(sendId, 'not confirmed durable at enqueue').catch(() => undefined);
-      throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, but a replica may have it without the cancel and be promoted, so retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)`);
+      const retry = 'retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)';
+      if (how === 'hold') {
+        const moved = await sends.setControl(sendId, 'withdraw', WITHDRAWN_REASON).catch(() => undefined);
+        if (moved && moved.from !== moved.to) log?.warn({ sendId }, 'enqueue not confirmed durable: send withdrawn (held paused) until a retry of its request takes it back');
+        throw new NotDurableError(
+          `send ${sendId}`,
+          `${err.detail}; it is withdrawn (held paused: nothing more of it is sent), but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS`,
+        );
+      }
+      await cancelSend(sendId, WITHDRAWN_REASON).catch(() => undefined);
+      const then = idempotencyKey === undefined ? 'a retry may send it twice (a request with an idempotency key is held instead, and its retry sends it once)' : retry;
+      throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, but a replica may have it without the cancel and be promoted, so ${then}`);
     }
   }
 
   /**
-   * Confirms a send that an earlier request with the same key enqueued. This request's own write
-   * (the key's claim) came after that send's writes on the same server, and WAIT and WAITAOF cover
-   * every earlier write of the server's history, so confirming this request's writes confirms those.
-   * Not withdrawn when it fails: it is not this request's send.
+   * Answers a send that an earlier request with the same key and body enqueued, once it is durable
+   * (that request may have died before confirming it). This request's own write (the key's claim)
+   * came after that send's writes on the same server, and WAIT and WAITAOF cover every earlier
+   * write of the server's history, so confirming this request's writes confirms those. A send that
+   * request withdrew (its confirmation failed) is taken back once confirmed: the retry its refusal
+   * asked for is answered with it live, sent once. Confirmation failing leaves a send as it was:
+   * one not withdrawn is not this request's to withdraw, and one withdrawn stays so. One the repair
+   * sweep cancelled since is refused (SendWithdrawnError): nothing of it goes out any more.
    */
-  async function confirmEarlier(sendId: string, since: WriteMark): Promise<void> {
-    await barrier.confirm(`send ${sendId} (enqueued by an earlier request with this idempotency key)`, since);
+  async function answerEarlier(sendId: string, since: WriteMark, idempotencyKey: string | undefined): Promise<void> {
+    const send = (await sends.status(sendId))?.send;
+    if (send && endedWithdrawn(send)) throw new SendWithdrawnError(idempotencyKey ?? '', sendId, send.controlReason ?? WITHDRAWN_REASON);
+    const withdrawn = send !== undefined && isWithdrawn(send);
+    const what = `send ${sendId} (enqueued by an earlier request with this idempotency key${withdrawn ? ', withdrawn as not confirmed durable' : ''})`;
+    try {
+      await barrier.confirm(what, since);
+    } catch (err) {
+      if (!(err instanceof NotDurableError) || !withdrawn) throw err;
+      throw new NotDurableError(what, `${err.detail}; it stays withdrawn (held paused), so retry with the same idempotency key again: the retry that finds it confirmed resumes it, and nothing is sent twice`);
+    }
+    if (withdrawn) await takeBack(sendId, idempotencyKey);
+  }
+
+  /**
+   * Resumes a withdrawn send for a retry of its request, only while it still bears the mark: the
+   * repair sweep cancelling it, or an operator moving it, in between is not undone. Confirmed as an
+   * operator's resume is: the caller is told it is queued.
+   */
+  async function takeBack(sendId: string, idempotencyKey: string | undefined): Promise<void> {
+    const moved = await durableControl('resume', sendId, async () => {
+      const moved = await sends.setControl(sendId, 'resume', 'resumed: a retry of its request (same idempotency key) found it confirmed durable', WITHDRAWN_REASON);
+      if (moved && moved.from !== moved.to) await wakeParked(sendId);
+      return moved;
+    }).catch((err: unknown) => {
+      if (!(err instanceof NotDurableError)) throw err;
+      // Resumed on the primary: the next retry finds it live (or, on a replica promoted without the resume, withdrawn) and answers it.
+      throw new NotDurableError(`the resume of withdrawn send ${sendId}`, err.detail, 'retry with the same idempotency key once the replicas answer (INFO replication): it returns this send, and sends nothing twice');
+    });
+    if (moved && moved.from !== moved.to) {
+      log?.info({ sendId }, 'withdrawn send taken back by a retry of its request: resumed');
+      return;
+    }
+    const now = (await sends.status(sendId))?.send;
+    if (now && endedWithdrawn(now)) throw new SendWithdrawnError(idempotencyKey ?? '', sendId, now.controlReason ?? WITHDRAWN_REASON);
   }
 
   const fence = createDurabilityFence({ redis: opts.redis, key: keys.durabilityFence(), durability, clock });
@@ -473,14 +514,7 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   async function cancelSend(sendId: string, reason: string): Promise<{ from: string; to: string }> {
     const moved = await control(sendId, 'cancel', reason);
-    // Mark what is still queued now rather than when each job comes up, CANCEL_BATCH chunks a round
-    // trip: one at a time, each reply waited for its own fsync (docs/benchmarks.md, session 17).
-    const total = (await sends.status(sendId))?.send.chunks ?? 0;
-    for (let start = 0; start < total; start += CANCEL_BATCH) {
-      const batch: Promise<unknown>[] = [];
-      for (let i = start; i < Math.min(total, start + CANCEL_BATCH); i++) batch.push(chunks.transition(`${sendId}.${i}`, sendId, { trigger: 'cancel' }));
-      await Promise.all(batch);
-    }
+    await cancelQueuedChunks(chunks, sendId, (await sends.status(sendId))?.send.chunks ?? 0);
     await wakeParked(sendId);
     // Cancelled is an end state: its callback goes now, whatever its recipients still wait for.
     if (moved.from !== moved.to) await calledBackIfEnded(sendId);
@@ -513,9 +547,9 @@ export function createProducer(opts: ProducerOptions): Producer {
     const since = await barrier.mark();
     const { sendId, owner, completesEarlier, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
     // An earlier request with the same key and body, enqueued: return it, enqueue nothing, once it
-    // is durable (its request may have died before confirming it).
+    // is durable (its request may have died before confirming it), and live if it was withdrawn.
     if (!owner) {
-      await confirmEarlier(sendId, since);
+      await answerEarlier(sendId, since, plan.idempotencyKey);
       return resultOf(sendId, plan, { duplicate: true, completedEarlier: false });
     }
     try {
@@ -569,7 +603,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + ENQUEUE_BATCH));
     }
     await enqueuer.finish(sendId);
-    await confirmOrWithdraw(sendId, since);
+    await confirmOrWithdraw(sendId, since, plan.idempotencyKey);
     // Its recipients may all have ended while it was enqueuing: then nobody else calls it back.
     if (plan.callbackUrl) await calledBackIfEnded(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
@@ -701,7 +735,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           },
           signal,
         });
-        if (result !== undefined) await confirmOrWithdraw(sendId, since);
+        if (result !== undefined) await confirmOrWithdraw(sendId, since, req.idempotencyKey);
         // An earlier request cut this send short and this one wrote the whole list into it: the key stands for it whole again.
         if (result !== undefined && completedEarlier && req.idempotencyKey) await idempotency.clearCutShort(req.idempotencyKey);
         if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
@@ -709,7 +743,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         // A send held part-way (its list broke, or it was stopped): what it says was enqueued must
         // be durable as any enqueue is, before it is said.
         const held = err instanceof ListInterruptedError || (err instanceof CampaignStoppedError && err.sendId !== undefined);
-        if (held) await confirmOrWithdraw(sendId, since);
+        if (held) await confirmOrWithdraw(sendId, since, req.idempotencyKey, 'cancel');
         // Stopped because Redis no longer keeps the mode: said as that, with the send it holds.
         if (lostDurability && err instanceof CampaignStoppedError) throw new RedisNotDurableError(lostDurability.mode, lostDurability.problems, err.stopped);
         // Once its send exists, part of it may be queued (and sent), even before a write was
@@ -724,7 +758,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         await release().catch((err: unknown) => log?.warn({ sendId, err: (err as Error).message }, 'idempotency lease not released; it expires by itself'));
       }
       if (result === undefined) {
-        await confirmEarlier(sendId, since);
+        await answerEarlier(sendId, since, req.idempotencyKey);
         return earlier as EnqueueResult;
       }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');

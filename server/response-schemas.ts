@@ -125,7 +125,7 @@ export const SendStatusSchema = z
       createdAt: epochMs,
       state: z.enum(SEND_STATES).meta({
         description:
-          'The send lifecycle (docs/lifecycle.md): `enqueuing` → `active` → `sent` (every recipient past the API) → `completed` (every recipient final); `paused` by an operator or auto-pause; it ends `completed`, `cancelled`, `expired` (its deadline left recipients unsent) or `failed` (as a whole, see `code`)',
+          'The send lifecycle (docs/lifecycle.md): `enqueuing` → `active` → `sent` (every recipient past the API) → `completed` (every recipient final); `paused` by an operator or auto-pause, or withdrawn (an enqueue not confirmed durable, held for its retry); it ends `completed`, `cancelled`, `expired` (its deadline left recipients unsent) or `failed` (as a whole, see `code`)',
       }),
       stateChangedAt: epochMs.meta({ description: 'When it reached `state` (ms since the epoch)' }),
       history: z
@@ -151,7 +151,9 @@ export const SendStatusSchema = z
             until: epochMs.optional().meta({ description: 'When the first of them opens, when every one holds now' }),
           })
           .meta({ description: 'Marketing with queued recipients, and the live workers have different quiet hours, one of which holds now: which worker takes a chunk decides' }),
-        z.strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause']), detail: z.string() }),
+        z
+          .strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause', 'withdrawn']), detail: z.string() })
+          .meta({ description: 'Paused by an operator or auto-pause (`detail`: the recorded reason); `withdrawn`: its enqueue was not confirmed durable and was refused SMSQ_NOT_DURABLE, and it waits for the retry of that request (same Idempotency-Key) to resume it; the repair sweep cancels it if none comes within SMSQ_REPAIR_ENQUEUE_GRACE_MS' }),
         z.strictObject({
           reason: z.literal('account-blocked'),
           code: z.string().meta({ description: 'The Dysmsapi code that blocked the account' }),

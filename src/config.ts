@@ -480,7 +480,7 @@ export const envSchema = z.object({
   SMSQ_REPAIR_ENQUEUE_GRACE_MS: intFrom('SMSQ_REPAIR_ENQUEUE_GRACE_MS', 60_000, 86_400_000, 'SMSQ_REPAIR_ENQUEUE_GRACE_MS=600000 (60000..86400000)').default(
     600_000,
   )
-    .meta(envDoc({ group: 'workers', description: 'a send still `enqueuing` with nothing written for this long has lost its producer (the repair sweep finishes or fails it)' })),
+    .meta(envDoc({ group: 'workers', description: 'a send still `enqueuing` with nothing written for this long has lost its producer (the repair sweep finishes or fails it); a send withdrawn at enqueue (not confirmed durable) this long ago with no retry of its request has lost its caller (the repair sweep cancels it)' })),
   SMSQ_COMPACT_FINISHED: switchFrom('SMSQ_COMPACT_FINISHED=false to keep every record of a final send as it was')
     .default(true)
     .meta(envDoc({ group: 'workers', description: 'fold a final send\'s records into one compact hash that `status` and the recipient pages still read ([Redis settings](operations.md#redis-settings)); `false` keeps every record as it was until its retention ends. Read by workers, `smsq server` (a send a pushed report ends) and `smsq repair`: set it alike on each', allowed: '`true`, `false`, `1`, `0`' })),

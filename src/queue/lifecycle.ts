@@ -71,7 +71,7 @@ const CHUNK_TRANSITIONS = [
   { trigger: 'enqueue', from: NEW, to: 'queued', records: ['sendId', 'index', 'kind', 'n', 'payload', 'attempt', 'createdAt'], by: ['src/queue/lua/create-chunks.lua'], when: 'a producer writes the chunk' },
   { trigger: 'split-child', from: NEW, to: 'queued', records: ['sendId', 'index', 'kind', 'n', 'payload', 'attempt', 'createdAt'], by: ['src/queue/lua/split-chunk.lua'], when: 'a split writes one single-number child per recipient' },
   { trigger: 'claim', from: ['queued'], to: 'sending', records: ['attempt', 'outId', 'sentAt'], by: ['src/queue/lua/claim-6.lua'], when: 'a send job starts an attempt (before its call)' },
-  { trigger: 'cancel', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_CANCELLED', by: ['src/queue/lua/claim-6.lua', 'producers/producer.ts'], when: 'the send is cancelled' },
+  { trigger: 'cancel', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_CANCELLED', by: ['src/queue/lua/claim-6.lua', 'src/queue/send-cancel.ts'], when: 'the send is cancelled' },
   { trigger: 'send-failed', from: ['queued'], to: 'failed', records: ['code'], by: ['src/queue/lua/claim-6.lua'], when: 'claimed after the send failed as a whole (its code)' },
   { trigger: 'deadline', from: ['queued'], to: 'expired', records: ['code'], code: 'SMSQ_DEADLINE', by: ['src/queue/lua/claim-6.lua'], when: 'claimed after the send\'s deadline' },
   { trigger: 'give-up', from: ['queued'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_GAVE_UP', by: ['workers/sms-worker.ts'], when: 'the queue gave up on its send job' },
@@ -111,7 +111,8 @@ export const CHUNK_LIFECYCLE: Lifecycle<ChunkState, ChunkTrigger> = {
 /**
  * A send's states. `sent`: every recipient is past the API (accepted, or final without a call);
  * `completed`: every recipient is final (a receipt, or the end of the receipt window). `paused`
- * and `cancelled` are what an operator (or auto-pause) asked for; `expired`: its deadline passed
+ * and `cancelled` are what an operator (or auto-pause, or the withdrawal of an enqueue not
+ * confirmed durable: withdrawal.ts) asked for; `expired`: its deadline passed
  * with recipients never sent; `failed`: it failed as a whole.
  */
 export const SEND_STATES = ['enqueuing', 'active', 'paused', 'sent', 'completed', 'cancelled', 'expired', 'failed'] as const;
@@ -145,12 +146,14 @@ const SEND_TRANSITIONS = [
   { trigger: 'enqueued', from: ['enqueuing'], to: 'active', records: [...SEND_TOTALS, 'api', 'enqueuedAt', ...STAMPED], by: ['src/queue/lua/mark-enqueued-3.lua'], when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused' },
   { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
   { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
-  { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: OPERATOR, when: 'an operator resumes it' },
+  { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: OPERATOR, when: 'an operator resumes it, or a retry of its request (same idempotency key and body) takes back a withdrawn send once it is confirmed durable' },
   { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-2.lua'], when: 'an operator resumes it before its enqueue finished' },
   { trigger: 'all-sent', from: ['active', 'paused'], to: 'sent', records: STAMPED, by: ['src/queue/lua/transition-7.lua', ...SETTLE], when: 'its last unsent recipient moved past the API' },
   { trigger: 'complete', from: ['active', 'paused', 'sent'], to: 'completed', records: STAMPED, by: SETTLE, when: 'every recipient is final (a receipt, or the receipt window ended)' },
   { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent' },
-  { trigger: 'cancel', from: ['enqueuing', 'active', 'paused', 'sent'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue not confirmed durable withdraws it): its queued chunks are cancelled, its callback goes' },
+  { trigger: 'withdraw', from: ['active'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'its enqueue under an idempotency key was not confirmed durable (refused SMSQ_NOT_DURABLE): held, its chunks wait queued, until a retry of its request takes it back' },
+  { trigger: 'cancel', from: ['enqueuing', 'active', 'paused', 'sent'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue without an idempotency key, not confirmed durable, withdraws it): its queued chunks are cancelled, its callback goes' },
+  { trigger: 'withdrawal-lapsed', from: ['paused'], to: 'cancelled', records: CONTROL, by: ['src/repair/orphan-sweep.ts'], when: 'withdrawn, and no retry of its request took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS: its queued chunks are cancelled, its callback goes' },
   { trigger: 'fail', from: ['enqueuing', 'active', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
   { trigger: 'abandon', from: ['enqueuing', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it' },
 ] as const satisfies readonly Transition<SendState>[];
@@ -158,6 +161,11 @@ const SEND_TRANSITIONS = [
 export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];
 /** The triggers an operator fires (`smsq campaign pause|resume|cancel`, the producer API). */
 export type SendControlTrigger = Extract<SendTrigger, 'pause' | 'resume' | 'cancel'>;
+/**
+ * The moves of a send's control (set-control-2.lua): an operator's, and the withdrawal of an
+ * enqueue not confirmed durable (withdrawal.ts) and its end.
+ */
+export type SendControlMove = SendControlTrigger | Extract<SendTrigger, 'withdraw' | 'withdrawal-lapsed'>;
 
 /**
  * A send's `state` (send-store.ts), from its enqueue to its end. The record also keeps `control`

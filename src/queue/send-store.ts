@@ -3,7 +3,7 @@ import { UndeclaredTransitionError } from '../errors.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua.js';
 import type { MessageKind } from './kinds.js';
-import { controlOf, declaredRule, SEND_LIFECYCLE, SEND_STATES, type SendControl, type SendControlTrigger, type SendState } from './lifecycle.js';
+import { controlOf, declaredRule, SEND_LIFECYCLE, SEND_STATES, type SendControl, type SendControlMove, type SendState } from './lifecycle.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from './chunk-store.js';
 import type { SendPace, SendWait } from './send-wait.js';
@@ -324,10 +324,12 @@ export interface SendStore {
   fail(sendId: string, trigger: 'fail' | 'abandon', reason: string, code?: string): Promise<boolean>;
   status(sendId: string): Promise<SendStatus | undefined>;
   /**
-   * An operator's move (pause, resume, cancel) where the send lifecycle allows; a cancelled send
-   * stays cancelled. Returns the move (from = to when it did not move; undefined: no such send).
+   * An operator's move (pause, resume, cancel), or a withdrawal's (withdrawal.ts), where the send
+   * lifecycle allows; a cancelled send stays cancelled. `onlyIfReason`: moved only while its
+   * controlReason is exactly that (a withdrawn send's mark). Returns the move (from = to when it
+   * did not move; undefined: no such send).
    */
-  setControl(sendId: string, trigger: SendControlTrigger, reason: string): Promise<SendMove | undefined>;
+  setControl(sendId: string, trigger: SendControlMove, reason: string, onlyIfReason?: string): Promise<SendMove | undefined>;
 }
 
 export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen = DEFAULT_EVENTS_MAXLEN }: SendStoreOptions): SendStore {
@@ -453,9 +455,9 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       };
     },
 
-    async setControl(sendId, trigger, reason) {
+    async setControl(sendId, trigger, reason, onlyIfReason = '') {
       declaredRule(SEND_LIFECYCLE, trigger);
-      const moved = (await scripts.setControl(keys.send(sendId), keys.events(), trigger, reason, clock.now(), eventsMaxLen)) as [string, string] | null;
+      const moved = (await scripts.setControl(keys.send(sendId), keys.events(), trigger, reason, clock.now(), eventsMaxLen, onlyIfReason)) as [string, string] | null;
       return moved ? { from: moved[0] as SendState, to: moved[1] as SendState } : undefined;
     },
   };

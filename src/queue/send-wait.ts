@@ -12,6 +12,7 @@ import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
 import type { DurabilityHolds } from './durability-holds.js';
 import type { EndpointBackoffs } from './endpoint-backoffs.js';
 import { lookupCode, setupFixTail } from '../sms/error-codes.js';
+import { isWithdrawn } from './withdrawal.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -28,8 +29,11 @@ export type SendWait =
    * which worker takes a chunk. `until`: when the first of them opens, when every one holds now.
    */
   | { reason: 'quiet-hours-disagree'; settings: string[]; until?: number }
-  /** Paused by an operator or by auto-pause, with the reason recorded. */
-  | { reason: 'paused'; by: 'operator' | 'auto-pause'; detail: string }
+  /**
+   * Paused by an operator or by auto-pause, with the reason recorded; or `withdrawn`: its enqueue
+   * was not confirmed durable (withdrawal.ts), and it waits for a retry of its request to take it back.
+   */
+  | { reason: 'paused'; by: 'operator' | 'auto-pause' | 'withdrawn'; detail: string }
   /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code, and the worker that hit it when known. */
   | { reason: 'account-blocked'; code: string; detail: string; since: number; worker?: BlockingWorker }
   /**
@@ -114,7 +118,7 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
   if (isSendEnded(state)) return undefined;
   if (state === 'paused') {
     const detail = status.send.controlReason ?? '';
-    return { reason: 'paused', by: detail.startsWith('auto-pause') ? 'auto-pause' : 'operator', detail };
+    return { reason: 'paused', by: isWithdrawn(status.send) ? 'withdrawn' : detail.startsWith('auto-pause') ? 'auto-pause' : 'operator', detail };
   }
   if (state === 'enqueuing') return { reason: 'enqueuing' };
   if (unsentOf(status.counts) > 0) {
@@ -223,6 +227,13 @@ export function waitText(wait: SendWait): string {
     case 'flow-control':
       return `per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at ${clockTime(wait.retryAt)} China time (${formatTime(wait.retryAt)})`;
     case 'paused':
+      if (wait.by === 'withdrawn') {
+        return (
+          'withdrawn at enqueue: its writes were not confirmed durable in time (WAIT), so its request was refused SMSQ_NOT_DURABLE; ' +
+          'the retry of that request with the same idempotency key resumes it once the replicas confirm it, and the repair sweep cancels it if none comes within SMSQ_REPAIR_ENQUEUE_GRACE_MS (10 min by default); ' +
+          'resume or cancel it yourself if its caller will not retry'
+        );
+      }
       // The default reason is these very words: said once.
       return wait.by === 'auto-pause'
         ? `paused by auto-pause (${wait.detail}): fix the cause, then resume or cancel`

@@ -8,6 +8,7 @@
  */
 import { jobIds } from '../queue/job-schemas.js';
 import { CHUNK_LIFECYCLE, isSendEnded, isUnsent, targetOf, type ChunkState, type SendState } from '../queue/lifecycle.js';
+import { isWithdrawn, lapsedReason } from '../queue/withdrawal.js';
 
 /** How far back the sweep looks for the jobs a chunk may have (a cost bound, not a safety one). */
 export interface JobSearchBounds {
@@ -211,6 +212,28 @@ export function decideEnqueuing(send: EnqueuingSnapshot, options: { now: number;
     action: 'abandon',
     reason: `enqueue abandoned: ${send.chunksWritten} chunk(s) written${send.chunks > 0 ? ` of ${send.chunks}` : ''}, nothing written for ${idleMinutes} min (its producer died before acknowledging it)`,
   };
+}
+
+/** What the sweep read about a send whose enqueue finished, for its withdrawal (withdrawal.ts). */
+export interface WithdrawnSnapshot {
+  state: SendState;
+  controlReason: string | undefined;
+  /** When it reached `state` (ms): for a withdrawn send, when it was withdrawn. */
+  stateChangedAt: number;
+}
+
+export type WithdrawnVerdict = { action: 'none' } | { action: 'cancel'; reason: string };
+
+/**
+ * A send withdrawn at enqueue (not confirmed durable, refused SMSQ_NOT_DURABLE) waits for the retry
+ * of its request to take it back. Past `graceMs` its caller is taken to have given up: it is
+ * cancelled, so that nothing of it goes out minutes after a refusal nobody followed, as an enqueue
+ * its producer never acknowledged is ended after the same grace ({@link decideEnqueuing}).
+ */
+export function decideWithdrawn(send: WithdrawnSnapshot, options: { now: number; graceMs: number }): WithdrawnVerdict {
+  if (!isWithdrawn(send)) return { action: 'none' };
+  if (options.now - send.stateChangedAt < options.graceMs) return { action: 'none' };
+  return { action: 'cancel', reason: lapsedReason(options.graceMs) };
 }
 
 /** What the sweep read about a send whose enqueue finished and that is not compacted. */

@@ -10,6 +10,8 @@ import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
 import { COMPACT_FIELD, COMPACT_MAX_RECIPIENTS, type SendStore } from '../queue/send-store.js';
+import { cancelQueuedChunks, wakeParked } from '../queue/send-cancel.js';
+import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
 import {
   DEFAULT_JOB_SEARCH,
@@ -18,6 +20,7 @@ import {
   decideJob,
   decideCompact,
   decideSettle,
+  decideWithdrawn,
   lookedUpAttempt,
   reconcileJobCandidates,
   sendJobCandidates,
@@ -49,7 +52,10 @@ export interface OrphanSweepOptions {
   firstLookAfterMs: number;
   /** A chunk changed more recently than this is left alone: its follow-up job may be on its way. Default 60 s. */
   minAgeMs?: number;
-  /** A send `enqueuing` with nothing written for this long has lost its producer. Default 10 min. */
+  /**
+   * A send `enqueuing` with nothing written for this long has lost its producer, and one withdrawn
+   * at enqueue (withdrawal.ts) this long ago has lost its retry: ended. Default 10 min.
+   */
   enqueueGraceMs?: number;
   /** Keys per SCAN round trip. Default 500. */
   scanCount?: number;
@@ -86,7 +92,8 @@ const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as 
 /**
  * Finds what a Redis that lost writes (a host crash, a failover) or a dead producer leaves
  * behind, and resolves it: chunks `queued`, `sending` or `unknown` with no job that will act on
- * them, jobs whose chunk or send is gone, sends stuck `enqueuing`, sends left unsettled. One SCAN over the deployment's
+ * them, jobs whose chunk or send is gone, sends stuck `enqueuing`, sends withdrawn at enqueue that
+ * no retry took back, sends left unsettled. One SCAN over the deployment's
  * keys in batches (bounded memory, no blocking command); each batch is read with pipelines, the
  * decisions are orphan-rules.ts's, and every write goes through the chunk store's transition (so
  * counts and events move with it) or the follow-ups API (deterministic job ids). Each run also
@@ -251,13 +258,18 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected');
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt');
         const rows = (await execRows(p)) as (string | null)[][];
         const settled: { sendId: string; state: SendState; announced: boolean; recipients: number }[] = [];
-        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected]] of rows.entries()) {
+        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt]] of rows.entries()) {
           const sendId = sendIds[i] as string;
           // A compacted send was final and announced before it was compacted.
           if (!state || compacted != null) continue;
+          const withdrawn = decideWithdrawn({ state: state as SendState, controlReason: controlReason ?? undefined, stateChangedAt: Number(stateChangedAt ?? 0) }, { now: options.clock.now(), graceMs: enqueueGraceMs });
+          if (withdrawn.action === 'cancel') {
+            await endWithdrawn(sendId, Number(chunks ?? 0), withdrawn.reason);
+            continue;
+          }
           // A send past its enqueue can only have been left unsettled. A send paused while
           // enqueuing has not finished its enqueue (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) {
@@ -287,6 +299,28 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           }
         }
         await settleSends(settled);
+      }
+
+      /**
+       * Cancels a withdrawn send no retry took back, as an operator's cancel does (its queued chunks
+       * cancelled, its parked jobs woken to end, its end announced); only while it still bears the
+       * withdrawal's mark, so a retry that took it back since is not undone.
+       */
+      async function endWithdrawn(sendId: string, chunks: number, reason: string): Promise<void> {
+        if (dryRun) {
+          note('withdrawnNotRetried', sendId);
+          return;
+        }
+        const moved = await options.sends.setControl(sendId, 'withdrawal-lapsed', reason, WITHDRAWN_REASON);
+        if (!moved || moved.from === moved.to) {
+          report.movedOn++;
+          return;
+        }
+        await cancelQueuedChunks(options.chunks, sendId, chunks);
+        await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
+        await options.completion.check(sendId);
+        log.warn({ sendId, reason }, 'repair sweep: send withdrawn at enqueue and never retried: cancelled');
+        note('withdrawnNotRetried', sendId);
       }
 
       /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */

@@ -8,6 +8,7 @@ export const REPAIR_CATEGORIES = [
   'jobsWithoutChunkOrSend',
   'enqueuingFinished',
   'enqueuingAbandoned',
+  'withdrawnNotRetried',
   'sendsNotSettled',
   'sendsNotCompacted',
 ] as const;
@@ -22,6 +23,7 @@ export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.f
   jobsWithoutChunkOrSend: 'job whose chunk or send is gone: removed',
   enqueuingFinished: 'send stuck enqueuing with every chunk written: enqueue finished',
   enqueuingAbandoned: 'send stuck enqueuing, its producer gone: failed (SMSQ_ENQUEUE_ABANDONED), unsent chunks never sent',
+  withdrawnNotRetried: 'send withdrawn at enqueue (not confirmed durable, refused SMSQ_NOT_DURABLE) that no retry of its request took back within the grace: cancelled, its queued chunks never sent',
   sendsNotSettled: 'send whose recipients moved on without it (nothing left to send or every receipt in, or an end without its callback): settled, its callback sent',
   sendsNotCompacted: 'send ended and announced with nothing pending, not compacted (its compaction was cut off): compacted',
 });

@@ -121,7 +121,8 @@ describe('the replicas mode (WAIT) with a real replica', () => {
     replicaProcess.kill('SIGSTOP');
     const refused = await producer.send(request('13900000022')).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'SMSQ_NOT_DURABLE' });
-    expect(String((refused as Error).message)).toMatch(/cancelled, but a replica may have it.*retry with the same idempotency key/);
+    // Without an idempotency key no retry can take it back: cancelled at once, and said so.
+    expect(String((refused as Error).message)).toMatch(/cancelled, but a replica may have it without the cancel and be promoted, so a retry may send it twice \(a request with an idempotency key is held instead/);
     const callsBefore = emulator.calls().length;
     // An enqueue written while the replica was away (relaxed producer): the worker must not send it yet.
     const relaxedProducer = createProducer({ redis: primary.redis, prefix, logger, durability: { ...durability, mode: 'none' } });
@@ -134,7 +135,7 @@ describe('the replicas mode (WAIT) with a real replica', () => {
     await waitFor(async () => (await producer.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once the replica is back', 20_000);
     const accepted = emulator.accepted().flatMap((a) => a.phoneNumbers);
     expect(accepted.filter((p) => p === '13900000023')).toHaveLength(1);
-    expect(accepted).not.toContain('13900000022'); // refused and withdrawn: a retry cannot make it twice
+    expect(accepted).not.toContain('13900000022'); // refused and withdrawn (cancelled, having no key)
   }, 40_000);
 });
 
@@ -162,9 +163,23 @@ describe('an idempotency key in the replicas mode', () => {
     // Before, the twin answered the send as queued as soon as it was enqueued, unconfirmed.
     expect(retried).toMatchObject({ code: 'SMSQ_NOT_DURABLE' });
 
+    // Neither refusal left it to go out: withdrawn, it is held for a retry.
+    const withdrawn = (await primary.redis.keys(`${prefix}:send:*`)).map((k) => k.slice(`${prefix}:send:`.length)).filter((id) => !id.includes(':'));
+    const sendId = (await Promise.all(withdrawn.map(async (id) => ((await first.getStatus(id)).send.idempotencyKey === 'order-63' ? id : undefined)))).find(Boolean) as string;
+    expect((await first.getStatus(sendId)).send).toMatchObject({ state: 'paused', controlReason: 'not confirmed durable at enqueue' });
+
     replicaProcess.kill('SIGCONT');
     await waitFor(async () => /master_link_status:up/.test(await replica.redis.info('replication')), 'the replica to catch up');
-    // Once the replica is back, the key answers the first request's send, confirmed.
-    await expect(twin.send(req)).resolves.toMatchObject({ duplicate: true });
+    // Once the replica is back, the key answers the first request's send, confirmed, and live: it
+    // goes out once. (Before, this answered `duplicate: true` with the send the first request had
+    // cancelled, and this test, reading only the answer, passed with nothing sent.)
+    await expect(twin.send(req)).resolves.toMatchObject({ sendId, duplicate: true });
+    expect((await twin.getStatus(sendId)).send).toMatchObject({ state: 'active', control: 'active' });
+    const { emulator, client } = await emulatorClient();
+    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING });
+    closers.push(() => worker.close());
+    await worker.start();
+    await waitFor(async () => (await twin.getStatus(sendId)).counts.accepted === 1, 'the retried send to go out', 20_000);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === '13900000063')).toHaveLength(1);
   }, 40_000);
 });

@@ -19,6 +19,7 @@ import {
   controlOf,
   targetOf,
   type ChunkState,
+  type SendControlMove,
   type SendControlTrigger,
 } from '../../src/queue/lifecycle.js';
 import { ADOPT_FROM, edgesConstant } from '../../src/queue/lifecycle-lua.js';
@@ -165,9 +166,9 @@ describe('transition-7.lua through the chunk store', () => {
 });
 
 describe('the send scripts', () => {
-  const controlTriggers = ['pause', 'resume', 'cancel'] as const satisfies readonly SendControlTrigger[];
+  const controlTriggers = ['pause', 'resume', 'cancel', 'withdraw', 'withdrawal-lapsed'] as const satisfies readonly SendControlMove[];
 
-  it("move a send exactly where the table goes on an operator's trigger, with its control, time and history", async () => {
+  it("move a send exactly where the table goes on an operator's trigger (or a withdrawal's), with its control, time and history", async () => {
     const mismatches: string[] = [];
     for (const trigger of controlTriggers) {
       for (const state of SEND_LIFECYCLE.states) {
@@ -183,6 +184,33 @@ describe('the send scripts', () => {
     expect(mismatches).toEqual([]);
     expect(await sends.setControl('nobody', 'pause', 'test')).toBeUndefined();
     await expect(sends.setControl('nobody', 'stop' as SendControlTrigger, 'test')).rejects.toMatchObject({ code: 'SMSQ_UNDECLARED_TRANSITION' });
+  });
+
+  it("move a withdrawn send only while it bears the withdrawal's mark: not once an operator moved it, or a retry took it back", async () => {
+    const mark = 'not confirmed durable at enqueue';
+    const withdrawn = async (sendId: string) => {
+      await redis.hset(keys.send(sendId), 'sendId', sendId, 'state', 'active', 'enqueuedAt', 1, 'history', 'active:1');
+      expect(await sends.setControl(sendId, 'withdraw', mark)).toEqual({ from: 'active', to: 'paused' });
+    };
+    await withdrawn('w1');
+    // An operator pauses it with a reason of their own: neither its retry nor the sweep moves it any more.
+    expect(await sends.setControl('w1', 'pause', 'held for review')).toEqual({ from: 'paused', to: 'paused' });
+    expect(await sends.setControl('w1', 'resume', 'retried', mark)).toEqual({ from: 'paused', to: 'paused' });
+    expect(await sends.setControl('w1', 'withdrawal-lapsed', 'lapsed', mark)).toEqual({ from: 'paused', to: 'paused' });
+    expect(await redis.hmget(keys.send('w1'), 'state', 'controlReason')).toEqual(['paused', 'held for review']);
+    // Taken back by a retry: the sweep does not cancel it after.
+    await withdrawn('w2');
+    expect(await sends.setControl('w2', 'resume', 'retried', mark)).toEqual({ from: 'paused', to: 'active' });
+    expect(await sends.setControl('w2', 'withdrawal-lapsed', 'lapsed', mark)).toEqual({ from: 'active', to: 'active' });
+    // Cancelled by the sweep: the retry cannot resume it.
+    await withdrawn('w3');
+    expect(await sends.setControl('w3', 'withdrawal-lapsed', 'lapsed', mark)).toEqual({ from: 'paused', to: 'cancelled' });
+    expect(await sends.setControl('w3', 'resume', 'retried', mark)).toEqual({ from: 'cancelled', to: 'cancelled' });
+    expect(await redis.hmget(keys.send('w3'), 'state', 'control', 'controlReason')).toEqual(['cancelled', 'cancelled', 'lapsed']);
+    // A withdrawal never takes over an operator's pause.
+    await redis.hset(keys.send('w4'), 'sendId', 'w4', 'state', 'paused', 'enqueuedAt', 1, 'controlReason', 'held for review');
+    expect(await sends.setControl('w4', 'withdraw', mark)).toEqual({ from: 'paused', to: 'paused' });
+    expect(await redis.hget(keys.send('w4'), 'controlReason')).toBe('held for review');
   });
 
   it('resume a send paused before its enqueue finished back to enqueuing; a record with the old control field reads as its state', async () => {

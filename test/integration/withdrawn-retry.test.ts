@@ -2,34 +2,38 @@
  * An enqueue that the replica does not confirm in time, in SMSQ_DURABILITY=replicas, produced for
  * real: the replication stream held in test/support/stallable-proxy.ts, as in the first seconds
  * of a failover to a replica that lags. The request is refused 503 SMSQ_NOT_DURABLE and its send
- * withdrawn (cancelled); the refusal tells the caller to retry with the same idempotency key: "it
- * returns this send if it survived, and sends nothing twice". The replica then catches up (no
- * failover: the most common way this ends), and the caller retries as told.
+ * withdrawn; the refusal tells the caller to retry with the same idempotency key: "it returns this
+ * send if it survived, and sends nothing twice".
  *
- * KNOWN FAULT, left failing (`it.fails`): the retry answers 202 `"duplicate": true` with the send
- * smsq itself cancelled, and the verification code never goes out: the caller did what it was told
- * and was told "queued" for a message nobody sends. The same happens after a failover whose
- * promoted replica got the cancel; only a replica promoted with the send and without the cancel
- * sends it.
- *
- * The fix is a change of what a withdrawal is, not a line: hold the unconfirmed send (pause it,
- * control reason "not confirmed durable at enqueue") instead of cancelling it, and have a request
- * under the same key and body that finds its send held so resume it and confirm that (withdrawing
- * it again if that confirmation fails too) before answering; the repair sweep ends a send still
- * held so after SMSQ_REPAIR_ENQUEUE_GRACE_MS (abandoned, as an enqueue its producer never
- * acknowledged), so that a caller who never retries leaves nothing waiting. docs/durability.md
- * ("When a confirmation does not come") and the lifecycle's `cancel` row then say so. Remove
- * `.fails` once it is made.
+ * Before, a withdrawal cancelled the send, and once the replica caught up (no failover: the most
+ * common way this ends) the retry answered 202 `"duplicate": true` with that cancelled send: the
+ * verification code never went out, and the caller had been told it was queued (this file's first
+ * test, then `it.fails`). Now a withdrawn send is held (paused, control reason "not confirmed
+ * durable at enqueue": src/queue/withdrawal.ts): the retry that finds it confirmed resumes it, a
+ * retry that cannot confirm it leaves it held (503 again), and the repair sweep cancels one no
+ * retry took back within SMSQ_REPAIR_ENQUEUE_GRACE_MS, after which the key is refused with
+ * SMSQ_SEND_WITHDRAWN rather than answered "queued".
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../src/clock.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
+import { createFollowUps } from '../../src/queue/follow-ups.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
+import { createSendStore } from '../../src/queue/send-store.js';
+import { waitText } from '../../src/queue/send-wait.js';
+import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
+import { createCompletion } from '../../src/receipts/completion.js';
+import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer } from '../../server/build-server.js';
-import { createHarness } from '../support/pipeline.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
 import { followPrimary } from '../support/replicated-redis.js';
-import { startStallableProxy } from '../support/stallable-proxy.js';
+import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -39,6 +43,7 @@ afterEach(async () => {
 
 const DURABILITY: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
 const API_TOKEN = 'test-api-token-0123456789';
+const GRACE_MS = 10 * 60_000;
 
 async function redisServer(): Promise<PrivateRedis> {
   const r = await startPrivateRedis({ appendfsync: 'everysec' });
@@ -46,57 +51,211 @@ async function redisServer(): Promise<PrivateRedis> {
   return r;
 }
 
-describe('a send refused as not durable while the replica lagged, retried under its Idempotency-Key once the replica caught up (SMSQ_DURABILITY=replicas)', () => {
-  it.fails('is sent once when the retry answers it as queued (today: answered 202 duplicate, the send cancelled, the code never sent)', async () => {
-    const primary = await redisServer();
-    const replica = await redisServer();
-    const link = await startStallableProxy({ port: primary.port });
-    closers.push(() => link.close());
-    await followPrimary(replica, link.port);
-    const h = await createHarness({ label: 'withdrawn-retry', redisUrl: primary.url, durability: DURABILITY });
-    closers.push(() => h.close());
-    await h.startWorker();
-    const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: API_TOKEN, dashboard: { token: 'dashboard-token-0123456789' } });
-    closers.push(() => app.close());
-    const post = (phone: string, key: string) =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/messages',
-        headers: { authorization: `Bearer ${API_TOKEN}`, 'idempotency-key': key },
-        payload: { phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '4711' }, kind: 'verification' },
-      });
-    // The whole pipeline once, the replica following.
-    expect((await post('13848100000', 'order-warm')).statusCode).toBe(202);
-    await waitFor(() => h.emulator.accepted().length === 1, 'the first code sent');
+interface Answer {
+  statusCode: number;
+  body: string;
+  json: () => { sendId?: string; duplicate?: boolean; error?: { code: string; message: string } };
+}
 
-    link.stall();
-    const phone = '13848100001';
-    const refused = await post(phone, 'order-4711');
-    expect(link.heldBytes()).toBeGreaterThan(0);
-    expect({ status: refused.statusCode, code: refused.json().error?.code }, refused.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
-    expect(refused.json().error.message).toContain('retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)');
+interface Setup {
+  h: Harness;
+  link: StallableProxy;
+  post(phone: string, key: string): Promise<Answer>;
+  /** Resumes the replication link and waits until the replica holds everything the primary wrote. */
+  catchUp(): Promise<void>;
+  /** Recipients of `phone` the emulator accepted. */
+  sent(phone: string): number;
+}
 
-    // The replica catches up; the caller retries as told.
-    link.resume();
-    const offset = async (url: string) => {
-      const admin = new Redis(url);
-      try {
-        return Number(/master_repl_offset:(\d+)/.exec(await admin.info('replication'))?.[1]);
-      } finally {
-        admin.disconnect();
-      }
-    };
-    const primaryOffset = await offset(primary.url);
-    await waitFor(async () => (await offset(replica.url)) >= primaryOffset, 'the replica to catch up');
-    const retried = await post(phone, 'order-4711');
-    const answer = retried.json() as { sendId?: string; duplicate?: boolean; error?: { code: string } };
-    const state = answer.sendId ? (await h.producer.getStatus(answer.sendId)).send.state : undefined;
-    // Told "queued": the code must go out, once.
-    if (retried.statusCode === 202) {
-      await waitFor(() => h.emulator.accepted().some((a) => a.phoneNumbers.includes(phone)), `the retried code sent (the retry answered ${retried.statusCode} ${retried.body}; its send is ${state})`, 10_000);
+/** A primary whose replica follows through a stallable link, a worker and the REST server, both in the replicas mode; one code sent through it all. */
+async function setup(label: string): Promise<Setup> {
+  const primary = await redisServer();
+  const replica = await redisServer();
+  const link = await startStallableProxy({ port: primary.port });
+  closers.push(() => link.close());
+  await followPrimary(replica, link.port);
+  const h = await createHarness({ label, redisUrl: primary.url, durability: DURABILITY });
+  closers.push(() => h.close());
+  await h.startWorker();
+  const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: API_TOKEN, dashboard: { token: 'dashboard-token-0123456789' } });
+  closers.push(() => app.close());
+  const post = (phone: string, key: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'idempotency-key': key },
+      payload: { phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '4711' }, kind: 'verification' },
+    }) as Promise<Answer>;
+  const offset = async (url: string) => {
+    const admin = new Redis(url);
+    try {
+      return Number(/master_repl_offset:(\d+)/.exec(await admin.info('replication'))?.[1]);
+    } finally {
+      admin.disconnect();
     }
-    await new Promise((r) => setTimeout(r, 500));
-    const sent = h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
-    expect({ status: retried.statusCode, sent }, `the retry answered ${retried.body}; its send is ${state}`).toEqual({ status: 202, sent: 1 });
+  };
+  const sent = (phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
+  // The whole pipeline once, the replica following.
+  expect((await post('13848100000', `${label}-warm`)).statusCode).toBe(202);
+  await waitFor(() => sent('13848100000') === 1, 'the first code sent');
+  return {
+    h,
+    link,
+    post,
+    sent,
+    async catchUp() {
+      link.resume();
+      const primaryOffset = await offset(primary.url);
+      await waitFor(async () => (await offset(replica.url)) >= primaryOffset, 'the replica to catch up');
+    },
+  };
+}
+
+/** Posts with the replication link stalled: refused 503 SMSQ_NOT_DURABLE, its send withdrawn (held). Returns that send's id. */
+async function refusedAsNotDurable(s: Setup, phone: string, key: string): Promise<string> {
+  s.link.stall();
+  const refused = await s.post(phone, key);
+  expect(s.link.heldBytes()).toBeGreaterThan(0);
+  const error = refused.json().error;
+  expect({ status: refused.statusCode, code: error?.code }, refused.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
+  expect(error?.message).toContain('retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)');
+  expect(error?.message).toContain('it is withdrawn (held paused');
+  const sendId = /send (\S+) could not be made durable/.exec(error?.message ?? '')?.[1];
+  expect(sendId, refused.body).toBeDefined();
+  // Held, not cancelled: status says why it waits and what to do.
+  const status = await s.h.producer.getStatus(sendId as string);
+  expect(status.send).toMatchObject({ state: 'paused', controlReason: WITHDRAWN_REASON });
+  expect(status.counts).toMatchObject({ queued: 1, cancelled: 0 });
+  expect(status.wait).toEqual({ reason: 'paused', by: 'withdrawn', detail: WITHDRAWN_REASON });
+  expect(waitText(status.wait as NonNullable<typeof status.wait>)).toMatch(/^withdrawn at enqueue: .*SMSQ_NOT_DURABLE; the retry of that request with the same idempotency key resumes it once the replicas confirm it, and the repair sweep cancels it/);
+  return sendId as string;
+}
+
+/** Waits long enough for a worker to have sent a send it could claim (its job re-checks a second after an unconfirmed claim). */
+const noSendFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a send refused as not durable while the replica lagged (SMSQ_DURABILITY=replicas)', () => {
+  it('is sent once when its retry under the same Idempotency-Key, once the replica caught up, answers it as queued (before: 202 duplicate with the send cancelled, the code never sent)', async () => {
+    const s = await setup('withdrawn-retry');
+    const phone = '13848100001';
+    const sendId = await refusedAsNotDurable(s, phone, 'order-4711');
+
+    // The replica catches up; the send stays held, a running worker does not send it before the retry.
+    await s.catchUp();
+    await noSendFor(1500);
+    expect(s.sent(phone)).toBe(0);
+
+    // The caller retries as told.
+    const retried = await s.post(phone, 'order-4711');
+    expect({ status: retried.statusCode, sendId: retried.json().sendId, duplicate: retried.json().duplicate }, retried.body).toEqual({ status: 202, sendId, duplicate: true });
+    // Told "queued": the code goes out, once.
+    await waitFor(() => s.sent(phone) === 1, `the retried code sent (its send is ${(await s.h.producer.getStatus(sendId)).send.state})`, 10_000);
+    await noSendFor(500);
+    expect(s.sent(phone)).toBe(1);
+    const status = await s.h.producer.getStatus(sendId);
+    expect(status.send.controlReason).toMatch(/^resumed: a retry of its request/);
+    expect(status.counts).toMatchObject({ queued: 0, cancelled: 0 });
+    // A retry after that answers the same send, and sends nothing more.
+    expect((await s.post(phone, 'order-4711')).json()).toMatchObject({ sendId, duplicate: true });
+    await noSendFor(500);
+    expect(s.sent(phone)).toBe(1);
+  }, 60_000);
+
+  it('stays held when its retry still cannot be confirmed (503 again, nothing sent); the retry once the replica caught up sends it once', async () => {
+    const s = await setup('withdrawn-again');
+    const phone = '13848100002';
+    const sendId = await refusedAsNotDurable(s, phone, 'order-4712');
+
+    // Still stalled: the retry cannot confirm the send, and leaves it as it was.
+    const again = await s.post(phone, 'order-4712');
+    expect({ status: again.statusCode, code: again.json().error?.code }, again.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
+    expect(again.json().error?.message).toContain(`send ${sendId} (enqueued by an earlier request with this idempotency key, withdrawn as not confirmed durable) could not be made durable`);
+    expect(again.json().error?.message).toContain('it stays withdrawn (held paused), so retry with the same idempotency key again');
+    expect((await s.h.producer.getStatus(sendId)).send).toMatchObject({ state: 'paused', controlReason: WITHDRAWN_REASON });
+    await noSendFor(1500);
+    expect(s.sent(phone)).toBe(0);
+
+    await s.catchUp();
+    const retried = await s.post(phone, 'order-4712');
+    expect({ status: retried.statusCode, sendId: retried.json().sendId }, retried.body).toEqual({ status: 202, sendId });
+    await waitFor(() => s.sent(phone) === 1, 'the retried code sent', 10_000);
+    await noSendFor(500);
+    expect(s.sent(phone)).toBe(1);
+  }, 60_000);
+
+  it('a campaign refused so is sent once, each recipient, by its retry under the same idempotency key', async () => {
+    const s = await setup('withdrawn-campaign');
+    const phones = Array.from({ length: 30 }, (_, i) => String(13848110000 + i));
+    const request = { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const, idempotencyKey: 'spring-4714' };
+    const list = async function* () {
+      for (const phone of phones) yield { phone };
+    };
+    s.link.stall();
+    const refused = await s.h.producer.campaign(list(), request).catch((e: unknown) => e as Error & { code?: string });
+    expect(refused).toMatchObject({ code: 'SMSQ_NOT_DURABLE', message: expect.stringContaining('it is withdrawn (held paused') });
+    const sendId = /send (\S+) could not be made durable/.exec((refused as Error).message)?.[1] as string;
+    expect((await s.h.producer.getStatus(sendId)).send).toMatchObject({ state: 'paused', controlReason: WITHDRAWN_REASON });
+
+    await s.catchUp();
+    const retried = await s.h.producer.campaign(list(), request);
+    expect(retried).toMatchObject({ sendId, duplicate: true });
+    await waitFor(() => phones.every((p) => s.sent(p) >= 1), 'every recipient of the retried campaign sent', 10_000);
+    await noSendFor(500);
+    expect(phones.filter((p) => s.sent(p) !== 1)).toEqual([]);
+  }, 60_000);
+
+  it('is cancelled by the repair sweep, with the reason, when no retry comes within SMSQ_REPAIR_ENQUEUE_GRACE_MS; a retry after that is refused 409 SMSQ_SEND_WITHDRAWN, nothing sent', async () => {
+    const s = await setup('withdrawn-lapse');
+    const phone = '13848100003';
+    const withdrawnAt = Date.now();
+    const sendId = await refusedAsNotDurable(s, phone, 'order-4713');
+    await s.catchUp();
+
+    // The sweep as a worker runs it, on a clock of its own.
+    const keys = createKeys(s.h.prefix);
+    const calls = createCallsQueue({ connection: s.h.redis, prefix: s.h.prefix });
+    const housekeeping = createHousekeepingQueue({ connection: s.h.redis, prefix: s.h.prefix });
+    closers.push(() => Promise.all([calls.close(), housekeeping.close()]).then(() => undefined));
+    const clock = createManualClock(withdrawnAt + GRACE_MS - 60_000);
+    const sends = createSendStore({ redis: s.h.redis, keys, clock });
+    const followUps = createFollowUps({ calls, housekeeping, clock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
+    const sweep = createOrphanSweep({
+      redis: s.h.redis,
+      keys,
+      calls,
+      chunks: createChunkStore({ redis: s.h.redis, keys, clock }),
+      sends,
+      followUps,
+      completion: createCompletion({ sends, onEnded: (id) => followUps.callback(id) }),
+      clock,
+      logger: s.h.logger,
+      firstLookAfterMs: 50,
+      enqueueGraceMs: GRACE_MS,
+    });
+
+    // Within the grace: a retry may still come.
+    expect((await sweep.run()).found.withdrawnNotRetried).toBe(0);
+    expect((await s.h.producer.getStatus(sendId)).send.state).toBe('paused');
+    // A dry run past it says what it would do and does nothing.
+    clock.set(Date.now() + GRACE_MS + 1000);
+    expect((await sweep.run({ dryRun: true })).samples.withdrawnNotRetried).toEqual([sendId]);
+    expect((await s.h.producer.getStatus(sendId)).send.state).toBe('paused');
+
+    const report = await sweep.run();
+    expect({ found: report.found.withdrawnNotRetried, samples: report.samples.withdrawnNotRetried }).toEqual({ found: 1, samples: [sendId] });
+    const status = await s.h.producer.getStatus(sendId);
+    expect(status.send.state).toBe('cancelled');
+    expect(status.send.controlReason).toBe(`${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (SMSQ_REPAIR_ENQUEUE_GRACE_MS): cancelled by the repair sweep`);
+    expect(status.counts).toMatchObject({ queued: 0, cancelled: 1 });
+    // The next sweep finds nothing more to do.
+    expect((await sweep.run()).found.withdrawnNotRetried).toBe(0);
+
+    // A retry now is not told "queued" for a send that will never go out.
+    const late = await s.post(phone, 'order-4713');
+    expect({ status: late.statusCode, code: late.json().error?.code }, late.body).toEqual({ status: 409, code: 'SMSQ_SEND_WITHDRAWN' });
+    expect(late.json().error?.message).toContain(`the idempotency key "order-4713" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since`);
+    expect(late.json().error?.message).toContain('Fix: make the request again under a new idempotency key');
+    await noSendFor(1500);
+    expect(s.sent(phone)).toBe(0);
   }, 60_000);
 });

@@ -3,6 +3,7 @@ import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
   decideEnqueuing,
+  decideWithdrawn,
   decideCompact,
   decideSettle,
   decideJob,
@@ -10,6 +11,7 @@ import {
   sendJobCandidates,
   type ChunkSnapshot,
 } from '../../src/repair/orphan-rules.js';
+import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 
 const NOW = 1_800_000_000_000;
 const rules = { now: NOW, minAgeMs: 60_000, firstLookAfterMs: 5000 };
@@ -101,6 +103,26 @@ describe('decideJob', () => {
   });
   it('leaves a job of a compacted send alone: its chunks are gone by design, the job ends by itself', () => {
     expect(decideJob({ chunkExists: false, sendExists: true, sendCompacted: true })).toEqual({ action: 'none' });
+  });
+});
+
+describe('decideWithdrawn', () => {
+  const withdrawn = { state: 'paused' as const, controlReason: WITHDRAWN_REASON, stateChangedAt: NOW - 600_000 };
+  const grace = { now: NOW, graceMs: 600_000 };
+  it('cancels a send withdrawn at enqueue once the grace has passed since, naming why', () => {
+    expect(decideWithdrawn(withdrawn, grace)).toEqual({
+      action: 'cancel',
+      reason: `${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (SMSQ_REPAIR_ENQUEUE_GRACE_MS): cancelled by the repair sweep`,
+    });
+  });
+  it('waits for its retry within the grace', () => {
+    expect(decideWithdrawn({ ...withdrawn, stateChangedAt: NOW - 599_999 }, grace)).toEqual({ action: 'none' });
+  });
+  it('leaves every other send alone: paused by an operator (or since), taken back, cancelled', () => {
+    expect(decideWithdrawn({ ...withdrawn, controlReason: 'paused by an operator' }, grace)).toEqual({ action: 'none' });
+    expect(decideWithdrawn({ ...withdrawn, controlReason: undefined }, grace)).toEqual({ action: 'none' });
+    expect(decideWithdrawn({ ...withdrawn, state: 'active' }, grace)).toEqual({ action: 'none' });
+    expect(decideWithdrawn({ ...withdrawn, state: 'cancelled' }, grace)).toEqual({ action: 'none' });
   });
 });
 

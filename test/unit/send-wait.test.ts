@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../src/queue/quiet-hours.js';
 import { sendPace, sendWait, waitText, type WaitFacts, type WaitInput } from '../../src/queue/send-wait.js';
+import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 
 const at = (cst: string) => Date.parse(`${cst}+08:00`);
 const ZERO = { queued: 0, sending: 0, unknown: 0, accepted: 0, delivered: 0, failed: 0, expired: 0 };
@@ -53,6 +54,18 @@ describe('sendWait', () => {
     expect(waitText(byHand!)).toBe('paused by an operator: resume to continue');
     const withWhy = sendWait(status({ state: 'paused', controlReason: 'waiting for legal sign-off' }, { queued: 1 }), facts());
     expect(waitText(withWhy!)).toBe('paused by an operator (waiting for legal sign-off): resume to continue');
+  });
+
+  it('tells a send withdrawn at enqueue from an operator\'s pause: why it waits, and what ends the wait', () => {
+    const withdrawn = sendWait(status({ state: 'paused', controlReason: WITHDRAWN_REASON }, { queued: 1 }), facts());
+    expect(withdrawn).toEqual({ reason: 'paused', by: 'withdrawn', detail: WITHDRAWN_REASON });
+    expect(waitText(withdrawn!)).toBe(
+      'withdrawn at enqueue: its writes were not confirmed durable in time (WAIT), so its request was refused SMSQ_NOT_DURABLE; ' +
+        'the retry of that request with the same idempotency key resumes it once the replicas confirm it, and the repair sweep cancels it if none comes within SMSQ_REPAIR_ENQUEUE_GRACE_MS (10 min by default); ' +
+        'resume or cancel it yourself if its caller will not retry',
+    );
+    // Only that very mark: an operator's reason that merely mentions it is the operator's.
+    expect(sendWait(status({ state: 'paused', controlReason: `${WITHDRAWN_REASON}? checking` }, { queued: 1 }), facts())).toMatchObject({ by: 'operator' });
   });
 
   it('no worker: named last, after what holds a send whatever runs; unknown worker counts say nothing', () => {

@@ -1,9 +1,12 @@
 --[[
-  An operator's move of a send (src/queue/lifecycle.ts): pause, resume, cancel. A move the table
-  does not have from the current state is refused and changes nothing (a cancelled send stays
-  cancelled; an ended one cannot be paused). `resume` takes a send paused before its enqueue
+  A move of a send's control (src/queue/lifecycle.ts): an operator's pause, resume, cancel; the
+  withdrawal of an enqueue not confirmed durable (withdraw) and its end (withdrawal-lapsed). A move
+  the table does not have from the current state is refused and changes nothing (a cancelled send
+  stays cancelled; an ended one cannot be paused). `resume` takes a send paused before its enqueue
   finished (no enqueuedAt) back to enqueuing. The `control` field (active, paused, cancelled),
-  which the claim script reads, is written with the state.
+  which the claim script reads, is written with the state. With ARGV[5], the move is made only
+  while the send's controlReason is exactly that (a withdrawn send's mark, src/queue/withdrawal.ts:
+  taken back by a retry or ended by the repair sweep, but not once an operator has moved it since).
 
   Input:
     KEYS[1] send hash
@@ -12,6 +15,7 @@
     ARGV[2] reason (recorded as controlReason)
     ARGV[3] now (ms)
     ARGV[4] events maxlen
+    ARGV[5] the controlReason the send must have for the move ('' or absent: any)
 
   Output:
     {state before, state after} (after = before when it did not move); false when there is no such send
@@ -25,12 +29,14 @@
 --@include "send-state"
 
 checkDeclared(SEND_EDGES, ARGV[1], 'send')
-local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt', 'control')
+local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt', 'control', 'controlReason')
 if not s[1] then return false end
 local state = s[1]
 -- A record written before sends had these states kept the operator's control apart (its enqueue was done).
 local legacy = state == 'active' and (s[4] == 'paused' or s[4] == 'cancelled')
 if legacy then state = s[4] end
+-- A mark that is gone (taken back, or an operator's move since): not the send the caller judged.
+if ARGV[5] and ARGV[5] ~= '' and s[5] ~= ARGV[5] then return {state, state} end
 local trigger = ARGV[1]
 if trigger == 'resume' and state == 'paused' and not s[3] and not legacy then trigger = 'resume-enqueuing' end
 local to = edgeTo(SEND_EDGES, trigger, state)
