@@ -45,7 +45,7 @@ describe('pushed reports', () => {
   });
 
   it('refuses a malformed push as a whole, naming the field', () => {
-    expect(() => parseSmsReports([{ phone_number: '1', success: true }, { phone_number: '2' }])).toThrow(/body\[1\]\.success/);
+    expect(() => parseSmsReports([{ phone_number: '1', success: true }, { phone_number: '2' }])).toThrow(/\(body\)\[1\]\.success/);
     expect(parseSmsReports([{ phone_number: '1', success: false }])[0]).toMatchObject({ err_code: '' });
     // A biz_id is written on the chunk when a report settles a lost answer: one the record cannot
     // hold is left out, and the push (every other report in it) still applies.
