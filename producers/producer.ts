@@ -426,11 +426,17 @@ export function createProducer(opts: ProducerOptions): Producer {
       const retry = 'retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)';
       if (how === 'hold') {
         const moved = await sends.setControl(sendId, 'withdraw', WITHDRAWN_REASON).catch(() => undefined);
-        if (moved && moved.from !== moved.to) log?.warn({ sendId }, 'enqueue not confirmed durable: send withdrawn (held paused) until a retry of its request takes it back');
-        throw new NotDurableError(
-          `send ${sendId}`,
-          `${err.detail}; it is withdrawn (held paused: nothing more of it is sent), but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS`,
-        );
+        if (moved && moved.from !== moved.to) {
+          log?.warn({ sendId }, 'enqueue not confirmed durable: send withdrawn (held paused) until a retry of its request takes it back');
+          throw new NotDurableError(
+            `send ${sendId}`,
+            `${err.detail}; it is withdrawn (held paused: nothing more of it is sent), but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS`,
+          );
+        }
+        // Not withdrawn: an operator's pause or cancel came first (the withdrawal moves an active send
+        // only), or Redis did not take it. Saying "held" would promise what is not so.
+        const why = moved ? `it was not withdrawn: it is ${moved.to}, as something else left it meanwhile, and it goes on as that says` : 'withdrawing it failed (Redis did not take the write), so it may still be sent';
+        throw new NotDurableError(`send ${sendId}`, `${err.detail}; ${why}; ${retry}`);
       }
       await cancelSend(sendId, WITHDRAWN_REASON).catch(() => undefined);
       const then = idempotencyKey === undefined ? 'a retry may send it twice (a request with an idempotency key is held instead, and its retry sends it once)' : retry;

@@ -31,6 +31,7 @@ import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer } from '../../server/build-server.js';
+import { createProducer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { followPrimary } from '../support/replicated-redis.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
@@ -129,6 +130,14 @@ async function refusedAsNotDurable(s: Setup, phone: string, key: string): Promis
   expect(status.wait).toEqual({ reason: 'paused', by: 'withdrawn', detail: WITHDRAWN_REASON });
   expect(waitText(status.wait as NonNullable<typeof status.wait>)).toMatch(/^withdrawn at enqueue: .*SMSQ_NOT_DURABLE; the retry of that request with the same idempotency key resumes it once the replicas confirm it, and the repair sweep cancels it/);
   return sendId as string;
+}
+
+/** The id of the first send Redis holds under `prefix` other than `except`'s, once one is there. */
+async function newSendId(redis: Harness['redis'], prefix: string, except: ReadonlySet<string>): Promise<string> {
+  return waitFor(async () => {
+    const keys = await redis.keys(`${prefix}:send:*`);
+    return keys.map((k) => k.slice(`${prefix}:send:`.length)).find((id) => /^[a-z0-9]+$/.test(id) && !except.has(id));
+  }, 'the send to be written', 5000, 5);
 }
 
 /** Waits long enough for a worker to have sent a send it could claim (its job re-checks a second after an unconfirmed claim). */
@@ -258,4 +267,30 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     await noSendFor(1500);
     expect(s.sent(phone)).toBe(0);
   }, 60_000);
+  it("an operator's pause during the enqueue's confirmation stays the operator's: the refusal does not say the send is withdrawn (before: 'it is withdrawn (held paused...)', and the sweep would cancel it)", async () => {
+    const s = await setup('withdrawn-operator');
+    const prefix = `${s.h.prefix}:send:`;
+    const before = new Set((await s.h.redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)));
+    s.link.stall();
+    const answer = s.post('13848100009', 'withdrawn-operator-1');
+    const sendId = await newSendId(s.h.redis, s.h.prefix, before);
+    // An operator's producer on a connection of its own (the request's waits on its WAIT). The
+    // pause is applied on the primary; its own confirmation fails too while the link is held.
+    if (!(s.h.redis instanceof Redis)) throw new Error('one Redis here');
+    const operatorRedis = s.h.redis.duplicate();
+    const operator = createProducer({ redis: operatorRedis, prefix: s.h.prefix, durability: DURABILITY });
+    closers.push(async () => {
+      await operator.close();
+      operatorRedis.disconnect();
+    });
+    await operator.pause(sendId, 'held by an operator').catch(() => undefined);
+    const refused = await answer;
+    const error = refused.json().error;
+    expect({ status: refused.statusCode, code: error?.code }, refused.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
+    expect(error?.message).not.toContain('it is withdrawn');
+    expect(error?.message).toContain('it was not withdrawn: it is paused');
+    const status = await s.h.producer.getStatus(sendId);
+    expect(status.send).toMatchObject({ state: 'paused', controlReason: 'held by an operator' });
+    await s.catchUp();
+  });
 });
