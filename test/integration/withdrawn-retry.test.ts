@@ -31,7 +31,6 @@ import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer } from '../../server/build-server.js';
-import { createProducer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { followPrimary } from '../support/replicated-redis.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
@@ -69,13 +68,13 @@ interface Setup {
 }
 
 /** A primary whose replica follows through a stallable link, a worker and the REST server, both in the replicas mode; one code sent through it all. */
-async function setup(label: string): Promise<Setup> {
+async function setup(label: string, durability: DurabilityOptions = DURABILITY): Promise<Setup> {
   const primary = await redisServer();
   const replica = await redisServer();
   const link = await startStallableProxy({ port: primary.port });
   closers.push(() => link.close());
   await followPrimary(replica, link.port);
-  const h = await createHarness({ label, redisUrl: primary.url, durability: DURABILITY });
+  const h = await createHarness({ label, redisUrl: primary.url, durability });
   closers.push(() => h.close());
   await h.startWorker();
   const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: API_TOKEN, dashboard: { token: 'dashboard-token-0123456789' } });
@@ -132,12 +131,13 @@ async function refusedAsNotDurable(s: Setup, phone: string, key: string): Promis
   return sendId as string;
 }
 
-/** The id of the first send Redis holds under `prefix` other than `except`'s, once one is there. */
+/** The id of the first send Redis holds under `prefix` other than `except`'s, once it is enqueued (active) and waits for its confirmation. */
 async function newSendId(redis: Harness['redis'], prefix: string, except: ReadonlySet<string>): Promise<string> {
   return waitFor(async () => {
     const keys = await redis.keys(`${prefix}:send:*`);
-    return keys.map((k) => k.slice(`${prefix}:send:`.length)).find((id) => /^[a-z0-9]+$/.test(id) && !except.has(id));
-  }, 'the send to be written', 5000, 5);
+    const id = keys.map((k) => k.slice(`${prefix}:send:`.length)).find((k) => /^[a-z0-9]+$/.test(k) && !except.has(k));
+    return id && (await redis.hget(`${prefix}:send:${id}`, 'state')) === 'active' ? id : undefined;
+  }, 'the send to be enqueued', 5000, 5);
 }
 
 /** Waits long enough for a worker to have sent a send it could claim (its job re-checks a second after an unconfirmed claim). */
@@ -268,22 +268,23 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     expect(s.sent(phone)).toBe(0);
   }, 60_000);
   it("an operator's pause during the enqueue's confirmation stays the operator's: the refusal does not say the send is withdrawn (before: 'it is withdrawn (held paused...)', and the sweep would cancel it)", async () => {
-    const s = await setup('withdrawn-operator');
-    const prefix = `${s.h.prefix}:send:`;
-    const before = new Set((await s.h.redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)));
-    s.link.stall();
-    const answer = s.post('13848100009', 'withdrawn-operator-1');
-    const sendId = await newSendId(s.h.redis, s.h.prefix, before);
-    // An operator's producer on a connection of its own (the request's waits on its WAIT). The
-    // pause is applied on the primary; its own confirmation fails too while the link is held.
+    // The request's confirmation waits 3 s: room for the operator's move on a busy machine.
+    const s = await setup('withdrawn-operator', { ...DURABILITY, timeoutMs: 3000 });
+    // An operator on a connection of its own: the request's connection waits on its WAIT, and
+    // anything sent on it (this test's reads too) waits behind.
     if (!(s.h.redis instanceof Redis)) throw new Error('one Redis here');
     const operatorRedis = s.h.redis.duplicate();
-    const operator = createProducer({ redis: operatorRedis, prefix: s.h.prefix, durability: DURABILITY });
-    closers.push(async () => {
-      await operator.close();
-      operatorRedis.disconnect();
-    });
-    await operator.pause(sendId, 'held by an operator').catch(() => undefined);
+    closers.push(() => void operatorRedis.disconnect());
+    const prefix = `${s.h.prefix}:send:`;
+    const before = new Set((await operatorRedis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)));
+    s.link.stall();
+    const answer = s.post('13848100009', 'withdrawn-operator-1');
+    const sendId = await newSendId(operatorRedis, s.h.prefix, before);
+    // The operator's pause lands on the primary while the request waits for its confirmation (an
+    // operator's producer would then wait for its own, which the held link refuses too: the move
+    // itself is what matters here).
+    const operator = createSendStore({ redis: operatorRedis, keys: createKeys(s.h.prefix) });
+    expect(await operator.setControl(sendId, 'pause', 'held by an operator')).toMatchObject({ from: 'active', to: 'paused' });
     const refused = await answer;
     const error = refused.json().error;
     expect({ status: refused.statusCode, code: error?.code }, refused.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
