@@ -173,7 +173,11 @@ describe('smsq send --wait with no worker', () => {
       const stdout = collector();
       const stderr = collector();
       const running = runCli([...send('13800138105'), '--wait'], { stdout, stderr, env: { ...env, REDIS_URL: own.url, SMSQ_REDIS_CONNECT_TIMEOUT_MS: '300' } });
-      await waitFor(async () => (await watcher.keys(`${prefix}:send:*`)).length > 0, 'the send to be enqueued', SPAWNED_MS);
+      // The warning that no worker serves the prefix comes after the enqueue has returned (and before
+      // the wait starts): Redis stopped any earlier can cut the enqueue itself, which rightly answers
+      // "may be partly done" (exit 3), and under load the send's record exists well before that.
+      await waitFor(() => stderr.text.includes('warning: no worker serves'), 'the enqueue to return', SPAWNED_MS);
+      expect(await watcher.keys(`${prefix}:send:*`)).not.toHaveLength(0);
       await own.stop();
       const code = await running;
       expect(code, stderr.text).toBe(EXIT.waitStopped);
