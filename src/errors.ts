@@ -90,7 +90,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_CLAIM_EXPIRED: recorded('the worker was held up between the claim and the call past the call deadline: the attempt was undone before its call and made again'),
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
   SMSQ_ENQUEUE_ABANDONED: recorded('the producer died before acknowledging the send: it was failed, nothing of it is sent'),
-  SMSQ_SEND_MISSING: recorded('the send record is gone (Redis lost it): the chunk was ended without a call'),
+  SMSQ_SEND_MISSING: recorded('the send record is gone (deleted by hand, evicted under a maxmemory policy, or lost by Redis) while the chunk was kept: the chunk was ended without a call (a queued one by its claim, or by the repair sweep)'),
   SMSQ_RECEIPT_WINDOW: recorded('no final receipt arrived within the receipt window (SMSQ_RECEIPT_WINDOW_HOURS); expired by chunk when the chunk\'s stored payload no longer parses (its reason says why)'),
 } satisfies Record<string, SmsqCodeInfo>);
 

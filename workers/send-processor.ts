@@ -171,6 +171,15 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       case 'ended':
         await deps.completion.check(sendId);
         return { outcome: claim.state === 'failed' ? 'failed' : claim.state, code: claim.code };
+      case 'send-missing':
+        // No send to settle or call back: the record that would say so is what is missing.
+        log().error(
+          { code: 'SMSQ_SEND_MISSING', state: claim.state },
+          'the send record is gone while this chunk was kept (deleted by hand, evicted under a maxmemory policy, or lost): ' +
+            `chunk not sent, ${claim.state} (SMSQ_SEND_MISSING). Fix: set Redis maxmemory-policy to noeviction (smsq's records must not be evicted), ` +
+            'and enqueue the message again for these recipients if they should still get it',
+        );
+        return { outcome: 'cancelled', code: 'SMSQ_SEND_MISSING' };
       case 'paused': {
         // Parked until `resume` promotes it (or the next re-check); nothing was sent.
         await deps.redis.sadd(deps.keys.sendParked(sendId), job.id as string);

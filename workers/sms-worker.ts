@@ -40,6 +40,7 @@ import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
+import { failedAtStartLimit, lookUpAnew } from './lookup-start-limit.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
@@ -112,6 +113,12 @@ export interface SmsWorkerOptions {
   retention?: Partial<Record<MessageKind, number>>;
   /** Every kind's records live this long (seconds), unless `retention` names the kind. */
   retentionSeconds?: number;
+  /**
+   * Starts of one job BullMQ allows before it fails it for good (its `maxStartedAttempts`): the guard
+   * against a job re-queued for ever by throttling or an account block. A send job at the limit fails
+   * its queued chunk (SMSQ_GAVE_UP). Default {@link DEFAULT_MAX_STARTED_ATTEMPTS}.
+   */
+  maxStartedAttempts?: number;
   /** How often BullMQ looks for jobs of dead workers (ms). Default {@link STALLED_CHECK_MS}. */
   stalledIntervalMs?: number;
   /** Lock on an active job; a worker silent this long is presumed dead (ms). Default 30000. */
@@ -198,6 +205,9 @@ export interface SmsWorkerOptions {
   repair?: RepairOptions | null;
 }
 
+/** Starts of one job BullMQ allows by default ({@link SmsWorkerOptions.maxStartedAttempts}). */
+export const DEFAULT_MAX_STARTED_ATTEMPTS = 200;
+
 /** Waiting housekeeping jobs looked at for callbacks at start, at most per state. */
 const CALLBACKS_SAMPLED = 100;
 
@@ -267,6 +277,11 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   };
   const timingProblem = callDeadlineProblem({ ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs });
   if (timingProblem) throw new ConfigError([`smsq worker options: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
+  const maxStartedAttempts = options.maxStartedAttempts ?? DEFAULT_MAX_STARTED_ATTEMPTS;
+  // 0 would turn BullMQ's guard off (endless re-queues), a fraction or NaN would fail jobs at random starts.
+  if (!(Number.isInteger(maxStartedAttempts) && maxStartedAttempts >= 1)) {
+    throw new ConfigError([`smsq worker options: maxStartedAttempts must be a whole number >= 1, got ${String(options.maxStartedAttempts)}. Fix: leave it out (${DEFAULT_MAX_STARTED_ATTEMPTS}) or give a whole number of starts`]);
+  }
   const clock = options.clock ?? systemClock;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const keys = createKeys(prefix);
@@ -475,7 +490,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       ...common,
       concurrency: options.concurrency ?? 64,
       // Guards against a job re-queued forever by throttling or an account block.
-      maxStartedAttempts: 200,
+      maxStartedAttempts,
       maximumRateLimitDelay: 60_000,
       // Seconds a worker blocks waiting for a job. After a throttle moves a job back to wait, the
       // default 5 s would hold every worker idle that long; 1 s costs one idle poll a second.
@@ -531,9 +546,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       }
       return;
     }
-    if (job.name === JOB.reconcile && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+    if (job.name === JOB.reconcile) {
       const data = ReconcileJobData.safeParse(job.data);
       if (!data.success) return;
+      // Failed for its starts, not for its look-ups: looked up again (lookup-start-limit.ts).
+      if (failedAtStartLimit(job, maxStartedAttempts)) return lookUpAnew({ chunks, followUps, clock, logger: log }, data.data);
+      if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
       const chunk = await chunks.get(data.data.chunkId);
       if (chunk && chunk.attempt === data.data.attempt && canFire(CHUNK_LIFECYCLE, 'lookup-gave-up', chunk.state)) {
         await chunks.transition(data.data.chunkId, data.data.sendId, { trigger: 'lookup-gave-up', outId: chunk.outId, fields: { reason: err.message } });

@@ -83,6 +83,12 @@ export type ClaimResult =
     }
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
   | { type: 'ended'; state: 'failed' | 'cancelled' | 'expired'; code: string }
+  /**
+   * The send record is gone while the chunk was kept (deleted by hand, evicted, lost): nothing says
+   * whether or how to send it, so the claim ended it without an attempt (trigger `send-missing`,
+   * code SMSQ_SEND_MISSING). The caller makes no call.
+   */
+  | { type: 'send-missing'; state: ChunkState }
   | { type: 'paused' }
   | { type: 'quiet'; until: number }
   | { type: 'done'; state: ChunkState }
@@ -249,6 +255,8 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
           return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };
         case 'ended':
           return { type: 'ended', state: res[1] as 'failed' | 'cancelled' | 'expired', code: String(res[2]) };
+        case 'send-missing':
+          return { type: 'send-missing', state: res[1] as ChunkState };
         case 'paused':
           return { type: 'paused' };
         case 'quiet':

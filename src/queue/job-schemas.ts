@@ -50,6 +50,11 @@ export const ReconcileJobData = ofItsSend(z.object({
   sentAt: z.number().int().positive().optional(),
   /** The attempt's OutId, for the same reason. Absent in jobs of earlier versions. */
   outId: z.string().min(1).max(255).optional(),
+  /**
+   * How many times a look-up of this attempt was made anew after BullMQ failed its job at the start
+   * limit (src/queue/lookup-restart.ts: each waits longer). Absent: none (and in jobs of earlier versions).
+   */
+  restarts: z.number().int().min(0).optional(),
 }));
 export type ReconcileJobData = z.infer<typeof ReconcileJobData>;
 

@@ -92,7 +92,7 @@ const CHUNK_TRANSITIONS = [
   { trigger: 'rollback-lost-claim', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['code'], code: 'SMSQ_REDIS_ROLLBACK', adoptsNewerAttempt: true, by: ['workers/rollback-recovery.ts'], when: 'Redis came back without a claim this worker made: looked up' },
   { trigger: 'orphan-sending', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_ORPHANED', adoptsNewerAttempt: true, by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds it mid-call without a job: looked up' },
   { trigger: 'orphan-lost-claim', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['attempt', 'outId', 'sentAt', 'code'], code: 'SMSQ_ORPHANED', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds it without a job, maybe behind a lost claim: the next attempt is looked up' },
-  { trigger: 'send-missing', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_SEND_MISSING', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds its send record gone' },
+  { trigger: 'send-missing', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_SEND_MISSING', by: ['src/queue/lua/claim-6.lua', 'src/repair/orphan-sweep.ts'], when: 'its send job\'s claim, or the repair sweep, finds its send record gone: ended before any call' },
   { trigger: 'send-missing', from: IN_FLIGHT, to: 'expired', records: ['code'], code: 'SMSQ_SEND_MISSING', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds its send record gone' },
 ] as const satisfies readonly Transition<ChunkState>[];
 

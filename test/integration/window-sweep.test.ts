@@ -38,6 +38,8 @@ afterEach(async () => {
 
 /** Writes a chunk of `phones` and takes it to `accepted` the way the send path does. */
 async function acceptChunk(sendId: string, index: string, phones: string[]): Promise<string> {
+  // The claim sends only a chunk whose send record exists (a producer writes it first); a stub, unless the test wrote one.
+  await redis.hsetnx(keys.send(sendId), 'sendId', sendId);
   await chunks.create([{ sendId, index, kind: 'notification', payload: { api: 'SendSms', phones, signName: 's', templateCode: 'T' } }], 3600);
   const chunkId = chunkIdOf(sendId, index);
   const claim = await chunks.claim(chunkId, sendId);

@@ -1,8 +1,9 @@
 --[[
   Starts an attempt of a chunk, or tells the caller why not. Every move it makes is a row of the
   chunk lifecycle (src/queue/lifecycle.ts): claim (queued → sending), cancel, deadline and
-  send-failed (queued → cancelled / expired / failed: the send says so), worker-lost (sending →
-  unknown: the worker of the attempt died mid-call). When it starts an attempt it also reserves
+  send-failed (queued → cancelled / expired / failed: the send says so), send-missing (queued →
+  cancelled: the send record is gone, so nothing says whether or how to send it), worker-lost
+  (sending → unknown: the worker of the attempt died mid-call). When it starts an attempt it also reserves
   the call's slot from the account-wide pacer (src/queue/call-pacer.ts), saving the call a round
   trip. The chunk's time comes in ARGV; only the pacer slot reads Redis TIME (one clock for every
   process).
@@ -32,6 +33,8 @@
     {'unknown', attempt, outId, sentAt}               it was sending (now unknown) or unknown
     {'ended', state, code}                            the send failed, was cancelled or passed its deadline:
                                                       the chunk is now failed / cancelled / expired
+    {'send-missing', state}                           the send record is gone: the chunk is now cancelled
+                                                      (SMSQ_SEND_MISSING), nothing to send
     {'paused'}                                        the send is paused; the chunk stays queued
     {'quiet', until}                                  a marketing chunk inside quiet hours; stays queued
     {'done', state}                                   nothing to do (a final state)
@@ -54,6 +57,18 @@ local chunkId = f[8] .. '.' .. f[9]
 
 local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
 if claimed then
+  -- No send record (deleted by hand, evicted, lost while the chunk was kept): no deadline, control
+  -- or state to check, and a send that status cannot show. Never sent on a record that is not there.
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    local to = mustEdge(CHUNK_EDGES, 'send-missing', state, 'chunk')
+    redis.call('HSET', KEYS[1], 'state', to, 'code', 'SMSQ_SEND_MISSING', 'updatedAt', ARGV[1])
+    local hadCounts = redis.call('EXISTS', KEYS[2]) == 1
+    move(KEYS[2], KEYS[5], state, to, n)
+    -- Counts that went with the send are not made anew here, without a lifetime (as the repair sweep).
+    if not hadCounts then redis.call('DEL', KEYS[2]) end
+    emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, 'SMSQ_SEND_MISSING', ARGV[1])
+    return {'send-missing', to}
+  end
   local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
   local to, code = nil, nil
   if send[1] == 'failed' then to, code = mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED'
