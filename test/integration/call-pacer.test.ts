@@ -77,7 +77,7 @@ describe('slots reserved by the claim script', () => {
     const chunks = createChunkStore({ redis: a, keys, clock });
     const pacer = createCallPacer({ redis: b, key: keys.pacer(), qps });
     // The claim sends only a chunk whose send record exists (a producer writes it first).
-    await a.hset(keys.send('sp'), 'sendId', 'sp');
+    await a.hset(keys.send('sp'), 'sendId', 'sp', 'state', 'active');
     // 200 single-number chunks claimed with a slot (the send path) while 100 look-ups acquire
     // theirs the other way (reconcile and receipts), 64 + 16 callers at once.
     await chunks.create(

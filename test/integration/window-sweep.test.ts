@@ -40,6 +40,7 @@ afterEach(async () => {
 async function acceptChunk(sendId: string, index: string, phones: string[]): Promise<string> {
   // The claim sends only a chunk whose send record exists (a producer writes it first); a stub, unless the test wrote one.
   await redis.hsetnx(keys.send(sendId), 'sendId', sendId);
+  await redis.hsetnx(keys.send(sendId), 'state', 'active');
   await chunks.create([{ sendId, index, kind: 'notification', payload: { api: 'SendSms', phones, signName: 's', templateCode: 'T' } }], 3600);
   const chunkId = chunkIdOf(sendId, index);
   const claim = await chunks.claim(chunkId, sendId);
@@ -164,7 +165,8 @@ describe('receipt window sweep', () => {
 
 describe('accepting transition', () => {
   it('records auto-pause outcomes with the transition and pauses past the failure ratio', async () => {
-    await redis.hset(keys.send('s5'), 'sendId', 's5', 'control', 'active');
+    // A campaign still streaming in: its chunks come one at a time here, and none completes it meanwhile.
+    await redis.hset(keys.send('s5'), 'sendId', 's5', 'state', 'enqueuing', 'control', 'active');
     const outcome = (ok: boolean) => ({ ok, window: 3, maxFailureRatio: 0.5, ttlSeconds: 60 });
     const settle = async (index: string, trigger: 'answer-accepted' | 'answer-failed', ok: boolean) => {
       await chunks.create([{ sendId: 's5', index, kind: 'marketing', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }], 3600);

@@ -57,9 +57,11 @@ local chunkId = f[8] .. '.' .. f[9]
 
 local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
 if claimed then
+  local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
   -- No send record (deleted by hand, evicted, lost while the chunk was kept): no deadline, control
   -- or state to check, and a send that status cannot show. Never sent on a record that is not there.
-  if redis.call('EXISTS', KEYS[3]) == 0 then
+  -- Every send record has a state (create-send and compaction write it): its absence is the record's.
+  if not send[1] then
     local to = mustEdge(CHUNK_EDGES, 'send-missing', state, 'chunk')
     redis.call('HSET', KEYS[1], 'state', to, 'code', 'SMSQ_SEND_MISSING', 'updatedAt', ARGV[1])
     local hadCounts = redis.call('EXISTS', KEYS[2]) == 1
@@ -69,7 +71,6 @@ if claimed then
     emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, 'SMSQ_SEND_MISSING', ARGV[1])
     return {'send-missing', to}
   end
-  local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
   local to, code = nil, nil
   if send[1] == 'failed' then to, code = mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED'
   elseif send[3] == 'cancelled' then to, code = mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED'
