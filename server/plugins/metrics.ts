@@ -39,7 +39,7 @@ export async function metricsPlugin(parent: FastifyInstance, options: MetricsOpt
   collectDefaultMetrics({ register: processRegistry, prefix: 'smsq_server_' });
 
   const schema = {
-    summary: 'Prometheus metrics: queue depths, recipients by state, Dysmsapi calls by operation and outcome, call latency, limiter waits, the account block, auto-paused sends, unknown outcomes, worker heartbeats',
+    summary: 'Prometheus metrics: queue depths, recipients by state, Dysmsapi calls by operation and outcome, call latency, limiter waits, the account block, auto-paused sends, sends withdrawn at enqueue, unknown outcomes, worker heartbeats',
     description:
       'Read from Redis at each scrape, so every server reports the same totals for every worker process. While Redis does not answer: 200 with `smsq_redis_up 0` and the process metrics only (docs/operations-alerts.md).',
     response: {

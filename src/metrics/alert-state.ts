@@ -1,14 +1,15 @@
 /**
  * What an operator must act on, read from Redis at scrape time for `/metrics` (and the alert
- * rules in ops/prometheus): an account block, sends auto-paused, the oldest attempt whose outcome
- * is still unknown, the workers' heartbeats, the workers held for durability and the pushed
- * reports set aside. The pure parts
- * (`parseAccountBlock`, `countAutoPaused`, `isUnresolved`) are unit-tested without Redis.
+ * rules in ops/prometheus): an account block, sends auto-paused, sends withdrawn at enqueue and
+ * held, the oldest attempt whose outcome is still unknown, the workers' heartbeats, the workers
+ * held for durability and the pushed reports set aside. The pure parts (`parseAccountBlock`,
+ * `countAutoPaused`, `heldWithdrawn`, `isUnresolved`) are unit-tested without Redis.
  */
 import { parseAccountBlock as parseBlock } from '../queue/account-block.js';
 import type { RedisConnection } from '../queue/connection.js';
 import { createKeys } from '../queue/keys.js';
 import { DURABILITY_HOLD_TTL_MS, parseDurabilityHolds } from '../queue/durability-holds.js';
+import { isWithdrawn, WITHDRAWAL_OUTCOMES, type WithdrawalOutcome } from '../queue/withdrawal.js';
 import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
 
 /** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
@@ -23,6 +24,10 @@ export interface AlertState {
   accountBlock: { code: string; sinceMs: number } | undefined;
   /** Sends paused by auto-pause and not yet resumed or cancelled. */
   autoPausedSends: number;
+  /** Sends withdrawn at enqueue (not confirmed durable) and still held: no retry took them back, nor the repair sweep cancelled them yet. */
+  withdrawnSends: number;
+  /** Withdrawals at enqueue so far, by outcome (src/queue/withdrawal.ts), every outcome present. */
+  withdrawals: Record<WithdrawalOutcome, number>;
   /** When the oldest attempt whose outcome is still unknown was first found so (ms); undefined when none. */
   oldestUnknownSinceMs: number | undefined;
   /** Worker processes with a heartbeat within {@link WORKER_SERIES_HORIZON_MS}, and when each was last seen (ms). */
@@ -57,6 +62,19 @@ export function parseHousekeepingFailures(hash: Record<string, string>): AlertSt
 /** Sends whose record still says they are paused by auto-pause (`[control, controlReason]` per send). */
 export function countAutoPaused(records: readonly (readonly (string | null)[])[]): number {
   return records.filter(([control, reason]) => control === 'paused' && (reason ?? '').startsWith('auto-pause')).length;
+}
+
+/**
+ * Which indexed sends are still held by their withdrawal (`[state, controlReason]` per send, as
+ * their records say; nulls for a record gone): true at the index of each.
+ */
+export function heldWithdrawn(records: readonly (readonly (string | null)[])[]): boolean[] {
+  return records.map(([state, controlReason]) => state === 'paused' && isWithdrawn({ state, controlReason: controlReason ?? undefined }));
+}
+
+/** The withdrawals hash (outcome → count), every outcome present; other fields are skipped. */
+export function parseWithdrawals(hash: Record<string, string>): AlertState['withdrawals'] {
+  return Object.fromEntries(WITHDRAWAL_OUTCOMES.map((outcome) => [outcome, Number(hash[outcome] ?? 0) || 0])) as AlertState['withdrawals'];
 }
 
 /**
@@ -113,11 +131,27 @@ async function oldestUnknown(redis: RedisConnection, indexKey: string, chunkKey:
   return undefined;
 }
 
+/**
+ * Sends of the withdrawn index still held. Those no longer held (taken back, cancelled, moved by
+ * another script, expired) are removed: a send is withdrawn once, by the request that enqueued it
+ * right after its enqueue (the lifecycle's `withdraw` moves only an active send), so one found
+ * not held is not held again, and dropping it is safe at any time.
+ */
+async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey: (id: string) => string, sendIds: readonly string[]): Promise<number> {
+  if (sendIds.length === 0) return 0;
+  const pipeline = redis.pipeline();
+  for (const sendId of sendIds) pipeline.hmget(sendKey(sendId), 'state', 'controlReason');
+  const held = heldWithdrawn(results(await pipeline.exec()) as (string | null)[][]);
+  const gone = sendIds.filter((_, i) => !held[i]);
+  if (gone.length > 0) await redis.zrem(indexKey, ...gone);
+  return sendIds.length - gone.length;
+}
+
 /** Reads the state behind the alerting gauges; `nowMs` bounds which heartbeats are exported. */
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused, housekeeping, holding] = results(
+  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
@@ -126,8 +160,10 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
       .zrange(keys.autoPaused, 0, -1)
       .hgetall(keys.housekeepingFailures)
       .zrangebyscore(records.workerDurabilityHolds(), nowMs - DURABILITY_HOLD_TTL_MS, '+inf')
+      .zrange(keys.withdrawn, 0, -1)
+      .hgetall(keys.withdrawals)
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[]];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>];
 
   let autoPausedSends = 0;
   if (paused.length > 0) {
@@ -139,6 +175,8 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
   return {
     accountBlock: parseAccountBlock(account),
     autoPausedSends,
+    withdrawnSends: await countWithdrawn(redis, keys.withdrawn, records.send, withdrawn),
+    withdrawals: parseWithdrawals(withdrawals),
     oldestUnknownSinceMs: await oldestUnknown(redis, keys.unknownOutcomes, records.chunk),
     workers: scored(writers).map(([worker, lastSeenMs]) => ({ worker, lastSeenMs })),
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),

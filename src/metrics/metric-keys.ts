@@ -21,6 +21,10 @@ import { createKeys } from '../queue/keys.js';
  * Hash `housekeeping-failures`: `<job name>|<outcome>` (outcome `retried`, `given-up` or
  * `deferred`, call-metrics.ts), failed attempts of housekeeping jobs (callbacks), written as they
  * fail (rare: no batching).
+ * Sorted set `withdrawn`: send ids withdrawn at enqueue and held, scored with when (ms), and hash
+ * `withdrawals`: withdrawals by outcome (src/queue/withdrawal.ts). Both written by set-control-4.lua
+ * with the move itself, so their keys are src/queue/keys.ts's; `/metrics` drops the sends it finds
+ * no longer held.
  * The account block and the refused pushed reports are read from their own keys (src/queue/keys.ts).
  */
 export interface MetricKeys {
@@ -31,6 +35,8 @@ export interface MetricKeys {
   recipients: string;
   unknownOutcomes: string;
   autoPaused: string;
+  withdrawn: string;
+  withdrawals: string;
   account: string;
   refusedReceipts: string;
   housekeepingFailures: string;
@@ -46,6 +52,8 @@ export function metricKeys(prefix: string): MetricKeys {
     recipients: keys.recipientTotals(),
     unknownOutcomes: `${prefix}:metrics:unknown`,
     autoPaused: `${prefix}:metrics:auto-paused`,
+    withdrawn: keys.withdrawnSends(),
+    withdrawals: keys.withdrawals(),
     account: keys.account(),
     refusedReceipts: keys.refusedReceipts(),
     housekeepingFailures: `${prefix}:metrics:housekeeping-failures`,

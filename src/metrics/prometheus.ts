@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { COUNTED_STATES } from '../queue/send-store.js';
 import { REFUSED_RECEIPT_REASONS } from '../receipts/recipient-store.js';
 import { HOUSEKEEPING_FAILURES } from './call-metrics.js';
+import { WITHDRAWAL_OUTCOMES } from '../queue/withdrawal.js';
 import type { AlertState } from './alert-state.js';
 import type { CallMetricsSnapshot, LatencySeries } from './metrics-snapshot.js';
 
@@ -44,6 +45,8 @@ export const METRIC_NAMES = Object.freeze({
   reconcileSettle: 'smsq_reconcile_settle_seconds',
   accountBlocked: 'smsq_account_blocked',
   autoPausedSends: 'smsq_sends_auto_paused',
+  withdrawnSends: 'smsq_sends_withdrawn',
+  withdrawals: 'smsq_send_withdrawals_total',
   unknownOldestAge: 'smsq_unknown_outcome_oldest_age_seconds',
   workerLastSeen: 'smsq_worker_last_seen_timestamp_seconds',
   refusedReceipts: 'smsq_receipts_refused_total',
@@ -116,6 +119,19 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   if (alerts.accountBlock) blocked.set({ code: alerts.accountBlock.code }, 1);
   else blocked.set(0);
   new Gauge({ name: N.autoPausedSends, help: 'Sends paused by auto-pause (too many failed chunks) and not yet resumed or cancelled.', registers }).set(alerts.autoPausedSends);
+  new Gauge({
+    name: N.withdrawnSends,
+    help: 'Sends withdrawn at enqueue and still held: their writes were not confirmed durable (SMSQ_DURABILITY), the request was refused SMSQ_NOT_DURABLE, and no retry under its idempotency key took them back yet; the repair sweep cancels them after SMSQ_REPAIR_ENQUEUE_GRACE_MS.',
+    registers,
+  }).set(alerts.withdrawnSends);
+  const withdrawals = new Counter({
+    name: N.withdrawals,
+    help: 'Enqueues not confirmed durable and withdrawn, by outcome: held (paused for a retry under its idempotency key), cancelled (at once: no idempotency key), and how held ones ended: taken-back (by that retry), lapsed (cancelled by the repair sweep: no retry came).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  // Every outcome from 0, so that increase() sees the first withdrawal.
+  for (const outcome of WITHDRAWAL_OUTCOMES) withdrawals.inc({ outcome }, alerts.withdrawals[outcome]);
   new Gauge({
     name: N.unknownOldestAge,
     help: 'Seconds since the oldest attempt whose outcome is still unknown was found so (it is being looked up before any resend); 0 when none.',

@@ -87,6 +87,14 @@ export interface Keys {
    * a connection that wrote nothing is confirmed at once, whatever the replicas hold.
    */
   durabilityFence(): string;
+  /**
+   * Sends withdrawn at enqueue and held for a retry (sorted set: sendId scored by when it was
+   * withdrawn, ms), written by set-control-4.lua with each withdrawal and its end; read by
+   * `/metrics` (`smsq_sends_withdrawn`), which drops those no longer held.
+   */
+  withdrawnSends(): string;
+  /** Withdrawals at enqueue and how held ones ended, counted by set-control-4.lua (hash: outcome → count; withdrawal.ts). */
+  withdrawals(): string;
 }
 
 export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -124,5 +132,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     workerEndpointBackoffs: () => `${prefix}:workers:endpoint-backoff`,
     throttles: () => `${prefix}:throttles`,
     durabilityFence: () => `${prefix}:durability-fence`,
+    withdrawnSends: () => `${prefix}:metrics:withdrawn`,
+    withdrawals: () => `${prefix}:metrics:withdrawals`,
   };
 }

@@ -147,7 +147,7 @@ const SEND_TRANSITIONS = [
   { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
   { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
   { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: OPERATOR, when: 'an operator resumes it, or a retry of its request (same idempotency key and body) takes back a withdrawn send once it is confirmed durable' },
-  { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-2.lua'], when: 'an operator resumes it before its enqueue finished' },
+  { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-4.lua'], when: 'an operator resumes it before its enqueue finished' },
   { trigger: 'all-sent', from: ['active', 'paused'], to: 'sent', records: STAMPED, by: ['src/queue/lua/transition-7.lua', ...SETTLE], when: 'its last unsent recipient moved past the API' },
   { trigger: 'complete', from: ['active', 'paused', 'sent'], to: 'completed', records: STAMPED, by: SETTLE, when: 'every recipient is final (a receipt, or the receipt window ended)' },
   { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent' },
@@ -162,7 +162,7 @@ export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];
 /** The triggers an operator fires (`smsq campaign pause|resume|cancel`, the producer API). */
 export type SendControlTrigger = Extract<SendTrigger, 'pause' | 'resume' | 'cancel'>;
 /**
- * The moves of a send's control (set-control-2.lua): an operator's, and the withdrawal of an
+ * The moves of a send's control (set-control-4.lua): an operator's, and the withdrawal of an
  * enqueue not confirmed durable (withdrawal.ts) and its end.
  */
 export type SendControlMove = SendControlTrigger | Extract<SendTrigger, 'withdraw' | 'withdrawal-lapsed'>;

@@ -7,6 +7,7 @@ import { controlOf, declaredRule, SEND_LIFECYCLE, SEND_STATES, type SendControl,
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from './chunk-store.js';
 import type { SendPace, SendWait } from './send-wait.js';
+import { WITHDRAWN_INDEX_KEEP, withdrawalOutcome } from './withdrawal.js';
 
 export type { SendControl } from './lifecycle.js';
 
@@ -327,7 +328,8 @@ export interface SendStore {
    * An operator's move (pause, resume, cancel), or a withdrawal's (withdrawal.ts), where the send
    * lifecycle allows; a cancelled send stays cancelled. `onlyIfReason`: moved only while its
    * controlReason is exactly that (a withdrawn send's mark). Returns the move (from = to when it
-   * did not move; undefined: no such send).
+   * did not move; undefined: no such send). A withdrawal, and any move that ends one, is recorded
+   * with it for `/metrics` (the index of withdrawn sends, the withdrawals counter: withdrawal.ts).
    */
   setControl(sendId: string, trigger: SendControlMove, reason: string, onlyIfReason?: string): Promise<SendMove | undefined>;
 }
@@ -339,7 +341,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     settle: luaScript(redis, 'settle-send-3'),
     markAnnounced: luaScript(redis, 'mark-announced-1'),
     fail: luaScript(redis, 'fail-send-2'),
-    setControl: luaScript(redis, 'set-control-2'),
+    setControl: luaScript(redis, 'set-control-4'),
     compact: luaScript(redis, 'compact-send-6'),
   };
   return {
@@ -457,7 +459,19 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
 
     async setControl(sendId, trigger, reason, onlyIfReason = '') {
       declaredRule(SEND_LIFECYCLE, trigger);
-      const moved = (await scripts.setControl(keys.send(sendId), keys.events(), trigger, reason, clock.now(), eventsMaxLen, onlyIfReason)) as [string, string] | null;
+      const moved = (await scripts.setControl(
+        keys.send(sendId),
+        keys.events(),
+        keys.withdrawnSends(),
+        keys.withdrawals(),
+        trigger,
+        reason,
+        clock.now(),
+        eventsMaxLen,
+        onlyIfReason,
+        withdrawalOutcome(trigger, reason, onlyIfReason) ?? '',
+        WITHDRAWN_INDEX_KEEP,
+      )) as [string, string] | null;
       return moved ? { from: moved[0] as SendState, to: moved[1] as SendState } : undefined;
     },
   };

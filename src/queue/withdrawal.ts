@@ -6,10 +6,12 @@
  * as queued and never sent. The repair sweep cancels a send no retry took back
  * (orphan-rules.ts `decideWithdrawn`), so that a caller who gave up is not sent it minutes later.
  *
- * The reason is the mark: set-control-2.lua moves a send on it only while its `controlReason` is
+ * The reason is the mark: set-control-4.lua moves a send on it only while its `controlReason` is
  * still exactly this, so an operator's pause or resume since (which records its own) takes it over.
+ * The same script keeps what `/metrics` says of withdrawals (src/metrics/alert-state.ts): the index
+ * of sends held ({@link WITHDRAWN_INDEX_KEEP}) and the counter of {@link WITHDRAWAL_OUTCOMES}.
  */
-import type { SendState } from './lifecycle.js';
+import type { SendControlMove, SendState } from './lifecycle.js';
 
 /** The `controlReason` of a withdrawn send; a cancelled send whose reason begins with it ended withdrawn. */
 export const WITHDRAWN_REASON = 'not confirmed durable at enqueue';
@@ -34,3 +36,32 @@ export function endedWithdrawn(send: WithdrawalView): boolean {
 export function lapsedReason(graceMs: number): string {
   return `${WITHDRAWN_REASON}, and no retry of its request took it back within ${Math.round(graceMs / 60_000)} min (SMSQ_REPAIR_ENQUEUE_GRACE_MS): cancelled by the repair sweep`;
 }
+
+/**
+ * What the withdrawals counter counts (`smsq_send_withdrawals_total{outcome}`): `held`, a send
+ * withdrawn by holding it (a request with an idempotency key); `cancelled`, one withdrawn by
+ * cancelling it at once (no key, or a campaign held part-way); and how a held one ended:
+ * `taken-back` by a retry of its request, `lapsed` when the repair sweep cancelled it (no retry
+ * came: its caller, if it gave up, lost the message).
+ */
+export const WITHDRAWAL_OUTCOMES = ['held', 'cancelled', 'taken-back', 'lapsed'] as const;
+export type WithdrawalOutcome = (typeof WITHDRAWAL_OUTCOMES)[number];
+
+/**
+ * The withdrawals counted when a control move of a send is made: `reason` is the one it records,
+ * `onlyIfReason` the mark it must bear. Undefined: the move is not a withdrawal's (an operator's).
+ */
+export function withdrawalOutcome(trigger: SendControlMove, reason: string, onlyIfReason: string): WithdrawalOutcome | undefined {
+  if (trigger === 'withdraw') return 'held';
+  if (trigger === 'withdrawal-lapsed') return 'lapsed';
+  if (trigger === 'resume' && onlyIfReason === WITHDRAWN_REASON) return 'taken-back';
+  if (trigger === 'cancel' && reason === WITHDRAWN_REASON) return 'cancelled';
+  return undefined;
+}
+
+/**
+ * The index of withdrawn sends keeps this many of the newest: held sends end within
+ * SMSQ_REPAIR_ENQUEUE_GRACE_MS (a retry, or the sweep), so more than this at once means every
+ * enqueue is refused, and the gauge saying 1000 says that well enough.
+ */
+export const WITHDRAWN_INDEX_KEEP = 1000;

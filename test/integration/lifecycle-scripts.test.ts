@@ -26,6 +26,7 @@ import { ADOPT_FROM, edgesConstant } from '../../src/queue/lifecycle-lua.js';
 import { luaScript } from '../../src/queue/lua.js';
 import { luaPart, resolveIncludes } from '../../src/queue/lua-source.js';
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
+import { lapsedReason, WITHDRAWN_INDEX_KEEP, WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
 let redis: Redis;
@@ -211,6 +212,44 @@ describe('the send scripts', () => {
     await redis.hset(keys.send('w4'), 'sendId', 'w4', 'state', 'paused', 'enqueuedAt', 1, 'controlReason', 'held for review');
     expect(await sends.setControl('w4', 'withdraw', mark)).toEqual({ from: 'paused', to: 'paused' });
     expect(await redis.hget(keys.send('w4'), 'controlReason')).toBe('held for review');
+  });
+
+  it('keep the index of withdrawn sends and the withdrawals counter with the moves themselves, the index bounded', async () => {
+    const index = () => redis.zrange(keys.withdrawnSends(), 0, -1);
+    const counted = () => redis.hgetall(keys.withdrawals());
+    const active = (sendId: string) => redis.hset(keys.send(sendId), 'sendId', sendId, 'state', 'active', 'enqueuedAt', 1, 'history', 'active:1');
+    for (const sendId of ['w1', 'w2', 'w3']) {
+      await active(sendId);
+      clock.advance(1);
+      expect(await sends.setControl(sendId, 'withdraw', WITHDRAWN_REASON)).toEqual({ from: 'active', to: 'paused' });
+    }
+    expect(await redis.zrange(keys.withdrawnSends(), 0, -1, 'WITHSCORES')).toEqual(['w1', String(clock.now() - 2), 'w2', String(clock.now() - 1), 'w3', String(clock.now())]);
+    expect(await counted()).toEqual({ held: '3' });
+    // An operator's pause takes it over: held no more, and no withdrawal's outcome.
+    await sends.setControl('w1', 'pause', 'held for review');
+    // Refused (the mark is gone): nothing counted.
+    await sends.setControl('w1', 'resume', 'retried', WITHDRAWN_REASON);
+    await sends.setControl('w2', 'resume', 'retried', WITHDRAWN_REASON);
+    await sends.setControl('w3', 'withdrawal-lapsed', lapsedReason(600_000), WITHDRAWN_REASON);
+    // A second lapse of the same send moves nothing, and counts nothing.
+    await sends.setControl('w3', 'withdrawal-lapsed', lapsedReason(600_000), WITHDRAWN_REASON);
+    expect(await index()).toEqual([]);
+    expect(await counted()).toEqual({ held: '3', 'taken-back': '1', lapsed: '1' });
+    // Withdrawn without a key: cancelled at once, never held.
+    await active('w4');
+    expect(await sends.setControl('w4', 'cancel', WITHDRAWN_REASON)).toEqual({ from: 'active', to: 'cancelled' });
+    expect(await index()).toEqual([]);
+    expect(await counted()).toEqual({ held: '3', 'taken-back': '1', lapsed: '1', cancelled: '1' });
+
+    // The index keeps the newest WITHDRAWN_INDEX_KEEP.
+    for (let i = 0; i <= WITHDRAWN_INDEX_KEEP; i++) {
+      await active(`b${i}`);
+      clock.advance(1);
+      await sends.setControl(`b${i}`, 'withdraw', WITHDRAWN_REASON);
+    }
+    expect(await redis.zcard(keys.withdrawnSends())).toBe(WITHDRAWN_INDEX_KEEP);
+    expect(await redis.zscore(keys.withdrawnSends(), 'b0')).toBeNull();
+    expect(await redis.zscore(keys.withdrawnSends(), `b${WITHDRAWN_INDEX_KEEP}`)).toBe(String(clock.now()));
   });
 
   it('resume a send paused before its enqueue finished back to enqueuing; a record with the old control field reads as its state', async () => {

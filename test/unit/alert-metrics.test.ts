@@ -1,12 +1,14 @@
 /** The gauges behind the alert rules: pure parsing and rendering, no Redis. */
 import { describe, expect, it } from 'vitest';
-import { countAutoPaused, isUnresolved, parseAccountBlock, parseHousekeepingFailures, type AlertState } from '../../src/metrics/alert-state.js';
+import { countAutoPaused, heldWithdrawn, isUnresolved, parseAccountBlock, parseHousekeepingFailures, parseWithdrawals, type AlertState } from '../../src/metrics/alert-state.js';
+import { WITHDRAWN_REASON, lapsedReason } from '../../src/queue/withdrawal.js';
 import { parseUnknownOutcomeMember, unknownOutcomeMember } from '../../src/metrics/metric-keys.js';
 import { parseCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.js';
 
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [], durabilityHeldWorkers: 0 };
+const noWithdrawals = parseWithdrawals({});
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [], durabilityHeldWorkers: 0 };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -27,6 +29,23 @@ describe('alert state', () => {
         ['paused', 'auto-pause: 20 of the last 20 chunks failed'],
       ]),
     ).toBe(2);
+  });
+
+  it('counts only sends still held by their withdrawal (not taken back, lapsed, moved by an operator or gone)', () => {
+    expect(
+      heldWithdrawn([
+        ['paused', WITHDRAWN_REASON],
+        ['active', 'resumed: a retry of its request (same idempotency key) found it confirmed durable'],
+        ['cancelled', lapsedReason(600_000)],
+        ['paused', 'held by an operator'],
+        ['active', WITHDRAWN_REASON],
+        [null, null],
+      ]),
+    ).toEqual([true, false, false, false, false, false]);
+  });
+
+  it('reads the withdrawals hash with every outcome, skipping other fields', () => {
+    expect(parseWithdrawals({ held: '3', lapsed: '1', odd: '7', 'taken-back': 'x' })).toEqual({ held: 3, cancelled: 0, 'taken-back': 0, lapsed: 1 });
   });
 
   it('keeps an unknown attempt indexed only while its chunk is at that attempt and in doubt', () => {
@@ -56,6 +75,8 @@ describe('alert gauges in /metrics', () => {
       alerts: {
         accountBlock: { code: 'isv.AMOUNT_NOT_ENOUGH', sinceMs: 900_000 },
         autoPausedSends: 2,
+        withdrawnSends: 3,
+        withdrawals: { ...noWithdrawals, held: 5, 'taken-back': 1, lapsed: 1 },
         oldestUnknownSinceMs: 910_000,
         workers: [{ worker: 'host-a:12:abc', lastSeenMs: 999_000 }],
         refusedReceipts: { 'other-attempt': 3 },
@@ -68,6 +89,10 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_reconcile_settle_seconds 60$/m);
     expect(text).toMatch(/^smsq_account_blocked\{code="isv.AMOUNT_NOT_ENOUGH"\} 1$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 2$/m);
+    expect(text).toMatch(/^smsq_sends_withdrawn 3$/m);
+    expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="held"\} 5$/m);
+    expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="lapsed"\} 1$/m);
+    expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="cancelled"\} 0$/m);
     expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 90$/m);
     expect(text).toMatch(/^smsq_worker_last_seen_timestamp_seconds\{worker="host-a:12:abc"\} 999$/m);
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="other-attempt"\} 3$/m);
@@ -88,6 +113,8 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_account_blocked 0$/m);
     expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 0$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 0$/m);
+    expect(text).toMatch(/^smsq_sends_withdrawn 0$/m);
+    expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="held"\} 0$/m);
     expect(text).toMatch(/^smsq_workers_durability_held 0$/m);
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="not-recipient"\} 0$/m);
     expect(text).not.toMatch(/^smsq_api_call_rate_cap /m); // no settings given

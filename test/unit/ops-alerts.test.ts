@@ -34,6 +34,7 @@ describe('alert rules', () => {
         'SmsqRedisUnreachable',
         'SmsqNoWorker',
         'SmsqDurabilityHeld',
+        'SmsqSendsWithdrawn',
       ]),
     );
   });

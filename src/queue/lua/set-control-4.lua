@@ -8,14 +8,25 @@
   while the send's controlReason is exactly that (a withdrawn send's mark, src/queue/withdrawal.ts:
   taken back by a retry or ended by the repair sweep, but not once an operator has moved it since).
 
+  The index of withdrawn sends (the `smsq_sends_withdrawn` gauge, src/metrics/alert-state.ts) is
+  written with the move, so that no withdrawal goes unseen and none is counted that did not
+  happen: `withdraw` adds the send (its newest ARGV[7] kept), any other move of it takes it out
+  (it holds it no more; the scrape drops those that other scripts moved or that expired). With
+  ARGV[6], the move adds 1 to that field of the withdrawals counter (withdrawal.ts
+  `withdrawalOutcome`).
+
   Input:
     KEYS[1] send hash
     KEYS[2] events stream
-    ARGV[1] trigger (pause | resume | cancel)
+    KEYS[3] withdrawn sends index (sorted set: sendId scored by when it was withdrawn, ms)
+    KEYS[4] withdrawals counter (hash: outcome → count)
+    ARGV[1] trigger (pause | resume | cancel | withdraw | withdrawal-lapsed)
     ARGV[2] reason (recorded as controlReason)
     ARGV[3] now (ms)
     ARGV[4] events maxlen
     ARGV[5] the controlReason the send must have for the move ('' or absent: any)
+    ARGV[6] the withdrawals counter's field to count the move in ('' or absent: none)
+    ARGV[7] how many of the newest withdrawn sends the index keeps
 
   Output:
     {state before, state after} (after = before when it did not move); false when there is no such send
@@ -47,4 +58,11 @@ if to == state then
 else
   moveSend(KEYS[1], KEYS[2], ARGV[4], s[2], state, to, ARGV[3], '', {'control', control, 'controlReason', ARGV[2]})
 end
+if trigger == 'withdraw' then
+  redis.call('ZADD', KEYS[3], ARGV[3], s[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[7]) - 1)
+else
+  redis.call('ZREM', KEYS[3], s[2])
+end
+if ARGV[6] and ARGV[6] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[6], 1) end
 return {state, to}
