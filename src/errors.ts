@@ -56,7 +56,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_HEADERS_TOO_LARGE: answered('the request line and headers are over the server\'s limit (16 KiB, the URL included)', 431, EXIT.refused),
   SMSQ_BODY_TOO_LARGE: answered('the request body is over SMSQ_SERVER_BODY_LIMIT / SMSQ_SERVER_CSV_LIMIT', 413, EXIT.refused),
   SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type, its charset or the Content-Encoding is not one the route takes', 415, EXIT.refused),
-  SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, credentials)', 500, EXIT.refused),
+  SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, timeouts, userAgent, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued', 503, EXIT.dependency),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
