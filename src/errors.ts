@@ -57,7 +57,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_BODY_TOO_LARGE: answered('the request body is over SMSQ_SERVER_BODY_LIMIT / SMSQ_SERVER_CSV_LIMIT', 413, EXIT.refused),
   SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type, its charset or the Content-Encoding is not one the route takes', 415, EXIT.refused),
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, timeouts, userAgent, credentials)', 500, EXIT.refused),
-  SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued', 503, EXIT.dependency),
+  SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued (a control: not applied, or perhaps applied when cut during its write)', 503, EXIT.dependency),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
@@ -194,16 +194,15 @@ export class RedisUnavailableError extends SmsqError {
     readonly reading = false,
     /** A campaign that Redis left part-way, after some of it was queued. */
     readonly campaign?: CutOffCampaign,
+    /** Set when what failed was a control of a send: it enqueues nothing and takes no idempotency key, and is said as what it is. */
+    readonly control?: ControlOfSend,
   ) {
-    const consequence = reading
-      ? 'nothing was changed; run it again once Redis answers'
-      : midCall
-        ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice'
-        : 'nothing was enqueued';
     super(
       campaign
         ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
-        : `${redisDoesNotAnswer(redactedUrl, reason)}; ${consequence}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+        : control
+          ? `${redisDoesNotAnswer(redactedUrl, reason)}; ${controlOutcome(control, midCall)}`
+          : `${redisDoesNotAnswer(redactedUrl, reason)}; ${reading ? 'nothing was changed; run it again once Redis answers' : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';
@@ -213,6 +212,27 @@ export class RedisUnavailableError extends SmsqError {
   asRead(): RedisUnavailableError {
     return this.reading ? this : new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, false, true);
   }
+
+  /**
+   * The same failure, said of a control of a send: not applied when Redis was gone before it (no
+   * write went out), perhaps applied when it went away during it.
+   */
+  asControl(control: ControlOfSend): RedisUnavailableError {
+    return new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, this.midCall, false, undefined, control);
+  }
+}
+
+/** A control of a send, as a failure names it. */
+export interface ControlOfSend {
+  action: 'pause' | 'resume' | 'cancel';
+  sendId: string;
+}
+
+/** What a control that met a Redis gone did, and what to do: giving a control again changes nothing if it was applied. */
+function controlOutcome({ action, sendId }: ControlOfSend, midCall: boolean): string {
+  return midCall
+    ? `the ${action} may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the ${action} again: given again it changes nothing if it was; smsq status ${sendId} shows the send's control`
+    : `the ${action} was not applied: the send is as it was. ${START_REDIS_FIX}, then give the ${action} again (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`;
 }
 
 /** A campaign cut off by a Redis that went away, after its send was created. */
