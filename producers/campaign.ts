@@ -409,7 +409,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     if (!BARE_MAINLAND.test(phone)) {
       const n = normalizePhone(phone);
       if (!n.ok) {
-        reject(row, n.reason);
+        // Several numbers in a file's cell: each goes on a row of its own.
+        reject(row, n.numbers !== undefined && row.line !== undefined ? `${n.reason}, a row each` : n.reason);
         return false;
       }
       phone = n.phone;

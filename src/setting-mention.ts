@@ -13,7 +13,7 @@
  */
 
 /** The settings a fix may name: each surface knows how it writes them. */
-export const MENTIONED_SETTINGS = ['kind', 'templateParam', 'sheet', 'encoding'] as const;
+export const MENTIONED_SETTINGS = ['kind', 'templateParam', 'sheet', 'encoding', 'phones'] as const;
 export type MentionedSetting = (typeof MENTIONED_SETTINGS)[number];
 
 /**
