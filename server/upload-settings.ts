@@ -24,6 +24,14 @@ function queryField(field: string): string {
   return QUERY_SETTINGS.has(name) ? `query.${field}` : field;
 }
 
+/**
+ * An upload's answer in its own terms: a rejected row's reason is built once, where the caller is
+ * not known (producers/campaign.ts), and names a setting as a request field.
+ */
+export function resultInQueryTerms<R extends { rejected: readonly { reason: string }[] }>(result: R): R {
+  return { ...result, rejected: result.rejected.map((r) => ({ ...r, reason: respell(r.reason, querySpelling) })) };
+}
+
 /** A refusal of an upload in its own terms; anything else as it is. */
 export function inQueryTerms(err: unknown): unknown {
   if (!(err instanceof ValidationError)) return err;
