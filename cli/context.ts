@@ -310,7 +310,8 @@ export class CliContext {
     const message = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && code in SMSQ_CODES) {
-      this.note(`error ${code}: ${message}`);
+      // A setting it names is named as its flag (an idempotency key's refusal names the fields that differ); --json keeps the API's words.
+      this.note(`error ${code}: ${inFlagTerms(message)}`);
       if (json) this.printJson({ error: { code, errorClass: 'smsq', meaning: message, action: SMSQ_CODES[code as SmsqCode].meaning } });
       return exitCodeOf(code as SmsqCode);
     }

@@ -172,8 +172,8 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
 /**
  * One phone number, normalised by the shared rules of `src/sms/phone.ts`; the reason when it is not
  * one. Several numbers in it are told `oneNumber` (what the command does with one) and to run it
- * once per number: the shared reason's advice (--phones takes them comma-separated) named a flag
- * the command does not have.
+ * once per number: the shared reason's advice (one number per entry) fits a list, which such a
+ * flag is not.
  */
 export function phoneFlag(fix: string, oneNumber = 'this flag takes one number') {
   return z

@@ -22,6 +22,7 @@ import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
 import { DRY_RUN_NOTE, waitForSend, whyItWaits, type SendCommandFlags, type WaitResult } from './send-flags.js';
+import { inFlagTerms } from './request-flags.js';
 import type { SendStatus } from '../src/queue/send-store.js';
 import { exitCodeOfStop, pause, stopJson, stopNote, watchForStop, type WaitStop } from './wait-stop.js';
 import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
@@ -229,7 +230,8 @@ const REJECTED_SHOWN = 20;
 export function renderRejected(listed: readonly { input: string; reason: string }[], count: number, sendId?: string): string {
   if (count === 0 || listed.length === 0) return '';
   const shown = listed.slice(0, REJECTED_SHOWN);
-  const table = renderTable([{ header: 'rejected' }, { header: 'reason' }], shown.map((r) => [r.input, r.reason]));
+  // A reason names a setting as the API's field; the table is read by someone who typed flags (--json keeps the API's words).
+  const table = renderTable([{ header: 'rejected' }, { header: 'reason' }], shown.map((r) => [r.input, inFlagTerms(r.reason)]));
   if (count <= shown.length) return table;
   const where = sendId === undefined ? '' : ` (smsq status ${sendId} --recipients lists them)`;
   return `${table}\n… and ${count - shown.length} more${where}`;

@@ -31,14 +31,16 @@ export function flagOfField(field: string): string {
 
 /** A flag's value as typed in a shell: a plain word bare, other text in double quotes, JSON in single quotes. */
 function shellWord(value: unknown): string {
-  if (typeof value === 'string') return /^[\w.@:+/-]+$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'string') return /^[\w.@:+/,-]+$/.test(value) ? value : JSON.stringify(value);
   return `'${JSON.stringify(value)}'`;
 }
 
-/** A setting named in a fix, as its flag: `--kind marketing`, `--param '{"name":"..."}'`, `--encoding`. */
+/** A setting named in a fix, as its flag: `--kind marketing`, `--param '{"name":"..."}'`, `--encoding`, `--phones A,B` (a list, as the flag takes it). */
 function flagSpelling(setting: MentionedSetting, value: unknown): string {
   const flag = flagOfField(setting);
-  return value === undefined ? `\`${flag}\`` : `\`${flag} ${shellWord(value)}\``;
+  if (value === undefined) return `\`${flag}\``;
+  const list = Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(',') : value;
+  return `\`${flag} ${shellWord(list)}\``;
 }
 
 /** A refusal's message with the settings its fix names written as flags. */

@@ -299,11 +299,16 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     const code = cause === 'row' ? ({ code: 'SMSQ_INVALID_RECIPIENT' } as const) : {};
     rejected.push(line === undefined ? { input: row.phone, reason, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
   };
-  const rowProblem = (own: Record<string, string>): string | undefined => {
+  /** `fromFile`: the row is a line of a file (it has one), whose encoding is what to fix; else a value given in the request. */
+  const rowProblem = (own: Record<string, string>, fromFile: boolean): string | undefined => {
     for (const [name, value] of Object.entries(own)) {
-      if (value.includes('\uFFFD')) return `${name} holds U+FFFD, the mark of bytes that were not valid text in the file's encoding. Fix: ${ENCODING_FIX}`;
+      if (value.includes('\uFFFD')) {
+        return fromFile
+          ? `${name} holds U+FFFD, the mark of bytes that were not valid text in the file's encoding. Fix: ${ENCODING_FIX}`
+          : `${name} holds U+FFFD, the mark of bytes that were not valid text in the encoding they were read in: the message would show �. Fix: give ${name} as it was written, in UTF-8`;
+      }
       const half = firstCodePoint(value, LONE_SURROGATE);
-      if (half) return `${name} ${halfCharacter(half)}. Fix: ${ENCODING_FIX}`;
+      if (half) return `${name} ${halfCharacter(half)}. Fix: ${fromFile ? ENCODING_FIX : `give ${name} whole characters (in UTF-8)`}`;
       if (value.length > MAX_CHARS) return `${name} is ${value.length} characters; a whole message is at most ${MAX_CHARS}. Fix: shorten it`;
     }
     if (rules === undefined) return undefined;
@@ -409,7 +414,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     if (!BARE_MAINLAND.test(phone)) {
       const n = normalizePhone(phone);
       if (!n.ok) {
-        reject(row, n.reason);
+        // Several numbers in a file's cell: each goes on a row of its own.
+        reject(row, n.numbers !== undefined && row.line !== undefined ? `${n.reason}, a row each` : n.reason);
         return false;
       }
       phone = n.phone;
@@ -421,7 +427,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       return false;
     }
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
-    const problem = own === undefined ? sharedProblem : (paramProblem(own) ?? rowProblem(own));
+    const problem = own === undefined ? sharedProblem : (paramProblem(own) ?? rowProblem(own, row.line !== undefined));
     if (problem !== undefined) {
       reject(row, problem, 'row');
       return false;

@@ -3,6 +3,7 @@ import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { normalizePhone } from '../src/sms/phone.js';
+import { mention } from '../src/setting-mention.js';
 import { regionRefusal } from '../src/sms/phone-region.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
@@ -191,7 +192,7 @@ function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | un
   for (const input of inputs) {
     const n = normalizePhone(input);
     if (!n.ok) {
-      rejected.push({ input: n.input, reason: n.reason });
+      rejected.push({ input: n.input, reason: phonesReason(n) });
       continue;
     }
     const reason = regionRefusal(rules, n.region, n.phone);
@@ -208,6 +209,14 @@ function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | un
 }
 
 /**
+ * Why an entry of a send's `phones` is not a number: an entry that holds several is shown how the
+ * list is given, in the caller's terms (`phones: ["A","B"]`; the CLI says `--phones A,B`).
+ */
+function phonesReason(n: { reason: string; numbers?: number }): string {
+  return n.numbers === undefined ? n.reason : `${n.reason}, as ${mention('phones', ['A', 'B'])}`;
+}
+
+/**
  * Refuses a send or batch none of whose numbers is a phone number whatever the template: before the
  * account is asked about its signature and template, whose look-ups take a slot on the account's
  * pacer and fill its cache, because a refused request writes nothing to Redis. The refusal is the
@@ -218,7 +227,7 @@ export function refuseWithoutNumbers(field: 'phones' | 'messages', inputs: reado
   for (const input of inputs) {
     const n = normalizePhone(input);
     if (n.ok) return;
-    rejected.push({ input: n.input, reason: n.reason });
+    rejected.push({ input: n.input, reason: field === 'phones' ? phonesReason(n) : n.reason });
   }
   throw nothingToSend(field, inputs.length, rejected, 0);
 }

@@ -2,7 +2,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { clientCommandTimeoutMs, commandTimeoutOf, createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, SendWithdrawnError, ValidationError } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, SendWithdrawnError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -920,6 +920,9 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
     });
   const read = said(asRead);
   const plan = said(asPlan);
+  // A control enqueues nothing and takes no idempotency key: its failure says whether it was applied.
+  const control = (action: ControlOfSend['action'], sendId: string, fn: () => Promise<SendStatus>) =>
+    said((err) => (err instanceof RedisUnavailableError ? err.asControl({ action, sendId }) : err))(action, fn);
   const close = () => {
     closed = true;
     closing ??= calls.idle().then(closeQueues);
@@ -937,9 +940,9 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
     waitFor: (sendId, waitOpts) => waitForSend((id) => read('waitFor', () => api.getStatus(id)), sendId, waitOpts),
     listSends: (request) => read('listSends', () => api.listSends(request)),
     recipientPage: (sendId, page) => read('recipientPage', () => api.recipientPage(sendId, page)),
-    pause: (sendId, reason) => run('pause', () => api.pause(sendId, reason)),
-    resume: (sendId) => run('resume', () => api.resume(sendId)),
-    cancel: (sendId, reason) => run('cancel', () => api.cancel(sendId, reason)),
+    pause: (sendId, reason) => control('pause', sendId, () => api.pause(sendId, reason)),
+    resume: (sendId) => control('resume', sendId, () => api.resume(sendId)),
+    cancel: (sendId, reason) => control('cancel', sendId, () => api.cancel(sendId, reason)),
     async *recipients(sendId) {
       if (closed) throw new ProducerClosedError('recipients');
       await gate.ready();

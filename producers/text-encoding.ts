@@ -37,8 +37,11 @@ export const FILE_ENCODING_NAMES: Readonly<Record<string, FileEncoding>> = {
 /** The names accepted for an encoding, for messages. */
 export const ENCODING_CHOICES = 'utf-8, utf-16le, utf-16be, gb18030 (or gbk)';
 
-/** The fix named when a file's bytes do not fit: how to say what the file really is. */
-export const ENCODING_FIX = `save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8), or name its encoding with --encoding (REST: ?encoding=), one of ${ENCODING_CHOICES}`;
+/**
+ * The fix named when a file's bytes do not fit: how to say what the file really is. The setting is a
+ * mention (src/setting-mention.ts): the CLI shows it as `--encoding`, an upload as `?encoding=`.
+ */
+export const ENCODING_FIX = `save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8), or name its encoding with ${mention('encoding')}, one of ${ENCODING_CHOICES}`;
 
 /** The encoding named `name`; throws ValidationError on `field` for an unknown name. */
 export function parseEncodingName(name: string, field: string): FileEncoding {

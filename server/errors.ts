@@ -99,7 +99,7 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
   if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
-  if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: `was used for a different request body${err.differingFields?.length ? ` (${err.differingFields.join(', ')} ${err.differingFields.length === 1 ? 'differs' : 'differ'})` : ''}` }]);
+  if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: err.keyIssue }]);
   if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': String(err.retryAfterMs === undefined ? 2 : Math.max(1, Math.ceil(err.retryAfterMs / 1000))) });
   // The door's account check could not run for the whole account (AccessKey, permission, service),
   // or could not reach Dysmsapi at all (SMS_ENDPOINT): in the CLI's words, which name the endpoint.

@@ -4,7 +4,7 @@
  * `?kind=marketing`. The producer and the file readers name them as request fields (`kind`,
  * `` `kind: "marketing"` ``, src/setting-mention.ts); this turns those into the upload's terms.
  */
-import { ValidationError } from '../src/errors.js';
+import { IdempotencyKeyReusedError, ValidationError } from '../src/errors.js';
 import { respell, type MentionedSetting } from '../src/setting-mention.js';
 import { CampaignQuery } from './schemas.js';
 
@@ -24,8 +24,18 @@ function queryField(field: string): string {
   return QUERY_SETTINGS.has(name) ? `query.${field}` : field;
 }
 
+/**
+ * An upload's answer in its own terms: a rejected row's reason is built once, where the caller is
+ * not known (producers/campaign.ts), and names a setting as a request field.
+ */
+export function resultInQueryTerms<R extends { rejected: readonly { reason: string }[] }>(result: R): R {
+  return { ...result, rejected: result.rejected.map((r) => ({ ...r, reason: respell(r.reason, querySpelling) })) };
+}
+
 /** A refusal of an upload in its own terms; anything else as it is. */
 export function inQueryTerms(err: unknown): unknown {
+  // Its settings differ from the first upload's in the query string: named as parameters.
+  if (err instanceof IdempotencyKeyReusedError) return err.respelled(querySpelling);
   if (!(err instanceof ValidationError)) return err;
   return new ValidationError(err.issues.map((issue) => ({ field: queryField(issue.field), message: respell(issue.message, querySpelling) })));
 }

@@ -8,6 +8,8 @@ import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.j
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
 import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
+import { credentialTextFault, credentialTextMessage, inQuotes, type CredentialTextWords } from './sms/credential-text.js';
+import { endpointFault } from './sms/endpoint-shape.js';
 import { ConfigError } from './errors.js';
 import { isListenHost } from './listen-host.js';
 import { closestName } from './unknown-fields.js';
@@ -172,12 +174,7 @@ const sizeFrom = (min: number, max: number, fix: string) =>
         .max(max, { message: `must be at most ${max} bytes. Fix: ${fix}` }),
     );
 
-/**
- * A value in matching quotes: an env file read without a shell (docker --env-file, compose's
- * env_file in some versions, systemd's EnvironmentFile=) keeps them, and they become part of the
- * secret, so every client sending the secret without them is refused.
- */
-const inQuotes = (v: string) => /^(["'`]).*\1$/s.test(v);
+/** A secret in quotes (inQuotes): every client sending it without them would be refused. */
 const quotesMessage = (fix: string) => `is wrapped in quotes, which would be part of it (an env file read without a shell keeps them). Fix: ${fix}, without the quotes`;
 
 const secretFrom = (minLength: number, fix: string) =>
@@ -193,17 +190,20 @@ const secretFrom = (minLength: number, fix: string) =>
  * variable from the environment as it is, so it cannot be trimmed here. A line break in the ID (a
  * secret file written with `echo`) made every call fail in Node before it left, read as a network
  * error: a send's account check was skipped and its attempts looked up as of unknown outcome for
- * ever; in the secret, every call answered SignatureDoesNotMatch.
+ * ever; in the secret, every call answered SignatureDoesNotMatch. The check is the client's own
+ * (src/sms/credential-text.ts), so a library caller's key is refused for what the environment's is.
  */
 const accessKeyPart = (name: string, value: string) => {
-  const fix = `${name}=${value}`;
-  const sent = 'which the SDK would send as part of it (it reads the variable as it is), and every call would fail';
-  return z
-    .string()
-    .refine((v) => !inQuotes(v.trim()), { message: quotesMessage(fix), abort: true })
-    .refine((v) => !/[\r\n]/.test(v), { message: `holds a line break, ${sent}. Fix: ${fix} with no line break (a secret file written with printf '%s', not echo)`, abort: true })
-    // eslint-disable-next-line no-control-regex -- finding control characters is the point
-    .refine((v) => !/[\s\u0000-\u001f\u007f]/.test(v), { message: `holds a space or a control character, ${sent}. Fix: ${fix}, without spaces` });
+  const words: CredentialTextWords = {
+    sent: 'which the SDK would send as part of it (it reads the variable as it is), and every call would fail',
+    quotesKept: 'an env file read without a shell keeps them',
+    fix: `${name}=${value}`,
+    lineBreakHint: "a secret file written with printf '%s', not echo",
+  };
+  return z.string().superRefine((v, ctx) => {
+    const fault = credentialTextFault(v);
+    if (fault !== undefined) ctx.addIssue({ code: 'custom', message: credentialTextMessage(fault, words) });
+  });
 };
 
 /** A kind given twice in a `kind=value` list: the last one would win without a word. */
@@ -320,11 +320,14 @@ export const envSchema = z.object({
       message: 'must be host[:port] without a scheme or path. Fix: e.g. SMS_ENDPOINT=dysmsapi.aliyuncs.com or 127.0.0.1:8081',
     })
     // Taken, a port out of range fails every call as a network error, and a door check that
-    // Dysmsapi does not answer is skipped rather than refusing (docs/sending.md).
+    // Dysmsapi does not answer is skipped rather than refusing (docs/sending.md). The client's own
+    // check (src/sms/endpoint-shape.ts); the shape's fault is the regex's above.
     .superRefine((v, ctx) => {
-      const port = /:(\d+)$/.exec(v)?.[1];
-      if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65_535)) {
-        ctx.addIssue({ code: 'custom', message: `has port ${port}, which no socket has (1 to 65535). Fix: the port Dysmsapi or the emulator listens on, e.g. SMS_ENDPOINT=127.0.0.1:8081, or no port for the protocol's` });
+      const fault = endpointFault(v);
+      if (fault?.kind === 'port') {
+        ctx.addIssue({ code: 'custom', message: `has port ${fault.port}, which no socket has (1 to 65535). Fix: the port Dysmsapi or the emulator listens on, e.g. SMS_ENDPOINT=127.0.0.1:8081, or no port for the protocol's` });
+      } else if (fault?.kind === 'host') {
+        ctx.addIssue({ code: 'custom', message: `has a host no DNS name can be (an empty label, a label that starts or ends with "-", or one over 63 characters), so every call would fail. Fix: e.g. SMS_ENDPOINT=dysmsapi.aliyuncs.com or 127.0.0.1:8081` });
       }
     })
     .optional()
@@ -569,9 +572,9 @@ export const envSchema = z.object({
     .optional()
     .meta(envDoc({ group: 'tracing', description: '`none` turns tracing off whatever else is set', default: 'otlp' })),
   ALIBABA_CLOUD_ACCESS_KEY_ID: accessKeyPart('ALIBABA_CLOUD_ACCESS_KEY_ID', '<the AccessKey ID>').optional()
-    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey ID. Live mode: read by the SDK\'s default credential chain. Sandbox mode and `smsq emulator` use the pair when both are set, otherwise the sandbox pair `smsq-sandbox-key` / `smsq-sandbox-secret`', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, or neither; no spaces, line breaks or quotes' })),
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey ID. Live mode: read by the SDK\'s default credential chain. Sandbox mode and `smsq emulator` use the pair when both are set, otherwise the sandbox pair `smsq-sandbox-key` / `smsq-sandbox-secret`', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, or neither; printable ASCII, no spaces, line breaks or quotes' })),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: accessKeyPart('ALIBABA_CLOUD_ACCESS_KEY_SECRET', '<the AccessKey secret>').optional()
-    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey secret, with `ALIBABA_CLOUD_ACCESS_KEY_ID` (never printed)', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_ID`, or neither; no spaces, line breaks or quotes' })),
+    .meta(envDoc({ group: 'dysmsapi', description: 'AccessKey secret, with `ALIBABA_CLOUD_ACCESS_KEY_ID` (never printed)', allowed: 'set with `ALIBABA_CLOUD_ACCESS_KEY_ID`, or neither; printable ASCII, no spaces, line breaks or quotes' })),
 });
 
 /** Every environment variable smsq reads (for docs and the check that SMSQ_* error codes are not mistaken for them). */

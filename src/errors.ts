@@ -5,6 +5,7 @@
  */
 
 import { maskPhonesInText } from './sms/phone-mask.js';
+import { isMentionedSetting, mention, type Spelling } from './setting-mention.js';
 /**
  * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
  * so it stays "unexpected" and a script can tell a crash from a deliberate answer; 2 is the
@@ -56,12 +57,12 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_HEADERS_TOO_LARGE: answered('the request line and headers are over the server\'s limit (16 KiB, the URL included)', 431, EXIT.refused),
   SMSQ_BODY_TOO_LARGE: answered('the request body is over SMSQ_SERVER_BODY_LIMIT / SMSQ_SERVER_CSV_LIMIT', 413, EXIT.refused),
   SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type, its charset or the Content-Encoding is not one the route takes', 415, EXIT.refused),
-  SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, credentials)', 500, EXIT.refused),
-  SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued', 503, EXIT.dependency),
+  SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, timeouts, userAgent, credentials)', 500, EXIT.refused),
+  SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued (a control: not applied, or perhaps applied when cut during its write)', 503, EXIT.dependency),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
-  SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key was used for a different request body; nothing was enqueued', 422, EXIT.refused),
+  SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key stands for an earlier request with other settings (the message names them); nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
   SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
   SMSQ_SEND_WITHDRAWN: answered('the Idempotency-Key stands for a send whose enqueue was refused as not confirmed durable (SMSQ_NOT_DURABLE) and withdrawn, and which was cancelled since (no retry took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS): it is not this request done; nothing was enqueued by this one. Make the request again under a new key', 409, EXIT.refused),
@@ -194,16 +195,15 @@ export class RedisUnavailableError extends SmsqError {
     readonly reading = false,
     /** A campaign that Redis left part-way, after some of it was queued. */
     readonly campaign?: CutOffCampaign,
+    /** Set when what failed was a control of a send: it enqueues nothing and takes no idempotency key, and is said as what it is. */
+    readonly control?: ControlOfSend,
   ) {
-    const consequence = reading
-      ? 'nothing was changed; run it again once Redis answers'
-      : midCall
-        ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice'
-        : 'nothing was enqueued';
     super(
       campaign
         ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
-        : `${redisDoesNotAnswer(redactedUrl, reason)}; ${consequence}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+        : control
+          ? `${redisDoesNotAnswer(redactedUrl, reason)}; ${controlOutcome(control, midCall)}`
+          : `${redisDoesNotAnswer(redactedUrl, reason)}; ${reading ? 'nothing was changed; run it again once Redis answers' : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';
@@ -213,6 +213,27 @@ export class RedisUnavailableError extends SmsqError {
   asRead(): RedisUnavailableError {
     return this.reading ? this : new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, false, true);
   }
+
+  /**
+   * The same failure, said of a control of a send: not applied when Redis was gone before it (no
+   * write went out), perhaps applied when it went away during it.
+   */
+  asControl(control: ControlOfSend): RedisUnavailableError {
+    return new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, this.midCall, false, undefined, control);
+  }
+}
+
+/** A control of a send, as a failure names it. */
+export interface ControlOfSend {
+  action: 'pause' | 'resume' | 'cancel';
+  sendId: string;
+}
+
+/** What a control that met a Redis gone did, and what to do: giving a control again changes nothing if it was applied. */
+function controlOutcome({ action, sendId }: ControlOfSend, midCall: boolean): string {
+  return midCall
+    ? `the ${action} may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the ${action} again: given again it changes nothing if it was; smsq status ${sendId} shows the send's control`
+    : `the ${action} was not applied: the send is as it was. ${START_REDIS_FIX}, then give the ${action} again (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`;
 }
 
 /** A campaign cut off by a Redis that went away, after its send was created. */
@@ -357,30 +378,49 @@ export class RedisNotDurableError extends SmsqError {
   }
 }
 
-/** " (its kind and phones differ)", with what a request without a kind counts as when the kind differs. */
-function differenceText(fields: readonly string[] | undefined, defaultKind: string): string {
-  if (!fields || fields.length === 0) return '';
-  const names = fields.length === 1 ? fields[0] : `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}`;
+/**
+ * What differs, each field named as `spell` names it (src/setting-mention.ts: the field, a flag, a
+ * query parameter), with what a request without a kind counts as when the kind differs.
+ */
+function differenceOf(fields: readonly string[], defaultKind: string, spell: Spelling): { named: string; verb: string; kind: string } {
+  const each = fields.map((field) => (isMentionedSetting(field) ? spell(field, undefined) : `\`${field}\``));
+  const named = each.length === 1 ? (each[0] as string) : `${each.slice(0, -1).join(', ')} and ${each.at(-1)}`;
   // A request that names no kind is fingerprinted as the default kind, whatever its template resolves to.
-  const kind = fields.includes('kind') ? `, and a request without a kind counts as kind ${defaultKind}` : '';
-  return ` (its ${names} ${fields.length === 1 ? 'differs' : 'differ'}${kind})`;
+  const kind = fields.includes('kind') ? ` (a request without ${spell('kind', undefined)} counts as ${spell('kind', defaultKind)})` : '';
+  return { named, verb: fields.length === 1 ? 'was' : 'were', kind };
 }
 
 /**
  * An Idempotency-Key already stands for a different request (another body). Nothing was enqueued;
- * HTTP 422. Fix: a new key for a new request, or the same body to repeat the first.
+ * HTTP 422. Fix: a new key for a new request, or the same settings to repeat the first.
  */
 export class IdempotencyKeyReusedError extends SmsqError {
   readonly code = 'SMSQ_IDEMPOTENCY_KEY_REUSED';
+  /** The refusal said of the key alone (REST's issue on `Idempotency-Key`), in the same terms as the message. */
+  readonly keyIssue: string;
   constructor(
     readonly idempotencyKey: string,
     /** The request's fields that differ from the first's (undefined for a key claimed before they were kept). */
     readonly differingFields?: readonly string[],
     /** The kind a request that names none counts as, for this call (notification; a campaign's marketing). */
-    defaultKind = 'notification',
+    readonly defaultKind = 'notification',
+    /** How the caller's surface names a field: the API's by default; see {@link respelled}. */
+    spell: Spelling = mention,
   ) {
-    super(`the idempotency key "${idempotencyKey}" was used for a different request${differenceText(differingFields, defaultKind)}; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`);
+    const d = differingFields?.length ? differenceOf(differingFields, defaultKind, spell) : undefined;
+    const fix = d ? `Fix: to repeat that request, give it the same ${d.named} as the first; for a new request, use a new idempotency key` : 'Fix: use a new key for a new request, or repeat the first request exactly';
+    super(
+      d
+        ? `the idempotency key "${idempotencyKey}" stands for an earlier request whose ${d.named} ${d.verb} different${d.kind}; nothing was enqueued. ${fix}`
+        : `the idempotency key "${idempotencyKey}" was used for a different request; nothing was enqueued. ${fix}`,
+    );
+    this.keyIssue = d ? `stands for an earlier request whose ${d.named} ${d.verb} different. ${fix}` : `was used for a different request. ${fix}`;
     this.name = 'IdempotencyKeyReusedError';
+  }
+
+  /** The same refusal with its fields named as a surface names them (an upload's `?kind=`). */
+  respelled(spell: Spelling): IdempotencyKeyReusedError {
+    return new IdempotencyKeyReusedError(this.idempotencyKey, this.differingFields, this.defaultKind, spell);
   }
 }
 

@@ -12,9 +12,18 @@
  * field alone (`` `encoding` ``) where the fix is the setting itself, not a value of it.
  */
 
-/** The settings a fix may name: each surface knows how it writes them. */
-export const MENTIONED_SETTINGS = ['kind', 'templateParam', 'sheet', 'encoding'] as const;
+/**
+ * The settings a message may name: each surface knows how it writes them. Every field of a request
+ * (an idempotency key's refusal names those that differ), and the file readers' settings.
+ */
+export const MENTIONED_SETTINGS = ['phones', 'messages', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding'] as const;
 export type MentionedSetting = (typeof MENTIONED_SETTINGS)[number];
+
+const MENTIONED: ReadonlySet<string> = new Set(MENTIONED_SETTINGS);
+/** Whether `field` is a setting a surface spells its own way. */
+export function isMentionedSetting(field: string): field is MentionedSetting {
+  return MENTIONED.has(field);
+}
 
 /**
  * How a surface writes a setting: with a value, or (undefined) the setting alone. What it returns

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
 import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encoding.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
-import { CampaignStoppedError, EXIT } from '../../src/errors.js';
+import { CampaignStoppedError, EXIT, RedisUnavailableError } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
 import { deadlineFlag, displayName, enumFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields } from '../format.js';
@@ -70,7 +70,13 @@ export function register(program: Command, ctx: CliContext): void {
               `${enqueueOnly.join(', ')} ${enqueueOnly.length > 1 ? 'are' : 'is'} not for \`smsq campaign ${flags.action}\`, which acts at once and takes only the send id (and --json); nothing was changed. Fix: smsq campaign ${flags.action} ${flags.sendId}${flags.action === 'cancel' ? ' (smsq status ' + flags.sendId + ' shows what it would stop)' : ''}`,
             );
           }
-          const before = (await producer.getStatus(flags.sendId)).send.state;
+          const control = { action: flags.action, sendId: flags.sendId };
+          // Read before the control: Redis gone then means the control was not applied, said as such (not as a read's failure).
+          const before = (
+            await producer.getStatus(flags.sendId).catch((err: unknown) => {
+              throw err instanceof RedisUnavailableError ? err.asControl(control) : err;
+            })
+          ).send.state;
           const status = await producer[flags.action](flags.sendId);
           if (flags.json) ctx.printJson(statusJson(status));
           else {

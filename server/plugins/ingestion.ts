@@ -15,7 +15,7 @@ import { createAuthHook } from '../auth.js';
 import { whileClientWaits } from '../client-gone.js';
 import { csvEncodingOf, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
-import { inQueryTerms } from '../upload-settings.js';
+import { inQueryTerms, resultInQueryTerms } from '../upload-settings.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import type { RouteMethods } from '../route-methods.js';
 import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
@@ -202,7 +202,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
         const recipients = workbook
           ? readRecipientsXlsx(body, { sheet, field: '(body)' })
           : readRecipientsCsv(body, { encoding: encoding ?? csvEncodingOf(request.headers['content-type']), field: '(body)' });
-        return await enqueueWhileConnected(request, reply, (signal) => options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal }));
+        return await enqueueWhileConnected(request, reply, async (signal) => resultInQueryTerms(await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal })));
       } catch (err) {
         throw inQueryTerms(err);
       }

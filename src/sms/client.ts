@@ -16,6 +16,8 @@ import type { ResolvedSmsClientOptions, SmsCredential } from './resolved-options
 
 export type { ResolvedSmsClientOptions, SmsCredential };
 import { LIVE_ENDPOINT } from './defaults.js';
+import { credentialTextFault, credentialTextMessage } from './credential-text.js';
+import { endpointFault } from './endpoint-shape.js';
 import type { Logger } from '../logger.js';
 import { SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
 import { requestBuildFault, type CallFacts } from './request-build-fault.js';
@@ -54,16 +56,17 @@ export interface SmsClientOptions {
   /**
    * Milliseconds to wait for the answer after the connection is up. Default 3000. A call that times
    * out has an unknown outcome (`RequestTimeout`): keep it short, but not shorter than Alibaba's answer time.
+   * At most 2147483647 (Node's longest timer).
    */
   readTimeoutMs?: number;
   /**
    * Milliseconds for the TCP connect. Default: `readTimeoutMs`. The SDK also uses it as the socket idle
-   * timeout for the whole call, so the effective wait for an answer is the smaller of the two.
+   * timeout for the whole call, so the effective wait for an answer is the smaller of the two. At most 2147483647.
    */
   connectTimeoutMs?: number;
-  /** How requests are signed. */
+  /** How requests are signed. An access-key's parts are printable ASCII with no spaces or quotes (checked as ALIBABA_CLOUD_ACCESS_KEY_ID is). */
   credential: SmsCredential;
-  /** Appended to the SDK's User-Agent so Alibaba (and the emulator) can tell smsq's calls apart. Default `smsq/0.1.0`. */
+  /** Appended to the SDK's User-Agent so Alibaba (and the emulator) can tell smsq's calls apart; printable ASCII. Default `smsq/0.1.0`. */
   userAgent?: string;
   /** Failed calls are logged at `debug` (codes and request ids only; never numbers or secrets). Default: no logging. */
   logger?: Logger;
@@ -86,11 +89,52 @@ export class SmsClientOptionsError extends Error {
   }
 }
 
+/** The longest wait Node's timers hold: a longer one fires after 1 ms, and every call would time out, its outcome unknown. */
+const LONGEST_TIMER_MS = 2_147_483_647;
+
+const CREDENTIAL_SENT = 'which would be sent as part of it, and every call would fail';
+const CREDENTIAL_PARTS = [
+  ['accessKeyId', 'the AccessKey ID'],
+  ['accessKeySecret', 'the AccessKey secret'],
+  ['securityToken', 'the STS token'],
+] as const;
+
+/**
+ * The credential's text, by the check the environment's AccessKey passes (credential-text.ts): the SDK
+ * takes any string and fails on a bad one only at the first call, where the worker reads it as its
+ * setup's fault and blocks the account. The value is never quoted.
+ */
+function checkAccessKey(c: Extract<SmsCredential, { kind: 'access-key' }>): void {
+  for (const [part, what] of CREDENTIAL_PARTS) {
+    const value: unknown = c[part];
+    const field = `credential.${part}`;
+    if (part === 'securityToken' && value === undefined) continue;
+    if (value === undefined || value === '') {
+      throw new SmsClientOptionsError(`${field} is missing: an access-key credential needs both accessKeyId and accessKeySecret. Fix: pass ${what}, or { kind: "default-chain" }`);
+    }
+    if (typeof value !== 'string') throw new SmsClientOptionsError(`${field} must be a string, got a ${typeof value}. Fix: pass ${what} as a string`);
+    const fault = credentialTextFault(value);
+    if (fault !== undefined) {
+      throw new SmsClientOptionsError(
+        `${field} ${credentialTextMessage(fault, {
+          sent: CREDENTIAL_SENT,
+          quotesKept: 'a value pasted or read with its quotes keeps them',
+          fix: `pass ${what}`,
+          lineBreakHint: 'trim what you read from a file: one written with echo ends in a line break',
+        })}`,
+      );
+    }
+  }
+}
+
 /** Applies {@link SMS_CLIENT_DEFAULTS} and checks the options. */
 export function resolveClientOptions(opts: SmsClientOptions): ResolvedSmsClientOptions {
   const endpoint = opts.endpoint ?? SMS_CLIENT_DEFAULTS.endpoint;
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(endpoint) && !/^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(endpoint)) {
-    throw new SmsClientOptionsError(`endpoint must be host[:port] without scheme or path, got "${endpoint}"`);
+  const fault = typeof endpoint === 'string' ? endpointFault(endpoint) : ({ kind: 'shape' } as const);
+  if (fault?.kind === 'shape') throw new SmsClientOptionsError(`endpoint must be host[:port] without scheme or path, got "${String(endpoint)}". Fix: e.g. endpoint: "${LIVE_ENDPOINT}" or "127.0.0.1:8081"`);
+  if (fault?.kind === 'port') throw new SmsClientOptionsError(`endpoint has port ${fault.port}, which no socket has (1 to 65535). Fix: the port Dysmsapi or the emulator listens on, or no port for the protocol's`);
+  if (fault?.kind === 'host') {
+    throw new SmsClientOptionsError(`endpoint has a host no DNS name can be (an empty label, a label that starts or ends with "-", or one over 63 characters), got "${endpoint}". Fix: e.g. endpoint: "${LIVE_ENDPOINT}"`);
   }
   const protocol = opts.protocol ?? SMS_CLIENT_DEFAULTS.protocol;
   if (protocol !== 'https' && protocol !== 'http') throw new SmsClientOptionsError(`protocol must be "https" or "http", got "${String(protocol)}"`);
@@ -100,15 +144,27 @@ export function resolveClientOptions(opts: SmsClientOptions): ResolvedSmsClientO
     ['readTimeoutMs', readTimeoutMs],
     ['connectTimeoutMs', connectTimeoutMs],
   ] as const) {
-    if (!Number.isInteger(v) || v <= 0) throw new SmsClientOptionsError(`${name} must be a positive whole number of milliseconds, got ${String(v)}`);
+    if (!Number.isInteger(v) || v <= 0) throw new SmsClientOptionsError(`${name} must be a positive whole number of milliseconds, got ${String(v)}. Fix: e.g. ${name}: ${SMS_CLIENT_DEFAULTS.readTimeoutMs}`);
+    if (v > LONGEST_TIMER_MS) {
+      throw new SmsClientOptionsError(
+        `${name} must be at most ${LONGEST_TIMER_MS} (the longest wait Node's timers hold; a longer one fires after 1 ms, so every call would time out with its outcome unknown), got ${v}. Fix: e.g. ${name}: ${SMS_CLIENT_DEFAULTS.readTimeoutMs}`,
+      );
+    }
+  }
+  const userAgent: unknown = opts.userAgent ?? SMS_CLIENT_DEFAULTS.userAgent;
+  if (typeof userAgent !== 'string') throw new SmsClientOptionsError(`userAgent must be a string, got a ${typeof userAgent}. Fix: e.g. userAgent: "myapp/1.2"`);
+  if (!/^[\x20-\x7e]*$/.test(userAgent)) {
+    throw new SmsClientOptionsError(
+      'userAgent holds a character an HTTP header cannot carry (a line break, a control character, a character beyond printable ASCII), so every call would fail before it left. Fix: give userAgent in printable ASCII, e.g. "myapp/1.2"',
+    );
   }
   const c = opts.credential;
   if (c?.kind === 'access-key') {
-    if (!c.accessKeyId || !c.accessKeySecret) throw new SmsClientOptionsError('credential: access-key needs both accessKeyId and accessKeySecret');
+    checkAccessKey(c);
   } else if (c?.kind !== 'default-chain') {
     throw new SmsClientOptionsError('credential must be { kind: "default-chain" } or { kind: "access-key", accessKeyId, accessKeySecret }');
   }
-  return { endpoint, protocol, readTimeoutMs, connectTimeoutMs, credential: c, userAgent: opts.userAgent ?? SMS_CLIENT_DEFAULTS.userAgent };
+  return { endpoint, protocol, readTimeoutMs, connectTimeoutMs, credential: c, userAgent };
 }
 
 interface Body {

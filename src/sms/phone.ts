@@ -14,7 +14,7 @@ export type PhoneRegion = 'mainland' | 'international';
 
 export type NormalizedPhone =
   | { ok: true; phone: string; region: PhoneRegion }
-  /** `numbers`: the entry holds that many numbers (a list where one was expected); the reason says how a list is given. */
+  /** `numbers`: the entry holds that many numbers (a list where one was expected); the reason says to give one per entry, in no surface's terms. */
   | { ok: false; input: string; reason: string; numbers?: number };
 
 export interface NormalizedPhoneList {
@@ -135,7 +135,8 @@ function severalNumbers(text: string, input: string): { reason: string; numbers:
   // As it was typed: NFKC made a full-width ， a comma.
   const between = BETWEEN_NUMBERS.exec(input.trim())?.[0] ?? ' ';
   const shown = /^\s+$/.test(between) ? 'spaces' : `"${between.trim()}"`;
-  return { reason: `holds ${parts.length} numbers, with ${shown} between them: give one number per entry (--phones takes them comma-separated, --phones A,B; JSON takes one string each)`, numbers: parts.length };
+  // No surface's spelling here (this module serves them all): a caller that knows the field adds it (producers/plan.ts).
+  return { reason: `holds ${parts.length} numbers, with ${shown} between them: give one number per entry`, numbers: parts.length };
 }
 
 /**

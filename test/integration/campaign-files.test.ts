@@ -78,9 +78,14 @@ async function workbook(name: string, sheets: { name: string; rows: unknown[][] 
 
 
 async function cli(argv: string[]) {
+  return cliWith({}, argv);
+}
+
+async function cliWith(extra: Record<string, string>, argv: string[]) {
   const stdout = collector();
   const stderr = collector();
   const env = {
+    ...extra,
     REDIS_URL: testRedisUrl(),
     SMSQ_PREFIX: h.prefix,
     SMS_MODE: 'sandbox',
@@ -149,7 +154,10 @@ const REFUSED: RefusedFile[] = [
     make: async () => fileOf('garbled.csv', Buffer.concat([Buffer.from('phone,name\n13800138000,Li\n13800138001,'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('\n')])),
     rest: { type: 'text/csv' },
     field: 'file:3',
-    message: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030.*Fix: save the file as "CSV UTF-8".*--encoding/,
+    // It named both surfaces to each caller: "--encoding (REST: ?encoding=)".
+    message: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030.*Fix: save the file as "CSV UTF-8".*, or name its encoding with `encoding`, one of utf-8/,
+    cliMessage: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030.*Fix: save the file as "CSV UTF-8".*, or name its encoding with `--encoding`, one of utf-8/,
+    restMessage: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030.*Fix: save the file as "CSV UTF-8".*, or name its encoding with `\?encoding=`, one of utf-8/,
   },
   {
     name: 'a GBK file named UTF-8',
@@ -158,7 +166,9 @@ const REFUSED: RefusedFile[] = [
     flags: ['--encoding', 'utf-8'],
     options: { encoding: 'utf-8' },
     field: 'file:2',
-    message: /line 2 holds bytes that are not valid UTF-8.*Fix:.*--encoding/,
+    message: /line 2 holds bytes that are not valid UTF-8.*Fix:.*, or name its encoding with `encoding`, one of/,
+    cliMessage: /line 2 holds bytes that are not valid UTF-8.*Fix:.*, or name its encoding with `--encoding`, one of/,
+    restMessage: /line 2 holds bytes that are not valid UTF-8.*Fix:.*, or name its encoding with `\?encoding=`, one of/,
   },
   {
     // The user trial: read as GBK whole, the UTF-8 rows became 寮犱笁-style names.
@@ -363,6 +373,7 @@ describe('campaign files refused whole, with nothing written', () => {
     const issue = (err as ValidationError).issues[0];
     expect(issue?.field).toBe(c.field);
     expect(issue?.message).toMatch(c.message);
+    expect(issue?.message).not.toMatch(/REST: \?encoding|--encoding|--sheet/);
     expect(await keys()).toEqual(before);
   });
 
@@ -373,6 +384,7 @@ describe('campaign files refused whole, with nothing written', () => {
     expect(r.code).toBe(EXIT_USAGE); // refused: bad input, nothing was sent or enqueued
     expect(r.stderr).toContain(`${c.field}: `);
     expect(r.stderr.replace(/\n/g, ' ')).toMatch(c.cliMessage ?? c.message);
+    expect(r.stderr).not.toMatch(/\?encoding=|\?sheet=/);
     expect(await keys()).toEqual(before);
   });
 
@@ -386,6 +398,7 @@ describe('campaign files refused whole, with nothing written', () => {
     expect(error.code).toBe('SMSQ_INVALID_REQUEST');
     expect(error.issues[0]?.field).toBe(c.restField ?? c.field.replace(/^file/, '(body)'));
     expect(error.issues[0]?.message).toMatch(c.restMessage ?? c.message);
+    expect(error.issues[0]?.message).not.toMatch(/REST: \?encoding|--encoding|--sheet/);
     expect(await keys()).toEqual(before);
   });
 });
@@ -594,6 +607,51 @@ describe('campaign files read as their people wrote them', () => {
       expect(res.rejected).toEqual([{ input: '13800138000', line: 2, reason: expect.stringMatching(reason) }]);
       expect([...(await storedParams(res.sendId)).keys()]).toEqual(['13800138001']);
     }
+  });
+
+  it('a row rejected for its file\'s encoding names the encoding setting as its caller gives it (the Node API\'s `encoding`, `--encoding` in the CLI\'s table, `?encoding=` in an upload\'s answer); a row given in the request is not told of a file', async () => {
+    // A file checked without the account's rules (a producer with no catalog, or Dysmsapi not answering the look-up): the row's own check.
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('phone,name\n13800138000,张\ud800\n13800138001,李四\n', 'utf16le')]);
+    const path = fileOf('utf16-half-words.csv', bytes);
+    const reasonOf = (res: { rejected: { reason: string }[] }) => res.rejected[0]?.reason ?? '';
+    const api = await h.producer.campaign(readRecipientsFile(path), SETTINGS);
+    expect(reasonOf(api)).toMatch(/^line 2: name holds U\+D800, half of a character.*Fix: save the file as "CSV UTF-8" .*, or name its encoding with `encoding`, one of utf-8/);
+
+    const bare = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { token: 'dashboard-token-0123456789' } });
+    try {
+      const query = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"会员"}' });
+      const rest = await bare.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: bytes });
+      expect(rest.statusCode).toBe(202);
+      expect(reasonOf(rest.json())).toMatch(/^line 2: name holds U\+D800.*, or name its encoding with `\?encoding=`, one of utf-8/);
+    } finally {
+      await bare.close();
+    }
+
+    // The CLI checks the account: with Dysmsapi not answering the template's look-up, the row's own check.
+    h.emulator.addFault({ kind: 'server-error', actions: ['GetSmsTemplate'], times: Infinity });
+    try {
+      const env = ['--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes'];
+      const table = await cliWith({ SMSQ_CATALOG_CACHE_MS: '0' }, ['campaign', '--file', path, ...env]);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/line 2: name holds U\+D800.*, or name its encoding with `--encoding`, one of utf-8/);
+      // --json keeps the API's words, as it keeps its field names.
+      const json = await cliWith({ SMSQ_CATALOG_CACHE_MS: '0' }, ['campaign', '--file', path, ...env, '--json']);
+      expect(reasonOf(JSON.parse(json.stdout))).toMatch(/, or name its encoding with `encoding`, one of utf-8/);
+    } finally {
+      h.emulator.clearFaults();
+    }
+    for (const text of [reasonOf(api)]) expect(text).not.toMatch(/\(REST:|--encoding|\?encoding=/);
+
+    // Rows given in the request have no file to save again, nor an encoding to name.
+    async function* given() {
+      yield* [{ phone: '13800138002', params: { name: '张\ufffd' } }, { phone: '13800138003', params: { name: '王\udc00' } }, { phone: '13800138004' }];
+    }
+    const listed = await h.producer.campaign(given(), SETTINGS);
+    expect(listed.rejected).toEqual([
+      { input: '13800138002', reason: expect.stringMatching(/^name holds U\+FFFD, the mark of bytes that were not valid text in the encoding they were read in: the message would show �\. Fix: /) },
+      { input: '13800138003', reason: expect.stringMatching(/^name holds U\+DC00, half of a character .*\. Fix: /) },
+    ]);
+    for (const r of listed.rejected) expect(r.reason.split('Fix: ')[1]).not.toMatch(/file|encoding/);
   });
 
   it('an .xlsx workbook: the first sheet or --sheet, Chinese headers, numbers stored as numbers or text', async () => {

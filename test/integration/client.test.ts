@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
-import { createSmsClient, type SmsClientOptions } from '../../src/sms/client.js';
+import { createSmsClient, SmsClientOptionsError, type SmsClientOptions } from '../../src/sms/client.js';
 import { cstDate } from '../../src/sms/dates.js';
 import type { SmsClient, SmsOutcome } from '../../src/sms/types.js';
 
@@ -329,8 +329,10 @@ describe('a request that cannot be built fails before a byte is written, and say
     expect(emulator.accepted().map((s) => s.outId)).toEqual(['nb-3']);
   });
 
-  it('an AccessKey ID holding a line break, given to the client or read by the default chain: RequestNotBuilt.Setup, account, naming the AccessKey and the fix, never quoting it; every operation alike', async () => {
-    const broken = clientWith({ credential: { kind: 'access-key', accessKeyId: `${SANDBOX_ACCESS_KEY.accessKeyId}\n`, accessKeySecret: SANDBOX_ACCESS_KEY.accessKeySecret } });
+  it('an AccessKey ID holding a line break, read by the default chain (createSmsClient refuses one given to it): RequestNotBuilt.Setup, account, naming the AccessKey and the fix, never quoting it; every operation alike', async () => {
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = `${SANDBOX_ACCESS_KEY.accessKeyId}\r\n`;
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = SANDBOX_ACCESS_KEY.accessKeySecret;
+    const broken = clientWith({ credential: { kind: 'default-chain' } });
     const send = failure(await broken.sendSms(verification(phone(), 'nb-4')));
     expect(send).toMatchObject({ code: 'RequestNotBuilt.Setup', errorClass: 'account', mayFollowRequest: false });
     expect(send.message).toBe(
@@ -340,11 +342,78 @@ describe('a request that cannot be built fails before a byte is written, and say
     );
     expect(JSON.stringify(send)).not.toContain(SANDBOX_ACCESS_KEY.accessKeyId);
     expect(failure(await broken.querySendDetails({ phoneNumber: phone(), sendDate: cstDate(clock.now()), pageSize: 10, currentPage: 1 }))).toMatchObject({ code: 'RequestNotBuilt.Setup', errorClass: 'account' });
-
-    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = `${SANDBOX_ACCESS_KEY.accessKeyId}\r\n`;
-    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = SANDBOX_ACCESS_KEY.accessKeySecret;
-    const viaChain = failure(await clientWith({ credential: { kind: 'default-chain' } }).sendSms(verification(phone(), 'nb-5')));
-    expect(viaChain).toMatchObject({ code: 'RequestNotBuilt.Setup', errorClass: 'account', message: expect.stringContaining('the AccessKey ID (ALIBABA_CLOUD_ACCESS_KEY_ID') });
     expect(emulator.calls()).toEqual([]);
+  });
+});
+
+/**
+ * Options that the SDK takes without a word and fails on only at the first call: a line break in the
+ * AccessKey ID (ERR_INVALID_CHAR, RequestNotBuilt.Setup: the worker blocks the account), quotes or a
+ * space (InvalidAccessKeyId, SignatureDoesNotMatch), a port no socket has (ERR_SOCKET_BAD_PORT, a
+ * send of unknown outcome that never left), a timeout Node's timers cannot hold (every call timed
+ * out after 1 ms, its outcome unknown). createSmsClient refuses them, naming the field and the fix.
+ */
+describe('createSmsClient refuses at once what would fail only at the first call', () => {
+  const key = SANDBOX_ACCESS_KEY;
+  const withId = (accessKeyId: string) => ({ credential: { kind: 'access-key' as const, accessKeyId, accessKeySecret: key.accessKeySecret } });
+  const withSecret = (accessKeySecret: string) => ({ credential: { kind: 'access-key' as const, accessKeyId: key.accessKeyId, accessKeySecret } });
+  const withToken = (securityToken: string) => ({ credential: { kind: 'access-key' as const, ...key, securityToken } });
+
+  /** The refusal, or (today's behaviour before the fix) what the client built anyway did at its first call. */
+  async function refusal(over: Partial<SmsClientOptions>): Promise<SmsClientOptionsError> {
+    let built: SmsClient;
+    try {
+      built = clientWith(over);
+    } catch (e) {
+      return e as SmsClientOptionsError;
+    }
+    const r = await built.sendSms(verification(phone()));
+    throw new Error(`createSmsClient took it; its first SendSms: ${r.ok ? 'sent' : `${r.error.code} (${r.error.errorClass}): ${r.error.message.slice(0, 120)}`}`);
+  }
+
+  it.each([
+    ['a line break (a secret file written with echo)', 'credential.accessKeyId', withId(`${key.accessKeyId}\n`), /holds a line break.*Fix: .*AccessKey ID.*no line break/],
+    ['a CRLF', 'credential.accessKeyId', withId(`${key.accessKeyId}\r\n`), /holds a line break/],
+    ['a trailing space', 'credential.accessKeyId', withId(`${key.accessKeyId} `), /holds a space or a control character.*Fix: /],
+    ['a tab', 'credential.accessKeyId', withId(`\t${key.accessKeyId}`), /holds a space or a control character/],
+    ['a NUL', 'credential.accessKeyId', withId(`${key.accessKeyId}\u0000`), /holds a space or a control character/],
+    ['double quotes (pasted with them)', 'credential.accessKeyId', withId(`"${key.accessKeyId}"`), /is wrapped in quotes.*Fix: .*without the quotes/],
+    ['typographic quotes', 'credential.accessKeyId', withId(`“${key.accessKeyId}”`), /outside printable ASCII.*Fix: /],
+    ['not a string', 'credential.accessKeyId', withId(12345 as never), /must be a string.*Fix: /],
+    ['a line break in the secret', 'credential.accessKeySecret', withSecret(`${key.accessKeySecret}\n`), /holds a line break.*Fix: .*AccessKey secret/],
+    ['single quotes round the secret', 'credential.accessKeySecret', withSecret(`'${key.accessKeySecret}'`), /is wrapped in quotes/],
+    ['a space in the secret', 'credential.accessKeySecret', withSecret(`${key.accessKeySecret.slice(0, 4)} ${key.accessKeySecret.slice(4)}`), /holds a space/],
+    ['a line break in the STS token', 'credential.securityToken', withToken('CAIS0123456789abcdef\n'), /holds a line break.*Fix: .*STS token/],
+  ])('an AccessKey part with %s: SMSQ_SMS_CLIENT_OPTIONS naming %s and the fix, the value not shown', async (_, field, over, said) => {
+    const e = await refusal(over);
+    expect(e).toBeInstanceOf(SmsClientOptionsError);
+    expect(e.code).toBe('SMSQ_SMS_CLIENT_OPTIONS');
+    expect(e.message.startsWith(`${field} `), e.message).toBe(true);
+    expect(e.message).toMatch(said);
+    for (const secret of [key.accessKeyId, key.accessKeySecret, 'CAIS0123456789abcdef']) expect(e.message).not.toContain(secret);
+    expect(emulator.calls()).toEqual([]);
+  });
+
+  it.each([
+    ['userAgent', { userAgent: 'smsq\nx' }, /userAgent holds a character an HTTP header cannot carry.*Fix: /],
+    ['userAgent', { userAgent: '短信' }, /userAgent holds a character an HTTP header cannot carry/],
+    ['endpoint', { endpoint: '127.0.0.1:99999' }, /endpoint has port 99999, which no socket has \(1 to 65535\)\. Fix: /],
+    ['endpoint', { endpoint: '127.0.0.1:0' }, /endpoint has port 0, which no socket has/],
+    ['endpoint', { endpoint: 'dysmsapi..aliyuncs.com' }, /endpoint has a host no DNS name can be.*Fix: /],
+    ['endpoint', { endpoint: '-dysmsapi.aliyuncs.com' }, /endpoint has a host no DNS name can be/],
+    ['readTimeoutMs', { readTimeoutMs: 2 ** 31 }, /readTimeoutMs must be at most 2147483647.*Fix: /],
+    ['connectTimeoutMs', { connectTimeoutMs: 2 ** 31 }, /connectTimeoutMs must be at most 2147483647/],
+  ])('%s that fails only at call time: %j is refused', async (field, over, said) => {
+    const e = await refusal(over as Partial<SmsClientOptions>);
+    expect(e).toBeInstanceOf(SmsClientOptionsError);
+    expect(e.code).toBe('SMSQ_SMS_CLIENT_OPTIONS');
+    expect(e.message.startsWith(`${field} `), e.message).toBe(true);
+    expect(e.message).toMatch(said);
+  });
+
+  it('takes what works: a bracketed IPv6 endpoint, a host with a trailing dot, the longest timer', () => {
+    expect(() => clientWith({ endpoint: '[::1]:8081' })).not.toThrow();
+    expect(() => clientWith({ endpoint: 'dysmsapi.aliyuncs.com.' })).not.toThrow();
+    expect(() => clientWith({ readTimeoutMs: 2 ** 31 - 1 })).not.toThrow();
   });
 });

@@ -261,6 +261,8 @@ describe('environment values that parse but mean something else', () => {
         [` ${pair[name]}`, /space/],
         [`${pair[name].slice(0, 6)} ${pair[name].slice(6)}`, /space/],
         [`"${pair[name]}"`, /quotes/],
+        [`${pair[name]}\t`, /space or a control character/],
+        [`“${pair[name]}”`, /outside printable ASCII/],
       ] as const) {
         const message = refusal({ ...pair, [name]: value });
         expect(message, JSON.stringify(value)).toMatch(new RegExp(`${name}.*${said.source}.*Fix: ${name}=`));

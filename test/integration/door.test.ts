@@ -349,6 +349,40 @@ describe('no valid number at all', () => {
   });
 });
 
+describe('an entry that holds several numbers', () => {
+  // The reason named `--phones` and JSON whatever the caller used: a CSV row, a batch message, a REST body.
+  const TWO = '13800138040;13800138041';
+  const SEVERAL = /^holds 2 numbers, with ";" between them: give one number per entry/;
+
+  it('a send names the phones field as its caller writes it: the API\'s `phones: [...]` (Node, REST), `--phones A,B` (the CLI)', async () => {
+    const sent = await producer.send({ phones: [TWO, PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE });
+    expect(sent.rejected).toEqual([{ input: TWO, reason: expect.stringMatching(SEVERAL) }]);
+    expect(sent.rejected[0]?.reason).toMatch(/, as `phones: \["A","B"\]`$/);
+
+    const rest = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: [TWO, PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE } });
+    expect(rest.statusCode).toBe(202);
+    expect(rest.json().rejected).toEqual([{ input: TWO, reason: expect.stringMatching(SEVERAL) }]);
+    expect(rest.json().rejected[0].reason).toMatch(/, as `phones: \["A","B"\]`$/);
+
+    const r = await cli(['send', '--phones', `${TWO},13800138042`, '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify(NOTE), '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/holds 2 numbers, with ";" between them: give one number per entry, as `--phones A,B`/);
+    for (const text of [sent.rejected[0]?.reason, rest.json().rejected[0].reason, r.stdout]) expect(text).not.toMatch(/JSON takes|\(--phones takes/);
+  });
+
+  it('a batch message and a campaign row are not told of --phones or JSON', async () => {
+    const batch = await producer.sendBatch({ templateCode: N.notificationTemplate, messages: [{ phone: TWO, signName: N.sign, templateParam: NOTE }, { phone: PHONE, signName: N.sign, templateParam: NOTE }] });
+    expect(batch.rejected).toEqual([{ input: TWO, reason: expect.stringMatching(SEVERAL) }]);
+    const file = join(dir, 'several.csv');
+    writeFileSync(file, `phone,name\n"${TWO}",Li\n13800138043,Wang\n`);
+    const r = await cli(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const campaign = JSON.parse(r.stdout) as { rejected: { input: string; reason: string }[] };
+    expect(campaign.rejected).toEqual([{ input: TWO, line: 2, reason: expect.stringMatching(/^line 2: holds 2 numbers, with ";" between them: give one number per entry, a row each$/) }]);
+    for (const text of [batch.rejected[0]?.reason, campaign.rejected[0]?.reason]) expect(text).not.toMatch(/--phones|JSON/);
+  });
+});
+
 describe('a notification template as verification', () => {
   it('goes to one number (one call either way: an urgent notification may take the codes\' lane)', async () => {
     const sent = await producer.send({ phones: ['13800138071'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE, kind: 'verification' });

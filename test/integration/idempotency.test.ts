@@ -70,7 +70,7 @@ describe('idempotency keys stand for one request', () => {
     // The refusal says which fields differ (it said only "a different request"): a retry that
     // names the kind its template resolves to differs from a first request that named none.
     await expect(h.producer.send({ ...NOTE, kind: 'verification', phones: ['13862000001', '13862000002'], idempotencyKey: 'twins' })).rejects.toThrow(
-      'the idempotency key "twins" was used for a different request (its kind differs, and a request without a kind counts as kind notification); nothing was enqueued.',
+      'the idempotency key "twins" stands for an earlier request whose `kind` was different (a request without `kind` counts as `kind: "notification"`); nothing was enqueued. Fix: to repeat that request, give it the same `kind` as the first; for a new request, use a new idempotency key',
     );
     await expect(h.producer.send({ ...NOTE, name: 'x', phones: ['13862000003'], idempotencyKey: 'twins' })).rejects.toMatchObject({ differingFields: ['name', 'phones'] });
     // A key claimed by an earlier version keeps no field digests: refused as before, without the list.
@@ -167,10 +167,67 @@ describe('idempotency keys stand for one request', () => {
       const i = answers.findIndex((a) => a.statusCode === 202);
       const refused = answers[1 - i]!.json() as { error: { code: string; issues: unknown[] } };
       expect(refused.error.code).toBe('SMSQ_IDEMPOTENCY_KEY_REUSED');
-      expect(refused.error.issues).toEqual([{ field: 'Idempotency-Key', message: 'was used for a different request body (phones differs)' }]);
+      expect(refused.error.issues).toEqual([{ field: 'Idempotency-Key', message: 'stands for an earlier request whose `phones` was different. Fix: to repeat that request, give it the same `phones` as the first; for a new request, use a new idempotency key' }]);
       const sendId = (answers[i]!.json() as { sendId: string }).sendId;
       expect(await phonesOf(h, sendId)).toEqual([...bodies[i]!.phones].sort());
     }
+  });
+});
+
+describe('a key reused with a different request says which setting differs, as its caller gives it, and what to do', () => {
+  // An upload was told "(kind differs)" of a request "body" (its settings are in the query string),
+  // and the CLI the API's field names.
+  const CSV = 'phone\n13866000001\n13866000002\n';
+  const DIFFERS = (field: string, counts: string) =>
+    `the idempotency key "spring" stands for an earlier request whose ${field} was different (a request without ${counts}); nothing was enqueued. Fix: to repeat that request, give it the same ${field} as the first; for a new request, use a new idempotency key`;
+
+  it('an upload names the query parameter (`?kind=`); a JSON body and the Node API the field (`kind`)', async () => {
+    const h = await harnesses.create({ label: 'idem-upload-words' });
+    const token = 'test-api-token-0123456789';
+    const app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: token, dashboard: { token: 'dashboard-token-0123456789' } });
+    harnesses.defer(() => app.close());
+    const upload = (query: Record<string, string>) =>
+      app.inject({ method: 'POST', url: `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.plainTemplate, ...query })}`, headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'spring', 'content-type': 'text/csv' }, payload: CSV });
+    expect((await upload({})).statusCode).toBe(202);
+    const refused = await upload({ kind: 'notification' });
+    expect(refused.statusCode).toBe(422);
+    const error = (refused.json() as { error: { code: string; message: string; issues: { field: string; message: string }[] } }).error;
+    expect(error.code).toBe('SMSQ_IDEMPOTENCY_KEY_REUSED');
+    expect(error.message).toBe(DIFFERS('`?kind=`', '`?kind=` counts as `?kind=marketing`'));
+    expect(error.issues).toEqual([{ field: 'Idempotency-Key', message: 'stands for an earlier request whose `?kind=` was different. Fix: to repeat that request, give it the same `?kind=` as the first; for a new request, use a new idempotency key' }]);
+
+    async function* rows() {
+      yield { phone: '13866000001' };
+    }
+    const api = await h.producer.campaign(rows(), { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', idempotencyKey: 'spring' }).catch((e: unknown) => e as Error);
+    expect((api as Error).message).toBe(DIFFERS('`kind`', '`kind` counts as `kind: "marketing"`'));
+    const json = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'spring' }, payload: { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', recipients: [{ phone: '13866000001' }] } });
+    expect(json.statusCode).toBe(422);
+    expect(json.json().error.issues).toEqual([{ field: 'Idempotency-Key', message: 'stands for an earlier request whose `kind` was different. Fix: to repeat that request, give it the same `kind` as the first; for a new request, use a new idempotency key' }]);
+  });
+
+  it('the CLI names the flag (`--name`); --json keeps the API\'s words', async () => {
+    const { runCli } = await import('../../cli/program.js');
+    const { collector } = await import('../support/text-collector.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const h = await harnesses.create({ label: 'idem-cli-words' });
+    const file = join(mkdtempSync(join(tmpdir(), 'smsq-idem-')), 'list.csv');
+    writeFileSync(file, CSV);
+    const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
+    const run = async (...extra: string[]) => {
+      const stdout = collector();
+      const stderr = collector();
+      const code = await runCli(['campaign', '--file', file, '--sign', N.sign, '--template', N.plainTemplate, '--idempotency-key', 'spring', '--yes', ...extra], { stdout, stderr, env });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+    expect((await run('--name', 'spring-sale')).code).toBe(0);
+    const refused = await run('--name', 'autumn-sale');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('the idempotency key "spring" stands for an earlier request whose `--name` was different; nothing was enqueued. Fix: to repeat that request, give it the same `--name` as the first; for a new request, use a new idempotency key');
+    const json = await run('--name', 'autumn-sale', '--json');
+    expect(JSON.parse(json.stdout).error.meaning).toContain('whose `name` was different');
   });
 });
 

@@ -162,3 +162,63 @@ describe("the Redis watch's probe in a busy process", () => {
     expect(log.text).not.toMatch(/does not answer/);
   });
 });
+
+describe('a control (pause, resume, cancel) while Redis does not answer', () => {
+  // A control enqueues nothing, and takes no idempotency key: it was told "nothing was enqueued", or
+  // (cut during its write) to "retry it with the same idempotency key".
+  it('gone before it: says the control was not applied, through the producer, REST and the CLI', async () => {
+    const { buildServer } = await import('../../server/build-server.js');
+    const { runCli } = await import('../../cli/program.js');
+    const { collector } = await import('../support/text-collector.js');
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    closers.push(() => server.stop());
+    const prefix = '{words-control}';
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix, connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    const app = await buildServer({ redis, prefix, producer, logger: (await import('../../src/logger.js')).createLogger({ level: 'silent' }), apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
+    closers.push(() => app.close());
+    const { sendId } = await producer.send(request('13800138000'));
+
+    await server.stop();
+    await new Promise((resolve) => redis.once('reconnecting', resolve));
+    for (const action of ['pause', 'resume', 'cancel'] as const) {
+      const err = await failure(producer[action](sendId));
+      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (connect ECONNREFUSED`);
+      expect(err.message).toMatch(new RegExp(`the ${action} was not applied: the send is as it was\\. Fix: start Redis there or point REDIS_URL at a running one, then give the ${action} again`));
+      expect(err.message).not.toMatch(/enqueued|idempotency key/);
+    }
+    const rest = await app.inject({ method: 'POST', url: `/v1/sends/${sendId}/pause`, headers: { authorization: 'Bearer test-api-token-0123456789' } });
+    expect(rest.statusCode).toBe(503);
+    expect(rest.json().error).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringMatching(/the pause was not applied: the send is as it was/) });
+    expect(rest.json().error.message).not.toMatch(/enqueued|idempotency key/);
+
+    const stdout = collector();
+    const stderr = collector();
+    const code = await runCli(['campaign', 'cancel', sendId], { stdout, stderr, env: { REDIS_URL: server.url, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: '127.0.0.1:9', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '500', LOG_LEVEL: 'error' } });
+    expect(code).toBe(3);
+    expect(stderr.text).toMatch(/error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=.* does not answer \(.*\); the cancel was not applied: the send is as it was/);
+    expect(stderr.text).not.toMatch(/enqueued|idempotency key/);
+  });
+
+  it('gone during it: says the control may have been applied, and that giving it again is safe', async () => {
+    const server = await startPrivateRedis({ appendfsync: 'always' });
+    const pid = server.process.pid as number;
+    closers.push(() => server.stop());
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
+    redis.on('error', () => {});
+    closers.push(() => redis.disconnect());
+    const producer = createProducer({ redis, prefix: '{words-control-mid}', connectTimeoutMs: 500, redactedRedisUrl: server.url });
+    closers.push(() => producer.close());
+    const { sendId } = await producer.send(request('13800138000'));
+
+    process.kill(pid, 'SIGSTOP');
+    closers.push(() => process.kill(pid, 'SIGCONT'));
+    const err = await failure(producer.pause(sendId));
+    expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
+    expect(err.message).toMatch(/the pause may or may not have been applied \(Redis went away during it\)\. Fix: once Redis answers, give the pause again: given again it changes nothing if it was; smsq status .* shows the send's control/);
+    expect(err.message).not.toMatch(/enqueued|idempotency key|partly done/);
+  });
+});

@@ -97,6 +97,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ SMS_ENDPOINT: '127.0.0.1:65535' }).endpoint).toBe('127.0.0.1:65535');
   });
 
+  it('refuses an SMS_ENDPOINT host no DNS name can be (taken, every call failed HostNotFound and blocked the account), by the client\'s own check', () => {
+    for (const endpoint of ['dysmsapi..aliyuncs.com', '-dysmsapi.aliyuncs.com:443', 'dysmsapi-.aliyuncs.com', `${'a'.repeat(64)}.com`]) {
+      expect(errorOf({ SMS_ENDPOINT: endpoint }).message, endpoint).toMatch(/SMS_ENDPOINT=".*" has a host no DNS name can be .*Fix: /);
+    }
+    expect(loadConfig({ SMS_ENDPOINT: 'dysmsapi.cn-hangzhou.aliyuncs.com' }).endpoint).toBe('dysmsapi.cn-hangzhou.aliyuncs.com');
+  });
+
   it('refuses half an AccessKey pair and never prints the secret', () => {
     const err = errorOf({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'topsecret' });
     expect(err.message).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID is missing/);

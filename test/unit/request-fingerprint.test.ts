@@ -38,6 +38,8 @@ describe('request fingerprints', () => {
     expect(fingerprintOf('send', REQ).defaultKind).toBe('notification');
     const campaign = fingerprintOf('campaign', { signName: 'Shop', templateCode: 'SMS_123456' });
     expect(campaign.defaultKind).toBe('marketing');
-    expect(new IdempotencyKeyReusedError('k', ['kind'], campaign.defaultKind).message).toContain('(its kind differs, and a request without a kind counts as kind marketing)');
+    expect(new IdempotencyKeyReusedError('k', ['kind'], campaign.defaultKind).message).toContain('whose `kind` was different (a request without `kind` counts as `kind: "marketing"`)');
+    // Two fields, and one no surface spells its own way.
+    expect(new IdempotencyKeyReusedError('k', ['phones', 'future']).message).toContain('whose `phones` and `future` were different; nothing was enqueued. Fix: to repeat that request, give it the same `phones` and `future` as the first');
   });
 });

@@ -29,6 +29,8 @@ describe('inFlagTerms: a fix names a setting by its flag, as the CLI takes it', 
     expect(inFlagTerms(`Fix: ${mention('templateParam', { order: '...' })}`)).toBe(`Fix: \`--param '{"order":"..."}'\``);
     expect(inFlagTerms(`Fix: ${mention('sheet', '名单')} or ${mention('sheet', 'Mar 2')} or ${mention('sheet', 'Jan')}`)).toBe('Fix: `--sheet "名单"` or `--sheet "Mar 2"` or `--sheet Jan`');
     expect(inFlagTerms(`Fix: drop ${mention('encoding')}`)).toBe('Fix: drop `--encoding`');
+    // A list as --phones takes it: comma-separated, one word.
+    expect(inFlagTerms(`give one number per entry, as ${mention('phones', ['A', 'B'])}`)).toBe('give one number per entry, as `--phones A,B`');
     expect(['sheet', 'encoding'].map(flagOfField)).toEqual(['--sheet', '--encoding']);
   });
 });

@@ -1,6 +1,6 @@
 /** Settings named in a fix, written once (the Node API's field) and respelled by each surface. */
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
+import { IdempotencyKeyReusedError, ValidationError } from '../../src/errors.js';
 import { mention, respell } from '../../src/setting-mention.js';
 import { inQueryTerms } from '../../server/upload-settings.js';
 
@@ -20,7 +20,7 @@ describe('mention and respell', () => {
   });
 
   it('leaves other backticked text alone: a command, a setting it does not know, a value that is not JSON', () => {
-    const text = 'see `smsq templates`, `name: "x"`, `kind: marketing`';
+    const text = 'see `smsq templates`, `colour: "x"`, `kind: marketing`';
     expect(respell(text, () => 'X')).toBe(text);
   });
 });
@@ -43,5 +43,12 @@ describe('inQueryTerms: an upload\'s refusal in the terms of its query string', 
     ]);
     const other = new Error('not a refusal');
     expect(inQueryTerms(other)).toBe(other);
+  });
+
+  it('names the settings an idempotency key\'s earlier upload had otherwise as query parameters', () => {
+    const err = inQueryTerms(new IdempotencyKeyReusedError('k', ['kind', 'name'], 'marketing')) as IdempotencyKeyReusedError;
+    expect(err).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(err.message).toBe('the idempotency key "k" stands for an earlier request whose `?kind=` and `?name=` were different (a request without `?kind=` counts as `?kind=marketing`); nothing was enqueued. Fix: to repeat that request, give it the same `?kind=` and `?name=` as the first; for a new request, use a new idempotency key');
+    expect(err.keyIssue).toBe('stands for an earlier request whose `?kind=` and `?name=` were different. Fix: to repeat that request, give it the same `?kind=` and `?name=` as the first; for a new request, use a new idempotency key');
   });
 });

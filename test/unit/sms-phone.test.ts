@@ -78,7 +78,7 @@ describe('one entry that holds several numbers, and full-width digits', () => {
   ])('%s is refused as %i numbers with %s between them (it read as a bad character, or 22 digits)', (raw, count, between) => {
     const r = normalizePhone(raw);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.reason).toBe(`holds ${count} numbers, with ${between} between them: give one number per entry (--phones takes them comma-separated, --phones A,B; JSON takes one string each)`);
+    if (!r.ok) expect(r.reason).toBe(`holds ${count} numbers, with ${between} between them: give one number per entry`);
   });
 
   it('reads full-width digits and ＋ as the ASCII ones, and leaves one number written in groups alone', () => {
