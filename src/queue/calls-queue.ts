@@ -40,9 +40,16 @@ export function createHousekeepingQueue(options: CallsQueueOptions): Queue {
   return openQueue(HOUSEKEEPING_QUEUE, options);
 }
 
-/** A queue of this deployment by name, as every smsq process opens one (BullMQ's meta written by workers only). */
+/**
+ * A queue of this deployment by name, as every smsq process opens one (BullMQ's meta written by
+ * workers only). Opening it sends no command: BullMQ's version check (an INFO) runs once, and its
+ * failure is kept for the queue's life (every call on the queue rejects with it). On a `client`
+ * connection that INFO fails when Redis goes away while it is on the wire (or does not answer it
+ * within the command timeout): a producer or server opened just before an outage then refused
+ * every send after Redis was back, for good. The workers' BullMQ `Worker`s still check the version.
+ */
 export function openQueue(name: string, { connection, prefix, onError, telemetry, writeMeta = false }: CallsQueueOptions): Queue {
-  const queue = new Queue(name, { connection, prefix, skipMetasUpdate: !writeMeta, ...(telemetry ? { telemetry } : {}) });
+  const queue = new Queue(name, { connection, prefix, skipMetasUpdate: !writeMeta, skipVersionCheck: true, ...(telemetry ? { telemetry } : {}) });
   if (onError) queue.on('error', onError);
   return queue;
 }

@@ -19,7 +19,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function frozenLater(): Promise<PrivateRedis & { freeze(): void; thaw(): void }> {
+async function frozenLater(): Promise<PrivateRedis & { freeze(): void; thaw(): void; kill(): Promise<void> }> {
   const server = await startPrivateRedis({ appendfsync: 'always' });
   const pid = server.process.pid as number;
   let frozen = false;
@@ -38,6 +38,13 @@ async function frozenLater(): Promise<PrivateRedis & { freeze(): void; thaw(): v
       frozen = true;
     },
     thaw,
+    /** Killed (frozen or not), as a host that dies: its connections are reset. */
+    kill: async () => {
+      const exited = new Promise((resolve) => server.process.once('exit', resolve));
+      process.kill(pid, 'SIGKILL');
+      frozen = false;
+      await exited;
+    },
   };
 }
 
@@ -166,4 +173,45 @@ describe('a Sentinel primary that freezes (a partition: its connections stay ope
     }
     expect(sent, String(last)).toBeDefined();
   }, 90_000);
+});
+
+describe('a producer opened while its Redis does not answer (BullMQ opens its queue with INFO, and keeps what became of it)', () => {
+  /** A connection made while Redis answered, and the server behind it frozen. */
+  async function frozenUnderReadyConnection() {
+    const server = await frozenLater();
+    const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 1000 });
+    redis.on('error', () => {});
+    closers.push(() => void redis.disconnect());
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+    server.freeze();
+    return { server, redis };
+  }
+
+  it('its queue\'s first command timed out: once Redis answers, the producer enqueues', async () => {
+    const { server, redis } = await frozenUnderReadyConnection();
+    const producer = createProducer({ redis, prefix: '{frozen-open}', connectTimeoutMs: 1000, durability: { mode: 'none' } });
+    closers.push(() => producer.close());
+    // Past the command timeout (1000 ms): the queue's INFO timed out and the link was dropped.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    server.thaw();
+    // Before: every send failed for good with "no answer within 1000 ms", the queue's failed
+    // opening kept (BullMQ's connection.initializing), though the connection was ready again.
+    await waitFor(() => producer.send(request('13800138003')), 'the producer to enqueue once Redis answers');
+  }, 30_000);
+
+  it('its link dropped with the queue\'s first command on the wire (Redis restarted): once Redis is back, the producer enqueues', async () => {
+    const { server, redis } = await frozenUnderReadyConnection();
+    const producer = createProducer({ redis, prefix: '{frozen-open}', connectTimeoutMs: 1000, durability: { mode: 'none' } });
+    closers.push(() => producer.close());
+    // The queue's INFO goes on the wire within the microtasks after createProducer; well within the 1000 ms timeout.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.kill();
+    // Down for two reconnect attempts: ioredis then fails the INFO with MaxRetriesPerRequestError.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const restarted = await startPrivateRedis({ port: server.port, appendfsync: 'always' });
+    closers.push(() => restarted.stop());
+    // Before: every send failed for good with "the connection was lost" (the INFO's
+    // MaxRetriesPerRequestError, kept), as in library-worker.test.ts under load in CI.
+    await waitFor(() => producer.send(request('13800138004')), 'the producer to enqueue once Redis is back');
+  }, 30_000);
 });
