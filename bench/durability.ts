@@ -18,6 +18,7 @@ import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { createProducer } from '../producers/producer.js';
+import { clientCommandTimeoutMs, createRedisConnection, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from '../src/queue/connection.js';
 import { SANDBOX_ACCESS_KEY } from '../src/sms/defaults.js';
 import { DEFAULT_DURABILITY, type DurabilityMode } from '../src/durability/mode.js';
 import { createLogger } from '../src/logger.js';
@@ -136,7 +137,9 @@ async function runMode(setup: ModeSetup, opts: DurabilityBenchOptions, base: num
   const children = await Promise.all(
     Array.from({ length: opts.workers }, () => startWorkerChild({ redisUrl: primary.url, endpoint, qps: 5000, concurrency: 64, receiptLookups: 'none', durability })),
   );
-  const producer = createProducer({ redis: connect(primary.url), prefix: BENCH_PREFIX, logger, durability });
+  // A producer's connection fails its commands while Redis is down (createProducer takes no other).
+  const producerRedis = createRedisConnection(primary.url, { role: 'client', commandTimeoutMs: clientCommandTimeoutMs(DEFAULT_REDIS_CONNECT_TIMEOUT_MS, durability.timeoutMs) });
+  const producer = createProducer({ redis: producerRedis, prefix: BENCH_PREFIX, logger, durability });
   try {
     await worker?.start();
     await Promise.all(children.map((c) => c.request('start')));
@@ -192,6 +195,7 @@ async function runMode(setup: ModeSetup, opts: DurabilityBenchOptions, base: num
     await worker?.close();
     await stopAll(children);
     for (const c of connections) c.disconnect();
+    producerRedis.disconnect();
     await emulator.close();
     for (const s of servers.reverse()) await s.stop();
   }

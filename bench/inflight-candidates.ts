@@ -161,7 +161,7 @@ const CANDIDATES: Candidacy[] = [
 ];
 
 async function samples(conn: Redis, redis: Awaited<ReturnType<typeof startPrivateRedis>>, sends: number): Promise<Sample[]> {
-  const { producer, worker, sendCode, close } = await startCodePipeline(conn, redis.connect(), [600_000, 605_000]);
+  const { producer, worker, sendCode, close } = await startCodePipeline(redis.connectProducer(), redis.connect(), [600_000, 605_000]);
   try {
     await worker.start();
     const ids: string[] = [];

@@ -233,7 +233,7 @@ async function measureFloor(built: { child: string; floorChild: string }, cfg: C
 
 /** Cancels the campaign as an operator does (a producer of its own, the bench's durability mode); seconds until it answers. */
 async function timeCancel(redis: PrivateRedis, sendId: string, chunks: number): Promise<number> {
-  const connection = redis.connect();
+  const connection = redis.connectProducer();
   const producer = createProducer({ redis: connection, prefix: BENCH_PREFIX, durability: benchDurability() });
   try {
     const t0 = performance.now();

@@ -109,7 +109,7 @@ export async function runLimiter(opts: Partial<LimiterOptions> = {}): Promise<Li
   loopDelay.enable();
   try {
     const conn = redis.connect();
-    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
+    const producer = createProducer({ redis: redis.connectProducer(), prefix: BENCH_PREFIX, durability: benchDurability() });
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     const codes = (base: number, n: number) =>
       producer.send({ phones: phones(base, n), signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' });

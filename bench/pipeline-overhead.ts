@@ -148,7 +148,7 @@ export async function runOverhead(opts: Partial<OverheadOptions> = {}): Promise<
   let floorInvariants: BenchChild | undefined;
   try {
     const conn = redis.connect();
-    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
+    const producer = createProducer({ redis: redis.connectProducer(), prefix: BENCH_PREFIX, durability: benchDurability() });
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     await queue.pause();
     // Every child compiled by tsc and run with plain node, as users run smsq (support/compiled.ts).

@@ -105,7 +105,7 @@ export async function runPriority(opts: Partial<PriorityOptions> = {}): Promise<
   let codeProducer: BenchChild | undefined;
   try {
     const conn = redis.connect();
-    const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
+    const producer = createProducer({ redis: redis.connectProducer(), prefix: BENCH_PREFIX, durability: benchDurability() });
     const queue = createCallsQueue({ connection: conn, prefix: BENCH_PREFIX });
     await enqueueSingles(producer, 'marketing', phones(13100000000, backlog), { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' } });
     for (let i = 0; i < o.workers; i++) workers.push(await startWorkerChild({ redisUrl: redis.url, endpoint, qps: o.qps, concurrency: o.concurrency, ...(o.bulkDepthMs ? { pacerBulkDepthMs: o.bulkDepthMs } : {}) }));

@@ -95,7 +95,7 @@ async function runMode(redis: PrivateRedis, mode: 'query' | 'push', recipients: 
     };
   }
 
-  const producer = createProducer({ redis: connection, prefix, logger, durability: benchDurability() });
+  const producer = createProducer({ redis: redis.connectProducer(), prefix, logger, durability: benchDurability() });
   const before = await redis.usedMemory();
   async function* rows() {
     for (let i = 0; i < recipients; i++) yield { phone: String(13600000000 + i) };

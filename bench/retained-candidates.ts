@@ -145,7 +145,7 @@ function createdOf(sendId: string, h: Hash): number {
 
 /** Real compacted sends: N codes through the pipeline, compacted by the worker's script; returns their hashes and TTLs. */
 async function compactedSends(conn: Redis, redis: Awaited<ReturnType<typeof startPrivateRedis>>, sends: number): Promise<{ id: string; hash: Hash; pttl: number }[]> {
-  const { producer, worker, sendCode, close } = await startCodePipeline(conn, redis.connect(), [15_000, 20_000]);
+  const { producer, worker, sendCode, close } = await startCodePipeline(redis.connectProducer(), redis.connect(), [15_000, 20_000]);
   try {
     await worker.start();
     const ids: string[] = [];

@@ -110,7 +110,7 @@ async function measure(sends: number, firstLookMs: number, retained: boolean, se
   const redis = await startPrivateRedis();
   const conn = redis.connect();
   for (const [k, v] of Object.entries(settings)) await conn.config('SET', k, v);
-  const { producer, worker, sendCode: code, close } = await startCodePipeline(conn, redis.connect(), [firstLookMs, firstLookMs + 5000]);
+  const { producer, worker, sendCode: code, close } = await startCodePipeline(redis.connectProducer(), redis.connect(), [firstLookMs, firstLookMs + 5000]);
   try {
     await worker.start();
     const everyOne = (ids: readonly string[], what: string, done: (s: Awaited<ReturnType<typeof producer.getStatus>>) => boolean, timeoutMs: number) =>

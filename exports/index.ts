@@ -52,6 +52,7 @@ export {
   IdempotencyKeyCutShortError,
   SendWithdrawnError,
   ProducerClosedError,
+  ProducerConnectionError,
   SendEndedError,
   ListInterruptedError,
   type CutOffCampaign,

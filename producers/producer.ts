@@ -1,8 +1,8 @@
 import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
-import { clientCommandTimeoutMs, commandTimeoutOf, createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
+import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, ConfigError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, SendWithdrawnError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, SendWithdrawnError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -33,6 +33,7 @@ import type { TemplateRules } from '../src/sms/template-rules.js';
 import { kindMismatch, kindOfTemplate } from '../src/queue/template-kind.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { enqueuerOnOneConnection } from './one-connection-enqueuer.js';
+import { checkProducerConnection } from './producer-connection.js';
 import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
@@ -45,7 +46,7 @@ import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } f
 import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { connectionLostSince, createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
-import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
+import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions } from '../src/durability/mode.js';
 import { createDurabilityRecheck } from '../src/durability/recheck.js';
 import { createDurabilityFence } from '../src/durability/fence.js';
 import { createCallsInFlight, withStop, type CallsInFlight } from './calls-in-flight.js';
@@ -54,9 +55,14 @@ import { waitForSend, type WaitForSendOptions, type WaitForSendResult } from './
 
 export interface ProducerOptions {
   /**
-   * Redis connection; the producer does not close it. Best made with
+   * Redis connection; the producer does not close it. Made with
    * `createRedisConnection(url, { role: 'client' })`: while Redis is down, calls then fail at once
-   * instead of waiting to run later.
+   * instead of waiting to run later. createProducer refuses (ProducerConnectionError,
+   * SMSQ_PRODUCER_CONNECTION) a connection that would send a write later than it was given, with
+   * ioredis's `enableOfflineQueue` or `autoResendUnfulfilledCommands` on (ioredis's defaults, and
+   * role 'worker'): such a write goes to whichever server the connection reaches next, which after
+   * a failover may lack the send's earlier writes (producers/producer-connection.ts). So a worker's
+   * connection is not shared with a producer.
    */
   redis: RedisConnection;
   /**
@@ -234,8 +240,8 @@ export interface Producer {
    * {@link closeWithin} bounds it), and closes the producer's queues. The Redis connection is the
    * caller's and stays open: close it once this resolves, and nothing of the producer needs it.
    * An iteration of {@link recipients} reads on that connection and is not waited for; the
-   * {@link events} consumers it made are closed. With Redis down, the calls under way wait for it as they would (a
-   * `role: 'client'` connection fails them at once).
+   * {@link events} consumers it made are closed. With Redis down, the calls under way fail as they
+   * would (RedisUnavailableError).
    */
   close(): Promise<void>;
   /**
@@ -245,9 +251,8 @@ export interface Producer {
    * sweep leaves it be), and the call rejects with CampaignStoppedError. A send or sendBatch under
    * way is never cut: it is waited for. Resolves false once those have ended, true when every call
    * ended within the grace. With Redis gone when the grace runs out (the connection not ready, or
-   * lost while waiting) it resolves false at once: on a `role: 'client'` connection the calls under
-   * way fail (RedisUnavailableError; a campaign's names its send and the stop); on one that waits
-   * through outages they wait for Redis, and a stopped campaign is held as above once it is back.
+   * lost while waiting) it resolves false at once, and the calls under way fail
+   * (RedisUnavailableError; a campaign's names its send and the stop).
    */
   closeWithin(graceMs: number): Promise<boolean>;
 }
@@ -260,6 +265,8 @@ const DAY = 86_400;
 const ENQUEUE_BATCH = 500;
 
 export function createProducer(opts: ProducerOptions): Producer {
+  // Before anything is made on it: a connection that would send writes late is refused.
+  checkProducerConnection(opts.redis, resolveDurability(opts.durability ?? DEFAULT_DURABILITY));
   const clock = opts.clock ?? systemClock;
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const retention = resolveRetention(opts);
@@ -306,7 +313,6 @@ export function createProducer(opts: ProducerOptions): Producer {
   const suppression = createSuppressionList({ redis: opts.redis, keys });
   const optOutCheck = createOptOutCheck(opts.redis, keys);
   const durability = opts.durability ?? DEFAULT_DURABILITY;
-  checkConfirmationFits(opts.redis, resolveDurability(durability));
   // The server holding this deployment's keys: durability checks and WAIT go to it.
   const server = createNodeResolver(opts.redis, prefix);
   const barrier = createDurabilityBarrier(server, durability);
@@ -968,7 +974,7 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
       if (await finishedWithin(graceful, graceMs)) return true;
       log?.warn({ graceMs, callsInFlight: calls.count() }, 'grace period over: stopping the campaigns in flight (each is held paused with the rows it read); the sends in flight are waited for');
       calls.stop(`producer closed after its ${graceMs} ms grace`);
-      // The stops' writes need Redis: with it gone they wait for it (or fail, on a client connection), and nothing is gained by waiting here.
+      // The stops' writes need Redis: with it gone they fail, and nothing is gained by waiting here.
       const lost = connectionLost(redis);
       try {
         await Promise.race([graceful, lost.promise]);
@@ -989,21 +995,6 @@ function connectionLost(redis: RedisConnection): { promise: Promise<void>; dispo
     else redis.once('close', onClose);
   });
   return { promise, dispose: () => void redis.off('close', onClose) };
-}
-
-/**
- * A confirmation's WAIT or WAITAOF waits up to the durability timeout: on a connection whose command
- * timeout is not longer, it would be cut as if Redis had stopped answering (SMSQ_REDIS_UNAVAILABLE)
- * instead of refused as not durable (the enqueue withdrawn).
- */
-function checkConfirmationFits(redis: RedisConnection, durability: ResolvedDurability): void {
-  const commandTimeout = commandTimeoutOf(redis);
-  if (durability.mode === 'fsync' || durability.mode === 'none' || commandTimeout === undefined) return;
-  if (clientCommandTimeoutMs(0, durability.timeoutMs) <= commandTimeout) return;
-  throw new ConfigError([
-    `createProducer: durability.timeoutMs (${durability.timeoutMs} ms) is not a second shorter than the connection's command timeout (${commandTimeout} ms): a ${durability.mode === 'waitaof' ? 'WAITAOF' : 'WAIT'} would be cut as if Redis had stopped answering. ` +
-      `Fix: createRedisConnection(url, { role: 'client', commandTimeoutMs: clientCommandTimeoutMs(connectTimeoutMs, ${durability.timeoutMs}) }), or a shorter durability timeout`,
-  ]);
 }
 
 /**

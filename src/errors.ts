@@ -66,6 +66,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
   SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
   SMSQ_SEND_WITHDRAWN: answered('the Idempotency-Key stands for a send whose enqueue was refused as not confirmed durable (SMSQ_NOT_DURABLE) and withdrawn, and which was cancelled since (no retry took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS): it is not this request done; nothing was enqueued by this one. Make the request again under a new key', 409, EXIT.refused),
+  SMSQ_PRODUCER_CONNECTION: answered('createProducer was handed a Redis connection it cannot keep its promises on: one that queues writes while Redis is down or sends them again after a reconnect (enableOfflineQueue, autoResendUnfulfilledCommands: such a write goes to whichever server the connection reaches next, which may lack the send\'s earlier writes), or whose command timeout would cut a durability confirmation; nothing was created. The message names the option and the fix (createRedisConnection(url, { role: \'client\' }))', 500, EXIT.refused),
   SMSQ_PRODUCER_CLOSED: answered('the producer (producer.close()) or the events consumer (its close()) was closed; nothing was enqueued, changed or read. Create a new one (a bug in the caller)', 500, EXIT.internal),
   SMSQ_LIST_INTERRUPTED: answered('a campaign\'s recipient list stopped reading part-way (a damaged workbook, a read error): the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it', 400, EXIT.refused),
   SMSQ_CAMPAIGN_STOPPED: answered('a campaign was stopped (Ctrl-C / SIGTERM, its AbortSignal, producer.closeWithin when its grace ran out, the client of POST /v1/campaigns disconnecting before its answer, or smsq server cutting it when its shutdown grace ran out) while its list was read: the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it (or says nothing was enqueued, when the send did not exist yet). The CLI exits 130 (SIGINT) or 143 (SIGTERM); the server logs the message (its client is gone: the 499 it answers, as a caller that went away is counted, reaches nobody)', 499, EXIT.interrupted),
@@ -585,6 +586,21 @@ export class SendWithdrawnError extends SmsqError {
         `Fix: make the request again under a new idempotency key; smsq status ${sendId} --recipients shows any of its recipients that went out before it was withdrawn`,
     );
     this.name = 'SendWithdrawnError';
+  }
+}
+
+/**
+ * createProducer refused the Redis connection it was handed (producers/producer-connection.ts):
+ * nothing was created. `options` names the ioredis options at fault.
+ */
+export class ProducerConnectionError extends SmsqError {
+  readonly code = 'SMSQ_PRODUCER_CONNECTION';
+  constructor(
+    readonly options: readonly string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProducerConnectionError';
   }
 }
 

@@ -6,7 +6,7 @@
  * The bench runs it compiled with plain node (as a service runs smsq's producer) and, for
  * comparison, under tsx like the other bench children.
  */
-import { Redis } from 'ioredis';
+import { createRedisConnection } from '../../src/queue/connection.js';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { createProducer } from '../../producers/producer.js';
 import type { CampaignRequest } from '../../producers/schemas.js';
@@ -48,8 +48,9 @@ export interface CampaignChildResult {
 }
 
 const cfg = childConfig<CampaignChildConfig>();
-const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
-await redis.ping();
+const redis = createRedisConnection(cfg.redisUrl, { role: 'client' });
+// A client connection (createProducer takes no other) refuses commands until it is ready.
+if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 const producer = createProducer({ redis, prefix: cfg.prefix, durability: benchDurability() });
 const readyParts = rssParts();
 const readyRssMB = readyParts.rss;

@@ -4,6 +4,7 @@
  * so that a bench can read a send before and after compacting it itself.
  */
 import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/queue/connection.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { createLogger } from '../../src/logger.js';
 import { createSmsClient } from '../../src/sms/client.js';
@@ -21,9 +22,9 @@ export interface CodePipeline {
 }
 
 /** `lookDelaysMs`: the worker's receipt look-ups after a send is accepted. The worker is not started. */
-export async function startCodePipeline(conn: Redis, workerConnection: Redis, lookDelaysMs: number[]): Promise<CodePipeline> {
+export async function startCodePipeline(producerConnection: RedisConnection, workerConnection: Redis, lookDelaysMs: number[]): Promise<CodePipeline> {
   const { emulator, endpoint } = await startBenchEmulator({ qps: 0, deliveryDelayMs: 1000 });
-  const producer = createProducer({ redis: conn, prefix: BENCH_PREFIX, durability: benchDurability() });
+  const producer = createProducer({ redis: producerConnection, prefix: BENCH_PREFIX, durability: benchDurability() });
   const worker = createSmsWorker({
     connection: workerConnection,
     client: createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } }),

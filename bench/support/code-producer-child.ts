@@ -40,9 +40,10 @@ export interface CodesResult {
 }
 
 const cfg = childConfig<CodeProducerConfig>();
-const connection = createRedisConnection(cfg.redisUrl);
+const connection = createRedisConnection(cfg.redisUrl, { role: 'client' });
 const producer = createProducer({ redis: connection, prefix: cfg.prefix, durability: benchDurability() });
-await connection.ping();
+// A client connection refuses commands until it is ready.
+if (connection.status !== 'ready') await new Promise((resolve) => connection.once('ready', resolve));
 
 async function codes(run: CodesRun): Promise<CodesResult> {
   const loop = monitorEventLoopDelay({ resolution: 5 });

@@ -8,6 +8,7 @@ import { parseInfo } from '../../src/durability/probe.js';
 import { DEFAULT_DURABILITY, type DurabilityOptions } from '../../src/durability/mode.js';
 import { startPrivateRedis as startBase } from '../../src/runtime/private-redis.js';
 import { onExitKill, onExitRemove } from './children.js';
+import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 
 export interface PrivateRedis {
   url: string;
@@ -15,6 +16,8 @@ export interface PrivateRedis {
   pid: number;
   /** A BullMQ-ready connection (`maxRetriesPerRequest: null`); closed by `stop()`. */
   connect(): Redis;
+  /** A producer's connection (role 'client': createProducer takes no other); closed by `stop()`. */
+  connectProducer(): RedisConnection;
   /** `INFO memory` used_memory in bytes. */
   usedMemory(): Promise<number>;
   /** redis-server CPU seconds so far (`INFO cpu`, user + sys, main thread and children). */
@@ -50,7 +53,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const base = await startBase({ ...(mode === 'off' || mode === 'everysec' ? { appendfsync: mode } : {}), ...rewrite });
   const unhook = onExitKill(base.process);
   const unhookDir = onExitRemove(base.dir);
-  const connections: Redis[] = [];
+  const connections: RedisConnection[] = [];
   let admin: Redis | undefined;
   const adminConn = () => {
     if (!admin) {
@@ -65,6 +68,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     pid: base.process.pid as number,
     connect() {
       const c = new Redis(base.url, { maxRetriesPerRequest: null });
+      connections.push(c);
+      return c;
+    },
+    connectProducer() {
+      const c = createRedisConnection(base.url, { role: 'client' });
       connections.push(c);
       return c;
     },

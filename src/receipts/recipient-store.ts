@@ -89,7 +89,12 @@ export interface ReceiptOrigin {
 
 /** What ending a chunk's receipt window by chunk did (see {@link RecipientStore.expireByChunk}). */
 export type ChunkExpiry =
-  | { status: 'expired'; expired: number; pending: number }
+  /**
+   * `leftAccepted`: how many more recipients the chunk may still hold at most, beyond those
+   * expired, whom the records cannot tell from another chunk's (receipts applied before chunks
+   * tallied them): they stay `accepted`. 0: none.
+   */
+  | { status: 'expired'; expired: number; pending: number; leftAccepted: number }
   | { status: 'done'; expired: number }
   | { status: 'not-accepted'; chunkState: string };
 
@@ -107,7 +112,8 @@ export interface RecipientStore {
   /**
    * Ends the receipt window of an accepted chunk whose numbers cannot be read (its stored payload
    * altered): its recipients still without a final receipt become `expired` with `code`, counted
-   * from the chunk's tally of receipts rather than by number, once (a second call answers `done`;
+   * from the chunk's tally of receipts rather than by number, and never more than the send's
+   * other chunks leave it (expire-chunk-receipts-5.lua), once (a second call answers `done`;
    * receipts that come later are duplicates). `reason` is recorded on the chunk.
    */
   expireByChunk(sendId: string, chunkId: string, code: string, reason: string): Promise<ChunkExpiry>;
@@ -130,7 +136,7 @@ export interface RecipientStore {
 export function createRecipientStore(options: RecipientStoreOptions): RecipientStore {
   const maxlen = options.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN;
   const applyScript = luaScript(options.redis, 'apply-receipt-6');
-  const expireChunkScript = luaScript(options.redis, 'expire-chunk-receipts-4');
+  const expireChunkScript = luaScript(options.redis, 'expire-chunk-receipts-5');
   const store: RecipientStore = {
     async apply(sendId, chunkId, phone, receipt, origin) {
       const res = (await applyScript(
@@ -168,12 +174,15 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
         options.keys.sendCounts(sendId),
         options.keys.events(),
         options.keys.recipientTotals(),
+        options.keys.send(sendId),
         options.clock.now(),
         maxlen,
         code,
         reason,
-      )) as [string, string, string?];
-      if (res[0] === 'expired') return { status: 'expired', expired: Number(res[1]), pending: Number(res[2]) };
+        // The send's chunks are read after it: `<prefix>:chunk:<sendId>.` and the index.
+        options.keys.chunk(`${sendId}.`),
+      )) as [string, string, string?, string?];
+      if (res[0] === 'expired') return { status: 'expired', expired: Number(res[1]), pending: Number(res[2]), leftAccepted: Number(res[3]) };
       if (res[0] === 'done') return { status: 'done', expired: Number(res[1]) };
       return { status: 'not-accepted', chunkState: res[1] };
     },

@@ -34,6 +34,12 @@ export function createWindowExpiry(deps: WindowExpiryDeps): ExpireChunk {
         { sendId, chunkId, code: 'SMSQ_RECEIPT_WINDOW', expired: ended.expired, reason: chunk.problem },
         "receipt window ended, and the chunk's stored payload does not parse: its recipients without a receipt are expired by chunk (their numbers cannot be read)",
       );
+      if (ended.leftAccepted > 0) {
+        log.error(
+          { sendId, chunkId, leftAccepted: ended.leftAccepted },
+          "the chunk may hold up to leftAccepted more recipients without a receipt, which its records cannot tell from its send's other chunks' (receipts were applied before chunks tallied them, by a version before 1312f34): they stay accepted, as expiring them could take another chunk's recipients, whose receipts would then be refused; the send does not complete",
+        );
+      }
       await deps.completion.check(sendId, ended.pending);
       return ended.expired;
     }

@@ -40,7 +40,7 @@ async function setup(label: string) {
   const receiver = await startSignedReceiver(SECRET);
   harnesses.defer(receiver.close);
   const { createProducer } = await import('../../producers/producer.js');
-  const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+  const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, callbacks: true });
   harnesses.defer(() => producer.close());
   const housekeeping = new Queue(HOUSEKEEPING_QUEUE, { connection: h.redis, prefix: h.prefix });
   harnesses.defer(() => housekeeping.close());

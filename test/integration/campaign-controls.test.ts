@@ -115,7 +115,7 @@ describe('campaign controls', () => {
   it("a producer's own quiet hours name no wait when the live workers have none, and the worker sends at once", async () => {
     const clock = controllableClock('2026-11-24T10:30:00');
     h = await createHarness({ label: 'ctl-quiet-producer', emulator: { clock }, clock });
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, clock, waits: { quietHours: parseQuietHours('10:00-11:30'), receiptWindowMs: 3_600_000 } });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, clock, waits: { quietHours: parseQuietHours('10:00-11:30'), receiptWindowMs: 3_600_000 } });
     try {
       const worker = await h.startWorker({ clock, quietHours: null });
       await worker.worker.pause();

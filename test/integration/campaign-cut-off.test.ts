@@ -5,13 +5,12 @@
  * 31,000 numbers already sent. It now names the send and what was queued, and the fix that fits:
  * the same key again (which completes that send), or, without a key, not the same command again.
  */
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { RedisUnavailableError } from '../../src/errors.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const stops: (() => Promise<void>)[] = [];
@@ -33,7 +32,7 @@ async function* rowsThatOutliveRedis(redis: PrivateRedis, queued: () => number) 
 async function campaignCutOff(idempotencyKey?: string) {
   const redis = await startPrivateRedis();
   stops.push(() => redis.stop());
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: 0, lazyConnect: true });
+  const connection = createProducerConnection(redis.url, undefined, { lazyConnect: true });
   connection.on('error', () => {});
   stops.push(async () => connection.disconnect());
   const producer = createProducer({ redis: connection, prefix: uniquePrefix('cutoff'), connectTimeoutMs: 300 });

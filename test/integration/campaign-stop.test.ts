@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program.js';
 import { createProducer } from '../../producers/producer.js';
@@ -29,7 +28,7 @@ import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
-import { testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
 
@@ -322,7 +321,7 @@ describe('producer.campaign with an AbortSignal', () => {
 
   it('Redis gone as it stops: SMSQ_REDIS_UNAVAILABLE names the send, says it may not be paused and goes out, and to cancel it', async () => {
     const redis = await startPrivateRedis();
-    const connection = new Redis(redis.url, { maxRetriesPerRequest: 0, lazyConnect: true });
+    const connection = createProducerConnection(redis.url, undefined, { lazyConnect: true });
     connection.on('error', () => {});
     const producer = createProducer({ redis: connection, prefix: uniquePrefix('cstop-down'), connectTimeoutMs: 300 });
     const state = { waiting: false };

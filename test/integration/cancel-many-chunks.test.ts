@@ -44,8 +44,9 @@ describe('cancel of a send with many chunks', () => {
     const sent = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' });
     expect(sent.chunks).toBe(300);
     const harness = h;
-    if (!(h.redis instanceof Redis)) throw new Error('the harness connects to one Redis here');
-    const { value: status, most } = await mostInFlight(h.redis, () => harness.producer.cancel(sent.sendId));
+    if (!(h.producerRedis instanceof Redis)) throw new Error('the harness connects to one Redis here');
+    // Counted on the producer's connection: the cancel's commands go out there.
+    const { value: status, most } = await mostInFlight(h.producerRedis, () => harness.producer.cancel(sent.sendId));
     expect(status.send.state).toBe('cancelled');
     expect(status.counts).toMatchObject({ queued: 0, cancelled: 300 });
     // One chunk a round trip kept at most a couple of commands in flight.

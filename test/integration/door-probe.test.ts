@@ -16,7 +16,7 @@ import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
-import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 import { ingestFor } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
@@ -29,6 +29,7 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
 describe('REST refusals name the field and the fix, and write nothing', () => {
   const redis = createTestConnection();
+  const producerRedis = createProducerConnection();
   const prefix = uniquePrefix('door-probe');
   const logger = createLogger({ level: 'silent' });
   let emulator: Emulator;
@@ -40,7 +41,7 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
     emulator = createEmulator({ delivery: { delayMs: 20 } });
     const { endpoint } = await emulator.listen();
     client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-    producer = createProducer({ redis, prefix, logger, catalog: createCatalogLookup({ client, redis, prefix, qps: 500 }) });
+    producer = createProducer({ redis: producerRedis, prefix, logger, catalog: createCatalogLookup({ client, redis, prefix, qps: 500 }) });
     app = await buildServer({ checkResponses: true, redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'door-probe-dashboard-0123456789' } });
   });
   afterAll(async () => {
@@ -48,6 +49,7 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
     await producer.close();
     await deleteKeys(redis, prefix);
     redis.disconnect();
+    producerRedis.disconnect();
     await emulator.close();
   });
 

@@ -22,13 +22,14 @@ import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
-import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
 
 const TOKEN = 'door-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const dir = mkdtempSync(join(tmpdir(), 'smsq-door-'));
 const redis = createTestConnection();
+const producerRedis = createProducerConnection();
 const prefix = uniquePrefix('door');
 const logger = createLogger({ level: 'silent' });
 let emulator: Emulator;
@@ -39,7 +40,7 @@ let env: NodeJS.ProcessEnv;
 
 /** The producer as every front end builds it: with the account's (paced, cached) catalog. */
 function doorProducer(p: string): Producer {
-  return createProducer({ redis, prefix: p, logger, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500 }) });
+  return createProducer({ redis: producerRedis, prefix: p, logger, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500 }) });
 }
 
 beforeAll(async () => {
@@ -56,6 +57,7 @@ afterAll(async () => {
   await producer.close();
   await deleteKeys(redis, prefix);
   redis.disconnect();
+  producerRedis.disconnect();
   await emulator.close();
 });
 

@@ -16,6 +16,7 @@ import { startCrashableRedis, type AofMark, type CrashableRedis, type CrashableR
 import { waitFor } from '../support/wait.js';
 import type { WorkerProcessConfig } from '../support/worker-process.js';
 import { workerProcesses } from '../support/worker-processes.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const logger = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -49,7 +50,9 @@ async function setUp(
   redis.on('error', () => {});
   closers.push(() => void redis.disconnect());
   const prefix = '{smsq-crash}';
-  const producer = createProducer({ redis, prefix, logger, durability });
+  const producerRedis = createProducerConnection(redisServer.url, durability);
+  closers.push(() => void producerRedis.disconnect());
+  const producer = createProducer({ redis: producerRedis, prefix, logger, durability });
   closers.push(() => producer.close());
   for (let i = 0; i < workers; i++) {
     await processes.start({ redisUrl: redisServer.url, prefix, endpoint }, { qps: 400, concurrency: 8, durability, ...worker });
@@ -76,19 +79,41 @@ interface Acked {
 }
 
 /**
- * One round of traffic: a two-chunk campaign (streamed), a one-chunk notification, a two-chunk
- * batch, verification codes. Resolves to the acknowledged sends.
+ * A request as a caller makes it through a crash, with an idempotency key (`key` set): made again
+ * under the key while Redis does not answer (the producer's connection fails its calls while Redis
+ * is down, SMSQ_REDIS_UNAVAILABLE) or a request cut off by the crash still holds the key (its lease
+ * runs out within 15 s, SMSQ_IDEMPOTENCY_IN_PROGRESS), for up to a minute. Without a key, once.
  */
-async function round(producer: Producer): Promise<Acked[]> {
+async function asCallerDoes<T>(key: string | undefined, send: (idempotencyKey: { idempotencyKey?: string }) => Promise<T>): Promise<T> {
+  if (key === undefined) return send({});
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    try {
+      return await send({ idempotencyKey: key });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (performance.now() > deadline || (code !== 'SMSQ_REDIS_UNAVAILABLE' && code !== 'SMSQ_IDEMPOTENCY_IN_PROGRESS')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/**
+ * One round of traffic: a two-chunk campaign (streamed), a one-chunk notification, a two-chunk
+ * batch, verification codes. Resolves to the acknowledged sends. `retry`: each request has an
+ * idempotency key and is made again under it until acknowledged ({@link asCallerDoes}).
+ */
+async function round(producer: Producer, retry = false): Promise<Acked[]> {
   const campaign = phones(1500);
   const notification = phones(300);
   const batch = phones(150);
   const codes = phones(4);
+  const keyOf = (numbers: string[]) => (retry ? `crash-${numbers[0] ?? ''}` : undefined);
   const requests: [string[], () => Promise<{ sendId: string }>][] = [
-    [campaign, () => producer.campaign(recipientsOf(campaign), { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' })],
-    [notification, () => producer.send({ phones: notification, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' })],
-    [batch, () => producer.sendBatch({ templateCode: N.notificationTemplate, kind: 'notification', messages: batch.map((phone, i) => ({ phone, signName: N.sign, templateParam: { name: `n${i}`, order: String(i) } })) })],
-    ...codes.map((p): [string[], () => Promise<{ sendId: string }>] => [[p], () => producer.send({ phones: [p], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification' })]),
+    [campaign, () => asCallerDoes(keyOf(campaign), (key) => producer.campaign(recipientsOf(campaign), { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', ...key }))],
+    [notification, () => asCallerDoes(keyOf(notification), (key) => producer.send({ phones: notification, signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', ...key }))],
+    [batch, () => asCallerDoes(keyOf(batch), (key) => producer.sendBatch({ templateCode: N.notificationTemplate, kind: 'notification', messages: batch.map((phone, i) => ({ phone, signName: N.sign, templateParam: { name: `n${i}`, order: String(i) } })), ...key }))],
+    ...codes.map((p): [string[], () => Promise<{ sendId: string }>] => [[p], () => asCallerDoes(keyOf([p]), (key) => producer.send({ phones: [p], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification', ...key }))]),
   ];
   const settled = await Promise.allSettled(requests.map(async ([, send]) => ({ ...(await send()), ackedAt: performance.now() })));
   return settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ sendId: s.value.sendId, phones: requests[i]?.[0] ?? [], ackedAt: s.value.ackedAt }] : []));
@@ -124,7 +149,9 @@ async function crashesKeepEveryPromise(run: Run): Promise<void> {
     // Faults are used up by the first calls after they are armed (what is left stays armed):
     // armed again before each crash, they land among the calls in flight when it comes.
     if (r % 2 === 1) armFaults(run.emulator);
-    const traffic = round(run.producer);
+    // The requests under way at a crash fail (the producer's connection does not wait for Redis):
+    // each is made again under its idempotency key, as the refusal says, until acknowledged.
+    const traffic = round(run.producer, true);
     if (r % 2 === 1) {
       // Crash while this round's enqueues and the previous rounds' calls are in flight.
       await new Promise((resolve) => setTimeout(resolve, 30 + 20 * r));

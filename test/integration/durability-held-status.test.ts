@@ -22,6 +22,7 @@ import { createKeys } from '../../src/queue/keys.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const silent = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -43,9 +44,11 @@ async function setUp(prefix: string) {
   const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
   const env = { REDIS_URL: server.url, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn' };
   // Writes while Redis does not keep the mode: a producer that does not check (as one of an earlier version).
-  const relaxed = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' } });
+  const producerRedis = createProducerConnection(server.url);
+  closers.push(() => void producerRedis.disconnect());
+  const relaxed = createProducer({ redis: producerRedis, prefix, logger: silent, durability: { mode: 'none' } });
   closers.push(() => relaxed.close());
-  return { server, redis, emulator, client, env, relaxed };
+  return { server, redis, producerRedis, emulator, client, env, relaxed };
 }
 
 /** `smsq <argv>` in-process against `env`: its exit code and output. */
@@ -135,7 +138,7 @@ describe('a worker held for durability says so', () => {
 
   it('is not counted from a worker silent for a minute, and is taken back when the worker closes', async () => {
     const prefix = '{smsq-held-close}';
-    const { redis, client, relaxed } = await setUp(prefix);
+    const { redis, producerRedis, client, relaxed } = await setUp(prefix);
     const worker = createSmsWorker({ connection: redis, client, logger: silent, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: 100, ...FAST_TIMING });
     closers.push(() => worker.close());
     await worker.start();
@@ -147,7 +150,7 @@ describe('a worker held for durability says so', () => {
 
     // What a worker that died while held left behind: its word, a minute old by the asker's clock.
     const clock = createManualClock(Date.now() + 61_000);
-    const later = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' }, clock });
+    const later = createProducer({ redis: producerRedis, prefix, logger: silent, durability: { mode: 'none' }, clock });
     closers.push(() => later.close());
     expect((await later.getStatus(held.sendId)).wait?.reason).not.toBe('durability-held');
 

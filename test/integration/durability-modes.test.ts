@@ -9,11 +9,13 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducer } from '../../producers/producer.js';
+import type { RedisConnection } from '../../src/queue/connection.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const logger = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -21,12 +23,15 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function privateRedis(appendfsync: 'always' | 'everysec' | 'off'): Promise<{ server: PrivateRedis; redis: Redis }> {
+/** A private Redis, a workers' connection to it (`redis`) and a producer's (`producerRedis`). */
+async function privateRedis(appendfsync: 'always' | 'everysec' | 'off'): Promise<{ server: PrivateRedis; redis: Redis; producerRedis: RedisConnection }> {
   const server = await startPrivateRedis({ appendfsync });
   closers.push(() => server.stop());
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   closers.push(() => void redis.disconnect());
-  return { server, redis };
+  const producerRedis = createProducerConnection(server.url);
+  closers.push(() => void producerRedis.disconnect());
+  return { server, redis, producerRedis };
 }
 
 /** A primary (`redis`: a connection to it) and a replica in sync, without AOF. */
@@ -34,7 +39,9 @@ async function replicated() {
   const pair = await startReplicatedRedis({ appendfsync: 'off' }, (close) => void closers.push(close));
   const redis = new Redis(pair.primary.url, { maxRetriesPerRequest: null });
   closers.push(() => void redis.disconnect());
-  return { primary: { server: pair.primary, redis }, replica: { redis: pair.replicaClient }, replicaProcess: pair.replicaProcess };
+  const producerRedis = createProducerConnection(pair.primary.url);
+  closers.push(() => void producerRedis.disconnect());
+  return { primary: { server: pair.primary, redis, producerRedis }, replica: { redis: pair.replicaClient }, replicaProcess: pair.replicaProcess };
 }
 
 const emulatorClient = () => startEmulatorClient((close) => void closers.push(close));
@@ -43,8 +50,8 @@ const request = (phone: string) => ({ phones: [phone], signName: N.sign, templat
 
 describe('durability checks at start-up', () => {
   it('the default mode refuses a Redis with appendfsync everysec, in the producer and the worker, writing nothing', async () => {
-    const { redis } = await privateRedis('everysec');
-    const producer = createProducer({ redis, prefix: '{smsq-d}', logger });
+    const { redis, producerRedis } = await privateRedis('everysec');
+    const producer = createProducer({ redis: producerRedis, prefix: '{smsq-d}', logger });
     closers.push(() => producer.close());
     const refusal = await producer.send(request('13900000011')).catch((e: unknown) => e);
     expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
@@ -67,35 +74,35 @@ describe('durability checks at start-up', () => {
   });
 
   it('the default mode refuses a Redis without an AOF; none starts on it', async () => {
-    const { redis } = await privateRedis('off');
-    const strict = createProducer({ redis, prefix: '{smsq-d}', logger });
+    const { producerRedis } = await privateRedis('off');
+    const strict = createProducer({ redis: producerRedis, prefix: '{smsq-d}', logger });
     closers.push(() => strict.close());
     await expect(strict.send(request('13900000012'))).rejects.toThrow(/appendonly is off/);
     const warnings: string[] = [];
     const relaxedLogger = createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
-    const relaxed = createProducer({ redis, prefix: '{smsq-d}', logger: relaxedLogger, durability: { ...DEFAULT_DURABILITY, mode: 'none' } });
+    const relaxed = createProducer({ redis: producerRedis, prefix: '{smsq-d}', logger: relaxedLogger, durability: { ...DEFAULT_DURABILITY, mode: 'none' } });
     closers.push(() => relaxed.close());
     await expect(relaxed.send(request('13900000012'))).resolves.toMatchObject({ recipients: 1 });
     expect(warnings.join('')).toMatch(/SMSQ_DURABILITY=none.*SMS twice/);
   });
 
   it('every strict mode refuses an eviction policy that may delete queued sends; none only warns', async () => {
-    const { redis } = await privateRedis('always');
+    const { redis, producerRedis } = await privateRedis('always');
     await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
-    const strict = createProducer({ redis, prefix: '{smsq-d}', logger });
+    const strict = createProducer({ redis: producerRedis, prefix: '{smsq-d}', logger });
     closers.push(() => strict.close());
     await expect(strict.send(request('13900000014'))).rejects.toThrow(/maxmemory-policy is allkeys-lru.*Fix: CONFIG SET maxmemory-policy noeviction/s);
     expect(await redis.keys('*')).toEqual([]);
     const warnings: string[] = [];
-    const relaxed = createProducer({ redis, prefix: '{smsq-d}', logger: createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }), durability: { ...DEFAULT_DURABILITY, mode: 'none' } });
+    const relaxed = createProducer({ redis: producerRedis, prefix: '{smsq-d}', logger: createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }), durability: { ...DEFAULT_DURABILITY, mode: 'none' } });
     closers.push(() => relaxed.close());
     await expect(relaxed.send(request('13900000014'))).resolves.toMatchObject({ recipients: 1 });
     expect(warnings.join('')).toMatch(/maxmemory-policy is allkeys-lru/);
   });
 
   it('the replicas mode refuses a primary without the replicas it waits for', async () => {
-    const { redis } = await privateRedis('off');
-    const producer = createProducer({ redis, prefix: '{smsq-d}', logger, durability: { ...DEFAULT_DURABILITY, mode: 'replicas' } });
+    const { producerRedis } = await privateRedis('off');
+    const producer = createProducer({ redis: producerRedis, prefix: '{smsq-d}', logger, durability: { ...DEFAULT_DURABILITY, mode: 'replicas' } });
     closers.push(() => producer.close());
     await expect(producer.send(request('13900000013'))).rejects.toThrow(/0 replica\(s\) connected/);
   });
@@ -107,7 +114,7 @@ describe('the replicas mode (WAIT) with a real replica', () => {
 
     const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 300 };
     const prefix = '{smsq-wait}';
-    const producer = createProducer({ redis: primary.redis, prefix, logger, durability });
+    const producer = createProducer({ redis: primary.producerRedis, prefix, logger, durability });
     closers.push(() => producer.close());
     const { emulator, client } = await emulatorClient();
     const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING });
@@ -125,7 +132,7 @@ describe('the replicas mode (WAIT) with a real replica', () => {
     expect(String((refused as Error).message)).toMatch(/cancelled, but a replica may have it without the cancel and be promoted, so a retry may send it twice \(a request with an idempotency key is held instead/);
     const callsBefore = emulator.calls().length;
     // An enqueue written while the replica was away (relaxed producer): the worker must not send it yet.
-    const relaxedProducer = createProducer({ redis: primary.redis, prefix, logger, durability: { ...durability, mode: 'none' } });
+    const relaxedProducer = createProducer({ redis: primary.producerRedis, prefix, logger, durability: { ...durability, mode: 'none' } });
     closers.push(() => relaxedProducer.close());
     const held = await relaxedProducer.send(request('13900000023'));
     await waitFor(async () => (await primary.redis.hget(`${prefix}:chunk:${held.sendId}.0`, 'code')) === 'SMSQ_NOT_DURABLE', 'a claim refused for want of the replica');
@@ -144,9 +151,9 @@ describe('an idempotency key in the replicas mode', () => {
     const { primary, replica, replicaProcess } = await replicated();
     const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 600 };
     const prefix = '{smsq-twin}';
-    const first = createProducer({ redis: primary.redis, prefix, logger, durability });
+    const first = createProducer({ redis: primary.producerRedis, prefix, logger, durability });
     closers.push(() => first.close());
-    const twinConnection = new Redis(primary.server.url, { maxRetriesPerRequest: null });
+    const twinConnection = createProducerConnection(primary.server.url);
     closers.push(() => void twinConnection.disconnect());
     const twin = createProducer({ redis: twinConnection, prefix, logger, durability });
     closers.push(() => twin.close());

@@ -15,6 +15,7 @@ import { createProducer } from '../../producers/producer.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { waitFor } from '../support/wait.js';
 import { workerProcesses } from '../support/worker-processes.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const logger = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -46,7 +47,9 @@ describe('mode none: a rollback with look-ups in flight', () => {
     redis.on('error', () => {});
     closers.push(() => void redis.disconnect());
     const prefix = '{smsq-none-lookups}';
-    const producer = createProducer({ redis, prefix, logger, durability: NONE });
+    const producerRedis = createProducerConnection(redisServer.url);
+    closers.push(() => void producerRedis.disconnect());
+    const producer = createProducer({ redis: producerRedis, prefix, logger, durability: NONE });
     closers.push(() => producer.close());
     for (let i = 0; i < 2; i++) {
       await processes.start({ redisUrl: redisServer.url, prefix, endpoint }, {

@@ -20,6 +20,7 @@ import { startClusterDeployment, type RedisNode } from '../support/redis-topolog
 import { waitFor } from '../support/wait.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const silent = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -30,6 +31,13 @@ afterEach(async () => {
 function connect(url: string): Redis {
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   redis.on('error', () => {});
+  closers.push(() => void redis.disconnect());
+  return redis;
+}
+
+/** A producer's connection (role 'client', as createProducer requires), closed after the test. */
+function producerConnection(url: string): RedisConnection {
+  const redis = createProducerConnection(url);
   closers.push(() => void redis.disconnect());
   return redis;
 }
@@ -99,7 +107,7 @@ describe('no-appendfsync-on-rewrite: a Redis that does not fsync while it saves 
     const server = await privateRedis({ appendfsync: 'always' });
     const redis = connect(server.url);
     await redis.config('SET', 'no-appendfsync-on-rewrite', 'yes');
-    const producer = createProducer({ redis, prefix: '{smsq-bg}', logger: silent });
+    const producer = createProducer({ redis: producerConnection(server.url), prefix: '{smsq-bg}', logger: silent });
     closers.push(() => producer.close());
     const refusal = await producer.send(request('13900000031')).catch((e: unknown) => e);
     expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
@@ -122,7 +130,8 @@ describe('a running worker re-checks the mode', () => {
     const server = await privateRedis({ appendfsync: 'always' });
     const redis = connect(server.url);
     const prefix = '{smsq-recheck}';
-    const producer = createProducer({ redis, prefix, logger: silent });
+    const producerRedis = producerConnection(server.url);
+    const producer = createProducer({ redis: producerRedis, prefix, logger: silent });
     closers.push(() => producer.close());
     const { emulator, lines } = await watchedWorker(redis, prefix, 100);
     const first = await producer.send(request('13900000041'));
@@ -131,7 +140,7 @@ describe('a running worker re-checks the mode', () => {
     await redis.config('SET', 'no-appendfsync-on-rewrite', 'yes');
     await waitFor(() => lines.some((l) => l.includes('no-appendfsync-on-rewrite is yes')), 'the worker to say the mode no longer holds', 5000);
     // Written by a producer that does not check (a producer checks again only every 30 s).
-    const relaxed = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' } });
+    const relaxed = createProducer({ redis: producerRedis, prefix, logger: silent, durability: { mode: 'none' } });
     closers.push(() => relaxed.close());
     const calls = emulator.calls().length;
     const held = await relaxed.send(request('13900000042'));
@@ -162,7 +171,7 @@ describe('a running worker re-checks the mode', () => {
     closers.push(() => worker.close());
     // Queued on the new server before the worker's connection finds it: its first claim there
     // must wait for the check of that server.
-    const relaxed = createProducer({ redis: connect(second.url), prefix, logger: silent, durability: { mode: 'none' } });
+    const relaxed = createProducer({ redis: producerConnection(second.url), prefix, logger: silent, durability: { mode: 'none' } });
     closers.push(() => relaxed.close());
     const held = await relaxed.send(request('13900000051'));
     await waitFor(() => lines.some((l) => l.includes('appendfsync is everysec')), 'the worker to check the new server', 10_000);
@@ -184,7 +193,7 @@ describe('a running worker re-checks the mode', () => {
     // dropped. The test writes as another user, who may still read INFO.
     const admin = connect(server.url);
     await admin.call('ACL', 'SETUSER', 'writer', 'on', 'nopass', '~*', '&*', '+@all');
-    const writer = connect(server.url.replace('redis://', 'redis://writer@'));
+    const writer = producerConnection(server.url.replace('redis://', 'redis://writer@'));
     await admin.call('ACL', 'SETUSER', 'default', '-info');
     await admin.client('KILL', 'TYPE', 'normal');
     await waitFor(() => lines.some((l) => l.includes('does not answer the durability check')), 'the worker to say its checks get no answer', 15_000);
@@ -212,7 +221,8 @@ async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions>
   const redis = createRedisConnection(cluster.url);
   redis.on('error', () => {});
   closers.push(() => void redis.disconnect());
-  const producer = createProducer({ redis, prefix, logger: silent });
+  const producerRedis = producerConnection(cluster.url);
+  const producer = createProducer({ redis: producerRedis, prefix, logger: silent });
   closers.push(() => producer.close());
   const { emulator, lines, worker: running } = await watchedWorker(redis, prefix, 600_000, worker);
   const first = await producer.send(request('13900000081'));
@@ -225,6 +235,7 @@ async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions>
   return {
     cluster,
     redis,
+    producerRedis,
     producer,
     emulator,
     lines,
@@ -247,12 +258,12 @@ async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions>
 describe('a running worker on a Redis Cluster re-checks the mode', () => {
   it('when the deployment\'s slot moves, keys and all, to a master with appendfsync everysec: no new call until that master fsyncs', async () => {
     const prefix = '{smsq-recheck}';
-    const { redis, emulator, lines, moveToEverysec } = await workerOnCluster(prefix);
+    const { producerRedis, emulator, lines, moveToEverysec } = await workerOnCluster(prefix);
     const newOwner = await moveToEverysec();
     await waitFor(() => lines.some((l) => l.includes('appendfsync is everysec')), 'the worker to check the slot\'s new master', 10_000);
 
     // Written by a producer that does not check.
-    const relaxed = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' } });
+    const relaxed = createProducer({ redis: producerRedis, prefix, logger: silent, durability: { mode: 'none' } });
     closers.push(() => relaxed.close());
     const calls = emulator.calls().length;
     const held = await relaxed.send(request('13900000082'));
@@ -278,9 +289,7 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
     // Enqueued at once, through a client of its own: the worker's connection learns of the move
     // only when one of its own commands is redirected, and ioredis sends that command on to the
     // new master at once, before its slots refresh ('refresh') has come back.
-    const elsewhere = createRedisConnection(cluster.url);
-    elsewhere.on('error', () => {});
-    closers.push(() => void elsewhere.disconnect());
+    const elsewhere = producerConnection(cluster.url);
     const relaxed = createProducer({ redis: elsewhere, prefix, logger: silent, durability: { mode: 'none' } });
     closers.push(() => relaxed.close());
     const calls = emulator.calls().length;
@@ -298,7 +307,7 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
   it('a claim written while the slot is being migrated, on the importing master (an ASK redirect: the slot table does not change), is not called either', async () => {
     const prefix = '{smsq-recheck}';
     // Checked every 200 ms: the hold below ends soon after the owner fsyncs again.
-    const { cluster, redis, emulator, lines, admin } = await workerOnCluster(prefix, { durabilityRecheckMs: 200 });
+    const { cluster, producerRedis, emulator, lines, admin } = await workerOnCluster(prefix, { durabilityRecheckMs: 200 });
     const fromPort = await cluster.portServing(prefix);
     const owner = admin(cluster.masters.find((m) => m.port === fromPort)!);
     const to = cluster.masters.find((m) => m.port !== fromPort)!;
@@ -309,7 +318,7 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
     // before. Here it waits for a hold, the owner briefly running everysec.
     await owner.config('SET', 'appendfsync', 'everysec');
     await waitFor(() => lines.some((l) => l.includes('appendfsync is everysec')), 'the worker to hold its claims', 10_000);
-    const relaxed = createProducer({ redis, prefix, logger: silent, durability: { mode: 'none' } });
+    const relaxed = createProducer({ redis: producerRedis, prefix, logger: silent, durability: { mode: 'none' } });
     closers.push(() => relaxed.close());
     const phone = '13900000085';
     const held = await relaxed.send(request(phone));
@@ -348,7 +357,7 @@ describe('a producer re-checks the mode', () => {
     const server = await privateRedis({ appendfsync: 'always' });
     const redis = connect(server.url);
     const clock = createManualClock(Date.now());
-    const producer = createProducer({ redis, prefix: '{smsq-recheck}', logger: silent, clock });
+    const producer = createProducer({ redis: producerConnection(server.url), prefix: '{smsq-recheck}', logger: silent, clock });
     closers.push(() => producer.close());
     const total = 40_000;
     async function* list() {
@@ -382,8 +391,9 @@ describe('a producer re-checks the mode', () => {
   it('after 30 s, and at once after its connection comes back', async () => {
     const server = await privateRedis({ appendfsync: 'always' });
     const redis = connect(server.url);
+    const producerRedis = producerConnection(server.url);
     const clock = createManualClock(Date.now());
-    const producer = createProducer({ redis, prefix: '{smsq-recheck}', logger: silent, clock });
+    const producer = createProducer({ redis: producerRedis, prefix: '{smsq-recheck}', logger: silent, clock });
     closers.push(() => producer.close());
     await producer.send(request('13900000061'));
 
@@ -398,7 +408,7 @@ describe('a producer re-checks the mode', () => {
     // Redis restarts with everysec: the producer's next send checks the server it reconnected to.
     await server.stop();
     const second = await privateRedis({ appendfsync: 'everysec', port: server.port });
-    await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', 'the producer\'s connection to come back', 10_000);
+    await waitFor(async () => (await producerRedis.ping().catch(() => '')) === 'PONG', 'the producer\'s connection to come back', 10_000);
     await expect(producer.send(request('13900000065'))).rejects.toThrow(/appendfsync is everysec/);
     expect(await connect(second.url).keys('{smsq-recheck}*')).toEqual([]);
   }, 30_000);

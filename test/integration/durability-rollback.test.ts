@@ -20,6 +20,7 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/qu
 import { openReportIngest } from '../../src/receipts/report-ingest.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
+import type { RedisConnection } from '../../src/queue/connection.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { createClaimJournal } from '../../workers/claim-journal.js';
 import { createRollbackRecovery } from '../../workers/rollback-recovery.js';
@@ -28,6 +29,7 @@ import { startCrashableRedis, type CrashableRedis } from '../support/crashable-r
 import { FAST_TIMING } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 import { workerProcesses } from '../support/worker-processes.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const NONE: DurabilityOptions = { ...DEFAULT_DURABILITY, mode: 'none' };
 const logger = createLogger({ level: 'silent' });
@@ -42,6 +44,8 @@ interface World {
   prefix: string;
   chunks: ChunkStore;
   producer: Producer;
+  /** The producer's connection (role 'client': it fails commands while Redis is down). */
+  producerRedis: RedisConnection;
   startWorker(): Promise<SmsWorker>;
 }
 
@@ -70,7 +74,9 @@ async function world(appendfsync: 'always' | 'everysec', durability: DurabilityO
   closers.push(() => void redis.disconnect());
   const prefix = '{smsq-rollback}';
   const keys = createKeys(prefix);
-  const producer = createProducer({ redis, prefix, logger, durability });
+  const producerRedis = createProducerConnection(redisServer.url, durability);
+  closers.push(() => void producerRedis.disconnect());
+  const producer = createProducer({ redis: producerRedis, prefix, logger, durability });
   closers.push(() => producer.close());
   return {
     redisServer,
@@ -82,6 +88,7 @@ async function world(appendfsync: 'always' | 'everysec', durability: DurabilityO
     prefix,
     chunks: createChunkStore({ redis, keys, clock: systemClock }),
     producer,
+    producerRedis,
     async startWorker() {
       const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 200, readTimeoutMs: 1000, concurrency: 4, durability, ...FAST_TIMING });
       closers.push(() => worker.close());
@@ -91,12 +98,14 @@ async function world(appendfsync: 'always' | 'everysec', durability: DurabilityO
   };
 }
 
-/** Crash Redis back to `mark` and start it again; resolves once the connection works again. */
+/** Crash Redis back to `mark` and start it again; resolves once the connections work again. */
 async function rollBack(w: World, mark: ReturnType<CrashableRedis['mark']>): Promise<void> {
   // What Redis had not yet written to the file is lost with the process, the rest is cut back.
   await w.redisServer.crash(mark);
   await w.redisServer.start();
   await waitFor(async () => (await w.redis.ping()) === 'PONG', 'the connection to come back');
+  // The producer's connection fails its calls until it has connected again, as a caller's would.
+  await waitFor(() => w.producerRedis.status === 'ready', "the producer's connection to come back");
 }
 
 /** The queues and follow-ups a worker would schedule look-ups with, closed after the test. */

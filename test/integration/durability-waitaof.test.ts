@@ -16,12 +16,14 @@ import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { createProducer } from '../../producers/producer.js';
+import type { RedisConnection } from '../../src/queue/connection.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { runWaitaofTests, VALKEY } from '../support/valkey.js';
 import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const logger = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -30,6 +32,13 @@ afterEach(async () => {
 });
 
 const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
+
+/** A producer's connection (role 'client', as createProducer requires), closed after the test. */
+function producerConnection(url: string, durability: DurabilityOptions): RedisConnection {
+  const redis = createProducerConnection(url, durability);
+  closers.push(() => void redis.disconnect());
+  return redis;
+}
 
 function connect(url: string): Redis {
   const redis = new Redis(url, { maxRetriesPerRequest: null });
@@ -71,7 +80,7 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
     closers.push(() => everysec.stop());
     const redis = connect(everysec.url);
     const durability: DurabilityOptions = { mode: 'waitaof', replicas: 0, timeoutMs: 1000 };
-    const producer = createProducer({ redis, prefix: '{smsq-aof}', logger, durability });
+    const producer = createProducer({ redis: producerConnection(everysec.url, durability), prefix: '{smsq-aof}', logger, durability });
     closers.push(() => producer.close());
     const refusal = await producer.send(request('13900000031')).catch((e: unknown) => e);
     expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
@@ -80,7 +89,7 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
 
     const always = await startPrivateRedis({ appendfsync: 'always', server: VALKEY });
     closers.push(() => always.stop());
-    const accepted = createProducer({ redis: connect(always.url), prefix: '{smsq-aof}', logger, durability });
+    const accepted = createProducer({ redis: producerConnection(always.url, durability), prefix: '{smsq-aof}', logger, durability });
     closers.push(() => accepted.close());
     await expect(accepted.send(request('13900000032'))).resolves.toMatchObject({ recipients: 1 });
   });
@@ -94,7 +103,8 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
     await waitFor(async () => ((await redis.call('WAITAOF', 1, 1, 100)) as number[])[1] === 1, 'the replica to acknowledge an fsync', 15_000);
     const durability: DurabilityOptions = { mode: 'waitaof', replicas: 1, timeoutMs: 3000 };
     const prefix = '{smsq-waitaof}';
-    const producer = createProducer({ redis, prefix, logger, durability });
+    const producerRedis = producerConnection(primary.url, durability);
+    const producer = createProducer({ redis: producerRedis, prefix, logger, durability });
     closers.push(() => producer.close());
     const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 } });
     const { endpoint } = await emulator.listen();
@@ -113,7 +123,7 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
     expect(String((refused as Error).message)).toMatch(/WAITAOF: fsynced locally 1, on 0 of 1 replica/);
     const callsBefore = emulator.calls().length;
     // Enqueued while the replica is away (a relaxed producer): the worker must not send it yet.
-    const relaxed = createProducer({ redis, prefix, logger, durability: { ...durability, mode: 'none' } });
+    const relaxed = createProducer({ redis: producerRedis, prefix, logger, durability: { ...durability, mode: 'none' } });
     closers.push(() => relaxed.close());
     const held = await relaxed.send(request('13900000043'));
     await waitFor(async () => (await redis.hget(`${prefix}:chunk:${held.sendId}.0`, 'code')) === 'SMSQ_NOT_DURABLE', 'a claim refused for want of the replica');

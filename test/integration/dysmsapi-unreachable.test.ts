@@ -26,9 +26,10 @@ import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { SmsError } from '../../src/sms/errors.js';
 import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
-import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const redis = createTestConnection();
+const producerRedis = createProducerConnection();
 const logger = createLogger({ level: 'silent' });
 const TOKEN = 'unreachable-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -57,6 +58,7 @@ afterAll(async () => {
   for (const c of children) c.child.kill('SIGKILL');
   for (const p of prefixes) await deleteKeys(redis, p);
   redis.disconnect();
+  producerRedis.disconnect();
   await emulator.close();
 });
 
@@ -117,7 +119,7 @@ describe('the door, when the Dysmsapi endpoint cannot be reached: the request is
     beforeAll(async () => {
       p = prefix('unreachable-door');
       const client = createSmsClient({ endpoint: deadEndpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-      producer = createProducer({ redis, prefix: p, logger, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500 }) });
+      producer = createProducer({ redis: producerRedis, prefix: p, logger, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500 }) });
       app = await buildServer({ checkResponses: true, redis, prefix: p, producer, logger, apiToken: TOKEN, dashboard: { token: 'unreachable-dashboard-token-0123456789' } });
     });
 
@@ -153,7 +155,7 @@ describe('the door, when the Dysmsapi endpoint cannot be reached: the request is
     const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 300, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
     const warnings: string[] = [];
     const warned = createLogger({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
-    const producer = createProducer({ redis, prefix: p, logger: warned, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500, ttlMs: 0 }) });
+    const producer = createProducer({ redis: producerRedis, prefix: p, logger: warned, catalog: createCatalogLookup({ client, redis, prefix: p, qps: 500, ttlMs: 0 }) });
     try {
       for (const fault of [{ kind: 'throttle' as const }, { kind: 'lost-answer' as const, delayMs: 1000 }]) {
         emulator.setFaults([{ ...fault, actions: ['GetSmsTemplate'] }]);

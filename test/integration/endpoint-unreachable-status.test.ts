@@ -107,7 +107,7 @@ describe('a send held because every worker backs off from its endpoint', () => {
     expect(words[0]).not.toContain(SANDBOX_ACCESS_KEY.accessKeySecret);
 
     // A word lasts a little past its step (at most 1.2 s here): asked later than that, by another clock, it no longer counts.
-    const later = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, clock: createManualClock(Date.now() + 1200 + ENDPOINT_BACKOFF_GRACE_MS + 1000) });
+    const later = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, clock: createManualClock(Date.now() + 1200 + ENDPOINT_BACKOFF_GRACE_MS + 1000) });
     closers.push(() => later.close());
     expect((await later.getStatus(sendId)).wait?.reason).not.toBe('endpoint-unreachable');
 

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createProducer } from '../../producers/producer.js';
+import { createEventConsumer } from '../../src/receipts/events.js';
+import { createKeys } from '../../src/queue/keys.js';
 import { Redis } from 'ioredis';
 import { createRedisConnection, redisConnectionOptions } from '../../src/queue/connection.js';
 import { waitFor } from '../support/wait.js';
@@ -74,15 +76,15 @@ describe('events consumer', () => {
     }
   });
 
+  // A producer takes no worker connection (createProducer refuses it: producer-connection.test.ts); the consumer itself still may.
   it('on a worker connection, a read during an outage waits for Redis to be back (it failed at once, so a loop of reads spun), then answers', async () => {
     const front = await startTcpFront(Number(new URL(testRedisUrl()).port || 6379));
     const prefix = uniquePrefix('ev-outage');
     const redis = createRedisConnection(`redis://127.0.0.1:${front.port}${new URL(testRedisUrl()).pathname}`, { role: 'worker' });
     redis.on('error', () => {});
-    const producer = createProducer({ redis, prefix });
     const admin = createTestConnection();
     try {
-      const consumer = await producer.events({ group: 'orders', consumer: 'c1' });
+      const consumer = await createEventConsumer({ redis, keys: createKeys(prefix), group: 'orders', consumer: 'c1' });
       expect(await consumer.read({ blockMs: 10 })).toEqual([]);
       await front.close();
       await waitFor(() => redis.status === 'reconnecting', 'the producer connection to wait to reconnect');
@@ -98,7 +100,6 @@ describe('events consumer', () => {
       expect(await reading).toEqual([]);
       await consumer.close();
     } finally {
-      await producer.close();
       redis.disconnect();
       await front.close();
       await deleteKeys(admin, prefix);

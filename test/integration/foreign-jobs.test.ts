@@ -91,7 +91,7 @@ describe('a callback job for a send that has not ended', () => {
     const h = await harnesses.create({ label: 'foreign-callback' });
     const secret = 'the-producers-callback-secret';
     const receiver = await startSignedReceiver(secret);
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, callbacks: true });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, callbacks: true });
     try {
       const { sendId } = await producer.send({ ...NOTE, phones: ['13800138002'], callbackUrl: receiver.url });
       await producer.pause(sendId);

@@ -19,7 +19,7 @@ import { createProducer } from '../../producers/producer.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { ingestFor } from '../support/ingest.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
-import { createTestConnection } from '../support/redis.js';
+import { createProducerConnection } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { cstDateTime } from '../../src/sms/dates.js';
 
@@ -346,8 +346,9 @@ describe('real answers of every route match the document', () => {
   });
 
   it('answers 503 in the error shape when Redis does not answer, on reads and writes alike', async () => {
-    const dead = createTestConnection();
-    await dead.ping();
+    const dead = createProducerConnection();
+    // A client connection refuses commands until it is ready.
+    await new Promise((resolve) => dead.once('ready', resolve));
     dead.disconnect();
     const producer = createProducer({ redis: dead, prefix: h.prefix, logger: h.logger, connectTimeoutMs: 200 });
     const down = await buildServer({ redis: dead, prefix: h.prefix, producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN }, checkResponses: true });

@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createRedisConnection } from '../../src/queue/connection.js';
 import { luaSource } from '../../src/queue/lua-source.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
@@ -17,6 +16,7 @@ import { startCommandTrap } from '../support/command-trap.js';
 import { startCrashableRedis, type CrashableRedis } from '../support/crashable-redis.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -108,7 +108,7 @@ describe('an idempotency key across a host crash of Redis (mode fsync)', () => {
       const trap = await startCommandTrap({ port: redisServer.port });
       closers.push(() => trap.close());
       // The first caller's connection runs through the trap (its process dies with Redis).
-      const trapped = createRedisConnection(`redis://127.0.0.1:${trap.port}`);
+      const trapped = createProducerConnection(`redis://127.0.0.1:${trap.port}`);
       closers.push(() => void trapped.disconnect());
       const dying = createProducer({ redis: trapped, prefix: h.prefix, logger: h.logger });
       closers.push(() => dying.close().catch(() => undefined));

@@ -4,7 +4,7 @@
  * no caller is ever told of a send that does not hold its numbers. Concurrent requests through the
  * producer API and REST (inject), against real Redis, a real worker and the emulator.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -12,7 +12,7 @@ import { buildServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import type { IdempotencyInProgressError } from '../../src/errors.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
-import { testRedisUrl } from '../support/redis.js';
+import { createProducerConnection, testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
@@ -28,7 +28,7 @@ describe('idempotency keys stand for one request', () => {
   it('producer API: concurrent requests with one key and different bodies never make a mixed send', async () => {
     const h = await harnesses.create({ label: 'idem-mixed' });
     // Two producers, as two processes would be.
-    const other = createProducer({ redis: h.redis, prefix: h.prefix });
+    const other = createProducer({ redis: h.producerRedis, prefix: h.prefix });
     harnesses.defer(() => other.close());
     const TRIALS = 10;
     for (let t = 0; t < TRIALS; t++) {
@@ -53,7 +53,7 @@ describe('idempotency keys stand for one request', () => {
 
   it('producer API: the same key and body, concurrently, is one whole send; a number written differently is the same body', async () => {
     const h = await harnesses.create({ label: 'idem-twins' });
-    const other = createProducer({ redis: h.redis, prefix: h.prefix });
+    const other = createProducer({ redis: h.producerRedis, prefix: h.prefix });
     harnesses.defer(() => other.close());
     const [first, second] = await Promise.all([
       h.producer.send({ ...NOTE, phones: ['13862000001', '13862000002'], idempotencyKey: 'twins' }),
@@ -81,7 +81,7 @@ describe('idempotency keys stand for one request', () => {
 
   it('a twin whose first request is still enqueuing past the wait gets SMSQ_IDEMPOTENCY_IN_PROGRESS; after it, the same send', async () => {
     const h = await harnesses.create({ label: 'idem-busy' });
-    const impatient = createProducer({ redis: h.redis, prefix: h.prefix, idempotencyWaitMs: 0 });
+    const impatient = createProducer({ redis: h.producerRedis, prefix: h.prefix, idempotencyWaitMs: 0 });
     harnesses.defer(() => impatient.close());
     let letGo: () => void = () => {};
     const held = new Promise<void>((r) => (letGo = r));
@@ -118,7 +118,7 @@ describe('idempotency keys stand for one request', () => {
     // A twin looked 200 times (10 s ÷ 50 ms) whatever each look took: with a Redis or an event loop
     // kept busy by the first request's 1.2M-row upload, a REST repeat answered after 30 s, not 10.
     const h = await harnesses.create({ label: 'idem-wait' });
-    const twinRedis = new Redis(testRedisUrl());
+    const twinRedis = createProducerConnection(testRedisUrl());
     harnesses.defer(async () => void twinRedis.disconnect());
     const twin = createProducer({ redis: twinRedis, prefix: h.prefix, idempotencyWaitMs: 1000 });
     harnesses.defer(() => twin.close());
@@ -241,7 +241,7 @@ describe('a retry that takes over a half-written send', () => {
     // It died before marking the send enqueued: the next request with the key takes it over.
     await h.redis.hset(`${h.prefix}:send:${first.sendId}`, 'state', 'enqueuing');
     await h.redis.hdel(`${h.prefix}:send:${first.sendId}`, 'enqueuedAt');
-    const checking = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+    const checking = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
     expect((await checking.planSend({ ...request, idempotencyKey: undefined })).kind).toBe('verification');
     const retry = await checking.send(request);
     expect(retry.sendId).toBe(first.sendId);

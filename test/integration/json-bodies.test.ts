@@ -13,7 +13,7 @@ import { openReportIngest } from '../../src/receipts/report-ingest.js';
 import { systemClock } from '../../src/clock.js';
 import { uniformRetention } from '../../src/queue/retention.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
-import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
 const TOKEN = 'json-bodies-token-0123456789';
 const REPORT_TOKEN = 'json-bodies-report-0123456789';
@@ -22,6 +22,7 @@ const NOTE = `"signName":"${N.sign}","templateCode":"${N.notificationTemplate}"`
 
 describe('a JSON body that cannot be taken', () => {
   const redis = createTestConnection();
+  const producerRedis = createProducerConnection();
   const prefix = uniquePrefix('json-bodies');
   const logger = createLogger({ level: 'silent' });
   let producer: Producer;
@@ -29,7 +30,7 @@ describe('a JSON body that cannot be taken', () => {
   let closeIngest: () => Promise<void>;
 
   beforeAll(async () => {
-    producer = createProducer({ redis, prefix, logger });
+    producer = createProducer({ redis: producerRedis, prefix, logger });
     const { ingest, close } = openReportIngest({ redis, prefix, clock: systemClock, logger, retention: uniformRetention(86_400), receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
     closeIngest = close;
     app = await buildServer({ checkResponses: true, redis, prefix, producer, logger, apiToken: TOKEN, dashboard: { token: 'json-bodies-dashboard-0123456789' }, reports: { ingest, token: REPORT_TOKEN } });
@@ -38,6 +39,7 @@ describe('a JSON body that cannot be taken', () => {
     await app.close();
     await closeIngest();
     await producer.close();
+    producerRedis.disconnect();
     await deleteKeys(redis, prefix);
     redis.disconnect();
   });

@@ -30,7 +30,7 @@ import type { SmsClient } from '../../src/sms/types.js';
 import { createSmsWorker, type SmsWorker } from '../../workers/sms-worker.js';
 import { startCrashableRedis, type AofMark, type CrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
-import { uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' } };
@@ -61,7 +61,9 @@ describe('repair sweep after a host crash (AOF cut back to a mark)', () => {
     const calls = createCallsQueue({ connection: redis, prefix });
     const housekeeping = createHousekeepingQueue({ connection: redis, prefix });
     cleanup.push(async () => void (await Promise.all([calls.close(), housekeeping.close()])));
-    const producer = createProducer({ redis, prefix, logger });
+    const producerRedis = createProducerConnection(redisServer.url);
+    cleanup.push(async () => void producerRedis.disconnect());
+    const producer = createProducer({ redis: producerRedis, prefix, logger });
     cleanup.push(() => producer.close());
     const enqueuer = createEnqueuer({ keys, redis, queue: calls, chunks, sends, retention: uniformRetention(3600) });
     const workers: SmsWorker[] = [];

@@ -187,7 +187,7 @@ describe('repair sweep: the index of sends', () => {
     const { createProducer } = await import('../../producers/producer.js');
     // Two hours ago, kept for an hour: the marketing send has expired by the index's horizon.
     const past: Clock = { now: () => Date.now() - 2 * 3600_000 };
-    const earlier = createProducer({ redis: s.h.redis, prefix: s.h.prefix, clock: past, retention: { marketing: 3600 } });
+    const earlier = createProducer({ redis: s.h.producerRedis, prefix: s.h.prefix, clock: past, retention: { marketing: 3600 } });
     const old = await earlier.send({ ...CODE, kind: 'marketing', signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Ada' }, phones: ['13860000001'] });
     await earlier.close();
     const recent = await s.h.producer.send({ ...CODE, kind: 'notification', templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, phones: ['13860000002'] });

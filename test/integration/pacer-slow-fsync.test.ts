@@ -16,6 +16,7 @@ import { startCrashableRedis } from '../support/crashable-redis.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const FSYNC_MS = 30;
 const silent = createLogger({ level: 'silent' });
@@ -29,7 +30,7 @@ async function slowRedis() {
   closers.push(() => server.stop());
   const redis = createRedisConnection(server.url);
   closers.push(() => void redis.disconnect());
-  return redis;
+  return Object.assign(redis, { url: server.url });
 }
 
 /** Pacer slots reserved so far, refused ones included: reserveSlot is the only caller of TIME. */
@@ -45,7 +46,9 @@ describe(`a Redis whose every fsync takes ${FSYNC_MS} ms`, () => {
     const worker = createSmsWorker({ connection: redis, client, logger: silent, prefix: '{slowfsync}', qps, readTimeoutMs: 1000, concurrency: 8, ...FAST_TIMING });
     closers.push(() => worker.close());
     await worker.start();
-    const producer = createProducer({ redis, prefix: '{slowfsync}' });
+    const producerRedis = createProducerConnection(redis.url);
+    closers.push(() => void producerRedis.disconnect());
+    const producer = createProducer({ redis: producerRedis, prefix: '{slowfsync}' });
     closers.push(() => producer.close());
     const phones = Array.from({ length: 40 }, (_, i) => String(13800138000 + i));
     // One number a call (notifications of one number each): 40 calls, two seconds of the cap.

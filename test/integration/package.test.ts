@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
-import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CONSUMER = join(ROOT, 'test', 'package-consumer');
@@ -131,10 +131,12 @@ describe('the npm package', () => {
       expect([...result.pagePhones].sort()).toEqual([...phones].sort());
 
       // The installed package wrote what the project's own code reads.
-      const producer = createProducer({ redis, prefix });
+      const producerRedis = createProducerConnection();
+      const producer = createProducer({ redis: producerRedis, prefix });
       const status = await producer.getStatus(result.sendId);
       expect(status.counts.accepted).toBe(3);
       await producer.close();
+      producerRedis.disconnect();
     } finally {
       await deleteKeys(redis, prefix);
       redis.disconnect();

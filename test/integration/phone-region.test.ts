@@ -20,7 +20,7 @@ import { createLogger } from '../../src/logger.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
-import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
 
 const US = '+1 385 555 0123';
@@ -34,6 +34,7 @@ const US_REASON = /is a US\/Canada \(\+1\) number that Dysmsapi gets as the 11 d
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-phone-region-'));
 const redis = createTestConnection();
+const producerRedis = createProducerConnection();
 const prefix = uniquePrefix('region');
 const logger = createLogger({ level: 'silent' });
 let emulator: Emulator;
@@ -47,8 +48,8 @@ beforeAll(async () => {
   ({ endpoint } = await emulator.listen());
   const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 2000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
   // As the README's example built it: no catalog.
-  plain = createProducer({ redis, prefix, logger });
-  checked = createProducer({ redis, prefix, logger, catalog: createCatalogLookup({ client, redis, prefix, qps: 500 }) });
+  plain = createProducer({ redis: producerRedis, prefix, logger });
+  checked = createProducer({ redis: producerRedis, prefix, logger, catalog: createCatalogLookup({ client, redis, prefix, qps: 500 }) });
   // A service that embeds the REST API with its own producer.
   app = await buildServer({ checkResponses: true, redis, prefix, producer: plain, logger, apiToken: TOKEN, dashboard: { token: 'phone-region-dashboard-0123456789' } });
 });
@@ -58,6 +59,7 @@ afterAll(async () => {
   await Promise.all([plain.close(), checked.close()]);
   await deleteKeys(redis, prefix);
   redis.disconnect();
+  producerRedis.disconnect();
   await emulator.close();
 });
 

@@ -96,7 +96,7 @@ describe('deadline', () => {
 describe('a closed producer', () => {
   it('refuses every call with SMSQ_PRODUCER_CLOSED and writes nothing (it enqueued)', async () => {
     const h = await harnesses.create({ label: 'door-closed' });
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix });
     const first = await producer.send({ ...CODE, phones: ['13800138030'] });
     await producer.close();
     const before = (await sendKeys(h)).sort();
@@ -196,7 +196,7 @@ describe('a send refused because Redis cannot keep the durability mode', () => {
     // Its own harness: closed before that Redis stops (a harness per test closes after the test).
     const h = await createHarness({ label: 'door-not-durable', redisUrl: redis.url });
     try {
-      const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+      const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
       try {
         const err = await refusal(producer.send({ ...NOTE, phones: ['13800138008'] }));
         expect(err).toBeInstanceOf(RedisNotDurableError);

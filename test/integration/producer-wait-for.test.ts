@@ -41,7 +41,7 @@ describe('producer.waitFor', () => {
     expect((refused as ValidationError).issues.map((i) => i.field)).toEqual(['until', 'timeoutMs', 'pollMs']);
     await expect(h.producer.waitFor('nope-123')).rejects.toMatchObject({ code: 'SMSQ_NOT_FOUND' });
 
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix });
     const waiting = producer.waitFor(res.sendId, { pollMs: 50 });
     await new Promise((r) => setTimeout(r, 150));
     await producer.close();

@@ -267,7 +267,7 @@ describe('events and callbacks', () => {
     });
     harnesses.defer(receiver.close);
     const { createProducer } = await import('../../producers/producer.js');
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, callbacks: true });
     harnesses.defer(() => producer.close());
     const res = await producer.send({ ...NOTE, phones: ['13841000001', '13841000002'], callbackUrl: receiver.url });
     await h.startWorker({ receiptPolicies: ALL, ...fast(), callbackSecret: secret });
@@ -284,7 +284,7 @@ describe('events and callbacks', () => {
     const receiver = await startReceiver((body) => (got.push(body), 200));
     harnesses.defer(receiver.close);
     const { createProducer } = await import('../../producers/producer.js');
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, callbacks: true });
     harnesses.defer(() => producer.close());
     // 30 single-number verification chunks at 5 calls a second: most are still queued at the cancel.
     const res = await producer.send({
@@ -323,7 +323,7 @@ describe('events and callbacks', () => {
     const receiver = await startReceiver((body) => (got.push(body), 200));
     harnesses.defer(receiver.close);
     const { createProducer } = await import('../../producers/producer.js');
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, callbacks: true });
     harnesses.defer(() => producer.close());
     const res = await producer.send({
       signName: N.sign,
@@ -427,7 +427,7 @@ describe('events and callbacks', () => {
     const receiver = await startReceiver((body) => (got.push(body), 200));
     harnesses.defer(receiver.close);
     const { createProducer } = await import('../../producers/producer.js');
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, callbacks: true });
     harnesses.defer(() => producer.close());
     // A rejected signature: the first call fails the whole send; the other chunks fail unsent.
     const res = await producer.send({ phones: phones(1500, 13844000000), signName: N.rejectedSign, templateCode: N.plainTemplate, callbackUrl: receiver.url });
@@ -456,7 +456,7 @@ async function countingServer(answer: () => [number, Record<string, string>]): P
 
 async function callbackProducer(h: Harness) {
   const { createProducer } = await import('../../producers/producer.js');
-  const producer = createProducer({ redis: h.redis, prefix: h.prefix, callbacks: true });
+  const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, callbacks: true });
   harnesses.defer(() => producer.close());
   return producer;
 }

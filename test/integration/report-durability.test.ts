@@ -25,6 +25,7 @@ import { followPrimary } from '../support/replicated-redis.js';
 import { startStallableProxy } from '../support/stallable-proxy.js';
 import { runWaitaofTests, VALKEY } from '../support/valkey.js';
 import { waitFor } from '../support/wait.js';
+import { createProducerConnection } from '../support/redis.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -101,7 +102,9 @@ describe('pushed reports and opt-outs in SMSQ_DURABILITY=replicas, then a failov
     const promoted = new Redis(replica.url);
     closers.push(() => void promoted.disconnect());
     await promoted.replicaof('NO', 'ONE');
-    const after = createProducer({ redis: createRedisConnection(replica.url), prefix: h.prefix, logger, durability: { ...DURABILITY, mode: 'none' } });
+    const afterRedis = createProducerConnection(replica.url);
+    closers.push(() => void afterRedis.disconnect());
+    const after = createProducer({ redis: afterRedis, prefix: h.prefix, logger, durability: { ...DURABILITY, mode: 'none' } });
     closers.push(() => after.close());
     const kept = { receipt: (await after.getStatus(sendId)).counts.delivered === 1, optOut: (await promoted.sismember(`${h.prefix}:suppressed`, optedOut!)) === 1 };
     const answered = { report: lagging.report.statusCode, reply: lagging.reply.statusCode };

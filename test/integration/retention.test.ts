@@ -50,7 +50,7 @@ describe('retention per kind', () => {
 
   it('takes the producer option per kind, seconds', async () => {
     const h = await harnesses.create({ label: 'retention-option' });
-    const producer = createProducer({ redis: h.redis, prefix: h.prefix, retention: { notification: 2 * DAY }, retentionSeconds: 9 * DAY });
+    const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, retention: { notification: 2 * DAY }, retentionSeconds: 9 * DAY });
     harnesses.defer(() => producer.close());
     const keys = createKeys(h.prefix);
     const note = await producer.send({ kind: 'notification', phones: ['13800138002'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } });

@@ -34,7 +34,7 @@ beforeAll(async () => {
   const { endpoint } = await emulator.listen();
   const prefix = uniquePrefix('stop');
   env = { REDIS_URL: redis.url, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'info', SMSQ_SHUTDOWN_GRACE_MS: String(GRACE_MS) };
-  observer = createRedisConnection(redis.url);
+  observer = createRedisConnection(redis.url, { role: 'client' });
   producer = createProducer({ redis: observer, prefix });
 });
 

@@ -275,9 +275,10 @@ describe('smsq server: ingestion', () => {
   it('answers 503 SMSQ_REDIS_UNAVAILABLE (REDIS_URL and the fix, no internals) when Redis is gone', async () => {
     const hh = await harness('srv-500');
     const { createProducer } = await import('../../producers/producer.js');
-    const { createTestConnection } = await import('../support/redis.js');
-    const dead = createTestConnection();
-    await dead.ping();
+    const { createProducerConnection } = await import('../support/redis.js');
+    const dead = createProducerConnection();
+    // A client connection refuses commands until it is ready.
+    await new Promise((resolve) => dead.once('ready', resolve));
     dead.disconnect();
     const producer = createProducer({ redis: dead, prefix: hh.prefix, logger: hh.logger });
     const app = await serverFor(hh, { producer });

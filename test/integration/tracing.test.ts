@@ -45,7 +45,7 @@ describe('tracing (OTEL_* set)', () => {
     const exporter = new InMemorySpanExporter();
     h = await createHarness({ label: 'otel' });
     tracing = await startTracing({ config: CONFIG, role: 'test', logger: h.logger, exporter });
-    const producer = traceProducer(createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, telemetry: tracing.bullmq }), tracing.spans);
+    const producer = traceProducer(createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, telemetry: tracing.bullmq }), tracing.spans);
     // Receipts looked up 100 ms after acceptance: the look-ups continue the same trace.
     await h.startWorker({ client: traceSmsClient(h.client, tracing.spans), telemetry: tracing.bullmq, receiptSchedule: { lookDelaysMs: [100, 300], windowMs: 3_600_000 } });
     try {

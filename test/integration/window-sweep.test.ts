@@ -1,12 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
-import { chunkIdOf, createChunkStore, type ChunkStore } from '../../src/queue/chunk-store.js';
+import { chunkIdOf, createChunkStore, DEFAULT_EVENTS_MAXLEN, type ChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys, type Keys } from '../../src/queue/keys.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
-import { createRecipientStore, type RecipientStore } from '../../src/receipts/recipient-store.js';
+import { createRecipientStore, encodeReceipt, type RecipientReceipt, type RecipientStore } from '../../src/receipts/recipient-store.js';
 import { createWindowExpiry } from '../../src/receipts/window-expiry.js';
 import { createWindowSweep } from '../../src/receipts/window-sweep.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
@@ -67,6 +68,32 @@ function sweeper(batch = 200, leaseMs = 300_000, handled: string[] = []) {
 }
 
 const counts = async (sendId: string) => redis.hgetall(keys.sendCounts(sendId));
+
+/** apply-receipt-6.lua as workers ran it before chunks tallied their receipts (test/support/lua/). */
+const APPLY_BEFORE_TALLY = readFileSync(new URL('../support/lua/apply-receipt-6.before-tally.lua', import.meta.url), 'utf8');
+
+/** A receipt applied as a worker of that version applied it: what a chunk it accepted holds. */
+function applyBeforeTally(sendId: string, chunkId: string, phone: string, receipt: RecipientReceipt): Promise<unknown> {
+  return redis.eval(
+    APPLY_BEFORE_TALLY,
+    6,
+    keys.recipients(sendId),
+    keys.sendCounts(sendId),
+    keys.chunk(chunkId),
+    keys.events(),
+    keys.recipientTotals(),
+    keys.refusedReceipts(),
+    phone,
+    encodeReceipt(receipt),
+    receipt.state,
+    receipt.code,
+    clock.now(),
+    DEFAULT_EVENTS_MAXLEN,
+    3600,
+    '',
+    '',
+  );
+}
 
 describe('receipt window sweep', () => {
   it('expires recipients without a final receipt only once the window has ended, then forgets the chunk', async () => {
@@ -131,7 +158,7 @@ describe('receipt window sweep', () => {
   });
 
   it('expires by chunk a chunk whose stored payload no longer parses: as many as its tally leaves, once; a receipt after it is a duplicate', async () => {
-    await redis.hset(keys.send('s1'), 'sendId', 's1', 'state', 'active', 'callbackUrl', 'https://example.test/done');
+    await redis.hset(keys.send('s1'), 'sendId', 's1', 'state', 'active', 'callbackUrl', 'https://example.test/done', 'chunks', '1');
     const phones = ['13800000001', '13800000002', '13800000003'];
     const chunkId = await acceptChunk('s1', '0', phones);
     const delivered = { state: 'delivered', code: 'DELIVERED', receivedAt: clock.now(), source: 'query' } as const;
@@ -150,16 +177,73 @@ describe('receipt window sweep', () => {
     expect(await counts('s1')).toMatchObject({ accepted: '0', delivered: '1', expired: '2' });
   });
 
-  it('expires by chunk no more than its send counts accepted (a chunk whose receipts were not tallied: accepted before the tally)', async () => {
+  it('a chunk whose receipts were applied before chunks tallied them, alone in its send: expires what its send still counts accepted; without its send\'s record, none', async () => {
+    await redis.hset(keys.send('s1'), 'sendId', 's1', 'state', 'sent', 'chunks', '1');
     const chunkId = await acceptChunk('s1', '0', ['13800000001', '13800000002']);
-    await recipients.apply('s1', chunkId, '13800000001', { state: 'failed', code: 'MK:0001', receivedAt: undefined, source: 'report' });
-    await redis.hdel(keys.chunk(chunkId), 'receipts.failed');
+    await applyBeforeTally('s1', chunkId, '13800000001', { state: 'failed', code: 'MK:0001', receivedAt: undefined, source: 'report' });
     await redis.hset(keys.chunk(chunkId), 'payload', '{"api":"SendSms","phon');
-    expect(await recipients.expireByChunk('s1', chunkId, 'SMSQ_RECEIPT_WINDOW', 'cut short')).toEqual({ status: 'expired', expired: 1, pending: 0 });
+    expect(await recipients.expireByChunk('s1', chunkId, 'SMSQ_RECEIPT_WINDOW', 'cut short')).toEqual({ status: 'expired', expired: 1, pending: 0, leftAccepted: 0 });
     expect(await counts('s1')).toMatchObject({ accepted: '0', failed: '1', expired: '1' });
+    // No send record (its chunk count unknown): no other chunk can be read, so none of its recipients is taken.
+    const orphan = await acceptChunk('s8', '0', ['13800000081', '13800000082']);
+    await redis.hset(keys.chunk(orphan), 'payload', '{"api":"SendSms","phon');
+    expect(await recipients.expireByChunk('s8', orphan, 'SMSQ_RECEIPT_WINDOW', 'cut short')).toEqual({ status: 'expired', expired: 0, pending: 2, leftAccepted: 2 });
+    expect(await counts('s8')).toMatchObject({ accepted: '2' });
     // Not accepted: nothing to expire by chunk.
     await chunks.create([{ sendId: 's1', index: '1', kind: 'notification', payload: { api: 'SendSms', phones: ['13800000003'], signName: 's', templateCode: 'T' } }], 3600);
     expect(await recipients.expireByChunk('s1', chunkIdOf('s1', '1'), 'SMSQ_RECEIPT_WINDOW', '')).toEqual({ status: 'not-accepted', chunkState: 'queued' });
+  });
+
+  it("a chunk whose receipts were applied before chunks tallied them, expired by chunk, takes none of another chunk's recipients: that chunk's receipts still apply", async () => {
+    await redis.hset(keys.send('s6'), 'sendId', 's6', 'state', 'sent', 'chunks', '2');
+    const delivered = { state: 'delivered', code: 'DELIVERED', receivedAt: clock.now(), source: 'report' } as const;
+    // Chunk 0, accepted, and both its receipts applied by a worker of the version before the tally.
+    const old = await acceptChunk('s6', '0', ['13800000061', '13800000062']);
+    for (const phone of ['13800000061', '13800000062']) expect(((await applyBeforeTally('s6', old, phone, delivered)) as string[])[0]).toBe('applied');
+    expect(Object.keys(await redis.hgetall(keys.chunk(old))).filter((field) => field.startsWith('receipts.'))).toEqual([]);
+    // Chunk 1, accepted an hour later: its window ends an hour after chunk 0's.
+    clock.advance(HOUR);
+    const other = await acceptChunk('s6', '1', ['13800000063', '13800000064']);
+    // Chunk 0's payload altered in Redis: its numbers cannot be read when its window ends.
+    await redis.hset(keys.chunk(old), 'payload', '{"api":"SendSms","phon');
+    clock.advance(WINDOW - HOUR);
+    expect(await sweeper().sweep()).toBe(1);
+
+    // Chunk 1's receipts come in. Before, chunk 0's window had expired chunk 1's two recipients
+    // (its count less its tally of none, capped by the send's accepted count, chunk 1's), and
+    // these were refused as out-of-bounds: the send counted two expired, none delivered.
+    const applied = [];
+    for (const phone of ['13800000063', '13800000064']) applied.push((await recipients.apply('s6', other, phone, delivered)).status);
+    expect({ applied, counts: await counts('s6') }).toMatchObject({ applied: ['applied', 'applied'], counts: { accepted: '0', delivered: '4' } });
+    expect(Number((await counts('s6')).expired ?? 0)).toBe(0);
+    expect(await redis.hget(keys.chunk(old), 'windowExpired')).toBe('0');
+    expect(await redis.hget(keys.refusedReceipts(), 'out-of-bounds')).toBeNull();
+  });
+
+  it('a chunk of a send whose receipts were tallied, expired by chunk, expires exactly those it still holds beside other chunks (a split one among them)', async () => {
+    await redis.hset(keys.send('s7'), 'sendId', 's7', 'state', 'sent', 'chunks', '2');
+    const delivered = { state: 'delivered', code: 'DELIVERED', receivedAt: clock.now(), source: 'report' } as const;
+    const unreadable = await acceptChunk('s7', '0', ['13800000071', '13800000072', '13800000073']);
+    await recipients.apply('s7', unreadable, '13800000071', delivered);
+    // Chunk 1 split into one-number children, as a batch call whose outcome was in doubt is, each accepted.
+    await chunks.create([{ sendId: 's7', index: '1', kind: 'notification', payload: { api: 'SendSms', phones: ['13800000074', '13800000075'], signName: 's', templateCode: 'T' } }], 3600);
+    const claim = await chunks.claim(chunkIdOf('s7', '1'), 's7');
+    if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+    const children = ['13800000074', '13800000075'].map((phone, j) => ({ sendId: 's7', index: `1-${j}`, kind: 'notification' as const, payload: { api: 'SendSms' as const, phones: [phone], signName: 's', templateCode: 'T' } }));
+    expect(await chunks.split(chunkIdOf('s7', '1'), 's7', claim.outId, children, 3600)).toBe(true);
+    clock.advance(HOUR);
+    for (const child of children) {
+      const childId = chunkIdOf('s7', child.index);
+      const c = await chunks.claim(childId, 's7');
+      if (c.type !== 'send') throw new Error(`claim: ${c.type}`);
+      await chunks.transition(childId, 's7', { trigger: 'answer-accepted', outId: c.outId, fields: { code: 'OK', acceptedAt: clock.now() }, windowEndsAt: clock.now() + WINDOW });
+    }
+    await recipients.apply('s7', chunkIdOf('s7', '1-0'), '13800000074', delivered);
+    await redis.hset(keys.chunk(unreadable), 'payload', '{"api":"SendSms","phon');
+
+    expect(await recipients.expireByChunk('s7', unreadable, 'SMSQ_RECEIPT_WINDOW', 'cut short')).toEqual({ status: 'expired', expired: 2, pending: 1, leftAccepted: 0 });
+    expect(await counts('s7')).toMatchObject({ accepted: '1', delivered: '2', expired: '2' });
+    expect((await recipients.apply('s7', chunkIdOf('s7', '1-1'), '13800000075', delivered)).status).toBe('applied');
   });
 });
 

@@ -9,13 +9,16 @@ import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { createSmsWorker, type SmsWorker, type SmsWorkerOptions } from '../../workers/sms-worker.js';
-import { createTestConnection, deleteKeys, uniquePrefix } from './redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, uniquePrefix } from './redis.js';
 
 export interface Harness {
   emulator: Emulator;
   endpoint: string;
   client: SmsClient;
+  /** The workers' connection (role 'worker'), for reading and writing keys in tests. */
   redis: RedisConnection;
+  /** The producer's connection (role 'client'), for another producer on the same Redis; closed by `close()`. */
+  producerRedis: RedisConnection;
   prefix: string;
   logger: Logger;
   producer: Producer;
@@ -64,13 +67,15 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const redis = opts.redisUrl === undefined ? createTestConnection() : createRedisConnection(opts.redisUrl);
   const prefix = opts.prefix ?? uniquePrefix(opts.label ?? 'p');
   const logger = createLogger({ level: 'silent' });
-  const producer = createProducer({ redis, prefix, logger, clock: opts.clock, ...(opts.durability ? { durability: opts.durability } : {}) });
+  const producerRedis = createProducerConnection(opts.redisUrl, opts.durability);
+  const producer = createProducer({ redis: producerRedis, prefix, logger, clock: opts.clock, ...(opts.durability ? { durability: opts.durability } : {}) });
   const workers: SmsWorker[] = [];
   return {
     emulator,
     endpoint,
     client,
     redis,
+    producerRedis,
     prefix,
     logger,
     producer,
@@ -98,6 +103,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       await Promise.all(workers.map((w) => w.close()));
       const running = workers.filter((w) => w.worker.isRunning());
       await producer.close();
+      producerRedis.disconnect();
       await deleteKeys(redis, prefix);
       redis.disconnect();
       await emulator.close();

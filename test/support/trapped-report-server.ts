@@ -37,7 +37,7 @@ export async function startTrappedReportServer(label: string, phones: readonly s
   defer(() => h.close());
   const receiver = await startSignedReceiver(CALLBACK_SECRET);
   defer(() => receiver.close());
-  const producer = createProducer({ redis: h.redis, prefix: h.prefix, logger: h.logger, callbacks: true });
+  const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, callbacks: true });
   defer(() => producer.close());
   // The server's connection is a `client` one, as `smsq server` opens it.
   const serverRedis = createRedisConnection(`redis://127.0.0.1:${trap.port}`, { role: 'client' });
