@@ -2,7 +2,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, SendWithdrawnError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -14,7 +14,7 @@ import { isSendEnded, type SendControlTrigger } from '../src/queue/lifecycle.js'
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { cancelQueuedChunks, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
-import { endedWithdrawn, isWithdrawn, WITHDRAWN_REASON } from '../src/queue/withdrawal.js';
+import { createEnqueueWithdrawal } from './enqueue-withdrawal.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
@@ -411,92 +411,6 @@ export function createProducer(opts: ProducerOptions): Producer {
     return { sendId: claim.sendId, owner: true, completesEarlier: claim.takenOver, release: () => claim.release() };
   }
 
-  /**
-   * An enqueue is acknowledged only once it would outlive a crash of Redis (design invariant 8).
-   * One that cannot be confirmed is withdrawn before the error is thrown (a worker cannot claim it
-   * meanwhile: its claim needs the same confirmation). "Not confirmed" is not "not replicated": a
-   * replica may hold the send without its withdrawal and be promoted, so the outcome is unknown,
-   * like a SendSms that timed out, and only a retry under the same idempotency key is safe.
-   *
-   * `hold` (a request with an idempotency key): the send is paused with the withdrawal's mark
-   * (withdrawal.ts) for that retry to take back ({@link answerEarlier}); cancelled, it was answered
-   * to the retry as queued and never sent. The repair sweep cancels it if no retry comes.
-   * `cancel`: without a key no retry can take it back; nor can one take back a campaign held
-   * part-way (its key answers SMSQ_IDEMPOTENCY_KEY_CUT_SHORT).
-   */
-  async function confirmOrWithdraw(sendId: string, since: WriteMark, idempotencyKey: string | undefined, how: 'hold' | 'cancel' = idempotencyKey === undefined ? 'cancel' : 'hold'): Promise<void> {
-    try {
-      await barrier.confirm(`send ${sendId}`, since);
-    } catch (err) {
-      if (!(err instanceof NotDurableError)) throw err;
-      const retry = 'retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)';
-      if (how === 'hold') {
-        const moved = await sends.setControl(sendId, 'withdraw', WITHDRAWN_REASON).catch(() => undefined);
-        if (moved && moved.from !== moved.to) {
-          log?.warn({ sendId }, 'enqueue not confirmed durable: send withdrawn (held paused) until a retry of its request takes it back');
-          throw new NotDurableError(
-            `send ${sendId}`,
-            `${err.detail}; it is withdrawn (held paused: nothing more of it is sent), but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS`,
-          );
-        }
-        // Not withdrawn: an operator's pause or cancel came first (the withdrawal moves an active send
-        // only), or Redis did not take it. Saying "held" would promise what is not so.
-        const why = moved ? `it was not withdrawn: it is ${moved.to}, as something else left it meanwhile, and it goes on as that says` : 'withdrawing it failed (Redis did not take the write), so it may still be sent';
-        throw new NotDurableError(`send ${sendId}`, `${err.detail}; ${why}; ${retry}`);
-      }
-      await cancelSend(sendId, WITHDRAWN_REASON).catch(() => undefined);
-      const then = idempotencyKey === undefined ? 'a retry may send it twice (a request with an idempotency key is held instead, and its retry sends it once)' : retry;
-      throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, but a replica may have it without the cancel and be promoted, so ${then}`);
-    }
-  }
-
-  /**
-   * Answers a send that an earlier request with the same key and body enqueued, once it is durable
-   * (that request may have died before confirming it). This request's own write (the key's claim)
-   * came after that send's writes on the same server, and WAIT and WAITAOF cover every earlier
-   * write of the server's history, so confirming this request's writes confirms those. A send that
-   * request withdrew (its confirmation failed) is taken back once confirmed: the retry its refusal
-   * asked for is answered with it live, sent once. Confirmation failing leaves a send as it was:
-   * one not withdrawn is not this request's to withdraw, and one withdrawn stays so. One the repair
-   * sweep cancelled since is refused (SendWithdrawnError): nothing of it goes out any more.
-   */
-  async function answerEarlier(sendId: string, since: WriteMark, idempotencyKey: string | undefined): Promise<void> {
-    const send = (await sends.status(sendId))?.send;
-    if (send && endedWithdrawn(send)) throw new SendWithdrawnError(idempotencyKey ?? '', sendId, send.controlReason ?? WITHDRAWN_REASON);
-    const withdrawn = send !== undefined && isWithdrawn(send);
-    const what = `send ${sendId} (enqueued by an earlier request with this idempotency key${withdrawn ? ', withdrawn as not confirmed durable' : ''})`;
-    try {
-      await barrier.confirm(what, since);
-    } catch (err) {
-      if (!(err instanceof NotDurableError) || !withdrawn) throw err;
-      throw new NotDurableError(what, `${err.detail}; it stays withdrawn (held paused), so retry with the same idempotency key again: the retry that finds it confirmed resumes it, and nothing is sent twice`);
-    }
-    if (withdrawn) await takeBack(sendId, idempotencyKey);
-  }
-
-  /**
-   * Resumes a withdrawn send for a retry of its request, only while it still bears the mark: the
-   * repair sweep cancelling it, or an operator moving it, in between is not undone. Confirmed as an
-   * operator's resume is: the caller is told it is queued.
-   */
-  async function takeBack(sendId: string, idempotencyKey: string | undefined): Promise<void> {
-    const moved = await durableControl('resume', sendId, async () => {
-      const moved = await sends.setControl(sendId, 'resume', 'resumed: a retry of its request (same idempotency key) found it confirmed durable', WITHDRAWN_REASON);
-      if (moved && moved.from !== moved.to) await wakeParked(sendId);
-      return moved;
-    }).catch((err: unknown) => {
-      if (!(err instanceof NotDurableError)) throw err;
-      // Resumed on the primary: the next retry finds it live (or, on a replica promoted without the resume, withdrawn) and answers it.
-      throw new NotDurableError(`the resume of withdrawn send ${sendId}`, err.detail, 'retry with the same idempotency key once the replicas answer (INFO replication): it returns this send, and sends nothing twice');
-    });
-    if (moved && moved.from !== moved.to) {
-      log?.info({ sendId }, 'withdrawn send taken back by a retry of its request: resumed');
-      return;
-    }
-    const now = (await sends.status(sendId))?.send;
-    if (now && endedWithdrawn(now)) throw new SendWithdrawnError(idempotencyKey ?? '', sendId, now.controlReason ?? WITHDRAWN_REASON);
-  }
-
   const fence = createDurabilityFence({ redis: opts.redis, key: keys.durabilityFence(), durability, clock });
   /**
    * An operator's move, answered only once it is as durable as an enqueue (design invariant 8): a
@@ -533,6 +447,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     return moved;
   }
 
+  const withdrawal = createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durableControl, wakeParked });
+
   function resultOf(sendId: string, plan: SendPlan, how: Pick<EnqueueResult, 'duplicate' | 'completedEarlier'>): EnqueueResult {
     return {
       sendId,
@@ -561,7 +477,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     // An earlier request with the same key and body, enqueued: return it, enqueue nothing, once it
     // is durable (its request may have died before confirming it), and live if it was withdrawn.
     if (!owner) {
-      await answerEarlier(sendId, since, plan.idempotencyKey);
+      await withdrawal.answerEarlier(sendId, since, plan.idempotencyKey);
       return resultOf(sendId, plan, { duplicate: true, completedEarlier: false });
     }
     try {
@@ -615,7 +531,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + ENQUEUE_BATCH));
     }
     await enqueuer.finish(sendId);
-    await confirmOrWithdraw(sendId, since, plan.idempotencyKey);
+    await withdrawal.confirmOrWithdraw(sendId, since, plan.idempotencyKey);
     // Its recipients may all have ended while it was enqueuing: then nobody else calls it back.
     if (plan.callbackUrl) await calledBackIfEnded(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
@@ -747,7 +663,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           },
           signal,
         });
-        if (result !== undefined) await confirmOrWithdraw(sendId, since, req.idempotencyKey);
+        if (result !== undefined) await withdrawal.confirmOrWithdraw(sendId, since, req.idempotencyKey);
         // An earlier request cut this send short and this one wrote the whole list into it: the key stands for it whole again.
         if (result !== undefined && completedEarlier && req.idempotencyKey) await idempotency.clearCutShort(req.idempotencyKey);
         if (result !== undefined && req.callbackUrl) await calledBackIfEnded(sendId);
@@ -755,7 +671,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         // A send held part-way (its list broke, or it was stopped): what it says was enqueued must
         // be durable as any enqueue is, before it is said.
         const held = err instanceof ListInterruptedError || (err instanceof CampaignStoppedError && err.sendId !== undefined);
-        if (held) await confirmOrWithdraw(sendId, since, req.idempotencyKey, 'cancel');
+        if (held) await withdrawal.confirmOrWithdraw(sendId, since, req.idempotencyKey, 'cancel');
         // Stopped because Redis no longer keeps the mode: said as that, with the send it holds.
         if (lostDurability && err instanceof CampaignStoppedError) throw new RedisNotDurableError(lostDurability.mode, lostDurability.problems, err.stopped);
         // Once its send exists, part of it may be queued (and sent), even before a write was
@@ -770,7 +686,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         await release().catch((err: unknown) => log?.warn({ sendId, err: (err as Error).message }, 'idempotency lease not released; it expires by itself'));
       }
       if (result === undefined) {
-        await answerEarlier(sendId, since, req.idempotencyKey);
+        await withdrawal.answerEarlier(sendId, since, req.idempotencyKey);
         return earlier as EnqueueResult;
       }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
