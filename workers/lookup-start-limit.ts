@@ -5,7 +5,7 @@
  * attempts failed, so it is not a reason to give the attempt up (`lookup-gave-up` is for look-ups
  * that kept failing); and an attempt in doubt is never resent without a look-up. Left alone, its
  * chunk stayed `unknown` with no job at all until the repair sweep's next pass (every 5 min). So the
- * look-up is made anew as the next look, where the failed one stood (same date and page), after a
+ * look-up is made anew as the next look, from its first date and page, after a
  * back-off that grows with each time (src/queue/lookup-restart.ts), taken on the worker's clock.
  */
 import type { Job } from 'bullmq';
@@ -17,9 +17,15 @@ import type { ReconcileJobData } from '../src/queue/job-schemas.js';
 import { rankingKind } from '../src/queue/kinds.js';
 import { lookupRestartDelayMs } from '../src/queue/lookup-restart.js';
 
-/** Whether BullMQ failed `job` for its starts (its own test: more starts than the limit), not for what it did. */
-export function failedAtStartLimit(job: Job, maxStartedAttempts: number): boolean {
-  return job.attemptsStarted > maxStartedAttempts;
+/**
+ * Whether BullMQ failed `job` for good for its starts, not for what it did: failed at a start past
+ * the limit without running (worker.js: `max < attemptsStarted`), or failed at its last allowed
+ * start with attempts left, which BullMQ does not retry either (job.js `shouldRetryJob`:
+ * `max <= attemptsStarted`).
+ */
+export function failedAtStartLimit(job: Pick<Job, 'attemptsStarted' | 'attemptsMade' | 'opts'>, maxStartedAttempts: number): boolean {
+  if (job.attemptsStarted > maxStartedAttempts) return true;
+  return job.attemptsStarted >= maxStartedAttempts && job.attemptsMade < (job.opts.attempts ?? 1);
 }
 
 export interface LookupRestartDeps {
@@ -40,7 +46,9 @@ export async function lookUpAnew(deps: LookupRestartDeps, data: ReconcileJobData
   const restarts = (data.restarts ?? 0) + 1;
   const look = data.look + 1;
   const delayMs = lookupRestartDelayMs(restarts);
-  await deps.followUps.reconcile({ ...data, look, restarts }, rankingKind(chunk.kind), deps.clock.now() + delayMs);
+  // From the first date and page, as a look begins: the pages the failed job stood after may have
+  // been read while Alibaba's records lagged, and a look-up that ends "not found" lets the chunk be resent.
+  await deps.followUps.reconcile({ ...data, look, restarts, dateIndex: 0, page: 1 }, rankingKind(chunk.kind), deps.clock.now() + delayMs);
   deps.logger.warn(
     { sendId: data.sendId, chunkId: data.chunkId, attempt: data.attempt, look, restarts, delayMs },
     'look-up job failed at its start limit (BullMQ maxStartedAttempts: the account kept throttling, or was blocked): ' +

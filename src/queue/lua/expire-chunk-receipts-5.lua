@@ -14,8 +14,9 @@
     accepted chunks (a split chunk's children in its place), that chunk's own bound. Each bound is
     no less than what its chunk holds, so this is no more than what this one holds; exact when the
     other chunks' tallies are (a send whose chunks were accepted by a version that tallies; a send
-    of one chunk). Without the send's chunk count (no send record) no other chunk can be read,
-    and it leaves nothing.
+    of one chunk). Without the send's chunk count (no send record, or a campaign stopped part-way
+    or finished by the repair sweep, which write none) no other chunk can be read, and the send's
+    `accepted` count is the bound, as before the tally.
   The smaller of the two. Before, the cap was the send's `accepted` count alone: a chunk whose
   receipts were applied before the tally expired the recipients of another chunk, whose real
   receipts were then refused as out-of-bounds (test/integration/window-sweep.test.ts). What the
@@ -68,10 +69,12 @@ end
 
 local own = mayHold(KEYS[1])
 local accepted = tonumber(redis.call('HGET', KEYS[2], 'accepted') or '0') or 0
--- What the send's other chunks leave this one. Without the send's chunk count no other chunk can
--- be read: nothing.
+-- What the send's other chunks leave this one. Without the send's chunk count (a campaign stopped
+-- part-way, or finished by the repair sweep, has none) no other chunk can be read: the send's
+-- accepted count bounds it, as before the tally (leaving nothing would leave its recipients
+-- accepted and the send never complete).
 local chunks = tonumber(redis.call('HGET', KEYS[5], 'chunks') or '')
-local leftToIt = 0
+local leftToIt = accepted
 if chunks then
   local others = 0
   local function count(key)

@@ -40,6 +40,8 @@
 --@include "send-state"
 
 checkDeclared(SEND_EDGES, ARGV[1], 'send')
+-- Read before any write: a missing count must not fail the script after the move.
+local keep = tonumber(ARGV[7]) or 1000
 local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt', 'control', 'controlReason')
 if not s[1] then return false end
 local state = s[1]
@@ -60,7 +62,7 @@ else
 end
 if trigger == 'withdraw' then
   redis.call('ZADD', KEYS[3], ARGV[3], s[2])
-  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[7]) - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -keep - 1)
 else
   redis.call('ZREM', KEYS[3], s[2])
 end

@@ -1,0 +1,40 @@
+/**
+ * When a reconcile job failed for good for its starts (BullMQ's `maxStartedAttempts`), and where
+ * its look-up begins again. Pure logic: BullMQ's two rules read from its source (worker.js fails a
+ * job started past the limit without running it; job.js `shouldRetryJob` retries none started as
+ * often as the limit), and the new look's data.
+ */
+import { describe, expect, it } from 'vitest';
+import { failedAtStartLimit, lookUpAnew } from '../../workers/lookup-start-limit.js';
+import { createLogger } from '../../src/logger.js';
+import type { ChunkStore } from '../../src/queue/chunk-store.js';
+import type { FollowUps } from '../../src/queue/follow-ups.js';
+import type { ReconcileJobData } from '../../src/queue/job-schemas.js';
+
+const job = (attemptsStarted: number, attemptsMade: number, attempts = 12) => ({ attemptsStarted, attemptsMade, opts: { attempts } });
+
+describe('failedAtStartLimit', () => {
+  it('is true for a job started past the limit (failed without running), and for one failed at its last allowed start with attempts left', () => {
+    expect(failedAtStartLimit(job(201, 3), 200)).toBe(true);
+    // Failed at its 200th start by an ordinary error: BullMQ does not retry it (it was missed before).
+    expect(failedAtStartLimit(job(200, 3), 200)).toBe(true);
+  });
+
+  it('is false for a job BullMQ retries, and for one that spent its attempts (the look-up gave up)', () => {
+    expect(failedAtStartLimit(job(199, 3), 200)).toBe(false);
+    expect(failedAtStartLimit(job(200, 12), 200)).toBe(false);
+  });
+});
+
+describe('lookUpAnew', () => {
+  it('begins the next look from the first date and page, whatever page the failed job stood at', async () => {
+    const scheduled: { data: ReconcileJobData; at: number }[] = [];
+    const chunks = { get: async () => ({ state: 'unknown', kind: 'verification' }) } as unknown as ChunkStore;
+    const followUps = { reconcile: async (data: ReconcileJobData, _kind: unknown, at: number) => void scheduled.push({ data, at }) } as unknown as FollowUps;
+    const failed = { sendId: 's', chunkId: 's.0', attempt: 1, outId: 's.0.1-x', look: 3, dateIndex: 1, page: 2 } as unknown as ReconcileJobData;
+    await lookUpAnew({ chunks, followUps, clock: { now: () => 1_000 }, logger: createLogger({ level: 'silent' }) }, failed);
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]!.data).toMatchObject({ look: 4, restarts: 1, dateIndex: 0, page: 1, attempt: 1 });
+    expect(scheduled[0]!.at).toBe(6_000);
+  });
+});
