@@ -206,6 +206,25 @@ describe('a key reused with a different request says which setting differs, as i
     expect(json.json().error.issues).toEqual([{ field: 'Idempotency-Key', message: 'stands for an earlier request whose `kind` was different. Fix: to repeat that request, give it the same `kind` as the first; for a new request, use a new idempotency key' }]);
   });
 
+  it('an upload under a key a send used is not told to give a setting no upload has (`?phones=`): a new key', async () => {
+    const h = await harnesses.create({ label: 'idem-upload-send' });
+    const token = 'test-api-token-0123456789';
+    const app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: token, dashboard: { token: 'dashboard-token-0123456789' } });
+    harnesses.defer(() => app.close());
+    await h.producer.send({ phones: ['13866000003'], signName: N.sign, templateCode: N.plainTemplate, idempotencyKey: 'summer' });
+    const refused = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.plainTemplate })}`,
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'summer', 'content-type': 'text/csv' },
+      payload: CSV,
+    });
+    expect(refused.statusCode).toBe(422);
+    const error = (refused.json() as { error: { code: string; message: string; issues: { field: string; message: string }[] } }).error;
+    expect(error.code).toBe('SMSQ_IDEMPOTENCY_KEY_REUSED');
+    expect(error.message).not.toMatch(/\?phones=/);
+    expect(error.message).toBe('the idempotency key "summer" was used for a different request; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly');
+  });
+
   it('the CLI names the flag (`--name`); --json keeps the API\'s words', async () => {
     const { runCli } = await import('../../cli/program.js');
     const { collector } = await import('../support/text-collector.js');
