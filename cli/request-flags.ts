@@ -35,9 +35,15 @@ function shellWord(value: unknown): string {
   return `'${JSON.stringify(value)}'`;
 }
 
-/** A setting named in a fix, as its flag: `--kind marketing`, `--param '{"name":"..."}'`, `--encoding`, `--phones A,B` (a list, as the flag takes it). */
+/**
+ * The flag of a setting that a fix may name but no request field holds: the recipient file. Its
+ * issues keep the field `file` (`file:3`), so it is not one of {@link FLAG_OF_FIELD}.
+ */
+const FLAG_OF_MENTION: Readonly<Record<string, string>> = Object.freeze({ file: '--file' });
+
+/** A setting named in a fix, as its flag: `--kind marketing`, `--param '{"name":"..."}'`, `--encoding`, `--phones A,B` (a list, as the flag takes it), `--file list.xlsx`. */
 function flagSpelling(setting: MentionedSetting, value: unknown): string {
-  const flag = flagOfField(setting);
+  const flag = FLAG_OF_MENTION[setting] ?? flagOfField(setting);
   if (value === undefined) return `\`${flag}\``;
   const list = Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(',') : value;
   return `\`${flag} ${shellWord(list)}\``;

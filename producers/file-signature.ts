@@ -4,6 +4,7 @@
  * Without this, any file holding a NUL byte was refused as "UTF-16 without a byte-order mark",
  * which sent the owner of a renamed .xlsx file to `--encoding utf-16le`.
  */
+import { mention } from '../src/setting-mention.js';
 
 /** A kind of file told by its leading bytes ("magic number"), and what to do with it instead. */
 interface FileSignature {
@@ -12,8 +13,8 @@ interface FileSignature {
   fix: string;
 }
 
-const XLSX_FIX =
-  'if it is an Excel workbook, give the file the .xlsx extension (REST: send it with Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet); otherwise save the list as "CSV UTF-8"';
+// The file as each caller says it is a workbook: its name's extension, or an upload's Content-Type (src/setting-mention.ts).
+const XLSX_FIX = `if it is an Excel workbook, give it as one: ${mention('file', 'list.xlsx')}; otherwise save the list as "CSV UTF-8"`;
 const SAVE_FIX = 'save the list from Excel or WPS as "CSV UTF-8" or "Excel Workbook (.xlsx)"';
 
 const SIGNATURES: readonly FileSignature[] = [

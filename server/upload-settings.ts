@@ -11,8 +11,21 @@ import { CampaignQuery } from './schemas.js';
 /** The settings an upload takes from its query string. */
 const QUERY_SETTINGS: ReadonlySet<string> = new Set(Object.keys(CampaignQuery.shape));
 
-/** A setting as a query parameter; a JSON value is shown as JSON, to be percent-encoded as any value. */
+/** The media type of an .xlsx workbook upload. */
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/**
+ * The recipient file as an upload says what it is: by its Content-Type, having no name. A name
+ * ending in .xlsx is a workbook's type; any other a CSV list's.
+ */
+function uploadTypeOf(fileName: unknown): string {
+  if (fileName === undefined) return '`Content-Type`';
+  return `\`Content-Type: ${typeof fileName === 'string' && fileName.toLowerCase().endsWith('.xlsx') ? XLSX_TYPE : 'text/csv'}\``;
+}
+
+/** A setting as a query parameter; a JSON value is shown as JSON, to be percent-encoded as any value. The file, as its Content-Type. */
 function querySpelling(setting: MentionedSetting, value: unknown): string {
+  if (setting === 'file') return uploadTypeOf(value);
   if (value === undefined) return `\`?${setting}=\``;
   if (typeof value === 'string') return `\`?${setting}=${encodeURIComponent(value)}\``;
   return `\`?${setting}=${JSON.stringify(value)}\` (percent-encoded)`;

@@ -14,9 +14,12 @@
 
 /**
  * The settings a message may name: each surface knows how it writes them. Every field of a request
- * (an idempotency key's refusal names those that differ), and the file readers' settings.
+ * (an idempotency key's refusal names those that differ), and the file readers' settings. `file` is
+ * the recipient file, its value a name (`` `file: "list.xlsx"` ``): what tells a workbook from a
+ * CSV list is its name's extension to the Node API (`readRecipientsFile`, whose refusals name the
+ * file `file`) and the CLI (`--file list.xlsx`), and the Content-Type to an upload, which has no name.
  */
-export const MENTIONED_SETTINGS = ['phones', 'messages', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding'] as const;
+export const MENTIONED_SETTINGS = ['phones', 'messages', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file'] as const;
 export type MentionedSetting = (typeof MENTIONED_SETTINGS)[number];
 
 const MENTIONED: ReadonlySet<string> = new Set(MENTIONED_SETTINGS);

@@ -1,21 +1,28 @@
 /**
- * A reconcile job that BullMQ failed for good at its start limit (`maxStartedAttempts`): it was
- * started that often without finishing, each start spent by a throttle pause (or an account block,
- * a stall), and BullMQ fails it at the next start without running it. Neither its look-up nor its
- * attempts failed, so it is not a reason to give the attempt up (`lookup-gave-up` is for look-ups
- * that kept failing); and an attempt in doubt is never resent without a look-up. Left alone, its
- * chunk stayed `unknown` with no job at all until the repair sweep's next pass (every 5 min). So the
- * look-up is made anew as the next look, from its first date and page, after a
- * back-off that grows with each time (src/queue/lookup-restart.ts), taken on the worker's clock.
+ * Look-up jobs (reconcile, receipt) that BullMQ failed for good at their start limit
+ * (`maxStartedAttempts`): started that often without finishing, each start spent by a throttle
+ * pause (or an account block, a stall), and failed at the next start without running. Neither the
+ * look-up nor the attempt failed, so neither is given up; the look-up is made anew, after a back-off
+ * that grows with each time (src/queue/lookup-restart.ts), taken on the worker's clock.
+ *
+ * - A reconcile look-up: an attempt in doubt is never resent without a look-up (`lookup-gave-up` is
+ *   for look-ups that kept failing). Left alone, its chunk stayed `unknown` with no job at all until
+ *   the repair sweep's next pass (every 5 min). Made anew as the next look, from its first date and
+ *   page: the pages the failed one stood after may have been read while Dysmsapi's records lagged.
+ * - A receipt look-up: only one receipt job per chunk exists at a time, each making the next, so
+ *   nothing else looks the chunk up again. Left alone, its recipients stayed `accepted` until their
+ *   receipt window ended and were expired, though Dysmsapi held their receipts. Made anew where
+ *   the failed one stood (same look, recipient, date and page), unless the window ends first.
  */
 import type { Job } from 'bullmq';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { isUnsent, type ChunkStore } from '../src/queue/chunk-store.js';
 import type { FollowUps } from '../src/queue/follow-ups.js';
-import type { ReconcileJobData } from '../src/queue/job-schemas.js';
+import type { ReceiptJobData, ReconcileJobData } from '../src/queue/job-schemas.js';
 import { rankingKind } from '../src/queue/kinds.js';
-import { lookupRestartDelayMs } from '../src/queue/lookup-restart.js';
+import { lookupRestartAt, lookupRestartDelayMs } from '../src/queue/lookup-restart.js';
+import { acceptedAtOf } from './receipt-processor.js';
 
 /**
  * Whether BullMQ failed `job` for good for its starts, not for what it did: failed at a start past
@@ -35,12 +42,14 @@ export interface LookupRestartDeps {
   logger: Logger;
 }
 
+const FAILED = 'look-up job failed at its start limit (BullMQ maxStartedAttempts: the account kept throttling, or was blocked)';
+
 /**
- * Schedules the look-up of `data` anew (the next look). A chunk that is gone or final needs none;
- * any other gets one, and the new job decides as every look-up does (it ends at once, without a
- * call, when the attempt is no longer in doubt).
+ * Schedules the reconcile look-up of `data` anew (the next look). A chunk that is gone or final
+ * needs none; any other gets one, and the new job decides as every look-up does (it ends at once,
+ * without a call, when the attempt is no longer in doubt).
  */
-export async function lookUpAnew(deps: LookupRestartDeps, data: ReconcileJobData): Promise<void> {
+export async function reconcileAnew(deps: LookupRestartDeps, data: ReconcileJobData): Promise<void> {
   const chunk = await deps.chunks.get(data.chunkId);
   if (!chunk || !isUnsent(chunk.state)) return;
   const restarts = (data.restarts ?? 0) + 1;
@@ -51,7 +60,32 @@ export async function lookUpAnew(deps: LookupRestartDeps, data: ReconcileJobData
   await deps.followUps.reconcile({ ...data, look, restarts, dateIndex: 0, page: 1 }, rankingKind(chunk.kind), deps.clock.now() + delayMs);
   deps.logger.warn(
     { sendId: data.sendId, chunkId: data.chunkId, attempt: data.attempt, look, restarts, delayMs },
-    'look-up job failed at its start limit (BullMQ maxStartedAttempts: the account kept throttling, or was blocked): ' +
-      `looked up again in ${Math.round(delayMs / 1000)} s as look ${look}; the attempt stays in doubt and is not resent before it is found or proved not accepted`,
+    `${FAILED}: looked up again in ${Math.round(delayMs / 1000)} s as look ${look}; the attempt stays in doubt and is not resent before it is found or proved not accepted`,
   );
+}
+
+/**
+ * Schedules the receipt look-up of `data` anew, where it stood, unless the chunk's receipt window
+ * ends before its back-off does: then those still without a receipt expire when it ends, as when
+ * the schedule's looks run out. A chunk no longer accepted needs none; the new job decides as every
+ * receipt look-up does (recipients with a final receipt are passed over).
+ */
+export async function lookUpReceiptsAnew(deps: LookupRestartDeps, data: ReceiptJobData): Promise<void> {
+  const chunk = await deps.chunks.get(data.chunkId);
+  if (!chunk || chunk.state !== 'accepted') return;
+  const restarts = (data.restarts ?? 0) + 1;
+  const now = deps.clock.now();
+  const windowEndsAt = deps.followUps.windowEndsAt(acceptedAtOf(chunk, now));
+  const at = lookupRestartAt(now, restarts, windowEndsAt);
+  const fields = { sendId: data.sendId, chunkId: data.chunkId, look: data.look, cursor: data.cursor, restarts };
+  if (at === undefined) {
+    deps.logger.warn(
+      { ...fields, windowEndsAt },
+      `${FAILED}: its receipt window ends in ${Math.round((windowEndsAt - now) / 1000)} s, before a look-up made anew would run; those of its recipients still without a receipt expire then`,
+    );
+    return;
+  }
+  const delayMs = at - now;
+  await deps.followUps.receipt({ ...data, restarts }, at);
+  deps.logger.warn({ ...fields, delayMs }, `${FAILED}: its receipts are looked up again in ${Math.round(delayMs / 1000)} s, from where it stood`);
 }

@@ -3,6 +3,7 @@ import type { CallJobDeps } from './call-job-deps.js';
 import { ReceiptJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
 import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
+import type { ChunkRecord } from '../src/queue/chunk-store.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesOwnFirst } from '../src/sms/dates.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
@@ -64,7 +65,7 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
       }
       i += slice.length;
     }
-    const acceptedAt = chunk.acceptedAt ?? chunk.sentAt ?? deps.clock.now();
+    const acceptedAt = acceptedAtOf(chunk, deps.clock.now());
     if (next === undefined) {
       const nextLookAt = data.waiting > 0 ? lookAt(deps.schedule, acceptedAt, data.look + 1) : undefined;
       if (nextLookAt !== undefined) {
@@ -114,6 +115,14 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
     await deps.followUps.receipt(after, deps.clock.now());
     return { outcome: 'looked-up', phoneIndex: next, status: applied.status === 'applied' ? state : 'known' };
   };
+}
+
+/**
+ * When the receipt schedule and window of `chunk` count from: its acceptance, else (a record
+ * without it) its attempt's start, else `now`.
+ */
+export function acceptedAtOf(chunk: ChunkRecord, now: number): number {
+  return chunk.acceptedAt ?? chunk.sentAt ?? now;
 }
 
 function safeParse(s: string): number | undefined {

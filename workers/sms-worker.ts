@@ -11,7 +11,7 @@ import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION } from '../src
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
-import { JOB, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
+import { JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
@@ -40,7 +40,7 @@ import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
-import { failedAtStartLimit, lookUpAnew } from './lookup-start-limit.js';
+import { failedAtStartLimit, lookUpReceiptsAnew, reconcileAnew } from './lookup-start-limit.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
@@ -116,7 +116,8 @@ export interface SmsWorkerOptions {
   /**
    * Starts of one job BullMQ allows before it fails it for good (its `maxStartedAttempts`): the guard
    * against a job re-queued for ever by throttling or an account block. A send job at the limit fails
-   * its queued chunk (SMSQ_GAVE_UP). Default {@link DEFAULT_MAX_STARTED_ATTEMPTS}.
+   * its queued chunk (SMSQ_GAVE_UP); a look-up job at it is made anew after a back-off
+   * (lookup-start-limit.ts). Default {@link DEFAULT_MAX_STARTED_ATTEMPTS}.
    */
   maxStartedAttempts?: number;
   /** How often BullMQ looks for jobs of dead workers (ms). Default {@link STALLED_CHECK_MS}. */
@@ -550,7 +551,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       const data = ReconcileJobData.safeParse(job.data);
       if (!data.success) return;
       // Failed for its starts, not for its look-ups: looked up again (lookup-start-limit.ts).
-      if (failedAtStartLimit(job, maxStartedAttempts)) return lookUpAnew({ chunks, followUps, clock, logger: log }, data.data);
+      if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log }, data.data);
       if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
       const chunk = await chunks.get(data.data.chunkId);
       if (chunk && chunk.attempt === data.data.attempt && canFire(CHUNK_LIFECYCLE, 'lookup-gave-up', chunk.state)) {
@@ -558,6 +559,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         log.error({ sendId: data.data.sendId, chunkId: data.data.chunkId }, 'outcome could not be looked up: recipients expired as unknown, not resent');
         await completion.check(data.data.sendId);
       }
+      return;
+    }
+    if (job.name === JOB.receipt) {
+      const data = ReceiptJobData.safeParse(job.data);
+      // Failed for its starts: its chunk has no other receipt job (lookup-start-limit.ts).
+      if (data.success && failedAtStartLimit(job, maxStartedAttempts)) await lookUpReceiptsAnew({ chunks, followUps, clock, logger: log }, data.data);
     }
   }
 

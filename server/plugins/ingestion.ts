@@ -15,7 +15,7 @@ import { createAuthHook } from '../auth.js';
 import { whileClientWaits } from '../client-gone.js';
 import { csvEncodingOf, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
-import { inQueryTerms, resultInQueryTerms } from '../upload-settings.js';
+import { inQueryTerms, resultInQueryTerms, XLSX_TYPE } from '../upload-settings.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import type { RouteMethods } from '../route-methods.js';
 import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
@@ -64,9 +64,6 @@ function requireMediaType(request: FastifyRequest, reply: FastifyReply, allowed:
   );
   return false;
 }
-
-/** The media type of an .xlsx workbook upload. */
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;

@@ -65,8 +65,12 @@ export const jobIds = Object.freeze({
   /** One page of one look: the id the reconcile job is added under. */
   reconcilePage: (data: { chunkId: string; attempt: number; look: number; dateIndex: number; page: number }) =>
     `r.${data.chunkId}.a${data.attempt}.l${data.look}.d${data.dateIndex}.p${data.page}`,
-  receipt: (data: { chunkId: string; look: number; cursor: number; dateIndex: number; page: number }) =>
-    `q.${data.chunkId}.l${data.look}.c${data.cursor}.d${data.dateIndex}.p${data.page}`,
+  /**
+   * One receipt look-up; one made anew where a failed one stood (workers/lookup-start-limit.ts) has
+   * the same place and a new id: BullMQ adds nothing under the id of the failed job it keeps.
+   */
+  receipt: (data: { chunkId: string; look: number; cursor: number; dateIndex: number; page: number; restarts?: number }) =>
+    `q.${data.chunkId}.l${data.look}.c${data.cursor}.d${data.dateIndex}.p${data.page}${data.restarts ? `.r${data.restarts}` : ''}`,
   callback: (sendId: string) => `cb.${sendId}`,
 });
 
@@ -82,6 +86,12 @@ export const ReceiptJobData = ofItsSend(z.object({
   page: z.number().int().positive(),
   /** Recipients found still waiting during this look (another look follows when > 0). */
   waiting: z.number().int().min(0),
+  /**
+   * How many times a receipt look-up of this chunk was made anew after BullMQ failed its job at the
+   * start limit (src/queue/lookup-restart.ts: each waits longer); the jobs after it carry it on.
+   * Absent: none (and in jobs of earlier versions).
+   */
+  restarts: z.number().int().min(0).optional(),
 }));
 export type ReceiptJobData = z.infer<typeof ReceiptJobData>;
 

@@ -50,7 +50,7 @@ export const ERROR_CLASS_HANDLING: Readonly<Record<ErrorClass, string>> = Object
   flow_control:
     'a single-number chunk waits for the next window (China time: verification codes retry once after the minute; notifications after the minute, then the hour; marketing is not retried), then fails; a multi-number chunk is split into single-number chunks to find which number is limited',
   throttled:
-    "not accepted: every worker pauses for `x-acs-retry-after` (BullMQ's `queue.rateLimit` + `RateLimitError`), then retries; `maxStartedAttempts` (200) guards against endless re-queues: a send job at the limit fails its chunk (`SMSQ_GAVE_UP`), a look-up of an attempt in doubt is made anew after a back-off (5 s doubling to 5 min)",
+    "not accepted: every worker pauses for `x-acs-retry-after` (BullMQ's `queue.rateLimit` + `RateLimitError`), then retries; `maxStartedAttempts` (200) guards against endless re-queues: a send job at the limit fails its chunk (`SMSQ_GAVE_UP`), a look-up (of an attempt in doubt, or of receipts) is made anew after a back-off (5 s doubling to 5 min; a receipt look-up not past the receipt window)",
   unknown: 'looks the attempt up (reconcile) before anything is resent; a worker that died mid-call leaves the same (`SMSQ_WORKER_LOST`)',
 });
 

@@ -240,7 +240,10 @@ const REFUSED: RefusedFile[] = [
     make: async () => fileOf('workbook.csv', readFileSync(await workbook('renamed.xlsx', [{ name: 'Sheet1', rows: [['phone'], ['13800138000']] }]))),
     rest: { type: 'text/csv' },
     field: 'file',
-    message: /is a ZIP archive \(an \.xlsx workbook is one\), not a text list \(nothing was enqueued\)\. Fix: if it is an Excel workbook, give the file the \.xlsx extension/,
+    // It named two surfaces to each caller: "give the file the .xlsx extension (REST: send it with Content-Type ...)".
+    message: /is a ZIP archive \(an \.xlsx workbook is one\), not a text list \(nothing was enqueued\)\. Fix: if it is an Excel workbook, give it as one: `file: "list\.xlsx"`; otherwise save the list as "CSV UTF-8"$/,
+    cliMessage: /is a ZIP archive \(an \.xlsx workbook is one\), not a text list \(nothing was enqueued\)\. Fix: if it is an Excel workbook, give it as one: `--file list\.xlsx`; otherwise save the list as "CSV UTF-8"\s*$/,
+    restMessage: /is a ZIP archive \(an \.xlsx workbook is one\), not a text list \(nothing was enqueued\)\. Fix: if it is an Excel workbook, give it as one: `Content-Type: application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet`; otherwise save the list as "CSV UTF-8"$/,
   },
   {
     name: 'an Excel 97-2003 workbook under a .csv name',

@@ -5,7 +5,7 @@
  * often as the limit), and the new look's data.
  */
 import { describe, expect, it } from 'vitest';
-import { failedAtStartLimit, lookUpAnew } from '../../workers/lookup-start-limit.js';
+import { failedAtStartLimit, reconcileAnew } from '../../workers/lookup-start-limit.js';
 import { createLogger } from '../../src/logger.js';
 import type { ChunkStore } from '../../src/queue/chunk-store.js';
 import type { FollowUps } from '../../src/queue/follow-ups.js';
@@ -26,13 +26,13 @@ describe('failedAtStartLimit', () => {
   });
 });
 
-describe('lookUpAnew', () => {
+describe('reconcileAnew', () => {
   it('begins the next look from the first date and page, whatever page the failed job stood at', async () => {
     const scheduled: { data: ReconcileJobData; at: number }[] = [];
     const chunks = { get: async () => ({ state: 'unknown', kind: 'verification' }) } as unknown as ChunkStore;
     const followUps = { reconcile: async (data: ReconcileJobData, _kind: unknown, at: number) => void scheduled.push({ data, at }) } as unknown as FollowUps;
     const failed = { sendId: 's', chunkId: 's.0', attempt: 1, outId: 's.0.1-x', look: 3, dateIndex: 1, page: 2 } as unknown as ReconcileJobData;
-    await lookUpAnew({ chunks, followUps, clock: { now: () => 1_000 }, logger: createLogger({ level: 'silent' }) }, failed);
+    await reconcileAnew({ chunks, followUps, clock: { now: () => 1_000 }, logger: createLogger({ level: 'silent' }) }, failed);
     expect(scheduled).toHaveLength(1);
     expect(scheduled[0]!.data).toMatchObject({ look: 4, restarts: 1, dateIndex: 0, page: 1, attempt: 1 });
     expect(scheduled[0]!.at).toBe(6_000);

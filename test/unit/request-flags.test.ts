@@ -33,4 +33,9 @@ describe('inFlagTerms: a fix names a setting by its flag, as the CLI takes it', 
     expect(inFlagTerms(`give one number per entry, as ${mention('phones', ['A', 'B'])}`)).toBe('give one number per entry, as `--phones A,B`');
     expect(['sheet', 'encoding'].map(flagOfField)).toEqual(['--sheet', '--encoding']);
   });
+
+  it('writes the recipient file as `--file` with a name, which is what tells a workbook from a CSV list; its issues keep the field `file`', () => {
+    expect(inFlagTerms(`if it is an Excel workbook, give it as one: ${mention('file', 'list.xlsx')}`)).toBe('if it is an Excel workbook, give it as one: `--file list.xlsx`');
+    expect(flagOfField('file')).toBe('file');
+  });
 });

@@ -45,6 +45,11 @@ describe('inQueryTerms: an upload\'s refusal in the terms of its query string', 
     expect(inQueryTerms(other)).toBe(other);
   });
 
+  it('names the recipient file by the upload\'s Content-Type, which is what tells a workbook from a CSV list there (an upload has no file name)', () => {
+    const err = inQueryTerms(new ValidationError([{ field: '(body)', message: `Fix: ${mention('file', 'list.xlsx')}, or ${mention('file', 'list.csv')}` }])) as ValidationError;
+    expect(err.issues).toEqual([{ field: '(body)', message: 'Fix: `Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, or `Content-Type: text/csv`' }]);
+  });
+
   it('names the settings an idempotency key\'s earlier upload had otherwise as query parameters', () => {
     const err = inQueryTerms(new IdempotencyKeyReusedError('k', ['kind', 'name'], 'marketing')) as IdempotencyKeyReusedError;
     expect(err).toBeInstanceOf(IdempotencyKeyReusedError);
