@@ -44,6 +44,17 @@ export function notTextSignature(head: Uint8Array): NotText | undefined {
   return found && { what: found.what, fix: found.fix };
 }
 
+/**
+ * A workbook (a ZIP archive) where a reader that takes no workbooks expects text (`send-batch`'s
+ * CSV): what it is, and the fix that reader can follow. The common fix names the workbook reader
+ * of campaigns, which such a caller does not have.
+ */
+export function workbookWhereTextOnly(head: Uint8Array, reader: string): NotText | undefined {
+  const found = SIGNATURES.find((s) => beginsWith(head, s.bytes));
+  if (found?.fix !== XLSX_FIX) return undefined;
+  return { what: found.what, fix: `${reader} reads CSV or JSON, not workbooks: save the list from Excel or WPS as "CSV UTF-8"` };
+}
+
 /** Share of a head's NUL bytes that must fall on one side for it to be read as UTF-16. */
 const UTF16_NUL_SHARE = 0.9;
 

@@ -265,6 +265,17 @@ describe('smsq send', () => {
     expect(refused.stderr).toBe('error: file: is not UTF-8 text (a file saved as GBK or another local encoding, say), and a JSON file is read as UTF-8 (nothing was enqueued). Fix: save it as UTF-8 (an editor\'s Save As → Encoding: UTF-8)\n');
   });
 
+  it('send-batch given a workbook named .csv is told to save it as CSV (it reads no workbooks), not to give it as one', async () => {
+    const file = join(dir, 'batch-workbook.csv');
+    // A workbook's first bytes: a ZIP archive's local file header.
+    writeFileSync(file, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60, 1)]));
+    const refused = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--dry-run']);
+    expect(refused.code).toBe(2);
+    // It was told "give it as one: `--file list.xlsx`", which send-batch then read as JSON and refused again.
+    expect(refused.stderr).not.toContain('list.xlsx');
+    expect(refused.stderr).toBe('error: file: is a ZIP archive (an .xlsx workbook is one), not a text list (nothing was enqueued). Fix: send-batch reads CSV or JSON, not workbooks: save the list from Excel or WPS as "CSV UTF-8"\n');
+  });
+
   it('send-batch takes the request fields of a JSON file, refuses fields it does not know, and a flag that contradicts the file', async () => {
     const messages = [{ phone: '13800138020', signName: N.sign, templateParam: { name: 'A', order: '1' } }];
     const file = join(dir, 'batch-object.json');
