@@ -11,24 +11,18 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
-import { createChunkStore } from '../../src/queue/chunk-store.js';
-import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 import { readAlertState } from '../../src/metrics/alert-state.js';
-import { createCompletion } from '../../src/receipts/completion.js';
-import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 import { followPrimary } from '../support/replicated-redis.js';
+import { withdrawalSweep } from '../support/withdrawal-sweep.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -140,26 +134,8 @@ describe('sends withdrawn at enqueue in /metrics (SMSQ_DURABILITY=replicas, the 
     await s.catchUp();
     expect(await s.sample(held)).toBe(1);
 
-    const keys = createKeys(s.h.prefix);
-    const calls = createCallsQueue({ connection: s.h.redis, prefix: s.h.prefix });
-    const housekeeping = createHousekeepingQueue({ connection: s.h.redis, prefix: s.h.prefix });
-    closers.push(() => Promise.all([calls.close(), housekeeping.close()]).then(() => undefined));
-    const clock = createManualClock(withdrawnAt + GRACE_MS + 1000);
-    const sends = createSendStore({ redis: s.h.redis, keys, clock });
-    const followUps = createFollowUps({ calls, housekeeping, clock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
-    const sweep = createOrphanSweep({
-      redis: s.h.redis,
-      keys,
-      calls,
-      chunks: createChunkStore({ redis: s.h.redis, keys, clock }),
-      sends,
-      followUps,
-      completion: createCompletion({ sends, onEnded: (id) => followUps.callback(id) }),
-      clock,
-      logger: s.h.logger,
-      firstLookAfterMs: 50,
-      enqueueGraceMs: GRACE_MS,
-    });
+    const { sweep, close } = withdrawalSweep({ redis: s.h.redis, prefix: s.h.prefix, logger: s.h.logger, startAt: withdrawnAt + GRACE_MS + 1000, graceMs: GRACE_MS });
+    closers.push(close);
     expect((await sweep.run()).samples.withdrawnNotRetried).toEqual([sendId]);
     expect((await s.h.producer.getStatus(sendId)).send.state).toBe('cancelled');
     expect(await s.sample(held)).toBe(0);

@@ -16,23 +16,17 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
-import { createChunkStore } from '../../src/queue/chunk-store.js';
-import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { waitText } from '../../src/queue/send-wait.js';
 import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
-import { createCompletion } from '../../src/receipts/completion.js';
-import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { followPrimary } from '../support/replicated-redis.js';
+import { withdrawalSweep } from '../support/withdrawal-sweep.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -221,26 +215,8 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     await s.catchUp();
 
     // The sweep as a worker runs it, on a clock of its own.
-    const keys = createKeys(s.h.prefix);
-    const calls = createCallsQueue({ connection: s.h.redis, prefix: s.h.prefix });
-    const housekeeping = createHousekeepingQueue({ connection: s.h.redis, prefix: s.h.prefix });
-    closers.push(() => Promise.all([calls.close(), housekeeping.close()]).then(() => undefined));
-    const clock = createManualClock(withdrawnAt + GRACE_MS - 60_000);
-    const sends = createSendStore({ redis: s.h.redis, keys, clock });
-    const followUps = createFollowUps({ calls, housekeeping, clock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
-    const sweep = createOrphanSweep({
-      redis: s.h.redis,
-      keys,
-      calls,
-      chunks: createChunkStore({ redis: s.h.redis, keys, clock }),
-      sends,
-      followUps,
-      completion: createCompletion({ sends, onEnded: (id) => followUps.callback(id) }),
-      clock,
-      logger: s.h.logger,
-      firstLookAfterMs: 50,
-      enqueueGraceMs: GRACE_MS,
-    });
+    const { sweep, clock, close } = withdrawalSweep({ redis: s.h.redis, prefix: s.h.prefix, logger: s.h.logger, startAt: withdrawnAt + GRACE_MS - 60_000, graceMs: GRACE_MS });
+    closers.push(close);
 
     // Within the grace: a retry may still come.
     expect((await sweep.run()).found.withdrawnNotRetried).toBe(0);
