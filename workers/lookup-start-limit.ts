@@ -12,17 +12,25 @@
  * - A receipt look-up: only one receipt job per chunk exists at a time, each making the next, so
  *   nothing else looks the chunk up again. Left alone, its recipients stayed `accepted` until their
  *   receipt window ended and were expired, though Dysmsapi held their receipts. Made anew where
- *   the failed one stood (same look, recipient, date and page), unless the window ends first.
+ *   the failed one stood (same look, recipient, date and page), unless the window ends first, or
+ *   unless it had added its follow-up: a job that ran to its end at its last allowed start and
+ *   stalled before BullMQ marked it complete (its worker killed, its lock lost) goes back to wait
+ *   (maxStalledCount is high) and is failed at the next start, though its follow-up carries the
+ *   chain on. Made anew then, it began a second chain under `.rN` ids that never meet the first's,
+ *   and every later look of the chunk was made twice, each a call of the account's cap. Whether it
+ *   added one is checked here, on this rare path, not recorded by every look-up.
  */
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import { isUnsent, type ChunkStore } from '../src/queue/chunk-store.js';
+import { isUnsent, type ChunkRecord, type ChunkStore } from '../src/queue/chunk-store.js';
 import type { FollowUps } from '../src/queue/follow-ups.js';
 import type { ReceiptJobData, ReconcileJobData } from '../src/queue/job-schemas.js';
 import { rankingKind } from '../src/queue/kinds.js';
 import { lookupRestartAt, lookupRestartDelayMs } from '../src/queue/lookup-restart.js';
-import { acceptedAtOf } from './receipt-processor.js';
+import type { ReceiptPolicies } from '../src/queue/receipt-policy.js';
+import type { RecipientStore } from '../src/receipts/recipient-store.js';
+import { acceptedAtOf, receiptFollowUpIds } from './receipt-processor.js';
 
 /**
  * Whether BullMQ failed `job` for good for its starts, not for what it did: failed at a start past
@@ -40,6 +48,13 @@ export interface LookupRestartDeps {
   followUps: FollowUps;
   clock: Clock;
   logger: Logger;
+}
+
+/** What a receipt look-up made anew needs besides: what tells whether the failed one added its follow-up. */
+export interface ReceiptRestartDeps extends LookupRestartDeps {
+  recipients: RecipientStore;
+  policies: ReceiptPolicies;
+  calls: Pick<Queue, 'getJob'>;
 }
 
 const FAILED = 'look-up job failed at its start limit (BullMQ maxStartedAttempts: the account kept throttling, or was blocked)';
@@ -67,12 +82,22 @@ export async function reconcileAnew(deps: LookupRestartDeps, data: ReconcileJobD
 /**
  * Schedules the receipt look-up of `data` anew, where it stood, unless the chunk's receipt window
  * ends before its back-off does: then those still without a receipt expire when it ends, as when
- * the schedule's looks run out. A chunk no longer accepted needs none; the new job decides as every
- * receipt look-up does (recipients with a final receipt are passed over).
+ * the schedule's looks run out. A chunk no longer accepted needs none, nor one whose failed job had
+ * added its follow-up (any job it could have added exists, in any state: the chain went on from
+ * it); the new job decides as every receipt look-up does (recipients with a final receipt are
+ * passed over).
  */
-export async function lookUpReceiptsAnew(deps: LookupRestartDeps, data: ReceiptJobData): Promise<void> {
+export async function lookUpReceiptsAnew(deps: ReceiptRestartDeps, data: ReceiptJobData): Promise<void> {
   const chunk = await deps.chunks.get(data.chunkId);
   if (!chunk || chunk.state !== 'accepted') return;
+  const successor = await existingFollowUp(deps, chunk, data);
+  if (successor !== undefined) {
+    deps.logger.warn(
+      { sendId: data.sendId, chunkId: data.chunkId, look: data.look, cursor: data.cursor, successor },
+      `${FAILED_AFTER_FOLLOW_UP} (${successor}): not made anew, the chunk's receipt look-ups go on from there`,
+    );
+    return;
+  }
   const restarts = (data.restarts ?? 0) + 1;
   const now = deps.clock.now();
   const windowEndsAt = deps.followUps.windowEndsAt(acceptedAtOf(chunk, now));
@@ -88,4 +113,13 @@ export async function lookUpReceiptsAnew(deps: LookupRestartDeps, data: ReceiptJ
   const delayMs = at - now;
   await deps.followUps.receipt({ ...data, restarts }, at);
   deps.logger.warn({ ...fields, delayMs }, `${FAILED}: its receipts are looked up again in ${Math.round(delayMs / 1000)} s, from where it stood`);
+}
+
+const FAILED_AFTER_FOLLOW_UP = 'receipt look-up job failed at its start limit (BullMQ maxStartedAttempts) after it had run and added the next look-up of its chunk, then stalled (its worker stopped, or its lock was lost)';
+
+/** The id of a job the failed receipt look-up of `data` added as its follow-up, if one exists. */
+async function existingFollowUp(deps: ReceiptRestartDeps, chunk: ChunkRecord, data: ReceiptJobData): Promise<string | undefined> {
+  const ids = await receiptFollowUpIds(deps.recipients, deps.policies, chunk, data);
+  const jobs = await Promise.all(ids.map((id) => deps.calls.getJob(id)));
+  return ids[jobs.findIndex((j) => j !== undefined)];
 }

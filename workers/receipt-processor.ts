@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
-import { ReceiptJobData } from '../src/queue/job-schemas.js';
+import { jobIds, ReceiptJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
 import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 import type { ChunkRecord } from '../src/queue/chunk-store.js';
@@ -115,6 +115,35 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
     await deps.followUps.receipt(after, deps.clock.now());
     return { outcome: 'looked-up', phoneIndex: next, status: applied.status === 'applied' ? state : 'known' };
   };
+}
+
+/**
+ * The ids of every job the receipt look-up of `data` could have added as its follow-up when it ran,
+ * by the branches of {@link createReceiptProcessor}: the next look; or, for a recipient `n` it could
+ * have looked up, the next page, the other date, or the recipient after. Which recipient it looked
+ * up is not kept: any from `data.cursor` that the policy looks up and that has a receipt now (it may
+ * have had none then: the look-up itself applies one), up to the first that still has none (the job
+ * stopped there at the latest, as receipts are only added). Unreadable chunk: the next look only (such
+ * a job added nothing).
+ */
+export async function receiptFollowUpIds(recipients: RecipientStore, policies: ReceiptPolicies, chunk: ChunkRecord, data: ReceiptJobData): Promise<string[]> {
+  const ids = [jobIds.receipt({ ...data, look: data.look + 1, cursor: 0, dateIndex: 0, page: 1 })];
+  if (!chunk.payload || !chunk.kind) return ids;
+  const policy = policies[chunk.kind];
+  const phones = chunk.payload.phones;
+  for (let i = data.cursor; i < phones.length; i += SCAN_BATCH) {
+    const slice = phones.slice(i, i + SCAN_BATCH);
+    const receipts = await recipients.getMany(data.sendId, slice);
+    for (let k = 0; k < slice.length; k++) {
+      if (!isLookedUp(policy, data.sendId, slice[k] as string)) continue;
+      const n = i + k;
+      ids.push(jobIds.receipt({ ...data, cursor: n, page: data.page + 1 }));
+      if (data.dateIndex < 1) ids.push(jobIds.receipt({ ...data, cursor: n, dateIndex: data.dateIndex + 1, page: 1 }));
+      ids.push(jobIds.receipt({ ...data, cursor: n + 1, dateIndex: 0, page: 1 }));
+      if (!receipts[k]) return ids;
+    }
+  }
+  return ids;
 }
 
 /**

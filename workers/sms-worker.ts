@@ -563,8 +563,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     }
     if (job.name === JOB.receipt) {
       const data = ReceiptJobData.safeParse(job.data);
-      // Failed for its starts: its chunk has no other receipt job (lookup-start-limit.ts).
-      if (data.success && failedAtStartLimit(job, maxStartedAttempts)) await lookUpReceiptsAnew({ chunks, followUps, clock, logger: log }, data.data);
+      // Failed for its starts: its chunk has no other receipt job, unless it had added its follow-up (lookup-start-limit.ts).
+      if (data.success && failedAtStartLimit(job, maxStartedAttempts)) {
+        await lookUpReceiptsAnew({ chunks, followUps, clock, logger: log, recipients, policies: receiptPolicies, calls: queue }, data.data);
+      }
     }
   }
 
