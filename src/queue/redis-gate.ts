@@ -52,7 +52,8 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     if (saysNotWhy(err)) return lastError && !saysNotWhy(lastError) ? reasonOf(lastError) : 'the connection was lost';
     return connectionReason(err);
   };
-  const reasonNow = () => (lastError ? reasonOf(lastError) : `connection ${redis.status}`);
+  // Without an error (Redis closed the link, and no reconnect has been refused yet): what the state says, in words.
+  const reasonNow = () => (lastError ? reasonOf(lastError) : redis.status === 'reconnecting' ? 'the connection was lost; reconnecting' : `connection ${redis.status}`);
 
   // One wait shared by every caller that arrives while the first connect is under way: a burst
   // of requests at start-up adds three listeners, not three per request (Node warns of a leak at 10).
