@@ -7,7 +7,7 @@ import { readError } from './recipient-file-errors.js';
 import { looksLikeNumber, namesPhoneColumn } from './recipient-header.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ValidationError } from '../src/errors.js';
-import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable } from './text-encoding.js';
+import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable, type TextReading } from './text-encoding.js';
 
 export { PHONE_COLUMNS } from './recipient-header.js';
 
@@ -19,6 +19,8 @@ export interface RecipientFileOptions {
   encoding?: FileEncoding;
   /** How messages name the file: `file` (default), `(body)`. */
   field?: string;
+  /** The name of a caller that takes no workbooks (`send-batch`): a workbook is told to be saved as CSV, not given as one. */
+  textOnlyReader?: string;
 }
 
 /** Bytes read at a time from a file. */
@@ -56,7 +58,7 @@ const MAX_LINE_SHOWN = MAX_LINE_CHARS.toLocaleString('en-US');
 export function readRecipientsCsv(source: string | Buffer | Readable, opts: RecipientFileOptions = {}): CsvRecipients {
   const field = opts.field ?? 'file';
   const rows = new RecipientRows(field);
-  const chunks = csvRowChunks(source, opts.encoding, field, rows);
+  const chunks = csvRowChunks(source, { named: opts.encoding, field, textOnlyReader: opts.textOnlyReader }, rows);
   async function* each(): AsyncGenerator<CampaignRecipient> {
     for await (const chunk of chunks) yield* chunk;
   }
@@ -64,8 +66,9 @@ export function readRecipientsCsv(source: string | Buffer | Readable, opts: Reci
 }
 
 /** The rows of each chunk read from `source`, parsed when the chunk is asked for. */
-async function* csvRowChunks(source: string | Buffer | Readable, named: FileEncoding | undefined, field: string, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
-  const { input, encoding } = await openText(source, named, field);
+async function* csvRowChunks(source: string | Buffer | Readable, reading: TextReading, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
+  const { field } = reading;
+  const { input, encoding } = await openText(source, reading);
   const decoder = createTextDecoder(encoding);
   const records = new CsvRecords(field, rows);
   try {
@@ -81,11 +84,12 @@ async function* csvRowChunks(source: string | Buffer | Readable, named: FileEnco
 }
 
 /** The bytes of `source` and their encoding (checked whole for a file or a buffer). */
-async function openText(source: string | Buffer | Readable, named: FileEncoding | undefined, field: string): Promise<{ input: AsyncIterable<Buffer>; encoding: FileEncoding }> {
+async function openText(source: string | Buffer | Readable, reading: TextReading): Promise<{ input: AsyncIterable<Buffer>; encoding: FileEncoding }> {
+  const { field } = reading;
   if (typeof source === 'string') {
     const file: Rereadable = () => createReadStream(source, { highWaterMark: READ_SIZE });
     try {
-      const encoding = await settleEncoding(file, named, field);
+      const encoding = await settleEncoding(file, reading);
       return { input: file(), encoding };
     } catch (err) {
       throw readError(err, source, field);
@@ -93,7 +97,7 @@ async function openText(source: string | Buffer | Readable, named: FileEncoding 
   }
   if (Buffer.isBuffer(source)) {
     const whole: Rereadable = () => pieces(source);
-    const encoding = await settleEncoding(whole, named, field);
+    const encoding = await settleEncoding(whole, reading);
     return { input: whole(), encoding };
   }
   // A stream is read once: its encoding is judged from its first chunk (and more, until a BOM can
@@ -113,7 +117,7 @@ async function openText(source: string | Buffer | Readable, named: FileEncoding 
     headBytes += chunk.length;
   }
   const head = Buffer.concat(taken);
-  const encoding = await settleEncoding(() => pieces(head), named, field, !ended);
+  const encoding = await settleEncoding(() => pieces(head), reading, !ended);
   async function* rest(): AsyncGenerator<Buffer> {
     try {
       if (head.length > 0) yield head;

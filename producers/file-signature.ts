@@ -38,21 +38,16 @@ export function beginsWith(head: Uint8Array, bytes: readonly number[]): boolean 
   return bytes.length <= head.length && bytes.every((b, i) => head[i] === b);
 }
 
-/** What `head` (the first bytes of a file) is, when its leading bytes name a kind of file that is not text. */
-export function notTextSignature(head: Uint8Array): NotText | undefined {
-  const found = SIGNATURES.find((s) => beginsWith(head, s.bytes));
-  return found && { what: found.what, fix: found.fix };
-}
-
 /**
- * A workbook (a ZIP archive) where a reader that takes no workbooks expects text (`send-batch`'s
- * CSV): what it is, and the fix that reader can follow. The common fix names the workbook reader
- * of campaigns, which such a caller does not have.
+ * What `head` (the first bytes of a file) is, when its leading bytes name a kind of file that is not
+ * text. `textOnlyReader`: the name of a reader that takes no workbooks (`send-batch`'s CSV), which
+ * cannot follow the fix that names the workbook reader of campaigns.
  */
-export function workbookWhereTextOnly(head: Uint8Array, reader: string): NotText | undefined {
+export function notTextSignature(head: Uint8Array, textOnlyReader?: string): NotText | undefined {
   const found = SIGNATURES.find((s) => beginsWith(head, s.bytes));
-  if (found?.fix !== XLSX_FIX) return undefined;
-  return { what: found.what, fix: `${reader} reads CSV or JSON, not workbooks: save the list from Excel or WPS as "CSV UTF-8"` };
+  if (!found) return undefined;
+  if (textOnlyReader !== undefined && found.fix === XLSX_FIX) return { what: found.what, fix: `${textOnlyReader} reads CSV or JSON, not workbooks: save the list from Excel or WPS as "CSV UTF-8"` };
+  return { what: found.what, fix: found.fix };
 }
 
 /** Share of a head's NUL bytes that must fall on one side for it to be read as UTF-16. */

@@ -184,14 +184,23 @@ function countChar(text: string, ch: string, before: number): number {
  * is UTF-8 and refused at its first line that is not; mostly GBK (or named GBK), at its first UTF-8
  * line, unless they are as few as GBK text reads as UTF-8 by chance ({@link CHANCE_UTF8_LINES}).
  */
-export async function settleEncoding(source: Rereadable, named: FileEncoding | undefined, field: string, partial = false): Promise<FileEncoding> {
+export interface TextReading {
+  /** The encoding the caller named; undefined: recognised from the bytes. */
+  named: FileEncoding | undefined;
+  /** How messages name the file. */
+  field: string;
+  /** The name of a reader that takes no workbooks (see notTextSignature). */
+  textOnlyReader?: string | undefined;
+}
+
+export async function settleEncoding(source: Rereadable, { named, field, textOnlyReader }: TextReading, partial = false): Promise<FileEncoding> {
   let head: Buffer | undefined;
   for await (const chunk of source()) {
     head = chunk;
     break;
   }
   if (head === undefined || head.length === 0) return named ?? 'utf-8';
-  const notText = notTextSignature(head);
+  const notText = notTextSignature(head, textOnlyReader);
   if (notText !== undefined) {
     throw new ValidationError([{ field, message: `is ${notText.what}, not a text list (nothing was enqueued). Fix: ${notText.fix}` }]);
   }

@@ -2,9 +2,7 @@
 import type { Command } from 'commander';
 import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
-import { open } from 'node:fs/promises';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
-import { workbookWhereTextOnly } from '../../producers/file-signature.js';
 import { SendBatchRequest } from '../../producers/schemas.js';
 import { firstRepeatedKey } from '../../src/duplicate-keys.js';
 import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.js';
@@ -91,28 +89,13 @@ interface CsvColumns {
   extendCodeColumn?: string;
 }
 
-/** The first bytes of a file (fewer when it is shorter; none when it cannot be opened: the reader then says why). */
-async function headOf(path: string, length: number): Promise<Uint8Array> {
-  const file = await open(path, 'r').catch(() => undefined);
-  if (!file) return new Uint8Array(0);
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
-
 async function readMessagesFile(path: string): Promise<ReadMessages> {
   if (path.toLowerCase().endsWith('.csv')) {
-    // A workbook saved under a .csv name: the CSV reader's fix (give it as a workbook) is one this command cannot take.
-    const workbook = workbookWhereTextOnly(await headOf(path, 8), 'send-batch');
-    if (workbook) throw new ValidationError([{ field: 'file', message: `is ${workbook.what}, not a text list (nothing was enqueued). Fix: ${workbook.fix}` }]);
     const messages = [];
     const lines: number[] = [];
     let signColumn = 'sign';
     let extendCodeColumn: string | undefined;
-    for await (const row of readRecipientsCsv(path)) {
+    for await (const row of readRecipientsCsv(path, { textOnlyReader: 'send-batch' })) {
       if (row.error) throw new ValidationError([{ field: `file:${row.line ?? 1}`, message: `line ${row.line ?? 1}: ${row.error}` }]);
       const params = { ...(row.params ?? {}) };
       const signKey = Object.keys(params).find((k) => SIGN_COLUMNS.includes(k.toLowerCase()));
