@@ -21,8 +21,9 @@ import { createLogger } from '../../src/logger.js';
 import { clientCommandTimeoutMs, createRedisConnection, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from '../../src/queue/connection.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
-import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
+import { startSentinelDeployment, type SentinelDeployment } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
+import { replicationField } from '../support/replicated-redis.js';
 
 const logger = createLogger({ level: 'silent' });
 const DURABILITY = { mode: 'replicas', replicas: 1, timeoutMs: 300 } as const satisfies DurabilityOptions;
@@ -31,16 +32,6 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function replicationField(node: RedisNode, field: string): Promise<number> {
-  const admin = node.admin();
-  try {
-    const value = new RegExp(`^${field}:(-?\\d+)`, 'm').exec(await admin.info('replication'))?.[1];
-    if (value === undefined) throw new Error(`no ${field} in INFO replication of port ${node.port}`);
-    return Number(value);
-  } finally {
-    admin.disconnect();
-  }
-}
 
 const phonesFrom = (first: number, count: number) => Array.from({ length: count }, (_, i) => String(first + i));
 

@@ -12,6 +12,7 @@ import { deleteKeys } from '../support/redis.js';
 import { startClusterDeployment, startSentinelDeployment, type ClusterDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
 import { workerProcesses } from '../support/worker-processes.js';
+import { replicationField } from '../support/replicated-redis.js';
 
 const harnesses: Harness[] = [];
 const processes = workerProcesses();
@@ -195,17 +196,6 @@ describe('Redis Sentinel failover', () => {
   }, 60_000);
 });
 
-/** A field of a node's INFO replication, read straight from the server. */
-async function replicationField(node: RedisNode, field: string): Promise<number> {
-  const admin = node.admin();
-  try {
-    const value = new RegExp(`^${field}:(-?\\d+)`, 'm').exec(await admin.info('replication'))?.[1];
-    if (value === undefined) throw new Error(`no ${field} in INFO replication of port ${node.port}`);
-    return Number(value);
-  } finally {
-    admin.disconnect();
-  }
-}
 
 /**
  * Kills the primary while its replication stream is held in its proxy (the replica lags for real:

@@ -9,7 +9,6 @@
  * Before, nothing in `/metrics` said a send was held: an operator learned of a failing durability
  * setting from callers, or from the sweep's log line ten minutes later.
  */
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -21,7 +20,7 @@ import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
-import { followPrimary } from '../support/replicated-redis.js';
+import { followPrimary, replicationField } from '../support/replicated-redis.js';
 import { withdrawalSweep } from '../support/withdrawal-sweep.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
@@ -58,14 +57,7 @@ async function setup(label: string): Promise<Setup> {
   closers.push(() => h.close());
   const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, insecure: true });
   closers.push(() => app.close());
-  const offset = async (url: string) => {
-    const admin = new Redis(url);
-    try {
-      return Number(/master_repl_offset:(\d+)/.exec(await admin.info('replication'))?.[1]);
-    } finally {
-      admin.disconnect();
-    }
-  };
+  const offset = (url: string) => replicationField(url, 'master_repl_offset');
   return {
     h,
     app,

@@ -25,7 +25,7 @@ import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
-import { followPrimary } from '../support/replicated-redis.js';
+import { followPrimary, replicationField } from '../support/replicated-redis.js';
 import { withdrawalSweep } from '../support/withdrawal-sweep.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
@@ -80,14 +80,7 @@ async function setup(label: string, durability: DurabilityOptions = DURABILITY):
       headers: { authorization: `Bearer ${API_TOKEN}`, 'idempotency-key': key },
       payload: { phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '4711' }, kind: 'verification' },
     }) as Promise<Answer>;
-  const offset = async (url: string) => {
-    const admin = new Redis(url);
-    try {
-      return Number(/master_repl_offset:(\d+)/.exec(await admin.info('replication'))?.[1]);
-    } finally {
-      admin.disconnect();
-    }
-  };
+  const offset = (url: string) => replicationField(url, 'master_repl_offset');
   const sent = (phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
   // The whole pipeline once, the replica following.
   expect((await post('13848100000', `${label}-warm`)).statusCode).toBe(202);

@@ -3,6 +3,18 @@ import { Redis } from 'ioredis';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { waitFor } from './wait.js';
 
+/** A numeric field of a server's INFO replication (`master_repl_offset`, ...), read straight from it on a connection of its own. */
+export async function replicationField(server: { admin(): Redis; port: number } | string, field: string): Promise<number> {
+  const admin = typeof server === 'string' ? new Redis(server) : server.admin();
+  try {
+    const value = new RegExp(`^${field}:(-?\\d+)`, 'm').exec(await admin.info('replication'))?.[1];
+    if (value === undefined) throw new Error(`no ${field} in INFO replication of ${typeof server === 'string' ? server : `port ${server.port}`}`);
+    return Number(value);
+  } finally {
+    admin.disconnect();
+  }
+}
+
 /** A private primary with one replica in sync, for the WAIT and WAITAOF tests. */
 export interface ReplicatedRedis {
   primary: PrivateRedis;
