@@ -190,6 +190,21 @@ export const SendStatusSchema = z
             description:
               'Recipients are left to send (or in doubt, waiting for their look-up) and every live worker backs off from an SMS_ENDPOINT it cannot reach (1 s doubling to 60 s): they take no job and put back what they took, counting no attempt; jobs wait, nothing is lost. They go on at the first answered call: fix SMS_ENDPOINT or the network',
           }),
+        z
+          .strictObject({
+            reason: z.literal('worker-setup-fault'),
+            workers: count.meta({ description: 'Live workers backing off (every live worker does)' }),
+            until: epochMs.meta({ description: 'When the first of their back-off steps ends (just past while it takes a job again)' }),
+            fault: z.string().meta({ description: '`RequestNotBuilt.Setup`: Node refused a header built from the worker\'s own setup (its AccessKey ID or STS token, its userAgent option)' }),
+            others: z
+              .array(z.strictObject({ fault: z.string(), endpoint: z.string() }))
+              .optional()
+              .meta({ description: 'Any other fault some of them meet, with the SMS_ENDPOINT host[:port] of an endpoint fault (empty otherwise)' }),
+          })
+          .meta({
+            description:
+              "Recipients are left to send (or in doubt, waiting for their look-up) and every live worker backs off (1 s doubling to 60 s) because its own setup cannot build a request: the AccessKey ID or STS token its credential provider returned holds a line break or another character no HTTP header can carry. They take no job and put back what they took, counting no attempt; jobs wait, nothing is lost. Each worker's log names the setting and its fix; they go on at the first answered call",
+          }),
         z.strictObject({
           reason: z.literal('throttled'),
           until: epochMs.meta({ description: 'When the latest pause of every worker ends (past once it has, while `times` throttle answers of the last minute still explain the wait)' }),

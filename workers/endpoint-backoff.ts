@@ -1,19 +1,24 @@
 /**
- * A worker whose call meets an endpoint fault it calls again after (a refused connection, a host
- * name that does not resolve: `retriedByWorkers`) backs off by itself: this process takes no job
- * for a while, doubling from `firstMs` to `maxMs` while the fault lasts, and as soon as one call is
- * answered it goes back to full speed. Other workers go on: their endpoint may answer (the fault may
- * be this host's: a local proxy restarting, a resolver down for a moment). Handled as throttling
- * it paused every worker of the deployment for 1 s per job it took; handled as an account error it
- * stopped every worker of every host for SMSQ_ACCOUNT_RECHECK_MS.
+ * A worker whose call meets a fault of its own that it calls again after (`retriedByWorkers`)
+ * backs off by itself: this process takes no job for a while, doubling from `firstMs` to `maxMs`
+ * while the fault lasts, and as soon as one call is answered it goes back to full speed. Other
+ * workers go on. The faults are of two kinds:
+ * - an endpoint it cannot reach (a refused connection, a host name that does not resolve): the
+ *   others' endpoint may answer (the fault may be this host's: a local proxy restarting, a resolver
+ *   down for a moment);
+ * - a request its own setup cannot build (RequestNotBuilt.Setup: the AccessKey ID or STS token its
+ *   credential provider returned holds a line break, its userAgent option): the others build theirs
+ *   from their own credentials.
+ * Handled as throttling it paused every worker of the deployment for 1 s per job it took; handled as
+ * an account error it stopped every worker of every host for SMSQ_ACCOUNT_RECHECK_MS.
  *
- * One warn line per back-off step (not per job put back), naming SMS_ENDPOINT and the fix; and one
- * word in Redis per step, taken back at the first answer (src/queue/endpoint-backoffs.ts), so that
- * status names the wait when every worker backs off.
+ * One warn line per back-off step (not per job put back), naming what to fix; and one word in Redis
+ * per step, taken back at the first answer (src/queue/endpoint-backoffs.ts), so that status names
+ * the wait when every worker backs off.
  */
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import { endpointFaultLine, retriedByWorkers } from '../src/sms/error-codes.js';
+import { endpointFaultLine, isWorkerSetupFault, retriedByWorkers } from '../src/sms/error-codes.js';
 import { SMS_CLIENT_METHODS } from '../src/sms/actions.js';
 import type { SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { EndpointBackoffAnnouncer } from '../src/queue/endpoint-backoffs.js';
@@ -33,12 +38,12 @@ export interface EndpointFault {
   code: string;
   message: string;
   action: string;
-  /** The endpoint's host[:port], when the call said where it went. */
+  /** The endpoint's host[:port], when the call said where it went (a fault to reach it). */
   endpoint?: string;
 }
 
 export interface EndpointBackoff {
-  /** A call met an endpoint fault: this process stops taking jobs for the next step, unless it already is. */
+  /** A call met a fault of this worker's own (`retriedByWorkers`): this process stops taking jobs for the next step, unless it already is. */
   fault(error: EndpointFault): void;
   /** A call was answered (whatever the answer): the back-off starts over at `firstMs`. */
   answered(): void;
@@ -62,6 +67,8 @@ export function createEndpointBackoff(options: EndpointBackoffOptions): Endpoint
   let step = 0;
   /** When the first fault of this outage was met; undefined while calls are answered. */
   let since: number | undefined;
+  /** The code of the last fault met, for the words of the answer that ends it. */
+  let lastFault: EndpointFault | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -73,11 +80,16 @@ export function createEndpointBackoff(options: EndpointBackoffOptions): Endpoint
       step++;
       const pauseMs = nextMs;
       nextMs = Math.min(nextMs * 2, maxMs);
+      const setup = isWorkerSetupFault(error);
+      lastFault = error;
       options.logger.warn(
         { code: error.code, pauseMs, step, faultForMs: now - since },
-        `${endpointFaultLine(error, 'nothing was sent')}. ` +
+        // The setup fault's message says what was not sent and names the setting and its fix.
+        `${setup ? error.message : endpointFaultLine(error, 'nothing was sent')}. ` +
           `This worker takes no job for ${formatMs(pauseMs)} (back-off step ${step}, doubling up to ${formatMs(maxMs)}, back to full speed once a call is answered) and puts back what it took, counting no attempt; other workers go on. ` +
-          'Met by this host alone and for moments, it is its blip (a local proxy restarting, a resolver down); met by every worker or for minutes, it is a setup fault to fix',
+          (setup
+            ? "It is this worker's own setup, and lasts until it is fixed here: workers whose credential is good send meanwhile"
+            : 'Met by this host alone and for moments, it is its blip (a local proxy restarting, a resolver down); met by every worker or for minutes, it is a setup fault to fix'),
       );
       void options.announcer?.say({ fault: error.code, endpoint: error.endpoint, until: now + pauseMs });
       void options.intake.hold('endpoint-backoff').catch(() => {});
@@ -89,8 +101,10 @@ export function createEndpointBackoff(options: EndpointBackoffOptions): Endpoint
     },
     answered() {
       if (since === undefined) return;
-      options.logger.info({ steps: step, faultForMs: options.clock.now() - since }, `SMS_ENDPOINT answers again after ${step} back-off step${step === 1 ? '' : 's'}: this worker takes jobs at full speed`);
+      const what = lastFault !== undefined && isWorkerSetupFault(lastFault) ? "this worker's requests are built and answered again" : 'SMS_ENDPOINT answers again';
+      options.logger.info({ steps: step, faultForMs: options.clock.now() - since }, `${what} after ${step} back-off step${step === 1 ? '' : 's'}: this worker takes jobs at full speed`);
       since = undefined;
+      lastFault = undefined;
       step = 0;
       nextMs = firstMs;
       void options.announcer?.takeBack();

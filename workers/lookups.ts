@@ -27,8 +27,9 @@ export function lookupAdopts(state: ChunkState): boolean {
 
 /**
  * What a look-up job (reconcile, receipt) does when QuerySendDetails fails. It always throws:
- * an endpoint this worker cannot reach → the job goes back uncounted, and this worker backs off by
- * itself (DelayedError; endpoint-backoff.ts); throttled → every worker slows down and the job runs
+ * an endpoint this worker cannot reach, or a request its own setup cannot build (`retriedByWorkers`)
+ * → the job goes back uncounted, and this worker backs off by itself (DelayedError;
+ * endpoint-backoff.ts), as a send does; throttled → every worker slows down and the job runs
  * again (RateLimitError); account → sending
  * stops for every worker and the job is kept (DelayedError); anything else → an ordinary failure,
  * retried with the job's back-off. A look-up is read-only, so retrying it is always safe.
@@ -39,7 +40,7 @@ export async function failLookup(
   token: string | undefined,
   deps: PauseDeps & { redis: RedisConnection },
 ): Promise<never> {
-  // This worker could not reach its endpoint: put back for any worker that can; this one backs off by itself.
+  // A fault of this worker's own: put back for any worker without it; this one backs off by itself.
   if (retriedByWorkers(e)) return putBackUncounted(deps.redis, job, token);
   if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
   if (e.errorClass === 'account') return blockAccount(deps, job, token, e.code, e.message);

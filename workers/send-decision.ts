@@ -11,8 +11,11 @@ export type SendDecision =
   | { type: 'block-account'; code: string; message: string }
   | { type: 'flow-control'; code: string; message: string }
   | { type: 'throttle'; code: string; retryAfterMs: number }
-  /** This worker could not reach its endpoint (nothing was written): it backs off by itself (endpoint-backoff.ts). */
-  | { type: 'endpoint-fault'; code: string; message: string }
+  /**
+   * A fault of this worker's own (nothing was written): its endpoint out of reach, or its setup
+   * unable to build a request. It backs off by itself (endpoint-backoff.ts); the others go on.
+   */
+  | { type: 'back-off'; code: string; message: string }
   | { type: 'unknown'; code: string; message: string };
 
 /** Default pause when a throttle answer does not say how long to wait. */
@@ -32,7 +35,7 @@ export function decideSend(outcome: SmsOutcome<SendResponse>): SendDecision {
   const e = outcome.error;
   // Told as a setup fault, but it may have come after the request was written: looked up first.
   if (e.mayFollowRequest) return { type: 'unknown', code: e.code, message: e.message };
-  if (retriedByWorkers(e)) return { type: 'endpoint-fault', code: e.code, message: e.message };
+  if (retriedByWorkers(e)) return { type: 'back-off', code: e.code, message: e.message };
   // Failed before a byte was written: no look-up is owed, and resending would only fail again.
   if (e.code === REQUEST_NOT_BUILT) return { type: 'not-built', code: e.code, message: e.message };
   if (e.errorClass === 'throttled') {

@@ -360,9 +360,10 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs);
         else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
         return pauseEveryWorker(deps, decision.retryAfterMs);
-      case 'endpoint-fault':
-        // Not sent (no connection was made): the chunk goes back and the job too, for any worker
-        // whose endpoint answers; this one backs off by itself (the client told endpoint-backoff.ts).
+      case 'back-off':
+        // Not sent (no connection was made, or no request built): the chunk goes back and the job
+        // too, for any worker whose endpoint answers and whose setup is sound; this one backs off
+        // by itself (the client told endpoint-backoff.ts).
         await settle('answer-not-sent', { code: decision.code });
         return putBackUncounted(deps.redis, job, token);
       case 'flow-control': {

@@ -11,7 +11,7 @@ import { workerText, type AccountBlock, type BlockingWorker } from './account-bl
 import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
 import type { DurabilityHolds } from './durability-holds.js';
 import type { EndpointBackoffs } from './endpoint-backoffs.js';
-import { lookupCode, setupFixTail } from '../sms/error-codes.js';
+import { isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
 import { isWithdrawn } from './withdrawal.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
@@ -50,6 +50,15 @@ export type SendWait =
    * back-off steps ends (ms; just past while it takes a job again).
    */
   | { reason: 'endpoint-unreachable'; workers: number; until: number; fault: string; endpoint: string; others?: { fault: string; endpoint: string }[] }
+  /**
+   * Every live worker backs off because its own setup cannot build a request (RequestNotBuilt.Setup:
+   * the AccessKey ID or STS token its credential provider returned, or its userAgent option, holds
+   * a character no HTTP header can carry; workers/endpoint-backoff.ts): `workers` of them take no
+   * job, and put back what they took, counting no attempt. `fault`: the code most of them meet;
+   * `others`: any other fault some meet (an endpoint's with its host[:port], '' for none). `until`:
+   * when the first of their back-off steps ends. Each worker's log names the setting and its fix.
+   */
+  | { reason: 'worker-setup-fault'; workers: number; until: number; fault: string; others?: { fault: string; endpoint: string }[] }
   /**
    * Dysmsapi throttled the account: every worker waits until `until` (ms), or, once that pause is
    * over, `times` throttle answers in the last minute say it may come again (`until` then past).
@@ -136,10 +145,14 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     // worker, unknown ones for their look-up, and a `sending` one is a call to that endpoint, put
     // back in a moment (said as a wait too, or status would flicker at every back-off step). Not
     // without a worker: then `no-worker` says it.
+    // Every worker backing off from its own setup (a credential that cannot go into a header) holds
+    // the send the same way: named by the fault most of them meet.
     const backoffs = facts.endpointBackoffs;
     if (backoffs && facts.workers !== 0) {
       const { until, fault, endpoint, others } = backoffs;
-      return { reason: 'endpoint-unreachable', workers: backoffs.workerIds.length, until, fault, endpoint, ...(others.length ? { others: others.map((o) => ({ ...o })) } : {}) };
+      const rest = others.length ? { others: others.map((o) => ({ ...o })) } : {};
+      if (isWorkerSetupFault({ code: fault })) return { reason: 'worker-setup-fault', workers: backoffs.workerIds.length, until, fault, ...rest };
+      return { reason: 'endpoint-unreachable', workers: backoffs.workerIds.length, until, fault, endpoint, ...rest };
     }
     const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
     if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil, ...times };
@@ -244,6 +257,8 @@ export function waitText(wait: SendWait): string {
       return `${wait.workers === 1 ? '1 worker makes' : `${wait.workers} workers make`} no new call until Redis keeps the durability mode again (jobs wait, nothing is lost): ${wait.refusals.join(' / ')}`;
     case 'endpoint-unreachable':
       return endpointWaitText(wait);
+    case 'worker-setup-fault':
+      return setupWaitText(wait);
     case 'throttled':
       if (!wait.times) return `throttled by Dysmsapi: every worker waits until ${formatTime(wait.until)}`;
       return (
@@ -255,14 +270,36 @@ export function waitText(wait: SendWait): string {
   }
 }
 
-function endpointWaitText(wait: Extract<SendWait, { reason: 'endpoint-unreachable' }>): string {
-  const at = (endpoint: string) => (endpoint ? `SMS_ENDPOINT=${endpoint}` : 'SMS_ENDPOINT');
-  const also = wait.others?.length ? `; some meet ${wait.others.map((o) => `${o.fault} at ${at(o.endpoint)}`).join(', ')}` : '';
-  const one = wait.workers === 1;
+const endpointAt = (endpoint: string) => (endpoint ? `SMS_ENDPOINT=${endpoint}` : 'SMS_ENDPOINT');
+
+/** The other faults some of the workers meet: `; some meet ConnectionRefused at SMS_ENDPOINT=...`, or ''. */
+function othersText(others: { fault: string; endpoint: string }[] | undefined): string {
+  if (!others?.length) return '';
+  return `; some meet ${others.map((o) => (isWorkerSetupFault({ code: o.fault }) ? o.fault : `${o.fault} at ${endpointAt(o.endpoint)}`)).join(', ')}`;
+}
+
+/** What the backing-off workers do meanwhile, in one clause after the colon. */
+function backingOffText(workers: number, until: number): string {
+  const one = workers === 1;
   return (
-    `${one ? '1 worker cannot reach' : `none of the ${wait.workers} workers reaches`} ${at(wait.endpoint)} (${wait.fault}${also}): ` +
-    `${one ? 'it takes' : 'they take'} no job until ${formatTime(wait.until)}, then ${one ? 'tries' : 'try'} again (backing off, doubling while it lasts), ` +
-    `and ${one ? 'puts back what it took' : 'put back what they took'} without counting an attempt: jobs wait, nothing is lost. Fix: ${endpointFix(wait.fault)}`
+    `${one ? 'it takes' : 'they take'} no job until ${formatTime(until)}, then ${one ? 'tries' : 'try'} again (backing off, doubling while it lasts), ` +
+    `and ${one ? 'puts back what it took' : 'put back what they took'} without counting an attempt: jobs wait, nothing is lost`
+  );
+}
+
+function endpointWaitText(wait: Extract<SendWait, { reason: 'endpoint-unreachable' }>): string {
+  const who = wait.workers === 1 ? '1 worker cannot reach' : `none of the ${wait.workers} workers reaches`;
+  return `${who} ${endpointAt(wait.endpoint)} (${wait.fault}${othersText(wait.others)}): ${backingOffText(wait.workers, wait.until)}. Fix: ${endpointFix(wait.fault)}`;
+}
+
+function setupWaitText(wait: Extract<SendWait, { reason: 'worker-setup-fault' }>): string {
+  const one = wait.workers === 1;
+  const who = one ? '1 worker cannot' : `none of the ${wait.workers} workers can`;
+  // Status has the code, not the message: the worker's warn line names the setting.
+  return (
+    `${who} build a request from its own setup (${wait.fault}${othersText(wait.others)}): ${backingOffText(wait.workers, wait.until)}. ` +
+    `Fix: correct the setting ${one ? 'its' : 'their'} log names at each back-off step (code ${wait.fault}): the AccessKey ID or STS token its credential provider returns ` +
+    "(ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_SECURITY_TOKEN, a credentials profile) or the client's userAgent option, then restart it"
   );
 }
 

@@ -102,7 +102,7 @@ const CREDENTIAL_PARTS = [
 /**
  * The credential's text, by the check the environment's AccessKey passes (credential-text.ts): the SDK
  * takes any string and fails on a bad one only at the first call, where the worker reads it as its
- * setup's fault and blocks the account. The value is never quoted.
+ * setup's fault and backs off, sending nothing until it is fixed. The value is never quoted.
  */
 function checkAccessKey(c: Extract<SmsCredential, { kind: 'access-key' }>): void {
   for (const [part, what] of CREDENTIAL_PARTS) {

@@ -3,7 +3,7 @@
  * it. The SDK sends it as it is (its default chain reads the variable untrimmed; createSmsClient
  * takes the caller's string), and one stray character fails every call, but only at call time: a
  * line break or a character beyond Latin-1 in the ID or the token makes Node refuse the header before
- * the request leaves (RequestNotBuilt.Setup, which blocks the account); in the secret, or quotes and
+ * the request leaves (RequestNotBuilt.Setup: that worker backs off, sending nothing, until it is fixed); in the secret, or quotes and
  * spaces anywhere, Dysmsapi answers SignatureDoesNotMatch or InvalidAccessKeyId. Alibaba's keys and
  * tokens are printable ASCII, so nothing else can be right.
  *

@@ -25,17 +25,33 @@ export type ErrorClass =
   /** Outcome unknown: never resend blindly, look the attempt up first. */
   | 'unknown';
 
+/** A value of the send cannot be put into a request: its recipients fail (workers/send-decision.ts). */
+export const REQUEST_NOT_BUILT = 'RequestNotBuilt';
 /**
- * Endpoint faults a worker backs off from by itself (workers/endpoint-backoff.ts) rather than block
- * the account or pause the queue: a refusal or a failed name look-up met by a worker may be its own
- * host's blip (a local proxy restarting, a resolver down for a moment). The account block is
- * account-wide: it stopped every worker of the deployment, on every host, for
- * SMSQ_ACCOUNT_RECHECK_MS; handled as throttling, every job such a worker took paused every worker
- * of the deployment for 1 s and counted towards BullMQ's maxStartedAttempts. Nothing was
- * written (no connection was made), so calling again is safe; the door still refuses them, with a
- * person there to fix SMS_ENDPOINT. A TLS failure is not a blip and still blocks.
+ * The worker's own setup (its AccessKey ID or STS token, its userAgent option) makes every request
+ * fail to build: that worker backs off by itself (RETRIED_BY_WORKERS), the others go on.
  */
-const RETRIED_BY_WORKERS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound']);
+export const REQUEST_NOT_BUILT_SETUP = 'RequestNotBuilt.Setup';
+
+/**
+ * Faults of one worker's own that it backs off from by itself (workers/endpoint-backoff.ts) rather
+ * than block the account or pause the queue. The account block is account-wide: it stopped every
+ * worker of the deployment, on every host, for SMSQ_ACCOUNT_RECHECK_MS; handled as throttling,
+ * every job such a worker took paused every worker of the deployment for 1 s and counted towards
+ * BullMQ's maxStartedAttempts. Nothing was written either way, so calling again is safe.
+ * - An endpoint this worker cannot reach (a refused connection, a name that does not resolve): it may
+ *   be its own host's blip (a local proxy restarting, a resolver down for a moment). The door still
+ *   refuses them, with a person there to fix SMS_ENDPOINT. A TLS failure is not a blip and still blocks.
+ * - A request this worker's setup cannot build (RequestNotBuilt.Setup: Node refused a header value
+ *   from its credential or options): it lasts until fixed, but on this worker only, which built the
+ *   header from what its own credential provider returned; the other workers' calls are fine.
+ */
+const RETRIED_BY_WORKERS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', REQUEST_NOT_BUILT_SETUP]);
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1) as string}`;
+}
 
 /**
  * What a worker does with each class, in words for people: docs/errors.md renders it beside the
@@ -46,7 +62,7 @@ export const ERROR_CLASS_HANDLING: Readonly<Record<ErrorClass, string>> = Object
   permanent: 'those recipients fail with the code; never retried',
   sign_template: 'the whole send fails early (its later chunks fail without a call); fix the console (`smsq signs`, `smsq templates`)',
   account:
-    `nothing was sent: every worker stops (the queue is paused), every job is kept, one loud \`ACCOUNT BLOCKED\` log line; \`smsq resume\` after the fix, or by itself after \`SMSQ_ACCOUNT_RECHECK_MS\`. Except ${[...RETRIED_BY_WORKERS].map((name) => `\`${name}\``).join(' and ')}: that worker puts the job back (not counted against \`maxStartedAttempts\`) and stops taking jobs itself, 1 s doubling to 60 s, back to full speed at its first answered call; other workers go on, the queue is neither paused nor rate-limited (its own host's blip must not stop or slow every worker of the account)`,
+    `nothing was sent: every worker stops (the queue is paused), every job is kept, one loud \`ACCOUNT BLOCKED\` log line; \`smsq resume\` after the fix, or by itself after \`SMSQ_ACCOUNT_RECHECK_MS\`. Except ${listed([...RETRIED_BY_WORKERS].map((name) => `\`${name}\``))}, faults of one worker's own (its endpoint out of reach, or its setup unable to build a request): that worker puts the job back (not counted against \`maxStartedAttempts\`) and stops taking jobs itself, 1 s doubling to 60 s, back to full speed at its first answered call, and logs the fix at each step; other workers go on, the queue is neither paused nor rate-limited (one worker's blip or setup must not stop or slow every worker of the account)`,
   flow_control:
     'a single-number chunk waits for the next window (China time: verification codes retry once after the minute; notifications after the minute, then the hour; marketing is not retried), then fails; a multi-number chunk is split into single-number chunks to find which number is limited',
   throttled:
@@ -90,13 +106,10 @@ const FIX_CONSOLE = 'Fail the whole send now; fix the signature or template in t
 const FIX_ACCOUNT = 'Nothing was sent: stop sending, keep every job, alert the operator; resume after the fix.';
 const FIX_THROTTLED = 'Nothing was accepted: slow the whole account down and retry later.';
 const FIX_WORKER_RETRIES = 'Nothing was sent: the door refuses the request; a worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again.';
+const FIX_WORKER_SETUP =
+  "Nothing was sent: that worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again; while every worker does, `smsq status` names it.";
 const FIX_UNKNOWN =
   'Outcome unknown, the message may have been accepted: never resend blindly; look the attempt up (QuerySendDetails by phone + SendDate, match OutId) and resend only what provably was not accepted.';
-
-/** A value of the send cannot be put into a request: its recipients fail (workers/send-decision.ts). */
-export const REQUEST_NOT_BUILT = 'RequestNotBuilt';
-/** The worker's own setup (its AccessKey ID, ...) makes every request fail to build: the account is blocked. */
-export const REQUEST_NOT_BUILT_SETUP = 'RequestNotBuilt.Setup';
 
 /**
  * The table, keyed by Alibaba's canonical spelling. Transport codes (`source: 'smsq'`) are smsq's own
@@ -356,7 +369,8 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   // A request that cannot be built fails in this process, before a byte of it is written
   // (request-build-fault.ts): nothing was sent, nothing is owed a look-up, and it fails the same
   // way every time. Pinned on a value of the send, its recipients fail; otherwise every call of
-  // this worker fails alike, and the account is blocked rather than every chunk failed in turn.
+  // this worker fails alike, and that worker backs off by itself (RETRIED_BY_WORKERS) rather than
+  // fail every chunk in turn, or block the account for workers whose setup is fine.
   [REQUEST_NOT_BUILT]: {
     errorClass: 'permanent',
     meaning:
@@ -369,10 +383,8 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   [REQUEST_NOT_BUILT_SETUP]: {
     errorClass: 'account',
     meaning:
-      "A request could not be built from this worker's own setup, not from a value of the send: Node refused a header value (the AccessKey ID or STS token holding a line break or another character a header cannot carry), or the request could not be encoded for a reason that is no value of the send; nothing was written, so nothing was sent, and every call fails the same way until it is fixed.",
-    action: accountAction(
-      "Correct what the message names on the worker that hit it (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_SECURITY_TOKEN, the credentials profile, the client's credential or userAgent option).",
-    ),
+      "A request could not be built from one worker's own setup, not from a value of the send: Node refused a header value (the AccessKey ID or STS token its credential provider returned holding a line break or another character a header cannot carry, or its userAgent option), or the request could not be encoded for a reason that is no value of the send; nothing was written, so nothing was sent, and every call of that worker fails the same way until it is fixed there. Other workers, built from their own credentials, are not affected.",
+    action: `Correct what the message names (a worker logs it at each back-off step), on the process that met it: its AccessKey ID or STS token (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_SECURITY_TOKEN, a credentials profile, its credential provider) or the client's userAgent option; restart it unless its provider hands out the corrected value by itself (a worker's first answered call ends its back-off). ${FIX_WORKER_SETUP}`,
     source: 'smsq',
   },
 
@@ -567,6 +579,11 @@ export function retriedByWorkers(error: { code: string }): boolean {
   return RETRIED_BY_WORKERS.has(error.code);
 }
 
+/** Whether a fault a worker backs off from is of its own setup (no request built), not of reaching its endpoint. */
+export function isWorkerSetupFault(error: { code: string }): boolean {
+  return error.code === REQUEST_NOT_BUILT_SETUP;
+}
+
 /** An `account` action: the fix, then what the workers do meanwhile. */
 export function accountAction(fix: string): string {
   return `${fix} ${FIX_ACCOUNT}`;
@@ -574,7 +591,7 @@ export function accountAction(fix: string): string {
 
 /** An `account` action without its last sentence, which tells the workers what to do: what a person fixes. */
 export function setupFix(action: string): string {
-  const workers = [FIX_ACCOUNT, FIX_WORKER_RETRIES].find((sentence) => action.endsWith(sentence));
+  const workers = [FIX_ACCOUNT, FIX_WORKER_RETRIES, FIX_WORKER_SETUP].find((sentence) => action.endsWith(sentence));
   return workers === undefined ? action : action.slice(0, -workers.length).trim();
 }
 

@@ -348,7 +348,7 @@ describe('a request that cannot be built fails before a byte is written, and say
 
 /**
  * Options that the SDK takes without a word and fails on only at the first call: a line break in the
- * AccessKey ID (ERR_INVALID_CHAR, RequestNotBuilt.Setup: the worker blocks the account), quotes or a
+ * AccessKey ID (ERR_INVALID_CHAR, RequestNotBuilt.Setup: the worker backs off, sending nothing), quotes or a
  * space (InvalidAccessKeyId, SignatureDoesNotMatch), a port no socket has (ERR_SOCKET_BAD_PORT, a
  * send of unknown outcome that never left), a timeout Node's timers cannot hold (every call timed
  * out after 1 ms, its outcome unknown). createSmsClient refuses them, naming the field and the fix.

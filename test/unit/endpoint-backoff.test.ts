@@ -50,6 +50,24 @@ describe('endpoint back-off', () => {
     expect(lines.at(-1)?.pauseMs).toBe(1000);
   });
 
+  it("a request this worker's setup cannot build: its message as it is (it names the setting and the fix), no SMS_ENDPOINT, no blip; its answer said as the worker's", () => {
+    vi.useFakeTimers();
+    const { calls, lines, backoff } = setup();
+    const message =
+      'SendSms not sent: the AccessKey ID (ALIBABA_CLOUD_ACCESS_KEY_ID, ...) holds a character an HTTP header cannot carry (...): Node refused the "Authorization" header (ERR_INVALID_CHAR) while building the request, so nothing was written and nothing was sent, and every call fails the same way. Fix: set the AccessKey ID exactly as the RAM console shows it';
+    backoff.fault({ code: 'RequestNotBuilt.Setup', message, action: 'Correct what the message names.' });
+    backoff.fault({ code: 'RequestNotBuilt.Setup', message, action: 'Correct what the message names.' });
+    expect(calls).toEqual(['pause']);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.msg).toBe(
+      `${message}. This worker takes no job for 1 s (back-off step 1, doubling up to 4 s, back to full speed once a call is answered) and puts back what it took, counting no attempt; other workers go on. ` +
+        "It is this worker's own setup, and lasts until it is fixed here: workers whose credential is good send meanwhile",
+    );
+    vi.advanceTimersByTime(1000);
+    backoff.answered();
+    expect(lines.at(-1)?.msg).toBe("this worker's requests are built and answered again after 1 back-off step: this worker takes jobs at full speed");
+  });
+
   it('does not resume a worker that the rollback recovery still holds, nor one that is closing', () => {
     vi.useFakeTimers();
     const { calls, intake, backoff } = setup();

@@ -71,9 +71,9 @@ describe('requestBuildFault', () => {
     }
   });
 
-  it('the worker fails the chunk on a value of the send, and blocks the account on its setup', () => {
+  it('the worker fails the chunk on a value of the send, and backs off by itself on its own setup (no account block)', () => {
     const value = requestBuildFault(uriError(), send({ encoded: [['signName', '\udc00']] }))!;
     expect(decideSend({ ok: false, error: value })).toEqual({ type: 'not-built', code: 'RequestNotBuilt', message: value.message });
-    expect(decideSend({ ok: false, error: requestBuildFault(headerChar(), send())! })).toMatchObject({ type: 'block-account', code: 'RequestNotBuilt.Setup' });
+    expect(decideSend({ ok: false, error: requestBuildFault(headerChar(), send())! })).toMatchObject({ type: 'back-off', code: 'RequestNotBuilt.Setup' });
   });
 });

@@ -20,12 +20,13 @@ describe('decideSend: the error class decides what the worker does', () => {
     ['isv.BUSINESS_LIMIT_CONTROL', 'flow-control'],
     ['isp.SYSTEM_ERROR', 'unknown'],
     // The door refuses these; a worker backs off by itself (its host's blip must not stop or slow every worker).
-    ['ConnectionRefused', 'endpoint-fault'],
-    ['HostNotFound', 'endpoint-fault'],
+    ['ConnectionRefused', 'back-off'],
+    ['HostNotFound', 'back-off'],
     ['TlsError', 'block-account'],
-    // Failed before a byte was written: a value of the send fails its chunk (no look-up owed); the worker's setup blocks.
+    // Failed before a byte was written: a value of the send fails its chunk (no look-up owed); on the
+    // worker's own setup that worker backs off by itself (the others' credentials are fine).
     ['RequestNotBuilt', 'not-built'],
-    ['RequestNotBuilt.Setup', 'block-account'],
+    ['RequestNotBuilt.Setup', 'back-off'],
   ])('%s → %s', (code, type) => {
     expect(failed(code).type).toBe(type);
   });

@@ -128,6 +128,26 @@ describe('sendWait', () => {
     expect(sendWait(status({ kind: 'notification' }, { queued: 3 }), facts({ endpointBackoffs, workers: 0 }))).toEqual({ reason: 'no-worker' });
   });
 
+  it('names every worker backing off from its own setup (RequestNotBuilt.Setup) as such, with the fix and without SMS_ENDPOINT; an endpoint fault among them as another', () => {
+    const until = at('2026-12-04T07:42:30');
+    const endpointBackoffs = { workerIds: ['web-1:1:aa'], until, fault: 'RequestNotBuilt.Setup', endpoint: '', others: [] };
+    const wait = sendWait(status({}, { queued: 3 }), facts({ endpointBackoffs, workers: 1 }));
+    expect(wait).toEqual({ reason: 'worker-setup-fault', workers: 1, until, fault: 'RequestNotBuilt.Setup' });
+    expect(waitText(wait!)).toMatch(
+      /^1 worker cannot build a request from its own setup \(RequestNotBuilt\.Setup\): it takes no job until 2026-12-04 07:42:30 \+08:00, then tries again \(backing off, doubling while it lasts\), and puts back what it took without counting an attempt: jobs wait, nothing is lost\. Fix: correct the setting its log names at each back-off step \(code RequestNotBuilt\.Setup\): the AccessKey ID or STS token its credential provider returns \(ALIBABA_CLOUD_ACCESS_KEY_ID, .*\) or the client's userAgent option, then restart it$/,
+    );
+    const mixed = { ...endpointBackoffs, workerIds: ['a', 'b', 'c'], others: [{ fault: 'ConnectionRefused', endpoint: '10.0.0.9:80' }] };
+    const both = sendWait(status({}, { queued: 3 }), facts({ endpointBackoffs: mixed, workers: 3 }));
+    expect(both).toMatchObject({ reason: 'worker-setup-fault', workers: 3, others: [{ fault: 'ConnectionRefused', endpoint: '10.0.0.9:80' }] });
+    expect(waitText(both!)).toMatch(/^none of the 3 workers can build a request from its own setup \(RequestNotBuilt\.Setup; some meet ConnectionRefused at SMS_ENDPOINT=10\.0\.0\.9:80\): they take no job/);
+    // Most of them meet the endpoint: said as the endpoint's, the setup fault among the others without an endpoint.
+    const endpointFirst = waitText({ reason: 'endpoint-unreachable', workers: 2, until, fault: 'ConnectionRefused', endpoint: '10.0.0.9:80', others: [{ fault: 'RequestNotBuilt.Setup', endpoint: '' }] });
+    expect(endpointFirst).toMatch(/^none of the 2 workers reaches SMS_ENDPOINT=10\.0\.0\.9:80 \(ConnectionRefused; some meet RequestNotBuilt\.Setup\): /);
+    // An account block still comes first.
+    const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: 1 };
+    expect(sendWait(status({}, { queued: 3 }), facts({ endpointBackoffs, accountBlock: block }))).toMatchObject({ reason: 'account-blocked' });
+  });
+
   it('names throttling of the last minute between the pauses, after quiet hours and a missing worker', () => {
     const now = at('2026-12-04T10:00:00');
     const recentThrottles = { times: 37, lastUntil: now - 400 };
