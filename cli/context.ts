@@ -13,13 +13,13 @@ import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, isEndpointFault, queryAction, queryMeaning } from '../src/sms/error-codes.js';
-import { EXIT, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
+import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/connection.js';
 import { DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
-import { flagOfField, inFlagTerms } from './request-flags.js';
+import { flagOfField, idempotencyRefusalFor, inFlagTerms } from './request-flags.js';
 import { createCliLogDestination } from './log-destination.js';
 
 /** Anything strings can be written to: `process.stdout`, or a test's collector. */
@@ -310,8 +310,8 @@ export class CliContext {
     const message = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && code in SMSQ_CODES) {
-      // A setting it names is named as its flag (an idempotency key's refusal names the fields that differ); --json keeps the API's words.
-      this.note(`error ${code}: ${inFlagTerms(message)}`);
+      // A setting it names is named as its flag (an idempotency key's refusal names the fields that differ, as the command run gives them); --json keeps the API's words.
+      this.note(`error ${code}: ${err instanceof IdempotencyKeyReusedError ? idempotencyRefusalFor(err, this.commandName).message : inFlagTerms(message)}`);
       if (json) this.printJson({ error: { code, errorClass: 'smsq', meaning: message, action: SMSQ_CODES[code as SmsqCode].meaning } });
       return exitCodeOf(code as SmsqCode);
     }

@@ -8,15 +8,18 @@ import { isUtf8 } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { ValidationError } from '../src/errors.js';
 import { bomOf, createTextDecoder } from '../producers/text-encoding.js';
-import { UsageError } from './errors.js';
+import { readError } from '../producers/recipient-file-errors.js';
 
-/** Reads `path` as text: `flag` names the option when it cannot be read, `field` the file in a refusal. */
-export async function readJsonFileText(path: string, flag: string, field: string): Promise<string> {
+/**
+ * Reads `path` as text: `field` names the file in a refusal, `reader` the command, whose refusal of
+ * a file it cannot open names what it reads (JSON or CSV), as its CSV reader's does.
+ */
+export async function readJsonFileText(path: string, field: string, reader: string): Promise<string> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new UsageError(`${flag} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Fix: give the path of a JSON or CSV file`);
+    throw readError(err, path, field, reader);
   }
   const bom = bomOf(bytes);
   if (bom === undefined && !isUtf8(bytes)) {

@@ -4,6 +4,7 @@
  * `--kind marketing`, not the API's `kind: "marketing"` (src/setting-mention.ts). The JSON form of
  * a refusal (`--json`) keeps the API's field names and words, which are stable for scripts.
  */
+import { IdempotencyKeyReusedError } from '../src/errors.js';
 import { respell, type MentionedSetting } from '../src/setting-mention.js';
 
 const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
@@ -52,4 +53,42 @@ function flagSpelling(setting: MentionedSetting, value: unknown): string {
 /** A refusal's message with the settings its fix names written as flags. */
 export function inFlagTerms(message: string): string {
   return respell(message, flagSpelling);
+}
+
+/** The request settings a command gives: by its flags, and (send-batch) by the fields of its --file. */
+interface CommandSettings {
+  flags: readonly MentionedSetting[];
+  file?: readonly MentionedSetting[];
+}
+
+/**
+ * The settings of each command that takes --idempotency-key, as its flags and file give them
+ * (cli/commands/). A key's refusal names only these: `smsq send` was told to give the same
+ * `callbackUrl`, `--name` or `messages` as a request of the API or a batch had, which it cannot.
+ */
+const SETTINGS_OF_COMMAND: Readonly<Record<string, CommandSettings>> = Object.freeze({
+  send: { flags: ['phones', 'signName', 'templateCode', 'templateParam', 'kind', 'deadline', 'smsUpExtendCode'] },
+  // templateCode and kind: the flag, or the JSON file's field of the same name.
+  'send-batch': { flags: ['templateCode', 'kind'], file: ['messages', 'name', 'callbackUrl', 'deadline'] },
+  campaign: { flags: ['signName', 'templateCode', 'templateParam', 'kind', 'name', 'deadline'] },
+});
+
+/** A setting a command's --file gives: `deadline` in `--file`. */
+function fileSpelling(setting: MentionedSetting, value: unknown): string {
+  return value === undefined ? `\`${setting}\` in \`--file\`` : `\`"${setting}": ${JSON.stringify(value)}\` in \`--file\``;
+}
+
+/**
+ * A key's refusal in the terms of `command`: the settings that differ as it gives them (a flag, a
+ * field of its --file). When one of them is a setting it does not have (the key's first request
+ * came through the API, or was another command's), it says only that the key is another
+ * request's, as an upload does (server/upload-settings.ts).
+ */
+export function idempotencyRefusalFor(err: IdempotencyKeyReusedError, command: string | undefined): IdempotencyKeyReusedError {
+  const settings = command === undefined ? undefined : SETTINGS_OF_COMMAND[command];
+  if (settings === undefined) return err.respelled(flagSpelling);
+  const inFile = (field: string) => settings.file?.includes(field as MentionedSetting) === true;
+  const has = (field: string) => settings.flags.includes(field as MentionedSetting) || inFile(field);
+  if (err.differingFields?.some((field) => !has(field))) return new IdempotencyKeyReusedError(err.idempotencyKey, undefined, err.defaultKind);
+  return err.respelled((setting, value) => (inFile(setting) ? fileSpelling(setting, value) : flagSpelling(setting, value)));
 }

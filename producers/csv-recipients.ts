@@ -79,7 +79,7 @@ async function* csvRowChunks(source: string | Buffer | Readable, reading: TextRe
     records.end(decoder.end());
     yield records.taken();
   } catch (err) {
-    throw readError(err, typeof source === 'string' ? source : undefined, field);
+    throw readError(err, typeof source === 'string' ? source : undefined, field, reading.textOnlyReader);
   }
 }
 
@@ -92,7 +92,7 @@ async function openText(source: string | Buffer | Readable, reading: TextReading
       const encoding = await settleEncoding(file, reading);
       return { input: file(), encoding };
     } catch (err) {
-      throw readError(err, source, field);
+      throw readError(err, source, field, reading.textOnlyReader);
     }
   }
   if (Buffer.isBuffer(source)) {

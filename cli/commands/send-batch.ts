@@ -22,6 +22,8 @@ const schema = z.object({
   ...SEND_COMMAND_FLAGS,
 });
 
+/** How the file readers name this command in a refusal (it reads JSON or CSV, no workbooks). */
+const READER = 'send-batch';
 const SIGN_COLUMNS = ['sign', 'signname', 'sign_name'];
 /** A CSV column that holds each message's SmsUpExtendCode, not a template param; a blank cell is none. */
 const EXTEND_CODE_COLUMNS = ['extend_code', 'extendcode', 'smsupextendcode', 'sms_up_extend_code'];
@@ -95,7 +97,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
     const lines: number[] = [];
     let signColumn = 'sign';
     let extendCodeColumn: string | undefined;
-    for await (const row of readRecipientsCsv(path, { textOnlyReader: 'send-batch' })) {
+    for await (const row of readRecipientsCsv(path, { textOnlyReader: READER })) {
       if (row.error) throw new ValidationError([{ field: `file:${row.line ?? 1}`, message: `line ${row.line ?? 1}: ${row.error}` }]);
       const params = { ...(row.params ?? {}) };
       const signKey = Object.keys(params).find((k) => SIGN_COLUMNS.includes(k.toLowerCase()));
@@ -120,7 +122,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
     }
     return { messages, csv: { lines, signColumn, ...(extendCodeColumn === undefined ? {} : { extendCodeColumn }) } };
   }
-  const text = await readJsonFileText(path, '--file', 'file');
+  const text = await readJsonFileText(path, 'file', READER);
   let data: unknown;
   try {
     data = JSON.parse(text);

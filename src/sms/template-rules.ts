@@ -82,6 +82,24 @@ export function firstCodePoint(text: string, pattern: RegExp): string | undefine
   return found === undefined ? undefined : `U+${(found.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 /**
+ * A character that shows as blank space or as nothing: white space, the default-ignorable code
+ * points (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, U+180E, the zero-width characters,
+ * variation selectors), a nonspacing mark (which has nothing to sit on alone), a control, and
+ * U+2800 BRAILLE PATTERN BLANK. String.prototype.trim() removes only the white space among them,
+ * so a value of the others passed as filled and the person read a gap.
+ */
+const SHOWS_AS_BLANK = /[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Cc}\u2800]/u;
+const ALL_SHOW_AS_BLANK = new RegExp(`^(?:${SHOWS_AS_BLANK.source})+$`, 'u');
+/**
+ * The first character of a value that looks blank although trim() leaves something (U+3164, say),
+ * or undefined when the value has a visible character or trim() leaves nothing. Among visible
+ * characters these are fine (an emoji sequence is joined by U+200D, an accent is a mark).
+ */
+export function blankLookingCodePoint(value: string): string | undefined {
+  const rest = value.trim();
+  return rest !== '' && ALL_SHOW_AS_BLANK.test(rest) ? firstCodePoint(rest, SHOWS_AS_BLANK) : undefined;
+}
+/**
  * Half of a character: a UTF-16 surrogate without its other half (with the `u` flag only an
  * unpaired one matches). JSON lets a body carry one (`"\ud800"`) and a damaged UTF-16 file gives
  * one; the SDK cannot put it in a request (encodeURIComponent throws), and JSON.stringify sends it
@@ -176,6 +194,16 @@ export function checkParamValues(
         field: at,
         apiCode: 'isv.PARAM_LENGTH_LIMIT',
         message: `is ${value === '' ? 'empty' : 'blank (white space only)'}: a variable holds 1-${MAX_VARIABLE_CHARS} characters, and the message would read with a gap where \${${name}} is. Fix: give ${name} a value`,
+      });
+      continue;
+    }
+    // Before the hidden characters: a value of nothing but U+200B wants a value, not the character removed.
+    const blank = blankLookingCodePoint(value);
+    if (blank !== undefined) {
+      issues.push({
+        field: at,
+        apiCode: 'isv.INVALID_PARAMETERS',
+        message: `is blank-looking: it has no visible character, only ones that show as blank space or as nothing (${blank} first), and the message would read with a gap where \${${name}} is. Fix: give ${name} a value`,
       });
       continue;
     }

@@ -276,6 +276,16 @@ describe('smsq send', () => {
     expect(refused.stderr).toBe('error: file: is a ZIP archive (an .xlsx workbook is one), not a text list (nothing was enqueued). Fix: send-batch reads CSV or JSON, not workbooks: save the list from Excel or WPS as "CSV UTF-8"\n');
   });
 
+  it('send-batch given a file it cannot read names what it reads (JSON or CSV), not the campaign reader\'s .xlsx', async () => {
+    // A missing .csv was told "give the path of a readable .csv or .xlsx file": send-batch reads no workbooks.
+    for (const file of [join(dir, 'no-such-batch.csv'), join(dir, 'no-such-batch.json')]) {
+      const refused = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--dry-run']);
+      expect(refused.code, file).toBe(2);
+      expect(refused.stderr, file).toMatch(/cannot be read \(ENOENT.*Fix: give the path of a readable JSON or CSV file/);
+      expect(refused.stderr, file).not.toMatch(/xlsx/i);
+    }
+  });
+
   it('send-batch takes the request fields of a JSON file, refuses fields it does not know, and a flag that contradicts the file', async () => {
     const messages = [{ phone: '13800138020', signName: N.sign, templateParam: { name: 'A', order: '1' } }];
     const file = join(dir, 'batch-object.json');

@@ -115,6 +115,9 @@ const CASES: Case[] = [
   { name: 'verification code of 7 characters', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { code: '1234567' }, kind: 'verification', field: 'templateParam.code', message: /4-6 letters or digits.*Fix/ },
   { name: 'a link inside a variable', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'see http://evil.example/x', order: 'A1' }, field: 'templateParam.name', message: /link.*PARAM_NOT_SUPPORT_URL.*Fix/ },
   { name: 'a variable over 35 characters', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'Ada', order: 'A'.repeat(36) }, field: 'templateParam.order', message: /36 characters.*at most 35.*Fix/ },
+  // Characters that show as blank space or as nothing, which String.prototype.trim() keeps: the message read with a gap.
+  { name: 'a blank-looking variable (U+3164 HANGUL FILLER)', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: '\u3164', order: 'A1' }, field: 'templateParam.name', message: /is blank-looking: .*U\+3164.*Fix: give name a value/ },
+  { name: 'a blank-looking variable of several (braille blank, a combining mark, U+180E)', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'Ada', order: '\u2800\u0301\u180e' }, field: 'templateParam.order', message: /is blank-looking: .*U\+2800.*Fix: give order a value/ },
   { name: 'a param the template does not use', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { code: '123456', minutes: '5' }, kind: 'verification', field: 'templateParam.minutes', message: /not a variable of the template.*Fix/ },
   { name: 'a verification template sent as marketing', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: CODE, kind: 'marketing', field: 'kind', message: /verification \(type 0\) template: sent as marketing its codes would wait for the quiet hours to end.*Fix: /, fix: { api: 'Fix: `kind: "verification"`, or a marketing template', cli: 'Fix: `--kind verification`, or a marketing template' } },
   { name: 'a marketing template sent as a notification', sign: N.sign, template: N.marketingTemplate, phones: [PHONE], param: { name: 'n' }, kind: 'notification', field: 'kind', message: /marketing \(type 2\) template: sent as notification it would skip the quiet hours and the opt-out list\. Fix: /, fix: { api: 'Fix: `kind: "marketing"`, or a notification template', cli: 'Fix: `--kind marketing`, or a notification template' } },
@@ -414,6 +417,63 @@ describe('values the message would show as nothing', () => {
     const { recipients } = await producer.recipientPage(campaign.json().sendId, { limit: 10 });
     const codeOf = (phone: string) => recipients.find((r) => r.phone === phone)?.code;
     expect([codeOf('13800138081'), codeOf('12345')]).toEqual(['SMSQ_INVALID_RECIPIENT', 'SMSQ_INVALID_NUMBER']);
+  });
+});
+
+describe('values that look blank in a recipient\'s own params', () => {
+  // U+3164 HANGUL FILLER and U+2800 BRAILLE PATTERN BLANK are not white space to trim(): a row or
+  // message of them went out with a gap where the name is.
+  const FILLER = '\u3164';
+  const BRAILLE = '\u2800';
+
+  it('a campaign row is rejected with the reason (producer, REST upload and JSON, smsq campaign); the others go ahead', async () => {
+    async function* rows() {
+      yield { phone: '13800138101', params: { name: FILLER } };
+      yield { phone: '13800138102', params: { name: 'Wang' } };
+    }
+    const api = await producer.campaign(rows(), { signName: N.sign, templateCode: N.marketingTemplate });
+    expect(api).toMatchObject({ recipients: 1, rejectedCount: 1 });
+    expect(api.rejected[0]).toMatchObject({ input: '13800138101', reason: expect.stringMatching(/blank-looking: .*U\+3164.*Fix: give name a value/) });
+
+    const upload = await app.inject({
+      method: 'POST',
+      url: `/v1/campaigns?signName=${encodeURIComponent(N.sign)}&templateCode=${N.marketingTemplate}`,
+      headers: { ...AUTH, 'content-type': 'text/csv' },
+      payload: `phone,name\n13800138103,${BRAILLE}\n13800138104,Li\n`,
+    });
+    expect(upload.statusCode, upload.body).toBe(202);
+    expect(upload.json()).toMatchObject({ recipients: 1, rejectedCount: 1 });
+    expect(upload.json().rejected[0]).toMatchObject({ input: '13800138103', reason: expect.stringMatching(/^line 2: .*blank-looking: .*U\+2800.*Fix: give name a value/) });
+
+    const listed = await app.inject({
+      method: 'POST',
+      url: '/v1/campaigns',
+      headers: AUTH,
+      payload: { signName: N.sign, templateCode: N.marketingTemplate, recipients: [{ phone: '13800138105', params: { name: `${FILLER}\u0301` } }, { phone: '13800138106', params: { name: 'Zhao' } }] },
+    });
+    expect(listed.statusCode, listed.body).toBe(202);
+    expect(listed.json().rejected[0]).toMatchObject({ input: '13800138105', reason: expect.stringMatching(/blank-looking: .*U\+3164/) });
+
+    const file = join(dir, 'blank-looking-rows.csv');
+    writeFileSync(file, `phone,name\n13800138107,${FILLER}\n13800138108,Qian\n`);
+    const r = await cli(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ recipients: 1, rejected: [{ input: '13800138107', line: 2, reason: expect.stringMatching(/^line 2: .*blank-looking: .*U\+3164/) }] });
+  });
+
+  it('smsq send-batch refuses a JSON or CSV file whose message has one, naming it; nothing written', async () => {
+    const before = await keysOf(prefix);
+    const json = join(dir, 'blank-looking-batch.json');
+    writeFileSync(json, JSON.stringify([{ phone: '13800138111', signName: N.sign, templateParam: { name: 'Li', order: `${BRAILLE}${BRAILLE}` } }]));
+    const fromJson = await cli(['send-batch', '--file', json, '--template', N.notificationTemplate, '--yes']);
+    expect(fromJson.code, fromJson.stderr).toBe(EXIT_USAGE);
+    expect(fromJson.stderr).toMatch(/^error: messages\[0\]\.templateParam\.order: is blank-looking: .*U\+2800.*Fix: give order a value$/m);
+    const csv = join(dir, 'blank-looking-batch.csv');
+    writeFileSync(csv, `phone,sign,name,order\n13800138112,${N.sign},${FILLER},A1\n`);
+    const fromCsv = await cli(['send-batch', '--file', csv, '--template', N.notificationTemplate, '--yes']);
+    expect(fromCsv.code, fromCsv.stderr).toBe(EXIT_USAGE);
+    expect(fromCsv.stderr).toMatch(/^error: file:2: column "name" is blank-looking: .*U\+3164.*Fix: give name a value$/m);
+    await expectNothingWritten(before);
   });
 });
 

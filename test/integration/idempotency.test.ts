@@ -250,6 +250,64 @@ describe('a key reused with a different request says which setting differs, as i
   });
 });
 
+describe('the CLI names only the settings of the command run', () => {
+  it('smsq send under a key an API request with `callbackUrl` and `name`, or a batch (`messages`), used is told the key is another request\'s; send-batch names its file\'s `deadline`, not a --deadline it lacks', async () => {
+    const { runCli } = await import('../../cli/program.js');
+    const { collector } = await import('../support/text-collector.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const h = await harnesses.create({ label: 'idem-cli-settings' });
+    const dir = mkdtempSync(join(tmpdir(), 'smsq-idem-'));
+    const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
+    const cli = async (argv: string[]) => {
+      const stdout = collector();
+      const stderr = collector();
+      const code = await runCli(argv, { stdout, stderr, env });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+    const send = (phone: string, key: string, ...extra: string[]) =>
+      cli(['send', '--phones', phone, '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify(NOTE.templateParam), '--idempotency-key', key, '--yes', ...extra]);
+    const ANOTHER = (key: string) => `the idempotency key "${key}" was used for a different request; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`;
+
+    // smsq send has no --callback-url and no --name: it was told to give the same `callbackUrl` and `--name`.
+    const withCallbacks = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, callbacks: true });
+    harnesses.defer(() => withCallbacks.close());
+    await withCallbacks.send({ ...NOTE, phones: ['13866000011'], name: 'api-send', callbackUrl: 'https://example.com/smsq/callback', idempotencyKey: 'autumn' });
+    const afterApi = await send('13866000011', 'autumn');
+    expect(afterApi.code, afterApi.stderr).toBe(2);
+    expect(afterApi.stderr).not.toMatch(/callbackUrl|--name/);
+    expect(afterApi.stderr).toContain(ANOTHER('autumn'));
+    // A batch's `messages` is no setting of smsq send either.
+    await h.producer.sendBatch({ templateCode: N.notificationTemplate, messages: [{ phone: '13866000012', signName: N.sign, templateParam: NOTE.templateParam }], idempotencyKey: 'winter' });
+    const afterBatch = await send('13866000012', 'winter');
+    expect(afterBatch.code, afterBatch.stderr).toBe(2);
+    expect(afterBatch.stderr).not.toMatch(/messages/);
+    expect(afterBatch.stderr).toContain(ANOTHER('winter'));
+    // A setting smsq send has is named as its flag.
+    const hour = 3_600_000;
+    expect((await send('13866000013', 'dawn', '--deadline', String(Date.now() + 2 * hour))).code).toBe(0);
+    const later = await send('13866000013', 'dawn', '--deadline', String(Date.now() + 3 * hour));
+    expect(later.stderr).toContain('the idempotency key "dawn" stands for an earlier request whose `--deadline` was different; nothing was enqueued. Fix: to repeat that request, give it the same `--deadline` as the first');
+
+    // send-batch takes a deadline, a name and a callbackUrl in its --file only: it was told `--deadline`.
+    const batchFile = (name: string, deadline: number) => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify({ templateCode: N.notificationTemplate, deadline, messages: [{ phone: '13866000014', signName: N.sign, templateParam: NOTE.templateParam }] }));
+      return file;
+    };
+    const first = await cli(['send-batch', '--file', batchFile('first.json', Date.now() + 2 * hour), '--idempotency-key', 'dusk', '--yes']);
+    expect(first.code, first.stderr).toBe(0);
+    const again = await cli(['send-batch', '--file', batchFile('again.json', Date.now() + 3 * hour), '--idempotency-key', 'dusk', '--yes']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).not.toContain('--deadline');
+    expect(again.stderr).toContain('the idempotency key "dusk" stands for an earlier request whose `deadline` in `--file` was different; nothing was enqueued. Fix: to repeat that request, give it the same `deadline` in `--file` as the first');
+    // --json keeps the API's words.
+    const json = await cli(['send-batch', '--file', batchFile('again.json', Date.now() + 3 * hour), '--idempotency-key', 'dusk', '--yes', '--json']);
+    expect(JSON.parse(json.stdout).error.meaning).toContain('whose `deadline` was different');
+  });
+});
+
 describe('a retry that takes over a half-written send', () => {
   it('writes it as the kind it was begun with: an older producer defaulted a code template to notification, one chunk of 3; the retry takes its kind from the template (verification, a chunk per number) and would have cut the numbers again', async () => {
     const h = await harnesses.create({ label: 'idem-kind' });

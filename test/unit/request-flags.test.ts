@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { flagOfField, inFlagTerms } from '../../cli/request-flags.js';
+import { flagOfField, idempotencyRefusalFor, inFlagTerms } from '../../cli/request-flags.js';
+import { IdempotencyKeyReusedError } from '../../src/errors.js';
 import { mention } from '../../src/setting-mention.js';
 
 describe('flagOfField: refusals name the flag the user typed', () => {
@@ -37,5 +38,34 @@ describe('inFlagTerms: a fix names a setting by its flag, as the CLI takes it', 
   it('writes the recipient file as `--file` with a name, which is what tells a workbook from a CSV list; its issues keep the field `file`', () => {
     expect(inFlagTerms(`if it is an Excel workbook, give it as one: ${mention('file', 'list.xlsx')}`)).toBe('if it is an Excel workbook, give it as one: `--file list.xlsx`');
     expect(flagOfField('file')).toBe('file');
+  });
+});
+
+describe('idempotencyRefusalFor: a key\'s refusal names the settings of the command run', () => {
+  const ANOTHER = 'the idempotency key "k" was used for a different request; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly';
+
+  it('as its flags, or as fields of send-batch\'s --file', () => {
+    expect(idempotencyRefusalFor(new IdempotencyKeyReusedError('k', ['kind', 'name'], 'marketing'), 'campaign').message).toBe(
+      'the idempotency key "k" stands for an earlier request whose `--kind` and `--name` were different (a request without `--kind` counts as `--kind marketing`); nothing was enqueued. Fix: to repeat that request, give it the same `--kind` and `--name` as the first; for a new request, use a new idempotency key',
+    );
+    expect(idempotencyRefusalFor(new IdempotencyKeyReusedError('k', ['callbackUrl', 'kind']), 'send-batch').message).toBe(
+      'the idempotency key "k" stands for an earlier request whose `callbackUrl` in `--file` and `--kind` were different (a request without `--kind` counts as `--kind notification`); nothing was enqueued. Fix: to repeat that request, give it the same `callbackUrl` in `--file` and `--kind` as the first; for a new request, use a new idempotency key',
+    );
+  });
+
+  it('says only that the key is another request\'s when a setting that differs is not one the command has', () => {
+    for (const [command, fields] of [
+      ['send', ['callbackUrl']],
+      ['send', ['name', 'phones']],
+      ['send', ['messages', 'phones', 'signName']],
+      ['send-batch', ['phones']],
+      ['send-batch', ['signName']],
+      ['campaign', ['callbackUrl']],
+      ['campaign', ['phones']],
+    ] as const) {
+      const said = idempotencyRefusalFor(new IdempotencyKeyReusedError('k', fields), command);
+      expect(said, `${command}: ${fields.join(', ')}`).toBeInstanceOf(IdempotencyKeyReusedError);
+      expect(said.message, `${command}: ${fields.join(', ')}`).toBe(ANOTHER);
+    }
   });
 });

@@ -47,7 +47,7 @@ describe('checkParamValues', () => {
     expect(checkParamValues(r, ['a'], { a: '张\ud800' }, 'S')[0]).toMatchObject({ apiCode: 'isv.INVALID_PARAMETERS', message: expect.stringMatching(/^holds U\+D800, half of a character .*"\\ud800".*Fix: give a whole characters/) });
     expect(checkParamValues(r, ['a'], { a: '\udfff李' }, 'S')[0]?.message).toMatch(/^holds U\+DFFF, half/);
     expect(codes(r, { a: '李😀' })).toEqual([]);
-    for (const [value, point] of [['Li\u0000', 'U+0000'], ['Li\u0007', 'U+0007'], ['\u202e1', 'U+202E'], ['a\u2066b', 'U+2066'], ['a\u007f', 'U+007F'], ['\u200b', 'U+200B'], ['bit\u200b.ly/x', 'U+200B'], ['example\u00ad.com', 'U+00AD'], ['\ufeffLi', 'U+FEFF'], ['a\u2028b', 'U+2028'], ['a\u0085', 'U+0085']]) {
+    for (const [value, point] of [['Li\u0000', 'U+0000'], ['Li\u0007', 'U+0007'], ['\u202e1', 'U+202E'], ['a\u2066b', 'U+2066'], ['a\u007f', 'U+007F'], ['Li\u200b', 'U+200B'], ['bit\u200b.ly/x', 'U+200B'], ['example\u00ad.com', 'U+00AD'], ['\ufeffLi', 'U+FEFF'], ['a\u2028b', 'U+2028'], ['a\u0085', 'U+0085']]) {
       const [issue] = checkParamValues(r, ['a'], { a: value as string }, 'S');
       expect(issue?.message, point).toMatch(new RegExp(`^holds the invisible character ${(point as string).replace("+", "\\+")} .*Fix: remove it$`));
     }
@@ -58,6 +58,44 @@ describe('checkParamValues', () => {
     expect(codes(r, { a: '👨\u200d👩\u200d👧' })).toEqual([]);
     // The bidi marks reorder text as the overrides do.
     expect(checkParamValues(r, ['a'], { a: 'a\u200fb' }, 'S')[0]?.message).toMatch(/^holds the invisible character U\+200F /);
+  });
+
+  it('refuses a value with no visible character that trim() leaves (fillers, blanks, zero-width and combining marks alone), naming the first', () => {
+    const r = rules({ content: '尊敬的${a}' });
+    // Each shows as blank space or as nothing, and String.prototype.trim() keeps it: the person read a gap.
+    const blankLooking: [string, string][] = [
+      ['\u3164', 'U+3164'], // HANGUL FILLER
+      ['\u115f', 'U+115F'], // HANGUL CHOSEONG FILLER
+      ['\u1160', 'U+1160'], // HANGUL JUNGSEONG FILLER
+      ['\uffa0', 'U+FFA0'], // HALFWIDTH HANGUL FILLER
+      ['\u2800', 'U+2800'], // BRAILLE PATTERN BLANK
+      ['\u200b', 'U+200B'], // ZERO WIDTH SPACE
+      ['\u2060', 'U+2060'], // WORD JOINER
+      ['\u180e', 'U+180E'], // MONGOLIAN VOWEL SEPARATOR (white space no more since Unicode 6.3)
+      ['\u0301', 'U+0301'], // a combining mark alone
+      ['\u034f\u0308', 'U+034F'], // COMBINING GRAPHEME JOINER, a mark
+      ['\ufe0f', 'U+FE0F'], // a variation selector alone
+      ['\u200c\u200d', 'U+200C'], // the joiners alone
+      [' \u3164\u3000', 'U+3164'], // trim() takes the spaces, not the filler
+      ['\ufeff\u3164\ufeff', 'U+3164'],
+      ['\u2800\u0301\u180e\u3164', 'U+2800'],
+    ];
+    for (const [value, point] of blankLooking) {
+      const issues = checkParamValues(r, ['a'], { a: value }, 'S');
+      expect(issues, point).toEqual([{ field: 'templateParam.a', apiCode: 'isv.INVALID_PARAMETERS', message: expect.stringMatching(/^is blank-looking: /) }]);
+      expect(issues[0]?.message, point).toContain(point);
+      expect(issues[0]?.message, point).toMatch(/a gap where \$\{a\} is\. Fix: give a a value$/);
+    }
+    // trim() takes these (U+3000, U+FEFF, U+00A0, U+2028 are JavaScript white space): blank (white space only), as before.
+    for (const value of ['\u3000', '\ufeff', '\u00a0 ', '\u2028', '\u3000\ufeff']) {
+      expect(checkParamValues(r, ['a'], { a: value }, 'S')[0]?.message, JSON.stringify(value)).toMatch(/^is blank \(white space only\)/);
+    }
+    // Among visible characters they are not refused for it: an emoji sequence is joined by U+200D, an accent is a mark.
+    for (const value of ['👨\u200d👩\u200d👧', 'e\u0301', '李\u3164明', '\u2800a', '❤\ufe0f', 'ㅤ?', '\u3164\u0301x']) {
+      expect(codes(r, { a: value }), JSON.stringify(value)).toEqual([]);
+    }
+    // A lone surrogate is no blank: it is named as half a character.
+    expect(checkParamValues(r, ['a'], { a: '\u3164\ud800' }, 'S')[0]?.message).toMatch(/^holds U\+D800, half/);
   });
 
   it('names what a code may not hold: a full-width digit, a space', () => {
