@@ -18,7 +18,7 @@
  */
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import { endpointFaultLine, isWorkerSetupFault, retriedByWorkers } from '../src/sms/error-codes.js';
+import { endpointFaultLine, isWorkerSetupFault, retriedByWorkers, workerSetupFaultLine } from '../src/sms/error-codes.js';
 import { SMS_CLIENT_METHODS } from '../src/sms/actions.js';
 import type { SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { EndpointBackoffAnnouncer } from '../src/queue/endpoint-backoffs.js';
@@ -84,8 +84,7 @@ export function createEndpointBackoff(options: EndpointBackoffOptions): Endpoint
       lastFault = error;
       options.logger.warn(
         { code: error.code, pauseMs, step, faultForMs: now - since },
-        // The setup fault's message says what was not sent and names the setting and its fix.
-        `${setup ? error.message : endpointFaultLine(error, 'nothing was sent')}. ` +
+        `${setup ? workerSetupFaultLine(error) : endpointFaultLine(error, 'nothing was sent')}. ` +
           `This worker takes no job for ${formatMs(pauseMs)} (back-off step ${step}, doubling up to ${formatMs(maxMs)}, back to full speed once a call is answered) and puts back what it took, counting no attempt; other workers go on. ` +
           (setup
             ? "It is this worker's own setup, and lasts until it is fixed here: workers whose credential is good send meanwhile"

@@ -33,6 +33,9 @@ export const REQUEST_NOT_BUILT = 'RequestNotBuilt';
  */
 export const REQUEST_NOT_BUILT_SETUP = 'RequestNotBuilt.Setup';
 
+/** The default credential chain resolved nothing on this worker (src/sms/sdk.ts): it backs off by itself (RETRIED_BY_WORKERS). */
+export const INVALID_CREDENTIALS = 'InvalidCredentials';
+
 /**
  * Faults of one worker's own that it backs off from by itself (workers/endpoint-backoff.ts) rather
  * than block the account or pause the queue. The account block is account-wide: it stopped every
@@ -45,8 +48,11 @@ export const REQUEST_NOT_BUILT_SETUP = 'RequestNotBuilt.Setup';
  * - A request this worker's setup cannot build (RequestNotBuilt.Setup: Node refused a header value
  *   from its credential or options): it lasts until fixed, but on this worker only, which built the
  *   header from what its own credential provider returned; the other workers' calls are fine.
+ * - A credential this worker's default chain cannot resolve (InvalidCredentials: no variables, no
+ *   profile, an ECS RAM role whose metadata service does not answer on its host): met before any
+ *   request, on this worker only; Alibaba has refused nothing.
  */
-const RETRIED_BY_WORKERS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', REQUEST_NOT_BUILT_SETUP]);
+const RETRIED_BY_WORKERS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', REQUEST_NOT_BUILT_SETUP, INVALID_CREDENTIALS]);
 
 /** `a`, `a and b`, `a, b and c`. */
 function listed(items: readonly string[]): string {
@@ -333,10 +339,11 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
     action: `Raise the monthly limit in the console or wait for the next month. ${FIX_ACCOUNT}`,
     source: 'dysmsapi.md',
   },
-  InvalidCredentials: {
+  [INVALID_CREDENTIALS]: {
     errorClass: 'account',
-    meaning: 'No usable credentials: the SDK found none, or the default credential chain failed to resolve them.',
-    action: `Set ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, a profile, or a RAM role. ${FIX_ACCOUNT}`,
+    meaning:
+      "No usable credentials on one worker: the SDK found none, or its default credential chain failed to resolve them (no variables, no profile, an ECS RAM role whose instance metadata did not answer); no request was made, so nothing was sent, and Alibaba refused nothing. Other workers, resolving their own credentials, are not affected.",
+    action: `Give the process that met it a credential: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, a profile, or a RAM role (\`smsq worker\` names the source it resolved at start); a worker's first answered call ends its back-off. ${FIX_WORKER_SETUP}`,
     source: 'sdk',
   },
   TlsError: {
@@ -581,7 +588,15 @@ export function retriedByWorkers(error: { code: string }): boolean {
 
 /** Whether a fault a worker backs off from is of its own setup (no request built), not of reaching its endpoint. */
 export function isWorkerSetupFault(error: { code: string }): boolean {
-  return error.code === REQUEST_NOT_BUILT_SETUP;
+  return error.code === REQUEST_NOT_BUILT_SETUP || error.code === INVALID_CREDENTIALS;
+}
+
+/**
+ * A worker setup fault in one line with its fix: RequestNotBuilt.Setup's message names the setting
+ * and its fix already; a credential the chain did not resolve says what the chain said, and the fix is its action's.
+ */
+export function workerSetupFaultLine(error: { code: string; message: string; action: string }): string {
+  return /\bFix: /.test(error.message) ? error.message : `${error.message.replace(/\.\s*$/, '')}; nothing was sent. Fix: ${setupFix(error.action)}`;
 }
 
 /** An `account` action: the fix, then what the workers do meanwhile. */

@@ -12,6 +12,9 @@
  * credential chain from the environment (createSmsClient refuses such a key given to it, and smsq's
  * config such a variable), the healthy one is given the sandbox key.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -181,5 +184,72 @@ describe('a worker whose own setup cannot build a request (its AccessKey ID hold
     expect(await h.redis.hgetall(`${h.prefix}:chunk:${chunkId}`)).toMatchObject({ attempt: '1', resolvedBy: 'reconcile' });
     expect(h.emulator.accepted().filter((x) => x.phoneNumbers.includes(phone))).toHaveLength(1);
     expect(h.emulator.calls().filter((c) => c.action === 'SendSms')).toHaveLength(1);
+  }, 60_000);
+});
+
+/**
+ * The same for a worker whose default credential chain resolves nothing at call time (an ECS RAM
+ * role whose metadata service is down on its host, a profile file gone): InvalidCredentials, met
+ * before any request is made. It is that worker's own, as a key that cannot go into a header is;
+ * it blocked the account, so every worker of the deployment stopped.
+ */
+describe('a worker whose default credential chain resolves nothing (InvalidCredentials)', () => {
+  const NONE = 'InvalidCredentials';
+
+  /** The default chain with nothing to find: no variables, no profile, no CLI config, no instance metadata. */
+  function noCredentialClient(h: Harness): SmsClient {
+    const saved = { ...process.env };
+    const home = mkdtempSync(join(tmpdir(), 'smsq-nocreds-'));
+    for (const k of Object.keys(process.env)) if (k.startsWith('ALIBABA_CLOUD_')) delete process.env[k];
+    Object.assign(process.env, {
+      HOME: home,
+      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+      ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
+      ALIBABA_CLOUD_CREDENTIALS_FILE: join(home, 'none'),
+    });
+    onTestFinished(() => {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      rmSync(home, { recursive: true, force: true });
+    });
+    return createSmsClient({ endpoint: h.endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'default-chain' } });
+  }
+
+  it('backs off by itself: a healthy worker beside it sends every code once; no block, nothing failed or looked up; its log names the fix', async () => {
+    const h = await harnesses.create({ label: 'no-credentials-two' });
+    const broken = capturedLog();
+    const a = await h.startWorker({ name: 'no-credentials', client: noCredentialClient(h), logger: broken.logger, accountRecheckMs: 300_000, endpointBackoff: { firstMs: 300, maxMs: 1200 } });
+    const phones = Array.from({ length: 10 }, (_, i) => `1380013${String(8200 + i)}`);
+    const sendIds = (await Promise.all(phones.map((p) => h.producer.send(code(p))))).map((s) => s.sendId);
+    await waitFor(
+      async () => (await h.redis.exists(accountKey(h))) === 1 || broken.lines.some((l) => l.code === NONE),
+      'worker A to meet its credential fault',
+      10_000,
+    );
+
+    await h.startWorker({ name: 'healthy' });
+    // Before: A's first call blocked the account (every worker's queue paused for 5 minutes): B sent nothing.
+    try {
+      await waitFor(async () => {
+        for (const id of sendIds) if ((await h.producer.getStatus(id)).counts.accepted !== 1) return false;
+        return true;
+      }, 'worker B to send every code', 15_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${await situation(h, sendIds)}`);
+    }
+    for (const phone of phones) expect(h.emulator.accepted().filter((x) => x.phoneNumbers.includes(phone)), phone).toHaveLength(1);
+    expect(await h.redis.hgetall(accountKey(h))).toEqual({});
+    expect(await a.guard.current()).toBeUndefined();
+    expect(h.emulator.calls().filter((c) => c.action === 'QuerySendDetails')).toEqual([]);
+    for (const id of sendIds) {
+      expect((await h.producer.getStatus(id)).counts).toMatchObject({ failed: 0, unknown: 0, expired: 0 });
+      expect(Number(await h.redis.hget(sendJob(h, id), 'ats'))).toBeLessThanOrEqual(1);
+    }
+    const steps = broken.lines.filter((l) => l.level === 40 && l.code === NONE);
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps[0]?.msg).toMatch(/no credentials: .*Fix: .*ALIBABA_CLOUD_ACCESS_KEY_ID/);
+    expect(steps[0]?.msg).toMatch(/This worker takes no job for .* and puts back what it took, counting no attempt; other workers go on/);
+    expect(steps[0]?.msg).not.toMatch(/SMS_ENDPOINT=|blip/);
+    expect(broken.lines.some((l) => /ACCOUNT BLOCKED/.test(l.msg))).toBe(false);
   }, 60_000);
 });
