@@ -1,11 +1,13 @@
 /**
- * When a reconcile job failed for good for its starts (BullMQ's `maxStartedAttempts`), and where
- * its look-up begins again. Pure logic: BullMQ's two rules read from its source (worker.js fails a
- * job started past the limit without running it; job.js `shouldRetryJob` retries none started as
- * often as the limit), and the new look's data.
+ * When a look-up job failed for good for its starts (BullMQ's `maxStartedAttempts`) or, a receipt
+ * look-up, for its tries spent, and where its look-up begins again. Pure logic: BullMQ's rules read
+ * from its source (worker.js fails a job started past the limit without running it; job.js
+ * `shouldRetryJob` retries none started as often as the limit, none that threw an
+ * UnrecoverableError, none whose tries are spent), and the new look's data.
  */
 import { describe, expect, it } from 'vitest';
-import { failedAtStartLimit, reconcileAnew } from '../../workers/lookup-start-limit.js';
+import { UnrecoverableError } from 'bullmq';
+import { failedAtStartLimit, failedWithTriesSpent, reconcileAnew } from '../../workers/lookup-start-limit.js';
 import { createLogger } from '../../src/logger.js';
 import type { ChunkStore } from '../../src/queue/chunk-store.js';
 import type { FollowUps } from '../../src/queue/follow-ups.js';
@@ -23,6 +25,22 @@ describe('failedAtStartLimit', () => {
   it('is false for a job BullMQ retries, and for one that spent its attempts (the look-up gave up)', () => {
     expect(failedAtStartLimit(job(199, 3), 200)).toBe(false);
     expect(failedAtStartLimit(job(200, 12), 200)).toBe(false);
+  });
+});
+
+describe('failedWithTriesSpent', () => {
+  const ordinary = new Error('QuerySendDetails failed: isp.SYSTEM_ERROR');
+
+  it('is true for a job whose every try failed in an ordinary way (Dysmsapi, transport or Redis errors pass)', () => {
+    expect(failedWithTriesSpent(job(12, 12), ordinary)).toBe(true);
+    expect(failedWithTriesSpent(job(3, 3, 3), ordinary)).toBe(true);
+  });
+
+  it('is false for a job with tries left (BullMQ retries it), and for an UnrecoverableError even on its last try (it would fail the same way again)', () => {
+    expect(failedWithTriesSpent(job(11, 11), ordinary)).toBe(false);
+    expect(failedWithTriesSpent(job(12, 12), new UnrecoverableError('receipt job q.x has invalid data, so it was not run'))).toBe(false);
+    // BullMQ tells it by name too: an error of another copy of the class.
+    expect(failedWithTriesSpent(job(12, 12), Object.assign(new Error('x'), { name: 'UnrecoverableError' }))).toBe(false);
   });
 });
 
