@@ -21,10 +21,11 @@
  * lost) goes back to wait (maxStalledCount is high) and is failed at the next start, though its
  * follow-up carries the chain on. Made anew then, a receipt look-up began a second chain under
  * `.rN` ids that never meet the first's, and every later look of the chunk was made twice, each a
- * call of the account's cap; a reconcile look-up had a second job beside the follow-up's (next page,
- * other date), and its look id then held by a job that waits the restart's back-off (up to 5 min)
- * where the chain would have looked in 5 s. Whether it added one is checked here, on these rare
- * paths, not recorded by every look-up.
+ * call of the account's cap. A reconcile look-up made anew then ran beside the follow-up (next
+ * page, other date) as a second look-up of one attempt, and held the next look's id (reconcile ids
+ * carry no restart count), so the chain's own next look was a no-op and waited for it: the
+ * restart's back-off, up to 5 min, where the chain would have looked in 5 s. Whether the failed
+ * job added one is checked here, on these rare paths, not recorded by every look-up.
  */
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Clock } from '../src/clock.js';
@@ -37,6 +38,7 @@ import { lookupRestartAt, lookupRestartDelayMs } from '../src/queue/lookup-resta
 import type { ReceiptPolicies } from '../src/queue/receipt-policy.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { acceptedAtOf, receiptFollowUpIds } from './receipt-processor.js';
+import { reconcileFollowUpIds } from './reconcile-processor.js';
 
 /**
  * Whether BullMQ failed `job` for good for its starts, not for what it did: failed at a start past
@@ -74,25 +76,35 @@ export interface LookupRestartDeps {
   followUps: FollowUps;
   clock: Clock;
   logger: Logger;
+  /** The calls queue: whether a follow-up the failed job could have added exists. */
+  calls: Pick<Queue, 'getJob'>;
 }
 
-/** What a receipt look-up made anew needs besides: what tells whether the failed one added its follow-up. */
+/** What a receipt look-up made anew needs besides: what tells which follow-ups the failed one could have added. */
 export interface ReceiptRestartDeps extends LookupRestartDeps {
   recipients: RecipientStore;
   policies: ReceiptPolicies;
-  calls: Pick<Queue, 'getJob'>;
 }
 
 const FAILED = 'look-up job failed at its start limit (BullMQ maxStartedAttempts: the account kept throttling, or was blocked)';
 
 /**
  * Schedules the reconcile look-up of `data` anew (the next look). A chunk that is gone or final
- * needs none; any other gets one, and the new job decides as every look-up does (it ends at once,
- * without a call, when the attempt is no longer in doubt).
+ * needs none, nor one whose failed job had added its follow-up (any job it could have added exists,
+ * in any state: the look-ups went on from it); any other gets one, and the new job decides as every
+ * look-up does (it ends at once, without a call, when the attempt is no longer in doubt).
  */
 export async function reconcileAnew(deps: LookupRestartDeps, data: ReconcileJobData): Promise<void> {
   const chunk = await deps.chunks.get(data.chunkId);
   if (!chunk || !isUnsent(chunk.state)) return;
+  const successor = await firstExisting(deps.calls, reconcileFollowUpIds(data));
+  if (successor !== undefined) {
+    deps.logger.warn(
+      { sendId: data.sendId, chunkId: data.chunkId, attempt: data.attempt, look: data.look, successor },
+      `reconcile look-up job failed at its start limit (BullMQ maxStartedAttempts) after it had run and added its follow-up (${successor}), then stalled (its worker stopped, or its lock was lost): not made anew, the attempt's look-ups go on from there`,
+    );
+    return;
+  }
   const restarts = (data.restarts ?? 0) + 1;
   const look = data.look + 1;
   const delayMs = lookupRestartDelayMs(restarts);
@@ -151,7 +163,11 @@ const FAILED_AFTER_FOLLOW_UP = 'receipt look-up job failed at its start limit (B
 
 /** The id of a job the failed receipt look-up of `data` added as its follow-up, if one exists. */
 async function existingFollowUp(deps: ReceiptRestartDeps, chunk: ChunkRecord, data: ReceiptJobData): Promise<string | undefined> {
-  const ids = await receiptFollowUpIds(deps.recipients, deps.policies, chunk, data);
-  const jobs = await Promise.all(ids.map((id) => deps.calls.getJob(id)));
+  return firstExisting(deps.calls, await receiptFollowUpIds(deps.recipients, deps.policies, chunk, data));
+}
+
+/** The first of `ids` under which the queue holds a job, in any state. */
+async function firstExisting(calls: Pick<Queue, 'getJob'>, ids: readonly string[]): Promise<string | undefined> {
+  const jobs = await Promise.all(ids.map((id) => calls.getJob(id)));
   return ids[jobs.findIndex((j) => j !== undefined)];
 }

@@ -550,8 +550,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     if (job.name === JOB.reconcile) {
       const data = ReconcileJobData.safeParse(job.data);
       if (!data.success) return;
-      // Failed for its starts, not for its look-ups: looked up again (lookup-start-limit.ts).
-      if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log }, data.data);
+      // Failed for its starts, not for its look-ups: looked up again, unless it had added its follow-up (lookup-start-limit.ts).
+      if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log, calls: queue }, data.data);
       if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
       const chunk = await chunks.get(data.data.chunkId);
       if (chunk && chunk.attempt === data.data.attempt && canFire(CHUNK_LIFECYCLE, 'lookup-gave-up', chunk.state)) {

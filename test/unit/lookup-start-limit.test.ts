@@ -8,10 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { UnrecoverableError } from 'bullmq';
 import { failedAtStartLimit, failedWithTriesSpent, reconcileAnew } from '../../workers/lookup-start-limit.js';
+import { reconcileFollowUpIds } from '../../workers/reconcile-processor.js';
 import { createLogger } from '../../src/logger.js';
 import type { ChunkStore } from '../../src/queue/chunk-store.js';
 import type { FollowUps } from '../../src/queue/follow-ups.js';
-import type { ReconcileJobData } from '../../src/queue/job-schemas.js';
+import { jobIds, type ReconcileJobData } from '../../src/queue/job-schemas.js';
 
 const job = (attemptsStarted: number, attemptsMade: number, attempts = 12) => ({ attemptsStarted, attemptsMade, opts: { attempts } });
 
@@ -50,9 +51,27 @@ describe('reconcileAnew', () => {
     const chunks = { get: async () => ({ state: 'unknown', kind: 'verification' }) } as unknown as ChunkStore;
     const followUps = { reconcile: async (data: ReconcileJobData, _kind: unknown, at: number) => void scheduled.push({ data, at }) } as unknown as FollowUps;
     const failed = { sendId: 's', chunkId: 's.0', attempt: 1, outId: 's.0.1-x', look: 3, dateIndex: 1, page: 2 } as unknown as ReconcileJobData;
-    await reconcileAnew({ chunks, followUps, clock: { now: () => 1_000 }, logger: createLogger({ level: 'silent' }) }, failed);
+    // No follow-up of the failed job exists (the queue holds none of its ids).
+    const calls = { getJob: async () => undefined };
+    await reconcileAnew({ chunks, followUps, clock: { now: () => 1_000 }, logger: createLogger({ level: 'silent' }), calls }, failed);
     expect(scheduled).toHaveLength(1);
     expect(scheduled[0]!.data).toMatchObject({ look: 4, restarts: 1, dateIndex: 0, page: 1, attempt: 1 });
     expect(scheduled[0]!.at).toBe(6_000);
+  });
+});
+
+describe('reconcileFollowUpIds', () => {
+  it('names the next page, the other date and the next look a look-up could have added (the next look is also the id a look-up made anew takes)', () => {
+    const data = { sendId: 's', chunkId: 's.0', attempt: 2, look: 3, dateIndex: 0, page: 2 };
+    expect(reconcileFollowUpIds(data)).toEqual([
+      jobIds.reconcilePage({ ...data, page: 3 }),
+      jobIds.reconcilePage({ ...data, dateIndex: 1, page: 1 }),
+      jobIds.reconcilePage({ ...data, look: 4, dateIndex: 0, page: 1 }),
+    ]);
+  });
+
+  it('names no date after the second', () => {
+    const data = { sendId: 's', chunkId: 's.0', attempt: 2, look: 1, dateIndex: 1, page: 1 };
+    expect(reconcileFollowUpIds(data)).toEqual(['r.s.0.a2.l1.d1.p2', 'r.s.0.a2.l2.d0.p1']);
   });
 });
