@@ -2,7 +2,7 @@ import type { Logger } from '../src/logger.js';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import type { ChunkRecord } from '../src/queue/chunk-store.js';
-import { ReconcileJobData } from '../src/queue/job-schemas.js';
+import { jobIds, ReconcileJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
 import { isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
@@ -130,4 +130,18 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     }
     return { outcome: 'not-accepted', attempt, resendAttempt: attempt + 1 };
   };
+}
+
+/**
+ * The ids of every reconcile job the look-up of `data` could have added as its follow-up when it
+ * ran, by the branches of {@link createReconcileProcessor}: the next page, the other date, the next
+ * look. Its other ends add none that carries the look-ups on: found, the chunk is accepted (and its
+ * receipt look-up is another chain); not accepted, the attempt is decided and a send job follows
+ * (a look-up made anew beside it only schedules that send again, a no-op, or ends as obsolete).
+ */
+export function reconcileFollowUpIds(data: ReconcileJobData): string[] {
+  const ids = [jobIds.reconcilePage({ ...data, page: data.page + 1 })];
+  if (data.dateIndex < 1) ids.push(jobIds.reconcilePage({ ...data, dateIndex: data.dateIndex + 1, page: 1 }));
+  ids.push(jobIds.reconcilePage({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }));
+  return ids;
 }

@@ -40,7 +40,7 @@ import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
-import { failedAtStartLimit, lookUpReceiptsAnew, reconcileAnew } from './lookup-start-limit.js';
+import { failedAtStartLimit, failedWithTriesSpent, lookUpReceiptsAnew, reconcileAnew } from './lookup-start-limit.js';
 import { createReceiptProcessor } from './receipt-processor.js';
 import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
@@ -522,7 +522,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   });
   worker.on('error', errorLog('calls worker'));
 
-  /** A job that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
+  /** A job that failed a try, or that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
   async function onJobFailed(job: Job, err: Error): Promise<void> {
     if (job.name === JOB.send) {
       const data = SendJobData.safeParse(job.data);
@@ -550,8 +550,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     if (job.name === JOB.reconcile) {
       const data = ReconcileJobData.safeParse(job.data);
       if (!data.success) return;
-      // Failed for its starts, not for its look-ups: looked up again (lookup-start-limit.ts).
-      if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log }, data.data);
+      // Failed for its starts, not for its look-ups: looked up again, unless it had added its follow-up (lookup-start-limit.ts).
+      if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log, calls: queue }, data.data);
       if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
       const chunk = await chunks.get(data.data.chunkId);
       if (chunk && chunk.attempt === data.data.attempt && canFire(CHUNK_LIFECYCLE, 'lookup-gave-up', chunk.state)) {
@@ -563,10 +563,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     }
     if (job.name === JOB.receipt) {
       const data = ReceiptJobData.safeParse(job.data);
-      // Failed for its starts: its chunk has no other receipt job, unless it had added its follow-up (lookup-start-limit.ts).
-      if (data.success && failedAtStartLimit(job, maxStartedAttempts)) {
-        await lookUpReceiptsAnew({ chunks, followUps, clock, logger: log, recipients, policies: receiptPolicies, calls: queue }, data.data);
-      }
+      if (!data.success) return;
+      // Failed for its starts, or its tries spent: its chunk has no other receipt job, unless it had
+      // added its follow-up (lookup-start-limit.ts says which failures are made anew, and why).
+      const deps = { chunks, followUps, clock, logger: log, recipients, policies: receiptPolicies, calls: queue };
+      if (failedAtStartLimit(job, maxStartedAttempts)) return lookUpReceiptsAnew(deps, data.data, { cause: 'start-limit' });
+      if (failedWithTriesSpent(job, err)) return lookUpReceiptsAnew(deps, data.data, { cause: 'tries-spent', tries: job.attemptsMade, reason: err.message });
     }
   }
 
