@@ -2,13 +2,16 @@
  * What an operator must act on, read from Redis at scrape time for `/metrics` (and the alert
  * rules in ops/prometheus): an account block, sends auto-paused, sends withdrawn at enqueue and
  * held, the oldest attempt whose outcome is still unknown, the workers' heartbeats, the workers
- * held for durability and the pushed reports set aside. The pure parts (`parseAccountBlock`,
+ * held for durability, the live workers and those backing off from a fault of their own, and the
+ * pushed reports set aside. The pure parts (`parseAccountBlock`,
  * `countAutoPaused`, `heldWithdrawn`, `isUnresolved`) are unit-tested without Redis.
  */
 import { parseAccountBlock as parseBlock } from '../queue/account-block.js';
 import type { RedisConnection } from '../queue/connection.js';
 import { createKeys } from '../queue/keys.js';
 import { DURABILITY_HOLD_TTL_MS, parseDurabilityHolds } from '../queue/durability-holds.js';
+import { countBackingOff, ENDPOINT_BACKOFF_GRACE_MS } from '../queue/endpoint-backoffs.js';
+import { WORKER_SETTINGS_TTL_MS } from '../queue/worker-settings.js';
 import { isWithdrawn, WITHDRAWAL_OUTCOMES, type WithdrawalOutcome } from '../queue/withdrawal.js';
 import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
 
@@ -38,6 +41,16 @@ export interface AlertState {
   housekeepingFailures: { name: string; outcome: string; count: number }[];
   /** Live workers that make no new call because Redis does not keep their durability mode (src/queue/durability-holds.ts). */
   durabilityHeldWorkers: number;
+  /**
+   * Live workers: those that said their settings within the last minute (src/queue/worker-settings.ts),
+   * every worker with or without a metrics recorder, as `smsq status` counts them.
+   */
+  liveWorkers: number;
+  /**
+   * Live workers that back off now from a fault of their own (src/queue/endpoint-backoffs.ts), by
+   * code: every code a worker backs off from, and `other`, each present.
+   */
+  backingOffWorkers: Record<string, number>;
 }
 
 /**
@@ -151,7 +164,7 @@ async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals] = results(
+  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
@@ -162,8 +175,12 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
       .zrangebyscore(records.workerDurabilityHolds(), nowMs - DURABILITY_HOLD_TTL_MS, '+inf')
       .zrange(keys.withdrawn, 0, -1)
       .hgetall(keys.withdrawals)
+      // The words `smsq status` reads (send-wait-facts.ts), with the same bounds: the live workers, and their back-offs.
+      .zrangebyscore(records.workerSettings(), nowMs - WORKER_SETTINGS_TTL_MS, '+inf')
+      .zrangebyscore(records.workerEndpointBackoffs(), nowMs - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[]];
+  const backoffs = countBackingOff(backingOff, settings);
 
   let autoPausedSends = 0;
   if (paused.length > 0) {
@@ -182,5 +199,7 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
     housekeepingFailures: parseHousekeepingFailures(housekeeping),
     durabilityHeldWorkers: parseDurabilityHolds(holding)?.workers ?? 0,
+    liveWorkers: backoffs.live,
+    backingOffWorkers: backoffs.backingOff,
   };
 }

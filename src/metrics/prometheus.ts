@@ -52,6 +52,8 @@ export const METRIC_NAMES = Object.freeze({
   refusedReceipts: 'smsq_receipts_refused_total',
   housekeepingFailures: 'smsq_housekeeping_failures_total',
   durabilityHeld: 'smsq_workers_durability_held',
+  workersLive: 'smsq_workers_live',
+  workersBackingOff: 'smsq_workers_backing_off',
 });
 
 /** Settings of the deployment that alert rules compare against (from the server's environment). */
@@ -149,6 +151,19 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
     help: 'Live workers that make no new call because Redis does not keep their SMSQ_DURABILITY (a setting changed under them, Redis came back otherwise, replicas missing): jobs wait, nothing is lost. `smsq status ID` of a waiting send names what Redis no longer keeps and its fix.',
     registers,
   }).set(alerts.durabilityHeldWorkers);
+  new Gauge({
+    name: N.workersLive,
+    help: 'Worker processes that said their settings within the last minute, with or without a metrics recorder: the live workers `smsq status` counts, against which smsq_workers_backing_off tells whether every worker backs off.',
+    registers,
+  }).set(alerts.liveWorkers);
+  const backingOff = new Gauge({
+    name: N.workersBackingOff,
+    help: 'Live workers that take no job because they back off from a fault of their own, by code: ConnectionRefused, HostNotFound (SMS_ENDPOINT out of their reach), RequestNotBuilt.Setup (their AccessKey ID, STS token or userAgent cannot go into an HTTP header), other. They put their jobs back uncounted; equal to smsq_workers_live, nothing is sent. Each one\'s warn line names the setting and its fix.',
+    labelNames: ['code'],
+    registers,
+  });
+  // Every code from 0 (the counts have them all), so that a rule's sum over codes is 0, not absent.
+  for (const [code, n] of Object.entries(alerts.backingOffWorkers)) backingOff.set({ code }, n);
   const refused = new Counter({
     name: N.refusedReceipts,
     help: 'Pushed reports set aside without changing anything, by reason: another attempt, another BizId, not a recipient, out of bounds, or unknown-out-id (no send smsq holds: no OutId, another system\'s, a send gone).',

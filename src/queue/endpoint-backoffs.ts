@@ -9,11 +9,14 @@
  * is answered again or the worker closes. A word counts until {@link ENDPOINT_BACKOFF_GRACE_MS}
  * after its step ends: by then a worker still refused has met the fault again and said its next
  * step, so a word that old is from a worker that was answered, has nothing to call, or is gone.
+ * `/metrics` counts the live workers that back off, by code ({@link countBackingOff}), whether or
+ * not all of them do: the alert rules compare it with the live workers.
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from './connection.js';
 import type { Keys } from './keys.js';
+import { WORKER_BACKOFF_CODES } from '../sms/error-codes.js';
 import { workerIdOf, writeWorkerWord } from './worker-words.js';
 
 /**
@@ -57,29 +60,51 @@ export interface EndpointBackoffs {
   others: { fault: string; endpoint: string }[];
 }
 
+/** One word of a live worker, as read. */
+interface LiveWord {
+  workerId: string;
+  fault: string;
+  /** '' when not known. */
+  endpoint: string;
+  /** When its step ends (ms). */
+  until: number;
+}
+
 /**
- * The back-offs in `withScores` (ZRANGEBYSCORE ... WITHSCORES of the words still counted: member,
- * score, ...) when every live worker backs off, else undefined. The live workers are those that
- * said their settings within their TTL (`liveSettings`: worker-settings.ts members, which begin with
- * the same worker id): a worker that reaches its endpoint sends what the others put back, so the
- * back-offs hold nothing up and naming them would mislead; a word of a worker no longer live is left
- * out. With no live settings at all (none said them), the words are all there is. A member this
- * version cannot read is left out.
+ * The words in `withScores` (ZRANGEBYSCORE ... WITHSCORES of the words still counted: member,
+ * score, ...) of the live workers, and those workers' ids. The live workers are those that said
+ * their settings within their TTL (`liveSettings`: worker-settings.ts members, which begin with the
+ * same worker id); a word of a worker no longer live is left out. With no live settings at all
+ * (none said them), the words are all there is. A member this version cannot read is left out.
+ */
+function liveWords(withScores: readonly string[], liveSettings: readonly string[]): { live: Set<string>; words: LiveWord[] } {
+  const live = new Set(liveSettings.map(workerIdOf));
+  const words: LiveWord[] = [];
+  for (let i = 0; i + 1 < withScores.length; i += 2) {
+    const parts = (withScores[i] as string).split(SEP);
+    const until = Number(withScores[i + 1]);
+    if (parts.length !== 3 || !parts[0] || !parts[1] || !Number.isFinite(until)) continue;
+    if (live.size > 0 && !live.has(parts[0])) continue;
+    words.push({ workerId: parts[0], fault: parts[1], endpoint: parts[2] ?? '', until });
+  }
+  return { live, words };
+}
+
+/**
+ * The back-offs in `withScores` (as {@link liveWords} reads them) when every live worker backs
+ * off, else undefined: a worker that reaches its endpoint sends what the others put back, so the
+ * back-offs hold nothing up and naming them would mislead.
  */
 export function parseEndpointBackoffs(withScores: readonly string[], liveSettings: readonly string[] = []): EndpointBackoffs | undefined {
-  const live = new Set(liveSettings.map(workerIdOf));
+  const { live, words } = liveWords(withScores, liveSettings);
   const workers = new Set<string>();
   const pairs = new Map<string, number>();
   let until = Infinity;
-  for (let i = 0; i + 1 < withScores.length; i += 2) {
-    const parts = (withScores[i] as string).split(SEP);
-    const at = Number(withScores[i + 1]);
-    if (parts.length !== 3 || !parts[0] || !parts[1] || !Number.isFinite(at)) continue;
-    if (live.size > 0 && !live.has(parts[0])) continue;
-    workers.add(parts[0]);
-    const pair = `${parts[1]}${SEP}${parts[2]}`;
+  for (const word of words) {
+    workers.add(word.workerId);
+    const pair = `${word.fault}${SEP}${word.endpoint}`;
     pairs.set(pair, (pairs.get(pair) ?? 0) + 1);
-    until = Math.min(until, at);
+    until = Math.min(until, word.until);
   }
   if (workers.size === 0 || workers.size < live.size) return undefined;
   const ranked = [...pairs].sort(([a, n], [b, m]) => m - n || (a < b ? -1 : 1)).map(([pair]) => pair);
@@ -89,6 +114,38 @@ export function parseEndpointBackoffs(withScores: readonly string[], liveSetting
   };
   const [first, ...rest] = ranked;
   return { workerIds: [...workers].sort(), until, ...split(first as string), others: rest.sort().map(split) };
+}
+
+/** The `code` of a back-off whose fault this version does not know (a later version's code, or a word's `unknown`). */
+export const OTHER_BACKOFF_CODE = 'other';
+
+/** What `/metrics` says of the workers and their back-offs. */
+export interface WorkerBackoffCounts {
+  /** Live workers: those that said their settings within their TTL (worker-settings.ts). */
+  live: number;
+  /**
+   * Live workers backing off now, by code: each code of WORKER_BACKOFF_CODES and
+   * {@link OTHER_BACKOFF_CODE}, every one present (0 when none), so the label set stays bounded.
+   */
+  backingOff: Record<string, number>;
+}
+
+/**
+ * The live workers and those of them backing off, by code, from the same words as
+ * {@link parseEndpointBackoffs} (and the same live workers), whether or not every one backs off. A
+ * worker is counted once, by its latest word: one it could not take back (a failed write) lingers
+ * until its step ends.
+ */
+export function countBackingOff(withScores: readonly string[], liveSettings: readonly string[]): WorkerBackoffCounts {
+  const { live, words } = liveWords(withScores, liveSettings);
+  const latest = new Map<string, LiveWord>();
+  for (const word of words) if ((latest.get(word.workerId)?.until ?? -Infinity) < word.until) latest.set(word.workerId, word);
+  const backingOff: Record<string, number> = Object.fromEntries([...WORKER_BACKOFF_CODES, OTHER_BACKOFF_CODE].map((code) => [code, 0]));
+  for (const { fault } of latest.values()) {
+    const code = WORKER_BACKOFF_CODES.includes(fault) ? fault : OTHER_BACKOFF_CODE;
+    backingOff[code] = (backingOff[code] ?? 0) + 1;
+  }
+  return { live: live.size, backingOff };
 }
 
 export interface EndpointBackoffAnnouncerDeps {

@@ -54,6 +54,9 @@ export const INVALID_CREDENTIALS = 'InvalidCredentials';
  */
 const RETRIED_BY_WORKERS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', REQUEST_NOT_BUILT_SETUP, INVALID_CREDENTIALS]);
 
+/** The codes of the faults a worker backs off from by itself, in order: the `code` label of `smsq_workers_backing_off`. */
+export const WORKER_BACKOFF_CODES: readonly string[] = Object.freeze([...RETRIED_BY_WORKERS]);
+
 /** `a`, `a and b`, `a, b and c`. */
 function listed(items: readonly string[]): string {
   return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1) as string}`;

@@ -2,13 +2,15 @@
  * The ops files against a real `/metrics`: real Redis, the emulator through the real SDK, a worker
  * that made calls and looked receipts up. Every metric the Grafana dashboard and the alert rules
  * name must be exported with at least one sample; and the gauges behind the alerts must follow
- * what they stand for (an account block, an auto-paused send, an unknown outcome, a heartbeat).
+ * what they stand for (an account block, an auto-paused send, an unknown outcome, a heartbeat,
+ * workers backing off from an endpoint that refuses them).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallMetricsRecorder, type CallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { metricKeys } from '../../src/metrics/metric-keys.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { lateEndpoint } from '../support/late-endpoint.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { dashboardQueries, loadAlertRules, loadDashboard, readPromql } from '../support/promql.js';
 import { waitFor } from '../support/wait.js';
@@ -19,7 +21,9 @@ const SETTINGS = { qps: 500, reconcileSettleMs: 600 };
 let h: Harness | undefined;
 let app: SmsqServer | undefined;
 let recorder: CallMetricsRecorder | undefined;
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
   await app?.close();
   await h?.close();
   await recorder?.close();
@@ -139,4 +143,30 @@ describe('the ops files against a real /metrics', () => {
     expect(await s.h.redis.zcard(key)).toBe(0);
     expect(s.h.emulator.accepted()).toHaveLength(1);
   });
+
+  it('counts the live workers and those backing off from an endpoint that refuses them, by code, and none once it answers', async () => {
+    const s = await setUp('ops-backoff');
+    const endpoint = await lateEndpoint();
+    await s.h.startWorker({ metrics: s.recorder, client: endpoint.client, endpointBackoff: { firstMs: 300, maxMs: 1200 } });
+    const backingOff = (code: string) => new RegExp(`^smsq_workers_backing_off\\{code="${code.replace(/\./g, '\\.')}"\\} `);
+    const CODES = ['ConnectionRefused', 'HostNotFound', 'RequestNotBuilt.Setup', 'other'];
+    const before = await scrape(s.app);
+    expect(before.value(/^smsq_workers_live /)).toBe(1);
+    for (const code of CODES) expect(before.value(backingOff(code)), code).toBe(0);
+
+    const res = await s.h.producer.send({ phones: ['13800000021'], ...NOTE });
+    const refused = await waitFor(async () => {
+      const r = await scrape(s.app);
+      return r.value(backingOff('ConnectionRefused')) === 1 ? r : undefined;
+    }, 'the refusing worker counted as backing off', 10_000);
+    expect(refused.value(/^smsq_workers_live /)).toBe(1);
+    for (const code of CODES.slice(1)) expect(refused.value(backingOff(code)), code).toBe(0);
+
+    const late = await endpoint.comeUp();
+    closers.push(() => late.close());
+    await waitFor(async () => ((await s.h.producer.getStatus(res.sendId)).counts.accepted ?? 0) + ((await s.h.producer.getStatus(res.sendId)).counts.delivered ?? 0) === 1, 'the send accepted once the endpoint answers', 15_000);
+    const answered = await scrape(s.app);
+    expect(answered.value(backingOff('ConnectionRefused'))).toBe(0);
+    expect(answered.value(/^smsq_workers_live /)).toBe(1);
+  }, 40_000);
 });

@@ -1,6 +1,7 @@
 /** The gauges behind the alert rules: pure parsing and rendering, no Redis. */
 import { describe, expect, it } from 'vitest';
 import { countAutoPaused, heldWithdrawn, isUnresolved, parseAccountBlock, parseHousekeepingFailures, parseWithdrawals, type AlertState } from '../../src/metrics/alert-state.js';
+import { countBackingOff } from '../../src/queue/endpoint-backoffs.js';
 import { WITHDRAWN_REASON, lapsedReason } from '../../src/queue/withdrawal.js';
 import { parseUnknownOutcomeMember, unknownOutcomeMember } from '../../src/metrics/metric-keys.js';
 import { parseCallMetrics } from '../../src/metrics/metrics-snapshot.js';
@@ -8,7 +9,8 @@ import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.
 
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
 const noWithdrawals = parseWithdrawals({});
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [], durabilityHeldWorkers: 0 };
+const noBackoffs = countBackingOff([], []).backingOff;
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -82,6 +84,8 @@ describe('alert gauges in /metrics', () => {
         refusedReceipts: { 'other-attempt': 3 },
         housekeepingFailures: [{ name: 'callback', outcome: 'retried', count: 4 }],
         durabilityHeldWorkers: 2,
+        liveWorkers: 3,
+        backingOffWorkers: { ...noBackoffs, ConnectionRefused: 1, 'RequestNotBuilt.Setup': 1 },
       },
     });
     expect(text).toMatch(/^smsq_redis_up 1$/m);
@@ -99,6 +103,10 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="retried"\} 4$/m);
     expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="given-up"\} 0$/m);
     expect(text).toMatch(/^smsq_workers_durability_held 2$/m);
+    expect(text).toMatch(/^smsq_workers_live 3$/m);
+    expect(text).toMatch(/^smsq_workers_backing_off\{code="ConnectionRefused"\} 1$/m);
+    expect(text).toMatch(/^smsq_workers_backing_off\{code="RequestNotBuilt.Setup"\} 1$/m);
+    expect(text).toMatch(/^smsq_workers_backing_off\{code="other"\} 0$/m);
   });
 
   it('reads the housekeeping failures hash, skipping fields of another shape', () => {
@@ -116,6 +124,9 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_sends_withdrawn 0$/m);
     expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="held"\} 0$/m);
     expect(text).toMatch(/^smsq_workers_durability_held 0$/m);
+    expect(text).toMatch(/^smsq_workers_live 0$/m);
+    // Every code from 0, so that a rule's sum over them is 0, not absent.
+    for (const code of ['ConnectionRefused', 'HostNotFound', 'RequestNotBuilt.Setup', 'other']) expect(text).toMatch(new RegExp(`^smsq_workers_backing_off\\{code="${code}"\\} 0$`, 'm'));
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="not-recipient"\} 0$/m);
     expect(text).not.toMatch(/^smsq_api_call_rate_cap /m); // no settings given
   });

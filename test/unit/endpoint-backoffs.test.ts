@@ -1,6 +1,6 @@
 /** The words workers say while they back off from their endpoint, as status reads them. */
 import { describe, expect, it } from 'vitest';
-import { endpointBackoffMember, parseEndpointBackoffs } from '../../src/queue/endpoint-backoffs.js';
+import { countBackingOff, endpointBackoffMember, parseEndpointBackoffs } from '../../src/queue/endpoint-backoffs.js';
 import { workerSettingsMember } from '../../src/queue/worker-settings.js';
 
 describe('endpoint back-off words', () => {
@@ -43,5 +43,30 @@ describe('endpoint back-off words', () => {
     expect(parseEndpointBackoffs(words, live('w2:2:bb'))).toEqual({ workerIds: ['w2:2:bb'], until: 2, fault: 'HostNotFound', endpoint: 'g', others: [] });
     // None said its settings: the words are all there is.
     expect(parseEndpointBackoffs(words)).toMatchObject({ workerIds: ['w1:1:aa', 'w2:2:bb'] });
+  });
+
+  it('are counted for /metrics: the live workers, and those of them backing off by code, unknown codes as other', () => {
+    const live = (...ids: string[]) => ids.map((id) => workerSettingsMember(id, undefined));
+    const words = [
+      'w1:1:aa|ConnectionRefused|10.0.0.9:80', '2000',
+      'w2:2:bb|RequestNotBuilt.Setup|', '1500',
+      'w3:3:cc|Some.LaterCode|h', '1000',
+      'w4:4:dd|unknown|h', '1000',
+      'gone:9:ff|HostNotFound|h', '1000',
+      'not a word', '1000',
+    ];
+    expect(countBackingOff(words, live('w1:1:aa', 'w2:2:bb', 'w3:3:cc', 'w4:4:dd', 'w5:5:ee'))).toEqual({
+      live: 5,
+      backingOff: { ConnectionRefused: 1, HostNotFound: 0, 'RequestNotBuilt.Setup': 1, other: 2 },
+    });
+    // Nothing said: every code is there, at 0.
+    expect(countBackingOff([], [])).toEqual({ live: 0, backingOff: { ConnectionRefused: 0, HostNotFound: 0, 'RequestNotBuilt.Setup': 0, other: 0 } });
+    // None said its settings: the words are all there is (as status reads them).
+    expect(countBackingOff(words.slice(0, 4), [])).toMatchObject({ live: 0, backingOff: { ConnectionRefused: 1, 'RequestNotBuilt.Setup': 1 } });
+  });
+
+  it('count a worker once, by its latest word (one left behind by a failed write ages out)', () => {
+    const words = ['w1:1:aa|ConnectionRefused|h', '1000', 'w1:1:aa|HostNotFound|g', '3000'];
+    expect(countBackingOff(words, [workerSettingsMember('w1:1:aa', undefined)]).backingOff).toMatchObject({ ConnectionRefused: 0, HostNotFound: 1 });
   });
 });
