@@ -75,6 +75,7 @@ describe('Grafana dashboard', () => {
     expect(panelWith('smsq_account_blocked'), 'account blocks').toBeDefined();
     expect(panelWith('smsq_worker_last_seen_timestamp_seconds'), 'worker heartbeats').toBeDefined();
     expect(panelWith('smsq_workers_durability_held'), 'workers held for durability').toBeDefined();
+    expect(panelWith('smsq_workers_backing_off', 'smsq_workers_live'), 'workers backing off against the live workers').toBeDefined();
   });
 
   describe.skipIf(!havePromtool && !inCi)('with promtool', () => {
