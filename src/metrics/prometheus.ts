@@ -158,7 +158,7 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   }).set(alerts.liveWorkers);
   const backingOff = new Gauge({
     name: N.workersBackingOff,
-    help: 'Live workers that take no job because they back off from a fault of their own, by code: ConnectionRefused, HostNotFound (SMS_ENDPOINT out of their reach), RequestNotBuilt.Setup (their AccessKey ID, STS token or userAgent cannot go into an HTTP header), other. They put their jobs back uncounted; equal to smsq_workers_live, nothing is sent. Each one\'s warn line names the setting and its fix.',
+    help: 'Live workers that take no job because they back off from a fault of their own, by code: ConnectionRefused, HostNotFound (SMS_ENDPOINT out of their reach), RequestNotBuilt.Setup (their AccessKey ID, STS token or userAgent cannot go into an HTTP header), InvalidCredentials (their default credential chain resolves nothing), other. They put their jobs back uncounted; equal to smsq_workers_live, nothing is sent. Each one\'s warn line names the setting and its fix.',
     labelNames: ['code'],
     registers,
   });

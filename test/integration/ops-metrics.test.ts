@@ -149,7 +149,7 @@ describe('the ops files against a real /metrics', () => {
     const endpoint = await lateEndpoint();
     await s.h.startWorker({ metrics: s.recorder, client: endpoint.client, endpointBackoff: { firstMs: 300, maxMs: 1200 } });
     const backingOff = (code: string) => new RegExp(`^smsq_workers_backing_off\\{code="${code.replace(/\./g, '\\.')}"\\} `);
-    const CODES = ['ConnectionRefused', 'HostNotFound', 'RequestNotBuilt.Setup', 'other'];
+    const CODES = ['ConnectionRefused', 'HostNotFound', 'RequestNotBuilt.Setup', 'InvalidCredentials', 'other'];
     const before = await scrape(s.app);
     expect(before.value(/^smsq_workers_live /)).toBe(1);
     for (const code of CODES) expect(before.value(backingOff(code)), code).toBe(0);

@@ -126,7 +126,7 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_workers_durability_held 0$/m);
     expect(text).toMatch(/^smsq_workers_live 0$/m);
     // Every code from 0, so that a rule's sum over them is 0, not absent.
-    for (const code of ['ConnectionRefused', 'HostNotFound', 'RequestNotBuilt.Setup', 'other']) expect(text).toMatch(new RegExp(`^smsq_workers_backing_off\\{code="${code}"\\} 0$`, 'm'));
+    for (const code of ['ConnectionRefused', 'HostNotFound', 'RequestNotBuilt.Setup', 'InvalidCredentials', 'other']) expect(text).toMatch(new RegExp(`^smsq_workers_backing_off\\{code="${code}"\\} 0$`, 'm'));
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="not-recipient"\} 0$/m);
     expect(text).not.toMatch(/^smsq_api_call_rate_cap /m); // no settings given
   });

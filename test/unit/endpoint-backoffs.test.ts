@@ -52,15 +52,16 @@ describe('endpoint back-off words', () => {
       'w2:2:bb|RequestNotBuilt.Setup|', '1500',
       'w3:3:cc|Some.LaterCode|h', '1000',
       'w4:4:dd|unknown|h', '1000',
+      'w5:5:ee|InvalidCredentials|', '1000',
       'gone:9:ff|HostNotFound|h', '1000',
       'not a word', '1000',
     ];
-    expect(countBackingOff(words, live('w1:1:aa', 'w2:2:bb', 'w3:3:cc', 'w4:4:dd', 'w5:5:ee'))).toEqual({
-      live: 5,
-      backingOff: { ConnectionRefused: 1, HostNotFound: 0, 'RequestNotBuilt.Setup': 1, other: 2 },
+    expect(countBackingOff(words, live('w1:1:aa', 'w2:2:bb', 'w3:3:cc', 'w4:4:dd', 'w5:5:ee', 'w6:6:ff'))).toEqual({
+      live: 6,
+      backingOff: { ConnectionRefused: 1, HostNotFound: 0, 'RequestNotBuilt.Setup': 1, InvalidCredentials: 1, other: 2 },
     });
     // Nothing said: every code is there, at 0.
-    expect(countBackingOff([], [])).toEqual({ live: 0, backingOff: { ConnectionRefused: 0, HostNotFound: 0, 'RequestNotBuilt.Setup': 0, other: 0 } });
+    expect(countBackingOff([], [])).toEqual({ live: 0, backingOff: { ConnectionRefused: 0, HostNotFound: 0, 'RequestNotBuilt.Setup': 0, InvalidCredentials: 0, other: 0 } });
     // None said its settings: the words are all there is (as status reads them).
     expect(countBackingOff(words.slice(0, 4), [])).toMatchObject({ live: 0, backingOff: { ConnectionRefused: 1, 'RequestNotBuilt.Setup': 1 } });
   });
