@@ -3,7 +3,8 @@
  * SMSQ_DURABILITY=fsync) is left as it was found: every door that checks the account refuses before
  * its template look-up, which caches the answer and takes a pacer slot in Redis, and a worker
  * refused at start has opened no BullMQ queue (whose meta hash it would have written). A new user's
- * trial found `{smsq}:catalog:template:SMS_900000003` and `{smsq}:pacer` after `smsq campaign`. Real redis-server, the CLI
+ * trial found `{smsq}:catalog:template:SMS_900000003` and `{smsq}:pacer` after `smsq campaign`, and
+ * `{smsq}:calls:meta`, `{smsq}:housekeeping:meta` after `smsq worker`. Real redis-server, the CLI
  * in-process (runCli), a real `smsq server` port, the emulator through the real SDK.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { EXIT } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { createSmsWorker } from '../../workers/sms-worker.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
 
@@ -107,5 +112,52 @@ describe('`smsq server` on that Redis: each door refused, nothing written', () =
       await done;
     }
     expect(await redis.keys('*')).toEqual([]);
+  });
+});
+
+describe('a worker refused at start because Redis cannot keep SMSQ_DURABILITY', () => {
+  it('`smsq worker`: exit 3, and writes nothing (no BullMQ queue meta, no heartbeat)', async () => {
+    const res = await cli(['worker']);
+    expect(res.code, res.stderr).toBe(EXIT.dependency);
+    expect(res.stderr).toMatch(NOT_DURABLE);
+    // A heartbeat or a late meta write would come within a second or so.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await redis.keys('*')).toEqual([]);
+  });
+
+  it('createSmsWorker(...).start() (the README\'s worker): rejects with SMSQ_REDIS_NOT_DURABLE, and writes nothing', async () => {
+    const connection = new Redis(server.url, { maxRetriesPerRequest: null });
+    const client = createSmsClient({ endpoint: env.SMS_ENDPOINT!, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const worker = createSmsWorker({ connection, client, logger: createLogger({ level: 'silent' }), qps: 50, readTimeoutMs: 1000 });
+    try {
+      await expect(worker.start()).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await redis.keys('*')).toEqual([]);
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+    expect(await redis.keys('*')).toEqual([]);
+  });
+
+  it('a worker that starts writes its queues\' meta once Redis keeps the mode (the start writes it, no longer the queues as they open)', async () => {
+    await redis.config('SET', 'appendonly', 'yes');
+    await redis.config('SET', 'appendfsync', 'always');
+    const connection = new Redis(server.url, { maxRetriesPerRequest: null });
+    const client = createSmsClient({ endpoint: env.SMS_ENDPOINT!, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const worker = createSmsWorker({ connection, client, logger: createLogger({ level: 'silent' }), qps: 50, readTimeoutMs: 1000 });
+    try {
+      // The AOF is written in the background at first: the check refuses until it is done.
+      await waitFor(async () => (await redis.info('persistence')).includes('aof_rewrite_in_progress:0') && (await redis.info('persistence')).includes('aof_enabled:1'), 'the AOF to be on');
+      await worker.start();
+      for (const queue of ['calls', 'housekeeping']) {
+        expect(await redis.hget(`{smsq}:${queue}:meta`, 'version'), queue).toMatch(/^bullmq:\d/);
+        expect(await redis.hget(`{smsq}:${queue}:meta`, 'opts.maxLenEvents'), queue).toBe('10000');
+      }
+    } finally {
+      await worker.close();
+      connection.disconnect();
+      await redis.config('SET', 'appendonly', 'no');
+    }
   });
 });
