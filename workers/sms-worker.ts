@@ -7,7 +7,7 @@ import { connectTimeoutOf, createNodeResolver, describeRedis, isCluster, type Re
 import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION } from '../src/queue/calls-queue.js';
+import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION, writeQueueMeta } from '../src/queue/calls-queue.js';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
@@ -309,8 +309,9 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // The pacer waits outside the instrumented client, so call latency is the API's alone.
   const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const errorLog = options.errorLog ?? createEmitterErrorLog({ logger: log, clock });
-  const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry, writeMeta: true });
-  const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry, writeMeta: true });
+  // Their meta is written by start(), once Redis keeps the durability mode (writeQueueMeta).
+  const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry });
+  const housekeeping = createHousekeepingQueue({ connection: options.connection, prefix, onError: errorLog('housekeeping queue'), telemetry: options.telemetry });
   const chunks = createChunkStore({ redis: options.connection, keys, clock });
   const sends = createSendStore({ redis: options.connection, keys, clock });
   const retention = resolveRetention(options);
@@ -613,6 +614,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       const node = await step(server());
       await step(confirmDatabase(node, describeRedis(node)));
       await step(checkRedisDurability(node, durability, log, durabilityWarned));
+      // The first writes, after the check: a worker refused for Redis's settings leaves no key in it.
+      await step(Promise.all([writeQueueMeta(queue), writeQueueMeta(housekeeping)]));
       await step(Promise.resolve(durabilityWatch?.start(node)), () => durabilityWatch?.stop());
       await step(adviseRedisMemory(node, log));
       if (!options.callbackSecret) await step(warnCallbacksWaiting());

@@ -108,11 +108,13 @@ export function register(program: Command, ctx: CliContext): void {
           kind: flags.kind,
           idempotencyKey: flags.idempotencyKey,
         };
-        const content = await templateContent(flags.template as string);
         const kind = flags.kind ?? 'marketing'; // the campaign request's default
         if (flags.dryRun || !flags.yes) {
           // A counting pass: the same validation and chunking as the real run, nothing written.
           const plan = await producer.planCampaign(recipients(), request, { sourceField: 'file' });
+          // After the plan, which refuses a Redis that cannot keep SMSQ_DURABILITY before any look-up:
+          // this one caches its answer and takes a pacer slot in Redis (from the plan's cache by now).
+          const content = await templateContent(flags.template as string);
           const segments = segmentsFor(flags.sign as string, content, flags.param);
           const summary = renderFields([
             ['file', file],

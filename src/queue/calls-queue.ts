@@ -9,13 +9,6 @@ export interface CallsQueueOptions {
   onError?: (err: Error) => void;
   /** BullMQ telemetry (OpenTelemetry through bullmq-otel, when tracing is on). Default: none. */
   telemetry?: Telemetry;
-  /**
-   * Whether opening the queue writes BullMQ's meta hash (the library's version, the events
-   * stream's length). Only workers do: a producer, the server or a CLI command that opens the
-   * queue and is then refused writes nothing to Redis. The first job added writes the stream
-   * length itself (BullMQ's getOrSetMaxEvents). Default false.
-   */
-  writeMeta?: boolean;
 }
 
 /**
@@ -41,15 +34,29 @@ export function createHousekeepingQueue(options: CallsQueueOptions): Queue {
 }
 
 /**
- * A queue of this deployment by name, as every smsq process opens one (BullMQ's meta written by
- * workers only). Opening it sends no command: BullMQ's version check (an INFO) runs once, and its
- * failure is kept for the queue's life (every call on the queue rejects with it). On a `client`
- * connection that INFO fails when Redis goes away while it is on the wire (or does not answer it
- * within the command timeout): a producer or server opened just before an outage then refused
- * every send after Redis was back, for good. The workers' BullMQ `Worker`s still check the version.
+ * A queue of this deployment by name, as every smsq process opens one. Opening it writes nothing:
+ * not BullMQ's meta hash, which a worker writes once its start has found that Redis keeps the
+ * durability mode ({@link writeQueueMeta}), so that a producer, the server, a CLI command or a
+ * worker refused for Redis's settings leaves no key in it. The first job added writes the events
+ * stream's length itself (BullMQ's getOrSetMaxEvents). Nor does it send a command: BullMQ's
+ * version check (an INFO) runs once, and its failure is kept for the queue's life (every call on
+ * the queue rejects with it). On a `client` connection that INFO fails when Redis goes away while
+ * it is on the wire (or does not answer it within the command timeout): a producer or server
+ * opened just before an outage then refused every send after Redis was back, for good. The
+ * workers' BullMQ `Worker`s still check the version.
  */
-export function openQueue(name: string, { connection, prefix, onError, telemetry, writeMeta = false }: CallsQueueOptions): Queue {
-  const queue = new Queue(name, { connection, prefix, skipMetasUpdate: !writeMeta, skipVersionCheck: true, ...(telemetry ? { telemetry } : {}) });
+export function openQueue(name: string, { connection, prefix, onError, telemetry }: CallsQueueOptions): Queue {
+  const queue = new Queue(name, { connection, prefix, skipMetasUpdate: true, skipVersionCheck: true, ...(telemetry ? { telemetry } : {}) });
   if (onError) queue.on('error', onError);
   return queue;
+}
+
+/**
+ * Writes BullMQ's meta hash of `queue` (the library's version, the events stream's length), as
+ * BullMQ's Queue does when it opens without `skipMetasUpdate`. A worker's start calls it once
+ * Redis is found to keep the durability mode: written as the queue opened, it was left in a
+ * Redis the worker then refused.
+ */
+export async function writeQueueMeta(queue: Queue): Promise<void> {
+  await queue.backend.setQueueMeta(queue.metaValues);
 }

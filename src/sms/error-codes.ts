@@ -114,7 +114,7 @@ const FIX_RECIPIENT = 'Fail these recipients with the code; never retry the same
 const FIX_CONSOLE = 'Fail the whole send now; fix the signature or template in the SMS console, then send again.';
 const FIX_ACCOUNT = 'Nothing was sent: stop sending, keep every job, alert the operator; resume after the fix.';
 const FIX_THROTTLED = 'Nothing was accepted: slow the whole account down and retry later.';
-const FIX_WORKER_RETRIES = 'Nothing was sent: the door refuses the request; a worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again.';
+const FIX_WORKER_RETRIES = 'Nothing was sent: a door whose look-up meets it refuses the request (one that finds the signature and template cached makes no call); a worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again.';
 const FIX_WORKER_SETUP =
   "Nothing was sent: that worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again; while every worker does, `smsq status` names it.";
 const FIX_UNKNOWN =

@@ -2,10 +2,11 @@
  * A Dysmsapi endpoint that cannot be reached (nothing listens at SMS_ENDPOINT, its host name does
  * not resolve, it does not speak the protocol asked for) is a setup fault, not an API hiccup:
  *
- * - at the door, the request is refused (the account check was skipped and the send enqueued, exit
- *   0): the CLI exits 3 with one line naming SMS_ENDPOINT, its value and the fix, REST answers 503
- *   in the same words, the library producer throws the SmsError it throws for the other "account
- *   cannot call" refusals, and nothing is written to Redis;
+ * - at the door, a request whose account look-up meets it is refused (the account check was skipped
+ *   and the send enqueued, exit 0): the CLI exits 3 with one line naming SMS_ENDPOINT, its value and
+ *   the fix, REST answers 503 in the same words, the library producer throws the SmsError it throws
+ *   for the other "account cannot call" refusals, and nothing is written to Redis; a signature and
+ *   template in the shared cache are checked with no call, and the send goes ahead;
  * - a read-only command names SMS_ENDPOINT and the fix (it was told as the call cap, class
  *   `throttled`);
  * - https to an endpoint that speaks plain http says so and gives SMS_PROTOCOL=http.
@@ -16,6 +17,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/program.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
@@ -26,6 +28,7 @@ import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { SmsError } from '../../src/sms/errors.js';
 import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
+import { collector } from '../support/text-collector.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 const redis = createTestConnection();
@@ -148,6 +151,33 @@ describe('the door, when the Dysmsapi endpoint cannot be reached: the request is
       expect(message).not.toMatch(/Dysmsapi refused/);
       expect(await keysOf(p)).toEqual([]);
     });
+  });
+
+  it('a signature and template in the shared catalog cache are checked from it: no call, so the door does not meet the endpoint, and the send is enqueued (docs/sending.md; a workers\' endpoint is not the door\'s to prove)', async () => {
+    const p = prefix('unreachable-cached');
+    const send = ['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1234"}'];
+    const run = async (args: string[], smsEndpoint: string) => {
+      const stdout = collector();
+      const stderr = collector();
+      const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: p, SMS_MODE: 'sandbox', SMS_ENDPOINT: smsEndpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
+      const code = await runCli(args, { stdout, stderr, env });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+    // Another process, whose endpoint answers, looked them up: approved, cached in Redis.
+    const warm = await run([...send, '--dry-run'], endpoint);
+    expect(warm.code, warm.stderr).toBe(EXIT.ok);
+    expect((await redis.keys(`${p}:catalog:*`)).sort()).toEqual([`${p}:catalog:sign:${N.sign}`, `${p}:catalog:template:${N.verificationTemplate}`]);
+    const calls = emulator.calls().length;
+    const cached = await run([...send, '--yes', '--json'], deadEndpoint);
+    expect(cached.code, cached.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(cached.stdout)).toMatchObject({ recipients: 1, duplicate: false });
+    expect(cached.stderr).not.toContain('ConnectionRefused');
+    expect(emulator.calls().length).toBe(calls);
+    // Without the cache the door looks them up, and meets the endpoint.
+    await redis.del(`${p}:catalog:sign:${N.sign}`, `${p}:catalog:template:${N.verificationTemplate}`);
+    const looked = await run([...send, '--yes'], deadEndpoint);
+    expect(looked.code, looked.stderr).toBe(EXIT.dependency);
+    expect(looked.stderr).toContain(`error ConnectionRefused: the connection to SMS_ENDPOINT=${deadEndpoint} was refused`);
   });
 
   it('a throttled or timed-out look-up is still skipped with a warning, and the send enqueued (docs/sending.md)', async () => {

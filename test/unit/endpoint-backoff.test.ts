@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { createEndpointBackoff } from '../../workers/endpoint-backoff.js';
 import { createIntakeHolds } from '../../workers/intake-holds.js';
 
-const FAULT = { code: 'ConnectionRefused', message: 'the connection to SMS_ENDPOINT=127.0.0.1:9 was refused (ECONNREFUSED): nothing listens there', action: 'Start what SMS_ENDPOINT names. Nothing was sent: the door refuses the request; a worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again.' };
+const FAULT = { code: 'ConnectionRefused', message: 'the connection to SMS_ENDPOINT=127.0.0.1:9 was refused (ECONNREFUSED): nothing listens there', action: 'Start what SMS_ENDPOINT names. Nothing was sent: a door whose look-up meets it refuses the request (one that finds the signature and template cached makes no call); a worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again.' };
 
 function setup() {
   const calls: string[] = [];
