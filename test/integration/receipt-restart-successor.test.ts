@@ -73,7 +73,7 @@ describe('a receipt look-up job failed at its start limit after it added its fol
     const lines = () => sink.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
     await waitFor(async () => (await h.redis.zscore(`${h.prefix}:${CALLS_QUEUE}:failed`, first)) !== null, 'the stalled job to fail at its start limit', 15_000);
     expect((await calls.getJob(first))?.failedReason).toBe('job started more than allowable limit');
-    const said = await waitFor(() => lines().find((l) => l.level === 40 && /start limit/.test(l.msg)), 'the start-limit failure to be said', 5_000);
+    const said = await waitFor(() => lines().find((l) => l.level === 40 && /start limit/.test(l.msg)), 'the start-limit failure to be said', 15_000);
 
     const status = await waitFor(async () => {
       const s = await h.producer.getStatus(sendId);
