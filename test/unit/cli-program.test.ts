@@ -143,8 +143,12 @@ describe('smsq in-process', () => {
       writeFileSync(file, `{"templateCode":"${N.notificationTemplate}","messages":[{"phone":"${PHONE}","signName":"${N.sign}","phone":"13900139000","templateParam":{"name":"A","order":"1"}}]}`);
       const batch = await run(['send-batch', '--file', file, '--dry-run'], noRedis);
       expect(batch.code, batch.stderr).toBe(2);
-      expect(batch.stderr).toBe('error: file.messages.phone: is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once\n');
+      expect(batch.stderr).toBe('error: file.messages[0].phone: is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once\n');
       expect(batch.stderr).not.toMatch(/13900139000|13800138000/);
+      // A list file's message by its place too, as every other refusal of the file names it (file[1]).
+      writeFileSync(file, `[{"phone":"${PHONE}","signName":"${N.sign}","templateParam":{"name":"A","order":"1"}},{"phone":"13900139000","signName":"${N.sign}","templateParam":{"name":"B","order":"2","name":"C"}}]`);
+      const list = await run(['send-batch', '--file', file, '--dry-run'], noRedis);
+      expect(list.stderr).toMatch(/^error: file\[1\]\.templateParam\.name: is given twice in one object of the file/);
       rmSync(dir, { recursive: true, force: true });
     });
 
