@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { ValidationError } from '../src/errors.js';
 import { bomOf, createTextDecoder } from '../producers/text-encoding.js';
 import { readError } from '../producers/recipient-file-errors.js';
+import { notTextSignature } from '../producers/file-signature.js';
 
 /**
  * Reads `path` as text: `field` names the file in a refusal, `reader` the command, whose refusal of
@@ -21,6 +22,10 @@ export async function readJsonFileText(path: string, field: string, reader: stri
   } catch (err) {
     throw readError(err, path, field, reader);
   }
+  // A workbook (or any file that is not text) is told what it is and what to do, as the CSV reader
+  // tells it: its bytes are not UTF-8 either, and it was told to save the file as UTF-8.
+  const notText = notTextSignature(bytes, reader);
+  if (notText !== undefined) throw new ValidationError([{ field, message: `is ${notText.what}, not a text list (nothing was enqueued). Fix: ${notText.fix}` }]);
   const bom = bomOf(bytes);
   if (bom === undefined && !isUtf8(bytes)) {
     throw new ValidationError([

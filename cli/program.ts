@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { loadCommands } from './commands/index.js';
 import { refuseRepeatedOptions } from './repeated-options.js';
+import { flagWithoutValue } from './flag-values.js';
 import { suggestForAliyunFlags } from './aliyun-flags.js';
 import { CliContext, type CliDeps } from './context.js';
 import { EXIT } from '../src/errors.js';
@@ -84,6 +85,9 @@ function helpOfNoCommand(program: Command, argv: readonly string[]): string[] | 
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const context = new CliContext(deps);
   const program = await createProgram(deps, context, argv);
+  // Before commander, which takes the next argument as a missing value and then errs about another.
+  const missingValue = flagWithoutValue(program, argv);
+  if (missingValue !== undefined) return context.report(missingValue, argv.includes('--json'));
   try {
     await program.parseAsync(helpOfNoCommand(program, argv) ?? [...argv], { from: 'user' });
     return context.exitCode;

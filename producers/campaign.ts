@@ -8,6 +8,7 @@ import { checkParamValues, firstCodePoint, halfCharacter, LONE_SURROGATE, type T
 import { regionRefusal } from '../src/sms/phone-region.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
+import { messageHash } from './message-hash.js';
 import type { Enqueuer } from './enqueuer.js';
 import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
 import type { QueuedBefore } from './queued-before.js';
@@ -145,11 +146,17 @@ export const BARE_MAINLAND = MAINLAND;
 /** Rejected rows named in the refusal of a source without a valid recipient. */
 const REFUSAL_SHOWN = 5;
 
+/** Where a number's first row was, for numbers taken before their messages were kept (see `take`). */
+const UNKNOWN_POSITION = 0xffffffff;
+
 /**
  * Streams recipients into chunks: rows with their own params become SendBatchSms messages (≤ 100
  * a call), the others share one SendSms per 1000 numbers. Memory stays bounded by the chunk
  * buffers plus the de-duplication set (one number per unique recipient: 5-10 bytes each for
- * mainland numbers, 10-20 for numbers from 2^35 up, see phone-set.ts).
+ * mainland numbers, 10-20 for numbers from 2^35 up, see phone-set.ts). From the first row with
+ * params of its own, the set keeps beside each number a hash of its message and where it was
+ * (8 bytes more a slot): a row that gives a number another message than its first row is rejected
+ * naming that row, where only an exact repeat is dropped as a duplicate.
  *
  * Reading and writing overlap: while one batch of candidates is checked against the opt-out list
  * and its chunks are written (Redis round trips, each write waiting for its fsync in the default
@@ -184,6 +191,20 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
   };
   const sharedProblem = paramProblem(shared);
+  const sharedMessage = messageHash(shared);
+  /** The row from which messages are kept, when numbers were taken before it (their rows' places are not known). */
+  let keptFrom: number | undefined;
+  const sourceField = options.sourceField ?? 'recipients';
+  /** A row by its place: a file's line, or a list's index. */
+  const placeOf = (row: CampaignRecipient, position: number) => (row.line !== undefined ? `line ${position}` : `${sourceField}[${position}]`);
+  /** Why `row` (at `position`) is refused: its number's first row (at `earlier`) gave it another message. */
+  const otherMessage = (row: CampaignRecipient, position: number, earlier: number): string => {
+    const first = earlier === UNKNOWN_POSITION ? `a ${row.line !== undefined ? 'row' : 'recipient'} before ${placeOf(row, keptFrom ?? 0)}` : placeOf(row, earlier);
+    const which = earlier === UNKNOWN_POSITION ? 'the shared params only' : 'other params';
+    // A file's row is named by its line already (reject's prefix).
+    const self = row.line !== undefined ? '' : `${placeOf(row, position)} `;
+    return `${self}gives this number a message other than ${first} does (${which}); a send holds one message per number, so this one would have been dropped as a duplicate. Fix: send it in a campaign of its own, or remove one of the two${row.line !== undefined ? ' lines' : ''}`;
+  };
   // A file's header is read with its first chunk, so it is known by the first row taken.
   let columnsChecked = false;
   const checkColumns = () => {
@@ -432,7 +453,21 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       reject(row, problem, 'row');
       return false;
     }
-    if (!seen.add(phone)) {
+    // Only a campaign whose rows carry params of their own keeps each number's message: until
+    // then every row has the shared one, which the numbers already in take.
+    if (own !== undefined && !seen.keepsValues) {
+      if (seen.size > 0) keptFrom = row.line ?? progress.read - 1;
+      seen.keepValues(sharedMessage, UNKNOWN_POSITION);
+    }
+    if (seen.keepsValues) {
+      const message = own === undefined ? sharedMessage : messageHash(own);
+      const position = row.line ?? progress.read - 1;
+      if (!seen.add(phone, message, position)) {
+        if (seen.earlier0 === message) progress.duplicates++;
+        else reject(row, otherMessage(row, position, seen.earlier1), 'row');
+        return false;
+      }
+    } else if (!seen.add(phone)) {
       progress.duplicates++;
       return false;
     }

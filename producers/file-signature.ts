@@ -46,7 +46,9 @@ export function beginsWith(head: Uint8Array, bytes: readonly number[]): boolean 
 export function notTextSignature(head: Uint8Array, textOnlyReader?: string): NotText | undefined {
   const found = SIGNATURES.find((s) => beginsWith(head, s.bytes));
   if (!found) return undefined;
-  if (textOnlyReader !== undefined && found.fix === XLSX_FIX) return { what: found.what, fix: `${textOnlyReader} reads CSV or JSON, not workbooks: save the list from Excel or WPS as "CSV UTF-8"` };
+  if (textOnlyReader !== undefined && found.fix === XLSX_FIX) {
+    return { what: found.what, fix: `${textOnlyReader} reads CSV or JSON, not workbooks: save the sheet from Excel or WPS as "CSV UTF-8", or give the messages as JSON` };
+  }
   return { what: found.what, fix: found.fix };
 }
 

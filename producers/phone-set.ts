@@ -11,6 +11,11 @@
  * slot, the others 8. For the former the hash is a permutation of the 35-bit values: a page holds
  * only hashes that share its first 4 bits or more, so it keeps the 31 bits below them, from which
  * the number is found again. The sizes are in docs/benchmarks.md, "Figures behind the code".
+ *
+ * A campaign whose rows carry params of their own asks the set to keep, beside each number, two
+ * 32-bit values of its first row (a hash of its message and where it was: {@link PhoneSet.keepValues}),
+ * to tell a repeat of that message from a different one. They take 8 bytes a slot, in arrays
+ * allocated with each page: a set that is never asked for them costs nothing more.
  */
 
 import { phoneValue } from '../src/sms/phone-value.js';
@@ -33,14 +38,20 @@ const HI_MASK = (1 << 17) - 1;
 /** Hash bits a narrow page implies rather than stores: its local depth is never below this. */
 const NARROW_IMPLIED_BITS = 4;
 
-/** A page of slots (0: empty) and the number of hash bits its entries share. */
+/**
+ * A page of slots (0: empty) and the number of hash bits its entries share; with values, the two
+ * of slot `i` at `2i` and `2i + 1`.
+ */
 class Page<S extends Uint32Array | Float64Array> {
   count = 0;
   constructor(
     readonly slots: S,
     public depth: number,
+    public values: Uint32Array | undefined,
   ) {}
 }
+
+const newValues = () => new Uint32Array(PAGE_SLOTS * 2);
 
 /**
  * How a kind of page stores its entries. An entry is a nonzero number `k` in a slot; the directory
@@ -68,32 +79,66 @@ class PagedTable<S extends Uint32Array | Float64Array> {
   count = 0;
   /** Where a page's entries wait while it splits. */
   private readonly scratch: S;
+  /** Where a page's values wait while it splits, once values are kept. */
+  private scratchValues: Uint32Array | undefined;
+  /** The values of the entry `insert` last found there. */
+  found0 = 0;
+  found1 = 0;
 
   constructor(private readonly kind: PageKind<S>) {
     this.depth = kind.minDepth;
     this.pages = 1 << kind.minDepth;
-    this.directory = Array.from({ length: this.pages }, () => new Page(kind.newSlots(), kind.minDepth));
+    this.directory = Array.from({ length: this.pages }, () => new Page(kind.newSlots(), kind.minDepth, undefined));
     this.scratch = kind.newSlots();
   }
 
   get bytes(): number {
-    return this.pages * PAGE_SLOTS * this.kind.slotBytes + this.directory.length * 8;
+    const valueBytes = this.scratchValues === undefined ? 0 : 8;
+    return this.pages * PAGE_SLOTS * (this.kind.slotBytes + valueBytes) + this.directory.length * 8;
   }
 
-  /** Adds entry `k` (nonzero) of hash `h` and home slot `home`: true when new, false when there, undefined when its page is full and cannot split. */
-  insert(k: number, h: number, home: number): boolean | undefined {
+  /** From now on each entry keeps two values; those already in take `v0` and `v1`. */
+  keepValues(v0: number, v1: number): void {
+    if (this.scratchValues !== undefined) return;
+    this.scratchValues = newValues();
+    for (const page of new Set(this.directory)) {
+      const values = (page.values = newValues());
+      for (let i = 0; i < PAGE_SLOTS; i++) {
+        if (page.slots[i] === 0) continue;
+        values[2 * i] = v0;
+        values[2 * i + 1] = v1;
+      }
+    }
+  }
+
+  /**
+   * Adds entry `k` (nonzero) of hash `h` and home slot `home`, with values `v0` and `v1` when they
+   * are kept: true when new, false when there (its values then in `found0`, `found1`), undefined
+   * when its page is full and cannot split.
+   */
+  insert(k: number, h: number, home: number, v0: number, v1: number): boolean | undefined {
     for (;;) {
       const page = this.directory[this.depth === 0 ? 0 : h >>> (32 - this.depth)] as Page<S>;
       const slots = page.slots;
       let i = home;
       let cur = slots[i] as number;
       while (cur !== 0) {
-        if (cur === k) return false;
+        if (cur === k) {
+          if (page.values !== undefined) {
+            this.found0 = page.values[2 * i] as number;
+            this.found1 = page.values[2 * i + 1] as number;
+          }
+          return false;
+        }
         i = (i + 1) & SLOT_MASK;
         cur = slots[i] as number;
       }
       if (page.count < PAGE_LIMIT) {
         slots[i] = k;
+        if (page.values !== undefined) {
+          page.values[2 * i] = v0;
+          page.values[2 * i + 1] = v1;
+        }
         page.count++;
         this.count++;
         return true;
@@ -113,7 +158,7 @@ class PagedTable<S extends Uint32Array | Float64Array> {
     }
     const bit = 31 - page.depth;
     page.depth++;
-    const upper = new Page(this.kind.newSlots(), page.depth);
+    const upper = new Page(this.kind.newSlots(), page.depth, page.values === undefined ? undefined : newValues());
     this.pages++;
     // The directory entries of `page` are one run; its upper half now refers to the new page.
     const run = 1 << (this.depth - page.depth + 1);
@@ -124,6 +169,8 @@ class PagedTable<S extends Uint32Array | Float64Array> {
     scratch.set(page.slots);
     page.slots.fill(0);
     page.count = 0;
+    const values = page.values === undefined ? undefined : (this.scratchValues as Uint32Array);
+    if (values !== undefined) values.set(page.values as Uint32Array);
     for (let s = 0; s < PAGE_SLOTS; s++) {
       const k = scratch[s] as number;
       if (k === 0) continue;
@@ -131,6 +178,10 @@ class PagedTable<S extends Uint32Array | Float64Array> {
       let i = this.kind.home(k);
       while (to.slots[i] !== 0) i = (i + 1) & SLOT_MASK;
       to.slots[i] = k;
+      if (values !== undefined) {
+        (to.values as Uint32Array)[2 * i] = values[2 * s] as number;
+        (to.values as Uint32Array)[2 * i + 1] = values[2 * s + 1] as number;
+      }
       to.count++;
     }
   }
@@ -195,46 +246,106 @@ const WIDE: PageKind<Float64Array> = {
   slotBytes: 8,
 };
 
+const NO_VALUES = [0, 0] as const;
+
 export class PhoneSet {
   private narrow: PagedTable<Uint32Array> | undefined;
   private wide: PagedTable<Float64Array> | undefined;
   /**
    * Strings that are not 1–15 digits without a leading zero (none, in practice), and numbers whose
-   * page is full and cannot split (only if thousands of numbers share their hash's top bits).
+   * page is full and cannot split (only if thousands of numbers share their hash's top bits), with
+   * their values once they are kept.
    */
-  private readonly others = new Set<string>();
+  private readonly others = new Map<string, readonly [number, number]>();
+  /** The values numbers added from now on take, and numbers already in, once {@link keepValues} is called. */
+  private kept: readonly [number, number] | undefined;
+  /**
+   * The values of the number {@link add} last found already there (kept values only): read them
+   * before the next add.
+   */
+  earlier0 = 0;
+  earlier1 = 0;
 
   get size(): number {
     return (this.narrow?.count ?? 0) + (this.wide?.count ?? 0) + this.others.size;
   }
 
-  /** Memory held by the pages and the directories, in bytes. */
+  /** Memory held by the pages (their values included) and the directories, in bytes. */
   get bytes(): number {
     return (this.narrow?.bytes ?? 0) + (this.wide?.bytes ?? 0);
   }
 
-  /** Adds a normalised number; returns false when it was already there. */
-  add(phone: string): boolean {
+  /**
+   * From now on each number keeps two 32-bit values (`add`'s `v0`, `v1`: a campaign keeps a hash
+   * of its message and where it was); numbers already in take `v0` and `v1` given here. Pages take
+   * 8 bytes more a slot.
+   */
+  keepValues(v0: number, v1: number): void {
+    if (this.kept !== undefined) return;
+    this.kept = [v0 >>> 0, v1 >>> 0];
+    // A table made later keeps values from its start (narrowTable, wideTable).
+    this.narrow?.keepValues(v0, v1);
+    this.wide?.keepValues(v0, v1);
+    for (const phone of this.others.keys()) this.others.set(phone, this.kept);
+  }
+
+  /** Whether {@link keepValues} was called. */
+  get keepsValues(): boolean {
+    return this.kept !== undefined;
+  }
+
+  /**
+   * Adds a normalised number, with two 32-bit values when they are kept (ignored otherwise);
+   * returns false when it was already there, its values then in `earlier0`, `earlier1`.
+   */
+  add(phone: string, v0 = 0, v1 = 0): boolean {
     const v = phoneValue(phone);
-    if (v === 0) return this.addOther(phone);
+    if (v === 0) return this.addOther(phone, v0, v1);
     let added: boolean | undefined;
+    let table: PagedTable<Uint32Array> | PagedTable<Float64Array>;
     if (v < NARROW_LIMIT) {
       const h = narrowHash(v);
       const hi = Math.floor(h / LO);
       const lo = h - hi * LO;
       // The entry keeps bits 30..0 of the hash; the directory reads its top 32 bits (34..3).
       const k = (((hi & 0x1fff) << LO_BITS) | lo) + 1;
-      added = (this.narrow ??= new PagedTable(NARROW)).insert(k, ((hi << 15) | (lo >>> 3)) >>> 0, lo & SLOT_MASK);
+      table = this.narrowTable();
+      added = table.insert(k, ((hi << 15) | (lo >>> 3)) >>> 0, lo & SLOT_MASK, v0, v1);
     } else {
       const h = hashOf(v);
-      added = (this.wide ??= new PagedTable(WIDE)).insert(v, h, h & SLOT_MASK);
+      table = this.wideTable();
+      added = table.insert(v, h, h & SLOT_MASK, v0, v1);
     }
-    return added ?? this.addOther(phone);
+    if (added === false) {
+      this.earlier0 = table.found0;
+      this.earlier1 = table.found1;
+    }
+    return added ?? this.addOther(phone, v0, v1);
   }
 
-  private addOther(phone: string): boolean {
-    if (this.others.has(phone)) return false;
-    this.others.add(phone);
+  private narrowTable(): PagedTable<Uint32Array> {
+    if (this.narrow === undefined) {
+      this.narrow = new PagedTable(NARROW);
+      if (this.kept) this.narrow.keepValues(0, 0);
+    }
+    return this.narrow;
+  }
+
+  private wideTable(): PagedTable<Float64Array> {
+    if (this.wide === undefined) {
+      this.wide = new PagedTable(WIDE);
+      if (this.kept) this.wide.keepValues(0, 0);
+    }
+    return this.wide;
+  }
+
+  private addOther(phone: string, v0: number, v1: number): boolean {
+    const there = this.others.get(phone);
+    if (there !== undefined) {
+      [this.earlier0, this.earlier1] = there;
+      return false;
+    }
+    this.others.set(phone, this.kept ? [v0 >>> 0, v1 >>> 0] : NO_VALUES);
     return true;
   }
 }

@@ -4,10 +4,15 @@
  * word; the CLI refuses a flag given twice for the same reason.
  */
 
-/** The first key given twice in an object of `text` (valid JSON), as its path of keys; undefined when none is. */
+/**
+ * The first key given twice in an object of `text` (valid JSON), as its path: keys, and an array's
+ * items by their index from 0 (`messages[1].phone`, `[0].name` in a list at the top), as refusals
+ * name fields; undefined when none is.
+ */
 export function firstRepeatedKey(text: string): string | undefined {
-  // One entry per open object or array: the keys seen (objects) or null (arrays), and the path to it.
-  const open: { keys: Set<string> | null; path: string }[] = [];
+  // One entry per open object or array: the keys seen (objects) or null (arrays), the path to it,
+  // and for an array the index of the item being read (its commas so far: those inside strings are skipped with them).
+  const open: { keys: Set<string> | null; path: string; index: number }[] = [];
   let lastKey = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -29,11 +34,13 @@ export function firstRepeatedKey(text: string): string | undefined {
       i = end;
     } else if (c === '{' || c === '[') {
       const parent = open[open.length - 1];
-      // An array's items are named by the array's key: `messages.phone`, not an index.
-      const path = parent === undefined ? '' : parent.keys ? lastKey : parent.path;
-      open.push({ keys: c === '{' ? new Set() : null, path });
+      const path = parent === undefined ? '' : parent.keys ? lastKey : `${parent.path}[${parent.index}]`;
+      open.push({ keys: c === '{' ? new Set() : null, path, index: 0 });
     } else if (c === '}' || c === ']') {
       open.pop();
+    } else if (c === ',') {
+      const top = open[open.length - 1];
+      if (top !== undefined && top.keys === null) top.index++;
     }
   }
   return undefined;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
+import { recipientColumnsOf } from '../../producers/recipient-source.js';
 import { SendBatchRequest } from '../../producers/schemas.js';
 import { firstRepeatedKey } from '../../src/duplicate-keys.js';
 import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.js';
@@ -54,20 +55,60 @@ function fileIssues(issues: readonly z.core.$ZodIssue[]): ValidationError {
 }
 
 /**
- * A refusal of a CSV file's messages in the file's terms: `file:3`, column `sign`, where the
- * request said `messages[1].signName` (the CSV has no messages, only lines and columns).
+ * A refusal of the file's messages in the file's terms, one convention for every refusal of
+ * send-batch (the file's own checks name places so too): a JSON file by the path of the value from
+ * the file's top, counted from 0 as JSON paths are (`file[0].templateParam.order` in a list,
+ * `file.messages[0]...` in an object), where the request said `messages[0]...`; a CSV file by its
+ * line and column (`file:3`, column "sign"), as it has no messages, only lines and columns. An
+ * earlier message a refusal names (`other than messages[0] does`) is named the same way.
  */
-function inFileTerms(err: unknown, csv: CsvColumns): unknown {
+function inFileTerms(err: unknown, places: FilePlaces): unknown {
   if (!(err instanceof ValidationError)) return err;
-  return new ValidationError(
-    err.issues.map((issue) => {
-      const m = /^messages\[(\d+)\](?:\.(phone|signName|templateParam|smsUpExtendCode)(?:\.(.+))?)?$/.exec(issue.field);
-      const line = m ? csv.lines[Number(m[1])] : undefined;
-      if (!m || line === undefined) return issue;
-      const column = m[2] === 'signName' ? csv.signColumn : m[2] === 'smsUpExtendCode' ? csv.extendCodeColumn : m[2] === 'phone' ? 'phone' : m[3];
-      return { field: `file:${line}`, message: column === undefined ? issue.message : `column "${column}" ${issue.message}` };
-    }),
-  );
+  const { csv } = places;
+  const placeOf = (index: number) => (csv === undefined ? `${places.list ? 'file' : 'file.messages'}[${index}]` : `line ${csv.lines[index] ?? '?'}`);
+  const seen = new Set<string>();
+  const issues: { field: string; message: string }[] = [];
+  for (const issue of err.issues) {
+    const m = /^messages\[(\d+)\](.*)$/.exec(issue.field);
+    const message = issue.message.replace(/\bmessages\[(\d+)\]/g, (_, i: string) => placeOf(Number(i)));
+    const inFile = m === null ? { ...issue, message } : csv === undefined ? { field: `${placeOf(Number(m[1]))}${m[2]}`, message } : inCsvTerms(Number(m[1]), m[2] as string, message, csv);
+    // A column's fault is said once, at the header, however many lines share it.
+    const key = `${inFile.field}\n${inFile.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push(inFile);
+  }
+  return new ValidationError(issues);
+}
+
+/**
+ * A refusal of the CSV file's message `index` (`rest`: the part of the field after `messages[i]`)
+ * as its line and column; a template variable no column gives, or a column that is no variable,
+ * at the header line, with a fix about columns (the request's said `add "order":"..."`).
+ */
+function inCsvTerms(index: number, rest: string, message: string, csv: CsvColumns): { field: string; message: string } {
+  const line = csv.lines[index];
+  const m = /^(?:\.(phone|signName|templateParam|smsUpExtendCode)(?:\.(.+))?)?$/.exec(rest);
+  if (line === undefined || m === null) return { field: `messages[${index}]${rest}`, message };
+  const [, part, name] = m;
+  if (part === 'templateParam' && name !== undefined) {
+    const header = csv.headerField;
+    const missing = /^missing: the template uses (\$\{[^}]+\})(?: and "(.+)" was given)?/.exec(message);
+    if (missing && !csv.paramColumns.includes(name)) {
+      const [, variable, given] = missing;
+      return given === undefined
+        ? { field: header, message: `no column is named "${name}": the template uses ${variable} (nothing was enqueued). Fix: add a column "${name}" with each message's value` }
+        : { field: header, message: `no column is named "${name}": the template uses ${variable}, and the header has "${given}" (variable names must match exactly; nothing was enqueued). Fix: rename the column "${given}" to "${name}"` };
+    }
+    const extra = /^is not a variable of the template \((.*)\)\. Fix: (.*)$/.exec(message);
+    if (extra && csv.paramColumns.includes(name)) {
+      const [, uses, fix] = extra as unknown as [string, string, string];
+      const columnFix = fix.replace(/^remove it or check the spelling/, 'delete the column, or check its spelling').replace(/^rename it "/, 'rename the column "');
+      return { field: header, message: `column "${name}" is not a variable of the template (${uses}; nothing was enqueued). Fix: ${columnFix}` };
+    }
+  }
+  const column = part === 'signName' ? csv.signColumn : part === 'smsUpExtendCode' ? csv.extendCodeColumn : part === 'phone' ? 'phone' : name;
+  return { field: `file:${line}`, message: column === undefined ? message : `column "${column}" ${message}` };
 }
 
 /** A flag and the file's field: one value, or a refusal when they differ. */
@@ -82,11 +123,18 @@ function oneOf<T>(flag: string, flagValue: T | undefined, field: string, fileVal
  * Reads the messages file: JSON (an array of {phone, signName, templateParam}, or an object with
  * `templateCode` and `messages`) or CSV (a header with `phone`, `sign` and one column per param).
  */
-/** A messages file as read: the request's fields, and for a CSV file where each message came from. */
-type ReadMessages = Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown; csv?: CsvColumns };
-/** Where a CSV file's messages came from: the line of each, and its sign and extension-code columns as the header spells them. */
+/** A messages file as read: the request's fields, and where in the file each message is. */
+type ReadMessages = Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown; places: FilePlaces };
+/** Where a file's messages are: a JSON list's items or an object's `messages`; a CSV file's lines. */
+type FilePlaces = { list: boolean; csv?: undefined } | { csv: CsvColumns; list?: undefined };
+/**
+ * Where a CSV file's messages came from: the line of each, its header's line, its param columns,
+ * and its sign and extension-code columns, as the header spells them.
+ */
 interface CsvColumns {
   lines: number[];
+  headerField: string;
+  paramColumns: readonly string[];
   signColumn: string;
   extendCodeColumn?: string;
 }
@@ -97,7 +145,8 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
     const lines: number[] = [];
     let signColumn = 'sign';
     let extendCodeColumn: string | undefined;
-    for await (const row of readRecipientsCsv(path, { textOnlyReader: READER })) {
+    const rows = readRecipientsCsv(path, { textOnlyReader: READER });
+    for await (const row of rows) {
       if (row.error) throw new ValidationError([{ field: `file:${row.line ?? 1}`, message: `line ${row.line ?? 1}: ${row.error}` }]);
       const params = { ...(row.params ?? {}) };
       const signKey = Object.keys(params).find((k) => SIGN_COLUMNS.includes(k.toLowerCase()));
@@ -120,7 +169,9 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
         ...(smsUpExtendCode ? { smsUpExtendCode } : {}),
       });
     }
-    return { messages, csv: { lines, signColumn, ...(extendCodeColumn === undefined ? {} : { extendCodeColumn }) } };
+    const header = recipientColumnsOf(rows);
+    const paramColumns = (header?.params ?? []).filter((c) => c !== signColumn && c !== extendCodeColumn);
+    return { messages, places: { csv: { lines, headerField: header?.field ?? 'file:1', paramColumns, signColumn, ...(extendCodeColumn === undefined ? {} : { extendCodeColumn }) } } };
   }
   const text = await readJsonFileText(path, 'file', READER);
   let data: unknown;
@@ -132,7 +183,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
   // JSON.parse keeps a repeated key's last value: a message's second "phone" replaced its first.
   const repeated = firstRepeatedKey(text);
   if (repeated !== undefined) {
-    throw new ValidationError([{ field: `file.${repeated}`, message: 'is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once' }]);
+    throw new ValidationError([{ field: repeated.startsWith('[') ? `file${repeated}` : `file.${repeated}`, message: 'is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once' }]);
   }
   if (Array.isArray(data) || (typeof data === 'object' && data !== null)) {
     const parsed = MessagesFile.safeParse(Array.isArray(data) ? { messages: data } : data);
@@ -142,7 +193,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
       if (Array.isArray(data)) throw new ValidationError(refusal.issues.map((i) => ({ ...i, field: i.field.replace(/^file\.messages\[/, 'file[') })));
       throw refusal;
     }
-    return parsed.data;
+    return { ...parsed.data, places: { list: Array.isArray(data) } };
   }
   throw new ValidationError([{ field: 'file', message: 'must hold an array of messages or {"templateCode", "messages"}' }]);
 }
@@ -159,7 +210,7 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(
       ctx.action(schema, async (flags) => {
         refuseConflictingSendFlags(flags);
-        const { csv, ...file } = await readMessagesFile(flags.file);
+        const { places, ...file } = await readMessagesFile(flags.file);
         const templateCode = oneOf('--template', flags.template, 'templateCode', file.templateCode);
         if (templateCode === undefined) throw new UsageError('--template is required: the file does not name templateCode. Fix: --template SMS_123456789');
         const kind = oneOf('--kind', flags.kind, 'kind', file.kind);
@@ -168,7 +219,7 @@ export function register(program: Command, ctx: CliContext): void {
         // The messages as read (a CSV file's are not checked yet): the producer checks them, as it does a JavaScript caller's.
         const request = { ...file, templateCode, messages: file.messages as SendBatchRequest['messages'], kind, idempotencyKey };
         const plan = await producer.planSendBatch(request).catch((err: unknown) => {
-          throw csv ? inFileTerms(err, csv) : err;
+          throw inFileTerms(err, places);
         });
         return runSendCommand(ctx, flags, {
           producer,

@@ -674,6 +674,48 @@ describe('campaign files read as their people wrote them', () => {
     expect(params.get('13800138001')).toEqual({ name: '李四' });
   });
 
+  it('a row giving a number another message than an earlier row is rejected naming both, through every front end (the Wang row was dropped as a duplicate, "duplicates dropped 2")', async () => {
+    const csv = 'phone,name\n13800138000,Li\n13800138000,Li\n13800138000,Wang\n13900139000,Zhao\n';
+    const path = fileOf('other-message.csv', csv);
+    const fileReason = /^line 4: gives this number a message other than line 2 does \(other params\); a send holds one message per number, so this one would have been dropped as a duplicate\. Fix: send it in a campaign of its own, or remove one of the two lines$/;
+    const answers: { recipients: number; duplicates: number; rejected: { input: string; reason: string }[]; sendId: string }[] = [];
+    // The Node producer, from a file and from rows given in the call.
+    answers.push(await producer.campaign(readRecipientsFile(path), SETTINGS, { sourceField: 'file' }));
+    const rows = [
+      { phone: '13800138000', params: { name: 'Li' } },
+      { phone: '13800138000', params: { name: 'Li' } },
+      { phone: '13800138000', params: { name: 'Wang' } },
+      { phone: '13900139000', params: { name: 'Zhao' } },
+    ];
+    async function* given() {
+      yield* rows;
+    }
+    const listed = await producer.campaign(given(), SETTINGS);
+    expect(listed.rejected).toEqual([{ input: '13800138000', reason: expect.stringMatching(/^recipients\[2\] gives this number a message other than recipients\[0\] does \(other params\)/) }]);
+    answers.push(listed);
+    // The CLI, in its table and as JSON.
+    const table = await cli(['campaign', '--file', path, ...CLI_SEND.filter((f) => f !== '--json')]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^duplicates dropped +1$/m);
+    expect(table.stdout).toMatch(/line 4: gives this number a message other than line 2 does/);
+    answers.push(JSON.parse((await cli(['campaign', '--file', path, ...CLI_SEND])).stdout));
+    // REST: an upload, and recipients in a JSON body.
+    const query = new URLSearchParams({ ...SETTINGS, templateParam: JSON.stringify(SETTINGS.templateParam) });
+    const upload = await app.inject({ method: 'POST', url: `/v1/campaigns?${query}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: csv });
+    expect(upload.statusCode).toBe(202);
+    answers.push(upload.json());
+    const body = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { ...SETTINGS, recipients: rows } });
+    expect(body.statusCode).toBe(202);
+    expect(body.json().rejected[0].reason).toMatch(/^recipients\[2\] gives this number a message other than recipients\[0\] does/);
+    answers.push(body.json());
+    for (const [i, a] of answers.entries()) {
+      expect(a, `answer ${i}`).toMatchObject({ recipients: 2, duplicates: 1, rejected: [{ input: '13800138000' }] });
+      if (i !== 1 && i !== 4) expect(a.rejected[0]?.reason).toMatch(fileReason);
+      const params = await storedParams(a.sendId);
+      expect(params.get('13800138000')).toEqual({ name: 'Li' });
+    }
+  });
+
   it('rejects a bad row with its line and reason, and the other rows of its chunk go ahead', async () => {
     const long = '长'.repeat(501);
     const rows = [

@@ -273,7 +273,54 @@ describe('smsq send', () => {
     expect(refused.code).toBe(2);
     // It was told "give it as one: `--file list.xlsx`", which send-batch then read as JSON and refused again.
     expect(refused.stderr).not.toContain('list.xlsx');
-    expect(refused.stderr).toBe('error: file: is a ZIP archive (an .xlsx workbook is one), not a text list (nothing was enqueued). Fix: send-batch reads CSV or JSON, not workbooks: save the list from Excel or WPS as "CSV UTF-8"\n');
+    expect(refused.stderr).toBe('error: file: is a ZIP archive (an .xlsx workbook is one), not a text list (nothing was enqueued). Fix: send-batch reads CSV or JSON, not workbooks: save the sheet from Excel or WPS as "CSV UTF-8", or give the messages as JSON\n');
+  });
+
+  it('send-batch given an .xlsx workbook says it is one and what to do (it was told the file "is not UTF-8 text", as if saved as GBK)', async () => {
+    const file = join(dir, 'camp.xlsx');
+    writeFileSync(file, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60, 0x80)]));
+    const refused = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--dry-run']);
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toBe(
+      'error: file: is a ZIP archive (an .xlsx workbook is one), not a text list (nothing was enqueued). Fix: send-batch reads CSV or JSON, not workbooks: save the sheet from Excel or WPS as "CSV UTF-8", or give the messages as JSON\n',
+    );
+  });
+
+  it('send-batch names a place in its file one way: a JSON path from 0 (file[0], file.messages[0]), a CSV line and column; a CSV is told of columns, not JSON keys', async () => {
+    const signName = N.sign;
+    const refusal = async (name: string, text: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const r = await run(['send-batch', '--file', file, '--template', N.notificationTemplate, '--dry-run']);
+      expect(r.code, r.stderr).toBe(2);
+      // The refusal, without the log's sandbox warning.
+      return r.stderr
+        .split('\n')
+        .filter((line) => !line.startsWith('{'))
+        .join('\n');
+    };
+    const missing = (at: string) => `error: ${at}: missing: the template uses \${order}; add "order":"..."\n`;
+    // A list: its first message is file[0], as an unknown key in it is (file[0].comment).
+    expect(await refusal('order-list.json', JSON.stringify([{ phone: '13800138030', signName, templateParam: { name: 'A' } }]))).toBe(missing('file[0].templateParam.order'));
+    expect(await refusal('comment-list.json', JSON.stringify([{ phone: '13800138030', signName, templateParam: { name: 'A', order: '1' }, comment: 'x' }]))).toMatch(/^error: file\[0\]\.comment: is not a field/);
+    // An object: file.messages[0].
+    expect(await refusal('order-object.json', JSON.stringify({ messages: [{ phone: '13800138030', signName, templateParam: { name: 'A' } }] }))).toBe(missing('file.messages[0].templateParam.order'));
+    // Two messages to one number: the earlier one named in the file's terms too.
+    const twice = [
+      { phone: '13800138030', signName, templateParam: { name: 'A', order: '1' } },
+      { phone: '13800138030', signName, templateParam: { name: 'B', order: '1' } },
+    ];
+    expect(await refusal('twice.json', JSON.stringify(twice))).toMatch(/^error: file\[1\]: gives 138\*+8030 a message other than file\[0\] does /);
+    expect(await refusal('twice.csv', 'phone,sign,name,order\n13800138030,smsq沙箱,A,1\n13800138030,smsq沙箱,B,1\n')).toMatch(/^error: file:3: gives 138\*+8030 a message other than line 2 does /);
+    // A CSV without the column: once, at its header, with a CSV's fix (it was told, per row, to add "order":"...").
+    expect(await refusal('no-order.csv', 'phone,sign,name\n13800138030,smsq沙箱,A\n13800138031,smsq沙箱,B\n')).toBe(
+      'error: file:1: no column is named "order": the template uses ${order} (nothing was enqueued). Fix: add a column "order" with each message\'s value\n',
+    );
+    expect(await refusal('extra.csv', 'phone,sign,name,order,note\n13800138030,smsq沙箱,A,1,x\n13800138031,smsq沙箱,B,2,y\n')).toBe(
+      'error: file:1: column "note" is not a variable of the template (it uses ${name}, ${order}; nothing was enqueued). Fix: delete the column, or check its spelling (see `smsq template CODE`)\n',
+    );
+    // A value stays at its line and column.
+    expect(await refusal('long.csv', `phone,sign,name,order\n13800138030,smsq沙箱,A,1\n13800138031,smsq沙箱,${'长'.repeat(36)},2\n`)).toMatch(/^error: file:3: column "name" is 36 characters/);
   });
 
   it('send-batch given a file it cannot read names what it reads (JSON or CSV), not the campaign reader\'s .xlsx', async () => {

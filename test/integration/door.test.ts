@@ -486,6 +486,16 @@ describe('a JSON body that gives a key twice', () => {
     expect(res.json().error.issues).toEqual([{ field: 'phones', message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]);
     await expectNothingWritten(before);
   });
+
+  it('names a key in a list by its item, as every other refusal of the body does (messages[1].phone, not messages.phone)', async () => {
+    const before = await keysOf(prefix);
+    const message = (phone: string, more = '') => `{"phone":"${phone}","signName":${JSON.stringify(N.sign)},"templateParam":{"name":"n","order":"1"}${more}}`;
+    const payload = `{"templateCode":"${N.notificationTemplate}","messages":[${message('13800138000')},${message('13800138001', ',"phone":"13800138002"')}]}`;
+    const res = await app.inject({ method: 'POST', url: '/v1/batches', headers: { ...AUTH, 'content-type': 'application/json' }, payload });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error.issues).toEqual([{ field: 'messages[1].phone', message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]);
+    await expectNothingWritten(before);
+  });
 });
 
 describe('every number on the opt-out list', () => {

@@ -150,6 +150,59 @@ describe('streamCampaign', () => {
     expect(out.chunks).toEqual([{ api: 'SendBatchSms', phones: ['13800000002'], signNames: ['S'], templateCode: 'SMS_1', templateParams: [{ name: '会员', order: 'A1' }] }]);
   });
 
+  it('rejects a row that gives a number a different message than an earlier row, naming both lines; an exact repeat is a duplicate (the Wang row was dropped as one)', async () => {
+    const text = 'phone,name\r\n13800138000,Li\r\n13800138000,Li\r\n13800138000,Wang\r\n13900139000,Wang\r\n';
+    for (const source of [readRecipientsCsv(Readable.from([Buffer.from(text)])), oneByOne(readRecipientsCsv(Readable.from([Buffer.from(text)])))]) {
+      const out = await run(source);
+      expect(out.result).toMatchObject({ recipients: 2, duplicates: 1, rejectedCount: 1 });
+      expect(out.result.rejected).toEqual([
+        {
+          input: '13800138000',
+          line: 4,
+          reason:
+            'line 4: gives this number a message other than line 2 does (other params); a send holds one message per number, so this one would have been dropped as a duplicate. Fix: send it in a campaign of its own, or remove one of the two lines',
+        },
+      ]);
+      expect(out.rejected).toEqual(['13800138000']);
+      expect(out.chunks.flatMap((c) => (c.api === 'SendBatchSms' ? c.templateParams : []))).toEqual([
+        { name: 'Li' },
+        { name: 'Wang' },
+      ]);
+    }
+  });
+
+  it('names the rows of a list without lines by their place: recipients[i], 0-based', async () => {
+    async function* rows() {
+      yield { phone: '13800138000', params: { name: 'Li' } };
+      yield { phone: '13800138000', params: { name: 'Li' } };
+      yield { phone: '13800138000', params: { name: 'Wang' } };
+      // The shared params (name 会员) given as a row's own: the same message, a duplicate.
+      yield { phone: '13900139000' };
+      yield { phone: '13900139000', params: { name: '会员' } };
+      yield { phone: '13700137000' };
+      yield { phone: '13700137000', params: { name: 'Zhao' } };
+    }
+    const out = await run(rows());
+    expect(out.result).toMatchObject({ recipients: 3, duplicates: 2, rejectedCount: 2 });
+    expect(out.result.rejected.map((r) => [r.input, r.reason])).toEqual([
+      ['13800138000', expect.stringMatching(/^recipients\[2\] gives this number a message other than recipients\[0\] does \(other params\); .* Fix: send it in a campaign of its own, or remove one of the two$/)],
+      ['13700137000', expect.stringMatching(/^recipients\[6\] gives this number a message other than recipients\[5\] does \(other params\)/)],
+    ]);
+  });
+
+  it('tells a different message apart from rows read before the first row with params of its own', async () => {
+    async function* rows() {
+      yield { phone: '13800138000' };
+      yield { phone: '13900139000' };
+      yield { phone: '13700137000', params: { name: 'Zhao' } };
+      yield { phone: '13900139000', params: { name: '会员' } }; // the shared message: a duplicate
+      yield { phone: '13800138000', params: { name: 'Li' } };
+    }
+    const out = await run(rows(), { sourceField: 'recipients' });
+    expect(out.result).toMatchObject({ recipients: 3, duplicates: 1, rejectedCount: 1 });
+    expect(out.result.rejected[0]?.reason).toMatch(/^recipients\[4\] gives this number a message other than a recipient before recipients\[2\] does \(the shared params only\)/);
+  });
+
   it('reads the next batch while one is written, never hands on two at once, and writes chunks in order', async () => {
     let yielded = 0;
     async function* rows() {

@@ -143,8 +143,12 @@ describe('smsq in-process', () => {
       writeFileSync(file, `{"templateCode":"${N.notificationTemplate}","messages":[{"phone":"${PHONE}","signName":"${N.sign}","phone":"13900139000","templateParam":{"name":"A","order":"1"}}]}`);
       const batch = await run(['send-batch', '--file', file, '--dry-run'], noRedis);
       expect(batch.code, batch.stderr).toBe(2);
-      expect(batch.stderr).toBe('error: file.messages.phone: is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once\n');
+      expect(batch.stderr).toBe('error: file.messages[0].phone: is given twice in one object of the file; JSON keeps the last, so the first would be dropped (nothing was enqueued). Fix: give it once\n');
       expect(batch.stderr).not.toMatch(/13900139000|13800138000/);
+      // A list file's message by its place too, as every other refusal of the file names it (file[1]).
+      writeFileSync(file, `[{"phone":"${PHONE}","signName":"${N.sign}","templateParam":{"name":"A","order":"1"}},{"phone":"13900139000","signName":"${N.sign}","templateParam":{"name":"B","order":"2","name":"C"}}]`);
+      const list = await run(['send-batch', '--file', file, '--dry-run'], noRedis);
+      expect(list.stderr).toMatch(/^error: file\[1\]\.templateParam\.name: is given twice in one object of the file/);
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -207,6 +211,38 @@ describe('smsq in-process', () => {
       const phones = await run(['details', '--phone', PHONE, '--phone', '13900139000', '--date', DAY], env);
       expect(phones.stderr).toContain('--phone is given twice ("138****8000", then "139****9000")');
       expect(callsMade()).toBe(0);
+    });
+
+    it('a flag given without its value is told so (commander took the next flag as the value: `--phones --sign X` said "too many arguments")', async () => {
+      // A closed port: the refusal must come before Redis is touched (reaching it would exit 3).
+      const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '200' };
+      const send = await run(['send', '--phones', '--sign', N.sign, '--template', N.verificationTemplate, '--dry-run'], noRedis);
+      expect(send).toEqual({ code: 2, stdout: '', stderr: 'error: --phones needs a value (got the flag --sign). Fix: --phones <list> (a value that starts with "-" goes as --phones=<list>)\n' });
+      // The masking hid that the value taken was `--json`: "****: contains "j"".
+      const json = await run(['send', '--phones', '--json', '--sign', N.sign, '--template', N.verificationTemplate, '--dry-run'], noRedis);
+      expect(json.code).toBe(2);
+      expect(json.stderr).toBe('error: --phones needs a value (got the flag --json). Fix: --phones <list> (a value that starts with "-" goes as --phones=<list>)\n');
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG', meaning: expect.stringMatching(/^--phones needs a value \(got the flag --json\)/) } });
+      // campaign took `--sign` as the file and X as its ACTION: 'ACTION "X" must be pause, resume or cancel'.
+      const campaign = await run(['campaign', '--file', '--sign', N.sign, '--template', N.marketingTemplate, '--dry-run'], noRedis);
+      expect(campaign).toEqual({ code: 2, stdout: '', stderr: 'error: --file needs a value (got the flag --sign). Fix: --file <path> (a value that starts with "-" goes as --file=<path>)\n' });
+      // The last flag without its value was commander's own line already; a short flag is a flag too.
+      const stats = await run(['stats', '--start', '-h', '--end', DAY], env);
+      expect(stats.stderr).toMatch(/^error: --start needs a value \(got the flag -h\)/);
+      expect(callsMade()).toBe(0);
+    });
+
+    it('a value that starts with "-" is still given: after "=", or as a negative number', async () => {
+      const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '200' };
+      // --idempotency-key=-retry-1 reaches the producer (Redis: exit 3), as --idempotency-key retry-1 does.
+      const named = await run(['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"123456"}', '--idempotency-key=-retry-1', '--dry-run'], noRedis);
+      expect(named.code, named.stderr).toBe(3);
+      // A negative number is a value, as commander takes it: refused by the flag's own check, not as a flag.
+      const page = await run(['signs', '--page', '-5'], env);
+      expect(page).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: --page "-5" must be a whole number/) });
+      // `-` alone (standard input, by convention) is no flag.
+      const file = await run(['send-batch', '--file', '-', '--template', N.notificationTemplate, '--dry-run'], noRedis);
+      expect(file.stderr).not.toMatch(/needs a value/);
     });
 
     it('--help marks the flags a command cannot run without (stats --start/--end, details --phone/--date)', async () => {

@@ -5,7 +5,10 @@ describe('firstRepeatedKey', () => {
   it('names a key given twice in an object by its path of keys', () => {
     expect(firstRepeatedKey('{"phones":["13800138000"],"signName":"S","phones":["13700137000"]}')).toBe('phones');
     expect(firstRepeatedKey('{"templateParam":{"code":"1","code":"2"}}')).toBe('templateParam.code');
-    expect(firstRepeatedKey('{"messages":[{"phone":"1"},{"phone":"2","phone":"3"}]}')).toBe('messages.phone');
+    expect(firstRepeatedKey('{"messages":[{"phone":"1"},{"phone":"2","phone":"3"}]}')).toBe('messages[1].phone');
+    // An item by its index, as JSON paths count (from 0), arrays in arrays and a list at the top too.
+    expect(firstRepeatedKey('[{"a":1},{"b":[1,"x,y",{"c":1,"c":2}]}]')).toBe('[1].b[2].c');
+    expect(firstRepeatedKey('{"m":[[1,2],[{"k":"}","k":1}]]}')).toBe('m[1][0].k');
   });
 
   it('finds none where the same key is in different objects, inside strings, or escaped', () => {

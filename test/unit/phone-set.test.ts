@@ -110,4 +110,42 @@ describe('PhoneSet', () => {
     expect(phones.filter((p) => s.add(p)).length).toBe(0);
     expect(s.size).toBe(4000);
   });
+
+  it('keeps two values a number once asked, through splits, for numbers on both sides of 2^35 and those whose page cannot split', () => {
+    const prefix = 0b1011_0011_1000_1111_0101;
+    const stuck = Array.from({ length: 4000 }, (_, i) => String(narrowValue(prefix * 2 ** 15 + i)));
+    const phones = [...Array.from({ length: 100_000 }, (_, i) => String(13800000000 + i * 3)), ...Array.from({ length: 20_000 }, (_, i) => String(85200000000 + i * 7)), ...stuck, 'x1'];
+    const half = Math.floor(phones.length / 2);
+    const s = new PhoneSet();
+    // The first half in before values are kept: they take the values keepValues gives.
+    for (const p of phones.slice(0, half)) s.add(p);
+    s.keepValues(7, 0xffffffff);
+    phones.slice(half).forEach((p, i) => expect(s.add(p, 1000 + i, i)).toBe(true));
+    let wrong = 0;
+    phones.forEach((p, i) => {
+      expect(s.add(p, 1, 1)).toBe(false);
+      const want = i < half ? [7, 0xffffffff] : [1000 + i - half, i - half];
+      if (s.earlier0 !== want[0] || s.earlier1 !== want[1]) wrong++;
+    });
+    expect(wrong).toBe(0);
+    expect(s.size).toBe(phones.length);
+  });
+
+  it('takes 8 bytes a slot more with values: 15-30 bytes a mainland number, nothing more without them', () => {
+    const plain = new PhoneSet();
+    const kept = new PhoneSet();
+    kept.keepValues(0, 0);
+    for (let i = 0; i < 1_000_000; i++) {
+      const phone = String(13500000000 + (i % 5) * 100000000 + Math.floor(i / 5));
+      plain.add(phone);
+      kept.add(phone, i, i);
+    }
+    expect(plain.bytes / plain.size).toBeLessThan(10.5);
+    // The same pages (the same numbers split them alike), 12 bytes a slot instead of 4; the directory alike.
+    expect(kept.bytes / plain.bytes).toBeGreaterThan(2.9);
+    expect(kept.bytes / plain.bytes).toBeLessThan(3);
+    expect(kept.bytes / kept.size).toBeGreaterThan(15);
+    expect(kept.bytes / kept.size).toBeLessThan(31);
+  });
 });
+
