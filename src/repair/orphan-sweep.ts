@@ -77,6 +77,17 @@ export interface OrphanSweep {
   run(opts?: SweepRunOptions): Promise<RepairReport>;
 }
 
+/** A send past its enqueue, as the sweep read it, for settling or compacting. */
+interface SettledSend {
+  sendId: string;
+  state: SendState;
+  /** Its enqueue ended (enqueuedAt). */
+  enqueued: boolean;
+  announced: boolean;
+  /** Recipients and numbers refused at the door, from its record. */
+  recipients: number;
+}
+
 const CHUNK_FIELDS = ['state', 'attempt', 'outId', 'sentAt', 'sendId', 'code', 'updatedAt', 'kind'] as const;
 
 async function execRows(pipeline: ChainableCommander): Promise<unknown[]> {
@@ -260,7 +271,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         const p = options.redis.pipeline();
         for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt');
         const rows = (await execRows(p)) as (string | null)[][];
-        const settled: { sendId: string; state: SendState; announced: boolean; recipients: number }[] = [];
+        const settled: SettledSend[] = [];
         for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt]] of rows.entries()) {
           const sendId = sendIds[i] as string;
           // A compacted send was final and announced before it was compacted.
@@ -273,7 +284,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           // A send past its enqueue can only have been left unsettled. A send paused while
           // enqueuing has not finished its enqueue (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) {
-            settled.push({ sendId, state: state as SendState, announced: endNotifiedAt != null, recipients: Number(recipients ?? 0) + Number(rejected ?? 0) });
+            settled.push({ sendId, state: state as SendState, enqueued: enqueuedAt != null, announced: endNotifiedAt != null, recipients: Number(recipients ?? 0) + Number(rejected ?? 0) });
             continue;
           }
           const written = await chunksWritten(sendId);
@@ -324,7 +335,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
       }
 
       /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */
-      async function settleSends(sends: readonly { sendId: string; state: SendState; announced: boolean; recipients: number }[]): Promise<void> {
+      async function settleSends(sends: readonly SettledSend[]): Promise<void> {
         // Open sends may be unsettled; ended and announced ones (not compacted: those were left out) may be uncompacted.
         const open = sends.filter((s) => !isSendEnded(s.state) || (options.compactFinished === true && s.announced));
         const p = options.redis.pipeline();
@@ -338,7 +349,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         });
         for (const send of sends) {
           if (isSendEnded(send.state) && send.announced) {
-            if (options.compactFinished !== true || decideCompact({ recipients: send.recipients, counts: counts.get(send.sendId) }, COMPACT_MAX_RECIPIENTS).action === 'none') continue;
+            if (options.compactFinished !== true || decideCompact({ enqueued: send.enqueued, recipients: send.recipients, counts: counts.get(send.sendId) }, COMPACT_MAX_RECIPIENTS).action === 'none') continue;
             // The script decides last (a receipt may have come since): refused, it is left as it is.
             if (dryRun || (await options.sends.compact(send.sendId)).compacted) note('sendsNotCompacted', send.sendId);
             continue;
