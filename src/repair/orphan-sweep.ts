@@ -10,7 +10,7 @@ import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
 import { COMPACT_FIELD, COMPACT_MAX_RECIPIENTS, type SendStore } from '../queue/send-store.js';
-import { cancelQueuedChunks, wakeParked } from '../queue/send-cancel.js';
+import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked } from '../queue/send-cancel.js';
 import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
 import {
@@ -281,6 +281,10 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             await endWithdrawn(sendId, Number(chunks ?? 0), withdrawn.reason);
             continue;
           }
+          if (isCutShort(state as SendState, enqueuedAt != null)) {
+            await endCutShort(sendId);
+            continue;
+          }
           // A send past its enqueue can only have been left unsettled. A send paused while
           // enqueuing has not finished its enqueue (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) {
@@ -332,6 +336,22 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         await options.completion.check(sendId);
         log.warn({ sendId, reason }, 'repair sweep: send withdrawn at enqueue and never retried: cancelled');
         note('withdrawnNotRetried', sendId);
+      }
+
+      /**
+       * Ends a send cancelled before its enqueue ended, as its cancel does now (send-cancel.ts):
+       * one cancelled by an older smsq, or whose cancel was cut off before it ended the enqueue. A
+       * cancelled send takes no new chunk, so no grace is waited for. Its end is announced (the
+       * cancel may have announced it already) and, nothing pending, it is compacted.
+       */
+      async function endCutShort(sendId: string): Promise<void> {
+        if (!dryRun) {
+          await endCutShortEnqueue({ redis: options.redis, keys: options.keys, chunks: options.chunks, sends: options.sends }, sendId);
+          await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
+          await options.completion.check(sendId);
+          log.warn({ sendId }, 'repair sweep: send cancelled before its enqueue ended: enqueue ended at the chunks written');
+        }
+        note('cancelledMidEnqueue', sendId);
       }
 
       /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */
