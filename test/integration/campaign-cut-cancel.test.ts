@@ -135,7 +135,8 @@ describe('a campaign cancelled while its producer still writes it', () => {
     })();
     let sendId = '';
     let written = 0;
-    const running = h.producer.campaign(source, { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Ada' } }, {
+    const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Ada' }, idempotencyKey: `cut-${base}` };
+    const running = h.producer.campaign(source, settings, {
       onProgress: (p) => {
         sendId = p.sendId;
         written = p.written;
@@ -154,6 +155,12 @@ describe('a campaign cancelled while its producer still writes it', () => {
     expect(after.counts).toMatchObject({ queued: 0, cancelled: 1000 });
     expect(after.send).toMatchObject({ recipients: 1000, chunks: 1 });
     expect(await h.redis.exists(createKeys(h.prefix).chunk(`${sendId}.1`))).toBe(0);
+    // Its key stands for a send that holds part of the list: the same request again is refused, nothing written.
+    const again = await h.producer.campaign((async function* () {
+      yield { phone: String(base) };
+    })(), settings).then(() => undefined, (e: unknown) => e);
+    expect(again).toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT', sendId, state: 'cancelled', recipients: 1000 });
+    expect((again as Error).message).toContain('a campaign cut short when it was cancelled before its enqueue ended');
   });
 });
 
