@@ -1,4 +1,4 @@
-import type { ChunkPayload } from '../src/queue/chunk-payload.js';
+import { apiOfMost, type ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js';
 import { CampaignStoppedError, ListInterruptedError, ValidationError } from '../src/errors.js';
@@ -264,7 +264,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     await enqueuer.createSend({
       sendId,
     kind: req.kind,
-    api: 'SendSms',
+    // The first recipient's, until its enqueue ends with the one most of them go by: a send cut
+    // short before then (its producer killed) is read meanwhile as its list began.
+    api: filling.params[filling.count - 1] !== undefined && batchSize > 1 ? 'SendBatchSms' : 'SendSms',
     templateCode: req.templateCode,
     signName: req.signName,
     name: req.name,
@@ -554,7 +556,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     rejected: progress.rejected,
     duplicates: progress.duplicates,
     chunks: progress.chunks,
-    api: cut.SendBatchSms > cut.SendSms ? 'SendBatchSms' : 'SendSms',
+    api: apiOfMost(cut),
   });
   // A dry run that read its whole list before the stop answers with it: nothing was stopped.
   if (signal?.aborted && options.hold !== undefined) throw stopError(true);

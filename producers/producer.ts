@@ -2,7 +2,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -13,7 +13,7 @@ import { addCallback } from '../src/queue/follow-ups.js';
 import { isSendEnded, type SendControlTrigger } from '../src/queue/lifecycle.js';
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
-import { cancelQueuedChunks, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
+import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
 import { createEnqueueWithdrawal } from './enqueue-withdrawal.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
@@ -401,8 +401,10 @@ export function createProducer(opts: ProducerOptions): Producer {
     if (!idempotencyKey) return { sendId: fresh, owner: true, completesEarlier: false, release: nothing };
     const claim = await idempotency.claim(idempotencyKey, fingerprint(), fresh, isEnqueued);
     if (claim.role === 'done') {
-      const cutShort = await idempotency.cutShort(idempotencyKey, claim.sendId);
-      const send = cutShort === undefined ? undefined : (await sends.status(claim.sendId))?.send;
+      const marked = await idempotency.cutShort(idempotencyKey, claim.sendId);
+      const send = (await sends.status(claim.sendId))?.send;
+      // Cut short by a cancel that ended its enqueue (its producer killed mid-list): no mark was left.
+      const cutShort = marked ?? (send?.code === 'SMSQ_ENQUEUE_CUT_SHORT' ? 'it was cancelled before its enqueue ended' : undefined);
       if (cutShort !== undefined && send) throw new IdempotencyKeyCutShortError(idempotencyKey, claim.sendId, send.state, send.recipients, cutShort);
       return { sendId: claim.sendId, owner: false, completesEarlier: false, release: nothing };
     }
@@ -440,11 +442,21 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   async function cancelSend(sendId: string, reason: string): Promise<{ from: string; to: string }> {
     const moved = await control(sendId, 'cancel', reason);
-    await cancelQueuedChunks(chunks, sendId, (await sends.status(sendId))?.send.chunks ?? 0);
+    const send = (await sends.status(sendId))?.send;
+    // A send whose enqueue had not ended records no chunk count (a campaign writes it last): its
+    // chunks are counted in Redis, and its enqueue ended there (its producer may write no more).
+    if (send && isCutShort(send.state, send.enqueuedAt !== undefined)) await endCutShortEnqueue({ redis: opts.redis, keys, chunks, sends }, sendId);
+    else await cancelQueuedChunks(chunks, sendId, send?.chunks ?? 0);
     await wakeParked(sendId);
     // Cancelled is an end state: its callback goes now, whatever its recipients still wait for.
     if (moved.from !== moved.to) await calledBackIfEnded(sendId);
     return moved;
+  }
+
+  /** A write refused because its send was cancelled meanwhile (chunk-store.ts), said with what the send holds. */
+  async function cancelledWhileEnqueuing(err: SendCancelledError): Promise<SendCancelledError> {
+    const send = (await sends.status(err.sendId).catch(() => undefined))?.send;
+    return send ? new SendCancelledError(err.sendId, { recipients: send.recipients, reason: send.controlReason }) : err;
   }
 
   const withdrawal = createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durableControl, wakeParked });
@@ -487,6 +499,8 @@ export function createProducer(opts: ProducerOptions): Producer {
         plan = await planAs(earlier.kind);
       }
       return await writePlan(sendId, plan, completesEarlier, since);
+    } catch (err) {
+      throw err instanceof SendCancelledError ? await cancelledWhileEnqueuing(err) : err;
     } finally {
       await release();
     }
@@ -672,6 +686,8 @@ export function createProducer(opts: ProducerOptions): Producer {
         // be durable as any enqueue is, before it is said.
         const held = err instanceof ListInterruptedError || (err instanceof CampaignStoppedError && err.sendId !== undefined);
         if (held) await withdrawal.confirmOrWithdraw(sendId, since, req.idempotencyKey, 'cancel');
+        // Cancelled while it was written: the cancel ended its enqueue, and said so, with what it holds.
+        if (err instanceof SendCancelledError) throw await cancelledWhileEnqueuing(err);
         // Stopped because Redis no longer keeps the mode: said as that, with the send it holds.
         if (lostDurability && err instanceof CampaignStoppedError) throw new RedisNotDurableError(lostDurability.mode, lostDurability.problems, err.stopped);
         // Once its send exists, part of it may be queued (and sent), even before a write was

@@ -70,6 +70,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_PRODUCER_CLOSED: answered('the producer (producer.close()) or the events consumer (its close()) was closed; nothing was enqueued, changed or read. Create a new one (a bug in the caller)', 500, EXIT.internal),
   SMSQ_LIST_INTERRUPTED: answered('a campaign\'s recipient list stopped reading part-way (a damaged workbook, a read error): the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it', 400, EXIT.refused),
   SMSQ_CAMPAIGN_STOPPED: answered('a campaign was stopped (Ctrl-C / SIGTERM, its AbortSignal, producer.closeWithin when its grace ran out, the client of POST /v1/campaigns disconnecting before its answer, or smsq server cutting it when its shutdown grace ran out) while its list was read: the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it (or says nothing was enqueued, when the send did not exist yet). The CLI exits 130 (SIGINT) or 143 (SIGTERM); the server logs the message (its client is gone: the 499 it answers, as a caller that went away is counted, reaches nobody)', 499, EXIT.interrupted),
+  SMSQ_SEND_CANCELLED: answered('the send was cancelled while this request was enqueuing it (an operator\'s cancel): the cancel ended its enqueue at the recipients written before it, which were cancelled, and the rest of the request or list was not enqueued; the message names the send and how many it holds', 409, EXIT.refused),
   SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
   SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
@@ -91,6 +92,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call and the job handed back'),
   SMSQ_CLAIM_EXPIRED: recorded('the worker was held up between the claim and the call past the call deadline: the attempt was undone before its call and made again'),
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
+  SMSQ_ENQUEUE_CUT_SHORT: recorded('the send was cancelled before its enqueue ended (its producer killed mid-list, or cancelled while it wrote): the cancel, or the repair sweep, ended the enqueue at the chunks written by then; it holds those recipients, the rest of its list was never enqueued, and rows its producer refused or dropped as duplicates before then were not recorded'),
   SMSQ_ENQUEUE_ABANDONED: recorded('the producer died before acknowledging the send: it was failed, nothing of it is sent'),
   SMSQ_SEND_MISSING: recorded('the send record is gone (deleted by hand, evicted under a maxmemory policy, or lost by Redis) while the chunk was kept: the chunk was ended without a call (a queued one by its claim, or by the repair sweep)'),
   SMSQ_RECEIPT_WINDOW: recorded('no final receipt arrived within the receipt window (SMSQ_RECEIPT_WINDOW_HOURS); expired by chunk when the chunk\'s stored payload no longer parses (its reason says why)'),
@@ -431,6 +433,31 @@ export class SendEndedError extends SmsqError {
   constructor(readonly sendId: string) {
     super(`send ${sendId} was cancelled; it cannot be resumed, and nothing was changed. Fix: enqueue its recipients again as a new send if they must still get it`);
     this.name = 'SendEndedError';
+  }
+}
+
+/**
+ * The send was cancelled while this producer was writing it: a cancel ends the enqueue of a send
+ * whose producer had not, at the chunks written then, and a cancelled send takes no new chunk
+ * (create-chunks.lua). Nothing more of the request was enqueued. `held`: what the send holds, once
+ * the producer has read it (the chunk store, which refused the write, knows only the send).
+ */
+export class SendCancelledError extends SmsqError {
+  readonly code = 'SMSQ_SEND_CANCELLED';
+  /** Recipients the send holds (all cancelled but any a worker had already sent); undefined when not read. */
+  readonly recipients: number | undefined;
+  constructor(
+    readonly sendId: string,
+    held?: { recipients: number; reason?: string },
+  ) {
+    const why = held?.reason ? ` (${held.reason})` : '';
+    const holds = held === undefined ? 'the recipients written before the cancel' : `the ${held.recipients} recipients written before the cancel`;
+    super(
+      `send ${sendId} was cancelled${why} while it was being enqueued: the cancel ended its enqueue there, and it holds ${holds}, cancelled (none of them goes out but any a worker had already sent); the rest was not enqueued. ` +
+        `Fix: nothing, if the cancel was meant; to send the list after all, enqueue it again as a new send (under a new idempotency key if this request had one); smsq status ${sendId} --recipients shows any that went out`,
+    );
+    this.name = 'SendCancelledError';
+    this.recipients = held?.recipients;
   }
 }
 

@@ -40,7 +40,7 @@ function renderStatus(status: SendStatus): string {
     ...(pace && (pace.rate > 0 || pace.estimatedSentAt) ? [['rate', `${pace.rate} recipients/s${pace.estimatedSentAt ? `; sent by ${formatTime(pace.estimatedSentAt)} at that rate` : ''}`] as const] : []),
     ['kind', s.kind],
     ['signature / template', `${s.signName} / ${s.templateCode}`],
-    ['recipients', s.recipientsSoFar ? `${s.recipients} enqueued so far (still enqueuing; the rest of its counts once it ends)` : `${s.recipients} enqueued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`],
+    ['recipients', recipientsText(s)],
     ['created', formatTime(s.createdAt)],
     ...(s.deadline ? [['deadline', formatTime(s.deadline)] as const] : []),
     ['history', s.history.map((c) => `${c.state} ${formatTime(c.at)}`).join(', ')],
@@ -48,6 +48,14 @@ function renderStatus(status: SendStatus): string {
       .filter(([, v]) => v > 0)
       .map(([k, v]) => [k, v] as const),
   ]);
+}
+
+/** Its recipients as its record knows them: so far while it enqueues; those written by then when its enqueue was cut short. */
+function recipientsText(s: SendStatus['send']): string {
+  if (s.recipientsSoFar) return `${s.recipients} enqueued so far (still enqueuing; the rest of its counts once it ends)`;
+  // Its producer never recorded what it refused or dropped (SMSQ_ENQUEUE_CUT_SHORT): unknown, not 0.
+  if (s.code === 'SMSQ_ENQUEUE_CUT_SHORT') return `${s.recipients} enqueued before its enqueue was cut short (rows refused at the door or dropped as duplicates were not recorded)`;
+  return `${s.recipients} enqueued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`;
 }
 
 export function register(program: Command, ctx: CliContext): void {

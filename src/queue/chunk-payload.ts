@@ -40,3 +40,11 @@ export const ChunkPayload = z.union([SmsChunkPayload, BatchChunkPayload]);
 export type ChunkPayload = z.infer<typeof ChunkPayload>;
 export type SmsChunkPayload = z.infer<typeof SmsChunkPayload>;
 export type BatchChunkPayload = z.infer<typeof BatchChunkPayload>;
+
+/**
+ * The API a send's record names: the one most of its recipients go by (a campaign's rows with
+ * params of their own go by SendBatchSms, the others by SendSms), given its recipients per API.
+ */
+export function apiOfMost(recipients: Readonly<Record<ChunkPayload['api'], number>>): ChunkPayload['api'] {
+  return recipients.SendBatchSms > recipients.SendSms ? 'SendBatchSms' : 'SendSms';
+}

@@ -1,4 +1,5 @@
 import type { RedisConnection } from './connection.js';
+import { SendCancelledError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { ChunkPayload } from './chunk-payload.js';
 import type { PacerSlotArgs } from './call-pacer.js';
@@ -165,7 +166,10 @@ export interface ChunkStoreOptions {
 
 /** The chunk lifecycle (lifecycle.ts), kept by the Lua scripts of ./lua/ (claim-6, transition-7, split-chunk, create-chunks). */
 export interface ChunkStore {
-  /** Writes chunks; existing ones are left untouched (idempotent enqueue). */
+  /**
+   * Writes chunks; existing ones are left untouched (idempotent enqueue). A chunk of a cancelled
+   * send is not written: SendCancelledError (its cancel ended the send's enqueue).
+   */
   create(chunks: readonly NewChunk[], ttlSeconds: number): Promise<void>;
   /**
    * `quietUntil`: end of the current marketing quiet window, or 0 outside it. `slot`: reserve the
@@ -205,13 +209,14 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       const writes: Promise<unknown>[] = [];
       for (let first = 0; first < newChunks.length; first += CHUNKS_PER_CREATE) {
         const group = newChunks.slice(first, first + CHUNKS_PER_CREATE);
-        const args: (string | number | Buffer)[] = [1 + 2 * group.length, keys.recipientTotals()];
-        for (const c of group) args.push(keys.chunk(chunkIdOf(c.sendId, c.index)), keys.sendCounts(c.sendId));
+        const args: (string | number | Buffer)[] = [1 + 3 * group.length, keys.recipientTotals()];
+        for (const c of group) args.push(keys.chunk(chunkIdOf(c.sendId, c.index)), keys.sendCounts(c.sendId), keys.send(c.sendId));
         args.push(now, ttlSeconds);
         for (const c of group) args.push(c.payload.phones.length, c.sendId, c.index, c.kind, Buffer.from(JSON.stringify(c.payload)));
         writes.push(createScript(...args));
       }
-      await Promise.all(writes);
+      const cancelled = (await Promise.all(writes)).map((reply) => (reply as [number, string])[1]).find((sendId) => sendId !== '');
+      if (cancelled !== undefined) throw new SendCancelledError(cancelled);
     },
 
     async claim(chunkId, sendId, quietUntil = 0, slot) {

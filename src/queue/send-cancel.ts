@@ -3,9 +3,13 @@
  * through the producer; the repair sweep ending a withdrawn send) and whoever resumes it.
  */
 import { Job, type Queue } from 'bullmq';
+import { apiOfMost, type ChunkPayload } from './chunk-payload.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { RedisConnection } from './connection.js';
 import type { Keys } from './keys.js';
+import { luaScript } from './lua.js';
+import type { SendState } from './lifecycle.js';
+import type { SendStore } from './send-store.js';
 
 /**
  * Chunks a cancel marks per round trip. Redis runs a client's pipelined scripts back to back, so a
@@ -24,6 +28,58 @@ export async function cancelQueuedChunks(chunks: ChunkStore, sendId: string, tot
     for (let i = start; i < Math.min(total, start + CANCEL_BATCH); i++) batch.push(chunks.transition(`${sendId}.${i}`, sendId, { trigger: 'cancel' }));
     await Promise.all(batch);
   }
+}
+
+/** Chunks one tally script reads at most: each decodes a payload, so a batch holds other clients about as long as a cancel's. */
+const TALLY_BATCH = CANCEL_BATCH;
+
+/** What Redis holds of a send whose enqueue did not end: its chunks from 0 and their recipients. */
+export interface WrittenChunks {
+  chunks: number;
+  recipients: number;
+  /** The API most of those recipients go by. */
+  api: ChunkPayload['api'];
+}
+
+/**
+ * The chunks of a send written from index 0 on, read TALLY_BATCH a round trip (tally-chunks-1.lua):
+ * a producer writes them in order, so the first missing index ends them.
+ */
+export async function writtenChunks(deps: { redis: RedisConnection; keys: Keys }, sendId: string): Promise<WrittenChunks> {
+  const tally = luaScript(deps.redis, 'tally-chunks-1');
+  const recipients: Record<ChunkPayload['api'], number> = { SendSms: 0, SendBatchSms: 0 };
+  let chunks = 0;
+  for (;;) {
+    const [found, sms, batch] = (await tally(deps.keys.send(sendId), deps.keys.chunk(`${sendId}.`), chunks, TALLY_BATCH)) as [number, number, number];
+    chunks += found;
+    recipients.SendSms += sms;
+    recipients.SendBatchSms += batch;
+    if (found < TALLY_BATCH) break;
+  }
+  return { chunks, recipients: recipients.SendSms + recipients.SendBatchSms, api: apiOfMost(recipients) };
+}
+
+/**
+ * Whether a send is cancelled with its enqueue unended: its producer was killed mid-list (or was
+ * still writing) when it was cancelled, and its record lacks the totals a campaign writes last.
+ */
+export function isCutShort(state: SendState, enqueued: boolean): boolean {
+  return state === 'cancelled' && !enqueued;
+}
+
+/**
+ * Ends a cut-short send ({@link isCutShort}) as its cancel must: its chunks written are counted
+ * (no more can come: create-chunks.lua refuses a cancelled send's), the queued ones among them
+ * cancelled, and then its enqueue is ended at those totals (SMSQ_ENQUEUE_CUT_SHORT, send-store.ts
+ * endCutShort), last, so that one cut off before that is found again by the repair sweep. Its
+ * callback is the caller's (as for any cancel). Returns what it holds.
+ */
+export async function endCutShortEnqueue(deps: { redis: RedisConnection; keys: Keys; chunks: ChunkStore; sends: SendStore }, sendId: string): Promise<WrittenChunks> {
+  const written = await writtenChunks(deps, sendId);
+  await cancelQueuedChunks(deps.chunks, sendId, written.chunks);
+  const reason = `cancelled before its enqueue ended: it holds the ${written.recipients} recipients in the ${written.chunks} chunks written by then; the rest of its list was never enqueued, and rows refused at the door or dropped as duplicates before then were not recorded`;
+  await deps.sends.endCutShort(sendId, written, reason);
+  return written;
 }
 
 /** Wakes the jobs parked while a send was paused (they re-check its control at once). */

@@ -300,6 +300,14 @@ export interface SendStore {
    */
   markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks' | 'api'>>): Promise<SendState | undefined>;
   /**
+   * Ends the enqueue of a cancelled send whose producer did not (send-cancel.ts), at what Redis
+   * holds of it: its totals as counted from its chunks, code SMSQ_ENQUEUE_CUT_SHORT and `reason`.
+   * Nothing is written to a send whose enqueue has ended (its producer's totals stand) or that is
+   * not cancelled (a cancelled send takes no new chunk: what was counted is all it holds). Returns
+   * its state, or undefined when there is no such send.
+   */
+  endCutShort(sendId: string, totals: Pick<SendRecord, 'recipients' | 'chunks' | 'api'>, reason: string): Promise<SendState | undefined>;
+  /**
    * Records how far its recipients got, from its counts: `sent`, `expired` or `completed` as the
    * lifecycle allows. Returns the move (from = to when it did not move), its callback URL, and
    * `announce`: true when it is in an end state (whoever moved it there) and its end was not yet
@@ -372,6 +380,13 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       for (const [k, v] of Object.entries(totals ?? {})) if (v !== undefined) fields[k] = String(v);
       declaredRule(SEND_LIFECYCLE, 'enqueued', { fields: Object.keys(fields) });
       // A send that failed as a whole (or was paused, cancelled) while enqueuing keeps its state.
+      const state = (await scripts.markEnqueued(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen, ...Object.entries(fields).flat())) as SendState | null;
+      return state ?? undefined;
+    },
+
+    async endCutShort(sendId, totals, reason) {
+      const fields = { recipients: String(totals.recipients), chunks: String(totals.chunks), api: totals.api, code: 'SMSQ_ENQUEUE_CUT_SHORT', reason };
+      declaredRule(SEND_LIFECYCLE, 'enqueued', { fields: Object.keys(fields), code: fields.code });
       const state = (await scripts.markEnqueued(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen, ...Object.entries(fields).flat())) as SendState | null;
       return state ?? undefined;
     },

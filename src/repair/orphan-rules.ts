@@ -249,6 +249,8 @@ export type SettleVerdict = { action: 'none' } | { action: 'settle' };
 
 /** What the sweep read about an ended, announced send that is not compacted. */
 export interface CompactSnapshot {
+  /** Its enqueue ended (enqueuedAt): compact-send-6.lua refuses one whose enqueue did not. */
+  enqueued: boolean;
   /** Recipients and numbers refused at the door, from its record (compact-send-6.lua bounds the two together). */
   recipients: number;
   /** From its counts hash, as for {@link SettleSnapshot}; undefined without one. */
@@ -262,11 +264,12 @@ export type CompactVerdict = { action: 'none' } | { action: 'compact' };
  * recipient, in a command of its own after the announcement. Redis or the process dying between
  * the two left it as it was for its whole retention: nothing settles an end already announced,
  * and Alibaba's push again finds its receipt there. Compacting it then is what that command would
- * have done. Only one the script would take: nothing pending, not too large (it would refuse every
- * round), with a counts hash (zero read from a missing hash is not "nothing pending").
+ * have done. Only one the script would take: its enqueue ended, nothing pending, not too large (it
+ * would refuse every round, and a dry run would report what no run does), with a counts hash (zero
+ * read from a missing hash is not "nothing pending").
  */
 export function decideCompact(send: CompactSnapshot, maxRecipients: number): CompactVerdict {
-  if (!send.counts || send.counts.unsent > 0 || send.counts.accepted > 0) return { action: 'none' };
+  if (!send.enqueued || !send.counts || send.counts.unsent > 0 || send.counts.accepted > 0) return { action: 'none' };
   return send.recipients > maxRecipients ? { action: 'none' } : { action: 'compact' };
 }
 

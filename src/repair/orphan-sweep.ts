@@ -10,7 +10,7 @@ import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
 import { COMPACT_FIELD, COMPACT_MAX_RECIPIENTS, type SendStore } from '../queue/send-store.js';
-import { cancelQueuedChunks, wakeParked } from '../queue/send-cancel.js';
+import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked } from '../queue/send-cancel.js';
 import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
 import {
@@ -75,6 +75,17 @@ export interface SweepRunOptions {
 
 export interface OrphanSweep {
   run(opts?: SweepRunOptions): Promise<RepairReport>;
+}
+
+/** A send past its enqueue, as the sweep read it, for settling or compacting. */
+interface SettledSend {
+  sendId: string;
+  state: SendState;
+  /** Its enqueue ended (enqueuedAt). */
+  enqueued: boolean;
+  announced: boolean;
+  /** Recipients and numbers refused at the door, from its record. */
+  recipients: number;
 }
 
 const CHUNK_FIELDS = ['state', 'attempt', 'outId', 'sentAt', 'sendId', 'code', 'updatedAt', 'kind'] as const;
@@ -260,7 +271,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         const p = options.redis.pipeline();
         for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt');
         const rows = (await execRows(p)) as (string | null)[][];
-        const settled: { sendId: string; state: SendState; announced: boolean; recipients: number }[] = [];
+        const settled: SettledSend[] = [];
         for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt]] of rows.entries()) {
           const sendId = sendIds[i] as string;
           // A compacted send was final and announced before it was compacted.
@@ -270,10 +281,14 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             await endWithdrawn(sendId, Number(chunks ?? 0), withdrawn.reason);
             continue;
           }
+          if (isCutShort(state as SendState, enqueuedAt != null)) {
+            await endCutShort(sendId);
+            continue;
+          }
           // A send past its enqueue can only have been left unsettled. A send paused while
           // enqueuing has not finished its enqueue (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) {
-            settled.push({ sendId, state: state as SendState, announced: endNotifiedAt != null, recipients: Number(recipients ?? 0) + Number(rejected ?? 0) });
+            settled.push({ sendId, state: state as SendState, enqueued: enqueuedAt != null, announced: endNotifiedAt != null, recipients: Number(recipients ?? 0) + Number(rejected ?? 0) });
             continue;
           }
           const written = await chunksWritten(sendId);
@@ -323,8 +338,24 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         note('withdrawnNotRetried', sendId);
       }
 
+      /**
+       * Ends a send cancelled before its enqueue ended, as its cancel does now (send-cancel.ts):
+       * one cancelled by an older smsq, or whose cancel was cut off before it ended the enqueue. A
+       * cancelled send takes no new chunk, so no grace is waited for. Its end is announced (the
+       * cancel may have announced it already) and, nothing pending, it is compacted.
+       */
+      async function endCutShort(sendId: string): Promise<void> {
+        if (!dryRun) {
+          await endCutShortEnqueue({ redis: options.redis, keys: options.keys, chunks: options.chunks, sends: options.sends }, sendId);
+          await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
+          await options.completion.check(sendId);
+          log.warn({ sendId }, 'repair sweep: send cancelled before its enqueue ended: enqueue ended at the chunks written');
+        }
+        note('cancelledMidEnqueue', sendId);
+      }
+
       /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */
-      async function settleSends(sends: readonly { sendId: string; state: SendState; announced: boolean; recipients: number }[]): Promise<void> {
+      async function settleSends(sends: readonly SettledSend[]): Promise<void> {
         // Open sends may be unsettled; ended and announced ones (not compacted: those were left out) may be uncompacted.
         const open = sends.filter((s) => !isSendEnded(s.state) || (options.compactFinished === true && s.announced));
         const p = options.redis.pipeline();
@@ -338,7 +369,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         });
         for (const send of sends) {
           if (isSendEnded(send.state) && send.announced) {
-            if (options.compactFinished !== true || decideCompact({ recipients: send.recipients, counts: counts.get(send.sendId) }, COMPACT_MAX_RECIPIENTS).action === 'none') continue;
+            if (options.compactFinished !== true || decideCompact({ enqueued: send.enqueued, recipients: send.recipients, counts: counts.get(send.sendId) }, COMPACT_MAX_RECIPIENTS).action === 'none') continue;
             // The script decides last (a receipt may have come since): refused, it is left as it is.
             if (dryRun || (await options.sends.compact(send.sendId)).compacted) note('sendsNotCompacted', send.sendId);
             continue;

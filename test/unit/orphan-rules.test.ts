@@ -162,13 +162,16 @@ describe('decideSettle', () => {
 
 describe('decideCompact', () => {
   it('compacts an ended, announced send with nothing pending that the script would take', () => {
-    expect(decideCompact({ recipients: 3, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'compact' });
-    expect(decideCompact({ recipients: 1000, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'compact' });
+    expect(decideCompact({ enqueued: true, recipients: 3, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'compact' });
+    expect(decideCompact({ enqueued: true, recipients: 1000, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'compact' });
   });
   it('leaves one with recipients pending, one too large (refused every round), and one without counts', () => {
-    expect(decideCompact({ recipients: 3, counts: { unsent: 0, accepted: 1 } }, 1000)).toEqual({ action: 'none' });
-    expect(decideCompact({ recipients: 3, counts: { unsent: 1, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
-    expect(decideCompact({ recipients: 1001, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
-    expect(decideCompact({ recipients: 3, counts: undefined }, 1000)).toEqual({ action: 'none' });
+    expect(decideCompact({ enqueued: true, recipients: 3, counts: { unsent: 0, accepted: 1 } }, 1000)).toEqual({ action: 'none' });
+    expect(decideCompact({ enqueued: true, recipients: 3, counts: { unsent: 1, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
+    expect(decideCompact({ enqueued: true, recipients: 1001, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
+    expect(decideCompact({ enqueued: true, recipients: 3, counts: undefined }, 1000)).toEqual({ action: 'none' });
+  });
+  it('leaves one whose enqueue did not end, which the script refuses: a dry run reported it as to be compacted, and no run ever did (a campaign cut short, then cancelled)', () => {
+    expect(decideCompact({ enqueued: false, recipients: 0, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
   });
 });

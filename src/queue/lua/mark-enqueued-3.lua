@@ -7,6 +7,12 @@
   while it was enqueuing: it then moves on to `sent` or `completed` here, as nobody else would
   notice (its callback is left to the producer's settle after this).
 
+  The end of a cut-short enqueue (send-cancel.ts: its totals with code SMSQ_ENQUEUE_CUT_SHORT and
+  a reason) is written only to a cancelled send whose enqueue has not ended: one its producer
+  ended meanwhile keeps the totals its producer knew (rows refused and duplicates too). A producer
+  that ends its enqueue after a cancel ended it had written its whole list before the cancel
+  (create-chunks.lua refuses anything after): its totals stand, and the send was not cut short.
+
   Input:
     KEYS[1] send hash
     KEYS[2] send counts hash
@@ -16,7 +22,8 @@
     ARGV[3..] field/value pairs of totals (may be none)
 
   Output:
-    the send's state after; false when there is no such send (nothing written)
+    the send's state after (a cut-short end not written: as it was); false when there is no such
+    send (nothing written)
 
   Events:
     XADD events stream: type=send sendId from state code at (each move)
@@ -25,9 +32,18 @@
 --@include "lifecycle-edges"
 --@include "send-state"
 
-local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt')
+local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt', 'code')
 local state = s[1]
 if not state then return false end
+local cutShort = false
+for i = 3, #ARGV, 2 do
+  if ARGV[i] == 'code' and ARGV[i + 1] == 'SMSQ_ENQUEUE_CUT_SHORT' then cutShort = true end
+end
+if cutShort then
+  if s[3] or state ~= 'cancelled' then return state end
+elseif #ARGV > 2 and s[4] == 'SMSQ_ENQUEUE_CUT_SHORT' then
+  redis.call('HDEL', KEYS[1], 'code', 'reason')
+end
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if not s[3] then redis.call('HSET', KEYS[1], 'enqueuedAt', ARGV[1]) end
 local to = edgeTo(SEND_EDGES, 'enqueued', state)

@@ -1,0 +1,213 @@
+/**
+ * A campaign cut short, then cancelled. A new user's SendBatchSms campaign (a CSV with a `name`
+ * column) was stopped with SIGTERM twice, the second forcing the exit mid-enqueue; then `smsq
+ * campaign cancel` printed "nothing was left to cancel: every recipient was already past the API;
+ * queued 55000": the cancel marked chunks `0..send.chunks-1` cancelled, and a campaign records its
+ * chunk count only when its enqueue ends, so it marked none. The send never settled either: still
+ * "enqueuing so far", `api: SendSms`, `chunks: 0`, and `smsq repair --dry-run` kept reporting it as
+ * not compacted while `smsq repair` found nothing (the script refuses a send whose enqueue did not
+ * end). Now a cancel ends such an enqueue at what Redis holds (no producer may write to a cancelled
+ * send: one still writing is refused), and so does the repair sweep for a send cancelled before.
+ * A private Redis (the test pauses its writes), real CLI processes, no worker: nothing is sent.
+ */
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/program.js';
+import { createEnqueuer } from '../../producers/enqueuer.js';
+import type { ChunkPayload } from '../../src/queue/chunk-payload.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createCallsQueue } from '../../src/queue/calls-queue.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { retentionFromDays } from '../../src/queue/retention.js';
+import { cancelQueuedChunks } from '../../src/queue/send-cancel.js';
+import { createSendStore } from '../../src/queue/send-store.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { spawnSmsq } from '../support/cli-process.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { collector } from '../support/text-collector.js';
+import { waitFor } from '../support/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'smsq-cut-cancel-'));
+let redis: PrivateRedis;
+let h: Harness;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  h = await createHarness({ label: 'cutc', redisUrl: redis.url });
+  env = { REDIS_URL: redis.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
+}, 30_000);
+
+afterAll(async () => {
+  await h?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A spawned smsq starts through tsx: seconds on an idle machine, more on a loaded one. */
+const SPAWNED_MS = 60_000;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runCli(args, { stdout, stderr, env });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A CSV of `rows` numbers from `base`, each with its own `name`: every row goes by SendBatchSms (100 a chunk). */
+function personalList(name: string, base: number, rows: number): string {
+  const path = join(dir, name);
+  const lines = ['phone,name'];
+  for (let i = 0; i < rows; i++) lines.push(`${base + i},N${i}`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/**
+ * `smsq campaign --file ... --yes`, stopped with SIGTERM twice while its chunks are written: the
+ * first starts the stop, the second forces the exit. Redis's writes are paused in between (CLIENT
+ * PAUSE WRITE), so the stop cannot end the enqueue before the forced exit, as on a loaded machine.
+ */
+async function forcedExitMidEnqueue(path: string): Promise<string> {
+  const run = spawnSmsq(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, '--yes'], env);
+  await waitFor(() => /chunks ([5-9]\d|\d{3,})/.test(run.stderr), 'the campaign to have written 50 chunks', SPAWNED_MS);
+  await h.redis.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+  try {
+    run.child.kill('SIGTERM');
+    await waitFor(() => run.stderr.includes('stopping the campaign'), 'the first SIGTERM to be taken');
+    run.child.kill('SIGTERM');
+    await run.exited;
+  } finally {
+    await h.redis.call('CLIENT', 'UNPAUSE');
+  }
+  expect(run.stderr).toContain('forced exit (SIGTERM) while the campaign was stopping');
+  const sendId = /send id (\S+): enqueuing/.exec(run.stderr)?.[1];
+  expect(sendId, run.stderr).toBeDefined();
+  return sendId as string;
+}
+
+describe('a campaign cut short by a forced exit, then cancelled', () => {
+  it('smsq campaign cancel cancels every recipient written, says so with the counts after the cancel, and ends the enqueue: SendBatchSms, its chunks, no longer "so far"', async () => {
+    const sendId = await forcedExitMidEnqueue(personalList('forced.csv', 13960000000, 200_000));
+    const before = await h.producer.getStatus(sendId);
+    // The user's state: its enqueue never ended, every recipient written still queued.
+    expect(before.send.enqueuedAt).toBeUndefined();
+    expect(before.send.recipientsSoFar).toBe(true);
+    const written = before.counts.queued;
+    expect(written).toBeGreaterThanOrEqual(5000);
+    expect(written % 100).toBe(0);
+
+    const cancelled = await cli(['campaign', 'cancel', sendId]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).not.toContain('nothing was left to cancel');
+    expect(cancelled.stdout).toContain(`${sendId}: cancelled (cancelled by an operator)`);
+    expect(cancelled.stdout).toMatch(new RegExp(`; cancelled ${written}\\n?$`));
+
+    const after = await h.producer.getStatus(sendId);
+    expect(after.counts).toMatchObject({ queued: 0, sending: 0, unknown: 0, cancelled: written });
+    expect(after.send).not.toHaveProperty('recipientsSoFar');
+    expect(after.send).toMatchObject({ state: 'cancelled', api: 'SendBatchSms', recipients: written, chunks: written / 100, code: 'SMSQ_ENQUEUE_CUT_SHORT' });
+    expect(after.send.enqueuedAt).toBeDefined();
+    const text = await cli(['status', sendId]);
+    expect(text.stdout).not.toContain('still enqueuing');
+    expect(text.stdout).toMatch(/^state\s+cancelled since .* \(SMSQ_ENQUEUE_CUT_SHORT: cancelled before its enqueue ended: it holds the \d+ recipients in the \d+ chunks written by then/m);
+    expect(text.stdout).toMatch(new RegExp(`^recipients\\s+${written} enqueued before its enqueue was cut short`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^cancelled\\s+${written}$`, 'm'));
+    expect(h.emulator.calls().filter((c) => c.action.startsWith('Send')).length).toBe(0);
+  }, 2 * SPAWNED_MS);
+});
+
+describe('a campaign cancelled while its producer still writes it', () => {
+  it('the cancel ends its enqueue at what was written; the producer is refused at its next write (SMSQ_SEND_CANCELLED) and writes nothing more', async () => {
+    const base = 13980000000;
+    let waiting = false;
+    let goOn!: () => void;
+    const more = new Promise<void>((resolve) => (goOn = resolve));
+    // 1,500 numbers (the first 1,000 are written as the first batch), a wait, then 3,000 more.
+    const source = (async function* () {
+      for (let i = 0; i < 1500; i++) yield { phone: String(base + i) };
+      waiting = true;
+      await more;
+      for (let i = 1500; i < 4500; i++) yield { phone: String(base + i) };
+    })();
+    let sendId = '';
+    let written = 0;
+    const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Ada' }, idempotencyKey: `cut-${base}` };
+    const running = h.producer.campaign(source, settings, {
+      onProgress: (p) => {
+        sendId = p.sendId;
+        written = p.written;
+      },
+    });
+    running.catch(() => undefined);
+    await waitFor(() => waiting && written === 1000, 'the first chunk written and the source waiting');
+    const cancelled = await h.producer.cancel(sendId);
+    expect(cancelled.counts).toMatchObject({ queued: 0, cancelled: 1000 });
+    expect(cancelled.send).toMatchObject({ state: 'cancelled', recipients: 1000, chunks: 1, code: 'SMSQ_ENQUEUE_CUT_SHORT' });
+    goOn();
+    const err = await running.then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SMSQ_SEND_CANCELLED', sendId, recipients: 1000 });
+    expect((err as Error).message).toContain(`send ${sendId} was cancelled (cancelled by an operator) while it was being enqueued: the cancel ended its enqueue there, and it holds the 1000 recipients written before the cancel`);
+    const after = await h.producer.getStatus(sendId);
+    expect(after.counts).toMatchObject({ queued: 0, cancelled: 1000 });
+    expect(after.send).toMatchObject({ recipients: 1000, chunks: 1 });
+    expect(await h.redis.exists(createKeys(h.prefix).chunk(`${sendId}.1`))).toBe(0);
+    // Its key stands for a send that holds part of the list: the same request again is refused, nothing written.
+    const again = await h.producer.campaign((async function* () {
+      yield { phone: String(base) };
+    })(), settings).then(() => undefined, (e: unknown) => e);
+    expect(again).toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT', sendId, state: 'cancelled', recipients: 1000 });
+    expect((again as Error).message).toContain('a campaign cut short when it was cancelled before its enqueue ended');
+  });
+});
+
+describe('the repair sweep and a send cancelled before its enqueue ended', () => {
+  it('ends its enqueue at the chunks written, as the dry run said it would; the next dry run finds nothing', async () => {
+    // What an earlier cancel left: a campaign's record (its totals written only at its end), three
+    // SendBatchSms chunks written, cancelled by an operator, its chunks cancelled by a worker's claims, its end announced.
+    const keys = createKeys(h.prefix);
+    const clock = { now: () => Date.now() };
+    const sends = createSendStore({ redis: h.redis, keys, clock });
+    const chunks = createChunkStore({ redis: h.redis, keys, clock });
+    const queue = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+    try {
+      const enqueuer = createEnqueuer({ keys, redis: h.redis, queue, chunks, sends, retention: retentionFromDays(), clock });
+      const sendId = `smxcut${Date.now().toString(36)}`;
+      await enqueuer.createSend({ sendId, kind: 'marketing', api: 'SendSms', templateCode: N.marketingTemplate, signName: N.sign, recipients: 0, rejected: 0, duplicates: 0, chunks: 0, createdAt: clock.now() });
+      const payloads: ChunkPayload[] = [0, 1, 2].map((c) => {
+        const phones = Array.from({ length: 100 }, (_, i) => String(13970000000 + 100 * c + i));
+        return { api: 'SendBatchSms', phones, signNames: phones.map(() => N.sign), templateCode: N.marketingTemplate, templateParams: phones.map((_, i) => ({ name: `N${i}` })) };
+      });
+      await enqueuer.addChunks(sendId, 'marketing', 0, payloads);
+      await sends.setControl(sendId, 'cancel', 'cancelled by an operator');
+      await cancelQueuedChunks(chunks, sendId, 3);
+      const settled = await sends.settle(sendId);
+      expect(settled?.announce).toBe(true);
+      await sends.markAnnounced(sendId);
+      expect((await h.producer.getStatus(sendId)).send).toMatchObject({ recipientsSoFar: true, chunks: 0, api: 'SendSms' });
+
+      const report = async (dryRun: boolean) => {
+        const run = await cli(['repair', '--json', '--min-age-ms', '0', ...(dryRun ? ['--dry-run'] : [])]);
+        expect(run.code, run.stderr).toBe(0);
+        const { found, samples } = JSON.parse(run.stdout) as { found: Record<string, number>; samples: Record<string, string[]> };
+        return Object.fromEntries(Object.entries(found).filter(([, n]) => n > 0).map(([category, n]) => [category, { n, samples: samples[category] }]));
+      };
+      // The send of the test before, cancelled with no worker to compact it, is the other one found.
+      const dry = await report(true);
+      expect(dry.cancelledMidEnqueue).toEqual({ n: 1, samples: [sendId] });
+      expect(await report(false)).toEqual(dry);
+      expect(await report(true)).toEqual({});
+
+      const status = await h.producer.getStatus(sendId);
+      expect(status.send).not.toHaveProperty('recipientsSoFar');
+      expect(status.send).toMatchObject({ state: 'cancelled', api: 'SendBatchSms', recipients: 300, chunks: 3, code: 'SMSQ_ENQUEUE_CUT_SHORT' });
+      expect(status.send.enqueuedAt).toBeDefined();
+      expect(status.counts).toMatchObject({ queued: 0, cancelled: 300 });
+    } finally {
+      await queue.close();
+    }
+  });
+});
