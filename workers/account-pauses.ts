@@ -1,5 +1,6 @@
 import { DelayedError, Worker, type Job, type Queue } from 'bullmq';
 import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
+import type { RedisConnection } from '../src/queue/connection.js';
 import type { ThrottleLog } from '../src/queue/throttle-log.js';
 import type { AccountGuard } from './account-guard.js';
 
@@ -7,6 +8,8 @@ import type { AccountGuard } from './account-guard.js';
 export interface PauseDeps {
   /** The calls queue, whose rate limit every worker obeys. */
   queue: Queue;
+  /** Redis, to wake a worker blocked waiting for a job (see {@link pauseEveryWorker}). */
+  redis: RedisConnection;
   guard: AccountGuard;
   metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait'>;
   /** Where throttle answers are logged for `status`, which keeps naming them between pauses. Optional. */
@@ -16,9 +19,20 @@ export interface PauseDeps {
 /**
  * Dysmsapi throttled the account: every worker pauses for `ms` (BullMQ's queue-wide rate limit),
  * then the job runs again. Always throws BullMQ's RateLimitError, which the processor must let out.
+ *
+ * BullMQ puts the job back without its marker, because every smsq job has a priority (it adds the
+ * marker only for jobs without one). A worker blocked waiting for a job, as any worker with a free
+ * slot is, was then woken by nothing: it slept out its block, up to 10 s when a job is delayed
+ * ahead (every accepted send leaves a receipt look-up 30 s or more ahead), before it saw the job
+ * again, so sending stopped ~9 s longer than a 1 s pause (docs/rate-limiting.md). The marker added
+ * here, after the limit is set, wakes one: its fetch answers with the limit, it waits that out and
+ * fetches when it ends, and each fetch adds the marker that wakes the next.
  */
 export async function pauseEveryWorker(deps: PauseDeps, ms: number): Promise<never> {
   await deps.queue.rateLimit(ms);
+  // BullMQ's own base marker (addBaseMarkerIfNeeded.lua). Without it the pause still holds, only
+  // longer: a failed write must not keep the job from its pause.
+  await deps.redis.zadd(deps.queue.keys.marker as string, 0, '0').catch(() => {});
   deps.metrics?.recordLimiterWait('throttled', ms / 1000);
   // Only what status says depends on it: a failed write must not keep the job from its pause.
   await deps.throttles?.record(ms).catch(() => {});

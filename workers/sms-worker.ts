@@ -494,8 +494,9 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       // Guards against a job re-queued forever by throttling or an account block.
       maxStartedAttempts,
       maximumRateLimitDelay: 60_000,
-      // Seconds a worker blocks waiting for a job. After a throttle moves a job back to wait, the
-      // default 5 s would hold every worker idle that long; 1 s costs one idle poll a second.
+      // Seconds a worker blocks waiting for a job when none is delayed (BullMQ caps a block at 10 s
+      // when one is). A throttle's pause wakes blocked workers itself (account-pauses.ts); 1 s, at
+      // one idle poll a second, bounds the wait for any job put back without BullMQ's marker.
       drainDelay: 1,
     },
   );
