@@ -2,11 +2,13 @@
  * `smsq worker` (a real process) stopped by a second SIGTERM while its fetched verification codes
  * wait for their pacer slots (SMS_QPS=20, 200 codes): a new user's trial. The chunks it had
  * claimed and left `sending` are named by its forced-exit line, counted by the worker itself (its
- * calls in flight alone were 0).
+ * calls in flight alone were 0); and `smsq status` right after, with no worker running, says so and
+ * gives no sending rate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { WRITER_FRESH_MS } from '../../src/queue/worker-presence.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
 import { testRedisUrl } from '../support/redis.js';
@@ -105,5 +107,19 @@ describe('a forced exit of smsq worker while its claimed codes wait for their pa
     expect(said - left, forced!.msg).toBeLessThanOrEqual(2);
     expect(forced!.msg).toContain(`forced exit: ${said} chunk`);
     expect(Number(forced!.callsNotStarted), forced!.msg).toBe(said - Number(forced!.callsInFlight) - Number(forced!.answersUnrecorded));
+  }, 120_000);
+
+  it('then smsq status says no worker serves the prefix, and gives no sending rate', async () => {
+    const { sendId, left } = await runForcedExit();
+    // Its last heartbeat is at most a second old: status counts it until the beat is WRITER_FRESH_MS old.
+    await waitFor(async () => {
+      const newest = await h.redis.zrange(metricKeys(h.prefix).writers, -1, -1, 'WITHSCORES');
+      return newest.length === 0 || Date.now() - Number(newest[1]) > WRITER_FRESH_MS;
+    }, "the dead worker's last heartbeat to be older than a live one's can be", 10_000);
+    const status = spawn(['status', sendId]);
+    expect(await status.exited, status.stderr).toBe(0);
+    expect(status.stdout, status.stdout).toMatch(/^waiting +no worker serves its SMSQ_PREFIX: none is connected to its queue/m);
+    expect(status.stdout, status.stdout).not.toMatch(/^rate /m);
+    expect(status.stdout).toMatch(new RegExp(`^sending +${left}$`, 'm'));
   }, 120_000);
 });
