@@ -8,6 +8,8 @@
 
 /** The worker and its options. */
 export { createSmsWorker, type SmsWorker, type SmsWorkerOptions, type RepairOptions } from '../workers/sms-worker.js';
+/** What `SmsWorker.outstandingClaims()` answers: the chunks a process exiting now leaves `sending`, by stage. */
+export type { OutstandingClaims } from '../workers/claims-outstanding.js';
 export type { ReconcileTiming } from '../src/queue/follow-ups.js';
 export { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 export { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';

@@ -756,7 +756,7 @@ export function createProducer(opts: ProducerOptions): Producer {
         active && status.counts.sending > 0 ? readLostCalls(opts.redis, keys, sendId) : undefined,
       ]);
       const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}) });
-      const pace = sendPace(status, now, wait);
+      const pace = sendPace(status, now, wait, workers);
       return { ...status, ...(wait ? { wait } : {}), ...(pace ? { pace } : {}) };
     },
 

@@ -225,7 +225,7 @@ export const SendStatusSchema = z
             description:
               "The worker calling `chunks` chunks (`recipients` recipients) stopped mid-call (killed, or held up past its BullMQ job lock): they stay `sending` until a worker's stalled-job check takes the job back, and are looked up (QuerySendDetails) before anything is resent",
           }),
-        z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts' }),
+        z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (none connected to the queue, no heartbeat in the last 3 s): nothing is sent until one starts; `pace` is left out meanwhile' }),
         z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
       ])
       .optional()
@@ -236,7 +236,7 @@ export const SendStatusSchema = z
         estimatedSentAt: epochMs.optional().meta({ description: 'When every recipient should be past the API at that rate' }),
       })
       .optional()
-      .meta({ description: 'How fast the send goes; present only while it is `active` (absent while it enqueues or is paused, once it is sent, and once it has ended)' }),
+      .meta({ description: 'How fast the send goes; present only while it is `active` and a worker serves its prefix (absent while it enqueues or is paused, while no worker runs, once it is sent, and once it has ended)' }),
   })
   .meta({
     id: 'SendStatus',

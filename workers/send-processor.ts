@@ -21,6 +21,7 @@ import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
 import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
 import { NotDurableError } from '../src/errors.js';
 import type { ClaimJournal } from './claim-journal.js';
+import type { ClaimsOutstanding, ClaimTrack } from './claims-outstanding.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
   /**
@@ -51,6 +52,8 @@ export interface SendProcessorDeps extends CallJobDeps {
    * its chunk goes back to `queued` and the job back to the queue, for another worker.
    */
   isClosing?: () => boolean;
+  /** Counts each claim from when it is sent until its answer (or its undo) is recorded, for a forced exit to name. */
+  outstanding?: ClaimsOutstanding;
 }
 
 /** How paused sends, quiet hours and auto-pause behave (see docs/receipts-and-controls.md "Campaign controls"). */
@@ -118,9 +121,10 @@ function splitPayload(payload: ChunkPayload): ChunkPayload[] {
 export function createSendProcessor(deps: SendProcessorDeps) {
   const baseLog = deps.logger.child({ component: 'send' });
 
-  async function splitChunk(sendId: string, chunkId: string, kind: MessageKind, index: string, payload: ChunkPayload, outId: string) {
+  async function splitChunk(sendId: string, chunkId: string, kind: MessageKind, index: string, payload: ChunkPayload, outId: string, track: ClaimTrack) {
     const children: NewChunk[] = splitPayload(payload).map((p, i) => ({ sendId, index: `${index}-${i}`, kind, payload: p }));
     const ok = await deps.chunks.split(chunkId, sendId, outId, children, deps.retention[kind]);
+    track.done();
     if (ok) await Promise.all(children.map((c) => deps.followUps.send(sendId, chunkIdOf(sendId, c.index), kind, 1)));
     return children.length;
   }
@@ -131,7 +135,18 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     throw new DelayedError();
   }
 
+  const untracked: ClaimTrack = { claiming() {}, claimed() {}, calling() {}, answered() {}, done() {} };
+
   return async function processSend(job: Job, token?: string): Promise<SendJobResult> {
+    const track = deps.outstanding?.track() ?? untracked;
+    try {
+      return await processTracked(job, token, track);
+    } finally {
+      track.done();
+    }
+  };
+
+  async function processTracked(job: Job, token: string | undefined, track: ClaimTrack): Promise<SendJobResult> {
     const { sendId, chunkId } = parseJobData(SendJobData, job, 'send');
     if (deps.isClosing?.()) return handBack(job, token);
     // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
@@ -154,11 +169,15 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       }
       // Right before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
       since = await deps.durability.mark();
+      track.claiming();
       claim = await deps.chunks.claim(chunkId, sendId, quietUntil(deps.clock.now(), deps.controls.quietHours), held?.pacer.slotArgs);
     } catch (err) {
       held?.pacer.release(held.ticket);
       throw err;
     }
+    // Only a claim that sends moved the chunk to `sending` (a forced exit from now leaves it so).
+    if (claim.type === 'send') track.claimed();
+    else track.done();
     // Only a claim that sends reserved a slot (the script reserves it with the attempt): the lanes
     // count it from now, while the claim is confirmed.
     if (held) {
@@ -253,6 +272,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
      */
     const undoAttempt = async (code: string, delayMs: number, leaveIfTakenOver = false): Promise<SendJobResult> => {
       const undone = await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
+      track.done();
       // Another worker has taken the attempt over (it is `unknown` and being looked up): leave it to them.
       if (leaveIfTakenOver && !undone.applied) return { outcome: 'skipped', state: undone.state };
       await job.moveToDelayed(Date.now() + delayMs, token);
@@ -286,7 +306,9 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       return undoAttempt('SMSQ_CLAIM_EXPIRED', 0, true);
     }
     deps.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
+    track.calling();
     const outcome = await call(deps.client, payload, outId);
+    track.answered();
     const decision = decideSend(outcome);
     const ap = deps.controls.autoPause;
     const settle = async (
@@ -303,6 +325,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         windowEndsAt: extra.windowEndsAt,
         outcome: counted,
       });
+      track.done();
       if (t.applied && t.adoptedAttempt !== undefined) {
         log().warn({ attempt, to: t.to }, 'the chunk record had lost this attempt (Redis lost writes): adopted it with its outcome');
       }
@@ -368,7 +391,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         return putBackUncounted(deps.redis, job, token);
       case 'flow-control': {
         if (payload.phones.length > 1) {
-          const children = await splitChunk(sendId, chunkId, kind, claim.index, payload, outId);
+          const children = await splitChunk(sendId, chunkId, kind, claim.index, payload, outId, track);
           log().warn({ code: decision.code, children }, 'flow control on a multi-number chunk: split to find the limited numbers');
           return { outcome: 'split', children };
         }
@@ -398,5 +421,5 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         return { outcome: 'unknown', code: decision.code, attempt };
       }
     }
-  };
+  }
 }

@@ -51,6 +51,7 @@ import { checkRedisDurability } from '../src/durability/check.js';
 import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
 import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';
+import { createClaimsOutstanding, type OutstandingClaims } from './claims-outstanding.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
@@ -235,6 +236,12 @@ export interface SmsWorker {
   /** The periodic repair sweep, when on (`runOnce()` sweeps now if this worker gets the lease). */
   readonly repair: RepairSchedule | undefined;
   /**
+   * The send chunks this process has claimed (`sending` in Redis) and whose answer or undo it has
+   * not recorded yet, by stage: what exiting now would leave `sending`, each to be looked up
+   * (QuerySendDetails) before anything is resent. `smsq worker` names them at a forced exit.
+   */
+  outstandingClaims(): OutstandingClaims;
+  /**
    * Checks that Redis can keep the durability mode (throws RedisNotDurableError otherwise),
    * applies the account-wide rate limit and starts taking jobs. While Redis does not answer it
    * waits for it, having logged one line (see `watchRedis`). {@link close} while it waits or
@@ -370,8 +377,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   let closing = false;
   const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
   const held = createHeldJobs();
+  const outstanding = createClaimsOutstanding();
   const processSend = createSendProcessor({
     isClosing: () => closing,
+    outstanding,
     // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
     client: instrumented,
     pacer,
@@ -685,6 +694,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     housekeepingWorker,
     rollbackRecovery,
     repair,
+    outstandingClaims: () => outstanding.now(),
     start() {
       // After close(): stopped before it began.
       if (closing) return Promise.resolve();

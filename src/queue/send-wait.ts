@@ -13,6 +13,7 @@ import type { DurabilityHolds } from './durability-holds.js';
 import type { EndpointBackoffs } from './endpoint-backoffs.js';
 import { isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
 import { isWithdrawn } from './withdrawal.js';
+import { WRITER_FRESH_MS } from './worker-presence.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -73,7 +74,7 @@ export type SendWait =
   | { reason: 'worker-lost'; chunks: number; recipients: number; checkEveryMs: number; noWorker?: true }
   /** Every queued chunk of the send waits for a per-number flow-control window (isv.BUSINESS_LIMIT_CONTROL) and goes again at `retryAt` (ms). */
   | { reason: 'flow-control'; retryAt: number }
-  /** No worker serves the prefix (no heartbeat in the last minute, none connected to the queue): nothing is sent until one starts. */
+  /** No worker serves the prefix (none connected to the queue, no heartbeat in the last few seconds: worker-presence.ts): nothing is sent until one starts. */
   | { reason: 'no-worker' }
   /** Everything is sent; `pending` recipients wait for a receipt, at the latest until the window ends (ms). */
   | { reason: 'receipts'; pending: number; until: number };
@@ -202,12 +203,14 @@ function activeMs(history: WaitInput['send']['history'], now: number): number {
 
 /**
  * The pace of a send: its rate while active, and when it should be sent at that rate; no estimate
- * while something holds it (`wait`: quiet hours, throttling, no worker), or it would slide on.
+ * while something holds it (`wait`: quiet hours, throttling), or it would slide on.
  * None unless it is `active`: a paused send's rate would read as going on, and a send past the API
- * (sent) or ended has no pace left to tell.
+ * (sent) or ended has no pace left to tell. None either while no worker runs (`workers` 0, as
+ * {@link WaitFacts.workers}): nothing is sending, and its rate, an average over its active time,
+ * would read as sending going on (after a worker's forced exit, say).
  */
-export function sendPace(status: WaitInput, now: number, wait?: SendWait): SendPace | undefined {
-  if (status.send.state !== 'active') return undefined;
+export function sendPace(status: WaitInput, now: number, wait?: SendWait, workers?: number): SendPace | undefined {
+  if (status.send.state !== 'active' || workers === 0) return undefined;
   const c = status.counts;
   const past = c.accepted + c.delivered + c.failed + c.expired;
   const ms = activeMs(status.send.history, now);
@@ -223,7 +226,7 @@ export function waitText(wait: SendWait): string {
     case 'enqueuing':
       return 'its producer is still writing its chunks';
     case 'no-worker':
-      return 'no worker serves its SMSQ_PREFIX: none beat in the last minute or is connected to its queue; nothing is sent until one starts: smsq worker';
+      return `no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last ${WRITER_FRESH_MS / 1000} s; nothing is sent until one starts: smsq worker`;
     case 'quiet-hours':
       return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
     case 'quiet-hours-disagree':

@@ -29,16 +29,37 @@ export interface WorkerPresenceDeps {
 }
 
 /**
- * How many workers are seen on the prefix: with a heartbeat in the last minute, else connected to
- * the queue; undefined when that cannot be told (no heartbeat, and Redis refuses CLIENT LIST: an
- * ACL without it, some managed Redis). The heartbeats (one ZCOUNT) are asked first: CLIENT LIST
- * walks every client of Redis on its main thread, and is asked only when no `smsq worker` beats
- * (a worker of the Node API without metrics, or none at all).
+ * How old the newest heartbeat may be for the heartbeats to be counted as they are (ms, on the
+ * asking process's clock against the workers'). A worker beats every second (call-metrics.ts); one
+ * that is gone (a forced exit, SIGKILL, a crash) leaves its last beat in the set for
+ * {@link WRITER_TTL_MS}, which would count it as running for up to a minute. Past this age the
+ * connections to the queue are asked, which a dead process no longer has. Three beats missed: a
+ * flush held up by a busy event loop or a slow fsync is not taken for a death, and a worker that is
+ * alive but not beating is found connected.
+ */
+export const WRITER_FRESH_MS = 3000;
+
+/**
+ * How many workers are seen on the prefix: with a heartbeat in the last minute when the newest is
+ * at most {@link WRITER_FRESH_MS} old, else connected to the queue (0 once the last of them is
+ * gone), else (Redis refuses CLIENT LIST: an ACL without it, some managed Redis) the heartbeats of
+ * the last minute; undefined when none of these tells. The heartbeats (one round trip) are asked
+ * first: CLIENT LIST walks every client of Redis on its main thread, and is asked only when no
+ * `smsq worker` beats now (a worker of the Node API without metrics, every worker gone, or none at all).
  */
 export async function workersSeen(deps: WorkerPresenceDeps): Promise<number | undefined> {
-  const heartbeats = await deps.redis.zcount(metricKeys(deps.prefix).writers, deps.clock.now() - WRITER_TTL_MS, '+inf');
-  if (heartbeats > 0) return heartbeats;
-  return workersOf(deps.queue);
+  const now = deps.clock.now();
+  const key = metricKeys(deps.prefix).writers;
+  const replies = (await deps.redis.multi().zcount(key, now - WRITER_TTL_MS, '+inf').zrange(key, -1, -1, 'WITHSCORES').exec()) ?? [];
+  const [[countErr, count] = [], [newestErr, newest] = []] = replies;
+  if (countErr) throw countErr;
+  if (newestErr) throw newestErr;
+  const heartbeats = Number(count);
+  const newestAt = Number((newest as string[] | undefined)?.[1]);
+  if (heartbeats > 0 && now - newestAt <= WRITER_FRESH_MS) return heartbeats;
+  const connected = await workersOf(deps.queue);
+  if (connected !== undefined) return connected;
+  return heartbeats > 0 ? heartbeats : undefined;
 }
 
 /** How long a producer reuses its answer to {@link workersSeen}: status polls come many times a second. */

@@ -163,7 +163,13 @@ describe('a Redis outage under a running worker and server', () => {
     worker.child.kill('SIGINT');
     expect(await worker.exited).toBe(130);
     const forced = logLines(worker).find((l) => /^forced exit/.test(l.msg));
-    expect(forced, worker.stderr).toMatchObject({ signal: 'SIGINT', callsInFlight: 1, msg: 'forced exit: 1 call in flight is left sending; its chunk is looked up before anything is resent' });
+    expect(forced, worker.stderr).toMatchObject({
+      signal: 'SIGINT',
+      chunksLeftSending: 1,
+      callsInFlight: 1,
+      callsNotStarted: 0,
+      msg: 'forced exit: 1 chunk this worker claimed is left sending (1 mid-call); it is looked up (QuerySendDetails) before anything is resent, once a running worker takes its job back',
+    });
     emulator.clearFaults();
   }, 120_000);
 });

@@ -73,7 +73,7 @@ describe('waitForSend (smsq send --wait)', () => {
     const ctx = new CliContext({ stdout: collector(), stderr, env: { SMSQ_PREFIX: h.prefix } });
     const waiting = waitForSend(ctx, h.producer, sent.sendId, false, { explainAfterMs: 300 });
     await waitFor(async () => stderr.text.includes('no worker serves'), 'the wait to say no worker serves the prefix');
-    expect(stderr.text).toContain(`${sent.sendId}: 0 accepted, 0 failed, 1 pending (no worker serves its SMSQ_PREFIX: none beat in the last minute or is connected to its queue; nothing is sent until one starts: smsq worker)`);
+    expect(stderr.text).toContain(`${sent.sendId}: 0 accepted, 0 failed, 1 pending (no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last 3 s; nothing is sent until one starts: smsq worker)`);
     await h.startWorker();
     expect((await waiting).status.counts.accepted).toBe(1);
     expect((await h.producer.getStatus(sent.sendId)).wait?.reason).not.toBe('no-worker');

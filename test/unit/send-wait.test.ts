@@ -75,7 +75,7 @@ describe('sendWait', () => {
     expect(sendWait(active, facts())).toBeUndefined();
     const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: 1 };
     expect(sendWait(active, facts({ workers: 0, accountBlock: block }))).toMatchObject({ reason: 'account-blocked' });
-    expect(waitText({ reason: 'no-worker' })).toMatch(/^no worker serves its SMSQ_PREFIX: .*smsq worker$/);
+    expect(waitText({ reason: 'no-worker' })).toBe('no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last 3 s; nothing is sent until one starts: smsq worker');
   });
 
   it('names an account block with its code, and throttling, before quiet hours', () => {
@@ -221,7 +221,21 @@ describe('sendPace', () => {
     // Paused after 2000 went past the API: no rate, which would read as going on; nor once sent.
     expect(sendPace({ ...s, send: { ...s.send, state: 'paused', history: [...s.send.history, { state: 'paused', at: t0 + 80_000 }] } }, t0 + 90_000)).toBeUndefined();
     expect(sendPace(status({ state: 'sent' }, { accepted: 5 }), t0)).toBeUndefined();
-    // Held (no worker, quiet hours, throttling): the rate stays, the finish time is not guessed.
-    expect(sendPace(s, t0 + 80_000, { reason: 'no-worker' })).toEqual({ rate: 100 });
+    // Held (quiet hours, throttling): the rate stays, the finish time is not guessed.
+    expect(sendPace(s, t0 + 80_000, { reason: 'quiet-hours', until: t0 + 3_600_000 }, 1)).toEqual({ rate: 100 });
+    expect(sendPace(s, t0 + 80_000, { reason: 'throttled', until: t0 + 81_000 })).toEqual({ rate: 100 });
+  });
+
+  it('gives no pace while no worker runs: its rate would read as sending going on', () => {
+    const t0 = at('2026-12-04T10:00:00');
+    // A worker sent 14 of 200 codes in its 5 s, then exited at once (a forced exit): 186 left, 26 of them `sending`.
+    const s = status({ state: 'active', history: [{ state: 'active', at: t0 }] }, { queued: 160, sending: 26, accepted: 14 });
+    expect(sendPace(s, t0 + 5000, undefined, 1)).toEqual({ rate: 2.8, estimatedSentAt: t0 + 5000 + Math.ceil((186 / 2.8) * 1000) });
+    expect(sendPace(s, t0 + 5000, { reason: 'no-worker' }, 0)).toBeUndefined();
+    // Whatever else holds it, and with no wait at all: no worker, no pace.
+    expect(sendPace(s, t0 + 5000, { reason: 'throttled', until: t0 + 6000 }, 0)).toBeUndefined();
+    expect(sendPace(s, t0 + 5000, undefined, 0)).toBeUndefined();
+    // Not known (Redis refuses CLIENT LIST, no heartbeat): the pace as before.
+    expect(sendPace(s, t0 + 5000, undefined, undefined)).toMatchObject({ rate: 2.8 });
   });
 });
