@@ -467,7 +467,7 @@ describe('values that look blank in a recipient\'s own params', () => {
     writeFileSync(json, JSON.stringify([{ phone: '13800138111', signName: N.sign, templateParam: { name: 'Li', order: `${BRAILLE}${BRAILLE}` } }]));
     const fromJson = await cli(['send-batch', '--file', json, '--template', N.notificationTemplate, '--yes']);
     expect(fromJson.code, fromJson.stderr).toBe(EXIT_USAGE);
-    expect(fromJson.stderr).toMatch(/^error: messages\[0\]\.templateParam\.order: is blank-looking: .*U\+2800.*Fix: give order a value$/m);
+    expect(fromJson.stderr).toMatch(/^error: file\[0\]\.templateParam\.order: is blank-looking: .*U\+2800.*Fix: give order a value$/m);
     const csv = join(dir, 'blank-looking-batch.csv');
     writeFileSync(csv, `phone,sign,name,order\n13800138112,${N.sign},${FILLER},A1\n`);
     const fromCsv = await cli(['send-batch', '--file', csv, '--template', N.notificationTemplate, '--yes']);
