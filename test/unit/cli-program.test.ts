@@ -217,15 +217,15 @@ describe('smsq in-process', () => {
       // A closed port: the refusal must come before Redis is touched (reaching it would exit 3).
       const noRedis = { ...env, REDIS_URL: 'redis://127.0.0.1:1', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '200' };
       const send = await run(['send', '--phones', '--sign', N.sign, '--template', N.verificationTemplate, '--dry-run'], noRedis);
-      expect(send).toEqual({ code: 2, stdout: '', stderr: 'error: --phones needs a value (got the flag --sign). Fix: --phones <list> (a value that starts with "-" goes as --phones=<list>)\n' });
+      expect(send).toEqual({ code: 2, stdout: '', stderr: 'error: --phones needs a value (got the flag --sign). Fix: --phones <list> (a value that is itself a flag goes as --phones=<list>)\n' });
       // The masking hid that the value taken was `--json`: "****: contains "j"".
       const json = await run(['send', '--phones', '--json', '--sign', N.sign, '--template', N.verificationTemplate, '--dry-run'], noRedis);
       expect(json.code).toBe(2);
-      expect(json.stderr).toBe('error: --phones needs a value (got the flag --json). Fix: --phones <list> (a value that starts with "-" goes as --phones=<list>)\n');
+      expect(json.stderr).toBe('error: --phones needs a value (got the flag --json). Fix: --phones <list> (a value that is itself a flag goes as --phones=<list>)\n');
       expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG', meaning: expect.stringMatching(/^--phones needs a value \(got the flag --json\)/) } });
       // campaign took `--sign` as the file and X as its ACTION: 'ACTION "X" must be pause, resume or cancel'.
       const campaign = await run(['campaign', '--file', '--sign', N.sign, '--template', N.marketingTemplate, '--dry-run'], noRedis);
-      expect(campaign).toEqual({ code: 2, stdout: '', stderr: 'error: --file needs a value (got the flag --sign). Fix: --file <path> (a value that starts with "-" goes as --file=<path>)\n' });
+      expect(campaign).toEqual({ code: 2, stdout: '', stderr: 'error: --file needs a value (got the flag --sign). Fix: --file <path> (a value that is itself a flag goes as --file=<path>)\n' });
       // The last flag without its value was commander's own line already; a short flag is a flag too.
       const stats = await run(['stats', '--start', '-h', '--end', DAY], env);
       expect(stats.stderr).toMatch(/^error: --start needs a value \(got the flag -h\)/);

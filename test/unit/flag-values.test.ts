@@ -1,6 +1,6 @@
 /**
  * One rule for every flag that takes a value, in every command: given without its value (the next
- * argument is a flag), it is refused by name; a value that starts with "-" goes after "=".
+ * argument is a flag of the command), it is refused by name; a value that is itself a flag goes after "=".
  */
 import { describe, expect, it } from 'vitest';
 import { flagWithoutValue, looksLikeFlag } from '../../cli/flag-values.js';
@@ -20,8 +20,8 @@ describe('flagWithoutValue', () => {
     for (const command of p.commands) {
       for (const option of command.options.filter((o) => o.required)) {
         const name = option.long as string;
-        const refusal = flagWithoutValue(p, [command.name(), name, '--json']);
-        expect(refusal?.message, `${command.name()} ${name}`).toMatch(new RegExp(`^${name} needs a value \\(got the flag --json\\)\\. Fix: ${name} <[^>]+> \\(a value that starts with "-" goes as ${name}=<[^>]+>\\)$`));
+        const refusal = flagWithoutValue(p, [command.name(), name, '--help']);
+        expect(refusal?.message, `${command.name()} ${name}`).toMatch(new RegExp(`^${name} needs a value \\(got the flag --help\\)\\. Fix: ${name} <[^>]+> \\(a value that is itself a flag goes as ${name}=<[^>]+>\\)$`));
         expect(refusal?.code).toBe('SMSQ_BAD_FLAG');
         checked++;
       }
@@ -36,6 +36,11 @@ describe('flagWithoutValue', () => {
     expect(flagWithoutValue(p, ['send', '--idempotency-key=-retry-1', '--sign', 'S'])).toBeUndefined();
     expect(flagWithoutValue(p, ['signs', '--page', '-5', '--json'])).toBeUndefined();
     expect(flagWithoutValue(p, ['send-batch', '--file', '-', '--json'])).toBeUndefined();
+    // A value that merely starts with "-" is not a flag of the command: a base64url idempotency key starts with one in 64 times.
+    expect(flagWithoutValue(p, ['send', '--idempotency-key', '-Xk3_9a', '--sign', 'S'])).toBeUndefined();
+    expect(flagWithoutValue(p, ['campaign', '--name', '-sale-', '--sign', 'S'])).toBeUndefined();
+    expect(flagWithoutValue(p, ['send', '--idempotency-key', '--sign=S'])?.message).toMatch(/^--idempotency-key needs a value \(got the flag --sign=S\)/);
+    expect(flagWithoutValue(p, ['send', '--idempotency-key', '--help'])?.message).toMatch(/^--idempotency-key needs a value \(got the flag --help\)/);
     // A value is not read as a flag that takes one: `--name --sign` is refused for --name only.
     expect(flagWithoutValue(p, ['campaign', '--name', '--sign', 'S'])?.message).toMatch(/^--name needs a value \(got the flag --sign\)/);
     expect(flagWithoutValue(p, ['campaign', '--sign', '--file', 'x.csv'])?.message).toMatch(/^--sign needs a value \(got the flag --file\)/);
