@@ -11,7 +11,9 @@
   a reason) is written only to a cancelled send whose enqueue has not ended: one its producer
   ended meanwhile keeps the totals its producer knew (rows refused and duplicates too). A producer
   that ends its enqueue after a cancel ended it had written its whole list before the cancel
-  (create-chunks.lua refuses anything after): its totals stand, and the send was not cut short.
+  (create-chunks.lua refuses anything after): its totals stand, if it gives any (a plain send's
+  producer gives none: those the cancel counted from its chunks are its own), and the send was
+  not cut short: the code and reason go.
 
   Input:
     KEYS[1] send hash
@@ -41,7 +43,9 @@ for i = 3, #ARGV, 2 do
 end
 if cutShort then
   if s[3] or state ~= 'cancelled' then return state end
-elseif #ARGV > 2 and s[4] == 'SMSQ_ENQUEUE_CUT_SHORT' then
+elseif s[4] == 'SMSQ_ENQUEUE_CUT_SHORT' then
+  -- Its producer's end (with totals, or none: a plain send's) or the repair sweep finishing a
+  -- list written whole: not cut short.
   redis.call('HDEL', KEYS[1], 'code', 'reason')
 end
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
