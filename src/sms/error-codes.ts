@@ -33,6 +33,13 @@ export const REQUEST_NOT_BUILT = 'RequestNotBuilt';
  */
 export const REQUEST_NOT_BUILT_SETUP = 'RequestNotBuilt.Setup';
 
+/**
+ * A request could not be built and neither a value of the send nor a header of the worker's own
+ * credential or options is known to be the cause (src/sms/request-build-fault.ts): it blocks the
+ * account, loud, for a person to end. Backing off one worker, the job went back uncounted for ever.
+ */
+export const REQUEST_NOT_BUILT_UNEXPLAINED = 'RequestNotBuilt.Unexplained';
+
 /** The default credential chain resolved nothing on this worker (src/sms/sdk.ts): it backs off by itself (RETRIED_BY_WORKERS). */
 export const INVALID_CREDENTIALS = 'InvalidCredentials';
 
@@ -390,10 +397,19 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
     queryAction: 'Nothing was changed: correct the value the message names, then run it again.',
     source: 'smsq',
   },
+  [REQUEST_NOT_BUILT_UNEXPLAINED]: {
+    errorClass: 'account',
+    meaning:
+      "A request could not be built (Node or the SDK threw while making it: a URIError, an argument or character it refused) and no value of the send, nor a header built from the worker's own credential or options, is known to be the cause; nothing was written, so nothing was sent. Unexplained, it may fail every call, on every worker, the same way: so it stops sending rather than put the job back for ever.",
+    action: accountAction(
+      "Read the message on the worker that met it (it quotes Node's words without the value): check that worker's AccessKey ID, STS token and SMS_ENDPOINT; if they are right, report it with the message (smsq should learn this failure).",
+    ),
+    source: 'smsq',
+  },
   [REQUEST_NOT_BUILT_SETUP]: {
     errorClass: 'account',
     meaning:
-      "A request could not be built from one worker's own setup, not from a value of the send: Node refused a header value (the AccessKey ID or STS token its credential provider returned holding a line break or another character a header cannot carry, or its userAgent option), or the request could not be encoded for a reason that is no value of the send; nothing was written, so nothing was sent, and every call of that worker fails the same way until it is fixed there. Other workers, built from their own credentials, are not affected.",
+      "A request could not be built from one worker's own setup, not from a value of the send: Node refused a header value (the AccessKey ID or STS token its credential provider returned holding a line break or another character a header cannot carry, or its userAgent option); nothing was written, so nothing was sent, and every call of that worker fails the same way until it is fixed there. Other workers, built from their own credentials, are not affected.",
     action: `Correct what the message names (a worker logs it at each back-off step), on the process that met it: its AccessKey ID or STS token (ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_SECURITY_TOKEN, a credentials profile, its credential provider) or the client's userAgent option; restart it unless its provider hands out the corrected value by itself (a worker's first answered call ends its back-off). ${FIX_WORKER_SETUP}`,
     source: 'smsq',
   },

@@ -18,9 +18,15 @@
  * Kinds that can also come out of a request already written (an argument error while reading the
  * answer) need the channel's word; a call without one (a query: no OutId to watch) keeps its
  * transport class for them, which costs nothing: a query sends nothing.
+ *
+ * Whose fault it is decides what follows: a value of the send fails its recipients
+ * (RequestNotBuilt); a header built from the worker's own credential or options backs that worker
+ * off alone (RequestNotBuilt.Setup); anything else (no value, no header to blame) blocks the account
+ * (RequestNotBuilt.Unexplained), loud, for a person: backed off by one worker, a job that fails so
+ * went back uncounted for ever.
  */
 import { maskPhonesInText } from './phone-mask.js';
-import { REQUEST_NOT_BUILT, REQUEST_NOT_BUILT_SETUP } from './error-codes.js';
+import { REQUEST_NOT_BUILT, REQUEST_NOT_BUILT_SETUP, REQUEST_NOT_BUILT_UNEXPLAINED } from './error-codes.js';
 import { SmsError } from './errors.js';
 
 /** What the client knows of a failed call, to tell whether its request was ever built. */
@@ -118,6 +124,10 @@ function setupFault(call: CallFacts, message: string, cause: unknown): SmsError 
   return new SmsError({ code: REQUEST_NOT_BUILT_SETUP, message: `${call.op} not sent: ${message}`, errorClass: 'account', cause });
 }
 
+function unexplainedFault(call: CallFacts, message: string, cause: unknown): SmsError {
+  return new SmsError({ code: REQUEST_NOT_BUILT_UNEXPLAINED, message: `${call.op} not sent: ${message}`, errorClass: 'account', cause });
+}
+
 /**
  * The failure of a call whose request could not be built, or undefined when it may have been
  * written (then errors.ts's smsErrorFromThrown classes it). See the module's comment for the signals.
@@ -150,7 +160,7 @@ export function requestBuildFault(e: unknown, call: CallFacts): SmsError | undef
     if (bad) return valueFault(call, bad, e);
   }
   if ((uriError || (code !== undefined && OTHER_BUILD_FAULTS.has(code))) && call.started === false) {
-    return setupFault(
+    return unexplainedFault(
       call,
       `the request could not be built (${nodeWords(name || 'Error', code, message)}), and no value of the send is the cause: it is this worker's setup ` +
         `(its credential, SMS_ENDPOINT, the client's options) or the SDK; nothing was written, so nothing was sent. ` +

@@ -55,7 +55,10 @@ describe('requestBuildFault', () => {
 
   it('a request-building error with no value to blame: the worker\'s setup when no request started for the call; its transport class when that cannot be told (a query)', () => {
     for (const e of [uriError(), argType()]) {
-      expect(requestBuildFault(e, send({ started: false }))).toMatchObject({ code: 'RequestNotBuilt.Setup', errorClass: 'account' });
+      // Not a header the worker's own credential or options made: it blocks the account (a person ends it), not one worker's back-off, which put the job back uncounted forever.
+      const fault = requestBuildFault(e, send({ started: false }));
+      expect(fault).toMatchObject({ code: 'RequestNotBuilt.Unexplained', errorClass: 'account' });
+      expect(decideSend({ ok: false, error: fault! })).toMatchObject({ type: 'block-account', code: 'RequestNotBuilt.Unexplained' });
       expect(requestBuildFault(e, send({ started: undefined }))).toBeUndefined();
     }
     // Node's argument errors quote what they got: not in the message.
