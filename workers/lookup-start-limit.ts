@@ -64,10 +64,14 @@ export function failedAtStartLimit(job: Pick<Job, 'attemptsStarted' | 'attemptsM
  * - a chunk whose stored payload or kind does not parse is not a failure at all: its look-up ends
  *   the job, said once (receipt-processor.ts), and its recipients expire by chunk at the window's
  *   end. Nothing is retried for it, and nothing here makes it loop.
+ * - a last try refused by Dysmsapi with an answer that repeats (class permanent or sign_template,
+ *   LookupRefusedError): made anew, it spent 12 calls of the account's cap every ~34 minutes until
+ *   the window ends, and the chunk's later recipients were never looked up either way.
  * A job with tries left is retried by BullMQ, not here.
  */
-export function failedWithTriesSpent(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Pick<Error, 'name'>): boolean {
+export function failedWithTriesSpent(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Pick<Error, 'name'> & { errorClass?: unknown }): boolean {
   if (err instanceof UnrecoverableError || err.name === 'UnrecoverableError') return false;
+  if (err.errorClass === 'permanent' || err.errorClass === 'sign_template') return false;
   return job.attemptsMade >= (job.opts.attempts ?? 1);
 }
 

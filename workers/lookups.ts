@@ -3,6 +3,7 @@ import type { RedisConnection } from '../src/queue/connection.js';
 import { canAdopt, canFire, CHUNK_LIFECYCLE, type ChunkState, type ChunkTrigger } from '../src/queue/lifecycle.js';
 import { retriedByWorkers } from '../src/sms/error-codes.js';
 import type { SmsError } from '../src/sms/errors.js';
+import type { ErrorClass } from '../src/sms/error-codes.js';
 import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
 import { putBackUncounted } from './endpoint-put-back.js';
@@ -26,6 +27,22 @@ export function lookupAdopts(state: ChunkState): boolean {
 }
 
 /**
+ * QuerySendDetails failed in an ordinary way (retried with the job's back-off): its code and class,
+ * so that what follows a job whose tries all failed can tell an answer that repeats (permanent,
+ * sign_template) from one that passes (lookup-start-limit.ts).
+ */
+export class LookupRefusedError extends Error {
+  constructor(
+    readonly code: string,
+    detail: string,
+    readonly errorClass: ErrorClass,
+  ) {
+    super(`QuerySendDetails failed: ${code} ${detail}`);
+    this.name = 'LookupRefusedError';
+  }
+}
+
+/**
  * What a look-up job (reconcile, receipt) does when QuerySendDetails fails. It always throws:
  * an endpoint this worker cannot reach, or a request its own setup cannot build (`retriedByWorkers`)
  * → the job goes back uncounted, and this worker backs off by itself (DelayedError;
@@ -44,5 +61,5 @@ export async function failLookup(
   if (retriedByWorkers(e)) return putBackUncounted(deps.redis, job, token);
   if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
   if (e.errorClass === 'account') return blockAccount(deps, job, token, e.code, e.message);
-  throw new Error(`QuerySendDetails failed: ${e.code} ${e.message}`);
+  throw new LookupRefusedError(e.code, e.message, e.errorClass);
 }

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnrecoverableError } from 'bullmq';
 import { failedAtStartLimit, failedWithTriesSpent, reconcileAnew } from '../../workers/lookup-start-limit.js';
+import { LookupRefusedError } from '../../workers/lookups.js';
 import { reconcileFollowUpIds } from '../../workers/reconcile-processor.js';
 import { createLogger } from '../../src/logger.js';
 import type { ChunkStore } from '../../src/queue/chunk-store.js';
@@ -42,6 +43,14 @@ describe('failedWithTriesSpent', () => {
     expect(failedWithTriesSpent(job(12, 12), new UnrecoverableError('receipt job q.x has invalid data, so it was not run'))).toBe(false);
     // BullMQ tells it by name too: an error of another copy of the class.
     expect(failedWithTriesSpent(job(12, 12), Object.assign(new Error('x'), { name: 'UnrecoverableError' }))).toBe(false);
+  });
+
+  it('is false when the last try was refused by Dysmsapi in a way that repeats (permanent, sign_template): made anew, it spent 12 calls every ~34 minutes for the whole window', () => {
+    expect(failedWithTriesSpent(job(12, 12), new LookupRefusedError('isv.MOBILE_NUMBER_ILLEGAL', 'bad number', 'permanent'))).toBe(false);
+    expect(failedWithTriesSpent(job(12, 12), new LookupRefusedError('isv.SMS_SIGNATURE_ILLEGAL', 'sign', 'sign_template'))).toBe(false);
+    // Passing answers and transport failures still are.
+    expect(failedWithTriesSpent(job(12, 12), new LookupRefusedError('isp.SYSTEM_ERROR', 'busy', 'unknown'))).toBe(true);
+    expect(failedWithTriesSpent(job(12, 12), new LookupRefusedError('isv.BUSINESS_LIMIT_CONTROL', 'limit', 'flow_control'))).toBe(true);
   });
 });
 
