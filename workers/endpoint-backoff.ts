@@ -7,8 +7,8 @@
  *   others' endpoint may answer (the fault may be this host's: a local proxy restarting, a resolver
  *   down for a moment);
  * - a request its own setup cannot build (RequestNotBuilt.Setup: the AccessKey ID or STS token its
- *   credential provider returned holds a line break, its userAgent option): the others build theirs
- *   from their own credentials.
+ *   credential provider returned holds a line break, its userAgent option), or a credential its
+ *   default chain cannot resolve (InvalidCredentials): the others build theirs from their own.
  * Handled as throttling it paused every worker of the deployment for 1 s per job it took; handled as
  * an account error it stopped every worker of every host for SMSQ_ACCOUNT_RECHECK_MS.
  *

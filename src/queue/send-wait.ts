@@ -11,7 +11,7 @@ import { workerText, type AccountBlock, type BlockingWorker } from './account-bl
 import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
 import type { DurabilityHolds } from './durability-holds.js';
 import type { EndpointBackoffs } from './endpoint-backoffs.js';
-import { isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
+import { INVALID_CREDENTIALS, isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
 import { isWithdrawn } from './withdrawal.js';
 import { WRITER_FRESH_MS } from './worker-presence.js';
 
@@ -297,8 +297,16 @@ function endpointWaitText(wait: Extract<SendWait, { reason: 'endpoint-unreachabl
 
 function setupWaitText(wait: Extract<SendWait, { reason: 'worker-setup-fault' }>): string {
   const one = wait.workers === 1;
+  // Status has the code, not the message: the worker's warn line says what its chain or Node said.
+  if (wait.fault === INVALID_CREDENTIALS) {
+    const who = one ? '1 worker resolves' : `none of the ${wait.workers} workers resolves`;
+    return (
+      `${who} no credential from its default chain (${wait.fault}${othersText(wait.others)}): ${backingOffText(wait.workers, wait.until)}. ` +
+      `Fix: give ${one ? 'that process' : 'those processes'} a credential (ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, a profile, or a RAM role whose instance metadata answers; ${one ? 'its' : 'their'} log says what the chain met); ` +
+      'a worker goes on by itself at its first answered call'
+    );
+  }
   const who = one ? '1 worker cannot' : `none of the ${wait.workers} workers can`;
-  // Status has the code, not the message: the worker's warn line names the setting.
   return (
     `${who} build a request from its own setup (${wait.fault}${othersText(wait.others)}): ${backingOffText(wait.workers, wait.until)}. ` +
     `Fix: correct the setting ${one ? 'its' : 'their'} log names at each back-off step (code ${wait.fault}): the AccessKey ID or STS token its credential provider returns ` +

@@ -146,6 +146,10 @@ describe('sendWait', () => {
     // An account block still comes first.
     const block = { code: 'isv.AMOUNT_NOT_ENOUGH', message: 'no balance', since: 1 };
     expect(sendWait(status({}, { queued: 3 }), facts({ endpointBackoffs, accountBlock: block }))).toMatchObject({ reason: 'account-blocked' });
+    // A credential the chain does not resolve: asked for a credential, not a header's character, and no restart (the worker goes on at its first answer).
+    const none = waitText({ reason: 'worker-setup-fault', workers: 1, until, fault: 'InvalidCredentials' });
+    expect(none).toMatch(/^1 worker resolves no credential from its default chain \(InvalidCredentials\): it takes no job until .*Fix: give that process a credential \(ALIBABA_CLOUD_ACCESS_KEY_ID .*a worker goes on by itself at its first answered call$/);
+    expect(none).not.toMatch(/header|restart/);
   });
 
   it('names throttling of the last minute between the pauses, after quiet hours and a missing worker', () => {
