@@ -71,49 +71,55 @@ async function situation(h: Harness, sendIds: string[]): Promise<string> {
   return `accepted ${accepted}, queued ${queued}; account ${block.code ? `blocked (${block.code})` : 'not blocked'}`;
 }
 
+/**
+ * Worker A (its client `brokenClient`) meets `fault` first, then a healthy worker B starts beside
+ * it: B sends every code once, no block, nothing failed or looked up, A's starts given back.
+ * Returns A's warn lines of `fault`, one per back-off step, for the caller to read.
+ */
+async function healthyWorkerSendsBeside(h: Harness, label: { name: string; fault: string; firstPhone: number; count: number }, brokenClient: SmsClient) {
+  const broken = capturedLog();
+  const a = await h.startWorker({ name: label.name, client: brokenClient, logger: broken.logger, accountRecheckMs: 300_000, endpointBackoff: { firstMs: 300, maxMs: 1200 } });
+  const phones = Array.from({ length: label.count }, (_, i) => `1380013${String(label.firstPhone + i)}`);
+  const sendIds = (await Promise.all(phones.map((p) => h.producer.send(code(p))))).map((s) => s.sendId);
+  // Worker A alone meets it first (its chunks claimed and put back with the code, or the account blocked).
+  await waitFor(async () => (await h.redis.exists(accountKey(h))) === 1 || broken.lines.some((l) => l.code === label.fault), `worker A to meet ${label.fault}`, 10_000);
+
+  await h.startWorker({ name: 'healthy' });
+  // Before: A's first call blocked the account (every worker's queue paused for 5 minutes): B sent nothing.
+  try {
+    await waitFor(async () => {
+      for (const id of sendIds) if ((await h.producer.getStatus(id)).counts.accepted !== 1) return false;
+      return true;
+    }, 'worker B to send every code', 15_000);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}: ${await situation(h, sendIds)}`);
+  }
+  for (const phone of phones) expect(h.emulator.accepted().filter((x) => x.phoneNumbers.includes(phone)), phone).toHaveLength(1);
+  expect(await h.redis.hgetall(accountKey(h))).toEqual({});
+  expect(await a.guard.current()).toBeUndefined();
+  // Nothing left A (nothing is owed a look-up), nothing failed, and the starts A spent were given back.
+  expect(h.emulator.calls().filter((c) => c.action === 'QuerySendDetails')).toEqual([]);
+  for (const id of sendIds) {
+    expect((await h.producer.getStatus(id)).counts).toMatchObject({ failed: 0, unknown: 0, expired: 0 });
+    expect(Number(await h.redis.hget(sendJob(h, id), 'ats'))).toBeLessThanOrEqual(1);
+  }
+  expect(broken.lines.some((l) => /ACCOUNT BLOCKED/.test(l.msg))).toBe(false);
+  const steps = broken.lines.filter((l) => l.level === 40 && l.code === label.fault);
+  expect(steps.length).toBeGreaterThan(0);
+  return { steps, lines: broken.lines };
+}
+
 describe('a worker whose own setup cannot build a request (its AccessKey ID holds a line break)', () => {
   it('backs off by itself, putting back what it took uncounted: a healthy worker beside it sends every recipient once; no block, nothing failed or looked up; its log names the fix', async () => {
     const h = await harnesses.create({ label: 'setup-backoff-two' });
-    const broken = capturedLog();
-    const a = await h.startWorker({ name: 'broken-key', client: brokenKeyClient(h), logger: broken.logger, accountRecheckMs: 300_000, endpointBackoff: { firstMs: 300, maxMs: 1200 } });
-    const phones = Array.from({ length: 20 }, (_, i) => `1380013${String(8100 + i)}`);
-    const sendIds = (await Promise.all(phones.map((p) => h.producer.send(code(p))))).map((s) => s.sendId);
-    // Worker A alone meets it first (its chunks claimed and put back with the code, or the account blocked).
-    await waitFor(
-      async () => (await h.redis.exists(accountKey(h))) === 1 || broken.lines.some((l) => l.code === SETUP),
-      'worker A to meet its setup fault',
-      10_000,
-    );
-
-    await h.startWorker({ name: 'healthy' });
-    // Before: A's first call blocked the account (every worker's queue paused for 5 minutes): B sent nothing.
-    try {
-      await waitFor(async () => {
-        for (const id of sendIds) if ((await h.producer.getStatus(id)).counts.accepted !== 1) return false;
-        return true;
-      }, 'worker B to send every code', 15_000);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}: ${await situation(h, sendIds)}`);
-    }
-    for (const phone of phones) expect(h.emulator.accepted().filter((x) => x.phoneNumbers.includes(phone)), phone).toHaveLength(1);
-    expect(await h.redis.hgetall(accountKey(h))).toEqual({});
-    expect(await a.guard.current()).toBeUndefined();
-    // Nothing left A (nothing is owed a look-up), nothing failed, and the starts A spent were given back.
-    expect(h.emulator.calls().filter((c) => c.action === 'QuerySendDetails')).toEqual([]);
-    for (const id of sendIds) {
-      expect((await h.producer.getStatus(id)).counts).toMatchObject({ failed: 0, unknown: 0, expired: 0 });
-      expect(Number(await h.redis.hget(sendJob(h, id), 'ats'))).toBeLessThanOrEqual(1);
-    }
+    const { steps, lines } = await healthyWorkerSendsBeside(h, { name: 'broken-key', fault: SETUP, firstPhone: 8100, count: 20 }, brokenKeyClient(h));
 
     // A's log: one warn line per back-off step (not one per job it put back: it took up to 8 at once), naming the AccessKey ID and the fix; no block.
-    const steps = broken.lines.filter((l) => l.level === 40 && l.code === SETUP);
-    expect(steps.length).toBeGreaterThan(0);
     expect(steps.map((l) => l.step)).toEqual(steps.map((_, i) => i + 1));
     expect(steps[0]?.msg).toMatch(/AccessKey ID .*a character an HTTP header cannot carry.*nothing was sent.*Fix: set the AccessKey ID exactly as the RAM console shows it/);
     expect(steps[0]?.msg).toMatch(/This worker takes no job for .* and puts back what it took, counting no attempt; other workers go on/);
     expect(steps[0]?.msg).not.toMatch(/SMS_ENDPOINT=|blip/);
-    expect(broken.lines.some((l) => /ACCOUNT BLOCKED/.test(l.msg))).toBe(false);
-    expect(JSON.stringify(broken.lines)).not.toContain(SANDBOX_ACCESS_KEY.accessKeySecret);
+    expect(JSON.stringify(lines)).not.toContain(SANDBOX_ACCESS_KEY.accessKeySecret);
   }, 60_000);
 
   it('when it is the only worker: status names the wait and the fix (text, --json, getStatus), not an account block; a worker with a good key sends the code without a resume', async () => {
@@ -217,39 +223,9 @@ describe('a worker whose default credential chain resolves nothing (InvalidCrede
 
   it('backs off by itself: a healthy worker beside it sends every code once; no block, nothing failed or looked up; its log names the fix', async () => {
     const h = await harnesses.create({ label: 'no-credentials-two' });
-    const broken = capturedLog();
-    const a = await h.startWorker({ name: 'no-credentials', client: noCredentialClient(h), logger: broken.logger, accountRecheckMs: 300_000, endpointBackoff: { firstMs: 300, maxMs: 1200 } });
-    const phones = Array.from({ length: 10 }, (_, i) => `1380013${String(8200 + i)}`);
-    const sendIds = (await Promise.all(phones.map((p) => h.producer.send(code(p))))).map((s) => s.sendId);
-    await waitFor(
-      async () => (await h.redis.exists(accountKey(h))) === 1 || broken.lines.some((l) => l.code === NONE),
-      'worker A to meet its credential fault',
-      10_000,
-    );
-
-    await h.startWorker({ name: 'healthy' });
-    // Before: A's first call blocked the account (every worker's queue paused for 5 minutes): B sent nothing.
-    try {
-      await waitFor(async () => {
-        for (const id of sendIds) if ((await h.producer.getStatus(id)).counts.accepted !== 1) return false;
-        return true;
-      }, 'worker B to send every code', 15_000);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}: ${await situation(h, sendIds)}`);
-    }
-    for (const phone of phones) expect(h.emulator.accepted().filter((x) => x.phoneNumbers.includes(phone)), phone).toHaveLength(1);
-    expect(await h.redis.hgetall(accountKey(h))).toEqual({});
-    expect(await a.guard.current()).toBeUndefined();
-    expect(h.emulator.calls().filter((c) => c.action === 'QuerySendDetails')).toEqual([]);
-    for (const id of sendIds) {
-      expect((await h.producer.getStatus(id)).counts).toMatchObject({ failed: 0, unknown: 0, expired: 0 });
-      expect(Number(await h.redis.hget(sendJob(h, id), 'ats'))).toBeLessThanOrEqual(1);
-    }
-    const steps = broken.lines.filter((l) => l.level === 40 && l.code === NONE);
-    expect(steps.length).toBeGreaterThan(0);
+    const { steps } = await healthyWorkerSendsBeside(h, { name: 'no-credentials', fault: NONE, firstPhone: 8200, count: 10 }, noCredentialClient(h));
     expect(steps[0]?.msg).toMatch(/no credentials: .*Fix: .*ALIBABA_CLOUD_ACCESS_KEY_ID/);
     expect(steps[0]?.msg).toMatch(/This worker takes no job for .* and puts back what it took, counting no attempt; other workers go on/);
     expect(steps[0]?.msg).not.toMatch(/SMS_ENDPOINT=|blip/);
-    expect(broken.lines.some((l) => /ACCOUNT BLOCKED/.test(l.msg))).toBe(false);
   }, 60_000);
 });
