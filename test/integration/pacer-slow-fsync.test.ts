@@ -65,8 +65,11 @@ describe(`a Redis whose every fsync takes ${FSYNC_MS} ms`, () => {
     const calls = emulator.calls().filter((c) => c.action === 'SendSms');
     expect(calls).toHaveLength(phones.length);
     expect(maxInSlidingWindow(calls.map((c) => c.at), 1000)).toBeLessThanOrEqual(qps);
-    // A reservation a call (sends and their receipt look-ups alike), and one taken again now and then.
-    expect((await reservations(redis)) - reservedBefore).toBeLessThanOrEqual(Math.ceil(emulator.calls().length * 1.25));
+    // About a reservation a call (sends and their receipt look-ups alike), and one taken again now and
+    // then: a caller that wakes more than maxLateMs after its slot reserves again, which a CPU-starved
+    // test machine does (1.5-1.6 a call in two CI runs beside other suites on a slower machine; the
+    // documented cost, docs/rate-limiting.md). The fault this guards reserved again for ever and made no call.
+    expect((await reservations(redis)) - reservedBefore).toBeLessThanOrEqual(emulator.calls().length * 2);
   }, 60_000);
 
   it('acquire() hands out slots at the pacing, not one reservation after another', async () => {
