@@ -4,9 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
@@ -14,6 +12,7 @@ import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../..
 import { createSmsClient, SmsClientOptionsError, type SmsClientOptions } from '../../src/sms/client.js';
 import { cstDate } from '../../src/sms/dates.js';
 import type { SmsClient, SmsOutcome } from '../../src/sms/types.js';
+import { emptyCredentialChain } from '../support/empty-credential-chain.js';
 
 let emulator: Emulator;
 let clock: ManualClock;
@@ -286,14 +285,7 @@ describe('credentials', () => {
   });
 
   it('a default chain that finds nothing is an account problem, and nothing is sent', async () => {
-    home = mkdtempSync(join(tmpdir(), 'smsq-nocreds-'));
-    for (const k of Object.keys(process.env)) if (k.startsWith('ALIBABA_CLOUD_')) delete process.env[k];
-    Object.assign(process.env, {
-      HOME: home,
-      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-      ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-      ALIBABA_CLOUD_CREDENTIALS_FILE: join(home, 'none'),
-    });
+    home = emptyCredentialChain();
     const before = emulator.calls().length;
     const e = failure(await clientWith({ credential: { kind: 'default-chain' } }).sendSms(verification(phone())));
     expect(e).toMatchObject({ code: 'InvalidCredentials', errorClass: 'account' });

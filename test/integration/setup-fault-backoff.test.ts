@@ -12,9 +12,7 @@
  * credential chain from the environment (createSmsClient refuses such a key given to it, and smsq's
  * config such a variable), the healthy one is given the sandbox key.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -28,6 +26,7 @@ import type { SmsClient } from '../../src/sms/types.js';
 import { FAST_TIMING, harnessPerTest, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
+import { emptyCredentialChain } from '../support/empty-credential-chain.js';
 import { waitFor } from '../support/wait.js';
 
 const harnesses = harnessPerTest();
@@ -205,14 +204,7 @@ describe('a worker whose default credential chain resolves nothing (InvalidCrede
   /** The default chain with nothing to find: no variables, no profile, no CLI config, no instance metadata. */
   function noCredentialClient(h: Harness): SmsClient {
     const saved = { ...process.env };
-    const home = mkdtempSync(join(tmpdir(), 'smsq-nocreds-'));
-    for (const k of Object.keys(process.env)) if (k.startsWith('ALIBABA_CLOUD_')) delete process.env[k];
-    Object.assign(process.env, {
-      HOME: home,
-      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-      ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-      ALIBABA_CLOUD_CREDENTIALS_FILE: join(home, 'none'),
-    });
+    const home = emptyCredentialChain();
     onTestFinished(() => {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);
