@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,13 @@ export interface CrashableRedis {
   mark(): AofMark;
   /** Bytes of the AOF written but not yet fsynced: what a crash now would cut. */
   unsyncedBytes(): number;
+  /**
+   * Stalls the disk: every fsync from now on waits until `releaseFsyncs()` (or a crash), so what
+   * Redis writes meanwhile stays unsynced. With appendfsync always Redis answers no write until
+   * its fsync returns, so nothing written during the stall is answered.
+   */
+  holdFsyncs(): void;
+  releaseFsyncs(): void;
   /**
    * SIGKILLs Redis and cuts the AOF back: `fsynced` to what Redis had fsynced (a power cut),
    * or to a mark (a host crash losing everything written after it). Does not restart.
@@ -80,6 +87,7 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
   mkdirSync(dir, { recursive: true });
   const url = `redis://127.0.0.1:${port}`;
   const aofDir = join(dir, 'appendonlydir');
+  const holdFile = join(dir, 'fsync-hold');
   let child: ChildProcess | undefined;
 
   const syncedSize = (file: string): number => {
@@ -100,7 +108,7 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
         '--auto-aof-rewrite-percentage', '0', '--aof-load-truncated', 'yes',
         '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log'),
       ],
-      { stdio: 'ignore', env: { ...process.env, LD_PRELOAD: shim, SMSQ_FSYNC_DELAY_US: String(Math.round((opts.fsyncDelayMs ?? 0) * 1000)) } },
+      { stdio: 'ignore', env: { ...process.env, LD_PRELOAD: shim, SMSQ_FSYNC_DELAY_US: String(Math.round((opts.fsyncDelayMs ?? 0) * 1000)), SMSQ_FSYNC_HOLD_FILE: holdFile } },
     );
     child = proc;
     const deadline = Date.now() + 15_000;
@@ -146,8 +154,15 @@ export async function startCrashableRedis(opts: CrashableRedisOptions): Promise<
       // A file cut back to a mark may read as behind its last record until Redis fsyncs it again.
       return incrFiles().reduce((sum, file) => sum + Math.max(0, statSync(file).size - syncedSize(file)), 0);
     },
+    holdFsyncs() {
+      writeFileSync(holdFile, '');
+    },
+    releaseFsyncs() {
+      rmSync(holdFile, { force: true });
+    },
     async crash(cutTo) {
       await kill();
+      rmSync(holdFile, { force: true });
       let bytesLost = 0;
       for (const file of incrFiles()) {
         const size = statSync(file).size;

@@ -37,11 +37,20 @@ static void record(int fd, off_t synced) {
    disk (or a busy one) takes milliseconds, and that window is where a host crash loses a tail. */
 static long delay_us = -1;
 
+/* SMSQ_FSYNC_HOLD_FILE: while that file exists, every fsync waits before it starts, as a disk that
+   has stalled: what Redis writes from then on stays unsynced, so a test can crash it with a tail
+   in flight by construction rather than by racing a short window. */
+static const char *hold_file = (const char *)-1;
+
 static int tracked(int fd, int (*real)(int)) {
   struct stat st;
   if (delay_us < 0) {
     const char *env = getenv("SMSQ_FSYNC_DELAY_US");
     delay_us = env ? atol(env) : 0;
+  }
+  if (hold_file == (const char *)-1) hold_file = getenv("SMSQ_FSYNC_HOLD_FILE");
+  if (hold_file) {
+    while (access(hold_file, F_OK) == 0) usleep(1000);
   }
   /* Bytes written before the sync starts are durable once it returns. */
   off_t before = fstat(fd, &st) == 0 ? st.st_size : -1;
