@@ -647,6 +647,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     windowSweep.start();
     repair?.start();
     running = true;
+    // From now on status and /readyz count this worker as serving.
+    options.metrics?.startHeartbeat?.();
     void worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
     void housekeepingWorker.run().catch((err: unknown) => log.error({ err }, 'housekeeping worker stopped with an error'));
     // With the pacer, BullMQ's window is only a backstop at twice the cap: logged under that name,

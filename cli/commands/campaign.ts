@@ -146,6 +146,15 @@ export function register(program: Command, ctx: CliContext): void {
           }
         }
         let lastShown = 0;
+        // The newest progress and the one on screen: shown at most twice a second, the last one is
+        // shown at the end all the same (a trial read "chunks 3" in the progress and 4 in the result).
+        let newest = '';
+        let onScreen = '';
+        const show = (text: string) => {
+          onScreen = text;
+          if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
+          else ctx.note(text);
+        };
         let sendId = '';
         // From here on a first Ctrl-C / SIGTERM stops the campaign: reading stops, its send is
         // paused with what was read enqueued in it. A second one ends the process at once.
@@ -167,15 +176,15 @@ export function register(program: Command, ctx: CliContext): void {
                 }
                 // Progress is shown once chunks are written (the first call only names the send).
                 if (p.chunks === 0) return;
+                newest = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
                 const now = Date.now();
                 if (now - lastShown < 500) return;
                 lastShown = now;
-                const text = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
-                if (ctx.deps.stderrIsTTY) ctx.deps.stderr.write(`\r${text}`);
-                else ctx.note(text);
+                show(newest);
               },
             })
             .finally(() => {
+              if (lastShown && newest !== onScreen) show(newest);
               // Ends the progress line, also before an error (a list that stopped reading part-way).
               if (ctx.deps.stderrIsTTY && lastShown) ctx.deps.stderr.write('\n');
             });

@@ -30,14 +30,22 @@ export interface CallMetricsRecorderOptions {
   /** Histogram bucket bounds in seconds. Default {@link LATENCY_BUCKETS_SECONDS}. */
   buckets?: readonly number[];
   /**
-   * Whether this process announces itself in the writers set, which `/readyz` reads as "a worker
-   * is alive". Default true; the server, which records only receipts, sets false.
+   * Whether this process announces itself in the writers set, which `/readyz` and `smsq status`
+   * read as "a worker is alive". Default true; the server, which records only receipts, sets
+   * false. The heartbeat starts when the worker given this recorder is running
+   * ({@link CallMetricsRecorder.startHeartbeat}), not when the recorder is made: a worker refused
+   * at start (Redis's durability settings) writes nothing, and none is counted as serving.
    */
   heartbeat?: boolean;
 }
 
 export interface CallMetricsRecorder {
   recordCall(call: CallRecord): void;
+  /**
+   * Starts the writer heartbeat (every flush from now on); `createSmsWorker` calls it once it takes
+   * jobs. Optional for recorders of one's own.
+   */
+  startHeartbeat?(): void;
   /**
    * A pause a limiter imposed: `throttled` (Dysmsapi said slow down: the queue's rate limit holds
    * every worker for `seconds`), `account` (the account is blocked: sending paused until resumed;
@@ -86,7 +94,7 @@ export const UNKNOWN_INDEX_HORIZON_MS = 24 * 3600_000;
 /** The auto-paused index keeps this many newest sends. */
 export const AUTO_PAUSED_KEEP = 1000;
 
-export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): CallMetricsRecorder {
+export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): CallMetricsRecorder & Required<Pick<CallMetricsRecorder, 'startHeartbeat'>> {
   const keys = metricKeys(options.prefix);
   const now = options.now ?? Date.now;
   const aggregate = createCallAggregate(options.buckets ?? LATENCY_BUCKETS_SECONDS);
@@ -94,6 +102,7 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
   const log = options.logger?.child({ component: 'call-metrics' });
   let inFlight: Promise<void> | undefined;
   let closed = false;
+  let beating = false;
   // Said once: while closing, a flush behind a failed one fails too, carrying what that one put back.
   let lostSaid = false;
   let failures = 0;
@@ -133,7 +142,7 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
     const carries = deltas.calls.size + deltas.latency.size + deltas.waits.size + unknownBatch.size + pauseBatch.size > 0;
     // The heartbeat doubles as "a worker was seen" for /readyz when CLIENT LIST is unavailable.
     // Never once closing: close() takes this process out of the set, and no later flush may put it back.
-    const beat = options.heartbeat !== false && !closed;
+    const beat = options.heartbeat !== false && beating && !closed;
     // Nothing to write: no round trip, and nothing to lose.
     if (!carries && !beat) return;
     if (beat) {
@@ -190,6 +199,12 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
 
   return {
     recordCall: (call) => aggregate.recordCall(call),
+    startHeartbeat() {
+      if (beating || closed || options.heartbeat === false) return;
+      beating = true;
+      // At once: status counts a worker from its first beat, not a flush interval later.
+      void flush();
+    },
     recordLimiterWait: (reason, seconds) => aggregate.recordWait(reason, seconds),
     recordReceipt: (source, seconds) => aggregate.recordReceipt(source, seconds),
     recordUnknownOutcome(chunkId, attempt, sinceMs) {
@@ -212,7 +227,7 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
       // carries is written before close() returns (the caller may disconnect Redis next).
       for (let pending = next ?? inFlight; pending; pending = next ?? inFlight) await pending.catch(() => undefined);
       // Only a heartbeat ever added this process to the writers set.
-      if (options.heartbeat !== false) await options.redis.zrem(keys.writers, writerId).catch(() => {});
+      if (beating) await options.redis.zrem(keys.writers, writerId).catch(() => {});
     },
   };
 }

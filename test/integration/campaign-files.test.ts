@@ -559,6 +559,17 @@ describe('campaign files read as their people wrote them', () => {
     return [api, JSON.parse(cliRun.stdout) as typeof api, rest.json() as typeof api];
   }
 
+  it('`smsq campaign` shows its progress at most twice a second, and its last progress line is the final count (a trial read "chunks 3" there and 4 in the result)', async () => {
+    // 20,000 numbers: written in three groups of chunks, within half a second of each other.
+    const path = fileOf('progress.csv', `phone\n${Array.from({ length: 20_000 }, (_, i) => String(13700000000 + i)).join('\n')}\n`);
+    const res = await cli(['campaign', '--file', path, ...CLI_SEND]);
+    expect(res.code, res.stderr).toBe(0);
+    const result = JSON.parse(res.stdout) as { recipients: number; apiCalls: number };
+    const progress = res.stderr.split('\n').filter((line) => /^read \d+, queued/.test(line));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBe(`read 20000, queued ${result.recipients}, rejected 0, duplicates 0, chunks ${result.apiCalls}`);
+  });
+
   it('a GBK file (Excel in China) keeps its Chinese params, through all three front ends', async () => {
     for (const { sendId } of await throughAllThree(fileOf('gbk.csv', gbk(CHINESE)), gbk(CHINESE))) {
       const params = await storedParams(sendId);

@@ -16,6 +16,7 @@ import { runCli } from '../../cli/program.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { EXIT } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
@@ -138,6 +139,24 @@ describe('a worker refused at start because Redis cannot keep SMSQ_DURABILITY', 
       connection.disconnect();
     }
     expect(await redis.keys('*')).toEqual([]);
+  });
+
+  it('a worker given a metrics recorder (as `smsq worker` gives it one) writes no heartbeat before its start passes the check, however long it waits to start or to be refused', async () => {
+    const connection = new Redis(server.url, { maxRetriesPerRequest: null });
+    const client = createSmsClient({ endpoint: env.SMS_ENDPOINT!, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    // Flushing every 10 ms: the first flush comes long before the refusal (at 1 s in `smsq worker`, a refusal slower than that).
+    const metrics = createCallMetricsRecorder({ redis: connection, prefix: '{smsq}', flushIntervalMs: 10 });
+    const worker = createSmsWorker({ connection, client, logger: createLogger({ level: 'silent' }), qps: 50, readTimeoutMs: 1000, metrics });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      await expect(worker.start()).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await redis.keys('*')).toEqual([]);
+    } finally {
+      await worker.close();
+      await metrics.close();
+      connection.disconnect();
+    }
   });
 
   it('a worker that starts writes its queues\' meta once Redis keeps the mode (the start writes it, no longer the queues as they open)', async () => {

@@ -35,7 +35,9 @@ afterEach(async () => {
 async function setUp(label: string, readTimeoutMs?: number): Promise<{ h: Harness; app: SmsqServer; recorder: CallMetricsRecorder }> {
   h = await createHarness({ label, ...(readTimeoutMs ? { readTimeoutMs } : {}) });
   app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, insecure: true, queueNames: ['calls', 'housekeeping'], settings: SETTINGS });
-  recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, flushIntervalMs: 50, writerId: `ops-test:${process.pid}:w1` });
+  const heartbeating = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, flushIntervalMs: 50, writerId: `ops-test:${process.pid}:w1` });
+  heartbeating.startHeartbeat(); // as the worker it stands for does once it takes jobs
+  recorder = heartbeating;
   return { h, app, recorder };
 }
 

@@ -28,6 +28,7 @@ describe('call metrics', () => {
     h = await createHarness({ label: 'cm-client' });
     const recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'w1' });
     recorders.push(recorder);
+    recorder.startHeartbeat();
     const client = instrumentSmsClient(h.client, recorder);
     const sent = await client.sendSms({ phoneNumbers: ['13800138000', '13800138001'], signName: N.sign, templateCode: N.plainTemplate });
     expect(sent.ok).toBe(true);
@@ -58,6 +59,9 @@ describe('call metrics', () => {
     const a = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'a', flushIntervalMs: 20 });
     const b = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'b', flushIntervalMs: 20 });
     recorders.push(a, b);
+    // As the workers they stand for do once they take jobs.
+    a.startHeartbeat();
+    b.startHeartbeat();
     for (let i = 0; i < 5; i++) a.recordCall({ operation: 'SendSms', outcome: 'accepted', seconds: 0.02, recipients: 100 });
     for (let i = 0; i < 3; i++) b.recordCall({ operation: 'SendSms', outcome: 'accepted', seconds: 0.2, recipients: 1 });
     b.recordCall({ operation: 'SendSms', outcome: 'unknown', seconds: 3.5, recipients: 1 });
@@ -87,6 +91,7 @@ describe('call metrics', () => {
     h = await createHarness({ label: 'cm-close-race' });
     const recorder = createCallMetricsRecorder({ redis: h.redis, prefix: h.prefix, writerId: 'a', flushIntervalMs: 60_000 });
     recorders.push(recorder);
+    recorder.startHeartbeat();
     const running = recorder.flush();
     // close() runs as soon as the running flush has ended, before the queued one starts.
     const closed = running.then(() => recorder.close());

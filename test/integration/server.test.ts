@@ -317,6 +317,7 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
     const hh = await harness('srv-metrics');
     const app = await serverFor(hh);
     const recorder = createCallMetricsRecorder({ redis: hh.redis, prefix: hh.prefix, flushIntervalMs: 50 });
+    recorder.startHeartbeat(); // as the worker it stands for does once it takes jobs
     try {
       const queued = await hh.producer.send({ phones: ['13800138000', '13800138001', '13800138002'], ...NOTE });
       const before = await app.inject({ method: 'GET', url: '/metrics' });
