@@ -70,7 +70,7 @@ const SETTINGS_OF_COMMAND: Readonly<Record<string, CommandSettings>> = Object.fr
   send: { flags: ['phones', 'signName', 'templateCode', 'templateParam', 'kind', 'deadline', 'smsUpExtendCode'] },
   // templateCode and kind: the flag, or the JSON file's field of the same name.
   'send-batch': { flags: ['templateCode', 'kind'], file: ['messages', 'name', 'callbackUrl', 'deadline'] },
-  campaign: { flags: ['signName', 'templateCode', 'templateParam', 'kind', 'name', 'deadline'] },
+  campaign: { flags: ['signName', 'templateCode', 'templateParam', 'kind', 'name', 'deadline', 'smsUpExtendCode'] },
 });
 
 /** A setting a command's --file gives: `deadline` in `--file`. */

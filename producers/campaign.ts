@@ -67,6 +67,8 @@ export interface StreamCampaignOptions {
     signName: string;
     templateCode: string;
     templateParam?: Record<string, string>;
+    /** One SmsUpExtendCode for every recipient. */
+    smsUpExtendCode?: string;
     kind: MessageKind;
     name?: string;
     idempotencyKey?: string;
@@ -173,6 +175,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   let sendId = '';
   let opened = false;
   const shared = req.templateParam;
+  const extendCode = req.smsUpExtendCode;
   const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
   const progress: CampaignProgress = { read: 0, queued: 0, written: 0, sendId: '', rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
@@ -361,6 +364,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       signName: req.signName,
       templateCode: req.templateCode,
       ...(shared ? { templateParam: shared } : {}),
+      ...(extendCode ? { smsUpExtendCode: extendCode } : {}),
     });
     plain = new Array<string>(smsSize);
     plainCount = 0;
@@ -369,7 +373,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const cutPersonal = () => {
     if (batchSize === 1) {
       for (const m of personal) {
-        pending.push({ api: 'SendSms', phones: [m.phone], signName: req.signName, templateCode: req.templateCode, templateParam: m.params });
+        pending.push({ api: 'SendSms', phones: [m.phone], signName: req.signName, templateCode: req.templateCode, templateParam: m.params, ...(extendCode ? { smsUpExtendCode: extendCode } : {}) });
       }
       cut.SendSms += personal.length;
     } else {
@@ -380,6 +384,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
         signNames: personal.map(() => req.signName),
         templateCode: req.templateCode,
         templateParams: personal.map((m) => m.params),
+        // SmsUpExtendCodeJson holds one code per number: the campaign's for each.
+        ...(extendCode ? { smsUpExtendCodes: personal.map(() => extendCode) } : {}),
       });
     }
     personal = [];

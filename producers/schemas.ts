@@ -184,6 +184,8 @@ export const CampaignRequest = z.strictObject({
   templateCode,
   /** Shared params; per-recipient params override them. */
   templateParam: stringParams.optional(),
+  /** One SmsUpExtendCode for every recipient: replies to this campaign told from replies to other sends. */
+  smsUpExtendCode: smsUpExtendCode.optional(),
   kind: kind.default('marketing'),
   name: sendName.optional(),
   idempotencyKey: IdempotencyKey.optional(),

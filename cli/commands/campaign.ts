@@ -30,6 +30,8 @@ const schema = z.object({
   name: textFlag('--name spring-sale', 200).optional(),
   kind: enumFlag(MESSAGE_KINDS, '--kind marketing').optional().default('marketing'),
   idempotencyKey: textFlag('--idempotency-key spring-sale-2026', 128).optional(),
+  // Checked by the request's schema (1-12 digits), which names --extend-code in its refusal.
+  extendCode: textFlag('--extend-code 01', 32).optional(),
   yes: switchFlag,
   dryRun: switchFlag,
   json: switchFlag,
@@ -55,6 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--kind <kind>', 'verification | notification | marketing (default: marketing)')
     .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h')
     .option('--deadline <time>', 'ISO time with zone, or epoch ms; chunks not sent by then are expired, not sent late')
+    .option('--extend-code <digits>', 'SmsUpExtendCode for every recipient: 1-12 digits appended to the sender number, to tell replies (SmsUp) to this campaign apart')
     .option('--yes', 'do not ask for confirmation (skips the counting pass)')
     .option('--dry-run', 'read the file, print the plan, enqueue nothing')
     .option('--json', 'print JSON on stdout')
@@ -109,6 +112,7 @@ export function register(program: Command, ctx: CliContext): void {
           name: flags.name,
           kind: flags.kind,
           idempotencyKey: flags.idempotencyKey,
+          smsUpExtendCode: flags.extendCode,
         };
         const kind = flags.kind ?? 'marketing'; // the campaign request's default
         if (flags.dryRun || !flags.yes) {
