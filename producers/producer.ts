@@ -16,7 +16,7 @@ import { createChunkStore } from '../src/queue/chunk-store.js';
 import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
 import { createEnqueueWithdrawal } from './enqueue-withdrawal.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
-import { createSendStore, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
+import { createSendStore, type EndedShortCode, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
 import { readFlowControlRetry, readWaitFacts } from '../src/queue/send-wait-facts.js';
 import { readLostCalls } from '../src/queue/lost-calls.js';
@@ -385,6 +385,12 @@ export function createProducer(opts: ProducerOptions): Producer {
     return rules;
   }
 
+  /** How a send whose enqueue was ended at the chunks written was cut short, by its code (send-cancel.ts). */
+  const ENDED_SHORT_HOW: Partial<Record<string, string>> = {
+    SMSQ_ENQUEUE_CUT_SHORT: 'it was cancelled before its enqueue ended',
+    SMSQ_ENQUEUE_ABANDONED: 'its producer died before ending its enqueue (the repair sweep failed it as abandoned)',
+  } satisfies Record<EndedShortCode, string>;
+
   /**
    * Resolves the send id: a new one, or the one the idempotency key stands for. `owner` when this
    * call must enqueue it (then `release` once done, whatever happens), `completesEarlier` when that
@@ -403,8 +409,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     if (claim.role === 'done') {
       const marked = await idempotency.cutShort(idempotencyKey, claim.sendId);
       const send = (await sends.status(claim.sendId))?.send;
-      // Cut short by a cancel that ended its enqueue (its producer killed mid-list): no mark was left.
-      const cutShort = marked ?? (send?.code === 'SMSQ_ENQUEUE_CUT_SHORT' ? 'it was cancelled before its enqueue ended' : undefined);
+      // Cut short by a cancel, or failed as abandoned by the repair sweep, with its producer killed mid-list: no mark was left.
+      const cutShort = marked ?? (send?.code === undefined ? undefined : ENDED_SHORT_HOW[send.code]);
       if (cutShort !== undefined && send) throw new IdempotencyKeyCutShortError(idempotencyKey, claim.sendId, send.state, send.recipients, cutShort);
       return { sendId: claim.sendId, owner: false, completesEarlier: false, release: nothing };
     }
@@ -641,8 +647,9 @@ export function createProducer(opts: ProducerOptions): Producer {
           completedEarlier: false,
           recipients: existing.send.recipients,
           rejected: [],
-          rejectedCount: existing.send.rejected,
-          duplicates: existing.send.duplicates,
+          // Unrecorded only for a send ended at the chunks written, whose key resolveSendId refused.
+          rejectedCount: existing.send.rejected ?? 0,
+          duplicates: existing.send.duplicates ?? 0,
           suppressed: existing.counts.suppressed,
           chunks: existing.send.chunks,
           apiCalls: existing.send.chunks,

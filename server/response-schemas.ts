@@ -119,8 +119,11 @@ export const SendStatusSchema = z
         .literal(true)
         .optional()
         .meta({ description: 'Present while its enqueue has not finished and its total is not recorded (a campaign records it at the end): `recipients` counts those written so far; `rejected` and `duplicates` come with the total' }),
-      rejected: count,
-      duplicates: count,
+      rejected: count.nullable().meta({
+        description:
+          'Numbers refused at the door; null when never recorded: its enqueue was ended at the chunks written (`code` SMSQ_ENQUEUE_CUT_SHORT or SMSQ_ENQUEUE_ABANDONED) before its producer recorded them (a campaign does at its end)',
+      }),
+      duplicates: count.nullable().meta({ description: 'Rows dropped as duplicates; null when never recorded, as for `rejected`' }),
       chunks: count,
       createdAt: epochMs,
       state: z.enum(SEND_STATES).meta({
@@ -139,7 +142,7 @@ export const SendStatusSchema = z
     }),
     counts: z
       .strictObject(Object.fromEntries([...COUNTED_STATES, 'rejected'].map((state) => [state, count])) as Record<(typeof COUNTED_STATES)[number] | 'rejected', typeof count>)
-      .meta({ description: 'Recipients per state; `rejected` are the numbers refused at the door' }),
+      .meta({ description: 'Recipients per state; `rejected` are the numbers refused at the door (0 where `send.rejected` is null: none recorded)' }),
     wait: z
       .discriminatedUnion('reason', [
         z.strictObject({ reason: z.literal('enqueuing') }),

@@ -64,7 +64,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key stands for an earlier request with other settings (the message names them); nothing was enqueued', 422, EXIT.refused),
   SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and body is still being enqueued; nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
-  SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
+  SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped; or its producer was killed mid-list and the send cancelled, or failed as abandoned by the repair sweep): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
   SMSQ_SEND_WITHDRAWN: answered('the Idempotency-Key stands for a send whose enqueue was refused as not confirmed durable (SMSQ_NOT_DURABLE) and withdrawn, and which was cancelled since (no retry took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS): it is not this request done; nothing was enqueued by this one. Make the request again under a new key', 409, EXIT.refused),
   SMSQ_PRODUCER_CONNECTION: answered('createProducer was handed a Redis connection it cannot keep its promises on: one that queues writes while Redis is down or sends them again after a reconnect (enableOfflineQueue, autoResendUnfulfilledCommands: such a write goes to whichever server the connection reaches next, which may lack the send\'s earlier writes), or whose command timeout would cut a durability confirmation; nothing was created. The message names the option and the fix (createRedisConnection(url, { role: \'client\' }))', 500, EXIT.refused),
   SMSQ_PRODUCER_CLOSED: answered('the producer (producer.close()) or the events consumer (its close()) was closed; nothing was enqueued, changed or read. Create a new one (a bug in the caller)', 500, EXIT.internal),
@@ -93,7 +93,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_CLAIM_EXPIRED: recorded('the worker was held up between the claim and the call past the call deadline: the attempt was undone before its call and made again'),
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
   SMSQ_ENQUEUE_CUT_SHORT: recorded('the send was cancelled before its enqueue ended (its producer killed mid-list, or cancelled while it wrote): the cancel, or the repair sweep, ended the enqueue at the chunks written by then; it holds those recipients, the rest of its list was never enqueued, and rows its producer refused or dropped as duplicates before then were not recorded'),
-  SMSQ_ENQUEUE_ABANDONED: recorded('the producer died before acknowledging the send: it was failed, nothing of it is sent'),
+  SMSQ_ENQUEUE_ABANDONED: recorded('the producer died before acknowledging the send, and wrote nothing for SMSQ_REPAIR_ENQUEUE_GRACE_MS: the repair sweep failed it and ended its enqueue at the chunks written by then; it holds those recipients (those not sent by then are never sent), the rest of its list was never enqueued, and rows its producer refused or dropped as duplicates before then were not recorded'),
   SMSQ_SEND_MISSING: recorded('the send record is gone (deleted by hand, evicted under a maxmemory policy, or lost by Redis) while the chunk was kept: the chunk was ended without a call (a queued one by its claim, or by the repair sweep)'),
   SMSQ_RECEIPT_WINDOW: recorded('no final receipt arrived within the receipt window (SMSQ_RECEIPT_WINDOW_HOURS); expired by chunk when the chunk\'s stored payload no longer parses (its reason says why)'),
 } satisfies Record<string, SmsqCodeInfo>);
@@ -572,7 +572,7 @@ export class IdempotencyKeyCutShortError extends SmsqError {
   constructor(
     readonly idempotencyKey: string,
     readonly sendId: string,
-    /** The send's state now: `paused` unless someone resumed or cancelled it since. */
+    /** The send's state now: `paused` unless someone resumed or cancelled it since; `cancelled` or `failed` (abandoned) when its producer was killed mid-list. */
     readonly state: string,
     /** Recipients the send holds (the ones read before the list was cut short). */
     readonly recipients: number,
@@ -585,10 +585,11 @@ export class IdempotencyKeyCutShortError extends SmsqError {
     const fix =
       state === 'paused'
         ? `${resume} and send the rest of the list as a new campaign ${newKey}; or ${cancel} and send the whole list ${newKey}`
-        : state === 'cancelled'
-          ? `send the list again ${newKey}; smsq status ${sendId} --recipients shows any that went out before it was cancelled`
+        : state === 'cancelled' || state === 'failed'
+          ? `send the list again ${newKey}; smsq status ${sendId} --recipients shows any that went out before it ${state === 'failed' ? 'failed' : 'was cancelled'}`
           : `send the rest of the list as a new campaign ${newKey}`;
-    const now = state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : `it was resumed since (now ${state})`;
+    const now =
+      state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : state === 'failed' ? 'it failed (nothing more of it goes out)' : `it was resumed since (now ${state})`;
     super(`the idempotency key "${idempotencyKey}" stands for send ${sendId}, a campaign cut short when ${cutShort}: it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
     this.name = 'IdempotencyKeyCutShortError';
   }

@@ -50,12 +50,13 @@ function renderStatus(status: SendStatus): string {
   ]);
 }
 
-/** Its recipients as its record knows them: so far while it enqueues; those written by then when its enqueue was cut short. */
+/** Its recipients as its record knows them: so far while it enqueues; those written by then when its enqueue was ended there. */
 function recipientsText(s: SendStatus['send']): string {
   if (s.recipientsSoFar) return `${s.recipients} enqueued so far (still enqueuing; the rest of its counts once it ends)`;
-  // Its producer never recorded what it refused or dropped (SMSQ_ENQUEUE_CUT_SHORT): unknown, not 0.
-  if (s.code === 'SMSQ_ENQUEUE_CUT_SHORT') return `${s.recipients} enqueued before its enqueue was cut short (rows refused at the door or dropped as duplicates were not recorded)`;
-  return `${s.recipients} enqueued, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`;
+  const ended = s.code === 'SMSQ_ENQUEUE_CUT_SHORT' ? 'before its enqueue was cut short' : s.code === 'SMSQ_ENQUEUE_ABANDONED' ? 'before its producer abandoned the enqueue' : undefined;
+  // Its producer died before recording what it refused or dropped: unknown, not 0.
+  const refused = s.rejected === null || s.duplicates === null ? ' (rows refused at the door or dropped as duplicates were not recorded)' : `, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`;
+  return `${s.recipients} enqueued${ended ? ` ${ended}` : ''}${refused}`;
 }
 
 export function register(program: Command, ctx: CliContext): void {

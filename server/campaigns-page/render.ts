@@ -174,6 +174,12 @@ export interface SendPageData {
   cursor?: string;
 }
 
+/** Its rows refused and dropped; their counts are unknown, not 0, where its producer died before recording them. */
+function refusedText(send: SendStatus['send']): string {
+  if (send.rejected === null || send.duplicates === null) return 'rejected at the door and duplicates dropped: not recorded (the enqueue was cut short)';
+  return `${send.rejected} rejected at the door, ${send.duplicates} duplicates dropped`;
+}
+
 /** One send: its summary, its counts over time, its failure codes and a page of its recipients (numbers masked). */
 export function renderSendPage(ctx: PageContext, data: SendPageData): string {
   const status = data.status;
@@ -183,7 +189,7 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
 <dt>kind</dt><dd>${send.kind} (${send.api})</dd><dt>signature / template</dt><dd>${send.signName} / ${send.templateCode}</dd>
 <dt>created</dt><dd>${chinaTime(send.createdAt)}</dd>${send.deadline ? html`<dt>deadline</dt><dd>${chinaTime(send.deadline)}</dd>` : ''}
 <dt>state</dt><dd class="state-cell">${stateCell(status)}</dd>
-<dt>recipients</dt><dd>${send.recipients} queued${send.recipientsSoFar ? ' so far (still enqueuing)' : ''}, ${send.rejected} rejected at the door, ${send.duplicates} duplicates dropped, ${send.chunks} chunks</dd>
+<dt>recipients</dt><dd>${send.recipients} queued${send.recipientsSoFar ? ' so far (still enqueuing)' : ''}, ${refusedText(send)}, ${send.chunks} chunks</dd>
 <dt>progress</dt><dd>${bar(status)}</dd><dt>delivered</dt><dd>${ratioCell(status)}</dd>
 <dt>counts</dt><dd>${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}</dd>
 <dt>${ctx.controls ? 'controls' : ''}</dt><dd>${buttons(ctx, status)}</dd></dl>`;

@@ -149,7 +149,7 @@ const SEND_TRANSITIONS = [
     to: 'active',
     records: [...SEND_TOTALS, 'api', 'enqueuedAt', 'code', 'reason', ...STAMPED],
     by: ['src/queue/lua/mark-enqueued-3.lua'],
-    when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused, and a send cancelled before its producer ended it has it ended by the cancel or the repair sweep at the chunks written (code SMSQ_ENQUEUE_CUT_SHORT)',
+    when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused, and a send cancelled before its producer ended it has it ended by the cancel or the repair sweep at the chunks written (code SMSQ_ENQUEUE_CUT_SHORT), and so has one the repair sweep failed as abandoned (code SMSQ_ENQUEUE_ABANDONED)',
   },
   { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
   { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
@@ -162,7 +162,7 @@ const SEND_TRANSITIONS = [
   { trigger: 'cancel', from: ['enqueuing', 'active', 'paused', 'sent'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue without an idempotency key, not confirmed durable, withdraws it): its queued chunks are cancelled, its callback goes' },
   { trigger: 'withdrawal-lapsed', from: ['paused'], to: 'cancelled', records: CONTROL, by: ['src/repair/orphan-sweep.ts'], when: 'withdrawn, and no retry of its request took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS: its queued chunks are cancelled, its callback goes' },
   { trigger: 'fail', from: ['enqueuing', 'active', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
-  { trigger: 'abandon', from: ['enqueuing', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it' },
+  { trigger: 'abandon', from: ['enqueuing', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it; its enqueue is then ended at the chunks written (enqueued)' },
 ] as const satisfies readonly Transition<SendState>[];
 
 export type SendTrigger = (typeof SEND_TRANSITIONS)[number]['trigger'];

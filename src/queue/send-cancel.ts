@@ -68,17 +68,43 @@ export function isCutShort(state: SendState, enqueued: boolean): boolean {
 }
 
 /**
- * Ends a cut-short send ({@link isCutShort}) as its cancel must: its chunks written are counted
- * (no more can come: create-chunks.lua refuses a cancelled send's), the queued ones among them
- * cancelled, and then its enqueue is ended at those totals (SMSQ_ENQUEUE_CUT_SHORT, send-store.ts
- * endCutShort), last, so that one cut off before that is found again by the repair sweep. Its
- * callback is the caller's (as for any cancel). Returns what it holds.
+ * Whether a send the repair sweep failed as abandoned (SMSQ_ENQUEUE_ABANDONED: its producer died
+ * mid-list) has its enqueue unended: the sweep was cut off before it ended it, or an older smsq
+ * failed it without ending it.
  */
-export async function endCutShortEnqueue(deps: { redis: RedisConnection; keys: Keys; chunks: ChunkStore; sends: SendStore }, sendId: string): Promise<WrittenChunks> {
+export function isAbandonedUnended(state: SendState, enqueued: boolean, code: string | undefined): boolean {
+  return state === 'failed' && !enqueued && code === 'SMSQ_ENQUEUE_ABANDONED';
+}
+
+/** How a send whose producer never ended its enqueue is ended: by a cancel, or by the repair sweep's abandon. */
+export type UnendedEnqueueEnd = 'cancelled' | 'abandoned';
+
+const NOT_RECORDED = 'the rest of its list was never enqueued, and rows refused at the door or dropped as duplicates before then were not recorded';
+
+/**
+ * Ends an enqueue its producer never ended, at what Redis holds: a cut-short send ({@link isCutShort})
+ * as its cancel must, or one the repair sweep failed as abandoned ({@link isAbandonedUnended}).
+ * Its chunks written are counted (no more can come: create-chunks.lua refuses a cancelled send's,
+ * and an abandoned one's producer wrote nothing for the sweep's grace), for a cancel the queued
+ * ones among them cancelled (an abandoned send's fail when claimed), and then its enqueue is
+ * ended at those totals (SMSQ_ENQUEUE_CUT_SHORT or SMSQ_ENQUEUE_ABANDONED, send-store.ts
+ * endCutShort), last, so that one cut off before that is found again by the repair sweep. Its
+ * callback is the caller's. Returns what it holds.
+ */
+export async function endCutShortEnqueue(
+  deps: { redis: RedisConnection; keys: Keys; chunks: ChunkStore; sends: SendStore },
+  sendId: string,
+  how: UnendedEnqueueEnd = 'cancelled',
+): Promise<WrittenChunks> {
   const written = await writtenChunks(deps, sendId);
+  const holds = `it holds the ${written.recipients} recipients in the ${written.chunks} chunks written by then`;
+  if (how === 'abandoned') {
+    const reason = `abandoned by its producer (it died before ending its enqueue; the repair sweep failed it): ${holds}, and those not sent by then are never sent; ${NOT_RECORDED}`;
+    await deps.sends.endCutShort(sendId, written, reason, 'SMSQ_ENQUEUE_ABANDONED');
+    return written;
+  }
   await cancelQueuedChunks(deps.chunks, sendId, written.chunks);
-  const reason = `cancelled before its enqueue ended: it holds the ${written.recipients} recipients in the ${written.chunks} chunks written by then; the rest of its list was never enqueued, and rows refused at the door or dropped as duplicates before then were not recorded`;
-  await deps.sends.endCutShort(sendId, written, reason);
+  await deps.sends.endCutShort(sendId, written, `cancelled before its enqueue ended: ${holds}; ${NOT_RECORDED}`);
   return written;
 }
 

@@ -56,7 +56,14 @@ export interface SendRecord {
 }
 
 export interface SendStatus {
-  send: SendRecord & {
+  send: Omit<SendRecord, 'rejected' | 'duplicates'> & {
+    /**
+     * Numbers refused at the door and rows dropped as duplicates; null when they were never
+     * recorded: its enqueue was ended at the chunks written (SMSQ_ENQUEUE_CUT_SHORT,
+     * SMSQ_ENQUEUE_ABANDONED) before its producer recorded them (a campaign does at its end).
+     */
+    rejected: number | null;
+    duplicates: number | null;
     /**
      * True while its enqueue has not finished and its total is not recorded yet (a campaign records
      * it at the end): `recipients` then counts those written so far, in chunks Redis holds.
@@ -300,13 +307,14 @@ export interface SendStore {
    */
   markEnqueued(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks' | 'api'>>): Promise<SendState | undefined>;
   /**
-   * Ends the enqueue of a cancelled send whose producer did not (send-cancel.ts), at what Redis
-   * holds of it: its totals as counted from its chunks, code SMSQ_ENQUEUE_CUT_SHORT and `reason`.
-   * Nothing is written to a send whose enqueue has ended (its producer's totals stand) or that is
-   * not cancelled (a cancelled send takes no new chunk: what was counted is all it holds). Returns
-   * its state, or undefined when there is no such send.
+   * Ends the enqueue of a send whose producer did not (send-cancel.ts), at what Redis holds of it:
+   * its totals as counted from its chunks, `code` and `reason`. SMSQ_ENQUEUE_CUT_SHORT (the
+   * default) is written only to a cancelled send, SMSQ_ENQUEUE_ABANDONED only to one the repair
+   * sweep failed as abandoned; nothing to a send whose enqueue has ended (its producer's totals
+   * stand). Rows refused and duplicates its producer never recorded become unknown (null in
+   * {@link status}). Returns its state, or undefined when there is no such send.
    */
-  endCutShort(sendId: string, totals: Pick<SendRecord, 'recipients' | 'chunks' | 'api'>, reason: string): Promise<SendState | undefined>;
+  endCutShort(sendId: string, totals: Pick<SendRecord, 'recipients' | 'chunks' | 'api'>, reason: string, code?: EndedShortCode): Promise<SendState | undefined>;
   /**
    * Records how far its recipients got, from its counts: `sent`, `expired` or `completed` as the
    * lifecycle allows. Returns the move (from = to when it did not move), its callback URL, and
@@ -384,8 +392,8 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       return state ?? undefined;
     },
 
-    async endCutShort(sendId, totals, reason) {
-      const fields = { recipients: String(totals.recipients), chunks: String(totals.chunks), api: totals.api, code: 'SMSQ_ENQUEUE_CUT_SHORT', reason };
+    async endCutShort(sendId, totals, reason, code = 'SMSQ_ENQUEUE_CUT_SHORT') {
+      const fields = { recipients: String(totals.recipients), chunks: String(totals.chunks), api: totals.api, code, reason };
       declaredRule(SEND_LIFECYCLE, 'enqueued', { fields: Object.keys(fields), code: fields.code });
       const state = (await scripts.markEnqueued(keys.send(sendId), keys.sendCounts(sendId), keys.events(), clock.now(), eventsMaxLen, ...Object.entries(fields).flat())) as SendState | null;
       return state ?? undefined;
@@ -455,8 +463,8 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
           deadline: h.deadline ? Number(h.deadline) : undefined,
           recipients: soFar ? writtenOf(counts) : recorded,
           ...(soFar ? { recipientsSoFar: true } : {}),
-          rejected: Number(h.rejected ?? 0),
-          duplicates: Number(h.duplicates ?? 0),
+          rejected: unrecorded(h, 'rejected'),
+          duplicates: unrecorded(h, 'duplicates'),
           chunks: Number(h.chunks ?? 0),
           createdAt: Number(h.createdAt ?? 0),
           state,
@@ -490,6 +498,19 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       return moved ? { from: moved[0] as SendState, to: moved[1] as SendState } : undefined;
     },
   };
+}
+
+/** The codes of an enqueue ended at the chunks written, its producer gone (send-cancel.ts). */
+export const ENDED_SHORT_CODES = ['SMSQ_ENQUEUE_CUT_SHORT', 'SMSQ_ENQUEUE_ABANDONED'] as const;
+export type EndedShortCode = (typeof ENDED_SHORT_CODES)[number];
+
+/**
+ * A total of the record, or null where an enqueue ended at the chunks written had none recorded
+ * (mark-enqueued-3.lua drops the campaign's placeholder 0s then): its producer died first.
+ */
+function unrecorded(h: Record<string, string>, field: 'rejected' | 'duplicates'): number | null {
+  if (h[field] === undefined && (ENDED_SHORT_CODES as readonly string[]).includes(h.code ?? '')) return null;
+  return Number(h[field] ?? 0);
 }
 
 /** Recipients in chunks written (every chunk state; opted-out numbers are not in chunks). */

@@ -10,7 +10,7 @@ import type { FollowUps } from '../queue/follow-ups.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
 import { MESSAGE_KINDS, type MessageKind } from '../queue/kinds.js';
 import { COMPACT_FIELD, COMPACT_MAX_RECIPIENTS, type SendStore } from '../queue/send-store.js';
-import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked } from '../queue/send-cancel.js';
+import { cancelQueuedChunks, endCutShortEnqueue, isAbandonedUnended, isCutShort, wakeParked } from '../queue/send-cancel.js';
 import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
 import {
@@ -269,10 +269,10 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt');
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt', 'code');
         const rows = (await execRows(p)) as (string | null)[][];
         const settled: SettledSend[] = [];
-        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt]] of rows.entries()) {
+        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt, code]] of rows.entries()) {
           const sendId = sendIds[i] as string;
           // A compacted send was final and announced before it was compacted.
           if (!state || compacted != null) continue;
@@ -283,6 +283,10 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           }
           if (isCutShort(state as SendState, enqueuedAt != null)) {
             await endCutShort(sendId);
+            continue;
+          }
+          if (isAbandonedUnended(state as SendState, enqueuedAt != null, code ?? undefined)) {
+            await endAbandoned(sendId);
             continue;
           }
           // A send past its enqueue can only have been left unsettled. A send paused while
@@ -305,12 +309,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             }
             note('enqueuingFinished', sendId);
           } else {
-            if (!dryRun) {
-              await options.sends.fail(sendId, 'abandon', verdict.reason);
-              // Its end is announced as any other: its callback goes (a later sweep would find it unannounced).
-              await options.completion.check(sendId);
-            }
-            note('enqueuingAbandoned', sendId);
+            if (!dryRun) await options.sends.fail(sendId, 'abandon', verdict.reason);
+            await endAbandoned(sendId);
           }
         }
         await settleSends(settled);
@@ -352,6 +352,22 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           log.warn({ sendId }, 'repair sweep: send cancelled before its enqueue ended: enqueue ended at the chunks written');
         }
         note('cancelledMidEnqueue', sendId);
+      }
+
+      /**
+       * Ends the enqueue of a send failed as abandoned (its producer died mid-list) at the chunks
+       * written, as a cancel ends a cut-short one (send-cancel.ts): failed is final, so its enqueue
+       * is over, and its totals are what it holds. Failed first, so one cut off between the two
+       * is found again here ({@link isAbandonedUnended}). Its end is announced as any other: its
+       * callback goes (a later sweep would find it unannounced).
+       */
+      async function endAbandoned(sendId: string): Promise<void> {
+        if (!dryRun) {
+          await endCutShortEnqueue({ redis: options.redis, keys: options.keys, chunks: options.chunks, sends: options.sends }, sendId, 'abandoned');
+          await options.completion.check(sendId);
+          log.warn({ sendId }, 'repair sweep: send abandoned by its producer mid-enqueue: failed, its enqueue ended at the chunks written');
+        }
+        note('enqueuingAbandoned', sendId);
       }
 
       /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */

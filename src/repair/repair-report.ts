@@ -23,7 +23,7 @@ export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.f
   chunksOfMissingSend: 'chunk whose send record is gone: ended without another call (SMSQ_SEND_MISSING)',
   jobsWithoutChunkOrSend: 'job whose chunk or send is gone: removed',
   enqueuingFinished: 'send stuck enqueuing with every chunk written: enqueue finished',
-  enqueuingAbandoned: 'send stuck enqueuing, its producer gone: failed (SMSQ_ENQUEUE_ABANDONED), unsent chunks never sent',
+  enqueuingAbandoned: 'send stuck enqueuing, its producer gone (or failed so with its enqueue not ended): failed (SMSQ_ENQUEUE_ABANDONED), its enqueue ended at the chunks written, unsent chunks never sent',
   withdrawnNotRetried: 'send withdrawn at enqueue (not confirmed durable, refused SMSQ_NOT_DURABLE) that no retry of its request took back within the grace: cancelled, its queued chunks never sent',
   cancelledMidEnqueue: 'send cancelled before its enqueue ended (its producer killed mid-list) and never ended since (a cancel cut off, or made by an older smsq): its enqueue ended at the chunks written (SMSQ_ENQUEUE_CUT_SHORT), any still queued cancelled, its end announced',
   sendsNotSettled: 'send whose recipients moved on without it (nothing left to send or every receipt in, or an end without its callback): settled, its callback sent',

@@ -25,7 +25,7 @@ import { retentionFromDays } from '../../src/queue/retention.js';
 import { cancelQueuedChunks } from '../../src/queue/send-cancel.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { spawnSmsq } from '../support/cli-process.js';
+import { forcedExitMidEnqueue, SPAWNED_MS } from '../support/forced-exit-campaign.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
@@ -47,9 +47,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, more on a loaded one. */
-const SPAWNED_MS = 60_000;
-
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = collector();
   const stderr = collector();
@@ -66,32 +63,9 @@ function personalList(name: string, base: number, rows: number): string {
   return path;
 }
 
-/**
- * `smsq campaign --file ... --yes`, stopped with SIGTERM twice while its chunks are written: the
- * first starts the stop, the second forces the exit. Redis's writes are paused in between (CLIENT
- * PAUSE WRITE), so the stop cannot end the enqueue before the forced exit, as on a loaded machine.
- */
-async function forcedExitMidEnqueue(path: string): Promise<string> {
-  const run = spawnSmsq(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, '--yes'], env);
-  await waitFor(() => /chunks ([5-9]\d|\d{3,})/.test(run.stderr), 'the campaign to have written 50 chunks', SPAWNED_MS);
-  await h.redis.call('CLIENT', 'PAUSE', '30000', 'WRITE');
-  try {
-    run.child.kill('SIGTERM');
-    await waitFor(() => run.stderr.includes('stopping the campaign'), 'the first SIGTERM to be taken');
-    run.child.kill('SIGTERM');
-    await run.exited;
-  } finally {
-    await h.redis.call('CLIENT', 'UNPAUSE');
-  }
-  expect(run.stderr).toContain('forced exit (SIGTERM) while the campaign was stopping');
-  const sendId = /send id (\S+): enqueuing/.exec(run.stderr)?.[1];
-  expect(sendId, run.stderr).toBeDefined();
-  return sendId as string;
-}
-
 describe('a campaign cut short by a forced exit, then cancelled', () => {
   it('smsq campaign cancel cancels every recipient written, says so with the counts after the cancel, and ends the enqueue: SendBatchSms, its chunks, no longer "so far"', async () => {
-    const sendId = await forcedExitMidEnqueue(personalList('forced.csv', 13960000000, 200_000));
+    const sendId = await forcedExitMidEnqueue(h, env, personalList('forced.csv', 13960000000, 200_000));
     const before = await h.producer.getStatus(sendId);
     // The user's state: its enqueue never ended, every recipient written still queued.
     expect(before.send.enqueuedAt).toBeUndefined();

@@ -279,7 +279,12 @@ describe('repair sweep: jobs and sends', () => {
 
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
     await waitFor(async () => (await s.sends.status(full))?.counts.accepted === 2, 'the finished send to be sent');
-    await waitFor(async () => (await s.chunks.get(chunkIdOf(part, '0')))?.state === 'failed', 'the abandoned send’s chunk to fail unsent');
+    // Its enqueue ended at the chunk written, nothing left pending once that chunk fails: compacted then, its counts kept.
+    await waitFor(async () => (await s.sends.status(part))?.counts.failed === 1, 'the abandoned send’s chunk to fail unsent');
+    expect((await s.sends.status(part))?.send).toMatchObject({ state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED', recipients: 1, chunks: 1, enqueuedAt: expect.any(Number) });
+    await waitFor(() => s.sends.isCompacted(part), 'the abandoned send to be compacted, nothing of it pending');
+    // Compacted, it still says its producer never recorded the rows it refused or dropped.
+    expect((await s.sends.status(part))?.send).toMatchObject({ state: 'failed', recipients: 1, chunks: 1, rejected: null, duplicates: null });
     expect(timesAccepted(s.h, '13800000013')).toBe(0);
   });
 });

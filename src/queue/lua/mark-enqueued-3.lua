@@ -7,9 +7,13 @@
   while it was enqueuing: it then moves on to `sent` or `completed` here, as nobody else would
   notice (its callback is left to the producer's settle after this).
 
-  The end of a cut-short enqueue (send-cancel.ts: its totals with code SMSQ_ENQUEUE_CUT_SHORT and
-  a reason) is written only to a cancelled send whose enqueue has not ended: one its producer
-  ended meanwhile keeps the totals its producer knew (rows refused and duplicates too). A producer
+  The end of an enqueue at the chunks written (send-cancel.ts: its totals with a reason and code
+  SMSQ_ENQUEUE_CUT_SHORT, or SMSQ_ENQUEUE_ABANDONED) is written only to a send whose enqueue has
+  not ended and that takes no more chunks: cancelled (cut short), or failed by the repair sweep as
+  abandoned by its producer (that code already on it). One its producer ended meanwhile keeps the
+  totals its producer knew (rows refused and duplicates too). A send whose producer had not
+  recorded its totals (a campaign records them, its chunk count with them, at its end) loses its
+  rows refused and duplicates: never counted, they are unknown, not 0 (send-store.ts status). A producer
   that ends its enqueue after a cancel ended it had written its whole list before the cancel
   (create-chunks.lua refuses anything after): its totals stand, if it gives any (a plain send's
   producer gives none: those the cancel counted from its chunks are its own), and the send was
@@ -24,7 +28,7 @@
     ARGV[3..] field/value pairs of totals (may be none)
 
   Output:
-    the send's state after (a cut-short end not written: as it was); false when there is no such
+    the send's state after (as it was when an end at the chunks written is not written); false when there is no such
     send (nothing written)
 
   Events:
@@ -34,15 +38,20 @@
 --@include "lifecycle-edges"
 --@include "send-state"
 
-local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt', 'code')
+local s = redis.call('HMGET', KEYS[1], 'state', 'sendId', 'enqueuedAt', 'code', 'chunks')
 local state = s[1]
 if not state then return false end
-local cutShort = false
+-- The send state an end at the chunks written is for, by its code.
+local ENDED_SHORT_IN = {SMSQ_ENQUEUE_CUT_SHORT = 'cancelled', SMSQ_ENQUEUE_ABANDONED = 'failed'}
+local endedShort = nil
 for i = 3, #ARGV, 2 do
-  if ARGV[i] == 'code' and ARGV[i + 1] == 'SMSQ_ENQUEUE_CUT_SHORT' then cutShort = true end
+  if ARGV[i] == 'code' and ENDED_SHORT_IN[ARGV[i + 1]] then endedShort = ARGV[i + 1] end
 end
-if cutShort then
-  if s[3] or state ~= 'cancelled' then return state end
+if endedShort then
+  if s[3] or state ~= ENDED_SHORT_IN[endedShort] then return state end
+  -- A send failed otherwise (its signature or template unusable) is not the sweep's abandon.
+  if endedShort == 'SMSQ_ENQUEUE_ABANDONED' and s[4] ~= endedShort then return state end
+  if (tonumber(s[5]) or 0) == 0 then redis.call('HDEL', KEYS[1], 'rejected', 'duplicates') end
 elseif s[4] == 'SMSQ_ENQUEUE_CUT_SHORT' then
   -- Its producer's end (with totals, or none: a plain send's) or the repair sweep finishing a
   -- list written whole: not cut short.

@@ -1,0 +1,34 @@
+/**
+ * A campaign's producer killed mid-enqueue, for real: `smsq campaign --file ... --yes` in a child
+ * process, stopped with SIGTERM twice while its chunks are written (the first starts the stop, the
+ * second forces the exit). Redis's writes are paused in between (CLIENT PAUSE WRITE), so the stop
+ * cannot end the enqueue before the forced exit, as on a loaded machine. The send is left
+ * `enqueuing`, its chunks written so far in Redis, its totals never recorded.
+ */
+import { expect } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { spawnSmsq } from './cli-process.js';
+import type { Harness } from './pipeline.js';
+import { waitFor } from './wait.js';
+
+/** A spawned smsq starts through tsx: seconds on an idle machine, more on a loaded one. */
+export const SPAWNED_MS = 60_000;
+
+/** Runs the campaign of `path` (marketing template, `extraArgs` added) and kills it once 50 chunks are written; returns its send id. */
+export async function forcedExitMidEnqueue(h: Harness, env: NodeJS.ProcessEnv, path: string, extraArgs: readonly string[] = []): Promise<string> {
+  const run = spawnSmsq(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, ...extraArgs, '--yes'], env);
+  await waitFor(() => /chunks ([5-9]\d|\d{3,})/.test(run.stderr), 'the campaign to have written 50 chunks', SPAWNED_MS);
+  await h.redis.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+  try {
+    run.child.kill('SIGTERM');
+    await waitFor(() => run.stderr.includes('stopping the campaign'), 'the first SIGTERM to be taken');
+    run.child.kill('SIGTERM');
+    await run.exited;
+  } finally {
+    await h.redis.call('CLIENT', 'UNPAUSE');
+  }
+  expect(run.stderr).toContain('forced exit (SIGTERM) while the campaign was stopping');
+  const sendId = /send id (\S+): enqueuing/.exec(run.stderr)?.[1];
+  expect(sendId, run.stderr).toBeDefined();
+  return sendId as string;
+}
