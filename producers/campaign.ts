@@ -17,6 +17,7 @@ import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ENCODING_FIX } from './text-encoding.js';
+import { enqueueStoppedReason } from '../src/queue/stopped-pause.js';
 
 export interface CampaignProgress {
   /** Rows read from the source so far. */
@@ -238,7 +239,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const holdForStop = async () => {
     held = true;
     const by = stopReasonOf(signal);
-    await options.hold?.(sendId, `its enqueue was stopped${by === undefined ? '' : ` (${by})`} ${wholeListRead ? `once its whole list was read (${place()})` : place()}`);
+    await options.hold?.(sendId, enqueueStoppedReason(by, place(), wholeListRead));
   };
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
