@@ -61,7 +61,7 @@ export const ErrorBody = z
 export const RejectedNumberSchema = z
   .strictObject({
     input: z.string().meta({ description: 'The number as given' }),
-    reason: z.string(),
+    reason: z.string().meta({ description: 'Why, after its place: `messages[3].phone: ...` (a batch, from 0), `recipients[12].phone: ...` (a JSON campaign list), `line 5: ...` (a file)' }),
     line: z.number().int().min(1).optional().meta({ description: 'The line (CSV) or row (workbook) of a campaign file it came from' }),
   })
   .meta({ id: 'RejectedNumber' });
