@@ -139,7 +139,7 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
 /** Why a send waits, in words, when its status says: quiet hours, a pause, throttling, no worker. */
 export function whyItWaits(s: SendStatus): string | undefined {
   // Receipts are not what --wait waits for: that reason would be the last word as it exits.
-  return s.wait && s.wait.reason !== 'receipts' ? waitText(s.wait) : undefined;
+  return s.wait && s.wait.reason !== 'receipts' ? waitText(s.wait, s.send.sendId) : undefined;
 }
 
 /** What holds a send that does not move, beyond the wait its status gives; undefined when nothing more is known. */

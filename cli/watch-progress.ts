@@ -43,13 +43,13 @@ function paceText(status: SendStatus): string {
 export function barLine(status: SendStatus, end: WatchEnd): string {
   const share = progressOf(status, end);
   const filled = Math.round(share * BAR);
-  const wait = status.wait ? `  (${waitText(status.wait)})` : '';
+  const wait = status.wait ? `  (${waitText(status.wait, status.send.sendId)})` : '';
   return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${String(Math.floor(share * 100)).padStart(3)}%  ${status.send.state}  ${formatCounts(status.counts)}${paceText(status)}${wait}`;
 }
 
 /** One plain line (stdout not a terminal): the time, the state, the counts, the pace, the wait. */
 export function plainLine(status: SendStatus, now: number): string {
-  const wait = status.wait ? `  waiting: ${waitText(status.wait)}` : '';
+  const wait = status.wait ? `  waiting: ${waitText(status.wait, status.send.sendId)}` : '';
   return `${formatTime(now)}  ${status.send.state}  ${formatCounts(status.counts)}${paceText(status)}${wait}`;
 }
 
@@ -61,7 +61,7 @@ export function jsonLine(status: SendStatus, now: number): string {
     state: status.send.state,
     stateChangedAt: isoTime(status.send.stateChangedAt),
     counts: status.counts,
-    ...(status.wait ? { wait: { ...waitJson(status.wait), text: waitText(status.wait) } } : {}),
+    ...(status.wait ? { wait: { ...waitJson(status.wait), text: waitText(status.wait, status.send.sendId) } } : {}),
     ...(status.pace ? { pace: { rate: status.pace.rate, ...(status.pace.estimatedSentAt ? { estimatedSentAt: isoTime(status.pace.estimatedSentAt) } : {}) } } : {}),
   });
 }

@@ -17,6 +17,7 @@ import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ENCODING_FIX } from './text-encoding.js';
+import { enqueueStoppedReason } from '../src/queue/stopped-pause.js';
 
 export interface CampaignProgress {
   /** Rows read from the source so far. */
@@ -204,9 +205,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const otherMessage = (row: CampaignRecipient, position: number, earlier: number): string => {
     const first = earlier === UNKNOWN_POSITION ? `a ${row.line !== undefined ? 'row' : 'recipient'} before ${placeOf(row, keptFrom ?? 0)}` : placeOf(row, earlier);
     const which = earlier === UNKNOWN_POSITION ? 'the shared params only' : 'other params';
-    // A file's row is named by its line already (reject's prefix).
-    const self = row.line !== undefined ? '' : `${placeOf(row, position)} `;
-    return `${self}gives this number a message other than ${first} does (${which}); a send holds one message per number, so this one would have been dropped as a duplicate. Fix: send it in a campaign of its own, or remove one of the two${row.line !== undefined ? ' lines' : ''}`;
+    return `gives this number a message other than ${first} does (${which}); a send holds one message per number, so this one would have been dropped as a duplicate. Fix: send it in a campaign of its own, or remove one of the two${row.line !== undefined ? ' lines' : ''}`;
   };
   // A file's header is read with its first chunk, so it is known by the first row taken.
   let columnsChecked = false;
@@ -241,7 +240,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const holdForStop = async () => {
     held = true;
     const by = stopReasonOf(signal);
-    await options.hold?.(sendId, `its enqueue was stopped${by === undefined ? '' : ` (${by})`} ${wholeListRead ? `once its whole list was read (${place()})` : place()}`);
+    await options.hold?.(sendId, enqueueStoppedReason(by, place(), wholeListRead));
   };
   const smsSize = smsChunkSize(req.kind);
   const batchSize = batchChunkSize(req.kind);
@@ -317,13 +316,18 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     batch.count = kept;
   };
 
-  /** `row`: refused for its row (params, an unreadable line), not its number. */
+  /**
+   * `row`: refused for its row (params, an unreadable line), not its number. The reason names its
+   * place: a file's line, or a list's path from 0 (`recipients[12].phone`, `recipients[12]` for the
+   * row), which the number alone did not say. Called once per row, after `progress.read` counted it.
+   */
   const reject = (row: CampaignRecipient, reason: string, cause: 'number' | 'row' = 'number') => {
     progress.rejected++;
     if (rejected.length >= MAX_REJECTED_LISTED) return;
     const line = row.line;
     const code = cause === 'row' ? ({ code: 'SMSQ_INVALID_RECIPIENT' } as const) : {};
-    rejected.push(line === undefined ? { input: row.phone, reason, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
+    const place = `${sourceField}[${progress.read - 1}]${cause === 'number' ? '.phone' : ''}`;
+    rejected.push(line === undefined ? { input: row.phone, reason: `${place}: ${reason}`, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
   };
   /** `fromFile`: the row is a line of a file (it has one), whose encoding is what to fix; else a value given in the request. */
   const rowProblem = (own: Record<string, string>, fromFile: boolean): string | undefined => {

@@ -209,6 +209,14 @@ function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | un
 }
 
 /**
+ * Where a batch's refused number is, as its request names it (`messages[3].phone`, from 0): the
+ * number alone, masked in a refusal, did not say which message to fix.
+ */
+function messagePhone(index: number): string {
+  return `messages[${index}].phone`;
+}
+
+/**
  * Why an entry of a send's `phones` is not a number: an entry that holds several is shown how the
  * list is given, in the caller's terms (`phones: ["A","B"]`; the CLI says `--phones A,B`).
  */
@@ -224,10 +232,10 @@ function phonesReason(n: { reason: string; numbers?: number }): string {
  */
 export function refuseWithoutNumbers(field: 'phones' | 'messages', inputs: readonly string[]): void {
   const rejected: RejectedNumber[] = [];
-  for (const input of inputs) {
+  for (const [i, input] of inputs.entries()) {
     const n = normalizePhone(input);
     if (n.ok) return;
-    rejected.push({ input: n.input, reason: field === 'phones' ? phonesReason(n) : n.reason });
+    rejected.push({ input: n.input, reason: field === 'phones' ? phonesReason(n) : `${messagePhone(i)}: ${n.reason}` });
   }
   throw nothingToSend(field, inputs.length, rejected, 0);
 }
@@ -297,8 +305,8 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
     const n = normalizePhone(m.phone);
     const mismatch = n.ok ? regionRefusal(ctx.rules, n.region, n.phone) : undefined;
     const first = n.ok ? seen.get(n.phone) : undefined;
-    if (!n.ok) rejected.push({ input: m.phone, reason: n.reason });
-    else if (mismatch) rejected.push({ input: m.phone, reason: mismatch });
+    if (!n.ok) rejected.push({ input: m.phone, reason: `${messagePhone(i)}: ${n.reason}` });
+    else if (mismatch) rejected.push({ input: m.phone, reason: `${messagePhone(i)}: ${mismatch}` });
     else if (first !== undefined) {
       if (messageOf(req.messages[first] as (typeof req.messages)[number]) === messageOf(m)) duplicates++;
       else if (conflicts.length < 20) {

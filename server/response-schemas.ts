@@ -61,7 +61,7 @@ export const ErrorBody = z
 export const RejectedNumberSchema = z
   .strictObject({
     input: z.string().meta({ description: 'The number as given' }),
-    reason: z.string(),
+    reason: z.string().meta({ description: 'Why, after its place: `messages[3].phone: ...` (a batch, from 0), `recipients[12].phone: ...` (a JSON campaign list), `line 5: ...` (a file)' }),
     line: z.number().int().min(1).optional().meta({ description: 'The line (CSV) or row (workbook) of a campaign file it came from' }),
   })
   .meta({ id: 'RejectedNumber' });
@@ -155,7 +155,7 @@ export const SendStatusSchema = z
           })
           .meta({ description: 'Marketing with queued recipients, and the live workers have different quiet hours, one of which holds now: which worker takes a chunk decides' }),
         z
-          .strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause', 'withdrawn']), detail: z.string() })
+          .strictObject({ reason: z.literal('paused'), by: z.enum(['operator', 'auto-pause', 'stopped', 'withdrawn']), detail: z.string() })
           .meta({ description: 'Paused by an operator or auto-pause (`detail`: the recorded reason); `withdrawn`: its enqueue was not confirmed durable and was refused SMSQ_NOT_DURABLE, and it waits for the retry of that request (same Idempotency-Key) to resume it; the repair sweep cancels it if none comes within SMSQ_REPAIR_ENQUEUE_GRACE_MS' }),
         z.strictObject({
           reason: z.literal('account-blocked'),

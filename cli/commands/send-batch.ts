@@ -11,6 +11,7 @@ import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { readJsonFileText } from '../json-file-text.js';
+import { batchFileTerms, type FilePlaces } from '../batch-file-terms.js';
 import { enumFlag, textFlag } from '../flags.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
 import { refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
@@ -54,63 +55,6 @@ function fileIssues(issues: readonly z.core.$ZodIssue[]): ValidationError {
   );
 }
 
-/**
- * A refusal of the file's messages in the file's terms, one convention for every refusal of
- * send-batch (the file's own checks name places so too): a JSON file by the path of the value from
- * the file's top, counted from 0 as JSON paths are (`file[0].templateParam.order` in a list,
- * `file.messages[0]...` in an object), where the request said `messages[0]...`; a CSV file by its
- * line and column (`file:3`, column "sign"), as it has no messages, only lines and columns. An
- * earlier message a refusal names (`other than messages[0] does`) is named the same way.
- */
-function inFileTerms(err: unknown, places: FilePlaces): unknown {
-  if (!(err instanceof ValidationError)) return err;
-  const { csv } = places;
-  const placeOf = (index: number) => (csv === undefined ? `${places.list ? 'file' : 'file.messages'}[${index}]` : `line ${csv.lines[index] ?? '?'}`);
-  const seen = new Set<string>();
-  const issues: { field: string; message: string }[] = [];
-  for (const issue of err.issues) {
-    const m = /^messages\[(\d+)\](.*)$/.exec(issue.field);
-    const message = issue.message.replace(/\bmessages\[(\d+)\]/g, (_, i: string) => placeOf(Number(i)));
-    const inFile = m === null ? { ...issue, message } : csv === undefined ? { field: `${placeOf(Number(m[1]))}${m[2]}`, message } : inCsvTerms(Number(m[1]), m[2] as string, message, csv);
-    // A column's fault is said once, at the header, however many lines share it.
-    const key = `${inFile.field}\n${inFile.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    issues.push(inFile);
-  }
-  return new ValidationError(issues);
-}
-
-/**
- * A refusal of the CSV file's message `index` (`rest`: the part of the field after `messages[i]`)
- * as its line and column; a template variable no column gives, or a column that is no variable,
- * at the header line, with a fix about columns (the request's said `add "order":"..."`).
- */
-function inCsvTerms(index: number, rest: string, message: string, csv: CsvColumns): { field: string; message: string } {
-  const line = csv.lines[index];
-  const m = /^(?:\.(phone|signName|templateParam|smsUpExtendCode)(?:\.(.+))?)?$/.exec(rest);
-  if (line === undefined || m === null) return { field: `messages[${index}]${rest}`, message };
-  const [, part, name] = m;
-  if (part === 'templateParam' && name !== undefined) {
-    const header = csv.headerField;
-    const missing = /^missing: the template uses (\$\{[^}]+\})(?: and "(.+)" was given)?/.exec(message);
-    if (missing && !csv.paramColumns.includes(name)) {
-      const [, variable, given] = missing;
-      return given === undefined
-        ? { field: header, message: `no column is named "${name}": the template uses ${variable} (nothing was enqueued). Fix: add a column "${name}" with each message's value` }
-        : { field: header, message: `no column is named "${name}": the template uses ${variable}, and the header has "${given}" (variable names must match exactly; nothing was enqueued). Fix: rename the column "${given}" to "${name}"` };
-    }
-    const extra = /^is not a variable of the template \((.*)\)\. Fix: (.*)$/.exec(message);
-    if (extra && csv.paramColumns.includes(name)) {
-      const [, uses, fix] = extra as unknown as [string, string, string];
-      const columnFix = fix.replace(/^remove it or check the spelling/, 'delete the column, or check its spelling').replace(/^rename it "/, 'rename the column "');
-      return { field: header, message: `column "${name}" is not a variable of the template (${uses}; nothing was enqueued). Fix: ${columnFix}` };
-    }
-  }
-  const column = part === 'signName' ? csv.signColumn : part === 'smsUpExtendCode' ? csv.extendCodeColumn : part === 'phone' ? 'phone' : name;
-  return { field: `file:${line}`, message: column === undefined ? message : `column "${column}" ${message}` };
-}
-
 /** A flag and the file's field: one value, or a refusal when they differ. */
 function oneOf<T>(flag: string, flagValue: T | undefined, field: string, fileValue: T | undefined): T | undefined {
   if (flagValue !== undefined && fileValue !== undefined && flagValue !== fileValue) {
@@ -125,19 +69,6 @@ function oneOf<T>(flag: string, flagValue: T | undefined, field: string, fileVal
  */
 /** A messages file as read: the request's fields, and where in the file each message is. */
 type ReadMessages = Partial<Omit<MessagesFile, 'messages'>> & { messages: unknown; places: FilePlaces };
-/** Where a file's messages are: a JSON list's items or an object's `messages`; a CSV file's lines. */
-type FilePlaces = { list: boolean; csv?: undefined } | { csv: CsvColumns; list?: undefined };
-/**
- * Where a CSV file's messages came from: the line of each, its header's line, its param columns,
- * and its sign and extension-code columns, as the header spells them.
- */
-interface CsvColumns {
-  lines: number[];
-  headerField: string;
-  paramColumns: readonly string[];
-  signColumn: string;
-  extendCodeColumn?: string;
-}
 
 async function readMessagesFile(path: string): Promise<ReadMessages> {
   if (path.toLowerCase().endsWith('.csv')) {
@@ -218,14 +149,23 @@ export function register(program: Command, ctx: CliContext): void {
         const { producer, templateContent, workersSeen } = openProducer(ctx);
         // The messages as read (a CSV file's are not checked yet): the producer checks them, as it does a JavaScript caller's.
         const request = { ...file, templateCode, messages: file.messages as SendBatchRequest['messages'], kind, idempotencyKey };
-        const plan = await producer.planSendBatch(request).catch((err: unknown) => {
-          throw inFileTerms(err, places);
+        // Planned twice (the plan shown, then again at enqueue): both said in the file's terms.
+        const terms = batchFileTerms(places);
+        const planned = await producer.planSendBatch(request).catch((err: unknown) => {
+          throw terms.refusal(err);
         });
+        const plan = { ...planned, rejected: terms.rejected(planned.rejected) };
         return runSendCommand(ctx, flags, {
           producer,
           plan,
           content: await templateContent(templateCode),
-          enqueue: () => producer.sendBatch(request),
+          enqueue: () =>
+            producer.sendBatch(request).then(
+              (res) => ({ ...res, rejected: terms.rejected(res.rejected) }),
+              (err: unknown) => {
+                throw terms.refusal(err);
+              },
+            ),
           question: `Send ${plan.recipients} personalised message(s) in ${plan.apiCalls} API call(s)?`,
           workersSeen,
         });

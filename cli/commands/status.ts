@@ -36,7 +36,7 @@ function renderStatus(status: SendStatus): string {
   return renderFields([
     ['send id', s.sendId],
     ['state', `${s.state} since ${formatTime(s.stateChangedAt)}${s.code ? ` (${s.code}${s.reason ? `: ${s.reason}` : ''})` : ''}`],
-    ...(status.wait ? [['waiting', waitText(status.wait)] as const] : []),
+    ...(status.wait ? [['waiting', waitText(status.wait, s.sendId)] as const] : []),
     ...(pace && (pace.rate > 0 || pace.estimatedSentAt) ? [['rate', `${pace.rate} recipients/s${pace.estimatedSentAt ? `; sent by ${formatTime(pace.estimatedSentAt)} at that rate` : ''}`] as const] : []),
     ['kind', s.kind],
     ['signature / template', `${s.signName} / ${s.templateCode}`],

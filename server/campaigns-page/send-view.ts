@@ -73,11 +73,11 @@ export function deliveredRatio(status: SendStatus): { delivered: number; of: num
  * A wait reason in words: the words of `smsq status` for a reason smsq knows, and, for one it does
  * not (a newer producer's), its fields as they are, whatever shape the status gives it.
  */
-export function waitText(wait: unknown): string | undefined {
+export function waitText(wait: unknown, sendId?: string): string | undefined {
   if (wait === undefined || wait === null || wait === '') return undefined;
   if (typeof wait === 'string' || typeof wait === 'number' || typeof wait === 'boolean') return String(wait);
   if (typeof wait === 'object') {
-    const known = knownWaitWords(wait);
+    const known = knownWaitWords(wait, sendId);
     if (known !== undefined) return known;
     const fields = wait as Record<string, unknown>;
     const head = typeof fields.reason === 'string' ? fields.reason : typeof fields.kind === 'string' ? fields.kind : undefined;
@@ -89,12 +89,12 @@ export function waitText(wait: unknown): string | undefined {
   return undefined;
 }
 
-function knownWaitWords(wait: object): string | undefined {
+function knownWaitWords(wait: object, sendId: string | undefined): string | undefined {
   // The words take the times as epoch ms: a wait carrying them otherwise (a string) is shown as it is.
   const fields = wait as Record<string, unknown>;
   if (['until', 'retryAt', 'since'].some((k) => fields[k] !== undefined && typeof fields[k] !== 'number')) return undefined;
   // A reason the words do not know falls through their switch to undefined.
-  return sendWaitWords(wait as SendWait) as string | undefined;
+  return sendWaitWords(wait as SendWait, sendId) as string | undefined;
 }
 
 /** The lines of a send's state: its state, its control when not active (with the reason), why it waits (the status's `wait`). */
@@ -102,7 +102,7 @@ export function stateLines(status: SendStatus): { state: string; control: string
   const send = status.send;
   const reason = send.control !== 'active' ? send.controlReason : send.state === 'failed' ? [send.code, send.reason].filter(Boolean).join(': ') || undefined : undefined;
   // A control equal to the state (paused · paused) is said once.
-  return { state: send.state, control: send.control !== 'active' && send.control !== send.state ? send.control : undefined, reason, wait: waitText(status.wait as unknown) };
+  return { state: send.state, control: send.control !== 'active' && send.control !== send.state ? send.control : undefined, reason, wait: waitText(status.wait as unknown, send.sendId) };
 }
 
 export type ControlAction = 'pause' | 'resume' | 'cancel';

@@ -2,11 +2,12 @@
  * The 'error' listener of every emitter that can fail (BullMQ Queue, Worker, QueueEvents, ioredis
  * clients): one JSON log line per distinct error per quiet period, never a raw multi-line stack on
  * stderr. Connection errors are left out: the Redis watch says "gone" and "back" once each, and
- * callers get SMSQ_REDIS_UNAVAILABLE.
+ * callers get SMSQ_REDIS_UNAVAILABLE. So is Redis refusing REDIS_URL's database: the database
+ * check says it as the one configuration error.
  */
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { connectionReason, isRedisConnectionError } from './redis-errors.js';
+import { connectionReason, isDatabaseRefusal, isRedisConnectionError } from './redis-errors.js';
 
 export interface EmitterErrorLogOptions {
   logger: Logger;
@@ -25,7 +26,7 @@ export function createEmitterErrorLog(options: EmitterErrorLogOptions): EmitterE
   /** Per source and message: when it was last logged and how often it came since. */
   const seen = new Map<string, { loggedAt: number; repeats: number }>();
   return (source) => (err) => {
-    if (isRedisConnectionError(err)) return;
+    if (isRedisConnectionError(err) || isDatabaseRefusal(err)) return;
     const message = connectionReason(err);
     const key = `${source}\n${message}`;
     const now = clock.now();

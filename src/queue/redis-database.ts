@@ -6,8 +6,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { isCluster, type RedisConnection } from './connection.js';
-
-const NO_SUCH_DATABASE = /DB index is out of range|invalid DB index/i;
+import { isNoSuchDatabase } from './redis-errors.js';
 
 // One connection is checked once, however many gates and workers share it; a failed check (Redis
 // not answering yet) is asked again.
@@ -36,7 +35,7 @@ async function selectDatabase(redis: RedisConnection, redactedUrl: string): Prom
         `REDIS_URL=${JSON.stringify(redactedUrl)} names database ${db}, and its user may not SELECT (NOPERM); nothing was read or written. Fix: database 0 (REDIS_URL=redis://user:pass@host:6379/0), or grant the user +select`,
       ]);
     }
-    if (!NO_SUCH_DATABASE.test((err as Error).message)) throw err;
+    if (!isNoSuchDatabase(err)) throw err;
     const databases = await redis.config('GET', 'databases').then(
       (reply) => Number((reply as string[])[1]),
       () => undefined,

@@ -25,6 +25,23 @@ export function isRedisConnectionError(err: unknown): boolean {
   return CONNECTION_MESSAGES.some((re) => re.test(err.message));
 }
 
+const NO_SUCH_DATABASE = /DB index is out of range|invalid DB index/i;
+
+/** True when `err` is Redis refusing SELECT because it has no such database (past its `databases`). */
+export function isNoSuchDatabase(err: unknown): boolean {
+  return err instanceof Error && NO_SUCH_DATABASE.test(err.message);
+}
+
+/**
+ * True when `err` is Redis refusing the SELECT that ioredis sends for REDIS_URL's database as it
+ * connects (no such database, or a user without +select). ioredis emits it on the connection
+ * and goes on; the database check (redis-database.ts) says it once, naming REDIS_URL and the fix,
+ * so listeners leave it to that check instead of saying it again as an outage or a queue error.
+ */
+export function isDatabaseRefusal(err: unknown): boolean {
+  return isNoSuchDatabase(err) || (err instanceof Error && /^NOPERM\b.*\bselect\b/i.test(err.message));
+}
+
 /**
  * ioredis's errors that say nothing of why Redis is gone: its refusal of a command on a `client`
  * connection that is not connected ("Stream isn't writeable and enableOfflineQueue options is

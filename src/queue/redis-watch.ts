@@ -6,7 +6,7 @@ import type { RedisConnection } from './connection.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { describeRedis } from './connection.js';
-import { connectionReason } from './redis-errors.js';
+import { connectionReason, isDatabaseRefusal } from './redis-errors.js';
 import { isHeldByBlockingCommand } from './blocking-commands.js';
 
 export interface RedisWatchOptions {
@@ -41,6 +41,8 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
   let lastError: unknown;
 
   const onError = (err: unknown) => {
+    // Redis answered and refused REDIS_URL's database: not an outage, and said by the database check.
+    if (isDatabaseRefusal(err)) return;
     lastError = err;
     // The first failed connect of a process that never reached Redis is an outage too.
     if (downSince === undefined && !up) goDown();

@@ -13,6 +13,7 @@ import type { DurabilityHolds } from './durability-holds.js';
 import type { EndpointBackoffs } from './endpoint-backoffs.js';
 import { INVALID_CREDENTIALS, isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
 import { isWithdrawn } from './withdrawal.js';
+import { enqueueStoppedText, isEnqueueStopped } from './stopped-pause.js';
 import { WRITER_FRESH_MS } from './worker-presence.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
@@ -31,10 +32,12 @@ export type SendWait =
    */
   | { reason: 'quiet-hours-disagree'; settings: string[]; until?: number }
   /**
-   * Paused by an operator or by auto-pause, with the reason recorded; or `withdrawn`: its enqueue
-   * was not confirmed durable (withdrawal.ts), and it waits for a retry of its request to take it back.
+   * Paused by an operator or by auto-pause, with the reason recorded; `stopped`: its campaign's
+   * enqueue was stopped by its caller (Ctrl-C on smsq campaign: stopped-pause.ts), holding what was
+   * read; or `withdrawn`: its enqueue was not confirmed durable (withdrawal.ts), and it waits for a
+   * retry of its request to take it back.
    */
-  | { reason: 'paused'; by: 'operator' | 'auto-pause' | 'withdrawn'; detail: string }
+  | { reason: 'paused'; by: 'operator' | 'auto-pause' | 'stopped' | 'withdrawn'; detail: string }
   /** The account is blocked (all sending stops until it is fixed and resumed): the Dysmsapi code, and the worker that hit it when known. */
   | { reason: 'account-blocked'; code: string; detail: string; since: number; worker?: BlockingWorker }
   /**
@@ -128,7 +131,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
   if (isSendEnded(state)) return undefined;
   if (state === 'paused') {
     const detail = status.send.controlReason ?? '';
-    return { reason: 'paused', by: isWithdrawn(status.send) ? 'withdrawn' : detail.startsWith('auto-pause') ? 'auto-pause' : 'operator', detail };
+    const by = isWithdrawn(status.send) ? 'withdrawn' : detail.startsWith('auto-pause') ? 'auto-pause' : isEnqueueStopped(detail) ? 'stopped' : 'operator';
+    return { reason: 'paused', by, detail };
   }
   if (state === 'enqueuing') return { reason: 'enqueuing' };
   if (unsentOf(status.counts) > 0) {
@@ -220,8 +224,11 @@ export function sendPace(status: WaitInput, now: number, wait?: SendWait, worker
   return { rate, ...(moving ? { estimatedSentAt: now + Math.ceil((unsent / rate) * 1000) } : {}) };
 }
 
-/** The wait in words, for text output: `quiet hours until 08:00 China time`, ... */
-export function waitText(wait: SendWait): string {
+/**
+ * The wait in words, for text output: `quiet hours until 08:00 China time`, ... `sendId`: the
+ * send's, for the commands a wait names (`SEND_ID` without it).
+ */
+export function waitText(wait: SendWait, sendId?: string): string {
   switch (wait.reason) {
     case 'enqueuing':
       return 'its producer is still writing its chunks';
@@ -250,6 +257,7 @@ export function waitText(wait: SendWait): string {
           'resume or cancel it yourself if its caller will not retry'
         );
       }
+      if (wait.by === 'stopped') return enqueueStoppedText(wait.detail, sendId);
       // The default reason is these very words: said once.
       return wait.by === 'auto-pause'
         ? `paused by auto-pause (${wait.detail}): fix the cause, then resume or cancel`

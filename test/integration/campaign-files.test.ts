@@ -662,8 +662,8 @@ describe('campaign files read as their people wrote them', () => {
     }
     const listed = await h.producer.campaign(given(), SETTINGS);
     expect(listed.rejected).toEqual([
-      { input: '13800138002', reason: expect.stringMatching(/^name holds U\+FFFD, the mark of bytes that were not valid text in the encoding they were read in: the message would show �\. Fix: /) },
-      { input: '13800138003', reason: expect.stringMatching(/^name holds U\+DC00, half of a character .*\. Fix: /) },
+      { input: '13800138002', reason: expect.stringMatching(/^recipients\[0\]: name holds U\+FFFD, the mark of bytes that were not valid text in the encoding they were read in: the message would show �\. Fix: /) },
+      { input: '13800138003', reason: expect.stringMatching(/^recipients\[1\]: name holds U\+DC00, half of a character .*\. Fix: /) },
     ]);
     for (const r of listed.rejected) expect(r.reason.split('Fix: ')[1]).not.toMatch(/file|encoding/);
   });
@@ -702,7 +702,7 @@ describe('campaign files read as their people wrote them', () => {
       yield* rows;
     }
     const listed = await producer.campaign(given(), SETTINGS);
-    expect(listed.rejected).toEqual([{ input: '13800138000', reason: expect.stringMatching(/^recipients\[2\] gives this number a message other than recipients\[0\] does \(other params\)/) }]);
+    expect(listed.rejected).toEqual([{ input: '13800138000', reason: expect.stringMatching(/^recipients\[2\]: gives this number a message other than recipients\[0\] does \(other params\)/) }]);
     answers.push(listed);
     // The CLI, in its table and as JSON.
     const table = await cli(['campaign', '--file', path, ...CLI_SEND.filter((f) => f !== '--json')]);
@@ -717,7 +717,7 @@ describe('campaign files read as their people wrote them', () => {
     answers.push(upload.json());
     const body = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { ...SETTINGS, recipients: rows } });
     expect(body.statusCode).toBe(202);
-    expect(body.json().rejected[0].reason).toMatch(/^recipients\[2\] gives this number a message other than recipients\[0\] does/);
+    expect(body.json().rejected[0].reason).toMatch(/^recipients\[2\]: gives this number a message other than recipients\[0\] does/);
     answers.push(body.json());
     for (const [i, a] of answers.entries()) {
       expect(a, `answer ${i}`).toMatchObject({ recipients: 2, duplicates: 1, rejected: [{ input: '13800138000' }] });

@@ -143,6 +143,11 @@ describe('smsq campaign stopped by a signal while it reads its list', () => {
     const { sendId, recipients } = await expectHeld(message);
     expect(cli.stdout).toMatch(new RegExp(`^send id\\s+${sendId}$`, 'm'));
     expect(cli.stdout).toMatch(new RegExp(`^queued recipients\\s+${recipients}$`, 'm'));
+    // Its status says why it is paused and the ways on; it said "paused by an operator (its enqueue was stopped (SIGINT) ...)".
+    const status = collector();
+    expect(await runCli(['status', sendId], { stdout: status, stderr: collector(), env })).toBe(0);
+    expect(status.text).toMatch(new RegExp(`^waiting +paused because its smsq campaign was interrupted \\(Ctrl-C, SIGINT\\) after line \\d+, holding the rows read before the stop: resume it to send those \\(smsq campaign resume ${sendId}; the rest of the list is not in it\\), or cancel it \\(smsq campaign cancel ${sendId}\\)$`, 'm'));
+    expect(status.text).not.toContain('operator');
 
     // Its enqueue is over: the sweep does not take it for a producer that died.
     const report = await sweepAnHourLater();

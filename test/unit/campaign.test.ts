@@ -185,8 +185,8 @@ describe('streamCampaign', () => {
     const out = await run(rows());
     expect(out.result).toMatchObject({ recipients: 3, duplicates: 2, rejectedCount: 2 });
     expect(out.result.rejected.map((r) => [r.input, r.reason])).toEqual([
-      ['13800138000', expect.stringMatching(/^recipients\[2\] gives this number a message other than recipients\[0\] does \(other params\); .* Fix: send it in a campaign of its own, or remove one of the two$/)],
-      ['13700137000', expect.stringMatching(/^recipients\[6\] gives this number a message other than recipients\[5\] does \(other params\)/)],
+      ['13800138000', expect.stringMatching(/^recipients\[2\]: gives this number a message other than recipients\[0\] does \(other params\); .* Fix: send it in a campaign of its own, or remove one of the two$/)],
+      ['13700137000', expect.stringMatching(/^recipients\[6\]: gives this number a message other than recipients\[5\] does \(other params\)/)],
     ]);
   });
 
@@ -200,7 +200,7 @@ describe('streamCampaign', () => {
     }
     const out = await run(rows(), { sourceField: 'recipients' });
     expect(out.result).toMatchObject({ recipients: 3, duplicates: 1, rejectedCount: 1 });
-    expect(out.result.rejected[0]?.reason).toMatch(/^recipients\[4\] gives this number a message other than a recipient before recipients\[2\] does \(the shared params only\)/);
+    expect(out.result.rejected[0]?.reason).toMatch(/^recipients\[4\]: gives this number a message other than a recipient before recipients\[2\] does \(the shared params only\)/);
   });
 
   it('reads the next batch while one is written, never hands on two at once, and writes chunks in order', async () => {

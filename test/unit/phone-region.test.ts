@@ -83,7 +83,7 @@ describe('a +1 number and the mainland number with its digits in one request are
     expect((err as ValidationError).issues).toEqual([{ field: 'phones', message: expect.stringMatching(/^no valid phone number among 1 \(nothing was enqueued\)\. \+1 \*+0123: is a US\/Canada \(\+1\) number/) }]);
     const batch = planSendBatch({ templateCode: 'SMS_901', kind: 'notification', messages: [US, CN].map((phone) => ({ phone, signName: 'smsq沙箱', templateParam: { code: '1234' } })) }, ctx());
     expect(to(batch)).toEqual([CN]);
-    expect(batch.rejected).toEqual([{ input: US, reason: expect.stringMatching(/^is a US\/Canada/) }]);
+    expect(batch.rejected).toEqual([{ input: US, reason: expect.stringMatching(/^messages\[0\]\.phone: is a US\/Canada/) }]);
   });
 
   it('a mainland template sends the mainland number (it was dropped with the +1 one), an international one the +1 number', () => {

@@ -56,6 +56,24 @@ describe('sendWait', () => {
     expect(waitText(withWhy!)).toBe('paused by an operator (waiting for legal sign-off): resume to continue');
   });
 
+  it('tells a send paused because its enqueue was stopped (Ctrl-C on smsq campaign) from an operator\'s pause, with the ways on', () => {
+    // It read "paused by an operator (its enqueue was stopped (SIGINT) after line 1001): resume to continue".
+    const ctrlC = sendWait(status({ state: 'paused', controlReason: 'its enqueue was stopped (SIGINT) after line 1001' }, { queued: 1000 }), facts());
+    expect(ctrlC).toEqual({ reason: 'paused', by: 'stopped', detail: 'its enqueue was stopped (SIGINT) after line 1001' });
+    expect(waitText(ctrlC!, 'smx1')).toBe(
+      'paused because its smsq campaign was interrupted (Ctrl-C, SIGINT) after line 1001, holding the rows read before the stop: ' +
+        'resume it to send those (smsq campaign resume smx1; the rest of the list is not in it), or cancel it (smsq campaign cancel smx1)',
+    );
+    const text = (controlReason: string) => waitText(sendWait(status({ state: 'paused', controlReason }, { queued: 1 }), facts())!);
+    expect(text('its enqueue was stopped (SIGTERM) after 2500 rows')).toMatch(/^paused because its smsq campaign was stopped \(SIGTERM\) after 2500 rows, holding the rows read before the stop: resume it .*smsq campaign resume SEND_ID/);
+    expect(text('its enqueue was stopped (client disconnected) after line 7')).toMatch(/^paused because the client of its POST \/v1\/campaigns disconnected after line 7, /);
+    expect(text('its enqueue was stopped (test stop) once its whole list was read (after 1500 rows)')).toBe(
+      'paused because its enqueue was stopped (test stop) once its whole list was read (after 1500 rows), holding the whole list: resume it to send it (smsq campaign resume SEND_ID), or cancel it (smsq campaign cancel SEND_ID)',
+    );
+    // The operator's own pause keeps its words.
+    expect(text('paused by an operator')).toBe('paused by an operator: resume to continue');
+  });
+
   it('tells a send withdrawn at enqueue from an operator\'s pause: why it waits, and what ends the wait', () => {
     const withdrawn = sendWait(status({ state: 'paused', controlReason: WITHDRAWN_REASON }, { queued: 1 }), facts());
     expect(withdrawn).toEqual({ reason: 'paused', by: 'withdrawn', detail: WITHDRAWN_REASON });
