@@ -68,6 +68,7 @@ import { createStoppableStart, STOPPED } from './stoppable-start.js';
 import { createHeldJobs } from './held-jobs.js';
 import { createIntakeHolds } from './intake-holds.js';
 import { createEndpointBackoff, watchEndpoint, type EndpointBackoffSettings } from './endpoint-backoff.js';
+import { setMaxListeners } from 'node:events';
 
 export interface SmsWorkerOptions {
   /**
@@ -375,11 +376,14 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const journal = createClaimJournal({ clock, horizonMs: options.rollbackHorizonMs ?? 10_000 });
   // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
   let closing = false;
+  // Aborted by close() too: claims waiting for their pacer slots stop waiting (one listener each, up to the concurrency).
+  const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal);
   const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
   const held = createHeldJobs();
   const outstanding = createClaimsOutstanding();
   const processSend = createSendProcessor({
-    isClosing: () => closing,
+    closing: stopping.signal,
     outstanding,
     // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
     client: instrumented,
@@ -657,6 +661,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
 
   async function closeOnce(): Promise<void> {
     closing = true;
+    stopping.abort();
     starting.stop();
     // The start unwinds at its current step: nothing it sets up outlives what follows.
     await started?.catch(() => {});
