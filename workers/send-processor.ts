@@ -270,14 +270,15 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     const { attempt, outId, payload, kind } = claim;
     /**
      * Nothing was sent on this attempt: undo it (the next claim starts a new one, with a new
-     * OutId) and put the job back, to run again after `delayMs`.
+     * OutId) and put the job back, to run again after `delayMs`; `uncounted`: its start given back.
      */
-    const undoAttempt = async (code: string, delayMs: number, { leaveIfTakenOver = false } = {}): Promise<SendJobResult> => {
+    const undoAttempt = async (code: string, delayMs: number, { leaveIfTakenOver = false, uncounted = false } = {}): Promise<SendJobResult> => {
       track.undoing();
       const undone = await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
       track.done();
       // Another worker has taken the attempt over (it is `unknown` and being looked up): leave it to them.
       if (leaveIfTakenOver && !undone.applied) return { outcome: 'skipped', state: undone.state };
+      if (uncounted) return putBackUncounted(deps.redis, job, token, delayMs);
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     };
@@ -310,6 +311,15 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
       return undoAttempt('SMSQ_CLAIM_EXPIRED', 0, { leaveIfTakenOver: true });
+    }
+    const pausedMs = deps.pauses?.remainingMs() ?? 0;
+    if (pausedMs > 0) {
+      // Dysmsapi throttled the account after this claim took its slot: BullMQ's pause holds job
+      // starts, not claims already waiting, which made their calls into the pause. Undone, and
+      // put back for after the pause with its start given back (a pause is not the job's fault,
+      // and maxStartedAttempts must not fail it for waiting one out). Its slot goes unused.
+      if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, pausedMs }, 'account paused (throttled): chunk not sent, put back for after the pause');
+      return undoAttempt('SMSQ_ACCOUNT_PAUSED', pausedMs, { uncounted: true });
     }
     deps.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     track.calling();
@@ -384,7 +394,9 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         await settle('answer-not-sent', { code: decision.code });
         return blockAccount(deps, job, token, decision.code, decision.message);
       case 'throttle':
-        // Not accepted: slow every worker down, then this job runs again.
+        // Not accepted: slow every worker down, then this job runs again. This process's claims
+        // waiting for their slots know it at once, before the records below are written.
+        deps.pauses?.note(decision.retryAfterMs);
         await settle('answer-not-sent', { code: decision.code });
         if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs);
         else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
