@@ -90,6 +90,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),
   SMSQ_REDIS_ROLLBACK: recorded('Redis came back without this attempt\'s claim (a rollback): the outcome is looked up before anything is resent'),
   SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call and the job handed back'),
+  SMSQ_ACCOUNT_PAUSED: recorded('Dysmsapi throttled the account and every worker paused while the claim waited for its pacer slot: the attempt was undone before its call and the job put back for after the pause'),
   SMSQ_CLAIM_EXPIRED: recorded('the worker was held up between the claim and the call past the call deadline: the attempt was undone before its call and made again'),
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),
   SMSQ_ENQUEUE_CUT_SHORT: recorded('the send was cancelled before its enqueue ended (its producer killed mid-list, or cancelled while it wrote): the cancel, or the repair sweep, ended the enqueue at the chunks written by then; it holds those recipients, the rest of its list was never enqueued, and rows its producer refused or dropped as duplicates before then were not recorded'),

@@ -3,6 +3,7 @@ import type { CallMetricsRecorder } from '../src/metrics/call-metrics.js';
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { ThrottleLog } from '../src/queue/throttle-log.js';
 import type { AccountGuard } from './account-guard.js';
+import type { PauseNotice } from './pause-notice.js';
 
 /** What pausing every worker needs. */
 export interface PauseDeps {
@@ -14,6 +15,8 @@ export interface PauseDeps {
   metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait'>;
   /** Where throttle answers are logged for `status`, which keeps naming them between pauses. Optional. */
   throttles?: ThrottleLog;
+  /** Tells every worker's claims waiting for their pacer slots of the pause (pause-notice.ts). Optional. */
+  pauses?: Pick<PauseNotice, 'announce'>;
 }
 
 /**
@@ -27,9 +30,12 @@ export interface PauseDeps {
  * again, so sending stopped ~9 s longer than a 1 s pause (docs/rate-limiting.md). The marker added
  * here, after the limit is set, wakes one: its fetch answers with the limit, it waits that out and
  * fetches when it ends, and each fetch adds the marker that wakes the next.
+ *
+ * The limit holds job starts, not jobs already started: a send claim waiting for its pacer slot
+ * would still call. The notice (pause-notice.ts), published alongside, keeps those from calling.
  */
 export async function pauseEveryWorker(deps: PauseDeps, ms: number): Promise<never> {
-  await deps.queue.rateLimit(ms);
+  await Promise.all([deps.queue.rateLimit(ms), deps.pauses?.announce(ms)]);
   // BullMQ's own base marker (addBaseMarkerIfNeeded.lua). Without it the pause still holds, only
   // longer: a failed write must not keep the job from its pause.
   await deps.redis.zadd(deps.queue.keys.marker as string, 0, '0').catch(() => {});

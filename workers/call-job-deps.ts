@@ -9,6 +9,7 @@ import type { SmsClient } from '../src/sms/types.js';
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { ThrottleLog } from '../src/queue/throttle-log.js';
 import type { AccountGuard } from './account-guard.js';
+import type { PauseNotice } from './pause-notice.js';
 
 /** What every processor of the calls queue (send, reconcile, receipt) works with. */
 export interface CallJobDeps {
@@ -27,4 +28,9 @@ export interface CallJobDeps {
   metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait' | 'recordReceipt' | 'recordAutoPause'>;
   /** Throttle answers, logged for `status`. Optional. */
   throttles?: ThrottleLog;
+  /**
+   * The account's pause after a throttle answer, as this process knows it (no Redis round trip): a
+   * send claim that reaches its slot during it makes no call (pause-notice.ts). Optional.
+   */
+  pauses?: Pick<PauseNotice, 'note' | 'remainingMs' | 'announce'>;
 }

@@ -19,9 +19,14 @@ export interface OutstandingClaims {
   callsInFlight: number;
   /** Claimed, and the call answered; the answer is not recorded yet. */
   answersUnrecorded: number;
+  /**
+   * Claimed, no call made, and the undo of the claim sent to Redis without its reply yet (a
+   * closing worker undoes every claim waiting for its slot at once): their chunks may be `sending` too.
+   */
+  undosUnanswered: number;
 }
 
-/** The chunks a process exiting now leaves `sending` for certain (the unanswered claims aside). */
+/** The chunks a process exiting now leaves `sending` for certain (the unanswered claims and undos aside). */
 export function chunksLeftSending(c: OutstandingClaims): number {
   return c.callsNotStarted + c.callsInFlight + c.answersUnrecorded;
 }
@@ -36,6 +41,8 @@ export interface ClaimTrack {
   calling(): void;
   /** The call is answered. */
   answered(): void;
+  /** No call was made, and the claim's undo is sent to Redis. */
+  undoing(): void;
   /** Nothing of it is outstanding any more: the answer or the undo is recorded, no claim was made, or the job ended otherwise. */
   done(): void;
 }
@@ -50,7 +57,7 @@ export interface ClaimsOutstanding {
 type Stage = keyof OutstandingClaims;
 
 export function createClaimsOutstanding(): ClaimsOutstanding {
-  const counts: OutstandingClaims = { claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0 };
+  const counts: OutstandingClaims = { claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0, undosUnanswered: 0 };
   return {
     track() {
       let at: Stage | undefined;
@@ -64,6 +71,7 @@ export function createClaimsOutstanding(): ClaimsOutstanding {
         claimed: () => move('callsNotStarted'),
         calling: () => move('callsInFlight'),
         answered: () => move('answersUnrecorded'),
+        undoing: () => move('undosUnanswered'),
         done: () => move(undefined),
       };
     },
@@ -79,10 +87,15 @@ const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
  */
 export function leftSendingText(c: OutstandingClaims): string {
   const n = chunksLeftSending(c);
-  const unanswered =
+  const claims =
     c.claimsUnanswered > 0
       ? `; ${c.claimsUnanswered} more ${plural(c.claimsUnanswered, 'claim', 'claims')} had no reply from Redis: ${plural(c.claimsUnanswered, 'its chunk', 'their chunks')} may be left sending too, looked up the same way`
       : '';
+  const undos =
+    c.undosUnanswered > 0
+      ? `; ${c.undosUnanswered} ${plural(c.undosUnanswered, 'claim', 'claims')} not called ${plural(c.undosUnanswered, 'was', 'were')} being undone, the undo not answered by Redis: ${plural(c.undosUnanswered, 'its chunk', 'their chunks')} may be left sending too, looked up the same way`
+      : '';
+  const unanswered = claims + undos;
   if (n === 0) return `forced exit: no chunk this worker claimed is left sending (no call in flight)${unanswered}`;
   const stages = [
     c.callsInFlight > 0 ? `${c.callsInFlight} mid-call` : undefined,

@@ -48,10 +48,12 @@ export interface SendProcessorDeps extends CallJobDeps {
   /** Says throttling in a few lines rather than one per answer (throttle-warnings.ts); without it, one per answer. */
   throttleWarnings?: ThrottleWarnings;
   /**
-   * True once the worker is shutting down: a job it had already fetched makes no call any more;
-   * its chunk goes back to `queued` and the job back to the queue, for another worker.
+   * Aborted once the worker is shutting down: a job it had already fetched makes no call any more,
+   * and a claim waiting for its pacer slot stops waiting at once; its chunk goes back to `queued`
+   * and the job back to the queue, for another worker.
    */
-  isClosing?: () => boolean;
+  closing?: AbortSignal;
+
   /** Counts each claim from when it is sent until its answer (or its undo) is recorded, for a forced exit to name. */
   outstanding?: ClaimsOutstanding;
 }
@@ -135,7 +137,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     throw new DelayedError();
   }
 
-  const untracked: ClaimTrack = { claiming() {}, claimed() {}, calling() {}, answered() {}, done() {} };
+  const untracked: ClaimTrack = { claiming() {}, claimed() {}, calling() {}, answered() {}, undoing() {}, done() {} };
 
   return async function processSend(job: Job, token?: string): Promise<SendJobResult> {
     const track = deps.outstanding?.track() ?? untracked;
@@ -148,7 +150,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
 
   async function processTracked(job: Job, token: string | undefined, track: ClaimTrack): Promise<SendJobResult> {
     const { sendId, chunkId } = parseJobData(SendJobData, job, 'send');
-    if (deps.isClosing?.()) return handBack(job, token);
+    if (deps.closing?.aborted) return handBack(job, token);
     // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
@@ -160,12 +162,12 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     let since: WriteMark;
     try {
       // Let in after the worker began to close (it may have waited for its lane): no claim, no slot.
-      if (deps.isClosing?.()) return await handBack(job, token);
+      if (deps.closing?.aborted) return await handBack(job, token);
       // Several reconnects in a row each hold the claims anew (rollback-recovery.ts): wait until none does.
       for (let recovering = deps.claimsHeld?.(); recovering; recovering = deps.claimsHeld?.()) {
         await recovering;
         // handBack throws (the job goes back to the queue); the catch below releases the slot.
-        if (deps.isClosing?.()) return await handBack(job, token);
+        if (deps.closing?.aborted) return await handBack(job, token);
       }
       // Right before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
       since = await deps.durability.mark();
@@ -268,13 +270,15 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     const { attempt, outId, payload, kind } = claim;
     /**
      * Nothing was sent on this attempt: undo it (the next claim starts a new one, with a new
-     * OutId) and put the job back, to run again after `delayMs`.
+     * OutId) and put the job back, to run again after `delayMs`; `uncounted`: its start given back.
      */
-    const undoAttempt = async (code: string, delayMs: number, leaveIfTakenOver = false): Promise<SendJobResult> => {
+    const undoAttempt = async (code: string, delayMs: number, { leaveIfTakenOver = false, uncounted = false } = {}): Promise<SendJobResult> => {
+      track.undoing();
       const undone = await deps.chunks.transition(chunkId, sendId, { trigger: 'undo-claim', outId, fields: { code } });
       track.done();
       // Another worker has taken the attempt over (it is `unknown` and being looked up): leave it to them.
       if (leaveIfTakenOver && !undone.applied) return { outcome: 'skipped', state: undone.state };
+      if (uncounted) return putBackUncounted(deps.redis, job, token, delayMs);
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     };
@@ -289,10 +293,13 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       return undoAttempt(err.code, 1000);
     }
     if (held) {
-      if (deps.isClosing?.()) held.pacer.release(held.ticket);
-      else await held.pacer.awaitReserved(held.ticket);
+      // A close stops the wait for the slot at once (the slot goes unused): the claim is undone
+      // below now, not when its slot comes, up to the pacer's reach (2 s) later, and a second
+      // signal meanwhile would leave it `sending`, to be looked up before anything is resent.
+      if (deps.closing?.aborted) held.pacer.release(held.ticket);
+      else await held.pacer.awaitReserved(held.ticket, undefined, deps.closing);
     }
-    if (deps.isClosing?.()) {
+    if (deps.closing?.aborted) {
       // Shutting down between the claim and the call: handed back for another worker.
       log().info({ attempt }, 'worker shutting down: chunk not sent, handed back to the queue');
       return undoAttempt('SMSQ_SHUTDOWN', 0);
@@ -303,7 +310,16 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // looking this attempt up, and a call now could land after its proof of "not accepted".
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
-      return undoAttempt('SMSQ_CLAIM_EXPIRED', 0, true);
+      return undoAttempt('SMSQ_CLAIM_EXPIRED', 0, { leaveIfTakenOver: true });
+    }
+    const pausedMs = deps.pauses?.remainingMs() ?? 0;
+    if (pausedMs > 0) {
+      // Dysmsapi throttled the account after this claim took its slot: BullMQ's pause holds job
+      // starts, not claims already waiting, which made their calls into the pause. Undone, and
+      // put back for after the pause with its start given back (a pause is not the job's fault,
+      // and maxStartedAttempts must not fail it for waiting one out). Its slot goes unused.
+      if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, pausedMs }, 'account paused (throttled): chunk not sent, put back for after the pause');
+      return undoAttempt('SMSQ_ACCOUNT_PAUSED', pausedMs, { uncounted: true });
     }
     deps.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     track.calling();
@@ -378,7 +394,9 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         await settle('answer-not-sent', { code: decision.code });
         return blockAccount(deps, job, token, decision.code, decision.message);
       case 'throttle':
-        // Not accepted: slow every worker down, then this job runs again.
+        // Not accepted: slow every worker down, then this job runs again. This process's claims
+        // waiting for their slots know it at once, before the records below are written.
+        deps.pauses?.note(decision.retryAfterMs);
         await settle('answer-not-sent', { code: decision.code });
         if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs);
         else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');

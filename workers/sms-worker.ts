@@ -68,6 +68,8 @@ import { createStoppableStart, STOPPED } from './stoppable-start.js';
 import { createHeldJobs } from './held-jobs.js';
 import { createIntakeHolds } from './intake-holds.js';
 import { createEndpointBackoff, watchEndpoint, type EndpointBackoffSettings } from './endpoint-backoff.js';
+import { createPauseNotice } from './pause-notice.js';
+import { setMaxListeners } from 'node:events';
 
 export interface SmsWorkerOptions {
   /**
@@ -375,11 +377,17 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const journal = createClaimJournal({ clock, horizonMs: options.rollbackHorizonMs ?? 10_000 });
   // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
   let closing = false;
+  // Aborted by close() too: claims waiting for their pacer slots stop waiting (one listener each, up to the concurrency).
+  const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal);
+  // A throttle answer's pause, known in-process by every worker of the deployment (pause-notice.ts).
+  const pauses = createPauseNotice({ redis: options.connection, channel: keys.pauseNotices(), clock });
   const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
   const held = createHeldJobs();
   const outstanding = createClaimsOutstanding();
   const processSend = createSendProcessor({
-    isClosing: () => closing,
+    closing: stopping.signal,
+    pauses,
     outstanding,
     // The claim reserves each send's slot (one round trip fewer); the processor awaits it.
     client: instrumented,
@@ -411,7 +419,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld() ?? durabilityWatch?.held(),
   });
-  const processReconcile = createReconcileProcessor({ client, chunks, queue, redis: options.connection, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles });
+  const processReconcile = createReconcileProcessor({ client, chunks, queue, redis: options.connection, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles, pauses });
   const processReceipt = createReceiptProcessor({
     client,
     redis: options.connection,
@@ -427,6 +435,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     schedule: receiptSchedule,
     metrics: options.metrics,
     throttles,
+    pauses,
   });
   const expireChunk = createWindowExpiry({ chunks, recipients, completion, logger: options.logger });
   const windowSweep = createWindowSweep({
@@ -644,6 +653,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       return;
     }
     stopAutoResume = guard.startAutoResume();
+    pauses.start();
     windowSweep.start();
     repair?.start();
     running = true;
@@ -659,6 +669,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
 
   async function closeOnce(): Promise<void> {
     closing = true;
+    stopping.abort();
     starting.stop();
     // The start unwinds at its current step: nothing it sets up outlives what follows.
     await started?.catch(() => {});
@@ -668,6 +679,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     rollbackRecovery.stop();
     durabilityWatch?.stop();
     watch?.stop();
+    // Closing, no claim here calls any more (those waiting for slots are undone): nothing to hear of.
+    pauses.stop();
     // A Redis frozen or cut off without a reset keeps the connection `ready`: it is asked (and a
     // job is looked for in hand again once it has answered, or not).
     const redisDown = async () => options.connection.status !== 'ready' || !(await answersWithin(options.connection, connectTimeoutOf(options.connection)));

@@ -47,7 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
         // written without waiting it did not always land (59 of 64 in one of ten runs). Left `sending`,
         // each is looked up, as a call in flight is; the graceful stop undoes them itself
         // (docs/operations.md "Graceful shutdown").
-        let outstanding: () => OutstandingClaims = () => ({ claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0 });
+        let outstanding: () => OutstandingClaims = () => ({ claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0, undosUnanswered: 0 });
         ctx.deps.onForcedExit?.((signal) => {
           const claims = outstanding();
           ctx.logger.warn({ signal, chunksLeftSending: chunksLeftSending(claims), ...claims }, leftSendingText(claims));

@@ -106,14 +106,27 @@ export interface CallPacer {
   /**
    * Waits for a slot such a script reserved (as for {@link heard}; not needed again once heard).
    * Takes a new slot (like `acquire`) when there is none, the reservation was refused, or this
-   * caller woke too late for it.
+   * caller woke too late for it. True when the caller may call now; false when `stop` was aborted
+   * first: it stops waiting at once (its slot goes unused) and must not call.
    */
-  awaitReserved(ticket: SlotTicket, reservation?: SlotReservation): Promise<void>;
+  awaitReserved(ticket: SlotTicket, reservation?: SlotReservation, stop?: AbortSignal): Promise<boolean>;
   /** Ends a ticket whose script reserved no slot (the chunk was not sent). */
   release(ticket: SlotTicket): void;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Sleeps `ms`, or less when `stop` is aborted first. */
+function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (stop?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * The longest lead (ms): a Redis whose replies take longer than this plus the allowed lateness
@@ -203,9 +216,24 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       }
     }
   };
-  const enter = (lane: PacerLane, lead: SlotLead, enteredAt = performance.now()): Promise<SlotTicket> =>
-    new Promise<SlotTicket>((resolve) => {
-      waiting[lane].push({ letIn: () => resolve({ lane, enteredAt, askedAt: performance.now() }), lead });
+  /** Waits to be let reserve in `lane`; undefined (no ticket) when `stop` is aborted first. */
+  const enter = (lane: PacerLane, lead: SlotLead, enteredAt = performance.now(), stop?: AbortSignal): Promise<SlotTicket | undefined> =>
+    new Promise<SlotTicket | undefined>((resolve) => {
+      if (stop?.aborted) return resolve(undefined);
+      const leave = () => {
+        const at = waiting[lane].indexOf(waiter);
+        if (at >= 0) waiting[lane].splice(at, 1);
+        resolve(undefined);
+      };
+      const waiter = {
+        letIn: () => {
+          stop?.removeEventListener('abort', leave);
+          resolve({ lane, enteredAt, askedAt: performance.now() });
+        },
+        lead,
+      };
+      stop?.addEventListener('abort', leave, { once: true });
+      waiting[lane].push(waiter);
       // Admits it at once when its lane has room; otherwise (re)sets the timer for the earliest lane.
       admit();
     });
@@ -234,13 +262,13 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
     return outcome;
   };
   /**
-   * Sleeps until the reserved slot; false when there is none or it was missed. A reservation the
-   * script refused (the slots reach too far ahead) waits half that far first; one left undone for
-   * a claim (its next slot came sooner than its lead) does not wait.
+   * Sleeps until the reserved slot; false when there is none or it was missed, or `stop` was
+   * aborted meanwhile. A reservation the script refused (the slots reach too far ahead) waits half
+   * that far first; one left undone for a claim (its next slot came sooner than its lead) does not wait.
    */
-  const untilSlot = async ({ reservation, placed }: Heard): Promise<boolean> => {
+  const untilSlot = async ({ reservation, placed }: Heard, stop?: AbortSignal): Promise<boolean> => {
     if (!placed) {
-      if (reservation?.waitMicros === SLOT_REFUSED) await sleep(maxAhead / 2000);
+      if (reservation?.waitMicros === SLOT_REFUSED) await sleep(maxAhead / 2000, stop);
       return false;
     }
     const ready = performance.now();
@@ -248,16 +276,18 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
     // trip to Redis, more on a busy machine), but never later than the slot can be.
     const fireAt = Math.min(placed.slot + FIRE_GUARD_MS, placed.latest);
     // Shorter waits are not slept: a timer fires a millisecond late at best.
-    if (fireAt - ready >= 1) await sleep(Math.ceil(fireAt - ready));
-    return performance.now() - placed.slot <= maxLate;
+    if (fireAt - ready >= 1) await sleep(Math.ceil(fireAt - ready), stop);
+    return !stop?.aborted && performance.now() - placed.slot <= maxLate;
   };
   /** Tells a lead how long after its script ran this caller is ready to call. */
   const readyNow = (lead: SlotLead, outcome: Heard) => {
     if (outcome.ranAt !== undefined) lead.noteLag(performance.now() - outcome.ranAt);
   };
-  const acquire = async (lane: PacerLane = 'bulk', enteredAt = performance.now()) => {
+  /** Waits for a slot of its own; false (no call may be made) when `stop` is aborted first. */
+  const acquire = async (lane: PacerLane = 'bulk', enteredAt = performance.now(), stop?: AbortSignal): Promise<boolean> => {
     for (;;) {
-      const ticket = await enter(lane, ownLead, enteredAt);
+      const ticket = await enter(lane, ownLead, enteredAt, stop);
+      if (!ticket) return false;
       let reservation: SlotReservation;
       try {
         const [wait, reservedAt] = (await reserve(options.key, intervalMicros, maxAhead, ownLead.micros())) as unknown[];
@@ -268,12 +298,17 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       }
       const outcome = settle(ticket, reservation);
       readyNow(ownLead, outcome);
-      if (await untilSlot(outcome)) return waited(ticket);
+      if (await untilSlot(outcome, stop)) {
+        waited(ticket);
+        return true;
+      }
+      if (stop?.aborted) return false;
       // Missed: a caller that hears of its slots later than the busy pacer hands them out would
       // burn one a try. It waits its lead between tries and gets a slot a lead ahead when the
       // pacer has room; a caller that woke late once (lead 0) tries again at once.
       const backoff = ownLead.micros() / 1000;
-      if (outcome.placed && backoff >= 1) await sleep(backoff);
+      if (outcome.placed && backoff >= 1) await sleep(backoff, stop);
+      if (stop?.aborted) return false;
     }
   };
   return {
@@ -281,17 +316,23 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
     get slotArgs() {
       return { key: options.key, intervalMicros, maxAheadMicros: maxAhead, leadMicros: claimLead.micros() };
     },
-    acquire: (lane) => acquire(lane),
-    enter: (lane) => enter(lane, claimLead),
+    async acquire(lane) {
+      await acquire(lane);
+    },
+    // Without a signal to stop it, the wait always ends with a ticket.
+    enter: async (lane) => (await enter(lane, claimLead)) as SlotTicket,
     heard(ticket, reservation) {
       settle(ticket, reservation);
     },
-    async awaitReserved(ticket, reservation) {
+    async awaitReserved(ticket, reservation, stop) {
       const outcome = settle(ticket, reservation);
       readyNow(claimLead, outcome);
       // None reserved, or too soon for this caller: take one now. Refused: untilSlot waits first.
-      if (outcome.reservation && (await untilSlot(outcome))) waited(ticket);
-      else await acquire(ticket.lane, ticket.enteredAt);
+      if (outcome.reservation && (await untilSlot(outcome, stop))) {
+        waited(ticket);
+        return true;
+      }
+      return !stop?.aborted && (await acquire(ticket.lane, ticket.enteredAt, stop));
     },
     release(ticket) {
       settle(ticket, undefined);

@@ -56,6 +56,8 @@ export interface Keys {
   recipientTotals(): string;
   /** The next free call slot of the account-wide pacer (µs, Redis clock). */
   pacer(): string;
+  /** Pub/sub channel (not a key): a throttle answer's pause, in ms, for every worker's waiting claims (workers/pause-notice.ts). */
+  pauseNotices(): string;
   /** Pushed receipts set aside (another attempt, another BizId, not a recipient), counted by reason. */
   refusedReceipts(): string;
   /**
@@ -120,6 +122,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     suppressed: () => `${prefix}:suppressed`,
     recipientTotals: () => `${prefix}:recipients`,
     pacer: () => `${prefix}:pacer`,
+    pauseNotices: () => `${prefix}:pause-notices`,
     receiptWindow: () => `${prefix}:receipt-window`,
     catalog: (kind, name) => `${prefix}:catalog:${kind}:${name}`,
     refusedReceipts: () => `${prefix}:receipts-refused`,

@@ -170,6 +170,30 @@ describe('lanes', () => {
     expect(Math.max(...['n0', 'n1', 'n2', 'n3', 'n4'].map((n) => order.indexOf(n)))).toBeLessThan(order.indexOf('b20'));
   });
 
+  it('a caller waiting for its slot stops at once when its signal is aborted (a closing worker), and makes no call', async () => {
+    // 20/s: 40 claims reserve ~2 s of slots; the last wait ~2 s.
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:stop`, qps: 20 });
+    const reserve = luaScript(a, 'reserve-slot-1');
+    const stop = new AbortController();
+    const results: boolean[] = [];
+    const claims = Array.from({ length: 40 }, async () => {
+      const ticket = await pacer.enter('urgent');
+      const ok = await pacer.awaitReserved(ticket, await reserveAs(reserve, pacer.slotArgs), stop.signal);
+      results.push(ok);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    stop.abort();
+    await Promise.all(claims);
+    expect(performance.now() - t0).toBeLessThan(50);
+    // Those whose slot came before the stop may call; the rest (refused ones included) may not.
+    const called = results.filter(Boolean).length;
+    expect(called).toBeGreaterThan(0);
+    expect(called).toBeLessThan(15);
+    // Nothing left counted in flight: a caller after them is let in and served.
+    await expect(pacer.awaitReserved(await pacer.enter('bulk'))).resolves.toBe(true);
+  });
+
   it('refuses a bulk depth that would hold bulk callers forever (negative) or bound nothing (NaN)', () => {
     for (const bulkDepthMs of [-1, Number.NaN, Infinity]) {
       expect(() => createCallPacer({ redis: a, key: `${prefix}:bad-depth`, qps: 100, bulkDepthMs })).toThrow(RangeError);

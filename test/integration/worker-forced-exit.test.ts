@@ -1,9 +1,11 @@
 /**
  * `smsq worker` (a real process) stopped by a second SIGTERM while its fetched verification codes
- * wait for their pacer slots (SMS_QPS=20, 200 codes): a new user's trial. The chunks it had
- * claimed and left `sending` are named by its forced-exit line, counted by the worker itself (its
- * calls in flight alone were 0); and `smsq status` right after, with no worker running, says so and
- * gives no sending rate.
+ * wait for their pacer slots (SMS_QPS=20, 200 codes): a new user's trial. The first SIGTERM undoes
+ * the claims waiting for their slots at once (it waited for each slot, up to 2 s, and the second
+ * signal left 30-odd chunks `sending`, each to be looked up before anything was resent); what the
+ * forced exit leaves (calls in flight at most) is named by its forced-exit line, counted by the
+ * worker itself; and `smsq status` right after, with no worker running, says so and gives no
+ * sending rate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -67,7 +69,12 @@ interface ForcedExit {
   sendId: string;
   /** The send's chunks `sending` in Redis after the exit. */
   left: number;
+  /** How the worker exited: 143 (the second signal), or 0 when its stop ended before that came. */
+  code: number | string;
 }
+
+/** Chunks a forced exit may leave `sending` at SMS_QPS=20: calls in flight (one every ~52 ms) and answers being recorded. */
+const LEFT_AT_MOST = 2;
 
 let forcedExit: Promise<ForcedExit> | undefined;
 
@@ -84,28 +91,33 @@ function runForcedExit(): Promise<ForcedExit> {
     worker.child.kill('SIGTERM');
     await waitFor(() => logLines(worker).some((l) => /^stopping/.test(l.msg)), 'the worker to start stopping', 30_000);
     worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(143);
+    const code = await worker.exited;
     const left = (await h.producer.getStatus(sendId)).counts.sending;
-    // The trial's case: claimed chunks waiting for their slot (a graceful stop undoes each once its slot comes).
-    expect(left).toBeGreaterThan(0);
-    return { worker, sendId, left };
+    console.log(`exit ${code}; chunks left sending: ${left}`);
+    expect([0, 143]).toContain(code);
+    // The claims waiting for their slots were undone by the first signal, not left `sending`.
+    expect(left).toBeLessThanOrEqual(LEFT_AT_MOST);
+    return { worker, sendId, left, code };
   })();
   return forcedExit;
 }
 
 describe('a forced exit of smsq worker while its claimed codes wait for their pacer slots', () => {
-  it('names the chunks it leaves sending, counted by the worker (its calls in flight alone were 0), and their look-up', async () => {
-    const { worker, left } = await runForcedExit();
+  it('leaves at most its calls in flight sending, named by the worker as Redis has them', async () => {
+    const { worker, left, code } = await runForcedExit();
     const forced = logLines(worker).find((l) => /^forced exit/.test(l.msg));
+    // Its stop ended before the second signal came: nothing left, nothing to name.
+    if (code === 0) return void expect(left).toBe(0);
     expect(forced, worker.stderr).toBeDefined();
-    expect(forced!.msg).toMatch(/^forced exit: \d+ chunks? this worker claimed (is|are) left sending \(/);
-    expect(forced!.msg).toMatch(/looked up \(QuerySendDetails\) before anything is resent/);
+    expect(forced!.msg).toMatch(/^forced exit: (no chunk this worker claimed is left sending|\d+ chunks? this worker claimed (is|are) left sending \()/);
     // Counted by the worker between each claim and the record of its answer. An undo or a record in
     // flight at the exit (sent, its reply not read) may have landed: counted, not in Redis any more.
     const said = Number(forced!.chunksLeftSending);
-    expect(said, forced!.msg).toBeGreaterThanOrEqual(left);
+    // Undos in flight at the exit are named apart (they may have landed): the rest are left for certain.
+    const undoing = Number(forced!.undosUnanswered);
+    expect(said + undoing, forced!.msg).toBeGreaterThanOrEqual(left);
     expect(said - left, forced!.msg).toBeLessThanOrEqual(2);
-    expect(forced!.msg).toContain(`forced exit: ${said} chunk`);
+    if (said > 0) expect(forced!.msg).toMatch(/looked up \(QuerySendDetails\) before anything is resent/);
     expect(Number(forced!.callsNotStarted), forced!.msg).toBe(said - Number(forced!.callsInFlight) - Number(forced!.answersUnrecorded));
   }, 120_000);
 
@@ -120,6 +132,7 @@ describe('a forced exit of smsq worker while its claimed codes wait for their pa
     expect(await status.exited, status.stderr).toBe(0);
     expect(status.stdout, status.stdout).toMatch(/^waiting +no worker serves its SMSQ_PREFIX: none is connected to its queue/m);
     expect(status.stdout, status.stdout).not.toMatch(/^rate /m);
-    expect(status.stdout).toMatch(new RegExp(`^sending +${left}$`, 'm'));
+    if (left > 0) expect(status.stdout).toMatch(new RegExp(`^sending +${left}$`, 'm'));
+    else expect(status.stdout).not.toMatch(/^sending +[1-9]/m);
   }, 120_000);
 });

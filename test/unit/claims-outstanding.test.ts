@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunksLeftSending, createClaimsOutstanding, leftSendingText, type OutstandingClaims } from '../../workers/claims-outstanding.js';
 
-const none: OutstandingClaims = { claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0 };
+const none: OutstandingClaims = { claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0, undosUnanswered: 0 };
 
 describe('createClaimsOutstanding', () => {
   it('counts each track at its stage, from its claim to its record, and nothing once done', () => {
@@ -23,6 +23,9 @@ describe('createClaimsOutstanding', () => {
     a.answered();
     expect(claims.now()).toEqual({ ...none, callsNotStarted: 1, answersUnrecorded: 1 });
     expect(chunksLeftSending(claims.now())).toBe(2);
+    b.undoing(); // not called: its undo is sent, may land or not
+    expect(claims.now()).toEqual({ ...none, answersUnrecorded: 1, undosUnanswered: 1 });
+    expect(chunksLeftSending(claims.now())).toBe(1);
     a.done();
     a.done(); // the processor's `finally` after the record: counted once
     b.done();
@@ -38,12 +41,15 @@ describe('leftSendingText', () => {
     expect(leftSendingText({ ...none, callsInFlight: 1 })).toBe(
       'forced exit: 1 chunk this worker claimed is left sending (1 mid-call); it is looked up (QuerySendDetails) before anything is resent, once a running worker takes its job back',
     );
-    expect(leftSendingText({ claimsUnanswered: 0, callsNotStarted: 50, callsInFlight: 3, answersUnrecorded: 2 })).toMatch(
+    expect(leftSendingText({ ...none, callsNotStarted: 50, callsInFlight: 3, answersUnrecorded: 2 })).toMatch(
       /^forced exit: 55 chunks this worker claimed are left sending \(3 mid-call, 2 answered, the answer not recorded, 50 not called yet\); each is looked up/,
     );
     expect(leftSendingText(none)).toBe('forced exit: no chunk this worker claimed is left sending (no call in flight)');
     expect(leftSendingText({ ...none, claimsUnanswered: 2 })).toBe(
       'forced exit: no chunk this worker claimed is left sending (no call in flight); 2 more claims had no reply from Redis: their chunks may be left sending too, looked up the same way',
+    );
+    expect(leftSendingText({ ...none, callsInFlight: 1, undosUnanswered: 8 })).toBe(
+      'forced exit: 1 chunk this worker claimed is left sending (1 mid-call); it is looked up (QuerySendDetails) before anything is resent, once a running worker takes its job back; 8 claims not called were being undone, the undo not answered by Redis: their chunks may be left sending too, looked up the same way',
     );
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * What this process knows of the account's pause after a throttle answer, for the claims waiting
+ * for their pacer slots (send-processor.ts): one that reaches its slot during the pause makes no
+ * call and goes back for after it.
+ *
+ * BullMQ's pause (`queue.rateLimit`, account-pauses.ts) holds job starts only. A claim started
+ * before it waits for its slot up to the pacer's reach (2 s at a low SMS_QPS) and then called into
+ * the pause: 1 of 20 codes throttled, the 19 others went out during it. Asking Redis at each slot
+ * would cost every call a round trip for a rare event, and BullMQ's own knowledge of the limit
+ * (`Worker.isRateLimited`) comes only from a worker's next fetch, which a worker whose claims all
+ * wait for slots does not make (and it also says "limited" when the backstop window is merely
+ * full). So the pause is known in-process, at no cost per call:
+ * - the worker that got the answer notes it at once (`note`), before it writes anything;
+ * - `announce` (pauseEveryWorker) publishes it on a channel every worker subscribes to, on a
+ *   connection of its own: the other processes hear it within a round trip.
+ * A notice lost (the subscriber reconnecting) costs what it cost before: calls in the pause,
+ * throttled again and retried, never a resend without a look-up (the answer said "not sent").
+ */
+import type { Clock } from '../src/clock.js';
+import type { RedisConnection } from '../src/queue/connection.js';
+
+/** The longest pause a notice may set (ms): BullMQ's `maximumRateLimitDelay` of the calls worker. */
+export const MAX_NOTICED_PAUSE_MS = 60_000;
+
+export interface PauseNotice {
+  /** How long the account stays paused as far as this process knows (ms, 0 when not). No Redis. */
+  remainingMs(): number;
+  /** This process heard a pause of `ms` from now (a throttle answer). */
+  note(ms: number): void;
+  /** Notes it, and tells every worker of the deployment (PUBLISH); never rejects. */
+  announce(ms: number): Promise<void>;
+  /** Subscribes to other workers' notices, on a connection of its own. */
+  start(): void;
+  /** Ends the subscription and its connection. */
+  stop(): void;
+}
+
+export interface PauseNoticeOptions {
+  /** The worker's connection: it publishes, and a duplicate of it subscribes. */
+  redis: RedisConnection;
+  /** The deployment's channel (keys.pauseNotices()). */
+  channel: string;
+  clock: Clock;
+}
+
+/** A pause length as published, checked: a whole number of ms in 1..MAX_NOTICED_PAUSE_MS, or undefined. */
+export function parsePauseMs(message: string): number | undefined {
+  const ms = Number(message);
+  return Number.isInteger(ms) && ms > 0 ? Math.min(ms, MAX_NOTICED_PAUSE_MS) : undefined;
+}
+
+export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
+  let until = 0;
+  let subscriber: RedisConnection | undefined;
+  const note = (ms: number) => {
+    if (!(ms > 0)) return;
+    until = Math.max(until, options.clock.now() + Math.min(ms, MAX_NOTICED_PAUSE_MS));
+  };
+  return {
+    remainingMs: () => Math.max(0, until - options.clock.now()),
+    note,
+    async announce(ms) {
+      note(ms);
+      // Only the waiting claims of other processes depend on it: a failed publish must not keep
+      // the throttled job from its pause.
+      await options.redis.publish(options.channel, String(Math.round(ms))).catch(() => {});
+    },
+    start() {
+      if (subscriber) return;
+      const s = options.redis.duplicate();
+      subscriber = s;
+      // The worker's own connection reports an outage; this one reconnects and subscribes again by itself.
+      s.on('error', () => {});
+      s.on('message', (channel: string, message: string) => {
+        if (channel !== options.channel) return;
+        const ms = parsePauseMs(message);
+        if (ms !== undefined) note(ms);
+      });
+      s.subscribe(options.channel).catch(() => {});
+    },
+    stop() {
+      subscriber?.disconnect();
+      subscriber = undefined;
+    },
+  };
+}
