@@ -3,7 +3,7 @@
  * from every state, with the record's attempt, a newer one (adopted where the table says so) and
  * an older one; a trigger the table lacks is refused by TypeScript before the call and by Lua.
  */
-import type { Redis } from 'ioredis';
+import { Redis as IORedis, type Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { UndeclaredTransitionError } from '../../src/errors.js';
@@ -28,6 +28,7 @@ import { luaPart, resolveIncludes } from '../../src/queue/lua-source.js';
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { lapsedReason, WITHDRAWN_INDEX_KEEP, WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
+import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 
 let redis: Redis;
 let keys: Keys;
@@ -363,5 +364,34 @@ describe("auto-pause's list of a send's last chunk outcomes (transition-7.lua)",
     // A third: three of the newest four, though the list still holds five older successes (3 of 8).
     expect(await answer('f3', false)).toMatchObject({ pauseReason: 'auto-pause: 3 of the last 4 chunks failed' });
     expect(await redis.hget(keys.send('s1'), 'control')).toBe('paused');
+  });
+});
+
+describe('a control move that finds the send already there', () => {
+  it('writes nothing when its reason is the one recorded (a second pause said "nothing changed" and rewrote the control fields), and records a new reason', async () => {
+    // A Redis of its own: its count of writes since the last save is this test's alone.
+    const server = await startPrivateRedis({ appendfsync: 'everysec' });
+    const own = new IORedis(server.url);
+    try {
+      const store = createSendStore({ redis: own, keys, clock });
+      await own.hset(keys.send('p1'), 'sendId', 'p1', 'state', 'active', 'enqueuedAt', 1, 'history', 'active:1');
+      expect(await store.setControl('p1', 'pause', 'paused by an operator')).toEqual({ from: 'active', to: 'paused' });
+      const writes = async () => Number(/rdb_changes_since_last_save:(\d+)/.exec(await own.info('persistence'))?.[1]);
+      const before = await writes();
+      expect(await store.setControl('p1', 'pause', 'paused by an operator')).toEqual({ from: 'paused', to: 'paused' });
+      expect(await writes()).toBe(before);
+      expect(await store.setControl('p1', 'cancel', 'x')).toEqual({ from: 'paused', to: 'cancelled' });
+      const afterCancel = await writes();
+      expect(await store.setControl('p1', 'cancel', 'x')).toEqual({ from: 'cancelled', to: 'cancelled' });
+      expect(await writes()).toBe(afterCancel);
+      expect(afterCancel).toBeGreaterThan(before);
+      // The same move with another reason records it.
+      await own.hset(keys.send('p2'), 'sendId', 'p2', 'state', 'paused', 'control', 'paused', 'controlReason', 'held for review', 'enqueuedAt', 1, 'history', 'paused:1');
+      expect(await store.setControl('p2', 'pause', 'held for audit')).toEqual({ from: 'paused', to: 'paused' });
+      expect(await own.hget(keys.send('p2'), 'controlReason')).toBe('held for audit');
+    } finally {
+      own.disconnect();
+      await server.stop();
+    }
   });
 });

@@ -56,7 +56,8 @@ local to = edgeTo(SEND_EDGES, trigger, state)
 if not to then return {state, state} end
 local control = (to == 'paused' or to == 'cancelled') and to or 'active'
 if to == state then
-  redis.call('HSET', KEYS[1], 'control', control, 'controlReason', ARGV[2])
+  -- Already there: only a new reason is recorded; the same one writes nothing ("nothing changed").
+  if s[4] ~= control or s[5] ~= ARGV[2] then redis.call('HSET', KEYS[1], 'control', control, 'controlReason', ARGV[2]) end
 else
   moveSend(KEYS[1], KEYS[2], ARGV[4], s[2], state, to, ARGV[3], '', {'control', control, 'controlReason', ARGV[2]})
 end
