@@ -15,7 +15,6 @@ import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, isEndpointFault, queryAction, queryMeaning } from '../src/sms/error-codes.js';
 import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/connection.js';
-import { DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
@@ -263,13 +262,10 @@ export class CliContext {
     const unavailable = redisDown && this.readOnly() ? redisDown.asRead() : redisDown;
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
-      // A send is looked up in the Redis of REDIS_URL: one made elsewhere (another deployment) or by the sandbox (its keys are deleted when its run ends) is not there.
-      const notFoundFix = `Fix: check the id, and that REDIS_URL (${redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379')}) and SMSQ_PREFIX (${this.configValue?.prefix ?? DEFAULT_PREFIX}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`;
-      this.note(unavailable ? `error ${known.code}: ${known.message}` : `error ${known.code}: ${known.message}. ${notFoundFix}`);
-      if (json)
-        this.printJson({
-          error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: known.message, action: unavailable ? 'start Redis or fix REDIS_URL, then run again' : notFoundFix },
-        });
+      // A send not found says where it was looked for and the fix (SendNotFoundError), as REST says it.
+      this.note(`error ${known.code}: ${known.message}`);
+      const action = unavailable ? 'start Redis or fix REDIS_URL, then run again' : (known as NotFoundError).fix === undefined ? 'check the id' : `Fix: ${(known as NotFoundError).fix}`;
+      if (json) this.printJson({ error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: known.message, action } });
       return exitCodeOf(known.code);
     }
     if (err instanceof ApiCallError) {

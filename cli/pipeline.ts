@@ -17,7 +17,7 @@ import type { Queue } from 'bullmq';
 import { openQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
-import { workersSeen as countWorkers } from '../src/queue/worker-presence.js';
+import { NO_WORKER_MEANS, workersSeen as countWorkers } from '../src/queue/worker-presence.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
@@ -145,7 +145,7 @@ export async function warnIfNoWorker(ctx: CliContext, workersSeen: () => Promise
     if (stop?.aborted) return;
   }
   ctx.note(
-    `warning: no worker serves SMSQ_PREFIX=${ctx.config.prefix} (none connected to its queue, no heartbeat in the last minute): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`,
+    `warning: no worker serves SMSQ_PREFIX=${ctx.config.prefix} (${NO_WORKER_MEANS}): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`,
   );
 }
 

@@ -13,6 +13,7 @@ import { suggestForAliyunFlags } from './aliyun-flags.js';
 import { CliContext, type CliDeps } from './context.js';
 import { EXIT } from '../src/errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
+import { SEND_ID_SHAPE } from '../src/send-id-shape.js';
 
 export type { CliDeps, CommandModule, Writer } from './context.js';
 export { CliContext } from './context.js';
@@ -98,6 +99,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) return EXIT_OK;
     // commander has printed its line; a missing send id also gets where ids come from.
     if (err.code === 'commander.missingArgument' && /'send-id'/.test(err.message)) deps.stderr.write("Fix: give the send's id, as send, send-batch or campaign printed it (`smsq sends` lists them)\n");
+    // An id typed with a space unquoted is two arguments: say what one id is (commander says only how many it got).
+    if (err.code === 'commander.excessArguments' && /for '(status|campaign)'/.test(err.message)) deps.stderr.write(`Fix: give one send id: ${SEND_ID_SHAPE}, with no spaces (\`smsq sends\` lists them)\n`);
     if (argv.includes('--json')) {
       // commander's message is its line, then "(Did you mean --phones?)" on the next: the line is
       // the meaning, the suggestion part of what to do, with the command's own help.

@@ -21,10 +21,13 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
   encoding: '--encoding',
 });
 
-/** The flag a request field came from (`templateParam.code` → `--param code`), or the field as it is. */
+/** The flag a request field came from (`templateParam.code` → `--param code`, `phones[2]` → `--phones[2]`), or the field as it is. */
 export function flagOfField(field: string): string {
   const flag = FLAG_OF_FIELD[field];
   if (flag !== undefined) return flag;
+  // An entry of a list flag, counted from 0 as the request's field (and --json) counts it.
+  const item = /^(phones)(\[\d+\])$/.exec(field);
+  if (item) return `${FLAG_OF_FIELD[item[1] as string]}${item[2]}`;
   const dot = field.indexOf('.');
   if (dot > 0 && field.slice(0, dot) === 'templateParam') return `--param ${field.slice(dot + 1)}`;
   return field;

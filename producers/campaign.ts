@@ -12,7 +12,7 @@ import { messageHash } from './message-hash.js';
 import type { Enqueuer } from './enqueuer.js';
 import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
 import type { QueuedBefore } from './queued-before.js';
-import type { RejectedNumber } from './plan.js';
+import { noParamsFixFor, type RejectedNumber } from './plan.js';
 import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
@@ -188,10 +188,11 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   // Template checks: the vars extracted once; the shared params checked once.
   const rules = options.rules;
   const vars = rules === undefined ? undefined : extractTemplateVars(rules.content);
-  const paramProblem = (params: Record<string, string> | undefined): string | undefined => {
+  /** What is wrong with a row's params, named from `field` (`templateParam`, or a list's `recipients[3].params`). */
+  const paramProblem = (params: Record<string, string> | undefined, field = 'templateParam'): string | undefined => {
     if (rules === undefined || vars === undefined) return undefined;
-    const shape = checkTemplateParams(vars, params).filter((p) => p.severity === 'error');
-    const problems = shape.length ? shape : checkParamValues(rules, vars, params, req.signName);
+    const shape = checkTemplateParams(vars, params, field, noParamsFixFor(field)).filter((p) => p.severity === 'error');
+    const problems = shape.length ? shape : checkParamValues(rules, vars, params, req.signName, field);
     return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
   };
   const sharedProblem = paramProblem(shared);
@@ -460,7 +461,15 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       return false;
     }
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
-    const problem = own === undefined ? sharedProblem : (paramProblem(own) ?? rowProblem(own, row.line !== undefined));
+    // A recipient of a list is named by the request's own field (`recipients[0].params.name`): its
+    // params are what it gives; a file's row by its line (reject's prefix), its params by the shared setting.
+    const listField = row.line === undefined ? `${placeOf(row, progress.read - 1)}.params` : undefined;
+    const problem =
+      own === undefined
+        ? listField === undefined || sharedProblem === undefined
+          ? sharedProblem
+          : paramProblem(shared, listField)
+        : (paramProblem(own, listField) ?? rowProblem(own, row.line !== undefined));
     if (problem !== undefined) {
       reject(row, problem, 'row');
       return false;

@@ -95,11 +95,20 @@ export function checkDeadline(deadline: number | undefined, now: number, kept?: 
   ]);
 }
 
+/**
+ * The fix for a request that gives no params, when `field` is its own setting (`templateParam`): the
+ * setting as a mention, which each surface writes its own way (`--param '{"code":"..."}'` in the
+ * CLI); a list item's params (`messages[3].templateParam`) by example, as its field names the item.
+ */
+export function noParamsFixFor(field: string): ((v: string) => string) | undefined {
+  return field === 'templateParam' ? (v) => mention('templateParam', { [v]: '...' }) : undefined;
+}
+
 /** Params against the template: every variable given, no other key, and values the API accepts. */
 export function paramIssues(rules: TemplateRules | undefined, params: Record<string, string> | undefined, signName: string, field: string): FieldIssue[] {
   if (rules === undefined) return [];
   const vars = extractTemplateVars(rules.content);
-  const shape = checkTemplateParams(vars, params, field)
+  const shape = checkTemplateParams(vars, params, field, noParamsFixFor(field))
     .filter((p) => p.severity === 'error')
     .map((p) => ({ field: p.field, message: p.message }));
   if (shape.length) return shape;
@@ -128,9 +137,9 @@ export function planSend(input: unknown, ctx: PlanContext): SendPlan {
   checkDeadline(req.deadline, ctx.now);
   const issues = paramIssues(ctx.rules, req.templateParam, req.signName, 'templateParam');
   if (issues.length) throw new ValidationError(issues);
-  const { valid: inRegion, rejected, duplicates } = numbersForTemplate(req.phones, ctx.rules);
+  const { valid: inRegion, rejected, rejectedAt, duplicates } = numbersForTemplate(req.phones, ctx.rules);
   const { valid, suppressed } = splitSuppressed(inRegion, req.kind, ctx.isSuppressed);
-  if (valid.length === 0) throw nothingToSend('phones', req.phones.length, rejected, suppressed.length);
+  if (valid.length === 0) throw nothingToSend('phones', req.phones.length, rejected, rejectedAt, suppressed.length);
   const chunks = chunkSms(
     valid,
     {
@@ -183,16 +192,19 @@ function planOf(
  * string on the wire but two people, so the one the template cannot take is refused, not merged
  * into the other (or the other dropped with it). A repeat of a refused number is counted, not listed again.
  */
-function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | undefined): { valid: string[]; rejected: RejectedNumber[]; duplicates: number } {
+function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | undefined): { valid: string[]; rejected: RejectedNumber[]; rejectedAt: number[]; duplicates: number } {
   const valid: string[] = [];
   const rejected: RejectedNumber[] = [];
+  /** Each rejected number's index in `inputs`, for a refusal that names it by its place. */
+  const rejectedAt: number[] = [];
   const seen = new Set<string>();
   const refused = new Set<string>();
   let duplicates = 0;
-  for (const input of inputs) {
+  for (const [i, input] of inputs.entries()) {
     const n = normalizePhone(input);
     if (!n.ok) {
       rejected.push({ input: n.input, reason: phonesReason(n) });
+      rejectedAt.push(i);
       continue;
     }
     const reason = regionRefusal(rules, n.region, n.phone);
@@ -202,10 +214,13 @@ function numbersForTemplate(inputs: readonly string[], rules: TemplateRules | un
     else {
       among.add(key);
       if (reason === undefined) valid.push(n.phone);
-      else rejected.push({ input, reason });
+      else {
+        rejected.push({ input, reason });
+        rejectedAt.push(i);
+      }
     }
   }
-  return { valid, rejected, duplicates };
+  return { valid, rejected, rejectedAt, duplicates };
 }
 
 /**
@@ -232,46 +247,35 @@ function phonesReason(n: { reason: string; numbers?: number }): string {
  */
 export function refuseWithoutNumbers(field: 'phones' | 'messages', inputs: readonly string[]): void {
   const rejected: RejectedNumber[] = [];
-  for (const [i, input] of inputs.entries()) {
+  for (const input of inputs) {
     const n = normalizePhone(input);
     if (n.ok) return;
-    rejected.push({ input: n.input, reason: field === 'phones' ? phonesReason(n) : `${messagePhone(i)}: ${n.reason}` });
+    rejected.push({ input: n.input, reason: field === 'phones' ? phonesReason(n) : n.reason });
   }
-  throw nothingToSend(field, inputs.length, rejected, 0);
+  throw nothingToSend(field, inputs.length, rejected, inputs.map((_, i) => i), 0);
 }
 
 /**
- * The refusal of a send or batch left with no number: the invalid ones (see
- * {@link noValidNumberMessage}) and those on the opt-out list, one message for both request shapes.
+ * The refusal of a send or batch left with no number: a line on the whole request (no valid
+ * number, or those left are on the opt-out list), then each invalid number by its place in the
+ * request (`phones[3]`, `messages[3].phone`: the CLI says `--phones[3]`), the first few masked as
+ * numbers are everywhere, the rest counted. `rejectedAt` holds each rejected number's index.
  */
-function nothingToSend(field: 'phones' | 'messages', total: number, rejected: readonly RejectedNumber[], suppressed: number): ValidationError {
+function nothingToSend(field: 'phones' | 'messages', total: number, rejected: readonly RejectedNumber[], rejectedAt: readonly number[], suppressed: number): ValidationError {
   const optedOut = `${suppressed.toLocaleString('en-US')} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. Fix: take them off your marketing list (notifications and verification codes still reach them)`;
   if (rejected.length === 0) return new ValidationError([{ field, message: `no number left to send to (nothing was enqueued): ${optedOut}` }]);
-  if (suppressed === 0) return new ValidationError([{ field, message: noValidNumberMessage(total, rejected) }]);
-  return new ValidationError([{ field, message: `no number left to send to among ${total.toLocaleString('en-US')} (nothing was enqueued): ${optedOut}. The others are not valid: ${rejectedList(rejected)}` }]);
-}
-
-/**
- * The rejected numbers without the numbers in clear: the first few masked, grouped by reason, the
- * rest counted. Last in a message and unwrapped: each reason ends with its own fix, in parentheses
- * of its own.
- */
-function rejectedList(rejected: readonly RejectedNumber[]): string {
-  // One line per reason, its numbers before it: three numbers of one region said the long reason three times.
-  const byReason = new Map<string, string[]>();
-  for (const r of rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS)) {
-    const numbers = byReason.get(r.reason) ?? [];
-    numbers.push(describeNumbers([r.input]));
-    byReason.set(r.reason, numbers);
-  }
-  const shown = [...byReason].map(([reason, numbers]) => `${numbers.join(', ')}: ${reason}`);
-  const more = rejected.length - Math.min(rejected.length, NUMBERS_SHOWN_IN_ERRORS);
-  return shown.join('; ') + (more > 0 ? `; and ${more.toLocaleString('en-US')} more` : '');
-}
-
-/** Why a request had no valid number, and the way to send a long list. */
-function noValidNumberMessage(total: number, rejected: readonly RejectedNumber[]): string {
-  return `no valid phone number among ${total.toLocaleString('en-US')} (nothing was enqueued)${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}. ${rejectedList(rejected)}`;
+  const shown = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS);
+  const more = rejected.length - shown.length;
+  const rest = more > 0 ? `; the first ${shown.length} of them below, and ${more.toLocaleString('en-US')} more` : '';
+  const among = total.toLocaleString('en-US');
+  const whole =
+    suppressed === 0
+      ? `no valid phone number among ${among} (nothing was enqueued)${rest}${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}`
+      : `no number left to send to among ${among} (nothing was enqueued): ${optedOut}. The others are not valid${more > 0 ? `: the first ${shown.length} of them below, and ${more.toLocaleString('en-US')} more` : ', each named below'}`;
+  const placeOf = (i: number) => (field === 'phones' ? `phones[${i}]` : `messages[${i}].phone`);
+  // Each number at its place: a reason ends with its own fix, in parentheses of its own.
+  const numbers = shown.map((r, k) => ({ field: placeOf(rejectedAt[k] ?? k), message: `${describeNumbers([r.input])}: ${r.reason}` }));
+  return new ValidationError([{ field, message: whole }, ...numbers]);
 }
 
 /** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */
@@ -299,15 +303,17 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   const conflicts: FieldIssue[] = [];
   const valid: PersonalMessage[] = [];
   const rejected: RejectedNumber[] = [];
+  const rejectedAt: number[] = [];
   let duplicates = 0;
   const suppressed: string[] = [];
   for (const [i, m] of req.messages.entries()) {
     const n = normalizePhone(m.phone);
     const mismatch = n.ok ? regionRefusal(ctx.rules, n.region, n.phone) : undefined;
     const first = n.ok ? seen.get(n.phone) : undefined;
-    if (!n.ok) rejected.push({ input: m.phone, reason: `${messagePhone(i)}: ${n.reason}` });
-    else if (mismatch) rejected.push({ input: m.phone, reason: `${messagePhone(i)}: ${mismatch}` });
-    else if (first !== undefined) {
+    if (!n.ok || mismatch) {
+      rejected.push({ input: m.phone, reason: n.ok ? (mismatch as string) : n.reason });
+      rejectedAt.push(i);
+    } else if (first !== undefined) {
       if (messageOf(req.messages[first] as (typeof req.messages)[number]) === messageOf(m)) duplicates++;
       else if (conflicts.length < 20) {
         conflicts.push({
@@ -329,13 +335,15 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
     }
   }
   if (conflicts.length) throw new ValidationError(conflicts);
-  if (valid.length === 0) throw nothingToSend('messages', req.messages.length, rejected, suppressed.length);
+  // The refusal names each number's place as its issue's field; an answer's list of rejected numbers, in its reason.
+  if (valid.length === 0) throw nothingToSend('messages', req.messages.length, rejected, rejectedAt, suppressed.length);
+  const placed = rejected.map((r, k) => ({ ...r, reason: `${messagePhone(rejectedAt[k] as number)}: ${r.reason}` }));
   const chunks = chunkBatch(valid, req.templateCode, req.kind);
   const signs = [...new Set(valid.map((m) => m.signName))];
   return planOf(
     req,
     { api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms', signName: signs.join(','), templateParam: undefined },
-    { recipients: valid.length, rejected, duplicates, suppressed },
+    { recipients: valid.length, rejected: placed, duplicates, suppressed },
     chunks,
     ctx,
   );

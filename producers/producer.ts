@@ -1,8 +1,8 @@
 import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
-import { createNodeResolver, type RedisConnection } from '../src/queue/connection.js';
+import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, NotFoundError, ProducerClosedError, RedisNotDurableError, RedisUnavailableError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -269,6 +269,8 @@ export function createProducer(opts: ProducerOptions): Producer {
   checkProducerConnection(opts.redis, resolveDurability(opts.durability ?? DEFAULT_DURABILITY));
   const clock = opts.clock ?? systemClock;
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
+  /** Where a send is looked for, as a send not found names it. */
+  const lookupPlace = { redisUrl: opts.redactedRedisUrl ?? describeRedis(opts.redis), prefix };
   const retention = resolveRetention(opts);
   const idempotencyTtlSeconds = opts.idempotencyTtlSeconds ?? DAY;
   const keys = createKeys(prefix);
@@ -303,7 +305,7 @@ export function createProducer(opts: ProducerOptions): Producer {
    */
   async function control(sendId: string, trigger: SendControlTrigger, reason: string) {
     const moved = await sends.setControl(sendId, trigger, reason);
-    if (!moved) throw new NotFoundError(`send ${sendId}`);
+    if (!moved) throw new SendNotFoundError(sendId, lookupPlace);
     if (trigger === 'resume' && moved.from === 'cancelled') throw new SendEndedError(sendId);
     return moved;
   }
@@ -747,7 +749,7 @@ export function createProducer(opts: ProducerOptions): Producer {
 
     async getStatus(sendId) {
       const status = await sends.status(sendId);
-      if (!status) throw new NotFoundError(`send ${sendId}`);
+      if (!status) throw new SendNotFoundError(sendId, lookupPlace);
       if (isSendEnded(status.send.state)) return status;
       const now = clock.now();
       // Workers are asked about only for a send that waits on them (one ZCOUNT, CLIENT LIST when no worker beats).
@@ -799,7 +801,7 @@ export function createProducer(opts: ProducerOptions): Producer {
 
     async *recipients(sendId) {
       const status = await sends.status(sendId);
-      if (!status) throw new NotFoundError(`send ${sendId}`);
+      if (!status) throw new SendNotFoundError(sendId, lookupPlace);
       yield* sendRecipients(recipientReader, sendShapeOf(status));
     },
 
@@ -810,7 +812,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       }
       const from = page.cursor === undefined ? FIRST_RECIPIENT : decodeRecipientCursor(sendId, page.cursor);
       const status = await sends.status(sendId);
-      if (!status) throw new NotFoundError(`send ${sendId}`);
+      if (!status) throw new SendNotFoundError(sendId, lookupPlace);
       const read = await readRecipientPage(recipientReader, sendShapeOf(status), from, limit);
       return { recipients: read.recipients, next: read.next ? encodeRecipientCursor(sendId, read.next) : null };
     },

@@ -49,6 +49,14 @@ export function checkParamColumns(
   const given = new Set([...columns.params, ...Object.keys(shared ?? {})]);
   for (const name of vars) {
     if (given.has(name) || meant.has(name)) continue;
+    if (columns.headerless) {
+      // A list of numbers alone: the fix is a header row to name a column by, or the shared params.
+      issues.push({
+        field: columns.field,
+        message: `template ${templateCode} uses \${${name}}, but the file has no header row (its first line is a number), so no column gives it, and no shared param gives it (nothing was enqueued). Fix: a header row naming the columns, with one named "${name}" (e.g. phone,${name}), or give every recipient the same value with ${mention('templateParam', { [name]: '...' })}`,
+      });
+      continue;
+    }
     issues.push({
       field: columns.field,
       message: `template ${templateCode} uses \${${name}}, but no column is named "${name}" and no shared param gives it (nothing was enqueued). Fix: add a column "${name}", or give every recipient the same value with ${mention('templateParam', { [name]: '...' })}`,

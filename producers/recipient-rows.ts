@@ -45,10 +45,15 @@ export class RecipientRows {
     return this.header?.phoneAt;
   }
 
-  /** The header's param columns, once it has been read; undefined before, and for a list without a header. */
+  /**
+   * The header's param columns, once the first row has been read (undefined before); none for a
+   * list without a header, which its template's variables are checked against all the same: every
+   * row of such a list lacked them, and each was refused on its own.
+   */
   columns(): FileColumns | undefined {
+    if (!this.headerRead) return undefined;
     const header = this.header;
-    if (header === undefined) return undefined;
+    if (header === undefined) return { params: [], field: this.headerField, headerless: true };
     return { params: header.names.filter((_, i) => i !== header.phoneAt), field: this.headerField };
   }
 

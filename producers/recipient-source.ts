@@ -23,7 +23,7 @@ export function recipientChunksOf(source: AsyncIterable<CampaignRecipient>): Asy
 
 /**
  * The key of an optional method of a recipient file's reader: the param columns its header named
- * (the number column left out), once the header has been read; undefined for a list without a
+ * (the number column left out), once the header has been read; none for a list without a
  * header. Every row of a file has the same columns, so a column the template cannot use, or a
  * variable no column fills, is refused once for the file, not once per row.
  */
@@ -33,6 +33,8 @@ export const RECIPIENT_COLUMNS = Symbol('smsq.recipientColumns');
 export interface FileColumns {
   params: readonly string[];
   field: string;
+  /** The file has no header row (its first line is a number): no column can give a variable. */
+  headerless?: boolean;
 }
 
 export interface ColumnedRecipients {

@@ -140,7 +140,7 @@ export const DEFAULT_SEND_KIND = 'notification';
  */
 export const SendRequest = z.strictObject({
   phones: z
-    .array(z.string().max(32, { message: 'is too long to be a phone number' }), { message: 'must be a list of phone numbers' })
+    .array(z.string().max(32, { message: 'is too long to be a phone number' }), { message: `must be a list of phone numbers. Fix: ${mention('phones', ['138-0013-8000'])}, one number per entry` })
     // The example in groups: error text masks a run of digits as a phone number.
     .min(1, { message: 'needs at least one phone number. Fix: give one, e.g. 138-0013-8000' }),
   signName,

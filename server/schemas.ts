@@ -15,6 +15,7 @@ import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type
 import { fieldsAt, meantNames } from '../src/unknown-fields.js';
 import { prototypeKey } from './json-body.js';
 import { firstRepeatedKey } from '../src/duplicate-keys.js';
+import { NOT_A_SEND_ID, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 
 /** What JSON can carry of a deadline (the Node API takes a Date too). */
 const deadline = wireDeadline.optional();
@@ -152,7 +153,7 @@ export const MOVED_STATUS_QUERY = ['recipients', 'limit', 'offset'] as const;
  * only: a number coerced from any text took `1e1` as 10 and `0x10` as 16, page sizes no client meant.
  */
 function pageLimit(max: number, fallback: number, what: string) {
-  const message = `must be a whole number from 1 to ${max}`;
+  const message = `must be a whole number from 1 to ${max}. Fix: ?limit=${fallback}, or leave it out for ${fallback}`;
   const digitsOnly = (value: unknown) => (typeof value === 'string' && !/^[0-9]{1,9}$/.test(value) ? Number.NaN : value);
   return z
     .preprocess(digitsOnly, z.coerce.number({ message }).int({ message }).min(1, { message }).max(max, { message }))
@@ -177,11 +178,11 @@ export const RecipientsQuery = z.strictObject({
 /** `GET /v1/sends?kind=&state=&cursor=&limit=`: a page of sends, newest first. */
 export const SendsQuery = z.strictObject({
   kind: z
-    .enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}` })
+    .enum(MESSAGE_KINDS, { message: `must be one of ${MESSAGE_KINDS.join(', ')}. Fix: ?kind=notification, or leave it out for every kind` })
     .optional()
     .meta({ description: 'Only sends of this kind' }),
   state: z
-    .enum(SEND_STATES, { message: `must be one of ${SEND_STATES.join(', ')}` })
+    .enum(SEND_STATES, { message: `must be one of ${SEND_STATES.join(', ')}. Fix: ?state=active, or leave it out for every state` })
     .optional()
     .meta({ description: 'Only sends in this state (`send.state`, the send lifecycle)' }),
   cursor: z.string().max(400, { message: CURSOR_TOO_LONG }).optional().meta({ description: 'The `next` of the previous page, unchanged; absent: the newest send' }),
@@ -191,7 +192,7 @@ export const SendsQuery = z.strictObject({
 export const SendIdParams = z.strictObject({
   id: z
     .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'is not a send id (1-64 letters, digits, . _ or -). Fix: the sendId an enqueue answered with (`smsq sends` lists them)' })
+    .regex(SEND_ID_PATTERN, { message: `${NOT_A_SEND_ID}. Fix: the sendId of a send (GET /v1/sends lists them)` })
     .meta({ description: 'The send id an enqueue answered with' }),
 });
 

@@ -142,11 +142,16 @@ export const ACCOUNT_QPS_CAP = 5000;
 const switchFrom = (fix: string) =>
   z.enum(['true', 'false', '1', '0'], { message: `must be true or false. Fix: ${fix}` }).transform((v) => v === 'true' || v === '1');
 
-const intFrom = (name: string, min: number, max: number, fix: string) =>
+/**
+ * A whole number from `min` to `max`; `range` says the range where it is more than that (a value
+ * that turns a feature off). Not a number, `-1` included, is told the range too: "must be a whole
+ * number" alone was wrong for -1, and left the range to the fix's example.
+ */
+const intFrom = (name: string, min: number, max: number, fix: string, range = `from ${min} to ${max}`) =>
   z
     .string()
     .trim()
-    .regex(/^\d+$/, { message: `must be a whole number. Fix: ${fix}` })
+    .regex(/^\d+$/, { message: `must be a whole number ${range}. Fix: ${fix}` })
     .transform(Number)
     .pipe(
       z
@@ -426,7 +431,7 @@ export const envSchema = z.object({
         if (!m) {
           zctx.addIssue({
             code: 'custom',
-            message: `has "${part}", which is not kind=all|none|sample:RATE. Fix: SMSQ_RECEIPT_LOOKUPS=verification=all,notification=all,marketing=sample:0.05`,
+            message: `has "${part}", which is not kind=all|none|sample:RATE (RATE 0..1). Fix: SMSQ_RECEIPT_LOOKUPS=verification=all,notification=all,marketing=sample:0.05`,
           });
           return z.NEVER;
         }
@@ -469,14 +474,14 @@ export const envSchema = z.object({
       if (v === 'off') return undefined;
       const m = /^(\d{1,4}):(0(\.\d+)?|1(\.0+)?)$/.exec(v);
       if (!m || Number(m[1]) < 1) {
-        zctx.addIssue({ code: 'custom', message: 'must be CHUNKS:RATIO or off. Fix: SMSQ_AUTOPAUSE=20:0.5 (pause when over half of the last 20 chunks failed)' });
+        zctx.addIssue({ code: 'custom', message: 'must be CHUNKS:RATIO (CHUNKS 1..9999, RATIO 0..1) or off. Fix: SMSQ_AUTOPAUSE=20:0.5 (pause when over half of the last 20 chunks failed)' });
         return z.NEVER;
       }
       return { window: Number(m[1]), failureRatio: Number(m[2]) };
     })
     .optional()
     .meta(envDoc({ group: 'sends', description: 'pause a send when more than RATIO of its last CHUNKS chunks failed', default: '20:0.5', allowed: '`CHUNKS:RATIO` (CHUNKS 1..9999, RATIO 0..1) or `off`' })),
-  SMSQ_REPAIR_INTERVAL_MS: intFrom('SMSQ_REPAIR_INTERVAL_MS', 0, 86_400_000, 'SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)')
+  SMSQ_REPAIR_INTERVAL_MS: intFrom('SMSQ_REPAIR_INTERVAL_MS', 0, 86_400_000, 'SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)', 'from 10000 to 86400000, or 0 (off)')
     .refine((v) => v === 0 || v >= 10_000, { message: 'must be 0 (off) or at least 10000. Fix: SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)' })
     .default(300_000)
     .meta(envDoc({ group: 'workers', description: 'how often the workers run the [repair sweep](operations.md#repair-sweep) (one worker at a time); `0` = off', allowed: '`0` or 10000..86400000' })),

@@ -6,6 +6,7 @@
 
 import { maskPhonesInText } from './sms/phone-mask.js';
 import { isMentionedSetting, mention, type Spelling } from './setting-mention.js';
+import { SEND_ID_SHAPE } from './send-id-shape.js';
 /**
  * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
  * so it stays "unexpected" and a script can tell a crash from a deliberate answer; 2 is the
@@ -160,12 +161,36 @@ export class ValidationError extends SmsqError {
   }
 }
 
-/** A send id that does not exist (or has expired). */
+/** A send id that does not exist (or has expired); `fix`, when given, is said after it. */
 export class NotFoundError extends SmsqError {
   readonly code = 'SMSQ_NOT_FOUND';
-  constructor(what: string) {
-    super(`${what} not found`);
+  constructor(
+    what: string,
+    readonly fix?: string,
+  ) {
+    super(`${what} not found${fix === undefined ? '' : `. Fix: ${fix}`}`);
     this.name = 'NotFoundError';
+  }
+}
+
+/** Where a send was looked for: the Redis (its URL, password redacted) and the key prefix. */
+export interface SendLookupPlace {
+  redisUrl: string;
+  prefix: string;
+}
+
+/**
+ * A send that is not in the Redis and prefix it was looked for in: the one message for it, REST's
+ * 404 and the CLI's alike (REST said "send X not found" alone). An id from another deployment, or
+ * from the sandbox (its keys are deleted when its run ends), is not there.
+ */
+export class SendNotFoundError extends NotFoundError {
+  constructor(sendId: string, where: SendLookupPlace) {
+    super(
+      `send ${sendId}`,
+      `check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${where.redisUrl}) and SMSQ_PREFIX (${where.prefix}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
+    );
+    this.name = 'SendNotFoundError';
   }
 }
 
@@ -317,7 +342,8 @@ export function fieldIssuesFromZod(issues: readonly { path: readonly PropertyKey
   return issues.map((i) => {
     let field = root;
     for (const p of i.path) field += typeof p === 'number' ? `[${p}]` : field ? `.${String(p)}` : String(p);
-    return { field: field || '(request)', message: typeMessage(i.message, form) };
+    // The value as a whole: `(body)`, as every body-level refusal names it (docs/http-api.md).
+    return { field: field || '(body)', message: typeMessage(i.message, form) };
   });
 }
 

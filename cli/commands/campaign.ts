@@ -6,7 +6,7 @@ import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encodi
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { CampaignStoppedError, EXIT, RedisUnavailableError } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
-import { deadlineFlag, displayName, enumFlag, switchFlag, textFlag } from '../flags.js';
+import { deadlineFlag, displayName, enumFlag, sendIdFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields } from '../format.js';
 import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, renderRejected, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
@@ -19,7 +19,7 @@ import { isPipePath } from '../../producers/recipient-file.js';
 
 const schema = z.object({
   action: enumFlag(['pause', 'resume', 'cancel'], 'smsq campaign pause SEND_ID', 'must be pause, resume or cancel').optional(),
-  sendId: textFlag('smsq campaign pause smx8raea837d634fdfd72 (smsq sends lists the ids)', 100).optional(),
+  sendId: sendIdFlag('smsq campaign pause smx8raea837d634fdfd72 (smsq sends lists the ids)').optional(),
   file: textFlag('--file recipients.csv (or .xlsx; a header with a phone column, other columns are per-recipient params)', 4096).optional(),
   encoding: textFlag(`--encoding gbk (one of ${ENCODING_CHOICES})`, 32).optional(),
   sheet: textFlag('--sheet Sheet1', 200).optional(),

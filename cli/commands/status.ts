@@ -14,14 +14,14 @@ import { formatTime } from '../../src/china-time.js';
 import { waitText } from '../../src/queue/send-wait.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { enumFlag, intFlag, switchFlag, textFlag } from '../flags.js';
+import { enumFlag, intFlag, sendIdFlag, switchFlag, textFlag } from '../flags.js';
 import { renderFields, renderTable } from '../format.js';
 import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchEnd } from '../watch-progress.js';
 import { openProducer } from '../pipeline.js';
 import { statusJson } from '../status-json.js';
 
 const schema = z.object({
-  sendId: textFlag('smsq status smx8raea837d634fdfd72 (the id send printed; smsq sends lists them)', 100),
+  sendId: sendIdFlag('smsq status smx8raea837d634fdfd72 (the id send printed; smsq sends lists them)'),
   recipients: switchFlag,
   limit: intFlag(1, MAX_RECIPIENT_PAGE, '--limit 1000').optional(),
   cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),

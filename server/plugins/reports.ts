@@ -80,16 +80,19 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
     const given = fromPath ?? (typeof fromHeader === 'string' ? fromHeader : undefined);
     return given !== undefined && safeEqual(given, options.token);
   };
-  const refuse = (reply: FastifyReply) =>
-    sendError(
+  // The fix names the route called (an SmsUp push with a wrong token was told the sms-report URLs).
+  const refuse = (request: FastifyRequest, reply: FastifyReply) => {
+    const route = (request.routeOptions.url ?? request.url).endsWith('/sms-up') ? 'sms-up' : 'sms-report';
+    return sendError(
       reply,
-      new HttpError(401, HTTP_ERROR_CODES[401], 'the report token is missing or wrong. Fix: send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/sms-report (or, where only a URL can be set, in the path: /v1/reports/<token>/sms-report)'),
+      new HttpError(401, HTTP_ERROR_CODES[401], `the report token is missing or wrong. Fix: send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/${route} (or, where only a URL can be set, in the path: /v1/reports/<token>/${route})`),
     );
+  };
 
   // Before the body is read: a stranger is told 401 whatever it sends, not what its body lacks
   // (it was 400 for malformed JSON and 415 for another type), and its body is not parsed.
   app.addHook('onRequest', async (request, reply) => {
-    if (!authorized(request)) return refuse(reply);
+    if (!authorized(request)) return refuse(request, reply);
   });
   const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await apply(request.body).catch((err: unknown) => {

@@ -14,7 +14,7 @@ import type { EndpointBackoffs } from './endpoint-backoffs.js';
 import { INVALID_CREDENTIALS, isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
 import { isWithdrawn } from './withdrawal.js';
 import { enqueueStoppedText, isEnqueueStopped } from './stopped-pause.js';
-import { WRITER_FRESH_MS } from './worker-presence.js';
+import { NO_WORKER_MEANS, WRITER_FRESH_MS } from './worker-presence.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -233,7 +233,7 @@ export function waitText(wait: SendWait, sendId?: string): string {
     case 'enqueuing':
       return 'its producer is still writing its chunks';
     case 'no-worker':
-      return `no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last ${WRITER_FRESH_MS / 1000} s; nothing is sent until one starts: smsq worker`;
+      return `no worker serves its SMSQ_PREFIX: ${NO_WORKER_MEANS}; nothing is sent until one starts: smsq worker`;
     case 'quiet-hours':
       return `marketing quiet hours until ${clockTime(wait.until)} China time (${formatTime(wait.until)})`;
     case 'quiet-hours-disagree':

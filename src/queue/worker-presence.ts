@@ -40,6 +40,13 @@ export interface WorkerPresenceDeps {
 export const WRITER_FRESH_MS = 3000;
 
 /**
+ * What "no worker serves the prefix" means, as {@link workersSeen} judges it, in the words every
+ * message about it uses (status's `no-worker`, the CLI's warning after an enqueue): the CLI said
+ * "no heartbeat in the last minute" while status and the docs said 3 s.
+ */
+export const NO_WORKER_MEANS = `none is connected to its queue or beat in the last ${WRITER_FRESH_MS / 1000} s`;
+
+/**
  * How many workers are seen on the prefix: with a heartbeat in the last minute when the newest is
  * at most {@link WRITER_FRESH_MS} old, else connected to the queue (0 once the last of them is
  * gone), else (Redis refuses CLIENT LIST: an ACL without it, some managed Redis) the heartbeats of

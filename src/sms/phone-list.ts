@@ -11,8 +11,16 @@ export const NUMBERS_SHOWN_IN_ERRORS = 3;
  */
 function maskEntry(entry: string): string {
   const bare = entry.replace(SEPARATORS, '');
+  // Too few digits for any phone number (`12345`, `abc`): shown as typed, as the rejected table
+  // and text masking (7 digits and more) show it; masked whole, it was `****` and could not be found.
+  if ((entry.match(/\d/g) ?? []).length < MIN_PHONE_DIGITS) return JSON.stringify(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1);
   return (bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry);
 }
+
+/** The fewest digits of any number masking hides (as {@link maskPhonesInText} finds them). */
+const MIN_PHONE_DIGITS = 7;
+/** The longest entry without a number shown whole. */
+const ENTRY_SHOWN = 20;
 
 /**
  * A short, masked description of numbers for an error message: the first few masked, the rest

@@ -31,6 +31,9 @@ export function looseName(name: string): string {
   return name.toLowerCase().replace(/[\s_-]+/g, '');
 }
 
+/** The fix for params not given at all, by example; a caller that knows how its surface names the setting passes its own. */
+const giveParamsByExample = (v: string): string => `give them, e.g. {"${v}":"..."}`;
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -43,9 +46,9 @@ function describe(v: unknown): string {
  * the template does not use is refused rather than passed on (Alibaba ignores it) because it is
  * nearly always a misspelt or stale variable, and a warning has no channel on REST or in a script's
  * `--json` output; the HTTP API refuses unknown fields by name for the same reason. An empty list
- * means the params fit.
+ * means the params fit. `noParamsFix(v)` is the fix when no params were given at all.
  */
-export function checkTemplateParams(varsOrContent: string | readonly string[], params: unknown, field = 'templateParam'): TemplateIssue[] {
+export function checkTemplateParams(varsOrContent: string | readonly string[], params: unknown, field = 'templateParam', noParamsFix: (v: string) => string = giveParamsByExample): TemplateIssue[] {
   const vars = typeof varsOrContent === 'string' ? extractTemplateVars(varsOrContent) : [...varsOrContent];
   const issues: TemplateIssue[] = [];
   if (params === undefined || params === null) {
@@ -54,7 +57,7 @@ export function checkTemplateParams(varsOrContent: string | readonly string[], p
         field: `${field}.${v}`,
         severity: 'error',
         kind: 'missing',
-        message: `the template uses \${${v}} but no params were given: pass e.g. {"${v}":"..."}`,
+        message: `the template uses \${${v}} but no params were given. Fix: ${noParamsFix(v)}`,
       });
     }
     return issues;
@@ -85,7 +88,7 @@ export function checkTemplateParams(varsOrContent: string | readonly string[], p
       const key = meantBy.get(v);
       const message =
         key === undefined
-          ? `missing: the template uses \${${v}}; add "${v}":"..."`
+          ? `missing: the template uses \${${v}}. Fix: add "${v}":"..."`
           : `missing: the template uses \${${v}} and "${key}" was given (variable names must match exactly). Fix: rename "${key}" to "${v}"`;
       issues.push({ field: `${field}.${v}`, severity: 'error', kind: 'missing', message });
     } else if (typeof obj[v] !== 'string') {

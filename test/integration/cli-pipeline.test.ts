@@ -103,7 +103,7 @@ describe('smsq send', () => {
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('{'));
     expect(lines.some((l) => (JSON.parse(l) as { component?: string }).component === 'producer')).toBe(true);
     // No worker runs yet on this prefix: the send would wait unseen, so the CLI says so.
-    expect(r.stderr).toContain(`warning: no worker serves SMSQ_PREFIX=${prefix} (none connected to its queue, no heartbeat in the last minute): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`);
+    expect(r.stderr).toContain(`warning: no worker serves SMSQ_PREFIX=${prefix} (none is connected to its queue or beat in the last 3 s): the send waits in Redis until one starts. Fix: smsq worker, with the same REDIS_URL and SMSQ_PREFIX`);
     for (const line of lines) {
       expect(line.match(/"component":/g)?.length ?? 0, line).toBeLessThanOrEqual(1);
       expect(line.match(/"command":/g)?.length, line).toBe(1);
@@ -299,7 +299,7 @@ describe('smsq send', () => {
         .filter((line) => !line.startsWith('{'))
         .join('\n');
     };
-    const missing = (at: string) => `error: ${at}: missing: the template uses \${order}; add "order":"..."\n`;
+    const missing = (at: string) => `error: ${at}: missing: the template uses \${order}. Fix: add "order":"..."\n`;
     // A list: its first message is file[0], as an unknown key in it is (file[0].comment).
     expect(await refusal('order-list.json', JSON.stringify([{ phone: '13800138030', signName, templateParam: { name: 'A' } }]))).toBe(missing('file[0].templateParam.order'));
     expect(await refusal('comment-list.json', JSON.stringify([{ phone: '13800138030', signName, templateParam: { name: 'A', order: '1' }, comment: 'x' }]))).toMatch(/^error: file\[0\]\.comment: is not a field/);
@@ -459,7 +459,7 @@ describe('smsq send', () => {
   it('status of a send this Redis does not hold names REDIS_URL, SMSQ_PREFIX and the fix', async () => {
     const r = await run(['status', 'smx90kmem032def5c0862']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/SMSQ_NOT_FOUND: send smx90kmem032def5c0862 not found\. Fix: check the id, and that REDIS_URL \(redis:\/\/[^)]+\) and SMSQ_PREFIX \(\{smsq-cli-[^)]+\) are the Redis and prefix it was sent through/);
+    expect(r.stderr).toMatch(/SMSQ_NOT_FOUND: send smx90kmem032def5c0862 not found\. Fix: check the id \(a send id is "s" and lowercase letters and digits, like smx8k5nwj5d7ae857a7a7, as the enqueue answered it\), and that REDIS_URL \(redis:\/\/[^)]+\) and SMSQ_PREFIX \(\{smsq-cli-[^)]+\) are the Redis and prefix it was sent through/);
   });
 
   it('resume says whether sending was blocked', async () => {

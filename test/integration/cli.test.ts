@@ -130,7 +130,7 @@ describe('smsq as a child process, live mode against a Dysmsapi-compatible serve
     const r = await smsq(['signs'], { ...live, SMS_QPS: 'lots' });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: SMS_QPS="lots" must be a whole number\. Fix: /)]);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: SMS_QPS="lots" must be a whole number from 1 to 5000\. Fix: /)]);
   });
 
   it.concurrent('smsq emulator: answers calls, stops on SIGTERM', async () => {

@@ -110,8 +110,8 @@ const CASES: Case[] = [
   { name: 'unknown template', sign: N.sign, template: 'SMS_999999999', phones: [PHONE], param: CODE, field: 'templateCode', message: /SMS_999999999 is not in this account.*smsq templates/ },
   { name: 'template under review', sign: N.sign, template: N.reviewingTemplate, phones: [PHONE], param: { time: '10:00' }, field: 'templateCode', message: /under review \(status 0\).*smsq templates/ },
   { name: 'template rejected, with the reason', sign: N.sign, template: N.rejectedTemplate, phones: [PHONE], param: { name: 'Ada' }, kind: 'marketing', field: 'templateCode', message: /rejected \(status 2\): 模板内容涉嫌诱导.*smsq templates/ },
-  { name: 'mainland number, international template', sign: N.sign, template: N.internationalTemplate, phones: [PHONE], param: CODE, field: 'phones', message: /mainland number needs a domestic template.*smsq templates/, perNumber: true },
-  { name: 'international number, domestic template', sign: N.sign, template: N.notificationTemplate, phones: ['+85291234567'], param: NOTE, field: 'phones', message: /outside the Chinese mainland needs an international.*type 3.*smsq templates/, perNumber: true },
+  { name: 'mainland number, international template', sign: N.sign, template: N.internationalTemplate, phones: [PHONE], param: CODE, field: 'phones[0]', message: /mainland number needs a domestic template.*smsq templates/, perNumber: true },
+  { name: 'international number, domestic template', sign: N.sign, template: N.notificationTemplate, phones: ['+85291234567'], param: NOTE, field: 'phones[0]', message: /outside the Chinese mainland needs an international.*type 3.*smsq templates/, perNumber: true },
   { name: 'verification code of 7 characters', sign: N.sign, template: N.verificationTemplate, phones: [PHONE], param: { code: '1234567' }, kind: 'verification', field: 'templateParam.code', message: /4-6 letters or digits.*Fix/ },
   { name: 'a link inside a variable', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'see http://evil.example/x', order: 'A1' }, field: 'templateParam.name', message: /link.*PARAM_NOT_SUPPORT_URL.*Fix/ },
   { name: 'a variable over 35 characters', sign: N.sign, template: N.notificationTemplate, phones: [PHONE], param: { name: 'Ada', order: 'A'.repeat(36) }, field: 'templateParam.order', message: /36 characters.*at most 35.*Fix/ },
@@ -140,7 +140,7 @@ const campaignSettings = (c: Case) => ({ signName: c.sign, templateCode: c.templ
 function batchField(c: Case): string {
   if (c.field === 'signName') return 'messages[0].signName';
   if (c.field.startsWith('templateParam')) return `messages[0].${c.field}`;
-  if (c.field === 'phones') return 'messages';
+  if (c.field === 'phones[0]') return 'messages[0].phone';
   return c.field;
 }
 
@@ -174,6 +174,7 @@ const CLI_FLAG: Record<string, string> = {
   signName: '--sign',
   templateCode: '--template',
   phones: '--phones',
+  'phones[0]': '--phones[0]',
   kind: '--kind',
   deadline: '--deadline',
   'templateParam.code': '--param code',
@@ -329,21 +330,23 @@ describe('a value of the wrong type', () => {
 });
 
 describe('no valid number at all', () => {
-  it('send and sendBatch say so the same way: the numbers masked, the reasons unwrapped (no doubled parentheses)', async () => {
+  it('send and sendBatch say so the same way: a line that says nothing was enqueued, then each number at its place in the list, masked as numbers are everywhere', async () => {
     const sent = await refusal(producer.send({ phones: ['+85291234567'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
     const batch = await refusal(producer.sendBatch({ templateCode: N.notificationTemplate, messages: [{ phone: '+85291234567', signName: N.sign, templateParam: NOTE }] }));
-    for (const [err, field] of [[sent, 'phones'], [batch, 'messages']] as const) {
-      const issue = err.issues[0];
-      expect(issue?.field).toBe(field);
-      expect(issue?.message).toMatch(/^no valid phone number among 1 \(nothing was enqueued\)\. \S+: (?:messages\[0\]\.phone: )?a number outside the Chinese mainland needs an international .*Fix: send it with a type 3 template \(see `smsq templates`\)$/);
-      expect(issue?.message).not.toContain('))');
-      expect(issue?.message).not.toContain('91234567');
+    for (const [err, field, at] of [[sent, 'phones', 'phones[0]'], [batch, 'messages', 'messages[0].phone']] as const) {
+      expect(err.issues).toEqual([
+        { field, message: 'no valid phone number among 1 (nothing was enqueued)' },
+        { field: at, message: expect.stringMatching(/^\+85\*+4567: a number outside the Chinese mainland needs an international .*Fix: send it with a type 3 template \(see `smsq templates`\)$/) },
+      ]);
+      expect(err.message).not.toContain('91234567');
     }
-    // Numbers refused for one reason share it: the long reason is said once.
-    const three = await refusal(producer.send({ phones: ['+85291234567', '+85291234568', '12345'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
-    const message = three.issues[0]?.message ?? '';
-    expect(message.match(/needs an international/g)).toHaveLength(1);
-    expect(message).toMatch(/\+85\*+4567, \+85\*+4568: a number outside the Chinese mainland /);
+    // Each number by its place (the trial was told "****: ...; 138****3800: ..." and could not tell which was which).
+    const three = await refusal(producer.send({ phones: ['+85291234567', '12345', '1380013800', '138001380001'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
+    expect(three.issues.map((i) => i.field)).toEqual(['phones', 'phones[0]', 'phones[1]', 'phones[2]']);
+    expect(three.issues[0]?.message).toBe('no valid phone number among 4 (nothing was enqueued); the first 3 of them below, and 1 more');
+    // Masked as the rest of smsq masks numbers: `12345` is no phone number and is shown as typed (it was `****`, while the rejected table shows it).
+    expect(three.issues[2]?.message).toBe('12345: a mainland mobile number has 11 digits, got 5: check it for a missing or extra digit');
+    expect(three.issues[3]?.message).toBe('138****3800: a mainland mobile number has 11 digits, got 10: check it for a missing or extra digit');
     // A campaign given as a JSON list is not told to send a file again.
     const campaign = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, recipients: [{ phone: '12345' }, { phone: '+85291234567' }] } });
     expect(campaign.statusCode).toBe(400);
@@ -351,6 +354,20 @@ describe('no valid number at all', () => {
       field: 'recipients',
       message: expect.stringMatching(/^holds no valid recipient: all 2 recipients were rejected \(nothing was enqueued\)\. Fix: correct the recipients and send the request again\. The recipients: /),
     });
+  });
+
+  it('smsq send names each by --phones[i], as REST names phones[i] (its --json keeps phones[i])', async () => {
+    const r = await cli(['send', '--phones', '12345,1380013800,138001380001', '--sign', N.sign, '--template', N.verificationTemplate, '--param', '{"code":"1234"}', '--yes', '--json']);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([
+      'error: --phones: no valid phone number among 3 (nothing was enqueued)',
+      'error: --phones[0]: 12345: a mainland mobile number has 11 digits, got 5: check it for a missing or extra digit',
+      'error: --phones[1]: 138****3800: a mainland mobile number has 11 digits, got 10: check it for a missing or extra digit',
+      'error: --phones[2]: 138****0001: a mainland mobile number has 11 digits, got 12: check it for a missing or extra digit',
+    ]);
+    expect((JSON.parse(r.stdout) as { error: { issues: { field: string }[] } }).error.issues.map((i) => i.field)).toEqual(['phones', 'phones[0]', 'phones[1]', 'phones[2]']);
+    const rest = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: ['1380013800', '12345'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' } } });
+    expect(rest.json().error.issues.map((i: { field: string }) => i.field)).toEqual(['phones', 'phones[0]', 'phones[1]']);
   });
 });
 
@@ -684,9 +701,11 @@ describe('signature and template look-ups', () => {
       const since = emulator.calls().length;
       const phones = ['1380013800', 'abc'];
       const sent = await refusal(door.send({ phones, signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE }));
-      expectIssue(sent.issues, 'phones', /no valid phone number among 2 \(nothing was enqueued\).*11 digits/);
+      expectIssue(sent.issues, 'phones', /^no valid phone number among 2 \(nothing was enqueued\)$/);
+      expectIssue(sent.issues, 'phones[0]', /11 digits/);
       const batch = await refusal(door.sendBatch({ templateCode: N.notificationTemplate, messages: phones.map((phone) => ({ phone, signName: N.sign, templateParam: NOTE })) }));
-      expectIssue(batch.issues, 'messages', /no valid phone number among 2 \(nothing was enqueued\).*11 digits/);
+      expectIssue(batch.issues, 'messages', /^no valid phone number among 2 \(nothing was enqueued\)$/);
+      expectIssue(batch.issues, 'messages[0].phone', /11 digits/);
       const stdout = collector();
       const stderr = collector();
       const code = await runCli(['send', '--phones', '1380013800', '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify(NOTE), '--yes'], { stdout, stderr, env: { ...env, SMSQ_PREFIX: p } });
@@ -716,5 +735,70 @@ describe('signature and template look-ups', () => {
       await door.close();
       await deleteKeys(redis, p);
     }
+  });
+});
+
+describe('messages a new user\'s trial found without the field or the fix', () => {
+  it('smsq send without --param is told the flag to add, as the fix (it said "pass e.g. {...}")', async () => {
+    const r = await cli(['send', '--phones', PHONE, '--sign', N.sign, '--template', N.verificationTemplate, '--yes']);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toBe('error: --param code: the template uses ${code} but no params were given. Fix: `--param \'{"code":"..."}\'`\n');
+    // REST: the body's field, in JSON.
+    const rest = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: [PHONE], signName: N.sign, templateCode: N.verificationTemplate } });
+    expect(rest.json().error.issues).toEqual([{ field: 'templateParam.code', message: 'the template uses ${code} but no params were given. Fix: `templateParam: {"code":"..."}`' }]);
+  });
+
+  it('a campaign file without a header row, for a template with variables: refused once with the flag or a header row as the fix (each row was refused, then "Fix: correct the rows")', async () => {
+    const before = await keysOf(prefix);
+    const file = join(dir, 'no-header.csv');
+    writeFileSync(file, '13800138001\n13800138002\n');
+    const r = await cli(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--yes']);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.stderr).toBe(
+      'error: file:1: template SMS_900000003 uses ${name}, but the file has no header row (its first line is a number), so no column gives it, and no shared param gives it (nothing was enqueued). Fix: a header row naming the columns, with one named "name" (e.g. phone,name), or give every recipient the same value with `--param \'{"name":"..."}\'`\n',
+    );
+    // With the shared value it goes ahead.
+    const given = await cli(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--dry-run']);
+    expect(given.code, given.stderr).toBe(0);
+    await expectNothingWritten(before);
+  });
+
+  it('POST /v1/campaigns (JSON): a recipient\'s params are named by the body\'s own field, recipients[i].params (it said templateParam.name)', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { signName: N.sign, templateCode: N.marketingTemplate, recipients: [{ phone: '13800138020', params: { nam: 'J' } }, { phone: '13800138021' }] } });
+    expect(res.statusCode).toBe(400);
+    const message = res.json().error.issues[0].message as string;
+    expect(message).toContain('138****8020: recipients[0].params.name: missing: the template uses ${name}. Fix: add "name":"..."; recipients[0].params.nam: is not a variable of the template (it uses ${name}). Fix: ');
+    expect(message).toContain('138****8021: recipients[1].params.name: the template uses ${name} but no params were given. Fix: give them, e.g. {"name":"..."}');
+    expect(message).not.toContain('templateParam.');
+  });
+
+  it('REST names a missing phones field with the fix, and a body that is no object (body), as every body-level refusal', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { signName: N.sign, templateCode: N.verificationTemplate, templateParam: CODE } });
+    expect(res.json().error.issues).toEqual([{ field: 'phones', message: 'must be a list of phone numbers. Fix: `phones: ["138-0013-8000"]`, one number per entry' }]);
+    const list = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'application/json' }, payload: '[]' });
+    expect(list.json().error.issues).toEqual([{ field: '(body)', message: 'must be an object, got a list. Fix: write it as a JSON object ({...})' }]);
+  });
+
+  it('a send that is not there: REST gives the CLI\'s fix, and both say what a send id looks like', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/sends/smxnope', headers: AUTH });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.message).toMatch(/^send smxnope not found\. Fix: check the id \(a send id is "s" and lowercase letters and digits, like smx8k5nwj5d7ae857a7a7, as the enqueue answered it\), and that REDIS_URL \(redis:\/\/.*\) and SMSQ_PREFIX \(\{smsq-door-[^)]*\}\) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS$/);
+    const r = await cli(['status', 'smxnope']);
+    expect(r.stderr).toBe(`error SMSQ_NOT_FOUND: ${res.json().error.message.replace(/REDIS_URL \([^)]*\)/, `REDIS_URL (${env.REDIS_URL})`)}\n`);
+    // A space in an id: one argument, an id no send has; two words: commander's line, and what an id is.
+    const spaced = await cli(['status', 'bad id!']);
+    expect(spaced.stderr).toMatch(/^error: SEND_ID "bad id!" is not a send id \(1-64 letters, digits, \. _ or -\): a send id is "s" and lowercase letters and digits, like smx8k5nwj5d7ae857a7a7, as the enqueue answered it\. Fix: /);
+    const twoWords = await cli(['status', 'bad', 'id!']);
+    expect(twoWords.code).toBe(EXIT_USAGE);
+    expect(twoWords.stderr).toBe(
+      "error: too many arguments for 'status'. Expected 1 argument but got 2.\nFix: give one send id: a send id is \"s\" and lowercase letters and digits, like smx8k5nwj5d7ae857a7a7, as the enqueue answered it, with no spaces (`smsq sends` lists them)\n",
+    );
+  });
+
+  it('GET /v1/sends with a limit or a state it does not take: the fix (docs/http-api.md promises one)', async () => {
+    const limit = await app.inject({ method: 'GET', url: '/v1/sends?limit=999', headers: AUTH });
+    expect(limit.json().error.issues).toEqual([{ field: 'query.limit', message: 'must be a whole number from 1 to 200. Fix: ?limit=50, or leave it out for 50' }]);
+    const state = await app.inject({ method: 'GET', url: '/v1/sends?state=bogus', headers: AUTH });
+    expect(state.json().error.issues).toEqual([{ field: 'query.state', message: expect.stringMatching(/^must be one of enqueuing, .*\. Fix: \?state=active, or leave it out for every state$/) }]);
   });
 });

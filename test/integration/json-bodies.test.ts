@@ -58,6 +58,8 @@ describe('a JSON body that cannot be taken', () => {
     { name: 'a __proto__ key in the params (valid JSON)', body: `{"phones":["13800138000"],${NOTE},"templateParam":{"name":"Li","__proto__":{"order":"1"}}}`, field: 'templateParam.__proto__', message: /prototype.*Fix: remove it/ },
     { name: 'a __proto__ key at the top', body: `{"__proto__":{"kind":"marketing"},"phones":["13800138000"],${NOTE}}`, field: '__proto__', message: /prototype.*Fix: remove it/ },
     { name: 'constructor.prototype in a list', url: '/v1/campaigns', body: `{${NOTE},"recipients":[{"phone":"13800138000","params":{"constructor":{"prototype":{"x":"1"}}}}]}`, field: 'recipients[0].params.constructor', message: /prototype.*Fix: remove it/ },
+    // A body that is JSON but not an object: named (body) as every other body-level refusal, not (request).
+    { name: 'a list where an object goes', body: '[]', field: '(body)', message: /^must be an object, got a list\. Fix: / },
     // A recursive look for the key overflowed the stack on this one: a 500.
     { name: 'a __proto__ key 140,000 objects deep', body: `${'{"a":'.repeat(140_000)}{"__proto__":{}}${'}'.repeat(140_000)}`, field: `…${`${'a.'.repeat(140_000)}__proto__`.slice(-200)}`, message: /prototype.*Fix: remove it/ },
     {

@@ -77,6 +77,10 @@ describe('pushed reports over HTTP', () => {
     const wrong = await app.inject({ method: 'POST', url: '/v1/reports/not-the-token-0000000/sms-report', payload: [] });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error.code).toBe('SMSQ_UNAUTHORIZED');
+    // The fix names the route called: a wrong token on the SmsUp route was told only the sms-report URLs.
+    const wrongUp = await app.inject({ method: 'POST', url: '/v1/reports/not-the-token-0000000/sms-up', payload: [] });
+    expect(wrongUp.json().error.message).toBe('the report token is missing or wrong. Fix: send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/sms-up (or, where only a URL can be set, in the path: /v1/reports/<token>/sms-up)');
+    expect(wrong.json().error.message).toBe('the report token is missing or wrong. Fix: send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/sms-report (or, where only a URL can be set, in the path: /v1/reports/<token>/sms-report)');
     const none = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', payload: [] });
     expect(none.statusCode).toBe(401);
     // The API token is not a report token.
@@ -162,8 +166,8 @@ describe('GET /v1/sends/:id/recipients', () => {
     await refused(`/v1/sends/${res.sendId}/recipients?cursor=nope`, 'query.cursor', /^is not a recipient cursor\. Fix: pass the `next` value of the previous page unchanged, or leave query\.cursor out/);
     const other = await harness.producer.send({ ...NOTE, phones: ['13845000009'] });
     await refused(`/v1/sends/${other.sendId}/recipients?cursor=${page1.next}`, 'query.cursor', /^belongs to another send/);
-    await refused(`/v1/sends/${res.sendId}/recipients?limit=0`, 'query.limit', /^must be a whole number from 1 to 10000$/);
-    await refused(`/v1/sends/${res.sendId}/recipients?limit=ten`, 'query.limit', /^must be a whole number from 1 to 10000$/);
+    await refused(`/v1/sends/${res.sendId}/recipients?limit=0`, 'query.limit', /^must be a whole number from 1 to 10000\. Fix: \?limit=1000, or leave it out for 1000$/);
+    await refused(`/v1/sends/${res.sendId}/recipients?limit=ten`, 'query.limit', /^must be a whole number from 1 to 10000\. Fix: \?limit=1000, or leave it out for 1000$/);
     await refused(`/v1/sends/${res.sendId}/recipients?offset=2`, 'query.offset', /^is not a field of this request/);
     // The old way of listing them says where they went.
     await refused(`/v1/sends/${res.sendId}?recipients=true`, 'query.recipients', /^recipients are listed by GET \/v1\/sends\/\{id\}\/recipients/);

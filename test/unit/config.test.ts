@@ -39,8 +39,40 @@ describe('loadConfig', () => {
     const err = errorOf({ SMSQ_REPAIR_INTERVAL_MS: '500', SMSQ_REPAIR_ENQUEUE_GRACE_MS: 'soon' });
     expect(err.lines).toEqual([
       expect.stringMatching(/^SMSQ_REPAIR_INTERVAL_MS="500" must be 0 \(off\) or at least 10000\. Fix: /),
-      expect.stringMatching(/^SMSQ_REPAIR_ENQUEUE_GRACE_MS="soon" must be a whole number\. Fix: /),
+      expect.stringMatching(/^SMSQ_REPAIR_ENQUEUE_GRACE_MS="soon" must be a whole number from 60000 to 86400000\. Fix: /),
     ]);
+  });
+
+  it('a number out of range or not a number says the range (SMSQ_SHUTDOWN_GRACE_MS=-1 said "must be a whole number", which -1 is)', () => {
+    const ranges: Record<string, string> = {
+      SMSQ_REDIS_CONNECT_TIMEOUT_MS: '100 to 120000',
+      SMSQ_SHUTDOWN_GRACE_MS: '0 to 600000',
+      SMS_QPS: '1 to 5000',
+      SMS_READ_TIMEOUT_MS: '100 to 60000',
+      SMSQ_CONCURRENCY: '1 to 1000',
+      SMSQ_RECONCILE_SETTLE_MS: '1000 to 3600000',
+      SMSQ_ACCOUNT_RECHECK_MS: '0 to 86400000',
+      SMSQ_DURABILITY_REPLICAS: '0 to 16',
+      SMSQ_DURABILITY_TIMEOUT_MS: '10 to 60000',
+      SMSQ_CATALOG_CACHE_MS: '0 to 86400000',
+      SMSQ_RECEIPT_WINDOW_HOURS: '1 to 720',
+      SMSQ_REPAIR_INTERVAL_MS: '10000 to 86400000, or 0 (off)',
+      SMSQ_REPAIR_ENQUEUE_GRACE_MS: '60000 to 86400000',
+      SMSQ_SERVER_PORT: '0 to 65535',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '100 to 600000',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '100 to 600000',
+    };
+    for (const [name, range] of Object.entries(ranges)) {
+      for (const value of ['-1', '1.5', 'soon']) {
+        const lines = errorOf({ [name]: value }).lines;
+        expect(lines, `${name}=${value}`).toHaveLength(1);
+        expect(lines[0]?.startsWith(`${name}="${value}" must be a whole number from ${range}. Fix: ${name}=`), lines[0]).toBe(true);
+      }
+    }
+    expect(errorOf({ SMSQ_SHUTDOWN_GRACE_MS: '-1' }).lines).toEqual(['SMSQ_SHUTDOWN_GRACE_MS="-1" must be a whole number from 0 to 600000. Fix: SMSQ_SHUTDOWN_GRACE_MS=25000 (0..600000; below your orchestrator\'s kill timeout)']);
+    // The other numbers in a variable say their ranges too.
+    expect(errorOf({ SMSQ_AUTOPAUSE: '0:0.5' }).lines[0]).toMatch(/^SMSQ_AUTOPAUSE="0:0\.5" must be CHUNKS:RATIO \(CHUNKS 1\.\.9999, RATIO 0\.\.1\) or off\. Fix: /);
+    expect(errorOf({ SMSQ_RECEIPT_LOOKUPS: 'marketing=sample:2' }).lines[0]).toMatch(/which is not kind=all\|none\|sample:RATE \(RATE 0\.\.1\)\. Fix: /);
   });
 
   it('retention per kind: defaults, one number for every kind, kind=DAYS, and refusals that name the fix', () => {

@@ -80,7 +80,10 @@ describe('a +1 number and the mainland number with its digits in one request are
       err = e;
     }
     expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).issues).toEqual([{ field: 'phones', message: expect.stringMatching(/^no valid phone number among 1 \(nothing was enqueued\)\. \+1 \*+0123: is a US\/Canada \(\+1\) number/) }]);
+    expect((err as ValidationError).issues).toEqual([
+      { field: 'phones', message: 'no valid phone number among 1 (nothing was enqueued)' },
+      { field: 'phones[0]', message: expect.stringMatching(/^\+1 \*+0123: is a US\/Canada \(\+1\) number/) },
+    ]);
     const batch = planSendBatch({ templateCode: 'SMS_901', kind: 'notification', messages: [US, CN].map((phone) => ({ phone, signName: 'smsq沙箱', templateParam: { code: '1234' } })) }, ctx());
     expect(to(batch)).toEqual([CN]);
     expect(batch.rejected).toEqual([{ input: US, reason: expect.stringMatching(/^messages\[0\]\.phone: is a US\/Canada/) }]);

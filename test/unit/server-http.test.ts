@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, ValidationError } from '../../src/errors.js';
+import { NotFoundError, SendNotFoundError, ValidationError } from '../../src/errors.js';
+import { SEND_ID_SHAPE } from '../../src/send-id-shape.js';
 import { basicCredentials, bearerToken, isAuthorized, safeEqual } from '../../server/auth.js';
 import { toHttpError } from '../../server/errors.js';
 import { CampaignQuery, issuesFromZod, parseOrThrow, RecipientsQuery, SendBody, SendsQuery } from '../../server/schemas.js';
@@ -38,6 +39,12 @@ describe('error mapping', () => {
     const v = toHttpError(new ValidationError([{ field: 'phones[0]', message: 'bad' }]), limits, 'req-1');
     expect([v.statusCode, v.code, v.issues]).toEqual([400, 'SMSQ_INVALID_REQUEST', [{ field: 'phones[0]', message: 'bad' }]]);
     expect(toHttpError(new NotFoundError('send s1'), limits, 'r')).toMatchObject({ statusCode: 404, code: 'SMSQ_NOT_FOUND', message: 'send s1 not found' });
+    // A send not found carries its fix (REST said "send X not found" alone; the CLI gave one): the same words on both.
+    expect(toHttpError(new SendNotFoundError('s1', { redisUrl: 'redis://:<redacted>@db:6379', prefix: '{smsq}' }), limits, 'r')).toMatchObject({
+      statusCode: 404,
+      code: 'SMSQ_NOT_FOUND',
+      message: `send s1 not found. Fix: check the id (${SEND_ID_SHAPE}), and that REDIS_URL (redis://:<redacted>@db:6379) and SMSQ_PREFIX ({smsq}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
+    });
     expect(toHttpError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), limits, 'r')).toMatchObject({
       statusCode: 413,
       code: 'SMSQ_BODY_TOO_LARGE',
@@ -92,7 +99,10 @@ describe('HTTP schemas', () => {
         refused = err;
       }
       expect(refused, limit).toBeInstanceOf(ValidationError);
-      expect((refused as ValidationError).issues, limit).toEqual([{ field: 'query.limit', message: 'must be a whole number from 1 to 200' }]);
+      expect((refused as ValidationError).issues, limit).toEqual([{ field: 'query.limit', message: 'must be a whole number from 1 to 200. Fix: ?limit=50, or leave it out for 50' }]);
     }
+    // A word from a set is told one to give (docs/http-api.md: every refusal names the fix).
+    expect(() => parseOrThrow(SendsQuery, { state: 'bogus' }, 'query', 'text')).toThrow(expect.objectContaining({ issues: [{ field: 'query.state', message: expect.stringMatching(/^must be one of enqueuing, active, .*\. Fix: \?state=active, or leave it out for every state$/) }] }));
+    expect(() => parseOrThrow(SendsQuery, { kind: 'sms' }, 'query', 'text')).toThrow(expect.objectContaining({ issues: [{ field: 'query.kind', message: 'must be one of verification, notification, marketing. Fix: ?kind=notification, or leave it out for every kind' }] }));
   });
 });

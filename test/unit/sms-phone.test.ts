@@ -108,8 +108,14 @@ describe('describeNumbers', () => {
     expect(describeNumbers(['138-0013-8000/139-0013-9000'])).toBe('138****8000/139****9000');
     expect(describeNumbers(['138 0013 8000', '+86 138-0013-8000'])).toBe('138****8000, +86****8000');
     expect(describeNumbers(['1380013800'])).toBe('138****3800');
-    // Text that is not several numbers stays masked whole, as before.
-    expect(describeNumbers(['张三', 'Zhang San 13800138000'])).toBe('****, Zha****8000');
+    // Text with a number in it stays masked whole, as before.
+    expect(describeNumbers(['Zhang San 13800138000'])).toBe('Zha****8000');
+  });
+
+  it('shows an entry with too few digits for any number as typed, as the rejected table and masked text show it (`12345` was `****`)', () => {
+    expect(describeNumbers(['12345', '张三', '123456'])).toBe('12345, 张三, 123456');
+    expect(describeNumbers(['x'.repeat(30)])).toBe(`${'x'.repeat(20)}…`);
+    expect(describeNumbers(['1234567'])).toBe('****'); // seven digits may be a number: masked, whole as before
   });
 });
 

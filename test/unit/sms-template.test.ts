@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkTemplateParams, extractTemplateVars } from '../../src/sms/template.js';
+import { noParamsFixFor } from '../../producers/plan.js';
 
 describe('extractTemplateVars', () => {
   it('returns unique names in order of first use', () => {
@@ -23,6 +24,21 @@ describe('checkTemplateParams', () => {
     const issues = checkTemplateParams(content, { name: 'x' });
     expect(issues).toEqual([expect.objectContaining({ field: 'templateParam.orderNo', severity: 'error', kind: 'missing' })]);
     expect(checkTemplateParams(['code'], undefined).map((i) => [i.field, i.kind])).toEqual([['templateParam.code', 'missing']]);
+  });
+
+  it('a missing variable is told the fix: no params at all names the request\'s own setting (each surface spells it), a key missing names the key to add', () => {
+    // `smsq send` without --param was told "pass e.g. {...}", and a batch "; add ...": no "Fix:".
+    expect(checkTemplateParams(['code'], undefined, 'templateParam', noParamsFixFor('templateParam'))).toEqual([
+      expect.objectContaining({ field: 'templateParam.code', message: 'the template uses ${code} but no params were given. Fix: `templateParam: {"code":"..."}`' }),
+    ]);
+    expect(noParamsFixFor('messages[0].templateParam')).toBeUndefined();
+    // Params of a list item (a batch message, a campaign recipient): the item's field, which the field names already.
+    expect(checkTemplateParams(['order'], undefined, 'recipients[0].params')).toEqual([
+      expect.objectContaining({ field: 'recipients[0].params.order', message: 'the template uses ${order} but no params were given. Fix: give them, e.g. {"order":"..."}' }),
+    ]);
+    expect(checkTemplateParams(['name', 'order'], { name: 'A' }, 'messages[1].templateParam')).toEqual([
+      expect.objectContaining({ field: 'messages[1].templateParam.order', message: 'missing: the template uses ${order}. Fix: add "order":"..."' }),
+    ]);
   });
 
   it('refuses non-string values and says how to fix them', () => {
