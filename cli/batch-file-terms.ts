@@ -83,7 +83,9 @@ export function batchFileTerms(places: FilePlaces): BatchFileTerms {
       }
     }
     const column = columnOf(rest);
-    return { field: `file:${line}`, message: column === undefined ? message : `column "${column}" ${message}` };
+    if (column === undefined) return { field: `file:${line}`, message };
+    // A number's refusal starts with the number as given (`12345: a mainland ...`), a param's with what is wrong with it (`is blank-looking`).
+    return { field: `file:${line}`, message: part === 'phone' ? `column "phone": ${message}` : `column "${column}" ${message}` };
   };
 
   return {

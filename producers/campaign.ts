@@ -328,7 +328,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     const line = row.line;
     const code = cause === 'row' ? ({ code: 'SMSQ_INVALID_RECIPIENT' } as const) : {};
     const place = `${sourceField}[${progress.read - 1}]${cause === 'number' ? '.phone' : ''}`;
-    rejected.push(line === undefined ? { input: row.phone, reason: `${place}: ${reason}`, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
+    // A reason that names a field of the row already starts at its place (`recipients[3].params.name: ...`).
+    const placed = reason.startsWith(`${place}.`) ? reason : `${place}: ${reason}`;
+    rejected.push(line === undefined ? { input: row.phone, reason: placed, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
   };
   /** `fromFile`: the row is a line of a file (it has one), whose encoding is what to fix; else a value given in the request. */
   const rowProblem = (own: Record<string, string>, fromFile: boolean): string | undefined => {
