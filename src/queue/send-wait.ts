@@ -14,7 +14,7 @@ import type { EndpointBackoffs } from './endpoint-backoffs.js';
 import { INVALID_CREDENTIALS, isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
 import { isWithdrawn } from './withdrawal.js';
 import { enqueueStoppedText, isEnqueueStopped } from './stopped-pause.js';
-import { NO_WORKER_MEANS, WRITER_FRESH_MS } from './worker-presence.js';
+import { NO_WORKER_MEANS } from './worker-presence.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
