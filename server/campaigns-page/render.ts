@@ -207,3 +207,14 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
 <tbody>${recipients.length ? recipients : html`<tr><td colspan="6" class="muted">No recipients on this page.</td></tr>`}</tbody></table>${pages}</main>`;
   return layout(ctx, `smsq send ${send.sendId}`, main);
 }
+
+/**
+ * A send the page does not find (never made, or gone after its kind's retention): a page in the
+ * page's own look, naming the id and leading back to the list, for a browser that followed a link.
+ */
+export function renderMissingSendPage(ctx: PageContext, sendId: string): string {
+  const main = html`<main><h2>No send ${sendId}</h2>
+<p class="missing">smsq holds no send with this id: it was never made, or it has expired (sends are kept for their kind's retention, SMSQ_RETENTION_DAYS).</p>
+<p><a href="${ctx.basePath}">← All sends</a></p></main>`;
+  return layout(ctx, `smsq send ${sendId}: not found`, main);
+}
