@@ -195,7 +195,9 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
 <dt>${ctx.controls ? 'controls' : ''}</dt><dd>${buttons(ctx, status)}</dd></dl>`;
   const recipients = data.recipients.map(
     (r) => html`<tr><td>${maskPhone(r.phone)}</td><td>${r.state}</td><td>${r.code ? html`<code title="${codeMeaning(r.code)}">${r.code}</code>` : ''}</td><td>${r.attempts}</td>
-<td>${r.sentAt ? chinaTime(r.sentAt) : ''}</td><td>${r.receivedAt ? chinaTime(r.receivedAt) : ''}</td></tr>`,
+<td>${r.sentAt ? chinaTime(r.sentAt) : ''}</td><td>${r.receivedAt ? chinaTime(r.receivedAt) : ''}${
+      r.receivedAtFromPush ? html` <small class="muted" title="the report's own report_time was unreadable: this is when smsq received the push">(push received)</small>` : ''
+    }</td></tr>`,
   );
   const pages = html`<p>${data.cursor !== undefined ? html`<a href="${ctx.basePath}/${encodeURIComponent(send.sendId)}">First page</a> ` : ''}${
     data.next ? html`<a class="next" href="${ctx.basePath}/${encodeURIComponent(send.sendId)}${queryString({ cursor: data.next })}">Next recipients →</a>` : html`<span class="muted">Last page.</span>`
