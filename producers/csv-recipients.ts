@@ -4,10 +4,12 @@ import Papa from 'papaparse';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS, type ChunkedRecipients, type ColumnedRecipients } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import { readError } from './recipient-file-errors.js';
-import { looksLikeNumber, namesPhoneColumn } from './recipient-header.js';
+import { HeaderWithoutPhoneError, looksLikeNumber } from './recipient-header.js';
+import { BLANK_LINE, PAPA_CONFIG, SEPARATOR_NAMES, separatorOf, type Separator } from './csv-separator.js';
+import { headerEncodingHint } from './header-encoding-hint.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ValidationError } from '../src/errors.js';
-import { createTextDecoder, settleEncoding, type FileEncoding, type Rereadable, type TextReading } from './text-encoding.js';
+import { bomOf, createTextDecoder, settleEncoding, type FileEncoding, type Rereadable, type TextReading } from './text-encoding.js';
 
 export { PHONE_COLUMNS } from './recipient-header.js';
 
@@ -71,14 +73,21 @@ async function* csvRowChunks(source: string | Buffer | Readable, reading: TextRe
   const { input, encoding } = await openText(source, reading);
   const decoder = createTextDecoder(encoding);
   const records = new CsvRecords(field, rows);
+  /** The file's first bytes: a header read in a wrong named encoding is read again in the others (header-encoding-hint.ts). */
+  let head: Buffer | undefined;
   try {
     for await (const chunk of input) {
+      head ??= chunk;
       records.write(decoder.write(chunk));
       yield records.taken();
     }
     records.end(decoder.end());
     yield records.taken();
   } catch (err) {
+    // Only an encoding the caller named can be the wrong one: a recognised one, or a BOM's, is what the bytes are.
+    if (err instanceof HeaderWithoutPhoneError && reading.named === encoding && head !== undefined && bomOf(head) === undefined) {
+      throw headerEncodingHint(err, head, encoding) ?? err;
+    }
     throw readError(err, typeof source === 'string' ? source : undefined, field, reading.textOnlyReader);
   }
 }
@@ -137,33 +146,6 @@ async function* pieces(buffer: Buffer): AsyncGenerator<Buffer> {
 
 function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-}
-
-/** How Papa Parse reads smsq's CSV: LF line ends (a CR before one is dropped, see below), RFC 4180 quotes; commas unless the header says otherwise. */
-const PAPA_CONFIG = { delimiter: ',', newline: '\n', quoteChar: '"' } as const;
-
-/** Separators a file may use, in the order they are tried on its header. */
-const SEPARATORS = [',', '\t', ';'] as const;
-type Separator = (typeof SEPARATORS)[number];
-const SEPARATOR_NAMES: Record<Separator, string> = { ',': 'comma', '\t': 'tab', ';': 'semicolon' };
-
-/** A line with nothing in it but separators and spaces: a blank row, not the header. */
-const BLANK_LINE = /^[\s,;]*$/;
-
-/**
- * The separator of a file whose first non-blank line is `header`: the first of comma, tab and
- * semicolon that splits it into a phone column and others. Excel saves "CSV" with semicolons where
- * the comma is the decimal mark (most of Europe), and its "Unicode text" with tabs; read with
- * commas, such a header was one name and the file was refused for naming no phone column.
- * A list without a header (numbers alone) is read with commas.
- */
-function separatorOf(header: string): Separator {
-  if (header.length > MAX_LINE_CHARS) return ',';
-  for (const separator of SEPARATORS) {
-    const cells = (new Papa.Parser({ ...PAPA_CONFIG, delimiter: separator, preview: 1 }).parse(header, 0, false) as { data: string[][] }).data[0] ?? [];
-    if (namesPhoneColumn(cells)) return separator;
-  }
-  return ',';
 }
 
 /** How much of a too-long line is kept, for the number shown with its rejection. */
@@ -288,7 +270,7 @@ class CsvRecords {
       if (nl < 0 && !last && text.length - at <= MAX_LINE_CHARS) return undefined;
       const line = text.slice(at, nl < 0 ? text.length : nl);
       if (nl < 0 || !BLANK_LINE.test(line)) {
-        const separator = separatorOf(line);
+        const separator = separatorOf(line, MAX_LINE_CHARS);
         this.separator = separator;
         this.config = { ...PAPA_CONFIG, delimiter: separator };
         this.rows.useSeparator(separator, SEPARATOR_NAMES[separator]);

@@ -52,7 +52,12 @@ export function looksLikeNumber(cell: string): boolean {
 
 /** Whether one of `cells` names the number column. */
 export function namesPhoneColumn(cells: readonly string[]): boolean {
-  return cells.some((c) => PHONE_KEYS.has(looseName(c.trim())));
+  return phoneColumnIn(cells) !== undefined;
+}
+
+/** The first of `cells` that names the number column, trimmed; undefined when none does. */
+export function phoneColumnIn(cells: readonly string[]): string | undefined {
+  return cells.map((c) => c.trim()).find((c) => PHONE_KEYS.has(looseName(c)));
 }
 
 /**

@@ -294,6 +294,10 @@ export const RecipientSchema = z
     attempts: count.meta({ description: 'Claims of its chunk, each with its own OutId; one undone before its call (a worker shutting down, a claim not confirmed durable or held past the call deadline) counts too. At most one is ever accepted' }),
     sentAt: epochMs.optional().meta({ description: 'When the current attempt was sent; absent while queued (a try refused for now, e.g. by per-number flow control, is not a sending)' }),
     receivedAt: epochMs.optional().meta({ description: 'When the handset received it, from the receipt' }),
+    receivedAtFromPush: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Present when `receivedAt` is when smsq received the pushed report: the report\'s own `report_time` was missing, not a time, or not one its receipt can have' }),
     chunkId: z.string().optional().meta({ description: 'The chunk (one API call) it travels in; absent for numbers without one' }),
   })
   .meta({ id: 'Recipient' });

@@ -113,7 +113,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.print(
             renderTable(
               [{ header: 'phone' }, { header: 'state' }, { header: 'code' }, { header: 'biz id' }, { header: 'sent' }, { header: 'received' }, { header: 'attempts' }],
-              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', formatTime(r.sentAt), formatTime(r.receivedAt), r.attempts]),
+              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', formatTime(r.sentAt), receivedText(r), r.attempts]),
             ),
           );
           if (paged) {
@@ -123,4 +123,10 @@ export function register(program: Command, ctx: CliContext): void {
         }
       }),
     );
+}
+
+/** A recipient's receipt time; one taken from the push (its report's own time unusable) says so. */
+function receivedText(r: RecipientState): string {
+  const at = formatTime(r.receivedAt);
+  return r.receivedAtFromPush ? `${at} (push received; report_time unreadable)` : at;
 }

@@ -195,7 +195,9 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
 <dt>${ctx.controls ? 'controls' : ''}</dt><dd>${buttons(ctx, status)}</dd></dl>`;
   const recipients = data.recipients.map(
     (r) => html`<tr><td>${maskPhone(r.phone)}</td><td>${r.state}</td><td>${r.code ? html`<code title="${codeMeaning(r.code)}">${r.code}</code>` : ''}</td><td>${r.attempts}</td>
-<td>${r.sentAt ? chinaTime(r.sentAt) : ''}</td><td>${r.receivedAt ? chinaTime(r.receivedAt) : ''}</td></tr>`,
+<td>${r.sentAt ? chinaTime(r.sentAt) : ''}</td><td>${r.receivedAt ? chinaTime(r.receivedAt) : ''}${
+      r.receivedAtFromPush ? html` <small class="muted" title="the report's own report_time was unreadable: this is when smsq received the push">(push received)</small>` : ''
+    }</td></tr>`,
   );
   const pages = html`<p>${data.cursor !== undefined ? html`<a href="${ctx.basePath}/${encodeURIComponent(send.sendId)}">First page</a> ` : ''}${
     data.next ? html`<a class="next" href="${ctx.basePath}/${encodeURIComponent(send.sendId)}${queryString({ cursor: data.next })}">Next recipients →</a>` : html`<span class="muted">Last page.</span>`
@@ -206,4 +208,15 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
 <h3>Recipients</h3><table class="recipients"><thead><tr><th>number</th><th>state</th><th>code</th><th>attempts</th><th>sent</th><th>received</th></tr></thead>
 <tbody>${recipients.length ? recipients : html`<tr><td colspan="6" class="muted">No recipients on this page.</td></tr>`}</tbody></table>${pages}</main>`;
   return layout(ctx, `smsq send ${send.sendId}`, main);
+}
+
+/**
+ * A send the page does not find (never made, or gone after its kind's retention): a page in the
+ * page's own look, naming the id and leading back to the list, for a browser that followed a link.
+ */
+export function renderMissingSendPage(ctx: PageContext, sendId: string): string {
+  const main = html`<main><h2>No send ${sendId}</h2>
+<p class="missing">smsq holds no send with this id: it was never made, or it has expired (sends are kept for their kind's retention, SMSQ_RETENTION_DAYS).</p>
+<p><a href="${ctx.basePath}">← All sends</a></p></main>`;
+  return layout(ctx, `smsq send ${sendId}: not found`, main);
 }

@@ -22,7 +22,8 @@ import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
 import { CURSOR_TOO_LONG, parseOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
-import { renderListPage, renderSendPage, type PageContext } from '../campaigns-page/render.js';
+import { renderListPage, renderMissingSendPage, renderSendPage, type PageContext } from '../campaigns-page/render.js';
+import { prefersHtml } from '../campaigns-page/prefers-html.js';
 import { isRedisConnectionError } from '../../src/queue/redis-errors.js';
 
 export const CAMPAIGNS_PATH = '/admin/campaigns';
@@ -48,9 +49,14 @@ const SendPageQuery = z.strictObject({
   cursor: z.string().max(400, { message: CURSOR_TOO_LONG }).optional().meta({ description: 'The recipients page to show (the page\'s "Next recipients" link)' }),
 });
 
+const CONTROL_ACTIONS = ['pause', 'resume', 'cancel'] as const;
+
 const ControlParams = z.strictObject({
   ...SendIdParams.shape,
-  action: z.enum(['pause', 'resume', 'cancel'], { message: 'must be pause, resume or cancel' }),
+  action: z.enum(CONTROL_ACTIONS, {
+    error: (issue) =>
+      `${JSON.stringify(String(issue.input))} is no action of the campaigns page: the actions are pause, resume and cancel. Fix: POST /admin/campaigns/{id}/pause, /resume or /cancel`,
+  }),
 });
 
 const DASHBOARD_LOGIN = ['dashboardAuth', 'dashboardToken'] as const;
@@ -120,7 +126,11 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
         summary: 'One send on the campaigns page: its counts over time, failure codes and recipients, numbers masked (HTML)',
         security: DASHBOARD_LOGIN,
         request: { params: SendIdParams, query: SendPageQuery },
-        response: { 200: answer('The page', HtmlPage, 'text/html'), ...PAGE_FAILURES, 404: API_FAILURES[404] },
+        response: {
+          200: answer('The page', HtmlPage, 'text/html'),
+          ...PAGE_FAILURES,
+          404: failure('No such send, or it expired (SMSQ_NOT_FOUND); to a request that accepts text/html before JSON (a browser), a page naming the id with a link back to the list'),
+        },
       },
     },
     async (request, reply) => {
@@ -128,7 +138,11 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       const { cursor } = parseOrThrow(SendPageQuery, withoutEmpty(request.query), 'query', 'text');
       if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');
       await catchUp(request.log);
-      const status = await options.producer.getStatus(id);
+      const status = await options.producer.getStatus(id).catch((err: unknown) => {
+        if (err instanceof NotFoundError && prefersHtml(request.headers.accept)) return undefined;
+        throw err;
+      });
+      if (status === undefined) return sendHtml(reply.code(404), renderMissingSendPage(context(), id));
       await options.tracker.sample(id);
       const [series, codes, page] = await Promise.all([
         options.tracker.series(id),
@@ -144,7 +158,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
     {
       schema: {
         summary: 'The campaigns page\'s pause / resume / cancel buttons (the producer controls of POST /v1/sends/{id}/pause|resume|cancel)',
-        description: 'Needs the header `X-Smsq-Control: 1` (the page sends it; a cross-site form cannot). Refused with 405 on a read-only dashboard.',
+        description: 'Needs the header `X-Smsq-Control: 1` (the page sends it; a cross-site form cannot). Refused with 405 on a read-only dashboard; an action other than pause, resume or cancel with 400 naming it, read-only or not.',
         security: DASHBOARD_LOGIN,
         request: { params: ControlParams },
         response: {
@@ -156,13 +170,14 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       },
     },
     async (request, reply) => {
+      // The path is judged first: an action that is none is named as such, read-only or not.
+      const { id, action } = parseOrThrow(ControlParams, request.params, 'params', 'text');
       if (options.readOnly) {
         return sendError(
           reply,
           new HttpError(405, HTTP_ERROR_CODES[405], 'the dashboard is read-only: the campaigns page pauses, resumes and cancels nothing. Fix: use the REST controls (POST /v1/sends/{id}/pause), or set SMSQ_DASHBOARD_READ_ONLY=false'),
         );
       }
-      const { id, action } = parseOrThrow(ControlParams, request.params, 'params', 'text');
       if (request.headers['x-smsq-control'] !== '1') {
         throw new ValidationError([{ field: 'X-Smsq-Control', message: 'must be 1. Fix: use the page\'s buttons, or send the header from a script (a cross-site form cannot, which is the point)' }]);
       }

@@ -37,6 +37,8 @@ export interface AlertState {
   workers: { worker: string; lastSeenMs: number }[];
   /** Pushed reports set aside so far, by reason (docs/receipts-and-controls.md). */
   refusedReceipts: Record<string, number>;
+  /** Times of pushed reports refused while their report was applied, by field (src/receipts/refused-report-fields.ts). */
+  refusedReportFields: Record<string, number>;
   /** Failed attempts of housekeeping jobs so far, by job name and outcome (`retried`, `given-up`). */
   housekeepingFailures: { name: string; outcome: string; count: number }[];
   /** Live workers that make no new call because Redis does not keep their durability mode (src/queue/durability-holds.ts). */
@@ -164,7 +166,7 @@ async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff] = results(
+  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff, refusedFields] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
@@ -178,8 +180,9 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
       // The words `smsq status` reads (send-wait-facts.ts), with the same bounds: the live workers, and their back-offs.
       .zrangebyscore(records.workerSettings(), nowMs - WORKER_SETTINGS_TTL_MS, '+inf')
       .zrangebyscore(records.workerEndpointBackoffs(), nowMs - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
+      .hgetall(records.reportFieldsRefused())
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[]];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[], Record<string, string>];
   const backoffs = countBackingOff(backingOff, settings);
 
   let autoPausedSends = 0;
@@ -197,6 +200,7 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     oldestUnknownSinceMs: await oldestUnknown(redis, keys.unknownOutcomes, records.chunk),
     workers: scored(writers).map(([worker, lastSeenMs]) => ({ worker, lastSeenMs })),
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
+    refusedReportFields: Object.fromEntries(Object.entries(refusedFields).map(([field, n]) => [field, Number(n) || 0])),
     housekeepingFailures: parseHousekeepingFailures(housekeeping),
     durabilityHeldWorkers: parseDurabilityHolds(holding)?.workers ?? 0,
     liveWorkers: backoffs.live,

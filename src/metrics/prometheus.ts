@@ -7,6 +7,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { COUNTED_STATES } from '../queue/send-store.js';
 import { REFUSED_RECEIPT_REASONS } from '../receipts/recipient-store.js';
+import { REFUSABLE_REPORT_FIELDS } from '../receipts/refused-report-fields.js';
 import { HOUSEKEEPING_FAILURES } from './call-metrics.js';
 import { WITHDRAWAL_OUTCOMES } from '../queue/withdrawal.js';
 import type { AlertState } from './alert-state.js';
@@ -50,6 +51,7 @@ export const METRIC_NAMES = Object.freeze({
   unknownOldestAge: 'smsq_unknown_outcome_oldest_age_seconds',
   workerLastSeen: 'smsq_worker_last_seen_timestamp_seconds',
   refusedReceipts: 'smsq_receipts_refused_total',
+  refusedReportFields: 'smsq_report_fields_refused_total',
   housekeepingFailures: 'smsq_housekeeping_failures_total',
   durabilityHeld: 'smsq_workers_durability_held',
   workersLive: 'smsq_workers_live',
@@ -173,6 +175,13 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   // Every known reason is exported from the start (0), so that rate() sees the first refusal.
   for (const reason of REFUSED_RECEIPT_REASONS) refused.inc({ reason }, 0);
   for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
+  const refusedFields = new Counter({
+    name: N.refusedReportFields,
+    help: 'Times in pushed reports refused while their report was applied, by field: a report_time or send_time that is not a time, is before its attempt was sent or after now (an hour of skew allowed). The report\'s state was applied, its receipt time taken as when smsq received the push (receivedAtFromPush on the recipient).',
+    labelNames: ['field'],
+    registers,
+  });
+  for (const field of REFUSABLE_REPORT_FIELDS) refusedFields.inc({ field }, alerts.refusedReportFields[field] ?? 0);
   const housekeeping = new Counter({
     name: N.housekeepingFailures,
     help: 'Failed attempts of housekeeping jobs by every worker, by job name (callback) and outcome (retried: with back-off; given-up: after its last attempt, the callback is not sent; deferred: a worker without SMSQ_CALLBACK_SECRET moved it back for later, no attempt used).',

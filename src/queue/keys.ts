@@ -60,6 +60,8 @@ export interface Keys {
   pauseNotices(): string;
   /** Pushed receipts set aside (another attempt, another BizId, not a recipient), counted by reason. */
   refusedReceipts(): string;
+  /** Fields of pushed reports refused while the report was applied (an unreadable `report_time`, `send_time`), counted by field. */
+  reportFieldsRefused(): string;
   /**
    * Numbers smsq was asked to send to, logged per day and bucket (see receipts/sent-numbers.ts):
    * an opt-out must name one. `day`: days since the epoch (UTC).
@@ -126,6 +128,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     receiptWindow: () => `${prefix}:receipt-window`,
     catalog: (kind, name) => `${prefix}:catalog:${kind}:${name}`,
     refusedReceipts: () => `${prefix}:receipts-refused`,
+    reportFieldsRefused: () => `${prefix}:report-fields-refused`,
     sentNumberLog: (day, bucket) => `${prefix}:sent-numbers:${day}:${bucket}`,
     sentNumberLogPrefix: () => `${prefix}:sent-numbers:`,
     legacySentNumberPrefix: () => `${prefix}:sent-to:`,

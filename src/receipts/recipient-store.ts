@@ -18,12 +18,23 @@ export interface RecipientReceipt {
   receivedAt: number | undefined;
   /** Where the receipt came from. */
   source: 'query' | 'report' | 'window' | 'suppression' | 'door';
+  /**
+   * A pushed report whose own `report_time` was missing or could not be its receipt's (not a time,
+   * or out of bounds: pushed-time.ts): `receivedAt` is when smsq received the push instead.
+   */
+  receivedAtFromPush?: boolean;
 }
 
 const STATE_CODE: Record<FinalRecipientState, string> = { delivered: 'd', failed: 'f', expired: 'e', suppressed: 's', rejected: 'x' };
 const SOURCE_CODE: Record<RecipientReceipt['source'], string> = { query: 'q', report: 'r', window: 'w', suppression: 'u', door: 'i' };
 const STATE_OF = Object.fromEntries(Object.entries(STATE_CODE).map(([k, v]) => [v, k])) as Record<string, FinalRecipientState>;
 const SOURCE_OF = Object.fromEntries(Object.entries(SOURCE_CODE).map(([k, v]) => [v, k])) as Record<string, RecipientReceipt['source']>;
+/**
+ * The source letter of a report whose time is the push's ({@link RecipientReceipt.receivedAtFromPush}):
+ * a letter, not a fifth field, because compaction packs receipts of exactly three separators
+ * (compact-send-6.lua); a reader before it decodes it as a look-up's, the time as stored.
+ */
+const REPORT_AT_PUSH = 'p';
 
 /** Longest carrier code kept (Alibaba's are a few characters: DELIVERED, MK:0001, UNDELIV). */
 const MAX_CODE_LENGTH = 64;
@@ -49,7 +60,8 @@ export function storableCode(code: string): string {
 export function encodeReceipt(r: RecipientReceipt): string {
   const code = r.state === 'delivered' && r.code === 'DELIVERED' ? '' : storableCode(r.code);
   const at = r.receivedAt === undefined ? '' : Math.floor(r.receivedAt / 1000).toString(36);
-  return `${STATE_CODE[r.state]}|${code}|${at}|${SOURCE_CODE[r.source]}`;
+  const source = r.source === 'report' && r.receivedAtFromPush ? REPORT_AT_PUSH : SOURCE_CODE[r.source];
+  return `${STATE_CODE[r.state]}|${code}|${at}|${source}`;
 }
 
 export function decodeReceipt(v: string | null | undefined): RecipientReceipt | undefined {
@@ -61,7 +73,7 @@ export function decodeReceipt(v: string | null | undefined): RecipientReceipt | 
     state,
     code: code || (state === 'delivered' ? 'DELIVERED' : ''),
     receivedAt: at ? parseInt(at, 36) * 1000 : undefined,
-    source: SOURCE_OF[src ?? ''] ?? 'query',
+    ...(src === REPORT_AT_PUSH ? { source: 'report' as const, receivedAtFromPush: true } : { source: SOURCE_OF[src ?? ''] ?? 'query' }),
   };
 }
 

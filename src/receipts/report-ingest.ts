@@ -25,6 +25,7 @@ import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.j
 import { createRecipientStore, type RecipientStore, type RefusedReceiptReason } from './recipient-store.js';
 import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
 import { createSuppressionList, type SuppressionList } from './suppression.js';
+import { createRefusedReportFields, type RefusableReportField, type RefusedReportFields } from './refused-report-fields.js';
 
 export interface ReportIngestDeps {
   chunks: ChunkStore;
@@ -37,6 +38,8 @@ export interface ReportIngestDeps {
   clock: Clock;
   logger: Logger;
   optOutKeywords?: readonly string[];
+  /** Counts and logs report times that cannot be theirs (the reports are applied all the same). Default: not counted. */
+  refusedFields?: RefusedReportFields;
   /** Receipt latency for /metrics. Optional. */
   metrics?: Pick<CallMetricsRecorder, 'recordReceipt'>;
   /**
@@ -125,8 +128,10 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     const since = await barrier?.mark();
     const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
     const refusedWhy: Record<string, number> = {};
-    /** report_times that cannot be their receipt's, left unknown (pushed-time.ts). */
-    let timesUnknown = 0;
+    /** When smsq received the push: the receipt time of a report whose own cannot be its receipt's. */
+    const pushedAt = deps.clock.now();
+    /** Times that cannot be their event's (pushed-time.ts), by field: refused, their reports applied. */
+    const refusedFields: Record<RefusableReportField, number> = { report_time: 0, send_time: 0 };
     // Set aside here, before any script saw them: counted in one write per reason at the end.
     const setAside = { 'unknown-out-id': 0, 'not-recipient': 0 } satisfies Partial<Record<RefusedReceiptReason, number>>;
     for (const r of reports) {
@@ -194,19 +199,31 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           continue;
         }
       }
-      const receivedAt = pushedTime(r.report_time, { notBefore: chunk.sentAt ?? chunk.acceptedAt, now: deps.clock.now() });
-      if (receivedAt === undefined && r.report_time) timesUnknown++;
+      const bounds = { notBefore: chunk.sentAt ?? chunk.acceptedAt, now: deps.clock.now() };
+      if (r.send_time && pushedTime(r.send_time, bounds) === undefined) refusedFields.send_time++;
+      const reportTime = pushedTime(r.report_time, bounds);
+      if (reportTime === undefined && r.report_time) refusedFields.report_time++;
+      // Alibaba never pushes a report again once answered OK: refusing it for its time would lose
+      // the receipt. Applied with the time smsq received it, and marked so (receivedAtFromPush).
+      const receivedAt = reportTime ?? pushedAt;
       const applied = await deps.recipients.apply(
         sendId,
         chunkId,
         phone.phone,
-        { state: r.success ? 'delivered' : 'failed', code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'), receivedAt, source: 'report' },
+        {
+          state: r.success ? 'delivered' : 'failed',
+          code: r.err_code || (r.success ? 'DELIVERED' : 'UNKNOWN'),
+          receivedAt,
+          source: 'report',
+          ...(reportTime === undefined ? { receivedAtFromPush: true } : {}),
+        },
         origin,
       );
       if (applied.status === 'applied') {
         result.applied++;
         await deps.completion.check(sendId, applied.pending);
-        const latency = receiptLatencySeconds(chunk.acceptedAt ?? chunk.sentAt, receivedAt);
+        // A push's own arrival is no handset's: the latency is measured only from a report's time.
+        const latency = receiptLatencySeconds(chunk.acceptedAt ?? chunk.sentAt, reportTime);
         if (latency !== undefined) deps.metrics?.recordReceipt('report', latency);
       } else if (applied.status === 'duplicate') result.duplicates++;
       else if (applied.status === 'refused') {
@@ -227,9 +244,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
       // Counts only: the numbers and ids of a forged push are not worth a log line each.
       log.warn({ refused: result.refused, reasons: refusedWhy }, 'pushed reports that do not match their send were set aside (not applied)');
     }
-    if (timesUnknown > 0) {
-      log.warn({ timesUnknown }, 'pushed report_time(s) that cannot be their receipt\'s (before the attempt was sent, after now, or not a time) were left unknown; the states were applied');
-    }
+    await deps.refusedFields?.count(refusedFields);
     await confirmPush(`${reports.length} pushed report(s)`, since);
     return result;
   }
@@ -310,6 +325,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
     sentNumbers: createSentNumbers({ redis: options.redis, keys, retentionSeconds: longestRetention(options.retention), clock: options.clock }),
     clock: options.clock,
     logger: options.logger,
+    refusedFields: createRefusedReportFields({ redis: options.redis, keys, logger: options.logger.child({ component: 'report-ingest' }) }),
     metrics: options.metrics,
     durability: createDurabilityBarrier(server, durability),
     durabilityCheck: () => recheck.ensure(),

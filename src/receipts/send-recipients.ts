@@ -20,6 +20,8 @@ export interface RecipientState {
   sentAt: number | undefined;
   /** When the handset received it (ms), from the receipt. */
   receivedAt: number | undefined;
+  /** `receivedAt` is when smsq received the pushed report, whose own time was missing or unusable. */
+  receivedAtFromPush?: true;
   chunkId: string | undefined;
 }
 
@@ -104,6 +106,7 @@ async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from
       // Queued again after a refusal (flow control, throttling) is not sent: its last try is not a sending time.
       sentAt: c.state === 'queued' ? undefined : c.sentAt,
       receivedAt: r?.receivedAt,
+      ...(r?.receivedAtFromPush ? { receivedAtFromPush: true as const } : {}),
       chunkId: c.chunkId,
     };
   });
@@ -188,6 +191,7 @@ export function decodeCompactChunk(sendId: string, text: string, createdAt: numb
         attempts: Number(chunk.attempt || 0),
         sentAt: compactSentAt(chunk.sentAt),
         receivedAt: receipt?.receivedAt,
+        ...(receipt?.receivedAtFromPush ? { receivedAtFromPush: true as const } : {}),
         chunkId: chunkIdOf(sendId, chunk.index),
       };
     }),

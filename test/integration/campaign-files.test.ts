@@ -160,6 +160,31 @@ const REFUSED: RefusedFile[] = [
     restMessage: /line 3 holds bytes that are neither UTF-8 nor GBK\/GB18030.*Fix: save the file as "CSV UTF-8".*, or name its encoding with `\?encoding=`, one of utf-8/,
   },
   {
+    // The user trial: told the header "桰湯ⱥ慮敭…" names no phone column, and nothing of why.
+    name: 'a UTF-8 file named UTF-16LE',
+    make: async () => fileOf('utf8-as-utf16.csv', 'phone,name\n13800138000,Li\n'),
+    rest: { type: 'text/csv', query: { encoding: 'utf-16le' } },
+    flags: ['--encoding', 'utf-16le'],
+    options: { encoding: 'utf-16le' },
+    field: 'file:1',
+    message:
+      /^the header \("[^"]+"\) names no phone column read as UTF-16LE, but the file reads as UTF-8 \(its header then names the phone column "phone"\); `encoding: "utf-16le"` is likely wrong\. Fix: leave `encoding` out or give `encoding: "utf-8"`$/,
+    cliMessage: /names no phone column read as UTF-16LE, but the file reads as UTF-8 \(its header then names the phone column "phone"\); `--encoding utf-16le` is likely wrong\. Fix: leave `--encoding` out or give `--encoding utf-8`/,
+    restMessage: /names no phone column read as UTF-16LE, but the file reads as UTF-8 \(its header then names the phone column "phone"\); `\?encoding=utf-16le` is likely wrong\. Fix: leave `\?encoding=` out or give `\?encoding=utf-8`$/,
+  },
+  {
+    name: 'a UTF-16LE file without a byte-order mark named UTF-8',
+    make: async () => fileOf('utf16-as-utf8.csv', Buffer.from('mobile,name\n13800138000,Li\n', 'utf16le')),
+    rest: { type: 'text/csv', query: { encoding: 'utf-8' } },
+    flags: ['--encoding', 'utf-8'],
+    options: { encoding: 'utf-8' },
+    field: 'file:1',
+    // Without a byte-order mark UTF-16 is not recognised: the fix is to name it.
+    message: /names no phone column read as UTF-8, but the file reads as UTF-16LE \(its header then names the phone column "mobile"\); `encoding: "utf-8"` is likely wrong\. Fix: give `encoding: "utf-16le"`$/,
+    cliMessage: /but the file reads as UTF-16LE \(its header then names the phone column "mobile"\); `--encoding utf-8` is likely wrong\. Fix: give `--encoding utf-16le`/,
+    restMessage: /but the file reads as UTF-16LE \(its header then names the phone column "mobile"\); `\?encoding=utf-8` is likely wrong\. Fix: give `\?encoding=utf-16le`$/,
+  },
+  {
     name: 'a GBK file named UTF-8',
     make: async () => fileOf('gbk-as-utf8.csv', gbk('phone,name\n13800138000,张三\n')),
     rest: { type: 'text/csv', query: { encoding: 'utf-8' } },

@@ -99,6 +99,37 @@ describe('the campaigns page', () => {
     expect(unknownAction.statusCode).toBe(400);
   });
 
+  it('an unknown action is named with the actions there are, read-only or not (it was answered "the dashboard is read-only")', async () => {
+    const h = await harnesses.create({ label: 'campaigns-unknown-action' });
+    const s = await h.producer.send({ ...MKT, phones: ['13900139000'] });
+    for (const readOnly of [true, false]) {
+      const app = await serve(h, readOnly);
+      const res = await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/explode`, headers: { ...basic, 'x-smsq-control': '1' } });
+      expect(res.statusCode, res.body).toBe(400);
+      const issue = (res.json() as { error: { issues: { field: string; message: string }[] } }).error.issues[0];
+      expect(issue?.field).toBe('params.action');
+      expect(issue?.message).toMatch(/^"explode" is no action of the campaigns page: the actions are pause, resume and cancel\. Fix: POST \/admin\/campaigns\/\{id\}\/pause, \/resume or \/cancel/);
+    }
+    expect((await h.producer.getStatus(s.sendId)).send.control).toBe('active');
+  });
+
+  it('an unknown send is a page to a browser (404, the id, a link back to the list), JSON to a client that asks for it', async () => {
+    const h = await harnesses.create({ label: 'campaigns-unknown-send' });
+    const app = await serve(h, true);
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+    const page = await app.inject({ url: '/admin/campaigns/smNoSuchSend', headers: { ...basic, accept: browser } });
+    expect(page.statusCode).toBe(404);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('<header><h1>smsq campaigns</h1>');
+    expect(page.body).toContain('No send smNoSuchSend');
+    expect(page.body).toContain('<a href="/admin/campaigns">');
+    for (const accept of ['application/json', undefined, '*/*', 'application/json, text/html;q=0.5']) {
+      const json = await app.inject({ url: '/admin/campaigns/nope', headers: { ...basic, ...(accept ? { accept } : {}) } });
+      expect(json.statusCode).toBe(404);
+      expect((json.json() as { error: { code: string } }).error.code).toBe('SMSQ_NOT_FOUND');
+    }
+  });
+
   it('says why a send waits, on the list and on its own page, as GET /v1/sends/{id} does', async () => {
     // 22:30 China time: inside the default quiet hours, so marketing waits for 08:00.
     const at = Date.parse('2026-11-24T22:30:00+08:00') - Date.now();

@@ -16,11 +16,13 @@ import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
-import { createProducerConnection, createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { ingestFor } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 import { cstDateTime, parseCstDateTime } from '../../src/sms/dates.js';
+import { runCli } from '../../cli/program.js';
+import { collector } from '../support/text-collector.js';
 
 const TOKEN = 'door-probe-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -182,7 +184,7 @@ describe('pushed delivery reports', () => {
     expect(recipients[0]?.code).toMatch(/^MK.zz.q$/);
   });
 
-  it('a report_time that cannot be the receipt\'s (year 0999, 9999, before the send) applies the state with the time unknown: the send\'s recipients still read', async () => {
+  it('a report_time that cannot be the receipt\'s (year 0999, 9999, before the send) applies the state with the time smsq received the push, marked so: the send\'s recipients still read', async () => {
     const { h, app } = await setup('probe-report-time');
     const phones = ['13860000011', '13860000012', '13860000013', '13860000014'];
     const res = await h.producer.send({ signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE, phones });
@@ -205,14 +207,68 @@ describe('pushed delivery reports', () => {
     // (isoTime of year 999); without the check (production) the whole page went out with its times as numbers.
     const page = await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}/recipients`, headers: { authorization: 'Bearer test-api-token-0123456789' } });
     expect(page.statusCode, page.body).toBe(200);
-    const recipients = (page.json() as { recipients: { phone: string; state: string; receivedAt?: string }[] }).recipients;
-    expect(recipients.map((r) => [r.phone, r.state, r.receivedAt !== undefined])).toEqual([
-      [phones[0], 'delivered', false],
-      [phones[1], 'delivered', false],
-      [phones[2], 'delivered', false],
-      [phones[3], 'delivered', true],
+    const recipients = (page.json() as { recipients: { phone: string; state: string; receivedAt?: string; receivedAtFromPush?: boolean }[] }).recipients;
+    // Before: the first three delivered with no receivedAt at all.
+    expect(recipients.map((r) => [r.phone, r.state, r.receivedAt !== undefined, r.receivedAtFromPush ?? false])).toEqual([
+      [phones[0], 'delivered', true, true],
+      [phones[1], 'delivered', true, true],
+      [phones[2], 'delivered', true, true],
+      [phones[3], 'delivered', true, false],
     ]);
+    for (const r of recipients.slice(0, 3)) expect(Math.abs(Date.parse(r.receivedAt ?? '') - now)).toBeLessThan(60_000);
+    expect(await h.redis.hgetall(`${h.prefix}:report-fields-refused`)).toEqual({ report_time: '3' });
     expect(Date.parse(recipients[3]?.receivedAt ?? '')).toBe(Math.floor(now / 1000) * 1000);
+  });
+
+  it('a report_time or send_time that is no time (trial: "garbage") applies the state with the time smsq received the push, marked as such, and the field is counted as refused', async () => {
+    const { h, app } = await setup('probe-garbage-time');
+    const phones = ['13860000021', '13860000022', '13860000023'];
+    const res = await h.producer.send({ signName: N.sign, templateCode: N.notificationTemplate, templateParam: NOTE, phones });
+    await h.startWorker(NO_LOOKUPS);
+    await waitFor(async () => (await h.producer.getStatus(res.sendId)).counts.accepted === 3, 'accepted');
+    const a = h.emulator.accepted()[0];
+    if (!a) throw new Error('not accepted');
+    const inTime = cstDateTime(Date.now());
+    const report = (phone: string | undefined, times: { report_time: string; send_time: string }) => ({ phone_number: phone, success: true, err_code: 'DELIVERED', biz_id: a.bizId, out_id: a.outId, ...times });
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const push = await app.inject({
+      method: 'POST',
+      url: '/v1/reports/sms-report',
+      headers: { 'x-smsq-report-token': REPORT_TOKEN },
+      payload: [
+        report(phones[0], { report_time: 'garbage', send_time: inTime }),
+        report(phones[1], { report_time: inTime, send_time: 'garbage' }),
+        report(phones[2], { report_time: inTime, send_time: inTime }),
+      ],
+    });
+    const after = Date.now();
+    expect(push.statusCode, push.body).toBe(200);
+    await waitFor(async () => (await h.producer.getStatus(res.sendId)).send.state === 'completed', 'completed');
+    const page = await app.inject({ method: 'GET', url: `/v1/sends/${res.sendId}/recipients`, headers: { authorization: 'Bearer test-api-token-0123456789' } });
+    expect(page.statusCode, page.body).toBe(200);
+    const recipients = (page.json() as { recipients: { phone: string; state: string; receivedAt?: string; receivedAtFromPush?: boolean }[] }).recipients;
+    // Seen before: the first delivered with no receivedAt and nothing saying why.
+    expect(recipients.map((r) => [r.phone, r.state, r.receivedAt !== undefined, r.receivedAtFromPush ?? false])).toEqual([
+      [phones[0], 'delivered', true, true],
+      [phones[1], 'delivered', true, false],
+      [phones[2], 'delivered', true, false],
+    ]);
+    const pushedAt = Date.parse(recipients[0]?.receivedAt ?? '');
+    expect(pushedAt).toBeGreaterThanOrEqual(before);
+    expect(pushedAt).toBeLessThanOrEqual(after);
+    expect(await h.redis.hgetall(`${h.prefix}:report-fields-refused`)).toEqual({ report_time: '1', send_time: '1' });
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^smsq_report_fields_refused_total\{field="report_time"\} 1$/m);
+    expect(metrics.body).toMatch(/^smsq_report_fields_refused_total\{field="send_time"\} 1$/m);
+
+    // What `smsq status --recipients` shows for it: the time, marked as the push's.
+    const stdout = collector();
+    const stderr = collector();
+    const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn' };
+    expect(await runCli(['status', res.sendId, '--recipients'], { stdout, stderr, env }), stderr.text).toBe(0);
+    const line = stdout.text.split('\n').find((l) => l.includes(phones[0]!));
+    expect(line).toMatch(/\+08:00 \(push received; report_time unreadable\)/);
+    expect(stdout.text.split('\n').find((l) => l.includes(phones[2]!))).not.toMatch(/push received/);
   });
 
   it('a push without the token is refused (401) before its body is read: not told what is wrong with a body it may not send', async () => {

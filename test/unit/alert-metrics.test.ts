@@ -10,7 +10,7 @@ import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
 const noWithdrawals = parseWithdrawals({});
 const noBackoffs = countBackingOff([], []).backingOff;
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, refusedReportFields: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -82,6 +82,7 @@ describe('alert gauges in /metrics', () => {
         oldestUnknownSinceMs: 910_000,
         workers: [{ worker: 'host-a:12:abc', lastSeenMs: 999_000 }],
         refusedReceipts: { 'other-attempt': 3 },
+        refusedReportFields: { report_time: 2 },
         housekeepingFailures: [{ name: 'callback', outcome: 'retried', count: 4 }],
         durabilityHeldWorkers: 2,
         liveWorkers: 3,

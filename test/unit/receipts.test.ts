@@ -63,6 +63,11 @@ describe('pushed reports', () => {
     expect(decodeReceipt(encodeReceipt(delivered))).toEqual(delivered);
     const failed = { state: 'failed', code: 'MK:0001', receivedAt: 1_700_000_000_999, source: 'report' } as const;
     expect(decodeReceipt(encodeReceipt(failed))).toEqual({ ...failed, receivedAt: 1_700_000_000_000 });
+    // A report whose own time was unusable: the push's time, marked by the source letter (still three separators, as compaction packs them).
+    const atPush = { state: 'delivered', code: 'DELIVERED', receivedAt: 1_700_000_000_000, source: 'report', receivedAtFromPush: true } as const;
+    expect(encodeReceipt(atPush).split('|')).toHaveLength(4);
+    expect(decodeReceipt(encodeReceipt(atPush))).toEqual(atPush);
+    expect(decodeReceipt(encodeReceipt({ ...atPush, receivedAtFromPush: false }))).toEqual({ ...atPush, receivedAtFromPush: undefined });
     const expired = { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' } as const;
     expect(decodeReceipt(encodeReceipt(expired))).toEqual(expired);
     expect(decodeReceipt(null)).toBeUndefined();
