@@ -19,7 +19,8 @@ import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-
 import { systemClock, type Clock } from '../../src/clock.js';
 import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
-import { createHarness } from '../support/pipeline.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import type { SendRequest } from '../../producers/schemas.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { followPrimary } from '../support/replicated-redis.js';
 import { startStallableProxy } from '../support/stallable-proxy.js';
@@ -62,6 +63,23 @@ async function reportServer(url: string, prefix: string, durability: DurabilityO
   return { push };
 }
 
+/**
+ * A send made while the replica follows, as a producer makes it under SMSQ_DURABILITY=replicas:
+ * under an idempotency key, given again while its WAIT is not confirmed within the test's 300 ms
+ * (a replica's confirmation took longer in a loaded CI run: the setup failed, not what is tested).
+ */
+async function sendConfirmed(h: Harness, req: Omit<SendRequest, 'idempotencyKey'>) {
+  const idempotencyKey = `report-durability-${Math.random().toString(36).slice(2)}`;
+  return waitFor(
+    () =>
+      h.producer.send({ ...req, idempotencyKey }).catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'SMSQ_NOT_DURABLE') return undefined;
+        throw err;
+      }),
+    'the send confirmed on the replica',
+  );
+}
+
 describe('pushed reports and opt-outs in SMSQ_DURABILITY=replicas, then a failover to a replica that lags', () => {
   it('are answered OK only once the replica has them: answered OK while it lagged, a receipt and an opt-out were missing once it was promoted, and the next marketing send went to the number that opted out', async () => {
     const primary = await redisServer();
@@ -78,7 +96,7 @@ describe('pushed reports and opt-outs in SMSQ_DURABILITY=replicas, then a failov
     closers.push(() => h.close());
     const worker = await h.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
     const [delivered, optedOut] = ['13845000001', '13845000002'];
-    const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones: [delivered!, optedOut!] });
+    const { sendId } = await sendConfirmed(h, { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones: [delivered!, optedOut!] });
     await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === 2, 'both recipients accepted');
     // Its receipts come by push only: the worker's part is done before the failover.
     await worker.close();
@@ -253,7 +271,7 @@ describe.each(['redis-server', ...(runWaitaofTests ? [VALKEY] : [])])('a push re
     closers.push(() => h.close());
     const worker = await h.startWorker({ receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } });
     const phone = '13845100001';
-    const { sendId } = await h.producer.send({ signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones: [phone] });
+    const { sendId } = await sendConfirmed(h, { signName: N.sign, templateCode: N.plainTemplate, kind: 'notification', phones: [phone] });
     await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === 1, 'the recipient accepted');
     await worker.close();
     const { outId, bizId } = h.emulator.accepted()[0]!;
