@@ -23,9 +23,22 @@ const CANCEL_BATCH = 64;
  * (docs/benchmarks.md, session 17). A chunk past `queued` is left as it is (the table has no move).
  */
 export async function cancelQueuedChunks(chunks: ChunkStore, sendId: string, total: number): Promise<void> {
+  await endQueuedChunks(chunks, sendId, total, { trigger: 'cancel' });
+}
+
+/**
+ * Marks the queued chunks of a send failed as a whole `failed` with its code now, as their claims
+ * would (send-failed): a send failed as abandoned has chunks its dead producer wrote without their
+ * jobs, which no claim would ever end. Batched as {@link cancelQueuedChunks}.
+ */
+export async function failQueuedChunks(chunks: ChunkStore, sendId: string, total: number, code: string): Promise<void> {
+  await endQueuedChunks(chunks, sendId, total, { trigger: 'send-failed', fields: { code } });
+}
+
+async function endQueuedChunks(chunks: ChunkStore, sendId: string, total: number, req: { trigger: 'cancel' | 'send-failed'; fields?: Record<string, string> }): Promise<void> {
   for (let start = 0; start < total; start += CANCEL_BATCH) {
     const batch: Promise<unknown>[] = [];
-    for (let i = start; i < Math.min(total, start + CANCEL_BATCH); i++) batch.push(chunks.transition(`${sendId}.${i}`, sendId, { trigger: 'cancel' }));
+    for (let i = start; i < Math.min(total, start + CANCEL_BATCH); i++) batch.push(chunks.transition(`${sendId}.${i}`, sendId, req));
     await Promise.all(batch);
   }
 }
@@ -85,8 +98,9 @@ const NOT_RECORDED = 'the rest of its list was never enqueued, and rows refused 
  * Ends an enqueue its producer never ended, at what Redis holds: a cut-short send ({@link isCutShort})
  * as its cancel must, or one the repair sweep failed as abandoned ({@link isAbandonedUnended}).
  * Its chunks written are counted (no more can come: create-chunks.lua refuses a cancelled send's,
- * and an abandoned one's producer wrote nothing for the sweep's grace), for a cancel the queued
- * ones among them cancelled (an abandoned send's fail when claimed), and then its enqueue is
+ * and an abandoned one's producer wrote nothing for the sweep's grace), the queued ones among
+ * them cancelled, or for an abandoned send failed with its code (some have no job whose claim
+ * would: its producer died between writing them and adding their jobs), and then its enqueue is
  * ended at those totals (SMSQ_ENQUEUE_CUT_SHORT or SMSQ_ENQUEUE_ABANDONED, send-store.ts
  * endCutShort), last, so that one cut off before that is found again by the repair sweep. Its
  * callback is the caller's. Returns what it holds.
@@ -99,6 +113,7 @@ export async function endCutShortEnqueue(
   const written = await writtenChunks(deps, sendId);
   const holds = `it holds the ${written.recipients} recipients in the ${written.chunks} chunks written by then`;
   if (how === 'abandoned') {
+    await failQueuedChunks(deps.chunks, sendId, written.chunks, 'SMSQ_ENQUEUE_ABANDONED');
     const reason = `abandoned by its producer (it died before ending its enqueue; the repair sweep failed it): ${holds}, and those not sent by then are never sent; ${NOT_RECORDED}`;
     await deps.sends.endCutShort(sendId, written, reason, 'SMSQ_ENQUEUE_ABANDONED');
     return written;

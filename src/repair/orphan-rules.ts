@@ -67,10 +67,21 @@ export interface ChunkSnapshot {
   updatedAt: number;
 }
 
+/** What the sweep read of a chunk's send record. */
+export interface ChunkSendSnapshot {
+  state: SendState;
+  /** Its operator control (`cancelled` once cancelled). */
+  control: string | undefined;
+  /** Its code (a failed send's failure). */
+  code: string | undefined;
+  /** Its enqueue ended (enqueuedAt): no producer will add a job for a chunk of it any more. */
+  enqueued: boolean;
+}
+
 /** What the sweep learned around one chunk. */
 export interface ChunkSurroundings {
-  /** The send record exists. */
-  sendExists: boolean;
+  /** The send record; undefined when it is gone. */
+  send: ChunkSendSnapshot | undefined;
   /** A job that will still act on the chunk exists (waiting, delayed, active or retrying). */
   hasLiveJob: boolean;
   /** The highest look of a reconcile job (live or finished) that exists for the attempt looked up. */
@@ -106,7 +117,25 @@ export type ChunkVerdict =
    */
   | { action: 'look-up-queued'; expectOutId: string | undefined; attempt: number; outId: string; lookUp: LookUp }
   /** The send record is gone: end the chunk without another call (`send-missing`: `queued` → cancelled, else expired). */
-  | { action: 'end-send-missing'; to: ChunkState };
+  | { action: 'end-send-missing'; to: ChunkState }
+  /** `queued` without a job, its send ended: end it as its claim would ({@link endedBySend}), without a call. */
+  | { action: 'end-with-send'; end: SendEnd };
+
+/** How a claim ends a `queued` chunk of an ended send instead of starting an attempt (claim-6.lua). */
+export type SendEnd = { trigger: 'send-failed'; code: string } | { trigger: 'cancel' };
+
+/**
+ * Whether the chunk's send ended so that a claim of its `queued` chunk ends it without a call, and
+ * how: the same checks, in the same order, as claim-6.lua (failed → failed with the send's code,
+ * cancelled → cancelled). Not its third, a deadline passed: that one the send's own end does not
+ * say (it is still active), and a chunk expired outside the claim lets transition-7.lua mark the
+ * send `sent` (then `completed`) where the claim's path settles it `expired` (send-state.lua).
+ */
+export function endedBySend(send: ChunkSendSnapshot): SendEnd | undefined {
+  if (send.state === 'failed') return { trigger: 'send-failed', code: send.code ?? 'SMSQ_SEND_FAILED' };
+  if (send.control === 'cancelled') return { trigger: 'cancel' };
+  return undefined;
+}
 
 /**
  * The OutId the sweep records for the attempt a lost claim of a `queued` chunk would have made.
@@ -127,7 +156,18 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, opt
   if (options.now - chunk.updatedAt < options.minAgeMs) return { action: 'none' };
   if (around.hasLiveJob) return { action: 'none' };
   const ended = targetOf(CHUNK_LIFECYCLE, 'send-missing', chunk.state);
-  if (!around.sendExists && ended) return { action: 'end-send-missing', to: ended };
+  if (!around.send) return ended ? { action: 'end-send-missing', to: ended } : { action: 'none' };
+  if (chunk.state === 'queued') {
+    // Whatever a lost claim may have sent, its claim would now end it without a call
+    // (claim-6.lua), and nothing of it is resent: invariant 1 holds without a look-up. Looking
+    // it up first spent the account's cap (QuerySendDetails) on chunks their send ends anyway:
+    // a killed producer's chunks written without their jobs, failed as abandoned.
+    const end = endedBySend(around.send);
+    if (end) return { action: 'end-with-send', end };
+    // Its producer may still add its job; if it died, the enqueue's verdict (decideEnqueuing)
+    // ends the send, and the chunk with it.
+    if (!around.send.enqueued) return { action: 'none' };
+  }
   const look = around.highestLook + 1;
   switch (chunk.state) {
     case 'unknown': {

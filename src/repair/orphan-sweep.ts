@@ -24,6 +24,7 @@ import {
   lookedUpAttempt,
   reconcileJobCandidates,
   sendJobCandidates,
+  type ChunkSendSnapshot,
   type ChunkSnapshot,
   type ChunkVerdict,
   type JobSearchBounds,
@@ -96,6 +97,12 @@ async function execRows(pipeline: ChainableCommander): Promise<unknown[]> {
     if (err) throw err;
     return value;
   });
+}
+
+/** The send record as the chunk rules read it (state, control, code, enqueuedAt); undefined when it is gone (every record has a state). */
+function chunkSendOf([state, control, code, enqueuedAt]: readonly (string | null | undefined)[]): ChunkSendSnapshot | undefined {
+  if (!state) return undefined;
+  return { state: state as SendState, control: control ?? undefined, code: code ?? undefined, enqueued: enqueuedAt != null };
 }
 
 const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as readonly string[]).includes(v ?? '') ? (v as MessageKind) : 'notification';
@@ -196,6 +203,11 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             if (t.applied) await lookUp(verdict.lookUp);
             return t.applied;
           }
+          case 'end-with-send': {
+            const { end } = verdict;
+            const t = await options.chunks.transition(chunkId, sendId, { trigger: end.trigger, expectState: 'queued', ...(end.trigger === 'send-failed' ? { fields: { code: end.code } } : {}) });
+            return t.applied;
+          }
           case 'end-send-missing': {
             const t = await options.chunks.transition(chunkId, sendId, { trigger: 'send-missing', expectState: chunk.state });
             // The transition counted the move in the send's counts, which went with the send: do
@@ -231,19 +243,32 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         });
         if (candidates.length === 0) return;
         const sendsPipeline = options.redis.pipeline();
-        for (const c of candidates) sendsPipeline.exists(options.keys.send(c.chunk.sendId));
-        const sendExists = (await execRows(sendsPipeline)).map((n) => n === 1);
+        for (const c of candidates) sendsPipeline.hmget(options.keys.send(c.chunk.sendId), 'state', 'control', 'code', 'enqueuedAt');
+        const sendRows = (await execRows(sendsPipeline)) as (string | null)[][];
+        const ended = new Set<string>();
         for (const [i, { chunk, kind }] of candidates.entries()) {
           if (await hasLiveJob(chunk)) continue;
-          const exists = sendExists[i] === true;
-          const look = exists ? await highestLook(chunk.chunkId, lookedUpAttempt(chunk)) : 0;
-          const verdict = decideChunk(chunk, { sendExists: exists, hasLiveJob: false, highestLook: look }, { now: options.clock.now(), minAgeMs, firstLookAfterMs: options.firstLookAfterMs });
+          const send = chunkSendOf(sendRows[i] ?? []);
+          const look = send ? await highestLook(chunk.chunkId, lookedUpAttempt(chunk)) : 0;
+          const verdict = decideChunk(chunk, { send, hasLiveJob: false, highestLook: look }, { now: options.clock.now(), minAgeMs, firstLookAfterMs: options.firstLookAfterMs });
           if (verdict.action === 'none') continue;
           const category: RepairCategory =
-            verdict.action === 'end-send-missing' ? 'chunksOfMissingSend' : chunk.state === 'queued' ? 'queuedWithoutJob' : chunk.state === 'sending' ? 'sendingWithoutJob' : 'unknownWithoutJob';
-          if (dryRun || (await act(chunk, kind, verdict))) note(category, chunk.chunkId);
-          else report.movedOn++;
+            verdict.action === 'end-send-missing'
+              ? 'chunksOfMissingSend'
+              : verdict.action === 'end-with-send'
+                ? 'queuedOfEndedSend'
+                : chunk.state === 'queued'
+                  ? 'queuedWithoutJob'
+                  : chunk.state === 'sending'
+                    ? 'sendingWithoutJob'
+                    : 'unknownWithoutJob';
+          if (dryRun || (await act(chunk, kind, verdict))) {
+            note(category, chunk.chunkId);
+            if (verdict.action === 'end-with-send') ended.add(chunk.sendId);
+          } else report.movedOn++;
         }
+        // An ended send whose last queued chunks these were: announced if it was not, and compacted, as after a claim's end.
+        for (const sendId of ended) await options.completion.check(sendId);
       }
 
       /** How many chunks `0..n-1` of a send exist: they are written in order, so a search over the prefix finds it. */

@@ -8,6 +8,7 @@
 import { expect } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { spawnSmsq } from './cli-process.js';
+import { startCommandTrap } from './command-trap.js';
 import type { Harness } from './pipeline.js';
 import { waitFor } from './wait.js';
 
@@ -31,4 +32,37 @@ export async function forcedExitMidEnqueue(h: Harness, env: NodeJS.ProcessEnv, p
   const sendId = /send id (\S+): enqueuing/.exec(run.stderr)?.[1];
   expect(sendId, run.stderr).toBeDefined();
   return sendId as string;
+}
+
+/**
+ * Runs the campaign of `path` (marketing template, `extraArgs` added) through a command trap
+ * (test/support/command-trap.ts) in front of `redisPort`, and SIGKILLs it when it adds the job of
+ * chunk `atChunk`: that command never reaches Redis, so the chunks of its write are in Redis and
+ * their jobs are not (those of chunks before it in the same `addBulk` may be), as when a producer
+ * dies between writing its chunks and adding their jobs. Returns its send id.
+ */
+export async function killedBetweenChunksAndJobs(h: Harness, env: NodeJS.ProcessEnv, redisPort: number, path: string, atChunk: number, extraArgs: readonly string[] = []): Promise<string> {
+  const trap = await startCommandTrap({ port: redisPort });
+  try {
+    const known = new Set(await sendIdsOf(h));
+    const run = spawnSmsq(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, ...extraArgs, '--yes'], { ...env, REDIS_URL: `redis://127.0.0.1:${trap.port}` });
+    // Armed in the same turn as the spawn: nothing of the child reaches the trap before.
+    // A job id is `s.<sendId>.<index>.a1`; a chunk key ends `.<index>`, never followed by `.a1`.
+    trap.arm([`.${atChunk}.a1`], async () => {
+      run.child.kill('SIGKILL');
+      await run.exited;
+    });
+    await Promise.race([trap.sprung(), run.exited.then((code) => Promise.reject(new Error(`the campaign exited (${code}) before adding the job of chunk ${atChunk}: ${run.stderr}`)))]);
+    const fresh = (await sendIdsOf(h)).filter((id) => !known.has(id));
+    expect(fresh, run.stderr).toHaveLength(1);
+    return fresh[0] as string;
+  } finally {
+    await trap.close();
+  }
+}
+
+async function sendIdsOf(h: Harness): Promise<string[]> {
+  const head = `${h.prefix}:send:`;
+  const keys = await h.redis.keys(`${head}*`);
+  return keys.map((k) => k.slice(head.length)).filter((id) => id.length > 0 && !id.includes(':'));
 }

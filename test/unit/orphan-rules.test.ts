@@ -9,13 +9,16 @@ import {
   decideJob,
   reconcileJobCandidates,
   sendJobCandidates,
+  type ChunkSendSnapshot,
   type ChunkSnapshot,
+  type ChunkSurroundings,
 } from '../../src/repair/orphan-rules.js';
 import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 
 const NOW = 1_800_000_000_000;
 const rules = { now: NOW, minAgeMs: 60_000, firstLookAfterMs: 5000 };
-const orphanAround = { sendExists: true, hasLiveJob: false, highestLook: 0 };
+const ACTIVE: ChunkSendSnapshot = { state: 'active', control: 'active', code: undefined, enqueued: true };
+const orphanAround: ChunkSurroundings = { send: ACTIVE, hasLiveJob: false, highestLook: 0 };
 const chunk = (over: Partial<ChunkSnapshot>): ChunkSnapshot => ({
   chunkId: 's1.0',
   sendId: 's1',
@@ -89,9 +92,42 @@ describe('decideChunk', () => {
   });
 
   it('send record gone: ends the chunk without a call (queued → cancelled, maybe sent → expired)', () => {
-    const gone = { ...orphanAround, sendExists: false };
+    const gone = { ...orphanAround, send: undefined };
     expect(decideChunk(chunk({}), gone, rules)).toEqual({ action: 'end-send-missing', to: 'cancelled' });
     expect(decideChunk(chunk({ state: 'unknown', attempt: 1, outId: 's1.0.1', sentAt: NOW - 90_000 }), gone, rules)).toEqual({ action: 'end-send-missing', to: 'expired' });
+  });
+});
+
+describe('decideChunk: a queued chunk of a send that ended or is still enqueuing', () => {
+  const around = (send: Partial<ChunkSendSnapshot>): ChunkSurroundings => ({ ...orphanAround, send: { ...ACTIVE, ...send } });
+  const neverClaimed = chunk({ attempt: 0 });
+
+  it('ends it as its claim would, without a look-up: failed with the send\'s code, cancelled', () => {
+    expect(decideChunk(neverClaimed, around({ state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED' }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'send-failed', code: 'SMSQ_ENQUEUE_ABANDONED' } });
+    expect(decideChunk(neverClaimed, around({ state: 'failed', code: undefined, enqueued: false }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'send-failed', code: 'SMSQ_SEND_FAILED' } });
+    expect(decideChunk(neverClaimed, around({ state: 'cancelled', control: 'cancelled' }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'cancel' } });
+    // A queued chunk at a later attempt (its last one found not accepted) ends the same way.
+    expect(decideChunk(chunk({ attempt: 2, outId: 's1.0.2', code: 'SMSQ_NOT_ACCEPTED' }), around({ state: 'failed', code: 'isv.SMS_TEMPLATE_ILLEGAL' }), rules)).toEqual({
+      action: 'end-with-send',
+      end: { trigger: 'send-failed', code: 'isv.SMS_TEMPLATE_ILLEGAL' },
+    });
+    // A send paused (its enqueue ended), not ended: looked up as before.
+    expect(decideChunk(neverClaimed, around({ state: 'paused', control: 'paused' }), rules)).toMatchObject({ action: 'look-up-queued' });
+  });
+
+  it('a chunk whose attempt may have reached Dysmsapi is still looked up, whatever its send', () => {
+    const failed = around({ state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED' });
+    expect(decideChunk(chunk({ state: 'sending', attempt: 1, outId: 's1.0.1', sentAt: NOW - 70_000 }), failed, rules)).toMatchObject({ action: 'look-up-sending' });
+    expect(decideChunk(chunk({ state: 'unknown', attempt: 1, outId: 's1.0.1', sentAt: NOW - 70_000 }), failed, rules)).toMatchObject({ action: 'look-up-unknown' });
+    // Half-written (no OutId): in doubt, looked up as a lost claim.
+    expect(decideChunk(chunk({ state: 'sending', attempt: 1 }), around({ state: 'cancelled', control: 'cancelled' }), rules)).toMatchObject({ action: 'look-up-queued', attempt: 1 });
+  });
+
+  it('leaves it alone while its send\'s enqueue is open: its producer may still add its job, or the enqueue\'s verdict ends it', () => {
+    expect(decideChunk(neverClaimed, around({ state: 'enqueuing', enqueued: false }), rules)).toEqual({ action: 'none' });
+    expect(decideChunk(neverClaimed, around({ state: 'paused', control: 'paused', enqueued: false }), rules)).toEqual({ action: 'none' });
+    // A cut-short cancel (its enqueue not ended) still ends it.
+    expect(decideChunk(neverClaimed, around({ state: 'cancelled', control: 'cancelled', enqueued: false }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'cancel' } });
   });
 });
 
