@@ -15,7 +15,7 @@ export interface PauseDeps {
   metrics?: Pick<CallMetricsRecorder, 'recordLimiterWait'>;
   /** Where throttle answers are logged for `status`, which keeps naming them between pauses. Optional. */
   throttles?: ThrottleLog;
-  /** Tells every worker's claims waiting for their pacer slots of the pause (pause-notice.ts). Optional. */
+  /** Tells every worker's claims and look-ups waiting for their pacer slots of the pause (pause-notice.ts). Optional. */
   pauses?: Pick<PauseNotice, 'announce'>;
 }
 
@@ -31,8 +31,9 @@ export interface PauseDeps {
  * here, after the limit is set, wakes one: its fetch answers with the limit, it waits that out and
  * fetches when it ends, and each fetch adds the marker that wakes the next.
  *
- * The limit holds job starts, not jobs already started: a send claim waiting for its pacer slot
- * would still call. The notice (pause-notice.ts), published alongside, keeps those from calling.
+ * The limit holds job starts, not jobs already started: a send claim or a look-up waiting for its
+ * pacer slot would still call. The notice (pause-notice.ts), published alongside, keeps those from
+ * calling.
  */
 export async function pauseEveryWorker(deps: PauseDeps, ms: number): Promise<never> {
   await Promise.all([deps.queue.rateLimit(ms), deps.pauses?.announce(ms)]);

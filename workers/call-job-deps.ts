@@ -30,7 +30,8 @@ export interface CallJobDeps {
   throttles?: ThrottleLog;
   /**
    * The account's pause after a throttle answer, as this process knows it (no Redis round trip): a
-   * send claim that reaches its slot during it makes no call (pause-notice.ts). Optional.
+   * send claim or a look-up that reaches its slot during it makes no call (pause-notice.ts,
+   * lookup-slot.ts). Optional.
    */
   pauses?: Pick<PauseNotice, 'note' | 'remainingMs' | 'announce'>;
 }

@@ -8,8 +8,8 @@
  * it took: an outage of 30 minutes is ~35 steps per such worker, so a few such workers failed
  * queued messages with SMSQ_GAVE_UP within it. The call made nothing happen (no connection), so the
  * start is given back: how long a message waits is the send's deadline's to say, not the outage's.
- * A claim that reached its slot while the account was paused by a throttle answer is put back the
- * same way, ready again when the pause ends (`delayMs`), for the same reason.
+ * A claim or a look-up that reached its slot while the account was paused by a throttle answer is
+ * put back the same way, ready again when the pause ends (`delayMs`), for the same reason.
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { RedisConnection } from '../src/queue/connection.js';

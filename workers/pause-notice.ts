@@ -1,7 +1,7 @@
 /**
- * What this process knows of the account's pause after a throttle answer, for the claims waiting
- * for their pacer slots (send-processor.ts): one that reaches its slot during the pause makes no
- * call and goes back for after it.
+ * What this process knows of the account's pause after a throttle answer, for the claims and
+ * look-ups waiting for their pacer slots (send-processor.ts, lookup-slot.ts): one that reaches its
+ * slot during the pause makes no call and goes back for after it.
  *
  * BullMQ's pause (`queue.rateLimit`, account-pauses.ts) holds job starts only. A claim started
  * before it waits for its slot up to the pacer's reach (2 s at a low SMS_QPS) and then called into

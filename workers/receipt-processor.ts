@@ -8,8 +8,9 @@ import type { RecipientStore } from '../src/receipts/recipient-store.js';
 import { parseCstDateTime, sendDatesOwnFirst } from '../src/sms/dates.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
 import { receiptLatencySeconds } from '../src/metrics/call-aggregate.js';
+import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 
-export interface ReceiptProcessorDeps extends CallJobDeps {
+export interface ReceiptProcessorDeps extends CallJobDeps, LookupSlotDeps {
   recipients: RecipientStore;
   policies: ReceiptPolicies;
   schedule: ReceiptSchedule;
@@ -78,6 +79,8 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
     // The day of the send first: near midnight the other day is asked only when it is not found there.
     const dates = sendDatesOwnFirst(chunk.sentAt ?? acceptedAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex] ?? (dates[0] as string);
+    // The account paused while this look-up waited for its slot: put back as it is, for after the pause.
+    await awaitLookupSlot(deps, job, token);
     const res = await deps.client.querySendDetails({
       phoneNumber: phone,
       sendDate,

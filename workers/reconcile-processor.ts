@@ -9,8 +9,9 @@ import { sendDatesAround } from '../src/sms/dates.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { rankingKind } from '../src/queue/kinds.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS } from './lookups.js';
+import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 
-export interface ReconcileProcessorDeps extends CallJobDeps {
+export interface ReconcileProcessorDeps extends CallJobDeps, LookupSlotDeps {
   timing: ReconcileTiming;
 }
 
@@ -83,6 +84,9 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     const phone = payload.phones[0] as string;
     if (sendDate === undefined) throw new UnrecoverableError(`no SendDate #${data.dateIndex} for this attempt`);
 
+    // The account paused while this look-up waited for its slot: put back as it is, for after the
+    // pause (the attempt stays in doubt meanwhile, and nothing is resent without its look-up).
+    await awaitLookupSlot(deps, job, token);
     const res = await deps.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
     if (!res.ok) {
       log().warn({ code: res.error.code, errorClass: res.error.errorClass }, 'look-up failed');

@@ -15,7 +15,7 @@ import { JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
-import { createCallPacer, pacedSmsClient } from '../src/queue/call-pacer.js';
+import { createCallPacer } from '../src/queue/call-pacer.js';
 import { createSendStore } from '../src/queue/send-store.js';
 import { completionSends, createCompletion } from '../src/receipts/completion.js';
 import {
@@ -315,8 +315,6 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
         onWait: options.metrics ? (lane, seconds) => options.metrics?.recordLimiterWait(`pacer-${lane}`, seconds) : undefined,
       })
     : undefined;
-  // The pacer waits outside the instrumented client, so call latency is the API's alone.
-  const client = pacer ? pacedSmsClient(instrumented, pacer) : instrumented;
   const errorLog = options.errorLog ?? createEmitterErrorLog({ logger: log, clock });
   // Their meta is written by start(), once Redis keeps the durability mode (writeQueueMeta).
   const queue = createCallsQueue({ connection: options.connection, prefix, onError: errorLog('calls queue'), telemetry: options.telemetry });
@@ -381,7 +379,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
   // A throttle answer's pause, known in-process by every worker of the deployment (pause-notice.ts).
-  const pauses = createPauseNotice({ redis: options.connection, channel: keys.pauseNotices(), clock });
+  // On the system clock, not the worker's: it mirrors BullMQ's pause, which ends in real time. On a
+  // clock a test holds still it never ended, and every look-up (lookup-slot.ts) was put back for
+  // good after the first throttle answer.
+  const pauses = createPauseNotice({ redis: options.connection, channel: keys.pauseNotices(), clock: systemClock });
   const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
   const held = createHeldJobs();
   const outstanding = createClaimsOutstanding();
@@ -419,9 +420,27 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     journal,
     claimsHeld: () => rollbackRecovery.claimsHeld() ?? durabilityWatch?.held(),
   });
-  const processReconcile = createReconcileProcessor({ client, chunks, queue, redis: options.connection, followUps, guard, clock, logger: options.logger, timing, completion, metrics: options.metrics, throttles, pauses });
+  // Look-ups take their slots themselves, outside the instrumented client (call latency is the
+  // API's alone), and ask the account's pause after it (lookup-slot.ts).
+  const processReconcile = createReconcileProcessor({
+    client: instrumented,
+    pacer,
+    chunks,
+    queue,
+    redis: options.connection,
+    followUps,
+    guard,
+    clock,
+    logger: options.logger,
+    timing,
+    completion,
+    metrics: options.metrics,
+    throttles,
+    pauses,
+  });
   const processReceipt = createReceiptProcessor({
-    client,
+    client: instrumented,
+    pacer,
     redis: options.connection,
     chunks,
     recipients,

@@ -346,7 +346,8 @@ export function pacedSmsClient(client: SmsClient, pacer: CallPacer): SmsClient {
   for (const name of SMS_CLIENT_METHODS) {
     const method = client[name] as (...args: unknown[]) => Promise<unknown>;
     paced[name] = async (...args: unknown[]) => {
-      // Look-ups and account calls: the bulk lane, never ahead of a verification code's slot.
+      // Account calls (catalog-lookup.ts): the bulk lane, never ahead of a verification code's slot.
+      // Receipt and reconcile look-ups take theirs themselves (workers/lookup-slot.ts).
       await pacer.acquire('bulk');
       return method.apply(client, args);
     };
