@@ -272,7 +272,7 @@ function nothingToSend(field: 'phones' | 'messages', total: number, rejected: re
     suppressed === 0
       ? `no valid phone number among ${among} (nothing was enqueued)${rest}${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}`
       : `no number left to send to among ${among} (nothing was enqueued): ${optedOut}. The others are not valid${more > 0 ? `: the first ${shown.length} of them below, and ${more.toLocaleString('en-US')} more` : ', each named below'}`;
-  const placeOf = (i: number) => (field === 'phones' ? `phones[${i}]` : `messages[${i}].phone`);
+  const placeOf = (i: number) => (field === 'phones' ? `phones[${i}]` : messagePhone(i));
   // Each number at its place: a reason ends with its own fix, in parentheses of its own.
   const numbers = shown.map((r, k) => ({ field: placeOf(rejectedAt[k] ?? k), message: `${describeNumbers([r.input])}: ${r.reason}` }));
   return new ValidationError([{ field, message: whole }, ...numbers]);

@@ -11,7 +11,7 @@ export function parseJobData<T>(schema: z.ZodType<T>, job: Job, what: string): T
   const parsed = schema.safeParse(job.data);
   if (parsed.success) return parsed.data;
   // The fixes of a request's fields (how to write JSON) are not this job's: the fix is below.
-  const issues = fieldIssuesFromZod(parsed.error.issues).map((i) => `${i.field === '(request)' ? '(job data)' : i.field}: ${i.message.replace(/\. Fix: .*$/s, '')}`);
+  const issues = fieldIssuesFromZod(parsed.error.issues).map((i) => `${i.field === '(body)' ? '(job data)' : i.field}: ${i.message.replace(/\. Fix: .*$/s, '')}`);
   throw new UnrecoverableError(
     `${what} job ${job.id} has invalid data, so it was not run (no call was made, nothing was changed): ${issues.join('; ')}. ` +
       "Fix: smsq's own producers and workers add these jobs (an older or a foreign program added this one): remove it, and enqueue through the producer API, smsq or the REST API",

@@ -319,7 +319,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // put back for after the pause with its start given back (a pause is not the job's fault,
       // and maxStartedAttempts must not fail it for waiting one out). Its slot goes unused.
       if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, pausedMs }, 'account paused (throttled): chunk not sent, put back for after the pause');
-      return undoAttempt('SMSQ_ACCOUNT_PAUSED', pausedMs, { uncounted: true });
+      return undoAttempt('SMSQ_ACCOUNT_PAUSED', pausedMs, { uncounted: true, leaveIfTakenOver: true });
     }
     deps.journal?.record({ sendId, chunkId, kind, attempt, outId, sentAt });
     track.calling();

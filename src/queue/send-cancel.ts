@@ -31,7 +31,7 @@ export async function cancelQueuedChunks(chunks: ChunkStore, sendId: string, tot
  * would (send-failed): a send failed as abandoned has chunks its dead producer wrote without their
  * jobs, which no claim would ever end. Batched as {@link cancelQueuedChunks}.
  */
-export async function failQueuedChunks(chunks: ChunkStore, sendId: string, total: number, code: string): Promise<void> {
+async function failQueuedChunks(chunks: ChunkStore, sendId: string, total: number, code: string): Promise<void> {
   await endQueuedChunks(chunks, sendId, total, { trigger: 'send-failed', fields: { code } });
 }
 
@@ -103,13 +103,20 @@ const NOT_RECORDED = 'the rest of its list was never enqueued, and rows refused 
  * would: its producer died between writing them and adding their jobs), and then its enqueue is
  * ended at those totals (SMSQ_ENQUEUE_CUT_SHORT or SMSQ_ENQUEUE_ABANDONED, send-store.ts
  * endCutShort), last, so that one cut off before that is found again by the repair sweep. Its
- * callback is the caller's. Returns what it holds.
+ * callback is the caller's. Returns what it holds; undefined (nothing done) for `abandoned` when the
+ * send is not, or no longer, a send failed as abandoned with its enqueue unended.
  */
 export async function endCutShortEnqueue(
   deps: { redis: RedisConnection; keys: Keys; chunks: ChunkStore; sends: SendStore },
   sendId: string,
   how: UnendedEnqueueEnd = 'cancelled',
-): Promise<WrittenChunks> {
+): Promise<WrittenChunks | undefined> {
+  if (how === 'abandoned') {
+    // Only a send failed as abandoned whose enqueue is not ended: one its producer ended meanwhile
+    // is alive, and failing its queued chunks would lose what it acknowledged.
+    const [state, enqueuedAt, code] = await deps.redis.hmget(deps.keys.send(sendId), 'state', 'enqueuedAt', 'code');
+    if (!isAbandonedUnended(state as SendState, enqueuedAt !== null, code ?? undefined)) return undefined;
+  }
   const written = await writtenChunks(deps, sendId);
   const holds = `it holds the ${written.recipients} recipients in the ${written.chunks} chunks written by then`;
   if (how === 'abandoned') {

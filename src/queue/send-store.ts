@@ -501,7 +501,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
 }
 
 /** The codes of an enqueue ended at the chunks written, its producer gone (send-cancel.ts). */
-export const ENDED_SHORT_CODES = ['SMSQ_ENQUEUE_CUT_SHORT', 'SMSQ_ENQUEUE_ABANDONED'] as const;
+const ENDED_SHORT_CODES = ['SMSQ_ENQUEUE_CUT_SHORT', 'SMSQ_ENQUEUE_ABANDONED'] as const;
 export type EndedShortCode = (typeof ENDED_SHORT_CODES)[number];
 
 /**

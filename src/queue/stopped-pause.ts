@@ -7,7 +7,7 @@
  */
 
 /** How every such recorded reason begins (`controlReason`). */
-export const ENQUEUE_STOPPED_REASON = 'its enqueue was stopped';
+const ENQUEUE_STOPPED_REASON = 'its enqueue was stopped';
 
 /**
  * The reason recorded: `by` the abort's reason when it is a string (`SIGINT`), `where` the last

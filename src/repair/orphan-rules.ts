@@ -131,7 +131,7 @@ export type SendEnd = { trigger: 'send-failed'; code: string } | { trigger: 'can
  * say (it is still active), and a chunk expired outside the claim lets transition-7.lua mark the
  * send `sent` (then `completed`) where the claim's path settles it `expired` (send-state.lua).
  */
-export function endedBySend(send: ChunkSendSnapshot): SendEnd | undefined {
+function endedBySend(send: ChunkSendSnapshot): SendEnd | undefined {
   if (send.state === 'failed') return { trigger: 'send-failed', code: send.code ?? 'SMSQ_SEND_FAILED' };
   if (send.control === 'cancelled') return { trigger: 'cancel' };
   return undefined;

@@ -264,7 +264,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
                     : 'unknownWithoutJob';
           if (dryRun || (await act(chunk, kind, verdict))) {
             note(category, chunk.chunkId);
-            if (verdict.action === 'end-with-send') ended.add(chunk.sendId);
+            // A dry run writes nothing: its ended send is not announced or compacted either.
+            if (verdict.action === 'end-with-send' && !dryRun) ended.add(chunk.sendId);
           } else report.movedOn++;
         }
         // An ended send whose last queued chunks these were: announced if it was not, and compacted, as after a claim's end.
@@ -333,10 +334,12 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
               await options.completion.check(sendId);
             }
             note('enqueuingFinished', sendId);
-          } else {
-            if (!dryRun) await options.sends.fail(sendId, 'abandon', verdict.reason);
+          } else if (dryRun) {
+            note('enqueuingAbandoned', sendId);
+          } else if (await options.sends.fail(sendId, 'abandon', verdict.reason)) {
             await endAbandoned(sendId);
           }
+          // Not failed: its producer ended its enqueue (or an operator moved it) since the read above; it goes on.
         }
         await settleSends(settled);
       }
@@ -388,7 +391,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
        */
       async function endAbandoned(sendId: string): Promise<void> {
         if (!dryRun) {
-          await endCutShortEnqueue({ redis: options.redis, keys: options.keys, chunks: options.chunks, sends: options.sends }, sendId, 'abandoned');
+          // Undefined: no longer a send failed as abandoned with its enqueue unended (its producer ended it first).
+          if (!(await endCutShortEnqueue({ redis: options.redis, keys: options.keys, chunks: options.chunks, sends: options.sends }, sendId, 'abandoned'))) return;
           await options.completion.check(sendId);
           log.warn({ sendId }, 'repair sweep: send abandoned by its producer mid-enqueue: failed, its enqueue ended at the chunks written');
         }

@@ -24,7 +24,7 @@ import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createFollowUps } from '../../src/queue/follow-ups.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
-import { createSendStore } from '../../src/queue/send-store.js';
+import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
@@ -73,13 +73,13 @@ function personalList(name: string, base: number, rows: number): string {
 }
 
 /** The repair sweep as a worker runs it, its clock `aheadMs` in the future (past the enqueue grace, 10 min by default). */
-function sweepAhead(aheadMs: number) {
+function sweepAhead(aheadMs: number, wrapSends: (sends: SendStore) => SendStore = (sends) => sends) {
   const keys = createKeys(h.prefix);
   const clock = createManualClock(Date.now() + aheadMs);
   const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
   const housekeeping = createHousekeepingQueue({ connection: h.redis, prefix: h.prefix });
   queues.push(calls, housekeeping);
-  const sends = createSendStore({ redis: h.redis, keys, clock });
+  const sends = wrapSends(createSendStore({ redis: h.redis, keys, clock }));
   const chunks = createChunkStore({ redis: h.redis, keys, clock });
   const followUps = createFollowUps({ calls, housekeeping, clock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
   const completion = createCompletion({ sends, onEnded: (id) => followUps.callback(id) });
@@ -182,5 +182,31 @@ describe('the repair sweep and a send failed as abandoned whose enqueue was not 
     expect(status.send).toMatchObject({ state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED', recipients: 2, chunks: 2, rejected: null, duplicates: null });
     expect(status.send.enqueuedAt).toBeDefined();
     expect((await sweepAhead(0).run()).found.enqueuingAbandoned).toBe(0);
+  });
+});
+
+describe('a producer that ends its enqueue while the sweep judges it abandoned', () => {
+  it('between the sweep\'s read and its fail: the send goes on, none of its chunks is failed (they were all failed as abandoned)', async () => {
+    const keys = createKeys(h.prefix);
+    const past = Date.now() - 20 * 60_000;
+    const sends = createSendStore({ redis: h.redis, keys });
+    const chunks = createChunkStore({ redis: h.redis, keys, clock: { now: () => past } });
+    const sendId = `smxablive${Date.now().toString(36)}`;
+    await sends.create({ sendId, kind: 'marketing', api: 'SendSms', templateCode: N.marketingTemplate, signName: N.sign, recipients: 0, rejected: 0, duplicates: 0, chunks: 0, createdAt: past }, 3600);
+    await chunks.create([0, 1].map((c) => ({ sendId, index: String(c), kind: 'marketing' as const, payload: { api: 'SendSms' as const, phones: [String(13931000000 + c)], signName: N.sign, templateCode: N.marketingTemplate } })), 3600);
+    // The producer's end lands after the sweep read the send (enqueuing, silent past the grace) and before its fail.
+    const report = await sweepAhead(0, (store) => ({
+      ...store,
+      async fail(id, trigger, reason, code) {
+        if (id === sendId) await store.markEnqueued(id, { recipients: 2, chunks: 2, api: 'SendSms' });
+        return store.fail(id, trigger, reason, code);
+      },
+    })).run();
+    expect(report.found.enqueuingAbandoned).toBe(0);
+    expect((await h.producer.getStatus(sendId)).send).toMatchObject({ state: 'active', recipients: 2, chunks: 2 });
+    // Not failed (as they all were): these have no job (written here without one), so the sweep's
+    // chunk rules look them up as chunks of a live send whose claim may have been lost.
+    const states = await Promise.all([0, 1].map((c) => h.redis.hget(keys.chunk(`${sendId}.${c}`), 'state')));
+    expect(states.filter((state) => state === 'failed')).toEqual([]);
   });
 });

@@ -328,10 +328,14 @@ describe('repair sweep: dry run, lease, CLI', () => {
     await s.calls.remove(jobIds.send(chunkIdOf(a.sendId, '0'), 1));
     await s.h.redis.del(s.keys.chunk(chunkIdOf(b.sendId, '0')));
     await s.sends.create({ sendId: 'sdryenqueue01', kind: 'verification', api: 'SendSms', templateCode: CODE.templateCode, signName: CODE.signName, recipients: 0, rejected: 0, duplicates: 0, chunks: 0, createdAt: Date.now() - 3_600_000 }, 3600);
+    // A failed send's queued chunk without its job: ended with its send, and the send announced, for real only.
+    const c = await s.h.producer.send({ phones: ['13800000023'], ...CODE });
+    await s.calls.remove(jobIds.send(chunkIdOf(c.sendId, '0'), 1));
+    expect(await s.sends.fail(c.sendId, 'fail', 'template unusable', 'isv.SMS_TEMPLATE_ILLEGAL')).toBe(true);
 
     const before = await snapshot(s);
     const found = await sweepUntilQuiet(s.sweep(), true);
-    expect(onlyFound(found)).toEqual({ queuedWithoutJob: 1, jobsWithoutChunkOrSend: 1, enqueuingAbandoned: 1 });
+    expect(onlyFound(found)).toEqual({ queuedWithoutJob: 1, jobsWithoutChunkOrSend: 1, enqueuingAbandoned: 1, queuedOfEndedSend: 1, sendsNotSettled: 1 });
     expect(await snapshot(s)).toEqual(before);
 
     // The CLI: `smsq repair --dry-run --json` prints the report and writes nothing either.
@@ -341,7 +345,7 @@ describe('repair sweep: dry run, lease, CLI', () => {
     const report = JSON.parse(out.stdout) as RepairReport;
     expect(report).toMatchObject({ dryRun: true, complete: true });
     expect(report.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/); // it was epoch ms
-    expect(onlyFound(report.found)).toEqual({ queuedWithoutJob: 1, jobsWithoutChunkOrSend: 1, enqueuingAbandoned: 1 });
+    expect(onlyFound(report.found)).toEqual({ queuedWithoutJob: 1, jobsWithoutChunkOrSend: 1, enqueuingAbandoned: 1, queuedOfEndedSend: 1, sendsNotSettled: 1 });
     expect(await snapshot(s)).toEqual(before);
 
     // Then for real, in readable form.
@@ -349,6 +353,7 @@ describe('repair sweep: dry run, lease, CLI', () => {
     expect(real.code).toBe(0);
     expect(real.stdout).toMatch(/queuedWithoutJob: 1/);
     expect(real.stdout).toMatch(/enqueuingAbandoned: 1/);
+    expect(real.stdout).toMatch(/queuedOfEndedSend: 1/);
     expect(await snapshot(s)).not.toEqual(before);
   });
 

@@ -19,7 +19,7 @@ describe('flagOfField: refusals name the flag the user typed', () => {
   });
 
   it('leaves fields that no flag fills as they are: a file line, a message of a batch file, a flag already', () => {
-    expect(['file:3', 'messages[0].templateParam.code', '--date', '(request)'].map(flagOfField)).toEqual(['file:3', 'messages[0].templateParam.code', '--date', '(request)']);
+    expect(['file:3', 'messages[0].templateParam.code', '--date', '(body)'].map(flagOfField)).toEqual(['file:3', 'messages[0].templateParam.code', '--date', '(body)']);
   });
 });
 
