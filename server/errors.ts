@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, isEndpointFault } from '../src/sms/error-codes.js';
-import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, ValidationError, type FieldIssue, type SmsqCode } from '../src/errors.js';
+import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SendNotFoundError, ValidationError, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
@@ -96,6 +96,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   // Only raised when answers are checked (tests): what drifted is what the test needs to see.
   if (err instanceof ResponseContractError) return new HttpError(500, HTTP_ERROR_CODES[500], `${err.message} (request id ${requestId})`);
   if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, `the request is invalid; ${untouched}`, err.issues);
+  // Where Redis is stays with the operator (the CLI's message): an API client cannot act on it.
+  if (err instanceof SendNotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.apiMessage);
   if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
   if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.

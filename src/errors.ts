@@ -180,17 +180,21 @@ export interface SendLookupPlace {
 }
 
 /**
- * A send that is not in the Redis and prefix it was looked for in: the one message for it, REST's
- * 404 and the CLI's alike (REST said "send X not found" alone). An id from another deployment, or
- * from the sandbox (its keys are deleted when its run ends), is not there.
+ * A send that is not in the Redis and prefix it was looked for in. The message names both (the
+ * CLI's: an operator can fix REDIS_URL); REST answers `apiMessage`, which leaves the Redis out: its
+ * host, port and user are the deployment's layout, and an API client cannot act on them. An id
+ * from another deployment, or from the sandbox (its keys are deleted when its run ends), is not there.
  */
 export class SendNotFoundError extends NotFoundError {
+  /** The same refusal for an API client: the id's shape and the prefix, not where Redis is. */
+  readonly apiMessage: string;
   constructor(sendId: string, where: SendLookupPlace) {
     super(
       `send ${sendId}`,
       `check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${where.redisUrl}) and SMSQ_PREFIX (${where.prefix}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
     );
     this.name = 'SendNotFoundError';
+    this.apiMessage = `send ${sendId} not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${where.prefix}); records expire after SMSQ_RETENTION_DAYS`;
   }
 }
 

@@ -15,9 +15,12 @@
  *   connection of its own: the other processes hear it within a round trip.
  * A notice lost (the subscriber reconnecting) costs what it cost before: calls in the pause,
  * throttled again and retried, never a resend without a look-up (the answer said "not sent").
+ * So is a channel Redis refuses (an ACL user without it): said once (pause-notice-refusals.ts).
  */
 import type { Clock } from '../src/clock.js';
+import type { Logger } from '../src/logger.js';
 import type { RedisConnection } from '../src/queue/connection.js';
+import { createNoticeRefusals, type NoticeRefusalKind } from './pause-notice-refusals.js';
 
 /** The longest pause a notice may set (ms): BullMQ's `maximumRateLimitDelay` of the calls worker. */
 export const MAX_NOTICED_PAUSE_MS = 60_000;
@@ -41,6 +44,10 @@ export interface PauseNoticeOptions {
   /** The deployment's channel (keys.pauseNotices()). */
   channel: string;
   clock: Clock;
+  /** Says a channel Redis refuses (NOPERM). */
+  logger: Logger;
+  /** The refusals already said. Default: this process's (pause-notice-refusals.ts). */
+  warned?: Set<NoticeRefusalKind>;
 }
 
 /** A pause length as published, checked: a whole number of ms in 1..MAX_NOTICED_PAUSE_MS, or undefined. */
@@ -52,6 +59,7 @@ export function parsePauseMs(message: string): number | undefined {
 export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
   let until = 0;
   let subscriber: RedisConnection | undefined;
+  const refusals = createNoticeRefusals({ logger: options.logger, channel: options.channel, redis: options.redis, said: options.warned });
   const note = (ms: number) => {
     if (!(ms > 0)) return;
     until = Math.max(until, options.clock.now() + Math.min(ms, MAX_NOTICED_PAUSE_MS));
@@ -62,21 +70,22 @@ export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
     async announce(ms) {
       note(ms);
       // Only the waiting claims of other processes depend on it: a failed publish must not keep
-      // the throttled job from its pause.
-      await options.redis.publish(options.channel, String(Math.round(ms))).catch(() => {});
+      // the throttled job from its pause. A refused channel is said; an outage the connection reports.
+      await options.redis.publish(options.channel, String(Math.round(ms))).catch((err: unknown) => refusals.failed('publish', err));
     },
     start() {
       if (subscriber) return;
       const s = options.redis.duplicate();
       subscriber = s;
-      // The worker's own connection reports an outage; this one reconnects and subscribes again by itself.
-      s.on('error', () => {});
+      // The worker's own connection reports an outage; this one reconnects and subscribes again by
+      // itself. A refusal of the resubscription after a reconnect comes here too.
+      s.on('error', (err: unknown) => refusals.failed('subscribe', err));
       s.on('message', (channel: string, message: string) => {
         if (channel !== options.channel) return;
         const ms = parsePauseMs(message);
         if (ms !== undefined) note(ms);
       });
-      s.subscribe(options.channel).catch(() => {});
+      s.subscribe(options.channel).catch((err: unknown) => refusals.failed('subscribe', err));
     },
     stop() {
       subscriber?.disconnect();

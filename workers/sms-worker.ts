@@ -382,7 +382,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // On the system clock, not the worker's: it mirrors BullMQ's pause, which ends in real time. On a
   // clock a test holds still it never ended, and every look-up (lookup-slot.ts) was put back for
   // good after the first throttle answer.
-  const pauses = createPauseNotice({ redis: options.connection, channel: keys.pauseNotices(), clock: systemClock });
+  const pauses = createPauseNotice({ redis: options.connection, channel: keys.pauseNotices(), clock: systemClock, logger: log });
   const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
   const held = createHeldJobs();
   const outstanding = createClaimsOutstanding();

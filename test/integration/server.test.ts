@@ -12,8 +12,10 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallMetricsRecorder, instrumentSmsClient } from '../../src/metrics/call-metrics.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { SERVER_QUEUES } from '../../src/queue/keys.js';
+import { SEND_ID_SHAPE } from '../../src/send-id-shape.js';
 import { buildServer, type ServerDeps, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
+import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const TOKEN = 'test-api-token-0123456789';
@@ -90,6 +92,18 @@ describe('smsq server: authentication', () => {
     const ok = await app.inject({ method: 'GET', url: '/v1/sends/s123', headers: AUTH });
     expect(ok.statusCode).toBe(404);
     expect(expectErrorShape(ok.json(), 'SMSQ_NOT_FOUND').message).toMatch(/s123 not found/);
+  });
+
+  it('a send not found: the API client gets the prefix and what an id looks like, never where Redis is (it cannot act on it)', async () => {
+    const hh = await harness('srv-404');
+    const app = await serverFor(hh);
+    const res = await app.inject({ method: 'GET', url: '/v1/sends/smxnope', headers: AUTH });
+    expect(res.statusCode).toBe(404);
+    expect(res.body).not.toContain(new URL(testRedisUrl()).host);
+    expect(res.body).not.toContain('REDIS_URL');
+    expect(expectErrorShape(res.json(), 'SMSQ_NOT_FOUND').message).toBe(
+      `send smxnope not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${hh.prefix}); records expire after SMSQ_RETENTION_DAYS`,
+    );
   });
 
   it('will not build without an API token or a dashboard login unless insecure, and says how to fix it', async () => {

@@ -39,12 +39,16 @@ describe('error mapping', () => {
     const v = toHttpError(new ValidationError([{ field: 'phones[0]', message: 'bad' }]), limits, 'req-1');
     expect([v.statusCode, v.code, v.issues]).toEqual([400, 'SMSQ_INVALID_REQUEST', [{ field: 'phones[0]', message: 'bad' }]]);
     expect(toHttpError(new NotFoundError('send s1'), limits, 'r')).toMatchObject({ statusCode: 404, code: 'SMSQ_NOT_FOUND', message: 'send s1 not found' });
-    // A send not found carries its fix (REST said "send X not found" alone; the CLI gave one): the same words on both.
-    expect(toHttpError(new SendNotFoundError('s1', { redisUrl: 'redis://:<redacted>@db:6379', prefix: '{smsq}' }), limits, 'r')).toMatchObject({
+    // A send not found carries its fix (REST said "send X not found" alone); the CLI's names REDIS_URL, REST's
+    // only the prefix: where Redis is is the deployment's layout, which an API client cannot act on.
+    const missing = new SendNotFoundError('s1', { redisUrl: 'redis://smsq:<redacted>@db:6379', prefix: '{smsq}' });
+    expect(missing.message).toContain('REDIS_URL (redis://smsq:<redacted>@db:6379) and SMSQ_PREFIX ({smsq})');
+    expect(toHttpError(missing, limits, 'r')).toMatchObject({
       statusCode: 404,
       code: 'SMSQ_NOT_FOUND',
-      message: `send s1 not found. Fix: check the id (${SEND_ID_SHAPE}), and that REDIS_URL (redis://:<redacted>@db:6379) and SMSQ_PREFIX ({smsq}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
+      message: `send s1 not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX {smsq}); records expire after SMSQ_RETENTION_DAYS`,
     });
+    expect(toHttpError(missing, limits, 'r').message).not.toMatch(/db|6379|REDIS_URL/);
     expect(toHttpError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), limits, 'r')).toMatchObject({
       statusCode: 413,
       code: 'SMSQ_BODY_TOO_LARGE',

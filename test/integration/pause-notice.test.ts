@@ -1,0 +1,165 @@
+/**
+ * workers/pause-notice.ts against a real Redis: a pause announced by one notice is heard by another
+ * on the same channel, stop() ends the subscriber connection, a malformed message sets no pause
+ * (or at most MAX_NOTICED_PAUSE_MS), and a Redis user without channel rights (Redis 7's default for
+ * new users: `acl-pubsub-default resetchannels`) is said once per kind, naming the channel and
+ * the fix. It was swallowed: the notices were off without a word.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { createPauseNotice, MAX_NOTICED_PAUSE_MS, type PauseNotice } from '../../workers/pause-notice.js';
+import { harnessPerTest } from '../support/pipeline.js';
+import { testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { collector } from '../support/text-collector.js';
+import { waitFor } from '../support/wait.js';
+
+const closers: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** A connection named uniquely: its duplicates carry the name, so CLIENT LIST counts them alone. */
+function namedConnection(url = testRedisUrl()): { redis: Redis; name: string } {
+  const name = `pause-notice-${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: name });
+  closers.push(() => redis.disconnect());
+  return { redis, name };
+}
+
+async function connectionsNamed(admin: Redis, name: string): Promise<number> {
+  const list = (await admin.call('CLIENT', 'LIST')) as string;
+  return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
+}
+
+function notice(redis: Redis, channel: string, logger = createLogger({ level: 'silent' })): PauseNotice {
+  const n = createPauseNotice({ redis, channel, clock: systemClock, logger, warned: new Set() });
+  closers.push(() => n.stop());
+  return n;
+}
+
+/** A Redis user with every key and command and no channel: what `ACL SETUSER` gives by default on Redis 7. */
+async function userWithoutChannels(admin: Redis, keys = '*'): Promise<{ url: string; user: string }> {
+  const user = `smsq-nochan-${process.pid}-${randomBytes(3).toString('hex')}`;
+  await admin.call('ACL', 'SETUSER', user, 'reset', 'on', '>pw-no-channels-1', `~${keys}`, '+@all', 'resetchannels');
+  closers.push(() => admin.call('ACL', 'DELUSER', user));
+  const url = new URL(testRedisUrl());
+  url.username = user;
+  url.password = 'pw-no-channels-1';
+  return { url: url.toString(), user };
+}
+
+function warnLines(text: string): { level: number; msg: string; channel?: string }[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { level: number; msg: string; channel?: string })
+    .filter((l) => l.level === 40);
+}
+
+describe('createPauseNotice on a real Redis', () => {
+  it('a pause one notice announces is heard by another on the same channel', async () => {
+    const channel = `${uniquePrefix('notice')}:pause-notices`;
+    const { redis: a } = namedConnection();
+    const { redis: b } = namedConnection();
+    const speaker = notice(a, channel);
+    const listener = notice(b, channel);
+    listener.start();
+    // Subscribed once Redis counts a subscriber on the channel.
+    await waitFor(async () => ((await a.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1] === 1, 'the listener subscribed', 5000);
+    expect(listener.remainingMs()).toBe(0);
+    await speaker.announce(500);
+    expect(speaker.remainingMs()).toBeGreaterThan(0);
+    await waitFor(() => listener.remainingMs() > 0, 'the other notice heard the pause', 400, 5);
+    expect(listener.remainingMs()).toBeLessThanOrEqual(500);
+  });
+
+  it('stop() ends the subscriber connection', async () => {
+    const channel = `${uniquePrefix('notice-stop')}:pause-notices`;
+    const { redis, name } = namedConnection();
+    const admin = namedConnection().redis;
+    await redis.ping();
+    const before = await connectionsNamed(admin, name);
+    expect(before).toBe(1);
+    const n = notice(redis, channel);
+    n.start();
+    await waitFor(async () => (await connectionsNamed(admin, name)) === before + 1, 'the subscriber connected', 5000);
+    n.stop();
+    await waitFor(async () => (await connectionsNamed(admin, name)) === before, 'the subscriber connection closed', 5000);
+  });
+
+  it('a malformed message sets no pause, and a huge one at most MAX_NOTICED_PAUSE_MS', async () => {
+    const channel = `${uniquePrefix('notice-bad')}:pause-notices`;
+    const { redis: a } = namedConnection();
+    const { redis: b } = namedConnection();
+    const listener = notice(b, channel);
+    listener.start();
+    await waitFor(async () => ((await a.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1] === 1, 'the listener subscribed', 5000);
+    for (const message of ['abc', '-5', '0', '1.5', '']) await a.publish(channel, message);
+    // A round trip on the listener's own channel after them: every message before it was delivered.
+    await a.publish(channel, 'abc');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(listener.remainingMs()).toBe(0);
+    await a.publish(channel, '1e9');
+    await waitFor(() => listener.remainingMs() > 0, 'the capped pause heard', 1000, 5);
+    expect(listener.remainingMs()).toBeLessThanOrEqual(MAX_NOTICED_PAUSE_MS);
+    expect(listener.remainingMs()).toBeGreaterThan(MAX_NOTICED_PAUSE_MS - 1000);
+  });
+
+  it('a Redis user without channel rights: one warning for the subscribe refused, one for the publish, naming the channel and the fix', async () => {
+    const admin = namedConnection().redis;
+    const { url, user } = await userWithoutChannels(admin);
+    const { redis } = namedConnection(url);
+    const channel = `${uniquePrefix('notice-acl')}:pause-notices`;
+    const out = collector();
+    const n = notice(redis, channel, createLogger({ level: 'info' }, out));
+    n.start();
+    await waitFor(() => warnLines(out.text).length >= 1, 'the subscribe refusal said', 5000);
+    await n.announce(500);
+    await n.announce(500);
+    // The pause is still known in this process.
+    expect(n.remainingMs()).toBeGreaterThan(0);
+    await waitFor(() => warnLines(out.text).length >= 2, 'the publish refusal said', 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = warnLines(out.text);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line.channel).toBe(channel);
+      expect(line.msg).toContain(channel);
+      expect(line.msg).toContain(`Fix: ACL SETUSER ${user} &${channel} (or allchannels)`);
+      expect(line.msg).toMatch(/nothing is sent twice/);
+    }
+    expect(lines[0]!.msg).toMatch(/^Redis refused SUBSCRIBE/);
+    expect(lines[1]!.msg).toMatch(/^Redis refused PUBLISH/);
+  });
+});
+
+describe('a worker whose Redis user has no channel rights', () => {
+  const harness = harnessPerTest();
+
+  it('says so once, and still sends', async () => {
+    const admin = namedConnection().redis;
+    // Its keys only, as docs/operations.md "Redis ACL" says: the worker and producer need no other.
+    const prefix = uniquePrefix('notice-acl-worker');
+    const { url } = await userWithoutChannels(admin, `${prefix}*`);
+    const h = await harness.create({ prefix, redisUrl: url, emulator: { delivery: { delayMs: 0 } } });
+    // One throttle answer: the worker publishes the pause, and Redis refuses it.
+    h.emulator.setFaults([{ kind: 'throttle', actions: ['SendSms'], times: 1 }]);
+    const out = collector();
+    await h.startWorker({ logger: createLogger({ level: 'info' }, out) });
+    for (let i = 0; i < 3; i++) {
+      await h.producer.send({ signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '424242' }, kind: 'verification', phones: [String(13800000200 + i)] });
+    }
+    await waitFor(() => h.emulator.accepted().length === 3, 'the 3 codes accepted', 30_000);
+    const channel = createKeys(h.prefix).pauseNotices();
+    const refusals = warnLines(out.text).filter((l) => l.msg.includes(channel));
+    console.log(refusals.map((l) => l.msg).join('\n'));
+    expect(refusals).toHaveLength(2);
+    expect(refusals[0]!.msg).toMatch(/^Redis refused SUBSCRIBE/);
+    expect(refusals[1]!.msg).toMatch(/^Redis refused PUBLISH/);
+  }, 60_000);
+});
