@@ -48,9 +48,10 @@ export interface SendProcessorDeps extends CallJobDeps {
   /** Says throttling in a few lines rather than one per answer (throttle-warnings.ts); without it, one per answer. */
   throttleWarnings?: ThrottleWarnings;
   /**
-   * Aborted once the worker is shutting down: a job it had already fetched makes no call any more,
-   * and a claim waiting for its pacer slot stops waiting at once; its chunk goes back to `queued`
-   * and the job back to the queue, for another worker.
+   * Aborted once the worker is shutting down: a job it had already fetched makes no call any more.
+   * A job waiting to enter its pacer lane stops waiting at once and goes back to the queue
+   * untouched; a claim waiting for its pacer slot stops waiting at once, its chunk goes back to
+   * `queued` and the job back to the queue; both for another worker.
    */
   closing?: AbortSignal;
 
@@ -156,8 +157,13 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
 
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
-    // to be let reserve (verification codes never wait behind marketing's slots).
-    const held = deps.pacer ? { pacer: deps.pacer, ticket: await deps.pacer.enter(laneOfPriority(job.opts.priority)) } : undefined;
+    // to be let reserve (verification codes never wait behind marketing's slots). A close stops
+    // that wait at once: a notification or marketing job waits there behind the slots of queued
+    // codes, up to the pacer's reach (2 s), and close() waited for each to be let in.
+    const ticket = deps.pacer ? await deps.pacer.enter(laneOfPriority(job.opts.priority), deps.closing) : undefined;
+    // Not let in (the worker is closing): nothing claimed, no slot to release.
+    if (deps.pacer && !ticket) return handBack(job, token);
+    const held = deps.pacer && ticket ? { pacer: deps.pacer, ticket } : undefined;
     let claim: ClaimResult;
     let since: WriteMark;
     try {

@@ -375,7 +375,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const journal = createClaimJournal({ clock, horizonMs: options.rollbackHorizonMs ?? 10_000 });
   // Set by close(): jobs this process already fetched then make no call (see send-processor.ts).
   let closing = false;
-  // Aborted by close() too: claims waiting for their pacer slots stop waiting (one listener each, up to the concurrency).
+  // Aborted by close() too: sends waiting for their lane or their claim's slot, and look-ups waiting
+  // for theirs, stop waiting (one listener each, up to the concurrency).
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
   // A throttle answer's pause, known in-process by every worker of the deployment (pause-notice.ts).
@@ -437,6 +438,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     metrics: options.metrics,
     throttles,
     pauses,
+    closing: stopping.signal,
   });
   const processReceipt = createReceiptProcessor({
     client: instrumented,
@@ -455,6 +457,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     metrics: options.metrics,
     throttles,
     pauses,
+    closing: stopping.signal,
   });
   const expireChunk = createWindowExpiry({ chunks, recipients, completion, logger: options.logger });
   const windowSweep = createWindowSweep({

@@ -85,17 +85,23 @@ export interface SlotTicket {
 }
 
 export interface CallPacer {
-  /** Resolves when this caller may make one call. Default lane `bulk` (look-ups). */
-  acquire(lane?: PacerLane): Promise<void>;
+  /**
+   * Resolves when this caller may make one call (true). Default lane `bulk` (look-ups). False when
+   * `stop` was aborted first, in its lane or before its slot: it stops waiting at once (a slot it
+   * reserved goes unused) and must not call.
+   */
+  acquire(lane?: PacerLane, stop?: AbortSignal): Promise<boolean>;
   /** Slot spacing in microseconds. */
   readonly intervalMicros: number;
   /** For a script that reserves the slot along with other work (the send path's claim); read it when the script is sent (its lead changes). */
   readonly slotArgs: PacerSlotArgs;
   /**
    * Waits until this caller may reserve in `lane`, for a script that reserves the slot itself.
-   * Every ticket must end with {@link awaitReserved} or {@link release}.
+   * Every ticket must end with {@link awaitReserved} or {@link release}. With `stop`: undefined (no
+   * ticket, nothing to end) when it is aborted before the caller is let in.
    */
   enter(lane: PacerLane): Promise<SlotTicket>;
+  enter(lane: PacerLane, stop: AbortSignal | undefined): Promise<SlotTicket | undefined>;
   /**
    * Tells the pacer what such a script reserved (what `reserveSlot` returned, see
    * {@link slotReservation}; undefined when it reserved none) as soon as its reply is in, so that
@@ -316,11 +322,9 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
     get slotArgs() {
       return { key: options.key, intervalMicros, maxAheadMicros: maxAhead, leadMicros: claimLead.micros() };
     },
-    async acquire(lane) {
-      await acquire(lane);
-    },
-    // Without a signal to stop it, the wait always ends with a ticket.
-    enter: async (lane) => (await enter(lane, claimLead)) as SlotTicket,
+    acquire: (lane, stop) => acquire(lane, undefined, stop),
+    // Without a signal to stop it, the wait always ends with a ticket (the first overload).
+    enter: ((lane: PacerLane, stop?: AbortSignal) => enter(lane, claimLead, undefined, stop)) as CallPacer['enter'],
     heard(ticket, reservation) {
       settle(ticket, reservation);
     },

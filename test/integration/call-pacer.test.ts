@@ -194,6 +194,32 @@ describe('lanes', () => {
     await expect(pacer.awaitReserved(await pacer.enter('bulk'))).resolves.toBe(true);
   });
 
+  it('callers waiting to enter their lane, or in acquire, stop at once when their signal is aborted, with no ticket and no call', async () => {
+    // 20/s: 40 codes reserve ~2 s of slots; notifications and look-ups wait to enter their lanes behind them.
+    const pacer = createCallPacer({ redis: a, key: `${prefix}:stop-lanes`, qps: 20 });
+    const reserve = luaScript(a, 'reserve-slot-1');
+    const codes = Array.from({ length: 40 }, async () => {
+      const ticket = await pacer.enter('urgent');
+      pacer.heard(ticket, await reserveAs(reserve, pacer.slotArgs));
+      return ticket;
+    });
+    const tickets = await Promise.all(codes);
+    const stop = new AbortController();
+    const entering = Array.from({ length: 10 }, () => pacer.enter('normal', stop.signal));
+    const acquiring = Array.from({ length: 10 }, () => pacer.acquire('bulk', stop.signal));
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = performance.now();
+    stop.abort();
+    expect(await Promise.all(entering)).toEqual(entering.map(() => undefined));
+    expect(await Promise.all(acquiring)).toEqual(acquiring.map(() => false));
+    expect(performance.now() - t0).toBeLessThan(50);
+    // An aborted signal lets nobody in; nothing is left counted, and a caller without one is served.
+    await expect(pacer.enter('urgent', stop.signal)).resolves.toBeUndefined();
+    await expect(pacer.acquire('urgent', stop.signal)).resolves.toBe(false);
+    for (const t of tickets) pacer.release(t);
+    await expect(pacer.acquire('urgent')).resolves.toBe(true);
+  });
+
   it('refuses a bulk depth that would hold bulk callers forever (negative) or bound nothing (NaN)', () => {
     for (const bulkDepthMs of [-1, Number.NaN, Infinity]) {
       expect(() => createCallPacer({ redis: a, key: `${prefix}:bad-depth`, qps: 100, bulkDepthMs })).toThrow(RangeError);

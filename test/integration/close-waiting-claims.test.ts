@@ -7,7 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { harnessPerTest } from '../support/pipeline.js';
+import { createCallsQueue } from '../../src/queue/calls-queue.js';
+import { JOB } from '../../src/queue/job-schemas.js';
+import type { ReceiptPolicies } from '../../src/queue/receipt-policy.js';
+import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
 const harness = harnessPerTest();
@@ -38,4 +41,112 @@ describe('closing a worker whose claims wait for their pacer slots', () => {
     expect(calls.length).toBe(h.emulator.accepted().length);
     expect(closeMs).toBeLessThan(CLOSED_WITHIN_MS);
   }, 60_000);
+
+  it('hands back the jobs still waiting to enter their lane (notifications, marketing) at once, each sent once later', async () => {
+    const h = await harness.create({ label: 'close-lanes', emulator: { delivery: { delayMs: 0 } } });
+    const ids: string[] = [];
+    const others: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const phone = String(13860000000 + i);
+      others.push(phone);
+      ids.push((await h.producer.send({ ...(i % 2 === 0 ? NOTE : PROMO), phones: [phone] })).sendId);
+    }
+    const w = await h.startWorker({ qps: 20, concurrency: 64 });
+    await waitFor(() => h.emulator.accepted().length >= 5, 'the first messages to be sent');
+    // Codes queued meanwhile go first as slots of the worker free up: their claims reserve at once,
+    // up to the pacer's reach (2 s), and the notifications and marketing fetched before them wait
+    // to enter their lanes until those slots come within the lane's depth (100 ms, 10 ms).
+    const codes = Array.from({ length: 40 }, (_, i) => String(13850000000 + i));
+    ids.push((await h.producer.send({ phones: codes, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' })).sendId);
+    await waitFor(() => w.outstandingClaims().callsNotStarted >= 25, 'codes claimed, waiting for their slots', 30_000);
+
+    const t0 = performance.now();
+    await w.close();
+    const closeMs = performance.now() - t0;
+    const sending = await chunksSending(h, ids);
+    const sentBefore = h.emulator.accepted().length;
+    console.log(`lanes: close took ${closeMs.toFixed(0)} ms; chunks sending ${sending}, calls made ${sentBefore}`);
+    expect(sending).toBe(0);
+
+    // A new worker sends the rest: every number once.
+    await h.startWorker({ concurrency: 64 });
+    const all = [...codes, ...others];
+    await waitFor(() => (h.emulator.accepted().length >= all.length ? true : undefined), `all ${all.length} numbers sent`, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(timesSent(h, all)).toEqual(all.map(() => 1));
+    expect(closeMs).toBeLessThan(CLOSED_WITHIN_MS);
+  }, 90_000);
+
+  it('hands back the look-ups waiting for their slots at once, uncounted, each made once later', async () => {
+    const h = await harness.create({ label: 'close-lookups', emulator: { delivery: { delayMs: 0, failureRatio: 0 } } });
+    const phones = Array.from({ length: LOOKUPS }, (_, i) => String(13870000000 + i));
+    const ids: string[] = [];
+    for (const phone of phones) ids.push((await h.producer.send({ ...NOTE, phones: [phone] })).sendId);
+    // Sent at the default cap; their receipt look-ups fall due together, after this worker is gone.
+    const first = await h.startWorker({ concurrency: 64, ...RECEIPTS });
+    await waitFor(async () => ((await receiptJobs(h, ['delayed'])).length === LOOKUPS ? true : undefined), `${LOOKUPS} receipt look-ups scheduled`);
+    await first.close();
+
+    // At SMS_QPS=20 the look-ups wait in the bulk lane, one slot every ~52 ms.
+    const w = await h.startWorker({ qps: 20, concurrency: 64, ...RECEIPTS });
+    await waitFor(() => (queries(h).length >= 3 ? true : undefined), 'the first look-ups to be made', 30_000);
+    const t0 = performance.now();
+    await w.close();
+    const closeMs = performance.now() - t0;
+    const madeBefore = queries(h).length;
+    console.log(`look-ups: close took ${closeMs.toFixed(0)} ms; QuerySendDetails made ${madeBefore} of ${LOOKUPS}`);
+
+    await h.startWorker({ concurrency: 64, ...RECEIPTS });
+    await waitFor(async () => {
+      for (const id of ids) if ((await h.producer.getStatus(id)).counts.delivered !== 1) return undefined;
+      return true;
+    }, `the ${LOOKUPS} receipts recorded`, 30_000);
+    // One query per recipient, none made twice.
+    expect(queries(h).map((c) => c.phones[0]).sort()).toEqual([...phones].sort());
+    // Put back uncounted: one start and one try per job, the one it completed by.
+    const jobs = await receiptJobs(h, ['completed']);
+    // Two per chunk: the look-up of its number, and the one that finds no number left to look up.
+    expect(jobs).toHaveLength(2 * LOOKUPS);
+    expect(jobs.reduce((s, j) => s + j.attemptsStarted, 0)).toBe(jobs.length);
+    expect(jobs.map((j) => j.attemptsMade)).toEqual(jobs.map(() => 1));
+    expect(closeMs).toBeLessThan(CLOSED_WITHIN_MS);
+  }, 90_000);
 });
+
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' as const };
+const PROMO = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Ada' }, kind: 'marketing' as const };
+/** Look-ups due together: more than a second of slots at SMS_QPS=20, all fetched at once. */
+const LOOKUPS = 60;
+const ALL: ReceiptPolicies = {
+  verification: { mode: 'all', sampleRate: 1 },
+  notification: { mode: 'all', sampleRate: 1 },
+  marketing: { mode: 'all', sampleRate: 1 },
+};
+const RECEIPTS = { receiptPolicies: ALL, receiptSchedule: { lookDelaysMs: [2500], windowMs: 60_000 } };
+
+function queries(h: Harness) {
+  return h.emulator.calls().filter((c) => c.action === 'QuerySendDetails' && c.code === 'OK');
+}
+
+/** How many times each of `phones` was accepted by the emulator. */
+function timesSent(h: Harness, phones: string[]): number[] {
+  const seen = new Map<string, number>();
+  for (const a of h.emulator.accepted()) for (const p of a.phoneNumbers) seen.set(p, (seen.get(p) ?? 0) + 1);
+  return phones.map((p) => seen.get(p) ?? 0);
+}
+
+/** Chunks of these sends `sending`. */
+async function chunksSending(h: Harness, ids: string[]): Promise<number> {
+  let n = 0;
+  for (const id of ids) n += (await h.producer.getStatus(id)).counts.sending;
+  return n;
+}
+
+async function receiptJobs(h: Harness, states: ('delayed' | 'completed')[]) {
+  const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+  try {
+    return (await calls.getJobs(states)).filter((j) => j?.name === JOB.receipt);
+  } finally {
+    await calls.close();
+  }
+}

@@ -18,15 +18,23 @@ export const SPAWNED_MS = 60_000;
 /** Runs the campaign of `path` (marketing template, `extraArgs` added) and kills it once 50 chunks are written; returns its send id. */
 export async function forcedExitMidEnqueue(h: Harness, env: NodeJS.ProcessEnv, path: string, extraArgs: readonly string[] = []): Promise<string> {
   const run = spawnSmsq(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, ...extraArgs, '--yes'], env);
-  await waitFor(() => /chunks ([5-9]\d|\d{3,})/.test(run.stderr), 'the campaign to have written 50 chunks', SPAWNED_MS);
-  await h.redis.call('CLIENT', 'PAUSE', '30000', 'WRITE');
   try {
-    run.child.kill('SIGTERM');
-    await waitFor(() => run.stderr.includes('stopping the campaign'), 'the first SIGTERM to be taken');
-    run.child.kill('SIGTERM');
-    await run.exited;
+    await waitFor(() => /chunks ([5-9]\d|\d{3,})/.test(run.stderr), 'the campaign to have written 50 chunks', SPAWNED_MS);
+    await h.redis.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+    try {
+      run.child.kill('SIGTERM');
+      await waitFor(() => run.stderr.includes('stopping the campaign'), 'the first SIGTERM to be taken');
+      run.child.kill('SIGTERM');
+      await run.exited;
+    } finally {
+      await h.redis.call('CLIENT', 'UNPAUSE');
+    }
   } finally {
-    await h.redis.call('CLIENT', 'UNPAUSE');
+    // A wait above that timed out left the campaign running, enqueuing into the next test's Redis.
+    if (run.child.exitCode === null && run.child.signalCode === null) {
+      run.child.kill('SIGKILL');
+      await run.exited;
+    }
   }
   expect(run.stderr).toContain('forced exit (SIGTERM) while the campaign was stopping');
   const sendId = /send id (\S+): enqueuing/.exec(run.stderr)?.[1];
