@@ -1,3 +1,4 @@
+import { pause } from '../pause.js';
 import type { RedisConnection } from './connection.js';
 import { SMS_CLIENT_METHODS } from '../sms/actions.js';
 import type { SmsClient } from '../sms/types.js';
@@ -121,18 +122,7 @@ export interface CallPacer {
 }
 
 /** Sleeps `ms`, or less when `stop` is aborted first. */
-function sleep(ms: number, stop?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (stop?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stop?.addEventListener('abort', done, { once: true });
-  });
-}
+const sleep = (ms: number, stop?: AbortSignal): Promise<void> => pause(ms, stop);
 
 /**
  * The longest lead (ms): a Redis whose replies take longer than this plus the allowed lateness

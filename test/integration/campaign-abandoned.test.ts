@@ -10,7 +10,7 @@
  * dropped as duplicates: status, its JSON and the page say so instead of a false 0.
  * A private Redis (the test pauses its writes), real CLI processes, no worker: nothing is sent.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
@@ -28,7 +28,7 @@ import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { forcedExitMidEnqueue, SPAWNED_MS } from '../support/forced-exit-campaign.js';
+import { forcedExitMidEnqueue, SPAWNED_MS, personalList } from '../support/forced-exit-campaign.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { collector } from '../support/text-collector.js';
 
@@ -63,14 +63,6 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** A CSV of `rows` numbers from `base`, each with its own `name`: every row goes by SendBatchSms (100 a chunk). */
-function personalList(name: string, base: number, rows: number): string {
-  const path = join(dir, name);
-  const lines = ['phone,name'];
-  for (let i = 0; i < rows; i++) lines.push(`${base + i},N${i}`);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
 
 /** The repair sweep as a worker runs it, its clock `aheadMs` in the future (past the enqueue grace, 10 min by default). */
 function sweepAhead(aheadMs: number, wrapSends: (sends: SendStore) => SendStore = (sends) => sends) {
@@ -97,7 +89,7 @@ const summaryOf = async (sendId: string) => (await pageOf(sendId)).recipients;
 describe('a campaign whose producer was killed mid-enqueue, failed by the repair sweep as abandoned', () => {
   it('ends its enqueue at the chunks written: no "so far", SendBatchSms, its chunks, an end reason naming its producer; refused counts not recorded; its key refused as cut short', async () => {
     const key = 'abandoned-spring-1';
-    const path = personalList('abandoned.csv', 13950000000, 200_000);
+    const path = personalList(dir, 'abandoned.csv', 13950000000, 200_000);
     const sendId = await forcedExitMidEnqueue(h, env, path, ['--idempotency-key', key]);
     const before = await h.producer.getStatus(sendId);
     expect(before.send).toMatchObject({ state: 'enqueuing', recipientsSoFar: true, chunks: 0 });
@@ -140,7 +132,7 @@ describe('a campaign whose producer was killed mid-enqueue, failed by the repair
 
 describe('a campaign cut short by a forced exit, then cancelled', () => {
   it('status, its JSON and the campaigns page say the rows refused and dropped were not recorded, not 0', async () => {
-    const sendId = await forcedExitMidEnqueue(h, env, personalList('cancelled.csv', 13940000000, 200_000));
+    const sendId = await forcedExitMidEnqueue(h, env, personalList(dir, 'cancelled.csv', 13940000000, 200_000));
     await h.producer.cancel(sendId);
     const after = await h.producer.getStatus(sendId);
     expect(after.send).toMatchObject({ state: 'cancelled', code: 'SMSQ_ENQUEUE_CUT_SHORT', rejected: null, duplicates: null });

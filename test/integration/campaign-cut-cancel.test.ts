@@ -10,7 +10,7 @@
  * send: one still writing is refused), and so does the repair sweep for a send cancelled before.
  * A private Redis (the test pauses its writes), real CLI processes, no worker: nothing is sent.
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ import { retentionFromDays } from '../../src/queue/retention.js';
 import { cancelQueuedChunks } from '../../src/queue/send-cancel.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { forcedExitMidEnqueue, SPAWNED_MS } from '../support/forced-exit-campaign.js';
+import { forcedExitMidEnqueue, SPAWNED_MS, personalList } from '../support/forced-exit-campaign.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
@@ -54,18 +54,10 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** A CSV of `rows` numbers from `base`, each with its own `name`: every row goes by SendBatchSms (100 a chunk). */
-function personalList(name: string, base: number, rows: number): string {
-  const path = join(dir, name);
-  const lines = ['phone,name'];
-  for (let i = 0; i < rows; i++) lines.push(`${base + i},N${i}`);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
 
 describe('a campaign cut short by a forced exit, then cancelled', () => {
   it('smsq campaign cancel cancels every recipient written, says so with the counts after the cancel, and ends the enqueue: SendBatchSms, its chunks, no longer "so far"', async () => {
-    const sendId = await forcedExitMidEnqueue(h, env, personalList('forced.csv', 13960000000, 200_000));
+    const sendId = await forcedExitMidEnqueue(h, env, personalList(dir, 'forced.csv', 13960000000, 200_000));
     const before = await h.producer.getStatus(sendId);
     // The user's state: its enqueue never ended, every recipient written still queued.
     expect(before.send.enqueuedAt).toBeUndefined();

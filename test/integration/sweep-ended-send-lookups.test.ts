@@ -9,7 +9,7 @@
  * A campaign killed for real (test/support/forced-exit-campaign.ts), a private Redis, the emulator
  * through the real SDK; the look-ups are counted at the emulator.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
@@ -26,7 +26,7 @@ import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { killedBetweenChunksAndJobs, SPAWNED_MS } from '../support/forced-exit-campaign.js';
+import { killedBetweenChunksAndJobs, SPAWNED_MS, personalList } from '../support/forced-exit-campaign.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -50,14 +50,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A CSV of `rows` numbers from `base`, each with its own `name`: every row goes by SendBatchSms (100 a chunk). */
-function personalList(name: string, base: number, rows: number): string {
-  const path = join(dir, name);
-  const lines = ['phone,name'];
-  for (let i = 0; i < rows; i++) lines.push(`${base + i},N${i}`);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
 
 /** The repair sweep as a worker runs it, judging every chunk (min age 0), with the enqueue grace given. */
 function sweep(enqueueGraceMs: number) {
@@ -87,7 +79,7 @@ describe('a campaign failed as abandoned: its chunks written without a job', () 
   it('fail with the send\'s code at the sweep, without a single QuerySendDetails or send', async () => {
     const base = 13960000000;
     const ours = (p: string) => p.startsWith('1396');
-    const sendId = await killedBetweenChunksAndJobs(h, env, redis.port, personalList('abandoned.csv', base, 200_000), 120);
+    const sendId = await killedBetweenChunksAndJobs(h, env, redis.port, personalList(dir, 'abandoned.csv', base, 200_000), 120);
     const written = (await h.producer.getStatus(sendId)).counts.queued;
     expect(written).toBeGreaterThan(0);
     const jobless = await joblessChunks(sendId, written / 100);
@@ -123,7 +115,7 @@ describe('a campaign failed as abandoned: its chunks written without a job', () 
 describe('a campaign still enqueuing (within the grace): its chunks written without a job', () => {
   it('are left queued, not looked up, until the send\'s enqueue ends', async () => {
     const ours = (p: string) => p.startsWith('1397');
-    const sendId = await killedBetweenChunksAndJobs(h, env, redis.port, personalList('enqueuing.csv', 13970000000, 200_000), 120);
+    const sendId = await killedBetweenChunksAndJobs(h, env, redis.port, personalList(dir, 'enqueuing.csv', 13970000000, 200_000), 120);
     const written = (await h.producer.getStatus(sendId)).counts.queued;
     expect(await joblessChunks(sendId, written / 100)).toBeGreaterThan(0);
 

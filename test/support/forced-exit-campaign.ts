@@ -5,6 +5,8 @@
  * cannot end the enqueue before the forced exit, as on a loaded machine. The send is left
  * `enqueuing`, its chunks written so far in Redis, its totals never recorded.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { spawnSmsq } from './cli-process.js';
@@ -14,6 +16,18 @@ import { waitFor } from './wait.js';
 
 /** A spawned smsq starts through tsx: seconds on an idle machine, more on a loaded one. */
 export const SPAWNED_MS = 60_000;
+
+/**
+ * Writes `name` in `dir`: a CSV of `rows` numbers from `base`, each with its own `name`, so every
+ * row goes by SendBatchSms (100 a chunk); long enough (200,000 rows) for a kill to land mid-enqueue.
+ */
+export function personalList(dir: string, name: string, base: number, rows: number): string {
+  const path = join(dir, name);
+  const lines = ['phone,name'];
+  for (let i = 0; i < rows; i++) lines.push(`${base + i},N${i}`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
 
 /** Runs the campaign of `path` (marketing template, `extraArgs` added) and kills it once 50 chunks are written; returns its send id. */
 export async function forcedExitMidEnqueue(h: Harness, env: NodeJS.ProcessEnv, path: string, extraArgs: readonly string[] = []): Promise<string> {
