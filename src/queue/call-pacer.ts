@@ -121,8 +121,6 @@ export interface CallPacer {
   release(ticket: SlotTicket): void;
 }
 
-/** Sleeps `ms`, or less when `stop` is aborted first. */
-const sleep = (ms: number, stop?: AbortSignal): Promise<void> => pause(ms, stop);
 
 /**
  * The longest lead (ms): a Redis whose replies take longer than this plus the allowed lateness
@@ -264,7 +262,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
    */
   const untilSlot = async ({ reservation, placed }: Heard, stop?: AbortSignal): Promise<boolean> => {
     if (!placed) {
-      if (reservation?.waitMicros === SLOT_REFUSED) await sleep(maxAhead / 2000, stop);
+      if (reservation?.waitMicros === SLOT_REFUSED) await pause(maxAhead / 2000, stop);
       return false;
     }
     const ready = performance.now();
@@ -272,7 +270,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
     // trip to Redis, more on a busy machine), but never later than the slot can be.
     const fireAt = Math.min(placed.slot + FIRE_GUARD_MS, placed.latest);
     // Shorter waits are not slept: a timer fires a millisecond late at best.
-    if (fireAt - ready >= 1) await sleep(Math.ceil(fireAt - ready), stop);
+    if (fireAt - ready >= 1) await pause(Math.ceil(fireAt - ready), stop);
     return !stop?.aborted && performance.now() - placed.slot <= maxLate;
   };
   /** Tells a lead how long after its script ran this caller is ready to call. */
@@ -303,7 +301,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
       // burn one a try. It waits its lead between tries and gets a slot a lead ahead when the
       // pacer has room; a caller that woke late once (lead 0) tries again at once.
       const backoff = ownLead.micros() / 1000;
-      if (outcome.placed && backoff >= 1) await sleep(backoff, stop);
+      if (outcome.placed && backoff >= 1) await pause(backoff, stop);
       if (stop?.aborted) return false;
     }
   };

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createManualClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -27,41 +26,32 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/qu
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
-import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { forcedExitMidEnqueue, SPAWNED_MS, personalList } from '../support/forced-exit-campaign.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
-import { collector } from '../support/text-collector.js';
+import { forcedExitMidEnqueue, SPAWNED_MS, personalList, openForcedExitDeployment, type ForcedExitDeployment } from '../support/forced-exit-campaign.js';
+import type { Harness } from '../support/pipeline.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-abandoned-'));
 const LOGIN = { user: 'ops', password: 'abandoned-test-password' };
 const basic = { authorization: `Basic ${Buffer.from(`${LOGIN.user}:${LOGIN.password}`).toString('base64')}` };
-let redis: PrivateRedis;
 let h: Harness;
 let env: NodeJS.ProcessEnv;
+let deployment: ForcedExitDeployment | undefined;
 let app: SmsqServer;
 const queues: Queue[] = [];
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
-  h = await createHarness({ label: 'aband', redisUrl: redis.url });
-  env = { REDIS_URL: redis.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
+  deployment = await openForcedExitDeployment('aband');
+  ({ h, env } = deployment);
   app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'api', dashboard: { basicAuth: LOGIN, readOnly: true }, checkResponses: true });
 }, 30_000);
 
 afterAll(async () => {
   await app?.close();
   await Promise.all(queues.map((q) => q.close()));
-  await h?.close();
-  await redis?.stop();
+  await deployment?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(args, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const cli = (args: string[]) => (deployment as ForcedExitDeployment).cli(args);
 
 
 /** The repair sweep as a worker runs it, its clock `aheadMs` in the future (past the enqueue grace, 10 min by default). */

@@ -14,7 +14,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { createEnqueuer } from '../../producers/enqueuer.js';
 import type { ChunkPayload } from '../../src/queue/chunk-payload.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -24,35 +23,26 @@ import { createKeys } from '../../src/queue/keys.js';
 import { retentionFromDays } from '../../src/queue/retention.js';
 import { cancelQueuedChunks } from '../../src/queue/send-cancel.js';
 import { createSendStore } from '../../src/queue/send-store.js';
-import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { forcedExitMidEnqueue, SPAWNED_MS, personalList } from '../support/forced-exit-campaign.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
-import { collector } from '../support/text-collector.js';
+import { forcedExitMidEnqueue, SPAWNED_MS, personalList, openForcedExitDeployment, type ForcedExitDeployment } from '../support/forced-exit-campaign.js';
+import type { Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-cut-cancel-'));
-let redis: PrivateRedis;
 let h: Harness;
 let env: NodeJS.ProcessEnv;
+let deployment: ForcedExitDeployment | undefined;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
-  h = await createHarness({ label: 'cutc', redisUrl: redis.url });
-  env = { REDIS_URL: redis.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
+  deployment = await openForcedExitDeployment('cutc');
+  ({ h, env } = deployment);
 }, 30_000);
 
 afterAll(async () => {
-  await h?.close();
-  await redis?.stop();
+  await deployment?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(args, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const cli = (args: string[]) => (deployment as ForcedExitDeployment).cli(args);
 
 
 describe('a campaign cut short by a forced exit, then cancelled', () => {

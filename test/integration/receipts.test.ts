@@ -8,11 +8,12 @@ import { HOUSEKEEPING_QUEUE } from '../../src/queue/keys.js';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { isLookedUp, type ReceiptPolicies } from '../../src/queue/receipt-policy.js';
+import { isLookedUp } from '../../src/queue/receipt-policy.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { ingestFor, startReceiver, startSignedReceiver } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { everyKind } from '../support/receipt-policies.js';
 import { collector } from '../support/text-collector.js';
 import { createLogger } from '../../src/logger.js';
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
@@ -20,16 +21,8 @@ import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 const harnesses = harnessPerTest();
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
-const ALL: ReceiptPolicies = {
-  verification: { mode: 'all', sampleRate: 1 },
-  notification: { mode: 'all', sampleRate: 1 },
-  marketing: { mode: 'all', sampleRate: 1 },
-};
-const NONE: ReceiptPolicies = {
-  verification: { mode: 'none', sampleRate: 0 },
-  notification: { mode: 'none', sampleRate: 0 },
-  marketing: { mode: 'none', sampleRate: 0 },
-};
+const ALL = everyKind('all');
+const NONE = everyKind('none');
 const fast = (lookDelaysMs: number[] = [200, 500, 900], windowMs = 2500) => ({ receiptSchedule: { lookDelaysMs, windowMs } });
 const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => String(base + i));
 

@@ -25,9 +25,9 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/qu
 import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
-import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { killedBetweenChunksAndJobs, SPAWNED_MS, personalList } from '../support/forced-exit-campaign.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import type { PrivateRedis } from '../../src/runtime/private-redis.js';
+import { killedBetweenChunksAndJobs, SPAWNED_MS, personalList, openForcedExitDeployment, type ForcedExitDeployment } from '../support/forced-exit-campaign.js';
+import type { Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-sweep-lookups-'));
@@ -35,18 +35,17 @@ const NO_RECEIPTS = { verification: { mode: 'none', sampleRate: 0 }, notificatio
 let redis: PrivateRedis;
 let h: Harness;
 let env: NodeJS.ProcessEnv;
+let deployment: ForcedExitDeployment | undefined;
 const queues: Queue[] = [];
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
-  h = await createHarness({ label: 'swlook', redisUrl: redis.url });
-  env = { REDIS_URL: redis.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
+  deployment = await openForcedExitDeployment('swlook');
+  ({ redis, h, env } = deployment);
 }, 30_000);
 
 afterAll(async () => {
   await Promise.all(queues.map((q) => q.close()));
-  await h?.close();
-  await redis?.stop();
+  await deployment?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

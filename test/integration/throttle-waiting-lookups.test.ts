@@ -15,9 +15,9 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import { createKeys } from '../../src/queue/keys.js';
-import type { ReceiptPolicies } from '../../src/queue/receipt-policy.js';
 import { FAST_TIMING, harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { everyKind } from '../support/receipt-policies.js';
 
 const harness = harnessPerTest();
 
@@ -35,16 +35,8 @@ const NOTICE_MS = 40;
 const DUE_AFTER_MS = 2500;
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' as const };
-const ALL: ReceiptPolicies = {
-  verification: { mode: 'all', sampleRate: 1 },
-  notification: { mode: 'all', sampleRate: 1 },
-  marketing: { mode: 'all', sampleRate: 1 },
-};
-const NONE: ReceiptPolicies = {
-  verification: { mode: 'none', sampleRate: 0 },
-  notification: { mode: 'none', sampleRate: 0 },
-  marketing: { mode: 'none', sampleRate: 0 },
-};
+const ALL = everyKind('all');
+const NONE = everyKind('none');
 const receipts = { receiptPolicies: ALL, receiptSchedule: { lookDelaysMs: [DUE_AFTER_MS], windowMs: 60_000 } };
 
 async function sendEach(h: Harness): Promise<string[]> {

@@ -9,13 +9,47 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { runCli } from '../../cli/program.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { spawnSmsq } from './cli-process.js';
 import { startCommandTrap } from './command-trap.js';
-import type { Harness } from './pipeline.js';
+import { createHarness, type Harness } from './pipeline.js';
+import { collector } from './text-collector.js';
 import { waitFor } from './wait.js';
 
 /** A spawned smsq starts through tsx: seconds on an idle machine, more on a loaded one. */
 export const SPAWNED_MS = 60_000;
+
+/** A deployment the forced-exit tests kill a producer in: a Redis of its own (they pause it), a harness on it, the CLI's environment for it. */
+export interface ForcedExitDeployment {
+  redis: PrivateRedis;
+  h: Harness;
+  env: NodeJS.ProcessEnv;
+  /** `smsq <args>` in-process against this deployment. */
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  close(): Promise<void>;
+}
+
+export async function openForcedExitDeployment(label: string): Promise<ForcedExitDeployment> {
+  const redis = await startPrivateRedis();
+  const h = await createHarness({ label, redisUrl: redis.url });
+  const env = { REDIS_URL: redis.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
+  return {
+    redis,
+    h,
+    env,
+    async cli(args) {
+      const stdout = collector();
+      const stderr = collector();
+      const code = await runCli(args, { stdout, stderr, env });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    },
+    async close() {
+      await h.close();
+      await redis.stop();
+    },
+  };
+}
 
 /**
  * Writes `name` in `dir`: a CSV of `rows` numbers from `base`, each with its own `name`, so every
