@@ -55,6 +55,16 @@ export interface ChunkRecord {
 /** The chunk hash's fields that tally its receipts: `receipts.<state>` (apply-receipt-6.lua). */
 const TALLY_PREFIX = 'receipts.';
 
+/** A queued chunk ended without an attempt because its send says so (includes/send-ends-chunk.lua): failed, cancelled or past its deadline. */
+export interface EndedBySend {
+  type: 'ended';
+  state: 'failed' | 'cancelled' | 'expired';
+  code: string;
+}
+
+/** The reply of a script that ended a chunk by its send: `{'ended', state, code}`. */
+const endedBySend = (res: readonly string[]): EndedBySend => ({ type: 'ended', state: res[1] as EndedBySend['state'], code: String(res[2]) });
+
 export type ClaimResult =
   | {
       type: 'send';
@@ -83,7 +93,7 @@ export type ClaimResult =
       problem: string;
     }
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
-  | { type: 'ended'; state: 'failed' | 'cancelled' | 'expired'; code: string }
+  | EndedBySend
   /**
    * The send record is gone while the chunk was kept (deleted by hand, evicted, lost): nothing says
    * whether or how to send it, so the claim ended it without an attempt (trigger `send-missing`,
@@ -93,6 +103,17 @@ export type ClaimResult =
   | { type: 'paused' }
   | { type: 'quiet'; until: number }
   | { type: 'done'; state: ChunkState }
+  | { type: 'missing' };
+
+/**
+ * What {@link ChunkStore.endBySend} did: ended the queued chunk as its claim would (its send failed,
+ * was cancelled or is past its deadline); left it `open` (its send goes on, or its record is gone);
+ * or found it `moved` past queued, or `missing`.
+ */
+export type EndBySendResult =
+  | EndedBySend
+  | { type: 'open' }
+  | { type: 'moved'; state: ChunkState }
   | { type: 'missing' };
 
 /** A move of the chunk lifecycle (lifecycle.ts): the trigger names it, the table gives its target. */
@@ -164,7 +185,7 @@ export interface ChunkStoreOptions {
   eventsMaxLen?: number;
 }
 
-/** The chunk lifecycle (lifecycle.ts), kept by the Lua scripts of ./lua/ (claim-6, transition-7, split-chunk, create-chunks). */
+/** The chunk lifecycle (lifecycle.ts), kept by the Lua scripts of ./lua/ (claim-6, end-by-send-5, transition-7, split-chunk, create-chunks). */
 export interface ChunkStore {
   /**
    * Writes chunks; existing ones are left untouched (idempotent enqueue). A chunk of a cancelled
@@ -176,6 +197,12 @@ export interface ChunkStore {
    * call's pacer slot with the claim (the send path); see `CallPacer.awaitReserved`.
    */
   claim(chunkId: string, sendId: string, quietUntil?: number, slot?: PacerSlotArgs): Promise<ClaimResult>;
+  /**
+   * Ends a queued chunk as its claim would when its send says so, without starting an attempt
+   * (end-by-send-5.lua, the claim's own checks): for a chunk no job will claim. The send is not
+   * moved: settle it afterwards (completion.ts), as after a claim's end.
+   */
+  endBySend(chunkId: string, sendId: string): Promise<EndBySendResult>;
   /**
    * Moves the chunk as `req.trigger` says, if the table has that move from its current state.
    * Throws UndeclaredTransitionError (before calling Redis) for a trigger or a field the table
@@ -199,6 +226,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
   const splitScript = luaScript(redis, 'split-chunk');
   const createScript = luaScript(redis, 'create-chunks');
   const setBizIdScript = luaScript(redis, 'set-biz-id-1');
+  const endBySendScript = luaScript(redis, 'end-by-send-5');
   return {
     async create(newChunks, ttlSeconds) {
       // Each payload goes as UTF-8 bytes, made at once: its JSON string (two bytes a character
@@ -259,7 +287,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         case 'unknown':
           return { type: 'unknown', attempt: Number(res[1]), outId: String(res[2] ?? ''), sentAt: Number(res[3] ?? 0) };
         case 'ended':
-          return { type: 'ended', state: res[1] as 'failed' | 'cancelled' | 'expired', code: String(res[2]) };
+          return endedBySend(res);
         case 'send-missing':
           return { type: 'send-missing', state: res[1] as ChunkState };
         case 'paused':
@@ -268,6 +296,20 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
           return { type: 'quiet', until: Number(res[1]) };
         case 'done':
           return { type: 'done', state: res[1] as ChunkState };
+        default:
+          return { type: 'missing' };
+      }
+    },
+
+    async endBySend(chunkId, sendId) {
+      const res = (await endBySendScript(keys.chunk(chunkId), keys.sendCounts(sendId), keys.send(sendId), keys.events(), keys.recipientTotals(), clock.now(), eventsMaxLen)) as string[];
+      switch (res[0]) {
+        case 'ended':
+          return endedBySend(res);
+        case 'open':
+          return { type: 'open' };
+        case 'moved':
+          return { type: 'moved', state: res[1] as ChunkState };
         default:
           return { type: 'missing' };
       }

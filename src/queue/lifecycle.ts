@@ -66,14 +66,17 @@ export function isUnsent(state: ChunkState): state is UnsentChunkState {
 const IN_FLIGHT: readonly ChunkState[] = ['sending', 'unknown'];
 const ANSWER = ['workers/send-processor.ts'];
 const LOOKUP = ['workers/reconcile-processor.ts'];
+/** The claim's checks of a queued chunk's send (failed, cancelled, past its deadline), shared with the repair sweep's end of one with no job. */
+const SEND_ENDS_CHUNK = 'src/queue/lua/includes/send-ends-chunk.lua';
+const CLAIM_OR_SWEEP = 'claim-6.lua, end-by-send-5.lua: the same checks, no look-up';
 
 const CHUNK_TRANSITIONS = [
   { trigger: 'enqueue', from: NEW, to: 'queued', records: ['sendId', 'index', 'kind', 'n', 'payload', 'attempt', 'createdAt'], by: ['src/queue/lua/create-chunks.lua'], when: 'a producer writes the chunk' },
   { trigger: 'split-child', from: NEW, to: 'queued', records: ['sendId', 'index', 'kind', 'n', 'payload', 'attempt', 'createdAt'], by: ['src/queue/lua/split-chunk.lua'], when: 'a split writes one single-number child per recipient' },
   { trigger: 'claim', from: ['queued'], to: 'sending', records: ['attempt', 'outId', 'sentAt'], by: ['src/queue/lua/claim-6.lua'], when: 'a send job starts an attempt (before its call)' },
-  { trigger: 'cancel', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_CANCELLED', by: ['src/queue/lua/claim-6.lua', 'src/queue/send-cancel.ts', 'src/repair/orphan-rules.ts', 'src/repair/orphan-sweep.ts'], when: 'the send is cancelled (the repair sweep: one left with no job)' },
-  { trigger: 'send-failed', from: ['queued'], to: 'failed', records: ['code'], by: ['src/queue/lua/claim-6.lua', 'src/queue/send-cancel.ts', 'src/repair/orphan-rules.ts', 'src/repair/orphan-sweep.ts'], when: 'claimed after the send failed as a whole (its code); at once when the repair sweep fails its send as abandoned, or finds it with no job' },
-  { trigger: 'deadline', from: ['queued'], to: 'expired', records: ['code'], code: 'SMSQ_DEADLINE', by: ['src/queue/lua/claim-6.lua'], when: 'claimed after the send\'s deadline' },
+  { trigger: 'cancel', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_CANCELLED', by: [SEND_ENDS_CHUNK, 'src/queue/send-cancel.ts', 'src/repair/orphan-rules.ts'], when: `the send is cancelled: at its cancel; when claimed, or found by the repair sweep with no job (${CLAIM_OR_SWEEP})` },
+  { trigger: 'send-failed', from: ['queued'], to: 'failed', records: ['code'], by: [SEND_ENDS_CHUNK, 'src/queue/send-cancel.ts', 'src/repair/orphan-rules.ts'], when: `the send failed as a whole (its code): when claimed, or found by the repair sweep with no job (${CLAIM_OR_SWEEP}); at once when the repair sweep fails its send as abandoned` },
+  { trigger: 'deadline', from: ['queued'], to: 'expired', records: ['code'], code: 'SMSQ_DEADLINE', by: [SEND_ENDS_CHUNK, 'src/repair/orphan-rules.ts'], when: `past the send's deadline: when claimed, or found by the repair sweep with no job (${CLAIM_OR_SWEEP})` },
   { trigger: 'give-up', from: ['queued'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_GAVE_UP', by: ['workers/sms-worker.ts'], when: 'the queue gave up on its send job' },
   { trigger: 'worker-lost', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_WORKER_LOST', by: ['src/queue/lua/claim-6.lua'], when: 'claimed while mid-call: its worker died' },
   { trigger: 'undo-claim', from: ['sending'], to: 'queued', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'not sent after all: the claim was not durable, the worker is stopping, or it was held up past the call deadline' },

@@ -76,6 +76,8 @@ export interface ChunkSendSnapshot {
   code: string | undefined;
   /** Its enqueue ended (enqueuedAt): no producer will add a job for a chunk of it any more. */
   enqueued: boolean;
+  /** Its deadline (ms); undefined when it has none. */
+  deadline: number | undefined;
 }
 
 /** What the sweep learned around one chunk. */
@@ -118,22 +120,25 @@ export type ChunkVerdict =
   | { action: 'look-up-queued'; expectOutId: string | undefined; attempt: number; outId: string; lookUp: LookUp }
   /** The send record is gone: end the chunk without another call (`send-missing`: `queued` → cancelled, else expired). */
   | { action: 'end-send-missing'; to: ChunkState }
-  /** `queued` without a job, its send ended: end it as its claim would ({@link endedBySend}), without a call. */
+  /**
+   * `queued` without a job, its send failed, cancelled or past its deadline: end it as its claim
+   * would ({@link endedBySend}), without a call. `end` is what the sweep read; the store's
+   * end-by-send-5.lua checks the send again when it writes, with the claim's own checks.
+   */
   | { action: 'end-with-send'; end: SendEnd };
 
-/** How a claim ends a `queued` chunk of an ended send instead of starting an attempt (claim-6.lua). */
-export type SendEnd = { trigger: 'send-failed'; code: string } | { trigger: 'cancel' };
+/** How a claim ends a `queued` chunk of its send instead of starting an attempt (includes/send-ends-chunk.lua). */
+export type SendEnd = { trigger: 'send-failed'; code: string } | { trigger: 'cancel' } | { trigger: 'deadline' };
 
 /**
- * Whether the chunk's send ended so that a claim of its `queued` chunk ends it without a call, and
- * how: the same checks, in the same order, as claim-6.lua (failed → failed with the send's code,
- * cancelled → cancelled). Not its third, a deadline passed: that one the send's own end does not
- * say (it is still active), and a chunk expired outside the claim lets transition-7.lua mark the
- * send `sent` (then `completed`) where the claim's path settles it `expired` (send-state.lua).
+ * Whether the chunk's send says that a claim of its `queued` chunk ends it without a call, and
+ * how: the same checks, in the same order, as the claim (includes/send-ends-chunk.lua): failed →
+ * failed with the send's code, cancelled → cancelled, past its deadline → expired.
  */
-function endedBySend(send: ChunkSendSnapshot): SendEnd | undefined {
+function endedBySend(send: ChunkSendSnapshot, now: number): SendEnd | undefined {
   if (send.state === 'failed') return { trigger: 'send-failed', code: send.code ?? 'SMSQ_SEND_FAILED' };
   if (send.control === 'cancelled') return { trigger: 'cancel' };
+  if (send.deadline !== undefined && send.deadline < now) return { trigger: 'deadline' };
   return undefined;
 }
 
@@ -161,8 +166,10 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, opt
     // Whatever a lost claim may have sent, its claim would now end it without a call
     // (claim-6.lua), and nothing of it is resent: invariant 1 holds without a look-up. Looking
     // it up first spent the account's cap (QuerySendDetails) on chunks their send ends anyway:
-    // a killed producer's chunks written without their jobs, failed as abandoned.
-    const end = endedBySend(around.send);
+    // a killed producer's chunks written without their jobs, failed as abandoned, or past their
+    // send's deadline by the time the sweep finished its enqueue. A lost claim's SMS that did go
+    // out is then not recorded as accepted, as its claim would not record it either.
+    const end = endedBySend(around.send, options.now);
     if (end) return { action: 'end-with-send', end };
     // Its producer may still add its job; if it died, the enqueue's verdict (decideEnqueuing)
     // ends the send, and the chunk with it.

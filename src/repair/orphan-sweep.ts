@@ -99,10 +99,13 @@ async function execRows(pipeline: ChainableCommander): Promise<unknown[]> {
   });
 }
 
-/** The send record as the chunk rules read it (state, control, code, enqueuedAt); undefined when it is gone (every record has a state). */
-function chunkSendOf([state, control, code, enqueuedAt]: readonly (string | null | undefined)[]): ChunkSendSnapshot | undefined {
+/** The send fields the chunk rules read, in {@link chunkSendOf}'s order. */
+const CHUNK_SEND_FIELDS = ['state', 'control', 'code', 'enqueuedAt', 'deadline'] as const;
+
+/** The send record as the chunk rules read it ({@link CHUNK_SEND_FIELDS}); undefined when it is gone (every record has a state). */
+function chunkSendOf([state, control, code, enqueuedAt, deadline]: readonly (string | null | undefined)[]): ChunkSendSnapshot | undefined {
   if (!state) return undefined;
-  return { state: state as SendState, control: control ?? undefined, code: code ?? undefined, enqueued: enqueuedAt != null };
+  return { state: state as SendState, control: control ?? undefined, code: code ?? undefined, enqueued: enqueuedAt != null, deadline: deadline ? Number(deadline) : undefined };
 }
 
 const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as readonly string[]).includes(v ?? '') ? (v as MessageKind) : 'notification';
@@ -203,11 +206,10 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             if (t.applied) await lookUp(verdict.lookUp);
             return t.applied;
           }
-          case 'end-with-send': {
-            const { end } = verdict;
-            const t = await options.chunks.transition(chunkId, sendId, { trigger: end.trigger, expectState: 'queued', ...(end.trigger === 'send-failed' ? { fields: { code: end.code } } : {}) });
-            return t.applied;
-          }
+          case 'end-with-send':
+            // Not transition-7.lua: on the send's last unsent chunk it moves the send to `sent`,
+            // where a claim's end leaves the send to its settle (`expired` past its deadline).
+            return (await options.chunks.endBySend(chunkId, sendId)).type === 'ended';
           case 'end-send-missing': {
             const t = await options.chunks.transition(chunkId, sendId, { trigger: 'send-missing', expectState: chunk.state });
             // The transition counted the move in the send's counts, which went with the send: do
@@ -243,7 +245,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         });
         if (candidates.length === 0) return;
         const sendsPipeline = options.redis.pipeline();
-        for (const c of candidates) sendsPipeline.hmget(options.keys.send(c.chunk.sendId), 'state', 'control', 'code', 'enqueuedAt');
+        for (const c of candidates) sendsPipeline.hmget(options.keys.send(c.chunk.sendId), ...CHUNK_SEND_FIELDS);
         const sendRows = (await execRows(sendsPipeline)) as (string | null)[][];
         const ended = new Set<string>();
         for (const [i, { chunk, kind }] of candidates.entries()) {

@@ -19,7 +19,7 @@ export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
 /** What each category means and what the sweep does about it (dry runs only report). */
 export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.freeze({
   queuedWithoutJob: 'chunk queued with no job: marked unknown (SMSQ_ORPHANED) and looked up before any resend',
-  queuedOfEndedSend: 'chunk queued with no job, its send failed or cancelled: ended as its claim would end it (failed with the send\'s code, or cancelled), without a look-up or any call',
+  queuedOfEndedSend: 'chunk queued with no job, its send failed, cancelled or past its deadline: ended as its claim would end it (failed with the send\'s code, cancelled, or expired SMSQ_DEADLINE), without a look-up or any call',
   sendingWithoutJob: 'chunk sending with no job: marked unknown (SMSQ_ORPHANED) and looked up',
   unknownWithoutJob: 'chunk unknown with no look-up: look-up scheduled',
   chunksOfMissingSend: 'chunk whose send record is gone: ended without another call (SMSQ_SEND_MISSING)',

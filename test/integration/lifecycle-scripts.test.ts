@@ -167,6 +167,71 @@ describe('transition-7.lua through the chunk store', () => {
   });
 });
 
+describe('end-by-send-5.lua through the chunk store', () => {
+  const queuedIn = async (sendId: string, index: string) => {
+    await chunks.create([{ sendId, index, kind: 'notification', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }], 3600);
+    return chunkIdOf(sendId, index);
+  };
+
+  it('ends a queued chunk exactly as its claim would, and leaves it queued where the claim would start an attempt', async () => {
+    const late = clock.now() - 1;
+    const sendsAs: Record<string, (string | number)[]> = {
+      failed: ['state', 'failed', 'control', 'active', 'code', 'isv.SMS_TEMPLATE_ILLEGAL', 'deadline', late],
+      'failed-no-code': ['state', 'failed', 'control', 'active'],
+      cancelled: ['state', 'cancelled', 'control', 'cancelled', 'deadline', late],
+      late: ['state', 'active', 'control', 'active', 'deadline', late],
+      'late-paused': ['state', 'paused', 'control', 'paused', 'deadline', late],
+      'late-enqueuing': ['state', 'enqueuing', 'control', 'active', 'deadline', late],
+      'at-deadline': ['state', 'active', 'control', 'active', 'deadline', clock.now()],
+      active: ['state', 'active', 'control', 'active'],
+      paused: ['state', 'paused', 'control', 'paused'],
+    };
+    const ends: Record<string, string> = {};
+    for (const [sendId, fields] of Object.entries(sendsAs)) {
+      // Written before the send's record: a chunk of a cancelled send is refused.
+      const byClaim = await queuedIn(sendId, '0');
+      const bySweep = await queuedIn(sendId, '1');
+      await redis.hset(keys.send(sendId), ...fields);
+      const claimed = await chunks.claim(byClaim, sendId);
+      const ended = await chunks.endBySend(bySweep, sendId);
+      const record = async (chunkId: string) => redis.hmget(keys.chunk(chunkId), 'state', 'code', 'attempt', 'outId');
+      if (claimed.type === 'ended') {
+        expect(ended, sendId).toEqual(claimed);
+        expect(await record(bySweep), sendId).toEqual(await record(byClaim));
+      } else {
+        expect(ended, sendId).toEqual({ type: 'open' });
+        expect(await record(bySweep), sendId).toEqual(['queued', null, '0', null]);
+      }
+      ends[sendId] = ended.type === 'ended' ? `${ended.state} ${ended.code}` : ended.type;
+    }
+    expect(ends).toEqual({
+      failed: 'failed isv.SMS_TEMPLATE_ILLEGAL',
+      'failed-no-code': 'failed SMSQ_SEND_FAILED',
+      cancelled: 'cancelled SMSQ_CANCELLED',
+      late: 'expired SMSQ_DEADLINE',
+      'late-paused': 'expired SMSQ_DEADLINE',
+      'late-enqueuing': 'expired SMSQ_DEADLINE',
+      'at-deadline': 'open',
+      active: 'open',
+      paused: 'open',
+    });
+    // The send itself is not moved (its settle does that, as after a claim's end): still active with nothing left unsent.
+    expect(await redis.hmget(keys.send('late'), 'state', 'code')).toEqual(['active', null]);
+    expect(await redis.hmget(keys.sendCounts('late'), 'queued', 'expired')).toEqual(['0', '2']);
+  });
+
+  it('leaves alone a chunk no claim would take, one whose send record is gone, and one that does not exist', async () => {
+    await redis.hset(keys.send('s1'), 'state', 'failed', 'control', 'active', 'code', 'X');
+    const { chunkId } = await chunkIn('sent', 'unknown');
+    expect(await chunks.endBySend(chunkId, 's1')).toEqual({ type: 'moved', state: 'unknown' });
+    expect(await redis.hget(keys.chunk(chunkId), 'state')).toBe('unknown');
+    const orphan = await queuedIn('gone', '0');
+    expect(await chunks.endBySend(orphan, 'gone')).toEqual({ type: 'open' });
+    expect(await redis.hget(keys.chunk(orphan), 'state')).toBe('queued');
+    expect(await chunks.endBySend(chunkIdOf('s1', 'nope'), 's1')).toEqual({ type: 'missing' });
+  });
+});
+
 describe('the send scripts', () => {
   const controlTriggers = ['pause', 'resume', 'cancel', 'withdraw', 'withdrawal-lapsed'] as const satisfies readonly SendControlMove[];
 

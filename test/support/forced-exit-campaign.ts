@@ -98,17 +98,22 @@ export async function forcedExitMidEnqueue(h: Harness, env: NodeJS.ProcessEnv, p
  * dies between writing its chunks and adding their jobs. Returns its send id.
  */
 export async function killedBetweenChunksAndJobs(h: Harness, env: NodeJS.ProcessEnv, redisPort: number, path: string, atChunk: number, extraArgs: readonly string[] = []): Promise<string> {
+  return killedAtJobOf(h, env, redisPort, ['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, ...extraArgs, '--yes'], atChunk);
+}
+
+/** `smsq <args>` (an enqueuing command) killed as {@link killedBetweenChunksAndJobs} kills a campaign; returns its send id. */
+export async function killedAtJobOf(h: Harness, env: NodeJS.ProcessEnv, redisPort: number, args: readonly string[], atChunk: number): Promise<string> {
   const trap = await startCommandTrap({ port: redisPort });
   try {
     const known = new Set(await sendIdsOf(h));
-    const run = spawnSmsq(['campaign', '--file', path, '--sign', N.sign, '--template', N.marketingTemplate, ...extraArgs, '--yes'], { ...env, REDIS_URL: `redis://127.0.0.1:${trap.port}` });
+    const run = spawnSmsq([...args], { ...env, REDIS_URL: `redis://127.0.0.1:${trap.port}` });
     // Armed in the same turn as the spawn: nothing of the child reaches the trap before.
     // A job id is `s.<sendId>.<index>.a1`; a chunk key ends `.<index>`, never followed by `.a1`.
     trap.arm([`.${atChunk}.a1`], async () => {
       run.child.kill('SIGKILL');
       await run.exited;
     });
-    await Promise.race([trap.sprung(), run.exited.then((code) => Promise.reject(new Error(`the campaign exited (${code}) before adding the job of chunk ${atChunk}: ${run.stderr}`)))]);
+    await Promise.race([trap.sprung(), run.exited.then((code) => Promise.reject(new Error(`smsq ${args[0] ?? ''} exited (${code}) before adding the job of chunk ${atChunk}: ${run.stderr}`)))]);
     const fresh = (await sendIdsOf(h)).filter((id) => !known.has(id));
     expect(fresh, run.stderr).toHaveLength(1);
     return fresh[0] as string;

@@ -17,7 +17,7 @@ import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 
 const NOW = 1_800_000_000_000;
 const rules = { now: NOW, minAgeMs: 60_000, firstLookAfterMs: 5000 };
-const ACTIVE: ChunkSendSnapshot = { state: 'active', control: 'active', code: undefined, enqueued: true };
+const ACTIVE: ChunkSendSnapshot = { state: 'active', control: 'active', code: undefined, enqueued: true, deadline: undefined };
 const orphanAround: ChunkSurroundings = { send: ACTIVE, hasLiveJob: false, highestLook: 0 };
 const chunk = (over: Partial<ChunkSnapshot>): ChunkSnapshot => ({
   chunkId: 's1.0',
@@ -113,6 +113,21 @@ describe('decideChunk: a queued chunk of a send that ended or is still enqueuing
     });
     // A send paused (its enqueue ended), not ended: looked up as before.
     expect(decideChunk(neverClaimed, around({ state: 'paused', control: 'paused' }), rules)).toMatchObject({ action: 'look-up-queued' });
+  });
+
+  it('past its send\'s deadline: ends it expired as its claim would, after a failure or a cancel as the claim checks them', () => {
+    const late = { deadline: NOW - 1 };
+    expect(decideChunk(neverClaimed, around(late), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'deadline' } });
+    // Whatever its enqueue (a claim does not ask), and whether paused or not.
+    expect(decideChunk(neverClaimed, around({ ...late, state: 'enqueuing', enqueued: false }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'deadline' } });
+    expect(decideChunk(chunk({ attempt: 2, outId: 's1.0.2', code: 'SMSQ_NOT_ACCEPTED' }), around({ ...late, state: 'paused', control: 'paused' }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'deadline' } });
+    expect(decideChunk(neverClaimed, around({ ...late, state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED' }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'send-failed', code: 'SMSQ_ENQUEUE_ABANDONED' } });
+    expect(decideChunk(neverClaimed, around({ ...late, state: 'cancelled', control: 'cancelled' }), rules)).toEqual({ action: 'end-with-send', end: { trigger: 'cancel' } });
+    // Its deadline not passed yet (the claim's check is strict): looked up as before.
+    expect(decideChunk(neverClaimed, around({ deadline: NOW }), rules)).toMatchObject({ action: 'look-up-queued' });
+    // Sending or unknown may have reached Dysmsapi: looked up, whatever the deadline.
+    expect(decideChunk(chunk({ state: 'sending', attempt: 1, outId: 's1.0.1', sentAt: NOW - 70_000 }), around(late), rules)).toMatchObject({ action: 'look-up-sending' });
+    expect(decideChunk(chunk({ state: 'unknown', attempt: 1, outId: 's1.0.1', sentAt: NOW - 70_000 }), around(late), rules)).toMatchObject({ action: 'look-up-unknown' });
   });
 
   it('a chunk whose attempt may have reached Dysmsapi is still looked up, whatever its send', () => {

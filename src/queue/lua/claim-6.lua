@@ -1,7 +1,8 @@
 --[[
   Starts an attempt of a chunk, or tells the caller why not. Every move it makes is a row of the
   chunk lifecycle (src/queue/lifecycle.ts): claim (queued → sending), cancel, deadline and
-  send-failed (queued → cancelled / expired / failed: the send says so), send-missing (queued →
+  send-failed (queued → cancelled / expired / failed: the send says so, includes/send-ends-chunk.lua,
+  which the repair sweep's end-by-send-5.lua shares), send-missing (queued →
   cancelled: the send record is gone, so nothing says whether or how to send it), worker-lost
   (sending → unknown: the worker of the attempt died mid-call). When it starts an attempt it also reserves
   the call's slot from the account-wide pacer (src/queue/call-pacer.ts), saving the call a round
@@ -48,6 +49,7 @@
 --@include "move-counts"
 --@include "emit-chunk-event"
 --@include "reserve-slot"
+--@include "send-ends-chunk"
 
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'payload', 'kind', 'n', 'sendId', 'index')
 -- Every chunk record has a state: none means no record (never written, expired or compacted).
@@ -71,11 +73,7 @@ if claimed then
     emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, 'SMSQ_SEND_MISSING', ARGV[1])
     return {'send-missing', to}
   end
-  local to, code = nil, nil
-  if send[1] == 'failed' then to, code = mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED'
-  elseif send[3] == 'cancelled' then to, code = mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED'
-  elseif send[4] and tonumber(send[4]) < tonumber(ARGV[1]) then to, code = mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE'
-  end
+  local to, code = sendEndsChunk(send, state, tonumber(ARGV[1]))
   if to then
     redis.call('HSET', KEYS[1], 'state', to, 'code', code, 'updatedAt', ARGV[1])
     move(KEYS[2], KEYS[5], state, to, n)
