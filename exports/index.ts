@@ -54,6 +54,7 @@ export {
   ProducerClosedError,
   ProducerConnectionError,
   SendEndedError,
+  SendAlreadySentError,
   ListInterruptedError,
   type CutOffCampaign,
   CampaignStoppedError,

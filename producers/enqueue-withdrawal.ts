@@ -8,7 +8,7 @@
  * a SendSms that timed out, and only a retry under the same idempotency key is safe.
  */
 import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
-import { NotDurableError, SendWithdrawnError } from '../src/errors.js';
+import { NotDurableError, SendAlreadySentError, SendWithdrawnError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { SendMove, SendStore } from '../src/queue/send-store.js';
 import { endedWithdrawn, isWithdrawn, WITHDRAWN_REASON } from '../src/queue/withdrawal.js';
@@ -69,7 +69,18 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
         const why = moved ? `it was not withdrawn: it is ${moved.to}, as something else left it meanwhile, and it goes on as that says` : 'withdrawing it failed (Redis did not take the write), so it may still be sent';
         throw new NotDurableError(`send ${sendId}`, `${err.detail}; ${why}; ${retry}`);
       }
-      await cancelSend(sendId, WITHDRAWN_REASON).catch(() => undefined);
+      // A send a worker already sent in full is not cancelled (SendAlreadySentError): saying so would promise what is not so.
+      const sentInFull = await cancelSend(sendId, WITHDRAWN_REASON).then(
+        () => false,
+        (cancelErr: unknown) => cancelErr instanceof SendAlreadySentError,
+      );
+      if (sentInFull) {
+        throw new NotDurableError(
+          `send ${sendId}`,
+          `${err.detail}; it was not cancelled: workers had already sent every recipient, though a replica promoted now may lack its record`,
+          'do not send it again (every recipient got it); check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS',
+        );
+      }
       const then = idempotencyKey === undefined ? 'a retry may send it twice (a request with an idempotency key is held instead, and its retry sends it once)' : retry;
       throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, but a replica may have it without the cancel and be promoted, so ${then}`);
     }

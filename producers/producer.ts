@@ -2,7 +2,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -10,7 +10,7 @@ import type { Logger } from '../src/logger.js';
 import type { Telemetry } from 'bullmq';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
 import { addCallback } from '../src/queue/follow-ups.js';
-import { isSendEnded, type SendControlTrigger } from '../src/queue/lifecycle.js';
+import { isSendEnded, isSentInFull, type SendControlTrigger } from '../src/queue/lifecycle.js';
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
@@ -220,7 +220,12 @@ export interface Producer {
   pause(sendId: string, reason?: string): Promise<SendStatus>;
   /** Continues a paused send where it stopped; no recipient is sent twice. */
   resume(sendId: string): Promise<SendStatus>;
-  /** Ends a send: its queued recipients become `cancelled`; chunks in flight finish. */
+  /**
+   * Ends a send: its queued recipients become `cancelled`; chunks in flight finish. A send already
+   * cancelled, expired or failed is left as it is. One with nothing left to send (`sent`, its
+   * receipts being collected, or `completed`) throws SendAlreadySentError (SMSQ_SEND_ALREADY_SENT),
+   * and nothing is changed: it goes on to its receipts.
+   */
   cancel(sendId: string, reason?: string): Promise<SendStatus>;
   /** Every recipient of a send with its state, code, BizId, times and attempts (streamed). */
   recipients(sendId: string): AsyncGenerator<RecipientState>;
@@ -300,13 +305,16 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   /**
    * An operator's move; throws NotFoundError for no such send. A move the send's state does not
-   * have changes nothing (pausing a send already sent, say); only resuming a cancelled send is an
-   * error (ValidationError), as the caller asked for something that cannot happen.
+   * have changes nothing (pausing a send already sent, say); two are errors, as the caller asked
+   * for something that cannot happen: resuming a cancelled send (SendEndedError), and cancelling
+   * one sent in full (SendAlreadySentError: `cancelled` would read as if nothing had gone out).
+   * Both are judged on the state the move's script found, never on a read before it.
    */
   async function control(sendId: string, trigger: SendControlTrigger, reason: string) {
     const moved = await sends.setControl(sendId, trigger, reason);
     if (!moved) throw new SendNotFoundError(sendId, lookupPlace);
     if (trigger === 'resume' && moved.from === 'cancelled') throw new SendEndedError(sendId);
+    if (trigger === 'cancel' && isSentInFull(moved.from)) throw new SendAlreadySentError(sendId, moved.from);
     return moved;
   }
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });

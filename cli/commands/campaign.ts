@@ -86,8 +86,9 @@ export function register(program: Command, ctx: CliContext): void {
             // The reason belongs to a paused or cancelled send; on another it is a leftover of an earlier control.
             const held = status.send.state === 'paused' || status.send.state === 'cancelled';
             const unchanged = status.send.state === before ? `; nothing changed: the send was already ${before}` : '';
-            // A cancel that found every recipient past the API stops nothing: said, not read as a stop
-            // (only then: the counts are read after the cancel has marked its queued chunks).
+            // A cancel that found no recipient queued stops nothing: said, not read as a stop (only
+            // then: the counts are read after the cancel has marked its queued chunks). A send sent
+            // in full never gets here: its cancel is refused (SMSQ_SEND_ALREADY_SENT).
             const stopped = status.counts.cancelled + status.counts.queued;
             const nothingLeft = flags.action === 'cancel' && !unchanged && status.send.state === 'cancelled' && stopped === 0 ? '; nothing was left to cancel: every recipient was already past the API' : '';
             ctx.print(`${flags.sendId}: ${status.send.state}${held && status.send.controlReason ? ` (${status.send.controlReason})` : ''}${unchanged}${nothingLeft}; ${formatCounts(status.counts)}`);

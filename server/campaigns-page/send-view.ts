@@ -6,6 +6,7 @@
  */
 import { SMSQ_CODES, type SmsqCode } from '../../src/errors.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
+import { isSentInFull } from '../../src/queue/lifecycle.js';
 import { lookupCode } from '../../src/sms/error-codes.js';
 import { cstDateTime } from '../../src/sms/dates.js';
 import { waitText as sendWaitWords, type SendWait } from '../../src/queue/send-wait.js';
@@ -111,7 +112,9 @@ export type ControlAction = 'pause' | 'resume' | 'cancel';
 export function controlsFor(status: SendStatus): ControlAction[] {
   const { control, state } = status.send;
   if (control === 'cancelled' || state === 'failed') return [];
-  return control === 'paused' ? ['resume', 'cancel'] : ['pause', 'cancel'];
+  if (control === 'paused') return ['resume', 'cancel'];
+  // Nothing is left to cancel of a send sent in full: its cancel is refused (SMSQ_SEND_ALREADY_SENT).
+  return isSentInFull(state) ? ['pause'] : ['pause', 'cancel'];
 }
 
 /** What a code means: smsq's own list, then the Dysmsapi code list. */

@@ -17,6 +17,7 @@ import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { isSendEnded } from '../../src/queue/lifecycle.js';
 import { createAuthHook } from '../auth.js';
+import { CONFLICTS } from './controls.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
@@ -166,6 +167,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
           ...PAGE_FAILURES,
           404: API_FAILURES[404],
           405: failure('The dashboard is read-only (SMSQ_METHOD_NOT_ALLOWED): SMSQ_DASHBOARD_READ_ONLY=false allows the controls'),
+          409: failure(`The control cannot happen; nothing was changed. Resume: ${CONFLICTS.resume}. Cancel: ${CONFLICTS.cancel}`),
         },
       },
     },

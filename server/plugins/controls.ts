@@ -20,7 +20,13 @@ export interface ControlsOptions {
 const SUMMARIES = {
   pause: 'Pause a send: no new chunk of it starts (within a second); other traffic flows',
   resume: 'Resume a paused send where it stopped; nobody is sent twice. A cancelled send cannot be resumed (409, SMSQ_SEND_ENDED)',
-  cancel: 'Cancel a send: its queued recipients become cancelled; chunks in flight finish',
+  cancel: 'Cancel a send: its queued recipients become cancelled; chunks in flight finish. A send with nothing left to send (sent or completed) is refused (409, SMSQ_SEND_ALREADY_SENT)',
+} as const;
+
+/** The 409 of a control that cannot happen: the same refusal on the campaigns page's buttons (campaigns.ts). */
+export const CONFLICTS = {
+  resume: 'The send was cancelled (SMSQ_SEND_ENDED): it cannot be resumed; nothing was changed',
+  cancel: 'Every recipient of the send was already sent (SMSQ_SEND_ALREADY_SENT): it is sent, its receipts being collected, or completed, so a cancel would stop nothing; nothing was changed',
 } as const;
 
 export async function controlsPlugin(parent: FastifyInstance, options: ControlsOptions): Promise<void> {
@@ -39,7 +45,7 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
           `Not confirmed durable (SMSQ_NOT_DURABLE: the replicas did not confirm it in time; SMSQ_REDIS_NOT_DURABLE: Redis does not keep SMSQ_DURABILITY): the ${action} is applied, but a failover or a host crash may lose it, so give it again (given again it changes nothing). Or Redis does not answer (SMSQ_REDIS_UNAVAILABLE; \`Retry-After: 5\`), or the server is stopping (SMSQ_NOT_READY)`,
         ),
         415: failure('A body with a Content-Encoding other than identity (SMSQ_UNSUPPORTED_MEDIA_TYPE; `Accept-Encoding: identity`)'),
-        ...(action === 'resume' ? { 409: failure('The send was cancelled (SMSQ_SEND_ENDED): it cannot be resumed; nothing was changed') } : {}),
+        ...(action === 'pause' ? {} : { 409: failure(CONFLICTS[action]) }),
       },
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {

@@ -129,6 +129,19 @@ export function isSendEnded(state: SendState): boolean {
   return SEND_END_STATES.includes(state);
 }
 
+/**
+ * The states of a send every recipient of which was sent (or ended without a call): a cancel has
+ * nothing left to stop, and is refused (SMSQ_SEND_ALREADY_SENT) rather than recorded as if nothing
+ * had gone out. The table has no cancel from them, so set-control-4.lua refuses it in the same
+ * script that would move the send: a send going `sent` while a cancel runs is one or the other.
+ */
+export const SENT_IN_FULL: readonly SendState[] = ['sent', 'completed'];
+
+/** Whether a send in `state` was sent in full ({@link SENT_IN_FULL}). */
+export function isSentInFull(state: SendState): state is 'sent' | 'completed' {
+  return SENT_IN_FULL.includes(state);
+}
+
 const SEND_TOTALS = ['recipients', 'rejected', 'duplicates', 'chunks'];
 /** Every move of a send records its time (`stateChangedAt`) and appends to its `history`. */
 const STAMPED = ['stateChangedAt', 'history'];
@@ -162,7 +175,8 @@ const SEND_TRANSITIONS = [
   { trigger: 'complete', from: ['active', 'paused', 'sent'], to: 'completed', records: STAMPED, by: SETTLE, when: 'every recipient is final (a receipt, or the receipt window ended)' },
   { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent' },
   { trigger: 'withdraw', from: ['active'], to: 'paused', records: CONTROL, by: ['producers/enqueue-withdrawal.ts'], when: 'its enqueue under an idempotency key was not confirmed durable (refused SMSQ_NOT_DURABLE): held, its chunks wait queued, until a retry of its request takes it back' },
-  { trigger: 'cancel', from: ['enqueuing', 'active', 'paused', 'sent'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue without an idempotency key, not confirmed durable, withdraws it): its queued chunks are cancelled, its callback goes' },
+  // Not from `sent`: nothing is left to stop there, and `cancelled` read as if nothing had gone out (SENT_IN_FULL).
+  { trigger: 'cancel', from: ['enqueuing', 'active', 'paused'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue without an idempotency key, not confirmed durable, withdraws it): its queued chunks are cancelled, its callback goes. One sent or completed is refused (SMSQ_SEND_ALREADY_SENT): nothing is left to cancel' },
   { trigger: 'withdrawal-lapsed', from: ['paused'], to: 'cancelled', records: CONTROL, by: ['src/repair/orphan-sweep.ts'], when: 'withdrawn, and no retry of its request took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS: its queued chunks are cancelled, its callback goes' },
   { trigger: 'fail', from: ['enqueuing', 'active', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], by: ['workers/send-processor.ts'], when: 'the signature or template is unusable: queued chunks fail when claimed' },
   { trigger: 'abandon', from: ['enqueuing', 'paused'], to: 'failed', records: ['code', 'reason', ...STAMPED], code: 'SMSQ_ENQUEUE_ABANDONED', by: ['src/repair/orphan-sweep.ts'], when: 'its producer died before acknowledging it; its enqueue is then ended at the chunks written (enqueued)' },

@@ -373,7 +373,7 @@ describe('smsq send', () => {
     expect(fromList.stderr).toMatch(/file\[0\]\.phones: is not a field of a messages file/);
   });
 
-  it('campaign: counts the file, enqueues it, and pauses / resumes / cancels it', async () => {
+  it('campaign: counts the file, enqueues it, and pauses / resumes / cancels it; a cancel of it once sent is refused', async () => {
     const file = join(dir, 'list.csv');
     writeFileSync(file, ['phone,name', ...Array.from({ length: 2500 }, (_, i) => `${13810000000 + i},n${i}`), 'bad,x'].join('\n'));
     const dry = await run(['campaign', '--file', file, '--sign', N.sign, '--template', N.marketingTemplate, '--dry-run', '--json']);
@@ -404,12 +404,22 @@ describe('smsq send', () => {
     expect(dryCancel.stderr).toMatch(/--dry-run is not for `smsq campaign cancel`.*nothing was changed\. Fix: smsq campaign cancel /);
     expect(JSON.parse((await run(['status', sendId, '--json'])).stdout).send.control).not.toBe('cancelled');
     expect((await run(['campaign', 'pause', sendId, '--file', file, '--yes'])).stderr).toMatch(/--file, --yes are not for `smsq campaign pause`/);
-    const cancelled = await run(['campaign', 'cancel', sendId]);
-    expect(cancelled.stdout).toMatch(/cancelled/);
-    // Every recipient was past the API: the cancel stopped nothing, and says so (a trial read it as a stop).
-    expect(cancelled.stdout).toContain('; nothing was left to cancel: every recipient was already past the API;');
-    expect((await run(['campaign', 'resume', sendId])).code).not.toBe(0);
+    // Every recipient was past the API: nothing is left to cancel, so the cancel is refused and
+    // changes nothing (it made the send `cancelled`, which a trial read as nothing having gone out).
+    const lateCancel = await run(['campaign', 'cancel', sendId]);
+    expect(lateCancel.code).toBe(2);
+    expect(lateCancel.stderr).toMatch(new RegExp(`^error SMSQ_SEND_ALREADY_SENT: send ${sendId} is (sent|completed): every recipient was already sent `, 'm'));
+    expect(JSON.parse((await run(['status', sendId, '--json'])).stdout).send).toMatchObject({ state: expect.stringMatching(/^(sent|completed)$/), control: 'active' });
     expect((await run(['campaign', 'stop', sendId])).stderr).toMatch(/must be pause, resume or cancel/);
+    // One still holding recipients is cancelled, and cannot be resumed.
+    const other = join(dir, 'other-list.csv');
+    writeFileSync(other, ['phone,name', ...Array.from({ length: 2500 }, (_, i) => `${13820000000 + i},n${i}`)].join('\n'));
+    const held = JSON.parse((await run(['campaign', '--file', other, '--sign', N.sign, '--template', N.marketingTemplate, '--yes', '--json'])).stdout) as { sendId: string };
+    expect(JSON.parse((await run(['campaign', 'pause', held.sendId, '--json'])).stdout).send.state).toBe('paused');
+    const cancelled = await run(['campaign', 'cancel', held.sendId]);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toMatch(new RegExp(`^${held.sendId}: cancelled \\(cancelled by an operator\\); .*cancelled \\d+`));
+    expect((await run(['campaign', 'resume', held.sendId])).stderr).toMatch(/^error SMSQ_SEND_ENDED: /m);
   });
 
   it('an enqueue with --yes lists what it rejected and why, as the dry run does (it said "rejected 1" without the line)', async () => {

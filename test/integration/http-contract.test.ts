@@ -226,6 +226,13 @@ describe('real answers of every route match the document', () => {
     const readyBefore = await call('GET', '/readyz');
     expect(readyBefore.status).toBe(503);
     const sent = (await call('POST', '/v1/messages', { headers: { ...AUTH, ...JSON_TYPE }, body: { ...NOTE, phones: ['13861000001', '13861000002', '1386'] } })).body as { sendId: string };
+    // Two sends paused before the worker starts, for the controls below: it never takes `queued`,
+    // which the cancel then finds holding its recipient (one sent in full is refused, 409).
+    const enqueueMarketing = async (phone: string) =>
+      (await call('POST', '/v1/messages', { headers: { ...AUTH, ...JSON_TYPE }, body: { ...NOTE, kind: 'marketing', templateCode: N.marketingTemplate, templateParam: { name: 'n' }, phones: [phone] } })).body as { sendId: string };
+    const queued = await enqueueMarketing('13861000101');
+    const held = await enqueueMarketing('13861000102');
+    for (const paused of [queued, held]) expect((await call('POST', `/v1/sends/${paused.sendId}/pause`, { headers: AUTH })).status).toBe(200);
     await h.startWorker();
     await waitFor(async () => (await h.producer.getStatus(sent.sendId)).counts.accepted === 2, 'acceptance');
     expect((await call('GET', '/readyz')).status).toBe(200);
@@ -254,16 +261,20 @@ describe('real answers of every route match the document', () => {
     expect((await call('GET', '/v1/sends/s0000000000/recipients', { headers: AUTH })).status).toBe(404);
     expect((await call('GET', `/v1/sends/${sent.sendId}/recipients`)).status).toBe(401);
 
-    const queued = (await call('POST', '/v1/messages', { headers: { ...AUTH, ...JSON_TYPE }, body: { ...NOTE, kind: 'marketing', templateCode: N.marketingTemplate, templateParam: { name: 'n' }, phones: ['13861000101'] } })).body as { sendId: string };
-    for (const action of ['pause', 'resume', 'cancel']) {
-      expect((await call('POST', `/v1/sends/${queued.sendId}/${action}`, { headers: AUTH })).status, action).toBe(200);
+    const target = { pause: queued.sendId, resume: held.sendId, cancel: queued.sendId };
+    for (const action of ['pause', 'resume', 'cancel'] as const) {
+      expect((await call('POST', `/v1/sends/${target[action]}/${action}`, { headers: AUTH })).status, action).toBe(200);
       expect((await call('POST', `/v1/sends/s0000000000/${action}`, { headers: AUTH })).status, action).toBe(404);
-      expect((await call('POST', `/v1/sends/${queued.sendId}/${action}`)).status, action).toBe(401);
+      expect((await call('POST', `/v1/sends/${target[action]}/${action}`)).status, action).toBe(401);
     }
     // A cancelled send cannot be resumed.
     const again = await call('POST', `/v1/sends/${queued.sendId}/resume`, { headers: AUTH });
     expect(again.status).toBe(409);
     expect((again.body as { error: { code: string; message: string } }).error).toMatchObject({ code: 'SMSQ_SEND_ENDED', message: expect.stringMatching(/was cancelled; it cannot be resumed, and nothing was changed\. Fix: /) });
+    // Nor is a send every recipient of which went out cancelled: nothing is left to stop.
+    const late = await call('POST', `/v1/sends/${sent.sendId}/cancel`, { headers: AUTH });
+    expect(late.status).toBe(409);
+    expect((late.body as { error: { code: string } }).error.code).toBe('SMSQ_SEND_ALREADY_SENT');
     expect((await call('POST', '/v1/sends/bad!id/pause', { headers: AUTH })).status).toBe(400);
     expect((await call('POST', `/v1/sends/${queued.sendId}/pause`, { headers: { ...AUTH, ...JSON_TYPE, 'content-encoding': 'gzip' }, raw: gzipSync('{}') })).status).toBe(415);
     expect((await call('POST', `/v1/sends/${queued.sendId}/pause?reason=hold`, { headers: AUTH })).status).toBe(400);

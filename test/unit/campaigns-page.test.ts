@@ -93,6 +93,9 @@ describe('campaigns page view', () => {
     expect(controlsFor(status({ send: { control: 'paused' } }))).toEqual(['resume', 'cancel']);
     expect(controlsFor(status({ send: { control: 'cancelled' } }))).toEqual([]);
     expect(controlsFor(status({ send: { state: 'failed' } }))).toEqual([]);
+    // Nothing is left to cancel of a send sent in full: its cancel is refused, so not offered.
+    expect(controlsFor(status({ send: { state: 'sent' } }))).toEqual(['pause']);
+    expect(controlsFor(status({ send: { state: 'completed' } }))).toEqual(['pause']);
   });
 
   it('says what a code means from smsq\'s list and the Dysmsapi list', () => {

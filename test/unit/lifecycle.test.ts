@@ -7,9 +7,11 @@ import { UndeclaredTransitionError } from '../../src/errors.js';
 import {
   CHUNK_LIFECYCLE,
   declaredRule,
+  isSentInFull,
   LIFECYCLES,
   NEW,
   SEND_LIFECYCLE,
+  SENT_IN_FULL,
   targetOf,
   UNSENT_CHUNK_STATES,
   type Lifecycle,
@@ -171,5 +173,13 @@ describe('declaredRule', () => {
     expect(targetOf(SEND_LIFECYCLE, 'resume', 'cancelled')).toBeUndefined();
     expect(targetOf(SEND_LIFECYCLE, 'complete', 'sent')).toBe('completed');
     expect(targetOf(SEND_LIFECYCLE, 'pause', 'sent')).toBeUndefined();
+  });
+});
+
+describe('a cancel of a send sent in full', () => {
+  it('is no move of the table, so the control script moves nothing and the producer refuses it; before that, a cancel moves the send as ever', () => {
+    for (const state of SENT_IN_FULL) expect(targetOf(SEND_LIFECYCLE, 'cancel', state), state).toBeUndefined();
+    for (const state of ['enqueuing', 'active', 'paused'] as const) expect(targetOf(SEND_LIFECYCLE, 'cancel', state), state).toBe('cancelled');
+    expect(SEND_LIFECYCLE.states.filter(isSentInFull)).toEqual(['sent', 'completed']);
   });
 });

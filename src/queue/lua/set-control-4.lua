@@ -2,7 +2,10 @@
   A move of a send's control (src/queue/lifecycle.ts): an operator's pause, resume, cancel; the
   withdrawal of an enqueue not confirmed durable (withdraw) and its end (withdrawal-lapsed). A move
   the table does not have from the current state is refused and changes nothing (a cancelled send
-  stays cancelled; an ended one cannot be paused). `resume` takes a send paused before its enqueue
+  stays cancelled; an ended one cannot be paused; a cancel of a send sent in full, `sent` or
+  `completed`, moves nothing, and the caller refuses it: decided here, on the state this script
+  reads, a send that goes `sent` while a cancel runs is either cancelled before or refused after,
+  never cancelled once it went out). `resume` takes a send paused before its enqueue
   finished (no enqueuedAt) back to enqueuing. The `control` field (active, paused, cancelled),
   which the claim script reads, is written with the state. With ARGV[5], the move is made only
   while the send's controlReason is exactly that (a withdrawn send's mark, src/queue/withdrawal.ts:

@@ -1,0 +1,42 @@
+/**
+ * What an enqueue without an idempotency key says when Redis cannot confirm it durable: it is
+ * withdrawn by a cancel, and the error says whether the cancel took. A send that workers had
+ * already sent in full is not cancelled (SMSQ_SEND_ALREADY_SENT): saying "it was cancelled" there
+ * promised what was not so, and "a retry may send it twice" understated it.
+ */
+import { describe, expect, it } from 'vitest';
+import { createEnqueueWithdrawal } from '../../producers/enqueue-withdrawal.js';
+import type { DurabilityBarrier } from '../../src/durability/barrier.js';
+import { NotDurableError, SendAlreadySentError } from '../../src/errors.js';
+import type { SendStore } from '../../src/queue/send-store.js';
+
+const MARK = { node: undefined, closes: 0 };
+const unconfirmed: DurabilityBarrier = {
+  mark: () => Promise.resolve(MARK),
+  confirm: (what) => Promise.reject(new NotDurableError(what, 'WAIT: 0 of 1 replica(s) confirmed within 300 ms')),
+};
+
+/** The withdrawal with its cancel answering as `cancel` does; nothing else of it is called on this path. */
+function withdrawalWhoseCancel(cancel: () => Promise<unknown>) {
+  return createEnqueueWithdrawal({ barrier: unconfirmed, sends: {} as SendStore, log: undefined, cancelSend: cancel, durableControl: (_action, _id, move) => move(), wakeParked: () => Promise.resolve() });
+}
+
+describe('an enqueue without an idempotency key, not confirmed durable', () => {
+  it('says it was cancelled when the cancel took', async () => {
+    const refused = await withdrawalWhoseCancel(() => Promise.resolve({ from: 'active', to: 'cancelled' }))
+      .confirmOrWithdraw('smx1', MARK, undefined)
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(NotDurableError);
+    expect((refused as Error).message).toMatch(/; it was cancelled, but a replica may have it without the cancel and be promoted, so a retry may send it twice/);
+  });
+
+  it('says it was not cancelled, and not to send it again, when workers had already sent it in full', async () => {
+    const refused = await withdrawalWhoseCancel(() => Promise.reject(new SendAlreadySentError('smx1', 'sent')))
+      .confirmOrWithdraw('smx1', MARK, undefined)
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(NotDurableError);
+    expect((refused as Error).message).toBe(
+      'send smx1 could not be made durable: WAIT: 0 of 1 replica(s) confirmed within 300 ms; it was not cancelled: workers had already sent every recipient, though a replica promoted now may lack its record. Fix: do not send it again (every recipient got it); check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS',
+    );
+  });
+});
