@@ -149,6 +149,17 @@ export const BARE_MAINLAND = MAINLAND;
 /** Rejected rows named in the refusal of a source without a valid recipient. */
 const REFUSAL_SHOWN = 5;
 
+/**
+ * What a rejected row's reason is about, which says where the row is placed in it:
+ * - `number`: the row's number: a list's recipient at its phone (`recipients[3].phone: ...`);
+ * - `row`: the row as a whole (a line that could not be read, its values, a second message to
+ *   its number): at the row (`recipients[3]: ...`);
+ * - `named-fields`: fields of the row that the reason names from the row's place itself
+ *   (`recipients[3].params.name: ...`): taken as it is.
+ * A file's row is placed at its line whatever its reason is about (`line 3: ...`).
+ */
+type RejectedFor = 'number' | 'row' | 'named-fields';
+
 /** Where a number's first row was, for numbers taken before their messages were kept (see `take`). */
 const UNKNOWN_POSITION = 0xffffffff;
 
@@ -318,19 +329,19 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   };
 
   /**
-   * `row`: refused for its row (params, an unreadable line), not its number. The reason names its
-   * place: a file's line, or a list's path from 0 (`recipients[12].phone`, `recipients[12]` for the
-   * row), which the number alone did not say. Called once per row, after `progress.read` counted it.
+   * Rejects `row` for `reason`, placed by what it is about (`about`): a file's line, or a list's
+   * path from 0 (`recipients[12].phone`, `recipients[12]` for the row), which the number alone did
+   * not say. Called once per row, after `progress.read` counted it.
    */
-  const reject = (row: CampaignRecipient, reason: string, cause: 'number' | 'row' = 'number') => {
+  const reject = (row: CampaignRecipient, reason: string, about: RejectedFor) => {
     progress.rejected++;
     if (rejected.length >= MAX_REJECTED_LISTED) return;
     const line = row.line;
-    const code = cause === 'row' ? ({ code: 'SMSQ_INVALID_RECIPIENT' } as const) : {};
-    const place = `${sourceField}[${progress.read - 1}]${cause === 'number' ? '.phone' : ''}`;
-    // A reason that names a field of the row already starts at its place (`recipients[3].params.name: ...`).
-    const placed = reason.startsWith(`${place}.`) ? reason : `${place}: ${reason}`;
-    rejected.push(line === undefined ? { input: row.phone, reason: placed, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
+    const at = placeOf(row, line ?? progress.read - 1);
+    const numberAt = line === undefined && about === 'number' ? `${at}.phone` : at;
+    const code = about === 'number' ? {} : ({ code: 'SMSQ_INVALID_RECIPIENT' } as const);
+    const placed = about === 'named-fields' ? reason : `${numberAt}: ${reason}`;
+    rejected.push(line === undefined ? { input: row.phone, reason: placed, ...code } : { input: row.phone, reason: placed, line, ...code });
   };
   /** `fromFile`: the row is a line of a file (it has one), whose encoding is what to fix; else a value given in the request. */
   const rowProblem = (own: Record<string, string>, fromFile: boolean): string | undefined => {
@@ -451,7 +462,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       const n = normalizePhone(phone);
       if (!n.ok) {
         // Several numbers in a file's cell: each goes on a row of its own.
-        reject(row, n.numbers !== undefined && row.line !== undefined ? `${n.reason}, a row each` : n.reason);
+        reject(row, n.numbers !== undefined && row.line !== undefined ? `${n.reason}, a row each` : n.reason, 'number');
         return false;
       }
       phone = n.phone;
@@ -459,21 +470,23 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     }
     const mismatch = regionRefusal(rules, region, phone);
     if (mismatch !== undefined) {
-      reject(row, mismatch);
+      reject(row, mismatch, 'number');
       return false;
     }
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
     // A recipient of a list is named by the request's own field (`recipients[0].params.name`): its
-    // params are what it gives; a file's row by its line (reject's prefix), its params by the shared setting.
+    // params are what it gives, and their problems name their place; a file's row by its line
+    // (reject's prefix), its params by the shared setting.
     const listField = row.line === undefined ? `${placeOf(row, progress.read - 1)}.params` : undefined;
-    const problem =
-      own === undefined
-        ? listField === undefined || sharedProblem === undefined
-          ? sharedProblem
-          : paramProblem(shared, listField)
-        : (paramProblem(own, listField) ?? rowProblem(own, row.line !== undefined));
-    if (problem !== undefined) {
-      reject(row, problem, 'row');
+    const paramsProblem =
+      own === undefined ? (listField === undefined || sharedProblem === undefined ? sharedProblem : paramProblem(shared, listField)) : paramProblem(own, listField);
+    if (paramsProblem !== undefined) {
+      reject(row, paramsProblem, listField === undefined ? 'row' : 'named-fields');
+      return false;
+    }
+    const valuesProblem = own === undefined ? undefined : rowProblem(own, row.line !== undefined);
+    if (valuesProblem !== undefined) {
+      reject(row, valuesProblem, 'row');
       return false;
     }
     // Only a campaign whose rows carry params of their own keeps each number's message: until
@@ -565,7 +578,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     throw err;
   }
   if (stopped) return undefined;
-  if (!opened) throw noRecipientError(options.sourceField ?? 'recipients', progress.read, rejected);
+  if (!opened) throw noRecipientError(sourceField, progress.read, rejected);
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
   await writePending();
