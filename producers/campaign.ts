@@ -1,11 +1,12 @@
 import { apiOfMost, type ChunkPayload } from '../src/queue/chunk-payload.js';
 import type { MessageKind } from '../src/queue/kinds.js';
 import { MAINLAND, normalizePhone, type PhoneRegion } from '../src/sms/phone.js';
-import { CampaignStoppedError, ListInterruptedError, ValidationError } from '../src/errors.js';
+import { CampaignStoppedError, ListInterruptedError, ValidationError, type FieldIssue } from '../src/errors.js';
 import { countSegments, MAX_CHARS, renderContent } from '../src/sms/segments.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, firstCodePoint, halfCharacter, LONE_SURROGATE, type TemplateRules } from '../src/sms/template-rules.js';
 import { regionRefusal } from '../src/sms/phone-region.js';
+import { NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { batchChunkSize, smsChunkSize } from './chunking.js';
 import { PhoneSet } from './phone-set.js';
 import { messageHash } from './message-hash.js';
@@ -13,6 +14,7 @@ import type { Enqueuer } from './enqueuer.js';
 import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
 import type { QueuedBefore } from './queued-before.js';
 import { noParamsFixFor, type RejectedNumber } from './plan.js';
+import { noRecipientError, refusedRowMessage } from './campaign-refusal.js';
 import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
@@ -146,8 +148,16 @@ function candidateBatch(): CandidateBatch {
  */
 export const BARE_MAINLAND = MAINLAND;
 
-/** Rejected rows named in the refusal of a source without a valid recipient. */
-const REFUSAL_SHOWN = 5;
+/**
+ * What a rejected row's reason is about, which says where the row is placed in it:
+ * - `number`: the row's number: a list's recipient at its phone (`recipients[3].phone: ...`);
+ * - `row`: the row as a whole (a line that could not be read, its values, a second message to
+ *   its number): at the row (`recipients[3]: ...`);
+ * - `named-fields`: fields of the row that the reason names from the row's place itself
+ *   (`recipients[3].params.name: ...`): taken as it is.
+ * A file's row is placed at its line whatever its reason is about (`line 3: ...`).
+ */
+type RejectedFor = 'number' | 'row' | 'named-fields';
 
 /** Where a number's first row was, for numbers taken before their messages were kept (see `take`). */
 const UNKNOWN_POSITION = 0xffffffff;
@@ -210,9 +220,12 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   };
   // A file's header is read with its first chunk, so it is known by the first row taken.
   let columnsChecked = false;
+  /** A file's number column as its header spells it, for the refusal of a row's number. */
+  let phoneColumn: string | undefined;
   const checkColumns = () => {
     columnsChecked = true;
     const columns = recipientColumnsOf(options.recipients);
+    phoneColumn = columns?.phone;
     if (columns === undefined || rules === undefined || vars === undefined) return;
     const issues = checkParamColumns(columns, vars, shared, rules.templateCode);
     if (issues.length) throw new ValidationError(issues);
@@ -317,20 +330,31 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     batch.count = kept;
   };
 
+  /** The first rejected rows as the refusal of a list without a valid recipient names them, each at its place. */
+  const refusedRows: FieldIssue[] = [];
   /**
-   * `row`: refused for its row (params, an unreadable line), not its number. The reason names its
-   * place: a file's line, or a list's path from 0 (`recipients[12].phone`, `recipients[12]` for the
-   * row), which the number alone did not say. Called once per row, after `progress.read` counted it.
+   * Rejects `row` for `reason`, placed by what it is about (`about`): a file's line, or a list's
+   * path from 0 (`recipients[12].phone`, `recipients[12]` for the row), which the number alone did
+   * not say. Called once per row, after `progress.read` counted it.
    */
-  const reject = (row: CampaignRecipient, reason: string, cause: 'number' | 'row' = 'number') => {
+  const reject = (row: CampaignRecipient, reason: string, about: RejectedFor) => {
     progress.rejected++;
+    // The refusal's rows are among the first listed, so a row past those costs nothing more.
     if (rejected.length >= MAX_REJECTED_LISTED) return;
     const line = row.line;
-    const code = cause === 'row' ? ({ code: 'SMSQ_INVALID_RECIPIENT' } as const) : {};
-    const place = `${sourceField}[${progress.read - 1}]${cause === 'number' ? '.phone' : ''}`;
-    // A reason that names a field of the row already starts at its place (`recipients[3].params.name: ...`).
-    const placed = reason.startsWith(`${place}.`) ? reason : `${place}: ${reason}`;
-    rejected.push(line === undefined ? { input: row.phone, reason: placed, ...code } : { input: row.phone, reason: `line ${line}: ${reason}`, line, ...code });
+    const at = placeOf(row, line ?? progress.read - 1);
+    const numberAt = line === undefined && about === 'number' ? `${at}.phone` : at;
+    // Until the send is opened every row read was rejected: the refusal, if it comes, names the first of them.
+    if (!opened && refusedRows.length < NUMBERS_SHOWN_IN_ERRORS) {
+      refusedRows.push(
+        line === undefined
+          ? { field: numberAt, message: refusedRowMessage(row.phone, reason) }
+          : { field: `${sourceField}:${line}`, message: refusedRowMessage(row.phone, reason, about === 'number' ? phoneColumn : undefined) },
+      );
+    }
+    const code = about === 'number' ? {} : ({ code: 'SMSQ_INVALID_RECIPIENT' } as const);
+    const placed = about === 'named-fields' ? reason : `${numberAt}: ${reason}`;
+    rejected.push(line === undefined ? { input: row.phone, reason: placed, ...code } : { input: row.phone, reason: placed, line, ...code });
   };
   /** `fromFile`: the row is a line of a file (it has one), whose encoding is what to fix; else a value given in the request. */
   const rowProblem = (own: Record<string, string>, fromFile: boolean): string | undefined => {
@@ -451,7 +475,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       const n = normalizePhone(phone);
       if (!n.ok) {
         // Several numbers in a file's cell: each goes on a row of its own.
-        reject(row, n.numbers !== undefined && row.line !== undefined ? `${n.reason}, a row each` : n.reason);
+        reject(row, n.numbers !== undefined && row.line !== undefined ? `${n.reason}, a row each` : n.reason, 'number');
         return false;
       }
       phone = n.phone;
@@ -459,21 +483,23 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     }
     const mismatch = regionRefusal(rules, region, phone);
     if (mismatch !== undefined) {
-      reject(row, mismatch);
+      reject(row, mismatch, 'number');
       return false;
     }
     const own = row.params !== undefined && Object.keys(row.params).length > 0 ? { ...shared, ...row.params } : undefined;
     // A recipient of a list is named by the request's own field (`recipients[0].params.name`): its
-    // params are what it gives; a file's row by its line (reject's prefix), its params by the shared setting.
+    // params are what it gives, and their problems name their place; a file's row by its line
+    // (reject's prefix), its params by the shared setting.
     const listField = row.line === undefined ? `${placeOf(row, progress.read - 1)}.params` : undefined;
-    const problem =
-      own === undefined
-        ? listField === undefined || sharedProblem === undefined
-          ? sharedProblem
-          : paramProblem(shared, listField)
-        : (paramProblem(own, listField) ?? rowProblem(own, row.line !== undefined));
-    if (problem !== undefined) {
-      reject(row, problem, 'row');
+    const paramsProblem =
+      own === undefined ? (listField === undefined || sharedProblem === undefined ? sharedProblem : paramProblem(shared, listField)) : paramProblem(own, listField);
+    if (paramsProblem !== undefined) {
+      reject(row, paramsProblem, listField === undefined ? 'row' : 'named-fields');
+      return false;
+    }
+    const valuesProblem = own === undefined ? undefined : rowProblem(own, row.line !== undefined);
+    if (valuesProblem !== undefined) {
+      reject(row, valuesProblem, 'row');
       return false;
     }
     // Only a campaign whose rows carry params of their own keeps each number's message: until
@@ -565,7 +591,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     throw err;
   }
   if (stopped) return undefined;
-  if (!opened) throw noRecipientError(options.sourceField ?? 'recipients', progress.read, rejected);
+  if (!opened) throw noRecipientError(sourceField, progress.read, refusedRows);
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
   await writePending();
@@ -657,27 +683,4 @@ function failureOf(error: unknown): string {
     .replace(/\. Fix: [\s\S]*$/, '')
     .replace(/ \(nothing was enqueued\)|; nothing was enqueued/g, '')
     .trim();
-}
-
-/** The refusal of a source that yielded no valid recipient (nothing was written). */
-function noRecipientError(field: string, read: number, rejected: readonly RejectedNumber[]): ValidationError {
-  // A file is named by its field (`file`, `(body)` for an upload); a list given in the request is `recipients`.
-  const list = field === 'recipients';
-  if (read === 0) {
-    return new ValidationError([
-      {
-        field,
-        message: list
-          ? 'holds no recipient (nothing was enqueued). Fix: give at least one {"phone": "..."}'
-          : 'holds no recipient: it is empty or has only a header (nothing was enqueued). Fix: one row per recipient under a header naming the phone column (phone, mobile, 手机号, ...)',
-      },
-    ]);
-  }
-  const shown = rejected.slice(0, REFUSAL_SHOWN).map((r) => `${r.input || '(empty)'}: ${r.reason}`);
-  const more = read > shown.length ? `; ${read - shown.length} more` : '';
-  // The general fix first: each row's reason may end with a fix of its own.
-  const fix = list ? 'correct the recipients and send the request again' : 'correct the rows and send the file again';
-  return new ValidationError([
-    { field, message: `holds no valid recipient: all ${read} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued). Fix: ${fix}. The ${list ? 'recipients' : 'rows'}: ${shown.join('; ')}${more}` },
-  ]);
 }

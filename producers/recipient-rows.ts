@@ -54,7 +54,7 @@ export class RecipientRows {
     if (!this.headerRead) return undefined;
     const header = this.header;
     if (header === undefined) return { params: [], field: this.headerField, headerless: true };
-    return { params: header.names.filter((_, i) => i !== header.phoneAt), field: this.headerField };
+    return { params: header.names.filter((_, i) => i !== header.phoneAt), field: this.headerField, phone: header.names[header.phoneAt] };
   }
 
   /** The recipient on `cells` (read from line `line`), or undefined for the header and blank rows. */

@@ -23,7 +23,7 @@ export function recipientChunksOf(source: AsyncIterable<CampaignRecipient>): Asy
 
 /**
  * The key of an optional method of a recipient file's reader: the param columns its header named
- * (the number column left out), once the header has been read; none for a list without a
+ * (the number column apart), once the header has been read; none for a list without a
  * header. Every row of a file has the same columns, so a column the template cannot use, or a
  * variable no column fills, is refused once for the file, not once per row.
  */
@@ -35,6 +35,8 @@ export interface FileColumns {
   field: string;
   /** The file has no header row (its first line is a number): no column can give a variable. */
   headerless?: boolean;
+  /** The number column as the header spells it (`手机号`), for messages about a row's number; none without a header. */
+  phone?: string;
 }
 
 export interface ColumnedRecipients {

@@ -34,6 +34,15 @@ export function describeNumbers(inputs: readonly string[], shown = NUMBERS_SHOWN
 }
 
 /**
+ * How a refusal that names the first of its entries each in an issue of its own counts the rest:
+ * `the first 3 of them below, and 9,997 more`; undefined when every entry is named.
+ */
+export function firstOfThemBelow(shown: number, total: number): string | undefined {
+  const more = total - shown;
+  return more > 0 ? `the first ${shown} of them below, and ${more.toLocaleString('en-US')} more` : undefined;
+}
+
+/**
  * A value the user typed, as an error may quote it: phone-looking runs masked when it carries
  * numbers (`phones`), and cut to `maxChars` with the full length said (a `--phones` list of 10,000
  * numbers is 120 KB).
