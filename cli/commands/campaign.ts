@@ -124,6 +124,7 @@ export function register(program: Command, ctx: CliContext): void {
           const summary = renderFields([
             ['file', file],
             ['signature / template', `${flags.sign} / ${flags.template}`],
+            ['extension code', flags.extendCode ?? '(none)'],
             ['content', content ?? '(unknown)'],
             ['recipients', plan.recipients],
             ['rejected rows', plan.rejectedCount],
