@@ -6,29 +6,21 @@
  * the code in its query string). The CLI used to trim `--extend-code " 07"` without a word (as it
  * trims its text flags), while every other door refused the same value.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { buildServer } from '../../server/build-server.js';
 import { cliOnHarness as cli, sendKeysOf } from '../support/harness-cli.js';
+import { tempFileWriter } from '../support/temp-files.js';
 import { harnessPerTest } from '../support/pipeline.js';
 
 const harnesses = harnessPerTest();
-const dir = mkdtempSync(join(tmpdir(), 'smsq-extend-spaces-'));
+const file = tempFileWriter('smsq-extend-spaces-');
 const NOTE = { name: 'Ada', order: 'A1' };
 const TOKEN = 'extend-spaces-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** What every door says of " 07" (and "07 "): the spaces, and the code without them. */
 const SPACES = /has spaces around its digits.*Fix: "07"/;
-
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe('an extension code with spaces around its digits', () => {
   it('`smsq send` and `smsq campaign --extend-code " 07"` are refused naming the flag, before anything is written (a dry run too)', async () => {
