@@ -191,6 +191,14 @@ export function quietHoursLine(kind: MessageKind, until: number | undefined, qui
   return [['quiet hours', `not now; marketing waits through ${window}`]];
 }
 
+/** The plan's extension code: a send's, a batch's codes and how many of its messages go without one, or (none). */
+function extendCodeText(plan: SendPlan): string {
+  if (plan.smsUpExtendCode === undefined) return '(none)';
+  // A batch's messages without a code go in chunks of their own (producers/chunking.ts).
+  const without = plan.chunks.reduce((n, c) => ((c.api === 'SendSms' ? c.smsUpExtendCode : c.smsUpExtendCodes) === undefined ? n + c.phones.length : n), 0);
+  return without === 0 ? plan.smsUpExtendCode : `${plan.smsUpExtendCode} (${without} message${without === 1 ? '' : 's'} without)`;
+}
+
 /** The plan, restated for a human before confirmation (and for `--dry-run`). */
 export function renderPlan(plan: SendPlan, content: string | undefined, quietHours?: QuietHours): string {
   const seg = segmentsOf(plan, content);
@@ -202,6 +210,7 @@ export function renderPlan(plan: SendPlan, content: string | undefined, quietHou
       ['numbers', `${plan.recipients} (${firstOf(phones, 5)})`],
       ['signature', plan.signName],
       ['template', plan.templateCode],
+      ['extension code', extendCodeText(plan)],
       ['params', plan.templateParam ? JSON.stringify(plan.templateParam) : plan.api === 'SendBatchSms' ? 'per recipient' : '(none)'],
       ['content', content ?? '(template content unknown)'],
       ...(message === undefined ? [] : ([[plan.api === 'SendBatchSms' ? 'first message' : 'message', message]] as const)),

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Producer } from '../producers/producer.js';
+import { smsUpExtendCode } from '../producers/schemas.js';
 import type { SendStatus } from '../src/queue/send-store.js';
 import { EXIT } from '../src/errors.js';
 import { UNSENT_CHUNK_STATES } from '../src/queue/lifecycle.js';
@@ -48,6 +49,13 @@ export function withSendOptions(command: Command): Command {
     .option('--dry-run', 'print the plan and enqueue nothing')
     .option('--json', 'print JSON on stdout');
 }
+
+/**
+ * `--extend-code`: the request's own rule, not a text flag, which would trim it. A code with spaces
+ * around its digits is refused (`--extend-code " 07" has spaces around its digits ...`), as every
+ * other door refuses it, and before the environment is read.
+ */
+export const extendCodeFlag = smsUpExtendCode.optional();
 
 /** A JSON object of string values, given as one flag. */
 export function jsonParamsFlag(fix: string) {

@@ -285,6 +285,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     api: filling.params[filling.count - 1] !== undefined && batchSize > 1 ? 'SendBatchSms' : 'SendSms',
     templateCode: req.templateCode,
     signName: req.signName,
+    smsUpExtendCode: extendCode,
     name: req.name,
     idempotencyKey: req.idempotencyKey,
     callbackUrl: options.callbackUrl,

@@ -9,6 +9,7 @@ import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js
 import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
 import { describeNumbers, firstOfThemBelow, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 import { chunkBatch, chunkSms, type PersonalMessage } from './chunking.js';
+import { batchExtendCodes } from './extend-codes.js';
 import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
 import { formatTime, isoTime } from '../src/china-time.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
@@ -30,6 +31,11 @@ export interface SendPlan {
   signName: string;
   templateCode: string;
   templateParam?: Record<string, string>;
+  /**
+   * The extension code (SmsUpExtendCode) its recipients go out with: a send's; a batch's distinct
+   * codes, as {@link batchExtendCodes} names them. Absent when none has one.
+   */
+  smsUpExtendCode?: string;
   name?: string;
   idempotencyKey?: string;
   callbackUrl?: string;
@@ -152,7 +158,7 @@ export function planSend(input: unknown, ctx: PlanContext): SendPlan {
   );
   return planOf(
     req,
-    { api: 'SendSms', signName: req.signName, templateParam: req.templateParam },
+    { api: 'SendSms', signName: req.signName, templateParam: req.templateParam, smsUpExtendCode: req.smsUpExtendCode },
     { recipients: valid.length, rejected, duplicates, suppressed },
     chunks,
     ctx,
@@ -164,7 +170,7 @@ type PlannedRequest = { kind: MessageKind; templateCode: string; name?: string; 
 /** The plan's fields every request shape shares. */
 function planOf(
   req: PlannedRequest,
-  shape: Pick<SendPlan, 'api' | 'signName' | 'templateParam'>,
+  shape: Pick<SendPlan, 'api' | 'signName' | 'templateParam' | 'smsUpExtendCode'>,
   counts: { recipients: number; rejected: RejectedNumber[]; duplicates: number; suppressed: string[] },
   chunks: ChunkPayload[],
   ctx: PlanContext,
@@ -341,7 +347,12 @@ export function planSendBatch(input: unknown, ctx: PlanContext): SendPlan {
   const signs = [...new Set(valid.map((m) => m.signName))];
   return planOf(
     req,
-    { api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms', signName: signs.join(','), templateParam: undefined },
+    {
+      api: chunks.some((c) => c.api === 'SendBatchSms') ? 'SendBatchSms' : 'SendSms',
+      signName: signs.join(','),
+      templateParam: undefined,
+      smsUpExtendCode: batchExtendCodes(valid.map((m) => m.smsUpExtendCode)),
+    },
     { recipients: valid.length, rejected: placed, duplicates, suppressed },
     chunks,
     ctx,

@@ -530,6 +530,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       api: plan.api,
       templateCode: plan.templateCode,
       signName: plan.signName,
+      smsUpExtendCode: plan.smsUpExtendCode,
       name: plan.name,
       idempotencyKey: plan.idempotencyKey,
       callbackUrl: plan.callbackUrl,

@@ -120,15 +120,28 @@ const callbackUrl = z
     }
   });
 
+/** An extension code's digits: 1-12, as the emulator's isv.EXTEND_CODE_ERROR rule. */
+const EXTEND_CODE = /^\d{1,12}$/;
+
 /**
  * SmsUpExtendCode: digits Dysmsapi appends to the sender number, so that replies (SmsUp) to
  * different sends can be told apart. smsq takes 1-12, as the emulator's isv.EXTEND_CODE_ERROR
  * rule; the account's own limit may be lower (Alibaba answers isv.EXTEND_CODE_ERROR then). A
- * string: as a JSON number `01` would lose its leading zero and be another code.
+ * string: as a JSON number `01` would lose its leading zero and be another code. Never trimmed, at
+ * any door (the CLI's flag included): a code is digits and nothing else, and one with spaces around
+ * its digits is refused with the digits alone as its fix, rather than taken as a guess.
  */
 export const smsUpExtendCode = z
   .string({ error: (issue) => `must be a string of 1-12 digits, got ${typeOf(issue.input)}: a number loses its leading zeros. Fix: quote it, e.g. "01"` })
-  .regex(/^\d{1,12}$/, { message: 'must be 1-12 digits (an extension code appended to the sender number). Fix: digits only, e.g. 01, or leave it out' });
+  .regex(EXTEND_CODE, { error: (issue) => extendCodeRefusal(String(issue.input)) });
+
+/** Why `code` is not an extension code, and the fix. */
+function extendCodeRefusal(code: string): string {
+  const digits = code.trim();
+  // Said as such: the spaces of " 07" do not show in a refusal that only says "digits only".
+  if (digits !== code && EXTEND_CODE.test(digits)) return `has spaces around its digits; an extension code is digits only, and is never trimmed. Fix: "${digits}", without the spaces`;
+  return 'must be 1-12 digits (an extension code appended to the sender number). Fix: digits only, e.g. 01, or leave it out';
+}
 
 /** The kind of a send or batch that names none and whose template says nothing (see the producer's kindAndRules). */
 export const DEFAULT_SEND_KIND = 'notification';

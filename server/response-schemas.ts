@@ -108,6 +108,10 @@ export const SendStatusSchema = z
       api: z.enum(['SendSms', 'SendBatchSms']).meta({ description: 'The API its chunks go by; for a campaign that mixes rows with params of their own (SendBatchSms) and rows without (SendSms), the one most of its chunks use' }),
       templateCode: z.string(),
       signName: z.string().meta({ description: 'SendSms: the signature; SendBatchSms: the distinct signatures, comma-separated' }),
+      smsUpExtendCode: z.string().optional().meta({
+        description:
+          "The extension code (SmsUpExtendCode) its recipients go out with: a send's or a campaign's; a batch's distinct codes, comma-separated, past the first ten counted (`01,02,...,10 and 90 more`). Absent when none has one, and for a send enqueued before smsq recorded it",
+      }),
       name: z.string().optional(),
       idempotencyKey: z.string().optional(),
       callbackUrl: z.string().optional().meta({ description: 'Receives the final state of the send, signed' }),

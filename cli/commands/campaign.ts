@@ -11,7 +11,7 @@ import { formatCounts, renderFields } from '../format.js';
 import { UsageError } from '../errors.js';
 import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, renderRejected, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
 import { quietUntil } from '../../src/queue/quiet-hours.js';
-import { DRY_RUN_NOTE, jsonParamsFlag } from '../send-flags.js';
+import { DRY_RUN_NOTE, extendCodeFlag, jsonParamsFlag } from '../send-flags.js';
 import { exitCodeOfStop, stopNote, watchForStop, type WaitStop } from '../wait-stop.js';
 import type { EnqueueResult } from '../../producers/producer.js';
 import { statusJson } from '../status-json.js';
@@ -30,8 +30,7 @@ const schema = z.object({
   name: textFlag('--name spring-sale', 200).optional(),
   kind: enumFlag(MESSAGE_KINDS, '--kind marketing').optional().default('marketing'),
   idempotencyKey: textFlag('--idempotency-key spring-sale-2026', 128).optional(),
-  // Checked by the request's schema (1-12 digits), which names --extend-code in its refusal.
-  extendCode: textFlag('--extend-code 01', 32).optional(),
+  extendCode: extendCodeFlag,
   yes: switchFlag,
   dryRun: switchFlag,
   json: switchFlag,
@@ -126,6 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
           const summary = renderFields([
             ['file', file],
             ['signature / template', `${flags.sign} / ${flags.template}`],
+            ['extension code', flags.extendCode ?? '(none)'],
             ['content', content ?? '(unknown)'],
             ['recipients', plan.recipients],
             ['rejected rows', plan.rejectedCount],

@@ -27,7 +27,7 @@ const schema = z.object({
 /** How the file readers name this command in a refusal (it reads JSON or CSV, no workbooks). */
 const READER = 'send-batch';
 const SIGN_COLUMNS = ['sign', 'signname', 'sign_name'];
-/** A CSV column that holds each message's SmsUpExtendCode, not a template param; a blank cell is none. */
+/** A CSV column that holds each message's SmsUpExtendCode, not a template param; an empty cell is none (a cell of spaces is refused: a code is never trimmed). */
 const EXTEND_CODE_COLUMNS = ['extend_code', 'extendcode', 'smsupextendcode', 'sms_up_extend_code'];
 
 /**
@@ -96,7 +96,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
         phone: row.phone,
         signName,
         ...(Object.keys(params).length ? { templateParam: params } : {}),
-        // A blank cell: this message has no code (a CSV cell cannot be left out).
+        // An empty cell: this message has no code (a CSV cell cannot be left out).
         ...(smsUpExtendCode ? { smsUpExtendCode } : {}),
       });
     }
@@ -134,7 +134,7 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('send-batch')
       .description('enqueue personalised messages (each with its own number, signature and params); SendBatchSms, 100 per call')
-      .option('--file <path>', '(required) JSON: [{"phone","signName","templateParam","smsUpExtendCode"}] (smsUpExtendCode optional: 1-12 digits appended to the sender number, to tell replies apart), or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>, and optionally extend_code (blank: none)')
+      .option('--file <path>', '(required) JSON: [{"phone","signName","templateParam","smsUpExtendCode"}] (smsUpExtendCode optional: 1-12 digits appended to the sender number, to tell replies apart), or an object with "messages" and the request\'s other fields ("templateCode", "kind", "idempotencyKey", "name", "callbackUrl", "deadline"; a flag that gives another value is refused); or CSV: phone,sign,<param columns>, and optionally extend_code (empty: none)')
       .option('--template <code>', '(required unless the JSON file names templateCode) template code')
       .option('--kind <kind>', 'verification | notification | marketing (default: the template\'s: verification for a verification template, marketing for a marketing one, else notification)')
       .option('--idempotency-key <key>', 'repeat-safe key: the same key returns the first send id for 24 h'),

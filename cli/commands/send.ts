@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { deadlineFlag, enumFlag, textFlag } from '../flags.js';
 import { LONG_LIST_HINT } from '../../src/sms/phone-list.js';
 import { openProducer, runSendCommand } from '../pipeline.js';
-import { jsonParamsFlag, refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
+import { extendCodeFlag, jsonParamsFlag, refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
   phones: textFlag(`--phones 13800138000,13900139000; ${LONG_LIST_HINT}`, 100_000).transform((s) =>
@@ -21,8 +21,7 @@ const schema = z.object({
   kind: enumFlag(MESSAGE_KINDS, '--kind verification').optional(),
   idempotencyKey: textFlag('--idempotency-key order-42', 128).optional(),
   deadline: deadlineFlag().optional(),
-  // Checked by the request's schema (1-12 digits), which names --extend-code in its refusal.
-  extendCode: textFlag('--extend-code 01', 32).optional(),
+  extendCode: extendCodeFlag,
   ...SEND_COMMAND_FLAGS,
 });
 

@@ -40,6 +40,8 @@ function renderStatus(status: SendStatus): string {
     ...(pace && (pace.rate > 0 || pace.estimatedSentAt) ? [['rate', `${pace.rate} recipients/s${pace.estimatedSentAt ? `; sent by ${formatTime(pace.estimatedSentAt)} at that rate` : ''}`] as const] : []),
     ['kind', s.kind],
     ['signature / template', `${s.signName} / ${s.templateCode}`],
+    // Only when recorded: a send enqueued before smsq recorded it had one or not, unknown.
+    ...(s.smsUpExtendCode === undefined ? [] : [['extension code', s.smsUpExtendCode] as const]),
     ['recipients', recipientsText(s)],
     ['created', formatTime(s.createdAt)],
     ...(s.deadline ? [['deadline', formatTime(s.deadline)] as const] : []),

@@ -186,7 +186,7 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
   const send = status.send;
   const summary = html`<dl class="summary">
 <dt>send id</dt><dd>${send.sendId}</dd>${send.name ? html`<dt>name</dt><dd>${send.name}</dd>` : ''}
-<dt>kind</dt><dd>${send.kind} (${send.api})</dd><dt>signature / template</dt><dd>${send.signName} / ${send.templateCode}</dd>
+<dt>kind</dt><dd>${send.kind} (${send.api})</dd><dt>signature / template</dt><dd>${send.signName} / ${send.templateCode}</dd>${send.smsUpExtendCode === undefined ? '' : html`<dt>extension code</dt><dd>${send.smsUpExtendCode}</dd>`}
 <dt>created</dt><dd>${chinaTime(send.createdAt)}</dd>${send.deadline ? html`<dt>deadline</dt><dd>${chinaTime(send.deadline)}</dd>` : ''}
 <dt>state</dt><dd class="state-cell">${stateCell(status)}</dd>
 <dt>recipients</dt><dd>${send.recipients} queued${send.recipientsSoFar ? ' so far (still enqueuing)' : ''}, ${refusedText(send)}, ${send.chunks} chunks</dd>

@@ -43,7 +43,14 @@ export interface Refusal {
 export type PlanResult = { ok: true; plan: SendPlan } | Refusal;
 
 const URL_LIKE = /https?:\/\/|www\./i;
+/**
+ * SmsUpExtendCode, and each element of SmsUpExtendCodeJson: 1-12 digits. What Dysmsapi does with an
+ * empty code (or one of spaces) is not documented (dysmsapi.md), so the emulator refuses what
+ * smsq's door refuses, rather than accept a request the real API might not: an empty code was taken
+ * as none here, and an empty element of SmsUpExtendCodeJson went through as a code.
+ */
 const EXTEND_CODE = /^\d{1,12}$/;
+const EXTEND_CODE_REFUSED = '扩展码使用错误: 1-12 digits only';
 
 const refuse = (code: string, message: string): Refusal => ({ ok: false, error: businessError(code, message) });
 const missing = (name: string): Refusal => ({ ok: false, error: gatewayErrors.missingParameter(name) });
@@ -122,7 +129,7 @@ export function planSendSms(params: Record<string, string>, phones: string[] | u
       phoneNumbers: numbers,
       signNames: [params.SignName],
       templateParams: templateParam ? [templateParam] : [],
-      extendCodes: params.SmsUpExtendCode ? [params.SmsUpExtendCode] : [],
+      extendCodes: params.SmsUpExtendCode !== undefined ? [params.SmsUpExtendCode] : [],
       recipients,
     },
   };
@@ -163,7 +170,7 @@ export function planSendBatchSms(params: Record<string, string>, phones: string[
   }
   const common = checkCommon(params);
   if (common) return common;
-  if (extendCodes?.some((c) => c !== '' && !EXTEND_CODE.test(c))) return refuse('isv.EXTEND_CODE_ERROR', '扩展码使用错误: digits only');
+  if (extendCodes?.some((c) => !EXTEND_CODE.test(c))) return refuse('isv.EXTEND_CODE_ERROR', EXTEND_CODE_REFUSED);
   for (const signName of new Set(signNames)) {
     const sign = checkSign(signName, catalog);
     if (sign) return sign;
@@ -207,8 +214,8 @@ function checkCommon(params: Record<string, string>): Refusal | undefined {
   if (params.OutId !== undefined && params.OutId.length > MAX_OUT_ID_LENGTH) {
     return refuse('isv.INVALID_PARAMETERS', `参数异常: OutId must be shorter than ${MAX_OUT_ID_LENGTH + 1} characters`);
   }
-  if (params.SmsUpExtendCode && !EXTEND_CODE.test(params.SmsUpExtendCode)) {
-    return refuse('isv.EXTEND_CODE_ERROR', '扩展码使用错误: digits only');
+  if (params.SmsUpExtendCode !== undefined && !EXTEND_CODE.test(params.SmsUpExtendCode)) {
+    return refuse('isv.EXTEND_CODE_ERROR', EXTEND_CODE_REFUSED);
   }
   return undefined;
 }

@@ -155,7 +155,7 @@ const SEND_TRANSITIONS = [
     trigger: 'enqueue',
     from: NEW,
     to: 'enqueuing',
-    records: ['sendId', 'kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', ...SEND_TOTALS, 'createdAt', ...STAMPED],
+    records: ['sendId', 'kind', 'api', 'templateCode', 'signName', 'smsUpExtendCode', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', ...SEND_TOTALS, 'createdAt', ...STAMPED],
     by: ['src/queue/lua/create-send-5.lua'],
     when: 'a producer starts writing the send',
   },

@@ -40,6 +40,12 @@ export interface SendRecord {
   templateCode: string;
   /** SendSms: the signature; SendBatchSms: the distinct signatures, comma-separated. */
   signName: string;
+  /**
+   * The extension code (SmsUpExtendCode) its recipients go out with: a send's or campaign's; a
+   * batch's distinct codes, comma-separated, past the first ten counted (producers/extend-codes.ts).
+   * Absent when none has one, and for a send enqueued before it was recorded.
+   */
+  smsUpExtendCode?: string;
   name?: string;
   idempotencyKey?: string;
   /** Receives the final state of the send, signed (HMAC-SHA256). */
@@ -109,6 +115,13 @@ export const COMPACT_MAX_RECIPIENTS = 1000;
 
 /** The field of a compacted send hash that holds its record and counts; its presence marks the send compacted. */
 export const COMPACT_FIELD = 'z';
+
+/**
+ * The field of a compacted send hash that keeps its extension code (SmsUpExtendCode) as recorded,
+ * beside {@link COMPACT_FIELD} rather than in it: a reader of the packing before it (any version)
+ * reads that field by position, and passes over a field it does not know.
+ */
+export const COMPACT_EXTEND_CODE_FIELD = 'e';
 
 /** The order of the values packed in {@link COMPACT_FIELD} after its version (compact-send-6.lua). */
 const PACKED = ['kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', 'recipients', 'rejected', 'duplicates', 'chunks', 'createdAt', 'stateChangedAt', 'history', 'enqueuedAt', 'code', 'reason', 'controlReason'] as const;
@@ -457,6 +470,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
           api: h.api as SendRecord['api'],
           templateCode: h.templateCode ?? '',
           signName: h.signName ?? '',
+          smsUpExtendCode: packed === undefined ? h.smsUpExtendCode : compactValue(read, COMPACT_EXTEND_CODE_FIELD),
           name: h.name,
           idempotencyKey: h.idempotencyKey,
           callbackUrl: h.callbackUrl,

@@ -8,14 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N, type AcceptedSend } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { buildServer } from '../../server/build-server.js';
 import type { SendBatchRequest } from '../../producers/schemas.js';
+import { cliOnHarness as cli, sendKeysOf as keysOf } from '../support/harness-cli.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
-import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
 
 const harnesses = harnessPerTest();
@@ -44,18 +42,6 @@ async function accepted(h: Harness, sendId: string, total: number): Promise<Acce
     return c.accepted + c.failed === total;
   }, `send ${sendId} to be past the API`);
   return h.emulator.accepted().filter((a) => a.outId.startsWith(`${sendId}.`));
-}
-
-async function keysOf(h: Harness): Promise<string[]> {
-  return (await h.redis.keys(`${h.prefix}*`)).filter((k) => !/:(pacer|catalog:.*)$/.test(k)).sort();
-}
-
-async function cli(h: Harness, argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
 describe('producer API: sendBatch with smsUpExtendCode per message', () => {

@@ -6,22 +6,18 @@
  * `SmsUpExtendCode`, one with them by SendBatchSms with `SmsUpExtendCodeJson` (the code for each
  * number). A code that is not 1-12 digits is refused naming the setting, with nothing written.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N, type AcceptedSend } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
 import { buildServer } from '../../server/build-server.js';
+import { cliOnHarness as cli, sendKeysOf as keysOf } from '../support/harness-cli.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
-import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
+import { tempFileWriter } from '../support/temp-files.js';
 import { waitFor } from '../support/wait.js';
 
 const harnesses = harnessPerTest();
-const dir = mkdtempSync(join(tmpdir(), 'smsq-campaign-extend-'));
+const csvFile = tempFileWriter('smsq-campaign-extend-');
 const TOKEN = 'campaign-extend-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const SETTINGS = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' } };
@@ -55,24 +51,6 @@ async function sent(h: Harness, ...sendIds: string[]): Promise<Map<string, strin
 }
 
 const EXPECTED = (code: string) => new Map(PHONES.map((p, i) => [p, `${i < 3 ? 'SendSms' : 'SendBatchSms'}:${code}`]));
-
-async function keysOf(h: Harness): Promise<string[]> {
-  return (await h.redis.keys(`${h.prefix}*`)).filter((k) => !/:(pacer|catalog:.*)$/.test(k)).sort();
-}
-
-async function cli(h: Harness, argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-function csvFile(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe('a campaign with an extension code', () => {
   it('producer API: every number is sent with the code, by SendSms and by SendBatchSms', async () => {

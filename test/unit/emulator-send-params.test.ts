@@ -58,6 +58,9 @@ describe('emulator SendSms validation', () => {
       [{ ...NOTE, PhoneNumbers: '13800138000', TemplateParam: '{"name":"see https://x.cn","order":"1"}' }, 'isv.PARAM_NOT_SUPPORT_URL'],
       [{ ...NOTE, PhoneNumbers: '13800138000', TemplateParam: JSON.stringify({ name: '长'.repeat(500), order: '1' }) }, 'isv.PARAM_LENGTH_LIMIT'],
       [{ ...NOTE, PhoneNumbers: '13800138000', SmsUpExtendCode: '12a' }, 'isv.EXTEND_CODE_ERROR'],
+      // Not documented by Dysmsapi: refused as smsq's door refuses it, not taken as no code.
+      [{ ...NOTE, PhoneNumbers: '13800138000', SmsUpExtendCode: '' }, 'isv.EXTEND_CODE_ERROR'],
+      [{ ...NOTE, PhoneNumbers: '13800138000', SmsUpExtendCode: ' 12' }, 'isv.EXTEND_CODE_ERROR'],
       [{ SignName: N.sign, TemplateCode: N.internationalTemplate, TemplateParam: '{"code":"1"}', PhoneNumbers: '13800138000' }, 'isv.DOMESTIC_NUMBER_NOT_SUPPORTED'],
     ];
     for (const [params, code] of cases) expect([params, codeOf(sendSms(params))]).toEqual([params, code]);
@@ -105,6 +108,7 @@ describe('emulator SendBatchSms validation', () => {
       [{ ...base, TemplateParamJson: '[{"name":"A","order":"1"},{"name":"B"}]' }, 'isv.TEMPLATE_MISSING_PARAMETERS'],
       [{ ...base, PhoneNumberJson: '["13800138000","+85291234567"]' }, 'isv.MOBILE_NUMBER_ILLEGAL'],
       [{ ...base, SmsUpExtendCodeJson: '["1","x"]' }, 'isv.EXTEND_CODE_ERROR'],
+      [{ ...base, SmsUpExtendCodeJson: '["1",""]' }, 'isv.EXTEND_CODE_ERROR'],
     ];
     for (const [params, code] of cases) expect([params, codeOf(batch(params))]).toEqual([params, code]);
   });

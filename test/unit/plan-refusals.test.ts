@@ -94,10 +94,16 @@ describe('a batch message\'s extension code (smsUpExtendCode)', () => {
   const batch = (code: unknown) => ({ ...BATCH_SHARED, messages: [{ phone: '13900139000', signName: SHARED.signName, templateParam: { name: 'n' } }, message(code)] });
 
   it('is 1-12 digits, as send\'s: anything else is refused naming the message and the fix', () => {
-    for (const bad of ['12a', '', '1234567890123', ' 12', '+12']) {
+    for (const bad of ['12a', '', '1234567890123', '+12', '1 2', '   ']) {
       const issue = refusal(() => planSendBatch(batch(bad), ctx));
       expect(issue.field, bad).toBe('messages[1].smsUpExtendCode');
       expect(issue.message, bad).toMatch(/must be 1-12 digits.*Fix: /);
+    }
+  });
+
+  it('is never trimmed: spaces around its digits are refused, with the digits alone as the fix', () => {
+    for (const bad of [' 12', '12 ', '\t12\n', '\u300012']) {
+      expect(refusal(() => planSendBatch(batch(bad), ctx)), JSON.stringify(bad)).toEqual({ field: 'messages[1].smsUpExtendCode', message: expect.stringMatching(/^has spaces around its digits.*Fix: "12", without the spaces$/) });
     }
   });
 

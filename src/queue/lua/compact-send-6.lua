@@ -37,6 +37,9 @@
                stored it, recipient-store.ts), `\n`-separated
     u          the recipients recorded without a chunk (opted out, refused at the door):
                `<phone>|<receipt>` lines
+    e          the send's extension code (its record's smsUpExtendCode) as written, when it has
+               one: a field of its own, not a value of `z`, whose readers (this version's and the
+               one before) read `z` by position
 
   Input:
     KEYS[1] send hash
@@ -220,6 +223,10 @@ local record = {'2', letter(KIND_LETTER, h.kind), letter(API_LETTER, h.api), h.t
   table.concat(history, ' '), after(h.enqueuedAt), opt(h.code), opt(h.reason), opt(h.controlReason), table.concat(counts, ' ')}
 for _, v in ipairs(record) do
   if string.find(v, SEP, 1, true) then return {'no', 'unpackable'} end
+end
+if h.smsUpExtendCode then
+  fields[#fields + 1] = 'e'
+  fields[#fields + 1] = h.smsUpExtendCode
 end
 -- `state` stays a field of its own: the scripts that read a send's state (settle, set-control, fail) read it there.
 fields[#fields + 1] = 'state'
