@@ -12,9 +12,9 @@ import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, isEndpointFault } from '../src/sms/error-codes.js';
-import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SendNotFoundError, ValidationError, type FieldIssue, type SmsqCode } from '../src/errors.js';
+import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
-import { isRedisConnectionError } from '../src/queue/redis-errors.js';
+import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { ResponseContractError } from './response-contract-error.js';
 import { redactUrl } from './redact-url.js';
@@ -84,6 +84,17 @@ export function untouchedBy(method: string | undefined, url: string): string {
   return 'nothing was changed';
 }
 
+/**
+ * What an error says to an HTTP client: its `apiMessage` where it has one (SendNotFoundError,
+ * RedisUnavailableError, RedisDatabaseRefusedError), the message without where Redis is, whose
+ * host, port and user an API client cannot act on; the operator's message (the CLI's, the log's)
+ * names them.
+ */
+function clientMessageOf(err: Error): string {
+  const api = (err as { apiMessage?: unknown }).apiMessage;
+  return typeof api === 'string' ? api : err.message;
+}
+
 /** Redis outages are usually short: a client may try again after a few seconds. */
 const RETRY_LATER = Object.freeze({ 'retry-after': '5' });
 
@@ -96,10 +107,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   // Only raised when answers are checked (tests): what drifted is what the test needs to see.
   if (err instanceof ResponseContractError) return new HttpError(500, HTTP_ERROR_CODES[500], `${err.message} (request id ${requestId})`);
   if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, `the request is invalid; ${untouched}`, err.issues);
-  // Where Redis is stays with the operator (the CLI's message): an API client cannot act on it.
-  if (err instanceof SendNotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.apiMessage);
-  if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, err.message);
-  if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.message, undefined, RETRY_LATER);
+  if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, clientMessageOf(err));
+  if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.apiMessage, undefined, RETRY_LATER);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
   if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: err.keyIssue }]);
   if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': String(err.retryAfterMs === undefined ? 2 : Math.max(1, Math.ceil(err.retryAfterMs / 1000))) });
@@ -112,10 +121,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code in SMSQ_CODES && SMSQ_CODES[code as SmsqCode].exitCode !== EXIT.internal && err instanceof Error) {
     // Any other smsq error that the one list gives a status: its own message is meant for callers.
-    return new HttpError(httpStatusOf(code as SmsqCode), code, err.message, undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
+    return new HttpError(httpStatusOf(code as SmsqCode), code, clientMessageOf(err), undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
   }
   if (isRedisConnectionError(err)) {
-    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', `Redis does not answer; ${untouched}. Fix: retry later (the server log names REDIS_URL)`, undefined, RETRY_LATER);
+    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', `${redisDoesNotAnswerClients(connectionReason(err))}; ${untouched}. ${waitOrTellFix()}`, undefined, RETRY_LATER);
   }
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {

@@ -65,7 +65,7 @@ export const INTERNAL = failure('Internal error (SMSQ_INTERNAL); the message nam
 /** Answers of every route that reads or writes Redis. */
 export const COMMON_FAILURES = {
   500: INTERNAL,
-  503: failure('Redis does not answer (SMSQ_REDIS_UNAVAILABLE; `Retry-After: 5`), a write could not be made durable (SMSQ_NOT_DURABLE: a push is then not acknowledged, and is pushed again), or the server is stopping (SMSQ_NOT_READY; `Connection: close`); nothing was enqueued'),
+  503: failure('Redis does not answer (SMSQ_REDIS_UNAVAILABLE; `Retry-After: 5`; the message says why and the fix, never where Redis is), a write could not be made durable (SMSQ_NOT_DURABLE: a push is then not acknowledged, and is pushed again), or the server is stopping (SMSQ_NOT_READY; `Connection: close`); nothing was enqueued'),
 } as const;
 
 /** Answers of every `/v1` route that reads a send. */

@@ -7,6 +7,7 @@
 import { maskPhonesInText } from './sms/phone-mask.js';
 import { isMentionedSetting, mention, type Spelling } from './setting-mention.js';
 import { SEND_ID_SHAPE } from './send-id-shape.js';
+import { addressFreeReason } from './queue/address-free-reason.js';
 /**
  * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
  * so it stays "unexpected" and a script can tell a crash from a deliberate answer; 2 is the
@@ -151,6 +152,20 @@ export class ConfigError extends SmsqError {
   }
 }
 
+/**
+ * Redis refused the database REDIS_URL names (one it lacks, or one its user may not SELECT): a
+ * configuration to fix. The line names REDIS_URL (the operator's: the CLI, the log); REST answers
+ * `apiMessage`, which names neither the Redis nor its user (as {@link SendNotFoundError}).
+ */
+export class RedisDatabaseRefusedError extends ConfigError {
+  /** The same refusal for an HTTP client: what happened and who can fix it. */
+  readonly apiMessage = 'Redis refused the database this server is configured to use; nothing was read or written. Fix: tell the operator of this server: its log names REDIS_URL and the fix';
+  constructor(line: string) {
+    super([line]);
+    this.name = 'RedisDatabaseRefusedError';
+  }
+}
+
 export class ValidationError extends SmsqError {
   readonly code = 'SMSQ_INVALID_REQUEST';
   readonly issues: FieldIssue[];
@@ -199,11 +214,7 @@ export class SendNotFoundError extends NotFoundError {
   }
 }
 
-/**
- * Redis did not answer: the connect timed out or was refused, or the connection is down. The
- * message is one line naming `REDIS_URL` (password redacted), what happened and the fix.
- */
-/** The start of every "Redis does not answer" line smsq writes (errors, /readyz, logs): REDIS_URL and what happened. */
+/** The start of every "Redis does not answer" line smsq writes (errors, logs): REDIS_URL and what happened. */
 export function redisDoesNotAnswer(redactedUrl: string, reason: string): string {
   return `Redis at REDIS_URL=${redactedUrl} does not answer (${reason})`;
 }
@@ -211,8 +222,47 @@ export function redisDoesNotAnswer(redactedUrl: string, reason: string): string 
 /** The fix that ends every such line. */
 export const START_REDIS_FIX = 'Fix: start Redis there or point REDIS_URL at a running one';
 
+/**
+ * The same, as an HTTP answer says it: what happened, not where Redis is (its host, port and user
+ * are the deployment's layout, which an API client cannot act on; the server's log names them).
+ */
+export function redisDoesNotAnswerClients(reason: string): string {
+  return `Redis does not answer (${addressFreeReason(reason)})`;
+}
+
+/**
+ * The fix that ends an HTTP answer about Redis: what its client can do, `then` (retry) after a
+ * short wait, and who can fix Redis.
+ */
+export function waitOrTellFix(then = 'retry'): string {
+  return `Fix: ${then} in a few seconds (Retry-After); if Redis stays down, tell the operator of this server: its log names REDIS_URL and why`;
+}
+
+/** How an outage is said to one audience: its first words, and its fix (`then`: what to do once Redis is back). */
+interface OutageWords {
+  head: string;
+  fix(then?: string): string;
+}
+
+/** To the operator (the CLI, the producer API, logs): REDIS_URL, ioredis's reason, and the fix of Redis. */
+const toOperator = (redactedUrl: string, reason: string): OutageWords => ({
+  head: redisDoesNotAnswer(redactedUrl, reason),
+  fix: (then) => `${START_REDIS_FIX}${then === undefined ? '' : `, then ${then}`} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+});
+
+/** To an HTTP client: no address (see {@link redisDoesNotAnswerClients}). */
+const toClients = (reason: string): OutageWords => ({ head: redisDoesNotAnswerClients(reason), fix: waitOrTellFix });
+
+/**
+ * Redis did not answer: the connect timed out or was refused, or the connection is down. The
+ * message is one line naming `REDIS_URL` (password redacted), what happened and the fix, for the
+ * operator (the CLI, the producer API); REST answers `apiMessage`, the same line without where
+ * Redis is (as {@link SendNotFoundError}).
+ */
 export class RedisUnavailableError extends SmsqError {
   readonly code = 'SMSQ_REDIS_UNAVAILABLE';
+  /** The same failure for an HTTP client: what happened and what it can do, not where Redis is. */
+  readonly apiMessage: string;
   constructor(
     /** REDIS_URL with any password replaced by `<redacted>`. */
     readonly redactedUrl: string,
@@ -232,15 +282,15 @@ export class RedisUnavailableError extends SmsqError {
     /** Set when what failed was a control of a send: it enqueues nothing and takes no idempotency key, and is said as what it is. */
     readonly control?: ControlOfSend,
   ) {
-    super(
+    const say = ({ head, fix }: OutageWords) =>
       campaign
-        ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
+        ? `${head} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
         : control
-          ? `${redisDoesNotAnswer(redactedUrl, reason)}; ${controlOutcome(control, midCall)}`
-          : `${redisDoesNotAnswer(redactedUrl, reason)}; ${reading ? 'nothing was changed; run it again once Redis answers' : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
-      cause === undefined ? undefined : { cause },
-    );
+          ? `${head}; ${controlOutcome(control, midCall, fix)}`
+          : `${head}; ${reading ? 'nothing was changed; run it again once Redis answers' : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
+    super(say(toOperator(redactedUrl, reason)), cause === undefined ? undefined : { cause });
     this.name = 'RedisUnavailableError';
+    this.apiMessage = say(toClients(reason));
   }
 
   /** The same failure, said of a read. */
@@ -264,10 +314,10 @@ export interface ControlOfSend {
 }
 
 /** What a control that met a Redis gone did, and what to do: giving a control again changes nothing if it was applied. */
-function controlOutcome({ action, sendId }: ControlOfSend, midCall: boolean): string {
+function controlOutcome({ action, sendId }: ControlOfSend, midCall: boolean, fix: OutageWords['fix']): string {
   return midCall
     ? `the ${action} may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the ${action} again: given again it changes nothing if it was; smsq status ${sendId} shows the send's control`
-    : `the ${action} was not applied: the send is as it was. ${START_REDIS_FIX}, then give the ${action} again (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`;
+    : `the ${action} was not applied: the send is as it was. ${fix(`give the ${action} again`)}`;
 }
 
 /** A campaign cut off by a Redis that went away, after its send was created. */

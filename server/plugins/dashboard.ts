@@ -9,7 +9,7 @@ import type { AppControllerRoute, ControllerHandlerReturnType } from '@bull-boar
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { redisDoesNotAnswer, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
+import { redisDoesNotAnswerClients, RedisUnavailableError, waitOrTellFix } from '../../src/errors.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { createAuthHook } from '../auth.js';
@@ -25,8 +25,6 @@ export interface DashboardOptions {
   queues: readonly Queue[];
   /** The queues' connection: its command timeout is named when Redis does not answer in time. */
   redis: RedisConnection;
-  /** REDIS_URL, password redacted, named when Redis does not answer. */
-  redactedRedisUrl: string;
   /** Basic-auth login for people. */
   basicAuth?: { user: string; password: string };
   /** Bearer token for scripts and proxies. */
@@ -88,9 +86,10 @@ class OutageAwareAdapter extends FastifyAdapter {
   }
 }
 
-function redisDownAnswer(redis: RedisConnection, redactedUrl: string): RedisDownAnswer {
-  // Says why in the words /v1 uses: the connection's own failure, the command timeout in ms.
-  const gate = createRedisGate({ redis, redactedUrl });
+function redisDownAnswer(redis: RedisConnection): RedisDownAnswer {
+  // Says why in the words /v1 uses: the connection's own failure, the command timeout in ms; not
+  // where Redis is, which the Redis watch logs for the operator.
+  const gate = createRedisGate({ redis });
   return (method, err) => {
     const down = gate.translate(err);
     if (!(down instanceof RedisUnavailableError)) return undefined;
@@ -98,8 +97,8 @@ function redisDownAnswer(redis: RedisConnection, redactedUrl: string): RedisDown
     // queue is one script that runs on after the answer was given up, and a write of several
     // steps may have made some. Only a read is sure to have changed nothing.
     const message = READ_METHODS.has(method)
-      ? down.asRead().message
-      : `${redisDoesNotAnswer(redactedUrl, down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${START_REDIS_FIX}`;
+      ? down.asRead().apiMessage
+      : `${redisDoesNotAnswerClients(down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${waitOrTellFix()}`;
     // smsq's error shape, with what the board's page shows: its toast's title is `error.key`, its text `message`.
     // Bull Board's types list the statuses its own handlers answer; the adapter sends any.
     return { status: 503 as ControllerHandlerReturnType['status'], body: { error: { code: down.code, key: down.code, message }, message } };
@@ -128,7 +127,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   app.addHook('onSend', async (_request, reply) => {
     if (reply.statusCode === 503) void reply.header('retry-after', '5');
   });
-  const serverAdapter = new OutageAwareAdapter(redisDownAnswer(options.redis, options.redactedRedisUrl));
+  const serverAdapter = new OutageAwareAdapter(redisDownAnswer(options.redis));
   serverAdapter.setBasePath(basePath);
   createBullBoard({
     queues: options.queues.map(

@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import type { Clock } from '../../src/clock.js';
-import { redisDoesNotAnswer, START_REDIS_FIX, type FieldIssue } from '../../src/errors.js';
+import { RedisDatabaseRefusedError, redisDoesNotAnswerClients, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { workersSeen } from '../../src/queue/worker-presence.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
@@ -24,8 +24,6 @@ export interface HealthOptions {
   /** The queue whose workers make the service ready (the calls queue). */
   workQueue: Queue;
   clock: Clock;
-  /** REDIS_URL, password redacted, named when Redis does not answer. */
-  redactedRedisUrl: string;
   /** Longest a readiness check waits for Redis (ms). Default 2000. */
   timeoutMs?: number;
 }
@@ -34,7 +32,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
   const app = parent.withTypeProvider<ZodReplies>();
   const timeoutMs = options.timeoutMs ?? 2000;
   // While the connection is down, says why in the connection's words (see redisFailureReason).
-  const gate = createRedisGate({ redis: options.redis, redactedUrl: options.redactedRedisUrl, timeoutMs });
+  const gate = createRedisGate({ redis: options.redis, timeoutMs });
 
   const liveness = {
     summary: 'The process is up (no dependency is checked, so a Redis outage does not get it restarted)',
@@ -48,10 +46,11 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     response: {
       200: answer('Ready', ReadySchema),
       500: INTERNAL,
-      503: failure('Not ready (SMSQ_NOT_READY); `issues` names `redis` or `workers` and the fix'),
+      503: failure('Not ready (SMSQ_NOT_READY); `issues` names `redis` (why, not where Redis is; `Retry-After: 5`) or `workers`, and the fix'),
     },
   };
-  app.get('/readyz', { schema: readiness }, async (_request, reply) => {
+  let databaseRefusalLogged = false;
+  app.get('/readyz', { schema: readiness }, async (request, reply) => {
     const issues: FieldIssue[] = [];
     let workers = 0;
     try {
@@ -62,11 +61,20 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       }
     } catch (err) {
-      // In the words /v1 uses (RedisUnavailableError), not ioredis's.
-      issues.push({ field: 'redis', message: `${redisDoesNotAnswer(options.redactedRedisUrl, redisFailureReason(gate, err))}. ${START_REDIS_FIX}` });
+      // In the words /v1 uses (the errors' apiMessage), not ioredis's; and, public as this route
+      // is, not where Redis is: the Redis watch logs an outage for the operator, and a refused
+      // database (REDIS_URL and the fix) is logged here, once: probes come every few seconds.
+      if (err instanceof RedisDatabaseRefusedError && !databaseRefusalLogged) {
+        databaseRefusalLogged = true;
+        request.log.error({ err }, 'not ready: Redis refused the database REDIS_URL names');
+      }
+      const message = err instanceof RedisDatabaseRefusedError ? err.apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
+      issues.push({ field: 'redis', message });
     }
     if (issues.length > 0) {
-      return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues));
+      // As /v1's 503s: a Redis outage is usually short.
+      const headers = issues.some((i) => i.field === 'redis') ? { 'retry-after': '5' } : undefined;
+      return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues, headers));
     }
     return { status: 'ready' as const, workers };
   });

@@ -4,7 +4,7 @@
  * goes on in database 0: every key would land in another deployment's keyspace, and a status read
  * would answer from it.
  */
-import { ConfigError } from '../errors.js';
+import { RedisDatabaseRefusedError } from '../errors.js';
 import { isCluster, type RedisConnection } from './connection.js';
 import { isNoSuchDatabase } from './redis-errors.js';
 
@@ -12,7 +12,7 @@ import { isNoSuchDatabase } from './redis-errors.js';
 // not answering yet) is asked again.
 const confirmed = new WeakMap<RedisConnection, Promise<void>>();
 
-/** Throws {@link ConfigError} naming REDIS_URL when the connection's database is not the one in use. */
+/** Throws {@link RedisDatabaseRefusedError} naming REDIS_URL when the connection's database is not the one in use. */
 export function confirmDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
   let check = confirmed.get(redis);
   if (check === undefined) {
@@ -31,9 +31,9 @@ async function selectDatabase(redis: RedisConnection, redactedUrl: string): Prom
     await redis.select(db);
   } catch (err) {
     if (/^NOPERM/.test((err as Error).message)) {
-      throw new ConfigError([
+      throw new RedisDatabaseRefusedError(
         `REDIS_URL=${JSON.stringify(redactedUrl)} names database ${db}, and its user may not SELECT (NOPERM); nothing was read or written. Fix: database 0 (REDIS_URL=redis://user:pass@host:6379/0), or grant the user +select`,
-      ]);
+      );
     }
     if (!isNoSuchDatabase(err)) throw err;
     const databases = await redis.config('GET', 'databases').then(
@@ -41,8 +41,8 @@ async function selectDatabase(redis: RedisConnection, redactedUrl: string): Prom
       () => undefined,
     );
     const has = databases === undefined ? '' : ` (it has ${databases}: 0 to ${databases - 1})`;
-    throw new ConfigError([
+    throw new RedisDatabaseRefusedError(
       `REDIS_URL=${JSON.stringify(redactedUrl)} names database ${db}, which this Redis does not have${has}; nothing was read or written. Fix: a database this Redis has (REDIS_URL=redis://host:6379/0), or raise \`databases\` in redis.conf`,
-    ]);
+    );
   }
 }

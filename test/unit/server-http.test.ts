@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, SendNotFoundError, ValidationError } from '../../src/errors.js';
+import { NotFoundError, RedisDatabaseRefusedError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
 import { SEND_ID_SHAPE } from '../../src/send-id-shape.js';
 import { basicCredentials, bearerToken, isAuthorized, safeEqual } from '../../server/auth.js';
 import { toHttpError } from '../../server/errors.js';
@@ -62,6 +62,49 @@ describe('error mapping', () => {
     expect(internal).toMatchObject({ statusCode: 500, code: 'SMSQ_INTERNAL' });
     expect(internal.message).toContain('req-7');
     expect(internal.message).not.toMatch(/ECONNREFUSED|hunter2/);
+  });
+});
+
+describe('Redis failures as HTTP answers: what happened and the fix, never where Redis is', () => {
+  const url = 'redis://opsuser:<redacted>@redis.internal:6390/2';
+  const where = /redis\.internal|6390|opsuser|10\.0\.0\.5|REDIS_URL=|redis:\/\//;
+  const FIX = 'in a few seconds (Retry-After); if Redis stays down, tell the operator of this server: its log names REDIS_URL and why';
+
+  it('each outage the producer says (an enqueue, a read, mid-call, a control, a cut-off campaign): the CLI\'s message names REDIS_URL, the answer does not', () => {
+    const refused = new RedisUnavailableError(url, 'connect ECONNREFUSED 10.0.0.5:6390');
+    const cases: [RedisUnavailableError, unknown][] = [
+      [refused, `Redis does not answer (connection refused); nothing was enqueued. Fix: retry ${FIX}`],
+      [refused.asRead(), `Redis does not answer (connection refused); nothing was changed; run it again once Redis answers. Fix: retry ${FIX}`],
+      [
+        new RedisUnavailableError(url, 'no answer within 5000 ms', undefined, true),
+        `Redis does not answer (no answer within 5000 ms); the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice. Fix: retry ${FIX}`,
+      ],
+      [refused.asControl({ action: 'pause', sendId: 's1' }), `Redis does not answer (connection refused); the pause was not applied: the send is as it was. Fix: give the pause again ${FIX}`],
+      [new RedisUnavailableError(url, 'read ECONNRESET', undefined, true).asControl({ action: 'cancel', sendId: 's1' }), expect.stringMatching(/^Redis does not answer \(the connection was lost\); the cancel may or may not have been applied/)],
+      [
+        new RedisUnavailableError(url, 'getaddrinfo ENOTFOUND redis.internal', undefined, true, false, { sendId: 's1', written: 300, idempotencyKey: 'k1' }),
+        expect.stringMatching(/^Redis does not answer \(its host name does not resolve\) part-way through a campaign: send s1 was created, and 300 recipients/),
+      ],
+    ];
+    for (const [err, answer] of cases) {
+      expect(err.message).toContain(`Redis at REDIS_URL=${url} does not answer`);
+      const http = toHttpError(err, limits, 'r');
+      expect(http).toMatchObject({ statusCode: 503, code: 'SMSQ_REDIS_UNAVAILABLE', message: answer, headers: { 'retry-after': '5' } });
+      expect(http.message).not.toMatch(where);
+    }
+  });
+
+  it("ioredis's own error, untranslated: its reason without the address", () => {
+    const http = toHttpError(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:6390'), { code: 'ECONNREFUSED' }), limits, 'r', 'nothing was changed');
+    expect(http).toMatchObject({ statusCode: 503, code: 'SMSQ_REDIS_UNAVAILABLE', message: `Redis does not answer (connection refused); nothing was changed. Fix: retry ${FIX}` });
+  });
+
+  it('a database REDIS_URL names that Redis refuses: the line names REDIS_URL for the operator, the answer sends the client to them', () => {
+    const err = new RedisDatabaseRefusedError(`REDIS_URL="${url}" names database 2, and its user may not SELECT (NOPERM); nothing was read or written. Fix: database 0, or grant the user +select`);
+    expect(err).toMatchObject({ code: 'SMSQ_CONFIG_INVALID', lines: [err.message] });
+    const http = toHttpError(err, limits, 'r');
+    expect(http).toMatchObject({ statusCode: 500, code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/^Redis refused the database this server is configured to use; nothing was read or written\. Fix: tell the operator/) });
+    expect(http.message).not.toMatch(where);
   });
 });
 
