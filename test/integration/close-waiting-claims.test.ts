@@ -6,7 +6,8 @@
  * when the worker closes and is undone at once; a call already made is still recorded.
  *
  * What a stop hands back is not the job's doing: it spends none of the job's BullMQ starts
- * (maxStartedAttempts).
+ * (maxStartedAttempts), and a chunk undone before its call reads as such in the recipients' view,
+ * not as an attempt (it read `queued SMSQ_SHUTDOWN attempts 1` with no call made).
  */
 import type { JobType } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import type { ReceiptPolicies } from '../../src/queue/receipt-policy.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -23,7 +25,7 @@ const harness = harnessPerTest();
 const CLOSED_WITHIN_MS = 800;
 
 describe('closing a worker whose claims wait for their pacer slots', () => {
-  it('undoes them at once instead of at their slots, records every call made, and hands them back, no start spent', async () => {
+  it('undoes them at once instead of at their slots, records every call made, and hands them back undone, no start spent', async () => {
     const h = await harness.create({ label: 'close-waiting', emulator: { delivery: { delayMs: 0 } } });
     const w = await h.startWorker({ qps: 20, concurrency: 64 });
     const phones = Array.from({ length: 200 }, (_, i) => String(13850000000 + i));
@@ -44,6 +46,19 @@ describe('closing a worker whose claims wait for their pacer slots', () => {
     expect(status.counts.accepted).toBe(h.emulator.accepted().length);
     expect(calls.length).toBe(h.emulator.accepted().length);
     expect(await startsSpentByWaitingSends(h)).toEqual([]);
+
+    // Handed back before their call: no attempt made a call for them, one was undone.
+    const handedBack = (await recipientsOf(h, sendId)).filter((r) => r.code === 'SMSQ_SHUTDOWN');
+    console.log(`handed back: ${handedBack.length}; as [state, attempts, attemptsUndone]: ${JSON.stringify(handedBack.slice(0, 3).map(attemptsSeen))}`);
+    expect(handedBack.length).toBeGreaterThan(0);
+    expect(handedBack.map(attemptsSeen)).toEqual(handedBack.map(() => ['queued', 0, 1]));
+
+    // The next worker sends each once: one attempt that made a call.
+    await h.startWorker({ concurrency: 64 });
+    await waitFor(() => (h.emulator.accepted().length >= phones.length ? true : undefined), `all ${phones.length} codes sent`, 30_000);
+    expect(timesSent(h, phones)).toEqual(phones.map(() => 1));
+    const after = new Map((await recipientsOf(h, sendId)).map((r) => [r.phone, r]));
+    expect(handedBack.map((r) => after.get(r.phone)?.attempts)).toEqual(handedBack.map(() => 1));
     expect(closeMs).toBeLessThan(CLOSED_WITHIN_MS);
   }, 60_000);
 
@@ -168,4 +183,15 @@ async function startsSpentByWaitingSends(h: Harness): Promise<number[]> {
   const spent = waiting.filter((j) => j.attemptsStarted !== 0).map((j) => j.attemptsStarted);
   console.log(`send jobs waiting after the stop: ${waiting.length}, with a start spent: ${spent.length}`);
   return spent;
+}
+
+async function recipientsOf(h: Harness, sendId: string): Promise<RecipientState[]> {
+  const all: RecipientState[] = [];
+  for await (const r of h.producer.recipients(sendId)) all.push(r);
+  return all;
+}
+
+/** A recipient as the view tells its attempts: its state, the attempts that made a call, those undone before it. */
+function attemptsSeen(r: RecipientState): [string, number, number | undefined] {
+  return [r.state, r.attempts, r.attemptsUndone];
 }
