@@ -295,7 +295,15 @@ export const RecipientSchema = z
     }),
     code: z.string().optional().meta({ description: '`DELIVERED`, the carrier\'s or Dysmsapi\'s code, or an SMSQ_* outcome code' }),
     bizId: z.string().optional().meta({ description: 'Dysmsapi\'s BizId of the call that carried it' }),
-    attempts: count.meta({ description: 'Claims of its chunk, each with its own OutId; one undone before its call (a worker shutting down, a claim not confirmed durable or held past the call deadline) counts too. At most one is ever accepted' }),
+    attempts: count.meta({
+      description: 'Attempts of its chunk that made a Dysmsapi call, or may have (one whose worker was lost mid-call counts: it is looked up before any resend). At most one is ever accepted',
+    }),
+    attemptsUndone: count
+      .optional()
+      .meta({
+        description:
+          'Attempts of its chunk undone before their call, none made (the worker stopping, `SMSQ_SHUTDOWN`; a claim not confirmed durable; held past the call deadline, `SMSQ_CLAIM_EXPIRED`; the account paused by a throttle answer, `SMSQ_ACCOUNT_PAUSED`); not in `attempts`. Present when there is one',
+      }),
     sentAt: epochMs.optional().meta({ description: 'When the current attempt was sent; absent while queued (a try refused for now, e.g. by per-number flow control, is not a sending)' }),
     receivedAt: epochMs.optional().meta({ description: 'When the handset received it, from the receipt' }),
     receivedAtFromPush: z

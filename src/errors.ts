@@ -92,7 +92,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_NOT_ACCEPTED: recorded('a look-up proved the attempt was not accepted; the chunk is sent again'),
   SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),
   SMSQ_REDIS_ROLLBACK: recorded('Redis came back without this attempt\'s claim (a rollback): the outcome is looked up before anything is resent'),
-  SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call and the job handed back'),
+  SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call (counted in attemptsUndone, not attempts) and the job handed back, none of its starts spent'),
   SMSQ_ACCOUNT_PAUSED: recorded('Dysmsapi throttled the account and every worker paused while the claim waited for its pacer slot: the attempt was undone before its call and the job put back for after the pause'),
   SMSQ_CLAIM_EXPIRED: recorded('the worker was held up between the claim and the call past the call deadline: the attempt was undone before its call and made again'),
   SMSQ_ORPHANED: recorded('the repair sweep found the chunk without a job: it is looked up before anything is resent'),

@@ -19,7 +19,8 @@
  */
 import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
-import type { RedisConnection } from '../src/queue/connection.js';
+import { connectTimeoutOf, type RedisConnection } from '../src/queue/connection.js';
+import { finishedWithin } from '../src/finished-within.js';
 import { createNoticeRefusals, type NoticeRefusalKind } from './pause-notice-refusals.js';
 
 /** The longest pause a notice may set (ms): BullMQ's `maximumRateLimitDelay` of the calls worker. */
@@ -32,8 +33,13 @@ export interface PauseNotice {
   note(ms: number): void;
   /** Notes it, and tells every worker of the deployment (PUBLISH); never rejects. */
   announce(ms: number): Promise<void>;
-  /** Subscribes to other workers' notices, on a connection of its own. */
-  start(): void;
+  /**
+   * Subscribes to other workers' notices, on a connection of its own. Resolves once subscribed, so
+   * that a worker takes no job before it can hear a pause; or once Redis refused (said once), or
+   * after `subscribeWithinMs` without an answer (said; the subscription goes on, and notices are
+   * heard from when it lands). Never rejects: a worker without notices still sends.
+   */
+  start(): Promise<void>;
   /** Ends the subscription and its connection. */
   stop(): void;
 }
@@ -48,6 +54,8 @@ export interface PauseNoticeOptions {
   logger: Logger;
   /** The refusals already said. Default: this process's (pause-notice-refusals.ts). */
   warned?: Set<NoticeRefusalKind>;
+  /** How long start() waits for the subscription (ms). Default: the connection's connect timeout. */
+  subscribeWithinMs?: number;
 }
 
 /** A pause length as published, checked: a whole number of ms in 1..MAX_NOTICED_PAUSE_MS, or undefined. */
@@ -59,6 +67,7 @@ export function parsePauseMs(message: string): number | undefined {
 export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
   let until = 0;
   let subscriber: RedisConnection | undefined;
+  let subscribing: Promise<void> | undefined;
   const refusals = createNoticeRefusals({ logger: options.logger, channel: options.channel, redis: options.redis, said: options.warned });
   const note = (ms: number) => {
     if (!(ms > 0)) return;
@@ -74,7 +83,7 @@ export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
       await options.redis.publish(options.channel, String(Math.round(ms))).catch((err: unknown) => refusals.failed('publish', err));
     },
     start() {
-      if (subscriber) return;
+      if (subscribing) return subscribing;
       const s = options.redis.duplicate();
       subscriber = s;
       // The worker's own connection reports an outage; this one reconnects and subscribes again by
@@ -85,11 +94,22 @@ export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
         const ms = parsePauseMs(message);
         if (ms !== undefined) note(ms);
       });
-      s.subscribe(options.channel).catch((err: unknown) => refusals.failed('subscribe', err));
+      const subscribed = s.subscribe(options.channel).catch((err: unknown) => refusals.failed('subscribe', err));
+      const withinMs = options.subscribeWithinMs ?? connectTimeoutOf(options.redis);
+      subscribing = finishedWithin(subscribed, withinMs).then((inTime) => {
+        // Stopped meanwhile: the subscription was ended, not late.
+        if (inTime || subscriber !== s) return;
+        options.logger.warn(
+          { channel: options.channel, waitedMs: withinMs },
+          `not subscribed to ${options.channel} within ${withinMs} ms (Redis does not answer the subscriber connection): starting without other workers' throttle pauses until it is; claims waiting for their pacer slots may call into a pause meanwhile, are throttled again and retried, nothing is sent twice`,
+        );
+      });
+      return subscribing;
     },
     stop() {
       subscriber?.disconnect();
       subscriber = undefined;
+      subscribing = undefined;
     },
   };
 }

@@ -132,11 +132,12 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     return children.length;
   }
 
-  /** Hands a job back to the queue untouched (the worker is shutting down); another worker runs it. */
-  async function handBack(job: Job, token: string | undefined): Promise<never> {
-    await job.moveToDelayed(Date.now(), token);
-    throw new DelayedError();
-  }
+  /**
+   * Hands a job back to the queue untouched (the worker is shutting down); another worker runs it.
+   * Its start is given back: a stop is not the job's doing, and a deployment stopped and started
+   * often (rolling updates, autoscaling) must not bring a job nearer maxStartedAttempts.
+   */
+  const handBack = (job: Job, token: string | undefined): Promise<never> => putBackUncounted(deps.redis, job, token);
 
   const untracked: ClaimTrack = { claiming() {}, claimed() {}, calling() {}, answered() {}, undoing() {}, done() {} };
 
@@ -306,9 +307,10 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       else await held.pacer.awaitReserved(held.ticket, undefined, deps.closing);
     }
     if (deps.closing?.aborted) {
-      // Shutting down between the claim and the call: handed back for another worker.
+      // Shutting down between the claim and the call: handed back for another worker, its start
+      // given back as handBack's. No call was made with this OutId, so nothing is owed a look-up.
       log().info({ attempt }, 'worker shutting down: chunk not sent, handed back to the queue');
-      return undoAttempt('SMSQ_SHUTDOWN', 0);
+      return undoAttempt('SMSQ_SHUTDOWN', 0, { uncounted: true });
     }
     const sentAt = deps.clock.now();
     if (sentAt - claim.claimedAt > deps.timing.callDeadlineMs) {

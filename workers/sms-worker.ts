@@ -667,6 +667,9 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       await step(rollbackRecovery.start(), () => rollbackRecovery.stop());
       await step(queue.setGlobalRateLimit(window.max, window.duration));
       await step(settings.start(), () => settings.stop());
+      // Before any job is taken: a pause another worker publishes from now on is heard by every
+      // claim this one makes (pause-notice.ts; bounded, and a refused channel is only said).
+      await step(pauses.start(), () => pauses.stop());
       // Last: the SDK loads meanwhile, and no job is claimed before its call can be made.
       await step(whenClientLoaded(options.client));
     } catch (err) {
@@ -675,7 +678,6 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       return;
     }
     stopAutoResume = guard.startAutoResume();
-    pauses.start();
     windowSweep.start();
     repair?.start();
     running = true;

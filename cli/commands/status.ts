@@ -7,7 +7,7 @@ import { RecipientSchema } from '../../server/response-schemas.js';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SendStatus } from '../../src/queue/send-store.js';
-import type { RecipientState } from '../../src/receipts/send-recipients.js';
+import { attemptsText, type RecipientState } from '../../src/receipts/send-recipients.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { MAX_RECIPIENT_PAGE } from '../../producers/producer.js';
 import { formatTime } from '../../src/china-time.js';
@@ -115,7 +115,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.print(
             renderTable(
               [{ header: 'phone' }, { header: 'state' }, { header: 'code' }, { header: 'biz id' }, { header: 'sent' }, { header: 'received' }, { header: 'attempts' }],
-              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', formatTime(r.sentAt), receivedText(r), r.attempts]),
+              recipients.map((r) => [r.phone, r.state, r.code ?? '-', r.bizId ?? '-', formatTime(r.sentAt), receivedText(r), attemptsText(r)]),
             ),
           );
           if (paged) {

@@ -53,7 +53,7 @@ export function renderTransitionTable(lifecycle: Lifecycle): string {
     code(t.trigger),
     fromCell(t),
     code(t.to),
-    t.records.map(code).join(', '),
+    [...t.records.map(code), ...(t.counts ?? []).map((field) => `${code(field)} +1`)].join(', '),
     t.code ? code(t.code) : '',
     t.by.map((file) => `[${file.split('/').pop()}](../${file})`).join(', '),
     t.when,

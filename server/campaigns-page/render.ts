@@ -3,7 +3,7 @@
  * value). A small inline script refreshes the page's `<main>` every 2 s (fetching the same URL)
  * and sends the pause / resume / cancel buttons' requests; there is no front-end build.
  */
-import type { RecipientState } from '../../src/receipts/send-recipients.js';
+import { attemptsText, type RecipientState } from '../../src/receipts/send-recipients.js';
 import type { CountsSample, FailureCode } from '../../src/receipts/campaign-tracker.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { SEND_STATES } from '../../src/queue/lifecycle.js';
@@ -194,7 +194,7 @@ export function renderSendPage(ctx: PageContext, data: SendPageData): string {
 <dt>counts</dt><dd>${Object.entries(status.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}</dd>
 <dt>${ctx.controls ? 'controls' : ''}</dt><dd>${buttons(ctx, status)}</dd></dl>`;
   const recipients = data.recipients.map(
-    (r) => html`<tr><td>${maskPhone(r.phone)}</td><td>${r.state}</td><td>${r.code ? html`<code title="${codeMeaning(r.code)}">${r.code}</code>` : ''}</td><td>${r.attempts}</td>
+    (r) => html`<tr><td>${maskPhone(r.phone)}</td><td>${r.state}</td><td>${r.code ? html`<code title="${codeMeaning(r.code)}">${r.code}</code>` : ''}</td><td>${attemptsText(r)}</td>
 <td>${r.sentAt ? chinaTime(r.sentAt) : ''}</td><td>${r.receivedAt ? chinaTime(r.receivedAt) : ''}${
       r.receivedAtFromPush ? html` <small class="muted" title="the report's own report_time was unreadable: this is when smsq received the push">(push received)</small>` : ''
     }</td></tr>`,

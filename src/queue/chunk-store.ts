@@ -29,7 +29,13 @@ export interface ChunkRecord {
   kind: MessageKind | undefined;
   n: number;
   state: ChunkState;
+  /** Claims of the chunk so far, each with its own OutId (the last is {@link outId}); {@link undone} of them made no call. */
   attempt: number;
+  /**
+   * Claims undone before their call (trigger `undo-claim`: the worker stopping, a claim not
+   * confirmed durable, held past the call deadline, the account paused): none reached Dysmsapi.
+   */
+  undone: number;
   outId: string | undefined;
   sentAt: number | undefined;
   bizId: string | undefined;
@@ -320,8 +326,9 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       const names = Object.keys(fields);
       const rule = declaredRule(CHUNK_LIFECYCLE, req.trigger, { fields: names, expectState: req.expectState, code: fields.code as string | undefined });
       // The optional parts travel as one packed argument (the script's header lists them).
-      const options: { expectState?: ChunkState; windowEndsAt?: number; outcome?: AutoPauseOutcome } = {};
+      const options: { expectState?: ChunkState; windowEndsAt?: number; outcome?: AutoPauseOutcome; count?: string[] } = {};
       if (req.expectState) options.expectState = req.expectState;
+      if (rule.counts.size > 0) options.count = [...rule.counts];
       if (req.windowEndsAt !== undefined) options.windowEndsAt = req.windowEndsAt;
       if (req.outcome) options.outcome = req.outcome;
       const argv: (string | number)[] = [req.trigger, req.outId ?? '', clock.now(), eventsMaxLen, Object.keys(options).length > 0 ? JSON.stringify(options) : ''];
@@ -390,6 +397,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         n: Number(h.n ?? 0),
         state: h.state as ChunkState,
         attempt: Number(h.attempt ?? 0),
+        undone: Number(h.undone ?? 0),
         outId: h.outId || undefined,
         sentAt: h.sentAt ? Number(h.sentAt) : undefined,
         bizId: h.bizId || undefined,

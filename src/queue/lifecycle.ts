@@ -19,6 +19,8 @@ export interface Transition<S extends string = string, T extends string = string
   readonly to: S;
   /** Fields it writes besides `state` and `updatedAt`. */
   readonly records: readonly string[];
+  /** Counters it adds one to, each time it applies (a field no other row writes). */
+  readonly counts?: readonly string[];
   /** The code it records, when it always records the same one. */
   readonly code?: SmsqCode;
   /**
@@ -79,7 +81,7 @@ const CHUNK_TRANSITIONS = [
   { trigger: 'deadline', from: ['queued'], to: 'expired', records: ['code'], code: 'SMSQ_DEADLINE', by: [SEND_ENDS_CHUNK, 'src/repair/orphan-rules.ts'], when: `past the send's deadline: when claimed, or found by the repair sweep with no job (${CLAIM_OR_SWEEP})` },
   { trigger: 'give-up', from: ['queued'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_GAVE_UP', by: ['workers/sms-worker.ts'], when: 'the queue gave up on its send job' },
   { trigger: 'worker-lost', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_WORKER_LOST', by: ['src/queue/lua/claim-6.lua'], when: 'claimed while mid-call: its worker died' },
-  { trigger: 'undo-claim', from: ['sending'], to: 'queued', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'not sent after all: the claim was not durable, the worker is stopping, or it was held up past the call deadline' },
+  { trigger: 'undo-claim', from: ['sending'], to: 'queued', records: ['code'], counts: ['undone'], adoptsNewerAttempt: true, by: ANSWER, when: 'not sent after all, no call made: the claim was not durable, the worker is stopping, it was held up past the call deadline, or the account was paused when its slot came; `undone` counts it, so that the attempts that may have made a call are told from it' },
   { trigger: 'payload-unreadable', from: ['sending'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_PAYLOAD_UNREADABLE', by: ANSWER, when: 'its claim found a stored payload or kind that does not parse: failed before any call (nothing readable to send)' },
   { trigger: 'answer-accepted', from: IN_FLIGHT, to: 'accepted', records: ['bizId', 'code', 'resolvedBy', 'acceptedAt'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi accepted the call' },
   { trigger: 'answer-failed', from: IN_FLIGHT, to: 'failed', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi refused the recipients or the send for good' },
@@ -218,6 +220,8 @@ export interface TriggerRule<S extends string = string, T extends string = strin
   rows: readonly Transition<S, T>[];
   /** Every field any of its rows records. */
   records: ReadonlySet<string>;
+  /** Every counter any of its rows adds one to. */
+  counts: ReadonlySet<string>;
   /** The code every row records, when they all record the same fixed one. */
   code: SmsqCode | undefined;
 }
@@ -231,7 +235,7 @@ function rulesOf<S extends string, T extends string>(lifecycle: Lifecycle<S, T>)
     for (const trigger of new Set(lifecycle.transitions.map((t) => t.trigger))) {
       const rows = lifecycle.transitions.filter((t) => t.trigger === trigger);
       const code = rows[0]?.code !== undefined && rows.every((r) => r.code === rows[0]?.code) ? rows[0].code : undefined;
-      byTrigger.set(trigger, { rows, records: new Set(rows.flatMap((r) => r.records)), code });
+      byTrigger.set(trigger, { rows, records: new Set(rows.flatMap((r) => r.records)), counts: new Set(rows.flatMap((r) => r.counts ?? [])), code });
     }
     rules.set(lifecycle as Lifecycle, byTrigger as Map<string, TriggerRule>);
   }

@@ -236,7 +236,7 @@ export function compactCreatedAt(sendId: string, h: Readonly<Record<string, stri
   return packed === undefined ? 0 : Number(unpackCompactSend(sendId, h.state, packed).h.createdAt ?? 0);
 }
 
-/** One chunk as compact-send-6.lua keeps it (as version 1 wrote it: a head line `@index|state|code|bizId|attempt|sentAt|outId`), then a line per recipient. */
+/** One chunk as compact-send-6.lua keeps it (as version 1 wrote it: a head line `@index|state|code|bizId|attempt|sentAt|outId`, `|undone` after it since), then a line per recipient. */
 export interface CompactChunk {
   index: string;
   state: string;
@@ -247,6 +247,8 @@ export interface CompactChunk {
   sentAt: string;
   /** The OutId's nonce, or '=' and the whole OutId; '' none. */
   outId: string;
+  /** Of its claims (`attempt`), those undone before their call; '' none (or compacted before it was kept). */
+  undone: string;
   /** Each recipient's number and its receipt as stored ('' none recorded). */
   recipients: { phone: string; receipt: string }[];
 }
@@ -261,8 +263,8 @@ export function parseCompactChunks(text: string, createdAt: number): CompactChun
   let current: CompactChunk | undefined;
   for (const line of text.split('\n')) {
     if (line.startsWith('@') || line.startsWith('#')) {
-      const [index = '', state = '', code = '', bizId = '', attempt = '', sentAt = '', outId = ''] = line.slice(1).split('|');
-      current = { index, state, code, bizId, attempt, sentAt, outId, recipients: [] };
+      const [index = '', state = '', code = '', bizId = '', attempt = '', sentAt = '', outId = '', undone = ''] = line.slice(1).split('|');
+      current = { index, state, code, bizId, attempt, sentAt, outId, undone, recipients: [] };
       if (line.startsWith('#')) {
         current.state = unletter(CHUNK_OF_LETTER, state);
         if (current.state === 'accepted') current.code = code === '' ? 'OK' : code === '=' ? '' : code;

@@ -14,8 +14,10 @@ export interface RecipientState {
   state: RecipientStateName;
   code: string | undefined;
   bizId: string | undefined;
-  /** Send attempts of its chunk. */
+  /** Attempts of its chunk that made a Dysmsapi call, or may have (one lost mid-call is counted: it is looked up). */
   attempts: number;
+  /** Attempts of its chunk undone before their call (the worker stopping, for one): no call made, not in {@link attempts}. Present when there is one. */
+  attemptsUndone?: number;
   /** When the current attempt was sent (ms); undefined while queued. */
   sentAt: number | undefined;
   /** When the handset received it (ms), from the receipt. */
@@ -102,7 +104,7 @@ async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from
       state: r ? r.state : (FROM_CHUNK[c.state] ?? 'queued'),
       code: r ? r.code : c.code,
       bizId: c.bizId,
-      attempts: c.attempt,
+      ...attemptCounts(c.attempt, c.undone),
       // Queued again after a refusal (flow control, throttling) is not sent: its last try is not a sending time.
       sentAt: c.state === 'queued' ? undefined : c.sentAt,
       receivedAt: r?.receivedAt,
@@ -110,6 +112,22 @@ async function recipientsOfChunk(store: SendRecipientsDeps, c: ChunkRecord, from
       chunkId: c.chunkId,
     };
   });
+}
+
+/**
+ * A chunk's claims as the view tells them: the record's attempt number counts every claim (each
+ * OutId is new), `undone` those undone before their call. A Redis that lost the last writes may
+ * have kept a claim without its undo, never the undo without its claim: at worst an undone claim
+ * reads as an attempt, never the reverse.
+ */
+function attemptCounts(claims: number, undone: number): Pick<RecipientState, 'attempts' | 'attemptsUndone'> {
+  const attemptsUndone = Math.min(undone, claims);
+  return { attempts: claims - attemptsUndone, ...(attemptsUndone > 0 ? { attemptsUndone } : {}) };
+}
+
+/** A recipient's attempts as a person reads them: `1`, or `0 (+1 undone)` when some were undone before their call. */
+export function attemptsText(r: Pick<RecipientState, 'attempts' | 'attemptsUndone'>): string {
+  return r.attemptsUndone ? `${r.attempts} (+${r.attemptsUndone} undone)` : String(r.attempts);
 }
 
 const WINDOW_EXPIRED: RecipientReceipt = { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' };
@@ -188,7 +206,7 @@ export function decodeCompactChunk(sendId: string, text: string, createdAt: numb
         state: receipt ? receipt.state : (FROM_CHUNK[chunk.state] ?? 'queued'),
         code: receipt ? receipt.code : chunk.code || undefined,
         bizId: chunk.bizId || undefined,
-        attempts: Number(chunk.attempt || 0),
+        ...attemptCounts(Number(chunk.attempt || 0), Number(chunk.undone || 0)),
         sentAt: compactSentAt(chunk.sentAt),
         receivedAt: receipt?.receivedAt,
         ...(receipt?.receivedAtFromPush ? { receivedAtFromPush: true as const } : {}),

@@ -4,12 +4,18 @@
  * waited for each slot before undoing its claim, 1.7-4 s, and a second signal meanwhile left those
  * chunks `sending`, each to be looked up before anything is resent. Now such a claim stops waiting
  * when the worker closes and is undone at once; a call already made is still recorded.
+ *
+ * What a stop hands back is not the job's doing: it spends none of the job's BullMQ starts
+ * (maxStartedAttempts), and a chunk undone before its call reads as such in the recipients' view,
+ * not as an attempt (it read `queued SMSQ_SHUTDOWN attempts 1` with no call made).
  */
+import type { JobType } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import type { ReceiptPolicies } from '../../src/queue/receipt-policy.js';
+import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -19,7 +25,7 @@ const harness = harnessPerTest();
 const CLOSED_WITHIN_MS = 800;
 
 describe('closing a worker whose claims wait for their pacer slots', () => {
-  it('undoes them at once instead of at their slots, and records every call made', async () => {
+  it('undoes them at once instead of at their slots, records every call made, and hands them back undone, no start spent', async () => {
     const h = await harness.create({ label: 'close-waiting', emulator: { delivery: { delayMs: 0 } } });
     const w = await h.startWorker({ qps: 20, concurrency: 64 });
     const phones = Array.from({ length: 200 }, (_, i) => String(13850000000 + i));
@@ -39,6 +45,20 @@ describe('closing a worker whose claims wait for their pacer slots', () => {
     // Every call made was recorded, none made twice.
     expect(status.counts.accepted).toBe(h.emulator.accepted().length);
     expect(calls.length).toBe(h.emulator.accepted().length);
+    expect(await startsSpentByWaitingSends(h)).toEqual([]);
+
+    // Handed back before their call: no attempt made a call for them, one was undone.
+    const handedBack = (await recipientsOf(h, sendId)).filter((r) => r.code === 'SMSQ_SHUTDOWN');
+    console.log(`handed back: ${handedBack.length}; as [state, attempts, attemptsUndone]: ${JSON.stringify(handedBack.slice(0, 3).map(attemptsSeen))}`);
+    expect(handedBack.length).toBeGreaterThan(0);
+    expect(handedBack.map(attemptsSeen)).toEqual(handedBack.map(() => ['queued', 0, 1]));
+
+    // The next worker sends each once: one attempt that made a call.
+    await h.startWorker({ concurrency: 64 });
+    await waitFor(() => (h.emulator.accepted().length >= phones.length ? true : undefined), `all ${phones.length} codes sent`, 30_000);
+    expect(timesSent(h, phones)).toEqual(phones.map(() => 1));
+    const after = new Map((await recipientsOf(h, sendId)).map((r) => [r.phone, r]));
+    expect(handedBack.map((r) => after.get(r.phone)?.attempts)).toEqual(handedBack.map(() => 1));
     expect(closeMs).toBeLessThan(CLOSED_WITHIN_MS);
   }, 60_000);
 
@@ -67,6 +87,8 @@ describe('closing a worker whose claims wait for their pacer slots', () => {
     const sentBefore = h.emulator.accepted().length;
     console.log(`lanes: close took ${closeMs.toFixed(0)} ms; chunks sending ${sending}, calls made ${sentBefore}`);
     expect(sending).toBe(0);
+    // Handed back from their lane or undone after their claim: no start spent either way.
+    expect(await startsSpentByWaitingSends(h)).toEqual([]);
 
     // A new worker sends the rest: every number once.
     await h.startWorker({ concurrency: 64 });
@@ -84,7 +106,7 @@ describe('closing a worker whose claims wait for their pacer slots', () => {
     for (const phone of phones) ids.push((await h.producer.send({ ...NOTE, phones: [phone] })).sendId);
     // Sent at the default cap; their receipt look-ups fall due together, after this worker is gone.
     const first = await h.startWorker({ concurrency: 64, ...RECEIPTS });
-    await waitFor(async () => ((await receiptJobs(h, ['delayed'])).length === LOOKUPS ? true : undefined), `${LOOKUPS} receipt look-ups scheduled`);
+    await waitFor(async () => ((await callJobs(h, JOB.receipt, ['delayed'])).length === LOOKUPS ? true : undefined), `${LOOKUPS} receipt look-ups scheduled`);
     await first.close();
 
     // At SMS_QPS=20 the look-ups wait in the bulk lane, one slot every ~52 ms.
@@ -104,7 +126,7 @@ describe('closing a worker whose claims wait for their pacer slots', () => {
     // One query per recipient, none made twice.
     expect(queries(h).map((c) => c.phones[0]).sort()).toEqual([...phones].sort());
     // Put back uncounted: one start and one try per job, the one it completed by.
-    const jobs = await receiptJobs(h, ['completed']);
+    const jobs = await callJobs(h, JOB.receipt, ['completed']);
     // Two per chunk: the look-up of its number, and the one that finds no number left to look up.
     expect(jobs).toHaveLength(2 * LOOKUPS);
     expect(jobs.reduce((s, j) => s + j.attemptsStarted, 0)).toBe(jobs.length);
@@ -142,11 +164,34 @@ async function chunksSending(h: Harness, ids: string[]): Promise<number> {
   return n;
 }
 
-async function receiptJobs(h: Harness, states: ('delayed' | 'completed')[]) {
+async function callJobs(h: Harness, name: string, states: JobType[]) {
   const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
   try {
-    return (await calls.getJobs(states)).filter((j) => j?.name === JOB.receipt);
+    return (await calls.getJobs(states)).filter((j) => j?.name === name);
   } finally {
     await calls.close();
   }
+}
+
+/**
+ * The BullMQ starts (maxStartedAttempts) spent by the send jobs waiting after a stop: none, whether
+ * a job was handed back from its lane, undone after its claim, or never fetched. (A job whose call
+ * was made may be left active by BullMQ's close, its answer recorded: its start was used.)
+ */
+async function startsSpentByWaitingSends(h: Harness): Promise<number[]> {
+  const waiting = await callJobs(h, JOB.send, ['delayed', 'wait', 'prioritized']);
+  const spent = waiting.filter((j) => j.attemptsStarted !== 0).map((j) => j.attemptsStarted);
+  console.log(`send jobs waiting after the stop: ${waiting.length}, with a start spent: ${spent.length}`);
+  return spent;
+}
+
+async function recipientsOf(h: Harness, sendId: string): Promise<RecipientState[]> {
+  const all: RecipientState[] = [];
+  for await (const r of h.producer.recipients(sendId)) all.push(r);
+  return all;
+}
+
+/** A recipient as the view tells its attempts: its state, the attempts that made a call, those undone before it. */
+function attemptsSeen(r: RecipientState): [string, number, number | undefined] {
+  return [r.state, r.attempts, r.attemptsUndone];
 }

@@ -129,6 +129,20 @@ describe('transition-7.lua through the chunk store', () => {
     expect(await chunks.get(chunkId)).toMatchObject({ state: 'expired', code: 'SMSQ_SEND_MISSING' });
   });
 
+  it('adds one to the counters a trigger declares each time it applies, and none when refused', async () => {
+    const counted = CHUNK_LIFECYCLE.transitions.filter((t) => t.counts?.length);
+    expect(counted.map((t) => [t.trigger, t.counts])).toEqual([['undo-claim', ['undone']]]);
+    const { chunkId, outId } = await chunkIn('u', 'sending');
+    expect(await chunks.transition(chunkId, 's1', { trigger: 'undo-claim', outId, fields: { code: 'SMSQ_SHUTDOWN' } })).toMatchObject({ applied: true, to: 'queued' });
+    // Claimed again (a new attempt, as claim-6.lua writes it) and undone again: two claims, neither called.
+    const second = `${chunkId}.2-bb`;
+    await redis.hset(keys.chunk(chunkId), 'state', 'sending', 'attempt', 2, 'outId', second);
+    // Another attempt's undo (the first, stale) is refused, and counts nothing.
+    expect(await chunks.transition(chunkId, 's1', { trigger: 'undo-claim', outId, fields: { code: 'SMSQ_SHUTDOWN' } })).toMatchObject({ applied: false, refused: 'other-attempt' });
+    expect(await chunks.transition(chunkId, 's1', { trigger: 'undo-claim', outId: second, fields: { code: 'SMSQ_CLAIM_EXPIRED' } })).toMatchObject({ applied: true });
+    expect(await chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 2, undone: 2, code: 'SMSQ_CLAIM_EXPIRED' });
+  });
+
   it('refuses an undeclared trigger or field in TypeScript, before the call: nothing changes', async () => {
     const { chunkId } = await chunkIn('t', 'sending');
     const before = await redis.hgetall(keys.chunk(chunkId));

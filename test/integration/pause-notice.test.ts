@@ -4,8 +4,12 @@
  * (or at most MAX_NOTICED_PAUSE_MS), and a Redis user without channel rights (Redis 7's default for
  * new users: `acl-pubsub-default resetchannels`) is said once per kind, naming the channel and
  * the fix. It was swallowed: the notices were off without a word.
+ *
+ * A worker's start() resolves once it is subscribed: it took jobs before, and a pause published
+ * in that window (another worker's throttle answer) was not heard, so a claim then called into it.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
@@ -68,7 +72,7 @@ describe('createPauseNotice on a real Redis', () => {
     const { redis: b } = namedConnection();
     const speaker = notice(a, channel);
     const listener = notice(b, channel);
-    listener.start();
+    await listener.start();
     // Subscribed once Redis counts a subscriber on the channel.
     await waitFor(async () => ((await a.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1] === 1, 'the listener subscribed', 5000);
     expect(listener.remainingMs()).toBe(0);
@@ -86,7 +90,7 @@ describe('createPauseNotice on a real Redis', () => {
     const before = await connectionsNamed(admin, name);
     expect(before).toBe(1);
     const n = notice(redis, channel);
-    n.start();
+    await n.start();
     await waitFor(async () => (await connectionsNamed(admin, name)) === before + 1, 'the subscriber connected', 5000);
     n.stop();
     await waitFor(async () => (await connectionsNamed(admin, name)) === before, 'the subscriber connection closed', 5000);
@@ -97,7 +101,7 @@ describe('createPauseNotice on a real Redis', () => {
     const { redis: a } = namedConnection();
     const { redis: b } = namedConnection();
     const listener = notice(b, channel);
-    listener.start();
+    await listener.start();
     await waitFor(async () => ((await a.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1] === 1, 'the listener subscribed', 5000);
     for (const message of ['abc', '-5', '0', '1.5', '']) await a.publish(channel, message);
     // A round trip on the listener's own channel after them: every message before it was delivered.
@@ -117,7 +121,7 @@ describe('createPauseNotice on a real Redis', () => {
     const channel = `${uniquePrefix('notice-acl')}:pause-notices`;
     const out = collector();
     const n = notice(redis, channel, createLogger({ level: 'info' }, out));
-    n.start();
+    await n.start();
     await waitFor(() => warnLines(out.text).length >= 1, 'the subscribe refusal said', 5000);
     await n.announce(500);
     await n.announce(500);
@@ -135,6 +139,32 @@ describe('createPauseNotice on a real Redis', () => {
     }
     expect(lines[0]!.msg).toMatch(/^Redis refused SUBSCRIBE/);
     expect(lines[1]!.msg).toMatch(/^Redis refused PUBLISH/);
+  });
+
+  it('start() waits for a subscription Redis never answers no longer than subscribeWithinMs, and says so', async () => {
+    // Takes the connection and never answers (as a Redis frozen with its port open): the subscriber's ready check hangs.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => silent.close(resolve));
+    });
+    const redis = new Redis((silent.address() as AddressInfo).port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: null });
+    closers.push(() => redis.disconnect());
+    const channel = `${uniquePrefix('notice-silent')}:pause-notices`;
+    const out = collector();
+    const n = createPauseNotice({ redis, channel, clock: systemClock, logger: createLogger({ level: 'info' }, out), warned: new Set(), subscribeWithinMs: 300 });
+    closers.push(() => n.stop());
+    const t0 = performance.now();
+    await n.start();
+    const waitedMs = performance.now() - t0;
+    expect(waitedMs).toBeGreaterThanOrEqual(290);
+    expect(waitedMs).toBeLessThan(3000);
+    const lines = warnLines(out.text);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.channel).toBe(channel);
+    expect(lines[0]!.msg.startsWith(`not subscribed to ${channel} within 300 ms`)).toBe(true);
   });
 });
 
@@ -162,4 +192,24 @@ describe('a worker whose Redis user has no channel rights', () => {
     expect(refusals[0]!.msg).toMatch(/^Redis refused SUBSCRIBE/);
     expect(refusals[1]!.msg).toMatch(/^Redis refused PUBLISH/);
   }, 60_000);
+});
+
+describe("a worker's start", () => {
+  const harness = harnessPerTest();
+  /** Long enough to tell a call made in the pause from one made after it. */
+  const PAUSE_MS = 1500;
+
+  it('resolves once subscribed: a pause published at once is heard, and a code claimed then waits it out', async () => {
+    const h = await harness.create({ label: 'notice-start', emulator: { delivery: { delayMs: 0 } } });
+    await h.startWorker();
+    const before = Date.now();
+    // As another worker publishes a throttle answer's pause (account-pauses.ts pauseEveryWorker).
+    const heardBy = await h.redis.publish(createKeys(h.prefix).pauseNotices(), String(PAUSE_MS));
+    await h.producer.send({ signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '424242' }, kind: 'verification', phones: ['13800000300'] });
+    await waitFor(() => h.emulator.accepted().length === 1, 'the code accepted', 15_000);
+    const sentAfterMs = (h.emulator.calls().find((c) => c.action === 'SendSms')?.at ?? 0) - before;
+    console.log(`pause heard by ${heardBy} subscriber(s); the code was sent ${sentAfterMs} ms after it was published`);
+    expect(heardBy).toBe(1);
+    expect(sentAfterMs).toBeGreaterThanOrEqual(PAUSE_MS);
+  }, 30_000);
 });

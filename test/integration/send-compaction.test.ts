@@ -102,6 +102,17 @@ describe('compaction of finished sends', () => {
     expect(after.status.counts).toMatchObject({ delivered: 1, accepted: 0, queued: 0 });
   });
 
+  it('a chunk whose claim was undone before its call reads so before and after', async () => {
+    const h = await harnesses.create({ label: 'compact-undone' });
+    await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });
+    // A throttle pause heard as the code is claimed (as another worker publishes it): the claim is
+    // undone, no call made, and the code goes after the pause.
+    expect(await h.redis.publish(createKeys(h.prefix).pauseNotices(), '1000')).toBe(1);
+    const res = await h.producer.send({ ...CODE, phones: ['13860000401'] });
+    const after = await sameBeforeAndAfter(h, res.sendId);
+    expect(after.all).toEqual([expect.objectContaining({ phone: '13860000401', state: 'delivered', attempts: 1, attemptsUndone: 1 })]);
+  });
+
   it('a send of several chunks with numbers refused at the door reads the same before and after', async () => {
     const h = await harnesses.create({ label: 'compact-many' });
     await h.startWorker({ ...FAST_RECEIPTS, compactFinished: false });

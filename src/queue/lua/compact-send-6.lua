@@ -32,9 +32,10 @@
     r<i>       top-level chunk i: one line per recipient position, in the chunk's order (a split
                chunk's position j from its child <i>-j). A line is `#<chunk index>|<chunk state,
                one letter>|<code>|<bizId>|<attempt>|<sentAt, base-36 ms after createdAt>|<the
-               OutId's nonce>` for a chunk (code '' for OK on an accepted chunk, '=' for none on
-               one), then `<phone>` or `<phone>|<receipt>` (the receipt as the recipients hash
-               stored it, recipient-store.ts), `\n`-separated
+               OutId's nonce>|<undone: of its attempts, those undone before their call; left out
+               when none>` for a chunk (code '' for OK on an accepted chunk, '=' for none on one),
+               then `<phone>` or `<phone>|<receipt>` (the receipt as the recipients hash stored
+               it, recipient-store.ts), `\n`-separated
     u          the recipients recorded without a chunk (opted out, refused at the door):
                `<phone>|<receipt>` lines
     e          the send's extension code (its record's smsUpExtendCode) as written, when it has
@@ -127,7 +128,7 @@ end
 -- The lines of one chunk that holds its recipients itself (not split); nil and the reason when it
 -- cannot be compacted ('unpackable': a value holds a separator of the lines; the send stays as it is).
 local function chunkLines(key, index)
-  local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId', 'windowExpired')
+  local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId', 'windowExpired', 'undone')
   if not c[1] or not FINAL[c[1]] then return nil, 'chunk-not-final' end
   -- Expired by chunk (its numbers unreadable, expire-chunk-receipts-5.lua): the lines would name
   -- numbers it no longer vouches for, without receipts; the live records (its tally) say what it knows.
@@ -150,7 +151,9 @@ local function chunkLines(key, index)
   if c[1] == 'accepted' then
     if code == 'OK' then code = '' elseif code == '' then code = '=' end
   end
-  local lines = {'#' .. index .. '|' .. CHUNK_LETTER[c[1]] .. '|' .. code .. '|' .. (c[3] or '') .. '|' .. (c[4] or '0') .. '|' .. after(c[5]) .. '|' .. outId}
+  -- Last and only when there is one: a chunk never undone keeps the head line it had before.
+  local undone = (c[9] and c[9] ~= '0') and ('|' .. c[9]) or ''
+  local lines = {'#' .. index .. '|' .. CHUNK_LETTER[c[1]] .. '|' .. code .. '|' .. (c[3] or '') .. '|' .. (c[4] or '0') .. '|' .. after(c[5]) .. '|' .. outId .. undone}
   local phones = {}
   for phone in string.gmatch(list, '"([^"]*)"') do phones[#phones + 1] = phone end
   local receipts = (c[1] == 'accepted' and #phones > 0) and redis.call('HMGET', KEYS[3], unpack(phones)) or {}

@@ -28,6 +28,8 @@
               outcome         {ok, window, maxFailureRatio, ttlSeconds}: counted towards auto-pause
                               over the last `window` chunks; the list lives `ttlSeconds` from its
                               start or its last trim (once every `window` outcomes)
+              count           fields of the chunk hash to add one to (the counters the transition
+                              declares: the chunk store sends them)
     ARGV[6..] field/value pairs to record (only fields the transition declares: the chunk store checks)
 
   Output:
@@ -87,6 +89,9 @@ for i = 6, #ARGV, 2 do
   if ARGV[i] == 'code' then code = ARGV[i + 1] end
 end
 redis.call('HSET', KEYS[1], unpack(set))
+if opts.count then
+  for _, field in ipairs(opts.count) do redis.call('HINCRBY', KEYS[1], field, 1) end
+end
 if state ~= to then
   local left = move(KEYS[2], KEYS[4], state, to, n)
   emit(KEYS[3], ARGV[4], f[4], chunkId, state, to, n, code, now)
