@@ -15,6 +15,7 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { JOB } from '../../src/queue/job-schemas.js';
 import type { ReceiptPolicies } from '../../src/queue/receipt-policy.js';
+import type { OutstandingClaims } from '../../workers/claims-outstanding.js';
 import type { RecipientState } from '../../src/receipts/send-recipients.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
@@ -79,6 +80,10 @@ describe('closing a worker whose claims wait for their pacer slots', () => {
     const codes = Array.from({ length: 40 }, (_, i) => String(13850000000 + i));
     ids.push((await h.producer.send({ phones: codes, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' })).sendId);
     await waitFor(() => w.outstandingClaims().callsNotStarted >= 25, 'codes claimed, waiting for their slots', 30_000);
+    // The case itself: jobs the worker holds (active in BullMQ) that have no claim, waiting to
+    // enter their lanes. Without it the close below had nothing of the case to hand back, and the
+    // test passed whatever BullMQ's fetch order left there.
+    await waitFor(async () => ((await jobsWaitingForTheirLane(h, w.outstandingClaims())) >= 5 ? true : undefined), 'jobs held, waiting to enter their lanes');
 
     const t0 = performance.now();
     await w.close();
@@ -162,6 +167,12 @@ async function chunksSending(h: Harness, ids: string[]): Promise<number> {
   let n = 0;
   for (const id of ids) n += (await h.producer.getStatus(id)).counts.sending;
   return n;
+}
+
+/** Send jobs active in BullMQ (held by the worker) beyond its claims outstanding: in the processor before their claim, most waiting to enter their lane. */
+async function jobsWaitingForTheirLane(h: Harness, claims: OutstandingClaims): Promise<number> {
+  const active = (await callJobs(h, JOB.send, ['active'])).length;
+  return active - (claims.claimsUnanswered + claims.callsNotStarted + claims.callsInFlight + claims.answersUnrecorded + claims.undosUnanswered);
 }
 
 async function callJobs(h: Harness, name: string, states: JobType[]) {
