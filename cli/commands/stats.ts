@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { renderTable } from '../format.js';
 import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
+import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
 
 /** The flags; `--end` may not be after today (China Standard Time), judged at `now()`. */
 function statsSchema(now: () => number) {
@@ -44,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(statsSchema(() => ctx.now()), async (flags) => {
+        refuseHistoryWithoutEndpoint(ctx.config, 'stats');
         const { client } = await ctx.sms();
         const result = await fetchPages<SendStatisticsRow>(ctx, flags, async (pageIndex, pageSize) => {
           const outcome = await client.querySendStatistics({
