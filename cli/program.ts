@@ -11,6 +11,7 @@ import { refuseRepeatedOptions } from './repeated-options.js';
 import { flagWithoutValue } from './flag-values.js';
 import { suggestForAliyunFlags } from './aliyun-flags.js';
 import { CliContext, type CliDeps } from './context.js';
+import { jsonLayoutOf } from './json-layout.js';
 import { EXIT } from '../src/errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
 import { SEND_ID_SHAPE } from '../src/send-id-shape.js';
@@ -86,6 +87,8 @@ function helpOfNoCommand(program: Command, argv: readonly string[]): string[] | 
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const context = new CliContext(deps);
   const program = await createProgram(deps, context, argv);
+  // Refusals before a command's action runs are laid out as its output would be.
+  context.jsonLayout = jsonLayoutOf({ watch: argv.includes('--watch') });
   // Before commander, which takes the next argument as a missing value and then errs about another.
   const missingValue = flagWithoutValue(program, argv);
   if (missingValue !== undefined) return context.report(missingValue, argv.includes('--json'));
@@ -108,7 +111,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       const suggestion = rest.join(' ').trim().replace(/^\((.*)\)$/, '$1');
       const command = program.commands.find((c) => argv.includes(c.name()))?.name();
       const help = `see smsq ${command === undefined ? '' : `${command} `}--help`;
-      deps.stdout.write(`${JSON.stringify({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning, action: suggestion ? `${suggestion} Or ${help}` : help } }, null, 2)}\n`);
+      context.printJson({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning, action: suggestion ? `${suggestion} Or ${help}` : help } });
     }
     return EXIT_USAGE;
   }
