@@ -7,11 +7,10 @@
  * Exit 2 throughout, and nothing is called.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { EXIT } from '../../src/errors.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
-import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
-import { collector } from '../support/text-collector.js';
+import { spawnSmsq, SPAWNED_MS, type CliProcess } from '../support/cli-process.js';
+import { runSmsqInProcess, type CliRun } from '../support/cli-run.js';
 
 let emulator: Emulator;
 let env: NodeJS.ProcessEnv;
@@ -33,15 +32,7 @@ beforeEach(() => {
   callsBefore = emulator.calls().length;
 });
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
-const SPAWNED_MS = 60_000;
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const run = (argv: string[]): Promise<CliRun> => runSmsqInProcess(argv, { env });
 
 /** The refusal's stderr lines, after checking it is a refusal that called nothing. */
 async function refused(argv: string[]): Promise<string[]> {

@@ -7,13 +7,12 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { EXIT } from '../../src/errors.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { cstDate } from '../../src/sms/dates.js';
-import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
-import { collector } from '../support/text-collector.js';
+import { spawnSmsq, SPAWNED_MS, type CliProcess } from '../support/cli-process.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 let redis: PrivateRedis;
 const children: CliProcess[] = [];
@@ -26,9 +25,6 @@ afterAll(async () => {
   for (const c of children) c.child.kill('SIGKILL');
   await redis?.stop();
 });
-
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
-const SPAWNED_MS = 60_000;
 
 /** The environment of a new terminal: the deployment's Redis, sandbox mode, no SMS_ENDPOINT. */
 const noEndpoint = (): NodeJS.ProcessEnv => ({ REDIS_URL: redis.url, SMSQ_PREFIX: '{cli-history}', SMS_MODE: 'sandbox', LOG_LEVEL: 'warn' });
@@ -62,21 +58,17 @@ describe('history commands in sandbox mode without SMS_ENDPOINT', () => {
   }, SPAWNED_MS + 30_000);
 
   it('--json: the refusal as the error document, SMSQ_CONFIG_INVALID', async () => {
-    const stdout = collector();
-    const stderr = collector();
-    const code = await runCli(['details', '--phone', '13800138000', '--date', today, '--json'], { stdout, stderr, env: noEndpoint() });
-    expect(code).toBe(EXIT.refused);
-    const body = JSON.parse(stdout.text) as { error: Record<string, string> };
+    const r = await runSmsqInProcess(['details', '--phone', '13800138000', '--date', today, '--json'], { env: noEndpoint() });
+    expect(r.code).toBe(EXIT.refused);
+    const body = JSON.parse(r.stdout) as { error: Record<string, string> };
     expect(body.error).toMatchObject({ code: 'SMSQ_CONFIG_INVALID', errorClass: 'config' });
     expect(body.error.meaning).toMatch(/^SMS_ENDPOINT is not set: /);
     expect(await keysInRedis()).toBe(0);
   });
 
   it('the catalog commands still answer, from the fixtures every emulator holds', async () => {
-    const stdout = collector();
-    const stderr = collector();
-    const code = await runCli(['sign', N.sign, '--json'], { stdout, stderr, env: noEndpoint() });
-    expect(code, stderr.text).toBe(EXIT.ok);
-    expect(JSON.parse(stdout.text)).toMatchObject({ signName: N.sign, approved: true });
+    const r = await runSmsqInProcess(['sign', N.sign, '--json'], { env: noEndpoint() });
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(r.stdout)).toMatchObject({ signName: N.sign, approved: true });
   });
 });

@@ -4,13 +4,12 @@
  * range's day count) as the range's sums. It was `totals` either way: 1 of a range that held 3.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { createManualClock } from '../../src/clock.js';
 import { EXIT } from '../../src/errors.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
-import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 // 2026-03-25 10:00 China Standard Time: one message that day, two the next.
 const DAY1 = '20260325';
@@ -36,11 +35,9 @@ afterAll(async () => {
 });
 
 async function stats(extra: string[]): Promise<Record<string, unknown>> {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(['stats', '--start', DAY1, '--end', DAY2, '--json', ...extra], { stdout, stderr, env, clock });
-  expect(code, stderr.text).toBe(EXIT.ok);
-  return JSON.parse(stdout.text) as Record<string, unknown>;
+  const r = await runSmsqInProcess(['stats', '--start', DAY1, '--end', DAY2, '--json', ...extra], { env, clock });
+  expect(r.code, r.stderr).toBe(EXIT.ok);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
 describe('smsq stats --json: the sums say what they cover', () => {

@@ -5,12 +5,11 @@
  * document, `{` alone on its line, exactly when the consumer needed to understand the failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { EXIT } from '../../src/errors.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
-import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
-import { collector } from '../support/text-collector.js';
+import { spawnSmsq, SPAWNED_MS, type CliProcess } from '../support/cli-process.js';
+import { runSmsqInProcess, type CliRun } from '../support/cli-run.js';
 import { waitFor } from '../support/wait.js';
 
 let emulator: Emulator;
@@ -31,15 +30,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
-const SPAWNED_MS = 60_000;
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const run = (argv: string[]): Promise<CliRun> => runSmsqInProcess(argv, { env });
 
 /** Each line of `stdout` parsed as JSON: fails on a line that is not a whole JSON document. */
 function jsonLines(stdout: string): Record<string, unknown>[] {
