@@ -2,24 +2,53 @@
  * The aliyun CLI's flag names (`aliyun dysmsapi send-sms --phone-numbers ... --sign-name ...`, as
  * the SMS skill teaches them) answered with smsq's: people coming from it type them, and commander
  * refused `--sign-name` on `send` with no suggestion, its names being too far from `--sign` for
- * its edit distance. The answer is commander's own unknown-option error with the suggestion
- * commander would give (`(Did you mean --sign? ...)`), so that `--json` carries it in `action` as
- * it carries commander's.
+ * its edit distance, and `--region` with "Did you mean --version?". The answer is commander's own
+ * unknown-option error with one more line: the flag smsq takes (`(Did you mean --sign? ...)`, as
+ * commander words a suggestion, so that `--json` carries it in `action` as it carries commander's),
+ * the setting that does the flag's job (`--read-timeout`: SMS_READ_TIMEOUT_MS), or why smsq needs
+ * nothing in its place (`--region`). docs/aliyun-cli.md maps the same names; a unit test holds the two together.
  */
 import type { Command } from 'commander';
 
-/** What smsq takes instead of an aliyun flag: a flag of the command, or (`smsq ...`) an argument. */
-export interface SmsqEquivalent {
-  use: string;
-  /** Said after the suggestion; default: that it is smsq's name for the aliyun flag (or takes it as an argument). */
-  note?: string;
-}
+/** What smsq has in place of an aliyun flag. */
+export type SmsqEquivalent =
+  /** A flag of the command, or (`smsq ...`) an argument; `note` is said after the suggestion (default: that it is smsq's name for the aliyun flag, or takes it as an argument). */
+  | { use: string; note?: string }
+  /** An environment variable, read by every process: smsq has no flag for it. `note` says how it is given. */
+  | { setting: string; note: string }
+  /** Nothing: `drop` says why (`not needed: ...`, `not offered: ...`). */
+  | { drop: string };
 
 const IN_A_FILE = (aliyun: string) => `The messages go in a file (a JSON list of {"phone","signName","templateParam"}, or CSV), where the aliyun CLI takes ${aliyun}.`;
 
-/** Per smsq command: the aliyun CLI's flag name and what smsq takes instead. Flags smsq shares with it (--page-size, --sign-name on stats, --biz-id) are not here. */
+/** The aliyun CLI's flags of every Dysmsapi call (its global ones; the skill gives --api-version, --user-agent and --read-timeout on each). */
+const EVERY_CALL: Readonly<Record<string, SmsqEquivalent>> = {
+  '--read-timeout': { setting: 'SMS_READ_TIMEOUT_MS', note: "in milliseconds, for every call (default 3000; the aliyun CLI's --read-timeout 3 is in seconds)" },
+  '--connect-timeout': { setting: 'SMS_READ_TIMEOUT_MS', note: 'which bounds the connect too, in milliseconds (default 3000)' },
+  '--profile': { setting: 'ALIBABA_CLOUD_PROFILE', note: "which the SDK's default credential chain reads in live mode" },
+  '--access-key-id': { setting: 'ALIBABA_CLOUD_ACCESS_KEY_ID', note: "with ALIBABA_CLOUD_ACCESS_KEY_SECRET, which the SDK's default credential chain reads in live mode (a key on the command line would stay in the shell's history)" },
+  '--access-key-secret': { setting: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', note: "with ALIBABA_CLOUD_ACCESS_KEY_ID, which the SDK's default credential chain reads in live mode (a secret on the command line would stay in the shell's history)" },
+  '--endpoint': { setting: 'SMS_ENDPOINT', note: 'host[:port] (default dysmsapi.aliyuncs.com in live mode)' },
+  '--region': { drop: 'not needed: Dysmsapi has one endpoint, dysmsapi.aliyuncs.com, and SMS_ENDPOINT overrides it' },
+  '--api-version': { drop: 'not needed: smsq always calls Dysmsapi 2017-05-25' },
+  '--user-agent': { drop: 'not needed: smsq sends its own, smsq/<version>' },
+};
+
+/** The aliyun wrapper's pre-check of the signature and template, which every smsq send makes. */
+const VERIFY: SmsqEquivalent = { drop: 'not needed: every send checks the signature, the template and its params against the account before anything is enqueued' };
+/** SendSms / SendBatchSms's OutId, which smsq sets itself. */
+const OUT_ID: SmsqEquivalent = { drop: 'not offered: smsq gives every attempt an OutId of its own, which finds a timed-out call again before anything is resent; keep your id with the send instead: its send id, or --idempotency-key' };
+
+/**
+ * Per smsq command: the aliyun CLI's flag name and what smsq takes instead ({@link EVERY_CALL} for
+ * each command that stands for an aliyun action). Flags smsq shares with it (--page-size,
+ * --sign-name on stats, --biz-id) are not here.
+ */
 export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqEquivalent>>>> = {
   send: {
+    ...EVERY_CALL,
+    '--verify': VERIFY,
+    '--out-id': OUT_ID,
     '--phone-numbers': { use: '--phones' },
     '--phone-number': { use: '--phones' },
     '--sign-name': { use: '--sign' },
@@ -28,50 +57,76 @@ export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqE
     '--sms-up-extend-code': { use: '--extend-code' },
   },
   'send-batch': {
+    ...EVERY_CALL,
+    '--verify': VERIFY,
+    '--out-id': OUT_ID,
+    '--sms-up-extend-code-json': { use: '--file', note: 'Each message carries its own code in the file: smsUpExtendCode in a JSON message, an extend_code column in CSV.' },
     '--template-code': { use: '--template' },
     '--phone-number-json': { use: '--file', note: IN_A_FILE('--phone-number-json') },
     '--sign-name-json': { use: '--file', note: IN_A_FILE('--sign-name-json') },
     '--template-param-json': { use: '--file', note: IN_A_FILE('--template-param-json') },
   },
   campaign: {
+    ...EVERY_CALL,
+    '--verify': VERIFY,
     '--sign-name': { use: '--sign' },
     '--template-code': { use: '--template' },
     '--template-param': { use: '--param' },
   },
-  signs: { '--page-index': { use: '--page' } },
-  templates: { '--page-index': { use: '--page' } },
-  sign: { '--sign-name': { use: 'smsq sign <name>' } },
-  template: { '--template-code': { use: 'smsq template <code>' } },
+  signs: { ...EVERY_CALL, '--page-index': { use: '--page' } },
+  templates: { ...EVERY_CALL, '--page-index': { use: '--page' } },
+  sign: { ...EVERY_CALL, '--sign-name': { use: 'smsq sign <name>' } },
+  template: { ...EVERY_CALL, '--template-code': { use: 'smsq template <code>' } },
   details: {
+    ...EVERY_CALL,
     '--phone-number': { use: '--phone' },
     '--phone-numbers': { use: '--phone' },
     '--send-date': { use: '--date' },
     '--current-page': { use: '--page' },
   },
   stats: {
+    ...EVERY_CALL,
     '--start-date': { use: '--start' },
     '--end-date': { use: '--end' },
     '--is-globe': { use: '--globe' },
     '--page-index': { use: '--page' },
   },
   qualifications: {
+    ...EVERY_CALL,
     '--page-no': { use: '--page' },
     '--qualification-group-name': { use: '--name' },
     '--company-name': { use: '--company' },
     '--legal-person-name': { use: '--legal-person' },
   },
-  qualification: { '--qualification-group-id': { use: 'smsq qualification <group-id>' } },
+  qualification: { ...EVERY_CALL, '--qualification-group-id': { use: 'smsq qualification <group-id>' } },
   // Not an aliyun command, but the same habit: a page of sends is --limit.
   sends: { '--page-size': { use: '--limit' } },
 };
 
-/** The line commander prints under an unknown option, for an aliyun flag name; undefined for any other. */
-export function aliyunSuggestion(command: string, flag: string): string | undefined {
+/** smsq's answer to an aliyun flag name: the line under commander's "unknown option", and what to do. */
+export interface AliyunAnswer {
+  /** In parentheses, as commander words its suggestions: `(Did you mean --sign? ...)`, `(--region: not needed: ...)`. */
+  line: string;
+  /** What to type instead, without "Fix: ". */
+  fix: string;
+}
+
+/** smsq's answer to the aliyun flag `flag` given to `command`; undefined for any other name. */
+export function aliyunAnswer(command: string, flag: string): AliyunAnswer | undefined {
   const equivalent = ALIYUN_FLAGS[command]?.[flag];
   if (equivalent === undefined) return undefined;
+  if ('setting' in equivalent) {
+    return { line: `(${flag}: smsq takes ${equivalent.setting} from the environment instead, ${equivalent.note}.)`, fix: `drop ${flag} and set ${equivalent.setting} in the environment` };
+  }
+  if ('drop' in equivalent) return { line: `(${flag}: ${equivalent.drop}.)`, fix: `drop ${flag}` };
   const argument = equivalent.use.startsWith('smsq ');
   const note = equivalent.note ?? (argument ? `smsq takes what the aliyun CLI's ${flag} gives as an argument.` : `It is smsq's name for the aliyun CLI's ${flag}.`);
-  return `(Did you mean ${equivalent.use}? ${note})`;
+  return { line: `(Did you mean ${equivalent.use}? ${note})`, fix: argument ? `${equivalent.use}, the value as an argument, not after ${flag}` : `${equivalent.use} instead of ${flag}` };
+}
+
+/** The line commander prints under an unknown option, for an aliyun flag name; undefined for any other. */
+export function aliyunSuggestion(command: string, flag: string): string | undefined {
+  return aliyunAnswer(command, flag)?.line;
 }
 
 /** commander's unknown-option check (internal: absent from its typings). */

@@ -20,6 +20,7 @@ import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.
 import { parseFlags } from './flags.js';
 import { flagOfField, idempotencyRefusalFor, inFlagTerms } from './request-flags.js';
 import { createCliLogDestination } from './log-destination.js';
+import { jsonLayoutOf, jsonText, type JsonLayout } from './json-layout.js';
 
 /** Anything strings can be written to: `process.stdout`, or a test's collector. */
 export interface Writer {
@@ -89,6 +90,8 @@ export function recoveryCommands(error: Pick<SmsError, 'code' | 'errorClass'>): 
 export class CliContext {
   /** The exit code of the last command run. */
   exitCode: number = EXIT_OK;
+  /** How {@link printJson} lays a document out: `line` where the command prints JSON lines (`--watch --json`), errors included. */
+  jsonLayout: JsonLayout = 'document';
   private configValue: Config | undefined;
   private loggerValue: Logger | undefined;
   private runtime: Promise<SmsRuntime> | undefined;
@@ -183,9 +186,9 @@ export class CliContext {
     this.deps.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** Writes one JSON document to stdout. */
+  /** Writes one JSON document to stdout, as one line in a line mode ({@link jsonLayout}). */
   printJson(value: unknown): void {
-    this.deps.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.deps.stdout.write(`${jsonText(value, this.jsonLayout)}\n`);
   }
 
   /** Writes a hint or notice to stderr (never mixed into the output). */
@@ -214,6 +217,7 @@ export class CliContext {
         raw[name] = command.processedArgs[i];
       });
       const json = raw.json === true;
+      this.jsonLayout = jsonLayoutOf(raw);
       try {
         const flags = parseFlags(schema, raw, argNames);
         await this.startTracing(command.name());

@@ -43,10 +43,15 @@ export async function fetchPages<T>(
   return { page: 1, pageSize: opts.pageSize, all: true, totalCount: Math.max(totalCount, items.length), requestId, items };
 }
 
+/** Whether the items shown are every one there is: `--all`, or one page that holds them all. */
+export function showsEvery(r: Pick<PagedResult<unknown>, 'all' | 'totalCount' | 'items'>): boolean {
+  return r.all || r.totalCount <= r.items.length;
+}
+
 /** The footer under a list: what was shown and how to see more. */
 export function pagingFooter(r: PagedResult<unknown>, singular: string, plural = `${singular}s`): string {
   const noun = (n: number) => (n === 1 ? singular : plural);
-  if (r.all || r.totalCount <= r.items.length) return `${r.items.length} ${noun(r.items.length)} in all.`;
+  if (showsEvery(r)) return `${r.items.length} ${noun(r.items.length)} in all.`;
   const pages = Math.max(1, Math.ceil(r.totalCount / r.pageSize));
   const hint = r.page < pages ? ` Next: --page ${r.page + 1}, or --all.` : '';
   return `Page ${r.page} of ${pages}: ${r.items.length} of ${r.totalCount} ${noun(r.totalCount)}.${hint}`;

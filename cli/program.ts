@@ -10,10 +10,11 @@ import { loadCommands } from './commands/index.js';
 import { refuseRepeatedOptions } from './repeated-options.js';
 import { flagWithoutValue } from './flag-values.js';
 import { suggestForAliyunFlags } from './aliyun-flags.js';
+import { fixOfCommanderError } from './usage-fixes.js';
 import { CliContext, type CliDeps } from './context.js';
+import { jsonLayoutOf } from './json-layout.js';
 import { EXIT } from '../src/errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
-import { SEND_ID_SHAPE } from '../src/send-id-shape.js';
 
 export type { CliDeps, CommandModule, Writer } from './context.js';
 export { CliContext } from './context.js';
@@ -86,6 +87,8 @@ function helpOfNoCommand(program: Command, argv: readonly string[]): string[] | 
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const context = new CliContext(deps);
   const program = await createProgram(deps, context, argv);
+  // Refusals before a command's action runs are laid out as its output would be.
+  context.jsonLayout = jsonLayoutOf({ watch: argv.includes('--watch') });
   // Before commander, which takes the next argument as a missing value and then errs about another.
   const missingValue = flagWithoutValue(program, argv);
   if (missingValue !== undefined) return context.report(missingValue, argv.includes('--json'));
@@ -97,18 +100,16 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     // --help, `help [command]` and --version end "successfully" (`smsq` alone is help with exit 1:
     // refused); commander's own usage errors are bad flags.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) return EXIT_OK;
-    // commander has printed its line; a missing send id also gets where ids come from.
-    if (err.code === 'commander.missingArgument' && /'send-id'/.test(err.message)) deps.stderr.write("Fix: give the send's id, as send, send-batch or campaign printed it (`smsq sends` lists them)\n");
-    // An id typed with a space unquoted is two arguments: say what one id is (commander says only how many it got).
-    if (err.code === 'commander.excessArguments' && /for '(status|campaign)'/.test(err.message)) deps.stderr.write(`Fix: give one send id: ${SEND_ID_SHAPE}, with no spaces (\`smsq sends\` lists them)\n`);
+    // commander has printed its line (and its suggestion); the fix goes under it.
+    const fix = fixOfCommanderError(program, argv, err);
+    if (fix !== undefined) deps.stderr.write(`Fix: ${fix}\n`);
     if (argv.includes('--json')) {
       // commander's message is its line, then "(Did you mean --phones?)" on the next: the line is
-      // the meaning, the suggestion part of what to do, with the command's own help.
+      // the meaning, the suggestion part of what to do, with the fix.
       const [meaning = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
       const suggestion = rest.join(' ').trim().replace(/^\((.*)\)$/, '$1');
-      const command = program.commands.find((c) => argv.includes(c.name()))?.name();
-      const help = `see smsq ${command === undefined ? '' : `${command} `}--help`;
-      deps.stdout.write(`${JSON.stringify({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning, action: suggestion ? `${suggestion} Or ${help}` : help } }, null, 2)}\n`);
+      const action = [suggestion, fix === undefined ? '' : `Fix: ${fix}`].filter((part) => part !== '').join(' ');
+      context.printJson({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning, action } });
     }
     return EXIT_USAGE;
   }

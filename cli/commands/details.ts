@@ -7,6 +7,7 @@ import { cstDate, detailsDateRange, DETAILS_DAYS } from '../../src/sms/dates.js'
 import { renderTable, sendStatusWord } from '../format.js';
 import { cstText, withIsoTimes } from '../format.js';
 import { emptyPageText } from '../paging.js';
+import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
 
 /** The flags; `--date` must also be a day QuerySendDetails still answers for, judged at `now()`. */
 function detailsSchema(now: () => number) {
@@ -44,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(detailsSchema(() => ctx.now()), async (flags) => {
+        refuseHistoryWithoutEndpoint(ctx.config, 'details');
         const { client } = await ctx.sms();
         const { data, requestId } = ctx.unwrap(
           await client.querySendDetails({

@@ -106,7 +106,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('qualification')
     .description('show one qualification record (QuerySingleSmsQualification)')
-    .argument('<group-id>', 'qualification group id, from smsq qualifications')
+    .argument('<group-id>', 'the qualification group\'s id (smsq qualifications lists them)')
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(oneSchema, async (flags) => {

@@ -46,7 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('sign')
     .description('show one signature and its approval state (GetSmsSign)')
-    .argument('<name>', 'signature name')
+    .argument('<name>', 'the signature\'s name, in quotes if it has spaces (smsq signs lists them)')
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(oneSchema, async (flags) => {

@@ -6,7 +6,8 @@ import { cstDate } from '../../src/sms/dates.js';
 import type { CliContext } from '../context.js';
 import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { renderTable } from '../format.js';
-import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
+import { emptyPageText, fetchPages, pagingFooter, showsEvery } from '../paging.js';
+import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
 
 /** The flags; `--end` may not be after today (China Standard Time), judged at `now()`. */
 function statsSchema(now: () => number) {
@@ -44,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(statsSchema(() => ctx.now()), async (flags) => {
+        refuseHistoryWithoutEndpoint(ctx.config, 'stats');
         const { client } = await ctx.sms();
         const result = await fetchPages<SendStatisticsRow>(ctx, flags, async (pageIndex, pageSize) => {
           const outcome = await client.querySendStatistics({
@@ -66,9 +68,11 @@ export function register(program: Command, ctx: CliContext): void {
           }),
           { totalCount: 0, respondedSuccessCount: 0, respondedFailCount: 0, noRespondedCount: 0 },
         );
+        // One page of several sums that page only: named so that no script reads it as the range's.
+        const whole = showsEvery(result);
         if (flags.json) {
           const { items, totalCount, ...rest } = result;
-          ctx.printJson({ ...rest, totalSize: totalCount, totals, rows: items });
+          ctx.printJson({ ...rest, totalSize: totalCount, ...(whole ? { totals } : { pageTotals: totals }), rows: items });
           return;
         }
         if (result.items.length === 0) {
@@ -81,7 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
             [{ header: 'date' }, { header: 'total', ...num }, { header: 'delivered', ...num }, { header: 'failed', ...num }, { header: 'no receipt', ...num }],
             [
               ...result.items.map((r) => [r.sendDate, r.totalCount, r.respondedSuccessCount, r.respondedFailCount, r.noRespondedCount]),
-              [result.items.length < result.totalCount ? 'page total' : 'total', totals.totalCount, totals.respondedSuccessCount, totals.respondedFailCount, totals.noRespondedCount],
+              [whole ? 'total' : 'page total', totals.totalCount, totals.respondedSuccessCount, totals.respondedFailCount, totals.noRespondedCount],
             ],
           ),
         );

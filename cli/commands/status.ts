@@ -71,7 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--cursor <c>', 'with --recipients: the page that starts where the previous one printed (its "next" cursor)')
     .option('--watch', 'follow it every second until it is sent or completed (see --until), or ends otherwise; a progress bar on a terminal')
     .option('--until <sent|final|auto>', 'with --watch: stop once it is sent (every recipient past the API), final (completed: every receipt in, or the receipt window over), or auto: sent for kinds whose receipts are sampled or not looked up (SMSQ_RECEIPT_LOOKUPS), final otherwise (default: auto)')
-    .option('--json', 'print JSON on stdout (with --watch: one JSON line per change)')
+    .option('--json', 'print JSON on stdout (with --watch: one JSON line per change, and an error as one line)')
     .action(
       ctx.action(schema, async (flags) => {
         const paged = flags.limit !== undefined || flags.cursor !== undefined;

@@ -63,7 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('template')
     .description('show one template, its approval state and its ${var} placeholders (GetSmsTemplate)')
-    .argument('<code>', 'template code, e.g. SMS_123456789')
+    .argument('<code>', 'the template\'s code, e.g. SMS_123456789 (smsq templates lists them)')
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(oneSchema, async (flags) => {

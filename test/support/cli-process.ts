@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+export const SPAWNED_MS = 60_000;
+
 /** The parent's environment without anything smsq, the SDK's credential chain, OpenTelemetry or Redis would read. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

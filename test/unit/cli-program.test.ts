@@ -92,10 +92,10 @@ describe('smsq in-process', () => {
       expect(callsMade()).toBe(0);
     });
 
-    it('a mistyped flag with --json: the line as meaning, the suggestion and the command\'s help as action (the suggestion sat in meaning after a newline, and the help named "smsq <command>")', async () => {
+    it('a mistyped flag with --json: the line as meaning, the suggestion and the fix with the command\'s help as action (the suggestion sat in meaning after a newline, and the help named "smsq <command>")', async () => {
       const r = await run(['send', '--phone', PHONE, '--json'], env);
       expect(r.code).toBe(2);
-      expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown option '--phone'", action: 'Did you mean --phones? Or see smsq send --help' } });
+      expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown option '--phone'", action: 'Did you mean --phones? Fix: --phones instead of --phone (see smsq send --help)' } });
     });
 
     it('names positional arguments in capitals', async () => {
@@ -190,10 +190,10 @@ describe('smsq in-process', () => {
     it('`smsq help <no such command>` exits 2 naming it, with the nearest command when there is one (it printed the help, exit 2, without a word)', async () => {
       const none = await run(['help', 'nosuch'], env);
       expect(none).toMatchObject({ code: 2, stdout: '' });
-      expect(none.stderr).toBe("error: unknown command 'nosuch'\n");
+      expect(none.stderr).toBe("error: unknown command 'nosuch'\nFix: a command smsq has (smsq --help lists the commands)\n");
       const near = await run(['help', 'stat'], env);
       expect(near).toMatchObject({ code: 2, stdout: '' });
-      expect(near.stderr).toMatch(/^error: unknown command 'stat'\n\(Did you mean stats\?\)\n$/);
+      expect(near.stderr).toMatch(/^error: unknown command 'stat'\n\(Did you mean stats\?\)\nFix: smsq stats \(smsq --help lists the commands\)\n$/);
       const json = await run(['help', 'stat', '--json'], env);
       expect(json.code).toBe(2);
       expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG', meaning: "unknown command 'stat'", action: expect.stringMatching(/^Did you mean stats\?/) } });
@@ -280,11 +280,11 @@ describe('smsq in-process', () => {
     it('names smsq\'s flag for an aliyun CLI flag name (--sign-name, --phone-numbers, --start-date ... were refused with no suggestion)', async () => {
       const send = await run(['send', '--phone-numbers', PHONE, '--sign-name', N.sign, '--template-code', N.verificationTemplate], env);
       expect(send.code).toBe(2);
-      expect(send.stderr).toBe("error: unknown option '--phone-numbers'\n(Did you mean --phones? It is smsq's name for the aliyun CLI's --phone-numbers.)\n");
+      expect(send.stderr).toBe("error: unknown option '--phone-numbers'\n(Did you mean --phones? It is smsq's name for the aliyun CLI's --phone-numbers.)\nFix: --phones instead of --phone-numbers (see smsq send --help)\n");
       const json = await run(['stats', '--start-date', '20260320', '--end-date', DAY, '--json'], env);
       expect(json.code).toBe(2);
       expect(JSON.parse(json.stdout)).toEqual({
-        error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown option '--start-date'", action: "Did you mean --start? It is smsq's name for the aliyun CLI's --start-date. Or see smsq stats --help" },
+        error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown option '--start-date'", action: "Did you mean --start? It is smsq's name for the aliyun CLI's --start-date. Fix: --start instead of --start-date (see smsq stats --help)" },
       });
       const cases: [string[], string][] = [
         [['send', '--sign-name', N.sign], '--sign'],

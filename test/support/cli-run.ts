@@ -1,0 +1,18 @@
+/** Runs `smsq` in this process (`runCli` with collected writers): what a spawned one prints and exits with, without tsx's start-up. */
+import { runCli, type CliDeps } from '../../cli/program.js';
+import { collector } from './text-collector.js';
+
+/** What a run printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `smsq ...argv` with `deps` (its environment, clock, ...) and its output collected. */
+export async function runSmsqInProcess(argv: readonly string[], deps: Omit<CliDeps, 'stdout' | 'stderr'>): Promise<CliRun> {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await runCli(argv, { ...deps, stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
