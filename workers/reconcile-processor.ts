@@ -10,6 +10,7 @@ import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { rankingKind } from '../src/queue/kinds.js';
 import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS } from './lookups.js';
 import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
+import { endedSend } from '../src/receipts/completion.js';
 
 export interface ReconcileProcessorDeps extends CallJobDeps, LookupSlotDeps {
   timing: ReconcileTiming;
@@ -106,6 +107,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
         windowEndsAt: deps.followUps.windowEndsAt(sentAt),
       });
       if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, sentAt);
+      if (endedSend(t)) await deps.completion.check(sendId);
       if (found.outId !== outId) log().warn({ found: found.outId, lookedFor: outId }, 'another attempt of this chunk was found accepted: adopted it, nothing resent');
       else log().info({ applied: t.applied }, 'unknown attempt found at Alibaba: accepted, not resent');
       return { outcome: 'found', attempt, ...(t.applied && t.adoptedAttempt !== undefined ? { adopted: t.adoptedAttempt } : {}) };

@@ -22,6 +22,7 @@ import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js'
 import { NotDurableError } from '../src/errors.js';
 import type { ClaimJournal } from './claim-journal.js';
 import type { ClaimsOutstanding, ClaimTrack } from './claims-outstanding.js';
+import { endedSend } from '../src/receipts/completion.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
   /**
@@ -371,6 +372,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, acceptedAt);
         else if (t.state === 'accepted' && t.outId === outId) await deps.chunks.setBizId(chunkId, decision.bizId);
         else log().error({ outId, state: t.state }, 'accepted answer arrived after the chunk moved on; check for a duplicate');
+        if (endedSend(t)) await deps.completion.check(sendId);
         if (baseLog.isLevelEnabled('debug')) log().debug({ attempt, bizId: decision.bizId, n: payload.phones.length }, 'chunk accepted');
         deps.throttleWarnings?.accepted();
         return { outcome: 'accepted', bizId: decision.bizId, attempt };

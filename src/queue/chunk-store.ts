@@ -3,7 +3,7 @@ import { SendCancelledError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { ChunkPayload } from './chunk-payload.js';
 import type { PacerSlotArgs } from './call-pacer.js';
-import { CHUNK_LIFECYCLE, declaredRule, type ChunkState, type ChunkTrigger } from './lifecycle.js';
+import { CHUNK_LIFECYCLE, declaredRule, type ChunkState, type ChunkTrigger, type SendState } from './lifecycle.js';
 import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
@@ -157,6 +157,9 @@ export interface AutoPauseOutcome {
  */
 export type TransitionRefusal = 'missing' | 'moved' | 'other-attempt' | 'not-from-state';
 
+/** What a chunk transition moves its send to when it takes the send's last unsent recipients on (transition-7.lua). */
+type SendMovedByChunk = Extract<SendState, 'sent' | 'expired'>;
+
 export type TransitionResult =
   | {
       applied: true;
@@ -166,6 +169,12 @@ export type TransitionResult =
       pauseReason?: string;
       /** Set when the record was behind (it lost writes) and adopted the caller's newer attempt. */
       adoptedAttempt?: number;
+      /**
+       * Set when the chunk took its send's last unsent recipients past the API and the send moved
+       * with it: `sent`, or `expired` (SMSQ_DEADLINE) when its deadline left recipients unsent.
+       * `expired` is an end state: its caller settles the send to announce it (completion.ts endedSend).
+       */
+      sendTo?: SendMovedByChunk;
     }
   | { applied: false; refused: TransitionRefusal; state: string; outId: string };
 
@@ -343,15 +352,16 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.sendOutcomes(sendId),
         keys.send(sendId),
         ...argv,
-      )) as [number, string, string, string, string?];
+      )) as [number, string, string, string, string?, string?];
       if (res[0] !== 1) return { applied: false, refused: res[1] as TransitionRefusal, state: res[2], outId: res[3] };
-      const [, from, to, pauseReason, adopted] = res;
+      const [, from, to, pauseReason, adopted, sendTo] = res;
       return {
         applied: true,
         from: from as ChunkState,
         to: to as ChunkState,
         ...(pauseReason ? { pauseReason } : {}),
         ...(adopted ? { adoptedAttempt: Number(adopted) } : {}),
+        ...(sendTo ? { sendTo: sendTo as SendMovedByChunk } : {}),
       };
     },
 

@@ -149,7 +149,11 @@ const SEND_TOTALS = ['recipients', 'rejected', 'duplicates', 'chunks'];
 const STAMPED = ['stateChangedAt', 'history'];
 const OPERATOR = ['producers/producer.ts'];
 const CONTROL = ['control', 'controlReason', ...STAMPED];
-/** settleSend, run by settle-send-3.lua (completion.ts) and mark-enqueued-3.lua. */
+/**
+ * settleSend, run by settle-send-3.lua (completion.ts) and mark-enqueued-3.lua; and its move of a
+ * send with nothing left unsent (moveAllSent: `sent`, or `expired` past its deadline), which
+ * transition-7.lua runs too when a chunk takes the send's last unsent recipients past the API.
+ */
 const SETTLE = ['src/queue/lua/includes/send-state.lua'];
 
 const SEND_TRANSITIONS = [
@@ -173,9 +177,9 @@ const SEND_TRANSITIONS = [
   { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
   { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: [...OPERATOR, 'producers/enqueue-withdrawal.ts'], when: 'an operator resumes it, or a retry of its request (same idempotency key and body) takes back a withdrawn send once it is confirmed durable' },
   { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-4.lua'], when: 'an operator resumes it before its enqueue finished' },
-  { trigger: 'all-sent', from: ['active', 'paused'], to: 'sent', records: STAMPED, by: ['src/queue/lua/transition-7.lua', ...SETTLE], when: 'its last unsent recipient moved past the API' },
+  { trigger: 'all-sent', from: ['active', 'paused'], to: 'sent', records: STAMPED, by: SETTLE, when: 'its last unsent recipient moved past the API (in the transition that moved it, transition-7.lua, or at the settle after a chunk ended without a call), and its deadline, if passed, expired none unsent' },
   { trigger: 'complete', from: ['active', 'paused', 'sent'], to: 'completed', records: STAMPED, by: SETTLE, when: 'every recipient is final (a receipt, or the receipt window ended)' },
-  { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent' },
+  { trigger: 'deadline', from: ['active', 'paused'], to: 'expired', records: ['code', ...STAMPED], code: 'SMSQ_DEADLINE', by: SETTLE, when: 'nothing is left to send and its deadline expired recipients never sent: whichever chunk ends last, a claim that expired it (the settle after it) or one an answer, look-up or report moved past the API (transition-7.lua, by the same rule)' },
   { trigger: 'withdraw', from: ['active'], to: 'paused', records: CONTROL, by: ['producers/enqueue-withdrawal.ts'], when: 'its enqueue under an idempotency key was not confirmed durable (refused SMSQ_NOT_DURABLE): held, its chunks wait queued, until a retry of its request takes it back' },
   // Not from `sent`: nothing is left to stop there, and `cancelled` read as if nothing had gone out (SENT_IN_FULL).
   { trigger: 'cancel', from: ['enqueuing', 'active', 'paused'], to: 'cancelled', records: CONTROL, by: OPERATOR, when: 'an operator cancels it (or an enqueue without an idempotency key, not confirmed durable, withdraws it): its queued chunks are cancelled, its callback goes. One sent or completed is refused (SMSQ_SEND_ALREADY_SENT): nothing is left to cancel' },

@@ -1,5 +1,6 @@
 import { isSendEnded, UNSENT_CHUNK_STATES } from '../queue/lifecycle.js';
 import type { SendStore } from '../queue/send-store.js';
+import type { TransitionResult } from '../queue/chunk-store.js';
 
 /**
  * Recipient states that still wait for an outcome: the unsent (a chunk's recipients share its
@@ -25,6 +26,15 @@ export interface Completion {
    * first (its callback, if it has one, is then sent: once per send).
    */
   check(sendId: string, pending?: number): Promise<boolean>;
+}
+
+/**
+ * Whether a chunk transition ended its send: transition-7.lua moves a send on its last unsent
+ * recipients, `expired` when its deadline left some unsent. Its caller then checks the send, as
+ * after a claim's end, so that its callback goes at its end, not after its last receipt.
+ */
+export function endedSend(t: TransitionResult): boolean {
+  return t.applied && t.sendTo !== undefined && isSendEnded(t.sendTo);
 }
 
 /**

@@ -18,7 +18,7 @@ import { createKeys } from '../queue/keys.js';
 import { rankingKind } from '../queue/kinds.js';
 import { createSendStore } from '../queue/send-store.js';
 import { normalizePhone } from '../sms/phone.js';
-import { completionSends, createCompletion, type Completion } from './completion.js';
+import { completionSends, createCompletion, endedSend, type Completion } from './completion.js';
 import { isOptOut, parseOutId, parseSmsReports, parseSmsUps, type SmsReport, type SmsUp } from './pushed-reports.js';
 import { pushedTime } from './pushed-time.js';
 import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
@@ -181,6 +181,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           result.resolved++;
           // Without a kind no policy says how to look its receipts up: its window ends them.
           if (chunk.kind) await deps.followUps.firstReceiptLook(sendId, chunkId, chunk.kind, acceptedAt);
+          if (endedSend(t)) await deps.completion.check(sendId);
           log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
         }
       }

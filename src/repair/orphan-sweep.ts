@@ -207,8 +207,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             return t.applied;
           }
           case 'end-with-send':
-            // Not transition-7.lua: on the send's last unsent chunk it moves the send to `sent`,
-            // where a claim's end leaves the send to its settle (`expired` past its deadline).
+            // Not a transition: the send's checks must be read in the script that ends the chunk,
+            // the claim's own (send-ends-chunk.lua); the send is settled after, as after a claim's end.
             return (await options.chunks.endBySend(chunkId, sendId)).type === 'ended';
           case 'end-send-missing': {
             const t = await options.chunks.transition(chunkId, sendId, { trigger: 'send-missing', expectState: chunk.state });

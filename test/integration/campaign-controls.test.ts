@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createKeys } from '../../src/queue/keys.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../src/queue/quiet-hours.js';
 import { createProducer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
@@ -150,6 +151,37 @@ describe('campaign controls', () => {
     }, 'the send to expire');
     expect(ended.send).toMatchObject({ code: 'SMSQ_DEADLINE' });
     expect(ended.wait).toBeUndefined();
+  });
+
+  it('a deadline that passes mid-send ends the send expired even when an answer to a call made before it comes last', async () => {
+    const clock = controllableClock('2026-11-24T10:00:00');
+    // Read timeout above the held answer: the late answer is an answer (accepted), not a timeout.
+    const readTimeoutMs = 8000;
+    // No receipt comes back during the test: the send's end is announced at its end, not at its last receipt.
+    h = await createHarness({ label: 'ctl-deadline-mid', emulator: { clock, delivery: { delayMs: 3_600_000, failureRatio: 0 } }, clock, readTimeoutMs });
+    // The first call's answer is held: its chunk stays in flight while the deadline passes.
+    h.emulator.addFault({ kind: 'lost-answer', actions: ['SendSms'], delayMs: 5000 });
+    const res = await h.producer.send({ ...CODE, phones: ['13880100001', '13880100002'], deadline: '2026-11-24T10:05:00+08:00' });
+    const timing = { reconcile: { firstLookAfterMs: 50, settleMs: 2 * readTimeoutMs + 5000, lookIntervalMs: 150, callDeadlineMs: 2500 } };
+    // One chunk at a time: this worker takes one chunk and waits for its answer.
+    await h.startWorker({ clock, concurrency: 1, ...timing });
+    const harness = h;
+    await waitFor(() => harness.emulator.accepted().length === 1, 'the first chunk accepted at the emulator, its answer held');
+    clock.jumpTo('2026-11-24T10:06:00');
+    // Another worker claims the other chunk past the deadline: expired, while the first still waits for its answer.
+    await h.startWorker({ clock, concurrency: 1, ...timing });
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.expired === 1, 'the second chunk expired by its claim');
+    expect((await h.producer.getStatus(res.sendId)).counts.sending).toBe(1);
+    const ended = await waitFor(async () => {
+      const st = await harness.producer.getStatus(res.sendId);
+      return st.counts.accepted === 1 && st.send.state !== 'active' ? st : undefined;
+    }, 'the held answer, and the send moved');
+    // As when the claim comes last: expired with the deadline's code, not sent then completed.
+    expect(ended.send).toMatchObject({ state: 'expired', code: 'SMSQ_DEADLINE' });
+    expect(ended.send.history.map((c) => c.state)).toEqual(['enqueuing', 'active', 'expired']);
+    expect(h.emulator.accepted()).toHaveLength(1);
+    // Its end is announced (callback, if it had one) by the worker that took the answer, its accepted recipient still awaiting a receipt.
+    await waitFor(async () => (await harness.redis.hexists(createKeys(harness.prefix).send(res.sendId), 'endNotifiedAt')) === 1, 'the end announced');
   });
 
   it('auto-pauses a send whose recent chunks keep failing, with the reason', async () => {

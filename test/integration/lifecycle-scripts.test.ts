@@ -386,10 +386,78 @@ describe('the send scripts', () => {
     await redis.hset(keys.sendCounts('s1'), 'queued', 0, 'sending', 2, 'unknown', 0);
     expect(await chunks.transition(first.chunkId, 's1', { trigger: 'answer-accepted', fields: { bizId: 'b', code: 'OK' } })).toMatchObject({ applied: true });
     expect(await redis.hget(keys.send('s1'), 'state')).toBe('active');
-    expect(await chunks.transition(last.chunkId, 's1', { trigger: 'answer-failed', fields: { code: 'isv.X' } })).toMatchObject({ applied: true });
+    expect(await chunks.transition(last.chunkId, 's1', { trigger: 'answer-failed', fields: { code: 'isv.X' } })).toMatchObject({ applied: true, sendTo: 'sent' });
     expect(await redis.hget(keys.send('s1'), 'state')).toBe('sent');
     const events = (await redis.xrange(keys.events(), '-', '+')).map(([, f]) => f);
     expect(events.filter((f) => f[1] === 'send').map((f) => f[f.indexOf('state') + 1])).toEqual(['sent']);
+  });
+
+  describe('a send whose deadline passes mid-send ends the same whichever of its chunks finishes last', () => {
+    const payload = { api: 'SendSms' as const, phones: ['13500000000', '13500000001'], signName: 's', templateCode: 'T' };
+    type LastMover = 'answer-accepted' | 'lookup-found' | 'report-accepted';
+
+    /**
+     * Send `sendId` with two chunks: `0` claimed before the deadline (in flight, `unknown` for a
+     * look-up), `1` still queued when the clock passes the deadline. Then `0` accepted by
+     * `acceptBy` and `1` claimed (expired by the deadline), in the order `acceptedLast` says; the
+     * send is settled after the claim's end, as a worker does (completion.ts). Returns the send's
+     * state and code, and its history's states.
+     */
+    async function finish(sendId: string, acceptBy: LastMover, acceptedLast: boolean) {
+      const deadline = clock.now() + 1_000;
+      await redis.hset(keys.send(sendId), 'sendId', sendId, 'state', 'active', 'control', 'active', 'enqueuedAt', clock.now(), 'deadline', deadline, 'history', `active:${clock.now()}`);
+      await chunks.create(['0', '1'].map((index) => ({ sendId, index, kind: 'notification' as const, payload })), 3600);
+      const inFlight = await chunks.claim(chunkIdOf(sendId, '0'), sendId);
+      if (inFlight.type !== 'send') throw new Error(`claim before the deadline: ${inFlight.type}`);
+      if (acceptBy === 'lookup-found') await chunks.transition(chunkIdOf(sendId, '0'), sendId, { trigger: 'answer-unknown', outId: inFlight.outId, fields: { code: 'TIMEOUT' } });
+      clock.advance(2_000);
+      const accept = async () => {
+        const fields = { code: 'OK', resolvedBy: 'x', acceptedAt: clock.now(), ...(acceptBy === 'lookup-found' ? {} : { bizId: 'b' }) };
+        const t = await chunks.transition(chunkIdOf(sendId, '0'), sendId, { trigger: acceptBy, outId: inFlight.outId, fields });
+        expect(t).toMatchObject({ applied: true, to: 'accepted' });
+        // The caller learns the send ended here, for its callback (completion.ts endedSend).
+        expect(t.applied && t.sendTo).toBe(acceptedLast ? 'expired' : undefined);
+      };
+      const expire = async () => {
+        expect(await chunks.claim(chunkIdOf(sendId, '1'), sendId)).toEqual({ type: 'ended', state: 'expired', code: 'SMSQ_DEADLINE' });
+        await sends.settle(sendId);
+      };
+      if (acceptedLast) {
+        await expire();
+        clock.advance(1);
+        await accept();
+      } else {
+        await accept();
+        clock.advance(1);
+        await expire();
+      }
+      const counts = await redis.hmget(keys.sendCounts(sendId), 'queued', 'sending', 'unknown', 'accepted', 'expired');
+      expect(counts.map(Number)).toEqual([0, 0, 0, 2, 2]);
+      const [state, code, history] = await redis.hmget(keys.send(sendId), 'state', 'code', 'history');
+      return { state, code, history: (history ?? '').split(' ').map((e) => e.split(':')[0]) };
+    }
+
+    for (const acceptBy of ['answer-accepted', 'lookup-found', 'report-accepted'] as const) {
+      it(`expired SMSQ_DEADLINE, whether the claim that expired recipients or the ${acceptBy} comes last`, async () => {
+        const ends = {
+          claimLast: await finish(`claim-last-${acceptBy}`, acceptBy, false),
+          acceptedLast: await finish(`accepted-last-${acceptBy}`, acceptBy, true),
+        };
+        const expired = { state: 'expired', code: 'SMSQ_DEADLINE', history: ['active', 'expired'] };
+        expect(ends).toEqual({ claimLast: expired, acceptedLast: expired });
+      });
+    }
+
+    it('sent when every recipient went out, though the last answer came after the deadline', async () => {
+      await redis.hset(keys.send('late-sent'), 'sendId', 'late-sent', 'state', 'active', 'control', 'active', 'enqueuedAt', clock.now(), 'deadline', clock.now() + 1_000);
+      await chunks.create([{ sendId: 'late-sent', index: '0', kind: 'notification', payload }], 3600);
+      const claim = await chunks.claim(chunkIdOf('late-sent', '0'), 'late-sent');
+      if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+      clock.advance(2_000);
+      const t = await chunks.transition(chunkIdOf('late-sent', '0'), 'late-sent', { trigger: 'answer-accepted', outId: claim.outId, fields: { bizId: 'b', code: 'OK' } });
+      expect(t).toMatchObject({ applied: true, sendTo: 'sent' });
+      expect(await redis.hmget(keys.send('late-sent'), 'state', 'code')).toEqual(['sent', null]);
+    });
   });
 
   it('fail a send only from the states the trigger leaves, with its code', async () => {

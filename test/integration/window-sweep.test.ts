@@ -284,7 +284,7 @@ describe('accepting transition', () => {
     };
     // A one-chunk send (a verification code): never judged, so no list.
     await redis.hset(keys.send('one'), 'sendId', 'one', 'state', 'active', 'chunks', '1');
-    expect(await settle('one')).toEqual({ applied: true, from: 'sending', to: 'failed' });
+    expect(await settle('one')).toEqual({ applied: true, from: 'sending', to: 'failed', sendTo: 'sent' });
     expect(await redis.exists(keys.sendOutcomes('one'))).toBe(0);
     // A campaign still enqueuing says chunks 0 so far: counted.
     await redis.hset(keys.send('streaming'), 'sendId', 'streaming', 'state', 'enqueuing', 'chunks', '0');

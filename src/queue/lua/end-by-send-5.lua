@@ -3,9 +3,9 @@
   send failed, was cancelled or is past its deadline), and otherwise leaves it: the claim's end
   without the claim's attempt. For the repair sweep (src/repair/orphan-sweep.ts), on a queued chunk
   left without a job: a claim would end it without a call, so it is not looked up first. Like the
-  claim, it moves the chunk only and the caller settles the send (completion.ts), which ends the
-  send as after a claim's end: `expired` past its deadline, where transition-7.lua, moving the send
-  on its last unsent chunk, would make it `sent`.
+  claim, it reads the send and moves the chunk in one script (no other write between its check and
+  its move), and moves the chunk only: the caller settles the send (completion.ts), as after a
+  claim's end (`expired` past its deadline once nothing is left to send).
 
   Input:
     KEYS[1] chunk hash

@@ -8,7 +8,10 @@
   sentAt, adoptedAt) and the transition applies. The per-send counts, the event, and on the send
   path the end of the chunk's receipt window and the outcome for auto-pause, move in the same
   script, saving the call a round trip each. When the chunk's recipients were the send's last
-  unsent ones, the send becomes `sent` here too (read only when the count they left reaches 0).
+  unsent ones, the send moves here too (read only when the count they left reaches 0), by the
+  settle's own rule (send-state.lua moveAllSent): `sent`, or `expired` (SMSQ_DEADLINE) when its
+  deadline passed, by ARGV[3], and some of its recipients expired unsent. The same send ends the
+  same whether an answer here or a claim that expired recipients came last.
 
   Input:
     KEYS[1] chunk hash
@@ -33,14 +36,16 @@
     ARGV[6..] field/value pairs to record (only fields the transition declares: the chunk store checks)
 
   Output:
-    {1, from-state, to-state, auto-pause reason or '', adopted attempt or ''}   applied
+    {1, from-state, to-state, auto-pause reason or '', adopted attempt or '',
+     the send's state when this moved it on its last unsent recipients (sent, expired) or ''}
+                                                                     applied
     {0, why, current state, current OutId}                           refused, why = missing | moved
                                                                       (not expectState) | other-attempt | not-from-state
     An error SMSQ_UNDECLARED_TRANSITION when the table has no such trigger (nothing changed).
 
   Events:
     XADD events stream: type=chunk sendId chunkId from state n code at (when the state changes)
-    XADD events stream: type=send sendId from state code at (the send became sent or auto-paused)
+    XADD events stream: type=send sendId from state code at (the send became sent, expired or auto-paused)
 ]]
 --@include "lifecycle"
 --@include "lifecycle-edges"
@@ -60,7 +65,7 @@ end
 if not state then return refuse('missing', 'missing') end
 if opts.expectState and opts.expectState ~= state then return refuse('moved', state) end
 
-local to, adopted = nil, ''
+local to, adopted, sendTo = nil, '', ''
 if theirOutId ~= '' and theirOutId ~= outId then
   local theirs = tonumber(string.match(theirOutId, '%.(%d+)[-%w]*$') or '')
   if theirs and theirs > tonumber(f[6] or '0') and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
@@ -97,11 +102,13 @@ if state ~= to then
   emit(KEYS[3], ARGV[4], f[4], chunkId, state, to, n, code, now)
   -- Costs a read only when this move emptied the count it left: maybe the send's last unsent recipients.
   if left == 0 and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) and not string.find(IN_DOUBT, '|' .. to .. '|', 1, true) then
-    local c = redis.call('HMGET', KEYS[2], 'queued', 'sending', 'unknown')
+    local c = redis.call('HMGET', KEYS[2], 'queued', 'sending', 'unknown', 'expired')
     if tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0') == 0 then
-      local s = redis.call('HMGET', KEYS[7], 'state', 'enqueuedAt')
-      local sent = s[1] and (s[1] ~= 'paused' or s[2]) and edgeTo(SEND_EDGES, 'all-sent', s[1])
-      if sent then moveSend(KEYS[7], KEYS[3], ARGV[4], f[4], s[1], sent, now, '', nil) end
+      local s = redis.call('HMGET', KEYS[7], 'state', 'enqueuedAt', 'deadline')
+      -- As the settle: a paused send whose enqueue has not finished waits for it.
+      if s[1] and (s[1] ~= 'paused' or s[2]) then
+        sendTo = moveAllSent(KEYS[7], KEYS[3], ARGV[4], f[4], s[1], s[3], c[4], now) or ''
+      end
     end
   end
 end
@@ -136,4 +143,4 @@ if outcome then
     end
   end
 end
-return {1, state, to, reason, adopted}
+return {1, state, to, reason, adopted, sendTo}

@@ -19,8 +19,26 @@ local function moveSend(sendKey, events, maxlen, sendId, from, to, now, code, fi
 end
 
 --[[
+  Moves a send none of whose recipients is left unsent, read as `state`, with its `deadline` field
+  (nil: none) and its count of `expired` recipients: `expired` (code SMSQ_DEADLINE) when its
+  deadline passed and some of them expired unsent, else `sent`, as the table allows from `state`.
+  `expired` only then: a send whose every recipient went out is `sent`, however late it is settled
+  (a producer that died before marking its enqueue finished leaves it to the repair sweep). One
+  rule for the settle below and for transition-7.lua, which moves the send when a chunk takes its
+  last unsent recipients past the API: which of its chunks finishes last (an answer, a look-up, a
+  report, or a claim that expired it) must not decide how the send ends. Returns the state moved
+  to, or nil when the table has no such move from `state`.
+]]
+local function moveAllSent(sendKey, events, maxlen, sendId, state, deadline, expired, now)
+  local late = deadline and tonumber(deadline) < tonumber(now) and tonumber(expired or '0') > 0
+  local to = edgeTo(SEND_EDGES, late and 'deadline' or 'all-sent', state)
+  if to then moveSend(sendKey, events, maxlen, sendId, state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil) end
+  return to
+end
+
+--[[
   Records how far a send's recipients got, from its counts: `sent` once none is left unsent
-  (`expired` instead when its deadline has passed: the last of them expired unsent), then
+  (`expired` instead when its deadline left some unsent: moveAllSent), then
   `completed` once none waits for a receipt either. Only a send whose enqueue finished (a paused
   one may not have) moves. With `announce`, a send found in an end state (however it got there)
   and not yet marked announced (endNotifiedAt, written by mark-announced-1.lua once the callback
@@ -34,17 +52,9 @@ local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0, -1} end
   local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted', 'expired')
   local unsent = tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0')
-  local before, now_ = state, tonumber(now)
+  local before = state
   if unsent == 0 then
-    -- `expired` only when its deadline passed and some of its recipients did expire (unsent): a send
-    -- whose every recipient went out is `sent`, however late it is settled (a producer that died
-    -- before marking its enqueue finished leaves it to the repair sweep).
-    local late = s[3] and tonumber(s[3]) < now_ and tonumber(c[5] or '0') > 0
-    local to = edgeTo(SEND_EDGES, late and 'deadline' or 'all-sent', state)
-    if to then
-      moveSend(sendKey, events, maxlen, s[4], state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil)
-      state = to
-    end
+    state = moveAllSent(sendKey, events, maxlen, s[4], state, s[3], c[5], now) or state
     if unsent + tonumber(c[4] or '0') == 0 then
       local done = edgeTo(SEND_EDGES, 'complete', state)
       if done then
