@@ -69,19 +69,25 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
         const why = moved ? `it was not withdrawn: it is ${moved.to}, as something else left it meanwhile, and it goes on as that says` : 'withdrawing it failed (Redis did not take the write), so it may still be sent';
         throw new NotDurableError(`send ${sendId}`, `${err.detail}; ${why}; ${retry}`);
       }
-      // A send a worker already sent in full is not cancelled (SendAlreadySentError): saying so would promise what is not so.
-      const sentInFull = await cancelSend(sendId, WITHDRAWN_REASON).then(
-        () => false,
-        (cancelErr: unknown) => cancelErr instanceof SendAlreadySentError,
+      // Saying "cancelled" must be so: a send a worker already sent in full is refused the cancel
+      // (SendAlreadySentError), and a cancel Redis did not take may leave it going on.
+      const cancel = await cancelSend(sendId, WITHDRAWN_REASON).then(
+        () => 'cancelled' as const,
+        (cancelErr: unknown) => (cancelErr instanceof SendAlreadySentError ? ('sent' as const) : ('unconfirmed' as const)),
       );
-      if (sentInFull) {
+      const status = `smsq status ${sendId} --recipients (GET /v1/sends/${sendId}/recipients)`;
+      if (cancel === 'sent') {
+        // `sent` is every recipient past the API or ended without a call: not every one delivered.
         throw new NotDurableError(
           `send ${sendId}`,
-          `${err.detail}; it was not cancelled: workers had already sent every recipient, though a replica promoted now may lack its record`,
-          'do not send it again (every recipient got it); check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS',
+          `${err.detail}; it was not cancelled: workers had already taken every recipient past the API (or ended it without a call), though a replica promoted now may lack its record`,
+          `do not enqueue it again as it is: ${status} shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS`,
         );
       }
       const then = idempotencyKey === undefined ? 'a retry may send it twice (a request with an idempotency key is held instead, and its retry sends it once)' : retry;
+      if (cancel === 'unconfirmed') {
+        throw new NotDurableError(`send ${sendId}`, `${err.detail}; cancelling it failed too (Redis did not take the write), so it may still be sent: ${status} says where it is; ${then}`);
+      }
       throw new NotDurableError(`send ${sendId}`, `${err.detail}; it was cancelled, but a replica may have it without the cancel and be promoted, so ${then}`);
     }
   }

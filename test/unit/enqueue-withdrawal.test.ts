@@ -30,13 +30,22 @@ describe('an enqueue without an idempotency key, not confirmed durable', () => {
     expect((refused as Error).message).toMatch(/; it was cancelled, but a replica may have it without the cancel and be promoted, so a retry may send it twice/);
   });
 
-  it('says it was not cancelled, and not to send it again, when workers had already sent it in full', async () => {
+  it('says it was not cancelled when workers had already taken every recipient past the API, without promising every one got it', async () => {
     const refused = await withdrawalWhoseCancel(() => Promise.reject(new SendAlreadySentError('smx1', 'sent')))
       .confirmOrWithdraw('smx1', MARK, undefined)
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NotDurableError);
     expect((refused as Error).message).toBe(
-      'send smx1 could not be made durable: WAIT: 0 of 1 replica(s) confirmed within 300 ms; it was not cancelled: workers had already sent every recipient, though a replica promoted now may lack its record. Fix: do not send it again (every recipient got it); check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS',
+      'send smx1 could not be made durable: WAIT: 0 of 1 replica(s) confirmed within 300 ms; it was not cancelled: workers had already taken every recipient past the API (or ended it without a call), though a replica promoted now may lack its record. Fix: do not enqueue it again as it is: smsq status smx1 --recipients (GET /v1/sends/smx1/recipients) shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS',
     );
+  });
+
+  it('says the cancel failed, and that it may still be sent, when Redis did not take the cancel', async () => {
+    const refused = await withdrawalWhoseCancel(() => Promise.reject(new Error('Connection is closed.')))
+      .confirmOrWithdraw('smx1', MARK, undefined)
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(NotDurableError);
+    expect((refused as Error).message).toMatch(/; cancelling it failed too \(Redis did not take the write\), so it may still be sent: smsq status smx1 --recipients .* says where it is; a retry may send it twice/);
+    expect((refused as Error).message).not.toMatch(/it was cancelled/);
   });
 });
