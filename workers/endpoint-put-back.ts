@@ -13,10 +13,15 @@
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { RedisConnection } from '../src/queue/connection.js';
+import { luaScript } from '../src/queue/lua.js';
 
 export async function putBackUncounted(redis: RedisConnection, job: Job, token: string | undefined, delayMs = 0): Promise<never> {
-  // While this worker holds the job's lock: the hash exists (an active locked job is not removed).
-  await redis.hincrby(`${job.queueQualifiedName}:${job.id}`, 'ats', -1);
+  // Only while this worker holds the job's lock (give-back-start-2.lua): a graceful stop puts back
+  // every job it holds, and one whose lock lapsed in a slow close may be another worker's by now.
+  if (token !== undefined) {
+    const jobKey = `${job.queueQualifiedName}:${job.id}`;
+    await luaScript(redis, 'give-back-start-2')(jobKey, `${jobKey}:lock`, token);
+  }
   await job.moveToDelayed(Date.now() + delayMs, token);
   throw new DelayedError();
 }
