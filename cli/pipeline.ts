@@ -105,7 +105,7 @@ export function openProducer(ctx: CliContext): CliProducer {
     retention: ctx.config.retention,
     callbacks: ctx.config.callbackSecret !== undefined,
     durability: ctx.config.durability,
-    waits: { quietHours: ctx.config.quietHours, receiptWindowMs: receiptScheduleOf(ctx.config).windowMs },
+    waits: { quietHours: ctx.config.quietHours, receiptWindowMs: receiptScheduleOf(ctx.config).windowMs, receiptLookups: ctx.config.receiptLookups },
     connectTimeoutMs: ctx.config.redisConnectTimeoutMs,
     redactedRedisUrl: redactRedisUrl(ctx.config.redisUrl),
   });

@@ -18,10 +18,10 @@ import { createEnqueueWithdrawal } from './enqueue-withdrawal.js';
 import { createKeys, DEFAULT_PREFIX } from '../src/queue/keys.js';
 import { createSendStore, type EndedShortCode, type SendRecord, type SendStatus } from '../src/queue/send-store.js';
 import { OPERATOR_PAUSE_REASON, sendPace, sendWait } from '../src/queue/send-wait.js';
-import { readFlowControlRetry, readWaitFacts } from '../src/queue/send-wait-facts.js';
+import { readFlowControlRetry, readLookedUpPending, readWaitFacts } from '../src/queue/send-wait-facts.js';
 import { readLostCalls } from '../src/queue/lost-calls.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
-import { DEFAULT_RECEIPT_SCHEDULE } from '../src/queue/receipt-policy.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, lookupReach, type ReceiptPolicies } from '../src/queue/receipt-policy.js';
 import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
 import { stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
@@ -111,11 +111,12 @@ export interface ProducerOptions {
    */
   durability?: DurabilityOptions;
   /**
-   * What `getStatus` needs to say why a send waits: the marketing quiet hours (undefined: none)
-   * and the receipt window (ms), as the workers have them (SMSQ_QUIET_HOURS,
-   * SMSQ_RECEIPT_WINDOW_HOURS). Default: 21:00-08:00 China time, 72 h.
+   * What `getStatus` needs to say why a send waits: the marketing quiet hours (undefined: none),
+   * the receipt window (ms) and which recipients' receipts are looked up, as the workers have them
+   * (SMSQ_QUIET_HOURS, SMSQ_RECEIPT_WINDOW_HOURS, SMSQ_RECEIPT_LOOKUPS). Default: 21:00-08:00
+   * China time, 72 h, and `receiptLookups` {@link DEFAULT_RECEIPT_POLICIES} (marketing sampled at 5%).
    */
-  waits?: { quietHours: QuietHours | undefined; receiptWindowMs: number };
+  waits?: { quietHours: QuietHours | undefined; receiptWindowMs: number; receiptLookups?: ReceiptPolicies };
   /**
    * BullMQ's telemetry (src/telemetry/tracing.ts, when OTEL_* is set): each job carries the
    * enqueue's trace context, so its processing continues the trace. Default: none.
@@ -287,7 +288,12 @@ export function createProducer(opts: ProducerOptions): Producer {
   const workersPresent = cachedWorkersSeen({ redis: opts.redis, prefix, queue, clock });
   const sends = createSendStore({ redis: opts.redis, keys, clock });
   const sendIndex = createSendIndex({ redis: opts.redis, keys, sends });
-  const waits = opts.waits ?? { quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: DEFAULT_RECEIPT_SCHEDULE.windowMs };
+  const waits = {
+    quietHours: DEFAULT_QUIET_HOURS,
+    receiptWindowMs: DEFAULT_RECEIPT_SCHEDULE.windowMs,
+    ...opts.waits,
+    receiptLookups: opts.waits?.receiptLookups ?? DEFAULT_RECEIPT_POLICIES,
+  };
   // Opened on the first callback this producer sends (a cancel, a send that ended while enqueuing).
   let housekeeping: Queue | undefined;
   const callbackQueue = () =>
@@ -766,14 +772,18 @@ export function createProducer(opts: ProducerOptions): Producer {
       const active = unsent && status.send.state === 'active';
       // Its chunks are walked only when nothing else of it is in flight: then its queued ones may all wait for flow control.
       const onlyQueued = active && status.counts.queued > 0 && status.counts.sending + status.counts.unknown === 0;
-      const [shared, workers, flowControlRetryAt, lostCalls] = await Promise.all([
+      // Past the API and waiting for receipts, a sampled kind's are counted: which are looked up, which wait for a pushed report only.
+      const policy = waits.receiptLookups[status.send.kind];
+      const sampledReceipts = !unsent && status.counts.accepted > 0 && lookupReach(policy) === 'some';
+      const [shared, workers, flowControlRetryAt, lostCalls, lookedUpPending] = await Promise.all([
         readWaitFacts(opts.redis, keys, now),
         active ? workersPresent().catch(() => undefined) : undefined,
         onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, now) : undefined,
         // Its chunks in flight may have lost their worker: asked of the active jobs only when some are `sending`.
         active && status.counts.sending > 0 ? readLostCalls(opts.redis, keys, sendId) : undefined,
+        sampledReceipts ? readLookedUpPending(opts.redis, keys, status.send, policy) : undefined,
       ]);
-      const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}) });
+      const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}), lookedUpPending });
       const pace = sendPace(status, now, wait, workers);
       return { ...status, ...(wait ? { wait } : {}), ...(pace ? { pace } : {}) };
     },

@@ -233,7 +233,19 @@ export const SendStatusSchema = z
               "The worker calling `chunks` chunks (`recipients` recipients) stopped mid-call (killed, or held up past its BullMQ job lock): they stay `sending` until a worker's stalled-job check takes the job back, and are looked up (QuerySendDetails) before anything is resent",
           }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (none connected to the queue, no heartbeat in the last 3 s): nothing is sent until one starts; `pace` is left out meanwhile' }),
-        z.strictObject({ reason: z.literal('receipts'), pending: count, until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends' }) }),
+        z
+          .strictObject({
+            reason: z.literal('receipts'),
+            pending: count,
+            until: epochMs.meta({ description: 'When the receipt window of the last recipient sent ends: those still without a receipt then expire' }),
+            lookups: z.string().meta({ description: "The send's kind in SMSQ_RECEIPT_LOOKUPS, which decides which are looked up: `marketing=sample:0.05`, `notification=all`, `marketing=none`" }),
+            lookedUp: count.optional().meta({ description: 'Of `pending`, those looked up (QuerySendDetails) until their receipt comes' }),
+            pushedOnly: count.optional().meta({ description: 'Of `pending`, those not looked up (out of the sample, or `none`): only a pushed report settles them, or they expire at `until`' }),
+            lookedUpAbout: count
+              .optional()
+              .meta({ description: 'Given instead of `lookedUp` and `pushedOnly` for a sampled send too large to count on each status (over 64 chunks or 10,000 recipients): the sample\'s share of `pending`, at most' }),
+          })
+          .meta({ description: 'Everything is sent and `pending` recipients wait for a receipt' }),
       ])
       .optional()
       .meta({ description: 'Why the send waits now; absent while it moves and once it has ended (docs/receipts-and-controls.md, "Why a send waits")' }),
@@ -272,7 +284,7 @@ export const SendStatusSchema = z
           control: 'active',
         },
         counts: { queued: 0, sending: 0, unknown: 0, accepted: 1, delivered: 1, failed: 0, expired: 0, cancelled: 0, suppressed: 0, rejected: 0 },
-        wait: { reason: 'receipts', pending: 1, until: '2026-11-28T04:35:31.104+08:00' },
+        wait: { reason: 'receipts', pending: 1, until: '2026-11-28T04:35:31.104+08:00', lookups: 'notification=all', lookedUp: 1, pushedOnly: 0 },
       },
     ],
   });

@@ -102,7 +102,7 @@ export function register(program: Command, ctx: CliContext): void {
           catalog: openCatalog(ctx, redis),
           callbacks: config.callbackSecret !== undefined,
           durability: config.durability,
-          waits: { quietHours: config.quietHours, receiptWindowMs: receiptScheduleOf(config).windowMs },
+          waits: { quietHours: config.quietHours, receiptWindowMs: receiptScheduleOf(config).windowMs, receiptLookups: config.receiptLookups },
         });
         // With OTEL_* set, a send through /v1 starts a trace that its jobs continue.
         const producer = tracing ? traceProducer(untraced, tracing.spans) : untraced;

@@ -19,6 +19,10 @@ import { renderFields, renderTable } from '../format.js';
 import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchEnd } from '../watch-progress.js';
 import { openProducer } from '../pipeline.js';
 import { statusJson } from '../status-json.js';
+import { rideRedisOutages } from '../watch-redis-outage.js';
+
+/** Between tries of a watch's poll while Redis is gone (ms): each fails at once until it is back. */
+const WATCH_REDIS_RETRY_MS = 250;
 
 const schema = z.object({
   sendId: sendIdFlag('smsq status smx8raea837d634fdfd72 (the id send printed; smsq sends lists them)'),
@@ -85,6 +89,16 @@ export function register(program: Command, ctx: CliContext): void {
           const until = flags.until ?? 'auto';
           const end: WatchEnd = until === 'auto' ? defaultWatchEnd(ctx.config.receiptLookups[status.send.kind].mode) : until === 'sent' ? 'sent' : 'completed';
           const tty = ctx.deps.isTTY === true && !flags.json;
+          // A Redis restarted or failed over under a long watch is waited for, not a reason to stop.
+          const poll = rideRedisOutages({
+            boundMs: ctx.config.redisConnectTimeoutMs,
+            retryMs: WATCH_REDIS_RETRY_MS,
+            // The bar is drawn without a line end: cleared first, so the line does not run on from it.
+            note: (text) => {
+              if (tty) ctx.deps.stdout.write('\r\x1b[2K');
+              ctx.note(text);
+            },
+          });
           let last = '';
           for (;;) {
             const seen = JSON.stringify([status.send.state, status.counts, status.wait]);
@@ -93,7 +107,7 @@ export function register(program: Command, ctx: CliContext): void {
             last = seen;
             if (watchIsOver(status.send.state, end)) break;
             await new Promise((r) => setTimeout(r, 1000));
-            status = await producer.getStatus(flags.sendId);
+            status = await poll(() => producer.getStatus(flags.sendId));
           }
           if (tty) ctx.deps.stdout.write('\n');
           if (flags.json) return;

@@ -27,11 +27,25 @@ export const DEFAULT_RECEIPT_POLICIES: ReceiptPolicies = Object.freeze({
   marketing: { mode: 'sample', sampleRate: 0.05 },
 });
 
+/**
+ * Which of a kind's recipients the policy looks up: every one, none, or `some` (a sample, which
+ * recipients decided by {@link isLookedUp}). `sample:1` reaches all, `sample:0` none.
+ */
+export function lookupReach(policy: ReceiptPolicy): 'all' | 'none' | 'some' {
+  if (policy.mode === 'none') return 'none';
+  if (policy.mode === 'all' || policy.sampleRate >= 1) return 'all';
+  return policy.sampleRate <= 0 ? 'none' : 'some';
+}
+
+/** The policy as SMSQ_RECEIPT_LOOKUPS writes it for a kind: `all`, `none`, `sample:0.05`. */
+export function receiptPolicyText(policy: ReceiptPolicy): string {
+  return policy.mode === 'sample' ? `sample:${policy.sampleRate}` : policy.mode;
+}
+
 /** Whether this recipient is looked up under the policy (stable for a given send and number). */
 export function isLookedUp(policy: ReceiptPolicy, sendId: string, phone: string): boolean {
-  if (policy.mode === 'none') return false;
-  if (policy.mode === 'all' || policy.sampleRate >= 1) return true;
-  if (policy.sampleRate <= 0) return false;
+  const reach = lookupReach(policy);
+  if (reach !== 'some') return reach === 'all';
   const h = createHash('sha1').update(sendId).update(':').update(phone).digest();
   return h.readUInt32BE(0) / 0x1_0000_0000 < policy.sampleRate;
 }

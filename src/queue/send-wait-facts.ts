@@ -8,6 +8,8 @@ import { THROTTLE_LOG_WINDOW_MS } from './throttle-log.js';
 import { distinctQuietHours, WORKER_SETTINGS_TTL_MS } from './worker-settings.js';
 import { DURABILITY_HOLD_TTL_MS, parseDurabilityHolds } from './durability-holds.js';
 import { ENDPOINT_BACKOFF_GRACE_MS, parseEndpointBackoffs } from './endpoint-backoffs.js';
+import { isLookedUp, type ReceiptPolicy } from './receipt-policy.js';
+import { readStoredChunk } from './stored-payload.js';
 
 /** The value BullMQ's `queue.rateLimit(ms)` writes to the limiter key (workers/account-pauses.ts throttles with it). */
 const RATE_LIMITED = String(Number.MAX_SAFE_INTEGER);
@@ -67,30 +69,63 @@ const FLOW_CONTROL_CODE = 'isv.BUSINESS_LIMIT_CONTROL';
 export const FLOW_CONTROL_WALK_MAX_CHUNKS = 64;
 
 /**
- * When a send's queued chunks go again, if every one of them waits for a per-number flow-control
- * window (send-processor.ts records `flowRetryAt` with the refusal and delays the job until then):
- * the earliest such time still ahead of `now`; undefined when any queued chunk waits for something
- * else, none is queued, or the send has more than {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks.
- * Split chunks are walked into their children (`<index>-<i>`, one number each).
+ * Every chunk record of a send with `fields` (and its state), split chunks walked into their
+ * children (`<index>-<i>`, one number each): one pipelined round trip, two with splits.
  */
-export async function readFlowControlRetry(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, now: number): Promise<number | undefined> {
-  if (chunks < 1 || chunks > FLOW_CONTROL_WALK_MAX_CHUNKS) return undefined;
-  const FIELDS = ['state', 'code', 'flowRetryAt', 'n'] as const;
+async function readChunkFields<F extends string>(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, fields: readonly F[]): Promise<Record<F | 'state', string | null>[]> {
+  const names = ['state', 'n', ...fields] as const;
   const read = async (indexes: string[]) => {
     const p = redis.pipeline();
-    for (const index of indexes) p.hmget(keys.chunk(chunkIdOf(sendId, index)), ...FIELDS);
+    for (const index of indexes) p.hmget(keys.chunk(chunkIdOf(sendId, index)), ...names);
     const res = (await p.exec()) ?? [];
     return res.map(([err, v], i) => ({ index: indexes[i] as string, f: err ? [] : (v as (string | null)[]) }));
   };
   const top = await read(Array.from({ length: chunks }, (_, i) => String(i)));
-  const children = top.filter((c) => c.f[0] === 'split').flatMap((c) => Array.from({ length: Number(c.f[3] ?? 0) }, (_, i) => `${c.index}-${i}`));
+  const children = top.filter((c) => c.f[0] === 'split').flatMap((c) => Array.from({ length: Number(c.f[1] ?? 0) }, (_, i) => `${c.index}-${i}`));
   const all = [...top, ...(children.length ? await read(children) : [])];
+  return all.map(({ f }) => Object.fromEntries(names.map((name, i) => [name, f[i] ?? null])) as Record<F | 'state', string | null>);
+}
+
+/**
+ * When a send's queued chunks go again, if every one of them waits for a per-number flow-control
+ * window (send-processor.ts records `flowRetryAt` with the refusal and delays the job until then):
+ * the earliest such time still ahead of `now`; undefined when any queued chunk waits for something
+ * else, none is queued, or the send has more than {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks.
+ */
+export async function readFlowControlRetry(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, now: number): Promise<number | undefined> {
+  if (chunks < 1 || chunks > FLOW_CONTROL_WALK_MAX_CHUNKS) return undefined;
   let earliest: number | undefined;
-  for (const { f } of all) {
-    if (f[0] !== 'queued') continue;
-    const at = Number(f[2]);
-    if (f[1] !== FLOW_CONTROL_CODE || !(at > now)) return undefined;
+  for (const chunk of await readChunkFields(redis, keys, sendId, chunks, ['code', 'flowRetryAt'])) {
+    if (chunk.state !== 'queued') continue;
+    const at = Number(chunk.flowRetryAt);
+    if (chunk.code !== FLOW_CONTROL_CODE || !(at > now)) return undefined;
     earliest = Math.min(earliest ?? at, at);
   }
   return earliest;
+}
+
+/**
+ * Sends larger than this (chunks, recipients) are not counted for {@link readLookedUpPending}:
+ * status is asked every second by a watch, and the count reads every number of the send.
+ */
+export const LOOKED_UP_COUNT_MAX = Object.freeze({ chunks: FLOW_CONTROL_WALK_MAX_CHUNKS, recipients: 10_000 });
+
+/**
+ * Of a sent send's accepted recipients still without a receipt, how many its kind's sample looks
+ * up (`policy`, as the receipt processor decides it: isLookedUp): the numbers of its accepted
+ * chunks in the sample, less those with a receipt in its recipients hash (every entry there is a
+ * final one). A status read, not one on the send path: the chunks and the receipts of the sample
+ * are read in two or three round trips. Undefined for a send larger than {@link LOOKED_UP_COUNT_MAX}.
+ * A chunk whose stored payload does not parse has no number to look up: none of it is counted.
+ */
+export async function readLookedUpPending(redis: RedisConnection, keys: Keys, send: { sendId: string; chunks: number; recipients: number }, policy: ReceiptPolicy): Promise<number | undefined> {
+  if (send.chunks < 1 || send.chunks > LOOKED_UP_COUNT_MAX.chunks || send.recipients > LOOKED_UP_COUNT_MAX.recipients) return undefined;
+  const chunks = await readChunkFields(redis, keys, send.sendId, send.chunks, ['payload', 'kind']);
+  const sampled = chunks
+    .filter((c) => c.state === 'accepted')
+    .flatMap((c) => readStoredChunk({ payload: c.payload ?? undefined, kind: c.kind ?? undefined }).payload?.phones ?? [])
+    .filter((phone) => isLookedUp(policy, send.sendId, phone));
+  if (sampled.length === 0) return 0;
+  const receipts = await redis.hmget(keys.recipients(send.sendId), ...sampled);
+  return receipts.filter((r) => r === null).length;
 }

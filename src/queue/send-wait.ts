@@ -15,6 +15,7 @@ import { INVALID_CREDENTIALS, isWorkerSetupFault, lookupCode, setupFixTail } fro
 import { isWithdrawn } from './withdrawal.js';
 import { enqueueStoppedText, isEnqueueStopped } from './stopped-pause.js';
 import { NO_WORKER_MEANS } from './worker-presence.js';
+import { lookupReach, receiptPolicyText, type ReceiptPolicies } from './receipt-policy.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -79,8 +80,15 @@ export type SendWait =
   | { reason: 'flow-control'; retryAt: number }
   /** No worker serves the prefix (none connected to the queue, no heartbeat in the last few seconds: worker-presence.ts): nothing is sent until one starts. */
   | { reason: 'no-worker' }
-  /** Everything is sent; `pending` recipients wait for a receipt, at the latest until the window ends (ms). */
-  | { reason: 'receipts'; pending: number; until: number };
+  /**
+   * Everything is sent; `pending` recipients wait for a receipt, at the latest until the window
+   * ends (ms). `lookups`: the kind's SMSQ_RECEIPT_LOOKUPS (`marketing=sample:0.05`), which decides
+   * how they settle: `lookedUp` of them are looked up (QuerySendDetails), and the other
+   * `pushedOnly` settle only by a pushed report, or expire at `until`. A sampled send too large to
+   * count on each status (send-wait-facts.ts, readLookedUpPending) gives `lookedUpAbout` instead:
+   * the sample's share of `pending`, an upper estimate, as look-ups settle the sampled first.
+   */
+  | { reason: 'receipts'; pending: number; until: number; lookups: string; lookedUp?: number; pushedOnly?: number; lookedUpAbout?: number };
 
 /** How fast a send goes and when it should be sent, at that pace. */
 export interface SendPace {
@@ -109,6 +117,13 @@ export interface WaitFacts {
   recentThrottles?: { times: number; lastUntil: number };
   /** The receipt window (ms after acceptance). */
   receiptWindowMs: number;
+  /** SMSQ_RECEIPT_LOOKUPS, per kind: which of a sent send's recipients are looked up, and which wait for a pushed report only. */
+  receiptLookups: ReceiptPolicies;
+  /**
+   * Of the send's accepted recipients still without a receipt, those its kind's sample looks up,
+   * counted (send-wait-facts.ts, readLookedUpPending); undefined when not counted.
+   */
+  lookedUpPending?: number;
   /** When the send's queued chunks, all refused by per-number flow control, go again (ms); send-wait-facts.ts. */
   flowControlRetryAt?: number;
   /** Workers serving the prefix (src/queue/worker-presence.ts); undefined when not known. */
@@ -176,12 +191,23 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (facts.recentThrottles?.times) return { reason: 'throttled', until: facts.recentThrottles.lastUntil, ...times };
     return undefined;
   }
-  if (status.counts.accepted > 0) {
-    // The last recipient went past the API when the send became `sent`: its window ends last.
-    const sentAt = status.send.history.findLast((c) => c.state === 'sent')?.at ?? status.send.stateChangedAt;
-    return { reason: 'receipts', pending: status.counts.accepted, until: sentAt + facts.receiptWindowMs };
-  }
+  if (status.counts.accepted > 0) return receiptsWait(status, facts);
   return undefined;
+}
+
+/** The wait of a send past the API for its receipts: how many, how they come, and until when. */
+function receiptsWait(status: WaitInput, facts: WaitFacts): SendWait {
+  // The last recipient went past the API when the send became `sent`: its window ends last.
+  const sentAt = status.send.history.findLast((c) => c.state === 'sent')?.at ?? status.send.stateChangedAt;
+  const { kind } = status.send;
+  const policy = facts.receiptLookups[kind];
+  const pending = status.counts.accepted;
+  const wait = { reason: 'receipts' as const, pending, until: sentAt + facts.receiptWindowMs, lookups: `${kind}=${receiptPolicyText(policy)}` };
+  const reach = lookupReach(policy);
+  // A count made in another read than the counts may be behind a receipt that came between the two.
+  const lookedUp = reach === 'all' ? pending : reach === 'none' ? 0 : facts.lookedUpPending === undefined ? undefined : Math.min(facts.lookedUpPending, pending);
+  if (lookedUp === undefined) return { ...wait, lookedUpAbout: Math.round(pending * policy.sampleRate) };
+  return { ...wait, lookedUp, pushedOnly: pending - lookedUp };
 }
 
 /** Whether quiet hours hold marketing now, as the workers have them (the local setting when none said). */
@@ -277,8 +303,29 @@ export function waitText(wait: SendWait, sendId?: string): string {
         "if it goes on, the account's cap is below SMS_QPS: lower SMS_QPS or have the cap raised"
       );
     case 'receipts':
-      return `waiting for receipts of ${wait.pending} recipient${wait.pending === 1 ? '' : 's'}, at the latest until ${formatTime(wait.until)}`;
+      return receiptsWaitText(wait);
   }
+}
+
+/**
+ * How the receipts of a send past the API come, in words: looked up, or waited for from a pushed
+ * report only (out of the sample, or not looked up at all) until they expire.
+ */
+function receiptsWaitText(wait: Extract<SendWait, { reason: 'receipts' }>): string {
+  const who = `${wait.pending} recipient${wait.pending === 1 ? '' : 's'}`;
+  const setting = `SMSQ_RECEIPT_LOOKUPS ${wait.lookups}`;
+  const at = formatTime(wait.until);
+  const expire = (n: number) => `${n === 1 ? 'it expires' : 'they expire'} at ${at}`;
+  const { lookedUp, pushedOnly } = wait;
+  if (lookedUp === undefined || pushedOnly === undefined) {
+    return (
+      `waiting for receipts of ${who}: at most about ${wait.lookedUpAbout ?? 0} looked up (QuerySendDetails; a sample, not counted in a send this large), ` +
+      `the rest not (${setting}): only a pushed report settles those, or they expire at ${at}`
+    );
+  }
+  if (pushedOnly === 0) return `waiting for receipts of ${who}, looked up (QuerySendDetails; ${setting}), at the latest until ${at}`;
+  if (lookedUp === 0) return `waiting for receipts of ${who}, not looked up (${setting}): only a pushed report settles ${wait.pending === 1 ? 'it' : 'them'}, or ${expire(wait.pending)}`;
+  return `waiting for receipts of ${who}: ${lookedUp} looked up (QuerySendDetails), ${pushedOnly} not (${setting}): only a pushed report settles ${pushedOnly === 1 ? 'that one' : 'those'}, or ${expire(pushedOnly)}`;
 }
 
 const endpointAt = (endpoint: string) => (endpoint ? `SMS_ENDPOINT=${endpoint}` : 'SMS_ENDPOINT');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blockFields, parseAccountBlock, workerText } from '../../src/queue/account-block.js';
+import { DEFAULT_RECEIPT_POLICIES } from '../../src/queue/receipt-policy.js';
 import { sendWait, waitText } from '../../src/queue/send-wait.js';
 
 const hashOf = (fields: (string | number)[]) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [String(fields[2 * i]), String(fields[2 * i + 1])]));
@@ -25,7 +26,7 @@ describe('the account block record', () => {
     const worker = { host: 'web-3', pid: 4242, name: 'eu-7' };
     const wait = sendWait(
       { send: { kind: 'notification', state: 'active', stateChangedAt: 0, history: [] }, counts: { queued: 1, sending: 0, unknown: 0, accepted: 0, delivered: 0, failed: 0, expired: 0 } },
-      { now: 10, quietHours: undefined, receiptWindowMs: 1, accountBlock: { code: 'SignatureDoesNotMatch', message: 'bad', since: 1, worker } },
+      { now: 10, quietHours: undefined, receiptWindowMs: 1, receiptLookups: DEFAULT_RECEIPT_POLICIES, accountBlock: { code: 'SignatureDoesNotMatch', message: 'bad', since: 1, worker } },
     );
     expect(wait).toMatchObject({ reason: 'account-blocked', worker });
     expect(waitText(wait!)).toMatch(/\(SignatureDoesNotMatch: bad\) by the worker on host web-3, pid 4242 \(named "eu-7"\): fix the account, or that worker's environment/);

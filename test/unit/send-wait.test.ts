@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../src/queue/quiet-hours.js';
+import { DEFAULT_RECEIPT_POLICIES, type ReceiptPolicy } from '../../src/queue/receipt-policy.js';
 import { sendPace, sendWait, waitText, type WaitFacts, type WaitInput } from '../../src/queue/send-wait.js';
 import { WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 
@@ -14,7 +15,7 @@ function status(over: Partial<WaitInput['send']> = {}, counts: Partial<WaitInput
     counts: { ...ZERO, ...counts },
   };
 }
-const facts = (over: Partial<WaitFacts> = {}): WaitFacts => ({ now: at('2026-12-04T07:42:22'), quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: 72 * HOUR, ...over });
+const facts = (over: Partial<WaitFacts> = {}): WaitFacts => ({ now: at('2026-12-04T07:42:22'), quietHours: DEFAULT_QUIET_HOURS, receiptWindowMs: 72 * HOUR, receiptLookups: DEFAULT_RECEIPT_POLICIES, ...over });
 
 describe('sendWait', () => {
   it('names marketing quiet hours with the China time they end', () => {
@@ -196,12 +197,51 @@ describe('sendWait', () => {
     expect(sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now, flowControlRetryAt: now - 1 }))).toBeUndefined();
   });
 
-  it('waits for receipts once everything is sent: how many, until the window of the last one sent ends', () => {
+  describe('receipts, once everything is sent: how many, how they come (SMSQ_RECEIPT_LOOKUPS), until the window of the last one sent ends', () => {
     const sentAt = at('2026-12-04T07:41:00');
-    const s = status({ state: 'sent', stateChangedAt: sentAt, history: [{ state: 'active', at: sentAt - 60_000 }, { state: 'sent', at: sentAt }] }, { accepted: 250, delivered: 4750 });
-    const wait = sendWait(s, facts());
-    expect(wait).toEqual({ reason: 'receipts', pending: 250, until: sentAt + 72 * HOUR });
-    expect(waitText(wait!)).toBe('waiting for receipts of 250 recipients, at the latest until 2026-12-07 07:41:00 +08:00');
+    const sent = (kind: WaitInput['send']['kind'], accepted: number) =>
+      status({ kind, state: 'sent', stateChangedAt: sentAt, history: [{ state: 'active', at: sentAt - 60_000 }, { state: 'sent', at: sentAt }] }, { accepted, delivered: 4750 });
+    const until = sentAt + 72 * HOUR;
+    const lookups = (marketing: ReceiptPolicy) => ({ receiptLookups: { ...DEFAULT_RECEIPT_POLICIES, marketing } });
+
+    it('looked up, every one (all)', () => {
+      const wait = sendWait(sent('notification', 250), facts());
+      expect(wait).toEqual({ reason: 'receipts', pending: 250, until, lookups: 'notification=all', lookedUp: 250, pushedOnly: 0 });
+      expect(waitText(wait!)).toBe('waiting for receipts of 250 recipients, looked up (QuerySendDetails; SMSQ_RECEIPT_LOOKUPS notification=all), at the latest until 2026-12-07 07:41:00 +08:00');
+    });
+
+    it('out of the sample: a pushed report only, or they expire (it said "waiting for receipts of 2 recipients" of two never looked up)', () => {
+      const wait = sendWait(sent('marketing', 2), facts({ lookedUpPending: 0 }));
+      expect(wait).toEqual({ reason: 'receipts', pending: 2, until, lookups: 'marketing=sample:0.05', lookedUp: 0, pushedOnly: 2 });
+      expect(waitText(wait!)).toBe(
+        'waiting for receipts of 2 recipients, not looked up (SMSQ_RECEIPT_LOOKUPS marketing=sample:0.05): only a pushed report settles them, or they expire at 2026-12-07 07:41:00 +08:00',
+      );
+      expect(waitText(sendWait(sent('marketing', 1), facts({ lookedUpPending: 0 }))!)).toBe(
+        'waiting for receipts of 1 recipient, not looked up (SMSQ_RECEIPT_LOOKUPS marketing=sample:0.05): only a pushed report settles it, or it expires at 2026-12-07 07:41:00 +08:00',
+      );
+      // Not looked up at all: none, or a sample of 0.
+      expect(sendWait(sent('marketing', 7), facts(lookups({ mode: 'none', sampleRate: 0 })))).toMatchObject({ lookups: 'marketing=none', lookedUp: 0, pushedOnly: 7 });
+      expect(sendWait(sent('marketing', 7), facts(lookups({ mode: 'sample', sampleRate: 0 })))).toMatchObject({ lookups: 'marketing=sample:0', lookedUp: 0, pushedOnly: 7 });
+      expect(sendWait(sent('marketing', 7), facts(lookups({ mode: 'sample', sampleRate: 1 })))).toMatchObject({ lookups: 'marketing=sample:1', lookedUp: 7, pushedOnly: 0 });
+    });
+
+    it('some in the sample, some out, as counted (a count past the pending, read apart from them, is capped)', () => {
+      const wait = sendWait(sent('marketing', 40), facts({ lookedUpPending: 3 }));
+      expect(wait).toEqual({ reason: 'receipts', pending: 40, until, lookups: 'marketing=sample:0.05', lookedUp: 3, pushedOnly: 37 });
+      expect(waitText(wait!)).toBe(
+        'waiting for receipts of 40 recipients: 3 looked up (QuerySendDetails), 37 not (SMSQ_RECEIPT_LOOKUPS marketing=sample:0.05): only a pushed report settles those, or they expire at 2026-12-07 07:41:00 +08:00',
+      );
+      expect(waitText(sendWait(sent('marketing', 2), facts({ lookedUpPending: 1 }))!)).toMatch(/: 1 looked up \(QuerySendDetails\), 1 not \(.*\): only a pushed report settles that one, or it expires at /);
+      expect(sendWait(sent('marketing', 2), facts({ lookedUpPending: 5 }))).toMatchObject({ lookedUp: 2, pushedOnly: 0 });
+    });
+
+    it('a sample not counted (a send too large): the share it looks up at most, said as an estimate', () => {
+      const wait = sendWait(sent('marketing', 95_000), facts());
+      expect(wait).toEqual({ reason: 'receipts', pending: 95_000, until, lookups: 'marketing=sample:0.05', lookedUpAbout: 4750 });
+      expect(waitText(wait!)).toBe(
+        'waiting for receipts of 95000 recipients: at most about 4750 looked up (QuerySendDetails; a sample, not counted in a send this large), the rest not (SMSQ_RECEIPT_LOOKUPS marketing=sample:0.05): only a pushed report settles those, or they expire at 2026-12-07 07:41:00 +08:00',
+      );
+    });
   });
 
   it('says nothing for a send that moves or has ended', () => {

@@ -1,0 +1,61 @@
+/**
+ * A watch's polls through a Redis that goes away for a moment. `smsq status --watch` follows a
+ * send for minutes or hours, and a Redis restart or failover under it is routine: the worker rides
+ * it out, and so does the watch. A poll that finds Redis gone is tried again until Redis answers
+ * or the bound (SMSQ_REDIS_CONNECT_TIMEOUT_MS) has passed since the first poll failed; one
+ * line says that it waits, one that Redis is back. Past the bound the poll's own
+ * SMSQ_REDIS_UNAVAILABLE ends the command as any command without Redis ends (exit 3).
+ */
+import { redisDoesNotAnswer, RedisUnavailableError } from '../src/errors.js';
+import { pause } from '../src/pause.js';
+import { formatDuration } from './duration.js';
+
+export interface RedisOutageRideOptions {
+  /**
+   * The longest wait for Redis, from when the first poll failed (ms). A try under way then ends as
+   * a poll does: a Redis frozen rather than gone fails it at the connection's command timeout.
+   */
+  boundMs: number;
+  /** Between tries while Redis is gone (ms): a try costs nothing while the connection is down (it fails at once). */
+  retryMs: number;
+  /** Says a line to the person watching (stderr). */
+  note(text: string): void;
+  /** Monotonic ms. Default performance.now: a wall clock set back must not stretch the wait. */
+  now?: () => number;
+  /** Default a timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Runs one poll of a watch, riding out a Redis outage shorter than the bound. */
+export type RedisOutageRide = <T>(poll: () => Promise<T>) => Promise<T>;
+
+export function rideRedisOutages(options: RedisOutageRideOptions): RedisOutageRide {
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => pause(ms, undefined));
+  return async (poll) => {
+    let downSince: number | undefined;
+    // REDIS_URL (password redacted) as the refusals name it, for the line that says it is back.
+    let redactedUrl = '';
+    for (;;) {
+      try {
+        const value = await poll();
+        if (downSince !== undefined) options.note(backLine(redactedUrl, now() - downSince));
+        return value;
+      } catch (err) {
+        if (!(err instanceof RedisUnavailableError)) throw err;
+        redactedUrl = err.redactedUrl;
+        if (downSince === undefined) {
+          downSince = now();
+          options.note(`${redisDoesNotAnswer(err.redactedUrl, err.reason)}: the watch waits for it up to ${formatDuration(options.boundMs)} (SMSQ_REDIS_CONNECT_TIMEOUT_MS) and goes on once it answers`);
+        }
+        const left = downSince + options.boundMs - now();
+        if (left <= 0) throw err;
+        await sleep(Math.min(options.retryMs, left));
+      }
+    }
+  };
+}
+
+function backLine(redactedUrl: string, downMs: number): string {
+  return `Redis at REDIS_URL=${redactedUrl} answers again after ${(downMs / 1000).toFixed(1)}s: the watch goes on`;
+}
