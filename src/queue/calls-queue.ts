@@ -44,9 +44,17 @@ export function createHousekeepingQueue(options: CallsQueueOptions): Queue {
  * it is on the wire (or does not answer it within the command timeout): a producer or server
  * opened just before an outage then refused every send after Redis was back, for good. The
  * workers' BullMQ `Worker`s still check the version.
+ *
+ * Nor does it wait for the connection to be ready (`skipWaitingForReady`): the connection's role
+ * says how a command waits (see RedisRole), and BullMQ's own wait has no bound. A queue opened
+ * while Redis was down held every call on it until Redis was back (taskforcesh/bullmq#995): the
+ * server's dashboard, started against a stopped Redis, answered nothing for as long as Redis
+ * stayed down, then made the writes its callers had given up on. A `client` connection now
+ * refuses them at once, as it refuses every other command while Redis is down; a `worker`
+ * connection keeps them in its offline queue until Redis is back, as BullMQ's wait did.
  */
 export function openQueue(name: string, { connection, prefix, onError, telemetry }: CallsQueueOptions): Queue {
-  const queue = new Queue(name, { connection, prefix, skipMetasUpdate: true, skipVersionCheck: true, ...(telemetry ? { telemetry } : {}) });
+  const queue = new Queue(name, { connection, prefix, skipMetasUpdate: true, skipVersionCheck: true, skipWaitingForReady: true, ...(telemetry ? { telemetry } : {}) });
   if (onError) queue.on('error', onError);
   return queue;
 }

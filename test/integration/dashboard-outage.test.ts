@@ -1,8 +1,8 @@
 /**
  * Bull Board's JSON API (`/admin/queues/api/...`) when Redis does not answer, against a real
- * private redis-server: stopped, or holding writes (CLIENT PAUSE) longer than the server's command
- * timeout. Every answer is a 503 SMSQ_REDIS_UNAVAILABLE saying what happened and the fix, as /v1's
- * are (not where Redis is: the server's log names REDIS_URL), in a body the board's page can show (it reads `error.key` and `message`); a write that Redis may
+ * private redis-server: stopped (under a running server, or before it started), or frozen
+ * (SIGSTOP) for longer than the server's command timeout. Every answer is a 503
+ * SMSQ_REDIS_UNAVAILABLE saying what happened and the fix, as /v1's are (not where Redis is: the server's log names REDIS_URL), in a body the board's page can show (it reads `error.key` and `message`); a write that Redis may
  * still carry out says so instead of reading as a plain failure.
  */
 import { Queue } from 'bullmq';
@@ -11,9 +11,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createLogger } from '../../src/logger.js';
-import { createRedisConnection } from '../../src/queue/connection.js';
+import { RedisUnavailableError } from '../../src/errors.js';
+import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
+import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { collector } from '../support/text-collector.js';
+import { waitFor } from '../support/wait.js';
 
 const PREFIX = '{dash-outage}';
 const closers: (() => Promise<unknown> | unknown)[] = [];
@@ -26,16 +29,24 @@ interface Board {
   app: SmsqServer;
   /** The server's log lines. */
   log: ReturnType<typeof collector>;
+  /** The server's Redis connection. */
+  connection: RedisConnection;
 }
 
-/** `smsq server`'s parts on a `client` connection with a short timeout; a writable board. */
-async function board(commandTimeoutMs: number): Promise<Board> {
+/**
+ * `smsq server`'s parts on a `client` connection with a short timeout; a writable board. `down`:
+ * started as `smsq server` starts against a stopped Redis (the same port, nothing listening): its
+ * bounded wait for the first connect gives up and the server is built all the same.
+ */
+async function board(commandTimeoutMs: number, opts: { down?: boolean } = {}): Promise<Board> {
   const redis = await startPrivateRedis({ appendfsync: 'off' });
   closers.push(() => redis.stop());
+  if (opts.down) await redis.stop();
   const connection = createRedisConnection(redis.url, { role: 'client', connectTimeoutMs: commandTimeoutMs });
   connection.on('error', () => {});
   closers.push(() => connection.disconnect());
-  await new Promise((resolve) => connection.once('ready', resolve));
+  if (opts.down) await expect(createRedisGate({ redis: connection, timeoutMs: commandTimeoutMs }).ready()).rejects.toBeInstanceOf(RedisUnavailableError);
+  else await new Promise((resolve) => connection.once('ready', resolve));
   const producer = createProducer({ redis: connection, prefix: PREFIX, durability: { mode: 'none' }, connectTimeoutMs: commandTimeoutMs, redactedRedisUrl: redis.url });
   const log = collector();
   closers.push(() => producer.close());
@@ -50,7 +61,7 @@ async function board(commandTimeoutMs: number): Promise<Board> {
     redactedRedisUrl: redis.url,
   });
   closers.push(() => app.close());
-  return { redis, app, log };
+  return { redis, app, log, connection };
 }
 
 interface BoardError {
@@ -95,13 +106,14 @@ describe("Bull Board's API while Redis does not answer", () => {
     });
     await filler.addBulk(Array.from({ length: 3 }, (_, i) => ({ name: 'x', data: { i } })));
     expect(await filler.getWaitingCount()).toBe(3);
-    // Redis busy for longer than the command timeout (as with an empty of a very large queue,
-    // which is one script): the empty runs once Redis gets to it, after the answer was given up.
-    const admin = new Redis(redis.url);
-    closers.push(() => admin.disconnect());
-    await admin.ping();
-    const busy = admin.eval("local t = redis.call('TIME'); local start = t[1] * 1000 + t[2] / 1000; repeat t = redis.call('TIME') until t[1] * 1000 + t[2] / 1000 - start > 1000; return 1", 0);
-    await new Promise((r) => setTimeout(r, 100));
+    // Redis not getting to the empty within the command timeout, as when it is busy (an empty of a
+    // very large queue is one script): frozen (SIGSTOP) until the answer has been given, so that
+    // it cannot answer in time however slow this process is. (A 1 s busy script begun 100 ms
+    // before the request answered it in time, 200, whenever the request reached Redis more than
+    // 700 ms into the script, as under load.)
+    const pid = redis.process.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    closers.push(() => process.kill(pid, 'SIGCONT'));
 
     const res = await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/housekeeping/empty' });
     expect(res.statusCode, res.body).toBe(503);
@@ -110,9 +122,74 @@ describe("Bull Board's API while Redis does not answer", () => {
     expect(body.error.message).toMatch(/^Redis does not answer \(no answer within 300 ms\)/);
     expect(body.error.message).not.toContain(redis.url.replace('redis://', ''));
     expect(body.error.message).toMatch(/may have been made anyway.*reload the board/);
-    // And it was.
-    await busy;
-    expect(await filler.getWaitingCount()).toBe(0);
+    // And it was, once Redis got to it.
+    process.kill(pid, 'SIGCONT');
+    await waitFor(async () => (await filler.getWaitingCount()) === 0, 'Redis to carry out the empty it was sent');
+  });
+});
+
+/** `inject`'s answer, or `undefined` when none came within `ms` (the request is left to finish on its own). */
+async function answerWithin(app: SmsqServer, request: { method: 'GET' | 'PUT'; url: string }, ms: number): Promise<{ res?: Awaited<ReturnType<SmsqServer['inject']>>; ms: number }> {
+  const start = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const res = await Promise.race([app.inject(request), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  clearTimeout(timer);
+  return { res, ms: Math.round(performance.now() - start) };
+}
+
+describe("Bull Board's API of a server started while Redis was down", () => {
+  it('answers 503 SMSQ_REDIS_UNAVAILABLE within the command timeout, reads and writes (they hung until Redis was back, then the write was made), and works once Redis is back without a restart', async () => {
+    const commandTimeoutMs = 2000;
+    const { redis, app, connection } = await board(commandTimeoutMs, { down: true });
+    // A refused reconnect after the server was built: until one comes, what its gates know of the
+    // outage is that the link is down ("the connection was lost"), the board's as /v1's.
+    await new Promise<void>((resolve) => {
+      const refused = (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ECONNREFUSED') return;
+        connection.off('error', refused);
+        resolve();
+      };
+      connection.on('error', refused);
+    });
+
+    const requests = [
+      ['GET', '/admin/queues/api/queues', /nothing was changed; run it again once Redis answers/],
+      ['GET', '/admin/queues/api/redis/stats', /nothing was changed/],
+      ['PUT', '/admin/queues/api/queues/calls/pause', /may have been made anyway/],
+    ] as const;
+    // Each waited for a little longer than the bound, so that a hang shows as one, not as the test's timeout.
+    const answers = [];
+    for (const [method, url] of requests) answers.push(await answerWithin(app, { method, url }, commandTimeoutMs + 1000));
+    const late = answers.flatMap(({ res, ms }, i) => (res && ms < commandTimeoutMs ? [] : [`${requests[i]?.[0]} ${requests[i]?.[1]}: ${res ? `answered after ${ms} ms` : `no answer within ${ms} ms`}`]));
+    expect(late).toEqual([]);
+    for (const [i, { res }] of answers.entries()) {
+      const [method, url, consequence] = requests[i] ?? [];
+      expect(res?.statusCode, `${method} ${url}: ${res?.body}`).toBe(503);
+      const body = res?.json<BoardError>();
+      expect(body?.error.code).toBe('SMSQ_REDIS_UNAVAILABLE');
+      expect(body?.error.message).toMatch(/^Redis does not answer \(connection refused\)/);
+      expect(body?.error.message).not.toContain(redis.url.replace('redis://', ''));
+      expect(body?.error.message).toMatch(consequence ?? /./);
+      expect(res?.headers['retry-after']).toBe('5');
+    }
+    // A read of /v1 says the same, in the same words.
+    const v1 = await app.inject({ method: 'GET', url: '/v1/sends' });
+    expect(v1.statusCode, v1.body).toBe(503);
+    expect(answers[0]?.res?.json<BoardError>().error.message).toBe(v1.json<BoardError>().error.message);
+
+    // Redis back where it was: the board answers without a restart of the server.
+    const back = await startPrivateRedis({ appendfsync: 'off', port: redis.port });
+    closers.push(() => back.stop());
+    await waitFor(() => connection.status === 'ready', 'the server\'s connection to be made again');
+    const queues = await app.inject({ method: 'GET', url: '/admin/queues/api/queues' });
+    expect(queues.statusCode, queues.body).toBe(200);
+    const calls = (paused: boolean) => expect.objectContaining({ name: 'calls', isPaused: paused });
+    // The pause refused while Redis was down was not made behind the caller's back once it was back.
+    expect(queues.json<{ queues: unknown[] }>().queues).toContainEqual(calls(false));
+    const pause = await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/calls/pause' });
+    expect(pause.statusCode, pause.body).toBe(200);
+    const after = await app.inject({ method: 'GET', url: '/admin/queues/api/queues' });
+    expect(after.json<{ queues: unknown[] }>().queues).toContainEqual(calls(true));
   });
 });
 
