@@ -13,6 +13,8 @@
 local function sendEndsChunk(send, state, now)
   if send[1] == 'failed' then return mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED' end
   if send[3] == 'cancelled' then return mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED' end
-  if send[4] and tonumber(send[4]) < now then return mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE' end
+  -- A deadline that is no number (a record written by hand) is none, as the repair sweep reads it (orphan-sweep.ts).
+  local deadline = tonumber(send[4] or '')
+  if deadline and deadline < now then return mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE' end
   return nil, nil
 end

@@ -30,7 +30,8 @@ end
   to, or nil when the table has no such move from `state`.
 ]]
 local function moveAllSent(sendKey, events, maxlen, sendId, state, deadline, expired, now)
-  local late = deadline and tonumber(deadline) < tonumber(now) and tonumber(expired or '0') > 0
+  local due = tonumber(deadline or '')
+  local late = due ~= nil and due < tonumber(now) and tonumber(expired or '0') > 0
   local to = edgeTo(SEND_EDGES, late and 'deadline' or 'all-sent', state)
   if to then moveSend(sendKey, events, maxlen, sendId, state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil) end
   return to
