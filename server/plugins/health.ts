@@ -53,6 +53,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
   app.get('/readyz', { schema: readiness }, async (request, reply) => {
     const issues: FieldIssue[] = [];
     let workers = 0;
+    let databaseRefused = false;
     try {
       await withTimeout(gate.ready().then(() => options.redis.ping()), timeoutMs, 'the readiness check');
       // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
@@ -61,6 +62,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       }
     } catch (err) {
+      databaseRefused = err instanceof RedisDatabaseRefusedError;
       // In the words /v1 uses (the errors' apiMessage), not ioredis's; and, public as this route
       // is, not where Redis is: the Redis watch logs an outage for the operator, and a refused
       // database (REDIS_URL and the fix) is logged here, once: probes come every few seconds.
@@ -72,8 +74,9 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       issues.push({ field: 'redis', message });
     }
     if (issues.length > 0) {
-      // As /v1's 503s: a Redis outage is usually short.
-      const headers = issues.some((i) => i.field === 'redis') ? { 'retry-after': '5' } : undefined;
+      // As /v1's 503s: a Redis outage is usually short. A refused database is the configuration's
+      // to fix (/v1 answers it 500, without one): waiting does not mend it.
+      const headers = issues.some((i) => i.field === 'redis') && !databaseRefused ? { 'retry-after': '5' } : undefined;
       return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues, headers));
     }
     return { status: 'ready' as const, workers };

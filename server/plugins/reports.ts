@@ -129,9 +129,9 @@ const PUSHED_AGAIN = 'Alibaba pushes it again (after 1, 5 and 10 minutes), and a
  * was enqueued" said nothing to it), and what it left.
  */
 export function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
-  // From the ingest's Redis gate, as the producer's calls fail. The answer goes to Alibaba: REDIS_URL
-  // and why (an address, a timeout) are said to the operator, in the log, which the error handler
-  // leaves to the Redis watch for /v1, whose callers read them in the answer.
+  // From the ingest's Redis gate, as the producer's calls fail. The answer goes to Alibaba, so
+  // REDIS_URL and why (an address, a timeout) are said to the operator in the log, here: for /v1
+  // the error handler leaves that to the server's Redis watch, and its answers name neither.
   if (err instanceof RedisUnavailableError) {
     const applied = err.midCall ? 'the push may be applied in part' : 'the push was not applied';
     log.warn({ code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${START_REDIS_FIX}`);

@@ -167,6 +167,8 @@ describe('Redis answers and refuses', () => {
       expect(res.statusCode, what).toBeGreaterThanOrEqual(500);
       expectNoAddress(d, what, res.body);
       expect(res.json<{ error: { message: string } }>().error.message, what).toMatch(/Redis refused the database this server is configured to use; nothing was read or written\. Fix: tell the operator of this server/);
+      // The configuration's to fix: no Retry-After, as for /v1 (/readyz added one to every Redis issue).
+      expect(res.headers['retry-after'], what).toBeUndefined();
     }
     // The operator's line (a JSON log line: its quotes escaped) names REDIS_URL and the fix.
     expect(d.log.text).toContain(`REDIS_URL=\\"${d.redacted}\\" names database 2, and its user may not SELECT (NOPERM)`);
