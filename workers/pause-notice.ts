@@ -94,8 +94,12 @@ export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
         const ms = parsePauseMs(message);
         if (ms !== undefined) note(ms);
       });
-      const subscribed = s.subscribe(options.channel).catch((err: unknown) => refusals.failed('subscribe', err));
+      const subscribed = s.subscribe(options.channel).then(
+        () => true,
+        (err: unknown) => (refusals.failed('subscribe', err), false),
+      );
       const withinMs = options.subscribeWithinMs ?? connectTimeoutOf(options.redis);
+      const startedAt = performance.now();
       subscribing = finishedWithin(subscribed, withinMs).then((inTime) => {
         // Stopped meanwhile: the subscription was ended, not late.
         if (inTime || subscriber !== s) return;
@@ -103,6 +107,10 @@ export function createPauseNotice(options: PauseNoticeOptions): PauseNotice {
           { channel: options.channel, waitedMs: withinMs },
           `not subscribed to ${options.channel} within ${withinMs} ms (Redis does not answer the subscriber connection): starting without other workers' throttle pauses until it is; claims waiting for their pacer slots may call into a pause meanwhile, are throttled again and retried, nothing is sent twice`,
         );
+        // The warning says "until it is": say when it is, or the operator cannot tell it ended.
+        void subscribed.then((ok) => {
+          if (ok && subscriber === s) options.logger.info({ channel: options.channel, afterMs: Math.round(performance.now() - startedAt) }, `subscribed to ${options.channel} after all: this worker hears other workers' throttle pauses again`);
+        });
       });
       return subscribing;
     },

@@ -16,6 +16,7 @@ import { systemClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { createPauseNotice, MAX_NOTICED_PAUSE_MS, type PauseNotice } from '../../workers/pause-notice.js';
 import { harnessPerTest } from '../support/pipeline.js';
 import { testRedisUrl, uniquePrefix } from '../support/redis.js';
@@ -165,6 +166,31 @@ describe('createPauseNotice on a real Redis', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]!.channel).toBe(channel);
     expect(lines[0]!.msg.startsWith(`not subscribed to ${channel} within 300 ms`)).toBe(true);
+  });
+});
+
+describe('a subscription Redis answers late', () => {
+  it('is said when it lands, after the warning that it had not', async () => {
+    // A private Redis, paused: CLIENT PAUSE on the suite's Redis would hold every other test.
+    const server = await startPrivateRedis({ appendfsync: 'off' });
+    closers.push(() => server.stop());
+    const admin = new Redis(server.url, { maxRetriesPerRequest: null });
+    closers.push(() => admin.disconnect());
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    closers.push(() => redis.disconnect());
+    await redis.ping();
+    const channel = `${uniquePrefix('notice-late')}:pause-notices`;
+    const out = collector();
+    const n = createPauseNotice({ redis, channel, clock: systemClock, logger: createLogger({ level: 'info' }, out), warned: new Set(), subscribeWithinMs: 200 });
+    closers.push(() => n.stop());
+    await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
+    await n.start();
+    expect(warnLines(out.text).map((l) => l.msg.slice(0, 40))).toEqual([`not subscribed to ${channel} within 200 ms`.slice(0, 40)]);
+    const landed = await waitFor(() => out.text.split('\n').find((line) => line.includes(`subscribed to ${channel} after all`)), 'the line saying the subscription landed', 10_000);
+    expect(JSON.parse(landed).level).toBe(30);
+    // And it hears pauses now.
+    await admin.publish(channel, '1500');
+    await waitFor(() => n.remainingMs() > 0, 'the pause heard');
   });
 });
 
