@@ -147,7 +147,8 @@ describe('smsq send', () => {
   it('send --extend-code passes SmsUpExtendCode (REST took it, the CLI had no flag: an operator trial), and refuses one that is not 1-12 digits by its flag', async () => {
     const bad = await run(['send', '--phones', '13800138009', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--extend-code', '12a', '--yes']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: --extend-code: must be 1-12 digits/m);
+    // Refused at its flag, naming the value as every bad flag is.
+    expect(bad.stderr).toMatch(/^error: --extend-code "12a" must be 1-12 digits/m);
     const r = await run(['send', '--phones', '13800138009', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--extend-code', '0427', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const { sendId } = JSON.parse(r.stdout) as { sendId: string };
