@@ -202,13 +202,30 @@ export class SendNotFoundError extends NotFoundError {
  * Redis did not answer: the connect timed out or was refused, or the connection is down. The
  * message is one line naming `REDIS_URL` (password redacted), what happened and the fix.
  */
-/** The start of every "Redis does not answer" line smsq writes (errors, /readyz, logs): REDIS_URL and what happened. */
+/**
+ * How a reason starts when the port answered in another protocol (src/queue/redis-errors.ts): a
+ * wrong port, not a Redis gone, so it is told as such and has a fix of its own.
+ */
+export const NOT_REDIS = 'answered, but not as Redis';
+
+/**
+ * The start of every "Redis does not answer" line smsq writes (errors, /readyz, logs): REDIS_URL and
+ * what happened; or, when something else answered there, that it did.
+ */
 export function redisDoesNotAnswer(redactedUrl: string, reason: string): string {
-  return `Redis at REDIS_URL=${redactedUrl} does not answer (${reason})`;
+  return reason.startsWith(NOT_REDIS) ? `something at REDIS_URL=${redactedUrl} ${reason}` : `Redis at REDIS_URL=${redactedUrl} does not answer (${reason})`;
 }
 
 /** The fix that ends every such line. */
 export const START_REDIS_FIX = 'Fix: start Redis there or point REDIS_URL at a running one';
+
+/** The fix of a line whose `reason` is {@link NOT_REDIS}: starting Redis there cannot help, a port is taken. */
+const CHECK_REDIS_PORT_FIX = "Fix: check the port in REDIS_URL (Redis's own is 6379 unless set otherwise)";
+
+/** The fix that ends a line saying `reason`: {@link START_REDIS_FIX}, unless something other than Redis answered. */
+export function redisFix(reason: string): string {
+  return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT_FIX : START_REDIS_FIX;
+}
 
 export class RedisUnavailableError extends SmsqError {
   readonly code = 'SMSQ_REDIS_UNAVAILABLE';
@@ -235,8 +252,8 @@ export class RedisUnavailableError extends SmsqError {
       campaign
         ? `${redisDoesNotAnswer(redactedUrl, reason)} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
         : control
-          ? `${redisDoesNotAnswer(redactedUrl, reason)}; ${controlOutcome(control, midCall)}`
-          : `${redisDoesNotAnswer(redactedUrl, reason)}; ${reading ? 'nothing was changed; run it again once Redis answers' : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${START_REDIS_FIX} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+          ? `${redisDoesNotAnswer(redactedUrl, reason)}; ${controlOutcome(control, midCall, reason)}`
+          : `${redisDoesNotAnswer(redactedUrl, reason)}; ${unavailableOutcome(reason, reading, midCall)}`,
       cause === undefined ? undefined : { cause },
     );
     this.name = 'RedisUnavailableError';
@@ -263,10 +280,23 @@ export interface ControlOfSend {
 }
 
 /** What a control that met a Redis gone did, and what to do: giving a control again changes nothing if it was applied. */
-function controlOutcome({ action, sendId }: ControlOfSend, midCall: boolean): string {
+function controlOutcome({ action, sendId }: ControlOfSend, midCall: boolean, reason: string): string {
   return midCall
     ? `the ${action} may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the ${action} again: given again it changes nothing if it was; smsq status ${sendId} shows the send's control`
-    : `the ${action} was not applied: the send is as it was. ${START_REDIS_FIX}, then give the ${action} again (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`;
+    : `the ${action} was not applied: the send is as it was. ${redisFix(reason)}, then give the ${action} again${waitHint(reason)}`;
+}
+
+/** What a call that met a Redis gone left, and the fix. */
+function unavailableOutcome(reason: string, reading: boolean, midCall: boolean): string {
+  // Something else answering at that port answers the same way again: "once Redis answers" would not come.
+  const notRedis = reason.startsWith(NOT_REDIS);
+  const left = reading ? (notRedis ? 'nothing was changed' : 'nothing was changed; run it again once Redis answers') : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued';
+  return `${left}. ${redisFix(reason)}${waitHint(reason)}`;
+}
+
+/** How long a command waits for Redis, where waiting longer could help (not where something else answered). */
+function waitHint(reason: string): string {
+  return reason.startsWith(NOT_REDIS) ? '' : ' (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)';
 }
 
 /** A campaign cut off by a Redis that went away, after its send was created. */

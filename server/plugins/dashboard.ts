@@ -9,7 +9,7 @@ import type { AppControllerRoute, ControllerHandlerReturnType } from '@bull-boar
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { redisDoesNotAnswer, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
+import { redisDoesNotAnswer, redisFix, RedisUnavailableError } from '../../src/errors.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { createAuthHook } from '../auth.js';
@@ -99,7 +99,7 @@ function redisDownAnswer(redis: RedisConnection, redactedUrl: string): RedisDown
     // steps may have made some. Only a read is sure to have changed nothing.
     const message = READ_METHODS.has(method)
       ? down.asRead().message
-      : `${redisDoesNotAnswer(redactedUrl, down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${START_REDIS_FIX}`;
+      : `${redisDoesNotAnswer(redactedUrl, down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${redisFix(down.reason)}`;
     // smsq's error shape, with what the board's page shows: its toast's title is `error.key`, its text `message`.
     // Bull Board's types list the statuses its own handlers answer; the adapter sends any.
     return { status: 503 as ControllerHandlerReturnType['status'], body: { error: { code: down.code, key: down.code, message }, message } };

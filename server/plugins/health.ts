@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import type { Clock } from '../../src/clock.js';
-import { redisDoesNotAnswer, START_REDIS_FIX, type FieldIssue } from '../../src/errors.js';
+import { redisDoesNotAnswer, redisFix, type FieldIssue } from '../../src/errors.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { workersSeen } from '../../src/queue/worker-presence.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
@@ -63,7 +63,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       }
     } catch (err) {
       // In the words /v1 uses (RedisUnavailableError), not ioredis's.
-      issues.push({ field: 'redis', message: `${redisDoesNotAnswer(options.redactedRedisUrl, redisFailureReason(gate, err))}. ${START_REDIS_FIX}` });
+      const reason = redisFailureReason(gate, err);
+      issues.push({ field: 'redis', message: `${redisDoesNotAnswer(options.redactedRedisUrl, reason)}. ${redisFix(reason)}` });
     }
     if (issues.length > 0) {
       return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues));

@@ -38,7 +38,8 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   let lastError: unknown;
   // Also keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
   redis.on('error', (err: unknown) => {
-    lastError = err;
+    // ioredis's refusal of the ready check on the link a failure just broke says nothing of why: the failure does.
+    if (lastError === undefined || !saysNotWhy(err)) lastError = err;
   });
   redis.on('ready', () => {
     lastError = undefined;

@@ -1,9 +1,14 @@
 /**
  * The gate in front of every producer call (src/queue/redis-gate.ts), against a real Redis: a
- * burst of calls while the first connect is under way shares one wait.
+ * burst of calls while the first connect is under way shares one wait. And against a port where
+ * an HTTP server answers instead: every call is told so.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisUnavailableError } from '../../src/errors.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { testRedisUrl } from '../support/redis.js';
 
@@ -35,5 +40,23 @@ describe('the Redis gate', () => {
     expect(redis.listenerCount('ready')).toBe(before.ready);
     // Later calls, connected, do not wait at all.
     expect(await gate.run(async () => (redis as Redis).ping())).toBe('PONG');
+  });
+
+  it('a REDIS_URL whose port an HTTP server answers: each call, made anew, is told that something answered there, not as Redis (the ready check\'s "Stream isn\'t writeable" after it made most say "the connection was lost")', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `redis://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (let i = 0; i < 8; i++) {
+        const conn = createRedisConnection(url, { role: 'client', lazyConnect: true });
+        const gate = createRedisGate({ redis: conn, timeoutMs: 5000 });
+        const err = await gate.run(() => conn.get('k')).then(() => undefined, (e: unknown) => e);
+        conn.disconnect();
+        expect(err, `call ${i}`).toBeInstanceOf(RedisUnavailableError);
+        expect((err as RedisUnavailableError).reason, `call ${i}`).toBe('answered, but not as Redis (it speaks HTTP?)');
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
