@@ -30,6 +30,12 @@ export function isNotRedis(err: unknown): boolean {
   return err instanceof Error && NOT_RESP.test(err.message);
 }
 
+/** True when `err` is the link reset or broken under a read or a write (not refused, not timed out). */
+export function isResetLink(err: unknown): boolean {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 /** True when `err` says Redis could not be reached (as opposed to a command Redis refused). */
 export function isRedisConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
