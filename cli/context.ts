@@ -12,7 +12,7 @@ import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
 import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
-import { endpointFaultLine, isEndpointFault, queryAction, queryMeaning } from '../src/sms/error-codes.js';
+import { endpointFaultLine, queryAction, queryMeaning, toldInOneLine } from '../src/sms/error-codes.js';
 import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/connection.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
@@ -290,9 +290,9 @@ export class CliContext {
             ...(suggest.length ? { suggest } : {}),
           },
         });
-      if (isEndpointFault(e)) {
-        // Dysmsapi was not reached: one line naming SMS_ENDPOINT (in the message) and the fix, as REST answers it.
-        this.note(`error ${e.code}: ${endpointFaultLine(e, this.readOnly() ? 'nothing was changed' : 'nothing was enqueued')}`);
+      if (toldInOneLine(e, this.readOnly())) {
+        // Where the call went, or the credentials it had, is what to fix: one line naming SMS_ENDPOINT and its value (or the sources tried) and the fix, as REST answers it.
+        this.note(`error ${e.code}: ${endpointFaultLine(e, this.readOnly() ? 'nothing was changed' : 'nothing was enqueued', this.readOnly())}`);
         if (json) printError();
         return exitCodeOfSmsError(e);
       }

@@ -37,8 +37,9 @@ export class ApiCallError extends Error {
  * template, the account's credentials, permissions, balance or endpoint) is a refusal: asking
  * again unchanged fails again. Throttling, flow control, a timeout, a 5xx or a dropped connection
  * is the dependency failing: asking again later may succeed. Dysmsapi not reached at all (nothing
- * listens at SMS_ENDPOINT, its name does not resolve, TLS failed: `ENDPOINT_FAULTS`) is exit 3,
- * "Dysmsapi unreachable", like Redis unreachable, though a person must fix it.
+ * listens at SMS_ENDPOINT, its name does not resolve, TLS failed, something else answers there:
+ * `ENDPOINT_FAULTS`) is exit 3, "Dysmsapi unreachable", like Redis unreachable, though a person
+ * must fix it.
  */
 export function exitCodeOfSmsError(error: Pick<SmsError, 'errorClass'> & { code?: string }): ExitCode {
   if (error.code !== undefined && isEndpointFault({ code: error.code })) return EXIT.dependency;

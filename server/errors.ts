@@ -11,7 +11,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../src/sms/errors.js';
-import { endpointFaultLine, isEndpointFault } from '../src/sms/error-codes.js';
+import { endpointFaultLine, toldInOneLine } from '../src/sms/error-codes.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
@@ -113,9 +113,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: err.keyIssue }]);
   if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': String(err.retryAfterMs === undefined ? 2 : Math.max(1, Math.ceil(err.retryAfterMs / 1000))) });
   // The door's account check could not run for the whole account (AccessKey, permission, service),
-  // or could not reach Dysmsapi at all (SMS_ENDPOINT): in the CLI's words, which name the endpoint.
+  // or could not reach Dysmsapi at all (SMS_ENDPOINT), or had no credential to call with: in the
+  // CLI's words, which name the endpoint or the credential sources tried (Dysmsapi refused nothing).
   if (err instanceof SmsError) {
-    if (isEndpointFault(err)) return new HttpError(503, HTTP_ERROR_CODES[503], endpointFaultLine(err, untouched), undefined, RETRY_LATER);
+    if (toldInOneLine(err, false)) return new HttpError(503, HTTP_ERROR_CODES[503], endpointFaultLine(err, untouched), undefined, RETRY_LATER);
     return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; ${untouched}. Fix: ${err.action}`, undefined, RETRY_LATER);
   }
   const code = (err as { code?: unknown } | null)?.code;

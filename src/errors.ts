@@ -214,9 +214,18 @@ export class SendNotFoundError extends NotFoundError {
   }
 }
 
-/** The start of every "Redis does not answer" line smsq writes (errors, logs): REDIS_URL and what happened. */
+/**
+ * How a reason starts when the port answered in another protocol (src/queue/redis-errors.ts): a
+ * wrong port, not a Redis gone, so it is told as such and has a fix of its own.
+ */
+export const NOT_REDIS = 'answered, but not as Redis';
+
+/**
+ * The start of every "Redis does not answer" line smsq writes to the operator (errors, logs):
+ * REDIS_URL and what happened; or, when something else answered there, that it did.
+ */
 export function redisDoesNotAnswer(redactedUrl: string, reason: string): string {
-  return `Redis at REDIS_URL=${redactedUrl} does not answer (${reason})`;
+  return reason.startsWith(NOT_REDIS) ? `something at REDIS_URL=${redactedUrl} ${reason}` : `Redis at REDIS_URL=${redactedUrl} does not answer (${reason})`;
 }
 
 /** The fix that ends every such line. */
@@ -244,10 +253,19 @@ interface OutageWords {
   fix(then?: string): string;
 }
 
-/** To the operator (the CLI, the producer API, logs): REDIS_URL, ioredis's reason, and the fix of Redis. */
+/** The fix of a line whose `reason` is {@link NOT_REDIS}: starting Redis there cannot help, a port is taken. */
+const CHECK_REDIS_PORT_FIX = "Fix: check the port in REDIS_URL (Redis's own is 6379 unless set otherwise)";
+
+/** The fix that ends a line saying `reason`: {@link START_REDIS_FIX}, unless something other than Redis answered. */
+export function redisFix(reason: string): string {
+  return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT_FIX : START_REDIS_FIX;
+}
+
+/** To the operator (the CLI, the producer API, logs): REDIS_URL, ioredis's reason, and the fix of Redis or of REDIS_URL's port. */
 const toOperator = (redactedUrl: string, reason: string): OutageWords => ({
   head: redisDoesNotAnswer(redactedUrl, reason),
-  fix: (then) => `${START_REDIS_FIX}${then === undefined ? '' : `, then ${then}`} (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`,
+  // Something else answering at that port answers the same way again: waiting longer cannot help.
+  fix: (then) => `${redisFix(reason)}${then === undefined ? '' : `, then ${then}`}${reason.startsWith(NOT_REDIS) ? '' : ' (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)'}`,
 });
 
 /** To an HTTP client: no address (see {@link redisDoesNotAnswerClients}). */
@@ -287,7 +305,7 @@ export class RedisUnavailableError extends SmsqError {
         ? `${head} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
         : control
           ? `${head}; ${controlOutcome(control, midCall, fix)}`
-          : `${head}; ${reading ? 'nothing was changed; run it again once Redis answers' : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
+          : `${head}; ${reading ? (reason.startsWith(NOT_REDIS) ? 'nothing was changed' : 'nothing was changed; run it again once Redis answers') : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
     super(say(toOperator(redactedUrl, reason)), cause === undefined ? undefined : { cause });
     this.name = 'RedisUnavailableError';
     this.apiMessage = say(toClients(reason));

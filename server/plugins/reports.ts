@@ -14,7 +14,7 @@ import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { explainedJsonParser } from '../json-body.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
+import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, redisFix, RedisUnavailableError } from '../../src/errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -134,7 +134,7 @@ export function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
   // the error handler leaves that to the server's Redis watch, and its answers name neither.
   if (err instanceof RedisUnavailableError) {
     const applied = err.midCall ? 'the push may be applied in part' : 'the push was not applied';
-    log.warn({ code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${START_REDIS_FIX}`);
+    log.warn({ code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${redisFix(err.reason)}`);
     return new HttpError(503, err.code, `Redis does not answer; ${applied}. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
   }
   if (err instanceof NotDurableError) {

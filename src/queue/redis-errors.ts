@@ -1,7 +1,9 @@
 /**
  * Telling "Redis is not there" apart from every other failure: what ioredis and BullMQ throw or
- * emit when a connection is refused, times out, drops, or is down with commands refused.
+ * emit when a connection is refused, times out, drops, or is down with commands refused, or when
+ * what answers at REDIS_URL's port is not Redis.
  */
+import { NOT_REDIS } from '../errors.js';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
 
@@ -16,9 +18,29 @@ const CONNECTION_MESSAGES = [
   /Failed to refresh slots cache/i,
 ];
 
+// redis-parser's words for a reply whose first byte is none of RESP's: the port answered in another
+// protocol. ioredis adds ". Please report this." as for a bug of its own, and reconnects.
+const NOT_RESP = /^Protocol error, got "(.*?)" as reply type byte/;
+
+/** The protocol a first byte most likely starts, as JSON.stringify wrote it in the parser's message. */
+const SPOKEN_BY_FIRST_BYTE: Readonly<Record<string, string>> = Object.freeze({ H: 'HTTP', S: 'SSH', '\\u0015': 'TLS', '\\u0016': 'TLS' });
+
+/** True when `err` says something answered at REDIS_URL's port, but not in Redis's protocol. */
+export function isNotRedis(err: unknown): boolean {
+  return err instanceof Error && NOT_RESP.test(err.message);
+}
+
+/** True when `err` is the link reset or broken under a read or a write (not refused, not timed out). */
+export function isResetLink(err: unknown): boolean {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 /** True when `err` says Redis could not be reached (as opposed to a command Redis refused). */
 export function isRedisConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
+  // Unusable as Redis, like a refused connection; a queue error log line of its own repeated it.
+  if (isNotRedis(err)) return true;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (err.name === 'MaxRetriesPerRequestError') return true;
@@ -56,6 +78,11 @@ export function saysNotWhy(err: unknown): boolean {
 /** One line for "what happened", from whatever ioredis reported (never a stack). */
 export function connectionReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  const notResp = NOT_RESP.exec(err.message);
+  if (notResp) {
+    const spoken = SPOKEN_BY_FIRST_BYTE[notResp[1] ?? ''];
+    return `${NOT_REDIS} (${spoken === undefined ? `its first byte was "${notResp[1] ?? ''}"` : `it speaks ${spoken}?`})`;
+  }
   const firstLine = err.message.split('\n')[0] ?? err.name;
   return firstLine || err.name;
 }

@@ -6,7 +6,7 @@
 import type { RedisConnection } from './connection.js';
 import { CampaignCutOff, ConfigError, RedisUnavailableError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
-import { connectionReason, isRedisConnectionError, saysNotWhy } from './redis-errors.js';
+import { connectionReason, isNotRedis, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
 import { confirmDatabase } from './redis-database.js';
 
 export interface RedisGateOptions {
@@ -38,7 +38,9 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   let lastError: unknown;
   // Also keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
   redis.on('error', (err: unknown) => {
-    lastError = err;
+    // ioredis's refusal of the ready check on the link a failure just broke says nothing of why: the
+    // failure does; and something other than Redis answering says the most, whatever came around it.
+    if (lastError === undefined || isNotRedis(err) || (!saysNotWhy(err) && !isNotRedis(lastError))) lastError = err;
   });
   redis.on('ready', () => {
     lastError = undefined;
@@ -88,17 +90,23 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
         clearTimeout(timer);
         redis.off('ready', onReady);
         redis.off('reconnecting', onDown);
-        redis.off('end', onDown);
+        redis.off('end', onEnd);
         fn();
       };
       const onReady = () => done(resolve);
-      const onDown = () => done(() => reject(unavailable(reasonNow(), lastError)));
+      const onEnd = () => done(() => reject(unavailable(reasonNow(), lastError)));
+      // A link reset before anything answered may have lost what the other end said: a server of
+      // another protocol answers, closes, and our next write draws a reset that drops its answer
+      // unread. The next attempts, within the timeout, tell; every other failure is told at once.
+      const onDown = () => {
+        if (!isResetLink(lastError)) onEnd();
+      };
       // A TLS handshake that a plain Redis never answers looks like silence: say what it may be.
       const tls = url().startsWith('rediss://') ? '; rediss:// speaks TLS, and a Redis without TLS never answers it: redis:// if this one has none' : '';
-      const timer = setTimeout(() => done(() => reject(unavailable(`no answer within ${timeoutMs} ms${tls}`, lastError))), timeoutMs);
+      const timer = setTimeout(() => done(() => reject(unavailable(isResetLink(lastError) ? reasonNow() : `no answer within ${timeoutMs} ms${tls}`, lastError))), timeoutMs);
       redis.on('ready', onReady);
       redis.on('reconnecting', onDown);
-      redis.on('end', onDown);
+      redis.on('end', onEnd);
     });
   }
 

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { describeRedis } from './connection.js';
 import { connectionReason, isDatabaseRefusal } from './redis-errors.js';
 import { isHeldByBlockingCommand } from './blocking-commands.js';
+import { NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
 
 export interface RedisWatchOptions {
   redis: RedisConnection;
@@ -50,10 +51,12 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
   const goDown = () => {
     up = false;
     downSince = clock.now();
-    log.warn(
-      { redisUrl: url, reason: lastError ? connectionReason(lastError) : 'connection closed' },
-      `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable`,
-    );
+    const reason = lastError ? connectionReason(lastError) : 'connection closed';
+    // Something else answering at that port is a wrong REDIS_URL: said so, with its fix, not as an outage.
+    const said = reason.startsWith(NOT_REDIS)
+      ? `${redisDoesNotAnswer(url, reason)}; retrying with back-off (work starts by itself once Redis answers there). ${redisFix(reason)}`
+      : `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable`;
+    log.warn({ redisUrl: url, reason }, said);
   };
   const onClose = () => {
     if (up) goDown();

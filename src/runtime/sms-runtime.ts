@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from '../sms/defaults.js';
 import type { Logger } from '../logger.js';
 import { createSmsClient, loadSmsSdk, resolveDefaultCredentials, SmsClientOptionsError } from '../sms/client.js';
+import { CredentialResolutionError } from '../sms/errors.js';
 import { clientOptionsFromConfig } from './sms-client-options.js';
 import type { SmsClient } from '../sms/types.js';
 
@@ -90,7 +91,7 @@ export async function confirmLiveCredentials(): Promise<string> {
   try {
     return (await resolveDefaultCredentials()).provider;
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = err instanceof CredentialResolutionError ? err.tried : err instanceof Error ? err.message : String(err);
     throw new SmsClientOptionsError(`SMS_MODE=live and no Alibaba Cloud credential was found (${why}). Fix: ${CREDENTIAL_FIX}`);
   }
 }

@@ -6,7 +6,7 @@
  * - The SDK's own retries stay off (no `retryOptions`): SendSms is not idempotent, so retrying belongs
  *   to the worker once the outcome is known.
  * - The hot path builds the SDK client and the `RuntimeOptions` once; a call allocates the SDK request
- *   model and the result, nothing else of ours.
+ *   model, the closure that makes it and the result, nothing else of ours.
  * - The SDK (sdk.ts) is loaded when a client is created, not when this module is: a producer that
  *   imports the package without a catalog never loads it.
  */
@@ -19,7 +19,8 @@ import { LIVE_ENDPOINT } from './defaults.js';
 import { credentialTextFault, credentialTextMessage } from './credential-text.js';
 import { endpointFault } from './endpoint-shape.js';
 import type { Logger } from '../logger.js';
-import { SmsError, smsErrorFromCode, smsErrorFromThrown } from './errors.js';
+import { answerSince, answersSoFar, countAnswersOf, type SeenAnswer } from './answer-seen.js';
+import { notDysmsapiAnswer, SmsError, smsErrorFromCode, smsErrorFromThrown, type CallTarget } from './errors.js';
 import { requestBuildFault, type CallFacts } from './request-build-fault.js';
 import { watchRequest } from './request-start.js';
 import type {
@@ -350,6 +351,14 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
   const resolved = resolveClientOptions(opts);
   // Loading starts now, so that the first call rarely waits for it.
   const built = loadSdk().then((sdkParts) => ({ ...sdkParts.createSdk(resolved), models: sdkParts.models }));
+  // Where a failure's words say the call went (SMS_ENDPOINT, SMS_READ_TIMEOUT_MS).
+  const target: CallTarget = {
+    readTimeoutMs: resolved.readTimeoutMs,
+    ...(resolved.connectTimeoutMs === resolved.readTimeoutMs ? {} : { connectTimeoutMs: resolved.connectTimeoutMs }),
+    endpoint: resolved.endpoint,
+    protocol: resolved.protocol,
+  };
+  countAnswersOf(resolved.endpoint);
   built.catch(() => undefined); // a failed load rejects each call instead
   const logger = opts.logger;
 
@@ -368,13 +377,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
     const error =
       typeof code === 'string' && code !== ''
         ? smsErrorFromCode(code, { message: body?.message, requestId: body?.requestId, httpStatus: status })
-        : new SmsError({
-            code: 'InvalidResponse',
-            message: `${op}: the answer (HTTP ${String(status)}) has no Code`,
-            errorClass: 'unknown',
-            requestId: body?.requestId,
-            httpStatus: status,
-          });
+        : notDysmsapiAnswer(target, { status, codeless: true, requestId: body?.requestId });
     return failed(op, error);
   }
 
@@ -390,9 +393,26 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
    * What the SDK threw, classified. A request that could not be built (request-build-fault.ts)
    * was never written: told apart first, or it would read as a transport failure in doubt.
    */
-  function thrown(e: unknown, call: CallFacts): { ok: false; error: SmsError } {
-    const target = { readTimeoutMs: resolved.readTimeoutMs, endpoint: resolved.endpoint, protocol: resolved.protocol };
-    return failed(call.op, requestBuildFault(e, call) ?? smsErrorFromThrown(e, target));
+  function thrown(e: unknown, call: CallFacts, answered: SeenAnswer | undefined): { ok: false; error: SmsError } {
+    return failed(call.op, requestBuildFault(e, call) ?? smsErrorFromThrown(e, answered === undefined ? target : { ...target, answered }));
+  }
+
+  /**
+   * One SDK call, `op`: its answer mapped, or what it threw classified. A send (`outId`) is watched
+   * for its request's start (request-start.ts); every call for what its endpoint answered, whose
+   * status an unreadable body loses (answer-seen.ts).
+   */
+  async function made<B extends Body, T>(op: string, call: () => Promise<{ statusCode?: number; body?: B }>, map: (b: B) => T, encoded: CallFacts['encoded'], outId?: string): Promise<SmsOutcome<T>> {
+    const watch = outId === undefined ? undefined : watchRequest(outId);
+    const mark = answersSoFar(resolved.endpoint);
+    try {
+      const res = await call();
+      return answer(op, res.statusCode, res.body, map);
+    } catch (e) {
+      return thrown(e, { op, encoded, started: watch?.started }, answerSince(resolved.endpoint, mark));
+    } finally {
+      watch?.end();
+    }
   }
 
   const client: SmsClient = {
@@ -407,17 +427,9 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       if (req.templateParam !== undefined) r.templateParam = JSON.stringify(req.templateParam);
       if (req.smsUpExtendCode !== undefined) r.smsUpExtendCode = req.smsUpExtendCode;
       if (req.outId !== undefined) r.outId = req.outId;
-      const watch = req.outId === undefined ? undefined : watchRequest(req.outId);
-      try {
-        const res = await sdk.sendSmsWithOptions(r, runtime);
-        return answer('SendSms', res.statusCode, res.body, toSend);
-      } catch (e) {
-        // templateParam reaches the SDK as JSON.stringify's text, which is always well-formed.
-        const encoded = [['phoneNumbers', r.phoneNumbers], ['signName', req.signName], ['templateCode', req.templateCode], ['smsUpExtendCode', req.smsUpExtendCode], ['outId', req.outId]] as const;
-        return thrown(e, { op: 'SendSms', encoded, started: watch?.started });
-      } finally {
-        watch?.end();
-      }
+      // templateParam reaches the SDK as JSON.stringify's text, which is always well-formed.
+      const encoded = [['phoneNumbers', r.phoneNumbers], ['signName', req.signName], ['templateCode', req.templateCode], ['smsUpExtendCode', req.smsUpExtendCode], ['outId', req.outId]] as const;
+      return made('SendSms', () => sdk.sendSmsWithOptions(r, runtime), toSend, encoded, req.outId);
     },
 
     async sendBatchSms(req: SendBatchSmsRequest): Promise<SmsOutcome<SendResponse>> {
@@ -431,16 +443,8 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       if (req.templateParams !== undefined) r.templateParamJson = JSON.stringify(req.templateParams);
       if (req.smsUpExtendCodes !== undefined) r.smsUpExtendCodeJson = JSON.stringify(req.smsUpExtendCodes);
       if (req.outId !== undefined) r.outId = req.outId;
-      const watch = req.outId === undefined ? undefined : watchRequest(req.outId);
-      try {
-        const res = await sdk.sendBatchSmsWithOptions(r, runtime);
-        return answer('SendBatchSms', res.statusCode, res.body, toSend);
-      } catch (e) {
-        // The numbers, signatures, params and extend codes reach the SDK as JSON.stringify's text, always well-formed.
-        return thrown(e, { op: 'SendBatchSms', encoded: [['templateCode', req.templateCode], ['outId', req.outId]], started: watch?.started });
-      } finally {
-        watch?.end();
-      }
+      // The numbers, signatures, params and extend codes reach the SDK as JSON.stringify's text, always well-formed.
+      return made('SendBatchSms', () => sdk.sendBatchSmsWithOptions(r, runtime), toSend, [['templateCode', req.templateCode], ['outId', req.outId]], req.outId);
     },
 
     async querySendDetails(req: QuerySendDetailsRequest): Promise<SmsOutcome<QuerySendDetailsResponse>> {
@@ -453,12 +457,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       r.pageSize = req.pageSize;
       r.currentPage = req.currentPage;
       if (req.bizId !== undefined) r.bizId = req.bizId;
-      try {
-        const res = await sdk.querySendDetailsWithOptions(r, runtime);
-        return answer('QuerySendDetails', res.statusCode, res.body, toDetails);
-      } catch (e) {
-        return thrown(e, { op: 'QuerySendDetails', encoded: [['phoneNumber', req.phoneNumber], ['sendDate', req.sendDate], ['bizId', req.bizId]], started: undefined });
-      }
+      return made('QuerySendDetails', () => sdk.querySendDetailsWithOptions(r, runtime), toDetails, [['phoneNumber', req.phoneNumber], ['sendDate', req.sendDate], ['bizId', req.bizId]]);
     },
 
     async querySendStatistics(req: QuerySendStatisticsRequest): Promise<SmsOutcome<QuerySendStatisticsResponse>> {
@@ -473,12 +472,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       r.pageSize = req.pageSize;
       if (req.signName !== undefined) r.signName = req.signName;
       if (req.templateType !== undefined) r.templateType = req.templateType;
-      try {
-        const res = await sdk.querySendStatisticsWithOptions(r, runtime);
-        return answer('QuerySendStatistics', res.statusCode, res.body, toStats);
-      } catch (e) {
-        return thrown(e, { op: 'QuerySendStatistics', encoded: [['startDate', req.startDate], ['endDate', req.endDate], ['signName', req.signName]], started: undefined });
-      }
+      return made('QuerySendStatistics', () => sdk.querySendStatisticsWithOptions(r, runtime), toStats, [['startDate', req.startDate], ['endDate', req.endDate], ['signName', req.signName]]);
     },
 
     async querySmsSignList(req: PageRequest): Promise<SmsOutcome<ListResponse<SignSummary>>> {
@@ -488,12 +482,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       const r = new models.QuerySmsSignListRequest();
       r.pageIndex = req.pageIndex;
       r.pageSize = req.pageSize;
-      try {
-        const res = await sdk.querySmsSignListWithOptions(r, runtime);
-        return answer('QuerySmsSignList', res.statusCode, res.body, toSignList);
-      } catch (e) {
-        return thrown(e, { op: 'QuerySmsSignList', encoded: [], started: undefined });
-      }
+      return made('QuerySmsSignList', () => sdk.querySmsSignListWithOptions(r, runtime), toSignList, []);
     },
 
     async querySmsTemplateList(req: PageRequest): Promise<SmsOutcome<ListResponse<TemplateSummary>>> {
@@ -503,12 +492,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       const r = new models.QuerySmsTemplateListRequest();
       r.pageIndex = req.pageIndex;
       r.pageSize = req.pageSize;
-      try {
-        const res = await sdk.querySmsTemplateListWithOptions(r, runtime);
-        return answer('QuerySmsTemplateList', res.statusCode, res.body, toTemplateList);
-      } catch (e) {
-        return thrown(e, { op: 'QuerySmsTemplateList', encoded: [], started: undefined });
-      }
+      return made('QuerySmsTemplateList', () => sdk.querySmsTemplateListWithOptions(r, runtime), toTemplateList, []);
     },
 
     async getSmsSign(signName: string): Promise<SmsOutcome<SignDetail>> {
@@ -517,12 +501,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       const { sdk, runtime, models } = loaded;
       const r = new models.GetSmsSignRequest();
       r.signName = signName;
-      try {
-        const res = await sdk.getSmsSignWithOptions(r, runtime);
-        return answer('GetSmsSign', res.statusCode, res.body, toSign);
-      } catch (e) {
-        return thrown(e, { op: 'GetSmsSign', encoded: [['signName', signName]], started: undefined });
-      }
+      return made('GetSmsSign', () => sdk.getSmsSignWithOptions(r, runtime), toSign, [['signName', signName]]);
     },
 
     async getSmsTemplate(templateCode: string): Promise<SmsOutcome<TemplateDetail>> {
@@ -531,12 +510,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       const { sdk, runtime, models } = loaded;
       const r = new models.GetSmsTemplateRequest();
       r.templateCode = templateCode;
-      try {
-        const res = await sdk.getSmsTemplateWithOptions(r, runtime);
-        return answer('GetSmsTemplate', res.statusCode, res.body, toTemplate);
-      } catch (e) {
-        return thrown(e, { op: 'GetSmsTemplate', encoded: [['templateCode', templateCode]], started: undefined });
-      }
+      return made('GetSmsTemplate', () => sdk.getSmsTemplateWithOptions(r, runtime), toTemplate, [['templateCode', templateCode]]);
     },
 
     async querySmsQualificationRecord(req: QualificationQuery): Promise<SmsOutcome<ListResponse<QualificationRecord>>> {
@@ -552,12 +526,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       if (req.state !== undefined) r.state = req.state;
       if (req.useBySelf !== undefined) r.useBySelf = req.useBySelf;
       if (req.workOrderId !== undefined) r.workOrderId = req.workOrderId;
-      try {
-        const res = await sdk.querySmsQualificationRecordWithOptions(r, runtime);
-        return answer('QuerySmsQualificationRecord', res.statusCode, res.body, toQualificationList);
-      } catch (e) {
-        return thrown(e, { op: 'QuerySmsQualificationRecord', encoded: [['qualificationGroupName', req.qualificationGroupName], ['companyName', req.companyName], ['legalPersonName', req.legalPersonName], ['state', req.state]], started: undefined });
-      }
+      return made('QuerySmsQualificationRecord', () => sdk.querySmsQualificationRecordWithOptions(r, runtime), toQualificationList, [['qualificationGroupName', req.qualificationGroupName], ['companyName', req.companyName], ['legalPersonName', req.legalPersonName], ['state', req.state]]);
     },
 
     async querySingleSmsQualification(qualificationGroupId: number): Promise<SmsOutcome<QualificationRecord>> {
@@ -566,12 +535,7 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       const { sdk, runtime, models } = loaded;
       const r = new models.QuerySingleSmsQualificationRequest();
       r.qualificationGroupId = qualificationGroupId;
-      try {
-        const res = await sdk.querySingleSmsQualificationWithOptions(r, runtime);
-        return answer('QuerySingleSmsQualification', res.statusCode, res.body, toQualification);
-      } catch (e) {
-        return thrown(e, { op: 'QuerySingleSmsQualification', encoded: [], started: undefined });
-      }
+      return made('QuerySingleSmsQualification', () => sdk.querySingleSmsQualificationWithOptions(r, runtime), toQualification, []);
     },
   };
   loading.set(client, built.then(() => undefined, () => undefined));

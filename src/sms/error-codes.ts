@@ -124,6 +124,8 @@ const FIX_THROTTLED = 'Nothing was accepted: slow the whole account down and ret
 const FIX_WORKER_RETRIES = 'Nothing was sent: a door whose look-up meets it refuses the request (one that finds the signature and template cached makes no call); a worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again.';
 const FIX_WORKER_SETUP =
   "Nothing was sent: that worker puts the job back and stops taking jobs itself for a while (other workers go on), then calls again; while every worker does, `smsq status` names it.";
+/** The credentials a process can be given, as the SDK's default chain reads them, most common first. */
+const CREDENTIAL_SOURCES = 'ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_PROFILE naming a profile, or an ECS RAM role';
 const FIX_UNKNOWN =
   'Outcome unknown, the message may have been accepted: never resend blindly; look the attempt up (QuerySendDetails by phone + SendDate, match OutId) and resend only what provably was not accepted.';
 
@@ -349,11 +351,14 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
     action: `Raise the monthly limit in the console or wait for the next month. ${FIX_ACCOUNT}`,
     source: 'dysmsapi.md',
   },
+  // Met by the process that resolves its own credentials (a worker, a command, the server): what it
+  // does meanwhile is its own (a worker backs off: ERROR_CLASS_HANDLING), not the code's meaning.
   [INVALID_CREDENTIALS]: {
     errorClass: 'account',
     meaning:
-      "No usable credentials on one worker: the SDK found none, or its default credential chain failed to resolve them (no variables, no profile, an ECS RAM role whose instance metadata did not answer); no request was made, so nothing was sent, and Alibaba refused nothing. Other workers, resolving their own credentials, are not affected.",
-    action: `Give the process that met it a credential: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, a profile, or a RAM role (\`smsq worker\` names the source it resolved at start); a worker's first answered call ends its back-off. ${FIX_WORKER_SETUP}`,
+      "No usable credentials in the process that met it: the SDK found none, or its default credential chain failed to resolve them (no variables, no profile, an ECS RAM role whose instance metadata did not answer); no request was made, so nothing was sent, and Alibaba refused nothing.",
+    action: `Give the process that met it a credential: ${CREDENTIAL_SOURCES} (\`smsq worker\` names the source it resolved at start). ${FIX_WORKER_SETUP}`,
+    queryAction: `Nothing was changed: give this command a credential (${CREDENTIAL_SOURCES}), then run it again.`,
     source: 'sdk',
   },
   TlsError: {
@@ -373,6 +378,19 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
     meaning:
       'Nothing accepted the TCP connection at the endpoint (nothing listens on that host and port, or a firewall refuses it); no byte of the request was written, so nothing was sent. A setup fault: asking again fails the same way until it is fixed.',
     action: `Start what SMS_ENDPOINT names (the sandbox emulator: \`smsq emulator\`), correct SMS_ENDPOINT, or check the network (a firewall refusing the port). ${FIX_WORKER_RETRIES}`,
+    source: 'smsq',
+  },
+  // Something answered at SMS_ENDPOINT, but not as Dysmsapi (no code of its own): a 3xx or 4xx is
+  // an answer that forwarded nothing, from another service on that port, a web server or a proxy's
+  // page, so nothing was sent; it fails the same way until SMS_ENDPOINT is fixed. It is not a
+  // worker's blip (RETRIED_BY_WORKERS): every worker pointed there meets it.
+  NotDysmsapi: {
+    errorClass: 'account',
+    meaning:
+      "Something answered at the endpoint, but not as Dysmsapi: an HTTP redirect or client error with no Dysmsapi code (another service on that host and port, a web server, a proxy's error page), so the request went no further and nothing was sent. A setup fault: asking again fails the same way until it is fixed.",
+    action: accountAction(
+      "Correct SMS_ENDPOINT to Dysmsapi's host[:port] (dysmsapi.aliyuncs.com, the default in live mode) or the smsq emulator's (`smsq emulator` prints it), not another service's port, and check SMS_PROTOCOL (a redirect is often http sent on to https).",
+    ),
     source: 'smsq',
   },
   HostNotFound: {
@@ -465,9 +483,10 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
   },
   RequestTimeout: {
     errorClass: 'unknown',
-    meaning: 'No answer within the timeout (read timeout, or the socket sat idle for connectTimeoutMs); the request may have been processed.',
-    queryMeaning: 'No answer within the timeout (read timeout, or the socket sat idle for connectTimeoutMs).',
+    meaning: 'No answer within the timeout (SMS_READ_TIMEOUT_MS, for the connection and for the answer each); the request may have been processed.',
+    queryMeaning: 'No answer within the timeout (SMS_READ_TIMEOUT_MS, for the connection and for the answer each).',
     action: FIX_UNKNOWN,
+    queryAction: 'Nothing was changed: run it again; if it keeps failing, check that SMS_ENDPOINT is Dysmsapi (or the emulator) and reachable from here, or raise SMS_READ_TIMEOUT_MS for slow answers.',
     source: 'smsq',
   },
   ConnectionReset: {
@@ -489,6 +508,7 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeInfo>> = Object.freez
     meaning: 'An answer arrived but could not be read (not JSON, or no Code); it may have been an acceptance.',
     queryMeaning: 'An answer arrived but could not be read (not JSON, or no Code).',
     action: FIX_UNKNOWN,
+    queryAction: 'Nothing was changed: check that SMS_ENDPOINT is Dysmsapi (or the emulator), not another service; if it is, run it again (a proxy between may have failed).',
     source: 'smsq',
   },
   UnexpectedError: {
@@ -591,11 +611,12 @@ function pick(info: ErrorCodeInfo): Omit<Classification, 'known'> {
 
 /**
  * Codes of a call that never reached Dysmsapi because of how the endpoint is set up: nothing
- * listens at SMS_ENDPOINT, its name does not exist, it does not speak the protocol asked for. A
- * command that meets one is told SMS_ENDPOINT and the fix in one line, and exits 3 (Dysmsapi
- * unreachable) though the class is `account` (what a worker does: ERROR_CLASS_HANDLING).
+ * listens at SMS_ENDPOINT, its name does not exist, it does not speak the protocol asked for, or
+ * what answers there is not Dysmsapi. A command that meets one is told SMS_ENDPOINT and the fix
+ * in one line, and exits 3 (Dysmsapi unreachable) though the class is `account` (what a worker
+ * does: ERROR_CLASS_HANDLING).
  */
-export const ENDPOINT_FAULTS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', 'TlsError']);
+export const ENDPOINT_FAULTS: ReadonlySet<string> = new Set(['ConnectionRefused', 'HostNotFound', 'TlsError', 'NotDysmsapi']);
 
 export function isEndpointFault(error: { code: string }): boolean {
   return ENDPOINT_FAULTS.has(error.code);
@@ -630,16 +651,38 @@ export function setupFix(action: string): string {
 }
 
 /**
- * The one line an endpoint fault is told in, by the CLI and REST alike: what happened at which
- * SMS_ENDPOINT (the message names it and its value), what was `undone`, and the fix.
+ * Whether a failure is told in one line ({@link endpointFaultLine}) rather than with its meaning
+ * and advice: an endpoint fault, wherever met; a credential the chain did not resolve (its message
+ * names the sources tried); and, to a read, any failure whose message names SMS_ENDPOINT and its
+ * value (a timeout, an answer that is not Dysmsapi's): what to fix is where the call went.
  */
-export function endpointFaultLine(error: { message: string; action: string }, undone: string): string {
-  return `${error.message}; ${undone}. Fix: ${setupFixTail(error.action)}`;
+export function toldInOneLine(error: { code: string; endpoint?: string | undefined }, read: boolean): boolean {
+  return isEndpointFault(error) || error.code === INVALID_CREDENTIALS || (read && error.endpoint !== undefined);
+}
+
+// What every query's advice starts with (queryAction), which a one-line failure says on its own.
+const NOTHING_CHANGED = /^Nothing was changed(?: \([^)]*\))?: /;
+
+/**
+ * The one line an endpoint fault (or another {@link toldInOneLine} failure) is told in, by the
+ * CLI, REST and the worker alike: what happened at which SMS_ENDPOINT (the message names it and its
+ * value), what was `undone`, and the fix; for a `read`, a query's fix where the code has one, or
+ * where it is not a setup fault (a query sends nothing, and asking again is always safe).
+ */
+export function endpointFaultLine(error: { code: string; errorClass?: ErrorClass; message: string; action: string }, undone: string, read = false): string {
+  const errorClass = error.errorClass;
+  const query = read && errorClass !== undefined && (lookupCode(error.code)?.info.queryAction !== undefined || errorClass !== 'account') ? queryAction({ ...error, errorClass }) : undefined;
+  return `${error.message}; ${undone}. Fix: ${query === undefined ? setupFixTail(error.action) : asTail(query.replace(NOTHING_CHANGED, ''))}`;
 }
 
 /** {@link setupFix} as the tail of a line: "Fix: start ...", as smsq's other one-line errors say it. */
 export function setupFixTail(action: string): string {
-  return setupFix(action).replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase()).replace(/\.$/, '');
+  return asTail(setupFix(action));
+}
+
+/** A sentence as the tail of a line: its first word in lower case (not a name such as SMS_ENDPOINT), no full stop. */
+function asTail(sentence: string): string {
+  return sentence.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase()).replace(/\.$/, '');
 }
 
 /**

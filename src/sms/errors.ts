@@ -2,6 +2,8 @@
  * `SmsError`: the one error type every failed Dysmsapi call becomes, and the translation of whatever the
  * SDK threw (or answered) into it. Workers act on `errorClass`; scripts and tests match on `code`.
  */
+import type { SeenAnswer } from './answer-seen.js';
+import { chainTried } from './credential-chain-words.js';
 import { accountAction, classifyCode, lookupCode, type ErrorClass } from './error-codes.js';
 
 /**
@@ -23,7 +25,7 @@ export interface SmsErrorOptions {
   action?: string;
   /** The failure may have come after the request was written, whatever its class says: see {@link SmsError.mayFollowRequest}. */
   mayFollowRequest?: boolean;
-  /** Where the call went (host[:port]), on a failure to reach it: see {@link SmsError.endpoint}. */
+  /** Where the call went (host[:port]), on a failure of the endpoint itself: see {@link SmsError.endpoint}. */
   endpoint?: string;
 }
 
@@ -50,10 +52,12 @@ export class SmsError extends Error {
    */
   readonly mayFollowRequest: boolean;
   /**
-   * The endpoint (SMS_ENDPOINT's host[:port], never a credential) the call could not reach, on a
-   * failure to reach it (a refused connection, a host that does not resolve, a TLS handshake):
-   * a worker backing off names it where status reads it. Undefined otherwise, or when the caller
-   * did not say where the call went.
+   * The endpoint (SMS_ENDPOINT's host[:port], never a credential) the call went to, on a failure
+   * of the endpoint itself, which the message names it in: one that could not be reached (a
+   * refused connection, a host that does not resolve, a TLS handshake), did not answer in time, or
+   * answered but not as Dysmsapi. A worker backing off names it where status reads it; a command
+   * tells such a failure in one line. Undefined otherwise, or when the caller did not say where
+   * the call went.
    */
   readonly endpoint: string | undefined;
 
@@ -97,7 +101,7 @@ export function isSmsError(e: unknown): e is SmsError {
  */
 export function smsErrorFromCode(
   code: string,
-  details: { message?: string; requestId?: string; httpStatus?: number; retryAfterSeconds?: number; cause?: unknown } = {},
+  details: { message?: string; requestId?: string; httpStatus?: number; retryAfterSeconds?: number; cause?: unknown; endpoint?: string } = {},
 ): SmsError {
   const c = classifyCode(code, details.httpStatus);
   // An `accepted` class only comes from `OK`, which callers never turn into an error; be safe anyway.
@@ -112,15 +116,24 @@ export function smsErrorFromCode(
     meaning: c.meaning,
     action: c.action,
     cause: details.cause,
+    ...(details.endpoint === undefined ? {} : { endpoint: details.endpoint }),
   });
 }
 
-/** Thrown by smsq's default-chain credential wrapper when no credential could be resolved (before any request). */
+/**
+ * Thrown by smsq's default-chain credential wrapper when no credential could be resolved (before any
+ * request). It says what the chain tried in smsq's words, and keeps none of the SDK's: its message
+ * may quote a credentials file, secret and all (credential-chain-words.ts).
+ */
 export class CredentialResolutionError extends Error {
   readonly code = 'InvalidCredentials';
-  constructor(cause: unknown) {
-    super(`no credentials: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** What the chain tried, one clause a source (`ALIBABA_CLOUD_ACCESS_KEY_ID is not set; ...`). */
+  readonly tried: string;
+  constructor(chainFailure: unknown) {
+    const tried = chainTried(chainFailure instanceof Error ? chainFailure.message : String(chainFailure));
+    super(`no credentials: the default credential chain found none (${tried})`);
     this.name = 'CredentialResolutionError';
+    this.tried = tried;
   }
 }
 
@@ -145,11 +158,15 @@ const PLAIN_HTTP_FIX = 'SMS_PROTOCOL=http if the endpoint speaks plain http (the
 
 /** Where a failed call went, for the words of an error that is about the endpoint. */
 export interface CallTarget {
-  /** `readTimeoutMs` of the client, named in a timeout's message. */
+  /** `readTimeoutMs` of the client (SMS_READ_TIMEOUT_MS), named in a timeout's message. */
   readTimeoutMs?: number;
+  /** `connectTimeoutMs` of the client, when it is not `readTimeoutMs` (never from the environment). */
+  connectTimeoutMs?: number;
   /** `host[:port]` (SMS_ENDPOINT) the call went to. */
   endpoint?: string;
   protocol?: 'https' | 'http';
+  /** What the endpoint answered during the call, when known (answer-seen.ts): the status of a body that could not be read. */
+  answered?: SeenAnswer;
 }
 
 interface Fields {
@@ -203,6 +220,25 @@ function endpointOf(target: CallTarget): string {
   return target.endpoint === undefined ? 'SMS_ENDPOINT' : `SMS_ENDPOINT=${target.endpoint}`;
 }
 
+/**
+ * An answer that is not Dysmsapi's: a body with no Dysmsapi code in it (`codeless`), or one that is
+ * not JSON. A redirect or a client error forwarded nothing: what answered is not Dysmsapi, and
+ * SMS_ENDPOINT is to fix (NotDysmsapi, an endpoint fault). A 429 is a limit in between (throttled,
+ * HttpError). Anything else (a 2xx, a 5xx, a status not known) may come from a proxy after it
+ * passed the request on: a send meeting it is looked up (HttpError or InvalidResponse, unknown).
+ */
+export function notDysmsapiAnswer(target: CallTarget, answer: { status: number | undefined; contentType?: string | undefined; codeless: boolean; requestId?: string | undefined }, cause?: unknown): SmsError {
+  const { status } = answer;
+  const head = `${endpointOf(target)} answered ${status === undefined ? 'something' : `HTTP ${status}`}`;
+  const body = answer.codeless ? ' without a Dysmsapi code' : `${answer.contentType === undefined ? '' : ` (${answer.contentType})`}, not Dysmsapi's JSON`;
+  const details = { httpStatus: status, requestId: answer.requestId, cause, endpoint: target.endpoint };
+  if (status !== undefined && status >= 300 && status < 500 && status !== 429) return smsErrorFromCode('NotDysmsapi', { ...details, message: `${head}${body} (not a Dysmsapi endpoint?)` });
+  if (status === 429) return smsErrorFromCode('HttpError', { ...details, message: `${head}${body}: a limit in front of it?` });
+  // A 5xx without a code is the SDK's ServerError as it always was; any other answer could not be read as Dysmsapi's.
+  const code = answer.codeless && status !== undefined && status >= 500 ? 'HttpError' : 'InvalidResponse';
+  return smsErrorFromCode(code, { ...details, message: `${head}${body} (not a Dysmsapi endpoint? or a proxy failing in front of it)` });
+}
+
 /** Failures with a Node errno: where the endpoint could not be reached, the message names it. */
 function fromErrno(errno: string, message: string, e: unknown, target: CallTarget): SmsError {
   const at = endpointOf(target);
@@ -222,14 +258,16 @@ function fromErrno(errno: string, message: string, e: unknown, target: CallTarge
 /**
  * Translates anything a Dysmsapi SDK call threw into an `SmsError`:
  * - `ThrottlingError` / `ClientError` / `ServerError` (an HTTP answer ≥ 400) → classified by code and status;
- * - `RequestTimeoutError` (read timeout, or the socket idle for `connectTimeout`) → `RequestTimeout`, unknown;
+ *   one with no Dysmsapi code is not Dysmsapi's answer ({@link notDysmsapiAnswer}: `NotDysmsapi` for a 3xx or 4xx);
+ * - `RequestTimeoutError` (read timeout, or the socket idle for `connectTimeout`) → `RequestTimeout`, unknown, naming the endpoint;
  * - resets and hang-ups → `ConnectionReset`, unknown (the request may have been written);
  * - `ECONNREFUSED` → `ConnectionRefused`, account: nothing listens at the endpoint (a setup fault; nothing was written);
  * - a name that does not exist (`ENOTFOUND`, ...) → `HostNotFound`, account (a setup fault; no connection was made);
  * - a DNS server that did not answer (`EAI_AGAIN`) → `DnsTemporaryFailure`, throttled (transient, like a timeout);
  * - certificate / TLS handshake failures, and https answered in plain text → `TlsError`, account;
- * - an unreadable answer (`SyntaxError` from JSON parsing) → `InvalidResponse`, unknown;
- * - credential resolution failures → `InvalidCredentials`, account;
+ * - an unreadable answer (`SyntaxError` from JSON parsing) → {@link notDysmsapiAnswer}, with the status
+ *   the endpoint answered when `target.answered` says it: `NotDysmsapi` for a 3xx or 4xx, else `InvalidResponse`, unknown;
+ * - credential resolution failures → `InvalidCredentials`, account, saying what the chain tried;
  * - anything else → `NetworkError` (with an errno) or `UnexpectedError`, unknown.
  * A request that could not even be built (nothing written) is told apart before this, by
  * request-build-fault.ts, which knows the call: its error alone cannot say where it came from.
@@ -248,10 +286,13 @@ export function smsErrorFromThrown(e: unknown, target: CallTarget = {}): SmsErro
     const status = typeof f.statusCode === 'number' ? f.statusCode : undefined;
     const data = typeof f.data === 'object' && f.data !== null ? (f.data as Record<string, unknown>) : {};
     const apiMessage = str(data.Message) ?? str(data.message);
-    const code = str(f.code) ?? 'HttpError';
+    const code = str(f.code);
+    // The SDK writes `${undefined}` where the body had no Code: "undefined: code: 404, undefined request id: undefined".
+    if (code === undefined && status !== undefined) return notDysmsapiAnswer(target, { status, codeless: true, requestId: str(f.requestId) ?? str(data.RequestId) }, e);
     const retryAfterMs = typeof f.retryAfter === 'number' && Number.isFinite(f.retryAfter) ? f.retryAfter : undefined;
-    return smsErrorFromCode(code, {
-      message: apiMessage ?? (typeof f.message === 'string' ? f.message : undefined),
+    return smsErrorFromCode(code ?? 'HttpError', {
+      // The SDK's own message repeats the code, status and request id around Alibaba's Message; an SDK-side refusal (no status) has only its own.
+      message: apiMessage ?? (status === undefined && typeof f.message === 'string' ? f.message : undefined),
       requestId: str(f.requestId) ?? str(data.RequestId),
       httpStatus: status,
       // x-acs-retry-after is milliseconds: the SDK's retry policy sleeps that many ms (darabonba retry.ts).
@@ -260,12 +301,15 @@ export function smsErrorFromThrown(e: unknown, target: CallTarget = {}): SmsErro
     });
   }
   if (name === 'RequestTimeoutError' || (errno !== undefined && TIMEOUT.has(errno))) {
-    const which = typeof f.message === 'string' && f.message.startsWith('ConnectTimeout') ? 'socket idle/connect timeout' : 'read timeout';
-    const after = target.readTimeoutMs === undefined ? '' : ` (readTimeoutMs ${target.readTimeoutMs})`;
-    return transport('RequestTimeout', `no answer: ${which}${after}`, e);
+    // The SDK's connect timeout is also the socket's idle timeout: the connection was not made, or went quiet.
+    const connecting = typeof f.message === 'string' && f.message.startsWith('ConnectTimeout');
+    const ownConnect = connecting && target.connectTimeoutMs !== undefined && target.connectTimeoutMs !== target.readTimeoutMs;
+    const within = ownConnect ? ` within connectTimeoutMs=${target.connectTimeoutMs}` : target.readTimeoutMs === undefined ? '' : ` within SMS_READ_TIMEOUT_MS=${target.readTimeoutMs}`;
+    const what = connecting ? ' (no connection made, or it went quiet)' : '';
+    return transport('RequestTimeout', `no answer from ${endpointOf(target)}${within}${what}`, e, undefined, false, target.endpoint);
   }
   if (errno !== undefined) return fromErrno(errno, typeof f.message === 'string' ? f.message : '', e, target);
-  if (e instanceof SyntaxError) return transport('InvalidResponse', 'the answer was not valid JSON', e);
+  if (e instanceof SyntaxError) return notDysmsapiAnswer(target, { status: target.answered?.status, contentType: target.answered?.contentType, codeless: false }, e);
   if (typeof f.message === 'string' && /socket hang up|aborted/i.test(f.message)) {
     return transport('ConnectionReset', 'connection hung up', e);
   }

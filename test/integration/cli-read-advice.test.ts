@@ -34,7 +34,6 @@ describe('read-only commands advise in their own terms', () => {
     ['HTTP 500 on GetSmsTemplate', ['template', 'SMS_900000001'], { kind: 'server-error' as const, httpStatus: 500 as const, actions: ['GetSmsTemplate'] }],
     ['HTTP 503 on GetSmsSign', ['sign', 'smsq沙箱'], { kind: 'server-error' as const, httpStatus: 503 as const, actions: ['GetSmsSign'] }],
     ['a reset connection on QuerySendStatistics', ['stats', '--start', '20260101', '--end', '20260101'], { kind: 'reset' as const, actions: ['QuerySendStatistics'] }],
-    ['a timeout on QuerySmsTemplateList', ['templates'], { kind: 'lost-answer' as const, delayMs: 2000, actions: ['QuerySmsTemplateList'] }],
   ])('%s: the meaning is a look-up\'s, not a send\'s (it said "the message may or may not have been accepted")', async (_name, argv, fault) => {
     emulator.setFaults([fault]);
     const r = await run(argv);
@@ -49,13 +48,24 @@ describe('read-only commands advise in their own terms', () => {
     ['HTTP 500', { kind: 'server-error' as const, httpStatus: 500 as const }],
     ['HTTP 503', { kind: 'server-error' as const, httpStatus: 503 as const }],
     ['a reset connection', { kind: 'reset' as const }],
-    ['a timeout', { kind: 'lost-answer' as const, delayMs: 2000 }],
   ])('signs on %s: run it again, nothing about resending', async (_name, fault) => {
     emulator.setFaults([{ ...fault, actions: ['QuerySmsSignList'] }]);
     const r = await run(['signs']);
     expect(r.code).toBe(EXIT.dependency);
     expect(r.advice).toMatch(/^Nothing was changed \(a query sends nothing\): run it again/);
     expect(r.advice).not.toMatch(/resend|OutId|QuerySendDetails/);
+  });
+
+  it.each([
+    ['signs', ['signs'], 'QuerySmsSignList'],
+    ['templates', ['templates'], 'QuerySmsTemplateList'],
+  ])('%s on a timeout: one line naming SMS_ENDPOINT and SMS_READ_TIMEOUT_MS, a look-up\'s words and fix, nothing about resending', async (_name, argv, action) => {
+    emulator.setFaults([{ kind: 'lost-answer', delayMs: 2000, actions: [action] }]);
+    const r = await run(argv);
+    expect(r.code).toBe(EXIT.dependency);
+    const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
+    expect(lines, r.stderr).toEqual([expect.stringMatching(/^error RequestTimeout: no answer from SMS_ENDPOINT=\S+ within SMS_READ_TIMEOUT_MS=500; nothing was changed\. Fix: run it again/)]);
+    expect(r.stderr).not.toMatch(/message|accepted|may have been (processed|written)|request may|resend|OutId|QuerySendDetails/);
   });
 
   it('qualification that does not exist: check the id, nothing about recipients or OutId', async () => {

@@ -5,7 +5,8 @@ import { createManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
 import { reconnectDelayMs, redactRedisUrl, redisConnectionOptions } from '../../src/queue/connection.js';
 import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
-import { isRedisConnectionError } from '../../src/queue/redis-errors.js';
+import { connectionReason, isRedisConnectionError } from '../../src/queue/redis-errors.js';
+import { redisDoesNotAnswer, redisFix, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
 
 function captured() {
   const lines: Record<string, unknown>[] = [];
@@ -47,6 +48,34 @@ describe('isRedisConnectionError', () => {
     expect(isRedisConnectionError(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
     expect(isRedisConnectionError(new Error('ERR unknown command'))).toBe(false);
     expect(isRedisConnectionError('ECONNREFUSED')).toBe(false);
+  });
+
+  it('counts a port that answers in another protocol as Redis not there (it was logged as a queue error, then told as "does not answer")', () => {
+    expect(isRedisConnectionError(notResp('H'))).toBe(true);
+  });
+});
+
+/** What ioredis reports when the first byte of an answer is none of Redis's: redis-parser's words, and its own suffix. */
+const notResp = (byte: string) => Object.assign(new Error(`Protocol error, got ${JSON.stringify(byte)} as reply type byte. Please report this.`), { name: 'ParserError' });
+
+describe('a port where something other than Redis answers', () => {
+  it('is told as something answering there, with the protocol its first byte suggests, and the fix to check the port; never "Please report this"', () => {
+    const url = 'redis://127.0.0.1:8191';
+    for (const [byte, spoken] of [['H', 'it speaks HTTP?'], ['S', 'it speaks SSH?'], ['\u0015', 'it speaks TLS?'], ['Z', 'its first byte was "Z"']] as const) {
+      const reason = connectionReason(notResp(byte));
+      expect(reason).toBe(`answered, but not as Redis (${spoken})`);
+      expect(redisDoesNotAnswer(url, reason)).toBe(`something at REDIS_URL=${url} answered, but not as Redis (${spoken})`);
+      expect(redisFix(reason)).toMatch(/^Fix: check the port in REDIS_URL/);
+    }
+    const line = new RedisUnavailableError(url, connectionReason(notResp('H')), undefined, false, true).message;
+    expect(line).toBe(`something at REDIS_URL=${url} answered, but not as Redis (it speaks HTTP?); nothing was changed. Fix: check the port in REDIS_URL (Redis's own is 6379 unless set otherwise)`);
+    expect(line).not.toMatch(/Please report|start Redis|once Redis answers/);
+  });
+
+  it('leaves every other failure in its own words, with the fix to start Redis', () => {
+    const reason = connectionReason(refused());
+    expect(redisDoesNotAnswer('redis://127.0.0.1:6379', reason)).toBe('Redis at REDIS_URL=redis://127.0.0.1:6379 does not answer (connect ECONNREFUSED 127.0.0.1:6379)');
+    expect(redisFix(reason)).toBe(START_REDIS_FIX);
   });
 });
 

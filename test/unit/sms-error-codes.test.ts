@@ -1,7 +1,9 @@
 import { ClientError, ServerError, ThrottlingError } from '@alicloud/openapi-core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { CLASSIFICATION_DEFAULTS, ERROR_CODES, classifyCode, lookupCode, queryAction, queryMeaning, type ErrorClass as TableErrorClass } from '../../src/sms/error-codes.js';
-import { CredentialResolutionError, SmsError, smsErrorFromCode, smsErrorFromThrown, type SmsErrorOptions } from '../../src/sms/errors.js';
+import { exitCodeOfSmsError } from '../../cli/errors.js';
+import { EXIT } from '../../src/errors.js';
+import { CLASSIFICATION_DEFAULTS, ERROR_CODES, classifyCode, endpointFaultLine, lookupCode, queryAction, queryMeaning, toldInOneLine, type ErrorClass as TableErrorClass } from '../../src/sms/error-codes.js';
+import { CredentialResolutionError, notDysmsapiAnswer, SmsError, smsErrorFromCode, smsErrorFromThrown, type SmsErrorOptions } from '../../src/sms/errors.js';
 import type { ErrorClass, SmsErrorInit } from '../../src/sms/types.js';
 
 // Every code in docs/dysmsapi.md's table and the seed's tables (with the seed's own spellings).
@@ -240,6 +242,74 @@ describe('smsErrorFromThrown', () => {
     expect(smsErrorFromThrown(new SyntaxError('Unexpected token <'))).toMatchObject({ code: 'InvalidResponse', errorClass: 'unknown' });
     expect(smsErrorFromThrown(new TypeError('boom'))).toMatchObject({ code: 'UnexpectedError', errorClass: 'unknown' });
     expect(smsErrorFromThrown('a string')).toMatchObject({ code: 'UnexpectedError', errorClass: 'unknown' });
+  });
+
+  it('an answer without a Dysmsapi code, or not in JSON, names SMS_ENDPOINT, its value and the status, never "undefined" (it printed "undefined: code: 404, undefined request id: undefined", and InvalidResponse with no status)', () => {
+    const at = { endpoint: '127.0.0.1:8196', protocol: 'http' as const };
+    // What the SDK throws for a 404 whose JSON body has no Code (the emulator's control port).
+    const codeless = smsErrorFromThrown(new ClientError({ statusCode: 404, code: 'undefined', message: 'code: 404, undefined request id: undefined', requestId: 'undefined', data: { error: 'no route' } }), at);
+    expect(codeless).toMatchObject({ code: 'NotDysmsapi', errorClass: 'account', httpStatus: 404, requestId: undefined, endpoint: '127.0.0.1:8196' });
+    expect(codeless.message).toBe('SMS_ENDPOINT=127.0.0.1:8196 answered HTTP 404 without a Dysmsapi code (not a Dysmsapi endpoint?)');
+    // An HTML page: JSON.parse's SyntaxError, with the status the client saw (answer-seen.ts).
+    const html = smsErrorFromThrown(new SyntaxError('Unexpected token \'<\', "<!DOCTYPE "... is not valid JSON'), { ...at, answered: { status: 501, contentType: 'text/html' } });
+    expect(html).toMatchObject({ code: 'InvalidResponse', errorClass: 'unknown', httpStatus: 501, endpoint: '127.0.0.1:8196' });
+    expect(html.message).toBe("SMS_ENDPOINT=127.0.0.1:8196 answered HTTP 501 (text/html), not Dysmsapi's JSON (not a Dysmsapi endpoint? or a proxy failing in front of it)");
+    const unknownStatus = smsErrorFromThrown(new SyntaxError('Unexpected token'), at);
+    expect(unknownStatus).toMatchObject({ code: 'InvalidResponse', httpStatus: undefined });
+    expect(unknownStatus.message).toMatch(/^SMS_ENDPOINT=127\.0\.0\.1:8196 answered something, not Dysmsapi's JSON/);
+    for (const e of [codeless, html, unknownStatus]) expect(JSON.stringify(e.toJSON())).not.toContain('undefined');
+  });
+
+  it('a redirect or client error forwarded nothing: NotDysmsapi, an endpoint fault (exit 3, as a refused connection); a 429 is throttled; a 2xx or 5xx may follow the request: unknown, looked up', () => {
+    const at = { endpoint: 'proxy.example:8080' };
+    for (const status of [301, 400, 401, 403, 404, 405]) {
+      for (const codeless of [true, false]) {
+        const e = notDysmsapiAnswer(at, { status, codeless });
+        expect(e, `${status} ${codeless}`).toMatchObject({ code: 'NotDysmsapi', errorClass: 'account', httpStatus: status });
+        expect(exitCodeOfSmsError(e)).toBe(EXIT.dependency);
+        expect(e.action).toMatch(/Correct SMS_ENDPOINT/);
+      }
+    }
+    expect(notDysmsapiAnswer(at, { status: 429, codeless: true })).toMatchObject({ code: 'HttpError', errorClass: 'throttled' });
+    for (const status of [200, 500, 501, 502, 503]) {
+      expect(notDysmsapiAnswer(at, { status, codeless: false }), String(status)).toMatchObject({ code: 'InvalidResponse', errorClass: 'unknown', httpStatus: status });
+      expect(notDysmsapiAnswer(at, { status, codeless: true }), String(status)).toMatchObject({ errorClass: 'unknown', httpStatus: status });
+    }
+    for (const e of [notDysmsapiAnswer(at, { status: 404, codeless: true }), notDysmsapiAnswer(at, { status: 502, codeless: false })]) expect(exitCodeOfSmsError(e)).toBe(EXIT.dependency);
+  });
+
+  it('a timeout names SMS_ENDPOINT and SMS_READ_TIMEOUT_MS with their values, not the SDK\'s options (it said "read timeout (readTimeoutMs 3000)", and the meaning named connectTimeoutMs)', () => {
+    const read = smsErrorFromThrown(Object.assign(new Error('ReadTimeout(3000). POST http://h/ failed.'), { name: 'RequestTimeoutError' }), { endpoint: '127.0.0.1:8197', readTimeoutMs: 3000 });
+    expect(read).toMatchObject({ code: 'RequestTimeout', errorClass: 'unknown', endpoint: '127.0.0.1:8197' });
+    expect(read.message).toBe('no answer from SMS_ENDPOINT=127.0.0.1:8197 within SMS_READ_TIMEOUT_MS=3000');
+    const idle = smsErrorFromThrown(Object.assign(new Error('ConnectTimeout: Connect http://h/ failed.'), { name: 'RequestTimeoutError' }), { endpoint: '127.0.0.1:8197', readTimeoutMs: 3000 });
+    expect(idle.message).toBe('no answer from SMS_ENDPOINT=127.0.0.1:8197 within SMS_READ_TIMEOUT_MS=3000 (no connection made, or it went quiet)');
+    // A library caller's own connect timeout is its option's name: the environment has no such setting.
+    const own = smsErrorFromThrown(Object.assign(new Error('ConnectTimeout: x'), { name: 'RequestTimeoutError' }), { endpoint: 'h:1', readTimeoutMs: 3000, connectTimeoutMs: 500 });
+    expect(own.message).toContain('within connectTimeoutMs=500');
+    for (const words of [read.meaning, queryMeaning(read), read.message, idle.message]) expect(words).not.toMatch(/readTimeoutMs|connectTimeoutMs/);
+  });
+
+  it('one line for a failure of the endpoint or the credentials, with a query\'s fix to a read; a send keeps its setup fix', () => {
+    const timeout = smsErrorFromThrown(Object.assign(new Error('ReadTimeout(1000)'), { name: 'RequestTimeoutError' }), { endpoint: '127.0.0.1:8197', readTimeoutMs: 1000 });
+    expect(toldInOneLine(timeout, true)).toBe(true);
+    expect(toldInOneLine(timeout, false)).toBe(false);
+    expect(endpointFaultLine(timeout, 'nothing was changed', true)).toBe(
+      'no answer from SMS_ENDPOINT=127.0.0.1:8197 within SMS_READ_TIMEOUT_MS=1000; nothing was changed. Fix: run it again; if it keeps failing, check that SMS_ENDPOINT is Dysmsapi (or the emulator) and reachable from here, or raise SMS_READ_TIMEOUT_MS for slow answers',
+    );
+    const notDysmsapi = notDysmsapiAnswer({ endpoint: '127.0.0.1:8196' }, { status: 404, codeless: true });
+    expect(toldInOneLine(notDysmsapi, false)).toBe(true);
+    expect(endpointFaultLine(notDysmsapi, 'nothing was enqueued')).toMatch(/^SMS_ENDPOINT=127\.0\.0\.1:8196 answered HTTP 404 without a Dysmsapi code \(not a Dysmsapi endpoint\?\); nothing was enqueued\. Fix: correct SMS_ENDPOINT to Dysmsapi's host\[:port\]/);
+    const noCredentials = smsErrorFromThrown(new CredentialResolutionError(new Error('unable to get credentials from any of the providers in the chain: unable to get credentials from enviroment variables, Access key ID must be specified via environment variable (ALIBABA_CLOUD_ACCESS_KEY_ID)')));
+    expect(toldInOneLine(noCredentials, false)).toBe(true);
+    const read = endpointFaultLine(noCredentials, 'nothing was changed', true);
+    expect(read).toBe(
+      'no credentials: the default credential chain found none (ALIBABA_CLOUD_ACCESS_KEY_ID is not set); nothing was changed. Fix: give this command a credential (ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_PROFILE naming a profile, or an ECS RAM role), then run it again',
+    );
+    for (const words of [read, noCredentials.meaning, queryAction(noCredentials)]) expect(words).not.toMatch(/worker|back-off/);
+    expect(endpointFaultLine(noCredentials, 'nothing was enqueued')).toMatch(/; nothing was enqueued\. Fix: give the process that met it a credential: ALIBABA_CLOUD_ACCESS_KEY_ID/);
+    // Dysmsapi's own answers are told with their meaning and advice.
+    expect(toldInOneLine(smsErrorFromCode('isv.SMS_SIGNATURE_ILLEGAL', { httpStatus: 200 }), true)).toBe(false);
   });
 
   it('keeps phone numbers of the request URL out of the cause', () => {
