@@ -2,9 +2,12 @@
  * The jobs this process is working on, counted so that close() knows whether anything waits for
  * Redis: with Redis down and none held, there is no outcome to record and nothing to wait for. A
  * job that still reaches the processor after such a close (a fetch queued while Redis was down and
- * answered when it came back) is handed back untouched, for another worker.
+ * answered when it came back) is handed back untouched, for another worker, its start given back
+ * (endpoint-put-back.ts): the close is not the job's doing.
  */
-import { DelayedError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
+import type { RedisConnection } from '../src/queue/connection.js';
+import { putBackUncounted } from './endpoint-put-back.js';
 
 export interface HeldJobs {
   /** Jobs whose processor is running now. */
@@ -15,7 +18,8 @@ export interface HeldJobs {
   wrap<R>(process: (job: Job, token?: string) => Promise<R>): (job: Job, token?: string) => Promise<R>;
 }
 
-export function createHeldJobs(): HeldJobs {
+/** `redis`: the connection the workers' jobs are on, which gives a handed-back job's start back. */
+export function createHeldJobs(redis: RedisConnection): HeldJobs {
   let held = 0;
   let refusing = false;
   return {
@@ -25,11 +29,8 @@ export function createHeldJobs(): HeldJobs {
     },
     wrap(process) {
       return async (job, token) => {
-        if (refusing) {
-          // Delayed until now, without an attempt counted: the first worker free takes it.
-          await job.moveToDelayed(Date.now(), token);
-          throw new DelayedError();
-        }
+        // Ready at once for the first worker free; BullMQ had counted this start when it fetched the job.
+        if (refusing) return putBackUncounted(redis, job, token);
         held++;
         try {
           return await process(job, token);

@@ -385,7 +385,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // good after the first throttle answer.
   const pauses = createPauseNotice({ redis: options.connection, channel: keys.pauseNotices(), clock: systemClock, logger: log });
   const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
-  const held = createHeldJobs();
+  const held = createHeldJobs(options.connection);
   const outstanding = createClaimsOutstanding();
   const processSend = createSendProcessor({
     closing: stopping.signal,

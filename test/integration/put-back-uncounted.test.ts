@@ -3,11 +3,13 @@
  * worker holds the job's lock. It raised `ats` by -1 on the job's hash whatever held it: on a job
  * removed meanwhile (its lock lapsed in a slow close, another worker completed it) that made the
  * hash again holding `ats` alone, and BullMQ's add, which checks that the job's key exists, then
- * skipped a later add under the same id.
+ * skipped a later add under the same id. And every hand-back takes this way: a job that reached a
+ * worker closed with Redis down (workers/held-jobs.ts) was moved back with its start still counted.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { putBackUncounted } from '../../workers/endpoint-put-back.js';
+import { createHeldJobs } from '../../workers/held-jobs.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
 const redis = createTestConnection();
@@ -39,6 +41,27 @@ describe('putting a job back with its start given back', () => {
     await expect(putBackUncounted(redis, held, token)).rejects.toThrow(/DelayedError|delayed/i);
     expect(Number(await redis.hget(`${prefix}:calls:j2`, 'ats'))).toBe(0);
     expect(['delayed', 'wait']).toContain(await queue.getJobState('j2'));
+    await worker.close();
+    await queue.close();
+  });
+
+  it('a job that reaches a worker closed with Redis down (held jobs refused) is handed back with its start given back', async () => {
+    const queue = new Queue('calls', { connection: redis, prefix });
+    await queue.add('send', { n: 1 }, { jobId: 'j3' });
+    const worker = new Worker('calls', null, { connection: createTestConnection(), prefix });
+    const token = 'closing-worker';
+    const held = createHeldJobs(redis);
+    held.refuse();
+    let processed = false;
+    const process = held.wrap(async () => {
+      processed = true;
+    });
+    const job = (await worker.getNextJob(token)) as Job;
+    expect(Number(await redis.hget(`${prefix}:calls:j3`, 'ats'))).toBe(1);
+    await expect(process(job, token)).rejects.toThrow(/DelayedError|delayed/i);
+    expect(processed).toBe(false);
+    expect(Number(await redis.hget(`${prefix}:calls:j3`, 'ats'))).toBe(0);
+    expect(['delayed', 'wait']).toContain(await queue.getJobState('j3'));
     await worker.close();
     await queue.close();
   });
