@@ -9,7 +9,9 @@
  * queued messages with SMSQ_GAVE_UP within it. The call made nothing happen (no connection), so the
  * start is given back: how long a message waits is the send's deadline's to say, not the outage's.
  * A claim or a look-up that reached its slot while the account was paused by a throttle answer is
- * put back the same way, ready again when the pause ends (`delayMs`), for the same reason.
+ * put back the same way, ready again when the pause ends (`delayMs`), for the same reason; so is a
+ * job a stopping worker hands back (held-jobs.ts, send-processor.ts), and a claim not confirmed
+ * durable (after its back-off, claim-durability-backoff.ts).
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { RedisConnection } from '../src/queue/connection.js';

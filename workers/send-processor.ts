@@ -17,6 +17,7 @@ import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { blockAccount, pauseEveryWorker } from './account-pauses.js';
 import { decideSend } from './send-decision.js';
 import { putBackUncounted } from './endpoint-put-back.js';
+import { createClaimDurabilityBackoff } from './claim-durability-backoff.js';
 import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
 import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
 import { NotDurableError } from '../src/errors.js';
@@ -139,6 +140,9 @@ export function createSendProcessor(deps: SendProcessorDeps) {
    * often (rolling updates, autoscaling) must not bring a job nearer maxStartedAttempts.
    */
   const handBack = (job: Job, token: string | undefined): Promise<never> => putBackUncounted(deps.redis, job, token);
+
+  /** How long a job whose claim was not confirmed durable waits: its starts no longer bound it. */
+  const claimDurability = createClaimDurabilityBackoff(deps.clock);
 
   const untracked: ClaimTrack = { claiming() {}, claimed() {}, calling() {}, answered() {}, undoing() {}, done() {} };
 
@@ -297,9 +301,14 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     } catch (err) {
       held?.pacer.release(held.ticket);
       if (!(err instanceof NotDurableError)) throw err; // still `sending`: the next run looks it up
-      log().warn({ attempt, err: err.message }, 'claim not confirmed durable: not sent; retrying in a second');
-      return undoAttempt(err.code, 1000);
+      // Undone before any call, so nothing is owed a look-up. Its start is given back (Redis's
+      // durability is not the job's doing); the back-off, not maxStartedAttempts, keeps it from
+      // coming back every second while replicas lag for hours (claim-durability-backoff.ts).
+      const waitMs = claimDurability.notConfirmed();
+      log().warn({ attempt, waitMs, err: err.message }, 'claim not confirmed durable: not sent; claimed again after a back-off, its start not counted');
+      return undoAttempt(err.code, waitMs, { uncounted: true });
     }
+    claimDurability.confirmed();
     if (held) {
       // A close stops the wait for the slot at once (the slot goes unused): the claim is undone
       // below now, not when its slot comes, up to the pacer's reach (2 s) later, and a second
