@@ -11,7 +11,8 @@
  * A claim or a look-up that reached its slot while the account was paused by a throttle answer is
  * put back the same way, ready again when the pause ends (`delayMs`), for the same reason; so is a
  * job a stopping worker hands back (held-jobs.ts, send-processor.ts), and a claim not confirmed
- * durable (after its back-off, claim-durability-backoff.ts).
+ * durable (after its back-off, claim-durability-backoff.ts). A claim held past its call deadline
+ * is not: see SMSQ_CLAIM_EXPIRED in send-processor.ts.
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { RedisConnection } from '../src/queue/connection.js';

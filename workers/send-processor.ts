@@ -327,6 +327,12 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // Held up since the claim (src/queue/call-deadline.ts): another worker may already be
       // looking this attempt up, and a call now could land after its proof of "not accepted".
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
+      // Its start stays counted, unlike the other undos: it is the only bound on this loop. Put back
+      // ready at once, a claim that waits past the deadline every time (a confirmation slower than
+      // it: SMSQ_DURABILITY_TIMEOUT_MS may exceed it; a deadline shorter than the pacer's 2 s reach
+      // under load) would be claimed, spend a slot and be undone for ever. A real hold-up (an outage,
+      // a paused VM) is rare and costs one start of the 200, as its lock's lapse would anyway (BullMQ
+      // counts the start of whoever takes a stalled job over).
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');
       return undoAttempt('SMSQ_CLAIM_EXPIRED', 0, { leaveIfTakenOver: true });
     }

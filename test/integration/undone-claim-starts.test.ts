@@ -6,6 +6,11 @@
  * `ats`, capped by maxStartedAttempts), every second: a replica lagging for a few minutes failed
  * queued messages with SMSQ_GAVE_UP. Now the start is given back and the job waits longer each time
  * (1 s doubling to 60 s), and once the replica is back it goes out once.
+ *
+ * A claim held past its call deadline (SMSQ_CLAIM_EXPIRED) still spends its start, by design: put
+ * back ready at once, a claim that waits past the deadline every time would loop for ever, and the
+ * start is what bounds it (send-processor.ts). Here the deadline is shorter than the waits for
+ * pacer slots, so every claim but the first expires, again and again.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +21,7 @@ import { createProducer } from '../../producers/producer.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
-import { FAST_TIMING } from '../support/pipeline.js';
+import { createHarness, FAST_TIMING } from '../support/pipeline.js';
 import { createProducerConnection } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
@@ -71,4 +76,25 @@ describe('a claim not confirmed durable', () => {
     await waitFor(async () => (await producer.getStatus(sendId)).counts.accepted === 1, 'the send to go out once the replica is back', 20_000);
     expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === phone)).toHaveLength(1);
   }, 60_000);
+});
+
+describe('a claim held past its call deadline', () => {
+  it('spends a start of its job each time: the bound on a claim that expires every time', async () => {
+    const h = await createHarness({ label: 'expired-starts' });
+    closers.push(() => h.close());
+    // Four codes claimed together at 2 calls/s wait up to 1.5 s for their slots; the deadline is
+    // 300 ms. An undone claim is made again at once, behind the slots the others spent: it expires again.
+    await h.startWorker({ qps: 2, concurrency: 4, maxStartedAttempts: 1000, reconcile: { ...FAST_TIMING.reconcile, callDeadlineMs: 300 } });
+    const phones = ['13830000041', '13830000042', '13830000043', '13830000044'];
+    const { sendId } = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' });
+    const { chunk } = await waitFor(async () => {
+      for (let i = 0; i < phones.length; i++) {
+        const [code, undone] = await h.redis.hmget(`${h.prefix}:chunk:${sendId}.${i}`, 'code', 'undone');
+        if (code === 'SMSQ_CLAIM_EXPIRED' && Number(undone) >= 3) return { chunk: i };
+      }
+      return undefined;
+    }, 'a claim undone three times past its call deadline', 20_000, 25);
+    const [jobKey] = (await h.redis.keys(`${h.prefix}:calls:s.${sendId}.${chunk}.a*`)).filter((k) => !k.endsWith(':lock'));
+    expect(Number(await h.redis.hget(jobKey as string, 'ats'))).toBeGreaterThanOrEqual(3);
+  }, 30_000);
 });
