@@ -3,7 +3,7 @@
  * ({@link EXIT}): 0 done, 1 unexpected internal error, 2 refused (bad input, flags or
  * environment; nothing sent or enqueued), 3 a dependency (Dysmsapi, Redis, the network) failed.
  */
-import { EXIT, type ExitCode } from '../src/errors.js';
+import { EXIT, type ExitCode, type FieldIssue } from '../src/errors.js';
 import { isEndpointFault } from '../src/sms/error-codes.js';
 import type { SmsError } from '../src/sms/errors.js';
 
@@ -12,15 +12,28 @@ export const EXIT_OK = EXIT.ok;
 export const EXIT_API_ERROR = EXIT.dependency;
 export const EXIT_USAGE = EXIT.refused;
 
-/** A flag, an argument or the environment is wrong; nothing was called. Exit 2. */
+/** One bad flag of a refusal: `--json` lists them as the send commands list the fields they refuse. */
+export interface FlagIssue extends FieldIssue {
+  /** What to type instead, without "Fix: ". */
+  fix?: string;
+}
+
+/** A flag, an argument or the environment is wrong; nothing was called (or, for a page past the last, nothing more). Exit 2. */
 export class UsageError extends Error {
   readonly code = 'SMSQ_BAD_FLAG';
+  /** One per flag when the refusal names several (or one whose fix is its own line); `--json` prints them. */
+  readonly issues: FlagIssue[] | undefined;
+  /** The fix, printed on a `Fix:` line of its own under the message, when not already in it. */
+  readonly fix: string | undefined;
   constructor(
-    /** One line naming the flag and the fix. */
+    /** One line naming the flag and the fix (or, with `fix`, naming the flag and the fault). */
     message: string,
+    options: { issues?: FlagIssue[]; fix?: string } = {},
   ) {
     super(message);
     this.name = 'UsageError';
+    this.issues = options.issues;
+    this.fix = options.fix;
   }
 }
 

@@ -6,7 +6,7 @@ import type { QualificationRecord } from '../../src/sms/types.js';
 import type { CliContext } from '../context.js';
 import { enumFlag, intFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { cstText, renderFields, renderTable, withIsoTimesDeep } from '../format.js';
-import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
+import { refusePastLastPage, fetchPages, pagingFooter } from '../paging.js';
 
 const listSchema = z.object({
   ...pagingFlags(20),
@@ -64,12 +64,13 @@ export function register(program: Command, ctx: CliContext): void {
             workOrderId: flags.workOrderId,
           }),
         );
+        refusePastLastPage(result, ['qualification record', 'qualification records']);
         if (flags.json) {
           ctx.printJson({ ...result, items: result.items.map(withIsoTimesDeep) });
           return;
         }
         if (result.items.length === 0) {
-          ctx.print(emptyPageText(result, ['qualification record', 'qualification records'], 'No qualification records match.'));
+          ctx.print('No qualification records match.');
           return;
         }
         ctx.print(

@@ -6,7 +6,7 @@ import { cstDate } from '../../src/sms/dates.js';
 import type { CliContext } from '../context.js';
 import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { renderTable } from '../format.js';
-import { emptyPageText, fetchPages, pagingFooter, showsEvery } from '../paging.js';
+import { refusePastLastPage, fetchPages, pagingFooter, showsEvery } from '../paging.js';
 import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
 
 /** The flags; `--end` may not be after today (China Standard Time), judged at `now()`. */
@@ -59,6 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
           });
           return outcome.ok ? { ...outcome, data: { totalCount: outcome.data.totalSize, items: outcome.data.rows } } : outcome;
         });
+        refusePastLastPage(result, ['day', 'days']);
         const totals = result.items.reduce(
           (t, r) => ({
             totalCount: t.totalCount + r.totalCount,
@@ -76,7 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (result.items.length === 0) {
-          ctx.print(emptyPageText(result, ['day', 'days'], `Nothing sent from ${flags.start} to ${flags.end} (${flags.globe === 1 ? 'domestic' : 'international'}).`));
+          ctx.print(`Nothing sent from ${flags.start} to ${flags.end} (${flags.globe === 1 ? 'domestic' : 'international'}).`);
           return;
         }
         const num = { align: 'right' } as const;
