@@ -10,7 +10,7 @@ import { quoteForError } from '../src/sms/phone-list.js';
 import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
-import { NOT_A_SEND_ID, SEND_ID_PATTERN } from '../src/send-id-shape.js';
+import { NOT_A_SEND_ID, otherIdShape, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 
 /** Flags whose values are phone numbers (by their keys: `phones` for --phones): quoted masked in errors. */
 export const PHONE_FLAGS: ReadonlySet<string> = new Set(['phone', 'phones']);
@@ -100,7 +100,12 @@ export function textFlag(fix: string, max = 200) {
 
 /** A send id, as a look-up takes it (REST's path too): a space in it, or `!`, is no send's. */
 export function sendIdFlag(fix: string) {
-  return textFlag(fix, 64).regex(SEND_ID_PATTERN, { message: `${NOT_A_SEND_ID}. Fix: ${fix}` });
+  return textFlag(fix, 64).superRefine((value, ctx) => {
+    if (SEND_ID_PATTERN.test(value)) return;
+    // A BizId with its `^0` is no send id by its shape: say what it is and what finds it.
+    const other = otherIdShape(value);
+    ctx.addIssue({ code: 'custom', message: other === undefined ? `${NOT_A_SEND_ID}. Fix: ${fix}` : `${other.what}. Fix: ${other.fix}` });
+  });
 }
 
 /** An address to listen on: an IP address or a host name (as SMSQ_SERVER_HOST takes it). */
