@@ -9,7 +9,7 @@ import { normalizePhone } from '../src/sms/phone.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { UsageError } from './errors.js';
+import { UsageError, type FlagIssue } from './errors.js';
 import { NOT_A_SEND_ID, otherIdShape, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 
 /** Flags whose values are phone numbers (by their keys: `phones` for --phones): quoted masked in errors. */
@@ -160,13 +160,14 @@ export function displayName(key: string, argNames: readonly string[] = []): stri
 
 /**
  * Parses raw flag values with `schema`. Throws a {@link UsageError} whose message has one line per
- * bad flag: `--page-size "60" must be a whole number from 1 to 50. Fix: --page-size 50`.
+ * bad flag: `--page-size "60" must be a whole number from 1 to 50. Fix: --page-size 50`, and whose
+ * issues are those lines by flag, with the fix apart (for `--json`).
  */
 export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, argNames: readonly string[] = []): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const seen = new Set<string>();
-  const lines: string[] = [];
+  const issues: FlagIssue[] = [];
   for (const issue of parsed.error.issues) {
     const key = String(issue.path[0] ?? '');
     if (seen.has(key)) continue;
@@ -174,10 +175,11 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
     const name = key ? displayName(key, argNames) : 'the command line';
     const value = raw[key];
     // Quoted cut short, numbers masked: a flag may carry phone numbers, thousands of them.
-    const shown = typeof value === 'string' ? ` ${quoteForError(value, { phones: PHONE_FLAGS.has(key) })}` : '';
-    lines.push(`${name}${shown} ${issue.message}`);
+    const shown = typeof value === 'string' ? `${quoteForError(value, { phones: PHONE_FLAGS.has(key) })} ` : '';
+    const fix = /\. Fix: (.*)$/s.exec(issue.message)?.[1];
+    issues.push({ field: name, message: `${shown}${issue.message}`, ...(fix === undefined ? {} : { fix }) });
   }
-  throw new UsageError(lines.join('\n'));
+  throw new UsageError(issues.map((i) => `${i.field} ${i.message}`).join('\n'), { issues });
 }
 
 /**
