@@ -278,8 +278,8 @@ export class CliContext {
     if (err instanceof ApiCallError) {
       const e = err.smsError;
       const suggest = recoveryCommands(e);
-      const action = this.readOnly() ? queryAction(e) : e.action;
-      const meaning = this.readOnly() ? queryMeaning(e) : e.meaning;
+      const action = err.words?.action ?? (this.readOnly() ? queryAction(e) : e.action);
+      const meaning = err.words?.meaning ?? (this.readOnly() ? queryMeaning(e) : e.meaning);
       const printError = (): void =>
         this.printJson({
           error: {

@@ -37,9 +37,21 @@ export class UsageError extends Error {
   }
 }
 
-/** A Dysmsapi call failed; carries the client's {@link SmsError}. Exit: {@link exitCodeOfSmsError}. */
+/** What a command knows of a failed call that the code's own words do not say (the id it asked about). */
+export interface CallFailureWords {
+  meaning: string;
+  action: string;
+}
+
+/**
+ * A Dysmsapi call failed; carries the client's {@link SmsError}, and the command's own `words`
+ * for it when it has them (they replace the code's meaning and action). Exit: {@link exitCodeOfSmsError}.
+ */
 export class ApiCallError extends Error {
-  constructor(readonly smsError: SmsError) {
+  constructor(
+    readonly smsError: SmsError,
+    readonly words?: CallFailureWords,
+  ) {
     super(`${smsError.code}: ${smsError.message}`);
     this.name = 'ApiCallError';
   }

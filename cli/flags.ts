@@ -137,6 +137,20 @@ export function enumFlag<const T extends readonly [string, ...string[]]>(values:
     .pipe(z.enum(values, { message: `${message}. Fix: ${fix}` }));
 }
 
+/** A yes or no given as a value (`--use-by-self true`): true, false, yes or no, in any case. */
+export function yesNoFlag(fix: string) {
+  const words = new Map([['true', true], ['yes', true], ['false', false], ['no', false]]);
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .transform((s, ctx) => {
+      const value = words.get(s.toLowerCase());
+      if (value !== undefined) return value;
+      ctx.addIssue({ code: 'custom', message: `must be true or false (yes or no). Fix: ${fix}` });
+      return z.NEVER;
+    });
+}
+
 /** `--json` and other bare switches. */
 export const switchFlag = z.boolean().optional().default(false);
 

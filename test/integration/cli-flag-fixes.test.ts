@@ -71,13 +71,13 @@ describe("commander's own refusals end with a Fix line", () => {
   });
 
   it('an unknown option: drop it, or the flag commander suggests', async () => {
-    expect(await refused(['details', '--phone', '13800138000', '--date', '20260101', '--all'])).toEqual([
-      "error: unknown option '--all'",
-      expect.stringMatching(/^Fix: drop --all: smsq details has no such flag \(see smsq details --help\)$/),
+    expect(await refused(['details', '--phone', '13800138000', '--date', '20260101', '--limit', '5'])).toEqual([
+      "error: unknown option '--limit'",
+      expect.stringMatching(/^Fix: drop --limit: smsq details has no such flag \(see smsq details --help\)$/),
     ]);
-    expect(await refused(['qualifications', '--use-by-self', 'true'])).toEqual([
-      "error: unknown option '--use-by-self'",
-      expect.stringMatching(/^Fix: drop --use-by-self: smsq qualifications has no such flag \(see smsq qualifications --help\)$/),
+    expect(await refused(['qualifications', '--group-id', '1'])).toEqual([
+      "error: unknown option '--group-id'",
+      expect.stringMatching(/^Fix: drop --group-id: smsq qualifications has no such flag \(see smsq qualifications --help\)$/),
     ]);
     expect(await refused(['signs', '--pagesize', '3'])).toEqual(["error: unknown option '--pagesize'", '(Did you mean --page-size?)', 'Fix: --page-size instead of --pagesize (see smsq signs --help)']);
   });
