@@ -60,6 +60,10 @@ export function register(program: Command, ctx: CliContext): void {
           return outcome.ok ? { ...outcome, data: { totalCount: outcome.data.totalSize, items: outcome.data.rows } } : outcome;
         });
         refusePastLastPage(result, ['day', 'days']);
+        // QuerySendStatistics counts international templates (type 3) under IsGlobe 2 only: the default --globe 1 finds none of them.
+        if (result.totalCount === 0 && flags.templateType === 3 && flags.globe === 1) {
+          ctx.note('hint: --template-type 3 counts international / HK, Macao, Taiwan messages, which --globe 1 (domestic, the default) leaves out. Fix: --globe 2 --template-type 3');
+        }
         const totals = result.items.reduce(
           (t, r) => ({
             totalCount: t.totalCount + r.totalCount,
