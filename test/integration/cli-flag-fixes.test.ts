@@ -82,6 +82,18 @@ describe("commander's own refusals end with a Fix line", () => {
     expect(await refused(['signs', '--pagesize', '3'])).toEqual(["error: unknown option '--pagesize'", '(Did you mean --page-size?)', 'Fix: --page-size instead of --pagesize (see smsq signs --help)']);
   });
 
+  it("--version after a command is no flag of that command: refused, with smsq's own --version as the fix", async () => {
+    for (const flag of ['--version', '-V']) {
+      expect(await refused(['status', 'smx8k5nwj5d7ae857a7a7', flag])).toEqual([
+        `error: unknown option '${flag}'`,
+        expect.stringMatching(new RegExp(`^Fix: drop ${flag}: smsq status has no such flag; smsq ${flag} alone prints the version \\(see smsq status --help\\)$`)),
+      ]);
+    }
+    expect(await refused(['signs', '--version'])).toEqual(["error: unknown option '--version'", expect.stringMatching(/^Fix: drop --version: smsq signs has no such flag; smsq --version alone/)]);
+    const version = await run(['--version']);
+    expect(version).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+  });
+
   it('an unknown command: the nearest one, or where the list is', async () => {
     expect(await refused(['stat'])).toEqual(["error: unknown command 'stat'", '(Did you mean stats?)', 'Fix: smsq stats (smsq --help lists the commands)']);
     expect(await refused(['nosuch'])).toEqual(["error: unknown command 'nosuch'", 'Fix: a command smsq has (smsq --help lists the commands)']);
