@@ -11,27 +11,24 @@
  * no `--all`: a busy number's day was one `--page` at a time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.js';
 import { EXIT } from '../../src/errors.js';
-import { createEmulator, DEFAULT_FIXTURE_NAMES as N, DEFAULT_FIXTURES, type Emulator } from '../../src/emulator/index.js';
-import { createSmsClient } from '../../src/sms/client.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { DEFAULT_FIXTURE_NAMES as N, DEFAULT_FIXTURES, type Emulator } from '../../src/emulator/index.js';
 import { runSmsqInProcess, type CliRun } from '../support/cli-run.js';
+import { startHistoryEmulator, type HistoryEmulator } from '../support/history-emulator.js';
 
 // 2026-03-26 10:00 China Standard Time: two verification codes to PHONE that day, twelve notifications to BUSY.
 const DAY = '20260326';
 const PHONE = '13800138000';
 const BUSY = '13700137000';
 const NOTIFICATIONS = 12;
-const clock = createManualClock(Date.UTC(2026, 2, 26, 2, 0, 0));
+let history: HistoryEmulator;
 let emulator: Emulator;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  emulator = createEmulator({ clock, delivery: { delayMs: 0 } });
-  const { endpoint } = await emulator.listen();
-  env = { SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'error' };
-  const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  history = await startHistoryEmulator(Date.UTC(2026, 2, 26, 2, 0, 0));
+  ({ emulator, env } = history);
+  const { client, clock } = history;
   for (const code of ['1234', '5678']) {
     expect((await client.sendSms({ phoneNumbers: [PHONE], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code } })).ok).toBe(true);
     clock.advance(61_000); // one verification code a minute to one number
@@ -46,7 +43,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-const run = (argv: string[]): Promise<CliRun> => runSmsqInProcess(argv, { env, clock });
+const run = (argv: string[]): Promise<CliRun> => runSmsqInProcess(argv, { env, clock: history.clock });
 
 const signs = DEFAULT_FIXTURES.signs.length;
 const templates = DEFAULT_FIXTURES.templates.length;

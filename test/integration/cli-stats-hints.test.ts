@@ -5,34 +5,28 @@
  * says why and gives `--globe 2`. Output and exit code are unchanged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.js';
 import { EXIT } from '../../src/errors.js';
-import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
-import { createSmsClient } from '../../src/sms/client.js';
-import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { runSmsqInProcess, type CliRun } from '../support/cli-run.js';
+import { startHistoryEmulator, type HistoryEmulator } from '../support/history-emulator.js';
 
 // 2026-03-26 10:00 China Standard Time: one international message that day.
 const DAY = '20260326';
-const clock = createManualClock(Date.UTC(2026, 2, 26, 2, 0, 0));
-let emulator: Emulator;
-let env: NodeJS.ProcessEnv;
+let history: HistoryEmulator;
 
 beforeAll(async () => {
-  emulator = createEmulator({ clock, delivery: { delayMs: 0 } });
-  const { endpoint } = await emulator.listen();
-  env = { SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'error' };
-  const client = createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+  history = await startHistoryEmulator(Date.UTC(2026, 2, 26, 2, 0, 0));
+  const { client, clock } = history;
   const sent = await client.sendSms({ phoneNumbers: ['85291234567'], signName: N.sign, templateCode: N.internationalTemplate, templateParam: { code: '1234' } });
   expect(sent.ok, JSON.stringify(sent)).toBe(true);
   clock.advance(2000);
 });
 
 afterAll(async () => {
-  await emulator?.close();
+  await history?.emulator.close();
 });
 
-const stats = (extra: string[]): Promise<CliRun> => runSmsqInProcess(['stats', '--start', DAY, '--end', DAY, ...extra], { env, clock });
+const stats = (extra: string[]): Promise<CliRun> => runSmsqInProcess(['stats', '--start', DAY, '--end', DAY, ...extra], { env: history.env, clock: history.clock });
 const HINT = 'hint: --template-type 3 counts international / HK, Macao, Taiwan messages, which --globe 1 (domestic, the default) leaves out. Fix: --globe 2 --template-type 3\n';
 
 describe('stats: a --template-type that --globe leaves out', () => {
