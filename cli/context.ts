@@ -245,7 +245,10 @@ export class CliContext {
     }
     if (err instanceof UsageError) {
       for (const line of err.message.split('\n')) this.note(`error: ${line}`);
-      if (json) this.printJson({ error: { code: err.code, errorClass: 'usage', meaning: err.message, action: 'fix the flag as shown' } });
+      if (err.fix !== undefined) this.note(`Fix: ${err.fix}`);
+      // `meaning` stays the whole text, as it always was; `issues` names each flag for a script.
+      const action = err.fix === undefined ? 'fix the flag as shown' : `Fix: ${err.fix}`;
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'usage', meaning: err.message, action, ...(err.issues === undefined ? {} : { issues: err.issues }) } });
       return exitCodeOf(err.code);
     }
     if (err instanceof ConfigError) {
@@ -275,8 +278,8 @@ export class CliContext {
     if (err instanceof ApiCallError) {
       const e = err.smsError;
       const suggest = recoveryCommands(e);
-      const action = this.readOnly() ? queryAction(e) : e.action;
-      const meaning = this.readOnly() ? queryMeaning(e) : e.meaning;
+      const action = err.words?.action ?? (this.readOnly() ? queryAction(e) : e.action);
+      const meaning = err.words?.meaning ?? (this.readOnly() ? queryMeaning(e) : e.meaning);
       const printError = (): void =>
         this.printJson({
           error: {

@@ -3,7 +3,7 @@
  * ({@link EXIT}): 0 done, 1 unexpected internal error, 2 refused (bad input, flags or
  * environment; nothing sent or enqueued), 3 a dependency (Dysmsapi, Redis, the network) failed.
  */
-import { EXIT, type ExitCode } from '../src/errors.js';
+import { EXIT, type ExitCode, type FieldIssue } from '../src/errors.js';
 import { isEndpointFault } from '../src/sms/error-codes.js';
 import type { SmsError } from '../src/sms/errors.js';
 
@@ -12,21 +12,46 @@ export const EXIT_OK = EXIT.ok;
 export const EXIT_API_ERROR = EXIT.dependency;
 export const EXIT_USAGE = EXIT.refused;
 
-/** A flag, an argument or the environment is wrong; nothing was called. Exit 2. */
+/** One bad flag of a refusal: `--json` lists them as the send commands list the fields they refuse. */
+export interface FlagIssue extends FieldIssue {
+  /** What to type instead, without "Fix: ". */
+  fix?: string;
+}
+
+/** A flag, an argument or the environment is wrong; nothing was called (or, for a page past the last, nothing more). Exit 2. */
 export class UsageError extends Error {
   readonly code = 'SMSQ_BAD_FLAG';
+  /** One per flag when the refusal names several (or one whose fix is its own line); `--json` prints them. */
+  readonly issues: FlagIssue[] | undefined;
+  /** The fix, printed on a `Fix:` line of its own under the message, when not already in it. */
+  readonly fix: string | undefined;
   constructor(
-    /** One line naming the flag and the fix. */
+    /** One line naming the flag and the fix (or, with `fix`, naming the flag and the fault). */
     message: string,
+    options: { issues?: FlagIssue[]; fix?: string } = {},
   ) {
     super(message);
     this.name = 'UsageError';
+    this.issues = options.issues;
+    this.fix = options.fix;
   }
 }
 
-/** A Dysmsapi call failed; carries the client's {@link SmsError}. Exit: {@link exitCodeOfSmsError}. */
+/** What a command knows of a failed call that the code's own words do not say (the id it asked about). */
+export interface CallFailureWords {
+  meaning: string;
+  action: string;
+}
+
+/**
+ * A Dysmsapi call failed; carries the client's {@link SmsError}, and the command's own `words`
+ * for it when it has them (they replace the code's meaning and action). Exit: {@link exitCodeOfSmsError}.
+ */
 export class ApiCallError extends Error {
-  constructor(readonly smsError: SmsError) {
+  constructor(
+    readonly smsError: SmsError,
+    readonly words?: CallFailureWords,
+  ) {
     super(`${smsError.code}: ${smsError.message}`);
     this.name = 'ApiCallError';
   }

@@ -9,8 +9,8 @@ import { normalizePhone } from '../src/sms/phone.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { UsageError } from './errors.js';
-import { NOT_A_SEND_ID, SEND_ID_PATTERN } from '../src/send-id-shape.js';
+import { UsageError, type FlagIssue } from './errors.js';
+import { NOT_A_SEND_ID, otherIdShape, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 
 /** Flags whose values are phone numbers (by their keys: `phones` for --phones): quoted masked in errors. */
 export const PHONE_FLAGS: ReadonlySet<string> = new Set(['phone', 'phones']);
@@ -100,7 +100,12 @@ export function textFlag(fix: string, max = 200) {
 
 /** A send id, as a look-up takes it (REST's path too): a space in it, or `!`, is no send's. */
 export function sendIdFlag(fix: string) {
-  return textFlag(fix, 64).regex(SEND_ID_PATTERN, { message: `${NOT_A_SEND_ID}. Fix: ${fix}` });
+  return textFlag(fix, 64).superRefine((value, ctx) => {
+    if (SEND_ID_PATTERN.test(value)) return;
+    // A BizId with its `^0` is no send id by its shape: say what it is and what finds it.
+    const other = otherIdShape(value);
+    ctx.addIssue({ code: 'custom', message: other === undefined ? `${NOT_A_SEND_ID}. Fix: ${fix}` : `${other.what}. Fix: ${other.fix}` });
+  });
 }
 
 /** An address to listen on: an IP address or a host name (as SMSQ_SERVER_HOST takes it). */
@@ -132,6 +137,20 @@ export function enumFlag<const T extends readonly [string, ...string[]]>(values:
     .pipe(z.enum(values, { message: `${message}. Fix: ${fix}` }));
 }
 
+/** A yes or no given as a value (`--use-by-self true`): true, false, yes or no, in any case. */
+export function yesNoFlag(fix: string) {
+  const words = new Map([['true', true], ['yes', true], ['false', false], ['no', false]]);
+  return z
+    .string({ error: required(fix) })
+    .trim()
+    .transform((s, ctx) => {
+      const value = words.get(s.toLowerCase());
+      if (value !== undefined) return value;
+      ctx.addIssue({ code: 'custom', message: `must be true or false (yes or no). Fix: ${fix}` });
+      return z.NEVER;
+    });
+}
+
 /** `--json` and other bare switches. */
 export const switchFlag = z.boolean().optional().default(false);
 
@@ -155,13 +174,14 @@ export function displayName(key: string, argNames: readonly string[] = []): stri
 
 /**
  * Parses raw flag values with `schema`. Throws a {@link UsageError} whose message has one line per
- * bad flag: `--page-size "60" must be a whole number from 1 to 50. Fix: --page-size 50`.
+ * bad flag: `--page-size "60" must be a whole number from 1 to 50. Fix: --page-size 50`, and whose
+ * issues are those lines by flag, with the fix apart (for `--json`).
  */
 export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, argNames: readonly string[] = []): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const seen = new Set<string>();
-  const lines: string[] = [];
+  const issues: FlagIssue[] = [];
   for (const issue of parsed.error.issues) {
     const key = String(issue.path[0] ?? '');
     if (seen.has(key)) continue;
@@ -169,10 +189,11 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: Record<string, u
     const name = key ? displayName(key, argNames) : 'the command line';
     const value = raw[key];
     // Quoted cut short, numbers masked: a flag may carry phone numbers, thousands of them.
-    const shown = typeof value === 'string' ? ` ${quoteForError(value, { phones: PHONE_FLAGS.has(key) })}` : '';
-    lines.push(`${name}${shown} ${issue.message}`);
+    const shown = typeof value === 'string' ? `${quoteForError(value, { phones: PHONE_FLAGS.has(key) })} ` : '';
+    const fix = /\. Fix: (.*)$/s.exec(issue.message)?.[1];
+    issues.push({ field: name, message: `${shown}${issue.message}`, ...(fix === undefined ? {} : { fix }) });
   }
-  throw new UsageError(lines.join('\n'));
+  throw new UsageError(issues.map((i) => `${i.field} ${i.message}`).join('\n'), { issues });
 }
 
 /**

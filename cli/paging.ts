@@ -23,6 +23,8 @@ export async function fetchPages<T>(
   ctx: CliContext,
   opts: { page: number; pageSize: number; all: boolean },
   fetch: (page: number, pageSize: number) => Promise<SmsOutcome<ListResponse<T>>>,
+  /** With `all`, after each page: its number, the items fetched so far and the total reported. */
+  onPage?: (page: number, fetched: number, totalCount: number) => void,
 ): Promise<PagedResult<T>> {
   // Before any call: --all walks from the first page, so a --page beside it would be ignored.
   if (opts.all && opts.page !== 1) throw new UsageError(`--all walks every page from the first, so --page ${opts.page} would be ignored. Fix: drop --page, or drop --all to see page ${opts.page}`);
@@ -38,6 +40,7 @@ export async function fetchPages<T>(
     items.push(...answer.data.items);
     totalCount = answer.data.totalCount;
     requestId = answer.requestId;
+    onPage?.(page, items.length, totalCount);
     if (answer.data.items.length < opts.pageSize || items.length >= totalCount) break;
   }
   return { page: 1, pageSize: opts.pageSize, all: true, totalCount: Math.max(totalCount, items.length), requestId, items };
@@ -58,13 +61,15 @@ export function pagingFooter(r: PagedResult<unknown>, singular: string, plural =
 }
 
 /**
- * What to say for a page with nothing on it: past the last page when there are some (it used to
- * say there were none, and to create one), else `none`. `noun`: singular and plural; `all`: the
- * command has `--all`.
+ * Refuses a `--page` past the last page (a page with nothing on it while there are some): a bad
+ * flag, exit 2, with the pages there are. It was a line on stdout and exit 0, which a script took
+ * for an empty page. `noun`: singular and plural; `all`: the command has `--all`.
  */
-export function emptyPageText(r: Pick<PagedResult<unknown>, 'page' | 'pageSize' | 'totalCount'>, noun: readonly [string, string], none: string, all = true): string {
-  if (r.totalCount <= 0) return none;
+export function refusePastLastPage(r: Pick<PagedResult<unknown>, 'page' | 'pageSize' | 'totalCount' | 'items'>, noun: readonly [string, string], all = true): void {
+  if (r.items.length > 0 || r.totalCount <= 0) return;
   const pages = Math.max(1, Math.ceil(r.totalCount / r.pageSize));
   const many = r.totalCount !== 1;
-  return `Page ${r.page} is past the last page: ${r.totalCount} ${many ? noun[1] : noun[0]} ${many ? 'fill' : 'fills'} ${pages} page${pages === 1 ? '' : 's'} of ${r.pageSize}. Fix: --page ${pages}${all ? ', or --all' : ''}.`;
+  const message = `--page ${r.page} is past the last page: ${r.totalCount} ${many ? noun[1] : noun[0]} ${many ? 'fill' : 'fills'} ${pages} page${pages === 1 ? '' : 's'} of ${r.pageSize}.`;
+  const fix = `${pages === 1 ? '--page 1 (the only page)' : `--page 1 to ${pages}`}${all ? ', or --all' : ''}`;
+  throw new UsageError(message, { fix, issues: [{ field: '--page', message: `${message} Fix: ${fix}`, fix }] });
 }

@@ -56,6 +56,9 @@ export async function createProgram(deps: CliDeps, context: CliContext, argv: re
     .description('SMS through Alibaba Cloud Dysmsapi from a BullMQ queue.')
     .addHelpText('after', EXIT_CODES_HELP)
     .version(readVersion(), '-V, --version')
+    // The program's options (--version) before its command only: after one, commander took
+    // `smsq status ID --version` as smsq's and printed the version, the command not run.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => deps.stdout.write(s),

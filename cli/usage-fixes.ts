@@ -40,6 +40,10 @@ export function fixOfCommanderError(program: Command, argv: readonly string[], e
       const answer = aliyunAnswer(command?.name() ?? '', quoted);
       if (answer !== undefined) return `${answer.fix} (${help})`;
       if (suggested !== undefined) return `${suggested} instead of ${quoted} (${help})`;
+      // The program's own flag, given after a command (commander reads it before one only).
+      if (command !== undefined && program.options.some((o) => o.long === quoted || o.short === quoted)) {
+        return `drop ${quoted}: smsq ${command.name()} has no such flag; smsq ${quoted} alone prints the version (${help})`;
+      }
       return `drop ${quoted}: smsq ${command === undefined ? '' : `${command.name()} `}has no such flag (${help})`;
     }
     case 'commander.unknownCommand':

@@ -6,7 +6,7 @@
 
 import { maskPhonesInText } from './sms/phone-mask.js';
 import { isMentionedSetting, mention, type Spelling } from './setting-mention.js';
-import { SEND_ID_SHAPE } from './send-id-shape.js';
+import { otherIdShape, SEND_ID_SHAPE } from './send-id-shape.js';
 import { addressFreeReason } from './queue/address-free-reason.js';
 /**
  * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
@@ -177,14 +177,15 @@ export class ValidationError extends SmsqError {
   }
 }
 
-/** A send id that does not exist (or has expired); `fix`, when given, is said after it. */
+/** A send id that does not exist (or has expired); `why`, when given, says why after it, then `fix`. */
 export class NotFoundError extends SmsqError {
   readonly code = 'SMSQ_NOT_FOUND';
   constructor(
     what: string,
     readonly fix?: string,
+    why?: string,
   ) {
-    super(`${what} not found${fix === undefined ? '' : `. Fix: ${fix}`}`);
+    super(`${what} not found${why === undefined ? '' : `: ${why}`}${fix === undefined ? '' : `. Fix: ${fix}`}`);
     this.name = 'NotFoundError';
   }
 }
@@ -205,9 +206,12 @@ export class SendNotFoundError extends NotFoundError {
   /** The same refusal for an API client: the id's shape and the prefix, not where Redis is. */
   readonly apiMessage: string;
   constructor(sendId: string, where: SendLookupPlace) {
+    // A BizId or an OutId copied from another command is told as what it is, with the command that finds it.
+    const other = otherIdShape(sendId);
     super(
       `send ${sendId}`,
-      `check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${where.redisUrl}) and SMSQ_PREFIX (${where.prefix}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
+      other?.fix ?? `check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${where.redisUrl}) and SMSQ_PREFIX (${where.prefix}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
+      other === undefined ? undefined : `${sendId} ${other.what}`,
     );
     this.name = 'SendNotFoundError';
     this.apiMessage = `send ${sendId} not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${where.prefix}); records expire after SMSQ_RETENTION_DAYS`;

@@ -3,6 +3,7 @@
  * `smsq status 'bad id!'` was told only "not found", or commander's "too many arguments".
  * producers/send-id.ts makes them (`s`, the time in base 36, 12 hex digits).
  */
+import { parseOutId } from './queue/out-id.js';
 
 /** An id as an enqueue answers it. */
 export const SEND_ID_EXAMPLE = 'smx8k5nwj5d7ae857a7a7';
@@ -15,3 +16,32 @@ export const SEND_ID_SHAPE = `a send id is "s" and lowercase letters and digits,
 
 /** The refusal of a value that cannot be a send id (REST's path, the CLI's argument). */
 export const NOT_A_SEND_ID = `is not a send id (1-64 letters, digits, . _ or -): ${SEND_ID_SHAPE}`;
+
+/**
+ * What an operator copies from elsewhere instead of a send id, when a value has its shape: a
+ * BizId (Dysmsapi's id of one accepted call, which a send's answer and `status --recipients` show),
+ * or smsq's OutId of one attempt (the `out id` column of `smsq details`). `what` follows the value
+ * in a sentence; `fix` is the command that finds it.
+ */
+export interface OtherIdShape {
+  kind: 'bizId' | 'outId';
+  what: string;
+  fix: string;
+}
+
+/** A BizId: digits, then `^` and the part of a split message, which some answers leave off. */
+const BIZ_ID = /^\d{10,30}(\^\d+)?$/;
+
+/** `value` as a BizId or an OutId of smsq's; undefined for anything else (a send id among them). */
+export function otherIdShape(value: string): OtherIdShape | undefined {
+  if (BIZ_ID.test(value)) {
+    return {
+      kind: 'bizId',
+      what: "is a BizId (Dysmsapi's id of one accepted call, as a send's recipients list it), not a send id",
+      fix: `smsq details --phone NUMBER --date yyyyMMdd --biz-id ${value} (the number it went to, and the China Standard Time day it was sent)`,
+    };
+  }
+  const outId = parseOutId(value);
+  if (outId === undefined) return undefined;
+  return { kind: 'outId', what: `is an OutId (attempt ${outId.attempt} of chunk ${outId.chunkId}, as smsq details shows it), not a send id`, fix: `smsq status ${outId.sendId}` };
+}

@@ -1,4 +1,4 @@
-/** `smsq details --phone P --date yyyyMMdd` (QuerySendDetails). */
+/** `smsq details --phone P --date yyyyMMdd [--all]` (QuerySendDetails). */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
@@ -6,8 +6,11 @@ import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js'
 import { cstDate, detailsDateRange, DETAILS_DAYS } from '../../src/sms/dates.js';
 import { renderTable, sendStatusWord } from '../format.js';
 import { cstText, withIsoTimes } from '../format.js';
-import { emptyPageText } from '../paging.js';
+import { fetchPages, pagingFooter, refusePastLastPage } from '../paging.js';
 import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
+
+/** QuerySendDetails's largest `PageSize`. */
+const DETAILS_MAX_PAGE_SIZE = 50;
 
 /** The flags; `--date` must also be a day QuerySendDetails still answers for, judged at `now()`. */
 function detailsSchema(now: () => number) {
@@ -18,7 +21,9 @@ function detailsSchema(now: () => number) {
       date: dateFlag('--date', cstDate(now()), ' (the China Standard Time day it was sent, within the last 30 days)'),
       bizId: textFlag('--biz-id 402617584525830937^0', 100).optional(),
       page: intFlag(1, 1_000_000, '--page 1').optional().default(1),
-      pageSize: intFlag(1, 50, '--page-size 10').optional().default(10),
+      // Unset, a page is 10 records, and --all walks pages of 50: the API's most, the fewest calls.
+      pageSize: intFlag(1, DETAILS_MAX_PAGE_SIZE, '--page-size 10').optional(),
+      all: switchFlag,
       json: switchFlag,
     })
     .superRefine((flags, check) => {
@@ -41,29 +46,36 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--date <yyyyMMdd>', '(required) day of sending in China Standard Time (UTC+8), within the last 30 days')
     .option('--biz-id <id>', 'only the send with this BizId')
     .option('--page <n>', 'page to show, from 1 (default: 1)')
-    .option('--page-size <n>', 'records per page, 1-50 (default: 10)')
+    .option('--page-size <n>', 'records per page, 1-50 (default: 10; 50 with --all)')
+    .option('--all', 'walk every page, with progress on stderr')
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(detailsSchema(() => ctx.now()), async (flags) => {
         refuseHistoryWithoutEndpoint(ctx.config, 'details');
         const { client } = await ctx.sms();
-        const { data, requestId } = ctx.unwrap(
-          await client.querySendDetails({
-            phoneNumber: flags.phone,
-            sendDate: flags.date,
-            bizId: flags.bizId,
-            pageSize: flags.pageSize,
-            currentPage: flags.page,
-          }),
+        const pageSize = flags.pageSize ?? (flags.all ? DETAILS_MAX_PAGE_SIZE : 10);
+        const result = await fetchPages(
+          ctx,
+          { page: flags.page, pageSize, all: flags.all },
+          async (currentPage) => {
+            const outcome = await client.querySendDetails({ phoneNumber: flags.phone, sendDate: flags.date, bizId: flags.bizId, pageSize, currentPage });
+            return outcome.ok ? { ...outcome, data: { totalCount: outcome.data.totalCount, items: outcome.data.details } } : outcome;
+          },
+          // A number's day can hold thousands of records: the walk says how far it is, off stdout.
+          (page, fetched, totalCount) => {
+            const pages = Math.ceil(totalCount / pageSize);
+            if (pages > 1) ctx.note(`details: page ${page} of ${pages}, ${fetched} of ${totalCount} records`);
+          },
         );
-        const details = data.details.map((detail) => ({ ...detail, status: sendStatusWord(detail.sendStatus) }));
+        refusePastLastPage(result, ['record', 'records']);
+        const details = result.items.map((detail) => ({ ...detail, status: sendStatusWord(detail.sendStatus) }));
         if (flags.json) {
-          ctx.printJson({ page: flags.page, pageSize: flags.pageSize, totalCount: data.totalCount, requestId, details: details.map((d) => withIsoTimes(d, ['sendDate', 'receiveDate'])) });
+          const { page, all, totalCount, requestId } = result;
+          ctx.printJson({ page, pageSize, all, totalCount, requestId, details: details.map((d) => withIsoTimes(d, ['sendDate', 'receiveDate'])) });
           return;
         }
         if (details.length === 0) {
-          const none = `No messages to ${flags.phone} on ${flags.date}${flags.bizId ? ` with BizId ${flags.bizId}` : ''} (dates are China Standard Time).`;
-          ctx.print(emptyPageText({ page: flags.page, pageSize: flags.pageSize, totalCount: data.totalCount }, ['record', 'records'], none, false));
+          ctx.print(`No messages to ${flags.phone} on ${flags.date}${flags.bizId ? ` with BizId ${flags.bizId}` : ''} (dates are China Standard Time).`);
           return;
         }
         ctx.print(
@@ -81,9 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
             details.map((detail) => [detail.phoneNum, detail.status, detail.errCode, detail.templateCode, cstText(detail.sendDate), cstText(detail.receiveDate), detail.outId || '-', detail.content]),
           ),
         );
-        const pages = Math.max(1, Math.ceil(data.totalCount / flags.pageSize));
-        const more = flags.page < pages ? ` Next: --page ${flags.page + 1}.` : '';
-        ctx.print(`Page ${flags.page} of ${pages}: ${details.length} of ${data.totalCount} record${data.totalCount === 1 ? '' : 's'}.${more}`);
+        ctx.print(pagingFooter(result, 'record'));
       }),
     );
 }

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { QUALIFICATION_STATES, qualificationStateOf } from '../../src/sms/qualification-states.js';
 import type { QualificationRecord } from '../../src/sms/types.js';
 import type { CliContext } from '../context.js';
-import { enumFlag, intFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
+import { enumFlag, intFlag, pagingFlags, switchFlag, textFlag, yesNoFlag } from '../flags.js';
+import { ApiCallError } from '../errors.js';
 import { cstText, renderFields, renderTable, withIsoTimesDeep } from '../format.js';
-import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
+import { refusePastLastPage, fetchPages, pagingFooter } from '../paging.js';
 
 const listSchema = z.object({
   ...pagingFlags(20),
@@ -15,6 +16,7 @@ const listSchema = z.object({
   legalPerson: textFlag('--legal-person "name"', 100).optional(),
   state: enumFlag(QUALIFICATION_STATES, '--state PASS').optional(),
   workOrderId: intFlag(1, Number.MAX_SAFE_INTEGER, '--work-order-id 20001234').optional(),
+  useBySelf: yesNoFlag('--use-by-self true (qualifications for your own use), or false (for use by others)').optional(),
   all: switchFlag,
   json: switchFlag,
 });
@@ -23,6 +25,13 @@ const oneSchema = z.object({
   groupId: intFlag(1, Number.MAX_SAFE_INTEGER, 'smsq qualification 10000123 (the group id from smsq qualifications)'),
   json: switchFlag,
 });
+
+/** A record's state as the code the --state filter takes (the list answers only the console's words); null when the words are not in the table. */
+function stateCode(record: QualificationRecord): string | null {
+  const given = record.state;
+  if (typeof given === 'string' && given !== '') return given;
+  return qualificationStateOf(String(pick(record, 'stateName'))) ?? null;
+}
 
 /** A record's state as the code the --state filter takes, with the console's words for it. */
 function stateText(record: QualificationRecord): string {
@@ -48,6 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--legal-person <name>', 'legal person name')
     .option('--state <state>', `review state: ${QUALIFICATION_STATES.join(', ')}`)
     .option('--work-order-id <id>', 'work order id')
+    .option('--use-by-self <true|false>', 'true: qualifications for your own use; false: for use by others')
     .option('--all', 'walk every page')
     .option('--json', 'print JSON on stdout')
     .action(
@@ -62,14 +72,16 @@ export function register(program: Command, ctx: CliContext): void {
             legalPersonName: flags.legalPerson,
             state: flags.state,
             workOrderId: flags.workOrderId,
+            useBySelf: flags.useBySelf,
           }),
         );
+        refusePastLastPage(result, ['qualification record', 'qualification records']);
         if (flags.json) {
-          ctx.printJson({ ...result, items: result.items.map(withIsoTimesDeep) });
+          ctx.printJson({ ...result, items: result.items.map((r) => ({ ...(withIsoTimesDeep(r) as object), state: stateCode(r) })) });
           return;
         }
         if (result.items.length === 0) {
-          ctx.print(emptyPageText(result, ['qualification record', 'qualification records'], 'No qualification records match.'));
+          ctx.print('No qualification records match.');
           return;
         }
         ctx.print(
@@ -111,7 +123,15 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(oneSchema, async (flags) => {
         const { client } = await ctx.sms();
-        const { data, requestId } = ctx.unwrap(await client.querySingleSmsQualification(flags.groupId));
+        const outcome = await client.querySingleSmsQualification(flags.groupId);
+        // The id is the call's one parameter: a refused parameter is an id the account does not have.
+        if (!outcome.ok && outcome.error.errorClass === 'permanent') {
+          throw new ApiCallError(outcome.error, {
+            meaning: `the account has no qualification group ${flags.groupId} (or Dysmsapi refused the id).`,
+            action: 'Fix: smsq qualifications lists the group ids (--name, --company, --state narrow it); then smsq qualification GROUP_ID',
+          });
+        }
+        const { data, requestId } = ctx.unwrap(outcome);
         if (flags.json) {
           ctx.printJson({ ...(withIsoTimesDeep(data) as object), requestId });
           return;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable } from '../format.js';
-import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
+import { refusePastLastPage, fetchPages, pagingFooter } from '../paging.js';
 import { cstText, withIsoTimes } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
@@ -22,13 +22,14 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.action(listSchema, async (flags) => {
         const { client } = await ctx.sms();
         const result = await fetchPages(ctx, flags, (pageIndex, pageSize) => client.querySmsSignList({ pageIndex, pageSize }));
+        refusePastLastPage(result, ['signature', 'signatures']);
         const items = result.items.map((s) => ({ ...s, status: auditWord(s.auditStatus), approved: auditWord(s.auditStatus) === 'approved' }));
         if (flags.json) {
           ctx.printJson({ ...result, items: items.map((s) => withIsoTimes(s, ['createDate'])) });
           return;
         }
         if (items.length === 0) {
-          ctx.print(emptyPageText(result, ['signature', 'signatures'], 'No signatures. Create one in the Alibaba Cloud SMS console.'));
+          ctx.print('No signatures. Create one in the Alibaba Cloud SMS console.');
           return;
         }
         const first = (result.page - 1) * result.pageSize;

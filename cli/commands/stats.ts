@@ -6,7 +6,7 @@ import { cstDate } from '../../src/sms/dates.js';
 import type { CliContext } from '../context.js';
 import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { renderTable } from '../format.js';
-import { emptyPageText, fetchPages, pagingFooter, showsEvery } from '../paging.js';
+import { refusePastLastPage, fetchPages, pagingFooter, showsEvery } from '../paging.js';
 import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
 
 /** The flags; `--end` may not be after today (China Standard Time), judged at `now()`. */
@@ -59,6 +59,11 @@ export function register(program: Command, ctx: CliContext): void {
           });
           return outcome.ok ? { ...outcome, data: { totalCount: outcome.data.totalSize, items: outcome.data.rows } } : outcome;
         });
+        refusePastLastPage(result, ['day', 'days']);
+        // QuerySendStatistics counts international templates (type 3) under IsGlobe 2 only: the default --globe 1 finds none of them.
+        if (result.totalCount === 0 && flags.templateType === 3 && flags.globe === 1) {
+          ctx.note('hint: --template-type 3 counts international / HK, Macao, Taiwan messages, which --globe 1 (domestic, the default) leaves out. Fix: --globe 2 --template-type 3');
+        }
         const totals = result.items.reduce(
           (t, r) => ({
             totalCount: t.totalCount + r.totalCount,
@@ -76,7 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (result.items.length === 0) {
-          ctx.print(emptyPageText(result, ['day', 'days'], `Nothing sent from ${flags.start} to ${flags.end} (${flags.globe === 1 ? 'domestic' : 'international'}).`));
+          ctx.print(`Nothing sent from ${flags.start} to ${flags.end} (${flags.globe === 1 ? 'domestic' : 'international'}).`);
           return;
         }
         const num = { align: 'right' } as const;

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { approvalWord, auditWord, renderFields, renderTable, templateTypeWord } from '../format.js';
 import { extractTemplateVars } from '../../src/sms/template.js';
-import { emptyPageText, fetchPages, pagingFooter } from '../paging.js';
+import { refusePastLastPage, fetchPages, pagingFooter } from '../paging.js';
 import { cstText, withIsoTimes } from '../format.js';
 
 const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
@@ -27,6 +27,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.action(listSchema, async (flags) => {
         const { client } = await ctx.sms();
         const result = await fetchPages(ctx, flags, (pageIndex, pageSize) => client.querySmsTemplateList({ pageIndex, pageSize }));
+        refusePastLastPage(result, ['template', 'templates']);
         const items = result.items.map((t) => ({
           ...t,
           status: auditWord(t.auditStatus),
@@ -38,7 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         if (items.length === 0) {
-          ctx.print(emptyPageText(result, ['template', 'templates'], 'No templates. Create one in the Alibaba Cloud SMS console.'));
+          ctx.print('No templates. Create one in the Alibaba Cloud SMS console.');
           return;
         }
         const first = (result.page - 1) * result.pageSize;

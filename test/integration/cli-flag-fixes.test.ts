@@ -71,15 +71,27 @@ describe("commander's own refusals end with a Fix line", () => {
   });
 
   it('an unknown option: drop it, or the flag commander suggests', async () => {
-    expect(await refused(['details', '--phone', '13800138000', '--date', '20260101', '--all'])).toEqual([
-      "error: unknown option '--all'",
-      expect.stringMatching(/^Fix: drop --all: smsq details has no such flag \(see smsq details --help\)$/),
+    expect(await refused(['details', '--phone', '13800138000', '--date', '20260101', '--limit', '5'])).toEqual([
+      "error: unknown option '--limit'",
+      expect.stringMatching(/^Fix: drop --limit: smsq details has no such flag \(see smsq details --help\)$/),
     ]);
-    expect(await refused(['qualifications', '--use-by-self', 'true'])).toEqual([
-      "error: unknown option '--use-by-self'",
-      expect.stringMatching(/^Fix: drop --use-by-self: smsq qualifications has no such flag \(see smsq qualifications --help\)$/),
+    expect(await refused(['qualifications', '--group-id', '1'])).toEqual([
+      "error: unknown option '--group-id'",
+      expect.stringMatching(/^Fix: drop --group-id: smsq qualifications has no such flag \(see smsq qualifications --help\)$/),
     ]);
     expect(await refused(['signs', '--pagesize', '3'])).toEqual(["error: unknown option '--pagesize'", '(Did you mean --page-size?)', 'Fix: --page-size instead of --pagesize (see smsq signs --help)']);
+  });
+
+  it("--version after a command is no flag of that command: refused, with smsq's own --version as the fix", async () => {
+    for (const flag of ['--version', '-V']) {
+      expect(await refused(['status', 'smx8k5nwj5d7ae857a7a7', flag])).toEqual([
+        `error: unknown option '${flag}'`,
+        expect.stringMatching(new RegExp(`^Fix: drop ${flag}: smsq status has no such flag; smsq ${flag} alone prints the version \\(see smsq status --help\\)$`)),
+      ]);
+    }
+    expect(await refused(['signs', '--version'])).toEqual(["error: unknown option '--version'", expect.stringMatching(/^Fix: drop --version: smsq signs has no such flag; smsq --version alone/)]);
+    const version = await run(['--version']);
+    expect(version).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });
 
   it('an unknown command: the nearest one, or where the list is', async () => {

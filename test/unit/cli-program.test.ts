@@ -415,7 +415,7 @@ describe('smsq in-process', () => {
       expect(r.code).toBe(0);
       expect(r.stdout.split('\n')[0]).toMatch(/^phone\s+status\s+code\s+template\s+sent\s+received\s+out id\s+content$/);
       expect(r.stdout).toMatch(new RegExp(`^${PHONE}\\s+delivered\\s+DELIVERED\\s+${N.verificationTemplate}\\s+2026-03-26 10:00:00 \\+08:00\\s+2026-03-26 10:00:01 \\+08:00\\s+cli-test-1\\s+【${N.sign}】您的验证码为1234`, 'm'));
-      expect(r.stdout).toContain('Page 1 of 1: 1 of 1 record.');
+      expect(r.stdout).toContain('\n1 record in all.\n');
 
       const json = JSON.parse((await run(['details', '--phone', PHONE, '--date', DAY, '--json'], env)).stdout) as { totalCount: number; details: Record<string, unknown>[] };
       expect(json.totalCount).toBe(1);
@@ -512,15 +512,15 @@ describe('smsq in-process', () => {
       expect(callsMade()).toBe(before);
     });
 
-    it('a page past the last says so, not that there are none', async () => {
+    it('a page past the last is refused as that flag (on stderr, exit 2), not said to be empty', async () => {
       const r = await run(['signs', '--page', '50', '--page-size', '50'], env);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Page 50 is past the last page: \d+ signatures fill 1 page of 50\. Fix: --page 1, or --all\.$/m);
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toMatch(/^error: --page 50 is past the last page: \d+ signatures fill 1 page of 50\.\nFix: --page 1 \(the only page\), or --all\n$/m);
       // Statistics and details said "Nothing sent" / "No messages" past their last page (an operator trial).
       const stats = await run(['stats', '--start', DAY, '--end', DAY, '--page', '2'], env);
-      expect(stats).toMatchObject({ code: 0, stdout: 'Page 2 is past the last page: 1 day fills 1 page of 20. Fix: --page 1, or --all.\n' });
+      expect(stats).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/\nerror: --page 2 is past the last page: 1 day fills 1 page of 20\.\nFix: --page 1 \(the only page\), or --all\n$/) });
       const details = await run(['details', '--phone', PHONE, '--date', DAY, '--page', '5'], env);
-      expect(details).toMatchObject({ code: 0, stdout: 'Page 5 is past the last page: 1 record fills 1 page of 10. Fix: --page 1.\n' });
+      expect(details).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/error: --page 5 is past the last page: 1 record fills 1 page of 10\.\nFix: --page 1 \(the only page\), or --all\n$/) });
     });
 
     it('shows one record', async () => {
