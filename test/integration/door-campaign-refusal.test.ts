@@ -115,7 +115,7 @@ describe('a campaign given as a list (producer API, POST /v1/campaigns JSON) nam
     await expectNothingWritten(before);
   });
 
-  it('POST /v1/campaigns: a number at recipients[i].phone, a recipient refused for its params at recipients[i] (its reason names the param)', async () => {
+  it('POST /v1/campaigns: a number at recipients[i].phone, a recipient refused for its params at the param, recipients[i].params.name', async () => {
     const before = await keys();
     const res = await app.inject({
       method: 'POST',
@@ -128,9 +128,21 @@ describe('a campaign given as a list (producer API, POST /v1/campaigns JSON) nam
     expect(error.code).toBe('SMSQ_INVALID_REQUEST');
     expect(error.issues).toEqual([
       { field: 'recipients', message: listLine(2) },
-      { field: 'recipients[0]', message: expect.stringMatching(/^138\*\*\*\*8020: recipients\[0\]\.params\.name: missing: the template uses \$\{name\}\. Fix: add "name":"\.\.\."; recipients\[0\]\.params\.nam: is not a variable of the template/) },
+      { field: 'recipients[0].params.name', message: expect.stringMatching(/^138\*\*\*\*8020: missing: the template uses \$\{name\}\. Fix: add "name":"\.\.\."; recipients\[0\]\.params\.nam: is not a variable of the template/) },
       { field: 'recipients[1].phone', message: `12345: ${FIVE}` },
     ]);
+    await expectNothingWritten(before);
+  });
+});
+
+describe('a list recipient refused for its params is placed at the param, its place said once', () => {
+  it('the issue\'s field is the param\'s path and its message the number and what is wrong (it was recipients[0] with "recipients[0].params.name: ..." again in the message)', async () => {
+    const before = await keys();
+    const noSharedParams = { signName: SETTINGS.signName, templateCode: SETTINGS.templateCode };
+    const err = await refusal(producer.campaign(listOf([{ phone: '13800138020', params: { nam: 'J' } }, { phone: '13800138021' }]), noSharedParams));
+    expect(err.issues.map((i) => i.field)).toEqual(['recipients', 'recipients[0].params.name', 'recipients[1].params.name']);
+    expect(err.issues[1]?.message).toMatch(/^138\*\*\*\*8020: missing: the template uses \$\{name\}\. Fix: add "name":"\.\.\."; recipients\[0\]\.params\.nam: is not a variable of the template/);
+    expect(err.issues[2]?.message).toBe('138****8021: the template uses ${name} but no params were given. Fix: give them, e.g. {"name":"..."}');
     await expectNothingWritten(before);
   });
 });
