@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_USAGE } from '../../cli/errors.js';
-import { runCli } from '../../cli/program.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
@@ -23,7 +22,7 @@ import { ValidationError } from '../../src/errors.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -94,10 +93,7 @@ function file(name: string, text: string): string {
 }
 
 async function cli(argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 const CLI_SEND = ['--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes'];

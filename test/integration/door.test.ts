@@ -25,6 +25,7 @@ import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const TOKEN = 'door-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -165,10 +166,7 @@ async function refusal(run: Promise<unknown>): Promise<ValidationError> {
 }
 
 async function cli(argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 /** The flag each refused field is named by in the CLI's text (the request field, in its JSON). */
 const CLI_FLAG: Record<string, string> = {
