@@ -1,12 +1,12 @@
 /**
  * The refusal of a campaign whose list holds no valid recipient, in the shape `send-batch` and
- * POST /v1/batches give a batch without a valid number (producers/plan.ts): one issue on the list
- * as a whole, then one per refused row at its place, as many as a batch's refusal names
- * (NUMBERS_SHOWN_IN_ERRORS, src/sms/phone-list.ts), the rest counted. One issue listing every row
- * in its message named no row a script or a person could point at.
+ * POST /v1/batches give a batch without a valid number (producers/entries-refusal.ts): one issue on
+ * the list as a whole, then one per refused row at its place, the rest counted. One issue listing
+ * every row in its message named no row a script or a person could point at.
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
-import { describeNumbers, firstOfThemBelow } from '../src/sms/phone-list.js';
+import { describeNumbers } from '../src/sms/phone-list.js';
+import { entriesRefusal } from './entries-refusal.js';
 
 /**
  * A refused row's issue text: its number masked as numbers are in every refusal (as typed when
@@ -35,13 +35,11 @@ export function noRecipientError(field: string, read: number, rows: readonly Fie
       },
     ]);
   }
-  const below = firstOfThemBelow(rows.length, read);
   const fix = list ? 'correct the recipients and send the request again' : 'correct the rows and send the file again';
-  return new ValidationError([
-    {
-      field,
-      message: `holds no valid recipient: all ${read.toLocaleString('en-US')} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued)${below === undefined ? '' : `; ${below}`}. Fix: ${fix}`,
-    },
-    ...rows,
-  ]);
+  return entriesRefusal(
+    field,
+    (below) => `holds no valid recipient: all ${read.toLocaleString('en-US')} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued)${below === undefined ? '' : `; ${below}`}. Fix: ${fix}`,
+    read,
+    rows,
+  );
 }

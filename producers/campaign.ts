@@ -153,11 +153,10 @@ export const BARE_MAINLAND = MAINLAND;
  * - `number`: the row's number: a list's recipient at its phone (`recipients[3].phone: ...`);
  * - `row`: the row as a whole (a line that could not be read, its values, a second message to
  *   its number): at the row (`recipients[3]: ...`);
- * - `named-fields`: fields of the row that the reason names from the row's place itself
- *   (`recipients[3].params.name: ...`): taken as it is.
+ * - `{ field }`: a field of a list's recipient, by its path (`recipients[3].params.name: ...`).
  * A file's row is placed at its line whatever its reason is about (`line 3: ...`).
  */
-type RejectedFor = 'number' | 'row' | 'named-fields';
+type RejectedFor = 'number' | 'row' | { field: string };
 
 /** Where a number's first row was, for numbers taken before their messages were kept (see `take`). */
 const UNKNOWN_POSITION = 0xffffffff;
@@ -198,12 +197,15 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   // Template checks: the vars extracted once; the shared params checked once.
   const rules = options.rules;
   const vars = rules === undefined ? undefined : extractTemplateVars(rules.content);
-  /** What is wrong with a row's params, named from `field` (`templateParam`, or a list's `recipients[3].params`). */
-  const paramProblem = (params: Record<string, string> | undefined, field = 'templateParam'): string | undefined => {
+  /**
+   * What is wrong with a row's params, at the first param wrong (its path from `field`:
+   * `templateParam.name`, or a list's `recipients[3].params.name`), the others named in its message.
+   */
+  const paramProblem = (params: Record<string, string> | undefined, field = 'templateParam'): FieldIssue | undefined => {
     if (rules === undefined || vars === undefined) return undefined;
     const shape = checkTemplateParams(vars, params, field, noParamsFixFor(field)).filter((p) => p.severity === 'error');
-    const problems = shape.length ? shape : checkParamValues(rules, vars, params, req.signName, field);
-    return problems.length ? problems.map((p) => `${p.field}: ${p.message}`).join('; ') : undefined;
+    const [first, ...others] = shape.length ? shape : checkParamValues(rules, vars, params, req.signName, field);
+    return first === undefined ? undefined : { field: first.field, message: [first.message, ...others.map((p) => `${p.field}: ${p.message}`)].join('; ') };
   };
   const sharedProblem = paramProblem(shared);
   const sharedMessage = messageHash(shared);
@@ -344,17 +346,17 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     if (rejected.length >= MAX_REJECTED_LISTED) return;
     const line = row.line;
     const at = placeOf(row, line ?? progress.read - 1);
-    const numberAt = line === undefined && about === 'number' ? `${at}.phone` : at;
+    const fieldAt = line !== undefined || about === 'row' ? at : about === 'number' ? `${at}.phone` : about.field;
     // Until the send is opened every row read was rejected: the refusal, if it comes, names the first of them.
     if (!opened && refusedRows.length < NUMBERS_SHOWN_IN_ERRORS) {
       refusedRows.push(
         line === undefined
-          ? { field: numberAt, message: refusedRowMessage(row.phone, reason) }
+          ? { field: fieldAt, message: refusedRowMessage(row.phone, reason) }
           : { field: `${sourceField}:${line}`, message: refusedRowMessage(row.phone, reason, about === 'number' ? phoneColumn : undefined) },
       );
     }
     const code = about === 'number' ? {} : ({ code: 'SMSQ_INVALID_RECIPIENT' } as const);
-    const placed = about === 'named-fields' ? reason : `${numberAt}: ${reason}`;
+    const placed = `${fieldAt}: ${reason}`;
     rejected.push(line === undefined ? { input: row.phone, reason: placed, ...code } : { input: row.phone, reason: placed, line, ...code });
   };
   /** `fromFile`: the row is a line of a file (it has one), whose encoding is what to fix; else a value given in the request. */
@@ -495,7 +497,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     const paramsProblem =
       own === undefined ? (listField === undefined || sharedProblem === undefined ? sharedProblem : paramProblem(shared, listField)) : paramProblem(own, listField);
     if (paramsProblem !== undefined) {
-      reject(row, paramsProblem, listField === undefined ? 'row' : 'named-fields');
+      if (listField === undefined) reject(row, `${paramsProblem.field}: ${paramsProblem.message}`, 'row');
+      else reject(row, paramsProblem.message, { field: paramsProblem.field });
       return false;
     }
     const valuesProblem = own === undefined ? undefined : rowProblem(own, row.line !== undefined);

@@ -7,7 +7,8 @@ import { mention } from '../src/setting-mention.js';
 import { regionRefusal } from '../src/sms/phone-region.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
-import { describeNumbers, firstOfThemBelow, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
+import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
+import { entriesRefusal } from './entries-refusal.js';
 import { chunkBatch, chunkSms, type PersonalMessage } from './chunking.js';
 import { batchExtendCodes } from './extend-codes.js';
 import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
@@ -270,17 +271,15 @@ export function refuseWithoutNumbers(field: 'phones' | 'messages', inputs: reado
 function nothingToSend(field: 'phones' | 'messages', total: number, rejected: readonly RejectedNumber[], rejectedAt: readonly number[], suppressed: number): ValidationError {
   const optedOut = `${suppressed.toLocaleString('en-US')} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. Fix: take them off your marketing list (notifications and verification codes still reach them)`;
   if (rejected.length === 0) return new ValidationError([{ field, message: `no number left to send to (nothing was enqueued): ${optedOut}` }]);
-  const shown = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS);
-  const below = firstOfThemBelow(shown.length, rejected.length);
   const among = total.toLocaleString('en-US');
-  const whole =
+  const whole = (below: string | undefined) =>
     suppressed === 0
       ? `no valid phone number among ${among} (nothing was enqueued)${below === undefined ? '' : `; ${below}`}${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}`
       : `no number left to send to among ${among} (nothing was enqueued): ${optedOut}. The others are not valid${below === undefined ? ', each named below' : `: ${below}`}`;
   const placeOf = (i: number) => (field === 'phones' ? `phones[${i}]` : messagePhone(i));
   // Each number at its place: a reason ends with its own fix, in parentheses of its own.
-  const numbers = shown.map((r, k) => ({ field: placeOf(rejectedAt[k] ?? k), message: `${describeNumbers([r.input])}: ${r.reason}` }));
-  return new ValidationError([{ field, message: whole }, ...numbers]);
+  const numbers = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS).map((r, k) => ({ field: placeOf(rejectedAt[k] ?? k), message: `${describeNumbers([r.input])}: ${r.reason}` }));
+  return entriesRefusal(field, whole, rejected.length, numbers);
 }
 
 /** Marketing skips numbers on the opt-out list; other kinds are never suppressed. */

@@ -3,6 +3,7 @@ import { forbiddenCallbackReason, ipOfHost, isForbiddenCallbackAddress } from '.
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { mention } from '../src/setting-mention.js';
 import { firstCodePoint, halfCharacter, HIDDEN_CHARACTER, LONE_SURROGATE } from '../src/sms/template-rules.js';
+import { EXTEND_CODE } from '../src/sms/extend-code.js';
 
 const stringParams = z.record(
   z.string(),
@@ -120,13 +121,10 @@ const callbackUrl = z
     }
   });
 
-/** An extension code's digits: 1-12, as the emulator's isv.EXTEND_CODE_ERROR rule. */
-const EXTEND_CODE = /^\d{1,12}$/;
-
 /**
  * SmsUpExtendCode: digits Dysmsapi appends to the sender number, so that replies (SmsUp) to
- * different sends can be told apart. smsq takes 1-12, as the emulator's isv.EXTEND_CODE_ERROR
- * rule; the account's own limit may be lower (Alibaba answers isv.EXTEND_CODE_ERROR then). A
+ * different sends can be told apart. smsq takes 1-12 ({@link EXTEND_CODE}, the rule the emulator's
+ * isv.EXTEND_CODE_ERROR tests); the account's own limit may be lower (Alibaba answers isv.EXTEND_CODE_ERROR then). A
  * string: as a JSON number `01` would lose its leading zero and be another code. Never trimmed, at
  * any door (the CLI's flag included): a code is digits and nothing else, and one with spaces around
  * its digits is refused with the digits alone as its fix, rather than taken as a guess.

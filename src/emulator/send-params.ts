@@ -5,6 +5,7 @@
  */
 import type { CatalogTemplate, Catalog } from './catalog.js';
 import { businessError, gatewayErrors, type ApiError } from './errors.js';
+import { EXTEND_CODE } from '../sms/extend-code.js';
 import { parsePhone } from './phone.js';
 import { MAX_CONTENT_LENGTH, missingVariables, renderContent, segmentCount } from './template.js';
 
@@ -44,12 +45,11 @@ export type PlanResult = { ok: true; plan: SendPlan } | Refusal;
 
 const URL_LIKE = /https?:\/\/|www\./i;
 /**
- * SmsUpExtendCode, and each element of SmsUpExtendCodeJson: 1-12 digits. What Dysmsapi does with an
- * empty code (or one of spaces) is not documented (dysmsapi.md), so the emulator refuses what
- * smsq's door refuses, rather than accept a request the real API might not: an empty code was taken
- * as none here, and an empty element of SmsUpExtendCodeJson went through as a code.
+ * SmsUpExtendCode, and each element of SmsUpExtendCodeJson, are tested with {@link EXTEND_CODE}.
+ * What Dysmsapi does with an empty code (or one of spaces) is not documented (dysmsapi.md), so the
+ * emulator refuses what smsq's door refuses, rather than accept a request the real API might not:
+ * an empty code was taken as none here, and an empty element of SmsUpExtendCodeJson went through as a code.
  */
-const EXTEND_CODE = /^\d{1,12}$/;
 const EXTEND_CODE_REFUSED = '扩展码使用错误: 1-12 digits only';
 
 const refuse = (code: string, message: string): Refusal => ({ ok: false, error: businessError(code, message) });

@@ -13,7 +13,6 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
 import { EXIT_USAGE } from '../../cli/errors.js';
-import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
@@ -24,7 +23,7 @@ import { systemClock } from '../../src/clock.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -82,8 +81,6 @@ async function cli(argv: string[]) {
 }
 
 async function cliWith(extra: Record<string, string>, argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
   const env = {
     ...extra,
     REDIS_URL: testRedisUrl(),
@@ -93,8 +90,7 @@ async function cliWith(extra: Record<string, string>, argv: string[]) {
     LOG_LEVEL: 'warn',
     SMSQ_QUIET_HOURS: 'off',
   };
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 const CLI_SEND = ['--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes', '--json'];

@@ -13,14 +13,13 @@
  * the real SDK, the CLI's own code run in this process, and the server through inject().
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { EXIT, SendAlreadySentError } from '../../src/errors.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, FAST_TIMING, harnessPerTest, type Harness } from '../support/pipeline.js';
-import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' as const };
 const TOKEN = 'cancel-sent-api-token-0123456789';
@@ -41,11 +40,8 @@ async function writes(): Promise<number> {
 }
 
 async function cli(argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
   const env = { REDIS_URL: server.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 /** The send as it must stay after a refused cancel: sent, never cancelled, in its history or its control. */

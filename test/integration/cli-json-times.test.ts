@@ -16,6 +16,7 @@ import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../..
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const prefix = uniquePrefix('clitimes');
 const redis = createTestConnection();
@@ -42,10 +43,7 @@ afterAll(async () => {
 });
 
 async function run(argv: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env: { ...env, ...extraEnv } });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env: { ...env, ...extraEnv } });
 }
 
 interface StatusJson {

@@ -6,15 +6,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { createManualClock, type Clock } from '../../src/clock.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { isoTime } from '../../src/china-time.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
-import { collector } from '../support/text-collector.js';
 import iconv from 'iconv-lite';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 
 interface Extra {
@@ -25,10 +24,7 @@ interface Extra {
 
 let env: NodeJS.ProcessEnv;
 async function run(argv: string[], extra: Extra = {}, moreEnv: NodeJS.ProcessEnv = {}) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env: { ...env, ...moreEnv }, ...extra });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env: { ...env, ...moreEnv }, ...extra });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-cli-'));

@@ -4,10 +4,9 @@
  * "fail the whole send" do not apply. Exit codes stay those of the error class.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { EXIT } from '../../src/errors.js';
-import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 let emulator: Emulator;
 let env: NodeJS.ProcessEnv;
@@ -23,10 +22,8 @@ afterAll(async () => {
 });
 
 async function run(argv: string[]): Promise<{ code: number; advice: string | undefined; stderr: string }> {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, advice: /^what to do: (.*)$/m.exec(stderr.text)?.[1], stderr: stderr.text };
+  const { code, stderr } = await runSmsqInProcess(argv, { env });
+  return { code, advice: /^what to do: (.*)$/m.exec(stderr)?.[1], stderr };
 }
 
 describe('read-only commands advise in their own terms', () => {

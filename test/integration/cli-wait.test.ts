@@ -16,6 +16,7 @@ import { spawnSmsq } from '../support/cli-process.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const prefix = uniquePrefix('cliwait');
 const redis = createTestConnection();
@@ -58,10 +59,7 @@ const SPAWNED_MS = 60_000;
 const send = (phone: string) => ['send', '--phones', phone, '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes'];
 
 async function run(argv: string[], waitForShutdown?: () => Promise<string>) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env, ...(waitForShutdown ? { waitForShutdown } : {}) });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env, ...(waitForShutdown ? { waitForShutdown } : {}) });
 }
 
 interface WaitJson {

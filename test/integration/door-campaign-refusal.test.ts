@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_USAGE } from '../../cli/errors.js';
-import { runCli } from '../../cli/program.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
@@ -23,7 +22,7 @@ import { ValidationError } from '../../src/errors.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -94,10 +93,7 @@ function file(name: string, text: string): string {
 }
 
 async function cli(argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 const CLI_SEND = ['--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes'];
@@ -115,7 +111,7 @@ describe('a campaign given as a list (producer API, POST /v1/campaigns JSON) nam
     await expectNothingWritten(before);
   });
 
-  it('POST /v1/campaigns: a number at recipients[i].phone, a recipient refused for its params at recipients[i] (its reason names the param)', async () => {
+  it('POST /v1/campaigns: a number at recipients[i].phone, a recipient refused for its params at the param, recipients[i].params.name', async () => {
     const before = await keys();
     const res = await app.inject({
       method: 'POST',
@@ -128,9 +124,21 @@ describe('a campaign given as a list (producer API, POST /v1/campaigns JSON) nam
     expect(error.code).toBe('SMSQ_INVALID_REQUEST');
     expect(error.issues).toEqual([
       { field: 'recipients', message: listLine(2) },
-      { field: 'recipients[0]', message: expect.stringMatching(/^138\*\*\*\*8020: recipients\[0\]\.params\.name: missing: the template uses \$\{name\}\. Fix: add "name":"\.\.\."; recipients\[0\]\.params\.nam: is not a variable of the template/) },
+      { field: 'recipients[0].params.name', message: expect.stringMatching(/^138\*\*\*\*8020: missing: the template uses \$\{name\}\. Fix: add "name":"\.\.\."; recipients\[0\]\.params\.nam: is not a variable of the template/) },
       { field: 'recipients[1].phone', message: `12345: ${FIVE}` },
     ]);
+    await expectNothingWritten(before);
+  });
+});
+
+describe('a list recipient refused for its params is placed at the param, its place said once', () => {
+  it('the issue\'s field is the param\'s path and its message the number and what is wrong (it was recipients[0] with "recipients[0].params.name: ..." again in the message)', async () => {
+    const before = await keys();
+    const noSharedParams = { signName: SETTINGS.signName, templateCode: SETTINGS.templateCode };
+    const err = await refusal(producer.campaign(listOf([{ phone: '13800138020', params: { nam: 'J' } }, { phone: '13800138021' }]), noSharedParams));
+    expect(err.issues.map((i) => i.field)).toEqual(['recipients', 'recipients[0].params.name', 'recipients[1].params.name']);
+    expect(err.issues[1]?.message).toMatch(/^138\*\*\*\*8020: missing: the template uses \$\{name\}\. Fix: add "name":"\.\.\."; recipients\[0\]\.params\.nam: is not a variable of the template/);
+    expect(err.issues[2]?.message).toBe('138****8021: the template uses ${name} but no params were given. Fix: give them, e.g. {"name":"..."}');
     await expectNothingWritten(before);
   });
 });

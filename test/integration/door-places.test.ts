@@ -13,14 +13,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createSuppressionList } from '../../src/receipts/suppression.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-door-places-'));
 const TOKEN = 'test-api-token-0123456789';
@@ -45,10 +44,7 @@ afterAll(async () => {
 });
 
 async function run(argv: string[], confirm?: (q: string) => Promise<boolean>) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env, ...(confirm ? { confirm } : {}) });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env, ...(confirm ? { confirm } : {}) });
 }
 
 function file(name: string, text: string): string {

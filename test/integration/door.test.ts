@@ -25,6 +25,7 @@ import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const TOKEN = 'door-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -165,10 +166,7 @@ async function refusal(run: Promise<unknown>): Promise<ValidationError> {
 }
 
 async function cli(argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 /** The flag each refused field is named by in the CLI's text (the request field, in its JSON). */
 const CLI_FLAG: Record<string, string> = {
@@ -769,9 +767,9 @@ describe('messages a new user\'s trial found without the field or the fix', () =
     const res = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: AUTH, payload: { signName: N.sign, templateCode: N.marketingTemplate, recipients: [{ phone: '13800138020', params: { nam: 'J' } }, { phone: '13800138021' }] } });
     expect(res.statusCode).toBe(400);
     const issues = res.json().error.issues as { field: string; message: string }[];
-    expect(issues.map((i) => i.field)).toEqual(['recipients', 'recipients[0]', 'recipients[1]']);
-    expect(issues[1]?.message).toContain('138****8020: recipients[0].params.name: missing: the template uses ${name}. Fix: add "name":"..."; recipients[0].params.nam: is not a variable of the template (it uses ${name}). Fix: ');
-    expect(issues[2]?.message).toContain('138****8021: recipients[1].params.name: the template uses ${name} but no params were given. Fix: give them, e.g. {"name":"..."}');
+    expect(issues.map((i) => i.field)).toEqual(['recipients', 'recipients[0].params.name', 'recipients[1].params.name']);
+    expect(issues[1]?.message).toContain('138****8020: missing: the template uses ${name}. Fix: add "name":"..."; recipients[0].params.nam: is not a variable of the template (it uses ${name}). Fix: ');
+    expect(issues[2]?.message).toContain('138****8021: the template uses ${name} but no params were given. Fix: give them, e.g. {"name":"..."}');
     expect(JSON.stringify(issues)).not.toContain('templateParam.');
   });
 

@@ -23,6 +23,7 @@ import { FAST_TIMING } from '../support/pipeline.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
 import { createProducerConnection } from '../support/redis.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const silent = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -53,10 +54,7 @@ async function setUp(prefix: string) {
 
 /** `smsq <argv>` in-process against `env`: its exit code and output. */
 async function cli(env: Record<string, string>, argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 /** `smsq server` on a real port, stopped after the test. */

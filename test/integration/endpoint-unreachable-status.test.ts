@@ -21,6 +21,7 @@ import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -34,10 +35,7 @@ function envOf(h: Harness): Record<string, string> {
 }
 
 async function cli(env: Record<string, string>, argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 /** `smsq server` on a real port, stopped after the test. */

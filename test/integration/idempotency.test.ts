@@ -14,6 +14,7 @@ import type { IdempotencyInProgressError } from '../../src/errors.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { createProducerConnection, testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { cliOnHarness } from '../support/harness-cli.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const harnesses = harnessPerTest();
@@ -226,21 +227,13 @@ describe('a key reused with a different request says which setting differs, as i
   });
 
   it('the CLI names the flag (`--name`); --json keeps the API\'s words', async () => {
-    const { runCli } = await import('../../cli/program.js');
-    const { collector } = await import('../support/text-collector.js');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const h = await harnesses.create({ label: 'idem-cli-words' });
     const file = join(mkdtempSync(join(tmpdir(), 'smsq-idem-')), 'list.csv');
     writeFileSync(file, CSV);
-    const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
-    const run = async (...extra: string[]) => {
-      const stdout = collector();
-      const stderr = collector();
-      const code = await runCli(['campaign', '--file', file, '--sign', N.sign, '--template', N.plainTemplate, '--idempotency-key', 'spring', '--yes', ...extra], { stdout, stderr, env });
-      return { code, stdout: stdout.text, stderr: stderr.text };
-    };
+    const run = (...extra: string[]) => cliOnHarness(h, ['campaign', '--file', file, '--sign', N.sign, '--template', N.plainTemplate, '--idempotency-key', 'spring', '--yes', ...extra]);
     expect((await run('--name', 'spring-sale')).code).toBe(0);
     const refused = await run('--name', 'autumn-sale');
     expect(refused.code).toBe(2);
@@ -252,20 +245,12 @@ describe('a key reused with a different request says which setting differs, as i
 
 describe('the CLI names only the settings of the command run', () => {
   it('smsq send under a key an API request with `callbackUrl` and `name`, or a batch (`messages`), used is told the key is another request\'s; send-batch names its file\'s `deadline`, not a --deadline it lacks', async () => {
-    const { runCli } = await import('../../cli/program.js');
-    const { collector } = await import('../support/text-collector.js');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const h = await harnesses.create({ label: 'idem-cli-settings' });
     const dir = mkdtempSync(join(tmpdir(), 'smsq-idem-'));
-    const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
-    const cli = async (argv: string[]) => {
-      const stdout = collector();
-      const stderr = collector();
-      const code = await runCli(argv, { stdout, stderr, env });
-      return { code, stdout: stdout.text, stderr: stderr.text };
-    };
+    const cli = (argv: string[]) => cliOnHarness(h, argv);
     const send = (phone: string, key: string, ...extra: string[]) =>
       cli(['send', '--phones', phone, '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify(NOTE.templateParam), '--idempotency-key', key, '--yes', ...extra]);
     const ANOTHER = (key: string) => `the idempotency key "${key}" was used for a different request; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`;

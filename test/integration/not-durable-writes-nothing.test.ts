@@ -23,6 +23,7 @@ import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 let server: PrivateRedis;
 let redis: Redis;
@@ -55,10 +56,7 @@ afterAll(async () => {
 });
 
 async function cli(argv: string[], extra: Record<string, string> = {}) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(argv, { stdout, stderr, env: { ...env, ...extra } });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env: { ...env, ...extra } });
 }
 
 const NOT_DURABLE = /SMSQ_REDIS_NOT_DURABLE|appendonly is off/;

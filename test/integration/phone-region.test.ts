@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../producers/producer.js';
-import { runCli } from '../../cli/program.js';
 import { EXIT_USAGE } from '../../cli/errors.js';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
@@ -21,7 +20,7 @@ import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const US = '+1 385 555 0123';
 /** The same 11 digits on the wire: a China Mobile number. */
@@ -155,12 +154,7 @@ describe('the CLI while Dysmsapi does not answer the template look-up (the check
   it('smsq send, send-batch and campaign reject the +1 number (it was enqueued, to go to the mainland number)', async () => {
     const p = uniquePrefix('region-cli');
     const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: p, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'error', SMSQ_QUIET_HOURS: 'off' };
-    const cli = async (argv: string[]) => {
-      const stdout = collector();
-      const stderr = collector();
-      const code = await runCli(argv, { stdout, stderr, env });
-      return { code, stdout: stdout.text, stderr: stderr.text };
-    };
+    const cli = (argv: string[]) => runSmsqInProcess(argv, { env });
     emulator.addFault({ kind: 'throttle', actions: ['GetSmsTemplate'], times: Infinity });
     try {
       const send = await cli(['send', '--phones', US, '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify(NOTE), '--kind', 'notification', '--yes']);

@@ -8,19 +8,16 @@ import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 import { collector } from '../support/text-collector.js';
 import { testRedisUrl } from '../support/redis.js';
-import { runCli } from '../../cli/program.js';
 import { createLogger } from '../../src/logger.js';
 import { waitText } from '../../src/queue/send-wait.js';
 import { hostname } from 'node:os';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 let h: Harness | undefined;
 
 /** `smsq resume` in this process, against the harness's Redis and prefix. */
 async function resumeCli(harness: Harness, flags: string[] = []) {
-  const stdout = collector();
-  const stderr = collector();
-  const code = await runCli(['resume', ...flags], { stdout, stderr, env: { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: harness.prefix, LOG_LEVEL: 'warn' } });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(['resume', ...flags], { env: { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: harness.prefix, LOG_LEVEL: 'warn' } });
 }
 afterEach(async () => {
   await h?.close();

@@ -6,7 +6,6 @@
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { CALLS_QUEUE, createKeys } from '../../src/queue/keys.js';
 import { chunkIdOf } from '../../src/queue/chunk-store.js';
@@ -14,9 +13,9 @@ import { jobIds } from '../../src/queue/job-schemas.js';
 import { buildServer } from '../../server/build-server.js';
 import { createHarness, FAST_TIMING, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
 import { workerProcesses } from '../support/worker-processes.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 let h: Harness | undefined;
 const closers: (() => Promise<unknown>)[] = [];
@@ -29,11 +28,8 @@ afterEach(async () => {
 });
 
 async function cli(harness: Harness, argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
   const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: harness.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: harness.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 async function server(harness: Harness) {

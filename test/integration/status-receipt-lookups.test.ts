@@ -11,7 +11,6 @@
  * code run in this process, and the server through inject().
  */
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createProducer } from '../../producers/producer.js';
 import { isLookedUp, type ReceiptPolicies, type ReceiptSchedule } from '../../src/queue/receipt-policy.js';
@@ -19,8 +18,8 @@ import { buildServer } from '../../server/build-server.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { everyKind } from '../support/receipt-policies.js';
 import { testRedisUrl } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 
 const SAMPLE = { mode: 'sample', sampleRate: 0.5 } as const;
 const POLICIES: ReceiptPolicies = { ...everyKind('all'), marketing: SAMPLE };
@@ -37,11 +36,8 @@ const TIME = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00`;
 const harnesses = harnessPerTest();
 
 async function cli(h: Harness, argv: string[]) {
-  const stdout = collector();
-  const stderr = collector();
   const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off', SMSQ_RECEIPT_LOOKUPS: LOOKUPS_ENV };
-  const code = await runCli(argv, { stdout, stderr, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return runSmsqInProcess(argv, { env });
 }
 
 /** A worker sampling marketing at 50%, the campaign sent, and a server whose producer has the same setting. */
