@@ -259,12 +259,6 @@ export class CliContext {
         });
       return exitCodeOf(err.code);
     }
-    if (err instanceof ValidationError) {
-      this.note(`error ${err.code}: ${SMSQ_CODES[err.code].meaning}`);
-      for (const issue of err.issues) this.note(`  ${issue.field}: ${issue.message}`);
-      if (json) this.printJson({ error: { code: err.code, errorClass: 'refused', meaning: SMSQ_CODES[err.code].meaning, action: 'fix the fields named', issues: err.issues } });
-      return exitCodeOf(err.code);
-    }
     const redisDown = this.asRedisUnavailable(err);
     const unavailable = redisDown && this.readOnly() ? redisDown.asRead() : redisDown;
     if (unavailable || err instanceof NotFoundError) {

@@ -5,23 +5,12 @@
  * every row in its message named no row a script or a person could point at.
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
-import { describeNumbers } from '../src/sms/phone-list.js';
 import { entriesRefusal } from './entries-refusal.js';
-
-/**
- * A refused row's issue text: its number masked as numbers are in every refusal (as typed when
- * too short for one), then why. `column`: the file's number column (as its header spells it),
- * named when the number is what was refused, as send-batch names a CSV's `column "phone"`.
- */
-export function refusedRowMessage(input: string, reason: string, column?: string): string {
-  const number = describeNumbers([input]) || '(empty)';
-  return `${column === undefined ? '' : `column "${column}": `}${number}: ${reason}`;
-}
 
 /**
  * The refusal of a source that yielded no valid recipient (nothing was written): `field` names the
  * source (`recipients` for a list given in the request; `file`, `(body)` for a file), `read` is
- * how many rows it held, `rows` the issues of the first of them ({@link refusedRowMessage}).
+ * how many rows it held, `rows` the issues of the first of them ({@link refusedEntryMessage}).
  */
 export function noRecipientError(field: string, read: number, rows: readonly FieldIssue[]): ValidationError {
   const list = field === 'recipients';

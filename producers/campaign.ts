@@ -14,7 +14,8 @@ import type { Enqueuer } from './enqueuer.js';
 import { OPT_OUT_CHECK_MAX } from './opt-out-check.js';
 import type { QueuedBefore } from './queued-before.js';
 import { noParamsFixFor, type RejectedNumber } from './plan.js';
-import { noRecipientError, refusedRowMessage } from './campaign-refusal.js';
+import { noRecipientError } from './campaign-refusal.js';
+import { refusedEntryMessage } from './entries-refusal.js';
 import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
@@ -351,8 +352,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     if (!opened && refusedRows.length < NUMBERS_SHOWN_IN_ERRORS) {
       refusedRows.push(
         line === undefined
-          ? { field: fieldAt, message: refusedRowMessage(row.phone, reason) }
-          : { field: `${sourceField}:${line}`, message: refusedRowMessage(row.phone, reason, about === 'number' ? phoneColumn : undefined) },
+          ? { field: fieldAt, message: refusedEntryMessage(row.phone, reason) }
+          : { field: `${sourceField}:${line}`, message: refusedEntryMessage(row.phone, reason, about === 'number' ? phoneColumn : undefined) },
       );
     }
     const code = about === 'number' ? {} : ({ code: 'SMSQ_INVALID_RECIPIENT' } as const);

@@ -7,7 +7,7 @@
  * their own lines; one shape keeps them counting and placing alike.
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
-import { firstOfThemBelow, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
+import { describeNumbers, firstOfThemBelow, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
 
 /**
  * `entries`: the refused entries in order, each issue's field its place; `refused`: how many were
@@ -17,4 +17,15 @@ import { firstOfThemBelow, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list
 export function entriesRefusal(field: string, whole: (below: string | undefined) => string, refused: number, entries: readonly FieldIssue[]): ValidationError {
   const shown = entries.slice(0, NUMBERS_SHOWN_IN_ERRORS);
   return new ValidationError([{ field, message: whole(firstOfThemBelow(shown.length, refused)) }, ...shown]);
+}
+
+/**
+ * A refused entry's issue text: its number masked as numbers are in every refusal (as typed when
+ * too short for one; `(empty)` when blank), then why. `column`: the file's number column (as its
+ * header spells it), named when the number is what was refused, as send-batch names a CSV's
+ * `column "phone"`.
+ */
+export function refusedEntryMessage(input: string, reason: string, column?: string): string {
+  const number = describeNumbers([input]) || '(empty)';
+  return `${column === undefined ? '' : `column "${column}": `}${number}: ${reason}`;
 }

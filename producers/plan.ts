@@ -8,7 +8,7 @@ import { regionRefusal } from '../src/sms/phone-region.js';
 import { checkTemplateParams, extractTemplateVars } from '../src/sms/template.js';
 import { checkParamValues, type TemplateRules } from '../src/sms/template-rules.js';
 import { describeNumbers, LONG_LIST_HINT, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
-import { entriesRefusal } from './entries-refusal.js';
+import { entriesRefusal, refusedEntryMessage } from './entries-refusal.js';
 import { chunkBatch, chunkSms, type PersonalMessage } from './chunking.js';
 import { batchExtendCodes } from './extend-codes.js';
 import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
@@ -278,7 +278,7 @@ function nothingToSend(field: 'phones' | 'messages', total: number, rejected: re
       : `no number left to send to among ${among} (nothing was enqueued): ${optedOut}. The others are not valid${below === undefined ? ', each named below' : `: ${below}`}`;
   const placeOf = (i: number) => (field === 'phones' ? `phones[${i}]` : messagePhone(i));
   // Each number at its place: a reason ends with its own fix, in parentheses of its own.
-  const numbers = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS).map((r, k) => ({ field: placeOf(rejectedAt[k] ?? k), message: `${describeNumbers([r.input])}: ${r.reason}` }));
+  const numbers = rejected.slice(0, NUMBERS_SHOWN_IN_ERRORS).map((r, k) => ({ field: placeOf(rejectedAt[k] ?? k), message: refusedEntryMessage(r.input, r.reason) }));
   return entriesRefusal(field, whole, rejected.length, numbers);
 }
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { noRecipientError, refusedRowMessage } from '../../producers/campaign-refusal.js';
+import { noRecipientError } from '../../producers/campaign-refusal.js';
+import { refusedEntryMessage } from '../../producers/entries-refusal.js';
 import { firstOfThemBelow } from '../../src/sms/phone-list.js';
 
 describe('the refusal of a campaign list without a valid recipient', () => {
   it('names the list, then the rows it was given; more rows than those are counted as a batch counts them', () => {
     const rows = [
-      { field: 'file:2', message: refusedRowMessage('12345', 'too short', 'phone') },
-      { field: 'file:3', message: refusedRowMessage('13800138000', 'expected 2 fields') },
+      { field: 'file:2', message: refusedEntryMessage('12345', 'too short', 'phone') },
+      { field: 'file:3', message: refusedEntryMessage('13800138000', 'expected 2 fields') },
     ];
     expect(noRecipientError('file', 1_234, rows).issues).toEqual([
       { field: 'file', message: 'holds no valid recipient: all 1,234 rows were rejected (nothing was enqueued); the first 2 of them below, and 1,232 more. Fix: correct the rows and send the file again' },
@@ -26,7 +27,7 @@ describe('the refusal of a campaign list without a valid recipient', () => {
   });
 
   it('a row without a number says so, rather than an empty name', () => {
-    expect(refusedRowMessage('', 'is empty', '手机号')).toBe('column "手机号": (empty): is empty');
+    expect(refusedEntryMessage('', 'is empty', '手机号')).toBe('column "手机号": (empty): is empty');
   });
 
   it('counts what a refusal does not name', () => {

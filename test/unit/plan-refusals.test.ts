@@ -155,3 +155,20 @@ describe('a deadline after the send\'s records expire', () => {
     }
   });
 });
+
+describe('a blank number is named as a campaign row names it', () => {
+  it('send and sendBatch say "(empty)" before the reason, not a bare ": "', () => {
+    const issuesOf = (plan: () => unknown) => {
+      try {
+        plan();
+      } catch (err) {
+        return (err as ValidationError).issues;
+      }
+      throw new Error('the plan was not refused');
+    };
+    const send = issuesOf(() => planSend({ ...SHARED, phones: [''], templateParam: { name: 'n' } }, ctx));
+    const batch = issuesOf(() => planSendBatch({ ...BATCH_SHARED, messages: [{ phone: '', signName: SHARED.signName, templateParam: { name: 'n' } }] }, ctx));
+    expect(send[1]).toEqual({ field: 'phones[0]', message: expect.stringMatching(/^\(empty\): is empty: give a mobile number/) });
+    expect(batch[1]).toEqual({ field: 'messages[0].phone', message: expect.stringMatching(/^\(empty\): is empty: give a mobile number/) });
+  });
+});
