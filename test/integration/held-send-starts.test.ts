@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { DEFAULT_QUIET_HOURS } from '../../src/queue/quiet-hours.js';
-import type { SmsWorker } from '../../workers/sms-worker.js';
+import { createSmsWorker, type SmsWorker } from '../../workers/sms-worker.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { controllableClock } from '../support/china-clock.js';
 import { waitFor } from '../support/wait.js';
@@ -86,5 +86,15 @@ describe('a send job held back without a call spends none of its starts', () => 
     // A few re-checks more: nothing goes out again.
     await new Promise((r) => setTimeout(r, 3 * HELD.recheckMs));
     expect(sentTo(h, phone)).toBe(1);
+  });
+
+  it('a re-check interval that would re-check in a busy loop is refused when the worker is built', async () => {
+    const harness = await createHarness({ label: 'recheck-option' });
+    h = harness;
+    for (const bad of [0, 5, -1, Number.NaN]) {
+      expect(() => createSmsWorker({ connection: harness.redis, client: harness.client, logger: harness.logger, prefix: harness.prefix, qps: 50, readTimeoutMs: 1000, recheckMs: bad })).toThrow(
+        expect.objectContaining({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/recheckMs must be a number of ms >= 10, got .*\. Fix: /) }),
+      );
+    }
   });
 });
