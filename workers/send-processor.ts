@@ -16,7 +16,7 @@ import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { blockAccount, pauseEveryWorker } from './account-pauses.js';
 import { decideSend } from './send-decision.js';
-import { putBackUncounted } from './endpoint-put-back.js';
+import { moveBackUncounted, putBackUncounted } from './endpoint-put-back.js';
 import { createClaimDurabilityBackoff } from './claim-durability-backoff.js';
 import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
 import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
@@ -213,20 +213,24 @@ export function createSendProcessor(deps: SendProcessorDeps) {
             'and enqueue the message again for these recipients if they should still get it',
         );
         return { outcome: 'cancelled', code: 'SMSQ_SEND_MISSING' };
+      // A hold makes no call, so it spends none of the job's starts (endpoint-put-back.ts): counted,
+      // the re-checks of a pause over ~3 h or of a night's quiet hours (one a minute) reached
+      // maxStartedAttempts and failed the chunk SMSQ_GAVE_UP. The hold's own end (a resume, the
+      // window's end, the send's deadline) bounds them instead, one per re-check delay.
       case 'paused': {
-        // Parked until `resume` promotes it (or the next re-check); nothing was sent.
+        // Parked until `resume` promotes it (or the next re-check).
         await deps.redis.sadd(deps.keys.sendParked(sendId), job.id as string);
-        await job.moveToDelayed(Date.now() + deps.controls.parkMs, token);
+        await moveBackUncounted(deps.redis, job, token, deps.controls.parkMs);
         // A resume between our claim and the park must not leave this job asleep.
         const status = await deps.sends.status(sendId);
         if (status?.send.control !== 'paused') await job.promote().catch(() => undefined);
         throw new DelayedError();
       }
-      case 'quiet': {
-        const wait = Math.min(Math.max(0, claim.until - deps.clock.now()), deps.controls.quietRecheckMs);
-        await job.moveToDelayed(Date.now() + wait, token);
-        throw new DelayedError();
-      }
+      case 'quiet':
+        // Re-checked within the window, not delayed to its end: a deadline passing (the claim
+        // expires the chunk) or workers restarted with other quiet hours (SMSQ_QUIET_HOURS=off) take
+        // effect within a re-check, not at the end of the window the job was delayed by.
+        return putBackUncounted(deps.redis, job, token, Math.min(Math.max(0, claim.until - deps.clock.now()), deps.controls.quietRecheckMs));
       case 'done': {
         // Chunks cancelled by `cancel()` end here: the last of them may be what completes the send.
         if (claim.state === 'cancelled') await deps.completion.check(sendId);

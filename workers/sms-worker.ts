@@ -153,7 +153,10 @@ export interface SmsWorkerOptions {
   quietHours?: QuietHours | null;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; `null` = off. Default 20 chunks, 0.5. */
   autoPause?: { window: number; failureRatio: number } | null;
-  /** How often a parked (paused) or quiet-hours job re-checks, at most (ms). Default 60000. */
+  /**
+   * How often a parked (paused) or quiet-hours job re-checks, at most (ms; at least 10). Default
+   * 60000. A re-check spends none of the job's starts (`maxStartedAttempts`).
+   */
   recheckMs?: number;
   /** Housekeeping jobs (callbacks; receipt-window expiry jobs queued by earlier versions) in flight. Default 4. */
   housekeepingConcurrency?: number;
@@ -208,6 +211,9 @@ export interface SmsWorkerOptions {
    */
   repair?: RepairOptions | null;
 }
+
+/** How often a held job re-checks by default ({@link SmsWorkerOptions.recheckMs}). */
+const DEFAULT_RECHECK_MS = 60_000;
 
 /** Starts of one job BullMQ allows by default ({@link SmsWorkerOptions.maxStartedAttempts}). */
 export const DEFAULT_MAX_STARTED_ATTEMPTS = 200;
@@ -291,6 +297,11 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // 0 would turn BullMQ's guard off (endless re-queues), a fraction or NaN would fail jobs at random starts.
   if (!(Number.isInteger(maxStartedAttempts) && maxStartedAttempts >= 1)) {
     throw new ConfigError([`smsq worker options: maxStartedAttempts must be a whole number >= 1, got ${String(options.maxStartedAttempts)}. Fix: leave it out (${DEFAULT_MAX_STARTED_ATTEMPTS}) or give a whole number of starts`]);
+  }
+  // A held job's re-checks spend none of its starts (send-processor.ts): zero, negative or NaN
+  // would re-check it in a busy loop for as long as the hold lasts, a night of quiet hours.
+  if (options.recheckMs !== undefined && !(Number.isFinite(options.recheckMs) && options.recheckMs >= 10)) {
+    throw new ConfigError([`smsq worker options: recheckMs must be a number of ms >= 10, got ${String(options.recheckMs)}. Fix: leave it out (${DEFAULT_RECHECK_MS} ms) or give a number of ms`]);
   }
   const clock = options.clock ?? systemClock;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -413,8 +424,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     throttleWarnings: createThrottleWarnings({ logger: options.logger.child({ component: 'send' }), clock, qps: options.qps }),
     controls: {
       quietHours,
-      parkMs: options.recheckMs ?? 60_000,
-      quietRecheckMs: options.recheckMs ?? 60_000,
+      parkMs: options.recheckMs ?? DEFAULT_RECHECK_MS,
+      quietRecheckMs: options.recheckMs ?? DEFAULT_RECHECK_MS,
       autoPause: options.autoPause === null ? undefined : (options.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },
     durability: durabilityWatch ? confirmedByWatch(createDurabilityBarrier(server, durability), durabilityWatch, server, isCluster(options.connection)) : createDurabilityBarrier(server, durability),

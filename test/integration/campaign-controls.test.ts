@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours } from '../../src/queue/quiet-hours.js';
 import { createProducer } from '../../producers/producer.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { controllableClock } from '../support/china-clock.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -16,17 +16,6 @@ afterEach(async () => {
 const MKT = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing' as const };
 const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' as const };
 const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => String(base + i));
-
-/** A clock that real time moves, set to a chosen China-time instant and movable by tests. */
-function controllableClock(cstIso: string): Clock & { jumpTo(cstIso: string): void } {
-  let offset = Date.parse(`${cstIso}+08:00`) - Date.now();
-  return {
-    now: () => Date.now() + offset,
-    jumpTo: (iso) => {
-      offset = Date.parse(`${iso}+08:00`) - Date.now();
-    },
-  };
-}
 
 function marketingCalls(harness: Harness, base: number): number {
   return harness.emulator.accepted().filter((a) => a.phoneNumbers.some((p) => Number(p) >= base && Number(p) < base + 1_000_000)).length;
