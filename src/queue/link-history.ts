@@ -5,7 +5,8 @@
  * lost; reconnecting" until the next reconnect attempt (up to 3 s), of a Redis that was refusing
  * every attempt, and of one that had never been reached at all.
  */
-import type { RedisConnection } from './connection.js';
+// ioredis's own types, not connection.ts's: droppable-redis.ts (which connection.ts makes) starts the history.
+import type { Cluster, Redis } from 'ioredis';
 import { isNotRedis, saysNotWhy } from './redis-errors.js';
 
 export interface LinkHistory {
@@ -18,6 +19,8 @@ export interface LinkHistory {
   /** A link is ready now (ready seen, no close since). */
   readyNow: boolean;
 }
+
+type RedisConnection = Redis | Cluster;
 
 const histories = new WeakMap<RedisConnection, LinkHistory>();
 
