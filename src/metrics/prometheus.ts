@@ -50,6 +50,7 @@ export const METRIC_NAMES = Object.freeze({
   withdrawals: 'smsq_send_withdrawals_total',
   unknownOldestAge: 'smsq_unknown_outcome_oldest_age_seconds',
   workerLastSeen: 'smsq_worker_last_seen_timestamp_seconds',
+  workerClockSkew: 'smsq_worker_clock_skew_seconds',
   refusedReceipts: 'smsq_receipts_refused_total',
   refusedReportFields: 'smsq_report_fields_refused_total',
   housekeepingFailures: 'smsq_housekeeping_failures_total',
@@ -148,6 +149,13 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
     registers,
   });
   for (const w of alerts.workers) lastSeen.set({ worker: w.worker }, w.lastSeenMs / 1000);
+  const skew = new Gauge({
+    name: N.workerClockSkew,
+    help: "Each worker's clock minus Redis's TIME, as the worker last measured it (at start and every 20 s, to within half the round trip): > 0 ahead, < 0 behind. Lua scripts judge deadlines on the time the worker gives them, so a clock behind can claim or settle a send past its deadline as if in time. Workers measured within the last hour. Fix: NTP on the worker's host.",
+    labelNames: ['worker'],
+    registers,
+  });
+  for (const w of alerts.clockSkews) skew.set({ worker: w.worker }, w.skewMs / 1000);
   new Gauge({
     name: N.durabilityHeld,
     help: 'Live workers that make no new call because Redis does not keep their SMSQ_DURABILITY (a setting changed under them, Redis came back otherwise, replicas missing): jobs wait, nothing is lost. `smsq status ID` of a waiting send names what Redis no longer keeps and its fix.',
