@@ -353,7 +353,14 @@ export const PushAcceptedSchema = z
 export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health', examples: [{ status: 'ok' }] });
 
 export const ReadySchema = z
-  .strictObject({ status: z.literal('ready'), workers: z.number().int().min(1).meta({ description: 'Workers serving the calls queue' }) })
+  .strictObject({
+    status: z.literal('ready'),
+    workers: z.number().int().min(1).meta({ description: 'Workers serving the calls queue' }),
+    warnings: z
+      .array(z.string())
+      .optional()
+      .meta({ description: "What does not stop the sending but should be fixed, each with its fix: a live worker's clock off Redis's by more than its SMSQ_CLOCK_SKEW_WARN_MS. Absent when none" }),
+  })
   .meta({ id: 'Ready', examples: [{ status: 'ready', workers: 2 }] });
 
 export const PrometheusText = z.string().meta({

@@ -8,6 +8,7 @@ import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.j
 import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
 import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
+import { DEFAULT_CLOCK_SKEW_WARN_MS } from './clock-skew.js';
 import { credentialTextFault, credentialTextMessage, inQuotes, type CredentialTextWords } from './sms/credential-text.js';
 import { endpointFault } from './sms/endpoint-shape.js';
 import { ConfigError } from './errors.js';
@@ -63,6 +64,8 @@ export interface Config {
   reconcileSettleMs: number;
   /** Auto-resume after an account block (ms); 0 = only `smsq resume`. Default 300000. */
   accountRecheckMs: number;
+  /** A worker warns when its clock is further than this from Redis's (ms). Default 1000. */
+  clockSkewWarnMs: number;
   /** How long each kind's send, chunk and receipt records are kept (seconds); src/queue/retention.ts has the defaults. */
   retention: Retention;
   /** How long an approved signature or template is reused by the door check (ms); 0 = ask every time. Default 300000. */
@@ -365,6 +368,8 @@ export const envSchema = z.object({
     60_000,
   )
     .meta(envDoc({ group: 'workers', description: 'how long after an attempt "not found" proves it was not accepted (and the chunk is resent); at least 4 × `SMS_READ_TIMEOUT_MS`, since a claim\'s call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call))' })),
+  SMSQ_CLOCK_SKEW_WARN_MS: intFrom('SMSQ_CLOCK_SKEW_WARN_MS', 100, 3_600_000, 'SMSQ_CLOCK_SKEW_WARN_MS=1000 (100..3600000)').default(DEFAULT_CLOCK_SKEW_WARN_MS)
+    .meta(envDoc({ group: 'workers', description: 'a worker measures its clock against Redis\'s `TIME` at start and every 20 s (the round trip allowed for), exports it as `smsq_worker_clock_skew_seconds`, and logs one warning when it is further than this: Lua scripts judge deadlines on the time the worker gives them ([clocks](operations.md#clocks))' })),
   SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
     300_000,
   )
@@ -705,6 +710,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     concurrency: e.SMSQ_CONCURRENCY,
     reconcileSettleMs: e.SMSQ_RECONCILE_SETTLE_MS,
     accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
+    clockSkewWarnMs: e.SMSQ_CLOCK_SKEW_WARN_MS,
     retention,
     durability: { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS },
     catalogCacheMs: e.SMSQ_CATALOG_CACHE_MS,

@@ -59,6 +59,7 @@ import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-
 import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
+import { createClockSkewCheck } from '../src/queue/clock-skew-check.js';
 import { createEndpointBackoffAnnouncer } from '../src/queue/endpoint-backoffs.js';
 import { newWorkerId } from '../src/queue/worker-words.js';
 import { createDurabilityHoldAnnouncer } from '../src/queue/durability-holds.js';
@@ -151,6 +152,12 @@ export interface SmsWorkerOptions {
    * {@link DEFAULT_QUIET_HOURS} (21:00–08:00), as `smsq worker`; `null` = none (SMSQ_QUIET_HOURS=off).
    */
   quietHours?: QuietHours | null;
+  /**
+   * Warn when this worker's clock is further than this from Redis's (ms): it judges deadlines on
+   * it (src/queue/clock-skew-check.ts). Default 1000 (DEFAULT_CLOCK_SKEW_WARN_MS of src/clock-skew.ts),
+   * as SMSQ_CLOCK_SKEW_WARN_MS.
+   */
+  clockSkewWarnMs?: number;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; `null` = off. Default 20 chunks, 0.5. */
   autoPause?: { window: number; failureRatio: number } | null;
   /**
@@ -504,7 +511,9 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       })
     : undefined;
   // Status reads the quiet hours of the workers, which decide, not those of whoever asks.
-  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours, workerId });
+  // Its clock against Redis's, at start and with each refresh of its settings word.
+  const clockSkew = createClockSkewCheck({ redis: options.connection, prefix, clock, logger: log, workerId, thresholdMs: options.clockSkewWarnMs });
+  const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours, workerId, alsoEachTime: () => clockSkew.check() });
   const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({
     sends,
@@ -677,7 +686,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       }
       await step(rollbackRecovery.start(), () => rollbackRecovery.stop());
       await step(queue.setGlobalRateLimit(window.max, window.duration));
-      await step(settings.start(), () => settings.stop());
+      await step(settings.start(), () => Promise.all([settings.stop(), clockSkew.stop()]));
       // Before any job is taken: a pause another worker publishes from now on is heard by every
       // claim this one makes (pause-notice.ts; bounded, and a refused channel is only said).
       await step(pauses.start(), () => pauses.stop());
@@ -725,13 +734,13 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       // timers stop now and their last Redis writes go when Redis answers or the connection ends.
       held.refuse();
       if (running) log.warn({ connection: options.connection.status }, 'Redis does not answer and no job is in hand: stopped without waiting for it');
-      void Promise.all([windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop(), backoffWords.stop()]).catch(() => {});
+      void Promise.all([windowSweep.stop(), repair?.stop(), settings.stop(), clockSkew.stop(), durabilityHolds.stop(), backoffWords.stop()]).catch(() => {});
       await Promise.all([worker.close(true), housekeepingWorker.close(true)]);
       void Promise.all([queue.close(), housekeeping.close()]).catch(() => {});
       callbacks.close();
       return;
     }
-    await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop(), durabilityHolds.stop(), backoffWords.stop()]);
+    await Promise.all([worker.close(), housekeepingWorker.close(), windowSweep.stop(), repair?.stop(), settings.stop(), clockSkew.stop(), durabilityHolds.stop(), backoffWords.stop()]);
     await Promise.all([queue.close(), housekeeping.close()]);
     callbacks.close();
   }

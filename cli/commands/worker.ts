@@ -76,6 +76,7 @@ export function register(program: Command, ctx: CliContext): void {
           readTimeoutMs: config.readTimeoutMs,
           reconcile: { settleMs: config.reconcileSettleMs },
           accountRecheckMs: config.accountRecheckMs,
+          clockSkewWarnMs: config.clockSkewWarnMs,
           retention: config.retention,
           receiptPolicies: config.receiptLookups,
           receiptSchedule: receiptScheduleOf(config),

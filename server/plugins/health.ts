@@ -2,7 +2,9 @@
  * `/healthz`: the process is up (no dependency is checked, so a Redis outage does not get the
  * server restarted). `/readyz`: Redis answers and at least one worker serves the calls queue
  * (BullMQ's CLIENT LIST; where Redis refuses CLIENT LIST, a worker's call-metrics heartbeat
- * within the last minute counts). 503 in the API's error shape names what is missing.
+ * within the last minute counts). 503 in the API's error shape names what is missing. A ready
+ * answer carries `warnings` when something would not stop the sending but should be fixed: a
+ * worker's clock off Redis's (src/queue/clock-skew-check.ts).
  */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +13,9 @@ import type { Clock } from '../../src/clock.js';
 import { RedisDatabaseRefusedError, redisDoesNotAnswerClients, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { workersSeen } from '../../src/queue/worker-presence.js';
+import { WORKER_SETTINGS_TTL_MS } from '../../src/queue/worker-settings.js';
+import { metricKeys } from '../../src/metrics/metric-keys.js';
+import { clockSkewWarning, parseClockSkews } from '../../src/metrics/clock-skews.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { redisFailureReason, withTimeout } from '../queue-stats.js';
 import { HealthSchema, ReadySchema } from '../response-schemas.js';
@@ -42,7 +47,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
 
   const readiness = {
     summary: 'Redis answers and at least one worker serves the calls queue',
-    description: 'Redis must answer within 2 s; a worker counts when its metrics heartbeat is under a minute old or, when none is, when BullMQ lists it (CLIENT LIST; where Redis refuses CLIENT LIST, the heartbeats alone decide).',
+    description:
+      'Redis must answer within 2 s; a worker counts when its metrics heartbeat is under a minute old or, when none is, when BullMQ lists it (CLIENT LIST; where Redis refuses CLIENT LIST, the heartbeats alone decide). A ready answer has `warnings` when a live worker\'s clock is off Redis\'s by more than its SMSQ_CLOCK_SKEW_WARN_MS.',
     response: {
       200: answer('Ready', ReadySchema),
       500: INTERNAL,
@@ -53,6 +59,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
   app.get('/readyz', { schema: readiness }, async (request, reply) => {
     const issues: FieldIssue[] = [];
     let workers = 0;
+    let warnings: string[] = [];
     let databaseRefused = false;
     try {
       await withTimeout(gate.ready().then(() => options.redis.ping()), timeoutMs, 'the readiness check');
@@ -60,6 +67,11 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       workers = (await withTimeout(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), timeoutMs, 'the readiness check')) ?? 0;
       if (workers === 0) {
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
+      } else {
+        const skews = await withTimeout(options.redis.hgetall(metricKeys(options.keyPrefix).clockSkews), timeoutMs, 'the readiness check');
+        // The live workers' (measured within the last minute, as those that said their settings are live).
+        const warning = clockSkewWarning(parseClockSkews(skews, options.clock.now() - WORKER_SETTINGS_TTL_MS).records.map((r) => r.record));
+        if (warning) warnings = [warning];
       }
     } catch (err) {
       databaseRefused = err instanceof RedisDatabaseRefusedError;
@@ -79,6 +91,6 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       const headers = issues.some((i) => i.field === 'redis') && !databaseRefused ? { 'retry-after': '5' } : undefined;
       return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues, headers));
     }
-    return { status: 'ready' as const, workers };
+    return { status: 'ready' as const, workers, ...(warnings.length > 0 ? { warnings } : {}) };
   });
 }

@@ -1,7 +1,7 @@
 /**
  * What an operator must act on, read from Redis at scrape time for `/metrics` (and the alert
  * rules in ops/prometheus): an account block, sends auto-paused, sends withdrawn at enqueue and
- * held, the oldest attempt whose outcome is still unknown, the workers' heartbeats, the workers
+ * held, the oldest attempt whose outcome is still unknown, the workers' heartbeats and clock skews, the workers
  * held for durability, the live workers and those backing off from a fault of their own, and the
  * pushed reports set aside. The pure parts (`parseAccountBlock`,
  * `countAutoPaused`, `heldWithdrawn`, `isUnresolved`) are unit-tested without Redis.
@@ -14,6 +14,7 @@ import { countBackingOff, ENDPOINT_BACKOFF_GRACE_MS } from '../queue/endpoint-ba
 import { WORKER_SETTINGS_TTL_MS } from '../queue/worker-settings.js';
 import { isWithdrawn, WITHDRAWAL_OUTCOMES, type WithdrawalOutcome } from '../queue/withdrawal.js';
 import { FIELD_SEP, metricKeys, parseUnknownOutcomeMember } from './metric-keys.js';
+import { parseClockSkews } from './clock-skews.js';
 
 /** Heartbeats older than this are not exported: a worker gone for an hour drops out of the series. */
 export const WORKER_SERIES_HORIZON_MS = 3600_000;
@@ -35,6 +36,8 @@ export interface AlertState {
   oldestUnknownSinceMs: number | undefined;
   /** Worker processes with a heartbeat within {@link WORKER_SERIES_HORIZON_MS}, and when each was last seen (ms). */
   workers: { worker: string; lastSeenMs: number }[];
+  /** Each worker's last measure of its clock against Redis's within {@link WORKER_SERIES_HORIZON_MS} (src/metrics/clock-skews.ts): > 0 ahead, < 0 behind (ms). */
+  clockSkews: { worker: string; skewMs: number }[];
   /** Pushed reports set aside so far, by reason (docs/receipts-and-controls.md). */
   refusedReceipts: Record<string, number>;
   /** Times of pushed reports refused while their report was applied, by field (src/receipts/refused-report-fields.ts). */
@@ -166,7 +169,7 @@ async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff, refusedFields] = results(
+  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff, refusedFields, skewHash] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
@@ -181,9 +184,13 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
       .zrangebyscore(records.workerSettings(), nowMs - WORKER_SETTINGS_TTL_MS, '+inf')
       .zrangebyscore(records.workerEndpointBackoffs(), nowMs - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
       .hgetall(records.reportFieldsRefused())
+      .hgetall(keys.clockSkews)
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[], Record<string, string>];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[], Record<string, string>, Record<string, string>];
   const backoffs = countBackingOff(backingOff, settings);
+  const skews = parseClockSkews(skewHash, nowMs - WORKER_SERIES_HORIZON_MS);
+  // A worker that died leaves its record: gone from the series with its heartbeat's.
+  if (skews.stale.length > 0) await redis.hdel(keys.clockSkews, ...skews.stale);
 
   let autoPausedSends = 0;
   if (paused.length > 0) {
@@ -199,6 +206,7 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     withdrawals: parseWithdrawals(withdrawals),
     oldestUnknownSinceMs: await oldestUnknown(redis, keys.unknownOutcomes, records.chunk),
     workers: scored(writers).map(([worker, lastSeenMs]) => ({ worker, lastSeenMs })),
+    clockSkews: skews.records.map(({ worker, record }) => ({ worker, skewMs: record.skewMs })),
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
     refusedReportFields: Object.fromEntries(Object.entries(refusedFields).map(([field, n]) => [field, Number(n) || 0])),
     housekeepingFailures: parseHousekeepingFailures(housekeeping),

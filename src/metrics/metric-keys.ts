@@ -21,6 +21,8 @@ import { createKeys } from '../queue/keys.js';
  * Hash `housekeeping-failures`: `<job name>|<outcome>` (outcome `retried`, `given-up` or
  * `deferred`, call-metrics.ts), failed attempts of housekeeping jobs (callbacks), written as they
  * fail (rare: no batching).
+ * Hash `clock-skew`: `<worker id>` → the worker's last measure of its clock against Redis's, as
+ * JSON (src/metrics/clock-skews.ts); written by each worker at start and every 20 s.
  * Sorted set `withdrawn`: send ids withdrawn at enqueue and held, scored with when (ms), and hash
  * `withdrawals`: withdrawals by outcome (src/queue/withdrawal.ts). Both written by set-control-4.lua
  * with the move itself, so their keys are src/queue/keys.ts's; `/metrics` drops the sends it finds
@@ -40,6 +42,7 @@ export interface MetricKeys {
   account: string;
   refusedReceipts: string;
   housekeepingFailures: string;
+  clockSkews: string;
 }
 
 export function metricKeys(prefix: string): MetricKeys {
@@ -57,6 +60,7 @@ export function metricKeys(prefix: string): MetricKeys {
     account: keys.account(),
     refusedReceipts: keys.refusedReceipts(),
     housekeepingFailures: `${prefix}:metrics:housekeeping-failures`,
+    clockSkews: `${prefix}:metrics:clock-skew`,
   };
 }
 

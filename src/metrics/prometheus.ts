@@ -50,6 +50,7 @@ export const METRIC_NAMES = Object.freeze({
   withdrawals: 'smsq_send_withdrawals_total',
   unknownOldestAge: 'smsq_unknown_outcome_oldest_age_seconds',
   workerLastSeen: 'smsq_worker_last_seen_timestamp_seconds',
+  workerClockSkew: 'smsq_worker_clock_skew_seconds',
   refusedReceipts: 'smsq_receipts_refused_total',
   refusedReportFields: 'smsq_report_fields_refused_total',
   housekeepingFailures: 'smsq_housekeeping_failures_total',
@@ -111,6 +112,12 @@ export async function renderRedisDown({ settings, processRegistry }: Pick<Render
   return (processRegistry ? Registry.merge([reg, processRegistry]) : reg).metrics();
 }
 
+/** A gauge with one sample per worker process (label `worker`: its id). */
+function workerGauge(registers: Registry[], name: string, help: string, samples: readonly (readonly [string, number])[]): void {
+  const gauge = new Gauge({ name, help, labelNames: ['worker'], registers });
+  for (const [worker, value] of samples) gauge.set({ worker }, value);
+}
+
 /** The gauges of {@link AlertState}. */
 function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: number): void {
   const N = METRIC_NAMES;
@@ -141,13 +148,18 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
     help: 'Seconds since the oldest attempt whose outcome is still unknown was found so (it is being looked up before any resend); 0 when none.',
     registers,
   }).set(alerts.oldestUnknownSinceMs === undefined ? 0 : Math.max(0, nowMs - alerts.oldestUnknownSinceMs) / 1000);
-  const lastSeen = new Gauge({
-    name: N.workerLastSeen,
-    help: 'When each worker process last flushed its metrics heartbeat (every second), for workers seen within the last hour; a worker that stops cleanly leaves the series.',
-    labelNames: ['worker'],
+  workerGauge(
     registers,
-  });
-  for (const w of alerts.workers) lastSeen.set({ worker: w.worker }, w.lastSeenMs / 1000);
+    N.workerLastSeen,
+    'When each worker process last flushed its metrics heartbeat (every second), for workers seen within the last hour; a worker that stops cleanly leaves the series.',
+    alerts.workers.map((w) => [w.worker, w.lastSeenMs / 1000]),
+  );
+  workerGauge(
+    registers,
+    N.workerClockSkew,
+    "Each worker's clock minus Redis's TIME, as the worker last measured it (at start and every 20 s, to within half the round trip): > 0 ahead, < 0 behind. Lua scripts judge deadlines on the time the worker gives them, so a clock behind can claim or settle a send past its deadline as if in time. Workers measured within the last hour. Fix: NTP on the worker's host.",
+    alerts.clockSkews.map((w) => [w.worker, w.skewMs / 1000]),
+  );
   new Gauge({
     name: N.durabilityHeld,
     help: 'Live workers that make no new call because Redis does not keep their SMSQ_DURABILITY (a setting changed under them, Redis came back otherwise, replicas missing): jobs wait, nothing is lost. `smsq status ID` of a waiting send names what Redis no longer keeps and its fix.',

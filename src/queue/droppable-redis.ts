@@ -1,4 +1,5 @@
 import { Redis, type Command, type RedisOptions } from 'ioredis';
+import { noteFailure, startLinkHistory } from './link-history.js';
 
 /**
  * ioredis's `Redis`, except that `disconnect()` ends it in every state, as it ends a live one:
@@ -15,6 +16,16 @@ import { Redis, type Command, type RedisOptions } from 'ioredis';
  * failed, so BullMQ's timers kept the process alive.
  */
 export class DroppableRedis extends Redis {
+  /** Why the link is down, however late someone asks (link-history.ts). */
+  private readonly linkHistory = startLinkHistory(this);
+
+  /** Every failure ioredis reports is noted, whether or not anything listens for it. */
+  override silentEmit(eventName: string, arg?: unknown): boolean {
+    // Optional: ioredis could report one while its constructor runs, before this field is set.
+    if (eventName === 'error' && this.status !== 'end' && (this.linkHistory as typeof this.linkHistory | undefined)) noteFailure(this.linkHistory, arg);
+    return super.silentEmit(eventName, arg);
+  }
+
   override disconnect(reconnect = false): void {
     const waitingToReconnect = !reconnect && this.status === 'reconnecting';
     super.disconnect(reconnect);

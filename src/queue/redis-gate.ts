@@ -6,7 +6,8 @@
 import type { RedisConnection } from './connection.js';
 import { CampaignCutOff, ConfigError, RedisUnavailableError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
-import { connectionReason, isNotRedis, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
+import { connectionReason, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
+import { linkHistoryOf, noteFailure } from './link-history.js';
 import { confirmDatabase } from './redis-database.js';
 
 export interface RedisGateOptions {
@@ -33,29 +34,32 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   const { redis } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
   const url = () => options.redactedUrl ?? describeRedis(redis);
-  // The last failure of the connection, or of a command on it, since it was last ready: what a
-  // command refused meanwhile is said to have met.
-  let lastError: unknown;
-  // Also keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
-  redis.on('error', (err: unknown) => {
-    // ioredis's refusal of the ready check on the link a failure just broke says nothing of why: the
-    // failure does; and something other than Redis answering says the most, whatever came around it.
-    if (lastError === undefined || isNotRedis(err) || (!saysNotWhy(err) && !isNotRedis(lastError))) lastError = err;
-  });
-  redis.on('ready', () => {
-    lastError = undefined;
-  });
+  // What the link has been through since it was last ready: what a command refused meanwhile is
+  // said to have met. The connection's own history when it keeps one, so a gate made during an
+  // outage knows it too.
+  const history = linkHistoryOf(redis);
+  // Keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
+  redis.on('error', () => {});
 
   const unavailable = (reason: string, cause?: unknown) => new RedisUnavailableError(url(), reason, cause);
   /** In smsq's words: a command's timeout in ms, and for an error of ioredis's that says nothing of why (see saysNotWhy), why the link is down. */
   const reasonOf = (err: unknown): string => {
     const timeoutMs = commandTimeoutOf(redis);
     if (err instanceof Error && err.message === 'Command timed out' && timeoutMs !== undefined) return `no answer within ${timeoutMs} ms`;
-    if (saysNotWhy(err)) return lastError && !saysNotWhy(lastError) ? reasonOf(lastError) : 'the connection was lost';
+    if (saysNotWhy(err)) return history.failure !== undefined && !saysNotWhy(history.failure) ? reasonNow() : 'the connection was lost';
     return connectionReason(err);
   };
-  // Without an error (Redis closed the link, and no reconnect has been refused yet): what the state says, in words.
-  const reasonNow = () => (lastError ? reasonOf(lastError) : redis.status === 'reconnecting' ? 'the connection was lost; reconnecting' : `connection ${redis.status}`);
+  /**
+   * Why the connection is down now, as its history says: a reconnect refused now is told as such,
+   * with the loss before it; a loss with no attempt since, as the loss; a connection whose past is
+   * unknown (made elsewhere, down before it was first asked) is not said to have lost anything.
+   */
+  const reasonNow = (): string => {
+    const { failure } = history;
+    if (failure !== undefined && !saysNotWhy(failure)) return history.failureAfterLoss ? `${reasonOf(failure)}; reconnecting since the connection was lost` : reasonOf(failure);
+    if (redis.status !== 'reconnecting') return `connection ${redis.status}`;
+    return history.lost ? 'the connection was lost; reconnecting' : 'not connected; reconnecting';
+  };
 
   // One wait shared by every caller that arrives while the first connect is under way: a burst
   // of requests at start-up adds three listeners, not three per request (Node warns of a leak at 10).
@@ -74,7 +78,7 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     if (redis.status === 'ready') return confirmed();
     // Reconnecting (or closed) means a connect already failed: fail now rather than make every
     // caller wait out the back-off while Redis is down.
-    if (!CONNECTING.has(redis.status)) return Promise.reject(unavailable(reasonNow(), lastError));
+    if (!CONNECTING.has(redis.status)) return Promise.reject(unavailable(reasonNow(), history.failure));
     if (redis.status === 'wait') redis.connect().catch(() => {}); // lazyConnect: the gate starts it
     connecting ??= waitForConnect()
       .then(confirmed)
@@ -94,16 +98,16 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
         fn();
       };
       const onReady = () => done(resolve);
-      const onEnd = () => done(() => reject(unavailable(reasonNow(), lastError)));
+      const onEnd = () => done(() => reject(unavailable(reasonNow(), history.failure)));
       // A link reset before anything answered may have lost what the other end said: a server of
       // another protocol answers, closes, and our next write draws a reset that drops its answer
       // unread. The next attempts, within the timeout, tell; every other failure is told at once.
       const onDown = () => {
-        if (!isResetLink(lastError)) onEnd();
+        if (!isResetLink(history.failure)) onEnd();
       };
       // A TLS handshake that a plain Redis never answers looks like silence: say what it may be.
       const tls = url().startsWith('rediss://') ? '; rediss:// speaks TLS, and a Redis without TLS never answers it: redis:// if this one has none' : '';
-      const timer = setTimeout(() => done(() => reject(unavailable(isResetLink(lastError) ? reasonNow() : `no answer within ${timeoutMs} ms${tls}`, lastError))), timeoutMs);
+      const timer = setTimeout(() => done(() => reject(unavailable(isResetLink(history.failure) ? reasonNow() : `no answer within ${timeoutMs} ms${tls}`, history.failure))), timeoutMs);
       redis.on('ready', onReady);
       redis.on('reconnecting', onDown);
       redis.on('end', onEnd);
@@ -121,7 +125,7 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     if (!isRedisConnectionError(err)) return err;
     // A command that timed out dropped the link (src/queue/droppable-redis.ts): the calls refused
     // until it is made again met that timeout.
-    if (!saysNotWhy(err)) lastError = err;
+    if (!saysNotWhy(err)) noteFailure(history, err);
     return new RedisUnavailableError(url(), reasonOf(err), err, midCall);
   }
 

@@ -56,6 +56,11 @@ export interface WorkerSettingsDeps {
   workerId?: string;
   /** Default {@link WORKER_SETTINGS_REFRESH_MS}. */
   refreshMs?: number;
+  /**
+   * Runs at start and with every refresh, after the word is said: what a worker checks as often
+   * (its clock against Redis's, clock-skew-check.ts). Its failure is its own to say.
+   */
+  alsoEachTime?: () => Promise<unknown>;
 }
 
 export interface WorkerSettingsAnnouncer {
@@ -74,6 +79,7 @@ export function createWorkerSettingsAnnouncer(deps: WorkerSettingsDeps): WorkerS
   return {
     async start() {
       await say();
+      await deps.alsoEachTime?.();
       timer = setInterval(() => {
         say().then(
           () => (failures = 0),
@@ -81,6 +87,7 @@ export function createWorkerSettingsAnnouncer(deps: WorkerSettingsDeps): WorkerS
             if (failures++ % 10 === 0) deps.logger.warn({ err }, 'could not tell Redis this worker\'s quiet hours; status may name the local setting of whoever asks');
           },
         );
+        void deps.alsoEachTime?.();
       }, deps.refreshMs ?? WORKER_SETTINGS_REFRESH_MS);
       timer.unref();
     },

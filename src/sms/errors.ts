@@ -54,8 +54,9 @@ export class SmsError extends Error {
   /**
    * The endpoint (SMS_ENDPOINT's host[:port], never a credential) the call went to, on a failure
    * of the endpoint itself, which the message names it in: one that could not be reached (a
-   * refused connection, a host that does not resolve, a TLS handshake), did not answer in time, or
-   * answered but not as Dysmsapi. A worker backing off names it where status reads it; a command
+   * refused connection, a host that does not resolve or could not be resolved just now, a TLS
+   * handshake), reset or hung up the connection, did not answer in time, or answered but not as
+   * Dysmsapi. A worker backing off names it where status reads it; a command
    * tells such a failure in one line. Undefined otherwise, or when the caller did not say where
    * the call went.
    */
@@ -245,8 +246,8 @@ function fromErrno(errno: string, message: string, e: unknown, target: CallTarge
   const to = target.endpoint;
   if (REFUSED.has(errno)) return transport('ConnectionRefused', `the connection to ${at} was refused (${errno}): nothing listens there`, e, undefined, false, to);
   if (NO_SUCH_HOST.has(errno)) return transport('HostNotFound', `the host of ${at} does not resolve (${errno})`, e, undefined, false, to);
-  if (DNS_TRY_AGAIN.has(errno)) return transport('DnsTemporaryFailure', `the host of ${at} could not be resolved just now (${errno})`, e);
-  if (RESET.has(errno)) return transport('ConnectionReset', `connection reset or hung up (${errno})`, e);
+  if (DNS_TRY_AGAIN.has(errno)) return transport('DnsTemporaryFailure', `the host of ${at} could not be resolved just now (${errno})`, e, undefined, false, to);
+  if (RESET.has(errno)) return transport('ConnectionReset', `the connection to ${at} was reset or hung up (${errno})`, e, undefined, false, to);
   if (TLS.test(errno)) return transport('TlsError', `the TLS handshake with ${at} failed (${errno})`, e, undefined, errno === 'ERR_SSL_WRONG_VERSION_NUMBER', to);
   const notTls = errno === 'EPROTO' ? NOT_TLS.exec(message) : null;
   if (notTls) {
@@ -311,7 +312,7 @@ export function smsErrorFromThrown(e: unknown, target: CallTarget = {}): SmsErro
   if (errno !== undefined) return fromErrno(errno, typeof f.message === 'string' ? f.message : '', e, target);
   if (e instanceof SyntaxError) return notDysmsapiAnswer(target, { status: target.answered?.status, contentType: target.answered?.contentType, codeless: false }, e);
   if (typeof f.message === 'string' && /socket hang up|aborted/i.test(f.message)) {
-    return transport('ConnectionReset', 'connection hung up', e);
+    return transport('ConnectionReset', `the connection to ${endpointOf(target)} hung up`, e, undefined, false, target.endpoint);
   }
   const what = e instanceof Error ? `${e.name}: ${redactUrls(e.message)}` : String(e);
   return transport('UnexpectedError', `unexpected SDK failure (${what})`, e);

@@ -2,6 +2,7 @@
  * The gate in front of every producer call (src/queue/redis-gate.ts), against a real Redis: a
  * burst of calls while the first connect is under way shares one wait. And against a port where
  * an HTTP server answers instead: every call is told so, even when a reset lost the first answer.
+ * And against a private redis-server stopped and started: what it says is the connection's state.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisUnavailableError } from '../../src/errors.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { testRedisUrl } from '../support/redis.js';
 
 const warnings: Error[] = [];
@@ -102,4 +104,56 @@ describe('the Redis gate', () => {
       }
     });
   });
+});
+
+describe("what the gate says of a connection that is down, against a private Redis stopped and started", () => {
+  const servers: PrivateRedis[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop();
+  });
+
+  /** The connection's next failed reconnect attempt (what ioredis reports of it). */
+  const nextRefusal = (conn: Redis) =>
+    new Promise<void>((resolve) => {
+      const onError = (err: { code?: string }) => {
+        if (err.code !== 'ECONNREFUSED') return;
+        conn.off('error', onError);
+        resolve();
+      };
+      conn.on('error', onError);
+    });
+  const reasonOf = (p: Promise<unknown>) => p.then(() => 'ready', (e: unknown) => (e instanceof RedisUnavailableError ? e.reason : String(e)));
+
+  it('refused now after a loss: says the refusal and the loss, even to a gate made during the outage (it said "the connection was lost; reconnecting" until the next attempt)', async () => {
+    const server = await startPrivateRedis({ appendfsync: 'off' });
+    servers.push(server);
+    const conn = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 1000 }) as Redis;
+    redis = conn;
+    conn.on('error', () => {});
+    await new Promise((r) => conn.once('ready', r));
+    const before = createRedisGate({ redis: conn, timeoutMs: 1000 });
+
+    // Lost, and no reconnect attempt made yet: the loss is all there is to say.
+    const lost = new Promise<string>((resolve) => conn.once('reconnecting', () => resolve(reasonOf(before.ready()))));
+    await servers.pop()!.stop();
+    expect(await lost).toBe('the connection was lost; reconnecting');
+
+    // Refused since: said so, by a gate made before the outage and by one made during it.
+    await nextRefusal(conn);
+    const refusedNow = /^connect ECONNREFUSED 127\.0\.0\.1:\d+; reconnecting since the connection was lost$/;
+    expect(await reasonOf(before.ready())).toMatch(refusedNow);
+    expect(await reasonOf(createRedisGate({ redis: conn, timeoutMs: 1000 }).ready())).toMatch(refusedNow);
+
+    // Back: answered, and a later loss starts anew.
+    servers.push(await startPrivateRedis({ appendfsync: 'off', port: server.port }));
+    await new Promise((r) => conn.once('ready', r));
+    expect(await before.run(() => conn.ping())).toBe('PONG');
+  }, 30_000);
+
+  it('never reached: says the refusal, not a loss, to a gate made after the first attempts (it said "the connection was lost; reconnecting")', async () => {
+    const conn = createRedisConnection(`redis://127.0.0.1:${await freePort()}`, { role: 'client', connectTimeoutMs: 1000 }) as Redis;
+    redis = conn;
+    await nextRefusal(conn);
+    expect(await reasonOf(createRedisGate({ redis: conn, timeoutMs: 1000 }).ready())).toMatch(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+  }, 30_000);
 });

@@ -10,7 +10,7 @@ import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
 const noWithdrawals = parseWithdrawals({});
 const noBackoffs = countBackingOff([], []).backingOff;
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], refusedReceipts: {}, refusedReportFields: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], clockSkews: [], refusedReceipts: {}, refusedReportFields: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -81,6 +81,7 @@ describe('alert gauges in /metrics', () => {
         withdrawals: { ...noWithdrawals, held: 5, 'taken-back': 1, lapsed: 1 },
         oldestUnknownSinceMs: 910_000,
         workers: [{ worker: 'host-a:12:abc', lastSeenMs: 999_000 }],
+        clockSkews: [{ worker: 'host-a:12:abc', skewMs: -2500 }],
         refusedReceipts: { 'other-attempt': 3 },
         refusedReportFields: { report_time: 2 },
         housekeepingFailures: [{ name: 'callback', outcome: 'retried', count: 4 }],
@@ -94,6 +95,7 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_reconcile_settle_seconds 60$/m);
     expect(text).toMatch(/^smsq_account_blocked\{code="isv.AMOUNT_NOT_ENOUGH"\} 1$/m);
     expect(text).toMatch(/^smsq_sends_auto_paused 2$/m);
+    expect(text).toMatch(/^smsq_worker_clock_skew_seconds\{worker="host-a:12:abc"\} -2\.5$/m);
     expect(text).toMatch(/^smsq_sends_withdrawn 3$/m);
     expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="held"\} 5$/m);
     expect(text).toMatch(/^smsq_send_withdrawals_total\{outcome="lapsed"\} 1$/m);

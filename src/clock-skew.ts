@@ -1,0 +1,40 @@
+/**
+ * How far a process's clock is from Redis's, from one `TIME` asked between two readings of the
+ * process clock. Lua scripts take the time in ARGV from the process that runs them, so a worker
+ * whose clock is behind judges deadlines (a claim's call deadline, the receipt window) as if it were
+ * earlier than it is: it could claim or settle a send past its deadline as if in time. Redis's clock
+ * is the one every process shares, so each worker measures itself against it.
+ */
+
+/** The default of SMSQ_CLOCK_SKEW_WARN_MS (ms): NTP keeps a clock within a few ms; a second off is a clock not kept. */
+export const DEFAULT_CLOCK_SKEW_WARN_MS = 1000;
+
+/** One measure: `skewMs` > 0 when the process clock is ahead of Redis's, < 0 when behind. */
+export interface ClockSkew {
+  skewMs: number;
+  /** The round trip of the `TIME` (ms on the process clock): the skew is known to ± half of it. */
+  roundTripMs: number;
+}
+
+/**
+ * The skew from the process clock read before (`sentAtMs`) and after (`receivedAtMs`) a `TIME`
+ * whose reply was `[seconds, microseconds]`: Redis read its clock somewhere within the round trip,
+ * taken as its middle.
+ */
+export function clockSkewOf(sentAtMs: number, time: readonly (string | number)[], receivedAtMs: number): ClockSkew {
+  const redisMs = Number(time[0]) * 1000 + Math.floor(Number(time[1] ?? 0) / 1000);
+  const roundTripMs = Math.max(0, receivedAtMs - sentAtMs);
+  return { skewMs: sentAtMs + roundTripMs / 2 - redisMs, roundTripMs };
+}
+
+/** True when the skew is past `thresholdMs` even at the end of its uncertainty nearest to 0 (a slow round trip is not a skew). */
+export function skewPastThreshold({ skewMs, roundTripMs }: ClockSkew, thresholdMs: number): boolean {
+  return Math.abs(skewMs) - roundTripMs / 2 > thresholdMs;
+}
+
+/** `1.2 s ahead of`, `250 ms behind`: how a skew is said in a log line. */
+export function skewText(skewMs: number): string {
+  const size = Math.abs(skewMs);
+  const amount = size >= 1000 ? `${(size / 1000).toFixed(1)} s` : `${Math.round(size)} ms`;
+  return `${amount} ${skewMs >= 0 ? 'ahead of' : 'behind'}`;
+}

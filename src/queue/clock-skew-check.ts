@@ -1,0 +1,85 @@
+/**
+ * A worker's check of its own clock against Redis's (src/clock-skew.ts), at start and with every
+ * refresh of its settings word (worker-settings.ts): the measure is recorded in Redis, where
+ * `/metrics` (smsq_worker_clock_skew_seconds) and `/readyz` read it, and one warning is logged
+ * when the skew passes SMSQ_CLOCK_SKEW_WARN_MS (one line again when it is back within).
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { RedisConnection } from './connection.js';
+import { clockSkewOf, DEFAULT_CLOCK_SKEW_WARN_MS, skewPastThreshold, skewText, type ClockSkew } from '../clock-skew.js';
+import { clockSkewField } from '../metrics/clock-skews.js';
+import { metricKeys } from '../metrics/metric-keys.js';
+import { isRedisConnectionError } from './redis-errors.js';
+
+export interface ClockSkewCheckDeps {
+  redis: RedisConnection;
+  /** The key prefix (SMSQ_PREFIX) the record is kept under. */
+  prefix: string;
+  /** The clock the worker judges deadlines on: the one measured. */
+  clock: Clock;
+  logger: Logger;
+  /** Names the record (the worker's id, shared with its other words). */
+  workerId: string;
+  /** SMSQ_CLOCK_SKEW_WARN_MS. Default {@link DEFAULT_CLOCK_SKEW_WARN_MS}. */
+  thresholdMs?: number;
+}
+
+export interface ClockSkewCheck {
+  /** Measures the skew now and records it; undefined when Redis did not answer (said at most once per failing run). Never throws. */
+  check(): Promise<ClockSkew | undefined>;
+  /** Takes the record back (a worker closing); a failure is ignored: the record ages out. */
+  stop(): Promise<void>;
+}
+
+export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
+  const key = metricKeys(deps.prefix).clockSkews;
+  const thresholdMs = deps.thresholdMs ?? DEFAULT_CLOCK_SKEW_WARN_MS;
+  const log = deps.logger.child({ component: 'clock' });
+  let warned = false;
+  let failing = false;
+
+  async function measure(): Promise<ClockSkew> {
+    const sentAtMs = deps.clock.now();
+    const time = await deps.redis.time();
+    const skew = clockSkewOf(sentAtMs, time, deps.clock.now());
+    const past = skewPastThreshold(skew, thresholdMs);
+    const atMs = Number(time[0]) * 1000;
+    await deps.redis.hset(key, deps.workerId, clockSkewField({ ...skew, thresholdMs, past, atMs }));
+    return skew;
+  }
+
+  function tell(skew: ClockSkew): void {
+    const past = skewPastThreshold(skew, thresholdMs);
+    const fields = { skewMs: Math.round(skew.skewMs), roundTripMs: skew.roundTripMs, thresholdMs };
+    if (past && !warned) {
+      log.warn(
+        fields,
+        `this worker's clock is ${skewText(skew.skewMs)} Redis's (SMSQ_CLOCK_SKEW_WARN_MS=${thresholdMs}): smsq's Lua scripts judge deadlines (a claim's call deadline, the receipt window) on the time this worker gives them, so a clock behind can claim or settle a send past its deadline as if in time, and one ahead expires what is still in time. ` +
+          'Fix: run NTP on this host (chrony or systemd-timesyncd) and check that it is in sync (chronyc tracking, timedatectl)',
+      );
+    } else if (!past && warned) {
+      log.info(fields, `this worker's clock is back within SMSQ_CLOCK_SKEW_WARN_MS=${thresholdMs} of Redis's (${skewText(skew.skewMs)})`);
+    }
+    warned = past;
+  }
+
+  return {
+    async check() {
+      try {
+        const skew = await measure();
+        failing = false;
+        tell(skew);
+        return skew;
+      } catch (err) {
+        // Redis gone: the Redis watch says so; anything else once per failing run.
+        if (!failing && !isRedisConnectionError(err)) log.warn({ err }, 'could not measure this worker\'s clock against Redis\'s; trying again at the next refresh');
+        failing = true;
+        return undefined;
+      }
+    },
+    async stop() {
+      await deps.redis.hdel(key, deps.workerId).catch(() => {});
+    },
+  };
+}
