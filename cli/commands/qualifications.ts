@@ -128,7 +128,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (!outcome.ok && outcome.error.errorClass === 'permanent') {
           throw new ApiCallError(outcome.error, {
             meaning: `the account has no qualification group ${flags.groupId} (or Dysmsapi refused the id).`,
-            action: 'Fix: smsq qualifications lists the group ids (--name, --company, --state narrow it); then smsq qualification GROUP_ID',
+            action: 'Nothing was changed: check the group id against smsq qualifications, which lists them (--name, --company, --state narrow it); then smsq qualification GROUP_ID',
           });
         }
         const { data, requestId } = ctx.unwrap(outcome);

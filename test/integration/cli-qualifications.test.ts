@@ -36,7 +36,7 @@ describe('smsq qualification with a group id the account does not have', () => {
     expect(r.code).toBe(EXIT.refused);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error isv\.INVALID_PARAMETERS: the account has no qualification group 99999 \(or Dysmsapi refused the id\)\.\n/);
-    expect(r.stderr).toMatch(/^what to do: Fix: smsq qualifications lists the group ids \(--name, --company, --state narrow it\); then smsq qualification GROUP_ID$/m);
+    expect(r.stderr).toMatch(/^what to do: Nothing was changed: check the group id against smsq qualifications, which lists them \(--name, --company, --state narrow it\); then smsq qualification GROUP_ID$/m);
     const json = await run(['qualification', '99999', '--json']);
     expect(json.code).toBe(EXIT.refused);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'isv.INVALID_PARAMETERS', meaning: expect.stringContaining('qualification group 99999'), action: expect.stringContaining('smsq qualifications') } });

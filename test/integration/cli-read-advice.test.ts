@@ -71,7 +71,7 @@ describe('read-only commands advise in their own terms', () => {
     const r = await run(['qualification', '99999999']);
     expect(r.code).toBe(EXIT.refused);
     expect(r.stderr).toContain('99999999');
-    expect(r.advice).toMatch(/^Nothing was changed: check the ids and values given/);
+    expect(r.advice).toMatch(/^Nothing was changed: check the group id against smsq qualifications/);
     expect(r.advice).not.toMatch(/recipients|OutId/);
   });
 
