@@ -209,9 +209,9 @@ export class SendNotFoundError extends NotFoundError {
     // A BizId or an OutId copied from another command is told as what it is, with the command that finds it.
     const other = otherIdShape(sendId);
     super(
-      `send ${sendId}`,
+      `send ${other?.shown ?? sendId}`,
       other?.fix ?? `check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${where.redisUrl}) and SMSQ_PREFIX (${where.prefix}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
-      other === undefined ? undefined : `${sendId} ${other.what}`,
+      other === undefined ? undefined : `${other.shown} ${other.what}`,
     );
     this.name = 'SendNotFoundError';
     this.apiMessage = `send ${sendId} not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${where.prefix}); records expire after SMSQ_RETENTION_DAYS`;

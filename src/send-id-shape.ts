@@ -4,6 +4,8 @@
  * producers/send-id.ts makes them (`s`, the time in base 36, 12 hex digits).
  */
 import { parseOutId } from './queue/out-id.js';
+import { normalizePhone } from './sms/phone.js';
+import { maskPhone } from './sms/phone-mask.js';
 
 /** An id as an enqueue answers it. */
 export const SEND_ID_EXAMPLE = 'smx8k5nwj5d7ae857a7a7';
@@ -19,29 +21,46 @@ export const NOT_A_SEND_ID = `is not a send id (1-64 letters, digits, . _ or -):
 
 /**
  * What an operator copies from elsewhere instead of a send id, when a value has its shape: a
- * BizId (Dysmsapi's id of one accepted call, which a send's answer and `status --recipients` show),
- * or smsq's OutId of one attempt (the `out id` column of `smsq details`). `what` follows the value
+ * phone number (masked when repeated), a BizId (Dysmsapi's id of one accepted call, which a
+ * send's answer and `status --recipients` show), or smsq's OutId of one attempt (the `out id` column of `smsq details`). `what` follows the value
  * in a sentence; `fix` is the command that finds it.
  */
 export interface OtherIdShape {
-  kind: 'bizId' | 'outId';
+  kind: 'bizId' | 'outId' | 'phone';
+  /** How the value may be repeated in a message: a phone number masked, as in every refusal. */
+  shown: string;
   what: string;
   fix: string;
 }
 
-/** A BizId: digits, then `^` and the part of a split message, which some answers leave off. */
-const BIZ_ID = /^\d{10,30}(\^\d+)?$/;
+/**
+ * A BizId: digits, then `^` and the part of a split message, which some answers leave off. Without
+ * the `^` part it is told from a phone number by its length: 16 digits or more, which no number
+ * has (E.164 allows 15); a phone number is tried first.
+ */
+const BIZ_ID = /^(?:\d{10,30}\^\d+|\d{16,30})$/;
 
-/** `value` as a BizId or an OutId of smsq's; undefined for anything else (a send id among them). */
+/** `value` as a phone number, a BizId or an OutId of smsq's; undefined for anything else (a send id among them). */
 export function otherIdShape(value: string): OtherIdShape | undefined {
+  const phone = /^\+?\d+$/.test(value) ? normalizePhone(value) : undefined;
+  if (phone?.ok) {
+    const shown = maskPhone(phone.phone);
+    return {
+      kind: 'phone',
+      shown,
+      what: `is a phone number (${shown}), not a send id`,
+      fix: 'smsq details --phone NUMBER --date yyyyMMdd lists what was sent to a number that day (China Standard Time); smsq sends lists the sends',
+    };
+  }
   if (BIZ_ID.test(value)) {
     return {
       kind: 'bizId',
+      shown: value,
       what: "is a BizId (Dysmsapi's id of one accepted call, as a send's recipients list it), not a send id",
       fix: `smsq details --phone NUMBER --date yyyyMMdd --biz-id ${value} (the number it went to, and the China Standard Time day it was sent)`,
     };
   }
   const outId = parseOutId(value);
   if (outId === undefined) return undefined;
-  return { kind: 'outId', what: `is an OutId (attempt ${outId.attempt} of chunk ${outId.chunkId}, as smsq details shows it), not a send id`, fix: `smsq status ${outId.sendId}` };
+  return { kind: 'outId', shown: value, what: `is an OutId (attempt ${outId.attempt} of chunk ${outId.chunkId}, as smsq details shows it), not a send id`, fix: `smsq status ${outId.sendId}` };
 }

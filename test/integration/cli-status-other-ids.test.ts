@@ -57,6 +57,14 @@ describe('smsq status with an id that is not a send id', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'SMSQ_NOT_FOUND', action: 'Fix: smsq status smx8k5nwj5d7ae857a7a7' } });
   });
 
+  it.each(['13800138000', '+86 138 0013 8000'.replace(/ /g, '')])('a phone number (%s): named as one, masked, with the commands that find its sends (it was called a BizId, the number repeated three times)', async (phone) => {
+    const r = await status(phone, true);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.stderr).toMatch(/is a phone number \(138\*{4}8000\), not a send id\. Fix: smsq details --phone NUMBER --date yyyyMMdd /);
+    expect(r.stderr).not.toMatch(/BizId/);
+    expect(r.stderr + r.stdout).not.toContain('0013');
+  });
+
   it('a send id that is not there: as before', async () => {
     const r = await status('smx8k5nwj5d7ae857a7a7');
     expect(r.stderr).toMatch(/^error SMSQ_NOT_FOUND: send smx8k5nwj5d7ae857a7a7 not found\. Fix: check the id/);
