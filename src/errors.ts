@@ -214,7 +214,10 @@ export class SendNotFoundError extends NotFoundError {
       other === undefined ? undefined : `${sendId} ${other.what}`,
     );
     this.name = 'SendNotFoundError';
-    this.apiMessage = `send ${sendId} not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${where.prefix}); records expire after SMSQ_RETENTION_DAYS`;
+    this.apiMessage =
+      other === undefined
+        ? `send ${sendId} not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${where.prefix}); records expire after SMSQ_RETENTION_DAYS`
+        : `send ${sendId} not found: ${sendId} ${other.what}. Fix: ${other.apiFix}`;
   }
 }
 

@@ -13,7 +13,12 @@ describe('ids an operator copies that are not send ids', () => {
 
   it("smsq's own OutId: the attempt, chunk and send it names, and the status of that send", () => {
     const shape = otherIdShape('smx8k5nwj5d7ae857a7a7.3.2-0a1b2c3d4e');
-    expect(shape).toEqual({ kind: 'outId', what: 'is an OutId (attempt 2 of chunk smx8k5nwj5d7ae857a7a7.3, as smsq details shows it), not a send id', fix: 'smsq status smx8k5nwj5d7ae857a7a7' });
+    expect(shape).toEqual({
+      kind: 'outId',
+      what: 'is an OutId (attempt 2 of chunk smx8k5nwj5d7ae857a7a7.3, as smsq details shows it), not a send id',
+      fix: 'smsq status smx8k5nwj5d7ae857a7a7',
+      apiFix: 'GET /v1/sends/smx8k5nwj5d7ae857a7a7',
+    });
   });
 
   it('a send id, and other words, are neither', () => {
