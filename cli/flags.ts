@@ -10,7 +10,7 @@ import { quoteForError } from '../src/sms/phone-list.js';
 import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { UsageError, type FlagIssue } from './errors.js';
-import { NOT_A_SEND_ID, otherIdShape, SEND_ID_PATTERN } from '../src/send-id-shape.js';
+import { notASendId, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 
 /** Flags whose values are phone numbers (by their keys: `phones` for --phones): quoted masked in errors. */
 export const PHONE_FLAGS: ReadonlySet<string> = new Set(['phone', 'phones']);
@@ -103,8 +103,7 @@ export function sendIdFlag(fix: string) {
   return textFlag(fix, 64).superRefine((value, ctx) => {
     if (SEND_ID_PATTERN.test(value)) return;
     // A BizId with its `^0` is no send id by its shape: say what it is and what finds it.
-    const other = otherIdShape(value);
-    ctx.addIssue({ code: 'custom', message: other === undefined ? `${NOT_A_SEND_ID}. Fix: ${fix}` : `${other.what}. Fix: ${other.fix}` });
+    ctx.addIssue({ code: 'custom', message: notASendId(value, fix, 'cli') });
   });
 }
 

@@ -15,7 +15,7 @@ import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type
 import { fieldsAt, meantNames } from '../src/unknown-fields.js';
 import { prototypeKey } from './json-body.js';
 import { firstRepeatedKey } from '../src/duplicate-keys.js';
-import { NOT_A_SEND_ID, SEND_ID_PATTERN } from '../src/send-id-shape.js';
+import { notASendId, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 
 /** What JSON can carry of a deadline (the Node API takes a Date too). */
 const deadline = wireDeadline.optional();
@@ -192,7 +192,8 @@ export const SendsQuery = z.strictObject({
 export const SendIdParams = z.strictObject({
   id: z
     .string()
-    .regex(SEND_ID_PATTERN, { message: `${NOT_A_SEND_ID}. Fix: the sendId of a send (GET /v1/sends lists them)` })
+    // A BizId with its `^0` is no send id by its shape: told as what it is, as the CLI tells it.
+    .regex(SEND_ID_PATTERN, { error: (issue) => notASendId(String(issue.input), 'the sendId of a send (GET /v1/sends lists them)', 'api') })
     .meta({ description: 'The send id an enqueue answered with' }),
 });
 

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { MESSAGE_KINDS, type MessageKind } from './queue/kinds.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, type ReceiptPolicies, type ReceiptPolicy, type ReceiptSchedule } from './queue/receipt-policy.js';
 import { DEFAULT_QUIET_HOURS, parseQuietHours, type QuietHours } from './queue/quiet-hours.js';
-import { DEFAULT_DURABILITY, DURABILITY_MODES, type ResolvedDurability } from './durability/mode.js';
+import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_MODES, type ResolvedDurability } from './durability/mode.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.js';
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
-import { callDeadlineProblem, defaultCallDeadlineMs } from './queue/call-deadline.js';
+import { CLAIM_HOLD_SLACK_MS, callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, shortestCallDeadlineMs } from './queue/call-deadline.js';
+import { PACER_REACH_MS } from './queue/call-pacer.js';
 import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { DEFAULT_CLOCK_SKEW_WARN_MS } from './clock-skew.js';
@@ -140,6 +141,7 @@ export const DEFAULT_SERVER_PORT = 8080;
 /** Receipt look-ups per kind unless SMSQ_RECEIPT_LOOKUPS says otherwise. */
 const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICIES;
 export const ACCOUNT_QPS_CAP = 5000;
+const LEAST_DURABILITY_TIMEOUT_MS = 10;
 
 /** An on/off variable: true, false, 1 or 0. */
 const switchFrom = (fix: string) =>
@@ -367,7 +369,7 @@ export const envSchema = z.object({
   SMSQ_RECONCILE_SETTLE_MS: intFrom('SMSQ_RECONCILE_SETTLE_MS', 1000, 3_600_000, 'SMSQ_RECONCILE_SETTLE_MS=60000 (1000..3600000)').default(
     60_000,
   )
-    .meta(envDoc({ group: 'workers', description: 'how long after an attempt "not found" proves it was not accepted (and the chunk is resent); at least 4 × `SMS_READ_TIMEOUT_MS`, since a claim\'s call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call))' })),
+    .meta(envDoc({ group: 'workers', description: `how long after an attempt "not found" proves it was not accepted (and the chunk is resent). A claim's call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call)), so it must be at least 4 × \`SMS_READ_TIMEOUT_MS\`, and at least 2 × (${PACER_REACH_MS} ms, the call pacer's reach, + the confirmation's \`SMSQ_DURABILITY_TIMEOUT_MS\` in the \`replicas\`, \`fsync+replicas\` and \`waitaof\` modes + ${CLAIM_HOLD_SLACK_MS} ms): ${2 * shortestCallDeadlineMs({ pacerReachMs: PACER_REACH_MS, confirmationMs: 0 })} in the \`fsync\` mode, ${2 * shortestCallDeadlineMs({ pacerReachMs: PACER_REACH_MS, confirmationMs: DEFAULT_DURABILITY.timeoutMs })} with a waiting mode's default timeout. A shorter one is refused at start: every claim could pass its deadline waiting for its confirmation and its slot, and be made again until its message fails \`SMSQ_GAVE_UP\`` })),
   SMSQ_CLOCK_SKEW_WARN_MS: intFrom('SMSQ_CLOCK_SKEW_WARN_MS', 100, 3_600_000, 'SMSQ_CLOCK_SKEW_WARN_MS=1000 (100..3600000)').default(DEFAULT_CLOCK_SKEW_WARN_MS)
     .meta(envDoc({ group: 'workers', description: 'a worker measures its clock against Redis\'s `TIME` at start and every 20 s (the round trip allowed for), exports it as `smsq_worker_clock_skew_seconds`, and logs one warning when it is further than this: Lua scripts judge deadlines on the time the worker gives them ([clocks](operations.md#clocks))' })),
   SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
@@ -382,8 +384,8 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'durability', description: 'what a claim and an enqueue wait for: `fsync` (Redis with `appendfsync always`), `replicas` (`WAIT`), `fsync+replicas`, `waitaof` (Redis ≥ 7.2 with `appendfsync always`), `none`; checked against Redis at start-up ([durability](durability.md))' })),
   SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas)
     .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes' })),
-  SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', 10, 60_000, 'SMSQ_DURABILITY_TIMEOUT_MS=1000 (10..60000)').default(DEFAULT_DURABILITY.timeoutMs)
-    .meta(envDoc({ group: 'durability', description: 'how long a confirmation may take; past it the claim is undone (nothing sent) or the enqueue fails and is withdrawn' })),
+  SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', LEAST_DURABILITY_TIMEOUT_MS, 60_000, `SMSQ_DURABILITY_TIMEOUT_MS=1000 (${LEAST_DURABILITY_TIMEOUT_MS}..60000)`).default(DEFAULT_DURABILITY.timeoutMs)
+    .meta(envDoc({ group: 'durability', description: `how long a confirmation may take; past it the claim is undone (nothing sent) or the enqueue fails and is withdrawn. In the \`replicas\`, \`fsync+replicas\` and \`waitaof\` modes a claim waits for it before its call, and then for its pacer slot (up to ${PACER_REACH_MS} ms): it must end ${PACER_REACH_MS + CLAIM_HOLD_SLACK_MS} ms before the call deadline, half of \`SMSQ_RECONCILE_SETTLE_MS\` (at most ${defaultCallDeadlineMs(60_000) - PACER_REACH_MS - CLAIM_HOLD_SLACK_MS} with the default 60000). A longer one is refused at start, naming both and which to change` })),
   SMSQ_RETENTION_DAYS: z
     .string()
     .trim()
@@ -658,18 +660,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas') && e.SMSQ_DURABILITY_REPLICAS < 1) {
     pairLines.push(`SMSQ_DURABILITY_REPLICAS=0 leaves SMSQ_DURABILITY=${e.SMSQ_DURABILITY} nothing to wait for. Fix: SMSQ_DURABILITY_REPLICAS=1, or SMSQ_DURABILITY=fsync`);
   }
+  const durability: ResolvedDurability = { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS };
+  const callDeadlineMs = defaultCallDeadlineMs(e.SMSQ_RECONCILE_SETTLE_MS);
+  // `smsq worker` always paces its calls: its claims wait for their slots.
+  const claimHold = { pacerReachMs: PACER_REACH_MS, confirmationMs: confirmationWaitMs(durability) };
+  // The least window that both rules on the call deadline allow: each fix names it, not one that the other refuses.
+  const leastSettleMs = Math.max(4 * e.SMS_READ_TIMEOUT_MS, 2 * shortestCallDeadlineMs(claimHold));
   const settleProblem = callDeadlineProblem({
     settleMs: e.SMSQ_RECONCILE_SETTLE_MS,
-    callDeadlineMs: defaultCallDeadlineMs(e.SMSQ_RECONCILE_SETTLE_MS),
+    callDeadlineMs,
     connectTimeoutMs: e.SMS_READ_TIMEOUT_MS,
     readTimeoutMs: e.SMS_READ_TIMEOUT_MS,
   });
   if (settleProblem) {
     pairLines.push(
       `SMSQ_RECONCILE_SETTLE_MS=${e.SMSQ_RECONCILE_SETTLE_MS} is too short for SMS_READ_TIMEOUT_MS=${e.SMS_READ_TIMEOUT_MS}: ${settleProblem}. ` +
-        `Fix: SMSQ_RECONCILE_SETTLE_MS=${4 * e.SMS_READ_TIMEOUT_MS} or more (4 × the read timeout: the call deadline is half the window, connect and read take one timeout each)`,
+        `Fix: SMSQ_RECONCILE_SETTLE_MS=${leastSettleMs} or more (at least 4 × the read timeout: the call deadline is half the window, connect and read take one timeout each)`,
     );
   }
+  const holdProblem = claimHoldProblem(callDeadlineMs, claimHold, {
+    deadline: `the call deadline of ${callDeadlineMs} ms (half of SMSQ_RECONCILE_SETTLE_MS=${e.SMSQ_RECONCILE_SETTLE_MS})`,
+    confirmation: `SMSQ_DURABILITY_TIMEOUT_MS=${e.SMSQ_DURABILITY_TIMEOUT_MS} (SMSQ_DURABILITY=${e.SMSQ_DURABILITY})`,
+    longerDeadline: () => `raise SMSQ_RECONCILE_SETTLE_MS to ${leastSettleMs} or more`,
+    shorterConfirmation: (maxMs) => `lower SMSQ_DURABILITY_TIMEOUT_MS to ${maxMs} or less`,
+    leastTimeoutMs: LEAST_DURABILITY_TIMEOUT_MS,
+  });
+  if (holdProblem) pairLines.push(holdProblem);
   const retention = retentionFromDays(e.SMSQ_RETENTION_DAYS);
   const short = retentionProblem(retention, e.SMSQ_RECEIPT_WINDOW_HOURS * 3_600_000);
   if (short) {
@@ -712,7 +728,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountRecheckMs: e.SMSQ_ACCOUNT_RECHECK_MS,
     clockSkewWarnMs: e.SMSQ_CLOCK_SKEW_WARN_MS,
     retention,
-    durability: { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS },
+    durability,
     catalogCacheMs: e.SMSQ_CATALOG_CACHE_MS,
     receiptLookups: e.SMSQ_RECEIPT_LOOKUPS ?? { ...DEFAULT_RECEIPT_LOOKUPS },
     receiptWindowHours: e.SMSQ_RECEIPT_WINDOW_HOURS,

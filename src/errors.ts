@@ -214,7 +214,10 @@ export class SendNotFoundError extends NotFoundError {
       other === undefined ? undefined : `${other.shown} ${other.what}`,
     );
     this.name = 'SendNotFoundError';
-    this.apiMessage = `send ${sendId} not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${where.prefix}); records expire after SMSQ_RETENTION_DAYS`;
+    this.apiMessage =
+      other === undefined
+        ? `send ${sendId} not found. Fix: check the id (${SEND_ID_SHAPE}), and that it was sent through this deployment (SMSQ_PREFIX ${where.prefix}); records expire after SMSQ_RETENTION_DAYS`
+        : `send ${other.shown} not found: ${other.shown} ${other.what}. Fix: ${other.apiFix}`;
   }
 }
 

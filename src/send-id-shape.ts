@@ -17,13 +17,15 @@ export const SEND_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const SEND_ID_SHAPE = `a send id is "s" and lowercase letters and digits, like ${SEND_ID_EXAMPLE}, as the enqueue answered it`;
 
 /** The refusal of a value that cannot be a send id (REST's path, the CLI's argument). */
-export const NOT_A_SEND_ID = `is not a send id (1-64 letters, digits, . _ or -): ${SEND_ID_SHAPE}`;
+const NOT_A_SEND_ID = `is not a send id (1-64 letters, digits, . _ or -): ${SEND_ID_SHAPE}`;
 
 /**
  * What an operator copies from elsewhere instead of a send id, when a value has its shape: a
  * phone number (masked when repeated), a BizId (Dysmsapi's id of one accepted call, which a
- * send's answer and `status --recipients` show), or smsq's OutId of one attempt (the `out id` column of `smsq details`). `what` follows the value
- * in a sentence; `fix` is the command that finds it.
+ * send's answer and `status --recipients` show), or smsq's OutId of one attempt (the `out id`
+ * column of `smsq details`). `what` follows the value in a sentence; `fix` is the command that
+ * finds it, `apiFix` the REST route (REST has no QuerySendDetails: a BizId is found among a send's
+ * recipients).
  */
 export interface OtherIdShape {
   kind: 'bizId' | 'outId' | 'phone';
@@ -31,6 +33,20 @@ export interface OtherIdShape {
   shown: string;
   what: string;
   fix: string;
+  apiFix: string;
+}
+
+/** Who is told: an operator at the CLI, or a REST client. */
+export type IdAudience = 'cli' | 'api';
+
+/**
+ * The refusal of `value` as a send id by its shape: what it is, with the fix that finds what was
+ * meant, when it is a BizId or an OutId; otherwise the shape of a send id and `fix`.
+ */
+export function notASendId(value: string, fix: string, audience: IdAudience): string {
+  const other = otherIdShape(value);
+  if (other === undefined) return `${NOT_A_SEND_ID}. Fix: ${fix}`;
+  return `${other.what}. Fix: ${audience === 'cli' ? other.fix : other.apiFix}`;
 }
 
 /**
@@ -48,8 +64,9 @@ export function otherIdShape(value: string): OtherIdShape | undefined {
     return {
       kind: 'phone',
       shown,
-      what: `is a phone number (${shown}), not a send id`,
+      what: 'is a phone number, not a send id',
       fix: 'smsq details --phone NUMBER --date yyyyMMdd lists what was sent to a number that day (China Standard Time); smsq sends lists the sends',
+      apiFix: 'the sendId its enqueue answered; GET /v1/sends lists the sends',
     };
   }
   if (BIZ_ID.test(value)) {
@@ -58,9 +75,16 @@ export function otherIdShape(value: string): OtherIdShape | undefined {
       shown: value,
       what: "is a BizId (Dysmsapi's id of one accepted call, as a send's recipients list it), not a send id",
       fix: `smsq details --phone NUMBER --date yyyyMMdd --biz-id ${value} (the number it went to, and the China Standard Time day it was sent)`,
+      apiFix: 'the sendId its enqueue answered; GET /v1/sends lists the sends, and GET /v1/sends/{id}/recipients the BizId of each recipient',
     };
   }
   const outId = parseOutId(value);
   if (outId === undefined) return undefined;
-  return { kind: 'outId', shown: value, what: `is an OutId (attempt ${outId.attempt} of chunk ${outId.chunkId}, as smsq details shows it), not a send id`, fix: `smsq status ${outId.sendId}` };
+  return {
+    kind: 'outId',
+    shown: value,
+    what: `is an OutId (attempt ${outId.attempt} of chunk ${outId.chunkId}, as smsq details shows it), not a send id`,
+    fix: `smsq status ${outId.sendId}`,
+    apiFix: `GET /v1/sends/${outId.sendId}`,
+  };
 }

@@ -332,9 +332,10 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // looking this attempt up, and a call now could land after its proof of "not accepted".
       // (The pacer slot was taken above and is spent: the cap counts it like a call.)
       // Its start stays counted, unlike the other undos: it is the only bound on this loop. Put back
-      // ready at once, a claim that waits past the deadline every time (a confirmation slower than
-      // it: SMSQ_DURABILITY_TIMEOUT_MS may exceed it; a deadline shorter than the pacer's 2 s reach
-      // under load) would be claimed, spend a slot and be undone for ever. A real hold-up (an outage,
+      // ready at once, a claim that waits past the deadline every time would be claimed, spend a slot
+      // and be undone for ever. Settings that make every claim wait that long (a confirmation timeout
+      // or the pacer's reach the deadline does not outlast) are refused at start (call-deadline.ts
+      // claimHoldProblem); what is left is a worker held up again and again. A real hold-up (an outage,
       // a paused VM) is rare and costs one start of the 200, as its lock's lapse would anyway (BullMQ
       // counts the start of whoever takes a stalled job over).
       log().warn({ attempt, heldUpMs: sentAt - claim.claimedAt }, 'claim older than the call deadline: not sent; a new attempt will be made');

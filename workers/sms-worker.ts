@@ -15,7 +15,7 @@ import { JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue
 import { CALLS_QUEUE, createKeys, DEFAULT_PREFIX, HOUSEKEEPING_QUEUE } from '../src/queue/keys.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { planRateWindow, type RateWindow } from '../src/queue/rate-window.js';
-import { createCallPacer } from '../src/queue/call-pacer.js';
+import { createCallPacer, PACER_REACH_MS } from '../src/queue/call-pacer.js';
 import { createSendStore } from '../src/queue/send-store.js';
 import { completionSends, createCompletion } from '../src/receipts/completion.js';
 import {
@@ -35,7 +35,7 @@ import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
-import { callDeadlineProblem, defaultCallDeadlineMs } from '../src/queue/call-deadline.js';
+import { callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
@@ -46,7 +46,7 @@ import { createReconcileProcessor } from './reconcile-processor.js';
 import { createSendProcessor } from './send-processor.js';
 import { createThrottleWarnings } from './throttle-warnings.js';
 import { createDurabilityBarrier } from '../src/durability/barrier.js';
-import { DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, type DurabilityOptions } from '../src/durability/mode.js';
+import { confirmationWaitMs, DEFAULT_DURABILITY, DURABILITY_RECHECK_MS, resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../src/durability/mode.js';
 import { checkRedisDurability } from '../src/durability/check.js';
 import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
 import { finishedWithin } from '../src/finished-within.js';
@@ -300,6 +300,10 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   };
   const timingProblem = callDeadlineProblem({ ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs });
   if (timingProblem) throw new ConfigError([`smsq worker options: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
+  const pacing = (options.rateLimiting ?? 'pacer') === 'pacer';
+  const durability = resolveDurability(options.durability ?? DEFAULT_DURABILITY);
+  const holdProblem = claimHoldProblem(timing.callDeadlineMs, { pacerReachMs: pacing ? PACER_REACH_MS : 0, confirmationMs: confirmationWaitMs(durability) }, claimHoldWords(options, timing, durability));
+  if (holdProblem) throw new ConfigError([`smsq worker options: ${holdProblem}`]);
   const maxStartedAttempts = options.maxStartedAttempts ?? DEFAULT_MAX_STARTED_ATTEMPTS;
   // 0 would turn BullMQ's guard off (endless re-queues), a fraction or NaN would fail jobs at random starts.
   if (!(Number.isInteger(maxStartedAttempts) && maxStartedAttempts >= 1)) {
@@ -323,7 +327,6 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // Every call tells the back-off whether this host reaches SMS_ENDPOINT.
   const watched = watchEndpoint(options.client, endpointBackoff);
   const instrumented = options.metrics ? instrumentSmsClient(watched, options.metrics) : watched;
-  const pacing = (options.rateLimiting ?? 'pacer') === 'pacer';
   const pacer = pacing
     ? createCallPacer({
         redis: options.connection,
@@ -365,7 +368,6 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
 
   const throttles = createThrottleLog({ redis: options.connection, keys, clock });
 
-  const durability = options.durability ?? DEFAULT_DURABILITY;
   // The server holding this deployment's keys: durability checks, WAIT and run_id go to it.
   const server = createNodeResolver(options.connection, keys.prefix);
   const recheckMs = options.durabilityRecheckMs ?? DURABILITY_RECHECK_MS;
@@ -773,6 +775,21 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       }
       return inTime;
     },
+  };
+}
+
+/** The options behind a call deadline that claims would outlive, as a caller of createSmsWorker set them. */
+function claimHoldWords(options: SmsWorkerOptions, timing: ReconcileTiming, durability: ResolvedDurability): ClaimHoldWords {
+  const deadlineGiven = options.reconcile?.callDeadlineMs !== undefined;
+  return {
+    deadline: deadlineGiven
+      ? `reconcile.callDeadlineMs (${timing.callDeadlineMs} ms)`
+      : `the call deadline of ${timing.callDeadlineMs} ms (half of ${options.reconcile?.settleMs === undefined ? 'the default ' : ''}reconcile.settleMs, ${timing.settleMs} ms)`,
+    confirmation: `durability.timeoutMs (${durability.timeoutMs} ms, mode ${durability.mode})`,
+    longerDeadline: (minMs) => (deadlineGiven ? `raise reconcile.callDeadlineMs to ${minMs} ms or more` : `raise reconcile.settleMs to ${2 * minMs} ms or more`),
+    shorterConfirmation: (maxMs) => `lower durability.timeoutMs to ${maxMs} ms or less`,
+    // WAIT and WAITAOF read a timeout of 0 as "wait for ever".
+    leastTimeoutMs: 1,
   };
 }
 

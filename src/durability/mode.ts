@@ -101,6 +101,14 @@ function versionAtLeast(version: string, major: number, minor: number): boolean 
 const usesFsync = (mode: DurabilityMode) => mode === 'fsync' || mode === 'fsync+replicas';
 const usesWait = (mode: DurabilityMode) => mode === 'replicas' || mode === 'fsync+replicas' || mode === 'waitaof';
 
+/**
+ * The longest a claim's confirmation may keep it from its call (ms): the WAIT modes' timeout; none
+ * in `fsync` (Redis fsyncs before it replies to the claim itself) and `none`.
+ */
+export function confirmationWaitMs(durability: ResolvedDurability): number {
+  return usesWait(durability.mode) ? durability.timeoutMs : 0;
+}
+
 /** The problems that keep `opts` from holding on a Redis with these facts (empty: it holds). */
 export function judgeDurability(asked: DurabilityOptions, facts: RedisDurabilityFacts): DurabilityProblem[] {
   const opts = resolveDurability(asked);

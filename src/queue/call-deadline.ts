@@ -9,6 +9,13 @@
  * claim older than the call deadline is never called (send-processor.ts), and the settling window
  * must cover the deadline plus the longest a call can take to reach Dysmsapi (connect + read
  * timeout).
+ *
+ * The deadline has a floor too. Between its claim and its call a claim waits, by design, for its
+ * durability confirmation (WAIT / WAITAOF, up to SMSQ_DURABILITY_TIMEOUT_MS) and for its pacer slot
+ * (up to the pacer's reach; after a confirmation that outlasted the slot, a new slot up to that far
+ * again). A deadline shorter than those waits undoes claims that nothing held up, and the job that
+ * is put back claims and waits again: every undo spends one of its starts, and the message fails
+ * SMSQ_GAVE_UP with nothing sent. Settings that allow it are refused at start.
  */
 
 /** What the rule needs, in ms. */
@@ -42,5 +49,55 @@ export function callDeadlineProblem(t: CallDeadlineTiming): string | undefined {
     `the reconcile settling window (${t.settleMs} ms) is shorter than the call deadline (${t.callDeadlineMs} ms) ` +
     `+ connect timeout (${t.connectTimeoutMs} ms) + read timeout (${t.readTimeoutMs} ms) = ${min} ms: ` +
     'a look-up could prove "not accepted" before a held-up call reaches Dysmsapi, and the resend would reach the recipients twice'
+  );
+}
+
+/** What keeps a claim from its call by design, in ms. */
+export interface ClaimHold {
+  /** How far ahead the pacer may reserve the call's slot (PACER_REACH_MS); 0 without the pacer. */
+  pacerReachMs: number;
+  /** How long the claim's durability confirmation may take (durability/mode.ts confirmationWaitMs). */
+  confirmationMs: number;
+}
+
+/**
+ * What the deadline allows beyond the waits: the claim's own round trip, and the lateness of the
+ * timer that wakes the caller for its slot (the pacer lets it wake 20 ms late).
+ */
+export const CLAIM_HOLD_SLACK_MS = 100;
+
+/** The shortest call deadline that a claim held as long as `hold` allows still meets. */
+export function shortestCallDeadlineMs(hold: ClaimHold): number {
+  return hold.pacerReachMs + hold.confirmationMs + CLAIM_HOLD_SLACK_MS;
+}
+
+/** The settings behind the numbers, as the caller set them (the environment, or the worker's options). */
+export interface ClaimHoldWords {
+  /** The deadline, with the setting that gives it and its value. */
+  deadline: string;
+  /** The confirmation's timeout, with its value and mode. */
+  confirmation: string;
+  /** The fix that raises the deadline to at least `minDeadlineMs`. */
+  longerDeadline(minDeadlineMs: number): string;
+  /** The fix that lowers the confirmation's timeout to at most `maxTimeoutMs`. */
+  shorterConfirmation(maxTimeoutMs: number): string;
+  /** The least timeout the confirmation's setting takes. */
+  leastTimeoutMs: number;
+}
+
+/** Undefined when every claim nothing held up meets the deadline; otherwise what is wrong, with the numbers and the fix. */
+export function claimHoldProblem(callDeadlineMs: number, hold: ClaimHold, words: ClaimHoldWords): string | undefined {
+  const shortest = shortestCallDeadlineMs(hold);
+  if (callDeadlineMs >= shortest) return undefined;
+  const waits = [
+    ...(hold.confirmationMs > 0 ? [`${words.confirmation} for its durability confirmation`] : []),
+    ...(hold.pacerReachMs > 0 ? [`the call pacer's reach (${hold.pacerReachMs} ms, how far ahead it reserves a call's slot) for its slot`] : []),
+  ];
+  const maxTimeoutMs = callDeadlineMs - hold.pacerReachMs - CLAIM_HOLD_SLACK_MS;
+  const fixes = [words.longerDeadline(shortest), ...(hold.confirmationMs > 0 && maxTimeoutMs >= words.leastTimeoutMs ? [words.shorterConfirmation(maxTimeoutMs)] : [])];
+  return (
+    `${words.deadline} is shorter than what a claim waits before its call by design: ${waits.join(', then ')}, + ${CLAIM_HOLD_SLACK_MS} ms = ${shortest} ms. ` +
+    "Claims would pass their call deadline with nothing holding them up, be undone (SMSQ_CLAIM_EXPIRED) and made again, each undo spending one of the job's starts, " +
+    `until the message fails SMSQ_GAVE_UP with nothing sent. Fix: ${fixes.join(', or ')}`
   );
 }

@@ -37,7 +37,7 @@ export interface CallPacerOptions {
   qps: number;
   /** Share of the cap used, leaving room for the few ms between a slot and its request. Default 0.975. */
   margin?: number;
-  /** Reservations further ahead than this are refused and retried. Default 2000 ms. */
+  /** Reservations further ahead than this are refused and retried. Default {@link PACER_REACH_MS}. */
   maxAheadMs?: number;
   /**
    * A caller that wakes more than this after its slot (a busy event loop) takes a new slot instead
@@ -62,6 +62,12 @@ export interface CallPacerOptions {
  * that much (times the number of processes).
  */
 export type PacerLane = 'urgent' | 'normal' | 'bulk';
+
+/**
+ * How far ahead of now the pacer reserves a slot by default (ms): a claim may wait this long for
+ * its call's slot, which the call deadline must outlast (src/queue/call-deadline.ts).
+ */
+export const PACER_REACH_MS = 2000;
 
 /** Default depth per lane (ms): how far ahead of now this process's reservations may reach. */
 export const LANE_DEPTH_MS: Readonly<Record<PacerLane, number>> = Object.freeze({ urgent: Infinity, normal: 100, bulk: 10 });
@@ -149,7 +155,7 @@ export function createCallPacer(options: CallPacerOptions): CallPacer {
   }
   const intervalMicros = Math.ceil(1e6 / pacedRate(options.qps, options.margin));
   const spacingMs = intervalMicros / 1000;
-  const maxAhead = (options.maxAheadMs ?? 2000) * 1000;
+  const maxAhead = (options.maxAheadMs ?? PACER_REACH_MS) * 1000;
   const maxLate = options.maxLateMs ?? 20;
   const reserve = luaScript(options.redis, 'reserve-slot-1');
   const slotClock = createSlotClock();

@@ -22,6 +22,8 @@ export interface ReconcileTiming {
   /**
    * A claim whose call has not started this long after the claim is not called: it is undone and
    * made again with a new attempt (src/queue/call-deadline.ts says why). Default: half of `settleMs`.
+   * At least what a claim waits for by design: the durability confirmation's timeout (WAIT modes),
+   * the pacer's reach (2000 ms, when pacing) and 100 ms; createSmsWorker refuses less.
    */
   callDeadlineMs: number;
 }

@@ -19,7 +19,7 @@ import { createProducer } from '../../producers/producer.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
-import { FAST_TIMING } from '../support/pipeline.js';
+import { FAST_TIMING, fastReconcileFor } from '../support/pipeline.js';
 import { runWaitaofTests, VALKEY } from '../support/valkey.js';
 import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
@@ -110,7 +110,7 @@ describe.skipIf(!runWaitaofTests)('SMSQ_DURABILITY=waitaof on Valkey', () => {
     const { endpoint } = await emulator.listen();
     closers.push(() => emulator.close());
     const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
-    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING });
+    const worker = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING, reconcile: fastReconcileFor(durability) });
     closers.push(() => worker.close());
     await worker.start();
 

@@ -62,11 +62,11 @@ describe('a worker held up between claim and call', () => {
 
   it('a worker whose settling window a held-up call could outlast is refused when it is built', async () => {
     h = await createHarness({ label: 'held-up-options' });
-    // Read timeout 1000 ms (connect the same), deadline 1000 ms: the window needs 3000 ms.
-    await expect(h.startWorker({ reconcile: { settleMs: 2999, callDeadlineMs: 1000 } })).rejects.toThrow(
-      /settling window \(2999 ms\) is shorter than the call deadline \(1000 ms\) \+ connect timeout \(1000 ms\) \+ read timeout \(1000 ms\) = 3000 ms.*Fix: a longer reconcile.settleMs/,
+    // Read timeout 1000 ms (connect the same), deadline 2100 ms (the least the pacer's reach allows): the window needs 4100 ms.
+    await expect(h.startWorker({ reconcile: { settleMs: 4099, callDeadlineMs: 2100 } })).rejects.toThrow(
+      /settling window \(4099 ms\) is shorter than the call deadline \(2100 ms\) \+ connect timeout \(1000 ms\) \+ read timeout \(1000 ms\) = 4100 ms.*Fix: a longer reconcile.settleMs/,
     );
-    await expect(h.startWorker({ reconcile: { settleMs: 3000, callDeadlineMs: 1000 } })).resolves.toBeDefined();
+    await expect(h.startWorker({ reconcile: { settleMs: 4100, callDeadlineMs: 2100 } })).resolves.toBeDefined();
   });
 
   it('a worker built without a read timeout (from JavaScript) is refused with that option named, not with NaN', async () => {

@@ -130,7 +130,8 @@ describe('the ops files against a real /metrics', () => {
     const s = await setUp('ops-unknown', 300);
     s.h.emulator.setFaults([{ kind: 'lost-answer', delayMs: 2000 }]);
     const res = await s.h.producer.send({ phones: ['13800000011'], ...NOTE });
-    await s.h.startWorker({ metrics: s.recorder, reconcile: { firstLookAfterMs: 1500, settleMs: 3000, lookIntervalMs: 200 } });
+    // The call deadline is the least a paced worker takes (the pacer's 2 s reach + 100 ms), not half the window's 1.5 s.
+    await s.h.startWorker({ metrics: s.recorder, reconcile: { firstLookAfterMs: 1500, settleMs: 3000, lookIntervalMs: 200, callDeadlineMs: 2100 } });
     const key = metricKeys(s.h.prefix).unknownOutcomes;
     await waitFor(async () => (await s.h.redis.zcard(key)) === 1, 'the unknown attempt indexed');
     expect(await s.h.redis.zrange(key, 0, -1)).toEqual([`${res.sendId}.0|1`]);

@@ -106,6 +106,33 @@ describe('smsq server: authentication', () => {
     );
   });
 
+  it('a BizId or an OutId pasted for a send id is told as what it is, with the REST route that finds what was meant', async () => {
+    const hh = await harness('srv-other-ids');
+    const app = await serverFor(hh);
+    const get = async (url: string) => {
+      const res = await app.inject({ method: 'GET', url, headers: AUTH });
+      return { status: res.statusCode, body: res.json() as unknown };
+    };
+    const bizId = await get('/v1/sends/402617584525830937');
+    expect(bizId.status).toBe(404);
+    expect(expectErrorShape(bizId.body, 'SMSQ_NOT_FOUND').message).toMatch(
+      /^send 402617584525830937 not found: 402617584525830937 is a BizId \(.*\), not a send id\. Fix: the sendId its enqueue answered; GET \/v1\/sends lists the sends, and GET \/v1\/sends\/\{id\}\/recipients the BizId of each recipient$/,
+    );
+    const outId = await get('/v1/sends/smx8k5nwj5d7ae857a7a7.0.1-0a1b2c3d4e/recipients');
+    expect(outId.status).toBe(404);
+    expect(expectErrorShape(outId.body, 'SMSQ_NOT_FOUND').message).toBe(
+      'send smx8k5nwj5d7ae857a7a7.0.1-0a1b2c3d4e not found: smx8k5nwj5d7ae857a7a7.0.1-0a1b2c3d4e is an OutId (attempt 1 of chunk smx8k5nwj5d7ae857a7a7.0, as smsq details shows it), not a send id. Fix: GET /v1/sends/smx8k5nwj5d7ae857a7a7',
+    );
+    // With its ^0, a BizId is no send id by its shape: refused as the path it is, as what it is.
+    const split = await get('/v1/sends/402617584525830937%5E0');
+    expect(split.status).toBe(400);
+    expect(expectErrorShape(split.body, 'SMSQ_INVALID_REQUEST').issues).toEqual([
+      { field: 'id', message: expect.stringMatching(/^is a BizId \(.*\), not a send id\. Fix: the sendId its enqueue answered; GET \/v1\/sends lists the sends/) },
+    ]);
+    // An id of no other shape keeps the answer that names the prefix.
+    expect(expectErrorShape((await get('/v1/sends/smxnope')).body, 'SMSQ_NOT_FOUND').message).toMatch(/^send smxnope not found\. Fix: check the id/);
+  });
+
   it('will not build without an API token or a dashboard login unless insecure, and says how to fix it', async () => {
     const hh = await harness('srv-insecure');
     const base = { redis: hh.redis, prefix: hh.prefix, producer: hh.producer, logger: hh.logger };

@@ -9,11 +9,14 @@
  *
  * A claim held past its call deadline (SMSQ_CLAIM_EXPIRED) still spends its start, by design: put
  * back ready at once, a claim that waits past the deadline every time would loop for ever, and the
- * start is what bounds it (send-processor.ts). Here the deadline is shorter than the waits for
- * pacer slots, so every claim but the first expires, again and again.
+ * start is what bounds it (send-processor.ts). Settings under which every claim would pass its
+ * deadline are refused at start (contradictory-worker-settings.test.ts); here a worker's clock
+ * leaps at every reading, so every claim is held up past its deadline, as a worker paused between
+ * each claim and its call would be.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/clock.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -82,19 +85,20 @@ describe('a claim held past its call deadline', () => {
   it('spends a start of its job each time: the bound on a claim that expires every time', async () => {
     const h = await createHarness({ label: 'expired-starts' });
     closers.push(() => h.close());
-    // Four codes claimed together at 2 calls/s wait up to 1.5 s for their slots; the deadline is
-    // 300 ms. An undone claim is made again at once, behind the slots the others spent: it expires again.
-    await h.startWorker({ qps: 2, concurrency: 4, maxStartedAttempts: 1000, reconcile: { ...FAST_TIMING.reconcile, callDeadlineMs: 300 } });
-    const phones = ['13830000041', '13830000042', '13830000043', '13830000044'];
-    const { sendId } = await h.producer.send({ phones, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' });
-    const { chunk } = await waitFor(async () => {
-      for (let i = 0; i < phones.length; i++) {
-        const [code, undone] = await h.redis.hmget(`${h.prefix}:chunk:${sendId}.${i}`, 'code', 'undone');
-        if (code === 'SMSQ_CLAIM_EXPIRED' && Number(undone) >= 3) return { chunk: i };
-      }
-      return undefined;
+    // Each reading of the worker's clock is 3 s after the one before: between its claim and its
+    // call every claim ages past the 2.5 s call deadline. An undone claim is made again at once,
+    // and expires again.
+    let leapt = Date.now();
+    const leaping: Clock = { now: () => (leapt += FAST_TIMING.reconcile.callDeadlineMs + 500) };
+    await h.startWorker({ clock: leaping, concurrency: 1, maxStartedAttempts: 1000 });
+    const { sendId } = await h.producer.send({ phones: ['13830000041'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1' }, kind: 'verification' });
+    const chunkKey = `${h.prefix}:chunk:${sendId}.0`;
+    await waitFor(async () => {
+      const [code, undone] = await h.redis.hmget(chunkKey, 'code', 'undone');
+      return code === 'SMSQ_CLAIM_EXPIRED' && Number(undone) >= 3;
     }, 'a claim undone three times past its call deadline', 20_000, 25);
-    const [jobKey] = (await h.redis.keys(`${h.prefix}:calls:s.${sendId}.${chunk}.a*`)).filter((k) => !k.endsWith(':lock'));
+    const [jobKey] = (await h.redis.keys(`${h.prefix}:calls:s.${sendId}.0.a*`)).filter((k) => !k.endsWith(':lock'));
     expect(Number(await h.redis.hget(jobKey as string, 'ats'))).toBeGreaterThanOrEqual(3);
+    expect(h.emulator.calls().filter((c) => c.action === 'SendSms')).toHaveLength(0);
   }, 30_000);
 });

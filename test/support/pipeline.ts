@@ -3,7 +3,10 @@ import { afterEach } from 'vitest';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import type { DurabilityOptions } from '../../src/durability/mode.js';
+import { confirmationWaitMs, resolveDurability, type DurabilityOptions } from '../../src/durability/mode.js';
+import { shortestCallDeadlineMs } from '../../src/queue/call-deadline.js';
+import { PACER_REACH_MS } from '../../src/queue/call-pacer.js';
+import type { ReconcileTiming } from '../../src/queue/follow-ups.js';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
@@ -52,6 +55,18 @@ export const FAST_TIMING = Object.freeze({
   lockDurationMs: 1000,
 });
 
+/**
+ * FAST_TIMING's reconcile timing for a worker whose claims wait for confirmations of up to
+ * `durability`'s timeout: its call deadline outlasts that wait and the pacer's reach (a worker
+ * refuses a shorter one: src/queue/call-deadline.ts), and its settling window that deadline and
+ * the client's connect and read timeouts (`readTimeoutMs` each).
+ */
+export function fastReconcileFor(durability: DurabilityOptions | undefined, readTimeoutMs = 1000): ReconcileTiming {
+  const confirmationMs = durability ? confirmationWaitMs(resolveDurability(durability)) : 0;
+  const callDeadlineMs = Math.max(FAST_TIMING.reconcile.callDeadlineMs, shortestCallDeadlineMs({ pacerReachMs: PACER_REACH_MS, confirmationMs }));
+  return { ...FAST_TIMING.reconcile, callDeadlineMs, settleMs: Math.max(FAST_TIMING.reconcile.settleMs, callDeadlineMs + 2 * readTimeoutMs) };
+}
+
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const emulator = createEmulator({ delivery: { delayMs: 50, failureRatio: 0 }, ...opts.emulator });
   const { endpoint } = await emulator.listen();
@@ -92,7 +107,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         // Marketing goes out whatever the hour the suite runs; a test of quiet hours passes its own.
         quietHours: null,
         ...FAST_TIMING,
-        ...(opts.durability ? { durability: opts.durability } : {}),
+        ...(opts.durability ? { durability: opts.durability, reconcile: fastReconcileFor(opts.durability, readTimeoutMs) } : {}),
         ...w,
       });
       workers.push(worker);
