@@ -18,7 +18,7 @@ export interface CallJobDeps {
   /** The calls queue: follow-ups and `rateLimit` after a throttle. */
   queue: Queue;
   followUps: FollowUps;
-  /** Redis: an endpoint fault's put-back gives the job's start back (endpoint-put-back.ts). */
+  /** Redis: an endpoint fault's put-back gives the job's start back (put-back.ts). */
   redis: RedisConnection;
   guard: AccountGuard;
   completion: Completion;

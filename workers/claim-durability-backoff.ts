@@ -1,6 +1,6 @@
 /**
  * How long a send job waits after its claim was not confirmed durable (SMSQ_NOT_DURABLE: WAIT or
- * WAITAOF timed out, the connection was lost under it). Its start is given back (endpoint-put-back.ts):
+ * WAITAOF timed out, the connection was lost under it). Its start is given back (put-back.ts):
  * Redis's durability is not the job's doing, and replicas lagging for hours must not fail queued
  * messages for want of starts. So the starts no longer bound how often it comes back; this does.
  *

@@ -3,11 +3,11 @@
  * Redis: with Redis down and none held, there is no outcome to record and nothing to wait for. A
  * job that still reaches the processor after such a close (a fetch queued while Redis was down and
  * answered when it came back) is handed back untouched, for another worker, its start given back
- * (endpoint-put-back.ts): the close is not the job's doing.
+ * (put-back.ts): the close is not the job's doing.
  */
 import type { Job } from 'bullmq';
 import type { RedisConnection } from '../src/queue/connection.js';
-import { putBackUncounted } from './endpoint-put-back.js';
+import { putBackUncounted } from './put-back.js';
 
 export interface HeldJobs {
   /** Jobs whose processor is running now. */

@@ -1,7 +1,7 @@
 /**
  * A look-up's (receipt, reconcile) wait for its pacer slot, and what it does when the slot comes
  * while the account is paused by a throttle answer: no call, the job goes back for the end of the
- * pause, its start given back (endpoint-put-back.ts), and nothing of the look-up changed.
+ * pause, its start given back (put-back.ts), and nothing of the look-up changed.
  *
  * BullMQ's pause (`queue.rateLimit`, account-pauses.ts) holds job starts only. Look-ups wait for
  * their slots in the `bulk` lane, up to the pacer's reach; when the paced client waited for them,
@@ -19,7 +19,7 @@
 import type { Job } from 'bullmq';
 import type { CallPacer } from '../src/queue/call-pacer.js';
 import type { CallJobDeps } from './call-job-deps.js';
-import { putBackUncounted } from './endpoint-put-back.js';
+import { putBackUncounted } from './put-back.js';
 
 /** `pauses`: the account's pause as this process knows it (no Redis round trip); `redis`: the put-back gives the job's start back. */
 export interface LookupSlotDeps extends Pick<CallJobDeps, 'pauses' | 'redis'> {

@@ -6,7 +6,7 @@ import type { SmsError } from '../src/sms/errors.js';
 import type { ErrorClass } from '../src/sms/error-codes.js';
 import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
 import { DEFAULT_THROTTLE_BACKOFF_MS } from './send-decision.js';
-import { putBackUncounted } from './endpoint-put-back.js';
+import { putBackUncounted } from './put-back.js';
 
 /** QuerySendDetails records near midnight may carry either date: look this far either side. */
 export const MIDNIGHT_MARGIN_MS = 10 * 60_000;

@@ -16,7 +16,7 @@ import type { SendResponse, SmsClient, SmsOutcome } from '../src/sms/types.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { blockAccount, pauseEveryWorker } from './account-pauses.js';
 import { decideSend } from './send-decision.js';
-import { moveBackUncounted, putBackUncounted } from './endpoint-put-back.js';
+import { moveBackUncounted, putBackUncounted } from './put-back.js';
 import { createClaimDurabilityBackoff } from './claim-durability-backoff.js';
 import { laneOfPriority, type CallPacer } from '../src/queue/call-pacer.js';
 import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
@@ -213,7 +213,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
             'and enqueue the message again for these recipients if they should still get it',
         );
         return { outcome: 'cancelled', code: 'SMSQ_SEND_MISSING' };
-      // A hold makes no call, so it spends none of the job's starts (endpoint-put-back.ts): counted,
+      // A hold makes no call, so it spends none of the job's starts (put-back.ts): counted,
       // the re-checks of a pause over ~3 h or of a night's quiet hours (one a minute) reached
       // maxStartedAttempts and failed the chunk SMSQ_GAVE_UP. The hold's own end (a resume, the
       // window's end, the send's deadline) bounds them instead, one per re-check delay.

@@ -125,7 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
         const { client } = await ctx.sms();
         const outcome = await client.querySingleSmsQualification(flags.groupId);
         // The id is the call's one parameter: a refused parameter is an id the account does not have.
-        if (!outcome.ok && outcome.error.errorClass === 'permanent') {
+        if (!outcome.ok && refusesTheGroupId(outcome.error.code)) {
           throw new ApiCallError(outcome.error, {
             meaning: `the account has no qualification group ${flags.groupId} (or Dysmsapi refused the id).`,
             action: 'Nothing was changed: check the group id against smsq qualifications, which lists them (--name, --company, --state narrow it); then smsq qualification GROUP_ID',
@@ -140,4 +140,14 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.print(entries.length ? renderFields(entries) : `Qualification group ${flags.groupId} has no fields.`);
       }),
     );
+}
+
+/**
+ * Whether QuerySingleSmsQualification's answer refused its one parameter, the group id (the
+ * emulator answers `isv.INVALID_PARAMETERS`, as Dysmsapi does a parameter it will not take). Any
+ * other refusal (a permission, a business limit, an unknown code) keeps its own words: it is not
+ * about the id.
+ */
+export function refusesTheGroupId(code: string): boolean {
+  return code === 'isv.INVALID_PARAMETERS' || /^isv\.(?:[A-Z_]*QUALIFICATION[A-Z_]*|PARAM(?:ETER)?S?_[A-Z_]*)$/.test(code);
 }

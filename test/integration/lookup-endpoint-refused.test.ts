@@ -1,6 +1,6 @@
 /**
  * A reconcile look-up (QuerySendDetails) that meets an endpoint refusing the connection is put back
- * as a send is (workers/lookups.ts `failLookup`, endpoint-put-back.ts): not counted against the
+ * as a send is (workers/lookups.ts `failLookup`, put-back.ts): not counted against the
  * job's starts (maxStartedAttempts, 200) nor its attempts (12), so an outage neither expires the
  * attempt as unknown (`lookup-gave-up`) nor resends it; once the endpoint answers, the look-up finds
  * the attempt and the number has had one SMS. The send's call timed out for real: the emulator

@@ -1,5 +1,5 @@
 /**
- * A put-back that gives the job's start back (workers/endpoint-put-back.ts) does so only while this
+ * A put-back that gives the job's start back (workers/put-back.ts) does so only while this
  * worker holds the job's lock. It raised `ats` by -1 on the job's hash whatever held it: on a job
  * removed meanwhile (its lock lapsed in a slow close, another worker completed it) that made the
  * hash again holding `ats` alone, and BullMQ's add, which checks that the job's key exists, then
@@ -8,7 +8,7 @@
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { putBackUncounted } from '../../workers/endpoint-put-back.js';
+import { putBackUncounted } from '../../workers/put-back.js';
 import { createHeldJobs } from '../../workers/held-jobs.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 

@@ -1,6 +1,6 @@
 --[[
   Gives a BullMQ job's start back (its hash's `ats`, which moveToActive raised), only while this
-  worker holds the job's lock: workers/endpoint-put-back.ts, before it moves the job back. Without
+  worker holds the job's lock: workers/put-back.ts, before it moves the job back. Without
   the lock the start is another worker's to count, and a job removed meanwhile would be made again
   as a hash holding `ats` alone, which a later add under that id takes for the job and skips.
 

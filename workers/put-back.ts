@@ -1,20 +1,14 @@
 /**
- * Puts back a job whose call met an endpoint fault the worker backs off from (endpoint-backoff.ts):
- * ready again at once, for any worker whose endpoint answers, and its start not counted.
+ * Puts a job back for later without counting the start it was fetched with, while this worker
+ * holds its lock (give-back-start-2.lua): for a job whose run made no call, or none that happened.
  *
  * BullMQ counts every start of a job (the job hash's `ats`, raised by moveToActive, whether the job
  * then completes, fails, is delayed or rate-limited) and fails it after `maxStartedAttempts` (200).
- * Counted, each back-off step of a worker that cannot reach its endpoint costs a start of every job
- * it took: an outage of 30 minutes is ~35 steps per such worker, so a few such workers failed
- * queued messages with SMSQ_GAVE_UP within it. The call made nothing happen (no connection), so the
- * start is given back: how long a message waits is the send's deadline's to say, not the outage's.
- * A claim or a look-up that reached its slot while the account was paused by a throttle answer is
- * put back the same way, ready again when the pause ends (`delayMs`), for the same reason; so is a
- * job a stopping worker hands back (held-jobs.ts, send-processor.ts), and a claim not confirmed
- * durable (after its back-off, claim-durability-backoff.ts), and a job held back without a claim
- * (its send paused, marketing inside the quiet hours: send-processor.ts), after the re-check delay,
- * which bounds how often it comes back. A claim held past its call deadline is not: see
- * SMSQ_CLAIM_EXPIRED in send-processor.ts.
+ * Counted, a hold that is no fault of the job (an endpoint outage's back-off steps, a throttle pause,
+ * a stop, a claim not confirmed durable, a paused send, the quiet hours) failed queued messages with
+ * SMSQ_GAVE_UP within hours; how long a message waits is its send's deadline's to say. Each caller
+ * bounds how often its job comes back (a delay, a back-off, the hold's end). What still spends a
+ * start, and why, is the table in docs/operations.md ("What spends a job's starts").
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { RedisConnection } from '../src/queue/connection.js';
