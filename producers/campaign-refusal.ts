@@ -7,6 +7,7 @@
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
 import { describeNumbers, firstOfThemBelow } from '../src/sms/phone-list.js';
+import { groupDigits } from '../src/digit-groups.js';
 
 /**
  * A refused row's issue text: its number masked as numbers are in every refusal (as typed when
@@ -40,7 +41,7 @@ export function noRecipientError(field: string, read: number, rows: readonly Fie
   return new ValidationError([
     {
       field,
-      message: `holds no valid recipient: all ${read.toLocaleString('en-US')} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued)${below === undefined ? '' : `; ${below}`}. Fix: ${fix}`,
+      message: `holds no valid recipient: all ${groupDigits(read)} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued)${below === undefined ? '' : `; ${below}`}. Fix: ${fix}`,
     },
     ...rows,
   ]);
