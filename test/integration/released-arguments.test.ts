@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { luaScript } from '../../src/queue/lua.js';
 import { testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { startClusterDeployment } from '../support/redis-topology.js';
 
 // What ioredis keeps of a command after its answer, on smsq's connections (src/queue/released-arguments.ts).
 let client: RedisConnection;
@@ -45,6 +46,32 @@ describe('a script command sent on its own', () => {
     await client.script('FLUSH');
     expect(await checkOptOuts(key, '13800000001,13800000002', 1000)).toBe('10');
     await client.del(key);
+  });
+});
+
+describe('on a Redis Cluster', () => {
+  it('a script lets go of its arguments once answered, after ioredis has sent it again to the slot\'s new owner', async () => {
+    const cluster = await startClusterDeployment();
+    const redis = createRedisConnection(cluster.url, { role: 'client' });
+    redis.on('error', () => {});
+    try {
+      if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+      const key = `${uniquePrefix('released')}:payload`;
+      const script = 'redis.call("SET", KEYS[1], ARGV[1]) return string.len(ARGV[1])';
+      const first = new Command('eval', [script, 1, key, Buffer.alloc(3000, 0x34)], { replyEncoding: 'utf8' });
+      expect(await redis.sendCommand(first)).toBe(3000);
+      expect(first.args).toEqual([]);
+      // The client's map of slots is now out of date: the next command is answered MOVED and sent again.
+      const owner = await cluster.portServing(key);
+      await cluster.moveSlot(key, cluster.masters.find((m) => m.port !== owner)!);
+      const moved = new Command('eval', [script, 1, key, Buffer.alloc(4000, 0x35)], { replyEncoding: 'utf8' });
+      expect(await redis.sendCommand(moved)).toBe(4000);
+      expect(moved.args).toEqual([]);
+      expect((await redis.get(key))?.length).toBe(4000);
+    } finally {
+      redis.disconnect();
+      await cluster.stop();
+    }
   });
 });
 
