@@ -1,6 +1,5 @@
 import { maskLikelyPhones, maskPhone, maskPhonesInText } from './phone-mask.js';
 import { SEPARATORS } from './phone.js';
-import { groupDigits } from '../digit-groups.js';
 
 /** How many numbers an error message shows (masked) before it counts the rest instead. */
 export const NUMBERS_SHOWN_IN_ERRORS = 3;
@@ -31,7 +30,7 @@ const ENTRY_SHOWN = 20;
 export function describeNumbers(inputs: readonly string[], shown = NUMBERS_SHOWN_IN_ERRORS): string {
   const head = inputs.slice(0, shown).map((p) => maskEntry(String(p).trim()));
   const rest = inputs.length - head.length;
-  return rest > 0 ? `${head.join(', ')} and ${groupDigits(rest)} more` : head.join(', ');
+  return rest > 0 ? `${head.join(', ')} and ${rest.toLocaleString('en-US')} more` : head.join(', ');
 }
 
 /**
@@ -40,7 +39,7 @@ export function describeNumbers(inputs: readonly string[], shown = NUMBERS_SHOWN
  */
 export function firstOfThemBelow(shown: number, total: number): string | undefined {
   const more = total - shown;
-  return more > 0 ? `the first ${shown} of them below, and ${groupDigits(more)} more` : undefined;
+  return more > 0 ? `the first ${shown} of them below, and ${more.toLocaleString('en-US')} more` : undefined;
 }
 
 /**
@@ -52,7 +51,7 @@ export function quoteForError(value: string, { phones = false, maxChars = 60 }: 
   // A value that is not a list of numbers may still hold one (a param, a path): those are masked.
   const masked = phones ? maskPhonesInText(value) : maskLikelyPhones(value);
   if (masked.length <= maxChars) return JSON.stringify(masked);
-  return `${JSON.stringify(`${masked.slice(0, maxChars)}…`)} (${groupDigits(value.length)} characters)`;
+  return `${JSON.stringify(`${masked.slice(0, maxChars)}…`)} (${value.length.toLocaleString('en-US')} characters)`;
 }
 
 /** The way to send to more numbers than one request should carry. */
