@@ -101,7 +101,7 @@ export class RecipientRows {
  * an object literal. V8 tracks a literal's allocation site and, once most of its objects outlive a
  * scavenge, allocates the site's later objects in the old generation, where they wait for a full
  * collection: in about half of the 1M-recipient campaign runs that took a million rows there, the
- * producer's heap to 75-85 MB and its peak RSS to 157-174 MB instead of 125-135
+ * producer's heap to 63-85 MB and its peak RSS to 157-174 MB instead of 125-135
  * (docs/benchmarks.md, "Session 22: producer memory"). Objects made by `new` are not tracked so.
  */
 export class NumberRow implements CampaignRecipient {
