@@ -6,6 +6,7 @@
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
 import { entriesRefusal } from './entries-refusal.js';
+import { groupDigits } from '../src/digit-groups.js';
 
 /**
  * The refusal of a source that yielded no valid recipient (nothing was written): `field` names the
@@ -27,7 +28,7 @@ export function noRecipientError(field: string, read: number, rows: readonly Fie
   const fix = list ? 'correct the recipients and send the request again' : 'correct the rows and send the file again';
   return entriesRefusal(
     field,
-    (below) => `holds no valid recipient: all ${read.toLocaleString('en-US')} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued)${below === undefined ? '' : `; ${below}`}. Fix: ${fix}`,
+    (below) => `holds no valid recipient: all ${groupDigits(read)} ${list ? 'recipients' : 'rows'} were rejected (nothing was enqueued)${below === undefined ? '' : `; ${below}`}. Fix: ${fix}`,
     read,
     rows,
   );

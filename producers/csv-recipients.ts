@@ -10,6 +10,7 @@ import { headerEncodingHint } from './header-encoding-hint.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ValidationError } from '../src/errors.js';
 import { bomOf, createTextDecoder, settleEncoding, type FileEncoding, type Rereadable, type TextReading } from './text-encoding.js';
+import { groupDigits } from '../src/digit-groups.js';
 
 export { PHONE_COLUMNS } from './recipient-header.js';
 
@@ -34,7 +35,7 @@ const READ_SIZE = 1 << 16;
  * of it dropped as it is read, not gathered.
  */
 const MAX_LINE_CHARS = 1 << 16;
-const MAX_LINE_SHOWN = MAX_LINE_CHARS.toLocaleString('en-US');
+const MAX_LINE_SHOWN = groupDigits(MAX_LINE_CHARS);
 
 /**
  * Reads campaign recipients from CSV (RFC 4180, parsed by Papa Parse: quoted fields with commas,

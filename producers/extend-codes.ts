@@ -3,6 +3,7 @@
  * send names its one code: for people checking what goes out (`smsq status`, the plan before an
  * enqueue, `GET /v1/sends/:id`), as a batch's signatures are named by its distinct ones.
  */
+import { groupDigits } from '../src/digit-groups.js';
 
 /**
  * How many distinct codes are written out: a batch may give each of thousands of messages its own
@@ -21,5 +22,5 @@ export function batchExtendCodes(codes: Iterable<string | undefined>): string | 
   if (distinct.size === 0) return undefined;
   const named = [...distinct].slice(0, EXTEND_CODES_NAMED).join(',');
   const more = distinct.size - EXTEND_CODES_NAMED;
-  return more > 0 ? `${named} and ${more.toLocaleString('en-US')} more` : named;
+  return more > 0 ? `${named} and ${groupDigits(more)} more` : named;
 }

@@ -14,6 +14,7 @@ import { batchExtendCodes } from './extend-codes.js';
 import { DEADLINE_FORMATS, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
 import { formatTime, isoTime } from '../src/china-time.js';
 import { quietUntil, type QuietHours } from '../src/queue/quiet-hours.js';
+import { groupDigits } from '../src/digit-groups.js';
 
 /** A number refused at the door, with the reason. */
 export interface RejectedNumber {
@@ -269,9 +270,9 @@ export function refuseWithoutNumbers(field: 'phones' | 'messages', inputs: reado
  * numbers are everywhere, the rest counted. `rejectedAt` holds each rejected number's index.
  */
 function nothingToSend(field: 'phones' | 'messages', total: number, rejected: readonly RejectedNumber[], rejectedAt: readonly number[], suppressed: number): ValidationError {
-  const optedOut = `${suppressed.toLocaleString('en-US')} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. Fix: take them off your marketing list (notifications and verification codes still reach them)`;
+  const optedOut = `${groupDigits(suppressed)} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. Fix: take them off your marketing list (notifications and verification codes still reach them)`;
   if (rejected.length === 0) return new ValidationError([{ field, message: `no number left to send to (nothing was enqueued): ${optedOut}` }]);
-  const among = total.toLocaleString('en-US');
+  const among = groupDigits(total);
   const whole = (below: string | undefined) =>
     suppressed === 0
       ? `no valid phone number among ${among} (nothing was enqueued)${below === undefined ? '' : `; ${below}`}${total > 1000 ? `. Fix: correct the numbers; ${LONG_LIST_HINT}` : ''}`

@@ -1,4 +1,5 @@
-import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis';
+import { Cluster, type ClusterNode, type ClusterOptions, type Command } from 'ioredis';
+import { releaseArgumentsWhenAnswered } from './released-arguments.js';
 
 /**
  * ioredis's `Cluster`, except that `disconnect()` ends it while it waits to reconnect, as
@@ -17,6 +18,13 @@ export class DroppableCluster extends Cluster {
     super.disconnect(reconnect);
     // Once ioredis ends such a Cluster itself, this finds it ended and does nothing.
     if (waitingToReconnect && this.status === 'disconnecting') endStranded(this);
+  }
+
+  /** A script lets go of its arguments once answered (released-arguments.ts). */
+  override sendCommand(command: Command, stream?: Parameters<Cluster['sendCommand']>[1], node?: Parameters<Cluster['sendCommand']>[2]): unknown {
+    const sent = super.sendCommand(command, stream, node);
+    releaseArgumentsWhenAnswered(command, stream);
+    return sent;
   }
 
   override duplicate(overrideStartupNodes: ClusterNode[] = [], overrideOptions: ClusterOptions = {}): DroppableCluster {

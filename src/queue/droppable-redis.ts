@@ -1,5 +1,6 @@
 import { Redis, type Command, type RedisOptions } from 'ioredis';
 import { noteFailure, startLinkHistory } from './link-history.js';
+import { releaseArgumentsWhenAnswered } from './released-arguments.js';
 
 /**
  * ioredis's `Redis`, except that `disconnect()` ends it in every state, as it ends a live one:
@@ -40,9 +41,11 @@ export class DroppableRedis extends Redis {
    * again asks the sentinels anew, so a client follows a failover away from a frozen or
    * partitioned primary (every call timed out until then). Commands on the wire are not sent again
    * (`autoResendUnfulfilledCommands` is off on those connections): they fail at their timeout.
+   * A script lets go of its arguments once answered (released-arguments.ts).
    */
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
     const sent = super.sendCommand(command, stream);
+    releaseArgumentsWhenAnswered(command, stream);
     if (this.options.commandTimeout) {
       // Only the link it was sent on: a command left from a link already dropped times out later.
       const link = this.stream;
