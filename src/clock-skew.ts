@@ -8,6 +8,12 @@
 
 /** The default of SMSQ_CLOCK_SKEW_WARN_MS (ms): NTP keeps a clock within a few ms; a second off is a clock not kept. */
 export const DEFAULT_CLOCK_SKEW_WARN_MS = 1000;
+/**
+ * The thresholds SMSQ_CLOCK_SKEW_WARN_MS and the worker option take (ms): below 100 a busy Redis's
+ * round trips would warn; past an hour a clock that far off has already broken every deadline.
+ */
+export const CLOCK_SKEW_WARN_MIN_MS = 100;
+export const CLOCK_SKEW_WARN_MAX_MS = 3_600_000;
 
 /** One measure: `skewMs` > 0 when the process clock is ahead of Redis's, < 0 when behind. */
 export interface ClockSkew {

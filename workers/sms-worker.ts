@@ -60,6 +60,7 @@ import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitte
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
 import { createClockSkewCheck } from '../src/queue/clock-skew-check.js';
+import { CLOCK_SKEW_WARN_MAX_MS, CLOCK_SKEW_WARN_MIN_MS, DEFAULT_CLOCK_SKEW_WARN_MS } from '../src/clock-skew.js';
 import { createEndpointBackoffAnnouncer } from '../src/queue/endpoint-backoffs.js';
 import { newWorkerId } from '../src/queue/worker-words.js';
 import { createDurabilityHoldAnnouncer } from '../src/queue/durability-holds.js';
@@ -155,7 +156,7 @@ export interface SmsWorkerOptions {
   /**
    * Warn when this worker's clock is further than this from Redis's (ms): it judges deadlines on
    * it (src/queue/clock-skew-check.ts). Default 1000 (DEFAULT_CLOCK_SKEW_WARN_MS of src/clock-skew.ts),
-   * as SMSQ_CLOCK_SKEW_WARN_MS.
+   * as SMSQ_CLOCK_SKEW_WARN_MS; 100..3600000, else `ConfigError`.
    */
   clockSkewWarnMs?: number;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; `null` = off. Default 20 chunks, 0.5. */
@@ -313,6 +314,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // would re-check it in a busy loop for as long as the hold lasts, a night of quiet hours.
   if (options.recheckMs !== undefined && !(Number.isFinite(options.recheckMs) && options.recheckMs >= 10)) {
     throw new ConfigError([`smsq worker options: recheckMs must be a number of ms >= 10, got ${String(options.recheckMs)}. Fix: leave it out (${DEFAULT_RECHECK_MS} ms) or give a number of ms`]);
+  }
+  // As SMSQ_CLOCK_SKEW_WARN_MS: NaN would never warn (every comparison false), 0 or less always.
+  if (options.clockSkewWarnMs !== undefined && !(Number.isFinite(options.clockSkewWarnMs) && options.clockSkewWarnMs >= CLOCK_SKEW_WARN_MIN_MS && options.clockSkewWarnMs <= CLOCK_SKEW_WARN_MAX_MS)) {
+    throw new ConfigError([
+      `smsq worker options: clockSkewWarnMs must be a number of ms in ${CLOCK_SKEW_WARN_MIN_MS}..${CLOCK_SKEW_WARN_MAX_MS}, got ${String(options.clockSkewWarnMs)}. Fix: leave it out (${DEFAULT_CLOCK_SKEW_WARN_MS} ms) or give a number of ms in that range`,
+    ]);
   }
   const clock = options.clock ?? systemClock;
   const prefix = options.prefix ?? DEFAULT_PREFIX;

@@ -131,4 +131,13 @@ describe('a worker clock 30 s behind Redis', () => {
     await worker.close();
     expect(await redis.hgetall(metricKeys(prefix).clockSkews)).toEqual({});
   }, 30_000);
+
+  it('a warning threshold that would never warn (NaN) or always warn (negative) is refused when the worker is built, as SMSQ_CLOCK_SKEW_WARN_MS is', () => {
+    const client = createSmsClient({ endpoint: '127.0.0.1:9', protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    for (const bad of [Number.NaN, -1, 0, 99, 3_600_001, Number.POSITIVE_INFINITY]) {
+      expect(() => createSmsWorker({ connection: redis, client, logger: createLogger({ level: 'silent' }), prefix: uniquePrefix('skew-option'), qps: 50, readTimeoutMs: 1000, clockSkewWarnMs: bad }), String(bad)).toThrow(
+        expect.objectContaining({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/clockSkewWarnMs must be a number of ms in 100\.\.3600000, got .*\. Fix: /) }),
+      );
+    }
+  });
 });
