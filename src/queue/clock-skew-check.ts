@@ -26,9 +26,13 @@ export interface ClockSkewCheckDeps {
 }
 
 export interface ClockSkewCheck {
-  /** Measures the skew now and records it; undefined when Redis did not answer (said at most once per failing run). Never throws. */
+  /** Measures the skew now and records it; undefined when Redis did not answer (said at most once per failing run), or once stopped. Never throws. */
   check(): Promise<ClockSkew | undefined>;
-  /** Takes the record back (a worker closing); a failure is ignored: the record ages out. */
+  /**
+   * Takes the record back (a worker closing), after the check in flight if any: its write would
+   * otherwise land after the delete and keep the worker's gauge series up for the hour the server
+   * keeps records. A failure is ignored: the record ages out.
+   */
   stop(): Promise<void>;
 }
 
@@ -38,6 +42,9 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
   const log = deps.logger.child({ component: 'clock' });
   let warned = false;
   let failing = false;
+  let stopped = false;
+  // Those of a slow Redis can overlap (start's and a refresh's): stop waits for each.
+  const inFlight = new Set<Promise<unknown>>();
 
   async function measure(): Promise<ClockSkew> {
     const sentAtMs = deps.clock.now();
@@ -66,8 +73,12 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
 
   return {
     async check() {
+      if (stopped) return undefined;
+      const run = measure();
+      const settled = run.catch(() => {}).finally(() => inFlight.delete(settled));
+      inFlight.add(settled);
       try {
-        const skew = await measure();
+        const skew = await run;
         failing = false;
         tell(skew);
         return skew;
@@ -79,6 +90,8 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
       }
     },
     async stop() {
+      stopped = true;
+      await Promise.all(inFlight);
       await deps.redis.hdel(key, deps.workerId).catch(() => {});
     },
   };

@@ -102,6 +102,22 @@ describe('a worker clock 30 s behind Redis', () => {
     expect(await scrapedSkew(prefix, worker)).toBeUndefined();
   });
 
+  it('a check in flight when the check stops does not write its record back after the stop took it away', async () => {
+    const prefix = uniquePrefix('skew-stop');
+    closers.push(() => deleteKeys(redis, prefix));
+    const check = createClockSkewCheck({ redis, prefix, clock: skewedClock(-30_000), logger: createLogger({ level: 'silent' }), workerId: 'host-a:102:skew', thresholdMs: 1000 });
+    // As a refresh that fires just before a worker closes: its TIME is on its way when the stop's
+    // delete is sent, and its write would follow the delete.
+    const inFlight = check.check();
+    await check.stop();
+    expect(await redis.hgetall(metricKeys(prefix).clockSkews)).toEqual({});
+    await inFlight;
+    expect(await redis.hgetall(metricKeys(prefix).clockSkews)).toEqual({});
+    // Stopped, a late check (a timer that fired as the stop ran) writes nothing.
+    expect(await check.check()).toBeUndefined();
+    expect(await redis.hgetall(metricKeys(prefix).clockSkews)).toEqual({});
+  });
+
   it('createSmsWorker given that clock says so once it starts, /readyz answers ready with the warning, and the worker takes its record back when it closes', async () => {
     const prefix = uniquePrefix('skew-worker');
     closers.push(() => deleteKeys(redis, prefix));
