@@ -22,13 +22,18 @@ export interface ClockSkew {
   roundTripMs: number;
 }
 
+/** A `TIME` reply (`[seconds, microseconds]`) in ms. */
+export function redisTimeMs(time: readonly (string | number)[]): number {
+  return Number(time[0]) * 1000 + Math.floor(Number(time[1] ?? 0) / 1000);
+}
+
 /**
  * The skew from the process clock read before (`sentAtMs`) and after (`receivedAtMs`) a `TIME`
  * whose reply was `[seconds, microseconds]`: Redis read its clock somewhere within the round trip,
  * taken as its middle.
  */
 export function clockSkewOf(sentAtMs: number, time: readonly (string | number)[], receivedAtMs: number): ClockSkew {
-  const redisMs = Number(time[0]) * 1000 + Math.floor(Number(time[1] ?? 0) / 1000);
+  const redisMs = redisTimeMs(time);
   const roundTripMs = Math.max(0, receivedAtMs - sentAtMs);
   return { skewMs: sentAtMs + roundTripMs / 2 - redisMs, roundTripMs };
 }

@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from './connection.js';
-import { clockSkewOf, DEFAULT_CLOCK_SKEW_WARN_MS, skewPastThreshold, skewText, type ClockSkew } from '../clock-skew.js';
+import { clockSkewOf, DEFAULT_CLOCK_SKEW_WARN_MS, redisTimeMs, skewPastThreshold, skewText, type ClockSkew } from '../clock-skew.js';
 import { clockSkewField } from '../metrics/clock-skews.js';
 import { metricKeys } from '../metrics/metric-keys.js';
 import { isRedisConnectionError } from './redis-errors.js';
@@ -51,7 +51,7 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
     const time = await deps.redis.time();
     const skew = clockSkewOf(sentAtMs, time, deps.clock.now());
     const past = skewPastThreshold(skew, thresholdMs);
-    const atMs = Number(time[0]) * 1000;
+    const atMs = redisTimeMs(time);
     await deps.redis.hset(key, deps.workerId, clockSkewField({ ...skew, thresholdMs, past, atMs }));
     return skew;
   }

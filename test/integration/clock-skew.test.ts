@@ -4,7 +4,7 @@
  * on /metrics (smsq_worker_clock_skew_seconds, read from Redis by the server's renderer, prom-client)
  * and on /readyz's warnings; back in sync, one line and the gauge near 0. And a real worker given such a clock says it at start.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { createEmulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -155,5 +155,49 @@ describe('a worker clock 30 s behind Redis', () => {
         expect.objectContaining({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/clockSkewWarnMs must be a number of ms in 100\.\.3600000, got .*\. Fix: /) }),
       );
     }
+  });
+});
+
+describe('/readyz and the clock-skew records, a worker 30 s behind', () => {
+  const prefix = uniquePrefix('skew-ready');
+  let worker: ReturnType<typeof createSmsWorker> | undefined;
+  beforeAll(async () => {
+    closers.push(() => deleteKeys(redis, prefix));
+    const emulator = createEmulator({ delivery: { delayMs: 0 } });
+    const { endpoint } = await emulator.listen();
+    closers.push(() => emulator.close());
+    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    worker = createSmsWorker({ connection: redis, client, logger: createLogger({ level: 'silent' }), prefix, qps: 50, readTimeoutMs: 1000, concurrency: 1, clock: skewedClock(-30_000), clockSkewWarnMs: 5000, watchRedis: false, ...FAST_TIMING });
+    closers.push(() => worker?.close());
+    await worker.start();
+  }, 30_000);
+
+  async function readyz(serverClock: Clock) {
+    const producerRedis = createProducerConnection();
+    const producer = createProducer({ redis: producerRedis, prefix });
+    const app = await buildServer({ redis, prefix, producer, logger: createLogger({ level: 'silent' }), insecure: true, checkResponses: true, clock: serverClock });
+    try {
+      return await app.inject({ method: 'GET', url: '/readyz' });
+    } finally {
+      await app.close();
+      await producer.close();
+      producerRedis.disconnect();
+    }
+  }
+
+  it('a server whose clock is 2 min ahead still counts the record fresh (measured on Redis\'s clock) and warns', async () => {
+    const ready = await readyz(skewedClock(120_000));
+    expect(ready.statusCode, ready.body).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', warnings: [expect.stringMatching(/^1 worker's clock is off Redis's by more than SMSQ_CLOCK_SKEW_WARN_MS/)] });
+  });
+
+  it('records that cannot be read (the key of another type: HGETALL answers WRONGTYPE) leave /readyz ready, without the warning', async () => {
+    const key = metricKeys(prefix).clockSkews;
+    await redis.del(key);
+    await redis.set(key, 'not a hash');
+    const ready = await readyz(skewedClock(0));
+    expect(ready.statusCode, ready.body).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', workers: 1 });
+    expect(ready.headers['retry-after']).toBeUndefined();
   });
 });
