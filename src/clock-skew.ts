@@ -1,9 +1,14 @@
 /**
  * How far a process's clock is from Redis's, from one `TIME` asked between two readings of the
- * process clock. Lua scripts take the time in ARGV from the process that runs them, so a worker
- * whose clock is behind judges deadlines (a claim's call deadline, the receipt window) as if it were
- * earlier than it is: it could claim or settle a send past its deadline as if in time. Redis's clock
- * is the one every process shares, so each worker measures itself against it.
+ * process clock. Lua scripts take the time in ARGV from the process that runs them. An offset of
+ * one worker's clock cancels out where it is compared with itself (a claim's call deadline); it
+ * counts where one worker's time meets another's: the reconciling worker ends the settling window
+ * on its clock from the claiming worker's stamp, so a claimer behind the reconciler by more than the
+ * window's margin (settling window − call deadline − connect and read timeouts) could see its attempt
+ * proved "not accepted" and resent while it still calls. A send's deadline and the quiet hours are
+ * judged against the calendar on the claimer's clock alone. Redis's clock is the one every process
+ * shares, so each worker measures itself against it: two workers within w of it are within 2w of
+ * each other (docs/operations.md, Clocks).
  */
 
 /** The default of SMSQ_CLOCK_SKEW_WARN_MS (ms): NTP keeps a clock within a few ms; a second off is a clock not kept. */

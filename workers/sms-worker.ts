@@ -154,8 +154,8 @@ export interface SmsWorkerOptions {
    */
   quietHours?: QuietHours | null;
   /**
-   * Warn when this worker's clock is further than this from Redis's (ms): it judges deadlines on
-   * it (src/queue/clock-skew-check.ts). Default 1000 (DEFAULT_CLOCK_SKEW_WARN_MS of src/clock-skew.ts),
+   * Warn when this worker's clock is further than this from Redis's (ms): its Lua scripts take the
+   * time from it (src/clock-skew.ts says where an offset counts). Default 1000 (DEFAULT_CLOCK_SKEW_WARN_MS of src/clock-skew.ts),
    * as SMSQ_CLOCK_SKEW_WARN_MS; 100..3600000, else `ConfigError`.
    */
   clockSkewWarnMs?: number;

@@ -16,7 +16,7 @@ export interface ClockSkewCheckDeps {
   redis: RedisConnection;
   /** The key prefix (SMSQ_PREFIX) the record is kept under. */
   prefix: string;
-  /** The clock the worker judges deadlines on: the one measured. */
+  /** The clock the worker gives its Lua scripts: the one measured. */
   clock: Clock;
   logger: Logger;
   /** Names the record (the worker's id, shared with its other words). */
@@ -62,7 +62,7 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
     if (past && !warned) {
       log.warn(
         fields,
-        `this worker's clock is ${skewText(skew.skewMs)} Redis's (SMSQ_CLOCK_SKEW_WARN_MS=${thresholdMs}): smsq's Lua scripts judge deadlines (a claim's call deadline, the receipt window) on the time this worker gives them, so a clock behind can claim or settle a send past its deadline as if in time, and one ahead expires what is still in time. ` +
+        `this worker's clock is ${skewText(skew.skewMs)} Redis's (SMSQ_CLOCK_SKEW_WARN_MS=${thresholdMs}): smsq's Lua scripts take the time from the worker that runs them. A send's deadline and the quiet hours are judged on this clock; whether an unanswered attempt was accepted is judged on the reconciling worker's clock against the claiming worker's, so a claiming worker behind another by more than the settling window's margin (SMSQ_RECONCILE_SETTLE_MS - call deadline - SMS timeouts, 24 s by default) could see its attempt resent while it still calls. ` +
           'Fix: run NTP on this host (chrony or systemd-timesyncd) and check that it is in sync (chronyc tracking, timedatectl)',
       );
     } else if (!past && warned) {
