@@ -50,7 +50,10 @@ export function skewPastThreshold({ skewMs, roundTripMs }: ClockSkew, thresholdM
 
 /** `1.2 s ahead of`, `250 ms behind`: how a skew is said in a log line. */
 export function skewText(skewMs: number): string {
-  const size = Math.abs(skewMs);
-  const amount = size >= 1000 ? `${(size / 1000).toFixed(1)} s` : `${Math.round(size)} ms`;
-  return `${amount} ${skewMs >= 0 ? 'ahead of' : 'behind'}`;
+  return `${durationText(Math.abs(skewMs))} ${skewMs >= 0 ? 'ahead of' : 'behind'}`;
+}
+
+/** `1.2 s`, `250 ms`: a length of time as the clock-skew lines say it. */
+export function durationText(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }

@@ -35,7 +35,7 @@ import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
-import { callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
+import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
@@ -299,7 +299,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     lookIntervalMs: options.reconcile?.lookIntervalMs ?? 5000,
     callDeadlineMs: options.reconcile?.callDeadlineMs ?? defaultCallDeadlineMs(settleMs),
   };
-  const timingProblem = callDeadlineProblem({ ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs });
+  const callTiming = { ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs };
+  const timingProblem = callDeadlineProblem(callTiming);
   if (timingProblem) throw new ConfigError([`smsq worker options: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
   const pacing = (options.rateLimiting ?? 'pacer') === 'pacer';
   const durability = resolveDurability(options.durability ?? DEFAULT_DURABILITY);
@@ -521,7 +522,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     : undefined;
   // Status reads the quiet hours of the workers, which decide, not those of whoever asks.
   // Its clock against Redis's, at start and with each refresh of its settings word.
-  const clockSkew = createClockSkewCheck({ redis: options.connection, prefix, clock, logger: log, workerId, thresholdMs: options.clockSkewWarnMs });
+  const clockSkew = createClockSkewCheck({ redis: options.connection, prefix, clock, logger: log, workerId, thresholdMs: options.clockSkewWarnMs, marginMs: clockSkewMarginMs(callTiming) });
   const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours, workerId, alsoEachTime: () => clockSkew.check() });
   const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({

@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from './connection.js';
-import { clockSkewOf, DEFAULT_CLOCK_SKEW_WARN_MS, redisTimeMs, skewPastThreshold, skewText, type ClockSkew } from '../clock-skew.js';
+import { clockSkewOf, DEFAULT_CLOCK_SKEW_WARN_MS, durationText, redisTimeMs, skewPastThreshold, skewText, type ClockSkew } from '../clock-skew.js';
 import { clockSkewField } from '../metrics/clock-skews.js';
 import { metricKeys } from '../metrics/metric-keys.js';
 import { isRedisConnectionError } from './redis-errors.js';
@@ -23,6 +23,8 @@ export interface ClockSkewCheckDeps {
   workerId: string;
   /** SMSQ_CLOCK_SKEW_WARN_MS. Default {@link DEFAULT_CLOCK_SKEW_WARN_MS}. */
   thresholdMs?: number;
+  /** The skew between two workers that this worker's timing allows (call-deadline.ts clockSkewMarginMs), named in the warning. Default: the defaults' 24 s. */
+  marginMs?: number;
 }
 
 export interface ClockSkewCheck {
@@ -39,6 +41,7 @@ export interface ClockSkewCheck {
 export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
   const key = metricKeys(deps.prefix).clockSkews;
   const thresholdMs = deps.thresholdMs ?? DEFAULT_CLOCK_SKEW_WARN_MS;
+  const margin = deps.marginMs === undefined ? '24 s by default' : `${durationText(deps.marginMs)} with this worker's settings`;
   const log = deps.logger.child({ component: 'clock' });
   let warned = false;
   let failing = false;
@@ -62,7 +65,7 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
     if (past && !warned) {
       log.warn(
         fields,
-        `this worker's clock is ${skewText(skew.skewMs)} Redis's (SMSQ_CLOCK_SKEW_WARN_MS=${thresholdMs}): smsq's Lua scripts take the time from the worker that runs them. A send's deadline and the quiet hours are judged on this clock; whether an unanswered attempt was accepted is judged on the reconciling worker's clock against the claiming worker's, so a claiming worker behind another by more than the settling window's margin (SMSQ_RECONCILE_SETTLE_MS - call deadline - SMS timeouts, 24 s by default) could see its attempt resent while it still calls. ` +
+        `this worker's clock is ${skewText(skew.skewMs)} Redis's (SMSQ_CLOCK_SKEW_WARN_MS=${thresholdMs}): smsq's Lua scripts take the time from the worker that runs them. A send's deadline and the quiet hours are judged on this clock; whether an unanswered attempt was accepted is judged on the reconciling worker's clock against the claiming worker's, so a claiming worker behind another by more than the settling window's margin (SMSQ_RECONCILE_SETTLE_MS - call deadline - SMS timeouts, ${margin}) could see its attempt resent while it still calls. ` +
           'Fix: run NTP on this host (chrony or systemd-timesyncd) and check that it is in sync (chronyc tracking, timedatectl)',
       );
     } else if (!past && warned) {

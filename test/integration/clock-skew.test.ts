@@ -131,6 +131,8 @@ describe('a worker clock 30 s behind Redis', () => {
     await worker.start();
     const warning = lines.find((l) => l.level === 40 && l.component === 'clock');
     expect(warning, JSON.stringify(lines.map((l) => l.msg))).toMatchObject({ thresholdMs: 5000 });
+    // The skew between two workers that its timing allows, from its own settings.
+    expect(warning!.msg).toMatch(/settling window's margin \(SMSQ_RECONCILE_SETTLE_MS - call deadline - SMS timeouts, \d+(\.\d)? m?s with this worker's settings\)/);
     expect(Object.keys(await redis.hgetall(metricKeys(prefix).clockSkews))).toHaveLength(1);
 
     const producerRedis = createProducerConnection();
