@@ -25,6 +25,37 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** One time limit shared by several steps (see {@link createDeadline}). */
+export interface Deadline {
+  /** `p`, or a rejection saying `what timed out` once the deadline has passed. */
+  must<T>(p: Promise<T>, what: string): Promise<T>;
+  /** `p`'s value, or undefined once the deadline has passed (what may be left out). */
+  may<T>(p: Promise<T>): Promise<T | undefined>;
+  clear(): void;
+}
+
+/**
+ * A deadline `ms` from now for steps that run one after another or side by side: unlike a
+ * {@link withTimeout} per step, the steps together take at most `ms`.
+ */
+export function createDeadline(ms: number): Deadline {
+  let timer: NodeJS.Timeout | undefined;
+  const passed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return {
+    must: (p, what) =>
+      Promise.race([
+        p,
+        passed.then(() => {
+          throw new Error(`${what} did not answer within ${ms} ms`);
+        }),
+      ]),
+    may: (p) => Promise.race([p, passed.then(() => undefined)]),
+    clear: () => clearTimeout(timer),
+  };
+}
+
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'completed', 'failed'] as const;
 
 export async function queueStats(queue: Queue): Promise<QueueStats> {

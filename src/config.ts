@@ -9,7 +9,7 @@ import { CLAIM_HOLD_SLACK_MS, callDeadlineProblem, claimHoldProblem, defaultCall
 import { PACER_REACH_MS } from './queue/call-pacer.js';
 import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
-import { DEFAULT_CLOCK_SKEW_WARN_MS } from './clock-skew.js';
+import { CLOCK_SKEW_WARN_MAX_MS, CLOCK_SKEW_WARN_MIN_MS, DEFAULT_CLOCK_SKEW_WARN_MS } from './clock-skew.js';
 import { credentialTextFault, credentialTextMessage, inQuotes, type CredentialTextWords } from './sms/credential-text.js';
 import { endpointFault } from './sms/endpoint-shape.js';
 import { ConfigError } from './errors.js';
@@ -370,8 +370,8 @@ export const envSchema = z.object({
     60_000,
   )
     .meta(envDoc({ group: 'workers', description: `how long after an attempt "not found" proves it was not accepted (and the chunk is resent). A claim's call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call)), so it must be at least 4 × \`SMS_READ_TIMEOUT_MS\`, and at least 2 × (${PACER_REACH_MS} ms, the call pacer's reach, + the confirmation's \`SMSQ_DURABILITY_TIMEOUT_MS\` in the \`replicas\`, \`fsync+replicas\` and \`waitaof\` modes + ${CLAIM_HOLD_SLACK_MS} ms): ${2 * shortestCallDeadlineMs({ pacerReachMs: PACER_REACH_MS, confirmationMs: 0 })} in the \`fsync\` mode, ${2 * shortestCallDeadlineMs({ pacerReachMs: PACER_REACH_MS, confirmationMs: DEFAULT_DURABILITY.timeoutMs })} with a waiting mode's default timeout. A shorter one is refused at start: every claim could pass its deadline waiting for its confirmation and its slot, and be made again until its message fails \`SMSQ_GAVE_UP\`` })),
-  SMSQ_CLOCK_SKEW_WARN_MS: intFrom('SMSQ_CLOCK_SKEW_WARN_MS', 100, 3_600_000, 'SMSQ_CLOCK_SKEW_WARN_MS=1000 (100..3600000)').default(DEFAULT_CLOCK_SKEW_WARN_MS)
-    .meta(envDoc({ group: 'workers', description: 'a worker measures its clock against Redis\'s `TIME` at start and every 20 s (the round trip allowed for), exports it as `smsq_worker_clock_skew_seconds`, and logs one warning when it is further than this: Lua scripts judge deadlines on the time the worker gives them ([clocks](operations.md#clocks))' })),
+  SMSQ_CLOCK_SKEW_WARN_MS: intFrom('SMSQ_CLOCK_SKEW_WARN_MS', CLOCK_SKEW_WARN_MIN_MS, CLOCK_SKEW_WARN_MAX_MS, `SMSQ_CLOCK_SKEW_WARN_MS=${DEFAULT_CLOCK_SKEW_WARN_MS} (${CLOCK_SKEW_WARN_MIN_MS}..${CLOCK_SKEW_WARN_MAX_MS})`).default(DEFAULT_CLOCK_SKEW_WARN_MS)
+    .meta(envDoc({ group: 'workers', description: 'a worker measures its clock against Redis\'s `TIME` at start and every 20 s (the round trip allowed for), exports it as `smsq_worker_clock_skew_seconds`, and logs one warning when it is further than this: a sign of a host not kept by NTP, well inside the margin that matters between two workers (24 s by default: [clocks](operations.md#clocks))' })),
   SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
     300_000,
   )

@@ -35,7 +35,7 @@ import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
-import { callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
+import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
@@ -60,6 +60,7 @@ import { createEmitterErrorLog, type EmitterErrorLog } from '../src/queue/emitte
 import { adviseRedisMemory } from '../src/queue/redis-memory-advice.js';
 import { createWorkerSettingsAnnouncer } from '../src/queue/worker-settings.js';
 import { createClockSkewCheck } from '../src/queue/clock-skew-check.js';
+import { CLOCK_SKEW_WARN_MAX_MS, CLOCK_SKEW_WARN_MIN_MS, DEFAULT_CLOCK_SKEW_WARN_MS } from '../src/clock-skew.js';
 import { createEndpointBackoffAnnouncer } from '../src/queue/endpoint-backoffs.js';
 import { newWorkerId } from '../src/queue/worker-words.js';
 import { createDurabilityHoldAnnouncer } from '../src/queue/durability-holds.js';
@@ -153,9 +154,9 @@ export interface SmsWorkerOptions {
    */
   quietHours?: QuietHours | null;
   /**
-   * Warn when this worker's clock is further than this from Redis's (ms): it judges deadlines on
-   * it (src/queue/clock-skew-check.ts). Default 1000 (DEFAULT_CLOCK_SKEW_WARN_MS of src/clock-skew.ts),
-   * as SMSQ_CLOCK_SKEW_WARN_MS.
+   * Warn when this worker's clock is further than this from Redis's (ms): its Lua scripts take the
+   * time from it (src/clock-skew.ts says where an offset counts). Default 1000 (DEFAULT_CLOCK_SKEW_WARN_MS of src/clock-skew.ts),
+   * as SMSQ_CLOCK_SKEW_WARN_MS; 100..3600000, else `ConfigError`.
    */
   clockSkewWarnMs?: number;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; `null` = off. Default 20 chunks, 0.5. */
@@ -298,7 +299,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     lookIntervalMs: options.reconcile?.lookIntervalMs ?? 5000,
     callDeadlineMs: options.reconcile?.callDeadlineMs ?? defaultCallDeadlineMs(settleMs),
   };
-  const timingProblem = callDeadlineProblem({ ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs });
+  const callTiming = { ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs };
+  const timingProblem = callDeadlineProblem(callTiming);
   if (timingProblem) throw new ConfigError([`smsq worker options: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
   const pacing = (options.rateLimiting ?? 'pacer') === 'pacer';
   const durability = resolveDurability(options.durability ?? DEFAULT_DURABILITY);
@@ -313,6 +315,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // would re-check it in a busy loop for as long as the hold lasts, a night of quiet hours.
   if (options.recheckMs !== undefined && !(Number.isFinite(options.recheckMs) && options.recheckMs >= 10)) {
     throw new ConfigError([`smsq worker options: recheckMs must be a number of ms >= 10, got ${String(options.recheckMs)}. Fix: leave it out (${DEFAULT_RECHECK_MS} ms) or give a number of ms`]);
+  }
+  // As SMSQ_CLOCK_SKEW_WARN_MS: NaN would never warn (every comparison false), 0 or less always.
+  if (options.clockSkewWarnMs !== undefined && !(Number.isFinite(options.clockSkewWarnMs) && options.clockSkewWarnMs >= CLOCK_SKEW_WARN_MIN_MS && options.clockSkewWarnMs <= CLOCK_SKEW_WARN_MAX_MS)) {
+    throw new ConfigError([
+      `smsq worker options: clockSkewWarnMs must be a number of ms in ${CLOCK_SKEW_WARN_MIN_MS}..${CLOCK_SKEW_WARN_MAX_MS}, got ${String(options.clockSkewWarnMs)}. Fix: leave it out (${DEFAULT_CLOCK_SKEW_WARN_MS} ms) or give a number of ms in that range`,
+    ]);
   }
   const clock = options.clock ?? systemClock;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
@@ -514,7 +522,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     : undefined;
   // Status reads the quiet hours of the workers, which decide, not those of whoever asks.
   // Its clock against Redis's, at start and with each refresh of its settings word.
-  const clockSkew = createClockSkewCheck({ redis: options.connection, prefix, clock, logger: log, workerId, thresholdMs: options.clockSkewWarnMs });
+  const clockSkew = createClockSkewCheck({ redis: options.connection, prefix, clock, logger: log, workerId, thresholdMs: options.clockSkewWarnMs, marginMs: clockSkewMarginMs(callTiming) });
   const settings = createWorkerSettingsAnnouncer({ redis: options.connection, keys, clock, logger: log, quietHours, workerId, alsoEachTime: () => clockSkew.check() });
   const callbacks = createCallbackPoster({ ...(options.resolveCallbackHost ? { lookup: options.resolveCallbackHost } : {}) });
   const processHousekeeping = createHousekeepingProcessor({

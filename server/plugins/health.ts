@@ -4,7 +4,8 @@
  * (BullMQ's CLIENT LIST; where Redis refuses CLIENT LIST, a worker's call-metrics heartbeat
  * within the last minute counts). 503 in the API's error shape names what is missing. A ready
  * answer carries `warnings` when something would not stop the sending but should be fixed: a
- * worker's clock off Redis's (src/queue/clock-skew-check.ts).
+ * worker's clock off Redis's (src/queue/clock-skew-check.ts). A warning is read on its own, within
+ * the probe's one time limit, and left out when it cannot be read: it never makes `/readyz` fail.
  */
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -16,8 +17,9 @@ import { workersSeen } from '../../src/queue/worker-presence.js';
 import { WORKER_SETTINGS_TTL_MS } from '../../src/queue/worker-settings.js';
 import { metricKeys } from '../../src/metrics/metric-keys.js';
 import { clockSkewWarning, parseClockSkews } from '../../src/metrics/clock-skews.js';
+import { redisTimeMs } from '../../src/clock-skew.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { redisFailureReason, withTimeout } from '../queue-stats.js';
+import { createDeadline, redisFailureReason } from '../queue-stats.js';
 import { HealthSchema, ReadySchema } from '../response-schemas.js';
 import { answer, failure, INTERNAL } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -29,7 +31,7 @@ export interface HealthOptions {
   /** The queue whose workers make the service ready (the calls queue). */
   workQueue: Queue;
   clock: Clock;
-  /** Longest a readiness check waits for Redis (ms). Default 2000. */
+  /** Longest a readiness probe waits for Redis, all its reads together (ms). Default 2000. */
   timeoutMs?: number;
 }
 
@@ -48,7 +50,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
   const readiness = {
     summary: 'Redis answers and at least one worker serves the calls queue',
     description:
-      'Redis must answer within 2 s; a worker counts when its metrics heartbeat is under a minute old or, when none is, when BullMQ lists it (CLIENT LIST; where Redis refuses CLIENT LIST, the heartbeats alone decide). A ready answer has `warnings` when a live worker\'s clock is off Redis\'s by more than its SMSQ_CLOCK_SKEW_WARN_MS.',
+      'Redis must answer within 2 s (the whole probe); a worker counts when its metrics heartbeat is under a minute old or, when none is, when BullMQ lists it (CLIENT LIST; where Redis refuses CLIENT LIST, the heartbeats alone decide). A ready answer has `warnings` when a live worker\'s clock is off Redis\'s by more than its SMSQ_CLOCK_SKEW_WARN_MS (left out when the workers\' records cannot be read in time).',
     response: {
       200: answer('Ready', ReadySchema),
       500: INTERNAL,
@@ -61,16 +63,18 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     let workers = 0;
     let warnings: string[] = [];
     let databaseRefused = false;
+    // One limit for the whole probe: its steps used to take 2 s each, one after another.
+    const deadline = createDeadline(timeoutMs);
     try {
-      await withTimeout(gate.ready().then(() => options.redis.ping()), timeoutMs, 'the readiness check');
+      await deadline.must(gate.ready().then(() => options.redis.ping()), 'the readiness check');
+      // Beside the worker count, and on its own: a warning never makes a ready deployment unready.
+      const skewWarning = deadline.may(readClockSkewWarning(options.redis, options.keyPrefix).catch(() => undefined));
       // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
-      workers = (await withTimeout(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), timeoutMs, 'the readiness check')) ?? 0;
+      workers = (await deadline.must(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), 'the readiness check')) ?? 0;
       if (workers === 0) {
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       } else {
-        const skews = await withTimeout(options.redis.hgetall(metricKeys(options.keyPrefix).clockSkews), timeoutMs, 'the readiness check');
-        // The live workers' (measured within the last minute, as those that said their settings are live).
-        const warning = clockSkewWarning(parseClockSkews(skews, options.clock.now() - WORKER_SETTINGS_TTL_MS).records.map((r) => r.record));
+        const warning = await skewWarning;
         if (warning) warnings = [warning];
       }
     } catch (err) {
@@ -84,6 +88,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       }
       const message = err instanceof RedisDatabaseRefusedError ? err.apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
       issues.push({ field: 'redis', message });
+    } finally {
+      deadline.clear();
     }
     if (issues.length > 0) {
       // As /v1's 503s: a Redis outage is usually short. A refused database is the configuration's
@@ -93,4 +99,17 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     }
     return { status: 'ready' as const, workers, ...(warnings.length > 0 ? { warnings } : {}) };
   });
+}
+
+/**
+ * What `/readyz` says of the live workers' clocks: their records measured within the last minute
+ * (as the workers whose settings word is live), judged on Redis's clock, which stamped them: on this
+ * server's, one more than a minute ahead would find every record stale and hide the warning.
+ */
+async function readClockSkewWarning(redis: RedisConnection, prefix: string): Promise<string | undefined> {
+  const [[timeErr, time] = [], [hashErr, hash] = []] = (await redis.pipeline().time().hgetall(metricKeys(prefix).clockSkews).exec()) ?? [];
+  if (timeErr) throw timeErr;
+  if (hashErr) throw hashErr;
+  const sinceMs = redisTimeMs(time as string[]) - WORKER_SETTINGS_TTL_MS;
+  return clockSkewWarning(parseClockSkews(hash as Record<string, string>, sinceMs).records.map((r) => r.record));
 }

@@ -56,7 +56,7 @@ export function clockSkewWarning(records: readonly ClockSkewRecord[]): string | 
   const furthest = past.reduce((a, b) => (Math.abs(b.skewMs) > Math.abs(a.skewMs) ? b : a));
   const whose = past.length === 1 ? "1 worker's clock is" : `${past.length} workers' clocks are`;
   return (
-    `${whose} off Redis's by more than SMSQ_CLOCK_SKEW_WARN_MS (the furthest ${skewText(furthest.skewMs)} Redis's): deadlines are judged on the time each worker gives the Lua scripts, so a send past its deadline can be claimed or settled as if in time. ` +
+    `${whose} off Redis's by more than SMSQ_CLOCK_SKEW_WARN_MS (the furthest ${skewText(furthest.skewMs)} Redis's): Lua scripts take the time from the worker that runs them, so a send's deadline and the quiet hours are judged on each worker's clock, and a claiming worker behind a reconciling one by more than the settling window's margin could see its attempt resent while it still calls. ` +
     "Fix: run NTP on the workers' hosts (chrony or systemd-timesyncd); smsq_worker_clock_skew_seconds on /metrics and each worker's log name them"
   );
 }

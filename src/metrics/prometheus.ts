@@ -157,7 +157,7 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   workerGauge(
     registers,
     N.workerClockSkew,
-    "Each worker's clock minus Redis's TIME, as the worker last measured it (at start and every 20 s, to within half the round trip): > 0 ahead, < 0 behind. Lua scripts judge deadlines on the time the worker gives them, so a clock behind can claim or settle a send past its deadline as if in time. Workers measured within the last hour. Fix: NTP on the worker's host.",
+    "Each worker's clock minus Redis's TIME, as the worker last measured it (at start and every 20 s, to within half the round trip): > 0 ahead, < 0 behind. Lua scripts take the time from the worker that runs them: the spread between two workers is what can resend an attempt still being called (a claimer behind the reconciler by more than SMSQ_RECONCILE_SETTLE_MS - call deadline - SMS timeouts, 24 s by default); each one's offset moves a send's deadline and the quiet hours. Workers measured within the last hour. Fix: NTP on the worker's host.",
     alerts.clockSkews.map((w) => [w.worker, w.skewMs / 1000]),
   );
   new Gauge({

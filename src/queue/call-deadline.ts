@@ -40,6 +40,15 @@ export function minimumSettleMs(t: Omit<CallDeadlineTiming, 'settleMs'>): number
   return t.callDeadlineMs + t.connectTimeoutMs + t.readTimeoutMs;
 }
 
+/**
+ * How far a claiming worker's clock may be behind a reconciling worker's before the proof of "not
+ * accepted" can come while a call of the attempt is still on its way: the claim's time is the
+ * claimer's, the window's end the reconciler's (docs/operations.md, Clocks). 24 s by default.
+ */
+export function clockSkewMarginMs(t: CallDeadlineTiming): number {
+  return t.settleMs - minimumSettleMs(t);
+}
+
 /** Undefined when the timing is sound; otherwise what is wrong, with the numbers. */
 export function callDeadlineProblem(t: CallDeadlineTiming): string | undefined {
   if (t.callDeadlineMs <= 0) return `the call deadline (${t.callDeadlineMs} ms) must be positive`;

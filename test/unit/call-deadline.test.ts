@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, minimumSettleMs, shortestCallDeadlineMs, type ClaimHoldWords } from '../../src/queue/call-deadline.js';
+import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, minimumSettleMs, shortestCallDeadlineMs, type ClaimHoldWords } from '../../src/queue/call-deadline.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('call deadline', () => {
   it('defaults to half the settling window', () => {
     expect(defaultCallDeadlineMs(60_000)).toBe(30_000);
+  });
+
+  it('leaves 24 s between two workers\' clocks with the defaults, as docs/operations.md (Clocks) and the clock-skew warnings say', () => {
+    const c = loadConfig({});
+    const settleMs = c.reconcileSettleMs;
+    expect(clockSkewMarginMs({ settleMs, callDeadlineMs: defaultCallDeadlineMs(settleMs), connectTimeoutMs: c.readTimeoutMs, readTimeoutMs: c.readTimeoutMs })).toBe(24_000);
   });
 
   it('is sound when the window covers deadline + connect + read', () => {
