@@ -9,7 +9,8 @@ import { BLANK_LINE, PAPA_CONFIG, SEPARATOR_NAMES, separatorOf, type Separator }
 import { headerEncodingHint } from './header-encoding-hint.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ValidationError } from '../src/errors.js';
-import { bomOf, createTextDecoder, settleEncoding, type FileEncoding, type Rereadable, type TextReading } from './text-encoding.js';
+import type { FileEncoding } from './encoding-names.js';
+import { bomOf, createTextDecoder, settleEncoding, type Rereadable, type TextReading } from './text-encoding.js';
 import { groupDigits } from '../src/digit-groups.js';
 
 export { PHONE_COLUMNS } from './recipient-header.js';

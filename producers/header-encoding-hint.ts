@@ -9,7 +9,8 @@ import { ValidationError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
 import { BLANK_LINE, phoneColumnOf } from './csv-separator.js';
 import type { HeaderWithoutPhoneError } from './recipient-header.js';
-import { createTextDecoder, EncodingCheck, type FileEncoding } from './text-encoding.js';
+import type { FileEncoding } from './encoding-names.js';
+import { createTextDecoder, EncodingCheck } from './text-encoding.js';
 
 /** Tried in this order: what smsq recognises without a name first (UTF-8, then GBK), then UTF-16. */
 const CANDIDATES: readonly FileEncoding[] = ['utf-8', 'gb18030', 'utf-16le', 'utf-16be'];

@@ -43,7 +43,7 @@ import { createSuppressionList } from '../src/receipts/suppression.js';
 import { createEventConsumer, type EventConsumer } from '../src/receipts/events.js';
 import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/receipts/send-recipients.js';
-import { decodeRecipientCursor, encodeRecipientCursor, FIRST_RECIPIENT } from '../src/queue/recipient-cursor.js';
+import { decodeRecipientCursor, DEFAULT_RECIPIENT_PAGE, encodeRecipientCursor, FIRST_RECIPIENT, MAX_RECIPIENT_PAGE } from '../src/queue/recipient-cursor.js';
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
 import { connectionLostSince, createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions } from '../src/durability/mode.js';
@@ -159,11 +159,6 @@ export interface RecipientPage {
   /** The cursor of the next page; null when this page is the last. */
   next: string | null;
 }
-
-/** Largest page of recipients. */
-export const MAX_RECIPIENT_PAGE = 10_000;
-/** Page of recipients when none is asked for. */
-export const DEFAULT_RECIPIENT_PAGE = 1000;
 
 export interface CampaignCallOptions {
   onProgress?: (p: CampaignProgress) => void;

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { ValidationError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
 import { readRecipientsCsv, type CsvRecipients } from './csv-recipients.js';
-import type { FileEncoding } from './text-encoding.js';
+import type { FileEncoding } from './encoding-names.js';
 import { readRecipientsXlsx } from './xlsx-recipients.js';
 
 export interface RecipientFileOptions {

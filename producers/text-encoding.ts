@@ -1,6 +1,6 @@
 /**
- * The text encodings a recipient file may come in, how one is recognised, and how its bytes are
- * turned into UTF-8 for the CSV parser. A CSV saved by Excel in China is GBK (code page 936) unless
+ * How the text encoding a recipient file comes in (encoding-names.ts) is recognised, and how its
+ * bytes are turned into UTF-8 for the CSV parser. A CSV saved by Excel in China is GBK (code page 936) unless
  * the user picked "CSV UTF-8"; Excel's "Unicode text" is UTF-16 LE with a BOM. Decoding such a file
  * as UTF-8 turns every Chinese param into U+FFFD, which is what handsets then show: so a file's
  * encoding is recognised (or named) before its first row is read, and bytes that are not valid in
@@ -13,42 +13,13 @@ import { ValidationError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
 import { beginsWith, notTextSignature, UTF16_NUL_DENSITY, utf16ByNuls } from './file-signature.js';
 import { LineEncodings } from './line-encodings.js';
-
-/** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
-export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
-export type FileEncoding = (typeof FILE_ENCODINGS)[number];
-
-/** Names people use for them (lower case, as accepted by `--encoding` and `?encoding=`). */
-export const FILE_ENCODING_NAMES: Readonly<Record<string, FileEncoding>> = {
-  'utf-8': 'utf-8',
-  utf8: 'utf-8',
-  'utf-8-sig': 'utf-8',
-  'utf-16le': 'utf-16le',
-  utf16le: 'utf-16le',
-  'utf-16': 'utf-16le',
-  'utf-16be': 'utf-16be',
-  utf16be: 'utf-16be',
-  gb18030: 'gb18030',
-  gbk: 'gb18030',
-  gb2312: 'gb18030',
-  cp936: 'gb18030',
-};
-
-/** The names accepted for an encoding, for messages. */
-export const ENCODING_CHOICES = 'utf-8, utf-16le, utf-16be, gb18030 (or gbk)';
+import { ENCODING_CHOICES, type FileEncoding } from './encoding-names.js';
 
 /**
  * The fix named when a file's bytes do not fit: how to say what the file really is. The setting is a
  * mention (src/setting-mention.ts): the CLI shows it as `--encoding`, an upload as `?encoding=`.
  */
 export const ENCODING_FIX = `save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8), or name its encoding with ${mention('encoding')}, one of ${ENCODING_CHOICES}`;
-
-/** The encoding named `name`; throws ValidationError on `field` for an unknown name. */
-export function parseEncodingName(name: string, field: string): FileEncoding {
-  const encoding = FILE_ENCODING_NAMES[name.trim().toLowerCase()];
-  if (encoding === undefined) throw new ValidationError([{ field, message: `unknown encoding "${name}". Fix: one of ${ENCODING_CHOICES}` }]);
-  return encoding;
-}
 
 const BOMS: { bytes: number[]; encoding: FileEncoding }[] = [
   { bytes: [0xef, 0xbb, 0xbf], encoding: 'utf-8' },

@@ -5,7 +5,7 @@
  * is read in the encoding the charset names (its reader takes one).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../producers/text-encoding.js';
+import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../producers/encoding-names.js';
 import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { ValidationError } from '../src/errors.js';

@@ -5,9 +5,9 @@
  * other than what was meant. The idempotency key travels in the `Idempotency-Key` header.
  */
 import { z } from 'zod';
-import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../producers/text-encoding.js';
+import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../producers/encoding-names.js';
 import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest, wireDeadline } from '../producers/schemas.js';
-import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../producers/producer.js';
+import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../src/queue/recipient-cursor.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';

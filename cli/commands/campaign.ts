@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
-import { ENCODING_CHOICES, parseEncodingName } from '../../producers/text-encoding.js';
+import { ENCODING_CHOICES, parseEncodingName } from '../../producers/encoding-names.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { CampaignStoppedError, EXIT, RedisUnavailableError } from '../../src/errors.js';
 import type { CliContext } from '../context.js';

@@ -7,7 +7,8 @@
  * is written while the send is enqueuing and never changes afterwards, and a cursor carries no phone
  * number (cursors travel in URLs, and URLs are logged). Recipients changing state between two pages
  * therefore move nobody: no recipient is skipped or listed twice. The cursor names its send, so a
- * cursor of another send is refused rather than read as a position in this one.
+ * cursor of another send is refused rather than read as a position in this one. The sizes a page
+ * may have are here too, for the producer, the API's schema and the CLI's flags alike.
  */
 import { ValidationError } from '../errors.js';
 
@@ -20,6 +21,11 @@ export type RecipientPosition =
 
 /** The first recipient of every send. */
 export const FIRST_RECIPIENT: RecipientPosition = Object.freeze({ phase: 'chunks', chunk: 0, offset: 0 });
+
+/** Largest page of recipients. */
+export const MAX_RECIPIENT_PAGE = 10_000;
+/** Page of recipients when none is asked for. */
+export const DEFAULT_RECIPIENT_PAGE = 1000;
 
 const VERSION = 1;
 /** Far above any real send (a chunk holds at most 1000 numbers): only a forged cursor goes past. */

@@ -1,0 +1,36 @@
+/**
+ * The encodings a recipient file may be in and the names they go by: what `--encoding` and
+ * `?encoding=` accept. Apart from their decoding (text-encoding.ts), so that a command's flags and
+ * a route's schema name them without loading a decoder.
+ */
+import { ValidationError } from '../src/errors.js';
+
+/** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
+export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
+export type FileEncoding = (typeof FILE_ENCODINGS)[number];
+
+/** Names people use for them (lower case, as accepted by `--encoding` and `?encoding=`). */
+export const FILE_ENCODING_NAMES: Readonly<Record<string, FileEncoding>> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'utf-8-sig': 'utf-8',
+  'utf-16le': 'utf-16le',
+  utf16le: 'utf-16le',
+  'utf-16': 'utf-16le',
+  'utf-16be': 'utf-16be',
+  utf16be: 'utf-16be',
+  gb18030: 'gb18030',
+  gbk: 'gb18030',
+  gb2312: 'gb18030',
+  cp936: 'gb18030',
+};
+
+/** The names accepted for an encoding, for messages. */
+export const ENCODING_CHOICES = 'utf-8, utf-16le, utf-16be, gb18030 (or gbk)';
+
+/** The encoding named `name`; throws ValidationError on `field` for an unknown name. */
+export function parseEncodingName(name: string, field: string): FileEncoding {
+  const encoding = FILE_ENCODING_NAMES[name.trim().toLowerCase()];
+  if (encoding === undefined) throw new ValidationError([{ field, message: `unknown encoding "${name}". Fix: one of ${ENCODING_CHOICES}` }]);
+  return encoding;
+}
