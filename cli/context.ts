@@ -14,7 +14,7 @@ import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, queryAction, queryMeaning, toldInOneLine } from '../src/sms/error-codes.js';
 import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
-import { redactRedisUrl } from '../src/queue/connection.js';
+import { redactRedisUrl } from '../src/queue/redis-url.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';

@@ -21,7 +21,8 @@ import { NO_WORKER_MEANS, workersSeen as countWorkers } from '../src/queue/worke
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
-import { DRY_RUN_NOTE, waitForSend, whyItWaits, type SendCommandFlags, type WaitResult } from './send-flags.js';
+import { DRY_RUN_NOTE, type SendCommandFlags } from './send-flags.js';
+import { waitForSend, whyItWaits, type WaitResult } from './wait-for-send.js';
 import { inFlagTerms } from './request-flags.js';
 import type { SendStatus } from '../src/queue/send-store.js';
 import { exitCodeOfStop, pause, stopJson, stopNote, watchForStop, type WaitStop } from './wait-stop.js';

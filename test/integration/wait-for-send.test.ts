@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { CliContext } from '../../cli/context.js';
-import { waitForSend } from '../../cli/send-flags.js';
+import { waitForSend } from '../../cli/wait-for-send.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { collector } from '../support/text-collector.js';
