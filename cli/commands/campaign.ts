@@ -1,7 +1,6 @@
 /** `smsq campaign --file recipients.csv`: stream a large recipient list into the queue, with progress. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { readRecipientsFile } from '../../producers/recipient-file.js';
 import { ENCODING_CHOICES, parseEncodingName } from '../../producers/encoding-names.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { CampaignStoppedError, EXIT, RedisUnavailableError } from '../../src/errors.js';
@@ -9,13 +8,10 @@ import type { CliContext } from '../context.js';
 import { deadlineFlag, displayName, enumFlag, sendIdFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields } from '../format.js';
 import { UsageError } from '../errors.js';
-import { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, renderRejected, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } from '../pipeline.js';
 import { quietUntil } from '../../src/queue/quiet-hours.js';
 import { DRY_RUN_NOTE, extendCodeFlag, jsonParamsFlag } from '../send-flags.js';
 import { exitCodeOfStop, stopNote, watchForStop, type WaitStop } from '../wait-stop.js';
 import type { EnqueueResult } from '../../producers/producer.js';
-import { statusJson } from '../status-json.js';
-import { isPipePath } from '../../producers/recipient-file.js';
 
 const schema = z.object({
   action: enumFlag(['pause', 'resume', 'cancel'], 'smsq campaign pause SEND_ID', 'must be pause, resume or cancel').optional(),
@@ -62,6 +58,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(schema, async (flags) => {
+        const { confirmOrRefuse, openProducer, quietHoursLine, renderEnqueued, renderRejected, sayForcedExitAfterEnqueue, segmentsFor, warnIfNoWorker } = await import('../pipeline.js');
+        const { isPipePath, readRecipientsFile } = await import('../../producers/recipient-file.js');
+        const { statusJson } = await import('../status-json.js');
         const { producer, templateContent, workersSeen } = openProducer(ctx);
         if (flags.action) {
           if (!flags.sendId) throw new UsageError(`the send id is missing. Fix: smsq campaign ${flags.action} SEND_ID`);
@@ -167,7 +166,8 @@ export function register(program: Command, ctx: CliContext): void {
         let res: EnqueueResult | undefined;
         watch.signal.addEventListener('abort', () => res === undefined && ctx.note(stoppingNote(sendId, watch.stopped)), { once: true });
         let reported = false;
-        ctx.deps.onForcedExit?.((signal) => reported || forcedExitNote(ctx, flags.json, { sendId, res }, signal));
+        // The enqueue had ended: the send is whole, as `send` says of its own.
+        ctx.deps.onForcedExit?.((signal) => reported || (res === undefined ? forcedExitNote(ctx, flags.json, sendId, signal) : sayForcedExitAfterEnqueue(ctx, flags.json, res, signal)));
         try {
           res = await producer
             .campaign(recipients(), request, {
@@ -239,10 +239,11 @@ function reportStopped(ctx: CliContext, json: boolean, err: CampaignStoppedError
   return exitCodeOfStop(why);
 }
 
-/** What a second signal leaves (the process exits right after): the send id first, then what may be unfinished. */
-function forcedExitNote(ctx: CliContext, json: boolean, { sendId, res }: { sendId: string; res: EnqueueResult | undefined }, signal: string): void {
-  // The enqueue had ended: the send is whole, as `send` says of its own.
-  if (res !== undefined) return sayForcedExitAfterEnqueue(ctx, json, res, signal);
+/**
+ * What a second signal leaves before the enqueue has ended (the process exits right after): the
+ * send id first, then what may be unfinished.
+ */
+function forcedExitNote(ctx: CliContext, json: boolean, sendId: string, signal: string): void {
   if (sendId === '') {
     if (json) ctx.printJson({ sendId: null, recipients: 0, stopped: { reason: 'interrupted', signal, forced: true } });
     ctx.note(`forced exit (${signal}) before the send was created: nothing was enqueued`);

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
-import { runEmulatorStandalone } from '../../src/emulator/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { hostFlag, intFlag, switchFlag } from '../flags.js';
@@ -36,6 +35,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (flags.controlPort !== undefined && flags.controlPort !== 0 && flags.controlPort === flags.port) {
           throw new UsageError(`--port ${flags.port} and --control-port ${flags.controlPort} are the same port: the API and the control API each need their own. Fix: --control-port ${flags.port === 65_535 ? flags.port - 1 : flags.port + 1}, or leave it out`);
         }
+        const { runEmulatorStandalone } = await import('../../src/emulator/index.js');
         const running = await runEmulatorStandalone({
           port: flags.port,
           host: flags.host,

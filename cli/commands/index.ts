@@ -3,9 +3,13 @@
  * `register(program, ctx)` (see signs.ts) and add it to the list with the command names it
  * registers.
  *
- * Modules are loaded when needed: a run of one command loads that command's module only (its
- * dependencies: the SDK, fastify, Bull Board, the worker are heavy; docs/benchmarks.md, "Figures
- * behind the code"); help, and a name that is no command, load them all.
+ * Modules are loaded when needed: a run of one command loads that command's module only; help,
+ * and a name that is no command, load them all; the version none. A command's module is its
+ * definition (name, description, flags, the zod schema of its flags) and imports nothing heavy:
+ * what running it needs (the SDK, BullMQ, ioredis, fastify, Bull Board, the file readers) its
+ * action loads with `import()` once the flags are parsed, from `<name>-run.ts` where that is most
+ * of the command. So help, the version and a refused flag answer without them (docs/benchmarks.md,
+ * "Session 22: CLI start-up"); test/integration/cli-module-loading.test.ts checks it.
  */
 import type { CommandModule } from '../context.js';
 
@@ -48,9 +52,11 @@ export function runsUntilStopped(argv: readonly string[]): boolean {
   return COMMANDS.some((c) => c.untilStopped === true && first !== undefined && c.names.includes(first));
 }
 
-/** The modules a run with `argv` needs: the named command's, or all of them. */
+/** The modules a run with `argv` needs: the named command's, none for the version, or all of them. */
 export async function loadCommands(argv: readonly string[]): Promise<CommandModule[]> {
   const first = argv[0];
+  // The version is printed as soon as it is read, before any command is looked for.
+  if (first === '-V' || first === '--version') return [];
   const named = COMMANDS.find((c) => first !== undefined && c.names.includes(first));
   return Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
 }

@@ -1,13 +1,11 @@
 /** `smsq resume`: lift an account block after the operator fixed the account. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createAccountGuard, type AccountGuard } from '../../workers/account-guard.js';
-import { createCallsQueue } from '../../src/queue/calls-queue.js';
+import type { AccountGuard } from '../../workers/account-guard.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { systemClock } from '../../src/clock.js';
 import type { CliContext } from '../context.js';
 import { switchFlag } from '../flags.js';
-import { openReadyRedis } from '../pipeline.js';
 import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
 import { formatTime, isoTime } from '../../src/china-time.js';
 import { workerText, type AccountBlock } from '../../src/queue/account-block.js';
@@ -43,6 +41,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(schema, async (flags) => {
+        const { openReadyRedis } = await import('../pipeline.js');
+        const { createCallsQueue } = await import('../../src/queue/calls-queue.js');
+        const { createAccountGuard } = await import('../../workers/account-guard.js');
         const redis = await openReadyRedis(ctx);
         const queue = createCallsQueue({ connection: redis, prefix: ctx.config.prefix, onError: createEmitterErrorLog({ logger: ctx.logger })('calls queue') });
         ctx.onClose(() => queue.close());

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
-import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { recipientColumnsOf } from '../../producers/recipient-source.js';
 import { SendBatchRequest } from '../../producers/schemas.js';
 import { firstRepeatedKey } from '../../src/duplicate-keys.js';
@@ -10,10 +9,8 @@ import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { readJsonFileText } from '../json-file-text.js';
 import { batchFileTerms, type FilePlaces } from '../batch-file-terms.js';
 import { enumFlag, textFlag } from '../flags.js';
-import { openProducer, runSendCommand } from '../pipeline.js';
 import { refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
@@ -76,6 +73,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
     const lines: number[] = [];
     let signColumn = 'sign';
     let extendCodeColumn: string | undefined;
+    const { readRecipientsCsv } = await import('../../producers/csv-recipients.js');
     const rows = readRecipientsCsv(path, { textOnlyReader: READER });
     for await (const row of rows) {
       if (row.error) throw new ValidationError([{ field: `file:${row.line ?? 1}`, message: `line ${row.line ?? 1}: ${row.error}` }]);
@@ -104,6 +102,7 @@ async function readMessagesFile(path: string): Promise<ReadMessages> {
     const paramColumns = (header?.params ?? []).filter((c) => c !== signColumn && c !== extendCodeColumn);
     return { messages, places: { csv: { lines, headerField: header?.field ?? 'file:1', paramColumns, signColumn, ...(extendCodeColumn === undefined ? {} : { extendCodeColumn }) } } };
   }
+  const { readJsonFileText } = await import('../json-file-text.js');
   const text = await readJsonFileText(path, 'file', READER);
   let data: unknown;
   try {
@@ -146,6 +145,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (templateCode === undefined) throw new UsageError('--template is required: the file does not name templateCode. Fix: --template SMS_123456789');
         const kind = oneOf('--kind', flags.kind, 'kind', file.kind);
         const idempotencyKey = oneOf('--idempotency-key', flags.idempotencyKey, 'idempotencyKey', file.idempotencyKey);
+        const { openProducer, runSendCommand } = await import('../pipeline.js');
         const { producer, templateContent, workersSeen } = openProducer(ctx);
         // The messages as read (a CSV file's are not checked yet): the producer checks them, as it does a JavaScript caller's.
         const request = { ...file, templateCode, messages: file.messages as SendBatchRequest['messages'], kind, idempotencyKey };

@@ -5,7 +5,6 @@ import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import type { CliContext } from '../context.js';
 import { deadlineFlag, enumFlag, textFlag } from '../flags.js';
 import { LONG_LIST_HINT } from '../../src/sms/phone-list.js';
-import { openProducer, runSendCommand } from '../pipeline.js';
 import { extendCodeFlag, jsonParamsFlag, refuseConflictingSendFlags, SEND_COMMAND_FLAGS, withSendOptions } from '../send-flags.js';
 
 const schema = z.object({
@@ -41,6 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(
       ctx.action(schema, async (flags) => {
         refuseConflictingSendFlags(flags);
+        const { openProducer, runSendCommand } = await import('../pipeline.js');
         const { producer, templateContent, workersSeen } = openProducer(ctx);
         const request = {
           phones: flags.phones,

@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { SendListSchema } from '../../server/response-schemas.js';
 import { formatTime } from '../../src/china-time.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { SEND_STATES } from '../../src/queue/lifecycle.js';
@@ -13,7 +12,6 @@ import { decodeSendCursor, DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../../src/qu
 import type { CliContext } from '../context.js';
 import { enumFlag, intFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderTable } from '../format.js';
-import { openProducer } from '../pipeline.js';
 
 const schema = z.object({
   kind: enumFlag(MESSAGE_KINDS, '--kind marketing').optional(),
@@ -36,6 +34,8 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.action(schema, async (flags) => {
         // Checked before anything is read, so that a bad cursor is named as the flag it came in.
         if (flags.cursor !== undefined) decodeSendCursor(flags.cursor, '--cursor');
+        const { openProducer } = await import('../pipeline.js');
+        const { SendListSchema } = await import('../../server/response-schemas.js');
         const { producer } = openProducer(ctx);
         const page = await producer.listSends({ kind: flags.kind, state: flags.state, limit: flags.limit, cursor: flags.cursor });
         if (flags.json) {

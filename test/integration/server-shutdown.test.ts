@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALLS_LIMIT_MS } from '../../cli/commands/server.js';
+import { CALLS_LIMIT_MS } from '../../cli/commands/server-run.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
