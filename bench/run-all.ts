@@ -12,6 +12,7 @@
  * 4. Priority latency: verification codes while a marketing backlog drains at Q.
  * 5. Receipts: look-ups per recipient (query and push modes), Redis memory per recipient in flight.
  * 6. Redis memory per single-number send, with Redis's defaults and with hash-max-listpack-value 256.
+ * 7. CLI start-up: CPU per invocation of the compiled CLI over bare node (`--quick`: fewer rounds).
  *
  * Q defaults to 2000. The limiter figures measure the limiter only while the machine has CPU to
  * spare at the cap; once the workers, redis-server and the emulator saturate the cores, the average
@@ -22,6 +23,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { formatCampaign, runCampaign, type CampaignBenchResult } from './pipeline-campaign.js';
+import { formatCliStartup, runCliStartup, type CliStartupResult } from './cli-startup.js';
 import { formatLimiter, runLimiter, type LimiterResult } from './pipeline-limiter.js';
 import { formatOverhead, runOverhead, type OverheadResult } from './pipeline-overhead.js';
 import { formatPriority, runPriority, type PriorityResult } from './pipeline-priority.js';
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
   const priority = await section<PriorityResult>('priority', 180_000, () => runPriority({ qps: Q }), formatPriority);
   const receipts = await section<ReceiptsFigures>('receipts', 300_000, () => benchReceipts({ recipients: 20_000 }), formatReceipts);
   const sendMemory = await section<SendMemoryResult>('send memory', 400_000, () => runSendMemory(), formatSendMemory);
+  const cliStartup = await section<CliStartupResult>('cli start-up', 300_000, () => runCliStartup({ rounds: quick ? 3 : 7 }), formatCliStartup);
 
   const rows: [string, string, string][] = [];
   const add = (label: string, value: string | undefined, target: string) => rows.push([label, value ?? 'did not run', target]);
@@ -130,6 +133,9 @@ async function main(): Promise<void> {
     sm && sm.runs.map((r) => r.retainedBytesPerSend.afterCompaction).join(' (') + ')',
     '<= 400',
   );
+  const cs = cliStartup.result?.clis[0]?.cases;
+  add('smsq --version / --help CPU ÷ bare node', cs && `${cs['--version']?.overBareNode} / ${cs['--help']?.overBareNode}`, '(context)');
+  add('smsq refused flag / signs / sends CPU ÷ bare node', cs && `${cs['refused flag (signs --bogus)']?.overBareNode} / ${cs['signs (emulator)']?.overBareNode} / ${cs['sends (Redis)']?.overBareNode}`, '(context)');
   const total = Math.round((Date.now() - started) / 1000);
   // The limiter and latency figures measure the limiter only while the machine has CPU to spare at Q.
   const busy = l ? l.cpu.total + (l.cpu.otherProcesses ?? 0) : 0;
@@ -152,6 +158,7 @@ async function main(): Promise<void> {
           priority,
           receipts,
           sendMemory,
+          cliStartup,
           summary: rows.map(([figure, value, target]) => ({ figure, value, target })),
           ...(cpuNote ? { cpuBound: cpuNote } : {}),
           seconds: total,
@@ -165,7 +172,7 @@ async function main(): Promise<void> {
     for (const [a, b, t] of rows) console.log(`  ${a.padEnd(52)} ${b.padStart(22)}   target ${t}`);
     if (cpuNote) console.log(cpuNote);
   }
-  if ([limiter, overhead, overheadLatency, campaign, priority, receipts, sendMemory, ...sweep].some((s) => s?.error)) process.exitCode = 1;
+  if ([limiter, overhead, overheadLatency, campaign, priority, receipts, sendMemory, cliStartup, ...sweep].some((s) => s?.error)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
