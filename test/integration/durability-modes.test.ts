@@ -11,7 +11,7 @@ import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-
 import { createProducer } from '../../producers/producer.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
-import { FAST_TIMING } from '../support/pipeline.js';
+import { FAST_TIMING, fastReconcileFor } from '../support/pipeline.js';
 import { startReplicatedRedis } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
@@ -117,7 +117,7 @@ describe('the replicas mode (WAIT) with a real replica', () => {
     const producer = createProducer({ redis: primary.producerRedis, prefix, logger, durability });
     closers.push(() => producer.close());
     const { emulator, client } = await emulatorClient();
-    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING });
+    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING, reconcile: fastReconcileFor(durability) });
     closers.push(() => worker.close());
     await worker.start();
 
@@ -183,7 +183,7 @@ describe('an idempotency key in the replicas mode', () => {
     await expect(twin.send(req)).resolves.toMatchObject({ sendId, duplicate: true });
     expect((await twin.getStatus(sendId)).send).toMatchObject({ state: 'active', control: 'active' });
     const { emulator, client } = await emulatorClient();
-    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING });
+    const worker = createSmsWorker({ connection: primary.redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 2, durability, ...FAST_TIMING, reconcile: fastReconcileFor(durability) });
     closers.push(() => worker.close());
     await worker.start();
     await waitFor(async () => (await twin.getStatus(sendId)).counts.accepted === 1, 'the retried send to go out', 20_000);
