@@ -20,6 +20,16 @@ function refusal(plan: () => unknown): { field: string; message: string } {
   throw new Error('the plan was not refused');
 }
 
+/** Every issue of a plan's refusal (it must refuse). */
+function issuesOf(plan: () => unknown) {
+  try {
+    plan();
+  } catch (err) {
+    return (err as ValidationError).issues;
+  }
+  throw new Error('the plan was not refused');
+}
+
 describe('a send or batch left with no number is refused alike', () => {
   it('every number on the opt-out list: said so, with the fix, for send and sendBatch', () => {
     const send = refusal(() => planSend({ ...SHARED, phones: [...OPTED_OUT], templateParam: { name: 'n' } }, ctx));
@@ -36,14 +46,6 @@ describe('a send or batch left with no number is refused alike', () => {
   });
 
   it('invalid numbers and opted-out ones: both said, each invalid number at its place in the request', () => {
-    const issuesOf = (plan: () => unknown) => {
-      try {
-        plan();
-      } catch (err) {
-        return (err as ValidationError).issues;
-      }
-      throw new Error('the plan was not refused');
-    };
     const send = issuesOf(() => planSend({ ...SHARED, phones: ['13800138001', '12345'], templateParam: { name: 'n' } }, ctx));
     const batch = issuesOf(() =>
       planSendBatch({ ...BATCH_SHARED, messages: ['13800138001', '12345'].map((phone) => ({ phone, signName: SHARED.signName, templateParam: { name: 'n' } })) }, ctx),
@@ -158,14 +160,6 @@ describe('a deadline after the send\'s records expire', () => {
 
 describe('a blank number is named as a campaign row names it', () => {
   it('send and sendBatch say "(empty)" before the reason, not a bare ": "', () => {
-    const issuesOf = (plan: () => unknown) => {
-      try {
-        plan();
-      } catch (err) {
-        return (err as ValidationError).issues;
-      }
-      throw new Error('the plan was not refused');
-    };
     const send = issuesOf(() => planSend({ ...SHARED, phones: [''], templateParam: { name: 'n' } }, ctx));
     const batch = issuesOf(() => planSendBatch({ ...BATCH_SHARED, messages: [{ phone: '', signName: SHARED.signName, templateParam: { name: 'n' } }] }, ctx));
     expect(send[1]).toEqual({ field: 'phones[0]', message: expect.stringMatching(/^\(empty\): is empty: give a mobile number/) });
