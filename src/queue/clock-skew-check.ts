@@ -49,18 +49,18 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
   // Those of a slow Redis can overlap (start's and a refresh's): stop waits for each.
   const inFlight = new Set<Promise<unknown>>();
 
-  async function measure(): Promise<ClockSkew> {
+  /** The skew now, recorded; `past`: beyond the threshold (as recorded, and as told). */
+  async function measure(): Promise<{ skew: ClockSkew; past: boolean }> {
     const sentAtMs = deps.clock.now();
     const time = await deps.redis.time();
     const skew = clockSkewOf(sentAtMs, time, deps.clock.now());
     const past = skewPastThreshold(skew, thresholdMs);
     const atMs = redisTimeMs(time);
     await deps.redis.hset(key, deps.workerId, clockSkewField({ ...skew, thresholdMs, past, atMs }));
-    return skew;
+    return { skew, past };
   }
 
-  function tell(skew: ClockSkew): void {
-    const past = skewPastThreshold(skew, thresholdMs);
+  function tell(skew: ClockSkew, past: boolean): void {
     const fields = { skewMs: Math.round(skew.skewMs), roundTripMs: skew.roundTripMs, thresholdMs };
     if (past && !warned) {
       log.warn(
@@ -81,9 +81,9 @@ export function createClockSkewCheck(deps: ClockSkewCheckDeps): ClockSkewCheck {
       const settled = run.catch(() => {}).finally(() => inFlight.delete(settled));
       inFlight.add(settled);
       try {
-        const skew = await run;
+        const { skew, past } = await run;
         failing = false;
-        tell(skew);
+        tell(skew, past);
         return skew;
       } catch (err) {
         // Redis gone: the Redis watch says so; anything else once per failing run.
