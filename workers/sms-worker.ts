@@ -313,15 +313,9 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   }
   // A held job's re-checks spend none of its starts (send-processor.ts): zero, negative or NaN
   // would re-check it in a busy loop for as long as the hold lasts, a night of quiet hours.
-  if (options.recheckMs !== undefined && !(Number.isFinite(options.recheckMs) && options.recheckMs >= 10)) {
-    throw new ConfigError([`smsq worker options: recheckMs must be a number of ms >= 10, got ${String(options.recheckMs)}. Fix: leave it out (${DEFAULT_RECHECK_MS} ms) or give a number of ms`]);
-  }
+  checkMsOption('recheckMs', options.recheckMs, DEFAULT_RECHECK_MS, 10);
   // As SMSQ_CLOCK_SKEW_WARN_MS: NaN would never warn (every comparison false), 0 or less always.
-  if (options.clockSkewWarnMs !== undefined && !(Number.isFinite(options.clockSkewWarnMs) && options.clockSkewWarnMs >= CLOCK_SKEW_WARN_MIN_MS && options.clockSkewWarnMs <= CLOCK_SKEW_WARN_MAX_MS)) {
-    throw new ConfigError([
-      `smsq worker options: clockSkewWarnMs must be a number of ms in ${CLOCK_SKEW_WARN_MIN_MS}..${CLOCK_SKEW_WARN_MAX_MS}, got ${String(options.clockSkewWarnMs)}. Fix: leave it out (${DEFAULT_CLOCK_SKEW_WARN_MS} ms) or give a number of ms in that range`,
-    ]);
-  }
+  checkMsOption('clockSkewWarnMs', options.clockSkewWarnMs, DEFAULT_CLOCK_SKEW_WARN_MS, CLOCK_SKEW_WARN_MIN_MS, CLOCK_SKEW_WARN_MAX_MS);
   const clock = options.clock ?? systemClock;
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const keys = createKeys(prefix);
@@ -382,9 +376,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // The start-up check's warnings, so that the watch's checks do not say them again.
   const durabilityWarned = new Set<string>();
   // Zero, negative or NaN would check in a busy loop or never.
-  if (!(Number.isFinite(recheckMs) && recheckMs >= 10)) {
-    throw new ConfigError([`smsq worker options: durabilityRecheckMs must be a number of ms >= 10, got ${String(options.durabilityRecheckMs)}. Fix: leave it out (${DURABILITY_RECHECK_MS} ms) or give a number of ms`]);
-  }
+  checkMsOption('durabilityRecheckMs', recheckMs, DURABILITY_RECHECK_MS, 10);
   // Status and /metrics read a hold from Redis: otherwise it shows only as jobs that do not move.
   const durabilityHolds = createDurabilityHoldAnnouncer({ redis: options.connection, keys, clock, logger: log });
   // `none` promises nothing to keep: only its start-up warnings.
@@ -784,6 +776,17 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       return inTime;
     },
   };
+}
+
+/**
+ * A worker option in ms, checked where its setting's schema would check it: left out, or a number
+ * from `min` (to `max`); else a ConfigError naming it, the value given and its default.
+ */
+function checkMsOption(name: string, value: number | undefined, defaultMs: number, min: number, max?: number): void {
+  if (value === undefined || (Number.isFinite(value) && value >= min && (max === undefined || value <= max))) return;
+  const range = max === undefined ? `>= ${min}` : `in ${min}..${max}`;
+  const give = max === undefined ? 'give a number of ms' : 'give a number of ms in that range';
+  throw new ConfigError([`smsq worker options: ${name} must be a number of ms ${range}, got ${String(value)}. Fix: leave it out (${defaultMs} ms) or ${give}`]);
 }
 
 /** The options behind a call deadline that claims would outlive, as a caller of createSmsWorker set them. */
