@@ -46,6 +46,17 @@ export async function fetchPages<T>(
   return { page: 1, pageSize: opts.pageSize, all: true, totalCount: Math.max(totalCount, items.length), requestId, items };
 }
 
+/**
+ * The `onPage` of a walk over more than one page: a line on stderr per page, as far as it is, so a
+ * long walk is seen to move while stdout stays the answer.
+ */
+export function walkProgress(ctx: Pick<CliContext, 'note'>, command: string, plural: string, pageSize: number): (page: number, fetched: number, totalCount: number) => void {
+  return (page, fetched, totalCount) => {
+    const pages = Math.ceil(totalCount / pageSize);
+    if (pages > 1) ctx.note(`${command}: page ${page} of ${pages}, ${fetched} of ${totalCount} ${plural}`);
+  };
+}
+
 /** Whether the items shown are every one there is: `--all`, or one page that holds them all. */
 export function showsEvery(r: Pick<PagedResult<unknown>, 'all' | 'totalCount' | 'items'>): boolean {
   return r.all || r.totalCount <= r.items.length;

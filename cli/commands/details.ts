@@ -6,7 +6,7 @@ import { dateFlag, intFlag, phoneFlag, switchFlag, textFlag } from '../flags.js'
 import { cstDate, detailsDateRange, DETAILS_DAYS } from '../../src/sms/dates.js';
 import { renderTable, sendStatusWord } from '../format.js';
 import { cstText, withIsoTimes } from '../format.js';
-import { fetchPages, pagingFooter, refusePastLastPage } from '../paging.js';
+import { fetchPages, pagingFooter, refusePastLastPage, walkProgress } from '../paging.js';
 import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
 
 /** QuerySendDetails's largest `PageSize`. */
@@ -61,11 +61,8 @@ export function register(program: Command, ctx: CliContext): void {
             const outcome = await client.querySendDetails({ phoneNumber: flags.phone, sendDate: flags.date, bizId: flags.bizId, pageSize, currentPage });
             return outcome.ok ? { ...outcome, data: { totalCount: outcome.data.totalCount, items: outcome.data.details } } : outcome;
           },
-          // A number's day can hold thousands of records: the walk says how far it is, off stdout.
-          (page, fetched, totalCount) => {
-            const pages = Math.ceil(totalCount / pageSize);
-            if (pages > 1) ctx.note(`details: page ${page} of ${pages}, ${fetched} of ${totalCount} records`);
-          },
+          // A number's day can hold thousands of records.
+          walkProgress(ctx, 'details', 'records', pageSize),
         );
         refusePastLastPage(result, ['record', 'records']);
         const details = result.items.map((detail) => ({ ...detail, status: sendStatusWord(detail.sendStatus) }));
