@@ -2,12 +2,11 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { pagingFlags, switchFlag, textFlag } from '../flags.js';
-import { approvalWord, auditWord, renderFields, renderTable } from '../format.js';
-import { refusePastLastPage, fetchPages, pagingFooter } from '../paging.js';
+import { switchFlag, textFlag } from '../flags.js';
+import { approvalWord, renderFields, renderTable } from '../format.js';
+import { catalogFooter, catalogListSchema, emptyCatalogLine, fetchCatalogList } from '../catalog-list.js';
 import { cstText, withIsoTimes } from '../format.js';
 
-const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
 const oneSchema = z.object({ name: textFlag('smsq sign "Your Sign"', 100), json: switchFlag });
 
 export function register(program: Command, ctx: CliContext): void {
@@ -16,20 +15,20 @@ export function register(program: Command, ctx: CliContext): void {
     .description("list the account's signatures and their approval states (QuerySmsSignList)")
     .option('--page <n>', 'page to show, from 1 (default: 1)')
     .option('--page-size <n>', 'signatures per page, 1-50 (default: 20)')
-    .option('--all', 'walk every page')
+    .option('--all', 'walk every page, with progress on stderr')
+    .option('--approved', 'only the approved signatures, those that can send now (reads every page)')
     .option('--json', 'print JSON on stdout')
     .action(
-      ctx.action(listSchema, async (flags) => {
+      ctx.action(catalogListSchema, async (flags) => {
         const { client } = await ctx.sms();
-        const result = await fetchPages(ctx, flags, (pageIndex, pageSize) => client.querySmsSignList({ pageIndex, pageSize }));
-        refusePastLastPage(result, ['signature', 'signatures']);
-        const items = result.items.map((s) => ({ ...s, status: auditWord(s.auditStatus), approved: auditWord(s.auditStatus) === 'approved' }));
+        const result = await fetchCatalogList(ctx, flags, 'signs', ['signature', 'signatures'], (pageIndex, pageSize) => client.querySmsSignList({ pageIndex, pageSize }));
+        const { items } = result;
         if (flags.json) {
           ctx.printJson({ ...result, items: items.map((s) => withIsoTimes(s, ['createDate'])) });
           return;
         }
         if (items.length === 0) {
-          ctx.print('No signatures. Create one in the Alibaba Cloud SMS console.');
+          ctx.print(emptyCatalogLine(result, 'signs', 'signature', 'signatures'));
           return;
         }
         const first = (result.page - 1) * result.pageSize;
@@ -39,8 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
             items.map((s, i) => [first + i + 1, s.signName, s.approved ? `${s.status} ✓` : s.status, s.businessType, cstText(s.createDate), s.reason]),
           ),
         );
-        const approved = items.filter((s) => s.approved).length;
-        ctx.print(`${pagingFooter(result, 'signature')} ${approved} shown approved (✓ = usable for sending).`);
+        ctx.print(catalogFooter(result, 'signature', 'signatures'));
       }),
     );
 

@@ -2,13 +2,12 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { pagingFlags, switchFlag, textFlag } from '../flags.js';
-import { approvalWord, auditWord, renderFields, renderTable, templateTypeWord } from '../format.js';
+import { switchFlag, textFlag } from '../flags.js';
+import { approvalWord, renderFields, renderTable, templateTypeWord } from '../format.js';
 import { extractTemplateVars } from '../../src/sms/template.js';
-import { refusePastLastPage, fetchPages, pagingFooter } from '../paging.js';
+import { catalogFooter, catalogListSchema, emptyCatalogLine, fetchCatalogList } from '../catalog-list.js';
 import { cstText, withIsoTimes } from '../format.js';
 
-const listSchema = z.object({ ...pagingFlags(20), all: switchFlag, json: switchFlag });
 // Checked here as a send checks it: a code of another form is no template, and asking the API cost a call.
 const oneSchema = z.object({
   code: textFlag('smsq template SMS_123456789', 100).regex(/^SMS_\d+$/, { message: 'must look like SMS_123456789 (SMS_ in capitals, then digits). Fix: smsq templates lists the codes' }),
@@ -21,25 +20,20 @@ export function register(program: Command, ctx: CliContext): void {
     .description("list the account's templates and their approval states (QuerySmsTemplateList)")
     .option('--page <n>', 'page to show, from 1 (default: 1)')
     .option('--page-size <n>', 'templates per page, 1-50 (default: 20)')
-    .option('--all', 'walk every page')
+    .option('--all', 'walk every page, with progress on stderr')
+    .option('--approved', 'only the approved templates, those that can send now (reads every page)')
     .option('--json', 'print JSON on stdout')
     .action(
-      ctx.action(listSchema, async (flags) => {
+      ctx.action(catalogListSchema, async (flags) => {
         const { client } = await ctx.sms();
-        const result = await fetchPages(ctx, flags, (pageIndex, pageSize) => client.querySmsTemplateList({ pageIndex, pageSize }));
-        refusePastLastPage(result, ['template', 'templates']);
-        const items = result.items.map((t) => ({
-          ...t,
-          status: auditWord(t.auditStatus),
-          approved: auditWord(t.auditStatus) === 'approved',
-          variables: extractTemplateVars(t.templateContent),
-        }));
+        const result = await fetchCatalogList(ctx, flags, 'templates', ['template', 'templates'], (pageIndex, pageSize) => client.querySmsTemplateList({ pageIndex, pageSize }));
+        const items = result.items.map((t) => ({ ...t, variables: extractTemplateVars(t.templateContent) }));
         if (flags.json) {
           ctx.printJson({ ...result, items: items.map((t) => withIsoTimes(t, ['createDate'])) });
           return;
         }
         if (items.length === 0) {
-          ctx.print('No templates. Create one in the Alibaba Cloud SMS console.');
+          ctx.print(emptyCatalogLine(result, 'templates', 'template', 'templates'));
           return;
         }
         const first = (result.page - 1) * result.pageSize;
@@ -56,8 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
             ]),
           ),
         );
-        const approved = items.filter((t) => t.approved).length;
-        ctx.print(`${pagingFooter(result, 'template')} ${approved} shown approved (✓ = usable for sending). Details: smsq template CODE`);
+        ctx.print(`${catalogFooter(result, 'template', 'templates')} Details: smsq template CODE`);
       }),
     );
 
