@@ -143,11 +143,16 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 /**
- * Whether QuerySingleSmsQualification's answer refused its one parameter, the group id (the
- * emulator answers `isv.INVALID_PARAMETERS`, as Dysmsapi does a parameter it will not take). Any
- * other refusal (a permission, a business limit, an unknown code) keeps its own words: it is not
- * about the id.
+ * The answers that mean QuerySingleSmsQualification refused its one parameter, the group id. Its
+ * own page documents no error code, so these are the documented ones: `isv.INVALID_PARAMETERS`,
+ * Dysmsapi's code for a parameter it will not take (and what the emulator answers), and
+ * `QualificationNotExist` (HTTP 400, "Can't query qualification information"), which Alibaba
+ * documents for the same qualification id on ChangeSignatureQualification. Shapes guessed beyond
+ * these took codes about something else (`isv.PARAM_LENGTH_LIMIT` is a template variable's).
  */
+const GROUP_ID_REFUSALS: ReadonlySet<string> = new Set(['isv.INVALID_PARAMETERS', 'QualificationNotExist']);
+
+/** Whether the answer refused the group id; any other refusal keeps its own words: it is not about the id. */
 export function refusesTheGroupId(code: string): boolean {
-  return code === 'isv.INVALID_PARAMETERS' || /^isv\.(?:[A-Z_]*QUALIFICATION[A-Z_]*|PARAM(?:ETER)?S?_[A-Z_]*)$/.test(code);
+  return GROUP_ID_REFUSALS.has(code);
 }
