@@ -382,6 +382,9 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
       // The first entry of its history: the script writes only a record that does not exist yet.
       fields.stateChangedAt = String(rec.createdAt);
       fields.history = `${SEND_LIFECYCLE.start}:${rec.createdAt}`;
+      // Written with the deadline, so that a send of this version is told from one of the version
+      // before, which did not count them (send-state.lua deadlineExpiredOf).
+      if (rec.deadline !== undefined) fields.deadlineExpired = '0';
       declaredRule(SEND_LIFECYCLE, 'enqueue', { fields: Object.keys(fields) });
       await scripts.create(
         keys.send(rec.sendId),

@@ -173,6 +173,34 @@ describe('campaign controls', () => {
     await waitFor(async () => (await harness.redis.hexists(createKeys(harness.prefix).send(res.sendId), 'endNotifiedAt')) === 1, 'the end announced');
   });
 
+  it("a deadline that passes while a call made before it is in flight ends the send sent, though another recipient's receipt window ended first", async () => {
+    const clock = controllableClock('2026-11-24T10:00:00');
+    // Read timeout above the held answer: the late answer is an answer (accepted), not a timeout.
+    const readTimeoutMs = 8000;
+    // No receipt comes back: the first recipient's window ends without one (expired, SMSQ_RECEIPT_WINDOW).
+    h = await createHarness({ label: 'ctl-deadline-window', emulator: { clock, delivery: { delayMs: 3_600_000, failureRatio: 0 } }, clock, readTimeoutMs });
+    h.emulator.addFault({ kind: 'lost-answer', actions: ['SendSms'], phones: ['13880100012'], delayMs: 5000 });
+    const res = await h.producer.send({ ...CODE, phones: ['13880100011', '13880100012'], deadline: '2026-11-24T10:05:00+08:00' });
+    const timing = { reconcile: { firstLookAfterMs: 50, settleMs: 2 * readTimeoutMs + 5000, lookIntervalMs: 150, callDeadlineMs: 2500 } };
+    // A 20 s window (of the clock), swept every second: it ends while the other answer is held.
+    await h.startWorker({ clock, concurrency: 2, ...timing, receiptSchedule: { lookDelaysMs: [3_600_000], windowMs: 20_000 } });
+    const harness = h;
+    await waitFor(() => harness.emulator.accepted().length === 2, 'both chunks accepted at the emulator, one answer held');
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.accepted === 1, 'the first answer');
+    clock.jumpTo('2026-11-24T10:06:00');
+    await waitFor(async () => (await harness.producer.getStatus(res.sendId)).counts.expired === 1, "the first recipient's receipt window ended");
+    expect((await h.producer.getStatus(res.sendId)).counts.sending).toBe(1);
+    const ended = await waitFor(async () => {
+      const st = await harness.producer.getStatus(res.sendId);
+      return st.counts.accepted === 1 && st.counts.sending === 0 ? st : undefined;
+    }, 'the held answer');
+    // Both calls were made before the deadline: it cut nothing short, whatever expired after.
+    expect(ended.send.state).toBe('sent');
+    expect(ended.send.code).toBeUndefined();
+    expect(ended.send.history.map((c) => c.state)).toEqual(['enqueuing', 'active', 'sent']);
+    expect(ended.counts).toMatchObject({ accepted: 1, expired: 1, queued: 0, unknown: 0 });
+  });
+
   it('auto-pauses a send whose recent chunks keep failing, with the reason', async () => {
     h = await createHarness({ label: 'ctl-auto' });
     // The notification template needs ${name} and ${order}: every chunk fails permanently.

@@ -26,6 +26,7 @@ import { ADOPT_FROM, edgesConstant } from '../../src/queue/lifecycle-lua.js';
 import { luaScript } from '../../src/queue/lua.js';
 import { luaPart, resolveIncludes } from '../../src/queue/lua-source.js';
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
+import { createRecipientStore } from '../../src/receipts/recipient-store.js';
 import { lapsedReason, WITHDRAWN_INDEX_KEEP, WITHDRAWN_REASON } from '../../src/queue/withdrawal.js';
 import { createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
@@ -355,8 +356,14 @@ describe('the send scripts', () => {
     await setUp('s-done', 'active', { delivered: 3 });
     expect(await sends.settle('s-done')).toMatchObject({ from: 'active', to: 'completed', announce: true, pending: 0 });
     expect((await sends.status('s-done'))?.send.history.map((c) => c.state)).toEqual(['sent', 'completed']);
+    // Written by the version before, which did not count `deadlineExpired`: its expired count stands in, as it did.
     await setUp('s-late', 'active', { accepted: 1, expired: 2 }, ['deadline', clock.now() - 1]);
     expect(await sends.settle('s-late')).toMatchObject({ from: 'active', to: 'expired' });
+    // This version's: what decides is how many its deadline expired, not its expired count.
+    await setUp('s-late-cut', 'active', { accepted: 1, expired: 2 }, ['deadline', clock.now() - 1, 'deadlineExpired', 1]);
+    expect(await sends.settle('s-late-cut')).toMatchObject({ from: 'active', to: 'expired' });
+    await setUp('s-late-expired-after', 'active', { accepted: 1, expired: 2 }, ['deadline', clock.now() - 1, 'deadlineExpired', 0]);
+    expect(await sends.settle('s-late-expired-after')).toMatchObject({ from: 'active', to: 'sent' });
     // Past its deadline but every recipient went out (settled late, say by the repair sweep): sent, not expired.
     await setUp('s-late-sent', 'active', { accepted: 3 }, ['deadline', clock.now() - 1]);
     expect(await sends.settle('s-late-sent')).toMatchObject({ from: 'active', to: 'sent' });
@@ -450,6 +457,73 @@ describe('the send scripts', () => {
         expect(ends).toEqual({ claimLast: expired, acceptedLast: expired });
       });
     }
+
+    /**
+     * Send `sendId` as a producer of this version writes it, with a deadline 1 s ahead and chunks
+     * `0` and `1`, both claimed before the deadline and in doubt (`answer-unknown`); then past it.
+     * Returns the OutIds of their attempts.
+     */
+    async function bothInDoubtPastDeadline(sendId: string) {
+      await sends.create({ sendId, kind: 'notification', api: 'SendSms', templateCode: 'T', signName: 's', deadline: clock.now() + 1_000, recipients: 4, rejected: 0, duplicates: 0, chunks: 2, createdAt: clock.now() }, 3600);
+      await chunks.create(['0', '1'].map((index) => ({ sendId, index, kind: 'notification' as const, payload })), 3600);
+      expect(await sends.markEnqueued(sendId)).toBe('active');
+      const outIds: string[] = [];
+      for (const index of ['0', '1']) {
+        const claim = await chunks.claim(chunkIdOf(sendId, index), sendId);
+        if (claim.type !== 'send') throw new Error(`claim before the deadline: ${claim.type}`);
+        await chunks.transition(chunkIdOf(sendId, index), sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'TIMEOUT' } });
+        outIds.push(claim.outId);
+      }
+      clock.advance(2_000);
+      return outIds as [string, string];
+    }
+
+    async function stateOf(sendId: string) {
+      const [state, code, history] = await redis.hmget(keys.send(sendId), 'state', 'code', 'history');
+      return { state, code, history: (history ?? '').split(' ').map((e) => e.split(':')[0]) };
+    }
+
+    it('sent when every recipient went out before the deadline and one attempt in doubt expired as unknown after it (its look-ups gave up)', async () => {
+      const [first, last] = await bothInDoubtPastDeadline('gave-up-late');
+      await chunks.transition(chunkIdOf('gave-up-late', '0'), 'gave-up-late', { trigger: 'lookup-found', outId: first, fields: { code: 'OK', resolvedBy: 'x', acceptedAt: clock.now() } });
+      const t = await chunks.transition(chunkIdOf('gave-up-late', '1'), 'gave-up-late', { trigger: 'lookup-gave-up', outId: last, fields: { reason: 'look-ups kept failing' } });
+      expect(t).toMatchObject({ applied: true, to: 'expired', sendTo: 'sent' });
+      expect((await redis.hmget(keys.sendCounts('gave-up-late'), 'accepted', 'expired')).map(Number)).toEqual([2, 2]);
+      expect(await stateOf('gave-up-late')).toEqual({ state: 'sent', code: null, history: ['enqueuing', 'active', 'sent'] });
+      // Settled after its receipts, it completes, never expired.
+      expect(await sends.settle('gave-up-late')).toMatchObject({ from: 'sent', to: 'sent' });
+    });
+
+    it("sent when every recipient went out before the deadline, though some of its recipients' receipt window ended first", async () => {
+      const [first, last] = await bothInDoubtPastDeadline('window-late');
+      await chunks.transition(chunkIdOf('window-late', '0'), 'window-late', { trigger: 'lookup-found', outId: first, fields: { code: 'OK', resolvedBy: 'x', acceptedAt: clock.now() } });
+      const recipients = createRecipientStore({ redis, keys, clock, retentionSeconds: 3600 });
+      for (const phone of payload.phones) {
+        expect(await recipients.apply('window-late', chunkIdOf('window-late', '0'), phone, { state: 'expired', code: 'SMSQ_RECEIPT_WINDOW', receivedAt: undefined, source: 'window' })).toMatchObject({ status: 'applied' });
+      }
+      const t = await chunks.transition(chunkIdOf('window-late', '1'), 'window-late', { trigger: 'lookup-found', outId: last, fields: { code: 'OK', resolvedBy: 'x', acceptedAt: clock.now() } });
+      expect(t).toMatchObject({ applied: true, to: 'accepted', sendTo: 'sent' });
+      expect((await redis.hmget(keys.sendCounts('window-late'), 'accepted', 'expired')).map(Number)).toEqual([2, 2]);
+      expect(await stateOf('window-late')).toEqual({ state: 'sent', code: null, history: ['enqueuing', 'active', 'sent'] });
+    });
+
+    it('expired SMSQ_DEADLINE when its deadline expired recipients unsent, by a claim or the repair sweep, whatever else expired', async () => {
+      const sendId = 'cut-and-gave-up';
+      await sends.create({ sendId, kind: 'notification', api: 'SendSms', templateCode: 'T', signName: 's', deadline: clock.now() + 1_000, recipients: 6, rejected: 0, duplicates: 0, chunks: 3, createdAt: clock.now() }, 3600);
+      await chunks.create(['0', '1', '2'].map((index) => ({ sendId, index, kind: 'notification' as const, payload })), 3600);
+      expect(await sends.markEnqueued(sendId)).toBe('active');
+      expect(await redis.hget(keys.send(sendId), 'deadlineExpired')).toBe('0');
+      const claim = await chunks.claim(chunkIdOf(sendId, '0'), sendId);
+      if (claim.type !== 'send') throw new Error(`claim before the deadline: ${claim.type}`);
+      await chunks.transition(chunkIdOf(sendId, '0'), sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'TIMEOUT' } });
+      clock.advance(2_000);
+      expect(await chunks.claim(chunkIdOf(sendId, '1'), sendId)).toEqual({ type: 'ended', state: 'expired', code: 'SMSQ_DEADLINE' });
+      expect(await chunks.endBySend(chunkIdOf(sendId, '2'), sendId)).toMatchObject({ state: 'expired', code: 'SMSQ_DEADLINE' });
+      expect(await redis.hget(keys.send(sendId), 'deadlineExpired')).toBe('4');
+      const t = await chunks.transition(chunkIdOf(sendId, '0'), sendId, { trigger: 'lookup-gave-up', outId: claim.outId, fields: { reason: 'look-ups kept failing' } });
+      expect(t).toMatchObject({ applied: true, to: 'expired', sendTo: 'expired' });
+      expect(await stateOf(sendId)).toEqual({ state: 'expired', code: 'SMSQ_DEADLINE', history: ['enqueuing', 'active', 'expired'] });
+    });
 
     it('sent when every recipient went out, though the last answer came after the deadline', async () => {
       await redis.hset(keys.send('late-sent'), 'sendId', 'late-sent', 'state', 'active', 'control', 'active', 'enqueuedAt', clock.now(), 'deadline', clock.now() + 1_000);

@@ -75,9 +75,7 @@ if claimed then
   end
   local to, code = sendEndsChunk(send, state, tonumber(ARGV[1]))
   if to then
-    redis.call('HSET', KEYS[1], 'state', to, 'code', code, 'updatedAt', ARGV[1])
-    move(KEYS[2], KEYS[5], state, to, n)
-    emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, code, ARGV[1])
+    endChunkBySend(KEYS, ARGV[2], f[8], chunkId, state, to, code, n, ARGV[1])
     return {'ended', to, code}
   end
   if send[3] == 'paused' then return {'paused'} end

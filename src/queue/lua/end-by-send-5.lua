@@ -41,7 +41,5 @@ local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline'
 if not send[1] then return {'open'} end
 local to, code = sendEndsChunk(send, state, tonumber(ARGV[1]))
 if not to then return {'open'} end
-redis.call('HSET', KEYS[1], 'state', to, 'code', code, 'updatedAt', ARGV[1])
-move(KEYS[2], KEYS[5], state, to, n)
-emit(KEYS[4], ARGV[2], f[3], f[3] .. '.' .. f[4], state, to, n, code, ARGV[1])
+endChunkBySend(KEYS, ARGV[2], f[3], f[3] .. '.' .. f[4], state, to, code, n, ARGV[1])
 return {'ended', to, code}

@@ -10,8 +10,9 @@
   script, saving the call a round trip each. When the chunk's recipients were the send's last
   unsent ones, the send moves here too (read only when the count they left reaches 0), by the
   settle's own rule (send-state.lua moveAllSent): `sent`, or `expired` (SMSQ_DEADLINE) when its
-  deadline passed, by ARGV[3], and some of its recipients expired unsent. The same send ends the
-  same whether an answer here or a claim that expired recipients came last.
+  deadline passed, by ARGV[3], and expired some of its recipients unsent (the send's
+  deadlineExpired, not its expired count). The same send ends the same whether an answer here or a
+  claim that expired recipients came last.
 
   Input:
     KEYS[1] chunk hash
@@ -104,10 +105,10 @@ if state ~= to then
   if left == 0 and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) and not string.find(IN_DOUBT, '|' .. to .. '|', 1, true) then
     local c = redis.call('HMGET', KEYS[2], 'queued', 'sending', 'unknown', 'expired')
     if tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0') == 0 then
-      local s = redis.call('HMGET', KEYS[7], 'state', 'enqueuedAt', 'deadline')
+      local s = redis.call('HMGET', KEYS[7], 'state', 'enqueuedAt', 'deadline', 'deadlineExpired')
       -- As the settle: a paused send whose enqueue has not finished waits for it.
       if s[1] and (s[1] ~= 'paused' or s[2]) then
-        sendTo = moveAllSent(KEYS[7], KEYS[3], ARGV[4], f[4], s[1], s[3], c[4], now) or ''
+        sendTo = moveAllSent(KEYS[7], KEYS[3], ARGV[4], f[4], s[1], s[3], deadlineExpiredOf(s[4], c[4]), now) or ''
       end
     end
   end

@@ -6,9 +6,17 @@
   sweep ends it exactly as its claim would have. `send` is the send hash's
   HMGET 'state', 'code', 'control', 'deadline'; `now` in ms. Returns the state and code to end it
   with, or nil when the send goes on.
+
+  endChunkBySend then makes that end, for both: the chunk's state and code, the counts, the event,
+  and for an end by the deadline the send's `deadlineExpired`, the recipients its deadline expired
+  unsent. That count, not the send's `expired` count, decides whether the send ends `expired`
+  (send-state.lua moveAllSent): `expired` also holds recipients whose attempt in doubt could not be
+  looked up (lookup-gave-up) or whose receipt window ended, none of which the deadline cut short.
 ]]
 --@include "lifecycle"
 --@include "lifecycle-edges"
+--@include "move-counts"
+--@include "emit-chunk-event"
 
 local function sendEndsChunk(send, state, now)
   if send[1] == 'failed' then return mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED' end
@@ -17,4 +25,14 @@ local function sendEndsChunk(send, state, now)
   local deadline = tonumber(send[4] or '')
   if deadline and deadline < now then return mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE' end
   return nil, nil
+end
+
+-- keys: chunk hash, send counts, send hash, events stream, recipient totals (the first five KEYS of
+-- claim-6.lua and end-by-send-5.lua alike).
+local function endChunkBySend(keys, maxlen, sendId, chunkId, state, to, code, n, now)
+  redis.call('HSET', keys[1], 'state', to, 'code', code, 'updatedAt', now)
+  move(keys[2], keys[5], state, to, n)
+  -- SMSQ_DEADLINE is the deadline trigger's own code (the table fixes it): no other end records it.
+  if code == 'SMSQ_DEADLINE' then redis.call('HINCRBY', keys[3], 'deadlineExpired', n) end
+  emit(keys[4], maxlen, sendId, chunkId, state, to, n, code, now)
 end

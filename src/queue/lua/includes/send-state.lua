@@ -19,19 +19,32 @@ local function moveSend(sendKey, events, maxlen, sendId, from, to, now, code, fi
 end
 
 --[[
+  How many of a send's recipients its deadline expired unsent, from its `deadlineExpired` field
+  (counted by includes/send-ends-chunk.lua; a producer writes 0 with the deadline) and its
+  `expired` count. A send written by the version before has no such field: its `expired` count
+  stands in for it, as that version read it (recipients expired as unknown or at the end of their
+  receipt window included), so that one ends as it would have.
+]]
+local function deadlineExpiredOf(deadlineExpired, expired)
+  return tonumber(deadlineExpired or expired or '0') or 0
+end
+
+--[[
   Moves a send none of whose recipients is left unsent, read as `state`, with its `deadline` field
-  (nil: none) and its count of `expired` recipients: `expired` (code SMSQ_DEADLINE) when its
-  deadline passed and some of them expired unsent, else `sent`, as the table allows from `state`.
-  `expired` only then: a send whose every recipient went out is `sent`, however late it is settled
-  (a producer that died before marking its enqueue finished leaves it to the repair sweep). One
+  (nil: none) and how many of its recipients its deadline expired unsent (deadlineExpiredOf):
+  `expired` (code SMSQ_DEADLINE) when its deadline passed and cut some short, else `sent`, as the
+  table allows from `state`. `expired` only then: a send whose every recipient went out is `sent`,
+  however late it is settled (a producer that died before marking its enqueue finished leaves it
+  to the repair sweep), and however many of them expired after their call, as unknown or at the
+  end of their receipt window. One
   rule for the settle below and for transition-7.lua, which moves the send when a chunk takes its
   last unsent recipients past the API: which of its chunks finishes last (an answer, a look-up, a
   report, or a claim that expired it) must not decide how the send ends. Returns the state moved
   to, or nil when the table has no such move from `state`.
 ]]
-local function moveAllSent(sendKey, events, maxlen, sendId, state, deadline, expired, now)
+local function moveAllSent(sendKey, events, maxlen, sendId, state, deadline, cutShort, now)
   local due = tonumber(deadline or '')
-  local late = due ~= nil and due < tonumber(now) and tonumber(expired or '0') > 0
+  local late = due ~= nil and due < tonumber(now) and cutShort > 0
   local to = edgeTo(SEND_EDGES, late and 'deadline' or 'all-sent', state)
   if to then moveSend(sendKey, events, maxlen, sendId, state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil) end
   return to
@@ -39,7 +52,7 @@ end
 
 --[[
   Records how far a send's recipients got, from its counts: `sent` once none is left unsent
-  (`expired` instead when its deadline left some unsent: moveAllSent), then
+  (`expired` instead when its deadline expired some unsent: moveAllSent), then
   `completed` once none waits for a receipt either. Only a send whose enqueue finished (a paused
   one may not have) moves. With `announce`, a send found in an end state (however it got there)
   and not yet marked announced (endNotifiedAt, written by mark-announced-1.lua once the callback
@@ -48,14 +61,14 @@ end
   when the counts were not read: no such send, or one whose enqueue has not finished).
 ]]
 local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
-  local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId')
+  local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId', 'deadlineExpired')
   local state = s[1]
   if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0, -1} end
   local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted', 'expired')
   local unsent = tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0')
   local before = state
   if unsent == 0 then
-    state = moveAllSent(sendKey, events, maxlen, s[4], state, s[3], c[5], now) or state
+    state = moveAllSent(sendKey, events, maxlen, s[4], state, s[3], deadlineExpiredOf(s[5], c[5]), now) or state
     if unsent + tonumber(c[4] or '0') == 0 then
       local done = edgeTo(SEND_EDGES, 'complete', state)
       if done then
