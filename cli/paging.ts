@@ -27,7 +27,11 @@ export async function fetchPages<T>(
   onPage?: (page: number, fetched: number, totalCount: number) => void,
 ): Promise<PagedResult<T>> {
   // Before any call: --all walks from the first page, so a --page beside it would be ignored.
-  if (opts.all && opts.page !== 1) throw new UsageError(`--all walks every page from the first, so --page ${opts.page} would be ignored. Fix: drop --page, or drop --all to see page ${opts.page}`);
+  if (opts.all && opts.page !== 1) {
+    const message = `--all walks every page from the first, so --page ${opts.page} would be ignored.`;
+    const fix = `drop --page, or drop --all to see page ${opts.page}`;
+    throw new UsageError(`${message} Fix: ${fix}`, { issues: [{ field: '--page', message: `${message} Fix: ${fix}`, fix }] });
+  }
   if (!opts.all) {
     const { data, requestId } = ctx.unwrap(await fetch(opts.page, opts.pageSize));
     return { page: opts.page, pageSize: opts.pageSize, all: false, totalCount: data.totalCount, requestId, items: data.items };

@@ -101,6 +101,14 @@ describe('details --all', () => {
     const both = await run(['details', '--phone', BUSY, '--date', DAY, '--all', '--page', '2']);
     expect(both).toMatchObject({ code: EXIT.refused, stdout: '' });
     expect(both.stderr).toMatch(/^error: --all walks every page from the first, so --page 2 would be ignored\. Fix: /);
+    // With --json the refusal places itself at the flag, as every other bad flag does.
+    const json = await run(['details', '--phone', BUSY, '--date', DAY, '--all', '--page', '2', '--json']);
+    expect(json.code).toBe(EXIT.refused);
+    const line = '--all walks every page from the first, so --page 2 would be ignored.';
+    const fix = 'drop --page, or drop --all to see page 2';
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: `${line} Fix: ${fix}`, action: 'fix the flag as shown', issues: [{ field: '--page', message: `${line} Fix: ${fix}`, fix }] },
+    });
     expect(calls() - before).toBe(0);
   });
 });
