@@ -173,7 +173,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   });
 
   const redactedRedisUrl = deps.redactedRedisUrl ?? describeRedis(deps.redis);
-  await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue, clock });
+  await app.register(healthPlugin, { redis: deps.redis, keyPrefix: deps.prefix, workQueue: queues[0] as Queue });
   await app.register(metricsPlugin, { redis: deps.redis, keyPrefix: deps.prefix, queues, clock, settings: deps.settings, redactedRedisUrl });
   await app.register(openApiPlugin, { collector: openApi });
   await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit, notFound: routeMethods.notFound, stopping: deps.stopping });

@@ -10,6 +10,7 @@
  * shares, so each worker measures itself against it: two workers within w of it are within 2w of
  * each other (docs/operations.md, Clocks).
  */
+import type { RedisConnection } from './queue/connection.js';
 
 /** The default of SMSQ_CLOCK_SKEW_WARN_MS (ms): NTP keeps a clock within a few ms; a second off is a clock not kept. */
 export const DEFAULT_CLOCK_SKEW_WARN_MS = 1000;
@@ -30,6 +31,15 @@ export interface ClockSkew {
 /** A `TIME` reply (`[seconds, microseconds]`) in ms. */
 export function redisTimeMs(time: readonly (string | number)[]): number {
   return Number(time[0]) * 1000 + Math.floor(Number(time[1] ?? 0) / 1000);
+}
+
+/**
+ * Redis's clock now, from one `TIME`: what a process judges the age of another's stamp against.
+ * Workers stamp on their own clocks, each kept near Redis's (the clock-skew check); the reader's
+ * clock is not checked, and one off by a minute would move every age it reads by as much.
+ */
+export async function redisNowMs(redis: Pick<RedisConnection, 'time'>): Promise<number> {
+  return redisTimeMs(await redis.time());
 }
 
 /**

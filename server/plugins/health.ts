@@ -10,14 +10,13 @@
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
-import type { Clock } from '../../src/clock.js';
 import { RedisDatabaseRefusedError, redisDoesNotAnswerClients, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { workersSeen } from '../../src/queue/worker-presence.js';
 import { WORKER_SETTINGS_TTL_MS } from '../../src/queue/worker-settings.js';
 import { metricKeys } from '../../src/metrics/metric-keys.js';
 import { clockSkewWarning, parseClockSkews } from '../../src/metrics/clock-skews.js';
-import { redisTimeMs } from '../../src/clock-skew.js';
+import { redisNowMs } from '../../src/clock-skew.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { createDeadline, redisFailureReason } from '../queue-stats.js';
 import { HealthSchema, ReadySchema } from '../response-schemas.js';
@@ -30,7 +29,6 @@ export interface HealthOptions {
   keyPrefix: string;
   /** The queue whose workers make the service ready (the calls queue). */
   workQueue: Queue;
-  clock: Clock;
   /** Longest a readiness probe waits for Redis, all its reads together (ms). Default 2000. */
   timeoutMs?: number;
 }
@@ -66,11 +64,14 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     // One limit for the whole probe: its steps used to take 2 s each, one after another.
     const deadline = createDeadline(timeoutMs);
     try {
-      await deadline.must(gate.ready().then(() => options.redis.ping()), 'the readiness check');
+      // TIME answers as PING would, and gives the time the workers' stamps are judged at: on this
+      // server's clock, one a minute ahead would find no heartbeat and every skew record stale.
+      const nowMs = await deadline.must(gate.ready().then(() => redisNowMs(options.redis)), 'the readiness check');
+      const atRedis = { now: () => nowMs };
       // Beside the worker count, and on its own: a warning never makes a ready deployment unready.
-      const skewWarning = deadline.may(readClockSkewWarning(options.redis, options.keyPrefix).catch(() => undefined));
+      const skewWarning = deadline.may(readClockSkewWarning(options.redis, options.keyPrefix, nowMs).catch(() => undefined));
       // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
-      workers = (await deadline.must(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: options.clock }), 'the readiness check')) ?? 0;
+      workers = (await deadline.must(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: atRedis }), 'the readiness check')) ?? 0;
       if (workers === 0) {
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       } else {
@@ -103,13 +104,9 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
 
 /**
  * What `/readyz` says of the live workers' clocks: their records measured within the last minute
- * (as the workers whose settings word is live), judged on Redis's clock, which stamped them: on this
- * server's, one more than a minute ahead would find every record stale and hide the warning.
+ * before `nowMs` (Redis's time; as the workers whose settings word is live).
  */
-async function readClockSkewWarning(redis: RedisConnection, prefix: string): Promise<string | undefined> {
-  const [[timeErr, time] = [], [hashErr, hash] = []] = (await redis.pipeline().time().hgetall(metricKeys(prefix).clockSkews).exec()) ?? [];
-  if (timeErr) throw timeErr;
-  if (hashErr) throw hashErr;
-  const sinceMs = redisTimeMs(time as string[]) - WORKER_SETTINGS_TTL_MS;
-  return clockSkewWarning(parseClockSkews(hash as Record<string, string>, sinceMs).records.map((r) => r.record));
+async function readClockSkewWarning(redis: RedisConnection, prefix: string, nowMs: number): Promise<string | undefined> {
+  const hash = await redis.hgetall(metricKeys(prefix).clockSkews);
+  return clockSkewWarning(parseClockSkews(hash, nowMs - WORKER_SETTINGS_TTL_MS).records.map((r) => r.record));
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Clock } from '../../src/clock.js';
+import { redisNowMs } from '../../src/clock-skew.js';
 import { readAlertState } from '../../src/metrics/alert-state.js';
 import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { CONTENT_TYPE, renderPrometheus, renderRedisDown, type DeploymentSettings } from '../../src/metrics/prometheus.js';
@@ -52,11 +53,15 @@ export async function metricsPlugin(parent: FastifyInstance, options: MetricsOpt
   let failing: { sinceMs: number; scrapes: number } | undefined;
   const gate = createRedisGate({ redis: options.redis, redactedUrl: options.redactedRedisUrl, timeoutMs: options.timeoutMs ?? 5000 });
   app.get('/metrics', { schema }, async (request, reply) => {
+    // This server's own time, for its outage lines only: what the workers stamped is judged at Redis's.
     const nowMs = options.clock.now();
     let read;
     try {
       read = await withTimeout(
-        gate.ready().then(() => Promise.all([Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, nowMs), readAlertState(options.redis, options.keyPrefix, nowMs)])),
+        gate.ready().then(async () => {
+          const atMs = await redisNowMs(options.redis);
+          return Promise.all([atMs, Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, atMs), readAlertState(options.redis, options.keyPrefix, atMs)]);
+        }),
         options.timeoutMs ?? 5000,
         'Redis',
       );
@@ -76,7 +81,7 @@ export async function metricsPlugin(parent: FastifyInstance, options: MetricsOpt
       request.log.info({ redisUrl: options.redactedRedisUrl, downMs: nowMs - failing.sinceMs, failedScrapes: failing.scrapes }, 'metrics from Redis available again: /metrics reports smsq_redis_up 1');
       failing = undefined;
     }
-    const [queues, calls, alerts] = read;
-    return reply.type(CONTENT_TYPE).send(await renderPrometheus({ queues, calls, alerts, nowMs, settings: options.settings, processRegistry }));
+    const [atMs, queues, calls, alerts] = read;
+    return reply.type(CONTENT_TYPE).send(await renderPrometheus({ queues, calls, alerts, nowMs: atMs, settings: options.settings, processRegistry }));
   });
 }

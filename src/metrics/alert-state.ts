@@ -165,7 +165,10 @@ async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey:
   return sendIds.length - gone.length;
 }
 
-/** Reads the state behind the alerting gauges; `nowMs` bounds which heartbeats are exported. */
+/**
+ * Reads the state behind the alerting gauges at `nowMs`, Redis's time (redisNowMs): the workers
+ * stamped what is read here, each on a clock kept near Redis's, and the reader's may be off.
+ */
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);

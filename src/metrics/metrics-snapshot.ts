@@ -114,7 +114,7 @@ export function parseCallMetrics(raw: RawCallMetrics): CallMetricsSnapshot {
   };
 }
 
-/** Reads the call-metrics hashes, the recipient totals and the live-writer count in one pipeline. */
+/** Reads the call-metrics hashes, the recipient totals and the live-writer count in one pipeline; `nowMs` on Redis's clock, as readAlertState's. */
 export async function readCallMetrics(redis: RedisConnection, prefix: string, nowMs: number): Promise<CallMetricsSnapshot> {
   const keys = metricKeys(prefix);
   const res = await redis

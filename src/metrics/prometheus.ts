@@ -89,7 +89,7 @@ export interface RenderInput {
   calls: CallMetricsSnapshot;
   /** The state behind the alert rules; absent in callers that only render call metrics. */
   alerts?: AlertState;
-  /** Scrape time (ms), for the age of the oldest unknown outcome. Default `Date.now()`. */
+  /** Scrape time (ms, Redis's: see readAlertState), for the age of the oldest unknown outcome. Default `Date.now()`. */
   nowMs?: number;
   settings?: DeploymentSettings;
   /** Long-lived registry of this process's own metrics (prom-client default metrics). */

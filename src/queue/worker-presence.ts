@@ -25,6 +25,7 @@ export interface WorkerPresenceDeps {
   prefix: string;
   /** The calls queue of that prefix. */
   queue: Queue;
+  /** What the heartbeats' ages are judged on: `/readyz` gives Redis's time, which the workers' clocks are kept near; the CLI its own. */
   clock: Clock;
 }
 
