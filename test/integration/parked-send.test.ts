@@ -85,6 +85,21 @@ describe('the jobs of a paused send', () => {
     expect(await harness.redis.scard(createKeys(harness.prefix).sendParked(sendId))).toBe(0);
   });
 
+  it('resume wakes more jobs than one wake batch, passing over ids in the set that are no longer delayed', async () => {
+    const { harness, numbers, sendId } = await parkedSend('parked-batches', 13871000500, 150);
+    // A job gone, and one finished: neither is delayed, and promote refuses both.
+    const parked = createKeys(harness.prefix).sendParked(sendId);
+    const other = await harness.producer.send({ phones: ['13871000999'], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+    await waitFor(async () => (await harness.producer.getStatus(other.sendId)).counts.accepted === 1, 'the other send');
+    const [otherJob] = (await harness.redis.keys(`${harness.prefix}:calls:s.${other.sendId}.0.a*`)).filter((k) => !k.endsWith(':lock'));
+    await harness.redis.sadd(parked, 's.gone.0.a1', String(otherJob).slice(`${harness.prefix}:calls:`.length));
+    await harness.producer.resume(sendId);
+    await waitFor(async () => (await harness.producer.getStatus(sendId)).counts.accepted === numbers.length, 'every chunk once resumed', 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sentTo(harness, numbers)).toEqual(numbers.map(() => 1));
+    expect(await harness.redis.scard(parked)).toBe(0);
+  });
+
   it('a deadline that passes while it is paused ends it expired at the deadline, not at the end of a park', async () => {
     const deadline = Date.now() + 2000;
     // The default re-check and park: a minute, and more.
