@@ -235,7 +235,7 @@ const DEFAULT_RECHECK_MS = 60_000;
  * missed is rare and giving the resume again wakes them, while every park this short re-runs each
  * chunk of a paused campaign, for as long as it stays paused.
  */
-export const DEFAULT_PARK_MS = 1_800_000;
+const DEFAULT_PARK_MS = 1_800_000;
 
 /** Starts of one job BullMQ allows by default ({@link SmsWorkerOptions.maxStartedAttempts}). */
 export const DEFAULT_MAX_STARTED_ATTEMPTS = 200;
