@@ -24,6 +24,7 @@ import { NotDurableError } from '../src/errors.js';
 import type { ClaimJournal } from './claim-journal.js';
 import type { ClaimsOutstanding, ClaimTrack } from './claims-outstanding.js';
 import { endedSend } from '../src/receipts/completion.js';
+import { wakeParked } from '../src/queue/send-cancel.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
   /**
@@ -65,12 +66,25 @@ export interface SendProcessorDeps extends CallJobDeps {
 export interface SendControls {
   /** Marketing quiet window (China time); undefined = none. */
   quietHours: QuietHours | undefined;
-  /** A job of a paused send re-checks at least this often (ms); `resume` wakes them at once. */
+  /**
+   * How long a job of a paused send stays parked at most (ms), if nothing wakes it: what un-pauses
+   * a send wakes its parked jobs (send-cancel.ts wakeParked), so this only bounds a wake that was
+   * missed. A send's deadline cuts it short.
+   */
   parkMs: number;
   /** A marketing job inside quiet hours re-checks at least this often (ms). */
   quietRecheckMs: number;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed. */
   autoPause: { window: number; failureRatio: number } | undefined;
+}
+
+/**
+ * Whether a claim would answer `paused` for a send hash with this `state` and `control`, as
+ * claim-6.lua decides it before the deadline (send-ends-chunk.lua ends a chunk of a failed or
+ * cancelled send; a missing record, which has no state, too).
+ */
+export function claimParks(state: string | null | undefined, control: string | null | undefined): boolean {
+  return state != null && state !== 'failed' && control === 'paused';
 }
 
 /** What a send job returns (visible in Bull Board). */
@@ -144,6 +158,11 @@ export function createSendProcessor(deps: SendProcessorDeps) {
   /** How long a job whose claim was not confirmed durable waits: its starts no longer bound it. */
   const claimDurability = createClaimDurabilityBackoff(deps.clock);
 
+  /** How long a job of a paused send is parked: until its deadline has passed, if that comes first. */
+  const parkFor = (deadline: number | undefined): number =>
+    // The claim expires a chunk once its deadline is behind it (deadline < now): 1 ms past it.
+    deadline === undefined ? deps.controls.parkMs : Math.min(deps.controls.parkMs, Math.max(0, deadline - deps.clock.now()) + 1);
+
   const untracked: ClaimTrack = { claiming() {}, claimed() {}, calling() {}, answered() {}, undoing() {}, done() {} };
 
   return async function processSend(job: Job, token?: string): Promise<SendJobResult> {
@@ -216,14 +235,22 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       // A hold makes no call, so it spends none of the job's starts (put-back.ts): counted,
       // the re-checks of a pause over ~3 h or of a night's quiet hours (one a minute) reached
       // maxStartedAttempts and failed the chunk SMSQ_GAVE_UP. The hold's own end (a resume, the
-      // window's end, the send's deadline) bounds them instead, one per re-check delay.
+      // window's end, the send's deadline) bounds them instead.
       case 'paused': {
-        // Parked until `resume` promotes it (or the next re-check).
-        await deps.redis.sadd(deps.keys.sendParked(sendId), job.id as string);
-        await moveBackUncounted(deps.redis, job, token, deps.controls.parkMs);
-        // A resume between our claim and the park must not leave this job asleep.
-        const status = await deps.sends.status(sendId);
-        if (status?.send.control !== 'paused') await job.promote().catch(() => undefined);
+        // Parked until whatever un-pauses the send wakes it: re-run every minute instead, a paused
+        // campaign's every chunk kept Redis and the workers busy for as long as the pause lasted.
+        // Its deadline wakes it too (the claim then expires the chunk), and parkMs a wake that was missed.
+        const parked = deps.keys.sendParked(sendId);
+        await deps.redis.sadd(parked, job.id as string);
+        await moveBackUncounted(deps.redis, job, token, parkFor(claim.deadline));
+        // A resume between our claim and the park must not leave this job asleep. Read as the
+        // claim reads it (claim-6.lua): the control status() derives from the state could say
+        // active where the claim says paused, and the job would be woken and parked again for ever.
+        const [state, control] = await deps.redis.hmget(deps.keys.send(sendId), 'state', 'control');
+        if (!claimParks(state, control)) {
+          await deps.redis.srem(parked, job.id as string);
+          await job.promote().catch(() => undefined);
+        }
         throw new DelayedError();
       }
       case 'quiet':
@@ -413,12 +440,15 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         );
         return { outcome: 'failed', code: 'SMSQ_REQUEST_NOT_BUILT' };
       }
-      case 'fail-send':
-        await deps.sends.fail(sendId, 'fail', decision.message, decision.code);
+      case 'fail-send': {
+        const failed = await deps.sends.fail(sendId, 'fail', decision.message, decision.code);
         await settle('answer-failed', { code: decision.code });
+        // Paused meanwhile, its other jobs may be parked: their claims end their chunks failed now, not a park later.
+        if (failed) await wakeParked({ redis: deps.redis, keys: deps.keys, queue: deps.queue }, sendId);
         await deps.completion.check(sendId);
         log().error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
         return { outcome: 'failed', code: decision.code };
+      }
       case 'block-account':
         // Nothing was sent: put the chunk back and keep the job until the account is fixed.
         await settle('answer-not-sent', { code: decision.code });

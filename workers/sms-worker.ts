@@ -162,10 +162,17 @@ export interface SmsWorkerOptions {
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; `null` = off. Default 20 chunks, 0.5. */
   autoPause?: { window: number; failureRatio: number } | null;
   /**
-   * How often a parked (paused) or quiet-hours job re-checks, at most (ms; at least 10). Default
+   * How often a marketing job held by the quiet hours re-checks, at most (ms; at least 10). Default
    * 60000. A re-check spends none of the job's starts (`maxStartedAttempts`).
    */
   recheckMs?: number;
+  /**
+   * How long a job of a paused send stays parked at most when nothing wakes it (ms; 10..86400000).
+   * Default {@link DEFAULT_PARK_MS}. A resume, cancel or failure of the send wakes its parked
+   * jobs at once and its deadline ends their wait, so this bounds only a wake that was missed (the
+   * process that resumed it died before waking them); each such re-run spends none of the job's starts.
+   */
+  parkMs?: number;
   /** Housekeeping jobs (callbacks; receipt-window expiry jobs queued by earlier versions) in flight. Default 4. */
   housekeepingConcurrency?: number;
   /**
@@ -222,6 +229,13 @@ export interface SmsWorkerOptions {
 
 /** How often a held job re-checks by default ({@link SmsWorkerOptions.recheckMs}). */
 const DEFAULT_RECHECK_MS = 60_000;
+
+/**
+ * How long a job of a paused send is parked by default ({@link SmsWorkerOptions.parkMs}): a wake
+ * missed is rare and giving the resume again wakes them, while every park this short re-runs each
+ * chunk of a paused campaign, for as long as it stays paused.
+ */
+const DEFAULT_PARK_MS = 1_800_000;
 
 /** Starts of one job BullMQ allows by default ({@link SmsWorkerOptions.maxStartedAttempts}). */
 export const DEFAULT_MAX_STARTED_ATTEMPTS = 200;
@@ -314,6 +328,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // A held job's re-checks spend none of its starts (send-processor.ts): zero, negative or NaN
   // would re-check it in a busy loop for as long as the hold lasts, a night of quiet hours.
   checkMsOption('recheckMs', options.recheckMs, DEFAULT_RECHECK_MS, 10);
+  checkMsOption('parkMs', options.parkMs, DEFAULT_PARK_MS, 10, 86_400_000);
   // As SMSQ_CLOCK_SKEW_WARN_MS: NaN would never warn (every comparison false), 0 or less always.
   checkMsOption('clockSkewWarnMs', options.clockSkewWarnMs, DEFAULT_CLOCK_SKEW_WARN_MS, CLOCK_SKEW_WARN_MIN_MS, CLOCK_SKEW_WARN_MAX_MS);
   const clock = options.clock ?? systemClock;
@@ -433,7 +448,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     throttleWarnings: createThrottleWarnings({ logger: options.logger.child({ component: 'send' }), clock, qps: options.qps }),
     controls: {
       quietHours,
-      parkMs: options.recheckMs ?? DEFAULT_RECHECK_MS,
+      parkMs: options.parkMs ?? DEFAULT_PARK_MS,
       quietRecheckMs: options.recheckMs ?? DEFAULT_RECHECK_MS,
       autoPause: options.autoPause === null ? undefined : (options.autoPause ?? { window: 20, failureRatio: 0.5 }),
     },

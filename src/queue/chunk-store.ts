@@ -106,7 +106,8 @@ export type ClaimResult =
    * code SMSQ_SEND_MISSING). The caller makes no call.
    */
   | { type: 'send-missing'; state: ChunkState }
-  | { type: 'paused' }
+  /** `deadline`: the send's, when it has one (the claim after it ends the chunk expired). */
+  | { type: 'paused'; deadline?: number }
   | { type: 'quiet'; until: number }
   | { type: 'done'; state: ChunkState }
   | { type: 'missing' };
@@ -305,8 +306,11 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
           return endedBySend(res);
         case 'send-missing':
           return { type: 'send-missing', state: res[1] as ChunkState };
-        case 'paused':
-          return { type: 'paused' };
+        case 'paused': {
+          // A deadline that is no number (a record written by hand) is none, as the claim reads it.
+          const deadline = res[1] ? Number(res[1]) : Number.NaN;
+          return Number.isFinite(deadline) ? { type: 'paused', deadline } : { type: 'paused' };
+        }
         case 'quiet':
           return { type: 'quiet', until: Number(res[1]) };
         case 'done':

@@ -395,6 +395,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (!dryRun) {
           // Undefined: no longer a send failed as abandoned with its enqueue unended (its producer ended it first).
           if (!(await endCutShortEnqueue({ redis: options.redis, keys: options.keys, chunks: options.chunks, sends: options.sends }, sendId, 'abandoned'))) return;
+          // Paused when its producer died, its jobs may be parked: they end now, not a park later.
+          await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
           await options.completion.check(sendId);
           log.warn({ sendId }, 'repair sweep: send abandoned by its producer mid-enqueue: failed, its enqueue ended at the chunks written');
         }

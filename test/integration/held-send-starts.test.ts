@@ -1,10 +1,11 @@
 /**
- * A send job held back without any call (its send paused, marketing inside the quiet hours) is
- * put back to re-check every `recheckMs`. Each re-check spent one of the job's BullMQ starts
- * (`ats`, capped by maxStartedAttempts, 200 by default): a marketing chunk queued in the evening
- * (an 11-hour night at a re-check a minute), or a send paused for more than ~3 h 20 min, failed
- * SMSQ_GAVE_UP. Here a re-check every 100 ms and 5 starts make that seconds: each job is held
- * through more than twice its starts, then sent once the hold ends.
+ * A send job held back without any call is put back to run again: marketing inside the quiet
+ * hours every `recheckMs`, a job of a paused send at the end of its park (`parkMs`) when nothing
+ * woke it. Each such run spent one of the job's BullMQ starts (`ats`, capped by
+ * maxStartedAttempts, 200 by default): a marketing chunk queued in the evening (an 11-hour night
+ * at a re-check a minute), or a send paused for more than ~3 h 20 min (when a park was a minute),
+ * failed SMSQ_GAVE_UP. Here 100 ms and 5 starts make that seconds: each job is held through more
+ * than twice its starts, then sent once the hold ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
@@ -15,7 +16,7 @@ import { controllableClock } from '../support/china-clock.js';
 import { waitFor } from '../support/wait.js';
 
 const MAX_STARTS = 5;
-const HELD = { recheckMs: 100, maxStartedAttempts: MAX_STARTS };
+const HELD = { recheckMs: 100, parkMs: 100, maxStartedAttempts: MAX_STARTS };
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -69,7 +70,7 @@ describe('a send job held back without a call spends none of its starts', () => 
     expect(sentTo(h, phone)).toBe(1);
   });
 
-  it('a chunk of a paused send held through more re-checks than its starts goes out once when resumed', async () => {
+  it('a chunk of a paused send held through more parks than its starts goes out once when resumed', async () => {
     h = await createHarness({ label: 'pause-starts' });
     const phone = '13870000102';
     const { sendId } = await h.producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
@@ -83,17 +84,21 @@ describe('a send job held back without a call spends none of its starts', () => 
     await h.producer.resume(sendId);
     const harness = h;
     await waitFor(async () => (await harness.producer.getStatus(sendId)).counts.accepted === 1, 'the chunk once the send is resumed');
-    // A few re-checks more: nothing goes out again.
-    await new Promise((r) => setTimeout(r, 3 * HELD.recheckMs));
+    // A few parks more: nothing goes out again.
+    await new Promise((r) => setTimeout(r, 3 * HELD.parkMs));
     expect(sentTo(h, phone)).toBe(1);
   });
 
-  it('a re-check interval that would re-check in a busy loop is refused when the worker is built', async () => {
+  it('a re-check or park interval that would re-run held jobs in a busy loop is refused when the worker is built', async () => {
     const harness = await createHarness({ label: 'recheck-option' });
     h = harness;
+    const base = { connection: harness.redis, client: harness.client, logger: harness.logger, prefix: harness.prefix, qps: 50, readTimeoutMs: 1000 };
     for (const bad of [0, 5, -1, Number.NaN]) {
-      expect(() => createSmsWorker({ connection: harness.redis, client: harness.client, logger: harness.logger, prefix: harness.prefix, qps: 50, readTimeoutMs: 1000, recheckMs: bad })).toThrow(
+      expect(() => createSmsWorker({ ...base, recheckMs: bad })).toThrow(
         expect.objectContaining({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/recheckMs must be a number of ms >= 10, got .*\. Fix: /) }),
+      );
+      expect(() => createSmsWorker({ ...base, parkMs: bad })).toThrow(
+        expect.objectContaining({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/parkMs must be a number of ms in 10\.\.86400000, got .*\. Fix: /) }),
       );
     }
   });

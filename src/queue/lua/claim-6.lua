@@ -36,7 +36,9 @@
                                                       the chunk is now failed / cancelled / expired
     {'send-missing', state}                           the send record is gone: the chunk is now cancelled
                                                       (SMSQ_SEND_MISSING), nothing to send
-    {'paused'}                                        the send is paused; the chunk stays queued
+    {'paused', deadline}                              the send is paused; the chunk stays queued. deadline =
+                                                      the send's as recorded ('' none): past it, the next
+                                                      claim ends the chunk expired, so its job waits no longer
     {'quiet', until}                                  a marketing chunk inside quiet hours; stays queued
     {'done', state}                                   nothing to do (a final state)
     {'missing'}                                       no such chunk
@@ -78,7 +80,7 @@ if claimed then
     endChunkBySend(KEYS, ARGV[2], f[8], chunkId, state, to, code, n, ARGV[1])
     return {'ended', to, code}
   end
-  if send[3] == 'paused' then return {'paused'} end
+  if send[3] == 'paused' then return {'paused', send[4] or ''} end
   if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
   attempt = attempt + 1
   local outId = chunkId .. '.' .. attempt .. '-' .. ARGV[6]
