@@ -30,6 +30,11 @@ export interface RedisGate {
 /** Statuses in which the first connect is still under way (ioredis `Redis#status`). */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 
+/** Whether ioredis would write a command now: a Cluster's links are its nodes', and it queues. */
+function writable(redis: RedisConnection): boolean {
+  return !('stream' in redis) || redis.stream === undefined || redis.stream.writable;
+}
+
 export function createRedisGate(options: RedisGateOptions): RedisGate {
   const { redis } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS;
@@ -75,6 +80,10 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     }));
 
   function ready(): Promise<void> {
+    // A link a command timeout dropped (droppable-redis.ts) to a Redis that is frozen, not gone,
+    // stays `ready` until that Redis closes its end: every command is refused unwritten meanwhile,
+    // so a call made now changes nothing, and must not be told it may have.
+    if (redis.status === 'ready' && !writable(redis)) return Promise.reject(unavailable(reasonNow(), history.failure));
     if (redis.status === 'ready') return confirmed();
     // Reconnecting (or closed) means a connect already failed: fail now rather than make every
     // caller wait out the back-off while Redis is down.

@@ -226,5 +226,15 @@ describe('a control (pause, resume, cancel) while Redis does not answer', () => 
     expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
     expect(err.message).toMatch(/the pause may or may not have been applied \(Redis went away during it\)\. Fix: once Redis answers, give the pause again: given again it changes nothing if it was; smsq status .* shows the send's control/);
     expect(err.message).not.toMatch(/enqueued|idempotency key|partly done/);
+    // The timeout dropped the link, and a frozen Redis never closes its end: ioredis still says
+    // `ready` while it refuses every command unwritten. A control given then was not applied (it
+    // said "may or may not have been applied", refused within a millisecond).
+    const again = await failure(producer.pause(sendId));
+    expect(again.message).toMatch(/the pause was not applied: the send is as it was/);
+    const status = await failure(producer.getStatus(sendId));
+    expect(status.message).toMatch(/nothing was changed/);
+    const send = await failure(producer.send(request('13800138001')));
+    expect(send.message).toMatch(/nothing was enqueued/);
+    expect(send.message).not.toMatch(/partly done/);
   });
 });
