@@ -1,6 +1,6 @@
 /**
  * A 1,000,000-recipient campaign from CSV: `npx tsx bench/pipeline-campaign.ts [--json]
- * [--recipients N] [--compare 0] [--recording 1] [--opted-out N] [--floor 1]`.
+ * [--recipients N] [--compare 0] [--recording 1] [--opted-out N] [--floor 1] [--arenas N]`.
  *
  * - Writes a CSV of N distinct mainland numbers (header `phone`) in a temp dir.
  * - With `--opted-out N`, the opt-out list holds N numbers (none of the campaign's) before each
@@ -32,6 +32,9 @@
  *   and the rest (node's and V8's own allocations outside the heap).
  * - Then the campaign is cancelled from this process (`producer.cancel`, as `smsq cancel` and
  *   `POST /v1/sends/{id}/cancel` do): seconds until it answers, every queued chunk marked cancelled.
+ * - With `--arenas N`, the compiled child again on a flushed Redis, with glibc's malloc held to N
+ *   arenas (`MALLOC_ARENA_MAX=N`, as the Dockerfile can set it) and without, alternated three
+ *   rounds each: peak RSS and producer CPU, medians side by side, and their ratio.
  * - With `--floor 1`, what is under the producer's figures, each compiled and in a process of its
  *   own: a process with ioredis and BullMQ loaded and a Queue ready, nothing of smsq
  *   (bench/support/queue-floor-child.ts), its RSS when ready; and the campaign child reading the
@@ -65,9 +68,11 @@ export interface CampaignOptions {
   optedOut: number;
   /** 1: also measure the floors (a process with ioredis and BullMQ only; the file read alone). */
   floor: number;
+  /** N > 0: also compare MALLOC_ARENA_MAX=N with glibc's default, alternated (0: skip). */
+  arenas: number;
 }
 
-export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0, optedOut: 0, floor: 0 };
+export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0, optedOut: 0, floor: 0, arenas: 0 };
 
 /** Puts `count` numbers that are not in the campaign on the opt-out list. */
 async function seedOptOuts(admin: Redis, count: number): Promise<void> {
@@ -136,7 +141,60 @@ export interface CampaignBenchResult {
     /** The campaign child reading the file alone (rows counted and dropped, nothing written). */
     readOnly: { seconds: number; peakRssMB: number; peak: RssParts };
   } | null;
+  /** glibc's malloc held to `arenas` arenas against its default, medians of alternated rounds (null without --arenas N). */
+  arenas: ArenaComparison | null;
 }
+
+/** Peak RSS and producer CPU of the compiled child, per round. */
+export interface ArenaRuns {
+  peakRssMB: number[];
+  producerCpuSeconds: number[];
+}
+
+export interface ArenaComparison {
+  arenas: number;
+  glibcDefault: ArenaRuns;
+  limited: ArenaRuns;
+  /** Medians: limited ÷ default. */
+  ratio: { peakRss: number; producerCpu: number };
+}
+
+const ARENA_ROUNDS = 3;
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** The compiled child with and without MALLOC_ARENA_MAX, alternated on a flushed Redis each time. */
+async function compareArenas(entry: string, cfg: CampaignChildConfig, run: CampaignRun, admin: Redis, optedOut: number, arenas: number): Promise<ArenaComparison> {
+  const runs = { glibcDefault: { peakRssMB: [] as number[], producerCpuSeconds: [] as number[] }, limited: { peakRssMB: [] as number[], producerCpuSeconds: [] as number[] } };
+  for (let i = 0; i < ARENA_ROUNDS; i++) {
+    for (const which of ['glibcDefault', 'limited'] as const) {
+      await admin.flushall();
+      await seedOptOuts(admin, optedOut);
+      const child = await spawnChild(entry, cfg, { compiled: true, ...(which === 'limited' ? { env: { MALLOC_ARENA_MAX: String(arenas) } } : {}) });
+      try {
+        const r = await child.request<CampaignChildResult>('run', run, 120_000);
+        runs[which].peakRssMB.push(round1(r.maxRssMB));
+        runs[which].producerCpuSeconds.push(round(r.cpuSeconds, 2));
+      } finally {
+        await stopAll([child]);
+      }
+    }
+  }
+  return {
+    arenas,
+    ...runs,
+    ratio: {
+      peakRss: round(median(runs.limited.peakRssMB) / median(runs.glibcDefault.peakRssMB), 3),
+      producerCpu: round(median(runs.limited.producerCpuSeconds) / median(runs.glibcDefault.producerCpuSeconds), 3),
+    },
+  };
+}
+
+const round1 = (x: number) => round(x, 1);
 
 /** The numbers of the CSV, in its order (see writeCsv). */
 function csvNumbers(count: number): string[] {
@@ -328,6 +386,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       cli = await runCli(built.cli, file, redis, o.recipients);
     }
     const floor = o.floor !== 0 ? await measureFloor(built, cfg, run) : null;
+    const arenas = o.arenas > 0 ? await compareArenas(built.child, cfg, run, admin, o.optedOut, o.arenas) : null;
     if (o.recording !== 0) {
       const numbers = csvNumbers(o.recipients);
       recording = { csvOrder: await measureRecording(redis, numbers), shuffled: await measureRecording(redis, shuffled(numbers)) };
@@ -366,6 +425,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       cli,
       recording,
       floor,
+      arenas,
     };
   } finally {
     await stopAll([tsxChild]);
@@ -406,8 +466,19 @@ export function formatCampaign(r: CampaignBenchResult): string {
           `  floor: the campaign child reading the file alone, rows counted and dropped (${r.floor.readOnly.seconds.toFixed(2)} s): peak RSS ${r.floor.readOnly.peakRssMB.toFixed(1)}; at the highest sampled ${formatParts(r.floor.readOnly.peak)}`,
         ]
       : []),
+    ...(r.arenas ? formatArenas(r.arenas) : []),
     ...(r.recording ? formatRecording(r.recording) : []),
   ].join('\n');
+}
+
+function formatArenas(a: ArenaComparison): string[] {
+  const runs = (r: ArenaRuns) => `peak RSS ${r.peakRssMB.map((x) => x.toFixed(1)).join(', ')} MB; producer CPU ${r.producerCpuSeconds.map((x) => x.toFixed(2)).join(', ')} s`;
+  return [
+    `  glibc malloc arenas, the compiled child alternated ${ARENA_ROUNDS} rounds each on a flushed Redis:`,
+    `    glibc's default                    ${runs(a.glibcDefault)}`,
+    `    MALLOC_ARENA_MAX=${String(a.arenas).padEnd(18)} ${runs(a.limited)}`,
+    `    limited ÷ default (medians): peak RSS ${a.ratio.peakRss.toFixed(3)}, producer CPU ${a.ratio.producerCpu.toFixed(3)}`,
+  ];
 }
 
 function formatRecording(c: RecordingComparison): string[] {
@@ -426,7 +497,7 @@ function formatRecording(c: RecordingComparison): string[] {
 }
 
 runIfMain(import.meta, {
-  flags: ['recipients', 'compare', 'recording', 'opted-out', 'floor'],
+  flags: ['recipients', 'compare', 'recording', 'opted-out', 'floor', 'arenas'],
   limitMs: 300_000,
   what: 'the campaign bench',
   run: ({ 'opted-out': optedOut, ...values }) => runCampaign({ ...values, ...(optedOut === undefined ? {} : { optedOut }) } as Partial<CampaignOptions>),
