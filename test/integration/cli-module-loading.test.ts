@@ -84,4 +84,13 @@ describe('smsq loads a command\'s heavy packages only when it runs', () => {
     expect(run.packages).toContain('@alicloud/dysmsapi20170525');
     expect(heavy(run.packages).filter((p) => /^(bullmq|fastify|@bull-board\/|prom-client|papaparse|iconv-lite)/.test(p))).toEqual([]);
   }, SPAWNED_MS);
+
+  it('sends, which reads the send index, loads BullMQ and none of the file readers', async () => {
+    // The producer's campaign code named one message of the decoder's module, and that import
+    // brought iconv-lite into every command that opens a producer.
+    const run = await packagesLoadedBy(['sends', '--json']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.packages).toContain('bullmq');
+    expect(heavy(run.packages).filter((p) => /^(iconv-lite|papaparse|exceljs|yauzl)$/.test(p))).toEqual([]);
+  }, SPAWNED_MS);
 });
