@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline/promises';
 import { constants } from 'node:os';
 import { runsUntilStopped } from './commands/index.js';
 import { signalOfExitCode } from './wait-stop.js';
+import { readVersion } from './version.js';
+import { EXIT } from '../src/errors.js';
 
 const argv = process.argv.slice(2);
 let firstSignal: NodeJS.Signals | undefined;
@@ -59,17 +61,29 @@ function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
-// Loaded after the listeners are in place (see above).
-const { runCli } = await import('./program.js');
-const code = await runCli(argv, {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  isTTY: process.stdout.isTTY === true,
-  stderrIsTTY: process.stderr.isTTY === true,
-  waitForShutdown,
-  onForcedExit: (say) => (forcedExit = say),
-  ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm } : {}),
-});
+/**
+ * The version alone is printed here, as commander prints it: building the program loads commander,
+ * zod and pino, most of the CPU a `smsq --version` took. With anything beside it, commander answers.
+ */
+async function run(): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${readVersion()}\n`);
+    return EXIT.ok;
+  }
+  // Loaded after the listeners are in place (see above).
+  const { runCli } = await import('./program.js');
+  return runCli(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    waitForShutdown,
+    onForcedExit: (say) => (forcedExit = say),
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm } : {}),
+  });
+}
+
+const code = await run();
 await Promise.all([flush(process.stdout), flush(process.stderr)]);
 // A command stopped by a signal it caught (send --wait on Ctrl-C) ends by that signal, its handler
 // gone: a shell tells a Ctrl-C from an exit code 130, and only then stops a loop of such commands.

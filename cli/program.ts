@@ -2,9 +2,6 @@
  * Builds the `smsq` command line. Everything outside (writers, environment, signals) comes in as
  * {@link CliDeps}, so tests run it in-process; `main.ts` is the only part that touches `process`.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { loadCommands } from './commands/index.js';
 import { refuseRepeatedOptions } from './repeated-options.js';
@@ -13,26 +10,12 @@ import { suggestForAliyunFlags } from './aliyun-flags.js';
 import { fixOfCommanderError } from './usage-fixes.js';
 import { CliContext, type CliDeps } from './context.js';
 import { jsonLayoutOf } from './json-layout.js';
+import { readVersion } from './version.js';
 import { EXIT } from '../src/errors.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
 
 export type { CliDeps, CommandModule, Writer } from './context.js';
 export { CliContext } from './context.js';
-
-/** The version in the nearest package.json named smsq (works from cli/ and from dist/cli/). */
-function readVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'smsq' && pkg.version) return pkg.version;
-    } catch {
-      // not here; look one level up
-    }
-    dir = dirname(dir);
-  }
-  return '0.0.0';
-}
 
 /** The exit codes, the same for every command (the one list is src/errors.ts). */
 export const EXIT_CODES_HELP = `

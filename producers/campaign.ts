@@ -19,7 +19,7 @@ import { refusedEntryMessage } from './entries-refusal.js';
 import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
-import { ENCODING_FIX } from './text-encoding.js';
+import { ENCODING_FIX } from './encoding-names.js';
 import { enqueueStoppedReason } from '../src/queue/stopped-pause.js';
 
 export interface CampaignProgress {

@@ -4,6 +4,7 @@
  * a route's schema name them without loading a decoder.
  */
 import { ValidationError } from '../src/errors.js';
+import { mention } from '../src/setting-mention.js';
 
 /** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
 export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
@@ -27,6 +28,14 @@ export const FILE_ENCODING_NAMES: Readonly<Record<string, FileEncoding>> = {
 
 /** The names accepted for an encoding, for messages. */
 export const ENCODING_CHOICES = 'utf-8, utf-16le, utf-16be, gb18030 (or gbk)';
+
+/**
+ * The fix named when a file's bytes do not fit: how to say what the file really is. The setting is a
+ * mention (src/setting-mention.ts): the CLI shows it as `--encoding`, an upload as `?encoding=`.
+ * Here, not with the decoder: the producer's checks of a recipient's params name it too, and a
+ * command that opens a producer to read sends must not load the decoding stack (iconv-lite).
+ */
+export const ENCODING_FIX = `save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8), or name its encoding with ${mention('encoding')}, one of ${ENCODING_CHOICES}`;
 
 /** The encoding named `name`; throws ValidationError on `field` for an unknown name. */
 export function parseEncodingName(name: string, field: string): FileEncoding {

@@ -13,13 +13,7 @@ import { ValidationError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
 import { beginsWith, notTextSignature, UTF16_NUL_DENSITY, utf16ByNuls } from './file-signature.js';
 import { LineEncodings } from './line-encodings.js';
-import { ENCODING_CHOICES, type FileEncoding } from './encoding-names.js';
-
-/**
- * The fix named when a file's bytes do not fit: how to say what the file really is. The setting is a
- * mention (src/setting-mention.ts): the CLI shows it as `--encoding`, an upload as `?encoding=`.
- */
-export const ENCODING_FIX = `save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8), or name its encoding with ${mention('encoding')}, one of ${ENCODING_CHOICES}`;
+import { ENCODING_FIX, type FileEncoding } from './encoding-names.js';
 
 const BOMS: { bytes: number[]; encoding: FileEncoding }[] = [
   { bytes: [0xef, 0xbb, 0xbf], encoding: 'utf-8' },

@@ -9,7 +9,10 @@
  * what running it needs (the SDK, BullMQ, ioredis, fastify, Bull Board, the file readers) its
  * action loads with `import()` once the flags are parsed, from `<name>-run.ts` where that is most
  * of the command. So help, the version and a refused flag answer without them (docs/benchmarks.md,
- * "Session 22: CLI start-up"); test/integration/cli-module-loading.test.ts checks it.
+ * "Session 22: CLI start-up"); test/integration/cli-module-loading.test.ts checks it. Such a
+ * command's flag schema is in `<name>-flags.ts`, which both import: the run's flags are the
+ * schema's output, written once, and the run does not import the definition that loads it (a
+ * cycle).
  */
 import type { CommandModule } from '../context.js';
 

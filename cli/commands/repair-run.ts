@@ -16,21 +16,13 @@ import { createLeaderLease } from '../../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { renderRepairReport } from '../../src/repair/repair-report.js';
 import type { CliContext } from '../context.js';
+import type { RepairFlags } from './repair-flags.js';
 import { exitCodeOf } from '../../src/errors.js';
 import { openReadyRedis } from '../pipeline.js';
 import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
 
 /** Progress on stderr at most this often. */
 const PROGRESS_EVERY_MS = 1000;
-
-/** The flags of `smsq repair`, as its schema gives them. */
-export interface RepairFlags {
-  /** Report what would be done; write nothing. */
-  dryRun: boolean;
-  json: boolean;
-  /** Leave chunks changed more recently than this alone (default: the sweep's). */
-  minAgeMs?: number;
-}
 
 export async function runRepair(ctx: CliContext, flags: RepairFlags): Promise<number | void> {
   const config = ctx.config;

@@ -17,6 +17,7 @@ import { ADVISED_HASH_VALUE_BYTES } from '../../src/queue/redis-memory-advice.js
 import { judgeDurability, type DurabilityOptions } from '../../src/durability/mode.js';
 import { probeRedisDurability } from '../../src/durability/probe.js';
 import type { CliContext } from '../context.js';
+import type { SandboxFlags } from './sandbox-flags.js';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../../src/errors.js';
 import { renderTable } from '../format.js';
@@ -37,14 +38,6 @@ async function whyUnfit(url: string, durability: DurabilityOptions, prefix: stri
   } finally {
     probe.disconnect();
   }
-}
-
-/** The flags of `smsq sandbox`, as its schema gives them. */
-export interface SandboxFlags {
-  /** The campaign's size. */
-  recipients: number;
-  /** The final status of each send as JSON. */
-  json: boolean;
 }
 
 export async function runSandbox(ctx: CliContext, flags: SandboxFlags): Promise<number | void> {

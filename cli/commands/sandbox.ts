@@ -4,14 +4,8 @@
  * A worker sends a verification code, a notification and a campaign, then receipts arrive.
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { intFlag, switchFlag } from '../flags.js';
-
-const schema = z.object({
-  recipients: intFlag(1, 1_000_000, '--recipients 2000').optional().default(2000),
-  json: switchFlag,
-});
+import { sandboxFlags } from './sandbox-flags.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -20,7 +14,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--recipients <n>', 'campaign size (default: 2000)')
     .option('--json', 'print the final status of each send as JSON')
     .action(
-      ctx.action(schema, async (flags) => {
+      ctx.action(sandboxFlags, async (flags) => {
         const { runSandbox } = await import('./sandbox-run.js');
         return runSandbox(ctx, flags);
       }),

@@ -80,7 +80,7 @@ function recipientsText(send: { recipients: number; recipientsSoFar?: boolean })
 }
 
 /** The command that lists the next page with the same filters. */
-function nextCommand(flags: { kind?: string; state?: string; limit?: number }, next: string): string {
+function nextCommand(flags: Pick<z.output<typeof schema>, 'kind' | 'state' | 'limit'>, next: string): string {
   const kept = [flags.kind && `--kind ${flags.kind}`, flags.state && `--state ${flags.state}`, flags.limit !== undefined && `--limit ${flags.limit}`].filter(Boolean).join(' ');
   return `smsq sends ${kept ? `${kept} ` : ''}--cursor ${next}`;
 }

@@ -15,6 +15,7 @@ import { openReportIngest, type ReportIngest } from '../../src/receipts/report-i
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { confirmLiveCredentials } from '../../src/runtime/sms-runtime.js';
 import type { CliContext } from '../context.js';
+import type { ServerFlags } from './server-flags.js';
 import { listenRefusal } from '../listen-errors.js';
 import { isEveryInterface, localUrlHost } from '../../src/listen-host.js';
 import { openCatalog, openRedis } from '../pipeline.js';
@@ -33,18 +34,6 @@ import { callsEndedWithin, closeWithin, trackRequests } from '../../server/close
 export const CALLS_GRACE_MS = 2000;
 /** ...and the limit of the whole wait, which a Redis that hangs without closing its connection would otherwise hold. */
 export const CALLS_LIMIT_MS = 3000;
-
-/** The flags of `smsq server`, as its schema gives them. */
-export interface ServerFlags {
-  /** Port to listen on (default: SMSQ_SERVER_PORT); 0 picks a free one. */
-  port?: number;
-  /** Address to listen on (default: SMSQ_SERVER_HOST). */
-  host?: string;
-  /** Serve without authentication when none is configured. */
-  insecure: boolean;
-  /** The listening address as one JSON line on stdout. */
-  json: boolean;
-}
 
 export async function runServer(ctx: CliContext, flags: ServerFlags): Promise<number> {
   const config = ctx.config;

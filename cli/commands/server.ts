@@ -1,15 +1,7 @@
 /** `smsq server`: HTTP ingestion, Bull Board, metrics and health until SIGTERM/SIGINT. */
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { hostFlag, intFlag, switchFlag } from '../flags.js';
-
-const schema = z.object({
-  port: intFlag(0, 65_535, '--port 8080 (0 picks a free port)').optional(),
-  host: hostFlag('--host 127.0.0.1 (or 0.0.0.0 inside a container)').optional(),
-  insecure: switchFlag,
-  json: switchFlag,
-});
+import { serverFlags } from './server-flags.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -20,7 +12,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--insecure', 'serve /v1 and the dashboard WITHOUT authentication when no token or login is configured (trusted networks only)')
     .option('--json', 'print the listening address as one JSON line on stdout')
     .action(
-      ctx.action(schema, async (flags) => {
+      ctx.action(serverFlags, async (flags) => {
         const { runServer } = await import('./server-run.js');
         return runServer(ctx, flags);
       }),

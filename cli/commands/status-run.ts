@@ -16,6 +16,7 @@ import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchE
 import { statusJson } from '../status-json.js';
 import { rideRedisOutages } from '../watch-redis-outage.js';
 import { openProducer } from '../pipeline.js';
+import type { StatusFlags } from './status-flags.js';
 
 /** Between tries of a watch's poll while Redis is gone (ms): each fails at once until it is back. */
 const WATCH_REDIS_RETRY_MS = 250;
@@ -49,19 +50,6 @@ function recipientsText(s: SendStatus['send']): string {
   // Its producer died before recording what it refused or dropped: unknown, not 0.
   const refused = s.rejected === null || s.duplicates === null ? ' (rows refused at the door or dropped as duplicates were not recorded)' : `, ${s.rejected} rejected at the door, ${s.duplicates} duplicates dropped`;
   return `${s.recipients} enqueued${ended ? ` ${ended}` : ''}${refused}`;
-}
-
-/** The flags of `smsq status`, as its schema gives them. */
-export interface StatusFlags {
-  sendId: string;
-  /** List every recipient (or one page of them, with `limit` or `cursor`). */
-  recipients: boolean;
-  limit?: number;
-  cursor?: string;
-  /** Follow the send until `until`. */
-  watch: boolean;
-  until?: 'sent' | 'final' | 'auto';
-  json: boolean;
 }
 
 export async function runStatus(ctx: CliContext, flags: StatusFlags): Promise<void> {

@@ -4,20 +4,9 @@
  * one page by cursor).
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { MAX_RECIPIENT_PAGE } from '../../src/queue/recipient-cursor.js';
 import type { CliContext } from '../context.js';
-import { enumFlag, intFlag, sendIdFlag, switchFlag, textFlag } from '../flags.js';
-
-const schema = z.object({
-  sendId: sendIdFlag('smsq status smx8raea837d634fdfd72 (the id send printed; smsq sends lists them)'),
-  recipients: switchFlag,
-  limit: intFlag(1, MAX_RECIPIENT_PAGE, '--limit 1000').optional(),
-  cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
-  watch: switchFlag,
-  until: enumFlag(['sent', 'final', 'auto'], '--until sent', 'must be sent, final or auto').optional(),
-  json: switchFlag,
-});
+import { statusFlags } from './status-flags.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -31,7 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--until <sent|final|auto>', 'with --watch: stop once it is sent (every recipient past the API), final (completed: every receipt in, or the receipt window over), or auto: sent for kinds whose receipts are sampled or not looked up (SMSQ_RECEIPT_LOOKUPS), final otherwise (default: auto)')
     .option('--json', 'print JSON on stdout (with --watch: one JSON line per change, and an error as one line)')
     .action(
-      ctx.action(schema, async (flags) => {
+      ctx.action(statusFlags, async (flags) => {
         const { runStatus } = await import('./status-run.js');
         return runStatus(ctx, flags);
       }),

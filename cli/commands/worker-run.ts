@@ -8,6 +8,7 @@ import { receiptScheduleOf } from '../../src/config.js';
 import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { traceSmsClient } from '../../src/telemetry/traced-client.js';
 import type { CliContext } from '../context.js';
+import type { WorkerFlags } from './worker-flags.js';
 import { chunksLeftSending, leftSendingText, type OutstandingClaims } from '../../workers/claims-outstanding.js';
 import { openRedis } from '../pipeline.js';
 import { confirmDatabase } from '../../src/queue/redis-database.js';
@@ -16,12 +17,6 @@ import { finishedWithin } from '../../src/finished-within.js';
 import { redactRedisUrl } from '../../src/queue/redis-url.js';
 import { watchRedis } from '../../src/queue/redis-watch.js';
 import { confirmLiveCredentials } from '../../src/runtime/sms-runtime.js';
-
-/** The flags of `smsq worker`, as its schema gives them. */
-export interface WorkerFlags {
-  /** Calls in flight in this process (default: SMSQ_CONCURRENCY). */
-  concurrency?: number;
-}
 
 export async function runWorker(ctx: CliContext, flags: WorkerFlags): Promise<number> {
   const config = ctx.config;

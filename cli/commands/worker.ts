@@ -1,10 +1,7 @@
 /** `smsq worker`: run the workers until SIGTERM/SIGINT, then stop gracefully. */
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { intFlag } from '../flags.js';
-
-const schema = z.object({ concurrency: intFlag(1, 1000, '--concurrency 64').optional() });
+import { workerFlags } from './worker-flags.js';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -12,7 +9,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('run the workers until SIGTERM/SIGINT (any number of processes on any number of machines)')
     .option('--concurrency <n>', 'calls in flight in this process (default: SMSQ_CONCURRENCY or 64)')
     .action(
-      ctx.action(schema, async (flags) => {
+      ctx.action(workerFlags, async (flags) => {
         const { runWorker } = await import('./worker-run.js');
         return runWorker(ctx, flags);
       }),
