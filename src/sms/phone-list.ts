@@ -1,4 +1,4 @@
-import { maskLikelyPhones, maskPhone, maskPhoneList } from './phone-mask.js';
+import { maskLikelyPhones, maskPhone, maskPhonesInText } from './phone-mask.js';
 import { SEPARATORS } from './phone.js';
 
 /** How many numbers an error message shows (masked) before it counts the rest instead. */
@@ -14,10 +14,10 @@ function maskEntry(entry: string): string {
   // Too few digits for any phone number (`12345`, `abc`): shown as typed, as the rejected table
   // and text masking (7 digits and more) show it; masked whole, it was `****` and could not be found.
   if ((entry.match(/\d/g) ?? []).length < MIN_PHONE_DIGITS) return JSON.stringify(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1);
-  return (bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhoneList(bare) : maskPhone(entry);
+  return (bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry);
 }
 
-/** The fewest digits of any number masking hides (as {@link maskPhoneList} finds them). */
+/** The fewest digits of any number masking hides (as {@link maskPhonesInText} finds them). */
 const MIN_PHONE_DIGITS = 7;
 /** The longest entry without a number shown whole. */
 const ENTRY_SHOWN = 20;
@@ -49,7 +49,7 @@ export function firstOfThemBelow(shown: number, total: number): string | undefin
  */
 export function quoteForError(value: string, { phones = false, maxChars = 60 }: { phones?: boolean; maxChars?: number } = {}): string {
   // A value that is not a list of numbers may still hold one (a param, a path): those are masked.
-  const masked = phones ? maskPhoneList(value) : maskLikelyPhones(value);
+  const masked = phones ? maskPhonesInText(value) : maskLikelyPhones(value);
   if (masked.length <= maxChars) return JSON.stringify(masked);
   return `${JSON.stringify(`${masked.slice(0, maxChars)}…`)} (${value.length.toLocaleString('en-US')} characters)`;
 }

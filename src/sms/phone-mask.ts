@@ -23,29 +23,8 @@ export function maskLikelyPhones(text: string): string {
   return text.replace(LIKELY_PHONE, (m) => maskPhone(m));
 }
 
-/**
- * Whether a digit run found in text can be a phone number in a form smsq reads or writes. One that
- * starts with 1 is a number only at 11 digits: a mainland mobile, or a +1 number with its code (the
- * one country code that starts with 1); at 10 and 12 it stays masked, as such a number mistyped by
- * a digit. So a byte count or a time in ms is left as it is. A run that starts with any other
- * digit cannot be told from an international number as Dysmsapi takes it (country code and number,
- * no +, 8 to 15 digits), nor from a local landline number (7 or 8): it is masked.
- */
-function couldBePhone(run: string): boolean {
-  const digits = run.startsWith('+') ? run.slice(1) : run;
-  return !digits.startsWith('1') || (digits.length >= 10 && digits.length <= 12);
-}
-
-/** Masks every digit run inside a free-text string (log messages, errors) that can be a phone number. */
+/** Masks every phone-looking digit run inside a free-text string (log messages). */
 export function maskPhonesInText(text: string): string {
-  return text.replace(PHONE_IN_TEXT, (m) => (couldBePhone(m) ? maskPhone(m) : m));
-}
-
-/**
- * Masks every phone-looking digit run of a value given as phone numbers (under a phone key, a
- * list of recipients): there a run is meant as a number, however far it is mistyped.
- */
-export function maskPhoneList(text: string): string {
   return text.replace(PHONE_IN_TEXT, (m) => maskPhone(m));
 }
 
@@ -54,5 +33,5 @@ export function maskPhoneValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => maskPhoneValue(v));
   if (typeof value === 'number') return maskPhone(String(value));
   if (typeof value !== 'string') return value;
-  return maskPhoneList(value);
+  return maskPhonesInText(value);
 }

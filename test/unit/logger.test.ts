@@ -26,20 +26,10 @@ describe('logger', () => {
     expect(JSON.stringify(line)).not.toContain('13800138000');
   });
 
-  it('leaves digit runs no phone number can be: one that starts with 1 is a number only at 11 digits (mainland, +1), 10 and 12 kept as one mistyped', () => {
+  it('masks every form of a number in messages: mainland, +86 and 0086, +1, international with and without + or 00, and a number cut or mistyped (a JSON parse error quotes a piece of the input: 13912345 is most of a number)', () => {
     const { lines, stream } = capture();
     const log = createLogger({ level: 'info' }, stream);
-    log.info('flushed 1048576 bytes (16777216 held) at 1767225600000, job 1234567890123');
-    expect(lines[0]!.msg).toBe('flushed 1048576 bytes (16777216 held) at 1767225600000, job 1234567890123');
-    // Under a phone key a run is meant as a number, however mistyped: masked.
-    log.info({ phone: '1380013', phones: ['1380013800012'] }, 'refused');
-    expect([lines[1]!.phone, lines[1]!.phones]).toEqual(['****', ['138****0012']]);
-  });
-
-  it('still masks every form of a number in messages: mainland, +86 and 0086, +1, international with and without + or 00, a mainland number a digit short or long', () => {
-    const { lines, stream } = capture();
-    const log = createLogger({ level: 'info' }, stream);
-    const numbers = ['13800138000', '+8613800138000', '8613800138000', '008613800138000', '+12025550123', '0012025550123', '12025550123', '85291234567', '+85291234567', '0085291234567', '50012345', '+2901234', '1380013800', '138001380001', '07700900123'];
+    const numbers = ['13800138000', '+8613800138000', '8613800138000', '008613800138000', '+12025550123', '0012025550123', '12025550123', '85291234567', '+85291234567', '0085291234567', '50012345', '+2901234', '1380013800', '138001380001', '07700900123', '13912345', '1391234567890'];
     for (const n of numbers) log.info(`sent to ${n}.`);
     expect(lines.map((l) => l.msg)).toEqual(numbers.map((n) => `sent to ${n.slice(0, 3)}****${n.slice(-4)}.`));
   });
