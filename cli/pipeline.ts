@@ -18,6 +18,7 @@ import { openQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { CALLS_QUEUE } from '../src/queue/keys.js';
 import { NO_WORKER_MEANS, workersSeen as countWorkers } from '../src/queue/worker-presence.js';
+import { redisNowMs } from '../src/clock-skew.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
@@ -114,14 +115,15 @@ export function openProducer(ctx: CliContext): CliProducer {
   const producer = tracing ? traceProducer(untraced, tracing.spans) : untraced;
   ctx.onClose(() => producer.close());
   let queue: Queue | undefined;
-  const workersSeen = () => {
+  const workersSeen = async () => {
     if (!queue) {
       // With a listener: BullMQ prints an 'error' nobody listens to (a Redis gone mid-command) as a raw object on stderr.
       const opened = openQueue(CALLS_QUEUE, { connection: redis, prefix: ctx.config.prefix, onError: createEmitterErrorLog({ logger: ctx.logger })('calls queue') });
       ctx.onClose(() => opened.close());
       queue = opened;
     }
-    return countWorkers({ redis, prefix: ctx.config.prefix, queue, clock: { now: () => ctx.now() } });
+    // On Redis's time, not this CLI's: the workers beat on clocks kept near it, and a laptop's may be a minute off.
+    return countWorkers({ redis, prefix: ctx.config.prefix, queue }, await redisNowMs(redis));
   };
   return { producer, templateContent, workersSeen };
 }

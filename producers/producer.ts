@@ -45,6 +45,7 @@ import { createRecipientStore } from '../src/receipts/recipient-store.js';
 import { readRecipientPage, sendRecipients, sendShapeOf, type RecipientState } from '../src/receipts/send-recipients.js';
 import { decodeRecipientCursor, DEFAULT_RECIPIENT_PAGE, encodeRecipientCursor, FIRST_RECIPIENT, MAX_RECIPIENT_PAGE } from '../src/queue/recipient-cursor.js';
 import { cachedWorkersSeen } from '../src/queue/worker-presence.js';
+import { redisNowMs } from '../src/clock-skew.js';
 import { connectionLostSince, createDurabilityBarrier, type WriteMark } from '../src/durability/barrier.js';
 import { DEFAULT_DURABILITY, resolveDurability, type DurabilityOptions } from '../src/durability/mode.js';
 import { createDurabilityRecheck } from '../src/durability/recheck.js';
@@ -758,9 +759,14 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async getStatus(sendId) {
+      // Redis's time, asked beside the send's record (the same round trip): the workers' words read
+      // below are judged at it, as their clocks are kept near it and this asker's may be off.
+      const redisNow = redisNowMs(opts.redis);
+      redisNow.catch(() => {});
       const status = await sends.status(sendId);
       if (!status) throw new SendNotFoundError(sendId, lookupPlace);
       if (isSendEnded(status.send.state)) return status;
+      const atMs = await redisNow;
       const now = clock.now();
       // Workers are asked about only for a send that waits on them (one ZCOUNT, CLIENT LIST when no worker beats).
       const unsent = status.counts.queued + status.counts.sending + status.counts.unknown > 0;
@@ -771,14 +777,14 @@ export function createProducer(opts: ProducerOptions): Producer {
       const policy = waits.receiptLookups[status.send.kind];
       const sampledReceipts = !unsent && status.counts.accepted > 0 && lookupReach(policy) === 'some';
       const [shared, workers, flowControlRetryAt, lostCalls, lookedUpPending] = await Promise.all([
-        readWaitFacts(opts.redis, keys, now),
-        active ? workersPresent().catch(() => undefined) : undefined,
-        onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, now) : undefined,
+        readWaitFacts(opts.redis, keys, atMs),
+        active ? workersPresent(atMs).catch(() => undefined) : undefined,
+        onlyQueued ? readFlowControlRetry(opts.redis, keys, sendId, status.send.chunks, atMs) : undefined,
         // Its chunks in flight may have lost their worker: asked of the active jobs only when some are `sending`.
         active && status.counts.sending > 0 ? readLostCalls(opts.redis, keys, sendId) : undefined,
         sampledReceipts ? readLookedUpPending(opts.redis, keys, status.send, policy) : undefined,
       ]);
-      const wait = sendWait(status, { now, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}), lookedUpPending });
+      const wait = sendWait(status, { now, redisNow: atMs, ...waits, ...shared, workers, flowControlRetryAt, ...(lostCalls ? { lostCalls } : {}), lookedUpPending });
       const pace = sendPace(status, now, wait, workers);
       return { ...status, ...(wait ? { wait } : {}), ...(pace ? { pace } : {}) };
     },

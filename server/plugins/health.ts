@@ -67,11 +67,10 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       // TIME answers as PING would, and gives the time the workers' stamps are judged at: on this
       // server's clock, one a minute ahead would find no heartbeat and every skew record stale.
       const nowMs = await deadline.must(gate.ready().then(() => redisNowMs(options.redis)), 'the readiness check');
-      const atRedis = { now: () => nowMs };
       // Beside the worker count, and on its own: a warning never makes a ready deployment unready.
       const skewWarning = deadline.may(readClockSkewWarning(options.redis, options.keyPrefix, nowMs).catch(() => undefined));
       // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
-      workers = (await deadline.must(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue, clock: atRedis }), 'the readiness check')) ?? 0;
+      workers = (await deadline.must(workersSeen({ redis: options.redis, prefix: options.keyPrefix, queue: options.workQueue }, nowMs), 'the readiness check')) ?? 0;
       if (workers === 0) {
         issues.push({ field: 'workers', message: `no worker serves the ${options.workQueue.name} queue. Fix: start one with \`smsq worker\`` });
       } else {

@@ -17,13 +17,18 @@ const RATE_LIMITED = String(Number.MAX_SAFE_INTEGER);
 /**
  * Reads what every send shares (the account block, Dysmsapi's throttling of every worker now and
  * in the last minute, the live workers' quiet hours, durability holds and endpoint back-offs) in
- * one round trip, for {@link sendWait}. `now` is the caller's clock. The back-offs are given only
- * when every live worker backs off: one that reaches its endpoint sends what the others put back.
+ * one round trip, for {@link sendWait}. The back-offs are given only when every live worker backs
+ * off: one that reaches its endpoint sends what the others put back.
+ *
+ * `atMs` is Redis's time (redisNowMs), what every window here is judged at: the workers stamped
+ * these words on their clocks, kept near Redis's, and the asker's may be off by any amount (a
+ * laptop a minute ahead found no live worker, hold or back-off; one behind, those of a worker dead
+ * for a minute). A throttle's end is said on Redis's time too.
  */
 export async function readWaitFacts(
   redis: RedisConnection,
   keys: Keys,
-  now: number,
+  atMs: number,
 ): Promise<Pick<WaitFacts, 'accountBlock' | 'throttledUntil' | 'recentThrottles' | 'workerQuietHours' | 'durabilityHolds' | 'endpointBackoffs'>> {
   const limiter = `${keys.prefix}:${CALLS_QUEUE}:limiter`;
   const replies =
@@ -32,11 +37,11 @@ export async function readWaitFacts(
       .hgetall(keys.account())
       .get(limiter)
       .pttl(limiter)
-      .zrangebyscore(keys.workerSettings(), now - WORKER_SETTINGS_TTL_MS, '+inf')
-      .zcount(keys.throttles(), now - THROTTLE_LOG_WINDOW_MS, '+inf')
+      .zrangebyscore(keys.workerSettings(), atMs - WORKER_SETTINGS_TTL_MS, '+inf')
+      .zcount(keys.throttles(), atMs - THROTTLE_LOG_WINDOW_MS, '+inf')
       .zrange(keys.throttles(), -1, -1, 'WITHSCORES')
-      .zrangebyscore(keys.workerDurabilityHolds(), now - DURABILITY_HOLD_TTL_MS, '+inf')
-      .zrangebyscore(keys.workerEndpointBackoffs(), now - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
+      .zrangebyscore(keys.workerDurabilityHolds(), atMs - DURABILITY_HOLD_TTL_MS, '+inf')
+      .zrangebyscore(keys.workerEndpointBackoffs(), atMs - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
       .exec()) ?? [];
   const [hash, limit, ttl, settings, throttles, last, holding, backingOff] = replies.map(([err, value]) => (err ? undefined : value)) as [
     Record<string, string> | undefined,
@@ -54,7 +59,7 @@ export async function readWaitFacts(
   const quiet = distinctQuietHours(settings ?? []);
   return {
     ...(block ? { accountBlock: block } : {}),
-    ...(limit === RATE_LIMITED && ttl !== undefined && ttl > 0 ? { throttledUntil: now + ttl } : {}),
+    ...(limit === RATE_LIMITED && ttl !== undefined && ttl > 0 ? { throttledUntil: atMs + ttl } : {}),
     ...(throttles && last?.[1] ? { recentThrottles: { times: throttles, lastUntil: Number(last[1]) } } : {}),
     ...(quiet.length ? { workerQuietHours: quiet.map(parseQuietHours) } : {}),
     ...(holds ? { durabilityHolds: holds } : {}),
@@ -89,16 +94,17 @@ async function readChunkFields<F extends string>(redis: RedisConnection, keys: K
 /**
  * When a send's queued chunks go again, if every one of them waits for a per-number flow-control
  * window (send-processor.ts records `flowRetryAt` with the refusal and delays the job until then):
- * the earliest such time still ahead of `now`; undefined when any queued chunk waits for something
+ * the earliest such time still ahead of `atMs`; undefined when any queued chunk waits for something
  * else, none is queued, or the send has more than {@link FLOW_CONTROL_WALK_MAX_CHUNKS} chunks.
+ * `atMs` is Redis's time: `flowRetryAt` is on the refused worker's clock, as is the job's delay.
  */
-export async function readFlowControlRetry(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, now: number): Promise<number | undefined> {
+export async function readFlowControlRetry(redis: RedisConnection, keys: Keys, sendId: string, chunks: number, atMs: number): Promise<number | undefined> {
   if (chunks < 1 || chunks > FLOW_CONTROL_WALK_MAX_CHUNKS) return undefined;
   let earliest: number | undefined;
   for (const chunk of await readChunkFields(redis, keys, sendId, chunks, ['code', 'flowRetryAt'])) {
     if (chunk.state !== 'queued') continue;
     const at = Number(chunk.flowRetryAt);
-    if (chunk.code !== FLOW_CONTROL_CODE || !(at > now)) return undefined;
+    if (chunk.code !== FLOW_CONTROL_CODE || !(at > atMs)) return undefined;
     earliest = Math.min(earliest ?? at, at);
   }
   return earliest;

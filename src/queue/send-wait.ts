@@ -100,7 +100,14 @@ export interface SendPace {
 
 /** The state of the account and the queue that every send shares. */
 export interface WaitFacts {
+  /** The asker's clock: the calendar the quiet hours are judged on here. */
   now: number;
+  /**
+   * Redis's clock when the facts were read (redisNowMs): what the workers' stamps among them (a
+   * throttle's end, a flow-control retry) are judged against, as the workers' clocks are kept near
+   * it and the asker's may be off; `now` when absent.
+   */
+  redisNow?: number;
   /** This process's quiet hours: used only when no live worker has said its own (`workerQuietHours`). */
   quietHours: QuietHours | undefined;
   /** The distinct quiet hours (undefined: off) of the live workers (worker-settings.ts); absent or empty when none has said. */
@@ -175,7 +182,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
       return { reason: 'endpoint-unreachable', workers: backoffs.workerIds.length, until, fault, endpoint, ...rest };
     }
     const times = facts.recentThrottles?.times ? { times: facts.recentThrottles.times } : {};
-    if (facts.throttledUntil !== undefined && facts.throttledUntil > facts.now) return { reason: 'throttled', until: facts.throttledUntil, ...times };
+    const workersNow = facts.redisNow ?? facts.now;
+    if (facts.throttledUntil !== undefined && facts.throttledUntil > workersNow) return { reason: 'throttled', until: facts.throttledUntil, ...times };
     // Before quiet hours and no-worker: they hold queued chunks, and `sending` with no reason reads as a call going on.
     if (facts.lostCalls) {
       return { reason: 'worker-lost', ...facts.lostCalls, checkEveryMs: STALLED_CHECK_MS, ...(facts.workers === 0 ? { noWorker: true as const } : {}) };
@@ -184,7 +192,7 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (quiet) return quiet;
     // After the reasons that hold whatever runs: without a worker, nothing else moves it.
     if (facts.workers === 0) return { reason: 'no-worker' };
-    if (facts.flowControlRetryAt !== undefined && facts.flowControlRetryAt > facts.now && status.counts.sending + status.counts.unknown === 0) {
+    if (facts.flowControlRetryAt !== undefined && facts.flowControlRetryAt > workersNow && status.counts.sending + status.counts.unknown === 0) {
       return { reason: 'flow-control', retryAt: facts.flowControlRetryAt };
     }
     // Between pauses too: a send throttled again and again is held back by it, though no pause holds it this instant.

@@ -13,6 +13,7 @@ import { createKeys } from '../../src/queue/keys.js';
 import { createWorkerSettingsAnnouncer } from '../../src/queue/worker-settings.js';
 import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
+import { clockOff } from '../support/clock-off.js';
 import { createProducerConnection, createTestConnection, deleteKeys, uniquePrefix } from '../support/redis.js';
 
 const SETTLE_MS = 30_000;
@@ -22,11 +23,6 @@ const closers: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
-
-/** This host's clock moved by `offsetMs`: a server whose clock is off the workers' and Redis's. */
-function clockOff(offsetMs: number): Clock {
-  return { now: () => Date.now() + offsetMs };
-}
 
 /** A worker in sync with Redis: its live-worker word and heartbeat, said now; and an attempt of its whose outcome is unknown since `unknownAgoMs`. */
 async function workerInSync(label: string, unknownAgoMs: number) {

@@ -3,6 +3,8 @@
  * heartbeat counts, a connected worker counts, a heartbeat a few seconds old counts only with a
  * connection (its worker may be gone: a forced exit leaves its last beat), and a Redis that refuses
  * CLIENT LIST (an ACL user without it, as on some managed Redis) gives "unknown", never "no worker".
+ * The manual clock stands for Redis's time, which the callers read and give (redisNowMs); what an
+ * asker with a clock of its own off Redis's sees is in asker-clock-ages.test.ts.
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,18 +30,18 @@ describe('workersSeen', () => {
     const clock = createManualClock(Date.now());
     const queue = openQueue(CALLS_QUEUE, { connection: redis, prefix });
     closers.push(() => queue.close());
-    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(0);
+    expect(await workersSeen({ redis, prefix, queue }, clock.now())).toBe(0);
 
     const worker = new Worker(CALLS_QUEUE, async () => undefined, { connection: createTestConnection(), prefix, autorun: true });
     await worker.waitUntilReady();
-    await expect.poll(() => workersSeen({ redis, prefix, queue, clock })).toBe(1);
+    await expect.poll(() => workersSeen({ redis, prefix, queue }, clock.now())).toBe(1);
     await worker.close();
-    await expect.poll(() => workersSeen({ redis, prefix, queue, clock })).toBe(0);
+    await expect.poll(() => workersSeen({ redis, prefix, queue }, clock.now())).toBe(0);
 
     await redis.zadd(metricKeys(prefix).writers, clock.now(), 'worker-a');
-    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(1);
+    expect(await workersSeen({ redis, prefix, queue }, clock.now())).toBe(1);
     clock.advance(61_000); // the heartbeat is over a minute old
-    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(0);
+    expect(await workersSeen({ redis, prefix, queue }, clock.now())).toBe(0);
   });
 
   it('a heartbeat older than WRITER_FRESH_MS counts only with a connection: the worker that beat it may be gone', async () => {
@@ -50,16 +52,16 @@ describe('workersSeen', () => {
     closers.push(() => queue.close());
     // Two workers beat; the newest beat decides whether the beats are taken as they are.
     await redis.zadd(metricKeys(prefix).writers, clock.now() - 10_000, 'worker-a', clock.now(), 'worker-b');
-    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(2);
+    expect(await workersSeen({ redis, prefix, queue }, clock.now())).toBe(2);
     clock.advance(WRITER_FRESH_MS);
-    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(2);
+    expect(await workersSeen({ redis, prefix, queue }, clock.now())).toBe(2);
     // Past it, within the minute: nobody is connected to the queue (both exited at once), so none runs.
     clock.advance(1);
-    expect(await workersSeen({ redis, prefix, queue, clock })).toBe(0);
+    expect(await workersSeen({ redis, prefix, queue }, clock.now())).toBe(0);
     // A worker alive and connected, whose beats are late: counted by its connection.
     const worker = new Worker(CALLS_QUEUE, async () => undefined, { connection: createTestConnection(), prefix, autorun: true });
     await worker.waitUntilReady();
-    await expect.poll(() => workersSeen({ redis, prefix, queue, clock })).toBe(1);
+    await expect.poll(() => workersSeen({ redis, prefix, queue }, clock.now())).toBe(1);
     await worker.close();
   });
 
@@ -77,12 +79,12 @@ describe('workersSeen', () => {
     closers.push(() => queue.close());
     await expect(limited.call('CLIENT', 'LIST')).rejects.toThrow(/NOPERM/);
     const clock = createManualClock(Date.now());
-    expect(await workersSeen({ redis: limited, prefix, queue, clock })).toBeUndefined();
+    expect(await workersSeen({ redis: limited, prefix, queue }, clock.now())).toBeUndefined();
     // Its heartbeats, however old within the minute, are all it can tell by.
     closers.push(() => deleteKeys(redis, prefix));
     await redis.zadd(metricKeys(prefix).writers, clock.now(), 'worker-a');
     clock.advance(WRITER_FRESH_MS + 1000);
-    expect(await workersSeen({ redis: limited, prefix, queue, clock })).toBe(1);
+    expect(await workersSeen({ redis: limited, prefix, queue }, clock.now())).toBe(1);
   });
 });
 
@@ -94,11 +96,11 @@ describe('cachedWorkersSeen', () => {
     const queue = openQueue(CALLS_QUEUE, { connection: redis, prefix });
     closers.push(() => queue.close());
     const seen = cachedWorkersSeen({ redis, prefix, queue, clock });
-    expect(await seen()).toBe(0);
+    expect(await seen(clock.now())).toBe(0);
     // A worker that beats through the period: its beat at the period's end is fresh then.
     await redis.zadd(metricKeys(prefix).writers, clock.now() + WORKER_PRESENCE_TTL_MS, 'worker-a');
-    expect(await seen()).toBe(0); // within the period: the answer kept
+    expect(await seen(clock.now())).toBe(0); // within the period: the answer kept
     clock.advance(WORKER_PRESENCE_TTL_MS);
-    expect(await seen()).toBe(1);
+    expect(await seen(clock.now())).toBe(1);
   });
 });

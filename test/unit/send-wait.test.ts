@@ -197,6 +197,18 @@ describe('sendWait', () => {
     expect(sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now, flowControlRetryAt: now - 1 }))).toBeUndefined();
   });
 
+  it("judges a flow-control retry and a throttle's end, both on the workers' clocks, at Redis's time when given, not the asker's", () => {
+    const redisNow = at('2026-12-04T10:00:10');
+    const ahead = redisNow + 90_000; // an asker's clock 90 s ahead
+    const retryAt = redisNow + 30_000;
+    expect(sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now: ahead, redisNow, flowControlRetryAt: retryAt }))).toEqual({ reason: 'flow-control', retryAt });
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now: ahead, redisNow, throttledUntil: redisNow + 600 }))).toEqual({ reason: 'throttled', until: redisNow + 600 });
+    // One 90 s behind: past on Redis's time is past, whatever the asker's clock says.
+    const behind = redisNow - 90_000;
+    expect(sendWait(status({ kind: 'verification' }, { queued: 1 }), facts({ now: behind, redisNow, flowControlRetryAt: redisNow - 1 }))).toBeUndefined();
+    expect(sendWait(status({ kind: 'notification' }, { queued: 1 }), facts({ now: behind, redisNow, throttledUntil: redisNow - 1 }))).toBeUndefined();
+  });
+
   describe('receipts, once everything is sent: how many, how they come (SMSQ_RECEIPT_LOOKUPS), until the window of the last one sent ends', () => {
     const sentAt = at('2026-12-04T07:41:00');
     const sent = (kind: WaitInput['send']['kind'], accepted: number) =>
