@@ -104,6 +104,9 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
       throw new NotDurableError(what, `${err.detail}; it stays withdrawn (held paused), so retry with the same idempotency key again: the retry that finds it confirmed resumes it, and nothing is sent twice`);
     }
     if (withdrawn) await takeBack(sendId, idempotencyKey);
+    // Taken back by an earlier retry whose wake failed (Redis went away between the resume and
+    // the wake): this retry wakes them, as an operator's resume given again does.
+    else if (send && send.state !== 'paused') await wakeParked(sendId);
   }
 
   /**
@@ -114,7 +117,9 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
   async function takeBack(sendId: string, idempotencyKey: string | undefined): Promise<void> {
     const moved: SendMove | undefined = await durableControl('resume', sendId, async () => {
       const moved = await sends.setControl(sendId, 'resume', 'resumed: a retry of its request (same idempotency key) found it confirmed durable', WITHDRAWN_REASON);
-      if (moved && moved.from !== moved.to) await wakeParked(sendId);
+      // Also when it was resumed already: a retry before this one may have resumed it and failed
+      // to wake its jobs, which would then sleep out their park (the worker's parkMs, 30 minutes by default).
+      if (moved && moved.to !== 'paused') await wakeParked(sendId);
       return moved;
     }).catch((err: unknown) => {
       if (!(err instanceof NotDurableError)) throw err;

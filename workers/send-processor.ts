@@ -248,8 +248,13 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         // active where the claim says paused, and the job would be woken and parked again for ever.
         const [state, control] = await deps.redis.hmget(deps.keys.send(sendId), 'state', 'control');
         if (!claimParks(state, control)) {
-          await deps.redis.srem(parked, job.id as string);
-          await job.promote().catch(() => undefined);
+          // Out of the set only once promoted: a promote that failed (Redis went away) leaves it
+          // there for the next wake, not asleep until its park ends with nothing to wake it.
+          const woken = await job.promote().then(
+            () => true,
+            () => false,
+          );
+          if (woken) await deps.redis.srem(parked, job.id as string);
         }
         throw new DelayedError();
       }
@@ -443,8 +448,14 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       case 'fail-send': {
         const failed = await deps.sends.fail(sendId, 'fail', decision.message, decision.code);
         await settle('answer-failed', { code: decision.code });
-        // Paused meanwhile, its other jobs may be parked: their claims end their chunks failed now, not a park later.
-        if (failed) await wakeParked({ redis: deps.redis, keys: deps.keys, queue: deps.queue }, sendId);
+        // Paused meanwhile, its other jobs may be parked: their claims end their chunks failed now,
+        // not a park later. Best effort: the send's failure is recorded, and the park bounds a wake
+        // that fails; failing this job over it would skip the completion check below.
+        if (failed) {
+          await wakeParked({ redis: deps.redis, keys: deps.keys, queue: deps.queue }, sendId).catch((err: unknown) =>
+            log().warn({ err }, 'could not wake the jobs parked while the send was paused: they wait out their park (parkMs)'),
+          );
+        }
         await deps.completion.check(sendId);
         log().error({ code: decision.code }, 'signature or template unusable: the whole send fails; fix it in the console');
         return { outcome: 'failed', code: decision.code };

@@ -25,8 +25,14 @@ function phones(base: number, n: number): string[] {
   return Array.from({ length: n }, (_, i) => String(base + i));
 }
 
-async function pausedSend(harness: Harness, numbers: string[], extra: { deadline?: number } = {}): Promise<string> {
-  const { sendId } = await harness.producer.send({ phones: numbers, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification', ...extra });
+type SendExtra = { deadline?: number; idempotencyKey?: string };
+
+function verificationSend(numbers: string[], extra: SendExtra) {
+  return { phones: numbers, signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' }, kind: 'verification' as const, ...extra };
+}
+
+async function pausedSend(harness: Harness, numbers: string[], extra: SendExtra = {}): Promise<string> {
+  const { sendId } = await harness.producer.send(verificationSend(numbers, extra));
   await harness.producer.pause(sendId);
   return sendId;
 }
@@ -42,14 +48,18 @@ function countRuns(worker: SmsWorker, sendId: string): () => number {
 
 async function allParked(harness: Harness, sendId: string, chunks: number): Promise<void> {
   const parked = createKeys(harness.prefix).sendParked(sendId);
-  await waitFor(async () => (await harness.redis.scard(parked)) === chunks, 'its jobs to be parked');
+  const delayed = `${harness.prefix}:calls:delayed`;
+  // In the set, then delayed, then the job's own look at the control: a change made before that
+  // look is seen by the job itself, and would not test what wakes a parked job.
+  await waitFor(async () => (await harness.redis.scard(parked)) === chunks && (await harness.redis.zcard(delayed)) >= chunks, 'its jobs to be parked');
+  await new Promise((r) => setTimeout(r, 200));
 }
 
 /**
  * A paused send of `n` chunks whose jobs a worker (`worker` options) has all parked, with the
  * runs of its jobs counted from the worker's start; `before` changes the send before the worker starts.
  */
-async function parkedSend(label: string, base: number, n: number, worker: Partial<SmsWorkerOptions> = {}, extra: { deadline?: number } = {}, before?: (harness: Harness, sendId: string) => Promise<unknown>) {
+async function parkedSend(label: string, base: number, n: number, worker: Partial<SmsWorkerOptions> = {}, extra: SendExtra = {}, before?: (harness: Harness, sendId: string) => Promise<unknown>) {
   const harness = await createHarness({ label });
   h = harness;
   const numbers = phones(base, n);
@@ -92,6 +102,7 @@ describe('the jobs of a paused send', () => {
     const other = await harness.producer.send({ phones: ['13871000999'], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
     await waitFor(async () => (await harness.producer.getStatus(other.sendId)).counts.accepted === 1, 'the other send');
     const [otherJob] = (await harness.redis.keys(`${harness.prefix}:calls:s.${other.sendId}.0.a*`)).filter((k) => !k.endsWith(':lock'));
+    expect(otherJob).toBeDefined();
     await harness.redis.sadd(parked, 's.gone.0.a1', String(otherJob).slice(`${harness.prefix}:calls:`.length));
     await harness.producer.resume(sendId);
     await waitFor(async () => (await harness.producer.getStatus(sendId)).counts.accepted === numbers.length, 'every chunk once resumed', 5000);
@@ -130,6 +141,17 @@ describe('the jobs of a paused send', () => {
     const sends = createSendStore({ redis: harness.redis, keys: createKeys(harness.prefix) });
     await sends.setControl(sendId, 'resume', 'resumed by an operator');
     await waitFor(async () => (await harness.producer.getStatus(sendId)).counts.accepted === numbers.length, 'every chunk at the safety-net park', 4000);
+    expect(sentTo(harness, numbers)).toEqual(numbers.map(() => 1));
+  });
+
+  it('a resume whose wake was lost is woken by a retry of the request with its idempotency key, not left to the 30-minute park', async () => {
+    const extra = { idempotencyKey: 'parked-retry-1' };
+    const { harness, numbers, sendId } = await parkedSend('parked-retry-wake', 13871000600, 3, {}, extra);
+    const sends = createSendStore({ redis: harness.redis, keys: createKeys(harness.prefix) });
+    await sends.setControl(sendId, 'resume', 'resumed by an operator');
+    const again = await harness.producer.send(verificationSend(numbers, extra));
+    expect(again.sendId).toBe(sendId);
+    await waitFor(async () => (await harness.producer.getStatus(sendId)).counts.accepted === numbers.length, 'every chunk once the retry woke them', 3000);
     expect(sentTo(harness, numbers)).toEqual(numbers.map(() => 1));
   });
 
