@@ -58,6 +58,16 @@ export interface Idempotency {
   cutShort(key: string, sendId: string): Promise<string | undefined>;
   /** Takes the mark off: a retry that took the send over has enqueued the whole request into it. */
   clearCutShort(key: string): Promise<void>;
+  /** Keeps with `key` the digest of its campaign's list (list-digest.ts), once the whole list is in its send. */
+  recordList(key: string, sendId: string, list: CampaignList): Promise<void>;
+  /** What {@link recordList} kept for `key`'s send `sendId`; undefined when nothing was (a key of a version before it). */
+  listOf(key: string, sendId: string): Promise<CampaignList | undefined>;
+}
+
+/** A campaign's list as its idempotency key keeps it. */
+export interface CampaignList {
+  /** SHA-256 (hex) of its rows (list-digest.ts). */
+  digest: string;
 }
 
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
@@ -85,7 +95,20 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
   // The send id and how, on two lines: a mark left by an earlier key's send (the key expired and was claimed anew) is not this send's.
   const cutKey = (key: string) => `${options.keys.idempotency(key)}:cut`;
+  // A hash: `send` (whose list it is, as for the cut mark), `rows` (the digest).
+  const listKey = (key: string) => `${options.keys.idempotency(key)}:list`;
   return {
+    async recordList(key, sendId, list) {
+      const fields: Record<string, string | Buffer> = { send: sendId, rows: list.digest };
+      const replies = await options.redis.multi().del(listKey(key)).hset(listKey(key), fields).expire(listKey(key), options.ttlSeconds).exec();
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    },
+    async listOf(key, sendId) {
+      const [send, rows] = await options.redis.hmgetBuffer(listKey(key), 'send', 'rows');
+      if (send?.toString() !== sendId || !rows) return undefined;
+      return { digest: rows.toString() };
+    },
     async markCutShort(key, sendId, how) {
       await options.redis.set(cutKey(key), `${sendId}\n${how}`, 'EX', options.ttlSeconds);
     },
