@@ -691,8 +691,8 @@ export function createProducer(opts: ProducerOptions): Producer {
           // Taking over a send an earlier request with the key began: what it wrote stays as it is.
           queuedBefore: async (id) => (completedEarlier ? readQueuedBefore(opts.redis, keys, id) : undefined),
           list,
-          wholeList: async () => {
-            if (req.idempotencyKey && list) await idempotency.recordList(req.idempotencyKey, sendId, { digest: list.digest() });
+          wholeList: async (rejected) => {
+            if (req.idempotencyKey && list) await idempotency.recordList(req.idempotencyKey, sendId, { digest: list.digest(), rejected });
           },
           callbackUrl: req.callbackUrl,
           hold: async (id, reason) => {
@@ -734,7 +734,8 @@ export function createProducer(opts: ProducerOptions): Producer {
           throw new IdempotencyKeyReusedError(req.idempotencyKey as string, ['recipients'], requestFingerprint('campaign', request).defaultKind);
         }
         await withdrawal.answerEarlier(sendId, since, req.idempotencyKey);
-        return earlier as EnqueueResult;
+        // A key kept by a version before lists were kept has no rejected rows to answer: rejectedCount still counts them.
+        return { ...(earlier as EnqueueResult), rejected: first?.rejected ?? [] };
       }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate: false, completedEarlier, ...result, apiCalls: result.chunks };

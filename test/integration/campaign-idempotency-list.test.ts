@@ -2,7 +2,8 @@
  * A campaign's Idempotency-Key stands for its recipient list too, not its settings alone: the same
  * key with another list (another JSON list, a CSV upload, another file in the CLI, another
  * iterable in the Node API) is refused 422 SMSQ_IDEMPOTENCY_KEY_REUSED with nothing written,
- * where it was answered with the first request's send and the new numbers were never sent.
+ * where it was answered with the first request's send and the new numbers were never sent. And a
+ * repeat answers the first request's rejected rows, not an empty list beside a count of them.
  * Real Redis, the real producer and server (inject), the CLI in process, the emulator.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -144,6 +145,40 @@ describe('a key kept by a version before lists were kept', () => {
     // What the earlier version left: the key and its fields, no list.
     expect(await h.redis.del(`${h.prefix}:idem:older-1:list`)).toBe(1);
     const again = await h.producer.campaign(rowsOf('13500000042'), settings);
-    expect(again).toMatchObject({ sendId: first.sendId, duplicate: true, recipients: 1, rejectedCount: 1 });
+    expect(again).toMatchObject({ sendId: first.sendId, duplicate: true, recipients: 1, rejected: [], rejectedCount: 1 });
+  });
+});
+
+describe('a repeat of a campaign answers the first request\'s rejected rows', () => {
+  it('REST: the CSV upload again lists the same 4 rejected rows, with their lines and reasons, as the first answer did', async () => {
+    const h = await harnesses.create({ label: 'idem-list-rejected' });
+    const app = await serverFor(h);
+    const csv = ['phone,name', '13500000031,a', '12345,b', '13500000032,c', 'not-a-phone,d', '1350000003,e', '13500000033,f', '+1 202 555 01,g'].join('\n');
+    const upload = () =>
+      app.inject({ method: 'POST', url: `/v1/campaigns?${new URLSearchParams(SETTINGS)}`, headers: { ...AUTH, 'idempotency-key': 'camp-1', 'content-type': 'text/csv' }, payload: csv });
+    const first = await upload();
+    expect(first.statusCode, first.body).toBe(202);
+    const answer = first.json() as { sendId: string; rejected: { line: number; reason: string }[]; rejectedCount: number };
+    expect(answer.rejectedCount).toBe(4);
+    expect(answer.rejected.map((r) => r.line)).toEqual([3, 5, 6, 8]);
+    const again = await upload();
+    expect(again.statusCode).toBe(202);
+    expect(again.json()).toEqual({ ...answer, duplicate: true });
+  });
+
+  it('the Node API: a list of 1,000 rejected rows and more answers the 1,000 its first answer listed, kept in a few KB', async () => {
+    const h = await harnesses.create({ label: 'idem-list-rejected-many' });
+    async function* rows() {
+      yield { phone: '13500000051' };
+      for (let i = 0; i < 1500; i++) yield { phone: String(1350000000 + i) };
+    }
+    const settings = { ...SETTINGS, templateParam: { name: 'n' }, idempotencyKey: 'many-1' };
+    const first = await h.producer.campaign(rows(), settings);
+    expect(first).toMatchObject({ recipients: 1, rejectedCount: 1500 });
+    expect(first.rejected).toHaveLength(1000);
+    const again = await h.producer.campaign(rows(), settings);
+    expect(again).toEqual({ ...first, duplicate: true });
+    const kept = await h.redis.hstrlen(`${h.prefix}:idem:many-1:list`, 'rejected');
+    expect(kept).toBeLessThan(16_000);
   });
 });
