@@ -130,7 +130,9 @@ export interface EnqueueResult extends CampaignResult {
   sendId: string;
   /**
    * True when an idempotency key matched an earlier request with the same body whose enqueue had
-   * ended: this is its send, and nothing new was enqueued. (The same key with another body throws
+   * ended: this is its send, and nothing new was enqueued; `rejected` lists that request's. A
+   * campaign's body is its settings and its recipient list, which a repeat reads whole (writing
+   * nothing) to compare. (The same key with another body, a campaign's list included, throws
    * IdempotencyKeyReusedError; a campaign whose list was cut short under the key throws
    * IdempotencyKeyCutShortError.)
    */
