@@ -47,6 +47,8 @@ const FLAG_OF_MENTION: Readonly<Record<string, string>> = Object.freeze({ file: 
 
 /** A setting named in a fix, as its flag: `--kind marketing`, `--param '{"name":"..."}'`, `--encoding`, `--phones A,B` (a list, as the flag takes it), `--file list.xlsx`. */
 function flagSpelling(setting: MentionedSetting, value: unknown): string {
+  // A campaign's list is what its --file holds: the same file name may hold another list.
+  if (setting === 'recipients') return '`--file` list';
   const flag = FLAG_OF_MENTION[setting] ?? flagOfField(setting);
   if (value === undefined) return `\`${flag}\``;
   const list = Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(',') : value;
@@ -73,7 +75,7 @@ const SETTINGS_OF_COMMAND: Readonly<Record<string, CommandSettings>> = Object.fr
   send: { flags: ['phones', 'signName', 'templateCode', 'templateParam', 'kind', 'deadline', 'smsUpExtendCode'] },
   // templateCode and kind: the flag, or the JSON file's field of the same name.
   'send-batch': { flags: ['templateCode', 'kind'], file: ['messages', 'name', 'callbackUrl', 'deadline'] },
-  campaign: { flags: ['signName', 'templateCode', 'templateParam', 'kind', 'name', 'deadline', 'smsUpExtendCode'] },
+  campaign: { flags: ['signName', 'templateCode', 'templateParam', 'kind', 'name', 'deadline', 'smsUpExtendCode', 'recipients'] },
 });
 
 /** A setting a command's --file gives: `deadline` in `--file`. */

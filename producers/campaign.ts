@@ -21,6 +21,7 @@ import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ENCODING_FIX } from './encoding-names.js';
 import { enqueueStoppedReason } from '../src/queue/stopped-pause.js';
+import type { ListDigest } from './list-digest.js';
 
 export interface CampaignProgress {
   /** Rows read from the source so far. */
@@ -62,9 +63,17 @@ export interface StreamCampaignOptions {
   /**
    * Called once, when the first valid recipient has been read and before anything is written:
    * the send id to write under, or undefined to stop without writing (an idempotency key whose
-   * send is already complete). A source without a valid recipient never calls it.
+   * send is already complete: with `list`, the rest of the source is then read into it, and
+   * nothing else is done with it). A source without a valid recipient never calls it.
    */
   open: () => Promise<string | undefined>;
+  /** Every row read goes into it, in order, whatever becomes of the row. */
+  list?: ListDigest;
+  /**
+   * Called once the whole list is in the send, before its enqueue ends (so a send marked enqueued
+   * has it), with the rejected rows the result lists; not for a list cut short, nor a dry run.
+   */
+  wholeList?: (rejected: RejectedNumber[]) => Promise<void>;
   /** How messages name the recipients' source: `recipients` (default), `file`, `(body)`. */
   sourceField?: string;
   request: {
@@ -189,6 +198,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const extendCode = req.smsUpExtendCode;
   const seen = new PhoneSet();
   const rejected: RejectedNumber[] = [];
+  const list = options.list;
+  /** `open` said to stop, and the rest of the list is read only into `list`. */
+  let onlyRead = false;
   const progress: CampaignProgress = { read: 0, queued: 0, written: 0, sendId: '', rejected: 0, duplicates: 0, suppressed: 0, chunks: 0 };
   // The batch being filled by the reader, and the other one (in flight, or free once it is done).
   let filling = candidateBatch();
@@ -467,6 +479,8 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
 
   /** Takes one row (no I/O); true when a batch of candidates waits for the opt-out check. */
   const take = (row: CampaignRecipient): boolean => {
+    list?.add(row);
+    if (onlyRead) return false;
     if (!columnsChecked) checkColumns();
     progress.read++;
     if (row.error !== undefined) {
@@ -537,7 +551,12 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   };
   /** After `take` said so: opens the send at the first valid recipient, hands a full batch on. False: stop. */
   const drain = async (): Promise<boolean> => {
-    if (!opened && !(await start())) return false;
+    if (!opened && !(await start())) {
+      if (list === undefined) return false;
+      // The list's digest is of all of it: the rest is read, and nothing else is done with it.
+      onlyRead = true;
+      return true;
+    }
     if (filling.count >= batchLimit) await handOn();
     return true;
   };
@@ -577,7 +596,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       }
     }
     if (signal?.aborted && !stopped) {
-      // Nothing written yet (or a dry run, which writes nothing): the stop is the whole story.
+      // Nothing written yet (or nothing to be: only read) (or a dry run, which writes nothing): the stop is the whole story.
       if (sendId === '' || options.hold === undefined) throw stopError(false);
       // Held first, as for a list that broke: nothing more of it goes out while the rest is written.
       await holdForStop();
@@ -588,14 +607,14 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       held = true;
       await options.hold(sendId, `its list stopped reading ${place()}`);
     }
-    if (!stopped && filling.count) await handOn();
+    if (!stopped && !onlyRead && filling.count) await handOn();
     if (inFlight) await inFlight;
   } catch (err) {
     // Nothing may still be writing once the call has returned.
     await inFlight?.catch(() => {});
     throw err;
   }
-  if (stopped) return undefined;
+  if (stopped || onlyRead) return undefined;
   if (!opened) throw noRecipientError(sourceField, progress.read, refusedRows);
   if (plainCount) cutPlain();
   if (personal.length) cutPersonal();
@@ -603,6 +622,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   await enqueuer.recordRejected(sendId, req.kind, rejected);
   // Stopped while the last of the list was written: held before its enqueue ends.
   if (signal?.aborted && !held) await holdForStop();
+  // Results list the rows without the stored record's code (below).
+  const shown = rejected.map(({ code: _code, ...row }) => row);
+  if (!held) await options.wholeList?.(shown);
   await enqueuer.finish(sendId, {
     recipients: progress.queued,
     rejected: progress.rejected,
@@ -616,7 +638,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   return {
     recipients: progress.queued,
     // The code is the stored record's; the result says the reason.
-    rejected: rejected.map(({ code: _code, ...shown }) => shown),
+    rejected: shown,
     rejectedCount: progress.rejected,
     duplicates: progress.duplicates,
     suppressed: progress.suppressed,

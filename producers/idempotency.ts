@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { RedisConnection } from '../src/queue/connection.js';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../src/errors.js';
 import type { Keys } from '../src/queue/keys.js';
 import { luaScript } from '../src/queue/lua.js';
 import { differingFields, type RequestFingerprint } from './request-fingerprint.js';
+import type { RejectedNumber } from './plan.js';
 
 /**
  * An Idempotency-Key stands for one request: the first request's send id and the fingerprint of
@@ -58,6 +60,21 @@ export interface Idempotency {
   cutShort(key: string, sendId: string): Promise<string | undefined>;
   /** Takes the mark off: a retry that took the send over has enqueued the whole request into it. */
   clearCutShort(key: string): Promise<void>;
+  /**
+   * Keeps with `key` what its campaign read, once the whole list is in its send: the list's digest
+   * (list-digest.ts), and the rejected rows its answer listed, for a repeat to answer the same.
+   */
+  recordList(key: string, sendId: string, list: CampaignList): Promise<void>;
+  /** What {@link recordList} kept for `key`'s send `sendId`; undefined when nothing was (a key of a version before it). */
+  listOf(key: string, sendId: string): Promise<CampaignList | undefined>;
+}
+
+/** A campaign's list as its idempotency key keeps it. */
+export interface CampaignList {
+  /** SHA-256 (hex) of its rows (list-digest.ts). */
+  digest: string;
+  /** The rejected rows its answer listed (at most MAX_REJECTED_LISTED), reasons and lines included. */
+  rejected: RejectedNumber[];
 }
 
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
@@ -85,7 +102,22 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
   // The send id and how, on two lines: a mark left by an earlier key's send (the key expired and was claimed anew) is not this send's.
   const cutKey = (key: string) => `${options.keys.idempotency(key)}:cut`;
+  // A hash: `send` (whose list it is, as for the cut mark), `rows` (the digest), `rejected`
+  // (gzipped JSON: up to 1000 rows whose reasons repeat; 1,000 rows, 143 KB of JSON, keep in 5.8 KB).
+  const listKey = (key: string) => `${options.keys.idempotency(key)}:list`;
   return {
+    async recordList(key, sendId, list) {
+      const fields: Record<string, string | Buffer> = { send: sendId, rows: list.digest };
+      if (list.rejected.length > 0) fields.rejected = gzipSync(JSON.stringify(list.rejected));
+      const replies = await options.redis.multi().del(listKey(key)).hset(listKey(key), fields).expire(listKey(key), options.ttlSeconds).exec();
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    },
+    async listOf(key, sendId) {
+      const [send, rows, rejected] = await options.redis.hmgetBuffer(listKey(key), 'send', 'rows', 'rejected');
+      if (send?.toString() !== sendId || !rows) return undefined;
+      return { digest: rows.toString(), rejected: rejected ? (JSON.parse(gunzipSync(rejected).toString()) as RejectedNumber[]) : [] };
+    },
     async markCutShort(key, sendId, how) {
       await options.redis.set(cutKey(key), `${sendId}\n${how}`, 'EX', options.ttlSeconds);
     },

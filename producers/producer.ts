@@ -2,7 +2,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
@@ -37,6 +37,7 @@ import { checkProducerConnection } from './producer-connection.js';
 import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
+import { ListDigest } from './list-digest.js';
 import { requestFingerprint, type RequestFingerprint } from './request-fingerprint.js';
 import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
@@ -130,7 +131,9 @@ export interface EnqueueResult extends CampaignResult {
   sendId: string;
   /**
    * True when an idempotency key matched an earlier request with the same body whose enqueue had
-   * ended: this is its send, and nothing new was enqueued. (The same key with another body throws
+   * ended: this is its send, and nothing new was enqueued; `rejected` lists that request's. A
+   * campaign's body is its settings and its recipient list, which a repeat reads whole (writing
+   * nothing) to compare. (The same key with another body, a campaign's list included, throws
    * IdempotencyKeyReusedError; a campaign whose list was cut short under the key throws
    * IdempotencyKeyCutShortError.)
    */
@@ -644,6 +647,8 @@ export function createProducer(opts: ProducerOptions): Producer {
       });
       let completedEarlier = false;
       let earlier: EnqueueResult | undefined;
+      // Under a key the list is read into a digest: the key stands for it, not the settings alone.
+      const list = req.idempotencyKey ? new ListDigest() : undefined;
       let release: () => Promise<void> = async () => {};
       // The send id (and idempotency key) is taken only once the source has yielded a valid
       // recipient: a source without one is refused with nothing written.
@@ -688,6 +693,10 @@ export function createProducer(opts: ProducerOptions): Producer {
           checkSuppressed: optOutCheck,
           // Taking over a send an earlier request with the key began: what it wrote stays as it is.
           queuedBefore: async (id) => (completedEarlier ? readQueuedBefore(opts.redis, keys, id) : undefined),
+          list,
+          wholeList: async (rejected) => {
+            if (req.idempotencyKey && list) await idempotency.recordList(req.idempotencyKey, sendId, { digest: list.digest(), rejected });
+          },
           callbackUrl: req.callbackUrl,
           hold: async (id, reason) => {
             // Marked first: a retry under the key must never be answered with a send that holds part of its list.
@@ -722,8 +731,14 @@ export function createProducer(opts: ProducerOptions): Producer {
         await release().catch((err: unknown) => log?.warn({ sendId, err: (err as Error).message }, 'idempotency lease not released; it expires by itself'));
       }
       if (result === undefined) {
+        // Before anything is done for the earlier send (answerEarlier may resume it): another list is another request.
+        const first = req.idempotencyKey ? await idempotency.listOf(req.idempotencyKey, sendId) : undefined;
+        if (first !== undefined && first.digest !== list?.digest()) {
+          throw new IdempotencyKeyReusedError(req.idempotencyKey as string, ['recipients'], requestFingerprint('campaign', request).defaultKind);
+        }
         await withdrawal.answerEarlier(sendId, since, req.idempotencyKey);
-        return earlier as EnqueueResult;
+        // A key kept by a version before lists were kept has no rejected rows to answer: rejectedCount still counts them.
+        return { ...(earlier as EnqueueResult), rejected: first?.rejected ?? [] };
       }
       log?.info({ sendId, recipients: result.recipients, rejected: result.rejectedCount, chunks: result.chunks }, 'campaign enqueued');
       return { sendId, duplicate: false, completedEarlier, ...result, apiCalls: result.chunks };

@@ -23,7 +23,7 @@ export function canonicalJson(value: unknown): string {
  * `+`: `+1 385 555 0123` and `13855550123` are one string on the wire but two people, and a key
  * must not hand the send of one to a request for the other.
  */
-const normalised = (phone: string) => {
+export const normalised = (phone: string): string => {
   const n = normalizePhone(phone);
   if (!n.ok) return phone.trim();
   return readsAsMainland(n.region, n.phone) ? `+${n.phone}` : n.phone;
@@ -37,7 +37,7 @@ const normalised = (phone: string) => {
  * schema used to fill in, and a retry that completes a half-written send plans it with the kind it
  * was begun with: see the producer's enqueuePlan). A
  * campaign's fingerprint covers its settings: its recipients are a stream, read after the key is
- * claimed. Call only with a request that its schema accepts (the plan checked it first).
+ * claimed, whose digest (list-digest.ts) is kept with the key once its enqueue ends. Call only with a request that its schema accepts (the plan checked it first).
  */
 export function requestFingerprint(call: FingerprintedCall, request: unknown): RequestFingerprint {
   let body: Record<string, unknown>;

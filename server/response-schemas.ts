@@ -75,7 +75,7 @@ export const EnqueueResultSchema = z
         'True when an earlier request with the same Idempotency-Key and body had begun this send and was cut off (Redis went away, its process died): this one wrote what it lacked, so some recipients may have been enqueued (and sent) by the earlier one; `recipients` counts them all',
     }),
     recipients: count.meta({ description: 'Recipients queued (valid, deduplicated, not opted out)' }),
-    rejected: z.array(RejectedNumberSchema).meta({ description: 'Numbers refused at the door, with the reason (a campaign lists the first 1000)' }),
+    rejected: z.array(RejectedNumberSchema).meta({ description: 'Numbers refused at the door, with the reason (a campaign lists the first 1000). A repeat under an Idempotency-Key lists those of the first request (a campaign whose key a version before 2026-12-06 kept: none, `rejectedCount` counts them)' }),
     rejectedCount: count.meta({ description: 'Every number refused at the door' }),
     duplicates: count.meta({ description: 'Repeated numbers dropped' }),
     suppressed: count.meta({ description: 'Numbers skipped because they opted out of marketing' }),

@@ -26,6 +26,8 @@ function uploadTypeOf(fileName: unknown): string {
 /** A setting as a query parameter; a JSON value is shown as JSON, to be percent-encoded as any value. The file, as its Content-Type. */
 function querySpelling(setting: MentionedSetting, value: unknown): string {
   if (setting === 'file') return uploadTypeOf(value);
+  // An upload's list is its body, which no parameter names.
+  if (setting === 'recipients') return 'recipient list (the body)';
   if (value === undefined) return `\`?${setting}=\``;
   if (typeof value === 'string') return `\`?${setting}=${encodeURIComponent(value)}\``;
   return `\`?${setting}=${JSON.stringify(value)}\` (percent-encoded)`;
@@ -51,7 +53,7 @@ export function inQueryTerms(err: unknown): unknown {
     // Its settings differ from the first upload's in the query string: named as parameters. A field
     // no upload carries (`phones`: the key's first request was a send) cannot be given the same here.
     const fields = err.differingFields;
-    if (fields?.some((field) => !QUERY_SETTINGS.has(field))) return new IdempotencyKeyReusedError(err.idempotencyKey, undefined, err.defaultKind);
+    if (fields?.some((field) => !QUERY_SETTINGS.has(field) && field !== 'recipients')) return new IdempotencyKeyReusedError(err.idempotencyKey, undefined, err.defaultKind);
     return err.respelled(querySpelling);
   }
   if (!(err instanceof ValidationError)) return err;

@@ -19,7 +19,7 @@
  * CSV list is its name's extension to the Node API (`readRecipientsFile`, whose refusals name the
  * file `file`) and the CLI (`--file list.xlsx`), and the Content-Type to an upload, which has no name.
  */
-export const MENTIONED_SETTINGS = ['phones', 'messages', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file'] as const;
+export const MENTIONED_SETTINGS = ['phones', 'messages', 'recipients', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file'] as const;
 export type MentionedSetting = (typeof MENTIONED_SETTINGS)[number];
 
 const MENTIONED: ReadonlySet<string> = new Set(MENTIONED_SETTINGS);

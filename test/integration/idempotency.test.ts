@@ -15,6 +15,7 @@ import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { createProducerConnection, testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { cliOnHarness } from '../support/harness-cli.js';
+import { heldRows } from '../support/held-rows.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const harnesses = harnessPerTest();
@@ -84,16 +85,7 @@ describe('idempotency keys stand for one request', () => {
     const h = await harnesses.create({ label: 'idem-busy' });
     const impatient = createProducer({ redis: h.producerRedis, prefix: h.prefix, idempotencyWaitMs: 0 });
     harnesses.defer(() => impatient.close());
-    let letGo: () => void = () => {};
-    const held = new Promise<void>((r) => (letGo = r));
-    let started: () => void = () => {};
-    const reading = new Promise<void>((r) => (started = r));
-    async function* slowRows() {
-      yield { phone: '13863000001' };
-      started();
-      await held;
-      yield { phone: '13863000002' };
-    }
+    const { rows: slowRows, reading, letGo } = heldRows([{ phone: '13863000001' }], [{ phone: '13863000002' }]);
     async function* rows() {
       yield { phone: '13863000001' };
       yield { phone: '13863000002' };
@@ -123,15 +115,7 @@ describe('idempotency keys stand for one request', () => {
     harnesses.defer(async () => void twinRedis.disconnect());
     const twin = createProducer({ redis: twinRedis, prefix: h.prefix, idempotencyWaitMs: 1000 });
     harnesses.defer(() => twin.close());
-    let letGo: () => void = () => {};
-    const held = new Promise<void>((r) => (letGo = r));
-    let started: () => void = () => {};
-    const reading = new Promise<void>((r) => (started = r));
-    async function* slowRows() {
-      yield { phone: '13866000001' };
-      started();
-      await held;
-    }
+    const { rows: slowRows, reading, letGo } = heldRows([{ phone: '13866000001' }]);
     const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, idempotencyKey: 'slow-looks' };
     const first = h.producer.campaign(slowRows(), settings);
     await reading;
