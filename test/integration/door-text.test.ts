@@ -160,3 +160,37 @@ describe('a list read in a wrong encoding: the refusal quotes a short excerpt, n
     expect(await keys()).toEqual(before);
   });
 });
+
+describe('a number with an invisible character (copy-paste residue)', () => {
+  it('POST /v1/messages: one at either end is trimmed, as a no-break space is; one inside is refused by code point and name', async () => {
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: AUTH,
+      payload: { phones: ['13800138000\u200b', '\u200b\u00a013900139000', '\ufeff13700137000\u2060'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' } },
+    });
+    expect(ok.statusCode, ok.body).toBe(202);
+    expect(ok.json()).toMatchObject({ recipients: 3, rejectedCount: 0 });
+
+    const inside = await app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: AUTH,
+      payload: { phones: ['138001\u200b38000', '13900139001'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' } },
+    });
+    expect(inside.statusCode, inside.body).toBe(202);
+    const rejected = inside.json().rejected as { input: string; reason: string }[];
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.reason).toContain('U+200B ZERO WIDTH SPACE');
+    expect(rejected[0]!.reason).not.toContain('"\u200b"');
+  });
+
+  it('smsq send --phones and a campaign row: the same reason', async () => {
+    const r = await cli(['send', '--phones', '138001\u200b38000,13900139002', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Li","order":"A1"}', '--yes']);
+    expect(r.stdout + r.stderr).toContain('U+200B ZERO WIDTH SPACE');
+    const res = await upload({}, 'text/csv', 'phone,name\n139001\u200b39003,Li\n13900139004\u200b,Wang\n');
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ recipients: 1, rejectedCount: 1 });
+    expect(res.json().rejected[0].reason).toContain('U+200B ZERO WIDTH SPACE');
+  });
+});

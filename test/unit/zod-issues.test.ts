@@ -83,7 +83,7 @@ describe('a signature', () => {
 
   it('is refused with an invisible or control character in it, before the account is asked (it cost a GetSmsSign to be told SignatureNotFound)', () => {
     for (const signName of ['smsq\u200b沙箱', 'smsq沙箱\u0000', 'smsq\u00ad沙箱', 'smsq\u2060沙箱']) {
-      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName, templateCode: 'SMS_1' })).toEqual([{ field: 'signName', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix: type the name again/) }]);
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName, templateCode: 'SMS_1' })).toEqual([{ field: 'signName', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}(?: [A-Z -]+\d*)?\).*Fix: type the name again/) }]);
     }
   });
 });
@@ -91,14 +91,16 @@ describe('a signature', () => {
 describe("a send's name", () => {
   it('is refused with a control character in it (the campaigns page and `smsq sends` show it)', () => {
     for (const name of ['spring\u0000sale', 'spring\u001b[31msale', 'a\u0085b']) {
-      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name })).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix/) }]);
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name })).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}(?: [A-Z -]+\d*)?\).*Fix/) }]);
     }
     expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name: '春季 sale – 2026' })).toEqual([]);
   });
 
   it('is refused with a bidi control or an invisible character in it (U+202E shows "spring\u202Eelas" as "springsale" reversed: another send\'s name)', () => {
     for (const name of ['spring\u202Eelas', 'spring\u200Bsale', 'spring\u2066sale\u2069', 'spring\uFEFFsale']) {
-      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name }), name).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix/) }]);
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name }), name).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}(?: [A-Z -]+\d*)?\).*Fix/) }]);
     }
+    // Named as well as numbered: `U+200B` alone sent people to look it up.
+    expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name: 'spring\u200Bsale' })[0]?.message).toMatch(/\(U\+200B ZERO WIDTH SPACE\)/);
   });
 });
