@@ -194,3 +194,33 @@ describe('a number with an invisible character (copy-paste residue)', () => {
     expect(res.json().rejected[0].reason).toContain('U+200B ZERO WIDTH SPACE');
   });
 });
+
+describe('an upload\'s deadline', () => {
+  it('an unencoded + (read as a space) is named as such, with the value %2B-encoded (the fix repeated the fault)', async () => {
+    const before = await keys();
+    const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"会员"}' });
+    const res = await app.inject({ method: 'POST', url: `/v1/campaigns?${q}&deadline=2027-01-01T00:00:00+08:00`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: 'phone\n13800138000\n' });
+    expect(res.statusCode).toBe(400);
+    const issue = res.json().error.issues[0];
+    expect(issue.field).toBe('query.deadline');
+    expect(issue.message).toMatch(/a \+ in a query string reads as a space/);
+    expect(issue.message).toContain('2027-01-01T00:00:00%2B08:00');
+    expect(await keys()).toEqual(before);
+  });
+
+  it('a deadline without a zone, after 20:00 China time: the example is tomorrow at 20:00, not a time gone by', async () => {
+    clock.set(LATE);
+    const res = await upload({ deadline: '2026-11-26T10:00:00' }, 'text/csv', 'phone\n13800138000\n');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.issues[0].message).toContain('2026-11-26T20:00:00+08:00');
+    const json = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: ['13800138000'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' }, deadline: '2026-11-26 10:00' } });
+    expect(json.json().error.issues[0].message).toContain('2026-11-26T20:00:00+08:00');
+    const api = await h.producer.send({ phones: ['13800138000'], ...SETTINGS, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' }, deadline: '2026-11-26T10:00' }).catch((e: unknown) => e);
+    expect((api as ValidationError).issues[0]!.message).toContain('2026-11-26T20:00:00+08:00');
+    // Before 20:00 China time, today's.
+    clock.set(Date.UTC(2026, 10, 25, 2, 0));
+    const morning = await upload({ deadline: '2026-11-26T10:00:00' }, 'text/csv', 'phone\n13800138000\n');
+    expect(morning.json().error.issues[0].message).toContain('2026-11-25T20:00:00+08:00');
+    clock.set(LATE);
+  });
+});
