@@ -21,6 +21,8 @@ export type CsvRecipients = AsyncGenerator<CampaignRecipient> & ChunkedRecipient
 export interface RecipientFileOptions {
   /** The file's encoding; default: recognised from its bytes (BOM, UTF-8, GB18030). */
   encoding?: FileEncoding;
+  /** How `encoding` was named: `charset` for an upload's Content-Type, whose fix then names the charset, not `encoding`. */
+  encodingNamedBy?: 'setting' | 'charset';
   /** How messages name the file: `file` (default), `(body)`. */
   field?: string;
   /** The name of a caller that takes no workbooks (`send-batch`): a workbook is told to be saved as CSV, not given as one. */
@@ -62,7 +64,7 @@ const MAX_LINE_SHOWN = groupDigits(MAX_LINE_CHARS);
 export function readRecipientsCsv(source: string | Buffer | Readable, opts: RecipientFileOptions = {}): CsvRecipients {
   const field = opts.field ?? 'file';
   const rows = new RecipientRows(field);
-  const chunks = csvRowChunks(source, { named: opts.encoding, field, textOnlyReader: opts.textOnlyReader }, rows);
+  const chunks = csvRowChunks(source, { named: opts.encoding, namedBy: opts.encodingNamedBy, field, textOnlyReader: opts.textOnlyReader }, rows);
   async function* each(): AsyncGenerator<CampaignRecipient> {
     for await (const chunk of chunks) yield* chunk;
   }
@@ -73,6 +75,7 @@ export function readRecipientsCsv(source: string | Buffer | Readable, opts: Reci
 async function* csvRowChunks(source: string | Buffer | Readable, reading: TextReading, rows: RecipientRows): AsyncGenerator<CampaignRecipient[]> {
   const { field } = reading;
   const { input, encoding } = await openText(source, reading);
+  rows.encoding = encoding;
   const decoder = createTextDecoder(encoding);
   const records = new CsvRecords(field, rows);
   /** The file's first bytes: a header read in a wrong named encoding is read again in the others (header-encoding-hint.ts). */
@@ -88,7 +91,7 @@ async function* csvRowChunks(source: string | Buffer | Readable, reading: TextRe
   } catch (err) {
     // Only an encoding the caller named can be the wrong one: a recognised one, or a BOM's, is what the bytes are.
     if (err instanceof HeaderWithoutPhoneError && reading.named === encoding && head !== undefined && bomOf(head) === undefined) {
-      throw headerEncodingHint(err, head, encoding) ?? err;
+      throw headerEncodingHint(err, head, encoding, reading.namedBy) ?? err;
     }
     throw readError(err, typeof source === 'string' ? source : undefined, field, reading.textOnlyReader);
   }

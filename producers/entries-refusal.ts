@@ -8,6 +8,7 @@
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
 import { describeNumbers, firstOfThemBelow, NUMBERS_SHOWN_IN_ERRORS } from '../src/sms/phone-list.js';
+import { quoteExcerpt } from './text-excerpt.js';
 
 /**
  * `entries`: the refused entries in order, each issue's field its place; `refused`: how many were
@@ -27,5 +28,5 @@ export function entriesRefusal(field: string, whole: (below: string | undefined)
  */
 export function refusedEntryMessage(input: string, reason: string, column?: string): string {
   const number = describeNumbers([input]) || '(empty)';
-  return `${column === undefined ? '' : `column "${column}": `}${number}: ${reason}`;
+  return `${column === undefined ? '' : `column ${quoteExcerpt(column)}: `}${number}: ${reason}`;
 }

@@ -26,7 +26,8 @@ import { createSendIndex, type SendListPage, type SendListRequest } from '../src
 import { stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, refuseWithoutNumbers, type SendPlan, sharedParamIssues } from './plan.js';
-import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, type CampaignRecipient } from './schemas.js';
+import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, withDatedDeadlineExample, type CampaignRecipient } from './schemas.js';
+import type { z } from 'zod';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
 import type { TemplateRules } from '../src/sms/template-rules.js';
@@ -574,10 +575,19 @@ export function createProducer(opts: ProducerOptions): Producer {
     return resultOf(sendId, plan, { duplicate: false, completedEarlier: completesEarlier });
   }
 
+  /** A request parsed at the door, a deadline's refusal giving an example dated by this producer's clock. */
+  const parseRequest = <S extends z.ZodType>(schema: S, request: unknown, what: string): z.output<S> => {
+    try {
+      return parseNamingUnknownFields(schema, request, what);
+    } catch (err) {
+      throw withDatedDeadlineExample(err, clock.now());
+    }
+  };
+
   const api: ProducerCalls = {
     async planSend(request) {
       checkCallback(request);
-      const asked = parseNamingUnknownFields(SendRequest, request, 'a send request');
+      const asked = parseRequest(SendRequest, request, 'a send request');
       checkDeadline(asked.deadline, clock.now());
       refuseWithoutNumbers('phones', asked.phones);
       // Before the account look-ups, which write to Redis (the catalog cache, the pacer's slots):
@@ -592,7 +602,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
     async planSendBatch(request) {
       checkCallback(request);
-      const asked = parseNamingUnknownFields(SendBatchRequest, request, 'a batch request');
+      const asked = parseRequest(SendBatchRequest, request, 'a batch request');
       checkDeadline(asked.deadline, clock.now());
       refuseWithoutNumbers('messages', asked.messages.map((m) => m.phone));
       const signs = asked.messages.map((m, i) => ({ field: `messages[${i}].signName`, signName: m.signName }));
@@ -634,7 +644,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           lostDurability = err;
           durabilityLost.abort(`Redis stopped keeping SMSQ_DURABILITY=${durability.mode}`);
         });
-      const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
+      const req = parseRequest(CampaignRequest, request, 'a campaign request');
       // Before the account look-ups, which write to Redis: a refusal for Redis's settings leaves nothing.
       await recheck.ensure();
       const rules = await campaignRules(req);
@@ -745,7 +755,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     },
 
     async planCampaign(recipients, request, planOpts) {
-      const req = parseNamingUnknownFields(CampaignRequest, request, 'a campaign request');
+      const req = parseRequest(CampaignRequest, request, 'a campaign request');
       const counting = createCountingEnqueuer();
       await recheck.ensure(); // before the account look-ups, as a campaign's
       const rules = await campaignRules(req);

@@ -6,6 +6,7 @@
 import { looseName } from '../src/sms/template.js';
 import { mention } from '../src/setting-mention.js';
 import type { FileColumns } from './recipient-source.js';
+import { quoteExcerpt } from './text-excerpt.js';
 
 /** One column problem: `field` is the header's line (`file:1`). */
 export interface ColumnIssue {
@@ -44,7 +45,7 @@ export function checkParamColumns(
         : sharedToo
           ? `rename the column "${likely}" to give each recipient their own value (variable names must match exactly), or delete it to give all the shared one`
           : `rename the column "${likely}" (variable names must match exactly)`;
-    issues.push({ field: columns.field, message: `column "${column}" is not a variable of template ${templateCode} (${uses}; nothing was enqueued). Fix: ${fix}` });
+    issues.push({ field: columns.field, message: `column ${quoteExcerpt(column)} is not a variable of template ${templateCode} (${uses}; nothing was enqueued). Fix: ${fix}` });
   }
   const given = new Set([...columns.params, ...Object.keys(shared ?? {})]);
   for (const name of vars) {

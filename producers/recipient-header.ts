@@ -4,6 +4,8 @@
  */
 import { ValidationError } from '../src/errors.js';
 import { looseName } from '../src/sms/template.js';
+import type { FileEncoding } from './encoding-names.js';
+import { EXCERPT_CHARS, excerptOf, quoteExcerpt } from './text-excerpt.js';
 
 /**
  * Header names accepted for the number column. Matched without regard to case, spaces, `_` and
@@ -61,6 +63,27 @@ export function phoneColumnIn(cells: readonly string[]): string | undefined {
 }
 
 /**
+ * The names of a header, quoted for an error: {@link EXCERPT_CHARS} characters of them in all, so a
+ * file read in a wrong encoding, whose "header" may be the whole file, is not quoted back whole.
+ */
+function quotedNames(names: readonly string[], readAs: FileEncoding | undefined): string {
+  const shown: string[] = [];
+  let left = EXCERPT_CHARS;
+  for (const name of names) {
+    if (left <= 0) {
+      shown.push('…');
+      break;
+    }
+    const { excerpt, cut } = excerptOf(name, { readAs, maxChars: left });
+    shown.push(JSON.stringify(cut ? `${excerpt}…` : excerpt));
+    if (cut) break;
+    left -= [...name].length;
+  }
+  const length = names.reduce((n, name) => n + name.length, names.length - 1);
+  return shown.length < names.length || shown.at(-1)?.endsWith('…"') ? `${shown.join(', ')}, ${length.toLocaleString('en-US')} characters` : shown.join(', ');
+}
+
+/**
  * A first row that names no phone column: a refusal like any other, which a workbook's reader
  * tells apart to point at its other sheets (the row is often a note, the list on the next sheet).
  */
@@ -69,8 +92,9 @@ export class HeaderWithoutPhoneError extends ValidationError {
   readonly problem: string;
   /** The fix, without "Fix: ". */
   readonly fix: string;
-  constructor(field: string, names: readonly string[]) {
-    const problem = `the header (${names.map((n) => JSON.stringify(n)).join(', ')}) names no phone column`;
+  /** @param readAs the encoding the row was read in, when it was text: the quote stops where its bytes hide digits. */
+  constructor(field: string, names: readonly string[], readAs?: FileEncoding) {
+    const problem = `the header (${quotedNames(names, readAs)}) names no phone column`;
     const fix = `name the number column one of ${PHONE_COLUMNS.join(', ')} (other columns are template params), or give one number per line without a header`;
     super([{ field, message: `${problem}. Fix: ${fix}` }]);
     this.problem = problem;
@@ -82,20 +106,20 @@ export class HeaderWithoutPhoneError extends ValidationError {
  * Reads the header row (cells already split). Returns undefined when the row is a phone number
  * instead: the file is a list of numbers without a header. Throws ValidationError naming the
  * accepted names when no column holds numbers, or a name appears twice.
- * `where` names the row in messages (`file:1`, `sheet Sheet1 row 1`).
+ * `field` names the row in messages (`file:1`); `readAs`, the encoding a text file was read in.
  */
-export function readRecipientHeader(cells: readonly string[], field: string): RecipientHeader | undefined {
+export function readRecipientHeader(cells: readonly string[], field: string, readAs?: FileEncoding): RecipientHeader | undefined {
   const names = cells.map((c) => c.trim());
   const phoneAt = names.findIndex((c) => PHONE_KEYS.has(looseName(c)));
   if (phoneAt < 0) {
     if (names.length === 1 && NUMBER_LIKE.test(names[0] as string)) return undefined;
-    throw new HeaderWithoutPhoneError(field, names);
+    throw new HeaderWithoutPhoneError(field, names, readAs);
   }
   const empty = names.findIndex((n, i) => n === '' && i !== phoneAt);
   if (empty >= 0) {
     throw new ValidationError([{ field, message: `column ${empty + 1} of the header has no name. Fix: name it after the template variable it fills, or delete the column` }]);
   }
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw new ValidationError([{ field, message: `column "${dup}" appears twice in the header. Fix: rename or delete one of them` }]);
+  if (dup !== undefined) throw new ValidationError([{ field, message: `column ${quoteExcerpt(dup)} appears twice in the header. Fix: rename or delete one of them` }]);
   return { phoneAt, names };
 }

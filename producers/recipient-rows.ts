@@ -7,6 +7,8 @@
 import { readRecipientHeader, type RecipientHeader } from './recipient-header.js';
 import type { FileColumns } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
+import type { FileEncoding } from './encoding-names.js';
+import { excerptOf } from './text-excerpt.js';
 
 /** Longest cell kept as the `input` of a rejected row. */
 const INPUT_SHOWN = 32;
@@ -34,6 +36,9 @@ export class RecipientRows {
     this.separator = separator;
     this.separatorName = name;
   }
+
+  /** The encoding a text file is read in, once known: what its header's quote is judged by (text-excerpt.ts). */
+  encoding: FileEncoding | undefined;
 
   /** Whether the next non-blank row is the header (or the first number of a list without one). */
   get headerPending(): boolean {
@@ -63,7 +68,7 @@ export class RecipientRows {
     if (!this.headerRead) {
       this.headerRead = true;
       this.headerField = `${this.field}:${line}`;
-      this.header = readRecipientHeader(cells, this.headerField);
+      this.header = readRecipientHeader(cells, this.headerField, this.encoding);
       if (this.header !== undefined) return undefined;
     }
     const header = this.header;
@@ -78,12 +83,13 @@ export class RecipientRows {
       cells = padded;
     }
     if (cells.length !== header.names.length) {
+      const columns = columnList(header.names);
       return {
         phone: shown(cells[header.phoneAt] ?? cells[0]),
         line,
-        error: `expected ${header.names.length} fields (${header.names.join(',')}), found ${cells.length}. Fix: ${
+        error: `expected ${header.names.length} fields (${columns}), found ${cells.length}. Fix: ${
           cells.length < header.names.length
-            ? `give the row a value for each column (${header.names.join(',')}): the missing ones at its end, after a ${this.separatorName} each; an empty value is two ${this.separatorName}s side by side`
+            ? `give the row a value for each column (${columns}): the missing ones at its end, after a ${this.separatorName} each; an empty value is two ${this.separatorName}s side by side`
             : `quote values that hold a ${this.separatorName}${this.separator === '\t' ? '' : ` ("a${this.separator}b")`}`
         }`,
       };
@@ -114,6 +120,12 @@ export class NumberRow implements CampaignRecipient {
 function isBlank(cells: readonly string[]): boolean {
   for (const c of cells) if (c.trim() !== '') return false;
   return true;
+}
+
+/** A header's names as a row's reason lists them, no longer than an excerpt of the file (text-excerpt.ts). */
+function columnList(names: readonly string[]): string {
+  const { excerpt, cut } = excerptOf(names.join(','));
+  return cut ? `${excerpt}…` : excerpt;
 }
 
 function shown(cell: string | undefined): string {

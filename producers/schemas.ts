@@ -4,6 +4,8 @@ import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { mention } from '../src/setting-mention.js';
 import { firstCodePoint, halfCharacter, HIDDEN_CHARACTER, LONE_SURROGATE } from '../src/sms/template-rules.js';
 import { EXTEND_CODE } from '../src/sms/extend-code.js';
+import { isoTime } from '../src/china-time.js';
+import { ValidationError } from '../src/errors.js';
 
 const stringParams = z.record(
   z.string(),
@@ -74,7 +76,42 @@ export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:
 const isoWithZone = z.iso.datetime({ offset: true });
 /** What a value of the wrong type is, for a refusal. */
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
-const deadlineRefusal = (shown: string, forms: string) => `must be ${forms}, got ${shown}. Fix: e.g. today's date and 20:00 China time as yyyy-MM-ddT20:00:00+08:00`;
+/**
+ * The example a deadline's refusal gives until the door that knows the time dates it
+ * ({@link withDatedDeadlineExample}): a schema has no clock, and "today's date and 20:00" was told
+ * at 23:24, a time already gone.
+ */
+const UNDATED_EXAMPLE = 'a day to come at 20:00 China time, as yyyy-MM-ddT20:00:00+08:00';
+/**
+ * A time and a zone with a space where the zone's sign goes: in a query string an unencoded `+`
+ * reads as a space, so `?deadline=2027-01-01T00:00:00+08:00` arrives as `...00:00 08:00`.
+ */
+const LOST_PLUS = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$/;
+function deadlineRefusal(shown: string, forms: string, value?: unknown): string {
+  const lost = typeof value === 'string' ? LOST_PLUS.exec(value.trim()) : null;
+  if (lost) {
+    const [, time, zone] = lost;
+    // Its fix was the very form that had been sent: the + it wrote is what the query string lost.
+    return `must be ${forms}, got ${shown}: a space where the zone's + goes, as a + in a query string reads as a space. Fix: ${time}+${zone}, its + percent-encoded as %2B in a query string (${time}%2B${zone})`;
+  }
+  return `must be ${forms}, got ${shown}. Fix: e.g. ${UNDATED_EXAMPLE}`;
+}
+
+const DAY_MS = 86_400_000;
+const CHINA_OFFSET_MS = 8 * 3_600_000;
+
+/** 20:00 China time next to come after `now`: today's, or tomorrow's once today's has passed; for a fix to copy. */
+export function deadlineExample(now: number): string {
+  const todayAt20 = Math.floor((now + CHINA_OFFSET_MS) / DAY_MS) * DAY_MS + 20 * 3_600_000 - CHINA_OFFSET_MS;
+  const at = todayAt20 > now ? todayAt20 : todayAt20 + DAY_MS;
+  return `${isoTime(at).slice(0, 19)}+08:00 (${at === todayAt20 ? 'today' : 'tomorrow'} at 20:00 China time)`;
+}
+
+/** `err` with the example of a deadline's refusal dated at `now` (the caller's clock); any other error as it is. */
+export function withDatedDeadlineExample(err: unknown, now: number): unknown {
+  if (!(err instanceof ValidationError) || !err.issues.some((i) => i.message.includes(UNDATED_EXAMPLE))) return err;
+  return new ValidationError(err.issues.map((i) => ({ field: i.field, message: i.message.replace(UNDATED_EXAMPLE, deadlineExample(now)) })));
+}
 /** The last time a Date holds (ms): 8.64e15, in the year 275760. */
 const LAST_DATE_MS = 8.64e15;
 /** A string or epoch ms to epoch ms, or an issue naming the accepted forms (`forms`). */
@@ -83,7 +120,7 @@ function deadlineMs(v: string | number, forms: string, ctx: z.RefinementCtx): nu
   const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : undefined;
   // Past LAST_DATE_MS a Date is invalid: the refusal that compares it with the retention printed "NaN-NaN-NaN".
   if (ms !== undefined ? Number.isSafeInteger(ms) && ms > 0 && ms <= LAST_DATE_MS : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
-  ctx.addIssue({ code: 'custom', message: deadlineRefusal(JSON.stringify(v), forms) });
+  ctx.addIssue({ code: 'custom', message: deadlineRefusal(JSON.stringify(v), forms, v) });
   return z.NEVER;
 }
 /**

@@ -152,6 +152,8 @@ function countChar(text: string, ch: string, before: number): number {
 export interface TextReading {
   /** The encoding the caller named; undefined: recognised from the bytes. */
   named: FileEncoding | undefined;
+  /** How it was named, for a fix that says it in the caller's words: a setting (default), or an upload's charset. */
+  namedBy?: 'setting' | 'charset' | undefined;
   /** How messages name the file. */
   field: string;
   /** The name of a reader that takes no workbooks (see notTextSignature). */

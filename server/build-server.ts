@@ -157,7 +157,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));
   });
-  app.setErrorHandler(createErrorHandler(limits));
+  app.setErrorHandler(createErrorHandler(limits, clock));
   app.setSerializerCompiler(createReplySerializer({ checkResponses: deps.checkResponses ?? runningUnderVitest() }));
   const openApi = createOpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);

@@ -70,3 +70,15 @@ export function csvEncodingOf(contentType: string | undefined): FileEncoding | u
     `Content-Type charset ${quoted(charset)} is not one a CSV upload can be read in. Fix: one of ${ENCODING_CHOICES}, ?encoding= instead, or no charset to have it recognised from the bytes`,
   );
 }
+
+/**
+ * The encoding a CSV upload is read in, and how the caller named it: `?encoding=` wins over the
+ * Content-Type's charset; with neither it is recognised from the bytes. A fix about a wrong one
+ * names what was sent: it told a caller who sent only `charset=utf-16le` that `?encoding=utf-16le`
+ * was likely wrong.
+ */
+export function uploadEncoding(query: FileEncoding | undefined, contentType: string | undefined): { encoding?: FileEncoding; encodingNamedBy?: 'charset' } {
+  if (query !== undefined) return { encoding: query };
+  const charset = csvEncodingOf(contentType);
+  return charset === undefined ? {} : { encoding: charset, encodingNamedBy: 'charset' };
+}

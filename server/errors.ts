@@ -16,6 +16,8 @@ import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, Idempotency
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
+import { systemClock, type Clock } from '../src/clock.js';
+import { withDatedDeadlineExample } from '../producers/schemas.js';
 import { ResponseContractError } from './response-contract-error.js';
 import { redactUrl } from './redact-url.js';
 import { rawUrlIssues } from './raw-url.js';
@@ -161,10 +163,11 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
 }
 
 /** The root error handler: every error leaves in the one shape; 5xx are logged with their cause. */
-export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }) {
+export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }, clock: Clock = systemClock) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    // A GET or HEAD only reads: "nothing was enqueued" says nothing to it.
-    const read = err instanceof RedisUnavailableError && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : err;
+    // A GET or HEAD only reads: "nothing was enqueued" says nothing to it. A deadline's refusal
+    // (parsed by the route, before the producer) gets its example dated by the server's clock.
+    const read = err instanceof RedisUnavailableError && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : withDatedDeadlineExample(err, clock.now());
     const http = toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
     // A Redis outage is said once by the Redis watch, not once per request.
     if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');

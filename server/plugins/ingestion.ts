@@ -13,7 +13,7 @@ import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { createAuthHook } from '../auth.js';
 import { whileClientWaits } from '../client-gone.js';
-import { csvEncodingOf, utf8JsonParser } from '../charset.js';
+import { uploadEncoding, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
 import { inQueryTerms, resultInQueryTerms, XLSX_TYPE } from '../upload-settings.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
@@ -198,7 +198,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
         if (!workbook && sheet !== undefined) throw new ValidationError([{ field: 'query.sheet', message: 'applies to .xlsx uploads only. Fix: drop ?sheet=' }]);
         const recipients = workbook
           ? readRecipientsXlsx(body, { sheet, field: '(body)' })
-          : readRecipientsCsv(body, { encoding: encoding ?? csvEncodingOf(request.headers['content-type']), field: '(body)' });
+          : readRecipientsCsv(body, { ...uploadEncoding(encoding, request.headers['content-type']), field: '(body)' });
         return await enqueueWhileConnected(request, reply, async (signal) => resultInQueryTerms(await options.producer.campaign(recipients, { ...settings, idempotencyKey }, { sourceField: '(body)', signal })));
       } catch (err) {
         throw inQueryTerms(err);

@@ -1,3 +1,4 @@
+import { codePointOf, INVISIBLE } from './code-points.js';
 import { maskPhone } from './phone-mask.js';
 /**
  * Phone number rules for Dysmsapi. Mainland China numbers are sent as the bare 11 digits
@@ -65,7 +66,9 @@ export function normalizePhone(raw: string): NormalizedPhone {
   // Two numbers hold 16 digits or more, or a separator no single number has.
   const several = SEPARATOR_NOT_IN_A_NUMBER.test(text) || SIXTEEN_DIGITS.test(text) ? severalNumbers(text, input) : undefined;
   if (several) return fail(input, several.reason, several.numbers);
-  const trimmed = text.trim();
+  // Copy-paste residue around a number (a zero-width space from a web page, a BOM or a bidi mark
+  // from a spreadsheet cell) is trimmed as white space is: none of it shows, nor changes the number.
+  const trimmed = NOT_ASCII.test(text) ? text.replace(AROUND, '') : text.trim();
   const spreadsheet = spreadsheetForm(trimmed);
   if (spreadsheet) return fail(input, spreadsheet);
   const s = trimmed.replace(SEPARATORS, '');
@@ -84,9 +87,11 @@ export function normalizePhone(raw: string): NormalizedPhone {
     explicitInternational = false;
   }
 
-  const bad = /[^\d]/.exec(digits);
-  if (bad) {
-    return fail(input, `contains "${bad[0]}": use digits only, with an optional leading + or 00 for the country code`);
+  const bad = /[^\d]/u.exec(digits)?.[0];
+  if (bad !== undefined) {
+    // Quoted, an invisible character was `contains ""`: named, it can be found and deleted.
+    const shown = INVISIBLE.test(bad) ? `the invisible character ${codePointOf(bad)} (it comes with a number copied from a web page or a spreadsheet)` : `"${bad}"`;
+    return fail(input, `contains ${shown}: use digits only, with an optional leading + or 00 for the country code`);
   }
   if (digits === '') return fail(input, 'has no digits after the + or 00: write the number after its country code');
 
@@ -116,6 +121,9 @@ export function normalizePhone(raw: string): NormalizedPhone {
   }
   return international(input, digits);
 }
+
+/** White space and format characters (zero-width, bidi marks, BOM) at either end of an entry. */
+const AROUND = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
 
 // What people put between numbers in one entry: spaces, ; , ，；、 and |.
 const BETWEEN_NUMBERS = /[\s;,，；、|]+/;

@@ -17,6 +17,9 @@
  * Variable attributes come from GetSmsTemplate's `VariableAttribute` when the account returns it;
  * without it, a verification template's only variable is taken to be the code.
  */
+import { firstCodePoint } from './code-points.js';
+// Where the door's other checks (producers/schemas.ts) have long taken it from.
+export { firstCodePoint } from './code-points.js';
 import { NOT_ASCII, type PhoneRegion } from './phone.js';
 import { countSegments, MAX_CHARS, renderContent } from './segments.js';
 
@@ -76,11 +79,6 @@ function holdsLink(value: string): boolean {
 // sequences are joined by it.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 export const HIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u0085\u00AD\u061C\u200B\u200E\u200F\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
-/** The first character of `text` that `pattern` matches, as `U+XXXX`; undefined when none does. */
-export function firstCodePoint(text: string, pattern: RegExp): string | undefined {
-  const found = pattern.exec(text)?.[0];
-  return found === undefined ? undefined : `U+${(found.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-}
 /**
  * A character that shows as blank space or as nothing: white space, the default-ignorable code
  * points (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, U+180E, the zero-width characters,

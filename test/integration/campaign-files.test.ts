@@ -165,7 +165,7 @@ const REFUSED: RefusedFile[] = [
     options: { encoding: 'utf-16le' },
     field: 'file:1',
     message:
-      /^the header \("[^"]+"\) names no phone column read as UTF-16LE, but the file reads as UTF-8 \(its header then names the phone column "phone"\); `encoding: "utf-16le"` is likely wrong\. Fix: leave `encoding` out or give `encoding: "utf-8"`$/,
+      /^the header \("桰湯ⱥ慮敭…", 13 characters\) names no phone column read as UTF-16LE, but the file reads as UTF-8 \(its header then names the phone column "phone"\); `encoding: "utf-16le"` is likely wrong\. Fix: leave `encoding` out or give `encoding: "utf-8"`$/,
     cliMessage: /names no phone column read as UTF-16LE, but the file reads as UTF-8 \(its header then names the phone column "phone"\); `--encoding utf-16le` is likely wrong\. Fix: leave `--encoding` out or give `--encoding utf-8`/,
     restMessage: /names no phone column read as UTF-16LE, but the file reads as UTF-8 \(its header then names the phone column "phone"\); `\?encoding=utf-16le` is likely wrong\. Fix: leave `\?encoding=` out or give `\?encoding=utf-8`$/,
   },

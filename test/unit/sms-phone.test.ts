@@ -134,3 +134,21 @@ describe('a number refused for its length or its digits', () => {
     expect(normalizePhone(raw)).toEqual({ ok: false, input: raw, reason });
   });
 });
+
+describe('invisible characters pasted with a number', () => {
+  it('at either end they are trimmed as a no-break space is: zero-width space, BOM, word joiner, bidi marks', () => {
+    for (const raw of ['13800138000\u200b', '\u200b13800138000', '\u00a013800138000', '\ufeff13800138000\u2060', '\u202a13800138000\u202c', '\u200e+86 138 0013 8000\u200f']) {
+      expect(normalizePhone(raw), JSON.stringify(raw)).toEqual({ ok: true, phone: '13800138000', region: 'mainland' });
+    }
+  });
+
+  it('inside a number they are refused by code point and name (it said `contains ""`)', () => {
+    const r = normalizePhone('138001\u200b38000');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe('contains the invisible character U+200B ZERO WIDTH SPACE (it comes with a number copied from a web page or a spreadsheet): use digits only, with an optional leading + or 00 for the country code');
+    expect(normalizePhone('138\u00ad0013\u00ad8000')).toMatchObject({ ok: false, reason: expect.stringMatching(/^contains the invisible character U\+00AD SOFT HYPHEN /) });
+    expect(normalizePhone('1380\u00070138000')).toMatchObject({ ok: false, reason: expect.stringMatching(/^contains the invisible character U\+0007 \(/) });
+    // A visible one is quoted as before.
+    expect(normalizePhone('1380013800a')).toMatchObject({ ok: false, reason: expect.stringMatching(/^contains "a": /) });
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fieldIssuesFromZod, ValidationError } from '../../src/errors.js';
-import { SendRequest } from '../../producers/schemas.js';
+import { deadlineExample, SendRequest, withDatedDeadlineExample } from '../../producers/schemas.js';
 
 const issuesOf = (schema: z.ZodType, value: unknown) => {
   const r = schema.safeParse(value);
@@ -83,7 +83,7 @@ describe('a signature', () => {
 
   it('is refused with an invisible or control character in it, before the account is asked (it cost a GetSmsSign to be told SignatureNotFound)', () => {
     for (const signName of ['smsq\u200b沙箱', 'smsq沙箱\u0000', 'smsq\u00ad沙箱', 'smsq\u2060沙箱']) {
-      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName, templateCode: 'SMS_1' })).toEqual([{ field: 'signName', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix: type the name again/) }]);
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName, templateCode: 'SMS_1' })).toEqual([{ field: 'signName', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}(?: [A-Z -]+\d*)?\).*Fix: type the name again/) }]);
     }
   });
 });
@@ -91,14 +91,44 @@ describe('a signature', () => {
 describe("a send's name", () => {
   it('is refused with a control character in it (the campaigns page and `smsq sends` show it)', () => {
     for (const name of ['spring\u0000sale', 'spring\u001b[31msale', 'a\u0085b']) {
-      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name })).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix/) }]);
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name })).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}(?: [A-Z -]+\d*)?\).*Fix/) }]);
     }
     expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name: '春季 sale – 2026' })).toEqual([]);
   });
 
   it('is refused with a bidi control or an invisible character in it (U+202E shows "spring\u202Eelas" as "springsale" reversed: another send\'s name)', () => {
     for (const name of ['spring\u202Eelas', 'spring\u200Bsale', 'spring\u2066sale\u2069', 'spring\uFEFFsale']) {
-      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name }), name).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}\).*Fix/) }]);
+      expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name }), name).toEqual([{ field: 'name', message: expect.stringMatching(/^holds an invisible or control character \(U\+[0-9A-F]{4}(?: [A-Z -]+\d*)?\).*Fix/) }]);
     }
+    // Named as well as numbered: `U+200B` alone sent people to look it up.
+    expect(issuesOf(SendRequest, { phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', name: 'spring\u200Bsale' })[0]?.message).toMatch(/\(U\+200B ZERO WIDTH SPACE\)/);
+  });
+});
+
+describe('a deadline refused: a fix to copy', () => {
+  const request = (deadline: unknown) => ({ phones: ['13800138000'], signName: 'smsq沙箱', templateCode: 'SMS_1', deadline });
+
+  it('a space where the zone\'s + goes (an unencoded + in a query string) is said so, with the + as %2B (the fix repeated the fault)', () => {
+    const [issue] = issuesOf(SendRequest, request('2027-01-01T00:00:00 08:00'));
+    expect(issue).toEqual({
+      field: 'deadline',
+      message:
+        'must be a Date, an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, or ...Z) or epoch milliseconds, got "2027-01-01T00:00:00 08:00": a space where the zone\'s + goes, as a + in a query string reads as a space. Fix: 2027-01-01T00:00:00+08:00, its + percent-encoded as %2B in a query string (2027-01-01T00:00:00%2B08:00)',
+    });
+    expect(issuesOf(SendRequest, request('2027-01-01 09:30 0800'))[0]?.message).toContain('(2027-01-01 09:30%2B0800)');
+  });
+
+  it('a time without a zone: 20:00 China time today, or tomorrow once it has passed, by the clock of the door', () => {
+    const err = new ValidationError(issuesOf(SendRequest, request('2026-11-26T10:00:00')));
+    expect(err.issues[0]?.message).toMatch(/Fix: e\.g\. a day to come at 20:00 China time, as yyyy-MM-ddT20:00:00\+08:00$/);
+    // 23:24 China time: today's 20:00 has gone.
+    const late = withDatedDeadlineExample(err, Date.UTC(2026, 10, 25, 15, 24)) as ValidationError;
+    expect(late.issues[0]?.message).toMatch(/Fix: e\.g\. 2026-11-26T20:00:00\+08:00 \(tomorrow at 20:00 China time\)$/);
+    expect(deadlineExample(Date.UTC(2026, 10, 25, 2, 0))).toBe('2026-11-25T20:00:00+08:00 (today at 20:00 China time)');
+    // At 20:00 exactly it is no longer to come; just before midnight UTC (08:00 China time) it is.
+    expect(deadlineExample(Date.UTC(2026, 10, 25, 12, 0))).toBe('2026-11-26T20:00:00+08:00 (tomorrow at 20:00 China time)');
+    expect(deadlineExample(Date.UTC(2026, 10, 24, 23, 59))).toBe('2026-11-25T20:00:00+08:00 (today at 20:00 China time)');
+    const other = new ValidationError([{ field: 'phones', message: 'x' }]);
+    expect(withDatedDeadlineExample(other, 0)).toBe(other);
   });
 });
