@@ -174,7 +174,8 @@ async function compareArenas(entry: string, cfg: CampaignChildConfig, run: Campa
     for (const which of ['glibcDefault', 'limited'] as const) {
       await admin.flushall();
       await seedOptOuts(admin, optedOut);
-      const child = await spawnChild(entry, cfg, { compiled: true, ...(which === 'limited' ? { env: { MALLOC_ARENA_MAX: String(arenas) } } : {}) });
+      // The default run leaves the variable out even if this process has it.
+      const child = await spawnChild(entry, cfg, { compiled: true, env: { MALLOC_ARENA_MAX: which === 'limited' ? String(arenas) : '' } });
       try {
         const r = await child.request<CampaignChildResult>('run', run, 120_000);
         runs[which].peakRssMB.push(round1(r.maxRssMB));

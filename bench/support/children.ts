@@ -69,17 +69,22 @@ export interface BenchChild<Ready = unknown> {
  * waits for its `ready` message. TypeScript runs under tsx; `compiled: true` runs JavaScript with
  * plain node (no loader in the process).
  */
+/** An environment where a variable given as '' is left out, not set empty (glibc reads MALLOC_ARENA_MAX= as 0, its default). */
+function withoutUnset(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+}
+
 export async function spawnChild<Ready = unknown>(
   script: string,
   config: unknown,
-  o: { readyTimeoutMs?: number; compiled?: boolean; /** Added to this process's environment. */ env?: Record<string, string> } = {},
+  o: { readyTimeoutMs?: number; compiled?: boolean; /** Added to this process's environment; '' leaves a variable out. */ env?: Record<string, string> } = {},
 ): Promise<BenchChild<Ready>> {
   // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children.
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const loader = o.compiled ? [] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...extra, ...loader, script, JSON.stringify(config)], {
     cwd: REPO_ROOT,
-    env: o.env ? { ...process.env, ...o.env } : process.env,
+    env: o.env ? withoutUnset({ ...process.env, ...o.env }) : process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   onExitKill(child);
