@@ -525,6 +525,18 @@ describe('the send scripts', () => {
       expect(await stateOf(sendId)).toEqual({ state: 'expired', code: 'SMSQ_DEADLINE', history: ['enqueuing', 'active', 'expired'] });
     });
 
+    it("counts in deadlineExpired only the chunks its deadline ended, not a send failed as a whole whose code reads SMSQ_DEADLINE", async () => {
+      const sendId = 'failed-with-deadline-code';
+      await sends.create({ sendId, kind: 'notification', api: 'SendSms', templateCode: 'T', signName: 's', deadline: clock.now() + 60_000, recipients: 4, rejected: 0, duplicates: 0, chunks: 2, createdAt: clock.now() }, 3600);
+      await chunks.create(['0', '1'].map((index) => ({ sendId, index, kind: 'notification' as const, payload })), 3600);
+      expect(await sends.markEnqueued(sendId)).toBe('active');
+      // A send failed by hand (or by a future rule) with that code: its chunks end by send-failed.
+      await redis.hset(keys.send(sendId), 'state', 'failed', 'code', 'SMSQ_DEADLINE');
+      expect(await chunks.claim(chunkIdOf(sendId, '0'), sendId)).toEqual({ type: 'ended', state: 'failed', code: 'SMSQ_DEADLINE' });
+      expect(await chunks.endBySend(chunkIdOf(sendId, '1'), sendId)).toMatchObject({ state: 'failed', code: 'SMSQ_DEADLINE' });
+      expect(await redis.hget(keys.send(sendId), 'deadlineExpired')).toBe('0');
+    });
+
     it('sent when every recipient went out, though the last answer came after the deadline', async () => {
       await redis.hset(keys.send('late-sent'), 'sendId', 'late-sent', 'state', 'active', 'control', 'active', 'enqueuedAt', clock.now(), 'deadline', clock.now() + 1_000);
       await chunks.create([{ sendId: 'late-sent', index: '0', kind: 'notification', payload }], 3600);

@@ -75,9 +75,9 @@ if claimed then
     emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, 'SMSQ_SEND_MISSING', ARGV[1])
     return {'send-missing', to}
   end
-  local to, code = sendEndsChunk(send, state, tonumber(ARGV[1]))
+  local to, code, trigger = sendEndsChunk(send, state, tonumber(ARGV[1]))
   if to then
-    endChunkBySend(KEYS, ARGV[2], f[8], chunkId, state, to, code, n, ARGV[1])
+    endChunkBySend(KEYS, ARGV[2], f[8], chunkId, state, to, code, trigger, n, ARGV[1])
     return {'ended', to, code}
   end
   if send[3] == 'paused' then return {'paused', send[4] or ''} end

@@ -39,7 +39,7 @@ if not edgeTo(CHUNK_EDGES, 'claim', state) then return {'moved', state} end
 local send = redis.call('HMGET', KEYS[3], 'state', 'code', 'control', 'deadline')
 -- A send record gone is the sweep's send-missing end, not this one.
 if not send[1] then return {'open'} end
-local to, code = sendEndsChunk(send, state, tonumber(ARGV[1]))
+local to, code, trigger = sendEndsChunk(send, state, tonumber(ARGV[1]))
 if not to then return {'open'} end
-endChunkBySend(KEYS, ARGV[2], f[3], f[3] .. '.' .. f[4], state, to, code, n, ARGV[1])
+endChunkBySend(KEYS, ARGV[2], f[3], f[3] .. '.' .. f[4], state, to, code, trigger, n, ARGV[1])
 return {'ended', to, code}

@@ -5,7 +5,7 @@
   for the repair sweep's end of a queued chunk left without a job (end-by-send-5.lua), so that the
   sweep ends it exactly as its claim would have. `send` is the send hash's
   HMGET 'state', 'code', 'control', 'deadline'; `now` in ms. Returns the state and code to end it
-  with, or nil when the send goes on.
+  with and the trigger that ends it, or nil when the send goes on.
 
   endChunkBySend then makes that end, for both: the chunk's state and code, the counts, the event,
   and for an end by the deadline the send's `deadlineExpired`, the recipients its deadline expired
@@ -19,20 +19,20 @@
 --@include "emit-chunk-event"
 
 local function sendEndsChunk(send, state, now)
-  if send[1] == 'failed' then return mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED' end
-  if send[3] == 'cancelled' then return mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED' end
+  if send[1] == 'failed' then return mustEdge(CHUNK_EDGES, 'send-failed', state, 'chunk'), send[2] or 'SMSQ_SEND_FAILED', 'send-failed' end
+  if send[3] == 'cancelled' then return mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED', 'cancel' end
   -- A deadline that is no number (a record written by hand) is none, as the repair sweep reads it (orphan-sweep.ts).
   local deadline = tonumber(send[4] or '')
-  if deadline and deadline < now then return mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE' end
-  return nil, nil
+  if deadline and deadline < now then return mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE', 'deadline' end
+  return nil, nil, nil
 end
 
 -- keys: chunk hash, send counts, send hash, events stream, recipient totals (the first five KEYS of
 -- claim-6.lua and end-by-send-5.lua alike).
-local function endChunkBySend(keys, maxlen, sendId, chunkId, state, to, code, n, now)
+local function endChunkBySend(keys, maxlen, sendId, chunkId, state, to, code, trigger, n, now)
   redis.call('HSET', keys[1], 'state', to, 'code', code, 'updatedAt', now)
   move(keys[2], keys[5], state, to, n)
-  -- SMSQ_DEADLINE is the deadline trigger's own code (the table fixes it): no other end records it.
-  if code == 'SMSQ_DEADLINE' then redis.call('HINCRBY', keys[3], 'deadlineExpired', n) end
+  -- By the trigger, not the code: a send failed as a whole records its own code on the chunk.
+  if trigger == 'deadline' then redis.call('HINCRBY', keys[3], 'deadlineExpired', n) end
   emit(keys[4], maxlen, sendId, chunkId, state, to, n, code, now)
 end
