@@ -130,6 +130,30 @@ describe('the campaigns page', () => {
     }
   });
 
+  it('a page it refuses is a page to a browser, with the status and the words of the JSON error; JSON to a client that asks for it', async () => {
+    const h = await harnesses.create({ label: 'campaigns-error-pages' });
+    const app = await serve(h, true);
+    const browser = { ...basic, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const url of ['/admin/campaigns?state=bogus', '/admin/campaigns/%3Cscript%3E']) {
+      const json = await app.inject({ url, headers: basic });
+      expect(json.statusCode, url).toBe(400);
+      const { error } = json.json<{ error: { code: string; message: string; issues: { field: string; message: string }[] } }>();
+      const page = await app.inject({ url, headers: browser });
+      expect(page.statusCode, url).toBe(400);
+      expect(page.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(page.body).toContain('<header><h1>smsq campaigns</h1>');
+      expect(page.body).toContain(escapeHtml(error.code));
+      expect(page.body).toContain(escapeHtml(error.message));
+      for (const issue of error.issues) expect(page.body).toContain(`<code>${escapeHtml(issue.field)}</code> ${escapeHtml(issue.message)}`);
+      expect(page.body).toContain('<a href="/admin/campaigns">');
+      expect(page.body).not.toContain('<script>alert');
+      expect(page.body.match(/<script>/g)?.length).toBe(1);
+    }
+    // The buttons' fetch asks for no page: it reads the JSON error.
+    const control = await app.inject({ method: 'POST', url: '/admin/campaigns/smNoSuchSend/pause', headers: { ...basic, 'x-smsq-control': '1' } });
+    expect(control.headers['content-type']).toMatch(/^application\/json/);
+  });
+
   it('says why a send waits, on the list and on its own page, as GET /v1/sends/{id} does', async () => {
     // 22:30 China time: inside the default quiet hours, so marketing waits for 08:00.
     const at = Date.parse('2026-11-24T22:30:00+08:00') - Date.now();
