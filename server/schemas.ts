@@ -251,6 +251,21 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, roo
   ]);
 }
 
+/**
+ * Parses a route's path parameters or throws a {@link ValidationError} whose issues are named
+ * `(path)`, as http-api.md names whatever is wrong with a path (the router's refusals, a raw
+ * character): a send's status named its id `id`, its controls `params.id`, and neither is a field
+ * a caller sent.
+ */
+export function parsePathOrThrow<S extends z.ZodType>(schema: S, params: unknown): z.output<S> {
+  try {
+    return parseOrThrow(schema, params, '', 'text');
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(err.issues.map((issue) => ({ ...issue, field: '(path)' })));
+    throw err;
+  }
+}
+
 /** What a parameter is told on a route whose fields all come in the JSON body. */
 export const QUERY_OF_JSON_BODY = 'is not read from the query string: this request takes its fields in the JSON body. Fix: move it into the JSON body, and drop the query string';
 

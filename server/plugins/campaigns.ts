@@ -21,7 +21,7 @@ import { CONFLICTS } from './controls.js';
 import { HTTP_ERROR_CODES, HttpError, sendError, type ErrorBody } from '../errors.js';
 import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
-import { CURSOR_TOO_LONG, parseOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
+import { CURSOR_TOO_LONG, parseOrThrow, parsePathOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
 import { renderErrorPage, renderListPage, renderMissingSendPage, renderSendPage, type PageContext } from '../campaigns-page/render.js';
 import { prefersHtml } from '../campaigns-page/prefers-html.js';
@@ -148,7 +148,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       },
     },
     async (request, reply) => {
-      const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
+      const { id } = parsePathOrThrow(SendIdParams, request.params);
       const { cursor } = parseOrThrow(SendPageQuery, withoutEmpty(request.query), 'query', 'text');
       if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');
       await catchUp(request.log);
@@ -186,7 +186,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
     },
     async (request, reply) => {
       // The path is judged first: an action that is none is named as such, read-only or not.
-      const { id, action } = parseOrThrow(ControlParams, request.params, 'params', 'text');
+      const { id, action } = parsePathOrThrow(ControlParams, request.params);
       if (options.readOnly) {
         return sendError(
           reply,

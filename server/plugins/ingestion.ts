@@ -28,6 +28,7 @@ import {
   idempotencyKeyOf,
   MOVED_STATUS_QUERY,
   parseOrThrow,
+  parsePathOrThrow,
   QUERY_OF_JSON_BODY,
   RecipientsQuery,
   refuseQuery,
@@ -233,7 +234,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: { 200: answer('The send', SendStatusSchema), ...API_FAILURES },
   };
   app.get('/sends/:id', { schema: statusSchema }, async (request) => {
-    const { id } = parseOrThrow(SendIdParams, request.params, '', 'text');
+    const { id } = parsePathOrThrow(SendIdParams, request.params);
     const query = (request.query ?? {}) as Record<string, unknown>;
     const moved = MOVED_STATUS_QUERY.filter((name) => name in query);
     if (moved.length > 0) {
@@ -254,7 +255,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: { 200: answer('A page of recipients, and the cursor of the next one', RecipientPageSchema), ...API_FAILURES },
   };
   app.get('/sends/:id/recipients', { schema: recipientsSchema }, async (request) => {
-    const { id } = parseOrThrow(SendIdParams, request.params, '', 'text');
+    const { id } = parsePathOrThrow(SendIdParams, request.params);
     const { limit, cursor } = parseOrThrow(RecipientsQuery, request.query, 'query', 'text');
     // Checked here too, so that a bad cursor is named as the query parameter it is.
     if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');

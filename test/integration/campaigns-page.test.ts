@@ -107,7 +107,7 @@ describe('the campaigns page', () => {
       const res = await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/explode`, headers: { ...basic, 'x-smsq-control': '1' } });
       expect(res.statusCode, res.body).toBe(400);
       const issue = (res.json() as { error: { issues: { field: string; message: string }[] } }).error.issues[0];
-      expect(issue?.field).toBe('params.action');
+      expect(issue?.field).toBe('(path)');
       expect(issue?.message).toMatch(/^"explode" is no action of the campaigns page: the actions are pause, resume and cancel\. Fix: POST \/admin\/campaigns\/\{id\}\/pause, \/resume or \/cancel/);
     }
     expect((await h.producer.getStatus(s.sendId)).send.control).toBe('active');

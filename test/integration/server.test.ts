@@ -127,8 +127,21 @@ describe('smsq server: authentication', () => {
     const split = await get('/v1/sends/402617584525830937%5E0');
     expect(split.status).toBe(400);
     expect(expectErrorShape(split.body, 'SMSQ_INVALID_REQUEST').issues).toEqual([
-      { field: 'id', message: expect.stringMatching(/^is a BizId \(.*\), not a send id\. Fix: the sendId its enqueue answered; GET \/v1\/sends lists the sends/) },
+      { field: '(path)', message: expect.stringMatching(/^is a BizId \(.*\), not a send id\. Fix: the sendId its enqueue answered; GET \/v1\/sends lists the sends/) },
     ]);
+    // A path that is no send id is named (path) on every route, as http-api.md names what is wrong
+    // with a path (a send's status said `id`, its controls and the campaigns page `params.id`).
+    for (const [method, url, headers] of [
+      ['GET', '/v1/sends/..%2F..%2Fetc', AUTH],
+      ['GET', '/v1/sends/..%2F..%2Fetc/recipients', AUTH],
+      ['POST', '/v1/sends/857322000000000004%5E0/pause', AUTH],
+      ['GET', '/admin/campaigns/%3Cscript%3E', BASIC],
+      ['POST', '/admin/campaigns/%3Cscript%3E/pause', { ...BASIC, 'x-smsq-control': '1' }],
+    ] as const) {
+      const res = await app.inject({ method, url, headers });
+      expect(res.statusCode, url).toBe(400);
+      expect(expectErrorShape(res.json(), 'SMSQ_INVALID_REQUEST').issues?.map((i) => i.field), `${method} ${url}`).toEqual(['(path)']);
+    }
     // An id of no other shape keeps the answer that names the prefix.
     expect(expectErrorShape((await get('/v1/sends/smxnope')).body, 'SMSQ_NOT_FOUND').message).toMatch(/^send smxnope not found\. Fix: check the id/);
   });
