@@ -258,7 +258,7 @@ describe('smsq server: ingestion', () => {
     expectErrorShape(missing.json(), 'SMSQ_NOT_FOUND');
     const badId = await app.inject({ method: 'GET', url: '/v1/sends/a%20b', headers: AUTH });
     expect(badId.statusCode).toBe(400);
-    expect(expectErrorShape(badId.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('id');
+    expect(expectErrorShape(badId.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('(path)');
   });
 
   it('enqueues a CSV campaign upload with its settings in the query string, and a JSON one', async () => {
@@ -555,7 +555,7 @@ describe('smsq server: what fastify and Node answer on their own is in the error
     }
     // Up to the longest report token (128 characters, SMSQ_REPORT_TOKEN) a segment is routed: the route names it.
     const routed = await app.inject({ method: 'GET', url: `/v1/sends/${'a'.repeat(128)}`, headers: AUTH });
-    expect(expectErrorShape(routed.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('id');
+    expect(expectErrorShape(routed.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('(path)');
     for (const url of ['/v1/sends/%zz', '/v1/sends/%E0%A4%A/recipients', '/no/such/%zz']) {
       const res = await app.inject({ method: 'GET', url, headers: AUTH });
       expect(res.statusCode, url).toBe(400);
