@@ -16,7 +16,7 @@ import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { isSendEnded } from '../../src/queue/lifecycle.js';
-import { createAuthHook } from '../auth.js';
+import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
 import { CONFLICTS } from './controls.js';
 import { HTTP_ERROR_CODES, HttpError, sendError, type ErrorBody } from '../errors.js';
 import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
@@ -78,7 +78,7 @@ function sendHtml(reply: FastifyReply, page: string): FastifyReply {
 export async function campaignsPagePlugin(parent: FastifyInstance, options: CampaignsPageOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   if (options.basicAuth || options.token !== undefined) {
-    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard' }));
+    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard', settings: DASHBOARD_CREDENTIALS }));
   }
   const context = (): PageContext => ({ basePath: CAMPAIGNS_PATH, boardPath: options.boardPath, controls: !options.readOnly, now: options.clock.now() });
   // A browser showed an error as JSON source: a page it asks for is answered, when refused, with

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Producer } from '../../producers/producer.js';
-import { createAuthHook } from '../auth.js';
+import { API_CREDENTIALS, createAuthHook } from '../auth.js';
 import { refuseContentEncoding } from '../content-encoding.js';
 import { SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, failure } from '../route-schema.js';
@@ -31,7 +31,7 @@ export const CONFLICTS = {
 
 export async function controlsPlugin(parent: FastifyInstance, options: ControlsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
-  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API', settings: API_CREDENTIALS }));
   app.addHook('preParsing', refuseContentEncoding);
   for (const action of ['pause', 'resume', 'cancel'] as const) {
     const schema = {

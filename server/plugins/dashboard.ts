@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { httpStatusOf, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
-import { createAuthHook } from '../auth.js';
+import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
 import { errorBody, HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { HtmlPage } from '../response-schemas.js';
 import { answer, failure, INTERNAL } from '../route-schema.js';
@@ -130,7 +130,7 @@ function boardError(status: number, code: string, message: string, issues?: Fiel
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const basePath = options.basePath ?? DASHBOARD_PATH;
   if (options.basicAuth || options.token !== undefined) {
-    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard' }));
+    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard', settings: DASHBOARD_CREDENTIALS }));
   }
   if (options.readOnly) {
     // Bull Board refuses per-queue actions in read-only mode, but its queue-wide pause and resume

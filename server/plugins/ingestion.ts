@@ -11,7 +11,7 @@ import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
 import { CampaignStoppedError, ValidationError } from '../../src/errors.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
-import { createAuthHook } from '../auth.js';
+import { API_CREDENTIALS, createAuthHook } from '../auth.js';
 import { whileClientWaits } from '../client-gone.js';
 import { csvEncodingOf, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
@@ -86,7 +86,7 @@ const API_TOKEN = ['bearerAuth'] as const;
 
 export async function ingestionPlugin(parent: FastifyInstance, options: IngestionOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
-  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API', settings: API_CREDENTIALS }));
   // After the token (strangers get 401), before the body is read.
   app.addHook('preParsing', refuseContentEncoding);
 
