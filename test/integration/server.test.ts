@@ -84,7 +84,9 @@ describe('smsq server: authentication', () => {
         const res = await app.inject({ ...r, headers });
         expect(res.statusCode, `${r.method} ${r.url} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.headers['www-authenticate']).toMatch(/^Bearer realm=/);
-        expectErrorShape(res.json(), 'SMSQ_UNAUTHORIZED');
+        // Every refusal says what to send, naming the setting the token is in, never its value.
+        expect(expectErrorShape(res.json(), 'SMSQ_UNAUTHORIZED').message).toMatch(/\. Fix: send Authorization: Bearer <the token in the server's SMSQ_API_TOKEN>/);
+        expect(res.body).not.toContain(TOKEN.replace('Bearer ', ''));
       }
     }
     expect(await jobsIn(h!)).toBe(0);
@@ -209,6 +211,12 @@ describe('smsq server: ingestion', () => {
     // A campaign takes a workbook too: the message names its type (it named JSON and CSV only).
     const xmlCampaign = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: { ...AUTH, 'content-type': 'application/xml' }, payload: '<r/>' });
     expect(xmlCampaign.statusCode).toBe(415);
+    // curl -F sends multipart/form-data: the file goes as the body itself, which the fix shows.
+    const multipart = await app.inject({ method: 'POST', url: '/v1/campaigns?signName=x&templateCode=SMS_1', headers: { ...AUTH, 'content-type': 'multipart/form-data; boundary=b' }, payload: '--b\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n\r\nphone\n13800138000\n\r\n--b--\r\n' });
+    expect(multipart.statusCode).toBe(415);
+    expect(expectErrorShape(multipart.json(), 'SMSQ_UNSUPPORTED_MEDIA_TYPE').message).toMatch(
+      /^multipart\/form-data \(curl -F\) is not accepted: a file is sent as the body itself; nothing was enqueued\. Fix: curl --data-binary @x\.csv -H 'Content-Type: text\/csv' /,
+    );
     expect(expectErrorShape(xmlCampaign.json(), 'SMSQ_UNSUPPORTED_MEDIA_TYPE').message).toMatch(/Fix: .*application\/json.*text\/csv.*application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet \(an \.xlsx workbook\)/);
 
     expect(await jobsIn(h!)).toBe(0);
@@ -465,6 +473,10 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
       expectErrorShape(anon.json(), 'SMSQ_UNAUTHORIZED');
       const wrong = await app.inject({ method: 'GET', url, headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
       expect(wrong.statusCode).toBe(401);
+      expect(expectErrorShape(wrong.json(), 'SMSQ_UNAUTHORIZED').message).toMatch(
+        /^the credentials are not valid for smsq dashboard\. Fix: send Authorization: Bearer <the token in the server's SMSQ_DASHBOARD_TOKEN>, or log in \(HTTP basic auth\) as SMSQ_DASHBOARD_USER with SMSQ_DASHBOARD_PASSWORD/,
+      );
+      expect(wrong.body).not.toContain(LOGIN.password);
       // The API token is not a dashboard credential.
       expect((await app.inject({ method: 'GET', url, headers: AUTH })).statusCode).toBe(401);
     }
