@@ -8,8 +8,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../producers/encoding-names.js';
 import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
-import { ValidationError } from '../src/errors.js';
-import { firstRepeatedKey } from '../src/duplicate-keys.js';
 import { explainedJsonParser } from './json-body.js';
 
 const quoted = (charset: string) => quoteForError(charset, { maxChars: 40 });
@@ -41,20 +39,13 @@ function utf8CharsetError(contentType: string | undefined): HttpError | undefine
   return new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type charset ${quoted(charset)} is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`);
 }
 
-/** fastify's JSON parser (its refusals explained), behind the charset check; a key given twice in an object is refused. */
+/** fastify's JSON parser (its refusals explained, its depth limited), behind the charset check; a key given twice in an object is refused. */
 export function utf8JsonParser(app: FastifyInstance) {
-  const parse = explainedJsonParser(app);
+  const parse = explainedJsonParser(app, { refuseRepeatedKeys: true });
   return (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void => {
     const refused = utf8CharsetError(request.headers['content-type']);
     if (refused) return done(refused);
-    parse(request, body, (err, parsed) => {
-      if (err) return done(err);
-      const repeated = firstRepeatedKey(body);
-      if (repeated !== undefined) {
-        return done(new ValidationError([{ field: repeated, message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]));
-      }
-      done(null, parsed);
-    });
+    parse(request, body, done);
   };
 }
 

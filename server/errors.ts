@@ -21,6 +21,7 @@ import { withDatedDeadlineExample } from '../producers/schemas.js';
 import { ResponseContractError } from './response-contract-error.js';
 import { redactUrl } from './redact-url.js';
 import { rawUrlIssues } from './raw-url.js';
+import { XLSX_TYPE } from './upload-settings.js';
 
 /** The code each HTTP status answers with when nothing more specific applies (statuses: src/errors.ts). */
 export const HTTP_ERROR_CODES = Object.freeze({
@@ -162,13 +163,39 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   return new HttpError(500, HTTP_ERROR_CODES[500], `internal error; the server log has the details under request id ${requestId}`);
 }
 
+/**
+ * A refusal of fastify's whose fix depends on the route or on what was sent: the general words
+ * told a push over the limit to "send large recipient lists as a CSV campaign", and a `curl -F`
+ * upload the accepted types without saying that a form is none of them.
+ */
+function refusalFor(err: unknown, request: FastifyRequest, limits: { bodyLimit: number }): HttpError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  const untouched = untouchedBy(request.method, request.url);
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' && PUSH_ROUTE.test(request.url)) {
+    return new HttpError(
+      413,
+      HTTP_ERROR_CODES[413],
+      `the pushed body is over the ${size(limits.bodyLimit)} a push may be (SMSQ_SERVER_BODY_LIMIT); ${untouched}. Fix: Alibaba pushes reports in small batches, far below it: check that what posts here is Alibaba's push (its URL set in the console), or raise SMSQ_SERVER_BODY_LIMIT if its pushes really are this large`,
+    );
+  }
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && type === 'multipart/form-data') {
+    return new HttpError(
+      415,
+      HTTP_ERROR_CODES[415],
+      `multipart/form-data (curl -F) is not accepted: a file is sent as the body itself; ${untouched}. Fix: curl --data-binary @x.csv -H 'Content-Type: text/csv' "<server>/v1/campaigns?signName=...&templateCode=..." (an .xlsx workbook: --data-binary @x.xlsx -H 'Content-Type: ${XLSX_TYPE}'), the settings in the query string; other requests take a JSON body (application/json)`,
+    );
+  }
+  return undefined;
+}
+
 /** The root error handler: every error leaves in the one shape; 5xx are logged with their cause. */
 export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }, clock: Clock = systemClock) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     // A GET or HEAD only reads: "nothing was enqueued" says nothing to it. A deadline's refusal
     // (parsed by the route, before the producer) gets its example dated by the server's clock.
     const read = err instanceof RedisUnavailableError && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : withDatedDeadlineExample(err, clock.now());
-    const http = toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
+    const http = refusalFor(read, request, limits) ?? toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
     // A Redis outage is said once by the Redis watch, not once per request.
     if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);

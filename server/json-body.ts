@@ -7,14 +7,55 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldIssue } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
+import { scanJsonText } from '../src/duplicate-keys.js';
 
-/** fastify's default JSON parser, its refusals said with the place or the key (a ValidationError). */
-export function explainedJsonParser(app: FastifyInstance) {
+/**
+ * How deep a JSON body may nest (the top value is level 1). The deepest request smsq takes is 4
+ * ({@link DEEPEST_REQUEST}); the margin leaves room for Bull Board's job data and options, read by
+ * the same parser, and costs nothing: what makes a deep body dear is depth in the hundreds of
+ * thousands, which a 1 MiB body can hold.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** A batch's or a campaign's params: `{"messages":[{"templateParam":{...}}]}`. */
+const DEEPEST_REQUEST = 4;
+
+/** What a value nested too deep is told, in a body or a query parameter holding JSON. */
+export const TOO_DEEP = `is nested more than ${MAX_JSON_DEPTH} levels deep (objects and lists within each other): no smsq request nests more than ${DEEPEST_REQUEST}`;
+
+/** A path through a body, shortened to its end: one nested thousands deep is as long as the body. */
+const pathEnd = (path: string) => (path.length > 200 ? `…${path.slice(-200)}` : path);
+
+/**
+ * The issue of a JSON text nested deeper than {@link MAX_JSON_DEPTH}, named where it got too deep
+ * (`phones[0][0]…`; a list at the top as `(body)[0]…`).
+ */
+export function tooDeepIssue(path: string): FieldIssue {
+  return {
+    field: maskPhonesInText(pathEnd(path === '' || path.startsWith('[') ? `(body)${path}` : path)),
+    message: `${TOO_DEEP}. Fix: send the body as /openapi.json describes it (phones: a list of strings; templateParam: one object of strings)`,
+  };
+}
+
+/**
+ * fastify's default JSON parser, its refusals said with the place or the key (a ValidationError),
+ * behind a depth limit read from the text before it is parsed; with `refuseRepeatedKeys`, a key
+ * given twice in one object is refused too.
+ */
+export function explainedJsonParser(app: FastifyInstance, options: { refuseRepeatedKeys?: boolean } = {}) {
   const parse = app.getDefaultJsonParser('error', 'error');
   return (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void => {
+    // JSON.parse and the walk for keys given twice each cost about a second on a body 524,000
+    // lists deep, while every other request waited; this scan stops at the first level too deep.
+    const scan = scanJsonText(body, MAX_JSON_DEPTH);
+    if (scan.tooDeep !== undefined) return done(new ValidationError([tooDeepIssue(scan.tooDeep)]));
     parse(request, body, (err, parsed) => {
       if (err && (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY') return done(new ValidationError([jsonBodyIssue(body)]));
-      done(err, parsed);
+      if (err) return done(err);
+      if (options.refuseRepeatedKeys && scan.repeated !== undefined) {
+        return done(new ValidationError([{ field: scan.repeated, message: 'is given twice in the body; JSON keeps the last, so the first would be dropped. Fix: give it once' }]));
+      }
+      done(null, parsed);
     });
   };
 }
@@ -31,8 +72,7 @@ export function jsonBodyIssue(text: string): FieldIssue {
   }
   const path = prototypeKey(value);
   return {
-    // The key's end: a path through a body nested thousands deep is as long as the body.
-    field: path === undefined ? '(body)' : path.length > 200 ? `…${path.slice(-200)}` : path,
+    field: path === undefined ? '(body)' : pathEnd(path),
     message: path === undefined ? 'is not valid JSON. Fix: send one JSON value' : 'is refused in any JSON body: a key that reaches an object\'s prototype (__proto__, or constructor holding prototype), which no request has. Fix: remove it',
   };
 }

@@ -13,8 +13,8 @@ import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
 import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { fieldIssuesFromZod, fieldIssuesNamingUnknownKeys, ValidationError, type FieldIssue, type ValueForm } from '../src/errors.js';
 import { fieldsAt, meantNames } from '../src/unknown-fields.js';
-import { prototypeKey } from './json-body.js';
-import { firstRepeatedKey } from '../src/duplicate-keys.js';
+import { MAX_JSON_DEPTH, prototypeKey, TOO_DEEP } from './json-body.js';
+import { scanJsonText } from '../src/duplicate-keys.js';
 import { notASendId, SEND_ID_PATTERN } from '../src/send-id-shape.js';
 
 /** What JSON can carry of a deadline (the Node API takes a Date too). */
@@ -84,6 +84,12 @@ export const CampaignBody = z.strictObject({
 
 /** Parses a JSON object passed as a query-string value. */
 const jsonObject = z.string().transform((v, ctx) => {
+  // Read before it is parsed, as a JSON body is (json-body.ts).
+  const { tooDeep, repeated } = scanJsonText(v, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) {
+    ctx.addIssue({ code: 'custom', path: tooDeep === '' ? [] : tooDeep.split('.'), message: `${TOO_DEEP}. Fix: templateParam={"name":"Li"}, one object of strings (URL-encoded)` });
+    return z.NEVER;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(v) as unknown;
@@ -91,8 +97,7 @@ const jsonObject = z.string().transform((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. templateParam={"name":"Li"} (URL-encoded)' });
     return z.NEVER;
   }
-  // JSON.parse keeps a repeated key's last value, as in a JSON body (see charset.ts): refused alike.
-  const repeated = firstRepeatedKey(v);
+  // JSON.parse keeps a repeated key's last value, as in a JSON body (see json-body.ts): refused alike.
   if (repeated !== undefined) {
     ctx.addIssue({ code: 'custom', path: repeated.split('.'), message: 'is given twice; JSON keeps the last, so the first would be dropped. Fix: give it once' });
     return z.NEVER;
@@ -244,6 +249,21 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, roo
     ...fieldIssuesFromZod(twice.map((k) => ({ path: [k], message: GIVEN_TWICE })), root, form),
     ...issuesFromZod(issues.filter((i) => !twice.includes(String(i.path[0]))), root, form, schema),
   ]);
+}
+
+/**
+ * Parses a route's path parameters or throws a {@link ValidationError} whose issues are named
+ * `(path)`, as http-api.md names whatever is wrong with a path (the router's refusals, a raw
+ * character): a send's status named its id `id`, its controls `params.id`, and neither is a field
+ * a caller sent.
+ */
+export function parsePathOrThrow<S extends z.ZodType>(schema: S, params: unknown): z.output<S> {
+  try {
+    return parseOrThrow(schema, params, '', 'text');
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(err.issues.map((issue) => ({ ...issue, field: '(path)' })));
+    throw err;
+  }
 }
 
 /** What a parameter is told on a route whose fields all come in the JSON body. */

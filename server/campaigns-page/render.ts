@@ -220,3 +220,23 @@ export function renderMissingSendPage(ctx: PageContext, sendId: string): string 
 <p><a href="${ctx.basePath}">← All sends</a></p></main>`;
   return layout(ctx, `smsq send ${sendId}: not found`, main);
 }
+
+/** What an error of the campaigns page says: its JSON error's `error`. */
+export interface PageError {
+  code: string;
+  message: string;
+  issues?: readonly { field: string; message: string }[];
+}
+
+/**
+ * A refusal shown to a browser: the words of the JSON error a script is given, as a page, so that
+ * a mistyped filter or id, or Redis gone, is read as text, not as JSON source; its refresh
+ * replaces it with the page once the request succeeds (Redis back).
+ */
+export function renderErrorPage(ctx: PageContext, status: number, error: PageError): string {
+  const main = html`<main><h2>${status} ${error.code}</h2>
+<p class="missing">${error.message}</p>
+${error.issues?.length ? html`<ul class="issues">${error.issues.map((i) => html`<li><code>${i.field}</code> ${i.message}</li>`)}</ul>` : ''}
+<p><a href="${ctx.basePath}">← All sends</a></p></main>`;
+  return layout(ctx, `smsq campaigns: ${status} ${error.code}`, main);
+}

@@ -16,14 +16,14 @@ import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { isSendEnded } from '../../src/queue/lifecycle.js';
-import { createAuthHook } from '../auth.js';
+import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
 import { CONFLICTS } from './controls.js';
-import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { HTTP_ERROR_CODES, HttpError, sendError, type ErrorBody } from '../errors.js';
 import { HtmlPage, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
-import { CURSOR_TOO_LONG, parseOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
+import { CURSOR_TOO_LONG, parseOrThrow, parsePathOrThrow, SendIdParams, SendsQuery } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
-import { renderListPage, renderMissingSendPage, renderSendPage, type PageContext } from '../campaigns-page/render.js';
+import { renderErrorPage, renderListPage, renderMissingSendPage, renderSendPage, type PageContext } from '../campaigns-page/render.js';
 import { prefersHtml } from '../campaigns-page/prefers-html.js';
 import { isRedisConnectionError } from '../../src/queue/redis-errors.js';
 
@@ -63,6 +63,9 @@ const ControlParams = z.strictObject({
 const DASHBOARD_LOGIN = ['dashboardAuth', 'dashboardToken'] as const;
 const PAGE_FAILURES = { 400: API_FAILURES[400], 401: failure('Login required (SMSQ_UNAUTHORIZED)'), ...COMMON_FAILURES } as const;
 
+/** How the pages answer a refusal (the onSend hook below). */
+const REFUSED_AS_PAGE = 'A refusal is JSON in the error shape; to a request that accepts text/html before JSON (a browser), the same status and words as a page.';
+
 /** A filter form's "any" submits an empty value: the same as leaving the parameter out. */
 function withoutEmpty(query: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries((query ?? {}) as Record<string, unknown>).filter(([, v]) => v !== ''));
@@ -75,9 +78,18 @@ function sendHtml(reply: FastifyReply, page: string): FastifyReply {
 export async function campaignsPagePlugin(parent: FastifyInstance, options: CampaignsPageOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
   if (options.basicAuth || options.token !== undefined) {
-    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard' }));
+    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard', settings: DASHBOARD_CREDENTIALS }));
   }
   const context = (): PageContext => ({ basePath: CAMPAIGNS_PATH, boardPath: options.boardPath, controls: !options.readOnly, now: options.clock.now() });
+  // A browser showed an error as JSON source: a page it asks for is answered, when refused, with
+  // the same words as a page (the buttons' fetch, and scripts, keep the JSON error).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 400 || (request.method !== 'GET' && request.method !== 'HEAD') || !prefersHtml(request.headers.accept)) return payload;
+    if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return payload;
+    const { error } = JSON.parse(payload) as ErrorBody;
+    void reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    return renderErrorPage(context(), reply.statusCode, error);
+  });
   // The page works without its tally (codes, samples): a failed catch-up is logged, not shown; but
   // not Redis gone, which the page's own reads answer 503 for and the Redis watch says once, while
   // the page refreshes every 2 s.
@@ -91,7 +103,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
     {
       schema: {
         summary: 'The campaigns page: every send, newest first, filtered by kind and state (HTML)',
-        description: 'Lists with GET /v1/sends\'s function; each send with its progress bar, delivered ratio, top failure codes, state and wait reason, and pause / resume / cancel unless the dashboard is read-only.',
+        description: `Lists with GET /v1/sends's function; each send with its progress bar, delivered ratio, top failure codes, state and wait reason, and pause / resume / cancel unless the dashboard is read-only. ${REFUSED_AS_PAGE}`,
         security: DASHBOARD_LOGIN,
         request: { query: SendsQuery.partial() },
         response: { 200: answer('The page', HtmlPage, 'text/html'), ...PAGE_FAILURES },
@@ -125,6 +137,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
     {
       schema: {
         summary: 'One send on the campaigns page: its counts over time, failure codes and recipients, numbers masked (HTML)',
+        description: REFUSED_AS_PAGE,
         security: DASHBOARD_LOGIN,
         request: { params: SendIdParams, query: SendPageQuery },
         response: {
@@ -135,7 +148,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       },
     },
     async (request, reply) => {
-      const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
+      const { id } = parsePathOrThrow(SendIdParams, request.params);
       const { cursor } = parseOrThrow(SendPageQuery, withoutEmpty(request.query), 'query', 'text');
       if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');
       await catchUp(request.log);
@@ -173,7 +186,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
     },
     async (request, reply) => {
       // The path is judged first: an action that is none is named as such, read-only or not.
-      const { id, action } = parseOrThrow(ControlParams, request.params, 'params', 'text');
+      const { id, action } = parsePathOrThrow(ControlParams, request.params);
       if (options.readOnly) {
         return sendError(
           reply,

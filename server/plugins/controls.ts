@@ -4,12 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Producer } from '../../producers/producer.js';
-import { createAuthHook } from '../auth.js';
+import { API_CREDENTIALS, createAuthHook } from '../auth.js';
 import { refuseContentEncoding } from '../content-encoding.js';
 import { SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, failure } from '../route-schema.js';
 import { ValidationError } from '../../src/errors.js';
-import { parseOrThrow, refuseQuery, SendIdParams } from '../schemas.js';
+import { parsePathOrThrow, refuseQuery, SendIdParams } from '../schemas.js';
 import type { ZodReplies } from '../zod-replies.js';
 
 export interface ControlsOptions {
@@ -31,7 +31,7 @@ export const CONFLICTS = {
 
 export async function controlsPlugin(parent: FastifyInstance, options: ControlsOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
-  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API', settings: API_CREDENTIALS }));
   app.addHook('preParsing', refuseContentEncoding);
   for (const action of ['pause', 'resume', 'cancel'] as const) {
     const schema = {
@@ -49,7 +49,7 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
       },
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {
-      const { id } = parseOrThrow(SendIdParams, request.params, 'params', 'text');
+      const { id } = parsePathOrThrow(SendIdParams, request.params);
       // A control takes nothing but its path: fields in a body or a query string would be ignored, as if honoured.
       refuseQuery(request.query, `is not taken: ${action} acts on the send in the path alone. Fix: drop the query string`);
       const body = request.body;

@@ -9,11 +9,11 @@ import type { AppControllerRoute, ControllerHandlerReturnType } from '@bull-boar
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { redisDoesNotAnswerClients, RedisUnavailableError, waitOrTellFix } from '../../src/errors.js';
+import { httpStatusOf, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
-import { createAuthHook } from '../auth.js';
-import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
+import { errorBody, HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { HtmlPage } from '../response-schemas.js';
 import { answer, failure, INTERNAL } from '../route-schema.js';
 
@@ -65,6 +65,18 @@ class OutageAwareAdapter extends FastifyAdapter {
     super();
   }
 
+  /**
+   * smsq's own refusals in the board's scope (the body parser's, read before any board handler):
+   * Bull Board's handler answered them 500 `ERRORS.INTERNAL_SERVER_ERROR`, having no status of
+   * theirs.
+   */
+  override setErrorHandler(handler: (error: Error) => ControllerHandlerReturnType): this {
+    return super.setErrorHandler((error) => {
+      if (!(error instanceof ValidationError)) return handler(error);
+      return boardError(httpStatusOf(error.code), error.code, 'the request is invalid; nothing was changed', error.issues);
+    });
+  }
+
   override setApiRoutes(routes: AppControllerRoute[]): FastifyAdapter {
     return super.setApiRoutes(
       routes.map((route) => {
@@ -99,16 +111,26 @@ function redisDownAnswer(redis: RedisConnection): RedisDownAnswer {
     const message = READ_METHODS.has(method)
       ? down.asRead().apiMessage
       : `${redisDoesNotAnswerClients(down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${waitOrTellFix()}`;
-    // smsq's error shape, with what the board's page shows: its toast's title is `error.key`, its text `message`.
-    // Bull Board's types list the statuses its own handlers answer; the adapter sends any.
-    return { status: 503 as ControllerHandlerReturnType['status'], body: { error: { code: down.code, key: down.code, message }, message } };
+    return boardError(503, down.code, message);
   };
+}
+
+/**
+ * An answer of smsq's in the board's API, in the one error shape plus what the board's page reads
+ * of an error (its client shows `error.key` as a toast's title, through its translations, which
+ * leave an unknown key as it is, and the top-level `message` as its text): `key` is the code, and
+ * `message` is said twice. Without them the toast was empty.
+ */
+function boardError(status: number, code: string, message: string, issues?: FieldIssue[]): ControllerHandlerReturnType {
+  const { error } = errorBody(code, message, issues);
+  // Bull Board's types list the statuses its own handlers answer; the adapter sends any.
+  return { status: status as ControllerHandlerReturnType['status'], body: { error: { ...error, key: code }, message } };
 }
 
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const basePath = options.basePath ?? DASHBOARD_PATH;
   if (options.basicAuth || options.token !== undefined) {
-    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard' }));
+    app.addHook('onRequest', createAuthHook({ basic: options.basicAuth, token: options.token, realm: 'smsq dashboard', settings: DASHBOARD_CREDENTIALS }));
   }
   if (options.readOnly) {
     // Bull Board refuses per-queue actions in read-only mode, but its queue-wide pause and resume

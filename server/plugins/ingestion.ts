@@ -11,7 +11,7 @@ import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
 import { CampaignStoppedError, ValidationError } from '../../src/errors.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
-import { createAuthHook } from '../auth.js';
+import { API_CREDENTIALS, createAuthHook } from '../auth.js';
 import { whileClientWaits } from '../client-gone.js';
 import { uploadEncoding, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
@@ -28,6 +28,7 @@ import {
   idempotencyKeyOf,
   MOVED_STATUS_QUERY,
   parseOrThrow,
+  parsePathOrThrow,
   QUERY_OF_JSON_BODY,
   RecipientsQuery,
   refuseQuery,
@@ -85,7 +86,7 @@ const API_TOKEN = ['bearerAuth'] as const;
 
 export async function ingestionPlugin(parent: FastifyInstance, options: IngestionOptions): Promise<void> {
   const app = parent.withTypeProvider<ZodReplies>();
-  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API' }));
+  if (options.apiToken !== undefined) app.addHook('onRequest', createAuthHook({ token: options.apiToken, realm: 'smsq API', settings: API_CREDENTIALS }));
   // After the token (strangers get 401), before the body is read.
   app.addHook('preParsing', refuseContentEncoding);
 
@@ -233,7 +234,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: { 200: answer('The send', SendStatusSchema), ...API_FAILURES },
   };
   app.get('/sends/:id', { schema: statusSchema }, async (request) => {
-    const { id } = parseOrThrow(SendIdParams, request.params, '', 'text');
+    const { id } = parsePathOrThrow(SendIdParams, request.params);
     const query = (request.query ?? {}) as Record<string, unknown>;
     const moved = MOVED_STATUS_QUERY.filter((name) => name in query);
     if (moved.length > 0) {
@@ -254,7 +255,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     response: { 200: answer('A page of recipients, and the cursor of the next one', RecipientPageSchema), ...API_FAILURES },
   };
   app.get('/sends/:id/recipients', { schema: recipientsSchema }, async (request) => {
-    const { id } = parseOrThrow(SendIdParams, request.params, '', 'text');
+    const { id } = parsePathOrThrow(SendIdParams, request.params);
     const { limit, cursor } = parseOrThrow(RecipientsQuery, request.query, 'query', 'text');
     // Checked here too, so that a bad cursor is named as the query parameter it is.
     if (cursor !== undefined) decodeRecipientCursor(id, cursor, 'query.cursor');

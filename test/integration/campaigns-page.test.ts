@@ -107,7 +107,7 @@ describe('the campaigns page', () => {
       const res = await app.inject({ method: 'POST', url: `/admin/campaigns/${s.sendId}/explode`, headers: { ...basic, 'x-smsq-control': '1' } });
       expect(res.statusCode, res.body).toBe(400);
       const issue = (res.json() as { error: { issues: { field: string; message: string }[] } }).error.issues[0];
-      expect(issue?.field).toBe('params.action');
+      expect(issue?.field).toBe('(path)');
       expect(issue?.message).toMatch(/^"explode" is no action of the campaigns page: the actions are pause, resume and cancel\. Fix: POST \/admin\/campaigns\/\{id\}\/pause, \/resume or \/cancel/);
     }
     expect((await h.producer.getStatus(s.sendId)).send.control).toBe('active');
@@ -128,6 +128,30 @@ describe('the campaigns page', () => {
       expect(json.statusCode).toBe(404);
       expect((json.json() as { error: { code: string } }).error.code).toBe('SMSQ_NOT_FOUND');
     }
+  });
+
+  it('a page it refuses is a page to a browser, with the status and the words of the JSON error; JSON to a client that asks for it', async () => {
+    const h = await harnesses.create({ label: 'campaigns-error-pages' });
+    const app = await serve(h, true);
+    const browser = { ...basic, accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const url of ['/admin/campaigns?state=bogus', '/admin/campaigns/%3Cscript%3E']) {
+      const json = await app.inject({ url, headers: basic });
+      expect(json.statusCode, url).toBe(400);
+      const { error } = json.json<{ error: { code: string; message: string; issues: { field: string; message: string }[] } }>();
+      const page = await app.inject({ url, headers: browser });
+      expect(page.statusCode, url).toBe(400);
+      expect(page.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(page.body).toContain('<header><h1>smsq campaigns</h1>');
+      expect(page.body).toContain(escapeHtml(error.code));
+      expect(page.body).toContain(escapeHtml(error.message));
+      for (const issue of error.issues) expect(page.body).toContain(`<code>${escapeHtml(issue.field)}</code> ${escapeHtml(issue.message)}`);
+      expect(page.body).toContain('<a href="/admin/campaigns">');
+      expect(page.body).not.toContain('<script>alert');
+      expect(page.body.match(/<script>/g)?.length).toBe(1);
+    }
+    // The buttons' fetch asks for no page: it reads the JSON error.
+    const control = await app.inject({ method: 'POST', url: '/admin/campaigns/smNoSuchSend/pause', headers: { ...basic, 'x-smsq-control': '1' } });
+    expect(control.headers['content-type']).toMatch(/^application\/json/);
   });
 
   it('says why a send waits, on the list and on its own page, as GET /v1/sends/{id} does', async () => {

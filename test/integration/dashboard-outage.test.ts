@@ -205,6 +205,13 @@ describe('the campaigns page while Redis does not answer', () => {
       expect(res.json<BoardError>().error).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringMatching(/^Redis does not answer \(.+\)/) });
       expect(res.body).not.toContain(redis.url.replace('redis://', ''));
     }
+    // A browser is shown the same words as a page, which its refresh replaces once Redis is back.
+    const page = await app.inject({ method: 'GET', url: '/admin/campaigns', headers: { accept: 'text/html,*/*;q=0.8' } });
+    expect(page.statusCode).toBe(503);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['retry-after']).toBe('5');
+    expect(page.body).toMatch(/<p class="missing">Redis does not answer \(.+\)/);
+    expect(page.body).not.toContain(redis.url.replace('redis://', ''));
     const logged = log.text.slice(before);
     expect(logged).not.toMatch(/events tally failed/);
     expect(logged).not.toMatch(/\\n\s+at /);

@@ -92,7 +92,7 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
     // It said "must be an http(s) URL", which it is: too long was the fault.
     { name: 'a callbackUrl of 2100 characters', url: '/v1/messages', payload: { ...note, callbackUrl: `https://example.com/${'a'.repeat(2100)}` }, field: 'callbackUrl', message: /at most 2048 characters.*Fix/ },
     // It said "letters, digits, . _ - only" of an id made of letters alone: too long was the fault.
-    { name: 'a send id of 70 letters', method: 'GET', url: `/v1/sends/${'s'.repeat(70)}`, field: 'id', message: /1-64 .*Fix/ },
+    { name: 'a send id of 70 letters', method: 'GET', url: `/v1/sends/${'s'.repeat(70)}`, field: '(path)', message: /1-64 .*Fix/ },
     // It said "NaN-NaN-NaN NaN:NaN:NaN +08:00 is after the send's records expire".
     { name: 'a deadline past the last time a Date holds', url: '/v1/messages', payload: { ...note, deadline: Number.MAX_SAFE_INTEGER }, field: 'deadline', message: /^(?!.*NaN).*Fix/ },
     // JSON.parse kept the last value of a key given twice, as it did in a JSON body (door.test.ts).

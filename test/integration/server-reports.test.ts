@@ -43,6 +43,18 @@ describe('pushed reports over HTTP', () => {
     expect(res.json().error.message).toMatch(/application\/json.*report endpoints .* take text\/plain too/);
   });
 
+  it('a push over the body limit is told the push\'s limit and why pushes are small, not to send a CSV campaign', async () => {
+    const { harness, app } = await setup('srv-report-413');
+    const before = await harness.redis.keys(`${harness.prefix}*`);
+    const res = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN, 'content-type': 'application/json' }, payload: `[${'"x",'.repeat(300_000)}"x"]` });
+    expect(res.statusCode).toBe(413);
+    const { message } = res.json().error;
+    expect(message).toMatch(/^the pushed body is over the 1 MiB a push may be \(SMSQ_SERVER_BODY_LIMIT\); nothing was applied\. Fix: /);
+    expect(message).toMatch(/Alibaba pushes reports in small batches/);
+    expect(message).not.toMatch(/CSV/);
+    expect(await harness.redis.keys(`${harness.prefix}*`)).toEqual(before);
+  });
+
   it('applies an SmsReport array with the token in the path, answers as Alibaba expects, and is idempotent', async () => {
     const { harness, app } = await setup('srv-report');
     const res = await harness.producer.send({ ...NOTE, phones: ['13842000001', '13842000002'] });

@@ -84,7 +84,9 @@ describe('smsq server: authentication', () => {
         const res = await app.inject({ ...r, headers });
         expect(res.statusCode, `${r.method} ${r.url} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.headers['www-authenticate']).toMatch(/^Bearer realm=/);
-        expectErrorShape(res.json(), 'SMSQ_UNAUTHORIZED');
+        // Every refusal says what to send, naming the setting the token is in, never its value.
+        expect(expectErrorShape(res.json(), 'SMSQ_UNAUTHORIZED').message).toMatch(/\. Fix: send Authorization: Bearer <the token in the server's SMSQ_API_TOKEN>/);
+        expect(res.body).not.toContain(TOKEN.replace('Bearer ', ''));
       }
     }
     expect(await jobsIn(h!)).toBe(0);
@@ -127,8 +129,21 @@ describe('smsq server: authentication', () => {
     const split = await get('/v1/sends/402617584525830937%5E0');
     expect(split.status).toBe(400);
     expect(expectErrorShape(split.body, 'SMSQ_INVALID_REQUEST').issues).toEqual([
-      { field: 'id', message: expect.stringMatching(/^is a BizId \(.*\), not a send id\. Fix: the sendId its enqueue answered; GET \/v1\/sends lists the sends/) },
+      { field: '(path)', message: expect.stringMatching(/^is a BizId \(.*\), not a send id\. Fix: the sendId its enqueue answered; GET \/v1\/sends lists the sends/) },
     ]);
+    // A path that is no send id is named (path) on every route, as http-api.md names what is wrong
+    // with a path (a send's status said `id`, its controls and the campaigns page `params.id`).
+    for (const [method, url, headers] of [
+      ['GET', '/v1/sends/..%2F..%2Fetc', AUTH],
+      ['GET', '/v1/sends/..%2F..%2Fetc/recipients', AUTH],
+      ['POST', '/v1/sends/857322000000000004%5E0/pause', AUTH],
+      ['GET', '/admin/campaigns/%3Cscript%3E', BASIC],
+      ['POST', '/admin/campaigns/%3Cscript%3E/pause', { ...BASIC, 'x-smsq-control': '1' }],
+    ] as const) {
+      const res = await app.inject({ method, url, headers });
+      expect(res.statusCode, url).toBe(400);
+      expect(expectErrorShape(res.json(), 'SMSQ_INVALID_REQUEST').issues?.map((i) => i.field), `${method} ${url}`).toEqual(['(path)']);
+    }
     // An id of no other shape keeps the answer that names the prefix.
     expect(expectErrorShape((await get('/v1/sends/smxnope')).body, 'SMSQ_NOT_FOUND').message).toMatch(/^send smxnope not found\. Fix: check the id/);
   });
@@ -196,6 +211,12 @@ describe('smsq server: ingestion', () => {
     // A campaign takes a workbook too: the message names its type (it named JSON and CSV only).
     const xmlCampaign = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: { ...AUTH, 'content-type': 'application/xml' }, payload: '<r/>' });
     expect(xmlCampaign.statusCode).toBe(415);
+    // curl -F sends multipart/form-data: the file goes as the body itself, which the fix shows.
+    const multipart = await app.inject({ method: 'POST', url: '/v1/campaigns?signName=x&templateCode=SMS_1', headers: { ...AUTH, 'content-type': 'multipart/form-data; boundary=b' }, payload: '--b\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n\r\nphone\n13800138000\n\r\n--b--\r\n' });
+    expect(multipart.statusCode).toBe(415);
+    expect(expectErrorShape(multipart.json(), 'SMSQ_UNSUPPORTED_MEDIA_TYPE').message).toMatch(
+      /^multipart\/form-data \(curl -F\) is not accepted: a file is sent as the body itself; nothing was enqueued\. Fix: curl --data-binary @x\.csv -H 'Content-Type: text\/csv' /,
+    );
     expect(expectErrorShape(xmlCampaign.json(), 'SMSQ_UNSUPPORTED_MEDIA_TYPE').message).toMatch(/Fix: .*application\/json.*text\/csv.*application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet \(an \.xlsx workbook\)/);
 
     expect(await jobsIn(h!)).toBe(0);
@@ -245,7 +266,7 @@ describe('smsq server: ingestion', () => {
     expectErrorShape(missing.json(), 'SMSQ_NOT_FOUND');
     const badId = await app.inject({ method: 'GET', url: '/v1/sends/a%20b', headers: AUTH });
     expect(badId.statusCode).toBe(400);
-    expect(expectErrorShape(badId.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('id');
+    expect(expectErrorShape(badId.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('(path)');
   });
 
   it('enqueues a CSV campaign upload with its settings in the query string, and a JSON one', async () => {
@@ -452,6 +473,10 @@ describe('smsq server: OpenAPI, metrics, health, dashboard', () => {
       expectErrorShape(anon.json(), 'SMSQ_UNAUTHORIZED');
       const wrong = await app.inject({ method: 'GET', url, headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
       expect(wrong.statusCode).toBe(401);
+      expect(expectErrorShape(wrong.json(), 'SMSQ_UNAUTHORIZED').message).toMatch(
+        /^the credentials are not valid for smsq dashboard\. Fix: send Authorization: Bearer <the token in the server's SMSQ_DASHBOARD_TOKEN>, or log in \(HTTP basic auth\) as SMSQ_DASHBOARD_USER with SMSQ_DASHBOARD_PASSWORD/,
+      );
+      expect(wrong.body).not.toContain(LOGIN.password);
       // The API token is not a dashboard credential.
       expect((await app.inject({ method: 'GET', url, headers: AUTH })).statusCode).toBe(401);
     }
@@ -542,7 +567,7 @@ describe('smsq server: what fastify and Node answer on their own is in the error
     }
     // Up to the longest report token (128 characters, SMSQ_REPORT_TOKEN) a segment is routed: the route names it.
     const routed = await app.inject({ method: 'GET', url: `/v1/sends/${'a'.repeat(128)}`, headers: AUTH });
-    expect(expectErrorShape(routed.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('id');
+    expect(expectErrorShape(routed.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('(path)');
     for (const url of ['/v1/sends/%zz', '/v1/sends/%E0%A4%A/recipients', '/no/such/%zz']) {
       const res = await app.inject({ method: 'GET', url, headers: AUTH });
       expect(res.statusCode, url).toBe(400);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstRepeatedKey } from '../../src/duplicate-keys.js';
+import { firstRepeatedKey, scanJsonText } from '../../src/duplicate-keys.js';
 
 describe('firstRepeatedKey', () => {
   it('names a key given twice in an object by its path of keys', () => {
@@ -22,5 +22,17 @@ describe('firstRepeatedKey', () => {
 
   it('reads keys written with escapes as JSON does', () => {
     expect(firstRepeatedKey('{"name":"a","na\\u006de":"b"}')).toBe('name');
+  });
+});
+
+describe('scanJsonText', () => {
+  it('names the first object or list deeper than the limit, and stops there', () => {
+    expect(scanJsonText('{"a":[[1]]}', 3)).toEqual({});
+    expect(scanJsonText('{"a":[[[1]]]}', 3)).toEqual({ tooDeep: 'a[0][0]' });
+    expect(scanJsonText('[1,{"b":{"c":{}}}]', 3)).toEqual({ tooDeep: '[1].b.c' });
+    expect(scanJsonText('{"x":1,"x":2,"a":{"b":[[]]}}', 3)).toEqual({ repeated: 'x', tooDeep: 'a.b[0]' });
+    // Brackets inside strings are text; text that never closes is as deep as it opens.
+    expect(scanJsonText('{"a":"[[[[[["}', 2)).toEqual({});
+    expect(scanJsonText('[[[[', 2)).toEqual({ tooDeep: '[0][0]' });
   });
 });
