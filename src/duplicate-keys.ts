@@ -17,6 +17,18 @@ export interface JsonTextScan {
 }
 
 /**
+ * A key's text with its escapes read. The scan runs before the body is parsed, so an escape JSON
+ * does not know (`"a\\q"`) is the parser's to refuse, with its words: here it stays as written.
+ */
+function unescapedKey(quoted: string): string {
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return quoted.slice(1, -1);
+  }
+}
+
+/**
  * Reads `text` (JSON, or text about to be parsed as JSON) for a key given twice and for nesting
  * deeper than `maxDepth`, naming what it found by its path (`messages[1].phone`, `[0].name` in a
  * list at the top, '' for the top value itself). It stops at the first level too deep, so a
@@ -40,7 +52,7 @@ export function scanJsonText(text: string, maxDepth = Number.POSITIVE_INFINITY):
       if (top?.keys && text[next] === ':') {
         // Unescaped keys (nearly all) are their text; a campaign body holds a million of them.
         const raw = text.slice(i + 1, end);
-        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        const key = raw.includes('\\') ? unescapedKey(text.slice(i, end + 1)) : raw;
         const path = top.path ? `${top.path}.${key}` : key;
         if (repeated === undefined && top.keys.has(key)) {
           repeated = path;
