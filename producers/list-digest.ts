@@ -7,10 +7,24 @@ import type { CampaignRecipient } from './schemas.js';
 const ROWS_PER_UPDATE = 256;
 
 /**
+ * The digest's scheme, before its hex. A version that reads rows otherwise (a number normalised
+ * otherwise, a row read where it was refused) gives the same list another digest: it must change
+ * this, and a repeat whose key holds another scheme is answered as one whose key holds no list,
+ * not refused as another list (an identical retry across an upgrade told "another request").
+ */
+const SCHEME = 'l1:';
+
+/** Whether a digest kept with a key can be compared with this version's (same scheme). */
+export function comparableDigest(kept: string): boolean {
+  return kept.startsWith(SCHEME);
+}
+
+/**
  * The SHA-256 of a campaign's recipient list as smsq reads it, row by row in order: each row's
  * number normalised as a send's fingerprint has it (`+86 138 0013 8000` is `13800138000`), its
- * own params (keys sorted; `{}` is none), and, for a row that could not be read, why. Not its line: a CSV and a
- * JSON list of the same rows, or a file with a blank line more, are the same list. Unlike a
+ * own params (keys sorted; `{}` is none), and, for a row that could not be read, that it could not
+ * (not the reason's words, which name its line and change with versions). Not its line: a CSV and
+ * a JSON list of the same rows, or a file with a blank line more, are the same list. Unlike a
  * send's `phones`, whose order changes nothing, a list's order cuts its chunks, so it counts.
  *
  * An idempotency key's first campaign keeps this with the key when its enqueue ends, and a
@@ -25,7 +39,7 @@ export class ListDigest {
   add(row: CampaignRecipient): void {
     const phone = MAINLAND.test(row.phone) ? row.phone : normalised(row.phone);
     // Each text after its length: no separator or escape is needed, whatever it holds.
-    this.text += `${phone.length}:${phone}${row.params === undefined ? '' : paramsText(row.params)};${row.error === undefined ? '' : `${row.error.length}:${row.error}`}\n`;
+    this.text += `${phone.length}:${phone}${row.params === undefined ? '' : paramsText(row.params)};${row.error === undefined ? '' : '!'}\n`;
     if (++this.pending < ROWS_PER_UPDATE) return;
     this.hash.update(this.text);
     this.text = '';
@@ -37,7 +51,7 @@ export class ListDigest {
     if (this.done === undefined) {
       this.hash.update(this.text);
       this.text = '';
-      this.done = this.hash.digest('hex');
+      this.done = SCHEME + this.hash.digest('hex');
     }
     return this.done;
   }

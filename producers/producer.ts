@@ -38,7 +38,7 @@ import { checkProducerConnection } from './producer-connection.js';
 import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
-import { ListDigest } from './list-digest.js';
+import { comparableDigest, ListDigest } from './list-digest.js';
 import { requestFingerprint, type RequestFingerprint } from './request-fingerprint.js';
 import { normalizePhones } from '../src/sms/phone.js';
 import { createSuppressionList } from '../src/receipts/suppression.js';
@@ -743,7 +743,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       if (result === undefined) {
         // Before anything is done for the earlier send (answerEarlier may resume it): another list is another request.
         const first = req.idempotencyKey ? await idempotency.listOf(req.idempotencyKey, sendId) : undefined;
-        if (first !== undefined && first.digest !== list?.digest()) {
+        if (first !== undefined && comparableDigest(first.digest) && first.digest !== list?.digest()) {
           throw new IdempotencyKeyReusedError(req.idempotencyKey as string, ['recipients'], requestFingerprint('campaign', request).defaultKind);
         }
         await withdrawal.answerEarlier(sendId, since, req.idempotencyKey);

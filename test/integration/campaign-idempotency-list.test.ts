@@ -136,6 +136,21 @@ describe('a campaign idempotency key stands for its recipient list', () => {
   });
 });
 
+describe('the same list, laid out otherwise', () => {
+  it('REST: a blank line more before a row that cannot be read is the same list (its reason names its line): the first send, not 422', async () => {
+    const h = await harnesses.create({ label: 'idem-list-blank-line' });
+    const app = await serverFor(h);
+    const upload = (lines: string[]) =>
+      app.inject({ method: 'POST', url: `/v1/campaigns?${new URLSearchParams(SETTINGS)}`, headers: { ...AUTH, 'idempotency-key': 'pb-2', 'content-type': 'text/csv' }, payload: lines.join('\n') });
+    const first = await upload(['phone,name', '13500000031,a', '13500000032,"b"x', '13500000033,c']);
+    expect(first.statusCode, first.body).toBe(202);
+    expect((first.json() as { rejectedCount: number }).rejectedCount).toBe(1);
+    const again = await upload(['phone,name', '13500000031,a', '', '13500000032,"b"x', '13500000033,c']);
+    expect(again.statusCode, again.body).toBe(202);
+    expect(again.json()).toMatchObject({ sendId: (first.json() as { sendId: string }).sendId, duplicate: true });
+  });
+});
+
 describe('a key kept by a version before lists were kept', () => {
   it('answers a repeat with its send, whatever its list, as that version did: it has no list to compare with (docs/http-api.md, Idempotency)', async () => {
     const h = await harnesses.create({ label: 'idem-list-older' });
@@ -146,6 +161,17 @@ describe('a key kept by a version before lists were kept', () => {
     expect(await h.redis.del(`${h.prefix}:idem:older-1:list`)).toBe(1);
     const again = await h.producer.campaign(rowsOf('13500000042'), settings);
     expect(again).toMatchObject({ sendId: first.sendId, duplicate: true, recipients: 1, rejected: [], rejectedCount: 1 });
+  });
+
+  it('answers a repeat with its send when its list was read by another scheme (a version reading rows otherwise): an identical retry across an upgrade is not told it is another request', async () => {
+    const h = await harnesses.create({ label: 'idem-list-scheme' });
+    const settings = { ...SETTINGS, templateParam: { name: 'n' }, idempotencyKey: 'scheme-1' };
+    const first = await h.producer.campaign(rowsOf('13500000051'), settings);
+    const listKey = `${h.prefix}:idem:scheme-1:list`;
+    expect(await h.redis.hget(listKey, 'rows')).toMatch(/^l1:[0-9a-f]{64}$/);
+    await h.redis.hset(listKey, 'rows', `l0:${'0'.repeat(64)}`);
+    const again = await h.producer.campaign(rowsOf('13500000051'), settings);
+    expect(again).toMatchObject({ sendId: first.sendId, duplicate: true, recipients: 1 });
   });
 });
 
