@@ -248,13 +248,11 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         // active where the claim says paused, and the job would be woken and parked again for ever.
         const [state, control] = await deps.redis.hmget(deps.keys.send(sendId), 'state', 'control');
         if (!claimParks(state, control)) {
-          // Out of the set only once promoted: a promote that failed (Redis went away) leaves it
-          // there for the next wake, not asleep until its park ends with nothing to wake it.
-          const woken = await job.promote().then(
-            () => true,
-            () => false,
-          );
-          if (woken) await deps.redis.srem(parked, job.id as string);
+          // Out of the set before the promote, as wakeParked takes its batches: removed after it,
+          // the entry a worker that ran it at once and found the send paused again had just
+          // added would go. A promote that fails puts it back for the next wake.
+          await deps.redis.srem(parked, job.id as string);
+          await job.promote().catch(() => deps.redis.sadd(parked, job.id as string).catch(() => undefined));
         }
         throw new DelayedError();
       }
