@@ -78,16 +78,17 @@ const SCRIPT = raw(`
 `);
 
 /** `above` stays while `main` is refreshed (the filter form keeps what is being chosen, an error stays readable). */
-function layout(ctx: PageContext, title: string, main: Html, above: Html = html``): string {
+/** `refresh`: the page reads itself again every 2 s (and its buttons work); an error page does only while the error may pass. */
+function layout(ctx: PageContext, title: string, main: Html, above: Html = html``, refresh = true): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title><meta name="viewport" content="width=device-width">
 <style>${STYLE}</style></head>
 <body data-base="${ctx.basePath}">
 <header><h1>smsq campaigns</h1><a href="${ctx.basePath}">All sends</a><a href="${ctx.boardPath}">Bull Board (queues and jobs)</a>
-<span class="muted">${ctx.controls ? 'controls allowed' : 'read-only (SMSQ_DASHBOARD_READ_ONLY)'} · refreshes every 2 s</span></header>
+<span class="muted">${ctx.controls ? 'controls allowed' : 'read-only (SMSQ_DASHBOARD_READ_ONLY)'}${refresh ? ' · refreshes every 2 s' : ''}</span></header>
 <nav>${above}<p id="error" role="alert"></p></nav>
 ${main}
-<script>${SCRIPT}</script>
+${refresh ? html`<script>${SCRIPT}</script>` : ''}
 </body></html>`.text;
 }
 
@@ -238,5 +239,7 @@ export function renderErrorPage(ctx: PageContext, status: number, error: PageErr
 <p class="missing">${error.message}</p>
 ${error.issues?.length ? html`<ul class="issues">${error.issues.map((i) => html`<li><code>${i.field}</code> ${i.message}</li>`)}</ul>` : ''}
 <p><a href="${ctx.basePath}">← All sends</a></p></main>`;
-  return layout(ctx, `smsq campaigns: ${status} ${error.code}`, main);
+  // Only a 503 (Redis gone) passes by itself: a 401 read again every 2 s drew a login prompt each
+  // time, and a 400 or 404 would be asked for ever.
+  return layout(ctx, `smsq campaigns: ${status} ${error.code}`, main, html``, status === 503);
 }

@@ -211,6 +211,7 @@ describe('the campaigns page while Redis does not answer', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.headers['retry-after']).toBe('5');
     expect(page.body).toMatch(/<p class="missing">Redis does not answer \(.+\)/);
+    expect(page.body).toContain('setInterval(refresh, 2000)');
     expect(page.body).not.toContain(redis.url.replace('redis://', ''));
     const logged = log.text.slice(before);
     expect(logged).not.toMatch(/events tally failed/);
