@@ -6,8 +6,16 @@
  * (each character is two of the file's bytes, `㤳` is "39"). Masking the digits of the text misses
  * those; the bound, and cutting the excerpt where its bytes turn into digits, do not.
  */
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+import type IconvLite from 'iconv-lite';
 import type { FileEncoding } from './encoding-names.js';
+
+// Loaded on first use: this module quotes refused entries of every send (entries-refusal.ts), and
+// a command that reads no file (`smsq sends`, a send) must not load the decoders
+// (cli-module-loading.test.ts). Only text read from a file in another encoding needs it, and the
+// reader of that file has loaded it already.
+const requireHere = createRequire(import.meta.url);
+let iconv: typeof IconvLite | undefined;
 
 /** Longest excerpt of a file's text quoted in an error, in characters: enough to recognise a header by. */
 export const EXCERPT_CHARS = 40;
@@ -36,6 +44,7 @@ export function maskDigitRuns(text: string): string {
 /** The bytes of one character in `encoding`, as the file held them. */
 function bytesOf(char: string, encoding: FileEncoding): Uint8Array {
   if (encoding === 'utf-8') return Buffer.from(char, 'utf8');
+  iconv ??= requireHere('iconv-lite') as typeof IconvLite;
   return iconv.encode(char, encoding);
 }
 
