@@ -12,6 +12,7 @@ import { EXIT, redisDoesNotAnswer, RedisUnavailableError } from '../src/errors.j
 import { clientCommandTimeoutMs, createRedisConnection, redactRedisUrl, type RedisRole } from '../src/queue/connection.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import { createCatalogLookup, type CatalogLookup } from '../src/queue/catalog-lookup.js';
+import { showInvisible } from '../src/sms/code-points.js';
 import { countSegments, renderContent, type SegmentCount } from '../src/sms/segments.js';
 import type { Queue } from 'bullmq';
 import { openQueue } from '../src/queue/calls-queue.js';
@@ -243,7 +244,7 @@ export function renderRejected(listed: readonly { input: string; reason: string 
   if (count === 0 || listed.length === 0) return '';
   const shown = listed.slice(0, REJECTED_SHOWN);
   // A reason names a setting as the API's field; the table is read by someone who typed flags (--json keeps the API's words).
-  const table = renderTable([{ header: 'rejected' }, { header: 'reason' }], shown.map((r) => [r.input, inFlagTerms(r.reason)]));
+  const table = renderTable([{ header: 'rejected' }, { header: 'reason' }], shown.map((r) => [showInvisible(r.input), inFlagTerms(r.reason)]));
   if (count <= shown.length) return table;
   const where = sendId === undefined ? '' : ` (smsq status ${sendId} --recipients lists them)`;
   return `${table}\n… and ${count - shown.length} more${where}`;

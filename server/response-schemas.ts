@@ -60,7 +60,7 @@ export const ErrorBody = z
 
 export const RejectedNumberSchema = z
   .strictObject({
-    input: z.string().meta({ description: 'The number as given' }),
+    input: z.string().meta({ description: 'The number as given, each invisible character in it (a zero-width space, a BOM, a no-break space) written as its code point, `1380013800<U+200B>`, as the reason names it' }),
     reason: z.string().meta({ description: 'Why, after its place: `messages[3].phone: ...` (a batch, from 0), `recipients[12].phone: ...` (a JSON campaign list), `line 5: ...` (a file)' }),
     line: z.number().int().min(1).optional().meta({ description: 'The line (CSV) or row (workbook) of a campaign file it came from' }),
   })

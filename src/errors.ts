@@ -65,7 +65,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
   SMSQ_IDEMPOTENCY_KEY_REUSED: answered('the Idempotency-Key stands for an earlier request with other settings, or for a campaign with another recipient list (the message names them); nothing was enqueued', 422, EXIT.refused),
-  SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and settings is still being enqueued (a campaign\'s list is compared once it has ended); nothing was enqueued by this one, retry in a moment', 409, EXIT.refused),
+  SMSQ_IDEMPOTENCY_IN_PROGRESS: answered('a request with the same Idempotency-Key and settings is still being enqueued (a campaign\'s list is compared once it has ended); nothing was enqueued by this one. Retry in a moment: the same request then gets that send, a campaign with another recipient list is refused SMSQ_IDEMPOTENCY_KEY_REUSED', 409, EXIT.refused),
   SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: answered('the Idempotency-Key stands for a campaign whose list was cut short (it stopped reading, or was stopped; or its producer was killed mid-list and the send cancelled, or failed as abandoned by the repair sweep): its send holds only the recipients read before, so it is not this request done; nothing was enqueued by this one. The message names the send, its state, how many it holds, and the ways on', 409, EXIT.refused),
   SMSQ_SEND_WITHDRAWN: answered('the Idempotency-Key stands for a send whose enqueue was refused as not confirmed durable (SMSQ_NOT_DURABLE) and withdrawn, and which was cancelled since (no retry took it back within SMSQ_REPAIR_ENQUEUE_GRACE_MS): it is not this request done; nothing was enqueued by this one. Make the request again under a new key', 409, EXIT.refused),
   SMSQ_PRODUCER_CONNECTION: answered('createProducer was handed a Redis connection it cannot keep its promises on: one that queues writes while Redis is down or sends them again after a reconnect (enableOfflineQueue, autoResendUnfulfilledCommands: such a write goes to whichever server the connection reaches next, which may lack the send\'s earlier writes), or whose command timeout would cut a durability confirmation; nothing was created. The message names the option and the fix (createRedisConnection(url, { role: \'client\' }))', 500, EXIT.refused),
@@ -775,7 +775,10 @@ export class ProducerClosedError extends SmsqError {
 
 /**
  * The request with this Idempotency-Key is still being enqueued by another caller, past the wait.
- * Nothing was enqueued by this call; HTTP 409. Retry later: the same key then returns that send.
+ * Nothing was enqueued by this call; HTTP 409. Retry later: the same request under the key then
+ * returns that send. Not any request: a campaign's list is compared only once its enqueue has
+ * ended, so this is also what another list under the key meets first, and it is refused
+ * (SMSQ_IDEMPOTENCY_KEY_REUSED) on its retry.
  */
 export class IdempotencyInProgressError extends SmsqError {
   readonly code = 'SMSQ_IDEMPOTENCY_IN_PROGRESS';
@@ -790,7 +793,7 @@ export class IdempotencyInProgressError extends SmsqError {
     readonly retryAfterMs?: number,
   ) {
     const when = retryAfterMs === undefined ? 'in a few seconds' : `in ${Math.ceil(retryAfterMs / 1000)} s (when the earlier request's hold on the key lapses, unless it is still enqueuing)`;
-    super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry ${when}; the same key then returns that send, completing it if the earlier request died`);
+    super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry ${when}; the same request under this key then returns that send, completing it if the earlier request died; a campaign with another recipient list under it is refused (SMSQ_IDEMPOTENCY_KEY_REUSED)`);
     this.name = 'IdempotencyInProgressError';
   }
 }

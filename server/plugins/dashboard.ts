@@ -13,7 +13,7 @@ import { httpStatusOf, redisDoesNotAnswerClients, RedisUnavailableError, Validat
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
-import { errorBody, HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { errorBody, HTTP_ERROR_CODES } from '../errors.js';
 import { HtmlPage } from '../response-schemas.js';
 import { answer, failure, INTERNAL } from '../route-schema.js';
 
@@ -135,14 +135,17 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   if (options.readOnly) {
     // Bull Board refuses per-queue actions in read-only mode, but its queue-wide pause and resume
     // answer 200 having done nothing (they skip read-only queues). Refuse every write here, in
-    // the API's error shape, after authentication: a read-only board changes nothing.
+    // the API's error shape, after authentication: a read-only board changes nothing. The board's
+    // page is what meets it (a click on pause or clean), so it carries what its toast reads.
     const api = `${basePath}/api/`;
+    const refused = boardError(
+      405,
+      HTTP_ERROR_CODES[405],
+      'the dashboard is read-only: it changes no queue or job. Fix: use `smsq resume` / the REST controls, or set SMSQ_DASHBOARD_READ_ONLY=false for a writable dashboard',
+    );
     app.addHook('onRequest', async (request, reply) => {
       if (READ_METHODS.has(request.method) || !request.url.startsWith(api)) return;
-      return sendError(
-        reply,
-        new HttpError(405, HTTP_ERROR_CODES[405], 'the dashboard is read-only: it changes no queue or job. Fix: use `smsq resume` / the REST controls, or set SMSQ_DASHBOARD_READ_ONLY=false for a writable dashboard'),
-      );
+      return reply.code(405).type('application/json; charset=utf-8').send(refused.body);
     });
   }
   // As /v1's 503s: Redis outages are usually short.

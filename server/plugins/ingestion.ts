@@ -10,6 +10,7 @@ import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import { readRecipientsXlsx } from '../../producers/xlsx-recipients.js';
 import { CampaignStoppedError, ValidationError } from '../../src/errors.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
+import { showInvisible } from '../../src/sms/code-points.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { API_CREDENTIALS, createAuthHook } from '../auth.js';
 import { whileClientWaits } from '../client-gone.js';
@@ -56,6 +57,16 @@ export interface IngestionOptions {
 const JSON_ONLY = ['application/json'];
 
 /** 415 unless the request's media type is one of `allowed` (a request without a body passes). */
+/**
+ * The answer with each rejected row's input showing its invisible characters by code point (as
+ * its reason names them): echoed raw, `1380013800` and a zero-width space read as a number of ten
+ * digits followed by nothing, and the character the reason named could not be seen in it.
+ */
+function echoed(result: EnqueueResult): EnqueueResult {
+  if (result.rejected.length === 0) return result;
+  return { ...result, rejected: result.rejected.map((r) => ({ ...r, input: showInvisible(r.input) })) };
+}
+
 function requireMediaType(request: FastifyRequest, reply: FastifyReply, allowed: string[]): boolean {
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === '' || allowed.includes(type)) return true;
@@ -113,7 +124,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const body = parseOrThrow(SendBody, request.body);
     const result = await options.producer.send({ ...body, idempotencyKey });
-    return reply.code(202).send(result);
+    return reply.code(202).send(echoed(result));
   });
 
   const batchSchema = {
@@ -129,7 +140,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
     refuseQuery(request.query, QUERY_OF_JSON_BODY);
     const body = parseOrThrow(SendBatchBody, request.body);
     const result = await options.producer.sendBatch({ ...body, idempotencyKey });
-    return reply.code(202).send(result);
+    return reply.code(202).send(echoed(result));
   });
 
   const campaignSchema = {
@@ -172,7 +183,7 @@ export async function ingestionPlugin(parent: FastifyInstance, options: Ingestio
           `campaign ${result.sendId} was enqueued whole (${result.recipients} recipients) but its client was gone before the answer (${String(client.signal.reason)}): it goes out as enqueued. A retry with the same Idempotency-Key is answered with it; without one it would be sent twice`,
         );
       }
-      return reply.code(202).send(result);
+      return reply.code(202).send(echoed(result));
     } catch (err) {
       if (err instanceof CampaignStoppedError) {
         const { sendId, recipients, rowsRead, afterLine } = err.stopped;

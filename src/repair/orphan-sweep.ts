@@ -297,11 +297,12 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (sendIds.length === 0) return;
         report.scanned.sends += sendIds.length;
         const p = options.redis.pipeline();
-        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt', 'code');
-        const rows = (await execRows(p)) as (string | null)[][];
+        for (const id of sendIds) p.hmget(options.keys.send(id), 'state', 'createdAt', 'chunks', 'enqueuedAt', 'endNotifiedAt', COMPACT_FIELD, 'recipients', 'rejected', 'controlReason', 'stateChangedAt', 'code').scard(options.keys.sendParked(id));
+        const replies = await execRows(p);
         const settled: SettledSend[] = [];
-        for (const [i, [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt, code]] of rows.entries()) {
-          const sendId = sendIds[i] as string;
+        for (const [i, sendId] of sendIds.entries()) {
+          const [state, createdAt, chunks, enqueuedAt, endNotifiedAt, compacted, recipients, rejected, controlReason, stateChangedAt, code] = replies[2 * i] as (string | null)[];
+          const parked = Number(replies[2 * i + 1] ?? 0);
           // A compacted send was final and announced before it was compacted.
           if (!state || compacted != null) continue;
           const withdrawn = decideWithdrawn({ state: state as SendState, controlReason: controlReason ?? undefined, stateChangedAt: Number(stateChangedAt ?? 0) }, { now: options.clock.now(), graceMs: enqueueGraceMs });
@@ -317,6 +318,10 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             await endAbandoned(sendId);
             continue;
           }
+          // What ended it woke its parked jobs after its own writes (endAbandoned, endCutShort, a
+          // cancel, a worker failing the send): cut off between the two, it is not found again as
+          // unended, and its jobs would sleep out their park (parkMs, 30 min) with nothing to wake them.
+          if (parked > 0 && isSendEnded(state as SendState)) await wakeEnded(sendId);
           // A send past its enqueue can only have been left unsettled. A send paused while
           // enqueuing has not finished its enqueue (its enqueuedAt says when it does).
           if (state !== 'enqueuing' && !(state === 'paused' && !enqueuedAt)) {
@@ -401,6 +406,12 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           log.warn({ sendId }, 'repair sweep: send abandoned by its producer mid-enqueue: failed, its enqueue ended at the chunks written');
         }
         note('enqueuingAbandoned', sendId);
+      }
+
+      /** Wakes the jobs still parked of an ended send: each claim then ends its chunk as the send says, or finds it ended. */
+      async function wakeEnded(sendId: string): Promise<void> {
+        if (!dryRun) await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
+        note('parkedOfEndedSend', sendId);
       }
 
       /** Sends past their enqueue whose counts moved on without them (orphan-rules.ts decideSettle). */

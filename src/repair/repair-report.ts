@@ -11,6 +11,7 @@ export const REPAIR_CATEGORIES = [
   'enqueuingAbandoned',
   'withdrawnNotRetried',
   'cancelledMidEnqueue',
+  'parkedOfEndedSend',
   'sendsNotSettled',
   'sendsNotCompacted',
 ] as const;
@@ -28,6 +29,7 @@ export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.f
   enqueuingAbandoned: 'send stuck enqueuing, its producer gone (or failed so with its enqueue not ended): failed (SMSQ_ENQUEUE_ABANDONED), its enqueue ended at the chunks written, unsent chunks never sent',
   withdrawnNotRetried: 'send withdrawn at enqueue (not confirmed durable, refused SMSQ_NOT_DURABLE) that no retry of its request took back within the grace: cancelled, its queued chunks never sent',
   cancelledMidEnqueue: 'send cancelled before its enqueue ended (its producer killed mid-list) and never ended since (a cancel cut off, or made by an older smsq): its enqueue ended at the chunks written (SMSQ_ENQUEUE_CUT_SHORT), any still queued cancelled, its end announced',
+  parkedOfEndedSend: 'send ended (failed, cancelled, expired, completed) with jobs still parked from a pause (what ended it was cut off before waking them): woken, each ends its chunk as its claim would instead of waiting out its park (30 min)',
   sendsNotSettled: 'send whose recipients moved on without it (nothing left to send or every receipt in, or an end without its callback): settled, its callback sent',
   sendsNotCompacted: 'send ended and announced with nothing pending, not compacted (its compaction was cut off): compacted',
 });

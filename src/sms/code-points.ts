@@ -44,9 +44,13 @@ const NAMES: Readonly<Record<number, string>> = Object.freeze({
 
 /** `char` (its first code point) as `U+200B ZERO WIDTH SPACE`; `U+0007` for one without a name here. */
 export function codePointOf(char: string): string {
-  const point = char.codePointAt(0) ?? 0;
-  const name = NAMES[point];
-  return `U+${point.toString(16).toUpperCase().padStart(4, '0')}${name === undefined ? '' : ` ${name}`}`;
+  const name = NAMES[char.codePointAt(0) ?? 0];
+  return `${codePointNumber(char)}${name === undefined ? '' : ` ${name}`}`;
+}
+
+/** `char` (its first code point) as `U+200B`. */
+function codePointNumber(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** The first character of `text` that `pattern` matches, as {@link codePointOf} names it; undefined when none does. */
@@ -61,3 +65,15 @@ export function firstCodePoint(text: string, pattern: RegExp): string | undefine
  * variation selectors), U+2800 BRAILLE PATTERN BLANK.
  */
 export const INVISIBLE = /[\p{Cf}\p{Cc}\p{White_Space}\p{Default_Ignorable_Code_Point}\u2800]/u;
+
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
+
+/**
+ * `text` with each invisible character written as its code point in angle brackets
+ * (`1380013800\u200b` → `1380013800<U+200B>`), for a value echoed back as it was given: quoted as
+ * is, the character shows as nothing, and the echo looks like a number that should have passed.
+ * The plain space stays: it shows, and is how a number written in groups reads.
+ */
+export function showInvisible(text: string): string {
+  return text.replace(INVISIBLE_ALL, (char) => (char === ' ' ? char : `<${codePointNumber(char)}>`));
+}

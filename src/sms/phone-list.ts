@@ -1,3 +1,4 @@
+import { showInvisible } from './code-points.js';
 import { maskLikelyPhones, maskPhone, maskPhonesInText } from './phone-mask.js';
 import { SEPARATORS } from './phone.js';
 
@@ -13,8 +14,9 @@ function maskEntry(entry: string): string {
   const bare = entry.replace(SEPARATORS, '');
   // Too few digits for any phone number (`12345`, `abc`): shown as typed, as the rejected table
   // and text masking (7 digits and more) show it; masked whole, it was `****` and could not be found.
-  if ((entry.match(/\d/g) ?? []).length < MIN_PHONE_DIGITS) return JSON.stringify(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1);
-  return (bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry);
+  if ((entry.match(/\d/g) ?? []).length < MIN_PHONE_DIGITS) return showInvisible(JSON.stringify(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1));
+  // Shown after masking: an invisible character kept among the four last digits showed as nothing.
+  return showInvisible((bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry));
 }
 
 /** The fewest digits of any number masking hides (as {@link maskPhonesInText} finds them). */

@@ -185,6 +185,21 @@ describe('a number with an invisible character (copy-paste residue)', () => {
     expect(rejected[0]!.reason).not.toContain('"\u200b"');
   });
 
+  it('the rejected rows echo the input with its invisible characters shown by code point, not as an invisible character after the digits', async () => {
+    const messages = await app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: AUTH,
+      payload: { phones: ['1380013800\u200b', '138001\u200b38000', '13900139005'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' } },
+    });
+    expect(messages.statusCode, messages.body).toBe(202);
+    expect((messages.json().rejected as { input: string }[]).map((r) => r.input)).toEqual(['1380013800<U+200B>', '138001<U+200B>38000']);
+    const campaign = await upload({}, 'text/csv', 'phone,name\n139001\u200b39006,Li\n\ufeff1390013900\u2060,Wang\n13900139007,Zhao\n');
+    expect(campaign.statusCode, campaign.body).toBe(202);
+    expect((campaign.json().rejected as { input: string }[]).map((r) => r.input)).toEqual(['139001<U+200B>39006', '1390013900<U+2060>']);
+    expect(campaign.body).not.toMatch(/[\u200b\u2060\ufeff]/);
+  });
+
   it('smsq send --phones and a campaign row: the same reason', async () => {
     const r = await cli(['send', '--phones', '138001\u200b38000,13900139002', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Li","order":"A1"}', '--yes']);
     expect(r.stdout + r.stderr).toContain('U+200B ZERO WIDTH SPACE');

@@ -95,6 +95,12 @@ describe('idempotency keys stand for one request', () => {
     await reading;
     const busy = await impatient.campaign(rows(), settings).then(() => undefined, (e: unknown) => e);
     expect(busy).toMatchObject({ code: 'SMSQ_IDEMPOTENCY_IN_PROGRESS' });
+    // A campaign: only the same list under the key gets that send; another list is refused, and
+    // the advice must not promise that send to whatever is retried under the key.
+    const advice = (busy as Error).message;
+    expect(advice).toMatch(/the same request under this key then returns that send/);
+    expect(advice).toMatch(/a campaign with another recipient list under it is refused \(SMSQ_IDEMPOTENCY_KEY_REUSED\)/);
+    expect(advice).not.toMatch(/the same key then returns that send/);
     // When to retry: the time left of the first request's hold (15 s, renewed while it enqueues).
     const { retryAfterMs } = busy as IdempotencyInProgressError;
     expect(retryAfterMs).toBeGreaterThan(0);

@@ -7,15 +7,24 @@
  * Here the quiet re-check is 100 ms, so the old parking shows as runs that grow while paused.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEnqueuer } from '../../producers/enqueuer.js';
+import { systemClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createCallsQueue } from '../../src/queue/calls-queue.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
+import { retentionFromDays } from '../../src/queue/retention.js';
+import { endCutShortEnqueue } from '../../src/queue/send-cancel.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import type { SmsWorker, SmsWorkerOptions } from '../../workers/sms-worker.js';
-import { createHarness, type Harness } from '../support/pipeline.js';
+import { createHarness, fastReconcileFor, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { withdrawalSweep } from '../support/withdrawal-sweep.js';
 
 let h: Harness | undefined;
+const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
   await h?.close();
   h = undefined;
 });
@@ -161,6 +170,98 @@ describe('the jobs of a paused send', () => {
     const { harness, numbers, runs } = await parkedSend('parked-raw-control', 13871000400, 4, {}, {}, sent);
     await new Promise((r) => setTimeout(r, 1000));
     expect(runs()).toBeLessThanOrEqual(numbers.length);
+    expect(sentTo(harness, numbers)).toEqual(numbers.map(() => 0));
+  });
+});
+
+/** The jobs parked in Redis as delayed: what a wake moves on. */
+async function stillDelayed(harness: Harness): Promise<number> {
+  return harness.redis.zcard(`${harness.prefix}:calls:delayed`);
+}
+
+/**
+ * A send whose producer died mid-enqueue (its enqueue never ended) with `n` verification chunks
+ * written and their jobs added, paused, its jobs parked by a worker.
+ */
+async function parkedMidEnqueue(label: string, base: number, n: number) {
+  const harness = await createHarness({ label });
+  h = harness;
+  const keys = createKeys(harness.prefix);
+  const queue = createCallsQueue({ connection: harness.redis, prefix: harness.prefix });
+  closers.push(() => queue.close());
+  const sends = createSendStore({ redis: harness.redis, keys });
+  const chunks = createChunkStore({ redis: harness.redis, keys, clock: systemClock });
+  const enqueuer = createEnqueuer({ keys, redis: harness.redis, queue, chunks, sends, retention: retentionFromDays() });
+  const sendId = `smxpark${Date.now().toString(36)}`;
+  await enqueuer.createSend({ sendId, kind: 'verification', api: 'SendSms', templateCode: N.verificationTemplate, signName: N.sign, recipients: 0, rejected: 0, duplicates: 0, chunks: 0, createdAt: Date.now() });
+  const numbers = phones(base, n);
+  await enqueuer.addChunks(sendId, 'verification', 0, numbers.map((p) => ({ api: 'SendSms' as const, phones: [p], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' } })));
+  await harness.producer.pause(sendId);
+  await harness.startWorker();
+  await allParked(harness, sendId, n);
+  return { harness, keys, chunks, sends, sendId, numbers };
+}
+
+/** The repair sweep as a worker runs it, past the enqueue grace (10 min by default). */
+async function sweepPastGrace(harness: Harness) {
+  const sweep = withdrawalSweep({ redis: harness.redis, prefix: harness.prefix, logger: harness.logger, startAt: Date.now() + 11 * 60_000, graceMs: 10 * 60_000 });
+  try {
+    return await sweep.sweep.run();
+  } finally {
+    await sweep.close();
+  }
+}
+
+describe('the jobs parked while a send was paused, when the send ends otherwise', () => {
+  it('a worker failing the whole send (signature unusable) while another chunk is parked ends that chunk failed at once, not after its park', async () => {
+    // Every answer 1.5 s late: long enough to pause the send and park the other chunk while the
+    // first chunk's call is out. The read timeout outlasts it, so the answer is the signature's.
+    const harness = await createHarness({ label: 'parked-fail-send', emulator: { latencyMs: 1500 }, readTimeoutMs: 3000 });
+    h = harness;
+    const workerOptions = { concurrency: 1, reconcile: fastReconcileFor(undefined, 3000) };
+    const numbers = phones(13871000700, 2);
+    const { sendId } = await harness.producer.send({ ...verificationSend(numbers, {}), signName: N.rejectedSign });
+    await harness.startWorker(workerOptions);
+    await waitFor(async () => (await harness.producer.getStatus(sendId)).counts.sending === 1, 'the first chunk in its call');
+    await harness.producer.pause(sendId);
+    await harness.startWorker(workerOptions);
+    await waitFor(async () => (await harness.redis.scard(createKeys(harness.prefix).sendParked(sendId))) === 1, 'the other chunk parked', 1000);
+
+    await waitFor(async () => (await harness.producer.getStatus(sendId)).counts.failed === numbers.length, 'both chunks failed', 4000);
+    const status = await harness.producer.getStatus(sendId);
+    expect(status.send.state).toBe('failed');
+    expect(status.send.code).toMatch(/SIGN/);
+    // The parked chunk ended by its claim, without a call of its own.
+    expect(harness.emulator.calls().filter((c) => c.action === 'SendSms')).toHaveLength(1);
+    expect(await harness.redis.scard(createKeys(harness.prefix).sendParked(sendId))).toBe(0);
+    await waitFor(async () => (await stillDelayed(harness)) === 0, 'no job left parked', 2000);
+  });
+
+  it('the repair sweep failing a paused send abandoned mid-enqueue wakes its parked jobs, which end at once', async () => {
+    const { harness, sendId, numbers } = await parkedMidEnqueue('parked-abandoned', 13871000800, 3);
+    const report = await sweepPastGrace(harness);
+    expect(report.samples.enqueuingAbandoned).toEqual([sendId]);
+    await waitFor(async () => (await stillDelayed(harness)) === 0, 'its parked jobs woken and ended', 3000);
+    const status = await harness.producer.getStatus(sendId);
+    expect(status.send).toMatchObject({ state: 'failed', code: 'SMSQ_ENQUEUE_ABANDONED' });
+    expect(status.counts.failed).toBe(numbers.length);
+    expect(await harness.redis.scard(createKeys(harness.prefix).sendParked(sendId))).toBe(0);
+    expect(sentTo(harness, numbers)).toEqual(numbers.map(() => 0));
+  });
+
+  it('a sweep cut off after ending the abandoned enqueue, before the wake: the next sweep wakes the parked jobs', async () => {
+    const { harness, keys, chunks, sends, sendId, numbers } = await parkedMidEnqueue('parked-abandoned-cut', 13871000900, 3);
+    // What the cut-off sweep wrote: the send failed as abandoned and its enqueue ended; no wake.
+    expect(await sends.fail(sendId, 'abandon', 'enqueue abandoned: nothing written for 11 min')).toBe(true);
+    expect(await endCutShortEnqueue({ redis: harness.redis, keys, chunks, sends }, sendId, 'abandoned')).toBeDefined();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stillDelayed(harness)).toBe(numbers.length);
+
+    const report = await sweepPastGrace(harness);
+    expect(report.samples.parkedOfEndedSend).toEqual([sendId]);
+    await waitFor(async () => (await stillDelayed(harness)) === 0, 'its parked jobs woken and ended by the next sweep', 3000);
+    expect(await harness.redis.scard(keys.sendParked(sendId))).toBe(0);
+    expect((await harness.producer.getStatus(sendId)).counts.failed).toBe(numbers.length);
     expect(sentTo(harness, numbers)).toEqual(numbers.map(() => 0));
   });
 });
