@@ -57,6 +57,11 @@ function cli(argv: string[]) {
   });
 }
 
+/** POST /v1/messages of a notification to `phones`. */
+function messagesTo(phones: string[]) {
+  return app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones, signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' } } });
+}
+
 function upload(query: Record<string, string>, contentType: string, body: Buffer | string) {
   const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"会员"}', ...query });
   return app.inject({ method: 'POST', url: `/v1/campaigns?${q}`, headers: { ...AUTH, 'content-type': contentType }, payload: body });
@@ -163,21 +168,11 @@ describe('a list read in a wrong encoding: the refusal quotes a short excerpt, n
 
 describe('a number with an invisible character (copy-paste residue)', () => {
   it('POST /v1/messages: one at either end is trimmed, as a no-break space is; one inside is refused by code point and name', async () => {
-    const ok = await app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: AUTH,
-      payload: { phones: ['13800138000\u200b', '\u200b\u00a013900139000', '\ufeff13700137000\u2060'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' } },
-    });
+    const ok = await messagesTo(['13800138000\u200b', '\u200b\u00a013900139000', '\ufeff13700137000\u2060']);
     expect(ok.statusCode, ok.body).toBe(202);
     expect(ok.json()).toMatchObject({ recipients: 3, rejectedCount: 0 });
 
-    const inside = await app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: AUTH,
-      payload: { phones: ['138001\u200b38000', '13900139001'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' } },
-    });
+    const inside = await messagesTo(['138001\u200b38000', '13900139001']);
     expect(inside.statusCode, inside.body).toBe(202);
     const rejected = inside.json().rejected as { input: string; reason: string }[];
     expect(rejected).toHaveLength(1);
@@ -186,12 +181,7 @@ describe('a number with an invisible character (copy-paste residue)', () => {
   });
 
   it('the rejected rows echo the input with its invisible characters shown by code point, not as an invisible character after the digits', async () => {
-    const messages = await app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: AUTH,
-      payload: { phones: ['1380013800\u200b', '138001\u200b38000', '13900139005'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Li', order: 'A1' } },
-    });
+    const messages = await messagesTo(['1380013800\u200b', '138001\u200b38000', '13900139005']);
     expect(messages.statusCode, messages.body).toBe(202);
     expect((messages.json().rejected as { input: string }[]).map((r) => r.input)).toEqual(['1380013800<U+200B>', '138001<U+200B>38000']);
     const campaign = await upload({}, 'text/csv', 'phone,name\n139001\u200b39006,Li\n\ufeff1390013900\u2060,Wang\n13900139007,Zhao\n');
