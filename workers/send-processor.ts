@@ -24,7 +24,7 @@ import { NotDurableError } from '../src/errors.js';
 import type { ClaimJournal } from './claim-journal.js';
 import type { ClaimsOutstanding, ClaimTrack } from './claims-outstanding.js';
 import { endedSend } from '../src/receipts/completion.js';
-import { wakeParked } from '../src/queue/send-cancel.js';
+import { wakeParked, wakeParkedJobs } from '../src/queue/send-cancel.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
   /**
@@ -247,13 +247,9 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         // claim reads it (claim-6.lua): the control status() derives from the state could say
         // active where the claim says paused, and the job would be woken and parked again for ever.
         const [state, control] = await deps.redis.hmget(deps.keys.send(sendId), 'state', 'control');
-        if (!claimParks(state, control)) {
-          // Out of the set before the promote, as wakeParked takes its batches: removed after it,
-          // the entry a worker that ran it at once and found the send paused again had just
-          // added would go. A promote that fails puts it back for the next wake.
-          await deps.redis.srem(parked, job.id as string);
-          await job.promote().catch(() => deps.redis.sadd(parked, job.id as string).catch(() => undefined));
-        }
+        // As a resume wakes it (out of the set before its promote, back if the promote fails); a
+        // failure here is the next wake's to mend, not this job's.
+        if (!claimParks(state, control)) await wakeParkedJobs({ redis: deps.redis, keys: deps.keys, queue: deps.queue }, sendId, [job.id as string]).catch(() => undefined);
         throw new DelayedError();
       }
       case 'quiet':

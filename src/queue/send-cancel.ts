@@ -145,18 +145,26 @@ const WAKE_BATCH = CANCEL_BATCH;
  * ran at its park's end) is left as it is. Each batch leaves the set before it is promoted: a job
  * woken that finds its send paused again parks itself anew, and must stay in the set.
  */
-export async function wakeParked(deps: { redis: RedisConnection; keys: Keys; queue: Queue }, sendId: string): Promise<void> {
+export async function wakeParked(deps: WakeDeps, sendId: string): Promise<void> {
+  const ids = await deps.redis.smembers(deps.keys.sendParked(sendId));
+  for (let start = 0; start < ids.length; start += WAKE_BATCH) await wakeParkedJobs(deps, sendId, ids.slice(start, start + WAKE_BATCH));
+}
+
+type WakeDeps = { redis: RedisConnection; keys: Keys; queue: Queue };
+
+/**
+ * Wakes these parked jobs of a send in one round trip: out of the set first (a job woken that
+ * parks itself again at once must stay in it), promoted, and back in the set if a promote fails
+ * otherwise than for a job no longer delayed, so that the next wake finds them (when Redis takes the
+ * write). wakeParked's batches, and a job that wakes itself after its park (send-processor.ts).
+ */
+export async function wakeParkedJobs(deps: WakeDeps, sendId: string, ids: string[]): Promise<void> {
   const parkedKey = deps.keys.sendParked(sendId);
-  const ids = await deps.redis.smembers(parkedKey);
-  for (let start = 0; start < ids.length; start += WAKE_BATCH) {
-    const batch = ids.slice(start, start + WAKE_BATCH);
-    await deps.redis.srem(parkedKey, ...batch);
-    try {
-      await Promise.all(batch.map((id) => deps.queue.backend.promote(id).catch(notDelayedAnyMore)));
-    } catch (err) {
-      // Back in the set, so that the control given again wakes them (when Redis takes the write).
-      await deps.redis.sadd(parkedKey, ...batch).catch(() => undefined);
-      throw err;
-    }
+  await deps.redis.srem(parkedKey, ...ids);
+  try {
+    await Promise.all(ids.map((id) => deps.queue.backend.promote(id).catch(notDelayedAnyMore)));
+  } catch (err) {
+    await deps.redis.sadd(parkedKey, ...ids).catch(() => undefined);
+    throw err;
   }
 }
