@@ -19,29 +19,13 @@ import { luaSource } from '../../src/queue/lua-source.js';
 import { readStoredPayload } from '../../src/queue/stored-payload.js';
 import { buildServer } from '../../server/build-server.js';
 import { startCommandTrap } from '../support/command-trap.js';
-import { sendKeysOf } from '../support/harness-cli.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { createProducerConnection, testRedisUrl } from '../support/redis.js';
+import { redisState } from '../support/redis-state.js';
 
 const harnesses = harnessPerTest();
 const TOKEN = 'test-api-token-0123456789';
 const SETTINGS = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' } };
-
-/** Every key and value under the harness's prefix (the catalog's cache and the pacer left out): what a refusal must not change. */
-async function redisState(h: Harness): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await sendKeysOf(h)) {
-    const type = await h.redis.type(key);
-    if (type === 'string') out[key] = (await h.redis.get(key)) ?? '';
-    else if (type === 'hash') out[key] = JSON.stringify(Object.entries(await h.redis.hgetall(key)).sort());
-    else if (type === 'zset') out[key] = JSON.stringify(await h.redis.zrange(key, 0, -1, 'WITHSCORES'));
-    else if (type === 'set') out[key] = JSON.stringify((await h.redis.smembers(key)).sort());
-    else if (type === 'list') out[key] = JSON.stringify(await h.redis.lrange(key, 0, -1));
-    else if (type === 'stream') out[key] = JSON.stringify(await h.redis.xrange(key, '-', '+'));
-    else out[key] = type;
-  }
-  return out;
-}
 
 /** How many chunks of `sendId` hold each number (chunk records 0.. in order, as a retry reads them). */
 async function chunkedPerPhone(h: Harness, sendId: string): Promise<Map<string, number>> {
