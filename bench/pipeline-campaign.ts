@@ -1,8 +1,10 @@
 /**
  * A 1,000,000-recipient campaign from CSV: `npx tsx bench/pipeline-campaign.ts [--json]
- * [--recipients N] [--compare 0] [--recording 1] [--opted-out N] [--floor 1] [--arenas N]`.
+ * [--recipients N] [--compare 0] [--recording 1] [--opted-out N] [--floor 1] [--arenas N] [--key 1]`.
  *
  * - Writes a CSV of N distinct mainland numbers (header `phone`) in a temp dir.
+ * - With `--key 1`, every run's campaign carries an idempotency key (a new one each run): its list
+ *   is read into a digest, and each write of chunks keeps how far it was read (list-digest.ts).
  * - With `--opted-out N`, the opt-out list holds N numbers (none of the campaign's) before each
  *   run, as a deployment that receives SmsUp replies has; by default it is empty, as in the
  *   figures of earlier sessions (the opt-out check then skips the numbers in Redis).
@@ -70,9 +72,11 @@ export interface CampaignOptions {
   floor: number;
   /** N > 0: also compare MALLOC_ARENA_MAX=N with glibc's default, alternated (0: skip). */
   arenas: number;
+  /** 1: the campaign carries an idempotency key (its list digested, how far it was read kept with each write). */
+  key: number;
 }
 
-export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0, optedOut: 0, floor: 0, arenas: 0 };
+export const CAMPAIGN_DEFAULTS: CampaignOptions = { recipients: 1_000_000, compare: 1, recording: 0, optedOut: 0, floor: 0, arenas: 0, key: 0 };
 
 /** Puts `count` numbers that are not in the campaign on the opt-out list. */
 async function seedOptOuts(admin: Redis, count: number): Promise<void> {
@@ -101,6 +105,8 @@ export interface CampaignBenchResult {
   recipients: number;
   /** Numbers on the opt-out list during the runs. */
   optedOut: number;
+  /** Whether the campaign carried an idempotency key. */
+  idempotencyKey: boolean;
   csvBytes: number;
   chunks: number;
   rejected: number;
@@ -351,11 +357,14 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       file,
       request: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' }, kind: 'marketing', name: 'bench 1M' },
     };
+    // A new key for each run (flushed Redis or not): the same key would answer the first run's send.
+    let runs = 0;
+    const keyed = (): CampaignRun => (o.key !== 0 ? { ...run, request: { ...run.request, idempotencyKey: `bench-1m-${Date.now()}-${++runs}` } } : run);
     let before = 0;
     let c0: { redis: number; machine: number | undefined } = { redis: 0, machine: undefined };
     let t0 = 0;
     await seedOptOuts(admin, o.optedOut);
-    const r = await runCompiledChild(built.child, cfg, run, async () => {
+    const r = await runCompiledChild(built.child, cfg, keyed(), async () => {
       before = await redis.usedMemory();
       c0 = { redis: await redis.cpuSeconds(), machine: machineBusySeconds() };
       t0 = performance.now();
@@ -377,7 +386,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       await admin.flushall();
       await seedOptOuts(admin, o.optedOut);
       tsxChild = await spawnChild('bench/support/campaign-child.ts', cfg);
-      const t = await tsxChild.request<CampaignChildResult>('run', run, 120_000);
+      const t = await tsxChild.request<CampaignChildResult>('run', keyed(), 120_000);
       check(t);
       await stopAll([tsxChild]);
       tsxChild = undefined;
@@ -387,7 +396,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       cli = await runCli(built.cli, file, redis, o.recipients);
     }
     const floor = o.floor !== 0 ? await measureFloor(built, cfg, run) : null;
-    const arenas = o.arenas > 0 ? await compareArenas(built.child, cfg, run, admin, o.optedOut, o.arenas) : null;
+    const arenas = o.arenas > 0 ? await compareArenas(built.child, cfg, keyed(), admin, o.optedOut, o.arenas) : null;
     if (o.recording !== 0) {
       const numbers = csvNumbers(o.recipients);
       recording = { csvOrder: await measureRecording(redis, numbers), shuffled: await measureRecording(redis, shuffled(numbers)) };
@@ -399,6 +408,7 @@ export async function runCampaign(opts: Partial<CampaignOptions> = {}): Promise<
       benchmark: 'campaign-1m',
       recipients: r.recipients,
       optedOut: o.optedOut,
+      idempotencyKey: o.key !== 0,
       csvBytes: statSync(file).size,
       chunks: r.chunks,
       rejected: r.rejectedCount,
@@ -448,7 +458,7 @@ function formatParts(p: RssParts): string {
 export function formatCampaign(r: CampaignBenchResult): string {
   const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   return [
-    `Campaign from CSV: ${r.recipients.toLocaleString('en')} recipients (${(r.csvBytes / 1e6).toFixed(1)} MB CSV) → ${r.chunks} SendSms chunks, ${r.optedOut.toLocaleString('en')} numbers on the opt-out list, no worker running; producer ${r.producerRuntime}`,
+    `Campaign from CSV: ${r.recipients.toLocaleString('en')} recipients (${(r.csvBytes / 1e6).toFixed(1)} MB CSV) → ${r.chunks} SendSms chunks, ${r.optedOut.toLocaleString('en')} numbers on the opt-out list, ${r.idempotencyKey ? 'an idempotency key (the CLI run: none)' : 'no idempotency key'}, no worker running; producer ${r.producerRuntime}`,
     `  campaign() seconds                  ${r.seconds.toFixed(2).padStart(6)}   (${r.recipientsPerSecond.toLocaleString('en')} recipients/s)   target <= 2  ${mark(r.pass.seconds)}`,
     `  CPU seconds in the call             producer ${r.cpuSeconds.producer.toFixed(2)}, redis-server ${r.cpuSeconds.redis.toFixed(2)}`,
     `  producer peak RSS (MB)              ${r.producerPeakRssMB.toFixed(1).padStart(6)}   (${r.producerReadyRssMB.toFixed(1)} MB when ready; heap peak ${r.producerHeapPeakMB.used} used / ${r.producerHeapPeakMB.total} MB total)   target <= 120  ${mark(r.pass.rss)}`,
@@ -498,7 +508,7 @@ function formatRecording(c: RecordingComparison): string[] {
 }
 
 runIfMain(import.meta, {
-  flags: ['recipients', 'compare', 'recording', 'opted-out', 'floor', 'arenas'],
+  flags: ['recipients', 'compare', 'recording', 'opted-out', 'floor', 'arenas', 'key'],
   limitMs: 300_000,
   what: 'the campaign bench',
   run: ({ 'opted-out': optedOut, ...values }) => runCampaign({ ...values, ...(optedOut === undefined ? {} : { optedOut }) } as Partial<CampaignOptions>),

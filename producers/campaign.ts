@@ -21,7 +21,7 @@ import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 import { ENCODING_FIX } from './encoding-names.js';
 import { enqueueStoppedReason } from '../src/queue/stopped-pause.js';
-import type { ListDigest } from './list-digest.js';
+import type { ListDigest, ListPrefix } from './list-digest.js';
 
 export interface CampaignProgress {
   /** Rows read from the source so far. */
@@ -67,7 +67,10 @@ export interface StreamCampaignOptions {
    * nothing else is done with it). A source without a valid recipient never calls it.
    */
   open: () => Promise<string | undefined>;
-  /** Every row read goes into it, in order, whatever becomes of the row. */
+  /**
+   * Every row read goes into it, in order, whatever becomes of the row; each write of chunks keeps
+   * its {@link ListDigest.prefix} with them (chunk-store.ts ListRead).
+   */
   list?: ListDigest;
   /**
    * Called once the whole list is in the send, before its enqueue ends (so a send marked enqueued
@@ -97,9 +100,13 @@ export interface StreamCampaignOptions {
    * What an earlier request with the same idempotency key wrote into the send before it was cut
    * off (producers/queued-before.ts), asked once the send is opened; undefined for a new send.
    * Those chunks are kept as they are: their numbers are skipped (counted as queued), and the rest
-   * of the list is cut into chunks after them.
+   * of the list is cut into chunks after them. With `list` and `otherList`, the list is first
+   * read as far as that request read its own (`list` of it), writing nothing meanwhile: another
+   * list throws `otherList()` with nothing written by this call.
    */
   queuedBefore?: (sendId: string) => Promise<QueuedBefore | undefined>;
+  /** The refusal of a list other than the one an earlier request with the key read (`queuedBefore`). */
+  otherList?: () => Error;
   /** Opt-out look-up for a batch of numbers (one round trip); marketing only. */
   checkSuppressed?: (phones: readonly string[]) => Promise<boolean[]>;
   callbackUrl?: string;
@@ -283,6 +290,32 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   const cut = { SendSms: 0, SendBatchSms: 0 };
   /** Set once the send is opened, when an earlier request with its key wrote chunks into it. */
   let before: QueuedBefore | undefined;
+  /**
+   * How far the earlier request read its list, still to be matched (fewest rows first), while this
+   * one reads its own that far before writing anything (`verifying`); the candidates read
+   * meanwhile wait in `heldBack`, in order. A `whole` prefix, once matched, stays: a row more is
+   * another list.
+   */
+  let toMatch: ListPrefix[] = [];
+  let verifying = false;
+  let wholeMatched = false;
+  /** Rows at which the list is next compared (a number compared per row; none: never). */
+  let matchAt = Number.POSITIVE_INFINITY;
+  const heldBack: { phones: string[]; params: (Record<string, string> | undefined)[] } = { phones: [], params: [] };
+  /** Throws for a list that is not the earlier request's as far as it read it; called once `list` holds `matchAt` rows or more. */
+  const matchList = (digest: ListDigest) => {
+    for (let next = toMatch[0]; next !== undefined && next.rows <= digest.count; next = toMatch[0]) {
+      if (wholeMatched || digest.count > next.rows || digest.prefix().digest !== next.digest) throw (options.otherList as () => Error)();
+      if (next.whole) {
+        wholeMatched = true;
+        break;
+      }
+      toMatch.shift();
+    }
+    matchAt = wholeMatched ? digest.count + 1 : (toMatch[0]?.rows ?? Number.POSITIVE_INFINITY);
+  };
+  /** Whether the list, read to its end, is the earlier request's as far as it read it. */
+  const listMatched = () => toMatch.length === 0 || (wholeMatched && toMatch.length === 1);
 
   /** Creates the send, once the first valid recipient is in hand; false when `open` said to stop. */
   const start = async (): Promise<boolean> => {
@@ -292,6 +325,29 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     // Stopped while the id was taken: nothing is written (an idempotency key's claim gives the same id to a retry).
     if (signal?.aborted) throw stopError(false);
     sendId = id;
+    progress.sendId = sendId;
+    before = await options.queuedBefore?.(sendId);
+    if (before !== undefined) {
+      progress.chunks = before.chunks;
+      progress.written = before.recipients;
+      // The rows read ahead until the send could be opened.
+      dropQueuedBefore(filling);
+      if (list !== undefined && options.otherList !== undefined && before.list.length > 0) {
+        // A prefix passed already (the first valid row came later here) cannot be compared: the
+        // next one covers it. A whole list passed already was a shorter list.
+        toMatch = before.list.filter((p) => p.rows >= list.count || p.whole);
+        matchList(list);
+        verifying = toMatch.length > 0;
+        // Nothing is written until the list has matched: the send stays as the earlier request left it.
+        if (verifying) return true;
+      }
+    }
+    await begin();
+    return true;
+  };
+
+  /** The send's first writes: its record, and the jobs of the chunks an earlier request wrote. */
+  const begin = async () => {
     await enqueuer.createSend({
       sendId,
     kind: req.kind,
@@ -311,19 +367,38 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     chunks: 0,
     createdAt: options.now(),
     });
-    progress.sendId = sendId;
-    before = await options.queuedBefore?.(sendId);
     if (before !== undefined) {
-      progress.chunks = before.chunks;
-      progress.written = before.recipients;
       // Their jobs again, as writing them again did: a crash may have taken a job and left its chunk.
       for (let i = 0; i < before.chunks; i += MAX_CHUNKS_PER_WRITE) await enqueuer.addJobs(sendId, req.kind, i, Math.min(MAX_CHUNKS_PER_WRITE, before.chunks - i));
-      // The rows read ahead until the send could be opened.
-      dropQueuedBefore(filling);
     }
     // The id as soon as the send exists: a run cut off from here on leaves it part-way, and its caller must be able to name it.
     options.onProgress?.({ ...progress });
-    return true;
+  };
+
+  /** The list has matched what the earlier request read: the send's first writes, then the candidates held back meanwhile, in order. */
+  const endVerifying = async () => {
+    verifying = false;
+    matchAt = Number.POSITIVE_INFINITY;
+    await begin();
+    const { phones, params } = heldBack;
+    heldBack.phones = [];
+    heldBack.params = [];
+    for (let at = 0; at < phones.length; at += CANDIDATE_BATCH) {
+      const batch = { phones: phones.slice(at, at + CANDIDATE_BATCH), params: params.slice(at, at + CANDIDATE_BATCH), count: 0 };
+      batch.count = batch.phones.length;
+      await route(batch);
+    }
+  };
+
+  /** While verifying: the candidates of the batch being filled wait in `heldBack`, and the batch is free. */
+  const holdBack = () => {
+    for (let k = 0; k < filling.count; k++) {
+      heldBack.phones.push(filling.phones[k] as string);
+      heldBack.params.push(filling.params[k]);
+    }
+    filling.phones.fill('', 0, filling.count);
+    filling.params.fill(undefined, 0, filling.count);
+    filling.count = 0;
   };
 
   /** Whether `phone` is in a chunk an earlier request wrote. Asked once a number (after de-duplication): a number not there is added, never asked again. */
@@ -390,12 +465,17 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     return `the message would be ${length.chars} characters with this row's values; the API takes at most ${MAX_CHARS}, signature included. Fix: shorten the values of this row`;
   };
 
-  /** Writes the chunks cut so far (records, then jobs), in order. */
+  /**
+   * Writes the chunks cut so far (records, then jobs), in order. Under an idempotency key each
+   * write keeps with its chunks how far the list has been read (all of their rows, and the rows
+   * read ahead): a repeat that completes the send if this request is cut off compares its list
+   * that far before writing anything.
+   */
   const writePending = async () => {
     while (pending.length > 0) {
       const group = pending.length <= MAX_CHUNKS_PER_WRITE ? pending : pending.slice(0, MAX_CHUNKS_PER_WRITE);
       pending = group === pending ? [] : pending.slice(MAX_CHUNKS_PER_WRITE);
-      await enqueuer.addChunks(sendId, req.kind, progress.chunks, group);
+      await enqueuer.addChunks(sendId, req.kind, progress.chunks, group, list?.prefix());
       progress.chunks += group.length;
       for (const chunk of group) progress.written += chunk.phones.length;
       options.onProgress?.({ ...progress });
@@ -479,7 +559,10 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
 
   /** Takes one row (no I/O); true when a batch of candidates waits for the opt-out check. */
   const take = (row: CampaignRecipient): boolean => {
-    list?.add(row);
+    if (list !== undefined) {
+      list.add(row);
+      if (list.count >= matchAt) matchList(list);
+    }
     if (onlyRead) return false;
     if (!columnsChecked) checkColumns();
     progress.read++;
@@ -557,6 +640,14 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       onlyRead = true;
       return true;
     }
+    if (verifying) {
+      // A whole list matched is known to be the same only at its end (a row more is another list).
+      if (toMatch.length > 0) {
+        if (filling.count >= batchLimit) holdBack();
+        return true;
+      }
+      await endVerifying();
+    }
     if (filling.count >= batchLimit) await handOn();
     return true;
   };
@@ -596,16 +687,21 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
       }
     }
     if (signal?.aborted && !stopped) {
-      // Nothing written yet (or nothing to be: only read) (or a dry run, which writes nothing): the stop is the whole story.
-      if (sendId === '' || options.hold === undefined) throw stopError(false);
+      // Nothing written yet (or nothing to be: only read; or its list not yet matched) (or a dry run, which writes nothing): the stop is the whole story.
+      if (sendId === '' || verifying || options.hold === undefined) throw stopError(false);
       // Held first, as for a list that broke: nothing more of it goes out while the rest is written.
       await holdForStop();
     } else if (broken !== undefined) {
-      // Nothing written (or a dry run): the source's own error is the whole story.
-      if (sendId === '' || options.hold === undefined) throw broken.error;
+      // Nothing written (or its list not yet matched, or a dry run): the source's own error is the whole story.
+      if (sendId === '' || verifying || options.hold === undefined) throw broken.error;
       // Held before the rest of what was read is written, so nothing more of it goes out meanwhile.
       held = true;
       await options.hold(sendId, `its list stopped reading ${place()}`);
+    }
+    if (verifying) {
+      // The list ended before it was read as far as the earlier request's, or as long as its whole list: another list.
+      if (!listMatched()) throw (options.otherList as () => Error)();
+      await endVerifying();
     }
     if (!stopped && !onlyRead && filling.count) await handOn();
     if (inFlight) await inFlight;

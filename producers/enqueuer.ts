@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { RedisConnection } from '../src/queue/connection.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
-import { chunkIdOf, type ChunkStore } from '../src/queue/chunk-store.js';
+import { chunkIdOf, type ChunkStore, type ListRead } from '../src/queue/chunk-store.js';
 import { JOB, jobIds, type SendJobData } from '../src/queue/job-schemas.js';
 import { PRIORITY, type MessageKind } from '../src/queue/kinds.js';
 import type { Keys } from '../src/queue/keys.js';
@@ -33,15 +33,18 @@ export interface EnqueuerDeps {
  */
 export interface Enqueuer {
   createSend(record: SendRecord): Promise<void>;
-  /** Writes chunks `firstIndex..` and their jobs; chunk records before jobs, so no job is orphaned. */
-  addChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
+  /**
+   * Writes chunks `firstIndex..` and their jobs; chunk records before jobs, so no job is orphaned.
+   * `listRead`: how far a campaign under an idempotency key had read its list, kept with them.
+   */
+  addChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[], listRead?: ListRead): Promise<void>;
   /**
    * `addChunks` in two steps, for a caller that sends the chunk records together with other writes
    * of the same send: the jobs of chunks `firstIndex..firstIndex + count - 1` may be added once
    * `writeChunks` of those chunks has resolved, or called right after it (the queue shares the
    * records' connection, and Redis runs one connection's commands in the order they were sent).
    */
-  writeChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[]): Promise<void>;
+  writeChunks(sendId: string, kind: MessageKind, firstIndex: number, payloads: readonly ChunkPayload[], listRead?: ListRead): Promise<void>;
   addJobs(sendId: string, kind: MessageKind, firstIndex: number, count: number): Promise<void>;
   finish(sendId: string, totals?: Partial<Pick<SendRecord, 'recipients' | 'rejected' | 'duplicates' | 'chunks' | 'api'>>): Promise<void>;
   /** Records opted-out numbers as `suppressed` recipients of the send (idempotent). */
@@ -83,18 +86,19 @@ export function createEnqueuer({ keys, redis, queue, chunks, sends, retention, c
       await sends.create(record, retention[record.kind]);
     },
 
-    async addChunks(sendId, kind, firstIndex, payloads) {
-      await this.writeChunks(sendId, kind, firstIndex, payloads);
+    async addChunks(sendId, kind, firstIndex, payloads, listRead) {
+      await this.writeChunks(sendId, kind, firstIndex, payloads, listRead);
       await this.addJobs(sendId, kind, firstIndex, payloads.length);
     },
 
-    async writeChunks(sendId, kind, firstIndex, payloads) {
+    async writeChunks(sendId, kind, firstIndex, payloads, listRead) {
       if (payloads.length === 0) return;
       // The numbers are remembered with their chunks, so that an SmsUp reply from one of them is believed.
       await Promise.all([
         chunks.create(
           payloads.map((payload, i) => ({ sendId, index: String(firstIndex + i), kind, payload })),
           retention[kind],
+          listRead,
         ),
         sentNumbers.record(payloads.map((p) => p.phones)),
       ]);

@@ -73,6 +73,8 @@ export interface Idempotency {
 export interface CampaignList {
   /** SHA-256 (hex) of its rows (list-digest.ts). */
   digest: string;
+  /** How many rows it had; undefined when kept by a version before it was kept. */
+  rows?: number;
   /** The rejected rows its answer listed (at most MAX_REJECTED_LISTED), reasons and lines included. */
   rejected: RejectedNumber[];
 }
@@ -102,21 +104,26 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
 
   // The send id and how, on two lines: a mark left by an earlier key's send (the key expired and was claimed anew) is not this send's.
   const cutKey = (key: string) => `${options.keys.idempotency(key)}:cut`;
-  // A hash: `send` (whose list it is, as for the cut mark), `rows` (the digest), `rejected`
+  // A hash: `send` (whose list it is, as for the cut mark), `rows` (the digest), `count` (how many rows), `rejected`
   // (gzipped JSON: up to 1000 rows whose reasons repeat; 1,000 rows, 143 KB of JSON, keep in 5.8 KB).
   const listKey = (key: string) => `${options.keys.idempotency(key)}:list`;
   return {
     async recordList(key, sendId, list) {
       const fields: Record<string, string | Buffer> = { send: sendId, rows: list.digest };
+      if (list.rows !== undefined) fields.count = String(list.rows);
       if (list.rejected.length > 0) fields.rejected = gzipSync(JSON.stringify(list.rejected));
       const replies = await options.redis.multi().del(listKey(key)).hset(listKey(key), fields).expire(listKey(key), options.ttlSeconds).exec();
       const failed = replies?.find(([err]) => err)?.[0];
       if (failed) throw failed;
     },
     async listOf(key, sendId) {
-      const [send, rows, rejected] = await options.redis.hmgetBuffer(listKey(key), 'send', 'rows', 'rejected');
+      const [send, rows, rejected, count] = await options.redis.hmgetBuffer(listKey(key), 'send', 'rows', 'rejected', 'count');
       if (send?.toString() !== sendId || !rows) return undefined;
-      return { digest: rows.toString(), rejected: rejected ? (JSON.parse(gunzipSync(rejected).toString()) as RejectedNumber[]) : [] };
+      return {
+        digest: rows.toString(),
+        rejected: rejected ? (JSON.parse(gunzipSync(rejected).toString()) as RejectedNumber[]) : [],
+        ...(count ? { rows: Number(count.toString()) } : {}),
+      };
     },
     async markCutShort(key, sendId, how) {
       await options.redis.set(cutKey(key), `${sendId}\n${how}`, 'EX', options.ttlSeconds);

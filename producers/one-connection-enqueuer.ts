@@ -19,14 +19,14 @@ export function enqueuerOnOneConnection(enqueuer: Enqueuer, check: () => void): 
       check();
       await enqueuer.createSend(record);
     },
-    async addChunks(sendId, kind, firstIndex, payloads) {
+    async addChunks(sendId, kind, firstIndex, payloads, listRead) {
       // Each step checked: a reconnect between the chunks and their jobs must stop the jobs too.
-      await guarded.writeChunks(sendId, kind, firstIndex, payloads);
+      await guarded.writeChunks(sendId, kind, firstIndex, payloads, listRead);
       await guarded.addJobs(sendId, kind, firstIndex, payloads.length);
     },
-    async writeChunks(sendId, kind, firstIndex, payloads) {
+    async writeChunks(sendId, kind, firstIndex, payloads, listRead) {
       check();
-      await enqueuer.writeChunks(sendId, kind, firstIndex, payloads);
+      await enqueuer.writeChunks(sendId, kind, firstIndex, payloads, listRead);
     },
     async addJobs(sendId, kind, firstIndex, count) {
       check();

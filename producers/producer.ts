@@ -143,7 +143,9 @@ export interface EnqueueResult extends CampaignResult {
    * True when an earlier request with the same key and body had begun this send and was cut off
    * before its enqueue ended (Redis went away, its process died): this call wrote what the send
    * lacked, so some of its recipients may have been enqueued (and sent) by that earlier request.
-   * `recipients` counts them all. `duplicate` is then false: something new was enqueued.
+   * `recipients` counts them all. `duplicate` is then false: something new was enqueued. A
+   * campaign's list is compared as far as that request read its own (each write of its chunks kept
+   * how far), before anything is written: another list throws IdempotencyKeyReusedError.
    */
   completedEarlier: boolean;
   /** API calls planned: one per chunk. */
@@ -701,11 +703,21 @@ export function createProducer(opts: ProducerOptions): Producer {
             recheckDurability();
           },
           checkSuppressed: optOutCheck,
-          // Taking over a send an earlier request with the key began: what it wrote stays as it is.
-          queuedBefore: async (id) => (completedEarlier ? readQueuedBefore(opts.redis, keys, id) : undefined),
+          // Taking over a send an earlier request with the key began: what it wrote stays as it is,
+          // once this list is that request's as far as it read it (its writes kept how far, and its
+          // whole list if it read it all), nothing written before: another list is another request.
+          queuedBefore: async (id) => {
+            if (!completedEarlier) return undefined;
+            const [before, first] = await Promise.all([readQueuedBefore(opts.redis, keys, id), req.idempotencyKey ? idempotency.listOf(req.idempotencyKey, id) : undefined]);
+            // A list kept by a version before its rows were counted is not compared, as that version did not.
+            if (first?.rows !== undefined && comparableDigest(first.digest)) before.list.push({ rows: first.rows, digest: first.digest, whole: true });
+            before.list.sort((x, y) => x.rows - y.rows || Number(x.whole ?? false) - Number(y.whole ?? false));
+            return before;
+          },
+          otherList: () => new IdempotencyKeyReusedError(req.idempotencyKey as string, ['recipients'], requestFingerprint('campaign', request).defaultKind),
           list,
           wholeList: async (rejected) => {
-            if (req.idempotencyKey && list) await idempotency.recordList(req.idempotencyKey, sendId, { digest: list.digest(), rejected });
+            if (req.idempotencyKey && list) await idempotency.recordList(req.idempotencyKey, sendId, { digest: list.digest(), rows: list.count, rejected });
           },
           callbackUrl: req.callbackUrl,
           hold: async (id, reason) => {

@@ -21,6 +21,17 @@ export interface NewChunk {
   payload: ChunkPayload;
 }
 
+/**
+ * How far a campaign had read its list when it wrote chunks: its first `rows` rows, and their
+ * digest (producers/list-digest.ts). Kept in the first chunk of the write, in the same script
+ * run, so a chunk of it in Redis has it there: a repeat under the campaign's idempotency key
+ * compares its own list that far (producers/queued-before.ts).
+ */
+export interface ListRead {
+  rows: number;
+  digest: string;
+}
+
 export interface ChunkRecord {
   chunkId: string;
   sendId: string;
@@ -205,9 +216,10 @@ export interface ChunkStoreOptions {
 export interface ChunkStore {
   /**
    * Writes chunks; existing ones are left untouched (idempotent enqueue). A chunk of a cancelled
-   * send is not written: SendCancelledError (its cancel ended the send's enqueue).
+   * send is not written: SendCancelledError (its cancel ended the send's enqueue). `listRead`, kept
+   * in the first chunk (when written now): how far its campaign had read its list.
    */
-  create(chunks: readonly NewChunk[], ttlSeconds: number): Promise<void>;
+  create(chunks: readonly NewChunk[], ttlSeconds: number, listRead?: ListRead): Promise<void>;
   /**
    * `quietUntil`: end of the current marketing quiet window, or 0 outside it. `slot`: reserve the
    * call's pacer slot with the claim (the send path); see `CallPacer.awaitReserved`.
@@ -244,7 +256,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
   const setBizIdScript = luaScript(redis, 'set-biz-id-1');
   const endBySendScript = luaScript(redis, 'end-by-send-5');
   return {
-    async create(newChunks, ttlSeconds) {
+    async create(newChunks, ttlSeconds, listRead) {
       // Each payload goes as UTF-8 bytes, made at once: its JSON string (two bytes a character
       // when a param is Chinese) is garbage at once, and the bytes wait for the reply outside the
       // heap. Strings held until a reply live long enough for V8 to promote them to the old
@@ -257,6 +269,8 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         for (const c of group) args.push(keys.chunk(chunkIdOf(c.sendId, c.index)), keys.sendCounts(c.sendId), keys.send(c.sendId));
         args.push(now, ttlSeconds);
         for (const c of group) args.push(c.payload.phones.length, c.sendId, c.index, c.kind, Buffer.from(JSON.stringify(c.payload)));
+        // In the first run of the write: a later run's chunks are in Redis only if its were (one connection, in order).
+        if (first === 0 && listRead !== undefined) args.push(listRead.rows, listRead.digest);
         writes.push(createScript(...args));
       }
       const cancelled = (await Promise.all(writes)).map((reply) => (reply as [number, string])[1]).find((sendId) => sendId !== '');

@@ -15,8 +15,9 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createCallsQueue } from '../../src/queue/calls-queue.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
-import { cliOnHarness, sendKeysOf } from '../support/harness-cli.js';
+import { cliOnHarness } from '../support/harness-cli.js';
 import { heldRows } from '../support/held-rows.js';
+import { redisState } from '../support/redis-state.js';
 
 const harnesses = harnessPerTest();
 const TOKEN = 'test-api-token-0123456789';
@@ -37,21 +38,6 @@ async function jobsIn(h: Harness): Promise<number> {
   } finally {
     await q.close();
   }
-}
-
-/** Every key and value under the harness's prefix (the catalog's cache and the pacer left out): what a refusal must not change. */
-async function redisState(h: Harness): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await sendKeysOf(h)) {
-    const type = await h.redis.type(key);
-    if (type === 'string') out[key] = (await h.redis.get(key)) ?? '';
-    else if (type === 'hash') out[key] = JSON.stringify(Object.entries(await h.redis.hgetall(key)).sort());
-    else if (type === 'zset') out[key] = JSON.stringify(await h.redis.zrange(key, 0, -1, 'WITHSCORES'));
-    else if (type === 'set') out[key] = JSON.stringify((await h.redis.smembers(key)).sort());
-    else if (type === 'list') out[key] = JSON.stringify(await h.redis.lrange(key, 0, -1));
-    else out[key] = type;
-  }
-  return out;
 }
 
 async function* rowsOf(...phones: string[]) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BARE_MAINLAND, streamCampaign, type StreamCampaignOptions } from '../../producers/campaign.js';
 import { readRecipientsCsv } from '../../producers/csv-recipients.js';
 import type { Enqueuer } from '../../producers/enqueuer.js';
+import { ListDigest } from '../../producers/list-digest.js';
 import { OPT_OUT_CHECK_MAX } from '../../producers/opt-out-check.js';
 import { PhoneSet } from '../../producers/phone-set.js';
 import { recipientChunksOf } from '../../producers/recipient-source.js';
@@ -53,6 +54,17 @@ async function run(recipients: AsyncIterable<CampaignRecipient>, o: Partial<Stre
   });
   if (result === undefined) throw new Error('the campaign did not open');
   return { result, ...r, totals: r.totals() };
+}
+
+async function* rowsOf(phones: readonly string[]): AsyncGenerator<CampaignRecipient> {
+  for (const phone of phones) yield { phone };
+}
+
+/** The digest of a list of these numbers (producers/list-digest.ts). */
+function digestOf(phones: readonly string[]): string {
+  const list = new ListDigest();
+  for (const phone of phones) list.add({ phone });
+  return list.digest();
 }
 
 function setOf(phones: readonly string[]): PhoneSet {
@@ -335,7 +347,7 @@ describe('streamCampaign', () => {
         enqueuer,
         now: () => 0,
         checkSuppressed: async (batch) => batch.map((p) => p === phones[5]),
-        queuedBefore: async () => ({ chunks: 2, recipients: 2000, phones: setOf(phones.slice(0, 2000)) }),
+        queuedBefore: async () => ({ chunks: 2, recipients: 2000, phones: setOf(phones.slice(0, 2000)), list: [] }),
       });
       // The first row read (before the send was opened) is skipped too, when it is in an earlier chunk.
       expect(written).toEqual([{ first: 2, phones: phones.slice(2000) }]);
@@ -344,6 +356,78 @@ describe('streamCampaign', () => {
       expect(result).toMatchObject({ recipients: 2500, suppressed: 0, chunks: 3, duplicates: source.length - 2500 });
       expect(totals).toMatchObject({ recipients: 2500, chunks: 3 });
     }
+  });
+
+  it('under an idempotency key, each write keeps with its chunks how far the list was read: every row of them, and the digest of that many rows', async () => {
+    const phones = Array.from({ length: 12_345 }, (_, i) => String(13600000000 + i));
+    const reads: { rows: number; digest: string; lastRow: number }[] = [];
+    const r = recorder();
+    const enqueuer: Enqueuer = {
+      ...r.enqueuer,
+      async addChunks(_s, _k, _first, payloads, listRead) {
+        const last = payloads[payloads.length - 1]?.phones.at(-1) as string;
+        reads.push({ ...(listRead as { rows: number; digest: string }), lastRow: phones.indexOf(last) });
+      },
+    };
+    await streamCampaign({ open: async () => 's1', request: { signName: 'S', templateCode: 'SMS_1', kind: 'marketing' }, recipients: rowsOf(phones), rules: undefined, enqueuer, now: () => 0, list: new ListDigest() });
+    expect(reads.length).toBeGreaterThan(3);
+    for (const read of reads) {
+      expect(read.rows).toBeGreaterThan(read.lastRow);
+      expect(read.digest).toBe(digestOf(phones.slice(0, read.rows)));
+    }
+    expect(reads.at(-1)?.rows).toBe(phones.length);
+  });
+
+  it('taking over under an idempotency key: reads the list as far as the earlier request read it before writing anything; another list that far throws, nothing written', async () => {
+    const a = Array.from({ length: 5000 }, (_, i) => String(13600000000 + i));
+    const otherAt = (at: number) => a.map((p, i) => (i === at ? '13799999999' : p));
+    const prefixes = [
+      { rows: 1000, digest: digestOf(a.slice(0, 1000)) },
+      { rows: 3000, digest: digestOf(a.slice(0, 3000)) },
+    ];
+    const whole = [{ rows: 5000, digest: digestOf(a), whole: true }];
+    const other = new Error('another list');
+    const attempt = async (source: AsyncIterable<CampaignRecipient>, list: { rows: number; digest: string; whole?: boolean }[]) => {
+      let writes = 0;
+      const counted = () => void writes++;
+      const enqueuer: Enqueuer = { createSend: async () => counted(), addChunks: async () => counted(), writeChunks: async () => counted(), addJobs: async () => counted(), finish: async () => counted(), recordSuppressed: async () => counted(), recordRejected: async () => counted() };
+      const outcome = await streamCampaign({
+        open: async () => 's1',
+        request: { signName: 'S', templateCode: 'SMS_1', kind: 'marketing' },
+        recipients: source,
+        rules: undefined,
+        enqueuer,
+        now: () => 0,
+        list: new ListDigest(),
+        otherList: () => other,
+        hold: async () => counted(),
+        checkSuppressed: async (batch) => batch.map(() => false),
+        queuedBefore: async () => ({ chunks: 2, recipients: 2000, phones: setOf(a.slice(0, 2000)), list: list.map((p) => ({ ...p })) }),
+      }).then((result) => result, (e: unknown) => e);
+      return { outcome, writes };
+    };
+    // The same list completes the send; so does one that differs only past what the earlier request read.
+    expect((await attempt(rowsOf(a), prefixes)).outcome).toMatchObject({ recipients: 5000, chunks: 5 });
+    expect((await attempt(rowsOf(otherAt(3000)), prefixes)).outcome).toMatchObject({ recipients: 5000 });
+    expect((await attempt(rowsOf(a), whole)).outcome).toMatchObject({ recipients: 5000 });
+    // Another row before a prefix or at its last row, a list that ends before it, or a whole list and a row more: refused, nothing written.
+    for (const [source, list] of [
+      [otherAt(10), prefixes],
+      [otherAt(2999), prefixes],
+      [a.slice(0, 2999), prefixes],
+      [otherAt(4999), whole],
+      [[...a, '13799999999'], whole],
+      [a.slice(0, 4999), whole],
+    ] as const) {
+      expect(await attempt(rowsOf(source), [...list])).toEqual({ outcome: other, writes: 0 });
+    }
+    // A list that breaks before it was read that far: its own error, nothing written (the send is not held).
+    const broken = new Error('the list broke');
+    const breaking = (async function* () {
+      yield* rowsOf(a.slice(0, 2500));
+      throw broken;
+    })();
+    expect(await attempt(breaking, prefixes)).toEqual({ outcome: broken, writes: 0 });
   });
 
   it('takes bare mainland numbers as normalizePhone would', () => {

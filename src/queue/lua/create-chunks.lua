@@ -14,6 +14,10 @@
     ARGV[2] ttl (s)
     ARGV[3..] five values a chunk, in the order of the keys: n (recipients), sendId, index, kind,
               payload
+    then, optionally, two more: how many rows of its list the campaign had read, and their
+              digest (producers/list-digest.ts), kept in the first chunk (`listRows`,
+              `listDigest`) when it is written now, for a repeat under the campaign's
+              idempotency key to compare its list that far (producers/queued-before.ts)
 
   Output:
     {how many chunks were written (the others existed), ''}; or {0, sendId} when a chunk not
@@ -43,6 +47,9 @@ for i = 1, chunks do
     created = created + 1
     counted = counted + n
   end
+end
+if fresh[1] and #ARGV == 2 + 5 * chunks + 2 then
+  redis.call('HSET', KEYS[2], 'listRows', ARGV[#ARGV - 1], 'listDigest', ARGV[#ARGV])
 end
 if counted > 0 then redis.call('HINCRBY', KEYS[1], state, counted) end
 return {created, ''}
