@@ -4,8 +4,12 @@ import { luaSource } from './lua-source.js';
 
 type Arg = string | number | Buffer;
 
-/** The ioredis command name of a script file: `transition-7` → `smsqTransition7`. */
-function commandName(file: string): string {
+/**
+ * The ioredis command name of a script file: `transition-7` → `smsqTransition7`. A connection that
+ * already has a command of that name keeps it (bench/lua-scripts.ts defines another version's text
+ * under it, to run that version through the same store).
+ */
+export function commandName(file: string): string {
   return `smsq${file.replace(/(^|-)(\w)/g, (_m, _dash: string, c: string) => c.toUpperCase())}`;
 }
 

@@ -182,6 +182,69 @@ describe('transition-7.lua through the chunk store', () => {
   });
 });
 
+describe("the send path's claim and answer, field by field (claim-6.lua, transition-7.lua)", () => {
+  const claimScript = () => luaScript(redis, 'claim-6');
+  const claimArgs = (chunkId: string, now: number) => [
+    keys.chunk(chunkId), keys.sendCounts('s1'), keys.send('s1'), keys.events(), keys.recipientTotals(), keys.pacer(),
+    now, 1000, 0, 200, 1_000_000_000, 'nc', 0,
+  ];
+  /** The chunk events of `chunkId`, without their stream ids. */
+  const eventsOf = async (chunkId: string) => (await redis.xrange(keys.events(), '-', '+')).map(([, f]) => f).filter((f) => f[5] === chunkId);
+
+  it('writes the same texts in the record, the counts, the event and the reply as the numbers they stand for', async () => {
+    await chunks.create([{ sendId: 's1', index: 'p', kind: 'notification', payload: { api: 'SendSms', phones: ['13500000000', '13500000001'], signName: 's', templateCode: 'T' } }], 3600);
+    await redis.hset(keys.send('s1'), 'state', 'active', 'control', 'active', 'chunks', '40', 'enqueuedAt', '1');
+    const chunkId = chunkIdOf('s1', 'p');
+    const totals = await redis.hgetall(keys.recipientTotals());
+    const claimed = (await claimScript()(...claimArgs(chunkId, 1_700_000_000_123))) as string[];
+    expect(claimed.slice(0, 8)).toEqual(['send', '1', `${chunkId}.1-nc`, expect.any(String), 'notification', '2', 'p', '0']);
+    // Redis's TIME in µs when the slot was reserved: 16 digits, and the slot 200 µs after it.
+    expect(claimed[8]).toMatch(/^[1-9]\d{15}$/);
+    expect(await redis.get(keys.pacer())).toBe(String(BigInt(claimed[8] as string) + 200n));
+    expect(await redis.hgetall(keys.chunk(chunkId))).toMatchObject({ state: 'sending', attempt: '1', outId: `${chunkId}.1-nc`, sentAt: '1700000000123', updatedAt: '1700000000123' });
+    expect(await redis.hgetall(keys.sendCounts('s1'))).toMatchObject({ queued: '0', sending: '2' });
+    const moved = await redis.hgetall(keys.recipientTotals());
+    expect([Number(moved.queued) - Number(totals.queued), Number(moved.sending ?? 0) - Number(totals.sending ?? 0)]).toEqual([-2, 2]);
+
+    const t = await chunks.transition(chunkId, 's1', {
+      trigger: 'answer-accepted',
+      outId: `${chunkId}.1-nc`,
+      fields: { bizId: 'b^0', code: 'OK', resolvedBy: 'answer', acceptedAt: 1_700_000_000_456 },
+      windowEndsAt: 1_700_086_400_456,
+      outcome: { ok: true, window: 20, maxFailureRatio: 0.5, ttlSeconds: 60 },
+    });
+    // Its only chunk: the send moves with it.
+    expect(t).toEqual({ applied: true, from: 'sending', to: 'accepted', sendTo: 'sent' });
+    const record = await redis.hgetall(keys.chunk(chunkId));
+    expect(record).toMatchObject({ state: 'accepted', updatedAt: expect.stringMatching(/^\d+$/), bizId: 'b^0', code: 'OK', resolvedBy: 'answer', acceptedAt: '1700000000456' });
+    expect(await redis.hgetall(keys.sendCounts('s1'))).toMatchObject({ queued: '0', sending: '0', accepted: '2' });
+    expect(await redis.zscore(keys.receiptWindow(), chunkId)).toBe('1700086400456');
+    expect(await redis.lrange(keys.sendOutcomes('s1'), 0, -1)).toEqual(['1']);
+    const events = await eventsOf(chunkId);
+    // type chunk sendId s1 chunkId … from … state … n … code … at …
+    expect(events.map((f) => [f[7], f[9], f[11], f[13]])).toEqual([['queued', 'sending', '2', ''], ['sending', 'accepted', '2', 'OK']]);
+    expect(events[0]?.[15]).toBe('1700000000123');
+  });
+
+  it('reads a count or attempt a hand altered as the number it says, and writes it as before', async () => {
+    await chunks.create([{ sendId: 's1', index: 'h', kind: 'notification', payload: { api: 'SendSms', phones: ['13500000000', '13500000001'], signName: 's', templateCode: 'T' } }], 3600);
+    await redis.hset(keys.send('s1'), 'state', 'active', 'control', 'active', 'chunks', '40', 'enqueuedAt', '1');
+    const chunkId = chunkIdOf('s1', 'h');
+    await redis.hset(keys.chunk(chunkId), 'n', '2.0', 'attempt', '1.5');
+    const counts = await redis.hgetall(keys.sendCounts('s1'));
+    const claimed = (await claimScript()(...claimArgs(chunkId, 1_700_000_000_123))) as string[];
+    expect(claimed.slice(0, 3)).toEqual(['send', '2.5', `${chunkId}.2.5-nc`]);
+    expect(claimed[5]).toBe('2');
+    expect(await redis.hget(keys.chunk(chunkId), 'attempt')).toBe('2.5');
+    const after = await redis.hgetall(keys.sendCounts('s1'));
+    expect(Number(after.sending) - Number(counts.sending ?? 0)).toBe(2);
+    expect((await eventsOf(chunkId)).map((f) => f[11])).toEqual(['2']);
+    const t = await chunks.transition(chunkId, 's1', { trigger: 'answer-failed', outId: `${chunkId}.2.5-nc`, fields: { code: 'E' } });
+    expect(t).toMatchObject({ applied: true, to: 'failed' });
+    expect(Number((await redis.hgetall(keys.sendCounts('s1'))).failed)).toBe(2);
+  });
+});
+
 describe('end-by-send-5.lua through the chunk store', () => {
   const queuedIn = async (sendId: string, index: string) => {
     await chunks.create([{ sendId, index, kind: 'notification', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }], 3600);

@@ -56,7 +56,9 @@
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'payload', 'kind', 'n', 'sendId', 'index')
 -- Every chunk record has a state: none means no record (never written, expired or compacted).
 if not f[1] then return {'missing'} end
-local state, attempt, n = f[1], tonumber(f[2] or '0'), tonumber(f[7] or '0')
+local state, attempt = f[1], tonumber(f[2] or '0')
+-- n and -n as Redis's arguments, their text when the record's is plain (no number to format).
+local n, minus = countArgs(f[7])
 local chunkId = f[8] .. '.' .. f[9]
 
 local claimed = edgeTo(CHUNK_EDGES, 'claim', state)
@@ -69,13 +71,13 @@ if claimed then
     local to = mustEdge(CHUNK_EDGES, 'send-missing', state, 'chunk')
     redis.call('HSET', KEYS[1], 'state', to, 'code', 'SMSQ_SEND_MISSING', 'updatedAt', ARGV[1])
     local hadCounts = redis.call('EXISTS', KEYS[2]) == 1
-    move(KEYS[2], KEYS[5], state, to, n)
+    move(KEYS[2], KEYS[5], state, to, n, minus)
     -- Counts that went with the send are not made anew here, without a lifetime (as the repair sweep).
     if not hadCounts then redis.call('DEL', KEYS[2]) end
     emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, 'SMSQ_SEND_MISSING', ARGV[1])
     return {'send-missing', to}
   end
-  local to, code, trigger = sendEndsChunk(send, state, tonumber(ARGV[1]))
+  local to, code, trigger = sendEndsChunk(send, state, ARGV[1])
   if to then
     endChunkBySend(KEYS, ARGV[2], f[8], chunkId, state, to, code, trigger, n, ARGV[1])
     return {'ended', to, code}
@@ -83,23 +85,28 @@ if claimed then
   if send[3] == 'paused' then return {'paused', send[4] or ''} end
   if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
   attempt = attempt + 1
-  local outId = chunkId .. '.' .. attempt .. '-' .. ARGV[6]
-  redis.call('HSET', KEYS[1], 'state', claimed, 'attempt', attempt, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
-  move(KEYS[2], KEYS[5], state, claimed, n)
+  -- Printed once (tostring, as the OutId's concatenation did). Redis prints a number with 17
+  -- digits, tostring with 14: the same text for any whole number of fewer than 15 digits, which
+  -- goes as text, unformatted; any other attempt (a record altered by hand) as the number, as before.
+  local attemptText = tostring(attempt)
+  local attemptArg = (attempt % 1 == 0 and attempt < 1e14 and attempt > -1e14) and attemptText or attempt
+  local outId = chunkId .. '.' .. attemptText .. '-' .. ARGV[6]
+  redis.call('HSET', KEYS[1], 'state', claimed, 'attempt', attemptArg, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
+  move(KEYS[2], KEYS[5], state, claimed, n, minus)
   emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
   local wait, reservedAt = '', ''
   if ARGV[4] ~= '' then
-    local w, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'), true)
-    wait, reservedAt = string.format('%.0f', w), string.format('%.0f', t)
+    local w, _, t = reserveSlot(KEYS[6], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7] or '0'), true)
+    wait, reservedAt = string.format('%.0f', w), t
   end
   -- A field missing (a record altered by hand) must not end the list there: '' keeps the places.
-  return {'send', tostring(attempt), outId, f[5] or '', f[6] or '', tostring(n), f[9], wait, reservedAt}
+  return {'send', attemptText, outId, f[5] or '', f[6] or '', tostring(n), f[9], wait, reservedAt}
 end
 
 local lost = edgeTo(CHUNK_EDGES, 'worker-lost', state)
 if lost then
   redis.call('HSET', KEYS[1], 'state', lost, 'code', 'SMSQ_WORKER_LOST', 'updatedAt', ARGV[1])
-  move(KEYS[2], KEYS[5], state, lost, n)
+  move(KEYS[2], KEYS[5], state, lost, n, minus)
   emit(KEYS[4], ARGV[2], f[8], chunkId, state, lost, n, 'SMSQ_WORKER_LOST', ARGV[1])
   return {'unknown', tostring(attempt), f[3], f[4]}
 end

@@ -56,8 +56,11 @@
 
 local trigger, theirOutId, now = ARGV[1], ARGV[2], ARGV[3]
 local opts = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or {}
-local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index', 'attempt')
-local state, outId, n = f[1], f[2] or '', tonumber(f[3] or '0')
+-- The record's attempt is read only where an adoption needs it (one field less on every answer).
+local f = redis.call('HMGET', KEYS[1], 'state', 'outId', 'n', 'sendId', 'index')
+local state, outId = f[1], f[2] or ''
+-- n and -n as Redis's arguments, their text when the record's is plain (no number to format).
+local n, minus = countArgs(f[3])
 -- A refusal first makes sure the trigger exists at all (an undeclared one is an error, not a race).
 local function refuse(why, current)
   checkDeclared(CHUNK_EDGES, trigger, 'chunk')
@@ -69,7 +72,7 @@ if opts.expectState and opts.expectState ~= state then return refuse('moved', st
 local to, adopted, sendTo = nil, '', ''
 if theirOutId ~= '' and theirOutId ~= outId then
   local theirs = tonumber(string.match(theirOutId, '%.(%d+)[-%w]*$') or '')
-  if theirs and theirs > tonumber(f[6] or '0') and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
+  if theirs and theirs > tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0') and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
     to = edgeTo(CHUNK_EDGES, trigger, '*')
   end
   if not to then return refuse('other-attempt', state) end
@@ -80,26 +83,23 @@ else
 end
 
 local chunkId = f[4] .. '.' .. f[5]
-local set = {'state', to, 'updatedAt', now}
-if adopted ~= '' then
-  set[#set + 1] = 'attempt'; set[#set + 1] = adopted
-  set[#set + 1] = 'outId'; set[#set + 1] = theirOutId
-  set[#set + 1] = 'adoptedAt'; set[#set + 1] = now
-  -- The claim's time is lost with it; the outcome's time dates the look-ups closely enough.
-  set[#set + 1] = 'sentAt'; set[#set + 1] = now
-end
 local code = ''
 for i = 6, #ARGV, 2 do
-  set[#set + 1] = ARGV[i]
-  set[#set + 1] = ARGV[i + 1]
   if ARGV[i] == 'code' then code = ARGV[i + 1] end
 end
-redis.call('HSET', KEYS[1], unpack(set))
+-- The fields to record go to HSET straight from ARGV, after those of the move itself: no table
+-- built (and grown) for them.
+if adopted == '' then
+  redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, unpack(ARGV, 6))
+else
+  -- The claim's time is lost with it; the outcome's time dates the look-ups closely enough.
+  redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, 'attempt', adopted, 'outId', theirOutId, 'adoptedAt', now, 'sentAt', now, unpack(ARGV, 6))
+end
 if opts.count then
   for _, field in ipairs(opts.count) do redis.call('HINCRBY', KEYS[1], field, 1) end
 end
 if state ~= to then
-  local left = move(KEYS[2], KEYS[4], state, to, n)
+  local left = move(KEYS[2], KEYS[4], state, to, n, minus)
   emit(KEYS[3], ARGV[4], f[4], chunkId, state, to, n, code, now)
   -- Costs a read only when this move emptied the count it left: maybe the send's last unsent recipients.
   if left == 0 and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) and not string.find(IN_DOUBT, '|' .. to .. '|', 1, true) then

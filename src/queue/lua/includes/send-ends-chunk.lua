@@ -4,7 +4,8 @@
   past its deadline → expired (deadline), in that order. One place for the claim (claim-6.lua) and
   for the repair sweep's end of a queued chunk left without a job (end-by-send-5.lua), so that the
   sweep ends it exactly as its claim would have. `send` is the send hash's
-  HMGET 'state', 'code', 'control', 'deadline'; `now` in ms. Returns the state and code to end it
+  HMGET 'state', 'code', 'control', 'deadline'; `now` in ms (a number or its text: converted only
+  when the send has a deadline). Returns the state and code to end it
   with and the trigger that ends it, or nil when the send goes on.
 
   endChunkBySend then makes that end, for both: the chunk's state and code, the counts, the event,
@@ -23,7 +24,7 @@ local function sendEndsChunk(send, state, now)
   if send[3] == 'cancelled' then return mustEdge(CHUNK_EDGES, 'cancel', state, 'chunk'), 'SMSQ_CANCELLED', 'cancel' end
   -- A deadline that is no number (a record written by hand) is none, as the repair sweep reads it (orphan-sweep.ts).
   local deadline = tonumber(send[4] or '')
-  if deadline and deadline < now then return mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE', 'deadline' end
+  if deadline and deadline < tonumber(now) then return mustEdge(CHUNK_EDGES, 'deadline', state, 'chunk'), 'SMSQ_DEADLINE', 'deadline' end
   return nil, nil, nil
 end
 
