@@ -35,7 +35,11 @@
  *   how busy the machine is. B rounds also count Redis scripts and commands per call (`INFO
  *   commandstats`, inner commands of scripts included).
  * - BENCH_REDIS_PROFILE=1 adds, per B round, Redis time per script and command from the slow log
- *   (threshold 0; it slows Redis, so figures of that run are not comparable).
+ *   (threshold 0; it slows Redis, so figures of that run are not comparable). Nor are one script's
+ *   figures across variants: the slow log times by the wall clock and logs every command a script
+ *   runs inside the script's time, and B, profiled first after an unprofiled round, also pays for
+ *   the log's fresh memory: BullMQ's moveToFinished reads dearer in B than in C for that alone. Its
+ *   Redis CPU per job is compared without the log by bench/bullmq-move-cost.ts.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
