@@ -98,7 +98,8 @@ export function checkDeadline(deadline: number | undefined, now: number, kept?: 
       message: seconds
         ? // No digits quoted back: a 10-digit number reads as a phone number to the log masking.
           `read as epoch milliseconds is ${formatTime(deadline)}, in the past; it looks like epoch seconds. Fix: milliseconds (the seconds × 1000), or an ISO time with a zone`
-        : `${formatTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time such as ${isoTime(now + 86_400_000).slice(0, 19)}+08:00 (this time tomorrow; ${DEADLINE_FORMATS}), or leave it out`,
+        : // formatTime shows 0 and before as "-" (no time): a deadline there is still a time.
+          `${deadline > 0 ? formatTime(deadline) : isoTime(deadline)} is in the past (now ${formatTime(now)}): nothing would be sent. Fix: a future time such as ${isoTime(now + 86_400_000).slice(0, 19)}+08:00 (this time tomorrow; ${DEADLINE_FORMATS}), or leave it out`,
     },
   ]);
 }

@@ -119,7 +119,8 @@ function deadlineMs(v: string | number, forms: string, ctx: z.RefinementCtx): nu
   // Epoch ms as a string too: a query string has no numbers, and the CLI's --deadline takes both.
   const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : undefined;
   // Past LAST_DATE_MS a Date is invalid: the refusal that compares it with the retention printed "NaN-NaN-NaN".
-  if (ms !== undefined ? Number.isSafeInteger(ms) && ms > 0 && ms <= LAST_DATE_MS : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
+  // 0 or before is a time in the past, refused as that by the plan (not as a value of the wrong form).
+  if (ms !== undefined ? Number.isSafeInteger(ms) && Math.abs(ms) <= LAST_DATE_MS : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
   ctx.addIssue({ code: 'custom', message: deadlineRefusal(JSON.stringify(v), forms, v) });
   return z.NEVER;
 }
@@ -137,7 +138,8 @@ const deadline = z
   .transform((v, ctx) => {
     if (!(v instanceof Date)) return deadlineMs(v, DEADLINE_FORMATS_IN_NODE, ctx);
     const ms = v.getTime();
-    if (ms > 0) return ms;
+    // new Date(0) is a time like any other: the plan refuses it as in the past.
+    if (!Number.isNaN(ms)) return ms;
     ctx.addIssue({ code: 'custom', message: deadlineRefusal(Number.isNaN(ms) ? 'an Invalid Date' : v.toISOString(), DEADLINE_FORMATS_IN_NODE) });
     return z.NEVER;
   });

@@ -166,3 +166,17 @@ describe('a blank number is named as a campaign row names it', () => {
     expect(batch[1]).toEqual({ field: 'messages[0].phone', message: expect.stringMatching(/^\(empty\): is empty: give a mobile number/) });
   });
 });
+
+describe('a deadline at or before the epoch', () => {
+  it('is a time in the past, refused as one, not as a value of the wrong form', () => {
+    const request = { ...SHARED, kind: 'notification' as const, phones: ['13800138000'], templateParam: { name: 'n' } };
+    for (const deadline of [new Date(0), 0, '0', new Date(-86_400_000)]) {
+      try {
+        planSend({ ...request, deadline }, ctx);
+        throw new Error(`${String(deadline)} not refused`);
+      } catch (err) {
+        expect((err as ValidationError).issues).toEqual([{ field: 'deadline', message: expect.stringMatching(/^19(70-01-01|69-12-31)T\S+\+08:00 is in the past \(now 2026-12-04 /) }]);
+      }
+    }
+  });
+});
