@@ -27,7 +27,7 @@ import { createSendIndex, type SendListPage, type SendListRequest } from '../src
 import { stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, refuseWithoutNumbers, type SendPlan, sharedParamIssues } from './plan.js';
-import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, withDatedDeadlineExample, type CampaignRecipient } from './schemas.js';
+import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, withDatedDeadlineExample } from './schemas.js';
 import type { z } from 'zod';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
