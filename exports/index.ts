@@ -23,6 +23,7 @@ export type { RecipientState, RecipientStateName } from '../src/receipts/send-re
 export type { EventConsumer, SmsqEvent } from '../src/receipts/events.js';
 /** A campaign's recipients streamed from a file (`.csv` or `.xlsx`), for `producer.campaign`. */
 export { readRecipientsFile, type RecipientFileOptions } from '../producers/recipient-file.js';
+export type { RecipientSource } from '../producers/recipient-source.js';
 
 /** The Redis connection a producer is given (`role: 'client'` fails fast while Redis is down). */
 export { clientCommandTimeoutMs, createRedisConnection, type RedisConnection, type RedisConnectionOptions, type RedisRole } from '../src/queue/connection.js';
@@ -43,6 +44,7 @@ export {
   SmsqError,
   isSmsqError,
   ValidationError,
+  ConfigError,
   NotFoundError,
   RedisUnavailableError,
   NotDurableError,

@@ -2,8 +2,9 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
+import { positiveMsLine, prefixLine, quietHoursLine, unknownOptionLines } from '../src/factory-options.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -26,7 +27,7 @@ import { createSendIndex, type SendListPage, type SendListRequest } from '../src
 import { stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, refuseWithoutNumbers, type SendPlan, sharedParamIssues } from './plan.js';
-import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, withDatedDeadlineExample, type CampaignRecipient } from './schemas.js';
+import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, withDatedDeadlineExample } from './schemas.js';
 import type { z } from 'zod';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
@@ -35,6 +36,7 @@ import { kindMismatch, kindOfTemplate } from '../src/queue/template-kind.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { enqueuerOnOneConnection } from './one-connection-enqueuer.js';
 import { checkProducerConnection } from './producer-connection.js';
+import { campaignSource, type RecipientSource } from './recipient-source.js';
 import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
 import { createIdempotency } from './idempotency.js';
@@ -194,14 +196,18 @@ export interface Producer {
   send(request: SendRequest): Promise<EnqueueResult>;
   /** Personalised messages (SendBatchSms chunks of ≤ 100). */
   sendBatch(request: SendBatchRequest): Promise<EnqueueResult>;
-  /** A large recipient list streamed in bounded memory. */
+  /**
+   * A large recipient list streamed in bounded memory: a stream (an async iterable, such as
+   * `readRecipientsFile`) or an array or other iterable of recipients. Anything else is refused
+   * with a ValidationError naming `recipients`, nothing written.
+   */
   campaign(
-    recipients: AsyncIterable<CampaignRecipient>,
+    recipients: RecipientSource,
     request: CampaignRequest,
     opts?: CampaignCallOptions,
   ): Promise<EnqueueResult>;
   /** Reads a campaign's recipients and reports what it would enqueue, writing nothing. */
-  planCampaign(recipients: AsyncIterable<CampaignRecipient>, request: CampaignRequest, opts?: Pick<CampaignCallOptions, 'sourceField'>): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
+  planCampaign(recipients: RecipientSource, request: CampaignRequest, opts?: Pick<CampaignCallOptions, 'sourceField'>): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
   /** The plan of a send without enqueueing anything (dry run / confirmation). */
   planSend(request: SendRequest): Promise<SendPlan>;
   planSendBatch(request: SendBatchRequest): Promise<SendPlan>;
@@ -272,7 +278,32 @@ const DAY = 86_400;
 /** Chunks written (and their jobs added) per round trip: bounds one MULTI of `addBulk`. */
 const ENQUEUE_BATCH = 500;
 
+/** Every option of {@link ProducerOptions}: a name not here is a JavaScript caller's typo. */
+const PRODUCER_OPTION_NAMES = Object.keys({
+  redis: true, connectTimeoutMs: true, redactedRedisUrl: true, prefix: true, clock: true, logger: true, catalog: true, retention: true,
+  retentionSeconds: true, idempotencyTtlSeconds: true, idempotencyWaitMs: true, callbacks: true, durability: true, waits: true, telemetry: true,
+} satisfies Record<keyof ProducerOptions, true>);
+
+/**
+ * The options a producer cannot work with, one line each: a name it does not have (`prefx` wrote
+ * every send under the default prefix, where the workers of `{smsq-staging}` never looked), a
+ * prefix without a hash tag, a timeout that is no time, quiet hours of another shape.
+ */
+function producerOptionProblems(opts: ProducerOptions): string[] {
+  const where = 'createProducer options';
+  return [
+    ...unknownOptionLines(where, 'createProducer', opts, PRODUCER_OPTION_NAMES),
+    ...[
+      prefixLine(where, opts.prefix, "workers'"),
+      positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, 'leave it out (5000 ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS) or give a number of ms, e.g. connectTimeoutMs: 5000'),
+      quietHoursLine(where, 'waits.quietHours', opts.waits?.quietHours, false),
+    ].filter((line): line is string => line !== undefined),
+  ];
+}
+
 export function createProducer(opts: ProducerOptions): Producer {
+  const problems = producerOptionProblems(opts);
+  if (problems.length > 0) throw new ConfigError(problems);
   // Before anything is made on it: a connection that would send writes late is refused.
   checkProducerConnection(opts.redis, resolveDurability(opts.durability ?? DEFAULT_DURABILITY));
   const clock = opts.clock ?? systemClock;
@@ -631,7 +662,8 @@ export function createProducer(opts: ProducerOptions): Producer {
       );
     },
 
-    async campaign(recipients, request, campaignOpts) {
+    async campaign(given, request, campaignOpts) {
+      const recipients = campaignSource(given, campaignOpts?.sourceField ?? 'recipients');
       checkCallback(request);
       // The caller's signal, or closeWithin() when its grace runs out: either stops it the same way.
       // So does Redis ceasing to keep the durability mode while a long list streams: checked again
@@ -766,7 +798,8 @@ export function createProducer(opts: ProducerOptions): Producer {
       return { sendId, duplicate: false, completedEarlier, ...result, apiCalls: result.chunks };
     },
 
-    async planCampaign(recipients, request, planOpts) {
+    async planCampaign(given, request, planOpts) {
+      const recipients = campaignSource(given, planOpts?.sourceField ?? 'recipients');
       const req = parseRequest(CampaignRequest, request, 'a campaign request');
       const counting = createCountingEnqueuer();
       await recheck.ensure(); // before the account look-ups, as a campaign's

@@ -1,3 +1,4 @@
+import { ValidationError } from '../src/errors.js';
 import type { CampaignRecipient } from './schemas.js';
 
 /**
@@ -47,4 +48,49 @@ export interface ColumnedRecipients {
 export function recipientColumnsOf(source: AsyncIterable<CampaignRecipient>): FileColumns | undefined {
   const columns = (source as Partial<ColumnedRecipients>)[RECIPIENT_COLUMNS];
   return typeof columns === 'function' ? columns.call(source) : undefined;
+}
+
+/**
+ * What `producer.campaign` and `planCampaign` read recipients from: an array (or any iterable) of
+ * them, or a stream (an async iterable: `readRecipientsFile`, a generator over a database cursor).
+ */
+export type RecipientSource = AsyncIterable<CampaignRecipient> | Iterable<CampaignRecipient>;
+
+/** Rows of an array handed over at a time ({@link RECIPIENT_CHUNKS}): a file reader's chunk size. */
+const ARRAY_CHUNK_ROWS = 1000;
+
+/**
+ * `source` as the campaign reads it: a stream as it is, an array in chunks, another iterable row by
+ * row. Anything else (a string, such as a file's name, is not a list) is refused with a
+ * ValidationError naming `field` and what to pass, before anything is read or written: it failed
+ * with a TypeError about `Symbol.asyncIterator`, naming neither.
+ */
+export function campaignSource(source: unknown, field: string): AsyncIterable<CampaignRecipient> {
+  const has = (key: symbol) => typeof source === 'object' && source !== null && typeof (source as Record<symbol, unknown>)[key] === 'function';
+  if (has(Symbol.asyncIterator)) return source as AsyncIterable<CampaignRecipient>;
+  if (Array.isArray(source)) {
+    const rows = source as readonly CampaignRecipient[];
+    const chunked: AsyncIterable<CampaignRecipient> & ChunkedRecipients = {
+      async *[Symbol.asyncIterator]() {
+        yield* rows;
+      },
+      async *[RECIPIENT_CHUNKS]() {
+        for (let at = 0; at < rows.length; at += ARRAY_CHUNK_ROWS) yield rows.slice(at, at + ARRAY_CHUNK_ROWS);
+      },
+    };
+    return chunked;
+  }
+  if (has(Symbol.iterator)) {
+    const rows = source as Iterable<CampaignRecipient>;
+    return (async function* () {
+      yield* rows;
+    })();
+  }
+  const what = typeof source === 'string' ? `a string (${source.length > 40 ? `${source.slice(0, 40)}…` : source})` : source === null ? 'null' : typeof source;
+  throw new ValidationError([
+    {
+      field,
+      message: `must be the recipients: an array or iterable of { phone, params? }, or an async iterable of them; got ${what}. Fix: pass e.g. [{ phone: '13800138000' }], or readRecipientsFile('list.csv') for a file`,
+    },
+  ]);
 }

@@ -15,6 +15,7 @@ import { endpointFault } from './sms/endpoint-shape.js';
 import { ConfigError } from './errors.js';
 import { isListenHost } from './listen-host.js';
 import { closestName } from './unknown-fields.js';
+import { ACCOUNT_QPS_CAP, MAX_CONCURRENCY, PREFIX_SHAPE, PREFIX_SHAPE_WORDS } from './factory-options.js';
 
 /** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
 export { ConfigError, TRACE_SAMPLERS, type TracingConfig };
@@ -140,7 +141,7 @@ export const DEFAULT_SERVER_PORT = 8080;
 
 /** Receipt look-ups per kind unless SMSQ_RECEIPT_LOOKUPS says otherwise. */
 const DEFAULT_RECEIPT_LOOKUPS: Config['receiptLookups'] = DEFAULT_RECEIPT_POLICIES;
-export const ACCOUNT_QPS_CAP = 5000;
+export { ACCOUNT_QPS_CAP };
 const LEAST_DURABILITY_TIMEOUT_MS = 10;
 
 /** An on/off variable: true, false, 1 or 0. */
@@ -359,12 +360,12 @@ export const envSchema = z.object({
   SMSQ_PREFIX: z
     .string()
     .trim()
-    .regex(/^\{[A-Za-z0-9_.-]+\}$/, {
-      message: 'must be a Redis hash tag, {name} with letters, digits, "_", "." or "-" between the braces, so every key lands on one Cluster slot. Fix: SMSQ_PREFIX={smsq-staging}',
+    .regex(PREFIX_SHAPE, {
+      message: `must be ${PREFIX_SHAPE_WORDS}. Fix: SMSQ_PREFIX={smsq-staging}`,
     })
     .default('{smsq}')
     .meta(envDoc({ group: 'redis', description: 'Redis key prefix; a hash tag, so every key of a deployment lands on one Cluster slot. Give each deployment sharing a Redis its own; every worker and producer of a deployment must share it', allowed: 'a hash tag `{name}`: letters, digits, `_`, `.`, `-`' })),
-  SMSQ_CONCURRENCY: intFrom('SMSQ_CONCURRENCY', 1, 1000, 'SMSQ_CONCURRENCY=64 (1..1000)').default(64)
+  SMSQ_CONCURRENCY: intFrom('SMSQ_CONCURRENCY', 1, MAX_CONCURRENCY, `SMSQ_CONCURRENCY=64 (1..${MAX_CONCURRENCY})`).default(64)
     .meta(envDoc({ group: 'workers', description: 'calls in flight per worker process' })),
   SMSQ_RECONCILE_SETTLE_MS: intFrom('SMSQ_RECONCILE_SETTLE_MS', 1000, 3_600_000, 'SMSQ_RECONCILE_SETTLE_MS=60000 (1000..3600000)').default(
     60_000,

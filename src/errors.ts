@@ -51,7 +51,7 @@ export const SMSQ_CODES = Object.freeze({
   // Answers to a caller (CLI, REST, producer API).
   SMSQ_INVALID_REQUEST: answered('the request is invalid (the issues name each field and the fix); nothing was enqueued', 400, EXIT.refused),
   SMSQ_BAD_FLAG: answered('a command-line flag or argument is wrong; nothing was called', 400, EXIT.refused),
-  SMSQ_CONFIG_INVALID: answered('an environment variable is wrong (each line names it and the fix); nothing was called', 500, EXIT.refused),
+  SMSQ_CONFIG_INVALID: answered('an environment variable, or an option given to createSmsWorker, createProducer or createRedisConnection, is wrong (each line names it and the fix); nothing was called', 500, EXIT.refused),
   SMSQ_NOT_FOUND: answered('the send (or route) does not exist or has expired', 404, EXIT.refused),
   SMSQ_UNAUTHORIZED: answered('a missing or wrong bearer token, login or report token', 401, EXIT.refused),
   SMSQ_METHOD_NOT_ALLOWED: answered('the route does not take this HTTP method', 405, EXIT.refused),

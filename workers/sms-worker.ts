@@ -37,6 +37,7 @@ import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
+import { ACCOUNT_QPS_CAP, MAX_CONCURRENCY, prefixLine, quietHoursLine, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
@@ -305,7 +306,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const timeoutProblems = (['readTimeoutMs', 'connectTimeoutMs'] as const)
     .filter((name) => (name === 'readTimeoutMs' || options[name] !== undefined) && !(Number.isFinite(options[name]) && (options[name] as number) > 0))
     .map((name) => `smsq worker options: ${name} is ${String(options[name])}. Fix: pass the SMS client's ${name === 'readTimeoutMs' ? 'read' : 'connect'} timeout in ms, a number above 0 (the client's own setting, SMS_READ_TIMEOUT_MS for \`smsq worker\`)`);
-  if (timeoutProblems.length) throw new ConfigError(timeoutProblems);
+  const problems = [...workerOptionProblems(options), ...timeoutProblems];
+  if (problems.length) throw new ConfigError(problems);
   const settleMs = options.reconcile?.settleMs ?? 60_000;
   const timing: ReconcileTiming = {
     firstLookAfterMs: options.reconcile?.firstLookAfterMs ?? options.readTimeoutMs + 2000,
@@ -797,6 +799,45 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
  * A worker option in ms, checked where its setting's schema would check it: left out, or a number
  * from `min` (to `max`); else a ConfigError naming it, the value given and its default.
  */
+/** Every option of {@link SmsWorkerOptions}: a name not here is a JavaScript caller's typo. */
+const WORKER_OPTION_NAMES = Object.keys({
+  connection: true, client: true, logger: true, clock: true, prefix: true, qps: true, rateLimiting: true, pacerBulkDepthMs: true,
+  concurrency: true, readTimeoutMs: true, connectTimeoutMs: true, reconcile: true, flowControlPolicy: true, flowControlSpreadMs: true,
+  accountRecheckMs: true, retention: true, retentionSeconds: true, maxStartedAttempts: true, stalledIntervalMs: true, lockDurationMs: true,
+  receiptPolicies: true, receiptSchedule: true, compactFinished: true, callbackSecret: true, resolveCallbackHost: true, quietHours: true,
+  clockSkewWarnMs: true, autoPause: true, recheckMs: true, parkMs: true, housekeepingConcurrency: true, metrics: true, watchRedis: true,
+  endpointBackoff: true, name: true, telemetry: true, durability: true, durabilityRecheckMs: true, rollbackHorizonMs: true, errorLog: true, repair: true,
+} satisfies Record<keyof SmsWorkerOptions, true>);
+
+/**
+ * The options a worker cannot work with, one line each, before it makes anything on the
+ * connection: a name it does not have, and the settings the environment bounds (src/config.ts) given
+ * out of those bounds. A `qps` over the account's cap raised the pacer's for every worker sharing
+ * it; BullMQ answered `concurrency: 0` with an error naming neither smsq nor the fix, and took 1.5.
+ */
+function workerOptionProblems(options: SmsWorkerOptions): string[] {
+  const where = 'smsq worker options';
+  const lines = unknownOptionLines(where, 'createSmsWorker', options, WORKER_OPTION_NAMES);
+  lines.push(
+    ...[
+      options.qps === undefined
+        ? `${where}: qps is missing. Fix: give the account's cap on Dysmsapi calls a second, a whole number from 1 to ${ACCOUNT_QPS_CAP}, e.g. qps: 4500, the same for every worker of a deployment (SMS_QPS)`
+        : wholeNumberLine(where, 'qps', options.qps, 1, ACCOUNT_QPS_CAP, `the account's cap on Dysmsapi calls a second, all workers together, e.g. qps: 4500 (1..${ACCOUNT_QPS_CAP}, as SMS_QPS), the same for every worker of a deployment`, ' (the account cap)'),
+      wholeNumberLine(where, 'concurrency', options.concurrency, 1, MAX_CONCURRENCY, `leave it out (64) or give calls in flight in this process, e.g. concurrency: 64 (1..${MAX_CONCURRENCY}, as SMSQ_CONCURRENCY)`),
+      wholeNumberLine(where, 'housekeepingConcurrency', options.housekeepingConcurrency, 1, MAX_CONCURRENCY, `leave it out (4) or give housekeeping jobs in flight, e.g. housekeepingConcurrency: 4 (1..${MAX_CONCURRENCY})`),
+      prefixLine(where, options.prefix, "producers'"),
+      quietHoursLine(where, 'quietHours', options.quietHours, true),
+      options.rateLimiting === undefined || options.rateLimiting === 'pacer' || options.rateLimiting === 'window'
+        ? undefined
+        : `${where}: rateLimiting must be 'pacer' or 'window', got ${shown(options.rateLimiting)}. Fix: leave it out ('pacer')`,
+      options.pacerBulkDepthMs === undefined || (Number.isFinite(options.pacerBulkDepthMs) && options.pacerBulkDepthMs >= 0)
+        ? undefined
+        : `${where}: pacerBulkDepthMs must be a number of ms >= 0, got ${shown(options.pacerBulkDepthMs)}. Fix: leave it out (10 ms) or give a number of ms`,
+    ].filter((line): line is string => line !== undefined),
+  );
+  return lines;
+}
+
 function checkMsOption(name: string, value: number | undefined, defaultMs: number, min: number, max?: number): void {
   if (value === undefined || (Number.isFinite(value) && value >= min && (max === undefined || value <= max))) return;
   const range = max === undefined ? `>= ${min}` : `in ${min}..${max}`;

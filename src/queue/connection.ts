@@ -2,6 +2,8 @@ import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ior
 import { DroppableCluster } from './droppable-cluster.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import { DroppableRedis } from './droppable-redis.js';
+import { ConfigError } from '../errors.js';
+import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
 
 export { redactRedisUrl };
 
@@ -93,7 +95,34 @@ export function redisConnectionOptions(opts: RedisConnectionOptions = {}): Redis
  * droppable-cluster.ts for a Cluster).
  */
 export function createRedisConnection(url: string, opts: RedisConnectionOptions = {}): RedisConnection {
+  const problems = connectionOptionProblems(opts);
+  if (problems.length > 0) throw new ConfigError(problems);
   return connectTo(parseRedisUrl(url), opts);
+}
+
+/** Every option of {@link RedisConnectionOptions}: a name not here is a JavaScript caller's typo. */
+const CONNECTION_OPTION_NAMES = Object.keys({ lazyConnect: true, connectTimeoutMs: true, role: true, commandTimeoutMs: true } satisfies Record<keyof RedisConnectionOptions, true>);
+const ROLES: readonly RedisRole[] = ['worker', 'client'];
+
+/**
+ * The options a connection cannot be made with, one line each: a role it does not have was taken
+ * as `worker` (`role: 'producer'` gave a producer a connection createProducer then refused, naming
+ * options the caller never set), a misspelt name was dropped, a timeout that is no time.
+ */
+function connectionOptionProblems(opts: RedisConnectionOptions): string[] {
+  const where = 'createRedisConnection options';
+  const msFix = (name: string, dflt: string) => `leave it out (${dflt}) or give a number of ms, e.g. ${name}: 5000`;
+  return [
+    ...unknownOptionLines(where, 'createRedisConnection', opts, CONNECTION_OPTION_NAMES),
+    ...[
+      opts.role === undefined || ROLES.includes(opts.role)
+        ? undefined
+        : `${where}: role must be 'worker' or 'client', got ${shown(opts.role)}. Fix: role: 'client' for a producer, a server or a one-shot command (fails fast while Redis is down), role: 'worker' (the default) for createSmsWorker`,
+      opts.lazyConnect === undefined || typeof opts.lazyConnect === 'boolean' ? undefined : `${where}: lazyConnect must be true or false, got ${shown(opts.lazyConnect)}. Fix: leave it out (false) or give a boolean`,
+      positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, msFix('connectTimeoutMs', `${DEFAULT_REDIS_CONNECT_TIMEOUT_MS} ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS`)),
+      positiveMsLine(where, 'commandTimeoutMs', opts.commandTimeoutMs, msFix('commandTimeoutMs', 'the connect timeout')),
+    ].filter((line): line is string => line !== undefined),
+  ];
 }
 
 /** The ioredis client for a parsed target. */

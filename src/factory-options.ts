@@ -1,0 +1,97 @@
+/**
+ * The options of the package's factories (createSmsWorker, createProducer, createRedisConnection)
+ * are a boundary as much as a request: TypeScript checks their names and types, a JavaScript caller
+ * has only this. Each check answers a line for a ConfigError naming the option and the fix, so that
+ * a factory refuses before it makes anything that connects or writes. The bounds are the
+ * environment's (src/config.ts reads the same constants), so that `qps: 6000` is refused as
+ * SMS_QPS=6000 is: one worker's typo would raise the account's pacer for every worker sharing it.
+ */
+import { closestName } from './unknown-fields.js';
+import type { QuietHours } from './queue/quiet-hours.js';
+
+/** The account's cap on Dysmsapi calls a second (SMS_QPS, a worker's `qps`). */
+export const ACCOUNT_QPS_CAP = 5000;
+
+/** Calls in flight per worker process, at most (SMSQ_CONCURRENCY, a worker's `concurrency`). */
+export const MAX_CONCURRENCY = 1000;
+
+/** The longest timer Node keeps (ms): a longer one fires at once. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A key prefix smsq takes: a Redis hash tag, `{name}`, so that every key of a deployment lands on
+ * one Cluster slot (SMSQ_PREFIX, a worker's or producer's `prefix`).
+ */
+export const PREFIX_SHAPE = /^\{[A-Za-z0-9_.-]+\}$/;
+
+/** What {@link PREFIX_SHAPE} asks, in words, before a message's fix. */
+export const PREFIX_SHAPE_WORDS = 'a Redis hash tag, {name} with letters, digits, "_", "." or "-" between the braces, so every key lands on one Cluster slot';
+
+/** An option's value as a message quotes it: strings in quotes, objects as JSON. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
+}
+
+/**
+ * The names of `options` that `known` lacks, each a line of `where` (`smsq worker options`) naming
+ * the option it was likely meant to be: a misspelt option was dropped without a word, and its
+ * default used (`concurency: 4` ran 64 calls at a time). Keys set to undefined are left out.
+ */
+export function unknownOptionLines(where: string, factory: string, options: object, known: readonly string[]): string[] {
+  return Object.keys(options)
+    .filter((key) => !known.includes(key) && (options as Record<string, unknown>)[key] !== undefined)
+    .map((key) => {
+      const meant = closestName(key, known);
+      return meant !== undefined
+        ? `${where}: ${key} is not an option of ${factory}. Fix: write it as ${meant} (option names must match exactly)`
+        : `${where}: ${key} is not an option of ${factory}. Fix: remove it; its options are ${known.join(', ')}`;
+    });
+}
+
+/** A line when `value` is given and not a whole number from `min` to `max`; `fix` follows it. */
+export function wholeNumberLine(where: string, name: string, value: unknown, min: number, max: number, fix: string, note = ''): string | undefined {
+  if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)) return undefined;
+  const over = typeof value === 'number' && value > max;
+  return `${where}: ${name} must be a whole number from ${min} to ${max}${over ? note : ''}, got ${shown(value)}. Fix: ${fix}`;
+}
+
+/** A line when `value` is given and not a number of ms above 0 that a timer keeps. */
+export function positiveMsLine(where: string, name: string, value: unknown, fix: string): string | undefined {
+  if (value === undefined || (typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= LONGEST_TIMER_MS)) return undefined;
+  return `${where}: ${name} must be a number of ms above 0 (at most ${LONGEST_TIMER_MS}), got ${shown(value)}. Fix: ${fix}`;
+}
+
+/** A line when `prefix` is given and not a hash tag ({@link PREFIX_SHAPE}). */
+export function prefixLine(where: string, prefix: unknown, peers: string): string | undefined {
+  if (prefix === undefined || (typeof prefix === 'string' && PREFIX_SHAPE.test(prefix))) return undefined;
+  return `${where}: prefix must be ${PREFIX_SHAPE_WORDS}, got ${shown(prefix)}. Fix: leave it out ({smsq}) or give one such as prefix: '{smsq-staging}', the same as the ${peers}' (SMSQ_PREFIX)`;
+}
+
+/** Minutes in a day: a quiet window's minutes are 0 to this less one. */
+const DAY_MINUTES = 24 * 60;
+
+/**
+ * A line when `value` is given and not quiet hours ({@link QuietHours}: whole minutes after
+ * midnight, China time, start and end apart); `null` passes where `allowNull`.
+ */
+export function quietHoursLine(where: string, name: string, value: unknown, allowNull: boolean): string | undefined {
+  if (value === undefined || (allowNull && value === null)) return undefined;
+  const fix = `give { startMinute, endMinute }, minutes after midnight China time (0..${DAY_MINUTES - 1}), e.g. { startMinute: 1260, endMinute: 480 } for 21:00-08:00${allowNull ? ', or null for none' : ''}`;
+  if (typeof value !== 'object' || value === null) return `${where}: ${name} must be { startMinute, endMinute }, got ${shown(value)}. Fix: ${fix}`;
+  const q = value as Partial<Record<keyof QuietHours, unknown>>;
+  const minute = (m: unknown) => typeof m === 'number' && Number.isInteger(m) && m >= 0 && m < DAY_MINUTES;
+  const extra = Object.keys(value).filter((k) => k !== 'startMinute' && k !== 'endMinute');
+  if (extra.length > 0 || !minute(q.startMinute) || !minute(q.endMinute)) {
+    return `${where}: ${name} must be { startMinute, endMinute }, whole minutes 0..${DAY_MINUTES - 1}, got ${shown(value)}. Fix: ${fix}`;
+  }
+  if (q.startMinute === q.endMinute) return `${where}: ${name} starts and ends at the same minute (${String(q.startMinute)}). Fix: ${fix}`;
+  return undefined;
+}

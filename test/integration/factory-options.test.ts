@@ -1,0 +1,121 @@
+/**
+ * The factories' options are a boundary too (docs/package.md): createSmsWorker, createProducer and
+ * createRedisConnection refuse an option that cannot work, or one they do not have (a plain
+ * JavaScript caller's typo), with a ConfigError (SMSQ_CONFIG_INVALID) naming the option and the
+ * fix, before anything connects or writes. The bounds are the environment's (src/config.ts): a
+ * worker embedded with `qps: 6000` raised the account's pacer for every worker of the deployment,
+ * where SMS_QPS=6000 is refused. And a campaign takes an array of recipients as well as a stream.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
+import { createProducer } from '../../producers/producer.js';
+import { createSmsWorker, type SmsWorkerOptions } from '../../workers/sms-worker.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { createProducerConnection, createTestConnection, testRedisUrl, uniquePrefix } from '../support/redis.js';
+
+const connection = createTestConnection();
+const producerRedis = createProducerConnection();
+afterAll(async () => {
+  connection.disconnect();
+  producerRedis.disconnect();
+});
+
+const logger = createLogger({ level: 'silent' });
+const client = { sendSms: async () => ({}) } as unknown as SmsWorkerOptions['client'];
+
+/** What `options` throws when it is given to `make`, as code and message. */
+function refusal(make: () => unknown): { code: unknown; message: string; name: string } {
+  try {
+    const made = make() as { close?: () => unknown; disconnect?: () => unknown } | undefined;
+    void made?.close?.();
+    made?.disconnect?.();
+  } catch (err) {
+    const e = err as { code?: unknown; message: string; name: string };
+    return { code: e.code, message: e.message, name: e.name };
+  }
+  return { code: 'accepted', message: '', name: '' };
+}
+
+/** Keys under `prefix`: a refusal writes none. */
+const keysUnder = async (prefix: string) => connection.keys(`${prefix}*`);
+
+describe('createSmsWorker refuses options that cannot work, writing nothing', () => {
+  const prefix = uniquePrefix('wopts');
+  const base = { connection, client, logger, prefix, qps: 50, readTimeoutMs: 1000 };
+  const refused: [string, Record<string, unknown>, RegExp][] = [
+    ['qps above the account cap', { qps: 6000 }, /qps must be a whole number from 1 to 5000 \(the account cap\), got .*Fix: /],
+    ['qps far above it', { qps: 100_000 }, /qps must be a whole number from 1 to 5000 \(the account cap\), got .*Fix: /],
+    ['qps 0', { qps: 0 }, /qps.*Fix: /],
+    ['a fractional concurrency', { concurrency: 1.5 }, /concurrency.*whole number.*Fix: /],
+    ['concurrency 0', { concurrency: 0 }, /concurrency.*Fix: /],
+    ['concurrency -1', { concurrency: -1 }, /concurrency.*Fix: /],
+    ['a misspelt option', { concurency: 4 }, /concurency.*not an option.*concurrency/],
+    ['quiet hours of another shape', { quietHours: { start: '25:00' } }, /quietHours.*startMinute.*Fix: /],
+    ['a prefix without a hash tag', { prefix: 'nohash' }, /prefix.*hash tag.*Fix: /],
+  ];
+  it.each(refused)('%s', async (_what, bad, words) => {
+    const r = refusal(() => createSmsWorker({ ...base, ...bad } as SmsWorkerOptions));
+    expect(r).toMatchObject({ code: 'SMSQ_CONFIG_INVALID', name: 'ConfigError' });
+    expect(r.message).toMatch(words);
+    expect(await keysUnder(prefix)).toEqual([]);
+    expect(await connection.keys('nohash*')).toEqual([]);
+  });
+
+  it('every option it takes still builds a worker', () => {
+    const worker = createSmsWorker({ ...base, qps: 5000, concurrency: 1000, quietHours: { startMinute: 0, endMinute: 60 } });
+    void worker.close();
+  });
+});
+
+describe('createProducer refuses options that cannot work, writing nothing', () => {
+  const prefix = uniquePrefix('popts');
+  const refused: [string, Record<string, unknown>, RegExp][] = [
+    ['a misspelt option', { prefx: prefix }, /prefx.*not an option.*prefix/],
+    ['a negative connect timeout', { connectTimeoutMs: -1 }, /connectTimeoutMs.*Fix: /],
+    ['a prefix without a hash tag', { prefix: 'nohash' }, /prefix.*hash tag.*Fix: /],
+  ];
+  it.each(refused)('%s', async (_what, bad, words) => {
+    const r = refusal(() => createProducer({ redis: producerRedis, prefix, ...bad } as Parameters<typeof createProducer>[0]));
+    expect(r).toMatchObject({ code: 'SMSQ_CONFIG_INVALID', name: 'ConfigError' });
+    expect(r.message).toMatch(words);
+    expect(await keysUnder(prefix)).toEqual([]);
+  });
+});
+
+describe('createRedisConnection refuses options it does not have', () => {
+  it.each([
+    ['a role it does not have', { role: 'producer' }, /role.*"producer".*Fix: .*'client'/],
+    ['a misspelt option', { connectTimeout: 100 }, /connectTimeout.*not an option.*connectTimeoutMs/],
+    ['a negative connect timeout', { connectTimeoutMs: -1 }, /connectTimeoutMs.*Fix: /],
+  ] as const)('%s', (_what, bad, words) => {
+    const r = refusal(() => createRedisConnection(testRedisUrl(), { lazyConnect: true, ...bad } as never));
+    expect(r).toMatchObject({ code: 'SMSQ_CONFIG_INVALID', name: 'ConfigError' });
+    expect(r.message).toMatch(words);
+  });
+});
+
+describe('producer.campaign takes an array of recipients', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+  it('enqueues the rows of an array, as of a stream', async () => {
+    h = await createHarness({ label: 'campaign-array' });
+    const rows = [{ phone: '13800138000' }, { phone: '13800138001' }];
+    const settings = { signName: N.sign, templateCode: N.notificationTemplate, kind: 'notification' as const };
+    const planned = await h.producer.planCampaign(rows, settings);
+    expect(planned.recipients).toBe(2);
+    const done = await h.producer.campaign(rows, settings);
+    expect(done.recipients).toBe(2);
+  });
+
+  it('refuses what is neither an array nor a stream, naming recipients', async () => {
+    h = await createHarness({ label: 'campaign-bad-source' });
+    const settings = { signName: N.sign, templateCode: N.notificationTemplate, kind: 'notification' as const };
+    await expect(h.producer.campaign(42 as never, settings)).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST', message: expect.stringMatching(/^recipients: .*Fix: /) });
+    expect(await h.redis.keys(`${h.prefix}*`)).toEqual([]);
+  });
+});
