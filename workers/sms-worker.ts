@@ -795,10 +795,6 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   };
 }
 
-/**
- * A worker option in ms, checked where its setting's schema would check it: left out, or a number
- * from `min` (to `max`); else a ConfigError naming it, the value given and its default.
- */
 /** Every option of {@link SmsWorkerOptions}: a name not here is a JavaScript caller's typo. */
 const WORKER_OPTION_NAMES = Object.keys({
   connection: true, client: true, logger: true, clock: true, prefix: true, qps: true, rateLimiting: true, pacerBulkDepthMs: true,
@@ -838,6 +834,10 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
   return lines;
 }
 
+/**
+ * A worker option in ms, checked where its setting's schema would check it: left out, or a number
+ * from `min` (to `max`); else a ConfigError naming it, the value given and its default.
+ */
 function checkMsOption(name: string, value: number | undefined, defaultMs: number, min: number, max?: number): void {
   if (value === undefined || (Number.isFinite(value) && value >= min && (max === undefined || value <= max))) return;
   const range = max === undefined ? `>= ${min}` : `in ${min}..${max}`;
