@@ -103,6 +103,12 @@ export interface ProducerOptions {
    */
   idempotencyWaitMs?: number;
   /**
+   * How long the claim of a request enqueuing under an idempotency key lasts unless renewed (every
+   * third of it while the request works): a retry takes over the send of a caller that died
+   * half-way once it has run out. Default 15000 ms.
+   */
+  idempotencyLeaseMs?: number;
+  /**
    * Whether sends may carry a `callbackUrl` (the workers must have SMSQ_CALLBACK_SECRET to sign
    * them). Default false: a callbackUrl is refused at the door.
    */
@@ -333,7 +339,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const server = createNodeResolver(opts.redis, prefix);
   const barrier = createDurabilityBarrier(server, durability);
   const recheck = createDurabilityRecheck({ redis: opts.redis, server, durability, clock, logger: opts.logger });
-  const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
+  const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs, leaseMs: opts.idempotencyLeaseMs });
   const isEnqueued = async (sendId: string) => {
     const send = (await sends.status(sendId))?.send;
     if (!send) return false;
