@@ -4,7 +4,7 @@ import { createNodeResolver, describeRedis, type RedisConnection } from '../src/
 import { systemClock, type Clock } from '../src/clock.js';
 import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
-import { positiveMsLine, prefixLine, quietHoursLine, unknownOptionLines } from '../src/factory-options.js';
+import { positiveMsLine, prefixLine, quietHoursLine, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -104,6 +104,12 @@ export interface ProducerOptions {
    * before it is refused with SMSQ_IDEMPOTENCY_IN_PROGRESS. Default 10000 ms.
    */
   idempotencyWaitMs?: number;
+  /**
+   * How long the claim of a request enqueuing under an idempotency key lasts unless renewed (every
+   * third of it while the request works): a retry takes over the send of a caller that died
+   * half-way once it has run out. Default 15000 ms.
+   */
+  idempotencyLeaseMs?: number;
   /**
    * Whether sends may carry a `callbackUrl` (the workers must have SMSQ_CALLBACK_SECRET to sign
    * them). Default false: a callbackUrl is refused at the door.
@@ -281,7 +287,7 @@ const ENQUEUE_BATCH = 500;
 /** Every option of {@link ProducerOptions}: a name not here is a JavaScript caller's typo. */
 const PRODUCER_OPTION_NAMES = Object.keys({
   redis: true, connectTimeoutMs: true, redactedRedisUrl: true, prefix: true, clock: true, logger: true, catalog: true, retention: true,
-  retentionSeconds: true, idempotencyTtlSeconds: true, idempotencyWaitMs: true, callbacks: true, durability: true, waits: true, telemetry: true,
+  retentionSeconds: true, idempotencyTtlSeconds: true, idempotencyWaitMs: true, idempotencyLeaseMs: true, callbacks: true, durability: true, waits: true, telemetry: true,
 } satisfies Record<keyof ProducerOptions, true>);
 
 /**
@@ -297,6 +303,8 @@ function producerOptionProblems(opts: ProducerOptions): string[] {
       prefixLine(where, opts.prefix, "workers'"),
       positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, 'leave it out (5000 ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS) or give a number of ms, e.g. connectTimeoutMs: 5000'),
       quietHoursLine(where, 'waits.quietHours', opts.waits?.quietHours, false),
+      // Renewed every third of it: a lease of a few ms would be taken over from a caller still working.
+      wholeNumberLine(where, 'idempotencyLeaseMs', opts.idempotencyLeaseMs, 1000, 3_600_000, 'leave it out (15000 ms) or give whole ms from 1000, e.g. idempotencyLeaseMs: 15000'),
     ].filter((line): line is string => line !== undefined),
   ];
 }
@@ -366,7 +374,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   const server = createNodeResolver(opts.redis, prefix);
   const barrier = createDurabilityBarrier(server, durability);
   const recheck = createDurabilityRecheck({ redis: opts.redis, server, durability, clock, logger: opts.logger });
-  const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs });
+  const idempotency = createIdempotency({ redis: opts.redis, keys, ttlSeconds: idempotencyTtlSeconds, waitMs: opts.idempotencyWaitMs, leaseMs: opts.idempotencyLeaseMs });
   const isEnqueued = async (sendId: string) => {
     const send = (await sends.status(sendId))?.send;
     if (!send) return false;

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { copyLua } from '../../scripts/copy-lua.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { cleanEnv } from '../support/cli-process.js';
@@ -45,9 +45,15 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
 }
 
 describe('the compiled CLI', () => {
-  it('runs the sandbox end to end with the Lua scripts the build copied', async () => {
+  /** Lua scripts copied beside the build: compiled and copied once for the file's tests (tsc alone takes a minute on a loaded machine). */
+  let luaCopied = 0;
+  beforeAll(() => {
     build();
-    expect(copyLua(OUT)).toBeGreaterThan(10);
+    luaCopied = copyLua(OUT);
+  }, 300_000);
+
+  it('runs the sandbox end to end with the Lua scripts the build copied', async () => {
+    expect(luaCopied).toBeGreaterThan(10);
     expect(existsSync(join(OUT, 'src/queue/lua/transition-7.lua'))).toBe(true);
     const r = await run(['sandbox', '--recipients', '20', '--json'], { REDIS_URL: testRedisUrl(), SMS_MODE: 'sandbox', LOG_LEVEL: 'warn' });
     expect(r.code, r.stderr).toBe(0);
@@ -56,8 +62,6 @@ describe('the compiled CLI', () => {
   }, 300_000);
 
   it('a sandbox run stopped by Ctrl-C says so, removes its keys and ends by SIGINT (it stopped silently and left them)', async () => {
-    build();
-    copyLua(OUT);
     const redis = createTestConnection();
     const sandboxKeys = async () => (await redis.keys('{smsq-sandbox-*')).length;
     const before = await sandboxKeys();
