@@ -45,6 +45,7 @@ export {
   ValidationError,
   NotFoundError,
   RedisUnavailableError,
+  RedisAuthRefusedError,
   NotDurableError,
   RedisNotDurableError,
   IdempotencyKeyReusedError,

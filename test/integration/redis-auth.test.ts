@@ -61,12 +61,40 @@ describe('the producer, when Redis refuses its credentials', () => {
       expect(err?.message).toMatch(reply);
       expect(err?.message).toMatch(/REDIS_URL=redis:\/\/.*127\.0\.0\.1:\d+/);
       expect(err?.message).toMatch(/Fix: .*password/);
-      expect(err?.message).not.toMatch(/does not answer|retry|start Redis/i);
-      expect(err?.apiMessage).not.toMatch(/retry|127\.0\.0\.1/i);
+      expect(err?.message).toContain('a retry will not help');
+      expect(err?.message).not.toMatch(/does not answer|retry in|run it again|start Redis/i);
+      expect(err?.apiMessage).toMatch(/a retry will not help/);
+      expect(err?.apiMessage).not.toMatch(/retry in|Retry-After|127\.0\.0\.1/i);
       expect(`${err?.message} ${err?.apiMessage}`).not.toContain(WRONG);
     } finally {
       await producer.close().catch(() => {});
       redis.disconnect();
+    }
+  });
+});
+
+describe('the producer, when Redis refuses a command to its user (NOPERM)', () => {
+  it('send() rejects SMSQ_REDIS_AUTH naming NOPERM and the ACL fix, not an outage', async () => {
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(server.url);
+    await admin.call('ACL', 'SETUSER', 'noscript', 'reset', 'on', '>noscript-pass-1', '~*', '&*', '+@all', '-@scripting');
+    const redis = createRedisConnection(`redis://noscript:noscript-pass-1@127.0.0.1:${server.port}`, { role: 'client' });
+    redis.on('error', () => {});
+    const producer = createProducer({ redis });
+    try {
+      const err = await producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' } }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { apiMessage?: string },
+      );
+      expect(err).toMatchObject(AUTH);
+      expect(err?.message).toMatch(/refused a command to its user \(NOPERM .*\); that command was not run\. Fix: grant that user/);
+      expect(err?.apiMessage).not.toContain('noscript');
+      expect(err?.message).not.toContain('noscript-pass-1');
+    } finally {
+      await producer.close().catch(() => {});
+      redis.disconnect();
+      await admin.call('ACL', 'DELUSER', 'noscript');
+      admin.disconnect();
     }
   });
 });
@@ -116,7 +144,8 @@ describe('the CLI, when Redis refuses the password in REDIS_URL', () => {
     expect(lines[0]).toMatch(/SMSQ_REDIS_AUTH|refused/);
     expect(lines[0]).toMatch(/WRONGPASS/);
     expect(lines[0]).toContain('REDIS_URL=redis://:<redacted>@127.0.0.1:');
-    expect(lines[0]).not.toMatch(/retry|does not answer/i);
+    expect(lines[0]).toContain('a retry will not help');
+    expect(lines[0]).not.toMatch(/retry in|run it again|does not answer/i);
     expect(res.stderr).not.toContain(WRONG);
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
