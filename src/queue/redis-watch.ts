@@ -55,7 +55,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       refused = true;
       if (everUp && !refusalSaid) {
         refusalSaid = true;
-        log.error({ redisUrl: url, reason: connectionReason(err) }, `${authRefusedError(err, url)?.message ?? connectionReason(err)}; reconnecting with back-off meanwhile`);
+        log.error({ redisUrl: url, reason: connectionReason(err) }, `${authRefusedError(err, url)?.message ?? connectionReason(err)} (it keeps reconnecting with back-off, and resumes once the credentials match)`);
       }
       return;
     }

@@ -44,32 +44,37 @@ afterAll(async () => {
 
 const AUTH = { code: 'SMSQ_REDIS_AUTH' };
 
+/** What a producer's send() through `url` (a `client` connection, as the CLI's) rejects with. */
+async function refusedSend(url: string): Promise<(Error & { apiMessage?: string }) | undefined> {
+  const redis = createRedisConnection(url, { role: 'client' });
+  redis.on('error', () => {});
+  const producer = createProducer({ redis });
+  try {
+    return await producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' } }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { apiMessage?: string },
+    );
+  } finally {
+    await producer.close().catch(() => {});
+    redis.disconnect();
+  }
+}
+
 describe('the producer, when Redis refuses its credentials', () => {
   it.each([
     ['a wrong password (WRONGPASS)', () => wrongUrl, /WRONGPASS/],
     ['no password where one is required (NOAUTH)', () => noneUrl, /NOAUTH/],
   ])('%s: send() rejects SMSQ_REDIS_AUTH, naming REDIS_URL and the fix, not "retry"', async (_name, url, reply) => {
-    const redis = createRedisConnection(url(), { role: 'client' });
-    redis.on('error', () => {});
-    const producer = createProducer({ redis });
-    try {
-      const err = await producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' } }).then(
-        () => undefined,
-        (e: unknown) => e as Error & { apiMessage?: string },
-      );
-      expect(err).toMatchObject(AUTH);
-      expect(err?.message).toMatch(reply);
-      expect(err?.message).toMatch(/REDIS_URL=redis:\/\/.*127\.0\.0\.1:\d+/);
-      expect(err?.message).toMatch(/Fix: .*password/);
-      expect(err?.message).toContain('a retry will not help');
-      expect(err?.message).not.toMatch(/does not answer|retry in|run it again|start Redis/i);
-      expect(err?.apiMessage).toMatch(/a retry will not help/);
-      expect(err?.apiMessage).not.toMatch(/retry in|Retry-After|127\.0\.0\.1/i);
-      expect(`${err?.message} ${err?.apiMessage}`).not.toContain(WRONG);
-    } finally {
-      await producer.close().catch(() => {});
-      redis.disconnect();
-    }
+    const err = await refusedSend(url());
+    expect(err).toMatchObject(AUTH);
+    expect(err?.message).toMatch(reply);
+    expect(err?.message).toMatch(/REDIS_URL=redis:\/\/.*127\.0\.0\.1:\d+/);
+    expect(err?.message).toMatch(/Fix: .*password/);
+    expect(err?.message).toContain('a retry will not help');
+    expect(err?.message).not.toMatch(/does not answer|retry in|run it again|start Redis/i);
+    expect(err?.apiMessage).toMatch(/a retry will not help/);
+    expect(err?.apiMessage).not.toMatch(/retry in|Retry-After|127\.0\.0\.1/i);
+    expect(`${err?.message} ${err?.apiMessage}`).not.toContain(WRONG);
   });
 });
 
@@ -78,21 +83,13 @@ describe('the producer, when Redis refuses a command to its user (NOPERM)', () =
     const { Redis } = await import('ioredis');
     const admin = new Redis(server.url);
     await admin.call('ACL', 'SETUSER', 'noscript', 'reset', 'on', '>noscript-pass-1', '~*', '&*', '+@all', '-@scripting');
-    const redis = createRedisConnection(`redis://noscript:noscript-pass-1@127.0.0.1:${server.port}`, { role: 'client' });
-    redis.on('error', () => {});
-    const producer = createProducer({ redis });
     try {
-      const err = await producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '1234' } }).then(
-        () => undefined,
-        (e: unknown) => e as Error & { apiMessage?: string },
-      );
+      const err = await refusedSend(`redis://noscript:noscript-pass-1@127.0.0.1:${server.port}`);
       expect(err).toMatchObject(AUTH);
       expect(err?.message).toMatch(/refused a command to its user \(NOPERM .*\); that command was not run\. Fix: grant that user/);
       expect(err?.apiMessage).not.toContain('noscript');
       expect(err?.message).not.toContain('noscript-pass-1');
     } finally {
-      await producer.close().catch(() => {});
-      redis.disconnect();
       await admin.call('ACL', 'DELUSER', 'noscript');
       admin.disconnect();
     }
