@@ -47,6 +47,7 @@ export {
   ConfigError,
   NotFoundError,
   RedisUnavailableError,
+  RedisAuthRefusedError,
   NotDurableError,
   RedisNotDurableError,
   IdempotencyKeyReusedError,

@@ -26,4 +26,4 @@ export type { SmsClient } from '../src/sms/types.js';
 export { createLogger, type Logger, type LoggerFactoryOptions } from '../src/logger.js';
 export { systemClock, type Clock } from '../src/clock.js';
 /** Thrown by `createSmsWorker` for options that cannot work (each line names the option and the fix), and by `start()` for a Redis that cannot keep the durability mode. */
-export { ConfigError, RedisNotDurableError } from '../src/errors.js';
+export { ConfigError, RedisAuthRefusedError, RedisNotDurableError } from '../src/errors.js';

@@ -61,6 +61,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type, its charset or the Content-Encoding is not one the route takes', 415, EXIT.refused),
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, timeouts, userAgent, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued (a control: not applied, or perhaps applied when cut during its write)', 503, EXIT.dependency),
+  SMSQ_REDIS_AUTH: answered('Redis (REDIS_URL) refused smsq\'s credentials (WRONGPASS: a wrong user or password; NOAUTH: none given where one is required) or a command to its user (NOPERM); nothing was read or written (NOPERM: that command was not run). The message names REDIS_URL (password redacted), Redis\'s reply and the fix: the user:password in REDIS_URL (or the connection\'s username/password options), or the user\'s ACL. A retry will not help', 500, EXIT.refused),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
@@ -145,7 +146,8 @@ export interface FieldIssue {
  * message per bad variable or option, each naming it and the fix.
  */
 export class ConfigError extends SmsqError {
-  readonly code = 'SMSQ_CONFIG_INVALID';
+  /** SMSQ_CONFIG_INVALID; SMSQ_REDIS_AUTH for Redis refusing the credentials REDIS_URL gives ({@link RedisAuthRefusedError}). */
+  readonly code: 'SMSQ_CONFIG_INVALID' | 'SMSQ_REDIS_AUTH' = 'SMSQ_CONFIG_INVALID';
   constructor(readonly lines: string[]) {
     super(lines.join('\n'));
     this.name = 'ConfigError';
@@ -164,6 +166,44 @@ export class RedisDatabaseRefusedError extends ConfigError {
     super([line]);
     this.name = 'RedisDatabaseRefusedError';
   }
+}
+
+/** The reply words by which Redis refuses credentials or a command to its user (src/queue/redis-errors.ts finds them). */
+export type RedisAuthReply = 'WRONGPASS' | 'NOAUTH' | 'NOPERM';
+
+/**
+ * Redis refused smsq's credentials (WRONGPASS, NOAUTH) or a command to its user (NOPERM): a
+ * configuration to fix, not an outage to wait out (ioredis reconnects and is refused again). The
+ * line names REDIS_URL (password redacted), Redis's reply and the fix (the operator's: the CLI,
+ * the log); REST answers `apiMessage`, which names neither the Redis nor its user.
+ */
+export class RedisAuthRefusedError extends ConfigError {
+  override readonly code = 'SMSQ_REDIS_AUTH';
+  /** The same refusal for an HTTP client: what happened and who can fix it. */
+  readonly apiMessage: string;
+  constructor(
+    /** REDIS_URL with any password replaced by `<redacted>`. */
+    readonly redactedUrl: string,
+    readonly reply: RedisAuthReply,
+    /** Redis's reply, one line (it names no password). */
+    readonly reason: string,
+  ) {
+    super([redisAuthRefusalLine(redactedUrl, reply, reason)]);
+    this.name = 'RedisAuthRefusedError';
+    const what = reply === 'NOPERM' ? 'a command to the Redis user this server is configured with (NOPERM); it was not run' : `the credentials this server is configured with (${reply}); nothing was read or written`;
+    this.apiMessage = `Redis refused ${what}. Fix: tell the operator of this server: its log names REDIS_URL and the fix (a retry will not help)`;
+  }
+}
+
+/** Where credentials come from, as the fix of a refusal names them. */
+const CREDENTIALS_FROM = "the user:password in REDIS_URL (redis://USER:PASSWORD@host:port; redis://:PASSWORD@host:port for requirepass), or the username/password options of the ioredis connection given to smsq";
+
+function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {
+  const at = `Redis at REDIS_URL=${redactedUrl}`;
+  const noRetry = 'a retry will not help';
+  if (reply === 'NOAUTH') return `${at} requires a password, and none was given (${reason}); nothing was read or written. Fix: give it in REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or in the password option of the ioredis connection given to smsq; ${noRetry}`;
+  if (reply === 'WRONGPASS') return `${at} refused the credentials given (${reason}); nothing was read or written. Fix: correct ${CREDENTIALS_FROM}: a user this Redis has, enabled, and its password; ${noRetry}`;
+  return `${at} refused a command to its user (${reason}); that command was not run. Fix: grant that user the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or give another user in ${CREDENTIALS_FROM}; ${noRetry}`;
 }
 
 export class ValidationError extends SmsqError {

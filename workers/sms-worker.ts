@@ -4,6 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
 import { watchRedis, type RedisWatch } from '../src/queue/redis-watch.js';
 import { connectTimeoutOf, createNodeResolver, describeRedis, isCluster, type RedisConnection } from '../src/queue/connection.js';
+import { authRefusedError } from '../src/queue/redis-errors.js';
 import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
@@ -712,7 +713,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       // Last: the SDK loads meanwhile, and no job is claimed before its call can be made.
       await step(whenClientLoaded(options.client));
     } catch (err) {
-      if (err !== STOPPED) throw err;
+      // Redis refusing the credentials reconnects and is refused again: said as what it is, with the fix.
+      if (err !== STOPPED) throw authRefusedError(err, describeRedis(options.connection)) ?? err;
       log.info('stopped while starting: no job was taken');
       return;
     }

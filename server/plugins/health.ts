@@ -10,7 +10,7 @@
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
-import { RedisDatabaseRefusedError, redisDoesNotAnswerClients, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
+import { RedisAuthRefusedError, RedisDatabaseRefusedError, redisDoesNotAnswerClients, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { workersSeen } from '../../src/queue/worker-presence.js';
 import { WORKER_SETTINGS_TTL_MS } from '../../src/queue/worker-settings.js';
@@ -60,7 +60,7 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     const issues: FieldIssue[] = [];
     let workers = 0;
     let warnings: string[] = [];
-    let databaseRefused = false;
+    let misconfigured = false;
     // One limit for the whole probe: its steps used to take 2 s each, one after another.
     const deadline = createDeadline(timeoutMs);
     try {
@@ -78,23 +78,26 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
         if (warning) warnings = [warning];
       }
     } catch (err) {
-      databaseRefused = err instanceof RedisDatabaseRefusedError;
+      // Redis refused the database REDIS_URL names, or its credentials: a configuration to fix.
+      const refusal = err instanceof RedisDatabaseRefusedError || err instanceof RedisAuthRefusedError ? err : undefined;
+      misconfigured = refusal !== undefined;
       // In the words /v1 uses (the errors' apiMessage), not ioredis's; and, public as this route
-      // is, not where Redis is: the Redis watch logs an outage for the operator, and a refused
-      // database (REDIS_URL and the fix) is logged here, once: probes come every few seconds.
+      // is, not where Redis is: the Redis watch logs an outage (and refused credentials) for the
+      // operator, and a refused database (REDIS_URL and the fix) is logged here, once: probes come
+      // every few seconds.
       if (err instanceof RedisDatabaseRefusedError && !databaseRefusalLogged) {
         databaseRefusalLogged = true;
         request.log.error({ err }, 'not ready: Redis refused the database REDIS_URL names');
       }
-      const message = err instanceof RedisDatabaseRefusedError ? err.apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
+      const message = refusal ? refusal.apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
       issues.push({ field: 'redis', message });
     } finally {
       deadline.clear();
     }
     if (issues.length > 0) {
-      // As /v1's 503s: a Redis outage is usually short. A refused database is the configuration's
-      // to fix (/v1 answers it 500, without one): waiting does not mend it.
-      const headers = issues.some((i) => i.field === 'redis') && !databaseRefused ? { 'retry-after': '5' } : undefined;
+      // As /v1's 503s: a Redis outage is usually short. A refused database or refused credentials
+      // are the configuration's to fix (/v1 answers them 500, without one): waiting does not mend it.
+      const headers = issues.some((i) => i.field === 'redis') && !misconfigured ? { 'retry-after': '5' } : undefined;
       return sendError(reply, new HttpError(503, HTTP_ERROR_CODES[503], `not ready: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues, headers));
     }
     return { status: 'ready' as const, workers, ...(warnings.length > 0 ? { warnings } : {}) };

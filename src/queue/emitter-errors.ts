@@ -3,11 +3,12 @@
  * clients): one JSON log line per distinct error per quiet period, never a raw multi-line stack on
  * stderr. Connection errors are left out: the Redis watch says "gone" and "back" once each, and
  * callers get SMSQ_REDIS_UNAVAILABLE. So is Redis refusing REDIS_URL's database: the database
- * check says it as the one configuration error.
+ * check says it as the one configuration error; and Redis refusing the credentials, which a start
+ * refused for it (SMSQ_REDIS_AUTH) or the Redis watch says once.
  */
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { connectionReason, isDatabaseRefusal, isRedisConnectionError } from './redis-errors.js';
+import { connectionReason, isCredentialRefusal, isDatabaseRefusal, isRedisConnectionError } from './redis-errors.js';
 
 export interface EmitterErrorLogOptions {
   logger: Logger;
@@ -26,7 +27,7 @@ export function createEmitterErrorLog(options: EmitterErrorLogOptions): EmitterE
   /** Per source and message: when it was last logged and how often it came since. */
   const seen = new Map<string, { loggedAt: number; repeats: number }>();
   return (source) => (err) => {
-    if (isRedisConnectionError(err) || isDatabaseRefusal(err)) return;
+    if (isRedisConnectionError(err) || isDatabaseRefusal(err) || isCredentialRefusal(err)) return;
     const message = connectionReason(err);
     const key = `${source}\n${message}`;
     const now = clock.now();

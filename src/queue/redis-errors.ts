@@ -3,7 +3,7 @@
  * emit when a connection is refused, times out, drops, or is down with commands refused, or when
  * what answers at REDIS_URL's port is not Redis.
  */
-import { NOT_REDIS } from '../errors.js';
+import { NOT_REDIS, RedisAuthRefusedError, type RedisAuthReply } from '../errors.js';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
 
@@ -62,6 +62,36 @@ export function isNoSuchDatabase(err: unknown): boolean {
  */
 export function isDatabaseRefusal(err: unknown): boolean {
   return isNoSuchDatabase(err) || (err instanceof Error && /^NOPERM\b.*\bselect\b/i.test(err.message));
+}
+
+// Redis's replies refusing credentials: WRONGPASS (a wrong user or password, a disabled user),
+// NOAUTH (none given where one is required; "Ready check failed: " when ioredis's INFO met it),
+// Redis before 6's "ERR invalid password"; and NOPERM, a command its user may not run.
+const AUTH_REPLY = /^(?:Ready check failed: )?(WRONGPASS|NOAUTH|NOPERM|ERR invalid password)\b/;
+
+/**
+ * Which refusal `err` is, when it is Redis refusing smsq's credentials (WRONGPASS, NOAUTH) or a
+ * command to its user (NOPERM; not the SELECT of REDIS_URL's database: {@link isDatabaseRefusal}).
+ * ioredis reconnects after a refused AUTH and is refused again: no wait mends it.
+ */
+export function authRefusal(err: unknown): RedisAuthReply | undefined {
+  if (!(err instanceof Error) || isDatabaseRefusal(err)) return undefined;
+  const word = AUTH_REPLY.exec(err.message)?.[1];
+  return word === undefined ? undefined : word === 'ERR invalid password' ? 'WRONGPASS' : (word as RedisAuthReply);
+}
+
+/** True when `err` is the connection's credentials refused (WRONGPASS, NOAUTH), which a failed start or a Redis watch says, not every listener. */
+export function isCredentialRefusal(err: unknown): boolean {
+  const reply = authRefusal(err);
+  return reply === 'WRONGPASS' || reply === 'NOAUTH';
+}
+
+/** `err` as {@link RedisAuthRefusedError} naming `redactedUrl` when it is such a refusal; else undefined. */
+export function authRefusedError(err: unknown, redactedUrl: string): RedisAuthRefusedError | undefined {
+  if (err instanceof RedisAuthRefusedError) return err;
+  const reply = authRefusal(err);
+  // Not ioredis's error as cause: the AUTH command it carries holds the password.
+  return reply === undefined ? undefined : new RedisAuthRefusedError(redactedUrl, reply, connectionReason(err).replace(/^Ready check failed: /, ''));
 }
 
 /**

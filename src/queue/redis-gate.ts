@@ -6,7 +6,7 @@
 import type { RedisConnection } from './connection.js';
 import { CampaignCutOff, ConfigError, RedisUnavailableError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
-import { connectionReason, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
+import { authRefusedError, connectionReason, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { confirmDatabase } from './redis-database.js';
 
@@ -19,7 +19,7 @@ export interface RedisGateOptions {
 }
 
 export interface RedisGate {
-  /** Resolves when Redis is ready; rejects with {@link RedisUnavailableError} once it is known not to be. */
+  /** Resolves when Redis is ready; rejects with {@link RedisUnavailableError} once it is known not to be (SMSQ_REDIS_AUTH when it refused the credentials). */
   ready(): Promise<void>;
   /** Runs `fn` once Redis is ready; a connection failure inside it becomes {@link RedisUnavailableError}. */
   run<T>(fn: () => Promise<T>): Promise<T>;
@@ -46,7 +46,8 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   // Keeps ioredis from printing "Unhandled error event" for each reconnect attempt.
   redis.on('error', () => {});
 
-  const unavailable = (reason: string, cause?: unknown) => new RedisUnavailableError(url(), reason, cause);
+  // Redis that refused the credentials answered: a configuration to fix, not an outage to wait out.
+  const unavailable = (reason: string, cause?: unknown) => authRefusedError(cause, url()) ?? new RedisUnavailableError(url(), reason, cause);
   /** In smsq's words: a command's timeout in ms, and for an error of ioredis's that says nothing of why (see saysNotWhy), why the link is down. */
   const reasonOf = (err: unknown): string => {
     const timeoutMs = commandTimeoutOf(redis);
@@ -129,6 +130,8 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
       return under instanceof RedisUnavailableError ? new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, false, err.campaign) : under;
     }
     if (err instanceof RedisUnavailableError) return err;
+    const refused = authRefusedError(err, url());
+    if (refused) return refused;
     const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');
     if (ours) return err;
     if (!isRedisConnectionError(err)) return err;

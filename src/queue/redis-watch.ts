@@ -6,7 +6,7 @@ import type { RedisConnection } from './connection.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { describeRedis } from './connection.js';
-import { connectionReason, isDatabaseRefusal } from './redis-errors.js';
+import { authRefusedError, connectionReason, isCredentialRefusal, isDatabaseRefusal } from './redis-errors.js';
 import { isHeldByBlockingCommand } from './blocking-commands.js';
 import { NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
 
@@ -38,12 +38,27 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
   const log = options.logger.child({ component: 'redis' });
   const url = options.redactedUrl ?? describeRedis(redis);
   let up = redis.status === 'ready';
+  let everUp = up;
   let downSince: number | undefined;
   let lastError: unknown;
+  /** Whether Redis refused the credentials since the connection was last ready, and whether that was said. */
+  let refused = false;
+  let refusalSaid = false;
 
   const onError = (err: unknown) => {
     // Redis answered and refused REDIS_URL's database: not an outage, and said by the database check.
     if (isDatabaseRefusal(err)) return;
+    // Redis answered and refused the credentials: not an outage either. Before it was ever ready,
+    // the start it refuses says it (SMSQ_REDIS_AUTH); after, said once here: the reconnects go on,
+    // and succeed once the credentials (or Redis's) are fixed.
+    if (isCredentialRefusal(err)) {
+      refused = true;
+      if (everUp && !refusalSaid) {
+        refusalSaid = true;
+        log.error({ redisUrl: url, reason: connectionReason(err) }, `${authRefusedError(err, url)?.message ?? connectionReason(err)} (it keeps reconnecting with back-off, and resumes once the credentials match)`);
+      }
+      return;
+    }
     lastError = err;
     // The first failed connect of a process that never reached Redis is an outage too.
     if (downSince === undefined && !up) goDown();
@@ -64,6 +79,9 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
   const onReady = () => {
     if (downSince !== undefined) log.info({ redisUrl: url, downMs: clock.now() - downSince }, `Redis at REDIS_URL=${url} answers again; resuming`);
     up = true;
+    everUp = true;
+    refused = false;
+    refusalSaid = false;
     downSince = undefined;
     lastError = undefined;
   };
@@ -118,7 +136,8 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
         if ((await answered) === 'answered' && !stopped && downSince !== undefined && redis.status === 'ready') onReady();
       }
       probing = false;
-    } else if (downSince === undefined && !up && (redis.status === 'connect' || redis.status === 'connecting')) {
+    } else if (downSince === undefined && !up && !refused && (redis.status === 'connect' || redis.status === 'connecting')) {
+      // (A Redis that refused the credentials answers: that is said, not silence.)
       // Connected (or connecting) since before the last probe and not ready: nothing answers.
       lastError ??= silent();
       goDown();

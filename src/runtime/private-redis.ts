@@ -89,6 +89,8 @@ export interface PrivateRedisOptions {
    * turn it off to measure smsq apart from the rewrites' stalls (docs/benchmarks.md).
    */
   autoAofRewrite?: boolean;
+  /** `requirepass`: the default user's password, which `url` then carries. Default: none. */
+  requirepass?: string;
 }
 
 /**
@@ -124,11 +126,12 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--maxmemory-policy', 'noeviction'],
       ...(opts.hashMaxListpackValue === undefined ? [] : ['--hash-max-listpack-value', String(opts.hashMaxListpackValue)]),
       ...(opts.autoAofRewrite === false ? ['--auto-aof-rewrite-percentage', '0'] : []),
+      ...(opts.requirepass === undefined ? [] : ['--requirepass', opts.requirepass]),
     ],
     { stdio: 'ignore' },
   );
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${opts.requirepass === undefined ? '' : `:${encodeURIComponent(opts.requirepass)}@`}127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);

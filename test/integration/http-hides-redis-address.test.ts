@@ -174,6 +174,31 @@ describe('Redis answers and refuses', () => {
     expect(d.log.text).toContain(`REDIS_URL=\\"${d.redacted}\\" names database 2, and its user may not SELECT (NOPERM)`);
   });
 
+  it('the credentials, changed under a running server (WRONGPASS on its reconnect): no Retry-After, no "retry", neither the Redis nor the user; the log says it once', async () => {
+    const d = await deployment();
+    await d.admin.call('ACL', 'SETUSER', d.user, 'resetpass', '>another-password-2');
+    await d.admin.call('CLIENT', 'KILL', 'USER', d.user);
+    await waitFor(() => d.log.text.includes('refused the credentials given (WRONGPASS'), 'the Redis watch to say the credentials were refused');
+    for (const request of [
+      { method: 'GET', url: '/readyz' },
+      { method: 'POST', url: '/v1/messages', payload: MESSAGE, headers: API },
+    ] as const) {
+      const res = await d.app.inject(request);
+      const what = `${request.method} ${request.url}: ${res.body}`;
+      expect(res.statusCode, what).toBeGreaterThanOrEqual(500);
+      expectNoAddress(d, what, res.body);
+      const { error } = res.json<{ error: { code: string; message: string } }>();
+      expect(error.code, what).toBe(request.url === '/readyz' ? 'SMSQ_NOT_READY' : 'SMSQ_REDIS_AUTH');
+      expect(error.message, what).toMatch(/Redis refused the credentials this server is configured with \(WRONGPASS\); nothing was read or written\. Fix: tell the operator of this server: its log names REDIS_URL and the fix \(a retry will not help\)/);
+      expect(res.headers['retry-after'], what).toBeUndefined();
+    }
+    // The watch's line names REDIS_URL (password redacted) and the fix, once however many reconnects.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(d.log.text.split('\n').filter((l) => l.includes('"component":"redis"') && l.includes('WRONGPASS')), d.log.text).toHaveLength(1);
+    expect(d.log.text).toContain(`Redis at REDIS_URL=${d.redacted} refused the credentials given`);
+    expect(d.log.text).not.toMatch(/redis-password-1|another-password-2/);
+  });
+
   it.each([
     ['a read-only replica (a failover demoted it)', async (d: Deployment) => void (await d.admin.call('REPLICAOF', '127.0.0.1', '1'))],
     ['out of memory (maxmemory, noeviction)', async (d: Deployment) => void (await d.admin.call('CONFIG', 'SET', 'maxmemory', '1'))],
