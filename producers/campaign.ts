@@ -19,6 +19,7 @@ import { refusedEntryMessage } from './entries-refusal.js';
 import { checkParamColumns } from './recipient-columns.js';
 import { recipientChunksOf, recipientColumnsOf } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
+import { isRecipientShaped, misshapenRow } from './recipient-shape.js';
 import { ENCODING_FIX } from './encoding-names.js';
 import { enqueueStoppedReason } from '../src/queue/stopped-pause.js';
 import type { ListDigest, ListPrefix } from './list-digest.js';
@@ -336,6 +337,9 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
         // A prefix passed already (the first valid row came later here) cannot be compared: the
         // next one covers it. A whole list passed already was a shorter list.
         toMatch = before.list.filter((p) => p.rows >= list.count || p.whole);
+        // Every prefix passed already: the earlier request opened the send sooner in its list, so this is another
+        // (the same list opens at the same row, and each prefix was kept at or after it).
+        if (toMatch.length === 0) throw (options.otherList as () => Error)();
         matchList(list);
         verifying = toMatch.length > 0;
         // Nothing is written until the list has matched: the send stays as the earlier request left it.
@@ -558,7 +562,10 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   };
 
   /** Takes one row (no I/O); true when a batch of candidates waits for the opt-out check. */
-  const take = (row: CampaignRecipient): boolean => {
+  const take = (given: CampaignRecipient): boolean => {
+    // A JavaScript caller's row of another shape is refused in its place, the rest read on (recipient-shape.ts).
+    const misshapen = isRecipientShaped(given) ? undefined : misshapenRow(given, placeOf(given ?? {}, progress.read));
+    const row = misshapen?.row ?? given;
     if (list !== undefined) {
       list.add(row);
       if (list.count >= matchAt) matchList(list);
@@ -567,7 +574,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     if (!columnsChecked) checkColumns();
     progress.read++;
     if (row.error !== undefined) {
-      reject(row, row.error, 'row');
+      reject(row, row.error, misshapen?.about ?? 'row');
       return false;
     }
     let phone = row.phone;

@@ -107,7 +107,8 @@ export interface ProducerOptions {
   /**
    * How long the claim of a request enqueuing under an idempotency key lasts unless renewed (every
    * third of it while the request works): a retry takes over the send of a caller that died
-   * half-way once it has run out. Default 15000 ms.
+   * half-way once it has run out. Default 15000 ms; 3000 to 3600000 (shorter: a caller whose event
+   * loop stalls past it loses the send to a retry while it still writes).
    */
   idempotencyLeaseMs?: number;
   /**
@@ -303,8 +304,9 @@ function producerOptionProblems(opts: ProducerOptions): string[] {
       prefixLine(where, opts.prefix, "workers'"),
       positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, 'leave it out (5000 ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS) or give a number of ms, e.g. connectTimeoutMs: 5000'),
       quietHoursLine(where, 'waits.quietHours', opts.waits?.quietHours, false),
-      // Renewed every third of it: a lease of a few ms would be taken over from a caller still working.
-      wholeNumberLine(where, 'idempotencyLeaseMs', opts.idempotencyLeaseMs, 1000, 3_600_000, 'leave it out (15000 ms) or give whole ms from 1000, e.g. idempotencyLeaseMs: 15000'),
+      // Renewed every third of it: a short lease is taken over from a caller still working whose
+      // event loop stalled (a long GC pause) past it, and two requests then write one send.
+      wholeNumberLine(where, 'idempotencyLeaseMs', opts.idempotencyLeaseMs, 3000, 3_600_000, 'leave it out (15000 ms) or give whole ms from 3000, e.g. idempotencyLeaseMs: 15000'),
     ].filter((line): line is string => line !== undefined),
   ];
 }

@@ -75,6 +75,7 @@ describe('createProducer refuses options that cannot work, writing nothing', () 
     ['a misspelt option', { prefx: prefix }, /prefx.*not an option.*prefix/],
     ['a negative connect timeout', { connectTimeoutMs: -1 }, /connectTimeoutMs.*Fix: /],
     ['a prefix without a hash tag', { prefix: 'nohash' }, /prefix.*hash tag.*Fix: /],
+    ['an idempotency lease a stalled caller would lose', { idempotencyLeaseMs: 1000 }, /idempotencyLeaseMs must be a whole number from 3000 to 3600000, got 1000\. Fix: /],
   ];
   it.each(refused)('%s', async (_what, bad, words) => {
     const r = refusal(() => createProducer({ redis: producerRedis, prefix, ...bad } as Parameters<typeof createProducer>[0]));
@@ -110,6 +111,19 @@ describe('producer.campaign takes an array of recipients', () => {
     expect(planned.recipients).toBe(2);
     const done = await h.producer.campaign(rows, settings);
     expect(done.recipients).toBe(2);
+  });
+
+  it('rejects a row of the wrong shape (a number for a phone, no object, a param that is no text) by its place, and sends the others', async () => {
+    h = await createHarness({ label: 'campaign-row-shapes' });
+    const rows = [{ phone: '13800138000' }, { phone: 13800138001 }, null, { phone: '13800138002', params: { name: 7 } }, { phone: '13800138003' }];
+    const settings = { signName: N.sign, templateCode: N.notificationTemplate, kind: 'notification' as const, templateParam: { name: 'Li', order: '1' } };
+    const done = await h.producer.campaign(rows as never, settings);
+    expect(done.recipients).toBe(2);
+    expect(done.rejected).toEqual([
+      { input: '13800138001', reason: expect.stringMatching(/^recipients\[1\]\.phone: must be a string, got a number\. Fix: quote it: phone: '13800138001'/) },
+      { input: '', reason: expect.stringMatching(/^recipients\[2\]: must be an object \{ phone, params\? \}, got null\. Fix: /) },
+      { input: '13800138002', reason: expect.stringMatching(/^recipients\[3\]\.params\.name: must be a string, got a number\. Fix: give it as text: name: '7'/) },
+    ]);
   });
 
   it('refuses what is neither an array nor a stream, naming recipients', async () => {

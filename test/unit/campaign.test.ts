@@ -418,6 +418,8 @@ describe('streamCampaign', () => {
       [otherAt(4999), whole],
       [[...a, '13799999999'], whole],
       [a.slice(0, 4999), whole],
+      // Its first valid row past every prefix the earlier request kept: no prefix left to compare it at.
+      [[...Array.from({ length: 3500 }, () => 'not a number'), ...a.slice(3500)], prefixes],
     ] as const) {
       expect(await attempt(rowsOf(source), [...list])).toEqual({ outcome: other, writes: 0 });
     }
