@@ -304,9 +304,11 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   let matchAt = Number.POSITIVE_INFINITY;
   const heldBack: { phones: string[]; params: (Record<string, string> | undefined)[] } = { phones: [], params: [] };
   /** Throws for a list that is not the earlier request's as far as it read it; called once `list` holds `matchAt` rows or more. */
+  /** The refusal of a list other than the earlier request's: asked for only where `otherList` was given (verifying needs it). */
+  const otherListError = (): Error => (options.otherList as () => Error)();
   const matchList = (digest: ListDigest) => {
     for (let next = toMatch[0]; next !== undefined && next.rows <= digest.count; next = toMatch[0]) {
-      if (wholeMatched || digest.count > next.rows || digest.prefix().digest !== next.digest) throw (options.otherList as () => Error)();
+      if (wholeMatched || digest.count > next.rows || digest.prefix().digest !== next.digest) throw otherListError();
       if (next.whole) {
         wholeMatched = true;
         break;
@@ -339,7 +341,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
         toMatch = before.list.filter((p) => p.rows >= list.count || p.whole);
         // Every prefix passed already: the earlier request opened the send sooner in its list, so this is another
         // (the same list opens at the same row, and each prefix was kept at or after it).
-        if (toMatch.length === 0) throw (options.otherList as () => Error)();
+        if (toMatch.length === 0) throw otherListError();
         matchList(list);
         verifying = toMatch.length > 0;
         // Nothing is written until the list has matched: the send stays as the earlier request left it.
@@ -707,7 +709,7 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
     }
     if (verifying) {
       // The list ended before it was read as far as the earlier request's, or as long as its whole list: another list.
-      if (!listMatched()) throw (options.otherList as () => Error)();
+      if (!listMatched()) throw otherListError();
       await endVerifying();
     }
     if (!stopped && !onlyRead && filling.count) await handOn();
