@@ -68,6 +68,8 @@ describe('a call whose request cannot be built', () => {
     // No look-up is owed (nothing was written), and nothing reached Dysmsapi.
     expect(actions(h, 'SendSms', 'SendBatchSms', 'QuerySendDetails')).toEqual([]);
 
+    // The worker logs the failure after its record is written: the line may come after the send ended.
+    await waitFor(() => sink.text.includes('"level":50'), 'the failure logged');
     const lines = sink.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; code?: string; sendId?: string; chunkId?: string });
     const errors = lines.filter((l) => l.level >= 50);
     expect(errors).toEqual([expect.objectContaining({ sendId, chunkId, code: 'SMSQ_REQUEST_NOT_BUILT', msg: expect.stringMatching(/signName holds half of a UTF-16 surrogate pair.*Fix: /) })]);
