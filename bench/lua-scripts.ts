@@ -1,10 +1,12 @@
 /**
  * Redis time of the send path's two per-call scripts by themselves: the claim (claim-6.lua) and the
  * transition (transition-7.lua), run through smsq's own chunk store, nothing else around them.
- * `npx tsx bench/lua-scripts.ts [--json] [--count N] [--rounds R] [--concurrency C]`.
+ * `npx tsx bench/lua-scripts.ts [--json] [--count N] [--rounds R] [--concurrency C] [--codes-per-send K]`.
  *
  * - Each round enqueues one send of N verification codes through the producer (one number a chunk,
- *   as bench/pipeline-overhead.ts's smsq worker rounds), then claims every chunk with a pacer slot
+ *   as bench/pipeline-overhead.ts's smsq worker rounds), or with `--codes-per-send K` sends of K
+ *   codes (1: each code its own send, as verification codes come, so that every answer is its
+ *   send's last and moves the send itself), then claims every chunk with a pacer slot
  *   (the send path's claim; spacing 1 µs and no lead, so that each claim reserves its slot), then
  *   moves every chunk with the send path's accepted answer (its fields, receipt window and
  *   auto-pause outcome), C scripts in flight on one connection.
@@ -40,9 +42,11 @@ export interface LuaScriptsOptions {
   rounds: number;
   /** Scripts in flight on the connection. */
   concurrency: number;
+  /** Codes per send (0: a round's codes in one send). */
+  codesPerSend: number;
 }
 
-export const LUA_SCRIPTS_DEFAULTS: LuaScriptsOptions = { count: 4000, rounds: 3, concurrency: 64 };
+export const LUA_SCRIPTS_DEFAULTS: LuaScriptsOptions = { count: 4000, rounds: 3, concurrency: 64, codesPerSend: 0 };
 
 /** The two scripts' files, by what they are. */
 const FILES = { claim: 'claim-6', transition: 'transition-7' } as const;
@@ -75,6 +79,7 @@ export interface LuaScriptsResult {
   benchmark: 'lua-scripts';
   count: number;
   concurrency: number;
+  codesPerSend: number;
   /** Redis µs of an EVALSHA that returns at once, with the claim's keys and arguments (median of the rounds). */
   emptyScriptMicros: number;
   rounds: LuaScriptsRound[];
@@ -158,18 +163,27 @@ export async function runLuaScripts(opts: Partial<LuaScriptsOptions> = {}, versi
 
     let phoneBase = 13000000000;
     const roundOf = async (version: string, store: ChunkStore): Promise<LuaScriptsRound> => {
-      const { sendId } = await producer.send({ phones: phones(phoneBase, o.count), kind: 'verification', ...SHAPE });
+      const perSend = o.codesPerSend > 0 ? o.codesPerSend : o.count;
+      // Each code's send and its chunk's index in it.
+      const codes: { sendId: string; index: number }[] = [];
+      for (let first = 0; first < o.count; first += perSend) {
+        const size = Math.min(perSend, o.count - first);
+        const { sendId } = await producer.send({ phones: phones(phoneBase + first, size), kind: 'verification', ...SHAPE });
+        for (let index = 0; index < size; index++) codes.push({ sendId, index });
+      }
       phoneBase += o.count;
       const outIds: string[] = [];
       const slot = { key: keys.pacer(), intervalMicros: 1, maxAheadMicros: 1e9, leadMicros: 0 };
       const claim = await phase(admin, async (i) => {
-        const r = await store.claim(chunkIdOf(sendId, String(i)), sendId, 0, slot);
+        const { sendId, index } = codes[i]!;
+        const r = await store.claim(chunkIdOf(sendId, String(index)), sendId, 0, slot);
         if (r.type !== 'send') throw new Error(`claim of chunk ${i}: ${r.type}`);
         outIds[i] = r.outId;
       });
       const transition = await phase(admin, async (i) => {
+        const { sendId, index } = codes[i]!;
         const acceptedAt = Date.now();
-        const t = await store.transition(chunkIdOf(sendId, String(i)), sendId, {
+        const t = await store.transition(chunkIdOf(sendId, String(index)), sendId, {
           trigger: 'answer-accepted',
           outId: outIds[i],
           fields: { bizId: `${900000 + i}^0`, code: 'OK', resolvedBy: 'answer', acceptedAt },
@@ -199,6 +213,7 @@ export async function runLuaScripts(opts: Partial<LuaScriptsOptions> = {}, versi
       benchmark: 'lua-scripts',
       count: o.count,
       concurrency: o.concurrency,
+      codesPerSend: o.codesPerSend,
       emptyScriptMicros: round(median(emptyMicros), 1),
       rounds,
       versions: stores.map(({ version }) => ({
@@ -217,7 +232,7 @@ export async function runLuaScripts(opts: Partial<LuaScriptsOptions> = {}, versi
 export function formatLuaScripts(r: LuaScriptsResult): string {
   const phase = (p: Phase) => `${p.scriptMicros.toFixed(1).padStart(6)} (${p.commandsPerScript.toFixed(1)} cmds)`;
   return [
-    `Lua scripts: Redis time of the claim and the transition per SMS call, ${r.count} codes of one send a round, ${r.concurrency} in flight (${cpus().length} cores, load ${r.load})`,
+    `Lua scripts: Redis time of the claim and the transition per SMS call, ${r.count} codes ${r.codesPerSend > 0 ? `in sends of ${r.codesPerSend}` : 'of one send'} a round, ${r.concurrency} in flight (${cpus().length} cores, load ${r.load})`,
     '  version            claim µs (inner commands)   transition µs (inner commands)   Redis CPU µs per claim + transition',
     ...r.rounds.map((x) => `  ${x.version.padEnd(17)}  ${phase(x.claim).padStart(25)}   ${phase(x.transition).padStart(30)}   ${x.cpuMicrosPerCall.toFixed(1).padStart(34)}`),
     '  medians:',
@@ -227,9 +242,9 @@ export function formatLuaScripts(r: LuaScriptsResult): string {
 }
 
 runIfMain(import.meta, {
-  flags: ['count', 'rounds', 'concurrency'],
+  flags: ['count', 'rounds', 'concurrency', 'codes-per-send'],
   limitMs: 600_000,
   what: 'the Lua scripts bench',
-  run: (values) => runLuaScripts(values as Partial<LuaScriptsOptions>),
+  run: ({ 'codes-per-send': codesPerSend, ...values }) => runLuaScripts({ ...values, ...(codesPerSend === undefined ? {} : { codesPerSend }) } as Partial<LuaScriptsOptions>),
   format: formatLuaScripts,
 });

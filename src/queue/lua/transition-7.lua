@@ -70,6 +70,8 @@ if not state then return refuse('missing', 'missing') end
 if opts.expectState and opts.expectState ~= state then return refuse('moved', state) end
 
 local to, adopted, sendTo = nil, '', ''
+-- The send's fields, when the move below read them: the outcome reads the same ones otherwise.
+local send
 if theirOutId ~= '' and theirOutId ~= outId then
   local theirs = tonumber(string.match(theirOutId, '%.(%d+)[-%w]*$') or '')
   if theirs and theirs > tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0') and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
@@ -105,10 +107,12 @@ if state ~= to then
   if left == 0 and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) and not string.find(IN_DOUBT, '|' .. to .. '|', 1, true) then
     local c = redis.call('HMGET', KEYS[2], 'queued', 'sending', 'unknown', 'expired')
     if tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0') == 0 then
-      local s = redis.call('HMGET', KEYS[7], 'state', 'enqueuedAt', 'deadline', 'deadlineExpired')
+      -- The outcome's fields first (as its own read has them), then the move's, in one read.
+      send = redis.call('HMGET', KEYS[7], 'state', 'chunks', 'control', 'enqueuedAt', 'deadline', 'deadlineExpired', 'history')
       -- As the settle: a paused send whose enqueue has not finished waits for it.
-      if s[1] and (s[1] ~= 'paused' or s[2]) then
-        sendTo = moveAllSent(KEYS[7], KEYS[3], ARGV[4], f[4], s[1], s[3], deadlineExpiredOf(s[4], c[4]), now) or ''
+      if send[1] and (send[1] ~= 'paused' or send[4]) then
+        local moved, history = moveAllSent(KEYS[7], KEYS[3], ARGV[4], f[4], send[1], send[5], deadlineExpiredOf(send[6], c[4]), now, send[7])
+        if moved then send[1], send[7], sendTo = moved, history, moved end
       end
     end
   end
@@ -122,7 +126,7 @@ if outcome then
   -- A send known to have fewer chunks than the window is never judged (a verification code is a
   -- one-chunk send): keep no list for it. While a campaign is enqueuing its count is not known yet.
   local window = tonumber(outcome.window)
-  local send = redis.call('HMGET', KEYS[7], 'state', 'chunks', 'control')
+  send = send or redis.call('HMGET', KEYS[7], 'state', 'chunks', 'control')
   local chunks = tonumber(send[2] or '')
   if not (send[1] and send[1] ~= 'enqueuing' and chunks and chunks < window) then
     -- The list may hold up to twice the window: trimmed (and its life renewed) once a window, not
@@ -139,7 +143,7 @@ if outcome then
       local paused = (send[3] or 'active') == 'active' and edgeTo(SEND_EDGES, 'auto-pause', send[1] or 'active')
       if paused and #list >= window and failed / #list > tonumber(outcome.maxFailureRatio) then
         reason = 'auto-pause: ' .. failed .. ' of the last ' .. #list .. ' chunks failed'
-        moveSend(KEYS[7], KEYS[3], ARGV[4], f[4], send[1] or 'active', paused, now, '', {'control', paused, 'controlReason', reason})
+        moveSend(KEYS[7], KEYS[3], ARGV[4], f[4], send[1] or 'active', paused, now, '', {'control', paused, 'controlReason', reason}, send[7])
       end
     end
   end

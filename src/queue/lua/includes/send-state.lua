@@ -3,19 +3,23 @@
   change (stateChangedAt), its history ("state:ms" entries, space-separated) and one event on the
   stream:
     type=send sendId chunkId='' from state code at
-  `fields` are more field/value pairs to write with it (nil: none).
+  `fields` are more field/value pairs to write with it (nil: none). `history` is the send's history
+  when the caller has read it already (false: it has none; nil: read here), which saves a script
+  that read the send's fields anyway a command. Returns the history written.
 ]]
 --@include "lifecycle"
 --@include "lifecycle-edges"
 
-local function moveSend(sendKey, events, maxlen, sendId, from, to, now, code, fields)
-  local history = redis.call('HGET', sendKey, 'history')
+local function moveSend(sendKey, events, maxlen, sendId, from, to, now, code, fields, history)
+  if history == nil then history = redis.call('HGET', sendKey, 'history') end
   local entry = to .. ':' .. now
-  local set = {'state', to, 'stateChangedAt', now, 'history', history and (history .. ' ' .. entry) or entry}
+  local written = history and (history .. ' ' .. entry) or entry
+  local set = {'state', to, 'stateChangedAt', now, 'history', written}
   for _, v in ipairs(fields or {}) do set[#set + 1] = v end
   redis.call('HSET', sendKey, unpack(set))
   redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', 'send', 'sendId', sendId, 'chunkId', '',
     'from', from, 'state', to, 'code', code or '', 'at', now)
+  return written
 end
 
 --[[
@@ -39,15 +43,16 @@ end
   end of their receipt window. One
   rule for the settle below and for transition-7.lua, which moves the send when a chunk takes its
   last unsent recipients past the API: which of its chunks finishes last (an answer, a look-up, a
-  report, or a claim that expired it) must not decide how the send ends. Returns the state moved
-  to, or nil when the table has no such move from `state`.
+  report, or a claim that expired it) must not decide how the send ends. `history` as moveSend's.
+  Returns the state moved to, or nil when the table has no such move from `state`, and the send's
+  history after it (as given when nothing moved).
 ]]
-local function moveAllSent(sendKey, events, maxlen, sendId, state, deadline, cutShort, now)
+local function moveAllSent(sendKey, events, maxlen, sendId, state, deadline, cutShort, now, history)
   local due = tonumber(deadline or '')
   local late = due ~= nil and due < tonumber(now) and cutShort > 0
   local to = edgeTo(SEND_EDGES, late and 'deadline' or 'all-sent', state)
-  if to then moveSend(sendKey, events, maxlen, sendId, state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil) end
-  return to
+  if to then history = moveSend(sendKey, events, maxlen, sendId, state, to, now, late and 'SMSQ_DEADLINE' or '', late and {'code', 'SMSQ_DEADLINE'} or nil, history) end
+  return to, history
 end
 
 --[[
@@ -61,18 +66,19 @@ end
   when the counts were not read: no such send, or one whose enqueue has not finished).
 ]]
 local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
-  local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId', 'deadlineExpired')
+  local s = redis.call('HMGET', sendKey, 'state', 'enqueuedAt', 'deadline', 'sendId', 'deadlineExpired', 'history')
   local state = s[1]
   if not state or state == 'enqueuing' or (state == 'paused' and not s[2]) then return {state or '', state or '', 0, -1} end
   local c = redis.call('HMGET', countsKey, 'queued', 'sending', 'unknown', 'accepted', 'expired')
   local unsent = tonumber(c[1] or '0') + tonumber(c[2] or '0') + tonumber(c[3] or '0')
   local before = state
   if unsent == 0 then
-    state = moveAllSent(sendKey, events, maxlen, s[4], state, s[3], deadlineExpiredOf(s[5], c[5]), now) or state
+    local sent, history = moveAllSent(sendKey, events, maxlen, s[4], state, s[3], deadlineExpiredOf(s[5], c[5]), now, s[6])
+    state = sent or state
     if unsent + tonumber(c[4] or '0') == 0 then
       local done = edgeTo(SEND_EDGES, 'complete', state)
       if done then
-        moveSend(sendKey, events, maxlen, s[4], state, done, now, '', nil)
+        moveSend(sendKey, events, maxlen, s[4], state, done, now, '', nil, history)
         state = done
       end
     end
