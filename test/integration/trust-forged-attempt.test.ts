@@ -16,14 +16,19 @@ const NONE = { mode: 'none', sampleRate: 0 } as const;
 const NO_LOOKUPS = { receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } };
 const harnesses = harnessPerTest();
 
+async function setup(label: string) {
+  const h = await harnesses.create({ label });
+  const { ingest, close } = ingestFor(h);
+  harnesses.defer(close);
+  const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN }, checkResponses: true });
+  harnesses.defer(() => app.close());
+  return { h, app };
+}
+
 describe('a forged report naming a newer attempt of a queued chunk', () => {
   for (const attempt of ['2', '100000000000000', '99999999999999999999']) {
     it(`attempt ${attempt}: the chunk is still sent once, and its genuine report is applied`, async () => {
-      const h = await harnesses.create({ label: `forged-attempt-${attempt.length}` });
-      const { ingest, close } = ingestFor(h);
-      harnesses.defer(close);
-      const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN }, checkResponses: true });
-      harnesses.defer(() => app.close());
+      const { h, app } = await setup(`forged-attempt-${attempt.length}`);
       const phone = '13862000001';
       const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
       const forged = { phone_number: phone, success: false, err_code: 'MK:0001', out_id: `${sendId}.0.${attempt}-abcdef`, report_time: '2026-11-24 10:00:05' };
@@ -48,11 +53,7 @@ describe('a forged report naming a newer attempt of a queued chunk', () => {
 describe('after a forged report named a newer attempt, an attempt whose answer is lost', () => {
   for (const attempt of ['2', '100000000000000']) {
     it(`attempt ${attempt}: is looked up and found (accepted), not left unknown`, async () => {
-      const h = await harnesses.create({ label: `forged-lost-${attempt.length}` });
-      const { ingest, close } = ingestFor(h);
-      harnesses.defer(close);
-      const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN }, checkResponses: true });
-      harnesses.defer(() => app.close());
+      const { h, app } = await setup(`forged-lost-${attempt.length}`);
       const phone = '13862000002';
       const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
       const forged = { phone_number: phone, success: false, err_code: 'MK:0001', out_id: `${sendId}.0.${attempt}-abcdef`, report_time: '2026-11-24 10:00:05' };
