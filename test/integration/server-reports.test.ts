@@ -108,6 +108,10 @@ describe('pushed reports over HTTP', () => {
     expect(badItem.statusCode, badItem.body).toBe(200);
     const notJson = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, headers: { 'content-type': 'application/json' }, payload: '[{"phone_number":' });
     expect(notJson.statusCode).toBe(400);
+    // An empty push is told to send an array: it was told "send a JSON object, or drop the Content-Type header" (a push without one is 415).
+    const empty = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, headers: { 'content-type': 'application/json' }, payload: '' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.issues).toEqual([{ field: '(body)', message: 'is empty. Fix: send the reports as a JSON array (Content-Type application/json or text/plain)' }]);
     expect(await harness.redis.scard(`${harness.prefix}:suppressed`)).toBe(0);
   });
 
