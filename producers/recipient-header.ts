@@ -121,5 +121,11 @@ export function readRecipientHeader(cells: readonly string[], field: string, rea
   }
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new ValidationError([{ field, message: `column ${quoteExcerpt(dup)} appears twice in the header. Fix: rename or delete one of them` }]);
+  // As a JSON body refuses the key (server/json-body.ts): a param of that name would set the row's
+  // prototype, not a value, and the column would be dropped without a word.
+  const proto = names.findIndex((n, i) => n === '__proto__' && i !== phoneAt);
+  if (proto >= 0) {
+    throw new ValidationError([{ field, message: `column ${proto + 1} of the header, "__proto__", is refused: a name that reaches an object's prototype, which no template variable is. Fix: rename it after the template variable it fills, or delete the column` }]);
+  }
   return { phoneAt, names };
 }

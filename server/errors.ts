@@ -75,6 +75,8 @@ export const NOTHING_ENQUEUED = 'nothing was enqueued';
 /** The routes a refusal leaves without an enqueue (the rest enqueue nothing either way). */
 const ENQUEUE_ROUTE = /^\/v1\/(messages|batches|campaigns)\/?(\?|$)/;
 const PUSH_ROUTE = /^\/v1\/reports\//;
+/** What a refused push left as it was: its reports. */
+const NOTHING_APPLIED = 'nothing was applied';
 
 /**
  * What a refused request left as it was, in the terms of what it asked: an enqueue's "nothing was
@@ -82,7 +84,7 @@ const PUSH_ROUTE = /^\/v1\/reports\//;
  * changed" ("nothing was enqueued" said nothing to them).
  */
 export function untouchedBy(method: string | undefined, url: string): string {
-  if (PUSH_ROUTE.test(url)) return 'nothing was applied';
+  if (PUSH_ROUTE.test(url)) return NOTHING_APPLIED;
   if (method === 'POST' && ENQUEUE_ROUTE.test(url)) return NOTHING_ENQUEUED;
   return 'nothing was changed';
 }
@@ -146,7 +148,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpError(400, HTTP_ERROR_CODES[400], `the request is invalid; ${untouched}`, [
-        { field: '(body)', message: 'is empty. Fix: send a JSON object, or drop the Content-Type header' },
+        // A push is an array, and without a Content-Type it is refused (415): neither fix of a /v1 body is one for it.
+        { field: '(body)', message: untouched === NOTHING_APPLIED ? 'is empty. Fix: send the reports as a JSON array (Content-Type application/json or text/plain)' : 'is empty. Fix: send a JSON object, or drop the Content-Type header' },
       ]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -220,7 +220,8 @@ export function issuesFromZod(issues: readonly z.core.$ZodIssue[], root = '', fo
     (key, path) => {
       // The key travels as a header: a body field spelt like it (idempotency_key) is meant for the header too.
       const meant = key === 'idempotencyKey' ? [key] : schema ? meantNames(key, [...fieldsAt(schema, path), ...(path.length === 0 ? ['idempotencyKey'] : [])]) : [];
-      if (meant.length === 1 && meant[0] === 'idempotencyKey') return 'is not accepted in the body. Fix: send it as the Idempotency-Key header';
+      // Text is a query string here (an upload's settings): "the body" sent its caller looking in the wrong place.
+      if (meant.length === 1 && meant[0] === 'idempotencyKey') return `is not accepted in the ${form === 'text' ? 'query string' : 'body'}. Fix: send it as the Idempotency-Key header`;
       if (meant.length > 0) return `is not a field of this request. Fix: write it as ${meant.join(' or ')} (field names must match exactly)`;
       return 'is not a field of this request. Fix: remove it or check its spelling (see /openapi.json)';
     },

@@ -2,6 +2,7 @@ import { rankingKind, type MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import type { LookupFunction } from 'node:net';
 import { UnrecoverableError, Worker, type Job, type Telemetry } from 'bullmq';
+import type { z } from 'zod';
 import { watchRedis, type RedisWatch } from '../src/queue/redis-watch.js';
 import { connectTimeoutOf, createNodeResolver, describeRedis, isCluster, type RedisConnection } from '../src/queue/connection.js';
 import { authRefusedError } from '../src/queue/redis-errors.js';
@@ -604,6 +605,16 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   });
   worker.on('error', errorLog('calls worker'));
 
+  /**
+   * A look-up job whose data does not parse failed without running (parseJobData): said, with the
+   * fields at fault, rather than dropped without a word, and what becomes of its chunk.
+   */
+  function invalidLookUp(job: Job, error: z.ZodError, next: string): void {
+    const fields = [...new Set(error.issues.map((i) => (i.path.length > 0 ? i.path.join('.') : '(job data)')))];
+    const chunkId = typeof (job.data as { chunkId?: unknown } | undefined)?.chunkId === 'string' ? (job.data as { chunkId: string }).chunkId : undefined;
+    log.error({ jobId: job.id, name: job.name, fields, chunkId }, `${job.name} job with invalid data (${fields.join(', ')}) failed without a call: ${next}`);
+  }
+
   /** A job that failed a try, or that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
   async function onJobFailed(job: Job, err: Error): Promise<void> {
     if (job.name === JOB.send) {
@@ -631,7 +642,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     }
     if (job.name === JOB.reconcile) {
       const data = ReconcileJobData.safeParse(job.data);
-      if (!data.success) return;
+      if (!data.success) return invalidLookUp(job, data.error, 'the chunk\'s attempt stays in doubt, never resent without a look-up: the repair sweep makes its look-up anew from the chunk\'s record');
       // Failed for its starts, not for its look-ups: looked up again, unless it had added its follow-up (lookup-start-limit.ts).
       if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log, calls: queue }, data.data);
       if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
@@ -645,7 +656,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     }
     if (job.name === JOB.receipt) {
       const data = ReceiptJobData.safeParse(job.data);
-      if (!data.success) return;
+      if (!data.success) return invalidLookUp(job, data.error, 'the repair sweep makes the chunk\'s receipt look-ups anew, or its receipt window ends them');
       // Failed for its starts, or its tries spent: its chunk has no other receipt job, unless it had
       // added its follow-up (lookup-start-limit.ts says which failures are made anew, and why).
       const deps = { chunks, followUps, clock, logger: log, recipients, policies: receiptPolicies, calls: queue };

@@ -71,7 +71,10 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
   app.removeAllContentTypeParsers();
   // Alibaba posts JSON (some accounts send it as text/plain); parse both, strictly. Whatever charset
   // its label names (a Java client's text/plain says ISO-8859-1): a sender nobody can correct must
-  // not have its receipts refused for a label, and RFC 8259 gives a JSON charset no effect.
+  // not have its receipts refused for a label, and RFC 8259 gives a JSON charset no effect. A key
+  // given twice is not refused here as /v1 refuses it (JSON keeps the last): refusing the push would
+  // refuse every report in it, which Alibaba drops after three refused pushes, and a report still
+  // moves only the recipient of the chunk, attempt and BizId it names (docs/http-api.md).
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, explainedJsonParser(app));
 
   const authorized = (request: FastifyRequest): boolean => {

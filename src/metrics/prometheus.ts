@@ -180,7 +180,7 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   for (const [code, n] of Object.entries(alerts.backingOffWorkers)) backingOff.set({ code }, n);
   const refused = new Counter({
     name: N.refusedReceipts,
-    help: 'Pushed reports set aside without changing anything, by reason: another attempt, another BizId, not a recipient, out of bounds, or unknown-out-id (no send smsq holds: no OutId, another system\'s, a send gone).',
+    help: 'Pushed reports set aside without changing anything, by reason: another attempt, another BizId, not a recipient, out of bounds, unknown-out-id (no send smsq holds: no OutId, another system\'s, a send gone), or malformed (an item of the push that is no report, set aside while the rest apply).',
     labelNames: ['reason'],
     registers,
   });

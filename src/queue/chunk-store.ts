@@ -72,7 +72,10 @@ export interface ChunkRecord {
 /** The chunk hash's fields that tally its receipts: `receipts.<state>` (apply-receipt-6.lua). */
 const TALLY_PREFIX = 'receipts.';
 
-/** A queued chunk ended without an attempt because its send says so (includes/send-ends-chunk.lua): failed, cancelled or past its deadline. */
+/**
+ * A queued chunk ended without an attempt because its send says so (includes/send-ends-chunk.lua):
+ * failed, cancelled or past its deadline; or failed SMSQ_GAVE_UP, its attempts at MAX_ATTEMPT (out-id.ts).
+ */
 export interface EndedBySend {
   type: 'ended';
   state: 'failed' | 'cancelled' | 'expired';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ATTEMPT } from './out-id.js';
 
 /** Job names on the calls queue; each job makes exactly one Dysmsapi call. */
 export const JOB = Object.freeze({
@@ -35,8 +36,8 @@ export type SendJobData = z.infer<typeof SendJobData>;
 export const ReconcileJobData = ofItsSend(z.object({
   sendId: id,
   chunkId: id,
-  /** The attempt being looked up; a newer attempt makes this job obsolete. */
-  attempt: z.number().int().positive(),
+  /** The attempt being looked up; a newer attempt makes this job obsolete. At most MAX_ATTEMPT (out-id.ts): no OutId of ours names more. */
+  attempt: z.number().int().positive().max(MAX_ATTEMPT),
   /** 1 for the first look. */
   look: z.number().int().positive(),
   /** Which of the attempt's candidate SendDates (UTC+8) this job queries: 0, or 1 near midnight. */

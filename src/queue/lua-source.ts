@@ -8,11 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { lifecycleLua } from './lifecycle-lua.js';
+import { outIdLua } from './out-id.js';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 
 /** Parts generated from code rather than read from includes/. */
-const GENERATED_INCLUDES: Readonly<Record<string, () => string>> = { lifecycle: lifecycleLua };
+const GENERATED_INCLUDES: Readonly<Record<string, () => string>> = { lifecycle: lifecycleLua, 'out-id': outIdLua };
 
 const INCLUDE = /^--@include "([\w-]+)"[ \t]*$/gm;
 

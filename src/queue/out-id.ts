@@ -12,7 +12,25 @@ export interface ParsedOutId {
   attempt: number;
 }
 
-const OUT_ID = /^(s[0-9a-z]+)\.([0-9]+(?:-[0-9]+)*)\.([0-9]+)(?:-([0-9a-z]{1,16}))?$/;
+/**
+ * Digits of the largest attempt an OutId of ours names: {@link MAX_ATTEMPT}. Attempts grow by one
+ * per claim (claim-6.lua), each claim a call or one undone before its call, and nothing else limits
+ * a chunk's claims (`maxStartedAttempts` bounds one job's starts, not a chunk's attempts): a chunk
+ * claimed a billion times would have spent more than two days of the account's whole cap (5000
+ * calls a second at most) on itself alone, so no chunk of ours comes near it. Nine digits also stay
+ * far inside what Lua prints plainly (`tostring` gives 14 digits, then `1e+14`) and inside
+ * JavaScript's safe integers: an attempt past them would be stored and printed as another number.
+ */
+export const MAX_ATTEMPT_DIGITS = 9;
+/**
+ * The largest attempt of ours. An OutId naming a larger one, or an attempt written otherwise than as
+ * claim-6.lua writes it (a leading zero, 0 itself), is not ours: set aside as another system's. The
+ * claim gives a chunk up (SMSQ_GAVE_UP) rather than make an attempt past it, and a transition
+ * adopts none past it (transition-7.lua; both read it from {@link outIdLua}).
+ */
+export const MAX_ATTEMPT = 10 ** MAX_ATTEMPT_DIGITS - 1;
+
+const OUT_ID = new RegExp(`^(s[0-9a-z]+)\\.([0-9]+(?:-[0-9]+)*)\\.([1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}})(?:-([0-9a-z]{1,16}))?$`);
 
 const NONCE_BYTES = 5;
 /**
@@ -46,4 +64,27 @@ export function parseOutId(outId: string | undefined): ParsedOutId | undefined {
 /** True when `outId` names an attempt (any attempt) of this chunk. */
 export function isOutIdOf(outId: string | undefined, chunkId: string): boolean {
   return parseOutId(outId)?.chunkId === chunkId;
+}
+
+/**
+ * The Lua part `--@include "out-id"` (lua-source.ts): {@link MAX_ATTEMPT} and the attempt of a
+ * caller's OutId of a chunk, read as parseOutId reads it. A script checks what it is given: a caller
+ * that skipped parseOutId must not make it store an attempt Lua would print as another number.
+ */
+export function outIdLua(): string {
+  return [
+    '-- Generated from src/queue/out-id.ts (outIdLua): the bound of an OutId\'s attempt.',
+    `local MAX_ATTEMPT = ${MAX_ATTEMPT}`,
+    '',
+    '-- The attempt `outId` names if it is an OutId of the chunk `chunkId` (as out-id.ts parses one):',
+    '-- the number and its text (plain digits, no leading zero, at most MAX_ATTEMPT); nil otherwise.',
+    'local function attemptOfOutId(outId, chunkId)',
+    "  if string.sub(outId, 1, #chunkId + 1) ~= chunkId .. '.' then return nil end",
+    '  local rest = string.sub(outId, #chunkId + 2)',
+    "  local digits = string.match(rest, '^([1-9]%d*)$') or string.match(rest, '^([1-9]%d*)%-[%da-z]+$')",
+    `  if not digits or #digits > ${MAX_ATTEMPT_DIGITS} then return nil end`,
+    '  return tonumber(digits), digits',
+    'end',
+    '',
+  ].join('\n');
 }

@@ -2,17 +2,32 @@ import { z } from 'zod';
 import { fieldIssuesFromZod, ValidationError } from '../errors.js';
 
 /**
+ * Text a report may leave out. Null reads as absent: a push carries the reports of every system of
+ * the account, and one that writes `"err_msg": null` must not cost the others theirs.
+ */
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
+
+/**
  * Alibaba's pushed SmsReport: a JSON array; times `yyyy-MM-dd HH:mm:ss` in UTC+8. Fields beyond
  * these are ignored (Alibaba adds some over time).
  */
 export const SmsReport = z.object({
   phone_number: z.string().min(1),
-  send_time: z.string().optional(),
-  report_time: z.string().optional(),
+  send_time: optionalText,
+  report_time: optionalText,
   success: z.boolean(),
-  err_code: z.string().optional().default(''),
-  err_msg: z.string().optional(),
-  sms_size: z.union([z.string(), z.number()]).optional(),
+  err_code: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+  err_msg: optionalText,
+  sms_size: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => v ?? undefined),
   // Alibaba's BizId (`402617584525830937^0`): stored on the chunk when a report settles a lost answer,
   // whose record cannot hold a `|`, a line break or any other control character. One that is not a
   // BizId is left out, not the push refused: Alibaba drops a push refused three times, and with it
@@ -22,7 +37,7 @@ export const SmsReport = z.object({
     .regex(/^[\x21-\x7b\x7d\x7e]{1,64}$/)
     .optional()
     .catch(undefined),
-  out_id: z.string().optional(),
+  out_id: optionalText,
 });
 export type SmsReport = z.infer<typeof SmsReport>;
 
@@ -30,27 +45,48 @@ export type SmsReport = z.infer<typeof SmsReport>;
 export const SmsUp = z.object({
   phone_number: z.string().min(1),
   content: z.string(),
-  send_time: z.string().optional(),
-  dest_code: z.string().optional(),
-  sequence_id: z.union([z.string(), z.number()]).optional(),
-  sign_name: z.string().optional(),
+  send_time: optionalText,
+  dest_code: optionalText,
+  sequence_id: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => v ?? undefined),
+  sign_name: optionalText,
 });
 export type SmsUp = z.infer<typeof SmsUp>;
 
-function parseArray<T>(schema: z.ZodType<T>, body: unknown, what: string): T[] {
-  const r = z.array(schema, { message: `must be a JSON array of ${what}` }).max(10_000).safeParse(body);
-  // `(body)`, as every refusal names the body it was sent (`(body)[0].phone_number`).
+/** The items of a push that could be read, and those set aside (each with the fields at fault). */
+export interface ParsedPush<T> {
+  items: T[];
+  /** Items that are not a report (or reply) at all: not applied, counted and logged by the ingest. */
+  malformed: { index: number; fields: string[] }[];
+}
+
+/**
+ * A push is refused whole (400, nothing applied) only when it is not a JSON array at all (or
+ * longer than any push). One item that does not read is set aside, not the push refused: Alibaba
+ * pushes a refused push again three times, then drops it with every genuine report it carried.
+ */
+function parsePush<T>(schema: z.ZodType<T>, body: unknown, what: string): ParsedPush<T> {
+  const r = z.array(z.unknown(), { message: `must be a JSON array of ${what}` }).max(10_000).safeParse(body);
+  // `(body)`, as every refusal names the body it was sent.
   if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues, '(body)'));
-  return r.data;
+  const parsed: ParsedPush<T> = { items: [], malformed: [] };
+  r.data.forEach((item, index) => {
+    const one = schema.safeParse(item);
+    if (one.success) parsed.items.push(one.data);
+    else parsed.malformed.push({ index, fields: [...new Set(fieldIssuesFromZod(one.error.issues, `(body)[${index}]`).map((i) => i.field))] });
+  });
+  return parsed;
 }
 
-/** Validates a whole push before anything is applied: a malformed body changes nothing. */
-export function parseSmsReports(body: unknown): SmsReport[] {
-  return parseArray(SmsReport, body, 'SmsReport objects');
+/** Reads a push of SmsReports: a body that is no array is refused whole; an item that does not read is set aside. */
+export function parseSmsReports(body: unknown): ParsedPush<SmsReport> {
+  return parsePush(SmsReport, body, 'SmsReport objects');
 }
 
-export function parseSmsUps(body: unknown): SmsUp[] {
-  return parseArray(SmsUp, body, 'SmsUp objects');
+export function parseSmsUps(body: unknown): ParsedPush<SmsUp> {
+  return parsePush(SmsUp, body, 'SmsUp objects');
 }
 
 /** Replies that opt a number out of marketing (compared as {@link replyWord} reads them). */

@@ -80,9 +80,10 @@ export function decodeReceipt(v: string | null | undefined): RecipientReceipt | 
 /**
  * Why a pushed receipt was set aside (counted, nothing else changed): the first four name one of
  * our chunks and do not match it; `unknown-out-id` names no send smsq holds (no OutId, another
- * system's, or one of a send that is gone).
+ * system's, or one of a send that is gone); `malformed` is an item of the push that is no report
+ * (a field missing or of another type: pushed-reports.ts), set aside while the rest apply.
  */
-export const REFUSED_RECEIPT_REASONS = ['other-attempt', 'other-biz-id', 'not-recipient', 'out-of-bounds', 'unknown-out-id'] as const;
+export const REFUSED_RECEIPT_REASONS = ['other-attempt', 'other-biz-id', 'not-recipient', 'out-of-bounds', 'unknown-out-id', 'malformed'] as const;
 export type RefusedReceiptReason = (typeof REFUSED_RECEIPT_REASONS)[number];
 
 export type ApplyResult =

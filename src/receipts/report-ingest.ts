@@ -19,7 +19,7 @@ import { rankingKind } from '../queue/kinds.js';
 import { createSendStore } from '../queue/send-store.js';
 import { normalizePhone } from '../sms/phone.js';
 import { completionSends, createCompletion, endedSend, type Completion } from './completion.js';
-import { isOptOut, parseOutId, parseSmsReports, parseSmsUps, type SmsReport, type SmsUp } from './pushed-reports.js';
+import { isOptOut, parseOutId, parseSmsReports, parseSmsUps, type ParsedPush, type SmsReport, type SmsUp } from './pushed-reports.js';
 import { pushedTime } from './pushed-time.js';
 import type { ReceiptPolicies, ReceiptSchedule } from '../queue/receipt-policy.js';
 import { createRecipientStore, type RecipientStore, type RefusedReceiptReason } from './recipient-store.js';
@@ -83,6 +83,8 @@ export interface ReportIngestResult {
   resolved: number;
   /** Reports naming an attempt the chunk's record had lost: adopted as unknown and looked up. */
   adopted: number;
+  /** Items of the push that are no report (a field missing, or of another type): set aside and counted (reason `malformed`), the rest applied. */
+  malformed: number;
 }
 
 export interface ReplyIngestResult {
@@ -91,6 +93,8 @@ export interface ReplyIngestResult {
   optedOut: number;
   /** Opt-out replies from numbers smsq was never asked to send to: set aside, nothing changed. */
   refused: number;
+  /** Items of the push that are no reply (a field missing, or of another type): set aside, the rest applied. */
+  malformed: number;
 }
 
 /**
@@ -101,7 +105,7 @@ export interface ReplyIngestResult {
  * request that applied them may have been refused for want of a confirmation.
  */
 export interface ReportIngest {
-  /** Applies a pushed SmsReport array. Throws ValidationError (nothing applied) if malformed. */
+  /** Applies a pushed SmsReport array. Throws ValidationError (nothing applied) if it is no array; an item that is no report is set aside. */
   applyReports(body: unknown): Promise<ReportIngestResult>;
   /** Applies a pushed SmsUp array: opt-out replies join the suppression list. */
   applyReplies(body: unknown): Promise<ReplyIngestResult>;
@@ -124,16 +128,26 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     if (barrier && since) await barrier.confirm(what, since);
   }
 
-  async function applyReports(reports: SmsReport[]): Promise<ReportIngestResult> {
+  /** Items of a push that are no report or reply: one warn line, with where each went wrong (field paths, never values). */
+  function logMalformed(what: string, malformed: ParsedPush<unknown>['malformed']): void {
+    if (malformed.length === 0) return;
+    log.warn(
+      { malformed: malformed.length, items: malformed.slice(0, 10) },
+      `pushed ${what} that do not read as one (a field missing, or of another type) were set aside (not applied); the rest of the push was applied`,
+    );
+  }
+
+  async function applyReports({ items: reports, malformed }: ParsedPush<SmsReport>): Promise<ReportIngestResult> {
     const since = await barrier?.mark();
-    const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0 };
+    const result: ReportIngestResult = { applied: 0, duplicates: 0, ignored: 0, refused: 0, resolved: 0, adopted: 0, malformed: malformed.length };
     const refusedWhy: Record<string, number> = {};
     /** When smsq received the push: the receipt time of a report whose own cannot be its receipt's. */
     const pushedAt = deps.clock.now();
     /** Times that cannot be their event's (pushed-time.ts), by field: refused, their reports applied. */
     const refusedFields: Record<RefusableReportField, number> = { report_time: 0, send_time: 0 };
     // Set aside here, before any script saw them: counted in one write per reason at the end.
-    const setAside = { 'unknown-out-id': 0, 'not-recipient': 0 } satisfies Partial<Record<RefusedReceiptReason, number>>;
+    const setAside = { 'unknown-out-id': 0, 'not-recipient': 0, malformed: malformed.length } satisfies Partial<Record<RefusedReceiptReason, number>>;
+    logMalformed('reports', malformed);
     for (const r of reports) {
       const out = parseOutId(r.out_id);
       if (!out || r.out_id === undefined) {
@@ -250,8 +264,9 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     return result;
   }
 
-  async function applyReplies(replies: SmsUp[]): Promise<ReplyIngestResult> {
+  async function applyReplies({ items: replies, malformed }: ParsedPush<SmsUp>): Promise<ReplyIngestResult> {
     const since = await barrier?.mark();
+    logMalformed('replies', malformed);
     const optOuts = replies
       .filter((r) => isOptOut(r.content, deps.optOutKeywords))
       .map((r) => normalizePhone(r.phone_number))
@@ -263,7 +278,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     const added = await deps.suppression.add(believed);
     if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
     await confirmPush(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);
-    return { replies: replies.length, optedOut: believed.length, refused };
+    return { replies: replies.length, optedOut: believed.length, refused, malformed: malformed.length };
   }
 
   // Parsed before the gate: a malformed push is refused as such (400), whether Redis answers or not.

@@ -193,10 +193,12 @@ describe('pushed reports', () => {
     expect(await ingest.applyReports([r(true, 'DELIVERED')])).toMatchObject({ applied: 0, duplicates: 1 });
     const s = await h.producer.getStatus(res.sendId);
     expect(s.counts).toMatchObject({ failed: 1, delivered: 0, accepted: 0 });
-    // Reports about other senders' messages are ignored; malformed bodies change nothing.
+    // Reports about other senders' messages are ignored; a body that is no array changes nothing,
+    // and an item that is no report is set aside (counted as malformed), not the push refused.
     expect(await ingest.applyReports([{ phone_number: phone, success: true, out_id: 'not-ours' }])).toMatchObject({ ignored: 1 });
     await expect(ingest.applyReports({ phone_number: phone })).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
-    await expect(ingest.applyReports([{ phone_number: phone, success: 'yes', out_id: outId }])).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
+    expect(await ingest.applyReports([{ phone_number: phone, success: 'yes', out_id: outId }])).toMatchObject({ applied: 0, malformed: 1 });
+    expect(await h.redis.hget(`${h.prefix}:receipts-refused`, 'malformed')).toBe('1');
     expect((await h.producer.getStatus(res.sendId)).counts.failed).toBe(1);
   });
 
@@ -230,7 +232,7 @@ describe('opt-out replies', () => {
       { phone_number: x, content: ' td ', send_time: '2026-11-24 10:00:00', dest_code: '1', sequence_id: 1 },
       { phone_number: y, content: '退订' },
       { phone_number: z, content: 'thanks' },
-    ])).toEqual({ replies: 3, optedOut: 2, refused: 0 });
+    ])).toEqual({ replies: 3, optedOut: 2, refused: 0, malformed: 0 });
     const mkt = await h.producer.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'marketing', phones: [x, y, z] });
     expect(mkt).toMatchObject({ recipients: 1, suppressed: 2 });
     async function* rows() {

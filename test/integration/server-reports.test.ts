@@ -102,10 +102,16 @@ describe('pushed reports over HTTP', () => {
     expect(malformed.json().error.code).toBe('SMSQ_INVALID_REQUEST');
     // Said as a push's refusal, its field as the body is named elsewhere (it said "nothing was enqueued", field `body`).
     expect(malformed.json().error).toEqual({ code: 'SMSQ_INVALID_REQUEST', message: 'the request is invalid; nothing was applied', issues: [{ field: '(body)', message: expect.stringMatching(/^must be a JSON array of SmsReport objects/) }] });
+    // An item that is no reply is set aside, not the push refused: Alibaba would push it again three
+    // times, then drop it with every genuine item it carried (its field is named in the warn line).
     const badItem = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-up`, payload: [{ content: 'TD' }] });
-    expect(badItem.json().error.issues).toEqual([{ field: '(body)[0].phone_number', message: expect.any(String) }]);
+    expect(badItem.statusCode, badItem.body).toBe(200);
     const notJson = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, headers: { 'content-type': 'application/json' }, payload: '[{"phone_number":' });
     expect(notJson.statusCode).toBe(400);
+    // An empty push is told to send an array: it was told "send a JSON object, or drop the Content-Type header" (a push without one is 415).
+    const empty = await app.inject({ method: 'POST', url: `/v1/reports/${REPORT_TOKEN}/sms-report`, headers: { 'content-type': 'application/json' }, payload: '' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.issues).toEqual([{ field: '(body)', message: 'is empty. Fix: send the reports as a JSON array (Content-Type application/json or text/plain)' }]);
     expect(await harness.redis.scard(`${harness.prefix}:suppressed`)).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newOutIdNonce, parseOutId } from '../../src/queue/out-id.js';
+import { MAX_ATTEMPT, newOutIdNonce, parseOutId } from '../../src/queue/out-id.js';
 
 describe('OutId nonces', () => {
   it('are 40 random bits in hex, distinct across refills of their pool, and parse inside an OutId', () => {
@@ -13,5 +13,16 @@ describe('OutId nonces', () => {
     expect(digits.size).toBe(16);
     for (const count of digits.values()) expect(count).toBeLessThan((50_000 / 16) * 1.2);
     expect(parseOutId(`s1a2b3.4.2-${nonces[0]}`)).toEqual({ sendId: 's1a2b3', index: '4', chunkId: 's1a2b3.4', attempt: 2 });
+  });
+});
+
+describe('OutId attempts', () => {
+  it('reads an attempt only as our claims write one: plain digits from 1 to MAX_ATTEMPT', () => {
+    expect(parseOutId(`sabc123.7.${MAX_ATTEMPT}-0af39c2e1b`)).toMatchObject({ chunkId: 'sabc123.7', attempt: MAX_ATTEMPT });
+    // Past it (1e14 is where Lua prints 1e+14, 2^53 where JavaScript loses digits), 0, a leading zero: another system's.
+    for (const attempt of [String(MAX_ATTEMPT + 1), '100000000000000', '99999999999999999999', '0', '07']) {
+      expect(parseOutId(`sabc123.7.${attempt}-abcdef`), attempt).toBeUndefined();
+      expect(parseOutId(`sabc123.7.${attempt}`), attempt).toBeUndefined();
+    }
   });
 });

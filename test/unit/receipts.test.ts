@@ -44,14 +44,21 @@ describe('pushed reports', () => {
     expect(parseOutId(undefined)).toBeUndefined();
   });
 
-  it('refuses a malformed push as a whole, naming the field', () => {
-    expect(() => parseSmsReports([{ phone_number: '1', success: true }, { phone_number: '2' }])).toThrow(/\(body\)\[1\]\.success/);
-    expect(parseSmsReports([{ phone_number: '1', success: false }])[0]).toMatchObject({ err_code: '' });
+  it('refuses a push that is no array as a whole; sets aside an item that is no report, naming its fields', () => {
+    expect(() => parseSmsReports({ phone_number: '1', success: true })).toThrow(/\(body\)/);
+    expect(parseSmsReports([{ phone_number: '1', success: true }, { phone_number: '2' }, 7])).toMatchObject({
+      items: [{ phone_number: '1' }],
+      malformed: [{ index: 1, fields: ['(body)[1].success'] }, { index: 2, fields: ['(body)[2]'] }],
+    });
+    expect(parseSmsReports([{ phone_number: '1', success: false }]).items[0]).toMatchObject({ err_code: '' });
+    // Another system's report with null where text is optional reads as if the field were absent.
+    const nulls = { phone_number: '1', success: false, err_code: null, err_msg: null, out_id: null, send_time: null, report_time: null, sms_size: null, biz_id: null };
+    expect(parseSmsReports([nulls])).toEqual({ items: [{ phone_number: '1', success: false, err_code: '' }], malformed: [] });
     // A biz_id is written on the chunk when a report settles a lost answer: one the record cannot
     // hold is left out, and the push (every other report in it) still applies.
-    expect(parseSmsReports([{ phone_number: '1', success: true, biz_id: '402617584525830937^0' }])[0]).toMatchObject({ biz_id: '402617584525830937^0' });
+    expect(parseSmsReports([{ phone_number: '1', success: true, biz_id: '402617584525830937^0' }]).items[0]).toMatchObject({ biz_id: '402617584525830937^0' });
     for (const bizId of ['1|2', '1\n2', '1 2', '', 'x'.repeat(65), 42]) {
-      const [odd, other] = parseSmsReports([{ phone_number: '1', success: true, biz_id: bizId }, { phone_number: '2', success: true, biz_id: '7^0' }]);
+      const [odd, other] = parseSmsReports([{ phone_number: '1', success: true, biz_id: bizId }, { phone_number: '2', success: true, biz_id: '7^0' }]).items;
       expect(odd?.biz_id).toBeUndefined();
       expect(other?.biz_id).toBe('7^0');
     }

@@ -17,6 +17,10 @@ describe('RecipientRows', () => {
     expect({ ...first }).toEqual({ phone: '13800000001', line: 1 });
   });
 
+  it('refuses a header column named __proto__ by name, as a JSON body refuses the key (it was dropped without a word)', () => {
+    expect(() => new RecipientRows('file').row(['phone', 'name', '__proto__'], 1)).toThrow(/file:1.*column 3 of the header, "__proto__", is refused/s);
+  });
+
   it('keeps a row with params, or one that cannot be read, a plain recipient', () => {
     const rows = new RecipientRows('file');
     rows.row(['phone', 'name'], 1);

@@ -59,6 +59,13 @@ describe('the HTTP API names the field meant too', () => {
     expect(issues(CampaignQuery, { signName: 'S', templateCode: 'SMS_1', shet: 'x' })).toEqual([{ field: 'shet', message: 'is not a field of this request. Fix: write it as sheet (field names must match exactly)' }]);
   });
 
+  it('says where a key that belongs in the header was sent: an upload\'s query string is no body', () => {
+    const parsed = CampaignQuery.safeParse({ signName: 'S', templateCode: 'SMS_1', idempotencyKey: 'k' });
+    expect(parsed.success ? [] : issuesFromZod(parsed.error.issues, '', 'text', CampaignQuery)).toEqual([
+      { field: 'idempotencyKey', message: 'is not accepted in the query string. Fix: send it as the Idempotency-Key header' },
+    ]);
+  });
+
   it('names the field a short name stands for (the CLI\'s --sign, --param), and both fields when it stands for two', () => {
     const body = { phones: ['13800138000'], signName: 'S', templateCode: 'SMS_1' };
     const fix = (meant: string) => `is not a field of this request. Fix: write it as ${meant} (field names must match exactly)`;

@@ -2,7 +2,8 @@
   Starts an attempt of a chunk, or tells the caller why not. Every move it makes is a row of the
   chunk lifecycle (src/queue/lifecycle.ts): claim (queued → sending), cancel, deadline and
   send-failed (queued → cancelled / expired / failed: the send says so, includes/send-ends-chunk.lua,
-  which the repair sweep's end-by-send-5.lua shares), send-missing (queued →
+  which the repair sweep's end-by-send-5.lua shares), give-up (queued → failed: its attempts reached
+  MAX_ATTEMPT, the most an OutId names), send-missing (queued →
   cancelled: the send record is gone, so nothing says whether or how to send it), worker-lost
   (sending → unknown: the worker of the attempt died mid-call). When it starts an attempt it also reserves
   the call's slot from the account-wide pacer (src/queue/call-pacer.ts), saving the call a round
@@ -33,7 +34,9 @@
                                                       and fails the chunk without a call if it does not
     {'unknown', attempt, outId, sentAt}               it was sending (now unknown) or unknown
     {'ended', state, code}                            the send failed, was cancelled or passed its deadline:
-                                                      the chunk is now failed / cancelled / expired
+                                                      the chunk is now failed / cancelled / expired; or its
+                                                      attempts reached MAX_ATTEMPT (out-id.ts): failed,
+                                                      SMSQ_GAVE_UP
     {'send-missing', state}                           the send record is gone: the chunk is now cancelled
                                                       (SMSQ_SEND_MISSING), nothing to send
     {'paused', deadline}                              the send is paused; the chunk stays queued. deadline =
@@ -52,6 +55,7 @@
 --@include "emit-chunk-event"
 --@include "reserve-slot"
 --@include "send-ends-chunk"
+--@include "out-id"
 
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'outId', 'sentAt', 'payload', 'kind', 'n', 'sendId', 'index')
 -- Every chunk record has a state: none means no record (never written, expired or compacted).
@@ -84,6 +88,15 @@ if claimed then
   end
   if send[3] == 'paused' then return {'paused', send[4] or ''} end
   if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
+  if attempt >= MAX_ATTEMPT then
+    -- The next attempt's OutId would be no OutId of ours (include "out-id"): its reports set aside,
+    -- a lost answer's look-up blind to it. Given up, its previous attempt decided (not accepted).
+    local to = mustEdge(CHUNK_EDGES, 'give-up', state, 'chunk')
+    redis.call('HSET', KEYS[1], 'state', to, 'code', 'SMSQ_GAVE_UP', 'reason', 'its attempts reached ' .. MAX_ATTEMPT .. ', the most an OutId of smsq names', 'updatedAt', ARGV[1])
+    move(KEYS[2], KEYS[5], state, to, n, minus)
+    emit(KEYS[4], ARGV[2], f[8], chunkId, state, to, n, 'SMSQ_GAVE_UP', ARGV[1])
+    return {'ended', to, 'SMSQ_GAVE_UP'}
+  end
   attempt = attempt + 1
   -- Printed once (tostring, as the OutId's concatenation did). Redis prints a number with 17
   -- digits, tostring with 14: the same text for any whole number of fewer than 15 digits, which

@@ -5,7 +5,9 @@
   is not the record's is refused, unless the trigger adopts a newer attempt and the record is in
   doubt (queued, sending, unknown) at an older one. That proves the record lost writes (a Redis
   that forgot its last second): that attempt was made, so the record adopts it (attempt, OutId,
-  sentAt, adoptedAt) and the transition applies. The per-send counts, the event, and on the send
+  sentAt, adoptedAt) and the transition applies. An OutId that names another chunk, or an attempt
+  no claim of ours makes (not plain digits, or past MAX_ATTEMPT: include "out-id"), is refused as
+  another attempt, whatever the caller checked. The per-send counts, the event, and on the send
   path the end of the chunk's receipt window and the outcome for auto-pause, move in the same
   script, saving the call a round trip each. When the chunk's recipients were the send's last
   unsent ones, the send moves here too (read only when the count they left reaches 0), by the
@@ -53,6 +55,7 @@
 --@include "move-counts"
 --@include "emit-chunk-event"
 --@include "send-state"
+--@include "out-id"
 
 local trigger, theirOutId, now = ARGV[1], ARGV[2], ARGV[3]
 local opts = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or {}
@@ -72,19 +75,21 @@ if opts.expectState and opts.expectState ~= state then return refuse('moved', st
 local to, adopted, sendTo = nil, '', ''
 -- The send's fields, when the move below read them: the outcome reads the same ones otherwise.
 local send
+local chunkId = f[4] .. '.' .. f[5]
 if theirOutId ~= '' and theirOutId ~= outId then
-  local theirs = tonumber(string.match(theirOutId, '%.(%d+)[-%w]*$') or '')
+  -- Only an OutId of this chunk naming an attempt our claims can make (out-id.ts), stored as the
+  -- digits it was given: a number Lua would print otherwise (1e+20) is no attempt of ours.
+  local theirs, theirsText = attemptOfOutId(theirOutId, chunkId)
   if theirs and theirs > tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0') and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
     to = edgeTo(CHUNK_EDGES, trigger, '*')
   end
   if not to then return refuse('other-attempt', state) end
-  adopted = tostring(theirs)
+  adopted = theirsText
 else
   to = edgeTo(CHUNK_EDGES, trigger, state)
   if not to then return refuse('not-from-state', state) end
 end
 
-local chunkId = f[4] .. '.' .. f[5]
 local code = ''
 for i = 6, #ARGV, 2 do
   if ARGV[i] == 'code' then code = ARGV[i + 1] end

@@ -1,0 +1,48 @@
+/**
+ * The attempt of an OutId is bounded (MAX_ATTEMPT, out-id.ts) in the scripts as in parseOutId: a
+ * caller that skips parseOutId cannot make a chunk adopt an attempt Lua would store as `1e+20`,
+ * and a claim never makes an attempt past the bound (its OutId would be no OutId of ours).
+ */
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { MAX_ATTEMPT } from '../../src/queue/out-id.js';
+import { harnessPerTest } from '../support/pipeline.js';
+import { waitFor } from '../support/wait.js';
+
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+const harnesses = harnessPerTest();
+
+describe('the attempt of an OutId, in the scripts', () => {
+  it('a transition adopts no attempt past MAX_ATTEMPT, nor one not written as digits, nor one of another chunk', async () => {
+    const h = await harnesses.create({ label: 'attempt-bound-adopt' });
+    const { sendId } = await h.producer.send({ ...NOTE, phones: ['13865000001'] });
+    const chunkId = `${sendId}.0`;
+    const chunks = createChunkStore({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock });
+    for (const attempt of ['99999999999999999999', '100000000000000', String(MAX_ATTEMPT + 1), '0', '02', '2.5']) {
+      const t = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.${attempt}-abcdef`, fields: { resolvedBy: 'report' } });
+      expect(t, attempt).toMatchObject({ applied: false, refused: 'other-attempt' });
+    }
+    const other = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${sendId}.1.2-abcdef`, fields: { resolvedBy: 'report' } });
+    expect(other).toMatchObject({ applied: false, refused: 'other-attempt' });
+    expect(await h.redis.hmget(`${h.prefix}:chunk:${chunkId}`, 'state', 'attempt')).toEqual(['queued', '0']);
+    // The largest is adopted, stored as the digits it came as.
+    const top = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.${MAX_ATTEMPT}-abcdef`, fields: { resolvedBy: 'report' } });
+    expect(top).toMatchObject({ applied: true, adoptedAttempt: MAX_ATTEMPT });
+    expect(await h.redis.hget(`${h.prefix}:chunk:${chunkId}`, 'attempt')).toBe(String(MAX_ATTEMPT));
+  });
+
+  it('a chunk whose attempts reached MAX_ATTEMPT is given up (SMSQ_GAVE_UP), not sent under an OutId of no one', async () => {
+    const h = await harnesses.create({ label: 'attempt-bound-claim' });
+    const phone = '13865000002';
+    const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
+    await h.redis.hset(`${h.prefix}:chunk:${sendId}.0`, 'attempt', String(MAX_ATTEMPT));
+    // Kept once final (not compacted), for its record to be read.
+    await h.startWorker({ compactFinished: false });
+    await waitFor(async () => (await h.producer.getStatus(sendId)).counts.failed === 1, 'failed');
+    expect(await h.redis.hmget(`${h.prefix}:chunk:${sendId}.0`, 'state', 'code', 'attempt')).toEqual(['failed', 'SMSQ_GAVE_UP', String(MAX_ATTEMPT)]);
+    expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toEqual([]);
+  }, 30_000);
+});
