@@ -312,7 +312,8 @@ export const envSchema = z.object({
         parseRedisUrl(v);
       } catch (err) {
         if (!(err instanceof RedisUrlError)) throw err;
-        zctx.addIssue({ code: 'custom', message: err.message });
+        // Said as the variable: the line starts REDIS_URL="..." (redacted), and the fix is its value.
+        zctx.addIssue({ code: 'custom', message: `${err.problem}. Fix: REDIS_URL=${err.fix}` });
       }
     })
     .default('redis://127.0.0.1:6379')
