@@ -7,7 +7,7 @@ import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
 import { CLAIM_HOLD_SLACK_MS, callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, shortestCallDeadlineMs } from './queue/call-deadline.js';
 import { PACER_REACH_MS } from './queue/call-pacer.js';
-import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
+import { MAX_RETENTION_DAYS, retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { CLOCK_SKEW_WARN_MAX_MS, CLOCK_SKEW_WARN_MIN_MS, DEFAULT_CLOCK_SKEW_WARN_MS } from './clock-skew.js';
 import { credentialTextFault, credentialTextMessage, inQuotes, type CredentialTextWords } from './sms/credential-text.js';
@@ -401,10 +401,10 @@ export const envSchema = z.object({
           return z.NEVER;
         }
         const n = m ? Number(m[2]) : NaN;
-        if (!m || n < 1 || n > 365 || (m[1] === undefined && parts.length > 1)) {
+        if (!m || n < 1 || n > MAX_RETENTION_DAYS || (m[1] === undefined && parts.length > 1)) {
           zctx.addIssue({
             code: 'custom',
-            message: `${parts.length > 1 ? `has "${part}", which is` : 'is'} not a number of days (1..365) or kind=DAYS. Fix: SMSQ_RETENTION_DAYS=30 (every kind) or SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30`,
+            message: `${parts.length > 1 ? `has "${part}", which is` : 'is'} not a number of days (1..${MAX_RETENTION_DAYS}) or kind=DAYS. Fix: SMSQ_RETENTION_DAYS=30 (every kind) or SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30`,
           });
           return z.NEVER;
         }
@@ -419,7 +419,7 @@ export const envSchema = z.object({
         group: 'sends',
         description: 'how long send, chunk and receipt records live, per kind (at least the receipt window plus a day); the events stream and callbacks are how to keep history longer ([operations](operations.md#redis-settings))',
         default: 'verification=4,notification=7,marketing=30',
-        allowed: 'DAYS for every kind, or `kind=DAYS` comma-separated; 1..365',
+        allowed: `DAYS for every kind, or \`kind=DAYS\` comma-separated; 1..${MAX_RETENTION_DAYS}`,
       }),
     ),
   SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000)
