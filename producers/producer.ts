@@ -11,6 +11,7 @@ import type { Logger } from '../src/logger.js';
 import type { Telemetry } from 'bullmq';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
 import { addCallback } from '../src/queue/follow-ups.js';
+import { mention } from '../src/setting-mention.js';
 import { isSendEnded, isSentInFull, type SendControlTrigger } from '../src/queue/lifecycle.js';
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
@@ -400,7 +401,9 @@ export function createProducer(opts: ProducerOptions): Producer {
   function checkCallback(request: unknown): void {
     const url = (request as { callbackUrl?: unknown } | null)?.callbackUrl;
     if (url !== undefined && !opts.callbacks) {
-      throw new ValidationError([{ field: 'callbackUrl', message: 'callbacks are not enabled here. Fix: set SMSQ_CALLBACK_SECRET on the workers and the producer, or drop callbackUrl' }]);
+      throw new ValidationError([
+        { field: 'callbackUrl', message: `callbacks are not enabled on this producer. Fix: turn them on for it (${mention('callbacks', true)}) and its workers, which sign them (${mention('callbackSecret')}), or drop callbackUrl` },
+      ]);
     }
   }
 

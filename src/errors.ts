@@ -273,7 +273,8 @@ export class SendNotFoundError extends NotFoundError {
     const other = otherIdShape(sendId);
     super(
       `send ${other?.shown ?? sendId}`,
-      other?.fix ?? `check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${where.redisUrl}) and SMSQ_PREFIX (${where.prefix}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
+      // Said in the Node API's words (its options); the CLI says them as the environment's (src/setting-mention.ts).
+      other?.fix ?? `check the id (${SEND_ID_SHAPE}), and that ${mention('redis')} (${where.redisUrl}) and ${mention('prefix', where.prefix)} are the Redis and prefix it was sent through; records expire after ${mention('retention')}`,
       other === undefined ? undefined : `${other.shown} ${other.what}`,
     );
     this.name = 'SendNotFoundError';
