@@ -17,6 +17,12 @@ export const ACCOUNT_QPS_CAP = 5000;
 /** Calls in flight per worker process, at most (SMSQ_CONCURRENCY, a worker's `concurrency`). */
 export const MAX_CONCURRENCY = 1000;
 
+/** The longest wait before the workers resume by themselves after an account error (SMSQ_ACCOUNT_RECHECK_MS, a worker's `accountRecheckMs`), ms. */
+export const MAX_ACCOUNT_RECHECK_MS = 86_400_000;
+
+/** The most chunks auto-pause looks back at (SMSQ_AUTOPAUSE's CHUNKS, a worker's `autoPause.window`). */
+export const MAX_AUTOPAUSE_WINDOW = 9999;
+
 /** The longest timer Node keeps (ms): a longer one fires at once. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 

@@ -38,7 +38,7 @@ import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
-import { ACCOUNT_QPS_CAP, booleanLine, MAX_CONCURRENCY, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
+import { ACCOUNT_QPS_CAP, booleanLine, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
@@ -840,7 +840,7 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
         : `${where}: pacerBulkDepthMs must be a number of ms >= 0, got ${shown(options.pacerBulkDepthMs)}. Fix: leave it out (10 ms) or give a number of ms`,
       positiveMsLine(where, 'flowControlSpreadMs', options.flowControlSpreadMs, 'leave it out (5000 ms) or give a number of ms', true),
       // As SMSQ_ACCOUNT_RECHECK_MS: 0 is "only smsq resume".
-      wholeNumberLine(where, 'accountRecheckMs', options.accountRecheckMs, 0, 86_400_000, 'leave it out (300000 ms) or give whole ms, 0 for only `smsq resume` (as SMSQ_ACCOUNT_RECHECK_MS)'),
+      wholeNumberLine(where, 'accountRecheckMs', options.accountRecheckMs, 0, MAX_ACCOUNT_RECHECK_MS, 'leave it out (300000 ms) or give whole ms, 0 for only `smsq resume` (as SMSQ_ACCOUNT_RECHECK_MS)'),
       positiveMsLine(where, 'stalledIntervalMs', options.stalledIntervalMs, `leave it out (${STALLED_CHECK_MS} ms) or give a number of ms`),
       positiveMsLine(where, 'lockDurationMs', options.lockDurationMs, 'leave it out (30000 ms) or give a number of ms'),
       positiveMsLine(where, 'rollbackHorizonMs', options.rollbackHorizonMs, 'leave it out (10000 ms) or give a number of ms'),
@@ -853,7 +853,7 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
       field === 'window'
         ? value === undefined
           ? `${where}: ${named} is missing. Fix: give the chunks looked back at, e.g. autoPause: { window: 20, failureRatio: 0.5 }`
-          : wholeNumberLine(where, named, value, 1, 9999, 'give the chunks looked back at, 1..9999 (as SMSQ_AUTOPAUSE=20:0.5), e.g. window: 20')
+          : wholeNumberLine(where, named, value, 1, MAX_AUTOPAUSE_WINDOW, `give the chunks looked back at, 1..${MAX_AUTOPAUSE_WINDOW} (as SMSQ_AUTOPAUSE=20:0.5), e.g. window: 20`)
         : typeof value === 'number' && value >= 0 && value <= 1
           ? undefined
           : `${where}: ${named} must be a number from 0 to 1, got ${shown(value)}. Fix: give the share of those chunks failed that pauses the send, e.g. failureRatio: 0.5 (as SMSQ_AUTOPAUSE=20:0.5)`,
