@@ -218,7 +218,7 @@ const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (AC
  * says it ({@link RedisUnavailableError}), and the fix: the grant, then what completes or stops the send.
  */
 function refusedPartWayLine(redactedUrl: string, reason: string, campaign: CutOffCampaign): string {
-  return `Redis at REDIS_URL=${redactedUrl} refused a command to its user (${reason}) part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (workers may have sent them already); the refused command and the rest of the list were not written. ${cutOffFix(campaign, `once you ${GRANT_FIX}`)}`;
+  return `Redis at REDIS_URL=${redactedUrl} refused a command to its user (${reason}) part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (workers may have sent them already); the refused command and the rest of the list were not written. ${cutOffFix(campaign, 'once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or REDIS_URL (or the connection\'s username/password) names a user that may')}`;
 }
 
 function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {

@@ -114,7 +114,7 @@ describe('Redis refusing a command to its user part-way through a campaign (NOPE
     expect(refused.message).toMatch(
       new RegExp(`^Redis at REDIS_URL=${redacted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused a command to its user \\(NOPERM.*\\) part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it \\(workers may have sent them already\\); the refused command and the rest of the list were not written\\. `),
     );
-    expect(refused.message).toContain('grant that user the commands, keys and channels smsq uses');
+    expect(refused.message).toContain('Fix: once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*)');
     expect(refused.message).toContain(`make the same request with the same idempotency key (acl-cut): it completes send ${sendId}`);
     expect(refused.message).not.toContain('campaigner-pw');
     expect(refused.apiMessage).toContain(`send ${sendId}`);
