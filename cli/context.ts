@@ -15,6 +15,7 @@ import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, queryAction, queryMeaning, toldInOneLine } from '../src/sms/error-codes.js';
 import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/redis-url.js';
+import { inEnvironmentTerms } from '../src/setting-mention.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
@@ -240,7 +241,7 @@ export class CliContext {
     if (err instanceof ValidationError) {
       // Refused at the door: nothing was sent or enqueued.
       for (const issue of err.issues) this.note(`error: ${flagOfField(issue.field)}: ${inFlagTerms(issue.message)}`);
-      if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues: err.issues } });
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues: err.issues.map((i) => ({ ...i, message: inEnvironmentTerms(i.message) })) } });
       return exitCodeOf(err.code);
     }
     if (err instanceof UsageError) {
@@ -263,10 +264,13 @@ export class CliContext {
     const unavailable = redisDown && this.readOnly() ? redisDown.asRead() : redisDown;
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
-      // A send not found says where it was looked for and the fix (SendNotFoundError), as REST says it.
-      this.note(`error ${known.code}: ${known.message}`);
-      const action = unavailable ? 'start Redis or fix REDIS_URL, then run again' : (known as NotFoundError).fix === undefined ? 'check the id' : `Fix: ${(known as NotFoundError).fix}`;
-      if (json) this.printJson({ error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: known.message, action } });
+      // A send not found says where it was looked for and the fix (SendNotFoundError), as REST says it,
+      // naming the settings as the environment this process was configured by names them.
+      const message = inEnvironmentTerms(known.message);
+      this.note(`error ${known.code}: ${message}`);
+      const fix = (known as NotFoundError).fix;
+      const action = unavailable ? 'start Redis or fix REDIS_URL, then run again' : fix === undefined ? 'check the id' : `Fix: ${inEnvironmentTerms(fix)}`;
+      if (json) this.printJson({ error: { code: known.code, errorClass: unavailable ? 'dependency' : 'refused', meaning: message, action } });
       return exitCodeOf(known.code);
     }
     if (err instanceof ApiCallError) {
@@ -309,7 +313,8 @@ export class CliContext {
     if (typeof code === 'string' && code in SMSQ_CODES) {
       // A setting it names is named as its flag (an idempotency key's refusal names the fields that differ, as the command run gives them); --json keeps the API's words.
       this.note(`error ${code}: ${err instanceof IdempotencyKeyReusedError ? idempotencyRefusalFor(err, this.commandName).message : inFlagTerms(message)}`);
-      if (json) this.printJson({ error: { code, errorClass: 'smsq', meaning: message, action: SMSQ_CODES[code as SmsqCode].meaning } });
+      // --json keeps the API's words for a request's fields; the deployment's settings are the environment's here.
+      if (json) this.printJson({ error: { code, errorClass: 'smsq', meaning: inEnvironmentTerms(message), action: SMSQ_CODES[code as SmsqCode].meaning } });
       return exitCodeOf(code as SmsqCode);
     }
     this.note(`error: ${message}`);

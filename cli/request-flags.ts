@@ -5,7 +5,7 @@
  * a refusal (`--json`) keeps the API's field names and words, which are stable for scripts.
  */
 import { IdempotencyKeyReusedError } from '../src/errors.js';
-import { respell, type MentionedSetting } from '../src/setting-mention.js';
+import { environmentSpelling, respell, type MentionedSetting } from '../src/setting-mention.js';
 
 const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
   phones: '--phones',
@@ -49,6 +49,9 @@ const FLAG_OF_MENTION: Readonly<Record<string, string>> = Object.freeze({ file: 
 function flagSpelling(setting: MentionedSetting, value: unknown): string {
   // A campaign's list is what its --file holds: the same file name may hold another list.
   if (setting === 'recipients') return '`--file` list';
+  // The deployment is configured by the environment, not by a flag.
+  const variable = environmentSpelling(setting, value);
+  if (variable !== undefined) return variable;
   const flag = FLAG_OF_MENTION[setting] ?? flagOfField(setting);
   if (value === undefined) return `\`${flag}\``;
   const list = Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(',') : value;

@@ -4,13 +4,14 @@ import { createNodeResolver, describeRedis, type RedisConnection } from '../src/
 import { systemClock, type Clock } from '../src/clock.js';
 import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
-import { positiveMsLine, prefixLine, quietHoursLine, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
+import { booleanLine, MAX_RETENTION_SECONDS, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
 import type { Telemetry } from 'bullmq';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
 import { addCallback } from '../src/queue/follow-ups.js';
+import { mention } from '../src/setting-mention.js';
 import { isSendEnded, isSentInFull, type SendControlTrigger } from '../src/queue/lifecycle.js';
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
@@ -291,6 +292,9 @@ const PRODUCER_OPTION_NAMES = Object.keys({
   retentionSeconds: true, idempotencyTtlSeconds: true, idempotencyWaitMs: true, idempotencyLeaseMs: true, callbacks: true, durability: true, waits: true, telemetry: true,
 } satisfies Record<keyof ProducerOptions, true>);
 
+/** The fields of {@link ProducerOptions.waits}. */
+const WAITS_FIELDS = Object.keys({ quietHours: true, receiptWindowMs: true, receiptLookups: true } satisfies Record<keyof NonNullable<ProducerOptions['waits']>, true>);
+
 /**
  * The options a producer cannot work with, one line each: a name it does not have (`prefx` wrote
  * every send under the default prefix, where the workers of `{smsq-staging}` never looked), a
@@ -307,7 +311,14 @@ function producerOptionProblems(opts: ProducerOptions): string[] {
       // Renewed every third of it: a short lease is taken over from a caller still working whose
       // event loop stalled (a long GC pause) past it, and two requests then write one send.
       wholeNumberLine(where, 'idempotencyLeaseMs', opts.idempotencyLeaseMs, 3000, 3_600_000, 'leave it out (15000 ms) or give whole ms from 3000, e.g. idempotencyLeaseMs: 15000'),
+      wholeNumberLine(where, 'idempotencyTtlSeconds', opts.idempotencyTtlSeconds, 1, MAX_RETENTION_SECONDS, `leave it out (${DAY}, a day) or give whole seconds from 1 to ${MAX_RETENTION_SECONDS}, e.g. idempotencyTtlSeconds: ${DAY}`),
+      positiveMsLine(where, 'idempotencyWaitMs', opts.idempotencyWaitMs, 'leave it out (10000 ms) or give a number of ms, e.g. idempotencyWaitMs: 10000 (0: refuse a twin still enqueuing at once)', true),
+      booleanLine(where, 'callbacks', opts.callbacks, 'leave it out (false) or give callbacks: true'),
     ].filter((line): line is string => line !== undefined),
+    ...retentionLines(where, opts),
+    ...nestedOptionLines(where, 'waits', opts.waits, WAITS_FIELDS, "leave it out (the workers' defaults) or give { quietHours, receiptWindowMs, receiptLookups } as the workers have them", (field, value, named) =>
+      field === 'receiptWindowMs' ? positiveMsLine(where, named, value, 'give the workers\' receipt window in ms, e.g. receiptWindowMs: 259200000 (72 h, SMSQ_RECEIPT_WINDOW_HOURS=72)') : undefined,
+    ),
   ];
 }
 
@@ -390,7 +401,9 @@ export function createProducer(opts: ProducerOptions): Producer {
   function checkCallback(request: unknown): void {
     const url = (request as { callbackUrl?: unknown } | null)?.callbackUrl;
     if (url !== undefined && !opts.callbacks) {
-      throw new ValidationError([{ field: 'callbackUrl', message: 'callbacks are not enabled here. Fix: set SMSQ_CALLBACK_SECRET on the workers and the producer, or drop callbackUrl' }]);
+      throw new ValidationError([
+        { field: 'callbackUrl', message: `callbacks are not enabled on this producer. Fix: turn them on for it (${mention('callbacks', true)}) and its workers, which sign them (${mention('callbackSecret')}), or drop callbackUrl` },
+      ]);
     }
   }
 

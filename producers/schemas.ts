@@ -5,6 +5,7 @@ import { mention } from '../src/setting-mention.js';
 import { firstCodePoint, halfCharacter, HIDDEN_CHARACTER, LONE_SURROGATE } from '../src/sms/template-rules.js';
 import { EXTEND_CODE } from '../src/sms/extend-code.js';
 import { isoTime } from '../src/china-time.js';
+import { parseZonedTime } from '../src/zoned-time.js';
 import { ValidationError } from '../src/errors.js';
 
 const stringParams = z.record(
@@ -72,8 +73,7 @@ function kindRefusal(input: unknown): string {
 const kind = z.enum(MESSAGE_KINDS, { error: (issue) => kindRefusal(issue.input) });
 /** The formats a deadline may take, for refusals. */
 // The form, not a date to copy: any date written here is in the past some day.
-export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, or ...Z) or epoch milliseconds';
-const isoWithZone = z.iso.datetime({ offset: true });
+export const DEADLINE_FORMATS = 'an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, +0800 or ...Z; a space for the T) or epoch milliseconds';
 /** What a value of the wrong type is, for a refusal. */
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 /**
@@ -120,7 +120,8 @@ function deadlineMs(v: string | number, forms: string, ctx: z.RefinementCtx): nu
   const ms = typeof v === 'number' ? v : /^\d{1,16}$/.test(v.trim()) ? Number(v.trim()) : undefined;
   // Past LAST_DATE_MS a Date is invalid: the refusal that compares it with the retention printed "NaN-NaN-NaN".
   // 0 or before is a time in the past, refused as that by the plan (not as a value of the wrong form).
-  if (ms !== undefined ? Number.isSafeInteger(ms) && Math.abs(ms) <= LAST_DATE_MS : isoWithZone.safeParse(v).success) return ms ?? Date.parse(v as string);
+  const at = ms !== undefined ? (Number.isSafeInteger(ms) && Math.abs(ms) <= LAST_DATE_MS ? ms : undefined) : parseZonedTime(v as string);
+  if (at !== undefined) return at;
   ctx.addIssue({ code: 'custom', message: deadlineRefusal(JSON.stringify(v), forms, v) });
   return z.NEVER;
 }

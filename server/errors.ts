@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, toldInOneLine } from '../src/sms/error-codes.js';
+import { inEnvironmentTerms } from '../src/setting-mention.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
@@ -111,7 +112,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof HttpError) return err;
   // Only raised when answers are checked (tests): what drifted is what the test needs to see.
   if (err instanceof ResponseContractError) return new HttpError(500, HTTP_ERROR_CODES[500], `${err.message} (request id ${requestId})`);
-  if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, `the request is invalid; ${untouched}`, err.issues);
+  // The server is configured by the environment: a deployment's setting an issue names is its variable.
+  if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, `the request is invalid; ${untouched}`, err.issues.map((i) => ({ ...i, message: inEnvironmentTerms(i.message) })));
   if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, clientMessageOf(err));
   if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.apiMessage, undefined, RETRY_LATER);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.

@@ -5,7 +5,7 @@
  * `` `kind: "marketing"` ``, src/setting-mention.ts); this turns those into the upload's terms.
  */
 import { IdempotencyKeyReusedError, ValidationError } from '../src/errors.js';
-import { respell, type MentionedSetting } from '../src/setting-mention.js';
+import { environmentSpelling, respell, type MentionedSetting } from '../src/setting-mention.js';
 import { CampaignQuery } from './schemas.js';
 
 /** The settings an upload takes from its query string. */
@@ -28,6 +28,9 @@ function querySpelling(setting: MentionedSetting, value: unknown): string {
   if (setting === 'file') return uploadTypeOf(value);
   // An upload's list is its body, which no parameter names.
   if (setting === 'recipients') return 'recipient list (the body)';
+  // The server is configured by the environment: its deployment's settings are variables.
+  const variable = environmentSpelling(setting, value);
+  if (variable !== undefined) return variable;
   if (value === undefined) return `\`?${setting}=\``;
   if (typeof value === 'string') return `\`?${setting}=${encodeURIComponent(value)}\``;
   return `\`?${setting}=${JSON.stringify(value)}\` (percent-encoded)`;

@@ -7,7 +7,7 @@ import { parseRedisUrl, redactRedisUrl, RedisUrlError } from './queue/redis-url.
 import { TRACE_SAMPLERS, type TracingConfig } from './telemetry/tracing-config.js';
 import { CLAIM_HOLD_SLACK_MS, callDeadlineProblem, claimHoldProblem, defaultCallDeadlineMs, shortestCallDeadlineMs } from './queue/call-deadline.js';
 import { PACER_REACH_MS } from './queue/call-pacer.js';
-import { retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
+import { MAX_RETENTION_DAYS, retentionFromDays, retentionProblem, type Retention } from './queue/retention.js';
 import { LIVE_ENDPOINT } from './sms/defaults.js';
 import { CLOCK_SKEW_WARN_MAX_MS, CLOCK_SKEW_WARN_MIN_MS, DEFAULT_CLOCK_SKEW_WARN_MS } from './clock-skew.js';
 import { credentialTextFault, credentialTextMessage, inQuotes, type CredentialTextWords } from './sms/credential-text.js';
@@ -15,7 +15,7 @@ import { endpointFault } from './sms/endpoint-shape.js';
 import { ConfigError } from './errors.js';
 import { isListenHost } from './listen-host.js';
 import { closestName } from './unknown-fields.js';
-import { ACCOUNT_QPS_CAP, MAX_CONCURRENCY, PREFIX_SHAPE, PREFIX_SHAPE_WORDS } from './factory-options.js';
+import { ACCOUNT_QPS_CAP, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, PREFIX_SHAPE, PREFIX_SHAPE_WORDS } from './factory-options.js';
 
 /** What {@link loadConfig} throws; defined with the other errors in errors.ts. */
 export { ConfigError, TRACE_SAMPLERS, type TracingConfig };
@@ -312,7 +312,8 @@ export const envSchema = z.object({
         parseRedisUrl(v);
       } catch (err) {
         if (!(err instanceof RedisUrlError)) throw err;
-        zctx.addIssue({ code: 'custom', message: err.message });
+        // Said as the variable: the line starts REDIS_URL="..." (redacted), and the fix is its value.
+        zctx.addIssue({ code: 'custom', message: `${err.problem}. Fix: REDIS_URL=${err.fix}` });
       }
     })
     .default('redis://127.0.0.1:6379')
@@ -373,7 +374,7 @@ export const envSchema = z.object({
     .meta(envDoc({ group: 'workers', description: `how long after an attempt "not found" proves it was not accepted (and the chunk is resent). A claim's call deadline is half of it ([durability](durability.md#a-worker-held-up-between-its-claim-and-its-call)), so it must be at least 4 × \`SMS_READ_TIMEOUT_MS\`, and at least 2 × (${PACER_REACH_MS} ms, the call pacer's reach, + the confirmation's \`SMSQ_DURABILITY_TIMEOUT_MS\` in the \`replicas\`, \`fsync+replicas\` and \`waitaof\` modes + ${CLAIM_HOLD_SLACK_MS} ms): ${2 * shortestCallDeadlineMs({ pacerReachMs: PACER_REACH_MS, confirmationMs: 0 })} in the \`fsync\` mode, ${2 * shortestCallDeadlineMs({ pacerReachMs: PACER_REACH_MS, confirmationMs: DEFAULT_DURABILITY.timeoutMs })} with a waiting mode's default timeout. A shorter one is refused at start: every claim could pass its deadline waiting for its confirmation and its slot, and be made again until its message fails \`SMSQ_GAVE_UP\`` })),
   SMSQ_CLOCK_SKEW_WARN_MS: intFrom('SMSQ_CLOCK_SKEW_WARN_MS', CLOCK_SKEW_WARN_MIN_MS, CLOCK_SKEW_WARN_MAX_MS, `SMSQ_CLOCK_SKEW_WARN_MS=${DEFAULT_CLOCK_SKEW_WARN_MS} (${CLOCK_SKEW_WARN_MIN_MS}..${CLOCK_SKEW_WARN_MAX_MS})`).default(DEFAULT_CLOCK_SKEW_WARN_MS)
     .meta(envDoc({ group: 'workers', description: 'a worker measures its clock against Redis\'s `TIME` at start and every 20 s (the round trip allowed for), exports it as `smsq_worker_clock_skew_seconds`, and logs one warning when it is further than this: a sign of a host not kept by NTP, well inside the margin that matters between two workers (24 s by default: [clocks](operations.md#clocks))' })),
-  SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, 86_400_000, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
+  SMSQ_ACCOUNT_RECHECK_MS: intFrom('SMSQ_ACCOUNT_RECHECK_MS', 0, MAX_ACCOUNT_RECHECK_MS, 'SMSQ_ACCOUNT_RECHECK_MS=300000 (0 = manual resume only)').default(
     300_000,
   )
     .meta(envDoc({ group: 'workers', description: 'after an account error, the workers resume by themselves after this long; `0` = only `smsq resume`' })),
@@ -400,10 +401,10 @@ export const envSchema = z.object({
           return z.NEVER;
         }
         const n = m ? Number(m[2]) : NaN;
-        if (!m || n < 1 || n > 365 || (m[1] === undefined && parts.length > 1)) {
+        if (!m || n < 1 || n > MAX_RETENTION_DAYS || (m[1] === undefined && parts.length > 1)) {
           zctx.addIssue({
             code: 'custom',
-            message: `${parts.length > 1 ? `has "${part}", which is` : 'is'} not a number of days (1..365) or kind=DAYS. Fix: SMSQ_RETENTION_DAYS=30 (every kind) or SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30`,
+            message: `${parts.length > 1 ? `has "${part}", which is` : 'is'} not a number of days (1..${MAX_RETENTION_DAYS}) or kind=DAYS. Fix: SMSQ_RETENTION_DAYS=30 (every kind) or SMSQ_RETENTION_DAYS=verification=4,notification=7,marketing=30`,
           });
           return z.NEVER;
         }
@@ -418,7 +419,7 @@ export const envSchema = z.object({
         group: 'sends',
         description: 'how long send, chunk and receipt records live, per kind (at least the receipt window plus a day); the events stream and callbacks are how to keep history longer ([operations](operations.md#redis-settings))',
         default: 'verification=4,notification=7,marketing=30',
-        allowed: 'DAYS for every kind, or `kind=DAYS` comma-separated; 1..365',
+        allowed: `DAYS for every kind, or \`kind=DAYS\` comma-separated; 1..${MAX_RETENTION_DAYS}`,
       }),
     ),
   SMSQ_CATALOG_CACHE_MS: intFrom('SMSQ_CATALOG_CACHE_MS', 0, 86_400_000, 'SMSQ_CATALOG_CACHE_MS=300000 (0..86400000; 0 = look up every request)').default(300_000)
@@ -480,15 +481,15 @@ export const envSchema = z.object({
     .trim()
     .transform((v, zctx) => {
       if (v === 'off') return undefined;
-      const m = /^(\d{1,4}):(0(\.\d+)?|1(\.0+)?)$/.exec(v);
-      if (!m || Number(m[1]) < 1) {
-        zctx.addIssue({ code: 'custom', message: 'must be CHUNKS:RATIO (CHUNKS 1..9999, RATIO 0..1) or off. Fix: SMSQ_AUTOPAUSE=20:0.5 (pause when over half of the last 20 chunks failed)' });
+      const m = /^(\d+):(0(\.\d+)?|1(\.0+)?)$/.exec(v);
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > MAX_AUTOPAUSE_WINDOW) {
+        zctx.addIssue({ code: 'custom', message: `must be CHUNKS:RATIO (CHUNKS 1..${MAX_AUTOPAUSE_WINDOW}, RATIO 0..1) or off. Fix: SMSQ_AUTOPAUSE=20:0.5 (pause when over half of the last 20 chunks failed)` });
         return z.NEVER;
       }
       return { window: Number(m[1]), failureRatio: Number(m[2]) };
     })
     .optional()
-    .meta(envDoc({ group: 'sends', description: 'pause a send when more than RATIO of its last CHUNKS chunks failed', default: '20:0.5', allowed: '`CHUNKS:RATIO` (CHUNKS 1..9999, RATIO 0..1) or `off`' })),
+    .meta(envDoc({ group: 'sends', description: 'pause a send when more than RATIO of its last CHUNKS chunks failed', default: '20:0.5', allowed: `\`CHUNKS:RATIO\` (CHUNKS 1..${MAX_AUTOPAUSE_WINDOW}, RATIO 0..1) or \`off\`` })),
   SMSQ_REPAIR_INTERVAL_MS: intFrom('SMSQ_REPAIR_INTERVAL_MS', 0, 86_400_000, 'SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)', 'from 10000 to 86400000, or 0 (off)')
     .refine((v) => v === 0 || v >= 10_000, { message: 'must be 0 (off) or at least 10000. Fix: SMSQ_REPAIR_INTERVAL_MS=300000 (10000..86400000, or 0 = off)' })
     .default(300_000)

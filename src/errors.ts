@@ -61,7 +61,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type, its charset or the Content-Encoding is not one the route takes', 415, EXIT.refused),
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, timeouts, userAgent, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued (a control: not applied, or perhaps applied when cut during its write)', 503, EXIT.dependency),
-  SMSQ_REDIS_AUTH: answered('Redis (REDIS_URL) refused smsq\'s credentials (WRONGPASS: a wrong user or password; NOAUTH: none given where one is required) or a command to its user (NOPERM); nothing was read or written (NOPERM: that command was not run). The message names REDIS_URL (password redacted), Redis\'s reply and the fix: the user:password in REDIS_URL (or the connection\'s username/password options), or the user\'s ACL. A retry will not help', 500, EXIT.refused),
+  SMSQ_REDIS_AUTH: answered('Redis (REDIS_URL) refused smsq\'s credentials (WRONGPASS: a wrong user or password; NOAUTH: none given where one is required) or a command to its user (NOPERM); nothing was read or written (NOPERM: that command was not run; part-way through a campaign, the send it created holds what was written before, and the error\'s `campaign` names it and the count). The message names REDIS_URL (password redacted), Redis\'s reply and the fix: the user:password in REDIS_URL (or the connection\'s username/password options), or the user\'s ACL. A retry will not help', 500, EXIT.refused),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
@@ -187,23 +187,46 @@ export class RedisAuthRefusedError extends ConfigError {
     readonly reply: RedisAuthReply,
     /** Redis's reply, one line (it names no password). */
     readonly reason: string,
+    /**
+     * A campaign whose send was created, and part of it written, before a command was refused
+     * (NOPERM part-way): as {@link RedisUnavailableError.campaign}, so that the caller can find
+     * the send, complete it under its key or cancel it.
+     */
+    readonly campaign?: CutOffCampaign,
   ) {
-    super([redisAuthRefusalLine(redactedUrl, reply, reason)]);
+    super([campaign ? refusedPartWayLine(redactedUrl, reason, campaign) : redisAuthRefusalLine(redactedUrl, reply, reason)]);
     this.name = 'RedisAuthRefusedError';
     const what = reply === 'NOPERM' ? 'a command to the Redis user this server is configured with (NOPERM); it was not run' : `the credentials this server is configured with (${reply}); nothing was read or written`;
-    this.apiMessage = `Redis refused ${what}. Fix: tell the operator of this server: its log names REDIS_URL and the fix (a retry will not help)`;
+    const partWay = campaign ? `, part-way through a campaign: send ${campaign.sendId} was created and holds ${campaign.written} recipients (workers may have sent them already), the rest of the list was not written` : '';
+    this.apiMessage = `Redis refused ${what}${partWay}. Fix: tell the operator of this server: its log names REDIS_URL and the fix (a retry will not help)`;
+  }
+
+  /** The same refusal, met part-way through `campaign` (its send created, some of it written). */
+  partWayThrough(campaign: CutOffCampaign): RedisAuthRefusedError {
+    return new RedisAuthRefusedError(this.redactedUrl, this.reply, this.reason, campaign);
   }
 }
 
 /** Where credentials come from, as the fix of a refusal names them. */
 const CREDENTIALS_FROM = "the user:password in REDIS_URL (redis://USER:PASSWORD@host:port; redis://:PASSWORD@host:port for requirepass), or the username/password options of the ioredis connection given to smsq";
 
+/** What grants a user the commands smsq runs, or gives another: the fix of a NOPERM. */
+const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or give another user in ${CREDENTIALS_FROM}`;
+
+/**
+ * A command refused (NOPERM) part-way through a campaign: what was written, as an outage part-way
+ * says it ({@link RedisUnavailableError}), and the fix: the grant, then what completes or stops the send.
+ */
+function refusedPartWayLine(redactedUrl: string, reason: string, campaign: CutOffCampaign): string {
+  return `Redis at REDIS_URL=${redactedUrl} refused a command to its user (${reason}) part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (workers may have sent them already); the refused command and the rest of the list were not written. ${cutOffFix(campaign, 'once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or REDIS_URL (or the connection\'s username/password) names a user that may')}`;
+}
+
 function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {
   const at = `Redis at REDIS_URL=${redactedUrl}`;
   const noRetry = 'a retry will not help';
   if (reply === 'NOAUTH') return `${at} requires a password, and none was given (${reason}); nothing was read or written. Fix: give it in REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or in the password option of the ioredis connection given to smsq; ${noRetry}`;
   if (reply === 'WRONGPASS') return `${at} refused the credentials given (${reason}); nothing was read or written. Fix: correct ${CREDENTIALS_FROM}: a user this Redis has, enabled, and its password; ${noRetry}`;
-  return `${at} refused a command to its user (${reason}); that command was not run. Fix: grant that user the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or give another user in ${CREDENTIALS_FROM}; ${noRetry}`;
+  return `${at} refused a command to its user (${reason}); that command was not run. Fix: ${GRANT_FIX}; ${noRetry}`;
 }
 
 export class ValidationError extends SmsqError {
@@ -250,7 +273,8 @@ export class SendNotFoundError extends NotFoundError {
     const other = otherIdShape(sendId);
     super(
       `send ${other?.shown ?? sendId}`,
-      other?.fix ?? `check the id (${SEND_ID_SHAPE}), and that REDIS_URL (${where.redisUrl}) and SMSQ_PREFIX (${where.prefix}) are the Redis and prefix it was sent through; records expire after SMSQ_RETENTION_DAYS`,
+      // Said in the Node API's words (its options); the CLI says them as the environment's (src/setting-mention.ts).
+      other?.fix ?? `check the id (${SEND_ID_SHAPE}), and that ${mention('redis')} (${where.redisUrl}) and ${mention('prefix', where.prefix)} are the Redis and prefix it was sent through; records expire after ${mention('retention')}`,
       other === undefined ? undefined : `${other.shown} ${other.what}`,
     );
     this.name = 'SendNotFoundError';
@@ -396,18 +420,19 @@ export interface CutOffCampaign {
   stopping?: string;
 }
 
-function cutOffFix(c: CutOffCampaign): string {
+/** `once`: when the send can be written to again (Redis answers; the user is granted the command). */
+function cutOffFix(c: CutOffCampaign, once = 'once Redis answers'): string {
   // An enqueue left unfinished is ended as failed by the repair sweep after its grace: what went out stays sent, its queued rest is not sent.
   const sweep = `the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS): what went out stays sent, the rest of it is not sent`;
   const see = `smsq status ${c.sendId} --recipients shows which numbers went out`;
   // The caller meant to stop it: completing it (the same key) is the opposite; cancelling is what stops it.
   if (c.stopping !== undefined) {
-    return `It was being stopped (${c.stopping}), and Redis did not answer before the stop was through: the send may not be paused, and what it holds goes out as workers reach it once Redis answers, until the repair sweep fails its unfinished enqueue about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS; the rest of it is then not sent). Fix: once Redis answers, cancel it (smsq campaign cancel ${c.sendId}), which stops what is left of it; ${see}`;
+    return `It was being stopped (${c.stopping}), and Redis did not answer before the stop was through: the send may not be paused, and what it holds goes out as workers reach it once Redis answers, until the repair sweep fails its unfinished enqueue about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS; the rest of it is then not sent). Fix: ${once}, cancel it (smsq campaign cancel ${c.sendId}), which stops what is left of it; ${see}`;
   }
   if (c.idempotencyKey !== undefined) {
-    return `Fix: once Redis answers, and before ${sweep}, make the same request with the same idempotency key (${c.idempotencyKey}): it completes send ${c.sendId}, never twice. Later, ${see}; send the others as a new campaign`;
+    return `Fix: ${once}, and before ${sweep}, make the same request with the same idempotency key (${c.idempotencyKey}): it completes send ${c.sendId}, never twice. Later, ${see}; send the others as a new campaign`;
   }
-  return `No idempotency key was given, so the same request again would enqueue them again as a new send. Fix: once Redis answers, ${see} (${sweep}); send the others as a new campaign, with an idempotency key so that a retry completes it`;
+  return `No idempotency key was given, so the same request again would enqueue them again as a new send. Fix: ${once}, ${see} (${sweep}); send the others as a new campaign, with an idempotency key so that a retry completes it`;
 }
 
 /**

@@ -8,12 +8,20 @@
  */
 import { closestName } from './unknown-fields.js';
 import type { QuietHours } from './queue/quiet-hours.js';
+import { MESSAGE_KINDS } from './queue/kinds.js';
+import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from './queue/retention.js';
 
 /** The account's cap on Dysmsapi calls a second (SMS_QPS, a worker's `qps`). */
 export const ACCOUNT_QPS_CAP = 5000;
 
 /** Calls in flight per worker process, at most (SMSQ_CONCURRENCY, a worker's `concurrency`). */
 export const MAX_CONCURRENCY = 1000;
+
+/** The longest wait before the workers resume by themselves after an account error (SMSQ_ACCOUNT_RECHECK_MS, a worker's `accountRecheckMs`), ms. */
+export const MAX_ACCOUNT_RECHECK_MS = 86_400_000;
+
+/** The most chunks auto-pause looks back at (SMSQ_AUTOPAUSE's CHUNKS, a worker's `autoPause.window`). */
+export const MAX_AUTOPAUSE_WINDOW = 9999;
 
 /** The longest timer Node keeps (ms): a longer one fires at once. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
@@ -56,6 +64,82 @@ export function unknownOptionLines(where: string, factory: string, options: obje
     });
 }
 
+/**
+ * The keys of the nested option `name` (`quietHours`, `retention`, `reconcile`) that `known` lacks,
+ * a line each naming the key it was likely meant to be: a misspelt key was dropped as an option's
+ * was, and its default used (`quietHours: { strat: 1260 }`). Not an object: no lines (the option's
+ * own check says what it must be).
+ */
+export function unknownKeyLines(where: string, name: string, value: unknown, known: readonly string[]): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.keys(value)
+    .filter((key) => !known.includes(key) && (value as Record<string, unknown>)[key] !== undefined)
+    .map((key) => {
+      const meant = closestName(key, known) ?? closestByStem(key, known);
+      return meant !== undefined
+        ? `${where}: ${name}.${key} is not a field of ${name}. Fix: write it as ${name}.${meant} (names must match exactly)`
+        : `${where}: ${name}.${key} is not a field of ${name}. Fix: remove it; its fields are ${known.join(', ')}`;
+    });
+}
+
+/** What a field's name ends in to say its unit: a key may be its stem, misspelt (`strat` for startMinute). */
+const UNIT_SUFFIX = /(?:Minute|Ms|Seconds)$/;
+
+/** The one of `known` whose name without its unit `key` is likely a misspelling of. */
+function closestByStem(key: string, known: readonly string[]): string | undefined {
+  const stems = known.map((k) => k.replace(UNIT_SUFFIX, ''));
+  const stem = closestName(key, stems);
+  return stem === undefined ? undefined : known[stems.indexOf(stem)];
+}
+
+/**
+ * The lines of a nested option given as an object (`null` passes where `allowNull`): one when it
+ * is not an object, else one per key it should not have ({@link unknownKeyLines}) and one per
+ * field `check` refuses (called with each field's value and its name as a message says it).
+ */
+export function nestedOptionLines(
+  where: string,
+  name: string,
+  value: unknown,
+  known: readonly string[],
+  fix: string,
+  check: (field: string, value: unknown, named: string) => string | undefined,
+  allowNull = false,
+): string[] {
+  if (value === undefined || (allowNull && value === null)) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${where}: ${name} must be an object { ${known.join(', ')} }, got ${shown(value)}. Fix: ${fix}`];
+  const fields = value as Record<string, unknown>;
+  return [...unknownKeyLines(where, name, value, known), ...known.map((field) => check(field, fields[field], `${name}.${field}`)).filter((line): line is string => line !== undefined)];
+}
+
+/** A line when `value` is given and not true or false (`'false'` is a string, and enabled what it named). */
+export function booleanLine(where: string, name: string, value: unknown, fix: string): string | undefined {
+  if (value === undefined || typeof value === 'boolean') return undefined;
+  return `${where}: ${name} must be true or false, got ${shown(value)}. Fix: ${fix}`;
+}
+
+const DAY_SECONDS = 86_400;
+
+/** The longest any record is kept (seconds): the environment's bound, SMSQ_RETENTION_DAYS at most {@link MAX_RETENTION_DAYS}. */
+export const MAX_RETENTION_SECONDS = MAX_RETENTION_DAYS * DAY_SECONDS;
+
+/**
+ * The lines of the `retention` and `retentionSeconds` options (createProducer's and
+ * createSmsWorker's): kinds in whole seconds from 1 to {@link MAX_RETENTION_SECONDS}, as the
+ * EXPIRE they become takes them (0 or less deletes a record as it is written, a fraction is refused).
+ */
+export function retentionLines(where: string, options: { retention?: unknown; retentionSeconds?: unknown }): string[] {
+  const range = `whole seconds from 1 to ${MAX_RETENTION_SECONDS} (${MAX_RETENTION_DAYS} days, as SMSQ_RETENTION_DAYS)`;
+  const example = MESSAGE_KINDS.map((kind) => `${kind}: ${DEFAULT_RETENTION_DAYS[kind] * DAY_SECONDS}`).join(', ');
+  const fix = `leave it out (the defaults: ${example}) or give ${range} per kind, e.g. retention: { marketing: ${30 * DAY_SECONDS} }`;
+  return [
+    ...nestedOptionLines(where, 'retention', options.retention, MESSAGE_KINDS, fix, (kind, value, named) =>
+      wholeNumberLine(where, named, value, 1, MAX_RETENTION_SECONDS, `leave it out (${DEFAULT_RETENTION_DAYS[kind as keyof typeof DEFAULT_RETENTION_DAYS] * DAY_SECONDS}, ${DEFAULT_RETENTION_DAYS[kind as keyof typeof DEFAULT_RETENTION_DAYS]} days) or give ${range}`),
+    ),
+    wholeNumberLine(where, 'retentionSeconds', options.retentionSeconds, 1, MAX_RETENTION_SECONDS, `leave it out (each kind's default) or give ${range}, e.g. retentionSeconds: ${7 * DAY_SECONDS}`),
+  ].filter((line): line is string => line !== undefined);
+}
+
 /** A line when `value` is given and not a whole number from `min` to `max`; `fix` follows it. */
 export function wholeNumberLine(where: string, name: string, value: unknown, min: number, max: number, fix: string, note = ''): string | undefined {
   if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)) return undefined;
@@ -63,10 +147,10 @@ export function wholeNumberLine(where: string, name: string, value: unknown, min
   return `${where}: ${name} must be a whole number from ${min} to ${max}${over ? note : ''}, got ${shown(value)}. Fix: ${fix}`;
 }
 
-/** A line when `value` is given and not a number of ms above 0 that a timer keeps. */
-export function positiveMsLine(where: string, name: string, value: unknown, fix: string): string | undefined {
-  if (value === undefined || (typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= LONGEST_TIMER_MS)) return undefined;
-  return `${where}: ${name} must be a number of ms above 0 (at most ${LONGEST_TIMER_MS}), got ${shown(value)}. Fix: ${fix}`;
+/** A line when `value` is given and not a number of ms above 0 (or from 0, `orZero`) that a timer keeps. */
+export function positiveMsLine(where: string, name: string, value: unknown, fix: string, orZero = false): string | undefined {
+  if (value === undefined || (typeof value === 'number' && Number.isFinite(value) && (value > 0 || (orZero && value === 0)) && value <= LONGEST_TIMER_MS)) return undefined;
+  return `${where}: ${name} must be a number of ms ${orZero ? 'from 0' : 'above 0'} (at most ${LONGEST_TIMER_MS}), got ${shown(value)}. Fix: ${fix}`;
 }
 
 /** A line when `prefix` is given and not a hash tag ({@link PREFIX_SHAPE}). */
@@ -74,6 +158,9 @@ export function prefixLine(where: string, prefix: unknown, peers: string): strin
   if (prefix === undefined || (typeof prefix === 'string' && PREFIX_SHAPE.test(prefix))) return undefined;
   return `${where}: prefix must be ${PREFIX_SHAPE_WORDS}, got ${shown(prefix)}. Fix: leave it out ({smsq}) or give one such as prefix: '{smsq-staging}', the same as the ${peers}' (SMSQ_PREFIX)`;
 }
+
+/** The fields of {@link QuietHours}. */
+const QUIET_HOURS_FIELDS = Object.keys({ startMinute: true, endMinute: true } satisfies Record<keyof QuietHours, true>);
 
 /** Minutes in a day: a quiet window's minutes are 0 to this less one. */
 const DAY_MINUTES = 24 * 60;
@@ -88,10 +175,9 @@ export function quietHoursLine(where: string, name: string, value: unknown, allo
   if (typeof value !== 'object' || value === null) return `${where}: ${name} must be { startMinute, endMinute }, got ${shown(value)}. Fix: ${fix}`;
   const q = value as Partial<Record<keyof QuietHours, unknown>>;
   const minute = (m: unknown) => typeof m === 'number' && Number.isInteger(m) && m >= 0 && m < DAY_MINUTES;
-  const extra = Object.keys(value).filter((k) => k !== 'startMinute' && k !== 'endMinute');
-  if (extra.length > 0 || !minute(q.startMinute) || !minute(q.endMinute)) {
-    return `${where}: ${name} must be { startMinute, endMinute }, whole minutes 0..${DAY_MINUTES - 1}, got ${shown(value)}. Fix: ${fix}`;
-  }
-  if (q.startMinute === q.endMinute) return `${where}: ${name} starts and ends at the same minute (${String(q.startMinute)}). Fix: ${fix}`;
-  return undefined;
+  // A misspelt key is named with the one meant (`strat` → startMinute), beside what the shape lacks.
+  const lines = unknownKeyLines(where, name, value, QUIET_HOURS_FIELDS);
+  if (!minute(q.startMinute) || !minute(q.endMinute)) lines.push(`${where}: ${name} must be { startMinute, endMinute }, whole minutes 0..${DAY_MINUTES - 1}, got ${shown(value)}. Fix: ${fix}`);
+  else if (q.startMinute === q.endMinute) lines.push(`${where}: ${name} starts and ends at the same minute (${String(q.startMinute)}). Fix: ${fix}`);
+  return lines.length > 0 ? lines.join('\n') : undefined;
 }

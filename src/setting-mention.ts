@@ -13,13 +13,24 @@
  */
 
 /**
+ * The settings of a deployment that a message may name (the Redis, the key prefix, the records'
+ * retention, callbacks): options of createProducer and createSmsWorker to a Node caller (`redis`,
+ * `prefix: "{smsq}"`, `callbacks: true`, a worker's `callbackSecret`, `retention`), and
+ * environment variables to the processes configured by the environment, the CLI and `smsq server`
+ * ({@link environmentSpelling}): a producer's refusal told a Node caller to set
+ * SMSQ_CALLBACK_SECRET, which nothing it ran reads.
+ */
+export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret'] as const;
+type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
+
+/**
  * The settings a message may name: each surface knows how it writes them. Every field of a request
  * (an idempotency key's refusal names those that differ), and the file readers' settings. `file` is
  * the recipient file, its value a name (`` `file: "list.xlsx"` ``): what tells a workbook from a
  * CSV list is its name's extension to the Node API (`readRecipientsFile`, whose refusals name the
  * file `file`) and the CLI (`--file list.xlsx`), and the Content-Type to an upload, which has no name.
  */
-export const MENTIONED_SETTINGS = ['phones', 'messages', 'recipients', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file'] as const;
+export const MENTIONED_SETTINGS = ['phones', 'messages', 'recipients', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file', ...DEPLOYMENT_SETTINGS] as const;
 export type MentionedSetting = (typeof MENTIONED_SETTINGS)[number];
 
 const MENTIONED: ReadonlySet<string> = new Set(MENTIONED_SETTINGS);
@@ -54,4 +65,27 @@ export function respell(text: string, spell: Spelling): string {
     }
     return spell(setting, value);
   });
+}
+
+/**
+ * A deployment setting as the environment names it, for the processes it configures (the CLI,
+ * `smsq server`); undefined for a request's setting, which each surface spells its own way. Written
+ * as those processes have always said them (`SMSQ_PREFIX ({smsq})`), without backticks.
+ */
+const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting, (value: unknown) => string>> = Object.freeze({
+  redis: () => 'REDIS_URL',
+  prefix: (value: unknown) => (value === undefined ? 'SMSQ_PREFIX' : `SMSQ_PREFIX (${String(value)})`),
+  retention: () => 'SMSQ_RETENTION_DAYS',
+  callbacks: () => 'SMSQ_CALLBACK_SECRET set',
+  callbackSecret: () => 'the same SMSQ_CALLBACK_SECRET',
+});
+
+/** `setting` as the environment names it, when it is a {@link DEPLOYMENT_SETTINGS}; else undefined. */
+export function environmentSpelling(setting: MentionedSetting, value: unknown): string | undefined {
+  return (DEPLOYMENT_SETTINGS as readonly string[]).includes(setting) ? ENVIRONMENT_SPELLING[setting as DeploymentSetting](value) : undefined;
+}
+
+/** `text` with each deployment setting it names as the environment names it; request settings as written. */
+export function inEnvironmentTerms(text: string): string {
+  return respell(text, (setting, value) => environmentSpelling(setting, value) ?? mention(setting, value));
 }

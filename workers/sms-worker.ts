@@ -39,7 +39,7 @@ import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
-import { ACCOUNT_QPS_CAP, MAX_CONCURRENCY, prefixLine, quietHoursLine, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
+import { ACCOUNT_QPS_CAP, booleanLine, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
@@ -818,6 +818,13 @@ const WORKER_OPTION_NAMES = Object.keys({
   endpointBackoff: true, name: true, telemetry: true, durability: true, durabilityRecheckMs: true, rollbackHorizonMs: true, errorLog: true, repair: true,
 } satisfies Record<keyof SmsWorkerOptions, true>);
 
+/** The fields of the nested options, as their types have them: a key not here is a typo. */
+const RECONCILE_FIELDS = Object.keys({ firstLookAfterMs: true, settleMs: true, lookIntervalMs: true, callDeadlineMs: true } satisfies Record<keyof ReconcileTiming, true>);
+const AUTO_PAUSE_FIELDS = Object.keys({ window: true, failureRatio: true } satisfies Record<keyof NonNullable<SmsWorkerOptions['autoPause']>, true>);
+const REPAIR_FIELDS = Object.keys({ intervalMs: true, enqueueGraceMs: true, minAgeMs: true, firstAfterMs: true } satisfies Record<keyof RepairOptions, true>);
+const ENDPOINT_BACKOFF_FIELDS = Object.keys({ firstMs: true, maxMs: true } satisfies Record<keyof EndpointBackoffSettings, true>);
+const RECEIPT_SCHEDULE_FIELDS = Object.keys({ lookDelaysMs: true, windowMs: true } satisfies Record<keyof ReceiptSchedule, true>);
+
 /**
  * The options a worker cannot work with, one line each, before it makes anything on the
  * connection: a name it does not have, and the settings the environment bounds (src/config.ts) given
@@ -842,7 +849,36 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
       options.pacerBulkDepthMs === undefined || (Number.isFinite(options.pacerBulkDepthMs) && options.pacerBulkDepthMs >= 0)
         ? undefined
         : `${where}: pacerBulkDepthMs must be a number of ms >= 0, got ${shown(options.pacerBulkDepthMs)}. Fix: leave it out (10 ms) or give a number of ms`,
+      positiveMsLine(where, 'flowControlSpreadMs', options.flowControlSpreadMs, 'leave it out (5000 ms) or give a number of ms', true),
+      // As SMSQ_ACCOUNT_RECHECK_MS: 0 is "only smsq resume".
+      wholeNumberLine(where, 'accountRecheckMs', options.accountRecheckMs, 0, MAX_ACCOUNT_RECHECK_MS, 'leave it out (300000 ms) or give whole ms, 0 for only `smsq resume` (as SMSQ_ACCOUNT_RECHECK_MS)'),
+      positiveMsLine(where, 'stalledIntervalMs', options.stalledIntervalMs, `leave it out (${STALLED_CHECK_MS} ms) or give a number of ms`),
+      positiveMsLine(where, 'lockDurationMs', options.lockDurationMs, 'leave it out (30000 ms) or give a number of ms'),
+      positiveMsLine(where, 'rollbackHorizonMs', options.rollbackHorizonMs, 'leave it out (10000 ms) or give a number of ms'),
+      booleanLine(where, 'compactFinished', options.compactFinished, 'leave it out (true) or give true or false'),
+      booleanLine(where, 'watchRedis', options.watchRedis, 'leave it out (true) or give true or false'),
     ].filter((line): line is string => line !== undefined),
+    ...retentionLines(where, options),
+    ...nestedOptionLines(where, 'reconcile', options.reconcile, RECONCILE_FIELDS, 'leave it out (the defaults from readTimeoutMs) or give { settleMs, ... } in ms', (_field, value, named) => positiveMsLine(where, named, value, 'leave it out (its default) or give a number of ms')),
+    ...nestedOptionLines(where, 'autoPause', options.autoPause, AUTO_PAUSE_FIELDS, 'leave it out ({ window: 20, failureRatio: 0.5 }), or null for none (SMSQ_AUTOPAUSE=off)', (field, value, named) =>
+      field === 'window'
+        ? value === undefined
+          ? `${where}: ${named} is missing. Fix: give the chunks looked back at, e.g. autoPause: { window: 20, failureRatio: 0.5 }`
+          : wholeNumberLine(where, named, value, 1, MAX_AUTOPAUSE_WINDOW, `give the chunks looked back at, 1..${MAX_AUTOPAUSE_WINDOW} (as SMSQ_AUTOPAUSE=20:0.5), e.g. window: 20`)
+        : typeof value === 'number' && value >= 0 && value <= 1
+          ? undefined
+          : `${where}: ${named} must be a number from 0 to 1, got ${shown(value)}. Fix: give the share of those chunks failed that pauses the send, e.g. failureRatio: 0.5 (as SMSQ_AUTOPAUSE=20:0.5)`,
+    true),
+    ...nestedOptionLines(where, 'repair', options.repair, REPAIR_FIELDS, 'leave it out (every 300000 ms), or null for none (SMSQ_REPAIR_INTERVAL_MS=0)', (field, value, named) =>
+      field === 'intervalMs' && value === undefined
+        ? `${where}: ${named} is missing. Fix: give the ms between sweeps, e.g. repair: { intervalMs: 300000 }`
+        : // 0 is "at once" for the ages and the first sweep, not for the interval.
+          positiveMsLine(where, named, value, 'leave it out (its default) or give a number of ms', field !== 'intervalMs'),
+    true),
+    ...nestedOptionLines(where, 'endpointBackoff', options.endpointBackoff, ENDPOINT_BACKOFF_FIELDS, 'leave it out ({ firstMs: 1000, maxMs: 60000 })', (_field, value, named) => positiveMsLine(where, named, value, 'leave it out (its default) or give a number of ms')),
+    ...nestedOptionLines(where, 'receiptSchedule', options.receiptSchedule, RECEIPT_SCHEDULE_FIELDS, 'leave it out (the default schedule, a 72 h window) or give { lookDelaysMs, windowMs }', (field, value, named) =>
+      field === 'windowMs' ? positiveMsLine(where, named, value, 'give the receipt window in ms, e.g. windowMs: 259200000 (72 h, as SMSQ_RECEIPT_WINDOW_HOURS=72)') : undefined,
+    ),
   );
   return lines;
 }

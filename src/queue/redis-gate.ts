@@ -4,7 +4,7 @@
  * REDIS_URL and the fix) instead of hanging or printing one error per reconnect attempt.
  */
 import type { RedisConnection } from './connection.js';
-import { CampaignCutOff, ConfigError, RedisUnavailableError } from '../errors.js';
+import { CampaignCutOff, ConfigError, RedisAuthRefusedError, RedisUnavailableError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
 import { authRefusedError, connectionReason, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
@@ -127,7 +127,10 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   function translate(err: unknown, midCall = false): unknown {
     if (err instanceof CampaignCutOff) {
       const under = translate(err.cause, midCall);
-      return under instanceof RedisUnavailableError ? new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, false, err.campaign) : under;
+      if (under instanceof RedisUnavailableError) return new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, false, err.campaign);
+      // A command refused to the user part-way (NOPERM) leaves the send as an outage does: said with it.
+      if (under instanceof RedisAuthRefusedError) return under.partWayThrough(err.campaign);
+      return under;
     }
     if (err instanceof RedisUnavailableError) return err;
     const refused = authRefusedError(err, url());

@@ -32,23 +32,33 @@ export type RedisTarget =
     })
   | (RedisAuth & { kind: 'cluster'; nodes: RedisHostPort[] });
 
-/** `REDIS_URL` cannot be read; `problem` completes "REDIS_URL=... <problem>", `fix` is an example. */
+/**
+ * A Redis URL that cannot be read. The message shows the URL as given, passwords redacted (as
+ * every other message naming it: {@link redactRedisUrl}), so that a caller whose URL came from its
+ * own settings sees what was read. `problem` completes "<url> <problem>", `fix` is a URL that
+ * works (with a note); the environment's check (src/config.ts) says both as REDIS_URL.
+ */
 export class RedisUrlError extends SmsqError {
   readonly code = 'SMSQ_CONFIG_INVALID';
+  /** The URL given, its passwords replaced by `<redacted>`. */
+  readonly redactedUrl: string;
   constructor(
     readonly problem: string,
     readonly fix: string,
+    url: string,
   ) {
-    super(`${problem}. Fix: ${fix}`);
+    const redactedUrl = redactRedisUrl(url);
+    super(`the Redis URL ${JSON.stringify(redactedUrl)} ${problem}. Fix: give one such as ${fix}`);
     this.name = 'RedisUrlError';
+    this.redactedUrl = redactedUrl;
   }
 }
 
 const DEFAULT_PORT = { sentinel: 26379, cluster: 6379 } as const;
 const EXAMPLE = {
-  sentinel: 'REDIS_URL=redis+sentinel://:password@10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster',
-  cluster: 'REDIS_URL=redis+cluster://:password@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000',
-  standalone: 'REDIS_URL=redis://user:pass@host:6379/0',
+  sentinel: 'redis+sentinel://:password@10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster',
+  cluster: 'redis+cluster://:password@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000',
+  standalone: 'redis://user:pass@host:6379/0',
 } as const;
 const SCHEMES = 'redis://, rediss://, redis+sentinel:// or redis+cluster://';
 
@@ -57,45 +67,46 @@ const MULTI_HOST = /^(redis|rediss)\+(sentinel|cluster):\/\/(?:([^@/?#]*)@)?([^/
 
 /** Reads `REDIS_URL`; throws {@link RedisUrlError} naming the problem and an example that works. */
 export function parseRedisUrl(url: string): RedisTarget {
+  const refused = (problem: string, fix: string) => new RedisUrlError(problem, fix, url);
   if (/^rediss?:\/\//.test(url)) {
-    if (!URL.canParse(url)) throw new RedisUrlError('is not a URL', EXAMPLE.standalone);
+    if (!URL.canParse(url)) throw refused('is not a URL', EXAMPLE.standalone);
     // ioredis reads the path as the database and sends SELECT NaN for anything but digits.
     const { pathname } = new URL(url);
     if (pathname !== '' && pathname !== '/' && !/^\/\d{1,5}$/.test(pathname)) {
-      throw new RedisUrlError(`has the path "${pathname}", which is not a database number (/0 to /15 on a Redis with the default \`databases 16\`)`, EXAMPLE.standalone);
+      throw refused(`has the path "${pathname}", which is not a database number (/0 to /15 on a Redis with the default \`databases 16\`)`, EXAMPLE.standalone);
     }
     return { kind: 'standalone', url };
   }
   const m = MULTI_HOST.exec(url);
   if (!m) {
     const kind = /^[a-z+]*sentinel/i.test(url) ? 'sentinel' : /^[a-z+]*cluster/i.test(url) ? 'cluster' : 'standalone';
-    throw new RedisUrlError(`must start with ${SCHEMES} and have no #fragment`, EXAMPLE[kind]);
+    throw refused(`must start with ${SCHEMES} and have no #fragment`, EXAMPLE[kind]);
   }
   const [, scheme, kindText, userInfo, hostList, path, query] = m;
   const kind = kindText as 'sentinel' | 'cluster';
   if (scheme === 'rediss') {
-    throw new RedisUrlError(`uses ${scheme}+${kind}://, but TLS to a ${kind === 'sentinel' ? 'Sentinel deployment' : 'Cluster'} is not supported yet`, `${EXAMPLE[kind]} (plain TCP inside a private network), or rediss:// to one Redis`);
+    throw refused(`uses ${scheme}+${kind}://, but TLS to a ${kind === 'sentinel' ? 'Sentinel deployment' : 'Cluster'} is not supported yet`, `${EXAMPLE[kind]} (plain TCP inside a private network), or rediss:// to one Redis`);
   }
-  const auth = authOf(userInfo, kind);
-  const hosts = hostsOf(hostList ?? '', kind);
+  const auth = authOf(userInfo, kind, refused);
+  const hosts = hostsOf(hostList ?? '', kind, refused);
   const params = new URLSearchParams(query ?? '');
   if (kind === 'cluster') {
     if (path !== undefined && path !== '' && path !== '/') {
-      throw new RedisUrlError(`has the path "${path}", but a Cluster has no master name and only database 0`, EXAMPLE.cluster);
+      throw refused(`has the path "${path}", but a Cluster has no master name and only database 0`, EXAMPLE.cluster);
     }
     const extra = [...params.keys()];
-    if (extra.length > 0) throw new RedisUrlError(`has the option "${extra[0]}", which redis+cluster:// does not know`, EXAMPLE.cluster);
+    if (extra.length > 0) throw refused(`has the option "${extra[0]}", which redis+cluster:// does not know`, EXAMPLE.cluster);
     return { kind, nodes: hosts, ...auth };
   }
   const segments = (path ?? '').split('/').filter(Boolean).map(decodeURIComponent);
   const [masterName, dbText, ...rest] = segments;
-  if (masterName === undefined) throw new RedisUrlError('must name the master group after the sentinels (the name in "sentinel monitor <name> ...")', EXAMPLE.sentinel);
+  if (masterName === undefined) throw refused('must name the master group after the sentinels (the name in "sentinel monitor <name> ...")', EXAMPLE.sentinel);
   if (rest.length > 0 || (dbText !== undefined && !/^\d{1,2}$/.test(dbText))) {
-    throw new RedisUrlError(`has the path "${path}", which is not /<masterName> or /<masterName>/<db>`, `${EXAMPLE.sentinel}/0`);
+    throw refused(`has the path "${path}", which is not /<masterName> or /<masterName>/<db>`, `${EXAMPLE.sentinel}/0`);
   }
   for (const key of params.keys()) {
     if (key !== 'sentinelPassword' && key !== 'sentinelUsername') {
-      throw new RedisUrlError(`has the option "${key}"; redis+sentinel:// knows sentinelPassword and sentinelUsername`, `${EXAMPLE.sentinel}?sentinelPassword=secret`);
+      throw refused(`has the option "${key}"; redis+sentinel:// knows sentinelPassword and sentinelUsername`, `${EXAMPLE.sentinel}?sentinelPassword=secret`);
     }
   }
   return {
@@ -109,14 +120,17 @@ export function parseRedisUrl(url: string): RedisTarget {
   };
 }
 
-function authOf(userInfo: string | undefined, kind: 'sentinel' | 'cluster'): RedisAuth {
+/** Makes the refusal of the URL being read. */
+type Refusal = (problem: string, fix: string) => RedisUrlError;
+
+function authOf(userInfo: string | undefined, kind: 'sentinel' | 'cluster', refused: Refusal): RedisAuth {
   if (userInfo === undefined) return { username: undefined, password: undefined };
   const colon = userInfo.indexOf(':');
   const decode = (part: string) => {
     try {
       return decodeURIComponent(part);
     } catch {
-      throw new RedisUrlError('has a user or password that is not URL-encoded (a bare % must be %25)', EXAMPLE[kind]);
+      throw refused('has a user or password that is not URL-encoded (a bare % must be %25)', EXAMPLE[kind]);
     }
   };
   const username = decode(colon < 0 ? userInfo : userInfo.slice(0, colon));
@@ -124,16 +138,16 @@ function authOf(userInfo: string | undefined, kind: 'sentinel' | 'cluster'): Red
   return { username: username || undefined, password: password || undefined };
 }
 
-function hostsOf(list: string, kind: 'sentinel' | 'cluster'): RedisHostPort[] {
+function hostsOf(list: string, kind: 'sentinel' | 'cluster', refused: Refusal): RedisHostPort[] {
   const parts = list.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) {
-    throw new RedisUrlError(`must list the ${kind === 'sentinel' ? 'sentinels' : 'cluster nodes'} as host:port, separated by commas`, EXAMPLE[kind]);
+    throw refused(`must list the ${kind === 'sentinel' ? 'sentinels' : 'cluster nodes'} as host:port, separated by commas`, EXAMPLE[kind]);
   }
   return parts.map((part) => {
     // host, host:port, [v6], [v6]:port
     const hp = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/.exec(part);
     const port = hp?.[2] === undefined ? DEFAULT_PORT[kind] : Number(hp[2]);
-    if (!hp || port < 1 || port > 65_535) throw new RedisUrlError(`has "${part}", which is not host:port`, EXAMPLE[kind]);
+    if (!hp || port < 1 || port > 65_535) throw refused(`has "${part}", which is not host:port`, EXAMPLE[kind]);
     return { host: (hp[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
   });
 }

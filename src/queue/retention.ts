@@ -11,6 +11,9 @@ export type Retention = Readonly<Record<MessageKind, number>>;
 
 const DAY_SECONDS = 86_400;
 
+/** The longest retention a kind may have (days): SMSQ_RETENTION_DAYS's bound, and the options' (src/factory-options.ts). */
+export const MAX_RETENTION_DAYS = 365;
+
 export const DEFAULT_RETENTION_DAYS: Readonly<Record<MessageKind, number>> = Object.freeze({
   // The receipt window (72 h by default) plus a day: a code's receipt can still be applied and read.
   verification: 4,

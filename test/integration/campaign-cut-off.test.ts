@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { RedisUnavailableError } from '../../src/errors.js';
+import { RedisAuthRefusedError, RedisUnavailableError } from '../../src/errors.js';
+import { Redis } from 'ioredis';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducerConnection, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -65,5 +66,59 @@ describe('Redis lost part-way through a campaign', () => {
     expect(err.message).toContain('Fix: once Redis answers, and before the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS)');
     expect(err.message).toContain('make the same request with the same idempotency key (spring-sale): it completes send smx');
     expect(err.campaign).toMatchObject({ idempotencyKey: 'spring-sale' });
+  });
+});
+
+/** 2,500 rows; once 2,000 are read and the first chunk is queued, `revoke` takes a command from the producer's user. */
+async function* rowsThatOutliveAGrant(revoke: () => Promise<unknown>, queued: () => number) {
+  for (let i = 0; i < 2500; i++) {
+    if (i === 2000) {
+      await waitFor(() => queued() >= 1000, 'the first chunk to be queued');
+      await revoke();
+    }
+    yield { phone: String(13870000000 + i) };
+  }
+}
+
+describe('Redis refusing a command to its user part-way through a campaign (NOPERM)', () => {
+  // A trial's finding: the ACL refusal became "that command was not run" with no send id and no
+  // count, so the caller could neither find nor cancel the send it had half written.
+  it('names the send and what was queued, as an outage does, and says the refused command was not run', async () => {
+    const redis = await startPrivateRedis();
+    stops.push(() => redis.stop());
+    // This test's own Redis: the suite's shared one keeps its users.
+    const admin = new Redis(redis.url);
+    stops.push(async () => admin.disconnect());
+    await admin.call('ACL', 'SETUSER', 'campaigner', 'on', '>campaigner-pw', '~*', '&*', '+@all');
+    const url = redis.url.replace('redis://', 'redis://campaigner:campaigner-pw@');
+    const connection = createProducerConnection(url, undefined, { lazyConnect: true });
+    stops.push(async () => connection.disconnect());
+    const prefix = uniquePrefix('noperm');
+    const producer = createProducer({ redis: connection, prefix, connectTimeoutMs: 300 });
+    stops.push(() => producer.close().catch(() => {}));
+    const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'notification' as const, idempotencyKey: 'acl-cut' };
+    let written = 0;
+    // Every chunk is written by a script: without EVALSHA (and EVAL) the next write is refused.
+    const revoke = () => admin.call('ACL', 'SETUSER', 'campaigner', '-evalsha', '-eval');
+    const err = await producer.campaign(rowsThatOutliveAGrant(revoke, () => written), settings, { onProgress: (p) => (written = p.written) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RedisAuthRefusedError);
+    const refused = err as RedisAuthRefusedError;
+    expect(refused).toMatchObject({ code: 'SMSQ_REDIS_AUTH', reply: 'NOPERM' });
+    expect(written).toBeGreaterThanOrEqual(1000);
+    expect(refused.campaign).toEqual({ sendId: expect.stringMatching(/^smx/), written, idempotencyKey: 'acl-cut' });
+    const sendId = refused.campaign?.sendId as string;
+    const redacted = url.replace('campaigner-pw', '<redacted>');
+    expect(refused.message).toMatch(
+      new RegExp(`^Redis at REDIS_URL=${redacted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused a command to its user \\(NOPERM.*\\) part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it \\(workers may have sent them already\\); the refused command and the rest of the list were not written\\. `),
+    );
+    expect(refused.message).toContain('Fix: once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*)');
+    expect(refused.message).toContain(`make the same request with the same idempotency key (acl-cut): it completes send ${sendId}`);
+    expect(refused.message).not.toContain('campaigner-pw');
+    expect(refused.apiMessage).toContain(`send ${sendId}`);
+    // The send is there to be found (and cancelled), holding what was written.
+    expect(await admin.exists(`${prefix}:send:${sendId}`)).toBe(1);
   });
 });

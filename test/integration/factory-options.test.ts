@@ -54,6 +54,19 @@ describe('createSmsWorker refuses options that cannot work, writing nothing', ()
     ['a misspelt option', { concurency: 4 }, /concurency.*not an option.*concurrency/],
     ['quiet hours of another shape', { quietHours: { start: '25:00' } }, /quietHours.*startMinute.*Fix: /],
     ['a prefix without a hash tag', { prefix: 'nohash' }, /prefix.*hash tag.*Fix: /],
+    // A trial's findings: these were taken as given, and a nested key's typo dropped for its default.
+    ['a misspelt key of quietHours', { quietHours: { strat: 1260, endMinute: 480 } }, /^smsq worker options: quietHours\.strat is not a field of quietHours\. Fix: write it as quietHours\.startMinute \(names must match exactly\)$/m],
+    ['a retention of 0 s (every record deleted as written)', { retentionSeconds: 0 }, /retentionSeconds must be a whole number from 1 to 31536000, got 0\. Fix: .*\(365 days, as SMSQ_RETENTION_DAYS\)/],
+    ['a retention of a kind it does not have', { retention: { marketting: 86_400 } }, /retention\.marketting is not a field of retention\. Fix: write it as retention\.marketing/],
+    ['a retention in days, not seconds', { retention: { marketing: '30d' } }, /retention\.marketing must be a whole number from 1 to 31536000, got "30d"\. Fix: /],
+    ['a misspelt key of reconcile', { reconcile: { settleMS: 60_000 } }, /reconcile\.settleMS is not a field of reconcile\. Fix: write it as reconcile\.settleMs/],
+    ['a reconcile look interval of NaN', { reconcile: { lookIntervalMs: Number.NaN } }, /reconcile\.lookIntervalMs must be a number of ms above 0 .*got NaN\. Fix: /],
+    ['an auto-pause ratio above 1', { autoPause: { window: 20, failureRatio: 50 } }, /autoPause\.failureRatio must be a number from 0 to 1, got 50\. Fix: /],
+    ['a misspelt key of repair', { repair: { intervalMs: 300_000, enqueueGrace: 600_000 } }, /repair\.enqueueGrace is not a field of repair\. Fix: write it as repair\.enqueueGraceMs/],
+    ['a misspelt key of endpointBackoff', { endpointBackoff: { firstMS: 1000 } }, /endpointBackoff\.firstMS is not a field of endpointBackoff\. Fix: write it as endpointBackoff\.firstMs/],
+    ['a lock duration of -1', { lockDurationMs: -1 }, /lockDurationMs must be a number of ms above 0 .*Fix: /],
+    ['an account recheck of 1.5 ms', { accountRecheckMs: 1.5 }, /accountRecheckMs must be a whole number from 0 to 86400000, got 1\.5\. Fix: /],
+    ['compactFinished as the string "false"', { compactFinished: 'false' }, /compactFinished must be true or false, got "false"\. Fix: /],
   ];
   it.each(refused)('%s', async (_what, bad, words) => {
     const r = refusal(() => createSmsWorker({ ...base, ...bad } as SmsWorkerOptions));
@@ -66,6 +79,18 @@ describe('createSmsWorker refuses options that cannot work, writing nothing', ()
   it('every option it takes still builds a worker', () => {
     const worker = createSmsWorker({ ...base, qps: 5000, concurrency: 1000, quietHours: { startMinute: 0, endMinute: 60 } });
     void worker.close();
+    const nested = createSmsWorker({
+      ...base,
+      retention: { marketing: 86_400 },
+      retentionSeconds: 60,
+      reconcile: { settleMs: 60_000 },
+      autoPause: null,
+      repair: { intervalMs: 300_000, minAgeMs: 1000 },
+      endpointBackoff: { firstMs: 500 },
+      accountRecheckMs: 0,
+      compactFinished: false,
+    });
+    void nested.close();
   });
 });
 
@@ -76,6 +101,15 @@ describe('createProducer refuses options that cannot work, writing nothing', () 
     ['a negative connect timeout', { connectTimeoutMs: -1 }, /connectTimeoutMs.*Fix: /],
     ['a prefix without a hash tag', { prefix: 'nohash' }, /prefix.*hash tag.*Fix: /],
     ['an idempotency lease a stalled caller would lose', { idempotencyLeaseMs: 1000 }, /idempotencyLeaseMs must be a whole number from 3000 to 3600000, got 1000\. Fix: /],
+    // A trial's findings: these were taken as given, and a nested key's typo dropped for its default.
+    ['an idempotency key kept for no time', { idempotencyTtlSeconds: 0 }, /idempotencyTtlSeconds must be a whole number from 1 to 31536000, got 0\. Fix: /],
+    ['an idempotency key kept "24h"', { idempotencyTtlSeconds: '24h' }, /idempotencyTtlSeconds must be a whole number .*got "24h"\. Fix: /],
+    ['a negative wait for a twin', { idempotencyWaitMs: -5 }, /idempotencyWaitMs must be a number of ms from 0 .*got -5\. Fix: /],
+    ['a retention of a kind it does not have', { retention: { verfication: 3600 } }, /retention\.verfication is not a field of retention\. Fix: write it as retention\.verification/],
+    ['a retention of 1.5 s', { retentionSeconds: 1.5 }, /retentionSeconds must be a whole number from 1 to 31536000, got 1\.5\. Fix: /],
+    ['a misspelt key of waits', { waits: { quietHours: undefined, receiptWindow: 3_600_000 } }, /waits\.receiptWindow is not a field of waits\. Fix: write it as waits\.receiptWindowMs/],
+    ['a misspelt key of waits.quietHours', { waits: { quietHours: { startMinute: 1260, endMinut: 480 }, receiptWindowMs: 3_600_000 } }, /waits\.quietHours\.endMinut is not a field of waits\.quietHours\. Fix: write it as waits\.quietHours\.endMinute/],
+    ['callbacks as the string "no" (it turned them on)', { callbacks: 'no' }, /callbacks must be true or false, got "no"\. Fix: /],
   ];
   it.each(refused)('%s', async (_what, bad, words) => {
     const r = refusal(() => createProducer({ redis: producerRedis, prefix, ...bad } as Parameters<typeof createProducer>[0]));

@@ -93,6 +93,33 @@ describe('deadline', () => {
   });
 });
 
+describe('deadline written as text', () => {
+  // A trial's deadlines `2026-12-07T09:00:00+0800` (ISO 8601's basic offset) and
+  // `2026-12-07 09:00:00+08:00` (RFC 3339's space for the T) were refused as no time at all.
+  it('takes an offset without its colon and a space for the T, as the same time; a time without a zone is still refused, writing nothing', async () => {
+    const h = await harnesses.create({ label: 'door-deadline-text' });
+    const at = Math.ceil((Date.now() + 3_600_000) / 1000) * 1000;
+    const china = new Date(at + 8 * 3_600_000).toISOString().slice(0, 19);
+    const [day, time] = [china.slice(0, 10), china.slice(11)];
+    for (const [i, deadline] of [`${day}T${time}+0800`, `${day} ${time}+08:00`, `${day} ${time}+0800`].entries()) {
+      const sent = await h.producer.send({ ...NOTE, phones: [`1380013804${i}`], deadline });
+      expect((await h.producer.getStatus(sent.sendId)).send.deadline, deadline).toBe(at);
+    }
+    // The same instant in another form is the same request for an idempotency key.
+    const a = await h.producer.send({ ...NOTE, phones: ['13800138045'], deadline: `${day}T${time}+08:00`, idempotencyKey: 'text-deadline' });
+    const b = await h.producer.send({ ...NOTE, phones: ['13800138045'], deadline: `${day} ${time}+0800`, idempotencyKey: 'text-deadline' });
+    expect(b).toMatchObject({ sendId: a.sendId, duplicate: true });
+    // The suite's Redis is shared with other files: what a refusal would write is under this prefix.
+    const keysBefore = (await h.redis.keys(`${h.prefix}:*`)).sort();
+    for (const deadline of [`${day}T${time}`, `${day} ${time}`, `${day}T${time}+08`, '2026-02-30T09:00:00+0800', `${day}T${time}+2400`]) {
+      const err = (await refusal(h.producer.send({ ...NOTE, phones: ['13800138046'], deadline }))) as ValidationError;
+      expect(err, deadline).toBeInstanceOf(ValidationError);
+      expect(err.issues, deadline).toEqual([{ field: 'deadline', message: expect.stringMatching(/^must be a Date, an ISO 8601 time with a zone .*, got .*\. Fix: /) }]);
+    }
+    expect((await h.redis.keys(`${h.prefix}:*`)).sort()).toEqual(keysBefore);
+  });
+});
+
 describe('a closed producer', () => {
   it('refuses every call with SMSQ_PRODUCER_CLOSED and writes nothing (it enqueued)', async () => {
     const h = await harnesses.create({ label: 'door-closed' });

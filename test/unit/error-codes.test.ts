@@ -79,7 +79,7 @@ describe('SmsqError', () => {
     const refusal = new ValidationError([{ field: 'phones', message: 'required' }]);
     expect(refusal).toBeInstanceOf(SmsqError);
     expect(isSmsqError(refusal) && refusal.code).toBe('SMSQ_INVALID_REQUEST');
-    expect(isSmsqError(new RedisUrlError('REDIS_URL=x is not a URL', 'redis://127.0.0.1:6379'))).toBe(true);
+    expect(isSmsqError(new RedisUrlError('is not a URL', 'redis://127.0.0.1:6379', 'x'))).toBe(true);
     expect(isSmsqError(new ProducerClosedError('send'))).toBe(true);
     // Dysmsapi's answers have codes of their own, not smsq's.
     expect(isSmsqError(new SmsError({ code: 'isv.MOBILE_NUMBER_ILLEGAL', message: 'x', errorClass: 'permanent', requestId: 'r' }))).toBe(false);

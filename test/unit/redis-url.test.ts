@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '../../src/queue/redis-url.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
 
 function problemOf(url: string): RedisUrlError {
   try {
@@ -50,7 +51,7 @@ describe('parseRedisUrl', () => {
   });
 
   it('refuses what it cannot read, with a fix', () => {
-    expect(problemOf('redis+sentinel://h1:26379').message).toMatch(/must name the master group.*Fix: REDIS_URL=redis\+sentinel:\/\//);
+    expect(problemOf('redis+sentinel://h1:26379').message).toMatch(/must name the master group.*Fix: give one such as redis\+sentinel:\/\//);
     expect(problemOf('redis+sentinel://h1:26379,,h2/m').message).toMatch(/must list the sentinels as host:port/);
     expect(problemOf('redis+sentinel://h1:99999/m').message).toMatch(/"h1:99999", which is not host:port/);
     expect(problemOf('redis+sentinel://h1/m/x').message).toMatch(/not \/<masterName> or \/<masterName>\/<db>/);
@@ -62,7 +63,7 @@ describe('parseRedisUrl', () => {
     expect(problemOf('redis://exa mple').code).toBe('SMSQ_CONFIG_INVALID');
     // ioredis read these as SELECT NaN and crashed the command with a stack trace.
     for (const url of ['redis://127.0.0.1:6379/abc', 'redis://127.0.0.1:6379/-1', 'redis://h/1/2', 'rediss://h/0x1']) {
-      expect(problemOf(url).message, url).toMatch(/has the path "[^"]+", which is not a database number \(\/0 to \/15 .*\)\. Fix: REDIS_URL=redis:\/\/user:pass@host:6379\/0/);
+      expect(problemOf(url).message, url).toMatch(/has the path "[^"]+", which is not a database number \(\/0 to \/15 .*\)\. Fix: give one such as redis:\/\/user:pass@host:6379\/0/);
     }
     expect(parseRedisUrl('redis://h:6379/').kind).toBe('standalone');
     expect(parseRedisUrl('redis://h:6379/15').kind).toBe('standalone');
@@ -91,5 +92,30 @@ describe('REDIS_URL in loadConfig', () => {
     const message = (err as ConfigError).message;
     expect(message).toMatch(/^REDIS_URL="redis\+sentinel:\/\/:<redacted>@h1:26379" must name the master group .*\. Fix: /);
     expect(message).not.toContain('hunter22');
+  });
+});
+
+describe('a URL given to createRedisConnection', () => {
+  // A library caller saw "must start with redis://, ... Fix: REDIS_URL=..." with no word of what it
+  // had passed (a URL read from its own settings, perhaps not the one it thought) and a variable it never set.
+  it('is shown as given, its passwords redacted as the auth error redacts them, and the fix names a URL, not REDIS_URL', () => {
+    const cases = [
+      ['http://app:hunter22@h1:6379', /^the Redis URL "http:\/\/app:<redacted>@h1:6379" must start with redis:\/\/, .*\. Fix: give one such as redis:\/\/user:pass@host:6379\/0$/],
+      ['redis+sentinel://:hunter22@h1:26379?sentinelPassword=hunter23', /^the Redis URL "redis\+sentinel:\/\/:<redacted>@h1:26379\?sentinelPassword=<redacted>" must name the master group .*\. Fix: give one such as redis\+sentinel:\/\//],
+      ['redis://u:hunter22@h1:6379/abc', /^the Redis URL "redis:\/\/u:<redacted>@h1:6379\/abc" has the path "\/abc", which is not a database number/],
+    ] as const;
+    for (const [url, said] of cases) {
+      let err: unknown;
+      try {
+        createRedisConnection(url, { lazyConnect: true });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, url).toBeInstanceOf(RedisUrlError);
+      expect((err as RedisUrlError).code).toBe('SMSQ_CONFIG_INVALID');
+      expect((err as RedisUrlError).message, url).toMatch(said);
+      expect((err as RedisUrlError).message).not.toMatch(/hunter2|REDIS_URL/);
+      expect((err as RedisUrlError).redactedUrl).toBe(redactRedisUrl(url));
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { inEnvironmentTerms } from '../../src/setting-mention.js';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, RedisDatabaseRefusedError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
 import { SEND_ID_SHAPE } from '../../src/send-id-shape.js';
@@ -42,7 +43,8 @@ describe('error mapping', () => {
     // A send not found carries its fix (REST said "send X not found" alone); the CLI's names REDIS_URL, REST's
     // only the prefix: where Redis is is the deployment's layout, which an API client cannot act on.
     const missing = new SendNotFoundError('s1', { redisUrl: 'redis://smsq:<redacted>@db:6379', prefix: '{smsq}' });
-    expect(missing.message).toContain('REDIS_URL (redis://smsq:<redacted>@db:6379) and SMSQ_PREFIX ({smsq})');
+    expect(missing.message).toContain('`redis` (redis://smsq:<redacted>@db:6379) and `prefix: "{smsq}"`');
+    expect(inEnvironmentTerms(missing.message)).toContain('REDIS_URL (redis://smsq:<redacted>@db:6379) and SMSQ_PREFIX ({smsq})');
     expect(toHttpError(missing, limits, 'r')).toMatchObject({
       statusCode: 404,
       code: 'SMSQ_NOT_FOUND',

@@ -113,7 +113,7 @@ describe('a deadline refused: a fix to copy', () => {
     expect(issue).toEqual({
       field: 'deadline',
       message:
-        'must be a Date, an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, or ...Z) or epoch milliseconds, got "2027-01-01T00:00:00 08:00": a space where the zone\'s + goes, as a + in a query string reads as a space. Fix: 2027-01-01T00:00:00+08:00, its + percent-encoded as %2B in a query string (2027-01-01T00:00:00%2B08:00)',
+        'must be a Date, an ISO 8601 time with a zone (yyyy-MM-ddTHH:mm:ss+08:00, +0800 or ...Z; a space for the T) or epoch milliseconds, got "2027-01-01T00:00:00 08:00": a space where the zone\'s + goes, as a + in a query string reads as a space. Fix: 2027-01-01T00:00:00+08:00, its + percent-encoded as %2B in a query string (2027-01-01T00:00:00%2B08:00)',
     });
     expect(issuesOf(SendRequest, request('2027-01-01 09:30 0800'))[0]?.message).toContain('(2027-01-01 09:30%2B0800)');
   });
