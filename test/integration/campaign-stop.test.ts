@@ -51,7 +51,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, far more on a loaded one. */
 const SPAWNED_MS = 90_000;
 const SETTINGS = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' as const };
 const CAMPAIGN = ['campaign', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--kind', 'notification', '--yes'];

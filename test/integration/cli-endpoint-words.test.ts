@@ -18,7 +18,7 @@ import { EXIT } from '../../src/errors.js';
 import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, far more on a loaded one. */
 const SPAWNED_MS = 60_000;
 
 const redis = createTestConnection();

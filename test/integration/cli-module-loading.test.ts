@@ -58,7 +58,7 @@ describe('smsq loads a command\'s heavy packages only when it runs', () => {
       expect(run.code, run.stderr).toBe(EXIT.ok);
       expect(run.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
       // The log sees the loads: the executable is there.
-      expect(run.modules.some((url) => url.endsWith('/cli/main.ts'))).toBe(true);
+      expect(run.modules.some((url) => url.endsWith('/cli/main.js'))).toBe(true);
       expect(run.packages).toEqual([]);
     }
   }, 2 * SPAWNED_MS);

@@ -26,7 +26,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, far more on a loaded one. */
 const SPAWNED_MS = 60_000;
 
 async function privateRedis(): Promise<PrivateRedis> {

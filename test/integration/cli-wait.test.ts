@@ -53,7 +53,7 @@ async function sendIds(): Promise<string[]> {
 /** What the status says of a send that no worker serves. */
 const NO_WORKER = 'no worker serves its SMSQ_PREFIX: none is connected to its queue or beat in the last 3 s; nothing is sent until one starts: smsq worker';
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, far more on a loaded one. */
 const SPAWNED_MS = 60_000;
 
 const send = (phone: string) => ['send', '--phones', phone, '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes'];

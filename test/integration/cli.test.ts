@@ -1,5 +1,5 @@
 /**
- * `smsq` as a child process (`node --import tsx cli/main.ts`), in live mode, against an emulator
+ * `smsq` as a child process (`node cli/main.js` of the run's build, test/support/test-build.ts), in live mode, against an emulator
  * started in this test process: the CLI talks to any Dysmsapi-compatible server named by
  * SMS_ENDPOINT, signing with the credentials from the environment. Spawns run concurrently; each
  * child is killed if it outlives its test.
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, DEFAULT_FIXTURE_NAMES as N, type Emulator } from '../../src/emulator/index.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { cstDate } from '../../src/sms/dates.js';
+import { builtFile } from '../support/test-build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KEY = { accessKeyId: 'cli-it-key', accessKeySecret: 'cli-it-secret' };
@@ -27,7 +28,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [builtFile('cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...baseEnv(), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

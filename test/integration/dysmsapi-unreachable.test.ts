@@ -37,7 +37,7 @@ const logger = createLogger({ level: 'silent' });
 const TOKEN = 'unreachable-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const PHONE = '13800138000';
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, far more on a loaded one. */
 const SPAWNED_MS = 60_000;
 const UNRESOLVED = 'nonexistent.invalid:8391';
 

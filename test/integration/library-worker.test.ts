@@ -20,6 +20,7 @@ import { testRedisUrl, uniquePrefix, deleteKeys } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { spawnSmsq } from '../support/cli-process.js';
 import type { LibraryChildConfig } from '../support/library-worker-child.js';
+import { builtFile } from '../support/test-build.js';
 
 const MKT = { signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing' as const };
 const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '4711' }, kind: 'verification' as const };
@@ -313,7 +314,7 @@ async function runChild(over: Partial<LibraryChildConfig>) {
     ...over,
   };
   const slowSdk = cfg.sdkDelayMs ? ['--import', './test/support/slow-sdk-hook.mjs'] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...slowSdk, 'test/support/library-worker-child.ts', JSON.stringify(cfg)], {
+  const child = spawn(process.execPath, [...slowSdk, builtFile('test/support/library-worker-child.ts'), JSON.stringify(cfg)], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, TEST_SDK_DELAY_MS: String(cfg.sdkDelayMs ?? 0) },
   });

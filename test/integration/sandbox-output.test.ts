@@ -2,7 +2,7 @@
  * What `smsq sandbox` prints for someone trying smsq for the first time: its own narration of the
  * run (what was enqueued, the counts each second, the final table), not the info log lines of the
  * worker and producer it runs, which said the same again as JSON between the progress lines.
- * LOG_LEVEL set by the user still has them. A child process (tsx) on the test Redis.
+ * LOG_LEVEL set by the user still has them. A child process on the test Redis.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSmsq } from '../support/cli-process.js';

@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { builtFile } from '../support/test-build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,16 +23,16 @@ function runWithoutSdk(script: string): { stdout: string; stderr: string; status
     "import { register } from 'node:module';\n" +
       "register('data:text/javascript,' + encodeURIComponent(`export async function resolve(s, c, n) { if (s === '@alicloud/dysmsapi20170525') throw new Error('simulated: the package is missing'); return n(s, c); }`));\n",
   );
-  const file = join(dir, 'script.mts');
+  const file = join(dir, 'script.mjs');
   writeFileSync(file, script);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--import', hook, file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['--import', hook, file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   return { stdout: run.stdout, stderr: run.stderr, status: run.status };
 }
 
 describe('the Alibaba SDK cannot be loaded', () => {
   it('a call answers an account failure (nothing was sent) instead of throwing; opening the SMS runtime fails naming the SDK', () => {
-    const client = `${ROOT}src/sms/client.ts`;
-    const runtime = `${ROOT}src/runtime/sms-runtime.ts`;
+    const client = pathToFileURL(builtFile('src/sms/client.ts')).href;
+    const runtime = pathToFileURL(builtFile('src/runtime/sms-runtime.ts')).href;
     const run = runWithoutSdk(`
       const { createSmsClient } = await import(${JSON.stringify(client)});
       const c = createSmsClient({ endpoint: '127.0.0.1:9', protocol: 'http', credential: { kind: 'access-key', accessKeyId: 'a', accessKeySecret: 'b' } });

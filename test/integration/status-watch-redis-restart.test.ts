@@ -18,7 +18,7 @@ import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' as const };
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, far more on a loaded one. */
 const SPAWNED_MS = 60_000;
 
 // After hooks run last-registered first: the servers stop after the harness has removed its keys from them.

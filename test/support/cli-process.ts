@@ -1,11 +1,12 @@
-/** Runs `smsq` as a child process (tsx), for tests that need a real process: exit codes, stderr as printed, signals. */
+/** Runs `smsq` as a child process (the run's transpiled build), for tests that need a real process: exit codes, stderr as printed, signals. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtFile } from './test-build.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, far more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, far more on a loaded one. */
 export const SPAWNED_MS = 60_000;
 
 /** The parent's environment without anything smsq, the SDK's credential chain, OpenTelemetry or Redis would read. */
@@ -26,7 +27,7 @@ export interface CliProcess {
 
 /** `nodeArgs` go before the script (e.g. more `--import` preloads). */
 export function spawnSmsq(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, builtFile('cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

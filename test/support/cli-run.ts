@@ -1,4 +1,4 @@
-/** Runs `smsq` in this process (`runCli` with collected writers): what a spawned one prints and exits with, without tsx's start-up. */
+/** Runs `smsq` in this process (`runCli` with collected writers): what a spawned one prints and exits with, without a child process's start-up. */
 import { runCli, type CliDeps } from '../../cli/program.js';
 import { collector } from './text-collector.js';
 

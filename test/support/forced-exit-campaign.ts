@@ -17,7 +17,7 @@ import { createHarness, type Harness } from './pipeline.js';
 import { collector } from './text-collector.js';
 import { waitFor } from './wait.js';
 
-/** A spawned smsq starts through tsx: seconds on an idle machine, more on a loaded one. */
+/** A spawned smsq starts in about a second on an idle machine, more on a loaded one. */
 export const SPAWNED_MS = 60_000;
 
 /** A deployment the forced-exit tests kill a producer in: a Redis of its own (they pause it), a harness on it, the CLI's environment for it. */

@@ -2,7 +2,7 @@
  * A worker built as a library user builds it (only the package's entry points), in its own process,
  * so that a test can see whether the process ends by itself once the worker is closed and its
  * connection dropped (a timer left running keeps it alive). It never calls process.exit.
- * Usage: node --import tsx test/support/library-worker-child.ts '<json LibraryChildConfig>'
+ * Usage: node <the run's build>/test/support/library-worker-child.js '<json LibraryChildConfig>' (test/support/test-build.ts)
  * Says on stdout, one JSON object a line: {event:'started'} / {event:'start-settled', outcome},
  * {event:'closed', inTime}, {event:'disconnected'}. Logs (JSON) on stderr.
  * Modes: `close-during-start`: close() in the same tick as start(), or `closeAfterMs` later. `close-on-stdin`: starts, then

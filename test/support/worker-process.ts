@@ -1,6 +1,6 @@
 /**
  * A worker in a child process, for tests that kill workers or run several at once.
- * Usage: node --import tsx test/support/worker-process.ts '<json WorkerProcessConfig>'
+ * Usage: node <the run's build>/test/support/worker-process.js '<json WorkerProcessConfig>' (test/support/test-build.ts)
  * Prints "ready" on stdout once it takes jobs; closes gracefully on SIGTERM. With `stampRequests`,
  * prints `request <epoch ms>` for every HTTP request as the SDK makes it.
  */

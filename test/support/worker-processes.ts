@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
 import { FAST_TIMING } from './pipeline.js';
+import { builtFile } from './test-build.js';
 import { waitFor } from './wait.js';
 import type { WorkerProcessConfig } from './worker-process.js';
 
@@ -28,7 +29,7 @@ export function workerProcesses(): {
         ...FAST_TIMING,
         ...over,
       };
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [builtFile('test/support/worker-process.ts'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
       children.add(child);
       const output = { text: '' };
       outputs.push(output);

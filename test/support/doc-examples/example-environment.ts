@@ -1,17 +1,17 @@
 /**
- * What the docs examples run in: a `smsq` command on the PATH that runs the CLI from source, free
+ * What the docs examples run in: a `smsq` command on the PATH that runs the CLI as it is now (the
+ * suite's transpiled build, test/support/test-build.ts: under tsx each of a page's dozens of runs
+ * paid the loader's start, seconds of CPU on a loaded 2-core machine), free
  * ports in place of the ports the pages name, the package's entry points, and a clean sandbox
  * environment pointed at a private Redis (docs/development.md, "Every example runs").
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { BUILD_FOLDERS, copyLua } from '../../../scripts/copy-lua.js';
 import { freePort } from '../../../src/runtime/private-redis.js';
 import { cleanEnv } from '../cli-process.js';
+import { builtFile } from '../test-build.js';
 import { packageEntrySources } from './package-entries.js';
 
 /** The ports the pages write; each is replaced by a free one. */
@@ -28,48 +28,14 @@ export interface ExampleEnvironment {
   entries: Readonly<Record<string, string>>;
   /** `--import` value that makes node run TypeScript (tsx). */
   tsxLoader: string;
-  /** Removes the compiled CLI. */
-  dispose(): void;
-}
-
-function typeScriptFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return typeScriptFiles(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
-  });
-}
-
-/**
- * The CLI's sources as they are now, each file transpiled on its own by esbuild (what tsx does to
- * each file it loads; no bundling, no type check) with the Lua scripts beside them, into a fresh
- * folder under node_modules/.cache, so that the compiled files resolve node_modules as dist/ does.
- * A page runs `smsq` dozens of times: under tsx each run paid the loader's start and a hook call
- * for every module it loaded, seconds of CPU on a loaded 2-core machine.
- */
-async function compileCli(root: string): Promise<string> {
-  const out = join(root, 'node_modules', '.cache', `smsq-docs-examples-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await build({
-    entryPoints: BUILD_FOLDERS.flatMap((folder) => typeScriptFiles(join(root, folder))),
-    outdir: out,
-    outbase: root,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    tsconfig: join(root, 'tsconfig.json'),
-    logLevel: 'error',
-  });
-  copyLua(out, root);
-  return out;
 }
 
 export async function createExampleEnvironment(root: string, scratch: string, redisUrl: string): Promise<ExampleEnvironment> {
   const bin = join(scratch, 'bin');
   mkdirSync(bin, { recursive: true });
   const tsxLoader = pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href;
-  const cli = await compileCli(root);
   const shim = join(bin, 'smsq');
-  writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(cli, 'cli/main.js'))} "$@"\n`);
+  writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(builtFile('cli/main.ts'))} "$@"\n`);
   chmodSync(shim, 0o755);
   const ports = new Map<number, number>();
   for (const port of DOC_PORTS) ports.set(port, await freePort());
@@ -79,7 +45,7 @@ export async function createExampleEnvironment(root: string, scratch: string, re
     REDIS_URL: redisUrl,
     SMSQ_SERVER_PORT: String(ports.get(8080)),
   };
-  return { root, scratch, env, ports, entries: packageEntrySources(root), tsxLoader, dispose: () => rmSync(cli, { recursive: true, force: true }) };
+  return { root, scratch, env, ports, entries: packageEntrySources(root), tsxLoader };
 }
 
 const SANDBOX_SCRIPT_PREFIX = 'npm ci && npm run build && ';

@@ -58,7 +58,6 @@ export function describeExamples(pages: readonly string[]): void {
   });
 
   afterAll(async () => {
-    environment?.dispose();
     await redis?.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
