@@ -1,5 +1,5 @@
 /**
- * review25: a forged pushed report naming attempt MAX_ATTEMPT of a queued chunk. The docs promise a
+ * A forged pushed report naming attempt MAX_ATTEMPT of a queued chunk. The docs promise a
  * forged attempt "is not found and the chunk is sent as it would have been" (report-ingest.ts).
  */
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ const harnesses = harnessPerTest();
 
 describe('a forged report naming attempt MAX_ATTEMPT of a queued chunk', () => {
   it('the chunk is still sent once', async () => {
-    const h = await harnesses.create({ label: 'review25-forged-max' });
+    const h = await harnesses.create({ label: 'forged-far-ahead' });
     const { ingest, close } = ingestFor(h);
     harnesses.defer(close);
     const app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN }, checkResponses: true });

@@ -1,4 +1,4 @@
-/** review25: an unreadable Redis URL's message must not show its password (RedisUrlError echoes the URL since ad4cffe). */
+/** An unreadable Redis URL's message must not show its password (RedisUrlError echoes the URL since ad4cffe). */
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../../src/queue/redis-url.js';
 
