@@ -8,7 +8,7 @@ import { systemClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { MAX_ATTEMPT } from '../../src/queue/out-id.js';
+import { MAX_ATTEMPT, MAX_ATTEMPT_LEAD } from '../../src/queue/out-id.js';
 import { harnessPerTest } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -28,10 +28,24 @@ describe('the attempt of an OutId, in the scripts', () => {
     const other = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${sendId}.1.2-abcdef`, fields: { resolvedBy: 'report' } });
     expect(other).toMatchObject({ applied: false, refused: 'other-attempt' });
     expect(await h.redis.hmget(`${h.prefix}:chunk:${chunkId}`, 'state', 'attempt')).toEqual(['queued', '0']);
-    // The largest is adopted, stored as the digits it came as.
+    // The largest is adopted from a record at most MAX_ATTEMPT_LEAD behind it, stored as the digits it came as.
+    await h.redis.hset(`${h.prefix}:chunk:${chunkId}`, 'attempt', String(MAX_ATTEMPT - MAX_ATTEMPT_LEAD));
     const top = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.${MAX_ATTEMPT}-abcdef`, fields: { resolvedBy: 'report' } });
     expect(top).toMatchObject({ applied: true, adoptedAttempt: MAX_ATTEMPT });
     expect(await h.redis.hget(`${h.prefix}:chunk:${chunkId}`, 'attempt')).toBe(String(MAX_ATTEMPT));
+  });
+
+  it('a transition adopts an attempt at most MAX_ATTEMPT_LEAD ahead of the record, none further', async () => {
+    const h = await harnesses.create({ label: 'attempt-bound-lead' });
+    const { sendId } = await h.producer.send({ ...NOTE, phones: ['13865000003'] });
+    const chunkId = `${sendId}.0`;
+    const chunks = createChunkStore({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock });
+    await h.redis.hset(`${h.prefix}:chunk:${chunkId}`, 'attempt', '5');
+    const past = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.${5 + MAX_ATTEMPT_LEAD + 1}-abcdef`, fields: { resolvedBy: 'report' } });
+    expect(past).toMatchObject({ applied: false, refused: 'other-attempt' });
+    expect(await h.redis.hmget(`${h.prefix}:chunk:${chunkId}`, 'state', 'attempt')).toEqual(['queued', '5']);
+    const within = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.${5 + MAX_ATTEMPT_LEAD}-abcdef`, fields: { resolvedBy: 'report' } });
+    expect(within).toMatchObject({ applied: true, adoptedAttempt: 5 + MAX_ATTEMPT_LEAD });
   });
 
   it('a chunk whose attempts reached MAX_ATTEMPT is given up (SMSQ_GAVE_UP), not sent under an OutId of no one', async () => {
