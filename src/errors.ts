@@ -86,7 +86,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_CANCELLED: recorded('the send was cancelled before this chunk went out'),
   SMSQ_DEADLINE: recorded('the send\'s deadline passed before this chunk went out'),
   SMSQ_SEND_FAILED: recorded('the send failed as a whole (signature or template unusable) before this chunk went out'),
-  SMSQ_GAVE_UP: recorded('the queue gave up on the chunk (too many starts or look-ups) before it was sent'),
+  SMSQ_GAVE_UP: recorded('the queue gave up on the chunk before it was sent: too many starts or look-ups, or its attempts reached the most an OutId names (MAX_ATTEMPT, src/queue/out-id.ts)'),
   SMSQ_PAYLOAD_UNREADABLE: recorded('the chunk\'s stored payload or kind does not parse (altered or cut short in Redis): nothing more is sent or looked up from it; read before its call, nothing was sent and its recipients failed; the reason names the field'),
   SMSQ_REQUEST_NOT_BUILT: recorded('the chunk\'s call failed before a byte of it was written, on a value of the send no request can carry (half of a UTF-16 surrogate pair in its signature name, template code or extend code: a chunk queued before the door refused it): nothing was sent, and it would fail the same way again, so its recipients failed, neither looked up nor resent; the reason names the field and the fix'),
   SMSQ_WORKER_LOST: recorded('a worker died during the call: the outcome is looked up before anything is resent'),
