@@ -45,7 +45,10 @@ export function isAdoptableAttempt(theirs: number, recorded: number): boolean {
   return theirs > recorded && theirs - recorded <= MAX_ATTEMPT_LEAD;
 }
 
-const OUT_ID = new RegExp(`^(s[0-9a-z]+)\\.([0-9]+(?:-[0-9]+)*)\\.([1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}})(?:-([0-9a-z]{1,16}))?$`);
+/** The longest nonce an OutId read as ours may carry: ours are 10 hex digits (NONCE_BYTES), the bound leaves room for a longer draw, not for any text. */
+const MAX_NONCE_LENGTH = 16;
+
+const OUT_ID = new RegExp(`^(s[0-9a-z]+)\\.([0-9]+(?:-[0-9]+)*)\\.([1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}})(?:-([0-9a-z]{1,${MAX_NONCE_LENGTH}}))?$`);
 
 const NONCE_BYTES = 5;
 /**
@@ -92,13 +95,15 @@ export function outIdLua(): string {
     '-- Generated from src/queue/out-id.ts (outIdLua): the bound of an OutId\'s attempt.',
     `local MAX_ATTEMPT = ${MAX_ATTEMPT}`,
     '',
-    '-- The attempt `outId` names if it is an OutId of the chunk `chunkId` (as out-id.ts parses one):',
-    '-- the number and its text (plain digits, no leading zero, at most MAX_ATTEMPT); nil otherwise.',
+    '-- The attempt `outId` names if it is an OutId of the chunk `chunkId` (as out-id.ts parses one:',
+    `-- plain digits, no leading zero, at most MAX_ATTEMPT; a nonce of 1 to ${MAX_NONCE_LENGTH} of [0-9a-z]):`,
+    '-- the number and its text; nil otherwise.',
     'local function attemptOfOutId(outId, chunkId)',
     "  if string.sub(outId, 1, #chunkId + 1) ~= chunkId .. '.' then return nil end",
     '  local rest = string.sub(outId, #chunkId + 2)',
-    "  local digits = string.match(rest, '^([1-9]%d*)$') or string.match(rest, '^([1-9]%d*)%-[%da-z]+$')",
-    `  if not digits or #digits > ${MAX_ATTEMPT_DIGITS} then return nil end`,
+    "  local digits, nonce = string.match(rest, '^([1-9]%d*)$'), ''",
+    "  if not digits then digits, nonce = string.match(rest, '^([1-9]%d*)%-([%da-z]+)$') end",
+    `  if not digits or #digits > ${MAX_ATTEMPT_DIGITS} or #nonce > ${MAX_NONCE_LENGTH} then return nil end`,
     '  return tonumber(digits), digits',
     'end',
     '',

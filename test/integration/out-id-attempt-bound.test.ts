@@ -1,14 +1,15 @@
 /**
  * The attempt of an OutId is bounded (MAX_ATTEMPT, out-id.ts) in the scripts as in parseOutId: a
  * caller that skips parseOutId cannot make a chunk adopt an attempt Lua would store as `1e+20`,
- * and a claim never makes an attempt past the bound (its OutId would be no OutId of ours).
+ * and a claim never makes an attempt past the bound (its OutId would be no OutId of ours). Nor can
+ * it make one adopt an OutId whose nonce parseOutId would not read.
  */
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
 import { createKeys } from '../../src/queue/keys.js';
-import { MAX_ATTEMPT, MAX_ATTEMPT_LEAD } from '../../src/queue/out-id.js';
+import { MAX_ATTEMPT, MAX_ATTEMPT_LEAD, parseOutId } from '../../src/queue/out-id.js';
 import { harnessPerTest } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,6 +25,12 @@ describe('the attempt of an OutId, in the scripts', () => {
     for (const attempt of ['99999999999999999999', '100000000000000', String(MAX_ATTEMPT + 1), '0', '02', '2.5']) {
       const t = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.${attempt}-abcdef`, fields: { resolvedBy: 'report' } });
       expect(t, attempt).toMatchObject({ applied: false, refused: 'other-attempt' });
+    }
+    // A nonce as parseOutId reads one: 1 to 16 of [0-9a-z].
+    for (const nonce of ['0123456789abcdefg', 'ABCDEF', '']) {
+      expect(parseOutId(`${chunkId}.2-${nonce}`), nonce).toBeUndefined();
+      const t = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.2-${nonce}`, fields: { resolvedBy: 'report' } });
+      expect(t, nonce).toMatchObject({ applied: false, refused: 'other-attempt' });
     }
     const other = await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${sendId}.1.2-abcdef`, fields: { resolvedBy: 'report' } });
     expect(other).toMatchObject({ applied: false, refused: 'other-attempt' });
