@@ -55,6 +55,22 @@ describe('the attempt of an OutId, in the scripts', () => {
     expect(within).toMatchObject({ applied: true, adoptedAttempt: 5 + MAX_ATTEMPT_LEAD });
   });
 
+  it('a look-up that finds an attempt further ahead than MAX_ATTEMPT_LEAD records the chunk accepted, its attempt not adopted', async () => {
+    const h = await harnesses.create({ label: 'attempt-bound-found' });
+    const phone = '13865000004';
+    const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
+    const chunkId = `${sendId}.0`;
+    // Found at Alibaba, so sent (by whatever sent it): proof the chunk was accepted, not of lost claims.
+    const ahead = `${chunkId}.${2 + MAX_ATTEMPT_LEAD}-abcdef`;
+    expect((await h.client.sendSms({ phoneNumbers: [phone], signName: NOTE.signName, templateCode: NOTE.templateCode, templateParam: NOTE.templateParam, outId: ahead })).ok).toBe(true);
+    // The worker's own attempt 1 is not accepted and has no answer: looked up.
+    h.emulator.addFault({ kind: 'reset', actions: ['SendSms'], phones: [phone] });
+    await h.startWorker({ compactFinished: false });
+    await waitFor(async () => (await h.producer.getStatus(sendId)).counts.accepted === 1, 'accepted', 30_000).catch(() => undefined);
+    expect(await h.redis.hmget(`${h.prefix}:chunk:${chunkId}`, 'state', 'attempt', 'outId')).toEqual(['accepted', '1', ahead]);
+    expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).map((a) => a.outId)).toEqual([ahead]);
+  }, 40_000);
+
   it('a chunk whose attempts reached MAX_ATTEMPT is given up (SMSQ_GAVE_UP), not sent under an OutId of no one', async () => {
     const h = await harnesses.create({ label: 'attempt-bound-claim' });
     const phone = '13865000002';
