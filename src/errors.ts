@@ -61,7 +61,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_UNSUPPORTED_MEDIA_TYPE: answered('the Content-Type, its charset or the Content-Encoding is not one the route takes', 415, EXIT.refused),
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, timeouts, userAgent, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL) did not answer in time; nothing was enqueued (a control: not applied, or perhaps applied when cut during its write)', 503, EXIT.dependency),
-  SMSQ_REDIS_AUTH: answered('Redis (REDIS_URL) refused smsq\'s credentials (WRONGPASS: a wrong user or password; NOAUTH: none given where one is required) or a command to its user (NOPERM); nothing was read or written (NOPERM: that command was not run; part-way through a campaign, the send it created holds what was written before, and the error\'s `campaign` names it and the count). The message names REDIS_URL (password redacted), Redis\'s reply and the fix: the user:password in REDIS_URL (or the connection\'s username/password options), or the user\'s ACL. A retry will not help', 500, EXIT.refused),
+  SMSQ_REDIS_AUTH: answered('Redis (REDIS_URL) refused smsq\'s credentials (WRONGPASS: a wrong user or password; NOAUTH: none given where one is required) or a command to its user (NOPERM); nothing was read or written (NOPERM: that command was not run; part-way through a campaign, a command refused or the credentials refused on a reconnect (a password rotated), the send it created holds what was written before, and the error\'s `campaign` names it and the count). The message names REDIS_URL (password redacted), Redis\'s reply and the fix: the user:password in REDIS_URL (or the connection\'s username/password options), or the user\'s ACL. A retry will not help', 500, EXIT.refused),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY asks for (a setting, a replica missing, a replica where the primary is expected; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
@@ -86,7 +86,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_CANCELLED: recorded('the send was cancelled before this chunk went out'),
   SMSQ_DEADLINE: recorded('the send\'s deadline passed before this chunk went out'),
   SMSQ_SEND_FAILED: recorded('the send failed as a whole (signature or template unusable) before this chunk went out'),
-  SMSQ_GAVE_UP: recorded('the queue gave up on the chunk (too many starts or look-ups) before it was sent'),
+  SMSQ_GAVE_UP: recorded('the queue gave up on the chunk before it was sent: too many starts or look-ups, or its attempts reached the most an OutId names (MAX_ATTEMPT, src/queue/out-id.ts)'),
   SMSQ_PAYLOAD_UNREADABLE: recorded('the chunk\'s stored payload or kind does not parse (altered or cut short in Redis): nothing more is sent or looked up from it; read before its call, nothing was sent and its recipients failed; the reason names the field'),
   SMSQ_REQUEST_NOT_BUILT: recorded('the chunk\'s call failed before a byte of it was written, on a value of the send no request can carry (half of a UTF-16 surrogate pair in its signature name, template code or extend code: a chunk queued before the door refused it): nothing was sent, and it would fail the same way again, so its recipients failed, neither looked up nor resent; the reason names the field and the fix'),
   SMSQ_WORKER_LOST: recorded('a worker died during the call: the outcome is looked up before anything is resent'),
@@ -188,17 +188,20 @@ export class RedisAuthRefusedError extends ConfigError {
     /** Redis's reply, one line (it names no password). */
     readonly reason: string,
     /**
-     * A campaign whose send was created, and part of it written, before a command was refused
-     * (NOPERM part-way): as {@link RedisUnavailableError.campaign}, so that the caller can find
-     * the send, complete it under its key or cancel it.
+     * A campaign whose send was created, and part of it written, before Redis refused a command
+     * (NOPERM) or, on a reconnect, the credentials (WRONGPASS, NOAUTH: a password rotated): as
+     * {@link RedisUnavailableError.campaign}, so that the caller can find the send, complete it
+     * under its key or cancel it.
      */
     readonly campaign?: CutOffCampaign,
   ) {
-    super([campaign ? refusedPartWayLine(redactedUrl, reason, campaign) : redisAuthRefusalLine(redactedUrl, reply, reason)]);
+    super([campaign ? refusedPartWayLine(redactedUrl, reply, reason, campaign) : redisAuthRefusalLine(redactedUrl, reply, reason)]);
     this.name = 'RedisAuthRefusedError';
-    const what = reply === 'NOPERM' ? 'a command to the Redis user this server is configured with (NOPERM); it was not run' : `the credentials this server is configured with (${reply}); nothing was read or written`;
-    const partWay = campaign ? `, part-way through a campaign: send ${campaign.sendId} was created and holds ${campaign.written} recipients (workers may have sent them already), the rest of the list was not written` : '';
-    this.apiMessage = `Redis refused ${what}${partWay}. Fix: tell the operator of this server: its log names REDIS_URL and the fix (a retry will not help)`;
+    const what = reply === 'NOPERM' ? 'a command to the Redis user this server is configured with (NOPERM)' : `the credentials this server is configured with (${reply})`;
+    const outcome = !campaign
+      ? reply === 'NOPERM' ? '; it was not run' : '; nothing was read or written'
+      : `${reply === 'NOPERM' ? ' part-way through a campaign (that command was not run)' : ' on reconnecting part-way through a campaign'}: send ${campaign.sendId} was created and holds ${campaign.written} recipients (workers may have sent them already), the rest of the list was not written`;
+    this.apiMessage = `Redis refused ${what}${outcome}. Fix: tell the operator of this server: its log names REDIS_URL and the fix (a retry will not help)`;
   }
 
   /** The same refusal, met part-way through `campaign` (its send created, some of it written). */
@@ -214,11 +217,22 @@ const CREDENTIALS_FROM = "the user:password in REDIS_URL (redis://USER:PASSWORD@
 const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or give another user in ${CREDENTIALS_FROM}`;
 
 /**
- * A command refused (NOPERM) part-way through a campaign: what was written, as an outage part-way
- * says it ({@link RedisUnavailableError}), and the fix: the grant, then what completes or stops the send.
+ * A refusal part-way through a campaign, said for what it was: a command refused to its user
+ * (NOPERM: that command and the rest not written; the grant), or the credentials refused on a
+ * reconnect (WRONGPASS, NOAUTH: the link was lost, so a write under way may have landed; the
+ * password). Then what was written, as an outage part-way says it ({@link RedisUnavailableError}),
+ * and what completes or stops the send once the fix is made.
  */
-function refusedPartWayLine(redactedUrl: string, reason: string, campaign: CutOffCampaign): string {
-  return `Redis at REDIS_URL=${redactedUrl} refused a command to its user (${reason}) part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (workers may have sent them already); the refused command and the rest of the list were not written. ${cutOffFix(campaign, 'once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or REDIS_URL (or the connection\'s username/password) names a user that may')}`;
+function refusedPartWayLine(redactedUrl: string, reply: RedisAuthReply, reason: string, campaign: CutOffCampaign): string {
+  const at = `Redis at REDIS_URL=${redactedUrl}`;
+  const written = `send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it`;
+  if (reply === 'NOPERM') {
+    return `${at} refused a command to its user (${reason}) part-way through a campaign: ${written} (workers may have sent them already); the refused command and the rest of the list were not written. ${cutOffFix(campaign, 'once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or REDIS_URL (or the connection\'s username/password) names a user that may')}`;
+  }
+  const once = reply === 'NOAUTH'
+    ? 'once REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or the password option of the connection, gives the password this Redis now requires'
+    : 'once REDIS_URL (or the connection\'s username/password) holds credentials this Redis accepts: a user it has, enabled, and its password as it is now (a password rotated in Redis, rotated in REDIS_URL too)';
+  return `${at} refused the credentials given on reconnecting (${reason}) part-way through a campaign: ${written} (more may have been written as the connection was lost; workers may have sent them already); the rest of the list was not written. ${cutOffFix(campaign, once)}`;
 }
 
 function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {

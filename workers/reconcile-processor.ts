@@ -4,7 +4,7 @@ import type { CallJobDeps } from './call-job-deps.js';
 import type { ChunkRecord } from '../src/queue/chunk-store.js';
 import { jobIds, ReconcileJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
-import { isOutIdOf, parseOutId } from '../src/queue/out-id.js';
+import { isAdoptableAttempt, isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
 import type { ReconcileTiming } from '../src/queue/follow-ups.js';
 import { rankingKind } from '../src/queue/kinds.js';
@@ -98,8 +98,9 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     if (found) {
       const foundAttempt = parseOutId(found.outId)?.attempt ?? 0;
       // A newer attempt than the record's is adopted by the transition (attempt, OutId); an older
-      // or equal one is recorded as the accepted OutId, which the receipt look-ups match.
-      const adopt = foundAttempt > chunk.attempt;
+      // or equal one, or one further ahead than lost writes explain (the transition would refuse
+      // it), is recorded as the accepted OutId, which the receipt look-ups match.
+      const adopt = isAdoptableAttempt(foundAttempt, chunk.attempt);
       const t = await deps.chunks.transition(chunkId, sendId, {
         trigger: 'lookup-found',
         outId: adopt ? found.outId : (chunk.outId ?? ''),

@@ -30,7 +30,25 @@ export const MAX_ATTEMPT_DIGITS = 9;
  */
 export const MAX_ATTEMPT = 10 ** MAX_ATTEMPT_DIGITS - 1;
 
-const OUT_ID = new RegExp(`^(s[0-9a-z]+)\\.([0-9]+(?:-[0-9]+)*)\\.([1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}})(?:-([0-9a-z]{1,16}))?$`);
+/**
+ * How far ahead of the record's attempt an outcome's attempt may be and still be adopted. Adoption
+ * rests on the record having lost writes (a Redis that forgot its last second, a failover), and
+ * what it lost are the claims of those moments: a few at most, each a call or one undone before
+ * its call. An attempt further ahead proves no loss of ours: it is refused as another attempt
+ * (transition-7.lua, through {@link outIdLua}), or a pushed report naming `MAX_ATTEMPT` would make
+ * a queued chunk give up (SMSQ_GAVE_UP) before its first call.
+ */
+export const MAX_ATTEMPT_LEAD = 1000;
+
+/** True when an outcome for attempt `theirs` proves the record (at `recorded`) lost it: adopted. */
+export function isAdoptableAttempt(theirs: number, recorded: number): boolean {
+  return theirs > recorded && theirs - recorded <= MAX_ATTEMPT_LEAD;
+}
+
+/** The longest nonce an OutId read as ours may carry: ours are 10 hex digits (NONCE_BYTES), the bound leaves room for a longer draw, not for any text. */
+const MAX_NONCE_LENGTH = 16;
+
+const OUT_ID = new RegExp(`^(s[0-9a-z]+)\\.([0-9]+(?:-[0-9]+)*)\\.([1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}})(?:-([0-9a-z]{1,${MAX_NONCE_LENGTH}}))?$`);
 
 const NONCE_BYTES = 5;
 /**
@@ -67,8 +85,9 @@ export function isOutIdOf(outId: string | undefined, chunkId: string): boolean {
 }
 
 /**
- * The Lua part `--@include "out-id"` (lua-source.ts): {@link MAX_ATTEMPT} and the attempt of a
- * caller's OutId of a chunk, read as parseOutId reads it. A script checks what it is given: a caller
+ * The Lua part `--@include "out-id"` (lua-source.ts): {@link MAX_ATTEMPT}, the attempt of a
+ * caller's OutId of a chunk, read as parseOutId reads it, and which attempts are adopted
+ * ({@link isAdoptableAttempt}). A script checks what it is given: a caller
  * that skipped parseOutId must not make it store an attempt Lua would print as another number.
  */
 export function outIdLua(): string {
@@ -76,14 +95,23 @@ export function outIdLua(): string {
     '-- Generated from src/queue/out-id.ts (outIdLua): the bound of an OutId\'s attempt.',
     `local MAX_ATTEMPT = ${MAX_ATTEMPT}`,
     '',
-    '-- The attempt `outId` names if it is an OutId of the chunk `chunkId` (as out-id.ts parses one):',
-    '-- the number and its text (plain digits, no leading zero, at most MAX_ATTEMPT); nil otherwise.',
+    '-- The attempt `outId` names if it is an OutId of the chunk `chunkId` (as out-id.ts parses one:',
+    `-- plain digits, no leading zero, at most MAX_ATTEMPT; a nonce of 1 to ${MAX_NONCE_LENGTH} of [0-9a-z]):`,
+    '-- the number and its text; nil otherwise.',
     'local function attemptOfOutId(outId, chunkId)',
     "  if string.sub(outId, 1, #chunkId + 1) ~= chunkId .. '.' then return nil end",
     '  local rest = string.sub(outId, #chunkId + 2)',
-    "  local digits = string.match(rest, '^([1-9]%d*)$') or string.match(rest, '^([1-9]%d*)%-[%da-z]+$')",
-    `  if not digits or #digits > ${MAX_ATTEMPT_DIGITS} then return nil end`,
+    "  local digits, nonce = string.match(rest, '^([1-9]%d*)$'), ''",
+    "  if not digits then digits, nonce = string.match(rest, '^([1-9]%d*)%-([%da-z]+)$') end",
+    `  if not digits or #digits > ${MAX_ATTEMPT_DIGITS} or #nonce > ${MAX_NONCE_LENGTH} then return nil end`,
     '  return tonumber(digits), digits',
+    'end',
+    '',
+    `local MAX_ATTEMPT_LEAD = ${MAX_ATTEMPT_LEAD}`,
+    '',
+    '-- True when an outcome for attempt `theirs` proves the record (at `recorded`) lost it (out-id.ts isAdoptableAttempt).',
+    'local function isAdoptableAttempt(theirs, recorded)',
+    '  return theirs > recorded and theirs - recorded <= MAX_ATTEMPT_LEAD',
     'end',
     '',
   ].join('\n');

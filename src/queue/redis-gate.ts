@@ -6,7 +6,7 @@
 import type { RedisConnection } from './connection.js';
 import { CampaignCutOff, ConfigError, RedisAuthRefusedError, RedisUnavailableError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
-import { authRefusedError, connectionReason, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
+import { authRefusedError, connectionReason, isCredentialRefusal, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { confirmDatabase } from './redis-database.js';
 
@@ -124,16 +124,27 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     });
   }
 
+  /**
+   * A command refused because the link is down (ioredis says not why) while its reconnect is refused
+   * the credentials (a password rotated, a user removed): that refusal, which no wait mends, as
+   * ready() says it; undefined otherwise.
+   */
+  function credentialsRefusedOnReconnect(err: unknown): RedisAuthRefusedError | undefined {
+    return saysNotWhy(err) && isCredentialRefusal(history.failure) ? authRefusedError(history.failure, url()) : undefined;
+  }
+
   function translate(err: unknown, midCall = false): unknown {
     if (err instanceof CampaignCutOff) {
-      const under = translate(err.cause, midCall);
+      const under = credentialsRefusedOnReconnect(err.cause) ?? translate(err.cause, midCall);
       if (under instanceof RedisUnavailableError) return new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, false, err.campaign);
-      // A command refused to the user part-way (NOPERM) leaves the send as an outage does: said with it.
+      // Redis refusing a command to the user (NOPERM) or the credentials on a reconnect part-way
+      // leaves the send as an outage does: said with it.
       if (under instanceof RedisAuthRefusedError) return under.partWayThrough(err.campaign);
       return under;
     }
     if (err instanceof RedisUnavailableError) return err;
-    const refused = authRefusedError(err, url());
+    // Mid-call, the link lost may have taken a write with it: said as an outage, which says so.
+    const refused = authRefusedError(err, url()) ?? (midCall ? undefined : credentialsRefusedOnReconnect(err));
     if (refused) return refused;
     const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');
     if (ours) return err;

@@ -67,6 +67,21 @@ const MULTI_HOST = /^(redis|rediss)\+(sentinel|cluster):\/\/(?:([^@/?#]*)@)?([^/
 
 /** Reads `REDIS_URL`; throws {@link RedisUrlError} naming the problem and an example that works. */
 export function parseRedisUrl(url: string): RedisTarget {
+  try {
+    return readRedisUrl(url);
+  } catch (err) {
+    // Said as what it is rather than as the misread part, which may be a piece of the password.
+    if (!(err instanceof RedisUrlError) || !hasUnencodedUserInfo(url)) throw err;
+    throw new RedisUrlError('has a / ? # or @ in its user name or password (before its last @), which must be percent-encoded (%2F %3F %23 %40)', EXAMPLE[exampleKindOf(url)], url);
+  }
+}
+
+/** Which example URL fits what `url` meant to be, by its scheme. */
+function exampleKindOf(url: string): keyof typeof EXAMPLE {
+  return /^[a-z+]*sentinel/i.test(url) ? 'sentinel' : /^[a-z+]*cluster/i.test(url) ? 'cluster' : 'standalone';
+}
+
+function readRedisUrl(url: string): RedisTarget {
   const refused = (problem: string, fix: string) => new RedisUrlError(problem, fix, url);
   if (/^rediss?:\/\//.test(url)) {
     if (!URL.canParse(url)) throw refused('is not a URL', EXAMPLE.standalone);
@@ -79,8 +94,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   }
   const m = MULTI_HOST.exec(url);
   if (!m) {
-    const kind = /^[a-z+]*sentinel/i.test(url) ? 'sentinel' : /^[a-z+]*cluster/i.test(url) ? 'cluster' : 'standalone';
-    throw refused(`must start with ${SCHEMES} and have no #fragment`, EXAMPLE[kind]);
+    throw refused(`must start with ${SCHEMES} and have no #fragment`, EXAMPLE[exampleKindOf(url)]);
   }
   const [, scheme, kindText, userInfo, hostList, path, query] = m;
   const kind = kindText as 'sentinel' | 'cluster';
@@ -152,7 +166,52 @@ function hostsOf(list: string, kind: 'sentinel' | 'cluster', refused: Refusal): 
   });
 }
 
-/** The URL with its password (and `sentinelPassword`) replaced, for logs and error messages. */
+/** What stands for a hidden part of a URL in messages and logs. */
+const REDACTED = '<redacted>';
+/** The characters that end a URL's authority: a user name or password holding one unencoded is misread. */
+const ENDS_AUTHORITY = /[/?#@]/;
+
+/**
+ * The user name and password of `url` as written, whether or not the URL reads: everything between
+ * `scheme://` and the last `@`. An unencoded `/ ? # @` in a password is what makes a URL unreadable,
+ * and a reader stopping at the first of them would take the rest of the password for the host;
+ * the last `@` is past any of them (at worst it takes an `@` of the query, and hides more).
+ */
+function userInfoOf(url: string): { start: number; end: number; text: string } | undefined {
+  const start = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0].length ?? 0;
+  const end = url.lastIndexOf('@');
+  return end < start ? undefined : { start, end, text: url.slice(start, end) };
+}
+
+/**
+ * The URL with its password (and `sentinelPassword`) replaced, for every log line and error message
+ * that names a Redis URL, readable or not. The user name stays when it cannot hold any of the
+ * password (no `/ ? # @` before the first `:`); otherwise the whole user part is hidden.
+ */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1<redacted>@').replace(/([?&]sentinelPassword=)[^&#]*/g, '$1<redacted>');
+  const hidden = new Array<boolean>(url.length).fill(false);
+  const hide = (from: number, to: number) => hidden.fill(true, from, to);
+  const userInfo = userInfoOf(url);
+  if (userInfo) {
+    const colon = userInfo.text.indexOf(':');
+    const user = colon < 0 ? userInfo.text : userInfo.text.slice(0, colon);
+    if (ENDS_AUTHORITY.test(user)) hide(userInfo.start, userInfo.end);
+    else if (colon >= 0) hide(userInfo.start + colon + 1, userInfo.end);
+  }
+  for (const m of url.matchAll(/[?&]sentinelPassword=([^&#]*)/g)) hide(m.index + m[0].length - (m[1] as string).length, m.index + m[0].length);
+  let out = '';
+  for (let i = 0; i < url.length; i++) {
+    if (!hidden[i]) out += url[i];
+    else if (i === 0 || !hidden[i - 1]) out += REDACTED;
+  }
+  return out;
+}
+
+/**
+ * True when the user name or password of `url` holds an unencoded `/ ? # @`: the URL's parts are
+ * misread from there on, and a problem found in them would quote a piece of the password.
+ */
+export function hasUnencodedUserInfo(url: string): boolean {
+  const userInfo = userInfoOf(url);
+  return userInfo !== undefined && ENDS_AUTHORITY.test(userInfo.text);
 }

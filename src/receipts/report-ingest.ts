@@ -15,6 +15,7 @@ import { canAdopt, canFire, CHUNK_LIFECYCLE } from '../queue/lifecycle.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
+import { isAdoptableAttempt } from '../queue/out-id.js';
 import { rankingKind } from '../queue/kinds.js';
 import { createSendStore } from '../queue/send-store.js';
 import { normalizePhone } from '../sms/phone.js';
@@ -199,11 +200,12 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
         }
       }
-      if (out.attempt > chunk.attempt && canAdopt('report-lost-attempt', chunk.state) && ofChunk) {
+      if (isAdoptableAttempt(out.attempt, chunk.attempt) && canAdopt('report-lost-attempt', chunk.state) && ofChunk) {
         // A report for an attempt newer than the record: the record lost writes (a Redis that
         // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
         // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
-        // and the chunk is sent as it would have been), rather than trust the push alone.
+        // and the chunk is sent as it would have been), rather than trust the push alone. One
+        // further ahead than a loss of writes takes (MAX_ATTEMPT_LEAD) is another attempt: set aside below.
         // Its look-up asks for the dates around it: one the attempt cannot have been sent on would find nothing, and resend it.
         const sentAt = pushedTime(r.send_time, { notBefore: chunk.sentAt, now: deps.clock.now() }) ?? deps.clock.now();
         const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });

@@ -117,8 +117,60 @@ describe('Redis refusing a command to its user part-way through a campaign (NOPE
     expect(refused.message).toContain('Fix: once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*)');
     expect(refused.message).toContain(`make the same request with the same idempotency key (acl-cut): it completes send ${sendId}`);
     expect(refused.message).not.toContain('campaigner-pw');
-    expect(refused.apiMessage).toContain(`send ${sendId}`);
+    expect(refused.apiMessage).toContain(`(NOPERM) part-way through a campaign (that command was not run): send ${sendId} was created`);
     // The send is there to be found (and cancelled), holding what was written.
     expect(await admin.exists(`${prefix}:send:${sendId}`)).toBe(1);
   });
+});
+
+describe('Redis refusing the credentials on a reconnect part-way through a campaign (WRONGPASS, NOAUTH)', () => {
+  // The part-way line said "refused a command to its user" with the ACL grant as fix whatever the
+  // reply, and the REST message "nothing was read or written" beside the send it had half written.
+  for (const reply of ['WRONGPASS', 'NOAUTH'] as const) {
+    it(`${reply}: says the credentials were refused, the fix is the password, and names the send and what was queued`, async () => {
+      const redis = await startPrivateRedis();
+      stops.push(() => redis.stop());
+      const admin = new Redis(redis.url);
+      stops.push(async () => admin.disconnect());
+      // WRONGPASS: the user's password rotated; NOAUTH: a password required where none is given.
+      const url = reply === 'WRONGPASS' ? redis.url.replace('redis://', 'redis://campaigner:campaigner-pw@') : redis.url;
+      if (reply === 'WRONGPASS') await admin.call('ACL', 'SETUSER', 'campaigner', 'on', '>campaigner-pw', '~*', '&*', '+@all');
+      const connection = createProducerConnection(url, undefined, { lazyConnect: true });
+      connection.on('error', () => {});
+      stops.push(async () => connection.disconnect());
+      const prefix = uniquePrefix(`cut-${reply.toLowerCase()}`);
+      const producer = createProducer({ redis: connection, prefix, connectTimeoutMs: 300 });
+      stops.push(() => producer.close().catch(() => {}));
+      const settings = { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'n' }, kind: 'notification' as const, idempotencyKey: `${reply}-cut` };
+      let written = 0;
+      // The credentials change, and the campaign's connection is cut: it connects again with the old
+      // ones, and is refused before the campaign's next write.
+      const rotate = async () => {
+        const refusedAgain = new Promise<void>((resolve) => connection.on('error', (e: Error) => e.message.includes(reply) && resolve()));
+        if (reply === 'WRONGPASS') await admin.call('ACL', 'SETUSER', 'campaigner', 'resetpass', '>rotated-pw');
+        else await admin.call('ACL', 'SETUSER', 'default', 'resetpass', '>required-pw');
+        await admin.call('CLIENT', 'KILL', 'SKIPME', 'yes');
+        await refusedAgain;
+      };
+      const err = await producer.campaign(rowsThatOutliveAGrant(rotate, () => written), settings, { onProgress: (p) => (written = p.written) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RedisAuthRefusedError);
+      const refused = err as RedisAuthRefusedError;
+      expect(refused).toMatchObject({ code: 'SMSQ_REDIS_AUTH', reply });
+      expect(written).toBeGreaterThanOrEqual(1000);
+      const sendId = refused.campaign?.sendId as string;
+      expect(refused.campaign).toEqual({ sendId: expect.stringMatching(/^smx/), written, idempotencyKey: `${reply}-cut` });
+      expect(refused.message).toContain(`refused the credentials given on reconnecting (${reply}`);
+      expect(refused.message).toContain(`part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it`);
+      expect(refused.message).toContain('Fix: once REDIS_URL');
+      expect(refused.message).toContain(reply === 'NOAUTH' ? 'gives the password this Redis now requires' : 'a password rotated in Redis, rotated in REDIS_URL too');
+      expect(refused.message).not.toContain('ACL SETUSER');
+      expect(refused.message).toContain(`make the same request with the same idempotency key (${reply}-cut): it completes send ${sendId}`);
+      expect(refused.apiMessage).toContain(`send ${sendId}`);
+      expect(refused.apiMessage).toContain(`Redis refused the credentials this server is configured with (${reply}) on reconnecting part-way through a campaign: send ${sendId} was created`);
+      expect(refused.apiMessage).not.toContain('nothing was read or written');
+    }, 30_000);
+  }
 });

@@ -3,11 +3,12 @@
   its trigger: the table (generated into this script) gives the state it goes to from the
   chunk's current state. It applies only to the caller's attempt: a caller naming an OutId that
   is not the record's is refused, unless the trigger adopts a newer attempt and the record is in
-  doubt (queued, sending, unknown) at an older one. That proves the record lost writes (a Redis
-  that forgot its last second): that attempt was made, so the record adopts it (attempt, OutId,
-  sentAt, adoptedAt) and the transition applies. An OutId that names another chunk, or an attempt
-  no claim of ours makes (not plain digits, or past MAX_ATTEMPT: include "out-id"), is refused as
-  another attempt, whatever the caller checked. The per-send counts, the event, and on the send
+  doubt (queued, sending, unknown) at an older one, at most MAX_ATTEMPT_LEAD behind. That proves
+  the record lost writes (a Redis that forgot its last second): that attempt was made, so the
+  record adopts it (attempt, OutId, sentAt, adoptedAt) and the transition applies. An OutId that
+  names another chunk, an attempt no claim of ours makes (not plain digits, or past MAX_ATTEMPT),
+  or one further ahead than the few claims a loss of writes takes (include "out-id"), is refused
+  as another attempt, whatever the caller checked. The per-send counts, the event, and on the send
   path the end of the chunk's receipt window and the outcome for auto-pause, move in the same
   script, saving the call a round trip each. When the chunk's recipients were the send's last
   unsent ones, the send moves here too (read only when the count they left reaches 0), by the
@@ -78,9 +79,10 @@ local send
 local chunkId = f[4] .. '.' .. f[5]
 if theirOutId ~= '' and theirOutId ~= outId then
   -- Only an OutId of this chunk naming an attempt our claims can make (out-id.ts), stored as the
-  -- digits it was given: a number Lua would print otherwise (1e+20) is no attempt of ours.
+  -- digits it was given: a number Lua would print otherwise (1e+20) is no attempt of ours. One far
+  -- ahead of the record's is no lost claim: adopted, it would bring the chunk's give-up near.
   local theirs, theirsText = attemptOfOutId(theirOutId, chunkId)
-  if theirs and theirs > tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0') and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
+  if theirs and isAdoptableAttempt(theirs, tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0')) and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
     to = edgeTo(CHUNK_EDGES, trigger, '*')
   end
   if not to then return refuse('other-attempt', state) end

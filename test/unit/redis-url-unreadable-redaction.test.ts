@@ -1,0 +1,61 @@
+/**
+ * An unreadable Redis URL's message must not show its password (RedisUrlError echoes the URL since
+ * ad4cffe): an unencoded / ? # or @ in the password is what makes it unreadable, and a redaction
+ * stopping at the first of them left the rest of the password in the message.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { parseRedisUrl, redactRedisUrl } from '../../src/queue/redis-url.js';
+
+const SECRETS = ['s3cr', 'pa#ss', 'pa?ss', 'se/cret', 'et@host', 'cret@', 'a/b', 'c@d'];
+const UNREADABLE = [
+  'redis://:s3cr/et@host:6379',
+  'redis://user:pa#ss@host:6379/0',
+  'redis://:pa?ss@host:6379',
+  'redis+sentinel://:se/cret@10.0.0.1:26379/mymaster',
+  'redis+cluster://:a/b@10.0.0.1:7000',
+  'redis://:c@d/e@host:6379',
+];
+
+function messageOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return '';
+}
+
+describe('RedisUrlError redacts the password of a URL it cannot read', () => {
+  for (const url of UNREADABLE) {
+    it(url, () => {
+      const message = messageOf(() => parseRedisUrl(url));
+      expect(message).toMatch(/has a \/ \? # or @ in its user name or password .*percent-encoded/);
+      for (const secret of SECRETS) expect(message).not.toContain(secret);
+    });
+  }
+
+  it('the environment check says the same of REDIS_URL', () => {
+    for (const url of UNREADABLE) {
+      let err: unknown;
+      try {
+        loadConfig({ REDIS_URL: url });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, url).toBeInstanceOf(ConfigError);
+      for (const secret of SECRETS) expect((err as Error).message, url).not.toContain(secret);
+    }
+  });
+});
+
+describe('redactRedisUrl', () => {
+  it('takes everything between scheme:// and the last @ for the user part, and keeps the user name only when it holds none of the password', () => {
+    expect(redactRedisUrl('redis://user:pa#ss@host:6379/0')).toBe('redis://user:<redacted>@host:6379/0');
+    expect(redactRedisUrl('redis+sentinel://:se/cret@10.0.0.1:26379/mymaster')).toBe('redis+sentinel://:<redacted>@10.0.0.1:26379/mymaster');
+    expect(redactRedisUrl('redis://us/er:pw@host')).toBe('redis://<redacted>@host');
+    expect(redactRedisUrl('redis://user@host:6379')).toBe('redis://user@host:6379');
+    // An @ in a sentinelPassword hides more (the host), never a part of a password.
+    expect(redactRedisUrl('redis+sentinel://:pw@h1:26379/m?sentinelPassword=p@ss')).toBe('redis+sentinel://:<redacted>');
+  });
+});
