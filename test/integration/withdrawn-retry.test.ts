@@ -109,8 +109,15 @@ async function refusedAsNotDurable(s: Setup, phone: string, key: string): Promis
   expect(error?.message).toContain('it is withdrawn (held paused');
   const sendId = /send (\S+) could not be made durable/.exec(error?.message ?? '')?.[1];
   expect(sendId, refused.body).toBeDefined();
-  // Held, not cancelled: status says why it waits and what to do.
-  const status = await s.h.producer.getStatus(sendId as string);
+  // Held, not cancelled: status says why it waits and what to do. A worker may have claimed the
+  // chunk while the enqueue waited for its confirmation: that claim cannot be confirmed either, and
+  // is undone before any call (the worker's durability timeout later), so the status is read once
+  // no claim is left on it, and nothing was sent meanwhile.
+  const status = await waitFor(async () => {
+    const read = await s.h.producer.getStatus(sendId as string);
+    return read.counts.sending === 0 ? read : undefined;
+  }, 'a claim made during the enqueue\'s confirmation to be undone', 10_000);
+  expect(s.sent(phone)).toBe(0);
   expect(status.send).toMatchObject({ state: 'paused', controlReason: WITHDRAWN_REASON });
   expect(status.counts).toMatchObject({ queued: 1, cancelled: 0 });
   expect(status.wait).toEqual({ reason: 'paused', by: 'withdrawn', detail: WITHDRAWN_REASON });
