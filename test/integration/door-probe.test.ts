@@ -17,9 +17,9 @@ import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import type { SmsClient } from '../../src/sms/types.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { ingestFor } from '../support/ingest.js';
-import { harnessPerTest, type Harness } from '../support/pipeline.js';
+import { harnessPerTest } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { SERVER_TOKENS, startReportServer } from '../support/report-server.js';
 import { cstDateTime, parseCstDateTime } from '../../src/sms/dates.js';
 import { runCli } from '../../cli/program.js';
 import { collector } from '../support/text-collector.js';
@@ -128,28 +128,12 @@ describe('REST refusals name the field and the fix, and write nothing', () => {
 });
 
 describe('pushed delivery reports', () => {
-  const REPORT_TOKEN = 'report-token-abcdef0123456789';
+  const REPORT_TOKEN = SERVER_TOKENS.report;
   const NONE = { mode: 'none', sampleRate: 0 } as const;
   const NO_LOOKUPS = { receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } };
   const harnesses = harnessPerTest();
 
-  async function setup(label: string): Promise<{ h: Harness; app: SmsqServer }> {
-    const h = await harnesses.create({ label });
-    const { ingest, close } = ingestFor(h);
-    harnesses.defer(close);
-    const app = await buildServer({
-      redis: h.redis,
-      prefix: h.prefix,
-      producer: h.producer,
-      logger: h.logger,
-      apiToken: 'test-api-token-0123456789',
-      dashboard: { token: 'dashboard-token-0123456789' },
-      reports: { ingest, token: REPORT_TOKEN },
-      checkResponses: true,
-    });
-    harnesses.defer(() => app.close());
-    return { h, app };
-  }
+  const setup = (label: string) => startReportServer(harnesses, label);
 
   it('an err_code holding the separators of the stored records is stored as text: it neither adds a recipient to the send nor moves another one\'s time', async () => {
     const { h, app } = await setup('probe-errcode');

@@ -10,13 +10,13 @@ import { COUNTED_STATES } from '../../src/queue/send-store.js';
 import { createRecipientStore } from '../../src/receipts/recipient-store.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { systemClock } from '../../src/clock.js';
-import { buildServer, type SmsqServer } from '../../server/build-server.js';
-import { ingestFor } from '../support/ingest.js';
+import type { SmsqServer } from '../../server/build-server.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { SERVER_TOKENS, startReportServer } from '../support/report-server.js';
 import { seeded } from '../support/seeded.js';
 
-const REPORT_TOKEN = 'report-token-abcdef0123456789';
+const REPORT_TOKEN = SERVER_TOKENS.report;
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const NONE = { mode: 'none', sampleRate: 0 } as const;
 const NO_LOOKUPS = { receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } };
@@ -24,20 +24,7 @@ const NO_LOOKUPS = { receiptPolicies: { verification: NONE, notification: NONE, 
 const harnesses = harnessPerTest();
 
 async function setup(label: string): Promise<{ h: Harness; app: SmsqServer; push(body: object): Promise<void> }> {
-  const h = await harnesses.create({ label });
-  const { ingest, close } = ingestFor(h);
-  harnesses.defer(close);
-  const app = await buildServer({
-    redis: h.redis,
-    prefix: h.prefix,
-    producer: h.producer,
-    logger: h.logger,
-    apiToken: 'test-api-token-0123456789',
-    dashboard: { token: 'dashboard-token-0123456789' },
-    reports: { ingest, token: REPORT_TOKEN },
-    checkResponses: true,
-  });
-  harnesses.defer(() => app.close());
+  const { h, app } = await startReportServer(harnesses, label);
   const push = async (body: object) => {
     const res = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN }, payload: body });
     expect(res.statusCode).toBe(200);

@@ -4,30 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { buildServer, type SmsqServer } from '../../server/build-server.js';
-import { ingestFor } from '../support/ingest.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { SERVER_TOKENS, startReportServer } from '../support/report-server.js';
 
-const TOKEN = 'test-api-token-0123456789';
-const REPORT_TOKEN = 'report-token-abcdef0123456789';
+const TOKEN = SERVER_TOKENS.api;
+const REPORT_TOKEN = SERVER_TOKENS.report;
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const NONE = { mode: 'none', sampleRate: 0 } as const;
 const NO_LOOKUPS = { receiptPolicies: { verification: NONE, notification: NONE, marketing: NONE } };
 const harnesses = harnessPerTest();
 
-async function setup(label: string): Promise<{ h: Harness; app: SmsqServer }> {
-  const h = await harnesses.create({ label });
-  const { ingest, close } = ingestFor(h);
-  harnesses.defer(close);
-  const app = await buildServer({
-    redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN,
-    dashboard: { token: 'dashboard-token-0123456789' }, reports: { ingest, token: REPORT_TOKEN }, checkResponses: true,
-  });
-  harnesses.defer(() => app.close());
-  return { h, app };
-}
+const setup = (label: string) => startReportServer(harnesses, label);
 
 const attemptOf = (h: Harness, phone: string) => {
   const a = h.emulator.accepted().find((x) => x.phoneNumbers.includes(phone));
