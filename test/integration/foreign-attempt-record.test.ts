@@ -48,7 +48,8 @@ describe('a chunk record holding an attempt no claim of smsq makes', () => {
       // And the look-up that version's report ingest added for it (the job data's attempt as parsed from the OutId).
       const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
       harnesses.defer(() => calls.close());
-      await calls.add(JOB.reconcile, { sendId, chunkId, attempt: Number(named), look: 1, dateIndex: 0, page: 1, sentAt: now, outId: forged }, { jobId: `r.${chunkId}.a${named}.l1.d0.p1` });
+      const leftover = { sendId, chunkId, attempt: Number(named), look: 1, dateIndex: 0, page: 1, sentAt: now, outId: forged };
+      await calls.add(JOB.reconcile, leftover, { jobId: jobIds.reconcilePage(leftover) });
       const logs = collector();
       const w = await h.startWorker({ logger: createLogger({ level: 'info' }, logs), compactFinished: false, repair: { intervalMs: 3_600_000, firstAfterMs: 3_600_000, minAgeMs: 0 } });
       for (let round = 0; round < ROUNDS; round++) {
