@@ -16,7 +16,7 @@
  */
 import type { Logger } from '../logger.js';
 import { isUnsent, type ChunkState, type ChunkStore, type TransitionResult } from '../queue/chunk-store.js';
-import { MAX_ATTEMPT } from '../queue/out-id.js';
+import { MAX_ATTEMPT_DIGITS } from '../queue/out-id.js';
 import type { Completion } from '../receipts/completion.js';
 
 export interface ForeignAttemptChunk {
@@ -37,7 +37,8 @@ export interface ForeignAttemptDeps {
 /** Why such a chunk ended, on its record: the attempt it held and what to do. */
 export function foreignAttemptReason(attempt: string, state: ChunkState): string {
   const end = state === 'queued' ? 'given up before any call' : 'its outcome unknown, never looked up or resent';
-  return `its recorded attempt "${attempt}" is none smsq makes (plain digits up to ${MAX_ATTEMPT}; adopted from a forged pushed report by a version before that bound), and the OutId and date of its genuine attempts went with it: ${end}; check the numbers' delivery (smsq details) before sending again`;
+  // The bound in words: a run of nine digits in a log line reads as a phone number and is masked.
+  return `its recorded attempt "${attempt}" is none smsq makes (plain digits, at most ${MAX_ATTEMPT_DIGITS} of them: MAX_ATTEMPT; adopted from a forged pushed report by a version before that bound), and the OutId and date of its genuine attempts went with it: ${end}; check the numbers' delivery (smsq details) before sending again`;
 }
 
 /**
