@@ -10,7 +10,7 @@ import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION, writeQueueMeta } from '../src/queue/calls-queue.js';
-import { createChunkStore } from '../src/queue/chunk-store.js';
+import { createChunkStore, type ChunkRecord } from '../src/queue/chunk-store.js';
 import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
@@ -56,6 +56,7 @@ import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';
 import { createClaimsOutstanding, type OutstandingClaims } from './claims-outstanding.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
+import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
 import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-schedule.js';
@@ -615,6 +616,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     log.error({ jobId: job.id, name: job.name, fields, chunkId }, `${job.name} job with invalid data (${fields.join(', ')}) failed without a call: ${next}`);
   }
 
+  /** The chunk a job's data names, read even when the rest of its data does not parse. */
+  async function chunkOfJob(job: Job): Promise<ChunkRecord | undefined> {
+    const chunkId = (job.data as { chunkId?: unknown } | undefined)?.chunkId;
+    return typeof chunkId === 'string' ? chunks.get(chunkId) : undefined;
+  }
+
   /** A job that failed a try, or that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
   async function onJobFailed(job: Job, err: Error): Promise<void> {
     if (job.name === JOB.send) {
@@ -642,7 +649,16 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     }
     if (job.name === JOB.reconcile) {
       const data = ReconcileJobData.safeParse(job.data);
-      if (!data.success) return invalidLookUp(job, data.error, 'the chunk\'s attempt stays in doubt, never resent without a look-up: the repair sweep makes its look-up anew from the chunk\'s record');
+      if (!data.success) {
+        // A record holding an attempt none of ours (an earlier version's adoption of a forged
+        // report) makes only such jobs: ended here, said once, rather than looked up anew each round.
+        const chunk = await chunkOfJob(job);
+        if (chunk?.foreignAttempt !== undefined) {
+          if (!(await endForeignAttempt({ chunks, completion, logger: log }, { ...chunk, foreignAttempt: chunk.foreignAttempt }, { jobId: job.id }))) log.debug({ jobId: job.id, chunkId: chunk.chunkId }, 'look-up job of an attempt none of ours failed; its chunk was ended before');
+          return;
+        }
+        return invalidLookUp(job, data.error, 'the chunk\'s attempt stays in doubt, never resent without a look-up: the repair sweep makes its look-up anew from the chunk\'s record');
+      }
       // Failed for its starts, not for its look-ups: looked up again, unless it had added its follow-up (lookup-start-limit.ts).
       if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log, calls: queue }, data.data);
       if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
