@@ -10,12 +10,14 @@ import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
 import { createLogger } from '../../src/logger.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
+import { ConfigError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
 import { inFlagTerms } from '../../cli/request-flags.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
-import { createProducerConnection, uniquePrefix } from '../support/redis.js';
+import { createSmsWorker } from '../../workers/sms-worker.js';
+import { createProducerConnection, createTestConnection, uniquePrefix } from '../support/redis.js';
 import { printedByCli, runSmsqInProcess } from '../support/cli-run.js';
+import { startEmulatorClient } from '../support/emulator-client.js';
 
 const redis = createProducerConnection();
 afterAll(() => redis.disconnect());
@@ -103,5 +105,40 @@ describe('a producer of the Node API whose Redis does not answer', () => {
     const run = await runSmsqInProcess(['status', 'smxnope0000000000000'], { env: { REDIS_URL: gone.url, SMSQ_REDIS_CONNECT_TIMEOUT_MS: '300', LOG_LEVEL: 'silent' } });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(new RegExp(`^error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=${gone.url.replace(/[.]/g, '\\.')} does not answer \\(.+\\); nothing was changed; run it again once Redis answers\\. Fix: start Redis there or point REDIS_URL at a running one \\(SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait\\)$`, 'm'));
+  });
+});
+
+describe('createSmsWorker refusing its options', () => {
+  it('says them as createSmsWorker\'s options, not "smsq worker options"; the CLI says them as smsq worker\'s', async () => {
+    const closes: (() => Promise<void>)[] = [];
+    const { client } = await startEmulatorClient((close) => closes.push(close));
+    const connection = createTestConnection();
+    try {
+      const prefix = uniquePrefix('words-worker');
+      let err: unknown;
+      try {
+        createSmsWorker({ connection, client, logger: createLogger({ level: 'silent' }), prefix, readTimeoutMs: 1000, concurency: 4 } as unknown as Parameters<typeof createSmsWorker>[0]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      const lines = (err as ConfigError).lines;
+      expect(lines).toEqual([
+        '`createSmsWorker` options: concurency is not an option of createSmsWorker. Fix: write it as concurrency (option names must match exactly)',
+        expect.stringMatching(/^`createSmsWorker` options: qps is missing\. Fix: give the account's cap on Dysmsapi calls a second/),
+      ]);
+      for (const line of lines) expect(line).not.toContain('smsq worker');
+      expect(await connection.keys(`${prefix}*`)).toEqual([]);
+      // smsq worker builds its worker from the environment: its refusal names the command, as it did.
+      const cli = printedByCli(err);
+      expect(cli.stderr.split('\n')).toEqual([
+        'error: smsq worker options: concurency is not an option of createSmsWorker. Fix: write it as concurrency (option names must match exactly)',
+        expect.stringMatching(/^error: smsq worker options: qps is missing\. Fix: /),
+        '',
+      ]);
+    } finally {
+      connection.disconnect();
+      for (const close of closes) await close();
+    }
   });
 });
