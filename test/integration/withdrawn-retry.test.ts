@@ -29,6 +29,8 @@ import { followPrimary, replicationField } from '../support/replicated-redis.js'
 import { withdrawalSweep } from '../support/withdrawal-sweep.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
+import { printedByCli } from '../support/cli-run.js';
+import { SendWithdrawnError } from '../../src/errors.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -230,16 +232,27 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     expect({ found: report.found.withdrawnNotRetried, samples: report.samples.withdrawnNotRetried }).toEqual({ found: 1, samples: [sendId] });
     const status = await s.h.producer.getStatus(sendId);
     expect(status.send.state).toBe('cancelled');
-    expect(status.send.controlReason).toBe(`${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (SMSQ_REPAIR_ENQUEUE_GRACE_MS): cancelled by the repair sweep`);
+    // Recorded in Redis and read by every kind of caller later: it names no one caller's setting.
+    const reason = `${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (the repair sweep's enqueue grace): cancelled by the repair sweep`;
+    expect(status.send.controlReason).toBe(reason);
     expect(status.counts).toMatchObject({ queued: 0, cancelled: 1 });
     // The next sweep finds nothing more to do.
     expect((await sweep.run()).found.withdrawnNotRetried).toBe(0);
 
-    // A retry now is not told "queued" for a send that will never go out.
+    // A retry now is not told "queued" for a send that will never go out. A Node caller's is told
+    // the producer's call that lists the recipients; the CLI and the server say the command.
+    const refusal = `the idempotency key "order-4713" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since (${reason}); nothing was enqueued by this request. Fix: make the request again under a new idempotency key; `;
+    const cliWords = `${refusal}smsq status ${sendId} --recipients shows any of its recipients that went out before it was withdrawn`;
+    const fromNode = await s.h.producer
+      .send({ phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '4711' }, kind: 'verification', idempotencyKey: 'order-4713' })
+      .then(() => undefined, (e: unknown) => e);
+    expect(fromNode).toBeInstanceOf(SendWithdrawnError);
+    expect((fromNode as Error).message).toBe(`${refusal}\`producer.recipientPage("${sendId}")\` shows any of its recipients that went out before it was withdrawn`);
+    expect((fromNode as Error).message).not.toMatch(/smsq |SMSQ_|repair\.enqueueGraceMs/);
+    expect(printedByCli(fromNode).stderr).toBe(`error SMSQ_SEND_WITHDRAWN: ${cliWords}\n`);
     const late = await s.post(phone, 'order-4713');
     expect({ status: late.statusCode, code: late.json().error?.code }, late.body).toEqual({ status: 409, code: 'SMSQ_SEND_WITHDRAWN' });
-    expect(late.json().error?.message).toContain(`the idempotency key "order-4713" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since`);
-    expect(late.json().error?.message).toContain('Fix: make the request again under a new idempotency key');
+    expect(late.json().error?.message).toBe(cliWords);
     await noSendFor(1500);
     expect(s.sent(phone)).toBe(0);
   }, 60_000);
