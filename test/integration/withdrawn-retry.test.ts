@@ -109,6 +109,8 @@ async function refusedAsNotDurable(s: Setup, phone: string, key: string): Promis
   expect({ status: refused.statusCode, code: error?.code }, refused.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
   expect(error?.message).toContain('retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)');
   expect(error?.message).toContain('it is withdrawn (held paused');
+  // The server, configured by the environment, names the variable (a Node caller, its worker's option).
+  expect(error?.message).toContain('the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS');
   const sendId = /send (\S+) could not be made durable/.exec(error?.message ?? '')?.[1];
   expect(sendId, refused.body).toBeDefined();
   // Held, not cancelled: status says why it waits and what to do. A worker may have claimed the
@@ -198,6 +200,10 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     s.link.stall();
     const refused = await s.h.producer.campaign(list(), request).catch((e: unknown) => e as Error & { code?: string });
     expect(refused).toMatchObject({ code: 'SMSQ_NOT_DURABLE', message: expect.stringContaining('it is withdrawn (held paused') });
+    // A Node caller is told its worker's option, not the variable of `smsq worker`; the CLI, the variable.
+    expect((refused as Error).message).toContain('without one the repair sweep cancels it after `repair.enqueueGraceMs`');
+    expect((refused as Error).message).not.toMatch(/SMSQ_REPAIR_ENQUEUE_GRACE_MS/);
+    expect(printedByCli(refused).stderr).toContain('without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS');
     const sendId = /send (\S+) could not be made durable/.exec((refused as Error).message)?.[1] as string;
     expect((await s.h.producer.getStatus(sendId)).send).toMatchObject({ state: 'paused', controlReason: WITHDRAWN_REASON });
 
