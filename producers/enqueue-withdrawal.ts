@@ -9,6 +9,7 @@
  */
 import type { DurabilityBarrier, WriteMark } from '../src/durability/barrier.js';
 import { NotDurableError, SendAlreadySentError, SendWithdrawnError } from '../src/errors.js';
+import { mention } from '../src/setting-mention.js';
 import type { Logger } from '../src/logger.js';
 import type { SendMove, SendStore } from '../src/queue/send-store.js';
 import { endedWithdrawn, isWithdrawn, WITHDRAWN_REASON } from '../src/queue/withdrawal.js';
@@ -61,7 +62,7 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
           log?.warn({ sendId }, 'enqueue not confirmed durable: send withdrawn (held paused) until a retry of its request takes it back');
           throw new NotDurableError(
             `send ${sendId}`,
-            `${err.detail}; it is withdrawn (held paused: nothing more of it is sent), but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS`,
+            `${err.detail}; it is withdrawn (held paused: nothing more of it is sent), but a replica may have it without the withdrawal and be promoted, so ${retry}: the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after ${mention('repair.enqueueGraceMs')}`,
           );
         }
         // Not withdrawn: an operator's pause or cancel came first (the withdrawal moves an active send
@@ -75,7 +76,8 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
         () => 'cancelled' as const,
         (cancelErr: unknown) => (cancelErr instanceof SendAlreadySentError ? ('sent' as const) : ('unconfirmed' as const)),
       );
-      const status = `smsq status ${sendId} --recipients (GET /v1/sends/${sendId}/recipients)`;
+      // In the producer's caller's words; the CLI and the server say the command (src/setting-mention.ts).
+      const status = `${mention('producer.recipientPage', sendId)} (GET /v1/sends/${sendId}/recipients)`;
       if (cancel === 'sent') {
         // `sent` is every recipient past the API or ended without a call: not every one delivered.
         throw new NotDurableError(

@@ -128,8 +128,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code in SMSQ_CODES && SMSQ_CODES[code as SmsqCode].exitCode !== EXIT.internal && err instanceof Error) {
-    // Any other smsq error that the one list gives a status: its own message is meant for callers.
-    return new HttpError(httpStatusOf(code as SmsqCode), code, clientMessageOf(err), undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
+    // Any other smsq error that the one list gives a status: its own message is meant for callers,
+    // a call or a setting it names said as this server, configured by the environment, says them
+    // (a Node caller's `producer.recipientPage("smx…")` is `smsq status smx… --recipients` here).
+    return new HttpError(httpStatusOf(code as SmsqCode), code, inEnvironmentTerms(clientMessageOf(err)), undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
   }
   if (isRedisConnectionError(err)) {
     return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', `${redisDoesNotAnswerClients(connectionReason(err))}; ${untouched}. ${waitOrTellFix()}`, undefined, RETRY_LATER);
@@ -194,6 +196,28 @@ function refusalFor(err: unknown, request: FastifyRequest, limits: { bodyLimit: 
   return undefined;
 }
 
+/**
+ * `err` as this server's log says it: an error worded for a Node caller (a producer's campaign cut
+ * off by Redis refusing it part-way, RedisAuthRefusedError) names the calls and settings as the
+ * environment this server was configured by names them, in its message, its stack and its lines,
+ * as `smsq server`'s log always did (src/setting-mention.ts). Anything else is logged as it is.
+ */
+function asLogged(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const message = inEnvironmentTerms(err.message);
+  if (message === err.message) return err;
+  // A copy of the same class, so the log names its type and fields as before; the error itself is the caller's.
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as Error, err);
+  const lines = (err as { lines?: unknown }).lines;
+  Object.defineProperties(copy, {
+    message: { value: message, enumerable: false, writable: true, configurable: true },
+    stack: { value: err.stack === undefined ? undefined : inEnvironmentTerms(err.stack), enumerable: false, writable: true, configurable: true },
+    ...(err.cause === undefined ? {} : { cause: { value: err.cause, enumerable: false, writable: true, configurable: true } }),
+    ...(Array.isArray(lines) ? { lines: { value: lines.map((line) => (typeof line === 'string' ? inEnvironmentTerms(line) : line) as unknown), enumerable: true, writable: true, configurable: true } } : {}),
+  });
+  return copy;
+}
+
 /** The root error handler: every error leaves in the one shape; 5xx are logged with their cause. */
 export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }, clock: Clock = systemClock) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
@@ -202,7 +226,7 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
     const read = err instanceof RedisUnavailableError && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : withDatedDeadlineExample(err, clock.now());
     const http = refusalFor(read, request, limits) ?? toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
     // A Redis outage is said once by the Redis watch, not once per request.
-    if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err, reqId: request.id, url: request.routeOptions.url }, 'request failed');
+    if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err: asLogged(err), reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);
   };
 }

@@ -221,19 +221,24 @@ const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (AC
  * (NOPERM: that command and the rest not written; the grant), or the credentials refused on a
  * reconnect (WRONGPASS, NOAUTH: the link was lost, so a write under way may have landed; the
  * password). Then what was written, as an outage part-way says it ({@link RedisUnavailableError}),
- * and what completes or stops the send once the fix is made. Said all in REDIS_URL's terms, as
- * every credentials refusal is (its fix, too).
+ * and what completes or stops the send once the fix is made. Only a producer's campaign meets it:
+ * said in the Node API's words, as that outage is (the Redis as `` `redis: "redis://…"` ``, the
+ * worker's `repair.enqueueGraceMs`, `producer.recipientPage`), which the CLI and `smsq server`
+ * respell as REDIS_URL, SMSQ_REPAIR_ENQUEUE_GRACE_MS and `smsq status ID --recipients`
+ * (src/setting-mention.ts). A refusal met before anything was written stays in REDIS_URL's terms:
+ * the Redis watch of every smsq process logs it too.
  */
 function refusedPartWayLine(redactedUrl: string, reply: RedisAuthReply, reason: string, campaign: CutOffCampaign): string {
-  const at = `Redis at REDIS_URL=${redactedUrl}`;
+  const at = `Redis at ${mention('redis', redactedUrl)}`;
+  const url = mention('redis');
   const written = `send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it`;
   if (reply === 'NOPERM') {
-    return `${at} refused a command to its user (${reason}) part-way through a campaign: ${written} (workers may have sent them already); the refused command and the rest of the list were not written. ${inEnvironmentTerms(cutOffFix(campaign, 'once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or REDIS_URL (or the connection\'s username/password) names a user that may'))}`;
+    return `${at} refused a command to its user (${reason}) part-way through a campaign: ${written} (workers may have sent them already); the refused command and the rest of the list were not written. ${cutOffFix(campaign, `once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or ${url} (or the connection's username/password) names a user that may`)}`;
   }
   const once = reply === 'NOAUTH'
-    ? 'once REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or the password option of the connection, gives the password this Redis now requires'
-    : 'once REDIS_URL (or the connection\'s username/password) holds credentials this Redis accepts: a user it has, enabled, and its password as it is now (a password rotated in Redis, rotated in REDIS_URL too)';
-  return `${at} refused the credentials given on reconnecting (${reason}) part-way through a campaign: ${written} (more may have been written as the connection was lost; workers may have sent them already); the rest of the list was not written. ${inEnvironmentTerms(cutOffFix(campaign, once))}`;
+    ? `once ${url} (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or the password option of the connection, gives the password this Redis now requires`
+    : `once ${url} (or the connection's username/password) holds credentials this Redis accepts: a user it has, enabled, and its password as it is now (a password rotated in Redis, rotated in ${url} too)`;
+  return `${at} refused the credentials given on reconnecting (${reason}) part-way through a campaign: ${written} (more may have been written as the connection was lost; workers may have sent them already); the rest of the list was not written. ${cutOffFix(campaign, once)}`;
 }
 
 function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {
@@ -662,7 +667,7 @@ export class SendAlreadySentError extends SmsqError {
     const receipts = state === 'sent' ? 'its receipts are being collected (it becomes completed once every one is in, or its receipt window ends)' : 'every receipt is in';
     super(
       `send ${sendId} is ${state}: every recipient was already sent (none is queued or in a call: each went past the API, or ended without a call), and ${receipts}; a cancel stops nothing now, and nothing was changed. ` +
-        `Fix: smsq status ${sendId} --recipients (GET /v1/sends/${sendId}/recipients) shows who got it; to reach them again (a correction), enqueue a new send`,
+        `Fix: ${mention('producer.recipientPage', sendId)} (GET /v1/sends/${sendId}/recipients) shows who got it; to reach them again (a correction), enqueue a new send`,
     );
     this.name = 'SendAlreadySentError';
   }
@@ -686,7 +691,7 @@ export class SendCancelledError extends SmsqError {
     const holds = held === undefined ? 'the recipients written before the cancel' : `the ${held.recipients} recipients written before the cancel`;
     super(
       `send ${sendId} was cancelled${why} while it was being enqueued: the cancel ended its enqueue there, and it holds ${holds}, cancelled (none of them goes out but any a worker had already sent); the rest was not enqueued. ` +
-        `Fix: nothing, if the cancel was meant; to send the list after all, enqueue it again as a new send (under a new idempotency key if this request had one); smsq status ${sendId} --recipients shows any that went out`,
+        `Fix: nothing, if the cancel was meant; to send the list after all, enqueue it again as a new send (under a new idempotency key if this request had one); ${mention('producer.recipientPage', sendId)} shows any that went out`,
     );
     this.name = 'SendCancelledError';
     this.recipients = held?.recipients;
@@ -818,7 +823,7 @@ export class IdempotencyKeyCutShortError extends SmsqError {
       state === 'paused'
         ? `${resume} and send the rest of the list as a new campaign ${newKey}; or ${cancel} and send the whole list ${newKey}`
         : state === 'cancelled' || state === 'failed'
-          ? `send the list again ${newKey}; smsq status ${sendId} --recipients shows any that went out before it ${state === 'failed' ? 'failed' : 'was cancelled'}`
+          ? `send the list again ${newKey}; ${mention('producer.recipientPage', sendId)} shows any that went out before it ${state === 'failed' ? 'failed' : 'was cancelled'}`
           : `send the rest of the list as a new campaign ${newKey}`;
     const now =
       state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : state === 'failed' ? 'it failed (nothing more of it goes out)' : `it was resumed since (now ${state})`;
@@ -843,7 +848,7 @@ export class SendWithdrawnError extends SmsqError {
   ) {
     super(
       `the idempotency key "${idempotencyKey}" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since (${reason}); nothing was enqueued by this request. ` +
-        `Fix: make the request again under a new idempotency key; smsq status ${sendId} --recipients shows any of its recipients that went out before it was withdrawn`,
+        `Fix: make the request again under a new idempotency key; ${mention('producer.recipientPage', sendId)} shows any of its recipients that went out before it was withdrawn`,
     );
     this.name = 'SendWithdrawnError';
   }

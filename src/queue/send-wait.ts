@@ -285,6 +285,10 @@ export function waitText(wait: SendWait, sendId?: string): string {
       return `per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at ${clockTime(wait.retryAt)} China time (${formatTime(wait.retryAt)})`;
     case 'paused':
       if (wait.by === 'withdrawn') {
+        // These words are said only by `smsq status` and the campaigns page of `smsq server`, both
+        // configured by the environment (the Node API returns the wait itself, `{ reason, by }`, and
+        // no text), and computed as they are read, not kept: so the variable, as their other waits
+        // name SMSQ_PREFIX and SMSQ_QUIET_HOURS. A reason kept on the send is another matter (withdrawal.ts).
         return (
           'withdrawn at enqueue: its writes were not confirmed durable in time (WAIT), so its request was refused SMSQ_NOT_DURABLE; ' +
           'the retry of that request with the same idempotency key resumes it once the replicas confirm it, and the repair sweep cancels it if none comes within SMSQ_REPAIR_ENQUEUE_GRACE_MS (10 min by default); ' +

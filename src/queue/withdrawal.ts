@@ -32,9 +32,16 @@ export function endedWithdrawn(send: WithdrawalView): boolean {
   return send.state === 'cancelled' && (send.controlReason ?? '').startsWith(WITHDRAWN_REASON);
 }
 
-/** The reason the repair sweep records when it cancels a withdrawn send after `graceMs`. */
+/**
+ * The reason the repair sweep records when it cancels a withdrawn send after `graceMs`. It is kept
+ * in Redis and read later by whoever reads the send: `smsq status`, a REST client, a Node caller's
+ * `producer.getStatus` (and a retry's SendWithdrawnError quotes it). None of them need be the one
+ * whose worker swept it, so it names neither spelling of the grace (SMSQ_REPAIR_ENQUEUE_GRACE_MS of
+ * `smsq worker`, `repair.enqueueGraceMs` of createSmsWorker): it says what happened and how long,
+ * a record rather than a fix, and docs/operations.md names both settings.
+ */
 export function lapsedReason(graceMs: number): string {
-  return `${WITHDRAWN_REASON}, and no retry of its request took it back within ${Math.round(graceMs / 60_000)} min (SMSQ_REPAIR_ENQUEUE_GRACE_MS): cancelled by the repair sweep`;
+  return `${WITHDRAWN_REASON}, and no retry of its request took it back within ${Math.round(graceMs / 60_000)} min (the repair sweep's enqueue grace): cancelled by the repair sweep`;
 }
 
 /**

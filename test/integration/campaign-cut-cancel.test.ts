@@ -26,6 +26,11 @@ import { createSendStore } from '../../src/queue/send-store.js';
 import { forcedExitMidEnqueue, SPAWNED_MS, personalList, openForcedExitDeployment, type ForcedExitDeployment } from '../support/forced-exit-campaign.js';
 import type { Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
+import { printedByCli } from '../support/cli-run.js';
+import { toHttpError } from '../../server/errors.js';
+
+/** What the server answers with `err` (its general error path; the limits do not matter here). */
+const restMessage = (err: unknown) => toHttpError(err, { bodyLimit: 1, csvBodyLimit: 1 }, 'r').message;
 
 const dir = mkdtempSync(join(tmpdir(), 'smsq-cut-cancel-'));
 let h: Harness;
@@ -107,6 +112,11 @@ describe('a campaign cancelled while its producer still writes it', () => {
     const err = await running.then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'SMSQ_SEND_CANCELLED', sendId, recipients: 1000 });
     expect((err as Error).message).toContain(`send ${sendId} was cancelled (cancelled by an operator) while it was being enqueued: the cancel ended its enqueue there, and it holds the 1000 recipients written before the cancel`);
+    // A Node caller is told the producer's call that lists the recipients; the CLI and the server the command, as they did.
+    const cancelledWords = `send ${sendId} was cancelled (cancelled by an operator) while it was being enqueued: the cancel ended its enqueue there, and it holds the 1000 recipients written before the cancel, cancelled (none of them goes out but any a worker had already sent); the rest was not enqueued. Fix: nothing, if the cancel was meant; to send the list after all, enqueue it again as a new send (under a new idempotency key if this request had one); `;
+    expect((err as Error).message).toBe(`${cancelledWords}\`producer.recipientPage("${sendId}")\` shows any that went out`);
+    expect(printedByCli(err).stderr).toBe(`error SMSQ_SEND_CANCELLED: ${cancelledWords}smsq status ${sendId} --recipients shows any that went out\n`);
+    expect(restMessage(err)).toBe(`${cancelledWords}smsq status ${sendId} --recipients shows any that went out`);
     const after = await h.producer.getStatus(sendId);
     expect(after.counts).toMatchObject({ queued: 0, cancelled: 1000 });
     expect(after.send).toMatchObject({ recipients: 1000, chunks: 1 });
@@ -117,6 +127,10 @@ describe('a campaign cancelled while its producer still writes it', () => {
     })(), settings).then(() => undefined, (e: unknown) => e);
     expect(again).toMatchObject({ code: 'SMSQ_IDEMPOTENCY_KEY_CUT_SHORT', sendId, state: 'cancelled', recipients: 1000 });
     expect((again as Error).message).toContain('a campaign cut short when it was cancelled before its enqueue ended');
+    const cutShortWords = `the idempotency key "cut-${base}" stands for send ${sendId}, a campaign cut short when it was cancelled before its enqueue ended: it holds only the 1000 recipients read before, and it was cancelled; nothing was enqueued by this request. Fix: send the list again under a new idempotency key (this one stands for this send); `;
+    expect((again as Error).message).toBe(`${cutShortWords}\`producer.recipientPage("${sendId}")\` shows any that went out before it was cancelled`);
+    expect(printedByCli(again).stderr).toBe(`error SMSQ_IDEMPOTENCY_KEY_CUT_SHORT: ${cutShortWords}smsq status ${sendId} --recipients shows any that went out before it was cancelled\n`);
+    expect(restMessage(again)).toBe(`${cutShortWords}smsq status ${sendId} --recipients shows any that went out before it was cancelled`);
   });
 });
 

@@ -14,6 +14,21 @@ import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-
 import { createProducerConnection, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { printedByCli } from '../support/cli-run.js';
+import { buildServer } from '../../server/build-server.js';
+import { createLogger } from '../../src/logger.js';
+import { collector } from '../support/text-collector.js';
+
+/** The words of a refusal that a caller's surface spells its own way: the Redis, the user part of its URL, the sweep's grace, the call that lists the recipients. */
+interface Spelled {
+  at: (url: string) => string;
+  url: string;
+  grace: string;
+  see: (sendId: string) => string;
+}
+/** As a Node caller passes them (createProducer's redis, createSmsWorker's repair.enqueueGraceMs, producer.recipientPage). */
+const NODE: Spelled = { at: (url) => `\`redis: "${url}"\``, url: '`redis`', grace: '`repair.enqueueGraceMs`', see: (id) => `\`producer.recipientPage("${id}")\`` };
+/** As smsq's processes, configured by the environment, say them (as they always did). */
+const PROCESS: Spelled = { at: (url) => `REDIS_URL=${url}`, url: 'REDIS_URL', grace: 'SMSQ_REPAIR_ENQUEUE_GRACE_MS', see: (id) => `smsq status ${id} --recipients` };
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -125,13 +140,35 @@ describe('Redis refusing a command to its user part-way through a campaign (NOPE
     expect(refused.campaign).toEqual({ sendId: expect.stringMatching(/^smx/), written, idempotencyKey: 'acl-cut' });
     const sendId = refused.campaign?.sendId as string;
     const redacted = url.replace('campaigner-pw', '<redacted>');
-    expect(refused.message).toMatch(
-      new RegExp(`^Redis at REDIS_URL=${redacted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused a command to its user \\(NOPERM.*\\) part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it \\(workers may have sent them already\\); the refused command and the rest of the list were not written\\. `),
-    );
-    expect(refused.message).toContain('Fix: once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*)');
-    expect(refused.message).toContain(`make the same request with the same idempotency key (acl-cut): it completes send ${sendId}`);
+    expect(refused.reason).toMatch(/^NOPERM/);
+    const said = (w: Spelled) =>
+      `Redis at ${w.at(redacted)} refused a command to its user (${refused.reason}) part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it (workers may have sent them already); the refused command and the rest of the list were not written. ` +
+      `Fix: once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or ${w.url} (or the connection's username/password) names a user that may, and before the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (${w.grace}): what went out stays sent, the rest of it is not sent, ` +
+      `make the same request with the same idempotency key (acl-cut): it completes send ${sendId}, never twice. Later, ${w.see(sendId)} shows which numbers went out; send the others as a new campaign`;
+    // A Node caller is told its own option and calls; the CLI the variables and the command, as it was.
+    expect(refused.message).toBe(said(NODE));
+    expect(refused.message).not.toMatch(/REDIS_URL|SMSQ_|smsq status/);
     expect(refused.message).not.toContain('campaigner-pw');
-    expect(refused.apiMessage).toContain(`(NOPERM) part-way through a campaign (that command was not run): send ${sendId} was created`);
+    const cli = printedByCli(refused);
+    expect(cli.stderr).toBe(`error: ${said(PROCESS)}\n`);
+    expect(cli.json.error.meaning).toBe(said(PROCESS));
+    const apiMessage = `Redis refused a command to the Redis user this server is configured with (NOPERM) part-way through a campaign (that command was not run): send ${sendId} was created and holds ${written} recipients (workers may have sent them already), the rest of the list was not written. Fix: tell the operator of this server: its log names REDIS_URL and the fix (a retry will not help)`;
+    expect(refused.apiMessage).toBe(apiMessage);
+    // smsq server met with it: its answer and its log line say what they said (the log, REDIS_URL's terms).
+    const log = collector();
+    const serverRedis = createProducerConnection(redis.url);
+    stops.push(async () => serverRedis.disconnect());
+    const app = await buildServer({ redis: serverRedis, prefix, producer, logger: createLogger({ level: 'info' }, log), apiToken: 'cut-off-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' } });
+    stops.push(() => app.close());
+    // The producer's own error, met as a request to the send: through the server's error handler and its log.
+    app.addHook('onRequest', (request, _reply, done) => done(request.url === `/v1/sends/${sendId}` ? refused : undefined));
+    const answer = await app.inject({ method: 'GET', url: `/v1/sends/${sendId}`, headers: { authorization: 'Bearer cut-off-api-token-0123456789' } });
+    expect({ status: answer.statusCode, body: answer.json() as unknown }).toEqual({ status: 500, body: { error: { code: 'SMSQ_REDIS_AUTH', message: apiMessage } } });
+    const logged = log.text.split('\n').filter((l) => l.includes('"request failed"')).map((l) => JSON.parse(l) as { err: { message: string; lines: string[]; stack: string } });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.err.message).toBe(said(PROCESS));
+    expect(logged[0]?.err.lines).toEqual([said(PROCESS)]);
+    expect(logged[0]?.err.stack).not.toMatch(/`redis|producer\.recipientPage|repair\.enqueueGraceMs/);
     // The send is there to be found (and cancelled), holding what was written.
     expect(await admin.exists(`${prefix}:send:${sendId}`)).toBe(1);
   });
@@ -178,8 +215,18 @@ describe('Redis refusing the credentials on a reconnect part-way through a campa
       expect(refused.campaign).toEqual({ sendId: expect.stringMatching(/^smx/), written, idempotencyKey: `${reply}-cut` });
       expect(refused.message).toContain(`refused the credentials given on reconnecting (${reply}`);
       expect(refused.message).toContain(`part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it`);
-      expect(refused.message).toContain('Fix: once REDIS_URL');
-      expect(refused.message).toContain(reply === 'NOAUTH' ? 'gives the password this Redis now requires' : 'a password rotated in Redis, rotated in REDIS_URL too');
+      // A Node caller is told its own option (its connection's URL) and calls; the CLI the variables and the command, as it was.
+      expect(refused.message).toMatch(/^Redis at `redis: "redis:\/\/[^`]+"` refused the credentials given on reconnecting/);
+      expect(refused.message).toContain('Fix: once `redis`');
+      expect(refused.message).toContain(reply === 'NOAUTH' ? 'gives the password this Redis now requires' : 'a password rotated in Redis, rotated in `redis` too');
+      expect(refused.message).toContain(`Later, \`producer.recipientPage("${sendId}")\` shows which numbers went out`);
+      expect(refused.message).not.toMatch(/REDIS_URL|SMSQ_|smsq status/);
+      const cli = printedByCli(refused).stderr;
+      expect(cli).toMatch(/^error: Redis at REDIS_URL=redis:\/\/\S+ refused the credentials given on reconnecting/);
+      expect(cli).toContain('Fix: once REDIS_URL');
+      expect(cli).toContain(reply === 'NOAUTH' ? 'once REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or the password option of the connection, gives the password this Redis now requires' : "once REDIS_URL (or the connection's username/password) holds credentials this Redis accepts: a user it has, enabled, and its password as it is now (a password rotated in Redis, rotated in REDIS_URL too)");
+      expect(cli).toContain('about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS)');
+      expect(cli).toContain(`Later, smsq status ${sendId} --recipients shows which numbers went out`);
       expect(refused.message).not.toContain('ACL SETUSER');
       expect(refused.message).toContain(`make the same request with the same idempotency key (${reply}-cut): it completes send ${sendId}`);
       expect(refused.apiMessage).toContain(`send ${sendId}`);

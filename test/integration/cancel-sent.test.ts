@@ -19,7 +19,13 @@ import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, FAST_TIMING, harnessPerTest, type Harness } from '../support/pipeline.js';
 import { waitFor } from '../support/wait.js';
-import { runSmsqInProcess } from '../support/cli-run.js';
+import { printedByCli, runSmsqInProcess } from '../support/cli-run.js';
+
+/** The refusal's words after "Fix: " as the CLI and REST say them (the command, then the route). */
+const cliFix = (sendId: string) => `Fix: smsq status ${sendId} --recipients (GET /v1/sends/${sendId}/recipients) shows who got it; to reach them again (a correction), enqueue a new send`;
+/** The whole refusal of a send that is sent, as the CLI and REST say it. */
+const refusedWords = (sendId: string) =>
+  `send ${sendId} is sent: every recipient was already sent (none is queued or in a call: each went past the API, or ended without a call), and its receipts are being collected (it becomes completed once every one is in, or its receipt window ends); a cancel stops nothing now, and nothing was changed. ${cliFix(sendId)}`;
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' as const };
 const TOKEN = 'cancel-sent-api-token-0123456789';
@@ -83,6 +89,11 @@ describe('a cancel of a send that is sent (receipts pending)', () => {
     expect(refused).toMatchObject({ code: 'SMSQ_SEND_ALREADY_SENT', sendId: sentId, state: 'sent' });
     expect(refused).toBeInstanceOf(SendAlreadySentError);
     expect((refused as Error).message).toMatch(new RegExp(`^send ${sentId} is sent: every recipient was already sent \\(none is queued or in a call: each went past the API, or ended without a call\\), and its receipts are being collected \\(.*\\); a cancel stops nothing now, and nothing was changed\\. Fix: `));
+    // A Node caller is told the producer's call that lists the recipients, not a command it never installed.
+    expect((refused as Error).message).toContain(`Fix: \`producer.recipientPage("${sentId}")\` (GET /v1/sends/${sentId}/recipients) shows who got it`);
+    expect((refused as Error).message).not.toMatch(/smsq |SMSQ_|REDIS_URL/);
+    // The CLI prints the command, as it did.
+    expect(printedByCli(refused).stderr).toBe(`error SMSQ_SEND_ALREADY_SENT: ${refusedWords(sentId)}\n`);
     expect(await writes()).toBe(before);
     await expectStillSent(sentId);
   });
@@ -92,11 +103,11 @@ describe('a cancel of a send that is sent (receipts pending)', () => {
     const before = await writes();
     const text = await cli(['campaign', 'cancel', sentId]);
     expect(text.code, text.stdout).toBe(EXIT.refused);
-    expect(text.stderr).toMatch(new RegExp(`error SMSQ_SEND_ALREADY_SENT: send ${sentId} is sent: every recipient was already sent .* Fix: smsq status ${sentId}`));
+    expect(text.stderr).toBe(`error SMSQ_SEND_ALREADY_SENT: ${refusedWords(sentId)}\n`);
     expect(text.stdout).toBe('');
     const json = await cli(['campaign', 'cancel', sentId, '--json']);
     expect(json.code).toBe(EXIT.refused);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_SEND_ALREADY_SENT' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_SEND_ALREADY_SENT', meaning: refusedWords(sentId) } });
     expect(await writes()).toBe(before);
     const listed = JSON.parse((await cli(['sends', '--json'])).stdout) as { sends: { send: { sendId: string; state: string; control: string } }[] };
     expect(listed.sends.find((s) => s.send.sendId === sentId)?.send).toMatchObject({ state: 'sent', control: 'active' });
@@ -108,10 +119,11 @@ describe('a cancel of a send that is sent (receipts pending)', () => {
     const before = await writes();
     const rest = await app.inject({ method: 'POST', url: `/v1/sends/${sentId}/cancel`, headers: { authorization: `Bearer ${TOKEN}` } });
     expect(rest.statusCode, rest.body).toBe(409);
-    expect(rest.json()).toEqual({ error: { code: 'SMSQ_SEND_ALREADY_SENT', message: expect.stringMatching(new RegExp(`^send ${sentId} is sent: every recipient was already sent`)) } });
+    // The server, configured by the environment, says the command, as it did.
+    expect(rest.json()).toEqual({ error: { code: 'SMSQ_SEND_ALREADY_SENT', message: refusedWords(sentId) } });
     const page = await app.inject({ method: 'POST', url: `/admin/campaigns/${sentId}/cancel`, headers: { ...BASIC, 'x-smsq-control': '1' } });
     expect(page.statusCode, page.body).toBe(409);
-    expect(page.json()).toMatchObject({ error: { code: 'SMSQ_SEND_ALREADY_SENT' } });
+    expect(page.json()).toMatchObject({ error: { code: 'SMSQ_SEND_ALREADY_SENT', message: refusedWords(sentId) } });
     expect(await writes()).toBe(before);
     await expectStillSent(sentId);
     // Nor does the page offer a cancel it would refuse.

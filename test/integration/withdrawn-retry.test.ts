@@ -29,6 +29,8 @@ import { followPrimary, replicationField } from '../support/replicated-redis.js'
 import { withdrawalSweep } from '../support/withdrawal-sweep.js';
 import { startStallableProxy, type StallableProxy } from '../support/stallable-proxy.js';
 import { waitFor } from '../support/wait.js';
+import { printedByCli } from '../support/cli-run.js';
+import { SendWithdrawnError } from '../../src/errors.js';
 
 const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -107,6 +109,8 @@ async function refusedAsNotDurable(s: Setup, phone: string, key: string): Promis
   expect({ status: refused.statusCode, code: error?.code }, refused.body).toEqual({ status: 503, code: 'SMSQ_NOT_DURABLE' });
   expect(error?.message).toContain('retry with the same idempotency key (it returns this send if it survived, and sends nothing twice)');
   expect(error?.message).toContain('it is withdrawn (held paused');
+  // The server, configured by the environment, names the variable (a Node caller, its worker's option).
+  expect(error?.message).toContain('the retry resumes it once the replicas confirm it, and without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS');
   const sendId = /send (\S+) could not be made durable/.exec(error?.message ?? '')?.[1];
   expect(sendId, refused.body).toBeDefined();
   // Held, not cancelled: status says why it waits and what to do. A worker may have claimed the
@@ -196,6 +200,10 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     s.link.stall();
     const refused = await s.h.producer.campaign(list(), request).catch((e: unknown) => e as Error & { code?: string });
     expect(refused).toMatchObject({ code: 'SMSQ_NOT_DURABLE', message: expect.stringContaining('it is withdrawn (held paused') });
+    // A Node caller is told its worker's option, not the variable of `smsq worker`; the CLI, the variable.
+    expect((refused as Error).message).toContain('without one the repair sweep cancels it after `repair.enqueueGraceMs`');
+    expect((refused as Error).message).not.toMatch(/SMSQ_REPAIR_ENQUEUE_GRACE_MS/);
+    expect(printedByCli(refused).stderr).toContain('without one the repair sweep cancels it after SMSQ_REPAIR_ENQUEUE_GRACE_MS');
     const sendId = /send (\S+) could not be made durable/.exec((refused as Error).message)?.[1] as string;
     expect((await s.h.producer.getStatus(sendId)).send).toMatchObject({ state: 'paused', controlReason: WITHDRAWN_REASON });
 
@@ -230,16 +238,27 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     expect({ found: report.found.withdrawnNotRetried, samples: report.samples.withdrawnNotRetried }).toEqual({ found: 1, samples: [sendId] });
     const status = await s.h.producer.getStatus(sendId);
     expect(status.send.state).toBe('cancelled');
-    expect(status.send.controlReason).toBe(`${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (SMSQ_REPAIR_ENQUEUE_GRACE_MS): cancelled by the repair sweep`);
+    // Recorded in Redis and read by every kind of caller later: it names no one caller's setting.
+    const reason = `${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (the repair sweep's enqueue grace): cancelled by the repair sweep`;
+    expect(status.send.controlReason).toBe(reason);
     expect(status.counts).toMatchObject({ queued: 0, cancelled: 1 });
     // The next sweep finds nothing more to do.
     expect((await sweep.run()).found.withdrawnNotRetried).toBe(0);
 
-    // A retry now is not told "queued" for a send that will never go out.
+    // A retry now is not told "queued" for a send that will never go out. A Node caller's is told
+    // the producer's call that lists the recipients; the CLI and the server say the command.
+    const refusal = `the idempotency key "order-4713" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since (${reason}); nothing was enqueued by this request. Fix: make the request again under a new idempotency key; `;
+    const cliWords = `${refusal}smsq status ${sendId} --recipients shows any of its recipients that went out before it was withdrawn`;
+    const fromNode = await s.h.producer
+      .send({ phones: [phone], signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '4711' }, kind: 'verification', idempotencyKey: 'order-4713' })
+      .then(() => undefined, (e: unknown) => e);
+    expect(fromNode).toBeInstanceOf(SendWithdrawnError);
+    expect((fromNode as Error).message).toBe(`${refusal}\`producer.recipientPage("${sendId}")\` shows any of its recipients that went out before it was withdrawn`);
+    expect((fromNode as Error).message).not.toMatch(/smsq |SMSQ_|repair\.enqueueGraceMs/);
+    expect(printedByCli(fromNode).stderr).toBe(`error SMSQ_SEND_WITHDRAWN: ${cliWords}\n`);
     const late = await s.post(phone, 'order-4713');
     expect({ status: late.statusCode, code: late.json().error?.code }, late.body).toEqual({ status: 409, code: 'SMSQ_SEND_WITHDRAWN' });
-    expect(late.json().error?.message).toContain(`the idempotency key "order-4713" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since`);
-    expect(late.json().error?.message).toContain('Fix: make the request again under a new idempotency key');
+    expect(late.json().error?.message).toBe(cliWords);
     await noSendFor(1500);
     expect(s.sent(phone)).toBe(0);
   }, 60_000);

@@ -9,6 +9,7 @@ import { createEnqueueWithdrawal } from '../../producers/enqueue-withdrawal.js';
 import type { DurabilityBarrier } from '../../src/durability/barrier.js';
 import { NotDurableError, SendAlreadySentError } from '../../src/errors.js';
 import type { SendStore } from '../../src/queue/send-store.js';
+import { inEnvironmentTerms } from '../../src/setting-mention.js';
 
 const MARK = { node: undefined, closes: 0 };
 const unconfirmed: DurabilityBarrier = {
@@ -35,9 +36,11 @@ describe('an enqueue without an idempotency key, not confirmed durable', () => {
       .confirmOrWithdraw('smx1', MARK, undefined)
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NotDurableError);
-    expect((refused as Error).message).toBe(
-      'send smx1 could not be made durable: WAIT: 0 of 1 replica(s) confirmed within 300 ms; it was not cancelled: workers had already taken every recipient past the API (or ended it without a call), though a replica promoted now may lack its record. Fix: do not enqueue it again as it is: smsq status smx1 --recipients (GET /v1/sends/smx1/recipients) shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS',
-    );
+    const said = (see: string) =>
+      `send smx1 could not be made durable: WAIT: 0 of 1 replica(s) confirmed within 300 ms; it was not cancelled: workers had already taken every recipient past the API (or ended it without a call), though a replica promoted now may lack its record. Fix: do not enqueue it again as it is: ${see} (GET /v1/sends/smx1/recipients) shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS`;
+    // A producer's caller is told its own call; the CLI and the server, the command, as they were.
+    expect((refused as Error).message).toBe(said('`producer.recipientPage("smx1")`'));
+    expect(inEnvironmentTerms((refused as Error).message)).toBe(said('smsq status smx1 --recipients'));
   });
 
   it('says the cancel failed, and that it may still be sent, when Redis did not take the cancel', async () => {
@@ -45,7 +48,8 @@ describe('an enqueue without an idempotency key, not confirmed durable', () => {
       .confirmOrWithdraw('smx1', MARK, undefined)
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NotDurableError);
-    expect((refused as Error).message).toMatch(/; cancelling it failed too \(Redis did not take the write\), so it may still be sent: smsq status smx1 --recipients .* says where it is; a retry may send it twice/);
+    expect((refused as Error).message).toMatch(/; cancelling it failed too \(Redis did not take the write\), so it may still be sent: `producer\.recipientPage\("smx1"\)` .* says where it is; a retry may send it twice/);
+    expect(inEnvironmentTerms((refused as Error).message)).toMatch(/; cancelling it failed too \(Redis did not take the write\), so it may still be sent: smsq status smx1 --recipients \(GET \/v1\/sends\/smx1\/recipients\) says where it is; a retry may send it twice/);
     expect((refused as Error).message).not.toMatch(/it was cancelled/);
   });
 });

@@ -167,7 +167,7 @@ describe('decideWithdrawn', () => {
   it('cancels a send withdrawn at enqueue once the grace has passed since, naming why', () => {
     expect(decideWithdrawn(withdrawn, grace)).toEqual({
       action: 'cancel',
-      reason: `${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (SMSQ_REPAIR_ENQUEUE_GRACE_MS): cancelled by the repair sweep`,
+      reason: `${WITHDRAWN_REASON}, and no retry of its request took it back within 10 min (the repair sweep's enqueue grace): cancelled by the repair sweep`,
     });
   });
   it('waits for its retry within the grace', () => {
