@@ -34,18 +34,22 @@ function acceptedPerPhone(h: Harness): Map<string, number> {
 
 /** Waits until Alibaba took every recipient: accepted, or already delivered (a receipt came back). */
 async function allAccepted(h: Harness, sendIds: string[], recipients: number): Promise<void> {
+  // What the sends' counts were at the last read, so that a timeout says where recipients stood.
+  let tally: Record<string, number> = {};
   await waitFor(
     async () => {
-      let accepted = 0;
+      tally = {};
       for (const id of sendIds) {
         const { counts } = await h.producer.getStatus(id);
-        accepted += counts.accepted + counts.delivered;
+        for (const [state, n] of Object.entries(counts)) if (typeof n === 'number' && n > 0) tally[state] = (tally[state] ?? 0) + n;
       }
-      return accepted === recipients;
+      return (tally.accepted ?? 0) + (tally.delivered ?? 0) === recipients;
     },
     `${recipients} recipients accepted`,
     40_000,
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; the sends' counts at the last read: ${JSON.stringify(tally)}`);
+  });
 }
 
 
