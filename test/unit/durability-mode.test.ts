@@ -60,8 +60,10 @@ describe('durability modes against what Redis offers', () => {
     expect(judgeDurability(mode('none'), { ...SOUND, ...onRewrite }).every((p) => p.severity === 'warn')).toBe(true);
   });
 
-  it('replicas needs connected replicas, not appendfsync always', () => {
+  it('replicas needs connected replicas and an AOF on the primary, not appendfsync always', () => {
     expect(refused(mode('replicas'), { appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([]);
+    // A primary restarted without one comes back empty, and its replicas copy it (probe26-replicas-primary-restart.test.ts).
+    expect(refused(mode('replicas'), { aofEnabled: false, connectedReplicas: 1 })).toEqual([expect.stringMatching(/^appendonly is off on the primary: restarted before a failover .* its replicas copy the empty dataset/)]);
     expect(refused(mode('replicas', 2), { connectedReplicas: 1 })).toEqual([expect.stringContaining('1 replica(s) connected')]);
     expect(refused(mode('fsync+replicas'), { appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([expect.stringContaining('appendfsync is everysec')]);
   });
