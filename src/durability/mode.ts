@@ -12,7 +12,8 @@
  *   replies, so every reply smsq acts on is on disk. The default.
  * - `replicas`: `WAIT n timeout` after each of the two writes: n replicas hold them, so a promoted
  *   replica has them (Sentinel failover). The primary needs an AOF (a primary restarted empty
- *   empties its replicas too), which may be `everysec`.
+ *   empties its replicas too); under `everysec` a restart before a failover may still lose the
+ *   last writes (durability.md).
  * - `fsync+replicas`: both.
  * - `waitaof`: `WAITAOF 1 n timeout` (Redis ≥ 7.2): fsynced locally and on n replicas. The primary
  *   must run `appendfsync always` all the same: under `everysec`, Valkey 8.0.1 answers WAITAOF's
@@ -145,13 +146,13 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
   // WAIT proves a replica has the write, not that it keeps it: a replica copies whatever its
   // primary holds after a restart, and a primary without an AOF restarted before any failover
   // (a supervisor brings it back within a second; Sentinel waits down-after-milliseconds) holds
-  // nothing. Its AOF survives a process crash, the page cache keeping what everysec had not synced.
+  // nothing. An AOF narrows that to what everysec had not written or synced (durability.md).
   if (opts.mode === 'replicas' && !facts.aofEnabled) {
     problems.push({
       severity: 'refuse',
       what:
         'appendonly is off on the primary: restarted before a failover (a crash and a supervisor\'s restart: systemd, a container\'s restart policy) it comes back empty, and its replicas copy the empty dataset, so every send and claim the replicas confirmed is lost',
-      fix: 'CONFIG SET appendonly yes on the primary (and in redis.conf; appendfsync everysec is enough in this mode)',
+      fix: 'CONFIG SET appendonly yes on the primary (and in redis.conf), with appendfsync always (SMSQ_DURABILITY=fsync+replicas) for a restart to keep every confirmed write',
     });
   }
   if ((usesFsync(opts.mode) || opts.mode === 'waitaof') && facts.aofEnabled) {

@@ -2,13 +2,20 @@
  * SMSQ_DURABILITY=replicas and a primary restarted before any failover, produced for real: the
  * primary is SIGKILLed and started again on its port with its own settings, as a supervisor
  * (systemd Restart=always, a container's restart policy) brings a crashed process back, sooner
- * than Sentinel's down-after-milliseconds would fail over. Its replica reconnects and copies what
- * the restarted primary holds. Without persistence (appendonly no, no RDB saves) that is nothing:
- * a send whose enqueue WAIT had confirmed on the replica read SMSQ_NOT_FOUND, 0 keys left on
- * either server (design invariants 2 and 8; Redis's replication docs warn of it, "Safety of
- * replication when master has persistence turned off"), and the start-up check accepted that
- * primary. Now the mode refuses it at the door, as `fsync` refuses `appendonly no`; with an AOF,
- * even `everysec` (the page cache keeps what a killed process wrote), the send is still there.
+ * than Sentinel's down-after-milliseconds would fail over. Its replica reconnects, finds a new
+ * replication history and resyncs in full: it ends up holding only what the restarted primary
+ * holds, whatever WAIT had confirmed on it.
+ *
+ * Fixed: without persistence (appendonly no, no RDB saves) the restarted primary holds nothing. A
+ * send whose enqueue WAIT had confirmed read SMSQ_NOT_FOUND, 0 keys left on either server (design
+ * invariants 2 and 8; Redis's replication docs warn of it, "Safety of replication when master has
+ * persistence turned off"), and the start-up check accepted that primary. Now the mode refuses it.
+ *
+ * Open (the second describe FAILS; a question for the mode's design, not fixed here): an AOF under
+ * `appendfsync everysec` does not close it. A host crash cuts the AOF back to what was fsynced; and
+ * while a background fsync is slow, Redis postpones even its write(2) of the AOF (up to 2 s) and
+ * answers meanwhile, so a process crash loses those acknowledged writes too. The replica had them
+ * and drops them when it resyncs.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +23,7 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
-import { createProducer } from '../../producers/producer.js';
+import { createProducer, type Producer } from '../../producers/producer.js';
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { createProducerConnection } from '../support/redis.js';
 import { followPrimary } from '../support/replicated-redis.js';
@@ -30,84 +37,93 @@ afterEach(async () => {
 const DURABILITY: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 1000 };
 const PREFIX = '{probe26-restart}';
 
-/** A primary that a crash and a supervisor's restart bring back on its port, as its settings keep it. */
-interface RestartablePrimary {
-  url: string;
-  port: number;
-  crashAndRestart(): Promise<void>;
+/** A replica following the primary on `port`, and a producer in the mode on the primary at `url`. */
+async function replicaAndProducer(url: string, port: number): Promise<{ replicaClient: Redis; producer: Producer }> {
+  const replica = await startPrivateRedis({ appendfsync: 'off' });
+  closers.push(() => replica.stop());
+  await followPrimary(replica, port);
+  const replicaClient = new Redis(replica.url);
+  closers.push(() => void replicaClient.disconnect());
+  const redis = createProducerConnection(url, DURABILITY);
+  closers.push(() => void redis.disconnect());
+  const producer = createProducer({ redis, prefix: PREFIX, logger: createLogger({ level: 'silent' }), durability: DURABILITY });
+  closers.push(() => producer.close());
+  return { replicaClient, producer };
 }
 
-/** appendonly no: started again, it is a new empty server on the same port. */
-async function primaryWithoutPersistence(): Promise<RestartablePrimary> {
-  const first = await startPrivateRedis({ appendfsync: 'off' });
-  closers.push(() => first.stop());
-  return {
-    url: first.url,
-    port: first.port,
-    async crashAndRestart() {
-      const exited = new Promise((resolve) => first.process.once('exit', resolve));
-      first.process.kill('SIGKILL');
+const notification = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
+
+/** What each send reads as after the restart ('found', or the error's code), read again while the producer reconnects. */
+async function outcomes(producer: Producer, sendIds: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of sendIds) {
+    for (let tries = 0; ; tries++) {
+      const outcome = await producer.getStatus(id).then(
+        () => 'found',
+        (err: unknown) => (err as { code?: string }).code ?? String(err),
+      );
+      if (outcome !== 'SMSQ_REDIS_UNAVAILABLE' || tries === 50) {
+        out.push(outcome);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return out;
+}
+
+const replicaResynced = (replicaClient: Redis) =>
+  waitFor(async () => /master_link_status:up/.test(await replicaClient.info('replication')), 'the replica to sync again', 20_000);
+
+describe('SMSQ_DURABILITY=replicas on a primary without persistence', () => {
+  it('is refused at the door, naming appendonly and the fix, before anything is written (its restart before a failover lost every send WAIT had confirmed)', async () => {
+    const primary = await startPrivateRedis({ appendfsync: 'off' });
+    closers.push(() => primary.stop());
+    const { replicaClient, producer } = await replicaAndProducer(primary.url, primary.port);
+    const enqueued = await producer.send(notification('13800138000')).then(
+      (r) => ({ sendId: r.sendId }),
+      (err: unknown) => ({ err: err as { code?: string; message: string } }),
+    );
+    if (!('err' in enqueued)) {
+      // Before: acknowledged; the restart below then empties both servers.
+      const exited = new Promise((resolve) => primary.process.once('exit', resolve));
+      primary.process.kill('SIGKILL');
       await exited;
-      const again = await startPrivateRedis({ appendfsync: 'off', port: first.port });
+      const again = await startPrivateRedis({ appendfsync: 'off', port: primary.port });
       closers.push(() => again.stop());
-    },
-  };
-}
-
-/** An AOF with appendfsync everysec, started again on the same data directory. */
-async function primaryWithAof(): Promise<RestartablePrimary> {
-  const server = await startCrashableRedis({ appendfsync: 'everysec' });
-  closers.push(() => server.stop());
-  return {
-    url: server.url,
-    port: server.port,
-    async crashAndRestart() {
-      await server.kill();
-      await server.start();
-    },
-  };
-}
-
-describe('SMSQ_DURABILITY=replicas, its primary crashed and restarted by a supervisor before any failover', () => {
-  it.each([
-    ['appendonly no', primaryWithoutPersistence],
-    ['an AOF (everysec)', primaryWithAof],
-  ])('with %s: an enqueue is refused at the door, or the send it acknowledged is still there after the restart', async (_setting, startPrimary) => {
-    const primary = await startPrimary();
-    const replica = await startPrivateRedis({ appendfsync: 'off' });
-    closers.push(() => replica.stop());
-    await followPrimary(replica, primary.port);
-    const replicaClient = new Redis(replica.url);
-    closers.push(() => void replicaClient.disconnect());
-    const redis = createProducerConnection(primary.url, DURABILITY);
-    closers.push(() => void redis.disconnect());
-    const producer = createProducer({ redis, prefix: PREFIX, logger: createLogger({ level: 'silent' }), durability: DURABILITY });
-    closers.push(() => producer.close());
-
-    const enqueued = await producer
-      .send({ phones: ['13800138000', '13800138001'], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' })
-      .then((r) => ({ sendId: r.sendId }), (err: unknown) => ({ err: err as { code?: string; message: string } }));
-    if ('err' in enqueued) {
-      // Refused at the door, naming what is missing: nothing was acknowledged, so nothing can be lost.
-      expect(enqueued.err.code).toBe('SMSQ_REDIS_NOT_DURABLE');
-      expect(enqueued.err.message).toMatch(/appendonly is off on the primary: restarted before a failover .*Fix: CONFIG SET appendonly yes on the primary/);
-      expect(await replicaClient.dbsize()).toBe(0);
+      await replicaResynced(replicaClient);
+      expect(await outcomes(producer, [enqueued.sendId]), `keys left on the replica: ${await replicaClient.dbsize()}`).toEqual(['found']);
       return;
     }
-    // Acknowledged: WAIT confirmed it on the replica.
-    expect(await replicaClient.exists(`${PREFIX}:send:${enqueued.sendId}`)).toBe(1);
+    expect(enqueued.err.code).toBe('SMSQ_REDIS_NOT_DURABLE');
+    expect(enqueued.err.message).toMatch(/appendonly is off on the primary: restarted before a failover .*Fix: CONFIG SET appendonly yes on the primary/);
+    expect(await replicaClient.dbsize()).toBe(0);
+  }, 60_000);
+});
 
-    await primary.crashAndRestart();
-    // The replica reconnects and copies what the restarted primary holds.
-    await waitFor(async () => /master_link_status:up/.test(await replicaClient.info('replication')), 'the replica to sync again', 20_000);
-    const admin = new Redis(primary.url);
-    closers.push(() => void admin.disconnect());
+describe('probe26 (open, fails): SMSQ_DURABILITY=replicas on a primary with an everysec AOF, restarted before any failover', () => {
+  it.each([
+    // A host crash: the AOF cut back to what Redis had fsynced.
+    ['a host crash', 0, 'fsynced' as const],
+    // A process crash while each fsync takes 1.5 s: Redis postpones its AOF writes behind the fsync in progress.
+    ['a process crash while fsyncs are slow', 1500, 'none' as const],
+  ])('%s: every send WAIT confirmed on the replica is still there once the replica has resynced', async (_crash, fsyncDelayMs, cut) => {
+    const server = await startCrashableRedis({ appendfsync: 'everysec', fsyncDelayMs });
+    closers.push(() => server.stop());
+    const { replicaClient, producer } = await replicaAndProducer(server.url, server.port);
 
-    const after = await producer.getStatus(enqueued.sendId).then(
-      (s) => s.send.state,
-      (err: unknown) => (err as { code?: string }).code,
-    );
-    const left = `keys left: ${await admin.dbsize()} on the restarted primary, ${await replicaClient.dbsize()} on the replica`;
-    expect(after, left).toBe('active');
+    // Sends acknowledged (WAIT 1 confirmed each on the replica) until a crash would cut some.
+    const acked: string[] = [];
+    for (let i = 0; i < 200 && (acked.length < 5 || server.unsyncedBytes() === 0); i++) acked.push((await producer.send(notification(String(13800150000 + i)))).sendId);
+    const onReplica = await Promise.all(acked.map((id) => replicaClient.exists(`${PREFIX}:send:${id}`)));
+    expect(onReplica.every((n) => n === 1)).toBe(true);
+    let bytesLost = 0;
+    if (cut === 'fsynced') bytesLost = (await server.crash('fsynced')).bytesLost;
+    else await server.kill();
+    await server.start();
+    await replicaResynced(replicaClient);
+
+    const missing = (await outcomes(producer, acked)).filter((o) => o !== 'found');
+    expect(missing, `${acked.length} sends acknowledged, each on the replica; the crash cut ${bytesLost} bytes of the primary's AOF`).toEqual([]);
   }, 60_000);
 });
