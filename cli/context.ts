@@ -253,10 +253,12 @@ export class CliContext {
       return exitCodeOf(err.code);
     }
     if (err instanceof ConfigError) {
-      for (const line of err.lines) this.note(`error: ${line}`);
+      // A factory's refusal (createSmsWorker's options) names it as the command that built it.
+      const lines = err.lines.map(inEnvironmentTerms);
+      for (const line of lines) this.note(`error: ${line}`);
       if (json)
         this.printJson({
-          error: { code: err.code, errorClass: 'config', meaning: err.lines.join('\n'), action: 'fix the environment variables named' },
+          error: { code: err.code, errorClass: 'config', meaning: lines.join('\n'), action: 'fix the environment variables named' },
         });
       return exitCodeOf(err.code);
     }

@@ -5,7 +5,7 @@
  */
 
 import { maskPhonesInText } from './sms/phone-mask.js';
-import { isMentionedSetting, mention, type Spelling } from './setting-mention.js';
+import { inEnvironmentTerms, isMentionedSetting, mention, type Spelling } from './setting-mention.js';
 import { otherIdShape, SEND_ID_SHAPE } from './send-id-shape.js';
 import { addressFreeReason } from './queue/address-free-reason.js';
 /**
@@ -86,12 +86,12 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_CANCELLED: recorded('the send was cancelled before this chunk went out'),
   SMSQ_DEADLINE: recorded('the send\'s deadline passed before this chunk went out'),
   SMSQ_SEND_FAILED: recorded('the send failed as a whole (signature or template unusable) before this chunk went out'),
-  SMSQ_GAVE_UP: recorded('the queue gave up on the chunk before it was sent: too many starts or look-ups, or its attempts reached the most an OutId names (MAX_ATTEMPT, src/queue/out-id.ts)'),
+  SMSQ_GAVE_UP: recorded('the queue gave up on the chunk before it was sent: too many starts or look-ups, its attempts reached the most an OutId names (MAX_ATTEMPT, src/queue/out-id.ts), or its record holds an attempt no claim of smsq makes'),
   SMSQ_PAYLOAD_UNREADABLE: recorded('the chunk\'s stored payload or kind does not parse (altered or cut short in Redis): nothing more is sent or looked up from it; read before its call, nothing was sent and its recipients failed; the reason names the field'),
   SMSQ_REQUEST_NOT_BUILT: recorded('the chunk\'s call failed before a byte of it was written, on a value of the send no request can carry (half of a UTF-16 surrogate pair in its signature name, template code or extend code: a chunk queued before the door refused it): nothing was sent, and it would fail the same way again, so its recipients failed, neither looked up nor resent; the reason names the field and the fix'),
   SMSQ_WORKER_LOST: recorded('a worker died during the call: the outcome is looked up before anything is resent'),
   SMSQ_NOT_ACCEPTED: recorded('a look-up proved the attempt was not accepted; the chunk is sent again'),
-  SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up; recipients expired as unknown, not resent'),
+  SMSQ_OUTCOME_UNKNOWN: recorded('the outcome could not be looked up (look-ups kept failing, or the record holds nothing to look up by: a payload that does not parse, an attempt no claim of smsq makes); recipients expired as unknown, not resent'),
   SMSQ_REDIS_ROLLBACK: recorded('Redis came back without this attempt\'s claim (a rollback): the outcome is looked up before anything is resent'),
   SMSQ_SHUTDOWN: recorded('the worker was stopping: the attempt was undone before its call (counted in attemptsUndone, not attempts) and the job handed back, none of its starts spent'),
   SMSQ_ACCOUNT_PAUSED: recorded('Dysmsapi throttled the account and every worker paused while the claim waited for its pacer slot: the attempt was undone before its call and the job put back for after the pause'),
@@ -221,18 +221,19 @@ const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (AC
  * (NOPERM: that command and the rest not written; the grant), or the credentials refused on a
  * reconnect (WRONGPASS, NOAUTH: the link was lost, so a write under way may have landed; the
  * password). Then what was written, as an outage part-way says it ({@link RedisUnavailableError}),
- * and what completes or stops the send once the fix is made.
+ * and what completes or stops the send once the fix is made. Said all in REDIS_URL's terms, as
+ * every credentials refusal is (its fix, too).
  */
 function refusedPartWayLine(redactedUrl: string, reply: RedisAuthReply, reason: string, campaign: CutOffCampaign): string {
   const at = `Redis at REDIS_URL=${redactedUrl}`;
   const written = `send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it`;
   if (reply === 'NOPERM') {
-    return `${at} refused a command to its user (${reason}) part-way through a campaign: ${written} (workers may have sent them already); the refused command and the rest of the list were not written. ${cutOffFix(campaign, 'once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or REDIS_URL (or the connection\'s username/password) names a user that may')}`;
+    return `${at} refused a command to its user (${reason}) part-way through a campaign: ${written} (workers may have sent them already); the refused command and the rest of the list were not written. ${inEnvironmentTerms(cutOffFix(campaign, 'once that user may run the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or REDIS_URL (or the connection\'s username/password) names a user that may'))}`;
   }
   const once = reply === 'NOAUTH'
     ? 'once REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or the password option of the connection, gives the password this Redis now requires'
     : 'once REDIS_URL (or the connection\'s username/password) holds credentials this Redis accepts: a user it has, enabled, and its password as it is now (a password rotated in Redis, rotated in REDIS_URL too)';
-  return `${at} refused the credentials given on reconnecting (${reason}) part-way through a campaign: ${written} (more may have been written as the connection was lost; workers may have sent them already); the rest of the list was not written. ${cutOffFix(campaign, once)}`;
+  return `${at} refused the credentials given on reconnecting (${reason}) part-way through a campaign: ${written} (more may have been written as the connection was lost; workers may have sent them already); the rest of the list was not written. ${inEnvironmentTerms(cutOffFix(campaign, once))}`;
 }
 
 function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {
@@ -306,15 +307,28 @@ export class SendNotFoundError extends NotFoundError {
 export const NOT_REDIS = 'answered, but not as Redis';
 
 /**
- * The start of every "Redis does not answer" line smsq writes to the operator (errors, logs):
- * REDIS_URL and what happened; or, when something else answered there, that it did.
+ * The start of a "Redis does not answer" line, in the Node API's words (src/setting-mention.ts:
+ * the Redis as `` `redis: "redis://host:6379"` ``): the Redis and what happened; or, when something
+ * else answered there, that it did.
  */
-export function redisDoesNotAnswer(redactedUrl: string, reason: string): string {
-  return reason.startsWith(NOT_REDIS) ? `something at REDIS_URL=${redactedUrl} ${reason}` : `Redis at REDIS_URL=${redactedUrl} does not answer (${reason})`;
+function doesNotAnswer(redactedUrl: string, reason: string): string {
+  const at = mention('redis', redactedUrl);
+  return reason.startsWith(NOT_REDIS) ? `something at ${at} ${reason}` : `Redis at ${at} does not answer (${reason})`;
 }
 
-/** The fix that ends every such line. */
-export const START_REDIS_FIX = 'Fix: start Redis there or point REDIS_URL at a running one';
+/**
+ * The start of every "Redis does not answer" line smsq's processes write to their operator (the
+ * CLI, logs): REDIS_URL and what happened; or, when something else answered there, that it did.
+ */
+export function redisDoesNotAnswer(redactedUrl: string, reason: string): string {
+  return inEnvironmentTerms(doesNotAnswer(redactedUrl, reason));
+}
+
+/** The fix that ends every such line, in the Node API's words. */
+const START_REDIS = `Fix: start Redis there or point ${mention('redis')} at a running one`;
+
+/** The fix that ends every such line, as smsq's processes say it. */
+export const START_REDIS_FIX = inEnvironmentTerms(START_REDIS);
 
 /**
  * The same, as an HTTP answer says it: what happened, not where Redis is (its host, port and user
@@ -339,18 +353,27 @@ interface OutageWords {
 }
 
 /** The fix of a line whose `reason` is {@link NOT_REDIS}: starting Redis there cannot help, a port is taken. */
-const CHECK_REDIS_PORT_FIX = "Fix: check the port in REDIS_URL (Redis's own is 6379 unless set otherwise)";
+const CHECK_REDIS_PORT = `Fix: check the port in ${mention('redis')} (Redis's own is 6379 unless set otherwise)`;
 
-/** The fix that ends a line saying `reason`: {@link START_REDIS_FIX}, unless something other than Redis answered. */
-export function redisFix(reason: string): string {
-  return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT_FIX : START_REDIS_FIX;
+/** The fix that ends a line saying `reason`, in the Node API's words: start Redis, unless something other than Redis answered. */
+function fixOfRedis(reason: string): string {
+  return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT : START_REDIS;
 }
 
-/** To the operator (the CLI, the producer API, logs): REDIS_URL, ioredis's reason, and the fix of Redis or of REDIS_URL's port. */
+/** The fix that ends a line saying `reason`, as smsq's processes say it: {@link START_REDIS_FIX}, unless something other than Redis answered. */
+export function redisFix(reason: string): string {
+  return inEnvironmentTerms(fixOfRedis(reason));
+}
+
+/**
+ * To the operator, in the Node API's words (the producer API; the CLI says them as the
+ * environment's, src/setting-mention.ts): the Redis, ioredis's reason, and the fix of Redis or of
+ * its URL's port.
+ */
 const toOperator = (redactedUrl: string, reason: string): OutageWords => ({
-  head: redisDoesNotAnswer(redactedUrl, reason),
+  head: doesNotAnswer(redactedUrl, reason),
   // Something else answering at that port answers the same way again: waiting longer cannot help.
-  fix: (then) => `${redisFix(reason)}${then === undefined ? '' : `, then ${then}`}${reason.startsWith(NOT_REDIS) ? '' : ' (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)'}`,
+  fix: (then) => `${fixOfRedis(reason)}${then === undefined ? '' : `, then ${then}`}${reason.startsWith(NOT_REDIS) ? '' : ` (${mention('connectTimeoutMs')} sets how long to wait)`}`,
 });
 
 /** To an HTTP client: no address (see {@link redisDoesNotAnswerClients}). */
@@ -393,7 +416,8 @@ export class RedisUnavailableError extends SmsqError {
           : `${head}; ${reading ? (reason.startsWith(NOT_REDIS) ? 'nothing was changed' : 'nothing was changed; run it again once Redis answers') : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
     super(say(toOperator(redactedUrl, reason)), cause === undefined ? undefined : { cause });
     this.name = 'RedisUnavailableError';
-    this.apiMessage = say(toClients(reason));
+    // The server is configured by the environment: the commands and settings a fix names are its own.
+    this.apiMessage = inEnvironmentTerms(say(toClients(reason)));
   }
 
   /** The same failure, said of a read. */
@@ -419,7 +443,7 @@ export interface ControlOfSend {
 /** What a control that met a Redis gone did, and what to do: giving a control again changes nothing if it was applied. */
 function controlOutcome({ action, sendId }: ControlOfSend, midCall: boolean, fix: OutageWords['fix']): string {
   return midCall
-    ? `the ${action} may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the ${action} again: given again it changes nothing if it was; smsq status ${sendId} shows the send's control`
+    ? `the ${action} may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the ${action} again: given again it changes nothing if it was; ${mention('producer.getStatus', sendId)} shows the send's control`
     : `the ${action} was not applied: the send is as it was. ${fix(`give the ${action} again`)}`;
 }
 
@@ -437,11 +461,12 @@ export interface CutOffCampaign {
 /** `once`: when the send can be written to again (Redis answers; the user is granted the command). */
 function cutOffFix(c: CutOffCampaign, once = 'once Redis answers'): string {
   // An enqueue left unfinished is ended as failed by the repair sweep after its grace: what went out stays sent, its queued rest is not sent.
-  const sweep = `the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS): what went out stays sent, the rest of it is not sent`;
-  const see = `smsq status ${c.sendId} --recipients shows which numbers went out`;
+  const grace = mention('repair.enqueueGraceMs');
+  const sweep = `the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (${grace}): what went out stays sent, the rest of it is not sent`;
+  const see = `${mention('producer.recipientPage', c.sendId)} shows which numbers went out`;
   // The caller meant to stop it: completing it (the same key) is the opposite; cancelling is what stops it.
   if (c.stopping !== undefined) {
-    return `It was being stopped (${c.stopping}), and Redis did not answer before the stop was through: the send may not be paused, and what it holds goes out as workers reach it once Redis answers, until the repair sweep fails its unfinished enqueue about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS; the rest of it is then not sent). Fix: ${once}, cancel it (smsq campaign cancel ${c.sendId}), which stops what is left of it; ${see}`;
+    return `It was being stopped (${c.stopping}), and Redis did not answer before the stop was through: the send may not be paused, and what it holds goes out as workers reach it once Redis answers, until the repair sweep fails its unfinished enqueue about 10 minutes after (${grace}; the rest of it is then not sent). Fix: ${once}, cancel it (${mention('producer.cancel', c.sendId)}), which stops what is left of it; ${see}`;
   }
   if (c.idempotencyKey !== undefined) {
     return `Fix: ${once}, and before ${sweep}, make the same request with the same idempotency key (${c.idempotencyKey}): it completes send ${c.sendId}, never twice. Later, ${see}; send the others as a new campaign`;

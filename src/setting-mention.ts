@@ -9,19 +9,35 @@
  * names two surfaces' spellings ("--kind marketing (kind in the API)") or the wrong one.
  *
  * A mention is the setting in backticks, `` `kind: "marketing"` ``: its value as JSON, or the
- * field alone (`` `encoding` ``) where the fix is the setting itself, not a value of it.
+ * field alone (`` `encoding` ``) where the fix is the setting itself, not a value of it. A call a
+ * fix names is a mention too, written as the Node API makes it (`` `producer.cancel("smx…")` ``):
+ * the CLI and the server say the command.
  */
 
 /**
  * The settings of a deployment that a message may name (the Redis, the key prefix, the records'
- * retention, callbacks): options of createProducer and createSmsWorker to a Node caller (`redis`,
- * `prefix: "{smsq}"`, `callbacks: true`, a worker's `callbackSecret`, `retention`), and
- * environment variables to the processes configured by the environment, the CLI and `smsq server`
+ * retention, callbacks, how long Redis is waited for, the repair sweep's grace for an unfinished
+ * enqueue): options of createProducer and createSmsWorker to a Node caller (`redis`, `` `redis:
+ * "redis://host:6379"` `` for the one at that URL, `prefix: "{smsq}"`, `callbacks: true`, a worker's
+ * `callbackSecret`, `retention`, `connectTimeoutMs`, `repair.enqueueGraceMs`), and environment
+ * variables to the processes configured by the environment, the CLI and `smsq server`
  * ({@link environmentSpelling}): a producer's refusal told a Node caller to set
  * SMSQ_CALLBACK_SECRET, which nothing it ran reads.
  */
-export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret'] as const;
+export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret', 'connectTimeoutMs', 'repair.enqueueGraceMs'] as const;
 type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
+
+/**
+ * What a message may tell a caller to call, in the Node API's words (`` `producer.getStatus("smx…")` ``,
+ * the options of `` `createSmsWorker` ``), which the processes configured by the environment say
+ * as the `smsq` command that does the same ({@link environmentSpelling}): a campaign cut off by a
+ * Redis gone told a Node caller to run `smsq status ID --recipients`, a command it had not installed
+ * to find, and a worker's options were refused as "smsq worker options" in a process that ran none.
+ * Written as a call, the send's id its argument: {@link mention}.
+ */
+export const MENTIONED_CALLS = ['producer.getStatus', 'producer.recipientPage', 'producer.cancel', 'createSmsWorker'] as const;
+type MentionedCall = (typeof MENTIONED_CALLS)[number];
+const CALLS: ReadonlySet<string> = new Set(MENTIONED_CALLS);
 
 /**
  * The settings a message may name: each surface knows how it writes them. Every field of a request
@@ -30,7 +46,7 @@ type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
  * CSV list is its name's extension to the Node API (`readRecipientsFile`, whose refusals name the
  * file `file`) and the CLI (`--file list.xlsx`), and the Content-Type to an upload, which has no name.
  */
-export const MENTIONED_SETTINGS = ['phones', 'messages', 'recipients', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file', ...DEPLOYMENT_SETTINGS] as const;
+export const MENTIONED_SETTINGS = ['phones', 'messages', 'recipients', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file', ...DEPLOYMENT_SETTINGS, ...MENTIONED_CALLS] as const;
 export type MentionedSetting = (typeof MENTIONED_SETTINGS)[number];
 
 const MENTIONED: ReadonlySet<string> = new Set(MENTIONED_SETTINGS);
@@ -45,18 +61,27 @@ export function isMentionedSetting(field: string): field is MentionedSetting {
  */
 export type Spelling = (setting: MentionedSetting, value: unknown) => string;
 
-/** A setting as the field of a request (the Node API, a JSON body): `kind: "marketing"`. */
+/**
+ * A setting as the field of a request (the Node API, a JSON body): `kind: "marketing"`; a
+ * {@link MENTIONED_CALLS} as the call, its value the argument: `producer.cancel("smx…")`.
+ */
 export function mention(setting: MentionedSetting, value?: unknown): string {
+  if (value === undefined) return `\`${setting}\``;
   // A backtick in a value would end the mention: JSON writes it as an escape instead.
-  return value === undefined ? `\`${setting}\`` : `\`${setting}: ${JSON.stringify(value).replaceAll('`', '\\u0060')}\``;
+  const json = JSON.stringify(value).replaceAll('`', '\\u0060');
+  return CALLS.has(setting) ? `\`${setting}(${json})\`` : `\`${setting}: ${json}\``;
 }
 
-const MENTION = new RegExp(`\`(${MENTIONED_SETTINGS.join('|')})(?:: ([^\`]+))?\``, 'g');
+const NAMES = MENTIONED_SETTINGS.map((name) => name.replaceAll('.', '\\.')).join('|');
+const MENTION = new RegExp(`\`(${NAMES})(?:: ([^\`]+)|\\(([^\`]+)\\))?\``, 'g');
 
 /** `text` with each {@link mention} written as `spell` writes it; the rest unchanged. */
 export function respell(text: string, spell: Spelling): string {
-  return text.replace(MENTION, (whole, setting: MentionedSetting, json: string | undefined) => {
-    if (json === undefined) return spell(setting, undefined);
+  return text.replace(MENTION, (whole, setting: MentionedSetting, field: string | undefined, argument: string | undefined) => {
+    // A setting is written with its value after a colon, a call with it in parentheses.
+    const json = CALLS.has(setting) ? argument : field;
+    if (field === undefined && argument === undefined) return spell(setting, undefined);
+    if (json === undefined) return whole;
     let value: unknown;
     try {
       value = JSON.parse(json) as unknown;
@@ -72,20 +97,26 @@ export function respell(text: string, spell: Spelling): string {
  * `smsq server`); undefined for a request's setting, which each surface spells its own way. Written
  * as those processes have always said them (`SMSQ_PREFIX ({smsq})`), without backticks.
  */
-const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting, (value: unknown) => string>> = Object.freeze({
-  redis: () => 'REDIS_URL',
+const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting | MentionedCall, (value: unknown) => string>> = Object.freeze({
+  redis: (value: unknown) => (value === undefined ? 'REDIS_URL' : `REDIS_URL=${String(value)}`),
   prefix: (value: unknown) => (value === undefined ? 'SMSQ_PREFIX' : `SMSQ_PREFIX (${String(value)})`),
   retention: () => 'SMSQ_RETENTION_DAYS',
   callbacks: () => 'SMSQ_CALLBACK_SECRET set',
   callbackSecret: () => 'the same SMSQ_CALLBACK_SECRET',
+  connectTimeoutMs: () => 'SMSQ_REDIS_CONNECT_TIMEOUT_MS',
+  'repair.enqueueGraceMs': () => 'SMSQ_REPAIR_ENQUEUE_GRACE_MS',
+  'producer.getStatus': (sendId: unknown) => `smsq status ${String(sendId)}`,
+  'producer.recipientPage': (sendId: unknown) => `smsq status ${String(sendId)} --recipients`,
+  'producer.cancel': (sendId: unknown) => `smsq campaign cancel ${String(sendId)}`,
+  createSmsWorker: () => 'smsq worker',
 });
 
-/** `setting` as the environment names it, when it is a {@link DEPLOYMENT_SETTINGS}; else undefined. */
+/** `setting` as the environment names it, when it is a {@link DEPLOYMENT_SETTINGS} or a {@link MENTIONED_CALLS}; else undefined. */
 export function environmentSpelling(setting: MentionedSetting, value: unknown): string | undefined {
-  return (DEPLOYMENT_SETTINGS as readonly string[]).includes(setting) ? ENVIRONMENT_SPELLING[setting as DeploymentSetting](value) : undefined;
+  return Object.hasOwn(ENVIRONMENT_SPELLING, setting) ? ENVIRONMENT_SPELLING[setting as DeploymentSetting | MentionedCall](value) : undefined;
 }
 
-/** `text` with each deployment setting it names as the environment names it; request settings as written. */
+/** `text` with each deployment setting and call it names as the environment's processes name them; request settings as written. */
 export function inEnvironmentTerms(text: string): string {
   return respell(text, (setting, value) => environmentSpelling(setting, value) ?? mention(setting, value));
 }

@@ -10,7 +10,7 @@ import { confirmDatabase } from '../src/queue/redis-database.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 import { createCallsQueue, createHousekeepingQueue, JOB_RETENTION, writeQueueMeta } from '../src/queue/calls-queue.js';
-import { createChunkStore } from '../src/queue/chunk-store.js';
+import { createChunkStore, type ChunkRecord } from '../src/queue/chunk-store.js';
 import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 import { DEFAULT_FLOW_CONTROL_POLICY, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { JOB, ReceiptJobData, ReconcileJobData, SendJobData } from '../src/queue/job-schemas.js';
@@ -39,6 +39,7 @@ import { thisWorker } from '../src/queue/account-block.js';
 import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
+import { mention } from '../src/setting-mention.js';
 import { ACCOUNT_QPS_CAP, booleanLine, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
@@ -56,6 +57,7 @@ import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';
 import { createClaimsOutstanding, type OutstandingClaims } from './claims-outstanding.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
+import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
 import { createRepairSchedule, type RepairSchedule } from '../src/repair/repair-schedule.js';
@@ -298,6 +300,12 @@ export interface SmsWorker {
 }
 
 /**
+ * What starts each line of a refused option: the factory in the Node API's words; `smsq worker`,
+ * which builds its worker from the environment, says it as itself (src/setting-mention.ts).
+ */
+const WORKER_OPTIONS = `${mention('createSmsWorker')} options`;
+
+/**
  * Builds the worker of the calls queue: one job is one Dysmsapi call, so one limiter shared
  * through Redis by every worker process (the call pacer, or BullMQ's global rate limit in
  * `window` mode) counts every call of the account.
@@ -307,7 +315,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // and name the wrong fix.
   const timeoutProblems = (['readTimeoutMs', 'connectTimeoutMs'] as const)
     .filter((name) => (name === 'readTimeoutMs' || options[name] !== undefined) && !(Number.isFinite(options[name]) && (options[name] as number) > 0))
-    .map((name) => `smsq worker options: ${name} is ${String(options[name])}. Fix: pass the SMS client's ${name === 'readTimeoutMs' ? 'read' : 'connect'} timeout in ms, a number above 0 (the client's own setting, SMS_READ_TIMEOUT_MS for \`smsq worker\`)`);
+    .map((name) => `${WORKER_OPTIONS}: ${name} is ${String(options[name])}. Fix: pass the SMS client's ${name === 'readTimeoutMs' ? 'read' : 'connect'} timeout in ms, a number above 0 (the client's own setting, SMS_READ_TIMEOUT_MS for \`smsq worker\`)`);
   const problems = [...workerOptionProblems(options), ...timeoutProblems];
   if (problems.length) throw new ConfigError(problems);
   const settleMs = options.reconcile?.settleMs ?? 60_000;
@@ -319,15 +327,15 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   };
   const callTiming = { ...timing, readTimeoutMs: options.readTimeoutMs, connectTimeoutMs: options.connectTimeoutMs ?? options.readTimeoutMs };
   const timingProblem = callDeadlineProblem(callTiming);
-  if (timingProblem) throw new ConfigError([`smsq worker options: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
+  if (timingProblem) throw new ConfigError([`${WORKER_OPTIONS}: ${timingProblem}. Fix: a longer reconcile.settleMs or a shorter reconcile.callDeadlineMs`]);
   const pacing = (options.rateLimiting ?? 'pacer') === 'pacer';
   const durability = resolveDurability(options.durability ?? DEFAULT_DURABILITY);
   const holdProblem = claimHoldProblem(timing.callDeadlineMs, { pacerReachMs: pacing ? PACER_REACH_MS : 0, confirmationMs: confirmationWaitMs(durability) }, claimHoldWords(options, timing, durability));
-  if (holdProblem) throw new ConfigError([`smsq worker options: ${holdProblem}`]);
+  if (holdProblem) throw new ConfigError([`${WORKER_OPTIONS}: ${holdProblem}`]);
   const maxStartedAttempts = options.maxStartedAttempts ?? DEFAULT_MAX_STARTED_ATTEMPTS;
   // 0 would turn BullMQ's guard off (endless re-queues), a fraction or NaN would fail jobs at random starts.
   if (!(Number.isInteger(maxStartedAttempts) && maxStartedAttempts >= 1)) {
-    throw new ConfigError([`smsq worker options: maxStartedAttempts must be a whole number >= 1, got ${String(options.maxStartedAttempts)}. Fix: leave it out (${DEFAULT_MAX_STARTED_ATTEMPTS}) or give a whole number of starts`]);
+    throw new ConfigError([`${WORKER_OPTIONS}: maxStartedAttempts must be a whole number >= 1, got ${String(options.maxStartedAttempts)}. Fix: leave it out (${DEFAULT_MAX_STARTED_ATTEMPTS}) or give a whole number of starts`]);
   }
   // A held job's re-checks spend none of its starts (send-processor.ts): zero, negative or NaN
   // would re-check it in a busy loop for as long as the hold lasts, a night of quiet hours.
@@ -615,6 +623,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     log.error({ jobId: job.id, name: job.name, fields, chunkId }, `${job.name} job with invalid data (${fields.join(', ')}) failed without a call: ${next}`);
   }
 
+  /** The chunk a job's data names, read even when the rest of its data does not parse. */
+  async function chunkOfJob(job: Job): Promise<ChunkRecord | undefined> {
+    const chunkId = (job.data as { chunkId?: unknown } | undefined)?.chunkId;
+    return typeof chunkId === 'string' ? chunks.get(chunkId) : undefined;
+  }
+
   /** A job that failed a try, or that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
   async function onJobFailed(job: Job, err: Error): Promise<void> {
     if (job.name === JOB.send) {
@@ -642,7 +656,16 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     }
     if (job.name === JOB.reconcile) {
       const data = ReconcileJobData.safeParse(job.data);
-      if (!data.success) return invalidLookUp(job, data.error, 'the chunk\'s attempt stays in doubt, never resent without a look-up: the repair sweep makes its look-up anew from the chunk\'s record');
+      if (!data.success) {
+        // A record holding an attempt none of ours (an earlier version's adoption of a forged
+        // report) makes only such jobs: ended here, said once, rather than looked up anew each round.
+        const chunk = await chunkOfJob(job);
+        if (chunk?.foreignAttempt !== undefined) {
+          if (!(await endForeignAttempt({ chunks, completion, logger: log }, { ...chunk, foreignAttempt: chunk.foreignAttempt }, { jobId: job.id }))) log.debug({ jobId: job.id, chunkId: chunk.chunkId }, 'look-up job of an attempt none of ours failed; its chunk was ended before');
+          return;
+        }
+        return invalidLookUp(job, data.error, 'the chunk\'s attempt stays in doubt, never resent without a look-up: the repair sweep makes its look-up anew from the chunk\'s record');
+      }
       // Failed for its starts, not for its look-ups: looked up again, unless it had added its follow-up (lookup-start-limit.ts).
       if (failedAtStartLimit(job, maxStartedAttempts)) return reconcileAnew({ chunks, followUps, clock, logger: log, calls: queue }, data.data);
       if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
@@ -832,7 +855,7 @@ const RECEIPT_SCHEDULE_FIELDS = Object.keys({ lookDelaysMs: true, windowMs: true
  * it; BullMQ answered `concurrency: 0` with an error naming neither smsq nor the fix, and took 1.5.
  */
 function workerOptionProblems(options: SmsWorkerOptions): string[] {
-  const where = 'smsq worker options';
+  const where = WORKER_OPTIONS;
   const lines = unknownOptionLines(where, 'createSmsWorker', options, WORKER_OPTION_NAMES);
   lines.push(
     ...[
@@ -891,7 +914,7 @@ function checkMsOption(name: string, value: number | undefined, defaultMs: numbe
   if (value === undefined || (Number.isFinite(value) && value >= min && (max === undefined || value <= max))) return;
   const range = max === undefined ? `>= ${min}` : `in ${min}..${max}`;
   const give = max === undefined ? 'give a number of ms' : 'give a number of ms in that range';
-  throw new ConfigError([`smsq worker options: ${name} must be a number of ms ${range}, got ${String(value)}. Fix: leave it out (${defaultMs} ms) or ${give}`]);
+  throw new ConfigError([`${WORKER_OPTIONS}: ${name} must be a number of ms ${range}, got ${String(value)}. Fix: leave it out (${defaultMs} ms) or ${give}`]);
 }
 
 /** The options behind a call deadline that claims would outlive, as a caller of createSmsWorker set them. */

@@ -42,6 +42,8 @@ export interface AlertState {
   refusedReceipts: Record<string, number>;
   /** Times of pushed reports refused while their report was applied, by field (src/receipts/refused-report-fields.ts). */
   refusedReportFields: Record<string, number>;
+  /** Pushed replies set aside, by reason (receipts/refused-replies.ts). */
+  refusedReplies: Record<string, number>;
   /** Failed attempts of housekeeping jobs so far, by job name and outcome (`retried`, `given-up`). */
   housekeepingFailures: { name: string; outcome: string; count: number }[];
   /** Live workers that make no new call because Redis does not keep their durability mode (src/queue/durability-holds.ts). */
@@ -172,7 +174,7 @@ async function countWithdrawn(redis: RedisConnection, indexKey: string, sendKey:
 export async function readAlertState(redis: RedisConnection, prefix: string, nowMs: number): Promise<AlertState> {
   const keys = metricKeys(prefix);
   const records = createKeys(prefix);
-  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff, refusedFields, skewHash] = results(
+  const [account, writers, refused, paused, housekeeping, holding, withdrawn, withdrawals, settings, backingOff, refusedFields, skewHash, refusedReplies] = results(
     await redis
       .pipeline()
       .hgetall(keys.account)
@@ -188,8 +190,9 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
       .zrangebyscore(records.workerEndpointBackoffs(), nowMs - ENDPOINT_BACKOFF_GRACE_MS, '+inf', 'WITHSCORES')
       .hgetall(records.reportFieldsRefused())
       .hgetall(keys.clockSkews)
+      .hgetall(records.refusedReplies())
       .exec(),
-  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[], Record<string, string>, Record<string, string>];
+  ) as [Record<string, string>, string[], Record<string, string>, string[], Record<string, string>, string[], string[], Record<string, string>, string[], string[], Record<string, string>, Record<string, string>, Record<string, string>];
   const backoffs = countBackingOff(backingOff, settings);
   const skews = parseClockSkews(skewHash, nowMs - WORKER_SERIES_HORIZON_MS);
   // A worker that died leaves its record: gone from the series with its heartbeat's.
@@ -212,6 +215,7 @@ export async function readAlertState(redis: RedisConnection, prefix: string, now
     clockSkews: skews.records.map(({ worker, record }) => ({ worker, skewMs: record.skewMs })),
     refusedReceipts: Object.fromEntries(Object.entries(refused).map(([reason, n]) => [reason, Number(n) || 0])),
     refusedReportFields: Object.fromEntries(Object.entries(refusedFields).map(([field, n]) => [field, Number(n) || 0])),
+    refusedReplies: Object.fromEntries(Object.entries(refusedReplies).map(([reason, n]) => [reason, Number(n) || 0])),
     housekeepingFailures: parseHousekeepingFailures(housekeeping),
     durabilityHeldWorkers: parseDurabilityHolds(holding)?.workers ?? 0,
     liveWorkers: backoffs.live,

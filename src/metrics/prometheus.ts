@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { COUNTED_STATES } from '../queue/send-store.js';
+import { REFUSED_REPLY_REASONS } from '../receipts/refused-replies.js';
 import { REFUSED_RECEIPT_REASONS } from '../receipts/recipient-store.js';
 import { REFUSABLE_REPORT_FIELDS } from '../receipts/refused-report-fields.js';
 import { HOUSEKEEPING_FAILURES } from './call-metrics.js';
@@ -53,6 +54,7 @@ export const METRIC_NAMES = Object.freeze({
   workerClockSkew: 'smsq_worker_clock_skew_seconds',
   refusedReceipts: 'smsq_receipts_refused_total',
   refusedReportFields: 'smsq_report_fields_refused_total',
+  refusedReplies: 'smsq_replies_refused_total',
   housekeepingFailures: 'smsq_housekeeping_failures_total',
   durabilityHeld: 'smsq_workers_durability_held',
   workersLive: 'smsq_workers_live',
@@ -187,6 +189,13 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   // Every known reason is exported from the start (0), so that rate() sees the first refusal.
   for (const reason of REFUSED_RECEIPT_REASONS) refused.inc({ reason }, 0);
   for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
+  const refusedReplies = new Counter({
+    name: N.refusedReplies,
+    help: 'Pushed replies (SmsUp) set aside without changing anything, by reason: malformed (an item of the push that is no reply, a field missing or of another type, set aside while the rest apply), as smsq_receipts_refused_total counts pushed reports.',
+    labelNames: ['reason'],
+    registers,
+  });
+  for (const reason of REFUSED_REPLY_REASONS) refusedReplies.inc({ reason }, alerts.refusedReplies[reason] ?? 0);
   const refusedFields = new Counter({
     name: N.refusedReportFields,
     help: 'Times in pushed reports refused while their report was applied, by field: a report_time or send_time that is not a time, is before its attempt was sent or after now (an hour of skew allowed). The report\'s state was applied, its receipt time taken as when smsq received the push (receivedAtFromPush on the recipient).',

@@ -7,7 +7,7 @@ import { CHUNK_LIFECYCLE, declaredRule, type ChunkState, type ChunkTrigger, type
 import { luaScript } from './lua.js';
 import type { Keys } from './keys.js';
 import type { MessageKind } from './kinds.js';
-import { newOutIdNonce } from './out-id.js';
+import { foreignAttemptOf, newOutIdNonce } from './out-id.js';
 import { readStoredChunk } from './stored-payload.js';
 import { slotReservation, type SlotReservation } from './slot-clock.js';
 
@@ -42,6 +42,8 @@ export interface ChunkRecord {
   state: ChunkState;
   /** Claims of the chunk so far, each with its own OutId (the last is {@link outId}); {@link undone} of them made no call. */
   attempt: number;
+  /** The recorded attempt when it is none our claims make (out-id.ts foreignAttemptOf): then {@link attempt} means nothing. */
+  foreignAttempt: string | undefined;
   /**
    * Claims undone before their call (trigger `undo-claim`: the worker stopping, a claim not
    * confirmed durable, held past the call deadline, the account paused): none reached Dysmsapi.
@@ -428,6 +430,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         n: Number(h.n ?? 0),
         state: h.state as ChunkState,
         attempt: Number(h.attempt ?? 0),
+        foreignAttempt: foreignAttemptOf(h.attempt),
         undone: Number(h.undone ?? 0),
         outId: h.outId || undefined,
         sentAt: h.sentAt ? Number(h.sentAt) : undefined,

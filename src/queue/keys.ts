@@ -62,6 +62,8 @@ export interface Keys {
   refusedReceipts(): string;
   /** Fields of pushed reports refused while the report was applied (an unreadable `report_time`, `send_time`), counted by field. */
   reportFieldsRefused(): string;
+  /** Pushed replies (SmsUp) set aside (malformed), counted by reason (receipts/refused-replies.ts). */
+  refusedReplies(): string;
   /**
    * Numbers smsq was asked to send to, logged per day and bucket (see receipts/sent-numbers.ts):
    * an opt-out must name one. `day`: days since the epoch (UTC).
@@ -129,6 +131,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     catalog: (kind, name) => `${prefix}:catalog:${kind}:${name}`,
     refusedReceipts: () => `${prefix}:receipts-refused`,
     reportFieldsRefused: () => `${prefix}:report-fields-refused`,
+    refusedReplies: () => `${prefix}:replies-refused`,
     sentNumberLog: (day, bucket) => `${prefix}:sent-numbers:${day}:${bucket}`,
     sentNumberLogPrefix: () => `${prefix}:sent-numbers:`,
     legacySentNumberPrefix: () => `${prefix}:sent-to:`,

@@ -45,6 +45,19 @@ export function isAdoptableAttempt(theirs: number, recorded: number): boolean {
   return theirs > recorded && theirs - recorded <= MAX_ATTEMPT_LEAD;
 }
 
+/** A chunk record's attempt as claims write it (claim-6.lua): 0 before its first, then plain digits up to MAX_ATTEMPT. */
+const RECORDED_ATTEMPT = new RegExp(`^(?:0|[1-9][0-9]{0,${MAX_ATTEMPT_DIGITS - 1}})$`);
+
+/**
+ * The attempt a chunk record holds when it is none our claims make (`1e+20`, `1e+14`, `1000000000`:
+ * versions before the bound adopted one from a forged pushed report, stored as Lua printed it);
+ * undefined when it is ours, or absent (no claim yet). No look-up job can name such an attempt
+ * (ReconcileJobData), and no OutId of ours does: src/repair/foreign-attempt.ts ends the chunk.
+ */
+export function foreignAttemptOf(recorded: string | null | undefined): string | undefined {
+  return recorded == null || RECORDED_ATTEMPT.test(recorded) ? undefined : recorded;
+}
+
 /** The longest nonce an OutId read as ours may carry: ours are 10 hex digits (NONCE_BYTES), the bound leaves room for a longer draw, not for any text. */
 const MAX_NONCE_LENGTH = 16;
 

@@ -119,7 +119,7 @@ function readRedisUrl(url: string): RedisTarget {
     throw refused(`has the path "${path}", which is not /<masterName> or /<masterName>/<db>`, `${EXAMPLE.sentinel}/0`);
   }
   for (const key of params.keys()) {
-    if (key !== 'sentinelPassword' && key !== 'sentinelUsername') {
+    if (!SENTINEL_OPTIONS.includes(key)) {
       throw refused(`has the option "${key}"; redis+sentinel:// knows sentinelPassword and sentinelUsername`, `${EXAMPLE.sentinel}?sentinelPassword=secret`);
     }
   }
@@ -133,6 +133,9 @@ function readRedisUrl(url: string): RedisTarget {
     sentinelPassword: params.get('sentinelPassword') ?? undefined,
   };
 }
+
+/** The options of a redis+sentinel URL's query. */
+const SENTINEL_OPTIONS: readonly string[] = ['sentinelPassword', 'sentinelUsername'];
 
 /** Makes the refusal of the URL being read. */
 type Refusal = (problem: string, fix: string) => RedisUrlError;
@@ -152,14 +155,16 @@ function authOf(userInfo: string | undefined, kind: 'sentinel' | 'cluster', refu
   return { username: username || undefined, password: password || undefined };
 }
 
+/** One host of a list: host, host:port, [v6], [v6]:port. */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/;
+
 function hostsOf(list: string, kind: 'sentinel' | 'cluster', refused: Refusal): RedisHostPort[] {
   const parts = list.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) {
     throw refused(`must list the ${kind === 'sentinel' ? 'sentinels' : 'cluster nodes'} as host:port, separated by commas`, EXAMPLE[kind]);
   }
   return parts.map((part) => {
-    // host, host:port, [v6], [v6]:port
-    const hp = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/.exec(part);
+    const hp = HOST_PORT.exec(part);
     const port = hp?.[2] === undefined ? DEFAULT_PORT[kind] : Number(hp[2]);
     if (!hp || port < 1 || port > 65_535) throw refused(`has "${part}", which is not host:port`, EXAMPLE[kind]);
     return { host: (hp[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
@@ -175,12 +180,34 @@ const ENDS_AUTHORITY = /[/?#@]/;
  * The user name and password of `url` as written, whether or not the URL reads: everything between
  * `scheme://` and the last `@`. An unencoded `/ ? # @` in a password is what makes a URL unreadable,
  * and a reader stopping at the first of them would take the rest of the password for the host;
- * the last `@` is past any of them (at worst it takes an `@` of the query, and hides more).
+ * the last `@` is past any of them. But for the `@` of a sentinel URL's query
+ * ({@link sentinelQueryAt}), which a `sentinelPassword` may hold unencoded: taken for the end of the
+ * user part, it hid the sentinels and the master name too.
  */
 function userInfoOf(url: string): { start: number; end: number; text: string } | undefined {
   const start = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0].length ?? 0;
-  const end = url.lastIndexOf('@');
+  const read = sentinelQueryAt(url);
+  const end = read ? read.userInfoEnd : url.lastIndexOf('@');
   return end < start ? undefined : { start, end, text: url.slice(start, end) };
+}
+
+/**
+ * Where a redis+sentinel URL whose last `@` is in its query reads its user part to, as
+ * {@link parseRedisUrl} reads it: to the one `@` before the query, which ends a user part holding
+ * none of `/ ? #` (-1: none, the URL names no user). Undefined when the URL may read otherwise, so
+ * that the user part is taken to the last `@` and no part of a password is shown: an `@` in the hosts
+ * or the path (a user part holding a `/` or a `?`, as `:se/cret@h1`), or a `#`. Any other reading
+ * would take that query's `?` into a password, which must be percent-encoded (%3F).
+ */
+function sentinelQueryAt(url: string): { userInfoEnd: number } | undefined {
+  const m = MULTI_HOST.exec(url);
+  if (m?.[2] !== 'sentinel' || m[6] === undefined || url.lastIndexOf('@') < url.length - m[6].length) return undefined;
+  // Read as the parser reads it: host:port parts, a path without @, only the options it knows.
+  // Else a password's unencoded ? may have started the "query" (redis+sentinel://se?:cret@h1/m?...).
+  const hostsRead = (m[4] ?? '').split(',').every((part) => HOST_PORT.test(part.trim()));
+  const optionsRead = [...new URLSearchParams(m[6]).keys()].every((key) => SENTINEL_OPTIONS.includes(key));
+  if (!hostsRead || (m[5] ?? '').includes('@') || !optionsRead) return undefined;
+  return { userInfoEnd: m[3] === undefined ? -1 : url.indexOf('@') };
 }
 
 /**

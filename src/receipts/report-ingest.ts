@@ -27,6 +27,7 @@ import { createRecipientStore, type RecipientStore, type RefusedReceiptReason } 
 import { createSentNumbers, type SentNumbers } from './sent-numbers.js';
 import { createSuppressionList, type SuppressionList } from './suppression.js';
 import { createRefusedReportFields, type RefusableReportField, type RefusedReportFields } from './refused-report-fields.js';
+import { createRefusedReplies, type RefusedReplies } from './refused-replies.js';
 
 export interface ReportIngestDeps {
   chunks: ChunkStore;
@@ -41,6 +42,8 @@ export interface ReportIngestDeps {
   optOutKeywords?: readonly string[];
   /** Counts and logs report times that cannot be theirs (the reports are applied all the same). Default: not counted. */
   refusedFields?: RefusedReportFields;
+  /** Counts pushed replies set aside (malformed), as set-aside reports are counted. Default: not counted. */
+  refusedReplies?: RefusedReplies;
   /** Receipt latency for /metrics. Optional. */
   metrics?: Pick<CallMetricsRecorder, 'recordReceipt'>;
   /**
@@ -94,7 +97,7 @@ export interface ReplyIngestResult {
   optedOut: number;
   /** Opt-out replies from numbers smsq was never asked to send to: set aside, nothing changed. */
   refused: number;
-  /** Items of the push that are no reply (a field missing, or of another type): set aside, the rest applied. */
+  /** Items of the push that are no reply (a field missing, or of another type): set aside and counted (reason `malformed`), the rest applied. */
   malformed: number;
 }
 
@@ -269,6 +272,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
   async function applyReplies({ items: replies, malformed }: ParsedPush<SmsUp>): Promise<ReplyIngestResult> {
     const since = await barrier?.mark();
     logMalformed('replies', malformed);
+    await deps.refusedReplies?.count('malformed', malformed.length);
     const optOuts = replies
       .filter((r) => isOptOut(r.content, deps.optOutKeywords))
       .map((r) => normalizePhone(r.phone_number))
@@ -344,6 +348,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
     clock: options.clock,
     logger: options.logger,
     refusedFields: createRefusedReportFields({ redis: options.redis, keys, logger: options.logger.child({ component: 'report-ingest' }) }),
+    refusedReplies: createRefusedReplies({ redis: options.redis, keys }),
     metrics: options.metrics,
     durability: createDurabilityBarrier(server, durability),
     durabilityCheck: () => recheck.ensure(),

@@ -32,7 +32,9 @@ export function sendJobCandidates(chunkId: string, attempt: number, bounds: JobS
   const first = Math.max(1, last - bounds.maxSendJobs + 1);
   const ids: string[] = [];
   if (first > 1) ids.push(jobIds.send(chunkId, 1));
-  for (let a = first; a <= last; a++) ids.push(jobIds.send(chunkId, a));
+  // Counted, not walked up to `last`: past 2^53 (a record holding 1e+20) a + 1 is a again, and the
+  // walk never ended, the sweep's worker blocked for good.
+  for (let i = 0; i <= last - first; i++) ids.push(jobIds.send(chunkId, first + i));
   return ids;
 }
 
@@ -65,6 +67,8 @@ export interface ChunkSnapshot {
   code: string | undefined;
   /** When the chunk last changed (ms). */
   updatedAt: number;
+  /** Its recorded attempt when it is none our claims make (out-id.ts foreignAttemptOf); then {@link attempt} means nothing. */
+  foreignAttempt?: string;
 }
 
 /** What the sweep read of a chunk's send record. */
@@ -118,6 +122,11 @@ export type ChunkVerdict =
    * that attempt's OutId and look it up; found → accepted, not found after settling → resent.
    */
   | { action: 'look-up-queued'; expectOutId: string | undefined; attempt: number; outId: string; lookUp: LookUp }
+  /**
+   * Its recorded attempt is none our claims make: no look-up can name it. Ended without one or any
+   * call (foreign-attempt.ts says why): expired as unknown, or a `queued` one failed SMSQ_GAVE_UP.
+   */
+  | { action: 'end-foreign-attempt'; attempt: string }
   /** The send record is gone: end the chunk without another call (`send-missing`: `queued` → cancelled, else expired). */
   | { action: 'end-send-missing'; to: ChunkState }
   /**
@@ -175,6 +184,8 @@ export function decideChunk(chunk: ChunkSnapshot, around: ChunkSurroundings, opt
     // ends the send, and the chunk with it.
     if (!around.send.enqueued) return { action: 'none' };
   }
+  // Looked up, it made a job that fails at once, every round, the chunk never decided.
+  if (chunk.foreignAttempt !== undefined) return { action: 'end-foreign-attempt', attempt: chunk.foreignAttempt };
   const look = around.highestLook + 1;
   switch (chunk.state) {
     case 'unknown': {

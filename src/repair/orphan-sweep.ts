@@ -13,6 +13,8 @@ import { COMPACT_FIELD, COMPACT_MAX_RECIPIENTS, type SendStore } from '../queue/
 import { cancelQueuedChunks, endCutShortEnqueue, isAbandonedUnended, isCutShort, wakeParked } from '../queue/send-cancel.js';
 import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
+import { foreignAttemptOf } from '../queue/out-id.js';
+import { endForeignAttempt } from './foreign-attempt.js';
 import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
@@ -206,6 +208,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             if (t.applied) await lookUp(verdict.lookUp);
             return t.applied;
           }
+          case 'end-foreign-attempt':
+            return endForeignAttempt({ chunks: options.chunks, completion: options.completion, logger: log }, { chunkId, sendId, state: chunk.state, outId: chunk.outId, foreignAttempt: verdict.attempt });
           case 'end-with-send':
             // Not a transition: the send's checks must be read in the script that ends the chunk,
             // the claim's own (send-ends-chunk.lua); the send is settled after, as after a claim's end.
@@ -240,6 +244,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
             sentAt: sentAt ? Number(sentAt) : undefined,
             code: code || undefined,
             updatedAt: Number(updatedAt ?? 0),
+            foreignAttempt: foreignAttemptOf(attempt),
           };
           if (now - chunk.updatedAt >= minAgeMs) candidates.push({ chunk, kind: kindOf(kind) });
         });
@@ -257,6 +262,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
           const category: RepairCategory =
             verdict.action === 'end-send-missing'
               ? 'chunksOfMissingSend'
+              : verdict.action === 'end-foreign-attempt'
+                ? 'attemptNotOurs'
               : verdict.action === 'end-with-send'
                 ? 'queuedOfEndedSend'
                 : chunk.state === 'queued'

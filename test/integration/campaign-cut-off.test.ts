@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducerConnection, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { printedByCli } from '../support/cli-run.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -53,19 +54,32 @@ describe('Redis lost part-way through a campaign', () => {
     const { err, url, written } = await campaignCutOff();
     // The count is what Redis confirmed written (the last write reported), not what was routed into chunks not yet written.
     expect(written).toBeGreaterThanOrEqual(1000);
-    expect(err.message).toMatch(new RegExp(`^Redis at REDIS_URL=${url} does not answer \\(.+\\) part-way through a campaign: send smx\\w+ was created, and ${written} recipients were confirmed enqueued in it \\(more may have been written as Redis went away; workers may have sent them already\\)\\. `));
-    expect(err.message).toContain('No idempotency key was given, so the same request again would enqueue them again as a new send');
-    expect(err.message).toContain('--recipients shows which numbers went out (the repair sweep ends an enqueue left unfinished as failed');
-    expect(err.message).not.toContain('retry it with the same idempotency key');
     expect(err.campaign).toEqual({ sendId: expect.stringMatching(/^smx/), written, idempotencyKey: undefined });
+    const sendId = err.campaign?.sendId as string;
+    const partWay = `part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). No idempotency key was given, so the same request again would enqueue them again as a new send.`;
+    // A Node caller is told its own calls and options: the producer's recipientPage, the worker's repair.enqueueGraceMs.
+    expect(err.message).toBe(
+      `Redis at \`redis: "${url}"\` does not answer (${err.reason}) ${partWay} Fix: once Redis answers, \`producer.recipientPage("${sendId}")\` shows which numbers went out (the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (\`repair.enqueueGraceMs\`): what went out stays sent, the rest of it is not sent); send the others as a new campaign, with an idempotency key so that a retry completes it`,
+    );
+    expect(err.message).not.toMatch(/REDIS_URL|SMSQ_|smsq /);
+    expect(err.message).not.toContain('retry it with the same idempotency key');
+    // The CLI prints the command and the variables, as it did.
+    expect(printedByCli(err).stderr).toBe(
+      `error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=${url} does not answer (${err.reason}) ${partWay} Fix: once Redis answers, smsq status ${sendId} --recipients shows which numbers went out (the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS): what went out stays sent, the rest of it is not sent); send the others as a new campaign, with an idempotency key so that a retry completes it\n`,
+    );
   });
 
   it('with an idempotency key: the same key again completes that send', async () => {
     const { err } = await campaignCutOff('spring-sale');
     expect(err.message).toMatch(/part-way through a campaign: send smx\w+ was created, and \d+ recipients were confirmed enqueued in it/);
-    expect(err.message).toContain('Fix: once Redis answers, and before the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS)');
-    expect(err.message).toContain('make the same request with the same idempotency key (spring-sale): it completes send smx');
     expect(err.campaign).toMatchObject({ idempotencyKey: 'spring-sale' });
+    const sendId = err.campaign?.sendId as string;
+    expect(err.message).toContain('Fix: once Redis answers, and before the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (`repair.enqueueGraceMs`)');
+    expect(err.message).toContain(`make the same request with the same idempotency key (spring-sale): it completes send ${sendId}, never twice. Later, \`producer.recipientPage("${sendId}")\` shows which numbers went out`);
+    expect(err.message).not.toMatch(/REDIS_URL|SMSQ_|smsq /);
+    const cli = printedByCli(err).stderr;
+    expect(cli).toContain('Fix: once Redis answers, and before the repair sweep ends an enqueue left unfinished as failed about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS)');
+    expect(cli).toContain(`it completes send ${sendId}, never twice. Later, smsq status ${sendId} --recipients shows which numbers went out`);
   });
 });
 

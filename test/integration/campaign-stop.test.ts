@@ -27,6 +27,7 @@ import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { spawnSmsq, type CliProcess } from '../support/cli-process.js';
+import { printedByCli } from '../support/cli-run.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { createProducerConnection, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
@@ -347,8 +348,15 @@ describe('producer.campaign with an AbortSignal', () => {
       const sendId = down.campaign?.sendId as string;
       expect(down.message).toContain(`part-way through a campaign: send ${sendId} was created, and ${written} recipients were confirmed enqueued in it`);
       expect(down.message).toContain('It was being stopped (SIGINT), and Redis did not answer before the stop was through: the send may not be paused');
-      expect(down.message).toContain(`Fix: once Redis answers, cancel it (smsq campaign cancel ${sendId}), which stops what is left of it`);
+      // A Node caller is told the producer's cancel, the CLI its command, the server the same.
+      expect(down.message).toContain(`Fix: once Redis answers, cancel it (\`producer.cancel("${sendId}")\`), which stops what is left of it`);
+      expect(down.message).toContain('about 10 minutes after (`repair.enqueueGraceMs`; the rest of it is then not sent)');
+      expect(down.message).not.toMatch(/REDIS_URL|SMSQ_|smsq /);
       expect(down.message).not.toContain('make the same request');
+      const cli = printedByCli(down).stderr;
+      expect(cli).toContain(`Fix: once Redis answers, cancel it (smsq campaign cancel ${sendId}), which stops what is left of it; smsq status ${sendId} --recipients shows which numbers went out`);
+      expect(cli).toContain('about 10 minutes after (SMSQ_REPAIR_ENQUEUE_GRACE_MS; the rest of it is then not sent)');
+      expect(down.apiMessage).toContain(`Fix: once Redis answers, cancel it (smsq campaign cancel ${sendId}), which stops what is left of it`);
     } finally {
       end();
       await producer.close().catch(() => {});

@@ -39,20 +39,20 @@ describe('worker settings under which every claim would pass its call deadline',
     expect(slots).toBeInstanceOf(ConfigError);
     expect(slots).toMatchObject({ code: 'SMSQ_CONFIG_INVALID' });
     expect((slots as ConfigError).lines).toEqual([
-      expect.stringMatching(/^smsq worker options: reconcile\.callDeadlineMs \(500 ms\) is shorter than .*the call pacer's reach \(2000 ms.* = 2100 ms\..*SMSQ_GAVE_UP.*Fix: raise reconcile\.callDeadlineMs to 2100 ms or more$/),
+      expect.stringMatching(/^`createSmsWorker` options: reconcile\.callDeadlineMs \(500 ms\) is shorter than .*the call pacer's reach \(2000 ms.* = 2100 ms\..*SMSQ_GAVE_UP.*Fix: raise reconcile\.callDeadlineMs to 2100 ms or more$/),
     ]);
 
     // A WAIT that may take longer than the deadline leaves, with the pacer's reach after it.
     const waits = refusalOf(h, { durability: { mode: 'replicas', replicas: 1, timeoutMs: 3000 } });
     expect((waits as ConfigError).lines).toEqual([
       expect.stringMatching(
-        /^smsq worker options: reconcile\.callDeadlineMs \(2500 ms\) is shorter than .*durability\.timeoutMs \(3000 ms, mode replicas\) for its durability confirmation, then the call pacer's reach .* = 5100 ms\..*Fix: raise reconcile\.callDeadlineMs to 5100 ms or more, or lower durability\.timeoutMs to 400 ms or less$/,
+        /^`createSmsWorker` options: reconcile\.callDeadlineMs \(2500 ms\) is shorter than .*durability\.timeoutMs \(3000 ms, mode replicas\) for its durability confirmation, then the call pacer's reach .* = 5100 ms\..*Fix: raise reconcile\.callDeadlineMs to 5100 ms or more, or lower durability\.timeoutMs to 400 ms or less$/,
       ),
     ]);
     // Without the pacer (BullMQ's window), the confirmation alone; the deadline from the settling window.
     const windowed = refusalOf(h, { rateLimiting: 'window', durability: { mode: 'waitaof', replicas: 1, timeoutMs: 2000 }, reconcile: { settleMs: 4000 } });
     expect((windowed as ConfigError).lines).toEqual([
-      expect.stringMatching(/^smsq worker options: the call deadline of 2000 ms \(half of reconcile\.settleMs, 4000 ms\) is shorter than .*durability\.timeoutMs \(2000 ms, mode waitaof\) for its durability confirmation, \+ 100 ms = 2100 ms\..*Fix: raise reconcile\.settleMs to 4200 ms or more, or lower durability\.timeoutMs to 1900 ms or less$/),
+      expect.stringMatching(/^`createSmsWorker` options: the call deadline of 2000 ms \(half of reconcile\.settleMs, 4000 ms\) is shorter than .*durability\.timeoutMs \(2000 ms, mode waitaof\) for its durability confirmation, \+ 100 ms = 2100 ms\..*Fix: raise reconcile\.settleMs to 4200 ms or more, or lower durability\.timeoutMs to 1900 ms or less$/),
     ]);
     expect(refusalOf(h, { rateLimiting: 'window', durability: { mode: 'waitaof', replicas: 1, timeoutMs: 1900 }, reconcile: { settleMs: 4000 } })).toBeUndefined();
     expect(await h.redis.keys(`${h.prefix}*`)).toEqual([]);

@@ -55,7 +55,7 @@ describe('createSmsWorker refuses options that cannot work, writing nothing', ()
     ['quiet hours of another shape', { quietHours: { start: '25:00' } }, /quietHours.*startMinute.*Fix: /],
     ['a prefix without a hash tag', { prefix: 'nohash' }, /prefix.*hash tag.*Fix: /],
     // A trial's findings: these were taken as given, and a nested key's typo dropped for its default.
-    ['a misspelt key of quietHours', { quietHours: { strat: 1260, endMinute: 480 } }, /^smsq worker options: quietHours\.strat is not a field of quietHours\. Fix: write it as quietHours\.startMinute \(names must match exactly\)$/m],
+    ['a misspelt key of quietHours', { quietHours: { strat: 1260, endMinute: 480 } }, /^`createSmsWorker` options: quietHours\.strat is not a field of quietHours\. Fix: write it as quietHours\.startMinute \(names must match exactly\)$/m],
     ['a retention of 0 s (every record deleted as written)', { retentionSeconds: 0 }, /retentionSeconds must be a whole number from 1 to 31536000, got 0\. Fix: .*\(365 days, as SMSQ_RETENTION_DAYS\)/],
     ['a retention of a kind it does not have', { retention: { marketting: 86_400 } }, /retention\.marketting is not a field of retention\. Fix: write it as retention\.marketing/],
     ['a retention in days, not seconds', { retention: { marketing: '30d' } }, /retention\.marketing must be a whole number from 1 to 31536000, got "30d"\. Fix: /],

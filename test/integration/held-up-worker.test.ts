@@ -74,8 +74,8 @@ describe('a worker held up between claim and call', () => {
     const refusal = await h.startWorker({ readTimeoutMs: undefined as unknown as number, connectTimeoutMs: -1 }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(ConfigError);
     expect((refusal as ConfigError).lines).toEqual([
-      expect.stringMatching(/^smsq worker options: readTimeoutMs is undefined\. Fix: pass the SMS client's read timeout in ms, a number above 0/),
-      expect.stringMatching(/^smsq worker options: connectTimeoutMs is -1\. Fix: pass the SMS client's connect timeout in ms/),
+      expect.stringMatching(/^`createSmsWorker` options: readTimeoutMs is undefined\. Fix: pass the SMS client's read timeout in ms, a number above 0/),
+      expect.stringMatching(/^`createSmsWorker` options: connectTimeoutMs is -1\. Fix: pass the SMS client's connect timeout in ms/),
     ]);
     expect(String(refusal)).not.toMatch(/NaN/);
   });

@@ -10,10 +10,14 @@ import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
 import { createLogger } from '../../src/logger.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { SendNotFoundError, ValidationError } from '../../src/errors.js';
+import { ConfigError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
 import { inFlagTerms } from '../../cli/request-flags.js';
-import { createProducerConnection, uniquePrefix } from '../support/redis.js';
+import { startPrivateRedis } from '../../src/runtime/private-redis.js';
+import { createSmsWorker } from '../../workers/sms-worker.js';
+import { createProducerConnection, createTestConnection, uniquePrefix } from '../support/redis.js';
+import { printedByCli, runSmsqInProcess } from '../support/cli-run.js';
+import { startEmulatorClient } from '../support/emulator-client.js';
 
 const redis = createProducerConnection();
 afterAll(() => redis.disconnect());
@@ -67,5 +71,74 @@ describe('a producer of the Node API', () => {
     expect(cli).toContain('records expire after SMSQ_RETENTION_DAYS');
     expect(cli).toMatch(/and that REDIS_URL \(redis:\/\/[^)]+\) and SMSQ_PREFIX/);
     await producer.close();
+  });
+});
+
+describe('a producer of the Node API whose Redis does not answer', () => {
+  it('names the Redis as its redis option and the wait as connectTimeoutMs (not REDIS_URL, SMSQ_REDIS_CONNECT_TIMEOUT_MS); the CLI and the server say what they said', async () => {
+    const gone = await startPrivateRedis();
+    await gone.stop();
+    const connection = createProducerConnection(gone.url, undefined, { lazyConnect: true, connectTimeoutMs: 300 });
+    const producer = createProducer({ redis: connection, prefix: uniquePrefix('words-down'), connectTimeoutMs: 300 });
+    try {
+      const err = (await refusal(producer.send(NOTE))) as RedisUnavailableError;
+      expect(err).toBeInstanceOf(RedisUnavailableError);
+      expect(err.message).toBe(`Redis at \`redis: "${gone.url}"\` does not answer (${err.reason}); nothing was enqueued. Fix: start Redis there or point \`redis\` at a running one (\`connectTimeoutMs\` sets how long to wait)`);
+      const read = (await refusal(producer.getStatus('smxnope0000000000000'))) as RedisUnavailableError;
+      expect(read.message).toBe(`Redis at \`redis: "${gone.url}"\` does not answer (${read.reason}); nothing was changed; run it again once Redis answers. Fix: start Redis there or point \`redis\` at a running one (\`connectTimeoutMs\` sets how long to wait)`);
+      for (const said of [err.message, read.message]) expect(said).not.toMatch(/REDIS_URL|SMSQ_|smsq /);
+      // The CLI, configured by the environment, prints the variables, as it did.
+      const cli = printedByCli(err);
+      expect(cli.stderr).toBe(`error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=${gone.url} does not answer (${err.reason}); nothing was enqueued. Fix: start Redis there or point REDIS_URL at a running one (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)\n`);
+      expect(cli.json.error.meaning).toBe(cli.stderr.replace(/^error SMSQ_REDIS_UNAVAILABLE: /, '').trimEnd());
+      // An HTTP client is told no address, and no Node option.
+      expect(err.apiMessage).toMatch(/^Redis does not answer \([^)`]+\); nothing was enqueued\. Fix: retry in a few seconds \(Retry-After\); if Redis stays down, tell the operator of this server: its log names REDIS_URL and why$/);
+    } finally {
+      await producer.close().catch(() => {});
+      connection.disconnect();
+    }
+  });
+
+  it('smsq itself, run against that Redis, still names REDIS_URL and SMSQ_REDIS_CONNECT_TIMEOUT_MS', async () => {
+    const gone = await startPrivateRedis();
+    await gone.stop();
+    const run = await runSmsqInProcess(['status', 'smxnope0000000000000'], { env: { REDIS_URL: gone.url, SMSQ_REDIS_CONNECT_TIMEOUT_MS: '300', LOG_LEVEL: 'silent' } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(new RegExp(`^error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=${gone.url.replace(/[.]/g, '\\.')} does not answer \\(.+\\); nothing was changed; run it again once Redis answers\\. Fix: start Redis there or point REDIS_URL at a running one \\(SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait\\)$`, 'm'));
+  });
+});
+
+describe('createSmsWorker refusing its options', () => {
+  it('says them as createSmsWorker\'s options, not "smsq worker options"; the CLI says them as smsq worker\'s', async () => {
+    const closes: (() => Promise<void>)[] = [];
+    const { client } = await startEmulatorClient((close) => closes.push(close));
+    const connection = createTestConnection();
+    try {
+      const prefix = uniquePrefix('words-worker');
+      let err: unknown;
+      try {
+        createSmsWorker({ connection, client, logger: createLogger({ level: 'silent' }), prefix, readTimeoutMs: 1000, concurency: 4 } as unknown as Parameters<typeof createSmsWorker>[0]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      const lines = (err as ConfigError).lines;
+      expect(lines).toEqual([
+        '`createSmsWorker` options: concurency is not an option of createSmsWorker. Fix: write it as concurrency (option names must match exactly)',
+        expect.stringMatching(/^`createSmsWorker` options: qps is missing\. Fix: give the account's cap on Dysmsapi calls a second/),
+      ]);
+      for (const line of lines) expect(line).not.toContain('smsq worker');
+      expect(await connection.keys(`${prefix}*`)).toEqual([]);
+      // smsq worker builds its worker from the environment: its refusal names the command, as it did.
+      const cli = printedByCli(err);
+      expect(cli.stderr.split('\n')).toEqual([
+        'error: smsq worker options: concurency is not an option of createSmsWorker. Fix: write it as concurrency (option names must match exactly)',
+        expect.stringMatching(/^error: smsq worker options: qps is missing\. Fix: /),
+        '',
+      ]);
+    } finally {
+      connection.disconnect();
+      for (const close of closes) await close();
+    }
   });
 });

@@ -77,6 +77,7 @@ describe('/metrics of a real smsq server', () => {
     // Today's fault: smsq_recipients had no series at all until a send wrote the totals hash.
     for (const state of COUNTED_STATES) expect(sample(text, `smsq_recipients{state="${state}"}`), state).toBe(0);
     for (const reason of REFUSED_RECEIPT_REASONS) expect(sample(text, `smsq_receipts_refused_total{reason="${reason}"}`), reason).toBe(0);
+    expect(sample(text, 'smsq_replies_refused_total{reason="malformed"}')).toBe(0);
     for (const outcome of ['retried', 'given-up', 'deferred']) expect(sample(text, `smsq_housekeeping_failures_total{name="callback",outcome="${outcome}"}`), outcome).toBe(0);
   });
 
@@ -109,5 +110,20 @@ describe('/metrics of a real smsq server', () => {
       .map((l) => JSON.parse(l) as { msg: string; unknownOutIds?: number })
       .filter((l) => l.msg.startsWith('pushed reports naming no send smsq holds'));
     expect(warned).toEqual([expect.objectContaining({ unknownOutIds: 3 })]);
+  });
+
+  it('pushed replies (SmsUp) that are no reply are counted as refused (malformed), as malformed reports are', async () => {
+    const { url } = await startServer('malformed-replies');
+    const reply = { phone_number: '13800138000', content: 'hello', send_time: '2026-11-24 10:00:05', dest_code: '1', sequence_id: 1 };
+    const push = await fetch(`${url}/v1/reports/sms-up`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-smsq-report-token': REPORT_TOKEN },
+      // A reply, one without its number, one whose content is no text.
+      body: JSON.stringify([reply, { ...reply, phone_number: undefined }, { ...reply, content: 7 }]),
+    });
+    expect(push.status).toBe(200);
+    const text = await scrape(url);
+    expect(sample(text, 'smsq_replies_refused_total{reason="malformed"}')).toBe(2);
+    expect(Number(await redis.hget(`${prefixes[0]}:replies-refused`, 'malformed'))).toBe(2);
   });
 });

@@ -215,6 +215,6 @@ describe('closeWithin(graceMs)', () => {
     const { error } = await campaign;
     expect(error).toBeInstanceOf(RedisUnavailableError);
     expect(error).toMatchObject({ campaign: { sendId: progress!.sendId, stopping: 'producer closed after its 200 ms grace' } });
-    expect((error as Error).message).toContain(`Fix: once Redis answers, cancel it (smsq campaign cancel ${progress!.sendId})`);
+    expect((error as Error).message).toContain(`Fix: once Redis answers, cancel it (\`producer.cancel("${progress!.sendId}")\`)`);
   });
 });

@@ -43,14 +43,14 @@ describe('producer calls against a frozen Redis', () => {
     process.kill(pid, 'SIGSTOP');
     closers.push(() => process.kill(pid, 'SIGCONT'));
     const timedOut = await failure(producer.send(request('13800138001')));
-    expect(timedOut.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
+    expect(timedOut.message).toContain(`Redis at \`redis: "${server.url}"\` does not answer (no answer within 500 ms)`);
     expect(timedOut.message).toMatch(/may be partly done: retry it with the same idempotency key/);
     // Right after: the link is being dropped and made again.
     const read = await failure(producer.getStatus(first.sendId));
     const write = await failure(producer.send(request('13800138002')));
     const list = await failure(producer.listSends({ limit: 5 }));
     for (const err of [read, write, list]) {
-      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
+      expect(err.message).toContain(`Redis at \`redis: "${server.url}"\` does not answer (no answer within 500 ms)`);
       expect(err.message).not.toMatch(/enableOfflineQueue|Stream isn't writeable/);
     }
     for (const err of [read, list]) expect(err.message).toMatch(/nothing was changed; run it again once Redis answers/);
@@ -58,7 +58,7 @@ describe('producer calls against a frozen Redis', () => {
 });
 
 describe("an events consumer's calls while Redis is gone", () => {
-  it('fail with SMSQ_REDIS_UNAVAILABLE naming REDIS_URL and saying nothing was changed (read, pending and ack threw ioredis\'s "Stream isn\'t writeable ..." with no code)', async () => {
+  it('fail with SMSQ_REDIS_UNAVAILABLE naming the Redis (its redis option) and saying nothing was changed (read, pending and ack threw ioredis\'s "Stream isn\'t writeable ..." with no code)', async () => {
     const server = await startPrivateRedis({ appendfsync: 'always' });
     closers.push(() => server.stop());
     const redis = createRedisConnection(server.url, { role: 'client', connectTimeoutMs: 500 });
@@ -77,13 +77,13 @@ describe("an events consumer's calls while Redis is gone", () => {
     await refused;
     for (const call of [() => consumer.read(), () => consumer.pending(), () => consumer.ack(['0-1'])]) {
       const err = await failure(call());
-      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (connect ECONNREFUSED`);
+      expect(err.message).toContain(`Redis at \`redis: "${server.url}"\` does not answer (connect ECONNREFUSED`);
       expect(err.message).toMatch(/nothing was changed; run it again once Redis answers/);
     }
     // A blocking read waits on a connection of its own, whose first reconnect may not have been
     // refused yet (under load it was not, in CI): it says the link was lost, never ioredis's words.
     const blocking = await failure(consumer.read({ blockMs: 100 }));
-    expect(blocking.message).toMatch(new RegExp(`^Redis at REDIS_URL=${server.url.replace(/[.]/g, '\\.')} does not answer \\((connect ECONNREFUSED|the connection was lost; reconnecting)`));
+    expect(blocking.message).toMatch(new RegExp(`^Redis at \`redis: "${server.url.replace(/[.]/g, '\\.')}"\` does not answer \\((connect ECONNREFUSED|the connection was lost; reconnecting)`));
     expect(blocking.message).not.toMatch(/enableOfflineQueue|Stream isn't writeable|connection reconnecting/);
     expect(blocking.message).toMatch(/nothing was changed; run it again once Redis answers/);
   });
@@ -107,7 +107,7 @@ describe('a campaign whose Redis is killed while it writes', () => {
     while (written < 5000) await new Promise((r) => setTimeout(r, 5));
     server.process.kill('SIGKILL');
     const err = await failed;
-    expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (`);
+    expect(err.message).toContain(`Redis at \`redis: "${server.url}"\` does not answer (`);
     expect(err.reason).not.toMatch(/max retries|maxRetriesPerRequest|Stream isn't writeable/);
   });
 });
@@ -192,8 +192,8 @@ describe('a control (pause, resume, cancel) while Redis does not answer', () => 
     await new Promise((resolve) => redis.once('reconnecting', resolve));
     for (const action of ['pause', 'resume', 'cancel'] as const) {
       const err = await failure(producer[action](sendId));
-      expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (connect ECONNREFUSED`);
-      expect(err.message).toMatch(new RegExp(`the ${action} was not applied: the send is as it was\\. Fix: start Redis there or point REDIS_URL at a running one, then give the ${action} again`));
+      expect(err.message).toContain(`Redis at \`redis: "${server.url}"\` does not answer (connect ECONNREFUSED`);
+      expect(err.message).toMatch(new RegExp(`the ${action} was not applied: the send is as it was\\. Fix: start Redis there or point \`redis\` at a running one, then give the ${action} again`));
       expect(err.message).not.toMatch(/enqueued|idempotency key/);
     }
     const rest = await app.inject({ method: 'POST', url: `/v1/sends/${sendId}/pause`, headers: { authorization: 'Bearer test-api-token-0123456789' } });
@@ -223,8 +223,8 @@ describe('a control (pause, resume, cancel) while Redis does not answer', () => 
     process.kill(pid, 'SIGSTOP');
     closers.push(() => process.kill(pid, 'SIGCONT'));
     const err = await failure(producer.pause(sendId));
-    expect(err.message).toContain(`Redis at REDIS_URL=${server.url} does not answer (no answer within 500 ms)`);
-    expect(err.message).toMatch(/the pause may or may not have been applied \(Redis went away during it\)\. Fix: once Redis answers, give the pause again: given again it changes nothing if it was; smsq status .* shows the send's control/);
+    expect(err.message).toContain(`Redis at \`redis: "${server.url}"\` does not answer (no answer within 500 ms)`);
+    expect(err.message).toMatch(/the pause may or may not have been applied \(Redis went away during it\)\. Fix: once Redis answers, give the pause again: given again it changes nothing if it was; `producer\.getStatus\("smx\w+"\)` shows the send's control/);
     expect(err.message).not.toMatch(/enqueued|idempotency key|partly done/);
     // The timeout dropped the link, and a frozen Redis never closes its end: ioredis still says
     // `ready` while it refuses every command unwritten. A control given then was not applied (it

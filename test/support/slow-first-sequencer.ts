@@ -9,24 +9,24 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Slowest first, by their time in a CI run at 25f53b2 (each over 60 s on a loaded machine; the
- * documented examples, then one file, are three files since), then the next slowest.
+ * Slowest first, by their time in a whole run at b9e3265 (session 26, load ~6; each 30 s or more),
+ * after the two that build the package and the compiled CLI before their first test.
  */
 export const SLOW_FILES: readonly string[] = [
   'test/integration/package.test.ts',
   'test/integration/compiled-cli.test.ts',
-  'test/integration/docs-examples-cli.test.ts',
-  'test/integration/docs-examples-server.test.ts',
-  'test/integration/docs-examples.test.ts',
   'test/integration/redis-topology.test.ts',
-  'test/integration/server-shutdown.test.ts',
   'test/integration/durability-crash.test.ts',
-  'test/integration/cli-module-loading.test.ts',
-  'test/integration/dysmsapi-unreachable.test.ts',
+  'test/integration/docs-examples-cli.test.ts',
+  'test/integration/docs-examples.test.ts',
   'test/integration/cli-outage.test.ts',
-  'test/integration/redis-outage.test.ts',
-  'test/integration/cli-endpoint-words.test.ts',
   'test/integration/withdrawn-retry.test.ts',
+  'test/integration/control-durability.test.ts',
+  'test/integration/durability-recheck.test.ts',
+  'test/integration/dysmsapi-unreachable.test.ts',
+  'test/integration/docs-examples-server.test.ts',
+  'test/integration/pipeline-processes.test.ts',
+  'test/integration/durability-waitaof.test.ts',
 ];
 
 export class SlowFirstSequencer extends BaseSequencer {

@@ -10,7 +10,7 @@ import { renderPrometheus, renderRedisDown } from '../../src/metrics/prometheus.
 const noCalls = parseCallMetrics({ calls: {}, latency: {}, waits: {}, recipients: {}, writers: 0 });
 const noWithdrawals = parseWithdrawals({});
 const noBackoffs = countBackingOff([], []).backingOff;
-const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], clockSkews: [], refusedReceipts: {}, refusedReportFields: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
+const quiet: AlertState = { accountBlock: undefined, autoPausedSends: 0, withdrawnSends: 0, withdrawals: noWithdrawals, oldestUnknownSinceMs: undefined, workers: [], clockSkews: [], refusedReceipts: {}, refusedReportFields: {}, refusedReplies: {}, housekeepingFailures: [], durabilityHeldWorkers: 0, liveWorkers: 0, backingOffWorkers: noBackoffs };
 const settings = { qps: 4500, reconcileSettleMs: 60_000 };
 
 describe('alert state', () => {
@@ -84,6 +84,7 @@ describe('alert gauges in /metrics', () => {
         clockSkews: [{ worker: 'host-a:12:abc', skewMs: -2500 }],
         refusedReceipts: { 'other-attempt': 3 },
         refusedReportFields: { report_time: 2 },
+        refusedReplies: { malformed: 5 },
         housekeepingFailures: [{ name: 'callback', outcome: 'retried', count: 4 }],
         durabilityHeldWorkers: 2,
         liveWorkers: 3,
@@ -103,6 +104,7 @@ describe('alert gauges in /metrics', () => {
     expect(text).toMatch(/^smsq_unknown_outcome_oldest_age_seconds 90$/m);
     expect(text).toMatch(/^smsq_worker_last_seen_timestamp_seconds\{worker="host-a:12:abc"\} 999$/m);
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="other-attempt"\} 3$/m);
+    expect(text).toMatch(/^smsq_replies_refused_total\{reason="malformed"\} 5$/m);
     expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="retried"\} 4$/m);
     expect(text).toMatch(/^smsq_housekeeping_failures_total\{name="callback",outcome="given-up"\} 0$/m);
     expect(text).toMatch(/^smsq_workers_durability_held 2$/m);
@@ -131,6 +133,7 @@ describe('alert gauges in /metrics', () => {
     // Every code from 0, so that a rule's sum over them is 0, not absent.
     for (const code of ['ConnectionRefused', 'HostNotFound', 'RequestNotBuilt.Setup', 'InvalidCredentials', 'other']) expect(text).toMatch(new RegExp(`^smsq_workers_backing_off\\{code="${code}"\\} 0$`, 'm'));
     expect(text).toMatch(/^smsq_receipts_refused_total\{reason="not-recipient"\} 0$/m);
+    expect(text).toMatch(/^smsq_replies_refused_total\{reason="malformed"\} 0$/m);
     expect(text).not.toMatch(/^smsq_api_call_rate_cap /m); // no settings given
   });
 

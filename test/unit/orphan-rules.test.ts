@@ -39,6 +39,10 @@ describe('which jobs the sweep looks for', () => {
     expect(bounded).toEqual(['s.s1.0.a1', 's.s1.0.a99', 's.s1.0.a100', 's.s1.0.a101']);
   });
 
+  it('ends the search of a record at an attempt past 2^53 (`1e+20`, where a + 1 is a): it never returned, the sweep\'s worker blocked', () => {
+    expect(sendJobCandidates('s1.0', 1e20, DEFAULT_JOB_SEARCH)).toEqual(['s.s1.0.a1', 's.s1.0.a100000000000000000000']);
+  });
+
   it('every look, date and page of an attempt’s look-up, in the form follow-ups adds them', () => {
     const ids = reconcileJobCandidates('s1.0', 2, { maxSendJobs: 1, maxLooks: 2, maxPages: 1 });
     expect(ids).toEqual([
@@ -224,5 +228,22 @@ describe('decideCompact', () => {
   });
   it('leaves one whose enqueue did not end, which the script refuses: a dry run reported it as to be compacted, and no run ever did (a campaign cut short, then cancelled)', () => {
     expect(decideCompact({ enqueued: false, recipients: 0, counts: { unsent: 0, accepted: 0 } }, 1000)).toEqual({ action: 'none' });
+  });
+});
+
+describe('a chunk whose recorded attempt is none our claims make', () => {
+  for (const state of ['queued', 'sending', 'unknown'] as const) {
+    it(`${state}: ended without a look-up, naming the attempt as recorded`, () => {
+      const c = chunk({ state, attempt: 1e20, foreignAttempt: '1e+20', outId: 's1.0.99999999999999999999-abcdef', sentAt: NOW - 120_000 });
+      expect(decideChunk(c, orphanAround, rules)).toEqual({ action: 'end-foreign-attempt', attempt: '1e+20' });
+    });
+  }
+
+  it('a job that will still act on it, a send gone or ended, a send still enqueuing: as for any other chunk', () => {
+    const c = chunk({ state: 'queued', attempt: 1e14, foreignAttempt: '1e+14' });
+    expect(decideChunk(c, { ...orphanAround, hasLiveJob: true }, rules)).toEqual({ action: 'none' });
+    expect(decideChunk(c, { ...orphanAround, send: undefined }, rules)).toEqual({ action: 'end-send-missing', to: 'cancelled' });
+    expect(decideChunk(c, { ...orphanAround, send: { ...ACTIVE, control: 'cancelled' } }, rules)).toEqual({ action: 'end-with-send', end: { trigger: 'cancel' } });
+    expect(decideChunk(c, { ...orphanAround, send: { ...ACTIVE, enqueued: false } }, rules)).toEqual({ action: 'none' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTEMPT, newOutIdNonce, parseOutId } from '../../src/queue/out-id.js';
+import { foreignAttemptOf, MAX_ATTEMPT, newOutIdNonce, parseOutId } from '../../src/queue/out-id.js';
 
 describe('OutId nonces', () => {
   it('are 40 random bits in hex, distinct across refills of their pool, and parse inside an OutId', () => {
@@ -24,5 +24,10 @@ describe('OutId attempts', () => {
       expect(parseOutId(`sabc123.7.${attempt}-abcdef`), attempt).toBeUndefined();
       expect(parseOutId(`sabc123.7.${attempt}`), attempt).toBeUndefined();
     }
+  });
+
+  it('tells a chunk record\'s attempt none of our claims make (as earlier versions stored a forged one): not plain digits from 0 to MAX_ATTEMPT', () => {
+    for (const ours of [undefined, null, '0', '1', String(MAX_ATTEMPT)]) expect(foreignAttemptOf(ours), String(ours)).toBeUndefined();
+    for (const foreign of ['1e+20', '1e+14', String(MAX_ATTEMPT + 1), '07', '', '-1', '2.5']) expect(foreignAttemptOf(foreign), foreign).toBe(foreign);
   });
 });

@@ -7,6 +7,7 @@ import { reconnectDelayMs, redactRedisUrl, redisConnectionOptions } from '../../
 import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
 import { connectionReason, isRedisConnectionError } from '../../src/queue/redis-errors.js';
 import { redisDoesNotAnswer, redisFix, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
+import { inEnvironmentTerms } from '../../src/setting-mention.js';
 
 function captured() {
   const lines: Record<string, unknown>[] = [];
@@ -68,7 +69,9 @@ describe('a port where something other than Redis answers', () => {
       expect(redisFix(reason)).toMatch(/^Fix: check the port in REDIS_URL/);
     }
     const line = new RedisUnavailableError(url, connectionReason(notResp('H')), undefined, false, true).message;
-    expect(line).toBe(`something at REDIS_URL=${url} answered, but not as Redis (it speaks HTTP?); nothing was changed. Fix: check the port in REDIS_URL (Redis's own is 6379 unless set otherwise)`);
+    // In the Node API's words (its redis option); the CLI says them as the environment's.
+    expect(line).toBe(`something at \`redis: "${url}"\` answered, but not as Redis (it speaks HTTP?); nothing was changed. Fix: check the port in \`redis\` (Redis's own is 6379 unless set otherwise)`);
+    expect(inEnvironmentTerms(line)).toBe(`something at REDIS_URL=${url} answered, but not as Redis (it speaks HTTP?); nothing was changed. Fix: check the port in REDIS_URL (Redis's own is 6379 unless set otherwise)`);
     expect(line).not.toMatch(/Please report|start Redis|once Redis answers/);
   });
 
@@ -76,6 +79,23 @@ describe('a port where something other than Redis answers', () => {
     const reason = connectionReason(refused());
     expect(redisDoesNotAnswer('redis://127.0.0.1:6379', reason)).toBe('Redis at REDIS_URL=redis://127.0.0.1:6379 does not answer (connect ECONNREFUSED 127.0.0.1:6379)');
     expect(redisFix(reason)).toBe(START_REDIS_FIX);
+  });
+});
+
+describe('a control of a send that Redis went away during', () => {
+  it('tells a Node caller to read the send with producer.getStatus, the CLI with smsq status, an HTTP client as the CLI', () => {
+    const reason = connectionReason(refused());
+    const err = new RedisUnavailableError('redis://127.0.0.1:6379', reason, undefined, true).asControl({ action: 'cancel', sendId: 'smx0123456789abcdefg' });
+    expect(err.message).toBe(
+      `Redis at \`redis: "redis://127.0.0.1:6379"\` does not answer (${reason}); the cancel may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the cancel again: given again it changes nothing if it was; \`producer.getStatus("smx0123456789abcdefg")\` shows the send's control`,
+    );
+    expect(inEnvironmentTerms(err.message)).toBe(
+      `Redis at REDIS_URL=redis://127.0.0.1:6379 does not answer (${reason}); the cancel may or may not have been applied (Redis went away during it). Fix: once Redis answers, give the cancel again: given again it changes nothing if it was; smsq status smx0123456789abcdefg shows the send's control`,
+    );
+    expect(err.apiMessage).toMatch(/; smsq status smx0123456789abcdefg shows the send's control$/);
+    const before = new RedisUnavailableError('redis://127.0.0.1:6379', reason).asControl({ action: 'pause', sendId: 'smx0123456789abcdefg' });
+    expect(before.message).toBe(`Redis at \`redis: "redis://127.0.0.1:6379"\` does not answer (${reason}); the pause was not applied: the send is as it was. Fix: start Redis there or point \`redis\` at a running one, then give the pause again (\`connectTimeoutMs\` sets how long to wait)`);
+    expect(inEnvironmentTerms(before.message)).toBe(`Redis at REDIS_URL=redis://127.0.0.1:6379 does not answer (${reason}); the pause was not applied: the send is as it was. Fix: start Redis there or point REDIS_URL at a running one, then give the pause again (SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait)`);
   });
 });
 

@@ -55,7 +55,30 @@ describe('redactRedisUrl', () => {
     expect(redactRedisUrl('redis+sentinel://:se/cret@10.0.0.1:26379/mymaster')).toBe('redis+sentinel://:<redacted>@10.0.0.1:26379/mymaster');
     expect(redactRedisUrl('redis://us/er:pw@host')).toBe('redis://<redacted>@host');
     expect(redactRedisUrl('redis://user@host:6379')).toBe('redis://user@host:6379');
-    // An @ in a sentinelPassword hides more (the host), never a part of a password.
-    expect(redactRedisUrl('redis+sentinel://:pw@h1:26379/m?sentinelPassword=p@ss')).toBe('redis+sentinel://:<redacted>');
+  });
+
+  it('reads a sentinel URL whose last @ is in its query (an @ a sentinelPassword may hold unencoded) as the parser does: the user part ends at its first @, and the hosts stay', () => {
+    // Pinned as 'redis+sentinel://:<redacted>' until now: the user part was taken up to that @, hiding the sentinels and the master too.
+    expect(redactRedisUrl('redis+sentinel://:pw@h1:26379/m?sentinelPassword=p@ss')).toBe('redis+sentinel://:<redacted>@h1:26379/m?sentinelPassword=<redacted>');
+    expect(redactRedisUrl('redis+sentinel://app:pw@h1,h2:26380/m/2?sentinelPassword=p@ss&sentinelUsername=sen')).toBe('redis+sentinel://app:<redacted>@h1,h2:26380/m/2?sentinelPassword=<redacted>&sentinelUsername=sen');
+    expect(redactRedisUrl('redis+sentinel://h1:26379/m?sentinelPassword=@p@ss@')).toBe('redis+sentinel://h1:26379/m?sentinelPassword=<redacted>');
+    expect(parseRedisUrl('redis+sentinel://:pw@h1:26379/m?sentinelPassword=p@ss')).toMatchObject({ password: 'pw', sentinelPassword: 'p@ss', sentinels: [{ host: 'h1', port: 26379 }], masterName: 'm' });
+  });
+
+  it('still hides through the last @ where the user part may hold / ? # (the URL read otherwise): no part of a password is shown', () => {
+    const cases = [
+      ['redis+sentinel://:se/cret@h1:26379/m?sentinelPassword=p@ss', ['se/cret', 'cret', 'p@ss']],
+      ['redis+sentinel://:se?cret@h1:26379/m?sentinelPassword=p@ss', ['se?cret', 'cret', 'p@ss']],
+      ['redis+sentinel://:s@cret@h1:26379/m?sentinelPassword=p@ss', ['s@cret', 'cret', 'p@ss']],
+      ['redis+sentinel://:pw@h1:26379/m?sentinelUsername=a#b@c', ['pw']],
+      // A password's unencoded ? taken for the query's start: what follows it is no query the parser reads.
+      ['redis+sentinel://se?:cret@h1:26379/m?sentinelPassword=p@ss', ['cret', 'p@ss']],
+      ['redis+sentinel://:se?sentinelPassword=x@h1:26379/m', ['se?', 'x@h1']],
+    ] as const;
+    for (const [url, secrets] of cases) {
+      const redacted = redactRedisUrl(url);
+      expect(redacted, url).toContain('<redacted>');
+      for (const secret of secrets) expect(redacted, url).not.toContain(secret);
+    }
   });
 });

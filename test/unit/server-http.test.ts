@@ -89,7 +89,9 @@ describe('Redis failures as HTTP answers: what happened and the fix, never where
       ],
     ];
     for (const [err, answer] of cases) {
-      expect(err.message).toContain(`Redis at REDIS_URL=${url} does not answer`);
+      // The message is the Node API's (its redis option); the CLI says it as the environment's.
+      expect(err.message).toContain(`Redis at \`redis: "${url}"\` does not answer`);
+      expect(inEnvironmentTerms(err.message)).toContain(`Redis at REDIS_URL=${url} does not answer`);
       const http = toHttpError(err, limits, 'r');
       expect(http).toMatchObject({ statusCode: 503, code: 'SMSQ_REDIS_UNAVAILABLE', message: answer, headers: { 'retry-after': '5' } });
       expect(http.message).not.toMatch(where);

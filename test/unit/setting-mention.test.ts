@@ -1,7 +1,8 @@
 /** Settings named in a fix, written once (the Node API's field) and respelled by each surface. */
 import { describe, expect, it } from 'vitest';
 import { IdempotencyKeyReusedError, ValidationError } from '../../src/errors.js';
-import { mention, respell } from '../../src/setting-mention.js';
+import { inEnvironmentTerms, mention, respell } from '../../src/setting-mention.js';
+import { inFlagTerms } from '../../cli/request-flags.js';
 import { inQueryTerms } from '../../server/upload-settings.js';
 
 describe('mention and respell', () => {
@@ -22,6 +23,21 @@ describe('mention and respell', () => {
   it('leaves other backticked text alone: a command, a setting it does not know, a value that is not JSON', () => {
     const text = 'see `smsq templates`, `colour: "x"`, `kind: marketing`';
     expect(respell(text, () => 'X')).toBe(text);
+  });
+});
+
+describe('a call or a deployment setting a fix names', () => {
+  it('writes a call as the Node API makes it, its argument as JSON, and each process configured by the environment says the command', () => {
+    expect(mention('producer.cancel', 'smx1')).toBe('`producer.cancel("smx1")`');
+    expect(mention('createSmsWorker')).toBe('`createSmsWorker`');
+    expect(mention('redis', 'redis://h:6379')).toBe('`redis: "redis://h:6379"`');
+    const text = `at ${mention('redis', 'redis://h:6379')}, ${mention('producer.getStatus', 'smx1')}, ${mention('producer.recipientPage', 'smx1')}, ${mention('producer.cancel', 'smx1')}, ${mention('createSmsWorker')} options, ${mention('repair.enqueueGraceMs')}, ${mention('connectTimeoutMs')}, ${mention('redis')}`;
+    const said = 'at REDIS_URL=redis://h:6379, smsq status smx1, smsq status smx1 --recipients, smsq campaign cancel smx1, smsq worker options, SMSQ_REPAIR_ENQUEUE_GRACE_MS, SMSQ_REDIS_CONNECT_TIMEOUT_MS, REDIS_URL';
+    expect(inEnvironmentTerms(text)).toBe(said);
+    expect(inFlagTerms(text)).toBe(said);
+    // A call written as a setting, or a setting as a call, is not a mention.
+    const odd = '`producer.cancel: "smx1"`, `kind("marketing")`, `producerXgetStatus("smx1")`';
+    expect(inEnvironmentTerms(odd)).toBe(odd);
   });
 });
 

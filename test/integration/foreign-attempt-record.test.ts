@@ -1,0 +1,115 @@
+/**
+ * A chunk record holding an attempt no claim of smsq makes, as a version before the attempt of an
+ * OutId was bounded (b6f4375) left it after adopting a forged pushed report: `unknown`, code
+ * SMSQ_REDIS_ROLLBACK, resolvedBy report, the forged OutId, and the attempt as Lua printed it
+ * (`1e+20`, `1e+14`), or past MAX_ATTEMPT (`1000000000`); with the look-up job that version added
+ * for it. That job's data does not parse; the repair sweep made a look-up of the same attempt
+ * anew every round, which failed the same way: the chunk was never decided, the error said again
+ * each round. Its genuine attempts' OutId and date went with the adoption, so no look-up can prove
+ * them not accepted: the chunk is expired as unknown once, without any call, and said once.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
+import { JOB, jobIds } from '../../src/queue/job-schemas.js';
+import { createChunkStore } from '../../src/queue/chunk-store.js';
+import { createKeys } from '../../src/queue/keys.js';
+import { systemClock } from '../../src/clock.js';
+import { createFollowUps } from '../../src/queue/follow-ups.js';
+import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
+import { createSendStore } from '../../src/queue/send-store.js';
+import { completionSends, createCompletion } from '../../src/receipts/completion.js';
+import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { harnessPerTest } from '../support/pipeline.js';
+import { collector } from '../support/text-collector.js';
+
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+const ROUNDS = 4;
+const harnesses = harnessPerTest();
+
+describe('a chunk record holding an attempt no claim of smsq makes', () => {
+  for (const [stored, named] of [['1e+20', '99999999999999999999'], ['1e+14', '100000000000000'], ['1000000000', '1000000000']] as const) {
+    it(`attempt ${stored}: expired as unknown once, without a call, said once, over ${ROUNDS} repair rounds`, async () => {
+      const h = await harnesses.create({ label: `foreign-attempt-${stored.length}` });
+      const phone = '13866000001';
+      const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
+      const chunkId = `${sendId}.0`;
+      const key = `${h.prefix}:chunk:${chunkId}`;
+      const forged = `${chunkId}.${named}-abcdef`;
+      // As that version's transition-7.lua adopted it (report-lost-attempt: queued -> unknown, the
+      // counts moved, code SMSQ_REDIS_ROLLBACK): today's script, then its attempt as tostring(theirs)
+      // printed it and the caller's OutId.
+      const chunks = createChunkStore({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock });
+      expect(await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.1-abcdef`, fields: { resolvedBy: 'report' } })).toMatchObject({ applied: true });
+      const now = Date.now() - 120_000;
+      await h.redis.hset(key, 'attempt', stored, 'outId', forged, 'adoptedAt', now, 'sentAt', now, 'updatedAt', now);
+      // And the look-up that version's report ingest added for it (the job data's attempt as parsed from the OutId).
+      const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+      harnesses.defer(() => calls.close());
+      const leftover = { sendId, chunkId, attempt: Number(named), look: 1, dateIndex: 0, page: 1, sentAt: now, outId: forged };
+      await calls.add(JOB.reconcile, leftover, { jobId: jobIds.reconcilePage(leftover) });
+      const logs = collector();
+      const w = await h.startWorker({ logger: createLogger({ level: 'info' }, logs), compactFinished: false, repair: { intervalMs: 3_600_000, firstAfterMs: 3_600_000, minAgeMs: 0 } });
+      for (let round = 0; round < ROUNDS; round++) {
+        await sleep(400);
+        await w.repair?.runOnce();
+      }
+      await sleep(400);
+      const chunk = await h.redis.hgetall(key);
+      const lines = logs.text.split('\n').filter((l) => l.includes(chunkId) && l.includes('"level":50'));
+      expect({ state: chunk.state, code: chunk.code, sent: h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length }, lines.join('\n')).toEqual({ state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN', sent: 0 });
+      expect(chunk.reason).toContain(`attempt "${stored}"`);
+      expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ unknown: 0, expired: 1 });
+      // Said once with what was done: the leftover job's own failure aside, nothing said again each round.
+      const said = lines.filter((l) => l.includes('expired as unknown'));
+      expect(said, lines.join('\n')).toHaveLength(1);
+      expect(JSON.parse(said[0] as string)).toMatchObject({ chunkId, attempt: stored });
+      expect(lines.length, lines.join('\n')).toBeLessThanOrEqual(2);
+    }, 30_000);
+  }
+});
+
+describe('the repair sweep alone, before any job of such a chunk ran', () => {
+  const cases = [
+    { state: 'unknown', stored: '1e+20', end: { state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN' } },
+    { state: 'sending', stored: '1e+14', end: { state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN' } },
+    { state: 'queued', stored: '1e+20', end: { state: 'failed', code: 'SMSQ_GAVE_UP' } },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.state} at ${c.stored}: ended (${c.end.state}) in the first round, found in no other; no look-up job, no call`, async () => {
+      const h = await harnesses.create({ label: `foreign-attempt-sweep-${c.state}` });
+      const keys = createKeys(h.prefix);
+      const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+      const housekeeping = createHousekeepingQueue({ connection: h.redis, prefix: h.prefix });
+      harnesses.defer(async () => void (await Promise.all([calls.close(), housekeeping.close()])));
+      const phone = '13866000002';
+      const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
+      const chunkId = `${sendId}.0`;
+      expect(await calls.remove(jobIds.send(chunkId, 1))).toBe(1);
+      const chunks = createChunkStore({ redis: h.redis, keys, clock: systemClock });
+      // sending: an earlier version's claim at `1e+14` (its OutId `<chunk>.1e+14-<nonce>`), its worker gone.
+      if (c.state === 'sending') expect((await chunks.claim(chunkId, sendId)).type).toBe('send');
+      if (c.state === 'unknown') await chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: `${chunkId}.1-abcdef`, fields: { resolvedBy: 'report' } });
+      await h.redis.hset(keys.chunk(chunkId), 'attempt', c.stored, 'outId', `${chunkId}.${c.stored}-abcdef`);
+      const logs = collector();
+      const sends = createSendStore({ redis: h.redis, keys });
+      const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: DEFAULT_RECEIPT_POLICIES, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
+      // Kept once ended (not compacted), for its record to be read.
+      const completion = createCompletion({ sends: completionSends(sends, false), onEnded: (id) => followUps.callback(id) });
+      const sweep = createOrphanSweep({ redis: h.redis, keys, calls, chunks, sends, followUps, completion, clock: systemClock, logger: createLogger({ level: 'info' }, logs), firstLookAfterMs: 50, minAgeMs: 0 });
+      const found = [];
+      for (let round = 0; round < 3; round++) found.push((await sweep.run()).found.attemptNotOurs);
+      expect(found).toEqual([1, 0, 0]);
+      expect(await h.redis.hmget(keys.chunk(chunkId), 'state', 'code')).toEqual([c.end.state, c.end.code]);
+      expect((await calls.getJobs(['waiting', 'delayed', 'prioritized'])).map((j) => j.id)).toEqual([]);
+      const said = logs.text.split('\n').filter((l) => l.includes(chunkId) && l.includes('"level":50'));
+      expect(said, logs.text).toHaveLength(1);
+      expect(JSON.parse(said[0] as string)).toMatchObject({ chunkId, attempt: c.stored, state: c.end.state });
+      expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ queued: 0, sending: 0, unknown: 0, [c.end.state]: 1 });
+      expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toEqual([]);
+    }, 30_000);
+  }
+});
+
