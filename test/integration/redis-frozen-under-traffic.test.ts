@@ -1,11 +1,12 @@
 /**
- * Probe: Redis frozen (SIGSTOP: its connections stay open, no error comes) under two busy worker
+ * Redis frozen (SIGSTOP: its connections stay open, no error comes) under two busy worker
  * processes and a producer, for longer than the job lock, the call deadline and the settling
- * window of the workers (FAST_TIMING: 1 s, 2.5 s, 4.5 s), then thawed. Every lock has lapsed by
+ * window of the workers (TIMING: 0.5 s, 2.2 s, 3 s), then thawed. Every lock has lapsed by
  * the thaw, every claim is past its deadline, and each connection's writes sent during the
  * freeze land together, in whatever order Redis reads its sockets. The producer's calls under
  * way fail (SMSQ_REDIS_UNAVAILABLE) and are made again under their idempotency keys, as the
- * refusal says. Asserted: every acknowledged send ends past the API and every recipient of it is
+ * refusal says; the longest freeze also outlasts the producer's idempotency lease (3 s), so a
+ * retry may take over a key whose first request's writes are still queued. Asserted: every acknowledged send ends past the API and every recipient of it is
  * accepted once (the emulator's record of every SendSms / SendBatchSms).
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,6 +21,20 @@ import { waitFor } from '../support/wait.js';
 import { workerProcesses } from '../support/worker-processes.js';
 
 const logger = createLogger({ level: 'silent' });
+
+/**
+ * The workers' timing, as short as a worker accepts, so each freeze can outlast what it must in a
+ * few seconds: the call deadline just past the pacer's reach (2 s ahead) and its slack, the
+ * settling window just past that deadline + the SMS client's connect and read timeouts (400 ms each).
+ */
+const TIMING = {
+  readTimeoutMs: 400,
+  lockDurationMs: 500,
+  stalledIntervalMs: 250,
+  reconcile: { firstLookAfterMs: 50, settleMs: 3000, lookIntervalMs: 150, callDeadlineMs: 2200 },
+};
+/** Freezes past the settling window, the lock, and the call deadline. */
+const FREEZES_MS = [TIMING.reconcile.settleMs + 500, TIMING.lockDurationMs + 200, TIMING.reconcile.callDeadlineMs + 300];
 const closers: (() => Promise<void> | void)[] = [];
 const processes = workerProcesses();
 afterEach(async () => {
@@ -68,7 +83,7 @@ function acceptedPerPhone(emulator: Emulator): Map<string, number> {
   return m;
 }
 
-describe('probe26: Redis frozen under busy workers, longer than the lock, the call deadline and the settling window', () => {
+describe('Redis frozen under busy workers, longer than the lock, the call deadline and the settling window', () => {
   it('every acknowledged send is sent, every recipient accepted once', async () => {
     const server = await startFreezableRedis((close) => closers.push(close));
     // Answers take 40 ms, so the freeze lands while calls are in flight.
@@ -78,18 +93,18 @@ describe('probe26: Redis frozen under busy workers, longer than the lock, the ca
     const producerRedis = createProducerConnection(server.url, undefined, { connectTimeoutMs: 1000 });
     closers.push(() => void producerRedis.disconnect());
     const prefix = '{smsq-frozen}';
-    const producer = createProducer({ redis: producerRedis, prefix, logger, connectTimeoutMs: 1000 });
+    // The shortest lease smsq takes: a request cut off by a freeze holds its key this long, not 15 s.
+    const producer = createProducer({ redis: producerRedis, prefix, logger, connectTimeoutMs: 1000, idempotencyLeaseMs: 3000 });
     closers.push(() => producer.close());
-    for (let i = 0; i < 2; i++) await processes.start({ redisUrl: server.url, prefix, endpoint }, { qps: 400, concurrency: 8 });
+    await Promise.all([0, 1].map(() => processes.start({ redisUrl: server.url, prefix, endpoint }, { qps: 400, concurrency: 8, ...TIMING })));
 
     const acked: Acked[] = [];
-    const freezes = [6000, 1500, 3000];
     for (let r = 0; r < 6; r++) {
       const traffic = round(producer, r);
       if (r % 2 === 1) {
         await new Promise((resolve) => setTimeout(resolve, 30 + 40 * r));
         server.freeze();
-        await new Promise((resolve) => setTimeout(resolve, freezes[(r - 1) / 2]));
+        await new Promise((resolve) => setTimeout(resolve, FREEZES_MS[(r - 1) / 2]));
         server.thaw();
       }
       acked.push(...(await traffic));

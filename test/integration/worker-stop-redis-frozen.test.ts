@@ -1,5 +1,5 @@
 /**
- * Probe: `smsq worker` told to stop (SIGTERM) while a send call is in flight and Redis is frozen
+ * `smsq worker` told to stop (SIGTERM) while a send call is in flight and Redis is frozen
  * (SIGSTOP: its connections stay open), so the call's outcome cannot be recorded within the grace.
  * docs/operations.md ("Graceful shutdown"): it logs `grace period over` and exits 3 within the
  * grace; what was in flight is looked up, never resent blindly. Held to: the stop ends within the
@@ -21,14 +21,14 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-describe('probe26: smsq worker stopped with a call in flight while Redis is frozen', () => {
+describe('smsq worker stopped with a call in flight while Redis is frozen', () => {
   it('exits 3 within its grace; the call is looked up, not sent again: the code is accepted once', async () => {
     const redis = await startFreezableRedis((close) => closers.push(close));
     // Each answer takes 800 ms (under the 1 s read timeout): the stop lands mid-call.
     const emulator = createEmulator({ delivery: { delayMs: 0 }, latencyMs: 800 });
     const { endpoint } = await emulator.listen();
     closers.push(() => emulator.close());
-    const prefix = '{probe26-stop}';
+    const prefix = '{worker-stop-frozen}';
     const env = {
       REDIS_URL: redis.url,
       SMSQ_PREFIX: prefix,
