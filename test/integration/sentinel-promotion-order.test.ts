@@ -13,10 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
+import type { Clock } from '../../src/clock.js';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { createProducerConnection } from '../support/redis.js';
 import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import { replicationField } from '../support/replicated-redis.js';
+import { waitFor } from '../support/wait.js';
 
 const PREFIX = '{promotion-order}';
 let deployment: SentinelDeployment | undefined;
@@ -29,23 +31,62 @@ afterAll(async () => {
   await deployment?.stop();
 });
 
+/** Sets a replica's priority and waits until every sentinel lists it (they read a replica's INFO every 10 s). */
+async function setPriority(d: SentinelDeployment, replica: RedisNode, priority: number): Promise<void> {
+  const admin = replica.admin();
+  try {
+    await admin.config('SET', 'replica-priority', String(priority));
+  } finally {
+    admin.disconnect();
+  }
+  for (const sentinel of d.sentinels) {
+    await waitFor(async () => {
+      const client = sentinel.admin();
+      try {
+        const replicas = (await client.call('SENTINEL', 'REPLICAS', d.masterName)) as string[][];
+        return replicas.some((fields) => {
+          const field = (name: string) => fields[fields.indexOf(name) + 1];
+          return field('port') === String(replica.port) && field('slave-priority') === String(priority);
+        });
+      } finally {
+        client.disconnect();
+      }
+    }, `the sentinels to list priority ${priority}`, 30_000, 200);
+  }
+}
+
+/** What refused a request, or undefined if it was accepted. */
+const refusalOf = (request: Promise<unknown>) =>
+  request.then(
+    () => undefined,
+    (err: unknown) => err as { code?: string; message: string },
+  );
+
+/** A producer on the deployment in `durability`, closed once `use` ends. */
+async function withProducer(d: SentinelDeployment, durability: DurabilityOptions, use: (producer: Producer) => Promise<void>, clock?: Clock): Promise<void> {
+  const redis = createProducerConnection(d.url, durability);
+  const producer = createProducer({ redis, prefix: PREFIX, logger: createLogger({ level: 'silent' }), durability, ...(clock ? { clock } : {}) });
+  try {
+    await use(producer);
+  } finally {
+    await producer.close();
+    redis.disconnect();
+  }
+}
+
 const send = (producer: Producer, phone: string) => producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
 
 describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (replica-priority 0)', () => {
   it('WAIT 1 is refused before anything is written, naming the replicas, their priorities and the two fixes', async () => {
     const d = deployment as SentinelDeployment;
-    backup = await d.addReplica(['replica-priority 0']);
+    const b = await d.addReplica(['replica-priority 0']);
+    backup = b;
     const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 1000 };
-    const redis = createProducerConnection(d.url, durability);
-    const producer = createProducer({ redis, prefix: PREFIX, logger: createLogger({ level: 'silent' }), durability });
-    try {
-      const refused = await send(producer, '13800138000').then(
-        () => undefined,
-        (err: unknown) => err as { code?: string; message: string },
-      );
+    await withProducer(d, durability, async (producer) => {
+      const refused = await refusalOf(send(producer, '13800138000'));
       expect(refused?.code).toBe('SMSQ_REDIS_NOT_DURABLE');
       expect(refused?.message).toContain(`127.0.0.1:${d.replica.port} (replica-priority 100)`);
-      expect(refused?.message).toContain(`127.0.0.1:${backup.port} (replica-priority 0)`);
+      expect(refused?.message).toContain(`127.0.0.1:${b.port} (replica-priority 0)`);
       expect(refused?.message).toMatch(/SMSQ_DURABILITY=replicas waits for 1 replica\(s\), and 1 of the replicas the sentinels list may answer without the one they would promote .*Fix: SMSQ_DURABILITY_REPLICAS=2, .* or give the replicas one non-zero replica-priority/);
       const admin = d.primary.admin();
       try {
@@ -53,19 +94,31 @@ describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (rep
       } finally {
         admin.disconnect();
       }
-    } finally {
-      await producer.close();
-      redis.disconnect();
-    }
+    });
   }, 60_000);
+
+  it('a running producer accepted while every replica may be promoted refuses at its re-check once one is given replica-priority 0', async () => {
+    const d = deployment as SentinelDeployment;
+    const b = backup as RedisNode;
+    await setPriority(d, b, 100);
+    const durability: DurabilityOptions = { mode: 'replicas', replicas: 1, timeoutMs: 1000 };
+    // The producer checks again on its first write 30 s after the last check (DURABILITY_RECHECK_MS).
+    let ahead = 0;
+    await withProducer(d, durability, async (producer) => {
+      await send(producer, '13800138000');
+      await setPriority(d, b, 0);
+      ahead = 31_000;
+      const refused = await refusalOf(send(producer, '13800138001'));
+      expect(refused?.code).toBe('SMSQ_REDIS_NOT_DURABLE');
+      expect(refused?.message).toContain(`127.0.0.1:${b.port} (replica-priority 0)`);
+    }, { now: () => Date.now() + ahead });
+  }, 90_000);
 
   it('with SMSQ_DURABILITY_REPLICAS=2, every send acknowledged while the promotable replica lagged is found after the failover', async () => {
     const d = deployment as SentinelDeployment;
     const { primary, replica: promotable } = d;
     const durability: DurabilityOptions = { mode: 'replicas', replicas: 2, timeoutMs: 1000 };
-    const redis = createProducerConnection(d.url, durability);
-    const producer = createProducer({ redis, prefix: PREFIX, logger: createLogger({ level: 'silent' }), durability });
-    try {
+    await withProducer(d, durability, async (producer) => {
       const acked = [(await send(producer, '13800138000')).sendId];
 
       // The promotable replica lags: what the primary sends it stays in the proxy.
@@ -101,9 +154,6 @@ describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (rep
         }
       };
       expect(await Promise.all(acked.map(found)), `${acked.length} sends acknowledged`).toEqual(acked.map(() => 'found'));
-    } finally {
-      await producer.close();
-      redis.disconnect();
-    }
+    });
   }, 120_000);
 });
