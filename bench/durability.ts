@@ -3,7 +3,7 @@
  * `npx tsx bench/durability.ts [--json] [--rate N] [--seconds S]`.
  *
  * For each mode, on a fresh private Redis set up as the mode needs (none: no AOF; fsync: AOF with
- * appendfsync always; replicas: no AOF on the primary plus one replica, WAIT 1; fsync+replicas:
+ * appendfsync always; replicas: an everysec AOF on the primary (the mode refuses none) plus one replica, WAIT 1; fsync+replicas:
  * both; waitaof: Valkey, since Debian's Redis 7.0 has no WAITAOF, with appendfsync always on the
  * primary and its replica, WAITAOF 1 1, beside `none` on Valkey for its ratio), a worker in this
  * process sends verification codes that a producer enqueues at a steady `rate` a second for
@@ -67,7 +67,7 @@ interface ModeSetup {
   label: string;
   mode: DurabilityMode;
   server: string;
-  primary: 'always' | 'off';
+  primary: 'always' | 'everysec' | 'off';
   /** The replica's AOF, or no replica. */
   replica?: 'always' | 'off';
   /** The run whose figures this one is a ratio of. */
@@ -83,7 +83,7 @@ interface ModeSetup {
 const SETUPS: ModeSetup[] = [
   { label: 'none', mode: 'none', server: 'redis-server', primary: 'off', baseline: 'none' },
   { label: 'fsync', mode: 'fsync', server: 'redis-server', primary: 'always', baseline: 'none' },
-  { label: 'replicas', mode: 'replicas', server: 'redis-server', primary: 'off', replica: 'off', baseline: 'none' },
+  { label: 'replicas', mode: 'replicas', server: 'redis-server', primary: 'everysec', replica: 'off', baseline: 'none' },
   { label: 'fsync+replicas', mode: 'fsync+replicas', server: 'redis-server', primary: 'always', replica: 'off', baseline: 'none' },
   { label: 'none on Valkey', mode: 'none', server: 'valkey-server', primary: 'off', baseline: 'none on Valkey' },
   { label: 'waitaof 1 0 on Valkey', mode: 'waitaof', server: 'valkey-server', primary: 'always', replicas: 0, baseline: 'none on Valkey' },
@@ -103,7 +103,7 @@ async function cpuSeconds(redis: Redis): Promise<number> {
 async function runMode(setup: ModeSetup, opts: DurabilityBenchOptions, base: number): Promise<DurabilityModeRun> {
   const { mode, server } = setup;
   const servers: PrivateRedis[] = [];
-  const start = async (appendfsync: 'always' | 'off') => {
+  const start = async (appendfsync: 'always' | 'everysec' | 'off') => {
     const s = await startPrivateRedis({ appendfsync, server });
     onExitKill(s.process as ChildProcess);
     servers.push(s);

@@ -383,7 +383,7 @@ export const envSchema = z.object({
       message: `must be one of ${DURABILITY_MODES.join(', ')}. Fix: SMSQ_DURABILITY=fsync (Redis with appendfsync always) or replicas (WAIT for a replica)`,
     })
     .default(DEFAULT_DURABILITY.mode)
-    .meta(envDoc({ group: 'durability', description: 'what a claim and an enqueue wait for: `fsync` (Redis with `appendfsync always`), `replicas` (`WAIT`), `fsync+replicas`, `waitaof` (Redis ≥ 7.2 with `appendfsync always`), `none`; checked against Redis at start-up ([durability](durability.md))' })),
+    .meta(envDoc({ group: 'durability', description: 'what a claim and an enqueue wait for: `fsync` (Redis with `appendfsync always`), `replicas` (`WAIT`; the primary with `appendonly yes`, warned of without `appendfsync always`; through Sentinel, a count that includes a replica it promotes first), `fsync+replicas`, `waitaof` (Redis ≥ 7.2 with `appendfsync always`), `none`; checked against Redis at start-up ([durability](durability.md))' })),
   SMSQ_DURABILITY_REPLICAS: intFrom('SMSQ_DURABILITY_REPLICAS', 0, 16, 'SMSQ_DURABILITY_REPLICAS=1 (0..16)').default(DEFAULT_DURABILITY.replicas)
     .meta(envDoc({ group: 'durability', description: 'replicas that must confirm in the `replicas`, `fsync+replicas` and `waitaof` modes' })),
   SMSQ_DURABILITY_TIMEOUT_MS: intFrom('SMSQ_DURABILITY_TIMEOUT_MS', LEAST_DURABILITY_TIMEOUT_MS, 60_000, `SMSQ_DURABILITY_TIMEOUT_MS=1000 (${LEAST_DURABILITY_TIMEOUT_MS}..60000)`).default(DEFAULT_DURABILITY.timeoutMs)

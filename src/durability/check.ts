@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import { RedisNotDurableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { describeProblems, judgeDurability, type DurabilityOptions, type RedisDurabilityFacts } from './mode.js';
+import { describeProblems, judgeDurability, usesWait, type DurabilityOptions, type RedisDurabilityFacts } from './mode.js';
 import { probeRedisDurability } from './probe.js';
+import { askSentinelReplicas } from './sentinel-replicas.js';
 
 /**
  * The check of workers and producers, at start-up and again later (watch.ts, the producer's
@@ -11,7 +12,9 @@ import { probeRedisDurability } from './probe.js';
  * caller that checks again has already logged, so each is said once, not at every check.
  */
 export async function checkRedisDurability(redis: Redis, opts: DurabilityOptions, logger?: Logger, warned?: Set<string>): Promise<RedisDurabilityFacts> {
-  const facts = await probeRedisDurability(redis);
+  // Sentinel's order of promotion decides whose confirmation counts (promotion.ts); asked at each
+  // check, as the other facts are, since replicas and their priorities change under a running process.
+  const facts = { ...(await probeRedisDurability(redis)), promotion: usesWait(opts.mode) ? await askSentinelReplicas(redis) : undefined };
   const problems = judgeDurability(opts, facts);
   const refused = problems.filter((p) => p.severity === 'refuse');
   if (refused.length) throw new RedisNotDurableError(opts.mode, describeProblems(refused));

@@ -7,11 +7,18 @@
  * producer acknowledges it (lose it and the caller was told "queued" for nothing).
  */
 
+import type { DurabilityProblem } from './problem.js';
+import { judgePromotion, type PromotionFacts } from './promotion.js';
+
+export type { DurabilityProblem };
+
 /**
  * - `fsync`: a single Redis with `appendonly yes` and `appendfsync always`: Redis fsyncs before it
  *   replies, so every reply smsq acts on is on disk. The default.
  * - `replicas`: `WAIT n timeout` after each of the two writes: n replicas hold them, so a promoted
- *   replica has them (Sentinel failover). The primary's own AOF may be `everysec`.
+ *   replica has them (Sentinel failover). The primary needs an AOF (a primary restarted empty
+ *   empties its replicas too); under `everysec` a restart before a failover may still lose the
+ *   last writes (durability.md).
  * - `fsync+replicas`: both.
  * - `waitaof`: `WAITAOF 1 n timeout` (Redis ≥ 7.2): fsynced locally and on n replicas. The primary
  *   must run `appendfsync always` all the same: under `everysec`, Valkey 8.0.1 answers WAITAOF's
@@ -84,14 +91,13 @@ export interface RedisDurabilityFacts {
   noFsyncDuringSaves: boolean | undefined;
   connectedReplicas: number;
   maxmemoryPolicy: string;
+  /**
+   * The replicas the sentinels list, with the priorities they promote by (check.ts asks them in
+   * the modes that WAIT). `undefined` when smsq reaches Redis without Sentinel.
+   */
+  promotion?: PromotionFacts;
 }
 
-export interface DurabilityProblem {
-  /** `refuse`: the mode cannot be kept, smsq does not start. `warn`: it starts and says so loudly. */
-  severity: 'refuse' | 'warn';
-  what: string;
-  fix: string;
-}
 
 function versionAtLeast(version: string, major: number, minor: number): boolean {
   const [a = 0, b = 0] = version.split('.').map(Number);
@@ -99,7 +105,7 @@ function versionAtLeast(version: string, major: number, minor: number): boolean 
 }
 
 const usesFsync = (mode: DurabilityMode) => mode === 'fsync' || mode === 'fsync+replicas';
-const usesWait = (mode: DurabilityMode) => mode === 'replicas' || mode === 'fsync+replicas' || mode === 'waitaof';
+export const usesWait = (mode: DurabilityMode) => mode === 'replicas' || mode === 'fsync+replicas' || mode === 'waitaof';
 
 /**
  * The longest a claim's confirmation may keep it from its call (ms): the WAIT modes' timeout; none
@@ -140,6 +146,30 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
         fix: 'CONFIG SET appendonly yes and CONFIG SET appendfsync always (and both in redis.conf)',
       });
     }
+  }
+  // WAIT proves a replica has the write, not that it keeps it: a replica copies whatever its
+  // primary holds after a restart, and a primary without an AOF restarted before any failover
+  // (a supervisor brings it back within a second; Sentinel waits down-after-milliseconds) holds
+  // nothing. An AOF narrows that to what everysec had not written or synced (durability.md).
+  if (opts.mode === 'replicas' && !facts.aofEnabled) {
+    problems.push({
+      severity: 'refuse',
+      what:
+        'appendonly is off on the primary: restarted before a failover (a crash and a supervisor\'s restart: systemd, a container\'s restart policy) it comes back empty, and its replicas copy the empty dataset, so every send and claim the replicas confirmed is lost',
+      fix: 'CONFIG SET appendonly yes on the primary (and in redis.conf), with appendfsync always (SMSQ_DURABILITY=fsync+replicas) for a restart to keep every confirmed write',
+    });
+  }
+  // Nor does an AOF that may lag: a host crash cuts it to what was fsynced, and while an fsync is
+  // slow Redis postpones even its write of the AOF, answering meanwhile. The restarted primary
+  // lacks those writes and its replicas drop them as they resync (4 of 5 confirmed sends lost
+  // each way, test/integration/replicas-primary-restart.test.ts). Redis has no setting that keeps a
+  // replica from copying an older primary, so smsq can only say it.
+  if (opts.mode === 'replicas' && facts.aofEnabled && facts.appendfsync !== 'always') {
+    problems.push({
+      severity: 'warn',
+      what: `${facts.appendfsync === undefined ? 'CONFIG GET appendfsync is refused here, so smsq cannot check that the primary fsyncs every write' : `appendfsync is ${facts.appendfsync} on the primary`}: if it is restarted before Sentinel fails over (a host crash, or a crash while its disk is slow, and a supervisor's restart), it comes back without its last writes and its replicas drop them as they resync, so sends the replicas confirmed may be lost`,
+      fix: "SMSQ_DURABILITY=fsync+replicas (appendfsync always on the primary), or no automatic restart of the primary (or a restart delay longer than Sentinel's down-after-milliseconds)",
+    });
   }
   if ((usesFsync(opts.mode) || opts.mode === 'waitaof') && facts.aofEnabled) {
     if (facts.appendfsync === undefined) {
@@ -194,6 +224,8 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
       fix: `connect ${opts.replicas} replica(s), or lower SMSQ_DURABILITY_REPLICAS`,
     });
   }
+  const promotion = usesWait(opts.mode) && facts.promotion ? judgePromotion(opts.mode, opts.replicas, facts.promotion) : undefined;
+  if (promotion) problems.push(promotion);
   return problems;
 }
 

@@ -69,7 +69,8 @@ export interface PrivateRedisOptions {
   /**
    * `always` (default): an append-only file fsynced before every reply, in the temp dir, so smsq's
    * default durability mode (`fsync`) holds on it. `everysec`: the AOF most deployments run.
-   * `off`: nothing persisted (only with SMSQ_DURABILITY=none or a replicas mode).
+   * `off`: nothing persisted (only with SMSQ_DURABILITY=none; a primary in the `replicas` mode needs
+   * an AOF).
    */
   appendfsync?: 'always' | 'everysec' | 'off';
   /** Port to listen on. Default: a free one. */

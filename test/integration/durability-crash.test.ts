@@ -17,6 +17,7 @@ import { waitFor } from '../support/wait.js';
 import type { WorkerProcessConfig } from '../support/worker-process.js';
 import { workerProcesses } from '../support/worker-processes.js';
 import { createProducerConnection } from '../support/redis.js';
+import { asCallerDoes } from '../support/caller-retry.js';
 
 const logger = createLogger({ level: 'silent' });
 const closers: (() => Promise<void> | void)[] = [];
@@ -76,26 +77,6 @@ interface Acked {
    * although its last writes may have reached the AOF after the mark (seen once in CI).
    */
   ackedAt: number;
-}
-
-/**
- * A request as a caller makes it through a crash, with an idempotency key (`key` set): made again
- * under the key while Redis does not answer (the producer's connection fails its calls while Redis
- * is down, SMSQ_REDIS_UNAVAILABLE) or a request cut off by the crash still holds the key (its lease
- * runs out within 15 s, SMSQ_IDEMPOTENCY_IN_PROGRESS), for up to a minute. Without a key, once.
- */
-async function asCallerDoes<T>(key: string | undefined, send: (idempotencyKey: { idempotencyKey?: string }) => Promise<T>): Promise<T> {
-  if (key === undefined) return send({});
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    try {
-      return await send({ idempotencyKey: key });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (performance.now() > deadline || (code !== 'SMSQ_REDIS_UNAVAILABLE' && code !== 'SMSQ_IDEMPOTENCY_IN_PROGRESS')) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 /**

@@ -36,7 +36,7 @@ async function privateRedis(appendfsync: 'always' | 'everysec' | 'off'): Promise
 
 /** A primary (`redis`: a connection to it) and a replica in sync, without AOF. */
 async function replicated() {
-  const pair = await startReplicatedRedis({ appendfsync: 'off' }, (close) => void closers.push(close));
+  const pair = await startReplicatedRedis({ appendfsync: 'everysec' }, (close) => void closers.push(close));
   const redis = new Redis(pair.primary.url, { maxRetriesPerRequest: null });
   closers.push(() => void redis.disconnect());
   const producerRedis = createProducerConnection(pair.primary.url);

@@ -55,7 +55,7 @@ interface Outcome {
 }
 
 async function campaignAcrossReplacement(made: Made): Promise<Outcome> {
-  const pair = await startReplicatedRedis({ appendfsync: 'off' }, (close) => void closers.push(close));
+  const pair = await startReplicatedRedis({ appendfsync: 'everysec' }, (close) => void closers.push(close));
   const redis = connect(made, pair.primary.url);
   redis.on('error', () => {});
   closers.push(() => void redis.disconnect());

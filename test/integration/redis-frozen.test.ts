@@ -10,8 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { RedisUnavailableError } from '../../src/errors.js';
 import { clientCommandTimeoutMs, createRedisConnection } from '../../src/queue/connection.js';
-import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducer } from '../../producers/producer.js';
+import { startFreezableRedis } from '../support/freezable-redis.js';
 import { waitFor } from '../support/wait.js';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -19,34 +20,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function frozenLater(): Promise<PrivateRedis & { freeze(): void; thaw(): void; kill(): Promise<void> }> {
-  const server = await startPrivateRedis({ appendfsync: 'always' });
-  const pid = server.process.pid as number;
-  let frozen = false;
-  const thaw = () => {
-    if (frozen) process.kill(pid, 'SIGCONT');
-    frozen = false;
-  };
-  closers.push(async () => {
-    thaw();
-    await server.stop();
-  });
-  return {
-    ...server,
-    freeze: () => {
-      process.kill(pid, 'SIGSTOP');
-      frozen = true;
-    },
-    thaw,
-    /** Killed (frozen or not), as a host that dies: its connections are reset. */
-    kill: async () => {
-      const exited = new Promise((resolve) => server.process.once('exit', resolve));
-      process.kill(pid, 'SIGKILL');
-      frozen = false;
-      await exited;
-    },
-  };
-}
+const frozenLater = () => startFreezableRedis((close) => closers.push(close));
 
 const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
 

@@ -36,7 +36,7 @@ afterEach(async () => {
 
 describe('a claim not confirmed durable', () => {
   it('spends no start of its job, waits longer each time, and goes out once when the replica is back', async () => {
-    const pair = await startReplicatedRedis({ appendfsync: 'off' }, (close) => void closers.push(close));
+    const pair = await startReplicatedRedis({ appendfsync: 'everysec' }, (close) => void closers.push(close));
     const redis = new Redis(pair.primary.url, { maxRetriesPerRequest: null });
     closers.push(() => void redis.disconnect());
     const producerRedis = createProducerConnection(pair.primary.url);

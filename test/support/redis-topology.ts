@@ -47,8 +47,11 @@ export interface SentinelDeployment {
   sentinels: RedisNode[];
   /** The port of the primary the sentinels name now. */
   primaryPort(): Promise<number>;
-  /** Starts another replica of the current primary and waits until it is in sync and every sentinel knows it (a replacement host). */
-  addReplica(): Promise<RedisNode>;
+  /**
+   * Starts another replica of the current primary (`config`: lines added to its redis.conf, e.g.
+   * `replica-priority 0`) and waits until it is in sync and every sentinel knows it (a replacement host).
+   */
+  addReplica(config?: string[]): Promise<RedisNode>;
   /** Waits until the sentinels name a primary other than `oldPort` and it answers as master. */
   waitForPromotion(oldPort: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
@@ -224,8 +227,8 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
   try {
     const primary = await startDataNode(dir, dataNode(opts.appendfsync), opts.proxied ?? false, proxies);
     nodes.push(primary);
-    const startReplica = async (primaryPort: number) => {
-      const node = await startDataNode(dir, [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`], opts.proxied ?? false, proxies);
+    const startReplica = async (primaryPort: number, config: string[] = []) => {
+      const node = await startDataNode(dir, [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`, ...config], opts.proxied ?? false, proxies);
       nodes.push(node);
       await until('the replica to sync', 15_000, async () => {
         const admin = node.admin();
@@ -285,8 +288,8 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
           const role = await withAdmin(port, async (c) => ((await c.call('ROLE')) as [string])[0]);
           return role === 'master' ? port : undefined;
         }),
-      addReplica: async () => {
-        const node = await startReplica(await primaryPort());
+      addReplica: async (config) => {
+        const node = await startReplica(await primaryPort(), config);
         // Sentinels learn of a new replica from the primary's INFO (every 10 s): a failover before
         // then would have no candidate to promote.
         for (const sentinel of sentinels) {

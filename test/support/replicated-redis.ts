@@ -30,7 +30,7 @@ export interface ReplicatedRedis {
  * replica of the first and waits until it is in sync. `defer` receives what to close after the test.
  */
 export async function startReplicatedRedis(
-  opts: { appendfsync: 'always' | 'off'; server?: string },
+  opts: { appendfsync: 'always' | 'everysec' | 'off'; server?: string },
   defer: (close: () => Promise<void> | void) => void,
 ): Promise<ReplicatedRedis> {
   const server = opts.server ? { server: opts.server } : {};

@@ -27,6 +27,9 @@ export const SLOW_FILES: readonly string[] = [
   'test/integration/docs-examples-server.test.ts',
   'test/integration/pipeline-processes.test.ts',
   'test/integration/durability-waitaof.test.ts',
+  // Timed alone, not in a whole run (Sentinel and crash-and-restart files, 42 s and 33 s).
+  'test/integration/sentinel-promotion-order.test.ts',
+  'test/integration/replicas-primary-restart.test.ts',
 ];
 
 export class SlowFirstSequencer extends BaseSequencer {

@@ -13,8 +13,11 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export interface StallableProxy {
   /** The port to reach the server through. */
   port: number;
-  /** Holds what the server sends down replication links, on the links open now and on later ones. */
-  stall(): void;
+  /**
+   * Holds what the server sends down replication links, on the links open now and on later ones;
+   * given a replica's announced port, only down that replica's link (its `REPLCONF listening-port`).
+   */
+  stall(replicaPort?: number): void;
   /** Sends on what was held and forwards again. */
   resume(): void;
   /** Closes every replication link and drops what it held: the replica never gets those bytes. */
@@ -31,15 +34,21 @@ interface Link {
   upstream: Socket;
   /** Set once the client asked for the replication stream (PSYNC or SYNC). */
   replication: boolean;
+  /** The port the replica announced (`REPLCONF listening-port`), once seen. */
+  replicaPort?: number;
   held: Buffer[];
 }
 
 // A replica asks for the stream with PSYNC (SYNC from old replicas), as a RESP array or inline.
 const REPLICATION_REQUEST = /(^|\r\n)(PSYNC|SYNC)(\r\n| )/i;
+// What a replica says it listens on before it asks for the stream, as a RESP array or inline.
+const LISTENING_PORT = /listening-port(?:\r\n\$\d+\r\n| )(\d+)/i;
 
 export async function startStallableProxy(target: { host?: string; port: number }, listenPort = 0): Promise<StallableProxy> {
   const links = new Set<Link>();
   let stalled = false;
+  /** Only this replica's link is held (its announced port); every replication link when undefined. */
+  let stalledReplica: number | undefined;
 
   const drop = (link: Link) => {
     link.held = [];
@@ -58,11 +67,13 @@ export async function startStallableProxy(target: { host?: string; port: number 
       if (!link.replication && request.length < 4096) {
         request += chunk.toString('latin1');
         link.replication = REPLICATION_REQUEST.test(request);
+        const announced = LISTENING_PORT.exec(request)?.[1];
+        if (announced !== undefined) link.replicaPort = Number(announced);
       }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (stalled && link.replication) link.held.push(chunk);
+      if (stalled && link.replication && (stalledReplica === undefined || link.replicaPort === stalledReplica)) link.held.push(chunk);
       else client.write(chunk);
     });
     // A server that dies while bytes are held takes them with it; otherwise its last bytes are
@@ -89,8 +100,9 @@ export async function startStallableProxy(target: { host?: string; port: number 
   const replicationLinks = () => [...links].filter((l) => l.replication);
   return {
     port: address.port,
-    stall() {
+    stall(replicaPort) {
       stalled = true;
+      stalledReplica = replicaPort;
     },
     resume() {
       stalled = false;

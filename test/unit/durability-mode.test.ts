@@ -60,10 +60,23 @@ describe('durability modes against what Redis offers', () => {
     expect(judgeDurability(mode('none'), { ...SOUND, ...onRewrite }).every((p) => p.severity === 'warn')).toBe(true);
   });
 
-  it('replicas needs connected replicas, not appendfsync always', () => {
+  it('replicas needs connected replicas and an AOF on the primary, not appendfsync always', () => {
     expect(refused(mode('replicas'), { appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([]);
+    // A primary restarted without one comes back empty, and its replicas copy it (replicas-primary-restart.test.ts).
+    expect(refused(mode('replicas'), { aofEnabled: false, connectedReplicas: 1 })).toEqual([expect.stringMatching(/^appendonly is off on the primary: restarted before a failover .* its replicas copy the empty dataset/)]);
     expect(refused(mode('replicas', 2), { connectedReplicas: 1 })).toEqual([expect.stringContaining('1 replica(s) connected')]);
     expect(refused(mode('fsync+replicas'), { appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([expect.stringContaining('appendfsync is everysec')]);
+  });
+
+  it('replicas warns (does not refuse) when the primary may not fsync each write: restarted before a failover it lost 4 of 5 confirmed sends', () => {
+    const hazard = /^appendfsync is everysec on the primary: if it is restarted before Sentinel fails over .* sends the replicas confirmed may be lost$/;
+    const twoFixes = /^SMSQ_DURABILITY=fsync\+replicas \(appendfsync always on the primary\), or no automatic restart of the primary \(or a restart delay longer than Sentinel's down-after-milliseconds\)$/;
+    expect(judgeDurability(mode('replicas'), { ...SOUND, appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([{ severity: 'warn', what: expect.stringMatching(hazard), fix: expect.stringMatching(twoFixes) }]);
+    expect(judgeDurability(mode('replicas'), { ...SOUND, appendfsync: 'no', connectedReplicas: 1 })).toEqual([expect.objectContaining({ severity: 'warn', what: expect.stringContaining('appendfsync is no on the primary') })]);
+    expect(judgeDurability(mode('replicas'), { ...SOUND, appendfsync: undefined, connectedReplicas: 1 })).toEqual([expect.objectContaining({ severity: 'warn', what: expect.stringMatching(/^CONFIG GET appendfsync is refused here, so smsq cannot check that the primary fsyncs every write: if it is restarted/) })]);
+    expect(judgeDurability(mode('replicas'), { ...SOUND, connectedReplicas: 1 })).toEqual([]);
+    // Its own mode fsyncs every write: refused rather than warned when it cannot.
+    expect(judgeDurability(mode('fsync+replicas'), { ...SOUND, connectedReplicas: 1 })).toEqual([]);
   });
 
   it('waitaof needs Redis 7.2 and AOF', () => {

@@ -1,0 +1,57 @@
+import { Redis } from 'ioredis';
+import type { PromotionFacts, SentinelReplica } from './promotion.js';
+
+/**
+ * Asks the sentinels a connection found its primary through which replicas they would promote
+ * (`SENTINEL REPLICAS <name>`), one sentinel after another until one answers. Undefined for a
+ * connection made without Sentinel: a plain primary URL tells nothing of how a failover chooses.
+ */
+export async function askSentinelReplicas(redis: Redis): Promise<PromotionFacts | undefined> {
+  const { sentinels, name, sentinelUsername, sentinelPassword, connectTimeout } = redis.options;
+  if (!sentinels?.length || !name) return undefined;
+  const failures: string[] = [];
+  for (const sentinel of sentinels) {
+    const client = new Redis({
+      host: sentinel.host,
+      port: sentinel.port,
+      username: sentinelUsername,
+      password: sentinelPassword,
+      connectTimeout,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {}); // said below, by the failure of its command
+    try {
+      await client.connect();
+      return { replicas: parseReplicas(await listReplicas(client, name)) };
+    } catch (err) {
+      failures.push(`${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      client.disconnect();
+    }
+  }
+  return { unanswered: failures.join('; ') };
+}
+
+/** SENTINEL REPLICAS, or SLAVES on a sentinel older than Redis 5 that knows only that name. */
+async function listReplicas(client: Redis, name: string): Promise<unknown> {
+  try {
+    return await client.call('SENTINEL', 'REPLICAS', name);
+  } catch (err) {
+    if (!/unknown|subcommand/i.test(err instanceof Error ? err.message : '')) throw err;
+    return client.call('SENTINEL', 'SLAVES', name);
+  }
+}
+
+function parseReplicas(reply: unknown): SentinelReplica[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((entry: unknown) => {
+    const fields = new Map<string, string>();
+    const flat = Array.isArray(entry) ? entry.map(String) : [];
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+    const priority = fields.get('replica-priority') ?? fields.get('slave-priority') ?? '100';
+    return { address: `${fields.get('ip') ?? '?'}:${fields.get('port') ?? '?'}`, priority: Number(priority) };
+  });
+}

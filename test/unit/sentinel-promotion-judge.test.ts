@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DURABILITY, judgeDurability, type DurabilityOptions, type RedisDurabilityFacts } from '../../src/durability/mode.js';
+import { judgePromotion, type SentinelReplica } from '../../src/durability/promotion.js';
+
+const at = (port: number, priority: number): SentinelReplica => ({ address: `10.0.0.${port % 10}:${port}`, priority });
+const judged = (waitFor: number, ...replicas: SentinelReplica[]) => judgePromotion('replicas', waitFor, { replicas });
+
+describe('judgePromotion: whether the replicas confirming a WAIT include the one Sentinel promotes', () => {
+  it('refuses WAIT n when n replicas Sentinel never promotes (replica-priority 0) could answer it, naming them and raising n past them', () => {
+    // The deployment that lost 5 of 5 confirmed sends: a lagging promotable replica and a priority-0 backup.
+    const problem = judged(1, at(6380, 100), at(6381, 0));
+    expect(problem?.severity).toBe('refuse');
+    expect(problem?.what).toBe(
+      'SMSQ_DURABILITY=replicas waits for 1 replica(s), and 1 of the replicas the sentinels list may answer without the one they would promote (10.0.0.0:6380 (replica-priority 100), 10.0.0.1:6381 (replica-priority 0)): Sentinel never promotes replica-priority 0 and takes the lowest other priority before it looks at which replica has the most, so a failover may promote a replica lacking sends the others confirmed',
+    );
+    expect(problem?.fix).toBe('SMSQ_DURABILITY_REPLICAS=2, so that every confirmation includes a replica Sentinel promotes first, or give the replicas one non-zero replica-priority (CONFIG SET replica-priority 100 on each, and in redis.conf)');
+    expect(judged(2, at(6380, 100), at(6381, 0))).toBeUndefined();
+    expect(judged(2, at(6380, 100), at(6381, 0), at(6382, 0))?.fix).toMatch(/^SMSQ_DURABILITY_REPLICAS=3,/);
+  });
+
+  it('refuses when the promotable replicas differ in priority: Sentinel takes the lowest before the most up to date', () => {
+    expect(judged(1, at(6380, 10), at(6381, 100))?.what).toContain('10.0.0.0:6380 (replica-priority 10), 10.0.0.1:6381 (replica-priority 100)');
+    expect(judged(2, at(6380, 10), at(6381, 100))).toBeUndefined();
+    // Two in the first group: any two of three include one of them.
+    expect(judged(1, at(6380, 10), at(6381, 10), at(6382, 100))?.fix).toMatch(/^SMSQ_DURABILITY_REPLICAS=2,/);
+    expect(judged(2, at(6380, 10), at(6381, 10), at(6382, 100))).toBeUndefined();
+  });
+
+  it('accepts replicas sharing one non-zero priority, whatever n', () => {
+    expect(judged(1, at(6380, 100))).toBeUndefined();
+    expect(judged(1, at(6380, 100), at(6381, 100))).toBeUndefined();
+    expect(judged(1, at(6380, 5), at(6381, 5), at(6382, 5))).toBeUndefined();
+    expect(judged(1)).toBeUndefined();
+    // waitaof's WAITAOF 1 0 waits for no replica at all.
+    expect(judgePromotion('waitaof', 0, { replicas: [at(6380, 100), at(6381, 0)] })).toBeUndefined();
+  });
+
+  it('offers only the priority fix when Sentinel would promote none of them', () => {
+    expect(judged(1, at(6380, 0))?.fix).toBe('give the replicas one non-zero replica-priority (CONFIG SET replica-priority 100 on each, and in redis.conf)');
+  });
+
+  it('warns, naming the sentinels that failed, when none answered', () => {
+    expect(judgePromotion('replicas', 1, { unanswered: '127.0.0.1:26379: connect ECONNREFUSED' })).toEqual({
+      severity: 'warn',
+      what: expect.stringContaining('no sentinel answered SENTINEL REPLICAS (127.0.0.1:26379: connect ECONNREFUSED)'),
+      fix: expect.stringContaining('let smsq reach a sentinel'),
+    });
+  });
+
+  it('is judged in the three modes that wait for replicas, not in fsync or none', () => {
+    const facts: RedisDurabilityFacts = {
+      version: '7.2.4', runId: 'r', role: 'master', aofEnabled: true, appendfsync: 'always', noFsyncDuringSaves: false, connectedReplicas: 2, maxmemoryPolicy: 'noeviction',
+      promotion: { replicas: [at(6380, 100), at(6381, 0)] },
+    };
+    const refusedIn = (mode: DurabilityOptions['mode']) => judgeDurability({ ...DEFAULT_DURABILITY, mode }, facts).some((p) => p.severity === 'refuse' && p.what.includes('replica-priority 0'));
+    expect((['replicas', 'fsync+replicas', 'waitaof'] as const).map(refusedIn)).toEqual([true, true, true]);
+    expect((['fsync', 'none'] as const).map(refusedIn)).toEqual([false, false]);
+  });
+});
