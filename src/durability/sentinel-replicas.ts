@@ -5,11 +5,15 @@ import type { PromotionFacts, SentinelReplica } from './promotion.js';
  * Asks the sentinels a connection found its primary through which replicas they would promote
  * (`SENTINEL REPLICAS <name>`), one sentinel after another until one answers. Undefined for a
  * connection made without Sentinel: a plain primary URL tells nothing of how a failover chooses.
+ * Each sentinel has the connection's connect timeout to answer, connecting and asking: one that
+ * takes the connection and never answers (a frozen process: the kernel completes the handshake)
+ * held the check, and with it a producer's first enqueue or a worker's start, for ever.
  */
 export async function askSentinelReplicas(redis: Redis): Promise<PromotionFacts | undefined> {
   const { sentinels, name, sentinelUsername, sentinelPassword, connectTimeout } = redis.options;
   if (!sentinels?.length || !name) return undefined;
   const failures: string[] = [];
+  const answerMs = connectTimeout ?? DEFAULT_ANSWER_MS;
   for (const sentinel of sentinels) {
     const client = new Redis({
       host: sentinel.host,
@@ -23,17 +27,23 @@ export async function askSentinelReplicas(redis: Redis): Promise<PromotionFacts 
       retryStrategy: () => null,
     });
     client.on('error', () => {}); // said below, by the failure of its command
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await client.connect();
-      return { replicas: parseReplicas(await listReplicas(client, name)) };
+      const asked = client.connect().then(() => listReplicas(client, name));
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${answerMs} ms`)), answerMs)));
+      return { replicas: parseReplicas(await Promise.race([asked, late])) };
     } catch (err) {
       failures.push(`${sentinel.host ?? 'localhost'}:${sentinel.port ?? 26379}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
+      clearTimeout(timer);
       client.disconnect();
     }
   }
   return { unanswered: failures.join('; ') };
 }
+
+/** ioredis's own connect timeout, for a connection made without one. */
+const DEFAULT_ANSWER_MS = 10_000;
 
 /** SENTINEL REPLICAS, or SLAVES on a sentinel older than Redis 5 that knows only that name. */
 async function listReplicas(client: Redis, name: string): Promise<unknown> {
