@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { connectTimeoutOf } from '../queue/connection.js';
 import type { PromotionFacts, SentinelReplica } from './promotion.js';
 
 /**
@@ -10,17 +11,17 @@ import type { PromotionFacts, SentinelReplica } from './promotion.js';
  * held the check, and with it a producer's first enqueue or a worker's start, for ever.
  */
 export async function askSentinelReplicas(redis: Redis): Promise<PromotionFacts | undefined> {
-  const { sentinels, name, sentinelUsername, sentinelPassword, connectTimeout } = redis.options;
+  const { sentinels, name, sentinelUsername, sentinelPassword } = redis.options;
   if (!sentinels?.length || !name) return undefined;
   const failures: string[] = [];
-  const answerMs = connectTimeout ?? DEFAULT_ANSWER_MS;
+  const answerMs = connectTimeoutOf(redis);
   for (const sentinel of sentinels) {
     const client = new Redis({
       host: sentinel.host,
       port: sentinel.port,
       username: sentinelUsername,
       password: sentinelPassword,
-      connectTimeout,
+      connectTimeout: answerMs,
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -41,9 +42,6 @@ export async function askSentinelReplicas(redis: Redis): Promise<PromotionFacts 
   }
   return { unanswered: failures.join('; ') };
 }
-
-/** ioredis's own connect timeout, for a connection made without one. */
-const DEFAULT_ANSWER_MS = 10_000;
 
 /** SENTINEL REPLICAS, or SLAVES on a sentinel older than Redis 5 that knows only that name. */
 async function listReplicas(client: Redis, name: string): Promise<unknown> {
