@@ -569,7 +569,7 @@ export class NotDurableError extends SmsqError {
     /** What the confirmation said (WAIT's count), for a caller that rewraps it. */
     readonly detail: string,
     /** What to do about it, where not the replicas and the timeout. */
-    readonly fix = 'check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS, then retry',
+    readonly fix = `check the replicas (INFO replication) or raise ${mention('durability.timeoutMs')}, then retry`,
   ) {
     super(`${what} could not be made durable: ${detail}. Fix: ${fix}`);
     this.name = 'NotDurableError';

@@ -17,14 +17,14 @@
 /**
  * The settings of a deployment that a message may name (the Redis, the key prefix, the records'
  * retention, callbacks, how long Redis is waited for, the repair sweep's grace for an unfinished
- * enqueue): options of createProducer and createSmsWorker to a Node caller (`redis`, `` `redis:
+ * enqueue, how long a durability confirmation may take): options of createProducer and createSmsWorker to a Node caller (`redis`, `` `redis:
  * "redis://host:6379"` `` for the one at that URL, `prefix: "{smsq}"`, `callbacks: true`, a worker's
- * `callbackSecret`, `retention`, `connectTimeoutMs`, `repair.enqueueGraceMs`), and environment
+ * `callbackSecret`, `retention`, `connectTimeoutMs`, `repair.enqueueGraceMs`, `durability.timeoutMs`), and environment
  * variables to the processes configured by the environment, the CLI and `smsq server`
  * ({@link environmentSpelling}): a producer's refusal told a Node caller to set
  * SMSQ_CALLBACK_SECRET, which nothing it ran reads.
  */
-export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret', 'connectTimeoutMs', 'repair.enqueueGraceMs'] as const;
+export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret', 'connectTimeoutMs', 'repair.enqueueGraceMs', 'durability.timeoutMs'] as const;
 type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
 
 /**
@@ -105,6 +105,7 @@ const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting | MentionedCall, (
   callbackSecret: () => 'the same SMSQ_CALLBACK_SECRET',
   connectTimeoutMs: () => 'SMSQ_REDIS_CONNECT_TIMEOUT_MS',
   'repair.enqueueGraceMs': () => 'SMSQ_REPAIR_ENQUEUE_GRACE_MS',
+  'durability.timeoutMs': () => 'SMSQ_DURABILITY_TIMEOUT_MS',
   'producer.getStatus': (sendId: unknown) => `smsq status ${String(sendId)}`,
   'producer.recipientPage': (sendId: unknown) => `smsq status ${String(sendId)} --recipients`,
   'producer.cancel': (sendId: unknown) => `smsq campaign cancel ${String(sendId)}`,
