@@ -174,8 +174,8 @@ export type RedisAuthReply = 'WRONGPASS' | 'NOAUTH' | 'NOPERM';
 /**
  * Redis refused smsq's credentials (WRONGPASS, NOAUTH) or a command to its user (NOPERM): a
  * configuration to fix, not an outage to wait out (ioredis reconnects and is refused again). The
- * line names REDIS_URL (password redacted), Redis's reply and the fix (the operator's: the CLI,
- * the log); REST answers `apiMessage`, which names neither the Redis nor its user.
+ * line names the Redis (password redacted; `redis` to a Node caller, REDIS_URL in the CLI and the
+ * logs), Redis's reply and the fix; REST answers `apiMessage`, which names neither the Redis nor its user.
  */
 export class RedisAuthRefusedError extends ConfigError {
   override readonly code = 'SMSQ_REDIS_AUTH';
@@ -211,7 +211,7 @@ export class RedisAuthRefusedError extends ConfigError {
 }
 
 /** Where credentials come from, as the fix of a refusal names them. */
-const CREDENTIALS_FROM = "the user:password in REDIS_URL (redis://USER:PASSWORD@host:port; redis://:PASSWORD@host:port for requirepass), or the username/password options of the ioredis connection given to smsq";
+const CREDENTIALS_FROM = `the user:password in ${mention('redis')} (redis://USER:PASSWORD@host:port; redis://:PASSWORD@host:port for requirepass), or the username/password options of the ioredis connection given to smsq`;
 
 /** What grants a user the commands smsq runs, or gives another: the fix of a NOPERM. */
 const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or give another user in ${CREDENTIALS_FROM}`;
@@ -225,8 +225,8 @@ const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (AC
  * said in the Node API's words, as that outage is (the Redis as `` `redis: "redis://…"` ``, the
  * worker's `repair.enqueueGraceMs`, `producer.recipientPage`), which the CLI and `smsq server`
  * respell as REDIS_URL, SMSQ_REPAIR_ENQUEUE_GRACE_MS and `smsq status ID --recipients`
- * (src/setting-mention.ts). A refusal met before anything was written stays in REDIS_URL's terms:
- * the Redis watch of every smsq process logs it too.
+ * (src/setting-mention.ts). A refusal met before anything was written is said so too
+ * ({@link redisAuthRefusalLine}).
  */
 function refusedPartWayLine(redactedUrl: string, reply: RedisAuthReply, reason: string, campaign: CutOffCampaign): string {
   const at = `Redis at ${mention('redis', redactedUrl)}`;
@@ -241,10 +241,15 @@ function refusedPartWayLine(redactedUrl: string, reply: RedisAuthReply, reason: 
   return `${at} refused the credentials given on reconnecting (${reason}) part-way through a campaign: ${written} (more may have been written as the connection was lost; workers may have sent them already); the rest of the list was not written. ${cutOffFix(campaign, once)}`;
 }
 
+/**
+ * A refusal before anything was written, in the Node API's words as the outage is (`` `redis:
+ * "redis://…"` ``): a producer or worker built in Node was given `redis`, not REDIS_URL. The Redis
+ * watch's log, the CLI and `smsq server` say it in the environment's ({@link inEnvironmentTerms}).
+ */
 function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {
-  const at = `Redis at REDIS_URL=${redactedUrl}`;
+  const at = `Redis at ${mention('redis', redactedUrl)}`;
   const noRetry = 'a retry will not help';
-  if (reply === 'NOAUTH') return `${at} requires a password, and none was given (${reason}); nothing was read or written. Fix: give it in REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or in the password option of the ioredis connection given to smsq; ${noRetry}`;
+  if (reply === 'NOAUTH') return `${at} requires a password, and none was given (${reason}); nothing was read or written. Fix: give it in ${mention('redis')} (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or in the password option of the ioredis connection given to smsq; ${noRetry}`;
   if (reply === 'WRONGPASS') return `${at} refused the credentials given (${reason}); nothing was read or written. Fix: correct ${CREDENTIALS_FROM}: a user this Redis has, enabled, and its password; ${noRetry}`;
   return `${at} refused a command to its user (${reason}); that command was not run. Fix: ${GRANT_FIX}; ${noRetry}`;
 }
