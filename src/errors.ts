@@ -5,7 +5,7 @@
  */
 
 import { maskPhonesInText } from './sms/phone-mask.js';
-import { inEnvironmentTerms, isMentionedSetting, mention, type Spelling } from './setting-mention.js';
+import { fieldSpelling, inEnvironmentTerms, isMentionedSetting, mention, quoted, type Spelling } from './setting-mention.js';
 import { otherIdShape, SEND_ID_SHAPE } from './send-id-shape.js';
 import { addressFreeReason } from './queue/address-free-reason.js';
 /**
@@ -629,14 +629,14 @@ export class IdempotencyKeyReusedError extends SmsqError {
     /** The kind a request that names none counts as, for this call (notification; a campaign's marketing). */
     readonly defaultKind = 'notification',
     /** How the caller's surface names a field: the API's by default; see {@link respelled}. */
-    spell: Spelling = mention,
+    spell: Spelling = fieldSpelling,
   ) {
     const d = differingFields?.length ? differenceOf(differingFields, defaultKind, spell) : undefined;
     const fix = d ? `Fix: to repeat that request, give it the same ${d.named} as the first; for a new request, use a new idempotency key` : 'Fix: use a new key for a new request, or repeat the first request exactly';
     super(
       d
-        ? `the idempotency key "${idempotencyKey}" stands for an earlier request whose ${d.named} ${d.verb} different${d.kind}; nothing was enqueued. ${fix}`
-        : `the idempotency key "${idempotencyKey}" was used for a different request; nothing was enqueued. ${fix}`,
+        ? `the idempotency key ${quoted(idempotencyKey)} stands for an earlier request whose ${d.named} ${d.verb} different${d.kind}; nothing was enqueued. ${fix}`
+        : `the idempotency key ${quoted(idempotencyKey)} was used for a different request; nothing was enqueued. ${fix}`,
     );
     this.keyIssue = d ? `stands for an earlier request whose ${d.named} ${d.verb} different. ${fix}` : `was used for a different request. ${fix}`;
     this.name = 'IdempotencyKeyReusedError';
@@ -692,7 +692,7 @@ export class SendCancelledError extends SmsqError {
     readonly sendId: string,
     held?: { recipients: number; reason?: string },
   ) {
-    const why = held?.reason ? ` (${held.reason})` : '';
+    const why = held?.reason ? ` (${quoted(held.reason)})` : '';
     const holds = held === undefined ? 'the recipients written before the cancel' : `the ${held.recipients} recipients written before the cancel`;
     super(
       `send ${sendId} was cancelled${why} while it was being enqueued: the cancel ended its enqueue there, and it holds ${holds}, cancelled (none of them goes out but any a worker had already sent); the rest was not enqueued. ` +
@@ -832,7 +832,7 @@ export class IdempotencyKeyCutShortError extends SmsqError {
           : `send the rest of the list as a new campaign ${newKey}`;
     const now =
       state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : state === 'failed' ? 'it failed (nothing more of it goes out)' : `it was resumed since (now ${state})`;
-    super(`the idempotency key "${idempotencyKey}" stands for send ${sendId}, a campaign cut short when ${cutShort}: it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
+    super(`the idempotency key ${quoted(idempotencyKey)} stands for send ${sendId}, a campaign cut short when ${cutShort}: it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
     this.name = 'IdempotencyKeyCutShortError';
   }
 }
@@ -852,7 +852,7 @@ export class SendWithdrawnError extends SmsqError {
     readonly reason: string,
   ) {
     super(
-      `the idempotency key "${idempotencyKey}" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since (${reason}); nothing was enqueued by this request. ` +
+      `the idempotency key ${quoted(idempotencyKey)} stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since (${reason}); nothing was enqueued by this request. ` +
         `Fix: make the request again under a new idempotency key; ${mention('producer.recipientPage', sendId)} shows any of its recipients that went out before it was withdrawn`,
     );
     this.name = 'SendWithdrawnError';
@@ -907,7 +907,7 @@ export class IdempotencyInProgressError extends SmsqError {
     readonly retryAfterMs?: number,
   ) {
     const when = retryAfterMs === undefined ? 'in a few seconds' : `in ${Math.ceil(retryAfterMs / 1000)} s (when the earlier request's hold on the key lapses, unless it is still enqueuing)`;
-    super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry ${when}; the same request under this key then returns that send, completing it if the earlier request died; a campaign with another recipient list under it is refused (SMSQ_IDEMPOTENCY_KEY_REUSED)`);
+    super(`the request with idempotency key ${quoted(idempotencyKey)} is still being enqueued (send ${sendId}). Fix: retry ${when}; the same request under this key then returns that send, completing it if the earlier request died; a campaign with another recipient list under it is refused (SMSQ_IDEMPOTENCY_KEY_REUSED)`);
     this.name = 'IdempotencyInProgressError';
   }
 }
