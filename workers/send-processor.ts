@@ -24,6 +24,7 @@ import { NotDurableError } from '../src/errors.js';
 import type { ClaimJournal } from './claim-journal.js';
 import type { ClaimsOutstanding, ClaimTrack } from './claims-outstanding.js';
 import { endedSend } from '../src/receipts/completion.js';
+import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
 import { wakeParked, wakeParkedJobs } from '../src/queue/send-cancel.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
@@ -283,6 +284,12 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         // The previous holder of this job died mid-call, or this is a re-run after a crash
         // between marking the chunk unknown and scheduling its look-up.
         const chunk = await deps.chunks.get(chunkId);
+        if (chunk?.foreignAttempt !== undefined) {
+          // An earlier version's attempt none of ours makes (src/repair/foreign-attempt.ts): no look-up
+          // job can name it (its data would not parse), so it is ended here, as the repair sweep ends one.
+          const ended = await endForeignAttempt({ chunks: deps.chunks, completion: deps.completion, logger: log() }, { ...chunk, foreignAttempt: chunk.foreignAttempt }, { jobId: job.id });
+          return ended ? { outcome: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN' } : { outcome: 'skipped', state: chunk.state };
+        }
         log().warn({ attempt: claim.attempt }, 'attempt outcome unknown (worker lost mid-call): looking it up before any resend');
         await deps.followUps.reconcile(
           { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },
