@@ -140,28 +140,37 @@ describe('a foreign-attempt chunk ended while its call is still in flight (an ol
   }, 30_000);
 });
 
-describe('a send job claiming a chunk left `sending` at a foreign attempt (its worker gone mid-call)', () => {
-  it('ends it at once, expired as unknown: no look-up job is queued (none could name that attempt), no call', async () => {
-    const h = await harnesses.create({ label: 'foreign-attempt-claim' });
-    const phone = '13866000010';
-    const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
-    const chunkId = `${sendId}.0`;
-    const keys = createKeys(h.prefix);
-    const chunks = createChunkStore({ redis: h.redis, keys, clock: systemClock });
-    // An earlier version's claim at `1e+14`, its worker gone; its send job is still queued.
-    expect((await chunks.claim(chunkId, sendId)).type).toBe('send');
-    await h.redis.hset(keys.chunk(chunkId), 'attempt', '1e+14', 'outId', `${chunkId}.1e+14-abcdef`);
-    const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
-    harnesses.defer(() => calls.close());
-    const logs = collector();
-    await h.startWorker({ logger: createLogger({ level: 'info' }, logs), compactFinished: false });
-    await waitFor(async () => (await h.redis.hget(keys.chunk(chunkId), 'state')) === 'expired', 'the chunk ended');
-    expect(await h.redis.hmget(keys.chunk(chunkId), 'state', 'code')).toEqual(['expired', 'SMSQ_OUTCOME_UNKNOWN']);
-    const jobs = await calls.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed']);
-    expect(jobs.filter((j) => j.name === JOB.reconcile).map((j) => j.id)).toEqual([]);
-    const said = logs.text.split('\n').filter((l) => l.includes(chunkId) && (l.includes('expired as unknown') || l.includes('looking it up')));
-    expect(said, logs.text).toHaveLength(1);
-    expect(JSON.parse(said[0] as string)).toMatchObject({ chunkId, attempt: '1e+14', state: 'expired' });
-    expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toEqual([]);
-  }, 30_000);
+describe('a send job claiming a chunk at a foreign attempt', () => {
+  const cases = [
+    // Left `sending` by an earlier version's claim, its worker gone mid-call: no look-up job could name that attempt.
+    { state: 'sending', stored: '1e+14' },
+    // Sent back to `queued` by a look-up of the forged OutId: an earlier call may have been accepted, so no SMSQ_GAVE_UP.
+    { state: 'queued', stored: '1e+20' },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.state} at ${c.stored}: ended at once, expired as unknown; no look-up job queued, no call, said once`, async () => {
+      const h = await harnesses.create({ label: `foreign-attempt-claim-${c.state}` });
+      const phone = c.state === 'sending' ? '13866000010' : '13866000011';
+      const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
+      const chunkId = `${sendId}.0`;
+      const keys = createKeys(h.prefix);
+      // Its send job stays queued for the worker started below.
+      if (c.state === 'sending') expect((await createChunkStore({ redis: h.redis, keys, clock: systemClock }).claim(chunkId, sendId)).type).toBe('send');
+      await h.redis.hset(keys.chunk(chunkId), 'attempt', c.stored, 'outId', `${chunkId}.${c.stored}-abcdef`);
+      const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+      harnesses.defer(() => calls.close());
+      const logs = collector();
+      await h.startWorker({ logger: createLogger({ level: 'info' }, logs), compactFinished: false });
+      await waitFor(async () => !['queued', 'sending'].includes((await h.redis.hget(keys.chunk(chunkId), 'state')) ?? ''), 'the chunk ended');
+      expect(await h.redis.hmget(keys.chunk(chunkId), 'state', 'code')).toEqual(['expired', 'SMSQ_OUTCOME_UNKNOWN']);
+      expect(await h.redis.hget(keys.chunk(chunkId), 'reason')).toContain(`attempt "${c.stored}"`);
+      const jobs = await calls.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed']);
+      expect(jobs.filter((j) => j.name === JOB.reconcile).map((j) => j.id)).toEqual([]);
+      const said = () => logs.text.split('\n').filter((l) => l.includes(chunkId) && (l.includes('expired as unknown') || l.includes('looking it up')));
+      await waitFor(() => said().length > 0, 'the chunk\'s end said');
+      expect(said(), logs.text).toHaveLength(1);
+      expect(JSON.parse(said()[0] as string)).toMatchObject({ chunkId, attempt: c.stored, state: 'expired' });
+      expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toEqual([]);
+    }, 30_000);
+  }
 });
