@@ -83,7 +83,7 @@ export function createEnqueueWithdrawal({ barrier, sends, log, cancelSend, durab
         throw new NotDurableError(
           `send ${sendId}`,
           `${err.detail}; it was not cancelled: workers had already taken every recipient past the API (or ended it without a call), though a replica promoted now may lack its record`,
-          `do not enqueue it again as it is: ${status} shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS`,
+          `do not enqueue it again as it is: ${status} shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise ${mention('durability.timeoutMs')}`,
         );
       }
       const then = idempotencyKey === undefined ? 'a retry may send it twice (a request with an idempotency key is held instead, and its retry sends it once)' : retry;

@@ -509,7 +509,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     const what = `${action} of send ${sendId}`;
     await barrier.confirm(what, since).catch((err: unknown) => {
       if (!(err instanceof NotDurableError)) throw err;
-      throw new NotDurableError(what, `${err.detail}; it is applied, but a replica promoted now may lack it`, `${action} the send again once the replicas answer (INFO replication; or raise SMSQ_DURABILITY_TIMEOUT_MS): given again it changes nothing`);
+      throw new NotDurableError(what, `${err.detail}; it is applied, but a replica promoted now may lack it`, `${action} the send again once the replicas answer (INFO replication; or raise ${mention('durability.timeoutMs')}): given again it changes nothing`);
     });
     await recheck.ensure().catch((err: unknown) => {
       if (!(err instanceof RedisNotDurableError)) throw err;

@@ -6,6 +6,7 @@ import { ValidationError } from '../src/errors.js';
 import { looseName } from '../src/sms/template.js';
 import type { FileEncoding } from './encoding-names.js';
 import { EXCERPT_CHARS, excerptOf, quoteExcerpt } from './text-excerpt.js';
+import { quoted } from '../src/setting-mention.js';
 
 /**
  * Header names accepted for the number column. Matched without regard to case, spaces, `_` and
@@ -75,7 +76,7 @@ function quotedNames(names: readonly string[], readAs: FileEncoding | undefined)
       break;
     }
     const { excerpt, cut } = excerptOf(name, { readAs, maxChars: left });
-    shown.push(JSON.stringify(cut ? `${excerpt}…` : excerpt));
+    shown.push(quoted(cut ? `${excerpt}…` : excerpt));
     if (cut) break;
     left -= [...name].length;
   }

@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import type IconvLite from 'iconv-lite';
 import type { FileEncoding } from './encoding-names.js';
+import { quoted } from '../src/setting-mention.js';
 
 // Loaded on first use: this module quotes refused entries of every send (entries-refusal.ts), and
 // a command that reads no file (`smsq sends`, a send) must not load the decoders
@@ -87,8 +88,8 @@ function beforeHiddenDigits(chars: readonly string[], encoding: FileEncoding): n
  */
 export function quoteExcerpt(text: string, opts: { readAs?: FileEncoding | undefined; maxChars?: number; withLength?: boolean } = {}): string {
   const { excerpt, cut } = excerptOf(text, opts);
-  const quoted = JSON.stringify(cut ? `${excerpt}…` : excerpt);
-  return cut && opts.withLength !== false ? `${quoted} (${text.length.toLocaleString('en-US')} characters)` : quoted;
+  const shown = quoted(cut ? `${excerpt}…` : excerpt);
+  return cut && opts.withLength !== false ? `${shown} (${text.length.toLocaleString('en-US')} characters)` : shown;
 }
 
 /** The start of `text` an error may show, masked, and whether that is less than all of it. */

@@ -5,7 +5,7 @@
  */
 
 import { maskPhonesInText } from './sms/phone-mask.js';
-import { inEnvironmentTerms, isMentionedSetting, mention, type Spelling } from './setting-mention.js';
+import { fieldSpelling, inEnvironmentTerms, isMentionedSetting, mention, quoted, type Spelling } from './setting-mention.js';
 import { otherIdShape, SEND_ID_SHAPE } from './send-id-shape.js';
 import { addressFreeReason } from './queue/address-free-reason.js';
 /**
@@ -174,8 +174,8 @@ export type RedisAuthReply = 'WRONGPASS' | 'NOAUTH' | 'NOPERM';
 /**
  * Redis refused smsq's credentials (WRONGPASS, NOAUTH) or a command to its user (NOPERM): a
  * configuration to fix, not an outage to wait out (ioredis reconnects and is refused again). The
- * line names REDIS_URL (password redacted), Redis's reply and the fix (the operator's: the CLI,
- * the log); REST answers `apiMessage`, which names neither the Redis nor its user.
+ * line names the Redis (password redacted; `redis` to a Node caller, REDIS_URL in the CLI and the
+ * logs), Redis's reply and the fix; REST answers `apiMessage`, which names neither the Redis nor its user.
  */
 export class RedisAuthRefusedError extends ConfigError {
   override readonly code = 'SMSQ_REDIS_AUTH';
@@ -211,7 +211,7 @@ export class RedisAuthRefusedError extends ConfigError {
 }
 
 /** Where credentials come from, as the fix of a refusal names them. */
-const CREDENTIALS_FROM = "the user:password in REDIS_URL (redis://USER:PASSWORD@host:port; redis://:PASSWORD@host:port for requirepass), or the username/password options of the ioredis connection given to smsq";
+const CREDENTIALS_FROM = `the user:password in ${mention('redis')} (redis://USER:PASSWORD@host:port; redis://:PASSWORD@host:port for requirepass), or the username/password options of the ioredis connection given to smsq`;
 
 /** What grants a user the commands smsq runs, or gives another: the fix of a NOPERM. */
 const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (ACL SETUSER USER +@all ~* &*), or give another user in ${CREDENTIALS_FROM}`;
@@ -225,8 +225,8 @@ const GRANT_FIX = `grant that user the commands, keys and channels smsq uses (AC
  * said in the Node API's words, as that outage is (the Redis as `` `redis: "redis://…"` ``, the
  * worker's `repair.enqueueGraceMs`, `producer.recipientPage`), which the CLI and `smsq server`
  * respell as REDIS_URL, SMSQ_REPAIR_ENQUEUE_GRACE_MS and `smsq status ID --recipients`
- * (src/setting-mention.ts). A refusal met before anything was written stays in REDIS_URL's terms:
- * the Redis watch of every smsq process logs it too.
+ * (src/setting-mention.ts). A refusal met before anything was written is said so too
+ * ({@link redisAuthRefusalLine}).
  */
 function refusedPartWayLine(redactedUrl: string, reply: RedisAuthReply, reason: string, campaign: CutOffCampaign): string {
   const at = `Redis at ${mention('redis', redactedUrl)}`;
@@ -241,10 +241,15 @@ function refusedPartWayLine(redactedUrl: string, reply: RedisAuthReply, reason: 
   return `${at} refused the credentials given on reconnecting (${reason}) part-way through a campaign: ${written} (more may have been written as the connection was lost; workers may have sent them already); the rest of the list was not written. ${cutOffFix(campaign, once)}`;
 }
 
+/**
+ * A refusal before anything was written, in the Node API's words as the outage is (`` `redis:
+ * "redis://…"` ``): a producer or worker built in Node was given `redis`, not REDIS_URL. The Redis
+ * watch's log, the CLI and `smsq server` say it in the environment's ({@link inEnvironmentTerms}).
+ */
 function redisAuthRefusalLine(redactedUrl: string, reply: RedisAuthReply, reason: string): string {
-  const at = `Redis at REDIS_URL=${redactedUrl}`;
+  const at = `Redis at ${mention('redis', redactedUrl)}`;
   const noRetry = 'a retry will not help';
-  if (reply === 'NOAUTH') return `${at} requires a password, and none was given (${reason}); nothing was read or written. Fix: give it in REDIS_URL (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or in the password option of the ioredis connection given to smsq; ${noRetry}`;
+  if (reply === 'NOAUTH') return `${at} requires a password, and none was given (${reason}); nothing was read or written. Fix: give it in ${mention('redis')} (redis://:PASSWORD@host:port; redis://USER:PASSWORD@host:port for an ACL user), or in the password option of the ioredis connection given to smsq; ${noRetry}`;
   if (reply === 'WRONGPASS') return `${at} refused the credentials given (${reason}); nothing was read or written. Fix: correct ${CREDENTIALS_FROM}: a user this Redis has, enabled, and its password; ${noRetry}`;
   return `${at} refused a command to its user (${reason}); that command was not run. Fix: ${GRANT_FIX}; ${noRetry}`;
 }
@@ -569,7 +574,7 @@ export class NotDurableError extends SmsqError {
     /** What the confirmation said (WAIT's count), for a caller that rewraps it. */
     readonly detail: string,
     /** What to do about it, where not the replicas and the timeout. */
-    readonly fix = 'check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS, then retry',
+    readonly fix = `check the replicas (INFO replication) or raise ${mention('durability.timeoutMs')}, then retry`,
   ) {
     super(`${what} could not be made durable: ${detail}. Fix: ${fix}`);
     this.name = 'NotDurableError';
@@ -624,14 +629,14 @@ export class IdempotencyKeyReusedError extends SmsqError {
     /** The kind a request that names none counts as, for this call (notification; a campaign's marketing). */
     readonly defaultKind = 'notification',
     /** How the caller's surface names a field: the API's by default; see {@link respelled}. */
-    spell: Spelling = mention,
+    spell: Spelling = fieldSpelling,
   ) {
     const d = differingFields?.length ? differenceOf(differingFields, defaultKind, spell) : undefined;
     const fix = d ? `Fix: to repeat that request, give it the same ${d.named} as the first; for a new request, use a new idempotency key` : 'Fix: use a new key for a new request, or repeat the first request exactly';
     super(
       d
-        ? `the idempotency key "${idempotencyKey}" stands for an earlier request whose ${d.named} ${d.verb} different${d.kind}; nothing was enqueued. ${fix}`
-        : `the idempotency key "${idempotencyKey}" was used for a different request; nothing was enqueued. ${fix}`,
+        ? `the idempotency key ${quoted(idempotencyKey)} stands for an earlier request whose ${d.named} ${d.verb} different${d.kind}; nothing was enqueued. ${fix}`
+        : `the idempotency key ${quoted(idempotencyKey)} was used for a different request; nothing was enqueued. ${fix}`,
     );
     this.keyIssue = d ? `stands for an earlier request whose ${d.named} ${d.verb} different. ${fix}` : `was used for a different request. ${fix}`;
     this.name = 'IdempotencyKeyReusedError';
@@ -687,7 +692,7 @@ export class SendCancelledError extends SmsqError {
     readonly sendId: string,
     held?: { recipients: number; reason?: string },
   ) {
-    const why = held?.reason ? ` (${held.reason})` : '';
+    const why = held?.reason ? ` (${quoted(held.reason)})` : '';
     const holds = held === undefined ? 'the recipients written before the cancel' : `the ${held.recipients} recipients written before the cancel`;
     super(
       `send ${sendId} was cancelled${why} while it was being enqueued: the cancel ended its enqueue there, and it holds ${holds}, cancelled (none of them goes out but any a worker had already sent); the rest was not enqueued. ` +
@@ -827,7 +832,7 @@ export class IdempotencyKeyCutShortError extends SmsqError {
           : `send the rest of the list as a new campaign ${newKey}`;
     const now =
       state === 'paused' ? 'it is paused (nothing more of it goes out)' : state === 'cancelled' ? 'it was cancelled' : state === 'failed' ? 'it failed (nothing more of it goes out)' : `it was resumed since (now ${state})`;
-    super(`the idempotency key "${idempotencyKey}" stands for send ${sendId}, a campaign cut short when ${cutShort}: it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
+    super(`the idempotency key ${quoted(idempotencyKey)} stands for send ${sendId}, a campaign cut short when ${cutShort}: it holds only the ${recipients} recipients read before, and ${now}; nothing was enqueued by this request. Fix: ${fix}`);
     this.name = 'IdempotencyKeyCutShortError';
   }
 }
@@ -847,7 +852,7 @@ export class SendWithdrawnError extends SmsqError {
     readonly reason: string,
   ) {
     super(
-      `the idempotency key "${idempotencyKey}" stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since (${reason}); nothing was enqueued by this request. ` +
+      `the idempotency key ${quoted(idempotencyKey)} stands for send ${sendId}, withdrawn when its enqueue could not be confirmed durable and cancelled since (${reason}); nothing was enqueued by this request. ` +
         `Fix: make the request again under a new idempotency key; ${mention('producer.recipientPage', sendId)} shows any of its recipients that went out before it was withdrawn`,
     );
     this.name = 'SendWithdrawnError';
@@ -902,7 +907,7 @@ export class IdempotencyInProgressError extends SmsqError {
     readonly retryAfterMs?: number,
   ) {
     const when = retryAfterMs === undefined ? 'in a few seconds' : `in ${Math.ceil(retryAfterMs / 1000)} s (when the earlier request's hold on the key lapses, unless it is still enqueuing)`;
-    super(`the request with idempotency key "${idempotencyKey}" is still being enqueued (send ${sendId}). Fix: retry ${when}; the same request under this key then returns that send, completing it if the earlier request died; a campaign with another recipient list under it is refused (SMSQ_IDEMPOTENCY_KEY_REUSED)`);
+    super(`the request with idempotency key ${quoted(idempotencyKey)} is still being enqueued (send ${sendId}). Fix: retry ${when}; the same request under this key then returns that send, completing it if the earlier request died; a campaign with another recipient list under it is refused (SMSQ_IDEMPOTENCY_KEY_REUSED)`);
     this.name = 'IdempotencyInProgressError';
   }
 }

@@ -13,18 +13,20 @@
  * fix names is a mention too, written as the Node API makes it (`` `producer.cancel("smx…")` ``):
  * the CLI and the server say the command.
  */
+import { backtickFreeJson } from './sms/backtick-free-json.js';
 
 /**
  * The settings of a deployment that a message may name (the Redis, the key prefix, the records'
  * retention, callbacks, how long Redis is waited for, the repair sweep's grace for an unfinished
- * enqueue): options of createProducer and createSmsWorker to a Node caller (`redis`, `` `redis:
- * "redis://host:6379"` `` for the one at that URL, `prefix: "{smsq}"`, `callbacks: true`, a worker's
- * `callbackSecret`, `retention`, `connectTimeoutMs`, `repair.enqueueGraceMs`), and environment
+ * enqueue, how long a durability confirmation may take): options of createProducer and
+ * createSmsWorker to a Node caller (`redis`, `` `redis: "redis://host:6379"` `` for the one at that
+ * URL, `prefix: "{smsq}"`, `callbacks: true`, a worker's `callbackSecret`, `retention`,
+ * `connectTimeoutMs`, `repair.enqueueGraceMs`, `durability.timeoutMs`), and environment
  * variables to the processes configured by the environment, the CLI and `smsq server`
  * ({@link environmentSpelling}): a producer's refusal told a Node caller to set
  * SMSQ_CALLBACK_SECRET, which nothing it ran reads.
  */
-export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret', 'connectTimeoutMs', 'repair.enqueueGraceMs'] as const;
+export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks', 'callbackSecret', 'connectTimeoutMs', 'repair.enqueueGraceMs', 'durability.timeoutMs'] as const;
 type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
 
 /**
@@ -38,6 +40,8 @@ type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
 export const MENTIONED_CALLS = ['producer.getStatus', 'producer.recipientPage', 'producer.cancel', 'createSmsWorker'] as const;
 type MentionedCall = (typeof MENTIONED_CALLS)[number];
 const CALLS: ReadonlySet<string> = new Set(MENTIONED_CALLS);
+/** The calls that take a send's id: a mention of one names it (`smsq campaign cancel undefined` otherwise). */
+type SendCall = Exclude<MentionedCall, 'createSmsWorker'>;
 
 /**
  * The settings a message may name: each surface knows how it writes them. Every field of a request
@@ -65,11 +69,31 @@ export type Spelling = (setting: MentionedSetting, value: unknown) => string;
  * A setting as the field of a request (the Node API, a JSON body): `kind: "marketing"`; a
  * {@link MENTIONED_CALLS} as the call, its value the argument: `producer.cancel("smx…")`.
  */
+export function mention(call: SendCall, sendId: string): string;
+export function mention(setting: Exclude<MentionedSetting, SendCall>, value?: unknown): string;
 export function mention(setting: MentionedSetting, value?: unknown): string {
+  return fieldSpelling(setting, value);
+}
+
+/** {@link mention} as a {@link Spelling}: a setting named as the surface that knows it was given it. */
+export const fieldSpelling: Spelling = (setting, value) => {
   if (value === undefined) return `\`${setting}\``;
-  // A backtick in a value would end the mention: JSON writes it as an escape instead.
-  const json = JSON.stringify(value).replaceAll('`', '\\u0060');
+  const json = asJson(value);
   return CALLS.has(setting) ? `\`${setting}(${json})\`` : `\`${setting}: ${json}\``;
+};
+
+/** `value` as JSON, a backtick in it written as an escape: in a mention it would end it, and elsewhere it could start one. */
+const asJson = backtickFreeJson;
+
+/**
+ * A caller's own text quoted in a message (a cancel reason, an idempotency key, a file's cell): as
+ * JSON, its backticks escaped as a mention's value is. The CLI and the server rewrite the mentions
+ * in a message ({@link inEnvironmentTerms}, {@link respell}); text of the caller's that held
+ * `` `redis` `` reached a REST client as REDIS_URL. Quoted so, it holds no backtick to read a
+ * mention in, and JSON.parse gives it back as it was.
+ */
+export function quoted(text: string): string {
+  return asJson(text);
 }
 
 const NAMES = MENTIONED_SETTINGS.map((name) => name.replaceAll('.', '\\.')).join('|');
@@ -98,18 +122,33 @@ export function respell(text: string, spell: Spelling): string {
  * as those processes have always said them (`SMSQ_PREFIX ({smsq})`), without backticks.
  */
 const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting | MentionedCall, (value: unknown) => string>> = Object.freeze({
-  redis: (value: unknown) => (value === undefined ? 'REDIS_URL' : `REDIS_URL=${String(value)}`),
-  prefix: (value: unknown) => (value === undefined ? 'SMSQ_PREFIX' : `SMSQ_PREFIX (${String(value)})`),
+  redis: (value: unknown) => (value === undefined ? 'REDIS_URL' : `REDIS_URL=${plain(value)}`),
+  prefix: (value: unknown) => (value === undefined ? 'SMSQ_PREFIX' : `SMSQ_PREFIX (${plain(value)})`),
   retention: () => 'SMSQ_RETENTION_DAYS',
   callbacks: () => 'SMSQ_CALLBACK_SECRET set',
   callbackSecret: () => 'the same SMSQ_CALLBACK_SECRET',
   connectTimeoutMs: () => 'SMSQ_REDIS_CONNECT_TIMEOUT_MS',
   'repair.enqueueGraceMs': () => 'SMSQ_REPAIR_ENQUEUE_GRACE_MS',
-  'producer.getStatus': (sendId: unknown) => `smsq status ${String(sendId)}`,
-  'producer.recipientPage': (sendId: unknown) => `smsq status ${String(sendId)} --recipients`,
-  'producer.cancel': (sendId: unknown) => `smsq campaign cancel ${String(sendId)}`,
+  'durability.timeoutMs': () => 'SMSQ_DURABILITY_TIMEOUT_MS',
+  'producer.getStatus': (sendId: unknown) => `smsq status ${sendIdOf(sendId)}`,
+  'producer.recipientPage': (sendId: unknown) => `smsq status ${sendIdOf(sendId)} --recipients`,
+  'producer.cancel': (sendId: unknown) => `smsq campaign cancel ${sendIdOf(sendId)}`,
   createSmsWorker: () => 'smsq worker',
 });
+
+/**
+ * A mention's value written out: a backtick in it (which no working URL, prefix or send id holds)
+ * as %60, as a URL escapes it, so that the line holds no mention to rewrite again: a second pass
+ * (a message quoted in another) leaves it as the first wrote it.
+ */
+function plain(value: unknown): string {
+  return String(value).replaceAll('`', '%60');
+}
+
+/** A call's send id as a command takes it; `ID` for a call named without one (`` `producer.cancel` `` in a text). */
+function sendIdOf(value: unknown): string {
+  return value === undefined ? 'ID' : plain(value);
+}
 
 /** `setting` as the environment names it, when it is a {@link DEPLOYMENT_SETTINGS} or a {@link MENTIONED_CALLS}; else undefined. */
 export function environmentSpelling(setting: MentionedSetting, value: unknown): string | undefined {
@@ -118,5 +157,5 @@ export function environmentSpelling(setting: MentionedSetting, value: unknown): 
 
 /** `text` with each deployment setting and call it names as the environment's processes name them; request settings as written. */
 export function inEnvironmentTerms(text: string): string {
-  return respell(text, (setting, value) => environmentSpelling(setting, value) ?? mention(setting, value));
+  return respell(text, (setting, value) => environmentSpelling(setting, value) ?? fieldSpelling(setting, value));
 }

@@ -5,7 +5,7 @@ import type { ThrottleWarnings } from './throttle-warnings.js';
 import type { CallJobDeps } from './call-job-deps.js';
 import type { Keys } from '../src/queue/keys.js';
 import type { ChunkPayload } from '../src/queue/chunk-payload.js';
-import { chunkIdOf, type ClaimResult, type NewChunk } from '../src/queue/chunk-store.js';
+import { chunkIdOf, type ChunkRecord, type ClaimResult, type NewChunk } from '../src/queue/chunk-store.js';
 import { flowControlRetryAt, type FlowControlPolicy } from '../src/queue/flow-control-policy.js';
 import { SendJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
@@ -24,6 +24,7 @@ import { NotDurableError } from '../src/errors.js';
 import type { ClaimJournal } from './claim-journal.js';
 import type { ClaimsOutstanding, ClaimTrack } from './claims-outstanding.js';
 import { endedSend } from '../src/receipts/completion.js';
+import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
 import { wakeParked, wakeParkedJobs } from '../src/queue/send-cancel.js';
 
 export interface SendProcessorDeps extends CallJobDeps {
@@ -180,6 +181,11 @@ export function createSendProcessor(deps: SendProcessorDeps) {
     // Built only when this job logs: a child logger per job costs CPU on every call otherwise.
     let jobLog: Logger | undefined;
     const log = () => (jobLog ??= baseLog.child({ sendId, chunkId, jobId: job.id }));
+    /** Ends a chunk at an attempt none of ours makes as the repair sweep does (src/repair/foreign-attempt.ts): expired as unknown, no call, no look-up. */
+    const endForeign = async (chunk: ChunkRecord, foreignAttempt: string): Promise<SendJobResult> =>
+      (await endForeignAttempt({ chunks: deps.chunks, completion: deps.completion, logger: log() }, { ...chunk, foreignAttempt }, { jobId: job.id }))
+        ? { outcome: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN' }
+        : { outcome: 'skipped', state: chunk.state };
 
     // The claim reserves the call's slot; the job's priority decides how long it may have to wait
     // to be let reserve (verification codes never wait behind marketing's slots). A close stops
@@ -279,10 +285,17 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         }
         return { outcome: 'skipped', state: claim.state };
       }
+      case 'foreign-attempt': {
+        // Queued at an attempt none of ours makes, sent back there by a look-up of a forged OutId.
+        const chunk = await deps.chunks.get(chunkId);
+        return chunk?.foreignAttempt === undefined ? { outcome: 'skipped', state: chunk?.state ?? 'missing' } : endForeign(chunk, chunk.foreignAttempt);
+      }
       case 'unknown': {
         // The previous holder of this job died mid-call, or this is a re-run after a crash
         // between marking the chunk unknown and scheduling its look-up.
         const chunk = await deps.chunks.get(chunkId);
+        // An earlier version's attempt none of ours makes: no look-up job can name it (its data would not parse).
+        if (chunk?.foreignAttempt !== undefined) return endForeign(chunk, chunk.foreignAttempt);
         log().warn({ attempt: claim.attempt }, 'attempt outcome unknown (worker lost mid-call): looking it up before any resend');
         await deps.followUps.reconcile(
           { sendId, chunkId, attempt: claim.attempt, look: 1, dateIndex: 0, page: 1 },

@@ -18,6 +18,7 @@ import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, redisFix, Re
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
+import { inEnvironmentTerms } from '../../src/setting-mention.js';
 
 export interface ReportsOptions {
   ingest: ReportIngest;
@@ -143,7 +144,7 @@ export function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
   if (err instanceof NotDurableError) {
     // Its fix is the operator's (the replicas, or a retry under the same idempotency key, which
     // means nothing to Alibaba): in the log; the answer says what Alibaba's retry does.
-    log.warn({ code: err.code }, `${err.message}; ${PUSHED_AGAIN}`);
+    log.warn({ code: err.code }, `${inEnvironmentTerms(err.message)}; ${PUSHED_AGAIN}`);
     return new HttpError(503, err.code, `${err.what} could not be made durable: ${err.detail}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
   }
   if (err instanceof RedisNotDurableError) {

@@ -117,6 +117,11 @@ export type ClaimResult =
   | { type: 'unknown'; attempt: number; outId: string; sentAt: number }
   | EndedBySend
   /**
+   * Queued at an attempt none of our claims writes (out-id.ts foreignAttemptOf): nothing changed,
+   * no call; the caller ends it as unknown (src/repair/foreign-attempt.ts), as the repair sweep does.
+   */
+  | { type: 'foreign-attempt' }
+  /**
    * The send record is gone while the chunk was kept (deleted by hand, evicted, lost): nothing says
    * whether or how to send it, so the claim ended it without an attempt (trigger `send-missing`,
    * code SMSQ_SEND_MISSING). The caller makes no call.
@@ -325,6 +330,8 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
           return endedBySend(res);
         case 'send-missing':
           return { type: 'send-missing', state: res[1] as ChunkState };
+        case 'foreign-attempt':
+          return { type: 'foreign-attempt' };
         case 'paused': {
           // A deadline that is no number (a record written by hand) is none, as the claim reads it.
           const deadline = res[1] ? Number(res[1]) : Number.NaN;

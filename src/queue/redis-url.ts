@@ -194,20 +194,23 @@ function userInfoOf(url: string): { start: number; end: number; text: string } |
 /**
  * Where a redis+sentinel URL whose last `@` is in its query reads its user part to, as
  * {@link parseRedisUrl} reads it: to the one `@` before the query, which ends a user part holding
- * none of `/ ? #` (-1: none, the URL names no user). Undefined when the URL may read otherwise, so
- * that the user part is taken to the last `@` and no part of a password is shown: an `@` in the hosts
- * or the path (a user part holding a `/` or a `?`, as `:se/cret@h1`), or a `#`. Any other reading
+ * none of `/ ? #`. Undefined when the URL may read otherwise, so that the user part is taken to the
+ * last `@` and no part of a password is shown: no user part before the hosts (the "hosts" may be
+ * one), an `@` in the hosts or the path (a user part holding a `/` or a `?`, as `:se/cret@h1`), or a `#`. Any other reading
  * would take that query's `?` into a password, which must be percent-encoded (%3F).
  */
 function sentinelQueryAt(url: string): { userInfoEnd: number } | undefined {
   const m = MULTI_HOST.exec(url);
-  if (m?.[2] !== 'sentinel' || m[6] === undefined || url.lastIndexOf('@') < url.length - m[6].length) return undefined;
+  // Without a user part before the hosts, what reads as the hosts may be one: `u:1234` of
+  // redis+sentinel://u:1234?sentinelUsername=@h1:26379/m reads as host:port, and its password
+  // "1234?sentinelUsername=" as a query.
+  if (m?.[2] !== 'sentinel' || m[3] === undefined || m[6] === undefined || url.lastIndexOf('@') < url.length - m[6].length) return undefined;
   // Read as the parser reads it: host:port parts, a path without @, only the options it knows.
   // Else a password's unencoded ? may have started the "query" (redis+sentinel://se?:cret@h1/m?...).
   const hostsRead = (m[4] ?? '').split(',').every((part) => HOST_PORT.test(part.trim()));
   const optionsRead = [...new URLSearchParams(m[6]).keys()].every((key) => SENTINEL_OPTIONS.includes(key));
   if (!hostsRead || (m[5] ?? '').includes('@') || !optionsRead) return undefined;
-  return { userInfoEnd: m[3] === undefined ? -1 : url.indexOf('@') };
+  return { userInfoEnd: url.indexOf('@') };
 }
 
 /**

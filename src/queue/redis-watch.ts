@@ -9,6 +9,7 @@ import { describeRedis } from './connection.js';
 import { authRefusedError, connectionReason, isCredentialRefusal, isDatabaseRefusal } from './redis-errors.js';
 import { isHeldByBlockingCommand } from './blocking-commands.js';
 import { NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
+import { inEnvironmentTerms } from '../setting-mention.js';
 
 export interface RedisWatchOptions {
   redis: RedisConnection;
@@ -55,7 +56,7 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       refused = true;
       if (everUp && !refusalSaid) {
         refusalSaid = true;
-        log.error({ redisUrl: url, reason: connectionReason(err) }, `${authRefusedError(err, url)?.message ?? connectionReason(err)} (it keeps reconnecting with back-off, and resumes once the credentials match)`);
+        log.error({ redisUrl: url, reason: connectionReason(err) }, `${refusalAsSaid(err, url)} (it keeps reconnecting with back-off, and resumes once the credentials match)`);
       }
       return;
     }
@@ -156,4 +157,10 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
       redis.off('ready', onLinkReady);
     },
   };
+}
+
+/** A refusal of the credentials as this log says every Redis failure: naming REDIS_URL, as the outage lines do. */
+function refusalAsSaid(err: unknown, url: string): string {
+  const refusal = authRefusedError(err, url);
+  return refusal === undefined ? connectionReason(err) : inEnvironmentTerms(refusal.message);
 }

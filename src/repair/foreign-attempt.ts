@@ -8,11 +8,13 @@
  * It is ended, never looked up or resent (design invariant 1, no resend without a look-up). A
  * look-up would have to find the chunk's genuine attempts: their OutIds and dates went with the
  * adoption, so one dated from the record could miss one accepted, and "not found" could never
- * license a call; found, it would only turn an end the operator must check into `accepted`. So a
- * chunk in doubt (`sending`, `unknown`) is expired as unknown (SMSQ_OUTCOME_UNKNOWN, a final state
- * invariant 2 allows), and a `queued` one, its attempts decided before, is failed SMSQ_GAVE_UP as
- * its claim would fail it (claim-6.lua gives up at MAX_ATTEMPT). The reason names the attempt, for
- * the operator to check the number's delivery (`smsq details`) before sending again.
+ * license a call; found, it would only turn an end the operator must check into `accepted`. So
+ * the chunk is expired as unknown (SMSQ_OUTCOME_UNKNOWN, a final state invariant 2 allows) in each
+ * unsent state: `sending` and `unknown` are in doubt, and a `queued` one is too: the adoption made
+ * it `unknown`, and a look-up of the forged OutId (found by no call) sent it back to `queued`, so an
+ * earlier genuine call may have been accepted; "given up before any call" would not be so. The
+ * reason names the attempt and says to check the numbers' delivery before sending again; it is kept
+ * on the chunk and read by every kind of caller, so it names no one caller's command.
  */
 import type { Logger } from '../logger.js';
 import { isUnsent, type ChunkState, type ChunkStore, type TransitionResult } from '../queue/chunk-store.js';
@@ -35,10 +37,9 @@ export interface ForeignAttemptDeps {
 }
 
 /** Why such a chunk ended, on its record: the attempt it held and what to do. */
-export function foreignAttemptReason(attempt: string, state: ChunkState): string {
-  const end = state === 'queued' ? 'given up before any call' : 'its outcome unknown, never looked up or resent';
+export function foreignAttemptReason(attempt: string): string {
   // The bound in words: a run of nine digits in a log line reads as a phone number and is masked.
-  return `its recorded attempt "${attempt}" is none smsq makes (plain digits, at most ${MAX_ATTEMPT_DIGITS} of them: MAX_ATTEMPT; adopted from a forged pushed report by a version before that bound), and the OutId and date of its genuine attempts went with it: ${end}; check the numbers' delivery (smsq details) before sending again`;
+  return `its recorded attempt "${attempt}" is none smsq makes (plain digits, at most ${MAX_ATTEMPT_DIGITS} of them: MAX_ATTEMPT; adopted from a forged pushed report by a version before that bound), and the OutId and date of its genuine attempts went with it, so one of them may have been accepted: its outcome unknown, never looked up or resent; check the numbers' delivery before sending again`;
 }
 
 /**
@@ -51,10 +52,10 @@ export async function endForeignAttempt(deps: ForeignAttemptDeps, chunk: Foreign
   const { chunkId, sendId, outId, foreignAttempt } = chunk;
   // Decided already (an answer or a look-up of an earlier version's moved it on): nothing to end.
   if (!isUnsent(chunk.state)) return false;
-  const reason = foreignAttemptReason(foreignAttempt, chunk.state);
+  const reason = foreignAttemptReason(foreignAttempt);
   let t: TransitionResult;
   if (chunk.state === 'queued') {
-    t = await deps.chunks.transition(chunkId, sendId, { trigger: 'give-up', outId, expectState: 'queued', fields: { reason } });
+    t = await deps.chunks.transition(chunkId, sendId, { trigger: 'attempt-not-ours', outId, expectState: 'queued', fields: { reason } });
   } else {
     if (chunk.state === 'sending') {
       const marked = await deps.chunks.transition(chunkId, sendId, { trigger: 'orphan-sending', outId, expectState: 'sending' });
@@ -64,6 +65,6 @@ export async function endForeignAttempt(deps: ForeignAttemptDeps, chunk: Foreign
   }
   if (!t.applied) return false;
   await deps.completion.check(sendId);
-  deps.logger.error({ ...context, sendId, chunkId, attempt: foreignAttempt, state: t.to }, `chunk ${t.to === 'expired' ? 'expired as unknown' : 'failed (SMSQ_GAVE_UP)'}, without a look-up or any call: ${reason}`);
+  deps.logger.error({ ...context, sendId, chunkId, attempt: foreignAttempt, state: t.to }, `chunk expired as unknown, without a look-up or any call: ${reason}`);
   return true;
 }

@@ -1,6 +1,7 @@
 import { showInvisible } from './code-points.js';
 import { maskLikelyPhones, maskPhone, maskPhonesInText } from './phone-mask.js';
 import { SEPARATORS } from './phone.js';
+import { backtickFreeJson } from './backtick-free-json.js';
 
 /** How many numbers an error message shows (masked) before it counts the rest instead. */
 export const NUMBERS_SHOWN_IN_ERRORS = 3;
@@ -14,7 +15,7 @@ function maskEntry(entry: string): string {
   const bare = entry.replace(SEPARATORS, '');
   // Too few digits for any phone number (`12345`, `abc`): shown as typed, as the rejected table
   // and text masking (7 digits and more) show it; masked whole, it was `****` and could not be found.
-  if ((entry.match(/\d/g) ?? []).length < MIN_PHONE_DIGITS) return showInvisible(JSON.stringify(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1));
+  if ((entry.match(/\d/g) ?? []).length < MIN_PHONE_DIGITS) return showInvisible(backtickFreeJson(entry.length > ENTRY_SHOWN ? `${entry.slice(0, ENTRY_SHOWN)}…` : entry).slice(1, -1));
   // Shown after masking: an invisible character kept among the four last digits showed as nothing.
   return showInvisible((bare.match(/\d{7,}/g) ?? []).length >= 2 ? maskPhonesInText(bare) : maskPhone(entry));
 }
@@ -52,8 +53,8 @@ export function firstOfThemBelow(shown: number, total: number): string | undefin
 export function quoteForError(value: string, { phones = false, maxChars = 60 }: { phones?: boolean; maxChars?: number } = {}): string {
   // A value that is not a list of numbers may still hold one (a param, a path): those are masked.
   const masked = phones ? maskPhonesInText(value) : maskLikelyPhones(value);
-  if (masked.length <= maxChars) return JSON.stringify(masked);
-  return `${JSON.stringify(`${masked.slice(0, maxChars)}…`)} (${value.length.toLocaleString('en-US')} characters)`;
+  if (masked.length <= maxChars) return backtickFreeJson(masked);
+  return `${backtickFreeJson(`${masked.slice(0, maxChars)}…`)} (${value.length.toLocaleString('en-US')} characters)`;
 }
 
 /** The way to send to more numbers than one request should carry. */

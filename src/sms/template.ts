@@ -2,6 +2,7 @@
  * Template variable rules. A Dysmsapi template names its variables as `${name}`; `TemplateParam` must
  * be a JSON object with one **string** value per variable.
  */
+import { backtickFreeJson } from './backtick-free-json.js';
 
 /** One problem with the params of a template; `field` is the dotted path (`templateParam.code`). */
 export interface TemplateIssue {
@@ -37,7 +38,7 @@ const giveParamsByExample = (v: string): string => `give them, e.g. {"${v}":"...
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${typeof v === 'string' ? backtickFreeJson(v) : JSON.stringify(v)}`;
 }
 
 /**

@@ -105,15 +105,20 @@ describe('a campaign cancelled while its producer still writes it', () => {
     });
     running.catch(() => undefined);
     await waitFor(() => waiting && written === 1000, 'the first chunk written and the source waiting');
-    const cancelled = await h.producer.cancel(sendId);
+    // The operator's reason is quoted back in every caller's words as given: what looks like a
+    // mention in it (`redis`, a call) is the operator's text, which the CLI and REST do not rewrite.
+    const reason = 'stop: see `redis` and `producer.cancel("smx2")`';
+    const cancelled = await h.producer.cancel(sendId, reason);
     expect(cancelled.counts).toMatchObject({ queued: 0, cancelled: 1000 });
     expect(cancelled.send).toMatchObject({ state: 'cancelled', recipients: 1000, chunks: 1, code: 'SMSQ_ENQUEUE_CUT_SHORT' });
     goOn();
     const err = await running.then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'SMSQ_SEND_CANCELLED', sendId, recipients: 1000 });
-    expect((err as Error).message).toContain(`send ${sendId} was cancelled (cancelled by an operator) while it was being enqueued: the cancel ended its enqueue there, and it holds the 1000 recipients written before the cancel`);
+    const quotedReason = '"stop: see \\u0060redis\\u0060 and \\u0060producer.cancel(\\"smx2\\")\\u0060"';
+    expect(JSON.parse(quotedReason)).toBe(reason);
+    expect((err as Error).message).toContain(`send ${sendId} was cancelled (${quotedReason}) while it was being enqueued: the cancel ended its enqueue there, and it holds the 1000 recipients written before the cancel`);
     // A Node caller is told the producer's call that lists the recipients; the CLI and the server the command, as they did.
-    const cancelledWords = `send ${sendId} was cancelled (cancelled by an operator) while it was being enqueued: the cancel ended its enqueue there, and it holds the 1000 recipients written before the cancel, cancelled (none of them goes out but any a worker had already sent); the rest was not enqueued. Fix: nothing, if the cancel was meant; to send the list after all, enqueue it again as a new send (under a new idempotency key if this request had one); `;
+    const cancelledWords = `send ${sendId} was cancelled (${quotedReason}) while it was being enqueued: the cancel ended its enqueue there, and it holds the 1000 recipients written before the cancel, cancelled (none of them goes out but any a worker had already sent); the rest was not enqueued. Fix: nothing, if the cancel was meant; to send the list after all, enqueue it again as a new send (under a new idempotency key if this request had one); `;
     expect((err as Error).message).toBe(`${cancelledWords}\`producer.recipientPage("${sendId}")\` shows any that went out`);
     expect(printedByCli(err).stderr).toBe(`error SMSQ_SEND_CANCELLED: ${cancelledWords}smsq status ${sendId} --recipients shows any that went out\n`);
     expect(restMessage(err)).toBe(`${cancelledWords}smsq status ${sendId} --recipients shows any that went out`);

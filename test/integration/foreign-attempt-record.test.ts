@@ -21,9 +21,10 @@ import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/qu
 import { createSendStore } from '../../src/queue/send-store.js';
 import { completionSends, createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep } from '../../src/repair/orphan-sweep.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { endForeignAttempt } from '../../src/repair/foreign-attempt.js';
 import { harnessPerTest } from '../support/pipeline.js';
 import { collector } from '../support/text-collector.js';
+import { waitFor } from '../support/wait.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const ROUNDS = 4;
@@ -52,15 +53,18 @@ describe('a chunk record holding an attempt no claim of smsq makes', () => {
       await calls.add(JOB.reconcile, leftover, { jobId: jobIds.reconcilePage(leftover) });
       const logs = collector();
       const w = await h.startWorker({ logger: createLogger({ level: 'info' }, logs), compactFinished: false, repair: { intervalMs: 3_600_000, firstAfterMs: 3_600_000, minAgeMs: 0 } });
-      for (let round = 0; round < ROUNDS; round++) {
-        await sleep(400);
-        await w.repair?.runOnce();
-      }
-      await sleep(400);
+      // The leftover look-up runs first and fails (its data does not parse): it ends the chunk, or the first round does.
+      await waitFor(async () => ['failed', 'completed'].includes(await calls.getJobState(jobIds.reconcilePage(leftover))), 'the leftover look-up job run');
+      for (let round = 0; round < ROUNDS; round++) await w.repair?.runOnce();
+      const ended = () => logs.text.split('\n').filter((l) => l.includes(chunkId) && l.includes('expired as unknown'));
+      await waitFor(() => ended().length > 0, 'the chunk\'s end said');
       const chunk = await h.redis.hgetall(key);
       const lines = logs.text.split('\n').filter((l) => l.includes(chunkId) && l.includes('"level":50'));
       expect({ state: chunk.state, code: chunk.code, sent: h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length }, lines.join('\n')).toEqual({ state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN', sent: 0 });
       expect(chunk.reason).toContain(`attempt "${stored}"`);
+      // Kept on the chunk and read by every kind of caller: no one caller's command.
+      expect(chunk.reason).toMatch(/: its outcome unknown, never looked up or resent; check the numbers' delivery before sending again$/);
+      expect(chunk.reason).not.toMatch(/smsq (details|status)|producer\./);
       expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ unknown: 0, expired: 1 });
       // Said once with what was done: the leftover job's own failure aside, nothing said again each round.
       const said = lines.filter((l) => l.includes('expired as unknown'));
@@ -75,7 +79,8 @@ describe('the repair sweep alone, before any job of such a chunk ran', () => {
   const cases = [
     { state: 'unknown', stored: '1e+20', end: { state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN' } },
     { state: 'sending', stored: '1e+14', end: { state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN' } },
-    { state: 'queued', stored: '1e+20', end: { state: 'failed', code: 'SMSQ_GAVE_UP' } },
+    // Queued again by a look-up of the forged OutId after it was adopted: an earlier call may have been accepted.
+    { state: 'queued', stored: '1e+20', end: { state: 'expired', code: 'SMSQ_OUTCOME_UNKNOWN' } },
   ] as const;
   for (const c of cases) {
     it(`${c.state} at ${c.stored}: ended (${c.end.state}) in the first round, found in no other; no look-up job, no call`, async () => {
@@ -113,3 +118,59 @@ describe('the repair sweep alone, before any job of such a chunk ran', () => {
   }
 });
 
+describe('a foreign-attempt chunk ended while its call is still in flight (an older version\'s worker mid-call)', () => {
+  it('the answer that arrives after is refused: no resend, the chunk stays expired as unknown (an accepted SMS is recorded so)', async () => {
+    const h = await harnesses.create({ label: 'foreign-attempt-inflight' });
+    const { sendId } = await h.producer.send({ ...NOTE, phones: ['13866000009'] });
+    const chunkId = `${sendId}.0`;
+    const keys = createKeys(h.prefix);
+    const chunks = createChunkStore({ redis: h.redis, keys, clock: systemClock });
+    const claim = await chunks.claim(chunkId, sendId);
+    if (claim.type !== 'send') throw new Error(`claimed as ${claim.type}`);
+    // An older version's claim at a foreign attempt: its OutId is what the in-flight call carries.
+    await h.redis.hset(keys.chunk(chunkId), 'attempt', '1e+14');
+    const chunk = await chunks.get(chunkId);
+    if (chunk?.foreignAttempt === undefined) throw new Error('the attempt reads as one of ours');
+    const ended = await endForeignAttempt({ chunks, completion: { check: () => Promise.resolve(false) }, logger: createLogger({ level: 'info' }, collector()) }, { ...chunk, foreignAttempt: chunk.foreignAttempt });
+    expect(ended).toBe(true);
+    const accepted = await chunks.transition(chunkId, sendId, { trigger: 'answer-accepted', outId: claim.outId, fields: { bizId: 'B1', code: 'OK', resolvedBy: 'answer', acceptedAt: Date.now() } });
+    const notSent = await chunks.transition(chunkId, sendId, { trigger: 'answer-not-sent', outId: claim.outId, fields: { code: 'isv.BUSINESS_LIMIT_CONTROL' } });
+    expect([accepted.applied, notSent.applied]).toEqual([false, false]);
+    expect(await h.redis.hmget(keys.chunk(chunkId), 'state', 'code')).toEqual(['expired', 'SMSQ_OUTCOME_UNKNOWN']);
+  }, 30_000);
+});
+
+describe('a send job claiming a chunk at a foreign attempt', () => {
+  const cases = [
+    // Left `sending` by an earlier version's claim, its worker gone mid-call: no look-up job could name that attempt.
+    { state: 'sending', stored: '1e+14' },
+    // Sent back to `queued` by a look-up of the forged OutId: an earlier call may have been accepted, so no SMSQ_GAVE_UP.
+    { state: 'queued', stored: '1e+20' },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.state} at ${c.stored}: ended at once, expired as unknown; no look-up job queued, no call, said once`, async () => {
+      const h = await harnesses.create({ label: `foreign-attempt-claim-${c.state}` });
+      const phone = c.state === 'sending' ? '13866000010' : '13866000011';
+      const { sendId } = await h.producer.send({ ...NOTE, phones: [phone] });
+      const chunkId = `${sendId}.0`;
+      const keys = createKeys(h.prefix);
+      // Its send job stays queued for the worker started below.
+      if (c.state === 'sending') expect((await createChunkStore({ redis: h.redis, keys, clock: systemClock }).claim(chunkId, sendId)).type).toBe('send');
+      await h.redis.hset(keys.chunk(chunkId), 'attempt', c.stored, 'outId', `${chunkId}.${c.stored}-abcdef`);
+      const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+      harnesses.defer(() => calls.close());
+      const logs = collector();
+      await h.startWorker({ logger: createLogger({ level: 'info' }, logs), compactFinished: false });
+      await waitFor(async () => !['queued', 'sending'].includes((await h.redis.hget(keys.chunk(chunkId), 'state')) ?? ''), 'the chunk ended');
+      expect(await h.redis.hmget(keys.chunk(chunkId), 'state', 'code')).toEqual(['expired', 'SMSQ_OUTCOME_UNKNOWN']);
+      expect(await h.redis.hget(keys.chunk(chunkId), 'reason')).toContain(`attempt "${c.stored}"`);
+      const jobs = await calls.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed']);
+      expect(jobs.filter((j) => j.name === JOB.reconcile).map((j) => j.id)).toEqual([]);
+      const said = () => logs.text.split('\n').filter((l) => l.includes(chunkId) && (l.includes('expired as unknown') || l.includes('looking it up')));
+      await waitFor(() => said().length > 0, 'the chunk\'s end said');
+      expect(said(), logs.text).toHaveLength(1);
+      expect(JSON.parse(said()[0] as string)).toMatchObject({ chunkId, attempt: c.stored, state: 'expired' });
+      expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toEqual([]);
+    }, 30_000);
+  }
+});

@@ -64,11 +64,14 @@ describe('the producer, when Redis refuses its credentials', () => {
   it.each([
     ['a wrong password (WRONGPASS)', () => wrongUrl, /WRONGPASS/],
     ['no password where one is required (NOAUTH)', () => noneUrl, /NOAUTH/],
-  ])('%s: send() rejects SMSQ_REDIS_AUTH, naming REDIS_URL and the fix, not "retry"', async (_name, url, reply) => {
+  ])('%s: send() rejects SMSQ_REDIS_AUTH, naming the producer\'s `redis` and the fix, not "retry"', async (_name, url, reply) => {
     const err = await refusedSend(url());
     expect(err).toMatchObject(AUTH);
     expect(err?.message).toMatch(reply);
-    expect(err?.message).toMatch(/REDIS_URL=redis:\/\/.*127\.0\.0\.1:\d+/);
+    // In a Node caller's words: it gave `redis`, and set no REDIS_URL (the CLI says that: below).
+    expect(err?.message).toContain(`Redis at \`redis: "${url().replace(WRONG, '<redacted>')}"\` `);
+    expect(err?.message).toMatch(/Fix: (correct the user:password in|give it in) `redis` \(/);
+    expect(err?.message).not.toContain('REDIS_URL');
     expect(err?.message).toMatch(/Fix: .*password/);
     expect(err?.message).toContain('a retry will not help');
     expect(err?.message).not.toMatch(/does not answer|retry in|run it again|start Redis/i);
@@ -140,8 +143,12 @@ describe('the CLI, when Redis refuses the password in REDIS_URL', () => {
     expect(lines, res.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/SMSQ_REDIS_AUTH|refused/);
     expect(lines[0]).toMatch(/WRONGPASS/);
-    expect(lines[0]).toContain('REDIS_URL=redis://:<redacted>@127.0.0.1:');
-    expect(lines[0]).toContain('a retry will not help');
+    expect(lines[0]).toContain(`Redis at REDIS_URL=redis://:<redacted>@127.0.0.1:${server.port} refused the credentials given (WRONGPASS`);
+    // The CLI says what it always said: the environment's REDIS_URL, not the Node API's `redis`.
+    expect(lines[0]).toContain(
+      '; nothing was read or written. Fix: correct the user:password in REDIS_URL (redis://USER:PASSWORD@host:port; redis://:PASSWORD@host:port for requirepass), or the username/password options of the ioredis connection given to smsq: a user this Redis has, enabled, and its password; a retry will not help',
+    );
+    expect(lines[0]).not.toContain('`');
     expect(lines[0]).not.toMatch(/retry in|run it again|does not answer/i);
     expect(res.stderr).not.toContain(WRONG);
     expect(res.stderr).not.toMatch(/\n\s+at /);

@@ -36,11 +36,11 @@ describe('an enqueue without an idempotency key, not confirmed durable', () => {
       .confirmOrWithdraw('smx1', MARK, undefined)
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(NotDurableError);
-    const said = (see: string) =>
-      `send smx1 could not be made durable: WAIT: 0 of 1 replica(s) confirmed within 300 ms; it was not cancelled: workers had already taken every recipient past the API (or ended it without a call), though a replica promoted now may lack its record. Fix: do not enqueue it again as it is: ${see} (GET /v1/sends/smx1/recipients) shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise SMSQ_DURABILITY_TIMEOUT_MS`;
-    // A producer's caller is told its own call; the CLI and the server, the command, as they were.
-    expect((refused as Error).message).toBe(said('`producer.recipientPage("smx1")`'));
-    expect(inEnvironmentTerms((refused as Error).message)).toBe(said('smsq status smx1 --recipients'));
+    const said = (see: string, timeout: string) =>
+      `send smx1 could not be made durable: WAIT: 0 of 1 replica(s) confirmed within 300 ms; it was not cancelled: workers had already taken every recipient past the API (or ended it without a call), though a replica promoted now may lack its record. Fix: do not enqueue it again as it is: ${see} (GET /v1/sends/smx1/recipients) shows who got it, and a new send can reach those who did not; check the replicas (INFO replication) or raise ${timeout}`;
+    // A producer's caller is told its own call and option; the CLI and the server, the command and the variable, as they were.
+    expect((refused as Error).message).toBe(said('`producer.recipientPage("smx1")`', '`durability.timeoutMs`'));
+    expect(inEnvironmentTerms((refused as Error).message)).toBe(said('smsq status smx1 --recipients', 'SMSQ_DURABILITY_TIMEOUT_MS'));
   });
 
   it('says the cancel failed, and that it may still be sent, when Redis did not take the cancel', async () => {

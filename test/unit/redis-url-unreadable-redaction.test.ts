@@ -61,8 +61,18 @@ describe('redactRedisUrl', () => {
     // Pinned as 'redis+sentinel://:<redacted>' until now: the user part was taken up to that @, hiding the sentinels and the master too.
     expect(redactRedisUrl('redis+sentinel://:pw@h1:26379/m?sentinelPassword=p@ss')).toBe('redis+sentinel://:<redacted>@h1:26379/m?sentinelPassword=<redacted>');
     expect(redactRedisUrl('redis+sentinel://app:pw@h1,h2:26380/m/2?sentinelPassword=p@ss&sentinelUsername=sen')).toBe('redis+sentinel://app:<redacted>@h1,h2:26380/m/2?sentinelPassword=<redacted>&sentinelUsername=sen');
-    expect(redactRedisUrl('redis+sentinel://h1:26379/m?sentinelPassword=@p@ss@')).toBe('redis+sentinel://h1:26379/m?sentinelPassword=<redacted>');
     expect(parseRedisUrl('redis+sentinel://:pw@h1:26379/m?sentinelPassword=p@ss')).toMatchObject({ password: 'pw', sentinelPassword: 'p@ss', sentinels: [{ host: 'h1', port: 26379 }], masterName: 'm' });
+  });
+
+  it('hides through the last @ where no user part comes before the hosts: what reads as a host:port may be a user and password whose ? started the "query"', () => {
+    // "1234?sentinelUsername=" is the password; 8887081 read u:1234 as a sentinel and showed it whole.
+    const url = 'redis+sentinel://u:1234?sentinelUsername=@h1:26379/mymaster';
+    expect(redactRedisUrl(url)).toBe('redis+sentinel://u:<redacted>@h1:26379/mymaster');
+    expect(messageOf(() => parseRedisUrl(url))).toContain('"redis+sentinel://u:<redacted>@h1:26379/mymaster"');
+    expect(messageOf(() => parseRedisUrl(url))).not.toContain('1234');
+    expect(redactRedisUrl('redis+sentinel://u:1234/m?sentinelUsername=@h1:26379/mymaster')).not.toContain('1234');
+    // A URL without a user whose sentinelPassword holds an @ is hidden further than it need be: safe, not wrong.
+    expect(redactRedisUrl('redis+sentinel://h1:26379/m?sentinelPassword=@p@ss@')).toBe('redis+sentinel://h1:<redacted>');
   });
 
   it('still hides through the last @ where the user part may hold / ? # (the URL read otherwise): no part of a password is shown', () => {

@@ -1,7 +1,7 @@
 /** Settings named in a fix, written once (the Node API's field) and respelled by each surface. */
 import { describe, expect, it } from 'vitest';
 import { IdempotencyKeyReusedError, ValidationError } from '../../src/errors.js';
-import { inEnvironmentTerms, mention, respell } from '../../src/setting-mention.js';
+import { inEnvironmentTerms, mention, quoted, respell } from '../../src/setting-mention.js';
 import { inFlagTerms } from '../../cli/request-flags.js';
 import { inQueryTerms } from '../../server/upload-settings.js';
 
@@ -31,8 +31,8 @@ describe('a call or a deployment setting a fix names', () => {
     expect(mention('producer.cancel', 'smx1')).toBe('`producer.cancel("smx1")`');
     expect(mention('createSmsWorker')).toBe('`createSmsWorker`');
     expect(mention('redis', 'redis://h:6379')).toBe('`redis: "redis://h:6379"`');
-    const text = `at ${mention('redis', 'redis://h:6379')}, ${mention('producer.getStatus', 'smx1')}, ${mention('producer.recipientPage', 'smx1')}, ${mention('producer.cancel', 'smx1')}, ${mention('createSmsWorker')} options, ${mention('repair.enqueueGraceMs')}, ${mention('connectTimeoutMs')}, ${mention('redis')}`;
-    const said = 'at REDIS_URL=redis://h:6379, smsq status smx1, smsq status smx1 --recipients, smsq campaign cancel smx1, smsq worker options, SMSQ_REPAIR_ENQUEUE_GRACE_MS, SMSQ_REDIS_CONNECT_TIMEOUT_MS, REDIS_URL';
+    const text = `at ${mention('redis', 'redis://h:6379')}, ${mention('producer.getStatus', 'smx1')}, ${mention('producer.recipientPage', 'smx1')}, ${mention('producer.cancel', 'smx1')}, ${mention('createSmsWorker')} options, ${mention('repair.enqueueGraceMs')}, ${mention('connectTimeoutMs')}, ${mention('durability.timeoutMs')}, ${mention('redis')}`;
+    const said = 'at REDIS_URL=redis://h:6379, smsq status smx1, smsq status smx1 --recipients, smsq campaign cancel smx1, smsq worker options, SMSQ_REPAIR_ENQUEUE_GRACE_MS, SMSQ_REDIS_CONNECT_TIMEOUT_MS, SMSQ_DURABILITY_TIMEOUT_MS, REDIS_URL';
     expect(inEnvironmentTerms(text)).toBe(said);
     expect(inFlagTerms(text)).toBe(said);
     // A call written as a setting, or a setting as a call, is not a mention.
@@ -71,5 +71,28 @@ describe('inQueryTerms: an upload\'s refusal in the terms of its query string', 
     expect(err).toBeInstanceOf(IdempotencyKeyReusedError);
     expect(err.message).toBe('the idempotency key "k" stands for an earlier request whose `?kind=` and `?name=` were different (a request without `?kind=` counts as `?kind=marketing`); nothing was enqueued. Fix: to repeat that request, give it the same `?kind=` and `?name=` as the first; for a new request, use a new idempotency key');
     expect(err.keyIssue).toBe('stands for an earlier request whose `?kind=` and `?name=` were different. Fix: to repeat that request, give it the same `?kind=` and `?name=` as the first; for a new request, use a new idempotency key');
+  });
+});
+
+describe('a caller\'s own text in a message, and a message converted twice', () => {
+  it('quotes a caller\'s text so that no surface reads a mention in it: JSON.parse gives it back as given', () => {
+    const reason = 'stop: see `redis` and `producer.cancel("smx2")`';
+    const text = `cancelled (${quoted(reason)}); ${mention('producer.recipientPage', 'smx1')}`;
+    expect(inEnvironmentTerms(text)).toBe(`cancelled (${quoted(reason)}); smsq status smx1 --recipients`);
+    expect(inFlagTerms(text)).toBe(`cancelled (${quoted(reason)}); smsq status smx1 --recipients`);
+    expect(JSON.parse(quoted(reason))).toBe(reason);
+    expect(quoted('cancelled by an operator')).toBe('"cancelled by an operator"');
+  });
+
+  it('respells a mention once: converting twice leaves the text as converting once (a value holding backticks is written with %60)', () => {
+    const once = inEnvironmentTerms(mention('redis', 'redis://h:6379/0?x=`producer.cancel("smx2")`'));
+    expect(once).toBe('REDIS_URL=redis://h:6379/0?x=%60producer.cancel("smx2")%60');
+    expect(inEnvironmentTerms(once)).toBe(once);
+  });
+
+  it('a call named without its send id (only text can: the type of mention requires it) is said with ID, not "undefined"', () => {
+    expect(inEnvironmentTerms('see `producer.cancel` and `producer.recipientPage`')).toBe('see smsq campaign cancel ID and smsq status ID --recipients');
+    // @ts-expect-error a call's mention takes the send's id
+    expect(mention('producer.cancel')).toBe('`producer.cancel`');
   });
 });

@@ -37,6 +37,8 @@
                                                       the chunk is now failed / cancelled / expired; or its
                                                       attempts reached MAX_ATTEMPT (out-id.ts): failed,
                                                       SMSQ_GAVE_UP
+    {'foreign-attempt'}                               queued at an attempt no claim writes: nothing changed,
+                                                      the caller ends it (src/repair/foreign-attempt.ts)
     {'send-missing', state}                           the send record is gone: the chunk is now cancelled
                                                       (SMSQ_SEND_MISSING), nothing to send
     {'paused', deadline}                              the send is paused; the chunk stays queued. deadline =
@@ -88,6 +90,11 @@ if claimed then
   end
   if send[3] == 'paused' then return {'paused', send[4] or ''} end
   if f[6] == 'marketing' and tonumber(ARGV[3]) > 0 then return {'quiet', ARGV[3]} end
+  -- An attempt none of our claims writes (out-id.ts foreignAttemptOf: adopted from a forged report
+  -- by an earlier version, and queued again by a look-up of it): a genuine call before may have been
+  -- accepted, so it is no "give-up before any call". The caller ends it as unknown (foreign-attempt.ts).
+  local recorded = f[2] or '0'
+  if recorded ~= '0' and not (string.match(recorded, '^[1-9]%d*$') and attempt <= MAX_ATTEMPT) then return {'foreign-attempt'} end
   if attempt >= MAX_ATTEMPT then
     -- The next attempt's OutId would be no OutId of ours (include "out-id"): its reports set aside,
     -- a lost answer's look-up blind to it. Given up, its previous attempt decided (not accepted).
