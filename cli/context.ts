@@ -145,7 +145,7 @@ export class CliContext {
   get logger(): Logger {
     this.loggerValue ??= createLogger(
       // The command, not `component`: children bind their own component, and pino repeats a key bound twice.
-      { level: this.config.logLevel ?? 'info', base: { command: this.commandName ?? 'smsq' } },
+      { level: this.config.logLevel ?? 'info', base: { command: this.commandName ?? 'smsq' }, environmentTerms: true },
       createCliLogDestination(this.deps.stderr, this.deps.stderrIsTTY === true),
     );
     return this.loggerValue;

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream, type LoggerOptions } from 'pino';
+import { inEnvironmentTerms } from './setting-mention.js';
 import { maskPhoneValue, maskPhonesInText } from './sms/phone-mask.js';
 
 export type { Logger } from 'pino';
@@ -51,6 +52,22 @@ export interface LoggerFactoryOptions {
   level?: LoggerOptions['level'];
   /** Base bindings added to every line. */
   base?: Record<string, unknown>;
+  /**
+   * Messages name calls and settings as the environment spells them (`SMSQ_DURABILITY_TIMEOUT_MS`,
+   * `smsq status ID`), not as a Node caller's options (src/setting-mention.ts): for `smsq` and
+   * `smsq server`, configured by the environment, whose workers and producers word their lines
+   * for a library caller. Default false.
+   */
+  environmentTerms?: boolean;
+}
+
+/** A log call's argument in the environment's words: the message, or the text fields of its object (`err: err.message`). */
+function inEnvironmentWords(arg: unknown): unknown {
+  if (typeof arg === 'string') return inEnvironmentTerms(arg);
+  if (arg === null || typeof arg !== 'object' || Array.isArray(arg) || arg instanceof Error) return arg;
+  const fields = Object.entries(arg);
+  if (!fields.some(([, value]) => typeof value === 'string' && value.includes('`'))) return arg;
+  return Object.fromEntries(fields.map(([key, value]) => [key, typeof value === 'string' ? inEnvironmentTerms(value) : value]));
 }
 
 /**
@@ -70,7 +87,8 @@ export function createLogger(opts: LoggerFactoryOptions = {}, destination?: Dest
     },
     hooks: {
       logMethod(args, method) {
-        const masked = args.map((a) => (typeof a === 'string' ? maskPhonesInText(a) : a));
+        const worded = opts.environmentTerms === true ? args.map(inEnvironmentWords) : args;
+        const masked = worded.map((a) => (typeof a === 'string' ? maskPhonesInText(a) : a));
         return method.apply(this, masked as Parameters<typeof method>);
       },
     },

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
+import { mention } from '../../src/setting-mention.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -32,6 +33,20 @@ describe('logger', () => {
     const numbers = ['13800138000', '+8613800138000', '8613800138000', '008613800138000', '+12025550123', '0012025550123', '12025550123', '85291234567', '+85291234567', '0085291234567', '50012345', '+2901234', '1380013800', '138001380001', '07700900123', '13912345', '1391234567890'];
     for (const n of numbers) log.info(`sent to ${n}.`);
     expect(lines.map((l) => l.msg)).toEqual(numbers.map((n) => `sent to ${n.slice(0, 3)}****${n.slice(-4)}.`));
+  });
+
+  it('with environmentTerms (smsq and smsq server), a line worded for a Node caller names the environment\'s settings and commands, in its message and its text fields; without, as written', () => {
+    const fix = `raise ${mention('durability.timeoutMs')}; ${mention('producer.cancel', 'smx1')} stops it`;
+    const environment = capture();
+    createLogger({ level: 'info', environmentTerms: true }, environment.stream).warn({ err: fix, attempt: 2 }, `not confirmed: ${fix}`);
+    const line = environment.lines[0]!;
+    expect(line.msg).toBe('not confirmed: raise SMSQ_DURABILITY_TIMEOUT_MS; smsq campaign cancel smx1 stops it');
+    expect(line.err).toBe('raise SMSQ_DURABILITY_TIMEOUT_MS; smsq campaign cancel smx1 stops it');
+    expect(line.attempt).toBe(2);
+    const library = capture();
+    createLogger({ level: 'info' }, library.stream).warn({ err: fix }, fix);
+    expect(library.lines[0]!.msg).toBe(fix);
+    expect(library.lines[0]!.err).toBe(fix);
   });
 
   it('redacts secrets and authorization headers', () => {
