@@ -226,22 +226,34 @@ describe("the send path's claim and answer, field by field (claim-6.lua, transit
     expect(events[0]?.[15]).toBe('1700000000123');
   });
 
-  it('reads a count or attempt a hand altered as the number it says, and writes it as before', async () => {
+  it('reads a count a hand altered as the number it says, and writes it as before', async () => {
     await chunks.create([{ sendId: 's1', index: 'h', kind: 'notification', payload: { api: 'SendSms', phones: ['13500000000', '13500000001'], signName: 's', templateCode: 'T' } }], 3600);
     await redis.hset(keys.send('s1'), 'state', 'active', 'control', 'active', 'chunks', '40', 'enqueuedAt', '1');
     const chunkId = chunkIdOf('s1', 'h');
-    await redis.hset(keys.chunk(chunkId), 'n', '2.0', 'attempt', '1.5');
+    await redis.hset(keys.chunk(chunkId), 'n', '2.0', 'attempt', '1');
     const counts = await redis.hgetall(keys.sendCounts('s1'));
     const claimed = (await claimScript()(...claimArgs(chunkId, 1_700_000_000_123))) as string[];
-    expect(claimed.slice(0, 3)).toEqual(['send', '2.5', `${chunkId}.2.5-nc`]);
+    expect(claimed.slice(0, 3)).toEqual(['send', '2', `${chunkId}.2-nc`]);
     expect(claimed[5]).toBe('2');
-    expect(await redis.hget(keys.chunk(chunkId), 'attempt')).toBe('2.5');
+    expect(await redis.hget(keys.chunk(chunkId), 'attempt')).toBe('2');
     const after = await redis.hgetall(keys.sendCounts('s1'));
     expect(Number(after.sending) - Number(counts.sending ?? 0)).toBe(2);
     expect((await eventsOf(chunkId)).map((f) => f[11])).toEqual(['2']);
-    const t = await chunks.transition(chunkId, 's1', { trigger: 'answer-failed', outId: `${chunkId}.2.5-nc`, fields: { code: 'E' } });
+    const t = await chunks.transition(chunkId, 's1', { trigger: 'answer-failed', outId: `${chunkId}.2-nc`, fields: { code: 'E' } });
     expect(t).toMatchObject({ applied: true, to: 'failed' });
     expect(Number((await redis.hgetall(keys.sendCounts('s1'))).failed)).toBe(2);
+  });
+
+  it('claims nothing of an attempt a hand altered to one no claim writes ("1.5"): its next OutId would be none of ours (out-id.ts), so the claim answers foreign-attempt and changes nothing, for the caller to end it as unknown', async () => {
+    await chunks.create([{ sendId: 's1', index: 'f', kind: 'notification', payload: { api: 'SendSms', phones: ['13500000000'], signName: 's', templateCode: 'T' } }], 3600);
+    await redis.hset(keys.send('s1'), 'state', 'active', 'control', 'active', 'chunks', '40', 'enqueuedAt', '1');
+    const chunkId = chunkIdOf('s1', 'f');
+    await redis.hset(keys.chunk(chunkId), 'attempt', '1.5');
+    const before = await redis.hgetall(keys.chunk(chunkId));
+    const counts = await redis.hgetall(keys.sendCounts('s1'));
+    expect(await claimScript()(...claimArgs(chunkId, 1_700_000_000_123))).toEqual(['foreign-attempt']);
+    expect(await redis.hgetall(keys.chunk(chunkId))).toEqual(before);
+    expect(await redis.hgetall(keys.sendCounts('s1'))).toEqual(counts);
   });
 });
 
