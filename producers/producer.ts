@@ -4,7 +4,7 @@ import { createNodeResolver, describeRedis, type RedisConnection } from '../src/
 import { systemClock, type Clock } from '../src/clock.js';
 import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
-import { booleanLine, MAX_RETENTION_SECONDS, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
+import { booleanLine, connectionLine, MAX_RETENTION_SECONDS, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -305,6 +305,7 @@ function producerOptionProblems(opts: ProducerOptions): string[] {
   return [
     ...unknownOptionLines(where, 'createProducer', opts, PRODUCER_OPTION_NAMES),
     ...[
+      connectionLine(where, 'redis', opts.redis, 'client'),
       prefixLine(where, opts.prefix, "workers'"),
       positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, 'leave it out (5000 ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS) or give a number of ms, e.g. connectTimeoutMs: 5000'),
       quietHoursLine(where, 'waits.quietHours', opts.waits?.quietHours, false),

@@ -9,6 +9,7 @@
 import { closestName } from './unknown-fields.js';
 import type { QuietHours } from './queue/quiet-hours.js';
 import { MESSAGE_KINDS } from './queue/kinds.js';
+import { redactRedisUrl } from './queue/redis-url.js';
 import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from './queue/retention.js';
 
 /** The account's cap on Dysmsapi calls a second (SMS_QPS, a worker's `qps`). */
@@ -157,6 +158,18 @@ export function positiveMsLine(where: string, name: string, value: unknown, fix:
 export function prefixLine(where: string, prefix: unknown, peers: string): string | undefined {
   if (prefix === undefined || (typeof prefix === 'string' && PREFIX_SHAPE.test(prefix))) return undefined;
   return `${where}: prefix must be ${PREFIX_SHAPE_WORDS}, got ${shown(prefix)}. Fix: leave it out ({smsq}) or give one such as prefix: '{smsq-staging}', the same as the ${peers}' (SMSQ_PREFIX)`;
+}
+
+/**
+ * The line for a factory's Redis option that is no ioredis connection (a Redis or a Cluster), read
+ * by its shape, not its class: a caller's own copy of ioredis is another class. A URL given there
+ * (the environment's REDIS_URL, as the CLI takes it) failed with a TypeError from deep inside.
+ */
+export function connectionLine(where: string, name: string, value: unknown, role: 'client' | 'worker'): string | undefined {
+  const shape = value as { options?: unknown; duplicate?: unknown } | null | undefined;
+  if (typeof shape === 'object' && shape !== null && typeof shape.options === 'object' && typeof shape.duplicate === 'function') return undefined;
+  const got = typeof value === 'string' ? `the URL ${redactRedisUrl(value)}` : shown(value);
+  return `${where}: ${name} must be an ioredis connection, got ${got}. Fix: ${name}: createRedisConnection(url, { role: '${role}' }) (exported by smsq; it reads the URL as REDIS_URL is read)`;
 }
 
 /** The fields of {@link QuietHours}. */

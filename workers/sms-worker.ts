@@ -40,7 +40,7 @@ import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.j
 import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
-import { ACCOUNT_QPS_CAP, booleanLine, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
+import { ACCOUNT_QPS_CAP, booleanLine, connectionLine, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
@@ -859,6 +859,7 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
   const lines = unknownOptionLines(where, 'createSmsWorker', options, WORKER_OPTION_NAMES);
   lines.push(
     ...[
+      connectionLine(where, 'connection', options.connection, 'worker'),
       options.qps === undefined
         ? `${where}: qps is missing. Fix: give the account's cap on Dysmsapi calls a second, a whole number from 1 to ${ACCOUNT_QPS_CAP}, e.g. qps: 4500, the same for every worker of a deployment (SMS_QPS)`
         : wholeNumberLine(where, 'qps', options.qps, 1, ACCOUNT_QPS_CAP, `the account's cap on Dysmsapi calls a second, all workers together, e.g. qps: 4500 (1..${ACCOUNT_QPS_CAP}, as SMS_QPS), the same for every worker of a deployment`, ' (the account cap)'),

@@ -167,3 +167,19 @@ describe('producer.campaign takes an array of recipients', () => {
     expect(await h.redis.keys(`${h.prefix}*`)).toEqual([]);
   });
 });
+
+describe('the Redis connection a factory is given', () => {
+  it('a URL, or anything but an ioredis connection, is refused by name with the call that makes one (createProducer threw a TypeError reading enableOfflineQueue; the password is not shown)', () => {
+    const url = 'redis://:s3cret@127.0.0.1:6379';
+    const producer = refusal(() => createProducer({ redis: url as never }));
+    expect(producer.code).toBe('SMSQ_CONFIG_INVALID');
+    expect(producer.message).toContain('createProducer options: redis must be an ioredis connection, got the URL redis://:<redacted>@127.0.0.1:6379');
+    expect(producer.message).toContain("Fix: redis: createRedisConnection(url, { role: 'client' })");
+    expect(producer.message).not.toContain('s3cret');
+    expect(refusal(() => createProducer({ redis: undefined as never })).message).toContain('redis must be an ioredis connection, got undefined');
+    const worker = refusal(() => createSmsWorker({ connection: url as never, client, logger, qps: 100, readTimeoutMs: 3000 }));
+    expect(worker.code).toBe('SMSQ_CONFIG_INVALID');
+    expect(worker.message).toContain('connection must be an ioredis connection, got the URL redis://:<redacted>@127.0.0.1:6379');
+    expect(worker.message).toContain("Fix: connection: createRedisConnection(url, { role: 'worker' })");
+  });
+});
