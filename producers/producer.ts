@@ -306,7 +306,7 @@ function producerOptionProblems(opts: ProducerOptions): string[] {
     ...unknownOptionLines(where, 'createProducer', opts, PRODUCER_OPTION_NAMES),
     ...[
       connectionLine(where, 'redis', opts.redis, 'client'),
-      prefixLine(where, opts.prefix, "workers'"),
+      prefixLine(where, opts.prefix, 'workers'),
       positiveMsLine(where, 'connectTimeoutMs', opts.connectTimeoutMs, 'leave it out (5000 ms, as SMSQ_REDIS_CONNECT_TIMEOUT_MS) or give a number of ms, e.g. connectTimeoutMs: 5000'),
       quietHoursLine(where, 'waits.quietHours', opts.waits?.quietHours, false),
       // Renewed every third of it: a short lease is taken over from a caller still working whose

@@ -154,7 +154,10 @@ export function positiveMsLine(where: string, name: string, value: unknown, fix:
   return `${where}: ${name} must be a number of ms ${orZero ? 'from 0' : 'above 0'} (at most ${LONGEST_TIMER_MS}), got ${shown(value)}. Fix: ${fix}`;
 }
 
-/** A line when `prefix` is given and not a hash tag ({@link PREFIX_SHAPE}). */
+/**
+ * A line when `prefix` is given and not a hash tag ({@link PREFIX_SHAPE}); `peers` are who must
+ * have the same prefix, a plural without its apostrophe (`workers`).
+ */
 export function prefixLine(where: string, prefix: unknown, peers: string): string | undefined {
   if (prefix === undefined || (typeof prefix === 'string' && PREFIX_SHAPE.test(prefix))) return undefined;
   return `${where}: prefix must be ${PREFIX_SHAPE_WORDS}, got ${shown(prefix)}. Fix: leave it out ({smsq}) or give one such as prefix: '{smsq-staging}', the same as the ${peers}' (SMSQ_PREFIX)`;

@@ -865,7 +865,7 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
         : wholeNumberLine(where, 'qps', options.qps, 1, ACCOUNT_QPS_CAP, `the account's cap on Dysmsapi calls a second, all workers together, e.g. qps: 4500 (1..${ACCOUNT_QPS_CAP}, as SMS_QPS), the same for every worker of a deployment`, ' (the account cap)'),
       wholeNumberLine(where, 'concurrency', options.concurrency, 1, MAX_CONCURRENCY, `leave it out (64) or give calls in flight in this process, e.g. concurrency: 64 (1..${MAX_CONCURRENCY}, as SMSQ_CONCURRENCY)`),
       wholeNumberLine(where, 'housekeepingConcurrency', options.housekeepingConcurrency, 1, MAX_CONCURRENCY, `leave it out (4) or give housekeeping jobs in flight, e.g. housekeepingConcurrency: 4 (1..${MAX_CONCURRENCY})`),
-      prefixLine(where, options.prefix, "producers'"),
+      prefixLine(where, options.prefix, 'producers'),
       quietHoursLine(where, 'quietHours', options.quietHours, true),
       options.rateLimiting === undefined || options.rateLimiting === 'pacer' || options.rateLimiting === 'window'
         ? undefined
