@@ -281,6 +281,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     const believed = optOuts.filter((_, i) => sentTo[i]);
     const refused = optOuts.length - believed.length;
     if (refused > 0) log.warn({ refused }, 'opt-out replies from numbers smsq never sent to were set aside (not applied)');
+    await deps.refusedReplies?.count('never-sent', refused);
     const added = await deps.suppression.add(believed);
     if (added) log.info({ optedOut: added }, 'numbers opted out of marketing');
     await confirmPush(`${believed.length} opt-out(s) of ${replies.length} pushed reply(ies)`, since);

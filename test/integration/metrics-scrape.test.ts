@@ -77,7 +77,7 @@ describe('/metrics of a real smsq server', () => {
     // Today's fault: smsq_recipients had no series at all until a send wrote the totals hash.
     for (const state of COUNTED_STATES) expect(sample(text, `smsq_recipients{state="${state}"}`), state).toBe(0);
     for (const reason of REFUSED_RECEIPT_REASONS) expect(sample(text, `smsq_receipts_refused_total{reason="${reason}"}`), reason).toBe(0);
-    expect(sample(text, 'smsq_replies_refused_total{reason="malformed"}')).toBe(0);
+    for (const reason of ['malformed', 'never-sent']) expect(sample(text, `smsq_replies_refused_total{reason="${reason}"}`), reason).toBe(0);
     for (const outcome of ['retried', 'given-up', 'deferred']) expect(sample(text, `smsq_housekeeping_failures_total{name="callback",outcome="${outcome}"}`), outcome).toBe(0);
   });
 
@@ -125,5 +125,21 @@ describe('/metrics of a real smsq server', () => {
     const text = await scrape(url);
     expect(sample(text, 'smsq_replies_refused_total{reason="malformed"}')).toBe(2);
     expect(Number(await redis.hget(`${prefixes[0]}:replies-refused`, 'malformed'))).toBe(2);
+  });
+
+  it('opt-out replies from numbers smsq never sent to are counted as refused (never-sent), not only logged', async () => {
+    const { url } = await startServer('never-sent-replies');
+    const optOut = (phone: string) => ({ phone_number: phone, content: 'TD', send_time: '2026-11-24 10:00:05', dest_code: '1', sequence_id: 1 });
+    const push = await fetch(`${url}/v1/reports/sms-up`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-smsq-report-token': REPORT_TOKEN },
+      // Two opt-outs from numbers this deployment never sent to (a forged push, or another system's), and a reply that opts nobody out.
+      body: JSON.stringify([optOut('13854999998'), optOut('13854999999'), { ...optOut('13854999997'), content: 'thanks' }]),
+    });
+    expect(push.status).toBe(200);
+    const text = await scrape(url);
+    expect(sample(text, 'smsq_replies_refused_total{reason="never-sent"}')).toBe(2);
+    expect(sample(text, 'smsq_replies_refused_total{reason="malformed"}')).toBe(0);
+    expect(Number(await redis.hget(`${prefixes[0]}:replies-refused`, 'never-sent'))).toBe(2);
   });
 });
