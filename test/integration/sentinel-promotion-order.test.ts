@@ -11,10 +11,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurabilityOptions } from '../../src/durability/mode.js';
-import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/clock.js';
-import { createProducer, type Producer } from '../../producers/producer.js';
+import type { Producer } from '../../producers/producer.js';
+import { refusalOf, sendNotification, withProducerOn } from '../support/producer-session.js';
 import { createProducerConnection } from '../support/redis.js';
 import { startSentinelDeployment, type RedisNode, type SentinelDeployment } from '../support/redis-topology.js';
 import { replicationField } from '../support/replicated-redis.js';
@@ -55,26 +54,11 @@ async function setPriority(d: SentinelDeployment, replica: RedisNode, priority: 
   }
 }
 
-/** What refused a request, or undefined if it was accepted. */
-const refusalOf = (request: Promise<unknown>) =>
-  request.then(
-    () => undefined,
-    (err: unknown) => err as { code?: string; message: string },
-  );
-
 /** A producer on the deployment in `durability`, closed once `use` ends. */
-async function withProducer(d: SentinelDeployment, durability: DurabilityOptions, use: (producer: Producer) => Promise<void>, clock?: Clock): Promise<void> {
-  const redis = createProducerConnection(d.url, durability);
-  const producer = createProducer({ redis, prefix: PREFIX, logger: createLogger({ level: 'silent' }), durability, ...(clock ? { clock } : {}) });
-  try {
-    await use(producer);
-  } finally {
-    await producer.close();
-    redis.disconnect();
-  }
-}
+const withProducer = (d: SentinelDeployment, durability: DurabilityOptions, use: (producer: Producer) => Promise<void>, clock?: Clock) =>
+  withProducerOn(createProducerConnection(d.url, durability), { prefix: PREFIX, durability, ...(clock ? { clock } : {}) }, use);
 
-const send = (producer: Producer, phone: string) => producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' });
+const send = sendNotification;
 
 describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (replica-priority 0)', () => {
   it('WAIT 1 is refused before anything is written, naming the replicas, their priorities and the two fixes', async () => {
@@ -88,12 +72,7 @@ describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (rep
       expect(refused?.message).toContain(`127.0.0.1:${d.replica.port} (replica-priority 100)`);
       expect(refused?.message).toContain(`127.0.0.1:${b.port} (replica-priority 0)`);
       expect(refused?.message).toMatch(/SMSQ_DURABILITY=replicas waits for 1 replica\(s\), and 1 of the replicas the sentinels list may answer without the one they would promote .*Fix: SMSQ_DURABILITY_REPLICAS=2, .* or give the replicas one non-zero replica-priority/);
-      const admin = d.primary.admin();
-      try {
-        expect(await admin.dbsize(), 'keys written to the primary').toBe(0);
-      } finally {
-        admin.disconnect();
-      }
+      expect(await d.primary.keyCount(), 'keys written to the primary').toBe(0);
     });
   }, 60_000);
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { startStallableProxy, type StallableProxy } from './stallable-proxy.js';
+import { makeTlsCertificates, type TlsClientOptions, type TlsFiles } from './tls-certs.js';
 
 const run = promisify(execFile);
 
@@ -35,10 +36,16 @@ export interface RedisNode {
   thaw(): void;
   /** A short-lived admin client for this node (closed by the caller), straight to the server, past any proxy. */
   admin(): Redis;
+  /** How many keys the node holds (DBSIZE of database 0). */
+  keyCount(): Promise<number>;
 }
 
 export interface SentinelDeployment {
-  /** REDIS_URL for smsq: `redis+sentinel://127.0.0.1:<s1>,.../<masterName>`. */
+  /**
+   * REDIS_URL for smsq: `redis+sentinel://127.0.0.1:<s1>,.../<masterName>`. Not with `tls`: no
+   * REDIS_URL reaches TLS sentinels (`rediss+sentinel://` is refused); a caller's own ioredis
+   * connection does, with `tls`.
+   */
   url: string;
   masterName: string;
   /** The primary and the replica as started; after a failover the roles are swapped. */
@@ -47,6 +54,11 @@ export interface SentinelDeployment {
   sentinels: RedisNode[];
   /** The port of the primary the sentinels name now. */
   primaryPort(): Promise<number>;
+  /**
+   * With `SentinelOptions.tls`, what a client presents and trusts (ioredis `sentinelTLS`, and `tls`
+   * with `enableTLSForSentinelMode` for the data nodes): every node and sentinel speaks only TLS.
+   */
+  tls?: TlsClientOptions;
   /**
    * Starts another replica of the current primary (`config`: lines added to its redis.conf, e.g.
    * `replica-priority 0`) and waits until it is in sync and every sentinel knows it (a replacement host).
@@ -110,14 +122,20 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
   }
 }
 
-function adminClient(port: number): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+/** The TLS of a deployment that speaks only TLS: the servers' files, the clients' options. */
+interface DeploymentTls {
+  files: TlsFiles;
+  client: TlsClientOptions;
+}
+
+function adminClient(port: number, tls?: DeploymentTls): Redis {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, ...(tls ? { tls: tls.client } : {}) });
   client.on('error', () => {});
   return client;
 }
 
-async function withAdmin<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = adminClient(port);
+async function withAdmin<T>(port: number, use: (client: Redis) => Promise<T>, tls?: DeploymentTls): Promise<T> {
+  const client = adminClient(port, tls);
   try {
     await client.connect();
     return await use(client);
@@ -134,14 +152,22 @@ async function withAdmin<T>(port: number, use: (client: Redis) => Promise<T>): P
 const SENTINEL_COMMAND: readonly string[] = binaryOnPath('redis-sentinel') ? ['redis-sentinel'] : ['redis-server', '--sentinel'];
 
 
-/** Starts `redis-server` with a config file in `dir` and waits until it answers PING. */
-async function startNode(baseDir: string, port: number, config: string[], command: readonly string[] = ['redis-server']): Promise<RedisNode> {
+/**
+ * The lines that make a server (or a sentinel) listen on `port` in TLS only and use TLS towards
+ * the others: to replicate, and a sentinel to watch the nodes and reach the other sentinels.
+ */
+function tlsOnly(port: number, files: TlsFiles): string[] {
+  return ['port 0', `tls-port ${port}`, `tls-cert-file ${files.certFile}`, `tls-key-file ${files.keyFile}`, `tls-ca-cert-file ${files.caFile}`, 'tls-replication yes'];
+}
+
+/** Starts `redis-server` with a config file in `dir` and waits until it answers PING (in TLS only with `tls`). */
+async function startNode(baseDir: string, port: number, config: string[], command: readonly string[] = ['redis-server'], tls?: DeploymentTls): Promise<RedisNode> {
   const [binary = 'redis-server', ...extraArgs] = command;
   // A directory per node: AOF, RDB and nodes.conf files would otherwise collide.
   const dir = join(baseDir, String(port));
   mkdirSync(dir);
   const confFile = join(dir, 'redis.conf');
-  writeFileSync(confFile, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
+  writeFileSync(confFile, [...(tls ? tlsOnly(port, tls.files) : [`port ${port}`]), 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
   let child: ChildProcess;
 
   async function spawnNode(): Promise<void> {
@@ -154,7 +180,7 @@ async function startNode(baseDir: string, port: number, config: string[], comman
       const failed = await Promise.race([spawnError, Promise.resolve(undefined)]);
       if (failed) throw new Error(`could not start ${binary} (${failed.message}). Fix: apt-get install redis-server redis-tools redis-sentinel`);
       if (proc.exitCode !== null) throw new Error(`${binary} on port ${port} exited with code ${proc.exitCode}`);
-      return (await withAdmin(port, (c) => c.ping())) === 'PONG' ? true : undefined;
+      return (await withAdmin(port, (c) => c.ping(), tls)) === 'PONG' ? true : undefined;
     });
   }
 
@@ -171,7 +197,8 @@ async function startNode(baseDir: string, port: number, config: string[], comman
     },
     freeze: () => void child.kill('SIGSTOP'),
     thaw: () => void child.kill('SIGCONT'),
-    admin: () => adminClient(port),
+    admin: () => adminClient(port, tls),
+    keyCount: () => withAdmin(port, (c) => c.dbsize(), tls),
   };
 }
 
@@ -198,12 +225,18 @@ export interface SentinelOptions {
    * monitors points the replica back at the real one (`+fix-slave-config`), past the proxy.
    */
   proxied?: boolean;
+  /**
+   * Every data node and sentinel listens in TLS only (`port 0`, `tls-port`) and replicates and
+   * watches in TLS, with certificates of a CA made for the deployment (`deployment.tls`). Not with
+   * `proxied`.
+   */
+  tls?: boolean;
 }
 
 /** A data node, behind a stallable proxy when `proxied`. */
-async function startDataNode(baseDir: string, config: string[], proxied: boolean, proxies: StallableProxy[]): Promise<RedisNode> {
+async function startDataNode(baseDir: string, config: string[], proxied: boolean, proxies: StallableProxy[], tls?: DeploymentTls): Promise<RedisNode> {
   const serverPort = await freePort();
-  if (!proxied) return startNode(baseDir, serverPort, config);
+  if (!proxied) return startNode(baseDir, serverPort, config, undefined, tls);
   const link = await startStallableProxy({ port: serverPort });
   proxies.push(link);
   const node = await startNode(baseDir, serverPort, [...config, `replica-announce-port ${link.port}`]);
@@ -225,10 +258,12 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
     await stopAll(nodes, dir);
   };
   try {
-    const primary = await startDataNode(dir, dataNode(opts.appendfsync), opts.proxied ?? false, proxies);
+    if (opts.tls && opts.proxied) throw new Error('startSentinelDeployment: tls and proxied together are not supported');
+    const tls = opts.tls ? await makeTlsCertificates(dir) : undefined;
+    const primary = await startDataNode(dir, dataNode(opts.appendfsync), opts.proxied ?? false, proxies, tls);
     nodes.push(primary);
     const startReplica = async (primaryPort: number, config: string[] = []) => {
-      const node = await startDataNode(dir, [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`, ...config], opts.proxied ?? false, proxies);
+      const node = await startDataNode(dir, [...dataNode(opts.appendfsync), `replicaof 127.0.0.1 ${primaryPort}`, ...config], opts.proxied ?? false, proxies, tls);
       nodes.push(node);
       await until('the replica to sync', 15_000, async () => {
         const admin = node.admin();
@@ -254,6 +289,7 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
           `sentinel parallel-syncs ${masterName} 1`,
         ],
         SENTINEL_COMMAND,
+        tls,
       );
       sentinels.push(sentinel);
       nodes.push(sentinel);
@@ -266,14 +302,14 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
           const info = new Map<string, string>();
           for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i] as string, fields[i + 1] as string);
           return info.get('num-slaves') === '1' && info.get('num-other-sentinels') === '2' ? true : undefined;
-        }),
+        }, tls),
       );
     }
     const primaryPort = () =>
       withAdmin(sentinels[0]!.port, async (c) => {
         const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
         return Number(port);
-      });
+      }, tls);
     return {
       url: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${masterName}`,
       masterName,
@@ -281,11 +317,12 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
       replica,
       sentinels,
       primaryPort,
+      ...(tls ? { tls: tls.client } : {}),
       waitForPromotion: (oldPort, timeoutMs = 20_000) =>
         until('the sentinels to promote the replica', timeoutMs, async () => {
           const port = await primaryPort();
           if (port === oldPort) return undefined;
-          const role = await withAdmin(port, async (c) => ((await c.call('ROLE')) as [string])[0]);
+          const role = await withAdmin(port, async (c) => ((await c.call('ROLE')) as [string])[0], tls);
           return role === 'master' ? port : undefined;
         }),
       addReplica: async (config) => {
@@ -302,7 +339,7 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
                 return info.get('port') === String(node.port) && !/s_down|disconnected/.test(info.get('flags') ?? '');
               });
               return known ? true : undefined;
-            }),
+            }, tls),
           );
         }
         return node;
