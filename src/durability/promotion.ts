@@ -34,7 +34,7 @@ export function judgePromotion(mode: string, waitFor: number, facts: PromotionFa
     return {
       severity: 'warn',
       what: `no sentinel answered SENTINEL REPLICAS (${facts.unanswered}), so smsq cannot check that a replica confirming a write is one Sentinel would promote`,
-      fix: 'let smsq reach a sentinel (the hosts in REDIS_URL, with ?sentinelPassword= if they require it)',
+      fix: "let smsq reach a sentinel (the hosts in REDIS_URL, with ?sentinelPassword= if they require it; a connection of your own is asked with its sentinelUsername, sentinelPassword and sentinelTLS)",
     };
   }
   const { replicas } = facts;

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions, type SentinelAddress } from 'ioredis';
 import { connectTimeoutOf } from '../queue/connection.js';
 import type { PromotionFacts, SentinelReplica } from './promotion.js';
 
@@ -11,16 +11,13 @@ import type { PromotionFacts, SentinelReplica } from './promotion.js';
  * held the check, and with it a producer's first enqueue or a worker's start, for ever.
  */
 export async function askSentinelReplicas(redis: Redis): Promise<PromotionFacts | undefined> {
-  const { sentinels, name, sentinelUsername, sentinelPassword } = redis.options;
+  const { sentinels, name } = redis.options;
   if (!sentinels?.length || !name) return undefined;
   const failures: string[] = [];
   const answerMs = connectTimeoutOf(redis);
   for (const sentinel of sentinels) {
     const client = new Redis({
-      host: sentinel.host,
-      port: sentinel.port,
-      username: sentinelUsername,
-      password: sentinelPassword,
+      ...sentinelClientOptions(redis.options, sentinel),
       connectTimeout: answerMs,
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -41,6 +38,27 @@ export async function askSentinelReplicas(redis: Redis): Promise<PromotionFacts 
     }
   }
   return { unanswered: failures.join('; ') };
+}
+
+/**
+ * How the connection itself reaches `sentinel`: the options ioredis's SentinelConnector gives its
+ * own client of a sentinel (`connectToSentinel`, ioredis 5), so that a sentinel the connection
+ * found its primary through answers this question too. Asked without them, a sentinel that
+ * speaks only TLS, or requires a password, never answered, and the check only warned that it
+ * could not ask: the promotion order went unchecked on exactly the deployments that use TLS.
+ * `sentinelTLS` is the sentinels' TLS; `tls` (with `enableTLSForSentinelMode`) is the primary's
+ * and its replicas', which ioredis does not use towards a sentinel either.
+ */
+function sentinelClientOptions(options: RedisOptions, sentinel: Partial<SentinelAddress>): RedisOptions {
+  return {
+    host: sentinel.host,
+    port: sentinel.port ?? 26379,
+    username: options.sentinelUsername,
+    password: options.sentinelPassword,
+    family: sentinel.family ?? options.family,
+    tls: options.sentinelTLS,
+    commandTimeout: options.sentinelCommandTimeout,
+  };
 }
 
 /** SENTINEL REPLICAS, or SLAVES on a sentinel older than Redis 5 that knows only that name. */
