@@ -271,7 +271,7 @@ export function refuseWithoutNumbers(field: 'phones' | 'messages', inputs: reado
  * numbers are everywhere, the rest counted. `rejectedAt` holds each rejected number's index.
  */
 function nothingToSend(field: 'phones' | 'messages', total: number, rejected: readonly RejectedNumber[], rejectedAt: readonly number[], suppressed: number): ValidationError {
-  const optedOut = `${groupDigits(suppressed)} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. Fix: take them off your marketing list (notifications and verification codes still reach them)`;
+  const optedOut = `${groupDigits(suppressed)} ${suppressed === 1 ? 'number is' : 'numbers are'} on the opt-out list: they replied an opt-out word (TD, R, 退订, ...) to an earlier message and get no more marketing. Fix: take them off your marketing list (notifications and verification codes still reach them)`;
   if (rejected.length === 0) return new ValidationError([{ field, message: `no number left to send to (nothing was enqueued): ${optedOut}` }]);
   const among = groupDigits(total);
   const whole = (below: string | undefined) =>

@@ -14,6 +14,7 @@ import { credentialTextFault, credentialTextMessage, inQuotes, type CredentialTe
 import { endpointFault } from './sms/endpoint-shape.js';
 import { ConfigError } from './errors.js';
 import { isListenHost } from './listen-host.js';
+import { DEFAULT_OPT_OUT_KEYWORDS, isReplyWord } from './receipts/pushed-reports.js';
 import { closestName } from './unknown-fields.js';
 import { ACCOUNT_QPS_CAP, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, PREFIX_SHAPE, PREFIX_SHAPE_WORDS } from './factory-options.js';
 
@@ -80,6 +81,8 @@ export interface Config {
   callbackSecret: string | undefined;
   /** Token that Alibaba's pushed reports must carry (URL path or header). Push endpoints are off without it. */
   reportToken: string | undefined;
+  /** Pushed replies that opt a number out of marketing (SMSQ_OPT_OUT_WORDS). Default TD, T, R, 退订. */
+  optOutWords: readonly string[];
   /** No marketing SMS inside this daily window (China time). Default 21:00–08:00; `off` → undefined. */
   quietHours: QuietHours | undefined;
   /** Auto-pause a send when more than `failureRatio` of its last `window` chunks failed; undefined = off. */
@@ -507,6 +510,26 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{16,128}$/, { message: 'must be 16-128 URL-safe characters (it goes in the push URL). Fix: SMSQ_REPORT_TOKEN=$(openssl rand -hex 24)' })
     .optional()
     .meta(envDoc({ group: 'sends', description: 'the secret Alibaba\'s pushed reports must carry (`x-smsq-report-token` header, or the URL path where only a URL can be set); the push endpoints are off without it', allowed: '16-128 URL-safe characters (`A-Z a-z 0-9 _ -`)' })),
+  SMSQ_OPT_OUT_WORDS: z
+    .string()
+    .transform((v, zctx) => {
+      const fix = `Fix: SMSQ_OPT_OUT_WORDS=${DEFAULT_OPT_OUT_KEYWORDS.join(',')} (words comma-separated; leave it unset for these)`;
+      const words = v.split(',').map((w) => w.trim());
+      const empty = words.findIndex((w) => w === '');
+      if (empty !== -1) {
+        zctx.addIssue({ code: 'custom', message: `has an empty word (word ${empty + 1} of ${words.length}). ${fix}` });
+        return z.NEVER;
+      }
+      const unreadable = words.find((w) => !isReplyWord(w));
+      if (unreadable !== undefined) {
+        // Replies are compared without their spaces, punctuation and symbols: such a word matches none.
+        zctx.addIssue({ code: 'custom', message: `has "${unreadable}", which is only punctuation or symbols and matches no reply (replies are compared without them). ${fix}` });
+        return z.NEVER;
+      }
+      return words;
+    })
+    .optional()
+    .meta(envDoc({ group: 'sends', description: 'pushed SmsUp replies that put the number on the marketing suppression list, compared without case, width, spaces, punctuation and symbols ([opt-outs](receipts-and-controls.md#receipts)); replaces the default list', default: DEFAULT_OPT_OUT_KEYWORDS.join(','), allowed: 'words, comma-separated' })),
   SMSQ_SERVER_HOST: z
     .string()
     .trim()
@@ -736,6 +759,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     receiptWindowHours: e.SMSQ_RECEIPT_WINDOW_HOURS,
     callbackSecret: e.SMSQ_CALLBACK_SECRET,
     reportToken: e.SMSQ_REPORT_TOKEN,
+    optOutWords: e.SMSQ_OPT_OUT_WORDS ?? DEFAULT_OPT_OUT_KEYWORDS,
     quietHours: 'SMSQ_QUIET_HOURS' in clean ? e.SMSQ_QUIET_HOURS : DEFAULT_QUIET_HOURS,
     autoPause: 'SMSQ_AUTOPAUSE' in clean ? e.SMSQ_AUTOPAUSE : { window: 20, failureRatio: 0.5 },
     repair: {

@@ -112,6 +112,7 @@ export async function runServer(ctx: CliContext, flags: ServerFlags): Promise<nu
       compactFinished: config.compactFinished,
       connectTimeoutMs: config.redisConnectTimeoutMs,
       redactedRedisUrl: redactedUrl,
+      optOutWords: config.optOutWords,
     });
     ctx.onClose(() => ingest.close());
     reports = { ingest: ingest.ingest, token };

@@ -89,8 +89,12 @@ export function parseSmsUps(body: unknown): ParsedPush<SmsUp> {
   return parsePush(SmsUp, body, 'SmsUp objects');
 }
 
-/** Replies that opt a number out of marketing (compared as {@link replyWord} reads them). */
-export const DEFAULT_OPT_OUT_KEYWORDS = ['TD', 'T', '退订'] as const;
+/**
+ * Replies that opt a number out of marketing (compared as {@link replyWord} reads them), unless
+ * SMSQ_OPT_OUT_WORDS says otherwise. `R`: Alibaba's marketing templates end "拒收请回复R" (reply R
+ * to refuse), so it is the word most recipients are told to send.
+ */
+export const DEFAULT_OPT_OUT_KEYWORDS = ['TD', 'T', 'R', '退订'] as const;
 
 /**
  * A reply as the word it says: full-width forms made plain (NFKC: `ＴＤ` is `TD`), spaces,
@@ -99,6 +103,11 @@ export const DEFAULT_OPT_OUT_KEYWORDS = ['TD', 'T', '退订'] as const;
  */
 function replyWord(text: string): string {
   return text.normalize('NFKC').replace(/[\s\p{P}\p{S}]/gu, '').toUpperCase();
+}
+
+/** Whether `word` can ever match a reply: one of punctuation and spaces alone reads as nothing. */
+export function isReplyWord(word: string): boolean {
+  return replyWord(word) !== '';
 }
 
 export function isOptOut(content: string, keywords: readonly string[] = DEFAULT_OPT_OUT_KEYWORDS): boolean {

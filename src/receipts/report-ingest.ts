@@ -322,6 +322,8 @@ export interface OpenReportIngestOptions {
   connectTimeoutMs?: number;
   /** REDIS_URL, password redacted, named when Redis does not answer. Default: derived from the connection. */
   redactedRedisUrl?: string;
+  /** SMSQ_OPT_OUT_WORDS: the replies that opt a number out. Default: `DEFAULT_OPT_OUT_KEYWORDS` (pushed-reports.ts). */
+  optOutWords?: readonly string[];
 }
 
 /**
@@ -350,6 +352,7 @@ export function openReportIngest(options: OpenReportIngestOptions): { ingest: Re
     logger: options.logger,
     refusedFields: createRefusedReportFields({ redis: options.redis, keys, logger: options.logger.child({ component: 'report-ingest' }) }),
     refusedReplies: createRefusedReplies({ redis: options.redis, keys }),
+    optOutKeywords: options.optOutWords,
     metrics: options.metrics,
     durability: createDurabilityBarrier(server, durability),
     durabilityCheck: () => recheck.ensure(),

@@ -43,6 +43,15 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('opt-out words: TD, T, R and 退订 by default; SMSQ_OPT_OUT_WORDS replaces them; an empty or unreadable word is refused with the fix', () => {
+    expect(loadConfig({}).optOutWords).toEqual(['TD', 'T', 'R', '退订']);
+    expect(loadConfig({ SMSQ_OPT_OUT_WORDS: ' STOP , 退订' }).optOutWords).toEqual(['STOP', '退订']);
+    expect(errorOf({ SMSQ_OPT_OUT_WORDS: 'STOP,,TD' }).lines).toEqual([
+      expect.stringMatching(/^SMSQ_OPT_OUT_WORDS="STOP,,TD" has an empty word \(word 2 of 3\)\. Fix: SMSQ_OPT_OUT_WORDS=TD,T,R,退订 /),
+    ]);
+    expect(errorOf({ SMSQ_OPT_OUT_WORDS: 'STOP,!!' }).lines).toEqual([expect.stringMatching(/^SMSQ_OPT_OUT_WORDS="STOP,!!" has "!!", which is only punctuation or symbols and matches no reply/)]);
+  });
+
   it('a number out of range or not a number says the range (SMSQ_SHUTDOWN_GRACE_MS=-1 said "must be a whole number", which -1 is)', () => {
     const ranges: Record<string, string> = {
       SMSQ_REDIS_CONNECT_TIMEOUT_MS: '100 to 120000',

@@ -39,7 +39,7 @@ describe('a send or batch left with no number is refused alike', () => {
     for (const issue of [send, batch]) {
       // sendBatch used to say "no valid phone number among 2" and list nothing.
       expect(issue.message).toBe(
-        'no number left to send to (nothing was enqueued): 2 numbers are on the opt-out list: they replied TD, T or 退订 to an earlier message and get no more marketing. ' +
+        'no number left to send to (nothing was enqueued): 2 numbers are on the opt-out list: they replied an opt-out word (TD, R, 退订, ...) to an earlier message and get no more marketing. ' +
           'Fix: take them off your marketing list (notifications and verification codes still reach them)',
       );
     }
