@@ -55,6 +55,30 @@ describe('SMSQ_CODES', () => {
     }
   });
 
+  it('names a setting a Node caller also gives in both spellings: the variable, then the option (the meanings of SMSQ_REDIS_AUTH, SMSQ_SEND_WITHDRAWN and SMSQ_ENQUEUE_ABANDONED named only REDIS_URL or SMSQ_REPAIR_ENQUEUE_GRACE_MS, which no Node caller sets)', () => {
+    // Each variable with the option that sets the same in Node, as docs/operations.md writes the
+    // grace: `SMSQ_REPAIR_ENQUEUE_GRACE_MS` (`repair.enqueueGraceMs` of `createSmsWorker`).
+    const OPTION_OF: Readonly<Record<string, string>> = {
+      REDIS_URL: '`redis` option',
+      SMSQ_PREFIX: '`prefix`',
+      SMSQ_RETENTION_DAYS: '`retention`',
+      SMSQ_REDIS_CONNECT_TIMEOUT_MS: '`connectTimeoutMs`',
+      SMSQ_DURABILITY: '`durability.mode`',
+      SMSQ_DURABILITY_TIMEOUT_MS: '`durability.timeoutMs`',
+      SMSQ_REPAIR_ENQUEUE_GRACE_MS: '`repair.enqueueGraceMs` of `createSmsWorker`',
+      SMSQ_RECEIPT_WINDOW_HOURS: '`receiptSchedule.windowMs` of `createSmsWorker`',
+      SMS_ENDPOINT: '`endpoint` of `createSmsClient`',
+    };
+    const oneSpelling: string[] = [];
+    for (const [code, info] of Object.entries(SMSQ_CODES)) {
+      for (const [variable, option] of Object.entries(OPTION_OF)) {
+        const named = new RegExp(`\\b${variable}\\b(?!_)`).test(info.meaning);
+        if (named && !info.meaning.includes(option)) oneSpelling.push(`${code}: ${variable} without ${option}`);
+      }
+    }
+    expect(oneSpelling).toEqual([]);
+  });
+
   it('has no code that is also an environment variable', () => {
     expect(Object.keys(SMSQ_CODES).filter((code) => ENV_VARS.includes(code))).toEqual([]);
   });
