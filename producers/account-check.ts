@@ -13,6 +13,7 @@
  * how smsq is set up, not a hiccup, and skipping the check enqueued sends no worker could make.
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
+import { quoted } from '../src/setting-mention.js';
 import type { Logger } from '../src/logger.js';
 import type { CatalogEntry, CatalogLookup } from '../src/queue/catalog-lookup.js';
 import type { TemplateRules } from '../src/sms/template-rules.js';
@@ -33,10 +34,10 @@ function stateText(status: ApprovalStatus | number, reason: string): string {
 
 function signIssue(field: string, name: string, entry: CatalogEntry<SignDetail>): FieldIssue | undefined {
   const fix = 'Fix: send with an approved signature (`smsq signs` lists them)';
-  if (entry.state === 'not_found') return { field, message: `signature "${name}" is not in this account (${entry.error.code}). ${fix}` };
+  if (entry.state === 'not_found') return { field, message: `signature ${quoted(name)} is not in this account (${entry.error.code}). ${fix}` };
   if (entry.state === 'found' && entry.detail.signStatus !== 1) {
     const wait = entry.detail.signStatus === 0 ? ', or wait for the review to pass' : ', or fix it in the SMS console and apply again';
-    return { field, message: `signature "${name}" ${stateText(entry.detail.signStatus, entry.detail.reason)}; only approved signatures can send. ${fix}${wait}` };
+    return { field, message: `signature ${quoted(name)} ${stateText(entry.detail.signStatus, entry.detail.reason)}; only approved signatures can send. ${fix}${wait}` };
   }
   return undefined;
 }

@@ -4,7 +4,7 @@
  * a route's schema name them without loading a decoder.
  */
 import { ValidationError } from '../src/errors.js';
-import { mention } from '../src/setting-mention.js';
+import { mention, quoted } from '../src/setting-mention.js';
 
 /** Encodings a recipient file may be in (GBK files are read as GB18030, its superset). */
 export const FILE_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'gb18030'] as const;
@@ -38,8 +38,13 @@ export const ENCODING_CHOICES = 'utf-8, utf-16le, utf-16be, gb18030 (or gbk)';
 export const ENCODING_FIX = `save the file as "CSV UTF-8" (Excel: Save As → CSV UTF-8), or name its encoding with ${mention('encoding')}, one of ${ENCODING_CHOICES}`;
 
 /** The encoding named `name`; throws ValidationError on `field` for an unknown name. */
+/** The refusal of an encoding name no reader knows, the name quoted as the caller gave it. */
+export function unknownEncoding(name: string): string {
+  return `unknown encoding ${quoted(name)}. Fix: one of ${ENCODING_CHOICES}`;
+}
+
 export function parseEncodingName(name: string, field: string): FileEncoding {
   const encoding = FILE_ENCODING_NAMES[name.trim().toLowerCase()];
-  if (encoding === undefined) throw new ValidationError([{ field, message: `unknown encoding "${name}". Fix: one of ${ENCODING_CHOICES}` }]);
+  if (encoding === undefined) throw new ValidationError([{ field, message: unknownEncoding(name) }]);
   return encoding;
 }

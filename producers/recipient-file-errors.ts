@@ -1,4 +1,5 @@
 import { ValidationError } from '../src/errors.js';
+import { quoted } from '../src/setting-mention.js';
 
 const WHY: Record<string, string> = {
   ENOENT: 'there is no such file',
@@ -19,5 +20,5 @@ export function readError(err: unknown, path: string | undefined, field: string,
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('E')) return err;
   const fix = textOnlyReader === undefined ? 'give the path of a readable .csv or .xlsx file' : `give the path of a readable JSON or CSV file, which ${textOnlyReader} reads`;
-  return new ValidationError([{ field, message: `${path} cannot be read (${code}: ${WHY[code] ?? 'read error'}; nothing was enqueued). Fix: ${fix}` }]);
+  return new ValidationError([{ field, message: `${quoted(path)} cannot be read (${code}: ${WHY[code] ?? 'read error'}; nothing was enqueued). Fix: ${fix}` }]);
 }

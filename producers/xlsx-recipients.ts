@@ -13,7 +13,7 @@ import { readError } from './recipient-file-errors.js';
 import { RECIPIENT_CHUNKS, RECIPIENT_COLUMNS } from './recipient-source.js';
 import { RecipientRows } from './recipient-rows.js';
 import { HeaderWithoutPhoneError } from './recipient-header.js';
-import { mention } from '../src/setting-mention.js';
+import { mention, quoted } from '../src/setting-mention.js';
 import type { CsvRecipients } from './csv-recipients.js';
 import type { CampaignRecipient } from './schemas.js';
 import type { WorkbookZip } from './workbook-zip.js';
@@ -207,7 +207,7 @@ async function listSheets(reader: object, zip: WorkbookZip): Promise<ListedSheet
       async open() {
         const entry = await zip.open(part);
         const [made] = parts._parseWorksheet.call(parts, entry, /(\d+)\.xml$/.exec(part)?.[1] ?? part);
-        if (made === undefined) throw new Error(`sheet ${listed.name} could not be opened`);
+        if (made === undefined) throw new Error(`sheet ${quoted(listed.name)} could not be opened`);
         made.value.name = listed.name;
         return made.value;
       },
@@ -295,11 +295,16 @@ async function* xlsxRowChunks(source: string | Buffer | Readable, opts: Workbook
   }
   if (wanted === undefined) {
     const message = sheets.length
-      ? `has no sheet named "${opts.sheet}" (its sheets: ${sheets.map((sheet) => sheet.name).join(', ')}). Fix: name one of those in ${mention('sheet')}`
+      ? `has no sheet named ${quoted(opts.sheet ?? '')} (its sheets: ${sheets.map((sheet) => quoted(sheet.name)).join(', ')}). Fix: name one of those in ${mention('sheet')}`
       : 'holds no worksheet. Fix: save the list from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"';
     throw new ValidationError([{ field: opts.sheet === undefined ? field : 'sheet', message }]);
   }
   if (recipients === 0) throw noRowError(wanted.name, opts, rows.headerPending, withRows);
+}
+
+/** The workbook as a refusal names it: its path as given, quoted (the caller's text), or the upload, which has no name. */
+function fileNamed(path: string | undefined): string {
+  return path === undefined ? 'the upload' : quoted(path);
 }
 
 /** A failed read of the workbook as the refusal it is: too large a part, an unreadable file, or not a workbook. */
@@ -308,7 +313,7 @@ function workbookError(err: unknown, path: string | undefined, field: string): u
     return new ValidationError([
       {
         field,
-        message: `${path ?? 'the upload'} holds more text than any recipient list: ${err.message} once unpacked, more than is read into memory (nothing was enqueued). Fix: copy the sheet with the list into a new workbook, or save it as "CSV UTF-8" (read as it streams)`,
+        message: `${fileNamed(path)} holds more text than any recipient list: ${err.message} once unpacked, more than is read into memory (nothing was enqueued). Fix: copy the sheet with the list into a new workbook, or save it as "CSV UTF-8" (read as it streams)`,
       },
     ]);
   }
@@ -317,21 +322,21 @@ function workbookError(err: unknown, path: string | undefined, field: string): u
   return new ValidationError([
     {
       field,
-      message: `${path ?? 'the upload'} could not be read as an .xlsx workbook (${(err as Error).message}). Fix: save it from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"`,
+      message: `${fileNamed(path)} could not be read as an .xlsx workbook (${(err as Error).message}). Fix: save it from Excel as "Excel Workbook (.xlsx)", or as "CSV UTF-8"`,
     },
   ]);
 }
 
 /** The workbook's other sheets that hold rows, and the fix that picks one ({@link mention}: each caller names `sheet` its own way). */
 function otherSheetsHint(withRows: readonly string[]): { others: string; fix: string } {
-  const others = `The workbook's other sheets with rows: ${withRows.map((n) => JSON.stringify(n)).join(', ')}`;
+  const others = `The workbook's other sheets with rows: ${withRows.map(quoted).join(', ')}`;
   const first = mention('sheet', withRows[0]);
   return { others, fix: withRows.length === 1 ? first : `name the one that holds the list in ${mention('sheet')} (${first})` };
 }
 
 /** The refusal of a sheet with no row under its header, pointing at the sheets that have rows. */
 function noRowError(sheet: string, opts: WorkbookOptions, empty: boolean, withRows: readonly string[]): ValidationError {
-  const which = `sheet "${sheet}"${opts.sheet === undefined ? ' (the first)' : ''}`;
+  const which = `sheet ${quoted(sheet)}${opts.sheet === undefined ? ' (the first)' : ''}`;
   const what = `${which} holds no recipient: it ${empty ? 'is empty' : 'has only a header'} (nothing was enqueued)`;
   let message: string;
   if (withRows.length === 0) message = `${what}. Fix: one row per recipient under ${empty ? 'a header naming the phone column (phone, mobile, 手机号, ...)' : 'the header'}`;
@@ -346,7 +351,7 @@ function noRowError(sheet: string, opts: WorkbookOptions, empty: boolean, withRo
 function withOtherSheets(err: HeaderWithoutPhoneError, sheet: string, opts: WorkbookOptions, withRows: readonly string[]): ValidationError {
   if (withRows.length === 0) return err;
   const { others, fix } = otherSheetsHint(withRows);
-  const which = `sheet "${sheet}"${opts.sheet === undefined ? ' (the first)' : ''}`;
+  const which = `sheet ${quoted(sheet)}${opts.sheet === undefined ? ' (the first)' : ''}`;
   return new ValidationError([{ field: err.issues[0]?.field ?? opts.field ?? 'file', message: `${err.problem} on ${which}. ${others}. Fix: ${fix} if the list is there; or ${err.fix}` }]);
 }
 

@@ -5,7 +5,7 @@
  * other than what was meant. The idempotency key travels in the `Idempotency-Key` header.
  */
 import { z } from 'zod';
-import { ENCODING_CHOICES, FILE_ENCODING_NAMES } from '../producers/encoding-names.js';
+import { ENCODING_CHOICES, FILE_ENCODING_NAMES, unknownEncoding } from '../producers/encoding-names.js';
 import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest, wireDeadline } from '../producers/schemas.js';
 import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../src/queue/recipient-cursor.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
@@ -126,7 +126,7 @@ export const CampaignQuery = z.strictObject({
     .string()
     .transform((name, ctx) => {
       const encoding = FILE_ENCODING_NAMES[name.trim().toLowerCase()];
-      if (encoding === undefined) ctx.addIssue({ code: 'custom', message: `unknown encoding "${name}". Fix: one of ${ENCODING_CHOICES}` });
+      if (encoding === undefined) ctx.addIssue({ code: 'custom', message: unknownEncoding(name) });
       return encoding ?? z.NEVER;
     })
     .optional()

@@ -8,7 +8,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
@@ -24,6 +23,7 @@ import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { runSmsqInProcess } from '../support/cli-run.js';
+import { writeWorkbook, type SheetRows } from '../support/workbooks.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -64,15 +64,8 @@ function fileOf(name: string, bytes: Buffer | string): string {
   return path;
 }
 
-async function workbook(name: string, sheets: { name: string; rows: unknown[][] }[]): Promise<string> {
-  const book = new ExcelJS.Workbook();
-  for (const sheet of sheets) {
-    const ws = book.addWorksheet(sheet.name);
-    for (const row of sheet.rows) ws.addRow(row);
-  }
-  const path = join(dir, name);
-  await book.xlsx.writeFile(path);
-  return path;
+function workbook(name: string, sheets: SheetRows[]): Promise<string> {
+  return writeWorkbook(join(dir, name), sheets);
 }
 
 
@@ -312,10 +305,10 @@ const REFUSED: RefusedFile[] = [
     flags: ['--sheet', 'Sheet9'],
     options: { sheet: 'Sheet9' },
     field: 'sheet',
-    message: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: name one of those in `sheet`$/,
-    cliMessage: /--sheet: has no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: name one of those in `--sheet`/,
+    message: /no sheet named "Sheet9" \(its sheets: "名单"\)\. Fix: name one of those in `sheet`$/,
+    cliMessage: /--sheet: has no sheet named "Sheet9" \(its sheets: "名单"\)\. Fix: name one of those in `--sheet`/,
     restField: 'query.sheet',
-    restMessage: /no sheet named "Sheet9" \(its sheets: 名单\)\. Fix: name one of those in `\?sheet=`$/,
+    restMessage: /no sheet named "Sheet9" \(its sheets: "名单"\)\. Fix: name one of those in `\?sheet=`$/,
   },
   {
     name: 'a workbook with a header only',
@@ -763,7 +756,7 @@ describe('campaign files read as their people wrote them', () => {
     const res = await producer.campaign(readRecipientsFile(path), SETTINGS);
     expect(res).toMatchObject({ recipients: 3, rejectedCount: 2, chunks: 1 });
     expect(res.rejected).toEqual([
-      { input: '13800138002', line: 5, reason: expect.stringMatching(/^line 5: expected 2 fields \(手机号,name\), found 3/) },
+      { input: '13800138002', line: 5, reason: expect.stringMatching(/^line 5: expected 2 fields \("手机号", "name"\), found 3/) },
       { input: '13800138003', line: 6, reason: expect.stringMatching(/^line 6: templateParam\.name: is 501 characters; a variable holds at most 35/) },
     ]);
     const params = await storedParams(res.sendId);

@@ -62,7 +62,7 @@ describe('workbook parts held in memory', () => {
     const err = await read(path);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).issues).toEqual([
-      { field: 'file', message: expect.stringMatching(/shared-strings\.xlsx holds more text than any recipient list: its shared strings .* are over 128 MiB .*nothing was enqueued.*Fix: /) },
+      { field: 'file', message: expect.stringMatching(/shared-strings\.xlsx" holds more text than any recipient list: its shared strings .* are over 128 MiB .*nothing was enqueued.*Fix: /) },
     ]);
   });
 
