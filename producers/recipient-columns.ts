@@ -4,7 +4,7 @@
  * row, each with the same two reasons, and a million-row file was refused with a million of them.
  */
 import { looseName } from '../src/sms/template.js';
-import { mention } from '../src/setting-mention.js';
+import { mention, quoted } from '../src/setting-mention.js';
 import type { FileColumns } from './recipient-source.js';
 import { quoteExcerpt } from './text-excerpt.js';
 
@@ -43,8 +43,8 @@ export function checkParamColumns(
           ? 'rename it after one of those variables, or delete the column'
           : 'delete the column'
         : sharedToo
-          ? `rename the column "${likely}" to give each recipient their own value (variable names must match exactly), or delete it to give all the shared one`
-          : `rename the column "${likely}" (variable names must match exactly)`;
+          ? `rename the column ${quoted(likely)} to give each recipient their own value (variable names must match exactly), or delete it to give all the shared one`
+          : `rename the column ${quoted(likely)} (variable names must match exactly)`;
     issues.push({ field: columns.field, message: `column ${quoteExcerpt(column)} is not a variable of template ${templateCode} (${uses}; nothing was enqueued). Fix: ${fix}` });
   }
   const given = new Set([...columns.params, ...Object.keys(shared ?? {})]);
@@ -54,13 +54,13 @@ export function checkParamColumns(
       // A list of numbers alone: the fix is a header row to name a column by, or the shared params.
       issues.push({
         field: columns.field,
-        message: `template ${templateCode} uses \${${name}}, but the file has no header row (its first line is a number), so no column gives it, and no shared param gives it (nothing was enqueued). Fix: a header row naming the columns, with one named "${name}" (e.g. phone,${name}), or give every recipient the same value with ${mention('templateParam', { [name]: '...' })}`,
+        message: `template ${templateCode} uses \${${name}}, but the file has no header row (its first line is a number), so no column gives it, and no shared param gives it (nothing was enqueued). Fix: a header row naming the columns, with one named ${quoted(name)} (e.g. phone,${name}), or give every recipient the same value with ${mention('templateParam', { [name]: '...' })}`,
       });
       continue;
     }
     issues.push({
       field: columns.field,
-      message: `template ${templateCode} uses \${${name}}, but no column is named "${name}" and no shared param gives it (nothing was enqueued). Fix: add a column "${name}", or give every recipient the same value with ${mention('templateParam', { [name]: '...' })}`,
+      message: `template ${templateCode} uses \${${name}}, but no column is named ${quoted(name)} and no shared param gives it (nothing was enqueued). Fix: add a column ${quoted(name)}, or give every recipient the same value with ${mention('templateParam', { [name]: '...' })}`,
     });
   }
   return issues;

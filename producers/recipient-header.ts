@@ -67,7 +67,7 @@ export function phoneColumnIn(cells: readonly string[]): string | undefined {
  * The names of a header, quoted for an error: {@link EXCERPT_CHARS} characters of them in all, so a
  * file read in a wrong encoding, whose "header" may be the whole file, is not quoted back whole.
  */
-function quotedNames(names: readonly string[], readAs: FileEncoding | undefined): string {
+export function quotedNames(names: readonly string[], readAs?: FileEncoding): string {
   const shown: string[] = [];
   let left = EXCERPT_CHARS;
   for (const name of names) {

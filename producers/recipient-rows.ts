@@ -4,11 +4,10 @@
  * skipped, and a row that cannot be read becomes a recipient with `error`, so it is rejected with
  * its line and reason while the rest goes ahead.
  */
-import { readRecipientHeader, type RecipientHeader } from './recipient-header.js';
+import { quotedNames, readRecipientHeader, type RecipientHeader } from './recipient-header.js';
 import type { FileColumns } from './recipient-source.js';
 import type { CampaignRecipient } from './schemas.js';
 import type { FileEncoding } from './encoding-names.js';
-import { excerptOf } from './text-excerpt.js';
 
 /** Longest cell kept as the `input` of a rejected row. */
 const INPUT_SHOWN = 32;
@@ -83,7 +82,7 @@ export class RecipientRows {
       cells = padded;
     }
     if (cells.length !== header.names.length) {
-      const columns = columnList(header.names);
+      const columns = quotedNames(header.names, this.encoding);
       return {
         phone: shown(cells[header.phoneAt] ?? cells[0]),
         line,
@@ -122,11 +121,6 @@ function isBlank(cells: readonly string[]): boolean {
   return true;
 }
 
-/** A header's names as a row's reason lists them, no longer than an excerpt of the file (text-excerpt.ts). */
-function columnList(names: readonly string[]): string {
-  const { excerpt, cut } = excerptOf(names.join(','));
-  return cut ? `${excerpt}…` : excerpt;
-}
 
 function shown(cell: string | undefined): string {
   return (cell ?? '').trim().slice(0, INPUT_SHOWN);

@@ -156,7 +156,7 @@ describe('a campaign file names each refused row by its line, and its number by 
         `error: file: ${fileLine(3)}`,
         `error: file:2: column "手机号": ****: ${SEVEN}`,
         `error: file:3: column "手机号": 12345: ${FIVE}`,
-        'error: file:4: 138****8000: expected 2 fields (手机号,name), found 3. Fix: quote values that hold a comma ("a,b")',
+        'error: file:4: 138****8000: expected 2 fields ("手机号", "name"), found 3. Fix: quote values that hold a comma ("a,b")',
         '',
       ].join('\n'),
     );
@@ -193,7 +193,7 @@ describe('a campaign file names each refused row by its line, and its number by 
       { field: '(body)', message: fileLine(3) },
       { field: '(body):2', message: `column "手机号": ****: ${SEVEN}` },
       { field: '(body):3', message: `column "手机号": 12345: ${FIVE}` },
-      { field: '(body):4', message: '138****8000: expected 2 fields (手机号,name), found 3. Fix: quote values that hold a comma ("a,b")' },
+      { field: '(body):4', message: '138****8000: expected 2 fields ("手机号", "name"), found 3. Fix: quote values that hold a comma ("a,b")' },
     ]);
     await expectNothingWritten(before);
   });
