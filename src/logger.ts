@@ -61,13 +61,22 @@ export interface LoggerFactoryOptions {
   environmentTerms?: boolean;
 }
 
-/** A log call's argument in the environment's words: the message, or the text fields of its object (`err: err.message`). */
+/**
+ * The fields of a log line's object that smsq words, as its messages are: an error's message
+ * (`err: err.message`) and a fix. The others are data, some of it the caller's own text (a cancel
+ * reason, a signature's name, a request's path): rewritten, a reason holding `` `redis` `` was
+ * logged as REDIS_URL.
+ */
+const WORDED_FIELDS: ReadonlySet<string> = new Set(['err', 'fix']);
+
+/** A log call's argument in the environment's words: the message, or the {@link WORDED_FIELDS} of its object. */
 function inEnvironmentWords(arg: unknown): unknown {
   if (typeof arg === 'string') return inEnvironmentTerms(arg);
   if (arg === null || typeof arg !== 'object' || Array.isArray(arg) || arg instanceof Error) return arg;
   const fields = Object.entries(arg);
-  if (!fields.some(([, value]) => typeof value === 'string' && value.includes('`'))) return arg;
-  return Object.fromEntries(fields.map(([key, value]) => [key, typeof value === 'string' ? inEnvironmentTerms(value) : value]));
+  const worded = (key: string, value: unknown): value is string => WORDED_FIELDS.has(key) && typeof value === 'string';
+  if (!fields.some(([key, value]) => worded(key, value) && value.includes('`'))) return arg;
+  return Object.fromEntries(fields.map(([key, value]) => [key, worded(key, value) ? inEnvironmentTerms(value) : value]));
 }
 
 /**

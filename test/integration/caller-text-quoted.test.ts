@@ -9,10 +9,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
+import { createLogger } from '../../src/logger.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { spawnSmsq, SPAWNED_MS } from '../support/cli-process.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
@@ -178,5 +180,32 @@ describe('a sheet, an encoding and a signature in a refusal of the server', () =
     expect(message).toContain(`signature ${QUOTED('b`redis`')} is not in this account`);
     expect(res.body).not.toContain('REDIS_URL');
     expect(await keys()).toEqual(before);
+  });
+});
+
+describe('a caller\'s text in a log line of smsq and smsq server (their logger names settings as the environment does)', () => {
+  it('a cancel reason is logged as the caller gave it, while the line\'s own words are still the environment\'s', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    // The logger smsq and smsq server make (cli/context.ts), on the producer they run.
+    const logger = createLogger({ level: 'info', environmentTerms: true }, stream);
+    const logged = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger });
+    try {
+      const { sendId } = await logged.send({ phones: ['13800000111'], signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Li' } });
+      const reason = 'wrong list: see `redis` ticket 12, `prefix` too';
+      await logged.cancel(sendId, reason);
+      const line = lines.find((l) => l.msg === 'send cancelled');
+      expect(line).toMatchObject({ sendId, reason });
+      // A line of smsq's own words is still said in the environment's.
+      logger.warn({ err: 'raise `connectTimeoutMs`' }, 'Redis slow: raise `connectTimeoutMs`');
+      expect(lines.at(-1)).toMatchObject({ err: 'raise SMSQ_REDIS_CONNECT_TIMEOUT_MS', msg: 'Redis slow: raise SMSQ_REDIS_CONNECT_TIMEOUT_MS' });
+    } finally {
+      await logged.close();
+    }
   });
 });
