@@ -9,6 +9,7 @@
  */
 import { ValidationError } from '../src/errors.js';
 import { quoted } from '../src/setting-mention.js';
+import { quoteExcerpt } from '../producers/text-excerpt.js';
 import type { RejectedNumber } from '../producers/plan.js';
 
 /** Where a file's messages are: a JSON list's items or an object's `messages`; a CSV file's lines. */
@@ -53,7 +54,7 @@ export function batchFileTerms(places: FilePlaces): BatchFileTerms {
     if (csv === undefined) return `${item(index)}${rest}`;
     if (line === undefined) return `messages[${index}]${rest}`;
     const column = columnOf(rest);
-    return column === undefined ? `line ${line}` : `line ${line}, column ${quoted(column)}`;
+    return column === undefined ? `line ${line}` : `line ${line}, column ${quoteExcerpt(column)}`;
   };
   const textInFileTerms = (text: string) => text.replace(MESSAGE_REF, (_, i: string, rest: string) => placeText(Number(i), rest));
 
@@ -74,19 +75,19 @@ export function batchFileTerms(places: FilePlaces): BatchFileTerms {
         const [, variable, given] = missing;
         return given === undefined
           ? { field: header, message: `no column is named ${quoted(name)}: the template uses ${variable} (nothing was enqueued). Fix: add a column ${quoted(name)} with each message's value` }
-          : { field: header, message: `no column is named ${quoted(name)}: the template uses ${variable}, and the header has ${quoted(given)} (variable names must match exactly; nothing was enqueued). Fix: rename the column ${quoted(given)} to ${quoted(name)}` };
+          : { field: header, message: `no column is named ${quoted(name)}: the template uses ${variable}, and the header has ${quoteExcerpt(given)} (variable names must match exactly; nothing was enqueued). Fix: rename the column ${quoteExcerpt(given)} to ${quoted(name)}` };
       }
       const extra = /^is not a variable of the template \((.*)\)\. Fix: (.*)$/.exec(message);
       if (extra && csv.paramColumns.includes(name)) {
         const [, uses, fix] = extra as unknown as [string, string, string];
         const columnFix = fix.replace(/^remove it or check the spelling/, 'delete the column, or check its spelling').replace(/^rename it "/, 'rename the column "');
-        return { field: header, message: `column ${quoted(name)} is not a variable of the template (${uses}; nothing was enqueued). Fix: ${columnFix}` };
+        return { field: header, message: `column ${quoteExcerpt(name)} is not a variable of the template (${uses}; nothing was enqueued). Fix: ${columnFix}` };
       }
     }
     const column = columnOf(rest);
     if (column === undefined) return { field: `file:${line}`, message };
     // A number's refusal starts with the number as given (`12345: a mainland ...`), a param's with what is wrong with it (`is blank-looking`).
-    return { field: `file:${line}`, message: part === 'phone' ? `column "phone": ${message}` : `column ${quoted(column)} ${message}` };
+    return { field: `file:${line}`, message: part === 'phone' ? `column "phone": ${message}` : `column ${quoteExcerpt(column)} ${message}` };
   };
 
   return {
