@@ -33,10 +33,20 @@ export function flagOfField(field: string): string {
   return field;
 }
 
-/** A flag's value as typed in a shell: a plain word bare, other text in double quotes, JSON in single quotes. */
+/** `text` in single quotes, in which a shell reads every character as itself; a `'` in it closed, escaped and reopened. */
+function singleQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A flag's value as typed in a shell: a plain word bare, other text in double quotes, JSON or text
+ * a shell reads inside double quotes (`$`, a backtick, `!`, `\`, `"`) in single quotes. A sheet
+ * named `` Li$HOME`id`st `` was told as `--sheet "Li$HOME`id`st"`: pasted, it ran `id`.
+ */
 function shellWord(value: unknown): string {
-  if (typeof value === 'string') return /^[\w.@:+/,-]+$/.test(value) ? value : JSON.stringify(value);
-  return `'${JSON.stringify(value)}'`;
+  if (typeof value !== 'string') return singleQuoted(JSON.stringify(value));
+  if (/^[\w.@:+/,-]+$/.test(value)) return value;
+  return /[$`!\\"]/.test(value) ? singleQuoted(value) : JSON.stringify(value);
 }
 
 /**

@@ -35,6 +35,12 @@ describe('inFlagTerms: a fix names a setting by its flag, as the CLI takes it', 
     expect(['sheet', 'encoding'].map(flagOfField)).toEqual(['--sheet', '--encoding']);
   });
 
+  it('quotes a value for the shell so that pasting the fix gives the flag that value: a sheet named Li$HOME`id`st was told as --sheet "Li$HOME`id`st", which runs id and expands $HOME', () => {
+    expect(inFlagTerms(`Fix: ${mention('sheet', 'Li$HOME`id`st')}`)).toBe("Fix: `--sheet 'Li$HOME`id`st'`");
+    expect(inFlagTerms(`Fix: ${mention('sheet', "Wang's list!")}`)).toBe("Fix: `--sheet 'Wang'\\''s list!'`");
+    expect(inFlagTerms(`Fix: ${mention('templateParam', { name: "O'Brien" })}`)).toBe(`Fix: \`--param '{"name":"O'\\''Brien"}'\``);
+  });
+
   it('writes the recipient file as `--file` with a name, which is what tells a workbook from a CSV list; its issues keep the field `file`', () => {
     expect(inFlagTerms(`if it is an Excel workbook, give it as one: ${mention('file', 'list.xlsx')}`)).toBe('if it is an Excel workbook, give it as one: `--file list.xlsx`');
     expect(flagOfField('file')).toBe('file');
