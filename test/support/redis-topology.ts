@@ -42,9 +42,9 @@ export interface RedisNode {
 
 export interface SentinelDeployment {
   /**
-   * REDIS_URL for smsq: `redis+sentinel://127.0.0.1:<s1>,.../<masterName>`. Not with `tls`: no
-   * REDIS_URL reaches TLS sentinels (`rediss+sentinel://` is refused); a caller's own ioredis
-   * connection does, with `tls`.
+   * REDIS_URL for smsq: `redis+sentinel://127.0.0.1:<s1>,.../<masterName>`, `rediss+sentinel://`
+   * with `tls` (its process trusts the deployment's CA through NODE_EXTRA_CA_CERTS=`caFile`, and
+   * presents no certificate: `tlsAuthClients` other than `yes`).
    */
   url: string;
   masterName: string;
@@ -59,6 +59,8 @@ export interface SentinelDeployment {
    * with `enableTLSForSentinelMode` for the data nodes): every node and sentinel speaks only TLS.
    */
   tls?: TlsClientOptions;
+  /** With `SentinelOptions.tls`, the file of the CA that signed every node's certificate. */
+  caFile?: string;
   /**
    * Starts another replica of the current primary (`config`: lines added to its redis.conf, e.g.
    * `replica-priority 0`) and waits until it is in sync and every sentinel knows it (a replacement host).
@@ -126,7 +128,15 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 interface DeploymentTls {
   files: TlsFiles;
   client: TlsClientOptions;
+  /** `tls-auth-clients` of every node and sentinel. */
+  authClients: TlsAuthClients;
 }
+
+/**
+ * Redis's `tls-auth-clients`: `yes` (its default) refuses a client that presents no certificate,
+ * `optional` checks one only when presented, `no` asks for none (as managed services do).
+ */
+export type TlsAuthClients = 'yes' | 'optional' | 'no';
 
 function adminClient(port: number, tls?: DeploymentTls): Redis {
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, ...(tls ? { tls: tls.client } : {}) });
@@ -156,8 +166,9 @@ const SENTINEL_COMMAND: readonly string[] = binaryOnPath('redis-sentinel') ? ['r
  * The lines that make a server (or a sentinel) listen on `port` in TLS only and use TLS towards
  * the others: to replicate, and a sentinel to watch the nodes and reach the other sentinels.
  */
-function tlsOnly(port: number, files: TlsFiles): string[] {
-  return ['port 0', `tls-port ${port}`, `tls-cert-file ${files.certFile}`, `tls-key-file ${files.keyFile}`, `tls-ca-cert-file ${files.caFile}`, 'tls-replication yes'];
+function tlsOnly(port: number, tls: DeploymentTls): string[] {
+  const { files } = tls;
+  return ['port 0', `tls-port ${port}`, `tls-cert-file ${files.certFile}`, `tls-key-file ${files.keyFile}`, `tls-ca-cert-file ${files.caFile}`, 'tls-replication yes', `tls-auth-clients ${tls.authClients}`];
 }
 
 /** Starts `redis-server` with a config file in `dir` and waits until it answers PING (in TLS only with `tls`). */
@@ -167,7 +178,7 @@ async function startNode(baseDir: string, port: number, config: string[], comman
   const dir = join(baseDir, String(port));
   mkdirSync(dir);
   const confFile = join(dir, 'redis.conf');
-  writeFileSync(confFile, [...(tls ? tlsOnly(port, tls.files) : [`port ${port}`]), 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
+  writeFileSync(confFile, [...(tls ? tlsOnly(port, tls) : [`port ${port}`]), 'bind 127.0.0.1', `dir ${dir}`, ...config, ''].join('\n'));
   let child: ChildProcess;
 
   async function spawnNode(): Promise<void> {
@@ -231,6 +242,8 @@ export interface SentinelOptions {
    * `proxied`.
    */
   tls?: boolean;
+  /** With `tls`, the nodes' and sentinels' `tls-auth-clients`. Default `yes`, Redis's own. */
+  tlsAuthClients?: TlsAuthClients;
 }
 
 /** A data node, behind a stallable proxy when `proxied`. */
@@ -259,7 +272,7 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
   };
   try {
     if (opts.tls && opts.proxied) throw new Error('startSentinelDeployment: tls and proxied together are not supported');
-    const tls = opts.tls ? await makeTlsCertificates(dir) : undefined;
+    const tls = opts.tls ? { ...(await makeTlsCertificates(dir)), authClients: opts.tlsAuthClients ?? 'yes' } : undefined;
     const primary = await startDataNode(dir, dataNode(opts.appendfsync), opts.proxied ?? false, proxies, tls);
     nodes.push(primary);
     const startReplica = async (primaryPort: number, config: string[] = []) => {
@@ -311,13 +324,13 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
         return Number(port);
       }, tls);
     return {
-      url: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${masterName}`,
+      url: `${tls ? 'rediss' : 'redis'}+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${masterName}`,
       masterName,
       primary,
       replica,
       sentinels,
       primaryPort,
-      ...(tls ? { tls: tls.client } : {}),
+      ...(tls ? { tls: tls.client, caFile: tls.files.caFile } : {}),
       waitForPromotion: (oldPort, timeoutMs = 20_000) =>
         until('the sentinels to promote the replica', timeoutMs, async () => {
           const port = await primaryPort();
