@@ -125,6 +125,18 @@ function connectionOptionProblems(opts: RedisConnectionOptions): string[] {
   ];
 }
 
+/**
+ * The ioredis options of `rediss+sentinel://`: TLS to the sentinels (`sentinelTLS`) and to the
+ * primary and replicas they name (`tls`, used in Sentinel mode only with
+ * `enableTLSForSentinelMode`). Empty options, as `rediss://` gives one Redis (ioredis's `tls: true`):
+ * Node's CA store and NODE_EXTRA_CA_CERTS, the certificate checked against the address dialled,
+ * no client certificate; one deployment's settings read alike whichever URL names it.
+ */
+function sentinelTlsOptions(): RedisOptions {
+  // Fresh objects for each connection: ioredis hands them on to each socket it opens.
+  return { sentinelTLS: {}, tls: {}, enableTLSForSentinelMode: true };
+}
+
 /** The ioredis client for a parsed target. */
 export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}): RedisConnection {
   const common = redisConnectionOptions(opts);
@@ -142,6 +154,7 @@ export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}
         password: target.password,
         sentinelUsername: target.sentinelUsername,
         sentinelPassword: target.sentinelPassword,
+        ...(target.tls ? sentinelTlsOptions() : {}),
         // Not `failoverDetector`: in ioredis 5.11 its +switch-master disconnect, arriving while a
         // reconnect is asking the sentinels, ends the client for good ("Connection is closed.",
         // status `end`; seen in test/integration/redis-topology.test.ts). A dead primary closes the
@@ -175,7 +188,7 @@ export function describeRedis(redis: RedisConnection): string {
   // Found through Sentinel: the sentinels and the master's name, as REDIS_URL names them (its host and port are ioredis's defaults).
   if (redisOptions.sentinels?.length) {
     const sentinels = redisOptions.sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`).join(',');
-    return `redis+sentinel://${auth}${sentinels}/${redisOptions.name ?? ''}${redisOptions.db ? `/${redisOptions.db}` : ''}`;
+    return `${redisOptions.sentinelTLS ? 'rediss' : 'redis'}+sentinel://${auth}${sentinels}/${redisOptions.name ?? ''}${redisOptions.db ? `/${redisOptions.db}` : ''}`;
   }
   const scheme = redisOptions.tls ? 'rediss' : 'redis';
   return `${scheme}://${auth}${redisOptions.host ?? '127.0.0.1'}:${redisOptions.port ?? 6379}${redisOptions.db ? `/${redisOptions.db}` : ''}`;

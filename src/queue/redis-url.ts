@@ -1,7 +1,7 @@
 /**
  * What `REDIS_URL` names: one Redis (`redis://`, `rediss://`), a Sentinel deployment
- * (`redis+sentinel://`) or a Cluster (`redis+cluster://`). Pure parsing, so config validation and
- * every process that connects agree on one reading of the URL.
+ * (`redis+sentinel://`, `rediss+sentinel://` in TLS) or a Cluster (`redis+cluster://`). Pure
+ * parsing, so config validation and every process that connects agree on one reading of the URL.
  */
 import { SmsqError } from '../errors.js';
 
@@ -29,6 +29,12 @@ export type RedisTarget =
       /** Credentials of the sentinels themselves, when they require auth (`?sentinelPassword=`). */
       sentinelUsername: string | undefined;
       sentinelPassword: string | undefined;
+      /**
+       * `rediss+sentinel://`: the sentinels, the primary and its replicas are all reached in TLS,
+       * trusted as `rediss://` trusts one Redis (Node's CA store, NODE_EXTRA_CA_CERTS), with no
+       * client certificate.
+       */
+      tls: boolean;
     })
   | (RedisAuth & { kind: 'cluster'; nodes: RedisHostPort[] });
 
@@ -36,21 +42,26 @@ export type RedisTarget =
  * A Redis URL that cannot be read. The message shows the URL as given, passwords redacted (as
  * every other message naming it: {@link redactRedisUrl}), so that a caller whose URL came from its
  * own settings sees what was read. `problem` completes "<url> <problem>", `fix` is a URL that
- * works (with a note); the environment's check (src/config.ts) says both as REDIS_URL.
+ * works (with a note); the environment's check (src/config.ts) says both as REDIS_URL. A
+ * `rediss+sentinel://` URL is shown its fix in `rediss+sentinel://` too: followed as written, a
+ * `redis+sentinel://` example would drop the TLS the deployment requires.
  */
 export class RedisUrlError extends SmsqError {
   readonly code = 'SMSQ_CONFIG_INVALID';
   /** The URL given, its passwords replaced by `<redacted>`. */
   readonly redactedUrl: string;
+  readonly fix: string;
   constructor(
     readonly problem: string,
-    readonly fix: string,
+    fix: string,
     url: string,
   ) {
     const redactedUrl = redactRedisUrl(url);
-    super(`the Redis URL ${JSON.stringify(redactedUrl)} ${problem}. Fix: give one such as ${fix}`);
+    const fixInScheme = /^rediss\+sentinel:/i.test(url) ? fix.replace(/^redis\+sentinel:/, 'rediss+sentinel:') : fix;
+    super(`the Redis URL ${JSON.stringify(redactedUrl)} ${problem}. Fix: give one such as ${fixInScheme}`);
     this.name = 'RedisUrlError';
     this.redactedUrl = redactedUrl;
+    this.fix = fixInScheme;
   }
 }
 
@@ -60,7 +71,7 @@ const EXAMPLE = {
   cluster: 'redis+cluster://:password@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000',
   standalone: 'redis://user:pass@host:6379/0',
 } as const;
-const SCHEMES = 'redis://, rediss://, redis+sentinel:// or redis+cluster://';
+const SCHEMES = 'redis://, rediss://, redis+sentinel://, rediss+sentinel:// or redis+cluster://';
 
 // scheme :// [user[:password]@] hosts [/path] [?query]; hosts may hold commas, so URL() cannot read them.
 const MULTI_HOST = /^(redis|rediss)\+(sentinel|cluster):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/;
@@ -98,8 +109,8 @@ function readRedisUrl(url: string): RedisTarget {
   }
   const [, scheme, kindText, userInfo, hostList, path, query] = m;
   const kind = kindText as 'sentinel' | 'cluster';
-  if (scheme === 'rediss') {
-    throw refused(`uses ${scheme}+${kind}://, but TLS to a ${kind === 'sentinel' ? 'Sentinel deployment' : 'Cluster'} is not supported yet`, `${EXAMPLE[kind]} (plain TCP inside a private network), or rediss:// to one Redis`);
+  if (scheme === 'rediss' && kind === 'cluster') {
+    throw refused('uses rediss+cluster://, but TLS to a Cluster is not supported yet', `${EXAMPLE.cluster} (plain TCP inside a private network), rediss+sentinel:// to a Sentinel deployment in TLS, or rediss:// to one Redis`);
   }
   const auth = authOf(userInfo, kind, refused);
   const hosts = hostsOf(hostList ?? '', kind, refused);
@@ -120,7 +131,7 @@ function readRedisUrl(url: string): RedisTarget {
   }
   for (const key of params.keys()) {
     if (!SENTINEL_OPTIONS.includes(key)) {
-      throw refused(`has the option "${key}"; redis+sentinel:// knows sentinelPassword and sentinelUsername`, `${EXAMPLE.sentinel}?sentinelPassword=secret`);
+      throw refused(`has the option "${key}"; ${scheme}+sentinel:// knows sentinelPassword and sentinelUsername`, `${EXAMPLE.sentinel}?sentinelPassword=secret`);
     }
   }
   return {
@@ -131,6 +142,7 @@ function readRedisUrl(url: string): RedisTarget {
     ...auth,
     sentinelUsername: params.get('sentinelUsername') ?? undefined,
     sentinelPassword: params.get('sentinelPassword') ?? undefined,
+    tls: scheme === 'rediss',
   };
 }
 

@@ -33,8 +33,26 @@ describe('parseRedisUrl', () => {
       password: 'p@ss',
       sentinelUsername: 'sen',
       sentinelPassword: 's3',
+      tls: false,
     });
     expect(parseRedisUrl('redis+sentinel://:pw@h1:26379/m')).toMatchObject({ username: undefined, password: 'pw', db: 0, sentinelPassword: undefined });
+  });
+
+  it('reads rediss+sentinel:// as the same deployment in TLS (sentinels, primary and replicas)', () => {
+    expect(parseRedisUrl('rediss+sentinel://app:p%40ss@h1:26379,h2/mymaster/3?sentinelPassword=s3')).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 'h1', port: 26379 },
+        { host: 'h2', port: 26379 },
+      ],
+      masterName: 'mymaster',
+      db: 3,
+      username: 'app',
+      password: 'p@ss',
+      sentinelUsername: undefined,
+      sentinelPassword: 's3',
+      tls: true,
+    });
   });
 
   it('reads cluster seed nodes, with 6379 as the default port', () => {
@@ -58,8 +76,8 @@ describe('parseRedisUrl', () => {
     expect(problemOf('redis+sentinel://h1/m?password=x').message).toMatch(/option "password"/);
     expect(problemOf('redis+cluster://h1:7000/0').message).toMatch(/a Cluster has no master name and only database 0/);
     expect(problemOf('redis+cluster://').message).toMatch(/must list the cluster nodes/);
-    expect(problemOf('rediss+cluster://h1:7000').message).toMatch(/TLS .* not supported/);
-    expect(problemOf('http://h1').message).toMatch(/must start with redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/ or redis\+cluster:\/\//);
+    expect(problemOf('rediss+cluster://h1:7000').message).toMatch(/uses rediss\+cluster:\/\/, but TLS to a Cluster is not supported yet\. Fix: give one such as redis\+cluster:\/\/.* rediss\+sentinel:\/\/ to a Sentinel deployment in TLS, or rediss:\/\/ to one Redis$/);
+    expect(problemOf('http://h1').message).toMatch(/must start with redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/, rediss\+sentinel:\/\/ or redis\+cluster:\/\//);
     expect(problemOf('redis://exa mple').code).toBe('SMSQ_CONFIG_INVALID');
     // ioredis read these as SELECT NaN and crashed the command with a stack trace.
     for (const url of ['redis://127.0.0.1:6379/abc', 'redis://127.0.0.1:6379/-1', 'redis://h/1/2', 'rediss://h/0x1']) {
@@ -69,14 +87,25 @@ describe('parseRedisUrl', () => {
     expect(parseRedisUrl('redis://h:6379/15').kind).toBe('standalone');
   });
 
+  it('shows a rediss+sentinel URL its fix in rediss+sentinel://: followed as written, a redis+sentinel:// one dropped the TLS', () => {
+    expect(problemOf('rediss+sentinel://h1:26379').message).toMatch(/must name the master group.*Fix: give one such as rediss\+sentinel:\/\/:password@10\.0\.0\.1:26379,/);
+    expect(problemOf('rediss+sentinel://h1/m?tls=yes').message).toMatch(/has the option "tls"; rediss\+sentinel:\/\/ knows sentinelPassword and sentinelUsername\. Fix: give one such as rediss\+sentinel:\/\/.*\?sentinelPassword=secret$/);
+    expect(problemOf('rediss+sentinel://h1/m/x').fix).toMatch(/^rediss\+sentinel:\/\//);
+  });
+
   it('redacts passwords for logs', () => {
     expect(redactRedisUrl('redis+sentinel://app:secret@h1/m?sentinelPassword=s3')).toBe('redis+sentinel://app:<redacted>@h1/m?sentinelPassword=<redacted>');
+    expect(redactRedisUrl('rediss+sentinel://app:secret@h1,h2/m/1?sentinelUsername=sen&sentinelPassword=s@3')).toBe('rediss+sentinel://app:<redacted>@h1,h2/m/1?sentinelUsername=sen&sentinelPassword=<redacted>');
+    expect(redactRedisUrl('rediss+sentinel://:se/cret@h1/m')).toBe('rediss+sentinel://:<redacted>@h1/m');
+    expect(redactRedisUrl('rediss+sentinel://ap/p:secret@h1/m')).toBe('rediss+sentinel://<redacted>@h1/m');
+    expect(redactRedisUrl('rediss+cluster://app:secret@h1:7000')).toBe('rediss+cluster://app:<redacted>@h1:7000');
     expect(redactRedisUrl('redis://h1:6379')).toBe('redis://h1:6379');
   });
 });
 
 describe('REDIS_URL in loadConfig', () => {
-  it('accepts the Sentinel and Cluster forms', () => {
+  it('accepts the Sentinel and Cluster forms, Sentinel in TLS too', () => {
+    expect(loadConfig({ REDIS_URL: 'rediss+sentinel://h1:26379/mymaster' }).redisUrl).toBe('rediss+sentinel://h1:26379/mymaster');
     expect(loadConfig({ REDIS_URL: 'redis+cluster://h1:7000,h2:7001' }).redisUrl).toBe('redis+cluster://h1:7000,h2:7001');
     expect(loadConfig({ REDIS_URL: 'redis+sentinel://h1:26379/mymaster' }).redisUrl).toBe('redis+sentinel://h1:26379/mymaster');
   });
@@ -102,6 +131,8 @@ describe('a URL given to createRedisConnection', () => {
     const cases = [
       ['http://app:hunter22@h1:6379', /^the Redis URL "http:\/\/app:<redacted>@h1:6379" must start with redis:\/\/, .*\. Fix: give one such as redis:\/\/user:pass@host:6379\/0$/],
       ['redis+sentinel://:hunter22@h1:26379?sentinelPassword=hunter23', /^the Redis URL "redis\+sentinel:\/\/:<redacted>@h1:26379\?sentinelPassword=<redacted>" must name the master group .*\. Fix: give one such as redis\+sentinel:\/\//],
+      ['rediss+sentinel://:hunter22@h1:26379/m/x?sentinelPassword=hunter23', /^the Redis URL "rediss\+sentinel:\/\/:<redacted>@h1:26379\/m\/x\?sentinelPassword=<redacted>" has the path "\/m\/x", .*\. Fix: give one such as rediss\+sentinel:\/\//],
+      ['rediss+cluster://:hunter22@h1:7000', /^the Redis URL "rediss\+cluster:\/\/:<redacted>@h1:7000" uses rediss\+cluster:\/\/, but TLS to a Cluster is not supported yet/],
       ['redis://u:hunter22@h1:6379/abc', /^the Redis URL "redis:\/\/u:<redacted>@h1:6379\/abc" has the path "\/abc", which is not a database number/],
     ] as const;
     for (const [url, said] of cases) {
