@@ -61,9 +61,9 @@ function untilExited<T>(p: CliProcess, waiting: Promise<T>): Promise<T> {
   return Promise.race([waiting, p.exited.then((code) => Promise.reject(new Error(`smsq exited (${code}) first: ${p.stderr}`)))]);
 }
 
-/** `smsq worker` in WAIT 2, once it says it runs. */
-async function runningWorker(): Promise<CliProcess> {
-  const worker = smsq(['worker', '--concurrency', '2'], 2, { LOG_LEVEL: 'info' });
+/** `smsq worker` in WAIT 2 (or as `extra` says), once it says it runs. */
+async function runningWorker(extra: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
+  const worker = smsq(['worker', '--concurrency', '2'], 2, { LOG_LEVEL: 'info', ...extra });
   await untilExited(worker, waitFor(() => /smsq worker running/.test(worker.stderr), 'the worker to run', SPAWNED_MS));
   return worker;
 }
@@ -116,4 +116,24 @@ describe('REDIS_URL=rediss+sentinel:// to a Sentinel deployment that speaks only
     expect(await worker.exited, worker.stderr).toBe(EXIT.ok);
     expect(server.stderr + worker.stderr).not.toContain(UNASKED);
   }, 2 * SPAWNED_MS);
+
+  // Last: the deployment is left with a primary and its one replica of priority 0, which no WAIT
+  // mode of smsq accepts. SMSQ_DURABILITY=none keeps what this asks to the TLS itself.
+  it('the primary SIGKILLed: the running worker and a new smsq send follow the promoted replica over TLS, the send accepted once', async () => {
+    const none = { SMSQ_DURABILITY: 'none' };
+    const worker = await runningWorker(none);
+    const before = smsq([...send('13800138002'), '--wait', '--timeout', '60s'], 0, none);
+    expect(await before.exited, before.stderr).toBe(EXIT.ok);
+    const oldPort = await deployment.primaryPort();
+    await deployment.primary.kill();
+    const newPort = await deployment.waitForPromotion(oldPort);
+    expect(newPort).toBe(deployment.replica.port);
+    const phone = '13800138003';
+    const after = smsq([...send(phone), '--wait', '--timeout', '60s'], 0, none);
+    expect(await after.exited, after.stderr).toBe(EXIT.ok);
+    expect(emulator.accepted().filter((s) => s.phoneNumbers.includes(phone)), 'sends the emulator accepted for the number').toHaveLength(1);
+    expect(await deployment.replica.keyCount(), 'keys on the promoted replica').toBeGreaterThan(0);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited, worker.stderr).toBe(EXIT.ok);
+  }, 3 * SPAWNED_MS);
 });
