@@ -9,6 +9,7 @@ import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } fro
 import { authRefusedError, connectionReason, isCredentialRefusal, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { confirmDatabase } from './redis-database.js';
+import { tlsSilenceHint } from './tls-silence-hint.js';
 
 export interface RedisGateOptions {
   redis: RedisConnection;
@@ -169,18 +170,3 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
   };
 }
 
-/**
- * What the silence of a TLS URL may be, said after "no answer within N ms". A TLS handshake that a
- * plain Redis never answers looks like silence. Through Sentinel, so does a refused one: ioredis
- * tries each sentinel and keeps none of their TLS errors (an untrusted CA, a client certificate
- * required), so the two settings TLS needs are named here.
- */
-function tlsSilenceHint(url: string): string {
-  if (url.startsWith('rediss://')) return '; rediss:// speaks TLS, and a Redis without TLS never answers it: redis:// if this one has none';
-  if (!url.startsWith('rediss+sentinel://')) return '';
-  return (
-    '; rediss+sentinel:// speaks TLS to the sentinels and to the primary and replicas they name: a deployment without TLS never answers it (redis+sentinel:// if so), ' +
-    'and one in TLS answers only when this process trusts its CA (Node\'s CA store, or NODE_EXTRA_CA_CERTS=/path/to/ca.crt for a private CA) ' +
-    'and its sentinels and nodes ask no client certificate, which smsq does not present (tls-auth-clients optional, or no)'
-  );
-}

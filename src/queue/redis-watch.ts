@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { describeRedis } from './connection.js';
 import { authRefusedError, connectionReason, isCredentialRefusal, isDatabaseRefusal } from './redis-errors.js';
 import { isHeldByBlockingCommand } from './blocking-commands.js';
+import { tlsSilenceHint } from './tls-silence-hint.js';
 import { NOT_REDIS, redisDoesNotAnswer, redisFix } from '../errors.js';
 import { inEnvironmentTerms } from '../setting-mention.js';
 
@@ -69,9 +70,10 @@ export function watchRedis(options: RedisWatchOptions): RedisWatch {
     downSince = clock.now();
     const reason = lastError ? connectionReason(lastError) : 'connection closed';
     // Something else answering at that port is a wrong REDIS_URL: said so, with its fix, not as an outage.
+    // Never reached over TLS, the handshake may be why (once reached, an outage is an outage).
     const said = reason.startsWith(NOT_REDIS)
       ? `${redisDoesNotAnswer(url, reason)}; retrying with back-off (work starts by itself once Redis answers there). ${redisFix(reason)}`
-      : `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable`;
+      : `Redis at REDIS_URL=${url} does not answer; retrying with back-off (work resumes by itself when it is back). Fix: check that Redis is running and reachable${everUp ? '' : tlsSilenceHint(url)}`;
     log.warn({ redisUrl: url, reason }, said);
   };
   const onClose = () => {

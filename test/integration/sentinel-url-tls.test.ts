@@ -83,6 +83,19 @@ describe('REDIS_URL=rediss+sentinel:// to a Sentinel deployment that speaks only
     expect(p.stderr).toContain('tls-auth-clients optional');
   }, SPAWNED_MS);
 
+  it('without the deployment\'s CA: smsq worker, which keeps retrying, says the same in its warning (it said only "check that Redis is running and reachable")', async () => {
+    const worker = smsq(['worker'], 2, { NODE_EXTRA_CA_CERTS: undefined, SMSQ_REDIS_CONNECT_TIMEOUT_MS: '1000' });
+    try {
+      const warning = await untilExited(worker, waitFor(() => worker.stderr.split('\n').find((l) => l.includes('does not answer; retrying')), 'the worker to say Redis does not answer', SPAWNED_MS));
+      expect(warning).toContain('rediss+sentinel:// speaks TLS');
+      expect(warning).toContain('NODE_EXTRA_CA_CERTS=');
+      expect(warning).toContain('tls-auth-clients optional');
+    } finally {
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+    }
+  }, SPAWNED_MS);
+
   it('smsq send asks the sentinels over TLS which replicas they would promote, and refuses WAIT 1 that the replica-priority 0 replica could meet alone; nothing written', async () => {
     const p = smsq(send('13800138000'), 1);
     expect(await p.exited, p.stderr).toBe(EXIT.dependency);
