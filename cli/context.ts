@@ -239,9 +239,11 @@ export class CliContext {
     // A look-up the producer made (the door's account check) failed for the whole account.
     if (err instanceof SmsError) err = new ApiCallError(err);
     if (err instanceof ValidationError) {
-      // Refused at the door: nothing was sent or enqueued.
-      for (const issue of err.issues) this.note(`error: ${flagOfField(issue.field)}: ${inFlagTerms(issue.message)}`);
-      if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues: err.issues.map((i) => ({ ...i, message: inEnvironmentTerms(i.message) })) } });
+      // Refused at the door: nothing was sent or enqueued. The fix is read by someone who typed
+      // flags, in --json too (it told them `kind: "verification"`); `field` stays the request's, for scripts.
+      const issues = err.issues.map((i) => ({ ...i, message: inFlagTerms(i.message) }));
+      for (const issue of issues) this.note(`error: ${flagOfField(issue.field)}: ${issue.message}`);
+      if (json) this.printJson({ error: { code: err.code, errorClass: 'invalid', meaning: 'the request was refused; nothing was enqueued', action: 'fix the fields named', issues } });
       return exitCodeOf(err.code);
     }
     if (err instanceof UsageError) {

@@ -2,7 +2,8 @@
  * The request fields that the send commands' flags fill, so that a refusal names what the user
  * typed: `--template: must look like SMS_123456789`, not the API's `templateCode`, and its fix
  * `--kind marketing`, not the API's `kind: "marketing"` (src/setting-mention.ts). The JSON form of
- * a refusal (`--json`) keeps the API's field names and words, which are stable for scripts.
+ * a refusal (`--json`) keeps the API's field names, which are stable for scripts; its issues' fixes
+ * are read by the same person as the text, and name flags too.
  */
 import { IdempotencyKeyReusedError } from '../src/errors.js';
 import { environmentSpelling, respell, type MentionedSetting } from '../src/setting-mention.js';
