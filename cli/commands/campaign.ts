@@ -181,7 +181,8 @@ export function register(program: Command, ctx: CliContext): void {
                 }
                 // Progress is shown once chunks are written (the first call only names the send).
                 if (p.chunks === 0) return;
-                newest = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, chunks ${p.chunks}`;
+                // Every row read is counted once, opted-out ones too (named as the result's table names them): the counts add up to `read`.
+                newest = `read ${p.read}, queued ${p.queued}, rejected ${p.rejected}, duplicates ${p.duplicates}, opted out ${p.suppressed}, chunks ${p.chunks}`;
                 const now = Date.now();
                 if (now - lastShown < 500) return;
                 lastShown = now;

@@ -582,7 +582,7 @@ describe('campaign files read as their people wrote them', () => {
     const result = JSON.parse(res.stdout) as { recipients: number; apiCalls: number };
     const progress = res.stderr.split('\n').filter((line) => /^read \d+, queued/.test(line));
     expect(progress.length).toBeGreaterThan(0);
-    expect(progress.at(-1)).toBe(`read 20000, queued ${result.recipients}, rejected 0, duplicates 0, chunks ${result.apiCalls}`);
+    expect(progress.at(-1)).toBe(`read 20000, queued ${result.recipients}, rejected 0, duplicates 0, opted out 0, chunks ${result.apiCalls}`);
   });
 
   it('a GBK file (Excel in China) keeps its Chinese params, through all three front ends', async () => {
