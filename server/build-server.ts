@@ -15,6 +15,7 @@ import { openQueue } from '../src/queue/calls-queue.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { SERVER_QUEUES } from '../src/queue/keys.js';
 import { createClientErrorHandler, createErrorHandler, frameworkErrorOf, MAX_PARAM_LENGTH, sendError, stoppingError } from './errors.js';
+import { isAuthorized } from './auth.js';
 import { createRouteMethods } from './route-methods.js';
 import { handleExpect } from './expect.js';
 import { explainedJsonParser } from './json-body.js';
@@ -169,7 +170,12 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.addHook('onRoute', openApi.onRoute);
   // Bull Board's routes are its own: the document describes the dashboard by its entry page.
   openApi.external(DASHBOARD_PATH, { method: 'GET', schema: DASHBOARD_SCHEMA });
-  const routeMethods = createRouteMethods({ loginUnder: [DASHBOARD_PATH, CAMPAIGNS_PATH] });
+  // Behind the dashboard's login the operator logged in is told 405 as /v1's caller is; a stranger 404.
+  const login = { basic: deps.dashboard?.basicAuth, token: deps.dashboard?.token };
+  const open = login.basic === undefined && login.token === undefined; // --insecure: no login to hide routes behind
+  const routeMethods = createRouteMethods({
+    login: { under: [DASHBOARD_PATH, CAMPAIGNS_PATH], authorized: (request) => open || isAuthorized(request.headers.authorization, login) },
+  });
   app.addHook('onRoute', routeMethods.onRoute);
   app.setNotFoundHandler(routeMethods.notFound);
   app.addHook('onResponse', async (request, reply) => {
@@ -184,13 +190,14 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   await app.register(openApiPlugin, { collector: openApi });
   await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit, notFound: routeMethods.notFound, stopping: deps.stopping });
   await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });
-  if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports });
+  if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports, notFound: routeMethods.notFound });
   await app.register(dashboardPlugin, {
     queues,
     redis: deps.redis,
     basicAuth: deps.dashboard?.basicAuth,
     token: deps.dashboard?.token,
     readOnly: deps.dashboard?.readOnly ?? true,
+    allowedAt: routeMethods.allowedAt,
     basePath: DASHBOARD_PATH,
     campaignsPath: CAMPAIGNS_PATH,
   });

@@ -31,6 +31,8 @@ export interface DashboardOptions {
   token?: string;
   /** Bull Board's read-only mode. */
   readOnly: boolean;
+  /** The methods the server's routes take at a URL (server/route-methods.ts): a read-only board's 405 names the reads among them in `Allow`. */
+  allowedAt?: (url: string) => string[];
   /** Where the board is mounted. Default `/admin/queues`. */
   basePath?: string;
   /** The campaigns page, linked from the board's header menu. */
@@ -137,15 +139,20 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     // answer 200 having done nothing (they skip read-only queues). Refuse every write here, in
     // the API's error shape, after authentication: a read-only board changes nothing. The board's
     // page is what meets it (a click on pause or clean), so it carries what its toast reads.
+    // The fix is the setting, whatever the write (a clean, a retry, a pause); `smsq resume`, which
+    // every write was told, lifts an account block (a paused queue) and cleans or retries nothing,
+    // so only a resume is told it too.
     const api = `${basePath}/api/`;
-    const refused = boardError(
-      405,
-      HTTP_ERROR_CODES[405],
-      'the dashboard is read-only: it changes no queue or job. Fix: use `smsq resume` / the REST controls, or set SMSQ_DASHBOARD_READ_ONLY=false for a writable dashboard',
-    );
+    const readOnly = 'the dashboard is read-only (SMSQ_DASHBOARD_READ_ONLY, on by default): it cleans, retries, promotes, pauses or removes nothing';
+    const writable = 'for a board that changes queues and jobs, start `smsq server` with SMSQ_DASHBOARD_READ_ONLY=false (removing or emptying jobs there can strand recipients a producer was told were queued)';
+    const refused = boardError(405, HTTP_ERROR_CODES[405], `${readOnly}. Fix: ${writable}`);
+    const resumeRefused = boardError(405, HTTP_ERROR_CODES[405], `${readOnly}. Fix: a queue paused by an account block resumes with \`smsq resume\` once the account is fixed; ${writable}`);
     app.addHook('onRequest', async (request, reply) => {
       if (READ_METHODS.has(request.method) || !request.url.startsWith(api)) return;
-      return reply.code(405).type('application/json; charset=utf-8').send(refused.body);
+      // The reads the path takes, if any: an empty Allow is a resource disabled by configuration (RFC 9110).
+      const allow = (options.allowedAt?.(request.url) ?? []).filter((m) => READ_METHODS.has(m));
+      const answer = /\/resume$/.test(request.url.split('?')[0] ?? '') ? resumeRefused : refused;
+      return reply.code(405).header('allow', allow.join(', ')).type('application/json; charset=utf-8').send(answer.body);
     });
   }
   // As /v1's 503s: Redis outages are usually short.

@@ -17,6 +17,7 @@ import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, redisFix, RedisUnavailableError } from '../../src/errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
+import type { RouteMethods } from '../route-methods.js';
 import type { ZodReplies } from '../zod-replies.js';
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
 
@@ -24,6 +25,12 @@ export interface ReportsOptions {
   ingest: ReportIngest;
   /** SMSQ_REPORT_TOKEN; the plugin is not registered without one. */
   token: string;
+  /**
+   * The server's not-found handler (405 naming POST for a GET of a push URL), behind the report
+   * token: without its own, /v1's answered, behind /v1's API token, and told the person setting up
+   * the push URL to send SMSQ_API_TOKEN, which these routes do not take.
+   */
+  notFound?: RouteMethods['notFound'];
 }
 
 /** The answer Alibaba expects for a push it should not repeat. */
@@ -79,14 +86,16 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, explainedJsonParser(app));
 
   const authorized = (request: FastifyRequest): boolean => {
-    const fromPath = (request.params as { token?: string }).token;
+    // A route's `:token`, or (no route took the request) the first segment of a path that ends like a push URL.
+    const params = request.params as { token?: string; '*'?: string };
+    const fromPath = params.token ?? /^([^/]+)\/sms-(?:report|up)$/.exec(params['*'] ?? '')?.[1];
     const fromHeader = request.headers['x-smsq-report-token'];
     const given = fromPath ?? (typeof fromHeader === 'string' ? fromHeader : undefined);
     return given !== undefined && safeEqual(given, options.token);
   };
   // The fix names the route called (an SmsUp push with a wrong token was told the sms-report URLs).
   const refuse = (request: FastifyRequest, reply: FastifyReply) => {
-    const route = (request.routeOptions.url ?? request.url).endsWith('/sms-up') ? 'sms-up' : 'sms-report';
+    const route = (request.url.split('?')[0] ?? '').endsWith('/sms-up') ? 'sms-up' : 'sms-report';
     return sendError(
       reply,
       new HttpError(401, HTTP_ERROR_CODES[401], `the report token is missing or wrong. Fix: send SMSQ_REPORT_TOKEN in the x-smsq-report-token header to /v1/reports/${route} (or, where only a URL can be set, in the path: /v1/reports/<token>/${route})`),
@@ -98,6 +107,7 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
   app.addHook('onRequest', async (request, reply) => {
     if (!authorized(request)) return refuse(request, reply);
   });
+  if (options.notFound) app.setNotFoundHandler(options.notFound);
   const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await apply(request.body).catch((err: unknown) => {
       throw pushRefusal(err, request.log); // ValidationError → 400 by the error handler

@@ -14,7 +14,7 @@ describe('patternOf', () => {
 
 describe('the not-found handler', () => {
   async function server() {
-    const routes = createRouteMethods({ loginUnder: ['/admin'] });
+    const routes = createRouteMethods({ login: { under: ['/admin'], authorized: (request) => request.headers.authorization === 'Bearer ops' } });
     const app = fastify();
     app.addHook('onRoute', routes.onRoute);
     app.setNotFoundHandler(routes.notFound);
@@ -42,5 +42,13 @@ describe('the not-found handler', () => {
     const app = await server();
     expect((await app.inject({ method: 'GET', url: '/v1/nothing' })).statusCode).toBe(404);
     expect((await app.inject({ method: 'DELETE', url: '/admin/page' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: '/admin/page', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(404);
+  });
+
+  it('answers 405 with Allow behind a login to a request that carries it', async () => {
+    const app = await server();
+    const del = await app.inject({ method: 'DELETE', url: '/admin/page', headers: { authorization: 'Bearer ops' } });
+    expect(del.statusCode).toBe(405);
+    expect(del.headers.allow).toBe('GET, HEAD');
   });
 });
