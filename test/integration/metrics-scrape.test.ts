@@ -4,13 +4,11 @@
  * anything happened, and what pushed reports that name no send of ours leave behind.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { COUNTED_STATES } from '../../src/queue/send-store.js';
 import { REFUSED_RECEIPT_REASONS } from '../../src/receipts/recipient-store.js';
 import { createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
-import { waitFor } from '../support/wait.js';
+import { startSmsqServer } from '../support/smsq-server.js';
 
 const REPORT_TOKEN = 'metrics-report-token-0123456789';
 const redis = createTestConnection();
@@ -38,23 +36,10 @@ afterAll(async () => {
 async function startServer(label: string): Promise<{ url: string; logs: () => string }> {
   const prefix = uniquePrefix(label);
   prefixes.push(prefix);
-  const stdout = collector();
-  const stderr = collector();
-  let stop: (signal: string) => void = () => {};
-  const stopped = new Promise<string>((resolve) => (stop = resolve));
   const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn', SMSQ_REPORT_TOKEN: REPORT_TOKEN };
-  const done = runCli(['server', '--port', '0', '--host', '127.0.0.1', '--json', '--insecure'], { stdout, stderr, env, waitForShutdown: () => stopped });
-  stops.push(async () => {
-    stop('SIGTERM');
-    expect(await done).toBe(0);
-  });
-  const { url } = await Promise.race([
-    waitFor(() => (stdout.text.includes('\n') ? (JSON.parse(stdout.text.split('\n')[0]!) as { url: string }) : undefined), 'the server address'),
-    done.then((code) => {
-      throw new Error(`smsq server exited with ${code}: ${stderr.text}`);
-    }),
-  ]);
-  return { url, logs: () => stderr.text };
+  const server = await startSmsqServer(env, ['--insecure']);
+  stops.push(async () => expect(await server.stop()).toBe(0));
+  return server;
 }
 
 async function scrape(url: string): Promise<string> {

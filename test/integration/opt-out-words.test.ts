@@ -6,12 +6,10 @@
  * sets with SMSQ_OPT_OUT_WORDS.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createProducer } from '../../producers/producer.js';
 import { createProducerConnection, createTestConnection, deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { collector } from '../support/text-collector.js';
-import { waitFor } from '../support/wait.js';
+import { startSmsqServer } from '../support/smsq-server.js';
 
 const REPORT_TOKEN = 'opt-out-report-token-0123456789';
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
@@ -40,26 +38,12 @@ async function deployment(label: string, env: Record<string, string>, sentTo: st
   } finally {
     await producer.close();
   }
-  const stdout = collector();
-  const stderr = collector();
-  let stop: (signal: string) => void = () => {};
-  const stopped = new Promise<string>((resolve) => (stop = resolve));
-  const done = runCli(['server', '--port', '0', '--host', '127.0.0.1', '--json', '--insecure'], {
-    stdout,
-    stderr,
-    env: { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', LOG_LEVEL: 'warn', SMSQ_REPORT_TOKEN: REPORT_TOKEN, ...env },
-    waitForShutdown: () => stopped,
-  });
-  stops.push(async () => {
-    stop('SIGTERM');
-    expect(await done).toBe(0);
-  });
-  const { url } = await Promise.race([
-    waitFor(() => (stdout.text.includes('\n') ? (JSON.parse(stdout.text.split('\n')[0]!) as { url: string }) : undefined), 'the server address'),
-    done.then((code) => {
-      throw new Error(`smsq server exited with ${code}: ${stderr.text}`);
-    }),
-  ]);
+  const server = await startSmsqServer(
+    { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', LOG_LEVEL: 'warn', SMSQ_REPORT_TOKEN: REPORT_TOKEN, ...env },
+    ['--insecure'],
+  );
+  stops.push(async () => expect(await server.stop()).toBe(0));
+  const { url } = server;
   const reply = async (phone: string, content: string) => {
     const res = await fetch(`${url}/v1/reports/sms-up`, {
       method: 'POST',
