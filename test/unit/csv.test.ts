@@ -39,9 +39,9 @@ describe('CSV recipients', () => {
 
   it('yields unreadable rows with a reason instead of dropping them', async () => {
     const rows = await all('phone,code\n13800138000\n13900139000,1\n');
-    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \(phone,code\), found 1/) });
+    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \("phone", "code"\), found 1/) });
     // Too few fields: a value missing, not a separator to quote (the fix said "quote values that hold a comma").
-    expect(rows[0]!.error).toMatch(/\. Fix: give the row a value for each column \(phone,code\): the missing ones at its end, after a comma each; an empty value is two commas side by side$/);
+    expect(rows[0]!.error).toMatch(/\. Fix: give the row a value for each column \("phone", "code"\): the missing ones at its end, after a comma each; an empty value is two commas side by side$/);
     expect(rows[1]).toEqual({ phone: '13900139000', params: { code: '1' }, line: 3 });
   });
 
@@ -321,7 +321,7 @@ describe('files separated by semicolons or tabs', () => {
 
   it('names the separator it read in the reasons of rows that do not fit', async () => {
     const rows = await all('phone;name\n13800138000;Li;Wang\n13900139000;"5" screen\n');
-    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \(phone,name\), found 3\. Fix: quote values that hold a semicolon \("a;b"\)/) });
+    expect(rows[0]).toMatchObject({ phone: '13800138000', line: 2, error: expect.stringMatching(/^expected 2 fields \("phone", "name"\), found 3\. Fix: quote values that hold a semicolon \("a;b"\)/) });
     expect(rows[1]).toMatchObject({ phone: '13900139000', line: 3, error: expect.stringMatching(/a quoted value ends at a semicolon or the end of its line/) });
   });
 
