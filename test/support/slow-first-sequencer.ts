@@ -22,6 +22,8 @@ export const SLOW_FILES: readonly string[] = [
   'test/integration/cli-outage.test.ts',
   // Timed alone (42 s: Sentinel refreshes what it knows of replicas every 10 s).
   'test/integration/sentinel-promotion-order.test.ts',
+  // Timed alone (42 s: a TLS Sentinel deployment, a failover among its tests).
+  'test/integration/sentinel-url-tls.test.ts',
   'test/integration/withdrawn-retry.test.ts',
   'test/integration/control-durability.test.ts',
   'test/integration/durability-recheck.test.ts',
