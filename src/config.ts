@@ -15,6 +15,7 @@ import { endpointFault } from './sms/endpoint-shape.js';
 import { ConfigError } from './errors.js';
 import { isListenHost } from './listen-host.js';
 import { DEFAULT_OPT_OUT_KEYWORDS, isReplyWord } from './receipts/pushed-reports.js';
+import { quoted } from './setting-mention.js';
 import { closestName } from './unknown-fields.js';
 import { ACCOUNT_QPS_CAP, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, PREFIX_SHAPE, PREFIX_SHAPE_WORDS } from './factory-options.js';
 
@@ -524,7 +525,7 @@ export const envSchema = z.object({
       const unreadable = words.find((w) => !isReplyWord(w));
       if (unreadable !== undefined) {
         // Replies are compared without their spaces, punctuation and symbols: such a word matches none.
-        zctx.addIssue({ code: 'custom', message: `has "${unreadable}", which is only punctuation or symbols and matches no reply (replies are compared without them). ${fix}` });
+        zctx.addIssue({ code: 'custom', message: `has ${quoted(unreadable)}, which is only punctuation or symbols and matches no reply (replies are compared without them). ${fix}` });
         return z.NEVER;
       }
       return words;
