@@ -5,7 +5,7 @@
  * a refusal (`--json`) keeps the API's field names, which are stable for scripts; its issues' fixes
  * are read by the same person as the text, and name flags too.
  */
-import { IdempotencyKeyReusedError } from '../src/errors.js';
+import type { IdempotencyKeyReusedError } from '../src/errors.js';
 import { environmentSpelling, respell, type MentionedSetting } from '../src/setting-mention.js';
 
 const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
@@ -108,6 +108,5 @@ export function idempotencyRefusalFor(err: IdempotencyKeyReusedError, command: s
   if (settings === undefined) return err.respelled(flagSpelling);
   const inFile = (field: string) => settings.file?.includes(field as MentionedSetting) === true;
   const has = (field: string) => settings.flags.includes(field as MentionedSetting) || inFile(field);
-  if (err.differingFields?.some((field) => !has(field))) return new IdempotencyKeyReusedError(err.idempotencyKey, undefined, err.defaultKind);
-  return err.respelled((setting, value) => (inFile(setting) ? fileSpelling(setting, value) : flagSpelling(setting, value)));
+  return err.within(has, (setting, value) => (inFile(setting) ? fileSpelling(setting, value) : flagSpelling(setting, value)));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { normalizePhone } from '../src/sms/phone.js';
 import { readsAsMainland } from '../src/sms/phone-region.js';
+import { REQUEST_CALL_FIELD } from '../src/errors.js';
 import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest } from './schemas.js';
 
 /** Which producer call a request is for: the same body means different things to each. */
@@ -54,6 +55,9 @@ export function requestFingerprint(call: FingerprintedCall, request: unknown): R
   const fields = Object.entries(body)
     .filter(([, v]) => v !== undefined)
     .map(([field, v]) => `${field}=${createHash('sha256').update(canonicalJson(v)).digest('hex').slice(0, FIELD_DIGEST_CHARS)}`)
+    // Which call, beside the fields: a key a campaign used, refused to a send, named the send's own
+    // fields (`phones`) as the ones to give the same, which the campaign never had.
+    .concat(`${REQUEST_CALL_FIELD}=${call}`)
     .sort()
     .join(',');
   return { digest: createHash('sha256').update(canonicalJson({ call, body })).digest('hex'), fields, defaultKind: call === 'campaign' ? CAMPAIGN_DEFAULT_KIND : DEFAULT_SEND_KIND };
@@ -66,7 +70,7 @@ const FIELD_DIGEST_CHARS = 8;
 export interface RequestFingerprint {
   /** SHA-256 (hex) of the whole request: the one compared. */
   digest: string;
-  /** `field=<8 hex>`, comma-separated and sorted. */
+  /** `field=<8 hex>` and `call=<the call>` ({@link REQUEST_CALL_FIELD}), comma-separated and sorted. */
   fields: string;
   /** The kind a request of this call that names none is fingerprinted with. */
   defaultKind: string;
@@ -75,10 +79,15 @@ export interface RequestFingerprint {
 /** A campaign that names no kind is marketing (its schema's default). */
 const CAMPAIGN_DEFAULT_KIND = CampaignRequest.shape.kind.parse(undefined);
 
-/** The fields whose digests differ between two {@link RequestFingerprint.fields} (given in one and not the other included). */
+/**
+ * The fields whose digests differ between two {@link RequestFingerprint.fields} (given in one and
+ * not the other included), and {@link REQUEST_CALL_FIELD} when the calls differ. A key claimed
+ * before the call was kept says none: whether its call differs is not known, so it is not said.
+ */
 export function differingFields(earlier: string, later: string): string[] {
   const parse = (fields: string) => new Map(fields.split(',').filter(Boolean).map((f) => f.split('=') as [string, string]));
   const a = parse(earlier);
   const b = parse(later);
+  if (!a.has(REQUEST_CALL_FIELD)) b.delete(REQUEST_CALL_FIELD);
   return [...new Set([...a.keys(), ...b.keys()])].filter((field) => a.get(field) !== b.get(field)).sort();
 }

@@ -52,13 +52,8 @@ export function resultInQueryTerms<R extends { rejected: readonly { reason: stri
 
 /** A refusal of an upload in its own terms; anything else as it is. */
 export function inQueryTerms(err: unknown): unknown {
-  if (err instanceof IdempotencyKeyReusedError) {
-    // Its settings differ from the first upload's in the query string: named as parameters. A field
-    // no upload carries (`phones`: the key's first request was a send) cannot be given the same here.
-    const fields = err.differingFields;
-    if (fields?.some((field) => !QUERY_SETTINGS.has(field) && field !== 'recipients')) return new IdempotencyKeyReusedError(err.idempotencyKey, undefined, err.defaultKind);
-    return err.respelled(querySpelling);
-  }
+  // Its settings differ from the first upload's in the query string (or its list, the body): named as parameters.
+  if (err instanceof IdempotencyKeyReusedError) return err.within((field) => QUERY_SETTINGS.has(field) || field === 'recipients', querySpelling);
   if (!(err instanceof ValidationError)) return err;
   return new ValidationError(err.issues.map((issue) => ({ field: queryField(issue.field), message: respell(issue.message, querySpelling) })));
 }

@@ -615,8 +615,17 @@ function differenceOf(fields: readonly string[], defaultKind: string, spell: Spe
 }
 
 /**
+ * The entry of a request's fingerprint (producers/request-fingerprint.ts) that says which call it
+ * was: a send, a batch, a campaign. It is no field of any request: a key another call used cannot
+ * be given "the same" of it, nor of the fields that call had and this one lacks.
+ */
+export const REQUEST_CALL_FIELD = 'call';
+
+/**
  * An Idempotency-Key already stands for a different request (another body). Nothing was enqueued;
- * HTTP 422. Fix: a new key for a new request, or the same settings to repeat the first.
+ * HTTP 422. Fix: a new key for a new request, or the same settings to repeat the first. A key
+ * another kind of request used (another call: a campaign's, under a send) names no field: the
+ * fields that differ are those of another request, which this one cannot give the same.
  */
 export class IdempotencyKeyReusedError extends SmsqError {
   readonly code = 'SMSQ_IDEMPOTENCY_KEY_REUSED';
@@ -631,7 +640,7 @@ export class IdempotencyKeyReusedError extends SmsqError {
     /** How the caller's surface names a field: the API's by default; see {@link respelled}. */
     spell: Spelling = fieldSpelling,
   ) {
-    const d = differingFields?.length ? differenceOf(differingFields, defaultKind, spell) : undefined;
+    const d = differingFields?.length && !differingFields.includes(REQUEST_CALL_FIELD) ? differenceOf(differingFields, defaultKind, spell) : undefined;
     const fix = d ? `Fix: to repeat that request, give it the same ${d.named} as the first; for a new request, use a new idempotency key` : 'Fix: use a new key for a new request, or repeat the first request exactly';
     super(
       d
@@ -645,6 +654,17 @@ export class IdempotencyKeyReusedError extends SmsqError {
   /** The same refusal with its fields named as a surface names them (an upload's `?kind=`). */
   respelled(spell: Spelling): IdempotencyKeyReusedError {
     return new IdempotencyKeyReusedError(this.idempotencyKey, this.differingFields, this.defaultKind, spell);
+  }
+
+  /**
+   * The refusal in the terms of a surface that gives only the settings `gives` says it does (a
+   * command's flags and file, an upload's query string), each named as `spell` names it. When a
+   * field that differs is one it cannot give (`phones` to an upload, `callbackUrl` to `smsq send`:
+   * the key's first request came another way), it says only that the key is another request's.
+   */
+  within(gives: (field: string) => boolean, spell: Spelling): IdempotencyKeyReusedError {
+    if (this.differingFields?.some((field) => !gives(field))) return new IdempotencyKeyReusedError(this.idempotencyKey, undefined, this.defaultKind);
+    return this.respelled(spell);
   }
 }
 

@@ -304,3 +304,47 @@ describe('a retry that takes over a half-written send', () => {
     await checking.close();
   });
 });
+
+describe('REST: a key that another route used is another request, whose fields this route cannot give the same', () => {
+  // /v1/messages under a campaign's key was told to give the same `phones` and `templateParam` as
+  // the campaign, which had neither; /v1/batches under a send's the same `messages` and `phones`,
+  // of which a batch body refuses `phones`. They now say what the CLI and an upload say.
+  const ANOTHER = (key: string) => `the idempotency key "${key}" was used for a different request; nothing was enqueued. Fix: use a new key for a new request, or repeat the first request exactly`;
+  const KEY_ISSUE = 'was used for a different request. Fix: use a new key for a new request, or repeat the first request exactly';
+
+  it('/v1/messages after /v1/campaigns, /v1/batches after /v1/messages and back, /v1/campaigns after /v1/batches: 422 naming no field, nothing written', async () => {
+    const h = await harnesses.create({ label: 'idem-rest-routes' });
+    const token = 'test-api-token-0123456789';
+    const app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: token, dashboard: { token: 'dashboard-token-0123456789' } });
+    harnesses.defer(() => app.close());
+    const post = (url: string, key: string, payload: object) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}`, 'idempotency-key': key }, payload });
+    const campaign = { signName: N.sign, templateCode: N.marketingTemplate, recipients: [{ phone: '13800138091', params: { name: 'Li' } }] };
+    const message = { phones: ['13800138091'], signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: 'Li' }, kind: 'marketing' };
+    const batch = { templateCode: N.marketingTemplate, kind: 'marketing', messages: [{ phone: '13800138091', signName: N.sign, templateParam: { name: 'Li' } }] };
+    const cases: [string, string, object, string, object][] = [
+      ['kc-probe-3', '/v1/campaigns', campaign, '/v1/messages', message],
+      ['kc-probe-4', '/v1/messages', message, '/v1/batches', batch],
+      ['kc-probe-5', '/v1/batches', batch, '/v1/messages', message],
+      ['kc-probe-6', '/v1/batches', batch, '/v1/campaigns', campaign],
+    ];
+    for (const [key, firstUrl, first, url, payload] of cases) {
+      const accepted = await post(firstUrl, key, first);
+      expect(accepted.statusCode, accepted.body).toBe(202);
+      const before = (await h.redis.keys(`${h.prefix}*`)).sort();
+      const refused = await post(url, key, payload);
+      expect(refused.statusCode, `${firstUrl} then ${url}: ${refused.body}`).toBe(422);
+      const error = (refused.json() as { error: { code: string; message: string; issues: { field: string; message: string }[] } }).error;
+      expect(error.code).toBe('SMSQ_IDEMPOTENCY_KEY_REUSED');
+      expect(error.message, `${firstUrl} then ${url}`).toBe(ANOTHER(key));
+      expect(error.issues).toEqual([{ field: 'Idempotency-Key', message: KEY_ISSUE }]);
+      expect((await h.redis.keys(`${h.prefix}*`)).sort()).toEqual(before);
+    }
+    // The Node API, the same: a send under a campaign's key is not told to give the same `phones`.
+    const api = await h.producer.send({ ...message, kind: 'marketing', idempotencyKey: 'kc-probe-3' }).catch((e: unknown) => e as Error);
+    expect((api as Error).message).toBe(ANOTHER('kc-probe-3'));
+    // The same route still names what differs.
+    const again = await post('/v1/messages', 'kc-probe-4', { ...message, phones: ['13800138092'] });
+    expect(again.statusCode).toBe(422);
+    expect(again.json().error.message).toContain('stands for an earlier request whose `phones` was different');
+  });
+});

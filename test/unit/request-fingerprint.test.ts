@@ -33,6 +33,15 @@ describe('request fingerprints', () => {
     expect(differingFields(fingerprintOf('send', { ...REQ, name: 'spring' }).fields, first)).toEqual(['name']);
   });
 
+  it('says when the call differs (a campaign\'s key under a send), not when a key claimed before the call was kept says none', () => {
+    const campaign = fingerprintOf('campaign', { signName: 'Shop', templateCode: 'SMS_123456' }).fields;
+    const send = fingerprintOf('send', { ...REQ, templateCode: 'SMS_123456' }).fields;
+    expect(differingFields(campaign, send)).toContain('call');
+    const older = campaign.split(',').filter((f) => !f.startsWith('call=')).join(',');
+    expect(differingFields(older, send)).not.toContain('call');
+    expect(differingFields(send, fingerprintOf('send', { ...REQ, templateCode: 'SMS_123456', name: 'x' }).fields)).toEqual(['name']);
+  });
+
   it('knows what a request without a kind counts as, per call, for the refusal that names a differing kind', async () => {
     const { IdempotencyKeyReusedError } = await import('../../src/errors.js');
     expect(fingerprintOf('send', REQ).defaultKind).toBe('notification');
