@@ -15,6 +15,7 @@ import { endpointFaultLine, toldInOneLine } from '../src/sms/error-codes.js';
 import { inEnvironmentTerms } from '../src/setting-mention.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
+import { NOT_ALIBABAS_PUSH } from '../src/receipts/pushed-reports.js';
 import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { systemClock, type Clock } from '../src/clock.js';
@@ -182,7 +183,7 @@ function refusalFor(err: unknown, request: FastifyRequest, limits: { bodyLimit: 
     return new HttpError(
       413,
       HTTP_ERROR_CODES[413],
-      `the pushed body is over the ${size(limits.bodyLimit)} a push may be (SMSQ_SERVER_BODY_LIMIT); ${untouched}. Fix: Alibaba pushes reports in small batches, far below it: check that what posts here is Alibaba's push (its URL set in the console), or raise SMSQ_SERVER_BODY_LIMIT if its pushes really are this large`,
+      `the pushed body is over the ${size(limits.bodyLimit)} a push may be (SMSQ_SERVER_BODY_LIMIT); ${untouched}. Fix: ${NOT_ALIBABAS_PUSH}, or raise SMSQ_SERVER_BODY_LIMIT if its pushes really are this large`,
     );
   }
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();

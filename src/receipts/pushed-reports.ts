@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { groupDigits } from '../digit-groups.js';
 import { fieldIssuesFromZod, ValidationError } from '../errors.js';
 
 /**
@@ -62,13 +63,33 @@ export interface ParsedPush<T> {
   malformed: { index: number; fields: string[] }[];
 }
 
+/** The most items one push is read with: Alibaba pushes far fewer at a time (docs/receipts-and-controls.md). */
+const MAX_PUSH_ITEMS = 10_000;
+
+/** What a push larger than any of Alibaba's (in bytes or items) is told to check first. */
+export const NOT_ALIBABAS_PUSH = "Alibaba pushes reports in small batches, far below it: check that what posts here is Alibaba's push (its URL set in the console)";
+
+/** The refusal of a push longer than {@link MAX_PUSH_ITEMS}: the limit, that none of it was applied, and what to check. */
+function tooManyItems(length: number | undefined, item: string): string {
+  const held = length === undefined ? 'holds more items' : `holds ${groupDigits(length)} items`;
+  return (
+    `${held}, over the ${groupDigits(MAX_PUSH_ITEMS)} ${item} items a push may hold; none of them was applied. ` +
+    `Fix: ${NOT_ALIBABAS_PUSH}; a sender of its own splits them into pushes of at most ` +
+    groupDigits(MAX_PUSH_ITEMS)
+  );
+}
+
 /**
  * A push is refused whole (400, nothing applied) only when it is not a JSON array at all (or
- * longer than any push). One item that does not read is set aside, not the push refused: Alibaba
+ * longer than any push: {@link MAX_PUSH_ITEMS}). One item that does not read is set aside, not the push refused: Alibaba
  * pushes a refused push again three times, then drops it with every genuine report it carried.
  */
-function parsePush<T>(schema: z.ZodType<T>, body: unknown, what: string): ParsedPush<T> {
-  const r = z.array(z.unknown(), { message: `must be a JSON array of ${what}` }).max(10_000).safeParse(body);
+function parsePush<T>(schema: z.ZodType<T>, body: unknown, what: string, item: string): ParsedPush<T> {
+  const r = z
+    .array(z.unknown(), { message: `must be a JSON array of ${what}` })
+    // Its own words: zod's were the array's type message, which told a push of 12,000 reports it was none.
+    .max(MAX_PUSH_ITEMS, { error: (issue) => tooManyItems(Array.isArray(issue.input) ? issue.input.length : undefined, item) })
+    .safeParse(body);
   // `(body)`, as every refusal names the body it was sent.
   if (!r.success) throw new ValidationError(fieldIssuesFromZod(r.error.issues, '(body)'));
   const parsed: ParsedPush<T> = { items: [], malformed: [] };
@@ -82,11 +103,11 @@ function parsePush<T>(schema: z.ZodType<T>, body: unknown, what: string): Parsed
 
 /** Reads a push of SmsReports: a body that is no array is refused whole; an item that does not read is set aside. */
 export function parseSmsReports(body: unknown): ParsedPush<SmsReport> {
-  return parsePush(SmsReport, body, 'SmsReport objects');
+  return parsePush(SmsReport, body, 'SmsReport objects', 'SmsReport');
 }
 
 export function parseSmsUps(body: unknown): ParsedPush<SmsUp> {
-  return parsePush(SmsUp, body, 'SmsUp objects');
+  return parsePush(SmsUp, body, 'SmsUp objects', 'SmsUp');
 }
 
 /**

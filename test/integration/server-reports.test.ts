@@ -42,6 +42,24 @@ describe('pushed reports over HTTP', () => {
     expect(await harness.redis.keys(`${harness.prefix}*`)).toEqual(before);
   });
 
+  it('a push of more than 10,000 items is told the limit and that nothing was applied (it was told it is no JSON array of reports, which it is)', async () => {
+    const { harness, app } = await setup('srv-report-items');
+    const before = (await harness.redis.keys(`${harness.prefix}*`)).sort();
+    for (const [route, what] of [['sms-report', 'SmsReport'], ['sms-up', 'SmsUp']] as const) {
+      const res = await app.inject({ method: 'POST', url: `/v1/reports/${route}`, headers: { 'x-smsq-report-token': REPORT_TOKEN, 'content-type': 'application/json' }, payload: `[${'{},'.repeat(10_000)}{}]` });
+      expect(res.statusCode, res.body).toBe(400);
+      const { error } = res.json() as { error: { code: string; message: string; issues: { field: string; message: string }[] } };
+      expect(error.message).toBe('the request is invalid; nothing was applied');
+      expect(error.issues).toHaveLength(1);
+      expect(error.issues[0]!.field).toBe('(body)');
+      expect(error.issues[0]!.message, route).toMatch(new RegExp(`^holds 10,001 items, over the 10,000 ${what} items a push may hold; none of them was applied\\. Fix: `));
+    }
+    expect((await harness.redis.keys(`${harness.prefix}*`)).sort()).toEqual(before);
+    // At the limit, a push is read (its items set aside, being no reports).
+    const atLimit = await app.inject({ method: 'POST', url: '/v1/reports/sms-report', headers: { 'x-smsq-report-token': REPORT_TOKEN, 'content-type': 'application/json' }, payload: `[${'{},'.repeat(9_999)}{}]` });
+    expect(atLimit.statusCode, atLimit.body).toBe(200);
+  });
+
   it('applies an SmsReport array with the token in the path, answers as Alibaba expects, and is idempotent', async () => {
     const { harness, app } = await setup('srv-report');
     const res = await harness.producer.send({ ...NOTE, phones: ['13842000001', '13842000002'] });
