@@ -194,7 +194,8 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
       problems.push({
         severity: 'refuse',
         what: why,
-        fix: 'CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas, or accept the risk with SMSQ_DURABILITY=none',
+        // Not SMSQ_DURABILITY=none as well: the refusal names that relaxation once, with its cost (RedisNotDurableError).
+        fix: 'CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas',
       });
     }
     if (facts.noFsyncDuringSaves === true) {
@@ -209,7 +210,7 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
           : {
               severity: 'refuse',
               what: `no-appendfsync-on-rewrite is yes: while Redis saves in the background (BGSAVE, an AOF rewrite, a replica's full sync) it does not fsync, so a host crash then loses acknowledged writes (SMSQ_DURABILITY=${opts.mode} needs every write fsynced)`,
-              fix: 'CONFIG SET no-appendfsync-on-rewrite no (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas, or accept the risk with SMSQ_DURABILITY=none',
+              fix: 'CONFIG SET no-appendfsync-on-rewrite no (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas',
             },
       );
     }
