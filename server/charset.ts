@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES, type FileEncoding } from '../producers/encoding-names.js';
-import { HTTP_ERROR_CODES, HttpError } from './errors.js';
+import { HTTP_ERROR_CODES, HttpError, NOTHING_ENQUEUED, untouchedBy } from './errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { explainedJsonParser } from './json-body.js';
 
@@ -17,7 +17,7 @@ const quoted = (charset: string) => quoteForError(charset, { maxChars: 40 });
  * differ are refused (415): the first was taken, and `charset=utf-8; charset=gbk` read a GBK body
  * as UTF-8.
  */
-function charsetOf(contentType: string | undefined): string | undefined {
+function charsetOf(contentType: string | undefined, untouched: string): string | undefined {
   const named = new Set<string>();
   for (const param of (contentType ?? '').split(';').slice(1)) {
     const eq = param.indexOf('=');
@@ -26,39 +26,39 @@ function charsetOf(contentType: string | undefined): string | undefined {
   }
   const [first, second] = [...named];
   if (second !== undefined) {
-    throw new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type names two charsets, ${quoted(first as string)} and ${quoted(second)}: which the body is in cannot be told. Fix: one charset (charset=utf-8), or none`);
+    throw new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type names two charsets, ${quoted(first as string)} and ${quoted(second)}: which the body is in cannot be told; ${untouched}. Fix: one charset (charset=utf-8), or none`);
   }
   return first;
 }
 
-/** 415 unless the Content-Type's charset, if any, is UTF-8. */
-function utf8CharsetError(contentType: string | undefined): HttpError | undefined {
-  const charset = charsetOf(contentType);
+/** 415 unless the Content-Type's charset, if any, is UTF-8; `untouched`: what the refusal left as it was ({@link untouchedBy}). */
+function utf8CharsetError(contentType: string | undefined, untouched: string): HttpError | undefined {
+  const charset = charsetOf(contentType, untouched);
   // US-ASCII is UTF-8's first half: a body in it reads the same.
   if (charset === undefined || charset === 'utf-8' || charset === 'utf8' || charset === 'us-ascii' || charset === 'ascii') return undefined;
-  return new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type charset ${quoted(charset)} is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`);
+  return new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type charset ${quoted(charset)} is not accepted: JSON is read as UTF-8; ${untouched}. Fix: send the body in UTF-8, with charset=utf-8 or no charset`);
 }
 
 /** fastify's JSON parser (its refusals explained, its depth limited), behind the charset check; a key given twice in an object is refused. */
 export function utf8JsonParser(app: FastifyInstance) {
   const parse = explainedJsonParser(app, { refuseRepeatedKeys: true });
   return (request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void => {
-    const refused = utf8CharsetError(request.headers['content-type']);
+    const refused = utf8CharsetError(request.headers['content-type'], untouchedBy(request.method, request.url));
     if (refused) return done(refused);
     parse(request, body, done);
   };
 }
 
-/** The encoding a CSV upload's charset names; undefined without one; 415 for one no CSV is read in. */
+/** The encoding a CSV upload's charset names; undefined without one; 415 for one no CSV is read in (nothing enqueued: it is an upload's). */
 export function csvEncodingOf(contentType: string | undefined): FileEncoding | undefined {
-  const charset = charsetOf(contentType);
+  const charset = charsetOf(contentType, NOTHING_ENQUEUED);
   if (charset === undefined) return undefined;
   const encoding = FILE_ENCODING_NAMES[charset];
   if (encoding !== undefined) return encoding;
   throw new HttpError(
     415,
     HTTP_ERROR_CODES[415],
-    `Content-Type charset ${quoted(charset)} is not one a CSV upload can be read in. Fix: one of ${ENCODING_CHOICES}, ?encoding= instead, or no charset to have it recognised from the bytes`,
+    `Content-Type charset ${quoted(charset)} is not one a CSV upload can be read in; ${NOTHING_ENQUEUED}. Fix: one of ${ENCODING_CHOICES}, ?encoding= instead, or no charset to have it recognised from the bytes`,
   );
 }
 

@@ -15,17 +15,17 @@
  */
 import type { FastifyRequest, preParsingHookHandler } from 'fastify';
 import { quoteForError } from '../src/sms/phone-list.js';
-import { HTTP_ERROR_CODES, HttpError } from './errors.js';
+import { HTTP_ERROR_CODES, HttpError, untouchedBy } from './errors.js';
 
-/** 415 unless every coding `header` lists is identity (none at all included). */
-export function contentEncodingError(header: string | string[] | undefined): HttpError | undefined {
+/** 415 unless every coding `header` lists is identity (none at all included); `untouched`: what the refusal left as it was ({@link untouchedBy}). */
+export function contentEncodingError(header: string | string[] | undefined, untouched: string): HttpError | undefined {
   const value = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
   const codings = value.split(',').map((coding) => coding.trim());
   if (codings.every((coding) => coding === '' || coding === 'identity')) return undefined;
   return new HttpError(
     415,
     HTTP_ERROR_CODES[415],
-    `Content-Encoding ${quoteForError(value, { maxChars: 40 })} is not accepted: request bodies are read as sent, uncompressed. Fix: send the body without Content-Encoding (or with Content-Encoding: identity)`,
+    `Content-Encoding ${quoteForError(value, { maxChars: 40 })} is not accepted: request bodies are read as sent, uncompressed; ${untouched}. Fix: send the body without Content-Encoding (or with Content-Encoding: identity)`,
     undefined,
     { 'accept-encoding': 'identity' },
   );
@@ -39,6 +39,6 @@ function hasBody(request: FastifyRequest): boolean {
 
 /** A preParsing hook: the refusal above for a request that carries a body. */
 export const refuseContentEncoding: preParsingHookHandler = (request, _reply, payload, done) => {
-  const refused = hasBody(request) ? contentEncodingError(request.headers['content-encoding']) : undefined;
+  const refused = hasBody(request) ? contentEncodingError(request.headers['content-encoding'], untouchedBy(request.method, request.url)) : undefined;
   done(refused ?? null, payload);
 };

@@ -143,14 +143,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
       return new HttpError(
         413,
         HTTP_ERROR_CODES[413],
-        `the request body is too large: JSON bodies may be up to ${size(limits.bodyLimit)} (SMSQ_SERVER_BODY_LIMIT), CSV uploads up to ${size(limits.csvBodyLimit)} (SMSQ_SERVER_CSV_LIMIT). Fix: split the request, or send large recipient lists as a CSV campaign`,
+        `the request body is too large: JSON bodies may be up to ${size(limits.bodyLimit)} (SMSQ_SERVER_BODY_LIMIT), CSV uploads up to ${size(limits.csvBodyLimit)} (SMSQ_SERVER_CSV_LIMIT); ${untouched}. Fix: split the request, or send large recipient lists as a CSV campaign`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(
-        415,
-        HTTP_ERROR_CODES[415],
-        'unsupported Content-Type. Fix: send application/json (POST /v1/campaigns also takes text/csv, and application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (an .xlsx workbook); the report endpoints /v1/reports/... take text/plain too)',
-      );
+      return unsupportedMediaType(undefined, untouched);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpError(400, HTTP_ERROR_CODES[400], `the request is invalid; ${untouched}`, [
         // A push is an array, and without a Content-Type it is refused (415): neither fix of a /v1 body is one for it.
@@ -169,6 +165,19 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
     return new HttpError(fe.statusCode, code, fe instanceof SyntaxError ? `the body is not valid JSON: ${maskPhonesInText(fe.message)}` : (fe.message ?? 'bad request'));
   }
   return new HttpError(500, HTTP_ERROR_CODES[500], `internal error; the server log has the details under request id ${requestId}`);
+}
+
+/**
+ * A body of a media type no route here takes: `type` as the request named it (none: its
+ * Content-Type is not known here), what it left as it was, and the types the routes take.
+ */
+function unsupportedMediaType(type: string | undefined, untouched: string): HttpError {
+  const got = type === undefined ? 'unsupported Content-Type' : type === '' ? 'a body without a Content-Type is not accepted' : `Content-Type ${quoteForError(type, { maxChars: 80 })} is not accepted`;
+  return new HttpError(
+    415,
+    HTTP_ERROR_CODES[415],
+    `${got}; ${untouched}. Fix: send application/json (POST /v1/campaigns also takes text/csv, and ${XLSX_TYPE} (an .xlsx workbook); the report endpoints /v1/reports/... take text/plain too)`,
+  );
 }
 
 /**
@@ -194,6 +203,8 @@ function refusalFor(err: unknown, request: FastifyRequest, limits: { bodyLimit: 
       `multipart/form-data (curl -F) is not accepted: a file is sent as the body itself; ${untouched}. Fix: curl --data-binary @x.csv -H 'Content-Type: text/csv' "<server>/v1/campaigns?signName=...&templateCode=..." (an .xlsx workbook: --data-binary @x.xlsx -H 'Content-Type: ${XLSX_TYPE}'), the settings in the query string; other requests take a JSON body (application/json)`,
     );
   }
+  // The type it got: curl -d sends application/x-www-form-urlencoded unless told otherwise.
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType(type, untouched);
   return undefined;
 }
 

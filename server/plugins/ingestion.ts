@@ -17,7 +17,8 @@ import { whileClientWaits } from '../client-gone.js';
 import { uploadEncoding, utf8JsonParser } from '../charset.js';
 import { refuseContentEncoding } from '../content-encoding.js';
 import { inQueryTerms, resultInQueryTerms, XLSX_TYPE } from '../upload-settings.js';
-import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { HTTP_ERROR_CODES, HttpError, NOTHING_ENQUEUED, sendError } from '../errors.js';
+import { quoteForError } from '../../src/sms/phone-list.js';
 import type { RouteMethods } from '../route-methods.js';
 import { EnqueueResultSchema, RecipientPageSchema, SendListSchema, SendStatusSchema } from '../response-schemas.js';
 import { answer, API_FAILURES, COMMON_FAILURES, failure } from '../route-schema.js';
@@ -72,7 +73,7 @@ function requireMediaType(request: FastifyRequest, reply: FastifyReply, allowed:
   if (type === '' || allowed.includes(type)) return true;
   void sendError(
     reply,
-    new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type ${type} is not accepted here. Fix: send ${allowed.join(' or ')}`),
+    new HttpError(415, HTTP_ERROR_CODES[415], `Content-Type ${quoteForError(type, { maxChars: 80 })} is not accepted here; ${NOTHING_ENQUEUED}. Fix: send ${allowed.join(' or ')}`),
   );
   return false;
 }

@@ -618,7 +618,7 @@ describe('a body in another charset than it is read in', () => {
         expect(res.statusCode, `${url} ${charset}: ${res.body}`).toBe(415);
         expect(res.json().error).toEqual({
           code: 'SMSQ_UNSUPPORTED_MEDIA_TYPE',
-          message: `Content-Type charset "${charset.replaceAll('"', '').toLowerCase()}" is not accepted: JSON is read as UTF-8. Fix: send the body in UTF-8, with charset=utf-8 or no charset`,
+          message: `Content-Type charset "${charset.replaceAll('"', '').toLowerCase()}" is not accepted: JSON is read as UTF-8; nothing was enqueued. Fix: send the body in UTF-8, with charset=utf-8 or no charset`,
         });
       }
     }
@@ -634,7 +634,7 @@ describe('a body in another charset than it is read in', () => {
     const before = await keysOf(prefix);
     const res = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'content-type': 'application/json; charset=utf-8; charset=gbk' }, payload: gbk(JSON.stringify(note)) });
     expect(res.statusCode, res.body).toBe(415);
-    expect(res.json().error).toEqual({ code: 'SMSQ_UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type names two charsets, "utf-8" and "gbk": which the body is in cannot be told. Fix: one charset (charset=utf-8), or none' });
+    expect(res.json().error).toEqual({ code: 'SMSQ_UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type names two charsets, "utf-8" and "gbk": which the body is in cannot be told; nothing was enqueued. Fix: one charset (charset=utf-8), or none' });
     const q = new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, kind: 'marketing' });
     const csv = await app.inject({ method: 'POST', url: `/v1/campaigns?${q.toString()}`, headers: { ...AUTH, 'content-type': 'text/csv; charset=gbk; charset=utf-8' }, payload: gbk('phone,name\n13800138095,李\n') });
     expect(csv.statusCode, csv.body).toBe(415);
@@ -651,7 +651,7 @@ describe('a body in another charset than it is read in', () => {
     const before = await keysOf(prefix);
     const unknown = await upload(q.toString(), 'text/csv; charset=shift_jis', utf16);
     expect(unknown.statusCode, unknown.body).toBe(415);
-    expect(unknown.json().error.message).toBe('Content-Type charset "shift_jis" is not one a CSV upload can be read in. Fix: one of utf-8, utf-16le, utf-16be, gb18030 (or gbk), ?encoding= instead, or no charset to have it recognised from the bytes');
+    expect(unknown.json().error.message).toBe('Content-Type charset "shift_jis" is not one a CSV upload can be read in; nothing was enqueued. Fix: one of utf-8, utf-16le, utf-16be, gb18030 (or gbk), ?encoding= instead, or no charset to have it recognised from the bytes');
     await expectNothingWritten(before);
 
     // UTF-16 without a byte-order mark is not recognised from its bytes: the charset names it.

@@ -658,6 +658,39 @@ describe('smsq server: what fastify and Node answer on their own is in the error
   });
 });
 
+describe('smsq server: 413 and 415 on the enqueue routes, on a real port', () => {
+  it('each says nothing was enqueued, as every refusal does, and a 415 names the Content-Type it got; nothing written', async () => {
+    const harnessed = await harness('srv-413-415');
+    const app = await serverFor(harnessed);
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const note = JSON.stringify({ phones: ['13800138000'], ...NOTE });
+    const upload = `/v1/campaigns?${new URLSearchParams({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: '{"name":"x"}' })}`;
+    const post = (url: string, headers: Record<string, string>, body: string | Buffer) => fetch(`${base}${url}`, { method: 'POST', headers: { ...AUTH, ...headers }, body });
+    const before = (await harnessed.redis.keys(`${harnessed.prefix}*`)).sort();
+    const big = `{"phones":[${'"13800138000",'.repeat(100_000)}"13800138000"]}`;
+    const refused: [string, Record<string, string>, string | Buffer, number, RegExp][] = [
+      // curl -d's default type, for each route.
+      ...['/v1/messages', '/v1/batches', '/v1/campaigns'].map((url): [string, Record<string, string>, string, number, RegExp] => [url, { 'content-type': 'application/x-www-form-urlencoded' }, note, 415, /Content-Type "application\/x-www-form-urlencoded" is not accepted/]),
+      ['/v1/messages', { 'content-type': 'text/csv' }, 'phone\n13800138000\n', 415, /Content-Type "text\/csv" is not accepted/],
+      ['/v1/messages', { 'content-type': 'application/json; charset=latin1' }, note, 415, /charset "latin1"/],
+      ['/v1/messages', { 'content-type': 'application/json; charset=utf-8; charset=gbk' }, note, 415, /two charsets/],
+      [upload, { 'content-type': 'text/csv; charset=ebcdic' }, 'phone\n13800138000\n', 415, /charset "ebcdic"/],
+      ['/v1/batches', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(note), 415, /Content-Encoding "gzip"/],
+      ['/v1/messages', { 'content-type': 'application/json' }, big, 413, /too large/],
+    ];
+    for (const [url, headers, body, status, says] of refused) {
+      const res = await post(url, headers, body);
+      const text = await res.text();
+      expect(res.status, `${url} ${JSON.stringify(headers)}: ${text}`).toBe(status);
+      const { message } = expectErrorShape(JSON.parse(text), status === 413 ? 'SMSQ_BODY_TOO_LARGE' : 'SMSQ_UNSUPPORTED_MEDIA_TYPE');
+      expect(message, url).toMatch(says);
+      expect(message, `${url} ${JSON.stringify(headers)}`).toMatch(/; nothing was enqueued\. Fix: /);
+    }
+    expect((await harnessed.redis.keys(`${harnessed.prefix}*`)).sort()).toEqual(before);
+    expect(await jobsIn(harnessed)).toBe(0);
+  });
+});
+
 describe('smsq server: Content-Encoding and Expect, on a real port', () => {
   it('a body with a Content-Encoding other than identity: 415 in the error shape with Accept-Encoding: identity, nothing written (a plain body labelled gzip was enqueued; a gzip one was "not valid JSON")', async () => {
     const harnessed = await harness('srv-content-encoding');
@@ -684,8 +717,10 @@ describe('smsq server: Content-Encoding and Expect, on a real port', () => {
       const text = await res.text();
       expect(res.status, `${url} ${encoding}: ${text}`).toBe(415);
       expect(res.headers.get('accept-encoding')).toBe('identity');
+      // A send's control (pause) enqueues nothing either way: it says what it did not change.
+      const untouched = url.endsWith('/pause') ? 'nothing was changed' : 'nothing was enqueued';
       expect(expectErrorShape(JSON.parse(text), 'SMSQ_UNSUPPORTED_MEDIA_TYPE').message).toBe(
-        `Content-Encoding ${JSON.stringify(encoding.toLowerCase())} is not accepted: request bodies are read as sent, uncompressed. Fix: send the body without Content-Encoding (or with Content-Encoding: identity)`,
+        `Content-Encoding ${JSON.stringify(encoding.toLowerCase())} is not accepted: request bodies are read as sent, uncompressed; ${untouched}. Fix: send the body without Content-Encoding (or with Content-Encoding: identity)`,
       );
     }
     expect((await harnessed.redis.keys(`${harnessed.prefix}*`)).sort()).toEqual(before);
