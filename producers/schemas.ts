@@ -15,8 +15,17 @@ const stringParams = z.record(
     const half = firstCodePoint(value, LONE_SURROGATE);
     if (half) ctx.addIssue({ code: 'custom', message: `${halfCharacter(half)}. Fix: send the value in whole characters (in UTF-8)` });
   }),
-  { message: 'must be an object of string values, e.g. {"code":"123456"}' },
+  { message: 'must be an object of string values. Fix: write it as a JSON object of strings, e.g. {"code":"123456"}' },
 );
+
+/** A phone number longer than any (32 characters): one entry holding several, or not a number. */
+export const PHONE_TOO_LONG = 'is too long to be a phone number. Fix: one number per entry, e.g. 138-0013-8000';
+/** A batch's messages, for the fix of a list that is none or is empty (in groups: error text masks a run of digits as a phone number). */
+const BATCH_EXAMPLE = '[{"phone":"138-0013-8000","signName":"...","templateParam":{...}}]';
+/** A batch's `messages` that is no list of messages (the Node API, a JSON body, `smsq send-batch`'s file). */
+export const MESSAGES_NOT_A_LIST = `must be a list of {phone, signName, templateParam, smsUpExtendCode}. Fix: e.g. ${BATCH_EXAMPLE}`;
+/** A batch's `messages` that is empty. */
+export const NO_MESSAGE = `needs at least one message. Fix: e.g. ${BATCH_EXAMPLE}`;
 
 export const IdempotencyKey = z
   .string()
@@ -43,7 +52,7 @@ const signName = z
     const half = firstCodePoint(name, LONE_SURROGATE);
     if (half) ctx.addIssue({ code: 'custom', message: `${halfCharacter(half)}. Fix: type the name again (\`smsq signs\` lists them)` });
   })
-  .min(1, { message: 'is required: the approved signature to send with' })
+  .min(1, { message: 'is required: the approved signature to send with. Fix: the name of an approved signature (`smsq signs` lists them)' })
   .max(100, { message: 'must be at most 100 characters: no signature is longer. Fix: the name of an approved signature (`smsq signs` lists them)' })
   .refine((name) => !/^[【[].*[】\]]$/.test(name), { message: 'is written with its brackets: a message shows the signature as 【name】, and Dysmsapi adds them. Fix: the name alone (smsq signs lists them)' });
 const templateCode = z
@@ -145,7 +154,7 @@ const deadline = z
     return z.NEVER;
   });
 const callbackUrl = z
-  .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state, e.g. https://example.com/smsq/callback' })
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL that receives the final state. Fix: the URL of your receiver, e.g. https://example.com/smsq/callback' })
   // Its own message: the URL's above would be said of every issue, a URL too long included.
   .max(2048, { message: 'must be at most 2048 characters. Fix: a shorter URL for your receiver (an id in its path, not the data)' })
   .superRefine((url, ctx) => {
@@ -191,7 +200,7 @@ export const DEFAULT_SEND_KIND = 'notification';
  */
 export const SendRequest = z.strictObject({
   phones: z
-    .array(z.string().max(32, { message: 'is too long to be a phone number' }), { message: `must be a list of phone numbers. Fix: ${mention('phones', ['138-0013-8000'])}, one number per entry` })
+    .array(z.string().max(32, { message: PHONE_TOO_LONG }), { message: `must be a list of phone numbers. Fix: ${mention('phones', ['138-0013-8000'])}, one number per entry` })
     // The example in groups: error text masks a run of digits as a phone number.
     .min(1, { message: 'needs at least one phone number. Fix: give one, e.g. 138-0013-8000' }),
   signName,
@@ -212,15 +221,15 @@ export const SendBatchRequest = z.strictObject({
   messages: z
     .array(
       z.strictObject({
-        phone: z.string().max(32, { message: 'is too long to be a phone number' }),
+        phone: z.string().max(32, { message: PHONE_TOO_LONG }),
         signName,
         templateParam: stringParams.optional(),
         /** This message's SmsUpExtendCode (SendBatchSms's SmsUpExtendCodeJson holds one per number). */
         smsUpExtendCode: smsUpExtendCode.optional(),
       }),
-      { message: 'must be a list of {phone, signName, templateParam, smsUpExtendCode}' },
+      { message: MESSAGES_NOT_A_LIST },
     )
-    .min(1, { message: 'needs at least one message. Fix: e.g. [{"phone":"138-0013-8000","signName":"...","templateParam":{...}}]' }),
+    .min(1, { message: NO_MESSAGE }),
   kind: kind.optional().meta({ description: "Default: the template's kind when the account is checked (verification for a verification template, marketing for a marketing one), else notification" }),
   idempotencyKey: IdempotencyKey.optional(),
   name: sendName.optional(),

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ENCODING_CHOICES, FILE_ENCODING_NAMES, unknownEncoding } from '../producers/encoding-names.js';
-import { CampaignRequest, IdempotencyKey, SendBatchRequest, SendRequest, wireDeadline } from '../producers/schemas.js';
+import { CampaignRequest, IdempotencyKey, MESSAGES_NOT_A_LIST, NO_MESSAGE, PHONE_TOO_LONG, SendBatchRequest, SendRequest, wireDeadline } from '../producers/schemas.js';
 import { DEFAULT_RECIPIENT_PAGE, MAX_RECIPIENT_PAGE } from '../src/queue/recipient-cursor.js';
 import { MESSAGE_KINDS } from '../src/queue/kinds.js';
 import { DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../src/queue/send-index.js';
@@ -34,8 +34,8 @@ export const SendBatchBody = z.strictObject({
   ...SendBatchRequest.omit({ idempotencyKey: true, messages: true }).shape,
   deadline,
   messages: z
-    .array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam, smsUpExtendCode}' })
-    .min(1, { message: 'needs at least one message' }),
+    .array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: MESSAGES_NOT_A_LIST })
+    .min(1, { message: NO_MESSAGE }),
 }).meta({
   id: 'SendBatchRequest',
   examples: [
@@ -64,12 +64,12 @@ export const CampaignBody = z.strictObject({
   recipients: z
     .array(
       z.strictObject({
-        phone: z.string({ message: 'must be a phone number' }).max(32, { message: 'is too long to be a phone number' }),
+        phone: z.string({ message: 'must be a phone number, as a string. Fix: e.g. "phone":"138-0013-8000"' }).max(32, { message: PHONE_TOO_LONG }),
         params: CampaignRequest.shape.templateParam,
       }),
-      { message: 'must be a list of {phone, params?}' },
+      { message: 'must be a list of {phone, params?}. Fix: e.g. [{"phone":"138-0013-8000","params":{"name":"Li"}}]' },
     )
-    .min(1, { message: 'needs at least one recipient' }),
+    .min(1, { message: 'needs at least one recipient. Fix: give one, e.g. [{"phone":"138-0013-8000"}]; a large list goes as a CSV upload' }),
 }).meta({
   id: 'CampaignRequest',
   examples: [
@@ -94,7 +94,7 @@ const jsonObject = z.string().transform((v, ctx) => {
   try {
     parsed = JSON.parse(v) as unknown;
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. templateParam={"name":"Li"} (URL-encoded)' });
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object. Fix: templateParam={"name":"Li"}, one object of strings (URL-encoded)' });
     return z.NEVER;
   }
   // JSON.parse keeps a repeated key's last value, as in a JSON body (see json-body.ts): refused alike.

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { maskPhonesInText } from '../../src/sms/phone-mask.js';
 import { z } from 'zod';
 import { recipientColumnsOf } from '../../producers/recipient-source.js';
-import { SendBatchRequest } from '../../producers/schemas.js';
+import { MESSAGES_NOT_A_LIST, SendBatchRequest } from '../../producers/schemas.js';
 import { firstRepeatedKey } from '../../src/duplicate-keys.js';
 import { fieldIssuesNamingUnknownKeys, ValidationError } from '../../src/errors.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
@@ -35,7 +35,7 @@ const EXTEND_CODE_COLUMNS = ['extend_code', 'extendcode', 'smsupextendcode', 'sm
 const MessagesFile = z.strictObject({
   ...SendBatchRequest.shape,
   templateCode: SendBatchRequest.shape.templateCode.optional(),
-  messages: z.array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: 'must be a list of {phone, signName, templateParam, smsUpExtendCode}' }),
+  messages: z.array(z.strictObject(SendBatchRequest.shape.messages.element.shape), { message: MESSAGES_NOT_A_LIST }),
 });
 type MessagesFile = z.output<typeof MessagesFile>;
 const FILE_FIELDS = Object.keys(MessagesFile.shape).join(', ');

@@ -196,6 +196,11 @@ describe('smsq server: ingestion', () => {
     expect(batch.statusCode).toBe(400);
     expect(expectErrorShape(batch.json(), 'SMSQ_INVALID_REQUEST').issues!.map((i) => i.field)).toEqual(['messages[0].templateParam.name']);
 
+    // templateParam as a string: its issue names a fix too, as every other issue does (it gave only an example).
+    const paramText = await app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { phones: ['13800138000'], ...NOTE, templateParam: 'name=Ada' } });
+    expect(paramText.statusCode).toBe(400);
+    expect(expectErrorShape(paramText.json(), 'SMSQ_INVALID_REQUEST').issues).toEqual([{ field: 'templateParam', message: 'must be an object of string values. Fix: write it as a JSON object of strings, e.g. {"code":"123456"}' }]);
+
     const badKey = await app.inject({ method: 'POST', url: '/v1/messages', headers: { ...AUTH, 'idempotency-key': 'has spaces' }, payload: { phones: ['13800138000'], ...NOTE } });
     expect(expectErrorShape(badKey.json(), 'SMSQ_INVALID_REQUEST').issues![0]!.field).toBe('Idempotency-Key');
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fieldIssuesFromZod, ValidationError } from '../../src/errors.js';
-import { deadlineExample, SendRequest, withDatedDeadlineExample } from '../../producers/schemas.js';
+import { deadlineExample, SendBatchRequest, SendRequest, withDatedDeadlineExample } from '../../producers/schemas.js';
+import { CampaignBody, CampaignQuery, SendBatchBody, SendBody } from '../../server/schemas.js';
 
 const issuesOf = (schema: z.ZodType, value: unknown) => {
   const r = schema.safeParse(value);
@@ -37,6 +38,40 @@ describe('fieldIssuesFromZod: zod\'s bare type messages get the type, what came,
     const issues = issuesOf(SendRequest, { phones: ['13800138000'], signName: 'Shop', templateCode: 'abc', idempotencyKey: 'bad key!' });
     expect(issues.map((i) => i.field)).toEqual(['templateCode', 'idempotencyKey']);
     for (const issue of issues) expect(issue.message).toMatch(/\. Fix: /);
+  });
+
+  it('every message of the request schemas names a fix: the Node API\'s, the JSON bodies\' and an upload\'s query (`templateParam` as a string had none)', () => {
+    const send = { phones: ['13800138000'], signName: 'Shop', templateCode: 'SMS_1' };
+    const batch = { templateCode: 'SMS_1', messages: [{ phone: '13800138000', signName: 'Shop' }] };
+    const campaign = { signName: 'Shop', templateCode: 'SMS_1', recipients: [{ phone: '13800138000' }] };
+    const tooLong = '1'.repeat(33);
+    const cases: [string, z.ZodType, unknown, 'json' | 'text'][] = [
+      ['templateParam a string', SendRequest, { ...send, templateParam: 'name=Li' }, 'json'],
+      ['templateParam a list', SendBody, { ...send, templateParam: ['Li'] }, 'json'],
+      ['a batch message\'s templateParam', SendBatchRequest, { ...batch, messages: [{ ...batch.messages[0], templateParam: 'x' }] }, 'json'],
+      ['a recipient\'s params', CampaignBody, { ...campaign, recipients: [{ phone: '13800138000', params: 'x' }] }, 'json'],
+      ['signName empty', SendRequest, { ...send, signName: ' ' }, 'json'],
+      ['callbackUrl not a URL', SendRequest, { ...send, callbackUrl: 'ftp://example.com/x' }, 'json'],
+      ['a phone too long', SendRequest, { ...send, phones: [tooLong] }, 'json'],
+      ['a batch phone too long', SendBatchRequest, { ...batch, messages: [{ ...batch.messages[0], phone: tooLong }] }, 'json'],
+      ['messages not a list', SendBatchRequest, { ...batch, messages: 'x' }, 'json'],
+      ['a body\'s messages not a list', SendBatchBody, { ...batch, messages: 'x' }, 'json'],
+      ['a body\'s messages empty', SendBatchBody, { ...batch, messages: [] }, 'json'],
+      ['a body\'s batch phone too long', SendBatchBody, { ...batch, messages: [{ ...batch.messages[0], phone: tooLong }] }, 'json'],
+      ['recipients not a list', CampaignBody, { ...campaign, recipients: 'x' }, 'json'],
+      ['recipients empty', CampaignBody, { ...campaign, recipients: [] }, 'json'],
+      ['a recipient\'s phone a number', CampaignBody, { ...campaign, recipients: [{ phone: 13800138000 }] }, 'json'],
+      ['a recipient\'s phone too long', CampaignBody, { ...campaign, recipients: [{ phone: tooLong }] }, 'json'],
+      ['an upload\'s templateParam not JSON', CampaignQuery, { signName: 'Shop', templateCode: 'SMS_1', templateParam: 'name=Li' }, 'text'],
+    ];
+    const withoutFix: string[] = [];
+    for (const [what, schema, value, form] of cases) {
+      const r = schema.safeParse(value);
+      const issues = r.success ? [] : fieldIssuesFromZod(r.error.issues, '', form);
+      expect(issues.length, what).toBeGreaterThan(0);
+      for (const issue of issues) if (!/\. Fix: /.test(issue.message)) withoutFix.push(`${what}: ${issue.field}: ${issue.message}`);
+    }
+    expect(withoutFix).toEqual([]);
   });
 
   it('leaves smsq\'s own messages as they are', () => {
