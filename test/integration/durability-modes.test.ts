@@ -9,6 +9,7 @@ import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
 import { createProducer } from '../../producers/producer.js';
+import { buildServer } from '../../server/build-server.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { FAST_TIMING, fastReconcileFor } from '../support/pipeline.js';
@@ -67,6 +68,13 @@ describe('durability checks at start-up', () => {
     }
     await expect(producer.planCampaign(one(), { signName: N.sign, templateCode: N.plainTemplate })).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
     // Not even BullMQ's queue meta: only a worker's queue writes it.
+    expect(await redis.keys('*')).toEqual([]);
+    // POST /v1/messages says it as the server's environment does, the relaxation once too.
+    const app = await buildServer({ redis, prefix: '{smsq-d}', producer, logger, apiToken: 'test-api-token-0123456789', dashboard: { token: 'dashboard-token-0123456789' }, checkResponses: true });
+    closers.push(() => app.close());
+    const posted = await app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: 'Bearer test-api-token-0123456789' }, payload: request('13900000011') });
+    expect({ status: posted.statusCode, code: posted.json().error?.code }, posted.body).toEqual({ status: 503, code: 'SMSQ_REDIS_NOT_DURABLE' });
+    expect(String(posted.json().error.message).match(/SMSQ_DURABILITY=none/g), posted.body).toHaveLength(1);
     expect(await redis.keys('*')).toEqual([]);
 
     const { client } = await emulatorClient();
