@@ -49,16 +49,19 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.onClose(() => queue.close());
         const guard = createAccountGuard({ redis, keys: createKeys(ctx.config.prefix), queue, clock: systemClock, logger: ctx.logger, recheckMs: 0 });
         const block = await guard.resume('operator');
-        if (!flags.json) {
-          ctx.print(block ? `Resumed. Sending had been stopped since ${formatTime(block.since)} by ${block.code}: ${block.message}${by(block)}` : 'Resumed (sending was not blocked).');
-        }
-        // Only a lifted block is watched: with none, nothing says a worker is failing.
+        // Only a lifted block is watched: with none, nothing says a worker is failing. Said after
+        // the watch: "Resumed." printed first stood above the block's return, and --json said
+        // resumed: true to a script while sending was stopped again.
         const again = block ? await blockedAgain(guard) : undefined;
-        if (flags.json) ctx.printJson({ resumed: true, wasBlocked: block ? jsonBlock(block) : null, blockedAgain: again ? jsonBlock(again) : null });
-        if (!again) return EXIT.ok;
+        if (flags.json) ctx.printJson({ resumed: again === undefined, wasBlocked: block ? jsonBlock(block) : null, blockedAgain: again ? jsonBlock(again) : null });
+        const stopped = block ? `since ${formatTime(block.since)} by ${block.code}: ${block.message}${by(block)}` : '';
+        if (!again) {
+          if (!flags.json) ctx.print(block ? `Resumed. Sending had been stopped ${stopped}` : 'Resumed (sending was not blocked).');
+          return EXIT.ok;
+        }
         ctx.note(
           `error: blocked again within ${RESUME_WATCH_MS / 1000} s by ${again.worker ? workerText(again.worker) : 'a worker'} (${again.code}: ${again.message}): ` +
-            `it still runs with what failed. Fix: correct that worker's environment (its AccessKey, SMS_ENDPOINT) or the account, restart it, then smsq resume`,
+            `it still runs with what failed (resume lifted the block in place ${stopped}). Fix: correct that worker's environment (its AccessKey, SMS_ENDPOINT) or the account, restart it, then smsq resume`,
         );
         return EXIT.refused;
       }),

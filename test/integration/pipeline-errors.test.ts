@@ -196,9 +196,15 @@ describe('error classes drive what happens', () => {
     expect(h.emulator.accepted()).toHaveLength(0);
     // Resuming while that worker still runs: the block is back at once, and resume says who.
     const resumed = await resumeCli(h);
-    expect(resumed.stdout).toMatch(/^Resumed\. Sending had been stopped since .* by SignatureDoesNotMatch: .*\(hit by the worker on host .*, pid \d+ \(named "eu-7"\)\)$/m);
+    // Not "Resumed." (it printed that before the block came back): sending is stopped again.
+    expect(resumed.stdout).toBe('');
     expect(resumed.stderr).toContain(`blocked again within 2 s by the worker on host ${me.host}, pid ${me.pid} (named "eu-7") (SignatureDoesNotMatch`);
+    expect(resumed.stderr).toMatch(/lifted the block in place since .* by SignatureDoesNotMatch/);
     expect(resumed.code).toBe(2);
+    // A script reading --json is told the same: not resumed (it read resumed: true).
+    const resumedJson = await resumeCli(h, ['--json']);
+    expect(resumedJson.code).toBe(2);
+    expect(JSON.parse(resumedJson.stdout)).toMatchObject({ resumed: false, wasBlocked: { code: 'SignatureDoesNotMatch' }, blockedAgain: { code: 'SignatureDoesNotMatch', worker: me } });
     await broken.close();
     // The operator fixes the key and resumes.
     await h.startWorker();
