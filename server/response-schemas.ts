@@ -13,6 +13,7 @@ import { SEND_STATES } from '../src/queue/lifecycle.js';
 import { HTTP_ERROR_CODES } from './errors.js';
 import { SMSQ_CODES } from '../src/errors.js';
 import { isoTime } from '../src/china-time.js';
+import { inEnvironmentTerms } from '../src/setting-mention.js';
 
 const count = z.number().int().min(0);
 /**
@@ -22,6 +23,13 @@ const count = z.number().int().min(0);
 const epochMs = z
   .codec(z.number().int(), z.iso.datetime({ offset: true }), { decode: (ms) => isoTime(ms), encode: (iso) => Date.parse(iso) })
   .meta({ description: 'ISO 8601 in China time with its offset, e.g. `2026-12-04T07:42:22.123+08:00`' });
+
+/**
+ * Texts smsq wrote for any reader (a worker's durability refusal, kept in Redis, names the settings
+ * as mentions: src/setting-mention.ts), said as the server and the CLI, configured by the
+ * environment, name them (`SMSQ_DURABILITY=fsync`); a Node caller's getStatus reads its options.
+ */
+const inEnvironmentWords = z.codec(z.array(z.string()), z.array(z.string()), { decode: (texts) => texts.map(inEnvironmentTerms), encode: (texts) => texts });
 
 /** Every code an error answer may carry: the one list's answered codes. */
 const ANSWERED_CODES = Object.entries(SMSQ_CODES)
@@ -175,7 +183,7 @@ export const SendStatusSchema = z
           .strictObject({
             reason: z.literal('durability-held'),
             workers: count.meta({ description: 'Live workers that hold their claims (said so within the last minute)' }),
-            refusals: z.array(z.string()).meta({ description: 'Their distinct reasons: the setting Redis no longer keeps, and its fix (e.g. `CONFIG SET appendfsync always`)' }),
+            refusals: inEnvironmentWords.meta({ description: 'Their distinct reasons: the setting Redis no longer keeps, and its fix (e.g. `CONFIG SET appendfsync always`)' }),
           })
           .meta({
             description:

@@ -596,7 +596,7 @@ export class RedisNotDurableError extends SmsqError {
   ) {
     // One line, as every refusal is; the relaxation is named, with its cost, for a Redis one cannot configure.
     super(
-      `Redis cannot keep SMSQ_DURABILITY=${mode}: ${problems}.${stopped ? ` ${sentenceCase(stoppedMessage(stopped))}.` : ''} Or, where losing acknowledged sends is acceptable (development): SMSQ_DURABILITY=none, under which a Redis crash can lose acknowledged sends or send one twice`,
+      `Redis cannot keep ${mention('durability.mode', mode)}: ${problems}.${stopped ? ` ${sentenceCase(stoppedMessage(stopped))}.` : ''} Or, where losing acknowledged sends is acceptable (development): ${mention('durability.mode', 'none')}, under which a Redis crash can lose acknowledged sends or send one twice`,
     );
     this.name = 'RedisNotDurableError';
   }

@@ -7,6 +7,7 @@
  * producer acknowledges it (lose it and the caller was told "queued" for nothing).
  */
 
+import { mention } from '../setting-mention.js';
 import type { DurabilityProblem } from './problem.js';
 import { judgePromotion, type PromotionFacts } from './promotion.js';
 
@@ -121,7 +122,7 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
   const problems: DurabilityProblem[] = [];
   const strict = opts.mode !== 'none';
   if (facts.role !== 'master') {
-    problems.push({ severity: 'refuse', what: `this Redis is a ${facts.role}, not a primary: smsq's writes would be refused`, fix: 'point REDIS_URL at the primary (or use Sentinel so smsq follows it)' });
+    problems.push({ severity: 'refuse', what: `this Redis is a ${facts.role}, not a primary: smsq's writes would be refused`, fix: `point ${mention('redis')} at the primary (or use Sentinel so smsq follows it)` });
   }
   if (facts.maxmemoryPolicy !== 'noeviction') {
     problems.push({
@@ -133,8 +134,8 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
   if (opts.mode === 'none') {
     problems.push({
       severity: 'warn',
-      what: 'SMSQ_DURABILITY=none: a host crash or a failover may lose the last writes; a recipient may then get an SMS twice and an acknowledged send may vanish',
-      fix: 'use SMSQ_DURABILITY=fsync (appendfsync always) or replicas (WAIT) in production',
+      what: `${mention('durability.mode', 'none')}: a host crash or a failover may lose the last writes; a recipient may then get an SMS twice and an acknowledged send may vanish`,
+      fix: `use ${mention('durability.mode', 'fsync')} (appendfsync always) or replicas (WAIT) in production`,
     });
     return problems;
   }
@@ -156,7 +157,7 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
       severity: 'refuse',
       what:
         'appendonly is off on the primary: restarted before a failover (a crash and a supervisor\'s restart: systemd, a container\'s restart policy) it comes back empty, and its replicas copy the empty dataset, so every send and claim the replicas confirmed is lost',
-      fix: 'CONFIG SET appendonly yes on the primary (and in redis.conf), with appendfsync always (SMSQ_DURABILITY=fsync+replicas) for a restart to keep every confirmed write',
+      fix: `CONFIG SET appendonly yes on the primary (and in redis.conf), with appendfsync always (${mention('durability.mode', 'fsync+replicas')}) for a restart to keep every confirmed write`,
     });
   }
   // Nor does an AOF that may lag: a host crash cuts it to what was fsynced, and while an fsync is
@@ -168,7 +169,7 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
     problems.push({
       severity: 'warn',
       what: `${facts.appendfsync === undefined ? 'CONFIG GET appendfsync is refused here, so smsq cannot check that the primary fsyncs every write' : `appendfsync is ${facts.appendfsync} on the primary`}: if it is restarted before Sentinel fails over (a host crash, or a crash while its disk is slow, and a supervisor's restart), it comes back without its last writes and its replicas drop them as they resync, so sends the replicas confirmed may be lost`,
-      fix: "SMSQ_DURABILITY=fsync+replicas (appendfsync always on the primary), or no automatic restart of the primary (or a restart delay longer than Sentinel's down-after-milliseconds)",
+      fix: `${mention('durability.mode', 'fsync+replicas')} (appendfsync always on the primary), or no automatic restart of the primary (or a restart delay longer than Sentinel's down-after-milliseconds)`,
     });
   }
   if ((usesFsync(opts.mode) || opts.mode === 'waitaof') && facts.aofEnabled) {
@@ -177,25 +178,25 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
         opts.mode === 'waitaof'
           ? {
               severity: 'refuse',
-              what: 'CONFIG GET appendfsync is refused here, and SMSQ_DURABILITY=waitaof can be trusted only with appendfsync always (under everysec WAITAOF may answer before the fsync)',
-              fix: 'use SMSQ_DURABILITY=fsync if your provider runs appendfsync always, or replicas (WAIT), which smsq can check',
+              what: `CONFIG GET appendfsync is refused here, and ${mention('durability.mode', 'waitaof')} can be trusted only with appendfsync always (under everysec WAITAOF may answer before the fsync)`,
+              fix: `use ${mention('durability.mode', 'fsync')} if your provider runs appendfsync always, or replicas (WAIT), which smsq can check`,
             }
           : {
               severity: 'warn',
               what: 'CONFIG GET appendfsync is refused here, so smsq cannot check that Redis fsyncs every write',
-              fix: 'make sure your provider runs appendfsync always with no-appendfsync-on-rewrite no, or use SMSQ_DURABILITY=replicas (WAIT), which smsq can check',
+              fix: `make sure your provider runs appendfsync always with no-appendfsync-on-rewrite no, or use ${mention('durability.mode', 'replicas')} (WAIT), which smsq can check`,
             },
       );
     } else if (facts.appendfsync !== 'always') {
       const why =
         opts.mode === 'waitaof'
-          ? `appendfsync is ${facts.appendfsync}: under it, WAITAOF may answer "fsynced locally" before the fsync (redis/redis#13793, seen on Valkey 8.0.1), so a host crash could still lose acknowledged writes (SMSQ_DURABILITY=waitaof needs always)`
-          : `appendfsync is ${facts.appendfsync}: a host crash loses up to a second of acknowledged writes (SMSQ_DURABILITY=${opts.mode} needs always)`;
+          ? `appendfsync is ${facts.appendfsync}: under it, WAITAOF may answer "fsynced locally" before the fsync (redis/redis#13793, seen on Valkey 8.0.1), so a host crash could still lose acknowledged writes (${mention('durability.mode', 'waitaof')} needs always)`
+          : `appendfsync is ${facts.appendfsync}: a host crash loses up to a second of acknowledged writes (${mention('durability.mode', opts.mode)} needs always)`;
       problems.push({
         severity: 'refuse',
         what: why,
-        // Not SMSQ_DURABILITY=none as well: the refusal names that relaxation once, with its cost (RedisNotDurableError).
-        fix: 'CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas',
+        // Not `durability.mode: "none"` as well: the refusal names that relaxation once, with its cost (RedisNotDurableError).
+        fix: `CONFIG SET appendfsync always (and in redis.conf), or ${mention('durability.mode', 'replicas')} with replicas`,
       });
     }
     if (facts.noFsyncDuringSaves === true) {
@@ -209,20 +210,20 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
             }
           : {
               severity: 'refuse',
-              what: `no-appendfsync-on-rewrite is yes: while Redis saves in the background (BGSAVE, an AOF rewrite, a replica's full sync) it does not fsync, so a host crash then loses acknowledged writes (SMSQ_DURABILITY=${opts.mode} needs every write fsynced)`,
-              fix: 'CONFIG SET no-appendfsync-on-rewrite no (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas',
+              what: `no-appendfsync-on-rewrite is yes: while Redis saves in the background (BGSAVE, an AOF rewrite, a replica's full sync) it does not fsync, so a host crash then loses acknowledged writes (${mention('durability.mode', opts.mode)} needs every write fsynced)`,
+              fix: `CONFIG SET no-appendfsync-on-rewrite no (and in redis.conf), or ${mention('durability.mode', 'replicas')} with replicas`,
             },
       );
     }
   }
   if (opts.mode === 'waitaof' && !versionAtLeast(facts.version, 7, 2)) {
-    problems.push({ severity: 'refuse', what: `WAITAOF needs Redis 7.2 or later; this one is ${facts.version}`, fix: 'use SMSQ_DURABILITY=fsync (appendfsync always) or replicas, or upgrade Redis' });
+    problems.push({ severity: 'refuse', what: `WAITAOF needs Redis 7.2 or later; this one is ${facts.version}`, fix: `use ${mention('durability.mode', 'fsync')} (appendfsync always) or replicas, or upgrade Redis` });
   }
   if (usesWait(opts.mode) && facts.connectedReplicas < opts.replicas) {
     problems.push({
       severity: 'refuse',
-      what: `${facts.connectedReplicas} replica(s) connected, but SMSQ_DURABILITY=${opts.mode} waits for ${opts.replicas}: every write would time out`,
-      fix: `connect ${opts.replicas} replica(s), or lower SMSQ_DURABILITY_REPLICAS`,
+      what: `${facts.connectedReplicas} replica(s) connected, but ${mention('durability.mode', opts.mode)} waits for ${opts.replicas}: every write would time out`,
+      fix: `connect ${opts.replicas} replica(s), or lower ${mention('durability.replicas')}`,
     });
   }
   const promotion = usesWait(opts.mode) && facts.promotion ? judgePromotion(opts.mode, opts.replicas, facts.promotion) : undefined;

@@ -9,6 +9,7 @@
  * lagging promotable one, WAIT 1 answered by the first, every send acknowledged while the second
  * lagged was lost at the failover (test/integration/sentinel-promotion-order.test.ts).
  */
+import { mention } from '../setting-mention.js';
 import type { DurabilityProblem } from './problem.js';
 
 /** A replica as a sentinel lists it (`SENTINEL REPLICAS <name>`). */
@@ -46,10 +47,10 @@ export function judgePromotion(mode: string, waitFor: number, facts: PromotionFa
   if (waitFor > others) return undefined;
   const listed = replicas.map((r) => `${r.address} (replica-priority ${r.priority})`).join(', ');
   const enough = others + 1;
-  const raise = promotedFirst > 0 ? `SMSQ_DURABILITY_REPLICAS=${enough}, so that every confirmation includes a replica Sentinel promotes first, or ` : '';
+  const raise = promotedFirst > 0 ? `${mention('durability.replicas', enough)}, so that every confirmation includes a replica Sentinel promotes first, or ` : '';
   return {
     severity: 'refuse',
-    what: `SMSQ_DURABILITY=${mode} waits for ${waitFor} replica(s), and ${waitFor} of the replicas the sentinels list may answer without the one they would promote (${listed}): Sentinel never promotes replica-priority 0 and takes the lowest other priority before it looks at which replica has the most, so a failover may promote a replica lacking sends the others confirmed`,
+    what: `${mention('durability.mode', mode)} waits for ${waitFor} replica(s), and ${waitFor} of the replicas the sentinels list may answer without the one they would promote (${listed}): Sentinel never promotes replica-priority 0 and takes the lowest other priority before it looks at which replica has the most, so a failover may promote a replica lacking sends the others confirmed`,
     fix: `${raise}give the replicas one non-zero replica-priority (CONFIG SET replica-priority 100 on each, and in redis.conf)`,
   };
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { NotDurableError, RedisNotDurableError } from '../errors.js';
+import { mention } from '../setting-mention.js';
 import type { Logger } from '../logger.js';
 import { isCluster, type RedisConnection } from '../queue/connection.js';
 import { closesOf, type DurabilityBarrier, type WrittenField } from './barrier.js';
@@ -234,14 +235,14 @@ export function confirmedByWatch(barrier: DurabilityBarrier, watch: DurabilityWa
       if (!watch.vouchesFor(node)) {
         throw new NotDurableError(
           what,
-          'the Redis server that holds it was not checked for SMSQ_DURABILITY since it took over (a Cluster slot moved) or while claims were held',
+          `the Redis server that holds it was not checked for ${mention('durability.mode')} since it took over (a Cluster slot moved) or while claims were held`,
           'nothing to do if the check now under way passes: the claim is made again; if it refuses, the worker logs why and the fix',
         );
       }
       if (cluster && written && !(await heldBy(node, written))) {
         throw new NotDurableError(
           what,
-          'it was written on a Redis Cluster master other than the one checked for SMSQ_DURABILITY: the slot is being migrated (a reshard) and its keys had moved there (ASK)',
+          `it was written on a Redis Cluster master other than the one checked for ${mention('durability.mode')}: the slot is being migrated (a reshard) and its keys had moved there (ASK)`,
           'nothing to do: the claim is made again a second later, and once the migration ends the slot\'s new master is checked before any call',
         );
       }

@@ -16,6 +16,7 @@ import { isWithdrawn } from './withdrawal.js';
 import { enqueueStoppedText, isEnqueueStopped } from './stopped-pause.js';
 import { NO_WORKER_MEANS } from './worker-presence.js';
 import { lookupReach, receiptPolicyText, type ReceiptPolicies } from './receipt-policy.js';
+import { inEnvironmentTerms } from '../setting-mention.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -260,7 +261,9 @@ export function sendPace(status: WaitInput, now: number, wait?: SendWait, worker
 
 /**
  * The wait in words, for text output: `quiet hours until 08:00 China time`, ... `sendId`: the
- * send's, for the commands a wait names (`SEND_ID` without it).
+ * send's, for the commands a wait names (`SEND_ID` without it). In the terms of the CLI and the
+ * server, its readers: a worker's durability refusal, kept as it named the settings for any reader
+ * (`` `durability.mode: "fsync"` ``), is said as the environment names them.
  */
 export function waitText(wait: SendWait, sendId?: string): string {
   switch (wait.reason) {
@@ -303,7 +306,7 @@ export function waitText(wait: SendWait, sendId?: string): string {
     case 'account-blocked':
       return `account blocked since ${formatTime(wait.since)} (${wait.code}${wait.detail ? `: ${wait.detail}` : ''})${wait.worker ? ` by ${workerText(wait.worker)}` : ''}: fix the account, or that worker's environment if others send with it, then smsq resume`;
     case 'durability-held':
-      return `${wait.workers === 1 ? '1 worker makes' : `${wait.workers} workers make`} no new call until Redis keeps the durability mode again (jobs wait, nothing is lost): ${wait.refusals.join(' / ')}`;
+      return `${wait.workers === 1 ? '1 worker makes' : `${wait.workers} workers make`} no new call until Redis keeps the durability mode again (jobs wait, nothing is lost): ${wait.refusals.map(inEnvironmentTerms).join(' / ')}`;
     case 'endpoint-unreachable':
       return endpointWaitText(wait);
     case 'worker-setup-fault':

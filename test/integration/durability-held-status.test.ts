@@ -122,6 +122,10 @@ describe('a worker held for durability says so', () => {
     expect(rest.status).toBe(200);
     const restWait = ((await rest.json()) as { wait?: { reason: string; workers: number; refusals: string[] } }).wait;
     expect(restWait).toEqual(jsonWait);
+    // A Node caller's own status names its option, as the worker's refusal did (it said SMSQ_DURABILITY=fsync to all).
+    const nodeWait = (await relaxed.getStatus(held.sendId)).wait;
+    expect(nodeWait).toMatchObject({ reason: 'durability-held', refusals: [expect.stringMatching(/^Redis cannot keep `durability\.mode: "fsync"`: appendfsync is everysec: /)] });
+    expect(JSON.stringify(nodeWait)).not.toContain('SMSQ_DURABILITY');
 
     expect(await scrapeSample(url, 'smsq_workers_durability_held')).toBe(1);
 

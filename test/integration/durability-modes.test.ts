@@ -56,10 +56,12 @@ describe('durability checks at start-up', () => {
     closers.push(() => producer.close());
     const refusal = await producer.send(request('13900000011')).catch((e: unknown) => e);
     expect(refusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
-    expect(String((refusal as Error).message)).toMatch(/appendfsync is everysec.*Fix: CONFIG SET appendfsync always.*Or, where losing acknowledged sends is acceptable \(development\): SMSQ_DURABILITY=none/);
+    // A Node caller is told its option (`durability: { mode }` of createProducer), not a variable it never reads.
+    expect(String((refusal as Error).message)).toMatch(/^Redis cannot keep `durability\.mode: "fsync"`: appendfsync is everysec.*Fix: CONFIG SET appendfsync always.*, or `durability\.mode: "replicas"` with replicas.*Or, where losing acknowledged sends is acceptable \(development\): `durability\.mode: "none"`, under which/);
+    expect(String((refusal as Error).message)).not.toContain('SMSQ_DURABILITY');
     expect(String((refusal as Error).message)).not.toContain('\n'); // one line, as every refusal
     // The relaxation is said once, with its cost: the problem's own fix said it too ("or accept the risk with SMSQ_DURABILITY=none").
-    expect(String((refusal as Error).message).match(/SMSQ_DURABILITY=none/g)).toHaveLength(1);
+    expect(String((refusal as Error).message).match(/durability\.mode: "none"/g)).toHaveLength(1);
     // A dry run is refused as the send would be: it used to print a plan the real run then refused.
     await expect(producer.planSend(request('13900000011'))).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
     await expect(producer.planSendBatch({ templateCode: N.plainTemplate, messages: [{ phone: '13900000011', signName: N.sign }] })).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
@@ -75,12 +77,18 @@ describe('durability checks at start-up', () => {
     const posted = await app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: 'Bearer test-api-token-0123456789' }, payload: request('13900000011') });
     expect({ status: posted.statusCode, code: posted.json().error?.code }, posted.body).toEqual({ status: 503, code: 'SMSQ_REDIS_NOT_DURABLE' });
     expect(String(posted.json().error.message).match(/SMSQ_DURABILITY=none/g), posted.body).toHaveLength(1);
+    expect(String(posted.json().error.message), posted.body).toMatch(/^Redis cannot keep SMSQ_DURABILITY=fsync: appendfsync is everysec: a host crash loses up to a second of acknowledged writes \(SMSQ_DURABILITY=fsync needs always\)\. Fix: CONFIG SET appendfsync always \(and in redis\.conf\), or SMSQ_DURABILITY=replicas with replicas\. Or, where/);
+    expect(String(posted.json().error.message), posted.body).not.toContain('durability.mode');
     expect(await redis.keys('*')).toEqual([]);
 
     const { client } = await emulatorClient();
     const worker = createSmsWorker({ connection: redis, client, logger, prefix: '{smsq-d}', qps: 50, readTimeoutMs: 1000 });
     closers.push(() => worker.close());
-    await expect(worker.start()).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+    const workerRefusal = await worker.start().catch((e: unknown) => e);
+    expect(workerRefusal).toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE' });
+    // createSmsWorker's caller is told its `durability` option too.
+    expect(String((workerRefusal as Error).message)).toMatch(/^Redis cannot keep `durability\.mode: "fsync"`: .*Or, where losing acknowledged sends is acceptable \(development\): `durability\.mode: "none"`, under which/);
+    expect(String((workerRefusal as Error).message)).not.toContain('SMSQ_DURABILITY');
   });
 
   it('the default mode refuses a Redis without an AOF; none starts on it', async () => {
@@ -93,7 +101,9 @@ describe('durability checks at start-up', () => {
     const relaxed = createProducer({ redis: producerRedis, prefix: '{smsq-d}', logger: relaxedLogger, durability: { ...DEFAULT_DURABILITY, mode: 'none' } });
     closers.push(() => relaxed.close());
     await expect(relaxed.send(request('13900000012'))).resolves.toMatchObject({ recipients: 1 });
-    expect(warnings.join('')).toMatch(/SMSQ_DURABILITY=none.*SMS twice/);
+    // A producer's own logger words the warning for its Node caller.
+    expect(warnings.join('')).toMatch(/"fix":"use `durability\.mode: \\"fsync\\"` \(appendfsync always\).*"msg":"DURABILITY: `durability\.mode: \\"none\\"`: a host crash.*SMS twice/);
+    expect(warnings.join('')).not.toContain('SMSQ_DURABILITY');
   });
 
   it('every strict mode refuses an eviction policy that may delete queued sends; none only warns', async () => {

@@ -149,7 +149,7 @@ describe('a running worker re-checks the mode', () => {
     expect((await producer.getStatus(held.sendId)).counts.queued).toBe(1);
     const said = lines.filter((l) => l.includes('no-appendfsync-on-rewrite is yes'));
     expect(said).toHaveLength(1); // checked every 100 ms, said once
-    expect(said[0]).toMatch(/"level":50.*makes no new call until it holds again \(jobs wait, nothing is lost\)\. Redis cannot keep SMSQ_DURABILITY=fsync: no-appendfsync-on-rewrite is yes.*Fix: CONFIG SET no-appendfsync-on-rewrite no/);
+    expect(said[0]).toMatch(/"level":50.*makes no new call until it holds again \(jobs wait, nothing is lost\)\. Redis cannot keep `durability\.mode: \\"fsync\\"`: no-appendfsync-on-rewrite is yes.*Fix: CONFIG SET no-appendfsync-on-rewrite no/);
 
     await redis.config('SET', 'no-appendfsync-on-rewrite', 'no');
     await waitFor(async () => (await producer.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once Redis keeps the mode again', 10_000);
@@ -272,7 +272,7 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
     expect((await relaxed.getStatus(held.sendId)).counts.queued).toBe(1);
     const said = lines.filter((l) => l.includes('appendfsync is everysec'));
     expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/"level":50.*makes no new call until it holds again \(jobs wait, nothing is lost\)\. Redis cannot keep SMSQ_DURABILITY=fsync: appendfsync is everysec/);
+    expect(said[0]).toMatch(/"level":50.*makes no new call until it holds again \(jobs wait, nothing is lost\)\. Redis cannot keep `durability\.mode: \\"fsync\\"`: appendfsync is everysec/);
 
     await newOwner.config('SET', 'appendfsync', 'always');
     await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once the new master fsyncs', 10_000);
@@ -375,7 +375,7 @@ describe('a producer re-checks the mode', () => {
     const stopped = (refusal as { stopped?: { sendId?: string; recipients: number } }).stopped;
     expect(stopped?.sendId).toBeDefined();
     expect(String((refusal as Error).message)).toMatch(
-      new RegExp(`^Redis cannot keep SMSQ_DURABILITY=fsync: appendfsync is everysec.*Fix: CONFIG SET appendfsync always.*\\. The campaign was stopped \\(Redis stopped keeping SMSQ_DURABILITY=fsync\\).*enqueued as send ${stopped?.sendId}, now paused`),
+      new RegExp(`^Redis cannot keep \`durability\\.mode: "fsync"\`: appendfsync is everysec.*Fix: CONFIG SET appendfsync always.*\\. The campaign was stopped \\(Redis stopped keeping SMSQ_DURABILITY=fsync\\).*enqueued as send ${stopped?.sendId}, now paused`),
     );
     const status = await producer.getStatus(stopped?.sendId as string).catch(() => undefined);
     // Read on the producer's connection once Redis keeps the mode again (reads are not refused anyway).

@@ -60,6 +60,8 @@ async function cli(argv: string[], extra: Record<string, string> = {}) {
 }
 
 const NOT_DURABLE = /SMSQ_REDIS_NOT_DURABLE|appendonly is off/;
+/** The refusal as the CLI, configured by the environment, says it: its variables, never a Node caller's `durability.mode`. */
+const SAID_IN_VARIABLES = /Redis cannot keep SMSQ_DURABILITY=fsync: appendonly is off: .*\. Or, where losing acknowledged sends is acceptable \(development\): SMSQ_DURABILITY=none, under which/;
 
 describe('a send command refused because Redis cannot keep SMSQ_DURABILITY', () => {
   const sign = ['--sign', N.sign];
@@ -75,6 +77,8 @@ describe('a send command refused because Redis cannot keep SMSQ_DURABILITY', () 
     const res = await cli(argv.map((a) => (a === 'LIST' ? join(dir, 'list.csv') : a === 'BATCH' ? join(dir, 'batch.json') : a)));
     expect(res.code, res.stderr).toBe(EXIT.dependency);
     expect(res.stderr).toMatch(NOT_DURABLE);
+    expect(res.stderr).toMatch(SAID_IN_VARIABLES);
+    expect(res.stderr).not.toContain('durability.mode');
     expect(await redis.keys('*')).toEqual([]);
   });
 });
@@ -119,6 +123,8 @@ describe('a worker refused at start because Redis cannot keep SMSQ_DURABILITY', 
     const res = await cli(['worker']);
     expect(res.code, res.stderr).toBe(EXIT.dependency);
     expect(res.stderr).toMatch(NOT_DURABLE);
+    expect(res.stderr).toMatch(SAID_IN_VARIABLES);
+    expect(res.stderr).not.toContain('durability.mode');
     // A heartbeat or a late meta write would come within a second or so.
     await new Promise((r) => setTimeout(r, 1500));
     expect(await redis.keys('*')).toEqual([]);

@@ -71,7 +71,7 @@ describe('Sentinel, WAIT, and a second replica that Sentinel never promotes (rep
       expect(refused?.code).toBe('SMSQ_REDIS_NOT_DURABLE');
       expect(refused?.message).toContain(`127.0.0.1:${d.replica.port} (replica-priority 100)`);
       expect(refused?.message).toContain(`127.0.0.1:${b.port} (replica-priority 0)`);
-      expect(refused?.message).toMatch(/SMSQ_DURABILITY=replicas waits for 1 replica\(s\), and 1 of the replicas the sentinels list may answer without the one they would promote .*Fix: SMSQ_DURABILITY_REPLICAS=2, .* or give the replicas one non-zero replica-priority/);
+      expect(refused?.message).toMatch(/`durability\.mode: "replicas"` waits for 1 replica\(s\), and 1 of the replicas the sentinels list may answer without the one they would promote .*Fix: `durability\.replicas: 2`, .* or give the replicas one non-zero replica-priority/);
       expect(await d.primary.keyCount(), 'keys written to the primary').toBe(0);
     });
   }, 60_000);

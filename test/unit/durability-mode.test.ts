@@ -27,7 +27,7 @@ describe('the durability option, per mode', () => {
     const fsyncWithReplicas: DurabilityOptions = { mode: 'fsync', replicas: 2 };
     expect(resolveDurability(fsyncWithReplicas).mode).toBe('fsync');
     // The default count is what a check judges by (it read `undefined` and let it pass).
-    expect(refused({ mode: 'replicas' }, { connectedReplicas: 0 })).toEqual([expect.stringContaining('SMSQ_DURABILITY=replicas waits for 1')]);
+    expect(refused({ mode: 'replicas' }, { connectedReplicas: 0 })).toEqual([expect.stringContaining('`durability.mode: "replicas"` waits for 1')]);
   });
 });
 
@@ -70,7 +70,7 @@ describe('durability modes against what Redis offers', () => {
 
   it('replicas warns (does not refuse) when the primary may not fsync each write: restarted before a failover it lost 4 of 5 confirmed sends', () => {
     const hazard = /^appendfsync is everysec on the primary: if it is restarted before Sentinel fails over .* sends the replicas confirmed may be lost$/;
-    const twoFixes = /^SMSQ_DURABILITY=fsync\+replicas \(appendfsync always on the primary\), or no automatic restart of the primary \(or a restart delay longer than Sentinel's down-after-milliseconds\)$/;
+    const twoFixes = /^`durability\.mode: "fsync\+replicas"` \(appendfsync always on the primary\), or no automatic restart of the primary \(or a restart delay longer than Sentinel's down-after-milliseconds\)$/;
     expect(judgeDurability(mode('replicas'), { ...SOUND, appendfsync: 'everysec', connectedReplicas: 1 })).toEqual([{ severity: 'warn', what: expect.stringMatching(hazard), fix: expect.stringMatching(twoFixes) }]);
     expect(judgeDurability(mode('replicas'), { ...SOUND, appendfsync: 'no', connectedReplicas: 1 })).toEqual([expect.objectContaining({ severity: 'warn', what: expect.stringContaining('appendfsync is no on the primary') })]);
     expect(judgeDurability(mode('replicas'), { ...SOUND, appendfsync: undefined, connectedReplicas: 1 })).toEqual([expect.objectContaining({ severity: 'warn', what: expect.stringMatching(/^CONFIG GET appendfsync is refused here, so smsq cannot check that the primary fsyncs every write: if it is restarted/) })]);

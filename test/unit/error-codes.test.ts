@@ -64,6 +64,7 @@ describe('SMSQ_CODES', () => {
       SMSQ_RETENTION_DAYS: '`retention`',
       SMSQ_REDIS_CONNECT_TIMEOUT_MS: '`connectTimeoutMs`',
       SMSQ_DURABILITY: '`durability.mode`',
+      SMSQ_DURABILITY_REPLICAS: '`durability.replicas`',
       SMSQ_DURABILITY_TIMEOUT_MS: '`durability.timeoutMs`',
       SMSQ_REPAIR_ENQUEUE_GRACE_MS: '`repair.enqueueGraceMs` of `createSmsWorker`',
       SMSQ_RECEIPT_WINDOW_HOURS: '`receiptSchedule.windowMs` of `createSmsWorker`',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DURABILITY, judgeDurability, type DurabilityOptions, type RedisDurabilityFacts } from '../../src/durability/mode.js';
 import { judgePromotion, type SentinelReplica } from '../../src/durability/promotion.js';
+import { inEnvironmentTerms } from '../../src/setting-mention.js';
 
 const at = (port: number, priority: number): SentinelReplica => ({ address: `10.0.0.${port % 10}:${port}`, priority });
 const judged = (waitFor: number, ...replicas: SentinelReplica[]) => judgePromotion('replicas', waitFor, { replicas });
@@ -10,19 +11,22 @@ describe('judgePromotion: whether the replicas confirming a WAIT include the one
     // The deployment that lost 5 of 5 confirmed sends: a lagging promotable replica and a priority-0 backup.
     const problem = judged(1, at(6380, 100), at(6381, 0));
     expect(problem?.severity).toBe('refuse');
-    expect(problem?.what).toBe(
+    // As `smsq` and `smsq server` say it; a Node caller reads its options (`durability.mode`, `durability.replicas`).
+    expect(problem?.what).toMatch(/^`durability\.mode: "replicas"` waits for 1 replica\(s\)/);
+    expect(problem?.fix).toMatch(/^`durability\.replicas: 2`, so that/);
+    expect(inEnvironmentTerms(problem?.what ?? '')).toBe(
       'SMSQ_DURABILITY=replicas waits for 1 replica(s), and 1 of the replicas the sentinels list may answer without the one they would promote (10.0.0.0:6380 (replica-priority 100), 10.0.0.1:6381 (replica-priority 0)): Sentinel never promotes replica-priority 0 and takes the lowest other priority before it looks at which replica has the most, so a failover may promote a replica lacking sends the others confirmed',
     );
-    expect(problem?.fix).toBe('SMSQ_DURABILITY_REPLICAS=2, so that every confirmation includes a replica Sentinel promotes first, or give the replicas one non-zero replica-priority (CONFIG SET replica-priority 100 on each, and in redis.conf)');
+    expect(inEnvironmentTerms(problem?.fix ?? '')).toBe('SMSQ_DURABILITY_REPLICAS=2, so that every confirmation includes a replica Sentinel promotes first, or give the replicas one non-zero replica-priority (CONFIG SET replica-priority 100 on each, and in redis.conf)');
     expect(judged(2, at(6380, 100), at(6381, 0))).toBeUndefined();
-    expect(judged(2, at(6380, 100), at(6381, 0), at(6382, 0))?.fix).toMatch(/^SMSQ_DURABILITY_REPLICAS=3,/);
+    expect(judged(2, at(6380, 100), at(6381, 0), at(6382, 0))?.fix).toMatch(/^`durability\.replicas: 3`,/);
   });
 
   it('refuses when the promotable replicas differ in priority: Sentinel takes the lowest before the most up to date', () => {
     expect(judged(1, at(6380, 10), at(6381, 100))?.what).toContain('10.0.0.0:6380 (replica-priority 10), 10.0.0.1:6381 (replica-priority 100)');
     expect(judged(2, at(6380, 10), at(6381, 100))).toBeUndefined();
     // Two in the first group: any two of three include one of them.
-    expect(judged(1, at(6380, 10), at(6381, 10), at(6382, 100))?.fix).toMatch(/^SMSQ_DURABILITY_REPLICAS=2,/);
+    expect(judged(1, at(6380, 10), at(6381, 10), at(6382, 100))?.fix).toMatch(/^`durability\.replicas: 2`,/);
     expect(judged(2, at(6380, 10), at(6381, 10), at(6382, 100))).toBeUndefined();
   });
 

@@ -39,6 +39,14 @@ describe('a call or a deployment setting a fix names', () => {
     const odd = '`producer.cancel: "smx1"`, `kind("marketing")`, `producerXgetStatus("smx1")`';
     expect(inEnvironmentTerms(odd)).toBe(odd);
   });
+
+  it('writes the durability mode and its replica count as a Node caller gives them, and the environment as it always said them (a Node producer was told to set SMSQ_DURABILITY=none)', () => {
+    const text = `${mention('durability.mode', 'fsync+replicas')}, ${mention('durability.mode')}, ${mention('durability.replicas', 2)}, ${mention('durability.replicas')}`;
+    expect(text).toBe('`durability.mode: "fsync+replicas"`, `durability.mode`, `durability.replicas: 2`, `durability.replicas`');
+    const said = 'SMSQ_DURABILITY=fsync+replicas, SMSQ_DURABILITY, SMSQ_DURABILITY_REPLICAS=2, SMSQ_DURABILITY_REPLICAS';
+    expect(inEnvironmentTerms(text)).toBe(said);
+    expect(inFlagTerms(text)).toBe(said);
+  });
 });
 
 describe('inQueryTerms: an upload\'s refusal in the terms of its query string', () => {
