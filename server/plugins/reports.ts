@@ -155,10 +155,10 @@ export function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
     // Its fix is the operator's (the replicas, or a retry under the same idempotency key, which
     // means nothing to Alibaba): in the log; the answer says what Alibaba's retry does.
     log.warn({ code: err.code }, `${inEnvironmentTerms(err.message)}; ${PUSHED_AGAIN}`);
-    return new HttpError(503, err.code, `${err.what} could not be made durable: ${err.detail}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
+    return new HttpError(503, err.code, `${err.what} could not be made durable: ${inEnvironmentTerms(err.detail)}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
   }
   if (err instanceof RedisNotDurableError) {
-    return new HttpError(503, err.code, `${err.message}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
+    return new HttpError(503, err.code, `${inEnvironmentTerms(err.message)}. The push was applied, and is refused until Redis keeps it durably: ${PUSHED_AGAIN}`);
   }
   return err;
 }
