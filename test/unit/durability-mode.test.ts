@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DURABILITY, judgeDurability, resolveDurability, type DurabilityOptions, type RedisDurabilityFacts } from '../../src/durability/mode.js';
 import { parseInfo } from '../../src/durability/probe.js';
+import { inEnvironmentTerms } from '../../src/setting-mention.js';
 import { createClaimJournal } from '../../workers/claim-journal.js';
 import { isOutIdOf, parseOutId } from '../../src/queue/out-id.js';
 
@@ -99,6 +100,26 @@ describe('durability modes against what Redis offers', () => {
     const info = parseInfo('# Server\r\nredis_version:7.0.15\r\nrun_id:abc\r\n# Persistence\r\naof_enabled:1\r\n');
     expect(info.get('redis_version')).toBe('7.0.15');
     expect(info.get('aof_enabled')).toBe('1');
+  });
+});
+
+describe('the problems in each caller\'s words', () => {
+  const said = (opts: DurabilityOptions, facts: Partial<RedisDurabilityFacts>) => judgeDurability(opts, { ...SOUND, ...facts }).map((p) => `${p.what}. Fix: ${p.fix}`);
+  it('name the option to a Node caller (it was told SMSQ_DURABILITY, which it never reads), and the environment the variables as smsq always said them', () => {
+    const cases: [DurabilityOptions, Partial<RedisDurabilityFacts>, string][] = [
+      [mode('none'), {}, 'SMSQ_DURABILITY=none: a host crash or a failover may lose the last writes; a recipient may then get an SMS twice and an acknowledged send may vanish. Fix: use SMSQ_DURABILITY=fsync (appendfsync always) or replicas (WAIT) in production'],
+      [mode('fsync'), { appendfsync: 'everysec' }, 'appendfsync is everysec: a host crash loses up to a second of acknowledged writes (SMSQ_DURABILITY=fsync needs always). Fix: CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas'],
+      [mode('replicas', 2), { connectedReplicas: 1 }, '1 replica(s) connected, but SMSQ_DURABILITY=replicas waits for 2: every write would time out. Fix: connect 2 replica(s), or lower SMSQ_DURABILITY_REPLICAS'],
+      [mode('waitaof'), { appendfsync: undefined, connectedReplicas: 1, version: '7.2.4' }, 'CONFIG GET appendfsync is refused here, and SMSQ_DURABILITY=waitaof can be trusted only with appendfsync always (under everysec WAITAOF may answer before the fsync). Fix: use SMSQ_DURABILITY=fsync if your provider runs appendfsync always, or replicas (WAIT), which smsq can check'],
+      [mode('fsync'), { role: 'slave' }, "this Redis is a slave, not a primary: smsq's writes would be refused. Fix: point REDIS_URL at the primary (or use Sentinel so smsq follows it)"],
+    ];
+    for (const [opts, facts, environment] of cases) {
+      const lines = said(opts, facts);
+      expect(lines.map(inEnvironmentTerms), opts.mode).toEqual([environment]);
+      expect(lines.join(' '), opts.mode).not.toMatch(/SMSQ_DURABILITY|REDIS_URL/);
+    }
+    expect(said(mode('none'), {})[0]).toMatch(/^`durability\.mode: "none"`: .* Fix: use `durability\.mode: "fsync"` \(appendfsync always\)/);
+    expect(said(mode('replicas', 2), { connectedReplicas: 1 })[0]).toMatch(/or lower `durability\.replicas`$/);
   });
 });
 
