@@ -363,7 +363,7 @@ export const HealthSchema = z.strictObject({ status: z.literal('ok') }).meta({ i
 export const ReadySchema = z
   .strictObject({
     status: z.literal('ready'),
-    workers: z.number().int().min(1).meta({ description: 'Workers serving the calls queue' }),
+    workers: z.number().int().min(1).meta({ description: 'Workers serving the calls queue: those that beat in the last minute while one beat in the last 3 s (one that exited at once counts until its last beat is a minute old), else those connected to it' }),
     warnings: z
       .array(z.string())
       .optional()
