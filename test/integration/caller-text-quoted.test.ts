@@ -13,7 +13,6 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createLogger } from '../../src/logger.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { spawnSmsq, SPAWNED_MS } from '../support/cli-process.js';
@@ -21,6 +20,7 @@ import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { tempFileWriter } from '../support/temp-files.js';
 import { writeWorkbook, type SheetRows } from '../support/workbooks.js';
+import { createCheckingProducer } from '../support/checking-producer.js';
 
 const TOKEN = 'caller-text-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -36,7 +36,7 @@ let producer: Producer;
 beforeAll(async () => {
   h = await createHarness({ label: 'caller-text' });
   // The account check at the door, as `smsq server` has it: a signature is looked up.
-  producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+  producer = createCheckingProducer(h);
   app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer, logger: h.logger, apiToken: TOKEN, dashboard: { token: 'caller-text-dashboard-0123456789' } });
 });
 

@@ -15,8 +15,7 @@ import { EXIT_USAGE } from '../../cli/errors.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
 import { createChunkStore } from '../../src/queue/chunk-store.js';
-import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
-import { createProducer, type Producer } from '../../producers/producer.js';
+import { type Producer } from '../../producers/producer.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { systemClock } from '../../src/clock.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
@@ -24,6 +23,7 @@ import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { runSmsqInProcess } from '../support/cli-run.js';
 import { writeWorkbook, type SheetRows } from '../support/workbooks.js';
+import { createCheckingProducer } from '../support/checking-producer.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -38,7 +38,7 @@ let producer: Producer;
 
 beforeAll(async () => {
   h = await createHarness({ label: 'files' });
-  producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+  producer = createCheckingProducer(h);
   app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: { user: 'ops', password: 'dashboard-password-1' } } });
 });
 

@@ -13,16 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_USAGE } from '../../cli/errors.js';
-import { createProducer, type Producer } from '../../producers/producer.js';
+import { type Producer } from '../../producers/producer.js';
 import { readRecipientsFile } from '../../producers/recipient-file.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import { buildServer, type SmsqServer } from '../../server/build-server.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { ValidationError } from '../../src/errors.js';
-import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { testRedisUrl } from '../support/redis.js';
 import { runSmsqInProcess } from '../support/cli-run.js';
+import { createCheckingProducer } from '../support/checking-producer.js';
 
 const TOKEN = 'test-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -46,7 +46,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   h = await createHarness({ label: 'campaign-refusal' });
-  producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+  producer = createCheckingProducer(h);
   app = await buildServer({ checkResponses: true, redis: h.redis, prefix: h.prefix, producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: { user: 'ops', password: 'dashboard-password-1' } } });
   env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'silent', SMSQ_QUIET_HOURS: 'off' };
 });

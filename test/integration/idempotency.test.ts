@@ -9,13 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { createProducer } from '../../producers/producer.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { buildServer } from '../../server/build-server.js';
-import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import type { IdempotencyInProgressError } from '../../src/errors.js';
 import { harnessPerTest, type Harness } from '../support/pipeline.js';
 import { createProducerConnection, testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { cliOnHarness } from '../support/harness-cli.js';
 import { heldRows } from '../support/held-rows.js';
+import { createCheckingProducer } from '../support/checking-producer.js';
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
 const harnesses = harnessPerTest();
@@ -293,7 +293,7 @@ describe('a retry that takes over a half-written send', () => {
     // It died before marking the send enqueued: the next request with the key takes it over.
     await h.redis.hset(`${h.prefix}:send:${first.sendId}`, 'state', 'enqueuing');
     await h.redis.hdel(`${h.prefix}:send:${first.sendId}`, 'enqueuedAt');
-    const checking = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+    const checking = createCheckingProducer(h);
     expect((await checking.planSend({ ...request, idempotencyKey: undefined })).kind).toBe('verification');
     const retry = await checking.send(request);
     expect(retry.sendId).toBe(first.sendId);

@@ -11,9 +11,9 @@ import { buildServer } from '../../server/build-server.js';
 import type { CampaignRecipient } from '../../producers/schemas.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
 import { IdempotencyKeyCutShortError, ListInterruptedError, ProducerClosedError, RedisNotDurableError, ValidationError } from '../../src/errors.js';
-import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { createHarness, harnessPerTest, type Harness } from '../support/pipeline.js';
+import { createCheckingProducer } from '../support/checking-producer.js';
 
 const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' as const };
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
@@ -223,7 +223,7 @@ describe('a send refused because Redis cannot keep the durability mode', () => {
     // Its own harness: closed before that Redis stops (a harness per test closes after the test).
     const h = await createHarness({ label: 'door-not-durable', redisUrl: redis.url });
     try {
-      const producer = createProducer({ redis: h.producerRedis, prefix: h.prefix, logger: h.logger, catalog: createCatalogLookup({ client: h.client, redis: h.redis, prefix: h.prefix, qps: 500 }) });
+      const producer = createCheckingProducer(h);
       try {
         const err = await refusal(producer.send({ ...NOTE, phones: ['13800138008'] }));
         expect(err).toBeInstanceOf(RedisNotDurableError);
