@@ -11,6 +11,7 @@ import { isListenHost } from '../src/listen-host.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { UsageError, type FlagIssue } from './errors.js';
 import { notASendId, SEND_ID_PATTERN } from '../src/send-id-shape.js';
+import { ValidationError } from '../src/errors.js';
 
 /** Flags whose values are phone numbers (by their keys: `phones` for --phones): quoted masked in errors. */
 export const PHONE_FLAGS: ReadonlySet<string> = new Set(['phone', 'phones']);
@@ -96,6 +97,21 @@ export function textFlag(fix: string, max = 200) {
     .trim()
     .min(1, { message: `must not be empty. Fix: ${fix}` })
     .max(max, { message: `must be at most ${max} characters. Fix: ${fix}` });
+}
+
+/**
+ * Checks a `--cursor` value with `decode` (a cursor reader of src/queue, which refuses with a
+ * {@link ValidationError} on the field it is given) and adds its refusal as the flag's issue at
+ * `path`: a bad cursor is a bad flag (SMSQ_BAD_FLAG, its value quoted as every flag's is), not a
+ * refused request, whose words ("nothing was enqueued") do not fit a listing.
+ */
+export function checkCursorFlag(ctx: z.RefinementCtx, decode: (field: string) => unknown, path: PropertyKey[] = []): void {
+  try {
+    decode('--cursor');
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    for (const issue of err.issues) ctx.addIssue({ code: 'custom', message: issue.message, path });
+  }
 }
 
 /** A send id, as a look-up takes it (REST's path too): a space in it, or `!`, is no send's. */

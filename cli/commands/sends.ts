@@ -10,14 +10,17 @@ import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
 import { SEND_STATES } from '../../src/queue/lifecycle.js';
 import { decodeSendCursor, DEFAULT_SEND_PAGE, MAX_SEND_PAGE } from '../../src/queue/send-index.js';
 import type { CliContext } from '../context.js';
-import { enumFlag, intFlag, switchFlag, textFlag } from '../flags.js';
+import { checkCursorFlag, enumFlag, intFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderTable } from '../format.js';
 
 const schema = z.object({
   kind: enumFlag(MESSAGE_KINDS, '--kind marketing').optional(),
   state: enumFlag(SEND_STATES, '--state active').optional(),
   limit: intFlag(1, MAX_SEND_PAGE, `--limit ${DEFAULT_SEND_PAGE}`).optional(),
-  cursor: textFlag('pass the cursor the previous page printed, unchanged', 400).optional(),
+  // Checked before anything is read, so that a bad cursor is named as the flag it came in.
+  cursor: textFlag('pass the cursor the previous page printed, unchanged', 400)
+    .superRefine((cursor, ctx) => checkCursorFlag(ctx, (field) => decodeSendCursor(cursor, field)))
+    .optional(),
   json: switchFlag,
 });
 
@@ -32,8 +35,6 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON on stdout: the sends and the next cursor, as GET /v1/sends answers')
     .action(
       ctx.action(schema, async (flags) => {
-        // Checked before anything is read, so that a bad cursor is named as the flag it came in.
-        if (flags.cursor !== undefined) decodeSendCursor(flags.cursor, '--cursor');
         const { openProducer } = await import('../pipeline.js');
         const { SendListSchema } = await import('../../server/response-schemas.js');
         const { producer } = openProducer(ctx);

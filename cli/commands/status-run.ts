@@ -6,7 +6,6 @@
 import { RecipientSchema } from '../../server/response-schemas.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { attemptsText, type RecipientState } from '../../src/receipts/send-recipients.js';
-import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
 import { formatTime } from '../../src/china-time.js';
 import { waitText } from '../../src/queue/send-wait.js';
 import type { CliContext } from '../context.js';
@@ -56,8 +55,6 @@ export async function runStatus(ctx: CliContext, flags: StatusFlags): Promise<vo
   const paged = flags.limit !== undefined || flags.cursor !== undefined;
   if (paged && !flags.recipients) throw new UsageError(`${flags.limit !== undefined ? '--limit' : '--cursor'} pages the recipients. Fix: add --recipients`);
   if (flags.until !== undefined && !flags.watch) throw new UsageError('--until says when --watch stops; without --watch it does nothing. Fix: add --watch, or drop --until');
-  // Checked before anything is read, so that a bad cursor is named as the flag it came in.
-  if (flags.cursor !== undefined) decodeRecipientCursor(flags.sendId, flags.cursor, '--cursor');
   const { producer } = openProducer(ctx);
   let status = await producer.getStatus(flags.sendId);
   if (flags.watch) {

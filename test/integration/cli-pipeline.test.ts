@@ -216,7 +216,16 @@ describe('smsq send', () => {
     expect(head.stdout).toMatch(new RegExp(`1 shown\\. Next page: smsq status ${sendId} --recipients --limit 1 --cursor [A-Za-z0-9_-]+`));
     const bad = await run(['status', sendId, '--recipients', '--cursor', 'nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--cursor: is not a recipient cursor\. Fix: pass the `next` value of the previous page unchanged, or leave --cursor out/);
+    // Refused as the bad flag it is, its value quoted, as --limit's is: not as a refused enqueue.
+    expect(bad.stderr).toMatch(/^error: --cursor "nope" is not a recipient cursor\. Fix: pass the `next` value of the previous page unchanged, or leave --cursor out/m);
+    const badJson = await run(['status', sendId, '--recipients', '--cursor', 'garbage', '--json']);
+    expect(badJson.code).toBe(2);
+    expect(JSON.parse(badJson.stdout).error).toMatchObject({
+      code: 'SMSQ_BAD_FLAG',
+      errorClass: 'usage',
+      issues: [{ field: '--cursor', message: expect.stringMatching(/^"garbage" is not a recipient cursor\. Fix: /), fix: expect.stringMatching(/^pass the `next` value/) }],
+    });
+    expect(JSON.parse(badJson.stdout).error.meaning).not.toMatch(/enqueued/);
     const alone = await run(['status', sendId, '--limit', '2']);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/--limit pages the recipients\. Fix: add --recipients/);
@@ -460,7 +469,16 @@ describe('smsq send', () => {
     const bad = await run(['sends', '--state', 'done']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--state "done" must be one of enqueuing, active, paused, sent, completed, cancelled, expired, failed\. Fix: --state active/);
-    expect((await run(['sends', '--cursor', 'nope'])).stderr).toMatch(/--cursor: is not a cursor of the list of sends\. Fix: pass the `next` value/);
+    // Refused as the bad flag it is, its value quoted, as --limit's is: not as a refused enqueue.
+    expect((await run(['sends', '--cursor', 'nope'])).stderr).toMatch(/^error: --cursor "nope" is not a cursor of the list of sends\. Fix: pass the `next` value/m);
+    const badJson = await run(['sends', '--cursor', 'garbage', '--json']);
+    expect(badJson.code).toBe(2);
+    expect(JSON.parse(badJson.stdout).error).toMatchObject({
+      code: 'SMSQ_BAD_FLAG',
+      errorClass: 'usage',
+      issues: [{ field: '--cursor', message: expect.stringMatching(/^"garbage" is not a cursor of the list of sends\. Fix: /), fix: expect.stringMatching(/^pass the `next` value/) }],
+    });
+    expect(JSON.parse(badJson.stdout).error.meaning).not.toMatch(/enqueued/);
     expect((await run(['sends', '--limit', '201'])).stderr).toMatch(/--limit "201" must be a whole number from 1 to 200/);
   });
 
