@@ -31,10 +31,16 @@ export function chunksLeftSending(c: OutstandingClaims): number {
   return c.callsNotStarted + c.callsInFlight + c.answersUnrecorded;
 }
 
+/** A chunk a claim is outstanding on, and its send: what `smsq status` is run on. */
+export interface OutstandingChunk {
+  sendId: string;
+  chunkId: string;
+}
+
 /** One job's claim, moved through its stages by the send processor; every stage is optional. */
 export interface ClaimTrack {
-  /** The claim is sent to Redis. */
-  claiming(): void;
+  /** The claim of `chunkId` (of `sendId`) is sent to Redis. */
+  claiming(sendId: string, chunkId: string): void;
   /** Redis answered that the chunk is this job's to send (`sending`, this attempt's OutId). */
   claimed(): void;
   /** The call is about to be made. */
@@ -52,22 +58,36 @@ export interface ClaimsOutstanding {
   track(): ClaimTrack;
   /** The counts now. */
   now(): OutstandingClaims;
+  /** The chunks counted now: those left `sending` for certain first, then those whose claim or undo Redis has not answered. */
+  chunks(): OutstandingChunk[];
 }
+
+/** The stages in the order {@link ClaimsOutstanding.chunks} names them: certain to be left `sending` first. */
+const NAMING_ORDER: readonly Stage[] = ['callsInFlight', 'answersUnrecorded', 'callsNotStarted', 'claimsUnanswered', 'undosUnanswered'];
 
 type Stage = keyof OutstandingClaims;
 
 export function createClaimsOutstanding(): ClaimsOutstanding {
   const counts: OutstandingClaims = { claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0, undosUnanswered: 0 };
+  // Each outstanding claim's chunk and stage, in claim order (a Map keeps it).
+  const claims = new Map<object, OutstandingChunk & { at: Stage }>();
   return {
     track() {
+      const key = {};
       let at: Stage | undefined;
+      let chunk: OutstandingChunk | undefined;
       const move = (to: Stage | undefined) => {
         if (at) counts[at]--;
         if (to) counts[to]++;
         at = to;
+        if (to && chunk) claims.set(key, { ...chunk, at: to });
+        else claims.delete(key);
       };
       return {
-        claiming: () => move('claimsUnanswered'),
+        claiming: (sendId, chunkId) => {
+          chunk = { sendId, chunkId };
+          move('claimsUnanswered');
+        },
         claimed: () => move('callsNotStarted'),
         calling: () => move('callsInFlight'),
         answered: () => move('answersUnrecorded'),
@@ -76,16 +96,63 @@ export function createClaimsOutstanding(): ClaimsOutstanding {
       };
     },
     now: () => ({ ...counts }),
+    chunks: () => {
+      const all = [...claims.values()];
+      return NAMING_ORDER.flatMap((stage) => all.filter((c) => c.at === stage).map(({ sendId, chunkId }) => ({ sendId, chunkId })));
+    },
   };
+}
+
+/** How many chunk ids (and send ids) a line names; the rest are counted. */
+const NAMED = 5;
+
+/** The first few of `ids`, and how many more. */
+function firstFew(ids: readonly string[]): string {
+  const more = ids.length > NAMED ? ` and ${ids.length - NAMED} more` : '';
+  return `${ids.slice(0, NAMED).join(', ')}${more}`;
+}
+
+/** The fields of a log line naming `chunks`: the first few chunk ids and send ids. */
+export function outstandingChunkFields(chunks: readonly OutstandingChunk[]): { chunkIds: string[]; sendIds: string[] } {
+  return { chunkIds: chunks.slice(0, NAMED).map((c) => c.chunkId), sendIds: [...new Set(chunks.map((c) => c.sendId))].slice(0, NAMED) };
+}
+
+/**
+ * `chunks` named for a person: the first few chunk ids and how many more, then their sends and the
+ * command that shows one (`A.3, A.4 of send A (smsq status A)`); empty for none.
+ */
+export function outstandingChunksText(chunks: readonly OutstandingChunk[]): string {
+  if (chunks.length === 0) return '';
+  const sends = [...new Set(chunks.map((c) => c.sendId))];
+  const status = sends.length === 1 ? `smsq status ${sends[0]}` : 'smsq status SEND_ID';
+  return `${firstFew(chunks.map((c) => c.chunkId))} of ${plural(sends.length, 'send', 'sends')} ${firstFew(sends)} (${status})`;
 }
 
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
 
 /**
  * The forced-exit line of `smsq worker`: how many chunks it leaves `sending`, how many of them
- * were mid-call, and that they are looked up before anything is resent.
+ * were mid-call, that they are looked up before anything is resent, and which (`chunks`, see
+ * {@link outstandingChunksText}), so that `smsq status` can be run on their send.
  */
-export function leftSendingText(c: OutstandingClaims): string {
+export function leftSendingText(c: OutstandingClaims, chunks: readonly OutstandingChunk[] = []): string {
+  const named = chunks.length > 0 ? `; chunks: ${outstandingChunksText(chunks)}` : '';
+  return leftSendingCounts(c) + named;
+}
+
+/**
+ * What the `grace period over` line of a worker adds: how many chunks it leaves `sending` (and how
+ * many more may be, their claim or undo unanswered by Redis), and which; empty for none.
+ */
+export function graceOverLeftText(c: OutstandingClaims, chunks: readonly OutstandingChunk[]): string {
+  if (chunks.length === 0) return '';
+  const n = chunksLeftSending(c);
+  const maybe = chunks.length > n ? `, ${chunks.length - n} more maybe (claim or undo not answered by Redis)` : '';
+  return `; ${n} ${plural(n, 'chunk', 'chunks')} left sending${maybe}: ${outstandingChunksText(chunks)}`;
+}
+
+/** {@link leftSendingText} without the chunks' ids. */
+function leftSendingCounts(c: OutstandingClaims): string {
   const n = chunksLeftSending(c);
   const claims =
     c.claimsUnanswered > 0

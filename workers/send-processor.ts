@@ -208,7 +208,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       }
       // Right before the claim is written: its confirmation must cover it (src/durability/barrier.ts).
       since = await deps.durability.mark();
-      track.claiming();
+      track.claiming(sendId, chunkId);
       claim = await deps.chunks.claim(chunkId, sendId, quietUntil(deps.clock.now(), deps.controls.quietHours), held?.pacer.slotArgs);
     } catch (err) {
       held?.pacer.release(held.ticket);

@@ -55,7 +55,7 @@ import { checkRedisDurability } from '../src/durability/check.js';
 import { confirmedByWatch, createDurabilityWatch } from '../src/durability/watch.js';
 import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';
-import { createClaimsOutstanding, type OutstandingClaims } from './claims-outstanding.js';
+import { chunksLeftSending, createClaimsOutstanding, graceOverLeftText, outstandingChunkFields, type OutstandingChunk, type OutstandingClaims } from './claims-outstanding.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
 import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
@@ -276,6 +276,8 @@ export interface SmsWorker {
    * (QuerySendDetails) before anything is resent. `smsq worker` names them at a forced exit.
    */
   outstandingClaims(): OutstandingClaims;
+  /** Which chunks {@link outstandingClaims} counts, with their sends: left `sending` for certain first. */
+  outstandingChunks(): OutstandingChunk[];
   /**
    * Checks that Redis can keep the durability mode (throws RedisNotDurableError otherwise),
    * applies the account-wide rate limit and starts taking jobs. While Redis does not answer it
@@ -809,6 +811,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     rollbackRecovery,
     repair,
     outstandingClaims: () => outstanding.now(),
+    outstandingChunks: () => outstanding.chunks(),
     start() {
       // After close(): stopped before it began.
       if (closing) return Promise.resolve();
@@ -822,7 +825,13 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     async closeWithin(graceMs) {
       const inTime = await finishedWithin(this.close(), graceMs);
       if (!inTime) {
-        log.warn({ graceMs }, 'grace period over: stopping without recording the calls in flight (their chunks are looked up before anything is resent)');
+        // Named, not only counted: the operator runs `smsq status` on their send from this line.
+        const claims = outstanding.now();
+        const chunks = outstanding.chunks();
+        log.warn(
+          { graceMs, chunksLeftSending: chunksLeftSending(claims), ...claims, ...outstandingChunkFields(chunks) },
+          `grace period over: stopping without recording the calls in flight (their chunks are looked up before anything is resent)${graceOverLeftText(claims, chunks)}`,
+        );
         // Not awaited: with Redis down even a forced close waits for it; the caller drops the connection.
         void Promise.all([worker.close(true), housekeepingWorker.close(true)]).catch(() => {});
       }

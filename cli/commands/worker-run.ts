@@ -9,7 +9,7 @@ import { createCallMetricsRecorder } from '../../src/metrics/call-metrics.js';
 import { traceSmsClient } from '../../src/telemetry/traced-client.js';
 import type { CliContext } from '../context.js';
 import type { WorkerFlags } from './worker-flags.js';
-import { chunksLeftSending, leftSendingText, type OutstandingClaims } from '../../workers/claims-outstanding.js';
+import { chunksLeftSending, leftSendingText, outstandingChunkFields, type OutstandingChunk, type OutstandingClaims } from '../../workers/claims-outstanding.js';
 import { openRedis } from '../pipeline.js';
 import { confirmDatabase } from '../../src/queue/redis-database.js';
 import { EXIT } from '../../src/errors.js';
@@ -42,9 +42,11 @@ export async function runWorker(ctx: CliContext, flags: WorkerFlags): Promise<nu
   // each is looked up, as a call in flight is; the graceful stop undoes them itself
   // (docs/operations.md "Graceful shutdown").
   let outstanding: () => OutstandingClaims = () => ({ claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0, undosUnanswered: 0 });
+  let outstandingChunks: () => OutstandingChunk[] = () => [];
   ctx.deps.onForcedExit?.((signal) => {
     const claims = outstanding();
-    ctx.logger.warn({ signal, chunksLeftSending: chunksLeftSending(claims), ...claims }, leftSendingText(claims));
+    const chunks = outstandingChunks();
+    ctx.logger.warn({ signal, chunksLeftSending: chunksLeftSending(claims), ...claims, ...outstandingChunkFields(chunks) }, leftSendingText(claims, chunks));
   });
   // One line when Redis goes away and one when it is back; the work waits and resumes by itself.
   // Asked every connect timeout: a frozen Redis gives the connection no event to say it by.
@@ -85,6 +87,7 @@ export async function runWorker(ctx: CliContext, flags: WorkerFlags): Promise<nu
     watchRedis: false,
   });
   outstanding = () => worker.outstandingClaims();
+  outstandingChunks = () => worker.outstandingChunks();
   const started = await Promise.race([worker.start().then(() => true), shutdown.then(() => false)]);
   if (started) {
     ctx.logger.info(

@@ -135,6 +135,16 @@ describe('a forced exit of smsq worker while its claimed codes wait for their pa
     expect(left, forced!.msg).toBeGreaterThanOrEqual(said + undoing);
     expect(left, forced!.msg).toBeLessThanOrEqual(said + undoing + claiming);
     if (said > 0) expect(forced!.msg).toMatch(/looked up \(QuerySendDetails\) before anything is resent/);
+    // Which chunks, not only how many: the first few by id, how many more, and their send for `smsq status`.
+    const { sendId } = await runForcedExit();
+    const named = said + undoing + claiming;
+    if (named > 0) {
+      const shown = Math.min(named, 5);
+      const more = named > shown ? ` and ${named - shown} more` : '';
+      expect(forced!.msg).toMatch(new RegExp(`: ${Array(shown).fill(`${sendId}\\.\\d+`).join(', ')}${more} of send ${sendId} \\(smsq status ${sendId}\\)`));
+      expect(forced!.chunkIds).toHaveLength(shown);
+      expect(forced!.sendIds).toEqual([sendId]);
+    }
     expect(Number(forced!.callsNotStarted), forced!.msg).toBe(said - Number(forced!.callsInFlight) - Number(forced!.answersUnrecorded));
   }, 120_000);
 

@@ -66,6 +66,9 @@ describe('smsq worker stopped with a call in flight while Redis is frozen', () =
     redis.thaw();
     const said = first.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect({ code, within: stopMs < 3000 + 5000, graceOver: said.some((m) => /^grace period over/.test(m)) }, said.join('\n')).toEqual({ code: EXIT.dependency, within: true, graceOver: true });
+    // The line counts the chunk it leaves `sending` and names it and its send, for `smsq status`.
+    const over = said.find((m) => /^grace period over/.test(m)) ?? '';
+    expect(over).toMatch(new RegExp(`1 chunk left sending: ${sendId.replace(/[.]/g, '\\.')}\\.\\d+ of send ${sendId} \\(smsq status ${sendId}\\)`));
 
     const second = start();
     await waitFor(async () => ['sent', 'completed'].includes((await producer.getStatus(sendId)).send.state), 'the send to end', 60_000);
