@@ -69,23 +69,29 @@ type Stage = keyof OutstandingClaims;
 
 export function createClaimsOutstanding(): ClaimsOutstanding {
   const counts: OutstandingClaims = { claimsUnanswered: 0, callsNotStarted: 0, callsInFlight: 0, answersUnrecorded: 0, undosUnanswered: 0 };
-  // Each outstanding claim's chunk and stage, in claim order (a Map keeps it).
-  const claims = new Map<object, OutstandingChunk & { at: Stage }>();
+  // Each outstanding claim's chunk and stage, in claim order (a Set keeps it).
+  const claims = new Set<OutstandingChunk & { at: Stage }>();
   return {
     track() {
-      const key = {};
       let at: Stage | undefined;
-      let chunk: OutstandingChunk | undefined;
+      // One record a claim, its stage updated in place: a move is made four or five times a call.
+      let claim: (OutstandingChunk & { at: Stage }) | undefined;
       const move = (to: Stage | undefined) => {
         if (at) counts[at]--;
         if (to) counts[to]++;
         at = to;
-        if (to && chunk) claims.set(key, { ...chunk, at: to });
-        else claims.delete(key);
+        if (!claim) return;
+        if (to) claim.at = to;
+        else {
+          claims.delete(claim);
+          claim = undefined;
+        }
       };
       return {
         claiming: (sendId, chunkId) => {
-          chunk = { sendId, chunkId };
+          if (claim) claims.delete(claim);
+          claim = { sendId, chunkId, at: 'claimsUnanswered' };
+          claims.add(claim);
           move('claimsUnanswered');
         },
         claimed: () => move('callsNotStarted'),
