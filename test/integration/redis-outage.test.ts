@@ -157,7 +157,7 @@ describe('a Redis outage under a running worker and server', () => {
     const worker = spawnSmsq(['worker', '--concurrency', '1'], { ...env, SMS_READ_TIMEOUT_MS: '15000', SMSQ_SHUTDOWN_GRACE_MS: '60000' });
     children.push(worker);
     await waitFor(() => logLines(worker).some((l) => /smsq worker running/.test(l.msg)), 'the worker to run', 30_000);
-    const send = spawn(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify({ name: 'Ada', order: 'A2' }), '--yes']);
+    const send = spawn(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', JSON.stringify({ name: 'Ada', order: 'A2' }), '--yes', '--json']);
     expect(await send.exited, send.stderr).toBe(0);
     await waitFor(() => emulator.accepted().some((a) => a.templateParams.some((p) => p.order === 'A2')), 'the call to reach Dysmsapi', 30_000);
     worker.child.kill('SIGINT');
@@ -170,8 +170,13 @@ describe('a Redis outage under a running worker and server', () => {
       chunksLeftSending: 1,
       callsInFlight: 1,
       callsNotStarted: 0,
-      msg: 'forced exit: 1 chunk this worker claimed is left sending (1 mid-call); it is looked up (QuerySendDetails) before anything is resent, once a running worker takes its job back',
     });
+    // Which chunk, of which send, and what to run on it.
+    const { sendId: sent } = JSON.parse(send.stdout) as { sendId: string };
+    expect(forced?.msg).toBe(
+      `forced exit: 1 chunk this worker claimed is left sending (1 mid-call); it is looked up (QuerySendDetails) before anything is resent, once a running worker takes its job back; chunks: ${sent}.0 of send ${sent} (smsq status ${sent})`,
+    );
+    expect(forced).toMatchObject({ chunkIds: [`${sent}.0`], sendIds: [sent] });
     emulator.clearFaults();
   }, 120_000);
 });
