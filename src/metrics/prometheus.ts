@@ -180,29 +180,32 @@ function renderAlertState(registers: Registry[], alerts: AlertState, nowMs: numb
   });
   // Every code from 0 (the counts have them all), so that a rule's sum over codes is 0, not absent.
   for (const [code, n] of Object.entries(alerts.backingOffWorkers)) backingOff.set({ code }, n);
-  const refused = new Counter({
-    name: N.refusedReceipts,
-    help: 'Pushed reports set aside without changing anything, by reason: another attempt, another BizId, not a recipient, out of bounds, unknown-out-id (no send smsq holds: no OutId, another system\'s, a send gone), or malformed (an item of the push that is no report, set aside while the rest apply).',
-    labelNames: ['reason'],
+  // Every known reason or field is exported from the start (0), so that rate() sees the first refusal.
+  countedFromZero(
     registers,
-  });
-  // Every known reason is exported from the start (0), so that rate() sees the first refusal.
-  for (const reason of REFUSED_RECEIPT_REASONS) refused.inc({ reason }, 0);
-  for (const [reason, n] of Object.entries(alerts.refusedReceipts)) refused.inc({ reason }, n);
-  const refusedReplies = new Counter({
-    name: N.refusedReplies,
-    help: 'Pushed replies (SmsUp) set aside without changing anything, by reason: malformed (an item of the push that is no reply, a field missing or of another type, set aside while the rest apply), as smsq_receipts_refused_total counts pushed reports.',
-    labelNames: ['reason'],
+    N.refusedReceipts,
+    'Pushed reports set aside without changing anything, by reason: another attempt, another BizId, not a recipient, out of bounds, unknown-out-id (no send smsq holds: no OutId, another system\'s, a send gone), or malformed (an item of the push that is no report, set aside while the rest apply).',
+    'reason',
+    REFUSED_RECEIPT_REASONS,
+    alerts.refusedReceipts,
+    true,
+  );
+  countedFromZero(
     registers,
-  });
-  for (const reason of REFUSED_REPLY_REASONS) refusedReplies.inc({ reason }, alerts.refusedReplies[reason] ?? 0);
-  const refusedFields = new Counter({
-    name: N.refusedReportFields,
-    help: 'Times in pushed reports refused while their report was applied, by field: a report_time or send_time that is not a time, is before its attempt was sent or after now (an hour of skew allowed). The report\'s state was applied, its receipt time taken as when smsq received the push (receivedAtFromPush on the recipient).',
-    labelNames: ['field'],
+    N.refusedReplies,
+    'Pushed replies (SmsUp) set aside without changing anything, by reason: malformed (an item of the push that is no reply, a field missing or of another type, set aside while the rest apply) or never-sent (an opt-out from a number smsq was never asked to send to), as smsq_receipts_refused_total counts pushed reports.',
+    'reason',
+    REFUSED_REPLY_REASONS,
+    alerts.refusedReplies,
+  );
+  countedFromZero(
     registers,
-  });
-  for (const field of REFUSABLE_REPORT_FIELDS) refusedFields.inc({ field }, alerts.refusedReportFields[field] ?? 0);
+    N.refusedReportFields,
+    'Times in pushed reports refused while their report was applied, by field: a report_time or send_time that is not a time, is before its attempt was sent or after now (an hour of skew allowed). The report\'s state was applied, its receipt time taken as when smsq received the push (receivedAtFromPush on the recipient).',
+    'field',
+    REFUSABLE_REPORT_FIELDS,
+    alerts.refusedReportFields,
+  );
   const housekeeping = new Counter({
     name: N.housekeepingFailures,
     help: 'Failed attempts of housekeeping jobs by every worker, by job name (callback) and outcome (retried: with back-off; given-up: after its last attempt, the callback is not sent; deferred: a worker without SMSQ_CALLBACK_SECRET moved it back for later, no attempt used).',
@@ -286,4 +289,14 @@ export async function renderPrometheus({ queues, calls, alerts, nowMs, settings,
     renderHistogram(N.apiCallDuration, 'Latency of Dysmsapi calls made by all workers, by operation.', calls.latency) +
     renderHistogram(N.receiptLatency, 'Time from acceptance to a final receipt (delivered or failed), by where the receipt came from (query, report).', calls.receipts, 'source')
   );
+}
+
+/**
+ * A counter of Redis-kept totals by one label, every `known` value exported from 0 (rate() sees
+ * the first increment), and with `others` a kept value this version does not know, as it is.
+ */
+function countedFromZero(registers: Registry[], name: string, help: string, label: string, known: readonly string[], kept: Record<string, number>, others = false): void {
+  const counter = new Counter({ name, help, labelNames: [label], registers });
+  const values = others ? new Set([...known, ...Object.keys(kept)]) : known;
+  for (const value of values) counter.inc({ [label]: value }, kept[value] ?? 0);
 }
