@@ -37,6 +37,7 @@ import { kindMismatch, kindOfTemplate } from '../src/queue/template-kind.js';
 import { createOptOutCheck } from './opt-out-check.js';
 import { enqueuerOnOneConnection } from './one-connection-enqueuer.js';
 import { checkProducerConnection } from './producer-connection.js';
+import { closedIfThrows, primeSource, type PrimedSource } from './primed-source.js';
 import { campaignSource, type RecipientSource } from './recipient-source.js';
 import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
@@ -445,10 +446,19 @@ export function createProducer(opts: ProducerOptions): Producer {
     return { rules, kind: (rules && kindOfTemplate(rules.templateType)) ?? DEFAULT_SEND_KIND };
   }
 
-  /** A campaign's settings against the account: deadline, signature and template, the shared params' names and values. */
-  async function campaignRules(req: CampaignRequest & { signName: string; templateCode: string; deadline?: number }): Promise<TemplateRules | undefined> {
+  /** A campaign's deadline: in the future, and before its kind's records expire. */
+  function checkCampaignDeadline(req: CampaignRequest & { deadline?: number }): void {
     // The campaign request's default kind is marketing (producers/schemas.ts).
     checkDeadline(req.deadline, clock.now(), { kind: req.kind ?? 'marketing', seconds: retention[req.kind ?? 'marketing'] });
+  }
+
+  /**
+   * A campaign's settings against the account (signature and template, the shared params' names and
+   * values), looked up only for a list whose first read gave rows: the campaign refuses any other
+   * list with what its read said, and the look-ups would have written to Redis for nothing.
+   */
+  async function rulesIfRows(primed: PrimedSource, req: CampaignRequest & { signName: string; templateCode: string }): Promise<TemplateRules | undefined> {
+    if (primed.first !== 'rows') return undefined;
     const rules = await rulesFor([{ field: 'signName', signName: req.signName }], req.templateCode, req.kind ?? 'marketing');
     if (rules && req.templateParam) {
       // Rows may bring the variables the shared params lack; anything else wrong with them is wrong for every row.
@@ -703,10 +713,12 @@ export function createProducer(opts: ProducerOptions): Producer {
           durabilityLost.abort(`Redis stopped keeping SMSQ_DURABILITY=${durability.mode}`);
         });
       const req = parseRequest(CampaignRequest, request, 'a campaign request');
+      checkCampaignDeadline(req);
       // Before the account look-ups, which write to Redis: a refusal for Redis's settings leaves nothing.
       await recheck.ensure();
-      const rules = await campaignRules(req);
-      const since = await barrier.mark();
+      // And before them the list's first read: a list refused for itself (no file, no number column) leaves nothing either.
+      const primed = await primeSource(recipients, signal);
+      const { rules, since } = await closedIfThrows(primed, async () => ({ rules: await rulesIfRows(primed, req), since: await barrier.mark() }));
       let sendId = '';
       // A list streams for minutes: its writes stop once its connection was lost, as the server it
       // came back to may lack those made before (one-connection-enqueuer.ts).
@@ -749,7 +761,7 @@ export function createProducer(opts: ProducerOptions): Producer {
           open,
           sourceField: campaignOpts?.sourceField,
           request: req,
-          recipients,
+          recipients: primed.source,
           rules,
           enqueuer: writes,
           now: () => clock.now(),
@@ -826,13 +838,15 @@ export function createProducer(opts: ProducerOptions): Producer {
       const recipients = campaignSource(given, planOpts?.sourceField ?? 'recipients');
       const req = parseRequest(CampaignRequest, request, 'a campaign request');
       const counting = createCountingEnqueuer();
-      await recheck.ensure(); // before the account look-ups, as a campaign's
-      const rules = await campaignRules(req);
+      checkCampaignDeadline(req);
+      await recheck.ensure(); // before the list's first read and the account look-ups, as a campaign's
+      const primed = await primeSource(recipients, calls.signal);
+      const rules = await closedIfThrows(primed, () => rulesIfRows(primed, req));
       const result = await streamCampaign({
         open: async () => 'dry-run',
         sourceField: planOpts?.sourceField,
         request: req,
-        recipients,
+        recipients: primed.source,
         rules,
         enqueuer: counting,
         now: () => clock.now(),
