@@ -21,6 +21,11 @@ export type SmsqEquivalent =
 
 const IN_A_FILE = (aliyun: string) => `The messages go in a file (a JSON list of {"phone","signName","templateParam"}, or CSV), where the aliyun CLI takes ${aliyun}.`;
 
+const REGION: SmsqEquivalent = { drop: 'not needed: Dysmsapi has one endpoint, dysmsapi.aliyuncs.com, and SMS_ENDPOINT overrides it' };
+
+/** A short option of the skill's wrapper (`send_sms.sh send -p ... -s ... -t ... -tp ...`), `long` in its table, and smsq's flag for it. */
+const WRAPPER = (short: string, long: string, use: string): SmsqEquivalent => ({ use, note: `It is smsq's name for send_sms.sh's ${short} (${long}).` });
+
 /** The aliyun CLI's flags of every Dysmsapi call (its global ones; the skill gives --api-version, --user-agent and --read-timeout on each). */
 const EVERY_CALL: Readonly<Record<string, SmsqEquivalent>> = {
   '--read-timeout': { setting: 'SMS_READ_TIMEOUT_MS', note: "in milliseconds, for every call (default 3000; the aliyun CLI's --read-timeout 3 is in seconds)" },
@@ -29,7 +34,8 @@ const EVERY_CALL: Readonly<Record<string, SmsqEquivalent>> = {
   '--access-key-id': { setting: 'ALIBABA_CLOUD_ACCESS_KEY_ID', note: "with ALIBABA_CLOUD_ACCESS_KEY_SECRET, which the SDK's default credential chain reads in live mode (a key on the command line would stay in the shell's history)" },
   '--access-key-secret': { setting: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', note: "with ALIBABA_CLOUD_ACCESS_KEY_ID, which the SDK's default credential chain reads in live mode (a secret on the command line would stay in the shell's history)" },
   '--endpoint': { setting: 'SMS_ENDPOINT', note: 'host[:port] (default dysmsapi.aliyuncs.com in live mode)' },
-  '--region': { drop: 'not needed: Dysmsapi has one endpoint, dysmsapi.aliyuncs.com, and SMS_ENDPOINT overrides it' },
+  '--region': REGION,
+  '-r': REGION,
   '--api-version': { drop: 'not needed: smsq always calls Dysmsapi 2017-05-25' },
   '--user-agent': { drop: 'not needed: smsq sends its own, smsq/<version>' },
 };
@@ -55,6 +61,11 @@ export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqE
     '--template-code': { use: '--template' },
     '--template-param': { use: '--param' },
     '--sms-up-extend-code': { use: '--extend-code' },
+    '-p': WRAPPER('-p', '--phone-numbers', '--phones'),
+    '-s': WRAPPER('-s', '--sign-name', '--sign'),
+    '-t': WRAPPER('-t', '--template-code', '--template'),
+    '-tp': WRAPPER('-tp', '--template-param', '--param'),
+    '-o': OUT_ID,
   },
   'send-batch': {
     ...EVERY_CALL,
@@ -65,6 +76,8 @@ export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqE
     '--phone-number-json': { use: '--file', note: IN_A_FILE('--phone-number-json') },
     '--sign-name-json': { use: '--file', note: IN_A_FILE('--sign-name-json') },
     '--template-param-json': { use: '--file', note: IN_A_FILE('--template-param-json') },
+    '-t': WRAPPER('-t', '--template-code', '--template'),
+    '-o': OUT_ID,
   },
   campaign: {
     ...EVERY_CALL,
@@ -72,6 +85,9 @@ export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqE
     '--sign-name': { use: '--sign' },
     '--template-code': { use: '--template' },
     '--template-param': { use: '--param' },
+    '-s': WRAPPER('-s', '--sign-name', '--sign'),
+    '-t': WRAPPER('-t', '--template-code', '--template'),
+    '-tp': WRAPPER('-tp', '--template-param', '--param'),
   },
   signs: { ...EVERY_CALL, '--page-index': { use: '--page' } },
   templates: { ...EVERY_CALL, '--page-index': { use: '--page' } },
@@ -83,6 +99,8 @@ export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqE
     '--phone-numbers': { use: '--phone' },
     '--send-date': { use: '--date' },
     '--current-page': { use: '--page' },
+    // send_sms.sh query-status -p NUMBER --send-date ... --biz-id ...
+    '-p': WRAPPER('-p', '--phone-numbers', '--phone'),
   },
   stats: {
     ...EVERY_CALL,
@@ -102,6 +120,60 @@ export const ALIYUN_FLAGS: Readonly<Record<string, Readonly<Record<string, SmsqE
   // Not an aliyun command, but the same habit: a page of sends is --limit.
   sends: { '--page-size': { use: '--limit' } },
 };
+
+/**
+ * The aliyun CLI's action names (`aliyun dysmsapi send-sms`, as the skill teaches them) and the
+ * skill wrapper's (`send_sms.sh list-signs`), with smsq's command for each: commander matched them
+ * by edit distance alone, `send-sms` with `sends` (which lists sends), the rest with nothing.
+ */
+export const ALIYUN_COMMANDS: Readonly<Record<string, { smsq: string; by: 'aliyun' | 'wrapper' }>> = {
+  'send-sms': { smsq: 'send', by: 'aliyun' },
+  'send-batch-sms': { smsq: 'send-batch', by: 'aliyun' },
+  'query-send-details': { smsq: 'details', by: 'aliyun' },
+  'query-send-statistics': { smsq: 'stats', by: 'aliyun' },
+  'query-sms-sign-list': { smsq: 'signs', by: 'aliyun' },
+  'get-sms-sign': { smsq: 'sign', by: 'aliyun' },
+  'query-sms-sign': { smsq: 'sign', by: 'aliyun' },
+  'query-sms-template-list': { smsq: 'templates', by: 'aliyun' },
+  'get-sms-template': { smsq: 'template', by: 'aliyun' },
+  'query-sms-template': { smsq: 'template', by: 'aliyun' },
+  'query-sms-qualification-record': { smsq: 'qualifications', by: 'aliyun' },
+  'query-single-sms-qualification': { smsq: 'qualification', by: 'aliyun' },
+  'list-signs': { smsq: 'signs', by: 'wrapper' },
+  'list-templates': { smsq: 'templates', by: 'wrapper' },
+  'query-sign': { smsq: 'sign', by: 'wrapper' },
+  'query-template': { smsq: 'template', by: 'wrapper' },
+  'query-status': { smsq: 'details', by: 'wrapper' },
+  'query-statistics': { smsq: 'stats', by: 'wrapper' },
+};
+
+/** The words before an action on the aliyun command line (`aliyun dysmsapi send-sms`), which smsq needs none of. */
+const ALIYUN_PREFIXES: ReadonlySet<string> = new Set(['aliyun', 'dysmsapi']);
+
+/** `SendSms` (the API's name, which the aliyun CLI also takes) as `send-sms`; a kebab name as it is. */
+const kebab = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+
+/**
+ * smsq's answer to a command line whose first word is no command of smsq's (`args`: from that word
+ * on) when it is an aliyun action, the wrapper's, or `aliyun` / `dysmsapi` before one; undefined
+ * for any other. `commands`: smsq's command names.
+ */
+export function aliyunCommandAnswer(args: readonly string[], commands: readonly string[]): AliyunAnswer | undefined {
+  let prefixes = 0;
+  while (ALIYUN_PREFIXES.has(args[prefixes] ?? '')) prefixes += 1;
+  const typed = args[prefixes];
+  const entry = typed === undefined ? undefined : ALIYUN_COMMANDS[kebab(typed)];
+  if (prefixes > 0) {
+    const words = args.slice(0, prefixes).join(' ');
+    const line = `(${words}: not needed: smsq calls Dysmsapi itself, and its commands are Dysmsapi's actions.)`;
+    const mapped = entry?.smsq ?? (typed !== undefined && commands.includes(typed) ? typed : undefined);
+    if (mapped === undefined) return { line, fix: `drop ${words} and give smsq's command (smsq --help lists them; docs/aliyun-cli.md maps the aliyun CLI's)` };
+    return { line, fix: `smsq ${mapped} instead of smsq ${words} ${typed} (see smsq ${mapped} --help)` };
+  }
+  if (typed === undefined || entry === undefined) return undefined;
+  const whose = entry.by === 'aliyun' ? "the aliyun CLI's" : "send_sms.sh's";
+  return { line: `(Did you mean ${entry.smsq}? It is smsq's name for ${whose} ${typed}.)`, fix: `smsq ${entry.smsq} instead of smsq ${typed} (see smsq ${entry.smsq} --help)` };
+}
 
 /** smsq's answer to an aliyun flag name: the line under commander's "unknown option", and what to do. */
 export interface AliyunAnswer {
@@ -134,8 +206,25 @@ interface UnknownOptionCheck {
   unknownOption(flag: string): never;
 }
 
-/** Makes each command of `program` answer an aliyun flag name with smsq's (see the file comment). */
+/** commander's unknown-command check (internal: absent from its typings). */
+interface UnknownCommandCheck {
+  unknownCommand(): never;
+}
+
+/**
+ * Makes each command of `program` answer an aliyun flag name with smsq's (see the file comment),
+ * and `program` an aliyun action's name with smsq's command ({@link aliyunCommandAnswer}).
+ */
 export function suggestForAliyunFlags(program: Command): void {
+  const programCheck = program as unknown as UnknownCommandCheck;
+  if (typeof programCheck.unknownCommand === 'function') {
+    const commanders = programCheck.unknownCommand.bind(program);
+    programCheck.unknownCommand = (): never => {
+      const answer = aliyunCommandAnswer(program.args, program.commands.map((c) => c.name()));
+      if (answer === undefined) return commanders();
+      return program.error(`error: unknown command '${program.args[0] ?? ''}'\n${answer.line}`, { code: 'commander.unknownCommand' });
+    };
+  }
   for (const command of program.commands) {
     if (ALIYUN_FLAGS[command.name()] === undefined) continue;
     const check = command as unknown as UnknownOptionCheck;

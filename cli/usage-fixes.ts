@@ -6,7 +6,7 @@
  * (its arguments' and options' descriptions), so a new command gets its fixes with its help.
  */
 import type { Command, CommanderError, Option } from 'commander';
-import { aliyunAnswer } from './aliyun-flags.js';
+import { aliyunAnswer, aliyunCommandAnswer } from './aliyun-flags.js';
 import { SEND_ID_SHAPE } from '../src/send-id-shape.js';
 
 /** What to do about commander's refusal `err` of `argv` (the arguments after `smsq`), without "Fix: "; undefined for what is no refusal. */
@@ -44,10 +44,22 @@ export function fixOfCommanderError(program: Command, argv: readonly string[], e
       if (command !== undefined && program.options.some((o) => o.long === quoted || o.short === quoted)) {
         return `drop ${quoted}: smsq ${command.name()} has no such flag; smsq ${quoted} alone prints the version (${help})`;
       }
+      // A command's flag before the command (`smsq --json signs`): smsq itself has none of them.
+      const later = command === undefined ? program.commands.find((c) => argv.includes(c.name())) : undefined;
+      const own = later?.options.find((o) => o.long === quoted || o.short === quoted);
+      if (later !== undefined && own !== undefined) {
+        return `smsq ${later.name()} ${own.flags.replace(/^-\w, /, '')}: a command's flags go after its name (see smsq ${later.name()} --help)`;
+      }
       return `drop ${quoted}: smsq ${command === undefined ? '' : `${command.name()} `}has no such flag (${help})`;
     }
-    case 'commander.unknownCommand':
-      return suggested === undefined ? 'a command smsq has (smsq --help lists the commands)' : `smsq ${suggested} (smsq --help lists the commands)`;
+    case 'commander.unknownCommand': {
+      const answer = aliyunCommandAnswer(program.args, program.commands.map((c) => c.name()));
+      if (answer !== undefined) return answer.fix;
+      if (suggested === undefined) return 'a command smsq has (smsq --help lists the commands)';
+      // commander's "one of send, sends" is names only: each is a command line of its own.
+      const names = suggested.replace(/^one of /, '').split(', ');
+      return `${names.length > 1 ? 'one of ' : ''}${names.map((n) => `smsq ${n}`).join(', ')} (smsq --help lists the commands)`;
+    }
     default:
       return undefined;
   }

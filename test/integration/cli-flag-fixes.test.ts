@@ -99,6 +99,18 @@ describe("commander's own refusals end with a Fix line", () => {
     expect(await refused(['nosuch'])).toEqual(["error: unknown command 'nosuch'", 'Fix: a command smsq has (smsq --help lists the commands)']);
   });
 
+  it('a near name with two commands: each as a command line', async () => {
+    expect(await refused(['sendz'])).toEqual(["error: unknown command 'sendz'", '(Did you mean one of send, sends?)', 'Fix: one of smsq send, smsq sends (smsq --help lists the commands)']);
+  });
+
+  it("a command's flag before the command: after it (it was told to drop --json)", async () => {
+    expect(await refused(['--page', '2', 'signs'])).toEqual(["error: unknown option '--page'", "Fix: smsq signs --page <n>: a command's flags go after its name (see smsq signs --help)"]);
+    const r = await run(['--json', 'signs']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.stderr).toBe("error: unknown option '--json'\nFix: smsq signs --json: a command's flags go after its name (see smsq signs --help)\n");
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'SMSQ_BAD_FLAG', action: "Fix: smsq signs --json: a command's flags go after its name (see smsq signs --help)" } });
+  });
+
   it('--json: the Fix is in the action', async () => {
     const r = await run(['sign', '--json']);
     expect(r.code).toBe(EXIT.refused);
@@ -127,6 +139,18 @@ describe('aliyun CLI flag names get smsq\'s answer', () => {
     expect(lines.join('\n')).not.toMatch(/--version/);
   });
 
+  it.each([
+    ['-p', ['send', '-p', '13800138000', '-s', N.sign], /^\(Did you mean --phones\? .*send_sms\.sh's -p \(--phone-numbers\)/, 'Fix: --phones instead of -p (see smsq send --help)'],
+    ['-s', ['send', '-s', N.sign], /^\(Did you mean --sign\? /, 'Fix: --sign instead of -s (see smsq send --help)'],
+    ['-t', ['send', '-t', N.verificationTemplate], /^\(Did you mean --template\? /, 'Fix: --template instead of -t (see smsq send --help)'],
+    ['-tp', ['send', '-tp', '{"code":"1234"}'], /^\(Did you mean --param\? /, 'Fix: --param instead of -tp (see smsq send --help)'],
+    ['-o', ['send', '-o', 'abc'], /^\(-o: not offered: .*OutId of its own/, 'Fix: drop -o (see smsq send --help)'],
+    ['-r', ['signs', '-r', 'cn-hangzhou'], /^\(-r: not needed: .*one endpoint/, 'Fix: drop -r (see smsq signs --help)'],
+    ['-p on details', ['details', '-p', '13800138000', '--date', '20260101'], /^\(Did you mean --phone\? /, 'Fix: --phone instead of -p (see smsq details --help)'],
+  ])("the skill wrapper's short option %s: smsq's flag, not dropped with its value", async (flag, argv, answer, fix) => {
+    expect(await refused(argv)).toEqual([`error: unknown option '${flag.split(' ')[0]}'`, expect.stringMatching(answer), fix]);
+  });
+
   it('as the real process prints it: exit 2, the answer and the Fix on stderr, nothing on stdout', async () => {
     const p = spawnSmsq(['details', '--phone', '13800138000', '--date', '20260101', '--region', 'cn-hangzhou'], env);
     children.push(p);
@@ -136,4 +160,51 @@ describe('aliyun CLI flag names get smsq\'s answer', () => {
       "error: unknown option '--region'\n(--region: not needed: Dysmsapi has one endpoint, dysmsapi.aliyuncs.com, and SMS_ENDPOINT overrides it.)\nFix: drop --region (see smsq details --help)\n",
     );
   }, SPAWNED_MS + 30_000);
+});
+
+describe("the aliyun CLI's and the skill wrapper's command names get smsq's command", () => {
+  it.each([
+    ['send-sms', 'send', "the aliyun CLI's"],
+    ['send-batch-sms', 'send-batch', "the aliyun CLI's"],
+    ['query-send-details', 'details', "the aliyun CLI's"],
+    ['query-send-statistics', 'stats', "the aliyun CLI's"],
+    ['query-sms-sign-list', 'signs', "the aliyun CLI's"],
+    ['get-sms-sign', 'sign', "the aliyun CLI's"],
+    ['query-sms-template-list', 'templates', "the aliyun CLI's"],
+    ['get-sms-template', 'template', "the aliyun CLI's"],
+    ['query-sms-qualification-record', 'qualifications', "the aliyun CLI's"],
+    ['query-single-sms-qualification', 'qualification', "the aliyun CLI's"],
+    ['SendSms', 'send', "the aliyun CLI's"],
+    ['list-signs', 'signs', "send_sms.sh's"],
+    ['list-templates', 'templates', "send_sms.sh's"],
+    ['query-sign', 'sign', "send_sms.sh's"],
+    ['query-template', 'template', "send_sms.sh's"],
+    ['query-status', 'details', "send_sms.sh's"],
+    ['query-statistics', 'stats', "send_sms.sh's"],
+  ])('%s → smsq %s (send-sms was pointed at sends, the rest at nothing)', async (name, smsq, whose) => {
+    expect(await refused([name, '--page-size', '5'])).toEqual([
+      `error: unknown command '${name}'`,
+      `(Did you mean ${smsq}? It is smsq's name for ${whose} ${name}.)`,
+      `Fix: smsq ${smsq} instead of smsq ${name} (see smsq ${smsq} --help)`,
+    ]);
+  });
+
+  it('`dysmsapi` (and `aliyun`) before an action: not needed, and the action as smsq has it', async () => {
+    expect(await refused(['dysmsapi', 'send-sms', '--phone-numbers', '13800138000'])).toEqual([
+      "error: unknown command 'dysmsapi'",
+      "(dysmsapi: not needed: smsq calls Dysmsapi itself, and its commands are Dysmsapi's actions.)",
+      'Fix: smsq send instead of smsq dysmsapi send-sms (see smsq send --help)',
+    ]);
+    expect((await refused(['aliyun', 'dysmsapi', 'query-send-details']))[2]).toBe('Fix: smsq details instead of smsq aliyun dysmsapi query-send-details (see smsq details --help)');
+    expect((await refused(['dysmsapi', 'signs']))[2]).toBe('Fix: smsq signs instead of smsq dysmsapi signs (see smsq signs --help)');
+    expect((await refused(['dysmsapi']))[2]).toMatch(/^Fix: drop dysmsapi and give smsq's command \(smsq --help lists them/);
+  });
+
+  it('--json: the answer and the Fix are in the action', async () => {
+    const r = await run(['send-sms', '--json']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'SMSQ_BAD_FLAG', errorClass: 'usage', meaning: "unknown command 'send-sms'", action: "Did you mean send? It is smsq's name for the aliyun CLI's send-sms. Fix: smsq send instead of smsq send-sms (see smsq send --help)" },
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ALIYUN_FLAGS, aliyunAnswer, aliyunSuggestion } from '../../cli/aliyun-flags.js';
+import { ALIYUN_COMMANDS, ALIYUN_FLAGS, aliyunAnswer, aliyunSuggestion } from '../../cli/aliyun-flags.js';
 import { createProgram } from '../../cli/program.js';
 import { CliContext } from '../../cli/context.js';
 
@@ -27,7 +27,7 @@ describe('aliyun CLI flag names', () => {
     for (const [name, flags] of Object.entries(ALIYUN_FLAGS)) {
       const command = cli.commands.find((c) => c.name() === name);
       expect(command, name).toBeDefined();
-      const own = new Set(command!.options.map((o) => o.long));
+      const own = new Set(command!.options.flatMap((o) => [o.long, o.short]));
       for (const [aliyun, equivalent] of Object.entries(flags)) {
         expect(own.has(aliyun), `${name} ${aliyun}`).toBe(false);
         if ('setting' in equivalent) expect(equivalent.setting, `${name} ${aliyun}`).toMatch(/^(SMS|ALIBABA_CLOUD)_[A-Z_]+$/);
@@ -46,6 +46,21 @@ describe('aliyun CLI flag names', () => {
     expect(documented).toContain('--read-timeout');
     expect(documented).toContain('--out-id');
     for (const flag of documented) expect(smsqFlags.has(flag) || answered.has(flag), flag).toBe(true);
+  });
+
+  it("each aliyun action and wrapper command names a command smsq has, and docs/aliyun-cli.md's table names it", async () => {
+    const cli = await program();
+    const doc = readFileSync(new URL('../../docs/aliyun-cli.md', import.meta.url), 'utf8');
+    const firstColumn = doc
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => line.split(' | ')[0]!)
+      .join(' ');
+    for (const [name, { smsq }] of Object.entries(ALIYUN_COMMANDS)) {
+      expect(cli.commands.some((c) => c.name() === smsq), `${name} → ${smsq}`).toBe(true);
+      expect(cli.commands.some((c) => c.name() === name), name).toBe(false);
+      expect(firstColumn, name).toMatch(new RegExp(`\`(send_sms\\.sh )?${name}[\` ]`));
+    }
   });
 
   it('the flags of every aliyun call are answered on every command that stands for an aliyun action', () => {
