@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { SendStatisticsRow } from '../../src/sms/types.js';
 import { cstDate } from '../../src/sms/dates.js';
 import type { CliContext } from '../context.js';
-import { choiceIntFlag, dateFlag, pagingFlags, switchFlag, textFlag } from '../flags.js';
+import { choiceIntFlag, dateFlag, isCalendarDate, pagingFlags, switchFlag, textFlag } from '../flags.js';
 import { renderTable } from '../format.js';
 import { refusePastLastPage, fetchPages, pagingFooter, showsEvery } from '../paging.js';
 import { refuseHistoryWithoutEndpoint } from '../history-endpoint.js';
@@ -14,7 +14,8 @@ function statsSchema(now: () => number) {
   const today = cstDate(now());
   return z
     .object({
-      start: dateFlag('--start', today),
+      // Required, by the check below: its example is a day --end allows, which the field alone cannot know.
+      start: dateFlag('--start', today).optional(),
       end: dateFlag('--end', today),
       globe: choiceIntFlag([1, 2] as const, '--globe 1 (domestic) or --globe 2 (international / HK, Macao, Taiwan)').optional().default(1),
       signName: textFlag('--sign-name "Your Sign"', 100).optional(),
@@ -26,8 +27,24 @@ function statsSchema(now: () => number) {
       all: switchFlag,
       json: switchFlag,
     })
-    .refine((f) => f.end >= f.start, { path: ['end'], message: 'must not be before --start. Fix: swap --start and --end' })
-    .refine((f) => f.end <= today, { path: ['end'], message: `is after today (${today}, China Standard Time): there is nothing to count yet. Fix: --end ${today}` });
+    .superRefine(
+      (f, check) => {
+        if (f.start !== undefined) return;
+        // Today is after an --end in the past, and would be refused next as after --end.
+        const example = typeof f.end === 'string' && isCalendarDate(f.end) && f.end < today ? `${f.end} (on or before --end)` : today;
+        check.addIssue({ code: 'custom', path: ['start'], message: `is required. Fix: --start ${example}` });
+      },
+      // Also when --end is missing too: each missing flag is named.
+      { when: () => true },
+    )
+    // Only between two real days: an invalid one has its own line, and a "swap" beside it was false.
+    .refine((f) => f.start === undefined || !isCalendarDate(f.start) || !isCalendarDate(f.end) || f.end >= f.start, {
+      path: ['end'],
+      message: 'must not be before --start. Fix: swap --start and --end',
+    })
+    .refine((f) => f.end <= today, { path: ['end'], message: `is after today (${today}, China Standard Time): there is nothing to count yet. Fix: --end ${today}` })
+    // Narrowed for the action: a missing --start was refused above.
+    .transform(({ start, ...rest }) => ({ ...rest, start: start ?? today }));
 }
 
 export function register(program: Command, ctx: CliContext): void {

@@ -92,6 +92,27 @@ describe('smsq in-process', () => {
       expect(callsMade()).toBe(0);
     });
 
+    it('an invalid --start or --end is not also told it is out of order (it was: "swap --start and --end")', async () => {
+      const r = await run(['stats', '--start', 'abc', '--end', '20260320'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`error: --start "abc" must be a real date written yyyyMMdd. Fix: --start ${DAY}\n`);
+      const j = await run(['stats', '--start', '20260320', '--end', '2026-13-01', '--json'], env);
+      const issues = (JSON.parse(j.stdout) as { error: { issues: { field: string }[] } }).error.issues;
+      expect(issues.map((i) => i.field)).toEqual(['--end']);
+      expect(JSON.stringify(issues)).not.toContain('swap');
+      expect(callsMade()).toBe(0);
+    });
+
+    it("--end without --start: the example --start is --end's day, not today (which --end is before)", async () => {
+      const r = await run(['stats', '--end', '20260301'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('error: --start is required. Fix: --start 20260301 (on or before --end)\n');
+      const today = await run(['stats', '--end', '20260401'], env);
+      expect(today.stderr).toContain(`error: --start is required. Fix: --start ${DAY}\n`);
+      expect((await run(['stats'], env)).stderr).toContain(`error: --start is required. Fix: --start ${DAY}\n`);
+      expect(callsMade()).toBe(0);
+    });
+
     it('a mistyped flag with --json: the line as meaning, the suggestion and the fix with the command\'s help as action (the suggestion sat in meaning after a newline, and the help named "smsq <command>")', async () => {
       const r = await run(['send', '--phone', PHONE, '--json'], env);
       expect(r.code).toBe(2);
