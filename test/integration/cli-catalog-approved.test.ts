@@ -81,6 +81,15 @@ describe('--approved lists only what can send now, from every page', () => {
 });
 
 describe('--approved beside --page is refused, exit 2, before any call', () => {
+  it.each([['signs'], ['templates']])("%s: --page 1, where every walk starts, is taken beside --approved and --all (docs/cli.md said any --page was refused)", async (command) => {
+    const approved = await run([command, '--approved', '--page', '1']);
+    expect(approved.code, approved.stderr).toBe(EXIT.ok);
+    expect(approved.stdout).toBe((await run([command, '--approved'])).stdout);
+    const all = await run([command, '--all', '--page', '1']);
+    expect(all.code, all.stderr).toBe(EXIT.ok);
+    expect(all.stdout).toBe((await run([command, '--all'])).stdout);
+  });
+
   it.each([['signs'], ['templates']])('%s', async (command) => {
     const before = emulator.calls().length;
     const line = '--page "2" cannot go with --approved: --approved reads every page, so a page of it would show only part. Fix: drop --page (or drop --approved to see page 2 with every state)';
