@@ -40,6 +40,16 @@ function stateText(record: QualificationRecord): string {
   return code ? `${code} ${name}` : name || '-';
 }
 
+/**
+ * A listed record in --json: its times ISO, as everywhere in smsq's JSON, `auditTime` null until an
+ * audit is made (Dysmsapi answers "" beside the other records' times), and the state code.
+ */
+function listedJson(record: QualificationRecord): Record<string, unknown> {
+  const out = withIsoTimesDeep(record) as Record<string, unknown>;
+  const auditTime = out.auditTime === '' || out.auditTime === undefined ? null : out.auditTime;
+  return { ...out, auditTime, state: stateCode(record) };
+}
+
 /** The first of `keys` that the record has; qualification records name things differently per API. */
 function pick(record: QualificationRecord, ...keys: string[]): unknown {
   for (const k of keys) if (record[k] !== undefined && record[k] !== null) return record[k];
@@ -77,7 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         refusePastLastPage(result, ['qualification record', 'qualification records']);
         if (flags.json) {
-          ctx.printJson({ ...result, items: result.items.map((r) => ({ ...(withIsoTimesDeep(r) as object), state: stateCode(r) })) });
+          ctx.printJson({ ...result, items: result.items.map(listedJson) });
           return;
         }
         if (result.items.length === 0) {
@@ -95,6 +105,8 @@ export function register(program: Command, ctx: CliContext): void {
               { header: 'own use' },
               { header: 'work order' },
               { header: 'created' },
+              // Why a NOT_PASS record was refused (what to fix in the console) is said here only.
+              { header: 'remark', maxWidth: 40 },
             ],
             result.items.map((r) => {
               const own = pick(r, 'useBySelf');
@@ -107,6 +119,7 @@ export function register(program: Command, ctx: CliContext): void {
                 own === true || own === 'true' ? 'yes' : own === false || own === 'false' ? 'no' : own,
                 pick(r, 'workOrderId'),
                 cstText(String(pick(r, 'createDate'))),
+                String(pick(r, 'auditRemark')) || '-',
               ];
             }),
           ),

@@ -81,3 +81,44 @@ describe('smsq qualifications --use-by-self and the state code', () => {
     }
   });
 });
+
+describe('a refused qualification says why in the table, and a time not yet given is null in --json', () => {
+  const refusedRecord = {
+    groupId: 10000009,
+    qualificationGroupName: 'smsq退回有限公司钱七',
+    companyName: 'smsq退回有限公司',
+    legalPersonName: '钱七',
+    state: 'NOT_PASS' as const,
+    useBySelf: true,
+    workOrderId: 20010009,
+    createDate: '2025-04-01 08:00:00',
+    auditTime: '2025-04-02 10:00:00',
+    auditRemark: '营业执照照片模糊，请重新上传',
+  };
+  let rejecting: Emulator;
+  let rejectingEnv: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    rejecting = createEmulator({ delivery: { delayMs: 0 }, fixtures: { ...DEFAULT_FIXTURES, qualifications: [...DEFAULT_FIXTURES.qualifications, refusedRecord] } });
+    rejectingEnv = { SMS_MODE: 'sandbox', SMS_ENDPOINT: (await rejecting.listen()).endpoint, LOG_LEVEL: 'error' };
+  });
+
+  afterAll(async () => {
+    await rejecting?.close();
+  });
+
+  it('the table has the audit remark (it was in --json only)', async () => {
+    const r = await runSmsqInProcess(['qualifications'], { env: rejectingEnv });
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/\sremark$/);
+    expect(lines.find((l) => l.startsWith(String(refusedRecord.groupId)))).toMatch(/NOT_PASS 审核未通过\s.*\s营业执照照片模糊，请重新上传$/);
+  });
+
+  it('--json: auditTime is null where no audit was made (it was ""), an ISO time where one was', async () => {
+    const r = await runSmsqInProcess(['qualifications', '--json'], { env: rejectingEnv });
+    const items = (JSON.parse(r.stdout) as { items: { groupId: number; auditTime: string | null }[] }).items;
+    expect(items.find((q) => q.groupId === N.reviewingQualification)?.auditTime).toBeNull();
+    expect(items.find((q) => q.groupId === refusedRecord.groupId)?.auditTime).toBe('2025-04-02T10:00:00.000+08:00');
+  });
+});

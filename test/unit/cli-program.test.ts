@@ -509,7 +509,7 @@ describe('smsq in-process', () => {
     it('lists records as a table and as JSON', async () => {
       const r = await run(['qualifications'], env);
       expect(r.code).toBe(0);
-      expect(r.stdout.split('\n')[0]).toMatch(/^group id\s+name\s+company\s+legal person\s+state\s+own use\s+work order\s+created$/);
+      expect(r.stdout.split('\n')[0]).toMatch(/^group id\s+name\s+company\s+legal person\s+state\s+own use\s+work order\s+created\s+remark$/);
       expect(r.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s+smsq沙箱科技有限公司张三`, 'm'));
 
       const json = JSON.parse((await run(['qualifications', '--json', '--page-size', '1'], env)).stdout) as { items: Record<string, unknown>[]; totalCount: number };
@@ -523,7 +523,7 @@ describe('smsq in-process', () => {
 
     it('shows the state code the filter takes, with its words, and China times; --state is checked, any case', async () => {
       const r = await run(['qualifications'], env);
-      expect(r.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s.*\\sPASS 审核通过\\s.*\\s\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+08:00$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s.*\\sPASS 审核通过\\s.*\\s\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+08:00\\s+审核通过$`, 'm'));
       const passed = await run(['qualifications', '--state', 'pass'], env);
       expect(passed.code).toBe(0);
       expect(passed.stdout).toMatch(new RegExp(`^${N.approvedQualification}\\s`, 'm'));
