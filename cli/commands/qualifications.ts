@@ -23,6 +23,7 @@ const listSchema = z.object({
 
 const oneSchema = z.object({
   groupId: intFlag(1, Number.MAX_SAFE_INTEGER, 'smsq qualification 10000123 (the group id from smsq qualifications)'),
+  orderId: intFlag(1, Number.MAX_SAFE_INTEGER, '--order-id 20010001 (the work order smsq qualifications lists for the group)').optional(),
   json: switchFlag,
 });
 
@@ -132,17 +133,26 @@ export function register(program: Command, ctx: CliContext): void {
     .command('qualification')
     .description('show one qualification record (QuerySingleSmsQualification)')
     .argument('<group-id>', 'the qualification group\'s id (smsq qualifications lists them)')
+    .option('--order-id <id>', "the review's work order (OrderId; smsq qualifications lists it under work order)")
     .option('--json', 'print JSON on stdout')
     .action(
       ctx.action(oneSchema, async (flags) => {
         const { client } = await ctx.sms();
-        const outcome = await client.querySingleSmsQualification(flags.groupId);
-        // The id is the call's one parameter: a refused parameter is an id the account does not have.
+        const outcome = await client.querySingleSmsQualification(flags.groupId, flags.orderId);
+        // The ids are the call's only parameters: a refused parameter is an id the account does not have.
         if (!outcome.ok && refusesTheGroupId(outcome.error.code)) {
-          throw new ApiCallError(outcome.error, {
-            meaning: `the account has no qualification group ${flags.groupId} (or Dysmsapi refused the id).`,
-            action: 'Nothing was changed: check the group id against smsq qualifications, which lists them (--name, --company, --state narrow it); then smsq qualification GROUP_ID',
-          });
+          throw new ApiCallError(
+            outcome.error,
+            flags.orderId === undefined
+              ? {
+                  meaning: `the account has no qualification group ${flags.groupId} (or Dysmsapi refused the id).`,
+                  action: 'Nothing was changed: check the group id against smsq qualifications, which lists them (--name, --company, --state narrow it); then smsq qualification GROUP_ID',
+                }
+              : {
+                  meaning: `the account has no qualification group ${flags.groupId} with work order ${flags.orderId} (or Dysmsapi refused the ids).`,
+                  action: 'Nothing was changed: check both against smsq qualifications, which lists each group id with its work order (--work-order-id finds one); then smsq qualification GROUP_ID --order-id WORK_ORDER, or without --order-id',
+                },
+          );
         }
         const { data, requestId } = ctx.unwrap(outcome);
         if (flags.json) {

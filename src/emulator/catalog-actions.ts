@@ -180,6 +180,11 @@ export function querySingleSmsQualification(params: Record<string, string>, cata
   if (!params.QualificationGroupId) return { ok: false, error: gatewayErrors.missingParameter('QualificationGroupId') };
   const q = catalog.qualifications.find((x) => String(x.groupId) === params.QualificationGroupId);
   if (!q) return invalid(`no qualification with QualificationGroupId ${params.QualificationGroupId}`);
+  // OrderId, when given, is the review's work order: a group's record under another one is not found.
+  if (params.OrderId !== undefined) {
+    if (intParam(params.OrderId, 1, Number.MAX_SAFE_INTEGER) === undefined) return invalid('OrderId must be a positive integer');
+    if (params.OrderId !== String(q.workOrderId)) return invalid(`no qualification with QualificationGroupId ${params.QualificationGroupId} and OrderId ${params.OrderId}`);
+  }
   return {
     ok: true,
     body: {

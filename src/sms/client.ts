@@ -529,12 +529,13 @@ export function createSmsClient(opts: SmsClientOptions): SmsClient {
       return made('QuerySmsQualificationRecord', () => sdk.querySmsQualificationRecordWithOptions(r, runtime), toQualificationList, [['qualificationGroupName', req.qualificationGroupName], ['companyName', req.companyName], ['legalPersonName', req.legalPersonName], ['state', req.state]]);
     },
 
-    async querySingleSmsQualification(qualificationGroupId: number): Promise<SmsOutcome<QualificationRecord>> {
+    async querySingleSmsQualification(qualificationGroupId: number, orderId?: number): Promise<SmsOutcome<QualificationRecord>> {
       const loaded = await sdkFor('QuerySingleSmsQualification');
       if (!loaded.ok) return loaded;
       const { sdk, runtime, models } = loaded;
       const r = new models.QuerySingleSmsQualificationRequest();
       r.qualificationGroupId = qualificationGroupId;
+      if (orderId !== undefined) r.orderId = orderId;
       return made('QuerySingleSmsQualification', () => sdk.querySingleSmsQualificationWithOptions(r, runtime), toQualification, []);
     },
   };

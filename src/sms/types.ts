@@ -193,5 +193,6 @@ export interface SmsClient {
   getSmsSign(signName: string): Promise<SmsOutcome<SignDetail>>;
   getSmsTemplate(templateCode: string): Promise<SmsOutcome<TemplateDetail>>;
   querySmsQualificationRecord(req: QualificationQuery): Promise<SmsOutcome<ListResponse<QualificationRecord>>>;
-  querySingleSmsQualification(qualificationGroupId: number): Promise<SmsOutcome<QualificationRecord>>;
+  /** `orderId`: the review's work order (OrderId), to narrow the record to it. */
+  querySingleSmsQualification(qualificationGroupId: number, orderId?: number): Promise<SmsOutcome<QualificationRecord>>;
 }

@@ -122,3 +122,27 @@ describe('a refused qualification says why in the table, and a time not yet give
     expect(items.find((q) => q.groupId === refusedRecord.groupId)?.auditTime).toBe('2025-04-02T10:00:00.000+08:00');
   });
 });
+
+describe('smsq qualification --order-id (QuerySingleSmsQualification OrderId, refused as "drop --order-id" before)', () => {
+  const approved = DEFAULT_FIXTURES.qualifications.find((q) => q.groupId === N.approvedQualification)!;
+
+  it('the record of that group and work order', async () => {
+    const r = await run(['qualification', String(approved.groupId), '--order-id', String(approved.workOrderId), '--json']);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(r.stdout)).toMatchObject({ qualificationGroupId: approved.groupId, workOrderId: approved.workOrderId });
+  });
+
+  it('a work order the group does not have (so OrderId went with the call): named with the group, and where both are listed', async () => {
+    const r = await run(['qualification', String(approved.groupId), '--order-id', '20099999']);
+    expect(r.code).toBe(EXIT.refused);
+    expect(r.stderr).toMatch(new RegExp(`^error isv\\.INVALID_PARAMETERS: the account has no qualification group ${approved.groupId} with work order 20099999 \\(or Dysmsapi refused the ids\\)\\.\n`));
+    expect(r.stderr).toMatch(/^what to do: .*smsq qualifications.*work order/m);
+  });
+
+  it('an order id that is no whole number is refused before any call', async () => {
+    const before = emulator.calls().length;
+    const r = await run(['qualification', String(approved.groupId), '--order-id', 'abc']);
+    expect(r).toEqual({ code: EXIT.refused, stdout: '', stderr: expect.stringMatching(/^error: --order-id "abc" must be a whole number from 1 to \d+\. Fix: --order-id 20010001 /) });
+    expect(emulator.calls().length).toBe(before);
+  });
+});
