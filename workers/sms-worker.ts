@@ -73,6 +73,7 @@ import { createThrottleLog } from '../src/queue/throttle-log.js';
 import { STALLED_CHECK_MS } from '../src/queue/lost-calls.js';
 import { createStoppableStart, STOPPED } from './stoppable-start.js';
 import { createHeldJobs } from './held-jobs.js';
+import { createRedisRefusals } from './redis-refusals.js';
 import { createIntakeHolds } from './intake-holds.js';
 import { createEndpointBackoff, watchEndpoint, type EndpointBackoffSettings } from './endpoint-backoff.js';
 import { createPauseNotice } from './pause-notice.js';
@@ -435,6 +436,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   const pauses = createPauseNotice({ redis: options.connection, channel: keys.pauseNotices(), clock: systemClock, logger: log });
   const quietHours = options.quietHours === null ? undefined : (options.quietHours ?? DEFAULT_QUIET_HOURS);
   const held = createHeldJobs(options.connection);
+  // Redis refusing writes for its state (OOM, MISCONF, READONLY, ...): jobs put back, not failed (redis-refusals.ts).
+  const refusals = createRedisRefusals({ redis: options.connection, clock, logger: log });
   const outstanding = createClaimsOutstanding();
   const processSend = createSendProcessor({
     closing: stopping.signal,
@@ -573,12 +576,14 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   };
   const worker = new Worker(
     CALLS_QUEUE,
-    held.wrap(async (job: Job, token?: string) => {
-      if (job.name === JOB.send) return processSend(job, token);
-      if (job.name === JOB.reconcile) return processReconcile(job, token);
-      if (job.name === JOB.receipt) return processReceipt(job, token);
-      throw new UnrecoverableError(`unknown job name "${job.name}"`);
-    }),
+    held.wrap(
+      refusals.wrap(async (job: Job, token?: string) => {
+        if (job.name === JOB.send) return processSend(job, token);
+        if (job.name === JOB.reconcile) return processReconcile(job, token);
+        if (job.name === JOB.receipt) return processReceipt(job, token);
+        throw new UnrecoverableError(`unknown job name "${job.name}"`);
+      }),
+    ),
     {
       ...common,
       concurrency: options.concurrency ?? 64,
@@ -593,7 +598,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   );
 
   // No Dysmsapi calls here, so no limiter: callbacks never wait behind sends.
-  const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, held.wrap(processHousekeeping), {
+  const housekeepingWorker = new Worker(HOUSEKEEPING_QUEUE, held.wrap(refusals.wrap(processHousekeeping)), {
     ...common,
     concurrency: options.housekeepingConcurrency ?? 4,
     drainDelay: 5,
@@ -601,6 +606,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   housekeepingWorker.on('error', errorLog('housekeeping worker'));
   housekeepingWorker.on('failed', (job, err) => {
     if (!job) return;
+    if (refusals.failedForRefusal(job, err)) return refusals.retryFailed(job);
     const givenUp = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (givenUp) log.error({ jobId: job.id, name: job.name, attempts: job.attemptsMade, err: err.message }, `housekeeping job given up${job.name === JOB.callback ? ': the callback is not sent' : ''}`);
     else log.warn({ jobId: job.id, name: job.name, attempt: job.attemptsMade, err: err.message }, 'housekeeping job failed; retrying with back-off');
@@ -633,6 +639,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
 
   /** A job that failed a try, or that BullMQ gave up on (parse error, too many starts, look-ups that kept failing). */
   async function onJobFailed(job: Job, err: Error): Promise<void> {
+    // Failed for Redis's state, not its own: run again once Redis takes writes, nothing given up.
+    if (refusals.failedForRefusal(job, err)) return refusals.retryFailed(job);
     if (job.name === JOB.send) {
       const data = SendJobData.safeParse(job.data);
       if (!data.success) return void log.error({ jobId: job.id, err }, 'send job with invalid data failed');
@@ -777,6 +785,7 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     stopAutoResume();
     // A back-off ending now must not resume a closing worker (BullMQ's resume() would run it again).
     endpointBackoff.stop();
+    refusals.close();
     rollbackRecovery.stop();
     durabilityWatch?.stop();
     watch?.stop();

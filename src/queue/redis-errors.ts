@@ -116,3 +116,34 @@ export function connectionReason(err: unknown): string {
   const firstLine = err.message.split('\n')[0] ?? err.name;
   return firstLine || err.name;
 }
+
+/**
+ * Redis's replies refusing a command for its own state, for as long as that state lasts: a command
+ * (or a script, at its first write) refused this way changed nothing, and the same command later
+ * may be taken. OOM: `maxmemory` reached under `noeviction`; MISCONF: the last save to disk failed
+ * (`stop-writes-on-bgsave-error`); READONLY: a replica; NOREPLICAS: fewer replicas than
+ * `min-replicas-to-write`; BUSY: a script past its time limit; LOADING: the data set still loading;
+ * MASTERDOWN: a replica that lost its primary (`replica-serve-stale-data no`); EXECABORT: a
+ * transaction refused whole for one of these.
+ */
+const STATE_REFUSAL = /^(OOM|MISCONF|READONLY|NOREPLICAS|BUSY|LOADING|MASTERDOWN|EXECABORT)\b/;
+
+export type RedisStateRefusal = 'OOM' | 'MISCONF' | 'READONLY' | 'NOREPLICAS' | 'BUSY' | 'LOADING' | 'MASTERDOWN' | 'EXECABORT';
+
+/** Which of Redis's refusals for its own state `err` is (see {@link STATE_REFUSAL}); undefined for any other error. */
+export function redisStateRefusal(err: unknown): RedisStateRefusal | undefined {
+  if (!(err instanceof Error)) return undefined;
+  return STATE_REFUSAL.exec(err.message)?.[1] as RedisStateRefusal | undefined;
+}
+
+/** What to do about each refusal, for the operator of that Redis. */
+export const STATE_REFUSAL_FIX: Readonly<Record<RedisStateRefusal, string>> = Object.freeze({
+  OOM: 'Redis is at its maxmemory under noeviction: raise maxmemory or free memory (docs/operations.md, "When Redis refuses writes")',
+  MISCONF: 'Redis could not save to disk and refuses writes until it can (stop-writes-on-bgsave-error): see its log, mend its disk or dir',
+  READONLY: 'REDIS_URL reaches a replica, which takes no writes: point it at the primary (or use redis+sentinel://, which follows it)',
+  NOREPLICAS: 'fewer replicas than min-replicas-to-write are connected to the primary: bring them back',
+  BUSY: 'a script runs past busy-reply-threshold: wait for it, or SCRIPT KILL it',
+  LOADING: 'Redis is loading its data set after a start: wait for it',
+  MASTERDOWN: 'REDIS_URL reaches a replica that lost its primary: point it at the primary',
+  EXECABORT: 'a transaction was refused whole for the state of Redis: see its log',
+});
