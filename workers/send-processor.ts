@@ -476,7 +476,7 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         // waiting for their slots know it at once, before the records below are written.
         deps.pauses?.note(decision.retryAfterMs);
         await settle('answer-not-sent', { code: decision.code });
-        if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs);
+        if (deps.throttleWarnings) deps.throttleWarnings.throttled(decision.code, decision.retryAfterMs, { sendId, chunkId });
         else log().warn({ code: decision.code, ms: decision.retryAfterMs }, 'throttled by Dysmsapi: all workers pause');
         return pauseEveryWorker(deps, decision.retryAfterMs);
       case 'back-off':
@@ -497,6 +497,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         if (at === undefined) {
           await settle('answer-failed', { code: decision.code });
           await deps.completion.check(sendId);
+          // Said as every permanent failure is: the retries' own lines said only that one was coming.
+          log().warn({ code: decision.code, n: 1, flowRetries: retries }, `per-number flow control: no retry left for its kind (${kind}), the recipient failed`);
           return { outcome: 'failed', code: decision.code };
         }
         // flowRetryAt: status names when the chunk goes again (send-wait-facts.ts).

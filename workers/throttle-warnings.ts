@@ -8,8 +8,8 @@ import type { Clock } from '../src/clock.js';
 import type { Logger } from '../src/logger.js';
 
 export interface ThrottleWarnings {
-  /** A throttle answer that pauses every worker for `pauseMs`. */
-  throttled(code: string, pauseMs: number): void;
+  /** A throttle answer that pauses every worker for `pauseMs`, to the call of `chunk` (named in the line that says it). */
+  throttled(code: string, pauseMs: number, chunk?: { sendId: string; chunkId: string }): void;
   /** A call went through (accepted): ends a throttling that has been quiet for `everyMs`. */
   accepted(): void;
 }
@@ -33,19 +33,19 @@ export function createThrottleWarnings(options: ThrottleWarningsOptions): Thrott
   let unsaid = 0;
   let total = 0;
   return {
-    throttled(code, pauseMs) {
+    throttled(code, pauseMs, chunk) {
       const now = options.clock.now();
       lastAt = now;
       total++;
       if (since === undefined) {
         since = saidAt = now;
         unsaid = 0;
-        options.logger.warn({ code, pauseMs }, `throttled by Dysmsapi: all workers pause; ${fix}`);
+        options.logger.warn({ code, pauseMs, ...chunk }, `throttled by Dysmsapi: all workers pause; ${fix}`);
         return;
       }
       unsaid++;
       if (now - saidAt < everyMs) return;
-      options.logger.warn({ code, throttled: unsaid, overMs: now - saidAt, sinceMs: now - since, total }, `throttled by Dysmsapi ${unsaid} more times in the last ${Math.round((now - saidAt) / 1000)} s; ${fix}`);
+      options.logger.warn({ code, throttled: unsaid, overMs: now - saidAt, sinceMs: now - since, total, ...(chunk ? { lastSendId: chunk.sendId, lastChunkId: chunk.chunkId } : {}) }, `throttled by Dysmsapi ${unsaid} more times in the last ${Math.round((now - saidAt) / 1000)} s; ${fix}`);
       saidAt = now;
       unsaid = 0;
     },

@@ -271,9 +271,13 @@ describe('error classes drive what happens', () => {
       templateParam: { name: 'y' },
       kind: 'marketing',
     });
-    await h.startWorker();
+    const lines: string[] = [];
+    await h.startWorker({ logger: createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
     const s = await settled(h, res.sendId, 3);
     expect(s.counts).toMatchObject({ accepted: 2, failed: 1, queued: 0, sending: 0, unknown: 0 });
+    // The failure is said, with its chunk, as every permanent failure is (it left no line at all).
+    const said = lines.map((l) => JSON.parse(l) as { msg: string; chunkId?: string; code?: string }).filter((l) => l.msg.startsWith('per-number flow control: no retry left'));
+    expect(said).toMatchObject([{ chunkId: `${res.sendId}.0-0`, code: 'isv.BUSINESS_LIMIT_CONTROL' }]);
     expect(await chunk(h, res.sendId)).toMatchObject({ state: 'split' });
     expect(await chunk(h, res.sendId, '0-0')).toMatchObject({ state: 'failed', code: 'isv.BUSINESS_LIMIT_CONTROL' });
     expect(acceptedFor(h, '13800000009')).toBe(1);

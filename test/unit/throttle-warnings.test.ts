@@ -42,4 +42,15 @@ describe('throttle warnings', () => {
     expect(lines).toHaveLength(4);
     expect(lines[3]?.msg).toMatch(/^throttled by Dysmsapi: all workers pause/);
   });
+
+  it('name the call throttled: the first line its send and chunk, a summary the last one', () => {
+    const { lines, logger } = capture();
+    const clock = createManualClock();
+    const warnings = createThrottleWarnings({ logger, clock, qps: 50 });
+    warnings.throttled('Throttling.User', 1000, { sendId: 'smxA', chunkId: 'smxA.0' });
+    clock.advance(10_000);
+    warnings.throttled('Throttling.User', 1000, { sendId: 'smxB', chunkId: 'smxB.3' });
+    expect(lines[0]).toMatchObject({ sendId: 'smxA', chunkId: 'smxA.0' });
+    expect(lines[1]).toMatchObject({ lastSendId: 'smxB', lastChunkId: 'smxB.3' });
+  });
 });
