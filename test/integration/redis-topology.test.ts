@@ -221,14 +221,14 @@ async function failOverToLaggingReplica(deployment: SentinelDeployment, primary:
  * the replicas mode the replica, not the primary's disk, carries each write), started once for
  * the describe block; and a harness with two worker processes in `mode` against it.
  */
-function laggableDeployment(): { current(): SentinelDeployment; harness(label: string, mode: DurabilityOptions['mode']): Promise<{ h: Awaited<ReturnType<typeof createHarness>> }> } {
+function laggableDeployment(appendfsync: 'always' | 'everysec' = 'everysec'): { current(): SentinelDeployment; harness(label: string, mode: DurabilityOptions['mode']): Promise<{ h: Awaited<ReturnType<typeof createHarness>> }> } {
   let deployment: SentinelDeployment;
   beforeAll(async () => {
     // down-after 2.5 s, not 1 s: a sentinel that missed the new primary's PONGs for a second just
     // after a failover (its links to it are new) failed it over again to the replica just added,
     // counting the other sentinels' "down" answers about the old primary, which Sentinel forgets
     // only 5 s after they came (one run in six under load, with the sentinels' logs).
-    deployment = await startSentinelDeployment({ downAfterMs: 2500, failoverTimeoutMs: 2000, appendfsync: 'everysec', proxied: true });
+    deployment = await startSentinelDeployment({ downAfterMs: 2500, failoverTimeoutMs: 2000, appendfsync, proxied: true });
   }, 45_000);
   afterAll(async () => {
     await deployment?.stop();
@@ -305,11 +305,11 @@ describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=replic
   }, 120_000);
 });
 
-describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=none)', () => {
-  const lagging = laggableDeployment();
+for (const mode of ['none', 'fsync'] as const) describe(`Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=${mode})`, () => {
+  const lagging = laggableDeployment(mode === 'fsync' ? 'always' : 'everysec');
 
-  it('what none risks: every send acknowledged while the replica lagged is gone after the failover (SMSQ_NOT_FOUND)', async () => {
-    const { h } = await lagging.harness('lag-none', 'none');
+  it(`what ${mode} risks: every send acknowledged while the replica lagged is gone after the failover (SMSQ_NOT_FOUND)`, async () => {
+    const { h } = await lagging.harness(`lag-${mode}`, mode);
     const deployment = lagging.current();
     const sender = keepSending(h, 13870000000, 5);
     await waitFor(() => h.emulator.accepted().length >= 20, 'calls accepted before the replica lags', 20_000);
@@ -363,7 +363,7 @@ describe('Redis Sentinel failover to a replica that lags (SMSQ_DURABILITY=none)'
     const twice = [...per.entries()].filter(([, n]) => n > 1).length;
     const missingPhones = missing.flatMap((s) => s.phones);
     console.log(
-      `none: ${primaryOffset - promotedOffset} bytes lost; ${missing.length} of ${sender.acknowledged.length} acknowledged sends gone, ${present.length} present ` +
+      `${mode}: ${primaryOffset - promotedOffset} bytes lost; ${missing.length} of ${sender.acknowledged.length} acknowledged sends gone, ${present.length} present ` +
         `(${missingPhones.filter((p) => per.has(p)).length} of their ${missingPhones.length} recipients had been sent the SMS); ${twice} recipients sent twice`,
     );
     expect(missing.length + twice).toBeGreaterThan(0);
