@@ -15,7 +15,9 @@ export type { DurabilityProblem };
 
 /**
  * - `fsync`: a single Redis with `appendonly yes` and `appendfsync always`: Redis fsyncs before it
- *   replies, so every reply smsq acts on is on disk. The default.
+ *   replies, so every reply smsq acts on is on disk. The default. Not on a replica's disk: refused
+ *   where a failover promotes a replica on its own (Sentinel, a Cluster master with replicas),
+ *   said loudly where a plain primary has replicas ({@link failoverWithoutWait}).
  * - `replicas`: `WAIT n timeout` after each of the two writes: n replicas hold them, so a promoted
  *   replica has them (Sentinel failover). The primary needs an AOF (a primary restarted empty
  *   empties its replicas too); under `everysec` a restart before a failover may still lose the
@@ -92,6 +94,12 @@ export interface RedisDurabilityFacts {
   noFsyncDuringSaves: boolean | undefined;
   connectedReplicas: number;
   maxmemoryPolicy: string;
+  /**
+   * What promotes one of its replicas on its own when it fails: `sentinel` when smsq reaches it
+   * through Sentinel, `cluster` when it is a Cluster master (its replicas, if any); undefined for
+   * a plain URL, behind which a managed service may fail over all the same, unknown to smsq.
+   */
+  failover?: 'sentinel' | 'cluster';
   /**
    * The replicas the sentinels list, with the priorities they promote by (check.ts asks them in
    * the modes that WAIT). `undefined` when smsq reaches Redis without Sentinel.
@@ -216,6 +224,10 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
       );
     }
   }
+  if (opts.mode === 'fsync') {
+    const failover = failoverWithoutWait(facts);
+    if (failover) problems.push(failover);
+  }
   if (opts.mode === 'waitaof' && !versionAtLeast(facts.version, 7, 2)) {
     problems.push({ severity: 'refuse', what: `WAITAOF needs Redis 7.2 or later; this one is ${facts.version}`, fix: `use ${mention('durability.mode', 'fsync')} (appendfsync always) or replicas, or upgrade Redis` });
   }
@@ -229,6 +241,42 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
   const promotion = usesWait(opts.mode) && facts.promotion ? judgePromotion(opts.mode, opts.replicas, facts.promotion) : undefined;
   if (promotion) problems.push(promotion);
   return problems;
+}
+
+/**
+ * `fsync` puts each write on the primary's disk before it is acknowledged, and nothing on a
+ * replica's: replication is asynchronous. A failover promotes a replica, which may lack the last
+ * writes the primary acknowledged: an acknowledged send is gone (SMSQ_NOT_FOUND), and a claim made
+ * during the lag is gone too, so its job runs again and its SMS goes out twice with no look-up
+ * (test/integration/redis-topology.test.ts, "a replica that lags"). Refused where smsq knows a
+ * failover promotes a replica on its own (Sentinel; a Cluster master with replicas); said where a
+ * plain primary has replicas, which a managed service or a Sentinel smsq does not go through may
+ * promote, or not: smsq cannot tell.
+ */
+function failoverWithoutWait(facts: RedisDurabilityFacts): DurabilityProblem | undefined {
+  const replicas = facts.connectedReplicas;
+  const waitForOne = `${mention('durability.mode', 'fsync+replicas')}, which also waits for ${mention('durability.replicas')} (default 1; ${replicas} connected now) to hold each write before it is acknowledged`;
+  const loss = 'replication is asynchronous, so the promoted replica may lack the last writes this primary acknowledged: acknowledged sends vanish, and SMS claimed in the meantime are sent again';
+  if (facts.failover === 'sentinel') {
+    return {
+      severity: 'refuse',
+      what: `smsq reaches Redis through Sentinel, which fails over on its own: ${mention('durability.mode', 'fsync')} puts each write on the primary's disk, not on a replica, and ${loss}`,
+      fix: waitForOne,
+    };
+  }
+  if (replicas === 0) return undefined;
+  if (facts.failover === 'cluster') {
+    return {
+      severity: 'refuse',
+      what: `this Redis Cluster master has ${replicas} replica(s) (connected_slaves:${replicas}), which the Cluster promotes on its own when it fails: ${mention('durability.mode', 'fsync')} puts each write on the master's disk, not on a replica, and ${loss}`,
+      fix: waitForOne,
+    };
+  }
+  return {
+    severity: 'warn',
+    what: `this Redis primary has ${replicas} replica(s) connected (INFO replication connected_slaves:${replicas}): if a failover promotes one (a managed service's high availability, a Sentinel smsq does not go through), ${loss}`,
+    fix: `${waitForOne}; if smsq's Redis fails over through Sentinel, give ${mention('redis')} as a redis+sentinel:// URL; nothing to do if no replica is ever promoted`,
+  };
 }
 
 /** One line per problem, for the start-up refusal or warning. */

@@ -14,6 +14,8 @@ export function parseInfo(info: string): Map<string, string> {
 /**
  * Reads what a Redis offers for durability: INFO always, and where CONFIG is allowed the two
  * settings that decide whether a reply means "on disk" (one pattern: Redis 6 takes one per GET).
+ * Whether a failover can promote one of its replicas on its own: the connection found it through
+ * Sentinel (its options name sentinels), or it is a Cluster master (INFO's cluster_enabled).
  */
 export async function probeRedisDurability(redis: Redis): Promise<RedisDurabilityFacts> {
   const info = parseInfo(await redis.info());
@@ -38,6 +40,7 @@ export async function probeRedisDurability(redis: Redis): Promise<RedisDurabilit
     noFsyncDuringSaves,
     connectedReplicas: Number(info.get('connected_slaves') ?? 0),
     maxmemoryPolicy: info.get('maxmemory_policy') ?? 'noeviction',
+    failover: redis.options.sentinels?.length ? 'sentinel' : info.get('cluster_enabled') === '1' ? 'cluster' : undefined,
   };
 }
 

@@ -17,6 +17,7 @@ import { createSmsWorker, type SmsWorkerOptions } from '../../workers/sms-worker
 import { startCrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { startClusterDeployment, type RedisNode } from '../support/redis-topology.js';
+import { followPrimary } from '../support/replicated-redis.js';
 import { waitFor } from '../support/wait.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
@@ -155,6 +156,33 @@ describe('a running worker re-checks the mode', () => {
     await waitFor(async () => (await producer.getStatus(held.sendId)).counts.accepted === 1, 'the held send to go out once Redis keeps the mode again', 10_000);
     expect(lines.some((l) => l.includes('holds again'))).toBe(true);
     expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === '13900000042')).toHaveLength(1);
+  }, 30_000);
+
+  it('in fsync, a replica attached to the primary later is said loudly, once, by the worker and by a producer (a failover to it would lose the last writes), and calls go on', async () => {
+    const server = await privateRedis({ appendfsync: 'always' });
+    const prefix = '{smsq-replica-later}';
+    const producer = createProducer({ redis: producerConnection(server.url), prefix, logger: silent });
+    closers.push(() => producer.close());
+    const { emulator, lines } = await watchedWorker(connect(server.url), prefix, 100);
+    const first = await producer.send(request('13900000045'));
+    await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
+    const warning = (l: string) => l.includes('connected_slaves:1');
+    expect(lines.filter(warning)).toEqual([]);
+
+    const replica = await privateRedis({ appendfsync: 'always' });
+    await followPrimary(replica, server.port);
+    await waitFor(() => lines.some(warning), 'the worker to say the primary has a replica', 5000);
+    const said = lines.filter(warning);
+    expect(said).toHaveLength(1); // checked every 100 ms, said once
+    expect(said[0]).toMatch(/"level":40.*"fix":"`durability\.mode: \\"fsync\+replicas\\"`, which also waits for `durability\.replicas` \(default 1; 1 connected now\).*"msg":"DURABILITY: this Redis primary has 1 replica\(s\) connected \(INFO replication connected_slaves:1\): if a failover promotes one .*the promoted replica may lack the last writes this primary acknowledged/);
+    // Not refused: a plain URL does not say whether anything promotes the replica.
+    const { lines: producerLines, logger } = capturedLogger();
+    const warned = createProducer({ redis: producerConnection(server.url), prefix, logger });
+    closers.push(() => warned.close());
+    const second = await warned.send(request('13900000046'));
+    await waitFor(async () => (await producer.getStatus(second.sendId)).counts.accepted === 1, 'the send after the replica came to be accepted');
+    expect(producerLines.filter(warning)).toEqual([expect.stringMatching(/"level":40.*DURABILITY: this Redis primary has 1 replica/)]);
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers)).toEqual(['13900000045', '13900000046']);
   }, 30_000);
 
   it('checks a Redis that comes back as another server before its first claim there (a restart with appendfsync everysec)', async () => {
@@ -349,6 +377,41 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
     // answered TRYAGAIN and fails: the chunk stays `sending`, and is looked up before it is sent.
     await waitFor(async () => (await relaxed.getStatus(held.sendId)).counts.accepted === 1, 'the send to go out once the new master fsyncs', 20_000);
     expect(emulator.accepted().flatMap((a) => a.phoneNumbers).filter((p) => p === phone)).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('fsync on a Redis Cluster whose master gets a replica', () => {
+  it('a running worker makes no new call once the Cluster could promote a replica lacking its last claims, and a producer refuses to enqueue, naming fsync+replicas', async () => {
+    const prefix = '{smsq-cluster-replica}';
+    const cluster = await startClusterDeployment();
+    closers.push(() => cluster.stop());
+    const redis = createRedisConnection(cluster.url);
+    redis.on('error', () => {});
+    closers.push(() => void redis.disconnect());
+    const producerRedis = producerConnection(cluster.url);
+    const producer = createProducer({ redis: producerRedis, prefix, logger: silent });
+    closers.push(() => producer.close());
+    const { emulator, lines } = await watchedWorker(redis, prefix, 200);
+    const first = await producer.send(request('13900000091'));
+    await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
+
+    const servingPort = await cluster.portServing(prefix);
+    await cluster.addReplica(cluster.masters.find((m) => m.port === servingPort)!);
+    const refusal = (l: string) => l.includes('Cluster master has 1 replica(s)');
+    await waitFor(() => lines.some(refusal), 'the worker to refuse fsync on a master with a replica', 10_000);
+    expect(lines.filter(refusal)[0]).toMatch(/"level":50.*makes no new call until it holds again.*Redis cannot keep `durability\.mode: \\"fsync\\"`: this Redis Cluster master has 1 replica\(s\) \(connected_slaves:1\), which the Cluster promotes on its own.*Fix: `durability\.mode: \\"fsync\+replicas\\"`/);
+
+    // A producer that checks (after its 30 s, or a new one) refuses; one that does not enqueues, and the worker holds it.
+    const checking = createProducer({ redis: producerConnection(cluster.url), prefix, logger: silent });
+    closers.push(() => checking.close());
+    await expect(checking.send(request('13900000092'))).rejects.toMatchObject({ code: 'SMSQ_REDIS_NOT_DURABLE', message: expect.stringMatching(/Cluster master has 1 replica/) });
+    const relaxed = createProducer({ redis: producerRedis, prefix, logger: silent, durability: { mode: 'none' } });
+    closers.push(() => relaxed.close());
+    const calls = emulator.calls().length;
+    const held = await relaxed.send(request('13900000093'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(emulator.calls().length).toBe(calls);
+    expect((await relaxed.getStatus(held.sendId)).counts.queued).toBe(1);
   }, 60_000);
 });
 

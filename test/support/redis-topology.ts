@@ -89,6 +89,11 @@ export interface ClusterDeployment {
    * already moved is answered ASK by the owner) and finishes the move.
    */
   beginSlotMove(key: string, to: RedisNode): Promise<SlotMove>;
+  /**
+   * Starts a replica of `master` that joins the Cluster (CLUSTER MEET, CLUSTER REPLICATE), as a
+   * replacement host does: the Cluster would promote it if `master` failed. Resolves once it is in sync.
+   */
+  addReplica(master: RedisNode): Promise<RedisNode>;
   stop(): Promise<void>;
 }
 
@@ -365,25 +370,19 @@ export async function startSentinelDeployment(opts: SentinelOptions = {}): Promi
   }
 }
 
-/** Three masters (no replicas) sharing the 16384 slots, created with `redis-cli --cluster create`. */
+/** Three masters (no replicas) sharing the 16384 slots, created with `redis-cli --cluster create`; `addReplica` adds one. */
 export async function startClusterDeployment(): Promise<ClusterDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'smsq-cluster-'));
   const masters: RedisNode[] = [];
+  const replicas: RedisNode[] = [];
+  const startClusterNode = async () => {
+    const port = await freePort();
+    // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
+    const busPort = await freePort();
+    return startNode(dir, port, [...dataNode(), 'cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, 'cluster-node-timeout 2000']);
+  };
   try {
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
-      const busPort = await freePort();
-      masters.push(
-        await startNode(dir, port, [
-          ...dataNode(),
-          'cluster-enabled yes',
-          'cluster-config-file nodes.conf',
-          `cluster-port ${busPort}`,
-          'cluster-node-timeout 2000',
-        ]),
-      );
-    }
+    for (let i = 0; i < 3; i++) masters.push(await startClusterNode());
     await run('redis-cli', ['--cluster', 'create', ...masters.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 20_000,
     }).catch((err: Error & { code?: string }) => {
@@ -446,10 +445,26 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
         await (await beginSlotMove(key, to)).finish();
       },
       beginSlotMove,
-      stop: () => stopAll(masters, dir),
+      async addReplica(master) {
+        const replica = await startClusterNode();
+        replicas.push(replica);
+        const masterId = await idOf(master);
+        // Its bus port is not port + 10000 (cluster-port above): CLUSTER MEET must be told it.
+        const nodes = await withAdmin(master.port, async (c) => String(await c.call('CLUSTER', 'NODES')));
+        const busPort = /:\d+@(\d+)\S* myself/.exec(nodes)?.[1];
+        if (!busPort) throw new Error(`no bus port in CLUSTER NODES of port ${master.port}: ${nodes}`);
+        await withAdmin(replica.port, (c) => c.call('CLUSTER', 'MEET', '127.0.0.1', master.port, busPort));
+        // CLUSTER REPLICATE is refused until the new node knows the master (gossip, within a second or two).
+        await until(`port ${replica.port} to know port ${master.port}`, 20_000, () => withAdmin(replica.port, async (c) => ((await c.call('CLUSTER', 'REPLICATE', masterId)) === 'OK' ? true : undefined)));
+        await until(`port ${replica.port} to sync with port ${master.port}`, 20_000, () =>
+          withAdmin(replica.port, async (c) => ((await c.info('replication')).includes('master_link_status:up') ? true : undefined)),
+        );
+        return replica;
+      },
+      stop: () => stopAll([...masters, ...replicas], dir),
     };
   } catch (err) {
-    await stopAll(masters, dir);
+    await stopAll([...masters, ...replicas], dir);
     throw err;
   }
 }

@@ -90,6 +90,24 @@ describe('durability modes against what Redis offers', () => {
     expect(refused(mode('waitaof', 0), { version: '7.2.4', appendfsync: undefined })).toEqual([expect.stringContaining('can be trusted only with appendfsync always')]);
   });
 
+  it('fsync is refused where a failover promotes a replica on its own (Sentinel, a Cluster master with replicas), and said loudly on a plain primary with replicas: the replica may lack the last acknowledged writes', () => {
+    const failover = /promoted replica may lack the last writes this (primary|master) acknowledged: acknowledged sends vanish, and SMS claimed in the meantime are sent again/;
+    expect(refused(mode('fsync'), { failover: 'sentinel', connectedReplicas: 1 })).toEqual([expect.stringMatching(/^smsq reaches Redis through Sentinel, which fails over on its own: .*/)]);
+    expect(refused(mode('fsync'), { failover: 'sentinel', connectedReplicas: 1 })[0]).toMatch(failover);
+    // Sentinel may promote a replica that is disconnected now: refused whatever connected_slaves says.
+    expect(refused(mode('fsync'), { failover: 'sentinel', connectedReplicas: 0 })).toHaveLength(1);
+    expect(refused(mode('fsync'), { failover: 'cluster', connectedReplicas: 1 })).toEqual([expect.stringMatching(/^this Redis Cluster master has 1 replica\(s\) \(connected_slaves:1\), which the Cluster promotes on its own/)]);
+    // A Cluster master without a replica has nothing to fail over to: a restart keeps its fsynced AOF.
+    expect(judgeDurability(mode('fsync'), { ...SOUND, failover: 'cluster' })).toEqual([]);
+    const plain = judgeDurability(mode('fsync'), { ...SOUND, connectedReplicas: 2 });
+    expect(plain).toEqual([{ severity: 'warn', what: expect.stringMatching(failover), fix: expect.stringMatching(/^`durability\.mode: "fsync\+replicas"`, which also waits for `durability\.replicas` \(default 1; 2 connected now\)/) }]);
+    expect(plain[0]?.what).toMatch(/^this Redis primary has 2 replica\(s\) connected \(INFO replication connected_slaves:2\)/);
+    expect(judgeDurability(mode('fsync'), SOUND)).toEqual([]);
+    // The modes that wait for a replica carry each acknowledged write to it.
+    for (const m of ['fsync+replicas', 'replicas'] as const) expect(refused(mode(m), { failover: 'sentinel', connectedReplicas: 1 })).toEqual([]);
+    expect(refused(mode('fsync+replicas'), { failover: 'cluster', connectedReplicas: 1 })).toEqual([]);
+  });
+
   it('none starts anywhere but says loudly what it risks', () => {
     const problems = judgeDurability(mode('none'), { ...SOUND, aofEnabled: false, appendfsync: 'everysec', maxmemoryPolicy: 'allkeys-lru' });
     expect(problems.every((p) => p.severity === 'warn')).toBe(true);
@@ -111,6 +129,11 @@ describe('the problems in each caller\'s words', () => {
       [mode('fsync'), { appendfsync: 'everysec' }, 'appendfsync is everysec: a host crash loses up to a second of acknowledged writes (SMSQ_DURABILITY=fsync needs always). Fix: CONFIG SET appendfsync always (and in redis.conf), or SMSQ_DURABILITY=replicas with replicas'],
       [mode('replicas', 2), { connectedReplicas: 1 }, '1 replica(s) connected, but SMSQ_DURABILITY=replicas waits for 2: every write would time out. Fix: connect 2 replica(s), or lower SMSQ_DURABILITY_REPLICAS'],
       [mode('waitaof'), { appendfsync: undefined, connectedReplicas: 1, version: '7.2.4' }, 'CONFIG GET appendfsync is refused here, and SMSQ_DURABILITY=waitaof can be trusted only with appendfsync always (under everysec WAITAOF may answer before the fsync). Fix: use SMSQ_DURABILITY=fsync if your provider runs appendfsync always, or replicas (WAIT), which smsq can check'],
+      [
+        mode('fsync'),
+        { failover: 'sentinel', connectedReplicas: 1 },
+        "smsq reaches Redis through Sentinel, which fails over on its own: SMSQ_DURABILITY=fsync puts each write on the primary's disk, not on a replica, and replication is asynchronous, so the promoted replica may lack the last writes this primary acknowledged: acknowledged sends vanish, and SMS claimed in the meantime are sent again. Fix: SMSQ_DURABILITY=fsync+replicas, which also waits for SMSQ_DURABILITY_REPLICAS (default 1; 1 connected now) to hold each write before it is acknowledged",
+      ],
       [mode('fsync'), { role: 'slave' }, "this Redis is a slave, not a primary: smsq's writes would be refused. Fix: point REDIS_URL at the primary (or use Sentinel so smsq follows it)"],
     ];
     for (const [opts, facts, environment] of cases) {
