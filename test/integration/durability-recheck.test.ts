@@ -238,12 +238,12 @@ describe('a running worker re-checks the mode', () => {
 });
 
 /**
- * A worker on a real three-master Cluster, checked every 10 minutes: the connection neither closes
+ * A worker on a real three-master Cluster, checked every 10 minutes (or `recheckMs`): the connection neither closes
  * nor reconnects when a slot moves, so within a test only the Cluster's topology can catch it.
  * Its first send has gone out. `moveToEverysec` moves the deployment's slot, keys and all, to
  * another master that runs appendfsync everysec, and returns that master's admin client.
  */
-async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions> = {}) {
+async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions> = {}, recheckMs = 600_000) {
   const cluster = await startClusterDeployment();
   closers.push(() => cluster.stop());
   const redis = createRedisConnection(cluster.url);
@@ -252,7 +252,7 @@ async function workerOnCluster(prefix: string, worker: Partial<SmsWorkerOptions>
   const producerRedis = producerConnection(cluster.url);
   const producer = createProducer({ redis: producerRedis, prefix, logger: silent });
   closers.push(() => producer.close());
-  const { emulator, lines, worker: running } = await watchedWorker(redis, prefix, 600_000, worker);
+  const { emulator, lines, worker: running } = await watchedWorker(redis, prefix, recheckMs, worker);
   const first = await producer.send(request('13900000081'));
   await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
   const admin = (node: RedisNode) => {
@@ -383,18 +383,7 @@ describe('a running worker on a Redis Cluster re-checks the mode', () => {
 describe('fsync on a Redis Cluster whose master gets a replica', () => {
   it('a running worker makes no new call once the Cluster could promote a replica lacking its last claims, and a producer refuses to enqueue, naming fsync+replicas', async () => {
     const prefix = '{smsq-cluster-replica}';
-    const cluster = await startClusterDeployment();
-    closers.push(() => cluster.stop());
-    const redis = createRedisConnection(cluster.url);
-    redis.on('error', () => {});
-    closers.push(() => void redis.disconnect());
-    const producerRedis = producerConnection(cluster.url);
-    const producer = createProducer({ redis: producerRedis, prefix, logger: silent });
-    closers.push(() => producer.close());
-    const { emulator, lines } = await watchedWorker(redis, prefix, 200);
-    const first = await producer.send(request('13900000091'));
-    await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
-
+    const { cluster, producerRedis, emulator, lines } = await workerOnCluster(prefix, {}, 200);
     const servingPort = await cluster.portServing(prefix);
     await cluster.addReplica(cluster.masters.find((m) => m.port === servingPort)!);
     const refusal = (l: string) => l.includes('Cluster master has 1 replica(s)');
