@@ -18,6 +18,7 @@ import { startCrashableRedis } from '../support/crashable-redis.js';
 import { FAST_TIMING } from '../support/pipeline.js';
 import { startClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { followPrimary } from '../support/replicated-redis.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 import { waitFor } from '../support/wait.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
@@ -63,12 +64,12 @@ function capturedLogger() {
  * emulator it calls.
  */
 async function watchedWorker(redis: RedisConnection, prefix: string, recheckMs = 600_000, worker: Partial<SmsWorkerOptions> = {}) {
-  const { emulator, client } = await emulatorClient();
+  const { emulator, client, endpoint } = await emulatorClient();
   const { lines, logger } = capturedLogger();
   const running = createSmsWorker({ connection: redis, client, logger, prefix, qps: 50, readTimeoutMs: 1000, concurrency: 4, durabilityRecheckMs: recheckMs, ...FAST_TIMING, ...worker });
   closers.push(() => running.close());
   await running.start();
-  return { emulator, lines, worker: running };
+  return { emulator, endpoint, lines, worker: running };
 }
 
 const request = (phone: string) => ({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate, kind: 'notification' as const });
@@ -163,7 +164,7 @@ describe('a running worker re-checks the mode', () => {
     const prefix = '{smsq-replica-later}';
     const producer = createProducer({ redis: producerConnection(server.url), prefix, logger: silent });
     closers.push(() => producer.close());
-    const { emulator, lines } = await watchedWorker(connect(server.url), prefix, 100);
+    const { emulator, endpoint, lines } = await watchedWorker(connect(server.url), prefix, 100);
     const first = await producer.send(request('13900000045'));
     await waitFor(async () => (await producer.getStatus(first.sendId)).counts.accepted === 1, 'the first send to be accepted');
     const warning = (l: string) => l.includes('connected_slaves:1');
@@ -182,7 +183,14 @@ describe('a running worker re-checks the mode', () => {
     const second = await warned.send(request('13900000046'));
     await waitFor(async () => (await producer.getStatus(second.sendId)).counts.accepted === 1, 'the send after the replica came to be accepted');
     expect(producerLines.filter(warning)).toEqual([expect.stringMatching(/"level":40.*DURABILITY: this Redis primary has 1 replica/)]);
-    expect(emulator.accepted().flatMap((a) => a.phoneNumbers)).toEqual(['13900000045', '13900000046']);
+    // The CLI (as `smsq server` and `smsq worker`) says it in the environment's words.
+    const run = await runSmsqInProcess(['send', '--phones', '13900000047', '--sign', N.sign, '--template', N.plainTemplate, '--yes'], {
+      env: { REDIS_URL: server.url, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.split('\n').filter(warning)).toEqual([expect.stringMatching(/"level":40.*"fix":"SMSQ_DURABILITY=fsync\+replicas, which also waits for SMSQ_DURABILITY_REPLICAS \(default 1; 1 connected now\).*give REDIS_URL as a redis\+sentinel:\/\/ URL.*"msg":"DURABILITY: this Redis primary has 1 replica/)]);
+    await waitFor(() => emulator.accepted().length === 3, 'the CLI\'s send to be accepted');
+    expect(emulator.accepted().flatMap((a) => a.phoneNumbers)).toEqual(['13900000045', '13900000046', '13900000047']);
   }, 30_000);
 
   it('checks a Redis that comes back as another server before its first claim there (a restart with appendfsync everysec)', async () => {
