@@ -685,7 +685,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   pair('SMSQ_DASHBOARD_USER', 'SMSQ_DASHBOARD_PASSWORD', 'set both SMSQ_DASHBOARD_USER and SMSQ_DASHBOARD_PASSWORD, or neither');
   if ((e.SMSQ_DURABILITY === 'replicas' || e.SMSQ_DURABILITY === 'fsync+replicas') && e.SMSQ_DURABILITY_REPLICAS < 1) {
-    pairLines.push(`SMSQ_DURABILITY_REPLICAS=0 leaves SMSQ_DURABILITY=${e.SMSQ_DURABILITY} nothing to wait for. Fix: SMSQ_DURABILITY_REPLICAS=1, or SMSQ_DURABILITY=fsync`);
+    pairLines.push(`SMSQ_DURABILITY_REPLICAS=0 leaves SMSQ_DURABILITY=${e.SMSQ_DURABILITY} nothing to wait for. Fix: SMSQ_DURABILITY_REPLICAS=1, or SMSQ_DURABILITY=fsync for a single Redis that no failover replaces`);
   }
   const durability: ResolvedDurability = { mode: e.SMSQ_DURABILITY, replicas: e.SMSQ_DURABILITY_REPLICAS, timeoutMs: e.SMSQ_DURABILITY_TIMEOUT_MS };
   const callDeadlineMs = defaultCallDeadlineMs(e.SMSQ_RECONCILE_SETTLE_MS);

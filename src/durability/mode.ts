@@ -224,8 +224,9 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
       );
     }
   }
-  if (opts.mode === 'fsync') {
-    const failover = failoverWithoutWait(facts);
+  // A WAIT mode told to wait for no replica (the Node API's `replicas: 0`; the env refuses it) waits for none as fsync does.
+  if (opts.mode === 'fsync' || (usesWait(opts.mode) && opts.replicas === 0)) {
+    const failover = failoverWithoutWait(facts, opts.mode);
     if (failover) problems.push(failover);
   }
   if (opts.mode === 'waitaof' && !versionAtLeast(facts.version, 7, 2)) {
@@ -253,14 +254,15 @@ export function judgeDurability(asked: DurabilityOptions, facts: RedisDurability
  * plain primary has replicas, which a managed service or a Sentinel smsq does not go through may
  * promote, or not: smsq cannot tell.
  */
-function failoverWithoutWait(facts: RedisDurabilityFacts): DurabilityProblem | undefined {
+function failoverWithoutWait(facts: RedisDurabilityFacts, mode: DurabilityMode): DurabilityProblem | undefined {
   const replicas = facts.connectedReplicas;
+  const asked = mode === 'fsync' ? mention('durability.mode', 'fsync') : `${mention('durability.mode', mode)} with ${mention('durability.replicas', 0)}`;
   const waitForOne = `${mention('durability.mode', 'fsync+replicas')}, which also waits for ${mention('durability.replicas')} (default 1; ${replicas} connected now) to hold each write before it is acknowledged`;
   const loss = 'replication is asynchronous, so the promoted replica may lack the last writes this primary acknowledged: acknowledged sends vanish, and SMS claimed in the meantime are sent again';
   if (facts.failover === 'sentinel') {
     return {
       severity: 'refuse',
-      what: `smsq reaches Redis through Sentinel, which fails over on its own: ${mention('durability.mode', 'fsync')} puts each write on the primary's disk, not on a replica, and ${loss}`,
+      what: `smsq reaches Redis through Sentinel, which fails over on its own: ${asked} puts each write on the primary's disk, not on a replica, and ${loss}`,
       fix: waitForOne,
     };
   }
@@ -268,7 +270,7 @@ function failoverWithoutWait(facts: RedisDurabilityFacts): DurabilityProblem | u
   if (facts.failover === 'cluster') {
     return {
       severity: 'refuse',
-      what: `this Redis Cluster master has ${replicas} replica(s) (connected_slaves:${replicas}), which the Cluster promotes on its own when it fails: ${mention('durability.mode', 'fsync')} puts each write on the master's disk, not on a replica, and ${loss}`,
+      what: `this Redis Cluster master has ${replicas} replica(s) (connected_slaves:${replicas}), which the Cluster promotes on its own when it fails: ${asked} puts each write on the master's disk, not on a replica, and ${loss}`,
       fix: waitForOne,
     };
   }

@@ -106,6 +106,10 @@ describe('durability modes against what Redis offers', () => {
     // The modes that wait for a replica carry each acknowledged write to it.
     for (const m of ['fsync+replicas', 'replicas'] as const) expect(refused(mode(m), { failover: 'sentinel', connectedReplicas: 1 })).toEqual([]);
     expect(refused(mode('fsync+replicas'), { failover: 'cluster', connectedReplicas: 1 })).toEqual([]);
+    // Unless told to wait for none (the Node API's replicas: 0; the environment refuses it): then as fsync.
+    expect(refused(mode('fsync+replicas', 0), { failover: 'sentinel', connectedReplicas: 1 })).toEqual([
+      expect.stringMatching(/^smsq reaches Redis through Sentinel, which fails over on its own: `durability\.mode: "fsync\+replicas"` with `durability\.replicas: 0` puts each write/),
+    ]);
   });
 
   it('none starts anywhere but says loudly what it risks', () => {
