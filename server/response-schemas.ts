@@ -240,6 +240,16 @@ export const SendStatusSchema = z
             description:
               "The worker calling `chunks` chunks (`recipients` recipients) stopped mid-call (killed, or held up past its BullMQ job lock): they stay `sending` until a worker's stalled-job check takes the job back, and are looked up (QuerySendDetails) before anything is resent",
           }),
+        z
+          .strictObject({
+            reason: z.literal('in-doubt'),
+            recipients: count,
+            retryWithinMs: count.meta({ description: 'The longest wait before a look-up that could not be made (Dysmsapi not answering) is tried again (ms)' }),
+          })
+          .meta({
+            description:
+              "`recipients` recipients are in doubt (`unknown`): their call timed out or failed in transit, so whether Dysmsapi accepted it is not known; each is looked up (QuerySendDetails) before anything is resent",
+          }),
         z.strictObject({ reason: z.literal('no-worker') }).meta({ description: 'No worker serves the prefix (none connected to the queue, no heartbeat in the last 3 s): nothing is sent until one starts; `pace` is left out meanwhile' }),
         z
           .strictObject({

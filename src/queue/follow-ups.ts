@@ -31,6 +31,9 @@ export interface ReconcileTiming {
 /** Retries of a look-up that could not be made (transport trouble), with back-off. */
 const LOOKUP_ATTEMPTS = 12;
 
+/** The longest wait between two tries of a reconcile look-up that could not be made (ms). */
+export const LOOKUP_RETRY_CAP_MS = 60_000;
+
 /**
  * Adds follow-up jobs. Job ids are derived from chunk, attempt and look, so adding the same
  * follow-up twice (a re-run after a crash) is a no-op while the first copy exists.

@@ -17,6 +17,7 @@ import { enqueueStoppedText, isEnqueueStopped } from './stopped-pause.js';
 import { NO_WORKER_MEANS } from './worker-presence.js';
 import { lookupReach, receiptPolicyText, type ReceiptPolicies } from './receipt-policy.js';
 import { inEnvironmentTerms } from '../setting-mention.js';
+import { LOOKUP_RETRY_CAP_MS } from './follow-ups.js';
 
 /** The reason a pause records when the operator gives none; said once when the wait is put in words. */
 export const OPERATOR_PAUSE_REASON = 'paused by an operator';
@@ -77,6 +78,13 @@ export type SendWait =
    * attempt up (QuerySendDetails) before anything is resent. `noWorker`: none runs to do it.
    */
   | { reason: 'worker-lost'; chunks: number; recipients: number; checkEveryMs: number; noWorker?: true }
+  /**
+   * `recipients` recipients are in doubt (`unknown`): their call timed out or failed in transit, so
+   * whether Dysmsapi accepted it is not known. Each is looked up (QuerySendDetails) before anything
+   * is resent; a look-up that cannot be made (Dysmsapi still unreachable) is tried again, at most
+   * `retryWithinMs` later (follow-ups.ts, LOOKUP_RETRY_CAP_MS).
+   */
+  | { reason: 'in-doubt'; recipients: number; retryWithinMs: number }
   /** Every queued chunk of the send waits for a per-number flow-control window (isv.BUSINESS_LIMIT_CONTROL) and goes again at `retryAt` (ms). */
   | { reason: 'flow-control'; retryAt: number }
   /** No worker serves the prefix (none connected to the queue, no heartbeat in the last few seconds: worker-presence.ts): nothing is sent until one starts. */
@@ -196,9 +204,14 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (facts.flowControlRetryAt !== undefined && facts.flowControlRetryAt > workersNow && status.counts.sending + status.counts.unknown === 0) {
       return { reason: 'flow-control', retryAt: facts.flowControlRetryAt };
     }
+    // Recipients in doubt with nothing left queued wait for their look-ups, which throttle answers
+    // of the last minute do not hold (a pause now, said above, does): throttling named here sent
+    // the operator to lower SMS_QPS while the calls had timed out.
+    const inDoubt = status.counts.unknown > 0 ? { reason: 'in-doubt' as const, recipients: status.counts.unknown, retryWithinMs: LOOKUP_RETRY_CAP_MS } : undefined;
+    if (inDoubt && status.counts.queued === 0) return inDoubt;
     // Between pauses too: a send throttled again and again is held back by it, though no pause holds it this instant.
     if (facts.recentThrottles?.times) return { reason: 'throttled', until: facts.recentThrottles.lastUntil, ...times };
-    return undefined;
+    return inDoubt;
   }
   if (status.counts.accepted > 0) return receiptsWait(status, facts);
   return undefined;
@@ -283,6 +296,14 @@ export function waitText(wait: SendWait, sendId?: string): string {
       return wait.noWorker
         ? `the worker calling ${what} stopped mid-call (its job's lock lapsed), and no worker runs to take the job back: start one (smsq worker); they are ${lookUp}`
         : `the worker calling ${what} stopped mid-call (its job's lock lapsed): a running worker's stalled-job check takes the job back within about ${Math.round(wait.checkEveryMs / 1000)} s, and they are ${lookUp}`;
+    }
+    case 'in-doubt': {
+      const one = wait.recipients === 1;
+      return (
+        `${wait.recipients} recipient${one ? '' : 's'} in doubt: ${one ? 'its call' : 'their calls'} timed out or failed in transit, so whether Dysmsapi accepted ${one ? 'it' : 'them'} is unknown; ` +
+        `${one ? 'it is' : 'they are'} looked up (QuerySendDetails) before anything is resent, a look-up that fails tried again within ${Math.round(wait.retryWithinMs / 1000)} s ` +
+        '(if Dysmsapi does not answer, check SMS_ENDPOINT and the network, or Alibaba Cloud\'s status)'
+      );
     }
     case 'flow-control':
       return `per-number flow control (isv.BUSINESS_LIMIT_CONTROL): retried at ${clockTime(wait.retryAt)} China time (${formatTime(wait.retryAt)})`;

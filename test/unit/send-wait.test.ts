@@ -187,6 +187,23 @@ describe('sendWait', () => {
     expect(sendWait(status({ kind: 'notification' }, { accepted: 1 }), facts({ now, recentThrottles }))).toMatchObject({ reason: 'receipts' });
   });
 
+  it('names recipients in doubt and their look-ups, not throttling of the last minute, when nothing is left queued', () => {
+    const now = at('2026-12-04T10:00:00');
+    const recentThrottles = { times: 13, lastUntil: now - 400 };
+    const only = status({ kind: 'notification' }, { unknown: 3000 });
+    expect(sendWait(only, facts({ now }))).toEqual({ reason: 'in-doubt', recipients: 3000, retryWithinMs: 60_000 });
+    expect(sendWait(only, facts({ now, recentThrottles }))).toEqual({ reason: 'in-doubt', recipients: 3000, retryWithinMs: 60_000 });
+    expect(waitText(sendWait(status({ kind: 'notification' }, { unknown: 1 }), facts({ now }))!)).toBe(
+      "1 recipient in doubt: its call timed out or failed in transit, so whether Dysmsapi accepted it is unknown; it is looked up (QuerySendDetails) before anything is resent, a look-up that fails tried again within 60 s (if Dysmsapi does not answer, check SMS_ENDPOINT and the network, or Alibaba Cloud's status)",
+    );
+    // Chunks still queued beside them: throttling of the last minute holds those.
+    expect(sendWait(status({ kind: 'notification' }, { unknown: 5, queued: 5 }), facts({ now, recentThrottles }))).toMatchObject({ reason: 'throttled' });
+    expect(sendWait(status({ kind: 'notification' }, { unknown: 5, queued: 5 }), facts({ now }))).toMatchObject({ reason: 'in-doubt', recipients: 5 });
+    // A pause now holds the look-ups too; no worker, nothing looks them up.
+    expect(sendWait(only, facts({ now, throttledUntil: now + 600 }))).toMatchObject({ reason: 'throttled' });
+    expect(sendWait(only, facts({ now, workers: 0 }))).toEqual({ reason: 'no-worker' });
+  });
+
   it('names a per-number flow-control retry when nothing else of the send is in flight', () => {
     const now = at('2026-12-04T10:00:10');
     const retryAt = at('2026-12-04T10:01:00');
