@@ -42,6 +42,11 @@ export class LookupRefusedError extends Error {
   }
 }
 
+/** Whether {@link failLookup} fails a look-up with `e` in the ordinary way, retried with its job's back-off. */
+export function retriedWithBackoff(e: SmsError): boolean {
+  return !retriedByWorkers(e) && e.errorClass !== 'throttled' && e.errorClass !== 'account';
+}
+
 /**
  * What a look-up job (reconcile, receipt) does when QuerySendDetails fails. It always throws:
  * an endpoint this worker cannot reach, or a request its own setup cannot build (`retriedByWorkers`)

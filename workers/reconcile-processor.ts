@@ -6,9 +6,11 @@ import { jobIds, ReconcileJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
 import { isAdoptableAttempt, isOutIdOf, parseOutId } from '../src/queue/out-id.js';
 import { sendDatesAround } from '../src/sms/dates.js';
-import type { ReconcileTiming } from '../src/queue/follow-ups.js';
+import { reconcileRetryDelayMs, type ReconcileTiming } from '../src/queue/follow-ups.js';
+import type { SmsError } from '../src/sms/errors.js';
+import { createLookupFailureWarnings } from './lookup-failure-warnings.js';
 import { rankingKind } from '../src/queue/kinds.js';
-import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS } from './lookups.js';
+import { failLookup, retriedWithBackoff, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS } from './lookups.js';
 import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 import { endedSend } from '../src/receipts/completion.js';
 
@@ -36,6 +38,19 @@ function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behin
 }
 
 /**
+ * What becomes of a reconcile look-up whose QuerySendDetails failed with `e`: tried again by BullMQ
+ * with its back-off (`nextTryAt`, as {@link reconcileRetryDelayMs} computes it, on this worker's
+ * clock), or its tries spent (`lastTry`); neither when {@link failLookup} does otherwise (a throttle
+ * or account answer, a fault of this worker's own), which says so itself.
+ */
+function lookupRetry(e: SmsError, job: Job, now: number): { nextTryAt?: number; lastTry?: true } {
+  if (!retriedWithBackoff(e)) return {};
+  // BullMQ retries while attemptsMade + 1 < attempts (job.js, shouldRetryJob), attemptsMade then counting this try.
+  if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) return { lastTry: true };
+  return { nextTryAt: now + reconcileRetryDelayMs(job.attemptsMade + 1) };
+}
+
+/**
  * Resolves an attempt whose outcome is unknown: QuerySendDetails for the chunk's first number on
  * the attempt's SendDate(s) (UTC+8). One SendSms/SendBatchSms is accepted or refused as a whole,
  * so one number answers for the chunk. ANY attempt of this chunk found at Alibaba means the chunk
@@ -45,6 +60,7 @@ function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behin
  */
 export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
   const baseLog = deps.logger.child({ component: 'reconcile' });
+  const failures = createLookupFailureWarnings({ logger: baseLog, clock: deps.clock });
 
   return async function processReconcile(job: Job, token?: string): Promise<ReconcileJobResult> {
     const data = parseJobData(ReconcileJobData, job, 'reconcile');
@@ -90,9 +106,10 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     await awaitLookupSlot(deps, job, token);
     const res = await deps.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
     if (!res.ok) {
-      log().warn({ code: res.error.code, errorClass: res.error.errorClass }, 'look-up failed');
+      failures.failed({ sendId, chunkId, attempt, look: data.look, code: res.error.code, errorClass: res.error.errorClass, ...lookupRetry(res.error, job, deps.clock.now()) });
       return failLookup(res.error, job, token, deps);
     }
+    failures.answered(chunkId);
 
     const found = res.data.details.find((r) => isOutIdOf(r.outId, chunkId));
     if (found) {

@@ -36,7 +36,7 @@ import { instrumentSmsClient, type CallMetricsRecorder } from '../src/metrics/ca
 import { indexUnknownOutcomes } from '../src/metrics/unknown-outcomes.js';
 import { createAccountGuard, type AccountGuard } from './account-guard.js';
 import { thisWorker } from '../src/queue/account-block.js';
-import { createFollowUps, type ReconcileTiming } from '../src/queue/follow-ups.js';
+import { createFollowUps, lookupBackoffStrategy, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
@@ -590,6 +590,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
       // Guards against a job re-queued forever by throttling or an account block.
       maxStartedAttempts,
       maximumRateLimitDelay: 60_000,
+      // A reconcile look-up's back-off: doubling to a ceiling (follow-ups.ts).
+      settings: { backoffStrategy: lookupBackoffStrategy },
       // Seconds a worker blocks waiting for a job when none is delayed (BullMQ caps a block at 10 s
       // when one is). A throttle's pause wakes blocked workers itself (account-pauses.ts); 1 s, at
       // one idle poll a second, bounds the wait for any job put back without BullMQ's marker.

@@ -28,11 +28,45 @@ export interface ReconcileTiming {
   callDeadlineMs: number;
 }
 
-/** Retries of a look-up that could not be made (transport trouble), with back-off. */
+/** Retries of a receipt look-up that could not be made (transport trouble), with back-off. */
 const LOOKUP_ATTEMPTS = 12;
 
-/** The longest wait between two tries of a reconcile look-up that could not be made (ms). */
+/** The first wait before a reconcile look-up that could not be made is tried again (ms); it doubles up to {@link LOOKUP_RETRY_CAP_MS}. */
+const LOOKUP_RETRY_FIRST_MS = 1000;
+
+/**
+ * The longest wait between two tries of a reconcile look-up that could not be made (ms). BullMQ's
+ * exponential back-off doubled without end: after an outage of some minutes, the next try of a
+ * recipient in doubt was up to 17 minutes away (the provider back at 13:46, the send still
+ * `unknown` at 20:52, its alert firing 7 min after the recovery).
+ */
 export const LOOKUP_RETRY_CAP_MS = 60_000;
+
+/**
+ * The type of a reconcile look-up's back-off, computed by {@link lookupBackoffStrategy}, which the
+ * calls worker is given (`settings.backoffStrategy`).
+ */
+export const RECONCILE_BACKOFF = 'smsq-lookup-capped';
+
+/** BullMQ's wait before try `attemptsMade + 1` of a reconcile look-up (`attemptsMade` ≥ 1 tries failed): 1 s doubling, at most 60 s. */
+export function reconcileRetryDelayMs(attemptsMade: number): number {
+  return Math.min(LOOKUP_RETRY_FIRST_MS * 2 ** Math.max(0, attemptsMade - 1), LOOKUP_RETRY_CAP_MS);
+}
+
+/**
+ * Tries of a reconcile look-up before it is given up, when its recipients expire as unknown: as
+ * many as keep trying at least as long as the 12 uncapped tries did (1 s doubling: 2047 s between
+ * the first and the last), so no outage that was waited out before expires a recipient now. 41:
+ * 63 s of doubling, then 34 steps of 60 s, 2103 s.
+ */
+export const RECONCILE_ATTEMPTS = 41;
+
+/** BullMQ's custom back-off strategy (the calls worker's `settings.backoffStrategy`): only {@link RECONCILE_BACKOFF}. */
+export function lookupBackoffStrategy(attemptsMade: number, type?: string): number {
+  if (type === RECONCILE_BACKOFF) return reconcileRetryDelayMs(attemptsMade);
+  // As BullMQ says of a type it does not know: a job with a back-off no worker computes is a bug.
+  throw new Error(`unknown back-off type ${String(type)}`);
+}
 
 /**
  * Adds follow-up jobs. Job ids are derived from chunk, attempt and look, so adding the same
@@ -90,8 +124,8 @@ export function createFollowUps(options: FollowUpsOptions): FollowUps {
         jobId: jobIds.reconcilePage(data),
         priority: PRIORITY[kind],
         delay: delayUntil(at),
-        attempts: LOOKUP_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 1000 },
+        attempts: RECONCILE_ATTEMPTS,
+        backoff: { type: RECONCILE_BACKOFF },
       });
     },
 
