@@ -320,8 +320,8 @@ export const SendListSchema = z
 export const RecipientSchema = z
   .strictObject({
     phone: z.string().meta({ description: 'The number; `(unreadable)` for a recipient of a chunk whose stored payload does not parse (code `SMSQ_PAYLOAD_UNREADABLE`)' }),
-    state: z.enum(['queued', 'sending', 'accepted', 'delivered', 'failed', 'expired', 'cancelled', 'suppressed', 'rejected']).meta({
-      description: '`accepted`: Dysmsapi took it, the receipt is awaited; `suppressed`: opted out of marketing; `rejected`: refused at the door',
+    state: z.enum(['queued', 'sending', 'unknown', 'accepted', 'delivered', 'failed', 'expired', 'cancelled', 'suppressed', 'rejected']).meta({
+      description: '`sending`: in a call now; `unknown`: in doubt, its call timed out or failed in transit, looked up (QuerySendDetails) before any resend; `accepted`: Dysmsapi took it, the receipt is awaited; `suppressed`: opted out of marketing; `rejected`: refused at the door',
     }),
     code: z.string().optional().meta({ description: '`DELIVERED`, the carrier\'s or Dysmsapi\'s code, or an SMSQ_* outcome code' }),
     bizId: z.string().optional().meta({ description: 'Dysmsapi\'s BizId of the call that carried it' }),

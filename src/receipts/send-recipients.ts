@@ -5,8 +5,12 @@ import type { Keys } from '../queue/keys.js';
 import { FIRST_RECIPIENT, type RecipientPosition } from '../queue/recipient-cursor.js';
 import { COMPACT_FIELD, compactCreatedAt, compactValue, parseCompactChunks, type SendStatus } from '../queue/send-store.js';
 
-/** Recipient states as users see them (chunk states mapped, receipts applied). */
-export type RecipientStateName = 'queued' | 'sending' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
+/**
+ * Recipient states as users see them (chunk states mapped, receipts applied). `unknown`: in doubt,
+ * its call timed out or failed in transit, looked up before any resend (listed `sending` before,
+ * beside counts that said `unknown`).
+ */
+export type RecipientStateName = 'queued' | 'sending' | 'unknown' | 'accepted' | 'delivered' | 'failed' | 'expired' | 'cancelled' | 'suppressed' | 'rejected';
 
 /** One recipient's state: from its chunk, overridden by its own receipt when there is one. */
 export interface RecipientState {
@@ -33,7 +37,7 @@ export const UNREADABLE_PHONE = '(unreadable)';
 const FROM_CHUNK: Record<string, RecipientStateName> = {
   queued: 'queued',
   sending: 'sending',
-  unknown: 'sending',
+  unknown: 'unknown',
   accepted: 'accepted',
   failed: 'failed',
   expired: 'expired',

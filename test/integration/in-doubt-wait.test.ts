@@ -40,6 +40,10 @@ describe('status of a send in doubt', () => {
     const again = await h.producer.getStatus(res.sendId);
     expect(again.counts.unknown).toBe(2);
     expect(again.wait).toMatchObject({ reason: 'in-doubt', recipients: 2 });
+    // Each recipient says it is in doubt, as the counts do: it was listed `sending` beside `unknown 2`.
+    const listed = [];
+    for await (const r of h.producer.recipients(res.sendId)) listed.push(r);
+    expect(listed.map((r) => r.state)).toEqual(['unknown', 'unknown']);
     h.emulator.clearFaults();
   }, 40_000);
 });

@@ -16,6 +16,12 @@ describe('heldNote: why pending recipients have not gone out, from their codes',
     );
   });
 
+  it('names recipients in doubt (state unknown), which were listed as sending', () => {
+    expect(heldNote([{ state: 'unknown', code: 'isp.SYSTEM_ERROR' }, { state: 'unknown', code: 'isp.SYSTEM_ERROR' }])).toBe(
+      '2 recipients are in doubt (the call timed out or failed in transit) and looked up before any resend',
+    );
+  });
+
   it('says nothing for recipients merely queued, or past the API', () => {
     expect(heldNote([{ state: 'queued', code: undefined }, { state: 'delivered', code: 'DELIVERED' }, { state: 'failed', code: 'isv.BUSINESS_LIMIT_CONTROL' }])).toBeUndefined();
     expect(heldNote([])).toBeUndefined();
