@@ -353,7 +353,8 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
   // Who keeps this process's worker from taking jobs (rollback recovery, endpoint back-off); `worker` is made below.
   const intake = createIntakeHolds({ pause: (doNotWaitActive) => worker.pause(doNotWaitActive), resume: () => worker.resume() });
   // One id for this process's settings and back-off words: status names the back-off only when every live worker backs off.
-  const workerId = newWorkerId();
+  // The metrics recorder's id, when given one: one process, one id on /metrics (its heartbeat and clock skew).
+  const workerId = options.metrics?.writerId ?? newWorkerId();
   const backoffWords = createEndpointBackoffAnnouncer({ redis: options.connection, keys, clock, logger: log, workerId });
   const endpointBackoff = createEndpointBackoff({ intake, logger: log, clock, settings: options.endpointBackoff, announcer: backoffWords });
   // Every call tells the back-off whether this host reaches SMS_ENDPOINT.

@@ -40,6 +40,12 @@ export interface CallMetricsRecorderOptions {
 }
 
 export interface CallMetricsRecorder {
+  /**
+   * The id its heartbeat names the process by (`writerId`): `createSmsWorker` takes it as its own
+   * worker id, so that the process's clock skew and other words carry the same one on /metrics.
+   * Optional for recorders of one's own.
+   */
+  readonly writerId?: string;
   recordCall(call: CallRecord): void;
   /**
    * Starts the writer heartbeat (every flush from now on); `createSmsWorker` calls it once it takes
@@ -198,6 +204,7 @@ export function createCallMetricsRecorder(options: CallMetricsRecorderOptions): 
   timer.unref();
 
   return {
+    writerId,
     recordCall: (call) => aggregate.recordCall(call),
     startHeartbeat() {
       if (beating || closed || options.heartbeat === false) return;
