@@ -19,6 +19,9 @@ import { PrometheusText } from '../response-schemas.js';
 import { answer, INTERNAL } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
 
+/** prom-client's default gauges whose names end in `_total` (its lib/metrics/process{Handles,Requests,Resources}.js). */
+const PROCESS_GAUGES_NAMED_AS_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 export interface MetricsOptions {
   redis: RedisConnection;
   /** Redis key prefix (not `prefix`: fastify reserves that name for a route prefix). */
@@ -38,6 +41,11 @@ export async function metricsPlugin(parent: FastifyInstance, options: MetricsOpt
   // This server's own process metrics (CPU, memory, event loop lag), in a registry of its own.
   const processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry, prefix: 'smsq_server_' });
+  // prom-client names three of its gauges `..._total`, which Prometheus keeps for counters
+  // (`promtool check metrics` exited 3 on every scrape), and has no option to leave out or rename
+  // one default metric: they go, as their per-type gauges (`smsq_server_nodejs_active_handles{type}`,
+  // `..._requests{type}`, `..._resources{type}`) sum to the same counts.
+  for (const name of PROCESS_GAUGES_NAMED_AS_COUNTERS) processRegistry.removeSingleMetric(`smsq_server_${name}`);
 
   const schema = {
     summary: 'Prometheus metrics: queue depths, recipients by state, Dysmsapi calls by operation and outcome, call latency, limiter waits, the account block, auto-paused sends, sends withdrawn at enqueue, unknown outcomes, worker heartbeats',
