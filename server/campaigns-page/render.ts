@@ -98,7 +98,7 @@ function bar(status: SendStatus): Html {
   const tip = segments.map((s) => `${s.label} ${s.recipients}`).join(', ') || 'no recipients';
   return html`<div class="bar" title="${tip}" data-done="${past.done}" data-of="${past.of}" data-total="${total}">${segments.map(
     (s) => html`<span class="seg-${s.state}" style="width:${s.percent.toFixed(2)}%;background:${s.colour}" data-recipients="${s.recipients}"></span>`,
-  )}</div><small class="muted progress">${past.done} of ${past.of} past the API</small>`;
+  )}</div><small class="muted progress">${past.done} of ${past.of} past the API${past.cancelled ? `, ${past.cancelled} cancelled before their call` : ''}</small>`;
 }
 
 function stateCell(status: SendStatus): Html {

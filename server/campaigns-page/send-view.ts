@@ -6,7 +6,7 @@
  */
 import { SMSQ_CODES, type SmsqCode } from '../../src/errors.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
-import { isSentInFull } from '../../src/queue/lifecycle.js';
+import { isSendEnded, isSentInFull } from '../../src/queue/lifecycle.js';
 import { lookupCode } from '../../src/sms/error-codes.js';
 import { cstDateTime } from '../../src/sms/dates.js';
 import { waitText as sendWaitWords, type SendWait } from '../../src/queue/send-wait.js';
@@ -58,10 +58,14 @@ export function progressBar(counts: SendStatus['counts']): { total: number; segm
   return { total, segments };
 }
 
-/** Recipients past the API (no longer queued or in flight), of those queued: how far the send got. */
-export function pastTheApi(counts: SendStatus['counts']): { done: number; of: number } {
+/**
+ * Recipients past the API (answered, or ended by their receipt window or deadline), of those
+ * queued: how far the send got; `cancelled`, those a cancel stopped before their call, apart: a
+ * cancelled campaign that made no call read "3000 of 3000 past the API".
+ */
+export function pastTheApi(counts: SendStatus['counts']): { done: number; of: number; cancelled: number } {
   const of = counts.queued + counts.sending + counts.unknown + counts.accepted + counts.delivered + counts.failed + counts.expired + counts.cancelled;
-  return { done: of - counts.queued - counts.sending - counts.unknown, of };
+  return { done: of - counts.queued - counts.sending - counts.unknown - counts.cancelled, of, cancelled: counts.cancelled };
 }
 
 /** Delivered recipients of those queued, as a percentage (undefined with none queued). */
@@ -112,9 +116,12 @@ export type ControlAction = 'pause' | 'resume' | 'cancel';
 export function controlsFor(status: SendStatus): ControlAction[] {
   const { control, state } = status.send;
   if (control === 'cancelled' || state === 'failed') return [];
-  if (control === 'paused') return ['resume', 'cancel'];
   // Nothing is left to cancel of a send sent in full: its cancel is refused (SMSQ_SEND_ALREADY_SENT).
-  return isSentInFull(state) ? ['pause'] : ['pause', 'cancel'];
+  if (control === 'paused') return isSentInFull(state) ? ['resume'] : ['resume', 'cancel'];
+  // Nor to pause, of one sent in full or ended: its pause changed nothing (the control stayed
+  // active) and said nothing, and is refused (the page's POST, campaigns.ts).
+  if (isSentInFull(state) || isSendEnded(state)) return [];
+  return ['pause', 'cancel'];
 }
 
 /** What a code means: smsq's own list, then the Dysmsapi code list. */

@@ -14,8 +14,8 @@ import type { Clock } from '../../src/clock.js';
 import type { CampaignTracker } from '../../src/receipts/campaign-tracker.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
-import { NotFoundError, ValidationError } from '../../src/errors.js';
-import { isSendEnded } from '../../src/queue/lifecycle.js';
+import { NotFoundError, SendAlreadySentError, ValidationError } from '../../src/errors.js';
+import { isSendEnded, isSentInFull } from '../../src/queue/lifecycle.js';
 import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
 import { CONFLICTS } from './controls.js';
 import { HTTP_ERROR_CODES, HttpError, sendError, type ErrorBody } from '../errors.js';
@@ -180,7 +180,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
           ...PAGE_FAILURES,
           404: API_FAILURES[404],
           405: failure('The dashboard is read-only (SMSQ_METHOD_NOT_ALLOWED): SMSQ_DASHBOARD_READ_ONLY=false allows the controls'),
-          409: failure(`The control cannot happen; nothing was changed. Resume: ${CONFLICTS.resume}. Cancel: ${CONFLICTS.cancel}`),
+          409: failure(`The control cannot happen; nothing was changed. Resume: ${CONFLICTS.resume}. Cancel or pause: ${CONFLICTS.cancel}`),
         },
       },
     },
@@ -195,6 +195,12 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       }
       if (request.headers['x-smsq-control'] !== '1') {
         throw new ValidationError([{ field: 'X-Smsq-Control', message: 'must be 1. Fix: use the page\'s buttons, or send the header from a script (a cross-site form cannot, which is the point)' }]);
+      }
+      // A pause of a send sent in full changes nothing (the producer's pause leaves it as it is):
+      // refused, where the page answered 200 with the control still active and said nothing.
+      if (action === 'pause') {
+        const { state } = (await options.producer.getStatus(id)).send;
+        if (isSentInFull(state)) throw new SendAlreadySentError(id, state, 'pause');
       }
       return options.producer[action](id);
     },

@@ -99,6 +99,26 @@ describe('the campaigns page', () => {
     expect(unknownAction.statusCode).toBe(400);
   });
 
+  it('offers no pause of a send sent in full, and refuses one (it answered 200, changed nothing and said nothing); a cancelled send is not read as past the API', async () => {
+    const h = await harnesses.create({ label: 'campaigns-sent-pause' });
+    const app = await serve(h, false);
+    const cancelled = await h.producer.send({ ...MKT, phones: ['13900139001', '13900139002'] });
+    await h.producer.cancel(cancelled.sendId);
+    const sent = await h.producer.send({ phones: ['13800138000'], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } });
+    await h.startWorker();
+    await waitFor(async () => (['sent', 'completed'].includes((await h.producer.getStatus(sent.sendId)).send.state) ? true : undefined), 'the send sent');
+    const list = await app.inject({ url: '/admin/campaigns', headers: basic });
+    expect(list.body).not.toContain(`data-action="pause" data-send="${sent.sendId}"`);
+    expect(list.body).toContain('0 of 2 past the API, 2 cancelled before their call');
+    const control = { ...basic, 'x-smsq-control': '1' };
+    const refused = await app.inject({ method: 'POST', url: `/admin/campaigns/${sent.sendId}/pause`, headers: control });
+    expect(refused.statusCode).toBe(409);
+    const error = (refused.json() as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('SMSQ_SEND_ALREADY_SENT');
+    expect(error.message).toMatch(/every recipient was already sent .*a pause stops nothing now, and nothing was changed/);
+    expect((await h.producer.getStatus(sent.sendId)).send.control).toBe('active');
+  });
+
   it('an unknown action is named with the actions there are, read-only or not (it was answered "the dashboard is read-only")', async () => {
     const h = await harnesses.create({ label: 'campaigns-unknown-action' });
     const s = await h.producer.send({ ...MKT, phones: ['13900139000'] });

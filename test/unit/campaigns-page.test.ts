@@ -63,7 +63,9 @@ describe('campaigns page view', () => {
       ['rejected', 2],
     ]);
     expect(bar.segments.reduce((a, s) => a + s.percent, 0)).toBeCloseTo(100);
-    expect(pastTheApi(counts)).toEqual({ done: 6, of: 10 });
+    expect(pastTheApi(counts)).toEqual({ done: 6, of: 10, cancelled: 0 });
+    // Cancelled before their call: not past the API (a cancelled campaign with no call read "3000 of 3000").
+    expect(pastTheApi({ ...ZERO, cancelled: 3000 })).toEqual({ done: 0, of: 3000, cancelled: 3000 });
     expect(progressBar(ZERO)).toEqual({ total: 0, segments: [] });
   });
 
@@ -94,8 +96,11 @@ describe('campaigns page view', () => {
     expect(controlsFor(status({ send: { control: 'cancelled' } }))).toEqual([]);
     expect(controlsFor(status({ send: { state: 'failed' } }))).toEqual([]);
     // Nothing is left to cancel of a send sent in full: its cancel is refused, so not offered.
-    expect(controlsFor(status({ send: { state: 'sent' } }))).toEqual(['pause']);
-    expect(controlsFor(status({ send: { state: 'completed' } }))).toEqual(['pause']);
+    // Nor to pause: its pause changed nothing and said nothing.
+    expect(controlsFor(status({ send: { state: 'sent' } }))).toEqual([]);
+    expect(controlsFor(status({ send: { state: 'completed' } }))).toEqual([]);
+    expect(controlsFor(status({ send: { state: 'expired' } }))).toEqual([]);
+    expect(controlsFor(status({ send: { state: 'sent', control: 'paused' } }))).toEqual(['resume']);
   });
 
   it('says what a code means from smsq\'s list and the Dysmsapi list', () => {
