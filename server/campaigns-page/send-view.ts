@@ -8,6 +8,7 @@ import { SMSQ_CODES, type SmsqCode } from '../../src/errors.js';
 import type { SendStatus } from '../../src/queue/send-store.js';
 import { isSendEnded, isSentInFull } from '../../src/queue/lifecycle.js';
 import { lookupCode } from '../../src/sms/error-codes.js';
+import { RECEIPT_CODES, RECEIPT_CODES_DOC } from '../../src/sms/receipt-codes.js';
 import { cstDateTime } from '../../src/sms/dates.js';
 import { waitText as sendWaitWords, type SendWait } from '../../src/queue/send-wait.js';
 
@@ -127,7 +128,12 @@ export function controlsFor(status: SendStatus): ControlAction[] {
 /** What a code means: smsq's own list, then the Dysmsapi code list. */
 export function codeMeaning(code: string): string {
   if (code in SMSQ_CODES) return SMSQ_CODES[code as SmsqCode].meaning;
-  return lookupCode(code)?.info.meaning ?? 'not in smsq\'s code list (an operator or carrier code): see docs/errors.md';
+  const known = lookupCode(code)?.info.meaning;
+  if (known !== undefined) return known;
+  // Not an API answer: a carrier's code from a delivery receipt, most likely (a failed receipt is final).
+  const receipt = RECEIPT_CODES[code];
+  if (receipt !== undefined) return `${receipt} (a carrier's code from a delivery receipt: ${RECEIPT_CODES_DOC})`;
+  return `not in smsq's code list: a carrier's code from a delivery receipt, passed on as it came (its receipt's err_msg has its text): see ${RECEIPT_CODES_DOC}`;
 }
 
 /** The one time format of every output: China time with its offset. */

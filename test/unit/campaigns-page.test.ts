@@ -106,7 +106,9 @@ describe('campaigns page view', () => {
   it('says what a code means from smsq\'s list and the Dysmsapi list', () => {
     expect(codeMeaning('SMSQ_CANCELLED')).toMatch(/cancelled/);
     expect(codeMeaning('isv.TEMPLATE_MISSING_PARAMETERS')).toMatch(/variable/);
-    expect(codeMeaning('XX:9999')).toMatch(/not in smsq's code list/);
+    expect(codeMeaning('XX:9999')).toMatch(/not in smsq's code list: a carrier's code from a delivery receipt.*see docs\/errors\.md#delivery-receipt-carrier-codes$/);
+    // A carrier's code the docs list: what it means, and where the docs say it.
+    expect(codeMeaning('IC:0055')).toBe("the number is unassigned or suspended (a carrier's code from a delivery receipt: docs/errors.md#delivery-receipt-carrier-codes)");
   });
 
   it('prints China time with its offset', () => {
