@@ -34,6 +34,32 @@ function listen(): void {
   process.on('SIGTERM', onSignal);
 }
 
+/**
+ * A reader that closed stdout before the command was done (`smsq sends | head -2`) took what it
+ * wanted: the next write met EPIPE, an 'error' event no one handled, and smsq exited 1 with a
+ * stack on stderr. It ends the command quietly with 0 instead, as Node CLIs commonly do (npm,
+ * eslint), not 141 as a C program killed by SIGPIPE: `set -o pipefail` scripts piping into `head`
+ * do not fail on it, and what the command did (an enqueue printed after it is made) stands. A
+ * command that runs until stopped (a worker, the server) stops as on SIGTERM instead, handing its
+ * work back in order. A closed stderr only silences the rest: the exit code still tells how the
+ * command ended.
+ */
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  if (stdoutClosed) return;
+  stdoutClosed = true;
+  if (runsUntilStopped(argv)) {
+    listen();
+    onSignal('SIGTERM');
+    return;
+  }
+  process.exit(EXIT.ok);
+});
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 // A long-running command's modules (fastify, Bull Board, the SDK) take seconds to load on a busy
 // machine: listening before they load makes a signal during start-up the command's to answer,
 // instead of Node's silent exit. Other commands keep Node's default until they wait for a signal.
