@@ -348,7 +348,10 @@ describe('real answers of every route match the document', () => {
     const writable = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: false }, checkResponses: true });
     try {
       const other = await writable.listen({ host: '127.0.0.1', port: 0 });
-      expect((await call('POST', `/admin/campaigns/${sent.sendId}/pause`, { headers: control, base: other })).status).toBe(200);
+      await waitFor(async () => (['sent', 'completed'].includes((await h.producer.getStatus(sent.sendId)).send.state) ? true : undefined), 'the send sent');
+      // Sent in full: nothing to pause, refused (it answered 200 and changed nothing); a resume of it changes nothing either, and is answered.
+      expect((await call('POST', `/admin/campaigns/${sent.sendId}/pause`, { headers: control, base: other })).status).toBe(409);
+      expect((await call('POST', `/admin/campaigns/${sent.sendId}/resume`, { headers: control, base: other })).status).toBe(200);
       expect((await call('POST', `/admin/campaigns/${sent.sendId}/pause`, { headers: BASIC, base: other })).status).toBe(400);
       expect((await call('POST', '/admin/campaigns/s0000000000/cancel', { headers: control, base: other })).status).toBe(404);
     } finally {
