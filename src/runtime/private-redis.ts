@@ -92,6 +92,11 @@ export interface PrivateRedisOptions {
   autoAofRewrite?: boolean;
   /** `requirepass`: the default user's password, which `url` then carries. Default: none. */
   requirepass?: string;
+  /**
+   * `enable-protected-configs yes`: CONFIG SET may change `dir`, as a test does to make Redis's
+   * saves fail (MISCONF). Default: Redis's own (no).
+   */
+  protectedConfigs?: boolean;
 }
 
 /**
@@ -128,6 +133,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       ...(opts.hashMaxListpackValue === undefined ? [] : ['--hash-max-listpack-value', String(opts.hashMaxListpackValue)]),
       ...(opts.autoAofRewrite === false ? ['--auto-aof-rewrite-percentage', '0'] : []),
       ...(opts.requirepass === undefined ? [] : ['--requirepass', opts.requirepass]),
+      ...(opts.protectedConfigs === true ? ['--enable-protected-configs', 'yes'] : []),
     ],
     { stdio: 'ignore' },
   );

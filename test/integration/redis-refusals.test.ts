@@ -1,0 +1,172 @@
+/**
+ * Redis that answers but refuses writes: at maxmemory under noeviction (OOM), unable to save to
+ * disk with stop-writes-on-bgsave-error (MISCONF), a read-only replica (READONLY). A probe found
+ * them reaching users raw: `smsq send` printed `error: OOM command not allowed ...` and exited 1
+ * (a bug's exit), `smsq status` `EXECABORT Transaction discarded ...`, the /v1 routes answered
+ * 500 SMSQ_INTERNAL, and /readyz answered 200 under READONLY and MISCONF while /metrics said
+ * smsq_redis_up 0. Each is now SMSQ_REDIS_WRITES_REFUSED: exit 3, REST 503, one line naming
+ * REDIS_URL (the CLI), the condition in plain words and its fix; /readyz names it too.
+ *
+ * A private Redis (its settings are the test's to break), a real worker, the emulator through the
+ * real SDK, the CLI's own code run in this process, and the server through inject().
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/runtime/private-redis.js';
+import { buildServer, type SmsqServer } from '../../server/build-server.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
+import { tempFileWriter } from '../support/temp-files.js';
+import { waitFor } from '../support/wait.js';
+
+const TOKEN = 'redis-refusals-api-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const LOGIN = { user: 'ops', password: 'redis-refusals-password-1' };
+const BASIC = { authorization: `Basic ${Buffer.from(`${LOGIN.user}:${LOGIN.password}`).toString('base64')}` };
+const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } };
+
+let server: PrivateRedis;
+let admin: Redis;
+let h: Harness;
+let app: SmsqServer;
+let sendId = '';
+let campaignFile = '';
+
+async function persistenceStatus(): Promise<string | undefined> {
+  return /rdb_last_bgsave_status:(\w+)/.exec(await admin.info('persistence'))?.[1];
+}
+
+interface Condition {
+  on(): Promise<unknown>;
+  off(): Promise<unknown>;
+  /** The condition in plain words, as every answer names it. */
+  words: RegExp;
+  /** The fix every answer names. */
+  fix: RegExp;
+}
+
+const CONDITIONS: Record<'OOM' | 'MISCONF' | 'READONLY', Condition> = {
+  OOM: {
+    on: () => admin.config('SET', 'maxmemory', '1'),
+    off: () => admin.config('SET', 'maxmemory', '0'),
+    words: /at its maxmemory \(\d+ bytes\) with maxmemory-policy noeviction/,
+    fix: /raise maxmemory .*or free memory in it \(docs\/operations\.md/,
+  },
+  MISCONF: {
+    // /proc takes no file, even from root: the save fails, and with a save point set Redis refuses writes.
+    on: async () => {
+      await admin.config('SET', 'save', '3600 1');
+      await admin.config('SET', 'dir', '/proc');
+      await admin.bgsave();
+      await waitFor(async () => (await persistenceStatus()) === 'err', 'the failed save');
+    },
+    off: async () => {
+      await admin.config('SET', 'dir', server.dir);
+      await admin.bgsave();
+      await waitFor(async () => (await persistenceStatus()) === 'ok', 'a save that succeeds');
+      await admin.config('SET', 'save', '');
+    },
+    words: /cannot save to disk/,
+    fix: /fix its disk or its dir .*its log/,
+  },
+  READONLY: {
+    // Port 1: no primary answers there, and the replica refuses writes all the same.
+    on: () => admin.replicaof('127.0.0.1', 1),
+    off: () => admin.replicaof('NO', 'ONE'),
+    words: /is a read-only replica/,
+    fix: /point REDIS_URL at the primary, or use a redis\+sentinel:\/\/ URL/,
+  },
+};
+
+async function cli(argv: string[]) {
+  const env = { REDIS_URL: server.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_QUIET_HOURS: 'off' };
+  return runSmsqInProcess(argv, { env });
+}
+
+beforeAll(async () => {
+  server = await startPrivateRedis({ protectedConfigs: true });
+  admin = new Redis(server.url);
+  h = await createHarness({ label: 'refusals', redisUrl: server.url });
+  await h.startWorker();
+  app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: false } });
+  sendId = (await h.producer.send({ ...NOTE, phones: ['13852000001'], kind: 'notification' })).sendId;
+  campaignFile = tempFileWriter('refusals')('list.csv', 'phone\n13852000002\n13852000003\n');
+  await waitFor(async () => (await app.inject({ url: '/readyz' })).statusCode === 200, 'a ready server');
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await h?.close();
+  admin?.disconnect();
+  await server?.stop();
+});
+
+const COMMANDS: { argv: () => string[]; outcome: RegExp; readonly?: boolean }[] = [
+  { argv: () => ['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes'], outcome: /nothing was enqueued/ },
+  { argv: () => ['campaign', '--file', campaignFile, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes'], outcome: /nothing was enqueued/ },
+  { argv: () => ['campaign', 'pause', sendId], outcome: /the pause was not applied/ },
+  { argv: () => ['campaign', 'resume', sendId], outcome: /the resume was not applied/ },
+  { argv: () => ['resume'], outcome: /nothing was changed/ },
+  { argv: () => ['status', sendId], outcome: /nothing was changed/, readonly: true },
+];
+
+describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, condition) => {
+  beforeAll(async () => {
+    await condition.on();
+  }, 30_000);
+  afterAll(async () => {
+    await condition.off();
+  }, 30_000);
+
+  it('the CLI exits 3 with one line naming REDIS_URL, the condition, what was left and the fix', async () => {
+    for (const command of COMMANDS) {
+      const run = await cli(command.argv());
+      // A read may get through a Redis that refuses writes: then it answers as usual.
+      if (command.readonly && run.code === 0) continue;
+      const said = `${command.argv().join(' ')} -> ${run.code}: ${run.stderr}`;
+      expect(run.code, said).toBe(3);
+      const line = run.stderr.split('\n').find((l) => l.startsWith('error'));
+      expect(line, said).toContain(`REDIS_URL=${server.url}`);
+      expect(line, said).toMatch(condition.words);
+      expect(line, said).toMatch(condition.fix);
+      expect(line, said).toMatch(command.outcome);
+      expect(line, said).toContain(`(${name} `);
+      expect(line, said).not.toMatch(/EXECABORT|script: /);
+    }
+  });
+
+  it('the REST routes answer 503 SMSQ_REDIS_WRITES_REFUSED naming the condition and the fix; /readyz says it, and /metrics agrees', async () => {
+    const posts = [
+      { url: '/v1/messages', payload: { ...NOTE, phones: ['13800138009'] } },
+      { url: '/v1/campaigns', payload: { signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' }, recipients: [{ phone: '13800138010' }] } },
+      { url: `/v1/sends/${sendId}/pause`, payload: {} },
+    ];
+    for (const post of posts) {
+      const res = await app.inject({ method: 'POST', url: post.url, headers: AUTH, payload: post.payload });
+      const said = `${post.url} -> ${res.statusCode} ${res.body}`;
+      expect(res.statusCode, said).toBe(503);
+      const { error } = res.json<{ error: { code: string; message: string } }>();
+      expect(error.code, said).toBe('SMSQ_REDIS_WRITES_REFUSED');
+      expect(error.message, said).toMatch(condition.words);
+      expect(error.message, said).not.toContain(server.url);
+      expect(res.headers['retry-after'], said).toBeDefined();
+    }
+    const page = await app.inject({ url: '/admin/campaigns', headers: BASIC });
+    expect(page.statusCode, page.body).not.toBe(500);
+
+    const ready = await app.inject({ url: '/readyz' });
+    expect(ready.statusCode, ready.body).toBe(503);
+    expect(ready.body).toMatch(condition.words);
+    expect(ready.body).not.toMatch(/does not answer/);
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/^smsq_redis_up 0$/m);
+  });
+});
+
+describe('after the conditions are lifted', () => {
+  it('/readyz is ready and /metrics says smsq_redis_up 1', async () => {
+    await waitFor(async () => (await app.inject({ url: '/readyz' })).statusCode === 200, 'a ready server');
+    expect((await app.inject({ url: '/metrics' })).body).toMatch(/^smsq_redis_up 1$/m);
+  });
+});
