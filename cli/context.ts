@@ -13,10 +13,10 @@ import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, queryAction, queryMeaning, toldInOneLine } from '../src/sms/error-codes.js';
-import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
+import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, RedisWritesRefusedError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/redis-url.js';
 import { inEnvironmentTerms } from '../src/setting-mention.js';
-import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
+import { connectionReason, isRedisConnectionError, underExecAbort, writeRefusal } from '../src/queue/redis-errors.js';
 import { ApiCallError, EXIT_OK, exitCodeOfSmsError, UsageError } from './errors.js';
 import { parseFlags } from './flags.js';
 import { flagOfField, idempotencyRefusalFor, inFlagTerms } from './request-flags.js';
@@ -79,6 +79,8 @@ const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpper
 /** Suggested commands for errors about signatures or templates, as the seed's quick recovery does. */
 /** Commands that only read (the catalog, look-ups, a send's status, the list of sends): asking again never sends. */
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['signs', 'sign', 'templates', 'template', 'qualifications', 'qualification', 'details', 'stats', 'status', 'sends']);
+/** Commands that write to Redis but enqueue nothing: what a failure left is said as a read's. */
+const ENQUEUES_NOTHING: ReadonlySet<string> = new Set(['resume', 'repair']);
 
 export function recoveryCommands(error: Pick<SmsError, 'code' | 'errorClass'>): string[] {
   if (error.errorClass !== 'sign_template') return [];
@@ -264,8 +266,15 @@ export class CliContext {
         });
       return exitCodeOf(err.code);
     }
+    const refused = this.asWritesRefused(err);
+    if (refused) {
+      const message = inEnvironmentTerms(refused.message);
+      this.note(`error ${refused.code}: ${message}`);
+      if (json) this.printJson({ error: { code: refused.code, errorClass: 'dependency', meaning: message, action: 'fix Redis as the message says, then run again' } });
+      return exitCodeOf(refused.code);
+    }
     const redisDown = this.asRedisUnavailable(err);
-    const unavailable = redisDown && this.readOnly() ? redisDown.asRead() : redisDown;
+    const unavailable = redisDown && this.enqueuesNothing() ? redisDown.asRead() : redisDown;
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
       // A send not found says where it was looked for and the fix (SendNotFoundError), as REST says it,
@@ -330,6 +339,23 @@ export class CliContext {
   /** Whether the command being run only reads: its failures get a query's advice, not a send's. */
   private readOnly(): boolean {
     return this.commandName !== undefined && READ_ONLY_COMMANDS.has(this.commandName);
+  }
+
+  /**
+   * Whether the command enqueues nothing (a read; `resume`, which lifts a block; `repair`): its
+   * failure says nothing was changed, never "nothing was enqueued".
+   */
+  private enqueuesNothing(): boolean {
+    return this.readOnly() || (this.commandName !== undefined && ENQUEUES_NOTHING.has(this.commandName));
+  }
+
+  /** `err` as SMSQ_REDIS_WRITES_REFUSED when it is Redis refusing writes (whoever threw it), said as what this command left. */
+  private asWritesRefused(err: unknown): RedisWritesRefusedError | undefined {
+    if (err instanceof RedisWritesRefusedError) return this.enqueuesNothing() ? err.asRead() : err;
+    const refusal = writeRefusal(err);
+    if (!refusal) return undefined;
+    const url = redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379');
+    return new RedisWritesRefusedError(url, refusal, this.enqueuesNothing() ? 'nothing was changed' : 'nothing was enqueued', underExecAbort(err));
   }
 
   private asRedisUnavailable(err: unknown): RedisUnavailableError | undefined {

@@ -2,7 +2,7 @@ import type { MessageKind } from '../src/queue/kinds.js';
 import { longestRetention, resolveRetention } from '../src/queue/retention.js';
 import { createNodeResolver, describeRedis, type RedisConnection } from '../src/queue/connection.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
+import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, RedisWritesRefusedError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
 import { booleanLine, connectionLine, MAX_RETENTION_SECONDS, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
@@ -987,7 +987,7 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
   const run = <T>(call: string, fn: () => Promise<T>) => (closed ? Promise.reject(new ProducerClosedError(call)) : calls.track(gate.run(fn)));
   // A call that only reads changed nothing: its failure says so, not to retry under an idempotency
   // key; a plan (a dry run) enqueued nothing, as a send refused before its first write says.
-  const asRead = (err: unknown) => (err instanceof RedisUnavailableError ? err.asRead() : err);
+  const asRead = (err: unknown) => (err instanceof RedisUnavailableError || err instanceof RedisWritesRefusedError ? err.asRead() : err);
   const asPlan = (err: unknown) => (err instanceof RedisUnavailableError && err.midCall ? new RedisUnavailableError(err.redactedUrl, err.reason, err.cause) : err);
   const said = (as: (err: unknown) => unknown) => <T>(call: string, fn: () => Promise<T>) =>
     run(call, fn).catch((err: unknown) => {
@@ -997,7 +997,7 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
   const plan = said(asPlan);
   // A control enqueues nothing and takes no idempotency key: its failure says whether it was applied.
   const control = (action: ControlOfSend['action'], sendId: string, fn: () => Promise<SendStatus>) =>
-    said((err) => (err instanceof RedisUnavailableError ? err.asControl({ action, sendId }) : err))(action, fn);
+    said((err) => (err instanceof RedisUnavailableError || err instanceof RedisWritesRefusedError ? err.asControl({ action, sendId }) : err))(action, fn);
   const close = () => {
     closed = true;
     closing ??= calls.idle().then(closeQueues);

@@ -13,10 +13,10 @@ import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } fr
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, toldInOneLine } from '../src/sms/error-codes.js';
 import { inEnvironmentTerms } from '../src/setting-mention.js';
-import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
+import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, redisDoesNotAnswerClients, RedisUnavailableError, RedisWritesRefusedError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { NOT_ALIBABAS_PUSH } from '../src/receipts/pushed-reports.js';
-import { connectionReason, isRedisConnectionError } from '../src/queue/redis-errors.js';
+import { connectionReason, isRedisConnectionError, writeRefusal } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { withDatedDeadlineExample } from '../producers/schemas.js';
@@ -117,6 +117,9 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   if (err instanceof ValidationError) return new HttpError(httpStatusOf(err.code), err.code, `the request is invalid; ${untouched}`, err.issues.map((i) => ({ ...i, message: inEnvironmentTerms(i.message) })));
   if (err instanceof NotFoundError) return new HttpError(httpStatusOf(err.code), err.code, clientMessageOf(err));
   if (err instanceof RedisUnavailableError) return new HttpError(httpStatusOf(err.code), err.code, err.apiMessage, undefined, RETRY_LATER);
+  // Redis refusing writes met outside a producer's call: said as the producer says it, without where Redis is.
+  const refusal = writeRefusal(err);
+  if (refusal) return new HttpError(httpStatusOf('SMSQ_REDIS_WRITES_REFUSED'), 'SMSQ_REDIS_WRITES_REFUSED', new RedisWritesRefusedError('', refusal, untouched).apiMessage, undefined, RETRY_LATER);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
   if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: err.keyIssue }]);
   if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': String(err.retryAfterMs === undefined ? 2 : Math.max(1, Math.ceil(err.retryAfterMs / 1000))) });
@@ -235,7 +238,7 @@ export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: nu
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     // A GET or HEAD only reads: "nothing was enqueued" says nothing to it. A deadline's refusal
     // (parsed by the route, before the producer) gets its example dated by the server's clock.
-    const read = err instanceof RedisUnavailableError && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : withDatedDeadlineExample(err, clock.now());
+    const read = (err instanceof RedisUnavailableError || err instanceof RedisWritesRefusedError) && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : withDatedDeadlineExample(err, clock.now());
     const http = refusalFor(read, request, limits) ?? toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
     // A Redis outage is said once by the Redis watch, not once per request.
     if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err: asLogged(err), reqId: request.id, url: request.routeOptions.url }, 'request failed');

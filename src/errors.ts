@@ -8,6 +8,7 @@ import { maskPhonesInText } from './sms/phone-mask.js';
 import { fieldSpelling, inEnvironmentTerms, isMentionedSetting, mention, quoted, type Spelling } from './setting-mention.js';
 import { otherIdShape, SEND_ID_SHAPE } from './send-id-shape.js';
 import { addressFreeReason } from './queue/address-free-reason.js';
+import type { WriteRefusal, WriteRefusalKind } from './queue/redis-errors.js';
 /**
  * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
  * so it stays "unexpected" and a script can tell a crash from a deliberate answer; 2 is the
@@ -62,6 +63,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_SMS_CLIENT_OPTIONS: answered('the Dysmsapi client options are wrong (endpoint, protocol, timeouts, userAgent, credentials)', 500, EXIT.refused),
   SMSQ_REDIS_UNAVAILABLE: answered('Redis (REDIS_URL, or the `redis` option of `createProducer` and `createSmsWorker`) did not answer in time; nothing was enqueued (a control: not applied, or perhaps applied when cut during its write)', 503, EXIT.dependency),
   SMSQ_REDIS_AUTH: answered('Redis (REDIS_URL, or the `redis` option of `createProducer` and `createSmsWorker`) refused smsq\'s credentials (WRONGPASS: a wrong user or password; NOAUTH: none given where one is required) or a command to its user (NOPERM); nothing was read or written (NOPERM: that command was not run; part-way through a campaign, a command refused or the credentials refused on a reconnect (a password rotated), the send it created holds what was written before, and the error\'s `campaign` names it and the count). The message names the Redis as the caller set it (REDIS_URL, or the `redis` option to a Node caller; password redacted), Redis\'s reply and the fix: the user:password in its URL (or the connection\'s username/password options), or the user\'s ACL. A retry will not help', 500, EXIT.refused),
+  SMSQ_REDIS_WRITES_REFUSED: answered('Redis (REDIS_URL, or the `redis` option of `createProducer` and `createSmsWorker`) answers but refuses writes: it is at its maxmemory with maxmemory-policy noeviction (OOM), it cannot save to disk (MISCONF), or it is a read-only replica (READONLY); the message names which, what was left (nothing enqueued; a control not applied; nothing changed) and the fix (raise maxmemory or free memory; fix its disk; point REDIS_URL at the primary). Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_DURABLE: answered('a write could not be confirmed durable in time (WAIT / WAITAOF); nothing was acknowledged or sent on it', 503, EXIT.dependency),
   SMSQ_REDIS_NOT_DURABLE: answered('Redis cannot keep the durability mode SMSQ_DURABILITY (`durability.mode` of `createProducer` and `createSmsWorker`) asks for (a setting, a replica missing, a replica where the primary is expected, `fsync` where a failover promotes a replica by itself: Sentinel, a Cluster master with replicas; the message names it and the fix): smsq refuses to start on it, and a running producer refuses to enqueue (a running worker makes no call) until it does; nothing was enqueued. Retry once Redis is fixed', 503, EXIT.dependency),
   SMSQ_NOT_READY: answered('the server is not ready: it is stopping, Redis does not answer or no worker serves the queue; or the account check of a send could not call Dysmsapi (the AccessKey, a permission, SMS_ENDPOINT (`endpoint` of `createSmsClient`) not reached: the message names it and the fix), and nothing was enqueued', 503, EXIT.dependency),
@@ -441,6 +443,68 @@ export class RedisUnavailableError extends SmsqError {
    */
   asControl(control: ControlOfSend): RedisUnavailableError {
     return new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, this.midCall, false, undefined, control);
+  }
+}
+
+/** What each refusal is, in plain words, and its fix, in the Node API's words. */
+const WRITE_REFUSALS: Readonly<Record<WriteRefusalKind, { what: string; fix: string }>> = Object.freeze({
+  OOM: {
+    what: 'is at its maxmemory with maxmemory-policy noeviction, so it refuses writes',
+    fix: 'raise maxmemory (CONFIG SET maxmemory, and in redis.conf) or free memory in it (docs/operations.md, "Redis settings", says what smsq\'s records take)',
+  },
+  MISCONF: {
+    what: 'cannot save to disk (its last RDB or AOF write failed), so it refuses writes',
+    fix: 'fix its disk or its dir (space, permissions: its log names the failed save), then it takes writes again',
+  },
+  READONLY: {
+    what: 'is a read-only replica, so it refuses writes',
+    fix: `point ${mention('redis')} at the primary, or use a redis+sentinel:// URL so smsq follows the primary`,
+  },
+});
+
+/**
+ * Redis answers but refuses writes (OOM, MISCONF, READONLY): a condition of Redis to fix, not an
+ * outage to wait out, though it passes once fixed. One line naming `REDIS_URL` (password
+ * redacted), the condition in plain words, Redis's reply, what was left and the fix; REST answers
+ * `apiMessage`, without where Redis is.
+ */
+export class RedisWritesRefusedError extends SmsqError {
+  readonly code = 'SMSQ_REDIS_WRITES_REFUSED';
+  readonly apiMessage: string;
+  constructor(
+    /** REDIS_URL with any password replaced by `<redacted>`. */
+    readonly redactedUrl: string,
+    readonly refusal: WriteRefusal,
+    /** What the refused call left, e.g. `nothing was enqueued`. */
+    readonly outcome = 'nothing was enqueued',
+    cause?: unknown,
+    /** A campaign the refusal left part-way, after some of it was queued. */
+    readonly campaign?: CutOffCampaign,
+  ) {
+    const { what, fix } = WRITE_REFUSALS[refusal.kind];
+    const left = campaign
+      ? `part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (workers may have sent them already). ${cutOffFix(campaign, 'once Redis takes writes')}`
+      : `${outcome}. Fix: ${fix}`;
+    super(`Redis at ${mention('redis', redactedUrl)} ${what} (${refusal.shownBy}); ${left}`, cause === undefined ? undefined : { cause });
+    this.name = 'RedisWritesRefusedError';
+    this.apiMessage = inEnvironmentTerms(
+      `Redis ${what} (${refusal.shownBy}); ${campaign ? left : `${outcome}. Fix: retry once it takes writes again (Retry-After), and tell the operator of this server to ${fix}`}`,
+    );
+  }
+
+  /** The same refusal, said of a call that left `outcome`. */
+  saying(outcome: string): RedisWritesRefusedError {
+    return this.campaign ? this : new RedisWritesRefusedError(this.redactedUrl, this.refusal, outcome, this.cause);
+  }
+
+  /** The same refusal, said of a control of a send: a refused write applies nothing. */
+  asControl({ action }: ControlOfSend): RedisWritesRefusedError {
+    return this.saying(`the ${action} was not applied: the send is as it was`);
+  }
+
+  /** The same refusal, said of a read (a read a Redis under OOM refuses is a script that may write). */
+  asRead(): RedisWritesRefusedError {
+    return this.saying('nothing was changed');
   }
 }
 

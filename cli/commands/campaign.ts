@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ENCODING_CHOICES, parseEncodingName } from '../../producers/encoding-names.js';
 import { MESSAGE_KINDS } from '../../src/queue/kinds.js';
-import { CampaignStoppedError, EXIT, RedisUnavailableError } from '../../src/errors.js';
+import { CampaignStoppedError, EXIT, RedisUnavailableError, RedisWritesRefusedError } from '../../src/errors.js';
 import type { CliContext } from '../context.js';
 import { deadlineFlag, displayName, enumFlag, sendIdFlag, switchFlag, textFlag } from '../flags.js';
 import { formatCounts, renderFields } from '../format.js';
@@ -75,7 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
           // Read before the control: Redis gone then means the control was not applied, said as such (not as a read's failure).
           const before = (
             await producer.getStatus(flags.sendId).catch((err: unknown) => {
-              throw err instanceof RedisUnavailableError ? err.asControl(control) : err;
+              throw err instanceof RedisUnavailableError || err instanceof RedisWritesRefusedError ? err.asControl(control) : err;
             })
           ).send.state;
           const status = await producer[flags.action](flags.sendId);

@@ -10,7 +10,9 @@
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../../src/queue/connection.js';
-import { RedisAuthRefusedError, RedisDatabaseRefusedError, redisDoesNotAnswerClients, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
+import { RedisAuthRefusedError, RedisDatabaseRefusedError, redisDoesNotAnswerClients, RedisWritesRefusedError, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
+import { probeWriteRefusal } from '../../src/durability/probe.js';
+import { writeRefusal, type WriteRefusal } from '../../src/queue/redis-errors.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { workersSeen } from '../../src/queue/worker-presence.js';
 import { WORKER_SETTINGS_TTL_MS } from '../../src/queue/worker-settings.js';
@@ -67,6 +69,10 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       // TIME answers as PING would, and gives the time the workers' stamps are judged at: on this
       // server's clock, one a minute ahead would find no heartbeat and every skew record stale.
       const nowMs = await deadline.must(gate.ready().then(() => redisNowMs(options.redis)), 'the readiness check');
+      // Redis that answers but refuses writes takes no send and lets no worker record a call: read
+      // from INFO, as /metrics reads it, so the two agree.
+      const refusal = await deadline.must(probeWriteRefusal(options.redis), 'the readiness check');
+      if (refusal) throw refusedWritesError(refusal);
       // Beside the worker count, and on its own: a warning never makes a ready deployment unready.
       const skewWarning = deadline.may(readClockSkewWarning(options.redis, options.keyPrefix, nowMs).catch(() => undefined));
       // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
@@ -89,7 +95,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
         databaseRefusalLogged = true;
         request.log.error({ err }, 'not ready: Redis refused the database REDIS_URL names');
       }
-      const message = refusal ? refusal.apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
+      const refusedWrites = writeRefusal(err);
+      const message = refusal ? refusal.apiMessage : err instanceof RedisWritesRefusedError ? err.apiMessage : refusedWrites ? refusedWritesError(refusedWrites).apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
       issues.push({ field: 'redis', message });
     } finally {
       deadline.clear();
@@ -102,6 +109,11 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
     }
     return { status: 'ready' as const, workers, ...(warnings.length > 0 ? { warnings } : {}) };
   });
+}
+
+/** What a Redis refusing writes leaves a deployment: said by `/readyz`, which names no Redis. */
+function refusedWritesError(refusal: WriteRefusal): RedisWritesRefusedError {
+  return new RedisWritesRefusedError('', refusal, 'no send can be enqueued, and no worker can record a call');
 }
 
 /**

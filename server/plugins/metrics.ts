@@ -14,7 +14,9 @@ import { readCallMetrics } from '../../src/metrics/metrics-snapshot.js';
 import { CONTENT_TYPE, renderPrometheus, renderRedisDown, type DeploymentSettings } from '../../src/metrics/prometheus.js';
 import { queueStats, redisFailureReason, withTimeout } from '../queue-stats.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
-import { redisDoesNotAnswer } from '../../src/errors.js';
+import { redisDoesNotAnswer, RedisWritesRefusedError } from '../../src/errors.js';
+import { probeWriteRefusal } from '../../src/durability/probe.js';
+import { inEnvironmentTerms } from '../../src/setting-mention.js';
 import { PrometheusText } from '../response-schemas.js';
 import { answer, INTERNAL } from '../route-schema.js';
 import type { ZodReplies } from '../zod-replies.js';
@@ -67,6 +69,9 @@ export async function metricsPlugin(parent: FastifyInstance, options: MetricsOpt
     try {
       read = await withTimeout(
         gate.ready().then(async () => {
+          // Redis refusing writes is down for smsq, as /readyz says (from the same INFO).
+          const refusal = await probeWriteRefusal(options.redis);
+          if (refusal) throw new RedisWritesRefusedError(options.redactedRedisUrl, refusal, 'no send can be enqueued, and no worker can record a call');
           const atMs = await redisNowMs(options.redis);
           return Promise.all([atMs, Promise.all(options.queues.map(queueStats)), readCallMetrics(options.redis, options.keyPrefix, atMs), readAlertState(options.redis, options.keyPrefix, atMs)]);
         }),
@@ -77,11 +82,10 @@ export async function metricsPlugin(parent: FastifyInstance, options: MetricsOpt
       if (failing) failing.scrapes++;
       else {
         failing = { sinceMs: nowMs, scrapes: 1 };
-        const reason = redisFailureReason(gate, err);
-        request.log.warn(
-          { redisUrl: options.redactedRedisUrl, reason },
-          `metrics from Redis unavailable: ${redisDoesNotAnswer(options.redactedRedisUrl, reason)}; /metrics reports smsq_redis_up 0 and this process's metrics until it answers`,
-        );
+        const refused = gate.translate(err);
+        const reason = refused instanceof RedisWritesRefusedError ? refused.refusal.shownBy : redisFailureReason(gate, err);
+        const what = refused instanceof RedisWritesRefusedError ? inEnvironmentTerms(refused.message) : redisDoesNotAnswer(options.redactedRedisUrl, reason);
+        request.log.warn({ redisUrl: options.redactedRedisUrl, reason }, `metrics from Redis unavailable: ${what}; /metrics reports smsq_redis_up 0 and this process's metrics until it answers`);
       }
       return reply.type(CONTENT_TYPE).send(await renderRedisDown({ settings: options.settings, processRegistry }));
     }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisDurabilityFacts } from './mode.js';
+import type { WriteRefusal } from '../queue/redis-errors.js';
 
 /** `field:value` lines of an INFO reply. */
 export function parseInfo(info: string): Map<string, string> {
@@ -47,4 +48,33 @@ export async function probeRedisDurability(redis: Redis): Promise<RedisDurabilit
 /** The server's run_id: it changes whenever Redis restarts (or another node becomes primary). */
 export async function redisRunId(redis: Redis): Promise<string> {
   return parseInfo(await redis.info('server')).get('run_id') ?? '';
+}
+
+/**
+ * Whether Redis refuses writes now, as INFO tells without a write: a read-only replica
+ * (role, replica_read_only), a failed AOF write or a failed RDB save that stops writes (MISCONF:
+ * stop-writes-on-bgsave-error with a save point set; where CONFIG is refused, taken as set, as
+ * Redis's defaults are), used_memory over maxmemory under noeviction (OOM). Undefined: it takes them.
+ */
+export async function probeWriteRefusal(redis: Pick<Redis, 'info' | 'config'>): Promise<WriteRefusal | undefined> {
+  const info = parseInfo(await redis.info());
+  if (info.get('role') === 'slave' && (info.get('replica_read_only') ?? info.get('slave_read_only')) !== '0') return { kind: 'READONLY', shownBy: 'INFO replication: role:slave' };
+  if (info.get('aof_enabled') === '1' && info.get('aof_last_write_status') === 'err') return { kind: 'MISCONF', shownBy: 'INFO persistence: aof_last_write_status:err' };
+  if (info.get('rdb_last_bgsave_status') === 'err' && (await savesStopWrites(redis))) return { kind: 'MISCONF', shownBy: 'INFO persistence: rdb_last_bgsave_status:err' };
+  const maxmemory = Number(info.get('maxmemory') ?? 0);
+  const used = Number(info.get('used_memory') ?? 0);
+  if (maxmemory > 0 && used > maxmemory && (info.get('maxmemory_policy') ?? 'noeviction') === 'noeviction') {
+    return { kind: 'OOM', shownBy: `INFO memory: used_memory ${used} > maxmemory ${maxmemory}` };
+  }
+  return undefined;
+}
+
+/** Whether a failed RDB save stops writes: stop-writes-on-bgsave-error, with a save point set. */
+async function savesStopWrites(redis: Pick<Redis, 'config'>): Promise<boolean> {
+  try {
+    const [stop, save] = await Promise.all([redis.config('GET', 'stop-writes-on-bgsave-error'), redis.config('GET', 'save')]);
+    return String((stop as string[])[1]) === 'yes' && String((save as string[])[1] ?? '').trim() !== '';
+  } catch {
+    return true; // managed Redis: CONFIG renamed or forbidden
+  }
 }

@@ -117,6 +117,36 @@ export function connectionReason(err: unknown): string {
   return firstLine || err.name;
 }
 
+/** Redis refusing every write while it answers: at maxmemory under noeviction, unable to save, a read-only replica. */
+export type WriteRefusalKind = 'OOM' | 'MISCONF' | 'READONLY';
+
+/** Which refusal, and what showed it: Redis's reply (its first sentence), or what INFO read. */
+export interface WriteRefusal {
+  kind: WriteRefusalKind;
+  shownBy: string;
+}
+
+// Redis's own reply, or (Redis 6) a script's error carrying it as `-OOM ...` after `ERR Error running script`.
+const WRITE_REFUSAL_REPLY = /^(?:ERR .*?-)?((OOM|MISCONF|READONLY) [^.]*)/;
+
+/**
+ * The first error queued in a MULTI whose EXEC Redis aborted (ioredis keeps them on the EXECABORT
+ * error as `previousErrors`): "Transaction discarded because of previous errors" names no cause.
+ */
+export function underExecAbort(err: unknown): unknown {
+  if (!(err instanceof Error) || !/^EXECABORT\b/.test(err.message)) return err;
+  const previous = (err as { previousErrors?: unknown }).previousErrors;
+  return Array.isArray(previous) && previous[0] instanceof Error ? previous[0] : err;
+}
+
+/** The refusal `err` is (through an aborted MULTI), when it is Redis refusing writes; else undefined. */
+export function writeRefusal(err: unknown): WriteRefusal | undefined {
+  const under = underExecAbort(err);
+  if (!(under instanceof Error)) return undefined;
+  const m = WRITE_REFUSAL_REPLY.exec(under.message);
+  return m ? { kind: m[2] as WriteRefusalKind, shownBy: (m[1] ?? '').trim() } : undefined;
+}
+
 /**
  * Redis's replies refusing a command for its own state, for as long as that state lasts: a command
  * (or a script, at its first write) refused this way changed nothing, and the same command later
@@ -124,16 +154,19 @@ export function connectionReason(err: unknown): string {
  * (`stop-writes-on-bgsave-error`); READONLY: a replica; NOREPLICAS: fewer replicas than
  * `min-replicas-to-write`; BUSY: a script past its time limit; LOADING: the data set still loading;
  * MASTERDOWN: a replica that lost its primary (`replica-serve-stale-data no`); EXECABORT: a
- * transaction refused whole for one of these.
+ * transaction refused whole for one of these (the first error under it, when ioredis kept it). Redis
+ * 6 says a script's as `ERR Error running script ... -OOM ...`. {@link writeRefusal} is the
+ * three of them that refuse every write, as the front ends name them.
  */
-const STATE_REFUSAL = /^(OOM|MISCONF|READONLY|NOREPLICAS|BUSY|LOADING|MASTERDOWN|EXECABORT)\b/;
+const STATE_REFUSAL = /^(?:ERR .*?-)?(OOM|MISCONF|READONLY|NOREPLICAS|BUSY|LOADING|MASTERDOWN|EXECABORT)\b/;
 
 export type RedisStateRefusal = 'OOM' | 'MISCONF' | 'READONLY' | 'NOREPLICAS' | 'BUSY' | 'LOADING' | 'MASTERDOWN' | 'EXECABORT';
 
 /** Which of Redis's refusals for its own state `err` is (see {@link STATE_REFUSAL}); undefined for any other error. */
 export function redisStateRefusal(err: unknown): RedisStateRefusal | undefined {
-  if (!(err instanceof Error)) return undefined;
-  return STATE_REFUSAL.exec(err.message)?.[1] as RedisStateRefusal | undefined;
+  const under = underExecAbort(err);
+  if (!(under instanceof Error)) return undefined;
+  return STATE_REFUSAL.exec(under.message)?.[1] as RedisStateRefusal | undefined;
 }
 
 /** What to do about each refusal, for the operator of that Redis. */

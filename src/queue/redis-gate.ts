@@ -4,9 +4,9 @@
  * REDIS_URL and the fix) instead of hanging or printing one error per reconnect attempt.
  */
 import type { RedisConnection } from './connection.js';
-import { CampaignCutOff, ConfigError, RedisAuthRefusedError, RedisUnavailableError } from '../errors.js';
+import { CampaignCutOff, ConfigError, RedisAuthRefusedError, RedisUnavailableError, RedisWritesRefusedError } from '../errors.js';
 import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
-import { authRefusedError, connectionReason, isCredentialRefusal, isRedisConnectionError, isResetLink, saysNotWhy } from './redis-errors.js';
+import { authRefusedError, connectionReason, isCredentialRefusal, isRedisConnectionError, isResetLink, saysNotWhy, underExecAbort, writeRefusal } from './redis-errors.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { confirmDatabase } from './redis-database.js';
 import { tlsSilenceHint } from './tls-silence-hint.js';
@@ -24,7 +24,11 @@ export interface RedisGate {
   ready(): Promise<void>;
   /** Runs `fn` once Redis is ready; a connection failure inside it becomes {@link RedisUnavailableError}. */
   run<T>(fn: () => Promise<T>): Promise<T>;
-  /** `err` as a {@link RedisUnavailableError} when it (or the connection's state) says Redis is gone; else `err`. `midCall`: Redis went away during the call. */
+  /**
+   * `err` as a {@link RedisUnavailableError} when it (or the connection's state) says Redis is gone,
+   * as {@link RedisWritesRefusedError} when Redis refused a write (OOM, MISCONF, READONLY); else
+   * `err`. `midCall`: Redis went away during the call.
+   */
   translate(err: unknown, midCall?: boolean): unknown;
 }
 
@@ -137,12 +141,16 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     if (err instanceof CampaignCutOff) {
       const under = credentialsRefusedOnReconnect(err.cause) ?? translate(err.cause, midCall);
       if (under instanceof RedisUnavailableError) return new RedisUnavailableError(under.redactedUrl, under.reason, err.cause, true, false, err.campaign);
+      if (under instanceof RedisWritesRefusedError) return new RedisWritesRefusedError(under.redactedUrl, under.refusal, under.outcome, err.cause, err.campaign);
       // Redis refusing a command to the user (NOPERM) or the credentials on a reconnect part-way
       // leaves the send as an outage does: said with it.
       if (under instanceof RedisAuthRefusedError) return under.partWayThrough(err.campaign);
       return under;
     }
-    if (err instanceof RedisUnavailableError) return err;
+    if (err instanceof RedisUnavailableError || err instanceof RedisWritesRefusedError) return err;
+    // Redis answered, refusing: a refused write writes nothing, whether or not others went before.
+    const refusal = writeRefusal(err);
+    if (refusal) return new RedisWritesRefusedError(url(), refusal, undefined, underExecAbort(err));
     // Mid-call, the link lost may have taken a write with it: said as an outage, which says so.
     const refused = authRefusedError(err, url()) ?? (midCall ? undefined : credentialsRefusedOnReconnect(err));
     if (refused) return refused;

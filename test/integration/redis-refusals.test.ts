@@ -50,7 +50,7 @@ const CONDITIONS: Record<'OOM' | 'MISCONF' | 'READONLY', Condition> = {
   OOM: {
     on: () => admin.config('SET', 'maxmemory', '1'),
     off: () => admin.config('SET', 'maxmemory', '0'),
-    words: /at its maxmemory \(\d+ bytes\) with maxmemory-policy noeviction/,
+    words: /at its maxmemory with maxmemory-policy noeviction/,
     fix: /raise maxmemory .*or free memory in it \(docs\/operations\.md/,
   },
   MISCONF: {
@@ -102,13 +102,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const COMMANDS: { argv: () => string[]; outcome: RegExp; readonly?: boolean }[] = [
+/** `mayPass`: a command Redis may let through (a read; under OOM, the DEL of a `resume` with no block to lift, as DEL frees memory). */
+const COMMANDS: { argv: () => string[]; outcome: RegExp; mayPass?: boolean }[] = [
   { argv: () => ['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes'], outcome: /nothing was enqueued/ },
   { argv: () => ['campaign', '--file', campaignFile, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes'], outcome: /nothing was enqueued/ },
   { argv: () => ['campaign', 'pause', sendId], outcome: /the pause was not applied/ },
   { argv: () => ['campaign', 'resume', sendId], outcome: /the resume was not applied/ },
-  { argv: () => ['resume'], outcome: /nothing was changed/ },
-  { argv: () => ['status', sendId], outcome: /nothing was changed/, readonly: true },
+  { argv: () => ['resume'], outcome: /nothing was changed/, mayPass: true },
+  { argv: () => ['status', sendId], outcome: /nothing was changed/, mayPass: true },
 ];
 
 describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, condition) => {
@@ -122,11 +123,15 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
   it('the CLI exits 3 with one line naming REDIS_URL, the condition, what was left and the fix', async () => {
     for (const command of COMMANDS) {
       const run = await cli(command.argv());
-      // A read may get through a Redis that refuses writes: then it answers as usual.
-      if (command.readonly && run.code === 0) continue;
+      if (command.mayPass && run.code === 0) continue;
       const said = `${command.argv().join(' ')} -> ${run.code}: ${run.stderr}`;
       expect(run.code, said).toBe(3);
       const line = run.stderr.split('\n').find((l) => l.startsWith('error'));
+      // A producer's durability check finds the replica before its first write, and says so.
+      if (name === 'READONLY' && line?.startsWith('error SMSQ_REDIS_NOT_DURABLE')) {
+        expect(line, said).toMatch(/not a primary.*point REDIS_URL at the primary/);
+        continue;
+      }
       expect(line, said).toContain(`REDIS_URL=${server.url}`);
       expect(line, said).toMatch(condition.words);
       expect(line, said).toMatch(condition.fix);
@@ -147,6 +152,10 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
       const said = `${post.url} -> ${res.statusCode} ${res.body}`;
       expect(res.statusCode, said).toBe(503);
       const { error } = res.json<{ error: { code: string; message: string } }>();
+      if (name === 'READONLY' && error.code === 'SMSQ_REDIS_NOT_DURABLE') {
+        expect(error.message, said).toMatch(/not a primary/);
+        continue;
+      }
       expect(error.code, said).toBe('SMSQ_REDIS_WRITES_REFUSED');
       expect(error.message, said).toMatch(condition.words);
       expect(error.message, said).not.toContain(server.url);
