@@ -8,7 +8,6 @@ import { maskPhonesInText } from './sms/phone-mask.js';
 import { fieldSpelling, inEnvironmentTerms, isMentionedSetting, mention, quoted, type Spelling } from './setting-mention.js';
 import { otherIdShape, SEND_ID_SHAPE } from './send-id-shape.js';
 import { addressFreeReason } from './queue/address-free-reason.js';
-import type { WriteRefusal, WriteRefusalKind } from './queue/redis-errors.js';
 /**
  * Exit codes of every `smsq` command. 1 is what Node itself exits with on an uncaught exception,
  * so it stays "unexpected" and a script can tell a crash from a deliberate answer; 2 is the
@@ -444,6 +443,15 @@ export class RedisUnavailableError extends SmsqError {
   asControl(control: ControlOfSend): RedisUnavailableError {
     return new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, this.midCall, false, undefined, control);
   }
+}
+
+/** Redis refusing every write while it answers: at maxmemory under noeviction, unable to save, a read-only replica. */
+export type WriteRefusalKind = 'OOM' | 'MISCONF' | 'READONLY';
+
+/** Which refusal, and what showed it: Redis's reply (its first sentence), or what INFO read (src/queue/redis-errors.ts, src/durability/probe.ts). */
+export interface WriteRefusal {
+  kind: WriteRefusalKind;
+  shownBy: string;
 }
 
 /** What each refusal is, in plain words, and its fix, in the Node API's words. */

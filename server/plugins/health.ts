@@ -1,6 +1,6 @@
 /**
  * `/healthz`: the process is up (no dependency is checked, so a Redis outage does not get the
- * server restarted). `/readyz`: Redis answers and at least one worker serves the calls queue
+ * server restarted). `/readyz`: Redis answers and takes writes, and at least one worker serves the calls queue
  * (BullMQ's CLIENT LIST; where Redis refuses CLIENT LIST, a worker's call-metrics heartbeat
  * within the last minute counts). 503 in the API's error shape names what is missing. A ready
  * answer carries `warnings` when something would not stop the sending but should be fixed: a
@@ -50,11 +50,11 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
   const readiness = {
     summary: 'Redis answers and at least one worker serves the calls queue',
     description:
-      'Redis must answer within 2 s (the whole probe); a worker counts when its metrics heartbeat is under a minute old or, when none is, when BullMQ lists it (CLIENT LIST; where Redis refuses CLIENT LIST, the heartbeats alone decide). A ready answer has `warnings` when a live worker\'s clock is off Redis\'s by more than its SMSQ_CLOCK_SKEW_WARN_MS (left out when the workers\' records cannot be read in time).',
+      'Redis must answer within 2 s (the whole probe) and take writes (INFO: not a read-only replica, no failed save that stops writes, not over maxmemory under noeviction; /metrics reports smsq_redis_up 0 then too); a worker counts when its metrics heartbeat is under a minute old or, when none is, when BullMQ lists it (CLIENT LIST; where Redis refuses CLIENT LIST, the heartbeats alone decide). A ready answer has `warnings` when a live worker\'s clock is off Redis\'s by more than its SMSQ_CLOCK_SKEW_WARN_MS (left out when the workers\' records cannot be read in time).',
     response: {
       200: answer('Ready', ReadySchema),
       500: INTERNAL,
-      503: failure('Not ready (SMSQ_NOT_READY); `issues` names `redis` (why, not where Redis is; `Retry-After: 5`) or `workers`, and the fix'),
+      503: failure('Not ready (SMSQ_NOT_READY); `issues` names `redis` (why, not where Redis is: it does not answer, or it refuses writes (OOM, MISCONF, READONLY) and the fix; `Retry-After: 5`) or `workers`, and the fix'),
     },
   };
   let databaseRefusalLogged = false;

@@ -3,7 +3,9 @@
  * emit when a connection is refused, times out, drops, or is down with commands refused, or when
  * what answers at REDIS_URL's port is not Redis.
  */
-import { NOT_REDIS, RedisAuthRefusedError, type RedisAuthReply } from '../errors.js';
+import { NOT_REDIS, RedisAuthRefusedError, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
+
+export type { WriteRefusal, WriteRefusalKind };
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
 
@@ -115,15 +117,6 @@ export function connectionReason(err: unknown): string {
   }
   const firstLine = err.message.split('\n')[0] ?? err.name;
   return firstLine || err.name;
-}
-
-/** Redis refusing every write while it answers: at maxmemory under noeviction, unable to save, a read-only replica. */
-export type WriteRefusalKind = 'OOM' | 'MISCONF' | 'READONLY';
-
-/** Which refusal, and what showed it: Redis's reply (its first sentence), or what INFO read. */
-export interface WriteRefusal {
-  kind: WriteRefusalKind;
-  shownBy: string;
 }
 
 // Redis's own reply, or (Redis 6) a script's error carrying it as `-OOM ...` after `ERR Error running script`.

@@ -19,6 +19,7 @@ import { createHarness, type Harness } from '../support/pipeline.js';
 import { runSmsqInProcess } from '../support/cli-run.js';
 import { tempFileWriter } from '../support/temp-files.js';
 import { waitFor } from '../support/wait.js';
+import { writeRefusal } from '../../src/queue/redis-errors.js';
 
 const TOKEN = 'redis-refusals-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -139,6 +140,19 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
       expect(line, said).toContain(`(${name} `);
       expect(line, said).not.toMatch(/EXECABORT|script: /);
     }
+  });
+
+  it('a MULTI Redis discarded (EXECABORT) is named by the refusal under it', async () => {
+    const err = await admin
+      .multi()
+      .set('refusals:probe', '1')
+      .exec()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(String(err)).toMatch(/EXECABORT/);
+    expect(writeRefusal(err)?.kind).toBe(name);
   });
 
   it('the REST routes answer 503 SMSQ_REDIS_WRITES_REFUSED naming the condition and the fix; /readyz says it, and /metrics agrees', async () => {
