@@ -9,7 +9,7 @@ import type { AppControllerRoute, ControllerHandlerReturnType } from '@bull-boar
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { httpStatusOf, redisDoesNotAnswerClients, RedisUnavailableError, ValidationError, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
+import { httpStatusOf, RedisAuthRefusedError, redisDoesNotAnswerClients, RedisUnavailableError, RedisWritesRefusedError, ValidationError, waitOrTellFix, type FieldIssue } from '../../src/errors.js';
 import type { RedisConnection } from '../../src/queue/connection.js';
 import { createRedisGate } from '../../src/queue/redis-gate.js';
 import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
@@ -106,6 +106,10 @@ function redisDownAnswer(redis: RedisConnection): RedisDownAnswer {
   const gate = createRedisGate({ redis });
   return (method, err) => {
     const down = gate.translate(err);
+    // Redis refusing writes, or smsq's credentials (a password changed under a running server): a
+    // condition of Redis or of the configuration, said as /v1 says it, not ioredis's words.
+    if (down instanceof RedisWritesRefusedError) return boardError(httpStatusOf(down.code), down.code, READ_METHODS.has(method) ? down.asRead().apiMessage : down.saying('this change to the queue was not made').apiMessage);
+    if (down instanceof RedisAuthRefusedError) return boardError(httpStatusOf(down.code), down.code, down.apiMessage);
     if (!(down instanceof RedisUnavailableError)) return undefined;
     // A command that timed out still runs once Redis gets to it: a clean or an empty of a large
     // queue is one script that runs on after the answer was given up, and a write of several

@@ -88,6 +88,7 @@ async function cli(argv: string[]) {
 beforeAll(async () => {
   server = await startPrivateRedis({ protectedConfigs: true });
   admin = new Redis(server.url);
+  admin.on('error', () => {});
   h = await createHarness({ label: 'refusals', redisUrl: server.url });
   await h.startWorker();
   app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: false } });
@@ -177,6 +178,11 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
     }
     const page = await app.inject({ url: '/admin/campaigns', headers: BASIC });
     expect(page.statusCode, page.body).not.toBe(500);
+    const board = await app.inject({ url: '/admin/queues/api/queues', headers: BASIC });
+    if (board.statusCode !== 200) {
+      expect(board.statusCode, board.body).toBe(503);
+      expect(board.body).toMatch(condition.words);
+    }
 
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode, ready.body).toBe(503);
@@ -184,6 +190,35 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
     expect(ready.body).not.toMatch(/does not answer/);
     const metrics = await app.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/^smsq_redis_up 0$/m);
+  });
+});
+
+describe('Redis refusing smsq\'s credentials on a reconnect (NOAUTH: requirepass set under a running server)', () => {
+  let other: Redis;
+  beforeAll(async () => {
+    await admin.config('SET', 'requirepass', 'refusals-password');
+    other = new Redis(server.url.replace('redis://', 'redis://:refusals-password@'));
+    // Its connections stay signed in until they reconnect: made to, so each meets NOAUTH.
+    await other.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await waitFor(() => h.redis.status !== 'ready', 'the server\'s connection to drop');
+  }, 30_000);
+  afterAll(async () => {
+    await other.config('SET', 'requirepass', '');
+    other.disconnect();
+    await waitFor(() => h.redis.status === 'ready' && admin.status === 'ready', 'the connections back', 30_000);
+  }, 40_000);
+
+  it('/v1 and the board answer SMSQ_REDIS_AUTH in its words, not SMSQ_INTERNAL or ioredis\'s "Stream isn\'t writeable"', async () => {
+    // Until a reconnect has been refused, the link is only lost.
+    const post = () => app.inject({ method: 'POST', url: '/v1/messages', headers: AUTH, payload: { ...NOTE, phones: ['13800138011'] } });
+    const sent = await waitFor(async () => {
+      const res = await post();
+      return res.json<{ error: { code: string } }>().error.code === 'SMSQ_REDIS_UNAVAILABLE' ? undefined : res;
+    }, 'a reconnect refused');
+    expect(sent.json<{ error: { code: string } }>().error.code, sent.body).toBe('SMSQ_REDIS_AUTH');
+    const board = await app.inject({ url: '/admin/queues/api/queues', headers: BASIC });
+    expect(board.body).not.toMatch(/Stream isn't writeable|enableOfflineQueue/);
+    expect(board.body, board.body).toMatch(/SMSQ_REDIS_AUTH|SMSQ_REDIS_UNAVAILABLE/);
   });
 });
 
