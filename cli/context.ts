@@ -79,8 +79,8 @@ const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpper
 /** Suggested commands for errors about signatures or templates, as the seed's quick recovery does. */
 /** Commands that only read (the catalog, look-ups, a send's status, the list of sends): asking again never sends. */
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['signs', 'sign', 'templates', 'template', 'qualifications', 'qualification', 'details', 'stats', 'status', 'sends']);
-/** Commands that write to Redis but enqueue nothing: what a failure left is said as a read's. */
-const ENQUEUES_NOTHING: ReadonlySet<string> = new Set(['resume', 'repair']);
+/** Commands that write to Redis but enqueue nothing, by what a failure names them: never "nothing was enqueued". */
+const TASKS: Readonly<Record<string, string>> = Object.freeze({ resume: 'resume (lifting the account block)', repair: 'repair sweep' });
 
 export function recoveryCommands(error: Pick<SmsError, 'code' | 'errorClass'>): string[] {
   if (error.errorClass !== 'sign_template') return [];
@@ -274,7 +274,9 @@ export class CliContext {
       return exitCodeOf(refused.code);
     }
     const redisDown = this.asRedisUnavailable(err);
-    const unavailable = redisDown && this.enqueuesNothing() ? redisDown.asRead() : redisDown;
+    const task = this.task();
+    // Past the gate, a task's command that timed out may still be carried out once Redis answers.
+    const unavailable = redisDown && task !== undefined ? redisDown.asTask(task, redisDown.midCall || (!(err instanceof RedisUnavailableError) && /Command timed out/.test(redisDown.reason))) : redisDown && this.readOnly() ? redisDown.asRead() : redisDown;
     if (unavailable || err instanceof NotFoundError) {
       const known = (unavailable ?? err) as RedisUnavailableError | NotFoundError;
       // A send not found says where it was looked for and the fix (SendNotFoundError), as REST says it,
@@ -341,21 +343,28 @@ export class CliContext {
     return this.commandName !== undefined && READ_ONLY_COMMANDS.has(this.commandName);
   }
 
-  /**
-   * Whether the command enqueues nothing (a read; `resume`, which lifts a block; `repair`): its
-   * failure says nothing was changed, never "nothing was enqueued".
-   */
-  private enqueuesNothing(): boolean {
-    return this.readOnly() || (this.commandName !== undefined && ENQUEUES_NOTHING.has(this.commandName));
+  /** The name of the task being run when it enqueues nothing but writes ({@link TASKS}). */
+  private task(): string | undefined {
+    return this.commandName === undefined ? undefined : TASKS[this.commandName];
   }
 
   /** `err` as SMSQ_REDIS_WRITES_REFUSED when it is Redis refusing writes (whoever threw it), said as what this command left. */
   private asWritesRefused(err: unknown): RedisWritesRefusedError | undefined {
-    if (err instanceof RedisWritesRefusedError) return this.enqueuesNothing() ? err.asRead() : err;
-    const refusal = writeRefusal(err);
+    const refusal = err instanceof RedisWritesRefusedError ? err.refusal : writeRefusal(err);
     if (!refusal) return undefined;
+    const task = this.task();
+    // At maxmemory Redis still takes deletes (they free memory): a task of several steps may have made those.
+    const outcome =
+      task !== undefined
+        ? refusal.kind === 'OOM'
+          ? `the ${task} was not done, or only in part (Redis at maxmemory still takes deletes): a second run does no harm once it takes writes`
+          : `the ${task} was not done: nothing was changed`
+        : this.readOnly()
+          ? 'nothing was changed'
+          : undefined;
+    if (err instanceof RedisWritesRefusedError) return outcome === undefined ? err : err.saying(outcome);
     const url = redactRedisUrl(this.configValue?.redisUrl ?? 'redis://127.0.0.1:6379');
-    return new RedisWritesRefusedError(url, refusal, this.enqueuesNothing() ? 'nothing was changed' : 'nothing was enqueued', underExecAbort(err));
+    return new RedisWritesRefusedError(url, refusal, outcome ?? 'nothing was enqueued', underExecAbort(err));
   }
 
   private asRedisUnavailable(err: unknown): RedisUnavailableError | undefined {

@@ -418,12 +418,16 @@ export class RedisUnavailableError extends SmsqError {
     readonly campaign?: CutOffCampaign,
     /** Set when what failed was a control of a send: it enqueues nothing and takes no idempotency key, and is said as what it is. */
     readonly control?: ControlOfSend,
+    /** Set when what failed is a task that enqueues nothing (`smsq resume`, `smsq repair`): said as that task, done or not. */
+    readonly task?: string,
   ) {
     const say = ({ head, fix }: OutageWords) =>
       campaign
         ? `${head} part-way through a campaign: send ${campaign.sendId} was created, and ${campaign.written} recipients were confirmed enqueued in it (more may have been written as Redis went away; workers may have sent them already). ${cutOffFix(campaign)}`
         : control
           ? `${head}; ${controlOutcome(control, midCall, fix)}`
+          : task !== undefined
+            ? `${head}; ${midCall ? `the ${task} may or may not have been done (Redis stopped answering during it); a second run does no harm if it was` : `the ${task} was not done: nothing was changed`}. ${fix('run it again')}`
           : `${head}; ${reading ? (reason.startsWith(NOT_REDIS) ? 'nothing was changed' : 'nothing was changed; run it again once Redis answers') : midCall ? 'the request may be partly done: retry it with the same idempotency key, which completes it or returns it, never twice' : 'nothing was enqueued'}. ${fix()}`;
     super(say(toOperator(redactedUrl, reason)), cause === undefined ? undefined : { cause });
     this.name = 'RedisUnavailableError';
@@ -442,6 +446,11 @@ export class RedisUnavailableError extends SmsqError {
    */
   asControl(control: ControlOfSend): RedisUnavailableError {
     return new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, this.midCall, false, undefined, control);
+  }
+
+  /** The same failure, said of a task that enqueues nothing (`task`: its name); `midCall`: Redis stopped answering during it. */
+  asTask(task: string, midCall = this.midCall): RedisUnavailableError {
+    return new RedisUnavailableError(this.redactedUrl, this.reason, this.cause, midCall, false, undefined, undefined, task);
   }
 }
 

@@ -20,6 +20,7 @@ import { runSmsqInProcess } from '../support/cli-run.js';
 import { tempFileWriter } from '../support/temp-files.js';
 import { waitFor } from '../support/wait.js';
 import { writeRefusal } from '../../src/queue/redis-errors.js';
+import { startFreezableRedis } from '../support/freezable-redis.js';
 
 const TOKEN = 'redis-refusals-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -110,7 +111,8 @@ const COMMANDS: { argv: () => string[]; outcome: RegExp; mayPass?: boolean }[] =
   { argv: () => ['campaign', '--file', campaignFile, '--sign', N.sign, '--template', N.marketingTemplate, '--param', '{"name":"会员"}', '--yes'], outcome: /nothing was enqueued/ },
   { argv: () => ['campaign', 'pause', sendId], outcome: /the pause was not applied/ },
   { argv: () => ['campaign', 'resume', sendId], outcome: /the resume was not applied/ },
-  { argv: () => ['resume'], outcome: /nothing was changed/, mayPass: true },
+  { argv: () => ['resume'], outcome: /the resume \(lifting the account block\) was not done/, mayPass: true },
+  { argv: () => ['repair'], outcome: /the repair sweep was not done/ },
   { argv: () => ['status', sendId], outcome: /nothing was changed/, mayPass: true },
 ];
 
@@ -220,6 +222,28 @@ describe('Redis refusing smsq\'s credentials on a reconnect (NOAUTH: requirepass
     expect(board.body).not.toMatch(/Stream isn't writeable|enableOfflineQueue/);
     expect(board.body, board.body).toMatch(/SMSQ_REDIS_AUTH|SMSQ_REDIS_UNAVAILABLE/);
   });
+});
+
+describe('smsq resume and smsq repair against a frozen Redis', () => {
+  it('say the task was not done and nothing was changed (they enqueue nothing: "nothing was enqueued" said nothing of them)', async () => {
+    const closers: (() => Promise<void>)[] = [];
+    const frozen = await startFreezableRedis((close) => closers.push(close));
+    try {
+      frozen.freeze();
+      const env = { REDIS_URL: frozen.url, SMSQ_PREFIX: h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'warn', SMSQ_REDIS_CONNECT_TIMEOUT_MS: '300' };
+      for (const [argv, task] of [
+        [['resume'], 'resume (lifting the account block)'],
+        [['repair'], 'repair sweep'],
+      ] as const) {
+        const run = await runSmsqInProcess(argv, { env });
+        expect(run.code, run.stderr).toBe(3);
+        expect(run.stderr).toContain(`REDIS_URL=${frozen.url} does not answer (no answer within 300 ms); the ${task} was not done: nothing was changed. Fix: start Redis there`);
+        expect(run.stderr).not.toMatch(/nothing was enqueued/);
+      }
+    } finally {
+      for (const close of closers) await close();
+    }
+  }, 30_000);
 });
 
 describe('after the conditions are lifted', () => {
