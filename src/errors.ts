@@ -471,7 +471,7 @@ const WRITE_REFUSALS: Readonly<Record<WriteRefusalKind, { what: string; fix: str
   },
   MISCONF: {
     what: 'cannot save to disk (its last RDB or AOF write failed), so it refuses writes',
-    fix: 'fix its disk or its dir (space, permissions: its log names the failed save), then it takes writes again',
+    fix: 'free space on its disk or make its dir writable (its log names the failed save), then BGSAVE: it takes writes again once a save succeeds',
   },
   READONLY: {
     what: 'is a read-only replica, so it refuses writes',

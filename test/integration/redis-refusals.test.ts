@@ -70,7 +70,7 @@ const CONDITIONS: Record<'OOM' | 'MISCONF' | 'READONLY', Condition> = {
       await admin.config('SET', 'save', '');
     },
     words: /cannot save to disk/,
-    fix: /fix its disk or its dir .*its log/,
+    fix: /free space on its disk or make its dir writable \(its log names the failed save\), then BGSAVE/,
   },
   READONLY: {
     // Port 1: no primary answers there, and the replica refuses writes all the same.
