@@ -71,8 +71,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       const nowMs = await deadline.must(gate.ready().then(() => redisNowMs(options.redis)), 'the readiness check');
       // Redis that answers but refuses writes takes no send and lets no worker record a call: read
       // from INFO, as /metrics reads it, so the two agree.
-      const refusal = await deadline.must(probeWriteRefusal(options.redis), 'the readiness check');
-      if (refusal) throw refusedWritesError(refusal);
+      const refusing = await deadline.must(probeWriteRefusal(options.redis), 'the readiness check');
+      if (refusing) throw refusedWritesError(refusing);
       // Beside the worker count, and on its own: a warning never makes a ready deployment unready.
       const skewWarning = deadline.may(readClockSkewWarning(options.redis, options.keyPrefix, nowMs).catch(() => undefined));
       // Unknown (no heartbeat, CLIENT LIST refused) is not ready either: nothing shows a worker.
@@ -95,8 +95,9 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
         databaseRefusalLogged = true;
         request.log.error({ err }, 'not ready: Redis refused the database REDIS_URL names');
       }
-      const refusedWrites = writeRefusal(err);
-      const message = refusal ? refusal.apiMessage : err instanceof RedisWritesRefusedError ? err.apiMessage : refusedWrites ? refusedWritesError(refusedWrites).apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
+      // Redis refusing writes: found by the INFO read, or met by a read that Redis took for a write.
+      const refusedWrites = err instanceof RedisWritesRefusedError ? err.refusal : writeRefusal(err);
+      const message = refusal ? refusal.apiMessage : refusedWrites ? refusedWritesError(refusedWrites).apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
       issues.push({ field: 'redis', message });
     } finally {
       deadline.clear();
