@@ -16,8 +16,8 @@ export interface LookupFailure {
   look: number;
   code: string;
   errorClass: string;
-  /** When BullMQ tries it again (ms), when it retries it with its back-off; absent when it does not (a last try, a throttle or account answer, a fault of this worker's own, each said elsewhere). */
-  nextTryAt?: number;
+  /** How long until BullMQ tries it again (ms), when it retries it with its back-off; absent when it does not (a last try, a throttle or account answer, a fault of this worker's own, each said elsewhere). */
+  retryInMs?: number;
   /** Its tries are spent: the attempt is given up (expired as unknown, not resent). */
   lastTry?: boolean;
 }
@@ -57,8 +57,10 @@ export function createLookupFailureWarnings(options: { logger: Logger; clock: Cl
     failed(f) {
       const now = options.clock.now();
       total++;
-      const fields = { sendId: f.sendId, chunkId: f.chunkId, attempt: f.attempt, look: f.look, code: f.code, errorClass: f.errorClass, ...(f.nextTryAt !== undefined ? { nextTryAt: f.nextTryAt, retryInMs: Math.max(0, f.nextTryAt - now) } : {}) };
-      const next = f.nextTryAt === undefined ? '' : `: tried again at ${formatTime(f.nextTryAt)} (in ${Math.max(0, Math.round((f.nextTryAt - now) / 1000))} s), the chunk in doubt until a look-up answers, nothing resent meanwhile`;
+      // The delay as BullMQ computed it; its time from the one clock read above (two reads said 3999 ms of a 4000 ms delay).
+      const nextTryAt = f.retryInMs === undefined ? undefined : now + f.retryInMs;
+      const fields = { sendId: f.sendId, chunkId: f.chunkId, attempt: f.attempt, look: f.look, code: f.code, errorClass: f.errorClass, ...(nextTryAt !== undefined ? { nextTryAt, retryInMs: f.retryInMs } : {}) };
+      const next = nextTryAt === undefined ? '' : `: tried again at ${formatTime(nextTryAt)} (in ${Math.round((f.retryInMs ?? 0) / 1000)} s), the chunk in doubt until a look-up answers, nothing resent meanwhile`;
       if (f.lastTry) {
         failing.delete(f.chunkId);
         log.warn(fields, `look-up failed at its last try (${f.code}): its recipients expire as unknown (SMSQ_OUTCOME_UNKNOWN), not resent`);

@@ -39,15 +39,14 @@ function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behin
 
 /**
  * What becomes of a reconcile look-up whose QuerySendDetails failed with `e`: tried again by BullMQ
- * with its back-off (`nextTryAt`, as {@link reconcileRetryDelayMs} computes it, on this worker's
- * clock), or its tries spent (`lastTry`); neither when {@link failLookup} does otherwise (a throttle
+ * with its back-off (`retryInMs`, as {@link reconcileRetryDelayMs} computes it), or its tries spent (`lastTry`); neither when {@link failLookup} does otherwise (a throttle
  * or account answer, a fault of this worker's own), which says so itself.
  */
-function lookupRetry(e: SmsError, job: Job, now: number): { nextTryAt?: number; lastTry?: true } {
+function lookupRetry(e: SmsError, job: Job): { retryInMs?: number; lastTry?: true } {
   if (!retriedWithBackoff(e)) return {};
   // BullMQ retries while attemptsMade + 1 < attempts (job.js, shouldRetryJob), attemptsMade then counting this try.
   if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) return { lastTry: true };
-  return { nextTryAt: now + reconcileRetryDelayMs(job.attemptsMade + 1) };
+  return { retryInMs: reconcileRetryDelayMs(job.attemptsMade + 1) };
 }
 
 /**
@@ -106,7 +105,7 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     await awaitLookupSlot(deps, job, token);
     const res = await deps.client.querySendDetails({ phoneNumber: phone, sendDate, pageSize: PAGE_SIZE, currentPage: data.page });
     if (!res.ok) {
-      failures.failed({ sendId, chunkId, attempt, look: data.look, code: res.error.code, errorClass: res.error.errorClass, ...lookupRetry(res.error, job, deps.clock.now()) });
+      failures.failed({ sendId, chunkId, attempt, look: data.look, code: res.error.code, errorClass: res.error.errorClass, ...lookupRetry(res.error, job) });
       return failLookup(res.error, job, token, deps);
     }
     failures.answered(chunkId);

@@ -8,7 +8,7 @@ describe('look-up failure warnings', () => {
     let now = Date.parse('2026-12-04T13:40:00+08:00');
     const out = collector();
     const w = createLookupFailureWarnings({ logger: createLogger({ level: 'info' }, out), clock: { now: () => now } });
-    const fail = (chunk: number, n: number) => w.failed({ sendId: 's', chunkId: `s.${chunk}`, attempt: 1, look: 1, code: 'SDK.ReadTimeout', errorClass: 'transient', nextTryAt: now + Math.min(1000 * 2 ** (n - 1), 60_000) });
+    const fail = (chunk: number, n: number) => w.failed({ sendId: 's', chunkId: `s.${chunk}`, attempt: 1, look: 1, code: 'SDK.ReadTimeout', errorClass: 'transient', retryInMs: Math.min(1000 * 2 ** (n - 1), 60_000) });
     // 32 chunks, each failing 10 times over 10 minutes.
     for (let n = 1; n <= 10; n++) {
       for (let c = 0; c < 32; c++) fail(c, n);
