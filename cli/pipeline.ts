@@ -24,6 +24,7 @@ import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { formatCounts, renderFields, renderTable } from './format.js';
 import { DRY_RUN_NOTE, type SendCommandFlags } from './send-flags.js';
+import { rideRedisOutages, WATCH_REDIS_RETRY_MS } from './watch-redis-outage.js';
 import { waitForSend, whyItWaits, type WaitResult } from './wait-for-send.js';
 import { inFlagTerms } from './request-flags.js';
 import type { SendStatus } from '../src/queue/send-store.js';
@@ -333,7 +334,12 @@ export async function runSendCommand(
     let failed: WaitStop | undefined;
     let lastRead: SendStatus | undefined;
     const waited = flags.wait
-      ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, { signal: watch.signal, onStatus: (s) => (lastRead = s) }).catch((err: unknown): WaitResult | undefined => {
+      ? await waitForSend(ctx, prepared.producer, res.sendId, flags.json, {
+          signal: watch.signal,
+          onStatus: (s) => (lastRead = s),
+          // A Redis restarted or failed over under the wait is waited for, as status --watch waits (it ended the wait with exit 4 at once).
+          poll: rideRedisOutages({ boundMs: ctx.config.redisConnectTimeoutMs, retryMs: WATCH_REDIS_RETRY_MS, note: (text) => ctx.note(text), what: 'the wait' }),
+        }).catch((err: unknown): WaitResult | undefined => {
           // The send is in: its id is printed whatever stopped the wait after it, with the status last read when there was one.
           failed = { reason: 'failed', error: withoutEnqueueClaim(err) };
           return lastRead && { status: lastRead, done: false };

@@ -23,7 +23,7 @@ Exit codes (every command):
   ${EXIT.ok}    done
   ${EXIT.refused}    refused: bad input, flags or environment; nothing was sent or enqueued (fix and run again)
   ${EXIT.dependency}    a dependency failed: Dysmsapi, Redis or the network (running again later may succeed)
-  ${EXIT.waitStopped}    --wait stopped before the send was through (its --timeout, or Redis lost meanwhile): the send is enqueued and goes on; do not send it again (smsq status SEND_ID)
+  ${EXIT.waitStopped}    --wait stopped before the send was through (its --timeout, or Redis gone longer than SMSQ_REDIS_CONNECT_TIMEOUT_MS meanwhile): the send is enqueued and goes on; do not send it again (smsq status SEND_ID)
   ${EXIT.interrupted}  interrupted by Ctrl-C (${EXIT.terminated}: SIGTERM); a send already enqueued goes on, and its id is printed
        (worker, server and emulator stop gracefully instead: 0; a second signal ends them at once: 130/143)
   ${EXIT.internal}    unexpected internal error (a bug; please report it)

@@ -12,6 +12,9 @@ import { waitText } from '../src/queue/send-wait.js';
 import { heldNote } from './held-recipients.js';
 import type { CliContext } from './context.js';
 import { pause } from './wait-stop.js';
+import type { RedisOutageRide } from './watch-redis-outage.js';
+
+const readOnce: RedisOutageRide = (poll) => poll();
 
 /** A wait whose line has not changed for this long is explained; each later look waits twice as long. */
 const EXPLAIN_AFTER_MS = 5000;
@@ -28,6 +31,11 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Called with each status read: a wait that fails (Redis lost) still has the last one to show. */
   onStatus?: (status: SendStatus) => void;
+  /**
+   * Runs each status read: rideRedisOutages (watch-redis-outage.ts), so that a Redis restarted or failed over under
+   * the wait is waited for (up to its bound) as `status --watch` waits for it. Default: read once.
+   */
+  poll?: RedisOutageRide;
 }
 
 /** The status a wait ended on, and whether the send was through (false: the wait was stopped first). */
@@ -52,7 +60,7 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
   let nextLookAt = performance.now() + firstLookMs;
   let lastExplained = '';
   for (;;) {
-    const s = await producer.getStatus(sendId);
+    const s = await (opts.poll ?? readOnce)(() => producer.getStatus(sendId));
     opts.onStatus?.(s);
     const pending = countIn(s.counts, UNSENT_CHUNK_STATES);
     const why = whyItWaits(s);

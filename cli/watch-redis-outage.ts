@@ -1,6 +1,6 @@
 /**
  * A watch's polls through a Redis that goes away for a moment. `smsq status --watch` follows a
- * send for minutes or hours, and a Redis restart or failover under it is routine: the worker rides
+ * send for minutes or hours (`--wait` of the send commands until it is through), and a Redis restart or failover under it is routine: the worker rides
  * it out, and so does the watch. A poll that finds Redis gone is tried again until Redis answers
  * or the bound (SMSQ_REDIS_CONNECT_TIMEOUT_MS) has passed since the first poll failed; one
  * line says that it waits, one that Redis is back. Past the bound the poll's own
@@ -9,6 +9,9 @@
 import { redisDoesNotAnswer, RedisUnavailableError } from '../src/errors.js';
 import { pause } from '../src/pause.js';
 import { formatDuration } from './duration.js';
+
+/** Between tries of a watch's poll while Redis is gone (ms): each fails at once until it is back. */
+export const WATCH_REDIS_RETRY_MS = 250;
 
 export interface RedisOutageRideOptions {
   /**
@@ -20,6 +23,8 @@ export interface RedisOutageRideOptions {
   retryMs: number;
   /** Says a line to the person watching (stderr). */
   note(text: string): void;
+  /** What waits, in those lines. Default `the watch` (`smsq status --watch`); `the wait` for `--wait`. */
+  what?: string;
   /** Monotonic ms. Default performance.now: a wall clock set back must not stretch the wait. */
   now?: () => number;
   /** Default a timer. */
@@ -32,6 +37,7 @@ export type RedisOutageRide = <T>(poll: () => Promise<T>) => Promise<T>;
 export function rideRedisOutages(options: RedisOutageRideOptions): RedisOutageRide {
   const now = options.now ?? (() => performance.now());
   const sleep = options.sleep ?? ((ms: number) => pause(ms, undefined));
+  const what = options.what ?? 'the watch';
   return async (poll) => {
     let downSince: number | undefined;
     // REDIS_URL (password redacted) as the refusals name it, for the line that says it is back.
@@ -39,14 +45,14 @@ export function rideRedisOutages(options: RedisOutageRideOptions): RedisOutageRi
     for (;;) {
       try {
         const value = await poll();
-        if (downSince !== undefined) options.note(backLine(redactedUrl, now() - downSince));
+        if (downSince !== undefined) options.note(backLine(redactedUrl, now() - downSince, what));
         return value;
       } catch (err) {
         if (!(err instanceof RedisUnavailableError)) throw err;
         redactedUrl = err.redactedUrl;
         if (downSince === undefined) {
           downSince = now();
-          options.note(`${redisDoesNotAnswer(err.redactedUrl, err.reason)}: the watch waits for it up to ${formatDuration(options.boundMs)} (SMSQ_REDIS_CONNECT_TIMEOUT_MS) and goes on once it answers`);
+          options.note(`${redisDoesNotAnswer(err.redactedUrl, err.reason)}: ${what} waits for it up to ${formatDuration(options.boundMs)} (SMSQ_REDIS_CONNECT_TIMEOUT_MS) and goes on once it answers`);
         }
         const left = downSince + options.boundMs - now();
         if (left <= 0) throw err;
@@ -56,6 +62,6 @@ export function rideRedisOutages(options: RedisOutageRideOptions): RedisOutageRi
   };
 }
 
-function backLine(redactedUrl: string, downMs: number): string {
-  return `Redis at REDIS_URL=${redactedUrl} answers again after ${(downMs / 1000).toFixed(1)}s: the watch goes on`;
+function backLine(redactedUrl: string, downMs: number, what: string): string {
+  return `Redis at REDIS_URL=${redactedUrl} answers again after ${(downMs / 1000).toFixed(1)}s: ${what} goes on`;
 }

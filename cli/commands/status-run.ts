@@ -13,12 +13,10 @@ import { UsageError } from '../errors.js';
 import { renderFields, renderTable } from '../format.js';
 import { barLine, defaultWatchEnd, jsonLine, plainLine, watchIsOver, type WatchEnd } from '../watch-progress.js';
 import { statusJson } from '../status-json.js';
-import { rideRedisOutages } from '../watch-redis-outage.js';
+import { rideRedisOutages, WATCH_REDIS_RETRY_MS } from '../watch-redis-outage.js';
 import { openProducer } from '../pipeline.js';
 import type { StatusFlags } from './status-flags.js';
 
-/** Between tries of a watch's poll while Redis is gone (ms): each fails at once until it is back. */
-const WATCH_REDIS_RETRY_MS = 250;
 
 function renderStatus(status: SendStatus): string {
   const s = status.send;

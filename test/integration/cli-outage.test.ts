@@ -52,7 +52,7 @@ function expectNoRawErrors(stderr: string): void {
 }
 
 describe('smsq send --wait whose Redis goes away during the wait', () => {
-  it('exit 4 with one line saying the send goes on; no raw error on stderr (it printed the queue\'s "Error: connect ECONNREFUSED ..." object)', async () => {
+  it('exit 4, once Redis stayed gone past SMSQ_REDIS_CONNECT_TIMEOUT_MS, with one line saying the wait waits for it and one saying the send goes on; no raw error on stderr (it printed the queue\'s "Error: connect ECONNREFUSED ..." object)', async () => {
     const redis = await privateRedis();
     const send = spawn(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--wait', '--timeout', '60s'], redis);
     // Enqueued, the worker check done (no worker serves the prefix): the wait is under way.
@@ -61,6 +61,7 @@ describe('smsq send --wait whose Redis goes away during the wait', () => {
     expect(await send.exited, send.stderr).toBe(EXIT.waitStopped);
     expect(send.stdout).toMatch(/^send id\s+smx/m);
     expect(plainLines(send.stderr).filter((l) => /does not answer/.test(l))).toEqual([
+      expect.stringMatching(/^Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+ does not answer \(.+\): the wait waits for it up to \d+s \(SMSQ_REDIS_CONNECT_TIMEOUT_MS\) and goes on once it answers$/),
       expect.stringMatching(/^the wait failed after the enqueue: Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+ does not answer .*do not send it again/),
     ]);
     expectNoRawErrors(send.stderr);

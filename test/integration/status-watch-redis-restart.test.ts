@@ -110,4 +110,38 @@ describe('smsq status --watch and a Redis restarted under it', () => {
       expect.stringMatching(/^error SMSQ_REDIS_UNAVAILABLE: Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+ does not answer \(.+\); nothing was changed; run it again once Redis answers\. Fix: start Redis there or point REDIS_URL at a running one \(SMSQ_REDIS_CONNECT_TIMEOUT_MS sets how long to wait\)$/),
     ]);
   }, 150_000);
+
+  it('smsq send --wait waits for a Redis restarted under it the same way, and ends when the send is through (it exited 4 at once)', async () => {
+    const redis = await restartableRedis();
+    const h = await harnesses.create({ label: 'wait-restart', redisUrl: redis.url });
+    h.redis.on('error', () => {});
+    // No worker yet: the wait polls a send that stays queued while Redis goes away and comes back.
+    const waiter = spawnSmsq(['send', '--phones', '13853000004', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--wait', '--timeout', '120s'], {
+      REDIS_URL: redis.url,
+      SMSQ_PREFIX: h.prefix,
+      SMS_MODE: 'sandbox',
+      SMS_ENDPOINT: h.endpoint,
+      LOG_LEVEL: 'warn',
+      SMSQ_QUIET_HOURS: 'off',
+      SMSQ_REDIS_CONNECT_TIMEOUT_MS: '10000',
+    });
+    children.push(waiter);
+    await waitFor(() => /: 0 accepted, 0 failed, 1 pending/.test(waiter.stderr), 'the wait to show its first progress', SPAWNED_MS);
+
+    await redis.kill();
+    const waitsFor = /^Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+ does not answer \(.+\): the wait waits for it up to 10s \(SMSQ_REDIS_CONNECT_TIMEOUT_MS\) and goes on once it answers$/;
+    const met = await Promise.race([
+      waitFor(() => plainLines(waiter.stderr).some((l) => waitsFor.test(l)), 'the wait to say it waits for Redis', 30_000).then(() => 'waiting' as const),
+      waiter.exited.then((code) => `exited ${code}` as const),
+    ]);
+    await redis.start();
+    expect(met, waiter.stderr).toBe('waiting');
+
+    await h.startWorker();
+    expect(await waiter.exited, waiter.stderr).toBe(EXIT.ok);
+    expect(plainLines(waiter.stderr).filter((l) => l.startsWith('Redis at REDIS_URL'))).toEqual([
+      expect.stringMatching(waitsFor),
+      expect.stringMatching(/^Redis at REDIS_URL=redis:\/\/127\.0\.0\.1:\d+ answers again after \d+\.\ds: the wait goes on$/),
+    ]);
+  }, 150_000);
 });
