@@ -119,9 +119,6 @@ export function connectionReason(err: unknown): string {
   return firstLine || err.name;
 }
 
-// Redis's own reply, or (Redis 6) a script's error carrying it as `-OOM ...` after `ERR Error running script`.
-const WRITE_REFUSAL_REPLY = /^(?:ERR .*?-)?((OOM|MISCONF|READONLY) [^.]*)/;
-
 /**
  * The first error queued in a MULTI whose EXEC Redis aborted (ioredis keeps them on the EXECABORT
  * error as `previousErrors`): "Transaction discarded because of previous errors" names no cause.
@@ -130,14 +127,6 @@ export function underExecAbort(err: unknown): unknown {
   if (!(err instanceof Error) || !/^EXECABORT\b/.test(err.message)) return err;
   const previous = (err as { previousErrors?: unknown }).previousErrors;
   return Array.isArray(previous) && previous[0] instanceof Error ? previous[0] : err;
-}
-
-/** The refusal `err` is (through an aborted MULTI), when it is Redis refusing writes; else undefined. */
-export function writeRefusal(err: unknown): WriteRefusal | undefined {
-  const under = underExecAbort(err);
-  if (!(under instanceof Error)) return undefined;
-  const m = WRITE_REFUSAL_REPLY.exec(under.message);
-  return m ? { kind: m[2] as WriteRefusalKind, shownBy: (m[1] ?? '').trim() } : undefined;
 }
 
 /**
@@ -151,15 +140,29 @@ export function writeRefusal(err: unknown): WriteRefusal | undefined {
  * 6 says a script's as `ERR Error running script ... -OOM ...`. {@link writeRefusal} is the
  * three of them that refuse every write, as the front ends name them.
  */
-const STATE_REFUSAL = /^(?:ERR .*?-)?(OOM|MISCONF|READONLY|NOREPLICAS|BUSY|LOADING|MASTERDOWN|EXECABORT)\b/;
+const STATE_REFUSAL = /^(?:ERR .*?-)?((OOM|MISCONF|READONLY|NOREPLICAS|BUSY|LOADING|MASTERDOWN|EXECABORT)\b[^.]*)/;
 
 export type RedisStateRefusal = 'OOM' | 'MISCONF' | 'READONLY' | 'NOREPLICAS' | 'BUSY' | 'LOADING' | 'MASTERDOWN' | 'EXECABORT';
 
-/** Which of Redis's refusals for its own state `err` is (see {@link STATE_REFUSAL}); undefined for any other error. */
-export function redisStateRefusal(err: unknown): RedisStateRefusal | undefined {
+/** The refusal `err` is (through an aborted MULTI) and Redis's reply for it (its first sentence); undefined for any other error. */
+function stateRefusalOf(err: unknown): { kind: RedisStateRefusal; reply: string } | undefined {
   const under = underExecAbort(err);
   if (!(under instanceof Error)) return undefined;
-  return STATE_REFUSAL.exec(under.message)?.[1] as RedisStateRefusal | undefined;
+  const m = STATE_REFUSAL.exec(under.message);
+  return m ? { kind: m[2] as RedisStateRefusal, reply: (m[1] ?? '').trim() } : undefined;
+}
+
+/** Which of Redis's refusals for its own state `err` is (see {@link STATE_REFUSAL}); undefined for any other error. */
+export function redisStateRefusal(err: unknown): RedisStateRefusal | undefined {
+  return stateRefusalOf(err)?.kind;
+}
+
+const WRITE_REFUSAL_KINDS: ReadonlySet<RedisStateRefusal> = new Set<WriteRefusalKind>(['OOM', 'MISCONF', 'READONLY']);
+
+/** The refusal `err` is when it is one of those that refuse every write (OOM, MISCONF, READONLY), with the reply that showed it; else undefined. */
+export function writeRefusal(err: unknown): WriteRefusal | undefined {
+  const refusal = stateRefusalOf(err);
+  return refusal && WRITE_REFUSAL_KINDS.has(refusal.kind) ? { kind: refusal.kind as WriteRefusalKind, shownBy: refusal.reply } : undefined;
 }
 
 /** What to do about each refusal, for the operator of that Redis. */
