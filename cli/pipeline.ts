@@ -338,7 +338,7 @@ export async function runSendCommand(
           signal: watch.signal,
           onStatus: (s) => (lastRead = s),
           // A Redis restarted or failed over under the wait is waited for, as status --watch waits (it ended the wait with exit 4 at once).
-          poll: rideRedisOutages({ boundMs: ctx.config.redisConnectTimeoutMs, retryMs: WATCH_REDIS_RETRY_MS, note: (text) => ctx.note(text), what: 'the wait' }),
+          poll: rideRedisOutages({ boundMs: ctx.config.redisConnectTimeoutMs, retryMs: WATCH_REDIS_RETRY_MS, note: (text) => ctx.note(text), what: 'the wait', signal: watch.signal }),
         }).catch((err: unknown): WaitResult | undefined => {
           // The send is in: its id is printed whatever stopped the wait after it, with the status last read when there was one.
           failed = { reason: 'failed', error: withoutEnqueueClaim(err) };

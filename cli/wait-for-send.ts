@@ -51,7 +51,8 @@ export interface WaitResult {
  * `explainAfterMs` (then twice as long each time, up to a minute), what holds it when the status
  * gives no reason: the pending recipients' own codes (per-number flow control, a lost answer
  * being looked up). Intervals are the process's monotonic time, not the CLI's clock. When
- * `opts.signal` aborts it returns at once with the status as it is then.
+ * `opts.signal` aborts it returns at once with the status as it is then (as last read, when Redis
+ * is gone and waited for).
  */
 export async function waitForSend(ctx: CliContext, producer: Producer, sendId: string, quiet: boolean, opts: WaitOptions = {}): Promise<WaitResult> {
   const firstLookMs = opts.explainAfterMs ?? EXPLAIN_AFTER_MS;
@@ -59,8 +60,17 @@ export async function waitForSend(ctx: CliContext, producer: Producer, sendId: s
   let lookEveryMs = firstLookMs;
   let nextLookAt = performance.now() + firstLookMs;
   let lastExplained = '';
+  let lastRead: SendStatus | undefined;
   for (;;) {
-    const s = await (opts.poll ?? readOnce)(() => producer.getStatus(sendId));
+    let s: SendStatus;
+    try {
+      s = await (opts.poll ?? readOnce)(() => producer.getStatus(sendId));
+    } catch (err) {
+      // Stopped (--timeout, Ctrl-C) while a read failed (Redis gone, waited for): the stop is why it ends, with the status last read.
+      if (opts.signal?.aborted && lastRead !== undefined) return { status: lastRead, done: false };
+      throw err;
+    }
+    lastRead = s;
     opts.onStatus?.(s);
     const pending = countIn(s.counts, UNSENT_CHUNK_STATES);
     const why = whyItWaits(s);

@@ -25,9 +25,14 @@ export interface RedisOutageRideOptions {
   note(text: string): void;
   /** What waits, in those lines. Default `the watch` (`smsq status --watch`); `the wait` for `--wait`. */
   what?: string;
+  /**
+   * What stops the command (`--timeout`, Ctrl-C): aborted while Redis is gone, the ride ends at
+   * once with the poll's error instead of waiting out the bound, and the caller says why it stopped.
+   */
+  signal?: AbortSignal;
   /** Monotonic ms. Default performance.now: a wall clock set back must not stretch the wait. */
   now?: () => number;
-  /** Default a timer. */
+  /** Default a timer that {@link RedisOutageRideOptions.signal} cuts short. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -36,7 +41,7 @@ export type RedisOutageRide = <T>(poll: () => Promise<T>) => Promise<T>;
 
 export function rideRedisOutages(options: RedisOutageRideOptions): RedisOutageRide {
   const now = options.now ?? (() => performance.now());
-  const sleep = options.sleep ?? ((ms: number) => pause(ms, undefined));
+  const sleep = options.sleep ?? ((ms: number) => pause(ms, options.signal));
   const what = options.what ?? 'the watch';
   return async (poll) => {
     let downSince: number | undefined;
@@ -55,8 +60,9 @@ export function rideRedisOutages(options: RedisOutageRideOptions): RedisOutageRi
           options.note(`${redisDoesNotAnswer(err.redactedUrl, err.reason)}: ${what} waits for it up to ${formatDuration(options.boundMs)} (SMSQ_REDIS_CONNECT_TIMEOUT_MS) and goes on once it answers`);
         }
         const left = downSince + options.boundMs - now();
-        if (left <= 0) throw err;
+        if (left <= 0 || options.signal?.aborted) throw err;
         await sleep(Math.min(options.retryMs, left));
+        if (options.signal?.aborted) throw err;
       }
     }
   };

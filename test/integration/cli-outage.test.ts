@@ -66,6 +66,27 @@ describe('smsq send --wait whose Redis goes away during the wait', () => {
     ]);
     expectNoRawErrors(send.stderr);
   }, 90_000);
+
+  it.each([
+    ['--timeout passes', ['--timeout', '10s'], undefined, EXIT.waitStopped, /^stopped waiting after 10s \(--timeout\) with 1 recipient not yet past the API.*The send is not cancelled/],
+    ['Ctrl-C', ['--timeout', '60s'], 'SIGINT' as const, 'SIGINT' /* the CLI ends by its signal, as a shell expects */, /^interrupted \(SIGINT\): stopped waiting with 1 recipient not yet past the API.*The send is not cancelled/],
+  ])('ends when %s while it waits for Redis, with the status last read, not once SMSQ_REDIS_CONNECT_TIMEOUT_MS has passed (it waited out the whole bound)', async (_what, stopFlags, signal, exitCode, stopLine) => {
+    const redis = await privateRedis();
+    // A bound far past what the test waits: the stop must end the wait, not the bound.
+    const send = spawn(['send', '--phones', '13800138000', '--sign', N.sign, '--template', N.notificationTemplate, '--param', '{"name":"Ada","order":"A1"}', '--yes', '--wait', ...stopFlags], redis, { SMSQ_REDIS_CONNECT_TIMEOUT_MS: '120000' });
+    await waitFor(() => send.stderr.includes('no worker serves'), 'the send to be enqueued and waiting', SPAWNED_MS);
+    await redis.stop();
+    await waitFor(() => send.stderr.includes('the wait waits for it'), 'the wait to wait for Redis', SPAWNED_MS);
+    if (signal) send.child.kill(signal);
+    const late = setTimeout(() => send.child.kill('SIGKILL'), 30_000);
+    const code = await send.exited;
+    clearTimeout(late);
+    expect(code, send.stderr).toBe(exitCode);
+    expect(send.stdout).toMatch(/^send id\s+smx/m);
+    expect(send.stdout).toMatch(/^when the wait stopped: /m);
+    expect(plainLines(send.stderr).filter((l) => /^(stopped waiting|interrupted|the wait failed)/.test(l))).toEqual([expect.stringMatching(stopLine)]);
+    expectNoRawErrors(send.stderr);
+  }, 120_000);
 });
 
 describe('smsq sandbox whose Redis goes away mid-run', () => {

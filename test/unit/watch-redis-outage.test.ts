@@ -59,4 +59,27 @@ describe('a watch poll through a Redis outage', () => {
     const notFound = Object.assign(new Error('send smx1 not found'), { code: 'SMSQ_NOT_FOUND' });
     await expect(run(async () => Promise.reject(notFound))).rejects.toBe(notFound);
   });
+
+  it('ends at once with the poll\'s error when the command is stopped while it waits (it waited out the bound past --timeout and Ctrl-C)', async () => {
+    const stop = new AbortController();
+    let tries = 0;
+    const slept: number[] = [];
+    const run = rideRedisOutages({
+      boundMs: 60_000,
+      retryMs: 250,
+      note: () => {},
+      now: () => slept.reduce((a, b) => a + b, 0),
+      signal: stop.signal,
+      sleep: async (ms) => {
+        slept.push(ms);
+        if (slept.length === 3) stop.abort('timeout');
+      },
+    });
+    await expect(run(async () => {
+      tries++;
+      throw gone();
+    })).rejects.toBeInstanceOf(RedisUnavailableError);
+    expect(slept).toEqual([250, 250, 250]);
+    expect(tries).toBe(3);
+  });
 });
