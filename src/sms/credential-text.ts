@@ -19,7 +19,7 @@
 export const inQuotes = (v: string): boolean => /^(["'`]).*\1$/s.test(v);
 
 /** What is wrong with a credential's text, most telling first. */
-export type CredentialTextFault = 'quoted' | 'line-break' | 'space-or-control' | 'not-printable-ascii';
+export type CredentialTextFault = 'quoted' | 'quote' | 'line-break' | 'space-or-control' | 'not-printable-ascii';
 
 /** The first fault of `value` as a credential's text, or undefined when it has none. */
 export function credentialTextFault(value: string): CredentialTextFault | undefined {
@@ -27,6 +27,8 @@ export function credentialTextFault(value: string): CredentialTextFault | undefi
   if (/[\r\n]/.test(value)) return 'line-break';
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return 'space-or-control';
+  // One quote, at an end or inside: printable, but no key or token of Alibaba's holds one.
+  if (/["'`]/.test(value)) return 'quote';
   if (/[^\x21-\x7e]/.test(value)) return 'not-printable-ascii';
   return undefined;
 }
@@ -48,6 +50,8 @@ export function credentialTextMessage(fault: CredentialTextFault, words: Credent
   switch (fault) {
     case 'quoted':
       return `is wrapped in quotes, which would be part of it (${words.quotesKept}). Fix: ${words.fix}, without the quotes`;
+    case 'quote':
+      return `holds a quote character (", ' or \`), ${words.sent}. Fix: ${words.fix}, without quotes`;
     case 'line-break':
       return `holds a line break, ${words.sent}. Fix: ${words.fix} with no line break (${words.lineBreakHint})`;
     case 'space-or-control':

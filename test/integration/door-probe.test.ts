@@ -303,6 +303,9 @@ describe('environment values that parse but mean something else', () => {
         [` ${pair[name]}`, /space/],
         [`${pair[name].slice(0, 6)} ${pair[name].slice(6)}`, /space/],
         [`"${pair[name]}"`, /quotes/],
+        // One quote, at an end or inside (a paste cut short, a shell's quoting gone wrong): accepted, and every call failed.
+        [`"${pair[name]}`, /a quote character/],
+        [`${pair[name].slice(0, 6)}'${pair[name].slice(6)}`, /a quote character/],
         [`${pair[name]}\t`, /space or a control character/],
         [`“${pair[name]}”`, /outside printable ASCII/],
       ] as const) {
