@@ -12,7 +12,7 @@ import type { Telemetry } from 'bullmq';
 import { createCallsQueue, createHousekeepingQueue } from '../src/queue/calls-queue.js';
 import { addCallback } from '../src/queue/follow-ups.js';
 import { mention } from '../src/setting-mention.js';
-import { isSendEnded, isSentInFull, type SendControlTrigger } from '../src/queue/lifecycle.js';
+import { canFire, isSendEnded, isSentInFull, SEND_LIFECYCLE, type SendControlTrigger } from '../src/queue/lifecycle.js';
 import type { Queue } from 'bullmq';
 import { createChunkStore } from '../src/queue/chunk-store.js';
 import { cancelQueuedChunks, endCutShortEnqueue, isCutShort, wakeParked as wakeParkedJobs } from '../src/queue/send-cancel.js';
@@ -234,7 +234,11 @@ export interface Producer {
    * state or limit throws ValidationError (field `cursor` / `state` / `limit`).
    */
   listSends(request?: SendListRequest): Promise<SendListPage>;
-  /** Stops new chunks of a send within a second; other traffic flows. Returns the new status. */
+  /**
+   * Stops new chunks of a send within a second; other traffic flows. Returns the new status. One
+   * with nothing left to send (`sent` or `completed`) throws SendAlreadySentError
+   * (SMSQ_SEND_ALREADY_SENT), as {@link cancel} does, and nothing is changed.
+   */
   pause(sendId: string, reason?: string): Promise<SendStatus>;
   /** Continues a paused send where it stopped; no recipient is sent twice. */
   resume(sendId: string): Promise<SendStatus>;
@@ -367,16 +371,18 @@ export function createProducer(opts: ProducerOptions): Producer {
 
   /**
    * An operator's move; throws NotFoundError for no such send. A move the send's state does not
-   * have changes nothing (pausing a send already sent, say); two are errors, as the caller asked
-   * for something that cannot happen: resuming a cancelled send (SendEndedError), and cancelling
-   * one sent in full (SendAlreadySentError: `cancelled` would read as if nothing had gone out).
-   * Both are judged on the state the move's script found, never on a read before it.
+   * have changes nothing (pausing a send already cancelled, say); some are errors, as the caller
+   * asked for something that cannot happen: resuming a cancelled send (SendEndedError), and
+   * pausing or cancelling one sent in full (SendAlreadySentError: nothing is left to stop, and a
+   * pause answered as done read as if the send were held). The table (src/queue/lifecycle.ts) has
+   * no pause or cancel from a state sent in full, so the move's script refused it: judged on the
+   * state that script found, never on a read before it.
    */
   async function control(sendId: string, trigger: SendControlTrigger, reason: string) {
     const moved = await sends.setControl(sendId, trigger, reason);
     if (!moved) throw new SendNotFoundError(sendId, lookupPlace);
     if (trigger === 'resume' && moved.from === 'cancelled') throw new SendEndedError(sendId);
-    if (trigger === 'cancel' && isSentInFull(moved.from)) throw new SendAlreadySentError(sendId, moved.from);
+    if (trigger !== 'resume' && isSentInFull(moved.from) && !canFire(SEND_LIFECYCLE, trigger, moved.from)) throw new SendAlreadySentError(sendId, moved.from, trigger);
     return moved;
   }
   const chunks = createChunkStore({ redis: opts.redis, keys, clock });
@@ -901,7 +907,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       return sendIndex.list(request);
     },
 
-    // Each logs only what it changed: pausing a send already sent, or cancelling one already
+    // Each logs only what it changed: pausing a send already paused, or cancelling one already
     // cancelled, changes nothing and says nothing happened.
     async pause(sendId, reason = OPERATOR_PAUSE_REASON) {
       const moved = await durableControl('pause', sendId, () => control(sendId, 'pause', reason));

@@ -76,7 +76,7 @@ export const SMSQ_CODES = Object.freeze({
   SMSQ_CAMPAIGN_STOPPED: answered('a campaign was stopped (Ctrl-C / SIGTERM, its AbortSignal, producer.closeWithin when its grace ran out, the client of POST /v1/campaigns disconnecting before its answer, or smsq server cutting it when its shutdown grace ran out) while its list was read: the recipients read before it were enqueued as a send, now paused; the message names it, how many, and how to resume or cancel it (or says nothing was enqueued, when the send did not exist yet). The CLI exits 130 (SIGINT) or 143 (SIGTERM); the server logs the message (its client is gone: the 499 it answers, as a caller that went away is counted, reaches nobody)', 499, EXIT.interrupted),
   SMSQ_SEND_CANCELLED: answered('the send was cancelled while this request was enqueuing it (an operator\'s cancel): the cancel ended its enqueue at the recipients written before it, which were cancelled, and the rest of the request or list was not enqueued; the message names the send and how many it holds', 409, EXIT.refused),
   SMSQ_SEND_ENDED: answered('the send was cancelled: a control cannot bring it back; nothing was changed', 409, EXIT.refused),
-  SMSQ_SEND_ALREADY_SENT: answered('a cancel of a send with nothing left to send (or a pause, from the campaigns page): every recipient was already sent (the send is `sent`, its receipts being collected, or `completed`), so the cancel or pause would stop nothing; nothing was changed, and the send goes on to its receipts. The message says what to do instead', 409, EXIT.refused),
+  SMSQ_SEND_ALREADY_SENT: answered('a cancel or a pause of a send with nothing left to send: every recipient was already sent (the send is `sent`, its receipts being collected, or `completed`), so the cancel or pause would stop nothing; nothing was changed, and the send goes on to its receipts. The message says what to do instead', 409, EXIT.refused),
   SMSQ_REPAIR_BUSY: answered('another repair sweep holds the lease; run it again in a minute, or use --dry-run', 409, EXIT.refused),
   SMSQ_INTERNAL: answered('an unexpected internal error; the log has the details', 500, EXIT.internal),
   SMSQ_UNDECLARED_TRANSITION: answered('a code path asked for a state transition the lifecycle table (src/queue/lifecycle.ts) does not declare, or for fields it does not record; nothing was changed (a bug: report it)', 500, EXIT.internal),
@@ -759,9 +759,10 @@ export class SendEndedError extends SmsqError {
 }
 
 /**
- * A cancel of a send every recipient of which was already sent: `sent` (its receipts being
- * collected) or `completed`. Cancelling it stops nothing, and recording it `cancelled` read as if
- * nothing had gone out; so it is refused, and nothing is written. HTTP 409, CLI exit 2.
+ * A cancel or a pause of a send every recipient of which was already sent: `sent` (its receipts
+ * being collected) or `completed`. It stops nothing: recording it `cancelled` read as if nothing
+ * had gone out, and a pause answered as done as if the send were held; so it is refused, and
+ * nothing is written. HTTP 409, CLI exit 2.
  */
 export class SendAlreadySentError extends SmsqError {
   readonly code = 'SMSQ_SEND_ALREADY_SENT';
@@ -769,7 +770,7 @@ export class SendAlreadySentError extends SmsqError {
     readonly sendId: string,
     /** The send's state, as the cancel found it. */
     readonly state: 'sent' | 'completed',
-    /** The control refused: a cancel, or a pause (the campaigns page's; the producer's pause of such a send changes nothing and refuses nothing). */
+    /** The control refused. */
     readonly action: 'cancel' | 'pause' = 'cancel',
   ) {
     const receipts = state === 'sent' ? 'its receipts are being collected (it becomes completed once every one is in, or its receipt window ends)' : 'every receipt is in';

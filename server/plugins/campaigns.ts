@@ -14,8 +14,8 @@ import type { Clock } from '../../src/clock.js';
 import type { CampaignTracker } from '../../src/receipts/campaign-tracker.js';
 import { decodeSendCursor } from '../../src/queue/send-index.js';
 import { decodeRecipientCursor } from '../../src/queue/recipient-cursor.js';
-import { NotFoundError, SendAlreadySentError, ValidationError } from '../../src/errors.js';
-import { isSendEnded, isSentInFull } from '../../src/queue/lifecycle.js';
+import { NotFoundError, ValidationError } from '../../src/errors.js';
+import { isSendEnded } from '../../src/queue/lifecycle.js';
 import { createAuthHook, DASHBOARD_CREDENTIALS } from '../auth.js';
 import { CONFLICTS } from './controls.js';
 import { HTTP_ERROR_CODES, HttpError, sendError, type ErrorBody } from '../errors.js';
@@ -196,12 +196,7 @@ export async function campaignsPagePlugin(parent: FastifyInstance, options: Camp
       if (request.headers['x-smsq-control'] !== '1') {
         throw new ValidationError([{ field: 'X-Smsq-Control', message: 'must be 1. Fix: use the page\'s buttons, or send the header from a script (a cross-site form cannot, which is the point)' }]);
       }
-      // A pause of a send sent in full changes nothing (the producer's pause leaves it as it is):
-      // refused, where the page answered 200 with the control still active and said nothing.
-      if (action === 'pause') {
-        const { state } = (await options.producer.getStatus(id)).send;
-        if (isSentInFull(state)) throw new SendAlreadySentError(id, state, 'pause');
-      }
+      // A pause or cancel of a send sent in full is refused by the producer (SMSQ_SEND_ALREADY_SENT), as over /v1.
       return options.producer[action](id);
     },
   );

@@ -18,7 +18,7 @@ export interface ControlsOptions {
 }
 
 const SUMMARIES = {
-  pause: 'Pause a send: no new chunk of it starts (within a second); other traffic flows',
+  pause: 'Pause a send: no new chunk of it starts (within a second); other traffic flows. A send with nothing left to send (sent or completed) is refused (409, SMSQ_SEND_ALREADY_SENT)',
   resume: 'Resume a paused send where it stopped; nobody is sent twice. A cancelled send cannot be resumed (409, SMSQ_SEND_ENDED)',
   cancel: 'Cancel a send: its queued recipients become cancelled; chunks in flight finish. A send with nothing left to send (sent or completed) is refused (409, SMSQ_SEND_ALREADY_SENT)',
 } as const;
@@ -27,6 +27,7 @@ const SUMMARIES = {
 export const CONFLICTS = {
   resume: 'The send was cancelled (SMSQ_SEND_ENDED): it cannot be resumed; nothing was changed',
   cancel: 'Every recipient of the send was already sent (SMSQ_SEND_ALREADY_SENT): it is sent, its receipts being collected, or completed, so a cancel would stop nothing; nothing was changed',
+  pause: 'Every recipient of the send was already sent (SMSQ_SEND_ALREADY_SENT): it is sent, its receipts being collected, or completed, so a pause would stop nothing; nothing was changed',
 } as const;
 
 export async function controlsPlugin(parent: FastifyInstance, options: ControlsOptions): Promise<void> {
@@ -45,7 +46,7 @@ export async function controlsPlugin(parent: FastifyInstance, options: ControlsO
           `Not confirmed durable (SMSQ_NOT_DURABLE: the replicas did not confirm it in time; SMSQ_REDIS_NOT_DURABLE: Redis does not keep SMSQ_DURABILITY): the ${action} is applied, but a failover or a host crash may lose it, so give it again (given again it changes nothing). Or Redis does not answer (SMSQ_REDIS_UNAVAILABLE; \`Retry-After: 5\`), or the server is stopping (SMSQ_NOT_READY)`,
         ),
         415: failure('A body with a Content-Encoding other than identity (SMSQ_UNSUPPORTED_MEDIA_TYPE; `Accept-Encoding: identity`)'),
-        ...(action === 'pause' ? {} : { 409: failure(CONFLICTS[action]) }),
+        409: failure(CONFLICTS[action]),
       },
     };
     app.post(`/sends/:id/${action}`, { schema }, async (request) => {

@@ -133,10 +133,11 @@ export function isSendEnded(state: SendState): boolean {
 }
 
 /**
- * The states of a send every recipient of which was sent (or ended without a call): a cancel has
- * nothing left to stop, and is refused (SMSQ_SEND_ALREADY_SENT) rather than recorded as if nothing
- * had gone out. The table has no cancel from them, so set-control-4.lua refuses it in the same
- * script that would move the send: a send going `sent` while a cancel runs is one or the other.
+ * The states of a send every recipient of which was sent (or ended without a call): a cancel or a
+ * pause has nothing left to stop, and is refused (SMSQ_SEND_ALREADY_SENT) rather than recorded as
+ * if nothing had gone out, or answered as if the send were held. The table has no cancel or pause
+ * from them, so set-control-4.lua refuses it in the same script that would move the send: a send
+ * going `sent` while a cancel runs is one or the other.
  */
 export const SENT_IN_FULL: readonly SendState[] = ['sent', 'completed'];
 
@@ -174,7 +175,8 @@ const SEND_TRANSITIONS = [
     by: ['src/queue/lua/mark-enqueued-3.lua'],
     when: 'every chunk and job is written (a producer, or the repair sweep finishing one); a paused send stays paused, and a send cancelled before its producer ended it has it ended by the cancel or the repair sweep at the chunks written (code SMSQ_ENQUEUE_CUT_SHORT), and so has one the repair sweep failed as abandoned (code SMSQ_ENQUEUE_ABANDONED)',
   },
-  { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued' },
+  // Not from `sent` either: nothing is left to hold there (SENT_IN_FULL).
+  { trigger: 'pause', from: ['enqueuing', 'active', 'paused'], to: 'paused', records: CONTROL, by: OPERATOR, when: 'an operator pauses it: its chunks wait, queued. One sent or completed is refused (SMSQ_SEND_ALREADY_SENT): nothing is left to hold' },
   { trigger: 'auto-pause', from: ['enqueuing', 'active'], to: 'paused', records: CONTROL, by: ['src/queue/lua/transition-7.lua'], when: 'too many of its last chunks failed (a campaign still streaming in included)' },
   { trigger: 'resume', from: ['paused', 'active'], to: 'active', records: CONTROL, by: [...OPERATOR, 'producers/enqueue-withdrawal.ts'], when: 'an operator resumes it, or a retry of its request (same idempotency key and body) takes back a withdrawn send once it is confirmed durable' },
   { trigger: 'resume-enqueuing', from: ['paused'], to: 'enqueuing', records: CONTROL, by: ['src/queue/lua/set-control-4.lua'], when: 'an operator resumes it before its enqueue finished' },

@@ -24,8 +24,8 @@ import { printedByCli, runSmsqInProcess } from '../support/cli-run.js';
 /** The refusal's words after "Fix: " as the CLI and REST say them (the command, then the route). */
 const cliFix = (sendId: string) => `Fix: smsq status ${sendId} --recipients (GET /v1/sends/${sendId}/recipients) shows who got it; to reach them again (a correction), enqueue a new send`;
 /** The whole refusal of a send that is sent, as the CLI and REST say it. */
-const refusedWords = (sendId: string) =>
-  `send ${sendId} is sent: every recipient was already sent (none is queued or in a call: each went past the API, or ended without a call), and its receipts are being collected (it becomes completed once every one is in, or its receipt window ends); a cancel stops nothing now, and nothing was changed. ${cliFix(sendId)}`;
+const refusedWords = (sendId: string, action: 'cancel' | 'pause' = 'cancel') =>
+  `send ${sendId} is sent: every recipient was already sent (none is queued or in a call: each went past the API, or ended without a call), and its receipts are being collected (it becomes completed once every one is in, or its receipt window ends); a ${action} stops nothing now, and nothing was changed. ${cliFix(sendId)}`;
 
 const NOTE = { signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' }, kind: 'notification' as const };
 const TOKEN = 'cancel-sent-api-token-0123456789';
@@ -37,8 +37,8 @@ const RECEIPTS_LATE = { delivery: { delayMs: 3_600_000, failureRatio: 0 } };
 let server: PrivateRedis;
 let h: Harness;
 let app: SmsqServer;
-/** One send for each door, every one `sent` with its receipts pending. */
-const sent = { node: '', cli: '', rest: '' };
+/** One send for each door and control, every one `sent` with its receipts pending. */
+const sent = { node: '', cli: '', rest: '', pauseNode: '', pauseCli: '', pauseRest: '' };
 
 /** Writes the private Redis has taken since it started (every command that changed a key counts). */
 async function writes(): Promise<number> {
@@ -64,7 +64,7 @@ beforeAll(async () => {
   app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: false }, checkResponses: true });
   const worker = await h.startWorker();
   let phone = 13852000001;
-  for (const door of ['node', 'cli', 'rest'] as const) {
+  for (const door of Object.keys(sent) as (keyof typeof sent)[]) {
     sent[door] = (await h.producer.send({ ...NOTE, phones: [String(phone++), String(phone++), String(phone++)] })).sendId;
   }
   for (const sendId of Object.values(sent)) {
@@ -131,6 +131,53 @@ describe('a cancel of a send that is sent (receipts pending)', () => {
     expect(shown.statusCode).toBe(200);
     expect(shown.body).not.toContain('data-action="pause"');
     expect(shown.body).not.toContain('data-action="cancel"');
+  });
+});
+
+/**
+ * A pause of a send that is sent stops nothing either. `POST /v1/sends/{id}/pause` answered 200 with
+ * the send as it was (its control still `active`), `smsq campaign pause` printed "nothing changed:
+ * the send was already sent" and exited 0, and `producer.pause()` returned its status, while the
+ * campaigns page's pause was refused 409: now every door refuses it as a cancel is, from the move's
+ * own script (no pause from `sent` in the table), and nothing is written.
+ */
+describe('a pause of a send that is sent (receipts pending)', () => {
+  it('producer.pause() throws SendAlreadySentError (SMSQ_SEND_ALREADY_SENT) and writes nothing', async () => {
+    const sentId = sent.pauseNode;
+    const before = await writes();
+    const refused = await h.producer.pause(sentId).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(SendAlreadySentError);
+    expect(refused).toMatchObject({ code: 'SMSQ_SEND_ALREADY_SENT', sendId: sentId, state: 'sent', action: 'pause' });
+    expect(printedByCli(refused).stderr).toBe(`error SMSQ_SEND_ALREADY_SENT: ${refusedWords(sentId, 'pause')}\n`);
+    expect(await writes()).toBe(before);
+    await expectStillSent(sentId);
+  });
+
+  it('smsq campaign pause refuses it with exit 2, as its cancel', async () => {
+    const sentId = sent.pauseCli;
+    const before = await writes();
+    const text = await cli(['campaign', 'pause', sentId]);
+    expect(text.code, text.stdout).toBe(EXIT.refused);
+    expect(text.stderr).toBe(`error SMSQ_SEND_ALREADY_SENT: ${refusedWords(sentId, 'pause')}\n`);
+    expect(text.stdout).toBe('');
+    const json = await cli(['campaign', 'pause', sentId, '--json']);
+    expect(json.code).toBe(EXIT.refused);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'SMSQ_SEND_ALREADY_SENT', meaning: refusedWords(sentId, 'pause') } });
+    expect(await writes()).toBe(before);
+    await expectStillSent(sentId);
+  });
+
+  it('POST /v1/sends/{id}/pause answers 409 SMSQ_SEND_ALREADY_SENT as the campaigns page does, and writes nothing', async () => {
+    const sentId = sent.pauseRest;
+    const before = await writes();
+    const rest = await app.inject({ method: 'POST', url: `/v1/sends/${sentId}/pause`, headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(rest.statusCode, rest.body).toBe(409);
+    expect(rest.json()).toEqual({ error: { code: 'SMSQ_SEND_ALREADY_SENT', message: refusedWords(sentId, 'pause') } });
+    const page = await app.inject({ method: 'POST', url: `/admin/campaigns/${sentId}/pause`, headers: { ...BASIC, 'x-smsq-control': '1' } });
+    expect(page.statusCode, page.body).toBe(409);
+    expect(page.json()).toEqual(rest.json());
+    expect(await writes()).toBe(before);
+    await expectStillSent(sentId);
   });
 });
 

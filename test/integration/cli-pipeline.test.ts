@@ -399,11 +399,12 @@ describe('smsq send', () => {
     // Resumed: active, or already sent when the worker drains the rest before the answer is read.
     expect(resumed.stdout).toMatch(new RegExp(`^${sendId}: (active|sent);`));
     await waitFor(async () => JSON.parse((await run(['status', sendId, '--json'])).stdout).counts.accepted === 2500, 'the campaign sent');
-    // Pausing a send that is past pausing changes nothing, says so, and logs no pause.
+    // Pausing a send that is past pausing is refused as its cancel is (it exited 0 saying nothing
+    // changed, while the campaigns page refused it), changes nothing, and logs no pause.
     const late = await run(['campaign', 'pause', sendId]);
-    expect(late.code).toBe(0);
-    expect(late.stdout).toMatch(new RegExp(`^${sendId}: (sent|completed); nothing changed: the send was already (sent|completed); `));
-    expect(late.stdout).not.toContain('resumed by an operator');
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(new RegExp(`^error SMSQ_SEND_ALREADY_SENT: send ${sendId} is (sent|completed): every recipient was already sent .*; a pause stops nothing now, and nothing was changed\\. Fix: `, 'm'));
+    expect(late.stdout).toBe('');
     expect(late.stderr).not.toContain('send paused');
     // A flag meant for an enqueue is refused, not ignored: `cancel --dry-run` cancelled for real.
     const dryCancel = await run(['campaign', 'cancel', sendId, '--dry-run']);
