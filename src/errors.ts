@@ -480,6 +480,14 @@ const WRITE_REFUSALS: Readonly<Record<WriteRefusalKind, { what: string; fix: str
 });
 
 /**
+ * The fix of a refusal, in the Node API's words: the one table both a caller's error
+ * ({@link RedisWritesRefusedError}) and a worker's log line (workers/redis-refusals.ts) name.
+ */
+export function writeRefusalFix(kind: WriteRefusalKind): string {
+  return WRITE_REFUSALS[kind].fix;
+}
+
+/**
  * Redis answers but refuses writes (OOM, MISCONF, READONLY): a condition of Redis to fix, not an
  * outage to wait out, though it passes once fixed. One line naming `REDIS_URL` (password
  * redacted), the condition in plain words, Redis's reply, what was left and the fix; REST answers

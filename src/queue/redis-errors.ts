@@ -3,7 +3,7 @@
  * emit when a connection is refused, times out, drops, or is down with commands refused, or when
  * what answers at REDIS_URL's port is not Redis.
  */
-import { NOT_REDIS, RedisAuthRefusedError, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
+import { NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
 
 export type { WriteRefusal, WriteRefusalKind };
 
@@ -165,11 +165,15 @@ export function writeRefusal(err: unknown): WriteRefusal | undefined {
   return refusal && WRITE_REFUSAL_KINDS.has(refusal.kind) ? { kind: refusal.kind as WriteRefusalKind, shownBy: refusal.reply } : undefined;
 }
 
-/** What to do about each refusal, for the operator of that Redis. */
+/**
+ * What to do about each refusal, for the operator of that Redis, in the Node API's words (a
+ * logger of `smsq` says them as the environment's). The three that refuse every write have the
+ * fix SMSQ_REDIS_WRITES_REFUSED names (src/errors.ts), not words of their own here.
+ */
 export const STATE_REFUSAL_FIX: Readonly<Record<RedisStateRefusal, string>> = Object.freeze({
-  OOM: 'Redis is at its maxmemory under noeviction: raise maxmemory or free memory (docs/operations.md, "When Redis refuses writes")',
-  MISCONF: 'Redis could not save to disk and refuses writes until it can (stop-writes-on-bgsave-error): see its log, mend its disk or dir',
-  READONLY: 'REDIS_URL reaches a replica, which takes no writes: point it at the primary (or use redis+sentinel://, which follows it)',
+  OOM: writeRefusalFix('OOM'),
+  MISCONF: writeRefusalFix('MISCONF'),
+  READONLY: writeRefusalFix('READONLY'),
   NOREPLICAS: 'fewer replicas than min-replicas-to-write are connected to the primary: bring them back',
   BUSY: 'a script runs past busy-reply-threshold: wait for it, or SCRIPT KILL it',
   LOADING: 'Redis is loading its data set after a start: wait for it',

@@ -11,6 +11,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
+import { RedisWritesRefusedError, type WriteRefusalKind } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
 import { createRedisRefusals } from '../../workers/redis-refusals.js';
@@ -101,6 +102,45 @@ describe('Redis refusing writes under a worker', () => {
       expect(refusals.waiting()).toBe(0);
     } finally {
       await h.redis.config('SET', 'maxmemory', '0');
+      refusals.close();
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+
+  it.each([
+    ['OOM', "OOM command not allowed when used memory > 'maxmemory'."],
+    ['MISCONF', "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled."],
+    ['READONLY', "READONLY You can't write against a read only replica."],
+  ] as const)('the worker\'s line for a refused run (%s) gives the fix SMSQ_REDIS_WRITES_REFUSED gives, its fields as they were', { timeout: 20_000 }, async (kind: WriteRefusalKind, reply: string) => {
+    const connection = createRedisConnection(redis.url);
+    const queue = new Queue(`refused-line-${kind}-${Date.now()}`, { connection });
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const refusals = createRedisRefusals({ redis: connection, clock: systemClock, logger, settings: { firstMs: 100, maxMs: 200 } });
+    let runs = 0;
+    const worker = new Worker(
+      queue.name,
+      refusals.wrap(async () => {
+        // The first run is refused as Redis refuses a write in that state; the next one goes through.
+        if (++runs === 1) throw Object.assign(new Error(reply), { name: 'ReplyError' });
+        return 'done';
+      }),
+      { connection },
+    );
+    worker.on('error', () => undefined);
+    try {
+      const job = await queue.add('send', {});
+      await waitFor(async () => (await job.getState()) === 'completed' || undefined, 'the job run again', 10_000, 50);
+      const said = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.refusal === kind);
+      expect(said, lines.join('\n')).toMatchObject({ level: 40, refusal: kind, jobId: job.id, name: 'send', waitMs: expect.any(Number), refusedSinceLastLine: 1, err: reply });
+      // The fix an operator reads in the worker's log is the one a refused send or control names (src/errors.ts).
+      const fix = new RedisWritesRefusedError('', { kind, shownBy: reply }).message.split('. Fix: ')[1];
+      expect(fix).toBeDefined();
+      expect(String(said?.msg)).toBe(`Redis refused a job's write (${kind}): nothing of it was written; its jobs are put back and run again in 1 s, none given up. Fix: ${fix}`);
+    } finally {
       refusals.close();
       await worker.close();
       await queue.obliterate({ force: true });
