@@ -28,6 +28,7 @@ import { openApiPlugin } from './plugins/openapi.js';
 import { createOpenApiCollector } from './openapi.js';
 import { createReplySerializer } from './zod-replies.js';
 import { controlsPlugin } from './plugins/controls.js';
+import { createRefusalLog } from './refusal-log.js';
 import { reportsPlugin } from './plugins/reports.js';
 import { campaignsPagePlugin, CAMPAIGNS_PATH } from './plugins/campaigns.js';
 import { createCampaignTracker } from '../src/receipts/campaign-tracker.js';
@@ -132,6 +133,8 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   const queues = queueNames.map((name) => openQueue(name, { connection: deps.redis, prefix: deps.prefix }));
 
   const errorLog = createEmitterErrorLog({ logger: log, clock });
+  // Shared by /v1 and the push routes: a refusal of Redis's is one line a minute per kind, whichever route met it.
+  const refusals = createRefusalLog({ clock });
   for (const q of queues) q.on('error', errorLog(`${q.name} queue`));
 
   const limits = { bodyLimit, csvBodyLimit };
@@ -159,7 +162,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));
   });
-  app.setErrorHandler(createErrorHandler(limits, clock));
+  app.setErrorHandler(createErrorHandler(limits, clock, refusals));
   // Every route that reads JSON without a parser of its own (the send controls, the campaigns
   // page's buttons, Bull Board's API) reads it as /v1's enqueues do: fastify's parser took a body
   // 524,000 lists deep, and Bull Board's add-job overflowed the stack on it.
@@ -190,7 +193,7 @@ export async function buildServer(deps: ServerDeps): Promise<SmsqServer> {
   await app.register(openApiPlugin, { collector: openApi });
   await app.register(ingestionPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken, csvBodyLimit, notFound: routeMethods.notFound, stopping: deps.stopping });
   await app.register(controlsPlugin, { prefix: '/v1', producer: deps.producer, apiToken: deps.apiToken });
-  if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports, notFound: routeMethods.notFound });
+  if (deps.reports) await app.register(reportsPlugin, { prefix: '/v1/reports', ...deps.reports, notFound: routeMethods.notFound, refusals });
   await app.register(dashboardPlugin, {
     queues,
     redis: deps.redis,

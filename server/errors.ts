@@ -13,14 +13,15 @@ import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } fr
 import { SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, toldInOneLine } from '../src/sms/error-codes.js';
 import { inEnvironmentTerms } from '../src/setting-mention.js';
-import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, redisDoesNotAnswerClients, RedisUnavailableError, RedisWritesRefusedError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
+import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisAuthRefusedError, redisDoesNotAnswerClients, RedisUnavailableError, RedisWritesRefusedError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { NOT_ALIBABAS_PUSH } from '../src/receipts/pushed-reports.js';
-import { connectionReason, isRedisConnectionError, writeRefusal } from '../src/queue/redis-errors.js';
+import { authRefusal, connectionReason, isRedisConnectionError, writeRefusal } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { withDatedDeadlineExample } from '../producers/schemas.js';
 import { ResponseContractError } from './response-contract-error.js';
+import { createRefusalLog, type RefusalLog } from './refusal-log.js';
 import { redactUrl } from './redact-url.js';
 import { rawUrlIssues } from './raw-url.js';
 import { XLSX_TYPE } from './upload-settings.js';
@@ -233,15 +234,42 @@ function asLogged(err: unknown): unknown {
   return copy;
 }
 
-/** The root error handler: every error leaves in the one shape; 5xx are logged with their cause. */
-export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }, clock: Clock = systemClock) {
+/**
+ * Which refusal of Redis's `err` is, as an answer said it (`http`), and the operator's line for it
+ * (REDIS_URL, what Redis said, the fix; no stack): writes refused, or the credentials or a command
+ * refused. Undefined for anything else, and for a refusal part-way through a campaign: its line
+ * names the send it left and how much of it was written, which no other line says.
+ */
+function redisRefusalLine(err: unknown, http: HttpError): { refusal: string; line: string } | undefined {
+  if ((err instanceof RedisWritesRefusedError || err instanceof RedisAuthRefusedError) && err.campaign) return undefined;
+  // The operator's message names REDIS_URL; a raw reply met outside a gate has only the answer's.
+  const line = (typed: boolean) => (typed && err instanceof Error ? inEnvironmentTerms(err.message) : http.message);
+  if (http.code === 'SMSQ_REDIS_WRITES_REFUSED') {
+    const refusal = err instanceof RedisWritesRefusedError ? err.refusal.kind : writeRefusal(err)?.kind;
+    return refusal === undefined ? undefined : { refusal, line: line(err instanceof RedisWritesRefusedError) };
+  }
+  if (http.code === 'SMSQ_REDIS_AUTH') {
+    const refusal = err instanceof RedisAuthRefusedError ? err.reply : authRefusal(err);
+    return refusal === undefined ? undefined : { refusal, line: line(err instanceof RedisAuthRefusedError) };
+  }
+  return undefined;
+}
+
+/**
+ * The root error handler: every error leaves in the one shape; 5xx are logged with their cause,
+ * but for Redis refusing them, which every request meets while it lasts: said once a minute per
+ * kind by `refusals` ({@link createRefusalLog}).
+ */
+export function createErrorHandler(limits: { bodyLimit: number; csvBodyLimit: number }, clock: Clock = systemClock, refusals: RefusalLog = createRefusalLog({ clock })) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     // A GET or HEAD only reads: "nothing was enqueued" says nothing to it. A deadline's refusal
     // (parsed by the route, before the producer) gets its example dated by the server's clock.
     const read = (err instanceof RedisUnavailableError || err instanceof RedisWritesRefusedError) && (request.method === 'GET' || request.method === 'HEAD') ? err.asRead() : withDatedDeadlineExample(err, clock.now());
     const http = refusalFor(read, request, limits) ?? toHttpError(read, limits, request.id, untouchedBy(request.method, request.url));
+    const refused = redisRefusalLine(read, http);
+    if (refused) refusals.warn(request.log, { code: http.code, refusal: refused.refusal, reqId: request.id, url: request.routeOptions.url }, refused.line);
     // A Redis outage is said once by the Redis watch, not once per request.
-    if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err: asLogged(err), reqId: request.id, url: request.routeOptions.url }, 'request failed');
+    else if (http.statusCode >= 500 && http.code !== 'SMSQ_REDIS_UNAVAILABLE') request.log.error({ err: asLogged(err), reqId: request.id, url: request.routeOptions.url }, 'request failed');
     return sendError(reply, http);
   };
 }

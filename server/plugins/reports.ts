@@ -20,6 +20,7 @@ import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-
 import type { RouteMethods } from '../route-methods.js';
 import type { ZodReplies } from '../zod-replies.js';
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
+import { createRefusalLog, type RefusalLog } from '../refusal-log.js';
 
 export interface ReportsOptions {
   ingest: ReportIngest;
@@ -31,6 +32,8 @@ export interface ReportsOptions {
    * the push URL to send SMSQ_API_TOKEN, which these routes do not take.
    */
   notFound?: RouteMethods['notFound'];
+  /** The server's lines about Redis refusing requests, said once a minute per kind. Default: the plugin's own. */
+  refusals?: RefusalLog;
 }
 
 /** The answer Alibaba expects for a push it should not repeat. */
@@ -108,9 +111,10 @@ export async function reportsPlugin(parent: FastifyInstance, options: ReportsOpt
     if (!authorized(request)) return refuse(request, reply);
   });
   if (options.notFound) app.setNotFoundHandler(options.notFound);
+  const refusals = options.refusals ?? createRefusalLog();
   const handle = (apply: (body: unknown) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await apply(request.body).catch((err: unknown) => {
-      throw pushRefusal(err, request.log); // ValidationError → 400 by the error handler
+      throw pushRefusal(err, request.log, refusals); // ValidationError → 400 by the error handler
     });
     request.log.info({ result }, 'pushed receipts applied');
     return reply.code(200).send(PUSH_ACCEPTED);
@@ -140,15 +144,16 @@ const PUSHED_AGAIN = 'Alibaba pushes it again (after 1, 5 and 10 minutes), and a
 
 /**
  * A push that Redis could not take, or not durably, said as what it is: not an enqueue ("nothing
- * was enqueued" said nothing to it), and what it left.
+ * was enqueued" said nothing to it), and what it left. `refusals` says Redis not answering once a
+ * minute, not once a push.
  */
-export function pushRefusal(err: unknown, log: FastifyBaseLogger): unknown {
+export function pushRefusal(err: unknown, log: FastifyBaseLogger, refusals: RefusalLog = createRefusalLog()): unknown {
   // From the ingest's Redis gate, as the producer's calls fail. The answer goes to Alibaba, so
   // REDIS_URL and why (an address, a timeout) are said to the operator in the log, here: for /v1
   // the error handler leaves that to the server's Redis watch, and its answers name neither.
   if (err instanceof RedisUnavailableError) {
     const applied = err.midCall ? 'the push may be applied in part' : 'the push was not applied';
-    log.warn({ code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${redisFix(err.reason)}`);
+    refusals.warn(log, { code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${redisFix(err.reason)}`);
     return new HttpError(503, err.code, `Redis does not answer; ${applied}. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
   }
   if (err instanceof NotDurableError) {

@@ -6,8 +6,9 @@
  * check says it as the one configuration error; and Redis refusing the credentials, which a start
  * refused for it (SMSQ_REDIS_AUTH) or the Redis watch says once.
  */
-import { systemClock, type Clock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { createQuietLines } from '../quiet-lines.js';
 import { connectionReason, isCredentialRefusal, isDatabaseRefusal, isRedisConnectionError } from './redis-errors.js';
 
 export interface EmitterErrorLogOptions {
@@ -21,24 +22,15 @@ export interface EmitterErrorLogOptions {
 export type EmitterErrorLog = (source: string) => (err: unknown) => void;
 
 export function createEmitterErrorLog(options: EmitterErrorLogOptions): EmitterErrorLog {
-  const clock = options.clock ?? systemClock;
-  const quietMs = options.quietMs ?? 60_000;
   const log = options.logger;
-  /** Per source and message: when it was last logged and how often it came since. */
-  const seen = new Map<string, { loggedAt: number; repeats: number }>();
+  /** Per source and message. */
+  const lines = createQuietLines({ clock: options.clock, quietMs: options.quietMs });
   return (source) => (err) => {
     if (isRedisConnectionError(err) || isDatabaseRefusal(err) || isCredentialRefusal(err)) return;
     const message = connectionReason(err);
-    const key = `${source}\n${message}`;
-    const now = clock.now();
-    const entry = seen.get(key);
-    if (entry && now - entry.loggedAt < quietMs) {
-      entry.repeats++;
-      return;
-    }
-    if (seen.size > 1000) seen.clear(); // bounded: messages with ids in them must not grow it for ever
-    seen.set(key, { loggedAt: now, repeats: 0 });
+    const repeats = lines.say(`${source}\n${message}`);
+    if (repeats === undefined) return;
     const code = (err as { code?: unknown } | null)?.code;
-    log.error({ source, err: message, ...(typeof code === 'string' ? { code } : {}), ...(entry?.repeats ? { repeatsSinceLast: entry.repeats } : {}) }, `${source} error`);
+    log.error({ source, err: message, ...(typeof code === 'string' ? { code } : {}), ...(repeats ? { repeatsSinceLast: repeats } : {}) }, `${source} error`);
   };
 }

@@ -21,6 +21,7 @@ import { tempFileWriter } from '../support/temp-files.js';
 import { waitFor } from '../support/wait.js';
 import { writeRefusal } from '../../src/queue/redis-errors.js';
 import { startFreezableRedis } from '../support/freezable-redis.js';
+import { requirePasswordUnder, type PasswordUnder } from '../support/password-under.js';
 
 const TOKEN = 'redis-refusals-api-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -200,19 +201,11 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
 });
 
 describe('Redis refusing smsq\'s credentials on a reconnect (NOAUTH: requirepass set under a running server)', () => {
-  let other: Redis;
+  let password: PasswordUnder;
   beforeAll(async () => {
-    await admin.config('SET', 'requirepass', 'refusals-password');
-    other = new Redis(server.url.replace('redis://', 'redis://:refusals-password@'));
-    // Its connections stay signed in until they reconnect: made to, so each meets NOAUTH.
-    await other.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-    await waitFor(() => h.redis.status !== 'ready', 'the server\'s connection to drop');
+    password = await requirePasswordUnder(server.url, 'refusals-password', h.redis, [h.redis, admin]);
   }, 30_000);
-  afterAll(async () => {
-    await other.config('SET', 'requirepass', '');
-    other.disconnect();
-    await waitFor(() => h.redis.status === 'ready' && admin.status === 'ready', 'the connections back', 30_000);
-  }, 40_000);
+  afterAll(() => password.lift(), 40_000);
 
   it('/v1 and the board answer SMSQ_REDIS_AUTH in its words, not SMSQ_INTERNAL or ioredis\'s "Stream isn\'t writeable"', async () => {
     // Until a reconnect has been refused, the link is only lost.
