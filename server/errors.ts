@@ -16,7 +16,7 @@ import { inEnvironmentTerms } from '../src/setting-mention.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisAuthRefusedError, redisDoesNotAnswerClients, RedisUnavailableError, RedisWritesRefusedError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
 import { maskPhonesInText } from '../src/sms/phone-mask.js';
 import { NOT_ALIBABAS_PUSH } from '../src/receipts/pushed-reports.js';
-import { authRefusal, connectionReason, isRedisConnectionError, writeRefusal } from '../src/queue/redis-errors.js';
+import { authRefusal, authRefusedError, connectionReason, isRedisConnectionError, writeRefusal } from '../src/queue/redis-errors.js';
 import { quoteForError } from '../src/sms/phone-list.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { withDatedDeadlineExample } from '../producers/schemas.js';
@@ -121,6 +121,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   // Redis refusing writes met outside a producer's call: said as the producer says it, without where Redis is.
   const refusal = writeRefusal(err);
   if (refusal) return new HttpError(httpStatusOf('SMSQ_REDIS_WRITES_REFUSED'), 'SMSQ_REDIS_WRITES_REFUSED', new RedisWritesRefusedError('', refusal, untouched).apiMessage, undefined, RETRY_LATER);
+  // Redis refusing smsq's credentials (or a command to its user) met outside a gate: the code the
+  // CLI says, not SMSQ_INTERNAL; a retry will not help, so no Retry-After.
+  const auth = authRefusedError(err, '');
+  if (auth) return new HttpError(httpStatusOf(auth.code), auth.code, auth.apiMessage);
   // The Idempotency-Key header draft: another body under a used key is 422, a twin in flight 409.
   if (err instanceof IdempotencyKeyReusedError) return new HttpError(422, err.code, err.message, [{ field: 'Idempotency-Key', message: err.keyIssue }]);
   if (err instanceof IdempotencyInProgressError) return new HttpError(409, err.code, err.message, undefined, { 'retry-after': String(err.retryAfterMs === undefined ? 2 : Math.max(1, Math.ceil(err.retryAfterMs / 1000))) });

@@ -1,6 +1,6 @@
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, RedisDatabaseRefusedError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
+import { httpStatusOf, NotFoundError, RedisDatabaseRefusedError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
 import { SEND_ID_SHAPE } from '../../src/send-id-shape.js';
 import { basicCredentials, bearerToken, isAuthorized, safeEqual } from '../../server/auth.js';
 import { toHttpError } from '../../server/errors.js';
@@ -109,6 +109,17 @@ describe('Redis failures as HTTP answers: what happened and the fix, never where
     const http = toHttpError(err, limits, 'r');
     expect(http).toMatchObject({ statusCode: 500, code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/^Redis refused the database this server is configured to use; nothing was read or written\. Fix: tell the operator/) });
     expect(http.message).not.toMatch(where);
+  });
+
+  it.each([
+    ['NOAUTH Authentication required.', 'NOAUTH', /^Redis refused the credentials this server is configured with \(NOAUTH\); nothing was read or written\. Fix: tell the operator of this server: its log names REDIS_URL and the fix \(a retry will not help\)$/],
+    ['WRONGPASS invalid username-password pair or user is disabled.', 'WRONGPASS', /^Redis refused the credentials this server is configured with \(WRONGPASS\); nothing was read or written\. Fix: tell the operator/],
+    ["NOPERM this user has no permissions to run the 'evalsha' command", 'NOPERM', /^Redis refused a command to the Redis user this server is configured with \(NOPERM\); it was not run\. Fix: tell the operator/],
+  ])("Redis's credentials refusal met outside a gate (%s): SMSQ_REDIS_AUTH as the CLI says it, not SMSQ_INTERNAL", (reply, _word, message) => {
+    const http = toHttpError(Object.assign(new Error(reply), { name: 'ReplyError' }), limits, 'r', 'nothing was changed');
+    expect(http).toMatchObject({ statusCode: httpStatusOf('SMSQ_REDIS_AUTH'), code: 'SMSQ_REDIS_AUTH', message: expect.stringMatching(message) });
+    // A retry will not help: no Retry-After invites one.
+    expect(http.headers).toBeUndefined();
   });
 });
 
