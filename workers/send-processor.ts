@@ -413,6 +413,11 @@ export function createSendProcessor(deps: SendProcessorDeps) {
       if (t.applied && t.adoptedAttempt !== undefined) {
         log().warn({ attempt, to: t.to }, 'the chunk record had lost this attempt (Redis lost writes): adopted it with its outcome');
       }
+      if (t.applied && t.provedAttempt !== undefined) {
+        // The later attempt came from a pushed report (anyone with its token can push one) or a
+        // claim made after this call was taken for lost: this answer is Dysmsapi's own word.
+        log().warn({ attempt, from: t.from }, 'the chunk record was in doubt at a later attempt (adopted from a pushed report, or claimed after this call was taken for lost): this accepted answer settles it at this attempt, nothing is resent');
+      }
       if (t.applied && t.pauseReason) {
         log().error({ reason: t.pauseReason }, 'send auto-paused: too many chunks failed; inspect it, then `smsq campaign resume` or `cancel`');
         deps.metrics?.recordAutoPause(sendId, deps.clock.now());

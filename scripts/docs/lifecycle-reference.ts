@@ -8,9 +8,8 @@ import { code, markdownTable } from './markdown.js';
 
 /** The from-states a row's adoption adds to its own (in-doubt states it does not list). */
 function adoptedFroms(t: Transition): string[] {
-  if (!t.adoptsNewerAttempt) return [];
   const own = t.from === NEW ? [] : t.from;
-  return UNSENT_CHUNK_STATES.filter((s) => !own.includes(s));
+  return (t.adoptsNewerAttempt ?? []).filter((s) => !own.includes(s));
 }
 
 /**
@@ -82,6 +81,9 @@ ${renderDiagramBlock(lifecycle)}
 ${renderTransitionTable(lifecycle)}`;
 }
 
+/** The triggers that take back an earlier attempt they have proof of, as the doc names them. */
+const PROOF_TRIGGERS = [...new Set(CHUNK_LIFECYCLE.transitions.filter((t) => t.provesEarlierAttempt).map((t) => code(t.trigger)))].join(', ');
+
 /** The generated part of docs/lifecycle.md: how a move is refused or adopted, then every lifecycle. */
 export function renderLifecycleDoc(): string {
   return `- The chunk store and the send store refuse a trigger the table does not declare, a field the
@@ -97,9 +99,17 @@ export function renderLifecycleDoc(): string {
   (\`other-attempt\`) or one whose caller expected another state (\`moved\`): a race lost, reported to
   the caller, nothing changed.
 - **Adoption** (\`*\` below): a trigger that adopts also applies when the caller names a *newer*
-  attempt than the record's while the record is in doubt (${UNSENT_CHUNK_STATES.map(code).join(', ')}). That proves
-  the record lost writes (a Redis that forgot its last second, see [durability](durability.md)): the
-  attempt was made, so the record takes its attempt number and OutId, and the move applies.
+  attempt than the record's while the record is in doubt (${UNSENT_CHUNK_STATES.map(code).join(', ')}; each
+  trigger from the states marked). That proves the record lost writes (a Redis that forgot its last
+  second, see [durability](durability.md)): the attempt was made, so the record takes its attempt
+  number and OutId, and the move applies. A pushed report is only a claim of such an attempt (anyone
+  with the report token can push one): \`report-lost-attempt\` puts the chunk in doubt to be looked
+  up, and never while it is \`sending\`, where its worker's answer is awaited.
+- **Proof of an earlier attempt**: ${PROOF_TRIGGERS} also applies when the caller names an *earlier*
+  attempt than the record's (or the same attempt under another OutId) while the record is in doubt:
+  Dysmsapi's accepted answer is proof, which a later attempt the record holds (adopted from a push,
+  or claimed after the call was taken for lost) cannot undo. The record takes the caller's attempt
+  and OutId back, so that its receipts apply, and nothing is resent.
 - Every move of a chunk updates its send's counts and the totals, and publishes a \`chunk\` event
   (\`from\`, \`state\`, \`n\`, \`code\`) in the same script.
 

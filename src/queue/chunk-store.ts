@@ -149,7 +149,9 @@ export interface TransitionRequest {
   trigger: ChunkTrigger;
   /**
    * The caller's attempt: apply only to the record at this OutId, or (a trigger that adopts a
-   * newer attempt) to a record in doubt at an older one, which adopts it. Omitted: any attempt.
+   * newer attempt) to a record in doubt at an older one, which adopts it, or (a trigger with proof
+   * of its attempt: provesEarlierAttempt) to a record in doubt at a later one, which takes the
+   * caller's back. Omitted: any attempt.
    */
   outId?: string;
   /** Apply only if the chunk is still in this state, the one the caller read (a state the trigger leaves). */
@@ -191,6 +193,11 @@ export type TransitionResult =
       pauseReason?: string;
       /** Set when the record was behind (it lost writes) and adopted the caller's newer attempt. */
       adoptedAttempt?: number;
+      /**
+       * Set when the record, in doubt at a later attempt (or the same one under another OutId),
+       * took back the caller's attempt, whose proof the trigger carries (provesEarlierAttempt).
+       */
+      provedAttempt?: number;
       /**
        * Set when the chunk took its send's last unsent recipients past the API and the send moved
        * with it: `sent`, or `expired` (SMSQ_DEADLINE) when its deadline left recipients unsent.
@@ -382,15 +389,16 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         keys.sendOutcomes(sendId),
         keys.send(sendId),
         ...argv,
-      )) as [number, string, string, string, string?, string?];
+      )) as [number, string, string, string, string?, string?, string?];
       if (res[0] !== 1) return { applied: false, refused: res[1] as TransitionRefusal, state: res[2], outId: res[3] };
-      const [, from, to, pauseReason, adopted, sendTo] = res;
+      const [, from, to, pauseReason, adopted, sendTo, proved] = res;
       return {
         applied: true,
         from: from as ChunkState,
         to: to as ChunkState,
         ...(pauseReason ? { pauseReason } : {}),
         ...(adopted ? { adoptedAttempt: Number(adopted) } : {}),
+        ...(proved ? { provedAttempt: Number(proved) } : {}),
         ...(sendTo ? { sendTo: sendTo as SendMovedByChunk } : {}),
       };
     },

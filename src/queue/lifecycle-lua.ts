@@ -3,14 +3,17 @@
  * "lifecycle"` in a script is replaced by this text when the script is loaded (lua-source.ts);
  * the scripts search it with the functions of `--@include "lifecycle-edges"`.
  *
- * Each lifecycle becomes one constant string of edges, `|trigger:from>to|...` (`*` as the from of
- * a trigger that adopts a newer attempt), searched with a plain `string.find`: a constant is built
- * once when Redis compiles the script, where a Lua table would be built again on every call.
+ * Each lifecycle becomes one constant string of edges, `|trigger:from>to|...` (`*from` as the from
+ * of a trigger that adopts a newer attempt from that state, `<from` of one that takes back an
+ * earlier attempt it has proof of), searched with a plain `string.find`: a constant is built once
+ * when Redis compiles the script, where a Lua table would be built again on every call.
  */
 import { LIFECYCLES, NEW, SEND_END_STATES, UNSENT_CHUNK_STATES, type Lifecycle } from './lifecycle.js';
 
-/** The from of an adoption edge in the encoded string. */
+/** The mark before the from of an adoption edge in the encoded string. */
 export const ADOPT_FROM = '*';
+/** The mark before the from of an edge for a caller's earlier attempt with proof (provesEarlierAttempt). */
+export const PROOF_FROM = '<';
 
 /** The edges of one lifecycle, encoded: `|trigger:from>to|` for each row and from-state. */
 export function encodeEdges(lifecycle: Lifecycle): string {
@@ -18,7 +21,8 @@ export function encodeEdges(lifecycle: Lifecycle): string {
   for (const t of lifecycle.transitions) {
     const froms = t.from === NEW ? [NEW] : t.from;
     for (const from of froms) edges.push(`${t.trigger}:${from}>${t.to}`);
-    if (t.adoptsNewerAttempt) edges.push(`${t.trigger}:${ADOPT_FROM}>${t.to}`);
+    for (const from of t.adoptsNewerAttempt ?? []) edges.push(`${t.trigger}:${ADOPT_FROM}${from}>${t.to}`);
+    for (const from of t.provesEarlierAttempt ?? []) edges.push(`${t.trigger}:${PROOF_FROM}${from}>${t.to}`);
   }
   return `|${edges.join('|')}|`;
 }
@@ -29,7 +33,7 @@ export function edgesConstant(lifecycle: Lifecycle): string {
 }
 
 function luaString(s: string): string {
-  if (!/^[\w|:>*.,-]*$/.test(s)) throw new Error(`cannot quote ${JSON.stringify(s)} for Lua`);
+  if (!/^[\w|:<>*.,-]*$/.test(s)) throw new Error(`cannot quote ${JSON.stringify(s)} for Lua`);
   return `'${s}'`;
 }
 
@@ -38,7 +42,7 @@ export function lifecycleLua(): string {
   const constants = LIFECYCLES.map((l) => `local ${edgesConstant(l)} = ${luaString(encodeEdges(l))}`);
   return `-- Generated from src/queue/lifecycle.ts when the script is loaded; do not copy it by hand.
 ${constants.join('\n')}
--- Chunk states a transition that adopts a newer attempt may leave.
+-- Chunk states not past the API (UNSENT_CHUNK_STATES): the only ones an adoption leaves.
 local IN_DOUBT = ${luaString(`|${UNSENT_CHUNK_STATES.join('|')}|`)}
 -- The states a send ends in.
 local SEND_ENDS = ${luaString(`|${SEND_END_STATES.join('|')}|`)}

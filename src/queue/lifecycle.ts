@@ -24,12 +24,21 @@ export interface Transition<S extends string = string, T extends string = string
   /** The code it records, when it always records the same one. */
   readonly code?: SmsqCode;
   /**
-   * A caller naming a NEWER attempt than the record's (an OutId the record does not have: Redis
-   * lost the claim) is also let through from every in-doubt state; the record adopts that attempt
-   * (attempt, OutId, sentAt, adoptedAt). Without it, only the record's own attempt (or a caller
-   * naming none) passes.
+   * The in-doubt states ({@link UNSENT_CHUNK_STATES}) from which a caller naming a NEWER attempt
+   * than the record's (an OutId the record does not have: Redis lost the claim) is also let
+   * through; the record adopts that attempt (attempt, OutId, sentAt, adoptedAt). Without it, only
+   * the record's own attempt (or a caller naming none) passes.
    */
-  readonly adoptsNewerAttempt?: boolean;
+  readonly adoptsNewerAttempt?: readonly S[];
+  /**
+   * The in-doubt states from which a caller naming an EARLIER attempt than the record's (or the
+   * same attempt under another OutId: a claim Redis lost and made again) is also let through: the
+   * caller holds Dysmsapi's own word that its attempt was accepted, which no later attempt the
+   * record holds (adopted from a pushed report, which anyone with the report token can forge, or
+   * claimed after the caller was taken for lost) can undo. The record takes that attempt back
+   * (attempt, OutId), so that its receipts apply.
+   */
+  readonly provesEarlierAttempt?: readonly S[];
   /** Files that fire it (a script or a caller of a store), for readers and for the table's test. */
   readonly by: readonly string[];
   /** When it happens, in a few words. */
@@ -55,7 +64,7 @@ export type ChunkState = (typeof CHUNK_STATES)[number];
 /**
  * Not past the API as far as the record knows. A record in one of these may be behind an attempt
  * that was made (a Redis that lost writes): such a chunk is looked up, never assumed unsent, and a
- * transition that adopts a newer attempt may leave any of them.
+ * transition that adopts a newer attempt (or takes back an earlier one it has proof of) leaves only these.
  */
 export const UNSENT_CHUNK_STATES = ['queued', 'sending', 'unknown'] as const satisfies readonly ChunkState[];
 export type UnsentChunkState = (typeof UNSENT_CHUNK_STATES)[number];
@@ -66,6 +75,8 @@ export function isUnsent(state: ChunkState): state is UnsentChunkState {
 }
 
 const IN_FLIGHT: readonly ChunkState[] = ['sending', 'unknown'];
+/** Adoption of a newer attempt from every in-doubt state: an outcome of that attempt, or a look-up of it. */
+const ADOPTS = UNSENT_CHUNK_STATES;
 const ANSWER = ['workers/send-processor.ts'];
 const LOOKUP = ['workers/reconcile-processor.ts'];
 /** The claim's checks of a queued chunk's send (failed, cancelled, past its deadline), shared with the repair sweep's end of one with no job. */
@@ -81,22 +92,22 @@ const CHUNK_TRANSITIONS = [
   { trigger: 'deadline', from: ['queued'], to: 'expired', records: ['code'], code: 'SMSQ_DEADLINE', by: [SEND_ENDS_CHUNK, 'src/repair/orphan-rules.ts'], when: `past the send's deadline: when claimed, or found by the repair sweep with no job (${CLAIM_OR_SWEEP}); its recipients are added to its send's \`deadlineExpired\`, which alone decides whether the send ends \`expired\`` },
   { trigger: 'give-up', from: ['queued'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_GAVE_UP', by: ['workers/sms-worker.ts', 'src/queue/lua/claim-6.lua'], when: 'the queue gave up on its send job; or, claimed, its attempts reached the most an OutId of smsq names (MAX_ATTEMPT, out-id.ts)' },
   { trigger: 'worker-lost', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_WORKER_LOST', by: ['src/queue/lua/claim-6.lua'], when: 'claimed while mid-call: its worker died' },
-  { trigger: 'undo-claim', from: ['sending'], to: 'queued', records: ['code'], counts: ['undone'], adoptsNewerAttempt: true, by: ANSWER, when: 'not sent after all, no call made: the claim was not durable, the worker is stopping, it was held up past the call deadline, or the account was paused when its slot came; `undone` counts it, so that the attempts that may have made a call are told from it' },
+  { trigger: 'undo-claim', from: ['sending'], to: 'queued', records: ['code'], counts: ['undone'], adoptsNewerAttempt: ADOPTS, by: ANSWER, when: 'not sent after all, no call made: the claim was not durable, the worker is stopping, it was held up past the call deadline, or the account was paused when its slot came; `undone` counts it, so that the attempts that may have made a call are told from it' },
   { trigger: 'payload-unreadable', from: ['sending'], to: 'failed', records: ['code', 'reason'], code: 'SMSQ_PAYLOAD_UNREADABLE', by: ANSWER, when: 'its claim found a stored payload or kind that does not parse: failed before any call (nothing readable to send)' },
-  { trigger: 'answer-accepted', from: IN_FLIGHT, to: 'accepted', records: ['bizId', 'code', 'resolvedBy', 'acceptedAt'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi accepted the call' },
-  { trigger: 'answer-failed', from: IN_FLIGHT, to: 'failed', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'Dysmsapi refused the recipients or the send for good' },
-  { trigger: 'request-not-built', from: IN_FLIGHT, to: 'failed', records: ['code', 'reason'], code: 'SMSQ_REQUEST_NOT_BUILT', adoptsNewerAttempt: true, by: ANSWER, when: 'its call failed before a byte was written, on a value of the send no request can carry: failed, neither looked up nor resent' },
-  { trigger: 'answer-not-sent', from: IN_FLIGHT, to: 'queued', records: ['code', 'flowRetries', 'flowRetryAt'], adoptsNewerAttempt: true, by: ANSWER, when: 'refused for now (throttled, account blocked, per-number flow control, or a fault of this worker\'s own: its endpoint not reached, its setup unable to build the request): sent again later' },
-  { trigger: 'answer-unknown', from: IN_FLIGHT, to: 'unknown', records: ['code'], adoptsNewerAttempt: true, by: ANSWER, when: 'no answer (timeout, network): looked up before any resend' },
+  { trigger: 'answer-accepted', from: IN_FLIGHT, to: 'accepted', records: ['bizId', 'code', 'resolvedBy', 'acceptedAt'], adoptsNewerAttempt: ADOPTS, provesEarlierAttempt: UNSENT_CHUNK_STATES, by: ANSWER, when: 'Dysmsapi accepted the call; also for an earlier attempt than a record in doubt holds (one adopted from a pushed report, or claimed after this call was taken for lost): proof, the record takes that attempt back and nothing is resent' },
+  { trigger: 'answer-failed', from: IN_FLIGHT, to: 'failed', records: ['code'], adoptsNewerAttempt: ADOPTS, by: ANSWER, when: 'Dysmsapi refused the recipients or the send for good' },
+  { trigger: 'request-not-built', from: IN_FLIGHT, to: 'failed', records: ['code', 'reason'], code: 'SMSQ_REQUEST_NOT_BUILT', adoptsNewerAttempt: ADOPTS, by: ANSWER, when: 'its call failed before a byte was written, on a value of the send no request can carry: failed, neither looked up nor resent' },
+  { trigger: 'answer-not-sent', from: IN_FLIGHT, to: 'queued', records: ['code', 'flowRetries', 'flowRetryAt'], adoptsNewerAttempt: ADOPTS, by: ANSWER, when: 'refused for now (throttled, account blocked, per-number flow control, or a fault of this worker\'s own: its endpoint not reached, its setup unable to build the request): sent again later' },
+  { trigger: 'answer-unknown', from: IN_FLIGHT, to: 'unknown', records: ['code'], adoptsNewerAttempt: ADOPTS, by: ANSWER, when: 'no answer (timeout, network): looked up before any resend' },
   { trigger: 'split', from: IN_FLIGHT, to: 'split', records: ['children'], by: ['src/queue/lua/split-chunk.lua'], when: 'flow control on a multi-number chunk: its recipients move to single-number children' },
-  { trigger: 'lookup-found', from: UNSENT_CHUNK_STATES, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'outId'], adoptsNewerAttempt: true, by: LOOKUP, when: 'QuerySendDetails found an attempt of the chunk: accepted, never resent' },
-  { trigger: 'lookup-not-found', from: IN_FLIGHT, to: 'queued', records: ['code', 'resolvedBy'], code: 'SMSQ_NOT_ACCEPTED', adoptsNewerAttempt: true, by: LOOKUP, when: 'not found after the settling window: resent with a new attempt' },
-  { trigger: 'lookup-gave-up', from: ['unknown'], to: 'expired', records: ['code', 'reason'], code: 'SMSQ_OUTCOME_UNKNOWN', adoptsNewerAttempt: true, by: ['workers/sms-worker.ts', ...LOOKUP, 'src/repair/foreign-attempt.ts'], when: 'its look-ups kept failing, or cannot be made (a stored payload or kind that does not parse, a recorded attempt none of smsq\'s claims makes): expired as unknown, not resent' },
+  { trigger: 'lookup-found', from: UNSENT_CHUNK_STATES, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'outId'], adoptsNewerAttempt: ADOPTS, by: LOOKUP, when: 'QuerySendDetails found an attempt of the chunk: accepted, never resent' },
+  { trigger: 'lookup-not-found', from: IN_FLIGHT, to: 'queued', records: ['code', 'resolvedBy'], code: 'SMSQ_NOT_ACCEPTED', adoptsNewerAttempt: ADOPTS, by: LOOKUP, when: 'not found after the settling window: resent with a new attempt' },
+  { trigger: 'lookup-gave-up', from: ['unknown'], to: 'expired', records: ['code', 'reason'], code: 'SMSQ_OUTCOME_UNKNOWN', adoptsNewerAttempt: ADOPTS, by: ['workers/sms-worker.ts', ...LOOKUP, 'src/repair/foreign-attempt.ts'], when: 'its look-ups kept failing, or cannot be made (a stored payload or kind that does not parse, a recorded attempt none of smsq\'s claims makes): expired as unknown, not resent' },
   { trigger: 'attempt-not-ours', from: ['queued'], to: 'expired', records: ['code', 'reason'], code: 'SMSQ_OUTCOME_UNKNOWN', by: ['src/repair/foreign-attempt.ts'], when: 'its record holds an attempt none of smsq\'s claims makes (adopted from a forged report by an earlier version): queued again by a look-up of that forged OutId, after calls of which one may have been accepted, so expired as unknown, never looked up or resent' },
-  { trigger: 'report-accepted', from: IN_FLIGHT, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'bizId'], adoptsNewerAttempt: true, by: ['src/receipts/report-ingest.ts'], when: 'a pushed report names a recipient of this attempt' },
-  { trigger: 'report-lost-attempt', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['code', 'resolvedBy'], code: 'SMSQ_REDIS_ROLLBACK', adoptsNewerAttempt: true, by: ['src/receipts/report-ingest.ts'], when: 'a pushed report names an attempt the record lost: looked up' },
-  { trigger: 'rollback-lost-claim', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['code'], code: 'SMSQ_REDIS_ROLLBACK', adoptsNewerAttempt: true, by: ['workers/rollback-recovery.ts'], when: 'Redis came back without a claim this worker made: looked up' },
-  { trigger: 'orphan-sending', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_ORPHANED', adoptsNewerAttempt: true, by: ['src/repair/orphan-sweep.ts', 'src/repair/foreign-attempt.ts'], when: 'the repair sweep finds it mid-call without a job: looked up' },
+  { trigger: 'report-accepted', from: IN_FLIGHT, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'bizId'], adoptsNewerAttempt: ADOPTS, by: ['src/receipts/report-ingest.ts'], when: 'a pushed report names a recipient of this attempt' },
+  { trigger: 'report-lost-attempt', from: ['queued', 'unknown'], to: 'unknown', records: ['code', 'resolvedBy'], code: 'SMSQ_REDIS_ROLLBACK', adoptsNewerAttempt: ['queued', 'unknown'], by: ['src/receipts/report-ingest.ts'], when: 'a pushed report names an attempt the record lost (or claims to: anyone with the report token can push): looked up. Not while the chunk is `sending`: a push is no proof, its worker\'s answer is, and a chunk mid-call is never sent again without a look-up, which finds any attempt of the chunk' },
+  { trigger: 'rollback-lost-claim', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['code'], code: 'SMSQ_REDIS_ROLLBACK', adoptsNewerAttempt: ADOPTS, by: ['workers/rollback-recovery.ts'], when: 'Redis came back without a claim this worker made: looked up' },
+  { trigger: 'orphan-sending', from: ['sending'], to: 'unknown', records: ['code'], code: 'SMSQ_ORPHANED', adoptsNewerAttempt: ADOPTS, by: ['src/repair/orphan-sweep.ts', 'src/repair/foreign-attempt.ts'], when: 'the repair sweep finds it mid-call without a job: looked up' },
   { trigger: 'orphan-lost-claim', from: UNSENT_CHUNK_STATES, to: 'unknown', records: ['attempt', 'outId', 'sentAt', 'code'], code: 'SMSQ_ORPHANED', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds it without a job, maybe behind a lost claim: the next attempt is looked up' },
   { trigger: 'send-missing', from: ['queued'], to: 'cancelled', records: ['code'], code: 'SMSQ_SEND_MISSING', by: ['src/queue/lua/claim-6.lua', 'src/repair/orphan-sweep.ts'], when: 'its send job\'s claim, or the repair sweep, finds its send record gone: ended before any call' },
   { trigger: 'send-missing', from: IN_FLIGHT, to: 'expired', records: ['code'], code: 'SMSQ_SEND_MISSING', by: ['src/repair/orphan-sweep.ts'], when: 'the repair sweep finds its send record gone' },
@@ -269,10 +280,10 @@ export function canFire<S extends string, T extends string>(lifecycle: Lifecycle
 
 /**
  * Whether `trigger` moves a chunk in `from` for a caller naming a NEWER attempt than the record's
- * (the record lost its claim): a trigger that adopts does so from every unsent state.
+ * (the record lost its claim): from the in-doubt states its row names (adoptsNewerAttempt).
  */
 export function canAdopt(trigger: ChunkTrigger, from: ChunkState): boolean {
-  return isUnsent(from) && rowsOf(CHUNK_LIFECYCLE, trigger).some((t) => t.adoptsNewerAttempt === true);
+  return rowsOf(CHUNK_LIFECYCLE, trigger).some((t) => (t.adoptsNewerAttempt as readonly ChunkState[] | undefined)?.includes(from) === true);
 }
 
 /**

@@ -11,7 +11,7 @@ import { receiptLatencySeconds } from '../metrics/call-aggregate.js';
 import type { CallMetricsRecorder } from '../metrics/call-metrics.js';
 import { createCallsQueue, createHousekeepingQueue } from '../queue/calls-queue.js';
 import { createChunkStore, type ChunkStore } from '../queue/chunk-store.js';
-import { canAdopt, canFire, CHUNK_LIFECYCLE } from '../queue/lifecycle.js';
+import { canAdopt, canFire, CHUNK_LIFECYCLE, isUnsent } from '../queue/lifecycle.js';
 import { createFollowUps, type FollowUps } from '../queue/follow-ups.js';
 import { createEmitterErrorLog, type EmitterErrorLog } from '../queue/emitter-errors.js';
 import { createKeys } from '../queue/keys.js';
@@ -150,7 +150,7 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
     /** Times that cannot be their event's (pushed-time.ts), by field: refused, their reports applied. */
     const refusedFields: Record<RefusableReportField, number> = { report_time: 0, send_time: 0 };
     // Set aside here, before any script saw them: counted in one write per reason at the end.
-    const setAside = { 'unknown-out-id': 0, 'not-recipient': 0, malformed: malformed.length } satisfies Partial<Record<RefusedReceiptReason, number>>;
+    const setAside = { 'unknown-out-id': 0, 'not-recipient': 0, 'other-attempt': 0, malformed: malformed.length } satisfies Partial<Record<RefusedReceiptReason, number>>;
     logMalformed('reports', malformed);
     for (const r of reports) {
       const out = parseOutId(r.out_id);
@@ -203,21 +203,37 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
           log.info({ sendId, chunkId }, 'a pushed report resolved an attempt of unknown outcome: accepted');
         }
       }
-      if (isAdoptableAttempt(out.attempt, chunk.attempt) && canAdopt('report-lost-attempt', chunk.state) && ofChunk) {
+      const newer = isAdoptableAttempt(out.attempt, chunk.attempt) && ofChunk;
+      if (newer && canAdopt('report-lost-attempt', chunk.state)) {
         // A report for an attempt newer than the record: the record lost writes (a Redis that
-        // forgot its last second), and that attempt was made. Adopt it as `unknown` and let a
-        // look-up at Alibaba decide (found: accepted, not resent; a forged attempt is not found
-        // and the chunk is sent as it would have been), rather than trust the push alone. One
-        // further ahead than a loss of writes takes (MAX_ATTEMPT_LEAD) is another attempt: set aside below.
+        // forgot its last second), and that attempt was made; or the push is forged (anyone with
+        // the report token can push, and Redis cannot know the nonce of an attempt it never
+        // recorded). Adopt it as `unknown` and let a look-up at Alibaba decide (found: accepted,
+        // not resent; a forged attempt is not found and the chunk is sent as it would have been),
+        // rather than trust the push alone. One further ahead than a loss of writes takes
+        // (MAX_ATTEMPT_LEAD) is another attempt: set aside below.
         // Its look-up asks for the dates around it: one the attempt cannot have been sent on would find nothing, and resend it.
         const sentAt = pushedTime(r.send_time, { notBefore: chunk.sentAt, now: deps.clock.now() }) ?? deps.clock.now();
         const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
         if (t.applied && t.adoptedAttempt !== undefined) {
           await deps.followUps.reconcile({ sendId, chunkId, attempt: out.attempt, look: 1, dateIndex: 0, page: 1, sentAt, outId: r.out_id }, rankingKind(chunk.kind), deps.clock.now());
-          log.warn({ sendId, chunkId, attempt: out.attempt }, 'a pushed report names an attempt the record had lost: adopted as unknown, looked up before anything is resent');
+          log.warn(
+            { sendId, chunkId, attempt: out.attempt },
+            'a pushed report names an attempt the record does not have (Redis lost writes, or the push is forged): adopted as unknown, looked up before anything is resent',
+          );
           result.adopted++;
           continue;
         }
+      } else if (newer && isUnsent(chunk.state)) {
+        // Mid-call (the table adopts from `sending` for no push): its worker's answer is Dysmsapi's
+        // word where a push is only a claim, and a chunk `sending` is never sent again without a
+        // look-up, which finds any attempt of the chunk. Adopted, a forged push would have had the
+        // worker's accepted answer dropped as an older attempt's, and the chunk sent twice.
+        result.refused++;
+        setAside['other-attempt']++;
+        refusedWhy['other-attempt'] = (refusedWhy['other-attempt'] ?? 0) + 1;
+        log.warn({ sendId, chunkId, attempt: out.attempt, current: chunk.attempt }, 'a pushed report names a newer attempt than the one mid-call: set aside (not adopted); the worker\'s answer, or the look-up of its attempt, settles the chunk');
+        continue;
       }
       const bounds = { notBefore: chunk.sentAt ?? chunk.acceptedAt, now: deps.clock.now() };
       if (r.send_time && pushedTime(r.send_time, bounds) === undefined) refusedFields.send_time++;

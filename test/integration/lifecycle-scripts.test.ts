@@ -22,7 +22,7 @@ import {
   type SendControlMove,
   type SendControlTrigger,
 } from '../../src/queue/lifecycle.js';
-import { ADOPT_FROM, edgesConstant } from '../../src/queue/lifecycle-lua.js';
+import { ADOPT_FROM, edgesConstant, PROOF_FROM } from '../../src/queue/lifecycle-lua.js';
 import { luaScript } from '../../src/queue/lua.js';
 import { luaPart, resolveIncludes } from '../../src/queue/lua-source.js';
 import { createSendStore, type SendStore } from '../../src/queue/send-store.js';
@@ -67,10 +67,14 @@ describe('the generated Lua table', () => {
     const expected: string[] = [];
     for (const lifecycle of LIFECYCLES) {
       for (const trigger of new Set(lifecycle.transitions.map((t) => t.trigger))) {
-        for (const from of [NEW, ADOPT_FROM, ...lifecycle.states]) {
+        for (const from of [NEW, ...lifecycle.states]) {
           queries.push(edgesConstant(lifecycle), trigger, from);
-          const adopts = lifecycle.transitions.find((t) => t.trigger === trigger && t.adoptsNewerAttempt);
-          expected.push((from === ADOPT_FROM ? adopts?.to : targetOf(lifecycle, trigger as never, from)) ?? '-');
+          expected.push(targetOf(lifecycle, trigger as never, from) ?? '-');
+          const rows = lifecycle.transitions.filter((t) => t.trigger === trigger);
+          queries.push(edgesConstant(lifecycle), trigger, `${ADOPT_FROM}${from}`);
+          expected.push(rows.find((t) => (t.adoptsNewerAttempt as readonly string[] | undefined)?.includes(from))?.to ?? '-');
+          queries.push(edgesConstant(lifecycle), trigger, `${PROOF_FROM}${from}`);
+          expected.push(rows.find((t) => (t.provesEarlierAttempt as readonly string[] | undefined)?.includes(from))?.to ?? '-');
         }
       }
     }
@@ -102,7 +106,7 @@ describe('transition-7.lua through the chunk store', () => {
     expect(mismatches).toEqual([]);
   });
 
-  it('adopts a newer attempt only for a trigger that adopts, from a state in doubt; never an older one', async () => {
+  it('adopts a newer attempt only for a trigger that adopts, from a state in doubt; an older one (or the same under another OutId) only with proof of it', async () => {
     const mismatches: string[] = [];
     let i = 0;
     for (const trigger of TRIGGERS) {
@@ -115,9 +119,18 @@ describe('transition-7.lua through the chunk store', () => {
         if (t.applied !== adopts || (adopts && (t.applied && t.adoptedAttempt) !== 2) || (adopts && record?.outId !== newer)) {
           mismatches.push(`${trigger} from ${state} with a newer attempt: ${JSON.stringify(t)}, record at ${record?.outId}`);
         }
-        const { chunkId: other } = await chunkIn(`o${i++}`, state);
-        const older = await chunks.transition(other, 's1', { trigger, outId: `${other}.0-cc` });
-        if (older.applied || older.refused !== 'other-attempt') mismatches.push(`${trigger} from ${state} with an older attempt: ${JSON.stringify(older)}`);
+        const { chunkId: zero } = await chunkIn(`z${i}`, state);
+        const none = await chunks.transition(zero, 's1', { trigger, outId: `${zero}.0-cc` });
+        if (none.applied || none.refused !== 'other-attempt') mismatches.push(`${trigger} from ${state} with attempt 0 (none of ours): ${JSON.stringify(none)}`);
+        const proves = CHUNK_LIFECYCLE.transitions.some((r) => r.trigger === trigger && (r.provesEarlierAttempt as readonly string[] | undefined)?.includes(state));
+        for (const [label, earlier] of [['an older attempt', '1-cc'], ['the same attempt under another OutId', '3-dd']] as const) {
+          const { chunkId: other } = await chunkIn(`o${i++}`, state);
+          await redis.hset(keys.chunk(other), 'attempt', 3, 'outId', `${other}.3-aa`);
+          const t = await chunks.transition(other, 's1', { trigger, outId: `${other}.${earlier}` });
+          const record = await chunks.get(other);
+          const ok = proves ? t.applied && t.provedAttempt === Number(earlier[0]) && record?.outId === `${other}.${earlier}` && record.attempt === Number(earlier[0]) : !t.applied && t.refused === 'other-attempt';
+          if (!ok) mismatches.push(`${trigger} from ${state} with ${label}: ${JSON.stringify(t)}, record at ${record?.outId}`);
+        }
       }
     }
     expect(mismatches).toEqual([]);

@@ -16,7 +16,7 @@ import {
   UNSENT_CHUNK_STATES,
   type Lifecycle,
 } from '../../src/queue/lifecycle.js';
-import { ADOPT_FROM, edgesConstant, encodeEdges } from '../../src/queue/lifecycle-lua.js';
+import { ADOPT_FROM, edgesConstant, encodeEdges, PROOF_FROM } from '../../src/queue/lifecycle-lua.js';
 import { luaPart } from '../../src/queue/lua-source.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,8 +25,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 function moves(lifecycle: Lifecycle): [string, string, string][] {
   return lifecycle.transitions.flatMap((t) => {
     const own = (t.from === NEW ? [NEW] : t.from).map((from): [string, string, string] => [from, t.trigger, t.to]);
-    const adopted = t.adoptsNewerAttempt ? UNSENT_CHUNK_STATES.map((from): [string, string, string] => [from, t.trigger, t.to]) : [];
-    return [...own, ...adopted];
+    const other = [...(t.adoptsNewerAttempt ?? []), ...(t.provesEarlierAttempt ?? [])].map((from): [string, string, string] => [from, t.trigger, t.to]);
+    return [...own, ...other];
   });
 }
 
@@ -71,8 +71,10 @@ describe.each(LIFECYCLES.map((l) => [l.name, l as Lifecycle] as const))('the %s 
       }
     }
     expect(twice).toEqual([]);
-    for (const t of lifecycle.transitions.filter((r) => r.adoptsNewerAttempt)) {
+    for (const t of lifecycle.transitions.filter((r) => r.adoptsNewerAttempt || r.provesEarlierAttempt)) {
       expect(new Set(lifecycle.transitions.filter((r) => r.trigger === t.trigger).map((r) => r.to)), t.trigger).toEqual(new Set([t.to]));
+      // Only a record in doubt adopts an attempt, or takes one back.
+      for (const from of [...(t.adoptsNewerAttempt ?? []), ...(t.provesEarlierAttempt ?? [])]) expect(UNSENT_CHUNK_STATES, t.trigger).toContain(from);
     }
   });
 
@@ -100,7 +102,7 @@ describe.each(LIFECYCLES.map((l) => [l.name, l as Lifecycle] as const))('the %s 
   it('encodes for Lua one edge per move, each found where the table says', () => {
     const edges = encodeEdges(lifecycle).split('|').filter(Boolean);
     expect(new Set(edges).size).toBe(edges.length);
-    expect(edges.length).toBe(lifecycle.transitions.reduce((n, t) => n + (t.from === NEW ? 1 : t.from.length) + (t.adoptsNewerAttempt ? 1 : 0), 0));
+    expect(edges.length).toBe(lifecycle.transitions.reduce((n, t) => n + (t.from === NEW ? 1 : t.from.length) + (t.adoptsNewerAttempt?.length ?? 0) + (t.provesEarlierAttempt?.length ?? 0), 0));
   });
 });
 
@@ -144,7 +146,8 @@ describe('includes/lifecycle-edges.lua', () => {
   it('names the pseudo-states of the generated edges as the generator writes them', () => {
     const header = luaPart('lifecycle-edges').split(']]')[0] ?? '';
     expect(header).toContain(`'${NEW}' as the from of a transition that creates`);
-    expect(header).toContain(`'${ADOPT_FROM}' as the from of a trigger that adopts`);
+    expect(header).toContain(`'${ADOPT_FROM}' as the mark before the from of a trigger that adopts`);
+    expect(header).toContain(`'${PROOF_FROM}' before the from of one that takes back`);
   });
 });
 

@@ -2,13 +2,17 @@
   Moves a chunk along one transition of the chunk lifecycle (src/queue/lifecycle.ts), named by
   its trigger: the table (generated into this script) gives the state it goes to from the
   chunk's current state. It applies only to the caller's attempt: a caller naming an OutId that
-  is not the record's is refused, unless the trigger adopts a newer attempt and the record is in
-  doubt (queued, sending, unknown) at an older one, at most MAX_ATTEMPT_LEAD behind. That proves
-  the record lost writes (a Redis that forgot its last second): that attempt was made, so the
-  record adopts it (attempt, OutId, sentAt, adoptedAt) and the transition applies. An OutId that
-  names another chunk, an attempt no claim of ours makes (not plain digits, or past MAX_ATTEMPT),
-  or one further ahead than the few claims a loss of writes takes (include "out-id"), is refused
-  as another attempt, whatever the caller checked. The per-send counts, the event, and on the send
+  is not the record's is refused, unless the trigger adopts a newer attempt from the record's
+  in-doubt state (the table's `*` edges) and the record is at an older one, at most
+  MAX_ATTEMPT_LEAD behind. That proves the record lost writes (a Redis that forgot its last
+  second): that attempt was made, so the record adopts it (attempt, OutId, sentAt, adoptedAt) and
+  the transition applies. Or the trigger carries proof of the caller's attempt (the table's `<`
+  edges: Dysmsapi accepted it) and the record, in doubt, is at that attempt under another OutId
+  or a later one (adopted from a push, or claimed after the caller was taken for lost): the record
+  takes the caller's attempt back (attempt, OutId). An OutId that names another chunk, an attempt
+  no claim of ours makes (not plain digits, or past MAX_ATTEMPT), or one further ahead than the
+  few claims a loss of writes takes (include "out-id"), is refused as another attempt, whatever
+  the caller checked. The per-send counts, the event, and on the send
   path the end of the chunk's receipt window and the outcome for auto-pause, move in the same
   script, saving the call a round trip each. When the chunk's recipients were the send's last
   unsent ones, the send moves here too (read only when the count they left reaches 0), by the
@@ -41,7 +45,8 @@
 
   Output:
     {1, from-state, to-state, auto-pause reason or '', adopted attempt or '',
-     the send's state when this moved it on its last unsent recipients (sent, expired) or ''}
+     the send's state when this moved it on its last unsent recipients (sent, expired) or '',
+     the earlier attempt taken back with its proof or ''}
                                                                      applied
     {0, why, current state, current OutId}                           refused, why = missing | moved
                                                                       (not expectState) | other-attempt | not-from-state
@@ -73,7 +78,7 @@ end
 if not state then return refuse('missing', 'missing') end
 if opts.expectState and opts.expectState ~= state then return refuse('moved', state) end
 
-local to, adopted, sendTo = nil, '', ''
+local to, adopted, proved, sendTo = nil, '', '', ''
 -- The send's fields, when the move below read them: the outcome reads the same ones otherwise.
 local send
 local chunkId = f[4] .. '.' .. f[5]
@@ -82,11 +87,17 @@ if theirOutId ~= '' and theirOutId ~= outId then
   -- digits it was given: a number Lua would print otherwise (1e+20) is no attempt of ours. One far
   -- ahead of the record's is no lost claim: adopted, it would bring the chunk's give-up near.
   local theirs, theirsText = attemptOfOutId(theirOutId, chunkId)
-  if theirs and isAdoptableAttempt(theirs, tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0')) and string.find(IN_DOUBT, '|' .. state .. '|', 1, true) then
-    to = edgeTo(CHUNK_EDGES, trigger, '*')
+  if theirs then
+    local recorded = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0')
+    if isAdoptableAttempt(theirs, recorded) then
+      to = edgeTo(CHUNK_EDGES, trigger, '*' .. state)
+      adopted = theirsText
+    elseif theirs <= recorded then
+      to = edgeTo(CHUNK_EDGES, trigger, '<' .. state)
+      proved = theirsText
+    end
   end
   if not to then return refuse('other-attempt', state) end
-  adopted = theirsText
 else
   to = edgeTo(CHUNK_EDGES, trigger, state)
   if not to then return refuse('not-from-state', state) end
@@ -98,7 +109,10 @@ for i = 6, #ARGV, 2 do
 end
 -- The fields to record go to HSET straight from ARGV, after those of the move itself: no table
 -- built (and grown) for them.
-if adopted == '' then
+if proved ~= '' then
+  -- The record's later attempt, if it was made at all, is no longer what its receipts name.
+  redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, 'attempt', proved, 'outId', theirOutId, unpack(ARGV, 6))
+elseif adopted == '' then
   redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, unpack(ARGV, 6))
 else
   -- The claim's time is lost with it; the outcome's time dates the look-ups closely enough.
@@ -155,4 +169,4 @@ if outcome then
     end
   end
 end
-return {1, state, to, reason, adopted, sendTo}
+return {1, state, to, reason, adopted, sendTo, proved}

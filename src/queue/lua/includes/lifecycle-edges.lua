@@ -1,8 +1,9 @@
 --[[
   Looks moves up in a lifecycle's edges constant (CHUNK_EDGES, SEND_EDGES: include "lifecycle",
   generated from src/queue/lifecycle.ts by lifecycle-lua.ts, alongside this). An edges constant
-  is `|trigger:from>to|...`, with 'new' as the from of a transition that creates the record and
-  '*' as the from of a trigger that adopts a caller's newer attempt.
+  is `|trigger:from>to|...`, with 'new' as the from of a transition that creates the record,
+  '*' as the mark before the from of a trigger that adopts a caller's newer attempt from that
+  state, and '<' before the from of one that takes back a caller's earlier attempt it has proof of.
 ]]
 
 -- Where trigger takes a record in state from, or nil when the table has no such move.
