@@ -14,7 +14,7 @@ import type { ReportIngest } from '../../src/receipts/report-ingest.js';
 import { safeEqual } from '../auth.js';
 import { explainedJsonParser } from '../json-body.js';
 import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
-import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, redisFix, RedisUnavailableError } from '../../src/errors.js';
+import { NotDurableError, RedisNotDurableError, redisDoesNotAnswer, redisFix, RedisUnavailableError, RedisWritesRefusedError } from '../../src/errors.js';
 import { PushAcceptedSchema } from '../response-schemas.js';
 import { answer, COMMON_FAILURES, failure, type RequestSchemas } from '../route-schema.js';
 import type { RouteMethods } from '../route-methods.js';
@@ -155,6 +155,13 @@ export function pushRefusal(err: unknown, log: FastifyBaseLogger, refusals: Refu
     const applied = err.midCall ? 'the push may be applied in part' : 'the push was not applied';
     refusals.warn(log, { code: err.code, redisUrl: err.redactedUrl, reason: err.reason }, `${redisDoesNotAnswer(err.redactedUrl, err.reason)}; ${applied}: ${PUSHED_AGAIN}. ${redisFix(err.reason)}`);
     return new HttpError(503, err.code, `Redis does not answer; ${applied}. ${PUSHED_AGAIN}`, undefined, { 'retry-after': '5' });
+  }
+  if (err instanceof RedisWritesRefusedError) {
+    // A script refused at the first write applied nothing, one refused later (OOM reached, a
+    // failover mid-push) left the reports before it applied: the push cannot tell which.
+    const push = err.saying(`the push was not applied, or only in part: ${PUSHED_AGAIN}`);
+    refusals.warn(log, { code: err.code, redisUrl: err.redactedUrl, refusal: err.refusal.kind }, push.message);
+    return new HttpError(503, err.code, push.apiMessage, undefined, { 'retry-after': '5' });
   }
   if (err instanceof NotDurableError) {
     // Its fix is the operator's (the replicas, or a retry under the same idempotency key, which

@@ -19,6 +19,7 @@ import { createHarness, type Harness } from '../support/pipeline.js';
 import { runSmsqInProcess } from '../support/cli-run.js';
 import { tempFileWriter } from '../support/temp-files.js';
 import { waitFor } from '../support/wait.js';
+import { ingestFor } from '../support/ingest.js';
 import { writeRefusal } from '../../src/queue/redis-errors.js';
 import { startFreezableRedis } from '../support/freezable-redis.js';
 import { requirePasswordUnder, type PasswordUnder } from '../support/password-under.js';
@@ -35,6 +36,8 @@ let h: Harness;
 let app: SmsqServer;
 let sendId = '';
 let campaignFile = '';
+let closeIngest: (() => Promise<void>) | undefined;
+const REPORT_TOKEN = 'redis-refusals-report-token-0123456789';
 
 async function persistenceStatus(): Promise<string | undefined> {
   return /rdb_last_bgsave_status:(\w+)/.exec(await admin.info('persistence'))?.[1];
@@ -97,7 +100,9 @@ beforeAll(async () => {
   // send already sent writes nothing, and Redis let it through).
   const minute = Math.floor(((Date.now() + 8 * 3_600_000) % 86_400_000) / 60_000);
   await h.startWorker({ quietHours: { startMinute: (minute + 1380) % 1440, endMinute: (minute + 120) % 1440 } });
-  app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: false } });
+  const reports = ingestFor(h);
+  closeIngest = reports.close;
+  app = await buildServer({ redis: h.redis, prefix: h.prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { basicAuth: LOGIN, readOnly: false }, reports: { ingest: reports.ingest, token: REPORT_TOKEN } });
   sendId = (await h.producer.send({ signName: N.sign, templateCode: N.marketingTemplate, templateParam: { name: '会员' }, phones: ['13852000001'], kind: 'marketing' })).sendId;
   campaignFile = tempFileWriter('refusals')('list.csv', 'phone\n13852000002\n13852000003\n');
   await waitFor(async () => (await app.inject({ url: '/readyz' })).statusCode === 200, 'a ready server');
@@ -105,6 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
+  await closeIngest?.();
   await h?.close();
   admin?.disconnect();
   await server?.stop();
@@ -182,6 +188,24 @@ describe.each(Object.entries(CONDITIONS))('Redis refusing writes (%s)', (name, c
       expect(error.message, said).toMatch(condition.words);
       expect(error.message, said).not.toContain(server.url);
       expect(res.headers['retry-after'], said).toBeDefined();
+    }
+    // A push is no enqueue: said in a push's words, what it left and that Alibaba pushes it again.
+    const push = await app.inject({
+      method: 'POST',
+      url: '/v1/reports/sms-report',
+      headers: { 'x-smsq-report-token': REPORT_TOKEN },
+      payload: [{ phone_number: '13852000001', success: true, err_code: 'DELIVERED', biz_id: 'b^0', out_id: `${sendId}.0.1-abc` }],
+    });
+    const pushSaid = `push -> ${push.statusCode} ${push.body}`;
+    expect(push.statusCode, pushSaid).toBe(503);
+    const pushed = push.json<{ error: { code: string; message: string } }>().error;
+    if (!(name === 'READONLY' && pushed.code === 'SMSQ_REDIS_NOT_DURABLE')) {
+      expect(pushed.code, pushSaid).toBe('SMSQ_REDIS_WRITES_REFUSED');
+      expect(pushed.message, pushSaid).toMatch(condition.words);
+      expect(pushed.message, pushSaid).toMatch(/the push was not applied, or only in part: Alibaba pushes it again/);
+      expect(pushed.message, pushSaid).not.toMatch(/enqueue/);
+      expect(pushed.message, pushSaid).not.toContain(server.url);
+      expect(push.headers['retry-after'], pushSaid).toBeDefined();
     }
     const page = await app.inject({ url: '/admin/campaigns', headers: BASIC });
     expect(page.statusCode, page.body).not.toBe(500);
