@@ -91,4 +91,25 @@ describe('a pushed report naming a newer attempt than the record', () => {
       expect(t, trigger).toMatchObject({ applied: false, refused: 'other-attempt' });
     }
   });
+  it('an accepted answer for the record\'s own attempt, late past a look-up that found nothing (queued again, not yet claimed), settles it: not sent a second time', async () => {
+    // A worker held up mid-call (a paused process, a long GC) answers after its chunk was taken for
+    // lost and looked up; Alibaba's records lagged past the settling window, so it went back to
+    // `queued` for a new attempt. The answer is Dysmsapi's word that the attempt was accepted: it
+    // was refused (not from `queued`), and the chunk's next claim sent it again.
+    const h = await harnesses.create({ label: 'late-answer-queued' });
+    const phones = ['13866290006'];
+    const { sendId } = await h.producer.send({ ...NOTE, phones });
+    const chunkId = `${sendId}.0`;
+    const chunks = createChunkStore({ redis: h.redis, keys: createKeys(h.prefix), clock: systemClock });
+    const claim = await chunks.claim(chunkId, sendId);
+    if (claim.type !== 'send') throw new Error(`claim: ${claim.type}`);
+    await chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } });
+    const notFound = await chunks.transition(chunkId, sendId, { trigger: 'lookup-not-found', outId: claim.outId, fields: { resolvedBy: 'lookup' } });
+    expect(notFound).toMatchObject({ applied: true, to: 'queued' });
+    const answer = await chunks.transition(chunkId, sendId, { trigger: 'answer-accepted', outId: claim.outId, fields: { bizId: 'biz-late', code: 'OK', resolvedBy: 'answer', acceptedAt: Date.now() } });
+    expect(answer).toMatchObject({ applied: true, from: 'queued', to: 'accepted' });
+    expect(await chunks.get(chunkId)).toMatchObject({ state: 'accepted', attempt: 1, outId: claim.outId, bizId: 'biz-late' });
+    expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ queued: 0, accepted: 1 });
+    expect((await chunks.claim(chunkId, sendId)).type).not.toBe('send');
+  });
 });
