@@ -16,6 +16,11 @@ import type { RejectedNumber } from './plan.js';
  * Whoever enqueues holds a lease (a key with a short expiry, renewed while it works). A request
  * whose twin died half-way finds the lease gone, takes it over and completes the same send (every
  * enqueue step is idempotent for a send id), so a retry after a crash still ends in one whole send.
+ *
+ * Once the enqueue has ended, the key is marked so, with the answer its request was given: the
+ * key alone then proves the send was made. Its send's records may be gone before the key is (a
+ * verification code's live 4 days, a key up to a year): asking the send whether it was enqueued
+ * would then say no, and the retry would enqueue it again.
  */
 export interface IdempotencyOptions {
   redis: RedisConnection;
@@ -43,6 +48,19 @@ export interface OwnedKey {
 export interface DoneKey {
   role: 'done';
   sendId: string;
+  /** The answer its request was given, as {@link Idempotency.markDone} kept it; undefined for a key marked by no version that kept one. */
+  answer?: KeptAnswer;
+}
+
+/** What a request under a key was answered, kept with the key once its enqueue ended (a campaign's rejected rows are kept with its list). */
+export interface KeptAnswer {
+  recipients: number;
+  rejected: RejectedNumber[];
+  rejectedCount: number;
+  duplicates: number;
+  suppressed: number;
+  chunks: number;
+  apiCalls: number;
 }
 
 export interface Idempotency {
@@ -51,6 +69,11 @@ export interface Idempotency {
    * whether a send id's enqueue has finished.
    */
   claim(key: string, fingerprint: RequestFingerprint, freshSendId: string, isEnqueued: (sendId: string) => Promise<boolean>): Promise<OwnedKey | DoneKey>;
+  /**
+   * Marks `key`'s send `sendId` as enqueued in full, keeping `answer`: from then on the key answers
+   * its send without asking the send's records, which may expire before the key does.
+   */
+  markDone(key: string, sendId: string, answer: KeptAnswer): Promise<void>;
   /**
    * Marks `key`'s send as cut short (a campaign whose list stopped reading, or was stopped): it
    * holds only part of the request, so the key no longer answers a retry with it. `how` says how.
@@ -83,7 +106,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const leaseMs = options.leaseMs ?? 15_000;
   const waitMs = options.waitMs ?? 10_000;
   const pollMs = options.pollMs ?? 50;
-  const claimScript = luaScript(options.redis, 'claim-idempotency-key-3');
+  const claimScript = luaScript(options.redis, 'claim-idempotency-key-4');
   const renewScript = luaScript(options.redis, 'renew-idempotency-lease-1');
 
   function hold(leaseKey: string, token: string, sendId: string, takenOver: boolean): OwnedKey {
@@ -107,7 +130,19 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   // A hash: `send` (whose list it is, as for the cut mark), `rows` (the digest), `count` (how many rows), `rejected`
   // (gzipped JSON: up to 1000 rows whose reasons repeat; 1,000 rows, 143 KB of JSON, keep in 5.8 KB).
   const listKey = (key: string) => `${options.keys.idempotency(key)}:list`;
+  // A hash: `send` (the send id whose enqueue ended, as for the cut mark), `answer` (gzipped JSON of its request's answer).
+  const doneKey = (key: string) => `${options.keys.idempotency(key)}:done`;
+  async function keptAnswer(key: string, sendId: string): Promise<KeptAnswer | undefined> {
+    const [send, answer] = await options.redis.hmgetBuffer(doneKey(key), 'send', 'answer');
+    return send?.toString() === sendId && answer ? (JSON.parse(gunzipSync(answer).toString()) as KeptAnswer) : undefined;
+  }
   return {
+    async markDone(key, sendId, answer) {
+      const fields = { send: sendId, answer: gzipSync(JSON.stringify(answer)) };
+      const replies = await options.redis.multi().del(doneKey(key)).hset(doneKey(key), fields).expire(doneKey(key), options.ttlSeconds).exec();
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    },
     async recordList(key, sendId, list) {
       const fields: Record<string, string | Buffer> = { send: sendId, rows: list.digest };
       if (list.rows !== undefined) fields.count = String(list.rows);
@@ -145,9 +180,11 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       // and not a count of looks: each look is a round trip that a busy Redis or event loop stretches.
       const deadline = performance.now() + waitMs;
       for (;;) {
-        const [outcome, sendId, firstFields] = (await claimScript(recordKey, leaseKey, fieldsKey, freshSendId, fingerprint.digest, options.ttlSeconds, leaseMs, token, fingerprint.fields)) as [string, string, string | null];
+        const [outcome, sendId, firstFields] = (await claimScript(recordKey, leaseKey, fieldsKey, doneKey(key), freshSendId, fingerprint.digest, options.ttlSeconds, leaseMs, token, fingerprint.fields)) as [string, string, string | null];
         if (outcome === 'new') return hold(leaseKey, token, sendId, false);
+        if (outcome === 'done') return { role: 'done', sendId, answer: await keptAnswer(key, sendId) };
         if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key, firstFields ? differingFields(firstFields, fingerprint.fields) : undefined, fingerprint.defaultKind);
+        // No mark: a key whose request died before its enqueue ended, or one marked by no version (asked of the send).
         if (outcome === 'lease') {
           if (!(await isEnqueued(sendId))) return hold(leaseKey, token, sendId, true);
           await renewScript(leaseKey, token, '');

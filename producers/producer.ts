@@ -41,7 +41,7 @@ import { closedIfThrows, primeSource, type PrimedSource } from './primed-source.
 import { campaignSource, type RecipientSource } from './recipient-source.js';
 import { readQueuedBefore } from './queued-before.js';
 import { newSendId } from './send-id.js';
-import { createIdempotency } from './idempotency.js';
+import { createIdempotency, type KeptAnswer } from './idempotency.js';
 import { comparableDigest, ListDigest } from './list-digest.js';
 import { requestFingerprint, type RequestFingerprint } from './request-fingerprint.js';
 import { normalizePhones } from '../src/sms/phone.js';
@@ -490,7 +490,7 @@ export function createProducer(opts: ProducerOptions): Producer {
   async function resolveSendId(
     idempotencyKey: string | undefined,
     fingerprint: () => RequestFingerprint,
-  ): Promise<{ sendId: string; owner: boolean; completesEarlier: boolean; release: () => Promise<void> }> {
+  ): Promise<{ sendId: string; owner: boolean; completesEarlier: boolean; release: () => Promise<void>; answer?: KeptAnswer }> {
     const fresh = newSendId(clock.now());
     const nothing = async () => {};
     if (!idempotencyKey) return { sendId: fresh, owner: true, completesEarlier: false, release: nothing };
@@ -501,7 +501,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       // Cut short by a cancel, or failed as abandoned by the repair sweep, with its producer killed mid-list: no mark was left.
       const cutShort = marked ?? (send?.code === undefined ? undefined : ENDED_SHORT_HOW[send.code]);
       if (cutShort !== undefined && send) throw new IdempotencyKeyCutShortError(idempotencyKey, claim.sendId, send.state, send.recipients, cutShort);
-      return { sendId: claim.sendId, owner: false, completesEarlier: false, release: nothing };
+      return { sendId: claim.sendId, owner: false, completesEarlier: false, release: nothing, answer: claim.answer };
     }
     // Taken over: an earlier request with this key and body died half-way; finish its send.
     if (claim.takenOver) log?.warn({ sendId: claim.sendId }, 'idempotency key held by an unfinished enqueue; completing it');
@@ -570,6 +570,11 @@ export function createProducer(opts: ProducerOptions): Producer {
     };
   }
 
+  /** What a key keeps of its request's answer: all but what the retry's answer says of itself. */
+  function keptAnswerOf({ recipients, rejected, rejectedCount, duplicates, suppressed, chunks, apiCalls }: EnqueueResult): KeptAnswer {
+    return { recipients, rejected, rejectedCount, duplicates, suppressed, chunks, apiCalls };
+  }
+
   /**
    * Enqueues `plan`. `planAs(kind)` plans the same request as `kind`: a retry that takes over a
    * half-written send writes it as the first request did, whose kind may have come from the
@@ -580,12 +585,12 @@ export function createProducer(opts: ProducerOptions): Producer {
     let plan = planned;
     await recheck.ensure();
     const since = await barrier.mark();
-    const { sendId, owner, completesEarlier, release } = await resolveSendId(plan.idempotencyKey, fingerprint);
+    const { sendId, owner, completesEarlier, release, answer } = await resolveSendId(plan.idempotencyKey, fingerprint);
     // An earlier request with the same key and body, enqueued: return it, enqueue nothing, once it
     // is durable (its request may have died before confirming it), and live if it was withdrawn.
     if (!owner) {
       await withdrawal.answerEarlier(sendId, since, plan.idempotencyKey);
-      return resultOf(sendId, plan, { duplicate: true, completedEarlier: false });
+      return answer ? { sendId, duplicate: true, completedEarlier: false, ...answer } : resultOf(sendId, plan, { duplicate: true, completedEarlier: false });
     }
     try {
       const earlier = completesEarlier ? (await sends.status(sendId))?.send : undefined;
@@ -641,11 +646,14 @@ export function createProducer(opts: ProducerOptions): Producer {
       await enqueuer.addChunks(sendId, plan.kind, i, plan.chunks.slice(i, i + ENQUEUE_BATCH));
     }
     await enqueuer.finish(sendId);
+    const result = resultOf(sendId, plan, { duplicate: false, completedEarlier: completesEarlier });
+    // Before the confirmation, which then covers it: the key is the proof of the send once the send's records are gone.
+    if (plan.idempotencyKey) await idempotency.markDone(plan.idempotencyKey, sendId, keptAnswerOf(result));
     await withdrawal.confirmOrWithdraw(sendId, since, plan.idempotencyKey);
     // Its recipients may all have ended while it was enqueuing: then nobody else calls it back.
     if (plan.callbackUrl) await calledBackIfEnded(sendId);
     log?.info({ sendId, kind: plan.kind, recipients: plan.recipients, rejected: plan.rejected.length, chunks: plan.chunks.length }, 'send enqueued');
-    return resultOf(sendId, plan, { duplicate: false, completedEarlier: completesEarlier });
+    return result;
   }
 
   /** A request parsed at the door, a deadline's refusal giving an example dated by this producer's clock. */
@@ -743,6 +751,11 @@ export function createProducer(opts: ProducerOptions): Producer {
         ({ sendId, completesEarlier: completedEarlier } = held);
         release = held.release;
         if (held.owner) return sendId;
+        // Kept with the key when its enqueue ended: answered so even once the send's records are gone.
+        if (held.answer) {
+          earlier = { sendId, duplicate: true, completedEarlier: false, ...held.answer };
+          return undefined;
+        }
         const existing = await sends.status(sendId);
         if (!existing) return sendId;
         earlier = {
@@ -802,6 +815,8 @@ export function createProducer(opts: ProducerOptions): Producer {
           },
           signal,
         });
+        // Before the confirmation, which covers it; its rejected rows are kept with its list (recordList).
+        if (result !== undefined && req.idempotencyKey) await idempotency.markDone(req.idempotencyKey, sendId, { ...result, rejected: [], apiCalls: result.chunks });
         if (result !== undefined) await withdrawal.confirmOrWithdraw(sendId, since, req.idempotencyKey);
         // An earlier request cut this send short and this one wrote the whole list into it: the key stands for it whole again.
         if (result !== undefined && completedEarlier && req.idempotencyKey) await idempotency.clearCutShort(req.idempotencyKey);

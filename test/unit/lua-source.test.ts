@@ -50,7 +50,7 @@ describe('resolveIncludes', () => {
 describe('keyCountOf', () => {
   it('reads the key count from the name, and none from a name without one', () => {
     expect(keyCountOf('transition-7')).toBe(7);
-    expect(keyCountOf('claim-idempotency-key-3')).toBe(3);
+    expect(keyCountOf('claim-idempotency-key-4')).toBe(4);
     expect(keyCountOf('split-chunk')).toBeUndefined();
   });
 });

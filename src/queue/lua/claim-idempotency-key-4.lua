@@ -7,6 +7,7 @@
     KEYS[2] its lease
     KEYS[3] the digests of the first request's fields (to say which differ; absent for keys
             claimed by earlier versions)
+    KEYS[4] the mark of an enqueue that ended (a hash: `send`, the send id it ended for)
     ARGV[1] a fresh send id
     ARGV[2] the request's fingerprint
     ARGV[3] record ttl (s)
@@ -17,18 +18,26 @@
   Output:
     {'new', sendId}                record and lease written
     {'mismatch', sendId, fields}   the key stands for another body (fields: its digests, or false)
-    {'lease', sendId}              no live holder: the lease is now ours
+    {'done', sendId}               its enqueue ended (the mark says so, whether or not its send's
+                                   records are still there): the send, never enqueued again
+    {'lease', sendId}              no live holder and no mark: the lease is now ours
     {'busy', sendId}               another caller holds the lease
 ]]
 local record = redis.call('GET', KEYS[1])
 if not record then
   redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
   redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[3])
+  -- A mark left by an earlier request under this key (its record expired first) is not this send's.
+  redis.call('DEL', KEYS[4])
   redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
   return {'new', ARGV[1]}
 end
 local space = string.find(record, ' ', 1, true)
 local sendId = space and string.sub(record, 1, space - 1) or record
 if space and string.sub(record, space + 1) ~= ARGV[2] then return {'mismatch', sendId, redis.call('GET', KEYS[3])} end
-if redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'lease', sendId} end
-return {'busy', sendId}
+if not redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'busy', sendId} end
+if redis.call('HGET', KEYS[4], 'send') == sendId then
+  redis.call('DEL', KEYS[2])
+  return {'done', sendId}
+end
+return {'lease', sendId}
