@@ -107,12 +107,15 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const waitMs = options.waitMs ?? 10_000;
   const pollMs = options.pollMs ?? 50;
   const claimScript = luaScript(options.redis, 'claim-idempotency-key-4');
-  const renewScript = luaScript(options.redis, 'renew-idempotency-lease-1');
+  const renewScript = luaScript(options.redis, 'renew-idempotency-lease-3');
 
-  function hold(leaseKey: string, token: string, sendId: string, takenOver: boolean): OwnedKey {
+  function hold(key: string, token: string, sendId: string, takenOver: boolean): OwnedKey {
+    const lease = leaseKeysOf(key);
     // Renewed while this process enqueues (a campaign may take minutes); a dead process stops
-    // renewing, and its twin takes over once the lease expires.
-    const timer = setInterval(() => void renewScript(leaseKey, token, leaseMs).catch(() => undefined), Math.max(1, Math.floor(leaseMs / 3)));
+    // renewing, and its twin takes over once the lease expires. Each renewal keeps the key's
+    // record as long: a record that ran out under a live enqueue (a TTL shorter than a campaign's
+    // read) let a twin claim the key as new, and two sends went out.
+    const timer = setInterval(() => void renewScript(...lease, token, leaseMs).catch(() => undefined), Math.max(1, Math.floor(leaseMs / 3)));
     timer.unref();
     return {
       role: 'owner',
@@ -120,7 +123,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       takenOver,
       async release() {
         clearInterval(timer);
-        await renewScript(leaseKey, token, '');
+        await renewScript(...lease, token, '');
       },
     };
   }
@@ -132,6 +135,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const listKey = (key: string) => `${options.keys.idempotency(key)}:list`;
   // A hash: `send` (the send id whose enqueue ended, as for the cut mark), `answer` (gzipped JSON of its request's answer).
   const doneKey = (key: string) => `${options.keys.idempotency(key)}:done`;
+  /** The lease, the key's record and its fields' digests: what a renewal keeps alive together (renew-idempotency-lease-3.lua). */
+  const leaseKeysOf = (key: string) => [`${options.keys.idempotency(key)}:lease`, options.keys.idempotency(key), `${options.keys.idempotency(key)}:fields`] as const;
   async function keptAnswer(key: string, sendId: string): Promise<KeptAnswer | undefined> {
     const [send, answer] = await options.redis.hmgetBuffer(doneKey(key), 'send', 'answer');
     return send?.toString() === sendId && answer ? (JSON.parse(gunzipSync(answer).toString()) as KeptAnswer) : undefined;
@@ -139,7 +144,16 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   return {
     async markDone(key, sendId, answer) {
       const fields = { send: sendId, answer: gzipSync(JSON.stringify(answer)) };
-      const replies = await options.redis.multi().del(doneKey(key)).hset(doneKey(key), fields).expire(doneKey(key), options.ttlSeconds).exec();
+      const [, record, digests] = leaseKeysOf(key);
+      // The key's lifetime counts from here, its enqueue's end: a campaign read for longer than it held the key as long.
+      const replies = await options.redis
+        .multi()
+        .del(doneKey(key))
+        .hset(doneKey(key), fields)
+        .expire(doneKey(key), options.ttlSeconds)
+        .expire(record, options.ttlSeconds)
+        .expire(digests, options.ttlSeconds)
+        .exec();
       const failed = replies?.find(([err]) => err)?.[0];
       if (failed) throw failed;
     },
@@ -172,22 +186,21 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       await options.redis.del(cutKey(key));
     },
     async claim(key, fingerprint, freshSendId, isEnqueued) {
-      const recordKey = options.keys.idempotency(key);
-      const leaseKey = `${recordKey}:lease`;
-      const fieldsKey = `${recordKey}:fields`;
+      const [leaseKey, recordKey, fieldsKey] = leaseKeysOf(key);
       const token = randomBytes(12).toString('hex');
       // Monotonic time, not the producer's clock (a test's frozen clock must not make this endless),
       // and not a count of looks: each look is a round trip that a busy Redis or event loop stretches.
       const deadline = performance.now() + waitMs;
       for (;;) {
-        const [outcome, sendId, firstFields] = (await claimScript(recordKey, leaseKey, fieldsKey, doneKey(key), freshSendId, fingerprint.digest, options.ttlSeconds, leaseMs, token, fingerprint.fields)) as [string, string, string | null];
-        if (outcome === 'new') return hold(leaseKey, token, sendId, false);
+        const [outcome, found, firstFields] = (await claimScript(recordKey, leaseKey, fieldsKey, doneKey(key), freshSendId, fingerprint.digest, options.ttlSeconds, leaseMs, token, fingerprint.fields)) as [string, string | null, string | null];
+        const sendId = found ?? '';
+        if (outcome === 'new') return hold(key, token, sendId, false);
         if (outcome === 'done') return { role: 'done', sendId, answer: await keptAnswer(key, sendId) };
         if (outcome === 'mismatch') throw new IdempotencyKeyReusedError(key, firstFields ? differingFields(firstFields, fingerprint.fields) : undefined, fingerprint.defaultKind);
         // No mark: a key whose request died before its enqueue ended, or one marked by no version (asked of the send).
         if (outcome === 'lease') {
-          if (!(await isEnqueued(sendId))) return hold(leaseKey, token, sendId, true);
-          await renewScript(leaseKey, token, '');
+          if (!(await isEnqueued(sendId))) return hold(key, token, sendId, true);
+          await renewScript(leaseKey, recordKey, fieldsKey, token, '');
           return { role: 'done', sendId };
         }
         // Busy: the first request is still enqueuing, or confirming that its enqueue is durable

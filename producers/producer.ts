@@ -99,7 +99,7 @@ export interface ProducerOptions {
   retention?: Partial<Record<MessageKind, number>>;
   /** Every kind's records live this long (seconds), unless `retention` names the kind. */
   retentionSeconds?: number;
-  /** How long an idempotency key returns its first send id. Default 24 h. */
+  /** How long an idempotency key returns its first send id, from the end of its enqueue (it lives on while its enqueue does). Default 24 h. */
   idempotencyTtlSeconds?: number;
   /**
    * How long a request waits for a twin (same idempotency key and body) that is still enqueuing,

@@ -1010,6 +1010,7 @@ export class IdempotencyInProgressError extends SmsqError {
   readonly code = 'SMSQ_IDEMPOTENCY_IN_PROGRESS';
   constructor(
     readonly idempotencyKey: string,
+    /** Empty when the key's record is gone under a live hold (a producer of a version before 2026-12-07 holds it). */
     readonly sendId: string,
     /**
      * Milliseconds until the earlier request's hold on the key lapses unless it renews it (it
@@ -1019,7 +1020,7 @@ export class IdempotencyInProgressError extends SmsqError {
     readonly retryAfterMs?: number,
   ) {
     const when = retryAfterMs === undefined ? 'in a few seconds' : `in ${Math.ceil(retryAfterMs / 1000)} s (when the earlier request's hold on the key lapses, unless it is still enqueuing)`;
-    super(`the request with idempotency key ${quoted(idempotencyKey)} is still being enqueued (send ${sendId}). Fix: retry ${when}; the same request under this key then returns that send, completing it if the earlier request died; a campaign with another recipient list under it is refused (SMSQ_IDEMPOTENCY_KEY_REUSED)`);
+    super(`the request with idempotency key ${quoted(idempotencyKey)} is still being enqueued${sendId ? ` (send ${sendId})` : ''}. Fix: retry ${when}; the same request under this key then returns that send, completing it if the earlier request died; a campaign with another recipient list under it is refused (SMSQ_IDEMPOTENCY_KEY_REUSED)`);
     this.name = 'IdempotencyInProgressError';
   }
 }

@@ -25,8 +25,13 @@
 ]]
 local record = redis.call('GET', KEYS[1])
 if not record then
-  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
-  redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[3])
+  -- A live lease without its record (the record of a producer before leases kept it alive ran
+  -- out under it): its holder is still writing, so the key is not new.
+  if redis.call('EXISTS', KEYS[2]) == 1 then return {'busy', false} end
+  -- Never shorter than the lease: the record must not run out before its holder renews it.
+  local keep = math.max(tonumber(ARGV[3]) * 1000, tonumber(ARGV[4]))
+  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', keep)
+  redis.call('SET', KEYS[3], ARGV[6], 'PX', keep)
   -- A mark left by an earlier request under this key (its record expired first) is not this send's.
   redis.call('DEL', KEYS[4])
   redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4])
@@ -39,5 +44,11 @@ if not redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[4], 'NX') then return {'bu
 if redis.call('HGET', KEYS[4], 'send') == sendId then
   redis.call('DEL', KEYS[2])
   return {'done', sendId}
+end
+-- Ours while we write: the record must not run out before the lease does.
+local lease = tonumber(ARGV[4])
+for i = 1, 3, 2 do
+  local left = redis.call('PTTL', KEYS[i])
+  if left >= 0 and left < lease then redis.call('PEXPIRE', KEYS[i], lease) end
 end
 return {'lease', sendId}
