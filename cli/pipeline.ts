@@ -300,8 +300,20 @@ function withoutEnqueueClaim(err: unknown): string {
 export async function runSendCommand(
   ctx: CliContext,
   flags: SendCommandFlags,
-  prepared: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string; workersSeen: () => Promise<number | undefined> },
+  prepared: { producer: Producer; plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string; workersSeen: () => Promise<number | undefined> } | { producer: Producer; repeat: EnqueueResult; workersSeen: () => Promise<number | undefined> },
 ): Promise<number> {
+  // A repeat under its idempotency key of a send that went out: nothing to plan or confirm, as nothing is enqueued.
+  const res = 'repeat' in prepared ? prepared.repeat : await planAndEnqueue(ctx, flags, prepared);
+  if (res === undefined) return flags.dryRun ? 0 : EXIT.refused;
+  return followEnqueued(ctx, flags, prepared, res);
+}
+
+/** Shows the plan (the whole of a dry run) and asks, then enqueues: the result, or undefined for none (a dry run, a refusal). */
+async function planAndEnqueue(
+  ctx: CliContext,
+  flags: SendCommandFlags,
+  prepared: { plan: SendPlan; content: string | undefined; enqueue: () => Promise<EnqueueResult>; question: string },
+): Promise<EnqueueResult | undefined> {
   const { plan, content } = prepared;
   if (flags.dryRun) {
     if (flags.json) {
@@ -314,16 +326,20 @@ export async function runSendCommand(
       ctx.print(renderPlan(plan, content, ctx.config.quietHours));
       ctx.note(DRY_RUN_NOTE);
     }
-    return 0;
+    return undefined;
   }
   if (!flags.yes) {
     ctx.note(renderPlan(plan, content, ctx.config.quietHours));
     if (!(await confirmOrRefuse(ctx, prepared.question))) {
       ctx.note('cancelled: nothing was enqueued');
-      return EXIT.refused;
+      return undefined;
     }
   }
-  const res = await prepared.enqueue();
+  return prepared.enqueue();
+}
+
+/** Prints an enqueued send's id, and waits for it with --wait. */
+async function followEnqueued(ctx: CliContext, flags: SendCommandFlags, prepared: { producer: Producer; workersSeen: () => Promise<number | undefined> }, res: EnqueueResult): Promise<number> {
   // From here on the send is in Redis: Ctrl-C must not end the command without its id, nor a
   // second one while a status read hangs on a Redis that does not answer.
   const watch = watchForStop(ctx, flags.wait ? flags.timeout : undefined);

@@ -75,6 +75,12 @@ export interface Idempotency {
    */
   markDone(key: string, sendId: string, answer: KeptAnswer): Promise<void>;
   /**
+   * `key`'s send when the key stands for a request with `fingerprint` whose enqueue ended (its
+   * mark), else undefined. Reads only: a retry is answered by it before anything that depends on
+   * the time or on Redis's state (a deadline now past, numbers opted out since) could refuse it.
+   */
+  ended(key: string, fingerprint: RequestFingerprint): Promise<DoneKey | undefined>;
+  /**
    * Marks `key`'s send as cut short (a campaign whose list stopped reading, or was stopped): it
    * holds only part of the request, so the key no longer answers a retry with it. `how` says how.
    */
@@ -142,6 +148,15 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     return send?.toString() === sendId && answer ? (JSON.parse(gunzipSync(answer).toString()) as KeptAnswer) : undefined;
   }
   return {
+    async ended(key, fingerprint) {
+      const record = await options.redis.get(options.keys.idempotency(key));
+      const space = record?.indexOf(' ') ?? -1;
+      // A record from before fingerprints matches any body (claim-idempotency-key-4.lua); another body is the claim's to refuse.
+      if (!record || (space >= 0 && record.slice(space + 1) !== fingerprint.digest)) return undefined;
+      const sendId = space >= 0 ? record.slice(0, space) : record;
+      const answer = await keptAnswer(key, sendId);
+      return answer && { role: 'done', sendId, answer };
+    },
     async markDone(key, sendId, answer) {
       const fields = { send: sendId, answer: gzipSync(JSON.stringify(answer)) };
       const [, record, digests] = leaseKeysOf(key);

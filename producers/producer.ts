@@ -217,6 +217,15 @@ export interface Producer {
   ): Promise<EnqueueResult>;
   /** Reads a campaign's recipients and reports what it would enqueue, writing nothing. */
   planCampaign(recipients: RecipientSource, request: CampaignRequest, opts?: Pick<CampaignCallOptions, 'sourceField'>): Promise<EnqueueResult & { sendSmsCalls: number; sendBatchSmsCalls: number }>;
+  /**
+   * What `send` (or `sendBatch`) would answer a request whose idempotency key stands for the same
+   * request enqueued in full: its send (`duplicate: true`), before any check that depends on the
+   * time or on what Redis holds (a deadline now past, numbers opted out since, the account's
+   * templates), which `planSend` makes. Undefined otherwise (no key, another request, an enqueue
+   * not ended): plan and send it. Checks the request's own shape first; enqueues nothing.
+   */
+  repeatOf(call: 'send', request: SendRequest): Promise<EnqueueResult | undefined>;
+  repeatOf(call: 'sendBatch', request: SendBatchRequest): Promise<EnqueueResult | undefined>;
   /** The plan of a send without enqueueing anything (dry run / confirmation). */
   planSend(request: SendRequest): Promise<SendPlan>;
   planSendBatch(request: SendBatchRequest): Promise<SendPlan>;
@@ -480,6 +489,15 @@ export function createProducer(opts: ProducerOptions): Producer {
     SMSQ_ENQUEUE_ABANDONED: 'its producer died before ending its enqueue (the repair sweep failed it as abandoned)',
   } satisfies Record<EndedShortCode, string>;
 
+  /** A key's ended send that holds only part of its request is not that request done (IdempotencyKeyCutShortError). */
+  async function refuseCutShort(idempotencyKey: string, sendId: string): Promise<void> {
+    const marked = await idempotency.cutShort(idempotencyKey, sendId);
+    const send = (await sends.status(sendId))?.send;
+    // Cut short by a cancel, or failed as abandoned by the repair sweep, with its producer killed mid-list: no mark was left.
+    const cutShort = marked ?? (send?.code === undefined ? undefined : ENDED_SHORT_HOW[send.code]);
+    if (cutShort !== undefined && send) throw new IdempotencyKeyCutShortError(idempotencyKey, sendId, send.state, send.recipients, cutShort);
+  }
+
   /**
    * Resolves the send id: a new one, or the one the idempotency key stands for. `owner` when this
    * call must enqueue it (then `release` once done, whatever happens), `completesEarlier` when that
@@ -496,11 +514,7 @@ export function createProducer(opts: ProducerOptions): Producer {
     if (!idempotencyKey) return { sendId: fresh, owner: true, completesEarlier: false, release: nothing };
     const claim = await idempotency.claim(idempotencyKey, fingerprint(), fresh, isEnqueued);
     if (claim.role === 'done') {
-      const marked = await idempotency.cutShort(idempotencyKey, claim.sendId);
-      const send = (await sends.status(claim.sendId))?.send;
-      // Cut short by a cancel, or failed as abandoned by the repair sweep, with its producer killed mid-list: no mark was left.
-      const cutShort = marked ?? (send?.code === undefined ? undefined : ENDED_SHORT_HOW[send.code]);
-      if (cutShort !== undefined && send) throw new IdempotencyKeyCutShortError(idempotencyKey, claim.sendId, send.state, send.recipients, cutShort);
+      await refuseCutShort(idempotencyKey, claim.sendId);
       return { sendId: claim.sendId, owner: false, completesEarlier: false, release: nothing, answer: claim.answer };
     }
     // Taken over: an earlier request with this key and body died half-way; finish its send.
@@ -665,7 +679,28 @@ export function createProducer(opts: ProducerOptions): Producer {
     }
   };
 
+  /**
+   * The first answer of a request whose key marks its enqueue ended: a retry of a request that
+   * went out is answered before the checks that depend on the time or on Redis's state, which it
+   * may no longer pass (its deadline past, its numbers opted out since): refused with "nothing was
+   * enqueued", it invited a resend under a new key. The request's own shape is checked first.
+   */
+  async function repeatOf(call: 'send' | 'sendBatch', request: unknown): Promise<EnqueueResult | undefined> {
+    checkCallback(request);
+    const asked = call === 'send' ? parseRequest(SendRequest, request, 'a send request') : parseRequest(SendBatchRequest, request, 'a batch request');
+    if (asked.idempotencyKey === undefined) return undefined;
+    refuseWithoutNumbers(call === 'send' ? 'phones' : 'messages', 'phones' in asked ? asked.phones : asked.messages.map((m) => m.phone));
+    await recheck.ensure();
+    const since = await barrier.mark();
+    const done = await idempotency.ended(asked.idempotencyKey, requestFingerprint(call, request));
+    if (!done?.answer) return undefined;
+    await refuseCutShort(asked.idempotencyKey, done.sendId);
+    await withdrawal.answerEarlier(done.sendId, since, asked.idempotencyKey);
+    return { sendId: done.sendId, duplicate: true, completedEarlier: false, ...done.answer };
+  }
+
   const api: ProducerCalls = {
+    repeatOf: (call: 'send' | 'sendBatch', request: unknown) => repeatOf(call, request),
     async planSend(request) {
       checkCallback(request);
       const asked = parseRequest(SendRequest, request, 'a send request');
@@ -696,6 +731,8 @@ export function createProducer(opts: ProducerOptions): Producer {
       return plan;
     },
     async send(request) {
+      const repeat = await repeatOf('send', request);
+      if (repeat) return repeat;
       return enqueuePlan(
         await this.planSend(request),
         () => requestFingerprint('send', request),
@@ -703,6 +740,8 @@ export function createProducer(opts: ProducerOptions): Producer {
       );
     },
     async sendBatch(request) {
+      const repeat = await repeatOf('sendBatch', request);
+      if (repeat) return repeat;
       return enqueuePlan(
         await this.planSendBatch(request),
         () => requestFingerprint('sendBatch', request),
@@ -1025,6 +1064,7 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
     return closing;
   };
   return {
+    repeatOf: (call: 'send' | 'sendBatch', request: SendRequest | SendBatchRequest) => run('repeatOf', () => api.repeatOf(call as 'send', request as SendRequest)),
     planSend: (request) => plan('planSend', () => api.planSend(request)),
     planSendBatch: (request) => plan('planSendBatch', () => api.planSendBatch(request)),
     send: (request) => run('send', () => api.send(request)),

@@ -151,6 +151,13 @@ export function register(program: Command, ctx: CliContext): void {
         const request = { ...file, templateCode, messages: file.messages as SendBatchRequest['messages'], kind, idempotencyKey };
         // Planned twice (the plan shown, then again at enqueue): both said in the file's terms.
         const terms = batchFileTerms(places);
+        // A retry of a batch that went out is answered before the plan, as smsq send's.
+        const repeat = flags.dryRun
+          ? undefined
+          : await producer.repeatOf('sendBatch', request).catch((err: unknown) => {
+              throw terms.refusal(err);
+            });
+        if (repeat) return runSendCommand(ctx, flags, { producer, repeat: { ...repeat, rejected: terms.rejected(repeat.rejected) }, workersSeen });
         const planned = await producer.planSendBatch(request).catch((err: unknown) => {
           throw terms.refusal(err);
         });

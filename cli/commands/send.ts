@@ -52,6 +52,9 @@ export function register(program: Command, ctx: CliContext): void {
           deadline: flags.deadline,
           smsUpExtendCode: flags.extendCode,
         };
+        // A retry of a send that went out is answered before the plan, whose checks depend on the time and on Redis (a deadline past, numbers opted out since).
+        const repeat = flags.dryRun ? undefined : await producer.repeatOf('send', request);
+        if (repeat) return runSendCommand(ctx, flags, { producer, repeat, workersSeen });
         const plan = await producer.planSend(request);
         return runSendCommand(ctx, flags, {
           producer,

@@ -111,7 +111,7 @@ describe('an identical retry of a send that went out is answered with it before 
     expect(again.statusCode, again.body).toBe(202);
     expect(again.json()).toMatchObject({ sendId: first.sendId, duplicate: true, recipients: 2, suppressed: 0 });
     // A request of another shape under the key is still refused first.
-    await expect(h.producer.send({ ...timed, phones: [] })).rejects.toMatchObject({ code: 'SMSQ_VALIDATION' });
+    await expect(h.producer.send({ ...timed, phones: [] })).rejects.toMatchObject({ code: 'SMSQ_INVALID_REQUEST' });
     expect(h.emulator.accepted().flatMap((a) => a.phoneNumbers)).toHaveLength(2);
   });
 
