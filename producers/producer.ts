@@ -143,7 +143,8 @@ export interface EnqueueResult extends CampaignResult {
   sendId: string;
   /**
    * True when an idempotency key matched an earlier request with the same body whose enqueue had
-   * ended: this is its send, and nothing new was enqueued; `rejected` lists that request's. A
+   * ended: this is its send, and nothing new was enqueued; the counts and `rejected` are those that
+   * request was answered (kept with the key), not this one's plan. A
    * campaign's body is its settings and its recipient list, which a repeat reads whole (writing
    * nothing) to compare. (The same key with another body, a campaign's list included, throws
    * IdempotencyKeyReusedError; a campaign whose list was cut short under the key throws
@@ -584,6 +585,25 @@ export function createProducer(opts: ProducerOptions): Producer {
     };
   }
 
+  /** A duplicate's answer from its send's record (undefined when the record is gone), its rejected rows not listed (they are counted). */
+  async function recordedAnswer(sendId: string): Promise<EnqueueResult | undefined> {
+    const existing = await sends.status(sendId);
+    if (!existing) return undefined;
+    return {
+      sendId,
+      duplicate: true,
+      completedEarlier: false,
+      recipients: existing.send.recipients,
+      rejected: [],
+      // Unrecorded only for a send ended at the chunks written, whose key resolveSendId refused.
+      rejectedCount: existing.send.rejected ?? 0,
+      duplicates: existing.send.duplicates ?? 0,
+      suppressed: existing.counts.suppressed,
+      chunks: existing.send.chunks,
+      apiCalls: existing.send.chunks,
+    };
+  }
+
   /** What a key keeps of its request's answer: all but what the retry's answer says of itself. */
   function keptAnswerOf({ recipients, rejected, rejectedCount, duplicates, suppressed, chunks, apiCalls }: EnqueueResult): KeptAnswer {
     return { recipients, rejected, rejectedCount, duplicates, suppressed, chunks, apiCalls };
@@ -604,7 +624,12 @@ export function createProducer(opts: ProducerOptions): Producer {
     // is durable (its request may have died before confirming it), and live if it was withdrawn.
     if (!owner) {
       await withdrawal.answerEarlier(sendId, since, plan.idempotencyKey);
-      return answer ? { sendId, duplicate: true, completedEarlier: false, ...answer } : resultOf(sendId, plan, { duplicate: true, completedEarlier: false });
+      if (answer) return { sendId, duplicate: true, completedEarlier: false, ...answer };
+      // A key that kept no answer (marked by no version that kept one): the send's record says what
+      // the first request sent, not this retry's plan (numbers opted out since are in it, and sent).
+      // Its rejected numbers are not recorded, only counted: this plan lists the same body's.
+      const recorded = await recordedAnswer(sendId);
+      return recorded ? { ...recorded, rejected: plan.rejected } : resultOf(sendId, plan, { duplicate: true, completedEarlier: false });
     }
     try {
       const earlier = completesEarlier ? (await sends.status(sendId))?.send : undefined;
@@ -795,22 +820,8 @@ export function createProducer(opts: ProducerOptions): Producer {
           earlier = { sendId, duplicate: true, completedEarlier: false, ...held.answer };
           return undefined;
         }
-        const existing = await sends.status(sendId);
-        if (!existing) return sendId;
-        earlier = {
-          sendId,
-          duplicate: true,
-          completedEarlier: false,
-          recipients: existing.send.recipients,
-          rejected: [],
-          // Unrecorded only for a send ended at the chunks written, whose key resolveSendId refused.
-          rejectedCount: existing.send.rejected ?? 0,
-          duplicates: existing.send.duplicates ?? 0,
-          suppressed: existing.counts.suppressed,
-          chunks: existing.send.chunks,
-          apiCalls: existing.send.chunks,
-        };
-        return undefined;
+        earlier = await recordedAnswer(sendId);
+        return earlier ? undefined : sendId;
       };
       let result: CampaignResult | undefined;
       let progress: CampaignProgress | undefined;

@@ -151,4 +151,16 @@ describe("a duplicate's answer is the first send's", () => {
     const retry = await h.producer.send(req);
     expect(retry).toEqual({ ...first, duplicate: true });
   });
+
+  it('a key that kept no answer (marked by an earlier version) answers from the send\'s record, not the retry\'s plan', async () => {
+    const h = await harnesses.create({ label: 'idem-answer-old' });
+    await h.startWorker();
+    const req = { ...AD, phones: ['13873100001', '13873100002'], idempotencyKey: 'answer-old' };
+    const first = await h.producer.send(req);
+    await waitFor(() => h.emulator.accepted().flatMap((a) => a.phoneNumbers).length === 2, 'both sent');
+    await h.redis.del(`${h.prefix}:idem:answer-old:done`);
+    await optOut(h, ['13873100002']);
+    const retry = await h.producer.send(req);
+    expect(retry).toEqual({ ...first, duplicate: true });
+  });
 });
