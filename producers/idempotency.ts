@@ -149,7 +149,11 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   }
   return {
     async ended(key, fingerprint) {
-      const record = await options.redis.get(options.keys.idempotency(key));
+      const [leaseKey, recordKey] = leaseKeysOf(key);
+      const [held, record] = await Promise.all([options.redis.exists(leaseKey), options.redis.get(recordKey)]);
+      // Held: its request is still confirming that its enqueue is durable (it lets go only after),
+      // and this caller's confirmation would cover none of its writes: the claim waits for it.
+      if (held) return undefined;
       const space = record?.indexOf(' ') ?? -1;
       // A record from before fingerprints matches any body (claim-idempotency-key-4.lua); another body is the claim's to refuse.
       if (!record || (space >= 0 && record.slice(space + 1) !== fingerprint.digest)) return undefined;
