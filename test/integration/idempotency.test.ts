@@ -290,13 +290,14 @@ describe('a retry that takes over a half-written send', () => {
     // The first request, from a producer that does not check the account (kind: the default, notification).
     const first = await h.producer.send(request);
     expect((await h.producer.getStatus(first.sendId)).send).toMatchObject({ kind: 'notification', chunks: 1 });
-    // It died before marking the send enqueued: the next request with the key takes it over.
+    // It died before marking the send enqueued (and its key ended): the next request with the key takes it over.
     await h.redis.hset(`${h.prefix}:send:${first.sendId}`, 'state', 'enqueuing');
     await h.redis.hdel(`${h.prefix}:send:${first.sendId}`, 'enqueuedAt');
+    await h.redis.del(`${h.prefix}:idem:kind-takeover:done`);
     const checking = createCheckingProducer(h);
     expect((await checking.planSend({ ...request, idempotencyKey: undefined })).kind).toBe('verification');
     const retry = await checking.send(request);
-    expect(retry.sendId).toBe(first.sendId);
+    expect(retry).toMatchObject({ sendId: first.sendId, completedEarlier: true });
     const chunkKeys = (await h.redis.keys(`${h.prefix}:chunk:${first.sendId}.*`)).sort();
     expect(chunkKeys).toEqual([`${h.prefix}:chunk:${first.sendId}.0`]);
     expect(await phonesOf(h, first.sendId)).toEqual(request.phones);

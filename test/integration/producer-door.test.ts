@@ -195,9 +195,11 @@ describe('a retry under the key of a campaign whose list was cut short', () => {
 
 describe('a retry that completes a send an earlier request began', () => {
   /** The earlier request "died" before its enqueue ended: as the repair sweep and a retry find it. */
-  async function unfinished(h: Harness, sendId: string) {
+  // As a request cut off before its enqueue ended leaves it: no enqueuedAt, and its key not marked ended.
+  async function unfinished(h: Harness, sendId: string, key: string) {
     await h.redis.hset(`${h.prefix}:send:${sendId}`, 'state', 'enqueuing');
     await h.redis.hdel(`${h.prefix}:send:${sendId}`, 'enqueuedAt');
+    await h.redis.del(`${h.prefix}:idem:${key}:done`);
   }
 
   it('says so (completedEarlier: true), not duplicate: true ("nothing new was enqueued")', async () => {
@@ -205,13 +207,13 @@ describe('a retry that completes a send an earlier request began', () => {
     const request = { ...NOTE, phones: ['13800138040', '13800138041'], idempotencyKey: 'order-7' };
     const first = await h.producer.send(request);
     expect(first).toMatchObject({ duplicate: false, completedEarlier: false });
-    await unfinished(h, first.sendId);
+    await unfinished(h, first.sendId, 'order-7');
     expect(await h.producer.send(request)).toMatchObject({ sendId: first.sendId, duplicate: false, completedEarlier: true, recipients: 2 });
     expect(await h.producer.send(request)).toMatchObject({ sendId: first.sendId, duplicate: true, completedEarlier: false });
 
     const settings = { ...CAMPAIGN, idempotencyKey: 'camp-7' };
     const campaign = await h.producer.campaign(list(1500), settings);
-    await unfinished(h, campaign.sendId);
+    await unfinished(h, campaign.sendId, 'camp-7');
     expect(await h.producer.campaign(list(1500), settings)).toMatchObject({ sendId: campaign.sendId, duplicate: false, completedEarlier: true, recipients: 1500 });
     expect((await h.producer.getStatus(campaign.sendId)).send).toMatchObject({ state: 'active', recipients: 1500 });
   });
