@@ -6,6 +6,7 @@ import type { Keys } from '../src/queue/keys.js';
 import { luaScript } from '../src/queue/lua.js';
 import { differingFields, type RequestFingerprint } from './request-fingerprint.js';
 import type { RejectedNumber } from './plan.js';
+import type { CampaignResult } from './campaign.js';
 
 /**
  * An Idempotency-Key stands for one request: the first request's send id and the fingerprint of
@@ -53,15 +54,7 @@ export interface DoneKey {
 }
 
 /** What a request under a key was answered, kept with the key once its enqueue ended (a campaign's rejected rows are kept with its list). */
-export interface KeptAnswer {
-  recipients: number;
-  rejected: RejectedNumber[];
-  rejectedCount: number;
-  duplicates: number;
-  suppressed: number;
-  chunks: number;
-  apiCalls: number;
-}
+export type KeptAnswer = CampaignResult & { apiCalls: number };
 
 export interface Idempotency {
   /**
@@ -143,14 +136,18 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const doneKey = (key: string) => `${options.keys.idempotency(key)}:done`;
   /** The lease, the key's record and its fields' digests: what a renewal keeps alive together (renew-idempotency-lease-3.lua). */
   const leaseKeysOf = (key: string) => [`${options.keys.idempotency(key)}:lease`, options.keys.idempotency(key), `${options.keys.idempotency(key)}:fields`] as const;
-  async function keptAnswer(key: string, sendId: string): Promise<KeptAnswer | undefined> {
-    const [send, answer] = await options.redis.hmgetBuffer(doneKey(key), 'send', 'answer');
-    return send?.toString() === sendId && answer ? (JSON.parse(gunzipSync(answer).toString()) as KeptAnswer) : undefined;
-  }
+  /** The answer a mark keeps when it is `sendId`'s (a mark left by an earlier send under the key is not). */
+  const answerIn = ([send, answer]: (Buffer | null)[], sendId: string): KeptAnswer | undefined =>
+    send?.toString() === sendId && answer ? (JSON.parse(gunzipSync(answer).toString()) as KeptAnswer) : undefined;
+  const keptAnswer = async (key: string, sendId: string) => answerIn(await options.redis.hmgetBuffer(doneKey(key), 'send', 'answer'), sendId);
   return {
     async ended(key, fingerprint) {
       const [leaseKey, recordKey] = leaseKeysOf(key);
-      const [held, record] = await Promise.all([options.redis.exists(leaseKey), options.redis.get(recordKey)]);
+      // One read of all three: a holder that claimed and marked its send between separate reads would pass for one that let go.
+      const replies = await options.redis.multi().exists(leaseKey).get(recordKey).hmgetBuffer(doneKey(key), 'send', 'answer').exec();
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (failed || !replies) throw failed ?? new Error('the read of an idempotency key was discarded');
+      const [held, record, mark] = replies.map(([, value]) => value) as [number, string | null, (Buffer | null)[]];
       // Held: its request is still confirming that its enqueue is durable (it lets go only after),
       // and this caller's confirmation would cover none of its writes: the claim waits for it.
       if (held) return undefined;
@@ -158,7 +155,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       // A record from before fingerprints matches any body (claim-idempotency-key-4.lua); another body is the claim's to refuse.
       if (!record || (space >= 0 && record.slice(space + 1) !== fingerprint.digest)) return undefined;
       const sendId = space >= 0 ? record.slice(0, space) : record;
-      const answer = await keptAnswer(key, sendId);
+      const answer = answerIn(mark, sendId);
       return answer && { role: 'done', sendId, answer };
     },
     async markDone(key, sendId, answer) {
