@@ -12,6 +12,8 @@
 /** The producer and what its calls take and return. */
 export { createProducer, type Producer, type ProducerOptions, type EnqueueResult, type CampaignCallOptions, type RecipientPage, type RecipientPageRequest } from '../producers/producer.js';
 export type { SendRequest, SendBatchRequest, CampaignRequest, CampaignRecipient } from '../producers/schemas.js';
+/** A request's `kind`, which decides its chunking, its place in line, quiet hours and opt-outs. */
+export type { MessageKind } from '../src/queue/kinds.js';
 export type { CampaignProgress, CampaignResult } from '../producers/campaign.js';
 export type { SendMilestone, WaitForSendOptions, WaitForSendResult } from '../producers/wait-for-send.js';
 export type { SendPlan, RejectedNumber } from '../producers/plan.js';
@@ -46,8 +48,12 @@ export {
   ValidationError,
   ConfigError,
   NotFoundError,
+  SendNotFoundError,
   RedisUnavailableError,
+  type ControlOfSend,
   RedisAuthRefusedError,
+  type RedisAuthReply,
+  RedisDatabaseRefusedError,
   RedisWritesRefusedError,
   type WriteRefusal,
   type WriteRefusalKind,
@@ -61,10 +67,12 @@ export {
   ProducerConnectionError,
   SendEndedError,
   SendAlreadySentError,
+  SendCancelledError,
   ListInterruptedError,
   type CutOffCampaign,
   CampaignStoppedError,
   type StoppedCampaign,
+  UndeclaredTransitionError,
   type SmsqCode,
   type FieldIssue,
 } from '../src/errors.js';

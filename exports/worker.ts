@@ -25,5 +25,10 @@ export { LIVE_ENDPOINT } from '../src/sms/defaults.js';
 export type { SmsClient } from '../src/sms/types.js';
 export { createLogger, type Logger, type LoggerFactoryOptions } from '../src/logger.js';
 export { systemClock, type Clock } from '../src/clock.js';
-/** Thrown by `createSmsWorker` for options that cannot work (each line names the option and the fix), and by `start()` for a Redis that cannot keep the durability mode. */
-export { ConfigError, RedisAuthRefusedError, RedisNotDurableError } from '../src/errors.js';
+/**
+ * Thrown by `createSmsWorker` for options that cannot work (each line names the option and the fix),
+ * by `start()` for a Redis that refuses the credentials or the database, or cannot keep the
+ * durability mode, and by `createRedisConnection` for a URL it cannot read.
+ */
+export { ConfigError, RedisAuthRefusedError, RedisDatabaseRefusedError, RedisNotDurableError, type RedisAuthReply } from '../src/errors.js';
+export { RedisUrlError } from '../src/queue/redis-url.js';

@@ -123,9 +123,10 @@ describe('the npm package', () => {
         accepted: number;
         emulatorAccepted: string[];
         refusal: string;
+        notFound: string;
         refusalKnown: boolean;
       };
-      expect(result).toMatchObject({ recipients: 3, accepted: 3, refusal: 'SMSQ_INVALID_REQUEST', refusalKnown: true });
+      expect(result).toMatchObject({ recipients: 3, accepted: 3, refusal: 'SMSQ_INVALID_REQUEST', notFound: 'SMSQ_NOT_FOUND', refusalKnown: true });
       expect([...result.emulatorAccepted].sort()).toEqual([...phones].sort());
       expect(['sent', 'completed']).toContain(result.state); // every recipient past the API; receipts come 50 ms later
       expect([...result.pagePhones].sort()).toEqual([...phones].sort());

@@ -4,7 +4,7 @@
  * as one JSON line. test/integration/package.test.ts installs the packed tarball beside it,
  * compiles it with tsc (strict, NodeNext) and runs it with node. Not compiled with the project.
  */
-import { createCatalogLookup, createLogger, createProducer, createRedisConnection, isSmsqError, SMSQ_CODES, SmsqError, ValidationError, type EnqueueResult, type RecipientPage, type RecipientPageRequest, type SendState, type SendWait, type SmsqCode } from 'smsq';
+import { createCatalogLookup, createLogger, createProducer, createRedisConnection, isSmsqError, SendCancelledError, SendNotFoundError, SMSQ_CODES, SmsqError, ValidationError, type EnqueueResult, type MessageKind, type RecipientPage, type RecipientPageRequest, type SendState, type SendWait, type SmsqCode } from 'smsq';
 import { createSmsClient, createSmsWorker, type SmsWorkerOptions } from 'smsq/worker';
 import { createEmulator, DEFAULT_FIXTURE_NAMES, SANDBOX_ACCESS_KEY, type Emulator } from 'smsq/emulator';
 
@@ -41,6 +41,14 @@ export function typesAreChecked(result: EnqueueResult): void {
   // @ts-expect-error a send id is a string
   const sendId: number = result.sendId;
   void sendId;
+  // @ts-expect-error a kind is one of three
+  const kind: MessageKind = 'promotion';
+  void kind;
+}
+
+/** Never called: what a campaign cancelled while it was written holds, typed (docs/receipts-and-controls.md). */
+export function cancelledWhileWritten(err: unknown): number | undefined {
+  return err instanceof SendCancelledError ? err.recipients : undefined;
 }
 
 try {
@@ -71,6 +79,12 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
+  // A send that is not there: the exported class, with its code.
+  const notFound = await producer.getStatus('smx0000000000000000000').then(
+    () => 'found',
+    (err: unknown) => (err instanceof SendNotFoundError ? err.code : `not a SendNotFoundError: ${String(err)}`),
+  );
+
   // The status and recipients through the types the entry exports for them.
   const status = await producer.getStatus(sent.sendId);
   const state: SendState = status.send.state;
@@ -88,6 +102,7 @@ try {
       accepted,
       emulatorAccepted: emulator.accepted().flatMap((call) => call.phoneNumbers),
       refusal,
+      notFound,
       refusalKnown: refusal !== undefined && refusal in SMSQ_CODES,
     }),
   );
