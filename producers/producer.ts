@@ -4,7 +4,7 @@ import { createNodeResolver, describeRedis, type RedisConnection } from '../src/
 import { systemClock, type Clock } from '../src/clock.js';
 import { CampaignCutOff, ConfigError, CampaignStoppedError, IdempotencyKeyCutShortError, IdempotencyKeyReusedError, ListInterruptedError, NotDurableError, ProducerClosedError, SendNotFoundError, RedisNotDurableError, RedisUnavailableError, RedisWritesRefusedError, SendAlreadySentError, SendCancelledError, SendEndedError, ValidationError, type ControlOfSend } from '../src/errors.js';
 import { parseNamingUnknownFields } from '../src/unknown-fields.js';
-import { booleanLine, connectionLine, MAX_RETENTION_SECONDS, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
+import { booleanLine, connectionLine, MAX_RETENTION_SECONDS, nestedOptionLines, optionsObjectLine, positiveMsLine, prefixLine, quietHoursLine, retentionLines, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createEmitterErrorLog } from '../src/queue/emitter-errors.js';
 import { createRedisGate } from '../src/queue/redis-gate.js';
 import type { Logger } from '../src/logger.js';
@@ -317,6 +317,8 @@ const WAITS_FIELDS = Object.keys({ quietHours: true, receiptWindowMs: true, rece
  */
 function producerOptionProblems(opts: ProducerOptions): string[] {
   const where = 'createProducer options';
+  const none = optionsObjectLine(where, opts, "createProducer({ redis: createRedisConnection(url, { role: 'client' }) }) (both exported by smsq), with the prefix and durability of the workers if they are not the defaults");
+  if (none !== undefined) return [none];
   return [
     ...unknownOptionLines(where, 'createProducer', opts, PRODUCER_OPTION_NAMES),
     ...[

@@ -50,6 +50,43 @@ export function shown(value: unknown): string {
 }
 
 /**
+ * The line for a factory called without its options object (`createProducer()` from JavaScript):
+ * every other check reads its fields, and the factory threw a TypeError naming none of them.
+ * `fix` is the call with what it needs.
+ */
+export function optionsObjectLine(where: string, options: unknown, fix: string): string | undefined {
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) return undefined;
+  return `${where}: none were given, got ${described(options)}. Fix: ${fix}`;
+}
+
+/** A value as a refusal names it: a function by what it is (its source says nothing to the caller). */
+function described(value: unknown): string {
+  return typeof value === 'function' ? 'a function' : shown(value);
+}
+
+/**
+ * The line for a logger that is none: a worker makes its components' loggers with `child()`, and
+ * threw a TypeError reading it. `fix` says where the caller gets one.
+ */
+export function loggerLine(where: string, logger: unknown, fix: string): string | undefined {
+  if (typeof (logger as { child?: unknown } | null | undefined)?.child === 'function') return undefined;
+  if (logger === undefined || logger === null) return `${where}: logger is missing. Fix: ${fix}`;
+  return `${where}: logger must be a pino logger (as createLogger makes), got ${typeof logger === 'object' ? 'an object without child()' : described(logger)}. Fix: ${fix}`;
+}
+
+/**
+ * The line for an SMS client that lacks the calls `methods` names (read by its shape, as a
+ * connection is: a caller may wrap the client). Without one a worker threw a TypeError reading
+ * sendSms; with `{}` it was built, and each of its calls failed.
+ */
+export function smsClientLine(where: string, client: unknown, methods: readonly string[], fix: string): string | undefined {
+  if (client === undefined || client === null) return `${where}: client is missing. Fix: ${fix}`;
+  const lacking = methods.filter((m) => typeof (client as Record<string, unknown>)[m] !== 'function');
+  if (typeof client === 'object' && lacking.length === 0) return undefined;
+  return `${where}: client must be an SMS client (as createSmsClient makes)${typeof client === 'object' ? `: it has no ${lacking.join(', ')}` : `, got ${described(client)}`}. Fix: ${fix}`;
+}
+
+/**
  * The names of `options` that `known` lacks, each a line of `where` (`smsq worker options`) naming
  * the option it was likely meant to be: a misspelt option was dropped without a word, and its
  * default used (`concurency: 4` ran 64 calls at a time). Keys set to undefined are left out.

@@ -40,7 +40,7 @@ import { createFollowUps, lookupBackoffStrategy, type ReconcileTiming } from '..
 import { callDeadlineProblem, claimHoldProblem, clockSkewMarginMs, defaultCallDeadlineMs, type ClaimHoldWords } from '../src/queue/call-deadline.js';
 import { ConfigError } from '../src/errors.js';
 import { mention } from '../src/setting-mention.js';
-import { ACCOUNT_QPS_CAP, booleanLine, connectionLine, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, nestedOptionLines, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
+import { ACCOUNT_QPS_CAP, booleanLine, connectionLine, loggerLine, MAX_ACCOUNT_RECHECK_MS, MAX_AUTOPAUSE_WINDOW, MAX_CONCURRENCY, nestedOptionLines, optionsObjectLine, positiveMsLine, prefixLine, quietHoursLine, retentionLines, shown, smsClientLine, unknownOptionLines, wholeNumberLine } from '../src/factory-options.js';
 import { createCallbackPoster } from './callback-post.js';
 import { createHousekeepingProcessor, retryCallbacksFailedForSecret } from './housekeeping-processor.js';
 import { lookupSettles } from './lookups.js';
@@ -314,6 +314,8 @@ const WORKER_OPTIONS = `${mention('createSmsWorker')} options`;
  * `window` mode) counts every call of the account.
  */
 export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
+  const none = optionsObjectLine(WORKER_OPTIONS, options, `createSmsWorker({ connection: createRedisConnection(url, { role: 'worker' }), client: ${SMS_CLIENT_CALL}, logger: createLogger(), qps: 4500, readTimeoutMs: 3000 }) (all exported by smsq/worker; qps: the account's cap, the same for every worker)`);
+  if (none !== undefined) throw new ConfigError([none]);
   // Checked at run time too: from JavaScript, a missing timeout made the timing rule below read NaN
   // and name the wrong fix.
   const timeoutProblems = (['readTimeoutMs', 'connectTimeoutMs'] as const)
@@ -862,6 +864,12 @@ const WORKER_OPTION_NAMES = Object.keys({
   endpointBackoff: true, name: true, telemetry: true, durability: true, durabilityRecheckMs: true, rollbackHorizonMs: true, errorLog: true, repair: true,
 } satisfies Record<keyof SmsWorkerOptions, true>);
 
+/** The Dysmsapi calls a worker makes: sends, and the look-ups of their outcomes and receipts. */
+const WORKER_CALLS = ['sendSms', 'sendBatchSms', 'querySendDetails'] as const satisfies readonly (keyof SmsClient)[];
+
+/** The client a worker is given, as a refusal's fix makes it: live, and against the emulator. */
+const SMS_CLIENT_CALL = "createSmsClient({ credential: { kind: 'default-chain' } }) (the emulator's: createSmsClient({ endpoint, protocol: 'http', credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } }))";
+
 /** The fields of the nested options, as their types have them: a key not here is a typo. */
 const RECONCILE_FIELDS = Object.keys({ firstLookAfterMs: true, settleMs: true, lookIntervalMs: true, callDeadlineMs: true } satisfies Record<keyof ReconcileTiming, true>);
 const AUTO_PAUSE_FIELDS = Object.keys({ window: true, failureRatio: true } satisfies Record<keyof NonNullable<SmsWorkerOptions['autoPause']>, true>);
@@ -881,6 +889,8 @@ function workerOptionProblems(options: SmsWorkerOptions): string[] {
   lines.push(
     ...[
       connectionLine(where, 'connection', options.connection, 'worker'),
+      smsClientLine(where, options.client, WORKER_CALLS, `client: ${SMS_CLIENT_CALL} (exported by smsq/worker)`),
+      loggerLine(where, options.logger, 'logger: createLogger() (exported by smsq/worker), or a pino logger of your own'),
       options.qps === undefined
         ? `${where}: qps is missing. Fix: give the account's cap on Dysmsapi calls a second, a whole number from 1 to ${ACCOUNT_QPS_CAP}, e.g. qps: 4500, the same for every worker of a deployment (SMS_QPS)`
         : wholeNumberLine(where, 'qps', options.qps, 1, ACCOUNT_QPS_CAP, `the account's cap on Dysmsapi calls a second, all workers together, e.g. qps: 4500 (1..${ACCOUNT_QPS_CAP}, as SMS_QPS), the same for every worker of a deployment`, ' (the account cap)'),

@@ -23,7 +23,8 @@ afterAll(async () => {
 });
 
 const logger = createLogger({ level: 'silent' });
-const client = { sendSms: async () => ({}) } as unknown as SmsWorkerOptions['client'];
+/** Never called: the options are checked, and a worker built, without a Dysmsapi call. */
+const client = { sendSms: async () => ({}), sendBatchSms: async () => ({}), querySendDetails: async () => ({}) } as unknown as SmsWorkerOptions['client'];
 
 /** What `options` throws when it is given to `make`, as code and message. */
 function refusal(make: () => unknown): { code: unknown; message: string; name: string } {
@@ -181,5 +182,32 @@ describe('the Redis connection a factory is given', () => {
     expect(worker.code).toBe('SMSQ_CONFIG_INVALID');
     expect(worker.message).toContain('connection must be an ioredis connection, got the URL redis://:<redacted>@127.0.0.1:6379');
     expect(worker.message).toContain("Fix: connection: createRedisConnection(url, { role: 'worker' })");
+  });
+});
+
+describe('a factory given no options, or without one it needs (a JavaScript caller)', () => {
+  const prefix = uniquePrefix('missing-opts');
+  const base = { connection, client, logger, prefix, qps: 50, readTimeoutMs: 1000 };
+
+  it.each([
+    ['createProducer()', () => createProducer(undefined as never), /^createProducer options: none were given, got undefined\. Fix: createProducer\(\{ redis: createRedisConnection\(url, \{ role: 'client' \}\) \}\)/],
+    ['createProducer(null)', () => createProducer(null as never), /^createProducer options: none were given, got null\. Fix: /],
+    ['createSmsWorker()', () => createSmsWorker(undefined as never), /^`createSmsWorker` options: none were given, got undefined\. Fix: createSmsWorker\(\{ connection: createRedisConnection\(url, \{ role: 'worker' \}\), client: createSmsClient\(/],
+  ])('%s is a ConfigError saying what to give (a TypeError: Cannot convert undefined or null to object)', (_what, make, words) => {
+    const r = refusal(make);
+    expect(r).toMatchObject({ code: 'SMSQ_CONFIG_INVALID', name: 'ConfigError' });
+    expect(r.message).toMatch(words);
+  });
+
+  it.each([
+    ['no logger (a TypeError reading child)', { logger: undefined }, /^`createSmsWorker` options: logger is missing\. Fix: logger: createLogger\(\)/m],
+    ['a logger without child()', { logger: { info: () => {} } }, /^`createSmsWorker` options: logger must be a pino logger \(as createLogger makes\), got an object without child\(\)\. Fix: logger: createLogger\(\)/m],
+    ['no client (a TypeError reading sendSms)', { client: undefined }, /^`createSmsWorker` options: client is missing\. Fix: client: createSmsClient\(/m],
+    ['a client of no methods (taken, and each call failed)', { client: {} }, /^`createSmsWorker` options: client must be an SMS client \(as createSmsClient makes\): it has no sendSms, sendBatchSms, querySendDetails\. Fix: client: createSmsClient\(/m],
+  ])('createSmsWorker with %s is a ConfigError naming it, writing nothing', async (_what, bad, words) => {
+    const r = refusal(() => createSmsWorker({ ...base, ...bad } as SmsWorkerOptions));
+    expect(r).toMatchObject({ code: 'SMSQ_CONFIG_INVALID', name: 'ConfigError' });
+    expect(r.message).toMatch(words);
+    expect(await keysUnder(prefix)).toEqual([]);
   });
 });
