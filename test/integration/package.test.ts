@@ -104,6 +104,16 @@ describe('the npm package', () => {
     expect(packedFiles.filter((f) => f.endsWith('.map') || f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
   });
 
+  it('ships the Apache-2.0 LICENSE package.json names, and the docs pages README links to (not their images)', async () => {
+    expect((JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { license: string }).license).toBe('Apache-2.0');
+    expect(packedFiles).toContain('LICENSE');
+    expect(await readFile(join(scratch, 'node_modules', 'smsq', 'LICENSE'), 'utf8')).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
+    const linked = [...(await readFile(join(ROOT, 'README.md'), 'utf8')).matchAll(/\]\((docs\/[^)#]+)/g)].map((m) => m[1] as string);
+    expect(linked.length).toBeGreaterThan(10); // the scan itself works
+    expect([...new Set(linked)].filter((page) => !packedFiles.includes(page))).toEqual([]);
+    expect(packedFiles.filter((f) => f.startsWith('docs/') && !f.endsWith('.md'))).toEqual([]);
+  });
+
   it('a TypeScript consumer compiles against the installed types and delivers through the emulator', { timeout: 60_000 }, async () => {
     mustSucceed('tsc (consumer)', await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], scratch));
 
@@ -141,6 +151,18 @@ describe('the npm package', () => {
     } finally {
       await deleteKeys(redis, prefix);
       redis.disconnect();
+    }
+  });
+
+  it('loads with require() on this Node (require(esm), Node >= 20.19 and >= 22.12), and fails with ERR_REQUIRE_ESM where that is off, as docs/package.md "CommonJS" says', async () => {
+    const load = "const m = require('smsq'); const w = require('smsq/worker'); console.log(typeof m.createProducer, typeof w.createSmsWorker)";
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if ((major === 20 && minor >= 19) || (major === 22 && minor >= 12) || major > 22) {
+      expect(mustSucceed('require smsq', await run(process.execPath, ['--input-type=commonjs', '-e', load], scratch)).stdout.trim()).toBe('function function');
+      // As Node 20.6 to 20.18 load it.
+      expect((await run(process.execPath, ['--no-experimental-require-module', '--input-type=commonjs', '-e', load], scratch)).stderr).toContain('ERR_REQUIRE_ESM');
+    } else {
+      expect((await run(process.execPath, ['--input-type=commonjs', '-e', load], scratch)).stderr).toContain('ERR_REQUIRE_ESM');
     }
   });
 
