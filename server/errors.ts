@@ -222,7 +222,7 @@ function refusalFor(err: unknown, request: FastifyRequest, limits: { bodyLimit: 
  * environment this server was configured by names them, in its message, its stack and its lines,
  * as `smsq server`'s log always did (src/setting-mention.ts). Anything else is logged as it is.
  */
-function asLogged(err: unknown): unknown {
+export function asLogged(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   const message = inEnvironmentTerms(err.message);
   if (message === err.message) return err;

@@ -156,9 +156,10 @@ export class ConfigError extends SmsqError {
 }
 
 /**
- * Redis refused the database REDIS_URL names (one it lacks, or one its user may not SELECT): a
- * configuration to fix. The line names REDIS_URL (the operator's: the CLI, the log); REST answers
- * `apiMessage`, which names neither the Redis nor its user (as {@link SendNotFoundError}).
+ * Redis refused the database the connection's URL names (one it lacks, or one its user may not
+ * SELECT): a configuration to fix. The line names the Redis as the Node API's `redis` option
+ * (`` `redis: "redis://…/99"` ``), which the CLI and `smsq server`'s log say as REDIS_URL; REST
+ * answers `apiMessage`, which names neither the Redis nor its user (as {@link SendNotFoundError}).
  */
 export class RedisDatabaseRefusedError extends ConfigError {
   /** The same refusal for an HTTP client: what happened and who can fix it. */

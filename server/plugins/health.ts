@@ -19,7 +19,7 @@ import { WORKER_SETTINGS_TTL_MS } from '../../src/queue/worker-settings.js';
 import { metricKeys } from '../../src/metrics/metric-keys.js';
 import { clockSkewWarning, parseClockSkews } from '../../src/metrics/clock-skews.js';
 import { redisNowMs } from '../../src/clock-skew.js';
-import { HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
+import { asLogged, HTTP_ERROR_CODES, HttpError, sendError } from '../errors.js';
 import { createDeadline, redisFailureReason } from '../queue-stats.js';
 import { HealthSchema, ReadySchema } from '../response-schemas.js';
 import { answer, failure, INTERNAL } from '../route-schema.js';
@@ -93,7 +93,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       // every few seconds.
       if (err instanceof RedisDatabaseRefusedError && !databaseRefusalLogged) {
         databaseRefusalLogged = true;
-        request.log.error({ err }, 'not ready: Redis refused the database REDIS_URL names');
+        // Its message names the Redis as a Node caller's `redis` option: said here as REDIS_URL.
+        request.log.error({ err: asLogged(err) }, 'not ready: Redis refused the database REDIS_URL names');
       }
       // Redis refusing writes: found by the INFO read, or met by a read that Redis took for a write.
       const refusedWrites = err instanceof RedisWritesRefusedError ? err.refusal : writeRefusal(err);

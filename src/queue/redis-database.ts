@@ -1,10 +1,11 @@
 /**
- * The database `REDIS_URL` names is the one smsq writes to. ioredis sends SELECT when it connects
+ * The database `REDIS_URL` (a Node caller's `redis` connection) names is the one smsq writes to. ioredis sends SELECT when it connects
  * and, when Redis refuses it (a database past the server's `databases`), only emits an error and
  * goes on in database 0: every key would land in another deployment's keyspace, and a status read
  * would answer from it.
  */
 import { RedisDatabaseRefusedError } from '../errors.js';
+import { mention } from '../setting-mention.js';
 import { isCluster, type RedisConnection } from './connection.js';
 import { isNoSuchDatabase } from './redis-errors.js';
 
@@ -12,7 +13,11 @@ import { isNoSuchDatabase } from './redis-errors.js';
 // not answering yet) is asked again.
 const confirmed = new WeakMap<RedisConnection, Promise<void>>();
 
-/** Throws {@link RedisDatabaseRefusedError} naming REDIS_URL when the connection's database is not the one in use. */
+/**
+ * Throws {@link RedisDatabaseRefusedError} when the connection's database is not the one in use,
+ * naming the Redis as the Node API's `redis` option (`` `redis: "redis://…/99"` ``), as the other
+ * refusals of Redis do: the CLI and `smsq server` say it as REDIS_URL (src/setting-mention.ts).
+ */
 export function confirmDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
   let check = confirmed.get(redis);
   if (check === undefined) {
@@ -32,7 +37,7 @@ async function selectDatabase(redis: RedisConnection, redactedUrl: string): Prom
   } catch (err) {
     if (/^NOPERM/.test((err as Error).message)) {
       throw new RedisDatabaseRefusedError(
-        `REDIS_URL=${JSON.stringify(redactedUrl)} names database ${db}, and its user may not SELECT (NOPERM); nothing was read or written. Fix: database 0 (REDIS_URL=redis://user:pass@host:6379/0), or grant the user +select`,
+        `${mention('redis', redactedUrl)} names database ${db}, and its user may not SELECT (NOPERM); nothing was read or written. Fix: database 0 (${mention('redis', 'redis://user:pass@host:6379/0')}), or grant the user +select`,
       );
     }
     if (!isNoSuchDatabase(err)) throw err;
@@ -42,7 +47,7 @@ async function selectDatabase(redis: RedisConnection, redactedUrl: string): Prom
     );
     const has = databases === undefined ? '' : ` (it has ${databases}: 0 to ${databases - 1})`;
     throw new RedisDatabaseRefusedError(
-      `REDIS_URL=${JSON.stringify(redactedUrl)} names database ${db}, which this Redis does not have${has}; nothing was read or written. Fix: a database this Redis has (REDIS_URL=redis://host:6379/0), or raise \`databases\` in redis.conf`,
+      `${mention('redis', redactedUrl)} names database ${db}, which this Redis does not have${has}; nothing was read or written. Fix: a database this Redis has (${mention('redis', 'redis://host:6379/0')}), or raise \`databases\` in redis.conf`,
     );
   }
 }

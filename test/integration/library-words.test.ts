@@ -10,12 +10,13 @@ import { createProducer } from '../../producers/producer.js';
 import { buildServer } from '../../server/build-server.js';
 import { createLogger } from '../../src/logger.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
-import { ConfigError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
+import { ConfigError, RedisDatabaseRefusedError, RedisUnavailableError, SendNotFoundError, ValidationError } from '../../src/errors.js';
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
 import { inFlagTerms } from '../../cli/request-flags.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
-import { createProducerConnection, createTestConnection, uniquePrefix } from '../support/redis.js';
+import { createProducerConnection, createTestConnection, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { createRedisConnection } from '../../src/queue/connection.js';
 import { printedByCli, runSmsqInProcess } from '../support/cli-run.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
 
@@ -138,6 +139,38 @@ describe('createSmsWorker refusing its options', () => {
       ]);
     } finally {
       connection.disconnect();
+      for (const close of closes) await close();
+    }
+  });
+});
+
+describe('a producer and a worker of the Node API given a database the Redis lacks', () => {
+  it('name it as their redis option, `redis: "…/99"`, not REDIS_URL="…/99"; the CLI says REDIS_URL', async () => {
+    const url = `${testRedisUrl()}/99`;
+    const producerRedis = createProducerConnection(url);
+    const workerRedis = createRedisConnection(url, { role: 'worker' });
+    // ioredis says the SELECT it was refused as an error event, beside the refusals asserted here.
+    for (const connection of [producerRedis, workerRedis]) connection.on('error', () => {});
+    const closes: (() => Promise<void>)[] = [];
+    try {
+      const producer = createProducer({ redis: producerRedis, prefix: uniquePrefix('words-db') });
+      const sent = await refusal(producer.send(NOTE));
+      await producer.close();
+      const { client } = await startEmulatorClient((close) => closes.push(close));
+      const worker = createSmsWorker({ connection: workerRedis, client, logger: createLogger({ level: 'silent' }), prefix: uniquePrefix('words-db'), qps: 50, readTimeoutMs: 1000, watchRedis: false });
+      const started = await refusal(worker.start());
+      await worker.close();
+      for (const err of [sent, started]) {
+        expect(err).toBeInstanceOf(RedisDatabaseRefusedError);
+        const message = (err as Error).message;
+        expect(message).toMatch(/^`redis: "redis:\/\/[^"]+\/99"` names database 99, which this Redis does not have \(it has \d+: 0 to \d+\); nothing was read or written\. Fix: a database this Redis has \(`redis: "redis:\/\/host:6379\/0"`\)/);
+        expect(message).not.toContain('REDIS_URL');
+        // The CLI and the server, configured by the environment, say the variable.
+        expect(inEnvironmentTerms(message)).toMatch(/^REDIS_URL=redis:\/\/\S+\/99 names database 99, .* Fix: a database this Redis has \(REDIS_URL=redis:\/\/host:6379\/0\)/);
+      }
+    } finally {
+      producerRedis.disconnect();
+      workerRedis.disconnect();
       for (const close of closes) await close();
     }
   });
