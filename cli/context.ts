@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../src/logger.js';
 import type { SmsRuntime } from '../src/runtime/sms-runtime.js';
 import type { Tracing } from '../src/telemetry/tracing.js';
 import type { SmsOutcome } from '../src/sms/types.js';
-import { SmsError } from '../src/sms/errors.js';
+import { rewordSmsError, SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, queryAction, queryMeaning, toldInOneLine } from '../src/sms/error-codes.js';
 import { EXIT, IdempotencyKeyReusedError, NotFoundError, RedisUnavailableError, RedisWritesRefusedError, SMSQ_CODES, ValidationError, exitCodeOf, type SmsqCode } from '../src/errors.js';
 import { redactRedisUrl } from '../src/queue/redis-url.js';
@@ -238,8 +238,9 @@ export class CliContext {
    * code, from the one list of codes in src/errors.ts.
    */
   report(err: unknown, json: boolean): number {
-    // A look-up the producer made (the door's account check) failed for the whole account.
-    if (err instanceof SmsError) err = new ApiCallError(err);
+    // A look-up the producer made (the door's account check) failed for the whole account: its
+    // words name the client's options, as a Node caller gave them; this process read SMS_ENDPOINT.
+    if (err instanceof SmsError) err = new ApiCallError(rewordSmsError(err, inEnvironmentTerms));
     if (err instanceof ValidationError) {
       // Refused at the door: nothing was sent or enqueued. The fix is read by someone who typed
       // flags, in --json too (it told them `kind: "verification"`); `field` stays the request's, for scripts.

@@ -13,7 +13,8 @@
  * how smsq is set up, not a hiccup, and skipping the check enqueued sends no worker could make.
  */
 import { ValidationError, type FieldIssue } from '../src/errors.js';
-import { quoted } from '../src/setting-mention.js';
+import { inClientOptionTerms, quoted } from '../src/setting-mention.js';
+import { rewordSmsError } from '../src/sms/errors.js';
 import type { Logger } from '../src/logger.js';
 import type { CatalogEntry, CatalogLookup } from '../src/queue/catalog-lookup.js';
 import type { TemplateRules } from '../src/sms/template-rules.js';
@@ -52,11 +53,16 @@ function templateIssue(code: string, entry: CatalogEntry<TemplateDetail>): Field
   return undefined;
 }
 
-/** Throws the SmsError of a look-up that says the account cannot call at all; warns about others. */
+/**
+ * Throws the SmsError of a look-up that says the account cannot call at all, naming the client's
+ * settings as the options of `createSmsClient` a Node caller gave (`` `endpoint: "…"` ``, not
+ * SMS_ENDPOINT=…), as the producer's other errors name theirs; the CLI and `smsq server` say them
+ * as the environment's again. Warns about others.
+ */
 function unavailable(entries: CatalogEntry<unknown>[], logger: Logger | undefined): void {
   for (const e of entries) {
     if (e.state !== 'unavailable') continue;
-    if (e.error.errorClass === 'account') throw e.error;
+    if (e.error.errorClass === 'account') throw rewordSmsError(e.error, inClientOptionTerms);
     logger?.warn({ code: e.error.code }, 'Dysmsapi did not answer a signature/template look-up; that part of the door check is skipped for this request');
   }
 }

@@ -10,7 +10,7 @@
 import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { SmsError } from '../src/sms/errors.js';
+import { rewordSmsError, SmsError } from '../src/sms/errors.js';
 import { endpointFaultLine, toldInOneLine } from '../src/sms/error-codes.js';
 import { inEnvironmentTerms } from '../src/setting-mention.js';
 import { EXIT, httpStatusOf, SMSQ_CODES, IdempotencyInProgressError, IdempotencyKeyReusedError, NotFoundError, RedisAuthRefusedError, redisDoesNotAnswerClients, RedisUnavailableError, RedisWritesRefusedError, ValidationError, waitOrTellFix, type FieldIssue, type SmsqCode } from '../src/errors.js';
@@ -132,8 +132,10 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
   // or could not reach Dysmsapi at all (SMS_ENDPOINT), or had no credential to call with: in the
   // CLI's words, which name the endpoint or the credential sources tried (Dysmsapi refused nothing).
   if (err instanceof SmsError) {
-    if (toldInOneLine(err, false)) return new HttpError(503, HTTP_ERROR_CODES[503], endpointFaultLine(err, untouched), undefined, RETRY_LATER);
-    return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${err.code}): ${err.meaning}; ${untouched}. Fix: ${err.action}`, undefined, RETRY_LATER);
+    // Worded for the producer's Node caller (`endpoint`): this server, configured by the environment, says SMS_ENDPOINT.
+    const said = rewordSmsError(err, inEnvironmentTerms);
+    if (toldInOneLine(said, false)) return new HttpError(503, HTTP_ERROR_CODES[503], endpointFaultLine(said, untouched), undefined, RETRY_LATER);
+    return new HttpError(503, HTTP_ERROR_CODES[503], `Dysmsapi refused the signature/template check (${said.code}): ${said.meaning}; ${untouched}. Fix: ${said.action}`, undefined, RETRY_LATER);
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code in SMSQ_CODES && SMSQ_CODES[code as SmsqCode].exitCode !== EXIT.internal && err instanceof Error) {

@@ -31,6 +31,20 @@ export const DEPLOYMENT_SETTINGS = ['redis', 'prefix', 'retention', 'callbacks',
 type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
 
 /**
+ * The Dysmsapi client's settings a message may name: options of `createSmsClient` to a Node caller
+ * (`` `endpoint: "127.0.0.1:8081"` ``), SMS_ENDPOINT, SMS_PROTOCOL and SMS_READ_TIMEOUT_MS to the
+ * processes configured by the environment. The client's errors (src/sms, which imports none of
+ * this) are worded in the environment's names; a producer's account check throws them to a Node
+ * caller in its own ({@link inClientOptionTerms}): a caller that had passed `endpoint` was told
+ * `the connection to SMS_ENDPOINT=… was refused`.
+ */
+export const CLIENT_SETTINGS = ['endpoint', 'protocol', 'readTimeoutMs'] as const;
+type ClientSetting = (typeof CLIENT_SETTINGS)[number];
+
+/** Each client setting's environment variable. */
+const CLIENT_VARIABLES: Readonly<Record<ClientSetting, string>> = Object.freeze({ endpoint: 'SMS_ENDPOINT', protocol: 'SMS_PROTOCOL', readTimeoutMs: 'SMS_READ_TIMEOUT_MS' });
+
+/**
  * What a message may tell a caller to call, in the Node API's words (`` `producer.getStatus("smx…")` ``,
  * the options of `` `createSmsWorker` ``), which the processes configured by the environment say
  * as the `smsq` command that does the same ({@link environmentSpelling}): a campaign cut off by a
@@ -51,7 +65,7 @@ type SendCall = Exclude<MentionedCall, 'createSmsWorker'>;
  * CSV list is its name's extension to the Node API (`readRecipientsFile`, whose refusals name the
  * file `file`) and the CLI (`--file list.xlsx`), and the Content-Type to an upload, which has no name.
  */
-export const MENTIONED_SETTINGS = ['phones', 'messages', 'recipients', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file', ...DEPLOYMENT_SETTINGS, ...MENTIONED_CALLS] as const;
+export const MENTIONED_SETTINGS = ['phones', 'messages', 'recipients', 'signName', 'templateCode', 'templateParam', 'smsUpExtendCode', 'kind', 'name', 'callbackUrl', 'deadline', 'sheet', 'encoding', 'file', ...DEPLOYMENT_SETTINGS, ...CLIENT_SETTINGS, ...MENTIONED_CALLS] as const;
 export type MentionedSetting = (typeof MENTIONED_SETTINGS)[number];
 
 const MENTIONED: ReadonlySet<string> = new Set(MENTIONED_SETTINGS);
@@ -122,7 +136,7 @@ export function respell(text: string, spell: Spelling): string {
  * `smsq server`); undefined for a request's setting, which each surface spells its own way. Written
  * as those processes have always said them (`SMSQ_PREFIX ({smsq})`), without backticks.
  */
-const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting | MentionedCall, (value: unknown) => string>> = Object.freeze({
+const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting | ClientSetting | MentionedCall, (value: unknown) => string>> = Object.freeze({
   redis: (value: unknown) => (value === undefined ? 'REDIS_URL' : `REDIS_URL=${plain(value)}`),
   prefix: (value: unknown) => (value === undefined ? 'SMSQ_PREFIX' : `SMSQ_PREFIX (${plain(value)})`),
   retention: () => 'SMSQ_RETENTION_DAYS',
@@ -133,6 +147,10 @@ const ENVIRONMENT_SPELLING: Readonly<Record<DeploymentSetting | MentionedCall, (
   'durability.mode': (value: unknown) => (value === undefined ? 'SMSQ_DURABILITY' : `SMSQ_DURABILITY=${plain(value)}`),
   'durability.replicas': (value: unknown) => (value === undefined ? 'SMSQ_DURABILITY_REPLICAS' : `SMSQ_DURABILITY_REPLICAS=${plain(value)}`),
   'durability.timeoutMs': () => 'SMSQ_DURABILITY_TIMEOUT_MS',
+  // As the client's errors have always said them (src/sms/errors.ts): `SMS_ENDPOINT=host:port`.
+  endpoint: (value: unknown) => (value === undefined ? CLIENT_VARIABLES.endpoint : `${CLIENT_VARIABLES.endpoint}=${plain(value)}`),
+  protocol: (value: unknown) => (value === undefined ? CLIENT_VARIABLES.protocol : `${CLIENT_VARIABLES.protocol}=${plain(value)}`),
+  readTimeoutMs: (value: unknown) => (value === undefined ? CLIENT_VARIABLES.readTimeoutMs : `${CLIENT_VARIABLES.readTimeoutMs}=${plain(value)}`),
   'producer.getStatus': (sendId: unknown) => `smsq status ${sendIdOf(sendId)}`,
   'producer.recipientPage': (sendId: unknown) => `smsq status ${sendIdOf(sendId)} --recipients`,
   'producer.cancel': (sendId: unknown) => `smsq campaign cancel ${sendIdOf(sendId)}`,
@@ -153,9 +171,29 @@ function sendIdOf(value: unknown): string {
   return value === undefined ? 'ID' : plain(value);
 }
 
-/** `setting` as the environment names it, when it is a {@link DEPLOYMENT_SETTINGS} or a {@link MENTIONED_CALLS}; else undefined. */
+/** `setting` as the environment names it, when it is a {@link DEPLOYMENT_SETTINGS}, a {@link CLIENT_SETTINGS} or a {@link MENTIONED_CALLS}; else undefined. */
 export function environmentSpelling(setting: MentionedSetting, value: unknown): string | undefined {
-  return Object.hasOwn(ENVIRONMENT_SPELLING, setting) ? ENVIRONMENT_SPELLING[setting as DeploymentSetting | MentionedCall](value) : undefined;
+  return Object.hasOwn(ENVIRONMENT_SPELLING, setting) ? ENVIRONMENT_SPELLING[setting as DeploymentSetting | ClientSetting | MentionedCall](value) : undefined;
+}
+
+/**
+ * A client variable as the client's errors write it, with its value when it has one: a host[:port],
+ * `http`/`https`, ms. The value stops before a sentence's last full stop or colon.
+ */
+const CLIENT_VARIABLE = new RegExp(`\\b(${Object.values(CLIENT_VARIABLES).join('|')})\\b(?:=([\\w.:-]*\\w))?`, 'g');
+
+/**
+ * `text` of the Dysmsapi client (worded in the environment's names) with each client variable it
+ * names as the option of `createSmsClient` a Node caller gave ({@link CLIENT_SETTINGS}):
+ * `SMS_ENDPOINT=127.0.0.1:8081` is `` `endpoint: "127.0.0.1:8081"` ``. {@link inEnvironmentTerms}
+ * writes it back as it was.
+ */
+export function inClientOptionTerms(text: string): string {
+  return text.replace(CLIENT_VARIABLE, (_whole, variable: string, value: string | undefined) => {
+    const setting = (Object.keys(CLIENT_VARIABLES) as ClientSetting[]).find((name) => CLIENT_VARIABLES[name] === variable) as ClientSetting;
+    if (value === undefined) return fieldSpelling(setting, undefined);
+    return fieldSpelling(setting, setting === 'readTimeoutMs' && /^\d+$/.test(value) ? Number(value) : value);
+  });
 }
 
 /** `text` with each deployment setting and call it names as the environment's processes name them; request settings as written. */

@@ -97,6 +97,34 @@ export function isSmsError(e: unknown): e is SmsError {
 }
 
 /**
+ * The same failure with its words (`message`, `meaning`, `action`) rewritten by `reword`: the
+ * client words its errors in the environment's names (SMS_ENDPOINT), and a caller that names its
+ * settings otherwise (a Node caller's `endpoint` option) says them its own way.
+ */
+export function rewordSmsError(e: SmsError, reword: (text: string) => string): SmsError {
+  const message = reword(e.message);
+  const meaning = reword(e.meaning);
+  const action = reword(e.action);
+  if (message === e.message && meaning === e.meaning && action === e.action) return e;
+  const copy = new SmsError({
+    code: e.code,
+    message,
+    errorClass: e.errorClass,
+    requestId: e.requestId,
+    httpStatus: e.httpStatus,
+    retryAfterSeconds: e.retryAfterSeconds,
+    cause: e.cause,
+    meaning,
+    action,
+    mayFollowRequest: e.mayFollowRequest,
+    ...(e.endpoint === undefined ? {} : { endpoint: e.endpoint }),
+  });
+  // Where it was thrown, not where it was reworded.
+  if (e.stack !== undefined) copy.stack = e.stack.replace(e.message, message);
+  return copy;
+}
+
+/**
  * An `SmsError` for an answer that carries a code (HTTP 200 with `Code != OK`, or an error body).
  * Returns undefined for `OK`, which is not an error.
  */

@@ -5,7 +5,8 @@
  * - at the door, a request whose account look-up meets it is refused (the account check was skipped
  *   and the send enqueued, exit 0): the CLI exits 3 with one line naming SMS_ENDPOINT, its value and
  *   the fix, REST answers 503 in the same words, the library producer throws the SmsError it throws
- *   for the other "account cannot call" refusals, and nothing is written to Redis; a signature and
+ *   for the other "account cannot call" refusals (naming the client's `endpoint` option, as its
+ *   caller gave it), and nothing is written to Redis; a signature and
  *   template in the shared cache are checked with no call, and the send goes ahead;
  * - a read-only command names SMS_ENDPOINT and the fix (it was told as the call cap, class
  *   `throttled`);
@@ -131,14 +132,15 @@ describe('the door, when the Dysmsapi endpoint cannot be reached: the request is
       await producer.close();
     });
 
-    it('producer.send throws the SmsError of the look-up, class account, naming SMS_ENDPOINT; nothing written', async () => {
+    it('producer.send throws the SmsError of the look-up, class account, naming the endpoint as the client option it was given (`endpoint: "…"`); nothing written', async () => {
       const err = await producer.send({ phones: [PHONE], signName: N.sign, templateCode: N.notificationTemplate, templateParam: { name: 'Ada', order: 'A1' } }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(SmsError);
       expect(err).toMatchObject({ code: 'ConnectionRefused', errorClass: 'account' });
-      expect((err as SmsError).message).toContain(`SMS_ENDPOINT=${deadEndpoint}`);
+      expect((err as SmsError).message).toContain(`\`endpoint: "${deadEndpoint}"\``);
+      expect((err as SmsError).message).not.toContain('SMS_ENDPOINT');
       expect(await keysOf(p)).toEqual([]);
     });
 

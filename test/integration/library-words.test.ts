@@ -16,7 +16,11 @@ import { inFlagTerms } from '../../cli/request-flags.js';
 import { startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { createProducerConnection, createTestConnection, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { createCatalogLookup } from '../../src/queue/catalog-lookup.js';
 import { createRedisConnection } from '../../src/queue/connection.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import { SANDBOX_ACCESS_KEY } from '../../src/sms/defaults.js';
+import { SmsError } from '../../src/sms/errors.js';
 import { printedByCli, runSmsqInProcess } from '../support/cli-run.js';
 import { startEmulatorClient } from '../support/emulator-client.js';
 
@@ -173,5 +177,27 @@ describe('a producer and a worker of the Node API given a database the Redis lac
       workerRedis.disconnect();
       for (const close of closes) await close();
     }
+  });
+});
+
+describe('a producer of the Node API whose account check cannot reach Dysmsapi', () => {
+  it('names the endpoint as the client option, `endpoint: "…"`, not SMS_ENDPOINT=…, in the SmsError it throws; the CLI and the server say SMS_ENDPOINT', async () => {
+    // A port nothing listens on: the emulator's, once it is closed.
+    const closes: (() => Promise<void>)[] = [];
+    const { endpoint } = await startEmulatorClient((close) => closes.push(close));
+    for (const close of closes) await close();
+    const client = createSmsClient({ endpoint, protocol: 'http', readTimeoutMs: 1000, credential: { kind: 'access-key', ...SANDBOX_ACCESS_KEY } });
+    const prefix = uniquePrefix('words-endpoint');
+    const producer = createProducer({ redis, prefix, catalog: createCatalogLookup({ client, redis, prefix, qps: 50 }) });
+    const err = await refusal(producer.send(NOTE));
+    await producer.close();
+    expect(err).toBeInstanceOf(SmsError);
+    const { code, message, action } = err as SmsError;
+    expect(code).toBe('ConnectionRefused');
+    expect(message).toBe(`the connection to \`endpoint: "${endpoint}"\` was refused (ECONNREFUSED): nothing listens there`);
+    expect(action).toMatch(/^Start what `endpoint` names \(the sandbox emulator: .*\), correct `endpoint`, /);
+    for (const words of [message, action]) expect(words).not.toContain('SMS_ENDPOINT');
+    expect(inEnvironmentTerms(message)).toBe(`the connection to SMS_ENDPOINT=${endpoint} was refused (ECONNREFUSED): nothing listens there`);
+    expect(await redis.keys(`${prefix}:send*`)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /** Settings named in a fix, written once (the Node API's field) and respelled by each surface. */
 import { describe, expect, it } from 'vitest';
 import { IdempotencyKeyReusedError, ValidationError } from '../../src/errors.js';
-import { inEnvironmentTerms, mention, quoted, respell } from '../../src/setting-mention.js';
+import { inClientOptionTerms, inEnvironmentTerms, mention, quoted, respell } from '../../src/setting-mention.js';
 import { inFlagTerms } from '../../cli/request-flags.js';
 import { inQueryTerms } from '../../server/upload-settings.js';
 
@@ -102,5 +102,16 @@ describe('a caller\'s own text in a message, and a message converted twice', () 
     expect(inEnvironmentTerms('see `producer.cancel` and `producer.recipientPage`')).toBe('see smsq campaign cancel ID and smsq status ID --recipients');
     // @ts-expect-error a call's mention takes the send's id
     expect(mention('producer.cancel')).toBe('`producer.cancel`');
+  });
+});
+
+describe("the Dysmsapi client's settings", () => {
+  it("are said to a Node caller as createSmsClient's options, and back as the client's errors say them (a producer's account check said SMS_ENDPOINT=… to a caller that had passed endpoint)", () => {
+    const client = 'the connection to SMS_ENDPOINT=127.0.0.1:8081 was refused (ECONNREFUSED): nothing listens there. Start what SMS_ENDPOINT names, correct SMS_ENDPOINT, or SMS_PROTOCOL=http; within SMS_READ_TIMEOUT_MS=2000. Check SMS_ENDPOINT.';
+    const node = inClientOptionTerms(client);
+    expect(node).toBe('the connection to `endpoint: "127.0.0.1:8081"` was refused (ECONNREFUSED): nothing listens there. Start what `endpoint` names, correct `endpoint`, or `protocol: "http"`; within `readTimeoutMs: 2000`. Check `endpoint`.');
+    expect(inEnvironmentTerms(node)).toBe(client);
+    // Another variable that starts the same is not one of them.
+    expect(inClientOptionTerms('SMS_ENDPOINT_X=1 SMS_MODE=live')).toBe('SMS_ENDPOINT_X=1 SMS_MODE=live');
   });
 });
