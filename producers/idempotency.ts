@@ -133,7 +133,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   // (gzipped JSON: up to 1000 rows whose reasons repeat; 1,000 rows, 143 KB of JSON, keep in 5.8 KB).
   const listKey = (key: string) => `${options.keys.idempotency(key)}:list`;
   // A hash: `send` (the send id whose enqueue ended, as for the cut mark), `answer` (gzipped JSON of its request's answer).
-  const doneKey = (key: string) => `${options.keys.idempotency(key)}:done`;
+  const doneKey = (key: string) => options.keys.idempotencyDone(key);
   /** The lease, the key's record and its fields' digests: what a renewal keeps alive together (renew-idempotency-lease-3.lua). */
   const leaseKeysOf = (key: string) => [`${options.keys.idempotency(key)}:lease`, options.keys.idempotency(key), `${options.keys.idempotency(key)}:fields`] as const;
   /** The answer a mark keeps when it is `sendId`'s (a mark left by an earlier send under the key is not). */

@@ -33,6 +33,8 @@ export interface Keys {
   /** Receipt states per recipient (only recipients whose state differs from their chunk's). */
   recipients(sendId: string): string;
   idempotency(key: string): string;
+  /** An idempotency key's mark that its send's enqueue ended (hash: `send`, `answer`; producers/idempotency.ts). */
+  idempotencyDone(key: string): string;
   /** The index of sends of one kind (stream: entry `i <sendId>`, its id from createdAt), newest listed first (send-index.ts, create-send-5.lua). */
   sendIndex(kind: MessageKind): string;
   /** The longest retention any producer gave each kind (hash: kind → s): how long the kind's index keeps an entry. */
@@ -114,6 +116,7 @@ export function createKeys(prefix: string = DEFAULT_PREFIX): Keys {
     sendParked: (id) => `${prefix}:send:${id}:parked`,
     sendOutcomes: (id) => `${prefix}:send:${id}:outcomes`,
     idempotency: (key) => `${prefix}:idem:${key}`,
+    idempotencyDone: (key) => `${prefix}:idem:${key}:done`,
     sendIndex: (kind) => `${prefix}:sends:${kind}`,
     sendIndexHorizon: () => `${prefix}:sends:horizon`,
     sends: () => `${prefix}:sends`,

@@ -376,8 +376,22 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         await cancelQueuedChunks(options.chunks, sendId, chunks);
         await wakeParked({ redis: options.redis, keys: options.keys, queue: options.calls }, sendId);
         await options.completion.check(sendId);
+        await forgetEndedMark(sendId);
         log.warn({ sendId, reason }, 'repair sweep: send withdrawn at enqueue and never retried: cancelled');
         note('withdrawnNotRetried', sendId);
+      }
+
+      /**
+       * Its idempotency key's mark that the enqueue ended (written before the confirmation that
+       * failed) would answer a retry `duplicate` from the key alone once the send's records have
+       * expired, for a send that never went out: without it, a retry is refused while the records
+       * last (SMSQ_SEND_WITHDRAWN, read from them) and made again, once, after.
+       */
+      async function forgetEndedMark(sendId: string): Promise<void> {
+        const key = (await options.sends.status(sendId))?.send.idempotencyKey;
+        if (key === undefined) return;
+        const mark = options.keys.idempotencyDone(key);
+        if ((await options.redis.hget(mark, 'send')) === sendId) await options.redis.del(mark);
       }
 
       /**

@@ -261,6 +261,18 @@ describe('a send refused as not durable while the replica lagged (SMSQ_DURABILIT
     expect(late.json().error?.message).toBe(cliWords);
     await noSendFor(1500);
     expect(s.sent(phone)).toBe(0);
+
+    // Its records expire (retention) while its key lives on (a key may be kept a year): a retry then
+    // was answered `duplicate: true` from the key's ended mark, for a send that never went out.
+    // With the mark gone at the cancel, it is made again, once.
+    const records = (await s.h.redis.keys(`${s.h.prefix}:*`)).filter((k) => k.includes(sendId));
+    expect(records.length).toBeGreaterThan(0);
+    await s.h.redis.del(...records);
+    const afterExpiry = await s.post(phone, 'order-4713');
+    expect({ status: afterExpiry.statusCode, duplicate: afterExpiry.json().duplicate }, afterExpiry.body).toEqual({ status: 202, duplicate: false });
+    await waitFor(() => s.sent(phone) === 1, 'the request made again sent', 10_000);
+    await noSendFor(1000);
+    expect(s.sent(phone)).toBe(1);
   }, 60_000);
   it("an operator's pause during the enqueue's confirmation stays the operator's: the refusal does not say the send is withdrawn (before: 'it is withdrawn (held paused...)', and the sweep would cancel it)", async () => {
     // The request's confirmation waits 3 s: room for the operator's move on a busy machine.
