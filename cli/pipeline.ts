@@ -357,7 +357,8 @@ async function followEnqueued(ctx: CliContext, flags: SendCommandFlags, prepared
           poll: rideRedisOutages({ boundMs: ctx.config.redisConnectTimeoutMs, retryMs: WATCH_REDIS_RETRY_MS, note: (text) => ctx.note(text), what: 'the wait', signal: watch.signal }),
         }).catch((err: unknown): WaitResult | undefined => {
           // The send is in: its id is printed whatever stopped the wait after it, with the status last read when there was one.
-          failed = { reason: 'failed', error: withoutEnqueueClaim(err) };
+          // Stopped (--timeout, Ctrl-C) while it waited for Redis before any read: the stop is why it ended, not Redis.
+          if (!watch.signal.aborted) failed = { reason: 'failed', error: withoutEnqueueClaim(err) };
           return lastRead && { status: lastRead, done: false };
         })
       : undefined;

@@ -12,8 +12,8 @@ describe('renderStateDiagram', () => {
     expect(chunk[0]).toBe('stateDiagram-v2');
     expect(chunk).toContain('  [*] --> queued : enqueue, split-child');
     expect(chunk).toContain('  queued --> sending : claim');
-    // Only a caller's newer attempt takes a queued record to accepted with an answer.
-    expect(chunk).toContain('  queued --> accepted : answer-accepted*, lookup-found, report-accepted*');
+    // A worker's accepted answer takes a queued record to accepted (a late answer is proof); a push only for a newer attempt (marked).
+    expect(chunk).toContain('  queued --> accepted : answer-accepted, lookup-found, report-accepted*');
     for (const state of CHUNK_LIFECYCLE.final) expect(chunk).toContain(`  ${state} --> [*]`);
   });
 
