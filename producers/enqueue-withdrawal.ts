@@ -38,9 +38,11 @@ export interface EnqueueWithdrawal {
   confirmOrWithdraw(sendId: string, since: WriteMark, idempotencyKey: string | undefined, how?: 'hold' | 'cancel'): Promise<void>;
   /**
    * Answers a send that an earlier request with the same key and body enqueued, once it is durable
-   * (that request may have died before confirming it). This request's own write (the key's claim)
-   * came after that send's writes on the same server, and WAIT and WAITAOF cover every earlier
-   * write of the server's history, so confirming this request's writes confirms those. A send that
+   * (that request may have died before confirming it). This request's own commands on the same
+   * server (the key's claim; for an early answer, producer.repeatOf, only the read of the key's
+   * mark) came after that send's writes, and WAIT and WAITAOF cover every write of the server's
+   * history up to this connection's last command: Redis sets a client's replication offset after
+   * each command it runs, a read included, so confirming here confirms those writes. A send that
    * request withdrew (its confirmation failed) is taken back once confirmed: the retry its refusal
    * asked for is answered with it live, sent once. Confirmation failing leaves a send as it was:
    * one not withdrawn is not this request's to withdraw, and one withdrawn stays so. One the repair

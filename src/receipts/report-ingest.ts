@@ -232,7 +232,8 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         result.refused++;
         setAside['other-attempt']++;
         refusedWhy['other-attempt'] = (refusedWhy['other-attempt'] ?? 0) + 1;
-        log.warn({ sendId, chunkId, attempt: out.attempt, current: chunk.attempt }, 'a pushed report names a newer attempt than the one mid-call: set aside (not adopted); the worker\'s answer, or the look-up of its attempt, settles the chunk');
+        // At debug: counted with the push's other set-aside reports in its one warn line below (a token holder must not flood the log).
+        log.debug({ sendId, chunkId, attempt: out.attempt, current: chunk.attempt }, 'a pushed report names a newer attempt than the one mid-call: set aside (not adopted); the worker\'s answer, or the look-up of its attempt, settles the chunk');
         continue;
       }
       const bounds = { notBefore: chunk.sentAt ?? chunk.acceptedAt, now: deps.clock.now() };
