@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { RedisConnection } from '../src/queue/connection.js';
 import { canAdopt, canFire, CHUNK_LIFECYCLE, type ChunkState, type ChunkTrigger } from '../src/queue/lifecycle.js';
 import { retriedByWorkers } from '../src/sms/error-codes.js';
+import { parseCstDateTime } from '../src/sms/dates.js';
 import type { SmsError } from '../src/sms/errors.js';
 import type { ErrorClass } from '../src/sms/error-codes.js';
 import { blockAccount, pauseEveryWorker, type PauseDeps } from './account-pauses.js';
@@ -67,4 +68,13 @@ export async function failLookup(
   if (e.errorClass === 'throttled') return pauseEveryWorker(deps, e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : DEFAULT_THROTTLE_BACKOFF_MS);
   if (e.errorClass === 'account') return blockAccount(deps, job, token, e.code, e.message);
   throw new LookupRefusedError(e.code, e.message, e.errorClass);
+}
+
+/** A time QuerySendDetails gives (`SendDate`, `ReceiveDate`: `yyyy-MM-dd HH:mm:ss`, UTC+8) in ms; undefined when it does not read as one. */
+export function detailTime(text: string): number | undefined {
+  try {
+    return parseCstDateTime(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -5,8 +5,8 @@ import { parseJobData } from './job-data.js';
 import { isLookedUp, lookAt, type ReceiptPolicies, type ReceiptSchedule } from '../src/queue/receipt-policy.js';
 import type { ChunkRecord } from '../src/queue/chunk-store.js';
 import type { RecipientStore } from '../src/receipts/recipient-store.js';
-import { parseCstDateTime, sendDatesOwnFirst } from '../src/sms/dates.js';
-import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS } from './lookups.js';
+import { sendDatesOwnFirst } from '../src/sms/dates.js';
+import { failLookup, LOOKUP_PAGE_SIZE as PAGE_SIZE, MIDNIGHT_MARGIN_MS, detailTime } from './lookups.js';
 import { receiptLatencySeconds } from '../src/metrics/call-aggregate.js';
 import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 
@@ -107,7 +107,7 @@ export function createReceiptProcessor(deps: ReceiptProcessorDeps) {
       return { outcome: 'looked-up', phoneIndex: next, status: 'waiting' };
     }
     const state = record.sendStatus === 3 ? 'delivered' : 'failed';
-    const receivedAt = record.receiveDate ? safeParse(record.receiveDate) : undefined;
+    const receivedAt = record.receiveDate ? detailTime(record.receiveDate) : undefined;
     const applied = await deps.recipients.apply(data.sendId, data.chunkId, phone, { state, code: record.errCode, receivedAt, source: 'query' });
     if (applied.status === 'applied') {
       await deps.completion.check(data.sendId, applied.pending);
@@ -155,12 +155,4 @@ export async function receiptFollowUpIds(recipients: RecipientStore, policies: R
  */
 export function acceptedAtOf(chunk: ChunkRecord, now: number): number {
   return chunk.acceptedAt ?? chunk.sentAt ?? now;
-}
-
-function safeParse(s: string): number | undefined {
-  try {
-    return parseCstDateTime(s);
-  } catch {
-    return undefined;
-  }
 }

@@ -2,15 +2,15 @@ import type { Logger } from '../src/logger.js';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { CallJobDeps } from './call-job-deps.js';
 import type { ChunkRecord } from '../src/queue/chunk-store.js';
-import { jobIds, ReconcileJobData } from '../src/queue/job-schemas.js';
+import { jobIds, RECONCILE_LAST_DATE_INDEX, ReconcileJobData } from '../src/queue/job-schemas.js';
 import { parseJobData } from './job-data.js';
 import { isAdoptableAttempt, isOutIdOf, parseOutId } from '../src/queue/out-id.js';
-import { sendDatesAround } from '../src/sms/dates.js';
+import { DAY_MS, DETAILS_DAYS, sendDatesBetween } from '../src/sms/dates.js';
 import { reconcileRetryDelayMs, type ReconcileTiming } from '../src/queue/follow-ups.js';
 import type { SmsError } from '../src/sms/errors.js';
 import { createLookupFailureWarnings } from './lookup-failure-warnings.js';
 import { rankingKind } from '../src/queue/kinds.js';
-import { failLookup, retriedWithBackoff, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS } from './lookups.js';
+import { failLookup, retriedWithBackoff, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS, detailTime } from './lookups.js';
 import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 import { endedSend } from '../src/receipts/completion.js';
 
@@ -95,7 +95,13 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       );
       return { outcome: 'gave-up', code: 'SMSQ_OUTCOME_UNKNOWN', applied: t.applied };
     }
-    const dates = sendDatesAround(sentAt, MIDNIGHT_MARGIN_MS);
+    // An adoption dates the record's attempt by its own time: the attempts before it are still in
+    // doubt, each found only on the day it was sent, so every day from the first of them is asked
+    // (never fewer than before the adoption), back to the oldest QuerySendDetails answers for. The
+    // pushed report's send_time (the sender's word) narrows nothing. Counted from the record's
+    // times, not from now, so that every job of the chain reads the same list.
+    const since = stand === 'current' && chunk.priorSentAt !== undefined ? Math.max(chunk.priorSentAt, sentAt - DETAILS_DAYS * DAY_MS) : sentAt;
+    const dates = sendDatesBetween(since, sentAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex];
     const phone = payload.phones[0] as string;
     if (sendDate === undefined) throw new UnrecoverableError(`no SendDate #${data.dateIndex} for this attempt`);
@@ -117,10 +123,19 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       // or equal one, or one further ahead than lost writes explain (the transition would refuse
       // it), is recorded as the accepted OutId, which the receipt look-ups match.
       const adopt = isAdoptableAttempt(foundAttempt, chunk.attempt);
+      // Another attempt than the record's was sent when Alibaba says (an adopted record's sentAt is
+      // the adoption's time): its receipts are looked up on that day.
+      const foundSentAt = found.outId === chunk.outId ? undefined : detailTime(found.sendDate);
       const t = await deps.chunks.transition(chunkId, sendId, {
         trigger: 'lookup-found',
         outId: adopt ? found.outId : (chunk.outId ?? ''),
-        fields: { code: 'OK', resolvedBy: 'reconcile', acceptedAt: sentAt, ...(adopt || found.outId === chunk.outId ? {} : { outId: found.outId }) },
+        fields: {
+          code: 'OK',
+          resolvedBy: 'reconcile',
+          acceptedAt: sentAt,
+          ...(adopt || found.outId === chunk.outId ? {} : { outId: found.outId }),
+          ...(foundSentAt === undefined ? {} : { sentAt: foundSentAt }),
+        },
         windowEndsAt: deps.followUps.windowEndsAt(sentAt),
       });
       if (t.applied) await deps.followUps.firstReceiptLook(sendId, chunkId, kind, sentAt);
@@ -164,7 +179,8 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
  */
 export function reconcileFollowUpIds(data: ReconcileJobData): string[] {
   const ids = [jobIds.reconcilePage({ ...data, page: data.page + 1 })];
-  if (data.dateIndex < 1) ids.push(jobIds.reconcilePage({ ...data, dateIndex: data.dateIndex + 1, page: 1 }));
+  // How many dates its chunk's record gave it is not kept: the next one's id, if it had one.
+  if (data.dateIndex < RECONCILE_LAST_DATE_INDEX) ids.push(jobIds.reconcilePage({ ...data, dateIndex: data.dateIndex + 1, page: 1 }));
   ids.push(jobIds.reconcilePage({ ...data, look: data.look + 1, dateIndex: 0, page: 1 }));
   return ids;
 }

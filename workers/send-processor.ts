@@ -408,6 +408,8 @@ export function createSendProcessor(deps: SendProcessorDeps) {
         fields,
         windowEndsAt: extra.windowEndsAt,
         outcome: counted,
+        // Recorded only if the record, at a later attempt, takes this one back: its receipts are asked for on its day.
+        ownSentAt: claim.claimedAt,
       });
       track.done();
       if (t.applied && t.adoptedAttempt !== undefined) {

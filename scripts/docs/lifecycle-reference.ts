@@ -102,14 +102,23 @@ export function renderLifecycleDoc(): string {
   attempt than the record's while the record is in doubt (${UNSENT_CHUNK_STATES.map(code).join(', ')}; each
   trigger from the states marked). That proves the record lost writes (a Redis that forgot its last
   second, see [durability](durability.md)): the attempt was made, so the record takes its attempt
-  number and OutId, and the move applies. A pushed report is only a claim of such an attempt (anyone
-  with the report token can push one): \`report-lost-attempt\` puts the chunk in doubt to be looked
-  up, and never while it is \`sending\`, where its worker's answer is awaited.
+  number and OutId, and the move applies. Its \`sentAt\` becomes the adoption's time (the claim's is
+  lost), and \`priorSentAt\` keeps the start of the attempt the record held before (the earliest since
+  its last claim, which clears it): QuerySendDetails searches one day (China time), so a look-up then
+  asks every day from \`priorSentAt\` to \`sentAt\`, never fewer than before the adoption (a push at
+  00:20 for a chunk sent at 23:40 still has the day before searched). A pushed report is only a claim
+  of such an attempt (anyone with the report token can push one, and its \`send_time\` narrows no
+  look-up): \`report-lost-attempt\` puts the chunk in doubt to be looked up, and never while it is
+  \`sending\`, where its worker's answer is awaited.
 - **Proof of an earlier attempt**: ${PROOF_TRIGGERS} also applies when the caller names an *earlier*
   attempt than the record's (or the same attempt under another OutId) while the record is in doubt:
   Dysmsapi's accepted answer is proof, which a later attempt the record holds (adopted from a push,
-  or claimed after the call was taken for lost) cannot undo. The record takes the caller's attempt
-  and OutId back, so that its receipts apply, and nothing is resent.
+  or claimed after the call was taken for lost) cannot undo. The record takes the caller's OutId
+  back, so that its receipts apply, with its \`sentAt\` (the claim's time, which the worker knows),
+  so that they are looked up on the day it was sent; \`adoptedAt\` and \`priorSentAt\` are cleared.
+  Nothing is resent. \`attempt\` keeps counting the claims (the later one may have been made, and
+  counts towards the most a chunk makes), as after a look-up that finds an earlier attempt: the
+  OutId says which one was accepted.
 - Every move of a chunk updates its send's counts and the totals, and publishes a \`chunk\` event
   (\`from\`, \`state\`, \`n\`, \`code\`) in the same script.
 

@@ -40,7 +40,11 @@ export interface ChunkRecord {
   kind: MessageKind | undefined;
   n: number;
   state: ChunkState;
-  /** Claims of the chunk so far, each with its own OutId (the last is {@link outId}); {@link undone} of them made no call. */
+  /**
+   * Claims of the chunk so far, each with its own OutId (the last made is {@link outId}, unless an
+   * accepted answer for an earlier one took it back: then {@link outId} is that one's, and this
+   * still counts every claim); {@link undone} of them made no call.
+   */
   attempt: number;
   /** The recorded attempt when it is none our claims make (out-id.ts foreignAttemptOf): then {@link attempt} means nothing. */
   foreignAttempt: string | undefined;
@@ -51,6 +55,13 @@ export interface ChunkRecord {
   undone: number;
   outId: string | undefined;
   sentAt: number | undefined;
+  /**
+   * When a newer attempt was adopted (from a pushed report, or an outcome the record had lost:
+   * {@link sentAt} is then the adoption's time), the start of the attempt the record held before
+   * (the earliest since its last claim): still in doubt, and found by a look-up only on its own
+   * day, so the look-up asks every date from it on. Undefined otherwise.
+   */
+  priorSentAt: number | undefined;
   bizId: string | undefined;
   code: string | undefined;
   resolvedBy: string | undefined;
@@ -162,6 +173,12 @@ export interface TransitionRequest {
   windowEndsAt?: number;
   /** The send path's outcome for auto-pause, recorded with the transition when it applies. */
   outcome?: AutoPauseOutcome;
+  /**
+   * The start of the caller's attempt (its claim's `sentAt`): recorded as `sentAt` when the record,
+   * in doubt at a later attempt, takes the caller's back (provesEarlierAttempt), so that its
+   * receipts are looked up on the day it was sent. Ignored otherwise.
+   */
+  ownSentAt?: number;
 }
 
 /** A chunk outcome counted towards a send's auto-pause (see docs/receipts-and-controls.md "Campaign controls"). */
@@ -372,11 +389,12 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
       const names = Object.keys(fields);
       const rule = declaredRule(CHUNK_LIFECYCLE, req.trigger, { fields: names, expectState: req.expectState, code: fields.code as string | undefined });
       // The optional parts travel as one packed argument (the script's header lists them).
-      const options: { expectState?: ChunkState; windowEndsAt?: number; outcome?: AutoPauseOutcome; count?: string[] } = {};
+      const options: { expectState?: ChunkState; windowEndsAt?: number; outcome?: AutoPauseOutcome; count?: string[]; ownSentAt?: number } = {};
       if (req.expectState) options.expectState = req.expectState;
       if (rule.counts.size > 0) options.count = [...rule.counts];
       if (req.windowEndsAt !== undefined) options.windowEndsAt = req.windowEndsAt;
       if (req.outcome) options.outcome = req.outcome;
+      if (req.ownSentAt !== undefined) options.ownSentAt = req.ownSentAt;
       const argv: (string | number)[] = [req.trigger, req.outId ?? '', clock.now(), eventsMaxLen, Object.keys(options).length > 0 ? JSON.stringify(options) : ''];
       for (const name of names) argv.push(name, fields[name] as string | number);
       if (rule.code !== undefined && fields.code === undefined) argv.push('code', rule.code);
@@ -449,6 +467,7 @@ export function createChunkStore({ redis, keys, clock, eventsMaxLen = DEFAULT_EV
         undone: Number(h.undone ?? 0),
         outId: h.outId || undefined,
         sentAt: h.sentAt ? Number(h.sentAt) : undefined,
+        priorSentAt: h.priorSentAt ? Number(h.priorSentAt) : undefined,
         bizId: h.bizId || undefined,
         code: h.code || undefined,
         resolvedBy: h.resolvedBy || undefined,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { MAX_ATTEMPT } from './out-id.js';
+import { DETAILS_DAYS } from '../sms/dates.js';
+
+/**
+ * The last index of a reconcile look-up's SendDates: the attempt's day and the next near
+ * midnight, or, after an adoption, every day from the attempt before it (priorSentAt), at most the
+ * {@link DETAILS_DAYS} QuerySendDetails answers for, and the margin's day on each side.
+ */
+export const RECONCILE_LAST_DATE_INDEX = DETAILS_DAYS + 1;
 
 /** Job names on the calls queue; each job makes exactly one Dysmsapi call. */
 export const JOB = Object.freeze({
@@ -40,8 +48,11 @@ export const ReconcileJobData = ofItsSend(z.object({
   attempt: z.number().int().positive().max(MAX_ATTEMPT),
   /** 1 for the first look. */
   look: z.number().int().positive(),
-  /** Which of the attempt's candidate SendDates (UTC+8) this job queries: 0, or 1 near midnight. */
-  dateIndex: z.number().int().min(0).max(1),
+  /**
+   * Which of the attempt's candidate SendDates (UTC+8) this job queries: 0, or 1 near midnight;
+   * more after an adoption from a record whose attempt was days older (reconcile-processor.ts).
+   */
+  dateIndex: z.number().int().min(0).max(RECONCILE_LAST_DATE_INDEX),
   /** QuerySendDetails page; each page is its own job so that one job stays one API call. */
   page: z.number().int().positive(),
   /**

@@ -26,7 +26,8 @@ export interface Transition<S extends string = string, T extends string = string
   /**
    * The in-doubt states ({@link UNSENT_CHUNK_STATES}) from which a caller naming a NEWER attempt
    * than the record's (an OutId the record does not have: Redis lost the claim) is also let
-   * through; the record adopts that attempt (attempt, OutId, sentAt, adoptedAt). Without it, only
+   * through; the record adopts that attempt (attempt, OutId, sentAt, adoptedAt; the start of the
+   * attempt it held kept in priorSentAt, for the look-up's dates). Without it, only
    * the record's own attempt (or a caller naming none) passes.
    */
   readonly adoptsNewerAttempt?: readonly S[];
@@ -36,7 +37,8 @@ export interface Transition<S extends string = string, T extends string = string
    * caller holds Dysmsapi's own word that its attempt was accepted, which no later attempt the
    * record holds (adopted from a pushed report, which anyone with the report token can forge, or
    * claimed after the caller was taken for lost) can undo. The record takes that attempt back
-   * (attempt, OutId), so that its receipts apply.
+   * (OutId, and sentAt from the caller's ownSentAt, adoptedAt cleared), so that its receipts apply
+   * and are looked up on its day; `attempt` keeps counting the claims.
    */
   readonly provesEarlierAttempt?: readonly S[];
   /** Files that fire it (a script or a caller of a store), for readers and for the table's test. */
@@ -100,7 +102,7 @@ const CHUNK_TRANSITIONS = [
   { trigger: 'answer-not-sent', from: IN_FLIGHT, to: 'queued', records: ['code', 'flowRetries', 'flowRetryAt'], adoptsNewerAttempt: ADOPTS, by: ANSWER, when: 'refused for now (throttled, account blocked, per-number flow control, or a fault of this worker\'s own: its endpoint not reached, its setup unable to build the request): sent again later' },
   { trigger: 'answer-unknown', from: IN_FLIGHT, to: 'unknown', records: ['code'], adoptsNewerAttempt: ADOPTS, by: ANSWER, when: 'no answer (timeout, network): looked up before any resend' },
   { trigger: 'split', from: IN_FLIGHT, to: 'split', records: ['children'], by: ['src/queue/lua/split-chunk.lua'], when: 'flow control on a multi-number chunk: its recipients move to single-number children' },
-  { trigger: 'lookup-found', from: UNSENT_CHUNK_STATES, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'outId'], adoptsNewerAttempt: ADOPTS, by: LOOKUP, when: 'QuerySendDetails found an attempt of the chunk: accepted, never resent' },
+  { trigger: 'lookup-found', from: UNSENT_CHUNK_STATES, to: 'accepted', records: ['code', 'resolvedBy', 'acceptedAt', 'outId', 'sentAt'], adoptsNewerAttempt: ADOPTS, by: LOOKUP, when: 'QuerySendDetails found an attempt of the chunk: accepted, never resent; one other than the record\'s is recorded with its OutId and the time Alibaba gives it (`sentAt`), which its receipt look-ups date by' },
   { trigger: 'lookup-not-found', from: IN_FLIGHT, to: 'queued', records: ['code', 'resolvedBy'], code: 'SMSQ_NOT_ACCEPTED', adoptsNewerAttempt: ADOPTS, by: LOOKUP, when: 'not found after the settling window: resent with a new attempt' },
   { trigger: 'lookup-gave-up', from: ['unknown'], to: 'expired', records: ['code', 'reason'], code: 'SMSQ_OUTCOME_UNKNOWN', adoptsNewerAttempt: ADOPTS, by: ['workers/sms-worker.ts', ...LOOKUP, 'src/repair/foreign-attempt.ts'], when: 'its look-ups kept failing, or cannot be made (a stored payload or kind that does not parse, a recorded attempt none of smsq\'s claims makes): expired as unknown, not resent' },
   { trigger: 'attempt-not-ours', from: ['queued'], to: 'expired', records: ['code', 'reason'], code: 'SMSQ_OUTCOME_UNKNOWN', by: ['src/repair/foreign-attempt.ts'], when: 'its record holds an attempt none of smsq\'s claims makes (adopted from a forged report by an earlier version): queued again by a look-up of that forged OutId, after calls of which one may have been accepted, so expired as unknown, never looked up or resent' },

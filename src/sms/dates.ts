@@ -66,9 +66,18 @@ export function parseCstDate(s: string): number {
  * clocks (ours and Alibaba's) to differ by up to `marginMs`: one date normally, two near midnight CST.
  */
 export function sendDatesAround(ms: number, marginMs: number): string[] {
+  return sendDatesBetween(ms, ms, marginMs);
+}
+
+/**
+ * The CST dates (`yyyyMMdd`, ascending, no repeats) a send made between `fromMs` and `toMs` (in
+ * either order) can be filed under, allowing `marginMs` of clock difference at each end: every
+ * date between included.
+ */
+export function sendDatesBetween(fromMs: number, toMs: number, marginMs: number): string[] {
   if (!(marginMs >= 0)) throw new RangeError(`marginMs must be >= 0, got ${String(marginMs)}`);
-  const first = cstDate(ms - marginMs);
-  const last = cstDate(ms + marginMs);
+  const first = cstDate(Math.min(fromMs, toMs) - marginMs);
+  const last = cstDate(Math.max(fromMs, toMs) + marginMs);
   const out = [first];
   // Walk day by day so even a margin over 12 h lists every date in between.
   for (let t = parseCstDate(first) + DAY_MS; cstDate(t) <= last; t += DAY_MS) out.push(cstDate(t));

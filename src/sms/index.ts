@@ -22,6 +22,6 @@ export {
 export { normalizePhone, normalizePhones, type NormalizedPhone, type NormalizedPhoneList, type PhoneRegion } from './phone.js';
 export { extractTemplateVars, checkTemplateParams, type TemplateIssue } from './template.js';
 export { countSegments, renderContent, SINGLE_SEGMENT_CHARS, MULTI_SEGMENT_CHARS, MAX_CHARS, type SegmentCount } from './segments.js';
-export { cstDate, cstDateTime, parseCstDateTime, parseCstDate, sendDatesAround, sendDatesOwnFirst, CST_OFFSET_MS, DAY_MS } from './dates.js';
+export { cstDate, cstDateTime, parseCstDateTime, parseCstDate, sendDatesAround, sendDatesBetween, sendDatesOwnFirst, CST_OFFSET_MS, DAY_MS } from './dates.js';
 export { maskPhone, maskPhonesInText, maskPhoneValue } from './phone-mask.js';
 export { LIVE_ENDPOINT, SANDBOX_ACCESS_KEY } from './defaults.js';

@@ -75,7 +75,8 @@ describe('a pushed report naming a newer attempt than the record', () => {
 
     const answer = await chunks.transition(chunkId, sendId, { trigger: 'answer-accepted', outId: claim.outId, fields: { bizId: 'biz-1', code: 'OK', resolvedBy: 'answer', acceptedAt: Date.now() } });
     expect(answer).toMatchObject({ applied: true, from: 'unknown', to: 'accepted', provedAttempt: 1 });
-    expect(await chunks.get(chunkId)).toMatchObject({ state: 'accepted', attempt: 1, outId: claim.outId, bizId: 'biz-1' });
+    // `attempt` keeps counting the claims (the adopted one may have been made); the OutId says which was accepted.
+    expect(await chunks.get(chunkId)).toMatchObject({ state: 'accepted', attempt: 2, outId: claim.outId, bizId: 'biz-1' });
     expect((await h.producer.getStatus(sendId)).counts).toMatchObject({ unknown: 0, accepted: 2 });
     const report = await ingest.applyReports([{ phone_number: phones[1], success: true, err_code: 'DELIVERED', biz_id: 'biz-1', out_id: claim.outId }]);
     expect(report).toMatchObject({ applied: 1, refused: 0 });

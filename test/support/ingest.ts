@@ -2,17 +2,17 @@ import { createHmac } from 'node:crypto';
 import { uniformRetention } from '../../src/queue/retention.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from '../../src/clock.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { openReportIngest, type ReportIngest } from '../../src/receipts/report-ingest.js';
 import { PUSH_ACCEPTED } from '../../server/plugins/reports.js';
 import type { Harness } from './pipeline.js';
-/** The pushed-report ingest wired to a harness's Redis, as the server wires it. */
-export function ingestFor(h: Harness): { ingest: ReportIngest; close(): Promise<void> } {
+/** The pushed-report ingest wired to a harness's Redis, as the server wires it; on `clock` (default the system's). */
+export function ingestFor(h: Harness, clock: Clock = systemClock): { ingest: ReportIngest; close(): Promise<void> } {
   return openReportIngest({
     redis: h.redis,
     prefix: h.prefix,
-    clock: systemClock,
+    clock,
     logger: h.logger,
     retention: uniformRetention(86_400),
     receiptPolicies: DEFAULT_RECEIPT_POLICIES,

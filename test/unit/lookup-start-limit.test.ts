@@ -13,7 +13,7 @@ import { reconcileFollowUpIds } from '../../workers/reconcile-processor.js';
 import { createLogger } from '../../src/logger.js';
 import type { ChunkStore } from '../../src/queue/chunk-store.js';
 import type { FollowUps } from '../../src/queue/follow-ups.js';
-import { jobIds, type ReconcileJobData } from '../../src/queue/job-schemas.js';
+import { jobIds, RECONCILE_LAST_DATE_INDEX, type ReconcileJobData } from '../../src/queue/job-schemas.js';
 
 const job = (attemptsStarted: number, attemptsMade: number, attempts = 12) => ({ attemptsStarted, attemptsMade, opts: { attempts } });
 
@@ -79,8 +79,10 @@ describe('reconcileFollowUpIds', () => {
     ]);
   });
 
-  it('names no date after the second', () => {
+  it('names the next date up to the last a look-up can have (after an adoption, every day from the attempt before it), none after', () => {
     const data = { sendId: 's', chunkId: 's.0', attempt: 2, look: 1, dateIndex: 1, page: 1 };
-    expect(reconcileFollowUpIds(data)).toEqual(['r.s.0.a2.l1.d1.p2', 'r.s.0.a2.l2.d0.p1']);
+    expect(reconcileFollowUpIds(data)).toEqual(['r.s.0.a2.l1.d1.p2', 'r.s.0.a2.l1.d2.p1', 'r.s.0.a2.l2.d0.p1']);
+    const last = { ...data, dateIndex: RECONCILE_LAST_DATE_INDEX };
+    expect(reconcileFollowUpIds(last)).toEqual([`r.s.0.a2.l1.d${RECONCILE_LAST_DATE_INDEX}.p2`, 'r.s.0.a2.l2.d0.p1']);
   });
 });

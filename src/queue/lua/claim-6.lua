@@ -112,6 +112,9 @@ if claimed then
   local attemptArg = (attempt % 1 == 0 and attempt < 1e14 and attempt > -1e14) and attemptText or attempt
   local outId = chunkId .. '.' .. attemptText .. '-' .. ARGV[6]
   redis.call('HSET', KEYS[1], 'state', claimed, 'attempt', attemptArg, 'outId', outId, 'sentAt', ARGV[1], 'updatedAt', ARGV[1])
+  -- The attempts before this one are decided (a chunk is queued again only then): an adoption's
+  -- earlier start no longer widens the look-ups (transition-7.lua).
+  redis.call('HDEL', KEYS[1], 'priorSentAt')
   move(KEYS[2], KEYS[5], state, claimed, n, minus)
   emit(KEYS[4], ARGV[2], f[8], chunkId, state, claimed, n, '', ARGV[1])
   local wait, reservedAt = '', ''

@@ -5,11 +5,11 @@
   is not the record's is refused, unless the trigger adopts a newer attempt from the record's
   in-doubt state (the table's `*` edges) and the record is at an older one, at most
   MAX_ATTEMPT_LEAD behind. That proves the record lost writes (a Redis that forgot its last
-  second): that attempt was made, so the record adopts it (attempt, OutId, sentAt, adoptedAt) and
-  the transition applies. Or the trigger carries proof of the caller's attempt (the table's `<`
+  second): that attempt was made, so the record adopts it (attempt, OutId, sentAt, adoptedAt; the
+  start of the attempt before it kept in priorSentAt, for the look-up's dates) and the transition applies. Or the trigger carries proof of the caller's attempt (the table's `<`
   edges: Dysmsapi accepted it) and the record, in doubt, is at that attempt under another OutId
   or a later one (adopted from a push, or claimed after the caller was taken for lost): the record
-  takes the caller's attempt back (attempt, OutId). An OutId that names another chunk, an attempt
+  takes the caller's attempt back (OutId, and sentAt from ownSentAt; attempt keeps counting claims). An OutId that names another chunk, an attempt
   no claim of ours makes (not plain digits, or past MAX_ATTEMPT), or one further ahead than the
   few claims a loss of writes takes (include "out-id"), is refused as another attempt, whatever
   the caller checked. The per-send counts, the event, and on the send
@@ -41,6 +41,8 @@
                               start or its last trim (once every `window` outcomes)
               count           fields of the chunk hash to add one to (the counters the transition
                               declares: the chunk store sends them)
+              ownSentAt       the start of the caller's attempt (ms), recorded as sentAt when the
+                              record takes that attempt back (a `<` edge)
     ARGV[6..] field/value pairs to record (only fields the transition declares: the chunk store checks)
 
   Output:
@@ -110,13 +112,31 @@ end
 -- The fields to record go to HSET straight from ARGV, after those of the move itself: no table
 -- built (and grown) for them.
 if proved ~= '' then
-  -- The record's later attempt, if it was made at all, is no longer what its receipts name.
-  redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, 'attempt', proved, 'outId', theirOutId, unpack(ARGV, 6))
+  -- The record's later attempt, if it was made at all, is no longer what its receipts name: they
+  -- name the caller's, sent when the caller says (its claim's time), on the day its look-ups ask.
+  -- `attempt` keeps counting the claims (the later one may have been made); the OutId says which
+  -- was accepted, as a look-up that found an earlier attempt records it.
+  if opts.ownSentAt then
+    redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, 'outId', theirOutId, 'sentAt', string.format('%.0f', opts.ownSentAt), unpack(ARGV, 6))
+  else
+    redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, 'outId', theirOutId, unpack(ARGV, 6))
+  end
+  redis.call('HDEL', KEYS[1], 'adoptedAt', 'priorSentAt')
 elseif adopted == '' then
   redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, unpack(ARGV, 6))
 else
-  -- The claim's time is lost with it; the outcome's time dates the look-ups closely enough.
+  -- The claim's time is lost with it; the outcome's time dates the look-ups closely enough. The
+  -- record's own attempt, in doubt, is found by a look-up only on the day it was sent:
+  -- `priorSentAt` keeps the earliest start since the last claim, from which the look-up asks (a
+  -- push names a newer attempt at 00:20 for one sent at 23:40 the day before). From a state a
+  -- claim leaves, the record's attempts are decided (not accepted, or no call): none is kept.
+  local since = nil
+  if not edgeTo(CHUNK_EDGES, 'claim', state) then
+    local prior = redis.call('HMGET', KEYS[1], 'priorSentAt', 'sentAt')
+    since = prior[1] or prior[2]
+  end
   redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now, 'attempt', adopted, 'outId', theirOutId, 'adoptedAt', now, 'sentAt', now, unpack(ARGV, 6))
+  if since then redis.call('HSET', KEYS[1], 'priorSentAt', since) else redis.call('HDEL', KEYS[1], 'priorSentAt') end
 end
 if opts.count then
   for _, field in ipairs(opts.count) do redis.call('HINCRBY', KEYS[1], field, 1) end
