@@ -13,6 +13,7 @@ import { rankingKind } from '../src/queue/kinds.js';
 import { failLookup, retriedWithBackoff, LOOKUP_PAGE_SIZE as PAGE_SIZE, lookupAdopts, lookupSettles, MIDNIGHT_MARGIN_MS, detailTime } from './lookups.js';
 import { awaitLookupSlot, type LookupSlotDeps } from './lookup-slot.js';
 import { endedSend } from '../src/receipts/completion.js';
+import { canFire, CHUNK_LIFECYCLE } from '../src/queue/lifecycle.js';
 
 export interface ReconcileProcessorDeps extends CallJobDeps, LookupSlotDeps {
   timing: ReconcileTiming;
@@ -97,10 +98,13 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
     }
     // An adoption dates the record's attempt by its own time: the attempts before it are still in
     // doubt, each found only on the day it was sent, so every day from the first of them is asked
-    // (never fewer than before the adoption), back to the oldest QuerySendDetails answers for. The
-    // pushed report's send_time (the sender's word) narrows nothing. Counted from the record's
-    // times, not from now, so that every job of the chain reads the same list.
-    const since = stand === 'current' && chunk.priorSentAt !== undefined ? Math.max(chunk.priorSentAt, sentAt - DETAILS_DAYS * DAY_MS) : sentAt;
+    // (never fewer than before the adoption), back to the oldest QuerySendDetails answers for. So
+    // is the record's own attempt when it is behind this job's (it lost the adoption again), unless
+    // it was decided (a state a claim leaves). The job's time (a pushed report's send_time, the
+    // sender's word) narrows nothing. Counted from the record's times, not from now, so that every
+    // job of the chain reads the same list.
+    const inDoubtSince = stand === 'current' ? chunk.priorSentAt : canFire(CHUNK_LIFECYCLE, 'claim', chunk.state) ? undefined : (chunk.priorSentAt ?? chunk.sentAt);
+    const since = inDoubtSince === undefined ? sentAt : Math.max(inDoubtSince, sentAt - DETAILS_DAYS * DAY_MS);
     const dates = sendDatesBetween(since, sentAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex];
     const phone = payload.phones[0] as string;

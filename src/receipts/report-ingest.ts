@@ -212,7 +212,9 @@ export function createReportIngest(deps: ReportIngestDeps): ReportIngest {
         // not resent; a forged attempt is not found and the chunk is sent as it would have been),
         // rather than trust the push alone. One further ahead than a loss of writes takes
         // (MAX_ATTEMPT_LEAD) is another attempt: set aside below.
-        // Its look-up asks for the dates around it: one the attempt cannot have been sent on would find nothing, and resend it.
+        // The push's send_time (bounded by the record's attempt and now) dates the look-up only if
+        // the record loses this adoption again, and then beside the record's own attempt's days
+        // (reconcile-processor.ts): the sender's word narrows no search.
         const sentAt = pushedTime(r.send_time, { notBefore: chunk.sentAt, now: deps.clock.now() }) ?? deps.clock.now();
         const t = await deps.chunks.transition(chunkId, sendId, { trigger: 'report-lost-attempt', outId: r.out_id, fields: { resolvedBy: 'report' } });
         if (t.applied && t.adoptedAttempt !== undefined) {

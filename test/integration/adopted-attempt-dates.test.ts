@@ -5,7 +5,8 @@
  * - a pushed report naming a newer attempt (anyone with the report token can push one) adopted on
  *   an `unknown` chunk set `sentAt` to the push's arrival: at 00:20 China time, the look-up asked
  *   only the new day, missed the attempt accepted at 23:40 the day before, and the chunk was sent
- *   again (two SMS);
+ *   again (two SMS); and if Redis then lost the adoption, the look-up of the adopted attempt asked
+ *   only the days around the push's send_time (the sender's word), with the same end;
  * - a worker's accepted answer that took an earlier attempt back kept the later attempt's
  *   `sentAt` (and `adoptedAt`): its receipts were asked for on the wrong day, and it set `attempt`
  *   back below the claims made.
@@ -110,4 +111,18 @@ describe('an attempt adopted from a push, or taken back by an accepted answer, a
     expect(await chunks.claim(chunkId, sendId)).toMatchObject({ type: 'send', attempt: 4 });
     expect(await chunks.get(chunkId)).toMatchObject({ state: 'sending', priorSentAt: undefined });
   });
+
+  it('a look-up of an adopted attempt the record lost again (behind it) asks from the record\'s own attempt on, whatever send_time the push gave', async () => {
+    const phone = '13866291004';
+    const { h, clock, ingest, chunkId, claim } = await acceptedButUnknown('adopt-behind', '2026-12-07T23:40:00', '2026-12-08T00:20:00', phone);
+    expect(await ingest.applyReports([{ phone_number: phone, success: true, biz_id: 'x^0', out_id: `${chunkId}.2-abc`, send_time: '2026-12-08 00:19:00' }])).toMatchObject({ adopted: 1 });
+    // Redis forgets the adoption (its last second): the record is back at attempt 1, in doubt.
+    const key = `${h.prefix}:chunk:${chunkId}`;
+    await h.redis.hset(key, 'attempt', 1, 'outId', claim.outId, 'sentAt', claim.claimedAt);
+    await h.redis.hdel(key, 'adoptedAt', 'priorSentAt', 'resolvedBy');
+    await h.startWorker({ clock });
+    await waitFor(async () => ((await h.redis.hget(key, 'state')) === 'accepted' || h.emulator.accepted().length > 1 ? true : undefined), 'the look-up settles the chunk', 15_000);
+    expect(h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone))).toHaveLength(1);
+    expect(await h.redis.hmget(key, 'state', 'outId')).toEqual(['accepted', claim.outId]);
+  }, 30_000);
 });
