@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
-import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS } from './sent-number-packing.js';
+import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS, TABLE_ENTRY_WIDTH } from './sent-number-packing.js';
 
 /**
  * The numbers smsq was asked to send to, so that a pushed SmsUp reply (which names no send) is
@@ -21,7 +21,7 @@ import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS } from './sent-number-p
  *
  * The check reads a bucket's key for each day of the retention (at most a few hundred, most
  * missing or small) and searches it for the 5 bytes, believing only a match at a multiple of 5
- * bytes (a match across two numbers is not one). The scripts: ../queue/lua/record-sent-numbers-1.lua
+ * bytes (a match across two numbers is not one). The scripts: ../queue/lua/record-sent-numbers.lua
  * and check-sent-numbers-2.lua.
  */
 
@@ -51,7 +51,7 @@ export interface SentNumbersOptions {
 }
 
 export function createSentNumbers({ redis, keys, retentionSeconds, clock }: SentNumbersOptions): SentNumbers {
-  const record = luaScript(redis, 'record-sent-numbers-1');
+  const record = luaScript(redis, 'record-sent-numbers');
   const check = luaScript(redis, 'check-sent-numbers-2');
   return {
     async record(lists) {
@@ -61,7 +61,11 @@ export function createSentNumbers({ redis, keys, retentionSeconds, clock }: Sent
       const day = Math.floor(now / DAY_MS);
       // Relative, so that Redis's own clock counts it down: the key lives until the day ends, then retentionSeconds.
       const lifetime = Math.ceil(((day + 1) * DAY_MS - now) / 1000) + retentionSeconds;
-      await record(`${keys.sentNumberLogPrefix()}${day}:`, lifetime, packed.table, packed.numbers, PACKED_WIDTH);
+      // Every bucket key named (KEYS), in the table's order: Redis Cluster routes a script by the keys it declares.
+      const dayPrefix = `${keys.sentNumberLogPrefix()}${day}:`;
+      const bucketKeys: string[] = [];
+      for (let at = 0; at < packed.table.length; at += TABLE_ENTRY_WIDTH) bucketKeys.push(`${dayPrefix}${packed.table.readUInt16LE(at)}`);
+      await record(bucketKeys.length, ...bucketKeys, lifetime, packed.table, packed.numbers, PACKED_WIDTH);
     },
     async check(phones) {
       if (phones.length === 0) return [];
