@@ -2,7 +2,7 @@ import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ior
 import { DroppableCluster } from './droppable-cluster.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import { DroppableRedis } from './droppable-redis.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, RedisUnavailableError } from '../errors.js';
 import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
 
 export { redactRedisUrl };
@@ -204,17 +204,44 @@ export function isCluster(redis: RedisConnection): redis is Cluster {
  * than a key (WAIT, INFO, run_id): on one Redis the connection itself; on a Cluster the master
  * serving the slot, found again on each call since a failover moves the slot to another node.
  * `WAIT` sent there covers the writes the Cluster client sent to that node, on the same socket.
+ *
+ * ioredis learns that a slot moved only from a MOVED reply or a refresh of its slots: a client
+ * that sent nothing to the slot since its master died kept naming the dead master (dropped from
+ * its nodes) for ever, and every call failed. When no master it knows serves the slot, the slots
+ * are read again from the Cluster, every {@link SLOT_REFRESH_GAP_MS} for up to the connect
+ * timeout (a replica's promotion takes about the Cluster's node timeout); then the call fails
+ * with {@link RedisUnavailableError}, in the Cluster's words.
  */
 export function createNodeResolver(redis: RedisConnection, key: string): () => Promise<Redis> {
   if (!isCluster(redis)) return async () => redis;
   let slot: number | undefined;
+  const masterServing = (s: number) => {
+    const owner = redis.slots[s]?.[0];
+    return redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  };
   return async () => {
     slot ??= Number(await redis.call('CLUSTER', 'KEYSLOT', key));
-    const owner = redis.slots[slot]?.[0];
-    const node = redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
-    if (!node) throw new Error(`no Cluster master serves slot ${slot} (of ${key}) yet`);
+    let node = masterServing(slot);
+    // Counted in refreshes rather than read from a clock: each waits for its answer, then the gap.
+    for (let left = Math.ceil(connectTimeoutOf(redis) / SLOT_REFRESH_GAP_MS); !node && left > 0; left--) {
+      await refreshSlots(redis);
+      node = masterServing(slot);
+      if (!node) await new Promise((resolve) => setTimeout(resolve, SLOT_REFRESH_GAP_MS));
+    }
+    if (!node) throw new RedisUnavailableError(describeRedis(redis), `${NO_MASTER_FOR_SLOT} ${slot} (of ${key}): a master failed and no replica has taken its slots yet`);
     return node;
   };
+}
+
+/** How long a node resolver waits between two reads of a Cluster's slots while no master serves the slot (ms). */
+const SLOT_REFRESH_GAP_MS = 200;
+
+/** The words that start the reason of a node resolver's refusal; redis-errors.ts reads them as the Cluster's state. */
+export const NO_MASTER_FOR_SLOT = 'no Cluster master serves slot';
+
+/** Reads the Cluster's slots again (CLUSTER SLOTS from a node that answers); a failure leaves them as they were. */
+function refreshSlots(redis: Cluster): Promise<void> {
+  return new Promise((resolve) => redis.refreshSlotsCache(() => resolve()));
 }
 
 /**

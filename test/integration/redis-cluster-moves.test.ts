@@ -8,7 +8,12 @@ import { systemClock } from '../../src/clock.js';
 import { createRedisConnection, type RedisConnection } from '../../src/queue/connection.js';
 import { createKeys } from '../../src/queue/keys.js';
 import { createSentNumbers } from '../../src/receipts/sent-numbers.js';
-import { startClusterDeployment, type ClusterDeployment } from '../support/redis-topology.js';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { startClusterDeployment, type ClusterDeployment, type RedisNode } from '../support/redis-topology.js';
+import { waitFor } from '../support/wait.js';
+
+const harnesses: Harness[] = [];
 
 const connections: RedisConnection[] = [];
 function connect(url: string): RedisConnection {
@@ -24,6 +29,8 @@ describe('Redis Cluster: smsq slot moves', () => {
   }, 45_000);
   afterAll(async () => {
     for (const c of connections.splice(0)) c.disconnect();
+    // After a master was SIGKILLed, closing the Cluster connection rejects ("Connection is closed.", the dead node's QUIT).
+    for (const h of harnesses.splice(0)) await h.close().catch(() => {});
     await cluster?.stop();
   });
 
@@ -68,5 +75,65 @@ describe('Redis Cluster: smsq slot moves', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(10 * 8);
     const found = await sent.check(recorded);
     expect(recorded.filter((_, i) => !found[i])).toEqual([]);
+  }, 30_000);
+
+  // Last: the Cluster keeps a master fewer.
+  it('a producer that sent before follows the replica promoted when the master of its slot is SIGKILLed, and a send that fails meanwhile carries a code', async () => {
+    const prefix = '{smsq-fail2}';
+    const ownerPort = await cluster.portServing(prefix);
+    const owner = cluster.masters.find((m) => m.port === ownerPort)!;
+    // Two replicas: the one not promoted follows the new master, which `fsync+replicas` then waits for.
+    const replicas = [await cluster.addReplica(owner), await cluster.addReplica(owner)];
+    const h = await createHarness({ label: 'cluster-failover', redisUrl: cluster.url, prefix, durability: { mode: 'fsync+replicas', replicas: 1, timeoutMs: 1000 } });
+    harnesses.push(h);
+    const send = (phone: string) => h.producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate });
+    await send('13850000001');
+    await owner.kill();
+    const roleOf = async (node: RedisNode) => {
+      const admin = node.admin();
+      try {
+        await admin.connect();
+        return ((await admin.call('ROLE')) as [string])[0];
+      } finally {
+        admin.disconnect();
+      }
+    };
+    // And the other replica follows it: `fsync+replicas` waits for one.
+    await waitFor(
+      async () => {
+        for (const replica of replicas) {
+          if ((await roleOf(replica)) !== 'master') continue;
+          const admin = replica.admin();
+          try {
+            await admin.connect();
+            return /connected_slaves:1/.test(await admin.info('replication'));
+          } finally {
+            admin.disconnect();
+          }
+        }
+        return false;
+      },
+      'the Cluster to promote a replica, and the other to follow it',
+      20_000,
+      100,
+    );
+    const failures: unknown[] = [];
+    const sent = await waitFor(
+      async () => {
+        try {
+          return await send('13850000002');
+        } catch (err) {
+          failures.push(err);
+          await new Promise((r) => setTimeout(r, 200));
+          return undefined;
+        }
+      },
+      'a send through the promoted replica',
+      12_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the last failure: ${String(failures.at(-1))}`);
+    });
+    expect(sent.sendId).toEqual(expect.any(String));
+    for (const err of failures) expect(err).toMatchObject({ code: expect.stringMatching(/^SMSQ_/) });
   }, 30_000);
 });
