@@ -2,7 +2,8 @@ import type { Clock } from '../clock.js';
 import type { RedisConnection } from '../queue/connection.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
-import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS, TABLE_ENTRY_WIDTH } from './sent-number-packing.js';
+import { packByBucket, packNumber, PACKED_WIDTH, TABLE_ENTRY_WIDTH } from './sent-number-packing.js';
+import { phoneValue } from '../sms/phone-value.js';
 
 /**
  * The numbers smsq was asked to send to, so that a pushed SmsUp reply (which names no send) is
@@ -22,10 +23,13 @@ import { packByBucket, PACKED_WIDTH, SENT_NUMBER_BUCKETS, TABLE_ENTRY_WIDTH } fr
  * The check reads a bucket's key for each day of the retention (at most a few hundred, most
  * missing or small) and searches it for the 5 bytes, believing only a match at a multiple of 5
  * bytes (a match across two numbers is not one). The scripts: ../queue/lua/record-sent-numbers.lua
- * and check-sent-numbers-2.lua.
+ * and check-sent-numbers.lua.
  */
 
 const DAY_MS = 86_400_000;
+
+/** Numbers a check script reads at most (each names a key per day of the retention, and one more). */
+const CHECK_BATCH = 200;
 
 /**
  * Before the log, numbers were kept in sets by their last six digits, 4096 of them
@@ -52,7 +56,7 @@ export interface SentNumbersOptions {
 
 export function createSentNumbers({ redis, keys, retentionSeconds, clock }: SentNumbersOptions): SentNumbers {
   const record = luaScript(redis, 'record-sent-numbers');
-  const check = luaScript(redis, 'check-sent-numbers-2');
+  const check = luaScript(redis, 'check-sent-numbers');
   return {
     async record(lists) {
       const packed = packByBucket(lists);
@@ -73,8 +77,29 @@ export function createSentNumbers({ redis, keys, retentionSeconds, clock }: Sent
       // A day before the oldest key that can still exist, and a day ahead for a producer whose clock runs ahead.
       const first = Math.floor((now - retentionSeconds * 1000) / DAY_MS) - 1;
       const last = Math.floor(now / DAY_MS) + 1;
-      const flags = String(await check(keys.sentNumberLogPrefix(), keys.legacySentNumberPrefix(), first, last, SENT_NUMBER_BUCKETS, LEGACY_SENT_NUMBER_BUCKETS, PACKED_WIDTH, ...phones));
-      return phones.map((_, i) => flags.charCodeAt(i) === 49);
+      // Every key the script reads is named (KEYS): Redis Cluster routes a script by the keys it
+      // declares. A day's key per number: CHECK_BATCH numbers a call, so that a call names a few
+      // thousand keys at most.
+      const found = phones.map(() => false);
+      const valid = [...phones.keys()].filter((i) => phoneValue(phones[i] as string) !== 0);
+      const days = last - first + 1;
+      await Promise.all(
+        Array.from({ length: Math.ceil(valid.length / CHECK_BATCH) }, async (_, b) => {
+          const batch = valid.slice(b * CHECK_BATCH, (b + 1) * CHECK_BATCH);
+          const names: string[] = [];
+          const args: (string | Buffer)[] = [];
+          for (const i of batch) {
+            const phone = phones[i] as string;
+            const { bucket, bytes } = packNumber(phone);
+            for (let day = last; day >= first; day--) names.push(`${keys.sentNumberLogPrefix()}${day}:${bucket}`);
+            names.push(`${keys.legacySentNumberPrefix()}${Number(phone.slice(-6)) % LEGACY_SENT_NUMBER_BUCKETS}`);
+            args.push(bytes, phone);
+          }
+          const flags = String(await check(names.length, ...names, days, PACKED_WIDTH, ...args));
+          for (const [k, i] of batch.entries()) found[i] = flags.charCodeAt(k) === 49;
+        }),
+      );
+      return found;
     },
   };
 }
