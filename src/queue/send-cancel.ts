@@ -55,15 +55,16 @@ export interface WrittenChunks {
 }
 
 /**
- * The chunks of a send written from index 0 on, read TALLY_BATCH a round trip (tally-chunks-1.lua):
+ * The chunks of a send written from index 0 on, read TALLY_BATCH a round trip (tally-chunks.lua, each chunk key named):
  * a producer writes them in order, so the first missing index ends them.
  */
 export async function writtenChunks(deps: { redis: RedisConnection; keys: Keys }, sendId: string): Promise<WrittenChunks> {
-  const tally = luaScript(deps.redis, 'tally-chunks-1');
+  const tally = luaScript(deps.redis, 'tally-chunks');
   const recipients: Record<ChunkPayload['api'], number> = { SendSms: 0, SendBatchSms: 0 };
   let chunks = 0;
   for (;;) {
-    const [found, sms, batch] = (await tally(deps.keys.send(sendId), deps.keys.chunk(`${sendId}.`), chunks, TALLY_BATCH)) as [number, number, number];
+    const chunkKeys = Array.from({ length: TALLY_BATCH }, (_, i) => deps.keys.chunk(`${sendId}.${chunks + i}`));
+    const [found, sms, batch] = (await tally(1 + TALLY_BATCH, deps.keys.send(sendId), ...chunkKeys)) as [number, number, number];
     chunks += found;
     recipients.SendSms += sms;
     recipients.SendBatchSms += batch;

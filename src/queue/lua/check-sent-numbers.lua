@@ -9,9 +9,9 @@
   migration and answered "not sent" for numbers whose keys were still on the owner.
 
   Input:
-    KEYS    per number, in the order of the numbers: its bucket's key of each day, the last day
-            first (`<prefix>:sent-numbers:<day>:<bucket>`), then its earlier set
-            (`<prefix>:sent-to:<last six digits % buckets>`)
+    KEYS[1..] per number, in the order of the numbers: its bucket's key of each day, the last day
+              first (`<prefix>:sent-numbers:<day>:<bucket>`), then its earlier set
+              (`<prefix>:sent-to:<last six digits % buckets>`)
     ARGV[1] days per number
     ARGV[2] bytes per number
     ARGV[3..] per number: its bytes as the log stores them, then the number

@@ -10,7 +10,7 @@
   both: the reshard's MIGRATE then failed (BUSYKEY) and left the slot half moved.
 
   Input:
-    KEYS[i] the day's key of the i-th bucket of the table (`<prefix>:sent-numbers:<day>:<bucket>`)
+    KEYS[1..] the day's key of each bucket of the table, in its order (`<prefix>:sent-numbers:<day>:<bucket>`)
     ARGV[1] the lifetime of a key this call creates (s)
     ARGV[2] the table: 6 bytes per bucket, the bucket (u16 LE) and how many numbers (u32 LE)
     ARGV[3] the packed numbers, bucket after bucket in the order of the table

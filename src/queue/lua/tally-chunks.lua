@@ -1,23 +1,22 @@
 --[[
-  Reads the chunks of one send from index ARGV[2] on, in order, ARGV[3] of them at most, and
-  stops at the first that does not exist: a producer writes a send's chunks in order, so those
-  found from 0 are every chunk it wrote (send-cancel.ts, for a send whose enqueue did not end).
+  Reads the chunks of one send named in KEYS, in order, and stops at the first that does not
+  exist: a producer writes a send's chunks in order, so those found from 0 are every chunk it wrote (send-cancel.ts, for a send whose enqueue did not end).
   Their recipients are counted by the API their payload names (a payload that does not parse as
   SendSms: it has no other).
 
+  Every chunk key it reads is named in KEYS, as Redis Cluster requires: a version that built them
+  from a prefix could read them on the node importing the slot while they were still on the owner.
+
   Input:
     KEYS[1] the send hash (its chunks share its hash tag: the same slot)
-    ARGV[1] what the send's chunk keys start with (`<prefix>:chunk:<sendId>.`)
-    ARGV[2] the first index to read
-    ARGV[3] most chunks to read
+    KEYS[2..] the send's chunk keys to read, by index in order (`<prefix>:chunk:<sendId>.<index>`)
 
   Output:
     {chunks found, recipients in SendSms chunks, recipients in SendBatchSms chunks}
 ]]
 local found, sms, batch = 0, 0, 0
-local first = tonumber(ARGV[2])
-for i = first, first + tonumber(ARGV[3]) - 1 do
-  local c = redis.call('HMGET', ARGV[1] .. i, 'n', 'payload')
+for i = 2, #KEYS do
+  local c = redis.call('HMGET', KEYS[i], 'n', 'payload')
   if not c[1] then break end
   found = found + 1
   local n = tonumber(c[1]) or 0
