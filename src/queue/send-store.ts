@@ -123,13 +123,13 @@ export const COMPACT_FIELD = 'z';
  */
 export const COMPACT_EXTEND_CODE_FIELD = 'e';
 
-/** The order of the values packed in {@link COMPACT_FIELD} after its version (compact-send-6.lua). */
+/** The order of the values packed in {@link COMPACT_FIELD} after its version (compact-send.lua). */
 const PACKED = ['kind', 'api', 'templateCode', 'signName', 'name', 'idempotencyKey', 'callbackUrl', 'deadline', 'recipients', 'rejected', 'duplicates', 'chunks', 'createdAt', 'stateChangedAt', 'history', 'enqueuedAt', 'code', 'reason', 'controlReason'] as const;
 /** Packed as ms after createdAt. */
 const RELATIVE = new Set<string>(['stateChangedAt', 'enqueuedAt']);
 /** Packed bare in version 2 ('' when absent or 0). */
 const BARE = new Set<string>(['deadline', 'recipients', 'rejected', 'duplicates', 'chunks']);
-/** The letters compact-send-6.lua writes for names that recur (a name without one is written whole). */
+/** The letters compact-send.lua writes for names that recur (a name without one is written whole). */
 const STATE_OF_LETTER: Record<string, string> = { e: 'enqueuing', a: 'active', p: 'paused', s: 'sent', c: 'completed', x: 'cancelled', t: 'expired', f: 'failed' };
 const COUNT_OF_LETTER: Record<string, string> = { q: 'queued', s: 'sending', u: 'unknown', a: 'accepted', d: 'delivered', f: 'failed', e: 'expired', c: 'cancelled', p: 'suppressed' };
 const CHUNK_OF_LETTER: Record<string, string> = { a: 'accepted', f: 'failed', e: 'expired', c: 'cancelled' };
@@ -139,7 +139,7 @@ const NAME_OF_LETTER: Record<string, Record<string, string>> = {
 };
 const unletter = (map: Record<string, string>, v: string) => (v.length === 1 ? (map[v] ?? v) : v);
 
-/** Field `name` of a compacted send hash: compact-send-6.lua cuts a long value into `name`, `name.1`, `name.2`, ... */
+/** Field `name` of a compacted send hash: compact-send.lua cuts a long value into `name`, `name.1`, `name.2`, ... */
 export function compactValue(h: Readonly<Record<string, string>>, name: string): string | undefined {
   let value = h[name];
   if (value === undefined) return undefined;
@@ -173,7 +173,7 @@ function timeAfter(created: number, v: string): string {
 
 /**
  * The fields of a send hash and of its counts hash as they were before compaction, from a
- * compacted send hash (`state` and {@link COMPACT_FIELD}); see compact-send-6.lua. Reads both
+ * compacted send hash (`state` and {@link COMPACT_FIELD}); see compact-send.lua. Reads both
  * versions of the packing.
  */
 export function unpackCompactSend(sendId: string, state: string | undefined, packed: string): { h: Record<string, string>; c: Record<string, string> } {
@@ -215,7 +215,7 @@ function version1Value(values: string[]): PackedValue {
   };
 }
 
-/** Version 2 (compact-send-6.lua's header): letters and bare numbers without '=', times in base 36. */
+/** Version 2 (compact-send.lua's header): letters and bare numbers without '=', times in base 36. */
 function version2Value(values: string[]): PackedValue {
   const createdText = values[1 + PACKED.indexOf('createdAt')] ?? '';
   const created = createdText.startsWith('=') ? Number(createdText.slice(1)) || 0 : parseInt(createdText, 36) || 0;
@@ -236,7 +236,7 @@ export function compactCreatedAt(sendId: string, h: Readonly<Record<string, stri
   return packed === undefined ? 0 : Number(unpackCompactSend(sendId, h.state, packed).h.createdAt ?? 0);
 }
 
-/** One chunk as compact-send-6.lua keeps it (as version 1 wrote it: a head line `@index|state|code|bizId|attempt|sentAt|outId`, `|undone` after it since), then a line per recipient. */
+/** One chunk as compact-send.lua keeps it (as version 1 wrote it: a head line `@index|state|code|bizId|attempt|sentAt|outId`, `|undone` after it since), then a line per recipient. */
 export interface CompactChunk {
   index: string;
   state: string;
@@ -288,9 +288,9 @@ export function compactChunkOutId(chunk: CompactChunk, chunkId: string): string 
 
 export type CompactResult =
   | { compacted: true; chunks: number }
-  | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'chunk-unreadable' | 'child-not-final' };
+  | { compacted: false; reason: 'missing' | 'compacted' | 'not-ended' | 'not-enqueued' | 'not-announced' | 'too-large' | 'pending' | 'chunk-missing' | 'chunk-not-final' | 'chunk-unreadable' | 'child-not-final' | 'chunk-keys-changed' };
 
-/** The counts of a compacted send (`<letter><n>`, or `state=n` for a state without a letter, space-separated; compact-send-6.lua). */
+/** The counts of a compacted send (`<letter><n>`, or `state=n` for a state without a letter, space-separated; compact-send.lua). */
 export function parseCompactCounts(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of text.split(' ')) {
@@ -342,7 +342,7 @@ export interface SendStore {
   markAnnounced(sendId: string): Promise<void>;
   /**
    * Reduces a finished send's records to what `status` and its recipient pages read, in its send
-   * hash (compact-send-6.lua), once nothing more can arrive for it: an end state, enqueued,
+   * hash (compact-send.lua), once nothing more can arrive for it: an end state, enqueued,
    * announced, no recipient pending. Otherwise nothing changes and the reason is returned.
    */
   compact(sendId: string): Promise<CompactResult>;
@@ -373,7 +373,7 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     markAnnounced: luaScript(redis, 'mark-announced-1'),
     fail: luaScript(redis, 'fail-send-2'),
     setControl: luaScript(redis, 'set-control-4'),
-    compact: luaScript(redis, 'compact-send-6'),
+    compact: luaScript(redis, 'compact-send'),
   };
   return {
     async create(rec, ttlSeconds, legacyIndexSeconds = LEGACY_INDEX_SECONDS) {
@@ -432,13 +432,24 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     },
 
     async compact(sendId) {
+      // The chunk keys the script reads and deletes, named to it (KEYS) as Redis Cluster requires:
+      // each chunk of the send, and the children of a split one.
+      const chunkCount = Number((await redis.hget(keys.send(sendId), 'chunks')) ?? '0');
+      const chunkKeys = Array.from({ length: Number.isSafeInteger(chunkCount) ? Math.min(chunkCount, COMPACT_MAX_RECIPIENTS) : 0 }, (_, i) => keys.chunk(`${sendId}.${i}`));
+      const heads = chunkKeys.length === 0 ? [] : ((await redis.pipeline(chunkKeys.map((key) => ['hmget', key, 'state', 'n'])).exec()) ?? []);
+      for (const [i, [, head]] of heads.entries()) {
+        const [state, n] = (head ?? []) as (string | null)[];
+        if (state === 'split') for (let j = 0; j < Number(n ?? '0'); j++) chunkKeys.push(keys.chunk(`${sendId}.${i}-${j}`));
+      }
       const [outcome, detail] = (await scripts.compact(
+        6 + chunkKeys.length,
         keys.send(sendId),
         keys.sendCounts(sendId),
         keys.recipients(sendId),
         keys.receiptWindow(),
         keys.sendOutcomes(sendId),
         keys.sendParked(sendId),
+        ...chunkKeys,
         keys.chunk(`${sendId}.`),
         COMPACT_MAX_RECIPIENTS,
       )) as [string, string];

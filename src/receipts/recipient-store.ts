@@ -32,7 +32,7 @@ const SOURCE_OF = Object.fromEntries(Object.entries(SOURCE_CODE).map(([k, v]) =>
 /**
  * The source letter of a report whose time is the push's ({@link RecipientReceipt.receivedAtFromPush}):
  * a letter, not a fifth field, because compaction packs receipts of exactly three separators
- * (compact-send-6.lua); a reader before it decodes it as a look-up's, the time as stored.
+ * (compact-send.lua); a reader before it decodes it as a look-up's, the time as stored.
  */
 const REPORT_AT_PUSH = 'p';
 
@@ -42,7 +42,7 @@ const MAX_CODE_LENGTH = 64;
 /**
  * A carrier code as it may be stored, whoever gave it (a pushed report's err_code, a look-up's
  * ErrCode): a receipt is stored as `state|code|time|source`, and a compacted send as lines of
- * those (compact-send-6.lua), so a `|` or a line break in the code moved another field or made up
+ * those (compact-send.lua), so a `|` or a line break in the code moved another field or made up
  * a recipient (a pushed "MK\n13869999999|d||1|r" listed 13869999999 as delivered). Those and the
  * other control characters become `_`; cut at {@link MAX_CODE_LENGTH} characters.
  */

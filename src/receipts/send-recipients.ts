@@ -191,7 +191,7 @@ function listUnchunked(found: readonly { phone: string; receipt: RecipientReceip
   }));
 }
 
-/** A line of the unchunked numbers of a compacted send (field `u`): `<phone>` or `<phone>|<receipt as stored>` (compact-send-6.lua). */
+/** A line of the unchunked numbers of a compacted send (field `u`): `<phone>` or `<phone>|<receipt as stored>` (compact-send.lua). */
 function splitCompactLine(line: string): { phone: string; receipt: RecipientReceipt | undefined } {
   const bar = line.indexOf('|');
   return bar < 0 ? { phone: line, receipt: undefined } : { phone: line.slice(0, bar), receipt: decodeReceipt(line.slice(bar + 1)) };
@@ -199,7 +199,7 @@ function splitCompactLine(line: string): { phone: string; receipt: RecipientRece
 
 /**
  * The recipients of one chunk of a compacted send, in the chunk's order (field `r<i>` of its send
- * hash, compact-send-6.lua): the states its chunk record and receipts gave before it was compacted.
+ * hash, compact-send.lua): the states its chunk record and receipts gave before it was compacted.
  */
 export function decodeCompactChunk(sendId: string, text: string, createdAt: number): RecipientState[] {
   return parseCompactChunks(text, createdAt).flatMap((chunk) =>
@@ -220,7 +220,7 @@ export function decodeCompactChunk(sendId: string, text: string, createdAt: numb
   );
 }
 
-/** sentAt as compact-send-6.lua keeps it: base 36 ms, or '=' and as written; '' none. */
+/** sentAt as compact-send.lua keeps it: base 36 ms, or '=' and as written; '' none. */
 function compactSentAt(text: string): number | undefined {
   if (text === '') return undefined;
   const n = text.startsWith('=') ? Number(text.slice(1)) : parseInt(text, 36);

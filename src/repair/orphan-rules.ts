@@ -233,7 +233,7 @@ export type JobVerdict = { action: 'none' } | { action: 'remove' };
 /**
  * A job whose chunk or send is gone will never do anything: removed. A job of a compacted send is
  * left alone: its chunk is gone because the send ended, not because writes were lost, and the job
- * finds no chunk and ends when it runs (compact-send-6.lua), as it does for a send past retention.
+ * finds no chunk and ends when it runs (compact-send.lua), as it does for a send past retention.
  */
 export function decideJob(around: JobSurroundings): JobVerdict {
   if (around.sendCompacted) return { action: 'none' };
@@ -307,9 +307,9 @@ export type SettleVerdict = { action: 'none' } | { action: 'settle' };
 
 /** What the sweep read about an ended, announced send that is not compacted. */
 export interface CompactSnapshot {
-  /** Its enqueue ended (enqueuedAt): compact-send-6.lua refuses one whose enqueue did not. */
+  /** Its enqueue ended (enqueuedAt): compact-send.lua refuses one whose enqueue did not. */
   enqueued: boolean;
-  /** Recipients and numbers refused at the door, from its record (compact-send-6.lua bounds the two together). */
+  /** Recipients and numbers refused at the door, from its record (compact-send.lua bounds the two together). */
   recipients: number;
   /** From its counts hash, as for {@link SettleSnapshot}; undefined without one. */
   counts: { unsent: number; accepted: number } | undefined;

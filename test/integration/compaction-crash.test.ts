@@ -1,5 +1,5 @@
 /**
- * A Redis crash at the compaction of a finished send (compact-send-6.lua), produced for real: the
+ * A Redis crash at the compaction of a finished send (compact-send.lua), produced for real: the
  * server's connection goes through a trap that SIGKILLs Redis (appendfsync always) when the
  * compaction reaches it (test/support/command-trap.ts), or the AOF is cut back into the middle of
  * the compaction's own writes (test/support/crashable-redis.ts). Afterwards `status`, the
@@ -72,7 +72,7 @@ async function setUp(label: string) {
 describe('a Redis crash at the compaction of a finished send', () => {
   it('killed as the compaction reaches Redis (after the end was settled and announced): the send reads the same, is compacted by the next repair round, once, and its end is announced once (one callback job, one callback however often posted)', async () => {
     const { redisServer, trap, worker, producer, receiver, sendId, phones, push, compacted, sendEvents, callbacks } = await setUp('compact-crash');
-    trap.arm(scriptCall('compact-send-6'), () => redisServer.crash('fsynced').then(() => undefined));
+    trap.arm(scriptCall('compact-send'), () => redisServer.crash('fsynced').then(() => undefined));
     const cut = await push(phones[2]!);
     await trap.sprung();
     expect(cut.statusCode, cut.body).not.toBe(200);

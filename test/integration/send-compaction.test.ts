@@ -1,5 +1,5 @@
 /**
- * Compaction of finished sends (send-store.ts `compact`, compact-send-6.lua), against real Redis,
+ * Compaction of finished sends (send-store.ts `compact`, compact-send.lua), against real Redis,
  * real workers and the emulator: status and recipient pages read the same before and after, for a
  * single-number send, a send of several chunks with numbers refused at the door, and a chunk split
  * by flow control with opted-out numbers; a send with anything still to come is not compacted; a
@@ -239,7 +239,7 @@ describe('compaction of finished sends', () => {
     const h = await harnesses.create({ label: 'compact-v1' });
     const keys = createKeys(h.prefix);
     const sendId = 'smx9rzz74e0df4c9634fe';
-    // Exactly what compact-send-6.lua wrote before packing 2 (taken from a real send).
+    // Exactly what compact-send.lua wrote before packing 2 (taken from a real send).
     await h.redis.hset(keys.send(sendId), {
       r0: '@0|accepted|OK|715174000000000001^0|1|mx9rzz7g|a8195a51cb\n133000',
       'r0.1': '00000|d||tpjve3|q',

@@ -1,7 +1,7 @@
 /**
  * How a recipient's attempts read (src/receipts/send-recipients.ts): an attempt undone before its
  * call (the worker stopping, for one) is not an attempt that made a call, and says so; a compacted
- * chunk keeps the count (compact-send-6.lua's head line) and one compacted before it reads as before.
+ * chunk keeps the count (compact-send.lua's head line) and one compacted before it reads as before.
  */
 import { describe, expect, it } from 'vitest';
 import { attemptsText, decodeCompactChunk } from '../../src/receipts/send-recipients.js';

@@ -7,7 +7,7 @@
   Input:
     KEYS[1] the send's series (list of "<at ms> <JSON counts>")
     KEYS[2] the send's counts hash
-    KEYS[3] the send hash: a compacted send's counts are kept there (compact-send-6.lua)
+    KEYS[3] the send hash: a compacted send's counts are kept there (compact-send.lua)
     ARGV[1] now (ms)
     ARGV[2] gap (ms)
     ARGV[3] most samples kept

@@ -1,7 +1,7 @@
 --[[
   Records the BizId of a chunk's accepted answer that arrived after the chunk had been recorded
   accepted by that attempt (send-processor.ts). Only on a record that still exists: a send
-  compacted in between (compact-send-6.lua deletes its chunks) must not get back a chunk key of
+  compacted in between (compact-send.lua deletes its chunks) must not get back a chunk key of
   one field and no TTL, which nothing would ever remove.
 
   Input:

@@ -1,5 +1,5 @@
 --[[
-  Reading a compacted send (compact-send-6.lua): its fields, cut into `<name>`, `<name>.1`, ...
+  Reading a compacted send (compact-send.lua): its fields, cut into `<name>`, `<name>.1`, ...
   when long, and its final counts, the last `\31`-separated value of its field `z`: `<letter><n>`
   for each count that is not 0 (COUNT_LETTER), or `name=n` for a state without a letter.
 ]]

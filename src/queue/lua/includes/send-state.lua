@@ -85,7 +85,7 @@ local function settleSend(sendKey, countsKey, events, maxlen, now, announce)
   end
   local due = 0
   if announce and string.find(SEND_ENDS, '|' .. state .. '|', 1, true) and redis.call('HEXISTS', sendKey, 'endNotifiedAt') == 0
-    -- A compacted send (compact-send-6.lua, field z) was announced before it was compacted.
+    -- A compacted send (compact-send.lua, field z) was announced before it was compacted.
     and redis.call('HEXISTS', sendKey, 'z') == 0 then due = 1 end
   return {before, state, due, unsent + tonumber(c[4] or '0')}
 end

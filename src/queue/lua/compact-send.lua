@@ -49,6 +49,12 @@
     KEYS[4] receipt window (sorted set of chunk ids)
     KEYS[5] the send's last chunk outcomes
     KEYS[6] the send's parked jobs
+    KEYS[7..] the send's chunk keys, as the caller read them just before: each chunk's, and a
+            split chunk's children's (`<prefix>:chunk:<sendId>.<i>`, `...<i>-<j>`). Every key it
+            reads or deletes is named, as Redis Cluster requires: a version that built them from
+            a prefix could run on the node importing the slot while they were still on the owner,
+            and compact a send without its chunks, or delete keys on the wrong node. A chunk key
+            it needs that is not named (a chunk split since) refuses: 'chunk-keys-changed'.
     ARGV[1] what the send's chunk keys start with (`<prefix>:chunk:<sendId>.`; same slot: the tag)
     ARGV[2] most recipients a send may have to be compacted (the script's run time is bounded)
 
@@ -167,9 +173,13 @@ local function chunkLines(key, index)
   return lines, #phones
 end
 
+local declared = {}
+for k = 7, #KEYS do declared[KEYS[k]] = true end
+
 local fields = {}
 for i = 0, tonumber(send[4] or '0') - 1 do
   local key = ARGV[1] .. i
+  if not declared[key] then return {'no', 'chunk-keys-changed'} end
   local state = redis.call('HGET', key, 'state')
   if not state then return {'no', 'chunk-missing'} end
   local lines
@@ -177,6 +187,7 @@ for i = 0, tonumber(send[4] or '0') - 1 do
     local n = tonumber(redis.call('HGET', key, 'n') or '0')
     lines = {}
     for j = 0, n - 1 do
+      if not declared[ARGV[1] .. i .. '-' .. j] then return {'no', 'chunk-keys-changed'} end
       local child, count = chunkLines(ARGV[1] .. i .. '-' .. j, i .. '-' .. j)
       if not child and count == 'unpackable' then return {'no', 'unpackable'} end
       if not child or count ~= 1 then return {'no', 'child-not-final'} end
