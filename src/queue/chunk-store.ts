@@ -78,7 +78,7 @@ export interface ChunkRecord {
    * longer read still says of its recipients.
    */
   receiptTally: Readonly<Record<string, number>>;
-  /** Recipients its receipt window expired by chunk, its numbers unreadable (expire-chunk-receipts-5.lua); undefined when it did not. */
+  /** Recipients its receipt window expired by chunk, its numbers unreadable (expire-chunk-receipts.lua); undefined when it did not. */
   windowExpired: number | undefined;
 }
 

@@ -2,6 +2,7 @@ import type { RedisConnection } from './connection.js';
 import { UndeclaredTransitionError } from '../errors.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua.js';
+import { sendChunkKeys } from './send-chunk-keys.js';
 import type { MessageKind } from './kinds.js';
 import { controlOf, declaredRule, SEND_LIFECYCLE, SEND_STATES, type SendControl, type SendControlMove, type SendState } from './lifecycle.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -432,15 +433,8 @@ export function createSendStore({ redis, keys, clock = systemClock, eventsMaxLen
     },
 
     async compact(sendId) {
-      // The chunk keys the script reads and deletes, named to it (KEYS) as Redis Cluster requires:
-      // each chunk of the send, and the children of a split one.
-      const chunkCount = Number((await redis.hget(keys.send(sendId), 'chunks')) ?? '0');
-      const chunkKeys = Array.from({ length: Number.isSafeInteger(chunkCount) ? Math.min(chunkCount, COMPACT_MAX_RECIPIENTS) : 0 }, (_, i) => keys.chunk(`${sendId}.${i}`));
-      const heads = chunkKeys.length === 0 ? [] : ((await redis.pipeline(chunkKeys.map((key) => ['hmget', key, 'state', 'n'])).exec()) ?? []);
-      for (const [i, [, head]] of heads.entries()) {
-        const [state, n] = (head ?? []) as (string | null)[];
-        if (state === 'split') for (let j = 0; j < Number(n ?? '0'); j++) chunkKeys.push(keys.chunk(`${sendId}.${i}-${j}`));
-      }
+      // Every chunk key the script reads and deletes, named to it (KEYS), as Redis Cluster requires.
+      const chunkKeys = await sendChunkKeys(redis, keys, sendId, COMPACT_MAX_RECIPIENTS);
       const [outcome, detail] = (await scripts.compact(
         6 + chunkKeys.length,
         keys.send(sendId),

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { DEFAULT_EVENTS_MAXLEN } from '../queue/chunk-store.js';
 import type { Keys } from '../queue/keys.js';
 import { luaScript } from '../queue/lua.js';
+import { sendChunkKeys } from '../queue/send-chunk-keys.js';
 import { compactChunkOutId, compactCreatedAt, compactValue, parseCompactChunks } from '../queue/send-store.js';
 
 /** Receipt states of one recipient, beyond its chunk's state. All are final. */
@@ -126,7 +127,7 @@ export interface RecipientStore {
    * Ends the receipt window of an accepted chunk whose numbers cannot be read (its stored payload
    * altered): its recipients still without a final receipt become `expired` with `code`, counted
    * from the chunk's tally of receipts rather than by number, and never more than the send's
-   * other chunks leave it (expire-chunk-receipts-5.lua), once (a second call answers `done`;
+   * other chunks leave it (expire-chunk-receipts.lua), once (a second call answers `done`;
    * receipts that come later are duplicates). `reason` is recorded on the chunk.
    */
   expireByChunk(sendId: string, chunkId: string, code: string, reason: string): Promise<ChunkExpiry>;
@@ -146,10 +147,13 @@ export interface RecipientStore {
   applyLate(sendId: string, chunkId: string, phone: string, origin?: ReceiptOrigin): Promise<ApplyResult | undefined>;
 }
 
+/** How many times expireByChunk reads a send's chunk keys before it gives up (a chunk splitting under each read). */
+const EXPIRE_READS = 3;
+
 export function createRecipientStore(options: RecipientStoreOptions): RecipientStore {
   const maxlen = options.eventsMaxLen ?? DEFAULT_EVENTS_MAXLEN;
   const applyScript = luaScript(options.redis, 'apply-receipt-6');
-  const expireChunkScript = luaScript(options.redis, 'expire-chunk-receipts-5');
+  const expireChunkScript = luaScript(options.redis, 'expire-chunk-receipts');
   const store: RecipientStore = {
     async apply(sendId, chunkId, phone, receipt, origin) {
       const res = (await applyScript(
@@ -182,22 +186,32 @@ export function createRecipientStore(options: RecipientStoreOptions): RecipientS
     },
 
     async expireByChunk(sendId, chunkId, code, reason) {
-      const res = (await expireChunkScript(
-        options.keys.chunk(chunkId),
-        options.keys.sendCounts(sendId),
-        options.keys.events(),
-        options.keys.recipientTotals(),
-        options.keys.send(sendId),
-        options.clock.now(),
-        maxlen,
-        code,
-        reason,
-        // The send's chunks are read after it: `<prefix>:chunk:<sendId>.` and the index.
-        options.keys.chunk(`${sendId}.`),
-      )) as [string, string, string?, string?];
+      let res: [string, string?, string?, string?];
+      // Read again while a chunk split between the read of its keys and the script (it refuses then, changing nothing).
+      for (let attempt = 1; ; attempt++) {
+        // Every chunk of the send the script reads, named to it (KEYS), as Redis Cluster requires.
+        const chunkKeys = await sendChunkKeys(options.redis, options.keys, sendId, Number.MAX_SAFE_INTEGER);
+        res = (await expireChunkScript(
+          5 + chunkKeys.length,
+          options.keys.chunk(chunkId),
+          options.keys.sendCounts(sendId),
+          options.keys.events(),
+          options.keys.recipientTotals(),
+          options.keys.send(sendId),
+          ...chunkKeys,
+          options.clock.now(),
+          maxlen,
+          code,
+          reason,
+          // The send's chunks are read after it: `<prefix>:chunk:<sendId>.` and the index.
+          options.keys.chunk(`${sendId}.`),
+        )) as [string, string?, string?, string?];
+        if (res[0] !== 'keys-changed' || attempt === EXPIRE_READS) break;
+      }
+      if (res[0] === 'keys-changed') throw new Error(`the chunks of send ${sendId} changed under each of ${EXPIRE_READS} reads`);
       if (res[0] === 'expired') return { status: 'expired', expired: Number(res[1]), pending: Number(res[2]), leftAccepted: Number(res[3]) };
       if (res[0] === 'done') return { status: 'done', expired: Number(res[1]) };
-      return { status: 'not-accepted', chunkState: res[1] };
+      return { status: 'not-accepted', chunkState: res[1] ?? 'missing' };
     },
 
     async refusedCounts() {

@@ -9,7 +9,7 @@
   send counts no accepted recipient left: no sequence of receipts takes a count below 0 or above
   the send's recipients. The chunk tallies the receipts it applies by state (`receipts.<state>`):
   once its numbers cannot be read, the tally is what still says how many of its recipients have
-  one (expire-chunk-receipts-5.lua); after that expired them by chunk, a receipt is a duplicate.
+  one (expire-chunk-receipts.lua); after that expired them by chunk, a receipt is a duplicate.
 
   Input:
     KEYS[1] the send's recipients hash

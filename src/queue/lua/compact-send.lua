@@ -136,7 +136,7 @@ end
 local function chunkLines(key, index)
   local c = redis.call('HMGET', key, 'state', 'code', 'bizId', 'attempt', 'sentAt', 'payload', 'outId', 'windowExpired', 'undone')
   if not c[1] or not FINAL[c[1]] then return nil, 'chunk-not-final' end
-  -- Expired by chunk (its numbers unreadable, expire-chunk-receipts-5.lua): the lines would name
+  -- Expired by chunk (its numbers unreadable, expire-chunk-receipts.lua): the lines would name
   -- numbers it no longer vouches for, without receipts; the live records (its tally) say what it knows.
   if c[8] then return nil, 'chunk-unreadable' end
   for _, v in ipairs({c[2] or '', c[3] or '', c[4] or '', c[7] or ''}) do

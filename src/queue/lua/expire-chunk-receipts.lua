@@ -30,6 +30,11 @@
     KEYS[3] events stream
     KEYS[4] recipient totals across sends
     KEYS[5] send hash (its `chunks`: how many chunks to read)
+    KEYS[6..] the send's chunk keys, as the caller read them just before (send-chunk-keys.ts):
+            every key it reads is named, as Redis Cluster requires (a version that built them
+            from a prefix could read them on the node importing the slot while they were still on
+            the owner, and count another chunk as holding nothing). One it needs that is not
+            named (split since) refuses: {'keys-changed'}, and the caller reads them again.
     ARGV[1] now (ms)
     ARGV[2] events maxlen
     ARGV[3] the code the recipients expire with
@@ -43,6 +48,7 @@
                                       records cannot tell from another chunk's (they stay accepted)
     {'done', n}                       expired by chunk before (n then)
     {'not-accepted', state}           ('missing': no chunk)
+    {'keys-changed'}                  a chunk to read is not in KEYS; nothing was changed
 
   Events:
     XADD events stream: type=chunk sendId chunkId from=accepted state=expired n code at (when n > 0)
@@ -76,9 +82,16 @@ local accepted = tonumber(redis.call('HGET', KEYS[2], 'accepted') or '0') or 0
 local chunks = tonumber(redis.call('HGET', KEYS[5], 'chunks') or '')
 local leftToIt = accepted
 if chunks then
+  local declared = {}
+  for k = 6, #KEYS do declared[KEYS[k]] = true end
+  local undeclared = false
   local others = 0
   local function count(key)
     if key == KEYS[1] then return end
+    if not declared[key] then
+      undeclared = true
+      return
+    end
     local held, state, n = mayHold(key)
     others = others + held
     if state == 'split' then
@@ -86,6 +99,7 @@ if chunks then
     end
   end
   for i = 0, chunks - 1 do count(ARGV[5] .. i) end
+  if undeclared then return {'keys-changed'} end
   leftToIt = accepted - others
 end
 local n = math.max(0, math.min(own, leftToIt))
