@@ -319,12 +319,21 @@ export class SendNotFoundError extends NotFoundError {
 export const NOT_REDIS = 'answered, but not as Redis';
 
 /**
+ * The start of a reason that is the Redis Cluster's state rather than a Redis gone: smsq's slot
+ * moving between masters (TRYAGAIN, ASK and MOVED past the redirections ioredis follows), the
+ * Cluster down (CLUSTERDOWN), a master failed and no replica promoted yet. Starting Redis fixes
+ * none of these: the reshard or failover ends, or an operator finishes it.
+ */
+export const IN_CLUSTER = 'the Redis Cluster ';
+
+/**
  * The start of a "Redis does not answer" line, in the Node API's words (src/setting-mention.ts:
  * the Redis as `` `redis: "redis://host:6379"` ``): the Redis and what happened; or, when something
  * else answered there, that it did.
  */
 function doesNotAnswer(redactedUrl: string, reason: string): string {
   const at = mention('redis', redactedUrl);
+  if (reason.startsWith(IN_CLUSTER)) return `Redis at ${at} cannot serve smsq's keys now: ${reason}`;
   return reason.startsWith(NOT_REDIS) ? `something at ${at} ${reason}` : `Redis at ${at} does not answer (${reason})`;
 }
 
@@ -335,6 +344,9 @@ function doesNotAnswer(redactedUrl: string, reason: string): string {
 export function redisDoesNotAnswer(redactedUrl: string, reason: string): string {
   return inEnvironmentTerms(doesNotAnswer(redactedUrl, reason));
 }
+
+/** The fix of a Cluster that cannot serve smsq's slot now ({@link IN_CLUSTER}). */
+const CLUSTER_FIX = 'Fix: retry in a few seconds: a reshard or a failover ends on its own; if it does not, `redis-cli --cluster check <host:port>` names a slot left migrating or without a master, and `redis-cli --cluster fix <host:port>` finishes it';
 
 /** The fix that ends every such line, in the Node API's words. */
 const START_REDIS = `Fix: start Redis there or point ${mention('redis')} at a running one`;
@@ -369,6 +381,7 @@ const CHECK_REDIS_PORT = `Fix: check the port in ${mention('redis')} (Redis's ow
 
 /** The fix that ends a line saying `reason`, in the Node API's words: start Redis, unless something other than Redis answered. */
 function fixOfRedis(reason: string): string {
+  if (reason.startsWith(IN_CLUSTER)) return CLUSTER_FIX;
   return reason.startsWith(NOT_REDIS) ? CHECK_REDIS_PORT : START_REDIS;
 }
 

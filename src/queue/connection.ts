@@ -2,7 +2,7 @@ import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ior
 import { DroppableCluster } from './droppable-cluster.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import { DroppableRedis } from './droppable-redis.js';
-import { ConfigError, RedisUnavailableError } from '../errors.js';
+import { ConfigError, IN_CLUSTER, RedisUnavailableError } from '../errors.js';
 import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
 
 export { redactRedisUrl };
@@ -228,16 +228,13 @@ export function createNodeResolver(redis: RedisConnection, key: string): () => P
       node = masterServing(slot);
       if (!node) await new Promise((resolve) => setTimeout(resolve, SLOT_REFRESH_GAP_MS));
     }
-    if (!node) throw new RedisUnavailableError(describeRedis(redis), `${NO_MASTER_FOR_SLOT} ${slot} (of ${key}): a master failed and no replica has taken its slots yet`);
+    if (!node) throw new RedisUnavailableError(describeRedis(redis), `${IN_CLUSTER}has no master for slot ${slot} (of ${key}): a master failed and no replica has taken its slots yet`);
     return node;
   };
 }
 
 /** How long a node resolver waits between two reads of a Cluster's slots while no master serves the slot (ms). */
 const SLOT_REFRESH_GAP_MS = 200;
-
-/** The words that start the reason of a node resolver's refusal; redis-errors.ts reads them as the Cluster's state. */
-export const NO_MASTER_FOR_SLOT = 'no Cluster master serves slot';
 
 /** Reads the Cluster's slots again (CLUSTER SLOTS from a node that answers); a failure leaves them as they were. */
 function refreshSlots(redis: Cluster): Promise<void> {

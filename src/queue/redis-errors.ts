@@ -3,7 +3,7 @@
  * emit when a connection is refused, times out, drops, or is down with commands refused, or when
  * what answers at REDIS_URL's port is not Redis.
  */
-import { NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
+import { IN_CLUSTER, NOT_REDIS, RedisAuthRefusedError, writeRefusalFix, type RedisAuthReply, type WriteRefusal, type WriteRefusalKind } from '../errors.js';
 
 export type { WriteRefusal, WriteRefusalKind };
 
@@ -38,9 +38,25 @@ export function isResetLink(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
-/** True when `err` says Redis could not be reached (as opposed to a command Redis refused). */
+// A Redis Cluster that cannot serve a slot now: its replies, as ioredis gives them up after following
+// them `maxRedirections` times ("Too many Cluster redirections. Last error: ReplyError: TRYAGAIN ..."),
+// or as they came.
+const CLUSTER_REPLY = /^(?:Too many Cluster redirections\. Last error: )?(?:ReplyError: )?((TRYAGAIN|ASK|MOVED|CLUSTERDOWN)\b.*)$/;
+
+/**
+ * What a Redis Cluster reply that cannot be served now says, in words starting {@link IN_CLUSTER}
+ * (errors.ts then says the Cluster's fix, not "start Redis"); undefined for any other error.
+ */
+export function clusterStateReason(err: unknown): string | undefined {
+  const m = err instanceof Error ? CLUSTER_REPLY.exec(err.message.split('\n')[0] ?? '') : null;
+  if (!m) return undefined;
+  return m[2] === 'CLUSTERDOWN' ? `${IN_CLUSTER}is down (${m[1]})` : `${IN_CLUSTER}is moving the slot of smsq's keys between masters (${m[1]})`;
+}
+
+/** True when `err` says Redis could not be reached, or a Cluster cannot serve the slot now (as opposed to a command Redis refused). */
 export function isRedisConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
+  if (clusterStateReason(err) !== undefined) return true;
   // Unusable as Redis, like a refused connection; a queue error log line of its own repeated it.
   if (isNotRedis(err)) return true;
   const code = (err as { code?: unknown }).code;
@@ -110,6 +126,8 @@ export function saysNotWhy(err: unknown): boolean {
 /** One line for "what happened", from whatever ioredis reported (never a stack). */
 export function connectionReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
+  const cluster = clusterStateReason(err);
+  if (cluster !== undefined) return cluster;
   const notResp = NOT_RESP.exec(err.message);
   if (notResp) {
     const spoken = SPOKEN_BY_FIRST_BYTE[notResp[1] ?? ''];

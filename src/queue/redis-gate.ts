@@ -4,8 +4,8 @@
  * REDIS_URL and the fix) instead of hanging or printing one error per reconnect attempt.
  */
 import type { RedisConnection } from './connection.js';
-import { CampaignCutOff, ConfigError, RedisAuthRefusedError, RedisUnavailableError, RedisWritesRefusedError } from '../errors.js';
-import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './connection.js';
+import { CampaignCutOff, ConfigError, IN_CLUSTER, RedisAuthRefusedError, RedisUnavailableError, RedisWritesRefusedError } from '../errors.js';
+import { commandTimeoutOf, describeRedis, DEFAULT_REDIS_CONNECT_TIMEOUT_MS, isCluster } from './connection.js';
 import { authRefusedError, connectionReason, isCredentialRefusal, isRedisConnectionError, isResetLink, saysNotWhy, underExecAbort, writeRefusal } from './redis-errors.js';
 import { linkHistoryOf, noteFailure } from './link-history.js';
 import { confirmDatabase } from './redis-database.js';
@@ -156,6 +156,11 @@ export function createRedisGate(options: RedisGateOptions): RedisGate {
     if (refused) return refused;
     const ours = typeof (err as { code?: unknown } | null)?.code === 'string' && String((err as { code: string }).code).startsWith('SMSQ_');
     if (ours) return err;
+    // A script sent in a MULTI (BullMQ's adds) to the master a reshard moved the slot to, which had
+    // never run it: ioredis loads it there for the next call, so this one alone fails.
+    if (isCluster(redis) && err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+      return new RedisUnavailableError(url(), `${IN_CLUSTER}moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet (NOSCRIPT); they are loaded for the next call`, err, midCall);
+    }
     if (!isRedisConnectionError(err)) return err;
     // A command that timed out dropped the link (src/queue/droppable-redis.ts): the calls refused
     // until it is made again met that timeout.

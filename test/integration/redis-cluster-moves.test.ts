@@ -9,6 +9,7 @@ import { createRedisConnection, type RedisConnection } from '../../src/queue/con
 import { createKeys } from '../../src/queue/keys.js';
 import { createSentNumbers } from '../../src/receipts/sent-numbers.js';
 import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { runSmsqInProcess } from '../support/cli-run.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { startClusterDeployment, type ClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
@@ -79,6 +80,38 @@ describe('Redis Cluster: smsq slot moves', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(10 * 8);
     const found = await sent.check(recorded);
     expect(recorded.filter((_, i) => !found[i])).toEqual([]);
+  }, 30_000);
+
+  it('while the slot moves with its keys on two masters, a send and `smsq send` are refused as the Cluster moving the slot (SMSQ_REDIS_UNAVAILABLE, exit 3), not a raw TRYAGAIN', async () => {
+    const prefix = '{smsq-move3}';
+    const h = await createHarness({ label: 'cluster-moving', redisUrl: cluster.url, prefix });
+    harnesses.push(h);
+    const send = (phone: string) => h.producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate });
+    await send('13860000001');
+    const ownerPort = await cluster.portServing(prefix);
+    const move = await cluster.beginSlotMove(prefix, cluster.masters.find((m) => m.port !== ownerPort)!);
+    const admin = move.from.admin();
+    const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', prefix));
+    const onOwner = (await admin.call('CLUSTER', 'GETKEYSINSLOT', slot, 1000)) as string[];
+    admin.disconnect();
+    // Every key but the send's own records moves: the next send's keys are then on both masters.
+    await move.migrate(onOwner.filter((k) => !k.includes(':send:')));
+    try {
+      const refused = await send('13860000002').catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringMatching(/cannot serve smsq's keys now: the Redis Cluster is moving the slot of smsq's keys between masters \((TRYAGAIN|ASK|MOVED)/) });
+      expect((refused as Error).message).not.toMatch(/start Redis/);
+      const run = await runSmsqInProcess(['send', '--phones', '13860000003', '--sign', N.sign, '--template', N.plainTemplate, '--yes'], {
+        env: { REDIS_URL: cluster.url, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: h.endpoint, LOG_LEVEL: 'silent', SMSQ_QUIET_HOURS: 'off', SMSQ_DURABILITY: 'fsync' },
+      });
+      expect(run.stderr).toMatch(/the Redis Cluster is moving the slot of smsq's keys between masters/);
+      expect(run.code).toBe(3);
+    } finally {
+      await move.finish();
+    }
+    // The first enqueue on the new master may meet BullMQ's scripts not loaded there (NOSCRIPT in its MULTI): refused with a code, and the next goes through.
+    const first = await send('13860000004').catch((e: unknown) => e);
+    if (first instanceof Error) expect(first).toMatchObject({ code: 'SMSQ_REDIS_UNAVAILABLE', message: expect.stringMatching(/the Redis Cluster moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet \(NOSCRIPT\)/) });
+    expect((await send('13860000005')).sendId).toEqual(expect.any(String));
   }, 30_000);
 
   // Last: the Cluster keeps a master fewer.

@@ -379,7 +379,8 @@ export async function startClusterDeployment(): Promise<ClusterDeployment> {
     const port = await freePort();
     // cluster-port names the bus port, which would otherwise be port + 10000 (maybe taken or > 65535).
     const busPort = await freePort();
-    return startNode(dir, port, [...dataNode(), 'cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, 'cluster-node-timeout 2000']);
+    // Replicas stay with the master given (addReplica): Redis would move a second one to a master without replicas.
+    return startNode(dir, port, [...dataNode(), 'cluster-enabled yes', 'cluster-config-file nodes.conf', `cluster-port ${busPort}`, 'cluster-node-timeout 2000', 'cluster-allow-replica-migration no']);
   };
   try {
     for (let i = 0; i < 3; i++) masters.push(await startClusterNode());
