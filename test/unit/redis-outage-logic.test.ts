@@ -51,6 +51,24 @@ describe('isRedisConnectionError', () => {
     expect(isRedisConnectionError('ECONNREFUSED')).toBe(false);
   });
 
+  it('counts a Cluster that cannot serve the slot now as unavailable, in the Cluster\'s words and with its fix, not "start Redis"', () => {
+    const replies = [
+      ['Too many Cluster redirections. Last error: ReplyError: TRYAGAIN Multiple keys request during rehashing of slot', /is moving the slot of smsq's keys between masters \(TRYAGAIN Multiple keys/],
+      ['Too many Cluster redirections. Last error: ReplyError: MOVED 13103 127.0.0.1:6642', /is moving the slot .*\(MOVED 13103/],
+      ['ASK 13103 127.0.0.1:6642', /is moving the slot .*\(ASK 13103/],
+      ['CLUSTERDOWN The cluster is down', /^the Redis Cluster is down \(CLUSTERDOWN The cluster is down\)$/],
+    ] as const;
+    for (const [message, words] of replies) {
+      const err = new Error(message);
+      expect(isRedisConnectionError(err)).toBe(true);
+      expect(connectionReason(err)).toMatch(words);
+      const refusal = new RedisUnavailableError('redis+cluster://127.0.0.1:6640', connectionReason(err));
+      expect(refusal.message).toMatch(/cannot serve smsq's keys now: the Redis Cluster .*Fix: retry in a few seconds: a reshard or a failover ends on its own; .*redis-cli --cluster fix/);
+      expect(refusal.message).not.toMatch(/start Redis/);
+    }
+    expect(isRedisConnectionError(new Error('ERR MOVED is not a command'))).toBe(false);
+  });
+
   it('counts a port that answers in another protocol as Redis not there (it was logged as a queue error, then told as "does not answer")', () => {
     expect(isRedisConnectionError(notResp('H'))).toBe(true);
   });
