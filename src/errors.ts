@@ -170,6 +170,21 @@ export class RedisDatabaseRefusedError extends ConfigError {
   }
 }
 
+/**
+ * The connection's URL names one node of a Redis Cluster as a single Redis (`redis://`, INFO
+ * `cluster_enabled:1`): every key outside that node's slots would be refused MOVED, and a
+ * deployment whose slot it serves would run unseen by the Cluster client's failover handling.
+ * A configuration to fix; said as {@link RedisDatabaseRefusedError} is.
+ */
+export class RedisClusterNodeError extends ConfigError {
+  /** The same refusal for an HTTP client: what happened and who can fix it. */
+  readonly apiMessage = 'Redis is a Cluster that this server is configured to reach as a single Redis; nothing was read or written. Fix: tell the operator of this server: its log names REDIS_URL and the fix';
+  constructor(line: string) {
+    super([line]);
+    this.name = 'RedisClusterNodeError';
+  }
+}
+
 /** The reply words by which Redis refuses credentials or a command to its user (src/queue/redis-errors.ts finds them). */
 export type RedisAuthReply = 'WRONGPASS' | 'NOAUTH' | 'NOPERM';
 

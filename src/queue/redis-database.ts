@@ -4,7 +4,8 @@
  * goes on in database 0: every key would land in another deployment's keyspace, and a status read
  * would answer from it.
  */
-import { RedisDatabaseRefusedError } from '../errors.js';
+import type { Redis } from 'ioredis';
+import { RedisClusterNodeError, RedisDatabaseRefusedError } from '../errors.js';
 import { mention } from '../setting-mention.js';
 import { isCluster, type RedisConnection } from './connection.js';
 import { isNoSuchDatabase } from './redis-errors.js';
@@ -30,6 +31,7 @@ export function confirmDatabase(redis: RedisConnection, redactedUrl: string): Pr
 
 async function selectDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
   if (isCluster(redis)) return; // a Cluster has database 0 only, and REDIS_URL cannot name another
+  await refuseClusterNode(redis, redactedUrl);
   const db = Number(redis.options.db ?? 0);
   if (db === 0) return;
   try {
@@ -50,4 +52,22 @@ async function selectDatabase(redis: RedisConnection, redactedUrl: string): Prom
       `${mention('redis', redactedUrl)} names database ${db}, which this Redis does not have${has}; nothing was read or written. Fix: a database this Redis has (${mention('redis', 'redis://host:6379/0')}), or raise \`databases\` in redis.conf`,
     );
   }
+}
+
+/**
+ * Refuses a single-Redis URL (`redis://`, `rediss://`) that reaches a node of a Redis Cluster
+ * (INFO cluster_enabled:1): smsq's keys answered MOVED by a node that does not serve their slot
+ * failed as a raw `MOVED` (exit 1), and on the node that does they were served with no failover
+ * or reshard ever followed. A Redis whose INFO is refused (renamed, an ACL) is not judged here.
+ */
+async function refuseClusterNode(redis: Redis, redactedUrl: string): Promise<void> {
+  const info = await redis.info('cluster').catch((err: unknown) => {
+    if (/^(ERR unknown command|NOPERM)/.test((err as Error).message)) return '';
+    throw err;
+  });
+  if (!/^cluster_enabled:1\s*$/m.test(info)) return;
+  const { host = '127.0.0.1', port = 6379 } = redis.options;
+  throw new RedisClusterNodeError(
+    `${mention('redis', redactedUrl)} names a node of a Redis Cluster (INFO cluster_enabled:1) as a single Redis; nothing was read or written. Fix: ${mention('redis', `redis+cluster://${host}:${port}`)} (the Cluster's nodes, as many as you like, comma-separated; the rest are discovered)`,
+  );
 }

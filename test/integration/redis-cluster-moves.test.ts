@@ -114,6 +114,21 @@ describe('Redis Cluster: smsq slot moves', () => {
     expect((await send('13860000005')).sendId).toEqual(expect.any(String));
   }, 30_000);
 
+  it('a redis:// URL that reaches a Cluster node is refused at start with the fix redis+cluster://, whether or not the node serves the slot (it was served silently, or failed MOVED, exit 1)', async () => {
+    const prefix = '{smsq-node4}';
+    const ownerPort = await cluster.portServing(prefix);
+    for (const port of [ownerPort, cluster.masters.find((m) => m.port !== ownerPort)!.port]) {
+      const run = await runSmsqInProcess(['send', '--phones', '13870000001', '--sign', N.sign, '--template', N.plainTemplate, '--yes'], {
+        env: { REDIS_URL: `redis://127.0.0.1:${port}`, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: '127.0.0.1:1', LOG_LEVEL: 'silent', SMSQ_QUIET_HOURS: 'off', SMSQ_DURABILITY: 'fsync' },
+      });
+      expect(run.stderr).toContain(`REDIS_URL=redis://127.0.0.1:${port} names a node of a Redis Cluster (INFO cluster_enabled:1) as a single Redis; nothing was read or written. Fix: REDIS_URL=redis+cluster://127.0.0.1:${port}`);
+      expect(run.code).toBe(2);
+    }
+    const h = await createHarness({ label: 'cluster-node', redisUrl: `redis://127.0.0.1:${ownerPort}`, prefix });
+    harnesses.push(h);
+    await expect(h.producer.send({ phones: ['13870000002'], signName: N.sign, templateCode: N.plainTemplate })).rejects.toMatchObject({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/names a node of a Redis Cluster .*Fix: `redis: "redis\+cluster:\/\/127\.0\.0\.1:\d+"`/) });
+  }, 30_000);
+
   // Last: the Cluster keeps a master fewer.
   it('a producer that sent before follows the replica promoted when the master of its slot is SIGKILLed, and a send that fails meanwhile carries a code', async () => {
     const prefix = '{smsq-fail2}';
