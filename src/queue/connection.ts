@@ -137,12 +137,25 @@ function sentinelTlsOptions(): RedisOptions {
   return { sentinelTLS: {}, tls: {}, enableTLSForSentinelMode: true };
 }
 
+// The connections made from a single-Redis URL (`redis://`, `rediss://`): the ones a Cluster node
+// answering would be a wrong URL (redis-database.ts). Not a Cluster's own node connections, which
+// are single-Redis clients too.
+const fromSingleRedisUrl = new WeakSet<RedisConnection>();
+
+/** True for a connection made here from a single-Redis URL (`redis://`, `rediss://`). */
+export function madeFromSingleRedisUrl(redis: RedisConnection): boolean {
+  return fromSingleRedisUrl.has(redis);
+}
+
 /** The ioredis client for a parsed target. */
 export function connectTo(target: RedisTarget, opts: RedisConnectionOptions = {}): RedisConnection {
   const common = redisConnectionOptions(opts);
   switch (target.kind) {
-    case 'standalone':
-      return new DroppableRedis(target.url, common);
+    case 'standalone': {
+      const redis = new DroppableRedis(target.url, common);
+      fromSingleRedisUrl.add(redis);
+      return redis;
+    }
     case 'sentinel':
       return new DroppableRedis({
         ...common,

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { RedisClusterNodeError, RedisDatabaseRefusedError } from '../errors.js';
 import { mention } from '../setting-mention.js';
-import { isCluster, type RedisConnection } from './connection.js';
+import { isCluster, madeFromSingleRedisUrl, type RedisConnection } from './connection.js';
 import { isNoSuchDatabase } from './redis-errors.js';
 
 // One connection is checked once, however many gates and workers share it; a failed check (Redis
@@ -31,7 +31,7 @@ export function confirmDatabase(redis: RedisConnection, redactedUrl: string): Pr
 
 async function selectDatabase(redis: RedisConnection, redactedUrl: string): Promise<void> {
   if (isCluster(redis)) return; // a Cluster has database 0 only, and REDIS_URL cannot name another
-  await refuseClusterNode(redis, redactedUrl);
+  if (madeFromSingleRedisUrl(redis)) await refuseClusterNode(redis, redactedUrl);
   const db = Number(redis.options.db ?? 0);
   if (db === 0) return;
   try {
@@ -58,7 +58,8 @@ async function selectDatabase(redis: RedisConnection, redactedUrl: string): Prom
  * Refuses a single-Redis URL (`redis://`, `rediss://`) that reaches a node of a Redis Cluster
  * (INFO cluster_enabled:1): smsq's keys answered MOVED by a node that does not serve their slot
  * failed as a raw `MOVED` (exit 1), and on the node that does they were served with no failover
- * or reshard ever followed. A Redis whose INFO is refused (renamed, an ACL) is not judged here.
+ * or reshard ever followed. A Redis whose INFO is refused (renamed, an ACL) is not judged here,
+ * nor a client the caller made itself (`new Redis(url)`), which may be a Cluster's own node.
  */
 async function refuseClusterNode(redis: Redis, redactedUrl: string): Promise<void> {
   const info = await redis.info('cluster').catch((err: unknown) => {
