@@ -54,6 +54,7 @@ export {
   RedisAuthRefusedError,
   type RedisAuthReply,
   RedisDatabaseRefusedError,
+  RedisClusterNodeError,
   RedisWritesRefusedError,
   type WriteRefusal,
   type WriteRefusalKind,
