@@ -138,6 +138,36 @@ describe('Redis Cluster: smsq slot moves', () => {
     // replicas a WAIT mode would need behind it (a second replica's following the new master is
     // the Cluster's, and took over a minute on a loaded machine).
     const replica = await cluster.addReplica(owner);
+    // The other masters vote in the election: one that does not know the replica yet as the owner's
+    // (gossip) refuses its vote, and the promotion waited past the test's time now and then.
+    const idOf = async (node: RedisNode) => {
+      const admin = node.admin();
+      try {
+        await admin.connect();
+        return String(await admin.call('CLUSTER', 'MYID'));
+      } finally {
+        admin.disconnect();
+      }
+    };
+    const [ownerId, replicaId] = [await idOf(owner), await idOf(replica)];
+    await waitFor(
+      async () => {
+        for (const master of cluster.masters.filter((m) => m !== owner)) {
+          const admin = master.admin();
+          try {
+            await admin.connect();
+            const nodes = String(await admin.call('CLUSTER', 'NODES'));
+            if (!nodes.split('\n').some((line) => line.startsWith(`${replicaId} `) && line.includes(` ${ownerId} `) && /\bslave\b/.test(line))) return false;
+          } finally {
+            admin.disconnect();
+          }
+        }
+        return true;
+      },
+      'every other master to know the replica as the owner\'s',
+      20_000,
+      100,
+    );
     const h = await createHarness({ label: 'cluster-failover', redisUrl: cluster.url, prefix, durability: { mode: 'none' } });
     harnesses.push(h);
     const send = (phone: string) => h.producer.send({ phones: [phone], signName: N.sign, templateCode: N.plainTemplate });
