@@ -39,6 +39,21 @@ function standing(chunk: ChunkRecord, job: ReconcileJobData): 'current' | 'behin
 }
 
 /**
+ * Since when the chunk's earlier attempts are in doubt, when they are: an adoption dates the
+ * record's attempt by its own time, and the attempts before it, each found only on the day it was
+ * sent, are still to be looked up, so every day from the first of them is asked (never fewer than
+ * before the adoption), back to the oldest QuerySendDetails answers for. So is the record's own
+ * attempt when it is behind the job's (it lost the adoption again), unless it was decided (a
+ * state a claim leaves). The job's time (a pushed report's send_time, the sender's word) narrows
+ * nothing; the record's times, not now, so that every job of the chain reads the same list.
+ */
+function inDoubtSince(chunk: ChunkRecord, stand: 'current' | 'behind' | undefined): number | undefined {
+  if (stand === 'current') return chunk.priorSentAt;
+  if (canFire(CHUNK_LIFECYCLE, 'claim', chunk.state)) return undefined;
+  return chunk.priorSentAt ?? chunk.sentAt;
+}
+
+/**
  * What becomes of a reconcile look-up whose QuerySendDetails failed with `e`: tried again by BullMQ
  * with its back-off (`retryInMs`, as {@link reconcileRetryDelayMs} computes it), or its tries spent (`lastTry`); neither when {@link failLookup} does otherwise (a throttle
  * or account answer, a fault of this worker's own), which says so itself.
@@ -96,15 +111,8 @@ export function createReconcileProcessor(deps: ReconcileProcessorDeps) {
       );
       return { outcome: 'gave-up', code: 'SMSQ_OUTCOME_UNKNOWN', applied: t.applied };
     }
-    // An adoption dates the record's attempt by its own time: the attempts before it are still in
-    // doubt, each found only on the day it was sent, so every day from the first of them is asked
-    // (never fewer than before the adoption), back to the oldest QuerySendDetails answers for. So
-    // is the record's own attempt when it is behind this job's (it lost the adoption again), unless
-    // it was decided (a state a claim leaves). The job's time (a pushed report's send_time, the
-    // sender's word) narrows nothing. Counted from the record's times, not from now, so that every
-    // job of the chain reads the same list.
-    const inDoubtSince = stand === 'current' ? chunk.priorSentAt : canFire(CHUNK_LIFECYCLE, 'claim', chunk.state) ? undefined : (chunk.priorSentAt ?? chunk.sentAt);
-    const since = inDoubtSince === undefined ? sentAt : Math.max(inDoubtSince, sentAt - DETAILS_DAYS * DAY_MS);
+    const inDoubt = inDoubtSince(chunk, stand);
+    const since = inDoubt === undefined ? sentAt : Math.max(inDoubt, sentAt - DETAILS_DAYS * DAY_MS);
     const dates = sendDatesBetween(since, sentAt, MIDNIGHT_MARGIN_MS);
     const sendDate = dates[data.dateIndex];
     const phone = payload.phones[0] as string;

@@ -4,6 +4,7 @@ import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js'
 import { DroppableRedis } from './droppable-redis.js';
 import { ConfigError, IN_CLUSTER, RedisUnavailableError } from '../errors.js';
 import { positiveMsLine, shown, unknownOptionLines } from '../factory-options.js';
+import { pause } from '../pause.js';
 
 export { redactRedisUrl };
 
@@ -239,7 +240,7 @@ export function createNodeResolver(redis: RedisConnection, key: string): () => P
     for (let left = Math.ceil(connectTimeoutOf(redis) / SLOT_REFRESH_GAP_MS); !node && left > 0; left--) {
       await refreshSlots(redis);
       node = masterServing(slot);
-      if (!node) await new Promise((resolve) => setTimeout(resolve, SLOT_REFRESH_GAP_MS));
+      if (!node) await pause(SLOT_REFRESH_GAP_MS, undefined);
     }
     if (!node) throw new RedisUnavailableError(describeRedis(redis), `${IN_CLUSTER}has no master for slot ${slot} (of ${key}): a master failed and no replica has taken its slots yet`);
     return node;

@@ -55,6 +55,8 @@ export interface SentNumbersOptions {
 }
 
 export function createSentNumbers({ redis, keys, retentionSeconds, clock }: SentNumbersOptions): SentNumbers {
+  /** One day's log of a bucket: what the record writes and the check reads. */
+  const dayBucketKey = (day: number, bucket: number) => `${keys.sentNumberLogPrefix()}${day}:${bucket}`;
   const record = luaScript(redis, 'record-sent-numbers');
   const check = luaScript(redis, 'check-sent-numbers');
   return {
@@ -66,9 +68,8 @@ export function createSentNumbers({ redis, keys, retentionSeconds, clock }: Sent
       // Relative, so that Redis's own clock counts it down: the key lives until the day ends, then retentionSeconds.
       const lifetime = Math.ceil(((day + 1) * DAY_MS - now) / 1000) + retentionSeconds;
       // Every bucket key named (KEYS), in the table's order: Redis Cluster routes a script by the keys it declares.
-      const dayPrefix = `${keys.sentNumberLogPrefix()}${day}:`;
       const bucketKeys: string[] = [];
-      for (let at = 0; at < packed.table.length; at += TABLE_ENTRY_WIDTH) bucketKeys.push(`${dayPrefix}${packed.table.readUInt16LE(at)}`);
+      for (let at = 0; at < packed.table.length; at += TABLE_ENTRY_WIDTH) bucketKeys.push(dayBucketKey(day, packed.table.readUInt16LE(at)));
       await record(bucketKeys.length, ...bucketKeys, lifetime, packed.table, packed.numbers, PACKED_WIDTH);
     },
     async check(phones) {
@@ -91,7 +92,7 @@ export function createSentNumbers({ redis, keys, retentionSeconds, clock }: Sent
           for (const i of batch) {
             const phone = phones[i] as string;
             const { bucket, bytes } = packNumber(phone);
-            for (let day = last; day >= first; day--) names.push(`${keys.sentNumberLogPrefix()}${day}:${bucket}`);
+            for (let day = last; day >= first; day--) names.push(dayBucketKey(day, bucket));
             names.push(`${keys.legacySentNumberPrefix()}${Number(phone.slice(-6)) % LEGACY_SENT_NUMBER_BUCKETS}`);
             args.push(bytes, phone);
           }
