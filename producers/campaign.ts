@@ -751,6 +751,35 @@ export async function streamCampaign(options: StreamCampaignOptions): Promise<Ca
   };
 }
 
+/**
+ * Reads `recipients` to their end into `list`, as a campaign's reading adds them (a JavaScript
+ * caller's row of another shape as the row it is refused as), and does nothing else with them: a
+ * repeat under an idempotency key whose enqueue ended compares its list so, before any check of
+ * the time or of what Redis and the account hold (producer.ts, repeatOf). A stop (`signal`) throws
+ * CampaignStoppedError, nothing enqueued; the source's own error is thrown as it is.
+ */
+export async function readIntoDigest(recipients: AsyncIterable<CampaignRecipient>, list: ListDigest, opts: { signal?: AbortSignal; idempotencyKey?: string }): Promise<void> {
+  const { signal } = opts;
+  let broken: { error: unknown } | undefined;
+  let lastLine: number | undefined;
+  const add = (given: CampaignRecipient) => {
+    // The place only words a refusal, which the digest does not keep (only that the row was refused).
+    const row = isRecipientShaped(given) ? given : misshapenRow(given, '').row;
+    list.add(row);
+    if (row.line !== undefined) lastLine = row.line;
+  };
+  const chunks = recipientChunksOf(recipients);
+  if (chunks) {
+    for await (const rows of untilBroken(chunks, (error) => (broken = { error }), signal)) for (let r = 0; r < rows.length; r++) add(rows[r] as CampaignRecipient);
+  } else {
+    for await (const row of untilBroken(recipients, (error) => (broken = { error }), signal)) add(row);
+  }
+  if (signal?.aborted) {
+    throw new CampaignStoppedError({ sendId: undefined, recipients: 0, rowsRead: list.count, afterLine: lastLine, by: stopReasonOf(signal), idempotencyKey: opts.idempotencyKey });
+  }
+  if (broken !== undefined) throw broken.error;
+}
+
 /** What stopped a campaign, as its AbortSignal's reason names it (`SIGINT`); undefined for a reason that is not a string. */
 export function stopReasonOf(signal: AbortSignal | undefined): string | undefined {
   return typeof signal?.reason === 'string' ? signal.reason : undefined;

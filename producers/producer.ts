@@ -25,10 +25,10 @@ import { readLostCalls } from '../src/queue/lost-calls.js';
 import { DEFAULT_QUIET_HOURS, type QuietHours } from '../src/queue/quiet-hours.js';
 import { DEFAULT_RECEIPT_POLICIES, DEFAULT_RECEIPT_SCHEDULE, lookupReach, type ReceiptPolicies } from '../src/queue/receipt-policy.js';
 import { createSendIndex, type SendListPage, type SendListRequest } from '../src/queue/send-index.js';
-import { stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
+import { readIntoDigest, stopReasonOf, streamCampaign, type CampaignProgress, type CampaignResult } from './campaign.js';
 import { createCountingEnqueuer, createEnqueuer, type Enqueuer } from './enqueuer.js';
 import { checkDeadline, planSend, planSendBatch, refuseWithoutNumbers, type SendPlan, sharedParamIssues } from './plan.js';
-import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, withDatedDeadlineExample } from './schemas.js';
+import { CampaignRequest, DEFAULT_SEND_KIND, SendBatchRequest, SendRequest, withDatedDeadlineExample, type CampaignRecipient } from './schemas.js';
 import type { z } from 'zod';
 import { checkAccount, type NamedSign } from './account-check.js';
 import type { CatalogLookup } from '../src/queue/catalog-lookup.js';
@@ -224,9 +224,15 @@ export interface Producer {
    * time or on what Redis holds (a deadline now past, numbers opted out since, the account's
    * templates), which `planSend` makes. Undefined otherwise (no key, another request, an enqueue
    * not ended): plan and send it. Checks the request's own shape first; enqueues nothing.
+   *
+   * For a `campaign` (as `campaign` itself asks first), `recipients` are read to their end only
+   * when the key stands for the same settings enqueued in full: the key stands for its list too, so
+   * another list throws IdempotencyKeyReusedError naming `recipients`, nothing written. Left
+   * unread otherwise, for the campaign to read.
    */
   repeatOf(call: 'send', request: SendRequest): Promise<EnqueueResult | undefined>;
   repeatOf(call: 'sendBatch', request: SendBatchRequest): Promise<EnqueueResult | undefined>;
+  repeatOf(call: 'campaign', request: CampaignRequest, recipients: RecipientSource, opts?: Pick<CampaignCallOptions, 'sourceField' | 'signal'>): Promise<EnqueueResult | undefined>;
   /** The plan of a send without enqueueing anything (dry run / confirmation). */
   planSend(request: SendRequest): Promise<SendPlan>;
   planSendBatch(request: SendBatchRequest): Promise<SendPlan>;
@@ -726,8 +732,37 @@ export function createProducer(opts: ProducerOptions): Producer {
     return { sendId: done.sendId, duplicate: true, completedEarlier: false, ...done.answer };
   }
 
+  /**
+   * A campaign's repeat, as {@link repeatOf} a send's, before its deadline is judged: its key marks
+   * an ended enqueue of the same settings, and its list, read to its end, is the one the key kept
+   * (another list is another request: refused, nothing written). The list is read only then.
+   */
+  async function campaignRepeatOf(recipients: AsyncIterable<CampaignRecipient>, request: unknown, signal: AbortSignal | undefined): Promise<EnqueueResult | undefined> {
+    checkCallback(request);
+    const req = parseRequest(CampaignRequest, request, 'a campaign request');
+    if (req.idempotencyKey === undefined) return undefined;
+    await recheck.ensure();
+    const since = await barrier.mark();
+    const fingerprint = requestFingerprint('campaign', request);
+    const done = await idempotency.ended(req.idempotencyKey, fingerprint);
+    if (!done?.answer) return undefined;
+    const list = new ListDigest();
+    await readIntoDigest(recipients, list, { signal, idempotencyKey: req.idempotencyKey });
+    const first = await idempotency.listOf(req.idempotencyKey, done.sendId);
+    if (first !== undefined && comparableDigest(first.digest) && first.digest !== list.digest()) {
+      throw new IdempotencyKeyReusedError(req.idempotencyKey, ['recipients'], fingerprint.defaultKind);
+    }
+    await refuseCutShort(req.idempotencyKey, done.sendId);
+    await withdrawal.answerEarlier(done.sendId, since, req.idempotencyKey);
+    // A key kept by a version before lists were kept has no rejected rows to answer: rejectedCount still counts them.
+    return { sendId: done.sendId, duplicate: true, completedEarlier: false, ...done.answer, rejected: first?.rejected ?? [] };
+  }
+
   const api: ProducerCalls = {
-    repeatOf: (call: 'send' | 'sendBatch', request: unknown) => repeatOf(call, request),
+    repeatOf: (call: 'send' | 'sendBatch' | 'campaign', request: unknown, recipients?: RecipientSource, repeatOpts?: Pick<CampaignCallOptions, 'sourceField' | 'signal'>) =>
+      call === 'campaign'
+        ? campaignRepeatOf(campaignSource(recipients, repeatOpts?.sourceField ?? 'recipients'), request, withStop(repeatOpts?.signal, calls.signal))
+        : repeatOf(call, request),
     async planSend(request) {
       checkCallback(request);
       const asked = parseRequest(SendRequest, request, 'a send request');
@@ -792,6 +827,9 @@ export function createProducer(opts: ProducerOptions): Producer {
           lostDurability = err;
           durabilityLost.abort(`Redis stopped keeping SMSQ_DURABILITY=${durability.mode}`);
         });
+      // A retry of a campaign that went out, answered before its deadline is judged (the list is read only then).
+      const repeat = await campaignRepeatOf(recipients, request, signal);
+      if (repeat) return repeat;
       const req = parseRequest(CampaignRequest, request, 'a campaign request');
       checkCampaignDeadline(req);
       // Before the account look-ups, which write to Redis: a refusal for Redis's settings leaves nothing.
@@ -1077,7 +1115,8 @@ function guarded(api: ProducerCalls, { gate, calls, closeQueues, redis, log }: G
     return closing;
   };
   return {
-    repeatOf: (call: 'send' | 'sendBatch', request: SendRequest | SendBatchRequest) => run('repeatOf', () => api.repeatOf(call as 'send', request as SendRequest)),
+    repeatOf: (call: 'send' | 'sendBatch' | 'campaign', request: SendRequest | SendBatchRequest | CampaignRequest, recipients?: RecipientSource, repeatOpts?: Pick<CampaignCallOptions, 'sourceField' | 'signal'>) =>
+      run('repeatOf', () => api.repeatOf(call as 'campaign', request as CampaignRequest, recipients as RecipientSource, repeatOpts)),
     planSend: (request) => plan('planSend', () => api.planSend(request)),
     planSendBatch: (request) => plan('planSendBatch', () => api.planSendBatch(request)),
     send: (request) => run('send', () => api.send(request)),

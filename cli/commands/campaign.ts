@@ -114,6 +114,15 @@ export function register(program: Command, ctx: CliContext): void {
           smsUpExtendCode: flags.extendCode,
         };
         const kind = flags.kind ?? 'marketing'; // the campaign request's default
+        // A retry of a campaign that went out is answered before the plan, as smsq send's: its
+        // checks depend on the time and on Redis (a --deadline past since). The file is read only then.
+        const repeat = flags.dryRun ? undefined : await producer.repeatOf('campaign', request, recipients(), { sourceField: 'file' });
+        if (repeat) {
+          await warnIfNoWorker(ctx, workersSeen);
+          if (flags.json) ctx.printJson(repeat);
+          else ctx.print(renderEnqueued(repeat));
+          return;
+        }
         if (flags.dryRun || !flags.yes) {
           // A counting pass: the same validation and chunking as the real run, nothing written.
           const plan = await producer.planCampaign(recipients(), request, { sourceField: 'file' });
