@@ -13,6 +13,10 @@ import { runSmsqInProcess } from '../support/cli-run.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { startClusterDeployment, type ClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
+import { spawnSmsq } from '../support/cli-process.js';
+import { createSmsWorker } from '../../workers/sms-worker.js';
+import { createSmsClient } from '../../src/sms/client.js';
+import { createLogger } from '../../src/logger.js';
 
 const harnesses: Harness[] = [];
 
@@ -128,6 +132,51 @@ describe('Redis Cluster: smsq slot moves', () => {
     harnesses.push(h);
     await expect(h.producer.send({ phones: ['13870000002'], signName: N.sign, templateCode: N.plainTemplate })).rejects.toMatchObject({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/names a node of a Redis Cluster .*Fix: `redis: "redis\+cluster:\/\/127\.0\.0\.1:\d+"`/) });
   }, 30_000);
+
+  it('smsq worker with a redis:// URL that reaches a Cluster node is refused at start the same way (exit 2, the fix redis+cluster://), before it writes anything', async () => {
+    const prefix = '{smsq-node5}';
+    const ownerPort = await cluster.portServing(prefix);
+    const slotKeys = async () => {
+      const keys: string[] = [];
+      for (const master of cluster.masters) {
+        const admin = master.admin();
+        try {
+          await admin.connect();
+          keys.push(...((await admin.call('KEYS', `${prefix}*`)) as string[]));
+        } finally {
+          admin.disconnect();
+        }
+      }
+      return keys;
+    };
+    for (const port of [ownerPort, cluster.masters.find((m) => m.port !== ownerPort)!.port]) {
+      // Not refused, the worker runs: stopped after 8 s, and the exit and output below say so.
+      let stop: (signal: string) => void = () => {};
+      const stopped = new Promise<string>((resolve) => (stop = resolve));
+      const timer = setTimeout(() => stop('SIGTERM'), 8000);
+      const run = await runSmsqInProcess(['worker', '--concurrency', '1'], {
+        env: { REDIS_URL: `redis://127.0.0.1:${port}`, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: '127.0.0.1:1', LOG_LEVEL: 'error', SMSQ_DURABILITY: 'fsync' },
+        waitForShutdown: () => stopped,
+      }).finally(() => clearTimeout(timer));
+      expect(run.stderr).toContain(`REDIS_URL=redis://127.0.0.1:${port} names a node of a Redis Cluster (INFO cluster_enabled:1) as a single Redis; nothing was read or written. Fix: REDIS_URL=redis+cluster://127.0.0.1:${port}`);
+      expect(run.code).toBe(2);
+      expect(await slotKeys()).toEqual([]);
+    }
+    // A real process with the defaults (its durability, its log level), and a Node caller's worker.
+    const spawned = spawnSmsq(['worker'], { REDIS_URL: `redis://127.0.0.1:${ownerPort}`, SMSQ_PREFIX: prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: '127.0.0.1:1' });
+    const killer = setTimeout(() => spawned.child.kill('SIGKILL'), 20_000);
+    const code = await spawned.exited.finally(() => clearTimeout(killer));
+    expect(spawned.stderr + spawned.stdout).toContain(`REDIS_URL=redis://127.0.0.1:${ownerPort} names a node of a Redis Cluster`);
+    expect(code).toBe(2);
+    const connection = connect(`redis://127.0.0.1:${ownerPort}`);
+    const worker = createSmsWorker({ connection, client: createSmsClient({ endpoint: '127.0.0.1:1', protocol: 'http', credential: { kind: 'access-key', accessKeyId: 'a', accessKeySecret: 'b' } }), logger: createLogger({ level: 'silent' }), prefix, qps: 10, readTimeoutMs: 2000, quietHours: null });
+    try {
+      await expect(worker.start()).rejects.toMatchObject({ code: 'SMSQ_CONFIG_INVALID', message: expect.stringMatching(/names a node of a Redis Cluster .*Fix: `redis: "redis\+cluster:\/\/127\.0\.0\.1:\d+"`/) });
+    } finally {
+      await worker.close().catch(() => {});
+    }
+    expect(await slotKeys()).toEqual([]);
+  }, 60_000);
 
   // Last: the Cluster keeps a master fewer.
   it('a producer that sent before follows the replica promoted when the master of its slot is SIGKILLed, and a send that fails meanwhile carries a code', async () => {
