@@ -145,7 +145,8 @@ export function toHttpError(err: unknown, limits: { bodyLimit: number; csvBodyLi
     return new HttpError(httpStatusOf(code as SmsqCode), code, inEnvironmentTerms(clientMessageOf(err)), undefined, SMSQ_CODES[code as SmsqCode].exitCode === EXIT.dependency ? RETRY_LATER : undefined);
   }
   if (isRedisConnectionError(err)) {
-    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', `${redisDoesNotAnswerClients(connectionReason(err))}; ${untouched}. ${waitOrTellFix()}`, undefined, RETRY_LATER);
+    const reason = connectionReason(err);
+    return new HttpError(httpStatusOf('SMSQ_REDIS_UNAVAILABLE'), 'SMSQ_REDIS_UNAVAILABLE', `${redisDoesNotAnswerClients(reason)}; ${untouched}. ${waitOrTellFix(undefined, reason)}`, undefined, RETRY_LATER);
   }
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {

@@ -360,8 +360,11 @@ export function redisDoesNotAnswer(redactedUrl: string, reason: string): string 
   return inEnvironmentTerms(doesNotAnswer(redactedUrl, reason));
 }
 
+/** What finishes a reshard or a failover that does not end on its own ({@link IN_CLUSTER}). */
+const CLUSTER_REPAIR = '`redis-cli --cluster check <host:port>` names a slot left migrating or without a master, and `redis-cli --cluster fix <host:port>` finishes it';
+
 /** The fix of a Cluster that cannot serve smsq's slot now ({@link IN_CLUSTER}). */
-const CLUSTER_FIX = 'Fix: retry in a few seconds: a reshard or a failover ends on its own; if it does not, `redis-cli --cluster check <host:port>` names a slot left migrating or without a master, and `redis-cli --cluster fix <host:port>` finishes it';
+const CLUSTER_FIX = `Fix: retry in a few seconds: a reshard or a failover ends on its own; if it does not, ${CLUSTER_REPAIR}`;
 
 /** The fix that ends every such line, in the Node API's words. */
 const START_REDIS = `Fix: start Redis there or point ${mention('redis')} at a running one`;
@@ -374,14 +377,31 @@ export const START_REDIS_FIX = inEnvironmentTerms(START_REDIS);
  * are the deployment's layout, which an API client cannot act on; the server's log names them).
  */
 export function redisDoesNotAnswerClients(reason: string): string {
+  // A Cluster's state is no outage: "does not answer (the connection failed)" sent its client to wait for a Redis that answers.
+  if (reason.startsWith(IN_CLUSTER)) return `Redis cannot serve smsq's keys now: ${clusterStateForClients(reason)}`;
   return `Redis does not answer (${addressFreeReason(reason)})`;
 }
 
 /**
- * The fix that ends an HTTP answer about Redis: what its client can do, `then` (retry) after a
- * short wait, and who can fix Redis.
+ * A Cluster's state ({@link IN_CLUSTER}) as an HTTP answer says it: the reply's code alone, as a
+ * MOVED or ASK reply names a master's address (`MOVED 13103 10.0.0.7:6642`); a slot without a
+ * master without the key that met it.
  */
-export function waitOrTellFix(then = 'retry'): string {
+function clusterStateForClients(reason: string): string {
+  const reply = /^(the Redis Cluster (?:is moving the slot of smsq's keys between masters|is down)) \((TRYAGAIN|ASK|MOVED|CLUSTERDOWN)\b/.exec(reason);
+  if (reply) return `${reply[1]} (${reply[2]})`;
+  if (reason.startsWith(`${IN_CLUSTER}has no master for slot `)) return `${IN_CLUSTER}has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet`;
+  if (reason.startsWith(`${IN_CLUSTER}moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet (NOSCRIPT)`)) return reason;
+  return `${IN_CLUSTER}cannot serve the slot of smsq's keys now`;
+}
+
+/**
+ * The fix that ends an HTTP answer about Redis: what its client can do, `then` (retry) after a
+ * short wait, and who can fix Redis; for a Cluster's state (`reason`), what ends it and what
+ * finishes it, as the CLI and the producer say.
+ */
+export function waitOrTellFix(then = 'retry', reason?: string): string {
+  if (reason?.startsWith(IN_CLUSTER)) return `Fix: ${then} in a few seconds (Retry-After): a reshard or a failover ends on its own; if it does not, tell the operator of this server: ${CLUSTER_REPAIR}`;
   return `Fix: ${then} in a few seconds (Retry-After); if Redis stays down, tell the operator of this server: its log names REDIS_URL and why`;
 }
 
@@ -417,7 +437,7 @@ const toOperator = (redactedUrl: string, reason: string): OutageWords => ({
 });
 
 /** To an HTTP client: no address (see {@link redisDoesNotAnswerClients}). */
-const toClients = (reason: string): OutageWords => ({ head: redisDoesNotAnswerClients(reason), fix: waitOrTellFix });
+const toClients = (reason: string): OutageWords => ({ head: redisDoesNotAnswerClients(reason), fix: (then) => waitOrTellFix(then, reason) });
 
 /**
  * Redis did not answer: the connect timed out or was refused, or the connection is down. The

@@ -116,7 +116,7 @@ function redisDownAnswer(redis: RedisConnection): RedisDownAnswer {
     // steps may have made some. Only a read is sure to have changed nothing.
     const message = READ_METHODS.has(method)
       ? down.asRead().apiMessage
-      : `${redisDoesNotAnswerClients(down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${waitOrTellFix()}`;
+      : `${redisDoesNotAnswerClients(down.reason)}; this change to the queue may have been made anyway, or partly (Redis carries out a clean or an empty it has started, however long it takes, after this answer gave up on it): reload the board to see the queues as they are before doing it again. ${waitOrTellFix(undefined, down.reason)}`;
     return boardError(503, down.code, message);
   };
 }

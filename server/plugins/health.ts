@@ -98,7 +98,8 @@ export async function healthPlugin(parent: FastifyInstance, options: HealthOptio
       }
       // Redis refusing writes: found by the INFO read, or met by a read that Redis took for a write.
       const refusedWrites = err instanceof RedisWritesRefusedError ? err.refusal : writeRefusal(err);
-      const message = refusal ? refusal.apiMessage : refusedWrites ? refusedWritesError(refusedWrites).apiMessage : `${redisDoesNotAnswerClients(redisFailureReason(gate, err))}. ${waitOrTellFix('check again')}`;
+      const reason = redisFailureReason(gate, err);
+      const message = refusal ? refusal.apiMessage : refusedWrites ? refusedWritesError(refusedWrites).apiMessage : `${redisDoesNotAnswerClients(reason)}. ${waitOrTellFix('check again', reason)}`;
       issues.push({ field: 'redis', message });
     } finally {
       deadline.clear();

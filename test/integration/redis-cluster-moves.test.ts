@@ -13,12 +13,14 @@ import { runSmsqInProcess } from '../support/cli-run.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
 import { startClusterDeployment, type ClusterDeployment, type RedisNode } from '../support/redis-topology.js';
 import { waitFor } from '../support/wait.js';
+import { buildServer } from '../../server/build-server.js';
 import { spawnSmsq } from '../support/cli-process.js';
 import { createSmsWorker } from '../../workers/sms-worker.js';
 import { createSmsClient } from '../../src/sms/client.js';
 import { createLogger } from '../../src/logger.js';
 
 const harnesses: Harness[] = [];
+const TOKEN = 'test-api-token-0123456789';
 
 const connections: RedisConnection[] = [];
 function connect(url: string): RedisConnection {
@@ -109,6 +111,19 @@ describe('Redis Cluster: smsq slot moves', () => {
       });
       expect(run.stderr).toMatch(/the Redis Cluster is moving the slot of smsq's keys between masters/);
       expect(run.code).toBe(3);
+      // The REST answer says the Cluster's state and its fix too, naming no node (not "does not answer (the connection failed)").
+      const app = await buildServer({ redis: h.redis, prefix, producer: h.producer, logger: h.logger, apiToken: TOKEN, dashboard: { token: 'dashboard-token-0123456789' } });
+      try {
+        const rest = await app.inject({ method: 'POST', url: '/v1/messages', headers: { authorization: `Bearer ${TOKEN}` }, payload: { phones: ['13860000006'], signName: N.sign, templateCode: N.plainTemplate } });
+        expect(rest.statusCode, rest.body).toBe(503);
+        expect(rest.headers['retry-after']).toBe('5');
+        const { code, message } = (rest.json() as { error: { code: string; message: string } }).error;
+        expect(code).toBe('SMSQ_REDIS_UNAVAILABLE');
+        expect(message).toMatch(/^Redis cannot serve smsq's keys now: the Redis Cluster is moving the slot of smsq's keys between masters \((TRYAGAIN|ASK|MOVED)\); .*Fix: retry in a few seconds \(Retry-After\): a reshard or a failover ends on its own; if it does not, tell the operator of this server: `redis-cli --cluster check <host:port>`.*`redis-cli --cluster fix <host:port>` finishes it$/);
+        expect(message).not.toMatch(/127\.0\.0\.1|connection failed/);
+      } finally {
+        await app.close();
+      }
     } finally {
       await move.finish();
     }

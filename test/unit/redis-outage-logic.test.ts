@@ -8,6 +8,7 @@ import { createEmitterErrorLog } from '../../src/queue/emitter-errors.js';
 import { connectionReason, isRedisConnectionError } from '../../src/queue/redis-errors.js';
 import { redisDoesNotAnswer, redisFix, RedisUnavailableError, START_REDIS_FIX } from '../../src/errors.js';
 import { inEnvironmentTerms } from '../../src/setting-mention.js';
+import { toHttpError } from '../../server/errors.js';
 
 function captured() {
   const lines: Record<string, unknown>[] = [];
@@ -67,6 +68,29 @@ describe('isRedisConnectionError', () => {
       expect(refusal.message).not.toMatch(/start Redis/);
     }
     expect(isRedisConnectionError(new Error('ERR MOVED is not a command'))).toBe(false);
+  });
+
+  it('tells an HTTP client the Cluster\'s state and its fix too, naming no node (a raw MOVED or ASK names one): not "does not answer (the connection failed)"', () => {
+    const limits = { bodyLimit: 1024, csvBodyLimit: 1024 };
+    const replies = [
+      ['Too many Cluster redirections. Last error: ReplyError: TRYAGAIN Multiple keys request during rehashing of slot', "the Redis Cluster is moving the slot of smsq's keys between masters (TRYAGAIN)"],
+      ['Too many Cluster redirections. Last error: ReplyError: MOVED 13103 10.0.0.7:6642', "the Redis Cluster is moving the slot of smsq's keys between masters (MOVED)"],
+      ['ASK 13103 10.0.0.7:6642', "the Redis Cluster is moving the slot of smsq's keys between masters (ASK)"],
+      ['CLUSTERDOWN The cluster is down', 'the Redis Cluster is down (CLUSTERDOWN)'],
+    ] as const;
+    const fix = 'Fix: retry in a few seconds (Retry-After): a reshard or a failover ends on its own; if it does not, tell the operator of this server: `redis-cli --cluster check <host:port>` names a slot left migrating or without a master, and `redis-cli --cluster fix <host:port>` finishes it';
+    for (const [message, state] of replies) {
+      const refusal = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', connectionReason(new Error(message)));
+      expect(refusal.apiMessage).toBe(`Redis cannot serve smsq's keys now: ${state}; nothing was enqueued. ${fix}`);
+      // Met outside a producer's call (a raw ioredis error), the server says the same.
+      const raw = toHttpError(new Error(message), limits, 'req-1');
+      expect(raw).toMatchObject({ statusCode: 503, code: 'SMSQ_REDIS_UNAVAILABLE', message: `Redis cannot serve smsq's keys now: ${state}; nothing was enqueued. ${fix}` });
+    }
+    const noMaster = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', "the Redis Cluster has no master for slot 4242 (of {smsq}:send:abc): a master failed and no replica has taken its slots yet");
+    expect(noMaster.apiMessage).toBe(`Redis cannot serve smsq's keys now: the Redis Cluster has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet; nothing was enqueued. ${fix}`);
+    const noScript = new RedisUnavailableError('redis+cluster://10.0.0.5:6640', "the Redis Cluster moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet (NOSCRIPT); they are loaded for the next call", undefined, true);
+    expect(noScript.apiMessage).toMatch(/^Redis cannot serve smsq's keys now: the Redis Cluster moved the slot of smsq's keys to a master that had not loaded smsq's scripts yet \(NOSCRIPT\); they are loaded for the next call; the request may be partly done: retry it with the same idempotency key/);
+    expect(noMaster.asRead().apiMessage).toBe(`Redis cannot serve smsq's keys now: the Redis Cluster has no master for the slot of smsq's keys: a master failed and no replica has taken its slots yet; nothing was changed; run it again once Redis answers. ${fix}`);
   });
 
   it('counts a port that answers in another protocol as Redis not there (it was logged as a queue error, then told as "does not answer")', () => {
