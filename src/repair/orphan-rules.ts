@@ -14,7 +14,7 @@ import { isWithdrawn, lapsedReason } from '../queue/withdrawal.js';
 export interface JobSearchBounds {
   /** Send job ids `s.<chunk>.a1 .. a<attempt+1>`, at most this many (the newest). Default 32. */
   maxSendJobs: number;
-  /** Reconcile looks 1..maxLooks of an attempt. Default 16. */
+  /** Reconcile looks read per round trip: 1..maxLooks, then the next window while its last look exists. Default 16. */
   maxLooks: number;
   /** QuerySendDetails pages per look and date. Default 2. */
   maxPages: number;
@@ -44,11 +44,15 @@ export interface ReconcileCandidate {
   look: number;
 }
 
-/** The ids the reconcile jobs of one attempt may have (each look, date and page is its own job). */
-export function reconcileJobCandidates(chunkId: string, attempt: number, bounds: JobSearchBounds): ReconcileCandidate[] {
+/**
+ * The ids the reconcile jobs of one attempt may have (each look, date and page is its own job), for
+ * `bounds.maxLooks` looks from `firstLook`. The sweep reads further windows while the last look of
+ * one exists: a settling window of more than `maxLooks` looks, or look-ups made anew, go on past it.
+ */
+export function reconcileJobCandidates(chunkId: string, attempt: number, bounds: JobSearchBounds, firstLook = 1): ReconcileCandidate[] {
   const out: ReconcileCandidate[] = [];
   if (attempt < 1) return out;
-  for (let look = 1; look <= bounds.maxLooks; look++) {
+  for (let look = firstLook; look < firstLook + bounds.maxLooks; look++) {
     for (let dateIndex = 0; dateIndex <= 1; dateIndex++) {
       for (let page = 1; page <= bounds.maxPages; page++) out.push({ id: jobIds.reconcilePage({ chunkId, attempt, look, dateIndex, page }), look });
     }

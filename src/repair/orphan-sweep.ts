@@ -30,6 +30,7 @@ import {
   type ChunkSnapshot,
   type ChunkVerdict,
   type JobSearchBounds,
+  type ReconcileCandidate,
   type SettleSnapshot,
 } from './orphan-rules.js';
 import { emptyRepairReport, totalFound, type RepairCategory, type RepairProgress, type RepairReport } from './repair-report.js';
@@ -110,6 +111,26 @@ function chunkSendOf([state, control, code, enqueuedAt, deadline]: readonly (str
   return { state: state as SendState, control: control ?? undefined, code: code ?? undefined, enqueued: enqueuedAt != null, deadline: deadline ? Number(deadline) : undefined };
 }
 
+/** A job the sweep read for a chunk. */
+interface JobState {
+  id: string;
+  exists: boolean;
+  /** It will still act: waiting, delayed, active or retrying (not finished). */
+  live: boolean;
+  /** Finished as failed: BullMQ's reason. */
+  failedReason: string | undefined;
+}
+
+/** What the sweep does about a chunk, per verdict, as its log says it (docs/operations.md "Repair sweep"). */
+const VERDICT_WORDS: Readonly<Record<Exclude<ChunkVerdict, { action: 'none' }>['action'], string>> = Object.freeze({
+  'look-up-unknown': 'its attempt is looked up again, never resent before the look-up',
+  'look-up-sending': 'marked unknown (SMSQ_ORPHANED) and looked up, never resent before the look-up',
+  'look-up-queued': 'marked unknown (SMSQ_ORPHANED) at its next attempt and looked up (a claim lost with Redis writes may have sent it), then sent if not found',
+  'end-foreign-attempt': 'ended without a call (its attempt is none smsq makes)',
+  'end-with-send': 'ended as its send says (failed, cancelled or past its deadline), without a call',
+  'end-send-missing': 'ended without a call (its send record is gone, SMSQ_SEND_MISSING)',
+});
+
 const kindOf = (v: string | null | undefined): MessageKind => (MESSAGE_KINDS as readonly string[]).includes(v ?? '') ? (v as MessageKind) : 'notification';
 
 /**
@@ -157,32 +178,49 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (report.samples[category].length < maxSamples) report.samples[category].push(id);
       };
 
-      /** Per candidate job id: exists, and will still act (not finished). */
-      async function jobStates(ids: readonly string[]): Promise<{ exists: boolean; live: boolean }[]> {
+      /** Per candidate job id: exists, will still act (not finished), and why BullMQ failed it (finished as failed). */
+      async function jobStates(ids: readonly string[]): Promise<JobState[]> {
         if (ids.length === 0) return [];
         const p = options.redis.pipeline();
-        for (const id of ids) p.hmget(jobKey(id), 'name', 'finishedOn');
-        return (await execRows(p)).map((row) => {
-          const [name, finishedOn] = row as (string | null)[];
-          return { exists: name != null, live: name != null && finishedOn == null };
+        for (const id of ids) p.hmget(jobKey(id), 'name', 'finishedOn', 'failedReason');
+        return (await execRows(p)).map((row, i) => {
+          const [name, finishedOn, failedReason] = row as (string | null)[];
+          const exists = name != null;
+          return { id: ids[i] as string, exists, live: exists && finishedOn == null, failedReason: exists && finishedOn != null && failedReason != null ? failedReason : undefined };
         });
       }
 
-      async function hasLiveJob(chunk: ChunkSnapshot): Promise<boolean> {
-        const ids = sendJobCandidates(chunk.chunkId, chunk.attempt, bounds);
+      /**
+       * The reconcile jobs of `attempt`, read a window of looks at a time while the last look of a
+       * window exists: looks are made one after another, and a chain longer than one window (a
+       * settling window of more looks, look-ups made anew) was cut at the first. Its live look was
+       * missed, and its new look took the id of a finished one, which BullMQ ignores: a chunk whose
+       * last look failed stayed unknown for good, the sweep reporting it resolved every round.
+       */
+      async function reconcileJobs(chunkId: string, attempt: number): Promise<(JobState & { look: number })[]> {
+        const out: (JobState & { look: number })[] = [];
+        for (let first = 1; ; first += bounds.maxLooks) {
+          const candidates = reconcileJobCandidates(chunkId, attempt, bounds, first);
+          if (candidates.length === 0) return out;
+          const states = await jobStates(candidates.map((c) => c.id));
+          states.forEach((state, i) => out.push({ ...state, look: (candidates[i] as ReconcileCandidate).look }));
+          const last = first + bounds.maxLooks - 1;
+          if (!states.some((state, i) => state.exists && (candidates[i] as ReconcileCandidate).look === last)) return out;
+        }
+      }
+
+      /** The chunk's jobs that may still act on it: whether one will, and the last one BullMQ failed (said when the sweep acts). */
+      async function chunkJobs(chunk: ChunkSnapshot): Promise<{ live: boolean; failed: JobState | undefined }> {
+        const states = await jobStates(sendJobCandidates(chunk.chunkId, chunk.attempt, bounds));
         // A look-up still acts on an unknown chunk, and on a queued one it found "not accepted"
         // (a re-run schedules the resend).
-        if (chunk.state === 'unknown' || (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED')) {
-          for (const c of reconcileJobCandidates(chunk.chunkId, chunk.attempt, bounds)) ids.push(c.id);
-        }
-        return (await jobStates(ids)).some((s) => s.live);
+        if (chunk.state === 'unknown' || (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED')) states.push(...(await reconcileJobs(chunk.chunkId, chunk.attempt)));
+        return { live: states.some((s) => s.live), failed: states.findLast((s) => s.failedReason !== undefined) };
       }
 
       /** The highest look any reconcile job of `attempt` used: a new look must not reuse a finished job's id. */
       async function highestLook(chunkId: string, attempt: number): Promise<number> {
-        const candidates = reconcileJobCandidates(chunkId, attempt, bounds);
-        const states = await jobStates(candidates.map((c) => c.id));
-        return states.reduce((max, s, i) => (s.exists ? Math.max(max, (candidates[i] as { look: number }).look) : max), 0);
+        return (await reconcileJobs(chunkId, attempt)).reduce((max, s) => (s.exists ? Math.max(max, s.look) : max), 0);
       }
 
       async function act(chunk: ChunkSnapshot, kind: MessageKind, verdict: Exclude<ChunkVerdict, { action: 'none' }>): Promise<boolean> {
@@ -224,6 +262,18 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         }
       }
 
+      /**
+       * A chunk not final whose last job BullMQ failed, and nothing of smsq's recorded it (the worker
+       * that failed it died before its failure handler's writes, Redis refused them, or another
+       * program failed it through BullMQ's API): the round's line only counts it as without a job.
+       * Said once, with the failure's reason and what is done, as the worker's handler says its own.
+       */
+      function sayFailedJob(chunk: ChunkSnapshot, job: JobState, verdict: Exclude<ChunkVerdict, { action: 'none' }>): void {
+        const { chunkId, sendId, state } = chunk;
+        const what = `${dryRun ? 'would be ' : ''}${VERDICT_WORDS[verdict.action]}`;
+        log.warn({ sendId, chunkId, state, jobId: job.id, job: 'failed', failedReason: job.failedReason }, `repair sweep: chunk ${chunkId} was left ${state} by its job ${job.id}, which BullMQ failed (${job.failedReason ?? ''}) without smsq recording it: ${what}`);
+      }
+
       async function sweepChunks(chunkIds: readonly string[]): Promise<void> {
         if (chunkIds.length === 0) return;
         report.scanned.chunks += chunkIds.length;
@@ -254,7 +304,8 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         const sendRows = (await execRows(sendsPipeline)) as (string | null)[][];
         const ended = new Set<string>();
         for (const [i, { chunk, kind }] of candidates.entries()) {
-          if (await hasLiveJob(chunk)) continue;
+          const jobs = await chunkJobs(chunk);
+          if (jobs.live) continue;
           const send = chunkSendOf(sendRows[i] ?? []);
           const look = send ? await highestLook(chunk.chunkId, lookedUpAttempt(chunk)) : 0;
           const verdict = decideChunk(chunk, { send, hasLiveJob: false, highestLook: look }, { now: options.clock.now(), minAgeMs, firstLookAfterMs: options.firstLookAfterMs });
@@ -273,6 +324,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
                     : 'unknownWithoutJob';
           if (dryRun || (await act(chunk, kind, verdict))) {
             note(category, chunk.chunkId);
+            if (jobs.failed) sayFailedJob(chunk, jobs.failed, verdict);
             // A dry run writes nothing: its ended send is not announced or compacted either.
             if (verdict.action === 'end-with-send' && !dryRun) ended.add(chunk.sendId);
           } else report.movedOn++;

@@ -20,7 +20,7 @@ export type RepairCategory = (typeof REPAIR_CATEGORIES)[number];
 
 /** What each category means and what the sweep does about it (dry runs only report). */
 export const REPAIR_ACTIONS: Readonly<Record<RepairCategory, string>> = Object.freeze({
-  queuedWithoutJob: 'chunk queued with no job, its send going on: marked unknown (SMSQ_ORPHANED) and looked up before any resend (a failed, cancelled or late send\'s: queuedOfEndedSend)',
+  queuedWithoutJob: 'chunk queued with no job (none, or only finished ones: a job BullMQ failed without smsq recording it is logged with its reason), its send going on: marked unknown (SMSQ_ORPHANED) and looked up before any resend (a failed, cancelled or late send\'s: queuedOfEndedSend)',
   queuedOfEndedSend: 'chunk queued with no job, its send failed, cancelled or past its deadline: ended as its claim would end it (failed with the send\'s code, cancelled, or expired SMSQ_DEADLINE), without a look-up or any call',
   sendingWithoutJob: 'chunk sending with no job: marked unknown (SMSQ_ORPHANED) and looked up',
   unknownWithoutJob: 'chunk unknown with no look-up: look-up scheduled',

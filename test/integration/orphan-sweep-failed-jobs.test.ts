@@ -1,0 +1,154 @@
+/**
+ * The repair sweep and chunks whose jobs BullMQ failed, against the private Redis and the emulator
+ * through the real SDK and the real worker. A job lands in BullMQ's `failed` set with its chunk not
+ * final when what failed it is not the worker's failure handler (workers/sms-worker.ts onJobFailed):
+ * a worker killed between BullMQ's failure and that handler's writes, a handler cut off by Redis,
+ * a job failed through BullMQ's API by another program. The jobs here are failed that way: fetched
+ * and failed through BullMQ's public API by a bare BullMQ worker, so no smsq handler runs.
+ */
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FIXTURE_NAMES as N } from '../../src/emulator/index.js';
+import { systemClock } from '../../src/clock.js';
+import { createLogger } from '../../src/logger.js';
+import { createCallsQueue, createHousekeepingQueue } from '../../src/queue/calls-queue.js';
+import { createChunkStore, chunkIdOf, type ChunkStore } from '../../src/queue/chunk-store.js';
+import { createFollowUps, type FollowUps } from '../../src/queue/follow-ups.js';
+import { jobIds } from '../../src/queue/job-schemas.js';
+import { CALLS_QUEUE, createKeys } from '../../src/queue/keys.js';
+import { DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
+import { createSendStore } from '../../src/queue/send-store.js';
+import { createCompletion } from '../../src/receipts/completion.js';
+import { createOrphanSweep, type OrphanSweep } from '../../src/repair/orphan-sweep.js';
+import { createHarness, type Harness } from '../support/pipeline.js';
+import { collector } from '../support/text-collector.js';
+import { waitFor } from '../support/wait.js';
+
+const CODE = { signName: N.sign, templateCode: N.verificationTemplate, templateParam: { code: '123456' }, kind: 'verification' as const };
+const NO_RECEIPTS = { verification: { mode: 'none', sampleRate: 0 }, notification: { mode: 'none', sampleRate: 0 }, marketing: { mode: 'none', sampleRate: 0 } } as const;
+
+interface Setup {
+  h: Harness;
+  calls: Queue;
+  chunks: ChunkStore;
+  followUps: FollowUps;
+  log: { readonly text: string };
+  sweep: OrphanSweep;
+}
+
+let current: { h: Harness; queues: Queue[] } | undefined;
+afterEach(async () => {
+  if (!current) return;
+  await Promise.all(current.queues.map((q) => q.close()));
+  await current.h.close();
+  current = undefined;
+});
+
+async function setup(label: string): Promise<Setup> {
+  const h = await createHarness({ label });
+  const keys = createKeys(h.prefix);
+  const calls = createCallsQueue({ connection: h.redis, prefix: h.prefix });
+  const housekeeping = createHousekeepingQueue({ connection: h.redis, prefix: h.prefix });
+  current = { h, queues: [calls, housekeeping] };
+  const chunks = createChunkStore({ redis: h.redis, keys, clock: systemClock });
+  const sends = createSendStore({ redis: h.redis, keys });
+  const followUps = createFollowUps({ calls, housekeeping, clock: systemClock, receiptPolicies: NO_RECEIPTS, receiptSchedule: DEFAULT_RECEIPT_SCHEDULE });
+  const completion = createCompletion({ sends, onEnded: (id) => followUps.callback(id) });
+  const log = collector();
+  const logger = createLogger({ level: 'info' }, log);
+  const sweep = createOrphanSweep({ redis: h.redis, keys, calls, chunks, sends, followUps, completion, clock: systemClock, logger, firstLookAfterMs: 50, minAgeMs: 0 });
+  return { h, calls, chunks, followUps, log, sweep };
+}
+
+/**
+ * Takes each waiting job of the calls queue, in BullMQ's order, and ends it as `end` says, through
+ * BullMQ's public API: no smsq processor or failure handler sees it.
+ */
+async function finishJobs(s: Setup, end: (job: Job) => Error | undefined): Promise<string[]> {
+  const bare = new Worker(CALLS_QUEUE, null, { connection: s.h.redis.duplicate(), prefix: s.h.prefix });
+  const done: string[] = [];
+  try {
+    for (let job = await bare.getNextJob('bare'); job; job = await bare.getNextJob('bare')) {
+      const err = end(job);
+      if (err) await job.moveToFailed(err, 'bare');
+      else await job.moveToCompleted({ outcome: 'look-again' }, 'bare', false);
+      done.push(job.id as string);
+    }
+  } finally {
+    await bare.close();
+  }
+  return done;
+}
+
+const timesAccepted = (h: Harness, phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
+
+describe('repair sweep: chunks whose jobs BullMQ failed', () => {
+  it('a queued verification code whose send job failed is looked up and sent once, and the sweep says which job failed and why', async () => {
+    const s = await setup('rep-failed-send');
+    const phone = '13800000031';
+    const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    const jobId = jobIds.send(chunkId, 1);
+    expect(await finishJobs(s, () => new Error('job stalled more than allowable limit'))).toEqual([jobId]);
+    expect(await s.calls.getJobState(jobId)).toBe('failed');
+    expect(await s.chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 0 });
+
+    const report = await s.sweep.run();
+    expect(report.found.queuedWithoutJob).toBe(1);
+    // Never resent without a look-up: marked unknown at the attempt a lost claim would have made.
+    expect(await s.chunks.get(chunkId)).toMatchObject({ state: 'unknown', attempt: 1, code: 'SMSQ_ORPHANED' });
+    const line = s.log.text.split('\n').find((l) => l.includes(chunkId));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line as string)).toMatchObject({ level: 40, sendId, chunkId, jobId, job: 'failed', failedReason: 'job stalled more than allowable limit' });
+
+    await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
+    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code to be sent after its look-up');
+    expect(timesAccepted(s.h, phone)).toBe(1);
+  });
+
+  it('an unknown chunk whose look-ups ran past 16 looks, the last one failed, is looked up again (it stayed unknown for good)', async () => {
+    const s = await setup('rep-failed-look');
+    const phone = '13800000032';
+    const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    // The send job claimed, its call lost, its chunk unknown: then 20 looks of a long settling
+    // window (SMSQ_RECONCILE_SETTLE_MS=120000 makes 24 at 5 s), the 20th failed for good (its tries
+    // spent) with nobody to see it.
+    await s.calls.remove(jobIds.send(chunkId, 1));
+    const claim = await s.chunks.claim(chunkId, sendId);
+    if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
+    expect((await s.chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } })).applied).toBe(true);
+    const lookId = (look: number) => jobIds.reconcilePage({ chunkId, attempt: 1, look, dateIndex: 0, page: 1 });
+    for (let look = 1; look <= 20; look++) {
+      await s.followUps.reconcile({ sendId, chunkId, attempt: 1, look, dateIndex: 0, page: 1 }, 'verification', 0);
+      await finishJobs(s, (job) => (job.id === lookId(20) ? new UnrecoverableError('QuerySendDetails failed') : undefined));
+    }
+    expect(await s.calls.getJobState(lookId(20))).toBe('failed');
+
+    await s.sweep.run();
+    // The next look, not one a finished job holds (BullMQ ignores an add under an existing id).
+    expect(await s.calls.getJobState(lookId(21))).toMatch(/^(delayed|waiting|prioritized)$/);
+    expect(JSON.parse(s.log.text.split('\n').find((l) => l.includes(chunkId)) as string)).toMatchObject({ chunkId, jobId: lookId(20), job: 'failed', failedReason: 'QuerySendDetails failed' });
+
+    await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
+    // Never sent, so the look-up finds nothing, waits out the settling window and resends once.
+    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the chunk to be resent and accepted', 20_000);
+    expect(timesAccepted(s.h, phone)).toBe(1);
+  });
+
+  it('a look-up chain longer than 16 looks with its newest look still waiting is left alone, not reported as orphaned', async () => {
+    const s = await setup('rep-long-chain');
+    const { sendId } = await s.h.producer.send({ phones: ['13800000033'], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    await s.calls.remove(jobIds.send(chunkId, 1));
+    const claim = await s.chunks.claim(chunkId, sendId);
+    if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
+    await s.chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } });
+    for (let look = 1; look <= 18; look++) {
+      await s.followUps.reconcile({ sendId, chunkId, attempt: 1, look, dateIndex: 0, page: 1 }, 'verification', 0);
+      if (look < 18) await finishJobs(s, () => undefined);
+    }
+    const report = await s.sweep.run();
+    expect(report.found.unknownWithoutJob).toBe(0);
+  });
+});
