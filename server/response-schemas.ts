@@ -242,6 +242,18 @@ export const SendStatusSchema = z
           }),
         z
           .strictObject({
+            reason: z.literal('job-failed'),
+            chunks: count,
+            recipients: count,
+            jobId: z.string().meta({ description: 'One of the failed jobs (its BullMQ id, as Bull Board shows it)' }),
+            failedReason: z.string().meta({ description: "BullMQ's reason for that job's failure" }),
+          })
+          .meta({
+            description:
+              '`chunks` chunks (`recipients` recipients) were left `queued`, `sending` or `unknown` by a send or look-up job BullMQ failed without smsq recording it, and no job of theirs will act: the repair sweep looks them up (QuerySendDetails) before anything is resent, at its next round',
+          }),
+        z
+          .strictObject({
             reason: z.literal('in-doubt'),
             recipients: count,
             retryWithinMs: count.meta({ description: 'The longest wait before a look-up that could not be made (Dysmsapi not answering) is tried again (ms)' }),

@@ -9,6 +9,7 @@ import type { MessageKind } from './kinds.js';
 import { quietHoursText, quietUntil, type QuietHours } from './quiet-hours.js';
 import { workerText, type AccountBlock, type BlockingWorker } from './account-block.js';
 import { STALLED_CHECK_MS, type LostCalls } from './lost-calls.js';
+import type { FailedJobChunks } from '../repair/chunk-jobs.js';
 import type { DurabilityHolds } from './durability-holds.js';
 import type { EndpointBackoffs } from './endpoint-backoffs.js';
 import { INVALID_CREDENTIALS, isWorkerSetupFault, lookupCode, setupFixTail } from '../sms/error-codes.js';
@@ -79,6 +80,15 @@ export type SendWait =
    */
   | { reason: 'worker-lost'; chunks: number; recipients: number; checkEveryMs: number; noWorker?: true }
   /**
+   * `chunks` chunks (`recipients` recipients) were left `queued`, `sending` or `unknown` by a send
+   * or look-up job BullMQ failed without smsq recording it (its worker killed before its failure
+   * handler's writes, Redis refusing them, another program failing it through BullMQ's API), and no
+   * job of theirs will act (src/repair/chunk-jobs.ts): nothing moves them until the repair sweep
+   * (every worker's SMSQ_REPAIR_INTERVAL_MS, or `smsq repair`) looks them up before anything is
+   * resent. `jobId` and `failedReason`: one of those jobs and BullMQ's reason.
+   */
+  | { reason: 'job-failed'; chunks: number; recipients: number; jobId: string; failedReason: string }
+  /**
    * `recipients` recipients are in doubt (`unknown`): their call timed out or failed in transit, so
    * whether Dysmsapi accepted it is not known. Each is looked up (QuerySendDetails) before anything
    * is resent; a look-up that cannot be made (Dysmsapi still unreachable) is tried again, at most
@@ -146,6 +156,8 @@ export interface WaitFacts {
   workers?: number;
   /** The send's chunks left `sending` by a worker that stopped mid-call (lost-calls.ts), if any. */
   lostCalls?: LostCalls;
+  /** The send's chunks left not final by jobs BullMQ failed without smsq recording it (chunk-jobs.ts), if any. */
+  failedJobs?: FailedJobChunks;
 }
 
 /** What the wait needs of a send's status. */
@@ -197,6 +209,8 @@ export function sendWait(status: WaitInput, facts: WaitFacts): SendWait | undefi
     if (facts.lostCalls) {
       return { reason: 'worker-lost', ...facts.lostCalls, checkEveryMs: STALLED_CHECK_MS, ...(facts.workers === 0 ? { noWorker: true as const } : {}) };
     }
+    // Before quiet hours and no-worker too: no worker will take these chunks, whatever holds the others.
+    if (facts.failedJobs) return { reason: 'job-failed', ...facts.failedJobs };
     const quiet = status.send.kind === 'marketing' && status.counts.queued > 0 ? quietWait(facts) : undefined;
     if (quiet) return quiet;
     // After the reasons that hold whatever runs: without a worker, nothing else moves it.
@@ -296,6 +310,13 @@ export function waitText(wait: SendWait, sendId?: string): string {
       return wait.noWorker
         ? `the worker calling ${what} stopped mid-call (its job's lock lapsed), and no worker runs to take the job back: start one (smsq worker); they are ${lookUp}`
         : `the worker calling ${what} stopped mid-call (its job's lock lapsed): a running worker's stalled-job check takes the job back within about ${Math.round(wait.checkEveryMs / 1000)} s, and they are ${lookUp}`;
+    }
+    case 'job-failed': {
+      const what = `${wait.recipients} recipient${wait.recipients === 1 ? '' : 's'} in ${wait.chunks} chunk${wait.chunks === 1 ? '' : 's'}`;
+      return (
+        `${what} left unsent by a job BullMQ failed without smsq recording it (${wait.jobId}: ${wait.failedReason}): no job will send them. ` +
+        `The repair sweep looks them up (QuerySendDetails) before anything is resent, then sends what was not accepted, at its next round (every worker's SMSQ_REPAIR_INTERVAL_MS, 5 min by default); \`smsq repair\` runs one now`
+      );
     }
     case 'in-doubt': {
       const one = wait.recipients === 1;

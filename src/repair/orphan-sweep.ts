@@ -15,6 +15,7 @@ import { WITHDRAWN_REASON } from '../queue/withdrawal.js';
 import type { Completion } from '../receipts/completion.js';
 import { foreignAttemptOf } from '../queue/out-id.js';
 import { endForeignAttempt } from './foreign-attempt.js';
+import { createChunkJobs, type JobState } from './chunk-jobs.js';
 import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
@@ -24,13 +25,10 @@ import {
   decideSettle,
   decideWithdrawn,
   lookedUpAttempt,
-  reconcileJobCandidates,
-  sendJobCandidates,
   type ChunkSendSnapshot,
   type ChunkSnapshot,
   type ChunkVerdict,
   type JobSearchBounds,
-  type ReconcileCandidate,
   type SettleSnapshot,
 } from './orphan-rules.js';
 import { emptyRepairReport, totalFound, type RepairCategory, type RepairProgress, type RepairReport } from './repair-report.js';
@@ -111,16 +109,6 @@ function chunkSendOf([state, control, code, enqueuedAt, deadline]: readonly (str
   return { state: state as SendState, control: control ?? undefined, code: code ?? undefined, enqueued: enqueuedAt != null, deadline: deadline ? Number(deadline) : undefined };
 }
 
-/** A job the sweep read for a chunk. */
-interface JobState {
-  id: string;
-  exists: boolean;
-  /** It will still act: waiting, delayed, active or retrying (not finished). */
-  live: boolean;
-  /** Finished as failed: BullMQ's reason. */
-  failedReason: string | undefined;
-}
-
 /** What the sweep does about a chunk, per verdict, as its log says it (docs/operations.md "Repair sweep"). */
 const VERDICT_WORDS: Readonly<Record<Exclude<ChunkVerdict, { action: 'none' }>['action'], string>> = Object.freeze({
   'look-up-unknown': 'its attempt is looked up again, never resent before the look-up',
@@ -152,6 +140,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
   const head = `${options.keys.prefix}:`;
   const jobKey = (jobId: string) => `${options.keys.prefix}:${CALLS_QUEUE}:${jobId}`;
   const log = options.logger.child({ component: 'repair' });
+  const chunkJobs = createChunkJobs(options.redis, options.keys, bounds);
   // Every key of a deployment carries its hash tag, so one node holds them all.
   const scanNode = createNodeResolver(options.redis, options.keys.repairLease());
   const trimIndexScript = luaScript(options.redis, 'trim-send-index');
@@ -178,49 +167,9 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         if (report.samples[category].length < maxSamples) report.samples[category].push(id);
       };
 
-      /** Per candidate job id: exists, will still act (not finished), and why BullMQ failed it (finished as failed). */
-      async function jobStates(ids: readonly string[]): Promise<JobState[]> {
-        if (ids.length === 0) return [];
-        const p = options.redis.pipeline();
-        for (const id of ids) p.hmget(jobKey(id), 'name', 'finishedOn', 'failedReason');
-        return (await execRows(p)).map((row, i) => {
-          const [name, finishedOn, failedReason] = row as (string | null)[];
-          const exists = name != null;
-          return { id: ids[i] as string, exists, live: exists && finishedOn == null, failedReason: exists && finishedOn != null && failedReason != null ? failedReason : undefined };
-        });
-      }
-
-      /**
-       * The reconcile jobs of `attempt`, read a window of looks at a time while the last look of a
-       * window exists: looks are made one after another, and a chain longer than one window (a
-       * settling window of more looks, look-ups made anew) was cut at the first. Its live look was
-       * missed, and its new look took the id of a finished one, which BullMQ ignores: a chunk whose
-       * last look failed stayed unknown for good, the sweep reporting it resolved every round.
-       */
-      async function reconcileJobs(chunkId: string, attempt: number): Promise<(JobState & { look: number })[]> {
-        const out: (JobState & { look: number })[] = [];
-        for (let first = 1; ; first += bounds.maxLooks) {
-          const candidates = reconcileJobCandidates(chunkId, attempt, bounds, first);
-          if (candidates.length === 0) return out;
-          const states = await jobStates(candidates.map((c) => c.id));
-          states.forEach((state, i) => out.push({ ...state, look: (candidates[i] as ReconcileCandidate).look }));
-          const last = first + bounds.maxLooks - 1;
-          if (!states.some((state, i) => state.exists && (candidates[i] as ReconcileCandidate).look === last)) return out;
-        }
-      }
-
-      /** The chunk's jobs that may still act on it: whether one will, and the last one BullMQ failed (said when the sweep acts). */
-      async function chunkJobs(chunk: ChunkSnapshot): Promise<{ live: boolean; failed: JobState | undefined }> {
-        const states = await jobStates(sendJobCandidates(chunk.chunkId, chunk.attempt, bounds));
-        // A look-up still acts on an unknown chunk, and on a queued one it found "not accepted"
-        // (a re-run schedules the resend).
-        if (chunk.state === 'unknown' || (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED')) states.push(...(await reconcileJobs(chunk.chunkId, chunk.attempt)));
-        return { live: states.some((s) => s.live), failed: states.findLast((s) => s.failedReason !== undefined) };
-      }
-
       /** The highest look any reconcile job of `attempt` used: a new look must not reuse a finished job's id. */
       async function highestLook(chunkId: string, attempt: number): Promise<number> {
-        return (await reconcileJobs(chunkId, attempt)).reduce((max, s) => (s.exists ? Math.max(max, s.look) : max), 0);
+        return (await chunkJobs.lookUps(chunkId, attempt)).reduce((max, s) => (s.exists ? Math.max(max, s.look) : max), 0);
       }
 
       async function act(chunk: ChunkSnapshot, kind: MessageKind, verdict: Exclude<ChunkVerdict, { action: 'none' }>): Promise<boolean> {
@@ -304,7 +253,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
         const sendRows = (await execRows(sendsPipeline)) as (string | null)[][];
         const ended = new Set<string>();
         for (const [i, { chunk, kind }] of candidates.entries()) {
-          const jobs = await chunkJobs(chunk);
+          const jobs = await chunkJobs.of(chunk);
           if (jobs.live) continue;
           const send = chunkSendOf(sendRows[i] ?? []);
           const look = send ? await highestLook(chunk.chunkId, lookedUpAttempt(chunk)) : 0;

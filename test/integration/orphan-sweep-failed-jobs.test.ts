@@ -20,7 +20,9 @@ import { DEFAULT_RECEIPT_SCHEDULE } from '../../src/queue/receipt-policy.js';
 import { createSendStore } from '../../src/queue/send-store.js';
 import { createCompletion } from '../../src/receipts/completion.js';
 import { createOrphanSweep, type OrphanSweep } from '../../src/repair/orphan-sweep.js';
+import { runCli } from '../../cli/program.js';
 import { createHarness, type Harness } from '../support/pipeline.js';
+import { testRedisUrl } from '../support/redis.js';
 import { collector } from '../support/text-collector.js';
 import { waitFor } from '../support/wait.js';
 
@@ -80,6 +82,17 @@ async function finishJobs(s: Setup, end: (job: Job) => Error | undefined): Promi
   return done;
 }
 
+/** A verification code whose send job claimed its chunk, made its call and lost the answer: the chunk `unknown` at attempt 1, its job gone. */
+async function unknownChunk(s: Setup, phone: string): Promise<{ sendId: string; chunkId: string }> {
+  const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
+  const chunkId = chunkIdOf(sendId, '0');
+  await s.calls.remove(jobIds.send(chunkId, 1));
+  const claim = await s.chunks.claim(chunkId, sendId);
+  if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
+  expect((await s.chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } })).applied).toBe(true);
+  return { sendId, chunkId };
+}
+
 const timesAccepted = (h: Harness, phone: string) => h.emulator.accepted().filter((a) => a.phoneNumbers.includes(phone)).length;
 
 describe('repair sweep: chunks whose jobs BullMQ failed', () => {
@@ -92,6 +105,12 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     expect(await finishJobs(s, () => new Error('job stalled more than allowable limit'))).toEqual([jobId]);
     expect(await s.calls.getJobState(jobId)).toBe('failed');
     expect(await s.chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 0 });
+    // Status says what holds it: no job will send it until the sweep (it read as queued, nothing said).
+    expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'job-failed', chunks: 1, recipients: 1, jobId, failedReason: 'job stalled more than allowable limit' });
+    const out = collector();
+    const env = { REDIS_URL: testRedisUrl(), SMSQ_PREFIX: s.h.prefix, SMS_MODE: 'sandbox', SMS_ENDPOINT: s.h.endpoint, LOG_LEVEL: 'warn' };
+    expect(await runCli(['status', sendId], { stdout: out, stderr: collector(), env })).toBe(0);
+    expect(out.text).toContain(`1 recipient in 1 chunk left unsent by a job BullMQ failed without smsq recording it (${jobId}: job stalled more than allowable limit)`);
 
     const report = await s.sweep.run();
     expect(report.found.queuedWithoutJob).toBe(1);
@@ -100,6 +119,8 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     const line = s.log.text.split('\n').find((l) => l.includes(chunkId));
     expect(line).toBeDefined();
     expect(JSON.parse(line as string)).toMatchObject({ level: 40, sendId, chunkId, jobId, job: 'failed', failedReason: 'job stalled more than allowable limit' });
+    // Its look-up waits now, for a worker only: the failed job holds it no more.
+    expect((await s.h.producer.getStatus(sendId)).wait).toEqual({ reason: 'no-worker' });
 
     await s.h.startWorker({ receiptPolicies: NO_RECEIPTS });
     await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code to be sent after its look-up');
@@ -109,15 +130,9 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
   it('an unknown chunk whose look-ups ran past 16 looks, the last one failed, is looked up again (it stayed unknown for good)', async () => {
     const s = await setup('rep-failed-look');
     const phone = '13800000032';
-    const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
-    const chunkId = chunkIdOf(sendId, '0');
-    // The send job claimed, its call lost, its chunk unknown: then 20 looks of a long settling
-    // window (SMSQ_RECONCILE_SETTLE_MS=120000 makes 24 at 5 s), the 20th failed for good (its tries
-    // spent) with nobody to see it.
-    await s.calls.remove(jobIds.send(chunkId, 1));
-    const claim = await s.chunks.claim(chunkId, sendId);
-    if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
-    expect((await s.chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } })).applied).toBe(true);
+    // Then 20 looks of a long settling window (SMSQ_RECONCILE_SETTLE_MS=120000 makes 24 at 5 s),
+    // the 20th failed for good (its tries spent) with nobody to see it.
+    const { sendId, chunkId } = await unknownChunk(s, phone);
     const lookId = (look: number) => jobIds.reconcilePage({ chunkId, attempt: 1, look, dateIndex: 0, page: 1 });
     for (let look = 1; look <= 20; look++) {
       await s.followUps.reconcile({ sendId, chunkId, attempt: 1, look, dateIndex: 0, page: 1 }, 'verification', 0);
@@ -138,12 +153,7 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
 
   it('a look-up chain longer than 16 looks with its newest look still waiting is left alone, not reported as orphaned', async () => {
     const s = await setup('rep-long-chain');
-    const { sendId } = await s.h.producer.send({ phones: ['13800000033'], ...CODE });
-    const chunkId = chunkIdOf(sendId, '0');
-    await s.calls.remove(jobIds.send(chunkId, 1));
-    const claim = await s.chunks.claim(chunkId, sendId);
-    if (claim.type !== 'send') throw new Error(`expected a send claim, got ${claim.type}`);
-    await s.chunks.transition(chunkId, sendId, { trigger: 'answer-unknown', outId: claim.outId, fields: { code: 'SMSQ_WORKER_LOST' } });
+    const { sendId, chunkId } = await unknownChunk(s, '13800000033');
     for (let look = 1; look <= 18; look++) {
       await s.followUps.reconcile({ sendId, chunkId, attempt: 1, look, dateIndex: 0, page: 1 }, 'verification', 0);
       if (look < 18) await finishJobs(s, () => undefined);

@@ -280,6 +280,20 @@ describe('sendWait', () => {
   });
 });
 
+describe('job-failed', () => {
+  it('names chunks a job BullMQ failed left unsent, after a block or a throttle pause and before quiet hours and no-worker', () => {
+    const failedJobs = { chunks: 1, recipients: 400, jobId: 's.sabc.3.a1', failedReason: 'job stalled more than allowable limit' };
+    const queued = status({ kind: 'marketing' }, { queued: 400 });
+    const wait = sendWait(queued, facts({ failedJobs, workers: 0 }));
+    expect(wait).toEqual({ reason: 'job-failed', ...failedJobs });
+    expect(waitText(wait!)).toMatch(/^400 recipients in 1 chunk left unsent by a job BullMQ failed without smsq recording it \(s\.sabc\.3\.a1: job stalled more than allowable limit\): no job will send them\. The repair sweep looks them up \(QuerySendDetails\) before anything is resent/);
+    const now = at('2026-12-04T07:42:22');
+    expect(sendWait(queued, facts({ failedJobs, throttledUntil: now + 1000 }))).toMatchObject({ reason: 'throttled' });
+    expect(sendWait(queued, facts())).toMatchObject({ reason: 'quiet-hours' });
+    expect(sendWait(status({ state: 'paused' }, { queued: 1 }), facts({ failedJobs }))).toMatchObject({ reason: 'paused' });
+  });
+});
+
 describe('worker-lost', () => {
   it('names chunks whose worker stopped mid-call, after a block or a throttle pause and before quiet hours and no-worker', () => {
     const lostCalls = { chunks: 2, recipients: 1500 };

@@ -1,0 +1,132 @@
+/**
+ * The jobs of a chunk, as the repair sweep (orphan-sweep.ts) and `status` (send-wait.ts,
+ * `job-failed`) read them: whether one will still act on the chunk, and the last one BullMQ
+ * failed. Read-only. A chunk's jobs are found by their deterministic ids (job-schemas.ts jobIds):
+ * send jobs `s.<chunk>.a1 .. a<attempt+1>`, look-ups `r.<chunk>.a<attempt>.l<look>…`.
+ */
+import type { RedisConnection } from '../queue/connection.js';
+import { isUnsent, type ChunkState } from '../queue/lifecycle.js';
+import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
+import { DEFAULT_JOB_SEARCH, reconcileJobCandidates, sendJobCandidates, type JobSearchBounds, type ReconcileCandidate } from './orphan-rules.js';
+
+/** A job read for a chunk. */
+export interface JobState {
+  id: string;
+  exists: boolean;
+  /** It will still act: waiting, delayed, prioritized, active or retrying (not finished). */
+  live: boolean;
+  /** Finished as failed: BullMQ's reason. */
+  failedReason: string | undefined;
+}
+
+/** What is read of a chunk to find its jobs. */
+export interface ChunkForJobs {
+  chunkId: string;
+  state: ChunkState;
+  attempt: number;
+  code: string | undefined;
+}
+
+export interface ChunkJobs {
+  /** Per job id: exists, live, failed. */
+  states(ids: readonly string[]): Promise<JobState[]>;
+  /**
+   * The reconcile jobs of `attempt`, a window of looks at a time while the last look of a window
+   * exists: looks are made one after another, and a chain longer than one window (a settling
+   * window of more looks, look-ups made anew) was cut at the first. Its live look was missed, and
+   * the sweep's new look took the id of a finished one, which BullMQ ignores: a chunk whose last
+   * look failed stayed unknown for good, the sweep reporting it resolved every round.
+   */
+  lookUps(chunkId: string, attempt: number): Promise<(JobState & { look: number })[]>;
+  /** Whether a job of the chunk will still act on it, and the last one BullMQ failed. */
+  of(chunk: ChunkForJobs): Promise<{ live: boolean; failed: JobState | undefined }>;
+}
+
+export function createChunkJobs(redis: RedisConnection, keys: Keys, bounds: JobSearchBounds = DEFAULT_JOB_SEARCH): ChunkJobs {
+  const jobKey = (jobId: string) => `${keys.prefix}:${CALLS_QUEUE}:${jobId}`;
+  const jobs: ChunkJobs = {
+    async states(ids) {
+      if (ids.length === 0) return [];
+      const p = redis.pipeline();
+      for (const id of ids) p.hmget(jobKey(id), 'name', 'finishedOn', 'failedReason');
+      return ((await p.exec()) ?? []).map(([err, row], i) => {
+        if (err) throw err;
+        const [name, finishedOn, failedReason] = row as (string | null)[];
+        const exists = name != null;
+        return { id: ids[i] as string, exists, live: exists && finishedOn == null, failedReason: exists && finishedOn != null && failedReason != null ? failedReason : undefined };
+      });
+    },
+
+    async lookUps(chunkId, attempt) {
+      const out: (JobState & { look: number })[] = [];
+      for (let first = 1; ; first += bounds.maxLooks) {
+        const candidates = reconcileJobCandidates(chunkId, attempt, bounds, first);
+        if (candidates.length === 0) return out;
+        const read = await jobs.states(candidates.map((c) => c.id));
+        read.forEach((state, i) => out.push({ ...state, look: (candidates[i] as ReconcileCandidate).look }));
+        const last = first + bounds.maxLooks - 1;
+        if (!read.some((state, i) => state.exists && (candidates[i] as ReconcileCandidate).look === last)) return out;
+      }
+    },
+
+    async of(chunk) {
+      const read = await jobs.states(sendJobCandidates(chunk.chunkId, chunk.attempt, bounds));
+      // A look-up still acts on an unknown chunk, and on a queued one it found "not accepted"
+      // (a re-run schedules the resend).
+      if (chunk.state === 'unknown' || (chunk.state === 'queued' && chunk.code === 'SMSQ_NOT_ACCEPTED')) read.push(...(await jobs.lookUps(chunk.chunkId, chunk.attempt)));
+      return { live: read.some((s) => s.live), failed: read.findLast((s) => s.failedReason !== undefined) };
+    },
+  };
+  return jobs;
+}
+
+/** Failed jobs read at most per status: the newest, as BullMQ keeps its failed set by time. */
+const MAX_FAILED_READ = 10_000;
+
+/** A send's chunks left not final by jobs BullMQ failed (`status`, send-wait.ts `job-failed`). */
+export interface FailedJobChunks {
+  /** Chunks `queued`, `sending` or `unknown` with a failed job and none that will still act. */
+  chunks: number;
+  /** Their recipients. */
+  recipients: number;
+  /** One of the failed jobs (the newest read) and BullMQ's reason, to look it up by. */
+  jobId: string;
+  failedReason: string;
+}
+
+/** The chunk a send or look-up job id names (`s.<chunkId>.a<attempt>`, `r.<chunkId>.a<attempt>.l…`: job-schemas.ts). */
+function chunkOfJob(jobId: string): string {
+  return jobId.slice(2, jobId.lastIndexOf('.a'));
+}
+
+/**
+ * The chunks of `sendId` that a send or look-up job BullMQ failed left `queued`, `sending` or
+ * `unknown`, with no job of theirs that will still act: nothing sends or settles them until the
+ * repair sweep finds them (orphan-sweep.ts). Undefined when there are none. The failed set is read
+ * newest first, at most {@link MAX_FAILED_READ} ids; a failure smsq's worker recorded (a queued
+ * chunk given up, a chunk in doubt looked up) leaves no such chunk.
+ */
+export async function readFailedJobChunks(redis: RedisConnection, keys: Keys, sendId: string): Promise<FailedJobChunks | undefined> {
+  const failedSet = `${keys.prefix}:${CALLS_QUEUE}:failed`;
+  const mine = [`s.${sendId}.`, `r.${sendId}.`];
+  const failed = (await redis.zrevrange(failedSet, 0, MAX_FAILED_READ - 1)).filter((id) => mine.some((m) => id.startsWith(m)));
+  if (failed.length === 0) return undefined;
+  const chunkIds = [...new Set(failed.map(chunkOfJob))];
+  const p = redis.pipeline();
+  for (const chunkId of chunkIds) p.hmget(keys.chunk(chunkId), 'state', 'attempt', 'code', 'n');
+  const rows = ((await p.exec()) ?? []).map(([err, row]) => (err ? [] : (row as (string | null)[])));
+  const jobs = createChunkJobs(redis, keys);
+  let chunks = 0;
+  let recipients = 0;
+  let example: { jobId: string; failedReason: string } | undefined;
+  for (const [i, chunkId] of chunkIds.entries()) {
+    const [state, attempt, code, n] = rows[i] ?? [];
+    if (!state || !isUnsent(state as ChunkState)) continue;
+    const found = await jobs.of({ chunkId, state: state as ChunkState, attempt: Number(attempt ?? 0), code: code ?? undefined });
+    if (found.live || !found.failed) continue;
+    chunks++;
+    recipients += Number(n ?? 0);
+    example ??= { jobId: found.failed.id, failedReason: found.failed.failedReason ?? '' };
+  }
+  return example ? { chunks, recipients, ...example } : undefined;
+}
