@@ -57,6 +57,7 @@ import { finishedWithin } from '../src/finished-within.js';
 import { createClaimJournal } from './claim-journal.js';
 import { chunksLeftSending, createClaimsOutstanding, graceOverLeftText, outstandingChunkFields, type OutstandingChunk, type OutstandingClaims } from './claims-outstanding.js';
 import { createRollbackRecovery, type RollbackRecovery } from './rollback-recovery.js';
+import { chunkOfJob as chunkOfJobId } from '../src/repair/chunk-jobs.js';
 import { endForeignAttempt } from '../src/repair/foreign-attempt.js';
 import { createLeaderLease } from '../src/repair/leader-lease.js';
 import { createOrphanSweep } from '../src/repair/orphan-sweep.js';
@@ -648,7 +649,12 @@ export function createSmsWorker(options: SmsWorkerOptions): SmsWorker {
     if (refusals.failedForRefusal(job, err)) return refusals.retryFailed(job);
     if (job.name === JOB.send) {
       const data = SendJobData.safeParse(job.data);
-      if (!data.success) return void log.error({ jobId: job.id, err }, 'send job with invalid data failed');
+      if (!data.success) {
+        // Its chunk is read from its id: nothing of smsq's moves it now, and nobody was told so.
+        const chunkId = job.id?.startsWith('s.') ? chunkOfJobId(job.id) : undefined;
+        const next = chunkId ? `: chunk ${chunkId} is not sent by it, and stays unsent until the repair sweep looks it up (before any resend) and sends it; its send's status says job-failed until then` : '';
+        return void log.error({ jobId: job.id, chunkId, err }, `send job with invalid data failed${next}`);
+      }
       const { sendId, chunkId } = data.data;
       const chunk = await chunks.get(chunkId);
       if (!chunk) return;

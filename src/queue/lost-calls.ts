@@ -17,6 +17,7 @@
 import type { RedisConnection } from './connection.js';
 import { CALLS_QUEUE, type Keys } from './keys.js';
 import { DEFAULT_JOB_SEARCH, sendJobCandidates } from '../repair/orphan-rules.js';
+import { chunkOfJob } from '../repair/chunk-jobs.js';
 
 /** How often `smsq worker` runs BullMQ's stalled-job check (ms): its default `stalledInterval`. */
 export const STALLED_CHECK_MS = 30_000;
@@ -30,11 +31,6 @@ export interface LostCalls {
   chunks: number;
   /** Their recipients. */
   recipients: number;
-}
-
-/** The chunk a send job id names (`s.<chunkId>.a<attempt>`, job-schemas.ts). */
-function chunkOfJob(jobId: string): string {
-  return jobId.slice(2, jobId.lastIndexOf('.a'));
 }
 
 /**

@@ -94,8 +94,8 @@ export interface FailedJobChunks {
   failedReason: string;
 }
 
-/** The chunk a send or look-up job id names (`s.<chunkId>.a<attempt>`, `r.<chunkId>.a<attempt>.l…`: job-schemas.ts). */
-function chunkOfJob(jobId: string): string {
+/** The chunk a send or look-up job id names (`s.<chunkId>.a<attempt>`, `r.<chunkId>.a<attempt>.l…`: job-schemas.ts), read when its data is not. */
+export function chunkOfJob(jobId: string): string {
   return jobId.slice(2, jobId.lastIndexOf('.a'));
 }
 

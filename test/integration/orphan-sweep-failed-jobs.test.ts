@@ -127,6 +127,28 @@ describe('repair sweep: chunks whose jobs BullMQ failed', () => {
     expect(timesAccepted(s.h, phone)).toBe(1);
   });
 
+  it('the real worker refusing a send job\'s data (edited in a writable Bull Board, or added by another version) leaves its code queued: status says so, the sweep looks it up, it is sent once', async () => {
+    const s = await setup('rep-refused-data');
+    const phone = '13800000034';
+    const { sendId } = await s.h.producer.send({ phones: [phone], ...CODE });
+    const chunkId = chunkIdOf(sendId, '0');
+    const jobId = jobIds.send(chunkId, 1);
+    // As Bull Board's "edit job data" writes it (job.updateData), or a program of another version adds it.
+    await (await s.calls.getJob(jobId))?.updateData({ sendId: 'sother', chunkId });
+    const workerLog = collector();
+    const worker = await s.h.startWorker({ receiptPolicies: NO_RECEIPTS, logger: createLogger({ level: 'info' }, workerLog), repair: null });
+    await waitFor(async () => (await s.calls.getJobState(jobId)) === 'failed', 'the worker to fail the job');
+    // The worker says what becomes of the chunk (it said only that the job failed).
+    await waitFor(() => workerLog.text.includes(`send job with invalid data failed: chunk ${chunkId} is not sent by it, and stays unsent until the repair sweep looks it up`), 'the worker to say so');
+    expect(await s.chunks.get(chunkId)).toMatchObject({ state: 'queued', attempt: 0 });
+    expect((await s.h.producer.getStatus(sendId)).wait).toMatchObject({ reason: 'job-failed', chunks: 1, recipients: 1, jobId });
+
+    expect((await s.sweep.run()).found.queuedWithoutJob).toBe(1);
+    await waitFor(async () => (await s.chunks.get(chunkId))?.state === 'accepted', 'the code to be sent after its look-up');
+    expect(timesAccepted(s.h, phone)).toBe(1);
+    await worker.close();
+  });
+
   it('an unknown chunk whose look-ups ran past 16 looks, the last one failed, is looked up again (it stayed unknown for good)', async () => {
     const s = await setup('rep-failed-look');
     const phone = '13800000032';
