@@ -6,7 +6,9 @@
  */
 import type { RedisConnection } from '../queue/connection.js';
 import { isUnsent, type ChunkState } from '../queue/lifecycle.js';
+import { jobIds } from '../queue/job-schemas.js';
 import { CALLS_QUEUE, type Keys } from '../queue/keys.js';
+import { lastOfRun } from './prefix-search.js';
 import { DEFAULT_JOB_SEARCH, reconcileJobCandidates, sendJobCandidates, type JobSearchBounds, type ReconcileCandidate } from './orphan-rules.js';
 
 /** A job read for a chunk. */
@@ -31,11 +33,12 @@ export interface ChunkJobs {
   /** Per job id: exists, live, failed. */
   states(ids: readonly string[]): Promise<JobState[]>;
   /**
-   * The reconcile jobs of `attempt`, a window of looks at a time while the last look of a window
-   * exists: looks are made one after another, and a chain longer than one window (a settling
-   * window of more looks, look-ups made anew) was cut at the first. Its live look was missed, and
-   * the sweep's new look took the id of a finished one, which BullMQ ignores: a chunk whose last
-   * look failed stayed unknown for good, the sweep reporting it resolved every round.
+   * The reconcile jobs of `attempt`: its first `maxLooks` looks and, when the chain goes on past
+   * them, the `maxLooks` that end at its newest look. Looks are made one after another, and a chain
+   * longer than the first window (a settling window of more looks, look-ups made anew) was cut
+   * there: its live look was missed, and the sweep's new look took the id of a finished one, which
+   * BullMQ ignores, so a chunk whose newest look failed stayed unknown for good, the sweep reporting
+   * it resolved every round.
    */
   lookUps(chunkId: string, attempt: number): Promise<(JobState & { look: number })[]>;
   /** Whether a job of the chunk will still act on it, and the last one BullMQ failed. */
@@ -58,15 +61,17 @@ export function createChunkJobs(redis: RedisConnection, keys: Keys, bounds: JobS
     },
 
     async lookUps(chunkId, attempt) {
-      const out: (JobState & { look: number })[] = [];
-      for (let first = 1; ; first += bounds.maxLooks) {
+      const windowFrom = async (first: number) => {
         const candidates = reconcileJobCandidates(chunkId, attempt, bounds, first);
-        if (candidates.length === 0) return out;
-        const read = await jobs.states(candidates.map((c) => c.id));
-        read.forEach((state, i) => out.push({ ...state, look: (candidates[i] as ReconcileCandidate).look }));
-        const last = first + bounds.maxLooks - 1;
-        if (!read.some((state, i) => state.exists && (candidates[i] as ReconcileCandidate).look === last)) return out;
-      }
+        return (await jobs.states(candidates.map((c) => c.id))).map((state, i) => ({ ...state, look: (candidates[i] as ReconcileCandidate).look }));
+      };
+      const first = await windowFrom(1);
+      if (!first.some((s) => s.exists && s.look === bounds.maxLooks)) return first;
+      // The chain goes on past the first window: its newest look, found by its first page's job
+      // (a look's other pages and dates follow it), and the window that ends there.
+      const firstPage = async (look: number) => (await jobs.states([jobIds.reconcilePage({ chunkId, attempt, look, dateIndex: 0, page: 1 })]))[0]?.exists === true;
+      const newest = await lastOfRun(firstPage, bounds.maxLooks);
+      return newest === bounds.maxLooks ? first : [...first, ...(await windowFrom(Math.max(bounds.maxLooks + 1, newest - bounds.maxLooks + 1)))];
     },
 
     async of(chunk) {

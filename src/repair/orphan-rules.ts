@@ -14,7 +14,7 @@ import { isWithdrawn, lapsedReason } from '../queue/withdrawal.js';
 export interface JobSearchBounds {
   /** Send job ids `s.<chunk>.a1 .. a<attempt+1>`, at most this many (the newest). Default 32. */
   maxSendJobs: number;
-  /** Reconcile looks read per round trip: 1..maxLooks, then the next window while its last look exists. Default 16. */
+  /** Reconcile looks read per round trip: 1..maxLooks, and the maxLooks that end at the newest look of a longer chain. Default 16. */
   maxLooks: number;
   /** QuerySendDetails pages per look and date. Default 2. */
   maxPages: number;
@@ -46,8 +46,8 @@ export interface ReconcileCandidate {
 
 /**
  * The ids the reconcile jobs of one attempt may have (each look, date and page is its own job), for
- * `bounds.maxLooks` looks from `firstLook`. The sweep reads further windows while the last look of
- * one exists: a settling window of more than `maxLooks` looks, or look-ups made anew, go on past it.
+ * `bounds.maxLooks` looks from `firstLook`. A chain longer than one window (a settling window of
+ * more than `maxLooks` looks, look-ups made anew) is read at its newest looks too (chunk-jobs.ts).
  */
 export function reconcileJobCandidates(chunkId: string, attempt: number, bounds: JobSearchBounds, firstLook = 1): ReconcileCandidate[] {
   const out: ReconcileCandidate[] = [];

@@ -16,6 +16,7 @@ import type { Completion } from '../receipts/completion.js';
 import { foreignAttemptOf } from '../queue/out-id.js';
 import { endForeignAttempt } from './foreign-attempt.js';
 import { createChunkJobs, type JobState } from './chunk-jobs.js';
+import { lastOfRun } from './prefix-search.js';
 import {
   DEFAULT_JOB_SEARCH,
   decideChunk,
@@ -285,20 +286,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
       /** How many chunks `0..n-1` of a send exist: they are written in order, so a search over the prefix finds it. */
       async function chunksWritten(sendId: string): Promise<number> {
         const exists = async (i: number) => (await options.redis.exists(options.keys.chunk(`${sendId}.${i}`))) === 1;
-        if (!(await exists(0))) return 0;
-        let low = 0; // exists
-        let high = 1;
-        while (await exists(high)) {
-          low = high;
-          high *= 2;
-        }
-        // low exists, high does not
-        while (high - low > 1) {
-          const mid = Math.floor((low + high) / 2);
-          if (await exists(mid)) low = mid;
-          else high = mid;
-        }
-        return low + 1;
+        return (await exists(0)) ? (await lastOfRun(exists, 0)) + 1 : 0;
       }
 
       async function sweepSends(sendIds: readonly string[]): Promise<void> {
